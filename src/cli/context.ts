@@ -1,0 +1,21 @@
+// What every command needs: the loaded config and a reporter suited to where it runs.
+import type { Command } from 'commander';
+import { loadConfig, type GameConfig } from '../config/load.js';
+import { defaultReporter, silentReporter, type Reporter } from '../report/reporter.js';
+
+export function configPath(cmd: Command): string {
+  return String(cmd.optsWithGlobals().config ?? 'gamelayer.yaml');
+}
+
+export async function commandConfig(cmd: Command): Promise<GameConfig> {
+  return loadConfig(configPath(cmd));
+}
+
+/** JSON output goes to stdout alone, so progress is silenced; otherwise bars on a TTY, lines in CI. */
+export function commandReporter(json: boolean): Reporter {
+  return json ? silentReporter : defaultReporter();
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,50 @@
+// CLI entry: parses arguments, calls the library, prints. No logic of its own (DESIGN.md "Library first").
+import { Command, CommanderError } from 'commander';
+import { isGamelayerError } from '../errors.js';
+import { commands } from './commands/index.js';
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('gamelayer')
+    .description('Ship large game servers as containers: only what changed is built, pushed and pulled.')
+    .option('-c, --config <file>', 'game config file', 'gamelayer.yaml')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of commands) register(program);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return Number(process.exitCode ?? 0);
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+function reportError(e: unknown): number {
+  if (e instanceof CommanderError) {
+    // Commander already printed usage errors; help and version exit 0.
+    return e.exitCode === 0 ? 0 : 2;
+  }
+  if (isGamelayerError(e)) {
+    process.stderr.write(`error: ${e.message}\n`);
+    if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+    return 1;
+  }
+  const err = e as Error;
+  process.stderr.write(`error: ${err?.message ?? String(e)}\n`);
+  if (process.env.GAMELAYER_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
+  else process.stderr.write('hint: this looks like a bug in gamelayer; rerun with GAMELAYER_DEBUG=1 and report the stack\n');
+  return 1;
+}
+
+// Run when executed directly (bin/gamelayer.js or tsx src/cli/main.ts), not when imported by tests.
+const entry = process.argv[1] ?? '';
+if (entry.endsWith('gamelayer.js') || entry.endsWith('main.ts') || entry.endsWith('gamelayer')) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(`error: ${String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

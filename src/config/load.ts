@@ -1,0 +1,218 @@
+// Loads gamelayer.yaml: YAML with positions, schema validation, cross-field rules, paths resolved.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { GamelayerError, errnoCode } from '../errors.js';
+import { TREE_NAMES, type TreeName } from '../types.js';
+import { configSchema, type RawConfig } from './schema.js';
+
+export const CONFIG_FILE = 'gamelayer.yaml';
+
+export interface TreeConfig {
+  name: TreeName;
+  /** Absolute source path per platform; key `*` when one source serves every platform. */
+  sources: Record<string, string>;
+  include: string[];
+  exclude: string[];
+  mount: string;
+}
+
+export interface GameConfig {
+  /** Absolute path of the config file; relative paths in it resolve against its directory. */
+  file: string;
+  dir: string;
+  /** `.gamelayer/` beside the config: caches, records and (by default) the OCI store. */
+  stateDir: string;
+  game: string;
+  version?: string;
+  baseImage: string;
+  start: string[];
+  platforms: string[];
+  registry?: string;
+  store: string;
+  layers: RawConfig['layers'];
+  trees: Record<TreeName, TreeConfig>;
+}
+
+/** The source paths of a tree for one platform: the per-platform entry or the shared one. */
+export function treeSourceFor(tree: TreeConfig, platform: string): { path: string; shared: boolean } {
+  const shared = tree.sources['*'];
+  if (shared !== undefined) return { path: shared, shared: true };
+  const own = tree.sources[platform];
+  if (own === undefined) {
+    throw new GamelayerError('config.platform-source', `tree ${tree.name} has no source for platform ${platform}`);
+  }
+  return { path: own, shared: false };
+}
+
+export async function loadConfig(file: string): Promise<GameConfig> {
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = await readFile(abs, 'utf8');
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') {
+      throw new GamelayerError(
+        'config.missing',
+        `${abs}: no such file`,
+        `create a ${CONFIG_FILE} (see fixtures/sample-game/${CONFIG_FILE}) or pass --config FILE`,
+      );
+    }
+    throw new GamelayerError('config.unreadable', `${abs}: cannot read: ${(e as Error).message}`);
+  }
+  return parseConfig(text, abs);
+}
+
+/** Parses and validates config text; `file` is used for messages and to resolve relative paths. */
+export function parseConfig(text: string, file: string): GameConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const where = (offset: number | undefined) => {
+    if (offset === undefined) return `${file}`;
+    const p = lines.linePos(offset);
+    return `${file}:${p.line}:${p.col}`;
+  };
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new GamelayerError('config.yaml', `${where(e.pos[0])}: invalid YAML: ${firstLine(e.message)}`);
+  }
+  const result = configSchema.safeParse(doc.toJS() ?? {});
+  if (!result.success) {
+    const messages = result.error.issues.map((issue) => describeIssue(issue, doc, where));
+    throw new GamelayerError('config.invalid', messages.join('\n'), `fix ${path.basename(file)} and run again`);
+  }
+  const raw = result.data;
+  const dir = path.dirname(file);
+  const trees = {} as Record<TreeName, TreeConfig>;
+  const mounts = new Map<string, TreeName>();
+  for (const name of TREE_NAMES) {
+    const t = raw.trees[name];
+    const mount = normaliseMount(t.mount ?? `/opt/local/${name}`);
+    const other = mounts.get(mount);
+    if (other) {
+      throw new GamelayerError(
+        'config.mount-clash',
+        `${where(offsetOf(doc, ['trees', name, 'mount']) ?? offsetOf(doc, ['trees', name]))}: trees.${name}.mount: ` +
+          `${mount} is also the mount of tree ${other}; expected a distinct mount path per tree`,
+      );
+    }
+    mounts.set(mount, name);
+    const sources: Record<string, string> = {};
+    if (typeof t.source === 'string') {
+      sources['*'] = path.resolve(dir, t.source);
+    } else {
+      if (name === 'engine-media' || name === 'app-media') {
+        throw new GamelayerError(
+          'config.media-per-platform',
+          `${where(offsetOf(doc, ['trees', name, 'source']))}: trees.${name}.source: ` +
+            `expected one path: media trees are shared between platforms`,
+        );
+      }
+      for (const p of raw.platforms) {
+        const src = t.source[p];
+        if (src === undefined) {
+          throw new GamelayerError(
+            'config.platform-source',
+            `${where(offsetOf(doc, ['trees', name, 'source']))}: trees.${name}.source: no source for platform ${p}; ` +
+              `expected one entry per platform in "platforms" (${raw.platforms.join(', ')})`,
+          );
+        }
+        sources[p] = path.resolve(dir, src);
+      }
+    }
+    trees[name] = { name, sources, include: t.include, exclude: t.exclude, mount };
+  }
+  const stateDir = path.join(dir, '.gamelayer');
+  return {
+    file,
+    dir,
+    stateDir,
+    game: raw.game,
+    version: raw.version,
+    baseImage: raw.baseImage,
+    start: raw.start,
+    platforms: raw.platforms,
+    registry: raw.registry,
+    store: path.resolve(dir, raw.store),
+    layers: raw.layers,
+    trees,
+  };
+}
+
+function normaliseMount(m: string): string {
+  const n = path.posix.normalize(m);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0] ?? s;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, doc: Document, where: (o?: number) => string): string {
+  const p = issue.path.map(String);
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys
+      .map((k) => {
+        const field = [...p, k].join('.');
+        const allowed = allowedKeys(p);
+        return `${where(keyOffsetOf(doc, p, k))}: ${field}: unknown field${allowed ? `; expected one of ${allowed}` : ''}`;
+      })
+      .join('\n');
+  }
+  const field = p.join('.') || '(top level)';
+  const offset = offsetOf(doc, p) ?? nearestOffset(doc, p);
+  let msg = issue.message;
+  if (issue.code === 'invalid_type') {
+    const value = doc.getIn(p);
+    msg = value === undefined ? `missing; expected ${issue.expected}` : `expected ${issue.expected}, got ${describe(value)}`;
+  }
+  return `${where(offset)}: ${field}: ${msg}`;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a map';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function allowedKeys(p: string[]): string | undefined {
+  let shape: unknown = configSchema;
+  for (const k of p) {
+    const s = (shape as { shape?: Record<string, unknown> }).shape;
+    shape = s ? unwrap(s[k]) : undefined;
+  }
+  const s = (shape as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return s ? Object.keys(s).join(', ') : undefined;
+}
+
+function unwrap(s: unknown): unknown {
+  let cur = s as { def?: { innerType?: unknown; type?: string } } | undefined;
+  while (cur?.def?.innerType) cur = cur.def.innerType as typeof cur;
+  return cur;
+}
+
+function offsetOf(doc: Document, p: string[]): number | undefined {
+  const node = doc.getIn(p, true) as Node | undefined;
+  return node && typeof node === 'object' && 'range' in node && node.range ? node.range[0] : undefined;
+}
+
+function keyOffsetOf(doc: Document, parent: string[], key: string): number | undefined {
+  const map = parent.length ? doc.getIn(parent, true) : doc.contents;
+  if (isMap(map)) {
+    for (const item of map.items) {
+      if (isPair(item) && isScalar(item.key) && String(item.key.value) === key) return item.key.range?.[0];
+    }
+  }
+  return undefined;
+}
+
+/** Offset of the deepest existing ancestor: a missing field is reported where its parent is. */
+function nearestOffset(doc: Document, p: string[]): number | undefined {
+  for (let i = p.length - 1; i >= 0; i--) {
+    const o = offsetOf(doc, p.slice(0, i));
+    if (o !== undefined) return o;
+  }
+  return undefined;
+}

@@ -1,0 +1,96 @@
+// The schema of gamelayer.yaml. Messages say what is expected; load.ts adds file, line and field.
+import { z } from 'zod';
+import { TREE_NAMES } from '../types.js';
+
+const SIZE_UNITS: Record<string, number> = {
+  B: 1,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  KIB: 1024,
+  MIB: 1024 ** 2,
+  GIB: 1024 ** 3,
+};
+
+/** Parses `512MiB`, `1.5GB`, `4096` into bytes; undefined when it is not a size. */
+export function parseSize(value: string | number): number | undefined {
+  if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
+  if (!m) return undefined;
+  const unit = SIZE_UNITS[(m[2] || 'B').toUpperCase()];
+  if (unit === undefined) return undefined;
+  const n = Math.round(Number(m[1]) * unit);
+  return n > 0 ? n : undefined;
+}
+
+const size = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const n = parseSize(v);
+  if (n === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a size such as 512MiB, 2GiB or a byte count, got ${JSON.stringify(v)}` });
+    return z.NEVER;
+  }
+  return n;
+});
+
+const OS_ARCH = /^(linux)\/(amd64|arm64|arm|386|ppc64le|s390x|riscv64)(\/(v[5-8]))?$/;
+export const platform = z.string().regex(OS_ARCH, {
+  message: 'expected a platform such as linux/amd64 or linux/arm64 (os/arch[/variant])',
+});
+
+// Docker/OCI reference grammar, simplified: [host[:port]/]path[:tag][@sha256:hex]
+const REFERENCE =
+  /^(?:(?:[a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const LOCAL_BASE = /^(oci|oci-archive|docker-archive):.+$/;
+
+export const imageReference = z.string().refine((v) => REFERENCE.test(v), {
+  message: 'expected an image reference such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/game or localhost:5000/game',
+});
+
+const baseImage = z.string().refine((v) => v === 'scratch' || LOCAL_BASE.test(v) || REFERENCE.test(v), {
+  message:
+    'expected "scratch", oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE or an image reference such as debian:bookworm-slim',
+});
+
+const absolutePath = z.string().refine((v) => v.startsWith('/') && !v.split('/').includes('..'), {
+  message: 'expected an absolute path inside the image such as /opt/local/engine',
+});
+
+const globList = z.array(z.string().min(1, { message: 'expected a non-empty glob' }));
+
+const treeSchema = z.strictObject({
+  source: z.union([z.string().min(1), z.record(platform, z.string().min(1))], {
+    message: 'expected a path (directory, .tar or .tar.gz) or a map from platform to path',
+  }),
+  include: globList.default(['**']),
+  exclude: globList.default([]),
+  mount: absolutePath.optional(),
+});
+
+const treesShape = Object.fromEntries(TREE_NAMES.map((t) => [t, treeSchema])) as Record<
+  (typeof TREE_NAMES)[number],
+  typeof treeSchema
+>;
+
+export const configSchema = z.strictObject({
+  game: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, {
+    message: 'expected a lower-case name of letters, digits, ".", "_" or "-" such as my-game',
+  }),
+  version: z.string().min(1).optional(),
+  baseImage: baseImage.default('scratch'),
+  start: z.union([z.string().min(1).transform((s) => [s]), z.array(z.string().min(1)).min(1)], {
+    message: 'expected the engine start command as a string or a list of strings',
+  }),
+  platforms: z.array(platform).min(1).default(['linux/amd64']),
+  registry: imageReference.optional(),
+  store: z.string().min(1).default('.gamelayer/oci'),
+  layers: z
+    .strictObject({
+      targetSize: size.default(512 * 1024 ** 2),
+      maxLayers: z.number().int().min(4).max(120).default(100),
+      compression: z.enum(['gzip', 'zstd']).default('gzip'),
+    })
+    .prefault({}),
+  trees: z.strictObject(treesShape),
+});
+
+export type RawConfig = z.infer<typeof configSchema>;

@@ -1,0 +1,24 @@
+/**
+ * An error the user can act on. `message` says what is wrong and where (file, line, field, path);
+ * `hint` says what to do. The CLI prints both and exits non-zero without a stack trace.
+ */
+export class GamelayerError extends Error {
+  readonly code: string;
+  readonly hint?: string;
+
+  constructor(code: string, message: string, hint?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'GamelayerError';
+    this.code = code;
+    this.hint = hint;
+  }
+}
+
+export function isGamelayerError(e: unknown): e is GamelayerError {
+  return e instanceof GamelayerError;
+}
+
+/** The errno code of a Node system error, if it is one. */
+export function errnoCode(e: unknown): string | undefined {
+  return typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string' ? e.code : undefined;
+}

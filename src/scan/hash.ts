@@ -1,0 +1,73 @@
+// Content hashing with xxhash-wasm: streaming, a fixed buffer per concurrent read, change detection.
+import { open } from 'node:fs/promises';
+import xxhash from 'xxhash-wasm';
+import { GamelayerError } from '../errors.js';
+
+type Api = Awaited<ReturnType<typeof xxhash>>;
+type Hasher = ReturnType<Api['create64']>;
+let api: Promise<Api> | undefined;
+
+export function xxhashApi(): Promise<Api> {
+  api ??= xxhash();
+  return api;
+}
+
+export function hex64(v: bigint): string {
+  return v.toString(16).padStart(16, '0');
+}
+
+/** A streaming xxh64 for callers that already have the bytes flowing (archives, tar writers). */
+export async function createXxh64(): Promise<{ update(b: Uint8Array): void; digest(): string }> {
+  const h: Hasher = (await xxhashApi()).create64();
+  return {
+    update: (b) => void h.update(b),
+    digest: () => hex64(h.digest()),
+  };
+}
+
+const CHUNK = 1 << 20;
+const bufferPool: Buffer[] = [];
+
+export interface StatSnapshot {
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+}
+
+/** Thrown when a file's size or times moved while it was read: the hash would not describe the file. */
+export class ChangedWhileReading extends GamelayerError {
+  constructor(file: string) {
+    super(
+      'scan.changed',
+      `${file}: the file changed while it was being hashed`,
+      'stop whatever is writing into the game tree (an editor, a build, a sync) and run again',
+    );
+  }
+}
+
+/**
+ * xxh64 of a file's bytes. The file's stat before (from the walk) must equal its stat after the read
+ * and the bytes read must equal its size, else ChangedWhileReading: never a hash of a half-written file.
+ */
+export async function hashFile(file: string, before: StatSnapshot): Promise<string> {
+  const h = (await xxhashApi()).create64();
+  const buf = bufferPool.pop() ?? Buffer.allocUnsafe(CHUNK);
+  const fh = await open(file, 'r');
+  try {
+    let total = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
+      if (bytesRead === 0) break;
+      h.update(bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead));
+      total += bytesRead;
+    }
+    const after = await fh.stat();
+    if (total !== before.size || after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs) {
+      throw new ChangedWhileReading(file);
+    }
+    return hex64(h.digest());
+  } finally {
+    bufferPool.push(buf);
+    await fh.close();
+  }
+}

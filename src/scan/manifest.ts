@@ -1,0 +1,76 @@
+// Canonical form of a tree: entry order, normalised modes, and the digest over both.
+import { createHash } from 'node:crypto';
+import type { FileEntry, TreeManifest, TreeName, TreeSource } from '../types.js';
+
+/**
+ * Permission bits as they go into manifests and layers. Only "is it executable" survives, so the
+ * umask or the machine that checked the game out never changes a digest (Bazel and Jib do the same).
+ */
+export function normalizeMode(type: FileEntry['type'], rawMode: number): number {
+  if (type === 'dir') return 0o755;
+  if (type === 'symlink') return 0o777;
+  return rawMode & 0o111 ? 0o755 : 0o644;
+}
+
+/** Bytewise (UTF-8) order of two paths: code point order, which differs from JS's UTF-16 `<` above U+FFFF. */
+export function compareBytewise(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Surrogates (astral code points) sort above every BMP code point in UTF-8.
+    const xs = x >= 0xd800 && x <= 0xdfff;
+    const ys = y >= 0xd800 && y <= 0xdfff;
+    if (xs !== ys) return xs ? 1 : -1;
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+export function sortEntries(entries: FileEntry[]): FileEntry[] {
+  return entries.sort((a, b) => compareBytewise(a.path, b.path));
+}
+
+/** One line per entry; JSON so that no path character can make two encodings collide. */
+export function encodeEntry(e: FileEntry): string {
+  return `${JSON.stringify([e.path, e.type, e.mode, e.size, e.xxh64 ?? '', e.linkTarget ?? ''])}\n`;
+}
+
+export function entriesDigest(entries: readonly FileEntry[]): string {
+  const h = createHash('sha256');
+  for (const e of entries) h.update(encodeEntry(e));
+  return `sha256:${h.digest('hex')}`;
+}
+
+export function makeManifest(
+  tree: TreeName,
+  source: TreeSource,
+  entries: FileEntry[],
+  platform?: string,
+): TreeManifest {
+  const sorted = sortEntries(entries);
+  return { tree, root: source.path, source, platform, entries: sorted, digest: entriesDigest(sorted) };
+}
+
+/** Adds the missing parent directories of every entry, so a layer never has an orphan path. */
+export function withParentDirs(entries: FileEntry[]): FileEntry[] {
+  const have = new Set(entries.filter((e) => e.type === 'dir').map((e) => e.path));
+  const added: FileEntry[] = [];
+  for (const e of entries) {
+    let p = e.path;
+    for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/')) {
+      p = p.slice(0, i);
+      if (have.has(p)) break;
+      have.add(p);
+      added.push({ path: p, type: 'dir', mode: 0o755, size: 0 });
+    }
+  }
+  return added.length ? entries.concat(added) : entries;
+}
+
+export function treeBytes(m: Pick<TreeManifest, 'entries'>): number {
+  let n = 0;
+  for (const e of m.entries) n += e.size;
+  return n;
+}
