@@ -122,7 +122,8 @@ export async function readArchive(
       }
       stream.on('end', () => done()).resume();
     } catch (e) {
-      stream.resume();
+      // Destroying the extractor errors this entry's stream too; that error is the same one, reported once.
+      stream.on('error', () => {});
       done(e);
     }
   });
