@@ -13,7 +13,7 @@ import { scanTree } from '../src/scan/scan.js';
 import { tempDir } from './support/tmp.js';
 import { ageFiles, writeTree } from './support/trees.js';
 
-const ALL = { include: ['**'], exclude: [] };
+const ALL: { include: string[]; exclude: string[] } = { include: ['**'], exclude: [] };
 const SPEC = {
   'bin/server': { mode: 0o755, content: Buffer.alloc(5000, 3) },
   'start.sh': { mode: 0o700, content: '#!/bin/sh\n' },
@@ -234,7 +234,7 @@ describe('scan: archives', () => {
   it('reports a truncated tar.gz as corrupt', async () => {
     const dir = await tempDir();
     const file = path.join(dir, 'engine.tar.gz');
-    await writeArchive(file, [{ name: 'bin/server', content: Buffer.alloc(200_000, 5).map((_, i) => (i * 7919) % 251) }]);
+    await writeArchive(file, [{ name: 'bin/server', content: Buffer.from(Buffer.alloc(200_000, 5).map((_, i) => (i * 7919) % 251)) }]);
     const full = await readFile(file);
     await writeFile(file, full.subarray(0, Math.floor(full.length / 2)));
     await expect(scanDir(file, dir)).rejects.toThrow(`app: ${file} is not a readable tar.gz archive:`);
@@ -249,9 +249,12 @@ async function writeArchive(
   const done = pipeline(pack, createGzip(), createWriteStream(file));
   for (const e of entries) {
     const content = e.content === undefined ? undefined : Buffer.from(e.content);
-    await new Promise<void>((resolve, reject) =>
-      pack.entry({ name: e.name, type: e.type ?? 'file', size: content?.length ?? 0, mode: 0o644 }, content, (err) => (err ? reject(err) : resolve())),
-    );
+    const header = { name: e.name, type: e.type ?? 'file', size: content?.length ?? 0, mode: 0o644 } as const;
+    await new Promise<void>((resolve, reject) => {
+      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
+      if (content) pack.entry(header, content, cb);
+      else pack.entry(header, cb).end();
+    });
   }
   pack.finalize();
   await done;
