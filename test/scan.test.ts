@@ -253,7 +253,7 @@ async function writeArchive(
     await new Promise<void>((resolve, reject) => {
       const cb = (err?: Error | null) => (err ? reject(err) : resolve());
       if (content) pack.entry(header, content, cb);
-      else pack.entry(header, cb).end();
+      else pack.entry(header, cb).end(Buffer.alloc(0));
     });
   }
   pack.finalize();
