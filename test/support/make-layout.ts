@@ -68,7 +68,7 @@ async function writeBlob(layoutDir: string, bytes: Buffer): Promise<string> {
 async function tarGz(files: Record<string, string | Buffer>): Promise<{ gz: Buffer; diffID: string }> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
+  pack.on('data', (c) => chunks.push(c as Buffer));
   const done = new Promise<void>((resolve, reject) => {
     pack.on('end', resolve);
     pack.on('error', reject);
