@@ -98,7 +98,7 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
     throw new GamelayerError('push.digest-mismatch', `push to ${opts.to}: the layout's ${selector} is ${top.digest}, not ${ref.digest}`);
   }
 
-  const target = opts.target ?? (await defaultTarget(ref.registry, opts));
+  const target = opts.target ?? (await defaultTarget(ref.scheme ? `${ref.scheme}://${ref.registry}` : ref.registry, ref.registry, opts));
   const { client } = target;
   const repository = `${client.host}/${repo}`;
   const result: PushResult = {
@@ -174,8 +174,8 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   return result;
 }
 
-async function defaultTarget(host: string, opts: PushImageOptions): Promise<PushTarget> {
-  const credentials = isCredentials(opts.credentials) ? opts.credentials : await resolveCredentials(host, opts.credentials ?? {});
+async function defaultTarget(host: string, credentialHost: string, opts: PushImageOptions): Promise<PushTarget> {
+  const credentials = isCredentials(opts.credentials) ? opts.credentials : await resolveCredentials(credentialHost, opts.credentials ?? {});
   const client = new RegistryClient({ host, insecure: opts.insecure, credentials, retry: opts.retry });
   return { client, availability: headAvailability(client) };
 }

@@ -9,6 +9,8 @@ export interface ImageReference {
   repository: string;
   tag?: string;
   digest?: string;
+  /** Set when the reference was written with an explicit `http://` or `https://` prefix. */
+  scheme?: 'http' | 'https';
 }
 
 const DOCKER_HUB = 'registry-1.docker.io';
@@ -25,6 +27,13 @@ export function parseReference(ref: string): ImageReference {
       'expected host[:port]/repository[:tag][@sha256:digest], e.g. 127.0.0.1:5000/studio/game:v1',
     );
   let rest = ref.trim();
+  let scheme: 'http' | 'https' | undefined;
+  const schemeMatch = /^(https?):\/\//.exec(rest);
+  if (schemeMatch) {
+    scheme = schemeMatch[1] as 'http' | 'https';
+    rest = rest.slice(schemeMatch[0].length);
+    if (!rest.includes('/')) throw bad('a registry URL needs a repository after the host');
+  }
   let digest: string | undefined;
   const at = rest.indexOf('@');
   if (at >= 0) {
@@ -43,7 +52,7 @@ export function parseReference(ref: string): ImageReference {
   const parts = rest.split('/');
   let registry = DOCKER_HUB;
   const first = parts[0] ?? '';
-  if (parts.length > 1 && (first.includes('.') || first.includes(':') || first === 'localhost')) {
+  if (parts.length > 1 && (scheme || first.includes('.') || first.includes(':') || first === 'localhost')) {
     registry = first;
     parts.shift();
   }
@@ -52,11 +61,11 @@ export function parseReference(ref: string): ImageReference {
   }
   if (registry === DOCKER_HUB && parts.length === 1) parts.unshift('library');
   if (registry === 'docker.io' || registry === 'index.docker.io') registry = DOCKER_HUB;
-  return { registry, repository: parts.join('/'), tag, digest };
+  return { registry, repository: parts.join('/'), tag, digest, ...(scheme ? { scheme } : {}) };
 }
 
 export function formatReference(r: ImageReference): string {
-  return `${r.registry}/${r.repository}${r.tag ? `:${r.tag}` : ''}${r.digest ? `@${r.digest}` : ''}`;
+  return `${r.scheme ? `${r.scheme}://` : ''}${r.registry}/${r.repository}${r.tag ? `:${r.tag}` : ''}${r.digest ? `@${r.digest}` : ''}`;
 }
 
 /** Host name without port (IPv6 brackets removed). */
