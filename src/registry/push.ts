@@ -57,6 +57,8 @@ export interface PushImageOptions {
   chunkedAbove?: number;
   chunkSize?: number;
   retry?: Partial<RetryPolicy>;
+  /** Give up on an exchange after this long without a byte either way; default 60 s. */
+  idleTimeoutMs?: number;
   /** A prepared target (ECR); default a plain OCI registry client. */
   target?: PushTarget;
 }
@@ -176,7 +178,7 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
 
 async function defaultTarget(host: string, credentialHost: string, opts: PushImageOptions): Promise<PushTarget> {
   const credentials = isCredentials(opts.credentials) ? opts.credentials : await resolveCredentials(credentialHost, opts.credentials ?? {});
-  const client = new RegistryClient({ host, insecure: opts.insecure, credentials, retry: opts.retry });
+  const client = new RegistryClient({ host, insecure: opts.insecure, credentials, retry: opts.retry, idleTimeoutMs: opts.idleTimeoutMs });
   return { client, availability: headAvailability(client) };
 }
 
