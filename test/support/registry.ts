@@ -20,6 +20,8 @@ export interface StartRegistryOptions {
   users?: RegistryUser[];
   /** Token auth: repositories nobody may push to (pull is still granted). */
   readOnlyRepos?: string[];
+  /** Answer with relative Location headers (distribution's http.relativeurls). */
+  relativeUrls?: boolean;
 }
 
 export interface AccessLogEntry {
@@ -84,7 +86,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     const config =
       `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: false\n` +
       `storage:\n  filesystem:\n    rootdirectory: ${storageDir}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\n` +
-      `http:\n  addr: 127.0.0.1:${port}\n  secret: gamelayer-test-secret\n` +
+      `http:\n  addr: 127.0.0.1:${port}\n  secret: gamelayer-test-secret\n  relativeurls: ${options.relativeUrls ? 'true' : 'false'}\n` +
       authYaml;
     await writeFile(path.join(dir, 'config.yml'), config);
     await writeFile(logFile, '');
