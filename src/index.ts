@@ -9,3 +9,4 @@ export { makeManifest, entriesDigest, normalizeMode, compareBytewise, treeBytes 
 export { diffManifests, diffEntries, hasChanges, type TreeDiff } from './diff/diff.js';
 export { readRecord, latestRecord, saveScanRecord, type ScanRecord, type AnyRecord } from './state/records.js';
 export { planLayers, layerInputKey, oversizedLayers, type PlanOptions } from './plan/plan.js';
+export * from './registry/index.js';

@@ -1,8 +1,9 @@
 // Every CLI command registers itself here; one file per command.
 import type { Command } from 'commander';
 import { register as diff } from './diff.js';
+import { register as push } from './push.js';
 import { register as scan } from './scan.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [scan, diff];
+export const commands: RegisterCommand[] = [scan, diff, push];
