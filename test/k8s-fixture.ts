@@ -9,7 +9,8 @@ export function sha(s: string): string {
   return `sha256:${createHash('sha256').update(s).digest('hex')}`;
 }
 
-export function fixtureConfig(extra = '', dir = '/games/my-game'): GameConfig {
+export function fixtureConfig(extra = '', dir = '/games/my-game', mounts: Partial<Record<TreeName, string>> = {}): GameConfig {
+  const mount = (t: TreeName) => (mounts[t] ? `, mount: ${JSON.stringify(mounts[t])}` : '');
   const text = [
     'game: my-game',
     'version: 1.4.2',
@@ -17,10 +18,10 @@ export function fixtureConfig(extra = '', dir = '/games/my-game'): GameConfig {
     'start: [./bin/server, -port, "7777"]',
     `registry: ${REPOSITORY}`,
     'trees:',
-    '  engine: { source: engine }',
-    '  engine-media: { source: engine-media }',
-    '  app: { source: app }',
-    '  app-media: { source: app-media }',
+    `  engine: { source: engine${mount('engine')} }`,
+    `  engine-media: { source: engine-media${mount('engine-media')} }`,
+    `  app: { source: app${mount('app')} }`,
+    `  app-media: { source: app-media${mount('app-media')} }`,
     extra,
   ].join('\n');
   return parseConfig(text, `${dir}/gamelayer.yaml`);
