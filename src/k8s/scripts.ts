@@ -20,6 +20,11 @@ export function shellQuote(word: string): string {
 /**
  * Copies a tree from where its image keeps it to a shared volume, then writes the sentinel. A restarted init
  * container first removes a stale sentinel, so a half-finished earlier copy never looks complete.
+ *
+ * `cp -R -P`, not `cp -a`: as a non-root user, GNU `cp -a SRC/. DST/` fails on the volume's own root directory
+ * (owned by root: "preserving times for 'DST/.': Operation not permitted", exit 1) and busybox prints one
+ * "can't preserve ownership" line per file. What -a would add is nothing here: layer files are all uid 0 with
+ * one fixed mtime, and -R keeps the permission bits (the executable bit is all a manifest keeps) and -P the links.
  */
 export function copyScript(tree: string, from: string, to: string): string {
   const src = shellQuote(from);
@@ -29,7 +34,7 @@ export function copyScript(tree: string, from: string, to: string): string {
     'set -eu',
     `rm -f ${sentinel}`,
     `if [ ! -d ${src} ]; then echo "gamelayer: ${tree}: "${src}" is missing from this image" >&2; exit 1; fi`,
-    `cp -a ${shellQuote(`${from}/.`)} ${shellQuote(`${to}/`)}`,
+    `cp -R -P ${shellQuote(`${from}/.`)} ${shellQuote(`${to}/`)}`,
     `: > ${sentinel}`,
     `echo "gamelayer: ${tree}: copied to "${dst}`,
     '',
