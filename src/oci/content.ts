@@ -3,7 +3,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { GamelayerError, errnoCode } from '../errors.js';
@@ -19,7 +19,7 @@ export class ContentChanged extends GamelayerError {
   constructor(file: string, what: string) {
     super(
       'content.changed',
-      `${file}: ${what} since it was scanned`,
+      `${file}: changed since it was scanned: ${what}`,
       'something changed the game tree after the scan; stop whatever writes into it and run the build again',
     );
   }
@@ -80,8 +80,9 @@ export async function openVerified(file: string, entry: FileEntry): Promise<Read
   }
   const verify = new VerifyContent(file, entry, await createXxh64());
   const raw = createReadStream('', { fd: fh, highWaterMark: 1 << 20 });
-  raw.on('error', (e) => verify.destroy(e));
-  return raw.pipe(verify);
+  // pipeline (not pipe) so a failure reaches the reader of `verify` as a stream error, never as an uncaught one.
+  pipeline(raw, verify, () => {});
+  return verify;
 }
 
 /** Files of a directory tree, read in place. */
@@ -188,7 +189,7 @@ async function fillCache(
   await done;
   if (missing.size > 0) {
     const paths = [...wanted.values()].filter((e) => missing.has(e.xxh64!)).map((e) => e.path);
-    throw new ContentChanged(source.path, `it no longer holds ${paths.slice(0, 3).join(', ')}${paths.length > 3 ? ` and ${paths.length - 3} more` : ''} as scanned`);
+    throw new ContentChanged(source.path, `it does not hold ${paths.slice(0, 3).join(', ')}${paths.length > 3 ? ` and ${paths.length - 3} more` : ''} as scanned`);
   }
 }
 
@@ -197,7 +198,8 @@ async function copyVerified(member: AsyncIterable<unknown>, tmp: string, label: 
   const verify = new VerifyContent(label, entry, await createXxh64());
   const fh = await open(tmp, 'w');
   try {
-    for await (const chunk of Readable.from(member).pipe(verify)) await fh.write(chunk as Buffer);
+    pipeline(Readable.from(member), verify, () => {});
+    for await (const chunk of verify) await fh.write(chunk as Buffer);
     await fh.sync();
   } finally {
     await fh.close();

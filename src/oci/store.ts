@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import { pipeline as pipelineCb, Readable, Transform, Writable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { Descriptor } from '../types.js';
@@ -150,9 +150,8 @@ export class OciStore {
     if (!st) throw new GamelayerError('store.blob-missing', `${file}: blob ${digest} is not in the store ${this.dir}`);
     if (size !== undefined && st.size !== size) throw new BlobMismatch(file, `${st.size} bytes, expected ${size}`);
     const verify = new VerifyDigest(file, digest, size);
-    const raw = createReadStream(file, { highWaterMark: 1 << 20 });
-    raw.on('error', (e) => verify.destroy(e));
-    return raw.pipe(verify);
+    pipelineCb(createReadStream(file, { highWaterMark: 1 << 20 }), verify, () => {});
+    return verify;
   }
 
   /** A small blob (a manifest, config or index) read whole and verified. */

@@ -127,6 +127,9 @@ export function layerTar(layer: Pick<PlannedLayer, 'entries'>, content: ContentS
         });
         return s;
       })();
+      // If the body fails, the pack is destroyed, which errors the entry too: the pack reports that error once.
+      finished.catch(() => {});
+      sink.on('error', () => {});
       try {
         for await (const chunk of body) {
           if (!sink.write(chunk as Buffer)) await once(sink as unknown as NodeJS.EventEmitter, 'drain');
