@@ -1,0 +1,293 @@
+// The image our layers go on: read from an OCI layout dir, an OCI archive or a `docker save` archive.
+// Its layer blobs are copied into our store byte for byte (by digest, never recompressed), so the base
+// layers keep the digests every node already has.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import * as tar from 'tar-stream';
+import { GamelayerError } from '../errors.js';
+import type { Descriptor } from '../types.js';
+import { formatPlatform, type ImageConfig, type ImageManifest, type Platform } from './image.js';
+import { INDEX_MEDIA_TYPE, OciStore, REF_NAME, sha256Digest, type ImageIndex } from './store.js';
+
+export interface BaseImage {
+  /** The reference as given, e.g. `oci:/images/busybox:1.36`; `scratch` for none. */
+  ref: string;
+  /** undefined for scratch. */
+  config?: ImageConfig;
+  platform?: Platform;
+  layers: Descriptor[];
+  diffIDs: string[];
+  /** Copies the base layer blobs missing from `store` into it, verified against their digests. */
+  copyLayersInto(store: OciStore): Promise<void>;
+}
+
+export type BaseRef =
+  | { kind: 'scratch' }
+  | { kind: 'oci'; dir: string; tag?: string }
+  | { kind: 'oci-archive'; file: string; tag?: string }
+  | { kind: 'docker-archive'; file: string; ref?: string };
+
+/** Parses `scratch`, `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:NAME:TAG]` (skopeo's syntax). */
+export function parseBaseRef(ref: string, baseDir = process.cwd()): BaseRef {
+  if (ref === 'scratch') return { kind: 'scratch' };
+  const m = /^(oci|oci-archive|docker-archive):([^:]+)(?::(.+))?$/.exec(ref);
+  if (!m) {
+    throw new GamelayerError(
+      'base.ref',
+      `base image "${ref}" is not scratch, oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]`,
+      'save the base image locally first, e.g. `skopeo copy docker://busybox oci:base:latest`',
+    );
+  }
+  const where = path.resolve(baseDir, m[2]!);
+  const rest = m[3];
+  switch (m[1]) {
+    case 'oci':
+      return { kind: 'oci', dir: where, tag: rest };
+    case 'oci-archive':
+      return { kind: 'oci-archive', file: where, tag: rest };
+    default:
+      return { kind: 'docker-archive', file: where, ref: rest };
+  }
+}
+
+const DOCKER_TO_OCI: Record<string, string> = {
+  'application/vnd.docker.image.rootfs.diff.tar.gzip': 'application/vnd.oci.image.layer.v1.tar+gzip',
+  'application/vnd.docker.image.rootfs.diff.tar': 'application/vnd.oci.image.layer.v1.tar',
+  'application/vnd.docker.image.rootfs.diff.tar.zstd': 'application/vnd.oci.image.layer.v1.tar+zstd',
+};
+const INDEX_TYPES = new Set([INDEX_MEDIA_TYPE, 'application/vnd.docker.distribution.manifest.list.v2+json']);
+
+/** Same bytes, OCI name: our manifests are OCI, and these media types mean the same layer format. */
+function ociLayer(d: Descriptor, where: string): Descriptor {
+  const mediaType = DOCKER_TO_OCI[d.mediaType] ?? d.mediaType;
+  if (!/^application\/vnd\.oci\.image\.layer\.v1\.tar(\+gzip|\+zstd)?$/.test(mediaType)) {
+    throw new GamelayerError('base.layer-type', `${where}: layer ${d.digest} has media type ${d.mediaType}, which gamelayer cannot carry over`);
+  }
+  return { mediaType, digest: d.digest, size: d.size };
+}
+
+export interface LoadBaseOptions {
+  /** Relative paths in the reference resolve against this (the config's directory). */
+  baseDir?: string;
+  /** Wanted platform when the base is a multi-platform index. */
+  platform?: Platform;
+}
+
+export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}): Promise<BaseImage> {
+  const parsed = parseBaseRef(ref, options.baseDir);
+  switch (parsed.kind) {
+    case 'scratch':
+      return { ref, layers: [], diffIDs: [], copyLayersInto: async () => {} };
+    case 'oci': {
+      const src = await OciStore.open(parsed.dir, { create: false });
+      const blobs: BlobReader = {
+        small: (d) => src.readBlob(d),
+        copy: async (store, layers) => {
+          for (const l of layers) {
+            if (!(await store.hasBlob(l.digest, l.size))) await store.putBlob(await src.openBlob(l.digest, l.size), l);
+          }
+        },
+      };
+      return fromLayout(ref, parsed.dir, await src.readIndex(), parsed.tag, blobs, options.platform);
+    }
+    case 'oci-archive': {
+      const small = await readSmallMembers(parsed.file);
+      const indexBytes = small.get('index.json');
+      if (!indexBytes) throw new GamelayerError('base.not-layout', `${parsed.file}: no index.json; not an OCI archive`);
+      const blobs: BlobReader = {
+        small: async (d) => {
+          const b = small.get(`blobs/sha256/${d.slice('sha256:'.length)}`);
+          if (!b) throw new GamelayerError('base.blob-missing', `${parsed.file}: blob ${d} is missing`);
+          if (sha256Digest(b) !== d) throw new GamelayerError('base.blob-corrupt', `${parsed.file}: blob ${d} does not match its digest`);
+          return b;
+        },
+        copy: (store, layers) => copyArchiveMembers(parsed.file, store, new Map(layers.map((l) => [`blobs/sha256/${l.digest.slice(7)}`, l]))),
+      };
+      return fromLayout(ref, parsed.file, JSON.parse(indexBytes.toString('utf8')) as ImageIndex, parsed.tag, blobs, options.platform);
+    }
+    case 'docker-archive':
+      return fromDockerArchive(ref, parsed.file, parsed.ref);
+  }
+}
+
+interface BlobReader {
+  small(digest: string): Promise<Buffer>;
+  copy(store: OciStore, layers: Descriptor[]): Promise<void>;
+}
+
+function parseJson<T>(bytes: Buffer, where: string): T {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T;
+  } catch (e) {
+    throw new GamelayerError('base.json', `${where}: not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+async function fromLayout(
+  ref: string,
+  where: string,
+  index: ImageIndex,
+  tag: string | undefined,
+  blobs: BlobReader,
+  wanted?: Platform,
+): Promise<BaseImage> {
+  let desc: Descriptor | undefined;
+  if (tag !== undefined) {
+    desc = index.manifests.find((m) => m.annotations?.[REF_NAME] === tag);
+    if (!desc) {
+      const tags = index.manifests.map((m) => m.annotations?.[REF_NAME]).filter(Boolean);
+      throw new GamelayerError('base.tag', `${where}: no image tagged "${tag}" (tags: ${tags.join(', ') || 'none'})`);
+    }
+  } else {
+    if (index.manifests.length !== 1) {
+      throw new GamelayerError('base.ambiguous', `${where}: holds ${index.manifests.length} images; name one with :TAG`);
+    }
+    desc = index.manifests[0]!;
+  }
+  // A multi-platform index: take the wanted platform's manifest.
+  while (INDEX_TYPES.has(desc.mediaType)) {
+    const inner: ImageIndex = parseJson<ImageIndex>(await blobs.small(desc.digest), `${where} index ${desc.digest}`);
+    const pick: Descriptor | undefined = wanted
+      ? inner.manifests.find((m) => m.platform && formatPlatform(m.platform) === formatPlatform(wanted))
+      : inner.manifests.length === 1
+        ? inner.manifests[0]
+        : undefined;
+    if (!pick) {
+      const have = inner.manifests.map((m) => (m.platform ? formatPlatform(m.platform) : '?')).join(', ');
+      throw new GamelayerError('base.platform', `${ref}: no manifest for ${wanted ? formatPlatform(wanted) : 'a single platform'} (has ${have})`);
+    }
+    desc = pick;
+  }
+  const manifest = parseJson<ImageManifest>(await blobs.small(desc.digest), `${where} manifest ${desc.digest}`);
+  const config = parseJson<ImageConfig>(await blobs.small(manifest.config.digest), `${where} config ${manifest.config.digest}`);
+  const layers = manifest.layers.map((l) => ociLayer(l, where));
+  return finish(ref, where, config, layers, (store) => blobs.copy(store, layers));
+}
+
+function finish(ref: string, where: string, config: ImageConfig, layers: Descriptor[], copy: (s: OciStore) => Promise<void>): BaseImage {
+  const diffIDs = config.rootfs?.diff_ids ?? [];
+  if (diffIDs.length !== layers.length) {
+    throw new GamelayerError('base.diff-ids', `${where}: the config lists ${diffIDs.length} diff_ids for ${layers.length} layers`);
+  }
+  const platform: Platform = { architecture: config.architecture, os: config.os, ...(config.variant ? { variant: config.variant } : {}) };
+  return { ref, config, platform, layers, diffIDs, copyLayersInto: copy };
+}
+
+const SMALL = 4 << 20;
+
+/** One pass over an archive: every member up to 4 MiB (index, manifests, configs), by normalised name. */
+async function readSmallMembers(file: string): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  await walkArchive(file, async (name, header, body) => {
+    if (header.type === 'file' && header.size <= SMALL) {
+      const chunks: Buffer[] = [];
+      for await (const c of body) chunks.push(c as Buffer);
+      out.set(name, Buffer.concat(chunks));
+    }
+  });
+  return out;
+}
+
+/** Streams the listed members into the store, each checked against its descriptor. */
+async function copyArchiveMembers(file: string, store: OciStore, wanted: Map<string, Descriptor>): Promise<void> {
+  const todo = new Map<string, Descriptor>();
+  for (const [name, d] of wanted) if (!(await store.hasBlob(d.digest, d.size))) todo.set(name, d);
+  if (todo.size === 0) return;
+  await walkArchive(file, async (name, header, body) => {
+    const d = todo.get(name);
+    if (!d || header.type !== 'file') return;
+    await store.putBlob(Readable.from(body), { digest: d.digest, size: d.size });
+    todo.delete(name);
+  });
+  if (todo.size > 0) {
+    throw new GamelayerError('base.blob-missing', `${file}: does not hold ${[...todo.keys()].join(', ')}`);
+  }
+}
+
+type Visit = (name: string, header: tar.Header, body: AsyncIterable<unknown>) => Promise<void>;
+
+/** Walks a tar (gzip-compressed or not) member by member; unread bodies are skipped. */
+async function walkArchive(file: string, visit: Visit): Promise<void> {
+  const extract = tar.extract();
+  const input = createReadStream(file);
+  input.on('error', (e) => extract.destroy(new GamelayerError('base.unreadable', `${file}: cannot read: ${e.message}`)));
+  const head = await sniffGzip(file);
+  if (head) {
+    const gunzip = createGunzip();
+    gunzip.on('error', (e) => extract.destroy(new GamelayerError('base.archive', `${file}: ${e.message}`)));
+    input.pipe(gunzip).pipe(extract as unknown as NodeJS.WritableStream);
+  } else input.pipe(extract as unknown as NodeJS.WritableStream);
+  for await (const entry of extract) {
+    const name = entry.header.name.split('/').filter((p) => p !== '' && p !== '.').join('/');
+    await visit(name, entry.header, entry);
+    entry.resume();
+  }
+}
+
+async function sniffGzip(file: string): Promise<boolean> {
+  for await (const c of createReadStream(file, { start: 0, end: 1 })) {
+    const b = c as Buffer;
+    return b[0] === 0x1f && b[1] === 0x8b;
+  }
+  return false;
+}
+
+interface DockerManifestEntry {
+  Config: string;
+  RepoTags?: string[] | null;
+  Layers: string[];
+}
+
+/** `docker save` output: manifest.json names the config and the layer files (plain tars, usually). */
+async function fromDockerArchive(ref: string, file: string, name?: string): Promise<BaseImage> {
+  // One pass reads the small JSON members and hashes every member, so layer descriptors are known
+  // without holding layers in memory.
+  const small = new Map<string, Buffer>();
+  const members = new Map<string, { digest: string; size: number; magic: Buffer }>();
+  await walkArchive(file, async (member, header, body) => {
+    if (header.type !== 'file') return;
+    const hash = createHash('sha256');
+    const keep: Buffer[] = [];
+    let magic: Buffer | undefined;
+    for await (const c of body) {
+      const b = c as Buffer;
+      magic ??= b.subarray(0, 4);
+      hash.update(b);
+      if (header.size <= SMALL) keep.push(b);
+    }
+    members.set(member, { digest: `sha256:${hash.digest('hex')}`, size: header.size, magic: magic ?? Buffer.alloc(0) });
+    if (header.size <= SMALL) small.set(member, Buffer.concat(keep));
+  });
+  const manifestBytes = small.get('manifest.json');
+  if (!manifestBytes) throw new GamelayerError('base.not-docker-archive', `${file}: no manifest.json; not a docker-save archive`);
+  const entries = parseJson<DockerManifestEntry[]>(manifestBytes, `${file}:manifest.json`);
+  const entry = name ? entries.find((e) => e.RepoTags?.includes(name)) : entries.length === 1 ? entries[0] : undefined;
+  if (!entry) {
+    const tags = entries.flatMap((e) => e.RepoTags ?? []).join(', ');
+    throw new GamelayerError('base.tag', `${file}: ${name ? `no image named ${name}` : `holds ${entries.length} images; name one`} (has ${tags || 'no tags'})`);
+  }
+  const configBytes = small.get(entry.Config);
+  if (!configBytes) throw new GamelayerError('base.blob-missing', `${file}: config ${entry.Config} is missing`);
+  const config = parseJson<ImageConfig>(configBytes, `${file}:${entry.Config}`);
+  const layerFiles = new Map<string, Descriptor>();
+  const layers = entry.Layers.map((l, i) => {
+    const m = members.get(l);
+    if (!m) throw new GamelayerError('base.blob-missing', `${file}: layer ${l} is missing`);
+    const gz = m.magic[0] === 0x1f && m.magic[1] === 0x8b;
+    const zst = m.magic.length >= 4 && m.magic.readUInt32LE(0) === 0xfd2fb528;
+    const d: Descriptor = {
+      mediaType: `application/vnd.oci.image.layer.v1.tar${gz ? '+gzip' : zst ? '+zstd' : ''}`,
+      digest: m.digest,
+      size: m.size,
+    };
+    if (!gz && !zst && config.rootfs?.diff_ids?.[i] !== m.digest) {
+      throw new GamelayerError('base.diff-ids', `${file}: layer ${l} hashes to ${m.digest}, but the config says ${config.rootfs?.diff_ids?.[i]}`);
+    }
+    layerFiles.set(l, d);
+    return d;
+  });
+  return finish(ref, file, config, layers, (store) => copyArchiveMembers(file, store, layerFiles));
+}

@@ -1,0 +1,215 @@
+// Opens a scanned file's bytes as a stream for the layer writer, and proves on the way that they are
+// still the bytes the scan hashed: a layer never holds content that differs from its recorded xxh64.
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import * as tar from 'tar-stream';
+import { GamelayerError, errnoCode } from '../errors.js';
+import { createXxh64 } from '../scan/hash.js';
+import type { FileEntry, TreeSource } from '../types.js';
+
+export interface ContentSource {
+  /** The entry's bytes: exactly `entry.size` of them, and the stream errors if they do not hash to `entry.xxh64`. */
+  open(entry: FileEntry): Promise<Readable>;
+}
+
+export class ContentChanged extends GamelayerError {
+  constructor(file: string, what: string) {
+    super(
+      'content.changed',
+      `${file}: changed since it was scanned: ${what}`,
+      'something changed the game tree after the scan; stop whatever writes into it and run the build again',
+    );
+  }
+}
+
+/** Counts and hashes the bytes flowing through; at the end they must match the entry, else the stream errors. */
+class VerifyContent extends Transform {
+  private seen = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly entry: FileEntry,
+    private readonly hash: Awaited<ReturnType<typeof createXxh64>>,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.entry.size) return cb(new ContentChanged(this.file, `it grew beyond ${this.entry.size} bytes`));
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.seen !== this.entry.size) {
+      return cb(new ContentChanged(this.file, `it has ${this.seen} bytes instead of ${this.entry.size}`));
+    }
+    const got = this.hash.digest();
+    if (got !== this.entry.xxh64) {
+      return cb(new ContentChanged(this.file, `its content hashes to xxh64 ${got}, not ${this.entry.xxh64}`));
+    }
+    cb();
+  }
+}
+
+function requireFile(entry: FileEntry, where: string): string {
+  if (entry.type !== 'file' || entry.xxh64 === undefined) {
+    throw new GamelayerError('content.not-a-file', `${where}: ${entry.path} is a ${entry.type} with no content hash`);
+  }
+  return entry.xxh64;
+}
+
+/** Streams `file`, which must hold exactly the entry's content. */
+export async function openVerified(file: string, entry: FileEntry): Promise<Readable> {
+  requireFile(entry, file);
+  let fh;
+  try {
+    fh = await open(file, 'r');
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') throw new ContentChanged(file, 'it was removed');
+    throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
+  }
+  const { size } = await fh.stat();
+  if (size !== entry.size) {
+    await fh.close();
+    throw new ContentChanged(file, `its size is ${size} bytes instead of ${entry.size}`);
+  }
+  const verify = new VerifyContent(file, entry, await createXxh64());
+  const raw = createReadStream('', { fd: fh, highWaterMark: 1 << 20 });
+  // pipeline (not pipe) so a failure reaches the reader of `verify` as a stream error, never as an uncaught one.
+  pipeline(raw, verify, () => {});
+  return verify;
+}
+
+/** Files of a directory tree, read in place. */
+export function dirContentSource(root: string): ContentSource {
+  return { open: (entry) => openVerified(path.join(root, entry.path), entry) };
+}
+
+/** Member name of an archive → tree-relative path, as the archive scan records it. */
+function memberPath(name: string): string {
+  return name
+    .split('/')
+    .filter((p) => p !== '' && p !== '.')
+    .join('/');
+}
+
+export interface ArchiveContentOptions {
+  /** Directory of the content-addressed cache (under the state dir), one file per xxh64. */
+  cacheDir: string;
+  /** Every file the caller will open; the ones missing from the cache are pulled in one pass over the archive. */
+  entries: readonly FileEntry[];
+}
+
+/**
+ * Files of a tar / tar.gz tree. Members come in archive order but layers need sorted order, so the needed
+ * files are first copied into a cache named by content hash (never by archive path: renaming a file or
+ * building another archive with the same content reuses it), each verified and renamed into place whole.
+ */
+export async function archiveContentSource(
+  source: Extract<TreeSource, { kind: 'archive' }>,
+  options: ArchiveContentOptions,
+): Promise<ContentSource> {
+  const { cacheDir } = options;
+  await mkdir(cacheDir, { recursive: true });
+  const cached = (hash: string) => path.join(cacheDir, hash);
+
+  // What is still missing, by path (to find it in the archive) and by hash (one copy per content).
+  const wanted = new Map<string, FileEntry>();
+  const missing = new Set<string>();
+  for (const e of options.entries) {
+    if (e.type !== 'file') continue;
+    const hash = requireFile(e, source.path);
+    if (missing.has(hash)) {
+      wanted.set(e.path, e);
+      continue;
+    }
+    const st = await stat(cached(hash)).catch(() => undefined);
+    if (st?.size === e.size) continue;
+    missing.add(hash);
+    wanted.set(e.path, e);
+  }
+  if (missing.size > 0) await fillCache(source, cacheDir, wanted, missing);
+
+  return {
+    open: (entry) => openVerified(cached(requireFile(entry, source.path)), entry),
+  };
+}
+
+async function fillCache(
+  source: Extract<TreeSource, { kind: 'archive' }>,
+  cacheDir: string,
+  wanted: Map<string, FileEntry>,
+  missing: Set<string>,
+): Promise<void> {
+  const extract = tar.extract();
+  const input = createReadStream(source.path);
+  const gunzip = source.compression === 'gzip' ? createGunzip() : undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    extract.on('entry', (header, stream, next) => {
+      const entry = header.type === 'file' || header.type === 'contiguous-file' ? wanted.get(memberPath(header.name)) : undefined;
+      if (!entry || !missing.has(entry.xxh64!)) {
+        stream.on('end', () => next()).resume();
+        return;
+      }
+      const hash = entry.xxh64!;
+      const tmp = path.join(cacheDir, `.${hash}.${process.pid}.${Math.random().toString(36).slice(2)}`);
+      copyVerified(stream, tmp, `${source.path}:${header.name}`, entry)
+        .then(() => rename(tmp, path.join(cacheDir, hash)))
+        .then(
+          () => {
+            missing.delete(hash);
+            // Everything found: stop reading (and decompressing) the rest of the archive.
+            if (missing.size === 0) {
+              input.destroy();
+              gunzip?.destroy();
+              resolve();
+            } else next();
+          },
+          async (e: unknown) => {
+            await rm(tmp, { force: true });
+            extract.destroy(e as Error);
+          },
+        );
+    });
+    extract.on('finish', () => resolve());
+    extract.on('error', reject);
+    input.on('error', (e) => reject(new GamelayerError('content.unreadable', `${source.path}: cannot read: ${e.message}`)));
+  });
+  let head: NodeJS.ReadableStream = input;
+  if (gunzip) {
+    gunzip.on('error', (e) => extract.destroy(new GamelayerError('content.archive', `${source.path}: ${e.message}`)));
+    head = input.pipe(gunzip);
+  }
+  head.pipe(extract as unknown as NodeJS.WritableStream);
+  await done;
+  if (missing.size > 0) {
+    const paths = [...wanted.values()].filter((e) => missing.has(e.xxh64!)).map((e) => e.path);
+    throw new ContentChanged(source.path, `it does not hold ${paths.slice(0, 3).join(', ')}${paths.length > 3 ? ` and ${paths.length - 3} more` : ''} as scanned`);
+  }
+}
+
+/** Writes the member to `tmp` while checking size and xxh64; the caller renames it into the cache only if this resolves. */
+async function copyVerified(member: AsyncIterable<unknown>, tmp: string, label: string, entry: FileEntry): Promise<void> {
+  const verify = new VerifyContent(label, entry, await createXxh64());
+  const fh = await open(tmp, 'w');
+  try {
+    pipeline(Readable.from(member), verify, () => {});
+    for await (const chunk of verify) await fh.write(chunk as Buffer);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The content source for a tree; archives need the state dir for their cache. */
+export async function contentSourceFor(
+  source: TreeSource,
+  options: { cacheDir: string; entries: readonly FileEntry[] },
+): Promise<ContentSource> {
+  return source.kind === 'dir' ? dirContentSource(source.path) : archiveContentSource(source, options);
+}

@@ -1,0 +1,82 @@
+// One layer in one streaming pass: tar → sha256 (diffID) → compress → sha256 (digest) → blob in the store.
+// Nothing is held in memory beyond stream buffers, and a failure anywhere leaves no blob behind.
+import { createHash } from 'node:crypto';
+import { Transform, type Duplex, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BuiltLayer, PlannedLayer } from '../types.js';
+import type { ContentSource } from './content.js';
+import { createParallelGzip, gzipCompressorId, type GzipOptions } from './gzip.js';
+import type { OciStore } from './store.js';
+import { layerTar } from './tar.js';
+import { createZstd, zstdCompressorId, type ZstdOptions } from './zstd.js';
+
+export const LAYER_MEDIA_TYPE = {
+  gzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  zstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
+} as const;
+
+export type LayerCompression = ({ kind: 'gzip' } & GzipOptions) | ({ kind: 'zstd' } & ZstdOptions);
+
+/** Everything about the compressor that decides the blob's bytes: part of the layer cache key. */
+export async function compressorId(c: LayerCompression = { kind: 'gzip' }): Promise<string> {
+  return c.kind === 'gzip' ? gzipCompressorId(c) : zstdCompressorId(c);
+}
+
+function compressor(c: LayerCompression): Duplex {
+  return c.kind === 'gzip' ? createParallelGzip(c) : createZstd(c);
+}
+
+/** sha256 and byte count of what flows through. */
+export class DigestTap extends Transform {
+  private readonly hash = createHash('sha256');
+  bytes = 0;
+
+  constructor(private readonly onBytes?: (n: number) => void) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    this.onBytes?.(chunk.length);
+    cb(null, chunk);
+  }
+
+  digest(): string {
+    return `sha256:${this.hash.digest('hex')}`;
+  }
+}
+
+export interface BuildLayerOptions {
+  content: ContentSource;
+  /** Mount path of the layer's tree in the image, e.g. `/opt/local/app-media`. */
+  mount: string;
+  store: OciStore;
+  compression?: LayerCompression;
+  /** Entry mtime in seconds; default SOURCE_DATE_EPOCH or 0. */
+  mtime?: number;
+  /** Called with uncompressed tar bytes as they are produced (progress). */
+  onBytes?: (n: number) => void;
+}
+
+export async function buildLayer(layer: PlannedLayer, options: BuildLayerOptions): Promise<BuiltLayer> {
+  const compression = options.compression ?? { kind: 'gzip' };
+  const diff = new DigestTap(options.onBytes);
+  const writer = options.store.createBlobWriter();
+  try {
+    await pipeline(layerTar(layer, options.content, { mount: options.mount, mtime: options.mtime }), diff, compressor(compression), writer.stream);
+  } catch (e) {
+    await writer.abort();
+    throw e;
+  }
+  const { digest, size } = await writer.commit();
+  return {
+    tree: layer.tree,
+    index: layer.index,
+    inputKey: layer.inputKey,
+    diffID: diff.digest(),
+    digest,
+    size,
+    mediaType: LAYER_MEDIA_TYPE[compression.kind],
+  };
+}

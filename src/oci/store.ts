@@ -1,0 +1,425 @@
+// The local OCI image layout store (image-spec image-layout.md): `oci-layout`, `index.json`,
+// `blobs/sha256/<hex>`. A blob appears only under its own digest and only whole; index.json changes
+// under a lock and is replaced atomically, and never names a blob the store does not hold.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { link, mkdir, open, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { pipeline as pipelineCb, Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GamelayerError, errnoCode } from '../errors.js';
+import type { Descriptor } from '../types.js';
+
+export const OCI_LAYOUT_FILE = 'oci-layout';
+export const OCI_LAYOUT_BYTES = '{"imageLayoutVersion":"1.0.0"}';
+export const INDEX_MEDIA_TYPE = 'application/vnd.oci.image.index.v1+json';
+export const MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
+export const CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
+export const REF_NAME = 'org.opencontainers.image.ref.name';
+
+export interface ImageIndex {
+  schemaVersion: 2;
+  mediaType?: string;
+  artifactType?: string;
+  manifests: Descriptor[];
+  annotations?: Record<string, string>;
+  subject?: Descriptor;
+}
+
+const DIGEST = /^sha256:([a-f0-9]{64})$/;
+
+export function digestHex(digest: string): string {
+  const m = DIGEST.exec(digest);
+  if (!m) throw new GamelayerError('store.digest', `"${digest}" is not a sha256 digest (sha256:<64 hex digits>)`);
+  return m[1]!;
+}
+
+export function sha256Digest(bytes: Uint8Array | string): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+export class BlobMismatch extends GamelayerError {
+  constructor(where: string, what: string) {
+    super('store.blob-corrupt', `${where}: ${what}`, 'the blob is damaged (truncated or changed on disk); delete it and build again');
+  }
+}
+
+/** Passes bytes through while hashing; checks digest and size at the end. */
+class VerifyDigest extends Transform {
+  private readonly hash = createHash('sha256');
+  private seen = 0;
+
+  constructor(
+    private readonly where: string,
+    private readonly digest: string,
+    private readonly size?: number,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.seen += chunk.length;
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    if (this.size !== undefined && this.seen !== this.size) {
+      return cb(new BlobMismatch(this.where, `${this.seen} bytes, expected ${this.size}`));
+    }
+    const got = `sha256:${this.hash.digest('hex')}`;
+    if (got !== this.digest) return cb(new BlobMismatch(this.where, `content hashes to ${got}, not ${this.digest}`));
+    cb();
+  }
+}
+
+/** A blob being written: bytes go to a temp file in the store; `commit` names it by its digest. */
+export interface BlobWriter {
+  readonly stream: Writable;
+  /** fsyncs, checks the expectation if given, renames into place; returns the blob's digest and size. */
+  commit(expected?: { digest?: string; size?: number }): Promise<{ digest: string; size: number }>;
+  /** Drops the temp file (after a failed pipeline). Safe to call twice. */
+  abort(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  /** Create the layout if missing (default true); false opens a foreign layout read-only. */
+  create?: boolean;
+}
+
+export class OciStore {
+  private constructor(readonly dir: string) {}
+
+  static async open(dir: string, options: OpenStoreOptions = {}): Promise<OciStore> {
+    const store = new OciStore(path.resolve(dir));
+    if (options.create === false) {
+      const layout = await readFile(path.join(store.dir, OCI_LAYOUT_FILE), 'utf8').catch((e: unknown) => {
+        throw new GamelayerError('store.not-layout', `${store.dir}: not an OCI image layout (${OCI_LAYOUT_FILE}: ${errnoCode(e) ?? e})`);
+      });
+      if (!/"imageLayoutVersion"\s*:\s*"1\.0\.0"/.test(layout)) {
+        throw new GamelayerError('store.layout-version', `${path.join(store.dir, OCI_LAYOUT_FILE)}: unsupported image layout version`);
+      }
+      return store;
+    }
+    await mkdir(path.join(store.dir, 'blobs', 'sha256'), { recursive: true });
+    await mkdir(store.tmpDir, { recursive: true });
+    await store.createIfAbsent(OCI_LAYOUT_FILE, OCI_LAYOUT_BYTES);
+    await store.createIfAbsent('index.json', serializeIndex({ schemaVersion: 2, mediaType: INDEX_MEDIA_TYPE, manifests: [] }));
+    return store;
+  }
+
+  /** Temp files live inside the store (same file system, so rename is atomic), outside `blobs/`. */
+  private get tmpDir(): string {
+    return path.join(this.dir, '.tmp');
+  }
+
+  private tmpName(): string {
+    return path.join(this.tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+  }
+
+  /** Writes a whole file under its final name only if nothing is there (two first runs race harmlessly). */
+  private async createIfAbsent(name: string, content: string): Promise<void> {
+    const target = path.join(this.dir, name);
+    if (await exists(target)) return;
+    const tmp = this.tmpName();
+    await writeDurably(tmp, content);
+    try {
+      await link(tmp, target);
+    } catch (e) {
+      if (errnoCode(e) !== 'EEXIST') throw e;
+    } finally {
+      await unlink(tmp);
+    }
+    await syncDir(this.dir);
+  }
+
+  blobPath(digest: string): string {
+    return path.join(this.dir, 'blobs', 'sha256', digestHex(digest));
+  }
+
+  async hasBlob(digest: string, size?: number): Promise<boolean> {
+    const st = await stat(this.blobPath(digest)).catch(() => undefined);
+    return st !== undefined && st.isFile() && (size === undefined || st.size === size);
+  }
+
+  /** The blob as a stream; it errors at the end if the bytes on disk do not hash to the digest. */
+  async openBlob(digest: string, size?: number): Promise<Readable> {
+    const file = this.blobPath(digest);
+    const st = await stat(file).catch(() => undefined);
+    if (!st) throw new GamelayerError('store.blob-missing', `${file}: blob ${digest} is not in the store ${this.dir}`);
+    if (size !== undefined && st.size !== size) throw new BlobMismatch(file, `${st.size} bytes, expected ${size}`);
+    const verify = new VerifyDigest(file, digest, size);
+    pipelineCb(createReadStream(file, { highWaterMark: 1 << 20 }), verify, () => {});
+    return verify;
+  }
+
+  /** A small blob (a manifest, config or index) read whole and verified. */
+  async readBlob(digest: string, maxBytes = 16 << 20): Promise<Buffer> {
+    const file = this.blobPath(digest);
+    const st = await stat(file).catch(() => undefined);
+    if (!st) throw new GamelayerError('store.blob-missing', `${file}: blob ${digest} is not in the store ${this.dir}`);
+    if (st.size > maxBytes) throw new GamelayerError('store.blob-too-big', `${file}: ${st.size} bytes is too big for a JSON document`);
+    const bytes = await readFile(file);
+    if (sha256Digest(bytes) !== digest) throw new BlobMismatch(file, `content hashes to ${sha256Digest(bytes)}, not ${digest}`);
+    return bytes;
+  }
+
+  /** Reads the whole blob and checks it against its name. */
+  async verifyBlob(digest: string, size?: number): Promise<void> {
+    const s = await this.openBlob(digest, size);
+    for await (const _ of s);
+  }
+
+  createBlobWriter(): BlobWriter {
+    const tmp = this.tmpName();
+    const hash = createHash('sha256');
+    let size = 0;
+    let fh: FileHandle | undefined;
+    let done = false;
+    const stream = new Writable({
+      highWaterMark: 1 << 20,
+      construct: (cb) => {
+        open(tmp, 'wx').then((h) => ((fh = h), cb()), cb);
+      },
+      write: (chunk: Buffer, _e, cb) => {
+        hash.update(chunk);
+        size += chunk.length;
+        fh!.write(chunk).then(() => cb(), cb);
+      },
+      writev: (chunks, cb) => {
+        const bufs = chunks.map((c) => c.chunk as Buffer);
+        for (const b of bufs) {
+          hash.update(b);
+          size += b.length;
+        }
+        fh!.writev(bufs).then(() => cb(), cb);
+      },
+    });
+    const abort = async () => {
+      if (done) return;
+      done = true;
+      await fh?.close().catch(() => {});
+      await rm(tmp, { force: true });
+    };
+    const commit = async (expected?: { digest?: string; size?: number }) => {
+      if (done) throw new Error('blob writer already finished');
+      if (!stream.writableFinished) await new Promise<void>((res, rej) => stream.end(() => res()).once('error', rej));
+      try {
+        await fh!.sync();
+        await fh!.close();
+        fh = undefined;
+        const digest = `sha256:${hash.digest('hex')}`;
+        if (expected?.size !== undefined && expected.size !== size) throw new BlobMismatch(`blob ${expected.digest ?? digest}`, `${size} bytes, expected ${expected.size}`);
+        if (expected?.digest !== undefined && expected.digest !== digest) throw new BlobMismatch(`blob ${expected.digest}`, `content hashes to ${digest}`);
+        const target = this.blobPath(digest);
+        if (await this.hasBlob(digest, size)) await rm(tmp, { force: true });
+        else {
+          await rename(tmp, target);
+          await syncDir(path.dirname(target));
+        }
+        done = true;
+        return { digest, size };
+      } catch (e) {
+        await abort();
+        throw e;
+      }
+    };
+    return { stream, commit, abort };
+  }
+
+  /** Stores a stream as a blob; with `expected`, a mismatch is an error and nothing is stored. */
+  async putBlob(content: Readable | AsyncIterable<Uint8Array>, expected?: { digest?: string; size?: number }): Promise<{ digest: string; size: number }> {
+    if (expected?.digest && (await this.hasBlob(expected.digest, expected.size))) {
+      // Already here under its digest; nothing to write. Drain a stream so its producer is not left hanging.
+      if ('destroy' in content) (content as Readable).destroy();
+      return { digest: expected.digest, size: (await stat(this.blobPath(expected.digest))).size };
+    }
+    const w = this.createBlobWriter();
+    try {
+      await pipeline(content, w.stream);
+    } catch (e) {
+      await w.abort();
+      throw e;
+    }
+    return w.commit(expected);
+  }
+
+  /** Stores exact bytes (a manifest, config, index: the digest is of these bytes, so never re-serialise). */
+  async putJson(bytes: Uint8Array | string, mediaType: string): Promise<Descriptor> {
+    const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes);
+    const { digest, size } = await this.putBlob(Readable.from([buf]));
+    return { mediaType, digest, size };
+  }
+
+  get indexPath(): string {
+    return path.join(this.dir, 'index.json');
+  }
+
+  async readIndex(): Promise<ImageIndex> {
+    let text: string;
+    try {
+      text = await readFile(this.indexPath, 'utf8');
+    } catch (e) {
+      throw new GamelayerError('store.index-missing', `${this.indexPath}: cannot read: ${(e as Error).message}`);
+    }
+    let index: ImageIndex;
+    try {
+      index = JSON.parse(text) as ImageIndex;
+    } catch (e) {
+      throw new GamelayerError('store.index-invalid', `${this.indexPath}: not valid JSON: ${(e as Error).message}`);
+    }
+    if (index?.schemaVersion !== 2 || !Array.isArray(index.manifests)) {
+      throw new GamelayerError('store.index-invalid', `${this.indexPath}: not an OCI image index (schemaVersion 2 with manifests)`);
+    }
+    return index;
+  }
+
+  /** Points `name` at `desc` (replacing what it pointed at), via the ref.name annotation in index.json. */
+  async tag(name: string, desc: Descriptor): Promise<void> {
+    if (!/^[A-Za-z0-9_.:/@+-]+$/.test(name) || name.length > 255) {
+      throw new GamelayerError('store.tag', `"${name}" is not a valid tag (letters, digits, . _ - : / @ +; at most 255)`);
+    }
+    if (!(await this.hasBlob(desc.digest, desc.size))) {
+      throw new GamelayerError('store.blob-missing', `cannot tag ${name}: blob ${desc.digest} (${desc.size} bytes) is not in ${this.dir}`);
+    }
+    await this.updateIndex((index) => {
+      const others = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== name);
+      const entry: Descriptor = {
+        mediaType: desc.mediaType,
+        digest: desc.digest,
+        size: desc.size,
+        ...(desc.artifactType ? { artifactType: desc.artifactType } : {}),
+        ...(desc.platform ? { platform: desc.platform } : {}),
+        annotations: { [REF_NAME]: name },
+      };
+      return { ...index, manifests: sortManifests([...others, entry]) };
+    });
+  }
+
+  async resolve(name: string): Promise<Descriptor | undefined> {
+    const index = await this.readIndex();
+    return index.manifests.find((m) => m.annotations?.[REF_NAME] === name);
+  }
+
+  async tags(): Promise<string[]> {
+    const index = await this.readIndex();
+    return index.manifests.flatMap((m) => (m.annotations?.[REF_NAME] !== undefined ? [m.annotations[REF_NAME]] : []));
+  }
+
+  /** Read-modify-write of index.json under the store lock; the new file replaces the old atomically. */
+  async updateIndex(change: (index: ImageIndex) => ImageIndex): Promise<void> {
+    const release = await acquireLock(`${this.indexPath}.lock`);
+    try {
+      const next = change(await this.readIndex());
+      for (const m of next.manifests) {
+        if (!(await this.hasBlob(m.digest, m.size))) {
+          throw new GamelayerError('store.blob-missing', `${this.indexPath}: would point at ${m.digest}, which is not in the store`);
+        }
+      }
+      const tmp = this.tmpName();
+      await writeDurably(tmp, serializeIndex(next));
+      await rename(tmp, this.indexPath);
+      await syncDir(this.dir);
+    } finally {
+      await release();
+    }
+  }
+}
+
+function sortManifests(ms: Descriptor[]): Descriptor[] {
+  const key = (m: Descriptor) => `${m.annotations?.[REF_NAME] ?? '\uffff'}\u0000${m.digest}`;
+  return ms.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}
+
+/** index.json as written by the store: stable key order, two-space indent (people read this file). */
+export function serializeIndex(index: ImageIndex): string {
+  const ordered = {
+    schemaVersion: index.schemaVersion,
+    mediaType: index.mediaType ?? INDEX_MEDIA_TYPE,
+    ...(index.artifactType ? { artifactType: index.artifactType } : {}),
+    manifests: index.manifests,
+    ...(index.subject ? { subject: index.subject } : {}),
+    ...(index.annotations ? { annotations: index.annotations } : {}),
+  };
+  return `${JSON.stringify(ordered, null, 2)}\n`;
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function writeDurably(file: string, content: string | Uint8Array): Promise<void> {
+  const fh = await open(file, 'wx');
+  try {
+    await fh.writeFile(content);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } catch (e) {
+    // Some file systems refuse fsync on a directory; the rename is still atomic there.
+    if (errnoCode(e) !== 'EINVAL' && errnoCode(e) !== 'EISDIR') throw e;
+  } finally {
+    await fh.close();
+  }
+}
+
+const LOCK_TIMEOUT_MS = 120_000;
+
+/**
+ * An exclusive lock file (O_EXCL create) holding "pid host". A lock left by a process that died on this
+ * host is taken over; otherwise we wait, and give a clear error after LOCK_TIMEOUT_MS.
+ */
+export async function acquireLock(file: string, timeoutMs = LOCK_TIMEOUT_MS): Promise<() => Promise<void>> {
+  const me = `${process.pid} ${hostname()}`;
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fh = await open(file, 'wx');
+      await fh.writeFile(me);
+      await fh.close();
+      return async () => {
+        await unlink(file).catch(() => {});
+      };
+    } catch (e) {
+      if (errnoCode(e) !== 'EEXIST') throw e;
+    }
+    const holder = await readFile(file, 'utf8').catch(() => '');
+    const [pid, host] = holder.split(' ');
+    if (host === hostname() && pid && !isAlive(Number(pid))) {
+      // Remove only the stale lock we read, not one a live process just created: rename is atomic.
+      const stale = `${file}.stale-${process.pid}`;
+      if (await rename(file, stale).then(() => true, () => false)) {
+        const taken = await readFile(stale, 'utf8').catch(() => '');
+        // A live process's lock moved by mistake goes back, unless a newer lock is already in its place.
+        if (taken !== holder) await link(stale, file).catch(() => {});
+        await unlink(stale).catch(() => {});
+      }
+      continue;
+    }
+    if (Date.now() - started > timeoutMs) {
+      throw new GamelayerError('store.locked', `${file}: held by process ${holder || '?'} for over ${timeoutMs / 1000}s`, 'wait for the other build to finish, or remove the lock file if no build is running');
+    }
+    await new Promise((r) => setTimeout(r, Math.min(200, 10 + attempt * 10)));
+  }
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return errnoCode(e) === 'EPERM';
+  }
+}

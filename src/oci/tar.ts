@@ -1,0 +1,148 @@
+// Deterministic tar of one planned layer: the same entries and content give the same bytes on any
+// machine, whatever the umask, mtimes, owner or file system order of the source.
+import { once } from 'node:events';
+import { Readable } from 'node:stream';
+import * as tar from 'tar-stream';
+import { GamelayerError } from '../errors.js';
+import { compareBytewise } from '../scan/manifest.js';
+import type { FileEntry, PlannedLayer } from '../types.js';
+import type { ContentSource } from './content.js';
+
+/** Largest size the ustar header holds in octal (8 GiB - 1); bigger files get a PAX `size` record. */
+export const USTAR_MAX_SIZE = 0o77777777777;
+
+/**
+ * The mtime every entry gets: SOURCE_DATE_EPOCH (reproducible-builds.org) when set, else the Unix epoch.
+ * A malformed value is an error rather than a silent fallback that would change every digest.
+ */
+export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number {
+  const v = env.SOURCE_DATE_EPOCH;
+  if (v === undefined || v === '') return 0;
+  if (!/^\d{1,12}$/.test(v)) {
+    throw new GamelayerError(
+      'env.source-date-epoch',
+      `SOURCE_DATE_EPOCH="${v}" is not a whole number of seconds since 1970`,
+      'set it to e.g. $(git log -1 --format=%ct), or unset it',
+    );
+  }
+  return Number(v);
+}
+
+/** `/opt/local/app/` → `opt/local/app`; `/` → `` (entries at the image root). */
+export function mountPrefix(mount: string): string {
+  const parts = mount.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) {
+    throw new GamelayerError('layer.mount', `mount path ${mount} contains "..": it must be an absolute path inside the image`);
+  }
+  return parts.join('/');
+}
+
+export interface TarEntry {
+  /** Path inside the image, no leading `/`, no trailing `/`. */
+  name: string;
+  entry: FileEntry;
+}
+
+/**
+ * Every entry of the layer as it lands in the image, plus the directories above it (the mount path's own
+ * parents included, so the layer stands alone on any base): sorted bytewise, which puts parents first.
+ */
+export function layerTarEntries(entries: readonly FileEntry[], mount: string): TarEntry[] {
+  const prefix = mountPrefix(mount);
+  const byName = new Map<string, TarEntry>();
+  const addParents = (name: string) => {
+    for (let i = name.lastIndexOf('/'); i > 0; i = name.lastIndexOf('/', i - 1)) {
+      const dir = name.slice(0, i);
+      if (byName.has(dir)) break;
+      byName.set(dir, { name: dir, entry: { path: dir, type: 'dir', mode: 0o755, size: 0 } });
+    }
+  };
+  if (prefix) {
+    byName.set(prefix, { name: prefix, entry: { path: '', type: 'dir', mode: 0o755, size: 0 } });
+    addParents(prefix);
+  }
+  for (const e of entries) {
+    if (e.path === '' || e.path.startsWith('/') || e.path.split('/').some((p) => p === '..' || p === '.' || p === '')) {
+      throw new GamelayerError('layer.path', `layer entry "${e.path}" is not a clean relative path`);
+    }
+    const name = prefix ? `${prefix}/${e.path}` : e.path;
+    const had = byName.get(name);
+    // A directory we added as a parent gives way to the planned one (same name, its own mode).
+    if (had && !(had.entry.type === 'dir' && e.type === 'dir')) {
+      throw new GamelayerError('layer.duplicate', `layer lists ${e.path} twice`);
+    }
+    byName.set(name, { name, entry: e });
+    addParents(name);
+  }
+  return [...byName.values()].sort((a, b) => compareBytewise(a.name, b.name));
+}
+
+type TarHeader = Parameters<tar.Pack['entry']>[0];
+
+function header(t: TarEntry, mtime: Date): TarHeader {
+  const e = t.entry;
+  const common = { name: t.name, mode: e.mode & 0o7777, mtime, uid: 0, gid: 0, uname: '', gname: '' };
+  switch (e.type) {
+    case 'dir':
+      return { ...common, type: 'directory', size: 0 };
+    case 'symlink':
+      if (!e.linkTarget) throw new GamelayerError('layer.symlink', `symlink ${e.path} has no target`);
+      return { ...common, type: 'symlink', size: 0, linkname: e.linkTarget };
+    case 'file':
+      return {
+        ...common,
+        type: 'file',
+        size: e.size,
+        ...(e.size > USTAR_MAX_SIZE ? { pax: { size: String(e.size) } } : {}),
+      };
+  }
+}
+
+export interface LayerTarOptions {
+  /** Where the tree lives in the image, e.g. `/opt/local/app`. */
+  mount: string;
+  /** mtime of every entry, seconds since 1970; defaults to sourceDateEpoch(). */
+  mtime?: number;
+}
+
+/** The layer's tar as a stream; it errors (and never ends cleanly) if any file's content is not as scanned. */
+export function layerTar(layer: Pick<PlannedLayer, 'entries'>, content: ContentSource, options: LayerTarOptions): Readable {
+  const entries = layerTarEntries(layer.entries, options.mount);
+  const mtime = new Date((options.mtime ?? sourceDateEpoch()) * 1000);
+  const pack = tar.pack();
+
+  const writeAll = async () => {
+    for (const t of entries) {
+      const h = header(t, mtime);
+      if (t.entry.type !== 'file') {
+        await new Promise<void>((resolve, reject) => pack.entry(h, (err) => (err ? reject(err) : resolve())));
+        continue;
+      }
+      const body = await content.open(t.entry);
+      let finished!: Promise<void>;
+      const sink = (() => {
+        let s!: ReturnType<typeof pack.entry>;
+        finished = new Promise<void>((resolve, reject) => {
+          s = pack.entry(h, (err) => (err ? reject(err) : resolve()));
+        });
+        return s;
+      })();
+      // If the body fails, the pack is destroyed, which errors the entry too: the pack reports that error once.
+      finished.catch(() => {});
+      sink.on('error', () => {});
+      try {
+        for await (const chunk of body) {
+          if (!sink.write(chunk as Buffer)) await once(sink as unknown as NodeJS.EventEmitter, 'drain');
+        }
+      } catch (e) {
+        body.destroy();
+        throw e;
+      }
+      sink.end(undefined as unknown as Buffer);
+      await finished;
+    }
+    pack.finalize();
+  };
+  writeAll().catch((e: unknown) => pack.destroy(e as Error));
+  return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
+}
