@@ -1,10 +1,15 @@
 import type { Command } from 'commander';
 import { build, type BuildResult } from '../../build/build.js';
+import { pushBuild, type PushBuildResult } from '../../build/push-build.js';
+import { GamelayerError } from '../../errors.js';
 import { formatBytes } from '../../report/reporter.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { table } from '../table.js';
 
 interface BuildFlags {
+  push?: string;
+  insecure?: boolean;
+  concurrency: string;
   tag?: string;
   platform?: string[];
   out?: string;
@@ -20,22 +25,33 @@ export function register(program: Command): void {
     .option('--platform <platform...>', 'build only these of the config\'s platforms')
     .option('--out <dir>', 'OCI image layout directory (default: store from the config, .gamelayer/oci)')
     .option('--compression <kind>', 'gzip or zstd (default: layers.compression from the config)')
+    .option('--push <repository>', 'then push every image to host[:port]/repo (only the blobs it lacks)')
+    .option('--insecure', 'with --push: allow plain HTTP to a registry that is not on this machine')
+    .option('--concurrency <n>', 'with --push: parallel blob uploads', '4')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (flags: BuildFlags, cmd: Command) => {
       if (flags.compression && flags.compression !== 'gzip' && flags.compression !== 'zstd') {
         throw new Error(`--compression ${flags.compression}: expected gzip or zstd`);
       }
       const config = await commandConfig(cmd);
+      const concurrency = Number(flags.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+        throw new GamelayerError('cli.concurrency', `--concurrency: expected a whole number from 1 to 64, got "${flags.concurrency}"`);
+      }
+      const reporter = commandReporter(!!flags.json);
       const result = await build({
         config,
         tag: flags.tag,
         platforms: flags.platform,
         out: flags.out,
         compression: flags.compression,
-        reporter: commandReporter(!!flags.json),
+        reporter,
       });
-      if (flags.json) printJson(buildJson(result));
-      else process.stdout.write(`${buildText(result)}\n`);
+      const pushed = flags.push
+        ? await pushBuild({ store: result.store, record: result.record, repository: flags.push, insecure: flags.insecure, concurrency, reporter })
+        : undefined;
+      if (flags.json) printJson({ ...buildJson(result), push: pushed });
+      else process.stdout.write(`${buildText(result)}\n${pushed ? `${pushText(pushed)}\n` : ''}`);
     });
 }
 
@@ -70,5 +86,15 @@ export function buildText(r: BuildResult): string {
     `images in ${r.store}: ${r.record.tags.join(', ')}`,
     `server image ${r.record.tags[0]} = ${server.digest}`,
     `record ${r.recordFile}`,
+  ].join('\n');
+}
+
+export function pushText(p: PushBuildResult): string {
+  const b = p.blobs;
+  const images = p.images.map((i) => `  ${i.tags.join(', ')} = ${i.digest}${i.upToDate ? ' (already there)' : ''}`);
+  return [
+    `pushed to ${p.repository}:`,
+    ...images,
+    `blobs: ${b.uploaded} uploaded, ${b.mounted} mounted, ${b.skipped} already there; ${formatBytes(p.bytesSent)} sent`,
   ].join('\n');
 }
