@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { diffManifests, hasChanges } from '../../diff/diff.js';
 import { lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
-import { diffDetails, diffTable } from './diff-format.js';
+import { diffDetails, diffTable, layerTable } from './diff-format.js';
+import { layerDiff } from '../../diff/layers.js';
 
 export function register(program: Command): void {
   program
@@ -30,12 +31,15 @@ export function register(program: Command): void {
       }
       const diffs = diffManifests(before.manifests, after.manifests);
       const changed = diffs.some(hasChanges);
+      // Against a build, and with the working trees on the other side: which layers a build would redo.
+      const layers = before.build && !b ? await layerDiff(await commandConfig(cmd), after.manifests, before.build) : undefined;
       if (opts.json) {
-        printJson({ before: before.name, after: after.name, changed, trees: diffs });
+        printJson({ before: before.name, after: after.name, changed, trees: diffs, layers });
       } else {
         process.stdout.write(`${before.name} → ${after.name}\n${diffTable(diffs)}\n`);
         const details = diffDetails(diffs, Number(opts.limit) || 20);
         process.stdout.write(details ? `\n${details}\n` : '\nno changes\n');
+        if (layers) process.stdout.write(`\n${layerTable(layers)}\n`);
       }
       if (opts.exitCode && changed) process.exitCode = 1;
     });
