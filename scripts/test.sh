@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci --no-fund --no-audit
+bash scripts/services.sh
 npx tsc -p . 
 npx vitest run "$@"

@@ -165,10 +165,13 @@ function describeIssue(issue: z.core.$ZodIssue, doc: Document, where: (o?: numbe
   let msg = issue.message;
   if (issue.code === 'invalid_type') {
     const value = doc.getIn(p);
-    msg = value === undefined ? `missing; expected ${issue.expected}` : `expected ${issue.expected}, got ${describe(value)}`;
+    const expected = EXPECTED_WORDS[issue.expected] ?? issue.expected;
+    msg = value === undefined ? `missing; expected ${expected}` : `expected ${expected}, got ${describe(value)}`;
   }
   return `${where(offset)}: ${field}: ${msg}`;
 }
+
+const EXPECTED_WORDS: Record<string, string> = { object: 'a map', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false' };
 
 function describe(v: unknown): string {
   if (v === null) return 'null';

@@ -1,0 +1,23 @@
+// npm run bench [-- NAME...]: runs the named benchmarks (all when none) and rewrites their sections of
+// bench/README.md. Sizes can be raised with flags; the defaults finish on a 2-core machine.
+import { parseArgs } from 'node:util';
+import { parseSize } from '../src/config/schema.js';
+import { scanBench } from './scan.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    'scan-size': { type: 'string', default: '4GB' },
+    'scan-files': { type: 'string', default: '100000' },
+    runs: { type: 'string', default: '3' },
+  },
+});
+const names = positionals.length ? positionals : ['scan'];
+const runs = Number(values.runs);
+for (const name of names) {
+  if (name === 'scan') {
+    await scanBench({ size: parseSize(values['scan-size']!)!, files: Number(values['scan-files']), runs });
+  } else {
+    throw new Error(`unknown benchmark ${name}; known: scan`);
+  }
+}

@@ -1,0 +1,74 @@
+// inputKey → built layer. A layer whose inputs did not change is never tarred or compressed again.
+//
+// Two lookups, in order: the exact key (inputKey + compressor with its version and settings + mtime),
+// then any earlier layer of the same inputKey, compression kind and mtime whose blob is still in the
+// store: its tar bytes (diffID) are the same, so its compressed blob is reused as it is even when the
+// compressor changed since (a zlib upgrade must not re-push every layer). Entries whose blob is gone are
+// dropped. Stored as checked JSON: a corrupt cache is ignored and rebuilt, never trusted.
+import path from 'node:path';
+import type { OciStore } from '../oci/store.js';
+import type { BuiltLayer } from '../types.js';
+import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
+
+const FORMAT = 'gamelayer-layer-cache/1';
+
+interface CacheRow {
+  compressor: string;
+  layer: BuiltLayer;
+}
+
+export class LayerCache {
+  private constructor(
+    private readonly file: string,
+    private readonly rows: Map<string, CacheRow[]>,
+    readonly rejected?: string,
+  ) {}
+
+  static async open(stateDir: string): Promise<LayerCache> {
+    const file = path.join(stateDir, 'cache', 'layers.json');
+    const read = await readCheckedJson<Record<string, CacheRow[]>>(file, FORMAT);
+    const rows = new Map<string, CacheRow[]>();
+    if (read.ok && read.value && typeof read.value === 'object') {
+      for (const [k, v] of Object.entries(read.value)) if (Array.isArray(v)) rows.set(k, v);
+    }
+    return new LayerCache(file, rows, read.ok || read.missing ? undefined : read.reason);
+  }
+
+  /** The reusable layer for these inputs, if its blob is in the store with the recorded size. */
+  async find(
+    inputKey: string,
+    kind: 'gzip' | 'zstd',
+    mtime: number,
+    compressor: string,
+    store: OciStore,
+  ): Promise<BuiltLayer | undefined> {
+    const key = slot(inputKey, kind, mtime);
+    const candidates = this.rows.get(key) ?? [];
+    const ordered = [...candidates.filter((r) => r.compressor === compressor), ...candidates.filter((r) => r.compressor !== compressor)];
+    const alive: CacheRow[] = [];
+    let found: BuiltLayer | undefined;
+    for (const row of ordered) {
+      if (await store.hasBlob(row.layer.digest, row.layer.size)) {
+        alive.push(row);
+        found ??= row.layer;
+      }
+    }
+    if (alive.length !== candidates.length) this.rows.set(key, alive);
+    return found;
+  }
+
+  remember(layer: BuiltLayer, kind: 'gzip' | 'zstd', mtime: number, compressor: string): void {
+    const key = slot(layer.inputKey, kind, mtime);
+    const rows = (this.rows.get(key) ?? []).filter((r) => r.compressor !== compressor);
+    rows.unshift({ compressor, layer });
+    this.rows.set(key, rows);
+  }
+
+  async save(): Promise<void> {
+    await writeCheckedJson(this.file, FORMAT, Object.fromEntries(this.rows));
+  }
+}
+
+function slot(inputKey: string, kind: string, mtime: number): string {
+  return `${inputKey}|${kind}|${mtime}`;
+}

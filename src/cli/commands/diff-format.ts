@@ -1,0 +1,45 @@
+// Text rendering of diffs for the CLI.
+import type { TreeDiff } from '../../diff/diff.js';
+import { formatBytes } from '../../report/reporter.js';
+import { table } from '../table.js';
+
+export function diffTable(diffs: TreeDiff[]): string {
+  return table(
+    ['tree', 'added', 'modified', 'removed', 'unchanged', 'bytes added', 'bytes modified', 'bytes removed'],
+    diffs.map((d) => [
+      d.label,
+      String(d.added.length),
+      String(d.modified.length),
+      String(d.removed.length),
+      String(d.unchanged),
+      formatBytes(d.bytesAdded),
+      formatBytes(d.bytesModified),
+      formatBytes(d.bytesRemoved),
+    ]),
+    [1, 2, 3, 4, 5, 6, 7],
+  );
+}
+
+/** The changed paths, a line each, `+` added, `~` modified, `-` removed; at most `limit` per tree. */
+export function diffDetails(diffs: TreeDiff[], limit: number): string {
+  const out: string[] = [];
+  for (const d of diffs) {
+    const lines = [
+      ...d.added.map((e) => `  + ${e.path}${e.type === 'file' ? ` (${formatBytes(e.size)})` : ''}`),
+      ...d.modified.map((m) => `  ~ ${m.after.path}${describeChange(m.before, m.after)}`),
+      ...d.removed.map((e) => `  - ${e.path}`),
+    ];
+    if (!lines.length) continue;
+    out.push(`${d.label}:`);
+    out.push(...lines.slice(0, limit));
+    if (lines.length > limit) out.push(`  … and ${lines.length - limit} more (use --json for all)`);
+  }
+  return out.join('\n');
+}
+
+function describeChange(a: TreeDiff['modified'][number]['before'], b: TreeDiff['modified'][number]['after']): string {
+  if (a.type !== b.type) return ` (${a.type} → ${b.type})`;
+  if (a.linkTarget !== b.linkTarget) return ` (link ${a.linkTarget} → ${b.linkTarget})`;
+  if (a.xxh64 === b.xxh64 && a.size === b.size) return ` (mode ${a.mode.toString(8)} → ${b.mode.toString(8)})`;
+  return ` (${formatBytes(a.size)} → ${formatBytes(b.size)})`;
+}

@@ -1,0 +1,69 @@
+// gamelayer ecs: the last build as an ECS task definition (RegisterTaskDefinition input), images pinned by digest.
+import type { Command } from 'commander';
+import { ecsJson, ecsTaskDefinition, type EcsOptions, type LaunchType } from '../../ecs/task-definition.js';
+import { loadDeployInput } from '../../k8s/input.js';
+import { integerOption, portOption, sizeOption } from '../../k8s/options.js';
+import { writeOutput } from '../../k8s/output.js';
+import { commandConfig, commandReporter } from '../context.js';
+
+export const ECS_FILE = 'ecs-task-definition.json';
+
+interface EcsFlags {
+  out?: string;
+  repository?: string;
+  record?: string;
+  family?: string;
+  launchType: string;
+  cpu: string;
+  memory: string;
+  platform?: string;
+  port?: string;
+  scratch?: string;
+  user?: string;
+  executionRoleArn?: string;
+  taskRoleArn?: string;
+  copyRoot?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('ecs')
+    .description('write an ECS task definition for the last build (aws ecs register-task-definition --cli-input-json)')
+    .option('--out <dir>', `write ${ECS_FILE} into DIR instead of printing it`)
+    .option('--repository <repo>', 'repository the images were pushed to (default: registry in gamelayer.yaml)')
+    .option('--record <file>', 'build record to deploy (default: .gamelayer/records/build-last.json)')
+    .option('--family <name>', 'task definition family (default: the game name)')
+    .option('--launch-type <type>', 'fargate or ec2', 'fargate')
+    .option('--cpu <units>', 'task CPU units (1024 = one vCPU)', '1024')
+    .option('--memory <mib>', 'task memory in MiB', '2048')
+    .option('--platform <os/arch>', 'which built platform to run (default: the first)')
+    .option('--port <port>', 'game port as PORT[/udp|/tcp] (default 7777/udp)')
+    .option('--scratch <size>', 'writable space beside images and copies (default 1GiB)')
+    .option('--user <uid[:gid]>', 'user of the engine container (default: the image user)')
+    .option('--execution-role-arn <arn>', 'role ECS pulls images and writes logs with')
+    .option('--task-role-arn <arn>', 'role the game runs with')
+    .option('--copy-root <dir>', 'where copy containers mount their target (default /mnt)')
+    .action(async (flags: EcsFlags, cmd: Command) => {
+      const config = await commandConfig(cmd);
+      const reporter = commandReporter(false);
+      const { input } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
+      const options: Partial<EcsOptions> = {
+        launchType: flags.launchType as LaunchType,
+        cpu: integerOption('--cpu', flags.cpu),
+        memory: integerOption('--memory', flags.memory),
+      };
+      if (flags.family !== undefined) options.family = flags.family;
+      if (flags.platform !== undefined) options.platform = flags.platform;
+      if (flags.port !== undefined) options.port = portOption('--port', flags.port);
+      if (flags.scratch !== undefined) options.scratchBytes = sizeOption('--scratch', flags.scratch);
+      if (flags.user !== undefined) options.engineUser = flags.user;
+      if (flags.executionRoleArn !== undefined) options.executionRoleArn = flags.executionRoleArn;
+      if (flags.taskRoleArn !== undefined) options.taskRoleArn = flags.taskRoleArn;
+      if (flags.copyRoot !== undefined) options.copyRoot = flags.copyRoot;
+      const emission = ecsTaskDefinition(input, options);
+      for (const n of emission.notes) reporter.info(`note: ${n}`);
+      const text = ecsJson(emission);
+      if (flags.out) reporter.info(`wrote ${await writeOutput(flags.out, ECS_FILE, text)}`);
+      else process.stdout.write(text);
+    });
+}

@@ -1,0 +1,101 @@
+// gamelayer k8s: the last build as a Pod, Deployment, Agones GameServer or Fleet, images pinned by digest.
+import type { Command } from 'commander';
+import { loadDeployInput } from '../../k8s/input.js';
+import { integerOption, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
+import { k8sYaml, writeOutput } from '../../k8s/output.js';
+import { k8sFileName, k8sWorkload } from '../../k8s/workloads.js';
+import { commandConfig, commandReporter } from '../context.js';
+
+interface K8sFlags {
+  kind: string;
+  volumes: string;
+  out?: string;
+  repository?: string;
+  record?: string;
+  name?: string;
+  namespace?: string;
+  replicas?: string;
+  pullPolicy?: string;
+  port?: string;
+  portPolicy?: string;
+  hostPort?: string;
+  health: boolean;
+  cpu?: string;
+  cpuLimit?: string;
+  memory?: string;
+  copyCpu?: string;
+  copyMemory?: string;
+  scratch?: string;
+  uid?: string;
+  gid?: string;
+  copyRoot?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('k8s')
+    .description('write a Kubernetes / Agones spec for the last build (images pinned by digest)')
+    .option('--kind <kind>', 'pod, deployment, gameserver (Agones) or fleet (Agones)', 'pod')
+    .option('--volumes <mode>', 'init: init containers copy the trees; image: Kubernetes image volumes (see docs/deploy.md)', 'init')
+    .option('--out <dir>', 'write <kind>.yaml into DIR instead of printing it')
+    .option('--repository <repo>', 'repository the images were pushed to (default: registry in gamelayer.yaml)')
+    .option('--record <file>', 'build record to deploy (default: .gamelayer/records/build-last.json)')
+    .option('--name <name>', 'metadata.name (default: the game name)')
+    .option('--namespace <ns>', 'metadata.namespace')
+    .option('--replicas <n>', 'replicas of a deployment or fleet')
+    .option('--pull-policy <policy>', 'Always, IfNotPresent or Never (default Always: a digest check per start, only missing layers pulled)')
+    .option('--port <port>', 'game port as PORT[/udp|/tcp] (default 7777/udp)')
+    .option('--port-policy <policy>', 'Agones: Dynamic, Static, Passthrough or None (default Dynamic)')
+    .option('--host-port <port>', 'Agones: host port for --port-policy Static')
+    .option('--no-health', 'Agones: turn health checking off (the game does not call the SDK)')
+    .option('--cpu <q>', 'engine CPU request (default 1)')
+    .option('--cpu-limit <q>', 'engine CPU limit (default none)')
+    .option('--memory <q>', 'engine memory request and limit (default 2Gi)')
+    .option('--copy-cpu <q>', 'copy container CPU request (default 250m)')
+    .option('--copy-memory <q>', 'copy container memory request and limit (default 128Mi)')
+    .option('--scratch <size>', 'writable space for the engine beside the trees (default 1GiB)')
+    .option('--uid <uid>', 'user id of every container; 0 runs as root (default 1000)')
+    .option('--gid <gid>', 'group id and fsGroup (default 1000)')
+    .option('--copy-root <dir>', 'where copy containers mount their target (default /mnt)')
+    .action(async (flags: K8sFlags, cmd: Command) => {
+      const config = await commandConfig(cmd);
+      const reporter = commandReporter(false);
+      const { input } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
+      const emission = k8sWorkload(input, k8sFlagsToOptions(flags));
+      const text = k8sYaml(input, emission);
+      for (const r of emission.requirements) reporter.info(`requires: ${r}`);
+      for (const n of emission.notes) reporter.warn(n);
+      if (flags.out) {
+        const file = await writeOutput(flags.out, k8sFileName(emission.options), text);
+        reporter.info(`wrote ${file}`);
+      } else {
+        process.stdout.write(text);
+      }
+    });
+}
+
+export function k8sFlagsToOptions(f: K8sFlags): Partial<K8sOptions> {
+  const o: Partial<K8sOptions> = {
+    kind: f.kind as K8sOptions['kind'],
+    volumes: f.volumes as K8sOptions['volumes'],
+    health: { disabled: !f.health, initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 3 },
+  };
+  if (f.name !== undefined) o.name = f.name;
+  if (f.namespace !== undefined) o.namespace = f.namespace;
+  if (f.replicas !== undefined) o.replicas = integerOption('--replicas', f.replicas);
+  if (f.pullPolicy !== undefined) o.pullPolicy = f.pullPolicy as K8sOptions['pullPolicy'];
+  if (f.port !== undefined) o.port = portOption('--port', f.port);
+  if (f.portPolicy !== undefined) o.portPolicy = f.portPolicy as K8sOptions['portPolicy'];
+  if (f.hostPort !== undefined) o.hostPort = integerOption('--host-port', f.hostPort);
+  if (f.cpu !== undefined || f.memory !== undefined || f.cpuLimit !== undefined) {
+    o.engine = { cpu: f.cpu ?? '1', memory: f.memory ?? '2Gi', ...(f.cpuLimit ? { cpuLimit: f.cpuLimit } : {}) };
+  }
+  if (f.copyCpu !== undefined || f.copyMemory !== undefined) {
+    o.copy = { cpu: f.copyCpu ?? '250m', memory: f.copyMemory ?? '128Mi' };
+  }
+  if (f.scratch !== undefined) o.scratchBytes = sizeOption('--scratch', f.scratch);
+  if (f.uid !== undefined) o.runAsUser = integerOption('--uid', f.uid);
+  if (f.gid !== undefined) o.runAsGroup = integerOption('--gid', f.gid);
+  if (f.copyRoot !== undefined) o.copyRoot = f.copyRoot;
+  return o;
+}

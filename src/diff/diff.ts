@@ -1,0 +1,82 @@
+// What changed between two states of a game: per tree, entries added / modified / removed and their bytes.
+import { compareBytewise } from '../scan/manifest.js';
+import type { FileEntry, TreeManifest } from '../types.js';
+
+export interface TreeDiff {
+  /** Tree name, with the platform for per-platform trees (e.g. `engine linux/arm64`). */
+  label: string;
+  added: FileEntry[];
+  removed: FileEntry[];
+  modified: { before: FileEntry; after: FileEntry }[];
+  unchanged: number;
+  /** Content bytes of added files, of modified files (new size), and of removed files (old size). */
+  bytesAdded: number;
+  bytesModified: number;
+  bytesRemoved: number;
+}
+
+export function sameEntry(a: FileEntry, b: FileEntry): boolean {
+  return a.type === b.type && a.mode === b.mode && a.size === b.size && a.xxh64 === b.xxh64 && a.linkTarget === b.linkTarget;
+}
+
+/** Merge-walk of two bytewise-sorted entry lists. */
+export function diffEntries(label: string, before: readonly FileEntry[], after: readonly FileEntry[]): TreeDiff {
+  const d: TreeDiff = { label, added: [], removed: [], modified: [], unchanged: 0, bytesAdded: 0, bytesModified: 0, bytesRemoved: 0 };
+  let i = 0;
+  let j = 0;
+  while (i < before.length || j < after.length) {
+    const a = before[i];
+    const b = after[j];
+    const c = a && b ? compareBytewise(a.path, b.path) : a ? -1 : 1;
+    if (c < 0) {
+      d.removed.push(a!);
+      d.bytesRemoved += a!.size;
+      i++;
+    } else if (c > 0) {
+      d.added.push(b!);
+      d.bytesAdded += b!.size;
+      j++;
+    } else {
+      if (sameEntry(a!, b!)) d.unchanged++;
+      else {
+        d.modified.push({ before: a!, after: b! });
+        d.bytesModified += b!.size;
+      }
+      i++;
+      j++;
+    }
+  }
+  return d;
+}
+
+export function manifestLabel(m: Pick<TreeManifest, 'tree' | 'platform'>): string {
+  return m.platform ? `${m.tree} ${m.platform}` : m.tree;
+}
+
+/** Pairs manifests by tree and platform; a tree present on one side only is all added or all removed. */
+export function diffManifests(before: readonly TreeManifest[], after: readonly TreeManifest[]): TreeDiff[] {
+  const labels: string[] = [];
+  const a = new Map<string, TreeManifest>();
+  const b = new Map<string, TreeManifest>();
+  for (const m of before) {
+    a.set(manifestLabel(m), m);
+    labels.push(manifestLabel(m));
+  }
+  for (const m of after) {
+    b.set(manifestLabel(m), m);
+    if (!a.has(manifestLabel(m))) labels.push(manifestLabel(m));
+  }
+  return labels.map((l) => {
+    const x = a.get(l);
+    const y = b.get(l);
+    // Same digest ⇒ same entries: skip the walk.
+    if (x && y && x.digest === y.digest) {
+      return { label: l, added: [], removed: [], modified: [], unchanged: y.entries.length, bytesAdded: 0, bytesModified: 0, bytesRemoved: 0 };
+    }
+    return diffEntries(l, x?.entries ?? [], y?.entries ?? []);
+  });
+}
+
+export function hasChanges(d: TreeDiff): boolean {
+  return d.added.length + d.removed.length + d.modified.length > 0;
+}

@@ -1,0 +1,51 @@
+// Resolves what `gamelayer diff` compares: recorded states (scan or build records) or plain directories.
+import { stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { GameConfig } from '../config/load.js';
+import { GamelayerError, errnoCode } from '../errors.js';
+import type { Reporter } from '../report/reporter.js';
+import { scanGame, scanTree } from '../scan/scan.js';
+import { latestRecord, readRecord } from '../state/records.js';
+import type { TreeManifest } from '../types.js';
+
+export interface DiffSide {
+  /** What this side is: a record file, a directory, or "working trees". */
+  name: string;
+  manifests: TreeManifest[];
+}
+
+/** A record file, or a directory scanned as one tree (labelled `dir`, so two directories pair up). */
+export async function sideFromArg(arg: string, reporter?: Reporter): Promise<DiffSide> {
+  let s;
+  try {
+    s = await stat(arg);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('diff.arg-missing', `${arg}: no such record file or directory`);
+    throw e;
+  }
+  if (s.isDirectory()) {
+    const stateDir = path.join(os.tmpdir(), 'gamelayer-diff-cache');
+    const scan = await scanTree('app', path.resolve(arg), { include: ['**'], exclude: [] }, { stateDir, reporter, field: arg });
+    return { name: arg, manifests: [{ ...scan.manifest, tree: 'app' }] };
+  }
+  const record = await readRecord(arg);
+  return { name: arg, manifests: record.manifests };
+}
+
+export async function workingTrees(config: GameConfig, reporter?: Reporter): Promise<DiffSide> {
+  const scan = await scanGame(config, { reporter });
+  return { name: 'working trees', manifests: scan.trees.map((t) => t.manifest) };
+}
+
+export async function lastRecordedSide(config: GameConfig): Promise<DiffSide> {
+  const last = await latestRecord(config.stateDir);
+  if (!last) {
+    throw new GamelayerError(
+      'diff.no-baseline',
+      `no earlier scan or build of ${config.game} in ${config.stateDir}`,
+      'run `gamelayer scan` (or `gamelayer build`) once to record a baseline, then change files and diff',
+    );
+  }
+  return { name: last.file, manifests: last.record.manifests };
+}

@@ -1,0 +1,235 @@
+// What the deployment emitters need, and nothing more: derived from the game config plus the last build record,
+// so the Kubernetes and ECS emitters never read configs or records themselves (and run-local can reuse them).
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { GameConfig } from '../config/load.js';
+import { GamelayerError, errnoCode } from '../errors.js';
+import { TREE_NAMES, type BuildRecord, type TreeName } from '../types.js';
+
+export interface DeployTree {
+  tree: TreeName;
+  /** `<repository>:<tag>-<tree>@sha256:…`: the tag is for people, the digest is what runs. */
+  image: string;
+  /** Manifest (or index, for several platforms) digest of the tree image. */
+  imageDigest: string;
+  /** Where the engine sees the tree; also where the tree image keeps its files. */
+  mount: string;
+  /** Sum of the file sizes; for a per-platform tree, the largest platform's sum. */
+  bytes: number;
+  /** Number of entries (files, dirs, links) of the largest platform: each can take one more file-system block. */
+  entries: number;
+  /** Files with an executable bit: an image volume is mounted noexec, so such a tree cannot be one. */
+  executables: number;
+  /** Tree digest per platform; key `*` for a tree shared by every platform. Sorted by key. */
+  treeDigests: Record<string, string>;
+}
+
+export interface DeployInput {
+  game: string;
+  version?: string;
+  /** Repository without tag or digest, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com/my-game`. */
+  repository: string;
+  tag: string;
+  platforms: string[];
+  baseImage: string;
+  /** The four trees in the stable order engine → engine-media → app → app-media. */
+  trees: DeployTree[];
+  /** The combined image (`<repository>:<tag>@sha256:…`) when the build produced one. */
+  serverImage?: string;
+  /** argv of the engine; a single string with blanks in the config runs through `sh -c`. */
+  start: string[];
+}
+
+export const LAST_BUILD_RECORD = path.join('records', 'build-last.json');
+
+export function lastBuildRecordPath(config: GameConfig): string {
+  return path.join(config.stateDir, LAST_BUILD_RECORD);
+}
+
+const NO_BUILD_HINT = 'run gamelayer build first';
+
+/** Reads a build record written by `gamelayer build`; shape errors name the file and the field. */
+export async function readBuildRecord(file: string): Promise<BuildRecord> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') {
+      throw new GamelayerError('deploy.no-build', `${file}: no build yet, run gamelayer build`);
+    }
+    throw new GamelayerError('deploy.record-unreadable', `${file}: cannot read: ${(e as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new GamelayerError('deploy.record-corrupt', `${file}: not valid JSON (truncated or corrupt build record)`, NO_BUILD_HINT);
+  }
+  const r = value as Partial<BuildRecord> | null;
+  const problem =
+    !r || typeof r !== 'object'
+      ? 'not an object'
+      : r.schemaVersion !== 1
+        ? `schemaVersion: expected 1, got ${JSON.stringify(r.schemaVersion)}`
+        : !Array.isArray(r.images)
+          ? 'images: expected a list'
+          : !Array.isArray(r.manifests)
+            ? 'manifests: expected a list'
+            : !Array.isArray(r.tags)
+              ? 'tags: expected a list'
+              : undefined;
+  if (problem) throw new GamelayerError('deploy.record-corrupt', `${file}: not a gamelayer build record: ${problem}`, NO_BUILD_HINT);
+  return r as BuildRecord;
+}
+
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/**
+ * Joins config and build record. `repository` is where the images were pushed (registry host + path, no tag);
+ * `recordFile` only makes messages name the file.
+ */
+export function deployInputFrom(
+  config: GameConfig,
+  record: BuildRecord,
+  repository: string,
+  recordFile = 'build record',
+): DeployInput {
+  checkRepository(repository);
+  if (record.game !== config.game) {
+    throw new GamelayerError(
+      'deploy.record-game',
+      `${recordFile}: game: the record is for "${record.game}", the config ${config.file} is for "${config.game}"`,
+      NO_BUILD_HINT,
+    );
+  }
+  const tag = record.tags[0];
+  if (tag === undefined) throw new GamelayerError('deploy.record-tag', `${recordFile}: tags: the build record has no tag`, NO_BUILD_HINT);
+
+  const trees = TREE_NAMES.map((tree): DeployTree => {
+    const digest = imageDigest(record, tree, recordFile);
+    if (digest === undefined) {
+      throw new GamelayerError(
+        'deploy.record-image',
+        `${recordFile}: images: no image for tree ${tree}; expected an entry with name "${tree}"`,
+        NO_BUILD_HINT,
+      );
+    }
+    const manifests = record.manifests.filter((m) => m.tree === tree);
+    if (manifests.length === 0) {
+      throw new GamelayerError(
+        'deploy.record-manifest',
+        `${recordFile}: manifests: no manifest for tree ${tree}`,
+        NO_BUILD_HINT,
+      );
+    }
+    let bytes = 0;
+    let entries = 0;
+    let executables = 0;
+    const treeDigests: Record<string, string> = {};
+    for (const m of manifests) {
+      let sum = 0;
+      let exec = 0;
+      for (const e of m.entries) {
+        if (e.type !== 'file') continue;
+        sum += e.size;
+        if (e.mode & 0o111) exec++;
+      }
+      bytes = Math.max(bytes, sum);
+      entries = Math.max(entries, m.entries.length);
+      executables = Math.max(executables, exec);
+      treeDigests[m.platform ?? '*'] = m.digest;
+    }
+    return {
+      tree,
+      image: `${repository}:${tag}-${tree}@${digest}`,
+      imageDigest: digest,
+      mount: config.trees[tree].mount,
+      bytes,
+      entries,
+      executables,
+      treeDigests: Object.fromEntries(Object.entries(treeDigests).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+    };
+  });
+  const serverDigest = imageDigest(record, 'server', recordFile);
+  return {
+    game: config.game,
+    version: record.version ?? config.version,
+    repository,
+    tag,
+    platforms: [...(record.platforms.length > 0 ? record.platforms : config.platforms)],
+    baseImage: config.baseImage,
+    trees,
+    serverImage: serverDigest === undefined ? undefined : `${repository}:${tag}@${serverDigest}`,
+    start: startArgv(config.start),
+  };
+}
+
+/**
+ * The digest to pin for an image name: the platform-less entry (the index of a multi-platform build, or the one
+ * manifest of a single-platform build); else the only entry. Several per-platform entries without an index are
+ * ambiguous: a pod must not pin one platform's manifest and then land on a node of the other.
+ */
+function imageDigest(record: BuildRecord, name: string, recordFile: string): string | undefined {
+  const all = record.images.filter((i) => i.name === name);
+  const chosen = all.find((i) => i.platform === undefined) ?? (all.length === 1 ? all[0] : undefined);
+  if (!chosen) {
+    if (all.length === 0) return undefined;
+    throw new GamelayerError(
+      'deploy.record-image',
+      `${recordFile}: images: image ${name} has one entry per platform (${all.map((i) => i.platform).join(', ')}) ` +
+        'but no index entry without a platform to pin',
+      NO_BUILD_HINT,
+    );
+  }
+  if (!DIGEST.test(chosen.digest)) {
+    throw new GamelayerError(
+      'deploy.record-image',
+      `${recordFile}: images: image ${name} has digest ${JSON.stringify(chosen.digest)}; expected sha256:<64 hex digits>`,
+    );
+  }
+  return chosen.digest;
+}
+
+/** A repository is host[:port]/path with no tag and no digest: we append both ourselves. */
+function checkRepository(repository: string): void {
+  const lastSegment = repository.slice(repository.lastIndexOf('/') + 1);
+  const ok =
+    /^[a-zA-Z0-9.-]+(?::\d+)?\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(
+      repository,
+    ) && !lastSegment.includes(':');
+  if (!ok) {
+    throw new GamelayerError(
+      'deploy.repository',
+      `repository ${JSON.stringify(repository)}: expected host/path without tag or digest, ` +
+        'such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/my-game or localhost:5000/my-game',
+      'set registry in gamelayer.yaml or pass --repository',
+    );
+  }
+}
+
+/** `start: "./server -port 7777"` is one string in the config: run it through sh like Docker's shell form. */
+function startArgv(start: string[]): string[] {
+  if (start.length === 1 && /\s/.test(start[0]!)) return ['sh', '-c', start[0]!];
+  return [...start];
+}
+
+/**
+ * The deploy input of a loaded config: its last build record (or `recordFile`), pushed to `repository`
+ * (default: the config's registry).
+ */
+export async function loadDeployInput(
+  config: GameConfig,
+  opts: { recordFile?: string; repository?: string } = {},
+): Promise<{ input: DeployInput; recordFile: string }> {
+  const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
+  const repository = opts.repository ?? config.registry;
+  if (repository === undefined) {
+    throw new GamelayerError(
+      'deploy.repository',
+      `${config.file}: registry: not set, so the image repository is unknown`,
+      'set registry in gamelayer.yaml or pass --repository',
+    );
+  }
+  const record = await readBuildRecord(recordFile);
+  return { input: deployInputFrom(config, record, repository, recordFile), recordFile };
+}

@@ -1,0 +1,157 @@
+// Knobs of the emitted workloads, their defaults, and the checks that keep a bad value out of the YAML.
+import { GamelayerError } from '../errors.js';
+import { parseSize } from '../config/schema.js';
+import { GiB } from './sizes.js';
+
+export const WORKLOAD_KINDS = ['pod', 'deployment', 'gameserver', 'fleet'] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+export const VOLUME_MODES = ['init', 'image'] as const;
+export type VolumeMode = (typeof VOLUME_MODES)[number];
+export const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
+export type PullPolicy = (typeof PULL_POLICIES)[number];
+export const PORT_POLICIES = ['Dynamic', 'Static', 'Passthrough', 'None'] as const;
+export type PortPolicy = (typeof PORT_POLICIES)[number];
+export type Protocol = 'UDP' | 'TCP';
+
+export interface GamePort {
+  containerPort: number;
+  protocol: Protocol;
+}
+
+export interface ContainerResources {
+  cpu: string;
+  memory: string;
+  /** Unset: no CPU limit (throttling a game server costs more than sharing idle CPU). */
+  cpuLimit?: string;
+}
+
+export interface K8sOptions {
+  kind: WorkloadKind;
+  volumes: VolumeMode;
+  /** metadata.name; default: the game name made DNS-safe. */
+  name?: string;
+  namespace?: string;
+  /**
+   * Always: the kubelet asks the registry for the digest on every start (cheap: a HEAD), and containerd still skips
+   * every layer it already has, so only changed layers travel. IfNotPresent saves that round trip and works when
+   * the registry is down, at the price of trusting whatever the node holds under that digest (which is safe: digests
+   * are content addresses).
+   */
+  pullPolicy: PullPolicy;
+  replicas: number;
+  port: GamePort;
+  /** Agones only. */
+  portPolicy: PortPolicy;
+  /** Agones only; required by portPolicy Static. */
+  hostPort?: number;
+  /** Agones health checking: the game must call the Agones SDK's Health() or the GameServer turns Unhealthy. */
+  health: { disabled: boolean; initialDelaySeconds: number; periodSeconds: number; failureThreshold: number };
+  engine: ContainerResources;
+  copy: ContainerResources;
+  /** Writable space the engine may use beside the copied trees (logs, saves, core files). */
+  scratchBytes: number;
+  /** 0 runs as root (runAsNonRoot is then left out); anything else is enforced with runAsNonRoot. */
+  runAsUser: number;
+  runAsGroup: number;
+  /** Copy containers mount their target volume under this directory: `/mnt/<tree>`. */
+  copyRoot: string;
+}
+
+export const DEFAULT_K8S_OPTIONS: K8sOptions = {
+  kind: 'pod',
+  volumes: 'init',
+  pullPolicy: 'Always',
+  replicas: 1,
+  port: { containerPort: 7777, protocol: 'UDP' },
+  portPolicy: 'Dynamic',
+  health: { disabled: false, initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 3 },
+  engine: { cpu: '1', memory: '2Gi' },
+  copy: { cpu: '250m', memory: '128Mi' },
+  scratchBytes: 1 * GiB,
+  runAsUser: 1000,
+  runAsGroup: 1000,
+  copyRoot: '/mnt',
+};
+
+const QUANTITY = /^(\d+(\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Merges partial options over the defaults and checks them; errors name the option. */
+export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
+  const o: K8sOptions = {
+    ...DEFAULT_K8S_OPTIONS,
+    ...partial,
+    port: { ...DEFAULT_K8S_OPTIONS.port, ...partial.port },
+    health: { ...DEFAULT_K8S_OPTIONS.health, ...partial.health },
+    engine: { ...DEFAULT_K8S_OPTIONS.engine, ...partial.engine },
+    copy: { ...DEFAULT_K8S_OPTIONS.copy, ...partial.copy },
+  };
+  oneOf('--kind', o.kind, WORKLOAD_KINDS);
+  oneOf('--volumes', o.volumes, VOLUME_MODES);
+  oneOf('--pull-policy', o.pullPolicy, PULL_POLICIES);
+  oneOf('--port-policy', o.portPolicy, PORT_POLICIES);
+  if (o.name !== undefined && (o.name.length > 63 || !DNS_LABEL.test(o.name))) {
+    bad('--name', o.name, 'a DNS label: lower-case letters, digits and "-", at most 63 characters');
+  }
+  if (o.namespace !== undefined && (o.namespace.length > 63 || !DNS_LABEL.test(o.namespace))) {
+    bad('--namespace', o.namespace, 'a DNS label: lower-case letters, digits and "-", at most 63 characters');
+  }
+  if (!Number.isInteger(o.replicas) || o.replicas < 0) bad('--replicas', o.replicas, 'a whole number ≥ 0');
+  checkPort('--port', o.port.containerPort);
+  if (o.hostPort !== undefined) checkPort('--host-port', o.hostPort);
+  if (o.portPolicy === 'Static' && o.hostPort === undefined && (o.kind === 'gameserver' || o.kind === 'fleet')) {
+    bad('--host-port', undefined, 'a port: portPolicy Static needs a host port');
+  }
+  for (const [flag, q] of [
+    ['--cpu', o.engine.cpu],
+    ['--memory', o.engine.memory],
+    ['--cpu-limit', o.engine.cpuLimit],
+    ['--copy-cpu', o.copy.cpu],
+    ['--copy-memory', o.copy.memory],
+    ['--copy-cpu-limit', o.copy.cpuLimit],
+  ] as const) {
+    if (q !== undefined && !QUANTITY.test(q)) bad(flag, q, 'a Kubernetes quantity such as 500m, 2, 512Mi or 4Gi');
+  }
+  if (!Number.isInteger(o.scratchBytes) || o.scratchBytes < 0) bad('--scratch', o.scratchBytes, 'a size such as 1GiB');
+  for (const [flag, id] of [['--uid', o.runAsUser], ['--gid', o.runAsGroup]] as const) {
+    if (!Number.isInteger(id) || id < 0 || id > 2 ** 31 - 1) bad(flag, id, 'a numeric id ≥ 0');
+  }
+  if (!o.copyRoot.startsWith('/') || o.copyRoot.split('/').includes('..')) {
+    bad('--copy-root', o.copyRoot, 'an absolute path such as /mnt');
+  }
+  return o;
+}
+
+/** `1GiB`, `512MiB`, `0` → bytes, for the CLI's size flags. */
+export function sizeOption(flag: string, value: string): number {
+  if (value.trim() === '0') return 0;
+  const n = parseSize(value);
+  if (n === undefined) bad(flag, value, 'a size such as 512MiB, 2GiB or a byte count');
+  return n;
+}
+
+/** `7777`, `7777/udp`, `27015/TCP` → port and protocol. */
+export function portOption(flag: string, value: string): GamePort {
+  const m = /^(\d+)(?:\/(udp|tcp))?$/i.exec(value.trim());
+  if (!m) bad(flag, value, 'PORT or PORT/udp or PORT/tcp, such as 7777/udp');
+  const containerPort = Number(m[1]);
+  checkPort(flag, containerPort);
+  return { containerPort, protocol: (m[2] ?? 'udp').toUpperCase() as Protocol };
+}
+
+export function integerOption(flag: string, value: string): number {
+  if (!/^\d+$/.test(value.trim())) bad(flag, value, 'a whole number');
+  return Number(value);
+}
+
+function checkPort(flag: string, port: number): void {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) bad(flag, port, 'a port from 1 to 65535');
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): void {
+  if (!(allowed as readonly string[]).includes(value)) bad(flag, value, `one of ${allowed.join(', ')}`);
+}
+
+function bad(flag: string, value: unknown, expected: string): never {
+  throw new GamelayerError('deploy.option', `${flag}: got ${JSON.stringify(value) ?? 'nothing'}; expected ${expected}`);
+}

@@ -1,0 +1,196 @@
+// The pod every workload kind wraps: one copy init container (or image volume) per non-engine tree, and the engine
+// container that refuses to start until every tree is in place.
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
+import type { IVolume } from 'kubernetes-models/v1/Volume';
+import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
+import { GamelayerError } from '../errors.js';
+import type { DeployInput, DeployTree } from './input.js';
+import type { ContainerResources, K8sOptions } from './options.js';
+import { COPY_SENTINEL, GUARD_NAME, TREE_SENTINEL, copyScript, guardScript } from './scripts.js';
+import { quantityMi, treeDiskBytes } from './sizes.js';
+
+export const ENGINE_CONTAINER = 'engine';
+
+/** How one non-engine tree reaches the engine container. */
+export type TreeDelivery =
+  | { tree: DeployTree; via: 'copy'; volume: string; target: string; sizeBytes: number; sentinel: string }
+  | { tree: DeployTree; via: 'image'; volume: string; sentinel: string };
+
+export interface PodTemplate {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  spec: IPodSpec;
+  deliveries: TreeDelivery[];
+  /** Things the reader of the output must know (printed with it, written as a comment at its top). */
+  notes: string[];
+}
+
+/** Image volumes are read-only and noexec (KEP-4639), so a tree with executables is copied even in image mode. */
+export function treeDeliveries(input: DeployInput, options: Pick<K8sOptions, 'volumes' | 'copyRoot'>): TreeDelivery[] {
+  return input.trees
+    .filter((t) => t.tree !== 'engine')
+    .map((tree): TreeDelivery => {
+      const volume = `tree-${tree.tree}`;
+      if (options.volumes === 'image' && tree.executables === 0) {
+        return { tree, via: 'image', volume, sentinel: `${tree.mount}/${TREE_SENTINEL}` };
+      }
+      const target = `${options.copyRoot === '/' ? '' : options.copyRoot}/${tree.tree}`;
+      for (const other of input.trees) {
+        if (overlaps(target, other.mount)) {
+          throw new GamelayerError(
+            'deploy.copy-target',
+            `copy target ${target} of tree ${tree.tree} overlaps the mount ${other.mount} of tree ${other.tree}: ` +
+              'the copy would hide the files it copies',
+            'pass --copy-root with a directory outside every tree mount',
+          );
+        }
+      }
+      return { tree, via: 'copy', volume, target, sizeBytes: treeDiskBytes(tree), sentinel: `${tree.mount}/${COPY_SENTINEL}` };
+    });
+}
+
+export function podTemplate(input: DeployInput, options: K8sOptions, agones: boolean): PodTemplate {
+  const engine = input.trees.find((t) => t.tree === 'engine')!;
+  const deliveries = treeDeliveries(input, options);
+  const copies = deliveries.filter((d) => d.via === 'copy');
+  const notes: string[] = [];
+  if (input.baseImage === 'scratch') {
+    notes.push(
+      'baseImage is scratch: the tree images have no sh or cp, so the copy containers and the start guard cannot run; ' +
+        'set baseImage in gamelayer.yaml to an image with a POSIX shell (busybox, debian-slim, ...)',
+    );
+  }
+  if (options.volumes === 'image') {
+    for (const d of copies) {
+      notes.push(
+        `tree ${d.tree.tree} has ${d.tree.executables} executable file(s) and image volumes are mounted noexec: ` +
+          'it is copied by an init container instead',
+      );
+    }
+  }
+
+  const volumes: IVolume[] = deliveries.map((d) =>
+    d.via === 'copy'
+      ? { name: d.volume, emptyDir: { sizeLimit: quantityMi(d.sizeBytes) } }
+      : { name: d.volume, image: { reference: d.tree.image, pullPolicy: options.pullPolicy } },
+  );
+
+  const initContainers: IContainer[] = copies.map((d) => ({
+    name: `copy-${d.tree.tree}`,
+    image: d.tree.image,
+    imagePullPolicy: options.pullPolicy,
+    command: ['sh', '-c', copyScript(d.tree.tree, d.tree.mount, d.target)],
+    resources: resources(options.copy),
+    securityContext: containerSecurity(options, true),
+    volumeMounts: [{ name: d.volume, mountPath: d.target }],
+  }));
+
+  const engineMounts: IVolumeMount[] = deliveries.map((d) =>
+    d.via === 'copy'
+      ? { name: d.volume, mountPath: d.tree.mount }
+      : // The tree image keeps its files at the mount path: mount that subdirectory, not the image root.
+        { name: d.volume, mountPath: d.tree.mount, subPath: d.tree.mount.slice(1), readOnly: true },
+  );
+  // emptyDirs count against the pod's ephemeral storage; image volumes live in the image store and do not.
+  const ephemeral = copies.reduce((sum, d) => sum + d.sizeBytes, 0) + options.scratchBytes;
+  const engineResources = resources(options.engine);
+  engineResources.requests = { ...engineResources.requests, 'ephemeral-storage': quantityMi(ephemeral) };
+  engineResources.limits = { ...engineResources.limits, 'ephemeral-storage': quantityMi(ephemeral) };
+
+  const engineContainer: IContainer = {
+    name: ENGINE_CONTAINER,
+    image: engine.image,
+    imagePullPolicy: options.pullPolicy,
+    command: ['sh', '-c', guardScript(deliveries.map((d) => d.sentinel)), GUARD_NAME],
+    args: input.start,
+    workingDir: engine.mount,
+    // Agones adds the container port from GameServer.spec.ports itself.
+    ...(agones
+      ? {}
+      : { ports: [{ name: 'game', containerPort: options.port.containerPort, protocol: options.port.protocol }] }),
+    resources: engineResources,
+    securityContext: containerSecurity(options, false),
+    volumeMounts: engineMounts,
+  };
+
+  const spec: IPodSpec = {
+    // The Agones SDK sidecar needs the service account token; a plain pod does not.
+    ...(agones ? {} : { automountServiceAccountToken: false }),
+    securityContext: {
+      ...(options.runAsUser === 0 ? {} : { runAsNonRoot: true }),
+      runAsUser: options.runAsUser,
+      runAsGroup: options.runAsGroup,
+      fsGroup: options.runAsGroup,
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    ...(initContainers.length > 0 ? { initContainers } : {}),
+    containers: [engineContainer],
+    ...(volumes.length > 0 ? { volumes } : {}),
+  };
+  return { labels: labels(input, options), annotations: annotations(input, deliveries), spec, deliveries, notes };
+}
+
+export function resourceName(input: DeployInput, options: Pick<K8sOptions, 'name'>): string {
+  if (options.name) return options.name;
+  const n = input.game.replace(/[^a-z0-9-]/g, '-').slice(0, 63).replace(/^-+|-+$/g, '');
+  return n || 'game';
+}
+
+/** The labels a Deployment's selector uses: stable across versions, unlike app.kubernetes.io/version. */
+export function selectorLabels(input: DeployInput, options: Pick<K8sOptions, 'name'>): Record<string, string> {
+  return { 'app.kubernetes.io/name': resourceName(input, options), 'app.kubernetes.io/component': 'game-server' };
+}
+
+function labels(input: DeployInput, options: K8sOptions): Record<string, string> {
+  const version = input.version === undefined ? undefined : labelValue(input.version);
+  return {
+    ...selectorLabels(input, options),
+    ...(version ? { 'app.kubernetes.io/version': version } : {}),
+    'app.kubernetes.io/part-of': labelValue(input.game) ?? 'game',
+    'app.kubernetes.io/managed-by': 'gamelayer',
+  };
+}
+
+function annotations(input: DeployInput, deliveries: TreeDelivery[]): Record<string, string> {
+  const a: Record<string, string> = {};
+  if (input.version !== undefined) a['gamelayer.dev/version'] = input.version;
+  a['gamelayer.dev/tag'] = input.tag;
+  if (input.serverImage) a['gamelayer.dev/server-image'] = input.serverImage;
+  for (const t of input.trees) {
+    const digests = Object.entries(t.treeDigests);
+    a[`gamelayer.dev/tree-${t.tree}`] =
+      digests.length === 1 && digests[0]![0] === '*' ? digests[0]![1] : digests.map(([p, d]) => `${p}=${d}`).join(',');
+    a[`gamelayer.dev/tree-${t.tree}-bytes`] = String(t.bytes);
+  }
+  for (const d of deliveries) a[`gamelayer.dev/tree-${d.tree.tree}-delivery`] = d.via;
+  return a;
+}
+
+/** Label values: ≤ 63 characters of [A-Za-z0-9._-], alphanumeric at both ends; otherwise left out. */
+function labelValue(v: string): string | undefined {
+  return v.length <= 63 && /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(v) ? v : undefined;
+}
+
+function resources(r: ContainerResources): { requests: Record<string, string>; limits: Record<string, string> } {
+  return {
+    requests: { cpu: r.cpu, memory: r.memory },
+    limits: { ...(r.cpuLimit ? { cpu: r.cpuLimit } : {}), memory: r.memory },
+  };
+}
+
+function containerSecurity(options: K8sOptions, readOnlyRoot: boolean): ISecurityContext {
+  return {
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    capabilities: { drop: ['ALL'] },
+    ...(readOnlyRoot ? { readOnlyRootFilesystem: true } : {}),
+    ...(options.runAsUser === 0 ? {} : { runAsNonRoot: true }),
+  };
+}
+
+function overlaps(a: string, b: string): boolean {
+  const under = (x: string, y: string) => x === y || x.startsWith(y === '/' ? '/' : `${y}/`);
+  return under(a, b) || under(b, a);
+}

@@ -1,0 +1,63 @@
+// The two shell scripts a deployment runs: the copy done by each init container, and the guard in front of the
+// engine. Both run on the game's base image, so they use POSIX sh, `cp`, `rm` and `[` only (busybox has them).
+
+/** Written last by a copy container into its target: present ⇒ the copy finished. */
+export const COPY_SENTINEL = '.complete';
+/**
+ * Shipped by the build at the root of every tree image's tree (`<mount>/.gamelayer-tree`). An image volume that a
+ * cluster dropped, mounted empty, or mounted without its subPath (containerd 2.1 ignores subPath) lacks it.
+ */
+export const TREE_SENTINEL = '.gamelayer-tree';
+
+/** Name given to `$0` of the guard script; what `ps` shows until the engine execs. */
+export const GUARD_NAME = 'gamelayer-start';
+
+/** Quotes a word for POSIX sh: single quotes, each embedded quote closed, escaped and reopened. */
+export function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * Copies a tree from where its image keeps it to a shared volume, then writes the sentinel. A restarted init
+ * container first removes a stale sentinel, so a half-finished earlier copy never looks complete.
+ *
+ * `cp -R -P`, not `cp -a`: as a non-root user, GNU `cp -a SRC/. DST/` fails on the volume's own root directory
+ * (owned by root: "preserving times for 'DST/.': Operation not permitted", exit 1) and busybox prints one
+ * "can't preserve ownership" line per file. What -a would add is nothing here: layer files are all uid 0 with
+ * one fixed mtime, and -R keeps the permission bits (the executable bit is all a manifest keeps) and -P the links.
+ */
+export function copyScript(tree: string, from: string, to: string): string {
+  const src = shellQuote(from);
+  const dst = shellQuote(to);
+  const sentinel = shellQuote(`${to}/${COPY_SENTINEL}`);
+  return [
+    'set -eu',
+    `rm -f ${sentinel}`,
+    `if [ ! -d ${src} ]; then echo "gamelayer: ${tree}: "${src}" is missing from this image" >&2; exit 1; fi`,
+    `cp -R -P ${shellQuote(`${from}/.`)} ${shellQuote(`${to}/`)}`,
+    `: > ${sentinel}`,
+    `echo "gamelayer: ${tree}: copied to "${dst}`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * Checks every sentinel, reports all missing ones, and only then execs the start command passed as arguments
+ * (`sh -c SCRIPT gamelayer-start ARGV...`), so the engine is PID 1's only successor and gets signals directly.
+ */
+export function guardScript(sentinels: readonly string[]): string {
+  const lines = ['set -eu', 'missing=0'];
+  for (const file of sentinels) {
+    const f = shellQuote(file);
+    lines.push(`if [ ! -f ${f} ]; then echo "gamelayer: refusing to start: "${f}" is missing" >&2; missing=1; fi`);
+  }
+  lines.push(
+    'if [ "$missing" != 0 ]; then',
+    '  echo "gamelayer: a game tree was not copied or its volume was not mounted; see docs/deploy.md" >&2',
+    '  exit 1',
+    'fi',
+    'exec "$@"',
+    '',
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,24 @@
+// Storage sizes computed from the trees' real byte and entry counts, never guessed.
+import type { DeployTree } from './input.js';
+
+export const MiB = 1024 ** 2;
+export const GiB = 1024 ** 3;
+
+/** A file system stores each file in whole blocks: an entry wastes at most one block (ext4/xfs default: 4 KiB). */
+export const BLOCK = 4096;
+/** Safety margin on top of the block-rounded size: file-system metadata, journal, inode tables. */
+export const MARGIN = 0.1;
+
+/**
+ * Upper bound of the disk space a copy of the tree takes: bytes + one block per entry for rounding,
+ * plus MARGIN, rounded up to whole MiB.
+ */
+export function treeDiskBytes(tree: Pick<DeployTree, 'bytes' | 'entries'>): number {
+  const rounded = tree.bytes + tree.entries * BLOCK;
+  return Math.ceil((rounded * (1 + MARGIN)) / MiB) * MiB;
+}
+
+/** A Kubernetes quantity in Mi; inputs are whole MiB already, so the value is exact. */
+export function quantityMi(bytes: number): string {
+  return `${Math.ceil(bytes / MiB)}Mi`;
+}

@@ -1,0 +1,148 @@
+// The four workload kinds around one pod template: Pod, Deployment, Agones GameServer and Agones Fleet.
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IPod } from 'kubernetes-models/v1/Pod';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { DeployInput } from './input.js';
+import { k8sOptions, type K8sOptions } from './options.js';
+import { ENGINE_CONTAINER, podTemplate, resourceName, selectorLabels, type TreeDelivery } from './pod.js';
+
+interface ObjectMeta {
+  name?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+/** agones.dev/v1 GameServerSpec, the part we emit. */
+export interface AgonesGameServerSpec {
+  container: string;
+  ports: {
+    name: string;
+    portPolicy: K8sOptions['portPolicy'];
+    containerPort: number;
+    hostPort?: number;
+    protocol: 'UDP' | 'TCP';
+  }[];
+  health: { disabled: boolean; initialDelaySeconds?: number; periodSeconds?: number; failureThreshold?: number };
+  template: { metadata: ObjectMeta; spec: IPodSpec };
+}
+
+export interface AgonesGameServer {
+  apiVersion: 'agones.dev/v1';
+  kind: 'GameServer';
+  metadata: ObjectMeta;
+  spec: AgonesGameServerSpec;
+}
+
+export interface AgonesFleet {
+  apiVersion: 'agones.dev/v1';
+  kind: 'Fleet';
+  metadata: ObjectMeta;
+  spec: {
+    replicas: number;
+    scheduling: 'Packed' | 'Distributed';
+    template: { metadata: ObjectMeta; spec: AgonesGameServerSpec };
+  };
+}
+
+export type Workload = IPod | IDeployment | AgonesGameServer | AgonesFleet;
+
+export interface K8sEmission {
+  /** Plain data, ready for YAML or for run-local to read the containers and volumes back. */
+  object: Workload;
+  options: K8sOptions;
+  deliveries: TreeDelivery[];
+  notes: string[];
+  /** What the cluster must offer for this output to work (image volumes); empty for copy mode. */
+  requirements: string[];
+}
+
+export const IMAGE_VOLUME_REQUIREMENTS = [
+  'Kubernetes image volumes (KEP-4639, volume "image: {reference, pullPolicy}"): beta and on by default from ' +
+    'Kubernetes 1.35, GA in 1.36; on 1.31-1.34 enable the ImageVolume feature gate on the API server and kubelets',
+  'containerd >= 2.1 on every node, >= 2.2 for subPath (used here: containerd 2.1 silently ignores subPath and ' +
+    'mounts the image root); CRI-O >= 1.31',
+  'a cluster without image-volume support may drop the field or mount an empty volume without an error: the engine ' +
+    'container checks the .gamelayer-tree sentinel in every mount and refuses to start without it',
+  'image volumes are read-only and noexec: the game cannot write into those trees or execute files from them',
+];
+
+/** Builds the workload for `options.kind` as plain data. */
+export function k8sWorkload(input: DeployInput, partial: Partial<K8sOptions> = {}): K8sEmission {
+  const options = k8sOptions(partial);
+  const agones = options.kind === 'gameserver' || options.kind === 'fleet';
+  const pod = podTemplate(input, options, agones);
+  const name = resourceName(input, options);
+  const meta: ObjectMeta = {
+    name,
+    ...(options.namespace ? { namespace: options.namespace } : {}),
+    labels: pod.labels,
+    annotations: pod.annotations,
+  };
+  const templateMeta: ObjectMeta = { labels: pod.labels, annotations: pod.annotations };
+  const gameServerSpec = (): AgonesGameServerSpec => ({
+    container: ENGINE_CONTAINER,
+    ports: [
+      {
+        name: 'default',
+        portPolicy: options.portPolicy,
+        containerPort: options.port.containerPort,
+        ...(options.hostPort !== undefined && options.portPolicy === 'Static' ? { hostPort: options.hostPort } : {}),
+        protocol: options.port.protocol,
+      },
+    ],
+    health: options.health.disabled
+      ? { disabled: true }
+      : {
+          disabled: false,
+          initialDelaySeconds: options.health.initialDelaySeconds,
+          periodSeconds: options.health.periodSeconds,
+          failureThreshold: options.health.failureThreshold,
+        },
+    template: { metadata: templateMeta, spec: pod.spec },
+  });
+
+  let object: Workload;
+  switch (options.kind) {
+    case 'pod':
+      object = { apiVersion: 'v1', kind: 'Pod', metadata: meta, spec: pod.spec };
+      break;
+    case 'deployment':
+      object = {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: meta,
+        spec: {
+          replicas: options.replicas,
+          selector: { matchLabels: selectorLabels(input, options) },
+          template: { metadata: templateMeta, spec: pod.spec },
+        },
+      };
+      break;
+    case 'gameserver':
+      object = { apiVersion: 'agones.dev/v1', kind: 'GameServer', metadata: meta, spec: gameServerSpec() };
+      break;
+    case 'fleet':
+      object = {
+        apiVersion: 'agones.dev/v1',
+        kind: 'Fleet',
+        metadata: meta,
+        spec: { replicas: options.replicas, scheduling: 'Packed', template: { metadata: templateMeta, spec: gameServerSpec() } },
+      };
+      break;
+  }
+  const usesImageVolumes = pod.deliveries.some((d) => d.via === 'image');
+  return {
+    // Plain data with no shared references: a caller (run-local) may change one part without touching another.
+    object: structuredClone(object),
+    options,
+    deliveries: pod.deliveries,
+    notes: pod.notes,
+    requirements: usesImageVolumes ? [...IMAGE_VOLUME_REQUIREMENTS] : [],
+  };
+}
+
+/** The file name `gamelayer k8s --out DIR` writes. */
+export function k8sFileName(options: Pick<K8sOptions, 'kind' | 'volumes'>): string {
+  return `${options.kind}${options.volumes === 'image' ? '-image-volumes' : ''}.yaml`;
+}

@@ -1,0 +1,149 @@
+// Plan stage: TreeManifests → LayerPlan, in the stable order engine → engine-media → app → app-media.
+//
+// Splitting rule (DESIGN.md "Splitting big trees"): a boundary falls after an entry whose path hash has
+// `k` low zero bits. The path alone decides it, so editing a file never moves a boundary, and adding or
+// removing a file can only split or join the layer it lands in. `k` per tree comes from its entry count
+// and bytes, rounded to a power of two, so it moves only when a tree grows or shrinks by about 40 %.
+// Raising `k` keeps a subset of the boundaries: merging to meet the layer limit stays stable too.
+// Files at or above the target size are layers of their own.
+import { createHash } from 'node:crypto';
+import { compareBytewise, encodeEntry } from '../scan/manifest.js';
+import { TREE_NAMES, type FileEntry, type LayerPlan, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
+
+export interface PlanOptions {
+  /** Trees above this many bytes are split; files at or above it are layers of their own. */
+  targetSize: number;
+  /** Most layers in the combined image, base layers included. */
+  maxLayers: number;
+  /** Layers the base image brings (they count against maxLayers). */
+  baseLayers?: number;
+  /** Mount path per tree: part of every layer's inputKey, since the tar paths start with it. */
+  mounts: Record<TreeName, string>;
+}
+
+/** Bumped whenever the tar layout of a planned layer changes, so cached layers are not reused wrongly. */
+export const LAYER_FORMAT = 'gamelayer-layer/1';
+
+/** Hard ceiling from ECR: no layer may reach 52,000 MiB. */
+export const ECR_MAX_LAYER_BYTES = 52_000 * 1024 * 1024;
+
+interface TreeSplit {
+  tree: TreeName;
+  manifest: TreeManifest;
+  k: number;
+  bigThreshold: number;
+}
+
+export function planLayers(manifests: readonly TreeManifest[], opts: PlanOptions): LayerPlan {
+  const byTree = new Map(manifests.map((m) => [m.tree, m]));
+  const splits: TreeSplit[] = [];
+  for (const tree of TREE_NAMES) {
+    const m = byTree.get(tree);
+    if (!m) throw new Error(`planLayers: no manifest for tree ${tree}`);
+    splits.push({ tree, manifest: m, k: initialBits(m, opts.targetSize), bigThreshold: opts.targetSize });
+  }
+  let layers = splits.map((s) => cut(s, opts));
+  const budget = opts.maxLayers - (opts.baseLayers ?? 0);
+  if (budget < TREE_NAMES.length) {
+    throw new Error(`planLayers: the base image has ${opts.baseLayers} layers, leaving fewer than one per tree under ${opts.maxLayers}`);
+  }
+  // Over the limit: coarsen the tree with most layers (latest in order on ties) until it fits.
+  for (let guard = 0; layers.flat().length > budget && guard < 1000; guard++) {
+    let worst = 0;
+    for (let i = 1; i < layers.length; i++) if (layers[i]!.length >= layers[worst]!.length) worst = i;
+    const s = splits[worst]!;
+    const small = layers[worst]!.filter((l) => !isBigLayer(l, s.bigThreshold)).length;
+    if (small > 1) s.k++;
+    else s.bigThreshold *= 2; // only big files left: let the smaller of them join the other layers
+    layers[worst] = cut(s, opts);
+  }
+  return { layers: layers.flat() };
+}
+
+function isBigLayer(l: PlannedLayer, threshold: number): boolean {
+  return l.entries.some((e) => e.type === 'file' && e.size >= threshold);
+}
+
+/** Boundary bits so that, on average, a layer holds about targetSize bytes. 0 = no split. */
+function initialBits(m: TreeManifest, targetSize: number): number {
+  let bytes = 0;
+  let count = 0;
+  for (const e of m.entries) {
+    if (e.type === 'file' && e.size >= targetSize) continue;
+    bytes += e.size;
+    count++;
+  }
+  const wanted = bytes / targetSize;
+  if (wanted <= 1 || count < 2) return 32;
+  return Math.max(0, Math.min(31, Math.round(Math.log2(count / wanted))));
+}
+
+/** Low 32 bits of sha256(path), memoised: re-cutting a tree while merging rehashes nothing. */
+const pathHashes = new Map<string, number>();
+function pathHash(path: string): number {
+  let h = pathHashes.get(path);
+  if (h === undefined) {
+    h = createHash('sha256').update(path).digest().readUInt32LE(0);
+    if (pathHashes.size > 1_000_000) pathHashes.clear();
+    pathHashes.set(path, h);
+  }
+  return h;
+}
+
+function isBoundary(path: string, k: number): boolean {
+  if (k >= 32) return false;
+  return (pathHash(path) & ((2 ** k) - 1)) === 0;
+}
+
+/** Cuts one tree into layers; every layer carries the ancestor directories of its entries. */
+function cut(s: TreeSplit, opts: PlanOptions): PlannedLayer[] {
+  const groups: FileEntry[][] = [];
+  let current: FileEntry[] = [];
+  for (const e of s.manifest.entries) {
+    if (e.type === 'file' && e.size >= s.bigThreshold) {
+      if (current.length) groups.push(current);
+      groups.push([e]);
+      current = [];
+      continue;
+    }
+    current.push(e);
+    if (isBoundary(e.path, s.k)) {
+      groups.push(current);
+      current = [];
+    }
+  }
+  if (current.length || groups.length === 0) groups.push(current);
+  const dirs = new Map(s.manifest.entries.filter((e) => e.type === 'dir').map((e) => [e.path, e]));
+  return groups.map((g, index) => makeLayer(s.tree, index, withAncestors(g, dirs), opts.mounts[s.tree]));
+}
+
+function withAncestors(entries: FileEntry[], dirs: Map<string, FileEntry>): FileEntry[] {
+  const have = new Set(entries.map((e) => e.path));
+  const extra: FileEntry[] = [];
+  for (const e of entries) {
+    for (let i = e.path.lastIndexOf('/'); i > 0; i = e.path.lastIndexOf('/', i - 1)) {
+      const p = e.path.slice(0, i);
+      if (have.has(p)) break;
+      have.add(p);
+      extra.push(dirs.get(p) ?? { path: p, type: 'dir', mode: 0o755, size: 0 });
+    }
+  }
+  return extra.length ? [...entries, ...extra].sort((a, b) => compareBytewise(a.path, b.path)) : entries;
+}
+
+export function layerInputKey(mount: string, entries: readonly FileEntry[]): string {
+  const h = createHash('sha256').update(`${LAYER_FORMAT}\n${mount}\n`);
+  for (const e of entries) h.update(encodeEntry(e));
+  return `sha256:${h.digest('hex')}`;
+}
+
+function makeLayer(tree: TreeName, index: number, entries: FileEntry[], mount: string): PlannedLayer {
+  let bytes = 0;
+  for (const e of entries) bytes += e.size;
+  return { tree, index, entries, inputKey: layerInputKey(mount, entries), bytes };
+}
+
+/** Layers over ECR's per-layer limit cannot be pushed there: say which, before any work is done. */
+export function oversizedLayers(plan: LayerPlan, limit = ECR_MAX_LAYER_BYTES): PlannedLayer[] {
+  return plan.layers.filter((l) => l.bytes >= limit);
+}

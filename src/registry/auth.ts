@@ -1,0 +1,181 @@
+// Registry authentication as one small interface, so ECR can swap in its own (Basic from GetAuthorizationToken)
+// while the push code path stays the same. DockerAuth implements the Docker/OCI flows: anonymous, Basic, and
+// Bearer tokens from the realm named in the WWW-Authenticate challenge, cached per scope set.
+import { GamelayerError } from '../errors.js';
+import { parseChallenge } from './challenge.js';
+import type { Credentials } from './credentials.js';
+import { assertTransportAllowed } from './reference.js';
+import { send, TransportError } from './transport.js';
+
+export interface RegistryAuth {
+  /** The Authorization header value for a request needing `scopes`, or undefined to go anonymously. */
+  authorization(scopes: string[]): Promise<string | undefined>;
+  /**
+   * Called with the WWW-Authenticate header of a 401. Returns true when new credentials were obtained and one more
+   * attempt can succeed; false when nothing new can be tried.
+   */
+  refresh(wwwAuthenticate: string | undefined, scopes: string[]): Promise<boolean>;
+}
+
+export function pushScope(repository: string): string {
+  return `repository:${repository}:pull,push`;
+}
+
+export function pullScope(repository: string): string {
+  return `repository:${repository}:pull`;
+}
+
+/** Fixed Basic credentials: what ECR's GetAuthorizationToken gives (user AWS). */
+export class BasicAuth implements RegistryAuth {
+  constructor(private readonly header: string) {}
+
+  static of(username: string, password: string): BasicAuth {
+    return new BasicAuth(`Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`);
+  }
+
+  async authorization(): Promise<string> {
+    return this.header;
+  }
+
+  async refresh(): Promise<boolean> {
+    return false;
+  }
+}
+
+interface BearerRealm {
+  realm: URL;
+  service?: string;
+}
+
+export class DockerAuth implements RegistryAuth {
+  private mode: 'anonymous' | 'basic' | 'bearer' = 'anonymous';
+  private bearer?: BearerRealm;
+  private readonly tokens = new Map<string, string>();
+  /** Pending token fetches, so parallel uploads share one request per scope set. */
+  private readonly pending = new Map<string, Promise<string>>();
+
+  constructor(
+    private readonly host: string,
+    private readonly credentials: Credentials | undefined,
+    private readonly insecure = false,
+  ) {}
+
+  async authorization(scopes: string[]): Promise<string | undefined> {
+    if (this.mode === 'basic') return this.basicHeader();
+    if (this.mode === 'bearer') {
+      const key = scopeKey(scopes);
+      const token = this.tokens.get(key) ?? (await this.fetchToken(scopes));
+      return `Bearer ${token}`;
+    }
+    return undefined;
+  }
+
+  async refresh(wwwAuthenticate: string | undefined, scopes: string[]): Promise<boolean> {
+    const challenge = parseChallenge(wwwAuthenticate);
+    if (!challenge) return false;
+    if (challenge.scheme === 'basic') {
+      if (this.mode === 'basic' || !this.hasPassword()) return false;
+      this.mode = 'basic';
+      return true;
+    }
+    if (challenge.scheme === 'bearer') {
+      const realm = challenge.params.realm;
+      if (!realm) return false;
+      let url: URL;
+      try {
+        url = new URL(realm);
+      } catch {
+        throw new GamelayerError('registry.auth', `${this.host}: token realm "${realm}" is not a URL`);
+      }
+      assertTransportAllowed(url, this.insecure, 'the token request');
+      this.mode = 'bearer';
+      this.bearer = { realm: url, service: challenge.params.service };
+      const wanted = [...new Set([...scopes, ...(challenge.params.scope ? challenge.params.scope.split(' ') : [])])];
+      // Drop the cached token (it was refused or lacked a scope) and fetch a new one.
+      this.tokens.delete(scopeKey(scopes));
+      this.tokens.delete(scopeKey(wanted));
+      const token = await this.fetchToken(wanted);
+      this.tokens.set(scopeKey(scopes), token);
+      return true;
+    }
+    return false;
+  }
+
+  private hasPassword(): boolean {
+    return Boolean(this.credentials?.username && this.credentials.password);
+  }
+
+  private basicHeader(): string {
+    const c = this.credentials!;
+    return `Basic ${Buffer.from(`${c.username}:${c.password}`).toString('base64')}`;
+  }
+
+  private fetchToken(scopes: string[]): Promise<string> {
+    const key = scopeKey(scopes);
+    const running = this.pending.get(key);
+    if (running) return running;
+    const p = this.requestToken(scopes).finally(() => this.pending.delete(key));
+    this.pending.set(key, p);
+    return p;
+  }
+
+  private async requestToken(scopes: string[]): Promise<string> {
+    const b = this.bearer;
+    if (!b) throw new GamelayerError('registry.auth', `${this.host}: asked for a token before the registry named its realm`);
+    const c = this.credentials;
+    const url = new URL(b.realm);
+    let res;
+    try {
+      if (c?.identityToken) {
+        // OAuth2 refresh-token grant (Docker's identitytoken).
+        const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: c.identityToken, client_id: 'gamelayer' });
+        if (b.service) form.set('service', b.service);
+        if (scopes.length) form.set('scope', scopes.join(' '));
+        res = await send({
+          method: 'POST',
+          url,
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: Buffer.from(form.toString()),
+          idleTimeoutMs: 30_000,
+        });
+      } else {
+        if (b.service) url.searchParams.set('service', b.service);
+        for (const s of scopes) url.searchParams.append('scope', s);
+        const headers: Record<string, string> = {};
+        if (this.hasPassword()) headers.authorization = this.basicHeader();
+        res = await send({ method: 'GET', url, headers, idleTimeoutMs: 30_000 });
+      }
+    } catch (e) {
+      const code = e instanceof TransportError ? e.code : 'error';
+      throw new GamelayerError('registry.auth', `${this.host}: token service ${b.realm.origin}${b.realm.pathname} unreachable (${code})`, undefined, {
+        cause: e,
+      });
+    }
+    if (res.status === 401 || res.status === 403) {
+      await res.discard();
+      throw new GamelayerError(
+        'registry.unauthorized',
+        `${this.host}: the token service refused the credentials${c ? ` from ${c.source}` : ''} (HTTP ${res.status})`,
+        'check the username and password (or docker login again)',
+      );
+    }
+    if (res.status !== 200) {
+      await res.discard();
+      throw new GamelayerError('registry.auth', `${this.host}: token service answered HTTP ${res.status}`);
+    }
+    let body: { token?: string; access_token?: string };
+    try {
+      body = JSON.parse(await res.text()) as typeof body;
+    } catch {
+      throw new GamelayerError('registry.auth', `${this.host}: token service answered something that is not JSON`);
+    }
+    const token = body.token ?? body.access_token;
+    if (!token) throw new GamelayerError('registry.auth', `${this.host}: token service answered without a token`);
+    this.tokens.set(scopeKey(scopes), token);
+    return token;
+  }
+}
+
+function scopeKey(scopes: string[]): string {
+  return [...scopes].sort().join(' ');
+}

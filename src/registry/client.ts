@@ -1,0 +1,300 @@
+// An OCI Distribution API client: one request loop (auth header, one token refresh on 401, retries with backoff
+// honouring Retry-After) and the small endpoints built on it. Blob uploads live in upload.ts.
+import type { Readable } from 'node:stream';
+import { createHash } from 'node:crypto';
+import { GamelayerError } from '../errors.js';
+import { DockerAuth, pushScope, type RegistryAuth } from './auth.js';
+import { parseChallenge } from './challenge.js';
+import type { Credentials } from './credentials.js';
+import { assertTransportAllowed, registryBaseUrl } from './reference.js';
+import { backoffDelay, DEFAULT_RETRY, isRetryableError, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
+import { send, TransportError, type HttpResponse } from './transport.js';
+
+export const MEDIA_TYPES = {
+  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
+  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
+  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
+} as const;
+
+export const MANIFEST_ACCEPT = [
+  MEDIA_TYPES.ociManifest,
+  MEDIA_TYPES.ociIndex,
+  MEDIA_TYPES.dockerManifest,
+  MEDIA_TYPES.dockerList,
+].join(', ');
+
+export interface RegistryClientOptions {
+  /** Registry host[:port] (or an explicit http(s):// URL). */
+  host: string;
+  /** Allow plain HTTP to a non-loopback host. */
+  insecure?: boolean;
+  /** Authentication; default DockerAuth over `credentials`. */
+  auth?: RegistryAuth;
+  credentials?: Credentials;
+  retry?: Partial<RetryPolicy>;
+  /** Idle timeout of one exchange; default 60 s. */
+  idleTimeoutMs?: number;
+}
+
+export interface RequestOptions {
+  method: string;
+  /** Path under the registry (`/v2/…`) or an absolute URL the registry gave us (Location). */
+  target: string | URL;
+  headers?: Record<string, string>;
+  /** Produces the body for each attempt (a fresh stream every time). */
+  body?: () => Buffer | Readable;
+  onBodyProgress?: (bytes: number) => void;
+  scopes: string[];
+  /** Statuses returned to the caller; anything else is an error. */
+  ok: number[];
+  /** Retry on 408/429/5xx/connection errors; off for requests whose effect must not repeat blindly. */
+  retry?: boolean;
+  /** What this request does, for messages: "upload blob sha256:… to studio/game". */
+  what: string;
+}
+
+/**
+ * A failure worth another try (5xx, 429, 408, connection reset or timeout) from a request made with
+ * `retry: false`: the caller (an upload flow) decides how to resume.
+ */
+export class TransientRegistryError extends GamelayerError {
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+    options?: { cause?: unknown },
+  ) {
+    super('registry.transient', message, 'the registry or the network failed repeatedly; try again later', options);
+  }
+}
+
+export interface ManifestInfo {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+export class RegistryClient {
+  readonly host: string;
+  readonly base: URL;
+  readonly insecure: boolean;
+  readonly auth: RegistryAuth;
+  readonly retry: RetryPolicy;
+  private readonly idleTimeoutMs: number;
+
+  constructor(opts: RegistryClientOptions) {
+    this.insecure = opts.insecure ?? false;
+    this.base = registryBaseUrl(opts.host, this.insecure);
+    this.host = this.base.host;
+    this.auth = opts.auth ?? new DockerAuth(this.host, opts.credentials, this.insecure);
+    this.retry = { ...DEFAULT_RETRY, ...opts.retry };
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
+  }
+
+  /** Resolves a Location header (absolute or relative) against the URL it answered, keeping its query. */
+  resolve(location: string, against: URL): URL {
+    const url = new URL(location, against);
+    assertTransportAllowed(url, this.insecure, 'an upload location');
+    return url;
+  }
+
+  async request(o: RequestOptions): Promise<HttpResponse> {
+    const url = typeof o.target === 'string' ? new URL(o.target, this.base) : o.target;
+    const sameHost = url.host === this.base.host;
+    let refreshed = false;
+    let lastProblem = '';
+    for (let attempt = 1; attempt <= this.retry.attempts; attempt++) {
+      const headers: Record<string, string> = { 'user-agent': 'gamelayer', ...o.headers };
+      // Credentials go to the registry host only, never to a host a Location points elsewhere.
+      const authorization = sameHost ? await this.auth.authorization(o.scopes) : undefined;
+      if (authorization) headers.authorization = authorization;
+      let res: HttpResponse;
+      try {
+        res = await send({
+          method: o.method,
+          url,
+          headers,
+          body: o.body?.(),
+          onBodyProgress: o.onBodyProgress,
+          idleTimeoutMs: this.idleTimeoutMs,
+        });
+      } catch (e) {
+        if (isRetryableError(e)) {
+          lastProblem = (e as TransportError).code;
+          if (o.retry === false) {
+            throw new TransientRegistryError(`${o.what}: connection to ${this.host} failed (${lastProblem})`, undefined, { cause: e });
+          }
+          if (attempt < this.retry.attempts) {
+            await sleep(backoffDelay(this.retry, attempt));
+            continue;
+          }
+        }
+        throw this.networkError(e, o.what, attempt);
+      }
+      if (res.status === 401 && sameHost && !refreshed) {
+        refreshed = true;
+        const challenge = res.header('www-authenticate');
+        await res.discard();
+        if (await this.auth.refresh(challenge, o.scopes)) {
+          attempt--; // an auth round trip is not a failed attempt
+          continue;
+        }
+        throw this.unauthorized(challenge, o);
+      }
+      if (o.ok.includes(res.status)) return res;
+      if (isRetryableStatus(res.status)) {
+        lastProblem = `HTTP ${res.status}`;
+        const retryAfter = parseRetryAfter(res.header('retry-after'));
+        await res.discard();
+        if (o.retry === false) throw new TransientRegistryError(`${o.what}: ${this.host} answered ${lastProblem}`, retryAfter);
+        if (attempt < this.retry.attempts) {
+          await sleep(backoffDelay(this.retry, attempt, retryAfter));
+          continue;
+        }
+        break;
+      }
+      if (res.status === 401) {
+        const challenge = res.header('www-authenticate');
+        await res.discard();
+        throw this.unauthorized(challenge, o);
+      }
+      throw await this.statusError(res, o.what);
+    }
+    throw new GamelayerError('registry.retries', `${o.what}: ${this.host} kept failing (${lastProblem}) after ${this.retry.attempts} attempts`);
+  }
+
+  /** GET /v2/: checks reachability and lets the auth learn the scheme (and validate credentials) early. */
+  async ping(): Promise<void> {
+    const res = await this.request({ method: 'GET', target: '/v2/', scopes: [], ok: [200], what: `reach registry ${this.host}` });
+    await res.discard();
+  }
+
+  async blobExists(repo: string, digest: string): Promise<boolean> {
+    const res = await this.request({
+      method: 'HEAD',
+      target: `/v2/${repo}/blobs/${digest}`,
+      scopes: [pushScope(repo)],
+      ok: [200, 404],
+      what: `check blob ${digest} in ${repo}`,
+    });
+    await res.discard();
+    return res.status === 200;
+  }
+
+  async headManifest(repo: string, reference: string): Promise<ManifestInfo | undefined> {
+    const res = await this.request({
+      method: 'HEAD',
+      target: `/v2/${repo}/manifests/${reference}`,
+      headers: { accept: MANIFEST_ACCEPT },
+      scopes: [pushScope(repo)],
+      ok: [200, 404],
+      what: `check manifest ${repo}:${reference}`,
+    });
+    await res.discard();
+    if (res.status === 404) return undefined;
+    return {
+      digest: res.header('docker-content-digest') ?? '',
+      mediaType: (res.header('content-type') ?? '').split(';')[0]!.trim(),
+      size: Number(res.header('content-length') ?? 0),
+    };
+  }
+
+  async getManifest(repo: string, reference: string): Promise<{ bytes: Buffer } & ManifestInfo> {
+    const res = await this.request({
+      method: 'GET',
+      target: `/v2/${repo}/manifests/${reference}`,
+      headers: { accept: MANIFEST_ACCEPT },
+      scopes: [pushScope(repo)],
+      ok: [200],
+      what: `get manifest ${repo}:${reference}`,
+    });
+    const bytes = await res.buffer();
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    return { bytes, digest, size: bytes.length, mediaType: (res.header('content-type') ?? '').split(';')[0]!.trim() };
+  }
+
+  /** PUTs manifest bytes exactly as given, typed by their mediaType; returns the digest the registry computed. */
+  async putManifest(repo: string, reference: string, bytes: Buffer, mediaType: string): Promise<string> {
+    const res = await this.request({
+      method: 'PUT',
+      target: `/v2/${repo}/manifests/${reference}`,
+      headers: { 'content-type': mediaType },
+      body: () => bytes,
+      scopes: [pushScope(repo)],
+      ok: [201, 200],
+      what: `put manifest ${repo}:${reference}`,
+    });
+    await res.discard();
+    const expected = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const got = res.header('docker-content-digest');
+    if (got && got !== expected) {
+      throw new GamelayerError('registry.digest', `put manifest ${repo}:${reference}: ${this.host} stored ${got}, expected ${expected}`);
+    }
+    return expected;
+  }
+
+  /** All tags of a repository, following `Link: <…>; rel="next"` pages. */
+  async listTags(repo: string, pageSize = 1000): Promise<string[]> {
+    const tags: string[] = [];
+    let target: string | URL = `/v2/${repo}/tags/list?n=${pageSize}`;
+    for (let page = 0; page < 10_000; page++) {
+      const res: HttpResponse = await this.request({
+        method: 'GET',
+        target,
+        scopes: [pushScope(repo)],
+        ok: [200, 404],
+        what: `list tags of ${repo}`,
+      });
+      if (res.status === 404) {
+        await res.discard();
+        return tags;
+      }
+      const body = JSON.parse(await res.text()) as { tags?: string[] | null };
+      tags.push(...(body.tags ?? []));
+      const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.header('link') ?? '');
+      if (!next) return tags;
+      target = this.resolve(next[1]!, typeof target === 'string' ? new URL(target, this.base) : target);
+    }
+    return tags;
+  }
+
+  private networkError(e: unknown, what: string, attempts: number): GamelayerError {
+    if (e instanceof GamelayerError) return e;
+    const code = e instanceof TransportError ? e.code : 'error';
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      return new GamelayerError('registry.unknown-host', `${what}: cannot resolve registry host ${this.base.hostname}`, 'check the registry name in the image reference or gamelayer.yaml', { cause: e });
+    }
+    if (code === 'ECONNREFUSED') {
+      return new GamelayerError('registry.unreachable', `${what}: ${this.host} refused the connection (after ${attempts} attempts)`, 'is the registry running and is the port right?', { cause: e });
+    }
+    if (/CERT|SSL|TLS|EPROTO/i.test(code)) {
+      return new GamelayerError('registry.tls', `${what}: TLS with ${this.host} failed (${code})`, 'a plain-HTTP registry needs --insecure (loopback hosts are spoken to in HTTP by default)', { cause: e });
+    }
+    return new GamelayerError('registry.network', `${what}: network error with ${this.host} (${code}) after ${attempts} attempts`, undefined, { cause: e });
+  }
+
+  private unauthorized(challenge: string | undefined, o: RequestOptions): GamelayerError {
+    const c = parseChallenge(challenge);
+    if (c?.params.error === 'insufficient_scope') {
+      return new GamelayerError('registry.denied', `${o.what}: ${this.host} denied access (insufficient scope: ${o.scopes.join(' ') || 'none'})`, 'these credentials may read but not push this repository');
+    }
+    return new GamelayerError('registry.unauthorized', `${o.what}: ${this.host} requires authentication and refused ours`, 'pass --username/--password, set GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD, or docker login');
+  }
+
+  private async statusError(res: HttpResponse, what: string): Promise<GamelayerError> {
+    let detail = '';
+    try {
+      const text = await res.text();
+      const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
+      const first = body.errors?.[0];
+      if (first) detail = `: ${first.code ?? ''}${first.message ? ` ${first.message}` : ''}`.slice(0, 300);
+    } catch {
+      // not an OCI error body
+    }
+    if (res.status === 403 || /DENIED/.test(detail)) {
+      return new GamelayerError('registry.denied', `${what}: ${this.host} denied access (HTTP ${res.status}${detail})`, 'check that these credentials may push to this repository');
+    }
+    if (res.status === 404) return new GamelayerError('registry.not-found', `${what}: ${this.host} answered 404${detail}`);
+    return new GamelayerError('registry.http', `${what}: ${this.host} answered HTTP ${res.status}${detail}`);
+  }
+}

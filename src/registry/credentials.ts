@@ -1,0 +1,137 @@
+// Where registry credentials come from, in order: explicit values (flags / library options), environment
+// variables, then Docker's config.json (`credHelpers`, `auths`, `credsStore`). Secrets are returned to the caller
+// only; no message here ever contains one.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { GamelayerError, errnoCode } from '../errors.js';
+
+export interface Credentials {
+  username?: string;
+  password?: string;
+  /** OAuth2 refresh token (Docker's `identitytoken`), exchanged at the token realm. */
+  identityToken?: string;
+  /** Where these came from, for messages ("--username", "docker config auths", "docker-credential-ecr-login"). */
+  source: string;
+}
+
+export interface CredentialOptions {
+  username?: string;
+  password?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Directory holding config.json; default $DOCKER_CONFIG or ~/.docker. */
+  dockerConfigDir?: string;
+}
+
+interface DockerConfig {
+  auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
+  credsStore?: string;
+  credHelpers?: Record<string, string>;
+}
+
+/** Docker's config keys may be `host`, `https://host`, `https://host/v1/`: compare by bare host. */
+function bareHost(key: string): string {
+  return key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+}
+
+function hostAliases(host: string): string[] {
+  const h = host.toLowerCase();
+  return h === 'registry-1.docker.io' ? [h, 'index.docker.io', 'docker.io'] : [h];
+}
+
+function lookup<T>(map: Record<string, T> | undefined, host: string): T | undefined {
+  if (!map) return undefined;
+  const aliases = hostAliases(host);
+  for (const [k, v] of Object.entries(map)) if (aliases.includes(bareHost(k))) return v;
+  return undefined;
+}
+
+export async function resolveCredentials(host: string, opts: CredentialOptions = {}): Promise<Credentials | undefined> {
+  const env = opts.env ?? process.env;
+  if (opts.username !== undefined || opts.password !== undefined) {
+    if (!opts.username || !opts.password) {
+      throw new GamelayerError('registry.credentials', `credentials for ${host}: both a username and a password are needed`);
+    }
+    return { username: opts.username, password: opts.password, source: 'explicit username/password' };
+  }
+  if (env.GAMELAYER_REGISTRY_USERNAME && env.GAMELAYER_REGISTRY_PASSWORD) {
+    return {
+      username: env.GAMELAYER_REGISTRY_USERNAME,
+      password: env.GAMELAYER_REGISTRY_PASSWORD,
+      source: 'GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD',
+    };
+  }
+  const dir = opts.dockerConfigDir ?? env.DOCKER_CONFIG ?? path.join(os.homedir(), '.docker');
+  const file = path.join(dir, 'config.json');
+  const config = await readDockerConfig(file);
+  if (!config) return undefined;
+  const helper = lookup(config.credHelpers, host);
+  if (helper) return runCredentialHelper(helper, host, env);
+  const entry = lookup(config.auths, host);
+  if (entry) {
+    if (entry.identitytoken) return { identityToken: entry.identitytoken, source: `${file} auths` };
+    if (entry.auth) {
+      const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+      const i = decoded.indexOf(':');
+      if (i < 0) throw new GamelayerError('registry.credentials', `${file}: auths.${host}.auth is not base64 of "user:password"`);
+      return { username: decoded.slice(0, i), password: decoded.slice(i + 1), source: `${file} auths` };
+    }
+    if (entry.username && entry.password) return { username: entry.username, password: entry.password, source: `${file} auths` };
+  }
+  if (config.credsStore) return runCredentialHelper(config.credsStore, host, env);
+  return undefined;
+}
+
+async function readDockerConfig(file: string): Promise<DockerConfig | undefined> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw new GamelayerError('registry.credentials', `${file}: cannot read: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as DockerConfig;
+  } catch (e) {
+    throw new GamelayerError('registry.credentials', `${file}: invalid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Runs `docker-credential-<name> get` with the host on stdin (the Docker credential helper protocol). */
+export async function runCredentialHelper(name: string, host: string, env: NodeJS.ProcessEnv): Promise<Credentials | undefined> {
+  const program = `docker-credential-${name}`;
+  const { stdout, stderr, code, spawnError } = await new Promise<{
+    stdout: string;
+    stderr: string;
+    code: number;
+    spawnError?: string;
+  }>((resolve) => {
+    const child = execFile(program, ['get'], { env, timeout: 30_000, maxBuffer: 1 << 20 }, (err, out, errOut) => {
+      const c = err && typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : err ? 1 : 0;
+      resolve({ stdout: String(out), stderr: String(errOut), code: c, spawnError: errnoCode(err) === 'ENOENT' ? 'ENOENT' : undefined });
+    });
+    child.stdin?.end(host);
+  });
+  if (spawnError) {
+    throw new GamelayerError(
+      'registry.credential-helper',
+      `credential helper ${program} (configured for ${host} in docker config.json) is not on PATH`,
+      `install ${program} or remove it from config.json`,
+    );
+  }
+  if (code !== 0) {
+    // Helpers say "credentials not found" when they know nothing for this host: continue anonymously.
+    if (/not found/i.test(stdout + stderr)) return undefined;
+    throw new GamelayerError('registry.credential-helper', `credential helper ${program} failed for ${host} (exit ${code})`);
+  }
+  let parsed: { Username?: string; Secret?: string };
+  try {
+    parsed = JSON.parse(stdout) as typeof parsed;
+  } catch {
+    throw new GamelayerError('registry.credential-helper', `credential helper ${program} printed invalid JSON for ${host}`);
+  }
+  if (!parsed.Secret) return undefined;
+  if (parsed.Username === '<token>') return { identityToken: parsed.Secret, source: program };
+  return { username: parsed.Username ?? '', password: parsed.Secret, source: program };
+}

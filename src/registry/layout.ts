@@ -1,0 +1,123 @@
+// Reads what a push needs from a local OCI image layout (image-spec image-layout.md): index.json, the selected
+// manifest or index, its child manifests, and blob files as streams. Checks everything exists with the right size
+// before the push sends anything, so a damaged store fails early instead of half-way.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { GamelayerError, errnoCode } from '../errors.js';
+import type { Descriptor } from '../types.js';
+import { MEDIA_TYPES } from './client.js';
+import type { BlobSource } from './upload.js';
+
+export const REF_NAME = 'org.opencontainers.image.ref.name';
+
+export interface LayoutManifest {
+  descriptor: Descriptor;
+  bytes: Buffer;
+  /** Image manifests: config + layers. Empty for an index. */
+  blobs: Descriptor[];
+  /** Index: its child manifests (already read). */
+  children: LayoutManifest[];
+}
+
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+export function blobPath(layoutDir: string, digest: string): string {
+  if (!DIGEST.test(digest)) throw new GamelayerError('layout.digest', `${layoutDir}: "${digest}" is not a sha256 digest`);
+  return path.join(layoutDir, 'blobs', 'sha256', digest.slice(7));
+}
+
+export function blobSource(layoutDir: string, d: Descriptor): BlobSource {
+  const file = blobPath(layoutDir, d.digest);
+  return {
+    digest: d.digest,
+    size: d.size,
+    origin: file,
+    open: (start = 0, end = d.size - 1) => createReadStream(file, { start, end, highWaterMark: 1024 * 1024 }),
+  };
+}
+
+async function readJson<T>(file: string, what: string): Promise<{ bytes: Buffer; value: T }> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('layout.missing', `${file}: missing (${what})`, 'build the image first (gamelayer build)');
+    throw new GamelayerError('layout.unreadable', `${file}: cannot read: ${(e as Error).message}`);
+  }
+  try {
+    return { bytes, value: JSON.parse(bytes.toString('utf8')) as T };
+  } catch (e) {
+    throw new GamelayerError('layout.invalid', `${file}: invalid JSON (${what}): ${(e as Error).message}`);
+  }
+}
+
+/** Tags (ref.name annotations) in the layout's index.json, with their descriptors. */
+export async function layoutTags(layoutDir: string): Promise<Descriptor[]> {
+  const { value } = await readJson<{ manifests?: Descriptor[] }>(path.join(layoutDir, 'index.json'), 'the OCI layout index');
+  return value.manifests ?? [];
+}
+
+/**
+ * Selects an image in the layout by tag (ref.name annotation) or digest, reads its manifest (and, for an index,
+ * its children) and checks every referenced blob is present with the size the manifest says.
+ */
+export async function readLayoutImage(layoutDir: string, selector: string): Promise<LayoutManifest> {
+  await readJson(path.join(layoutDir, 'oci-layout'), 'the OCI layout marker').catch((e: GamelayerError) => {
+    throw new GamelayerError('layout.missing', `${layoutDir}: not an OCI image layout (${e.message})`, 'build the image first (gamelayer build)');
+  });
+  const entries = await layoutTags(layoutDir);
+  let top: Descriptor | undefined;
+  if (DIGEST.test(selector)) {
+    top = entries.find((d) => d.digest === selector);
+    if (!top) {
+      // A digest not listed in index.json (e.g. one platform's manifest): accept it when its blob is there.
+      const file = blobPath(layoutDir, selector);
+      const s = await stat(file).catch(() => undefined);
+      if (s) {
+        const { value } = await readJson<{ mediaType?: string }>(file, 'a manifest');
+        top = { mediaType: value.mediaType ?? MEDIA_TYPES.ociManifest, digest: selector, size: s.size };
+      }
+    }
+  } else {
+    top = entries.find((d) => d.annotations?.[REF_NAME] === selector);
+  }
+  if (!top) {
+    const tags = entries.map((d) => d.annotations?.[REF_NAME]).filter(Boolean);
+    throw new GamelayerError(
+      'layout.not-found',
+      `${path.join(layoutDir, 'index.json')}: no image ${selector}`,
+      tags.length ? `images in this store: ${tags.join(', ')}` : 'the store holds no tagged image; build one first',
+    );
+  }
+  return readManifest(layoutDir, top);
+}
+
+async function readManifest(layoutDir: string, d: Descriptor): Promise<LayoutManifest> {
+  const file = blobPath(layoutDir, d.digest);
+  const { bytes, value } = await readJson<{
+    mediaType?: string;
+    config?: Descriptor;
+    layers?: Descriptor[];
+    manifests?: Descriptor[];
+  }>(file, `manifest ${d.digest}`);
+  const actual = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  if (actual !== d.digest) throw new GamelayerError('layout.corrupt', `${file}: content hashes to ${actual}, not its name`, 'the store is damaged: rebuild the image');
+  const mediaType = value.mediaType ?? d.mediaType;
+  const descriptor: Descriptor = { ...d, mediaType, size: bytes.length };
+  if (mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerList || value.manifests) {
+    const children: LayoutManifest[] = [];
+    for (const child of value.manifests ?? []) children.push(await readManifest(layoutDir, child));
+    return { descriptor, bytes, blobs: [], children };
+  }
+  if (!value.config) throw new GamelayerError('layout.invalid', `${file}: manifest ${d.digest} has no config`);
+  const blobs = [value.config, ...(value.layers ?? [])];
+  for (const b of blobs) {
+    const p = blobPath(layoutDir, b.digest);
+    const s = await stat(p).catch(() => undefined);
+    if (!s) throw new GamelayerError('layout.missing-blob', `${p}: missing blob ${b.digest} of manifest ${d.digest}`, 'the store is incomplete: rebuild the image');
+    if (s.size !== b.size) throw new GamelayerError('layout.corrupt', `${p}: ${s.size} bytes, manifest ${d.digest} says ${b.size}`, 'the store is damaged: rebuild the image');
+  }
+  return { descriptor, bytes, blobs, children: [] };
+}

@@ -1,0 +1,115 @@
+// Image references (`host[:port]/path[:tag][@sha256:…]`) and the rules for talking to a registry host.
+import { isIP } from 'node:net';
+import { GamelayerError } from '../errors.js';
+
+export interface ImageReference {
+  /** Registry host as used in URLs, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com` or `127.0.0.1:5000`. */
+  registry: string;
+  /** Repository path inside the registry, e.g. `studio/game`. */
+  repository: string;
+  tag?: string;
+  digest?: string;
+  /** Set when the reference was written with an explicit `http://` or `https://` prefix. */
+  scheme?: 'http' | 'https';
+}
+
+const DOCKER_HUB = 'registry-1.docker.io';
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** Parses a reference; a first component with a `.`, a `:` or `localhost` is the registry host (Docker's rule). */
+export function parseReference(ref: string): ImageReference {
+  const bad = (why: string) =>
+    new GamelayerError(
+      'registry.reference',
+      `invalid image reference "${ref}": ${why}`,
+      'expected host[:port]/repository[:tag][@sha256:digest], e.g. 127.0.0.1:5000/studio/game:v1',
+    );
+  let rest = ref.trim();
+  let scheme: 'http' | 'https' | undefined;
+  const schemeMatch = /^(https?):\/\//.exec(rest);
+  if (schemeMatch) {
+    scheme = schemeMatch[1] as 'http' | 'https';
+    rest = rest.slice(schemeMatch[0].length);
+    if (!rest.includes('/')) throw bad('a registry URL needs a repository after the host');
+  }
+  let digest: string | undefined;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    digest = rest.slice(at + 1);
+    rest = rest.slice(0, at);
+    if (!DIGEST.test(digest)) throw bad(`digest "${digest}" is not sha256:<64 hex digits>`);
+  }
+  let tag: string | undefined;
+  const lastSlash = rest.lastIndexOf('/');
+  const colon = rest.lastIndexOf(':');
+  if (colon > lastSlash) {
+    tag = rest.slice(colon + 1);
+    rest = rest.slice(0, colon);
+    if (!TAG.test(tag)) throw bad(`tag "${tag}" must be 1-128 letters, digits, "_", "." or "-" and not start with "." or "-"`);
+  }
+  const parts = rest.split('/');
+  let registry = DOCKER_HUB;
+  const first = parts[0] ?? '';
+  if (parts.length > 1 && (scheme || first.includes('.') || first.includes(':') || first === 'localhost')) {
+    registry = first;
+    parts.shift();
+  }
+  if (parts.length === 0 || parts.some((p) => !PATH_COMPONENT.test(p))) {
+    throw bad('repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"');
+  }
+  if (registry === DOCKER_HUB && parts.length === 1) parts.unshift('library');
+  if (registry === 'docker.io' || registry === 'index.docker.io') registry = DOCKER_HUB;
+  return { registry, repository: parts.join('/'), tag, digest, ...(scheme ? { scheme } : {}) };
+}
+
+export function formatReference(r: ImageReference): string {
+  return `${r.scheme ? `${r.scheme}://` : ''}${r.registry}/${r.repository}${r.tag ? `:${r.tag}` : ''}${r.digest ? `@${r.digest}` : ''}`;
+}
+
+/** Host name without port (IPv6 brackets removed). */
+export function hostName(host: string): string {
+  if (host.startsWith('[')) return host.slice(1, host.indexOf(']'));
+  const i = host.lastIndexOf(':');
+  return i >= 0 && host.indexOf(':') === i ? host.slice(0, i) : host;
+}
+
+/** Loopback hosts may be spoken to in plain HTTP: nothing leaves the machine. */
+export function isLoopbackHost(host: string): boolean {
+  const name = hostName(host).toLowerCase();
+  if (name === 'localhost') return true;
+  if (isIP(name) === 4) return name.startsWith('127.');
+  if (isIP(name) === 6) return name === '::1';
+  return false;
+}
+
+/**
+ * The base URL of a registry: HTTPS by default; plain HTTP for loopback hosts or when `insecure` is set explicitly.
+ * Throws when an explicit `http://` URL names a non-loopback host without `insecure`.
+ */
+export function registryBaseUrl(host: string, insecure = false): URL {
+  const m = /^(https?):\/\/(.+?)\/?$/.exec(host);
+  const scheme = m?.[1];
+  const bare = m?.[2] ?? host;
+  if (scheme === 'http' && !insecure && !isLoopbackHost(bare)) {
+    throw new GamelayerError(
+      'registry.insecure',
+      `refusing plain HTTP to ${bare}: only loopback registries are spoken to without TLS`,
+      'use https, or pass --insecure (insecure: true) if you really mean to send images unencrypted',
+    );
+  }
+  const useHttp = scheme === 'http' || (scheme === undefined && (insecure || isLoopbackHost(bare)));
+  return new URL(`${useHttp ? 'http' : 'https'}://${bare}`);
+}
+
+/** Checks that a URL the registry sent us (Location, token realm) may be used under the same TLS rule. */
+export function assertTransportAllowed(url: URL, insecure: boolean, what: string): void {
+  if (url.protocol === 'https:') return;
+  if (url.protocol === 'http:' && (insecure || isLoopbackHost(url.host))) return;
+  throw new GamelayerError(
+    'registry.insecure',
+    `refusing ${what} over ${url.protocol.replace(':', '')} to ${url.host}: only loopback hosts are spoken to without TLS`,
+    'pass --insecure (insecure: true) only if you trust the network between you and the registry',
+  );
+}

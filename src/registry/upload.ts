@@ -1,0 +1,245 @@
+// Blob uploads (OCI distribution-spec "pushing blobs"): optional cross-repository mount, then either one streamed
+// PATCH of the whole blob or a chunked, resumable series of PATCHes, then PUT ?digest=. Every step follows the
+// newest Location. Transient failures resume (chunked: from the registry's Range, or — for ECR — from our own
+// offset) or restart the upload on a new session; the blob is streamed from disk, never held in memory.
+import type { Readable } from 'node:stream';
+import { GamelayerError } from '../errors.js';
+import { pullScope, pushScope } from './auth.js';
+import { TransientRegistryError, type RegistryClient } from './client.js';
+import { backoffDelay, sleep } from './retry.js';
+
+/** Amazon ECR's upload part size: its parts must be at least 5 MiB; offsets are ours, its Range is not trusted. */
+export const ECR_CHUNK_SIZE = 5_248_080;
+
+export interface BlobSource {
+  digest: string;
+  size: number;
+  /** Bytes [start, endInclusive] of the blob as a fresh stream (default: all of it). */
+  open(start?: number, endInclusive?: number): Readable;
+  /** Where the bytes come from, for messages (a file path). */
+  origin: string;
+}
+
+export interface UploadOptions {
+  /** Try a cross-repository mount from this repository (same registry) before uploading. */
+  mountFrom?: string;
+  /** Upload in chunks of `chunkSize` bytes, resuming after failures. */
+  chunked?: boolean;
+  chunkSize?: number;
+  /** ECR semantics for chunked uploads: fixed 5,248,080-byte parts, offsets tracked by us. */
+  ecr?: boolean;
+  /** Progress in bytes; negative when bytes sent must be sent again. */
+  onProgress?: (delta: number) => void;
+}
+
+export interface UploadResult {
+  outcome: 'mounted' | 'uploaded';
+  /** Bytes streamed to the registry, repeats included. */
+  bytesSent: number;
+  /** Failed attempts that were recovered. */
+  recoveries: number;
+}
+
+/** Appends `digest=` to an upload URL, keeping its query byte for byte (Docker's `_state`, ECR's parameters). */
+export function withDigest(url: URL, digest: string): URL {
+  const out = new URL(url);
+  const param = `digest=${encodeURIComponent(digest)}`;
+  out.search = url.search && url.search !== '?' ? `${url.search}&${param}` : `?${param}`;
+  return out;
+}
+
+/** `Range: 0-N` (N inclusive) → bytes the registry holds. `0-0` is read as nothing held yet (Docker's quirk). */
+export function parseUploadRange(value: string | undefined): number | undefined {
+  const m = /^(?:bytes=)?0-(\d+)$/.exec((value ?? '').trim());
+  if (!m) return undefined;
+  const last = Number(m[1]);
+  return last === 0 ? 0 : last + 1;
+}
+
+export async function uploadBlob(client: RegistryClient, repo: string, blob: BlobSource, opts: UploadOptions = {}): Promise<UploadResult> {
+  const chunkSize = opts.ecr ? ECR_CHUNK_SIZE : (opts.chunkSize ?? 64 * 1024 * 1024);
+  const chunked = opts.chunked ?? false;
+  let bytesSent = 0;
+  let reported = 0;
+  const progress = (n: number) => {
+    bytesSent += n;
+    reported += n;
+    opts.onProgress?.(n);
+  };
+  /** Brings the progress shown back (or forward) to what the registry holds. */
+  const settleProgress = (held: number) => {
+    if (held !== reported) opts.onProgress?.(held - reported);
+    reported = held;
+  };
+  const what = `upload blob ${blob.digest} (${blob.origin}) to ${repo}`;
+  let session: URL | undefined;
+  let offset = 0;
+  let mountFrom = opts.mountFrom;
+  let failures = 0;
+  let phase: 'start' | 'data' | 'finish' = 'start';
+  for (;;) {
+    try {
+      if (!session) {
+        phase = 'start';
+        const started = await startUpload(client, repo, blob.digest, mountFrom, what);
+        mountFrom = undefined; // mount once; after that, upload
+        if (started === 'mounted') {
+          settleProgress(blob.size);
+          return { outcome: 'mounted', bytesSent: 0, recoveries: failures };
+        }
+        session = started;
+        offset = 0;
+        settleProgress(0);
+      }
+      phase = 'data';
+      if (!chunked) {
+        if (blob.size > 0) session = await patch(client, repo, session, blob, 0, blob.size - 1, false, progress, what);
+        offset = blob.size;
+      } else {
+        while (offset < blob.size) {
+          const end = Math.min(offset + chunkSize, blob.size) - 1;
+          const res = await patchChunk(client, repo, session, blob, offset, end, progress, what);
+          session = res.location;
+          // ECR: our offsets. Others: the registry says what it holds; fall back to ours when it says nothing.
+          offset = opts.ecr ? end + 1 : (res.held && res.held > offset ? res.held : end + 1);
+          settleProgress(offset);
+        }
+      }
+      phase = 'finish';
+      await finish(client, repo, session, blob.digest, what);
+      settleProgress(blob.size);
+      return { outcome: 'uploaded', bytesSent, recoveries: failures };
+    } catch (e) {
+      if (!(e instanceof TransientRegistryError)) throw e;
+      failures++;
+      if (failures >= client.retry.attempts) {
+        throw new GamelayerError('registry.upload', `${what}: gave up after ${failures} failed attempts (last: ${e.message})`, e.hint, { cause: e });
+      }
+      await sleep(backoffDelay(client.retry, failures, e.retryAfterMs));
+      if (phase === 'finish' && (await client.blobExists(repo, blob.digest))) {
+        // The PUT landed but its answer was lost.
+        settleProgress(blob.size);
+        return { outcome: 'uploaded', bytesSent, recoveries: failures };
+      }
+      if (phase === 'start' || !session) continue;
+      if (chunked && opts.ecr) {
+        settleProgress(offset); // same session, same offset: send the part again
+        continue;
+      }
+      if (chunked) {
+        const status = await uploadStatus(client, repo, session, what);
+        if (status) {
+          session = status.location;
+          offset = status.held;
+          settleProgress(offset);
+          continue;
+        }
+      }
+      // Whole-blob PATCH broken part-way, or a session the registry no longer resumes: start over.
+      abandon(client, repo, session);
+      session = undefined;
+      settleProgress(0);
+    }
+  }
+}
+
+async function startUpload(client: RegistryClient, repo: string, digest: string, mountFrom: string | undefined, what: string): Promise<URL | 'mounted'> {
+  const query = mountFrom && mountFrom !== repo ? `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(mountFrom)}` : '';
+  const scopes = query ? [pushScope(repo), pullScope(mountFrom!)] : [pushScope(repo)];
+  const target = `/v2/${repo}/blobs/uploads/${query}`;
+  const res = await client.request({ method: 'POST', target, headers: { 'content-length': '0' }, scopes, ok: [201, 202], retry: false, what });
+  await res.discard();
+  // 201: mounted. 202: not mounted (or no mount asked): upload on the session it opened.
+  if (res.status === 201 && query) return 'mounted';
+  return sessionUrl(client, res.header('location'), new URL(target, client.base), what);
+}
+
+function sessionUrl(client: RegistryClient, location: string | undefined, against: URL, what: string): URL {
+  if (!location) throw new GamelayerError('registry.protocol', `${what}: ${client.host} answered without a Location for the upload`);
+  return client.resolve(location, against);
+}
+
+async function patch(
+  client: RegistryClient,
+  repo: string,
+  session: URL,
+  blob: BlobSource,
+  start: number,
+  end: number,
+  withRange: boolean,
+  progress: (n: number) => void,
+  what: string,
+): Promise<URL> {
+  return (await patchChunk(client, repo, session, blob, start, end, progress, what, withRange)).location;
+}
+
+async function patchChunk(
+  client: RegistryClient,
+  repo: string,
+  session: URL,
+  blob: BlobSource,
+  start: number,
+  end: number,
+  progress: (n: number) => void,
+  what: string,
+  withRange = true,
+): Promise<{ location: URL; held?: number }> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/octet-stream',
+    'content-length': String(end - start + 1),
+  };
+  if (withRange) headers['content-range'] = `${start}-${end}`;
+  const res = await client.request({
+    method: 'PATCH',
+    target: session,
+    headers,
+    body: () => blob.open(start, end),
+    onBodyProgress: progress,
+    scopes: [pushScope(repo)],
+    ok: [202, 204],
+    retry: false,
+    what,
+  });
+  await res.discard();
+  return { location: sessionUrl(client, res.header('location') ?? session.href, session, what), held: parseUploadRange(res.header('range')) };
+}
+
+async function finish(client: RegistryClient, repo: string, session: URL, digest: string, what: string): Promise<void> {
+  const res = await client.request({
+    method: 'PUT',
+    target: withDigest(session, digest),
+    headers: { 'content-length': '0' },
+    scopes: [pushScope(repo)],
+    ok: [201, 204],
+    retry: false,
+    what,
+  });
+  await res.discard();
+  const stored = res.header('docker-content-digest');
+  if (stored && stored !== digest) {
+    throw new GamelayerError('registry.digest', `${what}: ${client.host} computed ${stored}; the file does not match its name`, 'the local store is damaged: rebuild the image');
+  }
+}
+
+/** GET on the session: what the registry holds (Range) and where to continue, or undefined if it cannot resume. */
+async function uploadStatus(client: RegistryClient, repo: string, session: URL, what: string): Promise<{ location: URL; held: number } | undefined> {
+  try {
+    const res = await client.request({ method: 'GET', target: session, scopes: [pushScope(repo)], ok: [204, 200, 400, 404, 416], what });
+    await res.discard();
+    if (res.status !== 204 && res.status !== 200) return undefined;
+    const held = parseUploadRange(res.header('range'));
+    if (held === undefined) return undefined;
+    return { location: sessionUrl(client, res.header('location') ?? session.href, session, what), held };
+  } catch (e) {
+    if (e instanceof GamelayerError && e.code === 'registry.unauthorized') throw e;
+    return undefined;
+  }
+}
+
+/** Best effort: tell the registry a broken session is dead (it would expire anyway). */
+function abandon(client: RegistryClient, repo: string, session: URL): void {
+  client
+    .request({ method: 'DELETE', target: session, scopes: [pushScope(repo)], ok: [204, 200, 202, 404, 400], retry: false, what: 'cancel upload' })
+    .then((r) => r.discard())
+    .catch(() => {});
+}

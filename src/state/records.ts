@@ -1,0 +1,73 @@
+// Records of earlier scans and builds in `.gamelayer/records/`: the baselines `gamelayer diff` compares against.
+// Plain JSON (readable with jq), written to a temp file and renamed so a reader never sees half a record.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { GamelayerError, errnoCode } from '../errors.js';
+import type { BuildRecord, TreeManifest } from '../types.js';
+
+export interface ScanRecord {
+  kind: 'scan';
+  schemaVersion: 1;
+  game: string;
+  createdAt: string;
+  manifests: TreeManifest[];
+}
+
+export type AnyRecord = ScanRecord | (BuildRecord & { kind: 'build' });
+
+export function recordsDir(stateDir: string): string {
+  return path.join(stateDir, 'records');
+}
+
+export const LAST_SCAN = 'scan-last.json';
+export const LAST_BUILD = 'build-last.json';
+
+export async function writeRecord(file: string, record: unknown): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(tmp, JSON.stringify(record));
+  await rename(tmp, file);
+}
+
+export async function saveScanRecord(stateDir: string, game: string, manifests: TreeManifest[]): Promise<string> {
+  const file = path.join(recordsDir(stateDir), LAST_SCAN);
+  const record: ScanRecord = { kind: 'scan', schemaVersion: 1, game, createdAt: new Date().toISOString(), manifests };
+  await writeRecord(file, record);
+  return file;
+}
+
+/** Reads a scan or build record; a clear error when the file is missing or is not a record. */
+export async function readRecord(file: string): Promise<AnyRecord> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('record.missing', `${file}: no such record`);
+    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
+  }
+  const r = value as Partial<AnyRecord> | null;
+  if (!r || typeof r !== 'object' || !Array.isArray(r.manifests) || r.schemaVersion !== 1) {
+    throw new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record`);
+  }
+  return (r.kind === 'scan' ? r : { ...r, kind: 'build' }) as AnyRecord;
+}
+
+/** The newest baseline of a game: its last build, else its last scan, else undefined. */
+export async function latestRecord(stateDir: string): Promise<{ file: string; record: AnyRecord } | undefined> {
+  for (const name of [LAST_BUILD, LAST_SCAN]) {
+    const file = path.join(recordsDir(stateDir), name);
+    try {
+      return { file, record: await readRecord(file) };
+    } catch (e) {
+      if (e instanceof GamelayerError && e.code === 'record.missing') continue;
+      throw e;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,52 @@
+// JSON files that carry a sha256 of their body, written atomically: a truncated or garbled file is
+// detected on read and reported, never trusted. Used by every cache and record we keep on disk.
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode } from '../errors.js';
+
+export type CheckedRead<T> = { ok: true; value: T } | { ok: false; missing: boolean; reason: string };
+
+export async function readCheckedJson<T>(file: string, format: string): Promise<CheckedRead<T>> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const missing = errnoCode(e) === 'ENOENT';
+    return { ok: false, missing, reason: missing ? 'missing' : `unreadable (${errnoCode(e) ?? String(e)})` };
+  }
+  const nl = text.indexOf('\n');
+  const header = nl > 0 ? safeJson(text.slice(0, nl)) : undefined;
+  const body = nl > 0 ? text.slice(nl + 1) : '';
+  if (!isHeader(header) || header.format !== format) return { ok: false, missing: false, reason: 'unknown format' };
+  if (sha256(body) !== header.sha256) return { ok: false, missing: false, reason: 'checksum mismatch (truncated or corrupt)' };
+  const value = safeJson(body);
+  if (value === undefined) return { ok: false, missing: false, reason: 'corrupt body' };
+  return { ok: true, value: value as T };
+}
+
+export async function writeCheckedJson(file: string, format: string, value: unknown): Promise<void> {
+  const body = JSON.stringify(value);
+  const header = JSON.stringify({ format, sha256: sha256(body) });
+  await mkdir(path.dirname(file), { recursive: true });
+  // pid + random suffix: two processes writing the same file never share a temp file.
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await writeFile(tmp, `${header}\n${body}`);
+  await rename(tmp, file);
+}
+
+function sha256(s: string): string {
+  return createHash('sha256').update(s).digest('hex');
+}
+
+function safeJson(s: string): unknown {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return undefined;
+  }
+}
+
+function isHeader(v: unknown): v is { format: string; sha256: string } {
+  return typeof v === 'object' && v !== null && 'format' in v && 'sha256' in v;
+}

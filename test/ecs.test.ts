@@ -1,0 +1,107 @@
+// Shape of the ECS task definition: copy containers the engine depends on, shared volumes, storage from the trees.
+import type { ContainerDefinition } from '@aws-sdk/client-ecs';
+import { describe, expect, it } from 'vitest';
+import { ecsJson, ecsTaskDefinition } from '../src/ecs/task-definition.js';
+import { deployInputFrom, type DeployInput } from '../src/k8s/input.js';
+import { REPOSITORY, fixtureConfig, fixtureRecord, manifest, sha } from './k8s-fixture.js';
+
+const NON_ENGINE = ['engine-media', 'app', 'app-media'] as const;
+const MiB = 1024 ** 2;
+const GiB = 1024 ** 3;
+const diskMi = (bytes: number, entries: number) => Math.ceil(((bytes + entries * 4096) * 1.1) / MiB);
+
+function input(record = fixtureRecord()): DeployInput {
+  return deployInputFrom(fixtureConfig(), record, REPOSITORY);
+}
+
+function byName(defs: ContainerDefinition[] | undefined, name: string): ContainerDefinition {
+  return defs!.find((c) => c.name === name)!;
+}
+
+describe('ecs task definition', () => {
+  it('non-essential copy containers, the engine depends on each with SUCCESS, volumes shared, images pinned', () => {
+    const { taskDefinition: td } = ecsTaskDefinition(input());
+    const defs = td.containerDefinitions!;
+    expect(defs.map((c) => c.name)).toEqual(['copy-engine-media', 'copy-app', 'copy-app-media', 'engine']);
+    expect(td.volumes).toEqual(NON_ENGINE.map((t) => ({ name: `tree-${t}` })));
+    for (const t of NON_ENGINE) {
+      const c = byName(defs, `copy-${t}`);
+      expect(c.essential).toBe(false);
+      expect(c.image).toBe(`${REPOSITORY}:v1-${t}@${sha(`${t}-image`)}`);
+      expect(c.mountPoints).toEqual([{ sourceVolume: `tree-${t}`, containerPath: `/mnt/${t}`, readOnly: false }]);
+      expect(c.entryPoint![2]).toContain(`cp -R -P '/opt/local/${t}/.' '/mnt/${t}/'`);
+      expect(c.readonlyRootFilesystem).toBe(true);
+      expect(c.linuxParameters!.capabilities!.drop).toEqual(['ALL']);
+    }
+    const engine = byName(defs, 'engine');
+    expect(engine.essential).toBe(true);
+    expect(engine.image).toBe(`${REPOSITORY}:v1-engine@${sha('engine-image')}`);
+    expect(engine.dependsOn).toEqual(NON_ENGINE.map((t) => ({ containerName: `copy-${t}`, condition: 'SUCCESS' })));
+    expect(engine.mountPoints).toEqual(NON_ENGINE.map((t) => ({ sourceVolume: `tree-${t}`, containerPath: `/opt/local/${t}`, readOnly: false })));
+    for (const t of NON_ENGINE) expect(engine.entryPoint![2]).toContain(`if [ ! -f '/opt/local/${t}/.complete' ]; then`);
+    expect(engine.entryPoint![3]).toBe('gamelayer-start');
+    expect(engine.command).toEqual(['./bin/server', '-port', '7777']);
+    expect(engine.portMappings).toEqual([{ name: 'game', containerPort: 7777, protocol: 'udp' }]);
+    expect(td.requiresCompatibilities).toEqual(['FARGATE']);
+    expect(td.networkMode).toBe('awsvpc');
+    expect(td.runtimePlatform).toEqual({ operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' });
+    expect(td.tags).toContainEqual({ key: 'gamelayer.tree.app-media', value: sha('app-mediamanifest') });
+  });
+
+  it('small game: Fargate default storage suffices, says so, leaves ephemeralStorage out', () => {
+    const e = ecsTaskDefinition(input());
+    expect(e.taskDefinition.ephemeralStorage).toBeUndefined();
+    // images (all four trees) + copies (three) + 1 GiB scratch, from the fixture's bytes and entries.
+    const images = diskMi(3_001_000, 4) + diskMi(57_000_000, 4) + diskMi(2_000_300, 4) + diskMi(1_020_000_001, 5);
+    const copies = diskMi(57_000_000, 4) + diskMi(2_000_300, 4) + diskMi(1_020_000_001, 5);
+    expect(e.ephemeralBytes).toBe((images + copies) * MiB + GiB);
+    expect(e.notes).toContain("the task needs 4 GiB of ephemeral storage: Fargate's default 20 GiB is enough");
+  });
+
+  it('big game: ephemeral storage sized from the trees within 21-200 GiB; beyond 200 an exact error', () => {
+    const record = fixtureRecord();
+    record.manifests = record.manifests.map((m) => (m.tree === 'app-media' ? manifest('app-media', [{ size: 30 * GiB }]) : m));
+    const e = ecsTaskDefinition(input(record));
+    const images = diskMi(3_001_000, 4) + diskMi(57_000_000, 4) + diskMi(2_000_300, 4) + diskMi(30 * GiB, 3);
+    const copies = diskMi(57_000_000, 4) + diskMi(2_000_300, 4) + diskMi(30 * GiB, 3);
+    expect(e.taskDefinition.ephemeralStorage).toEqual({ sizeInGiB: Math.ceil(((images + copies) * MiB + GiB) / GiB) });
+    expect(e.taskDefinition.ephemeralStorage!.sizeInGiB).toBe(68);
+
+    record.manifests = record.manifests.map((m) => (m.tree === 'app-media' ? manifest('app-media', [{ size: 100 * GiB }]) : m));
+    expect(() => ecsTaskDefinition(input(record))).toThrow(
+      /^the task needs 222 GiB of ephemeral storage \(images 110\.1 GiB, copies 110\.1 GiB, scratch 1\.0 GiB\); Fargate offers at most 200 GiB$/,
+    );
+    // On EC2 the host's disk holds it: no ephemeralStorage field, no limit.
+    const ec2 = ecsTaskDefinition(input(record), { launchType: 'ec2' }).taskDefinition;
+    expect(ec2.ephemeralStorage).toBeUndefined();
+    expect(ec2.requiresCompatibilities).toEqual(['EC2']);
+  });
+
+  it('options: size pairs checked for Fargate, arm64, roles, engine user', () => {
+    expect(() => ecsTaskDefinition(input(), { cpu: 1024, memory: 1024 })).toThrow(
+      '--memory: got 1024; expected for --cpu 1024 on Fargate: 2048-8192 MiB in steps of 1024',
+    );
+    expect(() => ecsTaskDefinition(input(), { cpu: 3000 })).toThrow('--cpu: got 3000; expected a Fargate CPU size');
+    expect(() => ecsTaskDefinition(input(), { platform: 'linux/arm64' })).toThrow(
+      '--platform: got "linux/arm64"; expected one of the built platforms: linux/amd64',
+    );
+    const arm = input();
+    arm.platforms = ['linux/arm64'];
+    const td = ecsTaskDefinition(arm, {
+      cpu: 4096,
+      memory: 16384,
+      executionRoleArn: 'arn:aws:iam::123456789012:role/ecsTaskExecutionRole',
+      engineUser: '1000:1000',
+    }).taskDefinition;
+    expect(td.runtimePlatform!.cpuArchitecture).toBe('ARM64');
+    expect(td.cpu).toBe('4096');
+    expect(td.memory).toBe('16384');
+    expect(td.executionRoleArn).toBe('arn:aws:iam::123456789012:role/ecsTaskExecutionRole');
+    expect(byName(td.containerDefinitions, 'engine').user).toBe('1000:1000');
+    expect(ecsTaskDefinition(input()).notes.join('\n')).toMatch(/images are in ECR: pass --execution-role-arn/);
+  });
+
+  it('same input, same bytes', () => {
+    expect(ecsJson(ecsTaskDefinition(input()))).toBe(ecsJson(ecsTaskDefinition(input())));
+  });
+});

@@ -1,0 +1,100 @@
+// gamelayer k8s / ecs end to end: the real CLI (bin/gamelayer.js) on a temp game with a build record.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadConfig } from '../src/config/load.js';
+import { ecsJson, ecsTaskDefinition } from '../src/ecs/task-definition.js';
+import { lastBuildRecordPath, loadDeployInput } from '../src/k8s/input.js';
+import { k8sYaml } from '../src/k8s/output.js';
+import { k8sWorkload } from '../src/k8s/workloads.js';
+import { REPOSITORY, fixtureRecord } from './k8s-fixture.js';
+
+const BIN = fileURLToPath(new URL('../bin/gamelayer.js', import.meta.url));
+let dir: string;
+
+function cli(...args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8' });
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'gl-k8s-cli-'));
+  writeFileSync(
+    path.join(dir, 'gamelayer.yaml'),
+    [
+      'game: my-game',
+      'version: 1.4.2',
+      'baseImage: debian:bookworm-slim',
+      'start: [./bin/server, -port, "7777"]',
+      `registry: ${REPOSITORY}`,
+      'trees:',
+      '  engine: { source: engine }',
+      '  engine-media: { source: engine-media }',
+      '  app: { source: app }',
+      '  app-media: { source: app-media }',
+      '',
+    ].join('\n'),
+  );
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('gamelayer k8s / ecs', () => {
+  it('without a build: exact error, exit 1, nothing written', () => {
+    const r = cli('k8s', '--out', 'deploy');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`error: ${path.join(dir, '.gamelayer', 'records', 'build-last.json')}: no build yet, run gamelayer build\n`);
+    expect(existsSync(path.join(dir, 'deploy'))).toBe(false);
+    const e = cli('ecs');
+    expect(e.status).toBe(1);
+    expect(e.stderr).toContain('no build yet, run gamelayer build');
+  });
+
+  it('writes each kind into --out, byte-identical to the library output', async () => {
+    const config = await loadConfig(path.join(dir, 'gamelayer.yaml'));
+    mkdirSync(path.dirname(lastBuildRecordPath(config)), { recursive: true });
+    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...fixtureRecord() }));
+    const { input } = await loadDeployInput(config);
+
+    const r1 = cli('k8s', '--kind', 'fleet', '--replicas', '3', '--out', 'deploy');
+    expect(r1.stderr).toBe(`wrote ${path.join(dir, 'deploy', 'fleet.yaml')}\n`);
+    expect(r1.status).toBe(0);
+    const r2 = cli('k8s', '--kind', 'deployment', '--volumes', 'image', '--out', 'deploy');
+    expect(r2.status).toBe(0);
+    expect(r2.stderr).toMatch(/^requires: Kubernetes image volumes \(KEP-4639/);
+    const r3 = cli('ecs', '--out', 'deploy', '--execution-role-arn', 'arn:aws:iam::123456789012:role/exec');
+    expect(r3.status).toBe(0);
+    expect(readdirSync(path.join(dir, 'deploy')).sort()).toEqual(['deployment-image-volumes.yaml', 'ecs-task-definition.json', 'fleet.yaml']);
+
+    const read = (f: string) => readFileSync(path.join(dir, 'deploy', f), 'utf8');
+    expect(read('fleet.yaml')).toBe(k8sYaml(input, k8sWorkload(input, { kind: 'fleet', replicas: 3 })));
+    expect(read('deployment-image-volumes.yaml')).toBe(k8sYaml(input, k8sWorkload(input, { kind: 'deployment', volumes: 'image' })));
+    expect(read('ecs-task-definition.json')).toBe(
+      ecsJson(ecsTaskDefinition(input, { executionRoleArn: 'arn:aws:iam::123456789012:role/exec' })),
+    );
+    expect((parse(read('fleet.yaml')) as { spec: { replicas: number } }).spec.replicas).toBe(3);
+  });
+
+  it('prints to stdout without --out; the same run twice gives the same bytes', () => {
+    const a = cli('k8s', '--kind', 'gameserver', '--port', '27015/tcp', '--no-health');
+    const b = cli('k8s', '--kind', 'gameserver', '--port', '27015/tcp', '--no-health');
+    expect(a.status).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    const gs = parse(a.stdout) as { kind: string; spec: { ports: unknown[]; health: unknown } };
+    expect(gs.kind).toBe('GameServer');
+    expect(gs.spec.ports).toEqual([{ name: 'default', portPolicy: 'Dynamic', containerPort: 27015, protocol: 'TCP' }]);
+    expect(gs.spec.health).toEqual({ disabled: true });
+  });
+
+  it('bad flags name themselves', () => {
+    const r = cli('k8s', '--kind', 'job');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('error: --kind: got "job"; expected one of pod, deployment, gameserver, fleet\n');
+    const s = cli('k8s', '--scratch', 'lots');
+    expect(s.stderr).toBe('error: --scratch: got "lots"; expected a size such as 512MiB, 2GiB or a byte count\n');
+    const e = cli('ecs', '--cpu', '1024', '--memory', '512');
+    expect(e.stderr).toBe('error: --memory: got 512; expected for --cpu 1024 on Fargate: 2048-8192 MiB in steps of 1024\n');
+  });
+});

@@ -1,0 +1,71 @@
+// A small game config and build record for the deploy tests: real shapes, synthetic content.
+import { createHash } from 'node:crypto';
+import { parseConfig, type GameConfig } from '../src/config/load.js';
+import { TREE_NAMES, type BuildRecord, type FileEntry, type TreeManifest, type TreeName } from '../src/types.js';
+
+export const REPOSITORY = '123456789012.dkr.ecr.us-east-1.amazonaws.com/my-game';
+
+export function sha(s: string): string {
+  return `sha256:${createHash('sha256').update(s).digest('hex')}`;
+}
+
+export function fixtureConfig(extra = '', dir = '/games/my-game', mounts: Partial<Record<TreeName, string>> = {}): GameConfig {
+  const mount = (t: TreeName) => (mounts[t] ? `, mount: ${JSON.stringify(mounts[t])}` : '');
+  const text = [
+    'game: my-game',
+    'version: 1.4.2',
+    'baseImage: debian:bookworm-slim',
+    'start: [./bin/server, -port, "7777"]',
+    `registry: ${REPOSITORY}`,
+    'trees:',
+    `  engine: { source: engine${mount('engine')} }`,
+    `  engine-media: { source: engine-media${mount('engine-media')} }`,
+    `  app: { source: app${mount('app')} }`,
+    `  app-media: { source: app-media${mount('app-media')} }`,
+    extra,
+  ].join('\n');
+  return parseConfig(text, `${dir}/gamelayer.yaml`);
+}
+
+/** Per tree: [file sizes], executable flags alongside. Defaults give distinct, known byte counts. */
+export const TREE_FILES: Record<TreeName, { size: number; exec?: boolean }[]> = {
+  engine: [{ size: 3_000_000, exec: true }, { size: 1000 }],
+  'engine-media': [{ size: 50_000_000 }, { size: 7_000_000 }],
+  app: [{ size: 2_000_000 }, { size: 300 }],
+  'app-media': [{ size: 900_000_000 }, { size: 120_000_000 }, { size: 1 }],
+};
+
+export function manifest(tree: TreeName, files = TREE_FILES[tree], platform?: string): TreeManifest {
+  const entries: FileEntry[] = [{ path: 'data', type: 'dir', mode: 0o755, size: 0 }];
+  files.forEach((f, i) => {
+    entries.push({ path: `data/f${i}`, type: 'file', mode: f.exec ? 0o755 : 0o644, size: f.size, xxh64: '0'.repeat(16) });
+  });
+  entries.push({ path: 'link', type: 'symlink', mode: 0o777, size: 0, linkTarget: 'data' });
+  return {
+    tree,
+    root: `/games/my-game/${tree}`,
+    source: { kind: 'dir', path: `/games/my-game/${tree}` },
+    ...(platform ? { platform } : {}),
+    entries,
+    digest: sha(`${tree}${platform ?? ''}manifest`),
+  };
+}
+
+export function fixtureRecord(overrides: Partial<BuildRecord> = {}): BuildRecord {
+  return {
+    schemaVersion: 1,
+    game: 'my-game',
+    version: '1.4.2',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    tags: ['v1'],
+    platforms: ['linux/amd64'],
+    manifests: TREE_NAMES.map((t) => manifest(t)),
+    plan: { layers: [] },
+    layers: [],
+    images: [
+      ...TREE_NAMES.map((t) => ({ name: t, digest: sha(`${t}-image`), mediaType: 'application/vnd.oci.image.manifest.v1+json' })),
+      { name: 'server', digest: sha('server-image'), mediaType: 'application/vnd.oci.image.manifest.v1+json' },
+    ],
+    ...overrides,
+  };
+}

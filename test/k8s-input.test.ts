@@ -1,0 +1,161 @@
+// DeployInput from config + build record: references, sizes, digests, and the errors for bad input.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deployInputFrom, lastBuildRecordPath, loadDeployInput, readBuildRecord } from '../src/k8s/input.js';
+import { TREE_NAMES } from '../src/types.js';
+import { REPOSITORY, fixtureConfig, fixtureRecord, manifest, sha } from './k8s-fixture.js';
+
+let tmp: string;
+beforeEach(() => {
+  tmp = mkdtempSync(path.join(tmpdir(), 'gl-deploy-input-'));
+});
+afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('deployInputFrom', () => {
+  it('pins every tree image by digest and takes sizes from the manifests', () => {
+    const input = deployInputFrom(fixtureConfig(), fixtureRecord(), REPOSITORY);
+    expect(input.trees.map((t) => t.tree)).toEqual([...TREE_NAMES]);
+    expect(input.tag).toBe('v1');
+    expect(input.version).toBe('1.4.2');
+    for (const t of input.trees) {
+      expect(t.image).toBe(`${REPOSITORY}:v1-${t.tree}@${sha(`${t.tree}-image`)}`);
+      expect(t.mount).toBe(`/opt/local/${t.tree}`);
+      expect(t.treeDigests).toEqual({ '*': sha(`${t.tree}manifest`) });
+    }
+    const appMedia = input.trees.find((t) => t.tree === 'app-media')!;
+    expect(appMedia.bytes).toBe(900_000_000 + 120_000_000 + 1);
+    expect(appMedia.entries).toBe(5); // dir, three files, link
+    expect(input.trees.find((t) => t.tree === 'engine')!.executables).toBe(1);
+    expect(input.serverImage).toBe(`${REPOSITORY}:v1@${sha('server-image')}`);
+    expect(input.start).toEqual(['./bin/server', '-port', '7777']);
+  });
+
+  it('a start command given as one string runs through sh -c', () => {
+    const config = fixtureConfig();
+    config.start = ['./bin/server -port 7777'];
+    expect(deployInputFrom(config, fixtureRecord(), REPOSITORY).start).toEqual(['sh', '-c', './bin/server -port 7777']);
+  });
+
+  it('per-platform trees: the largest platform sizes the volume, each platform keeps its digest', () => {
+    const record = fixtureRecord({
+      platforms: ['linux/amd64', 'linux/arm64'],
+      manifests: [
+        manifest('engine', [{ size: 10 }], 'linux/amd64'),
+        manifest('engine', [{ size: 30 }, { size: 5 }], 'linux/arm64'),
+        manifest('engine-media'),
+        manifest('app', [{ size: 7 }], 'linux/arm64'),
+        manifest('app', [{ size: 9 }], 'linux/amd64'),
+        manifest('app-media'),
+      ],
+    });
+    const input = deployInputFrom(fixtureConfig(), record, REPOSITORY);
+    const engine = input.trees.find((t) => t.tree === 'engine')!;
+    expect(engine.bytes).toBe(35);
+    expect(engine.entries).toBe(4);
+    const app = input.trees.find((t) => t.tree === 'app')!;
+    expect(Object.keys(app.treeDigests)).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(app.treeDigests['linux/arm64']).toBe(sha('applinux/arm64manifest'));
+  });
+
+  it('prefers the index (entry without platform) over per-platform manifests', () => {
+    const record = fixtureRecord();
+    record.images = record.images.flatMap((i) =>
+      i.name === 'app'
+        ? [
+            { ...i, platform: 'linux/amd64', digest: sha('app-amd64') },
+            { ...i, digest: sha('app-index'), mediaType: 'application/vnd.oci.image.index.v1+json' },
+            { ...i, platform: 'linux/arm64', digest: sha('app-arm64') },
+          ]
+        : [i],
+    );
+    const app = deployInputFrom(fixtureConfig(), record, REPOSITORY).trees.find((t) => t.tree === 'app')!;
+    expect(app.image).toBe(`${REPOSITORY}:v1-app@${sha('app-index')}`);
+  });
+
+  it('a record without a tree image: exact error', () => {
+    const record = fixtureRecord();
+    record.images = record.images.filter((i) => i.name !== 'app-media');
+    expect(() => deployInputFrom(fixtureConfig(), record, REPOSITORY, '/g/.gamelayer/records/build-last.json')).toThrow(
+      '/g/.gamelayer/records/build-last.json: images: no image for tree app-media; expected an entry with name "app-media"',
+    );
+  });
+
+  it('per-platform images without an index are ambiguous: exact error', () => {
+    const record = fixtureRecord();
+    record.images = record.images.flatMap((i) =>
+      i.name === 'engine'
+        ? [
+            { ...i, platform: 'linux/amd64' },
+            { ...i, platform: 'linux/arm64' },
+          ]
+        : [i],
+    );
+    expect(() => deployInputFrom(fixtureConfig(), record, REPOSITORY, 'rec.json')).toThrow(
+      'rec.json: images: image engine has one entry per platform (linux/amd64, linux/arm64) but no index entry without a platform to pin',
+    );
+  });
+
+  it('rejects a malformed digest, a missing manifest, a record of another game, no tag', () => {
+    const r1 = fixtureRecord();
+    r1.images[0] = { ...r1.images[0]!, digest: 'sha256:abc' };
+    expect(() => deployInputFrom(fixtureConfig(), r1, REPOSITORY, 'rec.json')).toThrow(
+      'rec.json: images: image engine has digest "sha256:abc"; expected sha256:<64 hex digits>',
+    );
+    const r2 = fixtureRecord({ manifests: fixtureRecord().manifests.filter((m) => m.tree !== 'app') });
+    expect(() => deployInputFrom(fixtureConfig(), r2, REPOSITORY, 'rec.json')).toThrow('rec.json: manifests: no manifest for tree app');
+    expect(() => deployInputFrom(fixtureConfig(), fixtureRecord({ game: 'other' }), REPOSITORY, 'rec.json')).toThrow(
+      'rec.json: game: the record is for "other", the config /games/my-game/gamelayer.yaml is for "my-game"',
+    );
+    expect(() => deployInputFrom(fixtureConfig(), fixtureRecord({ tags: [] }), REPOSITORY, 'rec.json')).toThrow(
+      'rec.json: tags: the build record has no tag',
+    );
+  });
+
+  it('rejects a repository with a tag or digest, accepts host:port', () => {
+    for (const bad of [`${REPOSITORY}:v1`, `${REPOSITORY}@${sha('x')}`, 'my-game', 'Registry/UPPER']) {
+      expect(() => deployInputFrom(fixtureConfig(), fixtureRecord(), bad)).toThrow(`repository ${JSON.stringify(bad)}: expected host/path`);
+    }
+    const input = deployInputFrom(fixtureConfig(), fixtureRecord(), 'localhost:5000/games/my-game');
+    expect(input.trees[0]!.image).toBe(`localhost:5000/games/my-game:v1-engine@${sha('engine-image')}`);
+  });
+});
+
+describe('reading the build record', () => {
+  it('no record yet: exact error', async () => {
+    const config = fixtureConfig('', tmp);
+    const file = lastBuildRecordPath(config);
+    expect(file).toBe(path.join(tmp, '.gamelayer', 'records', 'build-last.json'));
+    await expect(loadDeployInput(config)).rejects.toThrow(`${file}: no build yet, run gamelayer build`);
+  });
+
+  it('corrupt or foreign records are named', async () => {
+    const file = path.join(tmp, 'rec.json');
+    writeFileSync(file, '{"schemaVersion": 1, "images"');
+    await expect(readBuildRecord(file)).rejects.toThrow(`${file}: not valid JSON (truncated or corrupt build record)`);
+    writeFileSync(file, JSON.stringify({ ...fixtureRecord(), images: undefined }));
+    await expect(readBuildRecord(file)).rejects.toThrow(`${file}: not a gamelayer build record: images: expected a list`);
+    writeFileSync(file, JSON.stringify({ ...fixtureRecord(), schemaVersion: 2 }));
+    await expect(readBuildRecord(file)).rejects.toThrow(`${file}: not a gamelayer build record: schemaVersion: expected 1, got 2`);
+  });
+
+  it('loads the last build record from the state dir, the repository from the config', async () => {
+    const config = fixtureConfig('', tmp);
+    mkdirSync(path.dirname(lastBuildRecordPath(config)), { recursive: true });
+    // The lead's writer adds kind: 'build'; extra fields are fine.
+    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...fixtureRecord() }));
+    const { input } = await loadDeployInput(config);
+    expect(input.repository).toBe(REPOSITORY);
+    const { input: other } = await loadDeployInput(config, { repository: 'localhost:5000/g' });
+    expect(other.trees[3]!.image).toMatch(/^localhost:5000\/g:v1-app-media@sha256:/);
+  });
+
+  it('no registry in the config and no --repository: exact error', async () => {
+    const config = fixtureConfig('', tmp);
+    delete config.registry;
+    await expect(loadDeployInput(config)).rejects.toThrow(
+      `${config.file}: registry: not set, so the image repository is unknown`,
+    );
+  });
+});

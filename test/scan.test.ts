@@ -1,0 +1,263 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkfifo } from './support/mkfifo.js';
+import { appendFile, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import * as tar from 'tar-stream';
+import { describe, expect, it } from 'vitest';
+import { hashFile } from '../src/scan/hash.js';
+import { compareBytewise, entriesDigest } from '../src/scan/manifest.js';
+import { scanTree } from '../src/scan/scan.js';
+import { tempDir } from './support/tmp.js';
+import { ageFiles, writeTree } from './support/trees.js';
+
+const ALL: { include: string[]; exclude: string[] } = { include: ['**'], exclude: [] };
+const SPEC = {
+  'bin/server': { mode: 0o755, content: Buffer.alloc(5000, 3) },
+  'start.sh': { mode: 0o700, content: '#!/bin/sh\n' },
+  'config/a.cfg': 'a=1\n',
+  'config/current.cfg': { link: 'a.cfg' },
+  'media/ü-ñame.pak': Buffer.alloc(2048, 9),
+  'media/z/deep/x.bin': 'x',
+};
+
+async function scanDir(root: string, stateDir: string, filters = ALL, extra = {}) {
+  return scanTree('app', root, filters, { stateDir, ...extra });
+}
+
+describe('scan: manifest', () => {
+  it('is sorted bytewise with parents first, modes normalised, links kept', async () => {
+    const dir = await tempDir();
+    await writeTree(path.join(dir, 't'), SPEC);
+    const { manifest } = await scanDir(path.join(dir, 't'), path.join(dir, 'state'));
+    const paths = manifest.entries.map((e) => e.path);
+    expect(paths).toEqual([...paths].sort((a, b) => compareBytewise(a, b)));
+    expect(paths.indexOf('media')).toBeLessThan(paths.indexOf('media/z/deep/x.bin'));
+    const byPath = Object.fromEntries(manifest.entries.map((e) => [e.path, e]));
+    expect(byPath['start.sh']).toMatchObject({ type: 'file', mode: 0o755, size: 10 });
+    expect(byPath['config/a.cfg']).toMatchObject({ type: 'file', mode: 0o644 });
+    expect(byPath['config/current.cfg']).toEqual({ path: 'config/current.cfg', type: 'symlink', mode: 0o777, size: 0, linkTarget: 'a.cfg' });
+    expect(byPath['media/z']).toMatchObject({ type: 'dir', mode: 0o755 });
+    expect(byPath['bin/server']!.xxh64).toMatch(/^[0-9a-f]{16}$/);
+    expect(manifest.digest).toBe(entriesDigest(manifest.entries));
+  });
+
+  it('gives the same digest for the same content whatever the creation order, umask, mtimes or concurrency', async () => {
+    const dir = await tempDir();
+    await writeTree(path.join(dir, 'a'), SPEC);
+    const reversed = Object.fromEntries(Object.entries(SPEC).reverse());
+    const old = process.umask(0o077);
+    try {
+      await writeTree(path.join(dir, 'b'), reversed);
+    } finally {
+      process.umask(old);
+    }
+    await utimes(path.join(dir, 'b', 'config/a.cfg'), new Date(2001, 1, 1), new Date(2001, 1, 1));
+    const a = await scanDir(path.join(dir, 'a'), path.join(dir, 'sa'), ALL, { concurrency: 1 });
+    const b = await scanDir(path.join(dir, 'b'), path.join(dir, 'sb'), ALL, { concurrency: 16 });
+    expect(b.manifest.entries).toEqual(a.manifest.entries);
+    expect(b.manifest.digest).toBe(a.manifest.digest);
+  });
+
+  it('changes the digest when one byte, a mode or a link target changes', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 't');
+    await writeTree(root, SPEC);
+    const state = path.join(dir, 's');
+    const d0 = (await scanDir(root, state)).manifest.digest;
+    await writeFile(path.join(root, 'config/a.cfg'), 'a=2\n');
+    const d1 = (await scanDir(root, state)).manifest.digest;
+    execFileSync('chmod', ['+x', path.join(root, 'config/a.cfg')]);
+    const d2 = (await scanDir(root, state)).manifest.digest;
+    execFileSync('ln', ['-sfn', 'other.cfg', path.join(root, 'config/current.cfg')]);
+    const d3 = (await scanDir(root, state)).manifest.digest;
+    expect(new Set([d0, d1, d2, d3]).size).toBe(4);
+  });
+
+  it('applies include and exclude globs, and never follows symlinks out of the tree', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 't');
+    await writeTree(path.join(dir, 'outside'), { 'secret.txt': 'no' });
+    await writeTree(root, { ...SPEC, 'saves/slot1.sav': 'x', 'tmp/x.tmp': 'y', 'escape': { link: '../outside' } });
+    const { manifest } = await scanDir(root, path.join(dir, 's'), { include: ['**'], exclude: ['saves/**', '**/*.tmp'] });
+    const paths = manifest.entries.map((e) => e.path);
+    expect(paths).not.toContain('saves/slot1.sav');
+    expect(paths).not.toContain('tmp/x.tmp');
+    expect(paths).toContain('escape');
+    expect(paths.some((p) => p.includes('secret'))).toBe(false);
+    const only = await scanDir(root, path.join(dir, 's2'), { include: ['media/**'], exclude: [] });
+    expect(only.manifest.entries.map((e) => e.path)).toEqual(['media', 'media/z', 'media/z/deep', 'media/z/deep/x.bin', 'media/ü-ñame.pak']);
+  });
+});
+
+describe('scan: stat cache', () => {
+  it('rescans an unchanged tree from stats alone: no file content is read', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 't');
+    const big = { 'paks/a.pak': Buffer.alloc(24 << 20, 1), 'paks/b.pak': Buffer.alloc(24 << 20, 2) };
+    await writeTree(root, { ...SPEC, ...big });
+    await ageFiles(root, ['bin/server', 'start.sh', 'config/a.cfg', 'media/ü-ñame.pak', 'media/z/deep/x.bin', ...Object.keys(big)]);
+    const state = path.join(dir, 's');
+    // The kernel's count of bytes this process read (all threads), independent of our own counters.
+    const bytesRead = async () => Number(/rchar: (\d+)/.exec(await readFile('/proc/self/io', 'utf8'))![1]);
+
+    let before = await bytesRead();
+    const first = await scanDir(root, state);
+    const coldRead = (await bytesRead()) - before;
+    expect(first.stats.hashedFiles).toBe(7);
+    expect(coldRead).toBeGreaterThan(48 << 20); // control: reading the content shows up
+
+    before = await bytesRead();
+    const second = await scanDir(root, state);
+    const warmRead = (await bytesRead()) - before;
+    expect(second.manifest).toEqual(first.manifest);
+    expect(second.stats).toMatchObject({ cacheHits: 7, hashedFiles: 0, hashedBytes: 0 });
+    expect(warmRead).toBeLessThan(1 << 20); // only the cache file and directory listings
+  });
+
+  it('rehashes a file whose stat changed, and ignores a corrupt cache file', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 't');
+    await writeTree(root, SPEC);
+    await ageFiles(root, ['bin/server', 'start.sh', 'config/a.cfg', 'media/ü-ñame.pak', 'media/z/deep/x.bin']);
+    const state = path.join(dir, 's');
+    await scanDir(root, state);
+    await writeFile(path.join(root, 'config/a.cfg'), 'b=2\n');
+    const changed = await scanDir(root, state);
+    expect(changed.stats).toMatchObject({ cacheHits: 4, hashedFiles: 1 });
+
+    const cacheFile = execFileSync('find', [path.join(state, 'cache', 'stat'), '-name', '*.json']).toString().trim();
+    const text = await readFile(cacheFile, 'utf8');
+    // A plausible but wrong hash: a cache that trusted it would record the wrong content.
+    await writeFile(cacheFile, text.replace(/"[0-9a-f]{16}"/, '"0000000000000000"'));
+    const warnings: string[] = [];
+    const reporter = { info() {}, warn: (m: string) => warnings.push(m), task: () => ({ tick() {}, done() {} }) };
+    const after = await scanDir(root, state, ALL, { reporter });
+    expect(after.manifest.digest).toBe(changed.manifest.digest);
+    expect(after.stats).toMatchObject({ cacheHits: 0, hashedFiles: 5, cacheRejected: 'checksum mismatch (truncated or corrupt)' });
+    expect(warnings).toEqual(['app: stat cache ignored (checksum mismatch (truncated or corrupt)); hashing every file again']);
+  });
+});
+
+describe('scan: changes while hashing', () => {
+  it('refuses to hash a file whose size or times moved since it was statted', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'f');
+    await writeFile(file, 'abc');
+    const before = await stat(file);
+    await appendFile(file, 'd');
+    await expect(hashFile(file, before)).rejects.toThrow(`${file}: the file changed while it was being hashed`);
+  });
+
+  it('fails the scan clearly when a file keeps changing, and writes no cache', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 't');
+    await writeTree(root, { 'big.pak': Buffer.alloc(16 << 20, 1) });
+    const writer = spawn('sh', ['-c', `while :; do echo x >> '${path.join(root, 'big.pak')}'; done`]);
+    try {
+      await new Promise((r) => setTimeout(r, 50));
+      await expect(scanDir(root, path.join(dir, 's'), ALL, { attempts: 2 })).rejects.toThrow(
+        `${path.join(root, 'big.pak')}: the file changed while it was being hashed`,
+      );
+    } finally {
+      writer.kill();
+    }
+    await expect(stat(path.join(dir, 's', 'cache'))).rejects.toThrow(/ENOENT/);
+  });
+});
+
+describe('scan: bad input', () => {
+  it('names a missing source and its config field', async () => {
+    const dir = await tempDir();
+    await expect(scanDir(path.join(dir, 'nope'), dir)).rejects.toThrow(`trees.app.source: ${dir}/nope does not exist`);
+  });
+
+  it('rejects a source that is neither a directory nor an archive', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, 'notes.txt'), 'hello');
+    await expect(scanDir(path.join(dir, 'notes.txt'), dir)).rejects.toThrow(
+      `trees.app.source: ${dir}/notes.txt is neither a directory nor a .tar / .tar.gz archive`,
+    );
+  });
+
+  it('rejects special files with their path', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 't');
+    await writeTree(root, { 'a.cfg': 'x' });
+    await mkfifo(path.join(root, 'pipe'));
+    await expect(scanDir(root, dir)).rejects.toThrow(`app: ${root}/pipe is a FIFO (named pipe); a container layer cannot hold it`);
+  });
+
+  it('rejects names that are not UTF-8 instead of silently losing their siblings', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 't');
+    await writeTree(root, { 'levels/a.pak': 'a', 'levels/b.pak': 'b' });
+    await writeFile(Buffer.from(`${root}/levels/bad\xff.pak`, 'latin1'), 'c');
+    await expect(scanDir(root, dir)).rejects.toThrow(`app: ${root}/levels holds a name that is not valid UTF-8 (bytes: 626164ff2e70616b`);
+  });
+});
+
+describe('scan: archives', () => {
+  it('reads a tar.gz as a stream into the same manifest as the directory it was made from', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 't');
+    await writeTree(root, SPEC);
+    execFileSync('tar', ['-C', root, '-czf', path.join(dir, 'engine.tar.gz'), '.']);
+    execFileSync('tar', ['-C', root, '-cf', path.join(dir, 'engine.tar'), 'bin', 'start.sh', 'config', 'media']);
+    const fromDir = await scanDir(root, path.join(dir, 's1'));
+    const fromTgz = await scanDir(path.join(dir, 'engine.tar.gz'), path.join(dir, 's2'));
+    const fromTar = await scanDir(path.join(dir, 'engine.tar'), path.join(dir, 's3'));
+    expect(fromTgz.manifest.source).toEqual({ kind: 'archive', path: path.join(dir, 'engine.tar.gz'), compression: 'gzip' });
+    expect(fromTgz.manifest.entries).toEqual(fromDir.manifest.entries);
+    expect(fromTar.manifest.digest).toBe(fromDir.manifest.digest);
+  });
+
+  it('rejects entries that point outside the tree', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'evil.tar.gz');
+    await writeArchive(file, [{ name: 'ok.txt', content: 'x' }, { name: '../../etc/passwd', content: 'y' }]);
+    await expect(scanDir(file, dir)).rejects.toThrow(`app: ${file} holds the entry "../../etc/passwd", which points outside the tree`);
+    const abs = path.join(dir, 'abs.tar.gz');
+    await writeArchive(abs, [{ name: '/etc/passwd', content: 'y' }]);
+    await expect(scanDir(abs, dir)).rejects.toThrow(`holds the entry "/etc/passwd", which points outside the tree`);
+  });
+
+  it('rejects device files in archives', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'dev.tar.gz');
+    await writeArchive(file, [{ name: 'dev/null', type: 'character-device' }]);
+    await expect(scanDir(file, dir)).rejects.toThrow(`app: ${file} holds "dev/null", a character-device; a container layer cannot hold it`);
+  });
+
+  it('reports a truncated tar.gz as corrupt', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'engine.tar.gz');
+    await writeArchive(file, [{ name: 'bin/server', content: Buffer.from(Buffer.alloc(200_000, 5).map((_, i) => (i * 7919) % 251)) }]);
+    const full = await readFile(file);
+    await writeFile(file, full.subarray(0, Math.floor(full.length / 2)));
+    await expect(scanDir(file, dir)).rejects.toThrow(`app: ${file} is not a readable tar.gz archive:`);
+  });
+});
+
+async function writeArchive(
+  file: string,
+  entries: { name: string; content?: string | Buffer; type?: 'file' | 'character-device' }[],
+): Promise<void> {
+  const pack = tar.pack();
+  const done = pipeline(pack, createGzip(), createWriteStream(file));
+  for (const e of entries) {
+    const content = e.content === undefined ? undefined : Buffer.from(e.content);
+    const header = { name: e.name, type: e.type ?? 'file', size: content?.length ?? 0, mode: 0o644 } as const;
+    await new Promise<void>((resolve, reject) => {
+      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
+      if (content) pack.entry(header, content, cb);
+      else pack.entry(header, cb).end(Buffer.alloc(0));
+    });
+  }
+  pack.finalize();
+  await done;
+  await mkdir(path.dirname(file), { recursive: true });
+}
+

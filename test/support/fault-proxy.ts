@@ -1,0 +1,165 @@
+// A small HTTP proxy on 127.0.0.1 in front of a test registry that injects faults per rule: error statuses
+// (500/502/503, 429 with Retry-After, 401 challenges), connections dropped part-way through a request body,
+// and stalls. Everything else is forwarded unchanged (Host kept, so the registry's Location URLs point back here).
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+export type FaultAction =
+  /** Answer with this status (after reading the request body), never reaching the registry. */
+  | { kind: 'status'; status: number; headers?: Record<string, string>; body?: string }
+  /** Forward the first `afterBytes` of the request body, then cut both connections. */
+  | { kind: 'drop-request'; afterBytes: number }
+  /** Forward the request, then cut the connection after `afterBytes` of the response body. */
+  | { kind: 'drop-response'; afterBytes: number }
+  /** Wait `ms` before forwarding (longer than the client's timeout ⇒ the client gives up). */
+  | { kind: 'stall'; ms: number };
+
+export interface FaultRule {
+  method?: string;
+  path: RegExp;
+  /** How many matching requests get the fault; default 1. */
+  count?: number;
+  action: FaultAction;
+}
+
+export interface SeenRequest {
+  method: string;
+  path: string;
+  /** Index of the rule applied, if any. */
+  fault?: number;
+}
+
+export interface FaultProxy {
+  host: string;
+  url: string;
+  seen: SeenRequest[];
+  /** How many times each rule fired. */
+  fired: number[];
+  setRules(rules: FaultRule[]): void;
+  stop(): Promise<void>;
+}
+
+export async function startFaultProxy(targetHost: string, initial: FaultRule[] = []): Promise<FaultProxy> {
+  const [targetName, targetPort] = splitHost(targetHost);
+  let rules: FaultRule[] = [];
+  let remaining: number[] = [];
+  let fired: number[] = [];
+  const seen: SeenRequest[] = [];
+  const sockets = new Set<Socket>();
+  const proxy: FaultProxy = {
+    host: '',
+    url: '',
+    seen,
+    get fired() {
+      return fired;
+    },
+    setRules(next) {
+      rules = next;
+      remaining = next.map((r) => r.count ?? 1);
+      fired = next.map(() => 0);
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  proxy.setRules(initial);
+
+  const server: Server = createServer((req, res) => {
+    const method = req.method ?? 'GET';
+    const url = req.url ?? '/';
+    const index = rules.findIndex(
+      (r, i) => remaining[i]! > 0 && (!r.method || r.method === method) && r.path.test(url.split('?')[0]!),
+    );
+    seen.push({ method, path: url, fault: index >= 0 ? index : undefined });
+    if (index < 0) {
+      forward(req, res);
+      return;
+    }
+    remaining[index]!--;
+    fired[index]!++;
+    const action = rules[index]!.action;
+    switch (action.kind) {
+      case 'status':
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(action.status, { 'content-type': 'application/json', ...action.headers });
+          res.end(action.body ?? JSON.stringify({ errors: [{ code: 'UNKNOWN', message: `injected ${action.status}` }] }));
+        });
+        return;
+      case 'stall':
+        setTimeout(() => (req.socket.destroyed ? req.resume() : forward(req, res)), action.ms);
+        return;
+      case 'drop-request':
+        forward(req, res, action.afterBytes);
+        return;
+      case 'drop-response':
+        forward(req, res, undefined, action.afterBytes);
+        return;
+    }
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  function forward(req: IncomingMessage, res: ServerResponse, dropRequestAfter?: number, dropResponseAfter?: number) {
+    const upstream = httpRequest({
+      host: targetName,
+      port: targetPort,
+      method: req.method,
+      path: req.url,
+      headers: req.headers,
+    });
+    upstream.on('error', () => res.destroy());
+    upstream.on('response', (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      if (dropResponseAfter === undefined) {
+        up.pipe(res);
+        return;
+      }
+      let sent = 0;
+      up.on('data', (chunk: Buffer) => {
+        const room = dropResponseAfter - sent;
+        if (room <= 0) return;
+        res.write(chunk.subarray(0, room));
+        sent += Math.min(room, chunk.length);
+        if (sent >= dropResponseAfter) {
+          up.destroy();
+          res.socket?.destroy();
+        }
+      });
+      up.on('end', () => res.end());
+    });
+    if (dropRequestAfter === undefined) {
+      req.pipe(upstream);
+      return;
+    }
+    let got = 0;
+    req.on('data', (chunk: Buffer) => {
+      const room = dropRequestAfter - got;
+      if (room > 0) upstream.write(chunk.subarray(0, room));
+      got += chunk.length;
+      if (got >= dropRequestAfter) {
+        req.pause();
+        // Cut the registry's side too, as a dropped connection would, then the client's.
+        upstream.destroy();
+        req.socket.destroy();
+      }
+    });
+    req.on('end', () => upstream.end());
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  proxy.host = `127.0.0.1:${port}`;
+  proxy.url = `http://${proxy.host}`;
+  return proxy;
+}
+
+function splitHost(host: string): [string, number] {
+  const i = host.lastIndexOf(':');
+  return [host.slice(0, i), Number(host.slice(i + 1))];
+}
