@@ -10,7 +10,7 @@ import { EMPTY_JSON, imageConfig, imageIndex, imageManifest, layerDescriptor, pa
 import { buildLayer, type LayerCompression } from '../src/oci/layer.js';
 import { OciStore } from '../src/oci/store.js';
 import type { BuiltLayer, Descriptor, FileEntry, PlannedLayer } from '../src/types.js';
-import { scanByHand, writeGameTree } from './support/oci-fixtures.js';
+import { scanEntries, writeGameTree } from './support/oci-fixtures.js';
 import { ociSchemaErrors } from './support/oci-schema.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'oci-image-'));
@@ -51,7 +51,7 @@ let baseStore: OciStore;
 beforeAll(async () => {
   root = path.join(tmp, 'game');
   writeGameTree(root, 0o022, 1_600_000_000);
-  entries = await scanByHand(root);
+  entries = await scanEntries(root);
 
   // A tiny base image with busybox as /bin/sh, made with our own code and saved by skopeo in every format.
   const baseRoot = path.join(tmp, 'base-root');
@@ -60,7 +60,7 @@ beforeAll(async () => {
   chmodSync(path.join(baseRoot, 'bin/busybox'), 0o755);
   symlinkSync('busybox', path.join(baseRoot, 'bin/sh'));
   baseStore = await OciStore.open(path.join(tmp, 'base-layout'));
-  const baseLayer = await buildLayer(planned('engine', 0, await scanByHand(baseRoot)), { content: dirContentSource(baseRoot), mount: '/', store: baseStore });
+  const baseLayer = await buildLayer(planned('engine', 0, await scanEntries(baseRoot)), { content: dirContentSource(baseRoot), mount: '/', store: baseStore });
   const cfg = imageConfig({ platform: { os: 'linux', architecture: 'amd64' }, layers: [{ diffID: baseLayer.diffID, createdBy: 'busybox' }], cmd: ['sh'], env: ['PATH=/bin', 'KEEP=1'] });
   await baseStore.putJson(cfg.bytes, cfg.descriptor.mediaType);
   const man = imageManifest({ config: cfg.descriptor, layers: [layerDescriptor(baseLayer)] });
