@@ -9,6 +9,7 @@ import * as tar from 'tar-stream';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { createXxh64 } from '../scan/hash.js';
 import type { FileEntry, TreeSource } from '../types.js';
+import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
 
 export interface ContentSource {
   /** The entry's bytes: exactly `entry.size` of them, and the stream errors if they do not hash to `entry.xxh64`. */
@@ -116,6 +117,7 @@ export async function archiveContentSource(
 ): Promise<ContentSource> {
   const { cacheDir } = options;
   await mkdir(cacheDir, { recursive: true });
+  await sweepStaleTemps(cacheDir);
   const cached = (hash: string) => path.join(cacheDir, hash);
 
   // What is still missing, by path (to find it in the archive) and by hash (one copy per content).
@@ -157,7 +159,7 @@ async function fillCache(
         return;
       }
       const hash = entry.xxh64!;
-      const tmp = path.join(cacheDir, `.${hash}.${process.pid}.${Math.random().toString(36).slice(2)}`);
+      const tmp = path.join(cacheDir, `.${hash}.${tempTag()}`);
       copyVerified(stream, tmp, `${source.path}:${header.name}`, entry)
         .then(() => rename(tmp, path.join(cacheDir, hash)))
         .then(

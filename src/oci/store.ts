@@ -1,7 +1,7 @@
 // The local OCI image layout store (image-spec image-layout.md): `oci-layout`, `index.json`,
 // `blobs/sha256/<hex>`. A blob appears only under its own digest and only whole; index.json changes
 // under a lock and is replaced atomically, and never names a blob the store does not hold.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -10,6 +10,7 @@ import { pipeline as pipelineCb, Readable, Transform, Writable, type TransformCa
 import { pipeline } from 'node:stream/promises';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { Descriptor } from '../types.js';
+import { isAlive, sweepStaleTemps, tempTag } from '../util/temp-files.js';
 
 export const OCI_LAYOUT_FILE = 'oci-layout';
 export const OCI_LAYOUT_BYTES = '{"imageLayoutVersion":"1.0.0"}';
@@ -104,6 +105,8 @@ export class OciStore {
     }
     await mkdir(path.join(store.dir, 'blobs', 'sha256'), { recursive: true });
     await mkdir(store.tmpDir, { recursive: true });
+    // Half-written blobs of runs that were killed: never under a digest name, but they take space.
+    await sweepStaleTemps(store.tmpDir);
     await store.createIfAbsent(OCI_LAYOUT_FILE, OCI_LAYOUT_BYTES);
     await store.createIfAbsent('index.json', serializeIndex({ schemaVersion: 2, mediaType: INDEX_MEDIA_TYPE, manifests: [] }));
     return store;
@@ -115,7 +118,7 @@ export class OciStore {
   }
 
   private tmpName(): string {
-    return path.join(this.tmpDir, `${process.pid}-${randomBytes(6).toString('hex')}`);
+    return path.join(this.tmpDir, tempTag());
   }
 
   /** Writes a whole file under its final name only if nothing is there (two first runs race harmlessly). */
@@ -411,15 +414,5 @@ export async function acquireLock(file: string, timeoutMs = LOCK_TIMEOUT_MS): Pr
       throw new GamelayerError('store.locked', `${file}: held by process ${holder || '?'} for over ${timeoutMs / 1000}s`, 'wait for the other build to finish, or remove the lock file if no build is running');
     }
     await new Promise((r) => setTimeout(r, Math.min(200, 10 + attempt * 10)));
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return errnoCode(e) === 'EPERM';
   }
 }

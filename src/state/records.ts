@@ -4,6 +4,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { BuildRecord, TreeManifest } from '../types.js';
+import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
 
 export interface ScanRecord {
   kind: 'scan';
@@ -24,7 +25,8 @@ export const LAST_BUILD = 'build-last.json';
 
 export async function writeRecord(file: string, record: unknown): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  await sweepStaleTemps(path.dirname(file));
+  const tmp = `${file}.${tempTag()}.tmp`;
   await writeFile(tmp, JSON.stringify(record));
   await rename(tmp, file);
 }

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
+import { sweepStaleTemps, tempTag } from './temp-files.js';
 
 export type CheckedRead<T> = { ok: true; value: T } | { ok: false; missing: boolean; reason: string };
 
@@ -29,8 +30,10 @@ export async function writeCheckedJson(file: string, format: string, value: unkn
   const body = JSON.stringify(value);
   const header = JSON.stringify({ format, sha256: sha256(body) });
   await mkdir(path.dirname(file), { recursive: true });
-  // pid + random suffix: two processes writing the same file never share a temp file.
-  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  // pid + host + random: two processes writing the same file never share a temp file, and one left by a
+  // killed writer is recognised and removed by the next write in this folder.
+  await sweepStaleTemps(path.dirname(file));
+  const tmp = `${file}.${tempTag()}.tmp`;
   await writeFile(tmp, `${header}\n${body}`);
   await rename(tmp, file);
 }
