@@ -162,6 +162,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
         });
         cache.remember(result, kind, mtime, compressor);
         built.set(layer.inputKey, { layer: result, reused: false });
+        // Saved after every layer: an interrupted build's next run reuses what this one finished.
+        await cache.save();
       }),
     ),
   );

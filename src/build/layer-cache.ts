@@ -18,6 +18,8 @@ interface CacheRow {
 }
 
 export class LayerCache {
+  private saving: Promise<void> = Promise.resolve();
+
   private constructor(
     private readonly file: string,
     private readonly rows: Map<string, CacheRow[]>,
@@ -64,8 +66,14 @@ export class LayerCache {
     this.rows.set(key, rows);
   }
 
-  async save(): Promise<void> {
-    await writeCheckedJson(this.file, FORMAT, Object.fromEntries(this.rows));
+  /**
+   * Writes the cache as it is now. Saves run one after another (the last one holds every row), so a build
+   * can save after each layer: a build that is killed or fails part-way keeps the layers it finished.
+   */
+  save(): Promise<void> {
+    const next = this.saving.then(() => writeCheckedJson(this.file, FORMAT, Object.fromEntries(this.rows)));
+    this.saving = next.catch(() => {});
+    return next;
   }
 }
 
