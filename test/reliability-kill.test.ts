@@ -1,0 +1,146 @@
+// kill -9 of the real CLI at many points of a build and of a push. After every kill: the local store holds only
+// blobs that hash to their names, index.json (and all it reaches) only points at present blobs, every record is
+// whole, the registry stores no manifest with a missing blob — and the next run completes, giving the same image
+// digests as an uninterrupted run, without uploading any blob the registry already completed.
+import { readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeBigGame, makeProject, type BigGame } from './support/big-game.js';
+import { killWhen, runCli, startCli } from './support/cli-process.js';
+import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
+import { tempDir } from './support/tmp.js';
+import { listFilesUnder, recordProblems, storeProblems } from './support/verify-state.js';
+
+let root: string;
+let game: BigGame;
+let reference: { server: string; blobs: number; layers: number };
+let registry: TestRegistry;
+
+beforeAll(async () => {
+  root = await tempDir('gl-kill-');
+  game = await makeBigGame(root, 32e6, 300);
+  const ref = await makeProject(path.join(root, 'reference'), game);
+  const r = await runCli(['build', '--json'], { cwd: ref });
+  expect(r.stderr).toBe('');
+  const out = JSON.parse(r.stdout) as { images: { name: string; digest: string }[]; summary: { built: number } };
+  reference = {
+    server: out.images.find((i) => i.name === 'server')!.digest,
+    blobs: (await readdir(path.join(ref, '.gamelayer/oci/blobs/sha256'))).length,
+    layers: out.summary.built,
+  };
+  expect(reference.layers).toBeGreaterThan(20); // many layers, so kills land between and inside them
+  registry = await startRegistry();
+}, 120_000);
+afterAll(async () => registry?.stop());
+
+/** The pid-host-random tag of gamelayer's temp files (src/util/temp-files.ts). */
+const TEMP = /\d+-[0-9a-f]{8}-[0-9a-f]{12}/;
+
+async function blobCount(store: string): Promise<number> {
+  return existsSync(path.join(store, 'blobs/sha256')) ? (await readdir(path.join(store, 'blobs/sha256'))).length : 0;
+}
+
+async function tmpFileCount(store: string): Promise<number> {
+  return existsSync(path.join(store, '.tmp')) ? (await readdir(path.join(store, '.tmp'))).length : 0;
+}
+
+async function expectConsistent(project: string): Promise<void> {
+  const store = path.join(project, '.gamelayer/oci');
+  expect(await storeProblems(store)).toEqual([]);
+  expect(await recordProblems(path.join(project, '.gamelayer'), store)).toEqual([]);
+}
+
+describe('kill -9 during a build', () => {
+  // Points spread over the whole build: while the archive is read, while the first blob is being written,
+  // after k layers, while image documents and tags are written, while records are written.
+  const points: { name: string; when: (project: string) => Promise<boolean>; extraMs?: number }[] = [
+    { name: 'while the first scan cache is written', when: async (p) => existsSync(path.join(p, '.gamelayer/cache')) },
+    { name: 'while the archive content cache fills', when: async (p) => existsSync(path.join(p, '.gamelayer/cache/archive-content')) },
+    {
+      name: 'while the first layer is written',
+      when: async (p) => existsSync(path.join(p, '.gamelayer/oci/index.json')) && (await tmpFileCount(path.join(p, '.gamelayer/oci'))) > 0,
+    },
+    { name: 'after 3 layers', when: async (p) => (await blobCount(path.join(p, '.gamelayer/oci'))) >= 3, extraMs: 7 },
+    { name: 'half-way', when: async (p) => (await blobCount(path.join(p, '.gamelayer/oci'))) >= reference.layers / 2, extraMs: 13 },
+    { name: 'after the last layer', when: async (p) => (await blobCount(path.join(p, '.gamelayer/oci'))) >= reference.layers },
+    { name: 'while image documents are written', when: async (p) => (await blobCount(path.join(p, '.gamelayer/oci'))) >= reference.blobs - 4 },
+    { name: 'while records are written', when: async (p) => existsSync(path.join(p, '.gamelayer/records')) },
+  ];
+
+  it.each(points.map((p, i) => [i, p.name] as const))('point %i: %s', async (i) => {
+    const point = points[i]!;
+    const project = await makeProject(path.join(root, `build-kill-${i}`), game);
+    const outcome = await killWhen(startCli(['build'], { cwd: project }), () => point.when(project), { extraMs: point.extraMs });
+    expect(outcome.killed, outcome.killed ? '' : `ended before the kill: ${JSON.stringify(outcome)}`).toBe(true);
+    await expectConsistent(project);
+    const present = await blobCount(path.join(project, '.gamelayer/oci'));
+
+    const next = await runCli(['build', '--json'], { cwd: project });
+    expect(next.stderr).toBe('');
+    expect(next.code).toBe(0);
+    const out = JSON.parse(next.stdout) as { images: { name: string; digest: string }[]; summary: { built: number } };
+    expect(out.images.find((x) => x.name === 'server')!.digest).toBe(reference.server);
+    // Layers the killed run finished are reused, not built again (up to the two in flight when it died).
+    expect(out.summary.built).toBeLessThanOrEqual(Math.max(0, reference.layers - present) + 2);
+    await expectConsistent(project);
+    // The killed run's temp files are gone once the next run is through.
+    expect((await listFilesUnder(path.join(project, '.gamelayer'))).filter((f) => TEMP.test(f))).toEqual([]);
+    expect(await blobCount(path.join(project, '.gamelayer/oci'))).toBe(reference.blobs);
+  });
+});
+
+describe('kill -9 during a push', () => {
+  let project: string;
+  beforeAll(async () => {
+    project = await makeProject(path.join(root, 'push'), game);
+    const r = await runCli(['build'], { cwd: project });
+    expect(r.code).toBe(0);
+  }, 60_000);
+
+  /** Digests of the blob uploads the registry completed for `repo`, in order, from its own access log. */
+  async function completed(repo: string): Promise<string[]> {
+    return (await registry.accessLog())
+      .filter((e) => e.method === 'PUT' && e.status === 201 && e.path.startsWith(`/v2/${repo}/blobs/uploads/`))
+      .map((e) => new URL(e.path, 'http://x').searchParams.get('digest') ?? '?');
+  }
+  async function manifestPuts(repo: string): Promise<number> {
+    return (await registry.accessLog()).filter((e) => e.method === 'PUT' && e.status === 201 && e.path.startsWith(`/v2/${repo}/manifests/`)).length;
+  }
+  async function patches(repo: string): Promise<number> {
+    return (await registry.accessLog()).filter((e) => e.method === 'PATCH' && e.path.startsWith(`/v2/${repo}/blobs/uploads/`)).length;
+  }
+
+  const points: { name: string; when: (repo: string) => Promise<boolean>; extraMs?: number }[] = [
+    { name: 'during the first upload', when: async (r) => (await patches(r)) > 0 || (await completed(r)).length > 0 },
+    { name: 'after 2 blobs', when: async (r) => (await completed(r)).length >= 2, extraMs: 5 },
+    { name: 'half-way through the blobs', when: async (r) => (await completed(r)).length >= reference.layers / 2 },
+    { name: 'just before the first manifest', when: async (r) => (await completed(r)).length >= reference.layers },
+    { name: 'between images', when: async (r) => (await manifestPuts(r)) >= 1, extraMs: 20 },
+    { name: 'at the last images', when: async (r) => (await manifestPuts(r)) >= 4 },
+  ];
+
+  it.each(points.map((p, i) => [i, p.name] as const))('point %i: %s', async (i) => {
+    const point = points[i]!;
+    const repo = `studio/kill-${i}`;
+    const dest = `${registry.host}/${repo}`;
+    const outcome = await killWhen(startCli(['build', '--push', dest], { cwd: project }), () => point.when(repo), { extraMs: point.extraMs, pollMs: 5 });
+    expect(outcome.killed, outcome.killed ? '' : `ended before the kill: ${JSON.stringify(outcome)}`).toBe(true);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    await expectConsistent(project);
+    const before = await completed(repo);
+
+    const next = await runCli(['build', '--push', dest, '--json'], { cwd: project });
+    expect(next.stderr).toBe('');
+    expect(next.code).toBe(0);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    const tags = await storedTags(registry.storageDir, repo);
+    expect(tags['1.0.0']).toBe(reference.server);
+    expect(Object.keys(tags).sort()).toEqual(['1.0.0', '1.0.0-app', '1.0.0-app-media', '1.0.0-engine', '1.0.0-engine-media']);
+    // No blob the registry had completed before the kill was uploaded again, and none twice in all.
+    const all = await completed(repo);
+    const again = all.slice(before.length).filter((d) => before.includes(d));
+    expect(again).toEqual([]);
+    expect(new Set(all).size).toBe(all.length);
+  });
+});
