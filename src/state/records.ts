@@ -3,7 +3,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
-import type { BuildRecord, TreeManifest } from '../types.js';
+import { TREE_NAMES, type BuildRecord, type TreeManifest, type TreeName } from '../types.js';
 import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
 
 export interface ScanRecord {
@@ -57,7 +57,41 @@ export async function readRecord(file: string): Promise<AnyRecord> {
   if (!r || typeof r !== 'object' || !Array.isArray(r.manifests) || r.schemaVersion !== 1) {
     throw new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record`);
   }
+  const problem = shapeProblem(r as Record<string, unknown>);
+  if (problem) {
+    throw new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
+  }
   return (r.kind === 'scan' ? r : { ...r, kind: 'build' }) as AnyRecord;
+}
+
+/** The first field that does not have the shape diff and deploy rely on; undefined when the record is sound. */
+function shapeProblem(r: Record<string, unknown>): string | undefined {
+  const manifests = r.manifests as unknown[];
+  for (const [i, m] of manifests.entries()) {
+    const at = `manifests[${i}]`;
+    if (!isObject(m)) return `${at}: expected a map`;
+    if (!TREE_NAMES.includes(m.tree as TreeName)) return `${at}.tree: expected one of ${TREE_NAMES.join(', ')}`;
+    if (typeof m.digest !== 'string') return `${at}.digest: expected a string`;
+    if (!Array.isArray(m.entries)) return `${at}.entries: expected a list`;
+    for (const [j, e] of (m.entries as unknown[]).entries()) {
+      if (!isObject(e) || typeof e.path !== 'string' || typeof e.type !== 'string' || typeof e.size !== 'number') {
+        return `${at}.entries[${j}]: expected a map with path, type and size`;
+      }
+    }
+  }
+  if (r.kind === 'scan') return undefined;
+  if (!Array.isArray(r.layers)) return 'layers: expected a list';
+  if (!isObject(r.plan) || !Array.isArray(r.plan.layers)) return 'plan.layers: expected a list';
+  for (const [what, list] of [['layers', r.layers], ['plan.layers', r.plan.layers]] as const) {
+    for (const [i, l] of (list as unknown[]).entries()) {
+      if (!isObject(l) || typeof l.inputKey !== 'string') return `${what}[${i}].inputKey: expected a string`;
+    }
+  }
+  return undefined;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** The newest baseline of a game: its last build, else its last scan, else undefined. */
