@@ -1,11 +1,12 @@
 // Build stage: scan → plan → layers (cached by inputKey) → images in the local OCI layout → BuildRecord.
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { treeSourceFor, type GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { loadBaseImage, type BaseImage } from '../oci/base-image.js';
-import { contentSourceFor, type ContentSource } from '../oci/content.js';
+import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../oci/content.js';
 import { parsePlatform } from '../oci/image.js';
 import { buildLayer, compressorId, type LayerCompression } from '../oci/layer.js';
 import { OciStore } from '../oci/store.js';
@@ -143,23 +144,34 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   await Promise.all(
     toBuild.map(({ layer, source }) =>
       limit(async () => {
-        const content = layer.entries.some((e) => e.path === TREE_SENTINEL && layer.entries.length === 1)
-          ? sentinelContent(source)
-          : await contentFor(source);
         let last = 0;
-        const result = await buildLayer(layer, {
-          content,
-          mount: mounts[layer.tree],
-          store,
-          compression,
-          mtime,
-          onBytes: (n) => {
-            // Progress in content bytes: tar headers and padding are not part of the total.
-            const add = Math.min(n, Math.max(0, layer.bytes - last));
-            last += add;
-            task?.tick(add);
-          },
-        });
+        const attempt = async () =>
+          buildLayer(layer, {
+            content: layer.entries.some((e) => e.path === TREE_SENTINEL && layer.entries.length === 1)
+              ? sentinelContent(source)
+              : await contentFor(source),
+            mount: mounts[layer.tree],
+            store,
+            compression,
+            mtime,
+            onBytes: (n) => {
+              // Progress in content bytes: tar headers and padding are not part of the total.
+              const add = Math.min(n, Math.max(0, layer.bytes - last));
+              last += add;
+              task?.tick(add);
+            },
+          });
+        let result: BuiltLayer;
+        try {
+          result = await attempt();
+        } catch (e) {
+          if (!(e instanceof ArchiveCacheCorrupt)) throw e;
+          // A damaged copy in the archive content cache: drop it, take the file from the archive again, once.
+          reporter.warn(e.message);
+          await rm(e.file, { force: true });
+          contentSources.delete(source.root);
+          result = await attempt();
+        }
         cache.remember(result, kind, mtime, compressor);
         built.set(layer.inputKey, { layer: result, reused: false });
         // Saved after every layer: an interrupted build's next run reuses what this one finished.

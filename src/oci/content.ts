@@ -26,6 +26,27 @@ export class ContentChanged extends GamelayerError {
   }
 }
 
+/**
+ * A file of the archive content cache that no longer holds what its name says (disk damage, a hand edit).
+ * It is removed when detected; the build takes the file from the archive again (see build.ts).
+ */
+export class ArchiveCacheCorrupt extends GamelayerError {
+  constructor(
+    readonly file: string,
+    archive: string,
+    what: string,
+  ) {
+    super(
+      'content.cache-corrupt',
+      `${file}: the cached copy of a file of ${archive} is damaged (${what}); it was removed`,
+      'run the build again: the file is taken from the archive anew',
+    );
+  }
+}
+
+type Mismatch = (file: string, what: string) => GamelayerError;
+const changed: Mismatch = (file, what) => new ContentChanged(file, what);
+
 /** Counts and hashes the bytes flowing through; at the end they must match the entry, else the stream errors. */
 class VerifyContent extends Transform {
   private seen = 0;
@@ -34,24 +55,25 @@ class VerifyContent extends Transform {
     private readonly file: string,
     private readonly entry: FileEntry,
     private readonly hash: Awaited<ReturnType<typeof createXxh64>>,
+    private readonly mismatch: Mismatch = changed,
   ) {
     super();
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
     this.seen += chunk.length;
-    if (this.seen > this.entry.size) return cb(new ContentChanged(this.file, `it grew beyond ${this.entry.size} bytes`));
+    if (this.seen > this.entry.size) return cb(this.mismatch(this.file, `it grew beyond ${this.entry.size} bytes`));
     this.hash.update(chunk);
     cb(null, chunk);
   }
 
   override _flush(cb: TransformCallback): void {
     if (this.seen !== this.entry.size) {
-      return cb(new ContentChanged(this.file, `it has ${this.seen} bytes instead of ${this.entry.size}`));
+      return cb(this.mismatch(this.file, `it has ${this.seen} bytes instead of ${this.entry.size}`));
     }
     const got = this.hash.digest();
     if (got !== this.entry.xxh64) {
-      return cb(new ContentChanged(this.file, `its content hashes to xxh64 ${got}, not ${this.entry.xxh64}`));
+      return cb(this.mismatch(this.file, `its content hashes to xxh64 ${got}, not ${this.entry.xxh64}`));
     }
     cb();
   }
@@ -64,22 +86,22 @@ function requireFile(entry: FileEntry, where: string): string {
   return entry.xxh64;
 }
 
-/** Streams `file`, which must hold exactly the entry's content. */
-export async function openVerified(file: string, entry: FileEntry): Promise<Readable> {
+/** Streams `file`, which must hold exactly the entry's content; `mismatch` makes the error when it does not. */
+export async function openVerified(file: string, entry: FileEntry, mismatch: Mismatch = changed): Promise<Readable> {
   requireFile(entry, file);
   let fh;
   try {
     fh = await open(file, 'r');
   } catch (e) {
-    if (errnoCode(e) === 'ENOENT') throw new ContentChanged(file, 'it was removed');
+    if (errnoCode(e) === 'ENOENT') throw mismatch(file, 'it was removed');
     throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
   }
   const { size } = await fh.stat();
   if (size !== entry.size) {
     await fh.close();
-    throw new ContentChanged(file, `its size is ${size} bytes instead of ${entry.size}`);
+    throw mismatch(file, `its size is ${size} bytes instead of ${entry.size}`);
   }
-  const verify = new VerifyContent(file, entry, await createXxh64());
+  const verify = new VerifyContent(file, entry, await createXxh64(), mismatch);
   const raw = createReadStream('', { fd: fh, highWaterMark: 1 << 20 });
   // pipeline (not pipe) so a failure reaches the reader of `verify` as a stream error, never as an uncaught one.
   pipeline(raw, verify, () => {});
@@ -138,7 +160,12 @@ export async function archiveContentSource(
   if (missing.size > 0) await fillCache(source, cacheDir, wanted, missing);
 
   return {
-    open: (entry) => openVerified(cached(requireFile(entry, source.path)), entry),
+    // A damaged cache file is never put in a layer: it fails verification, is removed, and is reported as such.
+    open: (entry) =>
+      openVerified(cached(requireFile(entry, source.path)), entry, (file, what) => {
+        void rm(file, { force: true });
+        return new ArchiveCacheCorrupt(file, source.path, what);
+      }),
   };
 }
 
