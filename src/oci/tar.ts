@@ -110,9 +110,22 @@ export function layerTar(layer: Pick<PlannedLayer, 'entries'>, content: ContentS
   const entries = layerTarEntries(layer.entries, options.mount);
   const mtime = new Date((options.mtime ?? sourceDateEpoch()) * 1000);
   const pack = tar.pack();
+  // The reader may go away early (the compressor or the disk failed): stop then, and close the open file,
+  // instead of waiting forever for a 'drain' that never comes.
+  const gone = new AbortController();
+  pack.once('close', () => gone.abort());
+  const whilePackOpen = <T>(p: Promise<T>): Promise<T> =>
+    gone.signal.aborted
+      ? Promise.reject(new Error('layer tar closed early'))
+      : new Promise<T>((resolve, reject) => {
+          const stop = () => reject(new Error('layer tar closed early'));
+          gone.signal.addEventListener('abort', stop, { once: true });
+          p.then(resolve, reject).finally(() => gone.signal.removeEventListener('abort', stop));
+        });
 
   const writeAll = async () => {
     for (const t of entries) {
+      if (gone.signal.aborted) return;
       const h = header(t, mtime);
       if (t.entry.type !== 'file') {
         await new Promise<void>((resolve, reject) => pack.entry(h, (err) => (err ? reject(err) : resolve())));
@@ -132,14 +145,14 @@ export function layerTar(layer: Pick<PlannedLayer, 'entries'>, content: ContentS
       sink.on('error', () => {});
       try {
         for await (const chunk of body) {
-          if (!sink.write(chunk as Buffer)) await once(sink as unknown as NodeJS.EventEmitter, 'drain');
+          if (!sink.write(chunk as Buffer)) await whilePackOpen(once(sink as unknown as NodeJS.EventEmitter, 'drain'));
         }
       } catch (e) {
         body.destroy();
         throw e;
       }
       sink.end(undefined as unknown as Buffer);
-      await finished;
+      await whilePackOpen(finished);
     }
     pack.finalize();
   };
