@@ -10,6 +10,7 @@ import { pipeline as pipelineCb, Readable, Transform, Writable, type TransformCa
 import { pipeline } from 'node:stream/promises';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { Descriptor } from '../types.js';
+import { diskFullError } from '../util/disk-full.js';
 import { isAlive, sweepStaleTemps, tempTag } from '../util/temp-files.js';
 
 export const OCI_LAYOUT_FILE = 'oci-layout';
@@ -126,7 +127,12 @@ export class OciStore {
     const target = path.join(this.dir, name);
     if (await exists(target)) return;
     const tmp = this.tmpName();
-    await writeDurably(tmp, content);
+    try {
+      await writeDurably(tmp, content);
+    } catch (e) {
+      await rm(tmp, { force: true });
+      throw this.writeError(e, name);
+    }
     try {
       await link(tmp, target);
     } catch (e) {
@@ -135,6 +141,11 @@ export class OciStore {
       await unlink(tmp);
     }
     await syncDir(this.dir);
+  }
+
+  /** A full disk named as this store's problem; other errors unchanged. */
+  private writeError(e: unknown, what: string): unknown {
+    return diskFullError(e, 'store.disk-full', this.dir, what);
   }
 
   blobPath(digest: string): string {
@@ -188,7 +199,7 @@ export class OciStore {
       write: (chunk: Buffer, _e, cb) => {
         hash.update(chunk);
         size += chunk.length;
-        fh!.write(chunk).then(() => cb(), cb);
+        fh!.write(chunk).then(() => cb(), (e: unknown) => cb(this.writeError(e, 'a blob') as Error));
       },
       writev: (chunks, cb) => {
         const bufs = chunks.map((c) => c.chunk as Buffer);
@@ -196,7 +207,7 @@ export class OciStore {
           hash.update(b);
           size += b.length;
         }
-        fh!.writev(bufs).then(() => cb(), cb);
+        fh!.writev(bufs).then(() => cb(), (e: unknown) => cb(this.writeError(e, 'a blob') as Error));
       },
     });
     const abort = async () => {
@@ -225,7 +236,7 @@ export class OciStore {
         return { digest, size };
       } catch (e) {
         await abort();
-        throw e;
+        throw this.writeError(e, 'a blob');
       }
     };
     return { stream, commit, abort };
@@ -321,7 +332,12 @@ export class OciStore {
         }
       }
       const tmp = this.tmpName();
-      await writeDurably(tmp, serializeIndex(next));
+      try {
+        await writeDurably(tmp, serializeIndex(next));
+      } catch (e) {
+        await rm(tmp, { force: true });
+        throw this.writeError(e, 'index.json');
+      }
       await rename(tmp, this.indexPath);
       await syncDir(this.dir);
     } finally {

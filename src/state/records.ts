@@ -1,9 +1,10 @@
 // Records of earlier scans and builds in `.gamelayer/records/`: the baselines `gamelayer diff` compares against.
 // Plain JSON (readable with jq), written to a temp file and renamed so a reader never sees half a record.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { TREE_NAMES, type BuildRecord, type TreeManifest, type TreeName } from '../types.js';
+import { diskFullError } from '../util/disk-full.js';
 import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
 
 export interface ScanRecord {
@@ -27,7 +28,12 @@ export async function writeRecord(file: string, record: unknown): Promise<void> 
   await mkdir(path.dirname(file), { recursive: true });
   await sweepStaleTemps(path.dirname(file));
   const tmp = `${file}.${tempTag()}.tmp`;
-  await writeFile(tmp, JSON.stringify(record));
+  try {
+    await writeFile(tmp, JSON.stringify(record));
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw diskFullError(e, 'state.disk-full', path.dirname(file), path.basename(file));
+  }
   await rename(tmp, file);
 }
 

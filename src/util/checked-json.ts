@@ -1,9 +1,10 @@
 // JSON files that carry a sha256 of their body, written atomically: a truncated or garbled file is
 // detected on read and reported, never trusted. Used by every cache and record we keep on disk.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
+import { diskFullError } from './disk-full.js';
 import { sweepStaleTemps, tempTag } from './temp-files.js';
 
 export type CheckedRead<T> = { ok: true; value: T } | { ok: false; missing: boolean; reason: string };
@@ -34,7 +35,12 @@ export async function writeCheckedJson(file: string, format: string, value: unkn
   // killed writer is recognised and removed by the next write in this folder.
   await sweepStaleTemps(path.dirname(file));
   const tmp = `${file}.${tempTag()}.tmp`;
-  await writeFile(tmp, `${header}\n${body}`);
+  try {
+    await writeFile(tmp, `${header}\n${body}`);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw diskFullError(e, 'state.disk-full', path.dirname(file), path.basename(file));
+  }
   await rename(tmp, file);
 }
 

@@ -1,0 +1,17 @@
+// Out of space (or over quota) while writing: one clear error that names the folder being written, instead of
+// a bare ENOSPC from deep inside a stream.
+import { GamelayerError, errnoCode } from '../errors.js';
+
+const FULL = new Set(['ENOSPC', 'EDQUOT']);
+
+/** `e` as a `<code>` GamelayerError naming `dir` when it is a full disk or quota; otherwise `e` itself. */
+export function diskFullError(e: unknown, code: string, dir: string, what: string): unknown {
+  const errno = errnoCode(e);
+  if (!errno || !FULL.has(errno)) return e;
+  return new GamelayerError(
+    code,
+    `${dir}: no space left on the device while writing ${what} (${errno})`,
+    'free space on that file system, or point the store (--out, or store: in gamelayer.yaml) at a bigger one; nothing half-written was kept',
+    { cause: e },
+  );
+}
