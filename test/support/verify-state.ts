@@ -1,10 +1,12 @@
 // Independent checks of what gamelayer leaves on disk, written without its own code: every blob in an OCI
 // layout hashes to its name, index.json and everything it reaches are present and whole, and every record
 // in `.gamelayer/records/` is complete JSON whose images and layers are in the store.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import xxhash from 'xxhash-wasm';
 
 export async function sha256File(file: string): Promise<string> {
   const h = createHash('sha256');
@@ -94,4 +96,59 @@ export async function listFilesUnder(dir: string): Promise<string[]> {
     if (e.isFile()) out.push(path.relative(dir, path.join(e.parentPath, e.name)));
   }
   return out.sort();
+}
+
+interface RecordedLayer {
+  tree: string;
+  inputKey: string;
+  digest: string;
+}
+interface RecordedPlan {
+  tree: string;
+  inputKey: string;
+  entries: { path: string; type: string; size: number; xxh64?: string }[];
+}
+
+/**
+ * Unpacks every layer a build record names (with GNU tar, not our code) and checks that each file in it has the
+ * size and xxh64 the record's plan says: a layer never holds content other than what was recorded.
+ */
+export async function layerContentProblems(
+  store: string,
+  recordFile: string,
+  scratch: string,
+  mountOf: (tree: string) => string = (t) => `/opt/local/${t}`,
+): Promise<string[]> {
+  const { create64 } = await xxhash();
+  const record = JSON.parse(await readFile(recordFile, 'utf8')) as { layers: RecordedLayer[]; plan: { layers: RecordedPlan[] } };
+  const problems: string[] = [];
+  for (const planned of record.plan.layers) {
+    const built = record.layers.find((l) => l.inputKey === planned.inputKey);
+    if (!built) {
+      problems.push(`${planned.tree} layer ${planned.inputKey}: not built`);
+      continue;
+    }
+    const out = await mkdtemp(path.join(scratch, 'layer-'));
+    try {
+      execFileSync('tar', ['-xzf', path.join(store, 'blobs/sha256', built.digest.slice(7)), '-C', out]);
+      for (const e of planned.entries) {
+        if (e.type !== 'file') continue;
+        const file = path.join(out, mountOf(planned.tree), e.path);
+        const bytes = await readFile(file).catch(() => undefined);
+        if (!bytes) {
+          problems.push(`${built.digest}: ${e.path} missing`);
+          continue;
+        }
+        const h = create64();
+        h.update(bytes);
+        const got = h.digest().toString(16).padStart(16, '0');
+        if (bytes.length !== e.size || got !== e.xxh64) {
+          problems.push(`${built.digest}: ${e.path} holds ${bytes.length} bytes xxh64 ${got}; recorded ${e.size} bytes xxh64 ${e.xxh64}`);
+        }
+      }
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }
+  return problems;
 }
