@@ -100,13 +100,15 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(name) });
     const manifests = TREE_NAMES.map((t) => manifestFor(scanned.trees, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
     const plan = planLayers(manifests, { targetSize: config.layers.targetSize, maxLayers: config.layers.maxLayers, baseLayers: base.layers.length, mounts });
-    const tooBig = oversizedLayers(plan);
+    const limit = config.layers.maxLayerSize ?? ECR_MAX_LAYER_BYTES;
+    const tooBig = oversizedLayers(plan, limit);
     if (tooBig.length) {
       const l = tooBig[0]!;
       throw new GamelayerError(
         'build.layer-too-big',
-        `${l.tree} layer ${l.index} holds ${formatBytes(l.bytes)}, over the registry layer limit of ${formatBytes(ECR_MAX_LAYER_BYTES)} (ECR)`,
-        `the biggest file in it is ${l.entries.reduce((a, e) => (e.size > a.size ? e : a)).path}; split such files before packaging`,
+        `${l.tree} layer ${l.index} holds ${formatBytes(l.bytes)}, over the registry layer limit of ${formatBytes(limit)} (layers.maxLayerSize)`,
+        `the biggest file in it is ${l.entries.reduce((a, e) => (e.size > a.size ? e : a)).path}; split such files before packaging, ` +
+          'or raise layers.maxLayerSize if your registry takes bigger layers',
       );
     }
     await base.copyLayersInto(store);

@@ -87,6 +87,8 @@ export const configSchema = z.strictObject({
     .strictObject({
       targetSize: size.default(512 * 1024 ** 2),
       maxLayers: z.number().int().min(4).max(120).default(100),
+      // The registry's limit on one layer: ECR's 52,000 MiB by default; lower it for registries with smaller limits.
+      maxLayerSize: size.default(52_000 * 1024 ** 2),
       compression: z.enum(['gzip', 'zstd']).default('gzip'),
     })
     .prefault({}),
