@@ -2,6 +2,7 @@
 // targets and content hashes in one pass. Paths that could escape the tree are rejected.
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import picomatch from 'picomatch';
@@ -45,7 +46,34 @@ export function archivePath(archive: string, label: string, name: string): strin
     );
   }
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  const long = parts.find((p) => Buffer.byteLength(p) > NAME_MAX);
+  if (long !== undefined) {
+    throw new GamelayerError(
+      'scan.name-too-long',
+      `${label}: ${archive} holds the entry "${name}", whose name "${long.slice(0, 40)}…" is ${Buffer.byteLength(long)} bytes; ` +
+        `Linux file systems allow at most ${NAME_MAX}`,
+      'shorten the name: no container runtime could unpack a layer holding it',
+    );
+  }
   return parts.length ? parts.join('/') : undefined;
+}
+
+/** Longest file name (one path component) in bytes on Linux file systems (ext4, xfs, overlayfs). */
+export const NAME_MAX = 255;
+
+/**
+ * Refuses a symlink whose target is absolute or climbs above the tree's root: inside the image it would point
+ * at whatever lies outside the tree's mount, and anything that later copies or writes through it escapes.
+ */
+export function assertLinkInside(archive: string, label: string, entryPath: string, target: string): void {
+  const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(entryPath), target));
+  if (target.startsWith('/') || resolved === '..' || resolved.startsWith('../')) {
+    throw new GamelayerError(
+      'scan.archive-link-outside',
+      `${label}: ${archive} holds the symlink "${entryPath}" -> "${target}", which points outside the tree`,
+      'make the link relative and inside the tree, or leave it out of the archive',
+    );
+  }
 }
 
 export async function readArchive(
@@ -94,7 +122,10 @@ export async function readArchive(
           if (!skip) byPath.set(p, { path: p, type: 'dir', mode: normalizeMode('dir', mode), size: 0 });
           break;
         case 'symlink':
-          if (!skip) byPath.set(p, { path: p, type: 'symlink', mode: 0o777, size: 0, linkTarget: header.linkname ?? '' });
+          if (!skip) {
+            assertLinkInside(file, label, p, header.linkname ?? '');
+            byPath.set(p, { path: p, type: 'symlink', mode: 0o777, size: 0, linkTarget: header.linkname ?? '' });
+          }
           break;
         case 'link': {
           // A hard link repeats an earlier member's content: record it as that file.
