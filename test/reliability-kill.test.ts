@@ -2,14 +2,14 @@
 // blobs that hash to their names, index.json (and all it reaches) only points at present blobs, every record is
 // whole, the registry stores no manifest with a missing blob — and the next run completes, giving the same image
 // digests as an uninterrupted run, without uploading any blob the registry already completed.
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBigGame, makeProject, type BigGame } from './support/big-game.js';
 import { killWhen, runCli, startCli } from './support/cli-process.js';
 import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
-import { tempDir } from './support/tmp.js';
 import { listFilesUnder, recordProblems, storeProblems } from './support/verify-state.js';
 
 let root: string;
@@ -18,7 +18,7 @@ let reference: { server: string; blobs: number; layers: number };
 let registry: TestRegistry;
 
 beforeAll(async () => {
-  root = await tempDir('gl-kill-');
+  root = await mkdtemp(path.join(os.tmpdir(), 'gl-kill-'));
   game = await makeBigGame(root, 32e6, 300);
   const ref = await makeProject(path.join(root, 'reference'), game);
   const r = await runCli(['build', '--json'], { cwd: ref });
@@ -32,7 +32,10 @@ beforeAll(async () => {
   expect(reference.layers).toBeGreaterThan(20); // many layers, so kills land between and inside them
   registry = await startRegistry();
 }, 120_000);
-afterAll(async () => registry?.stop());
+afterAll(async () => {
+  await registry?.stop();
+  if (root) await rm(root, { recursive: true, force: true });
+});
 
 /** The pid-host-random tag of gamelayer's temp files (src/util/temp-files.ts). */
 const TEMP = /\d+-[0-9a-f]{8}-[0-9a-f]{12}/;

@@ -3,13 +3,13 @@
 // gives a clear error and leaves a valid store. Everything through the real CLI, checked with tools of our own.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, utimes, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import xxhash from 'xxhash-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBigGame, makeProject, type BigGame } from './support/big-game.js';
 import { runCli, sleep, startCli, type CliResult } from './support/cli-process.js';
-import { tempDir } from './support/tmp.js';
 import { ageFiles, writeGame } from './support/trees.js';
 import { layerContentProblems, listFilesUnder, recordProblems, storeProblems } from './support/verify-state.js';
 
@@ -52,7 +52,10 @@ async function expectValidState(project: string, store = path.join(project, '.ga
 
 let root: string;
 beforeAll(async () => {
-  root = await tempDir('gl-state-');
+  root = await mkdtemp(path.join(os.tmpdir(), 'gl-state-'));
+});
+afterAll(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
 });
 
 describe('stale or damaged caches and records are never trusted', () => {

@@ -1,0 +1,489 @@
+// The catalogue of bad input: every case runs the real CLI (bin/gamelayer.js) on a game set up wrong in one way
+// and checks the exact text on stderr (progress lines aside) and exit code 1. docs/errors.md explains each error.
+// Several cases also have focused tests elsewhere (config.test.ts, scan.test.ts, registry-*.test.ts); this file
+// keeps the complete list in one place, as a user meets it.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, cp, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../src/build/build.js';
+import { loadConfig } from '../src/config/load.js';
+import { runCli, type CliOptions } from './support/cli-process.js';
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
+import { freePort, startRegistry, type TestRegistry } from './support/registry.js';
+import { writeGame } from './support/trees.js';
+
+const NOBODY = { uid: 65534, gid: 65534 };
+let root: string;
+let template: string;
+let built: string;
+let plain: TestRegistry;
+let tokenReg: TestRegistry;
+let basicReg: TestRegistry;
+let notFound: FaultProxy;
+let counter = 0;
+/** The first layer of the built server image: with --concurrency 1 the first blob a push sends. */
+let firstLayer: string;
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'gl-bad-'));
+  await chmod(root, 0o755); // the unprivileged-user case walks into it
+  template = path.join(root, 'template');
+  await writeGame(template);
+  // A game with a build in its store, for the push cases.
+  built = path.join(root, 'built');
+  await cp(template, built, { recursive: true });
+  const result = await build({ config: await loadConfig(path.join(built, 'gamelayer.yaml')) });
+  firstLayer = result.summary.layers[0]!.layer.digest;
+  [plain, tokenReg, basicReg] = await Promise.all([
+    startRegistry(),
+    startRegistry({ auth: 'token', users: [{ username: 'ci', password: 'ci-pw-1' }], readOnlyRepos: ['frozen/game'] }),
+    startRegistry({ auth: 'basic', users: [{ username: 'ci', password: 'ci-pw-1' }] }),
+  ]);
+  // ECR answers a push to a repository that does not exist with 404 NAME_UNKNOWN; the proxy plays that part.
+  notFound = await startFaultProxy(plain.host, [
+    {
+      method: 'POST',
+      path: /\/blobs\/uploads\/$/,
+      count: 1000,
+      action: {
+        kind: 'status',
+        status: 404,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ errors: [{ code: 'NAME_UNKNOWN', message: "The repository with name 'missing/game' does not exist" }] }),
+      },
+    },
+  ]);
+}, 120_000);
+afterAll(async () => {
+  await notFound?.stop();
+  await Promise.all([plain?.stop(), tokenReg?.stop(), basicReg?.stop()]);
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+/** A fresh copy of the small game; `edit` changes it. Returns its folder. */
+async function game(edit?: (dir: string) => Promise<void>): Promise<string> {
+  const dir = path.join(root, `case-${++counter}`);
+  await cp(template, dir, { recursive: true });
+  await edit?.(dir);
+  return dir;
+}
+
+async function editYaml(dir: string, change: (yaml: string) => string): Promise<void> {
+  const file = path.join(dir, 'gamelayer.yaml');
+  await writeFile(file, change(await readFile(file, 'utf8')));
+}
+
+/** Points tree `tree` at `source` (relative to the game folder). */
+const setSource = (dir: string, tree: string, source: string) =>
+  editYaml(dir, (y) => y.replace(new RegExp(`^  ${tree}: \\{source: [^}]+\\}$`, 'm'), `  ${tree}: {source: ${source}}`));
+
+/** Writes a tar.gz with Python's tarfile: it can write entries GNU tar and our code would refuse to create. */
+function pyTar(file: string, script: string): void {
+  execFileSync('python3', ['-c', `import tarfile, io\nt = tarfile.open(${JSON.stringify(file)}, 'w:gz', format=tarfile.PAX_FORMAT, encoding='utf-8', errors='surrogateescape')\n${script}\nt.close()`]);
+}
+const PY_FILE = `def add(name, data=b'x'):\n    i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))\n`;
+
+interface Case {
+  name: string;
+  /** Sets up the game; returns the CLI arguments (and options) to run in it. */
+  setup: () => Promise<{ dir: string; args: string[]; opts?: CliOptions }>;
+  /** The exact stderr (progress lines removed), given the game folder and the CLI arguments. */
+  stderr: (dir: string, args: string[]) => string;
+}
+
+const fixHint = 'hint: fix gamelayer.yaml and run again\n';
+const linkHint = 'hint: make the link relative and inside the tree, or leave it out of the archive\n';
+const specialHint = "hint: remove it from the tree or add it to the tree's exclude globs in gamelayer.yaml\n";
+const utf8Hint = 'hint: rename the file to a UTF-8 name: OCI layers and registries need UTF-8 paths\n';
+const authHint = 'hint: pass --username/--password, set GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD, or docker login\n';
+const hostOf = (args: string[]) => args[1]!.split('/')[0]!;
+const blobFile = (digest: string) => path.join(built, '.gamelayer/oci/blobs/sha256', digest.slice(7));
+
+const cases: Case[] = [
+  // ---- config ----
+  {
+    name: 'config: unknown field',
+    setup: async () => ({ dir: await game((d) => editYaml(d, (y) => `${y}gmae: typo\n`)), args: ['scan'] }),
+    stderr: (d) =>
+      `error: ${d}/gamelayer.yaml:9:1: gmae: unknown field; expected one of game, version, baseImage, start, platforms, registry, store, layers, trees\n${fixHint}`,
+  },
+  {
+    name: 'config: wrong type',
+    setup: async () => ({ dir: await game((d) => editYaml(d, (y) => `${y}platforms: linux/amd64\n`)), args: ['scan'] }),
+    stderr: (d) => `error: ${d}/gamelayer.yaml:9:12: platforms: expected a list, got string "linux/amd64"\n${fixHint}`,
+  },
+  {
+    name: 'config: missing tree',
+    setup: async () => ({ dir: await game((d) => editYaml(d, (y) => y.replace(/^  app-media: .*\n/m, ''))), args: ['scan'] }),
+    stderr: (d) => `error: ${d}/gamelayer.yaml:5:3: trees.app-media: missing; expected a map\n${fixHint}`,
+  },
+  {
+    name: 'config: two trees on the same mount',
+    setup: async () => ({
+      dir: await game((d) =>
+        editYaml(d, (y) => y.replace('app: {source: app}', 'app: {source: app, mount: /srv/game}').replace('app-media: {source: app-media}', 'app-media: {source: app-media, mount: /srv/game/}')),
+      ),
+      args: ['scan'],
+    }),
+    stderr: (d) =>
+      `error: ${d}/gamelayer.yaml:8:41: trees.app-media.mount: /srv/game is also the mount of tree app; expected a distinct mount path per tree\n`,
+  },
+  {
+    name: 'config: mount not absolute',
+    setup: async () => ({ dir: await game((d) => editYaml(d, (y) => y.replace('app: {source: app}', 'app: {source: app, mount: srv/app}'))), args: ['scan'] }),
+    stderr: (d) => `error: ${d}/gamelayer.yaml:7:29: trees.app.mount: expected an absolute path inside the image such as /opt/local/engine\n${fixHint}`,
+  },
+  {
+    name: 'config: bad platform string',
+    setup: async () => ({ dir: await game((d) => editYaml(d, (y) => `${y}platforms: [linux/amd64, linux/x86]\n`)), args: ['scan'] }),
+    stderr: (d) =>
+      `error: ${d}/gamelayer.yaml:9:26: platforms.1: expected a platform such as linux/amd64 or linux/arm64 (os/arch[/variant])\n${fixHint}`,
+  },
+  {
+    name: 'config: bad registry reference',
+    setup: async () => ({ dir: await game((d) => editYaml(d, (y) => `${y}registry: Studio Registry/Game\n`)), args: ['scan'] }),
+    stderr: (d) =>
+      `error: ${d}/gamelayer.yaml:9:11: registry: expected an image reference such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/game or localhost:5000/game\n${fixHint}`,
+  },
+  {
+    name: 'config: bad base image',
+    setup: async () => ({ dir: await game((d) => editYaml(d, (y) => `${y}baseImage: "debian:bookworm slim"\n`)), args: ['scan'] }),
+    stderr: (d) =>
+      `error: ${d}/gamelayer.yaml:9:12: baseImage: expected "scratch", oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE or an image reference such as debian:bookworm-slim\n${fixHint}`,
+  },
+  {
+    name: 'config: bad size',
+    setup: async () => ({ dir: await game((d) => editYaml(d, (y) => `${y}layers: {targetSize: lots}\n`)), args: ['scan'] }),
+    stderr: (d) => `error: ${d}/gamelayer.yaml:9:22: layers.targetSize: expected a size such as 512MiB, 2GiB or a byte count, got "lots"\n${fixHint}`,
+  },
+  {
+    name: 'config: YAML syntax error',
+    setup: async () => ({ dir: await game((d) => editYaml(d, (y) => `${y}layers: {targetSize: 1MB\n`)), args: ['scan'] }),
+    stderr: (d) => `error: ${d}/gamelayer.yaml:10:1: invalid YAML: Flow map in block collection must be sufficiently indented and end with a }\n`,
+  },
+  {
+    name: 'config: no such config file',
+    setup: async () => ({ dir: await game(), args: ['-c', 'nope.yaml', 'scan'] }),
+    stderr: (d) => `error: ${d}/nope.yaml: no such file\nhint: create a gamelayer.yaml (see fixtures/sample-game/gamelayer.yaml) or pass --config FILE\n`,
+  },
+  // ---- trees ----
+  {
+    name: 'tree: source missing',
+    setup: async () => ({ dir: await game((d) => setSource(d, 'app', 'no-such-dir')), args: ['scan'] }),
+    stderr: (d) => `error: trees.app.source: ${d}/no-such-dir does not exist\nhint: check the path in gamelayer.yaml (relative paths start at the yaml's folder)\n`,
+  },
+  {
+    name: 'tree: source neither a directory nor an archive',
+    setup: async () => ({
+      dir: await game(async (d) => {
+        await writeFile(path.join(d, 'notes.txt'), 'not a tree\n');
+        await setSource(d, 'app', 'notes.txt');
+      }),
+      args: ['scan'],
+    }),
+    stderr: (d) =>
+      `error: trees.app.source: ${d}/notes.txt is neither a directory nor a .tar / .tar.gz archive\nhint: point the source at the tree's folder or at its tarball\n`,
+  },
+  {
+    name: 'tree: corrupt tar.gz',
+    setup: async () => ({
+      dir: await game(async (d) => {
+        await writeFile(path.join(d, 'engine.tar.gz'), Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), Buffer.alloc(600, 0x55)]));
+        await setSource(d, 'engine', 'engine.tar.gz');
+      }),
+      args: ['scan'],
+    }),
+    stderr: (d) =>
+      `error: engine: ${d}/engine.tar.gz is not a readable tar.gz archive: invalid code lengths set\nhint: the archive is corrupt or truncated; copy or build it again\n`,
+  },
+  {
+    name: 'tree: truncated tar.gz',
+    setup: async () => ({
+      dir: await game(async (d) => {
+        const tgz = path.join(d, 'engine.tar.gz');
+        await writeFile(path.join(d, 'engine/big.bin'), randomBytes(200_000));
+        execFileSync('tar', ['-C', path.join(d, 'engine'), '-czf', tgz, '.']);
+        await truncate(tgz, 100_000); // cut in the middle of big.bin
+        await setSource(d, 'engine', 'engine.tar.gz');
+      }),
+      args: ['scan'],
+    }),
+    stderr: (d) =>
+      `error: engine: ${d}/engine.tar.gz is not a readable tar.gz archive: unexpected end of file\nhint: the archive is corrupt or truncated; copy or build it again\n`,
+  },
+  {
+    name: 'tree: archive entry with ..',
+    setup: async () => ({
+      dir: await game(async (d) => {
+        pyTar(path.join(d, 'engine.tar.gz'), `${PY_FILE}add('bin/server')\nadd('../../etc/cron.d/evil')`);
+        await setSource(d, 'engine', 'engine.tar.gz');
+      }),
+      args: ['scan'],
+    }),
+    stderr: (d) =>
+      `error: engine: ${d}/engine.tar.gz holds the entry "../../etc/cron.d/evil", which points outside the tree\nhint: rebuild the archive with relative paths (tar -C DIR -czf FILE .)\n`,
+  },
+  {
+    name: 'tree: archive entry with an absolute path',
+    setup: async () => ({
+      dir: await game(async (d) => {
+        pyTar(path.join(d, 'engine.tar.gz'), `${PY_FILE}add('/etc/passwd')`);
+        await setSource(d, 'engine', 'engine.tar.gz');
+      }),
+      args: ['scan'],
+    }),
+    stderr: (d) =>
+      `error: engine: ${d}/engine.tar.gz holds the entry "/etc/passwd", which points outside the tree\nhint: rebuild the archive with relative paths (tar -C DIR -czf FILE .)\n`,
+  },
+  {
+    name: 'tree: archive symlink pointing outside the tree',
+    setup: async () => ({
+      dir: await game(async (d) => {
+        pyTar(
+          path.join(d, 'engine.tar.gz'),
+          `${PY_FILE}add('bin/server')\ni = tarfile.TarInfo('bin/lib'); i.type = tarfile.SYMTYPE; i.linkname = '../../../../usr/lib'; t.addfile(i)`,
+        );
+        await setSource(d, 'engine', 'engine.tar.gz');
+      }),
+      args: ['scan'],
+    }),
+    stderr: (d) =>
+      `error: engine: ${d}/engine.tar.gz holds the symlink "bin/lib" -> "../../../../usr/lib", which points outside the tree\n${linkHint}`,
+  },
+  {
+    name: 'tree: archive symlink with an absolute target',
+    setup: async () => ({
+      dir: await game(async (d) => {
+        pyTar(path.join(d, 'engine.tar.gz'), `i = tarfile.TarInfo('passwd'); i.type = tarfile.SYMTYPE; i.linkname = '/etc/passwd'; t.addfile(i)`);
+        await setSource(d, 'engine', 'engine.tar.gz');
+      }),
+      args: ['scan'],
+    }),
+    stderr: (d) => `error: engine: ${d}/engine.tar.gz holds the symlink "passwd" -> "/etc/passwd", which points outside the tree\n${linkHint}`,
+  },
+  {
+    name: 'tree: archive hard link to a file it does not hold',
+    setup: async () => ({
+      dir: await game(async (d) => {
+        pyTar(path.join(d, 'engine.tar.gz'), `i = tarfile.TarInfo('bin/server'); i.type = tarfile.LNKTYPE; i.linkname = 'bin/missing'; t.addfile(i)`);
+        await setSource(d, 'engine', 'engine.tar.gz');
+      }),
+      args: ['scan'],
+    }),
+    stderr: (d) =>
+      `error: engine: ${d}/engine.tar.gz holds the hard link "bin/server" to "bin/missing", which is not a file earlier in the archive\n`,
+  },
+  {
+    name: 'tree: device file in an archive',
+    setup: async () => ({
+      dir: await game(async (d) => {
+        pyTar(path.join(d, 'engine.tar.gz'), `i = tarfile.TarInfo('dev/null'); i.type = tarfile.CHRTYPE; i.devmajor = 1; i.devminor = 3; t.addfile(i)`);
+        await setSource(d, 'engine', 'engine.tar.gz');
+      }),
+      args: ['scan'],
+    }),
+    stderr: (d) =>
+      `error: engine: ${d}/engine.tar.gz holds "dev/null", a character-device; a container layer cannot hold it\nhint: rebuild the archive without it, or exclude it in gamelayer.yaml\n`,
+  },
+  {
+    name: 'tree: device file in a directory',
+    setup: async () => ({ dir: await game(async (d) => void execFileSync('mknod', [path.join(d, 'app/null'), 'c', '1', '3'])), args: ['scan'] }),
+    stderr: (d) => `error: app: ${d}/app/null is a character device; a container layer cannot hold it\n${specialHint}`,
+  },
+  {
+    name: 'tree: named pipe in a directory',
+    setup: async () => ({ dir: await game(async (d) => void execFileSync('mkfifo', [path.join(d, 'app-media/pipe')])), args: ['scan'] }),
+    stderr: (d) => `error: app-media: ${d}/app-media/pipe is a FIFO (named pipe); a container layer cannot hold it\n${specialHint}`,
+  },
+  {
+    name: 'tree: unreadable file (run as an unprivileged user)',
+    setup: async () => {
+      const dir = await game(async (d) => {
+        execFileSync('chown', ['-R', `${NOBODY.uid}:${NOBODY.gid}`, d]);
+        await chmod(path.join(d, 'app/game.xml'), 0o000);
+      });
+      return { dir, args: ['scan'], opts: { asUser: NOBODY } };
+    },
+    stderr: (d) => `error: app: ${d}/app/game.xml cannot be read (permission denied)\nhint: fix its permissions or exclude it in gamelayer.yaml\n`,
+  },
+  {
+    name: 'tree: name that is not UTF-8 in a directory',
+    setup: async () => ({
+      dir: await game(async (d) => void execFileSync('sh', ['-c', `printf x > "$(printf '${path.join(d, 'app-media')}/caf\\351.pak')"`])),
+      args: ['scan'],
+    }),
+    stderr: (d) =>
+      `error: app-media: ${d}/app-media holds a name that is not valid UTF-8 (bytes: 636166e92e70616b, shown as "caf\u00e9.pak")\n${utf8Hint}`,
+  },
+  {
+    name: 'tree: name that is not UTF-8 in an archive',
+    setup: async () => ({
+      dir: await game(async (d) => {
+        pyTar(path.join(d, 'engine.tar.gz'), `${PY_FILE}t.format = tarfile.GNU_FORMAT\nadd('caf\\udce9.cfg')`);
+        await setSource(d, 'engine', 'engine.tar.gz');
+      }),
+      args: ['scan'],
+    }),
+    stderr: (d) => `error: engine: ${d}/engine.tar.gz holds the entry "caf\ufffd.cfg", whose name is not valid UTF-8\n${utf8Hint}`,
+  },
+  {
+    name: 'tree: a path component longer than 255 bytes (archive)',
+    setup: async () => ({
+      dir: await game(async (d) => {
+        pyTar(path.join(d, 'engine.tar.gz'), `${PY_FILE}add('levels/' + 'x' * 300 + '.pak')`);
+        await setSource(d, 'engine', 'engine.tar.gz');
+      }),
+      args: ['scan'],
+    }),
+    stderr: (d) =>
+      `error: engine: ${d}/engine.tar.gz holds the entry "levels/${'x'.repeat(300)}.pak", whose name "${'x'.repeat(40)}\u2026" is 304 bytes; ` +
+      'Linux file systems allow at most 255\nhint: shorten the name: no container runtime could unpack a layer holding it\n',
+  },
+  {
+    name: 'tree: a file larger than the registry layer limit',
+    setup: async () => ({
+      dir: await game(async (d) => {
+        await editYaml(d, (y) => `${y}layers: {targetSize: 1MB, maxLayerSize: 2MB}\n`);
+        execFileSync('truncate', ['-s', '3M', path.join(d, 'app-media/huge.pak')]);
+      }),
+      args: ['build'],
+    }),
+    stderr: () =>
+      'error: app-media layer 0 holds 3.00 MiB, over the registry layer limit of 1.91 MiB (layers.maxLayerSize)\n' +
+      'hint: the biggest file in it is huge.pak; split such files before packaging, or raise layers.maxLayerSize if your registry takes bigger layers\n',
+  },
+  // ---- registry ----
+  {
+    name: 'registry: unknown host',
+    setup: async () => ({ dir: built, args: ['push', 'no-such-registry.invalid/studio/game:1.0.0'] }),
+    stderr: () =>
+      'error: reach registry no-such-registry.invalid: cannot resolve registry host no-such-registry.invalid\n' +
+      'hint: check the registry name in the image reference or gamelayer.yaml\n',
+  },
+  {
+    name: 'registry: nothing listening',
+    setup: async () => ({ dir: built, args: ['push', `127.0.0.1:${await freePort()}/studio/game:1.0.0`] }),
+    stderr: (_d, a) =>
+      `error: reach registry ${hostOf(a)}: ${hostOf(a)} refused the connection (after 6 attempts)\nhint: is the registry running and is the port right?\n`,
+  },
+  {
+    name: 'registry: TLS to a plain-HTTP registry',
+    setup: async () => ({ dir: built, args: ['push', `https://${plain.host}/studio/game:1.0.0`] }),
+    stderr: () =>
+      `error: reach registry ${plain.host}: TLS with ${plain.host} failed (EPROTO)\n` +
+      'hint: a plain-HTTP registry needs --insecure (loopback hosts are spoken to in HTTP by default)\n',
+  },
+  {
+    name: 'registry: plain HTTP to a host that is not this machine',
+    setup: async () => ({ dir: built, args: ['push', 'http://10.255.255.1:5000/studio/game:1.0.0'] }),
+    stderr: () =>
+      'error: refusing plain HTTP to 10.255.255.1:5000: only loopback registries are spoken to without TLS\n' +
+      'hint: use https, or pass --insecure (insecure: true) if you really mean to send images unencrypted\n',
+  },
+  {
+    name: 'registry: malformed reference',
+    setup: async () => ({ dir: built, args: ['push', `${plain.host}/Studio/Game:1.0.0`] }),
+    stderr: () =>
+      `error: invalid image reference "${plain.host}/Studio/Game:1.0.0": repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"\n` +
+      'hint: expected host[:port]/repository[:tag][@sha256:digest], e.g. 127.0.0.1:5000/studio/game:v1\n',
+  },
+  {
+    name: 'registry: repository not found (ECR answers 404 NAME_UNKNOWN)',
+    setup: async () => ({ dir: built, args: ['push', `${notFound.host}/missing/game:1.0.0`, '--concurrency', '1'] }),
+    stderr: () =>
+      `error: upload blob ${firstLayer} (${blobFile(firstLayer)}) to missing/game: ${notFound.host} answered 404: ` +
+      "NAME_UNKNOWN The repository with name 'missing/game' does not exist\n",
+  },
+  {
+    name: 'registry: denied (credentials that may only pull)',
+    setup: async () => ({
+      dir: built,
+      args: ['push', `${tokenReg.host}/frozen/game:1.0.0`, '--concurrency', '1'],
+      opts: { env: { GAMELAYER_REGISTRY_USERNAME: 'ci', GAMELAYER_REGISTRY_PASSWORD: 'ci-pw-1' } },
+    }),
+    stderr: () =>
+      `error: upload blob ${firstLayer} (${blobFile(firstLayer)}) to frozen/game: ${tokenReg.host} denied access (insufficient scope: repository:frozen/game:pull,push)\n` +
+      'hint: these credentials may read but not push this repository\n',
+  },
+  {
+    name: 'registry: wrong password',
+    setup: async () => ({
+      dir: built,
+      args: ['push', `${basicReg.host}/studio/game:1.0.0`, '--username', 'ci', '--password-stdin'],
+      opts: { stdin: 'wrong-pw\n' },
+    }),
+    stderr: () => `error: reach registry ${basicReg.host}: ${basicReg.host} requires authentication and refused ours\n${authHint}`,
+  },
+  {
+    name: 'registry: no credentials for a registry that needs them',
+    setup: async () => ({ dir: built, args: ['push', `${basicReg.host}/studio/game:1.0.0`] }),
+    stderr: () => `error: reach registry ${basicReg.host}: ${basicReg.host} requires authentication and refused ours\n${authHint}`,
+  },
+  {
+    name: 'push: an image the store does not have',
+    setup: async () => ({ dir: built, args: ['push', `${plain.host}/studio/game:9.9.9`] }),
+    stderr: (d) =>
+      `error: ${d}/.gamelayer/oci/index.json: no image 9.9.9\nhint: images in this store: 1.0.0, 1.0.0-app, 1.0.0-app-media, 1.0.0-engine, 1.0.0-engine-media\n`,
+  },
+  // ---- command line ----
+  {
+    name: 'cli: --concurrency not a number',
+    setup: async () => ({ dir: built, args: ['build', '--push', `${plain.host}/studio/game`, '--concurrency', 'lots'] }),
+    stderr: () => 'error: --concurrency: expected a whole number from 1 to 64, got "lots"\n',
+  },
+  {
+    name: 'cli: a bad --tag',
+    setup: async () => ({ dir: await game(), args: ['build', '--tag', 'v1 final'] }),
+    stderr: () => 'error: --tag "v1 final": expected letters, digits, "_", "." or "-" (at most 115 characters, leaving room for tree suffixes)\n',
+  },
+  {
+    name: 'cli: --platform not in the config',
+    setup: async () => ({ dir: await game(), args: ['build', '--platform', 'linux/arm64'] }),
+    stderr: (d) => `error: --platform linux/arm64: not in the platforms of ${d}/gamelayer.yaml (linux/amd64)\n`,
+  },
+  {
+    name: 'cli: --username without --password-stdin',
+    setup: async () => ({ dir: built, args: ['push', `${plain.host}/studio/game:1.0.0`, '--username', 'ci'] }),
+    stderr: () => 'error: --username needs --password-stdin (a password on the command line would show in ps)\n',
+  },
+  {
+    name: 'cli: build --push to a repository with a tag',
+    setup: async () => ({ dir: built, args: ['build', '--push', `${plain.host}/studio/game:v1`] }),
+    stderr: () =>
+      `error: ${plain.host}/studio/game:v1: expected a repository without tag or digest\n` +
+      "hint: the build's images are tagged 1.0.0 and 1.0.0-<tree>; use --tag to choose the tag\n",
+  },
+  {
+    name: 'diff: no earlier scan or build',
+    setup: async () => ({ dir: await game(), args: ['diff'] }),
+    stderr: (d) =>
+      `error: no earlier scan or build of test-game in ${d}/.gamelayer\n` +
+      'hint: run `gamelayer scan` (or `gamelayer build`) once to record a baseline, then change files and diff\n',
+  },
+  {
+    name: 'k8s: no build yet',
+    setup: async () => ({ dir: await game(), args: ['k8s', '--repository', `${plain.host}/studio/game`] }),
+    stderr: (d) => `error: ${d}/.gamelayer/records/build-last.json: no build yet, run gamelayer build\n`,
+  },
+];
+
+const DUMP = process.env.GL_DUMP_CATALOGUE === '1';
+
+describe('bad input catalogue: the real CLI, the exact error', () => {
+  it.concurrent.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
+    const { dir, args, opts } = await c.setup();
+    const r = await runCli(args, { cwd: dir, env: { HOME: root, DOCKER_CONFIG: path.join(root, 'no-docker-config') }, ...opts });
+    const stderr = r.stderr.replace(/^(read|hash|build|blob) .*\n/gm, '');
+    if (DUMP) console.log(`CASE ${c.name}\n${stderr.replaceAll(dir, '${d}')}CODE ${r.code}\n`);
+    expect(stderr).toBe(c.stderr(dir, args));
+    expect(r.code).toBe(1);
+  });
+
+  it('has at least 25 cases', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(25);
+  });
+});
+
