@@ -79,9 +79,16 @@ class VerifyContent extends Transform {
   }
 }
 
+const XXH64 = /^[0-9a-f]{16}$/;
+
 function requireFile(entry: FileEntry, where: string): string {
   if (entry.type !== 'file' || entry.xxh64 === undefined) {
     throw new GamelayerError('content.not-a-file', `${where}: ${entry.path} is a ${entry.type} with no content hash`);
+  }
+  // The hash names a file in the archive content cache: anything but 16 hex digits (say, from a forged record
+  // or cache) could name a path outside it.
+  if (!XXH64.test(entry.xxh64)) {
+    throw new GamelayerError('content.bad-hash', `${where}: ${entry.path} has the content hash ${JSON.stringify(entry.xxh64)}; expected 16 hex digits`);
   }
   return entry.xxh64;
 }
