@@ -50,6 +50,7 @@ export async function walkDir(root: string, filters: Filters, label: string): Pr
       );
     }
     if (type === 'dir') dirs.push(rel);
+    assertNotWhiteoutName(rel, `${label}: ${path.join(root, rel)}`);
     entries.push({
       path: rel,
       type,
@@ -101,5 +102,17 @@ async function assertUtf8Names(root: string, dirs: string[], filters: Filters, l
         );
       }
     }
+  }
+}
+
+/** OCI layers use `.wh.` names to delete files of lower layers: a game file so named would vanish. */
+export function assertNotWhiteoutName(rel: string, where: string): void {
+  const name = rel.slice(rel.lastIndexOf('/') + 1);
+  if (name.startsWith('.wh.')) {
+    throw new GamelayerError(
+      'scan.whiteout-name',
+      `${where}: names starting with ".wh." are reserved for OCI whiteouts; a layer cannot hold this file`,
+      'rename it, or exclude it in gamelayer.yaml',
+    );
   }
 }

@@ -11,6 +11,7 @@ interface BuildFlags {
   insecure?: boolean;
   concurrency: string;
   tag?: string;
+  rebase?: boolean;
   platform?: string[];
   out?: string;
   compression?: 'gzip' | 'zstd';
@@ -25,6 +26,7 @@ export function register(program: Command): void {
     .option('--platform <platform...>', 'build only these of the config\'s platforms')
     .option('--out <dir>', 'OCI image layout directory (default: store from the config, .gamelayer/oci)')
     .option('--compression <kind>', 'gzip or zstd (default: layers.compression from the config)')
+    .option('--rebase', 'plan every tree afresh instead of adding patch layers to the previous build')
     .option('--push <repository>', 'then push every image to host[:port]/repo (only the blobs it lacks)')
     .option('--insecure', 'with --push: allow plain HTTP to a registry that is not on this machine')
     .option('--concurrency <n>', 'with --push: parallel blob uploads', '4')
@@ -45,6 +47,7 @@ export function register(program: Command): void {
         platforms: flags.platform,
         out: flags.out,
         compression: flags.compression,
+        rebase: flags.rebase,
         reporter,
       });
       const pushed = flags.push
@@ -74,12 +77,16 @@ export function buildText(r: BuildResult): string {
     String(l.files),
     formatBytes(l.bytes),
     formatBytes(l.layer.size),
-    l.reused ? 'reused' : 'built',
+    l.reused ? 'reused' : l.patch ? 'patch' : 'built',
     l.layer.digest.slice(0, 19),
   ]);
   const server = r.record.images.find((i) => i.name === 'server' && (multi ? i.platform === undefined : true))!;
+  const notes = s.trees
+    .filter((t) => t.decision === 'patched' || t.decision === 'rebased')
+    .map((t) => `${multi ? `${t.tree} ${t.platform}` : t.tree}: ${t.decision === 'patched' ? 'patch layer added on top of the previous build' : `rebased (${t.reason})`}`);
   return [
     table(['tree', 'layer', 'files', 'content', 'compressed', 'status', 'digest'], rows, [1, 2, 3, 4]),
+    ...(notes.length ? ['', ...notes] : []),
     '',
     `layers: ${s.built} built, ${s.reused} reused; new bytes ${formatBytes(s.bytesNew)} of ${formatBytes(s.bytesTotal)}; ` +
       `scan ${(s.scanMs / 1000).toFixed(2)}s, total ${(s.ms / 1000).toFixed(2)}s`,
