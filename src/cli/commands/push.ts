@@ -56,6 +56,8 @@ export function register(program: Command): void {
         throw new GamelayerError('cli.username', '--username needs --password-stdin (a password on the command line would show in ps)');
       }
       const reporter = commandReporter(Boolean(flags.json));
+      // gamelayer runs on Node 20 by design; the AWS SDK's notice about its future Node 22 floor is not for our users.
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const result = await pushImage({
         layout: config.store,
         to,
