@@ -8,7 +8,7 @@ import type { Descriptor } from '../types.js';
 import { RegistryClient } from './client.js';
 import { resolveCredentials, type CredentialOptions, type Credentials } from './credentials.js';
 import { blobSource, readLayoutImage, type LayoutManifest } from './layout.js';
-import { formatReference, parseReference } from './reference.js';
+import { formatReference, parseReference, type ImageReference } from './reference.js';
 import type { RetryPolicy } from './retry.js';
 import { uploadBlob } from './upload.js';
 import { ecrTarget, type EcrOptions } from './ecr.js';
@@ -86,6 +86,8 @@ export interface PushResult {
   repository: string;
   digest: string;
   mediaType: string;
+  /** Size of the top manifest (with digest and mediaType: the image's descriptor, e.g. an artifact's subject). */
+  size: number;
   tags: string[];
   /** Every tag already pointed at this digest: nothing was sent. */
   upToDate: boolean;
@@ -118,14 +120,14 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
     throw new GamelayerError('push.digest-mismatch', `push to ${opts.to}: the layout's ${selector} is ${top.digest}, not ${ref.digest}`);
   }
 
-  const host = ref.scheme ? `${ref.scheme}://${ref.registry}` : ref.registry;
-  const target = opts.target ?? (usesEcr(ref.registry, opts) ? await ecrTarget({ ...(opts.ecr || {}), host, repository: repo, insecure: opts.insecure, retry: opts.retry, idleTimeoutMs: opts.idleTimeoutMs }) : await defaultTarget(host, ref.registry, opts));
+  const target = opts.target ?? (await pushTargetFor(ref, opts));
   const { client } = target;
   const repository = `${client.host}/${repo}`;
   const result: PushResult = {
     repository,
     digest: top.digest,
     mediaType: top.mediaType,
+    size: top.size,
     tags,
     upToDate: false,
     blobs: { total: 0, skipped: 0, mounted: 0, uploaded: 0 },
@@ -216,7 +218,18 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   return result;
 }
 
-function usesEcr(registry: string, opts: PushImageOptions): boolean {
+export type TargetOptions = Pick<PushImageOptions, 'insecure' | 'credentials' | 'retry' | 'idleTimeoutMs' | 'ecr'>;
+
+/** The registry behind a reference: an ECR target for ECR (see PushImageOptions.ecr), else a plain OCI client. */
+export async function pushTargetFor(ref: ImageReference, opts: TargetOptions): Promise<PushTarget> {
+  const host = ref.scheme ? `${ref.scheme}://${ref.registry}` : ref.registry;
+  if (usesEcr(ref.registry, opts)) {
+    return ecrTarget({ ...(opts.ecr || {}), host, repository: ref.repository, insecure: opts.insecure, retry: opts.retry, idleTimeoutMs: opts.idleTimeoutMs });
+  }
+  return defaultTarget(host, ref.registry, opts);
+}
+
+function usesEcr(registry: string, opts: TargetOptions): boolean {
   if (opts.ecr === false) return false;
   if (opts.ecr?.force) return true;
   const explicit = opts.credentials && !isCredentials(opts.credentials) && (opts.credentials.username || opts.credentials.password);
@@ -233,7 +246,7 @@ function immutableTagError(repository: string, tag: string, current: string | un
   );
 }
 
-async function defaultTarget(host: string, credentialHost: string, opts: PushImageOptions): Promise<PushTarget> {
+async function defaultTarget(host: string, credentialHost: string, opts: TargetOptions): Promise<PushTarget> {
   const credentials = isCredentials(opts.credentials) ? opts.credentials : await resolveCredentials(credentialHost, opts.credentials ?? {});
   const client = new RegistryClient({ host, insecure: opts.insecure, credentials, retry: opts.retry, idleTimeoutMs: opts.idleTimeoutMs });
   return { client, availability: headAvailability(client) };
