@@ -5,7 +5,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GamelayerError } from '../src/errors.js';
+import { fetchBuildRecordFor, pushBuildRecord } from '../src/registry/artifact.js';
 import { ecrTarget, type EcrOptions } from '../src/registry/ecr.js';
+import type { BuildRecord } from '../src/types.js';
 import { blobSource } from '../src/registry/layout.js';
 import { pushImage } from '../src/registry/push.js';
 import { uploadBlob } from '../src/registry/upload.js';
@@ -147,6 +149,26 @@ describe('push to ECR (fake ECR API + real registry)', () => {
     expect(e.message).toContain(':solo already names sha256:');
     expect(e.message).toContain('immutable');
     expect(blobUploads(await ecr.registry.accessLog())).toEqual([]);
+  });
+
+  it('the build record goes up beside an image on an immutable repository and is found again', async () => {
+    const subject = await pushImage({ layout, to: `${ecr.host}/studio/created:solo`, ecr: ecrOpts });
+    const rec = (createdAt: string): BuildRecord => ({
+      schemaVersion: 1, game: 'g', createdAt, tags: ['solo'], platforms: ['linux/amd64'], manifests: [], plan: { layers: [] }, layers: [],
+      images: [{ name: 'server', digest: subject.digest, mediaType: subject.mediaType }],
+    });
+    const desc = { mediaType: subject.mediaType, digest: subject.digest, size: subject.size };
+    ecr.calls.length = 0;
+    await ecr.registry.resetAccessLog();
+    const first = await pushBuildRecord({ to: `${ecr.host}/studio/created`, record: rec('2024-01-01T00:00:00Z'), subject: desc, tags: ['solo'], ecr: ecrOpts });
+    expect(first.tags).toEqual(['solo.gamelayer-record']);
+    expect(callsOf('BatchCheckLayerAvailability')).toHaveLength(1);
+    expect(blobHeads(await ecr.registry.accessLog())).toEqual([]);
+    // The record tag is immutable too: a later record of the same image leaves the first in place.
+    const second = await pushBuildRecord({ to: `${ecr.host}/studio/created`, record: rec('2024-02-01T00:00:00Z'), subject: desc, tags: ['solo'], ecr: ecrOpts });
+    expect(second.kept).toEqual(['solo.gamelayer-record']);
+    const found = await fetchBuildRecordFor(`${ecr.host}/studio/created:solo`, { ecr: ecrOpts });
+    expect(found).toMatchObject({ via: 'tag', digest: first.digest, record: { createdAt: '2024-01-01T00:00:00Z' } });
   });
 
   it('TAG_INVALID from the registry (immutability not known beforehand) becomes the same clear error', async () => {
