@@ -11,9 +11,15 @@ interface PushFlags {
   image?: string;
   json?: boolean;
   insecure?: boolean;
-  concurrency: string;
+  concurrency?: string;
   username?: string;
   passwordStdin?: boolean;
+  ecr?: boolean;
+  region?: string;
+  endpoint?: string;
+  createRepo?: boolean;
+  scanOnPush?: boolean;
+  immutableTags?: boolean;
 }
 
 export function register(program: Command): void {
@@ -25,13 +31,20 @@ export function register(program: Command): void {
     .option('--image <tag|digest>', 'the image in the local store (default: the tag of <ref>)')
     .option('--json', 'print the result as JSON on stdout')
     .option('--insecure', 'allow plain HTTP to a registry that is not on this machine')
-    .option('--concurrency <n>', 'parallel blob uploads', '4')
+    .option('--concurrency <n>', 'parallel blob uploads (default 4; 3 on Amazon ECR)')
     .option('--username <user>', 'registry user (or GAMELAYER_REGISTRY_USERNAME; default: docker config.json)')
     .option('--password-stdin', 'read the registry password from stdin')
+    .option('--ecr', 'treat the registry as Amazon ECR even if its host is not <account>.dkr.ecr.<region>.amazonaws.com')
+    .option('--no-ecr', 'treat an ECR host as a plain registry (with --username AWS --password-stdin)')
+    .option('--region <region>', 'ECR: AWS region of the ECR API (default: from the host name, else AWS_REGION)')
+    .option('--endpoint <url>', 'ECR: another ECR API endpoint (or GAMELAYER_ECR_ENDPOINT)')
+    .option('--create-repo', 'ECR: create the repository if it does not exist')
+    .option('--scan-on-push', 'ECR, with --create-repo: scan images on push')
+    .option('--immutable-tags', 'ECR, with --create-repo: make tags immutable')
     .action(async (ref: string, flags: PushFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
-      const concurrency = Number(flags.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+      const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
+      if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) {
         throw new GamelayerError('cli.concurrency', `--concurrency: expected a whole number from 1 to 64, got "${flags.concurrency}"`);
       }
       const to = destination(ref, config.registry, config.file);
@@ -43,6 +56,8 @@ export function register(program: Command): void {
         throw new GamelayerError('cli.username', '--username needs --password-stdin (a password on the command line would show in ps)');
       }
       const reporter = commandReporter(Boolean(flags.json));
+      // gamelayer runs on Node 20 by design; the AWS SDK's notice about its future Node 22 floor is not for our users.
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const result = await pushImage({
         layout: config.store,
         to,
@@ -52,6 +67,17 @@ export function register(program: Command): void {
         concurrency,
         credentials,
         reporter,
+        ecr:
+          flags.ecr === false
+            ? false
+            : {
+                force: flags.ecr === true,
+                region: flags.region,
+                endpoint: flags.endpoint,
+                createRepository: flags.createRepo,
+                scanOnPush: flags.scanOnPush,
+                immutableTags: flags.immutableTags,
+              },
       });
       if (flags.json) printJson(result);
       else process.stdout.write(summary(result));
