@@ -39,8 +39,10 @@ describe('gamelayer build --push', () => {
     await registry.resetAccessLog();
     const edited = JSON.parse((await run(BIN, ['build', '--push', repo, '--tag', 'v2', '--json'], { cwd: dir })).stdout);
     expect(edited.summary.built).toBe(2); // the app-media layer and the app-media sentinel
-    // Registry side: the changed layer, the sentinel, and a config per image (server + app-media image).
-    expect(await registry.completedUploads()).toBe(4);
+    // Registry side: the patch layer, the sentinel, a config per changed image (server + app-media), the new record.
+    expect(await registry.completedUploads()).toBe(5);
+    const record = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}:v2.gamelayer-record`]).toString());
+    expect(record.subject.digest).toBe(edited.images.find((i: { name: string }) => i.name === 'server').digest);
     expect(await storageProblems(registry.storageDir)).toEqual([]);
   });
 

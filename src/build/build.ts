@@ -221,6 +221,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     codebuildArn: opts.codebuildArn,
     settingsKey,
   };
+  // A build that changed nothing writes the same record, byte for byte: nothing new to push beside the image.
+  if (previous && sameBuild(previous, record)) record.createdAt = previous.createdAt;
   const dir = recordsDir(config.stateDir);
   const recordFile = path.join(dir, `build-${tag}.json`);
   await writeRecord(recordFile, { kind: 'build', ...record });
@@ -266,6 +268,11 @@ async function previousBuild(stateDir: string, settingsKey: string, reporter: Re
   }
   if (record.kind !== 'build' || record.settingsKey !== settingsKey) return undefined;
   return record;
+}
+
+function sameBuild(a: BuildRecord, b: BuildRecord): boolean {
+  const key = (r: BuildRecord) => JSON.stringify([r.tags, r.images, r.layers, r.manifests.map((m) => m.digest), r.version, r.codebuildArn]);
+  return key(a) === key(b);
 }
 
 /** The previous build's trees for one platform whose every layer is still in the store (else none of them). */

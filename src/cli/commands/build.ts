@@ -1,15 +1,13 @@
 import type { Command } from 'commander';
 import { build, type BuildResult } from '../../build/build.js';
 import { pushBuild, type PushBuildResult } from '../../build/push-build.js';
-import { GamelayerError } from '../../errors.js';
 import { formatBytes } from '../../report/reporter.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
+import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
 
-interface BuildFlags {
+interface BuildFlags extends RegistryFlags {
   push?: string;
-  insecure?: boolean;
-  concurrency: string;
   tag?: string;
   rebase?: boolean;
   platform?: string[];
@@ -19,7 +17,7 @@ interface BuildFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('build')
     .description('build the server image and one image per tree into the local OCI layout; unchanged layers are reused')
     .option('-t, --tag <tag>', 'server image tag; tree images get <tag>-<tree> (default: version from the config, else latest)')
@@ -27,19 +25,14 @@ export function register(program: Command): void {
     .option('--out <dir>', 'OCI image layout directory (default: store from the config, .gamelayer/oci)')
     .option('--compression <kind>', 'gzip or zstd (default: layers.compression from the config)')
     .option('--rebase', 'plan every tree afresh instead of adding patch layers to the previous build')
-    .option('--push <repository>', 'then push every image to host[:port]/repo (only the blobs it lacks)')
-    .option('--insecure', 'with --push: allow plain HTTP to a registry that is not on this machine')
-    .option('--concurrency <n>', 'with --push: parallel blob uploads', '4')
+    .option('--push <repository>', 'then push every image and the build record to host[:port]/repo (only the blobs it lacks)')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (flags: BuildFlags, cmd: Command) => {
       if (flags.compression && flags.compression !== 'gzip' && flags.compression !== 'zstd') {
         throw new Error(`--compression ${flags.compression}: expected gzip or zstd`);
       }
       const config = await commandConfig(cmd);
-      const concurrency = Number(flags.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-        throw new GamelayerError('cli.concurrency', `--concurrency: expected a whole number from 1 to 64, got "${flags.concurrency}"`);
-      }
+      const registry = flags.push ? await registryOptions(flags) : undefined;
       const reporter = commandReporter(!!flags.json);
       const result = await build({
         config,
@@ -51,11 +44,12 @@ export function register(program: Command): void {
         reporter,
       });
       const pushed = flags.push
-        ? await pushBuild({ store: result.store, record: result.record, repository: flags.push, insecure: flags.insecure, concurrency, reporter })
+        ? await pushBuild({ ...registry, store: result.store, record: result.record, repository: flags.push, reporter })
         : undefined;
       if (flags.json) printJson({ ...buildJson(result), push: pushed });
       else process.stdout.write(`${buildText(result)}\n${pushed ? `${pushText(pushed)}\n` : ''}`);
     });
+  addRegistryOptions(cmd);
 }
 
 function buildJson(r: BuildResult) {
@@ -103,5 +97,6 @@ export function pushText(p: PushBuildResult): string {
     `pushed to ${p.repository}:`,
     ...images,
     `blobs: ${b.uploaded} uploaded, ${b.mounted} mounted, ${b.skipped} already there; ${formatBytes(p.bytesSent)} sent`,
+    `build record ${p.record.digest} (tag ${p.record.tags.join(', ') || 'kept'})`,
   ].join('\n');
 }
