@@ -76,6 +76,16 @@ describe('sample game through the daemon and through gamelayer load', () => {
     }
   });
 
+  it("the daemon's BuildKit (API builder 2, compat Dockerfile: 20.10's frontend has no --link) builds the same file system", async () => {
+    const result = await buildWithDocker({ config, tag: 'bk', repository: 'gl-test/buildkit', compat: true, buildkit: true, trees: false });
+    created.push('gl-test/buildkit:bk');
+    expect(result.buildkit).toBe(true);
+    const a = withoutRuntime(await imageFiles('gl-test/buildkit:bk'));
+    const b = withoutRuntime(await imageFiles('gl-test/docker:t1'));
+    expect(a).toEqual(b);
+    expect((await docker.getImage('gl-test/buildkit:bk').inspect()).RootFS.Layers!.length).toBe((await docker.getImage('gl-test/docker:t1').inspect()).RootFS.Layers!.length);
+  });
+
   it('no daemon at DOCKER_HOST: a clear error naming the address (library and CLI)', async () => {
     const saved = process.env.DOCKER_HOST;
     process.env.DOCKER_HOST = 'unix:///tmp/gl-no-docker.sock';

@@ -2,6 +2,7 @@
 // deterministic build context streamed to it, tags `<repo>:<tag>` and `<repo>:<tag>-<tree>`, and optionally
 // pushes them with the daemon's own push.
 import { createReadStream } from 'node:fs';
+import { Transform } from 'node:stream';
 import type Docker from 'dockerode';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
@@ -31,6 +32,11 @@ export interface DockerBuildOptions {
   /** Force the Docker-20.10 Dockerfile variant (no COPY --link); default: from the daemon's version. */
   compat?: boolean;
   platform?: string;
+  /**
+   * Build with the daemon's BuildKit (API builder version 2) instead of its legacy builder; default: when the
+   * Dockerfile is not the compat variant. BuildKit reports progress as binary traces: no per-step log then.
+   */
+  buildkit?: boolean;
   /** Build the tree (init) images too; default true. */
   trees?: boolean;
   /** Passed to the daemon: build without its cache. */
@@ -54,6 +60,7 @@ export interface DockerBuiltImage {
 export interface DockerBuildResult {
   daemon: { address: string; version: string };
   compat: boolean;
+  buildkit: boolean;
   platform: string;
   images: DockerBuiltImage[];
 }
@@ -71,7 +78,8 @@ export async function buildWithDocker(opts: DockerBuildOptions): Promise<DockerB
   if (!compat && info.needsCompat) {
     reporter.warn(`Docker ${info.version} at ${info.address} predates COPY --link (Docker 23); the build will likely fail: use --docker-compat`);
   }
-  reporter.info(`docker: daemon ${info.version} at ${info.address}, ${compat ? 'legacy builder (compat Dockerfile)' : 'BuildKit (COPY --link)'}`);
+  const buildkit = opts.buildkit ?? !compat;
+  reporter.info(`docker: daemon ${info.version} at ${info.address}, ${buildkit ? 'BuildKit' : 'legacy builder'}, ${compat ? 'compat Dockerfile' : 'COPY --link'}`);
   const game = await dockerGame(config, { platform: opts.platform, reporter });
   await ensureBase(game, info, reporter);
 
@@ -79,12 +87,12 @@ export async function buildWithDocker(opts: DockerBuildOptions): Promise<DockerB
   const targets: ('server' | TreeName)[] = ['server', ...(opts.trees === false ? [] : TREE_NAMES)];
   for (const name of targets) {
     const ref = name === 'server' ? `${repo}:${tag}` : `${repo}:${tag}-${name}`;
-    images.push(await buildOne(game, info, name, ref, { compat, noCache: opts.noCache, reporter }));
+    images.push(await buildOne(game, info, name, ref, { compat, buildkit, noCache: opts.noCache, reporter }));
   }
   if (opts.push) {
     for (const img of images) img.pushedDigest = await pushImage(info, img.ref, reporter);
   }
-  return { daemon: { address: info.address, version: info.version }, compat, platform: game.platform, images };
+  return { daemon: { address: info.address, version: info.version }, compat, buildkit, platform: game.platform, images };
 }
 
 async function buildOne(
@@ -92,31 +100,40 @@ async function buildOne(
   info: DaemonInfo,
   name: 'server' | TreeName,
   ref: string,
-  o: { compat: boolean; noCache?: boolean; reporter: Reporter },
+  o: { compat: boolean; buildkit: boolean; noCache?: boolean; reporter: Reporter },
 ): Promise<DockerBuiltImage> {
   const { reporter } = o;
   const only = name === 'server' ? undefined : [name];
   const context = await dockerContext(game, { compat: o.compat, only });
   const task = reporter.task(`docker ${name}`, context.bytes, 'bytes');
+  // Count through a transform: a 'data' listener on the context itself would start it flowing before
+  // dockerode pipes it, and the first bytes (the Dockerfiles) would be lost.
   let sent = 0;
-  context.stream.on('data', (c: Buffer) => {
-    sent += c.length;
-    task.tick(Math.min(c.length, Math.max(0, context.bytes - (sent - c.length))));
-  });
+  const body = context.stream.pipe(
+    new Transform({
+      transform(c: Buffer, _e, cb) {
+        task.tick(Math.min(c.length, Math.max(0, context.bytes - sent)));
+        sent += c.length;
+        cb(null, c);
+      },
+    }),
+  );
+  context.stream.on('error', (e) => body.destroy(e));
   let out: NodeJS.ReadableStream;
   const what = `build ${ref}`;
   try {
-    out = await info.docker.buildImage(context.stream, {
+    out = await info.docker.buildImage(body, {
       t: ref,
       dockerfile: name === 'server' ? SERVER_DOCKERFILE : treeDockerfile(name),
       rm: true,
       forcerm: true,
       nocache: o.noCache,
-      version: o.compat ? '1' : '2',
+      version: o.buildkit ? '2' : '1',
       platform: game.platform,
     });
   } catch (e) {
     context.stream.destroy();
+    body.destroy();
     throw daemonError(e, what, info.address);
   }
   const stepLog: { instruction: string; cached: boolean }[] = [];

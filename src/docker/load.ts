@@ -1,5 +1,6 @@
 // `gamelayer load`: images of the local OCI store into the Docker daemon, so `docker run` works on what the
 // daemonless build made. The docker-save archive is streamed to the daemon's load endpoint, never built in memory.
+import { Transform } from 'node:stream';
 import type Docker from 'dockerode';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
@@ -34,12 +35,22 @@ export async function loadImages(opts: LoadImagesOptions): Promise<LoadedImage[]
   for (const i of images) for (const l of i.layers) distinct.set(l.digest, l.size);
   const total = [...distinct.values()].reduce((a, b) => a + b, 0);
   const task = reporter.task(`load ${images.length} image${images.length === 1 ? '' : 's'}`, total, 'bytes');
-  const body = dockerSaveStream(opts.layout, images);
-  body.on('data', (c: Buffer) => task.tick(c.length));
+  const save = dockerSaveStream(opts.layout, images);
+  // Count through a transform, never with a 'data' listener that would start the stream before it is piped.
+  const body = save.pipe(
+    new Transform({
+      transform(c: Buffer, _e, cb) {
+        task.tick(c.length);
+        cb(null, c);
+      },
+    }),
+  );
+  save.on('error', (e) => body.destroy(e));
   let out: NodeJS.ReadableStream;
   try {
     out = await info.docker.loadImage(body, { quiet: true });
   } catch (e) {
+    save.destroy();
     body.destroy();
     throw daemonError(e, 'load images', info.address);
   }
