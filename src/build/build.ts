@@ -304,7 +304,8 @@ function manifestFor(scans: TreeScan[], tree: TreeName, platform: string | undef
   return s.manifest;
 }
 
-function sentinelBytes(m: TreeManifest): Buffer {
+/** Content of a tree image's `.gamelayer-tree` (exported: the docker path writes the same bytes). */
+export function sentinelBytes(m: Pick<TreeManifest, 'tree' | 'digest'>): Buffer {
   return Buffer.from(`${JSON.stringify({ tree: m.tree, digest: m.digest })}\n`);
 }
 
