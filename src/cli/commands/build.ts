@@ -1,12 +1,16 @@
 import type { Command } from 'commander';
-import { build, type BuildResult } from '../../build/build.js';
-import { pushBuild, type PushBuildResult } from '../../build/push-build.js';
+import type { BuildResult } from '../../build/build.js';
+import type { PushBuildResult } from '../../build/push-build.js';
+import type { DockerBuildResult } from '../../docker/build.js';
+import { GamelayerError } from '../../errors.js';
 import { formatBytes } from '../../report/reporter.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
 
 interface BuildFlags extends RegistryFlags {
+  builder: string;
+  dockerCompat?: boolean;
   push?: string;
   tag?: string;
   rebase?: boolean;
@@ -24,6 +28,8 @@ export function register(program: Command): void {
     .option('--platform <platform...>', 'build only these of the config\'s platforms')
     .option('--out <dir>', 'OCI image layout directory (default: store from the config, .gamelayer/oci)')
     .option('--compression <kind>', 'gzip or zstd (default: layers.compression from the config)')
+    .option('--builder <builder>', 'daemonless (our own layers, OCI layout) or docker (the emitted Dockerfiles through the Docker daemon)', 'daemonless')
+    .option('--docker-compat', 'with --builder docker: the Dockerfile variant for Docker < 23 (no COPY --link); default: from the daemon version')
     .option('--rebase', 'plan every tree afresh instead of adding patch layers to the previous build')
     .option('--push <repository>', 'then push every image and the build record to host[:port]/repo (only the blobs it lacks)')
     .option('--json', 'print the result as JSON on stdout')
@@ -32,8 +38,28 @@ export function register(program: Command): void {
         throw new Error(`--compression ${flags.compression}: expected gzip or zstd`);
       }
       const config = await commandConfig(cmd);
-      const registry = flags.push ? await registryOptions(flags) : undefined;
       const reporter = commandReporter(!!flags.json);
+      if (flags.builder === 'docker') {
+        // Heavy modules load only on the path that needs them: a CLI start stays fast.
+        const { buildWithDocker } = await import('../../docker/build.js');
+        const result = await buildWithDocker({
+          config,
+          tag: flags.tag,
+          repository: flags.push,
+          push: !!flags.push,
+          compat: flags.dockerCompat,
+          platform: flags.platform?.[0],
+          reporter,
+        });
+        if (flags.json) printJson(result);
+        else process.stdout.write(`${dockerText(result)}\n`);
+        return;
+      }
+      if (flags.builder !== 'daemonless') {
+        throw new GamelayerError('cli.builder', `--builder ${flags.builder}: expected daemonless or docker`);
+      }
+      const registry = flags.push ? await registryOptions(flags) : undefined;
+      const { build } = await import('../../build/build.js');
       const result = await build({
         config,
         tag: flags.tag,
@@ -44,7 +70,7 @@ export function register(program: Command): void {
         reporter,
       });
       const pushed = flags.push
-        ? await pushBuild({ ...registry, store: result.store, record: result.record, repository: flags.push, reporter })
+        ? await (await import('../../build/push-build.js')).pushBuild({ ...registry, store: result.store, record: result.record, repository: flags.push, reporter })
         : undefined;
       if (flags.json) printJson({ ...buildJson(result), push: pushed });
       else process.stdout.write(`${buildText(result)}\n${pushed ? `${pushText(pushed)}\n` : ''}`);
@@ -98,5 +124,13 @@ export function pushText(p: PushBuildResult): string {
     ...images,
     `blobs: ${b.uploaded} uploaded, ${b.mounted} mounted, ${b.skipped} already there; ${formatBytes(p.bytesSent)} sent`,
     `build record ${p.record.digest} (tag ${p.record.tags.join(', ') || 'kept'})`,
+  ].join('\n');
+}
+
+function dockerText(r: DockerBuildResult): string {
+  const rows = r.images.map((i) => [i.name, i.ref, i.id.slice(0, 19), `${i.cachedSteps}/${i.steps}`, i.pushedDigest ?? '']);
+  return [
+    `docker ${r.daemon.version} at ${r.daemon.address}, ${r.buildkit ? 'BuildKit' : 'legacy builder'}${r.compat ? ', Docker 20.10-compatible Dockerfiles' : ''}, ${r.platform}`,
+    table(['image', 'tag', 'id', 'cached steps', 'pushed digest'], rows),
   ].join('\n');
 }

@@ -5,7 +5,6 @@ import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { daemonInfo } from '../../docker/daemon.js';
 import { dockerContext } from '../../dockerfile/context.js';
 import { emitDockerfiles } from '../../dockerfile/emit.js';
 import { dockerGame } from '../../dockerfile/game.js';
@@ -34,7 +33,7 @@ export function register(program: Command): void {
       const toStdout = flags.context === '-';
       const reporter = commandReporter(Boolean(flags.json) || toStdout);
       let compat = false;
-      if (flags.dockerCompat === 'auto') compat = (await daemonInfo()).needsCompat;
+      if (flags.dockerCompat === 'auto') compat = (await (await import('../../docker/daemon.js')).daemonInfo()).needsCompat;
       else if (flags.dockerCompat === true || flags.dockerCompat === 'yes') compat = true;
       else if (flags.dockerCompat !== undefined) {
         throw new GamelayerError('cli.docker-compat', `--docker-compat ${String(flags.dockerCompat)}: expected no value, "yes" or "auto"`);

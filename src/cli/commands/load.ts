@@ -1,6 +1,5 @@
 // gamelayer load: images of the local OCI store into the Docker daemon (streamed docker-save format).
 import type { Command } from 'commander';
-import { loadBuild } from '../../docker/load.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 
 interface LoadFlags {
@@ -20,6 +19,7 @@ export function register(program: Command): void {
     .option('--json', 'print the loaded images as JSON on stdout')
     .action(async (flags: LoadFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
+      const { loadBuild } = await import('../../docker/load.js');
       const loaded = await loadBuild({
         config,
         tag: flags.tag,

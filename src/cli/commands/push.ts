@@ -1,7 +1,7 @@
 // gamelayer push: sends an image from the local OCI store (config.store) to a registry, only what it lacks.
 import type { Command } from 'commander';
 import { GamelayerError } from '../../errors.js';
-import { pushImage, type PushResult } from '../../registry/push.js';
+import type { PushResult } from '../../registry/push.js';
 import { parseReference } from '../../registry/reference.js';
 import { formatBytes } from '../../report/reporter.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
@@ -25,6 +25,7 @@ export function register(program: Command): void {
       const config = await commandConfig(cmd);
       const to = destination(ref, config.registry, config.file);
       const reporter = commandReporter(Boolean(flags.json));
+      const { pushImage } = await import('../../registry/push.js');
       const result = await pushImage({
         layout: config.store,
         to,
