@@ -94,7 +94,14 @@ export interface BuildRecord {
   plan: LayerPlan;
   layers: BuiltLayer[];
   /** Image name ('server' or a tree name) and platform → manifest / index digest. */
-  images: { name: string; platform?: string; digest: string; mediaType: string }[];
+  images: {
+    name: string;
+    platform?: string;
+    digest: string;
+    mediaType: string;
+    /** Every layer of a platform image, base layers first (not set on an index). */
+    layers?: { digest: string; size: number }[];
+  }[];
   /** The top-level index digest when several platforms were built. */
   index?: string;
   /** What the plan depended on besides content; a later build reuses this build's layers only when it matches. */

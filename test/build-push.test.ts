@@ -46,6 +46,36 @@ describe('gamelayer build --push', () => {
     expect(await storageProblems(registry.storageDir)).toEqual([]);
   });
 
+  it('diff --against a pushed build: changed files, layers, and the pull cost a node pays, as skopeo sees it', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const repo = `${registry.host}/studio/pullcost`;
+    await run(BIN, ['build', '--push', repo, '--tag', 'v1'], { cwd: dir });
+    await writeFile(path.join(dir, 'app-media/levels/harbor/extra.pak'), Buffer.alloc(9000, 9));
+    await run(BIN, ['build', '--push', repo, '--tag', 'v2'], { cwd: dir });
+    await writeFile(path.join(dir, 'app/config/game.xml'), '<game version="3"/>\n'); // a working-tree change not yet built
+
+    const out = JSON.parse((await run(BIN, ['diff', '--against', `${repo}:v1`, '--json'], { cwd: dir })).stdout);
+    expect(out.trees.find((t: { label: string }) => t.label === 'app-media').added.map((e: { path: string }) => e.path)).toEqual([
+      'levels/harbor/extra.pak',
+    ]);
+    expect(out.trees.find((t: { label: string }) => t.label === 'app').modified).toHaveLength(1);
+    expect(out.layers).toMatchObject({ rebuilt: 2 }); // a patch for app-media and one for app
+
+    // Independent figure: layers of v2's tree images not in v1's, read from the registry by skopeo.
+    const layersOf = (tag: string) =>
+      JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}:${tag}`]).toString()).layers as { digest: string; size: number }[];
+    const trees = ['engine', 'engine-media', 'app', 'app-media'];
+    const v1 = new Set(trees.flatMap((t) => layersOf(`v1-${t}`).map((l) => l.digest)));
+    const v2 = new Map(trees.flatMap((t) => layersOf(`v2-${t}`).map((l) => [l.digest, l.size] as const)));
+    const expected = [...v2].filter(([d]) => !v1.has(d)).reduce((n, [, size]) => n + size, 0);
+    expect(out.pullCost.pod.newBytes).toBe(expected);
+    expect(out.pullCost.pod.newLayers).toBe(2); // the app-media patch and its new sentinel
+    const text = (await run(BIN, ['diff', '--against', `${repo}:v1`], { cwd: dir })).stdout;
+    expect(text).toContain(`pull cost: a node running ${repo}:v1 pulls to run the last build (v2) (linux/amd64):`);
+    expect(text).toMatch(/^pod \(tree images\)\s+2\/\d+/m);
+  });
+
   it('refuses a repository with a tag', async () => {
     const dir = await tempDir();
     copySample(dir);

@@ -10,7 +10,7 @@ import { parsePlatform } from '../oci/image.js';
 import { buildLayer, compressorId, type LayerCompression } from '../oci/layer.js';
 import { OciStore } from '../oci/store.js';
 import { sourceDateEpoch } from '../oci/tar.js';
-import { isWhiteout, planIncremental, type IncrementalPlan, type PreviousTree, type TreeDecision } from '../plan/incremental.js';
+import { isWhiteout, planIncremental, recordedTrees, type IncrementalPlan, type PreviousTree, type TreeDecision } from '../plan/incremental.js';
 import { ECR_MAX_LAYER_BYTES, LAYER_FORMAT, layerInputKey, oversizedLayers } from '../plan/plan.js';
 import { formatBytes, silentReporter, type Reporter } from '../report/reporter.js';
 import { scanGame, type TreeScan } from '../scan/scan.js';
@@ -216,7 +216,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     manifests,
     plan: { layers: plans.flatMap((p) => p.plan.layers) },
     layers: allLayers,
-    images: images.map((i) => ({ name: i.name, platform: i.platform, digest: i.descriptor.digest, mediaType: i.descriptor.mediaType })),
+    images: images.map((i) => ({ name: i.name, platform: i.platform, digest: i.descriptor.digest, mediaType: i.descriptor.mediaType, layers: i.layers })),
     index: plans.length > 1 ? topLevel(images, SERVER_IMAGE).digest : undefined,
     codebuildArn: opts.codebuildArn,
     settingsKey,
@@ -275,20 +275,17 @@ function sameBuild(a: BuildRecord, b: BuildRecord): boolean {
   return key(a) === key(b);
 }
 
-/** The previous build's trees for one platform whose every layer is still in the store (else none of them). */
+/** The previous build's trees for one platform whose every layer is still in the store. */
 async function reusableTrees(
   record: BuildRecord,
   platform: string,
   find: (inputKey: string) => Promise<BuiltLayer | undefined>,
 ): Promise<Partial<Record<TreeName, PreviousTree>>> {
   const out: Partial<Record<TreeName, PreviousTree>> = {};
-  for (const tree of TREE_NAMES) {
-    const layers = record.plan.layers.filter((l) => l.tree === tree && l.platform === platform);
-    const manifest = record.manifests.find((m) => m.tree === tree && (m.platform === undefined || m.platform === platform));
-    if (!manifest || layers.length === 0) continue;
+  for (const [tree, prev] of Object.entries(recordedTrees(record, platform)) as [TreeName, PreviousTree][]) {
     let all = true;
-    for (const l of layers) if (!(await find(l.inputKey))) all = false;
-    if (all) out[tree] = { manifest, layers: layers.map(({ platform: _p, ...l }) => l) };
+    for (const l of prev.layers) if (!(await find(l.inputKey))) all = false;
+    if (all) out[tree] = prev;
   }
   return out;
 }

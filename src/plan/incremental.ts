@@ -9,7 +9,7 @@
 // stable one: the same content then always gives the same layers.
 import { diffEntries, type TreeDiff } from '../diff/diff.js';
 import { compareBytewise } from '../scan/manifest.js';
-import { TREE_NAMES, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
+import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -123,4 +123,15 @@ function patchLayer(tree: TreeName, index: number, d: TreeDiff, current: TreeMan
 export function isWhiteout(e: FileEntry): boolean {
   const name = e.path.slice(e.path.lastIndexOf('/') + 1);
   return name.startsWith(WHITEOUT_PREFIX);
+}
+
+/** Each tree of a recorded build for one platform: its manifest and its layers in order. */
+export function recordedTrees(record: Pick<BuildRecord, 'plan' | 'manifests'>, platform: string): Partial<Record<TreeName, PreviousTree>> {
+  const out: Partial<Record<TreeName, PreviousTree>> = {};
+  for (const tree of TREE_NAMES) {
+    const layers = record.plan.layers.filter((l) => l.tree === tree && l.platform === platform);
+    const manifest = record.manifests.find((m) => m.tree === tree && (m.platform === undefined || m.platform === platform));
+    if (manifest && layers.length) out[tree] = { manifest, layers: layers.map(({ platform: _p, ...l }) => l) };
+  }
+  return out;
 }
