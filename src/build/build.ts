@@ -1,4 +1,5 @@
 // Build stage: scan → plan → layers (cached by inputKey) → images in the local OCI layout → BuildRecord.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
@@ -221,12 +222,16 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     codebuildArn: opts.codebuildArn,
     settingsKey,
   };
-  // A build that changed nothing writes the same record, byte for byte: nothing new to push beside the image.
-  if (previous && sameBuild(previous, record)) record.createdAt = previous.createdAt;
+  // A build that changed nothing has the same record, byte for byte: nothing new to push beside the image,
+  // and nothing to write (records of a 100k-file game are tens of MB).
+  const unchanged = previous !== undefined && sameBuild(previous, record);
+  if (unchanged) record.createdAt = previous.createdAt;
   const dir = recordsDir(config.stateDir);
   const recordFile = path.join(dir, `build-${tag}.json`);
-  await writeRecord(recordFile, { kind: 'build', ...record });
-  await writeRecord(path.join(dir, LAST_BUILD), { kind: 'build', ...record });
+  if (!unchanged || !(await exists(recordFile))) {
+    await writeRecord(recordFile, { kind: 'build', ...record });
+    await writeRecord(path.join(dir, LAST_BUILD), { kind: 'build', ...record });
+  }
 
   const outcomes: LayerOutcome[] = perPlatform.flatMap((p) =>
     p.layers.map((l) => {
@@ -268,6 +273,13 @@ async function previousBuild(stateDir: string, settingsKey: string, reporter: Re
   }
   if (record.kind !== 'build' || record.settingsKey !== settingsKey) return undefined;
   return record;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 function sameBuild(a: BuildRecord, b: BuildRecord): boolean {
