@@ -76,6 +76,36 @@ describe('gamelayer build --push', () => {
     expect(text).toMatch(/^pod \(tree images\)\s+2\/\d+/m);
   });
 
+  it('build --from on a machine without local state reuses the pushed layers: downloaded, not rebuilt', async () => {
+    const dir = await tempDir();
+    const first = path.join(dir, 'first');
+    copySample(first);
+    const repo = `${registry.host}/studio/fresh`;
+    const v1 = JSON.parse((await run(BIN, ['build', '--push', repo, '--tag', 'v1', '--json'], { cwd: first })).stdout);
+
+    const fresh = path.join(dir, 'fresh'); // another machine: the same sources, no .gamelayer/
+    copySample(fresh);
+    await writeFile(path.join(fresh, 'app/config/server.cfg'), 'port=4242\n');
+    await registry.resetAccessLog();
+    const v2 = JSON.parse((await run(BIN, ['build', '--from', `${repo}:v1`, '--push', repo, '--tag', 'v2', '--json'], { cwd: fresh })).stdout);
+    expect(v2.summary.trees.map((t: { tree: string; decision: string }) => `${t.tree}:${t.decision}`)).toEqual([
+      'engine:unchanged', 'engine-media:unchanged', 'app:patched', 'app-media:unchanged',
+    ]);
+    expect(v2.summary.downloaded).toEqual({ layers: 4, bytes: v1.summary.layers.reduce((n: number, l: { size: number }) => n + l.size, 0) });
+    // Nothing of v1 was tarred or compressed again: only the app patch and the four sentinels were built.
+    expect(v2.summary.built).toBe(5);
+    const kept = v2.summary.layers.filter((l: { patch?: boolean; reused: boolean }) => !l.reused).map((l: { tree: string }) => l.tree);
+    expect(kept).toEqual(['app']);
+    expect(v2.summary.layers.filter((l: { reused: boolean }) => l.reused).map((l: { digest: string }) => l.digest)).toEqual(
+      v1.summary.layers.map((l: { digest: string }) => l.digest),
+    );
+    // Registry side: the downloads were GETs; uploads are the patch, sentinels that changed, configs and the record.
+    const log = await registry.accessLog();
+    expect(log.filter((e) => e.method === 'GET' && /\/blobs\/sha256:/.test(e.path)).length).toBeGreaterThanOrEqual(4);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${repo}:v2`]);
+  });
+
   it('refuses a repository with a tag', async () => {
     const dir = await tempDir();
     copySample(dir);

@@ -19,6 +19,7 @@ import { LAST_BUILD, readRecord, recordsDir, writeRecord, type AnyRecord } from 
 import { TREE_NAMES, type BuildRecord, type BuiltLayer, type LayerPlan, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { SERVER_IMAGE, storeImages, topLevel, type PlatformLayers } from './images.js';
 import { LayerCache } from './layer-cache.js';
+import type { TargetOptions } from '../registry/push.js';
 
 /** The file every tree image carries at its mount path: proof that a mounted volume really holds the tree. */
 export const TREE_SENTINEL = '.gamelayer-tree';
@@ -39,6 +40,13 @@ export interface BuildOptions {
   codebuildArn?: string;
   /** Ignore the previous build: plan every tree afresh (no patch layers). */
   rebase?: boolean;
+  /**
+   * Build on the image `host/repo:tag` as the previous build (its record is fetched from the registry and the
+   * layers this build keeps are downloaded when missing): for machines without local state.
+   */
+  from?: string;
+  /** Registry options for `from`. */
+  registry?: TargetOptions;
 }
 
 export interface LayerOutcome {
@@ -56,6 +64,8 @@ export interface BuildSummary {
   trees: { platform: string; tree: TreeName; decision: TreeDecision; reason?: string }[];
   built: number;
   reused: number;
+  /** Layers and bytes downloaded from the registry (build --from). */
+  downloaded?: { layers: number; bytes: number };
   /** Compressed bytes written this build, and compressed bytes of every layer of the images. */
   bytesNew: number;
   bytesTotal: number;
@@ -101,13 +111,30 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
   // Plan per platform; media trees are shared, so their layers (same inputKey) are built once.
   const settingsKey = JSON.stringify({ format: LAYER_FORMAT, targetSize: config.layers.targetSize, maxLayers: config.layers.maxLayers, mounts, kind, mtime });
-  const previous = opts.rebase ? undefined : await previousBuild(config.stateDir, settingsKey, reporter);
+  const remote = opts.from && !opts.rebase ? await (await import('./remote-previous.js')).remotePrevious(opts.from, opts.registry ?? {}, store) : undefined;
+  if (remote && remote.record.settingsKey !== settingsKey) {
+    reporter.warn(`${opts.from} was built with other layer settings (target size, layer limit, mounts, compression or SOURCE_DATE_EPOCH); planning every tree afresh`);
+  }
+  const previous = opts.rebase
+    ? undefined
+    : remote
+      ? remote.record.settingsKey === settingsKey
+        ? remote.record
+        : undefined
+      : await previousBuild(config.stateDir, settingsKey, reporter);
+  const findLayer = async (inputKey: string): Promise<BuiltLayer | undefined> => {
+    const local = await cache.find(inputKey, kind, mtime, compressor, store);
+    if (local || !remote) return local;
+    const fetched = await remote.fetchLayer(inputKey);
+    if (fetched) cache.remember(fetched, kind, mtime, `downloaded from ${remote.ref}`);
+    return fetched;
+  };
   interface PlatformPlan { name: string; base: BaseImage; manifests: TreeManifest[]; plan: LayerPlan; decisions: IncrementalPlan['decisions'] }
   const plans: PlatformPlan[] = [];
   for (const name of platforms) {
     const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(name) });
     const manifests = TREE_NAMES.map((t) => manifestFor(scanned.trees, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
-    const prevTrees = previous ? await reusableTrees(previous, name, (k) => cache.find(k, kind, mtime, compressor, store)) : {};
+    const prevTrees = previous ? await reusableTrees(previous, name, findLayer) : {};
     const inc = planIncremental(manifests, prevTrees, {
       targetSize: config.layers.targetSize,
       maxLayers: config.layers.maxLayers,
@@ -248,6 +275,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     summary: {
       layers: outcomes,
       trees: plans.flatMap((p) => TREE_NAMES.map((tree) => ({ platform: p.name, tree, ...p.decisions[tree] }))),
+      downloaded: remote?.downloaded,
       built: newLayers.length,
       reused: built.size - newLayers.length,
       bytesNew: newLayers.reduce((n, b) => n + b.layer.size, 0),

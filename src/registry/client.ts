@@ -163,6 +163,27 @@ export class RegistryClient {
     throw new GamelayerError('registry.retries', `${o.what}: ${this.host} kept failing (${lastProblem}) after ${this.retry.attempts} attempts`);
   }
 
+  /**
+   * A blob's bytes as a stream. Registries may redirect to storage on another host (ECR: S3); the redirect is
+   * followed without our credentials. The caller verifies the digest while storing it.
+   */
+  async getBlob(repo: string, digest: string): Promise<Readable> {
+    const what = `download blob ${digest} from ${this.host}/${repo}`;
+    const res = await this.request({
+      method: 'GET',
+      target: `/v2/${repo}/blobs/${digest}`,
+      scopes: [`repository:${repo}:pull`],
+      ok: [200, 302, 303, 307],
+      what,
+    });
+    if (res.status === 200) return res.stream();
+    const location = res.header('location');
+    await res.discard();
+    if (!location) throw new GamelayerError('registry.redirect', `${what}: redirect without a Location`);
+    const next = await this.request({ method: 'GET', target: this.resolve(location, res.url), scopes: [], ok: [200], what });
+    return next.stream();
+  }
+
   /** GET /v2/: checks reachability and lets the auth learn the scheme (and validate credentials) early. */
   async ping(): Promise<void> {
     const res = await this.request({ method: 'GET', target: '/v2/', scopes: [], ok: [200], what: `reach registry ${this.host}` });

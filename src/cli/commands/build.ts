@@ -9,6 +9,7 @@ import { addRegistryOptions, registryOptions, type RegistryFlags } from '../regi
 import { table } from '../table.js';
 
 interface BuildFlags extends RegistryFlags {
+  from?: string;
   builder: string;
   dockerCompat?: boolean;
   push?: string;
@@ -30,6 +31,7 @@ export function register(program: Command): void {
     .option('--compression <kind>', 'gzip or zstd (default: layers.compression from the config)')
     .option('--builder <builder>', 'daemonless (our own layers, OCI layout) or docker (the emitted Dockerfiles through the Docker daemon)', 'daemonless')
     .option('--docker-compat', 'with --builder docker: the Dockerfile variant for Docker < 23 (no COPY --link); default: from the daemon version')
+    .option('--from <ref>', 'build on the image host/repo:tag as the previous build (its record and layers come from the registry): for machines without .gamelayer/')
     .option('--rebase', 'plan every tree afresh instead of adding patch layers to the previous build')
     .option('--push <repository>', 'then push every image and the build record to host[:port]/repo (only the blobs it lacks)')
     .option('--json', 'print the result as JSON on stdout')
@@ -58,7 +60,7 @@ export function register(program: Command): void {
       if (flags.builder !== 'daemonless') {
         throw new GamelayerError('cli.builder', `--builder ${flags.builder}: expected daemonless or docker`);
       }
-      const registry = flags.push ? await registryOptions(flags) : undefined;
+      const registry = flags.push || flags.from ? await registryOptions(flags) : undefined;
       const { build } = await import('../../build/build.js');
       const result = await build({
         config,
@@ -67,6 +69,8 @@ export function register(program: Command): void {
         out: flags.out,
         compression: flags.compression,
         rebase: flags.rebase,
+        from: flags.from,
+        registry,
         reporter,
       });
       const pushed = flags.push
@@ -108,6 +112,7 @@ export function buildText(r: BuildResult): string {
     table(['tree', 'layer', 'files', 'content', 'compressed', 'status', 'digest'], rows, [1, 2, 3, 4]),
     ...(notes.length ? ['', ...notes] : []),
     '',
+    ...(s.downloaded ? [`downloaded ${s.downloaded.layers} layers (${formatBytes(s.downloaded.bytes)}) of the previous build from the registry`] : []),
     `layers: ${s.built} built, ${s.reused} reused; new bytes ${formatBytes(s.bytesNew)} of ${formatBytes(s.bytesTotal)}; ` +
       `scan ${(s.scanMs / 1000).toFixed(2)}s, total ${(s.ms / 1000).toFixed(2)}s`,
     `images in ${r.store}: ${r.record.tags.join(', ')}`,
