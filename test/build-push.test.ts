@@ -39,9 +39,71 @@ describe('gamelayer build --push', () => {
     await registry.resetAccessLog();
     const edited = JSON.parse((await run(BIN, ['build', '--push', repo, '--tag', 'v2', '--json'], { cwd: dir })).stdout);
     expect(edited.summary.built).toBe(2); // the app-media layer and the app-media sentinel
-    // Registry side: the changed layer, the sentinel, and a config per image (server + app-media image).
-    expect(await registry.completedUploads()).toBe(4);
+    // Registry side: the patch layer, the sentinel, a config per changed image (server + app-media), the new record.
+    expect(await registry.completedUploads()).toBe(5);
+    const record = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}:v2.gamelayer-record`]).toString());
+    expect(record.subject.digest).toBe(edited.images.find((i: { name: string }) => i.name === 'server').digest);
     expect(await storageProblems(registry.storageDir)).toEqual([]);
+  });
+
+  it('diff --against a pushed build: changed files, layers, and the pull cost a node pays, as skopeo sees it', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const repo = `${registry.host}/studio/pullcost`;
+    await run(BIN, ['build', '--push', repo, '--tag', 'v1'], { cwd: dir });
+    await writeFile(path.join(dir, 'app-media/levels/harbor/extra.pak'), Buffer.alloc(9000, 9));
+    await run(BIN, ['build', '--push', repo, '--tag', 'v2'], { cwd: dir });
+    await writeFile(path.join(dir, 'app/config/game.xml'), '<game version="3"/>\n'); // a working-tree change not yet built
+
+    const out = JSON.parse((await run(BIN, ['diff', '--against', `${repo}:v1`, '--json'], { cwd: dir })).stdout);
+    expect(out.trees.find((t: { label: string }) => t.label === 'app-media').added.map((e: { path: string }) => e.path)).toEqual([
+      'levels/harbor/extra.pak',
+    ]);
+    expect(out.trees.find((t: { label: string }) => t.label === 'app').modified).toHaveLength(1);
+    expect(out.layers).toMatchObject({ rebuilt: 2 }); // a patch for app-media and one for app
+
+    // Independent figure: layers of v2's tree images not in v1's, read from the registry by skopeo.
+    const layersOf = (tag: string) =>
+      JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}:${tag}`]).toString()).layers as { digest: string; size: number }[];
+    const trees = ['engine', 'engine-media', 'app', 'app-media'];
+    const v1 = new Set(trees.flatMap((t) => layersOf(`v1-${t}`).map((l) => l.digest)));
+    const v2 = new Map(trees.flatMap((t) => layersOf(`v2-${t}`).map((l) => [l.digest, l.size] as const)));
+    const expected = [...v2].filter(([d]) => !v1.has(d)).reduce((n, [, size]) => n + size, 0);
+    expect(out.pullCost.pod.newBytes).toBe(expected);
+    expect(out.pullCost.pod.newLayers).toBe(2); // the app-media patch and its new sentinel
+    const text = (await run(BIN, ['diff', '--against', `${repo}:v1`], { cwd: dir })).stdout;
+    expect(text).toContain(`pull cost: a node running ${repo}:v1 pulls to run the last build (v2) (linux/amd64):`);
+    expect(text).toMatch(/^pod \(tree images\)\s+2\/\d+/m);
+  });
+
+  it('build --from on a machine without local state reuses the pushed layers: downloaded, not rebuilt', async () => {
+    const dir = await tempDir();
+    const first = path.join(dir, 'first');
+    copySample(first);
+    const repo = `${registry.host}/studio/fresh`;
+    const v1 = JSON.parse((await run(BIN, ['build', '--push', repo, '--tag', 'v1', '--json'], { cwd: first })).stdout);
+
+    const fresh = path.join(dir, 'fresh'); // another machine: the same sources, no .gamelayer/
+    copySample(fresh);
+    await writeFile(path.join(fresh, 'app/config/server.cfg'), 'port=4242\n');
+    await registry.resetAccessLog();
+    const v2 = JSON.parse((await run(BIN, ['build', '--from', `${repo}:v1`, '--push', repo, '--tag', 'v2', '--json'], { cwd: fresh })).stdout);
+    expect(v2.summary.trees.map((t: { tree: string; decision: string }) => `${t.tree}:${t.decision}`)).toEqual([
+      'engine:unchanged', 'engine-media:unchanged', 'app:patched', 'app-media:unchanged',
+    ]);
+    expect(v2.summary.downloaded).toEqual({ layers: 4, bytes: v1.summary.layers.reduce((n: number, l: { size: number }) => n + l.size, 0) });
+    // Nothing of v1 was tarred or compressed again: only the app patch and the four sentinels were built.
+    expect(v2.summary.built).toBe(5);
+    const kept = v2.summary.layers.filter((l: { patch?: boolean; reused: boolean }) => !l.reused).map((l: { tree: string }) => l.tree);
+    expect(kept).toEqual(['app']);
+    expect(v2.summary.layers.filter((l: { reused: boolean }) => l.reused).map((l: { digest: string }) => l.digest)).toEqual(
+      v1.summary.layers.map((l: { digest: string }) => l.digest),
+    );
+    // Registry side: the downloads were GETs; uploads are the patch, sentinels that changed, configs and the record.
+    const log = await registry.accessLog();
+    expect(log.filter((e) => e.method === 'GET' && /\/blobs\/sha256:/.test(e.path)).length).toBeGreaterThanOrEqual(4);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${repo}:v2`]);
   });
 
   it('refuses a repository with a tag', async () => {

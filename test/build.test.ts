@@ -90,7 +90,7 @@ describe('build: OCI validity and independent clients', () => {
 });
 
 describe('build: reuse and splitting', () => {
-  it('reuses every layer on a no-op rebuild and rebuilds exactly the layer of an edited file', async () => {
+  it('reuses every layer on a no-op rebuild; a rebased build rebuilds exactly the layer of an edited file', async () => {
     const dir = await tempDir();
     const game = path.join(dir, 'game');
     copySample(game);
@@ -107,7 +107,7 @@ describe('build: reuse and splitting', () => {
     const pak = execFileSync('find', [path.join(game, 'app-media'), '-name', '*.pak']).toString().trim().split('\n')[3]!;
     const bytes = await readFile(pak);
     await writeFile(pak, bytes.map((b) => b ^ 0xff)); // same size, other content
-    const edited = await build({ config });
+    const edited = await build({ config, rebase: true });
     const changed = serverLayers(edited).filter((d) => !serverLayers(first).includes(d));
     expect(changed).toHaveLength(1);
     expect(serverLayers(edited)).toHaveLength(serverLayers(first).length);
@@ -115,10 +115,10 @@ describe('build: reuse and splitting', () => {
     expect(edited.summary.built).toBe(2);
 
     await writeFile(path.join(game, 'app-media/levels/new-level.pak'), Buffer.alloc(3000, 7));
-    const added = await build({ config });
+    const added = await build({ config, rebase: true });
     expect(serverLayers(added).filter((d) => !serverLayers(edited).includes(d)).length).toBeLessThanOrEqual(2);
     await rm(pak);
-    const removed = await build({ config });
+    const removed = await build({ config, rebase: true });
     expect(serverLayers(removed).filter((d) => !serverLayers(added).includes(d)).length).toBeLessThanOrEqual(2);
   });
 
@@ -139,6 +139,54 @@ describe('build: reuse and splitting', () => {
     expect(warnings.join('\n')).toContain('layer cache ignored (checksum mismatch (truncated or corrupt))');
     expect(second.record.images).toEqual(first.record.images);
     expect(await readFile(path.join(first.store, 'blobs/sha256', victim.slice(7)))).toBeTruthy();
+  });
+});
+
+describe('build: patch layers', () => {
+  it('adds one patch layer per changed tree; umoci unpacks the sources as they are now; --rebase equals a fresh build', async () => {
+    const dir = await tempDir();
+    const game = path.join(dir, 'game');
+    copySample(game);
+    const config = await sampleConfig(game);
+    const first = await build({ config });
+    const harbor = path.join(game, 'app-media/levels/harbor/level.pak');
+    await writeFile(harbor, (await readFile(harbor)).map((b) => b ^ 1)); // modified
+    await rm(path.join(game, 'app-media/levels/forest/level.pak')); // removed
+    await rm(path.join(game, 'app-media/levels/canyon'), { recursive: true }); // a removed folder
+    await mkdir(path.join(game, 'app-media/levels2'));
+    await writeFile(path.join(game, 'app-media/levels2/new.pak'), Buffer.alloc(4000, 3)); // added
+    await writeFile(path.join(game, 'app/config/server.cfg'), 'port=1\n'); // another tree
+    const second = await build({ config });
+    expect(second.summary.trees.map((t) => `${t.tree}:${t.decision}`)).toEqual([
+      'engine:unchanged', 'engine-media:unchanged', 'app:patched', 'app-media:patched',
+    ]);
+    const firstDigests = first.summary.layers.map((l) => l.layer.digest);
+    // Every layer of the first build stays, in order; each patch follows its tree's layers.
+    expect(second.summary.layers.filter((l) => !l.patch).map((l) => l.layer.digest)).toEqual(firstDigests);
+    expect(second.summary.layers.map((l) => `${l.layer.tree}${l.patch ? '+patch' : ''}`)).toEqual([
+      'engine', 'engine-media', 'app', 'app+patch', 'app-media', 'app-media+patch',
+    ]);
+    expect(second.summary.layers.filter((l) => l.patch).map((l) => l.layer.tree)).toEqual(['app', 'app-media']);
+    expect(second.summary.built).toBe(4); // two patches, two sentinels
+
+    const bundle = path.join(dir, 'bundle');
+    execFileSync('umoci', ['unpack', '--rootless', '--image', `${second.store}:1.0.0`, bundle], { stdio: 'pipe' });
+    for (const t of ['engine-media', 'app', 'app-media']) {
+      expect(await describeTree(path.join(bundle, 'rootfs/opt/local', t))).toEqual(await describeTree(path.join(game, t)));
+    }
+    const mediaBundle = path.join(dir, 'media-bundle');
+    execFileSync('umoci', ['unpack', '--rootless', '--image', `${second.store}:1.0.0-app-media`, mediaBundle], { stdio: 'pipe' });
+    expect(await describeTree(path.join(mediaBundle, 'rootfs/opt/local/app-media'), (r) => r === '.gamelayer-tree')).toEqual(
+      await describeTree(path.join(game, 'app-media')),
+    );
+
+    const rebased = await build({ config, rebase: true });
+    expect(rebased.summary.layers.some((l) => l.patch)).toBe(false);
+    const elsewhere = path.join(dir, 'elsewhere');
+    execFileSync('cp', ['-a', game, elsewhere]);
+    await rm(path.join(elsewhere, '.gamelayer'), { recursive: true });
+    const fresh = await build({ config: await loadConfig(path.join(elsewhere, 'gamelayer.yaml')) });
+    expect(fresh.record.images).toEqual(rebased.record.images);
   });
 });
 

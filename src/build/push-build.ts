@@ -1,14 +1,16 @@
-// Pushes every image of a build (server first, then one per tree) from the local store to one repository.
+// Pushes every image of a build (server first, then one per tree) from the local store to one repository,
+// then the build record beside the server image, so the next build anywhere can diff against it.
 // The server image carries every tree layer, so the tree images that follow find their blobs there and send
-// only their sentinel layer, config and manifest.
+// only their sentinel layer, config and manifest. One target serves all pushes: one ECR token, one repo check.
 import { GamelayerError } from '../errors.js';
-import { pushImage, type PushImageOptions, type PushResult } from '../registry/push.js';
+import { pushBuildRecord, type PushBuildRecordResult } from '../registry/artifact.js';
+import { pushImage, pushTargetFor, type PushImageOptions, type PushResult } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
 import type { BuildRecord } from '../types.js';
 
-export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' | 'tags' | 'layout'> {
+export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' | 'tags' | 'layout' | 'target'> {
   store: string;
-  record: Pick<BuildRecord, 'tags'>;
+  record: BuildRecord;
   /** `host[:port]/repo`; a tag or digest in it is refused (each image has its own tag). */
   repository: string;
 }
@@ -16,6 +18,7 @@ export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' 
 export interface PushBuildResult {
   repository: string;
   images: PushResult[];
+  record: PushBuildRecordResult;
   bytesSent: number;
   blobs: PushResult['blobs'];
 }
@@ -31,11 +34,27 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
     );
   }
   const repo = `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}`;
+  const target = await pushTargetFor(ref, rest);
   const images: PushResult[] = [];
   for (const tag of record.tags) {
-    images.push(await pushImage({ ...rest, layout: store, to: `${repo}:${tag}`, image: tag }));
+    images.push(await pushImage({ ...rest, target, layout: store, to: `${repo}:${tag}`, image: tag }));
   }
+  const server = images[0]!;
+  const recordResult = await pushBuildRecord({
+    ...rest,
+    target,
+    to: repo,
+    record,
+    subject: { mediaType: server.mediaType, digest: server.digest, size: server.size },
+    tags: [record.tags[0]!],
+  });
   const blobs = { total: 0, skipped: 0, mounted: 0, uploaded: 0 };
   for (const r of images) for (const k of Object.keys(blobs) as (keyof typeof blobs)[]) blobs[k] += r.blobs[k];
-  return { repository: images[0]?.repository ?? repo, images, bytesSent: images.reduce((n, r) => n + r.bytesSent, 0), blobs };
+  return {
+    repository: server.repository,
+    images,
+    record: recordResult,
+    bytesSent: images.reduce((n, r) => n + r.bytesSent, 0),
+    blobs,
+  };
 }

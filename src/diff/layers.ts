@@ -2,7 +2,7 @@
 import { treeSourceFor, type GameConfig } from '../config/load.js';
 import { loadBaseImage } from '../oci/base-image.js';
 import { parsePlatform } from '../oci/image.js';
-import { planLayers } from '../plan/plan.js';
+import { planIncremental, recordedTrees } from '../plan/incremental.js';
 import { TREE_NAMES, type BuildRecord, type TreeManifest, type TreeName } from '../types.js';
 
 export interface LayerChange {
@@ -23,7 +23,7 @@ export interface LayerDiff {
   bytesToBuild: number;
 }
 
-export async function layerDiff(config: GameConfig, current: readonly TreeManifest[], record: Pick<BuildRecord, 'layers' | 'plan'>): Promise<LayerDiff> {
+export async function layerDiff(config: GameConfig, current: readonly TreeManifest[], record: Pick<BuildRecord, 'layers' | 'plan' | 'manifests'>): Promise<LayerDiff> {
   const known = new Set([...record.layers.map((l) => l.inputKey), ...record.plan.layers.map((l) => l.inputKey)]);
   const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
   const layers: LayerChange[] = [];
@@ -37,7 +37,13 @@ export async function layerDiff(config: GameConfig, current: readonly TreeManife
       if (!m) throw new Error(`no scan of ${t} for ${platform}`);
       return m;
     });
-    const plan = planLayers(manifests, { targetSize: config.layers.targetSize, maxLayers: config.layers.maxLayers, baseLayers: base.layers.length, mounts });
+    // The same planning a build does: the recorded build's layers, plus patches where trees changed.
+    const plan = planIncremental(manifests, recordedTrees(record, platform), {
+      targetSize: config.layers.targetSize,
+      maxLayers: config.layers.maxLayers,
+      baseLayers: base.layers.length,
+      mounts,
+    });
     for (const l of plan.layers) {
       const status = known.has(l.inputKey) ? 'reused' : 'rebuilt';
       if (status === 'rebuilt' && !counted.has(l.inputKey)) {

@@ -163,6 +163,27 @@ export class RegistryClient {
     throw new GamelayerError('registry.retries', `${o.what}: ${this.host} kept failing (${lastProblem}) after ${this.retry.attempts} attempts`);
   }
 
+  /**
+   * A blob's bytes as a stream. Registries may redirect to storage on another host (ECR: S3); the redirect is
+   * followed without our credentials. The caller verifies the digest while storing it.
+   */
+  async getBlob(repo: string, digest: string): Promise<Readable> {
+    const what = `download blob ${digest} from ${this.host}/${repo}`;
+    const res = await this.request({
+      method: 'GET',
+      target: `/v2/${repo}/blobs/${digest}`,
+      scopes: [`repository:${repo}:pull`],
+      ok: [200, 302, 303, 307],
+      what,
+    });
+    if (res.status === 200) return res.stream();
+    const location = res.header('location');
+    await res.discard();
+    if (!location) throw new GamelayerError('registry.redirect', `${what}: redirect without a Location`);
+    const next = await this.request({ method: 'GET', target: this.resolve(location, res.url), scopes: [], ok: [200], what });
+    return next.stream();
+  }
+
   /** GET /v2/: checks reachability and lets the auth learn the scheme (and validate credentials) early. */
   async ping(): Promise<void> {
     const res = await this.request({ method: 'GET', target: '/v2/', scopes: [], ok: [200], what: `reach registry ${this.host}` });
@@ -233,10 +254,11 @@ export class RegistryClient {
     return expected;
   }
 
-  /** All tags of a repository, following `Link: <…>; rel="next"` pages. */
+  /** All tags of a repository, following `Link: <…>; rel="next"` pages of at most 1000 (ECR's limit). */
   async listTags(repo: string, pageSize = 1000): Promise<string[]> {
     const tags: string[] = [];
-    let target: string | URL = `/v2/${repo}/tags/list?n=${pageSize}`;
+    const n = Math.min(1000, Math.max(1, Math.floor(pageSize)));
+    let target: string | URL = `/v2/${repo}/tags/list?n=${n}`;
     for (let page = 0; page < 10_000; page++) {
       const res: HttpResponse = await this.request({
         method: 'GET',

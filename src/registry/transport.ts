@@ -26,6 +26,8 @@ export interface HttpResponse {
   buffer(): Promise<Buffer>;
   /** Reads and drops the body, so the connection can be reused. */
   discard(): Promise<void>;
+  /** The body as a stream, for large bodies (blobs); read it once, instead of buffer/text/discard. */
+  stream(): Readable;
 }
 
 export class TransportError extends Error {
@@ -83,6 +85,7 @@ export function send(req: HttpRequest): Promise<HttpResponse> {
           return Array.isArray(v) ? v.join(', ') : v;
         },
         buffer: collect,
+        stream: () => res,
         text: async () => (await collect()).toString('utf8'),
         discard: async () => {
           res.resume();

@@ -1,6 +1,7 @@
 // Text rendering of diffs for the CLI.
 import type { TreeDiff } from '../../diff/diff.js';
 import type { LayerDiff } from '../../diff/layers.js';
+import type { PullCost } from '../../diff/pull-cost.js';
 import { formatBytes } from '../../report/reporter.js';
 import { table } from '../table.js';
 
@@ -52,5 +53,17 @@ export function layerTable(d: LayerDiff): string {
   return [
     table(['tree', 'layer', 'files', 'content', 'next build'], rows, [1, 2, 3]),
     `layers: ${d.reused} reused, ${d.rebuilt} to rebuild; ${formatBytes(d.bytesToBuild)} of content to tar, compress and push`,
+  ].join('\n');
+}
+
+/** What a node running `from` pulls to run `to`: per image, and for the pod (the four tree images). */
+export function pullCostTable(c: PullCost, from: string, to: string): string {
+  const rows = c.images.map((i) => [i.image, `${i.newLayers}/${i.layers}`, formatBytes(i.newBytes), formatBytes(i.bytes)]);
+  rows.push(['pod (tree images)', `${c.pod.newLayers}/${c.pod.layers}`, formatBytes(c.pod.newBytes), formatBytes(c.pod.bytes)]);
+  const share = c.pod.bytes ? ((100 * c.pod.newBytes) / c.pod.bytes).toFixed(1) : '0';
+  return [
+    `pull cost: a node running ${from} pulls to run ${to}${c.pod.platform ? ` (${c.pod.platform})` : ''}:`,
+    table(['image', 'new layers', 'to pull', 'image size'], rows, [1, 2, 3]),
+    `the pod pulls ${formatBytes(c.pod.newBytes)} of ${formatBytes(c.pod.bytes)} (${share} %)`,
   ].join('\n');
 }
