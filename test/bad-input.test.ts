@@ -487,3 +487,20 @@ describe('bad input catalogue: the real CLI, the exact error', () => {
   });
 });
 
+describe('docs/errors.md', () => {
+  it('names every error code the source can raise', async () => {
+    const codes = new Set<string>();
+    for (const f of execFileSync('find', ['src', '-name', '*.ts'], { encoding: 'utf8' }).trim().split('\n')) {
+      const text = await readFile(f, 'utf8');
+      for (const m of text.matchAll(/(?:new GamelayerError|super|diskFullError\([^,]+,)\(?\s*'([a-z0-9]+\.[a-z0-9.-]+)'/g)) codes.add(m[1]!);
+    }
+    expect(codes.size).toBeGreaterThan(100); // the search finds them
+    const doc = await readFile('docs/errors.md', 'utf8');
+    expect([...codes].filter((c) => !doc.includes(`\`${c}\``)).sort()).toEqual([]);
+  });
+
+  it('is linked from the README', async () => {
+    expect(await readFile('README.md', 'utf8')).toContain('[docs/errors.md](docs/errors.md)');
+  });
+});
+
