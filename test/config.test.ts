@@ -32,7 +32,7 @@ describe('config', () => {
     expect(c.trees.engine.sources).toEqual({ '*': '/games/g/engine' });
     expect(c.platforms).toEqual(['linux/amd64']);
     expect(c.start).toEqual(['/opt/local/engine/start.sh']);
-    expect(c.layers).toEqual({ targetSize: 512 * 1024 ** 2, maxLayers: 100, compression: 'gzip' });
+    expect(c.layers).toEqual({ targetSize: 512 * 1024 ** 2, maxLayers: 100, maxLayerSize: 52_000 * 1024 ** 2, compression: 'gzip' });
     expect(c.store).toBe('/games/g/.gamelayer/oci');
     expect(c.baseImage).toBe('scratch');
   });
