@@ -1,6 +1,7 @@
 // Every CLI command registers itself here; one file per command.
 import type { Command } from 'commander';
 import { register as build } from './build.js';
+import { register as codebuild } from './codebuild.js';
 import { register as diff } from './diff.js';
 import { register as ecs } from './ecs.js';
 import { register as k8s } from './k8s.js';
@@ -9,4 +10,4 @@ import { register as scan } from './scan.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [scan, diff, build, push, k8s, ecs];
+export const commands: RegisterCommand[] = [scan, diff, build, push, k8s, ecs, codebuild];
