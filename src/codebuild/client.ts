@@ -29,6 +29,9 @@ export function codebuildClient(opts: CodebuildClientOptions = {}): CodeBuildCli
       throw new GamelayerError('codebuild.endpoint', `${from} ${JSON.stringify(endpoint)}: expected an http:// or https:// URL`);
     }
   }
+  // gamelayer supports Node 20 (package.json engines); the SDK's notice about its future Node 22 floor would
+  // otherwise open every CodeBuild log and CLI run. A user who set the variable keeps their choice.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // One attempt per SDK call: retries are ours (retrying below), so they are counted, reported and bounded by
   // the caller's deadline instead of hidden inside the SDK.
   return new CodeBuildClient({ maxAttempts: 1, ...(endpoint ? { endpoint } : {}), ...(opts.region ? { region: opts.region } : {}) });

@@ -46,6 +46,8 @@ export interface RecordedCall {
   body: Record<string, unknown>;
   /** The access key id from the Authorization header. */
   accessKeyId: string;
+  /** When it arrived (ms since the epoch). */
+  at: number;
 }
 
 interface FakeBuild {
@@ -113,7 +115,7 @@ export async function startFakeCodeBuild(): Promise<FakeCodeBuild> {
     }
     const input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
     const op = target.slice(TARGET_PREFIX.length);
-    calls.push({ target: op, body: input, accessKeyId: credentialOf(req)?.accessKeyId ?? '' });
+    calls.push({ target: op, body: input, accessKeyId: credentialOf(req)?.accessKeyId ?? '', at: Date.now() });
     switch (op) {
       case 'StartBuild':
         return startBuild(input, res);
