@@ -334,3 +334,47 @@ describe('buildspecs/buildspec.yml, run', () => {
     expect(r.stderr).toContain('[pre_build] failed with 1');
   });
 });
+
+describe('buildspecs/buildspec-diff.yml, run', () => {
+  it('prints the diff and the layer table of a local build, and pushes nothing', async () => {
+    const spec = await readSpec('buildspec-diff.yml');
+    const src = path.join(work, 'src-pr');
+    await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, filter: (p) => !p.includes('.gamelayer') });
+    const tagsBefore = await storedTags(registry.storageDir, REPO).catch(() => ({}));
+    const r = await runBuildspec(spec, src, { CODEBUILD_RESOLVED_SOURCE_VERSION: '1a2b3c4d5e6f' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('no earlier build in the CodeBuild cache: every layer is new');
+    expect(r.stdout).toMatch(/^layers: \d+ built, \d+ reused; new bytes .* of /m);
+    expect(r.stdout).toContain('images in ');
+    expect(r.stdout).toContain(': pr-12, pr-12-engine,');
+    expect(await storedTags(registry.storageDir, REPO).catch(() => ({}))).toEqual(tagsBefore);
+  }, 120_000);
+});
+
+describe('gamelayer codebuild buildspec (the command)', () => {
+  function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [path.join(ROOT, 'bin/gamelayer.js'), '-c', SAMPLE, 'codebuild', 'buildspec', ...args], { cwd: ROOT });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('prints the checked-in buildspecs from the repository root; --out writes the file', async () => {
+    for (const [flags, file] of [[[], 'buildspec.yml'], [['--docker'], 'buildspec-docker.yml'], [['--pr-check'], 'buildspec-diff.yml']] as const) {
+      const r = await run([...flags]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(await readFile(path.join(ROOT, 'buildspecs', file), 'utf8'));
+    }
+    const out = path.join(work, 'emitted', 'buildspec.yml');
+    const w = await run(['--out', out]);
+    expect(w.code).toBe(0);
+    expect(await readFile(out, 'utf8')).toBe(await readFile(path.join(ROOT, 'buildspecs/buildspec.yml'), 'utf8'));
+    const both = await run(['--docker', '--pr-check']);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain('error: --docker and --pr-check: choose one');
+  });
+});
