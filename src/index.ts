@@ -12,3 +12,4 @@ export { planLayers, layerInputKey, oversizedLayers, type PlanOptions } from './
 export * from './registry/index.js';
 export { k8sWorkload, deployInputFrom, loadDeployInput, type DeployInput } from './k8s/index.js';
 export { ecsTaskDefinition } from './ecs/task-definition.js';
+export * from './codebuild/index.js';
