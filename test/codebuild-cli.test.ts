@@ -222,3 +222,54 @@ describe('gamelayer codebuild watch / stop and errors', () => {
     expect(r.stderr).toContain('error: StartBuild of project game-ok: cannot reach CodeBuild (endpoint http://127.0.0.1:9): ECONNREFUSED');
   });
 });
+
+describe('Ctrl-C on a terminal', () => {
+  /** The CLI on a pseudo-terminal (util-linux `script`): ^C typed into the pty reaches it as a real SIGINT. */
+  function onTty(project: string, answer: string): Promise<{ code: number | null; out: string }> {
+    return new Promise((resolve) => {
+      const cmd = `"${process.execPath}" "${CLI}" codebuild start --project ${project} --watch --poll-interval 50ms`;
+      const child = spawn('script', ['-qfec', cmd, '/dev/null'], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: home,
+          TERM: 'dumb',
+          AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+          AWS_REGION: TEST_REGION,
+          GAMELAYER_CODEBUILD_ENDPOINT: fake.endpoint,
+        },
+      });
+      let out = '';
+      let step = 0;
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (step === 0 && out.includes('BUILD             started')) {
+          step = 1;
+          child.stdin.write('\x03');
+        }
+        if (step === 1 && out.includes('in CodeBuild? [y/N] ')) {
+          step = 2;
+          child.stdin.write(`${answer}\r`);
+        }
+      });
+      child.on('close', (code) => resolve({ code, out: out.replace(/\r/g, '') }));
+    });
+  }
+
+  it('asks before stopping: "y" stops the build', async () => {
+    const r = await onTty('game-stuck', 'y');
+    expect(r.code).toBe(130);
+    const id = /^started build (\S+)$/m.exec(r.out)![1]!;
+    expect(r.out).toContain(`stop build ${id} in CodeBuild? [y/N] y`);
+    expect(r.out).toContain(`interrupted: stop requested for build ${id} (STOPPED)`);
+    expect(callsOf('StopBuild', id)).toHaveLength(1);
+  });
+
+  it('asks before stopping: Enter (no) leaves it running', async () => {
+    const r = await onTty('game-stuck', '');
+    expect(r.code).toBe(130);
+    const id = /^started build (\S+)$/m.exec(r.out)![1]!;
+    expect(r.out).toContain(`interrupted: build ${id} keeps running in CodeBuild`);
+    expect(callsOf('StopBuild', id)).toHaveLength(0);
+  });
+});
