@@ -12,4 +12,6 @@ export { planLayers, layerInputKey, oversizedLayers, type PlanOptions } from './
 export * from './registry/index.js';
 export { k8sWorkload, deployInputFrom, loadDeployInput, type DeployInput } from './k8s/index.js';
 export { ecsTaskDefinition } from './ecs/task-definition.js';
+export * from './dockerfile/index.js';
+export * from './docker/index.js';
 export * from './codebuild/index.js';

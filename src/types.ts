@@ -49,6 +49,10 @@ export interface PlannedLayer {
   inputKey: string;
   /** Sum of file sizes in this layer. */
   bytes: number;
+  /** A patch layer: files added or changed since the previous build, and whiteouts for removed ones. */
+  patch?: boolean;
+  /** The platform whose plan this layer belongs to (every layer of a build record carries it). */
+  platform?: string;
 }
 
 export interface LayerPlan {
@@ -90,8 +94,17 @@ export interface BuildRecord {
   plan: LayerPlan;
   layers: BuiltLayer[];
   /** Image name ('server' or a tree name) and platform → manifest / index digest. */
-  images: { name: string; platform?: string; digest: string; mediaType: string }[];
+  images: {
+    name: string;
+    platform?: string;
+    digest: string;
+    mediaType: string;
+    /** Every layer of a platform image, base layers first (not set on an index). */
+    layers?: { digest: string; size: number }[];
+  }[];
   /** The top-level index digest when several platforms were built. */
   index?: string;
+  /** What the plan depended on besides content; a later build reuses this build's layers only when it matches. */
+  settingsKey?: string;
   codebuildArn?: string;
 }

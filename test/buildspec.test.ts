@@ -23,12 +23,9 @@ const FILES: Record<string, BuildspecKind> = {
   'buildspec-diff.yml': 'pr-check',
 };
 
-/** Options other issues are adding to the CLI (build --builder docker / build --push). Once one exists, the
- *  test below fails until it is taken off this list, so the list never outlives its reason. */
-const PENDING_OPTIONS: Record<string, string> = {
-  'build --builder': 'the Docker daemon builder (docker issue)',
-  'build --push': 'build and push in one step',
-};
+/** Options a buildspec may use before another issue adds them to the CLI (option → what adds it). Once one
+ *  exists, the test below fails until it is taken off this list, so the list never outlives its reason. */
+const PENDING_OPTIONS: Record<string, string> = {};
 
 async function buildspecFiles(): Promise<string[]> {
   return (await readdir(path.join(ROOT, 'buildspecs'))).filter((f) => /\.ya?ml$/.test(f)).sort();
@@ -85,13 +82,14 @@ function shellSegments(line: string): string[][] {
   return segments
     .map((words) => {
       const out: string[] = [];
-      for (const w of words) if (w !== '{' && w !== '}') out.push(w);
+      for (const w of words) if (w !== '{' && w !== '}' && !(out.length === 0 && SHELL_KEYWORDS.has(w))) out.push(w);
       return out;
     })
     .filter((s) => s.length > 0);
 }
 
-const OTHER_PROGRAMS = new Set(['npm', 'export', 'test', 'echo', 'false', 'cat', 'cp', 'aws', 'docker']);
+const SHELL_KEYWORDS = new Set(['if', 'then', 'else', 'fi']);
+const OTHER_PROGRAMS = new Set(['npm', 'export', 'test', '[', 'echo', 'false', 'cat', 'cp', 'aws', 'docker']);
 
 /** Parses `gamelayer …` words against the real command tree; returns options the CLI does not know. */
 function unknownOptions(words: string[]): string[] {
@@ -166,22 +164,26 @@ describe('buildspecs/', () => {
     expect([...stillPending].sort(), 'options in PENDING_OPTIONS that the CLI now knows').toEqual(Object.keys(PENDING_OPTIONS).sort());
   });
 
-  it('the daemonless and docker buildspecs tag with 8 characters of the commit, write the deploy artifacts and stop on failure', async () => {
+  it('the daemonless and docker buildspecs tag with 8 characters of the commit, push in the build phase and stop on failure', async () => {
     for (const f of ['buildspec.yml', 'buildspec-docker.yml']) {
       const spec = await readSpec(f);
       expect(spec.phases.pre_build?.commands).toContain('export IMAGE_TAG="${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}"');
       expect(spec.env?.shell).toBe('bash');
       for (const p of ['install', 'pre_build', 'build'] as const) expect(spec.phases[p]?.['on-failure'], `${f} ${p}`).toBe('ABORT');
-      expect(spec.artifacts?.files).toEqual(['imagedefinitions.json', 'gamelayer-build-record.json', 'gamelayer-diff.txt', 'k8s-out/**/*']);
-      const post = spec.phases.post_build!.commands.join('\n');
-      expect(post).toContain('k8s --repository "$REPOSITORY_URI" --out k8s-out');
-      expect(post).toContain('codebuild imagedefinitions --repository "$REPOSITORY_URI" --out imagedefinitions.json');
+      expect(spec.phases.build?.commands).toEqual([
+        `gamelayer -c "$GAMELAYER_CONFIG" build${f.includes('docker') ? ' --builder docker' : ''} --push "$REPOSITORY_URI" --tag "$IMAGE_TAG"`,
+      ]);
     }
+    const daemonless = await readSpec('buildspec.yml');
+    expect(daemonless.artifacts?.files).toEqual(['imagedefinitions.json', 'gamelayer-build-record.json', 'gamelayer-diff.txt', 'gamelayer-pull-cost.txt', 'k8s-out/**/*']);
+    const post = daemonless.phases.post_build!.commands.join('\n');
+    expect(post).toContain('k8s --repository "$REPOSITORY_URI" --out k8s-out');
+    expect(post).toContain('codebuild imagedefinitions --repository "$REPOSITORY_URI" --out imagedefinitions.json');
+    expect(post).toContain('diff --against "$REPOSITORY_URI:$BASELINE_TAG" > gamelayer-pull-cost.txt');
     const docker = await readSpec('buildspec-docker.yml');
     expect(docker.phases.pre_build?.commands.join('\n')).toMatch(/aws ecr get-login-password --region "\$AWS_REGION" \| docker login --username AWS --password-stdin/);
-    expect(docker.phases.build?.commands).toEqual(['gamelayer -c "$GAMELAYER_CONFIG" build --builder docker --push "$REPOSITORY_URI" --tag "$IMAGE_TAG"']);
     const pr = await readSpec('buildspec-diff.yml');
-    expect(allCommands(pr).join('\n')).not.toMatch(/\bpush\b/);
+    expect(allCommands(pr).join('\n')).not.toMatch(/\b(push|--push)\b/);
   });
 });
 
@@ -291,7 +293,8 @@ describe('buildspecs/buildspec.yml, run', () => {
     expect(first.code, first.stderr).toBe(0);
 
     const tags = await storedTags(registry.storageDir, REPO);
-    expect(Object.keys(tags).sort()).toEqual(['1a2b3c4d', '1a2b3c4d-app', '1a2b3c4d-app-media', '1a2b3c4d-engine', '1a2b3c4d-engine-media']);
+    // The images, and the build record beside them (the baseline a later build's report fetches).
+    expect(Object.keys(tags).sort()).toEqual(['1a2b3c4d', '1a2b3c4d-app', '1a2b3c4d-app-media', '1a2b3c4d-engine', '1a2b3c4d-engine-media', '1a2b3c4d.gamelayer-record']);
     // Every artifact pattern matches what the phases wrote.
     for (const pattern of spec.artifacts!.files) expect(await fg(pattern, { cwd: src }), pattern).not.toEqual([]);
     const defs = JSON.parse(await readFile(path.join(src, 'imagedefinitions.json'), 'utf8')) as { name: string; imageUri: string }[];
@@ -307,21 +310,32 @@ describe('buildspecs/buildspec.yml, run', () => {
     const pod = await readFile(path.join(src, 'k8s-out/pod.yaml'), 'utf8');
     expect(pod).toContain(`${repositoryUri}:1a2b3c4d-app-media@${tags['1a2b3c4d-app-media']}`);
     expect(await readFile(path.join(src, 'gamelayer-diff.txt'), 'utf8')).toBe('no earlier build in the CodeBuild cache: every layer is new\n');
+    expect(await readFile(path.join(src, 'gamelayer-pull-cost.txt'), 'utf8')).toMatch(/^no baseline image: set BASELINE_TAG/);
 
     // The next commit changes one asset; .gamelayer/ came back from the cache, so the diff names just that file.
     const asset = (await fg('**/*', { cwd: path.join(src, 'fixtures/sample-game/app-media'), onlyFiles: true }))[0]!;
     await appendFile(path.join(src, 'fixtures/sample-game/app-media', asset), 'changed by the next commit');
-    const second = await runBuildspec(spec, src, { REPOSITORY_URI: repositoryUri, CODEBUILD_RESOLVED_SOURCE_VERSION: '99aa88bb77cc66dd55ee44ff33aa22bb11cc00dd' });
+    const second = await runBuildspec(spec, src, {
+      REPOSITORY_URI: repositoryUri,
+      CODEBUILD_RESOLVED_SOURCE_VERSION: '99aa88bb77cc66dd55ee44ff33aa22bb11cc00dd',
+      // A webhook push names the commit before it: that commit's image is the baseline of the pull-cost report.
+      CODEBUILD_WEBHOOK_PREV_COMMIT: '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d',
+    });
     expect(second.code, second.stderr).toBe(0);
     const diff = await readFile(path.join(src, 'gamelayer-diff.txt'), 'utf8');
     expect(diff).toContain(asset);
     expect(diff).toMatch(/app-media/);
-    expect(Object.keys(await storedTags(registry.storageDir, REPO))).toContain('99aa88bb-app-media');
+    expect(Object.keys(await storedTags(registry.storageDir, REPO))).toEqual(expect.arrayContaining(['99aa88bb-app-media', '99aa88bb.gamelayer-record']));
     // The cached layers were reused, and the unchanged trees' pushes sent no blob; the changed tree's did.
     expect(second.stdout).toMatch(/^engine +0 +\d+ .* reused /m);
-    expect(second.stdout).toMatch(/^app-media +0 +\d+ .* built /m);
-    for (const tree of ['engine', 'engine-media', 'app']) expect(second.stdout).toContain(`as 99aa88bb-${tree}\nblobs: 0 uploaded`);
-    expect(second.stdout).toMatch(/as 99aa88bb-app-media\nblobs: [1-9]\d* uploaded/);
+    expect(second.stdout).toMatch(/^app-media +\d+ +\d+ .* (built|patch) +sha256:/m);
+    expect(second.stdout).toMatch(/^blobs: \d+ uploaded, \d+ mounted, [1-9]\d* already there/m);
+    // The pull-cost report against the previous commit's image, fetched from the registry with its record.
+    const cost = await readFile(path.join(src, 'gamelayer-pull-cost.txt'), 'utf8');
+    expect(cost).toContain(`${repositoryUri}:1a2b3c4d → working trees`);
+    expect(cost).toContain(`pull cost: a node running ${repositoryUri}:1a2b3c4d pulls to run the last build (99aa88bb)`);
+    expect(cost).toMatch(/^engine +0\/\d+ +0 B /m);
+    expect(cost).toMatch(/^app-media +[1-9]\d*\/\d+ +[\d.]+ KiB /m);
   }, 240_000);
 
   it('stops in pre_build with a clear message when REPOSITORY_URI is not set', async () => {
@@ -341,9 +355,13 @@ describe('buildspecs/buildspec-diff.yml, run', () => {
     const src = path.join(work, 'src-pr');
     await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, filter: (p) => !p.includes('.gamelayer') });
     const tagsBefore = await storedTags(registry.storageDir, REPO).catch(() => ({}));
-    const r = await runBuildspec(spec, src, { CODEBUILD_RESOLVED_SOURCE_VERSION: '1a2b3c4d5e6f' });
+    // BASELINE_TAG: the image the first test pushed from the same sample game.
+    const r = await runBuildspec(spec, src, { CODEBUILD_RESOLVED_SOURCE_VERSION: '1a2b3c4d5e6f', REPOSITORY_URI: `${registry.host}/${REPO}`, BASELINE_TAG: '1a2b3c4d' });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('no earlier build in the CodeBuild cache: every layer is new');
+    // Same content built on a fresh cache gives the same layers: nodes running the baseline pull nothing.
+    expect(r.stdout).toContain(`pull cost: a node running ${registry.host}/${REPO}:1a2b3c4d pulls to run the last build (pr-12)`);
+    expect(await readFile(path.join(src, 'gamelayer-pull-cost.txt'), 'utf8')).toMatch(/^the pod pulls 0 B of /m);
     expect(r.stdout).toMatch(/^layers: \d+ built, \d+ reused; new bytes .* of /m);
     expect(r.stdout).toContain('images in ');
     expect(r.stdout).toContain(': pr-12, pr-12-engine,');

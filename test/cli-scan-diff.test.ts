@@ -42,6 +42,20 @@ describe('gamelayer scan / diff', () => {
     await expect(gamelayer(dir, 'diff', '--exit-code')).rejects.toMatchObject({ code: 1 });
   });
 
+  it('against the last build, says which layers the next build reuses and which it rebuilds', async () => {
+    const dir = await tempDir();
+    await writeGame(dir);
+    await gamelayer(dir, 'build');
+    await writeFile(path.join(dir, 'app/config/server.cfg'), 'port=40000\n');
+    const json = JSON.parse((await gamelayer(dir, 'diff', '--json')).stdout);
+    expect(json.before).toBe(path.join(dir, '.gamelayer/records/build-last.json'));
+    expect(json.layers).toMatchObject({ reused: 3, rebuilt: 1, bytesToBuild: 11 + 8 }); // the app layer: server.cfg (edited) + game.xml
+    expect(json.layers.layers.filter((l: { status: string }) => l.status === 'rebuilt').map((l: { tree: string }) => l.tree)).toEqual(['app']);
+    const text = (await gamelayer(dir, 'diff')).stdout;
+    expect(text).toMatch(/^app\s+0\s+2\s+\S+ B\s+rebuilt$/m);
+    expect(text).toContain('layers: 3 reused, 1 to rebuild;');
+  });
+
   it('diffs two directories without a config', async () => {
     const dir = await tempDir();
     await writeGame(dir);

@@ -11,7 +11,7 @@ import { buildLayer } from '../src/oci/layer.js';
 import { OciStore } from '../src/oci/store.js';
 import { layerTar, sourceDateEpoch } from '../src/oci/tar.js';
 import type { FileEntry, PlannedLayer } from '../src/types.js';
-import { LONG_DIR, scanByHand, writeGameTree } from './support/oci-fixtures.js';
+import { LONG_DIR, scanEntries, writeGameTree } from './support/oci-fixtures.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'oci-tar-'));
 afterAll(async () => {
@@ -63,8 +63,8 @@ describe('layer tar', () => {
     const b = path.join(tmp, 'somewhere', 'else', 'b');
     writeGameTree(a, 0o022, 1_600_000_000);
     writeGameTree(b, 0o077, 1_700_000_123);
-    const ea = await scanByHand(a);
-    const eb = await scanByHand(b);
+    const ea = await scanEntries(a);
+    const eb = await scanEntries(b);
     expect(eb).toEqual(ea);
     const ta = await collect(layerTar(plan(ea), dirContentSource(a), { mount: '/opt/local/app', mtime: 0 }));
     const tb = await collect(layerTar(plan(eb), dirContentSource(b), { mount: '/opt/local/app/', mtime: 0 }));
@@ -81,7 +81,7 @@ describe('layer tar', () => {
   it('writes sorted, parent-first, owner-free entries under the mount path', async () => {
     const root = path.join(tmp, 'c');
     writeGameTree(root, 0o002, 1_650_000_000);
-    const entries = await scanByHand(root);
+    const entries = await scanEntries(root);
     const bytes = await collect(layerTar(plan(entries), dirContentSource(root), { mount: '/opt/local/app', mtime: 1_234_567_890 }));
     const ms = await members(bytes);
     const names = ms.map((m) => m.name.replace(/\/$/, ''));
@@ -114,7 +114,7 @@ describe('layer tar', () => {
   it('uses PAX only where the ustar header cannot hold the entry', async () => {
     const root = path.join(tmp, 'd');
     writeGameTree(root, 0o022, 1);
-    const bytes = await collect(layerTar(plan(await scanByHand(root)), dirContentSource(root), { mount: '/x', mtime: 0 }));
+    const bytes = await collect(layerTar(plan(await scanEntries(root)), dirContentSource(root), { mount: '/x', mtime: 0 }));
     const paxCount = (bytes.toString('latin1').match(/\d+ path=/g) ?? []).length;
     // The non-ASCII name and the >100/155-byte path need PAX; everything else is plain ustar.
     expect(paxCount).toBe(2);
@@ -148,7 +148,7 @@ describe('layer tar', () => {
   it('fails, leaving no blob, when a file changed after the scan', async () => {
     const root = path.join(tmp, 'e');
     writeGameTree(root, 0o022, 1);
-    const entries = await scanByHand(root);
+    const entries = await scanEntries(root);
     const store = await OciStore.open(path.join(tmp, 'se'));
     // Same size, different bytes: only the hash can tell.
     const cfg = path.join(root, 'config/game.cfg');
@@ -164,11 +164,13 @@ describe('layer tar', () => {
   it('serves an archive tree from a content-addressed cache, giving the same tar as the directory', async () => {
     const root = path.join(tmp, 'f');
     writeGameTree(root, 0o022, 1);
-    const entries = await scanByHand(root);
+    const entries = await scanEntries(root);
     const fromDir = await collect(layerTar(plan(entries), dirContentSource(root), { mount: '/m', mtime: 0 }));
     for (const [flag, compression] of [['-czf', 'gzip'], ['-cf', 'none']] as const) {
       const archive = path.join(tmp, `f.${compression}.tar`);
       execFileSync('tar', [flag, archive, '-C', root, '.']);
+      // The scan stage reads the archive to the same entries as the directory.
+      expect(await scanEntries(archive)).toEqual(entries);
       const cacheDir = path.join(tmp, `cache-${compression}`);
       const source = await archiveContentSource({ kind: 'archive', path: archive, compression }, { cacheDir, entries });
       const fromArchive = await collect(layerTar(plan(entries), source, { mount: '/m', mtime: 0 }));

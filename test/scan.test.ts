@@ -190,6 +190,15 @@ describe('scan: bad input', () => {
     await expect(scanDir(root, dir)).rejects.toThrow(`app: ${root}/pipe is a FIFO (named pipe); a container layer cannot hold it`);
   });
 
+  it('rejects names reserved for OCI whiteouts', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 't');
+    await writeTree(root, { 'levels/.wh.old.pak': 'x' });
+    await expect(scanDir(root, dir)).rejects.toThrow(
+      `app: ${root}/levels/.wh.old.pak: names starting with ".wh." are reserved for OCI whiteouts; a layer cannot hold this file`,
+    );
+  });
+
   it('rejects names that are not UTF-8 instead of silently losing their siblings', async () => {
     const dir = await tempDir();
     const root = path.join(dir, 't');

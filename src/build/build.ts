@@ -1,4 +1,5 @@
 // Build stage: scan → plan → layers (cached by inputKey) → images in the local OCI layout → BuildRecord.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
@@ -10,10 +11,11 @@ import { parsePlatform } from '../oci/image.js';
 import { buildLayer, compressorId, type LayerCompression } from '../oci/layer.js';
 import { OciStore } from '../oci/store.js';
 import { sourceDateEpoch } from '../oci/tar.js';
-import { ECR_MAX_LAYER_BYTES, layerInputKey, oversizedLayers, planLayers } from '../plan/plan.js';
+import { isWhiteout, planIncremental, recordedTrees, type IncrementalPlan, type PreviousTree, type TreeDecision } from '../plan/incremental.js';
+import { ECR_MAX_LAYER_BYTES, LAYER_FORMAT, layerInputKey, oversizedLayers } from '../plan/plan.js';
 import { formatBytes, silentReporter, type Reporter } from '../report/reporter.js';
 import { scanGame, type TreeScan } from '../scan/scan.js';
-import { LAST_BUILD, recordsDir, writeRecord } from '../state/records.js';
+import { LAST_BUILD, readRecord, recordsDir, writeRecord, type AnyRecord } from '../state/records.js';
 import { TREE_NAMES, type BuildRecord, type BuiltLayer, type LayerPlan, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { SERVER_IMAGE, storeImages, topLevel, type PlatformLayers } from './images.js';
 import { LayerCache } from './layer-cache.js';
@@ -35,11 +37,14 @@ export interface BuildOptions {
   concurrency?: number;
   /** Recorded in the BuildRecord when the build runs in AWS CodeBuild. */
   codebuildArn?: string;
+  /** Ignore the previous build: plan every tree afresh (no patch layers). */
+  rebase?: boolean;
 }
 
 export interface LayerOutcome {
   layer: BuiltLayer;
   platform: string;
+  patch: boolean;
   files: number;
   bytes: number;
   reused: boolean;
@@ -47,6 +52,8 @@ export interface LayerOutcome {
 
 export interface BuildSummary {
   layers: LayerOutcome[];
+  /** Per platform and tree: kept as it was, patched, rebased or planned fresh, and why. */
+  trees: { platform: string; tree: TreeName; decision: TreeDecision; reason?: string }[];
   built: number;
   reused: number;
   /** Compressed bytes written this build, and compressed bytes of every layer of the images. */
@@ -93,12 +100,21 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   if (cache.rejected) reporter.warn(`layer cache ignored (${cache.rejected}); layers found in the store are still reused`);
 
   // Plan per platform; media trees are shared, so their layers (same inputKey) are built once.
-  interface PlatformPlan { name: string; base: BaseImage; manifests: TreeManifest[]; plan: LayerPlan }
+  const settingsKey = JSON.stringify({ format: LAYER_FORMAT, targetSize: config.layers.targetSize, maxLayers: config.layers.maxLayers, mounts, kind, mtime });
+  const previous = opts.rebase ? undefined : await previousBuild(config.stateDir, settingsKey, reporter);
+  interface PlatformPlan { name: string; base: BaseImage; manifests: TreeManifest[]; plan: LayerPlan; decisions: IncrementalPlan['decisions'] }
   const plans: PlatformPlan[] = [];
   for (const name of platforms) {
     const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(name) });
     const manifests = TREE_NAMES.map((t) => manifestFor(scanned.trees, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
-    const plan = planLayers(manifests, { targetSize: config.layers.targetSize, maxLayers: config.layers.maxLayers, baseLayers: base.layers.length, mounts });
+    const prevTrees = previous ? await reusableTrees(previous, name, (k) => cache.find(k, kind, mtime, compressor, store)) : {};
+    const inc = planIncremental(manifests, prevTrees, {
+      targetSize: config.layers.targetSize,
+      maxLayers: config.layers.maxLayers,
+      baseLayers: base.layers.length,
+      mounts,
+    });
+    const plan: LayerPlan = { layers: inc.layers.map((l) => ({ ...l, platform: name })) };
     const tooBig = oversizedLayers(plan);
     if (tooBig.length) {
       const l = tooBig[0]!;
@@ -109,7 +125,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       );
     }
     await base.copyLayersInto(store);
-    plans.push({ name, base, manifests, plan });
+    plans.push({ name, base, manifests, plan, decisions: inc.decisions });
   }
 
   // Build (or reuse) every distinct layer.
@@ -145,7 +161,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       limit(async () => {
         const content = layer.entries.some((e) => e.path === TREE_SENTINEL && layer.entries.length === 1)
           ? sentinelContent(source)
-          : await contentFor(source);
+          : withWhiteouts(await contentFor(source));
         let last = 0;
         const result = await buildLayer(layer, {
           content,
@@ -201,19 +217,26 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     manifests,
     plan: { layers: plans.flatMap((p) => p.plan.layers) },
     layers: allLayers,
-    images: images.map((i) => ({ name: i.name, platform: i.platform, digest: i.descriptor.digest, mediaType: i.descriptor.mediaType })),
+    images: images.map((i) => ({ name: i.name, platform: i.platform, digest: i.descriptor.digest, mediaType: i.descriptor.mediaType, layers: i.layers })),
     index: plans.length > 1 ? topLevel(images, SERVER_IMAGE).digest : undefined,
     codebuildArn: opts.codebuildArn,
+    settingsKey,
   };
+  // A build that changed nothing has the same record, byte for byte: nothing new to push beside the image,
+  // and nothing to write (records of a 100k-file game are tens of MB).
+  const unchanged = previous !== undefined && sameBuild(previous, record);
+  if (unchanged) record.createdAt = previous.createdAt;
   const dir = recordsDir(config.stateDir);
   const recordFile = path.join(dir, `build-${tag}.json`);
-  await writeRecord(recordFile, { kind: 'build', ...record });
-  await writeRecord(path.join(dir, LAST_BUILD), { kind: 'build', ...record });
+  if (!unchanged || !(await exists(recordFile))) {
+    await writeRecord(recordFile, { kind: 'build', ...record });
+    await writeRecord(path.join(dir, LAST_BUILD), { kind: 'build', ...record });
+  }
 
   const outcomes: LayerOutcome[] = perPlatform.flatMap((p) =>
     p.layers.map((l) => {
       const planned = plans.find((x) => x.name === p.platformName)!.plan.layers.find((x) => x.inputKey === l.inputKey)!;
-      return { layer: l, platform: p.platformName, files: planned.entries.filter((e) => e.type === 'file').length, bytes: planned.bytes, reused: built.get(l.inputKey)!.reused };
+      return { layer: l, platform: p.platformName, patch: !!planned.patch, files: planned.entries.filter((e) => e.type === 'file').length, bytes: planned.bytes, reused: built.get(l.inputKey)!.reused };
     }),
   );
   const newLayers = [...built.values()].filter((b) => !b.reused);
@@ -224,6 +247,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     scans: scanned.trees,
     summary: {
       layers: outcomes,
+      trees: plans.flatMap((p) => TREE_NAMES.map((tree) => ({ platform: p.name, tree, ...p.decisions[tree] }))),
       built: newLayers.length,
       reused: built.size - newLayers.length,
       bytesNew: newLayers.reduce((n, b) => n + b.layer.size, 0),
@@ -234,13 +258,63 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   };
 }
 
+/** The last build's record, when its settings match this build's; a corrupt record is reported and ignored. */
+async function previousBuild(stateDir: string, settingsKey: string, reporter: Reporter): Promise<BuildRecord | undefined> {
+  let record: AnyRecord;
+  try {
+    record = await readRecord(path.join(recordsDir(stateDir), LAST_BUILD));
+  } catch (e) {
+    if (e instanceof GamelayerError && e.code === 'record.missing') return undefined;
+    if (e instanceof GamelayerError) {
+      reporter.warn(`${e.message}; planning every tree afresh`);
+      return undefined;
+    }
+    throw e;
+  }
+  if (record.kind !== 'build' || record.settingsKey !== settingsKey) return undefined;
+  return record;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+function sameBuild(a: BuildRecord, b: BuildRecord): boolean {
+  const key = (r: BuildRecord) => JSON.stringify([r.tags, r.images, r.layers, r.manifests.map((m) => m.digest), r.version, r.codebuildArn]);
+  return key(a) === key(b);
+}
+
+/** The previous build's trees for one platform whose every layer is still in the store. */
+async function reusableTrees(
+  record: BuildRecord,
+  platform: string,
+  find: (inputKey: string) => Promise<BuiltLayer | undefined>,
+): Promise<Partial<Record<TreeName, PreviousTree>>> {
+  const out: Partial<Record<TreeName, PreviousTree>> = {};
+  for (const [tree, prev] of Object.entries(recordedTrees(record, platform)) as [TreeName, PreviousTree][]) {
+    let all = true;
+    for (const l of prev.layers) if (!(await find(l.inputKey))) all = false;
+    if (all) out[tree] = prev;
+  }
+  return out;
+}
+
+/** Whiteouts of patch layers are empty files that exist in no tree: serve them without touching the disk. */
+function withWhiteouts(inner: ContentSource): ContentSource {
+  return { open: async (e) => (isWhiteout(e) && e.size === 0 ? Readable.from([]) : inner.open(e)) };
+}
+
 function manifestFor(scans: TreeScan[], tree: TreeName, platform: string | undefined): TreeManifest {
   const s = scans.find((x) => x.manifest.tree === tree && x.manifest.platform === platform);
   if (!s) throw new Error(`no scan of ${tree}${platform ? ` for ${platform}` : ''}`);
   return s.manifest;
 }
 
-function sentinelBytes(m: TreeManifest): Buffer {
+/** Content of a tree image's `.gamelayer-tree` (exported: the docker path writes the same bytes). */
+export function sentinelBytes(m: Pick<TreeManifest, 'tree' | 'digest'>): Buffer {
   return Buffer.from(`${JSON.stringify({ tree: m.tree, digest: m.digest })}\n`);
 }
 

@@ -29,6 +29,8 @@ export interface StoredImage {
   name: string;
   platform?: string;
   descriptor: Descriptor;
+  /** Layers of a platform image (base first); undefined for an index. */
+  layers?: { digest: string; size: number }[];
 }
 
 function labels(meta: ImageMeta, image: string): Record<string, string> {
@@ -56,7 +58,7 @@ async function storeImage(
   layers: BuiltLayer[],
   meta: ImageMeta,
   entrypoint?: string[],
-): Promise<Descriptor> {
+): Promise<{ descriptor: Descriptor; layers: { digest: string; size: number }[] }> {
   const l = labels(meta, name);
   const config = imageConfig({
     platform: p.platform,
@@ -66,13 +68,9 @@ async function storeImage(
     labels: l,
   });
   await put(store, config);
-  const manifest = imageManifest({
-    config: config.descriptor,
-    layers: [...p.base.layers, ...layers.map(layerDescriptor)],
-    annotations: l,
-    platform: p.platform,
-  });
-  return put(store, manifest);
+  const all = [...p.base.layers, ...layers.map(layerDescriptor)];
+  const manifest = imageManifest({ config: config.descriptor, layers: all, annotations: l, platform: p.platform });
+  return { descriptor: await put(store, manifest), layers: all.map((d) => ({ digest: d.digest, size: d.size })) };
 }
 
 /** Writes configs, manifests and (for several platforms) indexes; returns every image with its descriptor. */
@@ -88,9 +86,9 @@ export async function storeImages(
     const manifests: Descriptor[] = [];
     for (const p of perPlatform) {
       const layers = name === SERVER_IMAGE ? p.layers : [...p.layers.filter((l) => l.tree === name), p.sentinels[name as TreeName]];
-      const desc = await storeImage(store, p, name, layers, meta, name === SERVER_IMAGE ? meta.start : undefined);
-      manifests.push(desc);
-      out.push({ name, platform: p.platformName, descriptor: desc });
+      const stored = await storeImage(store, p, name, layers, meta, name === SERVER_IMAGE ? meta.start : undefined);
+      manifests.push(stored.descriptor);
+      out.push({ name, platform: p.platformName, descriptor: stored.descriptor, layers: stored.layers });
     }
     if (perPlatform.length > 1) {
       const index = imageIndex(manifests, labels(meta, name));

@@ -20,10 +20,9 @@ export const ARTIFACTS = {
   imageDefinitions: 'imagedefinitions.json',
   buildRecord: 'gamelayer-build-record.json',
   diffReport: 'gamelayer-diff.txt',
+  pullCostReport: 'gamelayer-pull-cost.txt',
   k8sDir: 'k8s-out',
 } as const;
-
-const TREE_TAG_SUFFIXES = ['engine', 'engine-media', 'app', 'app-media'];
 
 export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {}): Buildspec {
   const kind = opts.kind ?? 'daemonless';
@@ -58,6 +57,14 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
     'test -n "$REPOSITORY_URI" || { echo "REPOSITORY_URI is not set: set it on the CodeBuild project (host/path of the image repository)" >&2; false; }';
   const tag = 'export IMAGE_TAG="${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}"';
   const diff = `${gl('diff')} > ${ARTIFACTS.diffReport} || echo "no earlier build in the CodeBuild cache: every layer is new" > ${ARTIFACTS.diffReport}`;
+  // The image to compare with in the registry (its build record travels with it): BASELINE_TAG when the project
+  // or StartBuild sets one (say, the tag in production), else the commit before a webhook push, when it was built.
+  const baseline = 'export BASELINE_TAG="${BASELINE_TAG:-${CODEBUILD_WEBHOOK_PREV_COMMIT:0:8}}"';
+  const pullCost = [
+    `if [ -n "$BASELINE_TAG" ]; then ${gl('diff --against "$REPOSITORY_URI:$BASELINE_TAG"')} > ${ARTIFACTS.pullCostReport} || echo "no build record for $REPOSITORY_URI:$BASELINE_TAG in the registry" > ${ARTIFACTS.pullCostReport}; ` +
+      `else echo "no baseline image: set BASELINE_TAG to compare with an earlier image and get the pull cost" > ${ARTIFACTS.pullCostReport}; fi`,
+    `cat ${ARTIFACTS.pullCostReport}`,
+  ];
 
   if (kind === 'pr-check') {
     return checked({
@@ -68,51 +75,64 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
         build: {
           commands: [
             'export IMAGE_TAG="pr-${CODEBUILD_BUILD_NUMBER:-local}"',
+            baseline,
             diff,
             `cat ${ARTIFACTS.diffReport}`,
             // A build into the local store, never pushed: its layer table says which layers a merge would push
-            // and nodes would pull (built) and which they already have (reused), and how many bytes that is.
+            // (built) and which the registry already has (reused); the pull cost compares it with the baseline.
             gl('build --tag "$IMAGE_TAG"'),
+            ...pullCost,
           ],
         },
+      },
+      artifacts: { files: [ARTIFACTS.diffReport, ARTIFACTS.pullCostReport] },
+      cache: { paths: cachePaths },
+    });
+  }
+
+  if (kind === 'docker') {
+    // The Docker builder writes no build record (yet), so there is nothing to pin k8s specs or
+    // imagedefinitions.json to, and no record in the registry to report a pull cost against.
+    return checked({
+      version: 0.2,
+      env: { shell: 'bash', variables, 'exported-variables': ['IMAGE_TAG'] },
+      phases: {
+        install,
+        pre_build: {
+          'on-failure': 'ABORT',
+          commands: [
+            needRepository,
+            tag,
+            'aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "${REPOSITORY_URI%%/*}"',
+            diff,
+            `cat ${ARTIFACTS.diffReport}`,
+          ],
+        },
+        build: { 'on-failure': 'ABORT', commands: [gl('build --builder docker --push "$REPOSITORY_URI" --tag "$IMAGE_TAG"')] },
       },
       artifacts: { files: [ARTIFACTS.diffReport] },
       cache: { paths: cachePaths },
     });
   }
 
-  const build =
-    kind === 'docker'
-      ? [gl('build --builder docker --push "$REPOSITORY_URI" --tag "$IMAGE_TAG"')]
-      : [
-          gl('build --tag "$IMAGE_TAG"'),
-          // The server image, then one image per tree; blobs pushed once are skipped by the pushes after.
-          ...['', ...TREE_TAG_SUFFIXES.map((t) => `-${t}`)].map((suffix) => gl(`push "$REPOSITORY_URI:$IMAGE_TAG${suffix}"`)),
-        ];
-  const preBuild = [needRepository, tag];
-  if (kind === 'docker') {
-    preBuild.push(
-      'aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "${REPOSITORY_URI%%/*}"',
-    );
-  }
-  preBuild.push(diff, `cat ${ARTIFACTS.diffReport}`);
   return checked({
     version: 0.2,
     env: { shell: 'bash', variables, 'exported-variables': ['IMAGE_TAG'] },
     phases: {
       install,
-      pre_build: { 'on-failure': 'ABORT', commands: preBuild },
-      build: { 'on-failure': 'ABORT', commands: build },
+      pre_build: { 'on-failure': 'ABORT', commands: [needRepository, tag, baseline, diff, `cat ${ARTIFACTS.diffReport}`] },
+      build: { 'on-failure': 'ABORT', commands: [gl('build --push "$REPOSITORY_URI" --tag "$IMAGE_TAG"')] },
       post_build: {
         commands: [
           gl(`k8s --repository "$REPOSITORY_URI" --out ${ARTIFACTS.k8sDir}`),
           gl(`codebuild imagedefinitions --repository "$REPOSITORY_URI" --out ${ARTIFACTS.imageDefinitions}`),
           `cp ${stateDir}/records/build-last.json ${ARTIFACTS.buildRecord}`,
+          ...pullCost,
         ],
       },
     },
     artifacts: {
-      files: [ARTIFACTS.imageDefinitions, ARTIFACTS.buildRecord, ARTIFACTS.diffReport, `${ARTIFACTS.k8sDir}/**/*`],
+      files: [ARTIFACTS.imageDefinitions, ARTIFACTS.buildRecord, ARTIFACTS.diffReport, ARTIFACTS.pullCostReport, `${ARTIFACTS.k8sDir}/**/*`],
     },
     cache: { paths: cachePaths },
   });
@@ -120,7 +140,8 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
 
 const HEADERS: Record<BuildspecKind, string[]> = {
   daemonless: [
-    'Daemonless: builds the layers with gamelayer itself (no Docker) and pushes only the blobs the registry lacks.',
+    'Daemonless: builds the layers with gamelayer itself (no Docker) and pushes only the blobs the registry lacks,',
+    'then the build record beside the image. Optional BASELINE_TAG: an earlier image to report the pull cost against.',
     'Project settings: environment variable REPOSITORY_URI (host/path of the image repository); a role that may',
     'push to it; cache type LOCAL with mode LOCAL_CUSTOM_CACHE (or S3) so .gamelayer/ survives between builds.',
   ],
@@ -128,10 +149,11 @@ const HEADERS: Record<BuildspecKind, string[]> = {
     'Docker daemon path: gamelayer writes the Dockerfile and builds through the daemon, then pushes.',
     'Project settings: privileged mode on (Docker in the build container); environment variable REPOSITORY_URI',
     '(an ECR repository URI); a role allowed ecr:GetAuthorizationToken and to push; cache as for buildspec.yml.',
+    'The Docker builder writes no build record, so no k8s spec or imagedefinitions.json: use buildspec.yml for those.',
   ],
   'pr-check': [
-    'Pull-request check: prints what changed since the last build in the cache, and which layers a merge would',
-    'push and nodes would pull. Pushes nothing. Use it as the buildspec of a project triggered by PR webhooks.',
+    'Pull-request check: prints what changed since the last build in the cache, which layers a merge would push,',
+    'and (with BASELINE_TAG and REPOSITORY_URI set) what nodes running that image would pull. Pushes nothing.',
   ],
 };
 

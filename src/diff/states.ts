@@ -7,12 +7,14 @@ import { GamelayerError, errnoCode } from '../errors.js';
 import type { Reporter } from '../report/reporter.js';
 import { scanGame, scanTree } from '../scan/scan.js';
 import { latestRecord, readRecord } from '../state/records.js';
-import type { TreeManifest } from '../types.js';
+import type { BuildRecord, TreeManifest } from '../types.js';
 
 export interface DiffSide {
   /** What this side is: a record file, a directory, or "working trees". */
   name: string;
   manifests: TreeManifest[];
+  /** Set when this side is a build record: its layers, to tell reused layers from rebuilt ones. */
+  build?: Pick<BuildRecord, 'layers' | 'plan' | 'manifests'>;
 }
 
 /** A record file, or a directory scanned as one tree (labelled `dir`, so two directories pair up). */
@@ -30,7 +32,7 @@ export async function sideFromArg(arg: string, reporter?: Reporter): Promise<Dif
     return { name: arg, manifests: [{ ...scan.manifest, tree: 'app' }] };
   }
   const record = await readRecord(arg);
-  return { name: arg, manifests: record.manifests };
+  return { name: arg, manifests: record.manifests, build: record.kind === 'build' ? record : undefined };
 }
 
 export async function workingTrees(config: GameConfig, reporter?: Reporter): Promise<DiffSide> {
@@ -47,5 +49,5 @@ export async function lastRecordedSide(config: GameConfig): Promise<DiffSide> {
       'run `gamelayer scan` (or `gamelayer build`) once to record a baseline, then change files and diff',
     );
   }
-  return { name: last.file, manifests: last.record.manifests };
+  return { name: last.file, manifests: last.record.manifests, build: last.record.kind === 'build' ? last.record : undefined };
 }

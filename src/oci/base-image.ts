@@ -235,6 +235,15 @@ async function sniffGzip(file: string): Promise<boolean> {
   return false;
 }
 
+/** `busybox:1` → `docker.io/library/busybox:1`, as docker and skopeo write RepoTags. */
+function normalizeDockerName(name: string): string {
+  const firstSlash = name.indexOf('/');
+  const first = firstSlash === -1 ? '' : name.slice(0, firstSlash);
+  const hasRegistry = first.includes('.') || first.includes(':') || first === 'localhost';
+  const full = hasRegistry ? name : `docker.io/${firstSlash === -1 ? `library/${name}` : name}`;
+  return /:[^/]+$/.test(full.slice(full.lastIndexOf('/'))) ? full : `${full}:latest`;
+}
+
 interface DockerManifestEntry {
   Config: string;
   RepoTags?: string[] | null;
@@ -264,7 +273,12 @@ async function fromDockerArchive(ref: string, file: string, name?: string): Prom
   const manifestBytes = small.get('manifest.json');
   if (!manifestBytes) throw new GamelayerError('base.not-docker-archive', `${file}: no manifest.json; not a docker-save archive`);
   const entries = parseJson<DockerManifestEntry[]>(manifestBytes, `${file}:manifest.json`);
-  const entry = name ? entries.find((e) => e.RepoTags?.includes(name)) : entries.length === 1 ? entries[0] : undefined;
+  const wanted = name === undefined ? undefined : normalizeDockerName(name);
+  const entry = wanted
+    ? entries.find((e) => e.RepoTags?.some((t) => normalizeDockerName(t) === wanted))
+    : entries.length === 1
+      ? entries[0]
+      : undefined;
   if (!entry) {
     const tags = entries.flatMap((e) => e.RepoTags ?? []).join(', ');
     throw new GamelayerError('base.tag', `${file}: ${name ? `no image named ${name}` : `holds ${entries.length} images; name one`} (has ${tags || 'no tags'})`);

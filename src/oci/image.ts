@@ -1,5 +1,6 @@
 // Image config, manifest and index documents with exact, stable bytes: the same inputs give the same
 // digests on any machine (keys sorted, no whitespace, `created` fixed by SOURCE_DATE_EPOCH).
+import { GamelayerError } from '../errors.js';
 import type { BuiltLayer, Descriptor } from '../types.js';
 import { CONFIG_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, sha256Digest } from './store.js';
 import { sourceDateEpoch } from './tar.js';
@@ -66,7 +67,9 @@ export function createdTime(env: NodeJS.ProcessEnv = process.env): string {
 /** `linux/arm64/v8` → platform object. */
 export function parsePlatform(s: string): Platform {
   const [os, architecture, variant] = s.split('/');
-  if (!os || !architecture) throw new Error(`platform "${s}" is not os/arch[/variant]`);
+  if (!os || !architecture) {
+    throw new GamelayerError('platform.invalid', `platform "${s}" is not os/arch[/variant]`, 'write it like linux/amd64 or linux/arm64/v8');
+  }
   return { os, architecture, ...(variant ? { variant } : {}) };
 }
 
@@ -193,7 +196,7 @@ export interface IndexDocument {
 /** A multi-platform index; every manifest descriptor must carry its platform. */
 export function imageIndex(manifests: Descriptor[], annotations?: Record<string, string>): JsonDocument<IndexDocument> {
   for (const m of manifests) {
-    if (!m.platform) throw new Error(`index entry ${m.digest} has no platform`);
+    if (!m.platform) throw new GamelayerError('image.index-platform', `image index entry ${m.digest} has no platform`);
   }
   const index: IndexDocument = {
     schemaVersion: 2,

@@ -233,10 +233,11 @@ export class RegistryClient {
     return expected;
   }
 
-  /** All tags of a repository, following `Link: <…>; rel="next"` pages. */
+  /** All tags of a repository, following `Link: <…>; rel="next"` pages of at most 1000 (ECR's limit). */
   async listTags(repo: string, pageSize = 1000): Promise<string[]> {
     const tags: string[] = [];
-    let target: string | URL = `/v2/${repo}/tags/list?n=${pageSize}`;
+    const n = Math.min(1000, Math.max(1, Math.floor(pageSize)));
+    let target: string | URL = `/v2/${repo}/tags/list?n=${n}`;
     for (let page = 0; page < 10_000; page++) {
       const res: HttpResponse = await this.request({
         method: 'GET',

@@ -3,7 +3,20 @@ export { BasicAuth, DockerAuth, pullScope, pushScope, type RegistryAuth } from '
 export { MANIFEST_ACCEPT, MEDIA_TYPES, RegistryClient, TransientRegistryError, type RegistryClientOptions } from './client.js';
 export { resolveCredentials, type CredentialOptions, type Credentials } from './credentials.js';
 export { readLayoutImage, type LayoutManifest } from './layout.js';
-export { headAvailability, pushImage, type BlobAvailability, type PushImageOptions, type PushResult, type PushTarget } from './push.js';
+export { headAvailability, pushImage, pushTargetFor, type BlobAvailability, type PushImageOptions, type PushResult, type PushTarget } from './push.js';
 export { formatReference, isLoopbackHost, parseReference, type ImageReference } from './reference.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 export { ECR_CHUNK_SIZE, uploadBlob, type BlobSource, type UploadOptions, type UploadResult } from './upload.js';
+export { EcrTokenAuth, type EcrToken } from './ecr-auth.js';
+export { isEcrHost, parseEcrHost, type EcrHost } from './ecr-host.js';
+export { EcrApi, ecrTarget, isTagImmutable, ECR_DEFAULT_CONCURRENCY, ECR_ENDPOINT_ENV, type EcrOptions, type EcrTarget, type EcrTargetOptions } from './ecr.js';
+export {
+  BUILD_RECORD_ARTIFACT_TYPE,
+  buildRecordArtifact,
+  fetchBuildRecordFor,
+  pushBuildRecord,
+  recordTag,
+  type FoundBuildRecord,
+  type PushBuildRecordOptions,
+  type PushBuildRecordResult,
+} from './artifact.js';

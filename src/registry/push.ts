@@ -8,9 +8,11 @@ import type { Descriptor } from '../types.js';
 import { RegistryClient } from './client.js';
 import { resolveCredentials, type CredentialOptions, type Credentials } from './credentials.js';
 import { blobSource, readLayoutImage, type LayoutManifest } from './layout.js';
-import { formatReference, parseReference } from './reference.js';
+import { formatReference, parseReference, type ImageReference } from './reference.js';
 import type { RetryPolicy } from './retry.js';
 import { uploadBlob } from './upload.js';
+import { ecrTarget, type EcrOptions } from './ecr.js';
+import { isEcrHost } from './ecr-host.js';
 
 /** Which blobs a repository lacks. ECR swaps in BatchCheckLayerAvailability; the rest of the push is the same. */
 export interface BlobAvailability {
@@ -23,6 +25,16 @@ export interface PushTarget {
   availability: BlobAvailability;
   /** ECR upload semantics for chunked uploads (see upload.ts). */
   ecr?: boolean;
+  /** Parallel uploads when the caller does not say; default 4. */
+  concurrency?: number;
+  /** Whether the registry refuses to move this tag once set (ECR's tag immutability). */
+  immutableTag?(tag: string): boolean;
+  /**
+   * Which repository to mount each missing blob from (default: the first mountFrom for every blob). A target
+   * that answers this only with blobs the source surely holds gets mounting switched off for the rest of the push
+   * when the registry answers a mount with a new upload session (ECR without BLOB_MOUNTING).
+   */
+  mountSources?(missing: string[], from: string[]): Promise<Map<string, string>>;
 }
 
 /** Availability through HEAD /v2/<repo>/blobs/<digest>, `concurrency` at a time. */
@@ -59,8 +71,14 @@ export interface PushImageOptions {
   retry?: Partial<RetryPolicy>;
   /** Give up on an exchange after this long without a byte either way; default 60 s. */
   idleTimeoutMs?: number;
-  /** A prepared target (ECR); default a plain OCI registry client. */
+  /** A prepared target; default a plain OCI registry client, or an ECR target for an ECR host (see `ecr`). */
   target?: PushTarget;
+  /**
+   * Amazon ECR: options for the ECR path, taken for ECR host names (`<account>.dkr.ecr.<region>.amazonaws.com`)
+   * or any host with `force: true`. `false` treats an ECR host as a plain registry (with the given credentials).
+   * Explicit username/password credentials also select the plain path.
+   */
+  ecr?: EcrOptions | false;
 }
 
 export interface PushResult {
@@ -68,6 +86,8 @@ export interface PushResult {
   repository: string;
   digest: string;
   mediaType: string;
+  /** Size of the top manifest (with digest and mediaType: the image's descriptor, e.g. an artifact's subject). */
+  size: number;
   tags: string[];
   /** Every tag already pointed at this digest: nothing was sent. */
   upToDate: boolean;
@@ -100,13 +120,14 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
     throw new GamelayerError('push.digest-mismatch', `push to ${opts.to}: the layout's ${selector} is ${top.digest}, not ${ref.digest}`);
   }
 
-  const target = opts.target ?? (await defaultTarget(ref.scheme ? `${ref.scheme}://${ref.registry}` : ref.registry, ref.registry, opts));
+  const target = opts.target ?? (await pushTargetFor(ref, opts));
   const { client } = target;
   const repository = `${client.host}/${repo}`;
   const result: PushResult = {
     repository,
     digest: top.digest,
     mediaType: top.mediaType,
+    size: top.size,
     tags,
     upToDate: false,
     blobs: { total: 0, skipped: 0, mounted: 0, uploaded: 0 },
@@ -126,7 +147,9 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   const staleTags: string[] = [];
   for (const t of tags) {
     const current = await client.headManifest(repo, t);
-    if (current?.digest !== top.digest) staleTags.push(t);
+    if (current?.digest === top.digest) continue;
+    if (current && target.immutableTag?.(t)) throw immutableTagError(repository, t, current.digest, top.digest);
+    staleTags.push(t);
   }
   const topExists = tags.length === 0 ? Boolean(await client.headManifest(repo, top.digest)) : staleTags.length === 0;
   if (topExists) {
@@ -137,19 +160,29 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   const missing = await target.availability.missing(repo, [...layers, ...configs].map((b) => b.digest));
   result.blobs.skipped = result.blobs.total - missing.size;
   const toSend = (list: Descriptor[]) => list.filter((b) => missing.has(b.digest));
-  const limit = pLimit(Math.max(1, opts.concurrency ?? 4));
+  const limit = pLimit(Math.max(1, opts.concurrency ?? target.concurrency ?? 4));
   const chunkedAbove = opts.chunkedAbove ?? 1024 ** 3;
+  const mountFrom = opts.mountFrom ?? [];
+  const sources = !mountFrom.length
+    ? new Map<string, string>()
+    : target.mountSources
+      ? await target.mountSources([...missing], mountFrom)
+      : new Map([...missing].map((d) => [d, mountFrom[0]!]));
+  let mounting = true;
   const send = (b: Descriptor) =>
     limit(async () => {
       const task = reporter.task(`blob ${b.digest.slice(7, 19)}`, b.size, 'bytes');
+      const source = mounting ? sources.get(b.digest) : undefined;
       const r = await uploadBlob(client, repo, blobSource(opts.layout, b), {
-        mountFrom: opts.mountFrom?.[0],
+        mountFrom: source,
         chunked: b.size >= chunkedAbove,
         chunkSize: opts.chunkSize,
         ecr: target.ecr,
         onProgress: (n) => task.tick(n),
       });
       task.done(r.outcome);
+      // The source surely held the blob, yet the registry opened an upload: it does not mount. Stop asking.
+      if (source && target.mountSources && r.outcome === 'uploaded') mounting = false;
       result.bytesSent += r.bytesSent;
       if (r.outcome === 'mounted') result.mounted.push(b.digest);
       else result.uploaded.push(b.digest);
@@ -166,7 +199,16 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   }
   const references = staleTags.length ? staleTags : [top.digest];
   for (const reference of references) {
-    await client.putManifest(repo, reference, image.bytes, top.mediaType);
+    try {
+      await client.putManifest(repo, reference, image.bytes, top.mediaType);
+    } catch (e) {
+      // A tag moved under us, or immutability the target could not tell beforehand.
+      if (e instanceof GamelayerError && /TAG_INVALID|ImageTagAlreadyExists|cannot be overwritten|immutable/i.test(e.message)) {
+        const now = await client.headManifest(repo, reference).catch(() => undefined);
+        throw immutableTagError(repository, reference, now?.digest, top.digest, e);
+      }
+      throw e;
+    }
   }
   result.manifestsPut.push(top.digest);
   reporter.info(
@@ -176,7 +218,35 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   return result;
 }
 
-async function defaultTarget(host: string, credentialHost: string, opts: PushImageOptions): Promise<PushTarget> {
+export type TargetOptions = Pick<PushImageOptions, 'insecure' | 'credentials' | 'retry' | 'idleTimeoutMs' | 'ecr'>;
+
+/** The registry behind a reference: an ECR target for ECR (see PushImageOptions.ecr), else a plain OCI client. */
+export async function pushTargetFor(ref: ImageReference, opts: TargetOptions): Promise<PushTarget> {
+  const host = ref.scheme ? `${ref.scheme}://${ref.registry}` : ref.registry;
+  if (usesEcr(ref.registry, opts)) {
+    return ecrTarget({ ...(opts.ecr || {}), host, repository: ref.repository, insecure: opts.insecure, retry: opts.retry, idleTimeoutMs: opts.idleTimeoutMs });
+  }
+  return defaultTarget(host, ref.registry, opts);
+}
+
+function usesEcr(registry: string, opts: TargetOptions): boolean {
+  if (opts.ecr === false) return false;
+  if (opts.ecr?.force) return true;
+  const explicit = opts.credentials && !isCredentials(opts.credentials) && (opts.credentials.username || opts.credentials.password);
+  return isEcrHost(registry) && !explicit && !isCredentials(opts.credentials);
+}
+
+function immutableTagError(repository: string, tag: string, current: string | undefined, wanted: string, cause?: unknown): GamelayerError {
+  return new GamelayerError(
+    'push.tag-immutable',
+    `${repository}:${tag} already names ${current ?? 'another image'} and the repository's tags are immutable: ` +
+      `it cannot be moved to ${wanted}`,
+    'push under a new tag (tags are meant to name one build), or make the tag mutable in the repository settings',
+    cause ? { cause } : undefined,
+  );
+}
+
+async function defaultTarget(host: string, credentialHost: string, opts: TargetOptions): Promise<PushTarget> {
   const credentials = isCredentials(opts.credentials) ? opts.credentials : await resolveCredentials(credentialHost, opts.credentials ?? {});
   const client = new RegistryClient({ host, insecure: opts.insecure, credentials, retry: opts.retry, idleTimeoutMs: opts.idleTimeoutMs });
   return { client, availability: headAvailability(client) };

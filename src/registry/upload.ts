@@ -205,15 +205,23 @@ async function patchChunk(
 }
 
 async function finish(client: RegistryClient, repo: string, session: URL, digest: string, what: string): Promise<void> {
-  const res = await client.request({
-    method: 'PUT',
-    target: withDigest(session, digest),
-    headers: { 'content-length': '0' },
-    scopes: [pushScope(repo)],
-    ok: [201, 204],
-    retry: false,
-    what,
-  });
+  let res;
+  try {
+    res = await client.request({
+      method: 'PUT',
+      target: withDigest(session, digest),
+      headers: { 'content-length': '0' },
+      scopes: [pushScope(repo)],
+      ok: [201, 204],
+      retry: false,
+      what,
+    });
+  } catch (e) {
+    // ECR refuses to complete an upload of a layer another push completed meanwhile (LayerAlreadyExists):
+    // the repository has the blob, which is all this upload was for.
+    if (e instanceof GamelayerError && /LayerAlreadyExists|already exists/i.test(e.message) && (await client.blobExists(repo, digest))) return;
+    throw e;
+  }
   await res.discard();
   const stored = res.header('docker-content-digest');
   if (stored && stored !== digest) {

@@ -10,7 +10,7 @@ import { GamelayerError } from '../errors.js';
 import type { FileEntry } from '../types.js';
 import { createXxh64 } from './hash.js';
 import { normalizeMode } from './manifest.js';
-import type { Filters } from './walk-dir.js';
+import { assertNotWhiteoutName, type Filters } from './walk-dir.js';
 
 export type ArchiveCompression = 'none' | 'gzip';
 
@@ -45,6 +45,7 @@ export function archivePath(archive: string, label: string, name: string): strin
     );
   }
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.length) assertNotWhiteoutName(parts.join('/'), `${label}: ${archive} holds "${name}"`);
   return parts.length ? parts.join('/') : undefined;
 }
 

@@ -167,7 +167,8 @@ async function scanDir(
   );
   task?.done(`${toHash.length} files hashed, ${cacheHits} from cache`);
   // Save only after the whole tree hashed cleanly: a failed scan never leaves a half-updated cache.
-  await cache.save();
+  // A rescan that found everything as stored writes nothing.
+  if (!cache.unchanged) await cache.save();
   return {
     entries: entries.concat(hashed),
     stats: { cacheHits, hashedFiles: toHash.length, hashedBytes, cacheRejected: cache.rejected },

@@ -45,8 +45,16 @@ export class StatCache {
   /** Keeps a hash for the next save; `hashedAtMs` is when hashing began. Racy files are not kept. */
   record(relPath: string, k: StatKey, xxh64: string, hashedAtMs: number): void {
     if (k[1] >= hashedAtMs - RACY_WINDOW_MS) return;
+    this.added++;
     this.next.set(relPath, [k[0], k[1], k[2], k[3], xxh64]);
   }
+
+  /** True when the next save would write what is already stored: every stored row was kept and none added. */
+  get unchanged(): boolean {
+    return this.rejected === undefined && this.added === 0 && this.next.size === this.rows.size;
+  }
+
+  private added = 0;
 
   /** Keeps a hash that came from this cache (it was not racy when recorded). */
   keep(relPath: string, k: StatKey, xxh64: string): void {

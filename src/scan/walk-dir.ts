@@ -1,11 +1,11 @@
 // Walks a directory tree with fast-glob: never follows symlinks, stats every entry once, rejects what
 // a layer cannot faithfully hold (special files, names that are not UTF-8).
-import type { Stats } from 'node:fs';
-import { readdir, readlink } from 'node:fs/promises';
+import { lstatSync, readlinkSync, type Dirent, type Stats } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import picomatch from 'picomatch';
-import { GamelayerError } from '../errors.js';
+import { GamelayerError, errnoCode } from '../errors.js';
 import type { EntryType } from '../types.js';
 
 export interface WalkedEntry {
@@ -27,29 +27,49 @@ export interface Filters {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export async function walkDir(root: string, filters: Filters, label: string): Promise<WalkedEntry[]> {
-  const found = (await fg(filters.include, {
+  // Names and types come from readdir (no stat); metadata from a synchronous lstat per file, which for
+  // cached inodes is several times faster than 100k async lstats queued through libuv's thread pool.
+  // Sync: listing cached directories costs less than handing each readdir to the thread pool.
+  const found = fg.sync(filters.include, {
     cwd: root,
     dot: true,
     onlyFiles: false,
     followSymbolicLinks: false,
-    stats: true,
+    objectMode: true,
     ignore: filters.exclude,
-    unique: true,
+    unique: filters.include.length > 1,
     suppressErrors: false,
-  })) as unknown as { path: string; stats: Stats }[];
+  }) as unknown as { path: string; dirent: Dirent }[];
 
   const entries: WalkedEntry[] = [];
-  const dirs = [''];
-  for (const { path: rel, stats } of found) {
+  // Names that did not decode as UTF-8 show up with U+FFFD: their folders are checked byte by byte below.
+  const suspect = new Set<string>();
+  for (const { path: rel, dirent } of found) {
+    const full = path.join(root, rel);
+    if (rel.includes('\uFFFD')) {
+      const slash = rel.lastIndexOf('/');
+      suspect.add(slash > 0 ? rel.slice(0, slash) : '');
+    }
+    assertNotWhiteoutName(rel, `${label}: ${full}`);
+    if (dirent.isDirectory()) {
+      entries.push({ path: rel, type: 'dir', rawMode: 0o755, size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0 });
+      continue;
+    }
+    let stats: Stats;
+    try {
+      stats = lstatSync(full);
+    } catch (e) {
+      if (errnoCode(e) === 'ENOENT') continue; // removed since the listing: it is not part of this scan
+      throw e;
+    }
     const type = entryType(stats);
     if (!type) {
       throw new GamelayerError(
         'scan.special-file',
-        `${label}: ${path.join(root, rel)} is a ${specialKind(stats)}; a container layer cannot hold it`,
+        `${label}: ${full} is a ${specialKind(stats)}; a container layer cannot hold it`,
         'remove it from the tree or add it to the tree\'s exclude globs in gamelayer.yaml',
       );
     }
-    if (type === 'dir') dirs.push(rel);
     entries.push({
       path: rel,
       type,
@@ -58,10 +78,10 @@ export async function walkDir(root: string, filters: Filters, label: string): Pr
       mtimeMs: stats.mtimeMs,
       ctimeMs: stats.ctimeMs,
       ino: stats.ino,
-      linkTarget: type === 'symlink' ? await readlink(path.join(root, rel)) : undefined,
+      linkTarget: type === 'symlink' ? readlinkSync(full) : undefined,
     });
   }
-  await assertUtf8Names(root, dirs, filters, label);
+  await assertUtf8Names(root, [...suspect], filters, label);
   return entries;
 }
 
@@ -81,8 +101,8 @@ function specialKind(s: Stats): string {
 }
 
 /**
- * fast-glob decodes names as UTF-8 and silently drops a whole directory listing when a name does not
- * round-trip. Read each walked directory's names as bytes and fail clearly instead of losing files.
+ * Node decodes names as UTF-8, replacing bytes that are not with U+FFFD: such a path names no file (and with
+ * stats on, fast-glob silently drops the whole folder). Read the folder's names as bytes and fail clearly.
  */
 async function assertUtf8Names(root: string, dirs: string[], filters: Filters, label: string): Promise<void> {
   const excluded = filters.exclude.length ? picomatch(filters.exclude, { dot: true }) : () => false;
@@ -101,5 +121,17 @@ async function assertUtf8Names(root: string, dirs: string[], filters: Filters, l
         );
       }
     }
+  }
+}
+
+/** OCI layers use `.wh.` names to delete files of lower layers: a game file so named would vanish. */
+export function assertNotWhiteoutName(rel: string, where: string): void {
+  const name = rel.slice(rel.lastIndexOf('/') + 1);
+  if (name.startsWith('.wh.')) {
+    throw new GamelayerError(
+      'scan.whiteout-name',
+      `${where}: names starting with ".wh." are reserved for OCI whiteouts; a layer cannot hold this file`,
+      'rename it, or exclude it in gamelayer.yaml',
+    );
   }
 }

@@ -1,10 +1,10 @@
-// Small game-like trees for the OCI tests, and a by-hand scan of them (FileEntry list) until the
-// scan stage lands; content is deterministic, modes/mtimes/umask are whatever the caller makes them.
+// Small game-like trees for the OCI tests, and their FileEntry lists from the real scan stage;
+// content is deterministic, modes/mtimes/umask are whatever the caller makes them.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, readlinkSync, symlinkSync, utimesSync, writeFileSync, lstatSync, readdirSync, chmodSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createXxh64 } from '../../src/scan/hash.js';
-import { normalizeMode, sortEntries } from '../../src/scan/manifest.js';
+import { tmpdir } from 'node:os';
+import { scanTree } from '../../src/scan/scan.js';
 import type { FileEntry } from '../../src/types.js';
 
 /** Deterministic bytes that do not compress (like a .pak): sha256 in counter mode. */
@@ -54,25 +54,13 @@ export function writeGameTree(root: string, umask: number, mtime: number): void 
   }
 }
 
-/** FileEntry list of a directory, as the scan would produce it (normalised modes, xxh64, sorted). */
-export async function scanByHand(root: string): Promise<FileEntry[]> {
-  const out: FileEntry[] = [];
-  const walk = async (rel: string) => {
-    for (const n of readdirSync(path.join(root, rel))) {
-      const r = rel ? `${rel}/${n}` : n;
-      const st = lstatSync(path.join(root, r));
-      if (st.isDirectory()) {
-        out.push({ path: r, type: 'dir', mode: normalizeMode('dir', st.mode), size: 0 });
-        await walk(r);
-      } else if (st.isSymbolicLink()) {
-        out.push({ path: r, type: 'symlink', mode: 0o777, size: 0, linkTarget: readlinkSync(path.join(root, r)) });
-      } else {
-        const h = await createXxh64();
-        h.update(readFileSync(path.join(root, r)));
-        out.push({ path: r, type: 'file', mode: normalizeMode('file', st.mode), size: st.size, xxh64: h.digest() });
-      }
-    }
-  };
-  await walk('');
-  return sortEntries(out);
+/** FileEntry list of a tree (directory or tar/tar.gz) from the real scan stage. */
+export async function scanEntries(source: string): Promise<FileEntry[]> {
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'oci-scan-state-'));
+  try {
+    const { manifest } = await scanTree('app', source, { include: ['**'], exclude: [] }, { stateDir });
+    return manifest.entries;
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 }

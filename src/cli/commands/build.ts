@@ -1,11 +1,19 @@
 import type { Command } from 'commander';
-import { build, type BuildResult } from '../../build/build.js';
+import type { BuildResult } from '../../build/build.js';
+import type { PushBuildResult } from '../../build/push-build.js';
+import type { DockerBuildResult } from '../../docker/build.js';
+import { GamelayerError } from '../../errors.js';
 import { formatBytes } from '../../report/reporter.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
+import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
 
-interface BuildFlags {
+interface BuildFlags extends RegistryFlags {
+  builder: string;
+  dockerCompat?: boolean;
+  push?: string;
   tag?: string;
+  rebase?: boolean;
   platform?: string[];
   out?: string;
   compression?: 'gzip' | 'zstd';
@@ -13,30 +21,61 @@ interface BuildFlags {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('build')
     .description('build the server image and one image per tree into the local OCI layout; unchanged layers are reused')
     .option('-t, --tag <tag>', 'server image tag; tree images get <tag>-<tree> (default: version from the config, else latest)')
     .option('--platform <platform...>', 'build only these of the config\'s platforms')
     .option('--out <dir>', 'OCI image layout directory (default: store from the config, .gamelayer/oci)')
     .option('--compression <kind>', 'gzip or zstd (default: layers.compression from the config)')
+    .option('--builder <builder>', 'daemonless (our own layers, OCI layout) or docker (the emitted Dockerfiles through the Docker daemon)', 'daemonless')
+    .option('--docker-compat', 'with --builder docker: the Dockerfile variant for Docker < 23 (no COPY --link); default: from the daemon version')
+    .option('--rebase', 'plan every tree afresh instead of adding patch layers to the previous build')
+    .option('--push <repository>', 'then push every image and the build record to host[:port]/repo (only the blobs it lacks)')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (flags: BuildFlags, cmd: Command) => {
       if (flags.compression && flags.compression !== 'gzip' && flags.compression !== 'zstd') {
         throw new Error(`--compression ${flags.compression}: expected gzip or zstd`);
       }
       const config = await commandConfig(cmd);
+      const reporter = commandReporter(!!flags.json);
+      if (flags.builder === 'docker') {
+        // Heavy modules load only on the path that needs them: a CLI start stays fast.
+        const { buildWithDocker } = await import('../../docker/build.js');
+        const result = await buildWithDocker({
+          config,
+          tag: flags.tag,
+          repository: flags.push,
+          push: !!flags.push,
+          compat: flags.dockerCompat,
+          platform: flags.platform?.[0],
+          reporter,
+        });
+        if (flags.json) printJson(result);
+        else process.stdout.write(`${dockerText(result)}\n`);
+        return;
+      }
+      if (flags.builder !== 'daemonless') {
+        throw new GamelayerError('cli.builder', `--builder ${flags.builder}: expected daemonless or docker`);
+      }
+      const registry = flags.push ? await registryOptions(flags) : undefined;
+      const { build } = await import('../../build/build.js');
       const result = await build({
         config,
         tag: flags.tag,
         platforms: flags.platform,
         out: flags.out,
         compression: flags.compression,
-        reporter: commandReporter(!!flags.json),
+        rebase: flags.rebase,
+        reporter,
       });
-      if (flags.json) printJson(buildJson(result));
-      else process.stdout.write(`${buildText(result)}\n`);
+      const pushed = flags.push
+        ? await (await import('../../build/push-build.js')).pushBuild({ ...registry, store: result.store, record: result.record, repository: flags.push, reporter })
+        : undefined;
+      if (flags.json) printJson({ ...buildJson(result), push: pushed });
+      else process.stdout.write(`${buildText(result)}\n${pushed ? `${pushText(pushed)}\n` : ''}`);
     });
+  addRegistryOptions(cmd);
 }
 
 function buildJson(r: BuildResult) {
@@ -58,17 +97,40 @@ export function buildText(r: BuildResult): string {
     String(l.files),
     formatBytes(l.bytes),
     formatBytes(l.layer.size),
-    l.reused ? 'reused' : 'built',
+    l.reused ? 'reused' : l.patch ? 'patch' : 'built',
     l.layer.digest.slice(0, 19),
   ]);
   const server = r.record.images.find((i) => i.name === 'server' && (multi ? i.platform === undefined : true))!;
+  const notes = s.trees
+    .filter((t) => t.decision === 'patched' || t.decision === 'rebased')
+    .map((t) => `${multi ? `${t.tree} ${t.platform}` : t.tree}: ${t.decision === 'patched' ? 'patch layer added on top of the previous build' : `rebased (${t.reason})`}`);
   return [
     table(['tree', 'layer', 'files', 'content', 'compressed', 'status', 'digest'], rows, [1, 2, 3, 4]),
+    ...(notes.length ? ['', ...notes] : []),
     '',
     `layers: ${s.built} built, ${s.reused} reused; new bytes ${formatBytes(s.bytesNew)} of ${formatBytes(s.bytesTotal)}; ` +
       `scan ${(s.scanMs / 1000).toFixed(2)}s, total ${(s.ms / 1000).toFixed(2)}s`,
     `images in ${r.store}: ${r.record.tags.join(', ')}`,
     `server image ${r.record.tags[0]} = ${server.digest}`,
     `record ${r.recordFile}`,
+  ].join('\n');
+}
+
+export function pushText(p: PushBuildResult): string {
+  const b = p.blobs;
+  const images = p.images.map((i) => `  ${i.tags.join(', ')} = ${i.digest}${i.upToDate ? ' (already there)' : ''}`);
+  return [
+    `pushed to ${p.repository}:`,
+    ...images,
+    `blobs: ${b.uploaded} uploaded, ${b.mounted} mounted, ${b.skipped} already there; ${formatBytes(p.bytesSent)} sent`,
+    `build record ${p.record.digest} (tag ${p.record.tags.join(', ') || 'kept'})`,
+  ].join('\n');
+}
+
+function dockerText(r: DockerBuildResult): string {
+  const rows = r.images.map((i) => [i.name, i.ref, i.id.slice(0, 19), `${i.cachedSteps}/${i.steps}`, i.pushedDigest ?? '']);
+  return [
+    `docker ${r.daemon.version} at ${r.daemon.address}, ${r.buildkit ? 'BuildKit' : 'legacy builder'}${r.compat ? ', Docker 20.10-compatible Dockerfiles' : ''}, ${r.platform}`,
+    table(['image', 'tag', 'id', 'cached steps', 'pushed digest'], rows),
   ].join('\n');
 }

@@ -1,5 +1,7 @@
 // Text rendering of diffs for the CLI.
 import type { TreeDiff } from '../../diff/diff.js';
+import type { LayerDiff } from '../../diff/layers.js';
+import type { PullCost } from '../../diff/pull-cost.js';
 import { formatBytes } from '../../report/reporter.js';
 import { table } from '../table.js';
 
@@ -42,4 +44,26 @@ function describeChange(a: TreeDiff['modified'][number]['before'], b: TreeDiff['
   if (a.linkTarget !== b.linkTarget) return ` (link ${a.linkTarget} → ${b.linkTarget})`;
   if (a.xxh64 === b.xxh64 && a.size === b.size) return ` (mode ${a.mode.toString(8)} → ${b.mode.toString(8)})`;
   return ` (${formatBytes(a.size)} → ${formatBytes(b.size)})`;
+}
+
+/** Per layer of the next build: reused from the recorded build, or rebuilt, with its content bytes. */
+export function layerTable(d: LayerDiff): string {
+  const multi = new Set(d.layers.map((l) => l.platform)).size > 1;
+  const rows = d.layers.map((l) => [multi ? `${l.tree} ${l.platform}` : l.tree, String(l.index), String(l.files), formatBytes(l.bytes), l.status]);
+  return [
+    table(['tree', 'layer', 'files', 'content', 'next build'], rows, [1, 2, 3]),
+    `layers: ${d.reused} reused, ${d.rebuilt} to rebuild; ${formatBytes(d.bytesToBuild)} of content to tar, compress and push`,
+  ].join('\n');
+}
+
+/** What a node running `from` pulls to run `to`: per image, and for the pod (the four tree images). */
+export function pullCostTable(c: PullCost, from: string, to: string): string {
+  const rows = c.images.map((i) => [i.image, `${i.newLayers}/${i.layers}`, formatBytes(i.newBytes), formatBytes(i.bytes)]);
+  rows.push(['pod (tree images)', `${c.pod.newLayers}/${c.pod.layers}`, formatBytes(c.pod.newBytes), formatBytes(c.pod.bytes)]);
+  const share = c.pod.bytes ? ((100 * c.pod.newBytes) / c.pod.bytes).toFixed(1) : '0';
+  return [
+    `pull cost: a node running ${from} pulls to run ${to}${c.pod.platform ? ` (${c.pod.platform})` : ''}:`,
+    table(['image', 'new layers', 'to pull', 'image size'], rows, [1, 2, 3]),
+    `the pod pulls ${formatBytes(c.pod.newBytes)} of ${formatBytes(c.pod.bytes)} (${share} %)`,
+  ].join('\n');
 }

@@ -2,10 +2,23 @@ import type { Command } from 'commander';
 import { diffManifests, hasChanges } from '../../diff/diff.js';
 import { lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
-import { diffDetails, diffTable } from './diff-format.js';
+import { diffDetails, diffTable, layerTable, pullCostTable } from './diff-format.js';
+import { layerDiff } from '../../diff/layers.js';
+import { pullCost, type PullCost } from '../../diff/pull-cost.js';
+import { GamelayerError } from '../../errors.js';
+import { latestRecord } from '../../state/records.js';
+import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
+
+interface DiffFlags extends RegistryFlags {
+  json?: boolean;
+  limit: string;
+  exitCode?: boolean;
+  against?: string;
+  to?: string;
+}
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('diff')
     .description(
       'show what changed: with no argument, the working trees against the last build (or scan); ' +
@@ -16,11 +29,26 @@ export function register(program: Command): void {
     .option('--json', 'print every change as JSON on stdout')
     .option('--limit <n>', 'changed paths listed per tree', '20')
     .option('--exit-code', 'exit 1 when anything changed (like git diff --exit-code)')
-    .action(async (a: string | undefined, b: string | undefined, opts: { json?: boolean; limit: string; exitCode?: boolean }, cmd: Command) => {
+    .option('--against <ref>', 'compare with the build record of an image in a registry (host/repo:tag), and report pull cost')
+    .option('--to <ref>', 'with --against: the newer image (default: the last local build)')
+    .action(async (a: string | undefined, b: string | undefined, opts: DiffFlags, cmd: Command) => {
       const reporter = commandReporter(!!opts.json);
       let before: DiffSide;
       let after: DiffSide;
-      if (a && b) {
+      let cost: { value: PullCost; from: string; to: string } | undefined;
+      let costNote: string | undefined;
+      if (opts.against) {
+        if (a || b) throw new GamelayerError('cli.diff-args', '--against compares with the working trees: give no A or B with it');
+        const { fetchBuildRecordFor } = await import('../../registry/artifact.js');
+        const registry = await registryOptions(opts);
+        const older = (await fetchBuildRecordFor(opts.against, registry)).record;
+        before = { name: opts.against, manifests: older.manifests, build: older };
+        after = await workingTrees(await commandConfig(cmd), reporter);
+        const last = opts.to ? undefined : await latestRecord((await commandConfig(cmd)).stateDir);
+        const newer = opts.to ? (await fetchBuildRecordFor(opts.to, registry)).record : last?.record.kind === 'build' ? last.record : undefined;
+        if (newer) cost = { value: pullCost(older, newer), from: opts.against, to: opts.to ?? `the last build (${newer.tags[0]})` };
+        else costNote = 'no local build to compute the pull cost to (build first, or give --to <ref>)';
+      } else if (a && b) {
         before = await sideFromArg(a, reporter);
         after = await sideFromArg(b, reporter);
       } else {
@@ -30,13 +58,19 @@ export function register(program: Command): void {
       }
       const diffs = diffManifests(before.manifests, after.manifests);
       const changed = diffs.some(hasChanges);
+      // Against a build, and with the working trees on the other side: which layers a build would redo.
+      const layers = before.build && !b ? await layerDiff(await commandConfig(cmd), after.manifests, before.build) : undefined;
       if (opts.json) {
-        printJson({ before: before.name, after: after.name, changed, trees: diffs });
+        printJson({ before: before.name, after: after.name, changed, trees: diffs, layers, pullCost: cost?.value, pullCostTo: cost?.to });
       } else {
         process.stdout.write(`${before.name} → ${after.name}\n${diffTable(diffs)}\n`);
         const details = diffDetails(diffs, Number(opts.limit) || 20);
         process.stdout.write(details ? `\n${details}\n` : '\nno changes\n');
+        if (layers) process.stdout.write(`\n${layerTable(layers)}\n`);
+        if (cost) process.stdout.write(`\n${pullCostTable(cost.value, cost.from, cost.to)}\n`);
+        if (costNote) process.stdout.write(`\n${costNote}\n`);
       }
       if (opts.exitCode && changed) process.exitCode = 1;
     });
+  addRegistryOptions(command);
 }

@@ -3,11 +3,13 @@ import type { Command } from 'commander';
 import { register as build } from './build.js';
 import { register as codebuild } from './codebuild.js';
 import { register as diff } from './diff.js';
+import { register as dockerfile } from './dockerfile.js';
 import { register as ecs } from './ecs.js';
 import { register as k8s } from './k8s.js';
+import { register as load } from './load.js';
 import { register as push } from './push.js';
 import { register as scan } from './scan.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [scan, diff, build, push, k8s, ecs, codebuild];
+export const commands: RegisterCommand[] = [scan, diff, build, push, k8s, ecs, dockerfile, load, codebuild];

@@ -1,61 +1,43 @@
 // gamelayer push: sends an image from the local OCI store (config.store) to a registry, only what it lacks.
 import type { Command } from 'commander';
 import { GamelayerError } from '../../errors.js';
-import { pushImage, type PushResult } from '../../registry/push.js';
+import type { PushResult } from '../../registry/push.js';
 import { parseReference } from '../../registry/reference.js';
 import { formatBytes } from '../../report/reporter.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
+import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
-interface PushFlags {
+interface PushFlags extends RegistryFlags {
   tag: string[];
   image?: string;
   json?: boolean;
-  insecure?: boolean;
-  concurrency: string;
-  username?: string;
-  passwordStdin?: boolean;
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('push')
     .description('push an image from the local store to a registry, sending only the blobs it lacks')
     .argument('<ref>', 'destination host[:port]/repo[:tag], or just a tag to push to the registry named in gamelayer.yaml')
     .option('-t, --tag <tag>', 'another tag to set on the destination (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--image <tag|digest>', 'the image in the local store (default: the tag of <ref>)')
     .option('--json', 'print the result as JSON on stdout')
-    .option('--insecure', 'allow plain HTTP to a registry that is not on this machine')
-    .option('--concurrency <n>', 'parallel blob uploads', '4')
-    .option('--username <user>', 'registry user (or GAMELAYER_REGISTRY_USERNAME; default: docker config.json)')
-    .option('--password-stdin', 'read the registry password from stdin')
     .action(async (ref: string, flags: PushFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
-      const concurrency = Number(flags.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-        throw new GamelayerError('cli.concurrency', `--concurrency: expected a whole number from 1 to 64, got "${flags.concurrency}"`);
-      }
       const to = destination(ref, config.registry, config.file);
-      let credentials: { username?: string; password?: string } = {};
-      if (flags.passwordStdin) {
-        if (!flags.username) throw new GamelayerError('cli.password-stdin', '--password-stdin needs --username');
-        credentials = { username: flags.username, password: (await readStdin()).replace(/\r?\n$/, '') };
-      } else if (flags.username) {
-        throw new GamelayerError('cli.username', '--username needs --password-stdin (a password on the command line would show in ps)');
-      }
       const reporter = commandReporter(Boolean(flags.json));
+      const { pushImage } = await import('../../registry/push.js');
       const result = await pushImage({
         layout: config.store,
         to,
         image: flags.image,
         tags: flags.tag,
-        insecure: flags.insecure,
-        concurrency,
-        credentials,
+        ...(await registryOptions(flags)),
         reporter,
       });
       if (flags.json) printJson(result);
       else process.stdout.write(summary(result));
     });
+  addRegistryOptions(cmd);
 }
 
 /** A bare tag goes to the registry repository named in gamelayer.yaml. */
@@ -81,10 +63,4 @@ function summary(r: PushResult): string {
     `pushed ${where}${tags}\n` +
     `blobs: ${b.uploaded} uploaded, ${b.mounted} mounted, ${b.skipped} already there (${b.total} total); ${formatBytes(r.bytesSent)} sent\n`
   );
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }

@@ -1,0 +1,60 @@
+// Pushes every image of a build (server first, then one per tree) from the local store to one repository,
+// then the build record beside the server image, so the next build anywhere can diff against it.
+// The server image carries every tree layer, so the tree images that follow find their blobs there and send
+// only their sentinel layer, config and manifest. One target serves all pushes: one ECR token, one repo check.
+import { GamelayerError } from '../errors.js';
+import { pushBuildRecord, type PushBuildRecordResult } from '../registry/artifact.js';
+import { pushImage, pushTargetFor, type PushImageOptions, type PushResult } from '../registry/push.js';
+import { parseReference } from '../registry/reference.js';
+import type { BuildRecord } from '../types.js';
+
+export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' | 'tags' | 'layout' | 'target'> {
+  store: string;
+  record: BuildRecord;
+  /** `host[:port]/repo`; a tag or digest in it is refused (each image has its own tag). */
+  repository: string;
+}
+
+export interface PushBuildResult {
+  repository: string;
+  images: PushResult[];
+  record: PushBuildRecordResult;
+  bytesSent: number;
+  blobs: PushResult['blobs'];
+}
+
+export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult> {
+  const { store, record, repository, ...rest } = opts;
+  const ref = parseReference(repository);
+  if (ref.tag || ref.digest) {
+    throw new GamelayerError(
+      'push.repository-only',
+      `${repository}: expected a repository without tag or digest`,
+      `the build's images are tagged ${record.tags[0]} and ${record.tags[0]}-<tree>; use --tag to choose the tag`,
+    );
+  }
+  const repo = `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}`;
+  const target = await pushTargetFor(ref, rest);
+  const images: PushResult[] = [];
+  for (const tag of record.tags) {
+    images.push(await pushImage({ ...rest, target, layout: store, to: `${repo}:${tag}`, image: tag }));
+  }
+  const server = images[0]!;
+  const recordResult = await pushBuildRecord({
+    ...rest,
+    target,
+    to: repo,
+    record,
+    subject: { mediaType: server.mediaType, digest: server.digest, size: server.size },
+    tags: [record.tags[0]!],
+  });
+  const blobs = { total: 0, skipped: 0, mounted: 0, uploaded: 0 };
+  for (const r of images) for (const k of Object.keys(blobs) as (keyof typeof blobs)[]) blobs[k] += r.blobs[k];
+  return {
+    repository: server.repository,
+    images,
+    record: recordResult,
+    bytesSent: images.reduce((n, r) => n + r.bytesSent, 0),
+    blobs,
+  };
+}

@@ -1,0 +1,68 @@
+// gamelayer dockerfile: writes the server and tree-image Dockerfiles (+ .dockerignore) and, on request, streams
+// their deterministic build context (for `docker build -`, e.g. in CodeBuild).
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { Command } from 'commander';
+import { dockerContext } from '../../dockerfile/context.js';
+import { emitDockerfiles } from '../../dockerfile/emit.js';
+import { dockerGame } from '../../dockerfile/game.js';
+import { GamelayerError } from '../../errors.js';
+import { commandConfig, commandReporter, printJson } from '../context.js';
+
+interface DockerfileFlags {
+  out: string;
+  dockerCompat?: string | boolean;
+  platform?: string;
+  context?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('dockerfile')
+    .description('write the multi-stage Dockerfile of the server image, one per tree image and a .dockerignore')
+    .option('-o, --out <dir>', 'folder to write them to', 'dockerfiles')
+    .option('--docker-compat [when]', 'the variant for Docker 20.10 / the legacy builder (no COPY --link); "auto" asks the daemon')
+    .option('--platform <os/arch>', 'platform whose layer plan to follow (default: the first in gamelayer.yaml)')
+    .option('--context <file>', 'also write the build context as a tar ("-" for stdout: `... --context - | docker build -`)')
+    .option('--json', 'print what was written as JSON on stdout')
+    .action(async (flags: DockerfileFlags, cmd: Command) => {
+      const config = await commandConfig(cmd);
+      const toStdout = flags.context === '-';
+      const reporter = commandReporter(Boolean(flags.json) || toStdout);
+      let compat = false;
+      if (flags.dockerCompat === 'auto') compat = (await (await import('../../docker/daemon.js')).daemonInfo()).needsCompat;
+      else if (flags.dockerCompat === true || flags.dockerCompat === 'yes') compat = true;
+      else if (flags.dockerCompat !== undefined) {
+        throw new GamelayerError('cli.docker-compat', `--docker-compat ${String(flags.dockerCompat)}: expected no value, "yes" or "auto"`);
+      }
+      const game = await dockerGame(config, { platform: flags.platform, reporter });
+      const files = emitDockerfiles(game.input, { compat });
+      const out = path.resolve(flags.out);
+      await mkdir(out, { recursive: true });
+      for (const f of files) {
+        const target = path.join(out, f.name);
+        const tmp = `${target}.${process.pid}.tmp`;
+        await writeFile(tmp, f.content);
+        await rename(tmp, target);
+      }
+      if (flags.context) {
+        const ctx = await dockerContext(game, { compat });
+        if (toStdout) await pipeline(ctx.stream, process.stdout);
+        else {
+          const target = path.resolve(flags.context);
+          const tmp = `${target}.${process.pid}.tmp`;
+          await pipeline(ctx.stream, createWriteStream(tmp));
+          await rename(tmp, target);
+        }
+      }
+      const layers = Object.fromEntries(game.input.trees.map((t) => [t.name, t.layers]));
+      if (flags.json) printJson({ out, compat, platform: game.platform, files: files.map((f) => f.name), layers, context: flags.context });
+      else if (!toStdout) {
+        process.stdout.write(`wrote ${files.map((f) => f.name).join(', ')} to ${out} (${compat ? 'Docker 20.10 compat' : 'BuildKit, COPY --link'}; layers ${Object.entries(layers).map(([t, n]) => `${t} ${n}`).join(', ')})\n`);
+        if (flags.context) process.stdout.write(`wrote the build context to ${path.resolve(flags.context)}\n`);
+      }
+    });
+}

@@ -1,0 +1,72 @@
+// The registry options shared by every command that talks to a registry (push, build --push, diff --against).
+import type { Command } from 'commander';
+import { GamelayerError } from '../errors.js';
+import type { PushImageOptions } from '../registry/push.js';
+
+export interface RegistryFlags {
+  insecure?: boolean;
+  concurrency?: string;
+  username?: string;
+  passwordStdin?: boolean;
+  ecr?: boolean;
+  region?: string;
+  endpoint?: string;
+  createRepo?: boolean;
+  scanOnPush?: boolean;
+  immutableTags?: boolean;
+}
+
+export function addRegistryOptions(cmd: Command): Command {
+  return cmd
+    .option('--insecure', 'allow plain HTTP to a registry that is not on this machine')
+    .option('--concurrency <n>', 'parallel blob uploads (default 4; 3 on Amazon ECR)')
+    .option('--username <user>', 'registry user (or GAMELAYER_REGISTRY_USERNAME; default: docker config.json)')
+    .option('--password-stdin', 'read the registry password from stdin')
+    .option('--ecr', 'treat the registry as Amazon ECR even if its host is not <account>.dkr.ecr.<region>.amazonaws.com')
+    .option('--no-ecr', 'treat an ECR host as a plain registry (with --username AWS --password-stdin)')
+    .option('--region <region>', 'ECR: AWS region of the ECR API (default: from the host name, else AWS_REGION)')
+    .option('--endpoint <url>', 'ECR: another ECR API endpoint (or GAMELAYER_ECR_ENDPOINT)')
+    .option('--create-repo', 'ECR: create the repository if it does not exist')
+    .option('--scan-on-push', 'ECR, with --create-repo: scan images on push')
+    .option('--immutable-tags', 'ECR, with --create-repo: make tags immutable');
+}
+
+export type RegistryOptions = Pick<PushImageOptions, 'insecure' | 'concurrency' | 'credentials' | 'ecr'>;
+
+export async function registryOptions(flags: RegistryFlags): Promise<RegistryOptions> {
+  const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) {
+    throw new GamelayerError('cli.concurrency', `--concurrency: expected a whole number from 1 to 64, got "${flags.concurrency}"`);
+  }
+  let credentials: { username?: string; password?: string } = {};
+  if (flags.passwordStdin) {
+    if (!flags.username) throw new GamelayerError('cli.password-stdin', '--password-stdin needs --username');
+    credentials = { username: flags.username, password: (await readStdin()).replace(/\r?\n$/, '') };
+  } else if (flags.username) {
+    throw new GamelayerError('cli.username', '--username needs --password-stdin (a password on the command line would show in ps)');
+  }
+  // gamelayer runs on Node 20 by design; the AWS SDK's notice about its future Node 22 floor is not for our users.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  return {
+    insecure: flags.insecure,
+    concurrency,
+    credentials,
+    ecr:
+      flags.ecr === false
+        ? false
+        : {
+            force: flags.ecr === true,
+            region: flags.region,
+            endpoint: flags.endpoint,
+            createRepository: flags.createRepo,
+            scanOnPush: flags.scanOnPush,
+            immutableTags: flags.immutableTags,
+          },
+  };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,62 @@
+// Which layers a build of the working trees would reuse from a recorded build, and which it would rebuild.
+import { treeSourceFor, type GameConfig } from '../config/load.js';
+import { loadBaseImage } from '../oci/base-image.js';
+import { parsePlatform } from '../oci/image.js';
+import { planIncremental, recordedTrees } from '../plan/incremental.js';
+import { TREE_NAMES, type BuildRecord, type TreeManifest, type TreeName } from '../types.js';
+
+export interface LayerChange {
+  tree: TreeName;
+  index: number;
+  platform: string;
+  files: number;
+  /** Content bytes of the layer. */
+  bytes: number;
+  status: 'reused' | 'rebuilt';
+}
+
+export interface LayerDiff {
+  layers: LayerChange[];
+  reused: number;
+  rebuilt: number;
+  /** Content bytes of the layers to rebuild (what would be tarred, compressed and pushed). */
+  bytesToBuild: number;
+}
+
+export async function layerDiff(config: GameConfig, current: readonly TreeManifest[], record: Pick<BuildRecord, 'layers' | 'plan' | 'manifests'>): Promise<LayerDiff> {
+  const known = new Set([...record.layers.map((l) => l.inputKey), ...record.plan.layers.map((l) => l.inputKey)]);
+  const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
+  const layers: LayerChange[] = [];
+  const counted = new Set<string>();
+  let bytesToBuild = 0;
+  for (const platform of config.platforms) {
+    const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(platform) });
+    const manifests = TREE_NAMES.map((t) => {
+      const shared = treeSourceFor(config.trees[t], platform).shared;
+      const m = current.find((x) => x.tree === t && x.platform === (shared ? undefined : platform));
+      if (!m) throw new Error(`no scan of ${t} for ${platform}`);
+      return m;
+    });
+    // The same planning a build does: the recorded build's layers, plus patches where trees changed.
+    const plan = planIncremental(manifests, recordedTrees(record, platform), {
+      targetSize: config.layers.targetSize,
+      maxLayers: config.layers.maxLayers,
+      baseLayers: base.layers.length,
+      mounts,
+    });
+    for (const l of plan.layers) {
+      const status = known.has(l.inputKey) ? 'reused' : 'rebuilt';
+      if (status === 'rebuilt' && !counted.has(l.inputKey)) {
+        counted.add(l.inputKey);
+        bytesToBuild += l.bytes;
+      }
+      layers.push({ tree: l.tree, index: l.index, platform, files: l.entries.filter((e) => e.type === 'file').length, bytes: l.bytes, status });
+    }
+  }
+  return {
+    layers,
+    reused: layers.filter((l) => l.status === 'reused').length,
+    rebuilt: layers.filter((l) => l.status === 'rebuilt').length,
+    bytesToBuild,
+  };
+}

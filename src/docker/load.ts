@@ -1,0 +1,105 @@
+// `gamelayer load`: images of the local OCI store into the Docker daemon, so `docker run` works on what the
+// daemonless build made. The docker-save archive is streamed to the daemon's load endpoint, never built in memory.
+import { Transform } from 'node:stream';
+import type Docker from 'dockerode';
+import type { GameConfig } from '../config/load.js';
+import { GamelayerError } from '../errors.js';
+import { layoutTags, REF_NAME } from '../registry/layout.js';
+import { parseReference } from '../registry/reference.js';
+import { silentReporter, type Reporter } from '../report/reporter.js';
+import { TREE_NAMES } from '../types.js';
+import { connectDocker, daemonError, daemonInfo, followStream } from './daemon.js';
+import { dockerSaveStream, resolveSaveImages, type SaveImage } from './save-format.js';
+
+export interface LoadImagesOptions {
+  /** OCI image layout directory. */
+  layout: string;
+  images: SaveImage[];
+  docker?: Docker;
+  reporter?: Reporter;
+}
+
+export interface LoadedImage {
+  selector: string;
+  repoTags: string[];
+  /** Image ID in the daemon (the config digest). */
+  id: string;
+}
+
+export async function loadImages(opts: LoadImagesOptions): Promise<LoadedImage[]> {
+  const reporter = opts.reporter ?? silentReporter;
+  const info = await daemonInfo(opts.docker ?? connectDocker());
+  const platform = { os: info.os, architecture: info.arch === 'x86_64' ? 'amd64' : info.arch === 'aarch64' ? 'arm64' : info.arch };
+  const images = await resolveSaveImages(opts.layout, opts.images, platform);
+  const distinct = new Map<string, number>();
+  for (const i of images) for (const l of i.layers) distinct.set(l.digest, l.size);
+  const total = [...distinct.values()].reduce((a, b) => a + b, 0);
+  const task = reporter.task(`load ${images.length} image${images.length === 1 ? '' : 's'}`, total, 'bytes');
+  const save = dockerSaveStream(opts.layout, images);
+  // Count through a transform, never with a 'data' listener that would start the stream before it is piped.
+  const body = save.pipe(
+    new Transform({
+      transform(c: Buffer, _e, cb) {
+        task.tick(c.length);
+        cb(null, c);
+      },
+    }),
+  );
+  save.on('error', (e) => body.destroy(e));
+  let out: NodeJS.ReadableStream;
+  try {
+    out = await info.docker.loadImage(body, { quiet: true });
+  } catch (e) {
+    save.destroy();
+    body.destroy();
+    throw daemonError(e, 'load images', info.address);
+  }
+  await followStream(out, (m) => m.stream && reporter.info(m.stream.trim()), 'load images', info.address);
+  task.done(`${images.length} images, ${distinct.size} layers`);
+  return images.map((i) => ({ selector: i.selector, repoTags: i.repoTags, id: i.config.digest }));
+}
+
+/** The repository docker names a game's images with: the registry's when configured, else the game name. */
+export function dockerRepository(config: GameConfig, repository?: string): string {
+  const repo = repository ?? config.registry ?? config.game;
+  const ref = parseReference(repo);
+  if (ref.tag || ref.digest) {
+    throw new GamelayerError('docker.repository', `${repository ? '--image' : `${config.file}: registry`} "${repo}": expected a repository without tag or digest`);
+  }
+  return repo;
+}
+
+export interface LoadBuildOptions {
+  config: GameConfig;
+  /** Build tag in the store; default config.version, else `latest` (as gamelayer build). */
+  tag?: string;
+  /** Docker repository name; default dockerRepository(config). */
+  repository?: string;
+  /** Tree images too (default true). */
+  trees?: boolean;
+  docker?: Docker;
+  reporter?: Reporter;
+}
+
+/** Loads `<tag>` (server) and `<tag>-<tree>` from config.store as `<repo>:<tag>`, `<repo>:<tag>-<tree>`. */
+export async function loadBuild(opts: LoadBuildOptions): Promise<LoadedImage[]> {
+  const { config } = opts;
+  const tag = opts.tag ?? config.version ?? 'latest';
+  const repo = dockerRepository(config, opts.repository);
+  const present = new Set((await layoutTags(config.store).catch(() => [])).map((d) => d.annotations?.[REF_NAME]));
+  if (!present.has(tag)) {
+    const have = [...present].filter(Boolean).join(', ');
+    throw new GamelayerError(
+      'load.not-found',
+      `${config.store}: no image tagged ${tag}`,
+      have ? `tags in the store: ${have}` : 'build it first: gamelayer build',
+    );
+  }
+  const wanted = [tag, ...(opts.trees === false ? [] : TREE_NAMES.map((t) => `${tag}-${t}`).filter((t) => present.has(t)))];
+  return loadImages({
+    layout: config.store,
+    images: wanted.map((t) => ({ selector: t, repoTags: [`${repo}:${t}`] })),
+    docker: opts.docker,
+    reporter: opts.reporter,
+  });
+}

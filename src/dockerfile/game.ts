@@ -1,0 +1,79 @@
+// From gamelayer.yaml to what the Dockerfiles and the build context need: scan, then the same layer plan the
+// daemonless build makes for the platform, so docker's layers follow the same boundaries.
+import path from 'node:path';
+import { treeSourceFor, type GameConfig } from '../config/load.js';
+import { GamelayerError } from '../errors.js';
+import { loadBaseImage } from '../oci/base-image.js';
+import { parsePlatform } from '../oci/image.js';
+import { planLayers } from '../plan/plan.js';
+import { silentReporter, type Reporter } from '../report/reporter.js';
+import { scanGame } from '../scan/scan.js';
+import { TREE_NAMES, type LayerPlan, type TreeManifest, type TreeName } from '../types.js';
+import { dockerBaseImage, type DockerfileInput } from './emit.js';
+
+export interface DockerGame {
+  config: GameConfig;
+  platform: string;
+  manifests: Record<TreeName, TreeManifest>;
+  plan: LayerPlan;
+  input: DockerfileInput;
+}
+
+export interface DockerGameOptions {
+  /** One of config.platforms; default the first. Docker builds one platform at a time. */
+  platform?: string;
+  reporter?: Reporter;
+}
+
+export function pickPlatform(config: GameConfig, platform?: string): string {
+  const p = platform ?? config.platforms[0]!;
+  if (!config.platforms.includes(p)) {
+    throw new GamelayerError('docker.platform', `--platform ${p}: not in the platforms of ${config.file} (${config.platforms.join(', ')})`);
+  }
+  return p;
+}
+
+/** Layers the base brings, as the daemonless build counts them; a registry reference is unknown here (0). */
+async function baseLayerCount(config: GameConfig, platform: string): Promise<number> {
+  if (config.baseImage === 'scratch' || !/^(oci|oci-archive|docker-archive):/.test(config.baseImage)) return 0;
+  const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(platform) });
+  return base.layers.length;
+}
+
+export async function dockerGame(config: GameConfig, opts: DockerGameOptions = {}): Promise<DockerGame> {
+  const platform = pickPlatform(config, opts.platform);
+  const scanned = await scanGame(config, { reporter: opts.reporter ?? silentReporter, platforms: [platform] });
+  const manifests = {} as Record<TreeName, TreeManifest>;
+  for (const t of TREE_NAMES) {
+    const want = treeSourceFor(config.trees[t], platform).shared ? undefined : platform;
+    const s = scanned.trees.find((x) => x.manifest.tree === t && x.manifest.platform === want);
+    if (!s) throw new Error(`dockerGame: no scan of ${t}`);
+    manifests[t] = s.manifest;
+  }
+  const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
+  const plan = planLayers(
+    TREE_NAMES.map((t) => manifests[t]),
+    {
+      targetSize: config.layers.targetSize,
+      maxLayers: config.layers.maxLayers,
+      baseLayers: await baseLayerCount(config, platform),
+      mounts,
+    },
+  );
+  const base = dockerBaseImage(config.game, config.baseImage);
+  const input: DockerfileInput = {
+    game: config.game,
+    configName: path.basename(config.file),
+    platform,
+    baseImage: base.image,
+    baseSource: base.source,
+    start: config.start,
+    trees: TREE_NAMES.map((t) => ({
+      name: t,
+      mount: config.trees[t].mount,
+      layers: plan.layers.filter((l) => l.tree === t).length,
+      archive: manifests[t].source.kind === 'archive',
+    })),
+  };
+  return { config, platform, manifests, plan, input };
+}

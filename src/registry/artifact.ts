@@ -1,0 +1,298 @@
+// The BuildRecord travels with the image as an OCI artifact (image-spec 1.1 "artifacts" guidance): a manifest with
+// `artifactType`, the empty config, one layer holding the record's JSON, and `subject` = the image. Registries with
+// the referrers API (ECR, distribution 3) list it under the image; for those without it (distribution 2.8) it also
+// gets a predictable tag `<image tag>.gamelayer-record`. The next build anywhere finds it from the image alone.
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import { GamelayerError } from '../errors.js';
+import type { BuildRecord, Descriptor } from '../types.js';
+import { pullScope } from './auth.js';
+import { MEDIA_TYPES, type RegistryClient } from './client.js';
+import { pushTargetFor, type PushTarget, type TargetOptions } from './push.js';
+import { formatReference, parseReference } from './reference.js';
+import { uploadBlob, type BlobSource } from './upload.js';
+
+export const BUILD_RECORD_ARTIFACT_TYPE = 'application/vnd.gamelayer.build-record.v1+json';
+export const RECORD_TAG_SUFFIX = '.gamelayer-record';
+/** The OCI empty descriptor: `{}` as config of an artifact that needs none. */
+export const EMPTY_CONFIG = {
+  mediaType: 'application/vnd.oci.empty.v1+json',
+  digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
+  size: 2,
+  data: 'e30=',
+} as const;
+const EMPTY_BYTES = Buffer.from('{}');
+/** A record is read into memory to be parsed; refuse anything absurd before doing so. */
+const MAX_RECORD_BYTES = 512 * 1024 * 1024;
+const CREATED = 'org.opencontainers.image.created';
+
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/** The fallback tag of the record of the image tagged `tag`. */
+export function recordTag(tag: string): string {
+  const t = `${tag}${RECORD_TAG_SUFFIX}`;
+  if (t.length > 128) {
+    throw new GamelayerError('record.tag', `tag "${tag}" is too long for its build-record tag "${t}" (max 128 characters)`, `use an image tag of at most ${128 - RECORD_TAG_SUFFIX.length} characters`);
+  }
+  return t;
+}
+
+export interface RecordArtifact {
+  manifest: Buffer;
+  descriptor: Descriptor;
+  record: Buffer;
+  recordDescriptor: Descriptor;
+}
+
+/** The artifact manifest (and the record blob) for `record` attached to the image `subject`. */
+export function buildRecordArtifact(record: BuildRecord, subject: Descriptor): RecordArtifact {
+  const bytes = Buffer.from(JSON.stringify(record));
+  const recordDescriptor: Descriptor = {
+    mediaType: BUILD_RECORD_ARTIFACT_TYPE,
+    digest: sha256(bytes),
+    size: bytes.length,
+    annotations: { 'org.opencontainers.image.title': 'build-record.json' },
+  };
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociManifest,
+      artifactType: BUILD_RECORD_ARTIFACT_TYPE,
+      config: EMPTY_CONFIG,
+      layers: [recordDescriptor],
+      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+      annotations: { [CREATED]: record.createdAt, 'dev.gamelayer.game': record.game },
+    }),
+  );
+  return {
+    manifest,
+    descriptor: { mediaType: MEDIA_TYPES.ociManifest, digest: sha256(manifest), size: manifest.length, artifactType: BUILD_RECORD_ARTIFACT_TYPE },
+    record: bytes,
+    recordDescriptor,
+  };
+}
+
+export interface PushBuildRecordOptions extends TargetOptions {
+  /** The image's repository, `host[:port]/repo` (a tag or digest here is ignored). */
+  to: string;
+  record: BuildRecord;
+  /** The image (manifest or index) the record describes; it must already be in the repository. */
+  subject: Descriptor;
+  /** The image's tags: each gets the fallback tag `<tag>.gamelayer-record`. */
+  tags: string[];
+  /** The same target the image was pushed with (default: one made from the options, as pushImage does). */
+  target?: PushTarget;
+}
+
+export interface PushBuildRecordResult {
+  digest: string;
+  /** Fallback tags now naming this record (or a record of the same image kept on an immutable tag). */
+  tags: string[];
+  /** Fallback tags that already named a record of this image and could not be moved (immutable tags). */
+  kept: string[];
+  blobsUploaded: number;
+}
+
+export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<PushBuildRecordResult> {
+  const ref = parseReference(opts.to);
+  const repo = ref.repository;
+  const fallbackTags = [...new Set(opts.tags)].map(recordTag);
+  const target = opts.target ?? (await pushTargetFor(ref, opts));
+  const { client } = target;
+  const artifact = buildRecordArtifact(opts.record, opts.subject);
+  const where = `${client.host}/${repo}`;
+  if (!(await client.headManifest(repo, opts.subject.digest))) {
+    throw new GamelayerError('record.no-subject', `${where}: image ${opts.subject.digest} is not there; a build record goes up after its image`, 'push the image first');
+  }
+  const blobs: { d: Descriptor; bytes: Buffer }[] = [
+    { d: EMPTY_CONFIG, bytes: EMPTY_BYTES },
+    { d: artifact.recordDescriptor, bytes: artifact.record },
+  ];
+  const missing = await target.availability.missing(repo, blobs.map((b) => b.d.digest));
+  let blobsUploaded = 0;
+  for (const b of blobs) {
+    if (!missing.has(b.d.digest)) continue;
+    await uploadBlob(client, repo, bufferSource(b.d.digest, b.bytes, `build record of ${opts.subject.digest}`), { ecr: target.ecr });
+    blobsUploaded++;
+  }
+  const result: PushBuildRecordResult = { digest: artifact.descriptor.digest, tags: [], kept: [], blobsUploaded };
+  for (const tag of fallbackTags) {
+    const current = await client.headManifest(repo, tag);
+    if (current?.digest === artifact.descriptor.digest) {
+      result.tags.push(tag);
+      continue;
+    }
+    if (current && target.immutableTag?.(tag)) {
+      const existing = await readArtifactManifest(client, repo, tag);
+      if (existing.subject?.digest === opts.subject.digest) {
+        result.kept.push(tag);
+        continue;
+      }
+    }
+    await client.putManifest(repo, tag, artifact.manifest, MEDIA_TYPES.ociManifest);
+    result.tags.push(tag);
+  }
+  if (!fallbackTags.length) await client.putManifest(repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest);
+  return result;
+}
+
+function bufferSource(digest: string, bytes: Buffer, origin: string): BlobSource {
+  return { digest, size: bytes.length, origin, open: (start = 0, end = bytes.length - 1) => Readable.from([bytes.subarray(start, end + 1)]) };
+}
+
+// ---- finding a record ----
+
+const descriptorSchema = z.looseObject({ mediaType: z.string(), digest: z.string().regex(/^sha256:[a-f0-9]{64}$/), size: z.number().int().min(0) });
+const artifactManifestSchema = z.looseObject({
+  mediaType: z.string().optional(),
+  artifactType: z.string().optional(),
+  config: descriptorSchema,
+  layers: z.array(descriptorSchema),
+  subject: descriptorSchema.optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+const referrersSchema = z.looseObject({
+  manifests: z.array(descriptorSchema.extend({ artifactType: z.string().optional(), annotations: z.record(z.string(), z.string()).optional() })),
+});
+
+const entrySchema = z.looseObject({ path: z.string(), type: z.enum(['file', 'dir', 'symlink']), mode: z.number(), size: z.number() });
+export const buildRecordSchema = z.looseObject({
+  schemaVersion: z.literal(1),
+  game: z.string().min(1),
+  version: z.string().optional(),
+  createdAt: z.string().min(1),
+  tags: z.array(z.string()),
+  platforms: z.array(z.string()),
+  manifests: z.array(z.looseObject({ tree: z.string(), root: z.string(), entries: z.array(entrySchema), digest: z.string() })),
+  plan: z.looseObject({ layers: z.array(z.looseObject({ tree: z.string(), index: z.number(), inputKey: z.string(), entries: z.array(entrySchema) })) }),
+  layers: z.array(z.looseObject({ tree: z.string(), index: z.number(), inputKey: z.string(), diffID: z.string(), digest: z.string(), size: z.number(), mediaType: z.string() })),
+  images: z.array(z.looseObject({ name: z.string(), platform: z.string().optional(), digest: z.string(), mediaType: z.string() })),
+  index: z.string().optional(),
+  codebuildArn: z.string().optional(),
+});
+
+export interface FoundBuildRecord {
+  record: BuildRecord;
+  /** The image the record describes. */
+  subject: string;
+  /** The artifact manifest's digest. */
+  digest: string;
+  /** How it was found. */
+  via: 'referrers' | 'tag';
+}
+
+export interface FetchBuildRecordOptions extends TargetOptions {
+  target?: PushTarget;
+}
+
+/**
+ * The BuildRecord of the image `ref` (`host/repo:tag` or `@sha256:…`): through the referrers API when the registry
+ * has it, else through the fallback tag. Errors say which image and what was tried.
+ */
+export async function fetchBuildRecordFor(ref: string, opts: FetchBuildRecordOptions = {}): Promise<FoundBuildRecord> {
+  const r = parseReference(ref);
+  const repo = r.repository;
+  const { client } = opts.target ?? (await pushTargetFor(r, opts));
+  const name = formatReference(r);
+  let subject = r.digest;
+  if (!subject) {
+    if (!r.tag) throw new GamelayerError('record.reference', `${name}: which image? give a tag or a digest`);
+    const head = await client.headManifest(repo, r.tag);
+    if (!head?.digest) throw new GamelayerError('record.no-image', `${name}: no such image in ${client.host}/${repo}`);
+    subject = head.digest;
+  }
+
+  const viaReferrers = await findByReferrers(client, repo, subject);
+  if (viaReferrers) return { ...(await readRecord(client, repo, viaReferrers, subject, name)), via: 'referrers' };
+
+  if (!r.tag) {
+    throw new GamelayerError('record.not-found', `${name}: no build record found: ${client.host} lists no referrers for it`, 'look it up by tag (the fallback record tag is <tag>.gamelayer-record)');
+  }
+  const tag = recordTag(r.tag);
+  const head = await client.headManifest(repo, tag);
+  if (!head) {
+    throw new GamelayerError('record.not-found', `${name}: no build record: neither referrers of ${subject} nor the tag ${tag} in ${client.host}/${repo}`, 'the image was pushed without its record, or by another tool');
+  }
+  return { ...(await readRecord(client, repo, tag, subject, name)), via: 'tag' };
+}
+
+/** The newest build-record artifact among the image's referrers; undefined when there is none or no API. */
+async function findByReferrers(client: RegistryClient, repo: string, subject: string): Promise<string | undefined> {
+  const res = await client.request({
+    method: 'GET',
+    target: `/v2/${repo}/referrers/${subject}?artifactType=${encodeURIComponent(BUILD_RECORD_ARTIFACT_TYPE)}`,
+    headers: { accept: MEDIA_TYPES.ociIndex },
+    scopes: [pullScope(repo)],
+    ok: [200, 400, 404, 405],
+    what: `list referrers of ${subject} in ${repo}`,
+  });
+  // A registry without the API answers 404 (distribution 2.8) or refuses the route.
+  const type = (res.header('content-type') ?? '').split(';')[0]!.trim();
+  if (res.status !== 200 || type !== MEDIA_TYPES.ociIndex) {
+    await res.discard();
+    return undefined;
+  }
+  const parsed = referrersSchema.safeParse(safeJson(await res.text()));
+  if (!parsed.success) throw new GamelayerError('record.invalid', `${client.host}/${repo}: the referrers list of ${subject} is not a valid OCI index`);
+  // The registry may ignore the filter: apply it ourselves, newest first.
+  const records = parsed.data.manifests.filter((m) => m.artifactType === BUILD_RECORD_ARTIFACT_TYPE);
+  records.sort((a, b) => (b.annotations?.[CREATED] ?? '').localeCompare(a.annotations?.[CREATED] ?? ''));
+  return records[0]?.digest;
+}
+
+async function readArtifactManifest(client: RegistryClient, repo: string, reference: string): Promise<z.infer<typeof artifactManifestSchema>> {
+  const m = await client.getManifest(repo, reference);
+  const parsed = artifactManifestSchema.safeParse(safeJson(m.bytes.toString('utf8')));
+  if (!parsed.success) throw new GamelayerError('record.invalid', `${client.host}/${repo}:${reference} is not an OCI artifact manifest`);
+  return parsed.data;
+}
+
+async function readRecord(client: RegistryClient, repo: string, reference: string, subject: string, name: string): Promise<Omit<FoundBuildRecord, 'via'>> {
+  const m = await client.getManifest(repo, reference);
+  const parsed = artifactManifestSchema.safeParse(safeJson(m.bytes.toString('utf8')));
+  const where = `${client.host}/${repo}@${m.digest}`;
+  if (!parsed.success || parsed.data.artifactType !== BUILD_RECORD_ARTIFACT_TYPE) {
+    throw new GamelayerError('record.invalid', `${where} (for ${name}) is not a gamelayer build record (artifactType ${parsed.data?.artifactType ?? 'missing'})`);
+  }
+  if (parsed.data.subject?.digest !== subject) {
+    throw new GamelayerError(
+      'record.stale',
+      `${where}: the build record found for ${name} describes ${parsed.data.subject?.digest ?? 'no image'}, not ${subject}`,
+      'the image tag was moved without its record; push the record again with the image',
+    );
+  }
+  const layer = parsed.data.layers.find((l) => l.mediaType === BUILD_RECORD_ARTIFACT_TYPE);
+  if (!layer) throw new GamelayerError('record.invalid', `${where}: the artifact holds no ${BUILD_RECORD_ARTIFACT_TYPE} layer`);
+  if (layer.size > MAX_RECORD_BYTES) throw new GamelayerError('record.invalid', `${where}: the record is ${layer.size} bytes, more than a build record can be`);
+  const bytes = await getBlob(client, repo, layer.digest, `get build record ${layer.digest} from ${repo}`);
+  if (bytes.length !== layer.size || sha256(bytes) !== layer.digest) {
+    throw new GamelayerError('record.invalid', `${where}: the record blob does not match its digest ${layer.digest}`);
+  }
+  const record = buildRecordSchema.safeParse(safeJson(bytes.toString('utf8')));
+  if (!record.success) {
+    const issue = record.error.issues[0];
+    throw new GamelayerError('record.invalid', `${where}: invalid build record: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'not JSON'}`);
+  }
+  return { record: record.data as unknown as BuildRecord, subject, digest: m.digest };
+}
+
+/** GET a (small) blob, following a redirect to the storage behind the registry (ECR sends S3 URLs). */
+async function getBlob(client: RegistryClient, repo: string, digest: string, what: string): Promise<Buffer> {
+  const first = new URL(`/v2/${repo}/blobs/${digest}`, client.base);
+  const res = await client.request({ method: 'GET', target: first, scopes: [pullScope(repo)], ok: [200, 301, 302, 303, 307, 308], what });
+  if (res.status === 200) return res.buffer();
+  const location = res.header('location');
+  await res.discard();
+  if (!location) throw new GamelayerError('registry.protocol', `${what}: ${client.host} redirected without a Location`);
+  const moved = await client.request({ method: 'GET', target: client.resolve(location, first), scopes: [], ok: [200], what });
+  return moved.buffer();
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

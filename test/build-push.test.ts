@@ -1,0 +1,85 @@
+// gamelayer build --push against a real registry, checked by skopeo and the registry's own log and storage.
+import { execFile, execFileSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegistry, storageProblems, type TestRegistry } from './support/registry.js';
+import { copySample } from './support/sample.js';
+import { tempDir } from './support/tmp.js';
+
+const run = promisify(execFile);
+const BIN = path.resolve('bin/gamelayer.js');
+let registry: TestRegistry;
+
+beforeAll(async () => {
+  registry = await startRegistry();
+});
+afterAll(async () => registry?.stop());
+
+describe('gamelayer build --push', () => {
+  it('pushes the server and tree images; a rebuild pushes nothing; an edit pushes one layer', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const repo = `${registry.host}/studio/sample`;
+    const first = JSON.parse((await run(BIN, ['build', '--push', repo, '--tag', 'v1', '--json'], { cwd: dir })).stdout);
+    expect(first.push.images.map((i: { tags: string[] }) => i.tags[0])).toEqual(['v1', 'v1-engine', 'v1-engine-media', 'v1-app', 'v1-app-media']);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    const inspect = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${repo}:v1`]).toString());
+    expect(inspect.Digest).toBe(first.images.find((i: { name: string }) => i.name === 'server').digest);
+    expect(inspect.Layers).toHaveLength(4);
+
+    await registry.resetAccessLog();
+    const again = JSON.parse((await run(BIN, ['build', '--push', repo, '--tag', 'v1', '--json'], { cwd: dir })).stdout);
+    expect(again.push.images.every((i: { upToDate: boolean }) => i.upToDate)).toBe(true);
+    expect(await registry.completedUploads()).toBe(0);
+
+    const pak = execFileSync('find', [path.join(dir, 'app-media'), '-name', '*.pak']).toString().split('\n')[0]!;
+    await writeFile(pak, (await readFile(pak)).map((b) => b ^ 0x5a)); // same size, other content
+    await registry.resetAccessLog();
+    const edited = JSON.parse((await run(BIN, ['build', '--push', repo, '--tag', 'v2', '--json'], { cwd: dir })).stdout);
+    expect(edited.summary.built).toBe(2); // the app-media layer and the app-media sentinel
+    // Registry side: the patch layer, the sentinel, a config per changed image (server + app-media), the new record.
+    expect(await registry.completedUploads()).toBe(5);
+    const record = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}:v2.gamelayer-record`]).toString());
+    expect(record.subject.digest).toBe(edited.images.find((i: { name: string }) => i.name === 'server').digest);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+  });
+
+  it('diff --against a pushed build: changed files, layers, and the pull cost a node pays, as skopeo sees it', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const repo = `${registry.host}/studio/pullcost`;
+    await run(BIN, ['build', '--push', repo, '--tag', 'v1'], { cwd: dir });
+    await writeFile(path.join(dir, 'app-media/levels/harbor/extra.pak'), Buffer.alloc(9000, 9));
+    await run(BIN, ['build', '--push', repo, '--tag', 'v2'], { cwd: dir });
+    await writeFile(path.join(dir, 'app/config/game.xml'), '<game version="3"/>\n'); // a working-tree change not yet built
+
+    const out = JSON.parse((await run(BIN, ['diff', '--against', `${repo}:v1`, '--json'], { cwd: dir })).stdout);
+    expect(out.trees.find((t: { label: string }) => t.label === 'app-media').added.map((e: { path: string }) => e.path)).toEqual([
+      'levels/harbor/extra.pak',
+    ]);
+    expect(out.trees.find((t: { label: string }) => t.label === 'app').modified).toHaveLength(1);
+    expect(out.layers).toMatchObject({ rebuilt: 2 }); // a patch for app-media and one for app
+
+    // Independent figure: layers of v2's tree images not in v1's, read from the registry by skopeo.
+    const layersOf = (tag: string) =>
+      JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}:${tag}`]).toString()).layers as { digest: string; size: number }[];
+    const trees = ['engine', 'engine-media', 'app', 'app-media'];
+    const v1 = new Set(trees.flatMap((t) => layersOf(`v1-${t}`).map((l) => l.digest)));
+    const v2 = new Map(trees.flatMap((t) => layersOf(`v2-${t}`).map((l) => [l.digest, l.size] as const)));
+    const expected = [...v2].filter(([d]) => !v1.has(d)).reduce((n, [, size]) => n + size, 0);
+    expect(out.pullCost.pod.newBytes).toBe(expected);
+    expect(out.pullCost.pod.newLayers).toBe(2); // the app-media patch and its new sentinel
+    const text = (await run(BIN, ['diff', '--against', `${repo}:v1`], { cwd: dir })).stdout;
+    expect(text).toContain(`pull cost: a node running ${repo}:v1 pulls to run the last build (v2) (linux/amd64):`);
+    expect(text).toMatch(/^pod \(tree images\)\s+2\/\d+/m);
+  });
+
+  it('refuses a repository with a tag', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const err = await run(BIN, ['build', '--push', `${registry.host}/studio/sample:v1`], { cwd: dir }).catch((e: { stderr: string }) => e);
+    expect((err as { stderr: string }).stderr).toContain(`error: ${registry.host}/studio/sample:v1: expected a repository without tag or digest`);
+  });
+});

@@ -1,0 +1,220 @@
+// The daemonless build on the sample game: deterministic bytes, valid OCI, accepted by umoci and skopeo,
+// file systems equal to the sources, only changed layers rebuilt.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { build } from '../src/build/build.js';
+import { loadConfig } from '../src/config/load.js';
+import { ociSchemaErrors } from './support/oci-schema.js';
+import { describeTree } from './support/compare-trees.js';
+import { copySample, sampleConfig } from './support/sample.js';
+import { tempDir } from './support/tmp.js';
+
+/** Every file of an OCI layout (but its temp dir and lock) with a hash of its bytes. */
+async function layoutFiles(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  async function walk(rel: string) {
+    for (const name of await readdir(path.join(dir, rel), { withFileTypes: true })) {
+      const r = path.join(rel, name.name);
+      if (r === '.tmp' || r.endsWith('.lock')) continue;
+      if (name.isDirectory()) await walk(r);
+      else out[r] = createHash('sha256').update(await readFile(path.join(dir, r))).digest('hex');
+    }
+  }
+  await walk('');
+  return out;
+}
+
+describe('build: determinism', () => {
+  it('gives byte-identical layers, configs, manifests and index from separate copies with different umask and mtimes', async () => {
+    const dir = await tempDir();
+    copySample(path.join(dir, 'a'), '022');
+    copySample(path.join(dir, 'b'), '077');
+    const later = new Date(2030, 0, 1);
+    for (const f of ['app/game.xml', 'app-media/levels']) await utimes(path.join(dir, 'b', f), later, later).catch(() => {});
+    const a = await build({ config: await sampleConfig(path.join(dir, 'a')) });
+    const b = await build({ config: await sampleConfig(path.join(dir, 'b')), concurrency: 1 });
+    expect(b.record.images).toEqual(a.record.images);
+    const fa = await layoutFiles(a.store);
+    expect(Object.keys(fa).length).toBeGreaterThanOrEqual(20);
+    expect(await layoutFiles(b.store)).toEqual(fa);
+  });
+});
+
+describe('build: OCI validity and independent clients', () => {
+  it('writes only schema-valid documents, and umoci unpacks a root file system equal to the sources', async () => {
+    const dir = await tempDir();
+    const game = path.join(dir, 'game');
+    copySample(game);
+    const result = await build({ config: await sampleConfig(game) });
+    const store = result.store;
+
+    expect(ociSchemaErrors('layout', JSON.parse(await readFile(path.join(store, 'oci-layout'), 'utf8')))).toEqual([]);
+    const index = JSON.parse(await readFile(path.join(store, 'index.json'), 'utf8'));
+    expect(ociSchemaErrors('index', index)).toEqual([]);
+    for (const m of index.manifests as { digest: string }[]) {
+      const manifest = JSON.parse(await readFile(path.join(store, 'blobs/sha256', m.digest.slice(7)), 'utf8'));
+      expect(ociSchemaErrors('manifest', manifest)).toEqual([]);
+      const config = JSON.parse(await readFile(path.join(store, 'blobs/sha256', manifest.config.digest.slice(7)), 'utf8'));
+      expect(ociSchemaErrors('config', config)).toEqual([]);
+      expect(config.rootfs.diff_ids).toHaveLength(manifest.layers.length);
+    }
+
+    const bundle = path.join(dir, 'bundle');
+    execFileSync('umoci', ['unpack', '--rootless', '--image', `${store}:1.0.0`, bundle], { stdio: 'pipe' });
+    const engineSrc = path.join(dir, 'engine-src');
+    await mkdir(engineSrc);
+    execFileSync('tar', ['-xzf', path.join(game, 'engine/BinLinux64.Dedicated.tar.gz'), '-C', engineSrc]);
+    const rootfs = path.join(bundle, 'rootfs/opt/local');
+    expect(await describeTree(path.join(rootfs, 'engine'))).toEqual(await describeTree(engineSrc));
+    for (const t of ['engine-media', 'app', 'app-media']) {
+      expect(await describeTree(path.join(rootfs, t))).toEqual(await describeTree(path.join(game, t)));
+    }
+    const umociConfig = JSON.parse(await readFile(path.join(bundle, 'config.json'), 'utf8'));
+    expect(umociConfig.process.args).toEqual(['/opt/local/engine/start.sh']);
+
+    // A tree image holds its tree and the sentinel naming the tree's digest, nothing else.
+    const treeBundle = path.join(dir, 'tree-bundle');
+    execFileSync('umoci', ['unpack', '--rootless', '--image', `${store}:1.0.0-app`, treeBundle], { stdio: 'pipe' });
+    const sentinel = JSON.parse(await readFile(path.join(treeBundle, 'rootfs/opt/local/app/.gamelayer-tree'), 'utf8'));
+    expect(sentinel).toEqual({ tree: 'app', digest: result.record.manifests.find((m) => m.tree === 'app')!.digest });
+    expect(await readdir(path.join(treeBundle, 'rootfs/opt/local'))).toEqual(['app']);
+
+    const inspected = JSON.parse(execFileSync('skopeo', ['inspect', `oci:${store}:1.0.0`]).toString());
+    expect(inspected.Digest).toBe(result.record.images.find((i) => i.name === 'server')!.digest);
+    expect(inspected.Layers).toHaveLength(4);
+    execFileSync('skopeo', ['copy', '--quiet', `oci:${store}:1.0.0-app-media`, `oci:${path.join(dir, 'copy')}:x`]);
+  });
+});
+
+describe('build: reuse and splitting', () => {
+  it('reuses every layer on a no-op rebuild; a rebased build rebuilds exactly the layer of an edited file', async () => {
+    const dir = await tempDir();
+    const game = path.join(dir, 'game');
+    copySample(game);
+    const config = await sampleConfig(game, 'layers: {targetSize: 24KiB}');
+    const first = await build({ config });
+    const serverLayers = (r: typeof first) => r.summary.layers.map((l) => l.layer.digest);
+    const mediaLayers = first.summary.layers.filter((l) => l.layer.tree === 'app-media');
+    expect(mediaLayers.length).toBeGreaterThan(3);
+
+    const again = await build({ config });
+    expect(again.summary).toMatchObject({ built: 0, bytesNew: 0 });
+    expect(again.record.images).toEqual(first.record.images);
+
+    const pak = execFileSync('find', [path.join(game, 'app-media'), '-name', '*.pak']).toString().trim().split('\n')[3]!;
+    const bytes = await readFile(pak);
+    await writeFile(pak, bytes.map((b) => b ^ 0xff)); // same size, other content
+    const edited = await build({ config, rebase: true });
+    const changed = serverLayers(edited).filter((d) => !serverLayers(first).includes(d));
+    expect(changed).toHaveLength(1);
+    expect(serverLayers(edited)).toHaveLength(serverLayers(first).length);
+    // The edited layer, and the app-media sentinel (its tree digest changed), are all that was built.
+    expect(edited.summary.built).toBe(2);
+
+    await writeFile(path.join(game, 'app-media/levels/new-level.pak'), Buffer.alloc(3000, 7));
+    const added = await build({ config, rebase: true });
+    expect(serverLayers(added).filter((d) => !serverLayers(edited).includes(d)).length).toBeLessThanOrEqual(2);
+    await rm(pak);
+    const removed = await build({ config, rebase: true });
+    expect(serverLayers(removed).filter((d) => !serverLayers(added).includes(d)).length).toBeLessThanOrEqual(2);
+  });
+
+  it('uses the layer cache only when the blob is still in the store with its size, and survives a garbled cache', async () => {
+    const dir = await tempDir();
+    const game = path.join(dir, 'game');
+    copySample(game);
+    const config = await sampleConfig(game);
+    const first = await build({ config });
+    const victim = first.summary.layers.find((l) => l.layer.tree === 'app')!.layer.digest;
+    await rm(path.join(first.store, 'blobs/sha256', victim.slice(7)));
+    const cacheFile = path.join(game, '.gamelayer/cache/layers.json');
+    const text = await readFile(cacheFile, 'utf8');
+    await writeFile(cacheFile, text.slice(0, text.length - 40)); // a torn write: header intact, body cut
+    const warnings: string[] = [];
+    const reporter = { info() {}, warn: (m: string) => warnings.push(m), task: () => ({ tick() {}, done() {} }) };
+    const second = await build({ config, reporter });
+    expect(warnings.join('\n')).toContain('layer cache ignored (checksum mismatch (truncated or corrupt))');
+    expect(second.record.images).toEqual(first.record.images);
+    expect(await readFile(path.join(first.store, 'blobs/sha256', victim.slice(7)))).toBeTruthy();
+  });
+});
+
+describe('build: patch layers', () => {
+  it('adds one patch layer per changed tree; umoci unpacks the sources as they are now; --rebase equals a fresh build', async () => {
+    const dir = await tempDir();
+    const game = path.join(dir, 'game');
+    copySample(game);
+    const config = await sampleConfig(game);
+    const first = await build({ config });
+    const harbor = path.join(game, 'app-media/levels/harbor/level.pak');
+    await writeFile(harbor, (await readFile(harbor)).map((b) => b ^ 1)); // modified
+    await rm(path.join(game, 'app-media/levels/forest/level.pak')); // removed
+    await rm(path.join(game, 'app-media/levels/canyon'), { recursive: true }); // a removed folder
+    await mkdir(path.join(game, 'app-media/levels2'));
+    await writeFile(path.join(game, 'app-media/levels2/new.pak'), Buffer.alloc(4000, 3)); // added
+    await writeFile(path.join(game, 'app/config/server.cfg'), 'port=1\n'); // another tree
+    const second = await build({ config });
+    expect(second.summary.trees.map((t) => `${t.tree}:${t.decision}`)).toEqual([
+      'engine:unchanged', 'engine-media:unchanged', 'app:patched', 'app-media:patched',
+    ]);
+    const firstDigests = first.summary.layers.map((l) => l.layer.digest);
+    // Every layer of the first build stays, in order; each patch follows its tree's layers.
+    expect(second.summary.layers.filter((l) => !l.patch).map((l) => l.layer.digest)).toEqual(firstDigests);
+    expect(second.summary.layers.map((l) => `${l.layer.tree}${l.patch ? '+patch' : ''}`)).toEqual([
+      'engine', 'engine-media', 'app', 'app+patch', 'app-media', 'app-media+patch',
+    ]);
+    expect(second.summary.layers.filter((l) => l.patch).map((l) => l.layer.tree)).toEqual(['app', 'app-media']);
+    expect(second.summary.built).toBe(4); // two patches, two sentinels
+
+    const bundle = path.join(dir, 'bundle');
+    execFileSync('umoci', ['unpack', '--rootless', '--image', `${second.store}:1.0.0`, bundle], { stdio: 'pipe' });
+    for (const t of ['engine-media', 'app', 'app-media']) {
+      expect(await describeTree(path.join(bundle, 'rootfs/opt/local', t))).toEqual(await describeTree(path.join(game, t)));
+    }
+    const mediaBundle = path.join(dir, 'media-bundle');
+    execFileSync('umoci', ['unpack', '--rootless', '--image', `${second.store}:1.0.0-app-media`, mediaBundle], { stdio: 'pipe' });
+    expect(await describeTree(path.join(mediaBundle, 'rootfs/opt/local/app-media'), (r) => r === '.gamelayer-tree')).toEqual(
+      await describeTree(path.join(game, 'app-media')),
+    );
+
+    const rebased = await build({ config, rebase: true });
+    expect(rebased.summary.layers.some((l) => l.patch)).toBe(false);
+    const elsewhere = path.join(dir, 'elsewhere');
+    execFileSync('cp', ['-a', game, elsewhere]);
+    await rm(path.join(elsewhere, '.gamelayer'), { recursive: true });
+    const fresh = await build({ config: await loadConfig(path.join(elsewhere, 'gamelayer.yaml')) });
+    expect(fresh.record.images).toEqual(rebased.record.images);
+  });
+});
+
+describe('build: platforms', () => {
+  it('builds an OCI index per image for two platforms, sharing the media layers', async () => {
+    const dir = await tempDir();
+    const game = path.join(dir, 'game');
+    copySample(game);
+    await mkdir(path.join(game, 'engine-arm64'));
+    execFileSync('tar', ['-xzf', path.join(game, 'engine/BinLinux64.Dedicated.tar.gz'), '-C', path.join(game, 'engine-arm64')]);
+    await writeFile(path.join(game, 'engine-arm64/bin/arch.txt'), 'arm64\n');
+    const yaml = (await readFile(path.join(game, 'gamelayer.yaml'), 'utf8'))
+      .replace('source: ./engine/BinLinux64.Dedicated.tar.gz', 'source: {linux/amd64: ./engine/BinLinux64.Dedicated.tar.gz, linux/arm64: ./engine-arm64}')
+      .replace('baseImage: scratch', 'baseImage: scratch\nplatforms: [linux/amd64, linux/arm64]');
+    await writeFile(path.join(game, 'gamelayer.yaml'), yaml);
+    const result = await build({ config: await loadConfig(path.join(game, 'gamelayer.yaml')) });
+    const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', `oci:${result.store}:1.0.0`]).toString());
+    expect(raw.mediaType).toBe('application/vnd.oci.image.index.v1+json');
+    expect(raw.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
+    const layersOf = (arch: string) =>
+      result.summary.layers.filter((l) => l.platform === `linux/${arch}`).map((l) => `${l.layer.tree}:${l.layer.digest}`);
+    const amd = layersOf('amd64');
+    const arm = layersOf('arm64');
+    expect(amd.filter((l) => l.startsWith('app-media:') || l.startsWith('engine-media:'))).toEqual(
+      arm.filter((l) => l.startsWith('app-media:') || l.startsWith('engine-media:')),
+    );
+    expect(amd.find((l) => l.startsWith('engine:'))).not.toBe(arm.find((l) => l.startsWith('engine:')));
+    const armInspect = JSON.parse(execFileSync('skopeo', ['inspect', '--override-arch', 'arm64', `oci:${result.store}:1.0.0`]).toString());
+    expect(armInspect.Architecture).toBe('arm64');
+  });
+});

@@ -1,0 +1,99 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, describe, expect, it } from 'vitest';
+import { OciStore, REF_NAME, sha256Digest } from '../src/oci/store.js';
+import { ociSchemaErrors } from './support/oci-schema.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'oci-store-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const M = 'application/vnd.oci.image.manifest.v1+json';
+
+describe('OCI layout store', () => {
+  it('creates a valid layout and stores exact bytes under their digest', async () => {
+    const store = await OciStore.open(path.join(tmp, 's1'));
+    expect(ociSchemaErrors('layout', readFileSync(path.join(store.dir, 'oci-layout')))).toEqual([]);
+    expect(ociSchemaErrors('index', readFileSync(store.indexPath))).toEqual([]);
+    const bytes = '{"b":1,"a":2}';
+    const d = await store.putJson(bytes, M);
+    expect(d).toEqual({ mediaType: M, digest: sha256Digest(bytes), size: bytes.length });
+    expect(readFileSync(store.blobPath(d.digest), 'utf8')).toBe(bytes);
+    expect(await store.hasBlob(d.digest)).toBe(true);
+    expect(await store.hasBlob(sha256Digest('other'))).toBe(false);
+    const back: Buffer[] = [];
+    for await (const c of await store.openBlob(d.digest, d.size)) back.push(c as Buffer);
+    expect(Buffer.concat(back).toString()).toBe(bytes);
+
+    await store.tag('v1', d);
+    expect(await store.resolve('v1')).toMatchObject({ digest: d.digest, annotations: { [REF_NAME]: 'v1' } });
+    const d2 = await store.putJson('{"x":1}', M);
+    await store.tag('v1', d2);
+    await store.tag('v2', d);
+    expect((await store.resolve('v1'))?.digest).toBe(d2.digest);
+    expect((await store.tags()).sort()).toEqual(['v1', 'v2']);
+    expect(await store.resolve('nope')).toBeUndefined();
+    expect(ociSchemaErrors('index', readFileSync(store.indexPath))).toEqual([]);
+  });
+
+  it('refuses a blob that does not match what was expected, and an index entry for a missing blob', async () => {
+    const store = await OciStore.open(path.join(tmp, 's2'));
+    await expect(store.putBlob(Readable.from([Buffer.from('abc')]), { digest: sha256Digest('abd') })).rejects.toThrow(/content hashes to sha256:/);
+    await expect(store.putBlob(Readable.from([Buffer.from('abc')]), { size: 4 })).rejects.toThrow(/3 bytes, expected 4/);
+    expect(readdirSync(path.join(store.dir, 'blobs/sha256'))).toEqual([]);
+    expect(readdirSync(path.join(store.dir, '.tmp'))).toEqual([]);
+    await expect(store.tag('t', { mediaType: M, digest: sha256Digest('missing'), size: 7 })).rejects.toThrow(/is not in/);
+    expect(await store.tags()).toEqual([]);
+  });
+
+  it('detects a truncated or garbled blob', async () => {
+    const store = await OciStore.open(path.join(tmp, 's3'));
+    const content = Buffer.from('layer bytes '.repeat(10_000));
+    const a = await store.putBlob(Readable.from([content]));
+    const b = await store.putBlob(Readable.from([Buffer.concat([content, Buffer.from('!')])]));
+    truncateSync(store.blobPath(a.digest), 1000);
+    await expect(store.verifyBlob(a.digest)).rejects.toThrow(/content hashes to sha256:[0-9a-f]{64}, not/);
+    await expect(store.openBlob(a.digest, a.size)).rejects.toThrow(/1000 bytes, expected 120000/);
+    const garbled = readFileSync(store.blobPath(b.digest));
+    garbled[500] = garbled[500]! ^ 0xff;
+    writeFileSync(store.blobPath(b.digest), garbled);
+    await expect(store.verifyBlob(b.digest, b.size)).rejects.toThrow(/blob-?|content hashes to/);
+    await expect(store.readBlob(b.digest)).rejects.toThrow(/content hashes to/);
+  });
+
+  it('lets two processes write and tag into one store at once: both succeed, the index holds every tag', async () => {
+    const dir = path.join(tmp, 's4');
+    const tsx = path.resolve('node_modules/.bin/tsx');
+    const child = (prefix: string) =>
+      new Promise<void>((resolve, reject) => {
+        const p = spawn(tsx, ['test/support/oci-store-writer.ts', dir, prefix, '25'], { stdio: ['ignore', 'inherit', 'pipe'] });
+        let err = '';
+        p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer ${prefix} exited ${code}: ${err}`))));
+      });
+    await Promise.all([child('alpha'), child('beta')]);
+    const store = await OciStore.open(dir, { create: false });
+    const tags = (await store.tags()).sort();
+    expect(tags).toHaveLength(50);
+    expect(tags.filter((t) => t.startsWith('alpha-'))).toHaveLength(25);
+    expect(ociSchemaErrors('index', readFileSync(store.indexPath))).toEqual([]);
+    for (const t of tags) {
+      const d = (await store.resolve(t))!;
+      await store.verifyBlob(d.digest, d.size);
+    }
+    expect(readdirSync(path.join(dir, '.tmp'))).toEqual([]);
+    expect(readdirSync(dir).filter((n) => n.includes('lock'))).toEqual([]);
+  });
+
+  it('takes over a lock left by a dead process', async () => {
+    const store = await OciStore.open(path.join(tmp, 's5'));
+    const { hostname } = await import('node:os');
+    // pid 2^22+1 is above Linux's pid_max default, so no live process has it.
+    writeFileSync(`${store.indexPath}.lock`, `${2 ** 22 + 1} ${hostname()}`);
+    const d = await store.putJson('{}', M);
+    await store.tag('after-crash', d);
+    expect(await store.tags()).toEqual(['after-crash']);
+  });
+});

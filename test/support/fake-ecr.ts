@@ -1,0 +1,222 @@
+// A small stand-in for Amazon ECR on 127.0.0.1, in two parts, both backed by a real docker-registry started with
+// htpasswd auth for the user `AWS`:
+// - the ECR API (AWS JSON 1.1, `X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.<Op>`) for the calls gamelayer
+//   makes: GetAuthorizationToken (the registry's own `AWS:<password>`, base64), DescribeRepositories,
+//   CreateRepository and BatchCheckLayerAvailability (answered from the registry's storage, so it adds nothing to
+//   the registry's access log). The real SDK talks to it with SigV4; the Credential scope is recorded.
+// - a front for the registry with ECR's habits: repositories must be created first (404 NAME_UNKNOWN), immutable
+//   tags answer 400 TAG_INVALID, and mount requests open a plain upload (202) unless blob mounting is on.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import path from 'node:path';
+import { startRegistry, storedTags, type TestRegistry } from './registry.js';
+
+export const FAKE_ACCOUNT = '123456789012';
+export const FAKE_CREDENTIALS = { accessKeyId: 'AKIAFAKEECRTEST00001', secretAccessKey: 'fake-secret-for-tests-only' };
+const TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
+
+export interface FakeRepository {
+  mutability: 'MUTABLE' | 'IMMUTABLE';
+  scanOnPush: boolean;
+  createdAt: number;
+}
+
+export interface EcrCall {
+  op: string;
+  /** From the SigV4 Credential scope: `<key>/<date>/<region>/<service>/aws4_request`. */
+  accessKeyId?: string;
+  region?: string;
+  service?: string;
+  body: Record<string, unknown>;
+}
+
+export interface FakeEcr {
+  /** ECR API endpoint URL, for the SDK's `endpoint`. */
+  endpoint: string;
+  /** The registry front (`127.0.0.1:PORT`): push here. */
+  host: string;
+  registry: TestRegistry;
+  repositories: Map<string, FakeRepository>;
+  calls: EcrCall[];
+  /** Requests the registry front saw (method, path with query). */
+  frontSeen: { method: string; path: string }[];
+  /** Lifetime of the tokens it hands out; ECR's is 12 hours. */
+  tokenLifetimeMs: number;
+  blobMounting: boolean;
+  /** The next `times` calls of `op` answer ThrottlingException. */
+  throttle(op: string, times: number): void;
+  stop(): Promise<void>;
+}
+
+export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMounting?: boolean } = {}): Promise<FakeEcr> {
+  const password = randomBytes(12).toString('hex');
+  const registry = await startRegistry({ auth: 'basic', users: [{ username: 'AWS', password }] });
+  const throttles = new Map<string, number>();
+  const sockets = new Set<Socket>();
+  const track = (s: Server) => s.on('connection', (c) => (sockets.add(c), c.on('close', () => sockets.delete(c))));
+
+  const api = createServer((req, res) => {
+    readBody(req).then((raw) => {
+      const op = String(req.headers['x-amz-target'] ?? '').replace(TARGET_PREFIX, '');
+      const scope = /Credential=([^/]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(String(req.headers.authorization ?? ''));
+      const body = raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
+      fake.calls.push({ op, accessKeyId: scope?.[1], region: scope?.[2], service: scope?.[3], body });
+      const left = throttles.get(op) ?? 0;
+      if (left > 0) {
+        throttles.set(op, left - 1);
+        return awsError(res, 'ThrottlingException', 'Rate exceeded');
+      }
+      if (scope?.[1] !== FAKE_CREDENTIALS.accessKeyId) {
+        return awsError(res, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+      }
+      answer(op, body, res);
+    }, () => res.destroy());
+  });
+
+  const repoInfo = (name: string, r: FakeRepository) => ({
+    registryId: FAKE_ACCOUNT,
+    repositoryName: name,
+    repositoryArn: `arn:aws:ecr:fake-region:${FAKE_ACCOUNT}:repository/${name}`,
+    repositoryUri: `${fake.host}/${name}`,
+    createdAt: r.createdAt / 1000,
+    imageTagMutability: r.mutability,
+    imageScanningConfiguration: { scanOnPush: r.scanOnPush },
+  });
+  const notFound = (res: ServerResponse, name: string) =>
+    awsError(res, 'RepositoryNotFoundException', `The repository with name '${name}' does not exist in the registry with id '${FAKE_ACCOUNT}'`);
+
+  function answer(op: string, body: Record<string, unknown>, res: ServerResponse) {
+    switch (op) {
+      case 'GetAuthorizationToken':
+        return json(res, {
+          authorizationData: [
+            {
+              authorizationToken: Buffer.from(`AWS:${password}`).toString('base64'),
+              expiresAt: (Date.now() + fake.tokenLifetimeMs) / 1000,
+              proxyEndpoint: `http://${fake.host}`,
+            },
+          ],
+        });
+      case 'DescribeRepositories': {
+        const names = (body.repositoryNames as string[] | undefined) ?? [...fake.repositories.keys()];
+        for (const n of names) if (!fake.repositories.has(n)) return notFound(res, n);
+        return json(res, { repositories: names.map((n) => repoInfo(n, fake.repositories.get(n)!)) });
+      }
+      case 'CreateRepository': {
+        const name = String(body.repositoryName);
+        if (fake.repositories.has(name)) {
+          return awsError(res, 'RepositoryAlreadyExistsException', `The repository with name '${name}' already exists in the registry with id '${FAKE_ACCOUNT}'`);
+        }
+        const r: FakeRepository = {
+          mutability: body.imageTagMutability === 'IMMUTABLE' ? 'IMMUTABLE' : 'MUTABLE',
+          scanOnPush: Boolean((body.imageScanningConfiguration as { scanOnPush?: boolean } | undefined)?.scanOnPush),
+          createdAt: Date.now(),
+        };
+        fake.repositories.set(name, r);
+        return json(res, { repository: repoInfo(name, r) });
+      }
+      case 'BatchCheckLayerAvailability': {
+        const name = String(body.repositoryName);
+        const digests = (body.layerDigests as string[] | undefined) ?? [];
+        if (!fake.repositories.has(name)) return notFound(res, name);
+        if (digests.length < 1 || digests.length > 100) {
+          return awsError(res, 'InvalidParameterException', `layerDigests must hold 1 to 100 digests, got ${digests.length}`);
+        }
+        const layers: unknown[] = [];
+        const failures: unknown[] = [];
+        for (const d of digests) {
+          const hex = d.replace(/^sha256:/, '');
+          const data = path.join(registry.storageDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
+          const link = path.join(registry.storageDir, 'docker/registry/v2/repositories', name, '_layers/sha256', hex, 'link');
+          if (existsSync(data) && existsSync(link)) layers.push({ layerDigest: d, layerAvailability: 'AVAILABLE' });
+          else if (existsSync(data)) layers.push({ layerDigest: d, layerAvailability: 'UNAVAILABLE' });
+          else failures.push({ layerDigest: d, failureCode: 'MissingLayerDigest', failureReason: 'Could not find layer' });
+        }
+        return json(res, { layers, failures });
+      }
+      default:
+        return awsError(res, 'UnknownOperationException', `fake ECR does not implement ${op}`);
+    }
+  }
+
+  const [regName, regPort] = [registry.host.split(':')[0]!, Number(registry.host.split(':')[1])];
+  const front = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://front');
+    fake.frontSeen.push({ method: req.method ?? 'GET', path: `${url.pathname}${url.search}` });
+    const m = /^\/v2\/(.+?)\/(blobs|manifests|tags|referrers)\/(.*)$/.exec(url.pathname);
+    const repo = m?.[1];
+    if (repo && !fake.repositories.has(repo)) {
+      req.resume();
+      return registryError(res, 404, 'NAME_UNKNOWN', `The repository with name '${repo}' does not exist in the registry with id '${FAKE_ACCOUNT}'`);
+    }
+    if (m?.[2] === 'blobs' && url.searchParams.has('mount') && !fake.blobMounting) {
+      url.searchParams.delete('mount');
+      url.searchParams.delete('from');
+    }
+    readBody(req).then(async (body) => {
+      const reference = m?.[2] === 'manifests' ? m[3]! : '';
+      if (req.method === 'PUT' && reference && !reference.startsWith('sha256:') && fake.repositories.get(repo!)?.mutability === 'IMMUTABLE') {
+        const current = (await storedTags(registry.storageDir, repo!))[reference];
+        const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+        if (current && current !== digest) {
+          return registryError(res, 400, 'TAG_INVALID', `The image tag '${reference}' already exists in the '${repo}' repository and cannot be overwritten because the repository is immutable.`);
+        }
+      }
+      const up = httpRequest({ host: regName, port: regPort, method: req.method, path: `${url.pathname}${url.search}`, headers: req.headers });
+      up.on('error', () => res.destroy());
+      up.on('response', (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.end(body);
+    }, () => res.destroy());
+  });
+
+  track(api);
+  track(front);
+  await Promise.all([api, front].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
+  const port = (s: Server) => (s.address() as { port: number }).port;
+  const fake: FakeEcr = {
+    endpoint: `http://127.0.0.1:${port(api)}`,
+    host: `127.0.0.1:${port(front)}`,
+    registry,
+    repositories: new Map(),
+    calls: [],
+    frontSeen: [],
+    tokenLifetimeMs: opts.tokenLifetimeMs ?? 12 * 3600_000,
+    blobMounting: opts.blobMounting ?? false,
+    throttle: (op, times) => throttles.set(op, times),
+    async stop() {
+      for (const s of sockets) s.destroy();
+      await Promise.all([api, front].map((s) => new Promise<void>((r) => s.close(() => r()))));
+      await registry.stop();
+    },
+  };
+  return fake;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function json(res: ServerResponse, value: unknown): void {
+  res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomBytes(8).toString('hex') });
+  res.end(JSON.stringify(value));
+}
+
+function awsError(res: ServerResponse, type: string, message: string): void {
+  res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type, 'x-amzn-requestid': randomBytes(8).toString('hex') });
+  res.end(JSON.stringify({ __type: type, message }));
+}
+
+function registryError(res: ServerResponse, status: number, code: string, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ errors: [{ code, message }] }));
+}
