@@ -3,12 +3,15 @@ import path from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Build, CodeBuildClient } from '@aws-sdk/client-codebuild';
 import type { Command } from 'commander';
-import { buildSeconds, buildFailure, formatWatchEvent, parseEnvFlags, startBuild, stopBuild, watchBuild } from '../../codebuild/builds.js';
 import { emitBuildspec, type BuildspecKind } from '../../codebuild/buildspec.js';
-import { codebuildClient } from '../../codebuild/client.js';
 import { formatSeconds, parseDuration } from '../../codebuild/duration.js';
 import { imageDefinitions, imageDefinitionsJson, writeImageDefinitions } from '../../codebuild/imagedefinitions.js';
 import { GamelayerError } from '../../errors.js';
+
+/** The AWS SDK loads only when a CodeBuild command runs: every other command starts without it. */
+async function sdk() {
+  return { ...(await import('../../codebuild/builds.js')), ...(await import('../../codebuild/client.js')) };
+}
 import { loadDeployInput } from '../../k8s/input.js';
 import { writeOutput } from '../../k8s/output.js';
 import type { Reporter } from '../../report/reporter.js';
@@ -59,12 +62,12 @@ export function register(program: Command): void {
         .option('--watch', 'follow the build phase by phase until it ends'),
     ),
   ).action(async (flags: StartFlags) => {
-    const env = parseEnvFlags(flags.env);
+    const env = (await sdk()).parseEnvFlags(flags.env);
     const timeoutMs = flags.timeout !== undefined ? parseDuration('--timeout', flags.timeout) : undefined;
     const pollMs = parseDuration('--poll-interval', flags.pollInterval);
     const reporter = commandReporter(false);
-    const client = codebuildClient({ endpoint: flags.endpoint, region: flags.region });
-    const build = await startBuild({
+    const client = (await sdk()).codebuildClient({ endpoint: flags.endpoint, region: flags.region });
+    const build = await (await sdk()).startBuild({
       client,
       project: flags.project,
       sourceVersion: flags.sourceVersion,
@@ -87,13 +90,13 @@ export function register(program: Command): void {
   ).action(async (id: string, flags: WatchFlags) => {
     const timeoutMs = flags.timeout !== undefined ? parseDuration('--timeout', flags.timeout) : undefined;
     const pollMs = parseDuration('--poll-interval', flags.pollInterval);
-    const client = codebuildClient({ endpoint: flags.endpoint, region: flags.region });
+    const client = (await sdk()).codebuildClient({ endpoint: flags.endpoint, region: flags.region });
     await follow(client, id, { ...flags, timeoutMs, pollMs }, commandReporter(false));
   });
 
   aws(codebuild.command('stop').description('stop a running build').argument('<id>', 'build id (project:uuid)')).action(async (id: string, flags: AwsFlags) => {
-    const client = codebuildClient({ endpoint: flags.endpoint, region: flags.region });
-    const b = await stopBuild(client, id);
+    const client = (await sdk()).codebuildClient({ endpoint: flags.endpoint, region: flags.region });
+    const b = await (await sdk()).stopBuild(client, id);
     out(`stop requested for build ${id}: ${b?.buildStatus ?? 'status unknown'}`);
   });
 
@@ -150,16 +153,17 @@ async function follow(
   const interrupt = new AbortController();
   const onSigint = () => interrupt.abort();
   process.on('SIGINT', onSigint);
+  const lib = await sdk();
   let build: Build;
   try {
-    build = await watchBuild({
+    build = await lib.watchBuild({
       client,
       id,
       timeoutMs: flags.timeoutMs,
       pollMs: flags.pollMs,
       signal: interrupt.signal,
       region: flags.region,
-      onEvent: (e) => (e.kind === 'throttled' || e.kind === 'transient' ? reporter.warn(formatWatchEvent(e)) : out(formatWatchEvent(e))),
+      onEvent: (e) => (e.kind === 'throttled' || e.kind === 'transient' ? reporter.warn(lib.formatWatchEvent(e)) : out(lib.formatWatchEvent(e))),
     });
   } catch (e) {
     if (!interrupt.signal.aborted) throw e;
@@ -170,14 +174,14 @@ async function follow(
   } finally {
     process.off('SIGINT', onSigint);
   }
-  const secs = buildSeconds(build);
+  const secs = (await sdk()).buildSeconds(build);
   const took = secs !== undefined ? ` in ${formatSeconds(secs)}` : '';
   if (build.buildStatus === 'SUCCEEDED') {
     out(`build ${build.id} SUCCEEDED${took}`);
     return;
   }
   out(`build ${build.id} ${build.buildStatus ?? 'ended'}${took}`);
-  throw buildFailure(build, flags.region);
+  throw (await sdk()).buildFailure(build, flags.region);
 }
 
 /** Ctrl-C while watching: stop the build if told to, or if the user says so on a terminal; else leave it running. */
@@ -198,7 +202,7 @@ async function interrupted(client: CodeBuildClient, id: string, stopOnInterrupt:
     }
   }
   if (stop) {
-    const b = await stopBuild(client, id);
+    const b = await (await sdk()).stopBuild(client, id);
     process.stderr.write(`interrupted: stop requested for build ${id} (${b?.buildStatus ?? 'status unknown'})\n`);
   } else {
     process.stderr.write(
