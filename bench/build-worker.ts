@@ -13,7 +13,8 @@ import { walkDir } from '../src/scan/walk-dir.js';
 import { TREE_NAMES } from '../src/types.js';
 import { report } from './lib.js';
 
-const [mode, configFile] = process.argv.slice(2);
+const [mode, configFile, levelArg] = process.argv.slice(2);
+const level = levelArg ? Number(levelArg) : DEFAULT_GZIP_LEVEL;
 const config = await loadConfig(configFile!);
 
 async function deflateAll(): Promise<{ bytes: number; compressed: number }> {
@@ -25,7 +26,7 @@ async function deflateAll(): Promise<{ bytes: number; compressed: number }> {
     for (const e of await walkDir(root, { include: ['**'], exclude: [] }, t)) {
       if (e.type !== 'file') continue;
       bytes += e.size;
-      await pipeline(createReadStream(path.join(root, e.path), { highWaterMark: 1 << 20 }), createDeflateRaw({ level: DEFAULT_GZIP_LEVEL }), sink());
+      await pipeline(createReadStream(path.join(root, e.path), { highWaterMark: 1 << 20 }), createDeflateRaw({ level }), sink());
     }
   }
   return { bytes, compressed };

@@ -218,3 +218,22 @@ describe('build: platforms', () => {
     expect(armInspect.Architecture).toBe('arm64');
   });
 });
+
+describe('build: inside AWS CodeBuild', () => {
+  it('tags with the commit\'s first 8 hex digits, labels the revision, records the build ARN', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const env = {
+      ...process.env,
+      CODEBUILD_BUILD_ID: 'game:7f1c',
+      CODEBUILD_BUILD_ARN: 'arn:aws:codebuild:us-east-1:123456789012:build/game:7f1c',
+      CODEBUILD_RESOLVED_SOURCE_VERSION: '9a8b7c6d5e4f30211203',
+    };
+    const out = JSON.parse(execFileSync(path.resolve('bin/gamelayer.js'), ['build', '--json'], { cwd: dir, env }).toString());
+    expect(out.tags[0]).toBe('9a8b7c6d');
+    const record = JSON.parse(await readFile(path.join(dir, '.gamelayer/records/build-9a8b7c6d.json'), 'utf8'));
+    expect(record.codebuildArn).toBe(env.CODEBUILD_BUILD_ARN);
+    const labels = JSON.parse(execFileSync('skopeo', ['inspect', `oci:${out.store}:9a8b7c6d`]).toString()).Labels;
+    expect(labels['org.opencontainers.image.revision']).toBe('9a8b7c6d5e4f30211203');
+  });
+});

@@ -38,6 +38,8 @@ export interface BuildOptions {
   concurrency?: number;
   /** Recorded in the BuildRecord when the build runs in AWS CodeBuild. */
   codebuildArn?: string;
+  /** Extra labels on every image. Keep them stable for the same sources, or every build makes new images. */
+  labels?: Record<string, string>;
   /** Ignore the previous build: plan every tree afresh (no patch layers). */
   rebase?: boolean;
   /**
@@ -241,7 +243,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       }),
     ) as Record<TreeName, BuiltLayer>,
   }));
-  const meta = { game: config.game, version: config.version, start: config.start, treeDigests };
+  const meta = { game: config.game, version: config.version, start: config.start, treeDigests, labels: opts.labels };
   const images = await storeImages(store, perPlatform, TREE_NAMES, meta);
   const tags = [tag, ...TREE_NAMES.map((t) => `${tag}-${t}`)];
   await store.tag(tag, topLevel(images, SERVER_IMAGE));

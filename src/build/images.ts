@@ -19,6 +19,8 @@ export interface PlatformLayers {
 }
 
 export interface ImageMeta {
+  /** Extra labels on every image (e.g. the source revision). */
+  labels?: Record<string, string>;
   game: string;
   version?: string;
   start: string[];
@@ -35,6 +37,7 @@ export interface StoredImage {
 
 function labels(meta: ImageMeta, image: string): Record<string, string> {
   const l: Record<string, string> = {
+    ...meta.labels,
     'org.opencontainers.image.title': `${meta.game}${image === SERVER_IMAGE ? '' : `-${image}`}`,
     'dev.gamelayer.game': meta.game,
     'dev.gamelayer.image': image,

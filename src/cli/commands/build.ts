@@ -62,9 +62,18 @@ export function register(program: Command): void {
       }
       const registry = flags.push || flags.from ? await registryOptions(flags) : undefined;
       const { build } = await import('../../build/build.js');
+      // Inside CodeBuild: the commit's first 8 hex digits as the default tag (as the seed pipeline did), its
+      // revision as a label (stable for the same commit), the build ARN in the record.
+      const { codebuildEnvironment } = await import('../../codebuild/environment.js');
+      const codebuild = codebuildEnvironment(process.env);
+      const revision = codebuild?.resolvedSourceVersion;
       const result = await build({
         config,
-        tag: flags.tag,
+        tag: flags.tag ?? codebuild?.defaultTag,
+        codebuildArn: codebuild?.buildArn,
+        labels: revision
+          ? { 'org.opencontainers.image.revision': revision, ...(codebuild?.sourceRepoUrl ? { 'org.opencontainers.image.source': codebuild.sourceRepoUrl } : {}) }
+          : undefined,
         platforms: flags.platform,
         out: flags.out,
         compression: flags.compression,

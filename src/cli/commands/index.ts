@@ -1,6 +1,7 @@
 // Every CLI command registers itself here; one file per command.
 import type { Command } from 'commander';
 import { register as build } from './build.js';
+import { register as codebuild } from './codebuild.js';
 import { register as diff } from './diff.js';
 import { register as dockerfile } from './dockerfile.js';
 import { register as ecs } from './ecs.js';
@@ -11,4 +12,4 @@ import { register as scan } from './scan.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [scan, diff, build, push, k8s, ecs, dockerfile, load];
+export const commands: RegisterCommand[] = [scan, diff, build, push, k8s, ecs, dockerfile, load, codebuild];

@@ -1,0 +1,213 @@
+// gamelayer codebuild: start and watch AWS CodeBuild builds; write buildspecs and imagedefinitions.json.
+import path from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import type { Build, CodeBuildClient } from '@aws-sdk/client-codebuild';
+import type { Command } from 'commander';
+import { emitBuildspec, type BuildspecKind } from '../../codebuild/buildspec.js';
+import { formatSeconds, parseDuration } from '../../codebuild/duration.js';
+import { imageDefinitions, imageDefinitionsJson, writeImageDefinitions } from '../../codebuild/imagedefinitions.js';
+import { GamelayerError } from '../../errors.js';
+
+/** The AWS SDK loads only when a CodeBuild command runs: every other command starts without it. */
+async function sdk() {
+  return { ...(await import('../../codebuild/builds.js')), ...(await import('../../codebuild/client.js')) };
+}
+import { loadDeployInput } from '../../k8s/input.js';
+import { writeOutput } from '../../k8s/output.js';
+import type { Reporter } from '../../report/reporter.js';
+import { commandConfig, commandReporter } from '../context.js';
+
+interface AwsFlags {
+  endpoint?: string;
+  region?: string;
+}
+
+interface WatchFlags extends AwsFlags {
+  timeout?: string;
+  pollInterval: string;
+  stopOnInterrupt?: boolean;
+}
+
+interface StartFlags extends WatchFlags {
+  project: string;
+  sourceVersion?: string;
+  env: string[];
+  watch?: boolean;
+}
+
+/** Exit status after Ctrl-C, as shells report a SIGINT death. */
+const INTERRUPTED = 130;
+
+export function register(program: Command): void {
+  const codebuild = program.command('codebuild').description('AWS CodeBuild: start and watch builds, write buildspecs and imagedefinitions.json');
+
+  const aws = (c: Command) =>
+    c
+      .option('--endpoint <url>', 'CodeBuild endpoint URL (default: GAMELAYER_CODEBUILD_ENDPOINT, else AWS)')
+      .option('--region <region>', 'AWS region (default: AWS_REGION or the profile)');
+  const watchOptions = (c: Command) =>
+    c
+      .option('--timeout <duration>', 'stop watching after this long (e.g. 45m, 1h30m); the build keeps running')
+      .option('--poll-interval <duration>', 'first wait between polls; grows while nothing changes', '5s')
+      .option('--stop-on-interrupt', 'on Ctrl-C (SIGINT) stop the build without asking (the default in non-interactive runs is to leave it running)');
+
+  watchOptions(
+    aws(
+      codebuild
+        .command('start')
+        .description('start a build of a CodeBuild project; with --watch, follow it and exit 0 only if it succeeds')
+        .requiredOption('--project <name>', 'CodeBuild project name')
+        .option('--source-version <version>', 'commit, branch, tag or pr/N to build (default: the project\'s)')
+        .option('--env <NAME=VALUE>', 'environment variable for this build (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+        .option('--watch', 'follow the build phase by phase until it ends'),
+    ),
+  ).action(async (flags: StartFlags) => {
+    const env = (await sdk()).parseEnvFlags(flags.env);
+    const timeoutMs = flags.timeout !== undefined ? parseDuration('--timeout', flags.timeout) : undefined;
+    const pollMs = parseDuration('--poll-interval', flags.pollInterval);
+    const reporter = commandReporter(false);
+    const client = (await sdk()).codebuildClient({ endpoint: flags.endpoint, region: flags.region });
+    const build = await (await sdk()).startBuild({
+      client,
+      project: flags.project,
+      sourceVersion: flags.sourceVersion,
+      env,
+      retryBaseMs: Math.min(pollMs, 1000),
+      onRetry: (m) => reporter.warn(m),
+    });
+    out(`started build ${build.id}`);
+    if (build.buildNumber !== undefined) out(`build number ${build.buildNumber}`);
+    if (build.arn) out(`arn ${build.arn}`);
+    if (!flags.watch) {
+      out(`follow it with: gamelayer codebuild watch ${build.id}`);
+      return;
+    }
+    await follow(client, build.id!, { ...flags, timeoutMs, pollMs }, reporter);
+  });
+
+  watchOptions(
+    aws(codebuild.command('watch').description('follow a running build until it ends; exit 0 only if it succeeds').argument('<id>', 'build id (project:uuid)')),
+  ).action(async (id: string, flags: WatchFlags) => {
+    const timeoutMs = flags.timeout !== undefined ? parseDuration('--timeout', flags.timeout) : undefined;
+    const pollMs = parseDuration('--poll-interval', flags.pollInterval);
+    const client = (await sdk()).codebuildClient({ endpoint: flags.endpoint, region: flags.region });
+    await follow(client, id, { ...flags, timeoutMs, pollMs }, commandReporter(false));
+  });
+
+  aws(codebuild.command('stop').description('stop a running build').argument('<id>', 'build id (project:uuid)')).action(async (id: string, flags: AwsFlags) => {
+    const client = (await sdk()).codebuildClient({ endpoint: flags.endpoint, region: flags.region });
+    const b = await (await sdk()).stopBuild(client, id);
+    out(`stop requested for build ${id}: ${b?.buildStatus ?? 'status unknown'}`);
+  });
+
+  codebuild
+    .command('buildspec')
+    .description('write a buildspec that runs gamelayer for this game (paths relative to the current directory, the source root)')
+    .option('--out <file>', 'write to FILE instead of printing')
+    .option('--docker', 'the Docker daemon path (privileged mode) instead of the daemonless one')
+    .option('--pr-check', 'a pull-request check that builds without pushing and prints what a merge would push')
+    .action(async (flags: { out?: string; docker?: boolean; prCheck?: boolean }, cmd: Command) => {
+      if (flags.docker && flags.prCheck) throw new GamelayerError('cli.buildspec-kind', '--docker and --pr-check: choose one');
+      const kind: BuildspecKind = flags.docker ? 'docker' : flags.prCheck ? 'pr-check' : 'daemonless';
+      const config = await commandConfig(cmd);
+      const text = emitBuildspec(config, { kind, sourceRoot: process.cwd() });
+      if (flags.out) {
+        const file = await writeOutput(path.dirname(flags.out), path.basename(flags.out), text);
+        commandReporter(false).info(`wrote ${file}`);
+      } else {
+        process.stdout.write(text);
+      }
+    });
+
+  codebuild
+    .command('imagedefinitions')
+    .description('write imagedefinitions.json (for CodePipeline\'s ECS deploy action) from the last build record')
+    .option('--out <file>', 'write to FILE instead of printing', undefined)
+    .option('--repository <repo>', 'repository the images were pushed to (default: registry in gamelayer.yaml)')
+    .option('--record <file>', 'build record (default: .gamelayer/records/build-last.json)')
+    .option('--server-container <name>', 'one entry: this container runs the combined server image (default: the containers of gamelayer ecs)')
+    .action(async (flags: { out?: string; repository?: string; record?: string; serverContainer?: string }, cmd: Command) => {
+      const config = await commandConfig(cmd);
+      const { input } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
+      const defs = imageDefinitions(input, { serverContainer: flags.serverContainer });
+      if (flags.out) {
+        const file = await writeImageDefinitions(flags.out, defs);
+        commandReporter(false).info(`wrote ${file}`);
+      } else {
+        process.stdout.write(imageDefinitionsJson(defs));
+      }
+    });
+}
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/** Watches until the build ends; Ctrl-C offers to stop it. Sets the exit status; throws for a failed build. */
+async function follow(
+  client: CodeBuildClient,
+  id: string,
+  flags: { timeoutMs?: number; pollMs: number; stopOnInterrupt?: boolean; region?: string },
+  reporter: Reporter,
+): Promise<void> {
+  const interrupt = new AbortController();
+  const onSigint = () => interrupt.abort();
+  process.on('SIGINT', onSigint);
+  const lib = await sdk();
+  let build: Build;
+  try {
+    build = await lib.watchBuild({
+      client,
+      id,
+      timeoutMs: flags.timeoutMs,
+      pollMs: flags.pollMs,
+      signal: interrupt.signal,
+      region: flags.region,
+      onEvent: (e) => (e.kind === 'throttled' || e.kind === 'transient' ? reporter.warn(lib.formatWatchEvent(e)) : out(lib.formatWatchEvent(e))),
+    });
+  } catch (e) {
+    if (!interrupt.signal.aborted) throw e;
+    process.off('SIGINT', onSigint);
+    await interrupted(client, id, !!flags.stopOnInterrupt);
+    process.exitCode = INTERRUPTED;
+    return;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  const secs = (await sdk()).buildSeconds(build);
+  const took = secs !== undefined ? ` in ${formatSeconds(secs)}` : '';
+  if (build.buildStatus === 'SUCCEEDED') {
+    out(`build ${build.id} SUCCEEDED${took}`);
+    return;
+  }
+  out(`build ${build.id} ${build.buildStatus ?? 'ended'}${took}`);
+  throw (await sdk()).buildFailure(build, flags.region);
+}
+
+/** Ctrl-C while watching: stop the build if told to, or if the user says so on a terminal; else leave it running. */
+async function interrupted(client: CodeBuildClient, id: string, stopOnInterrupt: boolean): Promise<void> {
+  let stop = stopOnInterrupt;
+  if (!stop && process.stdin.isTTY && process.stderr.isTTY) {
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    const asked = new AbortController();
+    // A second Ctrl-C at the prompt means "no, just let me go".
+    rl.on('SIGINT', () => asked.abort());
+    try {
+      const answer = await rl.question(`\nstop build ${id} in CodeBuild? [y/N] `, { signal: asked.signal });
+      stop = /^y(es)?$/i.test(answer.trim());
+    } catch {
+      stop = false;
+    } finally {
+      rl.close();
+    }
+  }
+  if (stop) {
+    const b = await (await sdk()).stopBuild(client, id);
+    process.stderr.write(`interrupted: stop requested for build ${id} (${b?.buildStatus ?? 'status unknown'})\n`);
+  } else {
+    process.stderr.write(
+      `interrupted: build ${id} keeps running in CodeBuild\n` +
+        `watch it again with: gamelayer codebuild watch ${id}; stop it with: gamelayer codebuild stop ${id}\n`,
+    );
+  }
+}

@@ -1,0 +1,287 @@
+// Start, watch and stop CodeBuild builds. Watching polls BatchGetBuilds: the poll interval grows while nothing
+// changes and snaps back when a phase moves; throttled polls back off further; a deadline bounds it all.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  BatchGetBuildsCommand,
+  StartBuildCommand,
+  StopBuildCommand,
+  type Build,
+  type BuildPhase,
+  type CodeBuildClient,
+} from '@aws-sdk/client-codebuild';
+import { GamelayerError } from '../errors.js';
+import { codebuildError, isAbort, isThrottling, isTransient, retrying, backoffDelay } from './client.js';
+import { formatSeconds } from './duration.js';
+
+export interface StartBuildOptions {
+  client: CodeBuildClient;
+  project: string;
+  sourceVersion?: string;
+  /** Environment variables for this build only (PLAINTEXT overrides). */
+  env?: Record<string, string>;
+  signal?: AbortSignal;
+  onRetry?: (message: string) => void;
+  /** Backoff base for throttled calls; default 1 s. */
+  retryBaseMs?: number;
+}
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `K=V` flags into an env map; a clear error for a flag that is not one. */
+export function parseEnvFlags(flags: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    const name = eq > 0 ? flag.slice(0, eq) : '';
+    if (!ENV_NAME.test(name)) {
+      throw new GamelayerError('cli.env', `--env ${JSON.stringify(flag)}: expected NAME=VALUE with NAME of letters, digits and "_"`);
+    }
+    if (name.startsWith('CODEBUILD_')) {
+      throw new GamelayerError('cli.env', `--env ${name}: CODEBUILD_ variables are reserved by CodeBuild and cannot be overridden`);
+    }
+    env[name] = flag.slice(eq + 1);
+  }
+  return env;
+}
+
+export async function startBuild(opts: StartBuildOptions): Promise<Build> {
+  const what = `StartBuild of project ${opts.project}`;
+  // The token makes a retried StartBuild (after a 5xx or a dropped connection) start one build, not two.
+  const idempotencyToken = randomUUID();
+  const input = {
+    projectName: opts.project,
+    idempotencyToken,
+    ...(opts.sourceVersion ? { sourceVersion: opts.sourceVersion } : {}),
+    ...(opts.env && Object.keys(opts.env).length > 0
+      ? { environmentVariablesOverride: Object.entries(opts.env).map(([name, value]) => ({ name, value, type: 'PLAINTEXT' as const })) }
+      : {}),
+  };
+  try {
+    const out = await retrying(() => opts.client.send(new StartBuildCommand(input), { abortSignal: opts.signal }), {
+      what,
+      baseDelayMs: opts.retryBaseMs ?? 1000,
+      maxDelayMs: 30_000,
+      attempts: 6,
+      transient: true,
+      signal: opts.signal,
+      onRetry: (r) => opts.onRetry?.(`${what}: ${r.reason}; retrying in ${(r.waitMs / 1000).toFixed(1)}s`),
+    });
+    if (!out.build?.id) throw new GamelayerError('codebuild.api', `${what}: the answer names no build`);
+    return out.build;
+  } catch (e) {
+    throw codebuildError(e, what, await endpointOf(opts.client));
+  }
+}
+
+export async function stopBuild(client: CodeBuildClient, id: string, signal?: AbortSignal): Promise<Build | undefined> {
+  const what = `StopBuild of ${id}`;
+  try {
+    const out = await retrying(() => client.send(new StopBuildCommand({ id }), { abortSignal: signal }), {
+      what,
+      baseDelayMs: 500,
+      maxDelayMs: 5000,
+      attempts: 4,
+      transient: true,
+      signal,
+    });
+    return out.build;
+  } catch (e) {
+    throw codebuildError(e, what, await endpointOf(client));
+  }
+}
+
+/** What the watcher saw change, in order. */
+export type WatchEvent =
+  | { kind: 'phase-started'; phase: string }
+  | { kind: 'phase-ended'; phase: string; status: string; seconds?: number; contexts: string[] }
+  | { kind: 'logs'; url: string }
+  | { kind: 'throttled'; attempt: number; waitMs: number }
+  | { kind: 'transient'; attempt: number; waitMs: number; message: string };
+
+export interface WatchOptions {
+  client: CodeBuildClient;
+  id: string;
+  /** Stop watching (not the build) after this long: a GamelayerError 'codebuild.watch-timeout'. */
+  timeoutMs?: number;
+  /** First poll interval; grows ×1.5 while nothing changes, up to maxPollMs (default 10 × pollMs, at most 30 s). */
+  pollMs: number;
+  maxPollMs?: number;
+  /** Aborting ends the watch with an AbortError (the build keeps running). */
+  signal?: AbortSignal;
+  onEvent: (e: WatchEvent) => void;
+  /** The region, to build a CloudWatch link when CodeBuild gives none. */
+  region?: string;
+}
+
+const FAILED_PHASE = new Set(['FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED', 'CLIENT_ERROR']);
+const TRANSIENT_LIMIT = 5;
+
+/** Polls until the build completes; returns the completed build. */
+export async function watchBuild(opts: WatchOptions): Promise<Build> {
+  const started = Date.now();
+  const deadline = opts.timeoutMs !== undefined ? started + opts.timeoutMs : Infinity;
+  const maxPoll = opts.maxPollMs ?? Math.min(30_000, Math.max(opts.pollMs, opts.pollMs * 10));
+  const seen = new Map<string, 'started' | 'ended'>();
+  let logsShown = false;
+  let interval = opts.pollMs;
+  let throttledInARow = 0;
+  let transientInARow = 0;
+  let last: Build | undefined;
+  const endpoint = await endpointOf(opts.client);
+
+  for (;;) {
+    let build: Build | undefined;
+    try {
+      build = await getBuild(opts.client, opts.id, opts.signal);
+      throttledInARow = 0;
+      transientInARow = 0;
+    } catch (e) {
+      if (isAbort(e) || opts.signal?.aborted) throw abortError();
+      if (isThrottling(e)) {
+        throttledInARow++;
+        const waitMs = backoffDelay(throttledInARow, Math.max(opts.pollMs, 250), Math.max(maxPoll, 30_000));
+        opts.onEvent({ kind: 'throttled', attempt: throttledInARow, waitMs });
+        interval = Math.max(interval, waitMs);
+      } else if (isTransient(e) && ++transientInARow < TRANSIENT_LIMIT) {
+        const waitMs = backoffDelay(transientInARow, opts.pollMs, maxPoll);
+        opts.onEvent({ kind: 'transient', attempt: transientInARow, waitMs, message: (e as Error).message });
+        interval = Math.max(interval, waitMs);
+      } else {
+        throw codebuildError(e, `BatchGetBuilds of ${opts.id}`, endpoint);
+      }
+    }
+    if (build) {
+      last = build;
+      let changed = false;
+      for (const p of build.phases ?? []) changed = reportPhase(p, seen, opts.onEvent) || changed;
+      if (!logsShown) {
+        const url = logsUrl(build, opts.region);
+        if (url) {
+          opts.onEvent({ kind: 'logs', url });
+          logsShown = true;
+        }
+      }
+      if (build.buildComplete) return build;
+      interval = changed ? opts.pollMs : Math.min(maxPoll, Math.round(interval * 1.5));
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) throw watchTimeout(opts, last, Date.now() - started);
+    try {
+      await sleep(Math.min(interval, left), undefined, { signal: opts.signal });
+    } catch {
+      throw abortError();
+    }
+  }
+}
+
+async function getBuild(client: CodeBuildClient, id: string, signal?: AbortSignal): Promise<Build> {
+  const out = await client.send(new BatchGetBuildsCommand({ ids: [id] }), { abortSignal: signal });
+  const build = out.builds?.find((b) => b.id === id);
+  if (!build) {
+    throw new GamelayerError('codebuild.not-found', `BatchGetBuilds: build ${id} not found`, 'check the build id and the region (--region or AWS_REGION)');
+  }
+  return build;
+}
+
+/** Emits a phase the first time it is seen and again when it ends; true when something was emitted. */
+function reportPhase(p: BuildPhase, seen: Map<string, 'started' | 'ended'>, emit: (e: WatchEvent) => void): boolean {
+  const name = p.phaseType;
+  // COMPLETED has no status of its own: the build's status says how it ended.
+  if (!name || name === 'COMPLETED') return false;
+  const state = seen.get(name);
+  if (p.phaseStatus) {
+    if (state === 'ended') return false;
+    seen.set(name, 'ended');
+    emit({ kind: 'phase-ended', phase: name, status: p.phaseStatus, seconds: phaseSeconds(p), contexts: contextMessages(p) });
+    return true;
+  }
+  if (state) return false;
+  seen.set(name, 'started');
+  emit({ kind: 'phase-started', phase: name });
+  return true;
+}
+
+function phaseSeconds(p: BuildPhase): number | undefined {
+  if (p.durationInSeconds !== undefined) return p.durationInSeconds;
+  if (p.startTime && p.endTime) return (p.endTime.getTime() - p.startTime.getTime()) / 1000;
+  return undefined;
+}
+
+function contextMessages(p: BuildPhase): string[] {
+  return (p.contexts ?? [])
+    .filter((c) => c.statusCode || c.message)
+    .map((c) => [c.statusCode, c.message].filter(Boolean).join(': '));
+}
+
+/** CodeBuild's own deep link, else one built from the log group and stream. */
+export function logsUrl(build: Build, region?: string): string | undefined {
+  const logs = build.logs;
+  if (logs?.deepLink) return logs.deepLink;
+  if (!logs?.groupName || !logs.streamName) return undefined;
+  const r = region ?? build.arn?.split(':')[3];
+  if (!r) return undefined;
+  const enc = (s: string) => encodeURIComponent(encodeURIComponent(s)).replace(/%/g, '$');
+  return `https://${r}.console.aws.amazon.com/cloudwatch/home?region=${r}#logsV2:log-groups/log-group/${enc(logs.groupName)}/log-events/${enc(logs.streamName)}`;
+}
+
+/** The first phase that did not succeed, with its context messages: why the build failed. */
+export function failingPhase(build: Build): { phase: string; status: string; contexts: string[] } | undefined {
+  const p = (build.phases ?? []).find((x) => x.phaseStatus && FAILED_PHASE.has(x.phaseStatus));
+  return p ? { phase: p.phaseType ?? '?', status: p.phaseStatus!, contexts: contextMessages(p) } : undefined;
+}
+
+export function buildSeconds(build: Build): number | undefined {
+  return build.startTime && build.endTime ? (build.endTime.getTime() - build.startTime.getTime()) / 1000 : undefined;
+}
+
+/** The error for a build that completed without succeeding. */
+export function buildFailure(build: Build, region?: string): GamelayerError {
+  const f = failingPhase(build);
+  const where = f ? `: phase ${f.phase} ${f.status}${f.contexts.length ? `: ${f.contexts.join('; ')}` : ''}` : '';
+  const url = logsUrl(build, region);
+  return new GamelayerError('codebuild.build-failed', `build ${build.id} ${build.buildStatus ?? 'did not succeed'}${where}`, url ? `logs: ${url}` : undefined);
+}
+
+function watchTimeout(opts: WatchOptions, last: Build | undefined, elapsedMs: number): GamelayerError {
+  const state = last ? `${last.buildStatus ?? 'IN_PROGRESS'} in phase ${last.currentPhase ?? '?'}` : 'not yet described by CodeBuild';
+  return new GamelayerError(
+    'codebuild.watch-timeout',
+    `build ${opts.id} is still ${state} after ${formatSeconds(elapsedMs / 1000)} (--timeout): stopped watching; the build itself keeps running`,
+    `watch again with: gamelayer codebuild watch ${opts.id}; stop it with: gamelayer codebuild stop ${opts.id}`,
+  );
+}
+
+function abortError(): Error {
+  const e = new Error('watch interrupted');
+  e.name = 'AbortError';
+  return e;
+}
+
+async function endpointOf(client: CodeBuildClient): Promise<string | undefined> {
+  try {
+    const ep = await client.config.endpoint?.();
+    return ep ? `${ep.protocol}//${ep.hostname}${ep.port ? `:${ep.port}` : ''}${ep.path === '/' ? '' : ep.path}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One line per event, for a CI log or a terminal. */
+export function formatWatchEvent(e: WatchEvent): string {
+  switch (e.kind) {
+    case 'phase-started':
+      return `${e.phase.padEnd(17)} started`;
+    case 'phase-ended': {
+      const secs = e.seconds !== undefined ? formatSeconds(e.seconds) : '';
+      const ctx = e.contexts.length ? `  ${e.contexts.join('; ')}` : '';
+      return `${e.phase.padEnd(17)} ${e.status.padEnd(10)} ${secs}${ctx}`.trimEnd();
+    }
+    case 'logs':
+      return `logs: ${e.url}`;
+    case 'throttled':
+      return `CodeBuild throttled BatchGetBuilds (${e.attempt} in a row); next poll in ${(e.waitMs / 1000).toFixed(1)}s`;
+    case 'transient':
+      return `BatchGetBuilds failed (${e.message}); retry ${e.attempt} in ${(e.waitMs / 1000).toFixed(1)}s`;
+  }
+}

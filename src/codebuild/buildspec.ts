@@ -1,0 +1,187 @@
+// Writes the CodeBuild buildspecs for a game: the same text for the same gamelayer.yaml, so the checked-in
+// buildspecs/ can be compared with what this emits. Commands stay plain `gamelayer …` lines with a little shell,
+// which a test runs as they are.
+import path from 'node:path';
+import { Document } from 'yaml';
+import type { GameConfig } from '../config/load.js';
+import { GamelayerError } from '../errors.js';
+import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
+
+export type BuildspecKind = 'daemonless' | 'docker' | 'pr-check';
+
+export interface BuildspecOptions {
+  kind?: BuildspecKind;
+  /** The source root the build runs in (CODEBUILD_SRC_DIR); paths in the buildspec are relative to it. Default cwd. */
+  sourceRoot?: string;
+}
+
+/** Files the post_build phase writes; all become artifacts. */
+export const ARTIFACTS = {
+  imageDefinitions: 'imagedefinitions.json',
+  buildRecord: 'gamelayer-build-record.json',
+  diffReport: 'gamelayer-diff.txt',
+  pullCostReport: 'gamelayer-pull-cost.txt',
+  k8sDir: 'k8s-out',
+} as const;
+
+export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {}): Buildspec {
+  const kind = opts.kind ?? 'daemonless';
+  const root = path.resolve(opts.sourceRoot ?? process.cwd());
+  const rel = (p: string, what: string) => {
+    const r = path.relative(root, p);
+    if (r === '' || r.startsWith('..') || path.isAbsolute(r)) {
+      throw new GamelayerError(
+        'buildspec.outside-source',
+        `${what} ${p} is outside the source root ${root}: CodeBuild only has the checked-out source`,
+        'run gamelayer codebuild buildspec from the root of the repository that holds the game',
+      );
+    }
+    return r.split(path.sep).join('/');
+  };
+  const configFile = rel(config.file, 'the config');
+  const stateDir = rel(config.stateDir, 'the state directory');
+  const cachePaths = [`${stateDir}/**/*`];
+  const store = rel(config.store, 'the OCI store');
+  if (store !== stateDir && !store.startsWith(`${stateDir}/`)) cachePaths.push(`${store}/**/*`);
+
+  const gl = (args: string) => `gamelayer -c "$GAMELAYER_CONFIG" ${args}`;
+  const variables: Record<string, string> = { GAMELAYER_CONFIG: configFile };
+  if (config.registry) variables.REPOSITORY_URI = repositoryOf(config.registry);
+
+  const install = {
+    'on-failure': 'ABORT' as const,
+    'runtime-versions': { nodejs: 20 },
+    commands: ['npm ci --no-audit --no-fund', 'export PATH="$CODEBUILD_SRC_DIR/node_modules/.bin:$PATH"'],
+  };
+  const needRepository =
+    'test -n "$REPOSITORY_URI" || { echo "REPOSITORY_URI is not set: set it on the CodeBuild project (host/path of the image repository)" >&2; false; }';
+  const tag = 'export IMAGE_TAG="${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}"';
+  const diff = `${gl('diff')} > ${ARTIFACTS.diffReport} || echo "no earlier build in the CodeBuild cache: every layer is new" > ${ARTIFACTS.diffReport}`;
+  // The image to compare with in the registry (its build record travels with it): BASELINE_TAG when the project
+  // or StartBuild sets one (say, the tag in production), else the commit before a webhook push, when it was built.
+  const baseline = 'export BASELINE_TAG="${BASELINE_TAG:-${CODEBUILD_WEBHOOK_PREV_COMMIT:0:8}}"';
+  const pullCost = [
+    `if [ -n "$BASELINE_TAG" ]; then ${gl('diff --against "$REPOSITORY_URI:$BASELINE_TAG"')} > ${ARTIFACTS.pullCostReport} || echo "no build record for $REPOSITORY_URI:$BASELINE_TAG in the registry" > ${ARTIFACTS.pullCostReport}; ` +
+      `else echo "no baseline image: set BASELINE_TAG to compare with an earlier image and get the pull cost" > ${ARTIFACTS.pullCostReport}; fi`,
+    `cat ${ARTIFACTS.pullCostReport}`,
+  ];
+
+  if (kind === 'pr-check') {
+    return checked({
+      version: 0.2,
+      env: { shell: 'bash', variables },
+      phases: {
+        install,
+        build: {
+          commands: [
+            'export IMAGE_TAG="pr-${CODEBUILD_BUILD_NUMBER:-local}"',
+            baseline,
+            diff,
+            `cat ${ARTIFACTS.diffReport}`,
+            // A build into the local store, never pushed: its layer table says which layers a merge would push
+            // (built) and which the registry already has (reused); the pull cost compares it with the baseline.
+            gl('build --tag "$IMAGE_TAG"'),
+            ...pullCost,
+          ],
+        },
+      },
+      artifacts: { files: [ARTIFACTS.diffReport, ARTIFACTS.pullCostReport] },
+      cache: { paths: cachePaths },
+    });
+  }
+
+  if (kind === 'docker') {
+    // The Docker builder writes no build record (yet), so there is nothing to pin k8s specs or
+    // imagedefinitions.json to, and no record in the registry to report a pull cost against.
+    return checked({
+      version: 0.2,
+      env: { shell: 'bash', variables, 'exported-variables': ['IMAGE_TAG'] },
+      phases: {
+        install,
+        pre_build: {
+          'on-failure': 'ABORT',
+          commands: [
+            needRepository,
+            tag,
+            'aws ecr get-login-password --region "$AWS_REGION" | docker login --username AWS --password-stdin "${REPOSITORY_URI%%/*}"',
+            diff,
+            `cat ${ARTIFACTS.diffReport}`,
+          ],
+        },
+        build: { 'on-failure': 'ABORT', commands: [gl('build --builder docker --push "$REPOSITORY_URI" --tag "$IMAGE_TAG"')] },
+      },
+      artifacts: { files: [ARTIFACTS.diffReport] },
+      cache: { paths: cachePaths },
+    });
+  }
+
+  return checked({
+    version: 0.2,
+    env: { shell: 'bash', variables, 'exported-variables': ['IMAGE_TAG'] },
+    phases: {
+      install,
+      pre_build: { 'on-failure': 'ABORT', commands: [needRepository, tag, baseline, diff, `cat ${ARTIFACTS.diffReport}`] },
+      build: { 'on-failure': 'ABORT', commands: [gl('build --push "$REPOSITORY_URI" --tag "$IMAGE_TAG"')] },
+      post_build: {
+        commands: [
+          gl(`k8s --repository "$REPOSITORY_URI" --out ${ARTIFACTS.k8sDir}`),
+          gl(`codebuild imagedefinitions --repository "$REPOSITORY_URI" --out ${ARTIFACTS.imageDefinitions}`),
+          `cp ${stateDir}/records/build-last.json ${ARTIFACTS.buildRecord}`,
+          ...pullCost,
+        ],
+      },
+    },
+    artifacts: {
+      files: [ARTIFACTS.imageDefinitions, ARTIFACTS.buildRecord, ARTIFACTS.diffReport, ARTIFACTS.pullCostReport, `${ARTIFACTS.k8sDir}/**/*`],
+    },
+    cache: { paths: cachePaths },
+  });
+}
+
+const HEADERS: Record<BuildspecKind, string[]> = {
+  daemonless: [
+    'Daemonless: builds the layers with gamelayer itself (no Docker) and pushes only the blobs the registry lacks,',
+    'then the build record beside the image. Optional BASELINE_TAG: an earlier image to report the pull cost against.',
+    'Project settings: environment variable REPOSITORY_URI (host/path of the image repository); a role that may',
+    'push to it; cache type LOCAL with mode LOCAL_CUSTOM_CACHE (or S3) so .gamelayer/ survives between builds.',
+  ],
+  docker: [
+    'Docker daemon path: gamelayer writes the Dockerfile and builds through the daemon, then pushes.',
+    'Project settings: privileged mode on (Docker in the build container); environment variable REPOSITORY_URI',
+    '(an ECR repository URI); a role allowed ecr:GetAuthorizationToken and to push; cache as for buildspec.yml.',
+    'The Docker builder writes no build record, so no k8s spec or imagedefinitions.json: use buildspec.yml for those.',
+  ],
+  'pr-check': [
+    'Pull-request check: prints what changed since the last build in the cache, which layers a merge would push,',
+    'and (with BASELINE_TAG and REPOSITORY_URI set) what nodes running that image would pull. Pushes nothing.',
+  ],
+};
+
+/** The buildspec as YAML text: deterministic for a given config and source root. */
+export function emitBuildspec(config: GameConfig, opts: BuildspecOptions = {}): string {
+  const kind = opts.kind ?? 'daemonless';
+  const spec = buildspecObject(config, opts);
+  const doc = new Document(spec, { aliasDuplicateObjects: false });
+  const configFile = spec.env?.variables?.GAMELAYER_CONFIG ?? '';
+  doc.commentBefore = [
+    ` AWS CodeBuild buildspec for ${config.game} (${configFile}), written by \`gamelayer codebuild buildspec\`.`,
+    ...HEADERS[kind].map((l) => ` ${l}`),
+    ...(kind === 'pr-check' ? [] : [' The image tag is the first 8 characters of the commit CodeBuild resolved (CODEBUILD_RESOLVED_SOURCE_VERSION).']),
+  ].join('\n');
+  return doc.toString({ lineWidth: 0, indent: 2, indentSeq: true });
+}
+
+function checked(spec: Buildspec): Buildspec {
+  // Our own output must be a valid buildspec; a failure here is a bug, not a user error. The object itself is
+  // returned (not zod's copy) so keys keep the order they are written in.
+  buildspecSchema.parse(spec);
+  return spec;
+}
+
+/** `host/path[:tag][@digest]` → `host/path`. */
+function repositoryOf(ref: string): string {
+  const noDigest = ref.split('@')[0]!;
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}

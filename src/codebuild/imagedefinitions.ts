@@ -1,0 +1,43 @@
+// imagedefinitions.json: the file CodePipeline's ECS (standard) deploy action reads to point the containers of a
+// service's task definition at new images. Names match the containers `gamelayer ecs` writes.
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { GamelayerError } from '../errors.js';
+import type { DeployInput } from '../k8s/input.js';
+
+export interface ImageDefinition {
+  name: string;
+  imageUri: string;
+}
+
+/**
+ * Default: the containers of `gamelayer ecs` — `engine` runs the engine tree image, `copy-<tree>` the other tree
+ * images. With `serverContainer`, one entry: that container runs the combined server image.
+ */
+export function imageDefinitions(input: DeployInput, opts: { serverContainer?: string } = {}): ImageDefinition[] {
+  if (opts.serverContainer !== undefined) {
+    if (!input.serverImage) {
+      throw new GamelayerError(
+        'codebuild.no-server-image',
+        `--server-container ${opts.serverContainer}: the build record has no server image (name "server")`,
+        'build again with gamelayer build, or leave out --server-container to write the tree images',
+      );
+    }
+    return [{ name: opts.serverContainer, imageUri: input.serverImage }];
+  }
+  return input.trees.map((t) => ({ name: t.tree === 'engine' ? 'engine' : `copy-${t.tree}`, imageUri: t.image }));
+}
+
+export function imageDefinitionsJson(defs: ImageDefinition[]): string {
+  return `${JSON.stringify(defs, null, 2)}\n`;
+}
+
+/** Written beside its final name and renamed, so a pipeline never reads half a file. */
+export async function writeImageDefinitions(file: string, defs: ImageDefinition[]): Promise<string> {
+  const abs = path.resolve(file);
+  await mkdir(path.dirname(abs), { recursive: true });
+  const tmp = `${abs}.${process.pid}.tmp`;
+  await writeFile(tmp, imageDefinitionsJson(defs));
+  await rename(tmp, abs);
+  return abs;
+}

@@ -1,0 +1,398 @@
+// The buildspecs: every file in buildspecs/ is a valid CodeBuild 0.2 buildspec, is exactly what
+// `gamelayer codebuild buildspec` emits for the sample game, and every `gamelayer …` line in it parses against
+// the real CLI. Then the daemonless buildspec's phases run as written against the sample game and a real registry.
+import { spawn } from 'node:child_process';
+import { cp, mkdir, readdir, readFile, writeFile, appendFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Command } from 'commander';
+import fg from 'fast-glob';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commands } from '../src/cli/commands/index.js';
+import { emitBuildspec, type BuildspecKind } from '../src/codebuild/buildspec.js';
+import { parseBuildspec, PHASE_NAMES, type Buildspec } from '../src/codebuild/buildspec-schema.js';
+import { loadConfig, parseConfig } from '../src/config/load.js';
+import { GamelayerError } from '../src/errors.js';
+import { startRegistry, storedTags, type TestRegistry } from './support/registry.js';
+import { tempDir } from './support/tmp.js';
+
+const ROOT = path.resolve('.');
+const SAMPLE = 'fixtures/sample-game/gamelayer.yaml';
+const FILES: Record<string, BuildspecKind> = {
+  'buildspec.yml': 'daemonless',
+  'buildspec-docker.yml': 'docker',
+  'buildspec-diff.yml': 'pr-check',
+};
+
+/** Options a buildspec may use before another issue adds them to the CLI (option → what adds it). Once one
+ *  exists, the test below fails until it is taken off this list, so the list never outlives its reason. */
+const PENDING_OPTIONS: Record<string, string> = {};
+
+async function buildspecFiles(): Promise<string[]> {
+  return (await readdir(path.join(ROOT, 'buildspecs'))).filter((f) => /\.ya?ml$/.test(f)).sort();
+}
+
+async function readSpec(name: string): Promise<Buildspec> {
+  return parseBuildspec(await readFile(path.join(ROOT, 'buildspecs', name), 'utf8'), `buildspecs/${name}`);
+}
+
+function allCommands(spec: Buildspec): string[] {
+  return PHASE_NAMES.flatMap((p) => spec.phases[p]?.commands ?? []);
+}
+
+// --- a small shell word splitter: enough for the buildspec lines (quotes, ||, &&, ;, |, redirections) ---
+function shellSegments(line: string): string[][] {
+  const segments: string[][] = [[]];
+  let word: string | undefined;
+  let quote: '"' | "'" | undefined;
+  const flush = () => {
+    if (word !== undefined) segments.at(-1)!.push(word);
+    word = undefined;
+  };
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else word = (word ?? '') + c;
+      continue;
+    }
+    if (c === '"' || c === "'") {
+      quote = c;
+      word = word ?? '';
+    } else if (c === '>') {
+      // A redirection: `> file`, `>> file`, `>&2`; neither it nor its target is an argument.
+      if (word !== undefined && /^\d$/.test(word)) word = undefined;
+      flush();
+      if (line[i + 1] === '>') i++;
+      if (line[i + 1] === '&') {
+        i++;
+        while (/\d/.test(line[i + 1] ?? '')) i++;
+      } else {
+        while (line[i + 1] === ' ') i++;
+        while (i + 1 < line.length && !' |&;'.includes(line[i + 1]!)) i++;
+      }
+    } else if (c === ' ') flush();
+    else if (c === '|' || c === '&' || c === ';') {
+      flush();
+      if ((c === '|' || c === '&') && line[i + 1] === c) i++;
+      segments.push([]);
+    } else word = (word ?? '') + c;
+  }
+  expect(quote, `unbalanced quote in: ${line}`).toBeUndefined();
+  flush();
+  return segments
+    .map((words) => {
+      const out: string[] = [];
+      for (const w of words) if (w !== '{' && w !== '}' && !(out.length === 0 && SHELL_KEYWORDS.has(w))) out.push(w);
+      return out;
+    })
+    .filter((s) => s.length > 0);
+}
+
+const SHELL_KEYWORDS = new Set(['if', 'then', 'else', 'fi']);
+const OTHER_PROGRAMS = new Set(['npm', 'export', 'test', '[', 'echo', 'false', 'cat', 'cp', 'aws', 'docker']);
+
+/** Parses `gamelayer …` words against the real command tree; returns options the CLI does not know. */
+function unknownOptions(words: string[]): string[] {
+  const program = new Command('gamelayer').option('-c, --config <file>').exitOverride();
+  for (const register of commands) register(program);
+  let args = words.slice(1);
+  if (args[0] === '-c') args = args.slice(2);
+  let cmd: Command = program;
+  const names: string[] = [];
+  for (;;) {
+    const sub = cmd.commands.find((c) => c.name() === args[0]);
+    if (!sub) break;
+    names.push(args[0]!);
+    cmd = sub;
+    args = args.slice(1);
+  }
+  expect(names.length, `no such command: ${words.join(' ')}`).toBeGreaterThan(0);
+  expect(cmd.commands, `${names.join(' ')} needs a subcommand`).toEqual([]);
+  const parsed = cmd.parseOptions(args);
+  const unknown = parsed.unknown.filter((w) => w.startsWith('-')).map((o) => `${names.join(' ')} ${o}`);
+  if (unknown.length === 0) {
+    const required = cmd.registeredArguments.filter((a) => a.required).length;
+    expect(parsed.operands.length, `arguments of ${words.join(' ')}`).toBeGreaterThanOrEqual(required);
+    expect(parsed.operands.length, `arguments of ${words.join(' ')}`).toBeLessThanOrEqual(cmd.registeredArguments.length);
+  }
+  return unknown;
+}
+
+describe('buildspecs/', () => {
+  it('holds the three buildspecs, each a valid CodeBuild 0.2 buildspec', async () => {
+    expect(await buildspecFiles()).toEqual(Object.keys(FILES).sort());
+    for (const f of await buildspecFiles()) {
+      const spec = await readSpec(f);
+      expect(spec.version).toBe(0.2);
+      expect(spec.env?.variables?.GAMELAYER_CONFIG).toBe(SAMPLE);
+      expect(spec.phases.install?.['runtime-versions']).toEqual({ nodejs: 20 });
+      expect(spec.phases.install?.commands[0]).toBe('npm ci --no-audit --no-fund');
+      expect(spec.cache?.paths).toEqual(['fixtures/sample-game/.gamelayer/**/*']);
+      expect(spec.artifacts?.files.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('each file is exactly what `gamelayer codebuild buildspec` emits for the sample game', async () => {
+    const config = await loadConfig(path.join(ROOT, SAMPLE));
+    for (const [file, kind] of Object.entries(FILES)) {
+      const text = await readFile(path.join(ROOT, 'buildspecs', file), 'utf8');
+      expect(emitBuildspec(config, { kind, sourceRoot: ROOT }), `buildspecs/${file}: regenerate with gamelayer codebuild buildspec`).toBe(text);
+      // Deterministic: a second emission is the same text.
+      expect(emitBuildspec(config, { kind, sourceRoot: ROOT })).toBe(text);
+    }
+  });
+
+  it('every command is a gamelayer invocation the CLI accepts, or a small known shell step', async () => {
+    const stillPending = new Set<string>();
+    for (const f of await buildspecFiles()) {
+      for (const line of allCommands(await readSpec(f))) {
+        for (const words of shellSegments(line)) {
+          if (words[0] === 'gamelayer') {
+            expect(words[1], line).toBe('-c');
+            expect(words[2], line).toBe('$GAMELAYER_CONFIG');
+            for (const u of unknownOptions(words)) {
+              expect(PENDING_OPTIONS, `${f}: "${line}": unknown option ${u}`).toHaveProperty([u]);
+              stillPending.add(u);
+            }
+          } else {
+            expect(OTHER_PROGRAMS.has(words[0]!), `${f}: "${line}": unexpected program ${words[0]}`).toBe(true);
+          }
+        }
+      }
+    }
+    // An option that has landed must leave the pending list (and the buildspecs it appears in get run).
+    expect([...stillPending].sort(), 'options in PENDING_OPTIONS that the CLI now knows').toEqual(Object.keys(PENDING_OPTIONS).sort());
+  });
+
+  it('the daemonless and docker buildspecs tag with 8 characters of the commit, push in the build phase and stop on failure', async () => {
+    for (const f of ['buildspec.yml', 'buildspec-docker.yml']) {
+      const spec = await readSpec(f);
+      expect(spec.phases.pre_build?.commands).toContain('export IMAGE_TAG="${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}"');
+      expect(spec.env?.shell).toBe('bash');
+      for (const p of ['install', 'pre_build', 'build'] as const) expect(spec.phases[p]?.['on-failure'], `${f} ${p}`).toBe('ABORT');
+      expect(spec.phases.build?.commands).toEqual([
+        `gamelayer -c "$GAMELAYER_CONFIG" build${f.includes('docker') ? ' --builder docker' : ''} --push "$REPOSITORY_URI" --tag "$IMAGE_TAG"`,
+      ]);
+    }
+    const daemonless = await readSpec('buildspec.yml');
+    expect(daemonless.artifacts?.files).toEqual(['imagedefinitions.json', 'gamelayer-build-record.json', 'gamelayer-diff.txt', 'gamelayer-pull-cost.txt', 'k8s-out/**/*']);
+    const post = daemonless.phases.post_build!.commands.join('\n');
+    expect(post).toContain('k8s --repository "$REPOSITORY_URI" --out k8s-out');
+    expect(post).toContain('codebuild imagedefinitions --repository "$REPOSITORY_URI" --out imagedefinitions.json');
+    expect(post).toContain('diff --against "$REPOSITORY_URI:$BASELINE_TAG" > gamelayer-pull-cost.txt');
+    const docker = await readSpec('buildspec-docker.yml');
+    expect(docker.phases.pre_build?.commands.join('\n')).toMatch(/aws ecr get-login-password --region "\$AWS_REGION" \| docker login --username AWS --password-stdin/);
+    const pr = await readSpec('buildspec-diff.yml');
+    expect(allCommands(pr).join('\n')).not.toMatch(/\b(push|--push)\b/);
+  });
+});
+
+describe('buildspec schema and emitter', () => {
+  const good = 'version: 0.2\nphases:\n  build:\n    commands:\n      - gamelayer build\n';
+  it('refuses what CodeBuild would not run as meant, naming the field', () => {
+    expect(() => parseBuildspec(good, 'b.yml')).not.toThrow();
+    const cases: [string, RegExp][] = [
+      [good.replace('0.2', '0.1'), /b\.yml: version: /],
+      [good.replace('build:', 'post-build:'), /b\.yml: phases: .*post-build/],
+      [good.replace('      - gamelayer build\n', '      []\n'), /b\.yml: phases\.build\.commands: /],
+      [`${good}artifacts:\n  name: x\n`, /b\.yml: artifacts\.files: /],
+      [`${good}cache:\n  path: [a]\n`, /b\.yml: cache: .*path/],
+      ['version: 0.2\nphases: {}\n', /b\.yml: phases: expected at least one phase/],
+      ['version: 0.2\n  bad: [\n', /b\.yml: invalid YAML/],
+    ];
+    for (const [text, message] of cases) {
+      let err: unknown;
+      try {
+        parseBuildspec(text, 'b.yml');
+      } catch (e) {
+        err = e;
+      }
+      expect(err, text).toBeInstanceOf(GamelayerError);
+      expect((err as Error).message, text).toMatch(message);
+    }
+  });
+
+  const trees = 'trees:\n  engine: {source: e}\n  engine-media: {source: em}\n  app: {source: a}\n  app-media: {source: am}\n';
+  it('uses the config\'s registry as REPOSITORY_URI (tag dropped) and caches a store kept outside .gamelayer', () => {
+    const config = parseConfig(`game: g\nstart: ./s\nregistry: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/studio/g:v1\nstore: ../oci-store\n${trees}`, '/src/games/g/gamelayer.yaml');
+    const text = emitBuildspec(config, { sourceRoot: '/src' });
+    const spec = parseBuildspec(text, 'emitted');
+    expect(spec.env?.variables).toEqual({ GAMELAYER_CONFIG: 'games/g/gamelayer.yaml', REPOSITORY_URI: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/studio/g' });
+    expect(spec.cache?.paths).toEqual(['games/g/.gamelayer/**/*', 'games/oci-store/**/*']);
+    expect(spec.phases.post_build?.commands).toContain('cp games/g/.gamelayer/records/build-last.json gamelayer-build-record.json');
+  });
+
+  it('refuses a config outside the source root', () => {
+    const config = parseConfig(`game: g\nstart: ./s\n${trees}`, '/elsewhere/gamelayer.yaml');
+    expect(() => emitBuildspec(config, { sourceRoot: '/src' })).toThrow(/the config \/elsewhere\/gamelayer\.yaml is outside the source root \/src/);
+  });
+});
+
+// --- the daemonless buildspec, run as CodeBuild runs it: every command of a phase in one bash, in order ---
+
+let registry: TestRegistry;
+let work: string;
+const REPO = 'studio/sample-game';
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  work = await tempDir('gl-buildspec-');
+}, 120_000);
+afterAll(async () => {
+  await registry?.stop();
+});
+
+interface PhaseRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs pre_build, build and post_build as one bash script that stops at the first failing command. */
+async function runBuildspec(spec: Buildspec, src: string, env: Record<string, string>): Promise<PhaseRun> {
+  const bin = path.join(work, 'bin');
+  await mkdir(bin, { recursive: true });
+  // What `npm ci` + the install phase's PATH line give in CodeBuild: a `gamelayer` on the PATH.
+  await writeFile(path.join(bin, 'gamelayer'), `#!/bin/sh\nexec "${process.execPath}" "${path.join(ROOT, 'bin/gamelayer.js')}" "$@"\n`, { mode: 0o755 });
+  const lines: string[] = [];
+  for (const phase of ['pre_build', 'build', 'post_build'] as const) {
+    for (const command of spec.phases[phase]?.commands ?? []) {
+      lines.push(`echo "[${phase}] ${command.replace(/["\\$`]/g, '\\$&')}" >&2`, command, `rc=$?; if [ $rc -ne 0 ]; then echo "[${phase}] failed with $rc" >&2; exit $rc; fi`);
+    }
+  }
+  const script = path.join(work, 'phases.sh');
+  await writeFile(script, `${lines.join('\n')}\n`);
+  return new Promise((resolve) => {
+    const child = spawn('bash', [script], {
+      cwd: src,
+      env: {
+        PATH: `${bin}:${process.env.PATH ?? ''}`,
+        HOME: work,
+        CODEBUILD_SRC_DIR: src,
+        CODEBUILD_BUILD_ID: 'sample-game:0b6f1d2c-1111-4222-8333-944445555666',
+        CODEBUILD_BUILD_NUMBER: '12',
+        ...spec.env?.variables,
+        ...env,
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('buildspecs/buildspec.yml, run', () => {
+  it('builds and pushes the sample game, writes the k8s spec, the record, the diff report and imagedefinitions.json; a second build diffs against the cached first', async () => {
+    const spec = await readSpec('buildspec.yml');
+    const src = path.join(work, 'src');
+    await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, filter: (p) => !p.includes('.gamelayer') });
+    const repositoryUri = `${registry.host}/${REPO}`;
+    const first = await runBuildspec(spec, src, { REPOSITORY_URI: repositoryUri, CODEBUILD_RESOLVED_SOURCE_VERSION: '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d' });
+    expect(first.code, first.stderr).toBe(0);
+
+    const tags = await storedTags(registry.storageDir, REPO);
+    // The images, and the build record beside them (the baseline a later build's report fetches).
+    expect(Object.keys(tags).sort()).toEqual(['1a2b3c4d', '1a2b3c4d-app', '1a2b3c4d-app-media', '1a2b3c4d-engine', '1a2b3c4d-engine-media', '1a2b3c4d.gamelayer-record']);
+    // Every artifact pattern matches what the phases wrote.
+    for (const pattern of spec.artifacts!.files) expect(await fg(pattern, { cwd: src }), pattern).not.toEqual([]);
+    const defs = JSON.parse(await readFile(path.join(src, 'imagedefinitions.json'), 'utf8')) as { name: string; imageUri: string }[];
+    expect(defs.map((d) => d.name)).toEqual(['engine', 'copy-engine-media', 'copy-app', 'copy-app-media']);
+    for (const d of defs) {
+      const m = new RegExp(`^${repositoryUri.replace(/\./g, '\\.')}:(1a2b3c4d-[a-z-]+)@(sha256:[0-9a-f]{64})$`).exec(d.imageUri);
+      expect(m, d.imageUri).not.toBeNull();
+      expect(tags[m![1]!], d.imageUri).toBe(m![2]);
+    }
+    const record = JSON.parse(await readFile(path.join(src, 'gamelayer-build-record.json'), 'utf8')) as { tags: string[]; game: string };
+    expect(record.game).toBe('sample-game');
+    expect(record.tags[0]).toBe('1a2b3c4d');
+    const pod = await readFile(path.join(src, 'k8s-out/pod.yaml'), 'utf8');
+    expect(pod).toContain(`${repositoryUri}:1a2b3c4d-app-media@${tags['1a2b3c4d-app-media']}`);
+    expect(await readFile(path.join(src, 'gamelayer-diff.txt'), 'utf8')).toBe('no earlier build in the CodeBuild cache: every layer is new\n');
+    expect(await readFile(path.join(src, 'gamelayer-pull-cost.txt'), 'utf8')).toMatch(/^no baseline image: set BASELINE_TAG/);
+
+    // The next commit changes one asset; .gamelayer/ came back from the cache, so the diff names just that file.
+    const asset = (await fg('**/*', { cwd: path.join(src, 'fixtures/sample-game/app-media'), onlyFiles: true }))[0]!;
+    await appendFile(path.join(src, 'fixtures/sample-game/app-media', asset), 'changed by the next commit');
+    const second = await runBuildspec(spec, src, {
+      REPOSITORY_URI: repositoryUri,
+      CODEBUILD_RESOLVED_SOURCE_VERSION: '99aa88bb77cc66dd55ee44ff33aa22bb11cc00dd',
+      // A webhook push names the commit before it: that commit's image is the baseline of the pull-cost report.
+      CODEBUILD_WEBHOOK_PREV_COMMIT: '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d',
+    });
+    expect(second.code, second.stderr).toBe(0);
+    const diff = await readFile(path.join(src, 'gamelayer-diff.txt'), 'utf8');
+    expect(diff).toContain(asset);
+    expect(diff).toMatch(/app-media/);
+    expect(Object.keys(await storedTags(registry.storageDir, REPO))).toEqual(expect.arrayContaining(['99aa88bb-app-media', '99aa88bb.gamelayer-record']));
+    // The cached layers were reused, and the unchanged trees' pushes sent no blob; the changed tree's did.
+    expect(second.stdout).toMatch(/^engine +0 +\d+ .* reused /m);
+    expect(second.stdout).toMatch(/^app-media +\d+ +\d+ .* (built|patch) +sha256:/m);
+    expect(second.stdout).toMatch(/^blobs: \d+ uploaded, \d+ mounted, [1-9]\d* already there/m);
+    // The pull-cost report against the previous commit's image, fetched from the registry with its record.
+    const cost = await readFile(path.join(src, 'gamelayer-pull-cost.txt'), 'utf8');
+    expect(cost).toContain(`${repositoryUri}:1a2b3c4d → working trees`);
+    expect(cost).toContain(`pull cost: a node running ${repositoryUri}:1a2b3c4d pulls to run the last build (99aa88bb)`);
+    expect(cost).toMatch(/^engine +0\/\d+ +0 B /m);
+    expect(cost).toMatch(/^app-media +[1-9]\d*\/\d+ +[\d.]+ KiB /m);
+  }, 240_000);
+
+  it('stops in pre_build with a clear message when REPOSITORY_URI is not set', async () => {
+    const spec = await readSpec('buildspec.yml');
+    const src = path.join(work, 'src-norepo');
+    await mkdir(src, { recursive: true });
+    const r = await runBuildspec(spec, src, { REPOSITORY_URI: '', CODEBUILD_RESOLVED_SOURCE_VERSION: '1a2b3c4d5e6f' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('REPOSITORY_URI is not set: set it on the CodeBuild project');
+    expect(r.stderr).toContain('[pre_build] failed with 1');
+  });
+});
+
+describe('buildspecs/buildspec-diff.yml, run', () => {
+  it('prints the diff and the layer table of a local build, and pushes nothing', async () => {
+    const spec = await readSpec('buildspec-diff.yml');
+    const src = path.join(work, 'src-pr');
+    await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, filter: (p) => !p.includes('.gamelayer') });
+    const tagsBefore = await storedTags(registry.storageDir, REPO).catch(() => ({}));
+    // BASELINE_TAG: the image the first test pushed from the same sample game.
+    const r = await runBuildspec(spec, src, { CODEBUILD_RESOLVED_SOURCE_VERSION: '1a2b3c4d5e6f', REPOSITORY_URI: `${registry.host}/${REPO}`, BASELINE_TAG: '1a2b3c4d' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('no earlier build in the CodeBuild cache: every layer is new');
+    // Same content built on a fresh cache gives the same layers: nodes running the baseline pull nothing.
+    expect(r.stdout).toContain(`pull cost: a node running ${registry.host}/${REPO}:1a2b3c4d pulls to run the last build (pr-12)`);
+    expect(await readFile(path.join(src, 'gamelayer-pull-cost.txt'), 'utf8')).toMatch(/^the pod pulls 0 B of /m);
+    expect(r.stdout).toMatch(/^layers: \d+ built, \d+ reused; new bytes .* of /m);
+    expect(r.stdout).toContain('images in ');
+    expect(r.stdout).toContain(': pr-12, pr-12-engine,');
+    expect(await storedTags(registry.storageDir, REPO).catch(() => ({}))).toEqual(tagsBefore);
+  }, 120_000);
+});
+
+describe('gamelayer codebuild buildspec (the command)', () => {
+  function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [path.join(ROOT, 'bin/gamelayer.js'), '-c', SAMPLE, 'codebuild', 'buildspec', ...args], { cwd: ROOT });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('prints the checked-in buildspecs from the repository root; --out writes the file', async () => {
+    for (const [flags, file] of [[[], 'buildspec.yml'], [['--docker'], 'buildspec-docker.yml'], [['--pr-check'], 'buildspec-diff.yml']] as const) {
+      const r = await run([...flags]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(await readFile(path.join(ROOT, 'buildspecs', file), 'utf8'));
+    }
+    const out = path.join(work, 'emitted', 'buildspec.yml');
+    const w = await run(['--out', out]);
+    expect(w.code).toBe(0);
+    expect(await readFile(out, 'utf8')).toBe(await readFile(path.join(ROOT, 'buildspecs/buildspec.yml'), 'utf8'));
+    const both = await run(['--docker', '--pr-check']);
+    expect(both.code).toBe(1);
+    expect(both.stderr).toContain('error: --docker and --pr-check: choose one');
+  });
+});

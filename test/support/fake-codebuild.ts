@@ -1,0 +1,329 @@
+// A local stand-in for AWS CodeBuild's JSON API (AWS JSON 1.1 over HTTP, `X-Amz-Target: CodeBuild_20161006.*`),
+// so the real SDK serialises, signs and parses real HTTP traffic. It verifies each request's SigV4 signature
+// against the static test credentials, and plays a scripted build per project: every BatchGetBuilds moves the
+// build one step along its script.
+import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export const TEST_CREDENTIALS = { accessKeyId: 'AKIDFAKECODEBUILD01', secretAccessKey: 'fake/secret/key/for/codebuild/tests' };
+export const TEST_REGION = 'eu-west-1';
+const ACCOUNT = '123456789012';
+const TARGET_PREFIX = 'CodeBuild_20161006.';
+
+export const PHASE_ORDER = [
+  'SUBMITTED',
+  'QUEUED',
+  'PROVISIONING',
+  'DOWNLOAD_SOURCE',
+  'INSTALL',
+  'PRE_BUILD',
+  'BUILD',
+  'POST_BUILD',
+  'UPLOAD_ARTIFACTS',
+  'FINALIZING',
+  'COMPLETED',
+] as const;
+
+export interface PhaseContext {
+  statusCode: string;
+  message: string;
+}
+
+/** How a scripted project's builds behave. */
+export interface ProjectScript {
+  /** The phase that fails (the rest of the build runs on, like CodeBuild's post_build does), if any. */
+  failIn?: (typeof PHASE_ORDER)[number];
+  failContext?: PhaseContext;
+  /** Stay IN_PROGRESS in this phase forever. */
+  hangIn?: (typeof PHASE_ORDER)[number];
+  /** Answer this many BatchGetBuilds calls with ThrottlingException before serving any. */
+  throttleFirst?: number;
+}
+
+export interface RecordedCall {
+  target: string;
+  body: Record<string, unknown>;
+  /** The access key id from the Authorization header. */
+  accessKeyId: string;
+  /** When it arrived (ms since the epoch). */
+  at: number;
+}
+
+interface FakeBuild {
+  id: string;
+  arn: string;
+  project: string;
+  number: number;
+  sourceVersion?: string;
+  env: { name: string; value: string; type?: string }[];
+  script: ProjectScript;
+  /** How many phases have begun (1 = SUBMITTED in progress). */
+  step: number;
+  stopped: boolean;
+  startTime: number;
+}
+
+export interface FakeCodeBuild {
+  endpoint: string;
+  calls: RecordedCall[];
+  /** Requests refused for a bad signature or credentials, with the reason. */
+  rejected: string[];
+  /** Requests answered with ThrottlingException. */
+  throttled: number;
+  project(name: string, script?: ProjectScript): void;
+  build(id: string): FakeBuild | undefined;
+  stop(): Promise<void>;
+}
+
+export async function startFakeCodeBuild(): Promise<FakeCodeBuild> {
+  const projects = new Map<string, ProjectScript>();
+  const builds = new Map<string, FakeBuild>();
+  const calls: RecordedCall[] = [];
+  const rejected: string[] = [];
+  let throttled = 0;
+  let buildNumber = 0;
+  const throttleLeft = new Map<string, number>();
+
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        handle(req, Buffer.concat(chunks), res);
+      } catch (e) {
+        send(res, 500, { __type: 'InternalFailure', message: String(e) });
+      }
+    });
+  });
+
+  function handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+    const problem = checkSignature(req, body);
+    if (problem) {
+      rejected.push(problem);
+      send(res, 403, { __type: 'InvalidSignatureException', message: problem });
+      return;
+    }
+    const target = String(req.headers['x-amz-target'] ?? '');
+    if (req.method !== 'POST' || !target.startsWith(TARGET_PREFIX)) {
+      send(res, 400, { __type: 'UnknownOperationException', message: `unknown target ${target}` });
+      return;
+    }
+    if (req.headers['content-type'] !== 'application/x-amz-json-1.1') {
+      send(res, 400, { __type: 'SerializationException', message: `content-type ${req.headers['content-type']}` });
+      return;
+    }
+    const input = JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+    const op = target.slice(TARGET_PREFIX.length);
+    calls.push({ target: op, body: input, accessKeyId: credentialOf(req)?.accessKeyId ?? '', at: Date.now() });
+    switch (op) {
+      case 'StartBuild':
+        return startBuild(input, res);
+      case 'BatchGetBuilds':
+        return batchGetBuilds(input, res);
+      case 'StopBuild':
+        return stopBuild(input, res);
+      default:
+        send(res, 400, { __type: 'UnknownOperationException', message: `operation ${op} is not faked` });
+    }
+  }
+
+  function startBuild(input: Record<string, unknown>, res: ServerResponse): void {
+    const project = String(input.projectName ?? '');
+    const script = projects.get(project);
+    if (!script) {
+      send(res, 400, {
+        __type: 'ResourceNotFoundException',
+        message: `Project cannot be found: arn:aws:codebuild:${TEST_REGION}:${ACCOUNT}:project/${project}`,
+      });
+      return;
+    }
+    const uuid = randomUUID();
+    const id = `${project}:${uuid}`;
+    const build: FakeBuild = {
+      id,
+      arn: `arn:aws:codebuild:${TEST_REGION}:${ACCOUNT}:build/${id}`,
+      project,
+      number: ++buildNumber,
+      sourceVersion: typeof input.sourceVersion === 'string' ? input.sourceVersion : undefined,
+      env: (input.environmentVariablesOverride as FakeBuild['env'] | undefined) ?? [],
+      script,
+      step: 1,
+      stopped: false,
+      startTime: Date.now() / 1000,
+    };
+    builds.set(id, build);
+    throttleLeft.set(id, script.throttleFirst ?? 0);
+    send(res, 200, { build: describe(build) });
+  }
+
+  function batchGetBuilds(input: Record<string, unknown>, res: ServerResponse): void {
+    const ids = (input.ids as string[] | undefined) ?? [];
+    for (const id of ids) {
+      const left = throttleLeft.get(id) ?? 0;
+      if (left > 0) {
+        throttleLeft.set(id, left - 1);
+        throttled++;
+        send(res, 400, { __type: 'ThrottlingException', message: 'Rate exceeded' });
+        return;
+      }
+    }
+    const found: unknown[] = [];
+    const missing: string[] = [];
+    for (const id of ids) {
+      const b = builds.get(id);
+      if (!b) {
+        missing.push(id);
+        continue;
+      }
+      advance(b);
+      found.push(describe(b));
+    }
+    send(res, 200, { builds: found, buildsNotFound: missing });
+  }
+
+  function stopBuild(input: Record<string, unknown>, res: ServerResponse): void {
+    const b = builds.get(String(input.id ?? ''));
+    if (!b) {
+      send(res, 400, { __type: 'ResourceNotFoundException', message: `Build ${String(input.id)} not found` });
+      return;
+    }
+    b.stopped = true;
+    send(res, 200, { build: describe(b) });
+  }
+
+  function advance(b: FakeBuild): void {
+    if (b.stopped) return;
+    const hang = b.script.hangIn ? PHASE_ORDER.indexOf(b.script.hangIn) + 1 : Infinity;
+    if (b.step < PHASE_ORDER.length && b.step < hang) b.step++;
+  }
+
+  /** The build as CodeBuild describes it after `step` phases have begun. */
+  function describe(b: FakeBuild): Record<string, unknown> {
+    const complete = b.step >= PHASE_ORDER.length || b.stopped;
+    const failIndex = b.script.failIn ? PHASE_ORDER.indexOf(b.script.failIn) : -1;
+    const phases = PHASE_ORDER.slice(0, b.step).map((phaseType, i) => {
+      const started = b.startTime + i * 7;
+      const finished = i < b.step - 1 || (b.stopped && phaseType !== 'COMPLETED');
+      if (phaseType === 'COMPLETED') return { phaseType, startTime: started };
+      if (!finished) return { phaseType, startTime: started };
+      const failed = i === failIndex;
+      const status = b.stopped && i === b.step - 1 ? 'STOPPED' : failed ? 'FAILED' : 'SUCCEEDED';
+      return {
+        phaseType,
+        phaseStatus: status,
+        startTime: started,
+        endTime: started + 7,
+        durationInSeconds: 7,
+        contexts: failed ? [b.script.failContext ?? { statusCode: 'COMMAND_EXECUTION_ERROR', message: 'Error while executing command' }] : [{ statusCode: '', message: '' }],
+      };
+    });
+    const failed = failIndex >= 0 && b.step > failIndex + 1;
+    const buildStatus = b.stopped ? 'STOPPED' : !complete ? 'IN_PROGRESS' : failed ? 'FAILED' : 'SUCCEEDED';
+    const current = PHASE_ORDER[Math.min(b.step, PHASE_ORDER.length) - 1];
+    const logStream = b.id.split(':')[1];
+    return {
+      id: b.id,
+      arn: b.arn,
+      buildNumber: b.number,
+      projectName: b.project,
+      startTime: b.startTime,
+      ...(complete ? { endTime: b.startTime + b.step * 7 } : {}),
+      currentPhase: current,
+      buildStatus,
+      buildComplete: complete,
+      sourceVersion: b.sourceVersion,
+      resolvedSourceVersion: b.step > 4 ? 'f00dfeed1234567890abcdef1234567890abcdef' : undefined,
+      environment: { type: 'LINUX_CONTAINER', image: 'aws/codebuild/standard:7.0', computeType: 'BUILD_GENERAL1_SMALL', environmentVariables: b.env },
+      phases,
+      // CodeBuild only knows the log stream once the build container is provisioned.
+      ...(b.step > 3
+        ? {
+            logs: {
+              groupName: `/aws/codebuild/${b.project}`,
+              streamName: logStream,
+              deepLink: `https://console.aws.amazon.com/cloudwatch/home?region=${TEST_REGION}#logEvent:group=/aws/codebuild/${b.project};stream=${logStream}`,
+            },
+          }
+        : {}),
+      initiator: 'gamelayer-test',
+    };
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    calls,
+    rejected,
+    get throttled() {
+      return throttled;
+    },
+    project(name, script = {}) {
+      projects.set(name, script);
+    },
+    build: (id) => builds.get(id),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/x-amz-json-1.1',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+  };
+  if (status >= 400) headers['x-amzn-errortype'] = String((body as { __type: string }).__type);
+  res.writeHead(status, headers);
+  res.end(text);
+}
+
+function credentialOf(req: IncomingMessage): { accessKeyId: string; scope: string[]; signedHeaders: string[]; signature: string } | undefined {
+  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/([^,]+), SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
+    String(req.headers.authorization ?? ''),
+  );
+  if (!m) return undefined;
+  return { accessKeyId: m[1]!, scope: m[2]!.split('/'), signedHeaders: m[3]!.split(';'), signature: m[4]! };
+}
+
+/** Verifies AWS Signature Version 4 as CodeBuild would; returns why it is refused, or undefined. */
+function checkSignature(req: IncomingMessage, body: Buffer): string | undefined {
+  const cred = credentialOf(req);
+  if (!cred) return `missing or malformed Authorization header: ${String(req.headers.authorization)}`;
+  if (cred.accessKeyId !== TEST_CREDENTIALS.accessKeyId) return `unknown access key ${cred.accessKeyId}`;
+  const [date, region, service, terminator] = cred.scope;
+  if (region !== TEST_REGION || service !== 'codebuild' || terminator !== 'aws4_request') {
+    return `credential scope ${cred.scope.join('/')}: expected <date>/${TEST_REGION}/codebuild/aws4_request`;
+  }
+  const amzDate = String(req.headers['x-amz-date'] ?? '');
+  if (!amzDate.startsWith(date ?? '-')) return `x-amz-date ${amzDate} does not match the scope date ${date}`;
+  const url = new URL(req.url ?? '/', 'http://x');
+  const canonicalQuery = [...url.searchParams.entries()]
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .sort()
+    .join('&');
+  const canonicalHeaders = cred.signedHeaders
+    .map((h) => `${h}:${String(req.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`)
+    .join('');
+  const payloadHash = createHash('sha256').update(body).digest('hex');
+  const canonicalRequest = [req.method, url.pathname, canonicalQuery, canonicalHeaders, cred.signedHeaders.join(';'), payloadHash].join('\n');
+  const stringToSign = [
+    'AWS4-HMAC-SHA256',
+    amzDate,
+    cred.scope.join('/'),
+    createHash('sha256').update(canonicalRequest).digest('hex'),
+  ].join('\n');
+  const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
+  let key = hmac(`AWS4${TEST_CREDENTIALS.secretAccessKey}`, date!);
+  key = hmac(key, region);
+  key = hmac(key, service);
+  key = hmac(key, terminator);
+  const expected = createHmac('sha256', key).update(stringToSign).digest('hex');
+  return expected === cred.signature ? undefined : 'signature mismatch';
+}
