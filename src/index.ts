@@ -14,3 +14,4 @@ export { k8sWorkload, deployInputFrom, loadDeployInput, type DeployInput } from 
 export { ecsTaskDefinition } from './ecs/task-definition.js';
 export * from './dockerfile/index.js';
 export * from './docker/index.js';
+export * from './runlocal/index.js';
