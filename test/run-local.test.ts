@@ -172,6 +172,19 @@ describe.concurrent('gamelayer run-local (real Docker engine)', () => {
     expect(await leftovers(r.runId)).toEqual([]);
   });
 
+  it('refuses before touching the daemon: no build yet, a scratch base (library)', async () => {
+    const dir = path.join(work, 'scratch');
+    copySample(dir);
+    const config = await loadConfig(path.join(dir, 'gamelayer.yaml'));
+    const noBuild = await runLocal({ config, logs: () => {} }).catch((e: unknown) => e);
+    expect((noBuild as GamelayerError).message).toBe(`${path.join(dir, '.gamelayer/records/build-last.json')}: no build yet, run gamelayer build`);
+    await build({ config });
+    const scratch = await runLocal({ config, logs: () => {} }).catch((e: unknown) => e);
+    expect(scratch).toBeInstanceOf(GamelayerError);
+    expect((scratch as GamelayerError).code).toBe('run.scratch');
+    expect((scratch as GamelayerError).message).toBe(`${config.file}: baseImage: scratch has no sh or cp, so the copy containers and the start guard cannot run`);
+  });
+
   it('--timeout stops the run wherever it is and cleans up (library)', async () => {
     const lines: string[] = [];
     let runId = '';
@@ -192,9 +205,9 @@ describe.concurrent('gamelayer run-local (real Docker engine)', () => {
     expect(await leftovers(runId)).toEqual([]);
   });
 
-  it('--volumes image (emulated) with --keep: read-only tree volumes, the pod security settings, then removed by label', async () => {
+  it('--volumes image (emulated) with --keep and --env: read-only tree volumes, the pod security settings, then removed by label', async () => {
     const lines: string[] = [];
-    const result = await runLocal({ config: good, network: 'none', k8s: { volumes: 'image' }, keep: true, logs: (c, _s, l) => lines.push(`${c}: ${l}`) });
+    const result = await runLocal({ config: good, network: 'none', k8s: { volumes: 'image' }, keep: true, env: ['GAME_MODE=local test'], logs: (c, _s, l) => lines.push(`${c}: ${l}`) });
     try {
       expect(result.exitCode).toBe(0);
       // app has executables, so it is still copied; the media trees come from image volumes.
@@ -214,6 +227,7 @@ describe.concurrent('gamelayer run-local (real Docker engine)', () => {
       expect(engine.Config.WorkingDir).toBe('/opt/local/engine');
       expect(engine.Config.Entrypoint?.slice(0, 2)).toEqual(['sh', '-c']);
       expect(engine.Config.Cmd).toEqual(['/opt/local/engine/start.sh']);
+      expect(engine.Config.Env).toContain('GAME_MODE=local test');
       expect(engine.HostConfig.CapDrop).toEqual(['ALL']);
       expect(engine.HostConfig.SecurityOpt).toEqual(['no-new-privileges']);
       expect(engine.HostConfig.ReadonlyRootfs).toBe(false);

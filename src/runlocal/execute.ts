@@ -54,6 +54,13 @@ export interface ExecuteResult {
   kept?: { containers: string[]; volumes: string[] };
 }
 
+/** Docker publishes no port of a container without a network or on the host's. */
+export function checkPublish(publishPort: number | undefined, network: string | undefined): void {
+  if (publishPort !== undefined && (network === 'none' || network === 'host')) {
+    throw new GamelayerError('run.option', `--publish ${publishPort}: the engine has network ${network}, where Docker publishes no port`);
+  }
+}
+
 export function leftoverCommands(runId: string): string {
   return (
     `docker rm -f $(docker ps -aq --filter label=${RUN_LABEL}=${runId}); ` +
@@ -63,9 +70,7 @@ export function leftoverCommands(runId: string): string {
 
 export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> {
   const { docker, plan, runId } = opts;
-  if (opts.publishPort !== undefined && (opts.network === 'none' || opts.network === 'host')) {
-    throw new GamelayerError('run.option', `--publish ${opts.publishPort}: the engine has network ${opts.network}, where Docker publishes no port`);
-  }
+  checkPublish(opts.publishPort, opts.network);
   const reporter = opts.reporter ?? silentReporter;
   const prefix = `gamelayer-${runId}`;
   const labels = (container?: string) => ({ [RUN_LABEL]: runId, [GAME_LABEL]: opts.game, ...(container ? { [CONTAINER_LABEL]: container } : {}) });

@@ -1,7 +1,9 @@
 // What `gamelayer run-local` runs, read back from the pod spec `k8sWorkload` emits: one Docker volume per pod
 // volume, each init container in order, then the engine, with the pod's commands, mounts and security settings
 // translated to what the Docker Engine API can express. Pure data; src/runlocal/execute.ts runs it.
+import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import { GamelayerError } from '../errors.js';
@@ -67,18 +69,12 @@ export interface RunPlanOptions {
 
 /** The pod spec inside any workload kind. */
 export function podSpecOf(emission: K8sEmission): IPodSpec {
-  const o = emission.object as { kind: string; spec: any };
-  switch (o.kind) {
-    case 'Pod':
-      return o.spec as IPodSpec;
-    case 'Deployment':
-    case 'GameServer':
-      return o.spec.template.spec as IPodSpec;
-    case 'Fleet':
-      return o.spec.template.spec.template.spec as IPodSpec;
-    default:
-      throw new GamelayerError('run.kind', `run-local cannot run a ${o.kind}`);
-  }
+  const o = emission.object;
+  if (o.kind === 'GameServer') return o.spec.template.spec;
+  if (o.kind === 'Fleet') return o.spec.template.spec.template.spec;
+  const spec = o.kind === 'Deployment' ? (o as IDeployment).spec?.template.spec : (o as IPod).spec;
+  if (!spec) throw new GamelayerError('run.kind', `the ${o.kind} has no pod spec`);
+  return spec;
 }
 
 export function runPlan(emission: K8sEmission, podName: string, options: RunPlanOptions): RunPlan {

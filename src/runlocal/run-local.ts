@@ -10,7 +10,7 @@ import type { K8sOptions } from '../k8s/options.js';
 import { resourceName } from '../k8s/pod.js';
 import { k8sWorkload } from '../k8s/workloads.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
-import { executePlan, type ExecuteResult } from './execute.js';
+import { checkPublish, executePlan, type ExecuteResult } from './execute.js';
 import { ensureTreeImages } from './images.js';
 import { prefixedLogSink, type LogSink } from './logs.js';
 import { runPlan, type RunPlan } from './plan.js';
@@ -56,6 +56,7 @@ export function localRepository(config: GameConfig): string {
 export async function runLocal(opts: RunLocalOptions): Promise<RunLocalResult> {
   const { config } = opts;
   const reporter = opts.reporter ?? silentReporter;
+  checkPublish(opts.publishPort, opts.network);
   const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
   const input = deployInputFrom(config, await readBuildRecord(recordFile), localRepository(config), recordFile);
   if (input.baseImage === 'scratch') {
