@@ -157,20 +157,22 @@ describe.concurrent('gamelayer run-local (real Docker engine)', () => {
     expect(await leftovers(r.runId)).toEqual([]);
   });
 
-  it('Ctrl-C while the engine serves: stops it, removes containers and volumes, exit 130', async () => {
-    let sent = false;
-    const r = await cli(good, ['--network', 'none', '--', '/opt/local/engine/start.sh', '--serve'], (out, child) => {
-      if (!sent && out.includes('server ready')) {
-        sent = true;
-        child.kill('SIGINT');
-      }
+  for (const [signal, exit, what] of [['SIGINT', 130, 'Ctrl-C'], ['SIGTERM', 143, 'SIGTERM']] as const) {
+    it(`${what} while the engine serves: stops it, removes containers and volumes, exit ${exit}`, async () => {
+      let sent = false;
+      const r = await cli(good, ['--network', 'none', '--', '/opt/local/engine/start.sh', '--serve'], (out, child) => {
+        if (!sent && out.includes('server ready')) {
+          sent = true;
+          child.kill(signal);
+        }
+      });
+      expect(sent).toBe(true);
+      expect(r.code).toBe(exit);
+      expect(r.stderr).toContain(`${signal}: stopping the run and removing its containers and volumes`);
+      expect(r.stderr).toContain(`error: interrupted (${signal}) while container engine was running; stopped the run`);
+      expect(await leftovers(r.runId)).toEqual([]);
     });
-    expect(sent).toBe(true);
-    expect(r.code).toBe(130);
-    expect(r.stderr).toContain('SIGINT: stopping the run and removing its containers and volumes');
-    expect(r.stderr).toContain('error: interrupted (SIGINT) while container engine was running; stopped the run');
-    expect(await leftovers(r.runId)).toEqual([]);
-  });
+  }
 
   it('refuses before touching the daemon: no build yet, a scratch base (library)', async () => {
     const dir = path.join(work, 'scratch');

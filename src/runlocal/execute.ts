@@ -144,6 +144,13 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
       stream.on('error', () => resolve());
     });
     container.modem.demuxStream(stream, out, err);
+    // The output ends with the container; should the daemon keep the stream open, close it before the splitters
+    // end, so no late chunk is written after their end.
+    const finish = () => {
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      out.end();
+      err.end();
+    };
     try {
       await container.start();
     } catch (e) {
@@ -162,13 +169,11 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
       await container.stop({ t: grace }).catch(() => {});
       await within(waited, (grace + 5) * 1000);
       await within(ended, 1000);
-      out.end();
-      err.end();
+      finish();
       throw stopError(first, during);
     }
     await within(ended, 2000);
-    out.end();
-    err.end();
+    finish();
     const state = (await container.inspect().catch(() => undefined))?.State;
     return { code: first.StatusCode, oom: Boolean(state?.OOMKilled), dockerName };
   };

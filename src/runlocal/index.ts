@@ -4,4 +4,4 @@ export { runPlan, podSpecOf, type RunPlan, type PlannedContainer, type PlannedVo
 export { executePlan, leftoverCommands, RUN_LABEL, GAME_LABEL, CONTAINER_LABEL, type ExecuteOptions, type ExecuteResult, type ContainerOutcome } from './execute.js';
 export { ensureTreeImages, type DaemonImages } from './images.js';
 export { prefixedLogSink, type LogSink, type LogStream } from './logs.js';
-export { durationMs, envEntry } from './options.js';
+export { durationMs, envEntry, portNumber } from './options.js';

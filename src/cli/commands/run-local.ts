@@ -39,8 +39,7 @@ export function register(program: Command): void {
       const config = await commandConfig(cmd);
       const reporter = commandReporter(false);
       // Heavy modules (dockerode) load only here: the CLI starts fast for every other command.
-      const { runLocal, leftoverCommands, durationMs, envEntry } = await import('../../runlocal/index.js');
-      const { portNumber } = await import('../../runlocal/options.js');
+      const { runLocal, leftoverCommands, durationMs, envEntry, portNumber } = await import('../../runlocal/index.js');
       const k8s: Partial<K8sOptions> = { kind: flags.kind as K8sOptions['kind'], volumes: flags.volumes as K8sOptions['volumes'] };
       if (flags.uid !== undefined) k8s.runAsUser = integerOption('--uid', flags.uid);
       if (flags.gid !== undefined) k8s.runAsGroup = integerOption('--gid', flags.gid);
@@ -86,8 +85,8 @@ export function register(program: Command): void {
       } catch (e) {
         if (signalled && isGamelayerError(e) && e.code === 'run.interrupted') {
           process.stderr.write(`error: ${e.message}\n`);
-          process.exitCode = 128 + (SIGNAL_NUMBERS[signalled] ?? 1);
-          return;
+          // Everything the run created is removed by now; an image load still streaming must not keep us waiting.
+          process.exit(128 + (SIGNAL_NUMBERS[signalled] ?? 1));
         }
         throw e;
       } finally {
