@@ -15,3 +15,4 @@ export { ecsTaskDefinition } from './ecs/task-definition.js';
 export * from './dockerfile/index.js';
 export * from './docker/index.js';
 export * from './codebuild/index.js';
+export * from './runlocal/index.js';

@@ -8,8 +8,9 @@ import { register as ecs } from './ecs.js';
 import { register as k8s } from './k8s.js';
 import { register as load } from './load.js';
 import { register as push } from './push.js';
+import { register as runLocal } from './run-local.js';
 import { register as scan } from './scan.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [scan, diff, build, push, k8s, ecs, dockerfile, load, codebuild];
+export const commands: RegisterCommand[] = [scan, diff, build, push, k8s, ecs, dockerfile, load, runLocal, codebuild];

@@ -1,0 +1,97 @@
+// gamelayer run-local: the last build's pod on the local Docker engine (init containers, then the engine).
+import type { Command } from 'commander';
+import { isGamelayerError } from '../../errors.js';
+import type { K8sOptions } from '../../k8s/options.js';
+import { integerOption } from '../../k8s/options.js';
+import { commandConfig, commandReporter } from '../context.js';
+
+interface RunLocalFlags {
+  kind: string;
+  volumes: string;
+  env: string[];
+  timeout?: string;
+  keep?: boolean;
+  record?: string;
+  uid?: string;
+  gid?: string;
+  publish?: string;
+  network?: string;
+}
+
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15 };
+
+export function register(program: Command): void {
+  program
+    .command('run-local')
+    .description('run the last build as its Kubernetes pod on the local Docker engine: copy containers, then the engine; exits with the engine\'s code')
+    .argument('[args...]', 'replace the engine\'s start command (after --); the tree guard still runs first')
+    .option('--kind <kind>', 'the workload whose pod runs: pod, deployment, gameserver or fleet (one pod either way)', 'pod')
+    .option('--volumes <mode>', 'init: copy containers fill the trees; image: image volumes, emulated with Docker volumes filled from the tree images', 'init')
+    .option('-e, --env <K=V>', 'environment variable for the engine container (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--timeout <duration>', 'stop the run after this long (90s, 5m, 1h), counted from the first container; fails the run')
+    .option('--keep', 'keep the containers and volumes afterwards, for docker logs / docker inspect')
+    .option('-p, --publish <port>', "publish the engine's game port on 127.0.0.1:PORT")
+    .option('--network <name>', "the engine's Docker network: default (Docker's bridge), none, host or a network name", 'default')
+    .option('--record <file>', 'build record to run (default: .gamelayer/records/build-last.json)')
+    .option('--uid <uid>', 'user id of every container; 0 runs as root (default 1000, as gamelayer k8s)')
+    .option('--gid <gid>', 'group id and fsGroup (default 1000)')
+    .action(async (args: string[], flags: RunLocalFlags, cmd: Command) => {
+      const config = await commandConfig(cmd);
+      const reporter = commandReporter(false);
+      // Heavy modules (dockerode) load only here: the CLI starts fast for every other command.
+      const { runLocal, leftoverCommands, durationMs, envEntry, portNumber } = await import('../../runlocal/index.js');
+      const k8s: Partial<K8sOptions> = { kind: flags.kind as K8sOptions['kind'], volumes: flags.volumes as K8sOptions['volumes'] };
+      if (flags.uid !== undefined) k8s.runAsUser = integerOption('--uid', flags.uid);
+      if (flags.gid !== undefined) k8s.runAsGroup = integerOption('--gid', flags.gid);
+      const env = flags.env.map((e) => envEntry('--env', e));
+      const timeoutMs = flags.timeout === undefined ? undefined : durationMs('--timeout', flags.timeout);
+      const publishPort = flags.publish === undefined ? undefined : portNumber('--publish', flags.publish);
+
+      const controller = new AbortController();
+      let signalled: NodeJS.Signals | undefined;
+      let runId: string | undefined;
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (signalled) {
+          process.stderr.write(`${sig} again: quitting without cleaning up${runId ? `; remove what is left with: ${leftoverCommands(runId)}` : ''}\n`);
+          process.exit(128 + (SIGNAL_NUMBERS[sig] ?? 1));
+        }
+        signalled = sig;
+        process.stderr.write(`${sig}: stopping the run and removing its containers and volumes (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to quit at once)\n`);
+        controller.abort(sig);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const result = await runLocal({
+          config,
+          recordFile: flags.record,
+          k8s,
+          env,
+          args: args.length > 0 ? args : undefined,
+          timeoutMs,
+          keep: flags.keep,
+          publishPort,
+          network: flags.network,
+          signal: controller.signal,
+          reporter,
+          onPlan: (_plan, id) => {
+            runId = id;
+            reporter.info(`run ${id}: containers and volumes labelled dev.gamelayer.run-local=${id}`);
+          },
+        });
+        if (result.exitCode === 0) reporter.info(`container ${result.plan.engine.name} exited with code 0`);
+        else process.stderr.write(`error: container ${result.plan.engine.name} exited with code ${result.exitCode}\n`);
+        process.exitCode = result.exitCode;
+      } catch (e) {
+        if (signalled && isGamelayerError(e) && e.code === 'run.interrupted') {
+          process.stderr.write(`error: ${e.message}\n`);
+          // Everything the run created is removed by now; an image load still streaming must not keep us waiting.
+          process.exit(128 + (SIGNAL_NUMBERS[signalled] ?? 1));
+        }
+        throw e;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

@@ -1,0 +1,116 @@
+// `gamelayer run-local`: the pod `gamelayer k8s` would emit for the last build, run on the local Docker engine.
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type Docker from 'dockerode';
+import type { GameConfig } from '../config/load.js';
+import { GamelayerError } from '../errors.js';
+import { connectDocker } from '../docker/daemon.js';
+import { deployInputFrom, lastBuildRecordPath, readBuildRecord } from '../k8s/input.js';
+import type { K8sOptions } from '../k8s/options.js';
+import { resourceName } from '../k8s/pod.js';
+import { k8sWorkload } from '../k8s/workloads.js';
+import { silentReporter, type Reporter } from '../report/reporter.js';
+import { checkPublish, executePlan, type ExecuteResult } from './execute.js';
+import { ensureTreeImages } from './images.js';
+import { prefixedLogSink, type LogSink } from './logs.js';
+import { runPlan, type RunPlan } from './plan.js';
+import { RunStop, stopError } from './stop.js';
+
+export interface RunLocalOptions {
+  config: GameConfig;
+  /** Build record to run (default: the last build, `.gamelayer/records/build-last.json`). */
+  recordFile?: string;
+  /** The k8s knobs that shape the pod: kind, volumes, runAsUser, runAsGroup, copyRoot, resources, port. */
+  k8s?: Partial<K8sOptions>;
+  /** `K=V` for the engine container. */
+  env?: string[];
+  /** Replaces the engine's start command (the sentinel guard still runs first). */
+  args?: string[];
+  /** Deadline from the first container on; the run is stopped and fails with run.timeout. */
+  timeoutMs?: number;
+  keep?: boolean;
+  publishPort?: number;
+  /** The engine's Docker network (default: Docker's default bridge); `none` runs it without one. */
+  network?: string;
+  /** Abort to stop and clean up (reason: the signal's name); the run then fails with run.interrupted. */
+  signal?: AbortSignal;
+  docker?: Docker;
+  reporter?: Reporter;
+  /** Where container output goes (default: `[name] line` on this process's stdout / stderr). */
+  logs?: LogSink;
+  /** Called with the plan before anything runs (the CLI prints the run id from it). */
+  onPlan?(plan: RunPlan, runId: string): void;
+}
+
+export interface RunLocalResult extends ExecuteResult {
+  plan: RunPlan;
+  /** Tree images that had to be loaded into the daemon. */
+  imagesLoaded: number;
+}
+
+/** Without a registry in the config, the pod's image references need some repository; they only key the images. */
+export function localRepository(config: GameConfig): string {
+  return config.registry ?? `localhost/${config.game}`;
+}
+
+export async function runLocal(opts: RunLocalOptions): Promise<RunLocalResult> {
+  const { config } = opts;
+  const reporter = opts.reporter ?? silentReporter;
+  checkPublish(opts.publishPort, opts.network);
+  const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
+  const input = deployInputFrom(config, await readBuildRecord(recordFile), localRepository(config), recordFile);
+  if (input.baseImage === 'scratch') {
+    throw new GamelayerError(
+      'run.scratch',
+      `${config.file}: baseImage: scratch has no sh or cp, so the copy containers and the start guard cannot run`,
+      'set baseImage to an image with a POSIX shell, cp and chmod (busybox, debian-slim, ...) and build again',
+    );
+  }
+  const emission = k8sWorkload(input, opts.k8s);
+  for (const n of emission.notes) reporter.info(n);
+  const docker = opts.docker ?? connectDocker();
+
+  // Loading may stream gigabytes: a Ctrl-C must not wait for it (nothing is created yet; images stay anyway).
+  const early = new RunStop(opts.signal);
+  let images: Awaited<ReturnType<typeof ensureTreeImages>>;
+  try {
+    const loading = ensureTreeImages({ config, input, docker, reporter });
+    loading.catch(() => {});
+    images = await Promise.race([
+      loading,
+      early.stopped.then((r) => {
+        throw stopError(r, 'while loading images into the Docker daemon');
+      }),
+    ]);
+  } finally {
+    early.dispose();
+  }
+
+  const podName = resourceName(input, emission.options);
+  const runId = `${podName}-${randomBytes(3).toString('hex')}`;
+  const plan = runPlan(emission, podName, {
+    resolveImage: (ref) => {
+      const id = images.ids.get(ref);
+      if (!id) throw new GamelayerError('run.image', `the pod names image ${ref}, which is not an image of build ${input.tag}`);
+      return id;
+    },
+    env: opts.env,
+    args: opts.args,
+  });
+  for (const n of plan.notes) reporter.info(n);
+  opts.onPlan?.(plan, runId);
+  const result = await executePlan({
+    docker,
+    plan,
+    runId,
+    game: config.game,
+    logs: opts.logs ?? prefixedLogSink(),
+    reporter,
+    keep: opts.keep,
+    signal: opts.signal,
+    timeoutMs: opts.timeoutMs,
+    publishPort: opts.publishPort,
+    network: opts.network,
+  });
+  return { ...result, plan, imagesLoaded: images.loaded };
+}

@@ -1,0 +1,99 @@
+// A FROM-scratch base image as an OCI image layout, made from Debian's static busybox without any daemon:
+// /bin/busybox plus one symlink per applet (sh, cp, sha256sum, …), /tmp, PATH=/bin. A game whose gamelayer.yaml
+// says `baseImage: oci:<dir>:<tag>` then gets tree images that can run the copy and guard scripts.
+// (Debian's busybox runs its applets from its shell even without a link, so leaving links out breaks nothing.)
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import tarStream from 'tar-stream';
+
+type Entry = Partial<tarStream.Header> & { name: string };
+
+export const BUSYBOX_BIN = '/usr/bin/busybox';
+
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/** The host's platform as OCI names it. */
+export function hostPlatform(): { os: 'linux'; architecture: string } {
+  const architecture = process.arch === 'x64' ? 'amd64' : process.arch === 'ia32' ? '386' : process.arch;
+  return { os: 'linux', architecture };
+}
+
+export interface BusyboxLayoutOptions {
+  /** Image tag in the layout (default `busybox`). */
+  tag?: string;
+}
+
+async function tarOf(entries: Entry[], contents: Map<string, Buffer>): Promise<Buffer> {
+  const pack = tarStream.pack();
+  const chunks: Buffer[] = [];
+  pack.on('data', (c) => chunks.push(c as Buffer));
+  const done = new Promise<void>((resolve, reject) => {
+    pack.on('end', resolve);
+    pack.on('error', reject);
+  });
+  for (const h of entries) {
+    await new Promise<void>((resolve, reject) => pack.entry(h, contents.get(h.name) ?? '', (e) => (e ? reject(e) : resolve())));
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+/** Writes the layout into `dir` and returns the baseImage reference for gamelayer.yaml (`oci:<dir>:<tag>`). */
+export async function writeBusyboxLayout(dir: string, options: BusyboxLayoutOptions = {}): Promise<string> {
+  const tag = options.tag ?? 'busybox';
+  const bin = await readFile(BUSYBOX_BIN);
+  const applets = execFileSync(BUSYBOX_BIN, ['--list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((a) => a.trim())
+    .filter((a) => a && a !== 'busybox' && !a.includes('/'))
+    .sort();
+  const base = { mtime: new Date(0), uid: 0, gid: 0 };
+  const entries: Entry[] = [
+    { ...base, name: 'bin/', type: 'directory', mode: 0o755 },
+    { ...base, name: 'bin/busybox', type: 'file', mode: 0o755, size: bin.length },
+    ...applets.map((a): Entry => ({ ...base, name: `bin/${a}`, type: 'symlink', mode: 0o777, linkname: 'busybox' })),
+    { ...base, name: 'tmp/', type: 'directory', mode: 0o1777 },
+  ];
+  const tar = await tarOf(entries, new Map([['bin/busybox', bin]]));
+  const layer = gzipSync(tar, { level: 1 });
+
+  const blobs = path.join(dir, 'blobs', 'sha256');
+  await mkdir(blobs, { recursive: true });
+  const put = async (bytes: Buffer, mediaType: string) => {
+    const digest = sha256(bytes);
+    await writeFile(path.join(blobs, digest.slice(7)), bytes);
+    return { mediaType, digest, size: bytes.length };
+  };
+  const platform = hostPlatform();
+  const layerDesc = await put(layer, 'application/vnd.oci.image.layer.v1.tar+gzip');
+  const config = await put(
+    Buffer.from(
+      JSON.stringify({
+        architecture: platform.architecture,
+        os: platform.os,
+        config: { Env: ['PATH=/bin'], Cmd: ['sh'], Labels: { 'busybox.sha256': sha256(bin) } },
+        rootfs: { type: 'layers', diff_ids: [sha256(tar)] },
+        history: [{ created_by: `busybox ${applets.length} applets` }],
+      }),
+    ),
+    'application/vnd.oci.image.config.v1+json',
+  );
+  const manifest = await put(
+    Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layerDesc] })),
+    'application/vnd.oci.image.manifest.v1+json',
+  );
+  await writeFile(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  await writeFile(
+    path.join(dir, 'index.json'),
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [{ ...manifest, annotations: { 'org.opencontainers.image.ref.name': tag } }],
+    }),
+  );
+  return `oci:${dir}:${tag}`;
+}
