@@ -98,7 +98,7 @@ const fixHint = 'hint: fix gamelayer.yaml and run again\n';
 const linkHint = 'hint: make the link relative and inside the tree, or leave it out of the archive\n';
 const specialHint = "hint: remove it from the tree or add it to the tree's exclude globs in gamelayer.yaml\n";
 const utf8Hint = 'hint: rename the file to a UTF-8 name: OCI layers and registries need UTF-8 paths\n';
-const authHint = 'hint: pass --username/--password, set GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD, or docker login\n';
+const authHint = 'hint: pass --username USER --password-stdin, set GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD, or docker login\n';
 const hostOf = (args: string[]) => args[1]!.split('/')[0]!;
 const blobFile = (digest: string) => path.join(built, '.gamelayer/oci/blobs/sha256', digest.slice(7));
 
@@ -395,7 +395,8 @@ const cases: Case[] = [
     setup: async () => ({ dir: built, args: ['push', `${notFound.host}/missing/game:1.0.0`, '--concurrency', '1'] }),
     stderr: () =>
       `error: upload blob ${firstLayer} (${blobFile(firstLayer)}) to missing/game: ${notFound.host} answered 404: ` +
-      "NAME_UNKNOWN The repository with name 'missing/game' does not exist\n",
+      "NAME_UNKNOWN The repository with name 'missing/game' does not exist\n" +
+      'hint: the repository does not exist: create it (on Amazon ECR: --create-repo), or check the name\n',
   },
   {
     name: 'registry: denied (credentials that may only pull)',

@@ -199,6 +199,13 @@ describe('scan: bad input', () => {
     );
   });
 
+  it('rejects the names gamelayer writes at a tree root', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 't');
+    await writeTree(root, { '.complete': 'x', 'levels/.complete': 'fine inside a folder' });
+    await expect(scanDir(root, dir)).rejects.toThrow(`app: ${root}/.complete: ".complete" at a tree's root is reserved for gamelayer's own markers`);
+  });
+
   it('rejects names that are not UTF-8 instead of silently losing their siblings', async () => {
     const dir = await tempDir();
     const root = path.join(dir, 't');

@@ -11,9 +11,12 @@ export async function commandConfig(cmd: Command): Promise<GameConfig> {
   return loadConfig(configPath(cmd));
 }
 
-/** JSON output goes to stdout alone, so progress is silenced; otherwise bars on a TTY, lines in CI. */
+/**
+ * JSON output goes to stdout alone, so progress is silenced, but warnings (an ignored cache, a rebase) still reach
+ * stderr; otherwise bars on a TTY, lines in CI.
+ */
 export function commandReporter(json: boolean): Reporter {
-  return json ? silentReporter : defaultReporter();
+  return json ? { ...silentReporter, warn: (m) => process.stderr.write(`warning: ${m}\n`) } : defaultReporter();
 }
 
 export function printJson(value: unknown): void {

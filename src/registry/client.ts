@@ -300,7 +300,7 @@ export class RegistryClient {
     if (c?.params.error === 'insufficient_scope') {
       return new GamelayerError('registry.denied', `${o.what}: ${this.host} denied access (insufficient scope: ${o.scopes.join(' ') || 'none'})`, 'these credentials may read but not push this repository');
     }
-    return new GamelayerError('registry.unauthorized', `${o.what}: ${this.host} requires authentication and refused ours`, 'pass --username/--password, set GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD, or docker login');
+    return new GamelayerError('registry.unauthorized', `${o.what}: ${this.host} requires authentication and refused ours`, 'pass --username USER --password-stdin, set GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD, or docker login');
   }
 
   private async statusError(res: HttpResponse, what: string): Promise<GamelayerError> {
@@ -316,7 +316,12 @@ export class RegistryClient {
     if (res.status === 403 || /DENIED/.test(detail)) {
       return new GamelayerError('registry.denied', `${what}: ${this.host} denied access (HTTP ${res.status}${detail})`, 'check that these credentials may push to this repository');
     }
-    if (res.status === 404) return new GamelayerError('registry.not-found', `${what}: ${this.host} answered 404${detail}`);
+    if (res.status === 404) {
+      const hint = /NAME_UNKNOWN/.test(detail)
+        ? 'the repository does not exist: create it (on Amazon ECR: --create-repo), or check the name'
+        : undefined;
+      return new GamelayerError('registry.not-found', `${what}: ${this.host} answered 404${detail}`, hint);
+    }
     return new GamelayerError('registry.http', `${what}: ${this.host} answered HTTP ${res.status}${detail}`);
   }
 }

@@ -124,8 +124,21 @@ async function assertUtf8Names(root: string, dirs: string[], filters: Filters, l
   }
 }
 
-/** OCI layers use `.wh.` names to delete files of lower layers: a game file so named would vanish. */
+/** Names gamelayer writes at a tree's root: the image sentinel and the copy-complete marker of deployments. */
+export const RESERVED_ROOT_NAMES = ['.gamelayer-tree', '.complete'];
+
+/**
+ * OCI layers use `.wh.` names to delete files of lower layers: a game file so named would vanish. And the root
+ * names gamelayer writes itself would be overwritten or break the copy into a volume.
+ */
 export function assertNotWhiteoutName(rel: string, where: string): void {
+  if (RESERVED_ROOT_NAMES.includes(rel)) {
+    throw new GamelayerError(
+      'scan.reserved-name',
+      `${where}: "${rel}" at a tree's root is reserved for gamelayer's own markers`,
+      'rename it or move it into a folder, or exclude it in gamelayer.yaml',
+    );
+  }
   const name = rel.slice(rel.lastIndexOf('/') + 1);
   if (name.startsWith('.wh.')) {
     throw new GamelayerError(

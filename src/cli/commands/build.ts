@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .action(async (flags: BuildFlags, cmd: Command) => {
       if (flags.compression && flags.compression !== 'gzip' && flags.compression !== 'zstd') {
-        throw new Error(`--compression ${flags.compression}: expected gzip or zstd`);
+        throw new GamelayerError('cli.compression', `--compression ${flags.compression}: expected gzip or zstd`);
       }
       const config = await commandConfig(cmd);
       const reporter = commandReporter(!!flags.json);
