@@ -13,6 +13,7 @@ import { loadConfig, type GameConfig } from '../src/config/load.js';
 import { GamelayerError } from '../src/errors.js';
 import { GAME_LABEL, RUN_LABEL } from '../src/runlocal/execute.js';
 import { runLocal } from '../src/runlocal/run-local.js';
+import type { BuildRecord } from '../src/types.js';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
@@ -90,13 +91,15 @@ beforeAll(async () => {
     game('good'),
     // One file of app-media gone, its line still in app/checksums.sha256: start.sh must refuse.
     game('corrupt', (dir) => rm(path.join(dir, 'app-media/levels/forest/terrain/cover.ctc'))),
-    // A directory named like the copy sentinel at the root of app-media: its copy container cannot write the
-    // sentinel and fails, after engine-media and app were copied.
-    game('bad-copy', async (dir) => {
-      await mkdir(path.join(dir, 'app-media/.complete'));
-      await writeFile(path.join(dir, 'app-media/.complete/note.txt'), 'not a sentinel\n');
-    }),
+    game('bad-copy'),
   ]);
+  // The record names the engine image as app-media's: its copy container finds no /opt/local/app-media and
+  // fails, after engine-media and app were copied (the guard the seed's YAML lacked).
+  const recordFile = path.join(badCopy.stateDir, 'records/build-last.json');
+  const record = JSON.parse(await readFile(recordFile, 'utf8')) as BuildRecord;
+  const engine = record.images.find((i) => i.name === 'engine')!;
+  record.images = record.images.map((i) => (i.name === 'app-media' ? { ...engine, name: 'app-media' } : i));
+  await writeFile(recordFile, JSON.stringify(record));
 });
 
 afterAll(async () => {
@@ -152,8 +155,8 @@ describe.concurrent('gamelayer run-local (real Docker engine)', () => {
     expect(r.stdout).toContain('[copy-app] gamelayer: app: copied');
     expect(r.stdout).not.toContain('[engine]');
     expect(r.stderr).toMatch(/^error: init container copy-app-media failed with exit code [1-9]\d*; the engine was not started; its last output:$/m);
-    expect(r.stderr).toMatch(/^\[copy-app-media\] .*\/mnt\/app-media\/\.complete: Is a directory$/m);
-    expect(r.stderr).toMatch(/^\S*.*\/mnt\/app-media\/\.complete: Is a directory\nhint: its output is above, each line prefixed \[copy-app-media\]/m);
+    expect(r.stderr).toMatch(/^\[copy-app-media\] gamelayer: app-media: \/opt\/local\/app-media is missing from this image$/m);
+    expect(r.stderr).toMatch(/gamelayer: app-media: \/opt\/local\/app-media is missing from this image\nhint: its output is above, each line prefixed \[copy-app-media\]/m);
     expect(await leftovers(r.runId)).toEqual([]);
   });
 
