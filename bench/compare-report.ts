@@ -257,12 +257,11 @@ function targetsText(data: CompareData): string[] {
     const manifests = med(gc, (s) => s.manifestBytes);
     let line = `- **Bytes sent ≤ 1.2 × the changed bytes, compressed (${o.changeMb} MB change): ${r <= 1.2 ? 'met' : 'not met'}** — ${bytes(sent)} sent for ${bytes(comp)} of changed files compressed, ${r.toFixed(2)}×.`;
     if (r > 1.2) {
-      const rebased = gc.flatMap((s) => ((s.worker.trees ?? []) as { tree: string; decision: string; reason?: string }[]).filter((t) => t.decision === 'rebased').map((t) => `${t.tree} (${t.reason ?? 'no reason given'})`));
-      const extra = sent - comp;
-      line += ` The excess is ${bytes(extra)}: manifests ${bytes(manifests)}`;
-      line += rebased.length
-        ? `; the build rebased ${[...new Set(rebased)].join(', ')}, which re-sends the tree's layers whole. Keeping patch layers longer (a higher rebase threshold, or rebasing off the update path) would close it.`
-        : `; the rest is layer data beyond the changed files' compressed size (tar headers, whiteouts, blocks gzip could not shrink as well as a whole-file deflate). A closer look at the patch layer's contents would say which.`;
+      const rebased = rebasedText(gc);
+      line += ` The excess is ${bytes(sent - comp)}, of which manifests ${bytes(manifests)}`;
+      line += rebased
+        ? `; the build rebased ${rebased}, which re-sends the tree's layers whole. Keeping patch layers longer (a higher rebase threshold, or rebasing off the update path) would close it.`
+        : `; the rest is layer data beyond the changed files' compressed size (tar headers, whiteouts, and gzip in 1 MiB blocks against a whole-file deflate).`;
     }
     out.push(line);
   }
@@ -306,31 +305,72 @@ function targetsText(data: CompareData): string[] {
     }
     out.push(line);
   }
-  const rebases = select(data, { method: 'gamelayer' }).flatMap((s) =>
-    ((s.worker.trees ?? []) as { tree: string; decision: string; reason?: string }[])
-      .filter((t) => t.decision === 'rebased')
-      .map((t) => `${SCENARIO_LABEL[s.scenario]}${s.changeMb ? ` ${s.changeMb} MB` : ''}: ${t.tree} (${t.reason ?? ''})`),
-  );
-  if (rebases.length) out.push('', `gamelayer rebased trees (a fresh plan instead of a patch layer) in: ${[...new Set(rebases)].join('; ')}.`);
+  const rebases = (['change', 'engine', 'small'] as Scenario[])
+    .map((sc) => ({ sc, text: rebasedText(select(data, { series: 'main', scenario: sc, method: 'gamelayer' })) }))
+    .filter((x) => x.text);
+  if (rebases.length) {
+    out.push('', `gamelayer rebased trees (planned afresh instead of a patch layer): ${rebases.map((x) => `${SCENARIO_LABEL[x.sc]}: ${x.text}`).join('; ')}.`);
+  }
   return out;
 }
 
-const PHASE_TEXT: Record<string, { what: string; fix: string }> = {
-  scan: { what: 'the scan', fix: 'it walks and stats every file of the four trees; skipping unchanged folders (a watcher, or folder mtimes) would cut it' },
-  hash: { what: 'hashing', fix: 'files the stat cache misses are hashed whole; hashing while the patch layer is written (same bytes) would save one read' },
-  layers: { what: 'writing layers (tar, gzip, store)', fix: 'gzip of the changed bytes dominates; zstd or more compression threads would shorten it' },
-  images: { what: 'writing the images and the build record', fix: 'five image configs and manifests and the record are rewritten each build' },
-  push: { what: 'the push', fix: 'five images are pushed one after the other with a HEAD per blob; pushing them in parallel or checking blobs in one pass would shorten it' },
-};
+interface TreeDecision {
+  tree: string;
+  decision: string;
+  reason?: string;
+}
 
+const treesOf = (s: Sample) => (s.worker.trees ?? []) as TreeDecision[];
+
+/** "app-media in 2 of 3 runs (reason; reason)" for every tree rebased in these samples. */
+function rebasedText(xs: Sample[]): string {
+  const by = new Map<string, { runs: number; reasons: Set<string> }>();
+  for (const s of xs) {
+    for (const t of treesOf(s).filter((d) => d.decision === 'rebased')) {
+      const e = by.get(t.tree) ?? { runs: 0, reasons: new Set<string>() };
+      e.runs++;
+      if (t.reason) e.reasons.add(t.reason);
+      by.set(t.tree, e);
+    }
+  }
+  return [...by].map(([tree, e]) => `${tree} in ${e.runs} of ${xs.length} run${xs.length > 1 ? 's' : ''}${e.reasons.size ? ` (${[...e.reasons].join('; ')})` : ''}`).join(', ');
+}
+
+/** The largest phase of gamelayer's time, what the figures say it spent the time on, and what would shorten it. */
 function largestPhase(xs: Sample[], wall: number): string {
   const names = ['scan', 'layers', 'images', 'push'];
   const figures = names.map((n) => ({ n, ms: stat(xs.map((s) => phaseMs(s, n))).med })).filter((p) => Number.isFinite(p.ms));
   if (!figures.length) return '';
   figures.sort((a, b) => b.ms - a.ms);
   const top = figures[0]!;
-  const t = PHASE_TEXT[top.n]!;
-  return `The largest part is ${t.what}: ${secs(top.ms)} of ${secs(wall)} (${figures.map((f) => `${f.n} ${secs(f.ms)}`).join(', ')}); ${t.fix}.`;
+  const med = (f: (s: Sample) => number) => stat(xs.map(f)).med;
+  const all = `${figures.map((f) => `${f.n} ${secs(f.ms)}`).join(', ')}`;
+  let why: string;
+  if (top.n === 'layers') {
+    const built = med((s) => Number(s.worker.contentBuilt));
+    const changed = med((s) => s.changedBytes);
+    const rebased = rebasedText(xs);
+    why =
+      built > 2 * changed
+        ? `${bytes(built)} of content went into new layers for ${bytes(changed)} changed${rebased ? `, because the build rebased ${rebased}` : ''}: layers holding only the changed files would cut it`
+        : `${bytes(built)} of content went into new layers at ${(built / 1e6 / (top.ms / 1000)).toFixed(0)} MB/s: the compressor's speed is the limit (more threads, or zstd)`;
+  } else if (top.n === 'push') {
+    const upload = med((s) => phaseMs(s, 'upload'));
+    const sent = med((s) => s.uploadBytes);
+    why =
+      upload > top.ms / 2
+        ? `blob uploads took ${secs(upload)} for ${bytes(sent)} (${(sent / 1e6 / (upload / 1000)).toFixed(0)} MB/s to a registry on loopback)`
+        : `blob uploads took only ${secs(upload)} of it; the rest is the round trips of five images and the build record pushed one after the other (blob checks, manifests), which pushing the images in parallel would overlap`;
+  } else if (top.n === 'scan') {
+    const hash = med((s) => phaseMs(s, 'hash'));
+    why =
+      hash > top.ms / 2
+        ? `hashing the files the stat cache missed took ${secs(hash)} of it`
+        : `hashing took ${secs(hash)} of it; the rest is walking and stat-ing every file of the four trees, which a change journal (a watcher, or folder mtimes) would skip`;
+  } else {
+    why = 'writing the image configs, manifests, index and build record to the store';
+  }
+  return `The largest part is ${top.n}: ${secs(top.ms)} of ${secs(wall)} (${all}); ${why}.`;
 }
 
 export function compareChart(data: CompareData): string {
@@ -387,7 +427,10 @@ export function compareChart(data: CompareData): string {
       ],
     },
   ];
-  return chartSvg(`gamelayer vs docker build && docker push (${data.date}, ${data.options.runs} run${data.options.runs > 1 ? 's' : ''}, medians, min–max bars)`, panels);
+  return chartSvg(
+    `gamelayer vs docker build && docker push (${data.date}; medians of ${o.runs} run${o.runs > 1 ? 's' : ''} per scenario, ${o.curveRuns} per curve point; min–max bars)`,
+    panels,
+  );
 }
 
 export async function writeCompareReport(data?: CompareData): Promise<void> {
