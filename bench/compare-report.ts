@@ -133,7 +133,7 @@ export function compareMarkdown(data: CompareData): string {
       `against gamelayer's daemonless build and push of the server image and the four tree images. Each method pushes to its own docker-registry 2.8 on loopback behind a counting proxy: ` +
       `"sent" is the request bodies of PATCH/PUT/POST to /v2/ that reached the registry. Base image \`scratch\`; files in page cache; the scenarios run in sequence on one game, both methods after each edit, alternating which goes first.`,
     '',
-    'Run it as root (it starts its own Docker engine) on a quiet machine, with about 25 GB of free disk; the generated games are kept in `bench/out/` and reused. The default is meant to finish within 20 min on 2 cores (the line above says how long this run took):',
+    'Run it as root (it starts its own Docker engine) on a quiet machine, with about 25 GB of free disk; the generated games are kept in `bench/out/` and reused (generating them is not part of the figures; the line above gives how long the whole run took):',
     '',
     '```sh',
     'npm run bench -- compare                  # scenarios at 3.1 GB, 3 runs; curves: games of 0.5, 1, 3.1 GB, changes of 1, 50, 500 MB, 1 run per point',

@@ -108,7 +108,7 @@ export async function compareBench(opts: CompareBenchOptions): Promise<void> {
     samples: [],
     totalSeconds: 0,
   };
-  const log = (m: string) => process.stderr.write(`compare: ${m}\n`);
+  const log = (m: string) => process.stderr.write(`compare [${((Date.now() - started) / 60_000).toFixed(1)} min]: ${m}\n`);
 
   /** Empty registries and caches for both methods: the cold start. */
   const coldStart = async (game: Game) => {
