@@ -1,8 +1,10 @@
-// npm run bench [-- NAME...]: runs the named benchmarks (all when none) and rewrites their sections of
+// npm run bench [-- NAME...]: runs the named benchmarks (scan and build when none) and rewrites their sections of
 // bench/README.md. Sizes can be raised with flags; the defaults finish on a 2-core machine.
 import { parseArgs } from 'node:util';
 import { parseSize } from '../src/config/schema.js';
 import { buildBench } from './build.js';
+import { compareBench } from './compare.js';
+import { writeCompareReport } from './compare-report.js';
 import { scanBench } from './scan.js';
 
 const { values, positionals } = parseArgs({
@@ -11,18 +13,53 @@ const { values, positionals } = parseArgs({
     'scan-size': { type: 'string', default: '4GB' },
     'scan-files': { type: 'string', default: '100000' },
     runs: { type: 'string', default: '3' },
+    'curve-runs': { type: 'string', default: '1' },
     'build-size': { type: 'string', default: '3.1GB' },
     'change-mb': { type: 'string', default: '50' },
+    'compare-sizes': { type: 'string', default: '0.5GB,1GB,3.1GB' },
+    'compare-large': { type: 'boolean', default: false },
+    'compare-main': { type: 'string' },
+    'compare-changes': { type: 'string', default: '1,50,500' },
+    'compare-small-files': { type: 'string', default: '200' },
   },
 });
+
+function size(flag: string, v: string): number {
+  const n = parseSize(v);
+  if (n === undefined) throw new Error(`--${flag} ${v}: expected a size such as 500MB or 3.1GB`);
+  return n;
+}
+
+function positiveNumber(flag: string, v: string): number {
+  const n = Number(v);
+  if (!(n > 0)) throw new Error(`--${flag} ${v}: expected a number above 0`);
+  return n;
+}
+
 const names = positionals.length ? positionals : ['scan', 'build'];
-const runs = Number(values.runs);
+const runs = positiveNumber('runs', values.runs!);
 for (const name of names) {
   if (name === 'scan') {
-    await scanBench({ size: parseSize(values['scan-size']!)!, files: Number(values['scan-files']), runs });
+    await scanBench({ size: size('scan-size', values['scan-size']!), files: Number(values['scan-files']), runs });
   } else if (name === 'build') {
-    await buildBench({ size: parseSize(values['build-size']!)!, changeMb: Number(values['change-mb']), runs });
+    await buildBench({ size: size('build-size', values['build-size']!), changeMb: Number(values['change-mb']), runs });
+  } else if (name === 'compare') {
+    const sizes = values['compare-sizes']!.split(',').map((s) => size('compare-sizes', s));
+    if (values['compare-large'] && !sizes.includes(10e9)) sizes.push(10e9);
+    const main = values['compare-main'] ? size('compare-main', values['compare-main']) : sizes.includes(3.1e9) ? 3.1e9 : Math.max(...sizes);
+    if (!sizes.includes(main)) sizes.push(main);
+    await compareBench({
+      sizes: sizes.sort((a, b) => a - b),
+      main,
+      changeMb: positiveNumber('change-mb', values['change-mb']!),
+      changesMb: values['compare-changes']!.split(',').map((s) => positiveNumber('compare-changes', s)),
+      smallFiles: positiveNumber('compare-small-files', values['compare-small-files']!),
+      runs,
+      curveRuns: positiveNumber('curve-runs', values['curve-runs']!),
+    });
+  } else if (name === 'compare-report') {
+    await writeCompareReport();
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, compare, compare-report`);
   }
 }

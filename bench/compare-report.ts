@@ -1,0 +1,443 @@
+// The compare bench's report: from the figures in bench/compare.json to the `compare` section of bench/README.md
+// and the chart bench/compare.svg. Every sentence about a target is computed from the figures of the run.
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { formatBytes } from '../src/report/reporter.js';
+import { BENCH_DIR, median, writeReportSection } from './lib.js';
+import { chartSvg, type ChartSeries, type Panel, type Point } from './svg-chart.js';
+
+export const COMPARE_JSON = path.join(BENCH_DIR, 'compare.json');
+export const COMPARE_SVG = path.join(BENCH_DIR, 'compare.svg');
+
+export type Method = 'docker' | 'gamelayer';
+export type Scenario = 'cold' | 'noop' | 'change' | 'engine' | 'small';
+export type Series = 'main' | 'change-curve' | 'size-curve';
+
+export interface Sample {
+  series: Series;
+  scenario: Scenario;
+  changeMb?: number;
+  gameSize: number;
+  run: number;
+  method: Method;
+  tag: string;
+  wallMs: number;
+  /** Client process, plus the Docker engine's (dockerd and containerd) for docker. */
+  cpuMs: number;
+  clientCpuMs: number;
+  daemonCpuMs?: number;
+  /** Peak RSS of the client process (gamelayer, or the node process driving docker). */
+  peakRssMiB: number;
+  /** Docker engine: highest resident memory seen (sampled every 250 ms) minus before the build. */
+  daemonRssGrowthMiB?: number;
+  /** Request bodies of PATCH/PUT/POST to /v2/ as the registry's proxy counted them. */
+  uploadBytes: number;
+  manifestBytes: number;
+  uploadRequests: number;
+  /** Growth of the registry's blob storage. */
+  storageGrowth: number;
+  /** Compressed bytes a node that runs the previous image(s) pulls to run these. */
+  pullServer: number;
+  pullPod?: number;
+  /** Compressed size of the server image's layers. */
+  imageBytes: number;
+  changedBytes: number;
+  changedCompressed: number;
+  worker: Record<string, unknown>;
+}
+
+export interface CompareData {
+  date: string;
+  machine: string;
+  cores: number;
+  dockerVersion: string;
+  options: { sizes: number[]; main: number; changeMb: number; changesMb: number[]; smallFiles: number; runs: number; curveRuns: number };
+  games: { size: number; files: number; bytes: number }[];
+  /** Game sizes not measured, and why (not enough disk). */
+  skipped: { size: number; why: string }[];
+  /** Small app files edited in the small scenario (fewer than asked when the app tree has fewer). */
+  smallFiles?: number;
+  baseline?: { bytes: number; compressed: number; cpuMs: number; ms: number };
+  samples: Sample[];
+  totalSeconds: number;
+}
+
+/** The default run: what the lead runs on a quiet machine for the committed figures. */
+export const DEFAULT_COMPARE = { sizes: [0.5e9, 1e9, 3.1e9], main: 3.1e9, changeMb: 50, changesMb: [1, 50, 500], smallFiles: 200, runs: 3, curveRuns: 1 };
+
+interface Stat {
+  med: number;
+  min: number;
+  max: number;
+  n: number;
+}
+
+function stat(xs: number[]): Stat {
+  if (xs.length === 0) return { med: Number.NaN, min: Number.NaN, max: Number.NaN, n: 0 };
+  return { med: median(xs), min: Math.min(...xs), max: Math.max(...xs), n: xs.length };
+}
+
+const secs = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s` : '–');
+const bytes = (n: number) => (Number.isFinite(n) ? formatBytes(Math.round(n)) : '–');
+const gb = (n: number) => `${Number((n / 1e9).toPrecision(3))} GB`;
+const ratio = (r: number) => (!Number.isFinite(r) ? '–' : r >= 10 ? `${r.toFixed(0)}×` : `${r.toFixed(r >= 1 ? 1 : 2)}×`);
+const range = (s: Stat, f: (v: number) => string) => (s.n > 1 ? `${f(s.med)} (${f(s.min)}–${f(s.max)})` : f(s.med));
+
+export function select(data: CompareData, q: Partial<Pick<Sample, 'series' | 'scenario' | 'method' | 'gameSize' | 'changeMb'>>): Sample[] {
+  return data.samples.filter((s) => Object.entries(q).every(([k, v]) => v === undefined || s[k as keyof Sample] === v));
+}
+
+const SCENARIO_LABEL: Record<Scenario, string> = {
+  cold: 'cold (empty registry, empty caches)',
+  noop: 'no-op rebuild',
+  change: 'app-media change',
+  engine: 'engine upgrade',
+  small: 'small app edits',
+};
+
+function scenarioLabel(data: CompareData, sc: Scenario, samples: Sample[]): string {
+  const changed = stat(samples.map((s) => s.changedBytes));
+  const comp = stat(samples.map((s) => s.changedCompressed));
+  if (sc === 'change') return `${data.options.changeMb} MB app-media change (${bytes(changed.med)} changed, ${bytes(comp.med)} compressed)`;
+  if (sc === 'engine') return `engine upgrade (${bytes(changed.med)} changed, ${bytes(comp.med)} compressed)`;
+  if (sc === 'small') return `${data.smallFiles ?? data.options.smallFiles} small app files edited (${bytes(comp.med)} of changed files, compressed)`;
+  return SCENARIO_LABEL[sc];
+}
+
+function phaseMs(s: Sample, name: string): number {
+  const p = (s.worker.phases ?? {}) as Record<string, number>;
+  return p[name] ?? Number.NaN;
+}
+
+export function compareMarkdown(data: CompareData): string {
+  const o = data.options;
+  const main = (sc: Scenario, m: Method) => select(data, { series: 'main', scenario: sc, method: m });
+  const med = (xs: Sample[], f: (s: Sample) => number) => stat(xs.map(f)).med;
+  const game = data.games.find((g) => g.size === o.main);
+  const smoke =
+    o.runs < DEFAULT_COMPARE.runs || o.main !== DEFAULT_COMPARE.main || DEFAULT_COMPARE.sizes.some((s) => !o.sizes.includes(s));
+  const lines: string[] = [];
+  lines.push(
+    `### Compare (issue 8) — gamelayer against \`docker build && docker push\`, game of ${game ? `${bytes(game.bytes)} in ${game.files.toLocaleString('en-US')} files` : gb(o.main)}, ${o.runs} run${o.runs > 1 ? 's' : ''} (curves: ${o.curveRuns}), medians (min–max)`,
+    '',
+  );
+  if (smoke) {
+    lines.push(
+      `**Smoke run at reduced settings (game sizes ${o.sizes.map(gb).join(', ')}, ${o.runs} run${o.runs > 1 ? 's' : ''}): it shows the harness works, its figures are not the benchmark's.** The benchmark's figures come from the command below on a quiet machine.`,
+      '',
+    );
+  }
+  lines.push(
+    `Measured ${data.date} on ${data.machine}, ${data.cores} cores; the whole bench took ${(data.totalSeconds / 60).toFixed(1)} min. ` +
+      `Docker ${data.dockerVersion} (an engine started by the bench for itself, with its own data root, so its CPU and memory are the docker path's alone; the emitted Dockerfile in its \`--docker-compat\` variant built by the legacy builder through \`buildWithDocker\`, server image only, then \`docker push\`) ` +
+      `against gamelayer's daemonless build and push of the server image and the four tree images. Each method pushes to its own docker-registry 2.8 on loopback behind a counting proxy: ` +
+      `"sent" is the request bodies of PATCH/PUT/POST to /v2/ that reached the registry. Base image \`scratch\`; files in page cache; the scenarios run in sequence on one game, both methods after each edit, alternating which goes first.`,
+    '',
+    'Run it as root (it starts its own Docker engine) on a quiet machine, with about 25 GB of free disk; the generated games are kept in `bench/out/` and reused (generating them is not part of the figures; the line above gives how long the whole run took):',
+    '',
+    '```sh',
+    'npm run bench -- compare                  # scenarios at 3.1 GB, 3 runs; curves: games of 0.5, 1, 3.1 GB, changes of 1, 50, 500 MB, 1 run per point',
+    'npm run bench -- compare --compare-large  # adds a 10 GB game to the size curve (about 80 GB of free disk)',
+    'npm run bench -- compare-report           # re-renders this section and compare.svg from bench/compare.json',
+    '```',
+    '',
+    'Other flags: `--runs N` (scenarios), `--curve-runs N`, `--compare-sizes 0.5GB,1GB,3.1GB`, `--compare-main SIZE`, `--change-mb 50`, `--compare-changes 1,50,500`, `--compare-small-files 200`.',
+    '',
+  );
+
+  // Scenario table.
+  lines.push('| scenario | method | wall time | CPU time | peak RSS | sent to registry | pull: server image | pull: pod (4 tree images) |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  const scenarios: Scenario[] = ['cold', 'noop', 'change', 'engine', 'small'];
+  for (const sc of scenarios) {
+    for (const m of ['docker', 'gamelayer'] as Method[]) {
+      const xs = main(sc, m);
+      if (!xs.length) continue;
+      const cpu =
+        m === 'docker'
+          ? `${secs(med(xs, (s) => s.cpuMs))} (client ${secs(med(xs, (s) => s.clientCpuMs))} + engine ${secs(med(xs, (s) => s.daemonCpuMs ?? 0))})`
+          : secs(med(xs, (s) => s.cpuMs));
+      const rss =
+        m === 'docker'
+          ? `client ${Math.max(...xs.map((s) => s.peakRssMiB)).toFixed(0)} MiB; engine +${Math.max(...xs.map((s) => s.daemonRssGrowthMiB ?? 0)).toFixed(0)} MiB`
+          : `${Math.max(...xs.map((s) => s.peakRssMiB)).toFixed(0)} MiB`;
+      lines.push(
+        `| ${m === 'docker' ? scenarioLabel(data, sc, xs) : ''} | ${m} | ${range(stat(xs.map((s) => s.wallMs)), secs)} | ${cpu} | ${rss} | ${range(stat(xs.map((s) => s.uploadBytes)), bytes)} | ${bytes(med(xs, (s) => s.pullServer))} | ${m === 'gamelayer' ? bytes(med(xs, (s) => s.pullPod ?? Number.NaN)) : ''} |`,
+      );
+    }
+  }
+  lines.push('');
+  lines.push('Ratios gamelayer / docker (medians; below 1 means gamelayer costs less):', '');
+  lines.push('| scenario | wall time | CPU time | sent to registry | pull: server image |');
+  lines.push('| --- | --- | --- | --- | --- |');
+  for (const sc of scenarios) {
+    const d = main(sc, 'docker');
+    const g = main(sc, 'gamelayer');
+    if (!d.length || !g.length) continue;
+    const r = (f: (s: Sample) => number) => {
+      const a = med(g, f);
+      const b = med(d, f);
+      return b > 0 ? ratio(a / b) : a === 0 ? '0 / 0' : '–';
+    };
+    lines.push(`| ${SCENARIO_LABEL[sc]} | ${r((s) => s.wallMs)} | ${r((s) => s.cpuMs)} | ${r((s) => s.uploadBytes)} | ${r((s) => s.pullServer)} |`);
+  }
+  lines.push('');
+
+  // Where the time goes, for the main change.
+  const gc = main('change', 'gamelayer');
+  const dc = main('change', 'docker');
+  if (gc.length && dc.length) {
+    const p = (xs: Sample[], n: string) => secs(med(xs, (s) => phaseMs(s, n)));
+    lines.push(
+      `Where the time goes in the ${o.changeMb} MB change (medians, from the tools' own progress tasks):`,
+      '',
+      `- gamelayer ${secs(med(gc, (s) => s.wallMs))}: scan (walk, stat, xxh64 of what the stat cache misses) ${p(gc, 'scan')}, of which hashing ${p(gc, 'hash')}; ` +
+        `layers (tar, gzip, write to the store) ${p(gc, 'layers')}; images and build record ${p(gc, 'images')}; push ${p(gc, 'push')}, of which blob uploads ${p(gc, 'upload')}. ` +
+        `Tar and gzip run in one stream per layer and are not timed apart.`,
+      `- docker ${secs(med(dc, (s) => s.wallMs))}: scan and context plan ${p(dc, 'scan')}; docker build (the whole context streamed to the daemon, which hashes it for its cache, copies the changed stages and commits layers) ${p(dc, 'build')}; ` +
+        `docker push (the daemon tars and gzips each new layer while uploading it) ${p(dc, 'push')}.`,
+      '',
+    );
+  }
+
+  // Scaling.
+  const sizes = [...o.sizes].sort((a, b) => a - b);
+  const atSize = (size: number, sc: Scenario, m: Method) =>
+    select(data, { gameSize: size, scenario: sc, method: m }).filter((s) => s.series === (size === o.main ? 'main' : 'size-curve'));
+  lines.push(`As the game grows (${o.changeMb} MB app-media change after a cold build; sent = bytes that reached the registry):`, '');
+  for (const k of data.skipped ?? []) lines.push(`The game of ${gb(k.size)} was skipped: ${k.why}.`, '');
+  lines.push('| game | docker cold | gamelayer cold | docker change | gamelayer change | change: wall ratio | change sent: docker | change sent: gamelayer |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const size of sizes) {
+    const w = (sc: Scenario, m: Method) => med(atSize(size, sc, m), (s) => s.wallMs);
+    const sent = (m: Method) => med(atSize(size, 'change', m), (s) => s.uploadBytes);
+    lines.push(
+      `| ${gb(size)} | ${secs(w('cold', 'docker'))} | ${secs(w('cold', 'gamelayer'))} | ${secs(w('change', 'docker'))} | ${secs(w('change', 'gamelayer'))} | ${ratio(w('change', 'gamelayer') / w('change', 'docker'))} | ${bytes(sent('docker'))} | ${bytes(sent('gamelayer'))} |`,
+    );
+  }
+  lines.push('');
+  const changes = [...new Set([o.changeMb, ...o.changesMb])].sort((a, b) => a - b);
+  const atChange = (mb: number, m: Method) =>
+    mb === o.changeMb ? main('change', m) : select(data, { series: 'change-curve', changeMb: mb, method: m });
+  lines.push(`As the change grows (game of ${gb(o.main)}; each change on top of the previous ones):`, '');
+  lines.push('| change | changed files, compressed | docker wall | gamelayer wall | wall ratio | sent: docker | sent: gamelayer | gamelayer sent / changed compressed |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const mb of changes) {
+    const d = atChange(mb, 'docker');
+    const g = atChange(mb, 'gamelayer');
+    if (!d.length && !g.length) {
+      lines.push(`| ${mb} MB | skipped: more than half of app-media | | | | | | |`);
+      continue;
+    }
+    const comp = med(g, (s) => s.changedCompressed);
+    lines.push(
+      `| ${mb} MB | ${bytes(comp)} | ${secs(med(d, (s) => s.wallMs))} | ${secs(med(g, (s) => s.wallMs))} | ${ratio(med(g, (s) => s.wallMs) / med(d, (s) => s.wallMs))} | ${bytes(med(d, (s) => s.uploadBytes))} | ${bytes(med(g, (s) => s.uploadBytes))} | ${ratio(med(g, (s) => s.uploadBytes / s.changedCompressed))} |`,
+    );
+  }
+  lines.push('', '![Wall time and bytes sent, gamelayer against docker build && docker push, as the game and the change grow](compare.svg)', '');
+
+  lines.push(...targetsText(data));
+  return lines.join('\n');
+}
+
+/** The targets, each with the figure against it and, where it falls short, what the figures say about why. */
+function targetsText(data: CompareData): string[] {
+  const o = data.options;
+  const main = (sc: Scenario, m: Method) => select(data, { series: 'main', scenario: sc, method: m });
+  const med = (xs: Sample[], f: (s: Sample) => number) => stat(xs.map(f)).med;
+  const out: string[] = ['Targets (reported, not asserted):', ''];
+  const gc = main('change', 'gamelayer');
+  const dc = main('change', 'docker');
+
+  // 1. Bytes sent for the main change.
+  if (gc.length) {
+    const sent = med(gc, (s) => s.uploadBytes);
+    const comp = med(gc, (s) => s.changedCompressed);
+    const r = med(gc, (s) => s.uploadBytes / s.changedCompressed);
+    const manifests = med(gc, (s) => s.manifestBytes);
+    let line = `- **Bytes sent ≤ 1.2 × the changed bytes, compressed (${o.changeMb} MB change): ${r <= 1.2 ? 'met' : 'not met'}** — ${bytes(sent)} sent for ${bytes(comp)} of changed files compressed, ${r.toFixed(2)}×.`;
+    if (r > 1.2) {
+      const rebased = rebasedText(gc);
+      line += ` The excess is ${bytes(sent - comp)}, of which manifests ${bytes(manifests)}`;
+      line += rebased
+        ? `; the build rebased ${rebased}, which re-sends the tree's layers whole. Keeping patch layers longer (a higher rebase threshold, or rebasing off the update path) would close it.`
+        : `; the rest is layer data beyond the changed files' compressed size (tar headers, whiteouts, and gzip in 1 MiB blocks against a whole-file deflate).`;
+    }
+    out.push(line);
+  }
+
+  // 2. Wall time against docker for the main change.
+  if (gc.length && dc.length) {
+    const gw = med(gc, (s) => s.wallMs);
+    const dw = med(dc, (s) => s.wallMs);
+    let line = `- **≥ 20× less wall time than the docker path (${o.changeMb} MB change): ${dw / gw >= 20 ? 'met' : 'not met'}** — docker ${secs(dw)}, gamelayer ${secs(gw)}: ${(dw / gw).toFixed(1)}× less.`;
+    if (dw / gw < 20) line += ` ${largestPhase(gc, gw)}`;
+    out.push(line);
+  }
+
+  // 3. No-op.
+  const gn = main('noop', 'gamelayer');
+  if (gn.length) {
+    const w = med(gn, (s) => s.wallMs);
+    let line = `- **No-op rebuild and push under 1 s: ${w < 1000 ? 'met' : 'not met'}** — ${secs(w)} (${med(gn, (s) => s.uploadBytes) === 0 ? 'nothing sent' : `${bytes(med(gn, (s) => s.uploadBytes))} sent`}; in-process time, node start and module loading excluded).`;
+    if (w >= 1000) line += ` ${largestPhase(gn, w)}`;
+    out.push(line);
+  }
+
+  // 4. Cold build throughput per core against the single-core compression limit.
+  const gcold = main('cold', 'gamelayer');
+  if (gcold.length && data.baseline) {
+    const b = data.baseline;
+    const limit = b.bytes / (b.cpuMs / 1000);
+    const content = med(gcold, (s) => Number(s.worker.contentBytes));
+    const buildCpu = med(gcold, (s) => Number(s.worker.buildCpuMs));
+    const buildMs = med(gcold, (s) => Number(s.worker.buildMs));
+    const perCore = content / (buildCpu / 1000);
+    const share = perCore / limit;
+    let line =
+      `- **Cold build ≥ 80 % of the single-core compression limit per core used: ${share >= 0.8 ? 'met' : 'not met'}** — the limit (node's zlib raw deflate at the build's level, one thread, over every file) is ` +
+      `${(limit / 1e6).toFixed(0)} MB per CPU-second; the cold build (scan, tar, gzip, store; push excluded) did ${(perCore / 1e6).toFixed(0)} MB per CPU-second ` +
+      `with ${(buildCpu / buildMs).toFixed(2)} cores busy on average: ${(share * 100).toFixed(0)} %.` +
+      (share > 1 ? ' Above the limit because gamelayer stores blocks that look random instead of deflating them, while the baseline deflates every byte.' : '');
+    if (share < 0.8) {
+      const g = gcold[0]!;
+      const scan = med(gcold, (s) => phaseMs(s, 'scan'));
+      line += ` Scanning (xxh64 of every byte, before any layer starts) took ${secs(scan)} of the ${secs(buildMs)} build, in ${String(g.worker.layers)} layers; hashing in the same pass as tar and gzip, which read the same bytes, would save that read.`;
+    }
+    out.push(line);
+  }
+  const rebases = (['change', 'engine', 'small'] as Scenario[])
+    .map((sc) => ({ sc, text: rebasedText(select(data, { series: 'main', scenario: sc, method: 'gamelayer' })) }))
+    .filter((x) => x.text);
+  if (rebases.length) {
+    out.push('', `gamelayer rebased trees (planned afresh instead of a patch layer): ${rebases.map((x) => `${SCENARIO_LABEL[x.sc]}: ${x.text}`).join('; ')}.`);
+  }
+  return out;
+}
+
+interface TreeDecision {
+  tree: string;
+  decision: string;
+  reason?: string;
+}
+
+const treesOf = (s: Sample) => (s.worker.trees ?? []) as TreeDecision[];
+
+/** "app-media in 2 of 3 runs (reason; reason)" for every tree rebased in these samples. */
+function rebasedText(xs: Sample[]): string {
+  const by = new Map<string, { runs: number; reasons: Set<string> }>();
+  for (const s of xs) {
+    for (const t of treesOf(s).filter((d) => d.decision === 'rebased')) {
+      const e = by.get(t.tree) ?? { runs: 0, reasons: new Set<string>() };
+      e.runs++;
+      if (t.reason) e.reasons.add(t.reason);
+      by.set(t.tree, e);
+    }
+  }
+  return [...by].map(([tree, e]) => `${tree} in ${e.runs} of ${xs.length} run${xs.length > 1 ? 's' : ''}${e.reasons.size ? ` (${[...e.reasons].join('; ')})` : ''}`).join(', ');
+}
+
+/** The largest phase of gamelayer's time, what the figures say it spent the time on, and what would shorten it. */
+function largestPhase(xs: Sample[], wall: number): string {
+  const names = ['scan', 'layers', 'images', 'push'];
+  const figures = names.map((n) => ({ n, ms: stat(xs.map((s) => phaseMs(s, n))).med })).filter((p) => Number.isFinite(p.ms));
+  if (!figures.length) return '';
+  figures.sort((a, b) => b.ms - a.ms);
+  const top = figures[0]!;
+  const med = (f: (s: Sample) => number) => stat(xs.map(f)).med;
+  const all = `${figures.map((f) => `${f.n} ${secs(f.ms)}`).join(', ')}`;
+  let why: string;
+  if (top.n === 'layers') {
+    const built = med((s) => Number(s.worker.contentBuilt));
+    const changed = med((s) => s.changedBytes);
+    const rebased = rebasedText(xs);
+    why =
+      built > 2 * changed
+        ? `${bytes(built)} of content went into new layers for ${bytes(changed)} changed${rebased ? `, because the build rebased ${rebased}` : ''}: layers holding only the changed files would cut it`
+        : `${bytes(built)} of content went into new layers at ${(built / 1e6 / (top.ms / 1000)).toFixed(0)} MB/s: the compressor's speed is the limit (more threads, or zstd)`;
+  } else if (top.n === 'push') {
+    const upload = med((s) => phaseMs(s, 'upload'));
+    const sent = med((s) => s.uploadBytes);
+    why =
+      upload > top.ms / 2
+        ? `blob uploads took ${secs(upload)} for ${bytes(sent)} (${(sent / 1e6 / (upload / 1000)).toFixed(0)} MB/s to a registry on loopback)`
+        : `blob uploads took only ${secs(upload)} of it; the rest is the round trips of five images and the build record pushed one after the other (blob checks, manifests), which pushing the images in parallel would overlap`;
+  } else if (top.n === 'scan') {
+    const hash = med((s) => phaseMs(s, 'hash'));
+    why =
+      hash > top.ms / 2
+        ? `hashing the files the stat cache missed took ${secs(hash)} of it`
+        : `hashing took ${secs(hash)} of it; the rest is walking and stat-ing every file of the four trees, which a change journal (a watcher, or folder mtimes) would skip`;
+  } else {
+    why = 'writing the image configs, manifests, index and build record to the store';
+  }
+  return `The largest part is ${top.n}: ${secs(top.ms)} of ${secs(wall)} (${all}); ${why}.`;
+}
+
+export function compareChart(data: CompareData): string {
+  const o = data.options;
+  const pt = (xs: Sample[], x: number, f: (s: Sample) => number): Point[] => {
+    const v = xs.map(f).filter((n) => Number.isFinite(n));
+    if (!v.length) return [];
+    const s = stat(v);
+    return [{ x, y: s.med, min: s.min, max: s.max }];
+  };
+  const sizeSeries = (sc: Scenario, m: Method, f: (s: Sample) => number): Point[] =>
+    o.sizes.flatMap((size) => pt(select(data, { gameSize: size, scenario: sc, method: m }).filter((s) => s.series === (size === o.main ? 'main' : 'size-curve')), size, f));
+  const changes = [...new Set([o.changeMb, ...o.changesMb])];
+  const changeSeries = (m: Method, f: (s: Sample) => number): Point[] =>
+    changes.flatMap((mb) =>
+      pt(mb === o.changeMb ? select(data, { series: 'main', scenario: 'change', method: m }) : select(data, { series: 'change-curve', changeMb: mb, method: m }), mb * 1e6, f),
+    );
+  const DOCKER = '#d9534f';
+  const GL = '#2b6cb0';
+  const wall = (s: Sample) => s.wallMs / 1000;
+  const sent = (s: Sample) => s.uploadBytes;
+  const bySize = (f: (s: Sample) => number): ChartSeries[] => [
+    { name: 'docker: cold', color: DOCKER, dashed: true, hollow: true, points: sizeSeries('cold', 'docker', f) },
+    { name: 'gamelayer: cold', color: GL, dashed: true, hollow: true, points: sizeSeries('cold', 'gamelayer', f) },
+    { name: `docker: ${o.changeMb} MB change`, color: DOCKER, points: sizeSeries('change', 'docker', f) },
+    { name: `gamelayer: ${o.changeMb} MB change`, color: GL, points: sizeSeries('change', 'gamelayer', f) },
+  ];
+  const fmtSecs = (v: number) => (v >= 1 ? `${v} s` : `${v * 1000} ms`);
+  const fmtBytes = (v: number) => (v >= 1e9 ? `${v / 1e9} GB` : v >= 1e6 ? `${v / 1e6} MB` : v >= 1e3 ? `${v / 1e3} kB` : `${v} B`);
+  const panels: Panel[] = [
+    { title: 'Wall time as the game grows', xLabel: 'game size', yLabel: 'wall time', formatX: fmtBytes, formatY: fmtSecs, series: bySize(wall) },
+    { title: 'Bytes sent to the registry as the game grows', xLabel: 'game size', yLabel: 'bytes sent', formatX: fmtBytes, formatY: fmtBytes, series: bySize(sent) },
+    {
+      title: `Wall time as the change grows (${gb(o.main)} game)`,
+      xLabel: 'app-media change',
+      yLabel: 'wall time',
+      formatX: fmtBytes,
+      formatY: fmtSecs,
+      series: [
+        { name: 'docker', color: DOCKER, points: changeSeries('docker', wall) },
+        { name: 'gamelayer', color: GL, points: changeSeries('gamelayer', wall) },
+      ],
+    },
+    {
+      title: `Bytes sent as the change grows (${gb(o.main)} game)`,
+      xLabel: 'app-media change',
+      yLabel: 'bytes sent',
+      formatX: fmtBytes,
+      formatY: fmtBytes,
+      series: [
+        { name: 'docker', color: DOCKER, points: changeSeries('docker', sent) },
+        { name: 'gamelayer', color: GL, points: changeSeries('gamelayer', sent) },
+        { name: 'changed files, compressed', color: '#777', dashed: true, hollow: true, points: changeSeries('gamelayer', (s) => s.changedCompressed) },
+      ],
+    },
+  ];
+  return chartSvg(
+    `gamelayer vs docker build && docker push (${data.date}; medians of ${o.runs} run${o.runs > 1 ? 's' : ''} per scenario, ${o.curveRuns} per curve point; min–max bars)`,
+    panels,
+  );
+}
+
+export async function writeCompareReport(data?: CompareData): Promise<void> {
+  const d = data ?? (JSON.parse(await readFile(COMPARE_JSON, 'utf8')) as CompareData);
+  const md = compareMarkdown(d);
+  process.stdout.write(`${md}\n`);
+  await writeFile(COMPARE_SVG, compareChart(d));
+  await writeReportSection('compare', md);
+}
