@@ -6,7 +6,9 @@ import { execFile } from 'node:child_process';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegistry } from './support/registry.js';
 import { build } from '../src/build/build.js';
 import { loadConfig, type GameConfig } from '../src/config/load.js';
 import { buildWithDocker } from '../src/docker/build.js';
@@ -84,6 +86,21 @@ describe('sample game through the daemon and through gamelayer load', () => {
     const b = withoutRuntime(await imageFiles('gl-test/docker:t1'));
     expect(a).toEqual(b);
     expect((await docker.getImage('gl-test/buildkit:bk').inspect()).RootFS.Layers!.length).toBe((await docker.getImage('gl-test/docker:t1').inspect()).RootFS.Layers!.length);
+  });
+
+  it('pushes through the daemon to a registry without credentials; skopeo reads what docker pushed', async () => {
+    const registry = await startRegistry();
+    try {
+      const repo = `${registry.host}/gl-test/pushed`;
+      const result = await buildWithDocker({ config, tag: 'p1', repository: repo, push: true, trees: false });
+      created.push(...result.images.map((i) => i.ref));
+      const server = result.images.find((i) => i.name === 'server')!;
+      expect(server.pushedDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      const inspected = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${repo}:p1`]).toString());
+      expect(inspected.Digest).toBe(server.pushedDigest);
+    } finally {
+      await registry.stop();
+    }
   });
 
   it('no daemon at DOCKER_HOST: a clear error naming the address (library and CLI)', async () => {

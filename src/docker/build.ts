@@ -216,11 +216,12 @@ async function pushImage(info: DaemonInfo, ref: string, reporter: Reporter): Pro
     ? { username: creds.username, password: creds.password ?? '', serveraddress: r.registry }
     : creds?.identityToken
       ? { identitytoken: creds.identityToken, serveraddress: r.registry }
-      : undefined;
+      : // Docker 20.10 refuses a push without an X-Registry-Auth header, even to an open registry: send an empty one.
+        { serveraddress: r.registry };
   const what = `push ${ref}`;
   let out: NodeJS.ReadableStream;
   try {
-    out = await info.docker.getImage(ref).push({ ...(authconfig ? { authconfig } : {}) } as Docker.ImagePushOptions);
+    out = await info.docker.getImage(ref).push({ authconfig } as Docker.ImagePushOptions);
   } catch (e) {
     throw daemonError(e, what, info.address);
   }
