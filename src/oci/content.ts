@@ -7,6 +7,7 @@ import { pipeline, Readable, Transform, type TransformCallback } from 'node:stre
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { GamelayerError, errnoCode } from '../errors.js';
+import { writeAll } from '../util/write-all.js';
 import { createXxh64 } from '../scan/hash.js';
 import type { FileEntry, TreeSource } from '../types.js';
 import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
@@ -235,7 +236,7 @@ async function copyVerified(member: AsyncIterable<unknown>, tmp: string, label: 
   const fh = await open(tmp, 'w');
   try {
     pipeline(Readable.from(member), verify, () => {});
-    for await (const chunk of verify) await fh.write(chunk as Buffer);
+    for await (const chunk of verify) await writeAll(fh, chunk as Buffer);
     await fh.sync();
   } finally {
     await fh.close();

@@ -12,6 +12,7 @@ import { GamelayerError, errnoCode } from '../errors.js';
 import type { Descriptor } from '../types.js';
 import { diskFullError } from '../util/disk-full.js';
 import { isAlive, sweepStaleTemps, tempTag } from '../util/temp-files.js';
+import { writeAll } from '../util/write-all.js';
 
 export const OCI_LAYOUT_FILE = 'oci-layout';
 export const OCI_LAYOUT_BYTES = '{"imageLayoutVersion":"1.0.0"}';
@@ -199,7 +200,7 @@ export class OciStore {
       write: (chunk: Buffer, _e, cb) => {
         hash.update(chunk);
         size += chunk.length;
-        fh!.write(chunk).then(() => cb(), (e: unknown) => cb(this.writeError(e, 'a blob') as Error));
+        writeAll(fh!, chunk).then(() => cb(), (e: unknown) => cb(this.writeError(e, 'a blob') as Error));
       },
       writev: (chunks, cb) => {
         const bufs = chunks.map((c) => c.chunk as Buffer);
@@ -207,7 +208,7 @@ export class OciStore {
           hash.update(b);
           size += b.length;
         }
-        fh!.writev(bufs).then(() => cb(), (e: unknown) => cb(this.writeError(e, 'a blob') as Error));
+        writeAll(fh!, Buffer.concat(bufs)).then(() => cb(), (e: unknown) => cb(this.writeError(e, 'a blob') as Error));
       },
     });
     const abort = async () => {
@@ -221,8 +222,11 @@ export class OciStore {
       if (!stream.writableFinished) await new Promise<void>((res, rej) => stream.end(() => res()).once('error', rej));
       try {
         await fh!.sync();
+        // The bytes hashed must be the bytes on disk: never name a file by a digest it does not have.
+        const onDisk = (await fh!.stat()).size;
         await fh!.close();
         fh = undefined;
+        if (onDisk !== size) throw new BlobMismatch(tmp, `${onDisk} bytes on disk after writing ${size}`);
         const digest = `sha256:${hash.digest('hex')}`;
         if (expected?.size !== undefined && expected.size !== size) throw new BlobMismatch(`blob ${expected.digest ?? digest}`, `${size} bytes, expected ${expected.size}`);
         if (expected?.digest !== undefined && expected.digest !== digest) throw new BlobMismatch(`blob ${expected.digest}`, `content hashes to ${digest}`);
