@@ -71,8 +71,9 @@ Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, 2 cores, file
 | ${opts.changeMb} MB app-media change (modify, resize, add, delete) | ${s(med(change.map((c) => c.ms)))} (${range(change.map((c) => c.ms))}) | ${s(med(change.map((c) => c.cpuMs)))} | ${Math.max(...change.map((c) => c.maxRssMiB)).toFixed(0)} MiB | ${formatBytes(med(change.map((c) => c.result.bytesNew)))} new of ${formatBytes(med(change.map((c) => c.result.bytesTotal)))} (${med(change.map((c) => c.result.built))} layers rebuilt) | new bytes = ${(med(change.map((c) => c.result.bytesNew / c.changed))).toFixed(2)}× the changed bytes, ${((100 * med(change.map((c) => c.result.bytesNew))) / med(change.map((c) => c.result.bytesTotal))).toFixed(1)} % of the image |
 
 The cold build's CPU includes scanning (xxh64 of every byte) and tar as well as compression; paks that look random
-are stored, not deflated, which is why it can beat the deflate baseline per CPU-second. A changed layer is rebuilt
-whole: with the default 512 MiB target, a 50 MB change spread over several paks rebuilds the layers holding them.
+are stored, not deflated, which is why it can beat the deflate baseline per CPU-second. A changed tree gets a patch
+layer (the files added or modified, whiteouts for those removed) on top of the previous build's layers, so the new
+bytes follow the changed bytes rather than the size of the layers they fall in (README, "Patch layers").
 `;
   process.stdout.write(md);
   await writeReportSection('build', md);

@@ -28,7 +28,13 @@ export function compareBytewise(a: string, b: string): number {
   return a.length - b.length;
 }
 
+/** Below U+D800, UTF-16 code unit order is UTF-8 byte order: such paths compare natively, which is much faster. */
+const NEEDS_CODE_POINT_ORDER = /[\uD800-\uFFFF]/;
+
 export function sortEntries(entries: FileEntry[]): FileEntry[] {
+  if (!entries.some((e) => NEEDS_CODE_POINT_ORDER.test(e.path))) {
+    return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
   return entries.sort((a, b) => compareBytewise(a.path, b.path));
 }
 
