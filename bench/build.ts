@@ -60,7 +60,7 @@ export async function buildBench(opts: BuildBenchOptions): Promise<void> {
   const md = `
 ### Build (issue 3) — generated game of ${formatBytes(content)}, ${cold[0]!.result.layers} layers, ${opts.runs} runs, medians (min–max)
 
-Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, 2 cores, files in page cache, gzip level 1.
+Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, 2 cores, gzip level 1; this VM's page cache does not keep the whole game, so reads are partly from disk.
 
 | measurement | wall time | CPU time | peak RSS | bytes | ratio |
 | --- | --- | --- | --- | --- | --- |

@@ -131,7 +131,7 @@ export function compareMarkdown(data: CompareData): string {
     `Measured ${data.date} on ${data.machine}, ${data.cores} cores; the whole bench took ${(data.totalSeconds / 60).toFixed(1)} min. ` +
       `Docker ${data.dockerVersion} (an engine started by the bench for itself, with its own data root, so its CPU and memory are the docker path's alone; the emitted Dockerfile in its \`--docker-compat\` variant built by the legacy builder through \`buildWithDocker\`, server image only, then \`docker push\`) ` +
       `against gamelayer's daemonless build and push of the server image and the four tree images. Each method pushes to its own docker-registry 2.8 on loopback behind a counting proxy: ` +
-      `"sent" is the request bodies of PATCH/PUT/POST to /v2/ that reached the registry. Base image \`scratch\`; files in page cache; the scenarios run in sequence on one game, both methods after each edit, alternating which goes first.`,
+      `"sent" is the request bodies of PATCH/PUT/POST to /v2/ that reached the registry. Base image \`scratch\`; the game was read just before each run, but this VM's page cache does not keep all of it, so reads are partly from disk; the scenarios run in sequence on one game, both methods after each edit, alternating which goes first.`,
     '',
     'Run it as root (it starts its own Docker engine) on a quiet machine, with about 25 GB of free disk; the generated games are kept in `bench/out/` and reused (generating them is not part of the figures; the line above gives how long the whole run took):',
     '',

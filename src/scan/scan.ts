@@ -95,6 +95,8 @@ export async function scanTree(
 
 type PartialStats = Omit<TreeScanStats, 'files' | 'bytes' | 'ms'>;
 
+const HASH_BATCH = 1024;
+
 function cacheFile(stateDir: string, kind: string, key: string): string {
   const id = createHash('sha256').update(key).digest('hex').slice(0, 20);
   return path.join(stateDir, 'cache', kind, `${id}.json`);
@@ -141,30 +143,31 @@ async function scanDir(
   const limit = pLimit(opts.concurrency ?? 8);
   const attempts = opts.attempts ?? 3;
   let hashedBytes = 0;
-  const hashed = await Promise.all(
-    toHash.map((w) =>
-      limit(async () => {
-        const file = path.join(source.path, w.path);
-        let current = w;
-        for (let attempt = 1; ; attempt++) {
-          const startedAt = Date.now();
-          try {
-            const xxh64 = await hashFile(file, current);
-            cache.record(w.path, statKey(current), xxh64, startedAt);
-            hashedBytes += current.size;
-            task?.tick(current.size);
-            return fileEntry(current, xxh64);
-          } catch (e) {
-            if (e instanceof ChangedWhileReading && attempt < attempts) {
-              current = await restat(file, w);
-              continue;
-            }
-            throw wrapReadError(e, label, file);
-          }
+  const hashOne = async (w: WalkedEntry): Promise<FileEntry> => {
+    const file = path.join(source.path, w.path);
+    let current = w;
+    for (let attempt = 1; ; attempt++) {
+      const startedAt = Date.now();
+      try {
+        const xxh64 = await hashFile(file, current);
+        cache.record(w.path, statKey(current), xxh64, startedAt);
+        hashedBytes += current.size;
+        task?.tick(current.size);
+        return fileEntry(current, xxh64);
+      } catch (e) {
+        if (e instanceof ChangedWhileReading && attempt < attempts) {
+          current = await restat(file, w);
+          continue;
         }
-      }),
-    ),
-  );
+        throw wrapReadError(e, label, file);
+      }
+    }
+  };
+  // Handed to p-limit a batch at a time: 100k files must not mean 100k pending promises held at once.
+  const hashed: FileEntry[] = [];
+  for (let start = 0; start < toHash.length; start += HASH_BATCH) {
+    hashed.push(...(await Promise.all(toHash.slice(start, start + HASH_BATCH).map((w) => limit(() => hashOne(w))))));
+  }
   task?.done(`${toHash.length} files hashed, ${cacheHits} from cache`);
   // Save only after the whole tree hashed cleanly: a failed scan never leaves a half-updated cache.
   // A rescan that found everything as stored writes nothing.
