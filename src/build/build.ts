@@ -19,6 +19,7 @@ import { LAST_BUILD, readRecord, recordsDir, writeRecord, type AnyRecord } from 
 import { TREE_NAMES, type BuildRecord, type BuiltLayer, type LayerPlan, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { SERVER_IMAGE, storeImages, topLevel, type PlatformLayers } from './images.js';
 import { LayerCache } from './layer-cache.js';
+import { exists } from '../util/exists.js';
 import type { TargetOptions } from '../registry/push.js';
 
 /** The file every tree image carries at its mount path: proof that a mounted volume really holds the tree. */
@@ -131,7 +132,15 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     if (fetched) cache.remember(fetched, kind, mtime, `downloaded from ${remote.ref}`);
     return fetched;
   };
-  interface PlatformPlan { name: string; base: BaseImage; manifests: TreeManifest[]; plan: LayerPlan; decisions: IncrementalPlan['decisions'] }
+  interface PlatformPlan {
+    name: string;
+    base: BaseImage;
+    manifests: TreeManifest[];
+    plan: LayerPlan;
+    /** Each tree image's one-file sentinel layer, after the tree's own layers. */
+    sentinels: Map<TreeName, PlannedLayer>;
+    decisions: IncrementalPlan['decisions'];
+  }
   const plans: PlatformPlan[] = [];
   for (const name of platforms) {
     const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(name) });
@@ -156,17 +165,17 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       );
     }
     await base.copyLayersInto(store);
-    plans.push({ name, base, manifests, plan, decisions: inc.decisions });
+    const sentinels = new Map(
+      manifests.map((m) => [m.tree, sentinelLayer(m, mounts[m.tree], plan.layers.filter((l) => l.tree === m.tree).length)] as const),
+    );
+    plans.push({ name, base, manifests, plan, sentinels, decisions: inc.decisions });
   }
 
   // Build (or reuse) every distinct layer.
   const distinct = new Map<string, { layer: PlannedLayer; source: TreeManifest }>();
   for (const p of plans) {
     for (const l of p.plan.layers) distinct.set(l.inputKey, { layer: l, source: p.manifests.find((m) => m.tree === l.tree)! });
-    for (const m of p.manifests) {
-      const s = sentinelLayer(m, mounts[m.tree], p.plan.layers.filter((l) => l.tree === m.tree).length);
-      distinct.set(s.inputKey, { layer: s, source: m });
-    }
+    for (const m of p.manifests) distinct.set(p.sentinels.get(m.tree)!.inputKey, { layer: p.sentinels.get(m.tree)!, source: m });
   }
   const built = new Map<string, { layer: BuiltLayer; reused: boolean }>();
   const toBuild: { layer: PlannedLayer; source: TreeManifest }[] = [];
@@ -236,12 +245,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     platformName: p.name,
     base: p.base,
     layers: p.plan.layers.map((l) => ({ ...built.get(l.inputKey)!.layer, tree: l.tree, index: l.index })),
-    sentinels: Object.fromEntries(
-      p.manifests.map((m) => {
-        const s = sentinelLayer(m, mounts[m.tree], p.plan.layers.filter((l) => l.tree === m.tree).length);
-        return [m.tree, built.get(s.inputKey)!.layer];
-      }),
-    ) as Record<TreeName, BuiltLayer>,
+    sentinels: Object.fromEntries([...p.sentinels].map(([tree, s]) => [tree, built.get(s.inputKey)!.layer])) as Record<TreeName, BuiltLayer>,
   }));
   const meta = { game: config.game, version: config.version, start: config.start, treeDigests, labels: opts.labels };
   const images = await storeImages(store, perPlatform, TREE_NAMES, meta);
@@ -318,13 +322,6 @@ async function previousBuild(stateDir: string, settingsKey: string, reporter: Re
   }
   if (record.kind !== 'build' || record.settingsKey !== settingsKey) return undefined;
   return record;
-}
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
 }
 
 function sameBuild(a: BuildRecord, b: BuildRecord): boolean {

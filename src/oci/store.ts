@@ -13,6 +13,7 @@ import type { Descriptor } from '../types.js';
 import { diskFullError } from '../util/disk-full.js';
 import { isAlive, sweepStaleTemps, tempTag } from '../util/temp-files.js';
 import { writeAll } from '../util/write-all.js';
+import { exists } from '../util/exists.js';
 
 export const OCI_LAYOUT_FILE = 'oci-layout';
 export const OCI_LAYOUT_BYTES = '{"imageLayoutVersion":"1.0.0"}';
@@ -368,12 +369,6 @@ export function serializeIndex(index: ImageIndex): string {
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }
 
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
-}
 
 async function writeDurably(file: string, content: string | Uint8Array): Promise<void> {
   const fh = await open(file, 'wx');

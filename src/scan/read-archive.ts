@@ -11,7 +11,7 @@ import { GamelayerError } from '../errors.js';
 import type { FileEntry } from '../types.js';
 import { createXxh64 } from './hash.js';
 import { normalizeMode } from './manifest.js';
-import { assertNotWhiteoutName, type Filters } from './walk-dir.js';
+import { assertLayerSafeName, type Filters } from './walk-dir.js';
 
 export type ArchiveCompression = 'none' | 'gzip';
 
@@ -55,7 +55,7 @@ export function archivePath(archive: string, label: string, name: string): strin
       'shorten the name: no container runtime could unpack a layer holding it',
     );
   }
-  if (parts.length) assertNotWhiteoutName(parts.join('/'), `${label}: ${archive} holds "${name}"`);
+  if (parts.length) assertLayerSafeName(parts.join('/'), `${label}: ${archive} holds "${name}"`);
   return parts.length ? parts.join('/') : undefined;
 }
 

@@ -50,7 +50,7 @@ export async function walkDir(root: string, filters: Filters, label: string): Pr
       const slash = rel.lastIndexOf('/');
       suspect.add(slash > 0 ? rel.slice(0, slash) : '');
     }
-    assertNotWhiteoutName(rel, `${label}: ${full}`);
+    assertLayerSafeName(rel, `${label}: ${full}`);
     if (dirent.isDirectory()) {
       entries.push({ path: rel, type: 'dir', rawMode: 0o755, size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0 });
       continue;
@@ -131,7 +131,7 @@ export const RESERVED_ROOT_NAMES = ['.gamelayer-tree', '.complete'];
  * OCI layers use `.wh.` names to delete files of lower layers: a game file so named would vanish. And the root
  * names gamelayer writes itself would be overwritten or break the copy into a volume.
  */
-export function assertNotWhiteoutName(rel: string, where: string): void {
+export function assertLayerSafeName(rel: string, where: string): void {
   if (RESERVED_ROOT_NAMES.includes(rel)) {
     throw new GamelayerError(
       'scan.reserved-name',

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { GameConfig } from '../../config/load.js';
 import { diffManifests, hasChanges } from '../../diff/diff.js';
 import { lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
@@ -33,6 +34,9 @@ export function register(program: Command): void {
     .option('--to <ref>', 'with --against: the newer image (default: the last local build)')
     .action(async (a: string | undefined, b: string | undefined, opts: DiffFlags, cmd: Command) => {
       const reporter = commandReporter(!!opts.json);
+      // Read the config once, and only on the paths that need it (two directories need none).
+      let loaded: GameConfig | undefined;
+      const gameConfig = async () => (loaded ??= await commandConfig(cmd));
       let before: DiffSide;
       let after: DiffSide;
       let cost: { value: PullCost; from: string; to: string } | undefined;
@@ -43,8 +47,8 @@ export function register(program: Command): void {
         const registry = await registryOptions(opts);
         const older = (await fetchBuildRecordFor(opts.against, registry)).record;
         before = { name: opts.against, manifests: older.manifests, build: older };
-        after = await workingTrees(await commandConfig(cmd), reporter);
-        const last = opts.to ? undefined : await latestRecord((await commandConfig(cmd)).stateDir);
+        after = await workingTrees(await gameConfig(), reporter);
+        const last = opts.to ? undefined : await latestRecord((await gameConfig()).stateDir);
         const newer = opts.to ? (await fetchBuildRecordFor(opts.to, registry)).record : last?.record.kind === 'build' ? last.record : undefined;
         if (newer) cost = { value: pullCost(older, newer), from: opts.against, to: opts.to ?? `the last build (${newer.tags[0]})` };
         else costNote = 'no local build to compute the pull cost to (build first, or give --to <ref>)';
@@ -52,14 +56,13 @@ export function register(program: Command): void {
         before = await sideFromArg(a, reporter);
         after = await sideFromArg(b, reporter);
       } else {
-        const config = await commandConfig(cmd);
-        before = a ? await sideFromArg(a, reporter) : await lastRecordedSide(config);
-        after = await workingTrees(config, reporter);
+        before = a ? await sideFromArg(a, reporter) : await lastRecordedSide(await gameConfig());
+        after = await workingTrees(await gameConfig(), reporter);
       }
       const diffs = diffManifests(before.manifests, after.manifests);
       const changed = diffs.some(hasChanges);
       // Against a build, and with the working trees on the other side: which layers a build would redo.
-      const layers = before.build && !b ? await layerDiff(await commandConfig(cmd), after.manifests, before.build) : undefined;
+      const layers = before.build && !b ? await layerDiff(await gameConfig(), after.manifests, before.build) : undefined;
       if (opts.json) {
         printJson({ before: before.name, after: after.name, changed, trees: diffs, layers, pullCost: cost?.value, pullCostTo: cost?.to });
       } else {
