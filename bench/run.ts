@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { parseSize } from '../src/config/schema.js';
 import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
-import { writeCompareReport } from './compare-report.js';
+import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare-report.js';
+import { existsSync } from 'node:fs';
 import { scanBench } from './scan.js';
 
 const { values, positionals } = parseArgs({
@@ -16,11 +17,12 @@ const { values, positionals } = parseArgs({
     'curve-runs': { type: 'string', default: '1' },
     'build-size': { type: 'string', default: '3.1GB' },
     'change-mb': { type: 'string', default: '50' },
-    'compare-sizes': { type: 'string', default: '0.5GB,1GB,3.1GB' },
+    full: { type: 'boolean', default: false },
+    'compare-sizes': { type: 'string' },
     'compare-large': { type: 'boolean', default: false },
     'compare-main': { type: 'string' },
-    'compare-changes': { type: 'string', default: '1,50,500' },
-    'compare-small-files': { type: 'string', default: '200' },
+    'compare-changes': { type: 'string' },
+    'compare-small-files': { type: 'string' },
   },
 });
 
@@ -44,21 +46,27 @@ for (const name of names) {
   } else if (name === 'build') {
     await buildBench({ size: size('build-size', values['build-size']!), changeMb: Number(values['change-mb']), runs });
   } else if (name === 'compare') {
-    const sizes = values['compare-sizes']!.split(',').map((s) => size('compare-sizes', s));
+    // A preset, then any flag given overrides its value (the report calls such a run reduced when it falls short).
+    const preset: Preset = values.full ? 'full' : 'default';
+    const p = PRESETS[preset];
+    const sizes = values['compare-sizes'] ? values['compare-sizes'].split(',').map((s) => size('compare-sizes', s)) : [...p.sizes];
     if (values['compare-large'] && !sizes.includes(10e9)) sizes.push(10e9);
-    const main = values['compare-main'] ? size('compare-main', values['compare-main']) : sizes.includes(3.1e9) ? 3.1e9 : Math.max(...sizes);
+    const main = values['compare-main'] ? size('compare-main', values['compare-main']) : sizes.includes(p.main) ? p.main : Math.max(...sizes);
     if (!sizes.includes(main)) sizes.push(main);
     await compareBench({
+      preset,
       sizes: sizes.sort((a, b) => a - b),
       main,
       changeMb: positiveNumber('change-mb', values['change-mb']!),
-      changesMb: values['compare-changes']!.split(',').map((s) => positiveNumber('compare-changes', s)),
-      smallFiles: positiveNumber('compare-small-files', values['compare-small-files']!),
+      changesMb: values['compare-changes'] ? values['compare-changes'].split(',').map((s) => positiveNumber('compare-changes', s)) : [...p.changesMb],
+      smallFiles: values['compare-small-files'] ? positiveNumber('compare-small-files', values['compare-small-files']) : p.smallFiles,
       runs,
       curveRuns: positiveNumber('curve-runs', values['curve-runs']!),
     });
   } else if (name === 'compare-report') {
-    await writeCompareReport();
+    for (const preset of Object.keys(PRESETS) as Preset[]) {
+      if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
+    }
   } else {
     throw new Error(`unknown benchmark ${name}; known: scan, build, compare, compare-report`);
   }

@@ -115,6 +115,7 @@ function sample(method: Sample['method'], scenario: Sample['scenario'], over: Pa
 
 function data(samples: Sample[]): CompareData {
   return {
+    preset: 'default',
     date: '2026-01-01',
     machine: 'test',
     cores: 2,
@@ -156,6 +157,24 @@ describe('compare report', () => {
     // The push (0.5 s) is the largest phase; its uploads (0.4 s) are most of it.
     expect(short).toMatch(/≥ 20× less wall time .*: not met\*\* — .* 5\.0× less\. The largest part is push: 0\.50 s of 2\.00 s .*blob uploads took 0\.40 s/);
     expect(short).toMatch(/No-op .*: not met\*\*/);
+  });
+
+  it("reports the seed's 3.1 GB case from the size curve when the scenarios ran on a smaller game", () => {
+    const seed = (m: 'docker' | 'gamelayer', over: Partial<Sample>) => sample(m, 'change', { series: 'size-curve', gameSize: 3.1e9, ...over });
+    const d = data([
+      sample('docker', 'change', { wallMs: 40_000 }),
+      sample('gamelayer', 'change', { wallMs: 1_000, uploadBytes: 44e6 }),
+      seed('docker', { wallMs: 100_000, uploadBytes: 1e9 }),
+      seed('gamelayer', { wallMs: 2_000, uploadBytes: 42e6 }),
+    ]);
+    d.options.sizes = [1e9, 3.1e9];
+    const md = compareMarkdown(d);
+    expect(md).toMatch(/The seed's case, a 50 MB app-media change on the 3\.1 GB game \(1 run.*docker 100\.0 s .*gamelayer 2\.00 s .*\(1\.05×, target ≤ 1\.2×\): 50\.0× less wall time/);
+    // The main targets name the game they were measured on.
+    expect(md).toMatch(/≥ 20× less wall time than the docker path \(50 MB change, 1 GB game\): met\*\* — docker 40\.0 s/);
+    // When the scenarios ran on the seed's game, there is no separate paragraph.
+    d.options.main = 3.1e9;
+    expect(compareMarkdown(d)).not.toContain("The seed's case");
   });
 
   it('draws every point of the chart at finite coordinates', () => {
