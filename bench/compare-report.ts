@@ -20,8 +20,10 @@ export interface CompareOptions {
   main: number;
   /** The change of the main scenario (MB of app-media). */
   changeMb: number;
-  /** Change sizes of the change curve (MB), at the main size. */
+  /** Change sizes of the change curve (MB). */
   changesMb: number[];
+  /** The game size the change curve runs on (default: main): a 500 MB change needs a game whose app-media is larger. */
+  changesAt?: number;
   smallFiles: number;
   /** Runs of every scenario at the main size. */
   runs: number;
@@ -31,7 +33,7 @@ export interface CompareOptions {
 
 const SEED_SIZE = 3.1e9;
 export const PRESETS: Record<Preset, CompareOptions> = {
-  default: { sizes: [0.5e9, 1e9, SEED_SIZE], main: 1e9, changeMb: 50, changesMb: [1, 50, 500], smallFiles: 200, runs: 3, curveRuns: 1 },
+  default: { sizes: [0.5e9, 1e9], main: 0.5e9, changeMb: 50, changesMb: [1, 50, 500], changesAt: 1e9, smallFiles: 200, runs: 3, curveRuns: 1 },
   full: { sizes: [0.5e9, 1e9, SEED_SIZE], main: SEED_SIZE, changeMb: 50, changesMb: [1, 50, 500], smallFiles: 200, runs: 3, curveRuns: 1 },
 };
 
@@ -101,7 +103,13 @@ export interface CompareData {
 function reducedFrom(data: CompareData): boolean {
   const o = data.options;
   const p = PRESETS[data.preset];
-  return o.runs < p.runs || o.main !== p.main || p.sizes.some((s) => !o.sizes.includes(s)) || p.changesMb.some((c) => !o.changesMb.includes(c));
+  return (
+    o.runs < p.runs ||
+    o.main !== p.main ||
+    (o.changesAt ?? o.main) !== (p.changesAt ?? p.main) ||
+    p.sizes.some((s) => !o.sizes.includes(s)) ||
+    p.changesMb.some((c) => !o.changesMb.includes(c))
+  );
 }
 
 interface Stat {
@@ -121,6 +129,16 @@ const bytes = (n: number) => (Number.isFinite(n) ? formatBytes(Math.round(n)) : 
 const gb = (n: number) => `${Number((n / 1e9).toPrecision(3))} GB`;
 const ratio = (r: number) => (!Number.isFinite(r) ? '–' : r >= 10 ? `${r.toFixed(0)}×` : `${r.toFixed(r >= 1 ? 1 : 2)}×`);
 const range = (s: Stat, f: (v: number) => string) => (s.n > 1 ? `${f(s.med)} (${f(s.min)}–${f(s.max)})` : f(s.med));
+
+/** The samples of a change-curve point: the main change where it ran on the curve's game, else the curve's own. */
+export function changePoint(data: CompareData, mb: number, m: Method): Sample[] {
+  const o = data.options;
+  const at = o.changesAt ?? o.main;
+  if (mb !== o.changeMb) return select(data, { series: 'change-curve', changeMb: mb, method: m });
+  return at === o.main
+    ? select(data, { series: 'main', scenario: 'change', method: m })
+    : select(data, { series: 'size-curve', gameSize: at, scenario: 'change', method: m });
+}
 
 export function select(data: CompareData, q: Partial<Pick<Sample, 'series' | 'scenario' | 'method' | 'gameSize' | 'changeMb'>>): Sample[] {
   return data.samples.filter((s) => Object.entries(q).every(([k, v]) => v === undefined || s[k as keyof Sample] === v));
@@ -174,8 +192,8 @@ export function compareMarkdown(data: CompareData): string {
     'Run it as root (it starts its own Docker engine) on a quiet machine, with about 25 GB of free disk; the generated games are kept in `bench/out/` and reused (generating them is not part of the figures, but is part of the whole run time above when `bench/out/` is empty):',
     '',
     '```sh',
-    'npm run bench -- compare                  # under 20 min: scenarios on a 1 GB game, 3 runs; changes of 1, 50, 500 MB on it; games of 0.5, 1, 3.1 GB (the seed\'s case as a point), 1 run per point',
-    'npm run bench -- compare --full           # the scenarios on the seed\'s 3.1 GB game, 3 runs, curves as above (about 40 min): the section "compare-full"',
+    'npm run bench -- compare                  # under 20 min: scenarios on a 0.5 GB game, 3 runs; a 1 GB game (cold, then changes of 50, 1 and 500 MB), 1 run per point',
+    'npm run bench -- compare --full           # the seed\'s case: scenarios on a 3.1 GB game, 3 runs; games of 0.5 and 1 GB; changes of 1 and 500 MB on the 3.1 GB game (about 40 min): the section "compare-full"',
     'npm run bench -- compare --compare-large  # adds a 10 GB game to the size curve (about 80 GB of free disk)',
     'npm run bench -- compare-report           # re-renders both sections and charts from bench/compare.json and bench/compare-full.json',
     '```',
@@ -258,9 +276,8 @@ export function compareMarkdown(data: CompareData): string {
   }
   lines.push('');
   const changes = [...new Set([o.changeMb, ...o.changesMb])].sort((a, b) => a - b);
-  const atChange = (mb: number, m: Method) =>
-    mb === o.changeMb ? main('change', m) : select(data, { series: 'change-curve', changeMb: mb, method: m });
-  lines.push(`As the change grows (game of ${gb(o.main)}; each change on top of the previous ones):`, '');
+  const atChange = (mb: number, m: Method) => changePoint(data, mb, m);
+  lines.push(`As the change grows (game of ${gb(o.changesAt ?? o.main)}; each change on top of the previous ones):`, '');
   lines.push('| change | changed files, compressed | docker wall | gamelayer wall | wall ratio | sent: docker | sent: gamelayer | gamelayer sent / changed compressed |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const mb of changes) {
@@ -449,10 +466,7 @@ export function compareChart(data: CompareData): string {
   const sizeSeries = (sc: Scenario, m: Method, f: (s: Sample) => number): Point[] =>
     o.sizes.flatMap((size) => pt(select(data, { gameSize: size, scenario: sc, method: m }).filter((s) => s.series === (size === o.main ? 'main' : 'size-curve')), size, f));
   const changes = [...new Set([o.changeMb, ...o.changesMb])];
-  const changeSeries = (m: Method, f: (s: Sample) => number): Point[] =>
-    changes.flatMap((mb) =>
-      pt(mb === o.changeMb ? select(data, { series: 'main', scenario: 'change', method: m }) : select(data, { series: 'change-curve', changeMb: mb, method: m }), mb * 1e6, f),
-    );
+  const changeSeries = (m: Method, f: (s: Sample) => number): Point[] => changes.flatMap((mb) => pt(changePoint(data, mb, m), mb * 1e6, f));
   const DOCKER = '#d9534f';
   const GL = '#2b6cb0';
   const wall = (s: Sample) => s.wallMs / 1000;
@@ -469,7 +483,7 @@ export function compareChart(data: CompareData): string {
     { title: 'Wall time as the game grows', xLabel: 'game size', yLabel: 'wall time', formatX: fmtBytes, formatY: fmtSecs, series: bySize(wall) },
     { title: 'Bytes sent to the registry as the game grows', xLabel: 'game size', yLabel: 'bytes sent', formatX: fmtBytes, formatY: fmtBytes, series: bySize(sent) },
     {
-      title: `Wall time as the change grows (${gb(o.main)} game)`,
+      title: `Wall time as the change grows (${gb(o.changesAt ?? o.main)} game)`,
       xLabel: 'app-media change',
       yLabel: 'wall time',
       formatX: fmtBytes,
@@ -480,7 +494,7 @@ export function compareChart(data: CompareData): string {
       ],
     },
     {
-      title: `Bytes sent as the change grows (${gb(o.main)} game)`,
+      title: `Bytes sent as the change grows (${gb(o.changesAt ?? o.main)} game)`,
       xLabel: 'app-media change',
       yLabel: 'bytes sent',
       formatX: fmtBytes,

@@ -248,6 +248,15 @@ export async function compareBench(opts: CompareBenchOptions): Promise<void> {
           await both(game, 'main', 'engine', i, `r${i}-engine`, await mutate(game, { engineUpgrade: true }, `compare/r${i}/engine`));
           await both(game, 'main', 'small', i, `r${i}-small`, await mutate(game, { smallAppChanges: smallFiles }, `compare/r${i}/small`));
         }
+      } else {
+        for (let i = 0; i < opts.curveRuns; i++) {
+          await coldStart(game);
+          await both(game, 'size-curve', 'cold', i, `s${i}-cold`, noChange);
+          await both(game, 'size-curve', 'change', i, `s${i}-change`, await mutate(game, { mb: opts.changeMb }, `compare/s${i}/change`));
+        }
+      }
+      // The other change sizes, on top of this game's edits so far (its main change is the curve's middle point).
+      if (size === (opts.changesAt ?? opts.main)) {
         for (const mb of opts.changesMb.filter((c) => c !== opts.changeMb)) {
           if (mb * 1e6 > appMedia) {
             log(`change curve: ${mb} MB skipped, more than all of app-media (${formatBytes(appMedia)})`);
@@ -256,12 +265,6 @@ export async function compareBench(opts: CompareBenchOptions): Promise<void> {
           for (let i = 0; i < opts.curveRuns; i++) {
             await both(game, 'change-curve', 'change', i, `c${mb}-r${i}`, await mutate(game, { mb }, `compare/c${mb}/r${i}`));
           }
-        }
-      } else {
-        for (let i = 0; i < opts.curveRuns; i++) {
-          await coldStart(game);
-          await both(game, 'size-curve', 'cold', i, `s${i}-cold`, noChange);
-          await both(game, 'size-curve', 'change', i, `s${i}-change`, await mutate(game, { mb: opts.changeMb }, `compare/s${i}/change`));
         }
       }
       await stopTargets();

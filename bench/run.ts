@@ -59,6 +59,8 @@ for (const name of names) {
       main,
       changeMb: positiveNumber('change-mb', values['change-mb']!),
       changesMb: values['compare-changes'] ? values['compare-changes'].split(',').map((s) => positiveNumber('compare-changes', s)) : [...p.changesMb],
+      // The preset's change-curve game when it is still among the sizes; else the main game.
+      changesAt: p.changesAt !== undefined && sizes.includes(p.changesAt) ? p.changesAt : main,
       smallFiles: values['compare-small-files'] ? positiveNumber('compare-small-files', values['compare-small-files']) : p.smallFiles,
       runs,
       curveRuns: positiveNumber('curve-runs', values['curve-runs']!),

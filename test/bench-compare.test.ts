@@ -177,6 +177,22 @@ describe('compare report', () => {
     expect(compareMarkdown(d)).not.toContain("The seed's case");
   });
 
+  it('takes the change curve from the game it ran on when that is not the main game', () => {
+    const d = data([
+      sample('docker', 'change', { wallMs: 40_000 }),
+      sample('gamelayer', 'change', { wallMs: 1_000 }),
+      sample('docker', 'change', { series: 'size-curve', gameSize: 2e9, wallMs: 90_000 }),
+      sample('gamelayer', 'change', { series: 'size-curve', gameSize: 2e9, wallMs: 3_000 }),
+      sample('docker', 'change', { series: 'change-curve', gameSize: 2e9, changeMb: 500, wallMs: 120_000 }),
+      sample('gamelayer', 'change', { series: 'change-curve', gameSize: 2e9, changeMb: 500, wallMs: 12_000 }),
+    ]);
+    d.options = { ...d.options, sizes: [1e9, 2e9], changesMb: [50, 500], changesAt: 2e9 };
+    const md = compareMarkdown(d);
+    expect(md).toContain('As the change grows (game of 2 GB;');
+    expect(md).toMatch(/\| 50 MB \| .* \| 90\.0 s \| 3\.00 s \| 0\.03× \|/);
+    expect(md).toMatch(/\| 500 MB \| .* \| 120\.0 s \| 12\.0 s \| 0\.10× \|/);
+  });
+
   it('draws every point of the chart at finite coordinates', () => {
     const svg = compareChart(
       data([
