@@ -6,18 +6,24 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GamelayerError } from '../src/errors.js';
 import {
   BUILD_RECORD_ARTIFACT_TYPE,
+  BUILD_RECORD_GZIP_TYPE,
   buildRecordArtifact,
   EMPTY_CONFIG,
   fetchBuildRecordFor,
   pushBuildRecord,
   recordTag,
 } from '../src/registry/artifact.js';
-import { pushImage, type PushResult } from '../src/registry/push.js';
+import { MEDIA_TYPES } from '../src/registry/client.js';
+import { pushImage, pushTargetFor, type PushResult } from '../src/registry/push.js';
+import { parseReference } from '../src/registry/reference.js';
+import { uploadBlob } from '../src/registry/upload.js';
 import type { BuildRecord, Descriptor } from '../src/types.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 import { addTag, randomContent } from './support/make-layout.js';
@@ -53,6 +59,26 @@ function record(createdAt: string, digest: string): BuildRecord {
 }
 const subjectOf = (p: PushResult): Descriptor => ({ mediaType: p.mediaType, digest: p.digest, size: p.size });
 
+/** Pushes a record artifact whose layer is `bytes` of `layerType`, as another (or an older) writer would. */
+async function pushRawRecord(tag: string, subject: Descriptor, layerType: string, bytes: Buffer): Promise<void> {
+  const { client } = await pushTargetFor(parseReference(`${reg.host}/studio/game`), {});
+  const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+  for (const b of [Buffer.from('{}'), bytes]) {
+    await uploadBlob(client, 'studio/game', { digest: sha(b), size: b.length, origin: 'test', open: (s = 0, e = b.length - 1) => Readable.from([b.subarray(s, e + 1)]) });
+  }
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociManifest,
+      artifactType: BUILD_RECORD_ARTIFACT_TYPE,
+      config: EMPTY_CONFIG,
+      layers: [{ mediaType: layerType, digest: sha(bytes), size: bytes.length }],
+      subject,
+    }),
+  );
+  await client.putManifest('studio/game', recordTag(tag), manifest, MEDIA_TYPES.ociManifest);
+}
+
 async function fails(p: Promise<unknown>): Promise<GamelayerError> {
   const e = await p.then(
     () => undefined,
@@ -84,13 +110,28 @@ describe('the build record artifact', () => {
       mediaType: 'application/vnd.oci.image.manifest.v1+json',
       artifactType: BUILD_RECORD_ARTIFACT_TYPE,
       config: { mediaType: 'application/vnd.oci.empty.v1+json', size: 2 },
-      layers: [{ mediaType: BUILD_RECORD_ARTIFACT_TYPE, digest: a.recordDescriptor.digest, size: a.record.length }],
+      layers: [{ mediaType: BUILD_RECORD_GZIP_TYPE, digest: a.recordDescriptor.digest, size: a.record.length }],
       subject: { digest: image.digest, mediaType: image.mediaType, size: image.size },
     });
     expect(EMPTY_CONFIG.digest).toBe(`sha256:${createHash('sha256').update('{}').digest('hex')}`);
-    expect(JSON.parse(a.record.toString())).toEqual(rec);
+    expect(JSON.parse(gunzipSync(a.record).toString())).toEqual(rec);
     expect(recordTag('v1')).toBe('v1.gamelayer-record');
     expect(() => recordTag('x'.repeat(112))).toThrow(/too long/);
+  });
+
+  it('is sent gzip-compressed: a record of many files costs a fraction of its JSON', () => {
+    const rec = record('2024-05-01T10:00:00Z', image.digest);
+    // 5,000 files as a scan records them: paths, sizes, modes and random xxh64 digests (which do not compress).
+    rec.manifests[0]!.entries = Array.from({ length: 5000 }, (_, i) => ({
+      path: `Content/Maps/Level${i % 40}/Textures/tex_${String(i).padStart(5, '0')}.dds`,
+      type: 'file' as const,
+      mode: 0o644,
+      size: 1000 + i * 37,
+      xxh64: createHash('sha256').update(String(i)).digest('hex').slice(0, 16),
+    }));
+    const json = Buffer.byteLength(JSON.stringify(rec));
+    const sent = buildRecordArtifact(rec, subjectOf(image)).record.length;
+    expect(sent).toBeLessThan(json / 3);
   });
 
   it('goes up beside the image with the fallback tag; skopeo reads it back', async () => {
@@ -124,6 +165,19 @@ describe('the build record artifact', () => {
     const referrers = (await reg.accessLog()).filter((e) => e.path.includes('/referrers/'));
     expect(referrers).toHaveLength(1);
     expect(referrers[0]!.status).toBe(404);
+  });
+
+  it('reads a record pushed by an earlier version (plain JSON layer); a damaged gzip layer is a clear error', async () => {
+    await addTag(layout, 'old', [{ layers: [{ files: { 'app/game.cfg': 'maxplayers=8' } }] }]);
+    const old = await pushImage({ layout, to: `${reg.host}/studio/game:old` });
+    const rec = record('2024-03-01T00:00:00Z', old.digest);
+    await pushRawRecord('old', subjectOf(old), BUILD_RECORD_ARTIFACT_TYPE, Buffer.from(JSON.stringify(rec)));
+    expect((await fetchBuildRecordFor(`${reg.host}/studio/game:old`)).record).toEqual(rec);
+
+    await pushRawRecord('old', subjectOf(old), BUILD_RECORD_GZIP_TYPE, Buffer.from('not gzip at all'));
+    const damaged = await fails(fetchBuildRecordFor(`${reg.host}/studio/game:old`));
+    expect(damaged.code).toBe('record.invalid');
+    expect(damaged.message).toMatch(/the record layer is not a readable gzip stream/);
   });
 
   it('absent, moved or invalid records are clear errors', async () => {

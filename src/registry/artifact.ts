@@ -1,9 +1,12 @@
 // The BuildRecord travels with the image as an OCI artifact (image-spec 1.1 "artifacts" guidance): a manifest with
-// `artifactType`, the empty config, one layer holding the record's JSON, and `subject` = the image. Registries with
+// `artifactType`, the empty config, one layer holding the record's JSON (gzip-compressed: a record lists every file,
+// and for a 100k-file game the JSON is tens of MB of which paths and hex digests compress several-fold), and
+// `subject` = the image. Registries with
 // the referrers API (ECR, distribution 3) list it under the image; for those without it (distribution 2.8) it also
 // gets a predictable tag `<image tag>.gamelayer-record`. The next build anywhere finds it from the image alone.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { GamelayerError } from '../errors.js';
 import type { BuildRecord, Descriptor } from '../types.js';
@@ -14,6 +17,8 @@ import { formatReference, parseReference } from './reference.js';
 import { uploadBlob, type BlobSource } from './upload.js';
 
 export const BUILD_RECORD_ARTIFACT_TYPE = 'application/vnd.gamelayer.build-record.v1+json';
+/** The layer holding the record: its JSON, gzip-compressed. Records pushed by earlier versions hold plain JSON with the artifact type as the layer type; both are read. */
+export const BUILD_RECORD_GZIP_TYPE = `${BUILD_RECORD_ARTIFACT_TYPE}+gzip`;
 export const RECORD_TAG_SUFFIX = '.gamelayer-record';
 /** The OCI empty descriptor: `{}` as config of an artifact that needs none. */
 export const EMPTY_CONFIG = {
@@ -23,7 +28,7 @@ export const EMPTY_CONFIG = {
   data: 'e30=',
 } as const;
 const EMPTY_BYTES = Buffer.from('{}');
-/** A record is read into memory to be parsed; refuse anything absurd before doing so. */
+/** A record is read into memory to be parsed; refuse anything absurd (compressed or not) before doing so. */
 const MAX_RECORD_BYTES = 512 * 1024 * 1024;
 const CREATED = 'org.opencontainers.image.created';
 
@@ -41,18 +46,20 @@ export function recordTag(tag: string): string {
 export interface RecordArtifact {
   manifest: Buffer;
   descriptor: Descriptor;
+  /** The layer's bytes: the record's JSON, gzip-compressed. */
   record: Buffer;
   recordDescriptor: Descriptor;
 }
 
 /** The artifact manifest (and the record blob) for `record` attached to the image `subject`. */
 export function buildRecordArtifact(record: BuildRecord, subject: Descriptor): RecordArtifact {
-  const bytes = Buffer.from(JSON.stringify(record));
+  // Level 9: the record is small next to the layers, and every byte of it is sent with each new tag.
+  const bytes = gzipSync(JSON.stringify(record), { level: zlibConstants.Z_BEST_COMPRESSION });
   const recordDescriptor: Descriptor = {
-    mediaType: BUILD_RECORD_ARTIFACT_TYPE,
+    mediaType: BUILD_RECORD_GZIP_TYPE,
     digest: sha256(bytes),
     size: bytes.length,
-    annotations: { 'org.opencontainers.image.title': 'build-record.json' },
+    annotations: { 'org.opencontainers.image.title': 'build-record.json.gz' },
   };
   const manifest = Buffer.from(
     JSON.stringify({
@@ -262,19 +269,30 @@ async function readRecord(client: RegistryClient, repo: string, reference: strin
       'the image tag was moved without its record; push the record again with the image',
     );
   }
-  const layer = parsed.data.layers.find((l) => l.mediaType === BUILD_RECORD_ARTIFACT_TYPE);
-  if (!layer) throw new GamelayerError('record.invalid', `${where}: the artifact holds no ${BUILD_RECORD_ARTIFACT_TYPE} layer`);
+  const layer = parsed.data.layers.find((l) => l.mediaType === BUILD_RECORD_GZIP_TYPE || l.mediaType === BUILD_RECORD_ARTIFACT_TYPE);
+  if (!layer) throw new GamelayerError('record.invalid', `${where}: the artifact holds no ${BUILD_RECORD_GZIP_TYPE} (or plain ${BUILD_RECORD_ARTIFACT_TYPE}) layer`);
   if (layer.size > MAX_RECORD_BYTES) throw new GamelayerError('record.invalid', `${where}: the record is ${layer.size} bytes, more than a build record can be`);
   const bytes = await getBlob(client, repo, layer.digest, `get build record ${layer.digest} from ${repo}`);
   if (bytes.length !== layer.size || sha256(bytes) !== layer.digest) {
     throw new GamelayerError('record.invalid', `${where}: the record blob does not match its digest ${layer.digest}`);
   }
-  const record = buildRecordSchema.safeParse(safeJson(bytes.toString('utf8')));
+  const json = layer.mediaType === BUILD_RECORD_GZIP_TYPE ? gunzipRecord(bytes, where) : bytes;
+  const record = buildRecordSchema.safeParse(safeJson(json.toString('utf8')));
   if (!record.success) {
     const issue = record.error.issues[0];
     throw new GamelayerError('record.invalid', `${where}: invalid build record: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'not JSON'}`);
   }
   return { record: record.data as unknown as BuildRecord, subject, digest: m.digest };
+}
+
+/** The record's JSON from its gzip layer; a bomb or a damaged stream is a clear error, not an exhausted heap. */
+function gunzipRecord(bytes: Buffer, where: string): Buffer {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: MAX_RECORD_BYTES });
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `it inflates to more than ${MAX_RECORD_BYTES} bytes` : (e as Error).message;
+    throw new GamelayerError('record.invalid', `${where}: the record layer is not a readable gzip stream: ${why}`);
+  }
 }
 
 /** GET a (small) blob, following a redirect to the storage behind the registry (ECR sends S3 URLs). */

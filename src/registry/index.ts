@@ -12,6 +12,7 @@ export { isEcrHost, parseEcrHost, type EcrHost } from './ecr-host.js';
 export { EcrApi, ecrTarget, isTagImmutable, ECR_DEFAULT_CONCURRENCY, ECR_ENDPOINT_ENV, type EcrOptions, type EcrTarget, type EcrTargetOptions } from './ecr.js';
 export {
   BUILD_RECORD_ARTIFACT_TYPE,
+  BUILD_RECORD_GZIP_TYPE,
   buildRecordArtifact,
   fetchBuildRecordFor,
   pushBuildRecord,
