@@ -133,11 +133,14 @@ describe('reading the build record', () => {
   it('corrupt or foreign records are named', async () => {
     const file = path.join(tmp, 'rec.json');
     writeFileSync(file, '{"schemaVersion": 1, "images"');
-    await expect(readBuildRecord(file)).rejects.toThrow(`${file}: not valid JSON (truncated or corrupt build record)`);
+    await expect(readBuildRecord(file)).rejects.toThrow(`${file}: not valid JSON (truncated or corrupt record)`);
     writeFileSync(file, JSON.stringify({ ...fixtureRecord(), images: undefined }));
-    await expect(readBuildRecord(file)).rejects.toThrow(`${file}: not a gamelayer build record: images: expected a list`);
+    await expect(readBuildRecord(file)).rejects.toThrow(`${file}: not a gamelayer scan or build record: images: expected a list`);
     writeFileSync(file, JSON.stringify({ ...fixtureRecord(), schemaVersion: 2 }));
-    await expect(readBuildRecord(file)).rejects.toThrow(`${file}: not a gamelayer build record: schemaVersion: expected 1, got 2`);
+    await expect(readBuildRecord(file)).rejects.toThrow(`${file}: not a gamelayer scan or build record: schemaVersion: expected 1, got 2`);
+    // A scan record is a record, but there is nothing to deploy in it.
+    writeFileSync(file, JSON.stringify({ kind: 'scan', schemaVersion: 1, game: 'g', createdAt: 'now', manifests: [] }));
+    await expect(readBuildRecord(file)).rejects.toThrow(`${file}: a scan record, not a build record`);
   });
 
   it('loads the last build record from the state dir, the repository from the config', async () => {

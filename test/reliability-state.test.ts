@@ -159,7 +159,7 @@ describe('stale or damaged caches and records are never trusted', () => {
     expect(diff.stderr).toBe(`error: ${last}: not valid JSON (truncated or corrupt record)\nhint: delete it and scan or build again\n`);
     const k8s = await runCli(['k8s', '--repository', '127.0.0.1:5000/studio/game'], { cwd: dir });
     expect(k8s.code).toBe(1);
-    expect(k8s.stderr).toContain(`error: ${last}: not valid JSON (truncated or corrupt build record)\n`);
+    expect(k8s.stderr).toContain(`error: ${last}: not valid JSON (truncated or corrupt record)\n`);
 
     await writeFile(last, JSON.stringify({ ...JSON.parse(text), manifests: [{ tree: 'app', digest: 'sha256:00' }] }));
     const shape = await runCli(['diff'], { cwd: dir });

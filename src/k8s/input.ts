@@ -1,9 +1,9 @@
 // What the deployment emitters need, and nothing more: derived from the game config plus the last build record,
 // so the Kubernetes and ECS emitters never read configs or records themselves (and run-local can reuse them).
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
-import { GamelayerError, errnoCode } from '../errors.js';
+import { GamelayerError } from '../errors.js';
+import { readBuildRecord } from '../state/records.js';
 import { TREE_NAMES, type BuildRecord, type TreeName } from '../types.js';
 
 export interface DeployTree {
@@ -48,39 +48,8 @@ export function lastBuildRecordPath(config: GameConfig): string {
 
 const NO_BUILD_HINT = 'run gamelayer build first';
 
-/** Reads a build record written by `gamelayer build`; shape errors name the file and the field. */
-export async function readBuildRecord(file: string): Promise<BuildRecord> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') {
-      throw new GamelayerError('deploy.no-build', `${file}: no build yet, run gamelayer build`);
-    }
-    throw new GamelayerError('deploy.record-unreadable', `${file}: cannot read: ${(e as Error).message}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new GamelayerError('deploy.record-corrupt', `${file}: not valid JSON (truncated or corrupt build record)`, NO_BUILD_HINT);
-  }
-  const r = value as Partial<BuildRecord> | null;
-  const problem =
-    !r || typeof r !== 'object'
-      ? 'not an object'
-      : r.schemaVersion !== 1
-        ? `schemaVersion: expected 1, got ${JSON.stringify(r.schemaVersion)}`
-        : !Array.isArray(r.images)
-          ? 'images: expected a list'
-          : !Array.isArray(r.manifests)
-            ? 'manifests: expected a list'
-            : !Array.isArray(r.tags)
-              ? 'tags: expected a list'
-              : undefined;
-  if (problem) throw new GamelayerError('deploy.record-corrupt', `${file}: not a gamelayer build record: ${problem}`, NO_BUILD_HINT);
-  return r as BuildRecord;
-}
+/** Build records are read by the one reader of records (state/records.ts); re-exported for the deploy commands. */
+export { readBuildRecord };
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 

@@ -60,10 +60,11 @@ export async function readRecord(file: string): Promise<AnyRecord> {
     throw new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
   }
   const r = value as Partial<AnyRecord> | null;
-  if (!r || typeof r !== 'object' || !Array.isArray(r.manifests) || r.schemaVersion !== 1) {
-    throw new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record`);
+  if (!r || typeof r !== 'object' || !Array.isArray(r.manifests)) {
+    throw new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record`, 'delete it and scan or build again');
   }
-  const problem = shapeProblem(r as Record<string, unknown>);
+  const problem =
+    r.schemaVersion !== 1 ? `schemaVersion: expected 1, got ${JSON.stringify(r.schemaVersion)}` : shapeProblem(r as Record<string, unknown>);
   if (problem) {
     throw new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
   }
@@ -86,6 +87,8 @@ function shapeProblem(r: Record<string, unknown>): string | undefined {
     }
   }
   if (r.kind === 'scan') return undefined;
+  if (!Array.isArray(r.tags)) return 'tags: expected a list';
+  if (!Array.isArray(r.images)) return 'images: expected a list';
   if (!Array.isArray(r.layers)) return 'layers: expected a list';
   if (!isObject(r.plan) || !Array.isArray(r.plan.layers)) return 'plan.layers: expected a list';
   for (const [what, list] of [['layers', r.layers], ['plan.layers', r.plan.layers]] as const) {
@@ -98,6 +101,24 @@ function shapeProblem(r: Record<string, unknown>): string | undefined {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * A build record, for commands that need one (deploy specs, run-local): a missing file means nothing was built yet,
+ * and a scan record is not enough.
+ */
+export async function readBuildRecord(file: string): Promise<BuildRecord> {
+  let r: AnyRecord;
+  try {
+    r = await readRecord(file);
+  } catch (e) {
+    if (e instanceof GamelayerError && e.code === 'record.missing') {
+      throw new GamelayerError('record.no-build', `${file}: no build yet, run gamelayer build`);
+    }
+    throw e;
+  }
+  if (r.kind !== 'build') throw new GamelayerError('record.no-build', `${file}: a scan record, not a build record`, 'run gamelayer build');
+  return r;
 }
 
 /** The newest baseline of a game: its last build, else its last scan, else undefined. */
