@@ -115,7 +115,7 @@ describe('stale or damaged caches and records are never trusted', () => {
     for (const s of statCaches) {
       const f = path.join(dir, '.gamelayer/cache/stat', s);
       const text = await readFile(f, 'utf8');
-      await writeFile(f, text.replace(/"[0-9a-f]{16}"/g, '"0123456789abcdef"')); // plausible, wrong hashes
+      await writeFile(f, text.replace(/"xxh64":"[0-9a-f]+"/, (m) => `"xxh64":"${'0123456789abcdef'.repeat((m.length - 10) / 16)}"`)); // plausible, wrong hashes
     }
     await writeFile(path.join(dir, '.gamelayer/cache/layers.json'), '{"format":"gamelayer-layer-cache/1","sha256":"00"}\n{}');
     // Not --json: that mode silences the reporter, warnings included.

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { hashFile } from '../src/scan/hash.js';
 import { compareBytewise, entriesDigest } from '../src/scan/manifest.js';
 import { scanTree } from '../src/scan/scan.js';
+import { writeCheckedJson } from '../src/util/checked-json.js';
 import { tempDir } from './support/tmp.js';
 import { ageFiles, writeTree } from './support/trees.js';
 
@@ -117,6 +118,32 @@ describe('scan: stat cache', () => {
     expect(warmRead).toBeLessThan(1 << 20); // only the cache file and directory listings
   });
 
+  it('reads a cache of the earlier row format without rehashing, then writes the columnar one; a no-op rescan writes nothing', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 't');
+    await writeTree(root, SPEC);
+    await ageFiles(root, ['bin/server', 'start.sh', 'config/a.cfg', 'media/ü-ñame.pak', 'media/z/deep/x.bin']);
+    const state = path.join(dir, 's');
+    const first = await scanDir(root, state);
+    const cacheFile = execFileSync('find', [path.join(state, 'cache', 'stat'), '-name', '*.json']).toString().trim();
+    const columns = JSON.parse((await readFile(cacheFile, 'utf8')).split('\n')[1]!) as { paths: string[]; size: number[]; mtime: number[]; ctime: number[]; ino: number[]; xxh64: string };
+    expect(columns.paths).toHaveLength(5);
+    // The same cache as an earlier version wrote it: one [path, size, mtime, ctime, ino, xxh64] row per file.
+    const rows = columns.paths.map((p, i) => [p, columns.size[i], columns.mtime[i], columns.ctime[i], columns.ino[i], columns.xxh64.slice(i * 16, i * 16 + 16)]);
+    await writeCheckedJson(cacheFile, 'gamelayer-stat-cache/1', rows);
+
+    const upgraded = await scanDir(root, state);
+    expect(upgraded.manifest).toEqual(first.manifest);
+    expect(upgraded.stats).toMatchObject({ cacheHits: 5, hashedFiles: 0 });
+    expect((await readFile(cacheFile, 'utf8')).startsWith('{"format":"gamelayer-stat-cache/2"')).toBe(true);
+
+    const written = (await stat(cacheFile)).mtimeMs;
+    await new Promise((r) => setTimeout(r, 20));
+    const again = await scanDir(root, state);
+    expect(again.stats).toMatchObject({ cacheHits: 5, hashedFiles: 0 });
+    expect((await stat(cacheFile)).mtimeMs).toBe(written);
+  });
+
   it('rehashes a file whose stat changed, and ignores a corrupt cache file', async () => {
     const dir = await tempDir();
     const root = path.join(dir, 't');
@@ -131,7 +158,7 @@ describe('scan: stat cache', () => {
     const cacheFile = execFileSync('find', [path.join(state, 'cache', 'stat'), '-name', '*.json']).toString().trim();
     const text = await readFile(cacheFile, 'utf8');
     // A plausible but wrong hash: a cache that trusted it would record the wrong content.
-    await writeFile(cacheFile, text.replace(/"[0-9a-f]{16}"/, '"0000000000000000"'));
+    await writeFile(cacheFile, text.replace(/"xxh64":"[0-9a-f]{16}/, '"xxh64":"0000000000000000'));
     const warnings: string[] = [];
     const reporter = { info() {}, warn: (m: string) => warnings.push(m), task: () => ({ tick() {}, done() {} }) };
     const after = await scanDir(root, state, ALL, { reporter });

@@ -119,11 +119,11 @@ async function scanDir(
   let cacheHits = 0;
   for (const w of walked) {
     if (w.type === 'file') {
-      const hit = cache.lookup(w.path, statKey(w));
-      if (hit !== undefined) {
+      const row = cache.lookup(w.path, w.size, w.mtimeMs, w.ctimeMs, w.ino);
+      if (row >= 0) {
         cacheHits++;
-        cache.keep(w.path, statKey(w), hit);
-        entries.push(fileEntry(w, hit));
+        cache.keep(row);
+        entries.push(fileEntry(w, cache.hashAt(row)));
       } else {
         toHash.push(w);
       }

@@ -42,10 +42,12 @@ export async function walkDir(root: string, filters: Filters, label: string): Pr
   }) as unknown as { path: string; dirent: Dirent }[];
 
   const entries: WalkedEntry[] = [];
+  // fast-glob's paths are already normal and relative: a concatenation, not path.join, per entry.
+  const prefix = root.endsWith(path.sep) ? root : root + path.sep;
   // Names that did not decode as UTF-8 show up with U+FFFD: their folders are checked byte by byte below.
   const suspect = new Set<string>();
   for (const { path: rel, dirent } of found) {
-    const full = path.join(root, rel);
+    const full = prefix + rel;
     if (rel.includes('\uFFFD')) {
       const slash = rel.lastIndexOf('/');
       suspect.add(slash > 0 ? rel.slice(0, slash) : '');
