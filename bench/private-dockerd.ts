@@ -34,6 +34,10 @@ export async function startPrivateDockerd(): Promise<PrivateDockerd> {
   const sock = path.join(dir, 'docker.sock');
   const logFile = path.join(dir, 'dockerd.log');
   const ns = `glbench${process.pid}`;
+  // A bridge of its own: with `--bridge none` an engine deletes the host's docker0 as it starts, breaking the system
+  // engine's containers. The builds here run no containers on a network; the bridge only has to exist.
+  const bridge = `glb${process.pid}`.slice(0, 15);
+  await run('ip', ['link', 'add', 'name', bridge, 'type', 'bridge']);
   const log = openSync(logFile, 'a');
   const child: ChildProcess = spawn(
     'dockerd',
@@ -42,7 +46,7 @@ export async function startPrivateDockerd(): Promise<PrivateDockerd> {
       '--exec-root', path.join(dir, 'exec'),
       '--pidfile', path.join(dir, 'dockerd.pid'),
       '-H', `unix://${sock}`,
-      '--bridge', 'none',
+      '--bridge', bridge,
       '--iptables=false',
       '--ip-masq=false',
       '--containerd-namespace', ns,
@@ -87,6 +91,7 @@ export async function startPrivateDockerd(): Promise<PrivateDockerd> {
           child.kill('SIGTERM');
         });
       }
+      await run('ip', ['link', 'delete', bridge]).catch((e: Error) => process.stderr.write(`compare: could not delete the bridge ${bridge}: ${e.message}\n`));
       // dockerd unmounts its overlays on a clean exit; whatever is still mounted keeps its files (rm fails there).
       await rm(dir, { recursive: true, force: true }).catch((e: Error) => process.stderr.write(`compare: could not remove ${dir}: ${e.message}\n`));
     },

@@ -57,3 +57,22 @@ if ! docker_answers; then
     fi
   fi
 fi
+
+# Containers on the default network need the engine's docker0 bridge. A second engine on this host (the compare
+# bench starts one) can take it down on its way out; the system engine recreates it when it starts again.
+if [ ! -e /sys/class/net/docker0 ] && [ -f /var/run/docker.pid ]; then
+  echo "services.sh: the docker0 bridge is gone; restarting dockerd (log: /tmp/dockerd.log)" >&2
+  pid="$(cat /var/run/docker.pid)"
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+  nohup dockerd > /tmp/dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    docker_answers && [ -e /sys/class/net/docker0 ] && break
+    sleep 1
+  done
+  if [ ! -e /sys/class/net/docker0 ]; then
+    echo "services.sh: dockerd restarted but docker0 is still missing; last lines of /tmp/dockerd.log:" >&2
+    tail -n 20 /tmp/dockerd.log >&2 || true
+    exit 1
+  fi
+fi
