@@ -126,6 +126,11 @@ describe('scan: stat cache', () => {
     const state = path.join(dir, 's');
     const first = await scanDir(root, state);
     const cacheFile = execFileSync('find', [path.join(state, 'cache', 'stat'), '-name', '*.json']).toString().trim();
+    // The first rescan after hashing finds the cache in walk order: it writes nothing either.
+    const hashedAt = (await stat(cacheFile)).mtimeMs;
+    await new Promise((r) => setTimeout(r, 20));
+    expect((await scanDir(root, state)).stats).toMatchObject({ cacheHits: 5, hashedFiles: 0 });
+    expect((await stat(cacheFile)).mtimeMs).toBe(hashedAt);
     const columns = JSON.parse((await readFile(cacheFile, 'utf8')).split('\n')[1]!) as { paths: string[]; size: number[]; mtime: number[]; ctime: number[]; ino: number[]; xxh64: string };
     expect(columns.paths).toHaveLength(5);
     // The same cache as an earlier version wrote it: one [path, size, mtime, ctime, ino, xxh64] row per file.

@@ -115,7 +115,8 @@ async function scanDir(
   if (cache.rejected) reporter.warn(`${label}: stat cache ignored (${cache.rejected}); hashing every file again`);
 
   const entries: FileEntry[] = [];
-  const toHash: WalkedEntry[] = [];
+  /** Files the cache missed, each with its reserved place in the cache's walk order. */
+  const toHash: { w: WalkedEntry; slot: number }[] = [];
   let cacheHits = 0;
   for (const w of walked) {
     if (w.type === 'file') {
@@ -125,7 +126,7 @@ async function scanDir(
         cache.keep(row);
         entries.push(fileEntry(w, cache.hashAt(row)));
       } else {
-        toHash.push(w);
+        toHash.push({ w, slot: cache.reserve() });
       }
     } else {
       entries.push({
@@ -138,19 +139,19 @@ async function scanDir(
     }
   }
 
-  const hashBytes = toHash.reduce((n, w) => n + w.size, 0);
+  const hashBytes = toHash.reduce((n, t) => n + t.w.size, 0);
   const task = toHash.length ? reporter.task(`hash ${label}`, hashBytes, 'bytes') : undefined;
   const limit = pLimit(opts.concurrency ?? 8);
   const attempts = opts.attempts ?? 3;
   let hashedBytes = 0;
-  const hashOne = async (w: WalkedEntry): Promise<FileEntry> => {
+  const hashOne = async ({ w, slot }: { w: WalkedEntry; slot: number }): Promise<FileEntry> => {
     const file = path.join(source.path, w.path);
     let current = w;
     for (let attempt = 1; ; attempt++) {
       const startedAt = Date.now();
       try {
         const xxh64 = await hashFile(file, current);
-        cache.record(w.path, statKey(current), xxh64, startedAt);
+        cache.record(slot, w.path, statKey(current), xxh64, startedAt);
         hashedBytes += current.size;
         task?.tick(current.size);
         return fileEntry(current, xxh64);
@@ -166,7 +167,7 @@ async function scanDir(
   // Handed to p-limit a batch at a time: 100k files must not mean 100k pending promises held at once.
   const hashed: FileEntry[] = [];
   for (let start = 0; start < toHash.length; start += HASH_BATCH) {
-    hashed.push(...(await Promise.all(toHash.slice(start, start + HASH_BATCH).map((w) => limit(() => hashOne(w))))));
+    hashed.push(...(await Promise.all(toHash.slice(start, start + HASH_BATCH).map((t) => limit(() => hashOne(t))))));
   }
   task?.done(`${toHash.length} files hashed, ${cacheHits} from cache`);
   // Save only after the whole tree hashed cleanly: a failed scan never leaves a half-updated cache.

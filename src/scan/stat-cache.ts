@@ -29,10 +29,19 @@ interface Columns {
 
 const EMPTY: Columns = { paths: [], size: [], mtime: [], ctime: [], ino: [], xxh64: '' };
 
+interface AddedRow {
+  path: string;
+  key: StatKey;
+  xxh64: string;
+}
+
 export class StatCache {
-  /** Stored rows kept by this scan (by index), then rows recorded by it: what the next save writes. */
-  private readonly kept: number[] = [];
-  private readonly added: Columns = { paths: [], size: [], mtime: [], ctime: [], ino: [], xxh64: '' };
+  /**
+   * What the next save writes, in walk order: a stored row this scan kept (>= 0), or `~i` for the i-th file it
+   * hashed (filled by `record`, left out when racy). Walk order on disk is what lets the next rescan skip lookups.
+   */
+  private readonly slots: number[] = [];
+  private readonly added: (AddedRow | undefined)[] = [];
   private cursor = 0;
   private index?: Map<string, number>;
 
@@ -71,27 +80,28 @@ export class StatCache {
     return this.rows.xxh64.slice(row * HASH_CHARS, (row + 1) * HASH_CHARS);
   }
 
-  /** Keeps a stored row (a hit of this scan) for the next save. */
+  /** Keeps a stored row (a hit of this scan) for the next save, at the walk's current place. */
   keep(row: number): void {
-    this.kept.push(row);
+    this.slots.push(row);
   }
 
-  /** Keeps a hash for the next save; `hashedAtMs` is when hashing began. Racy files are not kept. */
-  record(relPath: string, k: StatKey, xxh64: string, hashedAtMs: number): void {
+  /** Holds the walk's current place for a file about to be hashed; `record` fills it. */
+  reserve(): number {
+    this.added.push(undefined);
+    this.slots.push(~(this.added.length - 1));
+    return this.added.length - 1;
+  }
+
+  /** Keeps a hash for the next save at its reserved place; `hashedAtMs` is when hashing began. Racy files are not kept. */
+  record(slot: number, relPath: string, k: StatKey, xxh64: string, hashedAtMs: number): void {
     if (k[1] >= hashedAtMs - RACY_WINDOW_MS) return;
-    const a = this.added;
-    a.paths.push(relPath);
-    a.size.push(k[0]);
-    a.mtime.push(k[1]);
-    a.ctime.push(k[2]);
-    a.ino.push(k[3]);
-    a.xxh64 += xxh64;
+    this.added[slot] = { path: relPath, key: k, xxh64 };
   }
 
-  /** True when the next save would write what is already stored: every stored row was kept, in order, and none added. */
+  /** True when the next save would write what is already stored: every stored row was kept, in order, and none hashed. */
   get unchanged(): boolean {
-    if (this.legacy || this.rejected !== undefined || this.added.paths.length > 0 || this.kept.length !== this.rows.paths.length) return false;
-    for (let i = 0; i < this.kept.length; i++) if (this.kept[i] !== i) return false;
+    if (this.legacy || this.rejected !== undefined || this.added.length > 0 || this.slots.length !== this.rows.paths.length) return false;
+    for (let i = 0; i < this.slots.length; i++) if (this.slots[i] !== i) return false;
     return true;
   }
 
@@ -100,23 +110,24 @@ export class StatCache {
     const c = this.rows;
     const out: Columns = { paths: [], size: [], mtime: [], ctime: [], ino: [], xxh64: '' };
     const hashes: string[] = [];
-    for (const r of this.kept) {
-      out.paths.push(c.paths[r]!);
-      out.size.push(c.size[r]!);
-      out.mtime.push(c.mtime[r]!);
-      out.ctime.push(c.ctime[r]!);
-      out.ino.push(c.ino[r]!);
-      hashes.push(this.hashAt(r));
+    const push = (p: string, size: number, mtime: number, ctime: number, ino: number, xxh64: string) => {
+      out.paths.push(p);
+      out.size.push(size);
+      out.mtime.push(mtime);
+      out.ctime.push(ctime);
+      out.ino.push(ino);
+      hashes.push(xxh64);
+    };
+    for (const s of this.slots) {
+      if (s >= 0) {
+        push(c.paths[s]!, c.size[s]!, c.mtime[s]!, c.ctime[s]!, c.ino[s]!, this.hashAt(s));
+      } else {
+        const a = this.added[~s];
+        if (a) push(a.path, a.key[0], a.key[1], a.key[2], a.key[3], a.xxh64);
+      }
     }
-    const a = this.added;
-    await writeCheckedJson(this.file, FORMAT, {
-      paths: out.paths.concat(a.paths),
-      size: out.size.concat(a.size),
-      mtime: out.mtime.concat(a.mtime),
-      ctime: out.ctime.concat(a.ctime),
-      ino: out.ino.concat(a.ino),
-      xxh64: hashes.join('') + a.xxh64,
-    } satisfies Columns);
+    out.xxh64 = hashes.join('');
+    await writeCheckedJson(this.file, FORMAT, out);
   }
 
   /** Walk order is stable, so the next path is almost always at the cursor; a table is built only on a miss. */
