@@ -2,8 +2,8 @@
 // Stored as checked JSON: a truncated or garbled cache is detected and ignored, never trusted.
 //
 // Columnar on disk (one array per field, the hashes as one string): parsing 100k numbers in flat arrays is a
-// fraction of the cost of 100k small row arrays, and a no-op rescan of a big tree is mostly this parse and the
-// walk. Rows are saved in walk order, so a rescan finds each path at the next row without a lookup table.
+// fraction of the cost of 100k small row arrays, and after the walk this parse is the largest part of a no-op
+// rescan. Rows are saved in walk order, so a rescan finds each path at the next row without a lookup table.
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
 
 /** [size, mtimeMs, ctimeMs, ino] */
