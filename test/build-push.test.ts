@@ -4,7 +4,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, storageProblems, type TestRegistry } from './support/registry.js';
+import { startFaultProxy } from './support/fault-proxy.js';
+import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
@@ -104,6 +105,37 @@ describe('gamelayer build --push', () => {
     expect(log.filter((e) => e.method === 'GET' && /\/blobs\/sha256:/.test(e.path)).length).toBeGreaterThanOrEqual(4);
     expect(await storageProblems(registry.storageDir)).toEqual([]);
     execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${repo}:v2`]);
+  });
+
+  it('pushes the tree images side by side once the server image is up, and the record after all of them', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    // The engine tree image's manifest is held back 1.5 s at a proxy. Pushed one after the other, no later tree
+    // image could be in the registry before it; pushed side by side, app-media gets there first.
+    const proxy = await startFaultProxy(registry.host, [
+      { method: 'PUT', path: /^\/v2\/studio\/sidebyside\/manifests\/v1-engine$/, action: { kind: 'stall', ms: 1500 } },
+    ]);
+    const seen: Record<string, string>[] = [];
+    let pushing = true;
+    const watch = (async () => {
+      while (pushing) {
+        seen.push(await storedTags(registry.storageDir, 'studio/sidebyside'));
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    })();
+    try {
+      await run(BIN, ['build', '--push', `${proxy.host}/studio/sidebyside`, '--tag', 'v1'], { cwd: dir });
+    } finally {
+      pushing = false;
+      await watch;
+      await proxy.stop();
+    }
+    expect(proxy.fired).toEqual([1]);
+    expect(seen.some((t) => t['v1-app-media'] && !t['v1-engine'])).toBe(true);
+    // The server image came before every tree image, and the record only when all five were there.
+    expect(seen.every((t) => !t['v1-app-media'] || t['v1'])).toBe(true);
+    expect(seen.every((t) => !t['v1.gamelayer-record'] || ['v1', 'v1-engine', 'v1-engine-media', 'v1-app', 'v1-app-media'].every((k) => t[k]))).toBe(true);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
   });
 
   it('refuses a repository with a tag', async () => {

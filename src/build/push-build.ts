@@ -1,7 +1,9 @@
 // Pushes every image of a build (server first, then one per tree) from the local store to one repository,
 // then the build record beside the server image, so the next build anywhere can diff against it.
 // The server image carries every tree layer, so the tree images that follow find their blobs there and send
-// only their sentinel layer, config and manifest. One target serves all pushes: one ECR token, one repo check.
+// only their sentinel layer, config and manifest; they share nothing else, so they go up side by side (against a
+// distant registry their round trips, not their bytes, are the cost). One target serves all pushes: one ECR token,
+// one repo check. The record goes last, once every image is there.
 import { GamelayerError } from '../errors.js';
 import { pushBuildRecord, type PushBuildRecordResult } from '../registry/artifact.js';
 import { pushImage, pushTargetFor, type PushImageOptions, type PushResult } from '../registry/push.js';
@@ -35,11 +37,14 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   }
   const repo = `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}`;
   const target = await pushTargetFor(ref, rest);
-  const images: PushResult[] = [];
-  for (const tag of record.tags) {
-    images.push(await pushImage({ ...rest, target, layout: store, to: `${repo}:${tag}`, image: tag }));
-  }
-  const server = images[0]!;
+  const push = (tag: string) => pushImage({ ...rest, target, layout: store, to: `${repo}:${tag}`, image: tag });
+  const [serverTag, ...treeTags] = record.tags;
+  const server = await push(serverTag!);
+  // Every push settles before an error is raised: none keeps running behind a failed command.
+  const trees = await Promise.allSettled(treeTags.map(push));
+  const failed = trees.find((t): t is PromiseRejectedResult => t.status === 'rejected');
+  if (failed) throw failed.reason;
+  const images = [server, ...trees.map((t) => (t as PromiseFulfilledResult<PushResult>).value)];
   const recordResult = await pushBuildRecord({
     ...rest,
     target,
