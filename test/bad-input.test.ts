@@ -310,6 +310,17 @@ const cases: Case[] = [
     stderr: (d) => `error: app: ${d}/app/game.xml cannot be read (permission denied)\nhint: fix its permissions or exclude it in gamelayer.yaml\n`,
   },
   {
+    name: 'tree: unlistable folder (run as an unprivileged user)',
+    setup: async () => {
+      const dir = await game(async (d) => {
+        execFileSync('chown', ['-R', `${NOBODY.uid}:${NOBODY.gid}`, d]);
+        await chmod(path.join(d, 'app/config'), 0o000);
+      });
+      return { dir, args: ['scan'], opts: { asUser: NOBODY } };
+    },
+    stderr: (d) => `error: app: ${d}/app/config cannot be listed (permission denied)\nhint: fix its permissions or exclude it in gamelayer.yaml\n`,
+  },
+  {
     name: 'tree: name that is not UTF-8 in a directory',
     setup: async () => ({
       dir: await game(async (d) => void execFileSync('sh', ['-c', `printf x > "$(printf '${path.join(d, 'app-media')}/caf\\351.pak')"`])),

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { hashFile } from '../src/scan/hash.js';
 import { compareBytewise, entriesDigest } from '../src/scan/manifest.js';
 import { scanTree } from '../src/scan/scan.js';
+import { walkDir, type WalkedEntry } from '../src/scan/walk-dir.js';
 import { writeCheckedJson } from '../src/util/checked-json.js';
 import { tempDir } from './support/tmp.js';
 import { ageFiles, writeTree } from './support/trees.js';
@@ -90,6 +91,30 @@ describe('scan: manifest', () => {
     expect(paths.some((p) => p.includes('secret'))).toBe(false);
     const only = await scanDir(root, path.join(dir, 's2'), { include: ['media/**'], exclude: [] });
     expect(only.manifest.entries.map((e) => e.path)).toEqual(['media', 'media/z', 'media/z/deep', 'media/z/deep/x.bin', 'media/ü-ñame.pak']);
+  });
+});
+
+describe('scan: walk', () => {
+  it('lists the same entries with the default filters (plain readdir) as through fast-glob', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 't');
+    await writeTree(root, {
+      ...SPEC,
+      '.hidden/.env': 'x',
+      'media/.dot.pak': 'y',
+      'links/to-dir': { link: '../media' },
+      'links/dangling': { link: 'nowhere/at/all' },
+    });
+    await mkdir(path.join(root, 'empty/inner'), { recursive: true });
+    const shape = (entries: WalkedEntry[]) => entries.map((e) => `${e.type} ${e.path} ${e.size} ${e.linkTarget ?? ''}`).sort();
+    const plain = await walkDir(root, ALL, 'app');
+    // A second include pattern that adds nothing sends the walk through fast-glob.
+    const globbed = await walkDir(root, { include: ['**', 'media/**'], exclude: [] }, 'app');
+    expect(shape(plain)).toEqual(shape(globbed));
+    // Links are entries, never followed: nothing of media/ shows up under links/to-dir.
+    expect(plain.map((e) => e.path)).toContain('links/to-dir');
+    expect(plain.some((e) => e.path.startsWith('links/to-dir/'))).toBe(false);
+    expect(plain.map((e) => e.path)).toEqual(expect.arrayContaining(['.hidden/.env', 'media/.dot.pak', 'empty/inner']));
   });
 });
 
