@@ -55,18 +55,20 @@ async function deflateSample(target: number): Promise<{ bytes: number; compresse
   let compressed = 0;
   for (const f of files) {
     const blocks = Math.ceil(f.size / BLOCK);
-    // The file's blocks that fall on the global stride.
-    for (let b = (every - (block % every)) % every; b < blocks; b += every) {
-      const fh = await open(f.file, 'r');
-      try {
+    // The file's blocks that fall on the global stride; a file with none is not opened.
+    const first = (every - (block % every)) % every;
+    block += blocks;
+    if (first >= blocks) continue;
+    const fh = await open(f.file, 'r');
+    try {
+      for (let b = first; b < blocks; b += every) {
         const { bytesRead } = await fh.read(buf, 0, BLOCK, b * BLOCK);
         bytes += bytesRead;
         compressed += deflateRawSync(buf.subarray(0, bytesRead), { level }).length;
-      } finally {
-        await fh.close();
       }
+    } finally {
+      await fh.close();
     }
-    block += blocks;
   }
   return { bytes, compressed, sampledOf: total };
 }

@@ -106,7 +106,7 @@ function reducedFrom(data: CompareData): boolean {
   return (
     o.runs < p.runs ||
     o.main !== p.main ||
-    (o.changesAt ?? o.main) !== (p.changesAt ?? p.main) ||
+    changeCurveSize(o) !== changeCurveSize(p) ||
     p.sizes.some((s) => !o.sizes.includes(s)) ||
     p.changesMb.some((c) => !o.changesMb.includes(c))
   );
@@ -130,10 +130,13 @@ const gb = (n: number) => `${Number((n / 1e9).toPrecision(3))} GB`;
 const ratio = (r: number) => (!Number.isFinite(r) ? '–' : r >= 10 ? `${r.toFixed(0)}×` : `${r.toFixed(r >= 1 ? 1 : 2)}×`);
 const range = (s: Stat, f: (v: number) => string) => (s.n > 1 ? `${f(s.med)} (${f(s.min)}–${f(s.max)})` : f(s.med));
 
+/** The game size the change curve ran on. */
+export const changeCurveSize = (o: CompareOptions): number => o.changesAt ?? o.main;
+
 /** The samples of a change-curve point: the main change where it ran on the curve's game, else the curve's own. */
 export function changePoint(data: CompareData, mb: number, m: Method): Sample[] {
   const o = data.options;
-  const at = o.changesAt ?? o.main;
+  const at = changeCurveSize(o);
   if (mb !== o.changeMb) return select(data, { series: 'change-curve', changeMb: mb, method: m });
   return at === o.main
     ? select(data, { series: 'main', scenario: 'change', method: m })
@@ -277,7 +280,7 @@ export function compareMarkdown(data: CompareData): string {
   lines.push('');
   const changes = [...new Set([o.changeMb, ...o.changesMb])].sort((a, b) => a - b);
   const atChange = (mb: number, m: Method) => changePoint(data, mb, m);
-  lines.push(`As the change grows (game of ${gb(o.changesAt ?? o.main)}; each change on top of the previous ones):`, '');
+  lines.push(`As the change grows (game of ${gb(changeCurveSize(o))}; each change on top of the previous ones):`, '');
   lines.push('| change | changed files, compressed | docker wall | gamelayer wall | wall ratio | sent: docker | sent: gamelayer | gamelayer sent / changed compressed |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const mb of changes) {
@@ -498,7 +501,7 @@ export function compareChart(data: CompareData): string {
     { title: 'Wall time as the game grows', xLabel: 'game size', yLabel: 'wall time', formatX: fmtBytes, formatY: fmtSecs, series: bySize(wall) },
     { title: 'Bytes sent to the registry as the game grows', xLabel: 'game size', yLabel: 'bytes sent', formatX: fmtBytes, formatY: fmtBytes, series: bySize(sent) },
     {
-      title: `Wall time as the change grows (${gb(o.changesAt ?? o.main)} game)`,
+      title: `Wall time as the change grows (${gb(changeCurveSize(o))} game)`,
       xLabel: 'app-media change',
       yLabel: 'wall time',
       formatX: fmtBytes,
@@ -509,7 +512,7 @@ export function compareChart(data: CompareData): string {
       ],
     },
     {
-      title: `Bytes sent as the change grows (${gb(o.changesAt ?? o.main)} game)`,
+      title: `Bytes sent as the change grows (${gb(changeCurveSize(o))} game)`,
       xLabel: 'app-media change',
       yLabel: 'bytes sent',
       formatX: fmtBytes,

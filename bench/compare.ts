@@ -18,6 +18,7 @@ import { formatBytes } from '../src/report/reporter.js';
 import { TREE_NAMES } from '../src/types.js';
 import { startRegistry, type TestRegistry } from '../test/support/registry.js';
 import {
+  changeCurveSize,
   presetFiles,
   writeCompareReport,
   type CompareData,
@@ -256,7 +257,7 @@ export async function compareBench(opts: CompareBenchOptions): Promise<void> {
         }
       }
       // The other change sizes, on top of this game's edits so far (its main change is the curve's middle point).
-      if (size === (opts.changesAt ?? opts.main)) {
+      if (size === changeCurveSize(opts)) {
         for (const mb of opts.changesMb.filter((c) => c !== opts.changeMb)) {
           if (mb * 1e6 > appMedia) {
             log(`change curve: ${mb} MB skipped, more than all of app-media (${formatBytes(appMedia)})`);

@@ -1,11 +1,11 @@
 // npm run bench [-- NAME...]: runs the named benchmarks (scan and build when none) and rewrites their sections of
 // bench/README.md. Sizes can be raised with flags; the defaults finish on a 2-core machine.
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseSize } from '../src/config/schema.js';
 import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
 import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare-report.js';
-import { existsSync } from 'node:fs';
 import { scanBench } from './scan.js';
 
 const { values, positionals } = parseArgs({

@@ -7,7 +7,7 @@
 // Raising `k` keeps a subset of the boundaries: merging to meet the layer limit stays stable too.
 // Files at or above the target size are layers of their own.
 import { createHash } from 'node:crypto';
-import { compareBytewise, encodeEntry } from '../scan/manifest.js';
+import { compareBytewise, hashEntries } from '../scan/manifest.js';
 import { TREE_NAMES, type FileEntry, type LayerPlan, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 
 export interface PlanOptions {
@@ -133,8 +133,7 @@ function withAncestors(entries: FileEntry[], dirs: Map<string, FileEntry>): File
 
 export function layerInputKey(mount: string, entries: readonly FileEntry[]): string {
   const h = createHash('sha256').update(`${LAYER_FORMAT}\n${mount}\n`);
-  for (const e of entries) h.update(encodeEntry(e));
-  return `sha256:${h.digest('hex')}`;
+  return `sha256:${hashEntries(h, entries).digest('hex')}`;
 }
 
 function makeLayer(tree: TreeName, index: number, entries: FileEntry[], mount: string): PlannedLayer {

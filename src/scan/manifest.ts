@@ -1,5 +1,5 @@
 // Canonical form of a tree: entry order, normalised modes, and the digest over both.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { FileEntry, TreeManifest, TreeName, TreeSource } from '../types.js';
 
 /**
@@ -45,9 +45,8 @@ export function encodeEntry(e: FileEntry): string {
   return `[${JSON.stringify(e.path)},"${e.type}",${e.mode},${e.size},"${e.xxh64 ?? ''}",${e.linkTarget === undefined ? '""' : JSON.stringify(e.linkTarget)}]\n`;
 }
 
-export function entriesDigest(entries: readonly FileEntry[]): string {
-  const h = createHash('sha256');
-  // Fed in chunks of lines: one native call per entry costs more than the hashing for 100k entries.
+/** Feeds every entry's encoding to `h`, in chunks of lines: one native call per entry costs more than the hashing. */
+export function hashEntries(h: Hash, entries: readonly FileEntry[]): Hash {
   let chunk = '';
   for (const e of entries) {
     chunk += encodeEntry(e);
@@ -56,8 +55,11 @@ export function entriesDigest(entries: readonly FileEntry[]): string {
       chunk = '';
     }
   }
-  h.update(chunk);
-  return `sha256:${h.digest('hex')}`;
+  return h.update(chunk);
+}
+
+export function entriesDigest(entries: readonly FileEntry[]): string {
+  return `sha256:${hashEntries(createHash('sha256'), entries).digest('hex')}`;
 }
 
 export function makeManifest(

@@ -55,13 +55,9 @@ export class StatCache {
   ) {}
 
   static async open(file: string): Promise<StatCache> {
-    let read = await readCheckedJson<unknown>(file, FORMAT);
-    if (!read.ok && read.reason === 'unknown format') {
-      const old = await readCheckedJson<unknown>(file, FORMAT_ROWS);
-      if (old.ok) return new StatCache(file, fromRows(old.value), undefined, true);
-      if (old.reason !== 'unknown format') read = old;
-    }
+    const read = await readCheckedJson<unknown>(file, [FORMAT, FORMAT_ROWS]);
     if (!read.ok) return new StatCache(file, EMPTY, read.missing ? undefined : read.reason);
+    if (read.format === FORMAT_ROWS) return new StatCache(file, fromRows(read.value), undefined, true);
     const columns = asColumns(read.value);
     if (!columns) return new StatCache(file, EMPTY, 'corrupt body');
     return new StatCache(file, columns);

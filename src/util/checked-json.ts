@@ -8,9 +8,10 @@ import { errnoCode } from '../errors.js';
 import { diskFullError } from './disk-full.js';
 import { sweepStaleTemps, tempTag } from './temp-files.js';
 
-export type CheckedRead<T> = { ok: true; value: T } | { ok: false; missing: boolean; reason: string };
+export type CheckedRead<T> = { ok: true; value: T; format: string } | { ok: false; missing: boolean; reason: string };
 
-export async function readCheckedJson<T>(file: string, format: string): Promise<CheckedRead<T>> {
+/** Reads `file` once; `format` may list several accepted formats (a current one and the older ones still read). */
+export async function readCheckedJson<T>(file: string, format: string | readonly string[]): Promise<CheckedRead<T>> {
   let text: string;
   try {
     // Synchronous: these files are read once, before the work that needs them, with nothing else to overlap;
@@ -23,11 +24,12 @@ export async function readCheckedJson<T>(file: string, format: string): Promise<
   const nl = text.indexOf('\n');
   const header = nl > 0 ? safeJson(text.slice(0, nl)) : undefined;
   const body = nl > 0 ? text.slice(nl + 1) : '';
-  if (!isHeader(header) || header.format !== format) return { ok: false, missing: false, reason: 'unknown format' };
+  const formats: readonly string[] = typeof format === 'string' ? [format] : format;
+  if (!isHeader(header) || !formats.includes(header.format)) return { ok: false, missing: false, reason: 'unknown format' };
   if (sha256(body) !== header.sha256) return { ok: false, missing: false, reason: 'checksum mismatch (truncated or corrupt)' };
   const value = safeJson(body);
   if (value === undefined) return { ok: false, missing: false, reason: 'corrupt body' };
-  return { ok: true, value: value as T };
+  return { ok: true, value: value as T, format: header.format };
 }
 
 export async function writeCheckedJson(file: string, format: string, value: unknown): Promise<void> {

@@ -7,9 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import tarStream from 'tar-stream';
-
-type Entry = Partial<tarStream.Header> & { name: string };
+import { tarOf, type TarEntry } from './make-layout.js';
 
 export const BUSYBOX_BIN = '/usr/bin/busybox';
 
@@ -26,21 +24,6 @@ export interface BusyboxLayoutOptions {
   tag?: string;
 }
 
-async function tarOf(entries: Entry[], contents: Map<string, Buffer>): Promise<Buffer> {
-  const pack = tarStream.pack();
-  const chunks: Buffer[] = [];
-  pack.on('data', (c) => chunks.push(c as Buffer));
-  const done = new Promise<void>((resolve, reject) => {
-    pack.on('end', resolve);
-    pack.on('error', reject);
-  });
-  for (const h of entries) {
-    await new Promise<void>((resolve, reject) => pack.entry(h, contents.get(h.name) ?? '', (e) => (e ? reject(e) : resolve())));
-  }
-  pack.finalize();
-  await done;
-  return Buffer.concat(chunks);
-}
 
 /** Writes the layout into `dir` and returns the baseImage reference for gamelayer.yaml (`oci:<dir>:<tag>`). */
 export async function writeBusyboxLayout(dir: string, options: BusyboxLayoutOptions = {}): Promise<string> {
@@ -52,10 +35,10 @@ export async function writeBusyboxLayout(dir: string, options: BusyboxLayoutOpti
     .filter((a) => a && a !== 'busybox' && !a.includes('/'))
     .sort();
   const base = { mtime: new Date(0), uid: 0, gid: 0 };
-  const entries: Entry[] = [
+  const entries: TarEntry[] = [
     { ...base, name: 'bin/', type: 'directory', mode: 0o755 },
     { ...base, name: 'bin/busybox', type: 'file', mode: 0o755, size: bin.length },
-    ...applets.map((a): Entry => ({ ...base, name: `bin/${a}`, type: 'symlink', mode: 0o777, linkname: 'busybox' })),
+    ...applets.map((a): TarEntry => ({ ...base, name: `bin/${a}`, type: 'symlink', mode: 0o777, linkname: 'busybox' })),
     { ...base, name: 'tmp/', type: 'directory', mode: 0o1777 },
   ];
   const tar = await tarOf(entries, new Map([['bin/busybox', bin]]));

@@ -65,7 +65,10 @@ async function writeBlob(layoutDir: string, bytes: Buffer): Promise<string> {
   return digest;
 }
 
-async function tarGz(files: Record<string, string | Buffer>): Promise<{ gz: Buffer; diffID: string }> {
+export type TarEntry = Partial<tarStream.Header> & { name: string };
+
+/** A tar of these headers, in order; each entry's content from `contents` by name (none for dirs and links). */
+export async function tarOf(headers: TarEntry[], contents: Map<string, Buffer>): Promise<Buffer> {
   const pack = tarStream.pack();
   const chunks: Buffer[] = [];
   pack.on('data', (c) => chunks.push(c as Buffer));
@@ -73,17 +76,18 @@ async function tarGz(files: Record<string, string | Buffer>): Promise<{ gz: Buff
     pack.on('end', resolve);
     pack.on('error', reject);
   });
-  for (const name of Object.keys(files).sort()) {
-    const content = Buffer.from(files[name]!);
-    await new Promise<void>((resolve, reject) =>
-      pack.entry({ name, size: content.length, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0 }, content, (e) =>
-        e ? reject(e) : resolve(),
-      ),
-    );
+  for (const h of headers) {
+    await new Promise<void>((resolve, reject) => pack.entry(h, contents.get(h.name) ?? '', (e) => (e ? reject(e) : resolve())));
   }
   pack.finalize();
   await done;
-  const tar = Buffer.concat(chunks);
+  return Buffer.concat(chunks);
+}
+
+async function tarGz(files: Record<string, string | Buffer>): Promise<{ gz: Buffer; diffID: string }> {
+  const contents = new Map(Object.entries(files).map(([name, c]) => [name, Buffer.from(c)]));
+  const headers = [...contents.keys()].sort().map((name) => ({ name, size: contents.get(name)!.length, mode: 0o644, mtime: new Date(0), uid: 0, gid: 0 }));
+  const tar = await tarOf(headers, contents);
   return { gz: gzipSync(tar, { level: 1 }), diffID: sha256(tar) };
 }
 
