@@ -3,6 +3,8 @@
 /** The four trees, in the stable layer order: least volatile first. */
 export const TREE_NAMES = ['engine', 'engine-media', 'app', 'app-media'] as const;
 export type TreeName = (typeof TREE_NAMES)[number];
+/** The image holding every tree (the one a pod's engine container runs); the tree images are named after their tree. */
+export const SERVER_IMAGE = 'server';
 
 /** Media trees are shared between platforms; binaries are per platform. */
 export const MEDIA_TREES: readonly TreeName[] = ['engine-media', 'app-media'];

@@ -11,6 +11,7 @@ import { parsePlatform } from '../oci/image.js';
 import { buildLayer, compressorId, type LayerCompression } from '../oci/layer.js';
 import { OciStore } from '../oci/store.js';
 import { sourceDateEpoch } from '../oci/tar.js';
+import { sentinelBytes, TREE_SENTINEL } from '../oci/sentinel.js';
 import { isWhiteout, planIncremental, recordedTrees, type IncrementalPlan, type PreviousTree, type TreeDecision } from '../plan/incremental.js';
 import { ECR_MAX_LAYER_BYTES, LAYER_FORMAT, layerInputKey, oversizedLayers } from '../plan/plan.js';
 import { formatBytes, silentReporter, type Reporter } from '../report/reporter.js';
@@ -22,8 +23,8 @@ import { LayerCache } from './layer-cache.js';
 import { exists } from '../util/exists.js';
 import type { TargetOptions } from '../registry/push.js';
 
-/** The file every tree image carries at its mount path: proof that a mounted volume really holds the tree. */
-export const TREE_SENTINEL = '.gamelayer-tree';
+// The sentinel lives in the image stage (the Dockerfile path writes the same bytes); re-exported for callers.
+export { TREE_SENTINEL, sentinelBytes };
 
 export interface BuildOptions {
   config: GameConfig;
@@ -353,11 +354,6 @@ function manifestFor(scans: TreeScan[], tree: TreeName, platform: string | undef
   const s = scans.find((x) => x.manifest.tree === tree && x.manifest.platform === platform);
   if (!s) throw new Error(`no scan of ${tree}${platform ? ` for ${platform}` : ''}`);
   return s.manifest;
-}
-
-/** Content of a tree image's `.gamelayer-tree` (exported: the docker path writes the same bytes). */
-export function sentinelBytes(m: Pick<TreeManifest, 'tree' | 'digest'>): Buffer {
-  return Buffer.from(`${JSON.stringify({ tree: m.tree, digest: m.digest })}\n`);
 }
 
 /** The one-file layer `<mount>/.gamelayer-tree` naming the tree and its digest. */

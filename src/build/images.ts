@@ -4,9 +4,9 @@
 import type { BaseImage } from '../oci/base-image.js';
 import { imageConfig, imageIndex, imageManifest, layerDescriptor, type JsonDocument, type Platform } from '../oci/image.js';
 import type { OciStore } from '../oci/store.js';
-import type { BuiltLayer, Descriptor, TreeName } from '../types.js';
+import { SERVER_IMAGE, type BuiltLayer, type Descriptor, type TreeName } from '../types.js';
 
-export const SERVER_IMAGE = 'server';
+export { SERVER_IMAGE } from '../types.js';
 
 export interface PlatformLayers {
   platform: Platform;

@@ -1,8 +1,7 @@
 // What a Kubernetes node that runs version A must pull to run version B: the layers of B's images that A's
 // images do not have (a node keeps layers by digest and never pulls one it has). Per image, and for the pod,
 // which runs the four tree images (the engine image plus one init image per other tree).
-import type { BuildRecord } from '../types.js';
-import { SERVER_IMAGE } from '../build/images.js';
+import { SERVER_IMAGE, type BuildRecord } from '../types.js';
 
 export interface ImagePullCost {
   image: string;

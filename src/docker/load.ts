@@ -4,7 +4,7 @@ import { Transform } from 'node:stream';
 import type Docker from 'dockerode';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
-import { layoutTags, REF_NAME } from '../registry/layout.js';
+import { layoutTags, REF_NAME } from '../oci/layout-reader.js';
 import { parseReference } from '../registry/reference.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import { TREE_NAMES } from '../types.js';

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { GamelayerError } from '../errors.js';
-import { blobPath, readLayoutImage, type LayoutManifest } from '../registry/layout.js';
+import { blobPath, readLayoutImage, type LayoutManifest } from '../oci/layout-reader.js';
 import type { Descriptor } from '../types.js';
 import { digestHex } from '../oci/store.js';
 

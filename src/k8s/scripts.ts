@@ -6,8 +6,9 @@ export const COPY_SENTINEL = '.complete';
 /**
  * Shipped by the build at the root of every tree image's tree (`<mount>/.gamelayer-tree`). An image volume that a
  * cluster dropped, mounted empty, or mounted without its subPath (containerd 2.1 ignores subPath) lacks it.
+ * Defined once in the image stage.
  */
-export const TREE_SENTINEL = '.gamelayer-tree';
+export { TREE_SENTINEL } from '../oci/sentinel.js';
 
 /** Name given to `$0` of the guard script; what `ps` shows until the engine execs. */
 export const GUARD_NAME = 'gamelayer-start';

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { GamelayerError } from '../errors.js';
 import type { BuildRecord, Descriptor } from '../types.js';
 import { pullScope } from './auth.js';
-import { MEDIA_TYPES, type RegistryClient } from './client.js';
+import { MEDIA_TYPES, type Access, type RegistryClient } from './client.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from './push.js';
 import { formatReference, parseReference } from './reference.js';
 import { uploadBlob, type BlobSource } from './upload.js';
@@ -109,7 +109,7 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
   const { client } = target;
   const artifact = buildRecordArtifact(opts.record, opts.subject);
   const where = `${client.host}/${repo}`;
-  if (!(await client.headManifest(repo, opts.subject.digest))) {
+  if (!(await client.headManifest(repo, opts.subject.digest, 'push'))) {
     throw new GamelayerError('record.no-subject', `${where}: image ${opts.subject.digest} is not there; a build record goes up after its image`, 'push the image first');
   }
   const blobs: { d: Descriptor; bytes: Buffer }[] = [
@@ -125,13 +125,13 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
   }
   const result: PushBuildRecordResult = { digest: artifact.descriptor.digest, tags: [], kept: [], blobsUploaded };
   for (const tag of fallbackTags) {
-    const current = await client.headManifest(repo, tag);
+    const current = await client.headManifest(repo, tag, 'push');
     if (current?.digest === artifact.descriptor.digest) {
       result.tags.push(tag);
       continue;
     }
     if (current && target.immutableTag?.(tag)) {
-      const existing = await readArtifactManifest(client, repo, tag);
+      const existing = await readArtifactManifest(client, repo, tag, 'push');
       if (existing.subject?.digest === opts.subject.digest) {
         result.kept.push(tag);
         continue;
@@ -248,8 +248,8 @@ async function findByReferrers(client: RegistryClient, repo: string, subject: st
   return records[0]?.digest;
 }
 
-async function readArtifactManifest(client: RegistryClient, repo: string, reference: string): Promise<z.infer<typeof artifactManifestSchema>> {
-  const m = await client.getManifest(repo, reference);
+async function readArtifactManifest(client: RegistryClient, repo: string, reference: string, access: Access): Promise<z.infer<typeof artifactManifestSchema>> {
+  const m = await client.getManifest(repo, reference, access);
   const parsed = artifactManifestSchema.safeParse(safeJson(m.bytes.toString('utf8')));
   if (!parsed.success) throw new GamelayerError('record.invalid', `${client.host}/${repo}:${reference} is not an OCI artifact manifest`);
   return parsed.data;

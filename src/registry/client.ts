@@ -3,19 +3,18 @@
 import type { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { GamelayerError } from '../errors.js';
-import { DockerAuth, pushScope, type RegistryAuth } from './auth.js';
+import { MEDIA_TYPES } from '../oci/media-types.js';
+import { DockerAuth, pullScope, pushScope, type RegistryAuth } from './auth.js';
 import { parseChallenge } from './challenge.js';
 import type { Credentials } from './credentials.js';
 import { assertTransportAllowed, registryBaseUrl } from './reference.js';
 import { backoffDelay, DEFAULT_RETRY, isRetryableError, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
 import { send, TransportError, type HttpResponse } from './transport.js';
 
-export const MEDIA_TYPES = {
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-} as const;
+export { MEDIA_TYPES };
+
+/** What a request is part of: a read (pull scope) or a push (push scope). */
+export type Access = 'pull' | 'push';
 
 export const MANIFEST_ACCEPT = [
   MEDIA_TYPES.ociManifest,
@@ -172,7 +171,7 @@ export class RegistryClient {
     const res = await this.request({
       method: 'GET',
       target: `/v2/${repo}/blobs/${digest}`,
-      scopes: [`repository:${repo}:pull`],
+      scopes: [pullScope(repo)],
       ok: [200, 302, 303, 307],
       what,
     });
@@ -190,11 +189,19 @@ export class RegistryClient {
     await res.discard();
   }
 
-  async blobExists(repo: string, digest: string): Promise<boolean> {
+  /**
+   * The token scope a call asks for: reads ask `pull` (read-only credentials work, and a token server grants no
+   * more than needed); a push asks `pull,push` for its checks too, so one token serves the whole push.
+   */
+  private scope(repo: string, access: Access): string {
+    return access === 'push' ? pushScope(repo) : pullScope(repo);
+  }
+
+  async blobExists(repo: string, digest: string, access: Access = 'pull'): Promise<boolean> {
     const res = await this.request({
       method: 'HEAD',
       target: `/v2/${repo}/blobs/${digest}`,
-      scopes: [pushScope(repo)],
+      scopes: [this.scope(repo, access)],
       ok: [200, 404],
       what: `check blob ${digest} in ${repo}`,
     });
@@ -202,12 +209,12 @@ export class RegistryClient {
     return res.status === 200;
   }
 
-  async headManifest(repo: string, reference: string): Promise<ManifestInfo | undefined> {
+  async headManifest(repo: string, reference: string, access: Access = 'pull'): Promise<ManifestInfo | undefined> {
     const res = await this.request({
       method: 'HEAD',
       target: `/v2/${repo}/manifests/${reference}`,
       headers: { accept: MANIFEST_ACCEPT },
-      scopes: [pushScope(repo)],
+      scopes: [this.scope(repo, access)],
       ok: [200, 404],
       what: `check manifest ${repo}:${reference}`,
     });
@@ -220,12 +227,12 @@ export class RegistryClient {
     };
   }
 
-  async getManifest(repo: string, reference: string): Promise<{ bytes: Buffer } & ManifestInfo> {
+  async getManifest(repo: string, reference: string, access: Access = 'pull'): Promise<{ bytes: Buffer } & ManifestInfo> {
     const res = await this.request({
       method: 'GET',
       target: `/v2/${repo}/manifests/${reference}`,
       headers: { accept: MANIFEST_ACCEPT },
-      scopes: [pushScope(repo)],
+      scopes: [this.scope(repo, access)],
       ok: [200],
       what: `get manifest ${repo}:${reference}`,
     });
@@ -255,7 +262,7 @@ export class RegistryClient {
   }
 
   /** All tags of a repository, following `Link: <…>; rel="next"` pages of at most 1000 (ECR's limit). */
-  async listTags(repo: string, pageSize = 1000): Promise<string[]> {
+  async listTags(repo: string, pageSize = 1000, access: Access = 'pull'): Promise<string[]> {
     const tags: string[] = [];
     const n = Math.min(1000, Math.max(1, Math.floor(pageSize)));
     let target: string | URL = `/v2/${repo}/tags/list?n=${n}`;
@@ -263,7 +270,7 @@ export class RegistryClient {
       const res: HttpResponse = await this.request({
         method: 'GET',
         target,
-        scopes: [pushScope(repo)],
+        scopes: [this.scope(repo, access)],
         ok: [200, 404],
         what: `list tags of ${repo}`,
       });

@@ -17,7 +17,7 @@ import { GamelayerError } from '../errors.js';
 import { RegistryClient } from './client.js';
 import { EcrTokenAuth, type EcrToken } from './ecr-auth.js';
 import { parseEcrHost, type EcrHost } from './ecr-host.js';
-import type { PushTarget } from './push.js';
+import type { PushTarget } from './target.js';
 import type { RetryPolicy } from './retry.js';
 
 /** BatchCheckLayerAvailability takes at most 100 digests a call. */

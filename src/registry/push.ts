@@ -6,43 +6,23 @@ import { GamelayerError } from '../errors.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import type { Descriptor } from '../types.js';
 import { RegistryClient } from './client.js';
+import type { BlobAvailability, PushTarget } from './target.js';
 import { resolveCredentials, type CredentialOptions, type Credentials } from './credentials.js';
-import { blobSource, readLayoutImage, type LayoutManifest } from './layout.js';
+import { blobSource, readLayoutImage, type LayoutManifest } from '../oci/layout-reader.js';
 import { formatReference, parseReference, type ImageReference } from './reference.js';
 import type { RetryPolicy } from './retry.js';
 import { uploadBlob } from './upload.js';
 import { ecrTarget, type EcrOptions } from './ecr.js';
 import { isEcrHost } from './ecr-host.js';
 
-/** Which blobs a repository lacks. ECR swaps in BatchCheckLayerAvailability; the rest of the push is the same. */
-export interface BlobAvailability {
-  missing(repo: string, digests: string[]): Promise<Set<string>>;
-}
-
-/** A registry to push to: the client (with its auth) and how to ask for blob availability. */
-export interface PushTarget {
-  client: RegistryClient;
-  availability: BlobAvailability;
-  /** ECR upload semantics for chunked uploads (see upload.ts). */
-  ecr?: boolean;
-  /** Parallel uploads when the caller does not say; default 4. */
-  concurrency?: number;
-  /** Whether the registry refuses to move this tag once set (ECR's tag immutability). */
-  immutableTag?(tag: string): boolean;
-  /**
-   * Which repository to mount each missing blob from (default: the first mountFrom for every blob). A target
-   * that answers this only with blobs the source surely holds gets mounting switched off for the rest of the push
-   * when the registry answers a mount with a new upload session (ECR without BLOB_MOUNTING).
-   */
-  mountSources?(missing: string[], from: string[]): Promise<Map<string, string>>;
-}
+export type { BlobAvailability, PushTarget };
 
 /** Availability through HEAD /v2/<repo>/blobs/<digest>, `concurrency` at a time. */
 export function headAvailability(client: RegistryClient, concurrency = 8): BlobAvailability {
   return {
     async missing(repo, digests) {
       const limit = pLimit(concurrency);
-      const present = await Promise.all(digests.map((d) => limit(() => client.blobExists(repo, d))));
+      const present = await Promise.all(digests.map((d) => limit(() => client.blobExists(repo, d, 'push'))));
       return new Set(digests.filter((_, i) => !present[i]));
     },
   };
@@ -146,12 +126,12 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   // The tag already names this exact digest: everything it needs is there.
   const staleTags: string[] = [];
   for (const t of tags) {
-    const current = await client.headManifest(repo, t);
+    const current = await client.headManifest(repo, t, 'push');
     if (current?.digest === top.digest) continue;
     if (current && target.immutableTag?.(t)) throw immutableTagError(repository, t, current.digest, top.digest);
     staleTags.push(t);
   }
-  const topExists = tags.length === 0 ? Boolean(await client.headManifest(repo, top.digest)) : staleTags.length === 0;
+  const topExists = tags.length === 0 ? Boolean(await client.headManifest(repo, top.digest, 'push')) : staleTags.length === 0;
   if (topExists) {
     reporter.info(`${formatReference({ ...ref, tag: tags[0], digest: undefined })}: up to date (${top.digest})`);
     return { ...result, upToDate: true, blobs: { ...result.blobs, skipped: result.blobs.total } };
@@ -193,7 +173,7 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   result.blobs.uploaded = result.uploaded.length;
 
   for (const child of childManifests(image)) {
-    if (await client.headManifest(repo, child.descriptor.digest)) continue;
+    if (await client.headManifest(repo, child.descriptor.digest, 'push')) continue;
     await client.putManifest(repo, child.descriptor.digest, child.bytes, child.descriptor.mediaType);
     result.manifestsPut.push(child.descriptor.digest);
   }
@@ -204,7 +184,7 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
     } catch (e) {
       // A tag moved under us, or immutability the target could not tell beforehand.
       if (e instanceof GamelayerError && /TAG_INVALID|ImageTagAlreadyExists|cannot be overwritten|immutable/i.test(e.message)) {
-        const now = await client.headManifest(repo, reference).catch(() => undefined);
+        const now = await client.headManifest(repo, reference, 'push').catch(() => undefined);
         throw immutableTagError(repository, reference, now?.digest, top.digest, e);
       }
       throw e;

@@ -2,8 +2,8 @@
 // PATCH of the whole blob or a chunked, resumable series of PATCHes, then PUT ?digest=. Every step follows the
 // newest Location. Transient failures resume (chunked: from the registry's Range, or — for ECR — from our own
 // offset) or restart the upload on a new session; the blob is streamed from disk, never held in memory.
-import type { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
+import type { BlobSource } from '../oci/layout-reader.js';
 import { pullScope, pushScope } from './auth.js';
 import { TransientRegistryError, type RegistryClient } from './client.js';
 import { backoffDelay, sleep } from './retry.js';
@@ -11,14 +11,7 @@ import { backoffDelay, sleep } from './retry.js';
 /** Amazon ECR's upload part size: its parts must be at least 5 MiB; offsets are ours, its Range is not trusted. */
 export const ECR_CHUNK_SIZE = 5_248_080;
 
-export interface BlobSource {
-  digest: string;
-  size: number;
-  /** Bytes [start, endInclusive] of the blob as a fresh stream (default: all of it). */
-  open(start?: number, endInclusive?: number): Readable;
-  /** Where the bytes come from, for messages (a file path). */
-  origin: string;
-}
+export type { BlobSource };
 
 export interface UploadOptions {
   /** Try a cross-repository mount from this repository (same registry) before uploading. */
@@ -116,7 +109,7 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
         throw new GamelayerError('registry.upload', `${what}: gave up after ${failures} failed attempts (last: ${e.message})`, e.hint, { cause: e });
       }
       await sleep(backoffDelay(client.retry, failures, e.retryAfterMs));
-      if (phase === 'finish' && (await client.blobExists(repo, blob.digest))) {
+      if (phase === 'finish' && (await client.blobExists(repo, blob.digest, 'push'))) {
         // The PUT landed but its answer was lost.
         settleProgress(blob.size);
         return { outcome: 'uploaded', bytesSent, recoveries: failures };
@@ -219,7 +212,7 @@ async function finish(client: RegistryClient, repo: string, session: URL, digest
   } catch (e) {
     // ECR refuses to complete an upload of a layer another push completed meanwhile (LayerAlreadyExists):
     // the repository has the blob, which is all this upload was for.
-    if (e instanceof GamelayerError && /LayerAlreadyExists|already exists/i.test(e.message) && (await client.blobExists(repo, digest))) return;
+    if (e instanceof GamelayerError && /LayerAlreadyExists|already exists/i.test(e.message) && (await client.blobExists(repo, digest, 'push'))) return;
     throw e;
   }
   await res.discard();

@@ -1,6 +1,6 @@
 // Text rendering of diffs for the CLI.
 import type { TreeDiff } from '../../diff/diff.js';
-import type { LayerDiff } from '../../diff/layers.js';
+import type { LayerDiff } from '../../plan/layer-diff.js';
 import type { PullCost } from '../../diff/pull-cost.js';
 import { formatBytes } from '../../report/reporter.js';
 import { table } from '../table.js';

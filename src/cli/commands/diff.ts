@@ -4,7 +4,9 @@ import { diffManifests, hasChanges } from '../../diff/diff.js';
 import { lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { diffDetails, diffTable, layerTable, pullCostTable } from './diff-format.js';
-import { layerDiff } from '../../diff/layers.js';
+import { layerDiff } from '../../plan/layer-diff.js';
+import { loadBaseImage } from '../../oci/base-image.js';
+import { parsePlatform } from '../../oci/image.js';
 import { pullCost, type PullCost } from '../../diff/pull-cost.js';
 import { GamelayerError } from '../../errors.js';
 import { latestRecord } from '../../state/records.js';
@@ -62,7 +64,10 @@ export function register(program: Command): void {
       const diffs = diffManifests(before.manifests, after.manifests);
       const changed = diffs.some(hasChanges);
       // Against a build, and with the working trees on the other side: which layers a build would redo.
-      const layers = before.build && !b ? await layerDiff(await gameConfig(), after.manifests, before.build) : undefined;
+      const config = before.build && !b ? await gameConfig() : undefined;
+      const baseLayerCount = async (platform: string) =>
+        (await loadBaseImage(config!.baseImage, { baseDir: config!.dir, platform: parsePlatform(platform) })).layers.length;
+      const layers = config && before.build ? await layerDiff(config, after.manifests, before.build, baseLayerCount) : undefined;
       if (opts.json) {
         printJson({ before: before.name, after: after.name, changed, trees: diffs, layers, pullCost: cost?.value, pullCostTo: cost?.to });
       } else {

@@ -1,16 +1,27 @@
 // Reads what a push needs from a local OCI image layout (image-spec image-layout.md): index.json, the selected
 // manifest or index, its child manifests, and blob files as streams. Checks everything exists with the right size
-// before the push sends anything, so a damaged store fails early instead of half-way.
+// before the push sends anything, so a damaged store fails early instead of half-way. Part of the image stage:
+// push (registry), load and run-local (docker) all read the local layout through it.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { Descriptor } from '../types.js';
-import { MEDIA_TYPES } from './client.js';
-import type { BlobSource } from './upload.js';
+import { MEDIA_TYPES } from './media-types.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
+
+/** A blob to send: its digest and size, and its bytes as fresh streams (whole or a byte range, for resumed uploads). */
+export interface BlobSource {
+  digest: string;
+  size: number;
+  /** Bytes [start, endInclusive] of the blob as a fresh stream (default: all of it). */
+  open(start?: number, endInclusive?: number): Readable;
+  /** Where the bytes come from, for messages (a file path). */
+  origin: string;
+}
 
 export interface LayoutManifest {
   descriptor: Descriptor;

@@ -1,8 +1,8 @@
-// Which layers a build of the working trees would reuse from a recorded build, and which it would rebuild.
+// Which layers a build of the working trees would reuse from a recorded build, and which it would rebuild: the
+// same planning a build does, so it lives with the planner. The base image's layer count comes from the caller
+// (reading a base image is the image stage's job, above this one).
 import { treeSourceFor, type GameConfig } from '../config/load.js';
-import { loadBaseImage } from '../oci/base-image.js';
-import { parsePlatform } from '../oci/image.js';
-import { planIncremental, recordedTrees } from '../plan/incremental.js';
+import { planIncremental, recordedTrees } from './incremental.js';
 import { TREE_NAMES, type BuildRecord, type TreeManifest, type TreeName } from '../types.js';
 
 export interface LayerChange {
@@ -23,14 +23,22 @@ export interface LayerDiff {
   bytesToBuild: number;
 }
 
-export async function layerDiff(config: GameConfig, current: readonly TreeManifest[], record: Pick<BuildRecord, 'layers' | 'plan' | 'manifests'>): Promise<LayerDiff> {
+/** How many layers the base image has on a platform (`os/arch[/variant]`). */
+export type BaseLayerCount = (platform: string) => Promise<number>;
+
+export async function layerDiff(
+  config: GameConfig,
+  current: readonly TreeManifest[],
+  record: Pick<BuildRecord, 'layers' | 'plan' | 'manifests'>,
+  baseLayerCount: BaseLayerCount,
+): Promise<LayerDiff> {
   const known = new Set([...record.layers.map((l) => l.inputKey), ...record.plan.layers.map((l) => l.inputKey)]);
   const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
   const layers: LayerChange[] = [];
   const counted = new Set<string>();
   let bytesToBuild = 0;
   for (const platform of config.platforms) {
-    const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(platform) });
+    const baseLayers = await baseLayerCount(platform);
     const manifests = TREE_NAMES.map((t) => {
       const shared = treeSourceFor(config.trees[t], platform).shared;
       const m = current.find((x) => x.tree === t && x.platform === (shared ? undefined : platform));
@@ -41,7 +49,7 @@ export async function layerDiff(config: GameConfig, current: readonly TreeManife
     const plan = planIncremental(manifests, recordedTrees(record, platform), {
       targetSize: config.layers.targetSize,
       maxLayers: config.layers.maxLayers,
-      baseLayers: base.layers.length,
+      baseLayers,
       mounts,
     });
     for (const l of plan.layers) {
