@@ -1,4 +1,5 @@
 // Core types shared by every stage (see DESIGN.md "Core types"). Names are part of the design: keep them.
+import { z } from 'zod';
 
 /** The four trees, in the stable layer order: least volatile first. */
 export const TREE_NAMES = ['engine', 'engine-media', 'app', 'app-media'] as const;
@@ -9,57 +10,69 @@ export const SERVER_IMAGE = 'server';
 /** Media trees are shared between platforms; binaries are per platform. */
 export const MEDIA_TREES: readonly TreeName[] = ['engine-media', 'app-media'];
 
-export type EntryType = 'file' | 'dir' | 'symlink';
+// Stored types (records in .gamelayer/records and in the registry) are zod schemas, their TypeScript types derived
+// from them, so what a reader checks and what the code assumes cannot drift apart. Read with parseStored (record
+// readers), which names the first field that is wrong. Keys of a manifest are ordered so the fields a reader
+// relies on most are checked first.
 
-export interface FileEntry {
+export const entryTypeSchema = z.enum(['file', 'dir', 'symlink']);
+export type EntryType = z.infer<typeof entryTypeSchema>;
+
+export const fileEntrySchema = z.object({
   /** POSIX path relative to the tree root, no leading `./` or `/`; entries sort bytewise by it. */
-  path: string;
-  type: EntryType;
+  path: z.string(),
+  type: entryTypeSchema,
   /** Normalised permission bits (see scan/manifest.ts normalizeMode): 0o755/0o644 for files, 0o755 dirs, 0o777 links. */
-  mode: number;
+  mode: z.number(),
   /** Bytes of content; 0 for dirs and symlinks. */
-  size: number;
+  size: z.number(),
   /** xxh64 of the content as 16 lower-case hex digits; files only. */
-  xxh64?: string;
+  xxh64: z.string().optional(),
   /** Symlink target exactly as stored; symlinks only. */
-  linkTarget?: string;
-}
+  linkTarget: z.string().optional(),
+});
+export type FileEntry = z.infer<typeof fileEntrySchema>;
 
 /** Where a tree's bytes come from: a directory on disk, or a tar / tar.gz archive read as a stream. */
-export type TreeSource =
-  | { kind: 'dir'; path: string }
-  | { kind: 'archive'; path: string; compression: 'none' | 'gzip' };
+export const treeSourceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('dir'), path: z.string() }),
+  z.object({ kind: z.literal('archive'), path: z.string(), compression: z.enum(['none', 'gzip']) }),
+]);
+export type TreeSource = z.infer<typeof treeSourceSchema>;
 
-export interface TreeManifest {
-  tree: TreeName;
-  /** Absolute path of the source (directory or archive). */
-  root: string;
-  source: TreeSource;
-  /** Platform this manifest was scanned for; undefined for a tree shared by every platform. */
-  platform?: string;
-  entries: FileEntry[];
+export const treeNameSchema = z.enum(TREE_NAMES);
+
+export const treeManifestSchema = z.object({
+  tree: treeNameSchema,
+  entries: z.array(fileEntrySchema),
   /** `sha256:<hex>` over the canonical encoding of the entries (scan/manifest.ts). */
-  digest: string;
-}
+  digest: z.string(),
+  /** Absolute path of the source (directory or archive). */
+  root: z.string(),
+  source: treeSourceSchema,
+  /** Platform this manifest was scanned for; undefined for a tree shared by every platform. */
+  platform: z.string().optional(),
+});
+export type TreeManifest = z.infer<typeof treeManifestSchema>;
 
-export interface PlannedLayer {
-  tree: TreeName;
+export const plannedLayerSchema = z.object({
+  tree: treeNameSchema,
   /** Position of this layer inside its tree (0-based); stable between builds. */
-  index: number;
-  entries: FileEntry[];
+  index: z.number(),
+  entries: z.array(fileEntrySchema),
   /** `sha256:<hex>` over the entries' paths, types, modes, sizes, content hashes and link targets. */
-  inputKey: string;
+  inputKey: z.string(),
   /** Sum of file sizes in this layer. */
-  bytes: number;
+  bytes: z.number(),
   /** A patch layer: files added or changed since the previous build, and whiteouts for removed ones. */
-  patch?: boolean;
+  patch: z.boolean().optional(),
   /** The platform whose plan this layer belongs to (every layer of a build record carries it). */
-  platform?: string;
-}
+  platform: z.string().optional(),
+});
+export type PlannedLayer = z.infer<typeof plannedLayerSchema>;
 
-export interface LayerPlan {
-  layers: PlannedLayer[];
-}
+export const layerPlanSchema = z.object({ layers: z.array(plannedLayerSchema) });
+export type LayerPlan = z.infer<typeof layerPlanSchema>;
 
 /** An OCI content descriptor (image-spec descriptor.md), the subset we produce. */
 export interface Descriptor {
@@ -72,41 +85,89 @@ export interface Descriptor {
 }
 
 /** One built layer: its plan key and the bytes that represent it. */
-export interface BuiltLayer {
-  tree: TreeName;
-  index: number;
-  inputKey: string;
+export const builtLayerSchema = z.object({
+  tree: treeNameSchema,
+  index: z.number(),
+  inputKey: z.string(),
   /** sha256 of the uncompressed tar. */
-  diffID: string;
+  diffID: z.string(),
   /** sha256 of the compressed blob. */
-  digest: string;
-  size: number;
-  mediaType: string;
+  digest: z.string(),
+  size: z.number(),
+  mediaType: z.string(),
+});
+export type BuiltLayer = z.infer<typeof builtLayerSchema>;
+
+/**
+ * What one build produced; written locally and pushed beside the image so the next build can diff and reuse.
+ * The one schema of a build record: the local record reader and the registry's both check it.
+ */
+export const buildRecordSchema = z.object({
+  schemaVersion: z.literal(1),
+  game: z.string().min(1),
+  version: z.string().optional(),
+  createdAt: z.string().min(1),
+  tags: z.array(z.string()),
+  platforms: z.array(z.string()),
+  manifests: z.array(treeManifestSchema),
+  plan: layerPlanSchema,
+  layers: z.array(builtLayerSchema),
+  /** Image name ('server' or a tree name) and platform → manifest / index digest. */
+  images: z.array(
+    z.object({
+      name: z.string(),
+      platform: z.string().optional(),
+      digest: z.string(),
+      mediaType: z.string(),
+      /** Every layer of a platform image, base layers first (not set on an index). */
+      layers: z.array(z.object({ digest: z.string(), size: z.number() })).optional(),
+    }),
+  ),
+  /** The top-level index digest when several platforms were built. */
+  index: z.string().optional(),
+  /** What the plan depended on besides content; a later build reuses this build's layers only when it matches. */
+  settingsKey: z.string().optional(),
+  codebuildArn: z.string().optional(),
+});
+export type BuildRecord = z.infer<typeof buildRecordSchema>;
+
+/** A record of a scan alone (`gamelayer scan`): the baseline of a diff before anything was built. */
+export const scanRecordSchema = z.object({
+  kind: z.literal('scan'),
+  schemaVersion: z.literal(1),
+  game: z.string(),
+  createdAt: z.string(),
+  manifests: z.array(treeManifestSchema),
+});
+export type ScanRecord = z.infer<typeof scanRecordSchema>;
+
+/**
+ * `value` checked against a stored type's schema: the value with the schema's fields, or the first problem as
+ * `field.path[0].name: what was expected` (what the record readers put in their errors).
+ */
+export function parseStored<S extends z.ZodType>(schema: S, value: unknown): { ok: true; value: z.infer<S> } | { ok: false; problem: string } {
+  const r = schema.safeParse(value);
+  if (r.success) return { ok: true, value: r.data };
+  const issue = r.error.issues[0]!;
+  const at = issue.path.reduce<string>((s, k) => (typeof k === 'number' ? `${s}[${k}]` : s ? `${s}.${String(k)}` : String(k)), '');
+  return { ok: false, problem: `${at || '(root)'}: ${issueText(issue, valueAt(value, issue.path))}` };
 }
 
-/** What one build produced; written locally and pushed beside the image so the next build can diff and reuse. */
-export interface BuildRecord {
-  schemaVersion: 1;
-  game: string;
-  version?: string;
-  createdAt: string;
-  tags: string[];
-  platforms: string[];
-  manifests: TreeManifest[];
-  plan: LayerPlan;
-  layers: BuiltLayer[];
-  /** Image name ('server' or a tree name) and platform → manifest / index digest. */
-  images: {
-    name: string;
-    platform?: string;
-    digest: string;
-    mediaType: string;
-    /** Every layer of a platform image, base layers first (not set on an index). */
-    layers?: { digest: string; size: number }[];
-  }[];
-  /** The top-level index digest when several platforms were built. */
-  index?: string;
-  /** What the plan depended on besides content; a later build reuses this build's layers only when it matches. */
-  settingsKey?: string;
-  codebuildArn?: string;
+function valueAt(value: unknown, keys: readonly PropertyKey[]): unknown {
+  let v = value;
+  for (const k of keys) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+const KIND_NAMES: Record<string, string> = { array: 'a list', object: 'a map', string: 'a string', number: 'a number', boolean: 'true or false' };
+
+function issueText(issue: z.core.$ZodIssue, got: unknown): string {
+  // `got` is looked up in the input: zod leaves it out of issues unless asked to.
+  if (issue.code === 'invalid_type') return `expected ${KIND_NAMES[issue.expected] ?? issue.expected}`;
+  if (issue.code === 'invalid_value') {
+    const values = issue.values.map((v) => JSON.stringify(v));
+    return values.length === 1 ? `expected ${values[0]}, got ${JSON.stringify(got)}` : `expected one of ${issue.values.join(', ')}`;
+  }
+  if (issue.code === 'too_small' && issue.origin === 'string') return 'expected a non-empty string';
+  return issue.message;
 }

@@ -1,8 +1,8 @@
 // The CodeBuild SDK client, and the two things every call needs: retries that back off (throttling above all:
 // CodeBuild's API limits are low, and a pipeline of many projects polling will hit them) and errors a user can act on.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { GamelayerError } from '../errors.js';
+import { backoffDelay, retrying as retryingCall } from '../util/retry.js';
 
 export const ENDPOINT_ENV = 'GAMELAYER_CODEBUILD_ENDPOINT';
 
@@ -79,24 +79,15 @@ export interface RetryOptions {
   onRetry?: (info: { reason: 'throttled' | 'transient'; attempt: number; waitMs: number; error: unknown }) => void;
 }
 
-/** Full-jitter exponential backoff: spreads many clients that were throttled together. */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
-  const cap = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(cap / 2 + (random() * cap) / 2);
-}
+/** The backoff every retry uses (util/retry.ts); re-exported for the poll loop. */
+export { backoffDelay };
 
-export async function retrying<T>(call: () => Promise<T>, opts: RetryOptions): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (e) {
-      const reason = isThrottling(e) ? 'throttled' : opts.transient && isTransient(e) ? 'transient' : undefined;
-      if (!reason || attempt >= opts.attempts || opts.signal?.aborted) throw e;
-      const waitMs = backoffDelay(attempt, opts.baseDelayMs, opts.maxDelayMs);
-      opts.onRetry?.({ reason, attempt, waitMs, error: e });
-      await sleep(waitMs, undefined, { signal: opts.signal });
-    }
-  }
+/** An SDK call, retried when throttled (and, with `transient`, on 5xx and dropped connections). */
+export function retrying<T>(call: () => Promise<T>, opts: RetryOptions): Promise<T> {
+  return retryingCall(call, {
+    ...opts,
+    retryable: (e) => (isThrottling(e) ? 'throttled' : opts.transient && isTransient(e) ? 'transient' : undefined),
+  });
 }
 
 /** An SDK error as a GamelayerError naming the call, the project or build, and what to check. */

@@ -1,9 +1,9 @@
 // imagedefinitions.json: the file CodePipeline's ECS (standard) deploy action reads to point the containers of a
 // service's task definition at new images. Names match the containers `gamelayer ecs` writes.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError } from '../errors.js';
 import type { DeployInput } from '../k8s/input.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 export interface ImageDefinition {
   name: string;
@@ -35,9 +35,6 @@ export function imageDefinitionsJson(defs: ImageDefinition[]): string {
 /** Written beside its final name and renamed, so a pipeline never reads half a file. */
 export async function writeImageDefinitions(file: string, defs: ImageDefinition[]): Promise<string> {
   const abs = path.resolve(file);
-  await mkdir(path.dirname(abs), { recursive: true });
-  const tmp = `${abs}.${process.pid}.tmp`;
-  await writeFile(tmp, imageDefinitionsJson(defs));
-  await rename(tmp, abs);
+  await writeFileAtomic(abs, imageDefinitionsJson(defs));
   return abs;
 }

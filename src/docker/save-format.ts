@@ -2,13 +2,12 @@
 // `docker load` of Docker 20.10 takes. Streamed: configs are small JSON, layer blobs are read from the store
 // straight into the tar (docker load accepts gzip layers as they are), each layer once even when shared.
 import { createReadStream } from 'node:fs';
-import { once } from 'node:events';
 import { Readable } from 'node:stream';
-import * as tar from 'tar-stream';
 import { GamelayerError } from '../errors.js';
 import { blobPath, readLayoutImage, type LayoutManifest } from '../oci/layout-reader.js';
 import type { Descriptor } from '../types.js';
 import { digestHex } from '../oci/store.js';
+import { packEntries, type PackEntry } from '../oci/tar.js';
 
 export interface SaveImage {
   /** Tag or digest of the image in the layout. */
@@ -67,28 +66,10 @@ export function dockerSaveStream(layoutDir: string, images: ResolvedSaveImage[])
     files.set(configName(i.config), i.config);
     for (const l of i.layers) files.set(layerName(l), l);
   }
-  const pack = tar.pack();
   const mtime = new Date(0);
-  const write = async () => {
-    const json = Buffer.from(JSON.stringify(manifest));
-    await new Promise<void>((resolve, reject) =>
-      pack.entry({ name: 'manifest.json', size: json.length, mode: 0o644, mtime }, json, (e) => (e ? reject(e) : resolve())),
-    );
-    for (const [name, d] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      let sink!: ReturnType<tar.Pack['entry']>;
-      const done = new Promise<void>((resolve, reject) => {
-        sink = pack.entry({ name, size: d.size, mode: 0o644, mtime }, (e) => (e ? reject(e) : resolve()));
-      });
-      done.catch(() => {});
-      sink.on('error', () => {});
-      for await (const chunk of createReadStream(blobPath(layoutDir, d.digest), { highWaterMark: 1 << 20 })) {
-        if (!sink.write(chunk as Buffer)) await once(sink as unknown as NodeJS.EventEmitter, 'drain');
-      }
-      sink.end(undefined as unknown as Buffer);
-      await done;
-    }
-    pack.finalize();
-  };
-  write().catch((e: unknown) => pack.destroy(e as Error));
-  return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
+  const entries: PackEntry[] = [{ header: { name: 'manifest.json', mode: 0o644, mtime }, body: Buffer.from(JSON.stringify(manifest)) }];
+  for (const [name, d] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    entries.push({ header: { name, size: d.size, mode: 0o644, mtime }, body: () => createReadStream(blobPath(layoutDir, d.digest), { highWaterMark: 1 << 20 }) });
+  }
+  return packEntries(entries);
 }

@@ -3,22 +3,21 @@
 // stored; file bytes are streamed from the sources and verified against the scan, never held in memory.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { once } from 'node:events';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
-import * as tar from 'tar-stream';
 import { GamelayerError } from '../errors.js';
 import { contentSourceFor, type ContentSource } from '../oci/content.js';
 import { sentinelBytes, TREE_SENTINEL } from '../oci/sentinel.js';
-import { layerTarEntries, sourceDateEpoch } from '../oci/tar.js';
+import { layerTarEntries, packEntries, sourceDateEpoch, type PackEntry } from '../oci/tar.js';
 import { compareBytewise } from '../scan/manifest.js';
 import { TREE_NAMES, type FileEntry, type TreeName } from '../types.js';
 import { emitDockerfiles, type EmitOptions } from './emit.js';
 import type { DockerGame } from './game.js';
 import { layerDir, SENTINEL_DIR, treeArchiveName } from './layout.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 /** Bumped when the context layout changes, so cached re-packed archives are not reused wrongly. */
 const CONTEXT_FORMAT = 'gamelayer-docker-context/1';
@@ -74,42 +73,17 @@ function sorted(entries: ContextEntry[]): ContextEntry[] {
   return entries.sort((a, b) => compareBytewise(a.name, b.name));
 }
 
-/** Writes entries (already sorted) into a tar pack, streaming file bodies; finalizes the pack. */
-async function writeEntries(pack: tar.Pack, entries: ContextEntry[], mtime: Date, onBytes?: (n: number) => void): Promise<void> {
-  for (const e of entries) {
-    const h = { name: e.name, mode: e.mode & 0o7777, mtime, uid: 0, gid: 0, uname: '', gname: '' };
-    if (e.type !== 'file') {
-      const header = e.type === 'dir' ? { ...h, type: 'directory' as const, size: 0 } : { ...h, type: 'symlink' as const, size: 0, linkname: e.linkTarget ?? '' };
-      await new Promise<void>((resolve, reject) => pack.entry(header, (err) => (err ? reject(err) : resolve())));
-      continue;
-    }
-    const body = await e.open!();
-    let sink!: ReturnType<tar.Pack['entry']>;
-    const finished = new Promise<void>((resolve, reject) => {
-      sink = pack.entry({ ...h, type: 'file', size: e.size }, (err) => (err ? reject(err) : resolve()));
-    });
-    finished.catch(() => {});
-    sink.on('error', () => {});
-    try {
-      for await (const chunk of body) {
-        onBytes?.((chunk as Buffer).length);
-        if (!sink.write(chunk as Buffer)) await once(sink as unknown as NodeJS.EventEmitter, 'drain');
-      }
-    } catch (err) {
-      body.destroy();
-      throw err;
-    }
-    sink.end(undefined as unknown as Buffer);
-    await finished;
-  }
-  pack.finalize();
-}
-
 function tarStream(entries: ContextEntry[], onBytes?: (n: number) => void): Readable {
-  const pack = tar.pack();
   const mtime = new Date(sourceDateEpoch() * 1000);
-  writeEntries(pack, entries, mtime, onBytes).catch((e: unknown) => pack.destroy(e as Error));
-  return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
+  function* packed(): Generator<PackEntry> {
+    for (const e of entries) {
+      const h = { name: e.name, mode: e.mode & 0o7777, mtime, uid: 0, gid: 0, uname: '', gname: '' };
+      if (e.type === 'dir') yield { header: { ...h, type: 'directory', size: 0 } };
+      else if (e.type === 'symlink') yield { header: { ...h, type: 'symlink', size: 0, linkname: e.linkTarget ?? '' } };
+      else yield { header: { ...h, type: 'file', size: e.size }, body: e.open! };
+    }
+  }
+  return packEntries(packed(), { onBytes });
 }
 
 /**
@@ -123,15 +97,7 @@ async function treeArchive(game: DockerGame, tree: TreeName, content: ContentSou
   const file = path.join(dir, `${tree}-${h.digest('hex').slice(0, 32)}.tar`);
   const have = await stat(file).catch(() => undefined);
   if (have) return { file, size: have.size };
-  await mkdir(dir, { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    await pipeline(tarStream(sorted(treeEntries(game, tree, content))), createWriteStream(tmp));
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  await writeFileAtomic(file, (tmp) => pipeline(tarStream(sorted(treeEntries(game, tree, content))), createWriteStream(tmp)));
   return { file, size: (await stat(file)).size };
 }
 

@@ -1,10 +1,10 @@
 // Text of the emitted specs and writing them: same input ⇒ same bytes, and never half a file on disk.
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Document } from 'yaml';
 import { GamelayerError } from '../errors.js';
 import type { DeployInput } from './input.js';
 import type { K8sEmission } from './workloads.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
 export function k8sYaml(input: DeployInput, emission: K8sEmission): string {
   // No anchors/aliases even where the data shares objects: every reader of the YAML sees plain maps.
@@ -20,14 +20,11 @@ export function k8sYaml(input: DeployInput, emission: K8sEmission): string {
   return doc.toString({ lineWidth: 0 });
 }
 
-/** Writes through a temp file and a rename in the same directory. */
+/** Writes atomically (temp file, fsync, rename). */
 export async function writeOutput(dir: string, name: string, text: string): Promise<string> {
   const file = path.resolve(dir, name);
   try {
-    await mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(tmp, text);
-    await rename(tmp, file);
+    await writeFileAtomic(file, text);
   } catch (e) {
     throw new GamelayerError('deploy.write', `${file}: cannot write: ${(e as Error).message}`);
   }

@@ -14,6 +14,7 @@ import { diskFullError } from '../util/disk-full.js';
 import { isAlive, sweepStaleTemps, tempTag } from '../util/temp-files.js';
 import { writeAll } from '../util/write-all.js';
 import { exists } from '../util/exists.js';
+import { syncDir, writeDurably, writeFileAtomic } from '../util/atomic-write.js';
 
 export const OCI_LAYOUT_FILE = 'oci-layout';
 export const OCI_LAYOUT_BYTES = '{"imageLayoutVersion":"1.0.0"}';
@@ -336,15 +337,7 @@ export class OciStore {
           throw new GamelayerError('store.blob-missing', `${this.indexPath}: would point at ${m.digest}, which is not in the store`);
         }
       }
-      const tmp = this.tmpName();
-      try {
-        await writeDurably(tmp, serializeIndex(next));
-      } catch (e) {
-        await rm(tmp, { force: true });
-        throw this.writeError(e, 'index.json');
-      }
-      await rename(tmp, this.indexPath);
-      await syncDir(this.dir);
+      await writeFileAtomic(this.indexPath, serializeIndex(next), { tmpDir: this.tmpDir, writeError: (e) => this.writeError(e, 'index.json') });
     } finally {
       await release();
     }
@@ -369,28 +362,6 @@ export function serializeIndex(index: ImageIndex): string {
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }
 
-
-async function writeDurably(file: string, content: string | Uint8Array): Promise<void> {
-  const fh = await open(file, 'wx');
-  try {
-    await fh.writeFile(content);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } catch (e) {
-    // Some file systems refuse fsync on a directory; the rename is still atomic there.
-    if (errnoCode(e) !== 'EINVAL' && errnoCode(e) !== 'EISDIR') throw e;
-  } finally {
-    await fh.close();
-  }
-}
 
 const LOCK_TIMEOUT_MS = 120_000;
 

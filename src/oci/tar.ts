@@ -77,7 +77,7 @@ export function layerTarEntries(entries: readonly FileEntry[], mount: string): T
   return [...byName.values()].sort((a, b) => compareBytewise(a.name, b.name));
 }
 
-type TarHeader = Parameters<tar.Pack['entry']>[0];
+export type TarHeader = Parameters<tar.Pack['entry']>[0];
 
 function header(t: TarEntry, mtime: Date): TarHeader {
   const e = t.entry;
@@ -109,6 +109,27 @@ export interface LayerTarOptions {
 export function layerTar(layer: Pick<PlannedLayer, 'entries'>, content: ContentSource, options: LayerTarOptions): Readable {
   const entries = layerTarEntries(layer.entries, options.mount);
   const mtime = new Date((options.mtime ?? sourceDateEpoch()) * 1000);
+  // Headers are made as the writer reaches each entry, so a bad one (a symlink without target) errors the stream.
+  function* packed(): Generator<PackEntry> {
+    for (const t of entries) yield { header: header(t, mtime), body: t.entry.type === 'file' ? () => content.open(t.entry) : undefined };
+  }
+  return packEntries(packed());
+}
+
+/** One tar entry to write: its header, and a file's body (bytes, or a stream opened when its turn comes). */
+export interface PackEntry {
+  header: TarHeader;
+  body?: Buffer | string | (() => Promise<Readable> | Readable);
+}
+
+const VOID_TYPES = new Set(['directory', 'symlink', 'link', 'character-device', 'block-device', 'fifo']);
+
+/**
+ * The one tar writer: entries in the order given, into a tar stream, one body open at a time and written with
+ * backpressure. A body that fails (e.g. content not as scanned) or an entry that cannot be made destroys the stream
+ * with that error; a reader that goes away early stops the writing and closes the open body.
+ */
+export function packEntries(entries: Iterable<PackEntry> | AsyncIterable<PackEntry>, opts: { onBytes?: (n: number) => void } = {}): Readable {
   const pack = tar.pack();
   // The reader may go away early (the compressor or the disk failed): stop then, and close the open file,
   // instead of waiting forever for a 'drain' that never comes.
@@ -116,27 +137,34 @@ export function layerTar(layer: Pick<PlannedLayer, 'entries'>, content: ContentS
   pack.once('close', () => gone.abort());
   const whilePackOpen = <T>(p: Promise<T>): Promise<T> =>
     gone.signal.aborted
-      ? Promise.reject(new Error('layer tar closed early'))
+      ? Promise.reject(new Error('tar stream closed early'))
       : new Promise<T>((resolve, reject) => {
-          const stop = () => reject(new Error('layer tar closed early'));
+          const stop = () => reject(new Error('tar stream closed early'));
           gone.signal.addEventListener('abort', stop, { once: true });
           p.then(resolve, reject).finally(() => gone.signal.removeEventListener('abort', stop));
         });
 
   const writeAll = async () => {
-    for (const t of entries) {
+    for await (const e of entries) {
       if (gone.signal.aborted) return;
-      const h = header(t, mtime);
-      if (t.entry.type !== 'file') {
-        await new Promise<void>((resolve, reject) => pack.entry(h, (err) => (err ? reject(err) : resolve())));
+      if (typeof e.body !== 'function') {
+        const bytes = e.body ?? (VOID_TYPES.has(e.header.type ?? '') ? undefined : Buffer.alloc(0));
+        if (bytes !== undefined) opts.onBytes?.(Buffer.byteLength(bytes));
+        await whilePackOpen(
+          new Promise<void>((resolve, reject) => {
+            const done = (err?: Error | null) => (err ? reject(err) : resolve());
+            if (bytes === undefined) pack.entry(e.header, done);
+            else pack.entry(e.header, bytes, done);
+          }),
+        );
         continue;
       }
-      const body = await content.open(t.entry);
+      const body = await e.body();
       let finished!: Promise<void>;
       const sink = (() => {
         let s!: ReturnType<typeof pack.entry>;
         finished = new Promise<void>((resolve, reject) => {
-          s = pack.entry(h, (err) => (err ? reject(err) : resolve()));
+          s = pack.entry(e.header, (err) => (err ? reject(err) : resolve()));
         });
         return s;
       })();
@@ -145,11 +173,12 @@ export function layerTar(layer: Pick<PlannedLayer, 'entries'>, content: ContentS
       sink.on('error', () => {});
       try {
         for await (const chunk of body) {
+          opts.onBytes?.((chunk as Buffer).length);
           if (!sink.write(chunk as Buffer)) await whilePackOpen(once(sink as unknown as NodeJS.EventEmitter, 'drain'));
         }
-      } catch (e) {
+      } catch (err) {
         body.destroy();
-        throw e;
+        throw err;
       }
       sink.end(undefined as unknown as Buffer);
       await whilePackOpen(finished);

@@ -9,7 +9,7 @@ import { Readable } from 'node:stream';
 import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { GamelayerError } from '../errors.js';
-import type { BuildRecord, Descriptor } from '../types.js';
+import { buildRecordSchema, parseStored, type BuildRecord, type Descriptor } from '../types.js';
 import { pullScope } from './auth.js';
 import { MEDIA_TYPES, type Access, type RegistryClient } from './client.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from './push.js';
@@ -163,21 +163,8 @@ const referrersSchema = z.looseObject({
   manifests: z.array(descriptorSchema.extend({ artifactType: z.string().optional(), annotations: z.record(z.string(), z.string()).optional() })),
 });
 
-const entrySchema = z.looseObject({ path: z.string(), type: z.enum(['file', 'dir', 'symlink']), mode: z.number(), size: z.number() });
-export const buildRecordSchema = z.looseObject({
-  schemaVersion: z.literal(1),
-  game: z.string().min(1),
-  version: z.string().optional(),
-  createdAt: z.string().min(1),
-  tags: z.array(z.string()),
-  platforms: z.array(z.string()),
-  manifests: z.array(z.looseObject({ tree: z.string(), root: z.string(), entries: z.array(entrySchema), digest: z.string() })),
-  plan: z.looseObject({ layers: z.array(z.looseObject({ tree: z.string(), index: z.number(), inputKey: z.string(), entries: z.array(entrySchema) })) }),
-  layers: z.array(z.looseObject({ tree: z.string(), index: z.number(), inputKey: z.string(), diffID: z.string(), digest: z.string(), size: z.number(), mediaType: z.string() })),
-  images: z.array(z.looseObject({ name: z.string(), platform: z.string().optional(), digest: z.string(), mediaType: z.string() })),
-  index: z.string().optional(),
-  codebuildArn: z.string().optional(),
-});
+/** The one schema of a build record (types.ts), re-exported for callers that imported it from here. */
+export { buildRecordSchema };
 
 export interface FoundBuildRecord {
   record: BuildRecord;
@@ -277,12 +264,12 @@ async function readRecord(client: RegistryClient, repo: string, reference: strin
     throw new GamelayerError('record.invalid', `${where}: the record blob does not match its digest ${layer.digest}`);
   }
   const json = layer.mediaType === BUILD_RECORD_GZIP_TYPE ? gunzipRecord(bytes, where) : bytes;
-  const record = buildRecordSchema.safeParse(safeJson(json.toString('utf8')));
-  if (!record.success) {
-    const issue = record.error.issues[0];
-    throw new GamelayerError('record.invalid', `${where}: invalid build record: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'not JSON'}`);
-  }
-  return { record: record.data as unknown as BuildRecord, subject, digest: m.digest };
+  const text = json.toString('utf8');
+  const value = safeJson(text);
+  if (value === undefined) throw new GamelayerError('record.invalid', `${where}: invalid build record: not JSON`);
+  const record = parseStored(buildRecordSchema, value);
+  if (!record.ok) throw new GamelayerError('record.invalid', `${where}: invalid build record: ${record.problem}`);
+  return { record: record.value, subject, digest: m.digest };
 }
 
 /** The record's JSON from its gzip layer; a bomb or a damaged stream is a clear error, not an exhausted heap. */

@@ -1,4 +1,5 @@
 // When and how long to wait before trying a registry request again.
+import { backoffDelay as sharedBackoff, sleep } from '../util/retry.js';
 import { TransportError } from './transport.js';
 
 export interface RetryPolicy {
@@ -31,11 +32,10 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** Exponential backoff with jitter; a server's Retry-After wins when it is given. */
+/** The shared backoff (util/retry.ts) under a registry policy; a server's Retry-After wins when it is given. */
 export function backoffDelay(policy: RetryPolicy, attempt: number, retryAfterMs?: number): number {
   if (retryAfterMs !== undefined) return Math.min(retryAfterMs, policy.maxRetryAfterMs);
-  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  return Math.round(exp / 2 + (Math.random() * exp) / 2);
+  return sharedBackoff(attempt, policy.baseDelayMs, policy.maxDelayMs);
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+export { sleep };

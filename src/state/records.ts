@@ -1,19 +1,13 @@
 // Records of earlier scans and builds in `.gamelayer/records/`: the baselines `gamelayer diff` compares against.
 // Plain JSON (readable with jq), written to a temp file and renamed so a reader never sees half a record.
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
-import { TREE_NAMES, type BuildRecord, type TreeManifest, type TreeName } from '../types.js';
+import { buildRecordSchema, parseStored, scanRecordSchema, type BuildRecord, type ScanRecord, type TreeManifest } from '../types.js';
 import { diskFullError } from '../util/disk-full.js';
-import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 
-export interface ScanRecord {
-  kind: 'scan';
-  schemaVersion: 1;
-  game: string;
-  createdAt: string;
-  manifests: TreeManifest[];
-}
+export type { ScanRecord };
 
 export type AnyRecord = ScanRecord | (BuildRecord & { kind: 'build' });
 
@@ -25,16 +19,9 @@ export const LAST_SCAN = 'scan-last.json';
 export const LAST_BUILD = 'build-last.json';
 
 export async function writeRecord(file: string, record: unknown): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  await sweepStaleTemps(path.dirname(file));
-  const tmp = `${file}.${tempTag()}.tmp`;
-  try {
-    await writeFile(tmp, JSON.stringify(record));
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw diskFullError(e, 'state.disk-full', path.dirname(file), path.basename(file));
-  }
-  await rename(tmp, file);
+  await writeFileAtomic(file, JSON.stringify(record), {
+    writeError: (e) => diskFullError(e, 'state.disk-full', path.dirname(file), path.basename(file)),
+  });
 }
 
 export async function saveScanRecord(stateDir: string, game: string, manifests: TreeManifest[]): Promise<string> {
@@ -63,44 +50,20 @@ export async function readRecord(file: string): Promise<AnyRecord> {
   if (!r || typeof r !== 'object' || !Array.isArray(r.manifests)) {
     throw new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record`, 'delete it and scan or build again');
   }
-  const problem =
-    r.schemaVersion !== 1 ? `schemaVersion: expected 1, got ${JSON.stringify(r.schemaVersion)}` : shapeProblem(r as Record<string, unknown>);
-  if (problem) {
-    throw new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
+  if (r.schemaVersion !== 1) {
+    throw new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: schemaVersion: expected 1, got ${JSON.stringify(r.schemaVersion)}`, 'delete it and scan or build again');
   }
-  return (r.kind === 'scan' ? r : { ...r, kind: 'build' }) as AnyRecord;
-}
-
-/** The first field that does not have the shape diff and deploy rely on; undefined when the record is sound. */
-function shapeProblem(r: Record<string, unknown>): string | undefined {
-  const manifests = r.manifests as unknown[];
-  for (const [i, m] of manifests.entries()) {
-    const at = `manifests[${i}]`;
-    if (!isObject(m)) return `${at}: expected a map`;
-    if (!TREE_NAMES.includes(m.tree as TreeName)) return `${at}.tree: expected one of ${TREE_NAMES.join(', ')}`;
-    if (typeof m.digest !== 'string') return `${at}.digest: expected a string`;
-    if (!Array.isArray(m.entries)) return `${at}.entries: expected a list`;
-    for (const [j, e] of (m.entries as unknown[]).entries()) {
-      if (!isObject(e) || typeof e.path !== 'string' || typeof e.type !== 'string' || typeof e.size !== 'number') {
-        return `${at}.entries[${j}]: expected a map with path, type and size`;
-      }
-    }
+  // One schema per kind (types.ts), the same one the registry's record reader checks.
+  const corrupt = (problem: string) =>
+    new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
+  if (r.kind === 'scan') {
+    const scan = parseStored(scanRecordSchema, r);
+    if (!scan.ok) throw corrupt(scan.problem);
+    return scan.value;
   }
-  if (r.kind === 'scan') return undefined;
-  if (!Array.isArray(r.tags)) return 'tags: expected a list';
-  if (!Array.isArray(r.images)) return 'images: expected a list';
-  if (!Array.isArray(r.layers)) return 'layers: expected a list';
-  if (!isObject(r.plan) || !Array.isArray(r.plan.layers)) return 'plan.layers: expected a list';
-  for (const [what, list] of [['layers', r.layers], ['plan.layers', r.plan.layers]] as const) {
-    for (const [i, l] of (list as unknown[]).entries()) {
-      if (!isObject(l) || typeof l.inputKey !== 'string') return `${what}[${i}].inputKey: expected a string`;
-    }
-  }
-  return undefined;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+  const build = parseStored(buildRecordSchema, r);
+  if (!build.ok) throw corrupt(build.problem);
+  return { ...build.value, kind: 'build' };
 }
 
 /**

@@ -2,11 +2,10 @@
 // detected on read and reported, never trusted. Used by every cache and record we keep on disk.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { diskFullError } from './disk-full.js';
-import { sweepStaleTemps, tempTag } from './temp-files.js';
+import { writeFileAtomic } from './atomic-write.js';
 
 export type CheckedRead<T> = { ok: true; value: T; format: string } | { ok: false; missing: boolean; reason: string };
 
@@ -35,18 +34,9 @@ export async function readCheckedJson<T>(file: string, format: string | readonly
 export async function writeCheckedJson(file: string, format: string, value: unknown): Promise<void> {
   const body = JSON.stringify(value);
   const header = JSON.stringify({ format, sha256: sha256(body) });
-  await mkdir(path.dirname(file), { recursive: true });
-  // pid + host + random: two processes writing the same file never share a temp file, and one left by a
-  // killed writer is recognised and removed by the next write in this folder.
-  await sweepStaleTemps(path.dirname(file));
-  const tmp = `${file}.${tempTag()}.tmp`;
-  try {
-    await writeFile(tmp, `${header}\n${body}`);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw diskFullError(e, 'state.disk-full', path.dirname(file), path.basename(file));
-  }
-  await rename(tmp, file);
+  await writeFileAtomic(file, `${header}\n${body}`, {
+    writeError: (e) => diskFullError(e, 'state.disk-full', path.dirname(file), path.basename(file)),
+  });
 }
 
 function sha256(s: string): string {

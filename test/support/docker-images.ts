@@ -8,6 +8,7 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import Docker from 'dockerode';
 import * as tar from 'tar-stream';
+import { packEntries } from '../../src/oci/tar.js';
 
 export const BUSYBOX_IMAGE = 'gamelayer-test/busybox:1';
 const BUSYBOX = '/usr/bin/busybox';
@@ -28,11 +29,9 @@ export async function drain(stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 async function tarOf(files: { name: string; content?: Buffer; mode?: number }[]): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const f of files) pack.entry({ name: f.name, mode: f.mode ?? 0o644, mtime: new Date(0) }, f.content ?? Buffer.alloc(0));
-  pack.finalize();
   const chunks: Buffer[] = [];
-  for await (const c of pack as AsyncIterable<Buffer>) chunks.push(c);
+  const entries = files.map((f) => ({ header: { name: f.name, mode: f.mode ?? 0o644, mtime: new Date(0) }, body: f.content ?? Buffer.alloc(0) }));
+  for await (const c of packEntries(entries)) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
 }
 

@@ -6,7 +6,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import tarStream from 'tar-stream';
+import type tarStream from 'tar-stream';
+import { packEntries } from '../../src/oci/tar.js';
 
 export const MT = {
   manifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -69,18 +70,9 @@ export type TarEntry = Partial<tarStream.Header> & { name: string };
 
 /** A tar of these headers, in order; each entry's content from `contents` by name (none for dirs and links). */
 export async function tarOf(headers: TarEntry[], contents: Map<string, Buffer>): Promise<Buffer> {
-  const pack = tarStream.pack();
+  // The product's one tar writer, so test layers are written exactly as ours are.
   const chunks: Buffer[] = [];
-  pack.on('data', (c) => chunks.push(c as Buffer));
-  const done = new Promise<void>((resolve, reject) => {
-    pack.on('end', resolve);
-    pack.on('error', reject);
-  });
-  for (const h of headers) {
-    await new Promise<void>((resolve, reject) => pack.entry(h, contents.get(h.name) ?? '', (e) => (e ? reject(e) : resolve())));
-  }
-  pack.finalize();
-  await done;
+  for await (const c of packEntries(headers.map((h) => ({ header: h, body: contents.get(h.name) ?? '' })))) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
 }
 

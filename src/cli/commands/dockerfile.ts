@@ -1,7 +1,7 @@
 // gamelayer dockerfile: writes the server and tree-image Dockerfiles (+ .dockerignore) and, on request, streams
 // their deterministic build context (for `docker build -`, e.g. in CodeBuild).
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
@@ -10,6 +10,7 @@ import { emitDockerfiles } from '../../dockerfile/emit.js';
 import { dockerGame } from '../../dockerfile/game.js';
 import { GamelayerError } from '../../errors.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
 
 interface DockerfileFlags {
   out: string;
@@ -43,19 +44,13 @@ export function register(program: Command): void {
       const out = path.resolve(flags.out);
       await mkdir(out, { recursive: true });
       for (const f of files) {
-        const target = path.join(out, f.name);
-        const tmp = `${target}.${process.pid}.tmp`;
-        await writeFile(tmp, f.content);
-        await rename(tmp, target);
+        await writeFileAtomic(path.join(out, f.name), f.content);
       }
       if (flags.context) {
         const ctx = await dockerContext(game, { compat });
         if (toStdout) await pipeline(ctx.stream, process.stdout);
         else {
-          const target = path.resolve(flags.context);
-          const tmp = `${target}.${process.pid}.tmp`;
-          await pipeline(ctx.stream, createWriteStream(tmp));
-          await rename(tmp, target);
+          await writeFileAtomic(path.resolve(flags.context), (tmp) => pipeline(ctx.stream, createWriteStream(tmp)));
         }
       }
       const layers = Object.fromEntries(game.input.trees.map((t) => [t.name, t.layers]));
