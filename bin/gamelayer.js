@@ -1,35 +1,12 @@
 #!/usr/bin/env node
-// Runs the prebuilt bundle (dist/, made by `npm ci` via scripts/build-dist.mjs) when it is newer than every
-// source file, else the TypeScript sources through tsx: a stale bundle never runs.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-function newestMtime(dir) {
-  let newest = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    newest = Math.max(newest, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
+// The gamelayer command: runs the compiled CLI in dist/ (built from src/ by `npm ci` or `npm pack` through the
+// prepare script, or by `node scripts/build-dist.mjs`). For the TypeScript sources directly: `npm run gamelayer`.
+let cli;
+try {
+  cli = await import('../dist/cli/main.js');
+} catch (e) {
+  if (e?.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes('dist/cli/main.js')) throw e;
+  process.stderr.write('error: gamelayer is not compiled (no dist/cli/main.js)\nhint: in a git checkout run npm ci (or node scripts/build-dist.mjs)\n');
+  process.exit(1);
 }
-
-function bundleIsFresh() {
-  if (process.env.GAMELAYER_FROM_SOURCE) return false;
-  try {
-    const { sourceMtime } = JSON.parse(readFileSync(path.join(root, 'dist/stamp.json'), 'utf8'));
-    return sourceMtime >= newestMtime(path.join(root, 'src'));
-  } catch {
-    return false;
-  }
-}
-
-if (bundleIsFresh()) {
-  await import('../dist/cli.mjs');
-} else {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import('../src/cli/main.ts');
-}
+process.exitCode = await cli.main(process.argv.slice(2));

@@ -16,3 +16,18 @@ export * from './dockerfile/index.js';
 export * from './docker/index.js';
 export * from './codebuild/index.js';
 export * from './runlocal/index.js';
+// Build and push, as `gamelayer build [--push]` does them.
+export { build, type BuildOptions, type BuildResult, type BuildSummary, type LayerOutcome } from './build/build.js';
+export { pushBuild, type PushBuildOptions, type PushBuildResult } from './build/push-build.js';
+export { readBuildRecord, writeRecord, recordsDir, LAST_BUILD, LAST_SCAN } from './state/records.js';
+// The image stage: the local OCI layout, base images, layers.
+export { OciStore, type OpenStoreOptions, type ImageIndex } from './oci/store.js';
+export { loadBaseImage, parseBaseRef, type BaseImage, type BaseRef, type LoadBaseOptions } from './oci/base-image.js';
+export { layerTar, packEntries, sourceDateEpoch, type PackEntry } from './oci/tar.js';
+export { closeGzipWorkers } from './oci/gzip.js';
+export { TREE_SENTINEL, sentinelBytes } from './oci/sentinel.js';
+// Planning and comparing.
+export { planIncremental, type IncrementalPlan, type IncrementalOptions, type PreviousTree } from './plan/incremental.js';
+export { layerDiff, type LayerDiff, type LayerChange, type BaseLayerCount } from './plan/layer-diff.js';
+export { pullCost, type PullCost, type ImagePullCost } from './diff/pull-cost.js';
+export { workingTrees, sideFromArg, lastRecordedSide, type DiffSide } from './diff/states.js';

@@ -1,4 +1,6 @@
 // CLI entry: parses arguments, calls the library, prints. No logic of its own (DESIGN.md "Library first").
+import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isGamelayerError } from '../errors.js';
 import { commands } from './commands/index.js';
@@ -6,6 +8,7 @@ import { commands } from './commands/index.js';
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('gamelayer')
     .description('Ship large game servers as containers: only what changed is built, pushed and pulled.')
+    .version(packageVersion(), '-V, --version', 'print the version of gamelayer')
     .option('-c, --config <file>', 'game config file', 'gamelayer.yaml')
     .showHelpAfterError()
     .exitOverride();
@@ -16,6 +19,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     return reportError(e);
   }
+}
+
+/** The version in package.json, two folders up from both src/cli/ and dist/cli/. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 function reportError(e: unknown): number {
@@ -35,9 +43,9 @@ function reportError(e: unknown): number {
   return 1;
 }
 
-// Run when executed directly (bin/gamelayer.js or tsx src/cli/main.ts), not when imported by tests.
-const entry = process.argv[1] ?? '';
-if (entry.endsWith('gamelayer.js') || entry.endsWith('main.ts') || entry.endsWith('gamelayer')) {
+// Run when this file is the program (`tsx src/cli/main.ts`, `node dist/cli/main.js`); bin/gamelayer.js and
+// tests import it and call main() themselves.
+if (isProgram()) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
@@ -47,4 +55,14 @@ if (entry.endsWith('gamelayer.js') || entry.endsWith('main.ts') || entry.endsWit
       process.exitCode = 1;
     },
   );
+}
+
+function isProgram(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    return pathToFileURL(realpathSync(entry)).href === import.meta.url;
+  } catch {
+    return false;
+  }
 }

@@ -1,6 +1,8 @@
 // Loads gamelayer.yaml: YAML with positions, schema validation, cross-field rules, paths resolved.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { GamelayerError, errnoCode } from '../errors.js';
@@ -46,6 +48,16 @@ export function treeSourceFor(tree: TreeConfig, platform: string): { path: strin
   return { path: own, shared: false };
 }
 
+/**
+ * Where to find an example config: the sample game in a checkout of gamelayer; in an installed package (which
+ * ships no fixtures) the README's config section, by the path of the README the package ships.
+ */
+function exampleConfigHint(): string {
+  const root = new URL('../../', import.meta.url);
+  if (existsSync(new URL(`fixtures/sample-game/${CONFIG_FILE}`, root))) return `see fixtures/sample-game/${CONFIG_FILE}`;
+  return `see "The game config: ${CONFIG_FILE}" in ${fileURLToPath(new URL('README.md', root))}`;
+}
+
 export async function loadConfig(file: string): Promise<GameConfig> {
   const abs = path.resolve(file);
   let text: string;
@@ -56,7 +68,7 @@ export async function loadConfig(file: string): Promise<GameConfig> {
       throw new GamelayerError(
         'config.missing',
         `${abs}: no such file`,
-        `create a ${CONFIG_FILE} (see fixtures/sample-game/${CONFIG_FILE}) or pass --config FILE`,
+        `create a ${CONFIG_FILE} (${exampleConfigHint()}) or pass --config FILE`,
       );
     }
     throw new GamelayerError('config.unreadable', `${abs}: cannot read: ${(e as Error).message}`);

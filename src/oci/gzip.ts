@@ -69,10 +69,10 @@ class BlockPool {
   }
 
   private spawn(): PoolWorker {
-    // From the sources, a tiny CommonJS boot file registers tsx in the thread; from the bundle, the worker
-    // is its own entry beside it (dist/gzip-worker.mjs).
-    const fromBundle = !import.meta.url.endsWith('.ts');
-    const worker = new Worker(fromBundle ? new URL(`${bundleRoot(import.meta.url)}/gzip-worker.mjs`) : new URL('./gzip-worker-boot.cjs', import.meta.url));
+    // Compiled (dist/), the worker is the .js beside this file; from the TypeScript sources, a tiny CommonJS boot
+    // file registers tsx in the thread first.
+    const fromSource = import.meta.url.endsWith('.ts');
+    const worker = new Worker(fromSource ? new URL('./gzip-worker-boot.cjs', import.meta.url) : new URL('./gzip-worker.js', import.meta.url));
     const w: PoolWorker = { worker };
     worker.unref();
     worker.on('message', (r: BlockResult) => {
@@ -219,8 +219,3 @@ function defaultThreads(): number {
   return Math.max(1, Math.min(8, availableParallelism()));
 }
 
-/** dist/ for a module bundled into dist/ or dist/chunks/. */
-function bundleRoot(moduleUrl: string): string {
-  const dir = moduleUrl.slice(0, moduleUrl.lastIndexOf('/'));
-  return dir.endsWith('/chunks') ? dir.slice(0, -'/chunks'.length) : dir;
-}

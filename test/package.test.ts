@@ -1,0 +1,158 @@
+// The package as a user gets it: `npm pack` here, `npm install <tarball>` into an empty folder, the installed
+// `gamelayer` command on a copy of the sample game, and the library imported from plain `node` (no tsx, no vitest
+// transform) building and pushing the sample game to a real registry with the README's example script. One pack
+// and one install serve every assertion.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../src/build/build.js';
+import { loadConfig } from '../src/config/load.js';
+import { storageProblems, storedTags, startRegistry, type TestRegistry } from './support/registry.js';
+import { copySample } from './support/sample.js';
+
+const run = promisify(execFile);
+const ROOT = path.resolve('.');
+const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+
+let work: string;
+let app: string;
+let installed: string;
+let reg: TestRegistry;
+
+/** The user's environment: no loader of ours (NODE_OPTIONS), no test-runner variables. */
+function userEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(NODE_OPTIONS|VITEST|TSX|npm_)/i.test(k)) env[k] = v;
+  return { ...env, CI: '1' };
+}
+
+async function allFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await allFiles(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'gl-package-'));
+  // npm pack runs the prepare script, which compiles src/ into dist/.
+  const packed = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: ROOT, env: userEnv(), maxBuffer: 64 << 20 });
+  const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as { filename: string }[];
+  const tarball = path.join(work, info[0]!.filename);
+  app = path.join(work, 'app');
+  await mkdir(app);
+  await writeFile(path.join(app, 'package.json'), JSON.stringify({ name: 'a-studio-pipeline', private: true, type: 'module' }));
+  await run('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, env: userEnv(), maxBuffer: 64 << 20 });
+  installed = path.join(app, 'node_modules', pkg.name);
+  reg = await startRegistry();
+}, 600_000);
+
+afterAll(async () => {
+  await reg?.stop();
+  if (work) await rm(work, { recursive: true, force: true });
+});
+
+describe('the installed package', () => {
+  it('holds compiled JavaScript with declarations, the license and changelog, and no TypeScript sources', async () => {
+    const files = (await allFiles(installed)).map((f) => path.relative(installed, f));
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin/gamelayer.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/oci/gzip-worker.js']));
+    expect(files.filter((f) => /(?<!\.d)\.ts$/.test(f) || f.endsWith('.cjs') || f.startsWith('src/'))).toEqual([]);
+    const manifest = JSON.parse(await readFile(path.join(installed, 'package.json'), 'utf8')) as { exports: Record<string, unknown>; license: string };
+    expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+    expect(manifest.license).toBe('Apache-2.0');
+    expect(await readFile(path.join(installed, 'LICENSE'), 'utf8')).toContain('Apache License\n                           Version 2.0');
+  });
+
+  it('npx gamelayer --version prints the version of package.json', async () => {
+    const { stdout } = await run('npx', ['--no', '--', 'gamelayer', '--version'], { cwd: app, env: userEnv() });
+    expect(stdout).toBe(`${pkg.version}\n`);
+  });
+
+  it('npx gamelayer build builds a copy of the sample game, the same images as the library built from source', async () => {
+    const game = path.join(work, 'game-cli');
+    copySample(game);
+    const { stdout } = await run('npx', ['--no', '--', 'gamelayer', 'build', '-c', path.join(game, 'gamelayer.yaml'), '--json'], { cwd: app, env: userEnv(), maxBuffer: 64 << 20 });
+    const out = JSON.parse(stdout) as { store: string; tags: string[]; images: { name: string; digest: string }[] };
+    expect(out.store).toBe(path.join(game, '.gamelayer', 'oci'));
+    expect(existsSync(path.join(out.store, 'index.json'))).toBe(true);
+
+    // The same sample built by the sources under test gives byte-identical images (a deterministic build).
+    const reference = path.join(work, 'game-src');
+    copySample(reference);
+    const fromSource = await build({ config: await loadConfig(path.join(reference, 'gamelayer.yaml')) });
+    const digests = (images: { name: string; digest: string }[]) => Object.fromEntries(images.map((i) => [i.name, i.digest]));
+    expect(digests(out.images)).toEqual(digests(fromSource.record.images));
+    expect(Object.keys(digests(out.images)).sort()).toEqual(['app', 'app-media', 'engine', 'engine-media', 'server']);
+  });
+
+  it('a missing config points at the README the package ships, not at fixtures it does not ship', async () => {
+    const missing = path.join(work, 'nowhere', 'gamelayer.yaml');
+    const err = await run('npx', ['--no', '--', 'gamelayer', 'build', '-c', missing], { cwd: app, env: userEnv() }).then(
+      () => undefined,
+      (e: { stderr: string; code: number }) => e,
+    );
+    const readme = path.join(installed, 'README.md');
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toBe(`error: ${missing}: no such file\nhint: create a gamelayer.yaml (see "The game config: gamelayer.yaml" in ${readme}) or pass --config FILE\n`);
+    expect(await readFile(readme, 'utf8')).toContain('## The game config: `gamelayer.yaml`');
+  });
+
+  it("plain node runs the README's library example: it builds and pushes the sample game to a real registry", async () => {
+    const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+    const example = /## Library API[\s\S]*?```js\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain("from 'gamelayer'");
+    await writeFile(path.join(app, 'push-game.mjs'), example!);
+    const game = path.join(work, 'game-api');
+    copySample(game);
+    const repository = `${reg.host}/studio/sample`;
+    const { stdout } = await run(process.execPath, ['push-game.mjs', path.join(game, 'gamelayer.yaml'), repository], { cwd: app, env: userEnv(), maxBuffer: 64 << 20 });
+    const out = JSON.parse(stdout) as { tags: string[]; images: { name: string; digest: string }[]; layers: { built: number; reused: number }; bytesSent: number };
+    expect(out.layers.built).toBeGreaterThan(0);
+    expect(out.bytesSent).toBeGreaterThan(0);
+    // What the registry holds: each image under its tag, with the digest the build recorded, and the record.
+    const tag = out.tags[0]!;
+    const tags = await storedTags(reg.storageDir, 'studio/sample');
+    for (const image of out.images) expect(tags[image.name === 'server' ? tag : `${tag}-${image.name}`]).toBe(image.digest);
+    expect(Object.keys(tags)).toContain(`${tag}.gamelayer-record`);
+    expect(await storageProblems(reg.storageDir)).toEqual([]);
+  });
+
+  it('its declarations type-check a TypeScript user of the library, and catch a wrong use', async () => {
+    await writeFile(
+      path.join(app, 'use.ts'),
+      [
+        "import { build, loadConfig, OciStore, pushBuild, silentReporter, type BuildResult, type PushBuildResult } from 'gamelayer';",
+        'export async function go(file: string, repository: string): Promise<[BuildResult, PushBuildResult, OciStore]> {',
+        '  const built = await build({ config: await loadConfig(file), reporter: silentReporter });',
+        '  const pushed = await pushBuild({ store: built.store, record: built.record, repository });',
+        '  return [built, pushed, await OciStore.open(built.store)];',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    // Declarations, not `any`: a wrong use is an error.
+    await writeFile(path.join(app, 'misuse.ts'), "import { pushBuild } from 'gamelayer';\nexport const p = pushBuild({ store: 1, repository: 'r' });\n");
+    const check = async (file: string) => {
+      const config = {
+        compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'], typeRoots: [path.join(ROOT, 'node_modules', '@types')] },
+        files: [file],
+      };
+      await writeFile(path.join(app, 'tsconfig.json'), JSON.stringify(config));
+      return run(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', path.join(app, 'tsconfig.json')], { cwd: app, env: userEnv() }).then(
+        () => 'ok',
+        (e: { stdout: string }) => e.stdout,
+      );
+    };
+    expect(await check('use.ts')).toBe('ok');
+    const misuse = await check('misuse.ts');
+    expect(misuse).toMatch(/^misuse\.ts\(2,\d+\): error TS\d+: /m);
+    expect(misuse).toContain("Type 'number' is not assignable to type 'string'");
+  });
+});

@@ -1,0 +1,10 @@
+// Before any test: compile src/ to dist/ when the sources changed since the last compile (a content hash), so the
+// CLI the tests run (bin/gamelayer.js → dist/) is always the current code.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export default function setup(): void {
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+  execFileSync(process.execPath, [path.join(root, 'scripts/build-dist.mjs'), '--if-changed'], { stdio: 'inherit' });
+}
