@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packEntries } from '../src/oci/tar.js';
-import { buildRecordSchema, parseStored, scanRecordSchema } from '../src/types.js';
+import { buildRecordSchema, fileEntrySchema, isFileEntry, parseStored, scanRecordSchema } from '../src/types.js';
 import { writeFileAtomic } from '../src/util/atomic-write.js';
 import { backoffDelay, retrying } from '../src/util/retry.js';
 import { fixtureRecord } from './k8s-fixture.js';
@@ -172,6 +172,38 @@ describe('stored-type schemas', () => {
     expect(bad({ manifests: [{ tree: 'app', digest: 'sha256:00' }] })).toBe('manifests[0].entries: expected a list');
     expect(bad({ manifests: [{ ...fixtureRecord().manifests[0], tree: 'assets' }] })).toBe('manifests[0].tree: expected one of engine, engine-media, app, app-media');
     expect(bad({ layers: [{ inputKey: 1 }] })).toBe('layers[0].tree: expected one of engine, engine-media, app, app-media');
+  });
+
+  it('the fast entry check accepts exactly what the entry schema accepts', () => {
+    const good = { path: 'a/b', type: 'file', mode: 0o644, size: 3, xxh64: '0123456789abcdef' };
+    const variants: unknown[] = [
+      good,
+      { path: 'l', type: 'symlink', mode: 0o777, size: 0, linkTarget: 'a' },
+      { path: 'd', type: 'dir', mode: 0o755, size: 0 },
+      { ...good, extra: true },
+      null,
+      [],
+      'entry',
+      7,
+      {},
+      { ...good, path: 1 },
+      { ...good, path: undefined },
+      { ...good, type: 'fifo' },
+      { ...good, type: undefined },
+      { ...good, mode: '644' },
+      { ...good, mode: Number.NaN },
+      { ...good, mode: Number.POSITIVE_INFINITY },
+      { ...good, size: undefined },
+      { ...good, size: '3' },
+      { ...good, xxh64: 5 },
+      { ...good, xxh64: null },
+      { ...good, linkTarget: 1 },
+      { ...good, linkTarget: null },
+    ];
+    for (const v of variants) expect([JSON.stringify(v), isFileEntry(v)]).toEqual([JSON.stringify(v), fileEntrySchema.safeParse(v).success]);
+    const manifest = fixtureRecord().manifests[0]!;
+    const r = parseStored(buildRecordSchema, { ...fixtureRecord(), manifests: [{ ...manifest, entries: [manifest.entries[0], { ...good, type: 'fifo' }] }] });
+    expect(r.ok ? 'ok' : r.problem).toBe('manifests[0].entries[1].type: expected one of file, dir, symlink');
   });
 
   it('keeps only the fields the schema knows (nothing unverified passes through)', () => {
