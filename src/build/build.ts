@@ -104,7 +104,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const compression: LayerCompression = { kind };
   const compressor = await compressorId(compression);
   const mtime = sourceDateEpoch();
-  const store = await OciStore.open(opts.out ?? config.store);
+  const store = await OciStore.open(opts.out ?? config.store, { markers: path.join(config.stateDir, 'cache', 'verified-blobs') });
 
   const scanned = await scanGame(config, { reporter, platforms });
   const scanMs = Date.now() - started;
@@ -125,8 +125,10 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
         ? remote.record
         : undefined
       : await previousBuild(config.stateDir, settingsKey, reporter);
+  // A reused blob that fails its check was removed by the store: say which file, and build the layer again.
+  const onDamaged = (file: string, problem: string) => reporter.warn(`${file}: damaged blob in the store (${problem}); it was removed and its layer is built again`);
   const findLayer = async (inputKey: string): Promise<BuiltLayer | undefined> => {
-    const local = await cache.find(inputKey, kind, mtime, compressor, store);
+    const local = await cache.find(inputKey, kind, mtime, compressor, store, onDamaged);
     if (local || !remote) return local;
     const fetched = await remote.fetchLayer(inputKey);
     if (fetched) cache.remember(fetched, kind, mtime, `downloaded from ${remote.ref}`);
@@ -180,7 +182,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const built = new Map<string, { layer: BuiltLayer; reused: boolean }>();
   const toBuild: { layer: PlannedLayer; source: TreeManifest }[] = [];
   for (const [key, item] of distinct) {
-    const hit = await cache.find(key, kind, mtime, compressor, store);
+    const hit = await cache.find(key, kind, mtime, compressor, store, onDamaged);
     if (hit) built.set(key, { layer: { ...hit, tree: item.layer.tree, index: item.layer.index }, reused: true });
     else toBuild.push(item);
   }

@@ -1,12 +1,12 @@
 // Images of an OCI layout as a `docker save` archive (manifest.json + config files + layer files), the format
 // `docker load` of Docker 20.10 takes. Streamed: configs are small JSON, layer blobs are read from the store
 // straight into the tar (docker load accepts gzip layers as they are), each layer once even when shared.
-import { createReadStream } from 'node:fs';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { GamelayerError } from '../errors.js';
-import { blobPath, readLayoutImage, type LayoutManifest } from '../registry/layout.js';
+import { openVerifiedBlob } from '../oci/blob-verify.js';
+import { readLayoutImage, type LayoutManifest } from '../registry/layout.js';
 import type { Descriptor } from '../types.js';
 import { digestHex } from '../oci/store.js';
 
@@ -81,7 +81,8 @@ export function dockerSaveStream(layoutDir: string, images: ResolvedSaveImage[])
       });
       done.catch(() => {});
       sink.on('error', () => {});
-      for await (const chunk of createReadStream(blobPath(layoutDir, d.digest), { highWaterMark: 1 << 20 })) {
+      // Verified as it streams (the last bytes wait for the digest check): docker never gets a damaged blob whole.
+      for await (const chunk of openVerifiedBlob(layoutDir, d.digest, d.size)) {
         if (!sink.write(chunk as Buffer)) await once(sink as unknown as NodeJS.EventEmitter, 'drain');
       }
       sink.end(undefined as unknown as Buffer);

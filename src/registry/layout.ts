@@ -2,11 +2,11 @@
 // manifest or index, its child manifests, and blob files as streams. Checks everything exists with the right size
 // before the push sends anything, so a damaged store fails early instead of half-way.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { Descriptor } from '../types.js';
+import { verifiedRanges } from '../oci/blob-verify.js';
 import { MEDIA_TYPES } from './client.js';
 import type { BlobSource } from './upload.js';
 
@@ -28,13 +28,19 @@ export function blobPath(layoutDir: string, digest: string): string {
   return path.join(layoutDir, 'blobs', 'sha256', digest.slice(7));
 }
 
+/**
+ * A blob of the layout for upload: hashed while it streams (ranges in order, across retries), and the range that
+ * ends it holds its last bytes back until they match the digest, so a damaged file is never sent whole.
+ */
 export function blobSource(layoutDir: string, d: Descriptor): BlobSource {
-  const file = blobPath(layoutDir, d.digest);
+  const ranges = verifiedRanges(layoutDir, d.digest, d.size);
   return {
     digest: d.digest,
     size: d.size,
-    origin: file,
-    open: (start = 0, end = d.size - 1) => createReadStream(file, { start, end, highWaterMark: 1024 * 1024 }),
+    origin: ranges.file,
+    open: (start, end) => ranges.open(start, end),
+    damage: () => ranges.damage(),
+    actualDigest: () => ranges.actualDigest(),
   };
 }
 
