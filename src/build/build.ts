@@ -10,6 +10,7 @@ import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../oc
 import { parsePlatform } from '../oci/image.js';
 import { buildLayer, compressorId, type LayerCompression } from '../oci/layer.js';
 import { OciStore } from '../oci/store.js';
+import { assertStoreOfGame, GAME_ANNOTATION } from '../oci/store-game.js';
 import { sourceDateEpoch } from '../oci/tar.js';
 import { isWhiteout, planIncremental, recordedTrees, type IncrementalPlan, type PreviousTree, type TreeDecision } from '../plan/incremental.js';
 import { ECR_MAX_LAYER_BYTES, LAYER_FORMAT, layerInputKey, oversizedLayers } from '../plan/plan.js';
@@ -105,6 +106,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const compressor = await compressorId(compression);
   const mtime = sourceDateEpoch();
   const store = await OciStore.open(opts.out ?? config.store, { markers: path.join(config.stateDir, 'cache', 'verified-blobs') });
+  await assertStoreOfGame(store, config.game, config.file);
 
   const scanned = await scanGame(config, { reporter, platforms });
   const scanMs = Date.now() - started;
@@ -252,8 +254,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const meta = { game: config.game, version: config.version, start: config.start, treeDigests, labels: opts.labels };
   const images = await storeImages(store, perPlatform, TREE_NAMES, meta);
   const tags = [tag, ...TREE_NAMES.map((t) => `${tag}-${t}`)];
-  await store.tag(tag, topLevel(images, SERVER_IMAGE));
-  for (const t of TREE_NAMES) await store.tag(`${tag}-${t}`, topLevel(images, t));
+  const owner = { [GAME_ANNOTATION]: config.game };
+  await store.tag(tag, topLevel(images, SERVER_IMAGE), owner);
+  for (const t of TREE_NAMES) await store.tag(`${tag}-${t}`, topLevel(images, t), owner);
 
   const manifests = uniqueManifests(plans.flatMap((p) => p.manifests));
   const allLayers = uniqueLayers(perPlatform.flatMap((p) => [...p.layers, ...Object.values(p.sentinels)]));

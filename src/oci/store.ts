@@ -285,8 +285,8 @@ export class OciStore {
     return index;
   }
 
-  /** Points `name` at `desc` (replacing what it pointed at), via the ref.name annotation in index.json. */
-  async tag(name: string, desc: Descriptor): Promise<void> {
+  /** Points `name` at `desc` (replacing what it pointed at), via the ref.name annotation in index.json (plus `annotations`). */
+  async tag(name: string, desc: Descriptor, annotations: Record<string, string> = {}): Promise<void> {
     if (!/^[A-Za-z0-9_.:/@+-]+$/.test(name) || name.length > 255) {
       throw new GamelayerError('store.tag', `"${name}" is not a valid tag (letters, digits, . _ - : / @ +; at most 255)`);
     }
@@ -301,7 +301,7 @@ export class OciStore {
         size: desc.size,
         ...(desc.artifactType ? { artifactType: desc.artifactType } : {}),
         ...(desc.platform ? { platform: desc.platform } : {}),
-        annotations: { [REF_NAME]: name },
+        annotations: { ...annotations, [REF_NAME]: name },
       };
       return { ...index, manifests: sortManifests([...others, entry]) };
     });
