@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { GamelayerError } from '../src/errors.js';
-import type { ContentSource } from '../src/oci/content.js';
+import { dirContentSource, type ContentSource } from '../src/oci/content.js';
 import { layerTar, layerTarEntries } from '../src/oci/tar.js';
 import { planIncremental, type PreviousTree } from '../src/plan/incremental.js';
 import { planLayers, type PlanOptions } from '../src/plan/plan.js';
@@ -95,6 +95,17 @@ describe('the layer writer touches only paths inside its mount', () => {
     expect(names).toContain('opt/local/app/levels/.wh.l5');
     expect(names).toContain('opt/local/app/.wh.old.pak');
     expect(names).toContain('opt/local/app/x/.wh..wh..opq');
+  });
+});
+
+describe('the content source reads only files inside the tree', () => {
+  it('refuses an entry path that climbs out of the tree root before opening anything', async () => {
+    const root = await tempDir('gl-content-');
+    for (const p of ['../secret', 'a/../../secret', '/etc/passwd']) {
+      const err = await dirContentSource(root).open({ ...entry(p, 3), xxh64: '0000000000000000' }).catch((e: unknown) => e);
+      expect((err as GamelayerError).code).toBe('content.path');
+      expect((err as GamelayerError).message).toBe(`${root}: the entry "${p}" is not a clean path inside the tree`);
+    }
   });
 });
 
