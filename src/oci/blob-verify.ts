@@ -132,7 +132,9 @@ export async function checkBlob(layoutDir: string, markerDir: string | undefined
     await markVerified(markerDir, file, digest);
     return { status: 'ok' };
   }
-  await rm(file, { force: true }).catch(() => {});
+  // Remove the file hashed, not a good copy another build renamed into its place meanwhile.
+  const now = await stat(file).catch(() => undefined);
+  if (now?.ino === st.ino && now.dev === st.dev) await rm(file, { force: true }).catch(() => {});
   return { status: 'damaged', file, problem };
 }
 
