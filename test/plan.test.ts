@@ -85,6 +85,58 @@ describe('layer plan', () => {
     }
   });
 
+  it('keeps every boundary through hundreds of seeded random edits, adds and removes: boundaries depend on paths only', () => {
+    // mulberry32: a small seeded generator, so a failure replays exactly.
+    let seed = 0x5eed1234;
+    const rnd = () => {
+      seed = (seed + 0x6d2b79f5) | 0;
+      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+    const sizeOf = () => MiB + Math.floor(rnd() * 3 * MiB);
+    // A fixed last file: the end of the tree never moves, so every layer end but the last is a path boundary.
+    const last = file('zzz/last.pak', MiB);
+    let media = [...mediaFiles(1000), last];
+    let plan = planLayers(game(media), opts).layers.filter((l) => l.tree === 'app-media');
+    const ends = (layers: typeof plan) => new Set(layers.slice(0, -1).map((l) => l.entries.filter((e) => e.type === 'file').at(-1)!.path));
+    const counts = { edit: 0, add: 0, remove: 0 };
+    for (let step = 0; step < 600; step++) {
+      const op = rnd() < 0.5 ? 'edit' : rnd() < 0.5 ? 'add' : 'remove';
+      const pick = Math.floor(rnd() * (media.length - 1)); // never the fixed last file
+      let touched: string;
+      let next: FileEntry[];
+      if (op === 'edit') {
+        touched = media[pick]!.path;
+        next = media.map((e, j) => (j === pick ? file(e.path, sizeOf(), step + 1) : e));
+      } else if (op === 'add') {
+        touched = `levels/l${Math.floor(rnd() * 17)}/added-${step}.pak`;
+        next = [...media, file(touched, sizeOf(), step)];
+      } else {
+        touched = media[pick]!.path;
+        next = media.filter((_, j) => j !== pick);
+      }
+      const after = planLayers(game(next), opts).layers.filter((l) => l.tree === 'app-media');
+      const before = new Set(plan.map((l) => l.inputKey));
+      const changed = after.filter((l) => !before.has(l.inputKey)).length;
+      const a = ends(plan);
+      const b = ends(after);
+      const moved = [...a].filter((p) => !b.has(p)).concat([...b].filter((p) => !a.has(p)));
+      if (op === 'edit') {
+        expect({ step, op, moved, changed }).toEqual({ step, op, moved: [], changed: 1 });
+      } else {
+        // Only the added or removed path itself can start or stop being a boundary; at most its layer splits or joins.
+        expect({ step, op, moved: moved.filter((p) => p !== touched) }).toEqual({ step, op, moved: [] });
+        expect(changed).toBeLessThanOrEqual(2);
+      }
+      counts[op]++;
+      media = next;
+      plan = after;
+    }
+    expect(Math.min(counts.edit, counts.add, counts.remove)).toBeGreaterThan(100);
+    expect(plan.length).toBeGreaterThan(20);
+  });
+
   it('puts a file at or above the target in a layer of its own', () => {
     const media = [...mediaFiles(100), file('paks/huge.pak', 300 * MiB)];
     const plan = planLayers(game(media), opts);

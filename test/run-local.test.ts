@@ -122,7 +122,7 @@ describe.concurrent('gamelayer run-local (real Docker engine)', () => {
     // Init containers ran in the pod's order, each before the engine.
     const order = ['[copy-engine-media]', '[copy-app]', '[copy-app-media]', '[engine]'].map((p) => r.stdout.indexOf(p));
     expect(order).toEqual([...order].sort((a, b) => a - b));
-    expect(r.runId).toBeDefined();
+    expect(r.runId).toMatch(/-[0-9a-f]{6}$/);
     expect(await leftovers(r.runId)).toEqual([]);
   });
 
@@ -193,7 +193,6 @@ describe.concurrent('gamelayer run-local (real Docker engine)', () => {
   it('--timeout stops the run wherever it is and cleans up (library)', async () => {
     const lines: string[] = [];
     let runId = '';
-    const started = Date.now();
     const err = await runLocal({
       config: good,
       network: 'none',
@@ -205,7 +204,6 @@ describe.concurrent('gamelayer run-local (real Docker engine)', () => {
     expect(err).toBeInstanceOf(GamelayerError);
     expect((err as GamelayerError).code).toBe('run.timeout');
     expect((err as GamelayerError).message).toMatch(/^--timeout 1500ms reached while .+; stopped the run$/);
-    expect(Date.now() - started).toBeLessThan(30_000);
     expect(runId).not.toBe('');
     expect(await leftovers(runId)).toEqual([]);
   });

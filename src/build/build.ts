@@ -10,6 +10,7 @@ import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../oc
 import { parsePlatform } from '../oci/image.js';
 import { buildLayer, compressorId, type LayerCompression } from '../oci/layer.js';
 import { OciStore } from '../oci/store.js';
+import { assertStoreOfGame, GAME_ANNOTATION } from '../oci/store-game.js';
 import { sourceDateEpoch } from '../oci/tar.js';
 import { sentinelBytes, TREE_SENTINEL } from '../oci/sentinel.js';
 import { isWhiteout, planIncremental, recordedTrees, type IncrementalPlan, type PreviousTree, type TreeDecision } from '../plan/incremental.js';
@@ -105,7 +106,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const compression: LayerCompression = { kind };
   const compressor = await compressorId(compression);
   const mtime = sourceDateEpoch();
-  const store = await OciStore.open(opts.out ?? config.store);
+  const store = await OciStore.open(opts.out ?? config.store, { markers: path.join(config.stateDir, 'cache', 'verified-blobs') });
+  await assertStoreOfGame(store, config.game, config.file);
 
   const scanned = await scanGame(config, { reporter, platforms });
   const scanMs = Date.now() - started;
@@ -126,8 +128,10 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
         ? remote.record
         : undefined
       : await previousBuild(config.stateDir, settingsKey, reporter);
+  // A reused blob that fails its check was removed by the store: say which file, and build the layer again.
+  const onDamaged = (file: string, problem: string) => reporter.warn(`${file}: damaged blob in the store (${problem}); it was removed and its layer is built again`);
   const findLayer = async (inputKey: string): Promise<BuiltLayer | undefined> => {
-    const local = await cache.find(inputKey, kind, mtime, compressor, store);
+    const local = await cache.find(inputKey, kind, mtime, compressor, store, onDamaged);
     if (local || !remote) return local;
     const fetched = await remote.fetchLayer(inputKey);
     if (fetched) cache.remember(fetched, kind, mtime, `downloaded from ${remote.ref}`);
@@ -181,7 +185,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const built = new Map<string, { layer: BuiltLayer; reused: boolean }>();
   const toBuild: { layer: PlannedLayer; source: TreeManifest }[] = [];
   for (const [key, item] of distinct) {
-    const hit = await cache.find(key, kind, mtime, compressor, store);
+    const hit = await cache.find(key, kind, mtime, compressor, store, onDamaged);
     if (hit) built.set(key, { layer: { ...hit, tree: item.layer.tree, index: item.layer.index }, reused: true });
     else toBuild.push(item);
   }
@@ -251,8 +255,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const meta = { game: config.game, version: config.version, start: config.start, treeDigests, labels: opts.labels };
   const images = await storeImages(store, perPlatform, TREE_NAMES, meta);
   const tags = [tag, ...TREE_NAMES.map((t) => `${tag}-${t}`)];
-  await store.tag(tag, topLevel(images, SERVER_IMAGE));
-  for (const t of TREE_NAMES) await store.tag(`${tag}-${t}`, topLevel(images, t));
+  const owner = { [GAME_ANNOTATION]: config.game };
+  await store.tag(tag, topLevel(images, SERVER_IMAGE), owner);
+  for (const t of TREE_NAMES) await store.tag(`${tag}-${t}`, topLevel(images, t), owner);
 
   const manifests = uniqueManifests(plans.flatMap((p) => p.manifests));
   const allLayers = uniqueLayers(perPlatform.flatMap((p) => [...p.layers, ...Object.values(p.sentinels)]));

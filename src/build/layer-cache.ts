@@ -36,13 +36,18 @@ export class LayerCache {
     return new LayerCache(file, rows, read.ok || read.missing ? undefined : read.reason);
   }
 
-  /** The reusable layer for these inputs, if its blob is in the store with the recorded size. */
+  /**
+   * The reusable layer for these inputs, if its blob is in the store and proven to hash to its digest (a valid
+   * verified marker, else a full hash: see oci/blob-verify.ts). A damaged blob is removed, reported through
+   * `onDamaged` and treated as absent, so the layer is built again.
+   */
   async find(
     inputKey: string,
     kind: 'gzip' | 'zstd',
     mtime: number,
     compressor: string,
     store: OciStore,
+    onDamaged?: (file: string, problem: string) => void,
   ): Promise<BuiltLayer | undefined> {
     const key = slot(inputKey, kind, mtime);
     const candidates = this.rows.get(key) ?? [];
@@ -50,10 +55,11 @@ export class LayerCache {
     const alive: CacheRow[] = [];
     let found: BuiltLayer | undefined;
     for (const row of ordered) {
-      if (await store.hasBlob(row.layer.digest, row.layer.size)) {
+      const check = await store.checkBlob(row.layer.digest, row.layer.size);
+      if (check.status === 'ok') {
         alive.push(row);
         found ??= row.layer;
-      }
+      } else if (check.status === 'damaged') onDamaged?.(check.file, check.problem);
     }
     if (alive.length !== candidates.length) this.rows.set(key, alive);
     return found;

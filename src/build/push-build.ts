@@ -37,7 +37,7 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   }
   const repo = `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}`;
   const target = await pushTargetFor(ref, rest);
-  const push = (tag: string) => pushImage({ ...rest, target, layout: store, to: `${repo}:${tag}`, image: tag });
+  const push = (tag: string) => pushImage({ ...rest, game: rest.game ?? record.game, target, layout: store, to: `${repo}:${tag}`, image: tag });
   const [serverTag, ...treeTags] = record.tags;
   const server = await push(serverTag!);
   // Every push settles before an error is raised: none keeps running behind a failed command.

@@ -109,6 +109,20 @@ export function parseConfig(text: string, file: string): GameConfig {
           `${mount} is also the mount of tree ${other}; expected a distinct mount path per tree`,
       );
     }
+    // A mount inside another tree's mount lets one tree's layers (a whiteout of a removed folder, a file of the
+    // same name) delete or shadow the other tree in the image: each tree owns its mount and nothing else.
+    for (const [otherMount, otherName] of mounts) {
+      const [outer, inner] = contains(otherMount, mount) ? [otherName, name] : contains(mount, otherMount) ? [name, otherName] : [];
+      if (!outer || !inner) continue;
+      const outerMount = outer === name ? mount : otherMount;
+      const innerMount = outer === name ? otherMount : mount;
+      throw new GamelayerError(
+        'config.mount-overlap',
+        `${where(offsetOf(doc, ['trees', name, 'mount']) ?? offsetOf(doc, ['trees', name]))}: trees.${name}.mount: ` +
+          `${innerMount} (tree ${inner}) lies inside ${outerMount} (tree ${outer}); expected mounts that do not contain each other`,
+        `a layer of tree ${outer} could delete or replace files of tree ${inner}; mount the trees side by side, e.g. /opt/local/${outer} and /opt/local/${inner}`,
+      );
+    }
     mounts.set(mount, name);
     const sources: Record<string, string> = {};
     if (typeof t.source === 'string') {
@@ -150,6 +164,11 @@ export function parseConfig(text: string, file: string): GameConfig {
     layers: raw.layers,
     trees,
   };
+}
+
+/** Whether image path `inner` is strictly below `outer` (both normalised, absolute). */
+function contains(outer: string, inner: string): boolean {
+  return outer === '/' ? inner !== '/' : inner.startsWith(`${outer}/`);
 }
 
 function normaliseMount(m: string): string {

@@ -1,10 +1,10 @@
 // Images of an OCI layout as a `docker save` archive (manifest.json + config files + layer files), the format
 // `docker load` of Docker 20.10 takes. Streamed: configs are small JSON, layer blobs are read from the store
 // straight into the tar (docker load accepts gzip layers as they are), each layer once even when shared.
-import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
-import { blobPath, readLayoutImage, type LayoutManifest } from '../oci/layout-reader.js';
+import { openVerifiedBlob } from '../oci/blob-verify.js';
+import { readLayoutImage, type LayoutManifest } from '../oci/layout-reader.js';
 import type { Descriptor } from '../types.js';
 import { digestHex } from '../oci/store.js';
 import { packEntries, type PackEntry } from '../oci/tar.js';
@@ -69,7 +69,8 @@ export function dockerSaveStream(layoutDir: string, images: ResolvedSaveImage[])
   const mtime = new Date(0);
   const entries: PackEntry[] = [{ header: { name: 'manifest.json', mode: 0o644, mtime }, body: Buffer.from(JSON.stringify(manifest)) }];
   for (const [name, d] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    entries.push({ header: { name, size: d.size, mode: 0o644, mtime }, body: () => createReadStream(blobPath(layoutDir, d.digest), { highWaterMark: 1 << 20 }) });
+    // Verified as it streams (the last bytes wait for the digest check): docker never gets a damaged blob whole.
+    entries.push({ header: { name, size: d.size, mode: 0o644, mtime }, body: () => openVerifiedBlob(layoutDir, d.digest, d.size) });
   }
   return packEntries(entries);
 }

@@ -87,7 +87,8 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
         small: (d) => src.readBlob(d),
         copy: async (store, layers) => {
           for (const l of layers) {
-            if (!(await store.hasBlob(l.digest, l.size))) await store.putBlob(await src.openBlob(l.digest, l.size), l);
+            // Copied again unless the copy in the store is known good (a damaged one is replaced).
+            if ((await store.checkBlob(l.digest, l.size)).status !== 'ok') await store.putBlob(await src.openBlob(l.digest, l.size), l);
           }
         },
       };
@@ -194,7 +195,7 @@ async function readSmallMembers(file: string): Promise<Map<string, Buffer>> {
 /** Streams the listed members into the store, each checked against its descriptor. */
 async function copyArchiveMembers(file: string, store: OciStore, wanted: Map<string, Descriptor>): Promise<void> {
   const todo = new Map<string, Descriptor>();
-  for (const [name, d] of wanted) if (!(await store.hasBlob(d.digest, d.size))) todo.set(name, d);
+  for (const [name, d] of wanted) if ((await store.checkBlob(d.digest, d.size)).status !== 'ok') todo.set(name, d);
   if (todo.size === 0) return;
   await walkArchive(file, async (name, header, body) => {
     const d = todo.get(name);

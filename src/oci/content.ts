@@ -116,9 +116,16 @@ export async function openVerified(file: string, entry: FileEntry, mismatch: Mis
   return verify;
 }
 
-/** Files of a directory tree, read in place. */
+/** Files of a directory tree, read in place; an entry path that is not clean and relative never names a file. */
 export function dirContentSource(root: string): ContentSource {
-  return { open: (entry) => openVerified(path.join(root, entry.path), entry) };
+  return {
+    open: async (entry) => {
+      if (entry.path === '' || entry.path.startsWith('/') || entry.path.split('/').some((p) => p === '' || p === '.' || p === '..')) {
+        throw new GamelayerError('content.path', `${root}: the entry "${entry.path}" is not a clean path inside the tree`);
+      }
+      return openVerified(path.join(root, entry.path), entry);
+    },
+  };
 }
 
 /** Member name of an archive → tree-relative path, as the archive scan records it. */

@@ -64,7 +64,7 @@ export async function buildLayer(layer: PlannedLayer, options: BuildLayerOptions
   const diff = new DigestTap(options.onBytes);
   const writer = options.store.createBlobWriter();
   try {
-    await pipeline(layerTar(layer, options.content, { mount: options.mount, mtime: options.mtime }), diff, compressor(compression), writer.stream);
+    await pipeline(layerTar(layer, options.content, { mount: options.mount, mtime: options.mtime, tree: layer.tree }), diff, compressor(compression), writer.stream);
   } catch (e) {
     await writer.abort();
     throw e;

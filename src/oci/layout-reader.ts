@@ -3,12 +3,12 @@
 // before the push sends anything, so a damaged store fails early instead of half-way. Part of the image stage:
 // push (registry), load and run-local (docker) all read the local layout through it.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { Descriptor } from '../types.js';
+import { verifiedRanges } from './blob-verify.js';
 import { MEDIA_TYPES } from './media-types.js';
 
 export const REF_NAME = 'org.opencontainers.image.ref.name';
@@ -21,6 +21,10 @@ export interface BlobSource {
   open(start?: number, endInclusive?: number): Readable;
   /** Where the bytes come from, for messages (a file path). */
   origin: string;
+  /** Set once a read found that the local bytes do not match the digest: the push stops with this error. */
+  damage?(): GamelayerError | undefined;
+  /** The digest of the local bytes as they are now (a full read): who is wrong when the registry disagrees. */
+  actualDigest?(): Promise<string>;
 }
 
 export interface LayoutManifest {
@@ -39,13 +43,19 @@ export function blobPath(layoutDir: string, digest: string): string {
   return path.join(layoutDir, 'blobs', 'sha256', digest.slice(7));
 }
 
+/**
+ * A blob of the layout for upload: hashed while it streams (ranges in order, across retries), and the range that
+ * ends it holds its last bytes back until they match the digest, so a damaged file is never sent whole.
+ */
 export function blobSource(layoutDir: string, d: Descriptor): BlobSource {
-  const file = blobPath(layoutDir, d.digest);
+  const ranges = verifiedRanges(layoutDir, d.digest, d.size);
   return {
     digest: d.digest,
     size: d.size,
-    origin: file,
-    open: (start = 0, end = d.size - 1) => createReadStream(file, { start, end, highWaterMark: 1024 * 1024 }),
+    origin: ranges.file,
+    open: (start, end) => ranges.open(start, end),
+    damage: () => ranges.damage(),
+    actualDigest: () => ranges.actualDigest(),
   };
 }
 

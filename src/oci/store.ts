@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { pipeline as pipelineCb, Readable, Transform, Writable, type TransformCallback } from 'node:stream';
+import { pipeline as pipelineCb, Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { Descriptor } from '../types.js';
@@ -15,6 +15,7 @@ import { isAlive, sweepStaleTemps, tempTag } from '../util/temp-files.js';
 import { writeAll } from '../util/write-all.js';
 import { exists } from '../util/exists.js';
 import { syncDir, writeDurably, writeFileAtomic } from '../util/atomic-write.js';
+import { BlobMismatch, checkBlob, markerValid, markVerified, sweepMarkers, voidMarkers, VerifyDigest, type BlobCheck } from './blob-verify.js';
 
 export const OCI_LAYOUT_FILE = 'oci-layout';
 export const OCI_LAYOUT_BYTES = '{"imageLayoutVersion":"1.0.0"}';
@@ -44,40 +45,7 @@ export function sha256Digest(bytes: Uint8Array | string): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
-export class BlobMismatch extends GamelayerError {
-  constructor(where: string, what: string) {
-    super('store.blob-corrupt', `${where}: ${what}`, 'the blob is damaged (truncated or changed on disk); delete it and build again');
-  }
-}
-
-/** Passes bytes through while hashing; checks digest and size at the end. */
-class VerifyDigest extends Transform {
-  private readonly hash = createHash('sha256');
-  private seen = 0;
-
-  constructor(
-    private readonly where: string,
-    private readonly digest: string,
-    private readonly size?: number,
-  ) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
-    this.hash.update(chunk);
-    this.seen += chunk.length;
-    cb(null, chunk);
-  }
-
-  override _flush(cb: TransformCallback): void {
-    if (this.size !== undefined && this.seen !== this.size) {
-      return cb(new BlobMismatch(this.where, `${this.seen} bytes, expected ${this.size}`));
-    }
-    const got = `sha256:${this.hash.digest('hex')}`;
-    if (got !== this.digest) return cb(new BlobMismatch(this.where, `content hashes to ${got}, not ${this.digest}`));
-    cb();
-  }
-}
+export { BlobMismatch };
 
 /** A blob being written: bytes go to a temp file in the store; `commit` names it by its digest. */
 export interface BlobWriter {
@@ -91,13 +59,21 @@ export interface BlobWriter {
 export interface OpenStoreOptions {
   /** Create the layout if missing (default true); false opens a foreign layout read-only. */
   create?: boolean;
+  /**
+   * Folder for the store's verified-blob markers (a build's state folder): blobs proven to hash to their digest
+   * are then not hashed again until their file changes. Without it every reuse check hashes the whole blob.
+   */
+  markers?: string;
 }
 
 export class OciStore {
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly markers?: string,
+  ) {}
 
   static async open(dir: string, options: OpenStoreOptions = {}): Promise<OciStore> {
-    const store = new OciStore(path.resolve(dir));
+    const store = new OciStore(path.resolve(dir), options.markers && path.resolve(options.markers));
     if (options.create === false) {
       const layout = await readFile(path.join(store.dir, OCI_LAYOUT_FILE), 'utf8').catch((e: unknown) => {
         throw new GamelayerError('store.not-layout', `${store.dir}: not an OCI image layout (${OCI_LAYOUT_FILE}: ${errnoCode(e) ?? e})`);
@@ -111,6 +87,7 @@ export class OciStore {
     await mkdir(store.tmpDir, { recursive: true });
     // Half-written blobs of runs that were killed: never under a digest name, but they take space.
     await sweepStaleTemps(store.tmpDir);
+    if (store.markers) await sweepMarkers(store.markers);
     await store.createIfAbsent(OCI_LAYOUT_FILE, OCI_LAYOUT_BYTES);
     await store.createIfAbsent('index.json', serializeIndex({ schemaVersion: 2, mediaType: INDEX_MEDIA_TYPE, manifests: [] }));
     return store;
@@ -155,9 +132,18 @@ export class OciStore {
     return path.join(this.dir, 'blobs', 'sha256', digestHex(digest));
   }
 
+  /** Presence (and size) only: enough to name a blob in index.json, not to reuse it (see checkBlob). */
   async hasBlob(digest: string, size?: number): Promise<boolean> {
     const st = await stat(this.blobPath(digest)).catch(() => undefined);
     return st !== undefined && st.isFile() && (size === undefined || st.size === size);
+  }
+
+  /**
+   * Whether the blob may be reused as it is: its verified marker matches, or a full hash proves it (then it is
+   * marked). A damaged blob is removed and reported by file, so the caller writes it anew (see blob-verify.ts).
+   */
+  checkBlob(digest: string, size?: number): Promise<BlobCheck> {
+    return checkBlob(this.dir, this.markers, digest, size);
   }
 
   /** The blob as a stream; it errors at the end if the bytes on disk do not hash to the digest. */
@@ -166,7 +152,7 @@ export class OciStore {
     const st = await stat(file).catch(() => undefined);
     if (!st) throw new GamelayerError('store.blob-missing', `${file}: blob ${digest} is not in the store ${this.dir}`);
     if (size !== undefined && st.size !== size) throw new BlobMismatch(file, `${st.size} bytes, expected ${size}`);
-    const verify = new VerifyDigest(file, digest, size);
+    const verify = new VerifyDigest(file, digest, size, () => void voidMarkers(file));
     pipelineCb(createReadStream(file, { highWaterMark: 1 << 20 }), verify, () => {});
     return verify;
   }
@@ -178,7 +164,10 @@ export class OciStore {
     if (!st) throw new GamelayerError('store.blob-missing', `${file}: blob ${digest} is not in the store ${this.dir}`);
     if (st.size > maxBytes) throw new GamelayerError('store.blob-too-big', `${file}: ${st.size} bytes is too big for a JSON document`);
     const bytes = await readFile(file);
-    if (sha256Digest(bytes) !== digest) throw new BlobMismatch(file, `content hashes to ${sha256Digest(bytes)}, not ${digest}`);
+    if (sha256Digest(bytes) !== digest) {
+      await voidMarkers(file);
+      throw new BlobMismatch(file, `content hashes to ${sha256Digest(bytes)}, not ${digest}`);
+    }
     return bytes;
   }
 
@@ -233,10 +222,12 @@ export class OciStore {
         if (expected?.size !== undefined && expected.size !== size) throw new BlobMismatch(`blob ${expected.digest ?? digest}`, `${size} bytes, expected ${expected.size}`);
         if (expected?.digest !== undefined && expected.digest !== digest) throw new BlobMismatch(`blob ${expected.digest}`, `content hashes to ${digest}`);
         const target = this.blobPath(digest);
-        if (await this.hasBlob(digest, size)) await rm(tmp, { force: true });
+        // A blob already here is kept only if it is known good; else these freshly hashed bytes replace it.
+        if (await markerValid(this.markers, target, digest, size)) await rm(tmp, { force: true });
         else {
           await rename(tmp, target);
           await syncDir(path.dirname(target));
+          await markVerified(this.markers, target, digest);
         }
         done = true;
         return { digest, size };
@@ -250,7 +241,7 @@ export class OciStore {
 
   /** Stores a stream as a blob; with `expected`, a mismatch is an error and nothing is stored. */
   async putBlob(content: Readable | AsyncIterable<Uint8Array>, expected?: { digest?: string; size?: number }): Promise<{ digest: string; size: number }> {
-    if (expected?.digest && (await this.hasBlob(expected.digest, expected.size))) {
+    if (expected?.digest && (await markerValid(this.markers, this.blobPath(expected.digest), expected.digest, expected.size))) {
       // Already here under its digest; nothing to write. Drain a stream so its producer is not left hanging.
       if ('destroy' in content) (content as Readable).destroy();
       return { digest: expected.digest, size: (await stat(this.blobPath(expected.digest))).size };
@@ -295,8 +286,8 @@ export class OciStore {
     return index;
   }
 
-  /** Points `name` at `desc` (replacing what it pointed at), via the ref.name annotation in index.json. */
-  async tag(name: string, desc: Descriptor): Promise<void> {
+  /** Points `name` at `desc` (replacing what it pointed at), via the ref.name annotation in index.json (plus `annotations`). */
+  async tag(name: string, desc: Descriptor, annotations: Record<string, string> = {}): Promise<void> {
     if (!/^[A-Za-z0-9_.:/@+-]+$/.test(name) || name.length > 255) {
       throw new GamelayerError('store.tag', `"${name}" is not a valid tag (letters, digits, . _ - : / @ +; at most 255)`);
     }
@@ -311,7 +302,7 @@ export class OciStore {
         size: desc.size,
         ...(desc.artifactType ? { artifactType: desc.artifactType } : {}),
         ...(desc.platform ? { platform: desc.platform } : {}),
-        annotations: { [REF_NAME]: name },
+        annotations: { ...annotations, [REF_NAME]: name },
       };
       return { ...index, manifests: sortManifests([...others, entry]) };
     });

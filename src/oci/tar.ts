@@ -47,7 +47,7 @@ export interface TarEntry {
  * Every entry of the layer as it lands in the image, plus the directories above it (the mount path's own
  * parents included, so the layer stands alone on any base): sorted bytewise, which puts parents first.
  */
-export function layerTarEntries(entries: readonly FileEntry[], mount: string): TarEntry[] {
+export function layerTarEntries(entries: readonly FileEntry[], mount: string, tree = 'the tree'): TarEntry[] {
   const prefix = mountPrefix(mount);
   const byName = new Map<string, TarEntry>();
   const addParents = (name: string) => {
@@ -66,6 +66,7 @@ export function layerTarEntries(entries: readonly FileEntry[], mount: string): T
       throw new GamelayerError('layer.path', `layer entry "${e.path}" is not a clean relative path`);
     }
     const name = prefix ? `${prefix}/${e.path}` : e.path;
+    assertInsideMount(name, prefix, tree, mount, e.path);
     const had = byName.get(name);
     // A directory we added as a parent gives way to the planned one (same name, its own mode).
     if (had && !(had.entry.type === 'dir' && e.type === 'dir')) {
@@ -76,6 +77,26 @@ export function layerTarEntries(entries: readonly FileEntry[], mount: string): T
   }
   return [...byName.values()].sort((a, b) => compareBytewise(a.name, b.name));
 }
+
+/**
+ * Defence in depth (the config already refuses nested mounts): a tree's layer may add, replace or delete only
+ * paths strictly inside its own mount. A whiteout `.wh.<name>` deletes `<name>` beside it, so `.wh..` or
+ * `.wh...` would delete the mount itself or its parent (and with it other trees): refused like any escape.
+ */
+function assertInsideMount(name: string, prefix: string, tree: string, mount: string, entryPath: string): void {
+  const outside = (why: string) =>
+    new GamelayerError('layer.outside-mount', `${tree}: layer entry "${entryPath}" ${why}, outside the mount ${mount}`, 'a tree\'s layers may only touch paths inside its own mount; rebuild the plan from a fresh scan (gamelayer build --rebase)');
+  if (prefix && !name.startsWith(`${prefix}/`)) throw outside('lands at /' + name);
+  const slash = name.lastIndexOf('/');
+  const base = name.slice(slash + 1);
+  if (!base.startsWith(WHITEOUT)) return;
+  const target = base.slice(WHITEOUT.length);
+  if (target === OPAQUE_SUFFIX) return; // `.wh..wh..opq`: hides lower content of this folder, which is inside the mount
+  if (target === '' || target === '.' || target === '..' || target.includes('/')) throw outside(`is a whiteout of "${target}"`);
+}
+
+const WHITEOUT = '.wh.';
+const OPAQUE_SUFFIX = '.wh..opq';
 
 export type TarHeader = Parameters<tar.Pack['entry']>[0];
 
@@ -103,11 +124,13 @@ export interface LayerTarOptions {
   mount: string;
   /** mtime of every entry, seconds since 1970; defaults to sourceDateEpoch(). */
   mtime?: number;
+  /** The tree whose layer this is, for messages. */
+  tree?: string;
 }
 
 /** The layer's tar as a stream; it errors (and never ends cleanly) if any file's content is not as scanned. */
 export function layerTar(layer: Pick<PlannedLayer, 'entries'>, content: ContentSource, options: LayerTarOptions): Readable {
-  const entries = layerTarEntries(layer.entries, options.mount);
+  const entries = layerTarEntries(layer.entries, options.mount, options.tree);
   const mtime = new Date((options.mtime ?? sourceDateEpoch()) * 1000);
   // Headers are made as the writer reaches each entry, so a bad one (a symlink without target) errors the stream.
   function* packed(): Generator<PackEntry> {

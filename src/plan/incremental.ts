@@ -8,6 +8,7 @@
 // layer is not portable), or when nothing usable was recorded. Without a previous build the plan is the
 // stable one: the same content then always gives the same layers.
 import { diffEntries, type TreeDiff } from '../diff/diff.js';
+import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';
@@ -98,6 +99,7 @@ export function planIncremental(
 /** Added and modified entries (with their parent directories) and a whiteout per topmost removed path. */
 function patchLayer(tree: TreeName, index: number, d: TreeDiff, current: TreeManifest, mount: string): PlannedLayer {
   const byPath = new Map<string, FileEntry>();
+  for (const e of [...d.added, ...d.modified.map((m) => m.after), ...d.removed]) assertTreePath(tree, mount, e.path);
   for (const e of [...d.added, ...d.modified.map((m) => m.after)]) byPath.set(e.path, e);
   const removed = new Set(d.removed.map((e) => e.path));
   for (const e of d.removed) {
@@ -118,6 +120,20 @@ function patchLayer(tree: TreeName, index: number, d: TreeDiff, current: TreeMan
   const entries = [...byPath.values()].sort((a, b) => compareBytewise(a.path, b.path));
   const bytes = entries.reduce((n, e) => n + e.size, 0);
   return { tree, index, entries, inputKey: layerInputKey(mount, entries), bytes, patch: true };
+}
+
+/**
+ * A patch may add or delete only paths strictly inside its tree (so inside its mount): a recorded manifest is
+ * read from disk, and a path such as `..` or `a/../..` would become a whiteout deleting another tree's files.
+ */
+function assertTreePath(tree: TreeName, mount: string, p: string): void {
+  if (p === '' || p.startsWith('/') || p.split('/').some((s) => s === '' || s === '.' || s === '..')) {
+    throw new GamelayerError(
+      'plan.path-outside',
+      `${tree}: the patch layer would touch "${p}", which is not a path inside the tree (mount ${mount})`,
+      'the previous build record is damaged or forged: run gamelayer build --rebase',
+    );
+  }
 }
 
 export function isWhiteout(e: FileEntry): boolean {

@@ -145,7 +145,13 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
 }
 
 function bufferSource(digest: string, bytes: Buffer, origin: string): BlobSource {
-  return { digest, size: bytes.length, origin, open: (start = 0, end = bytes.length - 1) => Readable.from([bytes.subarray(start, end + 1)]) };
+  return {
+    digest,
+    size: bytes.length,
+    origin,
+    open: (start = 0, end = bytes.length - 1) => Readable.from([bytes.subarray(start, end + 1)]),
+    actualDigest: async () => `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+  };
 }
 
 // ---- finding a record ----

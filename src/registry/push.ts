@@ -14,6 +14,8 @@ import type { RetryPolicy } from './retry.js';
 import { uploadBlob } from './upload.js';
 import { ecrTarget, type EcrOptions } from './ecr.js';
 import { isEcrHost } from './ecr-host.js';
+import { OciStore } from '../oci/store.js';
+import { entryGame } from '../oci/store-game.js';
 
 export type { BlobAvailability, PushTarget };
 
@@ -35,6 +37,8 @@ export interface PushImageOptions {
   to: string;
   /** The image in the layout: a tag (ref.name annotation) or a digest; default the destination's tag. */
   image?: string;
+  /** The game pushing: an image the layout tagged for another game is refused (see oci/store-game.ts). */
+  game?: string;
   /** More tags to set on the destination (besides the one in `to`). */
   tags?: string[];
   insecure?: boolean;
@@ -96,6 +100,7 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   for (const t of tags) parseReference(`${ref.registry}/${repo}:${t}`); // validates tag syntax with a clear message
   const image = await readLayoutImage(opts.layout, selector);
   const top = image.descriptor;
+  if (opts.game !== undefined) await assertImageOfGame(opts.layout, top, selector, opts.game);
   if (ref.digest && ref.digest !== top.digest) {
     throw new GamelayerError('push.digest-mismatch', `push to ${opts.to}: the layout's ${selector} is ${top.digest}, not ${ref.digest}`);
   }
@@ -253,4 +258,16 @@ async function settleAll(promises: Promise<void>[]): Promise<void> {
   const results = await Promise.allSettled(promises);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
+}
+
+/** A shared store (or one made before tags named their game) may hold another game's image under this tag. */
+async function assertImageOfGame(layout: string, top: Descriptor, selector: string, game: string): Promise<void> {
+  const owner = await entryGame(await OciStore.open(layout, { create: false }), top);
+  if (owner !== undefined && owner !== game) {
+    throw new GamelayerError(
+      'push.other-game',
+      `${layout}: the image ${selector} belongs to the game "${owner}", not "${game}"`,
+      'another game built into this store; give each game its own store ("store:" in gamelayer.yaml) and build again',
+    );
+  }
 }

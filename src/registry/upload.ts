@@ -99,10 +99,16 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
         }
       }
       phase = 'finish';
-      await finish(client, repo, session, blob.digest, what);
+      await finish(client, repo, session, blob, what);
       settleProgress(blob.size);
       return { outcome: 'uploaded', bytesSent, recoveries: failures };
     } catch (e) {
+      // A local blob that failed its check while streaming: never retried, never blamed on the network.
+      const damaged = blob.damage?.();
+      if (damaged) {
+        if (session) abandon(client, repo, session);
+        throw damaged;
+      }
       if (!(e instanceof TransientRegistryError)) throw e;
       failures++;
       if (failures >= client.retry.attempts) {
@@ -197,7 +203,8 @@ async function patchChunk(
   return { location: sessionUrl(client, res.header('location') ?? session.href, session, what), held: parseUploadRange(res.header('range')) };
 }
 
-async function finish(client: RegistryClient, repo: string, session: URL, digest: string, what: string): Promise<void> {
+async function finish(client: RegistryClient, repo: string, session: URL, blob: BlobSource, what: string): Promise<void> {
+  const digest = blob.digest;
   let res;
   try {
     res = await client.request({
@@ -213,13 +220,35 @@ async function finish(client: RegistryClient, repo: string, session: URL, digest
     // ECR refuses to complete an upload of a layer another push completed meanwhile (LayerAlreadyExists):
     // the repository has the blob, which is all this upload was for.
     if (e instanceof GamelayerError && /LayerAlreadyExists|already exists/i.test(e.message) && (await client.blobExists(repo, digest, 'push'))) return;
+    if (e instanceof GamelayerError && /DIGEST_INVALID|BAD_DIGEST|InvalidLayer/i.test(e.message)) throw await digestDispute(client, blob, what, `refused the upload as not matching its digest (${e.message.slice(e.message.indexOf(client.host))})`);
     throw e;
   }
   await res.discard();
   const stored = res.header('docker-content-digest');
-  if (stored && stored !== digest) {
-    throw new GamelayerError('registry.digest', `${what}: ${client.host} computed ${stored}; the file does not match its name`, 'the local store is damaged: rebuild the image');
+  if (stored && stored !== digest) throw await digestDispute(client, blob, what, `answered that it stored ${stored}`);
+}
+
+/**
+ * The registry and we disagree about the bytes sent. The local file is hashed again to name the party that is
+ * wrong: our store (a damaged blob: rebuild) or the registry / something between (the file is right).
+ */
+async function digestDispute(client: RegistryClient, blob: BlobSource, what: string, said: string): Promise<GamelayerError> {
+  const local = await blob.actualDigest?.().catch(() => undefined);
+  if (local !== undefined && local !== blob.digest) {
+    return new GamelayerError(
+      'store.blob-corrupt',
+      `${what}: ${client.host} ${said}; the local file ${blob.origin} hashes to ${local}, not ${blob.digest}: the local store is damaged`,
+      'run gamelayer build again (it checks the store and rebuilds a damaged layer), then push',
+    );
   }
+  if (local === undefined) {
+    return new GamelayerError('registry.digest', `${what}: ${client.host} ${said}; the local copy (${blob.origin}) could not be read again to tell who is wrong`);
+  }
+  return new GamelayerError(
+    'registry.digest',
+    `${what}: ${client.host} ${said}, but the local file ${blob.origin} does hash to ${blob.digest}: the registry (or a proxy between) changed or mixed up the bytes`,
+    'the local store is fine; check the registry and any proxy or cache in front of it, then push again',
+  );
 }
 
 /** GET on the session: what the registry holds (Range) and where to continue, or undefined if it cannot resume. */

@@ -2,9 +2,10 @@
 // so the real SDK serialises, signs and parses real HTTP traffic. It verifies each request's SigV4 signature
 // against the static test credentials, and plays a scripted build per project: every BatchGetBuilds moves the
 // build one step along its script.
-import { createHash, createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { checkSigV4, credentialOf } from './sigv4.js';
 
 export const TEST_CREDENTIALS = { accessKeyId: 'AKIDFAKECODEBUILD01', secretAccessKey: 'fake/secret/key/for/codebuild/tests' };
 export const TEST_REGION = 'eu-west-1';
@@ -98,7 +99,7 @@ export async function startFakeCodeBuild(): Promise<FakeCodeBuild> {
   });
 
   function handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
-    const problem = checkSignature(req, body);
+    const problem = checkSigV4(req, body, { credentials: TEST_CREDENTIALS, region: TEST_REGION, service: 'codebuild' });
     if (problem) {
       rejected.push(problem);
       send(res, 403, { __type: 'InvalidSignatureException', message: problem });
@@ -282,48 +283,4 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   if (status >= 400) headers['x-amzn-errortype'] = String((body as { __type: string }).__type);
   res.writeHead(status, headers);
   res.end(text);
-}
-
-function credentialOf(req: IncomingMessage): { accessKeyId: string; scope: string[]; signedHeaders: string[]; signature: string } | undefined {
-  const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/([^,]+), SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
-    String(req.headers.authorization ?? ''),
-  );
-  if (!m) return undefined;
-  return { accessKeyId: m[1]!, scope: m[2]!.split('/'), signedHeaders: m[3]!.split(';'), signature: m[4]! };
-}
-
-/** Verifies AWS Signature Version 4 as CodeBuild would; returns why it is refused, or undefined. */
-function checkSignature(req: IncomingMessage, body: Buffer): string | undefined {
-  const cred = credentialOf(req);
-  if (!cred) return `missing or malformed Authorization header: ${String(req.headers.authorization)}`;
-  if (cred.accessKeyId !== TEST_CREDENTIALS.accessKeyId) return `unknown access key ${cred.accessKeyId}`;
-  const [date, region, service, terminator] = cred.scope;
-  if (region !== TEST_REGION || service !== 'codebuild' || terminator !== 'aws4_request') {
-    return `credential scope ${cred.scope.join('/')}: expected <date>/${TEST_REGION}/codebuild/aws4_request`;
-  }
-  const amzDate = String(req.headers['x-amz-date'] ?? '');
-  if (!amzDate.startsWith(date ?? '-')) return `x-amz-date ${amzDate} does not match the scope date ${date}`;
-  const url = new URL(req.url ?? '/', 'http://x');
-  const canonicalQuery = [...url.searchParams.entries()]
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
-    .sort()
-    .join('&');
-  const canonicalHeaders = cred.signedHeaders
-    .map((h) => `${h}:${String(req.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`)
-    .join('');
-  const payloadHash = createHash('sha256').update(body).digest('hex');
-  const canonicalRequest = [req.method, url.pathname, canonicalQuery, canonicalHeaders, cred.signedHeaders.join(';'), payloadHash].join('\n');
-  const stringToSign = [
-    'AWS4-HMAC-SHA256',
-    amzDate,
-    cred.scope.join('/'),
-    createHash('sha256').update(canonicalRequest).digest('hex'),
-  ].join('\n');
-  const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
-  let key = hmac(`AWS4${TEST_CREDENTIALS.secretAccessKey}`, date!);
-  key = hmac(key, region);
-  key = hmac(key, service);
-  key = hmac(key, terminator);
-  const expected = createHmac('sha256', key).update(stringToSign).digest('hex');
-  return expected === cred.signature ? undefined : 'signature mismatch';
 }

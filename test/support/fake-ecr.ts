@@ -3,7 +3,8 @@
 // - the ECR API (AWS JSON 1.1, `X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.<Op>`) for the calls gamelayer
 //   makes: GetAuthorizationToken (the registry's own `AWS:<password>`, base64), DescribeRepositories,
 //   CreateRepository and BatchCheckLayerAvailability (answered from the registry's storage, so it adds nothing to
-//   the registry's access log). The real SDK talks to it with SigV4; the Credential scope is recorded.
+//   the registry's access log). The real SDK talks to it with SigV4: each request's signature is checked against
+//   FAKE_CREDENTIALS (test/support/sigv4.ts, shared with fake-codebuild), and its Credential scope is recorded.
 // - a front for the registry with ECR's habits: repositories must be created first (404 NAME_UNKNOWN), immutable
 //   tags answer 400 TAG_INVALID, and mount requests open a plain upload (202) unless blob mounting is on.
 import { createHash, randomBytes } from 'node:crypto';
@@ -12,6 +13,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { Socket } from 'node:net';
 import path from 'node:path';
 import { startRegistry, storedTags, type TestRegistry } from './registry.js';
+import { checkSigV4 } from './sigv4.js';
 
 export const FAKE_ACCOUNT = '123456789012';
 export const FAKE_CREDENTIALS = { accessKeyId: 'AKIAFAKEECRTEST00001', secretAccessKey: 'fake-secret-for-tests-only' };
@@ -40,6 +42,8 @@ export interface FakeEcr {
   registry: TestRegistry;
   repositories: Map<string, FakeRepository>;
   calls: EcrCall[];
+  /** API requests refused for a bad SigV4 signature, with the reason. */
+  rejected: string[];
   /** Requests the registry front saw (method, path with query). */
   frontSeen: { method: string; path: string }[];
   /** Lifetime of the tokens it hands out; ECR's is 12 hours. */
@@ -70,6 +74,12 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
       }
       if (scope?.[1] !== FAKE_CREDENTIALS.accessKeyId) {
         return awsError(res, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
+      }
+      // As ECR does: the known key must also have signed this very request, with its secret, for the ECR service.
+      const problem = checkSigV4(req, raw, { credentials: FAKE_CREDENTIALS, service: 'ecr' });
+      if (problem) {
+        fake.rejected.push(problem);
+        return awsError(res, 'InvalidSignatureException', `The request signature we calculated does not match the signature you provided (${problem}).`, 403);
       }
       answer(op, body, res);
     }, () => res.destroy());
@@ -184,6 +194,7 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
     registry,
     repositories: new Map(),
     calls: [],
+    rejected: [],
     frontSeen: [],
     tokenLifetimeMs: opts.tokenLifetimeMs ?? 12 * 3600_000,
     blobMounting: opts.blobMounting ?? false,
@@ -211,8 +222,8 @@ function json(res: ServerResponse, value: unknown): void {
   res.end(JSON.stringify(value));
 }
 
-function awsError(res: ServerResponse, type: string, message: string): void {
-  res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type, 'x-amzn-requestid': randomBytes(8).toString('hex') });
+function awsError(res: ServerResponse, type: string, message: string, status = 400): void {
+  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type, 'x-amzn-requestid': randomBytes(8).toString('hex') });
   res.end(JSON.stringify({ __type: type, message }));
 }
 

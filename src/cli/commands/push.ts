@@ -30,6 +30,7 @@ export function register(program: Command): void {
         layout: config.store,
         to,
         image: flags.image,
+        game: config.game,
         tags: flags.tag,
         ...(await registryOptions(flags)),
         reporter,

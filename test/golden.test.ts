@@ -1,0 +1,50 @@
+// Golden digests of the bundled sample game: its layers and images must come out byte for byte as pinned here.
+// Layer bytes depend on our tar writer, the gzip implementation (zlib, its level and block settings) and the
+// image JSON we write; a dependency upgrade or a refactor that changes any byte changes a digest here and fails,
+// which is the point: every user's next push would otherwise re-send every layer. When a change of bytes is
+// intended, bump LAYER_FORMAT (src/plan/plan.ts) as the change requires and update these values in the same commit.
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { build } from '../src/build/build.js';
+import { copySample, sampleConfig } from './support/sample.js';
+import { tempDir } from './support/tmp.js';
+
+const LAYERS = [
+  ['engine', 0, 'sha256:968d2b028e473f9c8a99a187184a55c7eed6831429a1994a7840004d78c228e4', 'sha256:c4b0d2a84aae0409f58aec53b1b7d2fa1a3e63212e86f487b9c0fdd05fdf28b2'],
+  ['engine-media', 0, 'sha256:2f8b015be214b48d862a5eb482bd2cb944e4d13bffc153fefe8577797368ee48', 'sha256:5f3432a9aab323641a2aee16e818286dd72b32ddbdb859d78e86d6cd8430cae3'],
+  ['app', 0, 'sha256:04cd5db5b2a7fae8cea94022a4dd180947855148aadfacbf0bf1be0cd25c3c36', 'sha256:04fd582e0f4afbd8c0d5484585055c21b6ae96c11caf8795c1250f438e56dd3b'],
+  ['app-media', 0, 'sha256:4fac0deed2c9f0a342b596d907c05dbebba80524eb0da868a3f19bdd51fcfc1c', 'sha256:36021ac98033b8d9181d5b06f71784d1ece93faf5a45d1aab5280c705f1511ba'],
+  // The one-file `.gamelayer-tree` sentinel layers of the tree images.
+  ['engine', 1, 'sha256:34f4222bbd64f8fce8f273395a2fa22201aa3176ca73c5b8a32d85e6bae880f6', 'sha256:08d195eaf0383979baaf0b36d0a4d66532f8b2335e425aa8e7c09ea79f98c776'],
+  ['engine-media', 1, 'sha256:2bd52a19d0a02098ab6200e32b52e6678abc1c9e637acdf26c450f01d8b09cdc', 'sha256:7967d1dceb01dbdce909c422220266d076801affdcc0fa289f273ff168f33128'],
+  ['app', 1, 'sha256:913f8598a3dc2cb6f6d78ddfccec119fd38ba70a5838ccd750cf1869b9d1364a', 'sha256:f1c452191ead7c26fbadaf5fd8ff131e4b2a24bca99d85f372cbf3d48d7ee0be'],
+  ['app-media', 1, 'sha256:fc9aa1d66a7ecab6eaed8af79919fe9acd21bb469b165633dfa4352631dbdd48', 'sha256:1e40f3244c327a7ea78d3438b8fb6515d1993680f29494434f35c8322781e1ad'],
+];
+
+const IMAGES = [
+  ['server', 'linux/amd64', 'sha256:dc2777b60298a433f2fcfd0d8188122e710e0794dc50c4f4065460d7a68d4249'],
+  ['engine', 'linux/amd64', 'sha256:e9919dcdeab4bdbcc1be96eb9f9eac156d6ea515881fcb0c6d2467e81f53d3a1'],
+  ['engine-media', 'linux/amd64', 'sha256:19cd02df3796df58ce89d4037e2e0a4d34c3b0e06b0524cc9b37637cfa4f2ed7'],
+  ['app', 'linux/amd64', 'sha256:72b87f13b927fb005ef8a54b6051699d8389ca80826f99e612b8d573a69d032f'],
+  ['app-media', 'linux/amd64', 'sha256:e43956c38e24881a062f31344cd75969ae7b00893ab8609a5c7cbee0ab824085'],
+];
+
+describe('golden digests of the sample game', () => {
+  let saved: string | undefined;
+  beforeEach(() => {
+    saved = process.env.SOURCE_DATE_EPOCH;
+    delete process.env.SOURCE_DATE_EPOCH; // the pinned bytes are those of mtime 0
+  });
+  afterEach(() => {
+    if (saved !== undefined) process.env.SOURCE_DATE_EPOCH = saved;
+  });
+
+  it('builds exactly the pinned layer, diffID and image digests (gzip, default settings)', async () => {
+    const dir = path.join(await tempDir('gl-golden-'), 'game');
+    copySample(dir, '077');
+    const r = await build({ config: await sampleConfig(dir) });
+    expect(r.record.layers.map((l) => [l.tree, l.index, l.digest, l.diffID])).toEqual(LAYERS);
+    expect(r.record.images.map((i) => [i.name, i.platform, i.digest])).toEqual(IMAGES);
+    expect(r.record.index).toBeUndefined();
+  });
+});
