@@ -10,6 +10,7 @@ import { TREE_NAMES, type FileEntry, type TreeManifest, type TreeName, type Tree
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
 import { ChangedWhileReading, hashFile } from './hash.js';
 import { makeManifest, normalizeMode, withParentDirs } from './manifest.js';
+import { linksLeavingTree } from './link-resolve.js';
 import { readArchive, sniffArchive } from './read-archive.js';
 import { StatCache, type StatKey } from './stat-cache.js';
 import { walkDir, type Filters, type WalkedEntry } from './walk-dir.js';
@@ -111,6 +112,7 @@ async function scanDir(
 ): Promise<{ entries: FileEntry[]; stats: PartialStats }> {
   const reporter = opts.reporter ?? silentReporter;
   const walked = await walkDir(source.path, filters, label);
+  warnLinksLeaving(walked, label, source.path, reporter);
   const cache = await StatCache.open(cacheFile(opts.stateDir, 'stat', source.path));
   if (cache.rejected) reporter.warn(`${label}: stat cache ignored (${cache.rejected}); hashing every file again`);
 
@@ -177,6 +179,24 @@ async function scanDir(
     entries: entries.concat(hashed),
     stats: { cacheHits, hashedFiles: toHash.length, hashedBytes, cacheRejected: cache.rejected },
   };
+}
+
+/**
+ * A directory tree is the user's own: its links are kept as written (SECURITY.md), also those that lead out of
+ * it, directly or through another link of the tree. They are named, since in the image they point at whatever
+ * lies at that path there.
+ */
+function warnLinksLeaving(walked: WalkedEntry[], label: string, root: string, reporter: Reporter): void {
+  const leaving = linksLeavingTree(walked);
+  if (leaving.length === 0) return;
+  const shown = leaving
+    .slice(0, 3)
+    .map((l) => `${l.path} -> ${l.target}${l.resolution.via ? ` (through ${l.resolution.via})` : ''}`)
+    .join(', ');
+  reporter.warn(
+    `${label}: ${leaving.length} symlink${leaving.length > 1 ? 's' : ''} in ${root} lead${leaving.length > 1 ? '' : 's'} outside the tree: ${shown}${leaving.length > 3 ? ', …' : ''}; ` +
+      'they are stored as links, and in the image point at whatever lies there',
+  );
 }
 
 function statKey(w: WalkedEntry): StatKey {
