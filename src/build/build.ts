@@ -21,6 +21,7 @@ import { SERVER_IMAGE, storeImages, topLevel, type PlatformLayers } from './imag
 import { LayerCache } from './layer-cache.js';
 import { exists } from '../util/exists.js';
 import type { TargetOptions } from '../registry/push.js';
+import { assertWritableFolder } from '../util/fs-access.js';
 
 /** The file every tree image carries at its mount path: proof that a mounted volume really holds the tree. */
 export const TREE_SENTINEL = '.gamelayer-tree';
@@ -104,6 +105,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const compression: LayerCompression = { kind };
   const compressor = await compressorId(compression);
   const mtime = sourceDateEpoch();
+  await assertWritableFolder(config.stateDir);
+  await assertWritableFolder(opts.out ?? config.store);
   const store = await OciStore.open(opts.out ?? config.store);
 
   const scanned = await scanGame(config, { reporter, platforms });

@@ -10,6 +10,7 @@ import { emitDockerfiles } from '../../dockerfile/emit.js';
 import { dockerGame } from '../../dockerfile/game.js';
 import { GamelayerError } from '../../errors.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
+import { assertOutFolder } from '../../util/fs-access.js';
 
 interface DockerfileFlags {
   out: string;
@@ -41,6 +42,7 @@ export function register(program: Command): void {
       const game = await dockerGame(config, { platform: flags.platform, reporter });
       const files = emitDockerfiles(game.input, { compat });
       const out = path.resolve(flags.out);
+      await assertOutFolder(out, '--out');
       await mkdir(out, { recursive: true });
       for (const f of files) {
         const target = path.join(out, f.name);
