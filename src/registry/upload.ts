@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
 import { pullScope, pushScope } from './auth.js';
-import { TransientRegistryError, type RegistryClient } from './client.js';
+import { RegistryError, TransientRegistryError, type RegistryClient } from './client.js';
 import { backoffDelay, sleep } from './retry.js';
 
 /** Amazon ECR's upload part size: its parts must be at least 5 MiB; offsets are ours, its Range is not trusted. */
@@ -204,6 +204,9 @@ async function patchChunk(
   return { location: sessionUrl(client, res.header('location') ?? session.href, session, what), held: parseUploadRange(res.header('range')) };
 }
 
+/** The registry's error codes for "that layer is there already" (ECR's, in its two spellings, and distribution-style). */
+const LAYER_EXISTS = new Set(['LayerAlreadyExists', 'LayerAlreadyExistsException', 'LAYER_ALREADY_EXISTS']);
+
 async function finish(client: RegistryClient, repo: string, session: URL, digest: string, what: string): Promise<void> {
   let res;
   try {
@@ -219,7 +222,7 @@ async function finish(client: RegistryClient, repo: string, session: URL, digest
   } catch (e) {
     // ECR refuses to complete an upload of a layer another push completed meanwhile (LayerAlreadyExists):
     // the repository has the blob, which is all this upload was for.
-    if (e instanceof GamelayerError && /LayerAlreadyExists|already exists/i.test(e.message) && (await client.blobExists(repo, digest))) return;
+    if (e instanceof RegistryError && LAYER_EXISTS.has(e.registryCode ?? '') && (await client.blobExists(repo, digest))) return;
     throw e;
   }
   await res.discard();
