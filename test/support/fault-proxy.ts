@@ -15,6 +15,8 @@ export type FaultAction =
   | { kind: 'stall'; ms: number }
   /** Answer `status` with headers at once, then one byte of body every `intervalMs`, never ending. */
   | { kind: 'drip'; status: number; intervalMs: number }
+  /** Answer `status` (a 3xx) with a Location made from the request's path, as ECR does to send blob reads to S3. */
+  | { kind: 'redirect'; status: number; location: (path: string) => string }
   /** Answer `status` with a body that never ends, as fast as the client reads it. */
   | { kind: 'endless'; status: number; headers?: Record<string, string> };
 
@@ -99,6 +101,13 @@ export async function startFaultProxy(targetHost: string, initial: FaultRule[] =
         return;
       case 'stall':
         setTimeout(() => (req.socket.destroyed ? req.resume() : forward(req, res)), action.ms);
+        return;
+      case 'redirect':
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(action.status, { location: action.location(url) });
+          res.end();
+        });
         return;
       case 'drip':
       case 'endless':
