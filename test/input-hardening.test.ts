@@ -153,6 +153,36 @@ describe('clear errors instead of "this looks like a bug"', () => {
   });
 });
 
+describe('the registry layer limit applies to compressed layers', () => {
+  it('a big file that compresses well is not refused for its uncompressed size', async () => {
+    const dir = await game(async (d) => {
+      await editYaml(d, (y) => `${y}layers: {targetSize: 1MB, maxLayerSize: 2MB}\n`);
+      execFileSync('truncate', ['-s', '3M', path.join(d, 'app-media/huge.pak')]);
+    });
+    const r = await cli(dir, ['build']);
+    expect(errors(r.stderr)).toBe('');
+    expect(r.code).toBe(0);
+    const record = JSON.parse(await readFile(path.join(dir, '.gamelayer/records/build-last.json'), 'utf8')) as { layers: { size: number }[] };
+    for (const l of record.layers) expect(l.size).toBeLessThanOrEqual(2_000_000);
+  });
+
+  it('a sparse file too big for any layer is refused from its size on disk, before a byte of it is read', async () => {
+    // Unreadable for the user running the build: had the scan opened it, the error would be scan.unreadable.
+    const dir = await game((d) => editYaml(d, (y) => `${y}layers: {targetSize: 1MB, maxLayerSize: 1MB}\n`));
+    const huge = path.join(dir, 'app-media/huge.pak');
+    execFileSync('truncate', ['-s', '2G', huge]);
+    execFileSync('chown', ['-R', `${NOBODY.uid}:${NOBODY.gid}`, dir]);
+    execFileSync('chown', ['0:0', huge]);
+    await chmod(huge, 0o000);
+    const r = await cli(dir, ['build'], { asUser: NOBODY });
+    expect(errors(r.stderr)).toBe(
+      `error: app-media: ${huge} is 2.00 GiB (by its size on disk): no compression brings that under the registry layer limit (layers.maxLayerSize; files up to 984 MiB might fit)\n` +
+        'hint: split such files before packaging, exclude it, or raise layers.maxLayerSize if your registry takes bigger layers\n',
+    );
+    expect(r.code).toBe(1);
+  });
+});
+
 describe('a state folder the user may not write (another owner)', () => {
   it('scan and diff run with a warning; build fails clearly before any work', async () => {
     const dir = await game();

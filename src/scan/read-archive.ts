@@ -12,6 +12,7 @@ import type { FileEntry } from '../types.js';
 import { createXxh64 } from './hash.js';
 import { linksLeavingTree, resolveLink } from './link-resolve.js';
 import { normalizeMode } from './manifest.js';
+import { fileTooBig } from './size-limit.js';
 import { assertLayerSafeName, type Filters } from './walk-dir.js';
 
 export type ArchiveCompression = 'none' | 'gzip';
@@ -105,6 +106,7 @@ export async function readArchive(
   filters: Filters,
   label: string,
   onBytes?: (n: number) => void,
+  maxFileBytes?: number,
 ): Promise<FileEntry[]> {
   const included = picomatch(filters.include, { dot: true });
   const excluded = filters.exclude.length ? picomatch(filters.exclude, { dot: true }) : () => false;
@@ -140,6 +142,9 @@ export async function readArchive(
       switch (header.type) {
         case 'file':
         case 'contiguous-file': {
+          if (!skip && maxFileBytes !== undefined && (header.size ?? 0) > maxFileBytes) {
+            throw fileTooBig(label, `${file}:${header.name}`, header.size ?? 0, maxFileBytes);
+          }
           tree.place(p, 'file', header.name);
           // Excluded files are hashed too: a later hard link may name one and carry its content.
           void createXxh64().then((h) => {

@@ -13,6 +13,7 @@ import { ChangedWhileReading, hashFile } from './hash.js';
 import { makeManifest, normalizeMode, withParentDirs } from './manifest.js';
 import { linksLeavingTree } from './link-resolve.js';
 import { readArchive, sniffArchive } from './read-archive.js';
+import { fileTooBig } from './size-limit.js';
 import { StatCache, type StatKey } from './stat-cache.js';
 import { walkDir, type Filters, type WalkedEntry } from './walk-dir.js';
 
@@ -24,7 +25,13 @@ export interface ScanOptions {
   concurrency?: number;
   /** Attempts per file when it changes while being hashed; default 3. */
   attempts?: number;
+  /**
+   * Files above this size (from stat, or an archive member's header) are refused before any byte is read: no
+   * layer holding one could fit the registry's limit, however well it compresses. Unset: no bound.
+   */
+  maxFileBytes?: number;
 }
+
 
 export interface TreeScanStats {
   files: number;
@@ -113,6 +120,11 @@ async function scanDir(
 ): Promise<{ entries: FileEntry[]; stats: PartialStats }> {
   const reporter = opts.reporter ?? silentReporter;
   const walked = await walkDir(source.path, filters, label);
+  if (opts.maxFileBytes !== undefined) {
+    const max = opts.maxFileBytes;
+    const big = walked.find((w) => w.type === 'file' && w.size > max);
+    if (big) throw fileTooBig(label, path.join(source.path, big.path), big.size, max);
+  }
   warnLinksLeaving(walked, label, source.path, reporter);
   const cache = await StatCache.open(cacheFile(opts.stateDir, 'stat', source.path));
   if (cache.rejected) reporter.warn(`${label}: stat cache ignored (${cache.rejected}); hashing every file again`);
@@ -261,7 +273,7 @@ async function scanArchive(
   if (!cached.ok && !cached.missing) reporter.warn(`${label}: archive cache ignored (${cached.reason})`);
   const task = reporter.task(`read ${label}`, s.size, 'bytes');
   let read = 0;
-  const entries = await readArchive(source.path, source.compression, filters, label, (n) => void (read += n));
+  const entries = await readArchive(source.path, source.compression, filters, label, (n) => void (read += n), opts.maxFileBytes);
   task.done(`${entries.length} entries`);
   if (Date.now() - s.mtimeMs > 2000) await saveOrWarn(() => writeCheckedJson(file, ARCHIVE_FORMAT, { key, entries }), reporter, label, 'archive cache');
   const files = entries.filter((e) => e.type === 'file').length;
