@@ -8,13 +8,13 @@ import { GamelayerError } from '../errors.js';
 import { loadBaseImage, type BaseImage } from '../oci/base-image.js';
 import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../oci/content.js';
 import { parsePlatform } from '../oci/image.js';
-import { buildLayer, compressorId, type LayerCompression } from '../oci/layer.js';
+import { buildLayer, compressedLowerBound, compressorId, MAX_COMPRESSION_RATIO, type LayerCompression } from '../oci/layer.js';
 import { OciStore } from '../oci/store.js';
 import { assertStoreOfGame, GAME_ANNOTATION } from '../oci/store-game.js';
 import { sourceDateEpoch } from '../oci/tar.js';
 import { sentinelBytes, TREE_SENTINEL } from '../oci/sentinel.js';
 import { isWhiteout, planIncremental, recordedTrees, type IncrementalPlan, type PreviousTree, type TreeDecision } from '../plan/incremental.js';
-import { ECR_MAX_LAYER_BYTES, LAYER_FORMAT, layerInputKey, oversizedLayers } from '../plan/plan.js';
+import { ECR_MAX_LAYER_BYTES, LAYER_FORMAT, layerInputKey } from '../plan/plan.js';
 import { formatBytes, silentReporter, type Reporter } from '../report/reporter.js';
 import { scanGame, type TreeScan } from '../scan/scan.js';
 import { LAST_BUILD, readRecord, recordsDir, writeRecord, type AnyRecord } from '../state/records.js';
@@ -23,6 +23,7 @@ import { SERVER_IMAGE, storeImages, topLevel, type PlatformLayers } from './imag
 import { LayerCache } from './layer-cache.js';
 import { exists } from '../util/exists.js';
 import type { TargetOptions } from '../registry/push.js';
+import { assertWritableFolder } from '../util/fs-access.js';
 
 // The sentinel lives in the image stage (the Dockerfile path writes the same bytes); re-exported for callers.
 export { TREE_SENTINEL, sentinelBytes };
@@ -106,10 +107,15 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const compression: LayerCompression = { kind };
   const compressor = await compressorId(compression);
   const mtime = sourceDateEpoch();
+  await assertWritableFolder(config.stateDir);
+  await assertWritableFolder(opts.out ?? config.store);
   const store = await OciStore.open(opts.out ?? config.store, { markers: path.join(config.stateDir, 'cache', 'verified-blobs') });
   await assertStoreOfGame(store, config.game, config.file);
 
-  const scanned = await scanGame(config, { reporter, platforms });
+  // The registry's limit applies to compressed layers: a file is refused from its size alone only when no
+  // compression could bring it under the limit; everything else is measured while it is compressed.
+  const layerLimit = config.layers.maxLayerSize ?? ECR_MAX_LAYER_BYTES;
+  const scanned = await scanGame(config, { reporter, platforms, maxFileBytes: layerLimit * MAX_COMPRESSION_RATIO[kind] });
   const scanMs = Date.now() - started;
   const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
   const cache = await LayerCache.open(config.stateDir);
@@ -158,17 +164,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       mounts,
     });
     const plan: LayerPlan = { layers: inc.layers.map((l) => ({ ...l, platform: name })) };
-    const limit = config.layers.maxLayerSize ?? ECR_MAX_LAYER_BYTES;
-    const tooBig = oversizedLayers(plan, limit);
-    if (tooBig.length) {
-      const l = tooBig[0]!;
-      throw new GamelayerError(
-        'build.layer-too-big',
-        `${l.tree} layer ${l.index} holds ${formatBytes(l.bytes)}, over the registry layer limit of ${formatBytes(limit)} (layers.maxLayerSize)`,
-        `the biggest file in it is ${l.entries.reduce((a, e) => (e.size > a.size ? e : a)).path}; split such files before packaging, ` +
-          'or raise layers.maxLayerSize if your registry takes bigger layers',
-      );
-    }
+    const tooBig = plan.layers.find((l) => compressedLowerBound(l.bytes, kind) > layerLimit);
+    if (tooBig) throw layerTooBig(tooBig, layerLimit);
     await base.copyLayersInto(store);
     const sentinels = new Map(
       manifests.map((m) => [m.tree, sentinelLayer(m, mounts[m.tree], plan.layers.filter((l) => l.tree === m.tree).length)] as const),
@@ -214,6 +211,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
             store,
             compression,
             mtime,
+            maxBytes: layerLimit,
+            tooBig: () => layerTooBig(layer, layerLimit),
             onBytes: (n) => {
               // Progress in content bytes: tar headers and padding are not part of the total.
               const add = Math.min(n, Math.max(0, layer.bytes - last));
@@ -241,6 +240,10 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   );
   task?.done(`${toBuild.length} layers built`);
   await cache.save();
+  // A reused layer was measured when it was built, perhaps under a higher limit.
+  for (const [key, b] of built) {
+    if (b.layer.size > layerLimit) throw layerTooBig(distinct.get(key)!.layer, layerLimit);
+  }
 
   // Images, tags, record.
   const treeDigests: Record<string, string> = {};
@@ -385,3 +388,13 @@ function uniqueLayers(ls: BuiltLayer[]): BuiltLayer[] {
   return [...seen.values()];
 }
 
+
+/** A layer over the registry's limit once compressed (or certain to be, from its size): named with its biggest file. */
+function layerTooBig(l: PlannedLayer, limit: number): GamelayerError {
+  const biggest = l.entries.reduce((a, e) => (e.size > a.size ? e : a), l.entries[0]!);
+  return new GamelayerError(
+    'build.layer-too-big',
+    `${l.tree} layer ${l.index} holds ${formatBytes(l.bytes)}, over the registry layer limit of ${formatBytes(limit)} (layers.maxLayerSize)`,
+    `the biggest file in it is ${biggest.path}; split such files before packaging, ` + 'or raise layers.maxLayerSize if your registry takes bigger layers',
+  );
+}

@@ -3,6 +3,8 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isGamelayerError } from '../errors.js';
+import { redactReference } from '../registry/reference.js';
+import { writeDeniedError } from '../util/fs-access.js';
 import { commands } from './commands/index.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -26,18 +28,20 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-function reportError(e: unknown): number {
+function reportError(thrown: unknown): number {
+  const e = writeDeniedError(thrown);
   if (e instanceof CommanderError) {
     // Commander already printed usage errors; help and version exit 0.
     return e.exitCode === 0 ? 0 : 2;
   }
   if (isGamelayerError(e)) {
-    process.stderr.write(`error: ${e.message}\n`);
-    if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+    // A last guard: whatever message echoes a reference the user typed, its user-info is never printed.
+    process.stderr.write(`error: ${redactReference(e.message)}\n`);
+    if (e.hint) process.stderr.write(`hint: ${redactReference(e.hint)}\n`);
     return 1;
   }
   const err = e as Error;
-  process.stderr.write(`error: ${err?.message ?? String(e)}\n`);
+  process.stderr.write(`error: ${redactReference(err?.message ?? String(e))}\n`);
   if (process.env.GAMELAYER_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
   else process.stderr.write('hint: this looks like a bug in gamelayer; rerun with GAMELAYER_DEBUG=1 and report the stack\n');
   return 1;

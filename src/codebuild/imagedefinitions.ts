@@ -4,6 +4,7 @@ import path from 'node:path';
 import { GamelayerError } from '../errors.js';
 import type { DeployInput } from '../k8s/input.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { assertOutFile, assertOutFolder } from '../util/fs-access.js';
 
 export interface ImageDefinition {
   name: string;
@@ -35,6 +36,8 @@ export function imageDefinitionsJson(defs: ImageDefinition[]): string {
 /** Written beside its final name and renamed, so a pipeline never reads half a file. */
 export async function writeImageDefinitions(file: string, defs: ImageDefinition[]): Promise<string> {
   const abs = path.resolve(file);
+  await assertOutFolder(path.dirname(abs), '--out');
+  await assertOutFile(abs, '--out');
   await writeFileAtomic(abs, imageDefinitionsJson(defs));
   return abs;
 }

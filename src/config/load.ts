@@ -11,6 +11,9 @@ import { configSchema, type RawConfig } from './schema.js';
 
 export const CONFIG_FILE = 'gamelayer.yaml';
 
+/** Alias expansions allowed in one document (yaml's own default): a small config needs none or a few. */
+const MAX_ALIAS_COUNT = 100;
+
 export interface TreeConfig {
   name: TreeName;
   /** Absolute source path per platform; key `*` when one source serves every platform. */
@@ -18,6 +21,11 @@ export interface TreeConfig {
   include: string[];
   exclude: string[];
   mount: string;
+  /**
+   * Folders of gamelayer's own (the state folder, the store) that lie inside a source of this tree, relative to
+   * it: they are in `exclude` already, listed here so the scan can say so.
+   */
+  ownFolders?: { path: string; what: string }[];
 }
 
 export interface GameConfig {
@@ -89,7 +97,18 @@ export function parseConfig(text: string, file: string): GameConfig {
     const e = doc.errors[0]!;
     throw new GamelayerError('config.yaml', `${where(e.pos[0])}: invalid YAML: ${firstLine(e.message)}`);
   }
-  const result = configSchema.safeParse(doc.toJS() ?? {});
+  let plain: unknown;
+  try {
+    // yaml refuses documents whose aliases expand beyond a limit (a "billion laughs" bomb) with a plain error.
+    plain = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    throw new GamelayerError(
+      'config.yaml',
+      `${file}: invalid YAML: its aliases (*name) expand to more than ${MAX_ALIAS_COUNT} copies of anchored nodes (${(e as Error).message})`,
+      'write the values out instead of repeating anchors: gamelayer.yaml needs few or no aliases',
+    );
+  }
+  const result = configSchema.safeParse(plain ?? {});
   if (!result.success) {
     const messages = result.error.issues.map((issue) => describeIssue(issue, doc, where));
     throw new GamelayerError('config.invalid', messages.join('\n'), `fix ${path.basename(file)} and run again`);
@@ -150,6 +169,11 @@ export function parseConfig(text: string, file: string): GameConfig {
     trees[name] = { name, sources, include: t.include, exclude: t.exclude, mount };
   }
   const stateDir = path.join(dir, '.gamelayer');
+  const store = path.resolve(dir, raw.store);
+  for (const name of TREE_NAMES) excludeOwnFolders(trees[name], [
+    { folder: stateDir, what: "gamelayer's state folder" },
+    { folder: store, what: 'the local OCI store' },
+  ]);
   return {
     file,
     dir,
@@ -160,7 +184,7 @@ export function parseConfig(text: string, file: string): GameConfig {
     start: raw.start,
     platforms: raw.platforms,
     registry: raw.registry,
-    store: path.resolve(dir, raw.store),
+    store,
     layers: raw.layers,
     trees,
   };
@@ -169,6 +193,24 @@ export function parseConfig(text: string, file: string): GameConfig {
 /** Whether image path `inner` is strictly below `outer` (both normalised, absolute). */
 function contains(outer: string, inner: string): boolean {
   return outer === '/' ? inner !== '/' : inner.startsWith(`${outer}/`);
+}
+
+/**
+ * A tree whose source holds gamelayer's own folders (`app: {source: .}`, `store: app/oci`) would hash its own
+ * caches and store, which change while it scans: they are left out of the tree, and the scan says so.
+ */
+function excludeOwnFolders(tree: TreeConfig, own: { folder: string; what: string }[]): void {
+  for (const source of new Set(Object.values(tree.sources))) {
+    for (const { folder, what } of own) {
+      const rel = path.relative(source, folder);
+      if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) continue;
+      const posix = rel.split(path.sep).join('/');
+      if (tree.ownFolders?.some((f) => posix === f.path || posix.startsWith(`${f.path}/`))) continue; // inside one already left out
+      const glob = posix.replace(/[\\*?[\]{}()!+@|]/g, '\\$&');
+      tree.exclude = [...tree.exclude, glob, `${glob}/**`];
+      (tree.ownFolders ??= []).push({ path: posix, what });
+    }
+  }
 }
 
 function normaliseMount(m: string): string {

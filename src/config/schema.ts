@@ -55,7 +55,20 @@ const absolutePath = z.string().refine((v) => v.startsWith('/') && !v.split('/')
   message: 'expected an absolute path inside the image such as /opt/local/engine',
 });
 
-const globList = z.array(z.string().min(1, { message: 'expected a non-empty glob' }));
+/**
+ * A glob that could match outside the tree: absolute, or with a `..` segment (also inside braces or extglobs,
+ * `{..,x}/**`, `@(..)/**`). Globs are matched from the tree's root and must stay below it.
+ */
+export function globLeavesTree(glob: string): boolean {
+  return glob.startsWith('/') || glob.startsWith('~') || /(^|[/{,|(])\.\.($|[/},|)])/.test(glob);
+}
+
+const globList = z.array(
+  z
+    .string()
+    .min(1, { message: 'expected a non-empty glob' })
+    .refine((g) => !globLeavesTree(g), { message: 'a glob must stay inside the tree: no absolute path, no ".." segment' }),
+);
 
 const treeSchema = z.strictObject({
   source: z.union([z.string().min(1), z.record(platform, z.string().min(1))], {

@@ -5,6 +5,7 @@ import { GamelayerError } from '../errors.js';
 import type { DeployInput } from './input.js';
 import type { K8sEmission } from './workloads.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { assertOutFile, assertOutFolder } from '../util/fs-access.js';
 
 export function k8sYaml(input: DeployInput, emission: K8sEmission): string {
   // No anchors/aliases even where the data shares objects: every reader of the YAML sees plain maps.
@@ -23,6 +24,8 @@ export function k8sYaml(input: DeployInput, emission: K8sEmission): string {
 /** Writes atomically (temp file, fsync, rename). */
 export async function writeOutput(dir: string, name: string, text: string): Promise<string> {
   const file = path.resolve(dir, name);
+  await assertOutFolder(path.dirname(file), '--out');
+  await assertOutFile(file, '--out');
   try {
     await writeFileAtomic(file, text);
   } catch (e) {

@@ -190,23 +190,28 @@ async function fillCache(
   wanted: Map<string, FileEntry>,
   missing: Set<string>,
 ): Promise<void> {
+  // Members are matched by content, not by name: a name stored twice, `./a//b` beside `a/./b`, or a hard link
+  // to a member later overwritten all mean the content the scan recorded sits in some member of that size.
+  const sizes = new Set([...wanted.values()].filter((e) => missing.has(e.xxh64!)).map((e) => e.size));
   const extract = tar.extract();
   const input = createReadStream(source.path);
   const gunzip = source.compression === 'gzip' ? createGunzip() : undefined;
   const done = new Promise<void>((resolve, reject) => {
     extract.on('entry', (header, stream, next) => {
-      const entry = header.type === 'file' || header.type === 'contiguous-file' ? wanted.get(memberPath(header.name)) : undefined;
-      if (!entry || !missing.has(entry.xxh64!)) {
+      const candidate = (header.type === 'file' || header.type === 'contiguous-file') && sizes.has(header.size ?? -1);
+      if (!candidate) {
         stream.on('end', () => next()).resume();
         return;
       }
-      const hash = entry.xxh64!;
-      const tmp = path.join(cacheDir, `.${hash}.${tempTag()}`);
-      copyVerified(stream, tmp, `${source.path}:${header.name}`, entry)
-        .then(() => rename(tmp, path.join(cacheDir, hash)))
+      const tmp = path.join(cacheDir, `.member.${tempTag()}`);
+      copyHashed(stream, tmp)
+        .then(async (hash) => {
+          if (!missing.has(hash)) return rm(tmp, { force: true });
+          await rename(tmp, path.join(cacheDir, hash));
+          missing.delete(hash);
+        })
         .then(
           () => {
-            missing.delete(hash);
             // Everything found: stop reading (and decompressing) the rest of the archive.
             if (missing.size === 0) {
               input.destroy();
@@ -237,17 +242,20 @@ async function fillCache(
   }
 }
 
-/** Writes the member to `tmp` while checking size and xxh64; the caller renames it into the cache only if this resolves. */
-async function copyVerified(member: AsyncIterable<unknown>, tmp: string, label: string, entry: FileEntry): Promise<void> {
-  const verify = new VerifyContent(label, entry, await createXxh64());
+/** Writes the member to `tmp` and returns the xxh64 of what was written; the caller keeps it only if it is wanted. */
+async function copyHashed(member: AsyncIterable<unknown>, tmp: string): Promise<string> {
+  const hash = await createXxh64();
   const fh = await open(tmp, 'w');
   try {
-    pipeline(Readable.from(member), verify, () => {});
-    for await (const chunk of verify) await writeAll(fh, chunk as Buffer);
+    for await (const chunk of member) {
+      hash.update(chunk as Buffer);
+      await writeAll(fh, chunk as Buffer);
+    }
     await fh.sync();
   } finally {
     await fh.close();
   }
+  return hash.digest();
 }
 
 /** The content source for a tree; archives need the state dir for their cache. */

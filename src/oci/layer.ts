@@ -22,6 +22,18 @@ export async function compressorId(c: LayerCompression = { kind: 'gzip' }): Prom
   return c.kind === 'gzip' ? gzipCompressorId(c) : zstdCompressorId(c);
 }
 
+/**
+ * The most a compressor can shrink its input: deflate emits at least one bit per 258-byte match (about 1032:1);
+ * zstd at least a 3-byte block header plus one byte per 128 KiB RLE block (32768:1). So `bytes / ratio` is a size
+ * the compressed layer can never go below: checked from stat sizes before anything is read.
+ */
+export const MAX_COMPRESSION_RATIO = { gzip: 1032, zstd: 32768 } as const;
+
+/** A size the compressed form of `bytes` of input can never go below. */
+export function compressedLowerBound(bytes: number, kind: LayerCompression['kind']): number {
+  return Math.floor(bytes / MAX_COMPRESSION_RATIO[kind]);
+}
+
 function compressor(c: LayerCompression): Duplex {
   return c.kind === 'gzip' ? createParallelGzip(c) : createZstd(c);
 }
@@ -57,6 +69,30 @@ export interface BuildLayerOptions {
   mtime?: number;
   /** Called with uncompressed tar bytes as they are produced (progress). */
   onBytes?: (n: number) => void;
+  /**
+   * The registry's limit on one (compressed) layer: once the compressed bytes pass it, the build of this layer
+   * stops with `tooBig()`'s error and leaves no blob. Compressible content far above the limit still passes.
+   */
+  maxBytes?: number;
+  tooBig?: () => Error;
+}
+
+/** Counts compressed bytes and fails the stream as soon as they pass the limit. */
+class SizeLimit extends Transform {
+  private bytes = 0;
+
+  constructor(
+    private readonly max: number,
+    private readonly tooBig: () => Error,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
+    this.bytes += chunk.length;
+    if (this.bytes > this.max) return cb(this.tooBig());
+    cb(null, chunk);
+  }
 }
 
 export async function buildLayer(layer: PlannedLayer, options: BuildLayerOptions): Promise<BuiltLayer> {
@@ -64,7 +100,12 @@ export async function buildLayer(layer: PlannedLayer, options: BuildLayerOptions
   const diff = new DigestTap(options.onBytes);
   const writer = options.store.createBlobWriter();
   try {
-    await pipeline(layerTar(layer, options.content, { mount: options.mount, mtime: options.mtime, tree: layer.tree }), diff, compressor(compression), writer.stream);
+    const tar = layerTar(layer, options.content, { mount: options.mount, mtime: options.mtime, tree: layer.tree });
+    if (options.maxBytes === undefined) await pipeline(tar, diff, compressor(compression), writer.stream);
+    else {
+      const limit = new SizeLimit(options.maxBytes, options.tooBig ?? (() => new Error(`layer over ${options.maxBytes} bytes`)));
+      await pipeline(tar, diff, compressor(compression), limit, writer.stream);
+    }
   } catch (e) {
     await writer.abort();
     throw e;

@@ -25,8 +25,21 @@ export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number {
       'set it to e.g. $(git log -1 --format=%ct), or unset it',
     );
   }
-  return Number(v);
+  const n = Number(v);
+  // tar-stream writes the mtime through a 32-bit integer: a later time would silently wrap (99999999999 became
+  // 2008, and past 2^32 the header is unreadable). Refused rather than written wrong.
+  if (n > MAX_TAR_MTIME) {
+    throw new GamelayerError(
+      'env.source-date-epoch',
+      `SOURCE_DATE_EPOCH="${v}" is later than ${new Date(MAX_TAR_MTIME * 1000).toISOString()} (${MAX_TAR_MTIME}), the latest time gamelayer's tar headers hold`,
+      'set it to e.g. $(git log -1 --format=%ct), or unset it',
+    );
+  }
+  return n;
 }
+
+/** Latest entry mtime, in seconds since 1970, that the tar writer (tar-stream, a 32-bit field) keeps intact. */
+export const MAX_TAR_MTIME = 2 ** 31 - 1;
 
 /** `/opt/local/app/` → `opt/local/app`; `/` → `` (entries at the image root). */
 export function mountPrefix(mount: string): string {

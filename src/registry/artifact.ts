@@ -292,12 +292,12 @@ function gunzipRecord(bytes: Buffer, where: string): Buffer {
 async function getBlob(client: RegistryClient, repo: string, digest: string, what: string): Promise<Buffer> {
   const first = new URL(`/v2/${repo}/blobs/${digest}`, client.base);
   const res = await client.request({ method: 'GET', target: first, scopes: [pullScope(repo)], ok: [200, 301, 302, 303, 307, 308], what });
-  if (res.status === 200) return res.buffer();
+  if (res.status === 200) return res.buffer(MAX_RECORD_BYTES);
   const location = res.header('location');
   await res.discard();
   if (!location) throw new GamelayerError('registry.protocol', `${what}: ${client.host} redirected without a Location`);
   const moved = await client.request({ method: 'GET', target: client.resolve(location, first), scopes: [], ok: [200], what });
-  return moved.buffer();
+  return moved.buffer(MAX_RECORD_BYTES);
 }
 
 function safeJson(text: string): unknown {

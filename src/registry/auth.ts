@@ -5,7 +5,7 @@ import { GamelayerError } from '../errors.js';
 import { parseChallenge } from './challenge.js';
 import type { Credentials } from './credentials.js';
 import { assertTransportAllowed } from './reference.js';
-import { send, TransportError } from './transport.js';
+import { BodyTooLarge, send, TransportError } from './transport.js';
 
 export interface RegistryAuth {
   /** The Authorization header value for a request needing `scopes`, or undefined to go anonymously. */
@@ -137,15 +137,19 @@ export class DockerAuth implements RegistryAuth {
           headers: { 'content-type': 'application/x-www-form-urlencoded' },
           body: Buffer.from(form.toString()),
           idleTimeoutMs: 30_000,
+          readBody: TOKEN_BODY,
         });
       } else {
         if (b.service) url.searchParams.set('service', b.service);
         for (const s of scopes) url.searchParams.append('scope', s);
         const headers: Record<string, string> = {};
         if (this.hasPassword()) headers.authorization = this.basicHeader();
-        res = await send({ method: 'GET', url, headers, idleTimeoutMs: 30_000 });
+        res = await send({ method: 'GET', url, headers, idleTimeoutMs: 30_000, readBody: TOKEN_BODY });
       }
     } catch (e) {
+      if (e instanceof BodyTooLarge) {
+        throw new GamelayerError('registry.too-large', `${this.host}: token service ${b.realm.origin}${b.realm.pathname} answered with more than ${e.maxBytes} bytes, more than a token can hold`, undefined, { cause: e });
+      }
       const code = e instanceof TransportError ? e.code : 'error';
       throw new GamelayerError('registry.auth', `${this.host}: token service ${b.realm.origin}${b.realm.pathname} unreachable (${code})`, undefined, {
         cause: e,
@@ -175,6 +179,9 @@ export class DockerAuth implements RegistryAuth {
     return token;
   }
 }
+
+/** A token answer is read whole, and bounded: tokens are a few KiB (ECR's about 2). */
+const TOKEN_BODY = { maxBytes: 1024 * 1024, when: (status: number) => status === 200 };
 
 function scopeKey(scopes: string[]): string {
   return [...scopes].sort().join(' ');

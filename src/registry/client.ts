@@ -9,7 +9,7 @@ import { parseChallenge } from './challenge.js';
 import type { Credentials } from './credentials.js';
 import { assertTransportAllowed, registryBaseUrl } from './reference.js';
 import { backoffDelay, DEFAULT_RETRY, isRetryableError, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
-import { send, TransportError, type HttpResponse } from './transport.js';
+import { BodyTooLarge, DEADLINE_MS, MAX_BODY_BYTES, MAX_DRAIN_BYTES, send, TransportError, type HttpResponse } from './transport.js';
 
 export { MEDIA_TYPES };
 
@@ -32,8 +32,26 @@ export interface RegistryClientOptions {
   auth?: RegistryAuth;
   credentials?: Credentials;
   retry?: Partial<RetryPolicy>;
-  /** Idle timeout of one exchange; default 60 s. */
+  /** Idle timeout of one exchange; default 60 s, or GAMELAYER_REGISTRY_IDLE_TIMEOUT (seconds). */
   idleTimeoutMs?: number;
+  /**
+   * Overall deadline of one exchange (our request body's streaming aside); default 120 s, or
+   * GAMELAYER_REGISTRY_TIMEOUT (seconds). A missed deadline is retried as other faults.
+   */
+  exchangeTimeoutMs?: number;
+  /** Bytes drained from an unwanted answer before its connection is dropped instead; default 64 KiB. */
+  maxDrainBytes?: number;
+}
+
+/** Reads a time in seconds from the environment (decimals allowed); a malformed value is an error, not a default. */
+export function timeoutFromEnv(name: string, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = env[name];
+  if (v === undefined || v === '') return undefined;
+  const seconds = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v.trim()) || !(seconds > 0)) {
+    throw new GamelayerError('registry.timeout-setting', `${name}="${v}": expected a positive number of seconds, such as 120 or 0.5`);
+  }
+  return Math.round(seconds * 1000);
 }
 
 export interface RequestOptions {
@@ -51,7 +69,32 @@ export interface RequestOptions {
   retry?: boolean;
   /** What this request does, for messages: "upload blob sha256:… to studio/game". */
   what: string;
+  /**
+   * Read the body of an `ok` answer (at most this many bytes) as part of the exchange, so that a reset or a
+   * missed deadline while reading it is retried like any other fault; `buffer()`/`text()` then return it.
+   */
+  read?: number;
 }
+
+/**
+ * An answer the registry gave that the request did not accept: its HTTP status and, from an OCI error body,
+ * the registry's own error code and message, as fields to branch on (never parsed back out of our message).
+ */
+export class RegistryError extends GamelayerError {
+  constructor(
+    code: string,
+    message: string,
+    hint: string | undefined,
+    readonly status: number,
+    readonly registryCode?: string,
+    readonly registryMessage?: string,
+  ) {
+    super(code, message, hint);
+  }
+}
+
+/** Bytes of an error answer's body read for its detail; the rest is dropped with the connection. */
+const ERROR_BODY_BYTES = 64 * 1024;
 
 /**
  * A failure worth another try (5xx, 429, 408, connection reset or timeout) from a request made with
@@ -80,6 +123,8 @@ export class RegistryClient {
   readonly auth: RegistryAuth;
   readonly retry: RetryPolicy;
   private readonly idleTimeoutMs: number;
+  private readonly exchangeTimeoutMs: number;
+  private readonly maxDrainBytes: number;
 
   constructor(opts: RegistryClientOptions) {
     this.insecure = opts.insecure ?? false;
@@ -87,7 +132,9 @@ export class RegistryClient {
     this.host = this.base.host;
     this.auth = opts.auth ?? new DockerAuth(this.host, opts.credentials, this.insecure);
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
-    this.idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? timeoutFromEnv('GAMELAYER_REGISTRY_IDLE_TIMEOUT') ?? 60_000;
+    this.exchangeTimeoutMs = opts.exchangeTimeoutMs ?? timeoutFromEnv('GAMELAYER_REGISTRY_TIMEOUT') ?? DEADLINE_MS;
+    this.maxDrainBytes = opts.maxDrainBytes ?? MAX_DRAIN_BYTES;
   }
 
   /** Resolves a Location header (absolute or relative) against the URL it answered, keeping its query. */
@@ -116,6 +163,9 @@ export class RegistryClient {
           body: o.body?.(),
           onBodyProgress: o.onBodyProgress,
           idleTimeoutMs: this.idleTimeoutMs,
+          deadlineMs: this.exchangeTimeoutMs,
+          maxDrainBytes: this.maxDrainBytes,
+          readBody: o.read ? { maxBytes: o.read, when: (status) => o.ok.includes(status) } : undefined,
         });
       } catch (e) {
         if (isRetryableError(e)) {
@@ -140,7 +190,7 @@ export class RegistryClient {
         }
         throw this.unauthorized(challenge, o);
       }
-      if (o.ok.includes(res.status)) return res;
+      if (o.ok.includes(res.status)) return this.guarded(res, o.what, attempt);
       if (isRetryableStatus(res.status)) {
         lastProblem = `HTTP ${res.status}`;
         const retryAfter = parseRetryAfter(res.header('retry-after'));
@@ -235,6 +285,7 @@ export class RegistryClient {
       scopes: [this.scope(repo, access)],
       ok: [200],
       what: `get manifest ${repo}:${reference}`,
+      read: MAX_BODY_BYTES,
     });
     const bytes = await res.buffer();
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
@@ -273,6 +324,7 @@ export class RegistryClient {
         scopes: [this.scope(repo, access)],
         ok: [200, 404],
         what: `list tags of ${repo}`,
+        read: MAX_BODY_BYTES,
       });
       if (res.status === 404) {
         await res.discard();
@@ -287,8 +339,27 @@ export class RegistryClient {
     return tags;
   }
 
+  /** The answer with its body reads failing as GamelayerErrors (too large, a reset while reading) naming the request. */
+  private guarded(res: HttpResponse, what: string, attempt: number): HttpResponse {
+    const wrap =
+      <A extends unknown[], T>(read: (...args: A) => Promise<T>) =>
+      (...args: A): Promise<T> =>
+        read(...args).catch((e: unknown) => {
+          throw this.networkError(e, what, attempt);
+        });
+    return { ...res, buffer: wrap(res.buffer), text: wrap(res.text) };
+  }
+
   private networkError(e: unknown, what: string, attempts: number): GamelayerError {
     if (e instanceof GamelayerError) return e;
+    if (e instanceof BodyTooLarge) {
+      return new GamelayerError(
+        'registry.too-large',
+        `${what}: ${this.host} answered with more than ${e.maxBytes} bytes, more than such an answer can hold`,
+        'the registry (or something between it and you) is broken or hostile; report it with the registry\'s name and version',
+        { cause: e },
+      );
+    }
     const code = e instanceof TransportError ? e.code : 'error';
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
       return new GamelayerError('registry.unknown-host', `${what}: cannot resolve registry host ${this.base.hostname}`, 'check the registry name in the image reference or gamelayer.yaml', { cause: e });
@@ -310,25 +381,26 @@ export class RegistryClient {
     return new GamelayerError('registry.unauthorized', `${o.what}: ${this.host} requires authentication and refused ours`, 'pass --username USER --password-stdin, set GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD, or docker login');
   }
 
-  private async statusError(res: HttpResponse, what: string): Promise<GamelayerError> {
-    let detail = '';
+  private async statusError(res: HttpResponse, what: string): Promise<RegistryError> {
+    let registryCode: string | undefined;
+    let registryMessage: string | undefined;
     try {
-      const text = await res.text();
-      const body = JSON.parse(text) as { errors?: { code?: string; message?: string }[] };
+      const body = JSON.parse(await res.peek(ERROR_BODY_BYTES)) as { errors?: { code?: unknown; message?: unknown }[] };
       const first = body.errors?.[0];
-      if (first) detail = `: ${first.code ?? ''}${first.message ? ` ${first.message}` : ''}`.slice(0, 300);
+      if (typeof first?.code === 'string') registryCode = first.code.slice(0, 100);
+      if (typeof first?.message === 'string') registryMessage = first.message.slice(0, 300);
     } catch {
       // not an OCI error body
     }
-    if (res.status === 403 || /DENIED/.test(detail)) {
-      return new GamelayerError('registry.denied', `${what}: ${this.host} denied access (HTTP ${res.status}${detail})`, 'check that these credentials may push to this repository');
+    const detail = registryCode || registryMessage ? `: ${registryCode ?? ''}${registryMessage ? ` ${registryMessage}` : ''}`.slice(0, 300) : '';
+    const error = (code: string, message: string, hint?: string) => new RegistryError(code, message, hint, res.status, registryCode, registryMessage);
+    if (res.status === 403 || registryCode === 'DENIED') {
+      return error('registry.denied', `${what}: ${this.host} denied access (HTTP ${res.status}${detail})`, 'check that these credentials may push to this repository');
     }
     if (res.status === 404) {
-      const hint = /NAME_UNKNOWN/.test(detail)
-        ? 'the repository does not exist: create it (on Amazon ECR: --create-repo), or check the name'
-        : undefined;
-      return new GamelayerError('registry.not-found', `${what}: ${this.host} answered 404${detail}`, hint);
+      const hint = registryCode === 'NAME_UNKNOWN' ? 'the repository does not exist: create it (on Amazon ECR: --create-repo), or check the name' : undefined;
+      return error('registry.not-found', `${what}: ${this.host} answered 404${detail}`, hint);
     }
-    return new GamelayerError('registry.http', `${what}: ${this.host} answered HTTP ${res.status}${detail}`);
+    return error('registry.http', `${what}: ${this.host} answered HTTP ${res.status}${detail}`);
   }
 }

@@ -5,7 +5,7 @@ import pLimit from 'p-limit';
 import { GamelayerError } from '../errors.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import type { Descriptor } from '../types.js';
-import { RegistryClient } from './client.js';
+import { RegistryClient, RegistryError } from './client.js';
 import type { BlobAvailability, PushTarget } from './target.js';
 import { resolveCredentials, type CredentialOptions, type Credentials } from './credentials.js';
 import { blobSource, readLayoutImage, type LayoutManifest } from '../oci/layout-reader.js';
@@ -188,7 +188,7 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
       await client.putManifest(repo, reference, image.bytes, top.mediaType);
     } catch (e) {
       // A tag moved under us, or immutability the target could not tell beforehand.
-      if (e instanceof GamelayerError && /TAG_INVALID|ImageTagAlreadyExists|cannot be overwritten|immutable/i.test(e.message)) {
+      if (e instanceof RegistryError && isImmutableTagRefusal(e)) {
         const now = await client.headManifest(repo, reference, 'push').catch(() => undefined);
         throw immutableTagError(repository, reference, now?.digest, top.digest, e);
       }
@@ -201,6 +201,15 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
       `${result.blobs.uploaded} uploaded, ${result.blobs.mounted} mounted, ${result.blobs.skipped} already there`,
   );
   return result;
+}
+
+/**
+ * The registry refused to move a tag: ECR's ImageTagAlreadyExists, or TAG_INVALID whose own message says the
+ * tag is immutable (TAG_INVALID alone also means a malformed tag).
+ */
+function isImmutableTagRefusal(e: RegistryError): boolean {
+  if (e.registryCode === 'ImageTagAlreadyExists' || e.registryCode === 'ImageTagAlreadyExistsException') return true;
+  return e.registryCode === 'TAG_INVALID' && /cannot be overwritten|immutable/i.test(e.registryMessage ?? '');
 }
 
 export type TargetOptions = Pick<PushImageOptions, 'insecure' | 'credentials' | 'retry' | 'idleTimeoutMs' | 'ecr'>;

@@ -20,10 +20,11 @@ const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 /** Parses a reference; a first component with a `.`, a `:` or `localhost` is the registry host (Docker's rule). */
 export function parseReference(ref: string): ImageReference {
+  const shown = redactReference(ref);
   const bad = (why: string) =>
     new GamelayerError(
       'registry.reference',
-      `invalid image reference "${ref}": ${why}`,
+      `invalid image reference "${shown}": ${why}`,
       'expected host[:port]/repository[:tag][@sha256:digest], e.g. 127.0.0.1:5000/studio/game:v1',
     );
   let rest = ref.trim();
@@ -32,8 +33,16 @@ export function parseReference(ref: string): ImageReference {
   if (schemeMatch) {
     scheme = schemeMatch[1] as 'http' | 'https';
     rest = rest.slice(schemeMatch[0].length);
-    if (!rest.includes('/')) throw bad('a registry URL needs a repository after the host');
   }
+  // `user:password@host/…`: an `@` before the first `/` is user-info, never a digest (which follows the path).
+  if (USER_INFO.test(rest)) {
+    throw new GamelayerError(
+      'registry.reference-credentials',
+      `invalid image reference "${shown}": it carries credentials (user-info before "@"); a reference names an image, not who may read it`,
+      'drop "user:password@" and pass the user with --username USER --password-stdin (or GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD, or docker login)',
+    );
+  }
+  if (scheme && !rest.includes('/')) throw bad('a registry URL needs a repository after the host');
   let digest: string | undefined;
   const at = rest.indexOf('@');
   if (at >= 0) {
@@ -62,6 +71,19 @@ export function parseReference(ref: string): ImageReference {
   if (registry === DOCKER_HUB && parts.length === 1) parts.unshift('library');
   if (registry === 'docker.io' || registry === 'index.docker.io') registry = DOCKER_HUB;
   return { registry, repository: parts.join('/'), tag, digest, ...(scheme ? { scheme } : {}) };
+}
+
+/** `user:password@` (or `user@`) ahead of the host: the first `@` comes before the first `/`. */
+const USER_INFO = /^[^/]*@/;
+
+/**
+ * A reference as it may be printed: any user-info (`user:password@`) ahead of a host replaced by `***@`, whether
+ * after a scheme or not, wherever it stands in a longer text. Passwords never reach a message or a log.
+ */
+export function redactReference(text: string): string {
+  return text
+    .replace(/\b(https?:\/\/)[^\s/@"']*@/g, '$1***@')
+    .replace(/(^|[\s"'(])(?![a-z]+:\/\/)[^\s/@"'(]+@(?=[^\s/@"']+\/)/g, '$1***@');
 }
 
 export function formatReference(r: ImageReference): string {

@@ -1,5 +1,6 @@
-// One HTTP exchange over node:http/https with keep-alive, an idle timeout and a streamed request body.
-// Knows nothing about registries, auth or retries; network failures come back as TransportError with the errno code.
+// One HTTP exchange over node:http/https with keep-alive, an idle timeout, an overall deadline, bounded body reads
+// and a streamed request body. Knows nothing about registries, auth or retries; network failures come back as
+// TransportError with the errno code.
 import http from 'node:http';
 import https from 'node:https';
 import { Readable, Transform } from 'node:stream';
@@ -15,16 +16,39 @@ export interface HttpRequest {
   onBodyProgress?: (bytes: number) => void;
   /** No byte in either direction for this long ⇒ the exchange fails with ETIMEDOUT. */
   idleTimeoutMs?: number;
+  /**
+   * The whole exchange, from the moment our request body is sent (streaming a big body is bounded by the idle
+   * timeout) until the answer's headers and, for a read or drained body, that body are in: a server that drips
+   * one byte now and then never trips the idle timeout, but trips this (ETIMEDOUT, retried as other faults).
+   */
+  deadlineMs?: number;
+  /** Bytes `discard()` reads to keep the connection; past them the connection is closed instead. */
+  maxDrainBytes?: number;
+  /**
+   * Read the body before the exchange resolves, when the status says so: a failure while reading it (a reset, the
+   * deadline) is then a failure of the exchange, which the caller may retry. Above `maxBytes` ⇒ EBODYTOOLARGE.
+   */
+  readBody?: { maxBytes: number; when: (status: number) => boolean };
 }
+
+/** Default bound of a body read into memory (distribution's own limit on a manifest is 4 MiB). */
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+/** Default bytes drained from an unwanted answer before the connection is dropped instead. */
+export const MAX_DRAIN_BYTES = 64 * 1024;
+/** Default overall deadline of one exchange. */
+export const DEADLINE_MS = 120_000;
 
 export interface HttpResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
   url: URL;
   header(name: string): string | undefined;
-  text(): Promise<string>;
-  buffer(): Promise<Buffer>;
-  /** Reads and drops the body, so the connection can be reused. */
+  /** The body as text; more than `maxBytes` (default MAX_BODY_BYTES) ⇒ a TransportError EBODYTOOLARGE. */
+  text(maxBytes?: number): Promise<string>;
+  buffer(maxBytes?: number): Promise<Buffer>;
+  /** At most the first `maxBytes` of the body (the rest is dropped with the connection): for error details. */
+  peek(maxBytes: number): Promise<string>;
+  /** Reads and drops the body (at most maxDrainBytes, then the connection is closed instead); never fails. */
   discard(): Promise<void>;
   /** The body as a stream, for large bodies (blobs); read it once, instead of buffer/text/discard. */
   stream(): Readable;
@@ -46,14 +70,52 @@ const agents = {
   https: new https.Agent({ keepAlive: true, maxSockets: 16 }),
 };
 
+/** An answer whose body is larger than the bound of what is read into memory. */
+export class BodyTooLarge extends TransportError {
+  constructor(
+    readonly host: string,
+    readonly maxBytes: number,
+  ) {
+    super('EBODYTOOLARGE', `the answer from ${host} is larger than ${maxBytes} bytes`);
+    this.name = 'BodyTooLarge';
+  }
+}
+
+/** Reads `res` whole, failing once it passes `maxBytes` (the connection is dropped then: nothing more is read). */
+async function collect(res: http.IncomingMessage, host: string, maxBytes: number): Promise<Buffer> {
+  const declared = Number(res.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    res.destroy();
+    throw new BodyTooLarge(host, maxBytes);
+  }
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of res) {
+    n += (c as Buffer).length;
+    if (n > maxBytes) {
+      res.destroy();
+      throw new BodyTooLarge(host, maxBytes);
+    }
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
 export function send(req: HttpRequest): Promise<HttpResponse> {
   const isHttps = req.url.protocol === 'https:';
   const lib = isHttps ? https : http;
   const headers: Record<string, string> = { ...req.headers };
   if (Buffer.isBuffer(req.body)) headers['content-length'] = String(req.body.length);
+  const host = req.url.host;
+  const deadlineMs = req.deadlineMs ?? DEADLINE_MS;
+  const maxDrain = req.maxDrainBytes ?? MAX_DRAIN_BYTES;
   return new Promise<HttpResponse>((resolve, reject) => {
     let settled = false;
+    let response: http.IncomingMessage | undefined;
+    let deadline: NodeJS.Timeout | undefined;
+    const stopDeadline = () => clearTimeout(deadline);
     const fail = (e: unknown) => {
+      stopDeadline();
       if (settled) return;
       settled = true;
       const code = (e as { code?: string }).code ?? 'ECONNRESET';
@@ -62,41 +124,95 @@ export function send(req: HttpRequest): Promise<HttpResponse> {
     };
     const r = lib.request(req.url, { method: req.method, headers, agent: isHttps ? agents.https : agents.http });
     r.setTimeout(req.idleTimeoutMs ?? 60_000, () =>
-      r.destroy(new TransportError('ETIMEDOUT', `no answer from ${req.url.host} for ${req.idleTimeoutMs ?? 60_000} ms`)),
+      r.destroy(new TransportError('ETIMEDOUT', `no answer from ${host} for ${req.idleTimeoutMs ?? 60_000} ms`)),
     );
+    // The deadline runs once our side is sent: the answer (and a body read or drained) must be in by then.
+    r.on('finish', () => {
+      deadline = setTimeout(() => {
+        const e = new TransportError('ETIMEDOUT', `the exchange with ${host} took longer than ${deadlineMs} ms`);
+        r.destroy(e);
+        response?.destroy(e);
+      }, deadlineMs);
+      deadline.unref?.();
+    });
     r.on('error', fail);
     r.on('response', (res) => {
       if (settled) {
         res.resume();
         return;
       }
-      settled = true;
-      const collect = async (): Promise<Buffer> => {
-        const chunks: Buffer[] = [];
-        for await (const c of res) chunks.push(c as Buffer);
-        return Buffer.concat(chunks);
-      };
-      resolve({
-        status: res.statusCode ?? 0,
+      response = res;
+      res.on('end', stopDeadline);
+      res.on('close', stopDeadline);
+      const status = res.statusCode ?? 0;
+      let body: Buffer | undefined;
+      const answer: HttpResponse = {
+        status,
         headers: res.headers,
         url: req.url,
         header: (name) => {
           const v = res.headers[name.toLowerCase()];
           return Array.isArray(v) ? v.join(', ') : v;
         },
-        buffer: collect,
-        stream: () => res,
-        text: async () => (await collect()).toString('utf8'),
+        buffer: async (maxBytes = MAX_BODY_BYTES) => {
+          if (body) {
+            if (body.length > maxBytes) throw new BodyTooLarge(host, maxBytes);
+            return body;
+          }
+          return collect(res, host, maxBytes);
+        },
+        stream: () => {
+          // A streamed body (a blob) is the caller's to pace; the idle timeout still guards it.
+          stopDeadline();
+          return body ? Readable.from([body]) : res;
+        },
+        text: async (maxBytes = MAX_BODY_BYTES) => (await answer.buffer(maxBytes)).toString('utf8'),
+        peek: async (maxBytes) => {
+          if (body) return body.subarray(0, maxBytes).toString('utf8');
+          const chunks: Buffer[] = [];
+          let n = 0;
+          try {
+            for await (const c of res) {
+              chunks.push(c as Buffer);
+              n += (c as Buffer).length;
+              if (n >= maxBytes) break; // leaving the loop destroys the rest with the connection
+            }
+          } catch {
+            // a reset or the deadline: what arrived is all the detail there is
+          }
+          return Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8');
+        },
         discard: async () => {
-          res.resume();
+          if (body || res.readableEnded) return;
+          // An endless or dripping body (a 503 that never ends) must not hold the exchange: drain a little to keep
+          // the connection, else drop it.
           await new Promise<void>((done) => {
-            if (res.readableEnded) done();
+            let n = 0;
+            res.on('data', (c: Buffer) => {
+              n += c.length;
+              if (n > maxDrain) {
+                res.destroy();
+                done();
+              }
+            });
             res.on('end', done);
             res.on('close', done);
             res.on('error', () => done());
+            res.resume();
           });
         },
-      });
+      };
+      if (!req.readBody?.when(status)) {
+        settled = true;
+        resolve(answer);
+        return;
+      }
+      collect(res, host, req.readBody.maxBytes).then((b) => {
+        body = b;
+        stopDeadline();
+        settled = true;
+        resolve(answer);
+      }, fail);
     });
     if (req.body === undefined) {
       r.end();

@@ -5,7 +5,7 @@
 import { GamelayerError } from '../errors.js';
 import type { BlobSource } from '../oci/layout-reader.js';
 import { pullScope, pushScope } from './auth.js';
-import { TransientRegistryError, type RegistryClient } from './client.js';
+import { RegistryError, TransientRegistryError, type RegistryClient } from './client.js';
 import { backoffDelay, sleep } from './retry.js';
 
 /** Amazon ECR's upload part size: its parts must be at least 5 MiB; offsets are ours, its Range is not trusted. */
@@ -203,6 +203,11 @@ async function patchChunk(
   return { location: sessionUrl(client, res.header('location') ?? session.href, session, what), held: parseUploadRange(res.header('range')) };
 }
 
+/** The registry's error codes for "that layer is there already" (ECR's, in its two spellings, and distribution-style). */
+const LAYER_EXISTS = new Set(['LayerAlreadyExists', 'LayerAlreadyExistsException', 'LAYER_ALREADY_EXISTS']);
+/** The registry's error codes for "those bytes do not hash to that digest". */
+const DIGEST_REFUSED = new Set(['DIGEST_INVALID', 'BAD_DIGEST', 'InvalidLayerException', 'InvalidLayer']);
+
 async function finish(client: RegistryClient, repo: string, session: URL, blob: BlobSource, what: string): Promise<void> {
   const digest = blob.digest;
   let res;
@@ -219,8 +224,8 @@ async function finish(client: RegistryClient, repo: string, session: URL, blob: 
   } catch (e) {
     // ECR refuses to complete an upload of a layer another push completed meanwhile (LayerAlreadyExists):
     // the repository has the blob, which is all this upload was for.
-    if (e instanceof GamelayerError && /LayerAlreadyExists|already exists/i.test(e.message) && (await client.blobExists(repo, digest, 'push'))) return;
-    if (e instanceof GamelayerError && /DIGEST_INVALID|BAD_DIGEST|InvalidLayer/i.test(e.message)) throw await digestDispute(client, blob, what, `refused the upload as not matching its digest (${e.message.slice(e.message.indexOf(client.host))})`);
+    if (e instanceof RegistryError && LAYER_EXISTS.has(e.registryCode ?? '') && (await client.blobExists(repo, digest, 'push'))) return;
+    if (e instanceof RegistryError && DIGEST_REFUSED.has(e.registryCode ?? '')) throw await digestDispute(client, blob, what, `refused the upload as not matching its digest (${e.registryCode}: ${e.registryMessage ?? e.message})`);
     throw e;
   }
   await res.discard();

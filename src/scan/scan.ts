@@ -8,9 +8,12 @@ import { GamelayerError, errnoCode } from '../errors.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import { TREE_NAMES, type FileEntry, type TreeManifest, type TreeName, type TreeSource } from '../types.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
+import { deniedWhere, isWriteDenied } from '../util/fs-access.js';
 import { ChangedWhileReading, hashFile } from './hash.js';
 import { makeManifest, normalizeMode, withParentDirs } from './manifest.js';
+import { linksLeavingTree } from './link-resolve.js';
 import { readArchive, sniffArchive } from './read-archive.js';
+import { fileTooBig } from './size-limit.js';
 import { StatCache, type StatKey } from './stat-cache.js';
 import { walkDir, type Filters, type WalkedEntry } from './walk-dir.js';
 
@@ -22,7 +25,13 @@ export interface ScanOptions {
   concurrency?: number;
   /** Attempts per file when it changes while being hashed; default 3. */
   attempts?: number;
+  /**
+   * Files above this size (from stat, or an archive member's header) are refused before any byte is read: no
+   * layer holding one could fit the registry's limit, however well it compresses. Unset: no bound.
+   */
+  maxFileBytes?: number;
 }
+
 
 export interface TreeScanStats {
   files: number;
@@ -111,6 +120,12 @@ async function scanDir(
 ): Promise<{ entries: FileEntry[]; stats: PartialStats }> {
   const reporter = opts.reporter ?? silentReporter;
   const walked = await walkDir(source.path, filters, label);
+  if (opts.maxFileBytes !== undefined) {
+    const max = opts.maxFileBytes;
+    const big = walked.find((w) => w.type === 'file' && w.size > max);
+    if (big) throw fileTooBig(label, path.join(source.path, big.path), big.size, max);
+  }
+  warnLinksLeaving(walked, label, source.path, reporter);
   const cache = await StatCache.open(cacheFile(opts.stateDir, 'stat', source.path));
   if (cache.rejected) reporter.warn(`${label}: stat cache ignored (${cache.rejected}); hashing every file again`);
 
@@ -172,11 +187,43 @@ async function scanDir(
   task?.done(`${toHash.length} files hashed, ${cacheHits} from cache`);
   // Save only after the whole tree hashed cleanly: a failed scan never leaves a half-updated cache.
   // A rescan that found everything as stored writes nothing.
-  if (!cache.unchanged) await cache.save();
+  if (!cache.unchanged) await saveOrWarn(() => cache.save(), reporter, label, 'stat cache');
   return {
     entries: entries.concat(hashed),
     stats: { cacheHits, hashedFiles: toHash.length, hashedBytes, cacheRejected: cache.rejected },
   };
+}
+
+/**
+ * A directory tree is the user's own: its links are kept as written (SECURITY.md), also those that lead out of
+ * it through another link of the tree, which no lexical look at one link shows. Those are named, since in the
+ * image they point at whatever lies at that path there.
+ */
+function warnLinksLeaving(walked: WalkedEntry[], label: string, root: string, reporter: Reporter): void {
+  // Only chains: a link written to point outside directly is the documented, deliberate case (SECURITY.md).
+  const leaving = linksLeavingTree(walked).filter((l) => l.resolution.via !== undefined);
+  if (leaving.length === 0) return;
+  const shown = leaving
+    .slice(0, 3)
+    .map((l) => `${l.path} -> ${l.target}${l.resolution.via ? ` (through ${l.resolution.via})` : ''}`)
+    .join(', ');
+  reporter.warn(
+    `${label}: ${leaving.length} symlink${leaving.length > 1 ? 's' : ''} in ${root} lead${leaving.length > 1 ? '' : 's'} outside the tree: ${shown}${leaving.length > 3 ? ', …' : ''}; ` +
+      'they are stored as links, and in the image point at whatever lies there',
+  );
+}
+
+/**
+ * Saves a cache; on a state folder this user may not write (read-only, another owner) the scan's result still
+ * stands: the cache is skipped with a warning, and the next scan reads the files again.
+ */
+async function saveOrWarn(save: () => Promise<void>, reporter: Reporter, label: string, what: string): Promise<void> {
+  try {
+    await save();
+  } catch (e) {
+    if (!isWriteDenied(e)) throw e;
+    reporter.warn(`${label}: ${what} not saved: ${deniedWhere(e)} is not writable (${errnoCode(e)}); the next scan reads these files again`);
+  }
 }
 
 function statKey(w: WalkedEntry): StatKey {
@@ -226,9 +273,9 @@ async function scanArchive(
   if (!cached.ok && !cached.missing) reporter.warn(`${label}: archive cache ignored (${cached.reason})`);
   const task = reporter.task(`read ${label}`, s.size, 'bytes');
   let read = 0;
-  const entries = await readArchive(source.path, source.compression, filters, label, (n) => void (read += n));
+  const entries = await readArchive(source.path, source.compression, filters, label, (n) => void (read += n), opts.maxFileBytes);
   task.done(`${entries.length} entries`);
-  if (Date.now() - s.mtimeMs > 2000) await writeCheckedJson(file, ARCHIVE_FORMAT, { key, entries });
+  if (Date.now() - s.mtimeMs > 2000) await saveOrWarn(() => writeCheckedJson(file, ARCHIVE_FORMAT, { key, entries }), reporter, label, 'archive cache');
   const files = entries.filter((e) => e.type === 'file').length;
   return {
     entries,
@@ -247,6 +294,9 @@ export async function scanGame(config: GameConfig, opts: Omit<ScanOptions, 'stat
   const trees: TreeScan[] = [];
   for (const name of TREE_NAMES) {
     const tc: TreeConfig = config.trees[name];
+    for (const own of tc.ownFolders ?? []) {
+      opts.reporter?.warn(`${name}: ${own.path} (${own.what}) lies inside the tree's source; it is left out of the tree`);
+    }
     const filters = { include: tc.include, exclude: tc.exclude };
     const shared = tc.sources['*'];
     if (shared !== undefined) {

@@ -5,6 +5,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import picomatch from 'picomatch';
+import { globLeavesTree } from '../config/schema.js';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { EntryType } from '../types.js';
 
@@ -27,6 +28,11 @@ export interface Filters {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 export async function walkDir(root: string, filters: Filters, label: string): Promise<WalkedEntry[]> {
+  // The config refuses such globs at their line; a library caller passing filters directly is held here.
+  const leaving = [...filters.include, ...filters.exclude].find(globLeavesTree);
+  if (leaving !== undefined) {
+    throw new GamelayerError('scan.glob-outside', `${label}: the glob "${leaving}" reaches outside the tree ${root}`, 'write globs relative to the tree, without ".." or a leading "/"');
+  }
   // Names and types come from readdir (no stat); metadata from a synchronous lstat per file, which for
   // cached inodes is several times faster than 100k async lstats queued through libuv's thread pool.
   // Sync: listing cached directories costs less than handing each readdir to the thread pool.

@@ -12,7 +12,13 @@ export type FaultAction =
   /** Forward the request, then cut the connection after `afterBytes` of the response body. */
   | { kind: 'drop-response'; afterBytes: number }
   /** Wait `ms` before forwarding (longer than the client's timeout ⇒ the client gives up). */
-  | { kind: 'stall'; ms: number };
+  | { kind: 'stall'; ms: number }
+  /** Answer `status` with headers at once, then one byte of body every `intervalMs`, never ending. */
+  | { kind: 'drip'; status: number; intervalMs: number }
+  /** Answer `status` (a 3xx) with a Location made from the request's path, as ECR does to send blob reads to S3. */
+  | { kind: 'redirect'; status: number; location: (path: string) => string }
+  /** Answer `status` with a body that never ends, as fast as the client reads it. */
+  | { kind: 'endless'; status: number; headers?: Record<string, string> };
 
 export interface FaultRule {
   method?: string;
@@ -27,6 +33,10 @@ export interface SeenRequest {
   path: string;
   /** Index of the rule applied, if any. */
   fault?: number;
+  /** For drip and endless answers: body bytes written before the client went away. */
+  bodyBytesSent?: number;
+  /** The request's headers, as received. */
+  headers?: Record<string, string | string[] | undefined>;
 }
 
 export interface FaultProxy {
@@ -72,7 +82,8 @@ export async function startFaultProxy(targetHost: string, initial: FaultRule[] =
     const index = rules.findIndex(
       (r, i) => remaining[i]! > 0 && (!r.method || r.method === method) && r.path.test(url.split('?')[0]!),
     );
-    seen.push({ method, path: url, fault: index >= 0 ? index : undefined });
+    const record: SeenRequest = { method, path: url, fault: index >= 0 ? index : undefined, headers: req.headers };
+    seen.push(record);
     if (index < 0) {
       forward(req, res);
       return;
@@ -90,6 +101,39 @@ export async function startFaultProxy(targetHost: string, initial: FaultRule[] =
         return;
       case 'stall':
         setTimeout(() => (req.socket.destroyed ? req.resume() : forward(req, res)), action.ms);
+        return;
+      case 'redirect':
+        req.resume();
+        req.on('end', () => {
+          res.writeHead(action.status, { location: action.location(url) });
+          res.end();
+        });
+        return;
+      case 'drip':
+      case 'endless':
+        req.resume();
+        req.on('end', () => {
+          record.bodyBytesSent = 0;
+          res.writeHead(action.status, { 'content-type': 'application/json', ...(action.kind === 'endless' ? action.headers : {}) });
+          if (action.kind === 'drip') {
+            const timer = setInterval(() => {
+              if (res.destroyed) return clearInterval(timer);
+              res.write('{');
+              record.bodyBytesSent!++;
+            }, action.intervalMs);
+            res.on('close', () => clearInterval(timer));
+            return;
+          }
+          const chunk = Buffer.alloc(64 * 1024, 0x20);
+          const pump = () => {
+            while (!res.destroyed && res.write(chunk)) record.bodyBytesSent! += chunk.length;
+            if (!res.destroyed) {
+              record.bodyBytesSent! += chunk.length;
+              res.once('drain', pump);
+            }
+          };
+          pump();
+        });
         return;
       case 'drop-request':
         forward(req, res, action.afterBytes);

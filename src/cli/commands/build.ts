@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { BuildResult } from '../../build/build.js';
 import type { PushBuildResult } from '../../build/push-build.js';
@@ -7,6 +8,7 @@ import { formatBytes } from '../../report/reporter.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
+import { assertOutFolder } from '../../util/fs-access.js';
 
 interface BuildFlags extends RegistryFlags {
   from?: string;
@@ -60,6 +62,7 @@ export function register(program: Command): void {
       if (flags.builder !== 'daemonless') {
         throw new GamelayerError('cli.builder', `--builder ${flags.builder}: expected daemonless or docker`);
       }
+      if (flags.out) await assertOutFolder(path.resolve(flags.out), '--out');
       const registry = flags.push || flags.from ? await registryOptions(flags) : undefined;
       const { build } = await import('../../build/build.js');
       // Inside CodeBuild: the commit's first 8 hex digits as the default tag (as the seed pipeline did), its

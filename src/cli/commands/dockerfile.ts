@@ -11,6 +11,7 @@ import { dockerGame } from '../../dockerfile/game.js';
 import { GamelayerError } from '../../errors.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { assertOutFolder } from '../../util/fs-access.js';
 
 interface DockerfileFlags {
   out: string;
@@ -42,6 +43,7 @@ export function register(program: Command): void {
       const game = await dockerGame(config, { platform: flags.platform, reporter });
       const files = emitDockerfiles(game.input, { compat });
       const out = path.resolve(flags.out);
+      await assertOutFolder(out, '--out');
       await mkdir(out, { recursive: true });
       for (const f of files) {
         await writeFileAtomic(path.join(out, f.name), f.content);

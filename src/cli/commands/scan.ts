@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { formatBytes } from '../../report/reporter.js';
 import { scanGame } from '../../scan/scan.js';
 import { saveScanRecord } from '../../state/records.js';
+import { deniedWhere, isWriteDenied } from '../../util/fs-access.js';
 import { manifestLabel } from '../../diff/diff.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { table } from '../table.js';
@@ -13,8 +14,16 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const config = await commandConfig(cmd);
-      const result = await scanGame(config, { reporter: commandReporter(!!opts.json) });
-      const record = await saveScanRecord(config.stateDir, config.game, result.trees.map((t) => t.manifest));
+      const reporter = commandReporter(!!opts.json);
+      const result = await scanGame(config, { reporter });
+      let record: string | undefined;
+      try {
+        record = await saveScanRecord(config.stateDir, config.game, result.trees.map((t) => t.manifest));
+      } catch (e) {
+        // A read-only state folder: the scan is still shown; only the baseline for a later diff is not kept.
+        if (!isWriteDenied(e)) throw e;
+        reporter.warn(`scan record not saved: ${deniedWhere(e)} is not writable; diff keeps comparing with the last saved build or scan`);
+      }
       const rows = result.trees.map((t) => ({
         tree: manifestLabel(t.manifest),
         files: t.stats.files,

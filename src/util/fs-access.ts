@@ -1,0 +1,73 @@
+// Folders gamelayer writes that it may not (a read-only or foreign-owned state folder), and output paths of the
+// wrong kind (`--out` naming a file): one clear error each, instead of a bare EACCES or EEXIST from deep inside.
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { GamelayerError, errnoCode } from '../errors.js';
+
+const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
+const TEMP_NAME = /\.tmp$|\d+-[0-9a-f]{8}-[0-9a-f]{12}/;
+
+/** Whether `e` says the file system refused a write (permissions, a read-only mount). */
+export function isWriteDenied(e: unknown): boolean {
+  const code = errnoCode(e);
+  return code !== undefined && DENIED.has(code);
+}
+
+/** The path a refused write names; for a temp file, the folder it was to be written in (its name means nothing). */
+export function deniedWhere(e: unknown): string {
+  const file = (e as { path?: string }).path;
+  if (file === undefined) return 'a file';
+  return TEMP_NAME.test(path.basename(file)) ? path.dirname(file) : file;
+}
+
+/** `e` as a `state.unwritable` GamelayerError naming the path when the file system refused a write; else `e`. */
+export function writeDeniedError(e: unknown): unknown {
+  if (!isWriteDenied(e)) return e;
+  const where = deniedWhere(e);
+  const code = errnoCode(e)!;
+  return new GamelayerError(
+    'state.unwritable',
+    `${where}: cannot write (${code === 'EROFS' ? 'read-only file system' : 'permission denied'}, ${code})`,
+    "gamelayer writes its caches, records and local store under the game's .gamelayer/ folder (and the store's folder): " +
+      'make them writable for this user, or run as their owner; scan and diff also run on a read-only state folder',
+    { cause: e },
+  );
+}
+
+/** Refuses an output folder (`--out DIR`) that exists as something other than a folder. */
+export async function assertOutFolder(dir: string, flag: string): Promise<void> {
+  const s = await stat(dir).catch(() => undefined);
+  if (s && !s.isDirectory()) {
+    throw new GamelayerError('cli.out-not-folder', `${flag} ${dir}: is a file, not a folder`, `name a folder (it is created when missing), not ${dir}`);
+  }
+}
+
+/** Refuses an output file (`--out FILE`) that exists as a folder. */
+export async function assertOutFile(file: string, flag: string): Promise<void> {
+  const s = await stat(file).catch(() => undefined);
+  if (s?.isDirectory()) {
+    throw new GamelayerError('cli.out-is-folder', `${flag} ${file}: is a folder, not a file`, 'name the file to write, e.g. buildspec.yml inside that folder');
+  }
+}
+
+/**
+ * Fails with `state.unwritable` before any work when `dir` (or, when it does not exist yet, the folder it
+ * would be created in) may not be written by this user: a build must not scan and compress for minutes first.
+ */
+export async function assertWritableFolder(dir: string): Promise<void> {
+  let at = path.resolve(dir);
+  for (;;) {
+    try {
+      await access(at, constants.W_OK);
+      return;
+    } catch (e) {
+      const code = errnoCode(e);
+      if (code === 'ENOENT' && path.dirname(at) !== at) {
+        at = path.dirname(at);
+        continue;
+      }
+      throw writeDeniedError(Object.assign(e as Error, { path: at }));
+    }
+  }
+}
