@@ -107,4 +107,8 @@ export interface BuildRecord {
   /** What the plan depended on besides content; a later build reuses this build's layers only when it matches. */
   settingsKey?: string;
   codebuildArn?: string;
+  /** The line of work (branch) of a build planned on the registry's state: its record moves the line's tag. */
+  line?: string;
+  /** The record this build was planned on, when it came from the registry. */
+  previous?: { ref: string; createdAt: string };
 }

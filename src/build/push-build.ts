@@ -52,6 +52,7 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
     record,
     subject: { mediaType: server.mediaType, digest: server.digest, size: server.size },
     tags: [record.tags[0]!],
+    line: record.line,
   });
   const blobs = { total: 0, skipped: 0, mounted: 0, uploaded: 0 };
   for (const r of images) for (const k of Object.keys(blobs) as (keyof typeof blobs)[]) blobs[k] += r.blobs[k];

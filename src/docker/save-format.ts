@@ -6,7 +6,8 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { GamelayerError } from '../errors.js';
-import { blobPath, readLayoutImage, type LayoutManifest } from '../registry/layout.js';
+import { blobPath, type LayoutManifest } from '../registry/layout.js';
+import { readCompleteLayoutImage } from '../registry/partial-layout.js';
 import type { Descriptor } from '../types.js';
 import { digestHex } from '../oci/store.js';
 
@@ -40,7 +41,8 @@ export async function resolveSaveImages(
 ): Promise<ResolvedSaveImage[]> {
   const out: ResolvedSaveImage[] = [];
   for (const img of images) {
-    const m = pickPlatform(await readLayoutImage(layoutDir, img.selector), img.selector, platform);
+    // A partial layout (layers kept in the registry by the build) gets what it lacks first, digest-verified.
+    const m = pickPlatform(await readCompleteLayoutImage(layoutDir, img.selector), img.selector, platform);
     const [config, ...layers] = m.blobs;
     for (const l of layers) {
       if (!LAYER_TYPES.test(l.mediaType)) {

@@ -12,6 +12,7 @@ import { formatReference, parseReference, type ImageReference } from './referenc
 import type { RetryPolicy } from './retry.js';
 import { uploadBlob } from './upload.js';
 import { ecrTarget, type EcrOptions } from './ecr.js';
+import { blobSourceOf, fetchMissingBlobs, missingBlobs } from './partial-layout.js';
 import { isEcrHost } from './ecr-host.js';
 
 /** Which blobs a repository lacks. ECR swaps in BatchCheckLayerAvailability; the rest of the push is the same. */
@@ -114,7 +115,10 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   }
   const tags = [...new Set([...(ref.tag ? [ref.tag] : []), ...(opts.tags ?? [])])];
   for (const t of tags) parseReference(`${ref.registry}/${repo}:${t}`); // validates tag syntax with a clear message
-  const image = await readLayoutImage(opts.layout, selector);
+  // A partial layout (layers kept in the registry by the build) is read as it is: what the target lacks and the
+  // layout lacks too is fetched from the image's blob source below, before anything is sent.
+  const image = await readLayoutImage(opts.layout, selector, { allowMissing: true });
+  const absentHere = new Set(missingBlobs(image).map((b) => b.digest));
   const top = image.descriptor;
   if (ref.digest && ref.digest !== top.digest) {
     throw new GamelayerError('push.digest-mismatch', `push to ${opts.to}: the layout's ${selector} is ${top.digest}, not ${ref.digest}`);
@@ -160,6 +164,22 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   const missing = await target.availability.missing(repo, [...layers, ...configs].map((b) => b.digest));
   result.blobs.skipped = result.blobs.total - missing.size;
   const toSend = (list: Descriptor[]) => list.filter((b) => missing.has(b.digest));
+  const fetch = [...layers, ...configs].filter((b) => missing.has(b.digest) && absentHere.has(b.digest));
+  if (fetch.length) {
+    const source = blobSourceOf(image);
+    if (!source || sameRepository(source, ref, client.host)) {
+      const b = fetch[0]!;
+      throw new GamelayerError(
+        'push.blob-missing',
+        `push ${selector} to ${repository}: blob ${b.digest} (${b.size} bytes)${fetch.length > 1 ? ` and ${fetch.length - 1} more` : ''} is neither in ${opts.layout} nor in ${repository}`,
+        source
+          ? `the build kept it in ${source} without downloading it, and it is gone from there since: build again (the build rebuilds layers the registry lost)`
+          : 'the store is incomplete: build the image again',
+      );
+    }
+    const fetched = await fetchMissingBlobs(opts.layout, image, selector, { ...opts, only: fetch });
+    reporter.info(`fetched ${fetch.length} blobs (${fetched} bytes) this layout lacked from ${source}`);
+  }
   const limit = pLimit(Math.max(1, opts.concurrency ?? target.concurrency ?? 4));
   const chunkedAbove = opts.chunkedAbove ?? 1024 ** 3;
   const mountFrom = opts.mountFrom ?? [];
@@ -227,6 +247,12 @@ export async function pushTargetFor(ref: ImageReference, opts: TargetOptions): P
     return ecrTarget({ ...(opts.ecr || {}), host, repository: ref.repository, insecure: opts.insecure, retry: opts.retry, idleTimeoutMs: opts.idleTimeoutMs });
   }
   return defaultTarget(host, ref.registry, opts);
+}
+
+/** Whether `source` (`[scheme://]host/repo`) is the repository `ref` on `host`. */
+function sameRepository(source: string, ref: ImageReference, host: string): boolean {
+  const s = parseReference(source);
+  return s.repository === ref.repository && (s.registry === ref.registry || s.registry === host);
 }
 
 function usesEcr(registry: string, opts: TargetOptions): boolean {

@@ -1,0 +1,135 @@
+// The registry is the build state (issue 15): a host with no .gamelayer/ (a fresh CodeBuild host), one with a stale
+// .gamelayer/ and a warm one build the same sources into byte-identical images, planned on the registry's newest
+// record of their line of work; kept layers are never downloaded; what the registry lost is rebuilt; a damaged
+// registry copy or record is a clear error and nothing is pushed. Real registry (distribution 2.8), real CLI.
+import { execFile, execFileSync } from 'node:child_process';
+import { readFile, truncate, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
+import { copySample } from './support/sample.js';
+import { tempDir } from './support/tmp.js';
+
+const run = promisify(execFile);
+const BIN = path.resolve('bin/gamelayer.js');
+let registry: TestRegistry;
+
+beforeAll(async () => {
+  registry = await startRegistry();
+});
+afterAll(async () => registry?.stop());
+
+interface BuildJson {
+  images: { name: string; platform?: string; digest: string }[];
+  summary: {
+    built: number;
+    previous: { source: string; ref?: string; line?: string; reason?: string };
+    remoteLayers?: { kept: number; gone: number };
+    trees: { tree: string; decision: string }[];
+    layers: { digest: string; tree: string; reused: boolean; size: number }[];
+  };
+  push?: { record: { lineTag?: string }; bytesSent: number };
+}
+
+async function gl(cwd: string, ...args: string[]): Promise<BuildJson> {
+  return JSON.parse((await run(BIN, [...args, '--json'], { cwd })).stdout) as BuildJson;
+}
+
+async function glFails(cwd: string, ...args: string[]): Promise<string> {
+  const r = await run(BIN, args, { cwd }).then(
+    () => undefined,
+    (e: { stderr: string }) => e.stderr,
+  );
+  expect(r, `gamelayer ${args.join(' ')} should fail`).toBeDefined();
+  return r!;
+}
+
+/** The day's change: one file edited in app, one added to app-media. */
+async function applyChange(dir: string): Promise<void> {
+  await writeFile(path.join(dir, 'app/config/server.cfg'), 'port=4242\n');
+  await writeFile(path.join(dir, 'app-media/levels/harbor/extra.pak'), Buffer.alloc(9000, 9));
+}
+
+const digests = (b: BuildJson) => b.images.map((i) => `${i.name}=${i.digest}`);
+const blobGets = async () => (await registry.accessLog()).filter((e) => e.method === 'GET' && /\/blobs\/sha256:/.test(e.path)).map((e) => e.path.split('/blobs/')[1]!);
+
+async function deleteBlob(repo: string, digest: string): Promise<void> {
+  const res = await fetch(`${registry.url}/v2/${repo}/blobs/${digest}`, { method: 'DELETE' });
+  expect(res.status).toBe(202);
+}
+
+function blobData(digest: string): string {
+  const hex = digest.slice(7);
+  return path.join(registry.storageDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
+}
+
+describe('build --push on a fresh, a stale and a warm host', () => {
+  it('plans on the newest record of the line in the registry: byte-identical images everywhere, no layer downloaded', async () => {
+    const root = await tempDir();
+    const repo = `${registry.host}/studio/lines`;
+    const warm = path.join(root, 'warm');
+    copySample(warm);
+    // Yesterday's build, pushed on three lines of work (one per host below), so each host has the same previous.
+    const v1 = await gl(warm, 'build', '--push', repo, '--tag', 'v1', '--line', 'a');
+    for (const line of ['b', 'c']) expect(digests(await gl(warm, 'build', '--push', repo, '--tag', 'v1', '--line', line))).toEqual(digests(v1));
+    expect(Object.keys(await storedTags(registry.storageDir, 'studio/lines'))).toEqual(
+      expect.arrayContaining(['gamelayer-line.a', 'gamelayer-line.b', 'gamelayer-line.c', 'v1.gamelayer-record']),
+    );
+
+    // A stale host: its .gamelayer/ holds an older local build of other sources.
+    const stale = path.join(root, 'stale');
+    copySample(stale);
+    await writeFile(path.join(stale, 'app/config/server.cfg'), 'port=1\n');
+    await writeFile(path.join(stale, 'engine-media/Engine/extra.bin'), Buffer.alloc(5000, 3));
+    await gl(stale, 'build', '--tag', 'old');
+    copySample(stale); // back to the sources of v1 (copying leaves the extra file: remove it)
+    await run('rm', [path.join(stale, 'engine-media/Engine/extra.bin')]);
+    const fresh = path.join(root, 'fresh');
+    copySample(fresh);
+    for (const d of [warm, stale, fresh]) await applyChange(d);
+
+    await registry.resetAccessLog();
+    const f = await gl(fresh, 'build', '--push', repo, '--tag', 'v2f', '--line', 'b');
+    const freshGets = await blobGets();
+    const w = await gl(warm, 'build', '--push', repo, '--tag', 'v2w', '--line', 'a');
+    const s = await gl(stale, 'build', '--push', repo, '--tag', 'v2s', '--line', 'c');
+
+    expect(f.summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:gamelayer-line.b`, line: 'b' });
+    expect(w.summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:gamelayer-line.a` });
+    expect(s.summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:gamelayer-line.c` });
+    for (const b of [f, w, s]) {
+      expect(b.summary.trees.map((t) => `${t.tree}:${t.decision}`)).toEqual(['engine:unchanged', 'engine-media:unchanged', 'app:patched', 'app-media:patched']);
+    }
+    expect(digests(w)).toEqual(digests(f));
+    expect(digests(s)).toEqual(digests(f));
+    expect(digests(f)).not.toEqual(digests(v1));
+
+    // The fresh host downloaded no layer: the only blob it read is the record (and the server config for its platform).
+    const v1Layers = new Set(v1.summary.layers.map((l) => l.digest));
+    expect(freshGets.filter((d) => v1Layers.has(d))).toEqual([]);
+    expect(freshGets.length).toBeLessThanOrEqual(2);
+    // Kept in the registry: the four trees' layers of v1 (app and app-media get a patch on top) and the sentinels of
+    // the two unchanged trees.
+    expect(f.summary.remoteLayers).toEqual({ kept: 6, gone: 0 });
+    // Only the two patches and the two changed sentinels were built.
+    expect(f.summary.built).toBe(4);
+    expect(f.push!.record.lineTag).toBe('gamelayer-line.b');
+    expect((await storedTags(registry.storageDir, 'studio/lines'))['gamelayer-line.b']).toBeDefined();
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+
+    // The fresh host's layout is partial, and says so.
+    const index = JSON.parse(await readFile(path.join(fresh, '.gamelayer/oci/index.json'), 'utf8')) as { manifests: { annotations: Record<string, string> }[] };
+    const server = index.manifests.find((m) => m.annotations['org.opencontainers.image.ref.name'] === 'v2f')!;
+    expect(server.annotations).toMatchObject({ 'dev.gamelayer.layout.partial': 'true', 'dev.gamelayer.blob-source': repo });
+
+    // --from none: no previous build from the registry (nor a local one on this host): every tree planned afresh.
+    const none = await gl(path.join(root, 'fresh'), 'build', '--from', 'none', '--tag', 'v2n');
+    expect(none.summary.previous).toMatchObject({ source: 'local' });
+    const fresh2 = path.join(root, 'fresh2');
+    copySample(fresh2);
+    const none2 = await gl(fresh2, 'build', '--from', 'none', '--push', repo, '--tag', 'v2x', '--line', 'b');
+    expect(none2.summary.previous.source).toBe('none');
+    expect(none2.summary.trees.every((t) => t.decision === 'fresh')).toBe(true);
+  });
+});
