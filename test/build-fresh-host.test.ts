@@ -6,7 +6,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
@@ -14,11 +14,22 @@ import { tempDir } from './support/tmp.js';
 const run = promisify(execFile);
 const BIN = path.resolve('bin/gamelayer.js');
 let registry: TestRegistry;
+let shared: TestRegistry;
+const extra: TestRegistry[] = [];
 
 beforeAll(async () => {
-  registry = await startRegistry();
+  shared = registry = await startRegistry();
 });
-afterAll(async () => registry?.stop());
+afterEach(() => {
+  registry = shared;
+});
+afterAll(async () => Promise.all([shared, ...extra].map((r) => r?.stop())));
+
+/** A registry for this test only (blob storage is shared between repositories: damage must not leak). */
+async function own(): Promise<void> {
+  registry = await startRegistry();
+  extra.push(registry);
+}
 
 interface BuildJson {
   images: { name: string; platform?: string; digest: string }[];
@@ -131,5 +142,126 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     const none2 = await gl(fresh2, 'build', '--from', 'none', '--push', repo, '--tag', 'v2x', '--line', 'b');
     expect(none2.summary.previous.source).toBe('none');
     expect(none2.summary.trees.every((t) => t.decision === 'fresh')).toBe(true);
+  });
+
+  it('a layer gone from the registry is rebuilt from the sources, never named by a manifest', async () => {
+    const root = await tempDir();
+    const repo = `${registry.host}/studio/gone`;
+    const a = path.join(root, 'a');
+    copySample(a);
+    const v1 = await gl(a, 'build', '--push', repo, '--tag', 'v1', '--line', 'main');
+    const engine = v1.summary.layers.find((l) => l.tree === 'engine')!;
+    await deleteBlob('studio/gone', engine.digest); // a lifecycle policy or a manual delete
+
+    const b = path.join(root, 'b');
+    copySample(b);
+    await applyChange(b);
+    const out = await run(BIN, ['build', '--push', repo, '--tag', 'v2', '--line', 'main'], { cwd: b });
+    expect(out.stdout).toMatch(/previous build: .*gamelayer-line\.main \(line main\).*1 gone from it \(rebuilt\)/);
+    const v2 = JSON.parse(await readFile(path.join(b, '.gamelayer/records/build-v2.json'), 'utf8').then((t) => t.slice(t.indexOf('{')))) as {
+      layers: { tree: string; digest: string }[];
+    };
+    expect(v2.layers.some((l) => l.tree === 'engine')).toBe(true);
+    // The rebuilt engine layer is back in the repository (same bytes, same digest: the sources did not change).
+    const head = await fetch(`${registry.url}/v2/studio/gone/blobs/${engine.digest}`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${repo}:v2`]);
+  });
+
+  it('a registry copy of a kept layer with the wrong size is a clear error, and nothing is pushed', async () => {
+    await own(); // damages blob storage: a registry of its own
+    const root = await tempDir();
+    const repo = `${registry.host}/studio/shortblob`;
+    const a = path.join(root, 'a');
+    copySample(a);
+    const v1 = await gl(a, 'build', '--push', repo, '--tag', 'v1');
+    const media = v1.summary.layers.find((l) => l.tree === 'engine-media')!;
+    await truncate(blobData(media.digest), media.size - 100);
+    const b = path.join(root, 'b');
+    copySample(b);
+    await applyChange(b);
+    const before = await storedTags(registry.storageDir, 'studio/shortblob');
+    const err = await glFails(b, 'build', '--push', repo, '--tag', 'v2');
+    expect(err).toContain(`layer ${media.digest} (engine-media layer 0 of ${repo}:gamelayer-line.default) is ${media.size - 100} bytes there, the build record says ${media.size}`);
+    expect(err).toContain('hint: the registry copy is damaged');
+    expect(await storedTags(registry.storageDir, 'studio/shortblob')).toEqual(before);
+  });
+
+  it('a damaged or newer-format record of the line is a clear error (never "no earlier build"); --from none builds afresh', async () => {
+    await own();
+    const root = await tempDir();
+    const repo = `${registry.host}/studio/badrecord`;
+    const a = path.join(root, 'a');
+    copySample(a);
+    const v1 = await gl(a, 'build', '--push', repo, '--tag', 'v1', '--line', 'main');
+    const { fetchLineRecord, pushBuildRecord } = await import('../src/index.js');
+    const found = (await fetchLineRecord(repo, 'main'))!;
+    const server = v1.images.find((i) => i.name === 'server')!;
+    const tagsBefore = await storedTags(registry.storageDir, 'studio/badrecord');
+
+    // A record from a newer gamelayer under the line tag.
+    const subject = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: server.digest, size: 0 };
+    subject.size = (await fetch(`${registry.url}/v2/studio/badrecord/manifests/${server.digest}`, { method: 'HEAD', headers: { accept: subject.mediaType } }).then((r) => Number(r.headers.get('content-length'))));
+    await pushBuildRecord({ to: repo, record: { ...found.record, schemaVersion: 2 } as never, subject, tags: [], line: 'newer' });
+    const newer = await glFails(a, 'build', '--push', repo, '--tag', 'v2', '--line', 'newer');
+    expect(newer).toContain('the build record has schemaVersion 2, written by a newer gamelayer');
+    expect(newer).toContain('--from none');
+
+    // The line's record blob damaged in the registry's storage.
+    const recordBlob = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}@${(await fetchLineRecord(repo, 'main'))!.digest}`]).toString()) as {
+      manifests: { digest: string; artifactType?: string }[];
+    };
+    const artifact = recordBlob.manifests.find((m) => m.artifactType)!;
+    const artifactManifest = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}@${artifact.digest}`]).toString()) as { layers: { digest: string }[] };
+    const file = blobData(artifactManifest.layers[0]!.digest);
+    const bytes = await readFile(file);
+    bytes[bytes.length - 5] ^= 0xff;
+    await writeFile(file, bytes);
+    const damaged = await glFails(a, 'build', '--push', repo, '--tag', 'v2', '--line', 'main');
+    expect(damaged).toContain('the record blob does not match its digest');
+    expect(await storedTags(registry.storageDir, 'studio/badrecord')).toMatchObject(tagsBefore);
+    expect(Object.keys(await storedTags(registry.storageDir, 'studio/badrecord'))).not.toContain('v2');
+
+    // Opting out builds and pushes afresh; the line tag moves to the new record.
+    const none = await gl(a, 'build', '--from', 'none', '--push', repo, '--tag', 'v2', '--line', 'main');
+    expect(none.summary.previous.source).not.toBe('registry');
+    expect((await fetchLineRecord(repo, 'main'))!.record.tags[0]).toBe('v2');
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+  });
+
+  it('a partial layout: push to another repository fetches what it lacks (verified); a blob gone everywhere is named', async () => {
+    const root = await tempDir();
+    const repo = `${registry.host}/studio/partial`;
+    const a = path.join(root, 'a');
+    copySample(a);
+    const v1 = await gl(a, 'build', '--push', repo, '--tag', 'v1');
+    const fresh = path.join(root, 'fresh');
+    copySample(fresh);
+    await applyChange(fresh);
+    const v2 = await gl(fresh, 'build', '--from', `${repo}:v1`, '--tag', 'v2'); // built here only, not pushed
+    expect(v2.summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:v1` });
+
+    const other = `${registry.host}/studio/elsewhere`;
+    const pushed = JSON.parse((await run(BIN, ['push', `${other}:v2`, '--json'], { cwd: fresh })).stdout) as { digest: string };
+    expect(pushed.digest).toBe(v2.images.find((i) => i.name === 'server')!.digest);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${other}:v2`]);
+
+    // A second partial build whose kept engine layer is then deleted from its source: a push elsewhere names it.
+    const fresh2 = path.join(root, 'fresh2');
+    copySample(fresh2);
+    await gl(fresh2, 'build', '--from', `${repo}:v1`, '--tag', 'v1b');
+    const engine = v1.summary.layers.find((l) => l.tree === 'engine')!;
+    await deleteBlob('studio/partial', engine.digest);
+    const err = await glFails(fresh2, 'push', `${registry.host}/studio/third:v1b`);
+    expect(err).toContain(`lacks blob ${engine.digest}`);
+    expect(err).toContain(`fetching it from ${repo} failed`);
+    expect(await storedTags(registry.storageDir, 'studio/third')).toEqual({});
+    // Pushing it back where it came from cannot fetch it either: the same blob, named, and nothing put.
+    const back = await glFails(fresh2, 'push', `${repo}:v1b`);
+    expect(back).toContain(`blob ${engine.digest}`);
+    expect(back).toContain(`is neither in ${path.join(fresh2, '.gamelayer/oci')}`);
+    expect(Object.keys(await storedTags(registry.storageDir, 'studio/partial'))).not.toContain('v1b');
   });
 });

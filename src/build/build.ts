@@ -305,7 +305,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     index: plans.length > 1 ? topLevel(images, SERVER_IMAGE).digest : undefined,
     codebuildArn: opts.codebuildArn,
     settingsKey,
-    ...(useRegistry ? { line } : {}),
+    // A pushed build moves its line's tag to its record, whatever it was planned on (--from none too).
+    ...(opts.push ? { line } : {}),
     ...(previousInfo.source === 'registry' ? { previous: { ref: previousInfo.ref!, createdAt: previousInfo.createdAt! } } : {}),
   };
   // A build that changed nothing has the same record, byte for byte: nothing new to push beside the image,
