@@ -111,4 +111,6 @@ export interface BuildRecord {
   line?: string;
   /** The record this build was planned on, when it came from the registry. */
   previous?: { ref: string; createdAt: string };
+  /** A base image read from a registry, per platform: the manifest it resolved to (pinned), and where it is. */
+  bases?: { platform: string; ref: string; digest: string; repository: string; layers: number }[];
 }

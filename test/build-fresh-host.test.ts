@@ -216,7 +216,7 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     const artifactManifest = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}@${artifact.digest}`]).toString()) as { layers: { digest: string }[] };
     const file = blobData(artifactManifest.layers[0]!.digest);
     const bytes = await readFile(file);
-    bytes[bytes.length - 5] ^= 0xff;
+    bytes[bytes.length - 5] = bytes[bytes.length - 5]! ^ 0xff;
     await writeFile(file, bytes);
     const damaged = await glFails(a, 'build', '--push', repo, '--tag', 'v2', '--line', 'main');
     expect(damaged).toContain('the record blob does not match its digest');

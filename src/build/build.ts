@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { treeSourceFor, type GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
-import { loadBaseImage, type BaseImage } from '../oci/base-image.js';
+import type { BaseImage } from '../oci/base-image.js';
 import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../oci/content.js';
 import { parsePlatform } from '../oci/image.js';
 import { buildLayer, compressorId, type LayerCompression } from '../oci/layer.js';
@@ -22,6 +22,7 @@ import { LayerCache } from './layer-cache.js';
 import { exists } from '../util/exists.js';
 import type { TargetOptions } from '../registry/push.js';
 import { markPartial } from '../registry/partial-layout.js';
+import { baseLoader, movedBases, type BaseMove } from './base-source.js';
 
 /** The file every tree image carries at its mount path: proof that a mounted volume really holds the tree. */
 export const TREE_SENTINEL = '.gamelayer-tree';
@@ -77,6 +78,8 @@ export interface BuildSummary {
   reused: number;
   /** Where the previous build came from (`registry`: a record read from the repository, `local`: .gamelayer/). */
   previous: { source: 'registry' | 'local' | 'none'; ref?: string; line?: string; createdAt?: string; reason?: string };
+  /** Registry base images whose digest moved since the previous build: new images on the same layers of ours. */
+  baseMoved?: BaseMove[];
   /** Kept layers found in the registry (never downloaded), and record layers gone from it (their trees rebuilt). */
   remoteLayers?: { kept: number; gone: number };
   /** Compressed bytes written this build, and compressed bytes of every layer of the images. */
@@ -171,8 +174,11 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     decisions: IncrementalPlan['decisions'];
   }
   const plans: PlatformPlan[] = [];
+  const baseSource = await baseLoader(config, opts);
+  /** Base layers this build names without holding them: in the target's registry, mounted at push. */
+  const baseInRegistry = new Set<string>();
   for (const name of platforms) {
-    const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(name) });
+    const base = await baseSource.load(name);
     const manifests = TREE_NAMES.map((t) => manifestFor(scanned.trees, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
     const prevTrees = previous ? await reusableTrees(previous, name, findLayer) : {};
     const inc = planIncremental(manifests, prevTrees, {
@@ -193,7 +199,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
           'or raise layers.maxLayerSize if your registry takes bigger layers',
       );
     }
-    await base.copyLayersInto(store);
+    if (baseSource.sameRegistry) {
+      for (const l of base.layers) if (!(await store.hasBlob(l.digest, l.size))) baseInRegistry.add(l.digest);
+    } else await base.copyLayersInto(store);
     const sentinels = new Map(
       manifests.map((m) => [m.tree, sentinelLayer(m, mounts[m.tree], plan.layers.filter((l) => l.tree === m.tree).length)] as const),
     );
@@ -285,8 +293,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const tags = [tag, ...TREE_NAMES.map((t) => `${tag}-${t}`)];
   await store.tag(tag, topLevel(images, SERVER_IMAGE));
   for (const t of TREE_NAMES) await store.tag(`${tag}-${t}`, topLevel(images, t));
-  if (inRegistryOnly.size && remote) {
-    await markPartial(store, [SERVER_IMAGE, ...TREE_NAMES].map((n) => topLevel(images, n).digest), remote.repository);
+  if ((inRegistryOnly.size && remote) || baseInRegistry.size) {
+    const sources = [...(inRegistryOnly.size && remote ? [remote.repository] : []), ...(baseInRegistry.size ? plans.map((p) => p.base.pinned!.repository) : [])];
+    await markPartial(store, [SERVER_IMAGE, ...TREE_NAMES].map((n) => topLevel(images, n).digest), sources);
   }
 
   const manifests = uniqueManifests(plans.flatMap((p) => p.manifests));
@@ -305,10 +314,15 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     index: plans.length > 1 ? topLevel(images, SERVER_IMAGE).digest : undefined,
     codebuildArn: opts.codebuildArn,
     settingsKey,
+    ...(plans.some((p) => p.base.pinned)
+      ? { bases: plans.map((p) => ({ platform: p.name, ref: config.baseImage, digest: p.base.pinned!.digest, repository: p.base.pinned!.repository, layers: p.base.layers.length })) }
+      : {}),
     // A pushed build moves its line's tag to its record, whatever it was planned on (--from none too).
     ...(opts.push ? { line } : {}),
     ...(previousInfo.source === 'registry' ? { previous: { ref: previousInfo.ref!, createdAt: previousInfo.createdAt! } } : {}),
   };
+  const moved = movedBases(previous, record);
+  for (const m of moved) reporter.warn(`base image ${m.ref} (${m.platform}) moved since the previous build: ${m.from} → ${m.to}; every image gets the new base, no layer of ours is rebuilt`);
   // A build that changed nothing has the same record, byte for byte: nothing new to push beside the image,
   // and nothing to write (records of a 100k-file game are tens of MB).
   const unchanged = previous !== undefined && sameBuild(previous, record);
@@ -340,6 +354,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       layers: outcomes,
       trees: plans.flatMap((p) => TREE_NAMES.map((tree) => ({ platform: p.name, tree, ...p.decisions[tree] }))),
       previous: previousInfo,
+      ...(moved.length ? { baseMoved: moved } : {}),
       ...(remoteKept ? { remoteLayers: { kept: [...built.values()].filter((b) => remoteKept.has(b.layer.inputKey) && b.reused).length, gone: remote!.gone.length } } : {}),
       built: newLayers.length,
       reused: built.size - newLayers.length,

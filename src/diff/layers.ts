@@ -1,6 +1,6 @@
 // Which layers a build of the working trees would reuse from a recorded build, and which it would rebuild.
 import { treeSourceFor, type GameConfig } from '../config/load.js';
-import { loadBaseImage } from '../oci/base-image.js';
+import { loadBaseImage, parseBaseRef } from '../oci/base-image.js';
 import { parsePlatform } from '../oci/image.js';
 import { planIncremental, recordedTrees } from '../plan/incremental.js';
 import { TREE_NAMES, type BuildRecord, type TreeManifest, type TreeName } from '../types.js';
@@ -23,14 +23,18 @@ export interface LayerDiff {
   bytesToBuild: number;
 }
 
-export async function layerDiff(config: GameConfig, current: readonly TreeManifest[], record: Pick<BuildRecord, 'layers' | 'plan' | 'manifests'>): Promise<LayerDiff> {
+export async function layerDiff(config: GameConfig, current: readonly TreeManifest[], record: Pick<BuildRecord, 'layers' | 'plan' | 'manifests' | 'bases'>): Promise<LayerDiff> {
   const known = new Set([...record.layers.map((l) => l.inputKey), ...record.plan.layers.map((l) => l.inputKey)]);
   const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
   const layers: LayerChange[] = [];
   const counted = new Set<string>();
   let bytesToBuild = 0;
   for (const platform of config.platforms) {
-    const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(platform) });
+    // A registry base is not read here (diff works offline): its layer count is the one the record pinned.
+    const baseLayers =
+      parseBaseRef(config.baseImage, config.dir).kind === 'registry'
+        ? (record.bases?.find((b) => b.platform === platform)?.layers ?? 0)
+        : (await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(platform) })).layers.length;
     const manifests = TREE_NAMES.map((t) => {
       const shared = treeSourceFor(config.trees[t], platform).shared;
       const m = current.find((x) => x.tree === t && x.platform === (shared ? undefined : platform));
@@ -41,7 +45,7 @@ export async function layerDiff(config: GameConfig, current: readonly TreeManife
     const plan = planIncremental(manifests, recordedTrees(record, platform), {
       targetSize: config.layers.targetSize,
       maxLayers: config.layers.maxLayers,
-      baseLayers: base.layers.length,
+      baseLayers,
       mounts,
     });
     for (const l of plan.layers) {

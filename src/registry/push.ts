@@ -12,7 +12,7 @@ import { formatReference, parseReference, type ImageReference } from './referenc
 import type { RetryPolicy } from './retry.js';
 import { uploadBlob } from './upload.js';
 import { ecrTarget, type EcrOptions } from './ecr.js';
-import { blobSourceOf, fetchMissingBlobs, missingBlobs } from './partial-layout.js';
+import { BLOB_SOURCE_ANNOTATION, blobSourcesOf, fetchMissingBlobs, lazyBlobSource, missingBlobs } from './partial-layout.js';
 import { isEcrHost } from './ecr-host.js';
 
 /** Which blobs a repository lacks. ECR swaps in BatchCheckLayerAvailability; the rest of the push is the same. */
@@ -164,22 +164,6 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   const missing = await target.availability.missing(repo, [...layers, ...configs].map((b) => b.digest));
   result.blobs.skipped = result.blobs.total - missing.size;
   const toSend = (list: Descriptor[]) => list.filter((b) => missing.has(b.digest));
-  const fetch = [...layers, ...configs].filter((b) => missing.has(b.digest) && absentHere.has(b.digest));
-  if (fetch.length) {
-    const source = blobSourceOf(image);
-    if (!source || sameRepository(source, ref, client.host)) {
-      const b = fetch[0]!;
-      throw new GamelayerError(
-        'push.blob-missing',
-        `push ${selector} to ${repository}: blob ${b.digest} (${b.size} bytes)${fetch.length > 1 ? ` and ${fetch.length - 1} more` : ''} is neither in ${opts.layout} nor in ${repository}`,
-        source
-          ? `the build kept it in ${source} without downloading it, and it is gone from there since: build again (the build rebuilds layers the registry lost)`
-          : 'the store is incomplete: build the image again',
-      );
-    }
-    const fetched = await fetchMissingBlobs(opts.layout, image, selector, { ...opts, only: fetch });
-    reporter.info(`fetched ${fetch.length} blobs (${fetched} bytes) this layout lacked from ${source}`);
-  }
   const limit = pLimit(Math.max(1, opts.concurrency ?? target.concurrency ?? 4));
   const chunkedAbove = opts.chunkedAbove ?? 1024 ** 3;
   const mountFrom = opts.mountFrom ?? [];
@@ -188,12 +172,39 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
     : target.mountSources
       ? await target.mountSources([...missing], mountFrom)
       : new Map([...missing].map((d) => [d, mountFrom[0]!]));
+  // Blobs a partial layout lacks and the target lacks too: mounted when a mount source is known (a base image on the
+  // same registry), fetched from the layout's blob sources otherwise (or when the registry does not mount).
+  const fetch = [...layers, ...configs].filter((b) => missing.has(b.digest) && absentHere.has(b.digest) && !sources.has(b.digest));
+  if (fetch.length) {
+    const from = blobSourcesOf(image).filter((s) => !sameRepository(s, ref, client.host));
+    if (!from.length) {
+      const b = fetch[0]!;
+      throw new GamelayerError(
+        'push.blob-missing',
+        `push ${selector} to ${repository}: blob ${b.digest} (${b.size} bytes)${fetch.length > 1 ? ` and ${fetch.length - 1} more` : ''} is neither in ${opts.layout} nor in ${repository}`,
+        blobSourcesOf(image).length
+          ? `the build kept it in ${blobSourcesOf(image).join(' and ')} without downloading it, and it is gone from there since: build again (the build rebuilds layers the registry lost)`
+          : 'the store is incomplete: build the image again',
+      );
+    }
+    const fetched = await fetchMissingBlobs(opts.layout, { ...image, descriptor: { ...image.descriptor, annotations: { [BLOB_SOURCE_ANNOTATION]: from.join(' ') } } }, selector, { ...opts, only: fetch });
+    reporter.info(`fetched ${fetch.length} blobs (${fetched} bytes) this layout lacked from ${from.join(' or ')}`);
+  }
+  const lazyFetch = new Map<string, Promise<number>>();
+  const sourceOf = (b: Descriptor) =>
+    absentHere.has(b.digest)
+      ? lazyBlobSource(opts.layout, b, () => {
+          let p = lazyFetch.get(b.digest);
+          if (!p) lazyFetch.set(b.digest, (p = fetchMissingBlobs(opts.layout, image, selector, { ...opts, only: [b] })));
+          return p;
+        })
+      : blobSource(opts.layout, b);
   let mounting = true;
   const send = (b: Descriptor) =>
     limit(async () => {
       const task = reporter.task(`blob ${b.digest.slice(7, 19)}`, b.size, 'bytes');
       const source = mounting ? sources.get(b.digest) : undefined;
-      const r = await uploadBlob(client, repo, blobSource(opts.layout, b), {
+      const r = await uploadBlob(client, repo, sourceOf(b), {
         mountFrom: source,
         chunked: b.size >= chunkedAbove,
         chunkSize: opts.chunkSize,

@@ -66,7 +66,8 @@ export function register(program: Command): void {
       if (flags.builder !== 'daemonless') {
         throw new GamelayerError('cli.builder', `--builder ${flags.builder}: expected daemonless or docker`);
       }
-      const registry = flags.push || (flags.from && flags.from !== 'none') ? await registryOptions(flags) : undefined;
+      // Also for a base image in a registry: it is read with the options (and credentials) of a push.
+      const registry = await registryOptions(flags);
       const line = flags.line ?? (flags.push ? (await (await import('../../build/previous.js')).defaultLine(config.dir)).line : undefined);
       const { build } = await import('../../build/build.js');
       // Inside CodeBuild: the commit's first 8 hex digits as the default tag (as the seed pipeline did), its
@@ -131,6 +132,7 @@ export function buildText(r: BuildResult): string {
     ...(notes.length ? ['', ...notes] : []),
     '',
     previousText(s),
+    ...(s.baseMoved ?? []).map((m) => `base image ${m.ref} (${m.platform}) moved: ${m.from} → ${m.to} (new images on the same layers)`),
     `layers: ${s.built} built, ${s.reused} reused; new bytes ${formatBytes(s.bytesNew)} of ${formatBytes(s.bytesTotal)}; ` +
       `scan ${(s.scanMs / 1000).toFixed(2)}s, total ${(s.ms / 1000).toFixed(2)}s`,
     `images in ${r.store}: ${r.record.tags.join(', ')}`,
