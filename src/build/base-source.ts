@@ -46,3 +46,16 @@ export function movedBases(previous: Pick<BuildRecord, 'bases'> | undefined, cur
   }
   return out;
 }
+
+/** Where the registry base of `config` is now, against the digests `record` pinned (diff --against reports moves). */
+export async function currentBaseMoves(config: GameConfig, record: Pick<BuildRecord, 'bases'>, registry: TargetOptions): Promise<BaseMove[]> {
+  if (!record.bases?.length || parseBaseRef(config.baseImage, config.dir).kind !== 'registry') return [];
+  const source = await baseLoader(config, { registry });
+  const bases: NonNullable<BuildRecord['bases']> = [];
+  for (const b of record.bases) {
+    if (b.ref !== config.baseImage) continue;
+    const now = await source.load(b.platform);
+    bases.push({ ...b, digest: now.pinned!.digest });
+  }
+  return movedBases(record, { bases });
+}

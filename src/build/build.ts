@@ -139,7 +139,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   let previous: BuildRecord | undefined;
   if (opts.rebase) previousInfo = { source: 'none', reason: '--rebase' };
   else if (useRegistry) {
-    if (!remote) previousInfo = { source: 'none', line, reason: `no build of line "${line}" in ${opts.push} yet` };
+    if (!remote) previousInfo = { source: 'none', line, reason: `no build of line "${line}" in ${opts.from ?? opts.push} yet` };
     else if (remote.record.settingsKey !== settingsKey) {
       previousInfo = { source: 'none', ref: remote.ref, line, reason: `${remote.ref} was built with other layer settings (target size, layer limit, mounts, compression or SOURCE_DATE_EPOCH)` };
     } else {

@@ -38,7 +38,15 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   let record: BuildRecord;
   let ref: string;
   let repository: string;
-  if (o.from) {
+  const fromRepository = o.from !== undefined && !parseReference(o.from).tag && !parseReference(o.from).digest;
+  if (o.from && fromRepository) {
+    // --from REPO: the newest build of the line in that repository (a PR check builds on its target branch's).
+    const found = await fetchLineRecord(o.from, o.line, o.registry);
+    if (!found) return undefined;
+    record = found.record;
+    ref = `${repositoryOf(o.from)}:${found.tag}`;
+    repository = o.push ?? o.from;
+  } else if (o.from) {
     const r = parseReference(o.from);
     ({ record } = await fetchBuildRecordFor(o.from, o.registry));
     ref = formatReference(r);
@@ -113,6 +121,11 @@ export async function defaultLine(dir: string, env: NodeJS.ProcessEnv = process.
   if (head) {
     if (head.startsWith('refs/tags/')) return { line: 'tags', from: 'CODEBUILD_WEBHOOK_HEAD_REF' };
     return { line: head.replace(/^refs\/heads\//, ''), from: 'CODEBUILD_WEBHOOK_HEAD_REF' };
+  }
+  // A build started by hand names a branch in CODEBUILD_SOURCE_VERSION (or a commit, a tag or pr/N: not lines).
+  const version = env.CODEBUILD_SOURCE_VERSION;
+  if (version && !/^[0-9a-f]{40}$/.test(version) && !/^pr\/\d+$/.test(version) && !version.startsWith('refs/tags/')) {
+    return { line: version.replace(/^refs\/heads\//, ''), from: 'CODEBUILD_SOURCE_VERSION' };
   }
   const branch = await promisify(execFile)('git', ['-C', dir, 'symbolic-ref', '--quiet', '--short', 'HEAD'], { timeout: 10_000 }).then(
     (r) => r.stdout.trim(),

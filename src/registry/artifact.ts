@@ -303,6 +303,10 @@ export async function fetchBuildRecordFor(ref: string, opts: FetchBuildRecordOpt
     const head = await client.headManifest(repo, r.tag);
     if (!head?.digest) throw new GamelayerError('record.no-image', `${name}: no such image in ${client.host}/${repo}`);
     subject = head.digest;
+    // The tag names a record itself (a record tag, or a line tag gamelayer-line.<line>): read it as it is.
+    if (head.mediaType === MEDIA_TYPES.ociIndex && (r.tag.endsWith(RECORD_TAG_SUFFIX) || r.tag.startsWith(LINE_TAG_PREFIX))) {
+      return { ...(await readRecord(client, repo, r.tag, undefined, name)), via: 'tag' };
+    }
   }
 
   const viaReferrers = await findByReferrers(client, repo, subject);

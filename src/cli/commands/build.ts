@@ -34,8 +34,8 @@ export function register(program: Command): void {
     .option('--docker-compat', 'with --builder docker: the Dockerfile variant for Docker < 23 (no COPY --link); default: from the daemon version')
     .option(
       '--from <ref>',
-      'the previous build: the image host/repo:tag (its record is read from the registry; kept layers are not downloaded), or none ' +
-        '(default with --push: the newest build of this line of work in the repository)',
+      'the previous build: the image host/repo:tag (its record is read from the registry; kept layers are not downloaded), ' +
+        'host/repo (the newest build of the line of work there), or none (default with --push: the newest build of the line in the repository pushed to)',
     )
     .option('--line <name>', 'line of work (branch) whose previous build --push uses and moves (default: GAMELAYER_LINE, CODEBUILD_WEBHOOK_HEAD_REF, the git branch, else "default")')
     .option('--rebase', 'plan every tree afresh instead of adding patch layers to the previous build')
@@ -68,7 +68,7 @@ export function register(program: Command): void {
       }
       // Also for a base image in a registry: it is read with the options (and credentials) of a push.
       const registry = await registryOptions(flags);
-      const line = flags.line ?? (flags.push ? (await (await import('../../build/previous.js')).defaultLine(config.dir)).line : undefined);
+      const line = flags.line ?? (flags.push || flags.from ? (await (await import('../../build/previous.js')).defaultLine(config.dir)).line : undefined);
       const { build } = await import('../../build/build.js');
       // Inside CodeBuild: the commit's first 8 hex digits as the default tag (as the seed pipeline did), its
       // revision as a label (stable for the same commit), the build ARN in the record.
