@@ -7,6 +7,7 @@ import { readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FAKE_CREDENTIALS, startFakeEcr } from './support/fake-ecr.js';
 import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
@@ -263,5 +264,44 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     expect(back).toContain(`blob ${engine.digest}`);
     expect(back).toContain(`is neither in ${path.join(fresh2, '.gamelayer/oci')}`);
     expect(Object.keys(await storedTags(registry.storageDir, 'studio/partial'))).not.toContain('v1b');
+  });
+
+  it('on ECR (the local ECR endpoint): the fresh host checks kept layers with BatchCheckLayerAvailability, downloads none', async () => {
+    const ecr = await startFakeEcr();
+    try {
+      ecr.repositories.set('studio/ecrfresh', { mutability: 'MUTABLE', scanOnPush: false, createdAt: Date.now() });
+      const env = {
+        ...process.env,
+        HOME: await tempDir(),
+        AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+        AWS_EC2_METADATA_DISABLED: 'true',
+        GAMELAYER_ECR_ENDPOINT: ecr.endpoint,
+      };
+      const repo = `${ecr.host}/studio/ecrfresh`;
+      const ecrFlags = ['--ecr', '--region', 'eu-west-3', '--line', 'main'];
+      const root = await tempDir();
+      const a = path.join(root, 'a');
+      copySample(a);
+      const v1 = JSON.parse((await run(BIN, ['build', '--push', repo, '--tag', 'v1', ...ecrFlags, '--json'], { cwd: a, env })).stdout) as BuildJson;
+      const b = path.join(root, 'b');
+      copySample(b);
+      await applyChange(b);
+      ecr.calls.length = 0;
+      await ecr.registry.resetAccessLog();
+      const v2 = JSON.parse((await run(BIN, ['build', '--push', repo, '--tag', 'v2', ...ecrFlags, '--json'], { cwd: b, env })).stdout) as BuildJson;
+      expect(v2.summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:gamelayer-line.main` });
+      expect(v2.summary.remoteLayers).toEqual({ kept: 6, gone: 0 });
+      const log = await ecr.registry.accessLog();
+      const v1Layers = new Set(v1.summary.layers.map((l) => l.digest));
+      // Presence and sizes came from BatchCheckLayerAvailability: no blob HEAD, and no layer downloaded.
+      expect(log.filter((e) => e.method === 'HEAD' && e.path.includes('/blobs/'))).toEqual([]);
+      expect(log.filter((e) => e.method === 'GET' && v1Layers.has(e.path.split('/blobs/')[1]!))).toEqual([]);
+      const checked = ecr.calls.filter((c) => c.op === 'BatchCheckLayerAvailability').flatMap((c) => c.body.layerDigests as string[]);
+      for (const d of v1Layers) expect(checked).toContain(d);
+      expect(await storageProblems(ecr.registry.storageDir)).toEqual([]);
+    } finally {
+      await ecr.stop();
+    }
   });
 });

@@ -76,10 +76,23 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   return { ref, record, repository, present, gone };
 }
 
-/** Sizes of the blobs the repository holds (absent ones are missing from the map): availability, then HEAD for the size. */
+/**
+ * Sizes of the blobs the repository holds (absent ones are missing from the map): on ECR one
+ * BatchCheckLayerAvailability per 100 layers gives both; elsewhere availability, then HEAD for the size.
+ */
 async function blobSizes(target: PushTarget, repo: string, digests: string[]): Promise<Map<string, number>> {
-  const missing = await target.availability.missing(repo, digests);
   const out = new Map<string, number>();
+  if (target.availability.sizes) {
+    const sizes = await target.availability.sizes(repo, digests);
+    const unknown: string[] = [];
+    for (const [d, size] of sizes) {
+      if (size === undefined) unknown.push(d);
+      else out.set(d, size);
+    }
+    if (!unknown.length) return out;
+    digests = unknown;
+  }
+  const missing = await target.availability.missing(repo, digests);
   const limit = pLimit(8);
   await Promise.all(
     digests
