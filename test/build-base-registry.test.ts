@@ -220,4 +220,27 @@ describe('baseImage from a registry', () => {
     expect(log.some((e) => e.method === 'POST' && e.path.includes(`mount=${encodeURIComponent(layer.digest)}`) && e.status === 201)).toBe(true);
     expect(await storageProblems(ecr.registry.storageDir)).toEqual([]);
   });
+
+  it('a base layer the registry serves damaged (same size, other bytes) is refused, named, and never stored', async () => {
+    const own = await startRegistry();
+    try {
+      await skopeoPush(`${own.host}/base/busybox:1`);
+      const { layer } = await busyboxLayer();
+      const hex = layer.digest.slice(7);
+      const data = path.join(own.storageDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
+      const bytes = await readFile(data);
+      bytes[100] = bytes[100]! ^ 0xff;
+      await writeFile(data, bytes);
+      const dir = await game(`${own.host}/base/busybox:1`);
+      const err = await glFails(dir, ['build', '--push', `${plain.host}/studio/damagedbase`, '--tag', 'v1']);
+      expect(err).toContain(`base image ${own.host}/base/busybox:1`);
+      expect(err).toContain(`the registry sent blob ${layer.digest}: content hashes to sha256:`);
+      expect(err).toContain('nothing was stored');
+      expect(existsSync(path.join(dir, '.gamelayer/oci/blobs/sha256', hex))).toBe(false);
+      const tags = await fetch(`${plain.url}/v2/studio/damagedbase/tags/list`);
+      expect(tags.status).toBe(404);
+    } finally {
+      await own.stop();
+    }
+  });
 });

@@ -3,6 +3,7 @@
 // record of their line of work; kept layers are never downloaded; what the registry lost is rebuilt; a damaged
 // registry copy or record is a clear error and nothing is pushed. Real registry (distribution 2.8), real CLI.
 import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -303,5 +304,26 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     } finally {
       await ecr.stop();
     }
+  });
+
+  it('a blob a partial layout fetches is verified before it is named: damaged registry bytes are refused and not stored', async () => {
+    await own();
+    const root = await tempDir();
+    const repo = `${registry.host}/studio/verify`;
+    const a = path.join(root, 'a');
+    copySample(a);
+    const v1 = await gl(a, 'build', '--push', repo, '--tag', 'v1');
+    const fresh = path.join(root, 'fresh');
+    copySample(fresh);
+    await gl(fresh, 'build', '--from', `${repo}:v1`, '--tag', 'v1b');
+    const engine = v1.summary.layers.find((l) => l.tree === 'engine')!;
+    const bytes = await readFile(blobData(engine.digest));
+    bytes[200] = bytes[200]! ^ 0xff; // same size, other bytes
+    await writeFile(blobData(engine.digest), bytes);
+    const err = await glFails(fresh, 'push', `${registry.host}/studio/verified:v1b`);
+    expect(err).toContain(`lacks blob ${engine.digest}`);
+    expect(err).toContain(`failed: blob ${engine.digest}: content hashes to sha256:`);
+    expect(existsSync(path.join(fresh, '.gamelayer/oci/blobs/sha256', engine.digest.slice(7)))).toBe(false);
+    expect(await storedTags(registry.storageDir, 'studio/verified')).toEqual({});
   });
 });

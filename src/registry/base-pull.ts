@@ -100,6 +100,10 @@ async function withBaseContext<T>(name: string, fn: () => Promise<T>): Promise<T
   try {
     return await fn();
   } catch (e) {
+    if (e instanceof GamelayerError && e.code === 'store.blob-corrupt') {
+      // Bytes from the registry that do not match their digest: the registry's fault, and nothing was stored.
+      throw new GamelayerError('base.blob-corrupt', `base image ${name}: the registry sent ${e.message}`, 'the registry (or something between) altered the content; nothing was stored', { cause: e });
+    }
     if (e instanceof GamelayerError && !e.code.startsWith('base.') && !e.code.startsWith('store.')) {
       const hint =
         e.code === 'registry.auth' || /401|403|denied|unauthori[sz]ed/i.test(e.message)
