@@ -14,6 +14,8 @@ declare -A NEEDED=(
   [zstd]=zstd
   [pigz]=pigz
   [htpasswd]=apache2-utils
+  [containerd]=containerd
+  [ctr]=containerd
 )
 
 missing=()

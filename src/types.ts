@@ -157,6 +157,12 @@ export const buildRecordSchema = z.object({
   /** What the plan depended on besides content; a later build reuses this build's layers only when it matches. */
   settingsKey: z.string().optional(),
   codebuildArn: z.string().optional(),
+  /** The line of work (branch) of a build planned on the registry's state: its record moves the line's tag. */
+  line: z.string().optional(),
+  /** The record this build was planned on, when it came from the registry. */
+  previous: z.object({ ref: z.string(), createdAt: z.string() }).optional(),
+  /** A base image read from a registry, per platform: the manifest it resolved to (pinned), and where it is. */
+  bases: z.array(z.object({ platform: z.string(), ref: z.string(), digest: z.string(), repository: z.string(), layers: z.number() })).optional(),
 });
 export type BuildRecord = z.infer<typeof buildRecordSchema>;
 

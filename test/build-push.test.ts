@@ -77,7 +77,7 @@ describe('gamelayer build --push', () => {
     expect(text).toMatch(/^pod \(tree images\)\s+2\/\d+/m);
   });
 
-  it('build --from on a machine without local state reuses the pushed layers: downloaded, not rebuilt', async () => {
+  it('build --from on a machine without local state keeps the pushed layers: neither downloaded nor rebuilt', async () => {
     const dir = await tempDir();
     const first = path.join(dir, 'first');
     copySample(first);
@@ -92,17 +92,19 @@ describe('gamelayer build --push', () => {
     expect(v2.summary.trees.map((t: { tree: string; decision: string }) => `${t.tree}:${t.decision}`)).toEqual([
       'engine:unchanged', 'engine-media:unchanged', 'app:patched', 'app-media:unchanged',
     ]);
-    expect(v2.summary.downloaded).toEqual({ layers: 4, bytes: v1.summary.layers.reduce((n: number, l: { size: number }) => n + l.size, 0) });
-    // Nothing of v1 was tarred or compressed again: only the app patch and the four sentinels were built.
-    expect(v2.summary.built).toBe(5);
+    expect(v2.summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:v1` });
+    // Nothing of v1 was tarred or compressed again: only the app patch and app's new sentinel were built; the
+    // unchanged trees' sentinels are v1's too.
+    expect(v2.summary.built).toBe(2);
     const kept = v2.summary.layers.filter((l: { patch?: boolean; reused: boolean }) => !l.reused).map((l: { tree: string }) => l.tree);
     expect(kept).toEqual(['app']);
     expect(v2.summary.layers.filter((l: { reused: boolean }) => l.reused).map((l: { digest: string }) => l.digest)).toEqual(
       v1.summary.layers.map((l: { digest: string }) => l.digest),
     );
-    // Registry side: the downloads were GETs; uploads are the patch, sentinels that changed, configs and the record.
+    // Registry side: no layer of v1 was downloaded (HEADs only); uploads are the patch, the sentinel, configs and the record.
     const log = await registry.accessLog();
-    expect(log.filter((e) => e.method === 'GET' && /\/blobs\/sha256:/.test(e.path)).length).toBeGreaterThanOrEqual(4);
+    const v1Layers = new Set(v1.summary.layers.map((l: { digest: string }) => l.digest));
+    expect(log.filter((e) => e.method === 'GET' && v1Layers.has(e.path.split('/blobs/')[1]))).toEqual([]);
     expect(await storageProblems(registry.storageDir)).toEqual([]);
     execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${repo}:v2`]);
   });

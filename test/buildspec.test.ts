@@ -2,7 +2,7 @@
 // `gamelayer codebuild buildspec` emits for the sample game, and every `gamelayer …` line in it parses against
 // the real CLI. Then the daemonless buildspec's phases run as written against the sample game and a real registry.
 import { spawn } from 'node:child_process';
-import { cp, mkdir, readdir, readFile, writeFile, appendFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import fg from 'fast-glob';
@@ -12,7 +12,7 @@ import { emitBuildspec, type BuildspecKind } from '../src/codebuild/buildspec.js
 import { parseBuildspec, PHASE_NAMES, type Buildspec } from '../src/codebuild/buildspec-schema.js';
 import { loadConfig, parseConfig } from '../src/config/load.js';
 import { GamelayerError } from '../src/errors.js';
-import { startRegistry, storedTags, type TestRegistry } from './support/registry.js';
+import { freePort, startRegistry, storedTags, type TestRegistry } from './support/registry.js';
 import { tempDir } from './support/tmp.js';
 
 const ROOT = path.resolve('.');
@@ -127,7 +127,8 @@ describe('buildspecs/', () => {
       expect(spec.env?.variables?.GAMELAYER_CONFIG).toBe(SAMPLE);
       expect(spec.phases.install?.['runtime-versions']).toEqual({ nodejs: 20 });
       expect(spec.phases.install?.commands[0]).toBe('npm ci --no-audit --no-fund');
-      expect(spec.cache?.paths).toEqual(['fixtures/sample-game/.gamelayer/**/*']);
+      // The scan caches only: the registry is the build state, the store only grows.
+      expect(spec.cache?.paths).toEqual(['fixtures/sample-game/.gamelayer/cache/stat/**/*', 'fixtures/sample-game/.gamelayer/cache/archive/**/*']);
       expect(spec.artifacts?.files.length).toBeGreaterThan(0);
     }
   });
@@ -179,7 +180,9 @@ describe('buildspecs/', () => {
     const post = daemonless.phases.post_build!.commands.join('\n');
     expect(post).toContain('k8s --repository "$REPOSITORY_URI" --out k8s-out');
     expect(post).toContain('codebuild imagedefinitions --repository "$REPOSITORY_URI" --out imagedefinitions.json');
-    expect(post).toContain('diff --against "$REPOSITORY_URI:$BASELINE_TAG" > gamelayer-pull-cost.txt');
+    // A baseline image without a record is reported by diff itself (--if-exists); no `|| echo` hides a real failure.
+    expect(post).toContain('diff --against "$REPOSITORY_URI:$BASELINE_TAG" --if-exists > gamelayer-pull-cost.txt');
+    for (const f of ['buildspec.yml', 'buildspec-docker.yml', 'buildspec-diff.yml']) expect(allCommands(await readSpec(f)).join('\n')).not.toMatch(/\|\| *echo/);
     const docker = await readSpec('buildspec-docker.yml');
     expect(docker.phases.pre_build?.commands.join('\n')).toMatch(/aws ecr get-login-password --region "\$AWS_REGION" \| docker login --username AWS --password-stdin/);
     const pr = await readSpec('buildspec-diff.yml');
@@ -213,12 +216,12 @@ describe('buildspec schema and emitter', () => {
   });
 
   const trees = 'trees:\n  engine: {source: e}\n  engine-media: {source: em}\n  app: {source: a}\n  app-media: {source: am}\n';
-  it('uses the config\'s registry as REPOSITORY_URI (tag dropped) and caches a store kept outside .gamelayer', () => {
+  it('uses the config\'s registry as REPOSITORY_URI (tag dropped) and caches the scan caches only, never a store', () => {
     const config = parseConfig(`game: g\nstart: ./s\nregistry: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/studio/g:v1\nstore: ../oci-store\n${trees}`, '/src/games/g/gamelayer.yaml');
     const text = emitBuildspec(config, { sourceRoot: '/src' });
     const spec = parseBuildspec(text, 'emitted');
     expect(spec.env?.variables).toEqual({ GAMELAYER_CONFIG: 'games/g/gamelayer.yaml', REPOSITORY_URI: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/studio/g' });
-    expect(spec.cache?.paths).toEqual(['games/g/.gamelayer/**/*', 'games/oci-store/**/*']);
+    expect(spec.cache?.paths).toEqual(['games/g/.gamelayer/cache/stat/**/*', 'games/g/.gamelayer/cache/archive/**/*']);
     expect(spec.phases.post_build?.commands).toContain('cp games/g/.gamelayer/records/build-last.json gamelayer-build-record.json');
   });
 
@@ -283,18 +286,29 @@ async function runBuildspec(spec: Buildspec, src: string, env: Record<string, st
   });
 }
 
+/** The app-media file the second commit of the sample changes (the first in path order). */
+const SECOND_COMMIT_ASSET = fg.sync('**/*', { cwd: path.join(ROOT, 'fixtures/sample-game/app-media'), onlyFiles: true })[0]!;
+
+/** What a CodeBuild host with the buildspec's cache holds before the build: the source, and the cached paths only. */
+async function emptyHost(src: string, spec: Buildspec): Promise<void> {
+  const keep = new Set(await fg(spec.cache?.paths ?? [], { cwd: src, dot: true }));
+  for (const f of await fg('**/.gamelayer/**/*', { cwd: src, dot: true })) if (!keep.has(f)) await rm(path.join(src, f), { force: true });
+  for (const d of await fg('**/.gamelayer/oci', { cwd: src, dot: true, onlyDirectories: true })) await rm(path.join(src, d), { recursive: true, force: true });
+}
+
 describe('buildspecs/buildspec.yml, run', () => {
-  it('builds and pushes the sample game, writes the k8s spec, the record, the diff report and imagedefinitions.json; a second build diffs against the cached first', async () => {
+  it('builds and pushes the sample game, writes the k8s spec, the record, the diff report and imagedefinitions.json; a second build on an empty host diffs and plans against the first in the registry', async () => {
     const spec = await readSpec('buildspec.yml');
     const src = path.join(work, 'src');
     await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, filter: (p) => !p.includes('.gamelayer') });
     const repositoryUri = `${registry.host}/${REPO}`;
-    const first = await runBuildspec(spec, src, { REPOSITORY_URI: repositoryUri, CODEBUILD_RESOLVED_SOURCE_VERSION: '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d' });
+    const webhook = { CODEBUILD_WEBHOOK_HEAD_REF: 'refs/heads/main' };
+    const first = await runBuildspec(spec, src, { REPOSITORY_URI: repositoryUri, CODEBUILD_RESOLVED_SOURCE_VERSION: '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d', ...webhook });
     expect(first.code, first.stderr).toBe(0);
 
     const tags = await storedTags(registry.storageDir, REPO);
-    // The images, and the build record beside them (the baseline a later build's report fetches).
-    expect(Object.keys(tags).sort()).toEqual(['1a2b3c4d', '1a2b3c4d-app', '1a2b3c4d-app-media', '1a2b3c4d-engine', '1a2b3c4d-engine-media', '1a2b3c4d.gamelayer-record']);
+    // The images, the build record beside them (the baseline a later build's report fetches) and the branch's line tag.
+    expect(Object.keys(tags).sort()).toEqual(['1a2b3c4d', '1a2b3c4d-app', '1a2b3c4d-app-media', '1a2b3c4d-engine', '1a2b3c4d-engine-media', '1a2b3c4d.gamelayer-record', 'gamelayer-line.main']);
     // Every artifact pattern matches what the phases wrote.
     for (const pattern of spec.artifacts!.files) expect(await fg(pattern, { cwd: src }), pattern).not.toEqual([]);
     const defs = JSON.parse(await readFile(path.join(src, 'imagedefinitions.json'), 'utf8')) as { name: string; imageUri: string }[];
@@ -309,24 +323,34 @@ describe('buildspecs/buildspec.yml, run', () => {
     expect(record.tags[0]).toBe('1a2b3c4d');
     const pod = await readFile(path.join(src, 'k8s-out/pod.yaml'), 'utf8');
     expect(pod).toContain(`${repositoryUri}:1a2b3c4d-app-media@${tags['1a2b3c4d-app-media']}`);
-    expect(await readFile(path.join(src, 'gamelayer-diff.txt'), 'utf8')).toBe('no earlier build in the CodeBuild cache: every layer is new\n');
+    expect(await readFile(path.join(src, 'gamelayer-diff.txt'), 'utf8')).toBe(`no earlier build of line "main" in ${repositoryUri}: every layer is new\n`);
     expect(await readFile(path.join(src, 'gamelayer-pull-cost.txt'), 'utf8')).toMatch(/^no baseline image: set BASELINE_TAG/);
 
-    // The next commit changes one asset; .gamelayer/ came back from the cache, so the diff names just that file.
-    const asset = (await fg('**/*', { cwd: path.join(src, 'fixtures/sample-game/app-media'), onlyFiles: true }))[0]!;
-    await appendFile(path.join(src, 'fixtures/sample-game/app-media', asset), 'changed by the next commit');
+    // The next commit changes one asset, on another host: only the cached paths come back, the rest of .gamelayer/
+    // (records, layer cache, store) is gone. The diff and the plan come from the registry's record of the branch.
+    await emptyHost(src, spec);
+    expect(await fg('fixtures/sample-game/.gamelayer/oci/**/*', { cwd: src })).toEqual([]);
+    await appendFile(path.join(src, 'fixtures/sample-game/app-media', SECOND_COMMIT_ASSET), 'changed by the next commit');
+    await registry.resetAccessLog();
     const second = await runBuildspec(spec, src, {
       REPOSITORY_URI: repositoryUri,
       CODEBUILD_RESOLVED_SOURCE_VERSION: '99aa88bb77cc66dd55ee44ff33aa22bb11cc00dd',
       // A webhook push names the commit before it: that commit's image is the baseline of the pull-cost report.
       CODEBUILD_WEBHOOK_PREV_COMMIT: '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d',
+      ...webhook,
     });
     expect(second.code, second.stderr).toBe(0);
+    const asset = SECOND_COMMIT_ASSET;
+    // No layer of the first build was downloaded: the only blobs read are records (and a config for the record index).
+    const firstLayers = new Set(JSON.parse(await readFile(path.join(src, 'gamelayer-build-record.json'), 'utf8')).layers.map((l: { digest: string }) => l.digest));
+    const gets = (await registry.accessLog()).filter((e) => e.method === 'GET' && e.path.includes('/blobs/sha256:'));
+    expect(gets.filter((e) => firstLayers.has(e.path.split('/blobs/')[1]))).toEqual([]);
     const diff = await readFile(path.join(src, 'gamelayer-diff.txt'), 'utf8');
     expect(diff).toContain(asset);
     expect(diff).toMatch(/app-media/);
+    expect(diff).toContain(`${repositoryUri}:gamelayer-line.main → working trees`);
     expect(Object.keys(await storedTags(registry.storageDir, REPO))).toEqual(expect.arrayContaining(['99aa88bb-app-media', '99aa88bb.gamelayer-record']));
-    // The cached layers were reused, and the unchanged trees' pushes sent no blob; the changed tree's did.
+    // The registry's layers were kept, and the unchanged trees' pushes sent no blob; the changed tree's did.
     expect(second.stdout).toMatch(/^engine +0 +\d+ .* reused /m);
     expect(second.stdout).toMatch(/^app-media +\d+ +\d+ .* (built|patch) +sha256:/m);
     expect(second.stdout).toMatch(/^blobs: \d+ uploaded, \d+ mounted, [1-9]\d* already there/m);
@@ -337,6 +361,17 @@ describe('buildspecs/buildspec.yml, run', () => {
     expect(cost).toMatch(/^engine +0\/\d+ +0 B /m);
     expect(cost).toMatch(/^app-media +[1-9]\d*\/\d+ +[\d.]+ KiB /m);
   }, 240_000);
+
+  it('a registry that cannot be read fails pre_build: never taken for "no earlier build"', async () => {
+    const spec = await readSpec('buildspec.yml');
+    const src = path.join(work, 'src-down');
+    await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, filter: (p) => !p.includes('.gamelayer') });
+    const r = await runBuildspec(spec, src, { REPOSITORY_URI: `127.0.0.1:${await freePort()}/${REPO}`, CODEBUILD_RESOLVED_SOURCE_VERSION: '1a2b3c4d5e6f' });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('refused the connection');
+    expect(r.stderr).toMatch(/\[pre_build\] failed with [1-9]/);
+    expect(await readFile(path.join(src, 'gamelayer-diff.txt'), 'utf8')).not.toContain('no earlier build');
+  });
 
   it('stops in pre_build with a clear message when REPOSITORY_URI is not set', async () => {
     const spec = await readSpec('buildspec.yml');
@@ -354,13 +389,24 @@ describe('buildspecs/buildspec-diff.yml, run', () => {
     const spec = await readSpec('buildspec-diff.yml');
     const src = path.join(work, 'src-pr');
     await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, filter: (p) => !p.includes('.gamelayer') });
+    // The pull request holds the second commit's sources (the first test pushed them to main as 99aa88bb).
+    await appendFile(path.join(src, 'fixtures/sample-game/app-media', SECOND_COMMIT_ASSET), 'changed by the next commit');
     const tagsBefore = await storedTags(registry.storageDir, REPO).catch(() => ({}));
-    // BASELINE_TAG: the image the first test pushed from the same sample game.
-    const r = await runBuildspec(spec, src, { CODEBUILD_RESOLVED_SOURCE_VERSION: '1a2b3c4d5e6f', REPOSITORY_URI: `${registry.host}/${REPO}`, BASELINE_TAG: '1a2b3c4d' });
+    // BASELINE_TAG: the image the first test pushed from the same sources.
+    const r = await runBuildspec(spec, src, {
+      CODEBUILD_RESOLVED_SOURCE_VERSION: '1a2b3c4d5e6f',
+      REPOSITORY_URI: `${registry.host}/${REPO}`,
+      BASELINE_TAG: '99aa88bb',
+      CODEBUILD_WEBHOOK_HEAD_REF: 'refs/heads/feature/x',
+      CODEBUILD_WEBHOOK_BASE_REF: 'refs/heads/main',
+    });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('no earlier build in the CodeBuild cache: every layer is new');
-    // Same content built on a fresh cache gives the same layers: nodes running the baseline pull nothing.
-    expect(r.stdout).toContain(`pull cost: a node running ${registry.host}/${REPO}:1a2b3c4d pulls to run the last build (pr-12)`);
+    // Compared with the target branch's newest build in the registry (an empty host: nothing cached).
+    expect(r.stdout).toContain(`${registry.host}/${REPO}:gamelayer-line.main → working trees`);
+    expect(r.stdout).toContain('no changes');
+    expect(r.stdout).toMatch(/previous build: .*gamelayer-line\.main \(line main\)/);
+    // Same content built on an empty host gives the same layers: nodes running the baseline pull nothing.
+    expect(r.stdout).toContain(`pull cost: a node running ${registry.host}/${REPO}:99aa88bb pulls to run the last build (pr-12)`);
     expect(await readFile(path.join(src, 'gamelayer-pull-cost.txt'), 'utf8')).toMatch(/^the pod pulls 0 B of /m);
     expect(r.stdout).toMatch(/^layers: \d+ built, \d+ reused; new bytes .* of /m);
     expect(r.stdout).toContain('images in ');

@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
 import { treeSourceFor, type GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
-import { loadBaseImage, type BaseImage } from '../oci/base-image.js';
+import type { BaseImage } from '../oci/base-image.js';
 import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../oci/content.js';
 import { parsePlatform } from '../oci/image.js';
 import { buildLayer, compressedLowerBound, compressorId, MAX_COMPRESSION_RATIO, type LayerCompression } from '../oci/layer.js';
@@ -24,6 +24,8 @@ import { LayerCache } from './layer-cache.js';
 import { exists } from '../util/exists.js';
 import type { TargetOptions } from '../registry/push.js';
 import { assertWritableFolder } from '../util/fs-access.js';
+import { markPartial } from '../registry/partial-layout.js';
+import { baseLoader, movedBases, type BaseMove } from './base-source.js';
 
 // The sentinel lives in the image stage (the Dockerfile path writes the same bytes); re-exported for callers.
 export { TREE_SENTINEL, sentinelBytes };
@@ -47,11 +49,18 @@ export interface BuildOptions {
   /** Ignore the previous build: plan every tree afresh (no patch layers). */
   rebase?: boolean;
   /**
-   * Build on the image `host/repo:tag` as the previous build (its record is fetched from the registry and the
-   * layers this build keeps are downloaded when missing): for machines without local state.
+   * The previous build: `host/repo:tag` (that image's record, read from the registry), or `none` (no previous build
+   * from the registry; the local one when there is one). Default with `push`: the newest record of `line` in it.
    */
   from?: string;
-  /** Registry options for `from`. */
+  /**
+   * The repository the images go to. Its newest record of `line` is the previous build (unless `from`), and the
+   * layers kept from a registry record must be there: they are never downloaded, and one that is gone is rebuilt.
+   */
+  push?: string;
+  /** The line of work (branch) whose previous build to use; default `default`. */
+  line?: string;
+  /** Registry options for `from` and `push`. */
   registry?: TargetOptions;
 }
 
@@ -70,8 +79,12 @@ export interface BuildSummary {
   trees: { platform: string; tree: TreeName; decision: TreeDecision; reason?: string }[];
   built: number;
   reused: number;
-  /** Layers and bytes downloaded from the registry (build --from). */
-  downloaded?: { layers: number; bytes: number };
+  /** Where the previous build came from (`registry`: a record read from the repository, `local`: .gamelayer/). */
+  previous: { source: 'registry' | 'local' | 'none'; ref?: string; line?: string; createdAt?: string; reason?: string };
+  /** Registry base images whose digest moved since the previous build: new images on the same layers of ours. */
+  baseMoved?: BaseMove[];
+  /** Kept layers found in the registry (never downloaded), and record layers gone from it (their trees rebuilt). */
+  remoteLayers?: { kept: number; gone: number };
   /** Compressed bytes written this build, and compressed bytes of every layer of the images. */
   bytesNew: number;
   bytesTotal: number;
@@ -123,26 +136,45 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 
   // Plan per platform; media trees are shared, so their layers (same inputKey) are built once.
   const settingsKey = JSON.stringify({ format: LAYER_FORMAT, targetSize: config.layers.targetSize, maxLayers: config.layers.maxLayers, mounts, kind, mtime });
-  const remote = opts.from && !opts.rebase ? await (await import('./remote-previous.js')).remotePrevious(opts.from, opts.registry ?? {}, store) : undefined;
-  if (remote && remote.record.settingsKey !== settingsKey) {
-    reporter.warn(`${opts.from} was built with other layer settings (target size, layer limit, mounts, compression or SOURCE_DATE_EPOCH); planning every tree afresh`);
+  // The registry is the build state: with --push (or --from) the previous build is a record read from it, the same
+  // on every host of this line of work; .gamelayer/ only speeds up what is built. Without, the local last build.
+  const line = opts.line ?? 'default';
+  const fromNone = opts.from === 'none';
+  const useRegistry = !opts.rebase && !fromNone && !!(opts.from || opts.push);
+  const remote = useRegistry
+    ? await (await import('./previous.js')).findRegistryPrevious({ from: opts.from, push: opts.push, line, registry: opts.registry ?? {} })
+    : undefined;
+  let previousInfo: BuildSummary['previous'];
+  let previous: BuildRecord | undefined;
+  if (opts.rebase) previousInfo = { source: 'none', reason: '--rebase' };
+  else if (useRegistry) {
+    if (!remote) previousInfo = { source: 'none', line, reason: `no build of line "${line}" in ${opts.from ?? opts.push} yet` };
+    else if (remote.record.settingsKey !== settingsKey) {
+      previousInfo = { source: 'none', ref: remote.ref, line, reason: `${remote.ref} was built with other layer settings (target size, layer limit, mounts, compression or SOURCE_DATE_EPOCH)` };
+    } else {
+      previous = remote.record;
+      previousInfo = { source: 'registry', ref: remote.ref, line, createdAt: remote.record.createdAt };
+    }
+  } else {
+    previous = await previousBuild(config.stateDir, settingsKey, reporter);
+    previousInfo = previous
+      ? { source: 'local', ref: path.join(recordsDir(config.stateDir), LAST_BUILD), createdAt: previous.createdAt }
+      : { source: 'none', reason: fromNone ? '--from none, and no earlier build in .gamelayer/' : 'no earlier build in .gamelayer/' };
   }
-  const previous = opts.rebase
-    ? undefined
-    : remote
-      ? remote.record.settingsKey === settingsKey
-        ? remote.record
-        : undefined
-      : await previousBuild(config.stateDir, settingsKey, reporter);
   // A reused blob that fails its check was removed by the store: say which file, and build the layer again.
   const onDamaged = (file: string, problem: string) => reporter.warn(`${file}: damaged blob in the store (${problem}); it was removed and its layer is built again`);
-  const findLayer = async (inputKey: string): Promise<BuiltLayer | undefined> => {
-    const local = await cache.find(inputKey, kind, mtime, compressor, store, onDamaged);
-    if (local || !remote) return local;
-    const fetched = await remote.fetchLayer(inputKey);
-    if (fetched) cache.remember(fetched, kind, mtime, `downloaded from ${remote.ref}`);
-    return fetched;
-  };
+  reporter.info(
+    previousInfo.source === 'none'
+      ? `previous build: none (${previousInfo.reason}); planning every tree afresh`
+      : `previous build: ${previousInfo.ref}${previousInfo.line ? ` (line ${previousInfo.line})` : ''}, built ${previousInfo.createdAt}`,
+  );
+  if (remote?.gone.length && previous) {
+    reporter.warn(`${remote.gone.length} layers of ${remote.ref} are gone from ${remote.repository}: their trees are rebuilt from the sources`);
+  }
+  // A kept layer of a registry record is the record's own layer (same digest on every host), never a local variant.
+  const remoteKept = previous && remote ? remote.present : undefined;
+  const findLayer = async (inputKey: string): Promise<BuiltLayer | undefined> =>
+    remoteKept ? remoteKept.get(inputKey) : cache.find(inputKey, kind, mtime, compressor, store, onDamaged);
   interface PlatformPlan {
     name: string;
     base: BaseImage;
@@ -153,8 +185,11 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     decisions: IncrementalPlan['decisions'];
   }
   const plans: PlatformPlan[] = [];
+  const baseSource = await baseLoader(config, opts);
+  /** Base layers this build names without holding them: in the target's registry, mounted at push. */
+  const baseInRegistry = new Set<string>();
   for (const name of platforms) {
-    const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(name) });
+    const base = await baseSource.load(name);
     const manifests = TREE_NAMES.map((t) => manifestFor(scanned.trees, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
     const prevTrees = previous ? await reusableTrees(previous, name, findLayer) : {};
     const inc = planIncremental(manifests, prevTrees, {
@@ -166,7 +201,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     const plan: LayerPlan = { layers: inc.layers.map((l) => ({ ...l, platform: name })) };
     const tooBig = plan.layers.find((l) => compressedLowerBound(l.bytes, kind) > layerLimit);
     if (tooBig) throw layerTooBig(tooBig, layerLimit);
-    await base.copyLayersInto(store);
+    if (baseSource.sameRegistry) {
+      for (const l of base.layers) if (!(await store.hasBlob(l.digest, l.size))) baseInRegistry.add(l.digest);
+    } else await base.copyLayersInto(store);
     const sentinels = new Map(
       manifests.map((m) => [m.tree, sentinelLayer(m, mounts[m.tree], plan.layers.filter((l) => l.tree === m.tree).length)] as const),
     );
@@ -181,10 +218,14 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   }
   const built = new Map<string, { layer: BuiltLayer; reused: boolean }>();
   const toBuild: { layer: PlannedLayer; source: TreeManifest }[] = [];
+  /** Layers this build uses without holding them: they are in the registry, the local layout is partial. */
+  const inRegistryOnly = new Set<string>();
   for (const [key, item] of distinct) {
-    const hit = await cache.find(key, kind, mtime, compressor, store, onDamaged);
+    const kept = remoteKept?.get(key);
+    const hit = kept ?? (await cache.find(key, kind, mtime, compressor, store, onDamaged));
     if (hit) built.set(key, { layer: { ...hit, tree: item.layer.tree, index: item.layer.index }, reused: true });
     else toBuild.push(item);
+    if (kept && !(await store.hasBlob(kept.digest, kept.size))) inRegistryOnly.add(kept.digest);
   }
   const totalBytes = toBuild.reduce((n, i) => n + i.layer.bytes, 0);
   const task = toBuild.length ? reporter.task(`build ${toBuild.length} layers`, totalBytes, 'bytes') : undefined;
@@ -261,6 +302,10 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const owner = { [GAME_ANNOTATION]: config.game };
   await store.tag(tag, topLevel(images, SERVER_IMAGE), owner);
   for (const t of TREE_NAMES) await store.tag(`${tag}-${t}`, topLevel(images, t), owner);
+  if ((inRegistryOnly.size && remote) || baseInRegistry.size) {
+    const sources = [...(inRegistryOnly.size && remote ? [remote.repository] : []), ...(baseInRegistry.size ? plans.map((p) => p.base.pinned!.repository) : [])];
+    await markPartial(store, [SERVER_IMAGE, ...TREE_NAMES].map((n) => topLevel(images, n).digest), sources);
+  }
 
   const manifests = uniqueManifests(plans.flatMap((p) => p.manifests));
   const allLayers = uniqueLayers(perPlatform.flatMap((p) => [...p.layers, ...Object.values(p.sentinels)]));
@@ -278,11 +323,23 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     index: plans.length > 1 ? topLevel(images, SERVER_IMAGE).digest : undefined,
     codebuildArn: opts.codebuildArn,
     settingsKey,
+    ...(plans.some((p) => p.base.pinned)
+      ? { bases: plans.map((p) => ({ platform: p.name, ref: config.baseImage, digest: p.base.pinned!.digest, repository: p.base.pinned!.repository, layers: p.base.layers.length })) }
+      : {}),
+    // A pushed build moves its line's tag to its record, whatever it was planned on (--from none too).
+    ...(opts.push ? { line } : {}),
+    ...(previousInfo.source === 'registry' ? { previous: { ref: previousInfo.ref!, createdAt: previousInfo.createdAt! } } : {}),
   };
+  const moved = movedBases(previous, record);
+  for (const m of moved) reporter.warn(`base image ${m.ref} (${m.platform}) moved since the previous build: ${m.from} → ${m.to}; every image gets the new base, no layer of ours is rebuilt`);
   // A build that changed nothing has the same record, byte for byte: nothing new to push beside the image,
   // and nothing to write (records of a 100k-file game are tens of MB).
   const unchanged = previous !== undefined && sameBuild(previous, record);
-  if (unchanged) record.createdAt = previous.createdAt;
+  if (unchanged && previous) {
+    record.createdAt = previous.createdAt;
+    if (previous.previous) record.previous = previous.previous;
+    else delete record.previous;
+  }
   const dir = recordsDir(config.stateDir);
   const recordFile = path.join(dir, `build-${tag}.json`);
   if (!unchanged || !(await exists(recordFile))) {
@@ -305,7 +362,9 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     summary: {
       layers: outcomes,
       trees: plans.flatMap((p) => TREE_NAMES.map((tree) => ({ platform: p.name, tree, ...p.decisions[tree] }))),
-      downloaded: remote?.downloaded,
+      previous: previousInfo,
+      ...(moved.length ? { baseMoved: moved } : {}),
+      ...(remoteKept ? { remoteLayers: { kept: [...built.values()].filter((b) => remoteKept.has(b.layer.inputKey) && b.reused).length, gone: remote!.gone.length } } : {}),
       built: newLayers.length,
       reused: built.size - newLayers.length,
       bytesNew: newLayers.reduce((n, b) => n + b.layer.size, 0),

@@ -37,7 +37,10 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   }
   const repo = `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}`;
   const target = await pushTargetFor(ref, rest);
-  const push = (tag: string) => pushImage({ ...rest, game: rest.game ?? record.game, target, layout: store, to: `${repo}:${tag}`, image: tag });
+  // A base image in this registry: its layers are mounted from its repository, never downloaded and sent again.
+  const baseRepos = (record.bases ?? []).map((b) => parseReference(b.repository)).filter((b) => b.registry === ref.registry && b.repository !== ref.repository);
+  const mountFrom = [...new Set([...(rest.mountFrom ?? []), ...baseRepos.map((b) => b.repository)])];
+  const push = (tag: string) => pushImage({ ...rest, game: rest.game ?? record.game, mountFrom, target, layout: store, to: `${repo}:${tag}`, image: tag });
   const [serverTag, ...treeTags] = record.tags;
   const server = await push(serverTag!);
   // Every push settles before an error is raised: none keeps running behind a failed command.
@@ -52,6 +55,7 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
     record,
     subject: { mediaType: server.mediaType, digest: server.digest, size: server.size },
     tags: [record.tags[0]!],
+    line: record.line,
   });
   const blobs = { total: 0, skipped: 0, mounted: 0, uploaded: 0 };
   for (const r of images) for (const k of Object.keys(blobs) as (keyof typeof blobs)[]) blobs[k] += r.blobs[k];

@@ -40,9 +40,10 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
   };
   const configFile = rel(config.file, 'the config');
   const stateDir = rel(config.stateDir, 'the state directory');
-  const cachePaths = [`${stateDir}/**/*`];
-  const store = rel(config.store, 'the OCI store');
-  if (store !== stateDir && !store.startsWith(`${stateDir}/`)) cachePaths.push(`${store}/**/*`);
+  // The registry is the build state: a host with an empty cache plans on the newest record of its line there and
+  // downloads no kept layer. What a cache still saves is hashing: the scan caches (file stats, archive listings).
+  // Never the store, which only grows.
+  const cachePaths = [`${stateDir}/cache/stat/**/*`, `${stateDir}/cache/archive/**/*`];
 
   const gl = (args: string) => `gamelayer -c "$GAMELAYER_CONFIG" ${args}`;
   const variables: Record<string, string> = { GAMELAYER_CONFIG: configFile };
@@ -56,12 +57,14 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
   const needRepository =
     'test -n "$REPOSITORY_URI" || { echo "REPOSITORY_URI is not set: set it on the CodeBuild project (host/path of the image repository)" >&2; false; }';
   const tag = 'export IMAGE_TAG="${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}"';
-  const diff = `${gl('diff')} > ${ARTIFACTS.diffReport} || echo "no earlier build in the CodeBuild cache: every layer is new" > ${ARTIFACTS.diffReport}`;
+  // Against the newest build of this line of work in the registry: a line with no build yet says so (exit 0); any
+  // other failure (registry unreachable, damaged record) fails the phase instead of passing for "no earlier build".
+  const diff = `${gl('diff --against "$REPOSITORY_URI"')} > ${ARTIFACTS.diffReport}`;
   // The image to compare with in the registry (its build record travels with it): BASELINE_TAG when the project
   // or StartBuild sets one (say, the tag in production), else the commit before a webhook push, when it was built.
   const baseline = 'export BASELINE_TAG="${BASELINE_TAG:-${CODEBUILD_WEBHOOK_PREV_COMMIT:0:8}}"';
   const pullCost = [
-    `if [ -n "$BASELINE_TAG" ]; then ${gl('diff --against "$REPOSITORY_URI:$BASELINE_TAG"')} > ${ARTIFACTS.pullCostReport} || echo "no build record for $REPOSITORY_URI:$BASELINE_TAG in the registry" > ${ARTIFACTS.pullCostReport}; ` +
+    `if [ -n "$BASELINE_TAG" ]; then ${gl('diff --against "$REPOSITORY_URI:$BASELINE_TAG" --if-exists')} > ${ARTIFACTS.pullCostReport}; ` +
       `else echo "no baseline image: set BASELINE_TAG to compare with an earlier image and get the pull cost" > ${ARTIFACTS.pullCostReport}; fi`,
     `cat ${ARTIFACTS.pullCostReport}`,
   ];
@@ -74,13 +77,17 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
         install,
         build: {
           commands: [
+            needRepository,
             'export IMAGE_TAG="pr-${CODEBUILD_BUILD_NUMBER:-local}"',
+            // The line a merge lands on: the pull request's target branch.
+            'export GAMELAYER_LINE="${GAMELAYER_LINE:-${CODEBUILD_WEBHOOK_BASE_REF#refs/heads/}}"',
             baseline,
             diff,
             `cat ${ARTIFACTS.diffReport}`,
-            // A build into the local store, never pushed: its layer table says which layers a merge would push
-            // (built) and which the registry already has (reused); the pull cost compares it with the baseline.
-            gl('build --tag "$IMAGE_TAG"'),
+            // A build into the local store, never pushed, on the target line's newest build in the registry: its
+            // layer table says which layers a merge would push (built) and which the registry already has
+            // (reused, not downloaded); the pull cost compares it with the baseline.
+            gl('build --from "$REPOSITORY_URI" --tag "$IMAGE_TAG"'),
             ...pullCost,
           ],
         },
@@ -141,9 +148,11 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
 const HEADERS: Record<BuildspecKind, string[]> = {
   daemonless: [
     'Daemonless: builds the layers with gamelayer itself (no Docker) and pushes only the blobs the registry lacks,',
-    'then the build record beside the image. Optional BASELINE_TAG: an earlier image to report the pull cost against.',
-    'Project settings: environment variable REPOSITORY_URI (host/path of the image repository); a role that may',
-    'push to it; cache type LOCAL with mode LOCAL_CUSTOM_CACHE (or S3) so .gamelayer/ survives between builds.',
+    'then the build record beside the image. Works on an empty host: the previous build is the newest record of the',
+    'branch (line of work) in the registry, and the layers it keeps are never downloaded. Optional BASELINE_TAG: an',
+    'earlier image to report the pull cost against. Project settings: environment variable REPOSITORY_URI (host/path',
+    'of the image repository); a role that may push to it. Optional cache (LOCAL_CUSTOM_CACHE or S3): the scan caches',
+    'only, which spare re-hashing unchanged files.',
   ],
   docker: [
     'Docker daemon path: gamelayer writes the Dockerfile and builds through the daemon, then pushes.',
@@ -152,8 +161,8 @@ const HEADERS: Record<BuildspecKind, string[]> = {
     'The Docker builder writes no build record, so no k8s spec or imagedefinitions.json: use buildspec.yml for those.',
   ],
   'pr-check': [
-    'Pull-request check: prints what changed since the last build in the cache, which layers a merge would push,',
-    'and (with BASELINE_TAG and REPOSITORY_URI set) what nodes running that image would pull. Pushes nothing.',
+    'Pull-request check: prints what changed since the newest build of the target branch in REPOSITORY_URI, which',
+    'layers a merge would push, and (with BASELINE_TAG set) what nodes running that image would pull. Pushes nothing.',
   ],
 };
 

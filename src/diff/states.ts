@@ -14,7 +14,7 @@ export interface DiffSide {
   name: string;
   manifests: TreeManifest[];
   /** Set when this side is a build record: its layers, to tell reused layers from rebuilt ones. */
-  build?: Pick<BuildRecord, 'layers' | 'plan' | 'manifests'>;
+  build?: Pick<BuildRecord, 'layers' | 'plan' | 'manifests' | 'bases'>;
 }
 
 /** A record file, or a directory scanned as one tree (labelled `dir`, so two directories pair up). */

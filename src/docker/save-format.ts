@@ -4,7 +4,8 @@
 import { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
 import { openVerifiedBlob } from '../oci/blob-verify.js';
-import { readLayoutImage, type LayoutManifest } from '../oci/layout-reader.js';
+import type { LayoutManifest } from '../oci/layout-reader.js';
+import { readCompleteLayoutImage } from '../registry/partial-layout.js';
 import type { Descriptor } from '../types.js';
 import { digestHex } from '../oci/store.js';
 import { packEntries, type PackEntry } from '../oci/tar.js';
@@ -39,7 +40,8 @@ export async function resolveSaveImages(
 ): Promise<ResolvedSaveImage[]> {
   const out: ResolvedSaveImage[] = [];
   for (const img of images) {
-    const m = pickPlatform(await readLayoutImage(layoutDir, img.selector), img.selector, platform);
+    // A partial layout (layers kept in the registry by the build) gets what it lacks first, digest-verified.
+    const m = pickPlatform(await readCompleteLayoutImage(layoutDir, img.selector), img.selector, platform);
     const [config, ...layers] = m.blobs;
     for (const l of layers) {
       if (!LAYER_TYPES.test(l.mediaType)) {

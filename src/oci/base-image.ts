@@ -22,23 +22,32 @@ export interface BaseImage {
   diffIDs: string[];
   /** Copies the base layer blobs missing from `store` into it, verified against their digests. */
   copyLayersInto(store: OciStore): Promise<void>;
+  /** A base read from a registry: the platform manifest it resolved to (pinned in the build record) and where. */
+  pinned?: { digest: string; repository: string };
 }
 
 export type BaseRef =
   | { kind: 'scratch' }
   | { kind: 'oci'; dir: string; tag?: string }
   | { kind: 'oci-archive'; file: string; tag?: string }
-  | { kind: 'docker-archive'; file: string; ref?: string };
+  | { kind: 'docker-archive'; file: string; ref?: string }
+  /** An image in a registry (`ubuntu:22.04`, `host/repo:tag`, `…@sha256:…`): read by the registry stage. */
+  | { kind: 'registry'; ref: string };
+
+/** A registry reference as gamelayer.yaml's schema accepts it: `[host[:port]/]path[:tag][@sha256:…]`. */
+const REGISTRY_REF =
+  /^(?:(?:[a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 /** Parses `scratch`, `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:NAME:TAG]` (skopeo's syntax). */
 export function parseBaseRef(ref: string, baseDir = process.cwd()): BaseRef {
   if (ref === 'scratch') return { kind: 'scratch' };
   const m = /^(oci|oci-archive|docker-archive):([^:]+)(?::(.+))?$/.exec(ref);
+  if (!m && REGISTRY_REF.test(ref)) return { kind: 'registry', ref };
   if (!m) {
     throw new GamelayerError(
       'base.ref',
-      `base image "${ref}" is not scratch, oci:DIR[:TAG], oci-archive:FILE[:TAG] or docker-archive:FILE[:NAME:TAG]`,
-      'save the base image locally first, e.g. `skopeo copy docker://busybox oci:base:latest`',
+      `base image "${ref}" is not scratch, oci:DIR[:TAG], oci-archive:FILE[:TAG], docker-archive:FILE[:NAME:TAG] or a registry reference ([host/]repo[:tag][@sha256:…])`,
+      'e.g. ubuntu:22.04, public.ecr.aws/amazonlinux/amazonlinux:2023, or a local copy: `skopeo copy docker://busybox oci:base:latest`',
     );
   }
   const where = path.resolve(baseDir, m[2]!);
@@ -111,8 +120,25 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
     }
     case 'docker-archive':
       return fromDockerArchive(ref, parsed.file, parsed.ref);
+    case 'registry':
+      throw new GamelayerError(
+        'base.registry',
+        `base image "${ref}" is in a registry: this command reads local bases only`,
+        'gamelayer build reads it from the registry; here, give a local copy (skopeo copy docker://… oci:DIR:TAG)',
+      );
   }
 }
+
+/**
+ * A base image from its manifest's layers and its config's bytes, as every source makes it (exported for the
+ * registry stage): layer media types carried over to OCI, diff_ids checked against the layers.
+ */
+export function baseFromParts(ref: string, where: string, configBytes: Buffer, manifestLayers: Descriptor[], copy: (s: OciStore) => Promise<void>): BaseImage {
+  const config = parseJson<ImageConfig>(configBytes, `${where} config`);
+  return finish(ref, where, config, manifestLayers.map((l) => ociLayer(l, where)), copy);
+}
+
+export { INDEX_TYPES as BASE_INDEX_TYPES };
 
 interface BlobReader {
   small(digest: string): Promise<Buffer>;

@@ -34,6 +34,13 @@ export interface LayoutManifest {
   blobs: Descriptor[];
   /** Index: its child manifests (already read). */
   children: LayoutManifest[];
+  /** With `allowMissing`: blobs of this manifest not in the layout (a partial layout: they are in the registry). */
+  missing?: Descriptor[];
+}
+
+export interface ReadLayoutOptions {
+  /** List blobs that are not in the layout (in `missing`) instead of failing; a blob of the wrong size still fails. */
+  allowMissing?: boolean;
 }
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
@@ -84,7 +91,7 @@ export async function layoutTags(layoutDir: string): Promise<Descriptor[]> {
  * Selects an image in the layout by tag (ref.name annotation) or digest, reads its manifest (and, for an index,
  * its children) and checks every referenced blob is present with the size the manifest says.
  */
-export async function readLayoutImage(layoutDir: string, selector: string): Promise<LayoutManifest> {
+export async function readLayoutImage(layoutDir: string, selector: string, options: ReadLayoutOptions = {}): Promise<LayoutManifest> {
   await readJson(path.join(layoutDir, 'oci-layout'), 'the OCI layout marker').catch((e: GamelayerError) => {
     throw new GamelayerError('layout.missing', `${layoutDir}: not an OCI image layout (${e.message})`, 'build the image first (gamelayer build)');
   });
@@ -112,10 +119,10 @@ export async function readLayoutImage(layoutDir: string, selector: string): Prom
       tags.length ? `images in this store: ${tags.join(', ')}` : 'the store holds no tagged image; build one first',
     );
   }
-  return readManifest(layoutDir, top);
+  return readManifest(layoutDir, top, options);
 }
 
-async function readManifest(layoutDir: string, d: Descriptor): Promise<LayoutManifest> {
+async function readManifest(layoutDir: string, d: Descriptor, options: ReadLayoutOptions = {}): Promise<LayoutManifest> {
   const file = blobPath(layoutDir, d.digest);
   const { bytes, value } = await readJson<{
     mediaType?: string;
@@ -129,16 +136,21 @@ async function readManifest(layoutDir: string, d: Descriptor): Promise<LayoutMan
   const descriptor: Descriptor = { ...d, mediaType, size: bytes.length };
   if (mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerList || value.manifests) {
     const children: LayoutManifest[] = [];
-    for (const child of value.manifests ?? []) children.push(await readManifest(layoutDir, child));
+    for (const child of value.manifests ?? []) children.push(await readManifest(layoutDir, child, options));
     return { descriptor, bytes, blobs: [], children };
   }
   if (!value.config) throw new GamelayerError('layout.invalid', `${file}: manifest ${d.digest} has no config`);
   const blobs = [value.config, ...(value.layers ?? [])];
+  const missing: Descriptor[] = [];
   for (const b of blobs) {
     const p = blobPath(layoutDir, b.digest);
     const s = await stat(p).catch(() => undefined);
+    if (!s && options.allowMissing) {
+      missing.push(b);
+      continue;
+    }
     if (!s) throw new GamelayerError('layout.missing-blob', `${p}: missing blob ${b.digest} of manifest ${d.digest}`, 'the store is incomplete: rebuild the image');
     if (s.size !== b.size) throw new GamelayerError('layout.corrupt', `${p}: ${s.size} bytes, manifest ${d.digest} says ${b.size}`, 'the store is damaged: rebuild the image');
   }
-  return { descriptor, bytes, blobs, children: [] };
+  return { descriptor, bytes, blobs, children: [], ...(options.allowMissing ? { missing } : {}) };
 }

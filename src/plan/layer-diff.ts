@@ -29,7 +29,7 @@ export type BaseLayerCount = (platform: string) => Promise<number>;
 export async function layerDiff(
   config: GameConfig,
   current: readonly TreeManifest[],
-  record: Pick<BuildRecord, 'layers' | 'plan' | 'manifests'>,
+  record: Pick<BuildRecord, 'layers' | 'plan' | 'manifests' | 'bases'>,
   baseLayerCount: BaseLayerCount,
 ): Promise<LayerDiff> {
   const known = new Set([...record.layers.map((l) => l.inputKey), ...record.plan.layers.map((l) => l.inputKey)]);

@@ -3,7 +3,12 @@
 // and for a 100k-file game the JSON is tens of MB of which paths and hex digests compress several-fold), and
 // `subject` = the image. Registries with
 // the referrers API (ECR, distribution 3) list it under the image; for those without it (distribution 2.8) it also
-// gets a predictable tag `<image tag>.gamelayer-record`. The next build anywhere finds it from the image alone.
+// gets a predictable tag `<image tag>.gamelayer-record`. That tag names an image index, not the artifact itself (the
+// way BuildKit stores provenance): the server image's platform manifests plus the record manifest under the
+// platform unknown/unknown, which no runtime selects. So every tag of the repository is an image that docker,
+// skopeo, podman and containerd pull (they get the server image). The same index goes under the line-of-work tag
+// `gamelayer-line.<line>`, which the next push of that line reads to find its previous build (see lineTag).
+// Records pushed the old way (the artifact manifest itself under the tag) are still read.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
@@ -20,6 +25,10 @@ export const BUILD_RECORD_ARTIFACT_TYPE = 'application/vnd.gamelayer.build-recor
 /** The layer holding the record: its JSON, gzip-compressed. Records pushed by earlier versions hold plain JSON with the artifact type as the layer type; both are read. */
 export const BUILD_RECORD_GZIP_TYPE = `${BUILD_RECORD_ARTIFACT_TYPE}+gzip`;
 export const RECORD_TAG_SUFFIX = '.gamelayer-record';
+/** Prefix of the moving tag naming the newest build record of a line of work (a branch). */
+export const LINE_TAG_PREFIX = 'gamelayer-line.';
+/** The platform of the record inside the index: one no runtime selects (BuildKit's choice for attestations). */
+export const UNKNOWN_PLATFORM = { architecture: 'unknown', os: 'unknown' } as const;
 /** The OCI empty descriptor: `{}` as config of an artifact that needs none. */
 export const EMPTY_CONFIG = {
   mediaType: 'application/vnd.oci.empty.v1+json',
@@ -41,6 +50,17 @@ export function recordTag(tag: string): string {
     throw new GamelayerError('record.tag', `tag "${tag}" is too long for its build-record tag "${t}" (max 128 characters)`, `use an image tag of at most ${128 - RECORD_TAG_SUFFIX.length} characters`);
   }
   return t;
+}
+
+/**
+ * The tag naming the newest record of a line of work. Branch names may hold characters a tag may not (`/`): those
+ * become `-`, and a short hash of the name keeps `feature/a` and `feature-a` apart.
+ */
+export function lineTag(line: string): string {
+  if (!line) throw new GamelayerError('record.line', 'the line of work (--line) is empty');
+  const clean = line.replace(/[^\w.-]/g, '-').slice(0, 128 - LINE_TAG_PREFIX.length - 9);
+  const exact = clean === line && line.length <= 128 - LINE_TAG_PREFIX.length;
+  return exact ? `${LINE_TAG_PREFIX}${line}` : `${LINE_TAG_PREFIX}${clean}-${createHash('sha256').update(line).digest('hex').slice(0, 8)}`;
 }
 
 export interface RecordArtifact {
@@ -88,16 +108,23 @@ export interface PushBuildRecordOptions extends TargetOptions {
   subject: Descriptor;
   /** The image's tags: each gets the fallback tag `<tag>.gamelayer-record`. */
   tags: string[];
+  /** The line of work (branch): its tag `gamelayer-line.<line>` moves to this record. */
+  line?: string;
   /** The same target the image was pushed with (default: one made from the options, as pushImage does). */
   target?: PushTarget;
 }
 
 export interface PushBuildRecordResult {
+  /** What the tags name: the index holding the record (or the artifact manifest when no tag was asked for). */
   digest: string;
+  /** The record's artifact manifest (what the referrers API lists). */
+  artifact: string;
   /** Fallback tags now naming this record (or a record of the same image kept on an immutable tag). */
   tags: string[];
   /** Fallback tags that already named a record of this image and could not be moved (immutable tags). */
   kept: string[];
+  /** The line tag now naming this record; undefined when none was asked for or the tag is immutable. */
+  lineTag?: string;
   blobsUploaded: number;
 }
 
@@ -105,6 +132,7 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
   const ref = parseReference(opts.to);
   const repo = ref.repository;
   const fallbackTags = [...new Set(opts.tags)].map(recordTag);
+  const line = opts.line === undefined ? undefined : lineTag(opts.line);
   const target = opts.target ?? (await pushTargetFor(ref, opts));
   const { client } = target;
   const artifact = buildRecordArtifact(opts.record, opts.subject);
@@ -123,10 +151,17 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
     await uploadBlob(client, repo, bufferSource(b.d.digest, b.bytes, `build record of ${opts.subject.digest}`), { ecr: target.ecr });
     blobsUploaded++;
   }
-  const result: PushBuildRecordResult = { digest: artifact.descriptor.digest, tags: [], kept: [], blobsUploaded };
+  const result: PushBuildRecordResult = { digest: artifact.descriptor.digest, artifact: artifact.descriptor.digest, tags: [], kept: [], blobsUploaded };
+  if (!(await client.headManifest(repo, artifact.descriptor.digest, 'push'))) {
+    await client.putManifest(repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest);
+  }
+  if (!fallbackTags.length && !line) return result;
+
+  const index = recordIndex(artifact, opts.subject, await platformManifests(client, repo, opts.subject), opts.record, opts.line);
+  result.digest = index.descriptor.digest;
   for (const tag of fallbackTags) {
     const current = await client.headManifest(repo, tag, 'push');
-    if (current?.digest === artifact.descriptor.digest) {
+    if (current?.digest === index.descriptor.digest) {
       result.tags.push(tag);
       continue;
     }
@@ -137,11 +172,71 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
         continue;
       }
     }
-    await client.putManifest(repo, tag, artifact.manifest, MEDIA_TYPES.ociManifest);
+    await client.putManifest(repo, tag, index.bytes, MEDIA_TYPES.ociIndex);
     result.tags.push(tag);
   }
-  if (!fallbackTags.length) await client.putManifest(repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest);
+  if (line) {
+    const current = await client.headManifest(repo, line, 'push');
+    if (current?.digest === index.descriptor.digest) result.lineTag = line;
+    else if (!(current && target.immutableTag?.(line))) {
+      await client.putManifest(repo, line, index.bytes, MEDIA_TYPES.ociIndex);
+      result.lineTag = line;
+    }
+  }
   return result;
+}
+
+/**
+ * The index a record tag names: the server image's platform manifests, then the record under unknown/unknown,
+ * annotated as BuildKit annotates attestations, and `subject` = the server image (found by the referrers API too).
+ */
+export function recordIndex(artifact: RecordArtifact, subject: Descriptor, platforms: Descriptor[], record: BuildRecord, line?: string): { bytes: Buffer; descriptor: Descriptor } {
+  const bytes = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociIndex,
+      artifactType: BUILD_RECORD_ARTIFACT_TYPE,
+      manifests: [
+        ...platforms,
+        {
+          mediaType: MEDIA_TYPES.ociManifest,
+          digest: artifact.descriptor.digest,
+          size: artifact.descriptor.size,
+          artifactType: BUILD_RECORD_ARTIFACT_TYPE,
+          platform: UNKNOWN_PLATFORM,
+          annotations: { 'vnd.docker.reference.type': 'attestation-manifest', 'vnd.docker.reference.digest': subject.digest },
+        },
+      ],
+      subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
+      annotations: { [CREATED]: record.createdAt, 'dev.gamelayer.game': record.game, ...(line ? { [LINE_ANNOTATION]: line } : {}) },
+    }),
+  );
+  return { bytes, descriptor: { mediaType: MEDIA_TYPES.ociIndex, digest: sha256(bytes), size: bytes.length, artifactType: BUILD_RECORD_ARTIFACT_TYPE } };
+}
+
+export const LINE_ANNOTATION = 'dev.gamelayer.line';
+
+const platformSchema = z.looseObject({ architecture: z.string(), os: z.string(), variant: z.string().optional() });
+
+/** The image's runnable manifests with their platforms: an index's own entries, or the one manifest (platform from its config). */
+async function platformManifests(client: RegistryClient, repo: string, subject: Descriptor): Promise<Descriptor[]> {
+  const m = await client.getManifest(repo, subject.digest, 'push');
+  const where = `${client.host}/${repo}@${subject.digest}`;
+  if (m.digest !== subject.digest) throw new GamelayerError('registry.digest', `${where}: the manifest the registry sent hashes to ${m.digest}`);
+  const json = safeJson(m.bytes.toString('utf8')) as { manifests?: unknown; config?: unknown; mediaType?: string } | undefined;
+  if (json && Array.isArray(json.manifests)) {
+    const entries = z.array(descriptorSchema.extend({ platform: platformSchema.optional() })).safeParse(json.manifests);
+    if (!entries.success) throw new GamelayerError('record.invalid', `${where}: not a valid image index`);
+    return entries.data.filter((d) => d.platform && d.platform.os !== 'unknown').map((d) => d as Descriptor);
+  }
+  const config = descriptorSchema.safeParse(json?.config);
+  if (!config.success) throw new GamelayerError('record.invalid', `${where}: not an image manifest`);
+  const bytes = await getBlob(client, repo, config.data.digest, `get config ${config.data.digest} from ${repo}`);
+  if (sha256(bytes) !== config.data.digest) throw new GamelayerError('registry.digest', `${where}: config ${config.data.digest} from the registry does not match its digest`);
+  const platform = platformSchema.safeParse(safeJson(bytes.toString('utf8')));
+  if (!platform.success) throw new GamelayerError('record.invalid', `${where}: its config names no os/architecture`);
+  const { architecture, os, variant } = platform.data;
+  return [{ mediaType: subject.mediaType, digest: subject.digest, size: subject.size, platform: { architecture, os, ...(variant ? { variant } : {}) } }];
 }
 
 function bufferSource(digest: string, bytes: Buffer, origin: string): BlobSource {
@@ -201,6 +296,10 @@ export async function fetchBuildRecordFor(ref: string, opts: FetchBuildRecordOpt
     const head = await client.headManifest(repo, r.tag);
     if (!head?.digest) throw new GamelayerError('record.no-image', `${name}: no such image in ${client.host}/${repo}`);
     subject = head.digest;
+    // The tag names a record itself (a record tag, or a line tag gamelayer-line.<line>): read it as it is.
+    if (head.mediaType === MEDIA_TYPES.ociIndex && (r.tag.endsWith(RECORD_TAG_SUFFIX) || r.tag.startsWith(LINE_TAG_PREFIX))) {
+      return { ...(await readRecord(client, repo, r.tag, undefined, name)), via: 'tag' };
+    }
   }
 
   const viaReferrers = await findByReferrers(client, repo, subject);
@@ -243,25 +342,57 @@ async function findByReferrers(client: RegistryClient, repo: string, subject: st
 
 async function readArtifactManifest(client: RegistryClient, repo: string, reference: string, access: Access): Promise<z.infer<typeof artifactManifestSchema>> {
   const m = await client.getManifest(repo, reference, access);
-  const parsed = artifactManifestSchema.safeParse(safeJson(m.bytes.toString('utf8')));
-  if (!parsed.success) throw new GamelayerError('record.invalid', `${client.host}/${repo}:${reference} is not an OCI artifact manifest`);
-  return parsed.data;
+  const json = safeJson(m.bytes.toString('utf8'));
+  // A record tag names either the artifact (pushed the old way) or the index holding it: both carry the subject.
+  const parsed = artifactManifestSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const index = recordIndexSchema.safeParse(json);
+  if (index.success) return { config: EMPTY_CONFIG, layers: [], subject: index.data.subject, artifactType: index.data.artifactType };
+  throw new GamelayerError('record.invalid', `${client.host}/${repo}:${reference} is not an OCI artifact manifest`);
 }
 
-async function readRecord(client: RegistryClient, repo: string, reference: string, subject: string, name: string): Promise<Omit<FoundBuildRecord, 'via'>> {
+const recordIndexSchema = z.looseObject({
+  artifactType: z.string().optional(),
+  manifests: z.array(descriptorSchema.extend({ artifactType: z.string().optional() })),
+  subject: descriptorSchema.optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+
+/** A manifest by tag or digest; by digest, the bytes must hash to it (nothing from a registry is trusted unchecked). */
+async function getVerifiedManifest(client: RegistryClient, repo: string, reference: string) {
   const m = await client.getManifest(repo, reference);
-  const parsed = artifactManifestSchema.safeParse(safeJson(m.bytes.toString('utf8')));
+  if (reference.startsWith('sha256:') && m.digest !== reference) {
+    throw new GamelayerError('registry.digest', `${client.host}/${repo}@${reference}: the manifest the registry sent hashes to ${m.digest}`);
+  }
+  return m;
+}
+
+/**
+ * Reads the record at `reference`: an index holding it (how records are pushed now) or the artifact manifest itself
+ * (pushed the old way, or listed by the referrers API). `subject` undefined: whatever image the index names.
+ */
+async function readRecord(client: RegistryClient, repo: string, reference: string, subject: string | undefined, name: string): Promise<Omit<FoundBuildRecord, 'via'>> {
+  const top = await getVerifiedManifest(client, repo, reference);
+  let m = top;
+  let json = safeJson(top.bytes.toString('utf8'));
+  const asIndex = recordIndexSchema.safeParse(json);
+  if (asIndex.success && (json as { config?: unknown }).config === undefined) {
+    const where = `${client.host}/${repo}@${top.digest}`;
+    const entry = asIndex.data.manifests.find((d) => d.artifactType === BUILD_RECORD_ARTIFACT_TYPE);
+    if (!entry) throw new GamelayerError('record.invalid', `${where} (for ${name}) is an image index without a gamelayer build record in it`);
+    const indexSubject = asIndex.data.subject?.digest;
+    if (subject !== undefined && indexSubject !== subject) throw staleRecord(where, name, indexSubject, subject);
+    subject ??= indexSubject;
+    m = await getVerifiedManifest(client, repo, entry.digest);
+    json = safeJson(m.bytes.toString('utf8'));
+  }
+  const parsed = artifactManifestSchema.safeParse(json);
   const where = `${client.host}/${repo}@${m.digest}`;
   if (!parsed.success || parsed.data.artifactType !== BUILD_RECORD_ARTIFACT_TYPE) {
     throw new GamelayerError('record.invalid', `${where} (for ${name}) is not a gamelayer build record (artifactType ${parsed.data?.artifactType ?? 'missing'})`);
   }
-  if (parsed.data.subject?.digest !== subject) {
-    throw new GamelayerError(
-      'record.stale',
-      `${where}: the build record found for ${name} describes ${parsed.data.subject?.digest ?? 'no image'}, not ${subject}`,
-      'the image tag was moved without its record; push the record again with the image',
-    );
-  }
+  subject ??= parsed.data.subject?.digest;
+  if (!subject || parsed.data.subject?.digest !== subject) throw staleRecord(where, name, parsed.data.subject?.digest, subject ?? 'an image');
   const layer = parsed.data.layers.find((l) => l.mediaType === BUILD_RECORD_GZIP_TYPE || l.mediaType === BUILD_RECORD_ARTIFACT_TYPE);
   if (!layer) throw new GamelayerError('record.invalid', `${where}: the artifact holds no ${BUILD_RECORD_GZIP_TYPE} (or plain ${BUILD_RECORD_ARTIFACT_TYPE}) layer`);
   if (layer.size > MAX_RECORD_BYTES) throw new GamelayerError('record.invalid', `${where}: the record is ${layer.size} bytes, more than a build record can be`);
@@ -269,13 +400,41 @@ async function readRecord(client: RegistryClient, repo: string, reference: strin
   if (bytes.length !== layer.size || sha256(bytes) !== layer.digest) {
     throw new GamelayerError('record.invalid', `${where}: the record blob does not match its digest ${layer.digest}`);
   }
-  const json = layer.mediaType === BUILD_RECORD_GZIP_TYPE ? gunzipRecord(bytes, where) : bytes;
-  const text = json.toString('utf8');
-  const value = safeJson(text);
+  const text = (layer.mediaType === BUILD_RECORD_GZIP_TYPE ? gunzipRecord(bytes, where) : bytes).toString('utf8');
+  const value = safeJson(text) as { schemaVersion?: unknown } | undefined;
+  if (typeof value?.schemaVersion === 'number' && value.schemaVersion > 1) {
+    throw new GamelayerError(
+      'record.invalid',
+      `${where}: the build record has schemaVersion ${value.schemaVersion}, written by a newer gamelayer (this one reads 1)`,
+      'upgrade gamelayer on this machine, or build without the previous build (--from none)',
+    );
+  }
   if (value === undefined) throw new GamelayerError('record.invalid', `${where}: invalid build record: not JSON`);
   const record = parseStored(buildRecordSchema, value);
   if (!record.ok) throw new GamelayerError('record.invalid', `${where}: invalid build record: ${record.problem}`);
-  return { record: record.value, subject, digest: m.digest };
+  // Checked and shaped by the same schema as the local copy: a build planned on either writes the same bytes.
+  return { record: record.value, subject, digest: top.digest };
+}
+
+function staleRecord(where: string, name: string, has: string | undefined, wanted: string): GamelayerError {
+  return new GamelayerError(
+    'record.stale',
+    `${where}: the build record found for ${name} describes ${has ?? 'no image'}, not ${wanted}`,
+    'the image tag was moved without its record; push the record again with the image',
+  );
+}
+
+/**
+ * The newest record of a line of work in `repository` (`host/repo`): what the tag `gamelayer-line.<line>` names.
+ * undefined when the line has no record there yet; a damaged or unreadable one is an error, never "no record".
+ */
+export async function fetchLineRecord(repository: string, line: string, opts: FetchBuildRecordOptions = {}): Promise<(FoundBuildRecord & { tag: string }) | undefined> {
+  const r = parseReference(repository);
+  const { client } = opts.target ?? (await pushTargetFor(r, opts));
+  const tag = lineTag(line);
+  if (!(await client.headManifest(r.repository, tag))) return undefined;
+  const found = await readRecord(client, r.repository, tag, undefined, `${client.host}/${r.repository}:${tag}`);
+  return { ...found, via: 'tag', tag };
 }
 
 /** The record's JSON from its gzip layer; a bomb or a damaged stream is a clear error, not an exhausted heap. */

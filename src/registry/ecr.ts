@@ -155,10 +155,16 @@ export class EcrApi {
 
   /** The digests `repo` lacks, asked 100 at a time (a few calls in parallel). */
   async missing(repo: string, digests: string[]): Promise<Set<string>> {
+    const sizes = await this.sizes(repo, digests);
+    return new Set(digests.filter((d) => !sizes.has(d)));
+  }
+
+  /** The digests `repo` holds, with the size ECR reports for each (BatchCheckLayerAvailability's layerSize). */
+  async sizes(repo: string, digests: string[]): Promise<Map<string, number | undefined>> {
     const batches: string[][] = [];
     for (let i = 0; i < digests.length; i += ECR_BATCH_SIZE) batches.push(digests.slice(i, i + ECR_BATCH_SIZE));
     const limit = pLimit(2);
-    const missing = new Set<string>();
+    const present = new Map<string, number | undefined>();
     await Promise.all(
       batches.map((batch) =>
         limit(async () => {
@@ -171,17 +177,17 @@ export class EcrApi {
               }),
             ),
           );
-          const available = new Set((out.layers ?? []).filter((l) => l.layerAvailability === 'AVAILABLE').map((l) => l.layerDigest));
+          const available = new Map((out.layers ?? []).filter((l) => l.layerAvailability === 'AVAILABLE').map((l) => [l.layerDigest, l.layerSize] as const));
           for (const f of out.failures ?? []) {
             if (f.failureCode === 'InvalidLayerDigest') {
               throw new GamelayerError('ecr.api', `ECR BatchCheckLayerAvailability in ${repo}: ${f.layerDigest} rejected (${f.failureReason ?? 'invalid digest'})`);
             }
           }
-          for (const d of batch) if (!available.has(d)) missing.add(d);
+          for (const d of batch) if (available.has(d)) present.set(d, available.get(d));
         }),
       ),
     );
-    return missing;
+    return present;
   }
 
   /** Runs one SDK call; its errors become GamelayerErrors with code `ecr.<exception name>` and a hint. */
@@ -283,7 +289,7 @@ export async function ecrTarget(opts: EcrTargetOptions): Promise<EcrTarget> {
     client,
     ecr: true,
     concurrency: ECR_DEFAULT_CONCURRENCY,
-    availability: { missing: (repo, digests) => api.missing(repo, digests) },
+    availability: { missing: (repo, digests) => api.missing(repo, digests), sizes: (repo, digests) => api.sizes(repo, digests) },
     immutableTag: (tag) => isTagImmutable(info, tag),
     // Mount only blobs ECR says the source repository holds; a 202 to such a mount means mounting is off.
     async mountSources(missing, from) {

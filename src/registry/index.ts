@@ -15,9 +15,13 @@ export {
   BUILD_RECORD_GZIP_TYPE,
   buildRecordArtifact,
   fetchBuildRecordFor,
+  fetchLineRecord,
+  lineTag,
   pushBuildRecord,
+  recordIndex,
   recordTag,
   type FoundBuildRecord,
   type PushBuildRecordOptions,
   type PushBuildRecordResult,
 } from './artifact.js';
+export { BLOB_SOURCE_ANNOTATION, PARTIAL_ANNOTATION, fetchMissingBlobs, markPartial, missingBlobs, readCompleteLayoutImage } from './partial-layout.js';

@@ -13,6 +13,7 @@ import { formatReference, parseReference, type ImageReference } from './referenc
 import type { RetryPolicy } from './retry.js';
 import { uploadBlob } from './upload.js';
 import { ecrTarget, type EcrOptions } from './ecr.js';
+import { BLOB_SOURCE_ANNOTATION, blobSourcesOf, fetchMissingBlobs, lazyBlobSource, missingBlobs } from './partial-layout.js';
 import { isEcrHost } from './ecr-host.js';
 import { OciStore } from '../oci/store.js';
 import { entryGame } from '../oci/store-game.js';
@@ -98,7 +99,10 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   }
   const tags = [...new Set([...(ref.tag ? [ref.tag] : []), ...(opts.tags ?? [])])];
   for (const t of tags) parseReference(`${ref.registry}/${repo}:${t}`); // validates tag syntax with a clear message
-  const image = await readLayoutImage(opts.layout, selector);
+  // A partial layout (layers kept in the registry by the build) is read as it is: what the target lacks and the
+  // layout lacks too is fetched from the image's blob source below, before anything is sent.
+  const image = await readLayoutImage(opts.layout, selector, { allowMissing: true });
+  const absentHere = new Set(missingBlobs(image).map((b) => b.digest));
   const top = image.descriptor;
   if (opts.game !== undefined) await assertImageOfGame(opts.layout, top, selector, opts.game);
   if (ref.digest && ref.digest !== top.digest) {
@@ -153,12 +157,39 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
     : target.mountSources
       ? await target.mountSources([...missing], mountFrom)
       : new Map([...missing].map((d) => [d, mountFrom[0]!]));
+  // Blobs a partial layout lacks and the target lacks too: mounted when a mount source is known (a base image on the
+  // same registry), fetched from the layout's blob sources otherwise (or when the registry does not mount).
+  const fetch = [...layers, ...configs].filter((b) => missing.has(b.digest) && absentHere.has(b.digest) && !sources.has(b.digest));
+  if (fetch.length) {
+    const from = blobSourcesOf(image).filter((s) => !sameRepository(s, ref, client.host));
+    if (!from.length) {
+      const b = fetch[0]!;
+      throw new GamelayerError(
+        'push.blob-missing',
+        `push ${selector} to ${repository}: blob ${b.digest} (${b.size} bytes)${fetch.length > 1 ? ` and ${fetch.length - 1} more` : ''} is neither in ${opts.layout} nor in ${repository}`,
+        blobSourcesOf(image).length
+          ? `the build kept it in ${blobSourcesOf(image).join(' and ')} without downloading it, and it is gone from there since: build again (the build rebuilds layers the registry lost)`
+          : 'the store is incomplete: build the image again',
+      );
+    }
+    const fetched = await fetchMissingBlobs(opts.layout, { ...image, descriptor: { ...image.descriptor, annotations: { [BLOB_SOURCE_ANNOTATION]: from.join(' ') } } }, selector, { ...opts, only: fetch });
+    reporter.info(`fetched ${fetch.length} blobs (${fetched} bytes) this layout lacked from ${from.join(' or ')}`);
+  }
+  const lazyFetch = new Map<string, Promise<number>>();
+  const sourceOf = (b: Descriptor) =>
+    absentHere.has(b.digest)
+      ? lazyBlobSource(opts.layout, b, () => {
+          let p = lazyFetch.get(b.digest);
+          if (!p) lazyFetch.set(b.digest, (p = fetchMissingBlobs(opts.layout, image, selector, { ...opts, only: [b] })));
+          return p;
+        })
+      : blobSource(opts.layout, b);
   let mounting = true;
   const send = (b: Descriptor) =>
     limit(async () => {
       const task = reporter.task(`blob ${b.digest.slice(7, 19)}`, b.size, 'bytes');
       const source = mounting ? sources.get(b.digest) : undefined;
-      const r = await uploadBlob(client, repo, blobSource(opts.layout, b), {
+      const r = await uploadBlob(client, repo, sourceOf(b), {
         mountFrom: source,
         chunked: b.size >= chunkedAbove,
         chunkSize: opts.chunkSize,
@@ -221,6 +252,12 @@ export async function pushTargetFor(ref: ImageReference, opts: TargetOptions): P
     return ecrTarget({ ...(opts.ecr || {}), host, repository: ref.repository, insecure: opts.insecure, retry: opts.retry, idleTimeoutMs: opts.idleTimeoutMs });
   }
   return defaultTarget(host, ref.registry, opts);
+}
+
+/** Whether `source` (`[scheme://]host/repo`) is the repository `ref` on `host`. */
+function sameRepository(source: string, ref: ImageReference, host: string): boolean {
+  const s = parseReference(source);
+  return s.repository === ref.repository && (s.registry === ref.registry || s.registry === host);
 }
 
 function usesEcr(registry: string, opts: TargetOptions): boolean {

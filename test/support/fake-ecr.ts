@@ -8,7 +8,7 @@
 // - a front for the registry with ECR's habits: repositories must be created first (404 NAME_UNKNOWN), immutable
 //   tags answer 400 TAG_INVALID, and mount requests open a plain upload (202) unless blob mounting is on.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import path from 'node:path';
@@ -140,7 +140,8 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
           const hex = d.replace(/^sha256:/, '');
           const data = path.join(registry.storageDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
           const link = path.join(registry.storageDir, 'docker/registry/v2/repositories', name, '_layers/sha256', hex, 'link');
-          if (existsSync(data) && existsSync(link)) layers.push({ layerDigest: d, layerAvailability: 'AVAILABLE' });
+          // As ECR answers: the size of what it stores (here: the registry's data file).
+          if (existsSync(data) && existsSync(link)) layers.push({ layerDigest: d, layerAvailability: 'AVAILABLE', layerSize: statSync(data).size });
           else if (existsSync(data)) layers.push({ layerDigest: d, layerAvailability: 'UNAVAILABLE' });
           else failures.push({ layerDigest: d, failureCode: 'MissingLayerDigest', failureReason: 'Could not find layer' });
         }

@@ -12,6 +12,7 @@ import { assertOutFolder } from '../../util/fs-access.js';
 
 interface BuildFlags extends RegistryFlags {
   from?: string;
+  line?: string;
   builder: string;
   dockerCompat?: boolean;
   push?: string;
@@ -33,7 +34,12 @@ export function register(program: Command): void {
     .option('--compression <kind>', 'gzip or zstd (default: layers.compression from the config)')
     .option('--builder <builder>', 'daemonless (our own layers, OCI layout) or docker (the emitted Dockerfiles through the Docker daemon)', 'daemonless')
     .option('--docker-compat', 'with --builder docker: the Dockerfile variant for Docker < 23 (no COPY --link); default: from the daemon version')
-    .option('--from <ref>', 'build on the image host/repo:tag as the previous build (its record and layers come from the registry): for machines without .gamelayer/')
+    .option(
+      '--from <ref>',
+      'the previous build: the image host/repo:tag (its record is read from the registry; kept layers are not downloaded), ' +
+        'host/repo (the newest build of the line of work there), or none (default with --push: the newest build of the line in the repository pushed to)',
+    )
+    .option('--line <name>', 'line of work (branch) whose previous build --push uses and moves (default: GAMELAYER_LINE, CODEBUILD_WEBHOOK_HEAD_REF, the git branch, else "default")')
     .option('--rebase', 'plan every tree afresh instead of adding patch layers to the previous build')
     .option('--push <repository>', 'then push every image and the build record to host[:port]/repo (only the blobs it lacks)')
     .option('--json', 'print the result as JSON on stdout')
@@ -63,7 +69,9 @@ export function register(program: Command): void {
         throw new GamelayerError('cli.builder', `--builder ${flags.builder}: expected daemonless or docker`);
       }
       if (flags.out) await assertOutFolder(path.resolve(flags.out), '--out');
-      const registry = flags.push || flags.from ? await registryOptions(flags) : undefined;
+      // Also for a base image in a registry: it is read with the options (and credentials) of a push.
+      const registry = await registryOptions(flags);
+      const line = flags.line ?? (flags.push || flags.from ? (await (await import('../../build/previous.js')).defaultLine(config.dir)).line : undefined);
       const { build } = await import('../../build/build.js');
       // Inside CodeBuild: the commit's first 8 hex digits as the default tag (as the seed pipeline did), its
       // revision as a label (stable for the same commit), the build ARN in the record.
@@ -82,6 +90,8 @@ export function register(program: Command): void {
         compression: flags.compression,
         rebase: flags.rebase,
         from: flags.from,
+        push: flags.push,
+        line,
         registry,
         reporter,
       });
@@ -124,13 +134,21 @@ export function buildText(r: BuildResult): string {
     table(['tree', 'layer', 'files', 'content', 'compressed', 'status', 'digest'], rows, [1, 2, 3, 4]),
     ...(notes.length ? ['', ...notes] : []),
     '',
-    ...(s.downloaded ? [`downloaded ${s.downloaded.layers} layers (${formatBytes(s.downloaded.bytes)}) of the previous build from the registry`] : []),
+    previousText(s),
+    ...(s.baseMoved ?? []).map((m) => `base image ${m.ref} (${m.platform}) moved: ${m.from} → ${m.to} (new images on the same layers)`),
     `layers: ${s.built} built, ${s.reused} reused; new bytes ${formatBytes(s.bytesNew)} of ${formatBytes(s.bytesTotal)}; ` +
       `scan ${(s.scanMs / 1000).toFixed(2)}s, total ${(s.ms / 1000).toFixed(2)}s`,
     `images in ${r.store}: ${r.record.tags.join(', ')}`,
     `server image ${r.record.tags[0]} = ${server.digest}`,
     `record ${r.recordFile}`,
   ].join('\n');
+}
+
+function previousText(s: BuildResult['summary']): string {
+  const p = s.previous;
+  if (p.source === 'none') return `previous build: none (${p.reason}); every tree planned afresh`;
+  const kept = s.remoteLayers ? `; ${s.remoteLayers.kept} layers kept in the registry (not downloaded)${s.remoteLayers.gone ? `, ${s.remoteLayers.gone} gone from it (rebuilt)` : ''}` : '';
+  return `previous build: ${p.ref}${p.line ? ` (line ${p.line})` : ''}, built ${p.createdAt}${kept}`;
 }
 
 export function pushText(p: PushBuildResult): string {

@@ -5,11 +5,13 @@ import { lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../.
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { diffDetails, diffTable, layerTable, pullCostTable } from './diff-format.js';
 import { layerDiff } from '../../plan/layer-diff.js';
-import { loadBaseImage } from '../../oci/base-image.js';
+import { loadBaseImage, parseBaseRef } from '../../oci/base-image.js';
 import { parsePlatform } from '../../oci/image.js';
 import { pullCost, type PullCost } from '../../diff/pull-cost.js';
 import { GamelayerError } from '../../errors.js';
 import { latestRecord } from '../../state/records.js';
+import type { BaseMove } from '../../build/base-source.js';
+import type { BuildRecord } from '../../types.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
 interface DiffFlags extends RegistryFlags {
@@ -18,6 +20,8 @@ interface DiffFlags extends RegistryFlags {
   exitCode?: boolean;
   against?: string;
   to?: string;
+  line?: string;
+  ifExists?: boolean;
 }
 
 export function register(program: Command): void {
@@ -32,7 +36,9 @@ export function register(program: Command): void {
     .option('--json', 'print every change as JSON on stdout')
     .option('--limit <n>', 'changed paths listed per tree', '20')
     .option('--exit-code', 'exit 1 when anything changed (like git diff --exit-code)')
-    .option('--against <ref>', 'compare with the build record of an image in a registry (host/repo:tag), and report pull cost')
+    .option('--against <ref>', 'compare with the build record of an image in a registry (host/repo:tag), or with the newest build of the line of work in host/repo; and report pull cost')
+    .option('--line <name>', 'with --against host/repo: the line of work (default: as build --push chooses it)')
+    .option('--if-exists', 'with --against: an image or record that is not in the registry is reported, not an error')
     .option('--to <ref>', 'with --against: the newer image (default: the last local build)')
     .action(async (a: string | undefined, b: string | undefined, opts: DiffFlags, cmd: Command) => {
       const reporter = commandReporter(!!opts.json);
@@ -43,12 +49,36 @@ export function register(program: Command): void {
       let after: DiffSide;
       let cost: { value: PullCost; from: string; to: string } | undefined;
       let costNote: string | undefined;
+      let baseMoves: BaseMove[] = [];
       if (opts.against) {
         if (a || b) throw new GamelayerError('cli.diff-args', '--against compares with the working trees: give no A or B with it');
-        const { fetchBuildRecordFor } = await import('../../registry/artifact.js');
+        const { fetchBuildRecordFor, fetchLineRecord } = await import('../../registry/artifact.js');
+        const { parseReference } = await import('../../registry/reference.js');
         const registry = await registryOptions(opts);
-        const older = (await fetchBuildRecordFor(opts.against, registry)).record;
-        before = { name: opts.against, manifests: older.manifests, build: older };
+        const target = parseReference(opts.against);
+        let older: BuildRecord;
+        let name = opts.against;
+        // Nothing to compare with is an answer ("every layer is new"); any other failure stays an error.
+        const nothing = (why: string) => {
+          if (opts.json) printJson({ before: null, note: why });
+          else process.stdout.write(`${why}\n`);
+        };
+        try {
+          if (!target.tag && !target.digest) {
+            const line = opts.line ?? (await (await import('../../build/previous.js')).defaultLine((await gameConfig()).dir)).line;
+            const found = await fetchLineRecord(opts.against, line, registry);
+            if (!found) return nothing(`no earlier build of line "${line}" in ${opts.against}: every layer is new`);
+            older = found.record;
+            name = `${opts.against}:${found.tag}`;
+          } else older = (await fetchBuildRecordFor(opts.against, registry)).record;
+        } catch (e) {
+          if (opts.ifExists && e instanceof GamelayerError && (e.code === 'record.no-image' || e.code === 'record.not-found')) {
+            return nothing(`${e.message}: nothing to compare with`);
+          }
+          throw e;
+        }
+        before = { name, manifests: older.manifests, build: older };
+        baseMoves = await (await import('../../build/base-source.js')).currentBaseMoves(await gameConfig(), older, registry);
         after = await workingTrees(await gameConfig(), reporter);
         const last = opts.to ? undefined : await latestRecord((await gameConfig()).stateDir);
         const newer = opts.to ? (await fetchBuildRecordFor(opts.to, registry)).record : last?.record.kind === 'build' ? last.record : undefined;
@@ -65,11 +95,14 @@ export function register(program: Command): void {
       const changed = diffs.some(hasChanges);
       // Against a build, and with the working trees on the other side: which layers a build would redo.
       const config = before.build && !b ? await gameConfig() : undefined;
+      // A registry base is not read here (diff works offline): its layer count is the one the record pinned.
       const baseLayerCount = async (platform: string) =>
-        (await loadBaseImage(config!.baseImage, { baseDir: config!.dir, platform: parsePlatform(platform) })).layers.length;
+        parseBaseRef(config!.baseImage, config!.dir).kind === 'registry'
+          ? (before.build?.bases?.find((b) => b.platform === platform)?.layers ?? 0)
+          : (await loadBaseImage(config!.baseImage, { baseDir: config!.dir, platform: parsePlatform(platform) })).layers.length;
       const layers = config && before.build ? await layerDiff(config, after.manifests, before.build, baseLayerCount) : undefined;
       if (opts.json) {
-        printJson({ before: before.name, after: after.name, changed, trees: diffs, layers, pullCost: cost?.value, pullCostTo: cost?.to });
+        printJson({ before: before.name, after: after.name, changed, trees: diffs, layers, pullCost: cost?.value, pullCostTo: cost?.to, ...(baseMoves.length ? { baseMoved: baseMoves } : {}) });
       } else {
         process.stdout.write(`${before.name} → ${after.name}\n${diffTable(diffs)}\n`);
         const details = diffDetails(diffs, Number(opts.limit) || 20);
@@ -77,6 +110,7 @@ export function register(program: Command): void {
         if (layers) process.stdout.write(`\n${layerTable(layers)}\n`);
         if (cost) process.stdout.write(`\n${pullCostTable(cost.value, cost.from, cost.to)}\n`);
         if (costNote) process.stdout.write(`\n${costNote}\n`);
+        for (const m of baseMoves) process.stdout.write(`\nbase image ${m.ref} (${m.platform}) moved: ${m.from} → ${m.to}; a build makes new images on the same layers\n`);
       }
       if (opts.exitCode && changed) process.exitCode = 1;
     });

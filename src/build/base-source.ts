@@ -1,0 +1,61 @@
+// Where a build's base image comes from: a local layout or archive (oci:, oci-archive:, docker-archive:, scratch), or
+// a registry. A registry base is read with the push's options; explicit credentials (--username) go only to the
+// push's own registry, never to another host. When the base is in the registry the build pushes to, its layers
+// are not downloaded: the push mounts them (or finds them there).
+import type { GameConfig } from '../config/load.js';
+import { loadBaseImage, parseBaseRef, type BaseImage } from '../oci/base-image.js';
+import { parsePlatform } from '../oci/image.js';
+import type { TargetOptions } from '../registry/push.js';
+import { parseReference } from '../registry/reference.js';
+import type { BuildRecord } from '../types.js';
+
+export interface BaseSource {
+  load(platform: string): Promise<BaseImage>;
+  /** The base is in the registry the build pushes to. */
+  sameRegistry: boolean;
+}
+
+export async function baseLoader(config: GameConfig, opts: { push?: string; registry?: TargetOptions }): Promise<BaseSource> {
+  const parsed = parseBaseRef(config.baseImage, config.dir);
+  if (parsed.kind !== 'registry') {
+    return { sameRegistry: false, load: (p) => loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(p) }) };
+  }
+  const base = parseReference(parsed.ref);
+  const push = opts.push ? parseReference(opts.push) : undefined;
+  const sameRegistry = push !== undefined && push.registry === base.registry;
+  const registry = opts.registry ?? {};
+  const explicit = registry.credentials && !('source' in registry.credentials) && (registry.credentials.username || registry.credentials.password);
+  const baseOptions: TargetOptions = sameRegistry || !explicit ? registry : { ...registry, credentials: {} };
+  const { pullBaseImage } = await import('../registry/base-pull.js');
+  return { sameRegistry, load: (p) => pullBaseImage(parsed.ref, { ...baseOptions, platform: parsePlatform(p) }) };
+}
+
+export interface BaseMove {
+  platform: string;
+  ref: string;
+  from: string;
+  to: string;
+}
+
+/** Registry bases whose digest moved since `previous` (same reference, other image): reported, never silent. */
+export function movedBases(previous: Pick<BuildRecord, 'bases'> | undefined, current: Pick<BuildRecord, 'bases'>): BaseMove[] {
+  const out: BaseMove[] = [];
+  for (const b of current.bases ?? []) {
+    const before = previous?.bases?.find((x) => x.platform === b.platform && x.ref === b.ref);
+    if (before && before.digest !== b.digest) out.push({ platform: b.platform, ref: b.ref, from: before.digest, to: b.digest });
+  }
+  return out;
+}
+
+/** Where the registry base of `config` is now, against the digests `record` pinned (diff --against reports moves). */
+export async function currentBaseMoves(config: GameConfig, record: Pick<BuildRecord, 'bases'>, registry: TargetOptions): Promise<BaseMove[]> {
+  if (!record.bases?.length || parseBaseRef(config.baseImage, config.dir).kind !== 'registry') return [];
+  const source = await baseLoader(config, { registry });
+  const bases: NonNullable<BuildRecord['bases']> = [];
+  for (const b of record.bases) {
+    if (b.ref !== config.baseImage) continue;
+    const now = await source.load(b.platform);
+    bases.push({ ...b, digest: now.pinned!.digest });
+  }
+  return movedBases(record, { bases });
+}

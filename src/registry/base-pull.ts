@@ -1,0 +1,118 @@
+// A base image read from a registry (`ubuntu:22.04`, `public.ecr.aws/…`, ECR, `…@sha256:…`) with the credentials a
+// push would use (docker config.json, credential helpers, ECR). The reference resolves through its index to the
+// wanted platform's manifest, whose digest the build record pins; manifest and config are checked against their
+// digests, and every layer blob is verified as it is written into the store (where it then stays, as a cache).
+// A build pushing to the same registry does not call copyLayersInto: the push mounts the base layers from here.
+import { Readable } from 'node:stream';
+import { GamelayerError } from '../errors.js';
+import { baseFromParts, BASE_INDEX_TYPES, type BaseImage } from '../oci/base-image.js';
+import { formatPlatform, type Platform } from '../oci/image.js';
+import { sha256Digest, type OciStore } from '../oci/store.js';
+import type { Descriptor } from '../types.js';
+import type { RegistryClient } from './client.js';
+import { pushTargetFor, type TargetOptions } from './push.js';
+import { formatReference, parseReference, type ImageReference } from './reference.js';
+
+const MAX_DOCUMENT = 4 << 20;
+
+export interface PullBaseOptions extends TargetOptions {
+  platform: Platform;
+}
+
+/** `[scheme://]host/repo` of a reference, as partial layouts and pushes name repositories. */
+export function repositoryName(r: ImageReference): string {
+  return `${r.scheme ? `${r.scheme}://` : ''}${r.registry}/${r.repository}`;
+}
+
+export async function pullBaseImage(ref: string, o: PullBaseOptions): Promise<BaseImage> {
+  const r = parseReference(ref);
+  const name = formatReference(r);
+  const wanted = formatPlatform(o.platform);
+  return withBaseContext(name, async () => {
+    // Read-only use of the registry: never create a repository for a base.
+    const target = await pushTargetFor(r, { ...o, ecr: o.ecr ? { ...o.ecr, createRepository: false } : o.ecr });
+    const { client } = target;
+    const repo = r.repository;
+    let m = await client.getManifest(repo, r.digest ?? r.tag ?? 'latest');
+    if (r.digest && m.digest !== r.digest) throw mismatch(name, `manifest ${r.digest}`, m.digest);
+    let doc = parse(m.bytes, `${name} manifest`) as { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+    if (BASE_INDEX_TYPES.has(doc.mediaType ?? m.mediaType) || Array.isArray(doc.manifests)) {
+      const entries = doc.manifests ?? [];
+      const pick = entries.find((e) => e.platform && samePlatform(e.platform, o.platform));
+      if (!pick) {
+        const have = entries.map((e) => (e.platform ? formatPlatform(e.platform) : '?')).join(', ');
+        throw new GamelayerError('base.platform', `base image ${name}: no manifest for ${wanted} (it has ${have || 'none'})`, 'build only the platforms the base image has (--platform), or pick another base');
+      }
+      m = await client.getManifest(repo, pick.digest);
+      if (m.digest !== pick.digest) throw mismatch(name, `manifest ${pick.digest}`, m.digest);
+      doc = parse(m.bytes, `${name} manifest ${pick.digest}`) as typeof doc;
+    }
+    if (!doc.config || !Array.isArray(doc.layers)) throw new GamelayerError('base.json', `base image ${name}: manifest ${m.digest} is not an image manifest (no config or layers)`);
+    const configBytes = await smallBlob(client, repo, doc.config, name);
+    const layers = doc.layers;
+    const base = baseFromParts(ref, `${name}@${m.digest}`, configBytes, layers, async (store: OciStore) => {
+      await withBaseContext(name, async () => {
+        for (const l of base.layers) {
+          if (await store.hasBlob(l.digest, l.size)) continue;
+          await store.putBlob(await client.getBlob(repo, l.digest), { digest: l.digest, size: l.size });
+        }
+      });
+    });
+    if (!base.platform || !samePlatform(base.platform, o.platform)) {
+      throw new GamelayerError('base.platform', `base image ${name}: its image is for ${base.platform ? formatPlatform(base.platform) : 'no platform'}, not ${wanted}`, 'build only the platforms the base image has (--platform), or pick another base');
+    }
+    return { ...base, pinned: { digest: m.digest, repository: repositoryName(r) } };
+  });
+}
+
+function samePlatform(a: Platform, b: Platform): boolean {
+  return a.os === b.os && a.architecture === b.architecture && (!b.variant || a.variant === b.variant);
+}
+
+async function smallBlob(client: RegistryClient, repo: string, d: Descriptor, name: string): Promise<Buffer> {
+  if (d.size > MAX_DOCUMENT) throw new GamelayerError('base.json', `base image ${name}: config ${d.digest} is ${d.size} bytes, too big for an image config`);
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of (await client.getBlob(repo, d.digest)) as Readable) {
+    n += (c as Buffer).length;
+    if (n > MAX_DOCUMENT) throw new GamelayerError('base.json', `base image ${name}: config ${d.digest} is larger than ${MAX_DOCUMENT} bytes`);
+    chunks.push(c as Buffer);
+  }
+  const bytes = Buffer.concat(chunks);
+  if (sha256Digest(bytes) !== d.digest) throw mismatch(name, `config ${d.digest}`, sha256Digest(bytes));
+  return bytes;
+}
+
+function parse(bytes: Buffer, what: string): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (e) {
+    throw new GamelayerError('base.json', `${what}: not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+function mismatch(name: string, what: string, got: string): GamelayerError {
+  return new GamelayerError('base.blob-corrupt', `base image ${name}: the registry sent a ${what} that hashes to ${got}`, 'the registry (or something between) altered the content: nothing was used');
+}
+
+/** Registry errors while reading a base say which base; the registry's own code and hint are kept. */
+async function withBaseContext<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof GamelayerError && e.code === 'store.blob-corrupt') {
+      // Bytes from the registry that do not match their digest: the registry's fault, and nothing was stored.
+      throw new GamelayerError('base.blob-corrupt', `base image ${name}: the registry sent ${e.message}`, 'the registry (or something between) altered the content; nothing was stored', { cause: e });
+    }
+    if (e instanceof GamelayerError && !e.code.startsWith('base.') && !e.code.startsWith('store.')) {
+      const hint =
+        e.code === 'registry.auth' || /401|403|denied|unauthori[sz]ed/i.test(e.message)
+          ? 'the base is read with the credentials of a push: docker login to its registry (or a credential helper / ECR role)'
+          : e.code === 'registry.not-found'
+            ? 'check the base image reference (repository and tag) in gamelayer.yaml'
+            : e.hint;
+      throw new GamelayerError(`base.pull`, `base image ${name}: ${e.message}`, hint, { cause: e });
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,329 @@
+// The registry is the build state (issue 15): a host with no .gamelayer/ (a fresh CodeBuild host), one with a stale
+// .gamelayer/ and a warm one build the same sources into byte-identical images, planned on the registry's newest
+// record of their line of work; kept layers are never downloaded; what the registry lost is rebuilt; a damaged
+// registry copy or record is a clear error and nothing is pushed. Real registry (distribution 2.8), real CLI.
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, truncate, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { FAKE_CREDENTIALS, startFakeEcr } from './support/fake-ecr.js';
+import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
+import { copySample } from './support/sample.js';
+import { tempDir } from './support/tmp.js';
+
+const run = promisify(execFile);
+const BIN = path.resolve('bin/gamelayer.js');
+let registry: TestRegistry;
+let shared: TestRegistry;
+const extra: TestRegistry[] = [];
+
+beforeAll(async () => {
+  shared = registry = await startRegistry();
+});
+afterEach(() => {
+  registry = shared;
+});
+afterAll(async () => Promise.all([shared, ...extra].map((r) => r?.stop())));
+
+/** A registry for this test only (blob storage is shared between repositories: damage must not leak). */
+async function own(): Promise<void> {
+  registry = await startRegistry();
+  extra.push(registry);
+}
+
+interface BuildJson {
+  images: { name: string; platform?: string; digest: string }[];
+  summary: {
+    built: number;
+    previous: { source: string; ref?: string; line?: string; reason?: string };
+    remoteLayers?: { kept: number; gone: number };
+    trees: { tree: string; decision: string }[];
+    layers: { digest: string; tree: string; reused: boolean; size: number }[];
+  };
+  push?: { record: { lineTag?: string }; bytesSent: number };
+}
+
+async function gl(cwd: string, ...args: string[]): Promise<BuildJson> {
+  return JSON.parse((await run(BIN, [...args, '--json'], { cwd })).stdout) as BuildJson;
+}
+
+async function glFails(cwd: string, ...args: string[]): Promise<string> {
+  const r = await run(BIN, args, { cwd }).then(
+    () => undefined,
+    (e: { stderr: string }) => e.stderr,
+  );
+  expect(r, `gamelayer ${args.join(' ')} should fail`).toBeDefined();
+  return r!;
+}
+
+/** The day's change: one file edited in app, one added to app-media. */
+async function applyChange(dir: string): Promise<void> {
+  await writeFile(path.join(dir, 'app/config/server.cfg'), 'port=4242\n');
+  await writeFile(path.join(dir, 'app-media/levels/harbor/extra.pak'), Buffer.alloc(9000, 9));
+}
+
+const digests = (b: BuildJson) => b.images.map((i) => `${i.name}=${i.digest}`);
+const blobGets = async () => (await registry.accessLog()).filter((e) => e.method === 'GET' && /\/blobs\/sha256:/.test(e.path)).map((e) => e.path.split('/blobs/')[1]!);
+
+async function deleteBlob(repo: string, digest: string): Promise<void> {
+  const res = await fetch(`${registry.url}/v2/${repo}/blobs/${digest}`, { method: 'DELETE' });
+  expect(res.status).toBe(202);
+}
+
+function blobData(digest: string): string {
+  const hex = digest.slice(7);
+  return path.join(registry.storageDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
+}
+
+describe('build --push on a fresh, a stale and a warm host', () => {
+  it('plans on the newest record of the line in the registry: byte-identical images everywhere, no layer downloaded', async () => {
+    const root = await tempDir();
+    const repo = `${registry.host}/studio/lines`;
+    const warm = path.join(root, 'warm');
+    copySample(warm);
+    // Yesterday's build, pushed on three lines of work (one per host below), so each host has the same previous.
+    const v1 = await gl(warm, 'build', '--push', repo, '--tag', 'v1', '--line', 'a');
+    for (const line of ['b', 'c']) expect(digests(await gl(warm, 'build', '--push', repo, '--tag', 'v1', '--line', line))).toEqual(digests(v1));
+    expect(Object.keys(await storedTags(registry.storageDir, 'studio/lines'))).toEqual(
+      expect.arrayContaining(['gamelayer-line.a', 'gamelayer-line.b', 'gamelayer-line.c', 'v1.gamelayer-record']),
+    );
+
+    // A stale host: its .gamelayer/ holds an older local build of other sources.
+    const stale = path.join(root, 'stale');
+    copySample(stale);
+    await writeFile(path.join(stale, 'app/config/server.cfg'), 'port=1\n');
+    await writeFile(path.join(stale, 'engine-media/Engine/extra.bin'), Buffer.alloc(5000, 3));
+    await gl(stale, 'build', '--tag', 'old');
+    copySample(stale); // back to the sources of v1 (copying leaves the extra file: remove it)
+    await run('rm', [path.join(stale, 'engine-media/Engine/extra.bin')]);
+    const fresh = path.join(root, 'fresh');
+    copySample(fresh);
+    for (const d of [warm, stale, fresh]) await applyChange(d);
+
+    await registry.resetAccessLog();
+    const f = await gl(fresh, 'build', '--push', repo, '--tag', 'v2f', '--line', 'b');
+    const freshGets = await blobGets();
+    const w = await gl(warm, 'build', '--push', repo, '--tag', 'v2w', '--line', 'a');
+    const s = await gl(stale, 'build', '--push', repo, '--tag', 'v2s', '--line', 'c');
+
+    expect(f.summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:gamelayer-line.b`, line: 'b' });
+    expect(w.summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:gamelayer-line.a` });
+    expect(s.summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:gamelayer-line.c` });
+    for (const b of [f, w, s]) {
+      expect(b.summary.trees.map((t) => `${t.tree}:${t.decision}`)).toEqual(['engine:unchanged', 'engine-media:unchanged', 'app:patched', 'app-media:patched']);
+    }
+    expect(digests(w)).toEqual(digests(f));
+    expect(digests(s)).toEqual(digests(f));
+    expect(digests(f)).not.toEqual(digests(v1));
+
+    // The fresh host downloaded no layer: the only blob it read is the record (and the server config for its platform).
+    const v1Layers = new Set(v1.summary.layers.map((l) => l.digest));
+    expect(freshGets.filter((d) => v1Layers.has(d))).toEqual([]);
+    expect(freshGets.length).toBeLessThanOrEqual(2);
+    // Kept in the registry: the four trees' layers of v1 (app and app-media get a patch on top) and the sentinels of
+    // the two unchanged trees.
+    expect(f.summary.remoteLayers).toEqual({ kept: 6, gone: 0 });
+    // Only the two patches and the two changed sentinels were built.
+    expect(f.summary.built).toBe(4);
+    expect(f.push!.record.lineTag).toBe('gamelayer-line.b');
+    expect((await storedTags(registry.storageDir, 'studio/lines'))['gamelayer-line.b']).toBeDefined();
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+
+    // The fresh host's layout is partial, and says so.
+    const index = JSON.parse(await readFile(path.join(fresh, '.gamelayer/oci/index.json'), 'utf8')) as { manifests: { annotations: Record<string, string> }[] };
+    const server = index.manifests.find((m) => m.annotations['org.opencontainers.image.ref.name'] === 'v2f')!;
+    expect(server.annotations).toMatchObject({ 'dev.gamelayer.layout.partial': 'true', 'dev.gamelayer.blob-source': repo });
+
+    // --from none: no previous build from the registry (nor a local one on this host): every tree planned afresh.
+    const none = await gl(path.join(root, 'fresh'), 'build', '--from', 'none', '--tag', 'v2n');
+    expect(none.summary.previous).toMatchObject({ source: 'local' });
+    const fresh2 = path.join(root, 'fresh2');
+    copySample(fresh2);
+    const none2 = await gl(fresh2, 'build', '--from', 'none', '--push', repo, '--tag', 'v2x', '--line', 'b');
+    expect(none2.summary.previous.source).toBe('none');
+    expect(none2.summary.trees.every((t) => t.decision === 'fresh')).toBe(true);
+  });
+
+  it('a layer gone from the registry is rebuilt from the sources, never named by a manifest', async () => {
+    const root = await tempDir();
+    const repo = `${registry.host}/studio/gone`;
+    const a = path.join(root, 'a');
+    copySample(a);
+    const v1 = await gl(a, 'build', '--push', repo, '--tag', 'v1', '--line', 'main');
+    const engine = v1.summary.layers.find((l) => l.tree === 'engine')!;
+    await deleteBlob('studio/gone', engine.digest); // a lifecycle policy or a manual delete
+
+    const b = path.join(root, 'b');
+    copySample(b);
+    await applyChange(b);
+    const out = await run(BIN, ['build', '--push', repo, '--tag', 'v2', '--line', 'main'], { cwd: b });
+    expect(out.stdout).toMatch(/previous build: .*gamelayer-line\.main \(line main\).*1 gone from it \(rebuilt\)/);
+    const v2 = JSON.parse(await readFile(path.join(b, '.gamelayer/records/build-v2.json'), 'utf8').then((t) => t.slice(t.indexOf('{')))) as {
+      layers: { tree: string; digest: string }[];
+    };
+    expect(v2.layers.some((l) => l.tree === 'engine')).toBe(true);
+    // The rebuilt engine layer is back in the repository (same bytes, same digest: the sources did not change).
+    const head = await fetch(`${registry.url}/v2/studio/gone/blobs/${engine.digest}`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${repo}:v2`]);
+  });
+
+  it('a registry copy of a kept layer with the wrong size is a clear error, and nothing is pushed', async () => {
+    await own(); // damages blob storage: a registry of its own
+    const root = await tempDir();
+    const repo = `${registry.host}/studio/shortblob`;
+    const a = path.join(root, 'a');
+    copySample(a);
+    const v1 = await gl(a, 'build', '--push', repo, '--tag', 'v1');
+    const media = v1.summary.layers.find((l) => l.tree === 'engine-media')!;
+    await truncate(blobData(media.digest), media.size - 100);
+    const b = path.join(root, 'b');
+    copySample(b);
+    await applyChange(b);
+    const before = await storedTags(registry.storageDir, 'studio/shortblob');
+    const err = await glFails(b, 'build', '--push', repo, '--tag', 'v2');
+    expect(err).toContain(`layer ${media.digest} (engine-media layer 0 of ${repo}:gamelayer-line.default) is ${media.size - 100} bytes there, the build record says ${media.size}`);
+    expect(err).toContain('hint: the registry copy is damaged');
+    expect(await storedTags(registry.storageDir, 'studio/shortblob')).toEqual(before);
+  });
+
+  it('a damaged or newer-format record of the line is a clear error (never "no earlier build"); --from none builds afresh', async () => {
+    await own();
+    const root = await tempDir();
+    const repo = `${registry.host}/studio/badrecord`;
+    const a = path.join(root, 'a');
+    copySample(a);
+    const v1 = await gl(a, 'build', '--push', repo, '--tag', 'v1', '--line', 'main');
+    const { fetchLineRecord, pushBuildRecord } = await import('../src/index.js');
+    const found = (await fetchLineRecord(repo, 'main'))!;
+    const server = v1.images.find((i) => i.name === 'server')!;
+    const tagsBefore = await storedTags(registry.storageDir, 'studio/badrecord');
+
+    // A record from a newer gamelayer under the line tag.
+    const subject = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: server.digest, size: 0 };
+    subject.size = (await fetch(`${registry.url}/v2/studio/badrecord/manifests/${server.digest}`, { method: 'HEAD', headers: { accept: subject.mediaType } }).then((r) => Number(r.headers.get('content-length'))));
+    await pushBuildRecord({ to: repo, record: { ...found.record, schemaVersion: 2 } as never, subject, tags: [], line: 'newer' });
+    const newer = await glFails(a, 'build', '--push', repo, '--tag', 'v2', '--line', 'newer');
+    expect(newer).toContain('the build record has schemaVersion 2, written by a newer gamelayer');
+    expect(newer).toContain('--from none');
+
+    // The line's record blob damaged in the registry's storage.
+    const recordBlob = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}@${(await fetchLineRecord(repo, 'main'))!.digest}`]).toString()) as {
+      manifests: { digest: string; artifactType?: string }[];
+    };
+    const artifact = recordBlob.manifests.find((m) => m.artifactType)!;
+    const artifactManifest = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}@${artifact.digest}`]).toString()) as { layers: { digest: string }[] };
+    const file = blobData(artifactManifest.layers[0]!.digest);
+    const bytes = await readFile(file);
+    bytes[bytes.length - 5] = bytes[bytes.length - 5]! ^ 0xff;
+    await writeFile(file, bytes);
+    const damaged = await glFails(a, 'build', '--push', repo, '--tag', 'v2', '--line', 'main');
+    expect(damaged).toContain('the record blob does not match its digest');
+    expect(await storedTags(registry.storageDir, 'studio/badrecord')).toMatchObject(tagsBefore);
+    expect(Object.keys(await storedTags(registry.storageDir, 'studio/badrecord'))).not.toContain('v2');
+
+    // Opting out builds and pushes afresh; the line tag moves to the new record.
+    const none = await gl(a, 'build', '--from', 'none', '--push', repo, '--tag', 'v2', '--line', 'main');
+    expect(none.summary.previous.source).not.toBe('registry');
+    expect((await fetchLineRecord(repo, 'main'))!.record.tags[0]).toBe('v2');
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+  });
+
+  it('a partial layout: push to another repository fetches what it lacks (verified); a blob gone everywhere is named', async () => {
+    const root = await tempDir();
+    const repo = `${registry.host}/studio/partial`;
+    const a = path.join(root, 'a');
+    copySample(a);
+    const v1 = await gl(a, 'build', '--push', repo, '--tag', 'v1');
+    const fresh = path.join(root, 'fresh');
+    copySample(fresh);
+    await applyChange(fresh);
+    const v2 = await gl(fresh, 'build', '--from', `${repo}:v1`, '--tag', 'v2'); // built here only, not pushed
+    expect(v2.summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:v1` });
+
+    const other = `${registry.host}/studio/elsewhere`;
+    const pushed = JSON.parse((await run(BIN, ['push', `${other}:v2`, '--json'], { cwd: fresh })).stdout) as { digest: string };
+    expect(pushed.digest).toBe(v2.images.find((i) => i.name === 'server')!.digest);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${other}:v2`]);
+
+    // A second partial build whose kept engine layer is then deleted from its source: a push elsewhere names it.
+    const fresh2 = path.join(root, 'fresh2');
+    copySample(fresh2);
+    await gl(fresh2, 'build', '--from', `${repo}:v1`, '--tag', 'v1b');
+    const engine = v1.summary.layers.find((l) => l.tree === 'engine')!;
+    await deleteBlob('studio/partial', engine.digest);
+    const err = await glFails(fresh2, 'push', `${registry.host}/studio/third:v1b`);
+    expect(err).toContain(`lacks blob ${engine.digest}`);
+    expect(err).toContain(`fetching it from ${repo} failed`);
+    expect(await storedTags(registry.storageDir, 'studio/third')).toEqual({});
+    // Pushing it back where it came from cannot fetch it either: the same blob, named, and nothing put.
+    const back = await glFails(fresh2, 'push', `${repo}:v1b`);
+    expect(back).toContain(`blob ${engine.digest}`);
+    expect(back).toContain(`is neither in ${path.join(fresh2, '.gamelayer/oci')}`);
+    expect(Object.keys(await storedTags(registry.storageDir, 'studio/partial'))).not.toContain('v1b');
+  });
+
+  it('on ECR (the local ECR endpoint): the fresh host checks kept layers with BatchCheckLayerAvailability, downloads none', async () => {
+    const ecr = await startFakeEcr();
+    try {
+      ecr.repositories.set('studio/ecrfresh', { mutability: 'MUTABLE', scanOnPush: false, createdAt: Date.now() });
+      const env = {
+        ...process.env,
+        HOME: await tempDir(),
+        AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+        AWS_EC2_METADATA_DISABLED: 'true',
+        GAMELAYER_ECR_ENDPOINT: ecr.endpoint,
+      };
+      const repo = `${ecr.host}/studio/ecrfresh`;
+      const ecrFlags = ['--ecr', '--region', 'eu-west-3', '--line', 'main'];
+      const root = await tempDir();
+      const a = path.join(root, 'a');
+      copySample(a);
+      const v1 = JSON.parse((await run(BIN, ['build', '--push', repo, '--tag', 'v1', ...ecrFlags, '--json'], { cwd: a, env })).stdout) as BuildJson;
+      const b = path.join(root, 'b');
+      copySample(b);
+      await applyChange(b);
+      ecr.calls.length = 0;
+      await ecr.registry.resetAccessLog();
+      const v2 = JSON.parse((await run(BIN, ['build', '--push', repo, '--tag', 'v2', ...ecrFlags, '--json'], { cwd: b, env })).stdout) as BuildJson;
+      expect(v2.summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:gamelayer-line.main` });
+      expect(v2.summary.remoteLayers).toEqual({ kept: 6, gone: 0 });
+      const log = await ecr.registry.accessLog();
+      const v1Layers = new Set(v1.summary.layers.map((l) => l.digest));
+      // Presence and sizes came from BatchCheckLayerAvailability: no blob HEAD, and no layer downloaded.
+      expect(log.filter((e) => e.method === 'HEAD' && e.path.includes('/blobs/'))).toEqual([]);
+      expect(log.filter((e) => e.method === 'GET' && v1Layers.has(e.path.split('/blobs/')[1]!))).toEqual([]);
+      const checked = ecr.calls.filter((c) => c.op === 'BatchCheckLayerAvailability').flatMap((c) => c.body.layerDigests as string[]);
+      for (const d of v1Layers) expect(checked).toContain(d);
+      expect(await storageProblems(ecr.registry.storageDir)).toEqual([]);
+    } finally {
+      await ecr.stop();
+    }
+  });
+
+  it('a blob a partial layout fetches is verified before it is named: damaged registry bytes are refused and not stored', async () => {
+    await own();
+    const root = await tempDir();
+    const repo = `${registry.host}/studio/verify`;
+    const a = path.join(root, 'a');
+    copySample(a);
+    const v1 = await gl(a, 'build', '--push', repo, '--tag', 'v1');
+    const fresh = path.join(root, 'fresh');
+    copySample(fresh);
+    await gl(fresh, 'build', '--from', `${repo}:v1`, '--tag', 'v1b');
+    const engine = v1.summary.layers.find((l) => l.tree === 'engine')!;
+    const bytes = await readFile(blobData(engine.digest));
+    bytes[200] = bytes[200]! ^ 0xff; // same size, other bytes
+    await writeFile(blobData(engine.digest), bytes);
+    const err = await glFails(fresh, 'push', `${registry.host}/studio/verified:v1b`);
+    expect(err).toContain(`lacks blob ${engine.digest}`);
+    expect(err).toContain(`failed: blob ${engine.digest}: content hashes to sha256:`);
+    expect(existsSync(path.join(fresh, '.gamelayer/oci/blobs/sha256', engine.digest.slice(7)))).toBe(false);
+    expect(await storedTags(registry.storageDir, 'studio/verified')).toEqual({});
+  });
+});
