@@ -6,7 +6,7 @@ import { commandConfig, commandReporter, printJson } from '../context.js';
 import { diffDetails, diffTable, layerTable, pullCostTable } from './diff-format.js';
 import { layerDiff } from '../../diff/layers.js';
 import { pullCost, type PullCost } from '../../diff/pull-cost.js';
-import { GamelayerError } from '../../errors.js';
+import { EXIT, GamelayerError } from '../../errors.js';
 import { latestRecord } from '../../state/records.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .argument('[b]', 'a record file or a directory')
     .option('--json', 'print every change as JSON on stdout')
     .option('--limit <n>', 'changed paths listed per tree', '20')
-    .option('--exit-code', 'exit 1 when anything changed (like git diff --exit-code)')
+    .option('--exit-code', 'exit 3 when anything changed (0 when nothing did, 1 on failure, 2 on a usage error)')
     .option('--against <ref>', 'compare with the build record of an image in a registry (host/repo:tag), and report pull cost')
     .option('--to <ref>', 'with --against: the newer image (default: the last local build)')
     .action(async (a: string | undefined, b: string | undefined, opts: DiffFlags, cmd: Command) => {
@@ -73,7 +73,7 @@ export function register(program: Command): void {
         if (cost) process.stdout.write(`\n${pullCostTable(cost.value, cost.from, cost.to)}\n`);
         if (costNote) process.stdout.write(`\n${costNote}\n`);
       }
-      if (opts.exitCode && changed) process.exitCode = 1;
+      if (opts.exitCode && changed) process.exitCode = EXIT.changes;
     });
   addRegistryOptions(command);
 }
