@@ -95,6 +95,8 @@ export const ERROR_CODES = [
   'fixtures.tree-source',
   'fixtures.usage',
   'image.index-platform',
+  'init.exists',
+  'init.target',
   'layer.duplicate',
   'layer.mount',
   'layer.path',
