@@ -30,6 +30,7 @@ export const ERROR_CODES = [
   'cli.duration',
   'cli.env',
   'cli.no-registry',
+  'cli.keep',
   'cli.password',
   'cli.password-stdin',
   'cli.usage',

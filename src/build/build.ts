@@ -9,6 +9,7 @@ import { loadBaseImage, type BaseImage } from '../oci/base-image.js';
 import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../oci/content.js';
 import { parsePlatform } from '../oci/image.js';
 import { buildLayer, compressorId, type LayerCompression } from '../oci/layer.js';
+import { holdStoreForBuild } from '../oci/store-holds.js';
 import { OciStore } from '../oci/store.js';
 import { sourceDateEpoch } from '../oci/tar.js';
 import { isWhiteout, planIncremental, recordedTrees, type IncrementalPlan, type PreviousTree, type TreeDecision } from '../plan/incremental.js';
@@ -87,6 +88,16 @@ export interface BuildResult {
 const TAG = /^[\w][\w.-]{0,127}$/;
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {
+  // Held for the whole build, so gamelayer gc never removes a blob this build is about to reuse.
+  const release = await holdStoreForBuild(opts.out ?? opts.config.store);
+  try {
+    return await buildHeld(opts);
+  } finally {
+    await release();
+  }
+}
+
+async function buildHeld(opts: BuildOptions): Promise<BuildResult> {
   const started = Date.now();
   const { config } = opts;
   const reporter = opts.reporter ?? silentReporter;

@@ -5,6 +5,7 @@ import { register as codebuild } from './codebuild.js';
 import { register as diff } from './diff.js';
 import { register as dockerfile } from './dockerfile.js';
 import { register as ecs } from './ecs.js';
+import { register as gc } from './gc.js';
 import { register as init } from './init.js';
 import { register as inspect } from './inspect.js';
 import { register as k8s } from './k8s.js';
@@ -16,4 +17,4 @@ import { register as scan } from './scan.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [init, scan, diff, build, push, k8s, ecs, dockerfile, load, runLocal, codebuild, ls, inspect];
+export const commands: RegisterCommand[] = [init, scan, diff, build, push, k8s, ecs, dockerfile, load, runLocal, codebuild, ls, inspect, gc];
