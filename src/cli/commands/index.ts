@@ -11,10 +11,11 @@ import { register as inspect } from './inspect.js';
 import { register as k8s } from './k8s.js';
 import { register as load } from './load.js';
 import { register as ls } from './ls.js';
+import { register as prune } from './prune.js';
 import { register as push } from './push.js';
 import { register as runLocal } from './run-local.js';
 import { register as scan } from './scan.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [init, scan, diff, build, push, k8s, ecs, dockerfile, load, runLocal, codebuild, ls, inspect, gc];
+export const commands: RegisterCommand[] = [init, scan, diff, build, push, k8s, ecs, dockerfile, load, runLocal, codebuild, ls, inspect, gc, prune];
