@@ -536,7 +536,7 @@ describe('bad input catalogue: the real CLI, the exact error', () => {
   it.concurrent.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const { dir, args, opts } = await c.setup();
     const r = await runCli(args, { cwd: dir, env: { HOME: root, DOCKER_CONFIG: path.join(root, 'no-docker-config') }, ...opts });
-    const stderr = r.stderr.replace(/^(read|hash|build|blob) .*\n/gm, '');
+    const stderr = r.stderr.replace(/^(read|hash|build|blob|retry) .*\n/gm, '');
     if (DUMP) console.log(`CASE ${c.name}\n${stderr.replaceAll(dir, '${d}')}CODE ${r.code}\n`);
     expect(stderr).toBe(c.stderr(dir, args).replace(/^error: /, `error[${c.code}]: `));
     expect(r.code).toBe(c.code.startsWith('cli.') ? 2 : 1);

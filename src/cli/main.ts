@@ -1,6 +1,7 @@
 // CLI entry: parses arguments, calls the library, prints. No logic of its own (DESIGN.md "Library first").
 import { Command, CommanderError } from 'commander';
 import { EXIT, exitStatusOf, isGamelayerError, type ErrorCode } from '../errors.js';
+import { closeReporters } from '../report/reporter.js';
 import { commands } from './commands/index.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -17,7 +18,10 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? EXIT.ok);
   } catch (e) {
+    closeReporters();
     return reportError(e, json);
+  } finally {
+    closeReporters();
   }
 }
 

@@ -2,6 +2,7 @@
 // honouring Retry-After) and the small endpoints built on it. Blob uploads live in upload.ts.
 import type { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
+import { noticeRetry } from '../report/retries.js';
 import { GamelayerError } from '../errors.js';
 import { DockerAuth, pushScope, type RegistryAuth } from './auth.js';
 import { parseChallenge } from './challenge.js';
@@ -125,7 +126,9 @@ export class RegistryClient {
             throw new TransientRegistryError(`${o.what}: connection to ${this.host} failed (${lastProblem})`, undefined, { cause: e });
           }
           if (attempt < this.retry.attempts) {
-            await sleep(backoffDelay(this.retry, attempt));
+            const delayMs = backoffDelay(this.retry, attempt);
+            noticeRetry({ what: o.what, attempt, attempts: this.retry.attempts, reason: `${this.host}: ${lastProblem}`, delayMs });
+            await sleep(delayMs);
             continue;
           }
         }
@@ -148,7 +151,9 @@ export class RegistryClient {
         await res.discard();
         if (o.retry === false) throw new TransientRegistryError(`${o.what}: ${this.host} answered ${lastProblem}`, retryAfter);
         if (attempt < this.retry.attempts) {
-          await sleep(backoffDelay(this.retry, attempt, retryAfter));
+          const delayMs = backoffDelay(this.retry, attempt, retryAfter);
+          noticeRetry({ what: o.what, attempt, attempts: this.retry.attempts, reason: `${this.host} answered ${lastProblem}`, delayMs });
+          await sleep(delayMs);
           continue;
         }
         break;
