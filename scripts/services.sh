@@ -16,6 +16,7 @@ declare -A NEEDED=(
   [htpasswd]=apache2-utils
   [containerd]=containerd
   [ctr]=containerd
+  [tmux]=tmux
 )
 
 missing=()

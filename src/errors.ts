@@ -1,12 +1,16 @@
+import type { ErrorCode } from './error-codes.js';
+
+export { ERROR_CODES, EXIT, exitStatusOf, type ErrorCode } from './error-codes.js';
+
 /**
  * An error the user can act on. `message` says what is wrong and where (file, line, field, path);
  * `hint` says what to do. The CLI prints both and exits non-zero without a stack trace.
  */
 export class GamelayerError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint?: string;
 
-  constructor(code: string, message: string, hint?: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, hint?: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'GamelayerError';
     this.code = code;

@@ -1,6 +1,7 @@
 // The library: everything the CLI does, as typed functions.
 export * from './types.js';
 export { GamelayerError, isGamelayerError } from './errors.js';
+export { ERROR_CODES, EXIT, exitStatusOf, isErrorCode, awsErrorCode, type ErrorCode, type KnownErrorCode } from './error-codes.js';
 export { loadConfig, parseConfig, treeSourceFor, CONFIG_FILE, type GameConfig, type TreeConfig } from './config/load.js';
 export { parseSize } from './config/schema.js';
 export { silentReporter, plainReporter, ttyReporter, defaultReporter, formatBytes, type Reporter, type ProgressTask } from './report/reporter.js';

@@ -88,9 +88,11 @@ const PY_FILE = `def add(name, data=b'x'):\n    i = tarfile.TarInfo(name); i.siz
 
 interface Case {
   name: string;
+  /** The code printed as `error[<code>]:` (and its exit status: 2 for `cli.*`, else 1). */
+  code: string;
   /** Sets up the game; returns the CLI arguments (and options) to run in it. */
   setup: () => Promise<{ dir: string; args: string[]; opts?: CliOptions }>;
-  /** The exact stderr (progress lines removed), given the game folder and the CLI arguments. */
+  /** The exact stderr (progress lines removed; `error:` stands for `error[<code>]:`), given the game folder and the CLI arguments. */
   stderr: (dir: string, args: string[]) => string;
 }
 
@@ -106,22 +108,26 @@ const cases: Case[] = [
   // ---- config ----
   {
     name: 'config: unknown field',
+    code: 'config.invalid',
     setup: async () => ({ dir: await game((d) => editYaml(d, (y) => `${y}gmae: typo\n`)), args: ['scan'] }),
     stderr: (d) =>
       `error: ${d}/gamelayer.yaml:9:1: gmae: unknown field; expected one of game, version, baseImage, start, platforms, registry, store, layers, trees\n${fixHint}`,
   },
   {
     name: 'config: wrong type',
+    code: 'config.invalid',
     setup: async () => ({ dir: await game((d) => editYaml(d, (y) => `${y}platforms: linux/amd64\n`)), args: ['scan'] }),
     stderr: (d) => `error: ${d}/gamelayer.yaml:9:12: platforms: expected a list, got string "linux/amd64"\n${fixHint}`,
   },
   {
     name: 'config: missing tree',
+    code: 'config.invalid',
     setup: async () => ({ dir: await game((d) => editYaml(d, (y) => y.replace(/^  app-media: .*\n/m, ''))), args: ['scan'] }),
     stderr: (d) => `error: ${d}/gamelayer.yaml:5:3: trees.app-media: missing; expected a map\n${fixHint}`,
   },
   {
     name: 'config: two trees on the same mount',
+    code: 'config.mount-clash',
     setup: async () => ({
       dir: await game((d) =>
         editYaml(d, (y) => y.replace('app: {source: app}', 'app: {source: app, mount: /srv/game}').replace('app-media: {source: app-media}', 'app-media: {source: app-media, mount: /srv/game/}')),
@@ -133,50 +139,59 @@ const cases: Case[] = [
   },
   {
     name: 'config: mount not absolute',
+    code: 'config.invalid',
     setup: async () => ({ dir: await game((d) => editYaml(d, (y) => y.replace('app: {source: app}', 'app: {source: app, mount: srv/app}'))), args: ['scan'] }),
     stderr: (d) => `error: ${d}/gamelayer.yaml:7:29: trees.app.mount: expected an absolute path inside the image such as /opt/local/engine\n${fixHint}`,
   },
   {
     name: 'config: bad platform string',
+    code: 'config.invalid',
     setup: async () => ({ dir: await game((d) => editYaml(d, (y) => `${y}platforms: [linux/amd64, linux/x86]\n`)), args: ['scan'] }),
     stderr: (d) =>
       `error: ${d}/gamelayer.yaml:9:26: platforms.1: expected a platform such as linux/amd64 or linux/arm64 (os/arch[/variant])\n${fixHint}`,
   },
   {
     name: 'config: bad registry reference',
+    code: 'config.invalid',
     setup: async () => ({ dir: await game((d) => editYaml(d, (y) => `${y}registry: Studio Registry/Game\n`)), args: ['scan'] }),
     stderr: (d) =>
       `error: ${d}/gamelayer.yaml:9:11: registry: expected an image reference such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/game or localhost:5000/game\n${fixHint}`,
   },
   {
     name: 'config: bad base image',
+    code: 'config.invalid',
     setup: async () => ({ dir: await game((d) => editYaml(d, (y) => `${y}baseImage: "debian:bookworm slim"\n`)), args: ['scan'] }),
     stderr: (d) =>
       `error: ${d}/gamelayer.yaml:9:12: baseImage: expected "scratch", oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE or an image reference such as debian:bookworm-slim\n${fixHint}`,
   },
   {
     name: 'config: bad size',
+    code: 'config.invalid',
     setup: async () => ({ dir: await game((d) => editYaml(d, (y) => `${y}layers: {targetSize: lots}\n`)), args: ['scan'] }),
     stderr: (d) => `error: ${d}/gamelayer.yaml:9:22: layers.targetSize: expected a size such as 512MiB, 2GiB or a byte count, got "lots"\n${fixHint}`,
   },
   {
     name: 'config: YAML syntax error',
+    code: 'config.yaml',
     setup: async () => ({ dir: await game((d) => editYaml(d, (y) => `${y}layers: {targetSize: 1MB\n`)), args: ['scan'] }),
     stderr: (d) => `error: ${d}/gamelayer.yaml:10:1: invalid YAML: Flow map in block collection must be sufficiently indented and end with a }\n`,
   },
   {
     name: 'config: no such config file',
+    code: 'config.missing',
     setup: async () => ({ dir: await game(), args: ['-c', 'nope.yaml', 'scan'] }),
     stderr: (d) => `error: ${d}/nope.yaml: no such file\nhint: create a gamelayer.yaml (see fixtures/sample-game/gamelayer.yaml) or pass --config FILE\n`,
   },
   // ---- trees ----
   {
     name: 'tree: source missing',
+    code: 'scan.source-missing',
     setup: async () => ({ dir: await game((d) => setSource(d, 'app', 'no-such-dir')), args: ['scan'] }),
     stderr: (d) => `error: trees.app.source: ${d}/no-such-dir does not exist\nhint: check the path in gamelayer.yaml (relative paths start at the yaml's folder)\n`,
   },
   {
     name: 'tree: source neither a directory nor an archive',
+    code: 'scan.source-kind',
     setup: async () => ({
       dir: await game(async (d) => {
         await writeFile(path.join(d, 'notes.txt'), 'not a tree\n');
@@ -189,6 +204,7 @@ const cases: Case[] = [
   },
   {
     name: 'tree: corrupt tar.gz',
+    code: 'scan.archive-corrupt',
     setup: async () => ({
       dir: await game(async (d) => {
         await writeFile(path.join(d, 'engine.tar.gz'), Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), Buffer.alloc(600, 0x55)]));
@@ -201,6 +217,7 @@ const cases: Case[] = [
   },
   {
     name: 'tree: truncated tar.gz',
+    code: 'scan.archive-corrupt',
     setup: async () => ({
       dir: await game(async (d) => {
         const tgz = path.join(d, 'engine.tar.gz');
@@ -216,6 +233,7 @@ const cases: Case[] = [
   },
   {
     name: 'tree: archive entry with ..',
+    code: 'scan.archive-unsafe-path',
     setup: async () => ({
       dir: await game(async (d) => {
         pyTar(path.join(d, 'engine.tar.gz'), `${PY_FILE}add('bin/server')\nadd('../../etc/cron.d/evil')`);
@@ -228,6 +246,7 @@ const cases: Case[] = [
   },
   {
     name: 'tree: archive entry with an absolute path',
+    code: 'scan.archive-unsafe-path',
     setup: async () => ({
       dir: await game(async (d) => {
         pyTar(path.join(d, 'engine.tar.gz'), `${PY_FILE}add('/etc/passwd')`);
@@ -240,6 +259,7 @@ const cases: Case[] = [
   },
   {
     name: 'tree: archive symlink pointing outside the tree',
+    code: 'scan.archive-link-outside',
     setup: async () => ({
       dir: await game(async (d) => {
         pyTar(
@@ -255,6 +275,7 @@ const cases: Case[] = [
   },
   {
     name: 'tree: archive symlink with an absolute target',
+    code: 'scan.archive-link-outside',
     setup: async () => ({
       dir: await game(async (d) => {
         pyTar(path.join(d, 'engine.tar.gz'), `i = tarfile.TarInfo('passwd'); i.type = tarfile.SYMTYPE; i.linkname = '/etc/passwd'; t.addfile(i)`);
@@ -266,6 +287,7 @@ const cases: Case[] = [
   },
   {
     name: 'tree: archive hard link to a file it does not hold',
+    code: 'scan.archive-bad-link',
     setup: async () => ({
       dir: await game(async (d) => {
         pyTar(path.join(d, 'engine.tar.gz'), `i = tarfile.TarInfo('bin/server'); i.type = tarfile.LNKTYPE; i.linkname = 'bin/missing'; t.addfile(i)`);
@@ -278,6 +300,7 @@ const cases: Case[] = [
   },
   {
     name: 'tree: device file in an archive',
+    code: 'scan.special-file',
     setup: async () => ({
       dir: await game(async (d) => {
         pyTar(path.join(d, 'engine.tar.gz'), `i = tarfile.TarInfo('dev/null'); i.type = tarfile.CHRTYPE; i.devmajor = 1; i.devminor = 3; t.addfile(i)`);
@@ -290,16 +313,19 @@ const cases: Case[] = [
   },
   {
     name: 'tree: device file in a directory',
+    code: 'scan.special-file',
     setup: async () => ({ dir: await game(async (d) => void execFileSync('mknod', [path.join(d, 'app/null'), 'c', '1', '3'])), args: ['scan'] }),
     stderr: (d) => `error: app: ${d}/app/null is a character device; a container layer cannot hold it\n${specialHint}`,
   },
   {
     name: 'tree: named pipe in a directory',
+    code: 'scan.special-file',
     setup: async () => ({ dir: await game(async (d) => void execFileSync('mkfifo', [path.join(d, 'app-media/pipe')])), args: ['scan'] }),
     stderr: (d) => `error: app-media: ${d}/app-media/pipe is a FIFO (named pipe); a container layer cannot hold it\n${specialHint}`,
   },
   {
     name: 'tree: unreadable file (run as an unprivileged user)',
+    code: 'scan.unreadable',
     setup: async () => {
       const dir = await game(async (d) => {
         execFileSync('chown', ['-R', `${NOBODY.uid}:${NOBODY.gid}`, d]);
@@ -311,6 +337,7 @@ const cases: Case[] = [
   },
   {
     name: 'tree: unlistable folder (run as an unprivileged user)',
+    code: 'scan.unreadable',
     setup: async () => {
       const dir = await game(async (d) => {
         execFileSync('chown', ['-R', `${NOBODY.uid}:${NOBODY.gid}`, d]);
@@ -322,6 +349,7 @@ const cases: Case[] = [
   },
   {
     name: 'tree: name that is not UTF-8 in a directory',
+    code: 'scan.non-utf8-name',
     setup: async () => ({
       dir: await game(async (d) => void execFileSync('sh', ['-c', `printf x > "$(printf '${path.join(d, 'app-media')}/caf\\351.pak')"`])),
       args: ['scan'],
@@ -331,6 +359,7 @@ const cases: Case[] = [
   },
   {
     name: 'tree: name that is not UTF-8 in an archive',
+    code: 'scan.non-utf8-name',
     setup: async () => ({
       dir: await game(async (d) => {
         pyTar(path.join(d, 'engine.tar.gz'), `${PY_FILE}t.format = tarfile.GNU_FORMAT\nadd('caf\\udce9.cfg')`);
@@ -342,6 +371,7 @@ const cases: Case[] = [
   },
   {
     name: 'tree: a path component longer than 255 bytes (archive)',
+    code: 'scan.name-too-long',
     setup: async () => ({
       dir: await game(async (d) => {
         pyTar(path.join(d, 'engine.tar.gz'), `${PY_FILE}add('levels/' + 'x' * 300 + '.pak')`);
@@ -355,6 +385,7 @@ const cases: Case[] = [
   },
   {
     name: 'tree: a file larger than the registry layer limit',
+    code: 'build.layer-too-big',
     setup: async () => ({
       dir: await game(async (d) => {
         await editYaml(d, (y) => `${y}layers: {targetSize: 1MB, maxLayerSize: 2MB}\n`);
@@ -370,6 +401,7 @@ const cases: Case[] = [
   // ---- registry ----
   {
     name: 'registry: unknown host',
+    code: 'registry.unknown-host',
     setup: async () => ({ dir: built, args: ['push', 'no-such-registry.invalid/studio/game:1.0.0'] }),
     stderr: () =>
       'error: reach registry no-such-registry.invalid: cannot resolve registry host no-such-registry.invalid\n' +
@@ -377,12 +409,14 @@ const cases: Case[] = [
   },
   {
     name: 'registry: nothing listening',
+    code: 'registry.unreachable',
     setup: async () => ({ dir: built, args: ['push', `127.0.0.1:${await freePort()}/studio/game:1.0.0`] }),
     stderr: (_d, a) =>
       `error: reach registry ${hostOf(a)}: ${hostOf(a)} refused the connection (after 6 attempts)\nhint: is the registry running and is the port right?\n`,
   },
   {
     name: 'registry: TLS to a plain-HTTP registry',
+    code: 'registry.tls',
     setup: async () => ({ dir: built, args: ['push', `https://${plain.host}/studio/game:1.0.0`] }),
     stderr: () =>
       `error: reach registry ${plain.host}: TLS with ${plain.host} failed (EPROTO)\n` +
@@ -390,6 +424,7 @@ const cases: Case[] = [
   },
   {
     name: 'registry: plain HTTP to a host that is not this machine',
+    code: 'registry.insecure',
     setup: async () => ({ dir: built, args: ['push', 'http://10.255.255.1:5000/studio/game:1.0.0'] }),
     stderr: () =>
       'error: refusing plain HTTP to 10.255.255.1:5000: only loopback registries are spoken to without TLS\n' +
@@ -397,6 +432,7 @@ const cases: Case[] = [
   },
   {
     name: 'registry: malformed reference',
+    code: 'registry.reference',
     setup: async () => ({ dir: built, args: ['push', `${plain.host}/Studio/Game:1.0.0`] }),
     stderr: () =>
       `error: invalid image reference "${plain.host}/Studio/Game:1.0.0": repository path components must be lower-case letters and digits separated by ".", "_", "__" or "-"\n` +
@@ -404,6 +440,7 @@ const cases: Case[] = [
   },
   {
     name: 'registry: repository not found (ECR answers 404 NAME_UNKNOWN)',
+    code: 'registry.not-found',
     setup: async () => ({ dir: built, args: ['push', `${notFound.host}/missing/game:1.0.0`, '--concurrency', '1'] }),
     stderr: () =>
       `error: upload blob ${firstLayer} (${blobFile(firstLayer)}) to missing/game: ${notFound.host} answered 404: ` +
@@ -412,6 +449,7 @@ const cases: Case[] = [
   },
   {
     name: 'registry: denied (credentials that may only pull)',
+    code: 'registry.denied',
     setup: async () => ({
       dir: built,
       args: ['push', `${tokenReg.host}/frozen/game:1.0.0`, '--concurrency', '1'],
@@ -423,6 +461,7 @@ const cases: Case[] = [
   },
   {
     name: 'registry: wrong password',
+    code: 'registry.unauthorized',
     setup: async () => ({
       dir: built,
       args: ['push', `${basicReg.host}/studio/game:1.0.0`, '--username', 'ci', '--password-stdin'],
@@ -432,11 +471,13 @@ const cases: Case[] = [
   },
   {
     name: 'registry: no credentials for a registry that needs them',
+    code: 'registry.unauthorized',
     setup: async () => ({ dir: built, args: ['push', `${basicReg.host}/studio/game:1.0.0`] }),
     stderr: () => `error: reach registry ${basicReg.host}: ${basicReg.host} requires authentication and refused ours\n${authHint}`,
   },
   {
     name: 'push: an image the store does not have',
+    code: 'layout.not-found',
     setup: async () => ({ dir: built, args: ['push', `${plain.host}/studio/game:9.9.9`] }),
     stderr: (d) =>
       `error: ${d}/.gamelayer/oci/index.json: no image 9.9.9\nhint: images in this store: 1.0.0, 1.0.0-app, 1.0.0-app-media, 1.0.0-engine, 1.0.0-engine-media\n`,
@@ -444,26 +485,31 @@ const cases: Case[] = [
   // ---- command line ----
   {
     name: 'cli: --concurrency not a number',
+    code: 'cli.concurrency',
     setup: async () => ({ dir: built, args: ['build', '--push', `${plain.host}/studio/game`, '--concurrency', 'lots'] }),
     stderr: () => 'error: --concurrency: expected a whole number from 1 to 64, got "lots"\n',
   },
   {
     name: 'cli: a bad --tag',
+    code: 'build.bad-tag',
     setup: async () => ({ dir: await game(), args: ['build', '--tag', 'v1 final'] }),
     stderr: () => 'error: --tag "v1 final": expected letters, digits, "_", "." or "-" (at most 115 characters, leaving room for tree suffixes)\n',
   },
   {
     name: 'cli: --platform not in the config',
+    code: 'build.platform',
     setup: async () => ({ dir: await game(), args: ['build', '--platform', 'linux/arm64'] }),
     stderr: (d) => `error: --platform linux/arm64: not in the platforms of ${d}/gamelayer.yaml (linux/amd64)\n`,
   },
   {
     name: 'cli: --username without --password-stdin',
+    code: 'cli.username',
     setup: async () => ({ dir: built, args: ['push', `${plain.host}/studio/game:1.0.0`, '--username', 'ci'] }),
     stderr: () => 'error: --username needs --password-stdin (a password on the command line would show in ps)\n',
   },
   {
     name: 'cli: build --push to a repository with a tag',
+    code: 'push.repository-only',
     setup: async () => ({ dir: built, args: ['build', '--push', `${plain.host}/studio/game:v1`] }),
     stderr: () =>
       `error: ${plain.host}/studio/game:v1: expected a repository without tag or digest\n` +
@@ -471,6 +517,7 @@ const cases: Case[] = [
   },
   {
     name: 'diff: no earlier scan or build',
+    code: 'diff.no-baseline',
     setup: async () => ({ dir: await game(), args: ['diff'] }),
     stderr: (d) =>
       `error: no earlier scan or build of test-game in ${d}/.gamelayer\n` +
@@ -478,6 +525,7 @@ const cases: Case[] = [
   },
   {
     name: 'k8s: no build yet',
+    code: 'record.no-build',
     setup: async () => ({ dir: await game(), args: ['k8s', '--repository', `${plain.host}/studio/game`] }),
     stderr: (d) => `error: ${d}/.gamelayer/records/build-last.json: no build yet, run gamelayer build\n`,
   },
@@ -489,10 +537,10 @@ describe('bad input catalogue: the real CLI, the exact error', () => {
   it.concurrent.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const { dir, args, opts } = await c.setup();
     const r = await runCli(args, { cwd: dir, env: { HOME: root, DOCKER_CONFIG: path.join(root, 'no-docker-config') }, ...opts });
-    const stderr = r.stderr.replace(/^(read|hash|build|blob) .*\n/gm, '');
+    const stderr = r.stderr.replace(/^(read|hash|build|blob|retry) .*\n/gm, '');
     if (DUMP) console.log(`CASE ${c.name}\n${stderr.replaceAll(dir, '${d}')}CODE ${r.code}\n`);
-    expect(stderr).toBe(c.stderr(dir, args));
-    expect(r.code).toBe(1);
+    expect(stderr).toBe(c.stderr(dir, args).replace(/^error: /, `error[${c.code}]: `));
+    expect(r.code).toBe(c.code.startsWith('cli.') ? 2 : 1);
   });
 
   it('has at least 25 cases', () => {

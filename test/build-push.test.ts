@@ -144,6 +144,6 @@ describe('gamelayer build --push', () => {
     const dir = await tempDir();
     copySample(dir);
     const err = await run(BIN, ['build', '--push', `${registry.host}/studio/sample:v1`], { cwd: dir }).catch((e: { stderr: string }) => e);
-    expect((err as { stderr: string }).stderr).toContain(`error: ${registry.host}/studio/sample:v1: expected a repository without tag or digest`);
+    expect((err as { stderr: string }).stderr).toContain(`error[push.repository-only]: ${registry.host}/studio/sample:v1: expected a repository without tag or digest`);
   });
 });

@@ -439,6 +439,6 @@ describe('gamelayer codebuild buildspec (the command)', () => {
     expect(await readFile(out, 'utf8')).toBe(await readFile(path.join(ROOT, 'buildspecs/buildspec.yml'), 'utf8'));
     const both = await run(['--docker', '--pr-check']);
     expect(both.code).toBe(1);
-    expect(both.stderr).toContain('error: --docker and --pr-check: choose one');
+    expect(both.stderr).toContain('error[cli.buildspec-kind]: --docker and --pr-check: choose one');
   });
 });

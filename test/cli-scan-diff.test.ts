@@ -39,7 +39,7 @@ describe('gamelayer scan / diff', () => {
 
     const json = JSON.parse((await gamelayer(dir, 'diff', '--json')).stdout);
     expect(json.changed).toBe(true);
-    await expect(gamelayer(dir, 'diff', '--exit-code')).rejects.toMatchObject({ code: 1 });
+    await expect(gamelayer(dir, 'diff', '--exit-code')).rejects.toMatchObject({ code: 3 });
   });
 
   it('against the last build, says which layers the next build reuses and which it rebuilds', async () => {

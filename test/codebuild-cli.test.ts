@@ -109,7 +109,7 @@ describe('gamelayer codebuild start', () => {
     const id = startedId(r);
     expect(r.stdout).toContain(`BUILD             FAILED     7s  COMMAND_EXECUTION_ERROR: ${BUILD_ERROR}`);
     expect(r.stdout).toContain(`build ${id} FAILED in 1m 17s`);
-    expect(r.stderr).toContain(`error: build ${id} FAILED: phase BUILD FAILED: COMMAND_EXECUTION_ERROR: ${BUILD_ERROR}\n`);
+    expect(r.stderr).toContain(`error[codebuild.build-failed]: build ${id} FAILED: phase BUILD FAILED: COMMAND_EXECUTION_ERROR: ${BUILD_ERROR}\n`);
     expect(r.stderr).toMatch(/^hint: logs: https:\/\/console\.aws\.amazon\.com\/cloudwatch\/.*stream=/m);
   });
 
@@ -132,7 +132,7 @@ describe('gamelayer codebuild start', () => {
     const r = await cli(['codebuild', 'start', '--project', 'game-stuck', '--watch', '--poll-interval', '50ms', '--timeout', '1500ms']);
     expect(r.code).toBe(1);
     const id = startedId(r);
-    expect(r.stderr).toContain(`error: build ${id} is still IN_PROGRESS in phase BUILD after 2s (--timeout): stopped watching; the build itself keeps running`);
+    expect(r.stderr).toContain(`error[codebuild.watch-timeout]: build ${id} is still IN_PROGRESS in phase BUILD after 2s (--timeout): stopped watching; the build itself keeps running`);
     expect(r.stderr).toContain(`hint: watch again with: gamelayer codebuild watch ${id}; stop it with: gamelayer codebuild stop ${id}`);
     expect(callsOf('StopBuild', id)).toHaveLength(0);
     // Nothing changed for a second: the interval grew, so far fewer than 1500/50 = 30 polls.
@@ -189,7 +189,7 @@ describe('gamelayer codebuild watch / stop and errors', () => {
   it('an unknown project is a clear error naming the project and endpoint', async () => {
     const r = await cli(['codebuild', 'start', '--project', 'no-such-game', '--watch']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`error: StartBuild of project no-such-game (endpoint ${fake.endpoint}): Project cannot be found`);
+    expect(r.stderr).toContain(`error[codebuild.not-found]: StartBuild of project no-such-game (endpoint ${fake.endpoint}): Project cannot be found`);
     expect(r.stderr).toContain('hint: check the project name and the region');
   });
 
@@ -205,18 +205,18 @@ describe('gamelayer codebuild watch / stop and errors', () => {
     const r = await cli(['codebuild', 'start', '--project', 'game-ok', '--endpoint', fake.endpoint], { GAMELAYER_CODEBUILD_ENDPOINT: 'http://127.0.0.1:9' });
     expect(r.code).toBe(0);
     const bad = await cli(['codebuild', 'start', '--project', 'game-ok', '--endpoint', 'ftp://x']);
-    expect(bad.stderr).toContain('error: --endpoint "ftp://x": expected an http:// or https:// URL');
+    expect(bad.stderr).toContain('error[codebuild.endpoint]: --endpoint "ftp://x": expected an http:// or https:// URL');
     const env = await cli(['codebuild', 'start', '--project', 'game-ok', '--env', 'NOEQUALS']);
-    expect(env.stderr).toContain('error: --env "NOEQUALS": expected NAME=VALUE');
+    expect(env.stderr).toContain('error[cli.env]: --env "NOEQUALS": expected NAME=VALUE');
     const timeout = await cli(['codebuild', 'start', '--project', 'game-ok', '--watch', '--timeout', 'soon']);
-    expect(timeout.stderr).toContain('error: --timeout "soon": expected a duration such as 90s, 45m, 1h30m or 500ms');
-    expect([bad.code, env.code, timeout.code]).toEqual([1, 1, 1]);
+    expect(timeout.stderr).toContain('error[cli.duration]: --timeout "soon": expected a duration such as 90s, 45m, 1h30m or 500ms');
+    expect([bad.code, env.code, timeout.code]).toEqual([1, 2, 2]); // cli.* exits 2; the endpoint may come from the environment
   });
 
   it('an endpoint that does not answer is reported as unreachable', async () => {
     const r = await cli(['codebuild', 'start', '--project', 'game-ok'], { GAMELAYER_CODEBUILD_ENDPOINT: 'http://127.0.0.1:9' });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('error: StartBuild of project game-ok: cannot reach CodeBuild (endpoint http://127.0.0.1:9): ECONNREFUSED');
+    expect(r.stderr).toContain('error[codebuild.unreachable]: StartBuild of project game-ok: cannot reach CodeBuild (endpoint http://127.0.0.1:9): ECONNREFUSED');
   });
 });
 

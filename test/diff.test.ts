@@ -62,7 +62,7 @@ describe('diff', () => {
     } catch (e) {
       err = String((e as { stderr: Buffer }).stderr);
     }
-    expect(err).toContain(`error: no earlier scan or build of g in ${dir}/.gamelayer`);
+    expect(err).toContain(`error[diff.no-baseline]: no earlier scan or build of g in ${dir}/.gamelayer`);
     expect(err).toContain('hint: run `gamelayer scan` (or `gamelayer build`) once to record a baseline');
   });
 });

@@ -119,7 +119,7 @@ describe('sample game through the daemon and through gamelayer load', () => {
       env: { ...process.env, DOCKER_HOST: 'unix:///tmp/gl-no-docker.sock' },
     }).catch((x: { code: number; stderr: string }) => x);
     expect((cli as { code: number }).code).toBe(1);
-    expect((cli as { stderr: string }).stderr).toContain('error: no Docker daemon reachable at unix:///tmp/gl-no-docker.sock');
+    expect((cli as { stderr: string }).stderr).toContain('error[docker.unreachable]: no Docker daemon reachable at unix:///tmp/gl-no-docker.sock');
     expect((cli as { stderr: string }).stderr).toContain('hint: start the Docker engine');
   });
 

@@ -64,7 +64,7 @@ describe('gamelayer push --ecr', () => {
     const r = await cli(['push', 'v1', '--ecr', '--region', 'eu-west-3'], { GAMELAYER_ECR_ENDPOINT: ecr.endpoint });
     noLeak(r);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`error: ECR repository "studio/game" does not exist in ${ecr.host} (region eu-west-3)`);
+    expect(r.stderr).toContain(`error[ecr.no-repository]: ECR repository "studio/game" does not exist in ${ecr.host} (region eu-west-3)`);
     expect(r.stderr).toContain('--create-repo');
     expect(r.stderr).not.toContain('NodeVersionSupportWarning');
   });

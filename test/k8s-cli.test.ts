@@ -45,7 +45,7 @@ describe('gamelayer k8s / ecs', () => {
   it('without a build: exact error, exit 1, nothing written', () => {
     const r = cli('k8s', '--out', 'deploy');
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe(`error: ${path.join(dir, '.gamelayer', 'records', 'build-last.json')}: no build yet, run gamelayer build\n`);
+    expect(r.stderr).toBe(`error[record.no-build]: ${path.join(dir, '.gamelayer', 'records', 'build-last.json')}: no build yet, run gamelayer build\n`);
     expect(existsSync(path.join(dir, 'deploy'))).toBe(false);
     const e = cli('ecs');
     expect(e.status).toBe(1);
@@ -91,10 +91,10 @@ describe('gamelayer k8s / ecs', () => {
   it('bad flags name themselves', () => {
     const r = cli('k8s', '--kind', 'job');
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe('error: --kind: got "job"; expected one of pod, deployment, gameserver, fleet\n');
+    expect(r.stderr).toBe('error[deploy.option]: --kind: got "job"; expected one of pod, deployment, gameserver, fleet\n');
     const s = cli('k8s', '--scratch', 'lots');
-    expect(s.stderr).toBe('error: --scratch: got "lots"; expected a size such as 512MiB, 2GiB or a byte count\n');
+    expect(s.stderr).toBe('error[deploy.option]: --scratch: got "lots"; expected a size such as 512MiB, 2GiB or a byte count\n');
     const e = cli('ecs', '--cpu', '1024', '--memory', '512');
-    expect(e.stderr).toBe('error: --memory: got 512; expected for --cpu 1024 on Fargate: 2048-8192 MiB in steps of 1024\n');
+    expect(e.stderr).toBe('error[deploy.option]: --memory: got 512; expected for --cpu 1024 on Fargate: 2048-8192 MiB in steps of 1024\n');
   });
 });

@@ -86,16 +86,16 @@ describe('gamelayer push', () => {
     noLeak(r);
     expect(r.stdout + r.stderr).not.toContain(wrong);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`error: reach registry ${basicReg.host}: ${basicReg.host} requires authentication and refused ours`);
+    expect(r.stderr).toContain(`error[registry.unauthorized]: reach registry ${basicReg.host}: ${basicReg.host} requires authentication and refused ours`);
   });
 
   it('bad flags and destinations are clear errors', async () => {
     const c = await cli(['push', 'v1', '--concurrency', 'many']);
-    expect(c.code).toBe(1);
-    expect(c.stderr).toContain('error: --concurrency: expected a whole number from 1 to 64, got "many"');
+    expect(c.code).toBe(2); // a usage error
+    expect(c.stderr).toContain('error[cli.concurrency]: --concurrency: expected a whole number from 1 to 64, got "many"');
     const h = await cli(['push', 'http://10.255.255.1:5000/studio/game:v1']);
     expect(h.code).toBe(1);
-    expect(h.stderr).toContain('error: refusing plain HTTP to 10.255.255.1:5000');
+    expect(h.stderr).toContain('error[registry.insecure]: refusing plain HTTP to 10.255.255.1:5000');
     expect(h.stderr).toContain('hint: use https, or pass --insecure');
   });
 });

@@ -156,16 +156,16 @@ describe('stale or damaged caches and records are never trusted', () => {
     await writeFile(last, text.slice(0, text.length / 2));
     const diff = await runCli(['diff'], { cwd: dir });
     expect(diff.code).toBe(1);
-    expect(diff.stderr).toBe(`error: ${last}: not valid JSON (truncated or corrupt record)\nhint: delete it and scan or build again\n`);
+    expect(diff.stderr).toBe(`error[record.corrupt]: ${last}: not valid JSON (truncated or corrupt record)\nhint: delete it and scan or build again\n`);
     const k8s = await runCli(['k8s', '--repository', '127.0.0.1:5000/studio/game'], { cwd: dir });
     expect(k8s.code).toBe(1);
-    expect(k8s.stderr).toContain(`error: ${last}: not valid JSON (truncated or corrupt record)\n`);
+    expect(k8s.stderr).toContain(`error[record.corrupt]: ${last}: not valid JSON (truncated or corrupt record)\n`);
 
     await writeFile(last, JSON.stringify({ ...JSON.parse(text), manifests: [{ tree: 'app', digest: 'sha256:00' }] }));
     const shape = await runCli(['diff'], { cwd: dir });
     expect(shape.code).toBe(1);
     expect(shape.stderr).toBe(
-      `error: ${last}: not a gamelayer scan or build record: manifests[0].entries: expected a list\nhint: delete it and scan or build again\n`,
+      `error[record.corrupt]: ${last}: not a gamelayer scan or build record: manifests[0].entries: expected a list\nhint: delete it and scan or build again\n`,
     );
 
     // The build does not trust the malformed record either: it says so on stderr (also under --json) and plans afresh.
@@ -230,8 +230,8 @@ describe('a file that changes while the build reads it', () => {
   }, 60_000);
 
   const CHANGED_WHILE_HASHED = (f: string) =>
-    `error: ${f}: the file changed while it was being hashed\nhint: stop whatever is writing into the game tree (an editor, a build, a sync) and run again\n`;
-  const CHANGED_SINCE_SCAN = (f: string) => new RegExp(`^error: ${f}: changed since it was scanned: .+\\nhint: something changed the game tree after the scan`);
+    `error[scan.changed]: ${f}: the file changed while it was being hashed\nhint: stop whatever is writing into the game tree (an editor, a build, a sync) and run again\n`;
+  const CHANGED_SINCE_SCAN = (f: string) => new RegExp(`^error\\[content.changed\\]: ${f}: changed since it was scanned: .+\\nhint: something changed the game tree after the scan`);
 
   /** A shell loop that overwrites the first 4 KiB of `file` with random bytes (same size), as fast as it can. */
   function scribble(file: string) {
@@ -297,7 +297,7 @@ describe('disk full while writing the store', () => {
     const r = await runCli(['build', '--out', store], { cwd: project });
     expect(r.code).toBe(1);
     expect(r.stderr.replace(/^(read|hash) .*\n/gm, '')).toBe(
-      `error: ${store}: no space left on the device while writing a blob (ENOSPC)\n` +
+      `error[store.disk-full]: ${store}: no space left on the device while writing a blob (ENOSPC)\n` +
         'hint: free space on that file system, or point the store (--out, or store: in gamelayer.yaml) at a bigger one; nothing half-written was kept\n',
     );
     expect(await listFilesUnder(path.join(store, '.tmp'))).toEqual([]);

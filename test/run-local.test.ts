@@ -154,7 +154,7 @@ describe.concurrent('gamelayer run-local (real Docker engine)', () => {
     expect(r.stdout).toContain('[copy-engine-media] gamelayer: engine-media: copied');
     expect(r.stdout).toContain('[copy-app] gamelayer: app: copied');
     expect(r.stdout).not.toContain('[engine]');
-    expect(r.stderr).toMatch(/^error: init container copy-app-media failed with exit code [1-9]\d*; the engine was not started; its last output:$/m);
+    expect(r.stderr).toMatch(/^error\[run.init-failed\]: init container copy-app-media failed with exit code [1-9]\d*; the engine was not started; its last output:$/m);
     expect(r.stderr).toMatch(/^\[copy-app-media\] gamelayer: app-media: \/opt\/local\/app-media is missing from this image$/m);
     expect(r.stderr).toMatch(/gamelayer: app-media: \/opt\/local\/app-media is missing from this image\nhint: its output is above, each line prefixed \[copy-app-media\]/m);
     expect(await leftovers(r.runId)).toEqual([]);
@@ -172,7 +172,7 @@ describe.concurrent('gamelayer run-local (real Docker engine)', () => {
       expect(sent).toBe(true);
       expect(r.code).toBe(exit);
       expect(r.stderr).toContain(`${signal}: stopping the run and removing its containers and volumes`);
-      expect(r.stderr).toContain(`error: interrupted (${signal}) while container engine was running; stopped the run`);
+      expect(r.stderr).toContain(`error[run.interrupted]: interrupted (${signal}) while container engine was running; stopped the run`);
       expect(await leftovers(r.runId)).toEqual([]);
     });
   }

@@ -9,6 +9,7 @@ import type { BaseImage } from '../oci/base-image.js';
 import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../oci/content.js';
 import { parsePlatform } from '../oci/image.js';
 import { buildLayer, compressedLowerBound, compressorId, MAX_COMPRESSION_RATIO, type LayerCompression } from '../oci/layer.js';
+import { holdStoreForBuild } from '../oci/store-holds.js';
 import { OciStore } from '../oci/store.js';
 import { assertStoreOfGame, GAME_ANNOTATION } from '../oci/store-game.js';
 import { sourceDateEpoch } from '../oci/tar.js';
@@ -103,6 +104,16 @@ export interface BuildResult {
 const TAG = /^[\w][\w.-]{0,127}$/;
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {
+  // Held for the whole build, so gamelayer gc never removes a blob this build is about to reuse.
+  const release = await holdStoreForBuild(opts.out ?? opts.config.store);
+  try {
+    return await buildHeld(opts);
+  } finally {
+    await release();
+  }
+}
+
+async function buildHeld(opts: BuildOptions): Promise<BuildResult> {
   const started = Date.now();
   const { config } = opts;
   const reporter = opts.reporter ?? silentReporter;

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { loadConfig, type GameConfig } from '../config/load.js';
 import { defaultReporter, silentReporter, type Reporter } from '../report/reporter.js';
+import { formatRetry, onRetry } from '../report/retries.js';
 
 export function configPath(cmd: Command): string {
   return String(cmd.optsWithGlobals().config ?? 'gamelayer.yaml');
@@ -16,8 +17,14 @@ export async function commandConfig(cmd: Command): Promise<GameConfig> {
  * stderr; otherwise bars on a TTY, lines in CI.
  */
 export function commandReporter(json: boolean): Reporter {
-  return json ? { ...silentReporter, warn: (m) => process.stderr.write(`warning: ${m}\n`) } : defaultReporter();
+  const reporter: Reporter = json ? { ...silentReporter, warn: (m) => process.stderr.write(`warning: ${m}\n`) } : defaultReporter();
+  // Registry retries are shown with their reason (on stderr; under --json too, stdout stays JSON).
+  stopRetries?.();
+  stopRetries = onRetry((n) => (json ? process.stderr.write(`${formatRetry(n)}\n`) : reporter.info(formatRetry(n))));
+  return reporter;
 }
+
+let stopRetries: (() => void) | undefined;
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -2,8 +2,9 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { isGamelayerError } from '../errors.js';
+import { EXIT, exitStatusOf, isGamelayerError, type ErrorCode } from '../errors.js';
 import { redactReference } from '../registry/reference.js';
+import { closeReporters } from '../report/reporter.js';
 import { writeDeniedError } from '../util/fs-access.js';
 import { commands } from './commands/index.js';
 
@@ -13,13 +14,19 @@ export async function main(argv: string[]): Promise<number> {
     .version(packageVersion(), '-V, --version', 'print the version of gamelayer')
     .option('-c, --config <file>', 'game config file', 'gamelayer.yaml')
     .showHelpAfterError()
+    // Commander's own usage messages get the code too; subcommands inherit this (registered below).
+    .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error[cli.usage]: ')) })
     .exitOverride();
   for (const register of commands) register(program);
+  const json = wantsJson(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
-    return Number(process.exitCode ?? 0);
+    return Number(process.exitCode ?? EXIT.ok);
   } catch (e) {
-    return reportError(e);
+    closeReporters();
+    return reportError(e, json);
+  } finally {
+    closeReporters();
   }
 }
 
@@ -28,23 +35,44 @@ export function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
-function reportError(thrown: unknown): number {
+/** `--json` anywhere before a `--`: errors then also go to stdout as one JSON object. */
+function wantsJson(argv: string[]): boolean {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/**
+ * Prints an error for people (`error[code]: message`, `hint: …` on stderr) and, under --json, for scripts
+ * (`{"error": {"code", "message", "hint"}}` on stdout); returns the exit status (docs/errors.md "Exit status").
+ */
+function reportError(thrown: unknown, json: boolean): number {
   const e = writeDeniedError(thrown);
   if (e instanceof CommanderError) {
-    // Commander already printed usage errors; help and version exit 0.
-    return e.exitCode === 0 ? 0 : 2;
+    // Commander already printed usage errors (through outputError above); help and version exit 0.
+    if (e.exitCode === 0) return EXIT.ok;
+    if (json) printErrorJson('cli.usage', e.message.replace(/^error: /, ''), 'see --help');
+    return EXIT.usage;
   }
   if (isGamelayerError(e)) {
     // A last guard: whatever message echoes a reference the user typed, its user-info is never printed.
-    process.stderr.write(`error: ${redactReference(e.message)}\n`);
-    if (e.hint) process.stderr.write(`hint: ${redactReference(e.hint)}\n`);
-    return 1;
+    const message = redactReference(e.message);
+    const hint = e.hint === undefined ? undefined : redactReference(e.hint);
+    process.stderr.write(`error[${e.code}]: ${message}\n`);
+    if (hint) process.stderr.write(`hint: ${hint}\n`);
+    if (json) printErrorJson(e.code, message, hint);
+    return exitStatusOf(e.code);
   }
   const err = e as Error;
-  process.stderr.write(`error: ${redactReference(err?.message ?? String(e))}\n`);
+  const hint = 'this looks like a bug in gamelayer; rerun with GAMELAYER_DEBUG=1 and report the stack';
+  process.stderr.write(`error[internal]: ${redactReference(err?.message ?? String(e))}\n`);
   if (process.env.GAMELAYER_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
-  else process.stderr.write('hint: this looks like a bug in gamelayer; rerun with GAMELAYER_DEBUG=1 and report the stack\n');
-  return 1;
+  else process.stderr.write(`hint: ${hint}\n`);
+  if (json) printErrorJson('internal', err?.message ?? String(e), hint);
+  return EXIT.failure;
+}
+
+function printErrorJson(code: ErrorCode | 'internal', message: string, hint: string | undefined): void {
+  process.stdout.write(`${JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}) } })}\n`);
 }
 
 // Run when this file is the program (`tsx src/cli/main.ts`, `node dist/cli/main.js`); bin/gamelayer.js and

@@ -1,5 +1,5 @@
 // The registry options shared by every command that talks to a registry (push, build --push, diff --against).
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { GamelayerError } from '../errors.js';
 import type { PushImageOptions } from '../registry/push.js';
 
@@ -8,6 +8,8 @@ export interface RegistryFlags {
   concurrency?: string;
   username?: string;
   passwordStdin?: boolean;
+  /** Refused: only here to point at --password-stdin. */
+  password?: string | boolean;
   ecr?: boolean;
   region?: string;
   endpoint?: string;
@@ -22,6 +24,7 @@ export function addRegistryOptions(cmd: Command): Command {
     .option('--concurrency <n>', 'parallel blob uploads (default 4; 3 on Amazon ECR)')
     .option('--username <user>', 'registry user (or GAMELAYER_REGISTRY_USERNAME; default: docker config.json)')
     .option('--password-stdin', 'read the registry password from stdin')
+    .addOption(new Option('--password [password]').hideHelp())
     .option('--ecr', 'treat the registry as Amazon ECR even if its host is not <account>.dkr.ecr.<region>.amazonaws.com')
     .option('--no-ecr', 'treat an ECR host as a plain registry (with --username AWS --password-stdin)')
     .option('--region <region>', 'ECR: AWS region of the ECR API (default: from the host name, else AWS_REGION)')
@@ -37,6 +40,13 @@ export async function registryOptions(flags: RegistryFlags): Promise<RegistryOpt
   const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
   if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) {
     throw new GamelayerError('cli.concurrency', `--concurrency: expected a whole number from 1 to 64, got "${flags.concurrency}"`);
+  }
+  if (flags.password !== undefined) {
+    throw new GamelayerError(
+      'cli.password',
+      '--password: a password on the command line would show in ps and in shell history',
+      'pipe it in instead: echo "$PASSWORD" | gamelayer push … --username U --password-stdin',
+    );
   }
   let credentials: { username?: string; password?: string } = {};
   if (flags.passwordStdin) {

@@ -2,7 +2,8 @@
 // honouring Retry-After) and the small endpoints built on it. Blob uploads live in upload.ts.
 import type { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
-import { GamelayerError } from '../errors.js';
+import { noticeRetry } from '../report/retries.js';
+import { GamelayerError, type ErrorCode } from '../errors.js';
 import { MEDIA_TYPES } from '../oci/media-types.js';
 import { DockerAuth, pullScope, pushScope, type RegistryAuth } from './auth.js';
 import { parseChallenge } from './challenge.js';
@@ -82,7 +83,7 @@ export interface RequestOptions {
  */
 export class RegistryError extends GamelayerError {
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     hint: string | undefined,
     readonly status: number,
@@ -174,7 +175,9 @@ export class RegistryClient {
             throw new TransientRegistryError(`${o.what}: connection to ${this.host} failed (${lastProblem})`, undefined, { cause: e });
           }
           if (attempt < this.retry.attempts) {
-            await sleep(backoffDelay(this.retry, attempt));
+            const delayMs = backoffDelay(this.retry, attempt);
+            noticeRetry({ what: o.what, attempt, attempts: this.retry.attempts, reason: `${this.host}: ${lastProblem}`, delayMs });
+            await sleep(delayMs);
             continue;
           }
         }
@@ -197,7 +200,9 @@ export class RegistryClient {
         await res.discard();
         if (o.retry === false) throw new TransientRegistryError(`${o.what}: ${this.host} answered ${lastProblem}`, retryAfter);
         if (attempt < this.retry.attempts) {
-          await sleep(backoffDelay(this.retry, attempt, retryAfter));
+          const delayMs = backoffDelay(this.retry, attempt, retryAfter);
+          noticeRetry({ what: o.what, attempt, attempts: this.retry.attempts, reason: `${this.host} answered ${lastProblem}`, delayMs });
+          await sleep(delayMs);
           continue;
         }
         break;
@@ -393,7 +398,7 @@ export class RegistryClient {
       // not an OCI error body
     }
     const detail = registryCode || registryMessage ? `: ${registryCode ?? ''}${registryMessage ? ` ${registryMessage}` : ''}`.slice(0, 300) : '';
-    const error = (code: string, message: string, hint?: string) => new RegistryError(code, message, hint, res.status, registryCode, registryMessage);
+    const error = (code: ErrorCode, message: string, hint?: string) => new RegistryError(code, message, hint, res.status, registryCode, registryMessage);
     if (res.status === 403 || registryCode === 'DENIED') {
       return error('registry.denied', `${what}: ${this.host} denied access (HTTP ${res.status}${detail})`, 'check that these credentials may push to this repository');
     }

@@ -13,6 +13,7 @@ import {
   type Repository,
 } from '@aws-sdk/client-ecr';
 import pLimit from 'p-limit';
+import { awsErrorCode } from '../error-codes.js';
 import { GamelayerError } from '../errors.js';
 import { RegistryClient } from './client.js';
 import { EcrTokenAuth, type EcrToken } from './ecr-auth.js';
@@ -211,16 +212,16 @@ export class EcrApi {
       return new GamelayerError('ecr.region', `${where}: no AWS region: the host name does not name one`, 'pass --region (or set AWS_REGION)', { cause: e });
     }
     if (['ThrottlingException', 'TooManyRequestsException', 'LimitExceededException'].includes(name)) {
-      return new GamelayerError(`ecr.${name}`, `${where}: still throttled after retries: ${err.message ?? name}`, 'ECR API rates are per account and region; lower --concurrency or try again shortly', { cause: e });
+      return new GamelayerError(awsErrorCode(name), `${where}: still throttled after retries: ${err.message ?? name}`, 'ECR API rates are per account and region; lower --concurrency or try again shortly', { cause: e });
     }
     if (['AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException'].includes(name)) {
-      return new GamelayerError(`ecr.${name}`, `${where}: denied: ${err.message ?? name}`, 'check the AWS credentials and that their IAM policy allows this ECR action', { cause: e });
+      return new GamelayerError(awsErrorCode(name), `${where}: denied: ${err.message ?? name}`, 'check the AWS credentials and that their IAM policy allows this ECR action', { cause: e });
     }
     if (err.code && /^E[A-Z]+$/.test(err.code)) {
       return new GamelayerError('ecr.network', `${where}: cannot reach the ECR API (${err.code})${this.endpoint ? ` at ${this.endpoint}` : ''}`, undefined, { cause: e });
     }
     const status = err.$metadata?.httpStatusCode;
-    return new GamelayerError(`ecr.${name}`, `${where}: ${name}${status ? ` (HTTP ${status})` : ''}: ${err.message ?? ''}`.trim(), undefined, { cause: e });
+    return new GamelayerError(awsErrorCode(name), `${where}: ${name}${status ? ` (HTTP ${status})` : ''}: ${err.message ?? ''}`.trim(), undefined, { cause: e });
   }
 }
 

@@ -3,7 +3,7 @@
 // then tags — a manifest is never put before every blob it names is in the repository.
 import pLimit from 'p-limit';
 import { GamelayerError } from '../errors.js';
-import { silentReporter, type Reporter } from '../report/reporter.js';
+import { formatBytes, formatRate, silentReporter, type Reporter } from '../report/reporter.js';
 import type { Descriptor } from '../types.js';
 import { RegistryClient, RegistryError } from './client.js';
 import type { BlobAvailability, PushTarget } from './target.js';
@@ -90,6 +90,7 @@ function isCredentials(c: Credentials | CredentialOptions | undefined): c is Cre
 }
 
 export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
+  const started = Date.now();
   const reporter = opts.reporter ?? silentReporter;
   const ref = parseReference(opts.to);
   const repo = ref.repository;
@@ -138,6 +139,7 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
     const current = await client.headManifest(repo, t, 'push');
     if (current?.digest === top.digest) continue;
     if (current && target.immutableTag?.(t)) throw immutableTagError(repository, t, current.digest, top.digest);
+    if (current) reporter.info(`note: ${repository}:${t} moves from ${current.digest.slice(0, 19)} to ${top.digest.slice(0, 19)}`);
     staleTags.push(t);
   }
   const topExists = tags.length === 0 ? Boolean(await client.headManifest(repo, top.digest, 'push')) : staleTags.length === 0;
@@ -187,7 +189,7 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   let mounting = true;
   const send = (b: Descriptor) =>
     limit(async () => {
-      const task = reporter.task(`blob ${b.digest.slice(7, 19)}`, b.size, 'bytes');
+      const task = reporter.task(`blob ${b.digest.slice(7, 19)} (${tags[0] ?? top.digest.slice(7, 19)})`, b.size, 'bytes');
       const source = mounting ? sources.get(b.digest) : undefined;
       const r = await uploadBlob(client, repo, sourceOf(b), {
         mountFrom: source,
@@ -227,9 +229,11 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
     }
   }
   result.manifestsPut.push(top.digest);
+  const ms = Date.now() - started;
   reporter.info(
     `${repository}: pushed ${top.digest} as ${tags.join(', ') || 'digest only'} — ` +
-      `${result.blobs.uploaded} uploaded, ${result.blobs.mounted} mounted, ${result.blobs.skipped} already there`,
+      `${result.blobs.uploaded} uploaded, ${result.blobs.mounted} mounted, ${result.blobs.skipped} already there; ` +
+      `${formatBytes(result.bytesSent)} sent in ${(ms / 1000).toFixed(1)}s (${formatRate(result.bytesSent, ms)})`,
   );
   return result;
 }

@@ -24,46 +24,161 @@ export const silentReporter: Reporter = {
   task: () => noopTask,
 };
 
-/** Line-oriented output for CI logs (CodeBuild) and pipes: no bars, one line per finished task. */
+/** Line-oriented output for CI logs (CodeBuild) and pipes: no bars, one line per finished task, with its size. */
 export function plainReporter(out: NodeJS.WritableStream = process.stderr): Reporter {
   return {
     info: (m) => out.write(`${m}\n`),
     warn: (m) => out.write(`warning: ${m}\n`),
-    task(label) {
+    task(label, total, unit) {
       const started = Date.now();
       return {
         tick() {},
         done(summary) {
-          const secs = ((Date.now() - started) / 1000).toFixed(2);
-          out.write(`${label}: ${summary ?? 'done'} (${secs}s)\n`);
+          const ms = Date.now() - started;
+          const size = unit === 'bytes' ? ` ${formatBytes(total)}` : '';
+          const rate = unit === 'bytes' && total > 0 && ms > 0 ? `, ${formatRate(total, ms)}` : '';
+          out.write(`${label}: ${summary ?? 'done'}${size} (${(ms / 1000).toFixed(2)}s${rate})\n`);
         },
       };
     },
   };
 }
 
-/** Progress bars on a terminal. */
+const closers = new Set<() => void>();
+
+/** Stops every terminal reporter's bars (their render timer would keep the process alive); the CLI calls it at the end. */
+export function closeReporters(): void {
+  for (const c of closers) c();
+  closers.clear();
+}
+
+/** A push's blob task: `blob <digest12>` or `blob <digest12> (<image>)`; its bytes count toward the push. */
+const PUSH_TASK = /^blob [0-9a-f]{6,}(?: \((.+)\))?$/;
+
+/**
+ * Progress bars on a terminal. The blobs of a push do not get a bar each: they feed one overall push bar (bytes,
+ * MB/s, ETA) and, on terminals of 120 columns or more, one bar per image. Every line fits the terminal's width.
+ */
 export function ttyReporter(out: NodeJS.WriteStream = process.stderr): Reporter {
-  const bars = new cliProgress.MultiBar(
-    {
-      stream: out,
-      clearOnComplete: false,
-      hideCursor: true,
-      format: ' {label} |{bar}| {percentage}% {amount}',
-      barsize: 24,
-      fps: 10,
-    },
-    cliProgress.Presets.shades_classic,
-  );
+  const columns = out.columns || 80;
+  const wide = columns >= 120;
+  // One board while anything shows; a new one after it stopped (a stopped board does not draw again).
+  let board: cliProgress.MultiBar | undefined;
+  const bars = () =>
+    (board ??= new cliProgress.MultiBar(
+      {
+        stream: out,
+        clearOnComplete: false,
+        hideCursor: true,
+        format: ' {label} |{bar}| {percentage}% {amount}',
+        barsize: wide ? 30 : 16,
+        fps: 10,
+        linewrap: false,
+        // Logs above the bars overwrite their lines: every bar must be drawn again each time, changed or not.
+        forceRedraw: true,
+      },
+      cliProgress.Presets.shades_classic,
+    ));
   let open = 0;
+  // The push: totals grow as blob tasks start (images go up side by side).
+  let push: { bar: cliProgress.SingleBar; total: number; value: number; started: number; tasks: number } | undefined;
+  const images = new Map<string, { bar: cliProgress.SingleBar; total: number; value: number }>();
+  const stopBoard = () => {
+    board?.stop();
+    board = undefined;
+    open = 0;
+    push = undefined;
+    images.clear();
+  };
+  const closeOne = () => {
+    if (--open === 0) stopBoard();
+  };
+  // The push bars stay until the command ends (more images may follow): closeReporters() stops them, and so does
+  // the command's own output on stdout (the bars' redraw would write over it on the same terminal).
+  const stopAll = () => {
+    if (open > 0) stopBoard();
+  };
+  closers.add(stopAll);
+  const stdoutWrite = process.stdout.write;
+  if (process.stdout.isTTY) {
+    process.stdout.write = function (this: NodeJS.WriteStream, ...args: Parameters<typeof stdoutWrite>) {
+      stopAll();
+      return stdoutWrite.apply(this, args);
+    } as typeof stdoutWrite;
+    closers.add(() => {
+      process.stdout.write = stdoutWrite;
+    });
+  }
+  /** Log lines above the bars, cut into lines of the terminal's width: a wrapped line would throw off the redraw. */
+  const log = (m: string) => {
+    if (open === 0) return void out.write(`${m}\n`);
+    const chunks: string[] = [];
+    for (const line of m.split('\n')) for (let i = 0; i === 0 || i < line.length; i += columns - 1) chunks.push(line.slice(i, i + columns - 1).padEnd(columns - 1));
+    bars().log(`${chunks.join('\n')}\n`);
+  };
+  const pushAmount = () => {
+    const p = push!;
+    const ms = Date.now() - p.started;
+    const rate = ms > 0 && p.value > 0 ? p.value / ms : 0;
+    const eta = rate > 0 ? (p.total - p.value) / rate : undefined;
+    return `${formatBytes(p.value)}/${formatBytes(p.total)} ${rate > 0 ? formatRate(p.value, ms) : '-- MB/s'} ETA ${eta === undefined ? '--' : formatDuration(eta)}`;
+  };
+  const labelWidth = wide ? 22 : 14;
+  const fit = (label: string, width: number) => (label.length > width ? `${label.slice(0, width - 1)}…` : label.padEnd(width));
   return {
-    info: (m) => (open > 0 ? bars.log(`${m}\n`) : out.write(`${m}\n`)),
-    warn: (m) => (open > 0 ? bars.log(`warning: ${m}\n`) : out.write(`warning: ${m}\n`)),
+    info: log,
+    warn: (m) => log(`warning: ${m}`),
     task(label, total, unit) {
+      const pushTask = unit === 'bytes' ? PUSH_TASK.exec(label) : null;
+      if (pushTask) {
+        if (!push) {
+          open++;
+          push = { bar: bars().create(1, 0, { label: fit('push', labelWidth), amount: '' }), total: 0, value: 0, started: Date.now(), tasks: 0 };
+        }
+        const p = push;
+        p.total += total;
+        p.tasks++;
+        p.bar.setTotal(Math.max(p.total, 1));
+        p.bar.update(p.value, { amount: pushAmount() });
+        const name = pushTask[1] ?? 'image';
+        let image = images.get(name);
+        if (wide) {
+          if (!image) {
+            open++;
+            image = { bar: bars().create(1, 0, { label: fit(`  ${name}`, labelWidth), amount: '' }), total: 0, value: 0 };
+            images.set(name, image);
+          }
+          image.total += total;
+          image.bar.setTotal(Math.max(image.total, 1));
+          image.bar.update(image.value, { amount: `${formatBytes(image.value)}/${formatBytes(image.total)}` });
+        }
+        let sent = 0;
+        return {
+          tick(n) {
+            sent += n;
+            p.value += n;
+            p.bar.update(Math.min(p.value, Math.max(p.total, 1)), { amount: pushAmount() });
+            if (image) {
+              image.value += n;
+              image.bar.update(Math.min(image.value, Math.max(image.total, 1)), { amount: `${formatBytes(image.value)}/${formatBytes(image.total)}` });
+            }
+          },
+          done() {
+            // A blob that was mounted or already there sent nothing: its bytes still count as done.
+            const rest = Math.max(0, total - sent);
+            p.value += rest;
+            p.bar.update(Math.min(p.value, Math.max(p.total, 1)), { amount: pushAmount() });
+            if (image) {
+              image.value += rest;
+              image.bar.update(Math.min(image.value, Math.max(image.total, 1)), { amount: `${formatBytes(image.value)}/${formatBytes(image.total)}` });
+            }
+          },
+        };
+      }
       open++;
       let value = 0;
       const fmt = (v: number) => (unit === 'bytes' ? formatBytes(v) : String(v));
-      const bar = bars.create(Math.max(total, 1), 0, { label: label.padEnd(14), amount: `${fmt(0)}/${fmt(total)}` });
+      const bar = bars().create(Math.max(total, 1), 0, { label: fit(label, labelWidth), amount: `${fmt(0)}/${fmt(total)}` });
       return {
         tick(n) {
           value += n;
@@ -72,7 +187,7 @@ export function ttyReporter(out: NodeJS.WriteStream = process.stderr): Reporter 
         done(summary) {
           bar.update(Math.max(total, 1), { amount: summary ?? `${fmt(value)}` });
           bar.stop();
-          if (--open === 0) bars.stop();
+          closeOne();
         },
       };
     },
@@ -94,4 +209,17 @@ export function formatBytes(n: number): string {
     i++;
   }
   return i === 0 ? `${v} B` : `${v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)} ${units[i]}`;
+}
+
+/** Throughput as people read it on a network: MB/s (10^6 bytes), one decimal. */
+export function formatRate(bytes: number, ms: number): string {
+  return `${((bytes / 1e6) / Math.max(ms / 1000, 0.001)).toFixed(1)} MB/s`;
+}
+
+/** 45s, 3m05s, 1h02m. */
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }

@@ -289,8 +289,22 @@ export interface GameScan {
   trees: TreeScan[];
 }
 
+/**
+ * Checks every tree source of the game (exists, is a directory or a tar / tar.gz) before any is hashed: a typo in
+ * the last tree's path fails at once, not after minutes of hashing the others.
+ */
+export async function checkSources(config: GameConfig, platforms: string[] = config.platforms): Promise<void> {
+  for (const name of TREE_NAMES) {
+    const tc: TreeConfig = config.trees[name];
+    const shared = tc.sources['*'];
+    if (shared !== undefined) await resolveSource(shared, `trees.${name}.source`);
+    else for (const p of platforms) if (tc.sources[p] !== undefined) await resolveSource(tc.sources[p]!, `trees.${name}.source.${p}`);
+  }
+}
+
 export async function scanGame(config: GameConfig, opts: Omit<ScanOptions, 'stateDir'> & { platforms?: string[] } = {}): Promise<GameScan> {
   const platforms = opts.platforms ?? config.platforms;
+  await checkSources(config, platforms);
   const trees: TreeScan[] = [];
   for (const name of TREE_NAMES) {
     const tc: TreeConfig = config.trees[name];

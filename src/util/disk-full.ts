@@ -1,11 +1,11 @@
 // Out of space (or over quota) while writing: one clear error that names the folder being written, instead of
 // a bare ENOSPC from deep inside a stream.
-import { GamelayerError, errnoCode } from '../errors.js';
+import { GamelayerError, errnoCode, type ErrorCode } from '../errors.js';
 
 const FULL = new Set(['ENOSPC', 'EDQUOT']);
 
 /** `e` as a `<code>` GamelayerError naming `dir` when it is a full disk or quota; otherwise `e` itself. */
-export function diskFullError(e: unknown, code: string, dir: string, what: string): unknown {
+export function diskFullError(e: unknown, code: ErrorCode, dir: string, what: string): unknown {
   const errno = errnoCode(e);
   if (!errno || !FULL.has(errno)) return e;
   return new GamelayerError(

@@ -3,14 +3,17 @@
 // - the ECR API (AWS JSON 1.1, `X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.<Op>`) for the calls gamelayer
 //   makes: GetAuthorizationToken (the registry's own `AWS:<password>`, base64), DescribeRepositories,
 //   CreateRepository and BatchCheckLayerAvailability (answered from the registry's storage, so it adds nothing to
-//   the registry's access log). The real SDK talks to it with SigV4: each request's signature is checked against
-//   FAKE_CREDENTIALS (test/support/sigv4.ts, shared with fake-codebuild), and its Credential scope is recorded.
+//   the registry's access log); BatchDeleteImage (by digest: a DELETE through the registry's own API; by tag: the
+//   tag's link removed from its storage, as ECR untags) and Put/GetLifecyclePolicy (kept per repository). The real
+//   SDK talks to it with SigV4: each request's signature is checked against FAKE_CREDENTIALS (test/support/sigv4.ts,
+//   shared with fake-codebuild), and its Credential scope is recorded.
 // - a front for the registry with ECR's habits: repositories must be created first (404 NAME_UNKNOWN), immutable
 //   tags answer 400 TAG_INVALID, and mount requests open a plain upload (202) unless blob mounting is on.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { startRegistry, storedTags, type TestRegistry } from './registry.js';
 import { checkSigV4 } from './sigv4.js';
@@ -23,6 +26,8 @@ export interface FakeRepository {
   mutability: 'MUTABLE' | 'IMMUTABLE';
   scanOnPush: boolean;
   createdAt: number;
+  /** The text given to PutLifecyclePolicy. */
+  lifecyclePolicy?: string;
 }
 
 export interface EcrCall {
@@ -98,7 +103,35 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
     awsError(res, 'RepositoryNotFoundException', `The repository with name '${name}' does not exist in the registry with id '${FAKE_ACCOUNT}'`);
 
   function answer(op: string, body: Record<string, unknown>, res: ServerResponse) {
+    const repoName = String(body.repositoryName ?? '');
     switch (op) {
+      case 'PutLifecyclePolicy': {
+        const r = fake.repositories.get(repoName);
+        if (!r) return notFound(res, repoName);
+        const text = String(body.lifecyclePolicyText ?? '');
+        try {
+          const rules = (JSON.parse(text) as { rules?: unknown[] }).rules;
+          if (!Array.isArray(rules) || rules.length === 0) throw new Error('no rules');
+        } catch (e) {
+          return awsError(res, 'InvalidParameterException', `Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: ${(e as Error).message}`);
+        }
+        r.lifecyclePolicy = text;
+        return json(res, { registryId: FAKE_ACCOUNT, repositoryName: repoName, lifecyclePolicyText: text });
+      }
+      case 'GetLifecyclePolicy': {
+        const r = fake.repositories.get(repoName);
+        if (!r) return notFound(res, repoName);
+        if (!r.lifecyclePolicy) return awsError(res, 'LifecyclePolicyNotFoundException', `Lifecycle policy does not exist for the repository with name '${repoName}'`);
+        return json(res, { registryId: FAKE_ACCOUNT, repositoryName: repoName, lifecyclePolicyText: r.lifecyclePolicy });
+      }
+      case 'BatchDeleteImage': {
+        if (!fake.repositories.has(repoName)) return notFound(res, repoName);
+        void batchDelete(repoName, (body.imageIds as { imageDigest?: string; imageTag?: string }[] | undefined) ?? []).then(
+          (out) => json(res, out),
+          (e: unknown) => awsError(res, 'ServerException', (e as Error).message),
+        );
+        return;
+      }
       case 'GetAuthorizationToken':
         return json(res, {
           authorizationData: [
@@ -150,6 +183,30 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
       default:
         return awsError(res, 'UnknownOperationException', `fake ECR does not implement ${op}`);
     }
+  }
+
+  async function batchDelete(repo: string, ids: { imageDigest?: string; imageTag?: string }[]) {
+    const imageIds: unknown[] = [];
+    const failures: unknown[] = [];
+    for (const id of ids) {
+      const tags = await storedTags(registry.storageDir, repo);
+      if (id.imageTag !== undefined && id.imageDigest === undefined) {
+        if (!tags[id.imageTag]) failures.push({ imageId: id, failureCode: 'ImageTagDoesNotMatchDigest', failureReason: 'Requested image not found' });
+        else {
+          // ECR removes just this tag; the image goes with its last tag.
+          await rm(path.join(registry.storageDir, 'docker/registry/v2/repositories', repo, '_manifests/tags', id.imageTag), { recursive: true, force: true });
+          imageIds.push({ imageTag: id.imageTag, imageDigest: tags[id.imageTag] });
+        }
+        continue;
+      }
+      const r = await fetch(`http://${registry.host}/v2/${repo}/manifests/${id.imageDigest}`, {
+        method: 'DELETE',
+        headers: { authorization: `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}` },
+      });
+      if (r.status === 202) imageIds.push({ imageDigest: id.imageDigest });
+      else failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: `Requested image not found (${r.status})` });
+    }
+    return { imageIds, failures };
   }
 
   const [regName, regPort] = [registry.host.split(':')[0]!, Number(registry.host.split(':')[1])];

@@ -8,7 +8,7 @@ import { layerDiff } from '../../plan/layer-diff.js';
 import { loadBaseImage, parseBaseRef } from '../../oci/base-image.js';
 import { parsePlatform } from '../../oci/image.js';
 import { pullCost, type PullCost } from '../../diff/pull-cost.js';
-import { GamelayerError } from '../../errors.js';
+import { EXIT, GamelayerError } from '../../errors.js';
 import { latestRecord } from '../../state/records.js';
 import type { BaseMove } from '../../build/base-source.js';
 import type { BuildRecord } from '../../types.js';
@@ -35,7 +35,7 @@ export function register(program: Command): void {
     .argument('[b]', 'a record file or a directory')
     .option('--json', 'print every change as JSON on stdout')
     .option('--limit <n>', 'changed paths listed per tree', '20')
-    .option('--exit-code', 'exit 1 when anything changed (like git diff --exit-code)')
+    .option('--exit-code', 'exit 3 when anything changed (0 when nothing did, 1 on failure, 2 on a usage error)')
     .option('--against <ref>', 'compare with the build record of an image in a registry (host/repo:tag), or with the newest build of the line of work in host/repo; and report pull cost')
     .option('--line <name>', 'with --against host/repo: the line of work (default: as build --push chooses it)')
     .option('--if-exists', 'with --against: an image or record that is not in the registry is reported, not an error')
@@ -112,7 +112,7 @@ export function register(program: Command): void {
         if (costNote) process.stdout.write(`\n${costNote}\n`);
         for (const m of baseMoves) process.stdout.write(`\nbase image ${m.ref} (${m.platform}) moved: ${m.from} → ${m.to}; a build makes new images on the same layers\n`);
       }
-      if (opts.exitCode && changed) process.exitCode = 1;
+      if (opts.exitCode && changed) process.exitCode = EXIT.changes;
     });
   addRegistryOptions(command);
 }

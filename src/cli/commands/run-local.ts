@@ -84,7 +84,7 @@ export function register(program: Command): void {
         process.exitCode = result.exitCode;
       } catch (e) {
         if (signalled && isGamelayerError(e) && e.code === 'run.interrupted') {
-          process.stderr.write(`error: ${e.message}\n`);
+          process.stderr.write(`error[${e.code}]: ${e.message}\n`);
           // Everything the run created is removed by now; an image load still streaming must not keep us waiting.
           process.exit(128 + (SIGNAL_NUMBERS[signalled] ?? 1));
         }

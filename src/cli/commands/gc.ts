@@ -1,0 +1,46 @@
+// gamelayer gc: removes old builds and unreferenced blobs from the local store. Dry run unless --apply.
+import type { Command } from 'commander';
+import { EXIT } from '../../errors.js';
+import { gcStore } from '../../inventory/gc.js';
+import { formatBytes } from '../../report/reporter.js';
+import { commandConfig, printJson } from '../context.js';
+
+interface GcFlags {
+  keep: string;
+  tag: string[];
+  apply?: boolean;
+  exitCode?: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('gc')
+    .description('shrink the local store: keep the newest builds (and named ones), remove the rest and every blob nothing kept needs; a dry run unless --apply')
+    .option('--keep <n>', 'newest builds to keep', '3')
+    .option('--tag <tag>', 'also keep this build (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--apply', 'remove; without it, only print what would be removed')
+    .option('--exit-code', 'in a dry run, exit 3 when something would be removed')
+    .option('--json', 'print the result as JSON on stdout')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gamelayer gc                       # what would go, keeping the 3 newest builds\n  gamelayer gc --keep 1 --apply      # e.g. before caching .gamelayer/ in CI\n  gamelayer gc --keep 2 --tag 1.4.0 --apply',
+    )
+    .action(async (flags: GcFlags, cmd: Command) => {
+      const config = await commandConfig(cmd);
+      const keep = Number(flags.keep);
+      const result = await gcStore({ config, keep: Number.isInteger(keep) ? keep : Number.NaN, tags: flags.tag, apply: flags.apply });
+      if (flags.json) printJson(result);
+      else {
+        const verb = result.applied ? 'removed' : 'would remove';
+        const lines = [
+          `kept ${result.keptBuilds.length} builds: ${result.keptBuilds.join(', ') || '-'}`,
+          `${verb} ${result.removedBuilds.length} builds: ${result.removedBuilds.join(', ') || '-'} (${result.removedTags.length} tags)`,
+          `${verb} ${result.blobs.length} blobs, ${formatBytes(result.bytesFreed)} freed; ${formatBytes(result.bytesKept)} kept in ${result.store}`,
+        ];
+        if (!result.applied && result.blobs.length + result.removedTags.length > 0) lines.push('dry run: pass --apply to remove');
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }
+      if (flags.exitCode && !result.applied && result.blobs.length + result.removedTags.length > 0) process.exitCode = EXIT.changes;
+    });
+}

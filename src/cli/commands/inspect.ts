@@ -1,0 +1,66 @@
+// gamelayer inspect [TAG|REF]: a build record: trees, layers (size, patch / kept / new), base, images, pushes.
+import path from 'node:path';
+import type { Command } from 'commander';
+import { inspectRecord, type InspectView } from '../../inventory/inspect.js';
+import { localBuild, localBuilds } from '../../inventory/local.js';
+import { formatBytes } from '../../report/reporter.js';
+import { commandConfig, printJson } from '../context.js';
+import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
+import { fitTable } from '../table.js';
+
+interface InspectFlags extends RegistryFlags {
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('inspect')
+    .description('show a build record: trees, layers with sizes and patch/kept status, base image layers, images, where pushed')
+    .argument('[tag|ref]', 'a local build tag (default: the last build), or host[:port]/repo:tag for a pushed image')
+    .option('--json', 'print the record view as JSON on stdout')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gamelayer inspect                             # the last local build\n  gamelayer inspect 1.4.2\n  gamelayer inspect 127.0.0.1:5000/studio/game:1.4.2 --json',
+    )
+    .action(async (what: string | undefined, flags: InspectFlags, c: Command) => {
+      let view: InspectView;
+      if (what?.includes('/')) {
+        const { fetchBuildRecordFor } = await import('../../registry/artifact.js');
+        const found = await fetchBuildRecordFor(what, await registryOptions(flags));
+        view = inspectRecord(found.record, `${what} (record ${found.digest}, via ${found.via})`);
+      } else {
+        const config = await commandConfig(c);
+        const build = await localBuild(config, what);
+        const others = (await localBuilds(config)).map((b) => b.record);
+        view = inspectRecord(build.record, build.file, others);
+      }
+      if (flags.json) return printJson(view);
+      process.stdout.write(render(view));
+    });
+  addRegistryOptions(cmd);
+}
+
+function render(v: InspectView): string {
+  const out: string[] = [];
+  out.push(`build ${v.tags.join(', ')} of ${v.game}${v.version ? ` ${v.version}` : ''}, ${v.createdAt.slice(0, 19).replace('T', ' ')} UTC`);
+  out.push(`record: ${path.isAbsolute(v.source) ? path.relative(process.cwd(), v.source) : v.source}`);
+  out.push(`platforms: ${v.platforms.join(', ')}`);
+  out.push('', fitTable(['TREE', 'FILES', 'BYTES', 'DIGEST'], v.trees.map((t) => [t.platform ? `${t.tree} (${t.platform})` : t.tree, String(t.files), formatBytes(t.bytes), t.digest.slice(7, 19)]), [1, 2]));
+  const counts = { new: 0, kept: 0, patch: 0, marker: 0 };
+  for (const l of v.layers) counts[l.status]++;
+  const content = v.layers.length - counts.marker;
+  out.push('', `layers: ${content} (${counts.new} new, ${counts.kept} kept, ${counts.patch} patch) + ${counts.marker} tree markers`);
+  out.push(
+    fitTable(
+      ['TREE', '#', 'STATUS', 'FILES', 'SIZE', 'DIGEST'],
+      v.layers.map((l) => [l.platform && v.platforms.length > 1 ? `${l.tree} (${l.platform})` : l.tree, String(l.index), l.status, String(l.files), formatBytes(l.size), l.digest.slice(7, 19)]),
+      [1, 3, 4],
+    ),
+  );
+  out.push('', v.base.layers ? `base image: ${v.base.layers} layers, ${formatBytes(v.base.size)}` : 'base image: scratch (no layers)');
+  out.push('', fitTable(['IMAGE', 'PLATFORM', 'SIZE', 'DIGEST'], v.images.map((i) => [i.name, i.platform ?? '', i.size === undefined ? '' : formatBytes(i.size), i.digest]), [2], { shrink: 3 }));
+  if (v.index) out.push(`index: ${v.index}`);
+  out.push('', v.pushed ? `pushed: ${JSON.stringify(v.pushed)}` : 'pushed: not recorded');
+  if (v.codebuildArn) out.push(`codebuild: ${v.codebuildArn}`);
+  return `${out.join('\n')}\n`;
+}

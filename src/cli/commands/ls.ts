@@ -1,0 +1,59 @@
+// gamelayer ls [REPO]: the local store's tags (with their builds), or a registry repository's tags.
+import type { Command } from 'commander';
+import { listLocal } from '../../inventory/local.js';
+import { formatBytes } from '../../report/reporter.js';
+import { commandConfig, printJson } from '../context.js';
+import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
+import { fitTable } from '../table.js';
+
+interface LsFlags extends RegistryFlags {
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('ls')
+    .description('list images and tags: of the local store (with sizes, dates and builds), or of a registry repository')
+    .argument('[repo]', 'a registry repository (host[:port]/repo) instead of the local store')
+    .option('--json', 'print the list as JSON on stdout')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gamelayer ls                                  # the local store\n  gamelayer ls 127.0.0.1:5000/studio/game       # a registry repository\n  gamelayer ls --json | jq -r \'.tags[] | select(.record) | .tag\'',
+    )
+    .action(async (repo: string | undefined, flags: LsFlags, c: Command) => {
+      if (repo) {
+        const { parseReference } = await import('../../registry/reference.js');
+        const { pushTargetFor } = await import('../../registry/push.js');
+        const { listRemote } = await import('../../inventory/remote.js');
+        const ref = parseReference(repo);
+        const { client } = await pushTargetFor(ref, await registryOptions(flags));
+        const tags = await listRemote(client, ref.repository);
+        if (flags.json) return printJson({ repository: `${ref.registry}/${ref.repository}`, tags });
+        process.stdout.write(
+          `${fitTable(
+            ['TAG', 'KIND', 'DIGEST', 'SIZE'],
+            tags.map((t) => [t.tag, t.kind === 'record' ? `record of ${t.recordOf ?? '?'}` : t.kind, t.digest.slice(7, 19), formatBytes(t.size)]),
+            [3],
+            { shrink: 0 },
+          )}\n${tags.length} tags, ${tags.filter((t) => t.kind === 'record').length} build records\n`,
+        );
+        return;
+      }
+      const config = await commandConfig(c);
+      const { store, tags, builds } = await listLocal(config);
+      if (flags.json) return printJson({ store, tags, builds: builds.map((b) => ({ tag: b.tag, file: b.file, createdAt: b.record.createdAt, tags: b.record.tags })) });
+      if (!tags.length) {
+        process.stdout.write(`${store}: no images yet (gamelayer build makes some)\n`);
+        return;
+      }
+      process.stdout.write(
+        `${fitTable(
+          ['TAG', 'IMAGE', 'DIGEST', 'SIZE', 'CREATED', 'RECORD'],
+          tags.map((t) => [t.tag, t.image, t.digest.slice(7, 19), formatBytes(t.size), t.createdAt ? t.createdAt.slice(0, 16).replace('T', ' ') : '-', t.record ? 'yes' : '']),
+          [3],
+          { shrink: 0 },
+        )}\n${tags.length} tags, ${builds.length} builds in ${store}\n`,
+      );
+    });
+  addRegistryOptions(cmd);
+}

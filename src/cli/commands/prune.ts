@@ -1,0 +1,69 @@
+// gamelayer prune REPO --keep N: old builds (their tags and records) out of a registry repository; dry run unless
+// --apply. On ECR, --lifecycle-policy print|apply writes the lifecycle policy that goes with it.
+import type { Command } from 'commander';
+import { EXIT, GamelayerError } from '../../errors.js';
+import { printJson } from '../context.js';
+import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
+
+interface PruneFlags extends RegistryFlags {
+  keep: string;
+  apply?: boolean;
+  exitCode?: boolean;
+  lifecyclePolicy?: string;
+  expireDays: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('prune')
+    .description('remove old builds (image tags and build records) from a registry repository, keeping the newest N; a dry run unless --apply')
+    .argument('<repo>', 'host[:port]/repository')
+    .option('--keep <n>', 'newest builds to keep', '5')
+    .option('--apply', 'delete; without it, only print what would be deleted')
+    .option('--exit-code', 'in a dry run, exit 3 when something would be deleted')
+    .option('--lifecycle-policy <print|apply>', 'ECR: print the lifecycle policy that expires untagged images, or apply it (PutLifecyclePolicy)')
+    .option('--expire-days <n>', 'with --lifecycle-policy: days after push an untagged image expires', '1')
+    .option('--json', 'print the result as JSON on stdout')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gamelayer prune 127.0.0.1:5000/studio/game --keep 5            # dry run\n  gamelayer prune 123456789012.dkr.ecr.eu-west-1.amazonaws.com/game --keep 10 --apply\n  gamelayer prune 123456789012.dkr.ecr.eu-west-1.amazonaws.com/game --lifecycle-policy apply',
+    )
+    .action(async (repo: string, flags: PruneFlags) => {
+      const { parseReference } = await import('../../registry/reference.js');
+      const { pushTargetFor } = await import('../../registry/push.js');
+      const { pruneRepository, lifecyclePolicy, putLifecyclePolicy } = await import('../../registry/prune.js');
+      const ref = parseReference(repo);
+      if (ref.tag || ref.digest) throw new GamelayerError('push.repository-only', `${repo}: expected a repository without tag or digest`, 'prune works on a whole repository');
+      const target = await pushTargetFor(ref, await registryOptions(flags));
+      const api = 'api' in target ? (target as { api: import('../../registry/ecr.js').EcrApi }).api : undefined;
+      if (flags.lifecyclePolicy !== undefined) {
+        if (!['print', 'apply'].includes(flags.lifecyclePolicy)) throw new GamelayerError('cli.lifecycle-policy', `--lifecycle-policy ${flags.lifecyclePolicy}: expected print or apply`);
+        const days = Number(flags.expireDays);
+        if (!Number.isInteger(days) || days < 1) throw new GamelayerError('cli.lifecycle-policy', `--expire-days ${flags.expireDays}: expected a whole number of days, at least 1`);
+        const policy = lifecyclePolicy(days);
+        if (flags.lifecyclePolicy === 'apply') {
+          if (!api) throw new GamelayerError('cli.lifecycle-policy', `--lifecycle-policy apply: ${ref.registry} is not Amazon ECR`, 'lifecycle policies are an ECR feature; pass --ecr for an ECR behind another host name');
+          await putLifecyclePolicy(api, ref.repository, policy);
+        }
+        if (flags.json) printJson({ repository: `${ref.registry}/${ref.repository}`, applied: flags.lifecyclePolicy === 'apply', policy });
+        else process.stdout.write(`${JSON.stringify(policy, null, 2)}\n${flags.lifecyclePolicy === 'apply' ? `applied to ${ref.registry}/${ref.repository}\n` : ''}`);
+        return;
+      }
+      const result = await pruneRepository({ client: target.client, repo: ref.repository, keep: Number(flags.keep), apply: flags.apply, ecr: api });
+      if (flags.json) printJson(result);
+      else {
+        const verb = result.applied ? 'deleted' : 'would delete';
+        const lines = [
+          `kept ${result.kept.length} builds: ${result.kept.map((b) => b.tag).join(', ') || '-'}`,
+          `${verb} ${result.removed.length} builds: ${result.removed.map((b) => b.tag).join(', ') || '-'} (${result.deleted.length} manifests)`,
+        ];
+        if (result.untagged.length) lines.push(`${result.applied ? 'untagged' : 'would untag'} ${result.untagged.length} tags whose image a kept build still uses`);
+        if (result.left.length) lines.push(`left ${result.left.length} tags whose image a kept build still uses (${result.left.join(', ')}): this registry cannot remove one tag of several`);
+        if (!result.applied && result.deleted.length) lines.push('dry run: pass --apply to delete');
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }
+      if (flags.exitCode && !result.applied && result.deleted.length + result.untagged.length > 0) process.exitCode = EXIT.changes;
+    });
+  addRegistryOptions(cmd);
+}

@@ -1,0 +1,91 @@
+// Writes the proposal of detect.ts as a commented gamelayer.yaml. The text is validated by the config loader
+// before it is written (init never leaves a config that does not load), and written through a temp file and a
+// rename: an existing config is only replaced with --force.
+import { link, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CONFIG_FILE, parseConfig } from '../config/load.js';
+import { GamelayerError, errnoCode } from '../errors.js';
+import { TREE_NAMES } from '../types.js';
+import { detectLayout, type InitProposal } from './detect.js';
+
+export interface InitOptions {
+  /** The build folder; the yaml is written into it. */
+  dir: string;
+  /** Replace an existing gamelayer.yaml. */
+  force?: boolean;
+  /** `game:` instead of the name guessed from the folder or project. */
+  game?: string;
+}
+
+export interface InitResult {
+  file: string;
+  proposal: InitProposal;
+  text: string;
+}
+
+export async function initGame(opts: InitOptions): Promise<InitResult> {
+  const dir = path.resolve(opts.dir);
+  const st = await stat(dir).catch((e) => {
+    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('init.target', `${dir}: no such folder`, 'give the folder of the dedicated-server build');
+    throw e;
+  });
+  if (!st.isDirectory()) throw new GamelayerError('init.target', `${dir}: not a folder`, 'give the folder of the dedicated-server build, not a file in it');
+  const file = path.join(dir, CONFIG_FILE);
+  const exists = await stat(file).then(() => true, () => false);
+  if (exists && !opts.force) {
+    throw new GamelayerError('init.exists', `${file} already exists`, 'edit it, or pass --force to replace it with a fresh proposal');
+  }
+  const proposal = await detectLayout(dir);
+  if (opts.game) proposal.game = opts.game;
+  const text = renderConfig(proposal);
+  parseConfig(text, file); // a proposal that does not load is a bug here, never the user's to find
+  for (const d of proposal.emptyDirs) await mkdir(path.join(dir, d), { recursive: true });
+  const temp = path.join(dir, `.${CONFIG_FILE}.${process.pid}.tmp`);
+  await writeFile(temp, text, { flag: 'wx' });
+  try {
+    if (opts.force) await rename(temp, file);
+    else await link(temp, file); // fails if a config appeared meanwhile: never overwrite without --force
+  } catch (e) {
+    if (errnoCode(e) === 'EEXIST') throw new GamelayerError('init.exists', `${file} already exists`, 'edit it, or pass --force to replace it with a fresh proposal');
+    throw e;
+  } finally {
+    await rm(temp, { force: true });
+  }
+  return { file, proposal, text };
+}
+
+const LAYOUT_NAMES = { unreal: 'Unreal Engine', o3de: 'Lumberyard / O3DE', unity: 'Unity', unknown: 'not recognised' } as const;
+
+/** The yaml text: the detected layout and every guess as comments, the fields in the order docs/config.md lists them. */
+export function renderConfig(p: InitProposal): string {
+  const q = (s: string) => JSON.stringify(s);
+  const list = (xs: string[]) => `[${xs.map(q).join(', ')}]`;
+  const out: string[] = [
+    `# gamelayer.yaml written by \`gamelayer init\`: every field is described in docs/config.md.`,
+    `# Layout: ${LAYOUT_NAMES[p.layout]} (${p.evidence}).`,
+  ];
+  if (p.notes.length) {
+    out.push('# Check these guesses:');
+    for (const n of p.notes) out.push(`#   - ${n}`);
+  }
+  out.push(
+    '',
+    `game: ${q(p.game)}                 # the image repository's last path part`,
+    `# version: 1.0.0                   # optional: goes into labels and annotations`,
+    `baseImage: scratch                 # or an image with a shell for init containers / run-local, e.g. oci:base:latest`,
+    `start: ${list(p.start)}`,
+    `platforms: [linux/amd64]           # add linux/arm64 with per-platform engine and app sources`,
+    `# registry: 123456789012.dkr.ecr.us-east-1.amazonaws.com/${p.game}   # where push / build --push go`,
+    `# store: .gamelayer/oci            # the local OCI image layout`,
+    `# layers: {targetSize: 512MiB, maxLayers: 100, compression: gzip}`,
+    'trees:',
+  );
+  for (const t of TREE_NAMES) {
+    const tree = p.trees[t];
+    out.push(`  # ${tree.why}`, `  ${t}:`, `    source: ${q(tree.source)}`);
+    if (tree.include) out.push(`    include: ${list(tree.include)}`);
+    if (tree.exclude) out.push(`    exclude: ${list(tree.exclude)}`);
+    if (tree.mount) out.push(`    mount: ${tree.mount}`);
+  }
+  return `${out.join('\n')}\n`;
+}

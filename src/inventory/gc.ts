@@ -1,0 +1,122 @@
+// gamelayer gc: shrinks the local store to the builds worth keeping. Kept: the newest `keep` builds, the builds
+// named by `tags`, the last build, and every tag no build record claims (a user's own). Everything a kept build's
+// record names (its images, their layers, the layers a next build may keep or patch) is reachable, and so is
+// everything the remaining index.json points at; every other blob goes. Dry run unless `apply`.
+// With `apply`, the store is held alone (store-holds.ts): no build runs meanwhile.
+import { readdir, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { GameConfig } from '../config/load.js';
+import { GamelayerError } from '../errors.js';
+import { lockStoreForGc } from '../oci/store-holds.js';
+import { REF_NAME, type OciStore } from '../oci/store.js';
+import type { Descriptor } from '../types.js';
+import { buildTags } from './inspect.js';
+import { listLocal, localBuild, openLocalStore, type LocalBuild } from './local.js';
+
+export interface GcOptions {
+  config: GameConfig;
+  /** How many of the newest builds to keep (default 3; at least 1). */
+  keep?: number;
+  /** Builds to keep whatever their age (a build's tag or one of its tags). */
+  tags?: string[];
+  /** Act; without it, only say what would go. */
+  apply?: boolean;
+}
+
+export interface GcResult {
+  store: string;
+  applied: boolean;
+  keptBuilds: string[];
+  removedBuilds: string[];
+  /** Tags taken out of index.json (the removed builds' image tags). */
+  removedTags: string[];
+  /** Blobs deleted (or that would be). */
+  blobs: { digest: string; size: number }[];
+  bytesFreed: number;
+  /** Bytes of blobs left in the store. */
+  bytesKept: number;
+}
+
+const DEFAULT_KEEP = 3;
+
+export async function gcStore(opts: GcOptions): Promise<GcResult> {
+  const keep = opts.keep ?? DEFAULT_KEEP;
+  if (!Number.isInteger(keep) || keep < 1) {
+    throw new GamelayerError('cli.keep', `--keep ${opts.keep}: expected a whole number of builds, at least 1`);
+  }
+  const store = await openLocalStore(opts.config);
+  if (!store) return { store: opts.config.store, applied: Boolean(opts.apply), keptBuilds: [], removedBuilds: [], removedTags: [], blobs: [], bytesFreed: 0, bytesKept: 0 };
+  const release = opts.apply ? await lockStoreForGc(store.dir) : undefined;
+  try {
+    return await collect(store, opts, keep);
+  } finally {
+    await release?.();
+  }
+}
+
+async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<GcResult> {
+  const { tags: rows, builds } = await listLocal(opts.config);
+  const named = new Set<LocalBuild>();
+  for (const t of opts.tags ?? []) named.add(await localBuild(opts.config, t));
+  const last = builds.length ? await localBuild(opts.config) : undefined;
+  const kept = builds.filter((b, i) => i < keep || named.has(b) || (last && b.file === last.file) || (last && b.tag === last.tag));
+  const removed = builds.filter((b) => !kept.includes(b));
+  const removedSet = new Set(removed.map((b) => b.tag));
+  const removedTags = rows.filter((r) => r.build !== undefined && removedSet.has(r.build)).map((r) => r.tag);
+  // A tag a removed build made but a kept build also names (moved or re-tagged) stays.
+  const keptNames = new Set(kept.flatMap((b) => buildTags(b.record).flatMap((t) => [t, ...['engine', 'engine-media', 'app', 'app-media'].map((x) => `${t}-${x}`)])));
+  const dropTags = new Set(removedTags.filter((t) => !keptNames.has(t)));
+
+  const index = await store.readIndex();
+  const remaining = index.manifests.filter((m) => !dropTags.has(m.annotations?.[REF_NAME] ?? ''));
+  const reachable = new Set<string>();
+  for (const d of remaining) await walk(store, d, reachable);
+  for (const b of kept) {
+    for (const l of b.record.layers) reachable.add(l.digest);
+    for (const i of b.record.images) {
+      await walk(store, { digest: i.digest, mediaType: i.mediaType, size: 0 }, reachable);
+      for (const l of i.layers ?? []) reachable.add(l.digest);
+    }
+    if (b.record.index) await walk(store, { digest: b.record.index, mediaType: 'application/vnd.oci.image.index.v1+json', size: 0 }, reachable);
+  }
+
+  const blobDir = path.join(store.dir, 'blobs', 'sha256');
+  const garbage: { digest: string; size: number }[] = [];
+  let bytesKept = 0;
+  for (const name of (await readdir(blobDir)).sort()) {
+    const digest = `sha256:${name}`;
+    const size = (await stat(path.join(blobDir, name))).size;
+    if (reachable.has(digest)) bytesKept += size;
+    else garbage.push({ digest, size });
+  }
+  const result: GcResult = {
+    store: store.dir,
+    applied: Boolean(opts.apply),
+    keptBuilds: kept.map((b) => b.tag),
+    removedBuilds: removed.map((b) => b.tag),
+    removedTags: [...dropTags].sort(),
+    blobs: garbage,
+    bytesFreed: garbage.reduce((s, g) => s + g.size, 0),
+    bytesKept,
+  };
+  if (!opts.apply) return result;
+  // Index first (nothing then points at what goes), then the removed builds' records, then the blobs: a gc
+  // killed halfway leaves a store that loads, and running it again finishes the job.
+  if (dropTags.size) await store.updateIndex((ix) => ({ ...ix, manifests: ix.manifests.filter((m) => !dropTags.has(m.annotations?.[REF_NAME] ?? '')) }));
+  for (const b of removed) await rm(b.file, { force: true });
+  for (const g of garbage) await rm(store.blobPath(g.digest), { force: true });
+  return result;
+}
+
+const JSON_TYPES = /(manifest|index)\.v\d\+json$|manifest\.list\.v2\+json$|distribution\.manifest\.v2\+json$/;
+
+/** Adds `d` and everything it references (index → manifests → config and layers) to `into`. */
+async function walk(store: OciStore, d: Descriptor, into: Set<string>): Promise<void> {
+  if (into.has(d.digest)) return;
+  into.add(d.digest);
+  if (!JSON_TYPES.test(d.mediaType) || !(await store.hasBlob(d.digest))) return;
+  const doc = JSON.parse((await store.readBlob(d.digest)).toString('utf8')) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[]; subject?: Descriptor };
+  for (const m of doc.manifests ?? []) await walk(store, m, into);
+  if (doc.config) into.add(doc.config.digest);
+  for (const l of doc.layers ?? []) into.add(l.digest);
+}

@@ -1,0 +1,83 @@
+// One build record, as a person or a script wants to read it: trees, layers (size, patch or kept from an earlier
+// build), base layers, images and where the build was pushed (when the record says).
+import type { BuildRecord } from '../types.js';
+
+/** `marker`: a tree image's one-file `.gamelayer-tree` layer (tree name and digest), not content. */
+export type LayerStatus = 'patch' | 'kept' | 'new' | 'marker';
+
+export interface InspectView {
+  game: string;
+  version?: string;
+  tags: string[];
+  createdAt: string;
+  platforms: string[];
+  /** Where the record came from: a file, or host/repo@digest. */
+  source: string;
+  trees: { tree: string; platform?: string; files: number; bytes: number; digest: string; root: string }[];
+  layers: { tree: string; index: number; platform?: string; digest: string; size: number; files: number; bytes: number; status: LayerStatus }[];
+  /** Layers of the server image that are not the build's own: the base image's. */
+  base: { layers: number; size: number };
+  images: { name: string; platform?: string; digest: string; size?: number }[];
+  index?: string;
+  /** Where the build was pushed, when the record carries it (written by build --push / push). */
+  pushed?: unknown;
+  codebuildArn?: string;
+}
+
+/**
+ * The view of `record`. `earlier` are other builds' records (local ones, when known): a layer whose digest one of
+ * them holds was kept, not built by this build.
+ */
+export function inspectRecord(record: BuildRecord, source: string, earlier: BuildRecord[] = []): InspectView {
+  const older = new Set(earlier.filter((r) => r.createdAt < record.createdAt).flatMap((r) => r.layers.map((l) => l.digest)));
+  const plan = record.plan.layers;
+  const own = new Set(record.layers.map((l) => l.digest));
+  const layers = record.layers.map((l) => {
+    const p = plan.find((x) => x.inputKey === l.inputKey);
+    const files = p ? p.entries.filter((e) => e.type === 'file').length : 0;
+    // The record's plan holds the trees' content layers; the tree images' marker layers are the others.
+    const marker = p === undefined || (p.entries.length === 1 && p.entries[0]!.path === '.gamelayer-tree');
+    return {
+      tree: l.tree,
+      index: l.index,
+      platform: p?.platform,
+      digest: l.digest,
+      size: l.size,
+      files,
+      bytes: p?.bytes ?? 0,
+      status: (marker ? 'marker' : p?.patch ? 'patch' : older.has(l.digest) ? 'kept' : 'new') as LayerStatus,
+    };
+  });
+  const server = record.images.find((i) => i.name === 'server' && i.layers);
+  const baseLayers = (server?.layers ?? []).filter((l) => !own.has(l.digest));
+  const loose = record as BuildRecord & { pushed?: unknown; pushes?: unknown; destinations?: unknown };
+  return {
+    game: record.game,
+    version: record.version,
+    tags: buildTags(record),
+    createdAt: record.createdAt,
+    platforms: record.platforms,
+    source,
+    trees: record.manifests.map((m) => ({
+      tree: m.tree,
+      platform: m.platform,
+      files: m.entries.filter((e) => e.type === 'file').length,
+      bytes: m.entries.reduce((s, e) => s + e.size, 0),
+      digest: m.digest,
+      root: m.root,
+    })),
+    layers,
+    base: { layers: baseLayers.length, size: baseLayers.reduce((s, l) => s + l.size, 0) },
+    images: record.images.map((i) => ({ name: i.name, platform: i.platform, digest: i.digest, size: i.layers?.reduce((s, l) => s + l.size, 0) })),
+    index: record.index,
+    pushed: loose.pushed ?? loose.pushes ?? loose.destinations,
+    codebuildArn: record.codebuildArn,
+  };
+}
+
+/** A build's own tags: its record lists them and their `<tag>-<tree>` tree-image tags; these are the former. */
+export function buildTags(record: BuildRecord): string[] {
+  const all = new Set(record.tags);
+  const trees = ['engine', 'engine-media', 'app', 'app-media'];
+  return record.tags.filter((t) => !trees.some((tree) => t.endsWith(`-${tree}`) && all.has(t.slice(0, -tree.length - 1))));
+}

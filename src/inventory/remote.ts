@@ -1,0 +1,60 @@
+// What a registry repository holds: its tags (tags list API), each tag's manifest digest, kind and size.
+// Build records are tags ending in `.gamelayer-record` for now (registry/artifact.ts RECORD_TAG_SUFFIX).
+import pLimit from 'p-limit';
+import { RECORD_TAG_SUFFIX } from '../registry/artifact.js';
+import type { RegistryClient } from '../registry/client.js';
+
+export type RemoteKind = 'image' | 'index' | 'record' | 'other';
+
+export interface RemoteTagRow {
+  tag: string;
+  digest: string;
+  mediaType: string;
+  kind: RemoteKind;
+  /** Manifest plus config and layers (for an index: the index and every platform's manifest, config and layers). */
+  size: number;
+  /** For a record tag: the image tag it describes. */
+  recordOf?: string;
+}
+
+const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+
+interface ManifestDoc {
+  mediaType?: string;
+  artifactType?: string;
+  config?: { size: number; mediaType?: string };
+  layers?: { size: number }[];
+  manifests?: { digest: string; size: number }[];
+}
+
+export async function listRemote(client: RegistryClient, repo: string, concurrency = 8): Promise<RemoteTagRow[]> {
+  const tags = (await client.listTags(repo)).sort();
+  const limit = pLimit(concurrency);
+  return Promise.all(
+    tags.map((tag) =>
+      limit(async () => {
+        const m = await client.getManifest(repo, tag);
+        const doc = JSON.parse(m.bytes.toString('utf8')) as ManifestDoc;
+        const mediaType = m.mediaType || doc.mediaType || '';
+        const isRecord = tag.endsWith(RECORD_TAG_SUFFIX) || Boolean(doc.artifactType?.startsWith('application/vnd.gamelayer.build-record'));
+        let size = m.size;
+        let kind: RemoteKind;
+        if (INDEX_TYPES.has(mediaType) || doc.manifests) {
+          kind = 'index';
+          for (const child of doc.manifests ?? []) size += child.size + (await childSize(client, repo, child.digest));
+        } else {
+          kind = isRecord ? 'record' : doc.layers ? 'image' : 'other';
+          size += (doc.config?.size ?? 0) + (doc.layers ?? []).reduce((s, l) => s + l.size, 0);
+        }
+        if (isRecord) kind = 'record';
+        return { tag, digest: m.digest, mediaType, kind, size, ...(isRecord && tag.endsWith(RECORD_TAG_SUFFIX) ? { recordOf: tag.slice(0, -RECORD_TAG_SUFFIX.length) } : {}) };
+      }),
+    ),
+  );
+}
+
+async function childSize(client: RegistryClient, repo: string, digest: string): Promise<number> {
+  const m = await client.getManifest(repo, digest);
+  const doc = JSON.parse(m.bytes.toString('utf8')) as ManifestDoc;
+  return (doc.config?.size ?? 0) + (doc.layers ?? []).reduce((s, l) => s + l.size, 0);
+}

@@ -1,0 +1,72 @@
+// Builds and gc share the local store through holds: every build holds it (a file per build in <store>/.holds/),
+// gc takes it alone (<store>/.holds/gc, exclusive). A build waits while gc runs; gc waits until no build holds
+// the store. Each side creates its own file first and then looks for the other's, so one of them always sees
+// the other. Holds of processes that died on this host are stale and ignored (and removed).
+import { mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { GamelayerError, errnoCode } from '../errors.js';
+import { isAlive, tempTag } from '../util/temp-files.js';
+import { acquireLock } from './store.js';
+
+const HOLDS = '.holds';
+const GC = 'gc';
+const WAIT_MS = 120_000;
+
+function holdsDir(storeDir: string): string {
+  return path.join(path.resolve(storeDir), HOLDS);
+}
+
+/** Whether the hold file names a live process (a hold from another host counts as live: we cannot tell). */
+async function live(file: string): Promise<boolean> {
+  const text = await readFile(file, 'utf8').catch((e) => (errnoCode(e) === 'ENOENT' ? undefined : ''));
+  if (text === undefined) return false;
+  const [pid, host] = text.split(' ');
+  if (host === hostname() && pid && !isAlive(Number(pid))) {
+    await unlink(file).catch(() => {});
+    return false;
+  }
+  return true;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A build's hold on the store, released by the returned function; waits while a gc runs. */
+export async function holdStoreForBuild(storeDir: string, timeoutMs = WAIT_MS): Promise<() => Promise<void>> {
+  const dir = holdsDir(storeDir);
+  await mkdir(dir, { recursive: true });
+  const mine = path.join(dir, `build-${tempTag()}`);
+  const started = Date.now();
+  for (;;) {
+    await writeFile(mine, `${process.pid} ${hostname()}`);
+    if (!(await live(path.join(dir, GC)))) return () => unlink(mine).catch(() => {});
+    await unlink(mine).catch(() => {});
+    if (Date.now() - started > timeoutMs) {
+      throw new GamelayerError('store.locked', `${path.join(dir, GC)}: gamelayer gc has held the store for over ${timeoutMs / 1000}s`, 'wait for the gc to finish, or remove the file if no gc is running');
+    }
+    await sleep(100);
+  }
+}
+
+/** The store for gc alone: no build starts while it is held, and it is granted once running builds ended. */
+export async function lockStoreForGc(storeDir: string, timeoutMs = WAIT_MS): Promise<() => Promise<void>> {
+  const dir = holdsDir(storeDir);
+  await mkdir(dir, { recursive: true });
+  const release = await acquireLock(path.join(dir, GC), timeoutMs);
+  const started = Date.now();
+  try {
+    for (;;) {
+      const builds = (await readdir(dir)).filter((n) => n.startsWith('build-'));
+      const running = [];
+      for (const b of builds) if (await live(path.join(dir, b))) running.push(b);
+      if (running.length === 0) return release;
+      if (Date.now() - started > timeoutMs) {
+        throw new GamelayerError('store.locked', `${dir}: ${running.length} build(s) held the store for over ${timeoutMs / 1000}s`, 'run gc when no build is running, or remove the hold files of builds that are gone');
+      }
+      await sleep(100);
+    }
+  } catch (e) {
+    await release();
+    throw e;
+  }
+}

@@ -1,0 +1,159 @@
+// gamelayer prune: old builds out of a registry repository. A build there is its record tag (`<tag>.gamelayer-record`,
+// the fallback tag of artifact.ts) with the images `<tag>` and `<tag>-<tree>`; builds are ordered by the record's
+// creation time. Kept: the newest `keep` builds and every tag that is not part of a build. A removed build's
+// manifests are deleted by digest (distribution API: DELETE /v2/<repo>/manifests/<digest>; on ECR
+// BatchDeleteImage), except a digest a kept tag also names (an unchanged tree image): on ECR only the old tag is
+// removed, elsewhere it stays (the distribution API cannot remove one tag of several). Records go last.
+// Blobs are the registry's to collect (its garbage collector; on ECR, once no image references them).
+import { BatchDeleteImageCommand, PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
+import { GamelayerError } from '../errors.js';
+import { RECORD_TAG_SUFFIX } from './artifact.js';
+import { pushScope } from './auth.js';
+import type { RegistryClient } from './client.js';
+import type { EcrApi } from './ecr.js';
+
+const TREES = ['engine', 'engine-media', 'app', 'app-media'];
+const CREATED = 'org.opencontainers.image.created';
+
+export interface PruneOptions {
+  client: RegistryClient;
+  repo: string;
+  keep: number;
+  apply?: boolean;
+  /** On Amazon ECR: deletes go through BatchDeleteImage, which can also remove one tag of several. */
+  ecr?: EcrApi;
+}
+
+export interface PrunedBuild {
+  tag: string;
+  createdAt: string;
+  /** Tags of the build: its record tag, image tag and tree-image tags found in the repository. */
+  tags: string[];
+}
+
+export interface PruneResult {
+  repository: string;
+  applied: boolean;
+  kept: PrunedBuild[];
+  removed: PrunedBuild[];
+  /** Manifests deleted (or that would be), by digest, with the tags that named them. */
+  deleted: { digest: string; tags: string[] }[];
+  /** Tags taken off an image a kept tag still names (ECR only). */
+  untagged: string[];
+  /** Tags of removed builds left in place: their image is a kept tag's too, and the registry cannot untag. */
+  left: string[];
+}
+
+export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> {
+  if (!Number.isInteger(opts.keep) || opts.keep < 1) {
+    throw new GamelayerError('cli.keep', `--keep ${opts.keep}: expected a whole number of builds, at least 1`);
+  }
+  const { client, repo } = opts;
+  const tags = new Set(await client.listTags(repo));
+  const builds: PrunedBuild[] = [];
+  for (const t of [...tags].filter((x) => x.endsWith(RECORD_TAG_SUFFIX)).sort()) {
+    const tag = t.slice(0, -RECORD_TAG_SUFFIX.length);
+    const m = await client.getManifest(repo, t);
+    const doc = JSON.parse(m.bytes.toString('utf8')) as { annotations?: Record<string, string> };
+    builds.push({ tag, createdAt: doc.annotations?.[CREATED] ?? '', tags: [t, tag, ...TREES.map((x) => `${tag}-${x}`)].filter((x) => tags.has(x)) });
+  }
+  builds.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.tag.localeCompare(a.tag));
+  const kept = builds.slice(0, opts.keep);
+  const removed = builds.slice(opts.keep);
+  const removedTags = new Set(removed.flatMap((b) => b.tags));
+
+  // Which digest each tag names; a digest any surviving tag names must survive.
+  const digestOf = new Map<string, string>();
+  for (const t of tags) {
+    const head = await client.headManifest(repo, t);
+    if (head?.digest) digestOf.set(t, head.digest);
+  }
+  const survivingDigests = new Set([...tags].filter((t) => !removedTags.has(t)).map((t) => digestOf.get(t)));
+  const deleted = new Map<string, string[]>();
+  const shared: string[] = [];
+  for (const t of removedTags) {
+    const d = digestOf.get(t);
+    if (!d) continue;
+    if (survivingDigests.has(d)) shared.push(t);
+    else deleted.set(d, [...(deleted.get(d) ?? []), t]);
+  }
+  const result: PruneResult = {
+    repository: `${client.host}/${repo}`,
+    applied: Boolean(opts.apply),
+    kept,
+    removed,
+    deleted: [...deleted].map(([digest, t]) => ({ digest, tags: t.sort() })),
+    untagged: opts.ecr ? shared.sort() : [],
+    left: opts.ecr ? [] : shared.sort(),
+  };
+  if (!opts.apply) return result;
+  // Images before records: a record never outlives... the other way round would leave images without a record.
+  const isRecord = (e: { tags: string[] }) => e.tags.some((t) => t.endsWith(RECORD_TAG_SUFFIX));
+  const order = [...result.deleted.filter((e) => !isRecord(e)), ...result.deleted.filter(isRecord)];
+  if (opts.ecr) {
+    if (result.untagged.length) await ecrDelete(opts.ecr, repo, result.untagged.map((imageTag) => ({ imageTag })));
+    if (order.length) await ecrDelete(opts.ecr, repo, order.map((e) => ({ imageDigest: e.digest })));
+  } else {
+    for (const e of order) await deleteManifest(client, repo, e.digest);
+  }
+  return result;
+}
+
+/** DELETE of a manifest by digest (the distribution API); a registry without deletes enabled is a clear error. */
+export async function deleteManifest(client: RegistryClient, repo: string, digest: string): Promise<void> {
+  const res = await client.request({
+    method: 'DELETE',
+    target: `/v2/${repo}/manifests/${digest}`,
+    scopes: [pushScope(repo).replace(/pull,push$/, '*')],
+    ok: [200, 202, 404, 405],
+    what: `delete manifest ${repo}@${digest}`,
+  });
+  await res.discard();
+  if (res.status === 405) {
+    throw new GamelayerError(
+      'registry.delete-disabled',
+      `delete manifest ${repo}@${digest}: ${client.host} does not allow deletes (405)`,
+      'enable them in the registry (distribution: storage.delete.enabled: true), or remove the tags another way',
+    );
+  }
+}
+
+async function ecrDelete(api: EcrApi, repo: string, imageIds: { imageDigest?: string; imageTag?: string }[]): Promise<void> {
+  for (let i = 0; i < imageIds.length; i += 100) {
+    const out = await api.sdk.send(new BatchDeleteImageCommand({ repositoryName: repo, ...(api.registryId ? { registryId: api.registryId } : {}), imageIds: imageIds.slice(i, i + 100) })).catch((e: unknown) => {
+      throw new GamelayerError('ecr.api', `ECR BatchDeleteImage in ${repo}: ${(e as Error).message}`, undefined, { cause: e });
+    });
+    const failures = (out.failures ?? []).filter((f) => f.failureCode !== 'ImageNotFound');
+    if (failures.length) {
+      const f = failures[0]!;
+      throw new GamelayerError('ecr.api', `ECR BatchDeleteImage in ${repo}: ${f.imageId?.imageDigest ?? f.imageId?.imageTag}: ${f.failureCode}: ${f.failureReason}`);
+    }
+  }
+}
+
+/**
+ * The ECR lifecycle policy that goes with prune: it expires only untagged images, `days` after their push. Tagged
+ * images are never expired by it, so nothing a kept build names can go; prune untags old builds and this policy
+ * reclaims them. (A rule counting tagged images would be unsafe: an unchanged tree image keeps its first push date
+ * while a new build still tags it.)
+ */
+export function lifecyclePolicy(days = 1): { rules: unknown[] } {
+  return {
+    rules: [
+      {
+        rulePriority: 1,
+        description: `gamelayer: expire untagged images ${days} day(s) after push (gamelayer prune untags old builds; tagged images are kept)`,
+        selection: { tagStatus: 'untagged', countType: 'sinceImagePushed', countUnit: 'days', countNumber: days },
+        action: { type: 'expire' },
+      },
+    ],
+  };
+}
+
+export async function putLifecyclePolicy(api: EcrApi, repo: string, policy: { rules: unknown[] }): Promise<void> {
+  await api.sdk
+    .send(new PutLifecyclePolicyCommand({ repositoryName: repo, ...(api.registryId ? { registryId: api.registryId } : {}), lifecyclePolicyText: JSON.stringify(policy) }))
+    .catch((e: unknown) => {
+      throw new GamelayerError('ecr.api', `ECR PutLifecyclePolicy on ${repo}: ${(e as Error).message}`, 'check that the credentials allow ecr:PutLifecyclePolicy', { cause: e });
+    });
+}
