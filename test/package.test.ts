@@ -68,6 +68,8 @@ describe('the installed package', () => {
     expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
     expect(manifest.license).toBe('Apache-2.0');
     expect(await readFile(path.join(installed, 'LICENSE'), 'utf8')).toContain('Apache License\n                           Version 2.0');
+    // Nothing that runs TypeScript is installed with it: every command and import below runs the compiled code.
+    expect(existsSync(path.join(app, 'node_modules', 'tsx'))).toBe(false);
   });
 
   it('npx gamelayer --version prints the version of package.json', async () => {
