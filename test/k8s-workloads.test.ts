@@ -4,7 +4,7 @@ import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { describe, expect, it } from 'vitest';
 import { deployInputFrom, type DeployInput } from '../src/k8s/input.js';
 import { k8sYaml } from '../src/k8s/output.js';
-import { WORKLOAD_KINDS, VOLUME_MODES, type K8sOptions, type WorkloadKind } from '../src/k8s/options.js';
+import { WORKLOAD_KINDS, TREE_VOLUME_MODES as VOLUME_MODES, type K8sOptions, type WorkloadKind } from '../src/k8s/options.js';
 import { k8sFileName, k8sWorkload, type Workload } from '../src/k8s/workloads.js';
 import { TREE_NAMES, type TreeName } from '../src/types.js';
 import { REPOSITORY, fixtureConfig, fixtureRecord, manifest, sha } from './k8s-fixture.js';
@@ -249,5 +249,34 @@ describe('bad input', () => {
     config.baseImage = 'scratch';
     const { notes } = emit({}, deployInputFrom(config, fixtureRecord(), REPOSITORY));
     expect(notes[0]).toMatch(/^baseImage is scratch: the tree images have no sh or cp/);
+  });
+});
+
+describe('--volumes none (the server image as the one container)', () => {
+  for (const kind of WORKLOAD_KINDS) {
+    it(`${kind}: one container running the server image, no init containers, no volumes, no copies`, () => {
+      const { spec, engine, deliveries, requirements } = emit({ kind, volumes: 'none' });
+      expect(spec.initContainers).toBeUndefined();
+      expect(spec.volumes).toBeUndefined();
+      expect(spec.containers).toHaveLength(1);
+      expect(engine.image).toBe(`${REPOSITORY}:v1@${sha('server-image')}`);
+      // No guard (nothing to check), so a base without a shell runs too; the start command is the command.
+      expect(engine.command).toEqual(['./bin/server', '-port', '7777']);
+      expect(engine.args).toBeUndefined();
+      expect(engine.volumeMounts).toBeUndefined();
+      expect(engine.workingDir).toBe('/opt/local/engine');
+      // Only the scratch space is ephemeral storage: nothing is copied.
+      expect(engine.resources!.requests!['ephemeral-storage']).toBe('1024Mi');
+      expect(deliveries).toEqual([]);
+      expect(requirements).toEqual([]);
+    });
+  }
+
+  it('a record without a server image is refused with deploy.no-server-image', () => {
+    const record = fixtureRecord();
+    record.images = record.images.filter((i) => i.name !== 'server');
+    const i = deployInputFrom(fixtureConfig(), record, REPOSITORY);
+    expect(() => k8sWorkload(i, { volumes: 'none' })).toThrow(/has no server image .*--volumes none has nothing to run/);
+    expect(k8sFileName({ kind: 'fleet', volumes: 'none' })).toBe('fleet-server-image.yaml');
   });
 });

@@ -136,3 +136,21 @@ describe('quantities and flags', () => {
     expect(() => portNumber('--publish', '70000')).toThrow('--publish: got "70000"; expected a port from 1 to 65535');
   });
 });
+
+describe('run plan of --volumes none', () => {
+  const resolve = (ref: string) => (/:v1@/.test(ref) ? 'id-server' : resolveImage(ref));
+  it('runs the server image alone, no volumes; -- ARGS replace the command (there is no guard in front)', () => {
+    for (const kind of WORKLOAD_KINDS) {
+      const plan = runPlan(k8sWorkload(input(), { kind, volumes: 'none' }), 'p', { resolveImage: resolve });
+      expect(plan.volumes).toEqual([]);
+      expect(plan.init).toEqual([]);
+      expect(plan.engine.image).toBe('id-server');
+      expect(plan.engine.entrypoint).toEqual(['./bin/server', '-port', '7777']);
+      expect(plan.engine.cmd).toEqual([]);
+      expect(plan.engine.mounts).toEqual([]);
+    }
+    const replaced = runPlan(k8sWorkload(input(), { volumes: 'none' }), 'p', { resolveImage: resolve, args: ['sh', '-c', 'exit 3'] });
+    expect(replaced.engine.entrypoint).toEqual(['sh', '-c', 'exit 3']);
+    expect(replaced.engine.cmd).toEqual([]);
+  });
+});

@@ -5,8 +5,14 @@ import { GiB } from './sizes.js';
 
 export const WORKLOAD_KINDS = ['pod', 'deployment', 'gameserver', 'fleet'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
-export const VOLUME_MODES = ['init', 'image'] as const;
+/**
+ * none: the server image as the one container (no copies, no volumes); init: init containers copy each tree image
+ * into an emptyDir; image: Kubernetes image volumes.
+ */
+export const VOLUME_MODES = ['none', 'init', 'image'] as const;
 export type VolumeMode = (typeof VOLUME_MODES)[number];
+/** The modes that deliver trees as separate volumes (one per non-engine tree). */
+export const TREE_VOLUME_MODES = ['init', 'image'] as const satisfies readonly VolumeMode[];
 export const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
 export type PullPolicy = (typeof PULL_POLICIES)[number];
 export const PORT_POLICIES = ['Dynamic', 'Static', 'Passthrough', 'None'] as const;
@@ -76,11 +82,24 @@ export const DEFAULT_K8S_OPTIONS: K8sOptions = {
 const QUANTITY = /^(\d+(\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/**
+ * The volume mode when none is asked for, per kind; chosen from the pod start figures in docs/deploy.md
+ * ("Choosing --volumes").
+ */
+export const DEFAULT_VOLUMES: Record<WorkloadKind, VolumeMode> = {
+  pod: 'init',
+  deployment: 'init',
+  gameserver: 'init',
+  fleet: 'init',
+};
+
 /** Merges partial options over the defaults and checks them; errors name the option. */
 export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
+  const kind = partial.kind ?? DEFAULT_K8S_OPTIONS.kind;
   const o: K8sOptions = {
     ...DEFAULT_K8S_OPTIONS,
     ...partial,
+    volumes: partial.volumes ?? DEFAULT_VOLUMES[kind] ?? DEFAULT_K8S_OPTIONS.volumes,
     port: { ...DEFAULT_K8S_OPTIONS.port, ...partial.port },
     health: { ...DEFAULT_K8S_OPTIONS.health, ...partial.health },
     engine: { ...DEFAULT_K8S_OPTIONS.engine, ...partial.engine },

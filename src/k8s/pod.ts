@@ -29,6 +29,8 @@ export interface PodTemplate {
 
 /** Image volumes are read-only and noexec (KEP-4639), so a tree with executables is copied even in image mode. */
 export function treeDeliveries(input: DeployInput, options: Pick<K8sOptions, 'volumes' | 'copyRoot'>): TreeDelivery[] {
+  // The server image already holds every tree at its mount path: nothing to deliver.
+  if (options.volumes === 'none') return [];
   return input.trees
     .filter((t) => t.tree !== 'engine')
     .map((tree): TreeDelivery => {
@@ -56,7 +58,8 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
   const deliveries = treeDeliveries(input, options);
   const copies = deliveries.filter((d) => d.via === 'copy');
   const notes: string[] = [];
-  if (input.baseImage === 'scratch') {
+  const serverImage = options.volumes === 'none' ? requireServerImage(input) : undefined;
+  if (input.baseImage === 'scratch' && !serverImage) {
     notes.push(
       'baseImage is scratch: the tree images have no sh or cp, so the copy containers and the start guard cannot run; ' +
         'set baseImage in gamelayer.yaml to an image with a POSIX shell (busybox, debian-slim, ...)',
@@ -101,10 +104,13 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
 
   const engineContainer: IContainer = {
     name: ENGINE_CONTAINER,
-    image: engine.image,
+    image: serverImage ?? engine.image,
     imagePullPolicy: options.pullPolicy,
-    command: ['sh', '-c', guardScript(deliveries.map((d) => d.sentinel)), GUARD_NAME],
-    args: input.start,
+    // The server image holds every tree, so there is nothing to guard: the start command runs as the image's
+    // entrypoint would (stated here so the pod does not depend on the image config), and a scratch base works.
+    ...(serverImage
+      ? { command: input.start }
+      : { command: ['sh', '-c', guardScript(deliveries.map((d) => d.sentinel)), GUARD_NAME], args: input.start }),
     workingDir: engine.mount,
     // Agones adds the container port from GameServer.spec.ports itself.
     ...(agones
@@ -112,7 +118,7 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
       : { ports: [{ name: 'game', containerPort: options.port.containerPort, protocol: options.port.protocol }] }),
     resources: engineResources,
     securityContext: containerSecurity(options, false),
-    volumeMounts: engineMounts,
+    ...(engineMounts.length > 0 ? { volumeMounts: engineMounts } : {}),
   };
 
   const spec: IPodSpec = {
@@ -130,6 +136,18 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
     ...(volumes.length > 0 ? { volumes } : {}),
   };
   return { labels: labels(input, options), annotations: annotations(input, deliveries), spec, deliveries, notes };
+}
+
+/** `--volumes none` runs the combined image; a build without one (an old record) cannot. */
+function requireServerImage(input: DeployInput): string {
+  if (!input.serverImage) {
+    throw new GamelayerError(
+      'deploy.no-server-image',
+      `build ${input.tag} of ${input.game} has no server image (no image named "server" in its build record), so --volumes none has nothing to run`,
+      'build again with gamelayer build (it writes the server image), or pass --volumes init',
+    );
+  }
+  return input.serverImage;
 }
 
 export function resourceName(input: DeployInput, options: Pick<K8sOptions, 'name'>): string {

@@ -144,5 +144,6 @@ export function k8sWorkload(input: DeployInput, partial: Partial<K8sOptions> = {
 
 /** The file name `gamelayer k8s --out DIR` writes. */
 export function k8sFileName(options: Pick<K8sOptions, 'kind' | 'volumes'>): string {
-  return `${options.kind}${options.volumes === 'image' ? '-image-volumes' : ''}.yaml`;
+  const suffix = { init: '', image: '-image-volumes', none: '-server-image' }[options.volumes];
+  return `${options.kind}${suffix}.yaml`;
 }

@@ -22,17 +22,24 @@ export async function ensureTreeImages(opts: {
   input: DeployInput;
   docker: Docker;
   reporter?: Reporter;
+  /** The pod's image references: only these are loaded (default: the four tree images). */
+  podImages?: readonly string[];
 }): Promise<DaemonImages> {
   const { config, input, docker } = opts;
   const reporter = opts.reporter ?? silentReporter;
   const info = await daemonInfo(docker);
   const platform = { os: info.os, architecture: info.arch === 'x86_64' ? 'amd64' : info.arch === 'aarch64' ? 'arm64' : info.arch };
   const repo = dockerRepository(config);
-  const wanted: (SaveImage & { podImage: string })[] = input.trees.map((t) => ({
+  const candidates: (SaveImage & { podImage: string })[] = input.trees.map((t) => ({
     podImage: t.image,
     selector: t.imageDigest,
     repoTags: [`${repo}:${input.tag}-${t.tree}`],
   }));
+  if (input.serverImage) {
+    candidates.push({ podImage: input.serverImage, selector: input.serverImage.slice(input.serverImage.indexOf('@') + 1), repoTags: [`${repo}:${input.tag}`] });
+  }
+  const needed = new Set(opts.podImages ?? input.trees.map((t) => t.image));
+  const wanted = candidates.filter((c) => needed.has(c.podImage));
   const resolved = await resolveSaveImages(config.store, wanted, platform);
   const ids = new Map(wanted.map((w, i) => [w.podImage, resolved[i]!.config.digest]));
 
@@ -48,7 +55,7 @@ export async function ensureTreeImages(opts: {
       }
     }
   } else {
-    reporter.info(`tree images of ${input.tag} already in the Docker daemon`);
+    reporter.info(`images of ${input.tag} already in the Docker daemon`);
   }
   return { ids, loaded: missing.length };
 }

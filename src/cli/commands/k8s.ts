@@ -8,7 +8,7 @@ import { commandConfig, commandReporter } from '../context.js';
 
 interface K8sFlags {
   kind: string;
-  volumes: string;
+  volumes?: string;
   out?: string;
   repository?: string;
   record?: string;
@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .command('k8s')
     .description('write a Kubernetes / Agones spec for the last build (images pinned by digest)')
     .option('--kind <kind>', 'pod, deployment, gameserver (Agones) or fleet (Agones)', 'pod')
-    .option('--volumes <mode>', 'init: init containers copy the trees; image: Kubernetes image volumes (see docs/deploy.md)', 'init')
+    .option('--volumes <mode>', 'none: the server image as the one container; init: init containers copy the trees; image: Kubernetes image volumes (default per kind, see docs/deploy.md)')
     .option('--out <dir>', 'write <kind>.yaml into DIR instead of printing it')
     .option('--repository <repo>', 'repository the images were pushed to (default: registry in gamelayer.yaml)')
     .option('--record <file>', 'build record to deploy (default: .gamelayer/records/build-last.json)')
@@ -77,7 +77,7 @@ export function register(program: Command): void {
 export function k8sFlagsToOptions(f: K8sFlags): Partial<K8sOptions> {
   const o: Partial<K8sOptions> = {
     kind: f.kind as K8sOptions['kind'],
-    volumes: f.volumes as K8sOptions['volumes'],
+    ...(f.volumes !== undefined ? { volumes: f.volumes as K8sOptions['volumes'] } : {}),
     health: { disabled: !f.health, initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 3 },
   };
   if (f.name !== undefined) o.name = f.name;
