@@ -136,6 +136,15 @@ describe.concurrent('gamelayer run-local (real Docker engine)', () => {
     expect(await leftovers(r.runId)).toEqual([]);
   });
 
+  it('--volumes image: the CLI process exits by itself once the engine exited 0 and clean-up is done', async () => {
+    // It used to stay alive on two open Docker socket connections: this run then never reached 'close'.
+    const r = await cli(good, ['--network', 'none', '--volumes', 'image']);
+    expect(r.stderr).toContain('container engine exited with code 0');
+    expect(r.code).toBe(0);
+    expect(r.signal).toBeNull();
+    expect(await leftovers(r.runId)).toEqual([]);
+  });
+
   it('images stay in the daemon: a second run of the same build loads nothing (library)', async () => {
     const lines: string[] = [];
     // Load first if the CLI run has not yet (the tests run concurrently), then run again.

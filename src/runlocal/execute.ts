@@ -337,7 +337,10 @@ function directoryModes(names: string[], mode: number): NodeJS.ReadableStream {
 
 async function hasPath(container: Docker.Container, file: string): Promise<boolean> {
   try {
-    await container.infoArchive({ path: file });
+    // dockerode hands back the HEAD response as a stream; left unread, its socket stays open and keeps the
+    // process alive after the run (one per image volume). Nothing in it is needed: close it.
+    const res = (await container.infoArchive({ path: file })) as NodeJS.ReadableStream & { destroy?: () => void };
+    res.destroy?.();
     return true;
   } catch (e) {
     if ((e as { statusCode?: number }).statusCode === 404) return false;
