@@ -58,7 +58,7 @@ describe('gamelayer k8s / ecs', () => {
     writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...fixtureRecord() }));
     const { input } = await loadDeployInput(config);
 
-    const r1 = cli('k8s', '--kind', 'fleet', '--replicas', '3', '--out', 'deploy');
+    const r1 = cli('k8s', '--kind', 'fleet', '--volumes', 'init', '--replicas', '3', '--out', 'deploy');
     expect(r1.stderr).toBe(`wrote ${path.join(dir, 'deploy', 'fleet.yaml')}\n`);
     expect(r1.status).toBe(0);
     const r2 = cli('k8s', '--kind', 'deployment', '--volumes', 'image', '--out', 'deploy');
@@ -69,7 +69,7 @@ describe('gamelayer k8s / ecs', () => {
     expect(readdirSync(path.join(dir, 'deploy')).sort()).toEqual(['deployment-image-volumes.yaml', 'ecs-task-definition.json', 'fleet.yaml']);
 
     const read = (f: string) => readFileSync(path.join(dir, 'deploy', f), 'utf8');
-    expect(read('fleet.yaml')).toBe(k8sYaml(input, k8sWorkload(input, { kind: 'fleet', replicas: 3 })));
+    expect(read('fleet.yaml')).toBe(k8sYaml(input, k8sWorkload(input, { kind: 'fleet', replicas: 3, volumes: 'init' })));
     expect(read('deployment-image-volumes.yaml')).toBe(k8sYaml(input, k8sWorkload(input, { kind: 'deployment', volumes: 'image' })));
     expect(read('ecs-task-definition.json')).toBe(
       ecsJson(ecsTaskDefinition(input, { executionRoleArn: 'arn:aws:iam::123456789012:role/exec' })),

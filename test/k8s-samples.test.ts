@@ -19,6 +19,8 @@ const VARIANTS: { file: string; args: string[] }[] = [
   { file: 'gameserver.yaml', args: ['k8s', '--kind', 'gameserver'] },
   { file: 'fleet.yaml', args: ['k8s', '--kind', 'fleet', '--replicas', '3'] },
   { file: 'pod-image-volumes.yaml', args: ['k8s', '--kind', 'pod', '--volumes', 'image'] },
+  { file: 'fleet-copies.yaml', args: ['k8s', '--kind', 'fleet', '--volumes', 'init', '--replicas', '3'] },
+  { file: 'pod-server-image.yaml', args: ['k8s', '--kind', 'pod', '--volumes', 'none'] },
   { file: 'ecs-task-definition.json', args: ['ecs'] },
 ];
 

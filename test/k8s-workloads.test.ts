@@ -47,7 +47,7 @@ function expectedMi(bytes: number, entries: number): number {
 describe('copy mode (init containers)', () => {
   for (const kind of WORKLOAD_KINDS) {
     it(`${kind}: one init container per non-engine tree, in order, each copying its own tree to its own volume`, () => {
-      const { spec, engine } = emit({ kind });
+      const { spec, engine } = emit({ kind, volumes: 'init' });
       const inits = spec.initContainers!;
       expect(inits.map((c) => c.name)).toEqual(['copy-engine-media', 'copy-app', 'copy-app-media']);
       inits.forEach((c, i) => {
@@ -172,7 +172,7 @@ describe('every kind', () => {
 
   it('secure defaults: non-root, no privilege escalation, capabilities dropped, read-only root for copies', () => {
     for (const kind of WORKLOAD_KINDS) {
-      const { spec } = emit({ kind });
+      const { spec } = emit({ kind, volumes: 'init' });
       expect(spec.securityContext).toEqual({
         runAsNonRoot: true,
         runAsUser: 1000,

@@ -67,7 +67,7 @@ describe('run plan from the emitted pod', () => {
   it('every workload kind runs the same pod; replicas and Agones get a note', () => {
     const base = runPlan(k8sWorkload(input(), {}), 'p', { resolveImage });
     for (const kind of WORKLOAD_KINDS) {
-      const e = k8sWorkload(input(), { kind, replicas: 3 });
+      const e = k8sWorkload(input(), { kind, replicas: 3, volumes: 'init' });
       const plan = runPlan(e, 'p', { resolveImage });
       expect(plan.init).toEqual(base.init);
       expect(plan.engine.entrypoint).toEqual(base.engine.entrypoint);

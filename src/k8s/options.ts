@@ -1,4 +1,9 @@
 // Knobs of the emitted workloads, their defaults, and the checks that keep a bad value out of the YAML.
+import type { IAffinity } from 'kubernetes-models/v1/Affinity';
+import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
+import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
+import type { IToleration } from 'kubernetes-models/v1/Toleration';
+import type { DeployConfig } from '../config/deploy.js';
 import { GamelayerError } from '../errors.js';
 import { parseSize } from '../config/schema.js';
 import { GiB } from './sizes.js';
@@ -22,6 +27,23 @@ export type Protocol = 'UDP' | 'TCP';
 export interface GamePort {
   containerPort: number;
   protocol: Protocol;
+}
+
+/** A port beside the game port (a query or RCON port, say); Agones gives it its own policy. */
+export interface ExtraPort extends GamePort {
+  name: string;
+  portPolicy?: PortPolicy;
+  hostPort?: number;
+}
+
+/** Pod-level scheduling settings, copied into the pod spec as they are. */
+export interface PodScheduling {
+  nodeSelector?: Record<string, string>;
+  tolerations?: IToleration[];
+  affinity?: IAffinity;
+  priorityClassName?: string;
+  serviceAccountName?: string;
+  terminationGracePeriodSeconds?: number;
 }
 
 export interface ContainerResources {
@@ -61,6 +83,17 @@ export interface K8sOptions {
   runAsGroup: number;
   /** Copy containers mount their target volume under this directory: `/mnt/<tree>`. */
   copyRoot: string;
+  /** Name of the game port (Agones: its GameServer port name). */
+  portName?: string;
+  extraPorts: ExtraPort[];
+  scheduling: PodScheduling;
+  /** Fleet scheduling. */
+  fleetScheduling: 'Packed' | 'Distributed';
+  /** Environment of the engine container. */
+  env: IEnvVar[];
+  /** Merged over the computed requests and limits of the engine / the copy containers, key by key. */
+  engineResources?: IResourceRequirements;
+  copyResources?: IResourceRequirements;
 }
 
 export const DEFAULT_K8S_OPTIONS: K8sOptions = {
@@ -77,7 +110,58 @@ export const DEFAULT_K8S_OPTIONS: K8sOptions = {
   runAsUser: 1000,
   runAsGroup: 1000,
   copyRoot: '/mnt',
+  extraPorts: [],
+  scheduling: {},
+  fleetScheduling: 'Packed',
+  env: [],
 };
+
+/**
+ * The options gamelayer.yaml's deploy section gives (already checked against the schemas by the config loader);
+ * CLI flags go over them.
+ */
+export function k8sOptionsFromConfig(deploy: DeployConfig | undefined): Partial<K8sOptions> {
+  if (!deploy) return {};
+  const o: Partial<K8sOptions> = {};
+  if (deploy.volumes) o.volumes = deploy.volumes;
+  const scheduling: PodScheduling = {};
+  for (const k of ['nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'serviceAccountName', 'terminationGracePeriodSeconds'] as const) {
+    if (deploy[k] !== undefined) (scheduling as Record<string, unknown>)[k] = structuredClone(deploy[k]);
+  }
+  if (Object.keys(scheduling).length > 0) o.scheduling = scheduling;
+  if (deploy.env) o.env = structuredClone(deploy.env);
+  if (deploy.resources) o.engineResources = structuredClone(deploy.resources);
+  if (deploy.copyResources) o.copyResources = structuredClone(deploy.copyResources);
+  const [game, ...extra] = deploy.ports ?? [];
+  if (game) {
+    o.port = { containerPort: game.containerPort, protocol: game.protocol };
+    if (game.name) o.portName = game.name;
+    if (game.hostPort !== undefined) o.hostPort = game.hostPort;
+    if (game.portPolicy) o.portPolicy = game.portPolicy;
+  }
+  o.extraPorts = extra.map((p, i) => ({
+    name: p.name ?? `port-${i + 2}`,
+    containerPort: p.containerPort,
+    protocol: p.protocol,
+    ...(p.portPolicy ? { portPolicy: p.portPolicy } : {}),
+    ...(p.hostPort !== undefined ? { hostPort: p.hostPort } : {}),
+  }));
+  if (deploy.agones?.portPolicy && !game?.portPolicy) o.portPolicy = deploy.agones.portPolicy;
+  if (deploy.agones?.scheduling) o.fleetScheduling = deploy.agones.scheduling;
+  const h = deploy.agones?.health;
+  if (h) o.health = { ...DEFAULT_K8S_OPTIONS.health, ...h, disabled: h.disabled ?? false };
+  return o;
+}
+
+/** Config options, then flags over them: nested scheduling merges key by key, lists are replaced. */
+export function mergeK8sOptions(base: Partial<K8sOptions>, over: Partial<K8sOptions>): Partial<K8sOptions> {
+  return {
+    ...base,
+    ...over,
+    ...(base.scheduling || over.scheduling ? { scheduling: { ...base.scheduling, ...over.scheduling } } : {}),
+    ...(base.env || over.env ? { env: [...(base.env ?? []).filter((e) => !over.env?.some((x) => x.name === e.name)), ...(over.env ?? [])] } : {}),
+  };
+}
 
 const QUANTITY = /^(\d+(\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -87,10 +171,12 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
  * ("Choosing --volumes").
  */
 export const DEFAULT_VOLUMES: Record<WorkloadKind, VolumeMode> = {
+  // A bare pod is the kind for a first look and for run-local: it shows every tree image delivered and checked.
   pod: 'init',
-  deployment: 'init',
-  gameserver: 'init',
-  fleet: 'init',
+  // Replicas that start again and again (Agones replaces a GameServer's pod after each session): no copies.
+  deployment: 'none',
+  gameserver: 'none',
+  fleet: 'none',
 };
 
 /** Merges partial options over the defaults and checks them; errors name the option. */
@@ -104,6 +190,7 @@ export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
     health: { ...DEFAULT_K8S_OPTIONS.health, ...partial.health },
     engine: { ...DEFAULT_K8S_OPTIONS.engine, ...partial.engine },
     copy: { ...DEFAULT_K8S_OPTIONS.copy, ...partial.copy },
+    scheduling: { ...partial.scheduling },
   };
   oneOf('--kind', o.kind, WORKLOAD_KINDS);
   oneOf('--volumes', o.volumes, VOLUME_MODES);
@@ -135,6 +222,15 @@ export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
   for (const [flag, id] of [['--uid', o.runAsUser], ['--gid', o.runAsGroup]] as const) {
     if (!Number.isInteger(id) || id < 0 || id > 2 ** 31 - 1) bad(flag, id, 'a numeric id ≥ 0');
   }
+  for (const p of o.extraPorts) checkPort(`port ${p.name}`, p.containerPort);
+  const portNames = [o.portName ?? 'game', ...o.extraPorts.map((p) => p.name)];
+  if (new Set(portNames).size !== portNames.length) bad('ports', portNames.join(', '), 'distinct port names');
+  const grace = o.scheduling.terminationGracePeriodSeconds;
+  if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) bad('--grace-period', grace, 'a whole number of seconds ≥ 0');
+  for (const [k, v] of Object.entries(o.scheduling.nodeSelector ?? {})) {
+    if (!k || typeof v !== 'string') bad('--node-selector', `${k}=${String(v)}`, 'KEY=VALUE');
+  }
+  for (const e of o.env) if (!e.name) bad('--env', e, 'NAME=VALUE');
   if (!o.copyRoot.startsWith('/') || o.copyRoot.split('/').includes('..')) {
     bad('--copy-root', o.copyRoot, 'an absolute path such as /mnt');
   }

@@ -1,6 +1,7 @@
 // The pod every workload kind wraps: one copy init container (or image volume) per non-engine tree, and the engine
 // container that refuses to start until every tree is in place.
 import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
@@ -85,7 +86,7 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
     image: d.tree.image,
     imagePullPolicy: options.pullPolicy,
     command: ['sh', '-c', copyScript(d.tree.tree, d.tree.mount, d.target)],
-    resources: resources(options.copy),
+    resources: mergeResources(resources(options.copy), options.copyResources),
     securityContext: containerSecurity(options, true),
     volumeMounts: [{ name: d.volume, mountPath: d.target }],
   }));
@@ -97,10 +98,13 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
         { name: d.volume, mountPath: d.tree.mount, subPath: d.tree.mount.slice(1), readOnly: true },
   );
   // emptyDirs count against the pod's ephemeral storage; image volumes live in the image store and do not.
-  const ephemeral = copies.reduce((sum, d) => sum + d.sizeBytes, 0) + options.scratchBytes;
-  const engineResources = resources(options.engine);
-  engineResources.requests = { ...engineResources.requests, 'ephemeral-storage': quantityMi(ephemeral) };
-  engineResources.limits = { ...engineResources.limits, 'ephemeral-storage': quantityMi(ephemeral) };
+  const copied = copies.reduce((sum, d) => sum + d.sizeBytes, 0);
+  const ephemeral = copied + options.scratchBytes;
+  const computed = resources(options.engine);
+  computed.requests = { ...computed.requests, 'ephemeral-storage': quantityMi(ephemeral) };
+  computed.limits = { ...computed.limits, 'ephemeral-storage': quantityMi(ephemeral) };
+  const engineResources = mergeResources(computed, options.engineResources);
+  checkEphemeral(engineResources, copied);
 
   const engineContainer: IContainer = {
     name: ENGINE_CONTAINER,
@@ -112,10 +116,16 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
       ? { command: input.start }
       : { command: ['sh', '-c', guardScript(deliveries.map((d) => d.sentinel)), GUARD_NAME], args: input.start }),
     workingDir: engine.mount,
-    // Agones adds the container port from GameServer.spec.ports itself.
+    // Agones adds the container ports from GameServer.spec.ports itself.
     ...(agones
       ? {}
-      : { ports: [{ name: 'game', containerPort: options.port.containerPort, protocol: options.port.protocol }] }),
+      : {
+          ports: [
+            { name: options.portName ?? 'game', containerPort: options.port.containerPort, protocol: options.port.protocol },
+            ...options.extraPorts.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol })),
+          ],
+        }),
+    ...(options.env.length > 0 ? { env: structuredClone(options.env) } : {}),
     resources: engineResources,
     securityContext: containerSecurity(options, false),
     ...(engineMounts.length > 0 ? { volumeMounts: engineMounts } : {}),
@@ -131,6 +141,7 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
       fsGroup: options.runAsGroup,
       seccompProfile: { type: 'RuntimeDefault' },
     },
+    ...structuredClone(options.scheduling),
     ...(initContainers.length > 0 ? { initContainers } : {}),
     containers: [engineContainer],
     ...(volumes.length > 0 ? { volumes } : {}),
@@ -196,6 +207,36 @@ function resources(r: ContainerResources): { requests: Record<string, string>; l
     requests: { cpu: r.cpu, memory: r.memory },
     limits: { ...(r.cpuLimit ? { cpu: r.cpuLimit } : {}), memory: r.memory },
   };
+}
+
+/** The configured requests and limits over the computed ones, key by key (a key set in the config wins). */
+function mergeResources(
+  computed: { requests: Record<string, string>; limits: Record<string, string> },
+  over: IResourceRequirements | undefined,
+): { requests: Record<string, string>; limits: Record<string, string> } {
+  if (!over) return computed;
+  const str = (r: object | undefined) => Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, String(v)]));
+  return { requests: { ...computed.requests, ...str(over.requests) }, limits: { ...computed.limits, ...str(over.limits) } };
+}
+
+/** Copies live in emptyDirs on the node's disk: an ephemeral-storage limit below them evicts the pod mid-copy. */
+function checkEphemeral(r: { requests: Record<string, string>; limits: Record<string, string> }, copiedBytes: number): void {
+  for (const [kind, q] of [['requests', r.requests['ephemeral-storage']], ['limits', r.limits['ephemeral-storage']]] as const) {
+    const bytes = q === undefined ? undefined : quantityToBytes(q);
+    if (bytes !== undefined && bytes < copiedBytes) {
+      throw new GamelayerError(
+        'deploy.ephemeral-storage',
+        `deploy.resources.${kind}.ephemeral-storage: ${q} is less than the ${quantityMi(copiedBytes)} the tree copies take; the kubelet would evict the pod`,
+        `raise it to at least ${quantityMi(copiedBytes)} plus room for logs, leave it out (gamelayer computes it), or use --volumes none`,
+      );
+    }
+  }
+}
+
+const BINARY: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60, m: 1e-3 };
+function quantityToBytes(q: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(q);
+  return m ? Number(m[1]) * BINARY[m[2] ?? '']! : undefined;
 }
 
 function containerSecurity(options: K8sOptions, readOnlyRoot: boolean): ISecurityContext {

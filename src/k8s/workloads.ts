@@ -84,12 +84,22 @@ export function k8sWorkload(input: DeployInput, partial: Partial<K8sOptions> = {
     container: ENGINE_CONTAINER,
     ports: [
       {
-        name: 'default',
+        name: options.portName ?? 'default',
         portPolicy: options.portPolicy,
         containerPort: options.port.containerPort,
         ...(options.hostPort !== undefined && options.portPolicy === 'Static' ? { hostPort: options.hostPort } : {}),
         protocol: options.port.protocol,
       },
+      ...options.extraPorts.map((p) => {
+        const policy = p.portPolicy ?? options.portPolicy;
+        return {
+          name: p.name,
+          portPolicy: policy,
+          containerPort: p.containerPort,
+          ...(p.hostPort !== undefined && policy === 'Static' ? { hostPort: p.hostPort } : {}),
+          protocol: p.protocol,
+        };
+      }),
     ],
     health: options.health.disabled
       ? { disabled: true }
@@ -127,7 +137,7 @@ export function k8sWorkload(input: DeployInput, partial: Partial<K8sOptions> = {
         apiVersion: 'agones.dev/v1',
         kind: 'Fleet',
         metadata: meta,
-        spec: { replicas: options.replicas, scheduling: 'Packed', template: { metadata: templateMeta, spec: gameServerSpec() } },
+        spec: { replicas: options.replicas, scheduling: options.fleetScheduling, template: { metadata: templateMeta, spec: gameServerSpec() } },
       };
       break;
   }
