@@ -69,3 +69,36 @@ export function fixtureRecord(overrides: Partial<BuildRecord> = {}): BuildRecord
     ...overrides,
   };
 }
+
+/** A deploy section with every setting (gamelayer.yaml), for fixtureConfig(DEPLOY). */
+export const DEPLOY = `deploy:
+  nodeSelector: {eks.amazonaws.com/nodegroup: game-servers}
+  tolerations:
+    - {key: dedicated, operator: Equal, value: game, effect: NoSchedule}
+  affinity:
+    podAntiAffinity:
+      preferredDuringSchedulingIgnoredDuringExecution:
+        - weight: 50
+          podAffinityTerm:
+            topologyKey: kubernetes.io/hostname
+            labelSelector: {matchLabels: {app.kubernetes.io/component: game-server}}
+  priorityClassName: game-servers
+  serviceAccountName: game-server
+  terminationGracePeriodSeconds: 120
+  env:
+    - {name: GAME_REGION, value: eu-west-1}
+    - name: POD_NAME
+      valueFrom: {fieldRef: {fieldPath: metadata.name}}
+  resources:
+    requests: {cpu: "2", memory: 4Gi}
+    limits: {memory: 4Gi}
+  copyResources:
+    requests: {ephemeral-storage: 2Gi}
+  ports:
+    - {name: game, containerPort: 7777, protocol: UDP}
+    - {name: query, containerPort: 27015, protocol: TCP, portPolicy: Static, hostPort: 27015}
+  agones:
+    portPolicy: Dynamic
+    scheduling: Distributed
+    health: {initialDelaySeconds: 30, periodSeconds: 10, failureThreshold: 5}
+`;

@@ -4,7 +4,7 @@ import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { describe, expect, it } from 'vitest';
 import { deployInputFrom, type DeployInput } from '../src/k8s/input.js';
 import { k8sYaml } from '../src/k8s/output.js';
-import { WORKLOAD_KINDS, TREE_VOLUME_MODES as VOLUME_MODES, type K8sOptions, type WorkloadKind } from '../src/k8s/options.js';
+import { WORKLOAD_KINDS, TREE_VOLUME_MODES as VOLUME_MODES, mergeK8sOptions, type K8sOptions, type WorkloadKind } from '../src/k8s/options.js';
 import { k8sFileName, k8sWorkload, type Workload } from '../src/k8s/workloads.js';
 import { TREE_NAMES, type TreeName } from '../src/types.js';
 import { REPOSITORY, fixtureConfig, fixtureRecord, manifest, sha } from './k8s-fixture.js';
@@ -278,5 +278,23 @@ describe('--volumes none (the server image as the one container)', () => {
     const i = deployInputFrom(fixtureConfig(), record, REPOSITORY);
     expect(() => k8sWorkload(i, { volumes: 'none' })).toThrow(/has no server image .*--volumes none has nothing to run/);
     expect(k8sFileName({ kind: 'fleet', volumes: 'none' })).toBe('fleet-server-image.yaml');
+  });
+});
+
+describe('deploy settings', () => {
+  it('an ephemeral-storage limit below the copies is refused; flags go over the config key by key', () => {
+    expect(() => emit({ volumes: 'init', engineResources: { limits: { 'ephemeral-storage': '100Mi' } } })).toThrow(
+      /^deploy\.resources\.limits\.ephemeral-storage: 100Mi is less than the \d+Mi the tree copies take/,
+    );
+    // With no copies the same limit is fine.
+    expect(emit({ volumes: 'none', engineResources: { limits: { 'ephemeral-storage': '100Mi' } } }).engine.resources!.limits!['ephemeral-storage']).toBe('100Mi');
+    const merged = mergeK8sOptions(
+      { scheduling: { priorityClassName: 'a', nodeSelector: { x: '1' } }, env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] },
+      { scheduling: { priorityClassName: 'b' }, env: [{ name: 'A', value: 'flag' }] },
+    );
+    const { spec, engine } = emit({ ...merged, kind: 'deployment' });
+    expect(spec.priorityClassName).toBe('b');
+    expect(spec.nodeSelector).toEqual({ x: '1' });
+    expect(engine.env).toEqual([{ name: 'B', value: '2' }, { name: 'A', value: 'flag' }]);
   });
 });

@@ -90,6 +90,8 @@ export interface DeployProblem {
   /** Path inside the config, e.g. ['deploy', 'tolerations', 0, 'effect']. */
   path: (string | number)[];
   message: string;
+  /** Point at the key rather than its value (an unknown field). */
+  atKey?: boolean;
 }
 
 type StructuralSchema = {
@@ -128,7 +130,7 @@ export function deployProblems(raw: RawDeploy): DeployProblem[] {
     if (value === undefined) return;
     const found: DeployProblem[] = [];
     for (const p of unknownFields(value, schema)) {
-      found.push({ path: ['deploy', ...at, ...p], message: 'unknown field (the API server would drop it)' });
+      found.push({ path: ['deploy', ...at, ...p], message: 'unknown field (the API server would drop it)', atKey: true });
     }
     const v = crdValidator(schema);
     if (!v(value)) for (const e of v.errors ?? []) found.push(ajvProblem(['deploy', ...at], e));

@@ -91,7 +91,8 @@ export function parseConfig(text: string, file: string): GameConfig {
     if (problems.length > 0) {
       const messages = problems.map((pr) => {
         const p = pr.path.map(String);
-        const offset = offsetOf(doc, p) ?? keyOffsetOf(doc, p.slice(0, -1), p.at(-1)!) ?? nearestOffset(doc, p);
+        const key = keyOffsetOf(doc, p.slice(0, -1), p.at(-1)!);
+        const offset = (pr.atKey ? key : undefined) ?? offsetOf(doc, p) ?? key ?? nearestOffset(doc, p);
         return `${where(offset)}: ${p.join('.')}: ${pr.message}`;
       });
       throw new GamelayerError('config.invalid', messages.join('\n'), `fix ${path.basename(file)} and run again`);

@@ -254,6 +254,13 @@ export function portOption(flag: string, value: string): GamePort {
   return { containerPort, protocol: (m[2] ?? 'udp').toUpperCase() as Protocol };
 }
 
+/** `KEY=VALUE` (the value may be empty or hold `=`). */
+export function keyValueOption(flag: string, value: string): [string, string] {
+  const eq = value.indexOf('=');
+  if (eq <= 0) bad(flag, value, 'KEY=VALUE');
+  return [value.slice(0, eq), value.slice(eq + 1)];
+}
+
 export function integerOption(flag: string, value: string): number {
   if (!/^\d+$/.test(value.trim())) bad(flag, value, 'a whole number');
   return Number(value);

@@ -6,7 +6,7 @@ import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { connectDocker } from '../docker/daemon.js';
 import { deployInputFrom, lastBuildRecordPath, readBuildRecord } from '../k8s/input.js';
-import type { K8sOptions } from '../k8s/options.js';
+import { k8sOptionsFromConfig, mergeK8sOptions, type K8sOptions } from '../k8s/options.js';
 import { resourceName } from '../k8s/pod.js';
 import { k8sWorkload } from '../k8s/workloads.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
@@ -59,7 +59,8 @@ export async function runLocal(opts: RunLocalOptions): Promise<RunLocalResult> {
   checkPublish(opts.publishPort, opts.network);
   const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
   const input = deployInputFrom(config, await readBuildRecord(recordFile), localRepository(config), recordFile);
-  const emission = k8sWorkload(input, opts.k8s);
+  // The pod gamelayer k8s would emit: the config's deploy section, then the caller's options over it.
+  const emission = k8sWorkload(input, mergeK8sOptions(k8sOptionsFromConfig(config.deploy), opts.k8s ?? {}));
   // The server image runs its start command directly; only copies and the tree guard need a shell.
   if (input.baseImage === 'scratch' && emission.options.volumes !== 'none') {
     throw new GamelayerError(

@@ -1,7 +1,7 @@
 // gamelayer k8s: the last build as a Pod, Deployment, Agones GameServer or Fleet, images pinned by digest.
 import type { Command } from 'commander';
 import { loadDeployInput } from '../../k8s/input.js';
-import { integerOption, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
+import { integerOption, k8sOptionsFromConfig, keyValueOption, mergeK8sOptions, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
 import { k8sYaml, writeOutput } from '../../k8s/output.js';
 import { k8sFileName, k8sWorkload } from '../../k8s/workloads.js';
 import { commandConfig, commandReporter } from '../context.js';
@@ -29,7 +29,14 @@ interface K8sFlags {
   uid?: string;
   gid?: string;
   copyRoot?: string;
+  nodeSelector: string[];
+  priorityClass?: string;
+  serviceAccount?: string;
+  gracePeriod?: string;
+  env: string[];
 }
+
+const repeat = (v: string, all: string[]) => [...all, v];
 
 export function register(program: Command): void {
   program
@@ -57,11 +64,16 @@ export function register(program: Command): void {
     .option('--uid <uid>', 'user id of every container; 0 runs as root (default 1000)')
     .option('--gid <gid>', 'group id and fsGroup (default 1000)')
     .option('--copy-root <dir>', 'where copy containers mount their target (default /mnt)')
+    .option('--node-selector <k=v>', 'nodeSelector entry (repeatable; over deploy.nodeSelector)', repeat, [] as string[])
+    .option('--priority-class <name>', 'priorityClassName')
+    .option('--service-account <name>', 'serviceAccountName')
+    .option('--grace-period <s>', 'terminationGracePeriodSeconds')
+    .option('-e, --env <K=V>', 'environment variable of the engine container (repeatable; over deploy.env)', repeat, [] as string[])
     .action(async (flags: K8sFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       const reporter = commandReporter(false);
       const { input } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
-      const emission = k8sWorkload(input, k8sFlagsToOptions(flags));
+      const emission = k8sWorkload(input, mergeK8sOptions(k8sOptionsFromConfig(config.deploy), k8sFlagsToOptions(flags)));
       const text = k8sYaml(input, emission);
       for (const r of emission.requirements) reporter.info(`requires: ${r}`);
       for (const n of emission.notes) reporter.warn(n);
@@ -78,8 +90,9 @@ export function k8sFlagsToOptions(f: K8sFlags): Partial<K8sOptions> {
   const o: Partial<K8sOptions> = {
     kind: f.kind as K8sOptions['kind'],
     ...(f.volumes !== undefined ? { volumes: f.volumes as K8sOptions['volumes'] } : {}),
-    health: { disabled: !f.health, initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 3 },
   };
+  // Only --no-health says something; without it the config's (or the default) health settings stand.
+  if (f.health === false) o.health = { disabled: true, initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 3 };
   if (f.name !== undefined) o.name = f.name;
   if (f.namespace !== undefined) o.namespace = f.namespace;
   if (f.replicas !== undefined) o.replicas = integerOption('--replicas', f.replicas);
@@ -97,5 +110,12 @@ export function k8sFlagsToOptions(f: K8sFlags): Partial<K8sOptions> {
   if (f.uid !== undefined) o.runAsUser = integerOption('--uid', f.uid);
   if (f.gid !== undefined) o.runAsGroup = integerOption('--gid', f.gid);
   if (f.copyRoot !== undefined) o.copyRoot = f.copyRoot;
+  const scheduling: NonNullable<K8sOptions['scheduling']> = {};
+  if ((f.nodeSelector ?? []).length > 0) scheduling.nodeSelector = Object.fromEntries(f.nodeSelector.map((kv) => keyValueOption('--node-selector', kv)));
+  if (f.priorityClass !== undefined) scheduling.priorityClassName = f.priorityClass;
+  if (f.serviceAccount !== undefined) scheduling.serviceAccountName = f.serviceAccount;
+  if (f.gracePeriod !== undefined) scheduling.terminationGracePeriodSeconds = integerOption('--grace-period', f.gracePeriod);
+  if (Object.keys(scheduling).length > 0) o.scheduling = scheduling;
+  if ((f.env ?? []).length > 0) o.env = f.env.map((kv) => keyValueOption('--env', kv)).map(([name, value]) => ({ name, value }));
   return o;
 }
