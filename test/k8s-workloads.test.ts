@@ -29,8 +29,9 @@ function podSpecOf(obj: Workload): IPodSpec {
   }
 }
 
+/** Tagged references (`repo:v1-tree@digest`) unless a test asks for the default digest-only ones. */
 function emit(options: Partial<K8sOptions>, i = input()) {
-  const e = k8sWorkload(i, options);
+  const e = k8sWorkload(i, { refs: 'tag', ...options });
   return { ...e, spec: podSpecOf(e.object), engine: podSpecOf(e.object).containers[0]! };
 }
 
@@ -149,7 +150,7 @@ describe('every kind', () => {
   for (const kind of WORKLOAD_KINDS) {
     for (const volumes of VOLUME_MODES) {
       it(`${kind}/${volumes}: every image is pinned by digest, pull policy Always by default, deterministic YAML`, () => {
-        const e = k8sWorkload(input(), { kind, volumes });
+        const e = k8sWorkload(input(), { kind, volumes, refs: 'tag' });
         const refs: string[] = [];
         const walk = (v: unknown, key = '') => {
           if (Array.isArray(v)) v.forEach((x) => walk(x));
@@ -162,7 +163,7 @@ describe('every kind', () => {
         const spec = podSpecOf(e.object);
         for (const c of [...(spec.initContainers ?? []), ...spec.containers]) expect(c.imagePullPolicy).toBe('Always');
         const a = k8sYaml(input(), e);
-        const b = k8sYaml(input(), k8sWorkload(input(), { kind, volumes }));
+        const b = k8sYaml(input(), k8sWorkload(input(), { kind, volumes, refs: 'tag' }));
         expect(a).toBe(b);
         expect(a).not.toMatch(/[&*]a\d/); // no YAML anchors or aliases
         expect(k8sFileName(e.options)).toBe(`${kind}${volumes === 'image' ? '-image-volumes' : ''}.yaml`);

@@ -7,11 +7,13 @@ import { WORKLOAD_KINDS } from '../src/k8s/options.js';
 import { k8sWorkload, type K8sEmission } from '../src/k8s/workloads.js';
 import { durationMs, envEntry, portNumber } from '../src/runlocal/options.js';
 import { podSpecOf, quantityBytes, quantityNumber, runPlan } from '../src/runlocal/plan.js';
-import { REPOSITORY, fixtureConfig, fixtureRecord } from './k8s-fixture.js';
+import { TREE_NAMES } from '../src/types.js';
+import { REPOSITORY, fixtureConfig, fixtureRecord, sha } from './k8s-fixture.js';
 
 const input = () => deployInputFrom(fixtureConfig(), fixtureRecord(), REPOSITORY);
 /** Docker ids stand-ins: the tree name the reference pins, so a test sees which image each container gets. */
-const resolveImage = (ref: string) => `id-${/:v1-([a-z-]+)@/.exec(ref)![1]}`;
+const TREE_OF_DIGEST = new Map([...TREE_NAMES.map((t) => [sha(`${t}-image`), t] as const), [sha('server-image'), 'server'] as const]);
+const resolveImage = (ref: string) => `id-${/:v1-([a-z-]+)@/.exec(ref)?.[1] ?? TREE_OF_DIGEST.get(ref.slice(ref.indexOf('@') + 1))}`;
 
 function code(f: () => unknown): string | undefined {
   try {
@@ -79,7 +81,7 @@ describe('run plan from the emitted pod', () => {
   });
 
   it('image volumes: filled from the directory the subPath names, mounted read-only; --uid 0 runs as root', () => {
-    const plan = runPlan(k8sWorkload(input(), { volumes: 'image', runAsUser: 0, runAsGroup: 0 }), 'p', { resolveImage, args: ['sh'] });
+    const plan = runPlan(k8sWorkload(input(), { volumes: 'image', runAsUser: 0, runAsGroup: 0, refs: 'tag' }), 'p', { resolveImage, args: ['sh'] });
     // The fixture's non-engine trees have no executables: all three are image volumes, nothing is copied.
     expect(plan.init).toEqual([]);
     expect(plan.volumes).toEqual(
@@ -138,7 +140,7 @@ describe('quantities and flags', () => {
 });
 
 describe('run plan of --volumes none', () => {
-  const resolve = (ref: string) => (/:v1@/.test(ref) ? 'id-server' : resolveImage(ref));
+  const resolve = resolveImage;
   it('runs the server image alone, no volumes; -- ARGS replace the command (there is no guard in front)', () => {
     for (const kind of WORKLOAD_KINDS) {
       const plan = runPlan(k8sWorkload(input(), { kind, volumes: 'none' }), 'p', { resolveImage: resolve });

@@ -10,6 +10,8 @@ export interface DeployTree {
   tree: TreeName;
   /** `<repository>:<tag>-<tree>@sha256:…`: the tag is for people, the digest is what runs. */
   image: string;
+  /** `<repository>@sha256:…`: the same image without the tag, so a new tag of the same content reads the same. */
+  digestRef: string;
   /** Manifest (or index, for several platforms) digest of the tree image. */
   imageDigest: string;
   /** Where the engine sees the tree; also where the tree image keeps its files. */
@@ -36,6 +38,8 @@ export interface DeployInput {
   trees: DeployTree[];
   /** The combined image (`<repository>:<tag>@sha256:…`) when the build produced one. */
   serverImage?: string;
+  /** The combined image as `<repository>@sha256:…`. */
+  serverDigestRef?: string;
   /** argv of the engine; a single string with blanks in the config runs through `sh -c`. */
   start: string[];
 }
@@ -111,6 +115,7 @@ export function deployInputFrom(
     return {
       tree,
       image: `${repository}:${tag}-${tree}@${digest}`,
+      digestRef: `${repository}@${digest}`,
       imageDigest: digest,
       mount: config.trees[tree].mount,
       bytes,
@@ -129,6 +134,7 @@ export function deployInputFrom(
     baseImage: config.baseImage,
     trees,
     serverImage: serverDigest === undefined ? undefined : `${repository}:${tag}@${serverDigest}`,
+    ...(serverDigest === undefined ? {} : { serverDigestRef: `${repository}@${serverDigest}` }),
     start: startArgv(config.start),
   };
 }

@@ -18,6 +18,12 @@ export const VOLUME_MODES = ['none', 'init', 'image'] as const;
 export type VolumeMode = (typeof VOLUME_MODES)[number];
 /** The modes that deliver trees as separate volumes (one per non-engine tree). */
 export const TREE_VOLUME_MODES = ['init', 'image'] as const satisfies readonly VolumeMode[];
+/**
+ * digest: `<repository>@sha256:…`, so identical content under a new tag gives byte-identical pod templates and
+ * nothing rolls; tag: `<repository>:<tag>-<tree>@sha256:…` (the tag for people, ignored by the runtime).
+ */
+export const REF_STYLES = ['digest', 'tag'] as const;
+export type RefStyle = (typeof REF_STYLES)[number];
 export const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
 export type PullPolicy = (typeof PULL_POLICIES)[number];
 export const PORT_POLICIES = ['Dynamic', 'Static', 'Passthrough', 'None'] as const;
@@ -83,6 +89,8 @@ export interface K8sOptions {
   runAsGroup: number;
   /** Copy containers mount their target volume under this directory: `/mnt/<tree>`. */
   copyRoot: string;
+  /** How pod templates name images (see REF_STYLES). */
+  refs: RefStyle;
   /** Name of the game port (Agones: its GameServer port name). */
   portName?: string;
   extraPorts: ExtraPort[];
@@ -110,6 +118,7 @@ export const DEFAULT_K8S_OPTIONS: K8sOptions = {
   runAsUser: 1000,
   runAsGroup: 1000,
   copyRoot: '/mnt',
+  refs: 'digest',
   extraPorts: [],
   scheduling: {},
   fleetScheduling: 'Packed',
@@ -195,6 +204,7 @@ export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
   oneOf('--kind', o.kind, WORKLOAD_KINDS);
   oneOf('--volumes', o.volumes, VOLUME_MODES);
   oneOf('--pull-policy', o.pullPolicy, PULL_POLICIES);
+  oneOf('--refs', o.refs, REF_STYLES);
   oneOf('--port-policy', o.portPolicy, PORT_POLICIES);
   if (o.name !== undefined && (o.name.length > 63 || !DNS_LABEL.test(o.name))) {
     bad('--name', o.name, 'a DNS label: lower-case letters, digits and "-", at most 63 characters');

@@ -20,8 +20,15 @@ export type TreeDelivery =
   | { tree: DeployTree; via: 'image'; volume: string; sentinel: string };
 
 export interface PodTemplate {
+  /** The workload's own metadata: everything, including what changes with every tag or version. */
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  /**
+   * The pod template's metadata: only what the content decides, so a new tag of identical content leaves the
+   * template byte-identical and a Deployment or Fleet does not roll for nothing.
+   */
+  templateLabels: Record<string, string>;
+  templateAnnotations: Record<string, string>;
   spec: IPodSpec;
   deliveries: TreeDelivery[];
   /** Things the reader of the output must know (printed with it, written as a comment at its top). */
@@ -59,7 +66,8 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
   const deliveries = treeDeliveries(input, options);
   const copies = deliveries.filter((d) => d.via === 'copy');
   const notes: string[] = [];
-  const serverImage = options.volumes === 'none' ? requireServerImage(input) : undefined;
+  const serverImage = options.volumes === 'none' ? requireServerImage(input, options) : undefined;
+  const ref = (t: DeployTree) => (options.refs === 'tag' ? t.image : t.digestRef);
   if (input.baseImage === 'scratch' && !serverImage) {
     notes.push(
       'baseImage is scratch: the tree images have no sh or cp, so the copy containers and the start guard cannot run; ' +
@@ -78,12 +86,12 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
   const volumes: IVolume[] = deliveries.map((d) =>
     d.via === 'copy'
       ? { name: d.volume, emptyDir: { sizeLimit: quantityMi(d.sizeBytes) } }
-      : { name: d.volume, image: { reference: d.tree.image, pullPolicy: options.pullPolicy } },
+      : { name: d.volume, image: { reference: ref(d.tree), pullPolicy: options.pullPolicy } },
   );
 
   const initContainers: IContainer[] = copies.map((d) => ({
     name: `copy-${d.tree.tree}`,
-    image: d.tree.image,
+    image: ref(d.tree),
     imagePullPolicy: options.pullPolicy,
     command: ['sh', '-c', copyScript(d.tree.tree, d.tree.mount, d.target)],
     resources: mergeResources(resources(options.copy), options.copyResources),
@@ -108,7 +116,7 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
 
   const engineContainer: IContainer = {
     name: ENGINE_CONTAINER,
-    image: serverImage ?? engine.image,
+    image: serverImage ?? ref(engine),
     imagePullPolicy: options.pullPolicy,
     // The server image holds every tree, so there is nothing to guard: the start command runs as the image's
     // entrypoint would (stated here so the pod does not depend on the image config), and a scratch base works.
@@ -146,19 +154,30 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
     containers: [engineContainer],
     ...(volumes.length > 0 ? { volumes } : {}),
   };
-  return { labels: labels(input, options), annotations: annotations(input, deliveries), spec, deliveries, notes };
+  const all = annotations(input, deliveries);
+  const perBuild = ['gamelayer.dev/version', 'gamelayer.dev/tag', 'gamelayer.dev/server-image'];
+  const allLabels = labels(input, options);
+  return {
+    labels: allLabels,
+    annotations: all,
+    templateLabels: Object.fromEntries(Object.entries(allLabels).filter(([k]) => k !== 'app.kubernetes.io/version')),
+    templateAnnotations: Object.fromEntries(Object.entries(all).filter(([k]) => !perBuild.includes(k))),
+    spec,
+    deliveries,
+    notes,
+  };
 }
 
 /** `--volumes none` runs the combined image; a build without one (an old record) cannot. */
-function requireServerImage(input: DeployInput): string {
-  if (!input.serverImage) {
+function requireServerImage(input: DeployInput, options: Pick<K8sOptions, 'refs'>): string {
+  if (!input.serverImage || !input.serverDigestRef) {
     throw new GamelayerError(
       'deploy.no-server-image',
       `build ${input.tag} of ${input.game} has no server image (no image named "server" in its build record), so --volumes none has nothing to run`,
       'build again with gamelayer build (it writes the server image), or pass --volumes init',
     );
   }
-  return input.serverImage;
+  return options.refs === 'tag' ? input.serverImage : input.serverDigestRef;
 }
 
 export function resourceName(input: DeployInput, options: Pick<K8sOptions, 'name'>): string {

@@ -79,7 +79,7 @@ export function k8sWorkload(input: DeployInput, partial: Partial<K8sOptions> = {
     labels: pod.labels,
     annotations: pod.annotations,
   };
-  const templateMeta: ObjectMeta = { labels: pod.labels, annotations: pod.annotations };
+  const templateMeta: ObjectMeta = { labels: pod.templateLabels, annotations: pod.templateAnnotations };
   const gameServerSpec = (): AgonesGameServerSpec => ({
     container: ENGINE_CONTAINER,
     ports: [

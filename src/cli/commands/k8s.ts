@@ -34,6 +34,7 @@ interface K8sFlags {
   serviceAccount?: string;
   gracePeriod?: string;
   env: string[];
+  refs?: string;
 }
 
 const repeat = (v: string, all: string[]) => [...all, v];
@@ -50,6 +51,7 @@ export function register(program: Command): void {
     .option('--name <name>', 'metadata.name (default: the game name)')
     .option('--namespace <ns>', 'metadata.namespace')
     .option('--replicas <n>', 'replicas of a deployment or fleet')
+    .option('--refs <style>', 'digest: images as repo@sha256:… (a new tag of the same content changes no pod template); tag: repo:tag-tree@sha256:…', 'digest')
     .option('--pull-policy <policy>', 'Always, IfNotPresent or Never (default Always: a digest check per start, only missing layers pulled)')
     .option('--port <port>', 'game port as PORT[/udp|/tcp] (default 7777/udp)')
     .option('--port-policy <policy>', 'Agones: Dynamic, Static, Passthrough or None (default Dynamic)')
@@ -96,6 +98,7 @@ export function k8sFlagsToOptions(f: K8sFlags): Partial<K8sOptions> {
   if (f.name !== undefined) o.name = f.name;
   if (f.namespace !== undefined) o.namespace = f.namespace;
   if (f.replicas !== undefined) o.replicas = integerOption('--replicas', f.replicas);
+  if (f.refs !== undefined) o.refs = f.refs as K8sOptions['refs'];
   if (f.pullPolicy !== undefined) o.pullPolicy = f.pullPolicy as K8sOptions['pullPolicy'];
   if (f.port !== undefined) o.port = portOption('--port', f.port);
   if (f.portPolicy !== undefined) o.portPolicy = f.portPolicy as K8sOptions['portPolicy'];
