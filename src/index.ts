@@ -10,7 +10,7 @@ export { diffManifests, diffEntries, hasChanges, type TreeDiff } from './diff/di
 export { readRecord, latestRecord, saveScanRecord, type ScanRecord, type AnyRecord } from './state/records.js';
 export { planLayers, layerInputKey, oversizedLayers, type PlanOptions } from './plan/plan.js';
 export * from './registry/index.js';
-export { k8sWorkload, deployInputFrom, loadDeployInput, type DeployInput } from './k8s/index.js';
+export { k8sWorkload, deployInputFrom, loadDeployInput, fillManifests, kustomizeImages, type DeployInput } from './k8s/index.js';
 export { ecsTaskDefinition } from './ecs/task-definition.js';
 export * from './dockerfile/index.js';
 export * from './docker/index.js';

@@ -1,6 +1,10 @@
 // gamelayer k8s: the last build as a Pod, Deployment, Agones GameServer or Fleet, images pinned by digest.
 import type { Command } from 'commander';
-import { loadDeployInput } from '../../k8s/input.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { GamelayerError } from '../../errors.js';
+import { fillManifests, kustomizeImages } from '../../k8s/fill.js';
+import { loadDeployInput, type DeployInput } from '../../k8s/input.js';
 import { integerOption, k8sOptionsFromConfig, keyValueOption, mergeK8sOptions, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
 import { k8sYaml, writeOutput } from '../../k8s/output.js';
 import { k8sFileName, k8sWorkload } from '../../k8s/workloads.js';
@@ -35,6 +39,9 @@ interface K8sFlags {
   gracePeriod?: string;
   env: string[];
   refs?: string;
+  fill?: string[];
+  inPlace?: boolean;
+  kustomizeImages?: boolean;
 }
 
 const repeat = (v: string, all: string[]) => [...all, v];
@@ -71,10 +78,17 @@ export function register(program: Command): void {
     .option('--service-account <name>', 'serviceAccountName')
     .option('--grace-period <s>', 'terminationGracePeriodSeconds')
     .option('-e, --env <K=V>', 'environment variable of the engine container (repeatable; over deploy.env)', repeat, [] as string[])
+    .option('--fill <files...>', "rewrite the image references of your own manifests (gamelayer://server, gamelayer://<tree>, or the repository's images) to this build's; - reads stdin; prints them, or writes into --out DIR, or --in-place")
+    .option('--in-place', 'with --fill: rewrite the files themselves')
+    .option('--kustomize-images', "print a kustomization's images: block for this build (base manifests name gamelayer/server, gamelayer/<tree>)")
     .action(async (flags: K8sFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       const reporter = commandReporter(false);
       const { input } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
+      if (flags.fill || flags.kustomizeImages) {
+        await fillCommand(input, flags, reporter);
+        return;
+      }
       const emission = k8sWorkload(input, mergeK8sOptions(k8sOptionsFromConfig(config.deploy), k8sFlagsToOptions(flags)));
       const text = k8sYaml(input, emission);
       for (const r of emission.requirements) reporter.info(`requires: ${r}`);
@@ -86,6 +100,41 @@ export function register(program: Command): void {
         process.stdout.write(text);
       }
     });
+}
+
+async function fillCommand(input: DeployInput, flags: K8sFlags, reporter: ReturnType<typeof commandReporter>): Promise<void> {
+  const refs = (flags.refs ?? 'digest') as K8sOptions['refs'];
+  if (flags.kustomizeImages) {
+    if (flags.fill) throw new GamelayerError('fill.usage', '--kustomize-images and --fill: run them one at a time');
+    const text = kustomizeImages(input);
+    if (flags.out) reporter.info(`wrote ${await writeOutput(flags.out, 'kustomize-images.yaml', text)}`);
+    else process.stdout.write(text);
+    return;
+  }
+  if (!flags.fill) return;
+  if (flags.inPlace && flags.out) throw new GamelayerError('fill.usage', '--fill: --in-place and --out exclude each other');
+  // Read and rewrite every file first: a bad one stops the command before anything is written.
+  const results: { file: string; text: string; count: number }[] = [];
+  for (const file of flags.fill) {
+    const text = file === '-' ? await readStdin() : await readFile(file, 'utf8').catch((e: Error) => {
+      throw new GamelayerError('fill.read', `${file}: cannot read: ${e.message}`);
+    });
+    const r = fillManifests(text, file === '-' ? '(stdin)' : file, input, refs);
+    for (const x of r.replacements) reporter.info(`${file}:${x.line}:${x.col}: ${x.from} -> ${x.to}`);
+    if (r.replacements.length === 0) reporter.warn(`${file}: no image reference of ${input.game} found`);
+    results.push({ file, text: r.text, count: r.replacements.length });
+  }
+  for (const r of results) {
+    if (flags.inPlace && r.file !== '-') await writeOutput(path.dirname(path.resolve(r.file)), path.basename(r.file), r.text);
+    else if (flags.out) reporter.info(`wrote ${await writeOutput(flags.out, r.file === '-' ? 'stdin.yaml' : path.basename(r.file), r.text)}`);
+    else process.stdout.write(r.text);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export function k8sFlagsToOptions(f: K8sFlags): Partial<K8sOptions> {
