@@ -107,4 +107,15 @@ export interface BuildRecord {
   /** What the plan depended on besides content; a later build reuses this build's layers only when it matches. */
   settingsKey?: string;
   codebuildArn?: string;
+  /** Where this build's images went: written locally after each successful push; deploy commands check it. */
+  pushed?: PushedTo[];
+}
+
+/** One successful push of a build: the repository (`host[:port]/path`) and the images it now holds. */
+export interface PushedTo {
+  repository: string;
+  /** Image name (`server` or a tree, as in `images`) and the digest pushed (index or manifest). */
+  images: { name: string; digest: string }[];
+  /** ISO time of the push. */
+  at: string;
 }

@@ -11,7 +11,7 @@ import { ecsJson, ecsTaskDefinition } from '../src/ecs/task-definition.js';
 import { lastBuildRecordPath, loadDeployInput } from '../src/k8s/input.js';
 import { k8sYaml } from '../src/k8s/output.js';
 import { k8sWorkload } from '../src/k8s/workloads.js';
-import { REPOSITORY, fixtureRecord } from './k8s-fixture.js';
+import { REPOSITORY, fixtureRecord, pushedRecord } from './k8s-fixture.js';
 
 const BIN = fileURLToPath(new URL('../bin/gamelayer.js', import.meta.url));
 let dir: string;
@@ -55,7 +55,7 @@ describe('gamelayer k8s / ecs', () => {
   it('writes each kind into --out, byte-identical to the library output', async () => {
     const config = await loadConfig(path.join(dir, 'gamelayer.yaml'));
     mkdirSync(path.dirname(lastBuildRecordPath(config)), { recursive: true });
-    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...fixtureRecord() }));
+    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...pushedRecord() }));
     const { input } = await loadDeployInput(config);
 
     const r1 = cli('k8s', '--kind', 'fleet', '--volumes', 'init', '--replicas', '3', '--out', 'deploy');

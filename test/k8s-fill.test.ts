@@ -11,7 +11,7 @@ import { parseAllDocuments } from 'yaml';
 import { GamelayerError } from '../src/errors.js';
 import { fillManifests, kustomizeImages } from '../src/k8s/fill.js';
 import { deployInputFrom, lastBuildRecordPath } from '../src/k8s/input.js';
-import { REPOSITORY, fixtureConfig, fixtureRecord, sha } from './k8s-fixture.js';
+import { REPOSITORY, fixtureConfig, fixtureRecord, pushedRecord, sha } from './k8s-fixture.js';
 
 const input = () => deployInputFrom(fixtureConfig(), fixtureRecord(), REPOSITORY);
 const SERVER = `${REPOSITORY}@${sha('server-image')}`;
@@ -142,7 +142,7 @@ describe('gamelayer k8s --fill / --kustomize-images (real CLI) and kubectl kusto
       ['game: my-game', 'version: 1.4.2', 'baseImage: debian:bookworm-slim', 'start: [./bin/server]', `registry: ${REPOSITORY}`, 'trees:', ...['engine', 'engine-media', 'app', 'app-media'].map((t) => `  ${t}: { source: ${t} }`), ''].join('\n'),
     );
     mkdirSync(path.dirname(lastBuildRecordPath(config)), { recursive: true });
-    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...fixtureRecord() }));
+    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...pushedRecord() }));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

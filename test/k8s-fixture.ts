@@ -51,6 +51,12 @@ export function manifest(tree: TreeName, files = TREE_FILES[tree], platform?: st
   };
 }
 
+/** fixtureRecord as pushed to REPOSITORY: its `pushed` entry names every image with its digest. */
+export function pushedRecord(overrides: Partial<BuildRecord> = {}): BuildRecord {
+  const r = fixtureRecord(overrides);
+  return { ...r, pushed: [{ repository: REPOSITORY, images: r.images.map((i) => ({ name: i.name, digest: i.digest })), at: '2026-01-01T00:01:00.000Z' }] };
+}
+
 export function fixtureRecord(overrides: Partial<BuildRecord> = {}): BuildRecord {
   return {
     schemaVersion: 1,

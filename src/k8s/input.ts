@@ -195,7 +195,7 @@ function startArgv(start: string[]): string[] {
 export async function loadDeployInput(
   config: GameConfig,
   opts: { recordFile?: string; repository?: string } = {},
-): Promise<{ input: DeployInput; recordFile: string }> {
+): Promise<{ input: DeployInput; recordFile: string; record: BuildRecord }> {
   const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
   const repository = opts.repository ?? config.registry;
   if (repository === undefined) {
@@ -206,5 +206,37 @@ export async function loadDeployInput(
     );
   }
   const record = await readBuildRecord(recordFile);
-  return { input: deployInputFrom(config, record, repository, recordFile), recordFile };
+  return { input: deployInputFrom(config, record, repository, recordFile), recordFile, record };
+}
+
+/**
+ * Refuses to emit references the registry lacks: the local build record must say (its `pushed` entries, written
+ * after a successful push) that `repository` received each named image (`server` or a tree) with the digest being
+ * deployed. `--local` (local clusters, run-local) skips it.
+ */
+export function requirePushed(record: BuildRecord, input: DeployInput, names: readonly string[], recordFile = 'build record'): void {
+  const wanted = [...new Set(names)];
+  if (wanted.length === 0) return;
+  const entry = (record.pushed ?? []).find((p) => sameRepository(p.repository, input.repository));
+  const missing = wanted.filter((name) => {
+    const digest = name === 'server' ? input.serverDigestRef?.split('@')[1] : input.trees.find((t) => t.tree === name)?.imageDigest;
+    return !entry?.images.some((i) => i.name === name && i.digest === digest);
+  });
+  if (missing.length === 0) return;
+  const where = (record.pushed ?? []).map((p) => p.repository);
+  throw new GamelayerError(
+    'deploy.not-pushed',
+    `${recordFile}: build ${input.tag} of ${input.game}: image${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ` +
+      `${missing.length > 1 ? 'were' : 'was'} never pushed to ${input.repository}` +
+      (where.length > 0 ? ` (this build was pushed to ${where.join(', ')})` : ' (this build was never pushed)') +
+      '; a node would fail with ErrImagePull',
+    `push it first: gamelayer push ${input.repository}:${input.tag} (or gamelayer build --push ${input.repository}); ` +
+      'pass --local for a local cluster that gets the images another way',
+  );
+}
+
+/** `host/path` compared without a scheme and with Docker Hub's implied names. */
+function sameRepository(a: string, b: string): boolean {
+  const norm = (r: string) => r.replace(/^[a-z]+:\/\//, '').replace(/^(index\.)?docker\.io\//, 'docker.io/');
+  return norm(a) === norm(b);
 }

@@ -157,3 +157,9 @@ export function k8sFileName(options: Pick<K8sOptions, 'kind' | 'volumes'>): stri
   const suffix = { init: '', image: '-image-volumes', none: '-server-image' }[options.volumes];
   return `${options.kind}${suffix}.yaml`;
 }
+
+/** The build images (`server` or tree names) an emitted workload runs: what must be in the registry. */
+export function emittedImages(emission: Pick<K8sEmission, 'options' | 'deliveries'>): string[] {
+  if (emission.options.volumes === 'none') return ['server'];
+  return ['engine', ...emission.deliveries.map((d) => d.tree.tree)];
+}

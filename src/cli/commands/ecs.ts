@@ -1,7 +1,7 @@
 // gamelayer ecs: the last build as an ECS task definition (RegisterTaskDefinition input), images pinned by digest.
 import type { Command } from 'commander';
 import { ecsJson, ecsTaskDefinition, type EcsOptions, type LaunchType } from '../../ecs/task-definition.js';
-import { loadDeployInput } from '../../k8s/input.js';
+import { loadDeployInput, requirePushed } from '../../k8s/input.js';
 import { integerOption, portOption, sizeOption } from '../../k8s/options.js';
 import { writeOutput } from '../../k8s/output.js';
 import { commandConfig, commandReporter } from '../context.js';
@@ -23,6 +23,7 @@ interface EcsFlags {
   executionRoleArn?: string;
   taskRoleArn?: string;
   copyRoot?: string;
+  local?: boolean;
 }
 
 export function register(program: Command): void {
@@ -43,10 +44,11 @@ export function register(program: Command): void {
     .option('--execution-role-arn <arn>', 'role ECS pulls images and writes logs with')
     .option('--task-role-arn <arn>', 'role the game runs with')
     .option('--copy-root <dir>', 'where copy containers mount their target (default /mnt)')
+    .option('--local', 'skip the check that the images were pushed to the repository')
     .action(async (flags: EcsFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       const reporter = commandReporter(false);
-      const { input } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
+      const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
       const options: Partial<EcsOptions> = {
         launchType: flags.launchType as LaunchType,
         cpu: integerOption('--cpu', flags.cpu),
@@ -61,6 +63,8 @@ export function register(program: Command): void {
       if (flags.taskRoleArn !== undefined) options.taskRoleArn = flags.taskRoleArn;
       if (flags.copyRoot !== undefined) options.copyRoot = flags.copyRoot;
       const emission = ecsTaskDefinition(input, options);
+      // The task runs every tree image (the engine's and one copy per other tree).
+      if (!flags.local) requirePushed(record, input, input.trees.map((t) => t.tree), recordFile);
       for (const n of emission.notes) reporter.info(`note: ${n}`);
       const text = ecsJson(emission);
       if (flags.out) reporter.info(`wrote ${await writeOutput(flags.out, ECS_FILE, text)}`);

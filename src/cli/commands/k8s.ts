@@ -4,10 +4,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError } from '../../errors.js';
 import { fillManifests, kustomizeImages } from '../../k8s/fill.js';
-import { loadDeployInput, type DeployInput } from '../../k8s/input.js';
+import { loadDeployInput, requirePushed, type DeployInput } from '../../k8s/input.js';
 import { integerOption, k8sOptionsFromConfig, keyValueOption, mergeK8sOptions, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
 import { k8sYaml, writeOutput } from '../../k8s/output.js';
-import { k8sFileName, k8sWorkload } from '../../k8s/workloads.js';
+import { emittedImages, k8sFileName, k8sWorkload } from '../../k8s/workloads.js';
 import { commandConfig, commandReporter } from '../context.js';
 
 interface K8sFlags {
@@ -42,6 +42,7 @@ interface K8sFlags {
   fill?: string[];
   inPlace?: boolean;
   kustomizeImages?: boolean;
+  local?: boolean;
 }
 
 const repeat = (v: string, all: string[]) => [...all, v];
@@ -81,15 +82,18 @@ export function register(program: Command): void {
     .option('--fill <files...>', "rewrite the image references of your own manifests (gamelayer://server, gamelayer://<tree>, or the repository's images) to this build's; - reads stdin; prints them, or writes into --out DIR, or --in-place")
     .option('--in-place', 'with --fill: rewrite the files themselves')
     .option('--kustomize-images', "print a kustomization's images: block for this build (base manifests name gamelayer/server, gamelayer/<tree>)")
+    .option('--local', 'skip the check that the images were pushed to the repository (kind, minikube, run-local)')
     .action(async (flags: K8sFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       const reporter = commandReporter(false);
-      const { input } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
+      const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
+      const pushed = (names: string[]) => (flags.local ? undefined : requirePushed(record, input, names, recordFile));
       if (flags.fill || flags.kustomizeImages) {
-        await fillCommand(input, flags, reporter);
+        await fillCommand(input, flags, reporter, pushed);
         return;
       }
       const emission = k8sWorkload(input, mergeK8sOptions(k8sOptionsFromConfig(config.deploy), k8sFlagsToOptions(flags)));
+      pushed(emittedImages(emission));
       const text = k8sYaml(input, emission);
       for (const r of emission.requirements) reporter.info(`requires: ${r}`);
       for (const n of emission.notes) reporter.warn(n);
@@ -102,10 +106,16 @@ export function register(program: Command): void {
     });
 }
 
-async function fillCommand(input: DeployInput, flags: K8sFlags, reporter: ReturnType<typeof commandReporter>): Promise<void> {
+async function fillCommand(
+  input: DeployInput,
+  flags: K8sFlags,
+  reporter: ReturnType<typeof commandReporter>,
+  pushed: (names: string[]) => void,
+): Promise<void> {
   const refs = (flags.refs ?? 'digest') as K8sOptions['refs'];
   if (flags.kustomizeImages) {
     if (flags.fill) throw new GamelayerError('fill.usage', '--kustomize-images and --fill: run them one at a time');
+    pushed(['server', ...input.trees.map((t) => t.tree)]);
     const text = kustomizeImages(input);
     if (flags.out) reporter.info(`wrote ${await writeOutput(flags.out, 'kustomize-images.yaml', text)}`);
     else process.stdout.write(text);
@@ -123,6 +133,7 @@ async function fillCommand(input: DeployInput, flags: K8sFlags, reporter: Return
     for (const x of r.replacements) reporter.info(`${file}:${x.line}:${x.col}: ${x.from} -> ${x.to}`);
     if (r.replacements.length === 0) reporter.warn(`${file}: no image reference of ${input.game} found`);
     results.push({ file, text: r.text, count: r.replacements.length });
+    pushed(r.replacements.map((x) => x.image));
   }
   for (const r of results) {
     if (flags.inPlace && r.file !== '-') await writeOutput(path.dirname(path.resolve(r.file)), path.basename(r.file), r.text);
