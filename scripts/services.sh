@@ -17,6 +17,7 @@ declare -A NEEDED=(
   [containerd]=containerd
   [ctr]=containerd
   [tmux]=tmux
+  [kubectl]=kubernetes-client
 )
 
 missing=()

@@ -12,7 +12,7 @@ export { readRecord, latestRecord, saveScanRecord, type ScanRecord, type AnyReco
 export { planLayers, layerInputKey, oversizedLayers, type PlanOptions } from './plan/plan.js';
 export * from './registry/index.js';
 export { findRegistryPrevious, defaultLine, type RegistryPrevious } from './build/previous.js';
-export { k8sWorkload, deployInputFrom, loadDeployInput, type DeployInput } from './k8s/index.js';
+export { k8sWorkload, deployInputFrom, loadDeployInput, fillManifests, kustomizeImages, type DeployInput } from './k8s/index.js';
 export { ecsTaskDefinition } from './ecs/task-definition.js';
 export * from './dockerfile/index.js';
 export * from './docker/index.js';

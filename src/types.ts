@@ -127,6 +127,16 @@ export const builtLayerSchema = z.object({
 });
 export type BuiltLayer = z.infer<typeof builtLayerSchema>;
 
+/** One successful push of a build: the repository (`host[:port]/path`) and the images it now holds. */
+export const pushedToSchema = z.object({
+  repository: z.string(),
+  /** Image name (`server` or a tree, as in `images`) and the digest pushed (index or manifest). */
+  images: z.array(z.object({ name: z.string(), digest: z.string() })),
+  /** ISO time of the push. */
+  at: z.string(),
+});
+export type PushedTo = z.infer<typeof pushedToSchema>;
+
 /**
  * What one build produced; written locally and pushed beside the image so the next build can diff and reuse.
  * The one schema of a build record: the local record reader and the registry's both check it.
@@ -163,6 +173,8 @@ export const buildRecordSchema = z.object({
   previous: z.object({ ref: z.string(), createdAt: z.string() }).optional(),
   /** A base image read from a registry, per platform: the manifest it resolved to (pinned), and where it is. */
   bases: z.array(z.object({ platform: z.string(), ref: z.string(), digest: z.string(), repository: z.string(), layers: z.number() })).optional(),
+  /** Where this build's images went: written locally after each successful push; deploy commands check it. */
+  pushed: z.array(pushedToSchema).optional(),
 });
 export type BuildRecord = z.infer<typeof buildRecordSchema>;
 

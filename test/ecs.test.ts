@@ -1,7 +1,9 @@
 // Shape of the ECS task definition: copy containers the engine depends on, shared volumes, storage from the trees.
-import type { ContainerDefinition } from '@aws-sdk/client-ecs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ECSClient, RegisterTaskDefinitionCommand, type ContainerDefinition, type RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
-import { ecsJson, ecsTaskDefinition } from '../src/ecs/task-definition.js';
+import { ecsJson, ecsTaskDefinition, type EcsOptions } from '../src/ecs/task-definition.js';
 import { deployInputFrom, type DeployInput } from '../src/k8s/input.js';
 import { REPOSITORY, fixtureConfig, fixtureRecord, manifest, sha } from './k8s-fixture.js';
 
@@ -103,5 +105,76 @@ describe('ecs task definition', () => {
 
   it('same input, same bytes', () => {
     expect(ecsJson(ecsTaskDefinition(input()))).toBe(ecsJson(ecsTaskDefinition(input())));
+  });
+});
+
+describe('ecs: logs, health check, stop timeout, network mode', () => {
+  const full = (over: Partial<EcsOptions> = {}) =>
+    ecsTaskDefinition(input(), {
+      logs: { group: '/games/my-game', createGroup: true },
+      health: { command: 'test -f /tmp/ready', intervalSeconds: 10, retries: 5, startPeriodSeconds: 60 },
+      stopTimeout: 90,
+      ...over,
+    });
+
+  it('awslogs on every container (region from the ECR repository), healthCheck and stopTimeout on the engine', () => {
+    const td = full().taskDefinition;
+    const logs = { logDriver: 'awslogs', options: { 'awslogs-group': '/games/my-game', 'awslogs-region': 'us-east-1', 'awslogs-stream-prefix': 'my-game', 'awslogs-create-group': 'true' } };
+    for (const c of td.containerDefinitions!) expect(c.logConfiguration).toEqual(logs);
+    const engine = byName(td.containerDefinitions, 'engine');
+    expect(engine.healthCheck).toEqual({ command: ['CMD-SHELL', 'test -f /tmp/ready'], interval: 10, timeout: 5, retries: 5, startPeriod: 60 });
+    expect(engine.stopTimeout).toBe(90);
+    for (const c of td.containerDefinitions!.filter((c) => c.name !== 'engine')) expect(c.healthCheck).toBeUndefined();
+    // Without a log group Fargate loses the output: said so.
+    expect(ecsTaskDefinition(input()).notes.join('\n')).toContain("no log configuration: on Fargate the game's output goes nowhere");
+    expect(full().notes.join('\n')).not.toContain('no log configuration');
+  });
+
+  it('network modes: awsvpc on Fargate only; host and bridge (with a host port) on EC2', () => {
+    expect(() => full({ networkMode: 'host' })).toThrow('--network-mode: got "host"; expected awsvpc on Fargate (bridge and host need --launch-type ec2)');
+    const host = full({ launchType: 'ec2', networkMode: 'host' }).taskDefinition;
+    expect(host.networkMode).toBe('host');
+    expect(byName(host.containerDefinitions, 'engine').portMappings).toEqual([{ name: 'game', containerPort: 7777, protocol: 'udp' }]);
+    const bridge = full({ launchType: 'ec2', networkMode: 'bridge', hostPort: 0 }).taskDefinition;
+    expect(bridge.networkMode).toBe('bridge');
+    expect(byName(bridge.containerDefinitions, 'engine').portMappings).toEqual([{ name: 'game', containerPort: 7777, hostPort: 0, protocol: 'udp' }]);
+    expect(() => full({ launchType: 'ec2', networkMode: 'host', hostPort: 7000 })).toThrow(/^--host-port: got 7000; expected nothing with --network-mode host/);
+    expect(() => full({ stopTimeout: 300 })).toThrow('--stop-timeout: got 300; expected whole seconds from 2 to 120 on Fargate');
+    expect(full({ launchType: 'ec2', stopTimeout: 300 }).taskDefinition.containerDefinitions!.at(-1)!.stopTimeout).toBe(300);
+    expect(() => full({ health: { command: 'true', intervalSeconds: 1 } })).toThrow('--health-interval: got 1; expected whole seconds (or times) from 5 to 300');
+    const plain = deployInputFrom(fixtureConfig(), fixtureRecord(), 'localhost:5000/my-game');
+    expect(() => ecsTaskDefinition(plain, { logs: { group: 'g' } })).toThrow(/^--log-region: got nothing; expected the log group's region/);
+    expect(ecsTaskDefinition(plain, { logs: { group: 'g', region: 'eu-west-1' } }).taskDefinition.containerDefinitions![0]!.logConfiguration!.options!['awslogs-region']).toBe('eu-west-1');
+  });
+
+  it('every field is one the ECS SDK sends: RegisterTaskDefinitionCommand serialises each variant unchanged', async () => {
+    // The SDK's serialiser copies only the fields RegisterTaskDefinitionCommandInput declares: a field it drops
+    // (or renames) makes the body differ from what we emitted. A loopback server stands in for ECS.
+    const bodies: unknown[] = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        bodies.push({ target: req.headers['x-amz-target'], body: JSON.parse(body) });
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify({ taskDefinition: { family: 'x', revision: 1 } }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const client = new ECSClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' } });
+      const variants: RegisterTaskDefinitionCommandInput[] = [
+        full().taskDefinition,
+        full({ launchType: 'ec2', networkMode: 'host' }).taskDefinition,
+        full({ launchType: 'ec2', networkMode: 'bridge', hostPort: 7777 }).taskDefinition,
+        ecsTaskDefinition(input()).taskDefinition,
+      ];
+      for (const td of variants) await client.send(new RegisterTaskDefinitionCommand(td));
+      client.destroy();
+      expect(bodies).toEqual(variants.map((td) => ({ target: 'AmazonEC2ContainerServiceV20141113.RegisterTaskDefinition', body: JSON.parse(JSON.stringify(td)) })));
+    } finally {
+      server.close();
+    }
   });
 });

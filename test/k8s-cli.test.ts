@@ -11,7 +11,7 @@ import { ecsJson, ecsTaskDefinition } from '../src/ecs/task-definition.js';
 import { lastBuildRecordPath, loadDeployInput } from '../src/k8s/input.js';
 import { k8sYaml } from '../src/k8s/output.js';
 import { k8sWorkload } from '../src/k8s/workloads.js';
-import { REPOSITORY, fixtureRecord } from './k8s-fixture.js';
+import { REPOSITORY, fixtureRecord, pushedRecord } from './k8s-fixture.js';
 
 const BIN = fileURLToPath(new URL('../bin/gamelayer.js', import.meta.url));
 let dir: string;
@@ -55,10 +55,10 @@ describe('gamelayer k8s / ecs', () => {
   it('writes each kind into --out, byte-identical to the library output', async () => {
     const config = await loadConfig(path.join(dir, 'gamelayer.yaml'));
     mkdirSync(path.dirname(lastBuildRecordPath(config)), { recursive: true });
-    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...fixtureRecord() }));
+    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...pushedRecord() }));
     const { input } = await loadDeployInput(config);
 
-    const r1 = cli('k8s', '--kind', 'fleet', '--replicas', '3', '--out', 'deploy');
+    const r1 = cli('k8s', '--kind', 'fleet', '--volumes', 'init', '--replicas', '3', '--out', 'deploy');
     expect(r1.stderr).toBe(`wrote ${path.join(dir, 'deploy', 'fleet.yaml')}\n`);
     expect(r1.status).toBe(0);
     const r2 = cli('k8s', '--kind', 'deployment', '--volumes', 'image', '--out', 'deploy');
@@ -69,7 +69,7 @@ describe('gamelayer k8s / ecs', () => {
     expect(readdirSync(path.join(dir, 'deploy')).sort()).toEqual(['deployment-image-volumes.yaml', 'ecs-task-definition.json', 'fleet.yaml']);
 
     const read = (f: string) => readFileSync(path.join(dir, 'deploy', f), 'utf8');
-    expect(read('fleet.yaml')).toBe(k8sYaml(input, k8sWorkload(input, { kind: 'fleet', replicas: 3 })));
+    expect(read('fleet.yaml')).toBe(k8sYaml(input, k8sWorkload(input, { kind: 'fleet', replicas: 3, volumes: 'init' })));
     expect(read('deployment-image-volumes.yaml')).toBe(k8sYaml(input, k8sWorkload(input, { kind: 'deployment', volumes: 'image' })));
     expect(read('ecs-task-definition.json')).toBe(
       ecsJson(ecsTaskDefinition(input, { executionRoleArn: 'arn:aws:iam::123456789012:role/exec' })),

@@ -51,6 +51,12 @@ export function manifest(tree: TreeName, files = TREE_FILES[tree], platform?: st
   };
 }
 
+/** fixtureRecord as pushed to REPOSITORY: its `pushed` entry names every image with its digest. */
+export function pushedRecord(overrides: Partial<BuildRecord> = {}): BuildRecord {
+  const r = fixtureRecord(overrides);
+  return { ...r, pushed: [{ repository: REPOSITORY, images: r.images.map((i) => ({ name: i.name, digest: i.digest })), at: '2026-01-01T00:01:00.000Z' }] };
+}
+
 export function fixtureRecord(overrides: Partial<BuildRecord> = {}): BuildRecord {
   return {
     schemaVersion: 1,
@@ -69,3 +75,36 @@ export function fixtureRecord(overrides: Partial<BuildRecord> = {}): BuildRecord
     ...overrides,
   };
 }
+
+/** A deploy section with every setting (gamelayer.yaml), for fixtureConfig(DEPLOY). */
+export const DEPLOY = `deploy:
+  nodeSelector: {eks.amazonaws.com/nodegroup: game-servers}
+  tolerations:
+    - {key: dedicated, operator: Equal, value: game, effect: NoSchedule}
+  affinity:
+    podAntiAffinity:
+      preferredDuringSchedulingIgnoredDuringExecution:
+        - weight: 50
+          podAffinityTerm:
+            topologyKey: kubernetes.io/hostname
+            labelSelector: {matchLabels: {app.kubernetes.io/component: game-server}}
+  priorityClassName: game-servers
+  serviceAccountName: game-server
+  terminationGracePeriodSeconds: 120
+  env:
+    - {name: GAME_REGION, value: eu-west-1}
+    - name: POD_NAME
+      valueFrom: {fieldRef: {fieldPath: metadata.name}}
+  resources:
+    requests: {cpu: "2", memory: 4Gi}
+    limits: {memory: 4Gi}
+  copyResources:
+    requests: {ephemeral-storage: 2Gi}
+  ports:
+    - {name: game, containerPort: 7777, protocol: UDP}
+    - {name: query, containerPort: 27015, protocol: TCP, portPolicy: Static, hostPort: 27015}
+  agones:
+    portPolicy: Dynamic
+    scheduling: Distributed
+    health: {initialDelaySeconds: 30, periodSeconds: 10, failureThreshold: 5}
+`;

@@ -10,7 +10,8 @@ import { deployInputFrom, type DeployInput } from '../src/k8s/input.js';
 import { k8sYaml } from '../src/k8s/output.js';
 import { WORKLOAD_KINDS, VOLUME_MODES, type K8sOptions } from '../src/k8s/options.js';
 import { k8sWorkload, type AgonesFleet, type AgonesGameServer } from '../src/k8s/workloads.js';
-import { REPOSITORY, fixtureConfig, fixtureRecord } from './k8s-fixture.js';
+import { DEPLOY, REPOSITORY, fixtureConfig, fixtureRecord } from './k8s-fixture.js';
+import { k8sOptionsFromConfig } from '../src/k8s/options.js';
 
 type Schema = {
   type?: string;
@@ -131,6 +132,69 @@ describe('emitted objects against the schemas', () => {
           break;
         }
       }
+    });
+  }
+
+  for (const { kind, volumes } of combos) {
+    it(`${kind} with ${volumes} volumes and a full deploy: section: valid, nothing pruned, every setting in place`, () => {
+      const config = fixtureConfig(DEPLOY);
+      const deployInput = deployInputFrom(config, fixtureRecord(), REPOSITORY);
+      const emission = k8sWorkload(deployInput, { ...k8sOptionsFromConfig(config.deploy), kind, volumes });
+      const obj = parse(k8sYaml(deployInput, emission)) as Record<string, unknown>;
+      let template: { spec: Record<string, unknown> & { containers: Record<string, unknown>[]; initContainers?: Record<string, unknown>[] } };
+      switch (kind) {
+        case 'pod':
+          new Pod(obj as never).validate();
+          template = { spec: (obj as never as { spec: never }).spec };
+          break;
+        case 'deployment':
+          new Deployment(obj as never).validate();
+          template = (obj as never as { spec: { template: never } }).spec.template;
+          break;
+        case 'gameserver': {
+          expect(ajvErrors(obj, gameServerSchema)).toEqual([]);
+          expect(crPrunedPaths(obj as never, gameServerSchema)).toEqual([]);
+          const gs = obj as never as AgonesGameServer;
+          expect(gs.spec.ports).toEqual([
+            { name: 'game', portPolicy: 'Dynamic', containerPort: 7777, protocol: 'UDP' },
+            { name: 'query', portPolicy: 'Static', containerPort: 27015, hostPort: 27015, protocol: 'TCP' },
+          ]);
+          expect(gs.spec.health).toEqual({ disabled: false, initialDelaySeconds: 30, periodSeconds: 10, failureThreshold: 5 });
+          template = gs.spec.template as never;
+          break;
+        }
+        case 'fleet': {
+          expect(ajvErrors(obj, fleetSchema)).toEqual([]);
+          expect(crPrunedPaths(obj as never, fleetSchema)).toEqual([]);
+          const fleet = obj as never as AgonesFleet;
+          expect(fleet.spec.scheduling).toBe('Distributed');
+          template = fleet.spec.template.spec.template as never;
+          break;
+        }
+      }
+      new Pod({ apiVersion: 'v1', kind: 'Pod', metadata: {}, ...template } as never).validate();
+      expect(prunedPaths({ metadata: {}, spec: template.spec }, podTemplateSchema)).toEqual([]);
+      const spec = template.spec;
+      expect(spec.nodeSelector).toEqual({ 'eks.amazonaws.com/nodegroup': 'game-servers' });
+      expect(spec.tolerations).toEqual([{ key: 'dedicated', operator: 'Equal', value: 'game', effect: 'NoSchedule' }]);
+      expect(spec.priorityClassName).toBe('game-servers');
+      expect(spec.serviceAccountName).toBe('game-server');
+      expect(spec.terminationGracePeriodSeconds).toBe(120);
+      expect((spec.affinity as { podAntiAffinity: unknown }).podAntiAffinity).toBeDefined();
+      const engine = spec.containers[0]! as { env: unknown; resources: { requests: Record<string, string>; limits: Record<string, string> }; ports?: unknown };
+      expect(engine.env).toEqual([
+        { name: 'GAME_REGION', value: 'eu-west-1' },
+        { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      ]);
+      expect(engine.resources.requests).toMatchObject({ cpu: '2', memory: '4Gi' });
+      expect(engine.resources.limits).toMatchObject({ memory: '4Gi' });
+      if (kind === 'pod' || kind === 'deployment') {
+        expect(engine.ports).toEqual([
+          { name: 'game', containerPort: 7777, protocol: 'UDP' },
+          { name: 'query', containerPort: 27015, protocol: 'TCP' },
+        ]);
+      }
+      for (const c of spec.initContainers ?? []) expect((c as { resources: { requests: Record<string, string> } }).resources.requests['ephemeral-storage']).toBe('2Gi');
     });
   }
 

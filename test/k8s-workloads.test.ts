@@ -4,7 +4,7 @@ import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { describe, expect, it } from 'vitest';
 import { deployInputFrom, type DeployInput } from '../src/k8s/input.js';
 import { k8sYaml } from '../src/k8s/output.js';
-import { WORKLOAD_KINDS, VOLUME_MODES, type K8sOptions, type WorkloadKind } from '../src/k8s/options.js';
+import { WORKLOAD_KINDS, TREE_VOLUME_MODES as VOLUME_MODES, mergeK8sOptions, type K8sOptions, type WorkloadKind } from '../src/k8s/options.js';
 import { k8sFileName, k8sWorkload, type Workload } from '../src/k8s/workloads.js';
 import { TREE_NAMES, type TreeName } from '../src/types.js';
 import { REPOSITORY, fixtureConfig, fixtureRecord, manifest, sha } from './k8s-fixture.js';
@@ -29,8 +29,9 @@ function podSpecOf(obj: Workload): IPodSpec {
   }
 }
 
+/** Tagged references (`repo:v1-tree@digest`) unless a test asks for the default digest-only ones. */
 function emit(options: Partial<K8sOptions>, i = input()) {
-  const e = k8sWorkload(i, options);
+  const e = k8sWorkload(i, { refs: 'tag', ...options });
   return { ...e, spec: podSpecOf(e.object), engine: podSpecOf(e.object).containers[0]! };
 }
 
@@ -47,7 +48,7 @@ function expectedMi(bytes: number, entries: number): number {
 describe('copy mode (init containers)', () => {
   for (const kind of WORKLOAD_KINDS) {
     it(`${kind}: one init container per non-engine tree, in order, each copying its own tree to its own volume`, () => {
-      const { spec, engine } = emit({ kind });
+      const { spec, engine } = emit({ kind, volumes: 'init' });
       const inits = spec.initContainers!;
       expect(inits.map((c) => c.name)).toEqual(['copy-engine-media', 'copy-app', 'copy-app-media']);
       inits.forEach((c, i) => {
@@ -149,7 +150,7 @@ describe('every kind', () => {
   for (const kind of WORKLOAD_KINDS) {
     for (const volumes of VOLUME_MODES) {
       it(`${kind}/${volumes}: every image is pinned by digest, pull policy Always by default, deterministic YAML`, () => {
-        const e = k8sWorkload(input(), { kind, volumes });
+        const e = k8sWorkload(input(), { kind, volumes, refs: 'tag' });
         const refs: string[] = [];
         const walk = (v: unknown, key = '') => {
           if (Array.isArray(v)) v.forEach((x) => walk(x));
@@ -162,7 +163,7 @@ describe('every kind', () => {
         const spec = podSpecOf(e.object);
         for (const c of [...(spec.initContainers ?? []), ...spec.containers]) expect(c.imagePullPolicy).toBe('Always');
         const a = k8sYaml(input(), e);
-        const b = k8sYaml(input(), k8sWorkload(input(), { kind, volumes }));
+        const b = k8sYaml(input(), k8sWorkload(input(), { kind, volumes, refs: 'tag' }));
         expect(a).toBe(b);
         expect(a).not.toMatch(/[&*]a\d/); // no YAML anchors or aliases
         expect(k8sFileName(e.options)).toBe(`${kind}${volumes === 'image' ? '-image-volumes' : ''}.yaml`);
@@ -172,7 +173,7 @@ describe('every kind', () => {
 
   it('secure defaults: non-root, no privilege escalation, capabilities dropped, read-only root for copies', () => {
     for (const kind of WORKLOAD_KINDS) {
-      const { spec } = emit({ kind });
+      const { spec } = emit({ kind, volumes: 'init' });
       expect(spec.securityContext).toEqual({
         runAsNonRoot: true,
         runAsUser: 1000,
@@ -249,5 +250,52 @@ describe('bad input', () => {
     config.baseImage = 'scratch';
     const { notes } = emit({}, deployInputFrom(config, fixtureRecord(), REPOSITORY));
     expect(notes[0]).toMatch(/^baseImage is scratch: the tree images have no sh or cp/);
+  });
+});
+
+describe('--volumes none (the server image as the one container)', () => {
+  for (const kind of WORKLOAD_KINDS) {
+    it(`${kind}: one container running the server image, no init containers, no volumes, no copies`, () => {
+      const { spec, engine, deliveries, requirements } = emit({ kind, volumes: 'none' });
+      expect(spec.initContainers).toBeUndefined();
+      expect(spec.volumes).toBeUndefined();
+      expect(spec.containers).toHaveLength(1);
+      expect(engine.image).toBe(`${REPOSITORY}:v1@${sha('server-image')}`);
+      // No guard (nothing to check), so a base without a shell runs too; the start command is the command.
+      expect(engine.command).toEqual(['./bin/server', '-port', '7777']);
+      expect(engine.args).toBeUndefined();
+      expect(engine.volumeMounts).toBeUndefined();
+      expect(engine.workingDir).toBe('/opt/local/engine');
+      // Only the scratch space is ephemeral storage: nothing is copied.
+      expect(engine.resources!.requests!['ephemeral-storage']).toBe('1024Mi');
+      expect(deliveries).toEqual([]);
+      expect(requirements).toEqual([]);
+    });
+  }
+
+  it('a record without a server image is refused with deploy.no-server-image', () => {
+    const record = fixtureRecord();
+    record.images = record.images.filter((i) => i.name !== 'server');
+    const i = deployInputFrom(fixtureConfig(), record, REPOSITORY);
+    expect(() => k8sWorkload(i, { volumes: 'none' })).toThrow(/has no server image .*--volumes none has nothing to run/);
+    expect(k8sFileName({ kind: 'fleet', volumes: 'none' })).toBe('fleet-server-image.yaml');
+  });
+});
+
+describe('deploy settings', () => {
+  it('an ephemeral-storage limit below the copies is refused; flags go over the config key by key', () => {
+    expect(() => emit({ volumes: 'init', engineResources: { limits: { 'ephemeral-storage': '100Mi' } } })).toThrow(
+      /^deploy\.resources\.limits\.ephemeral-storage: 100Mi is less than the \d+Mi the tree copies take/,
+    );
+    // With no copies the same limit is fine.
+    expect(emit({ volumes: 'none', engineResources: { limits: { 'ephemeral-storage': '100Mi' } } }).engine.resources!.limits!['ephemeral-storage']).toBe('100Mi');
+    const merged = mergeK8sOptions(
+      { scheduling: { priorityClassName: 'a', nodeSelector: { x: '1' } }, env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] },
+      { scheduling: { priorityClassName: 'b' }, env: [{ name: 'A', value: 'flag' }] },
+    );
+    const { spec, engine } = emit({ ...merged, kind: 'deployment' });
+    expect(spec.priorityClassName).toBe('b');
+    expect(spec.nodeSelector).toEqual({ x: '1' });
+    expect(engine.env).toEqual([{ name: 'B', value: '2' }, { name: 'A', value: 'flag' }]);
   });
 });

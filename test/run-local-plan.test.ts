@@ -7,11 +7,13 @@ import { WORKLOAD_KINDS } from '../src/k8s/options.js';
 import { k8sWorkload, type K8sEmission } from '../src/k8s/workloads.js';
 import { durationMs, envEntry, portNumber } from '../src/runlocal/options.js';
 import { podSpecOf, quantityBytes, quantityNumber, runPlan } from '../src/runlocal/plan.js';
-import { REPOSITORY, fixtureConfig, fixtureRecord } from './k8s-fixture.js';
+import { TREE_NAMES } from '../src/types.js';
+import { REPOSITORY, fixtureConfig, fixtureRecord, sha } from './k8s-fixture.js';
 
 const input = () => deployInputFrom(fixtureConfig(), fixtureRecord(), REPOSITORY);
 /** Docker ids stand-ins: the tree name the reference pins, so a test sees which image each container gets. */
-const resolveImage = (ref: string) => `id-${/:v1-([a-z-]+)@/.exec(ref)![1]}`;
+const TREE_OF_DIGEST = new Map([...TREE_NAMES.map((t) => [sha(`${t}-image`), t] as const), [sha('server-image'), 'server'] as const]);
+const resolveImage = (ref: string) => `id-${/:v1-([a-z-]+)@/.exec(ref)?.[1] ?? TREE_OF_DIGEST.get(ref.slice(ref.indexOf('@') + 1))}`;
 
 function code(f: () => unknown): string | undefined {
   try {
@@ -67,7 +69,7 @@ describe('run plan from the emitted pod', () => {
   it('every workload kind runs the same pod; replicas and Agones get a note', () => {
     const base = runPlan(k8sWorkload(input(), {}), 'p', { resolveImage });
     for (const kind of WORKLOAD_KINDS) {
-      const e = k8sWorkload(input(), { kind, replicas: 3 });
+      const e = k8sWorkload(input(), { kind, replicas: 3, volumes: 'init' });
       const plan = runPlan(e, 'p', { resolveImage });
       expect(plan.init).toEqual(base.init);
       expect(plan.engine.entrypoint).toEqual(base.engine.entrypoint);
@@ -79,7 +81,7 @@ describe('run plan from the emitted pod', () => {
   });
 
   it('image volumes: filled from the directory the subPath names, mounted read-only; --uid 0 runs as root', () => {
-    const plan = runPlan(k8sWorkload(input(), { volumes: 'image', runAsUser: 0, runAsGroup: 0 }), 'p', { resolveImage, args: ['sh'] });
+    const plan = runPlan(k8sWorkload(input(), { volumes: 'image', runAsUser: 0, runAsGroup: 0, refs: 'tag' }), 'p', { resolveImage, args: ['sh'] });
     // The fixture's non-engine trees have no executables: all three are image volumes, nothing is copied.
     expect(plan.init).toEqual([]);
     expect(plan.volumes).toEqual(
@@ -134,5 +136,23 @@ describe('quantities and flags', () => {
     expect(() => envEntry('--env', '1X=2')).toThrow('--env: got "1X=2"');
     expect(portNumber('--publish', '7777')).toBe(7777);
     expect(() => portNumber('--publish', '70000')).toThrow('--publish: got "70000"; expected a port from 1 to 65535');
+  });
+});
+
+describe('run plan of --volumes none', () => {
+  const resolve = resolveImage;
+  it('runs the server image alone, no volumes; -- ARGS replace the command (there is no guard in front)', () => {
+    for (const kind of WORKLOAD_KINDS) {
+      const plan = runPlan(k8sWorkload(input(), { kind, volumes: 'none' }), 'p', { resolveImage: resolve });
+      expect(plan.volumes).toEqual([]);
+      expect(plan.init).toEqual([]);
+      expect(plan.engine.image).toBe('id-server');
+      expect(plan.engine.entrypoint).toEqual(['./bin/server', '-port', '7777']);
+      expect(plan.engine.cmd).toEqual([]);
+      expect(plan.engine.mounts).toEqual([]);
+    }
+    const replaced = runPlan(k8sWorkload(input(), { volumes: 'none' }), 'p', { resolveImage: resolve, args: ['sh', '-c', 'exit 3'] });
+    expect(replaced.engine.entrypoint).toEqual(['sh', '-c', 'exit 3']);
+    expect(replaced.engine.cmd).toEqual([]);
   });
 });

@@ -126,6 +126,25 @@ describe.concurrent('gamelayer run-local (real Docker engine)', () => {
     expect(await leftovers(r.runId)).toEqual([]);
   });
 
+  it('--volumes none: the server image alone verifies all four trees; no copy, no volume; exit 0, nothing left', async () => {
+    const r = await cli(good, ['--network', 'none', '--volumes', 'none']);
+    expect(r.stderr).toContain('container engine exited with code 0');
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('[copy-');
+    for (const tree of TREES) expect(r.stdout).toMatch(new RegExp(`^\\[engine\\] ${tree}: OK \\(\\d+ files verified\\)$`, 'm'));
+    expect(r.stderr).toMatch(/^engine started \d+\.\d\d s after the pod \(0 init container\(s\), 0 volume\(s\)\)$/m);
+    expect(await leftovers(r.runId)).toEqual([]);
+  });
+
+  it('--volumes image: the CLI process exits by itself once the engine exited 0 and clean-up is done', async () => {
+    // It used to stay alive on two open Docker socket connections: this run then never reached 'close'.
+    const r = await cli(good, ['--network', 'none', '--volumes', 'image']);
+    expect(r.stderr).toContain('container engine exited with code 0');
+    expect(r.code).toBe(0);
+    expect(r.signal).toBeNull();
+    expect(await leftovers(r.runId)).toEqual([]);
+  });
+
   it('images stay in the daemon: a second run of the same build loads nothing (library)', async () => {
     const lines: string[] = [];
     // Load first if the CLI run has not yet (the tests run concurrently), then run again.

@@ -8,6 +8,7 @@ import { GamelayerError } from '../errors.js';
 import { pushBuildRecord, type PushBuildRecordResult } from '../registry/artifact.js';
 import { pushImage, pushTargetFor, type PushImageOptions, type PushResult } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
+import { markPushed, recordForRegistry } from '../state/records.js';
 import type { BuildRecord } from '../types.js';
 
 export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' | 'tags' | 'layout' | 'target'> {
@@ -15,6 +16,8 @@ export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' 
   record: BuildRecord;
   /** `host[:port]/repo`; a tag or digest in it is refused (each image has its own tag). */
   repository: string;
+  /** The game's `.gamelayer/`: the local records of this build then say where it was pushed. */
+  stateDir?: string;
 }
 
 export interface PushBuildResult {
@@ -26,7 +29,8 @@ export interface PushBuildResult {
 }
 
 export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult> {
-  const { store, record, repository, ...rest } = opts;
+  const { store, repository, stateDir, ...rest } = opts;
+  const record = recordForRegistry(opts.record);
   const ref = parseReference(repository);
   if (ref.tag || ref.digest) {
     throw new GamelayerError(
@@ -57,6 +61,14 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
     tags: [record.tags[0]!],
     line: record.line,
   });
+  if (stateDir) {
+    // Only now, with every image and the record there: a deploy command trusts this entry.
+    await markPushed(stateDir, record, {
+      repository: `${ref.registry}/${ref.repository}`,
+      images: record.tags.map((tag, i) => ({ name: i === 0 ? 'server' : tag.slice(record.tags[0]!.length + 1), digest: images[i]!.digest })),
+      at: new Date().toISOString(),
+    });
+  }
   const blobs = { total: 0, skipped: 0, mounted: 0, uploaded: 0 };
   for (const r of images) for (const k of Object.keys(blobs) as (keyof typeof blobs)[]) blobs[k] += r.blobs[k];
   return {

@@ -7,6 +7,7 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, typ
 import type { z } from 'zod';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { TREE_NAMES, type TreeName } from '../types.js';
+import { deployConfig, deployProblems, type DeployConfig } from './deploy.js';
 import { configSchema, type RawConfig } from './schema.js';
 
 export const CONFIG_FILE = 'gamelayer.yaml';
@@ -43,6 +44,8 @@ export interface GameConfig {
   store: string;
   layers: RawConfig['layers'];
   trees: Record<TreeName, TreeConfig>;
+  /** The `deploy:` section, checked against the Kubernetes and Agones schemas; undefined when absent. */
+  deploy?: DeployConfig;
 }
 
 /** The source paths of a tree for one platform: the per-platform entry or the shared one. */
@@ -114,6 +117,18 @@ export function parseConfig(text: string, file: string): GameConfig {
     throw new GamelayerError('config.invalid', messages.join('\n'), `fix ${path.basename(file)} and run again`);
   }
   const raw = result.data;
+  if (raw.deploy) {
+    const problems = deployProblems(raw.deploy);
+    if (problems.length > 0) {
+      const messages = problems.map((pr) => {
+        const p = pr.path.map(String);
+        const key = keyOffsetOf(doc, p.slice(0, -1), p.at(-1)!);
+        const offset = (pr.atKey ? key : undefined) ?? offsetOf(doc, p) ?? key ?? nearestOffset(doc, p);
+        return `${where(offset)}: ${p.join('.')}: ${pr.message}`;
+      });
+      throw new GamelayerError('config.invalid', messages.join('\n'), `fix ${path.basename(file)} and run again`);
+    }
+  }
   const dir = path.dirname(file);
   const trees = {} as Record<TreeName, TreeConfig>;
   const mounts = new Map<string, TreeName>();
@@ -187,6 +202,7 @@ export function parseConfig(text: string, file: string): GameConfig {
     store,
     layers: raw.layers,
     trees,
+    ...(raw.deploy ? { deploy: deployConfig(raw.deploy) } : {}),
   };
 }
 

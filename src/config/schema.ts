@@ -1,6 +1,7 @@
 // The schema of gamelayer.yaml. Messages say what is expected; load.ts adds file, line and field.
 import { z } from 'zod';
 import { TREE_NAMES } from '../types.js';
+import { deploySchema } from './deploy.js';
 
 const SIZE_UNITS: Record<string, number> = {
   B: 1,
@@ -106,6 +107,8 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   trees: z.strictObject(treesShape),
+  /** Scheduling and pod settings of the emitted specs (config/deploy.ts). */
+  deploy: deploySchema.optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;

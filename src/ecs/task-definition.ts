@@ -3,9 +3,14 @@
 import type {
   ContainerDefinition,
   CPUArchitecture,
+  HealthCheck,
+  LogConfiguration,
+  NetworkMode,
+  PortMapping,
   RegisterTaskDefinitionCommandInput,
   TransportProtocol,
 } from '@aws-sdk/client-ecs';
+import { parseEcrHost } from '../registry/ecr-host.js';
 import { GamelayerError } from '../errors.js';
 import type { DeployInput } from '../k8s/input.js';
 import { DEFAULT_K8S_OPTIONS, type GamePort } from '../k8s/options.js';
@@ -13,6 +18,30 @@ import { COPY_SENTINEL, GUARD_NAME, copyScript, guardScript } from '../k8s/scrip
 import { GiB, treeDiskBytes } from '../k8s/sizes.js';
 
 export type LaunchType = 'fargate' | 'ec2';
+/** awsvpc: an ENI per task (Fargate's only mode); bridge: Docker's bridge with port mappings; host: the host's network. */
+export const ECS_NETWORK_MODES = ['awsvpc', 'bridge', 'host'] as const;
+export type EcsNetworkMode = (typeof ECS_NETWORK_MODES)[number];
+
+/** CloudWatch Logs through the awslogs driver, for every container of the task. */
+export interface EcsLogs {
+  group: string;
+  /** Default: the region of an ECR repository; required otherwise. */
+  region?: string;
+  /** Default: the game name; streams are `<prefix>/<container>/<task id>`. */
+  streamPrefix?: string;
+  /** Let the driver create the group (the execution role then needs logs:CreateLogGroup). */
+  createGroup?: boolean;
+}
+
+/** The engine container's Docker health check (ECS replaces an unhealthy essential container's task). */
+export interface EcsHealth {
+  /** A shell command run in the container: exit 0 = healthy. */
+  command: string;
+  intervalSeconds?: number;
+  timeoutSeconds?: number;
+  retries?: number;
+  startPeriodSeconds?: number;
+}
 
 export interface EcsOptions {
   family?: string;
@@ -30,6 +59,14 @@ export interface EcsOptions {
   executionRoleArn?: string;
   taskRoleArn?: string;
   copyRoot: string;
+  /** Default awsvpc; bridge and host only on EC2. */
+  networkMode: EcsNetworkMode;
+  /** bridge: the host port of the game port (0 or unset: ECS picks one). */
+  hostPort?: number;
+  logs?: EcsLogs;
+  health?: EcsHealth;
+  /** Seconds between SIGTERM and SIGKILL for the engine (Fargate: 2-120; ECS default 30). */
+  stopTimeout?: number;
 }
 
 export const DEFAULT_ECS_OPTIONS: EcsOptions = {
@@ -39,6 +76,7 @@ export const DEFAULT_ECS_OPTIONS: EcsOptions = {
   port: DEFAULT_K8S_OPTIONS.port,
   scratchBytes: 1 * GiB,
   copyRoot: '/mnt',
+  networkMode: 'awsvpc',
 };
 
 export const FARGATE_MIN_EPHEMERAL_GIB = 21;
@@ -67,6 +105,18 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
   const arch = ARCH[platform];
   if (!arch) bad('--platform', platform, `a platform ECS runs: ${Object.keys(ARCH).join(', ')}`);
   if (o.engineUser !== undefined && !/^\d+(:\d+)?$/.test(o.engineUser)) bad('--user', o.engineUser, 'uid or uid:gid, such as 1000:1000');
+  if (!(ECS_NETWORK_MODES as readonly string[]).includes(o.networkMode)) bad('--network-mode', o.networkMode, ECS_NETWORK_MODES.join(', '));
+  if (fargate && o.networkMode !== 'awsvpc') bad('--network-mode', o.networkMode, 'awsvpc on Fargate (bridge and host need --launch-type ec2)');
+  if (o.hostPort !== undefined) {
+    if (o.networkMode !== 'bridge') bad('--host-port', o.hostPort, `nothing with --network-mode ${o.networkMode}: the host port is the container port there (only bridge maps ports)`);
+    if (!Number.isInteger(o.hostPort) || o.hostPort < 0 || o.hostPort > 65535) bad('--host-port', o.hostPort, 'a port from 0 (ECS picks one) to 65535');
+  }
+  if (o.stopTimeout !== undefined) {
+    const max = fargate ? 120 : 86_400;
+    if (!Number.isInteger(o.stopTimeout) || o.stopTimeout < 2 || o.stopTimeout > max) bad('--stop-timeout', o.stopTimeout, `whole seconds from 2 to ${max}${fargate ? ' on Fargate' : ''}`);
+  }
+  const logConfiguration = o.logs ? awslogs(o.logs, input, fargate) : undefined;
+  const healthCheck = o.health ? ecsHealthCheck(o.health) : undefined;
 
   const engine = input.trees.find((t) => t.tree === 'engine')!;
   const copies = input.trees
@@ -92,6 +142,7 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     mountPoints: [{ sourceVolume: c.volume, containerPath: c.target, readOnly: false }],
     readonlyRootFilesystem: true,
     linuxParameters: dropAll,
+    ...(logConfiguration ? { logConfiguration } : {}),
   }));
   const protocol = o.port.protocol.toLowerCase() as TransportProtocol;
   const engineContainer: ContainerDefinition = {
@@ -104,8 +155,11 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     ...(o.engineUser ? { user: o.engineUser } : {}),
     dependsOn: copyContainers.map((c) => ({ containerName: c.name!, condition: 'SUCCESS' as const })),
     mountPoints: copies.map((c) => ({ sourceVolume: c.volume, containerPath: c.tree.mount, readOnly: false })),
-    portMappings: [{ name: 'game', containerPort: o.port.containerPort, protocol }],
+    portMappings: [portMapping(o, protocol)],
     linuxParameters: { ...dropAll, initProcessEnabled: true },
+    ...(logConfiguration ? { logConfiguration } : {}),
+    ...(healthCheck ? { healthCheck } : {}),
+    ...(o.stopTimeout !== undefined ? { stopTimeout: o.stopTimeout } : {}),
     dockerLabels: labels(input),
   };
 
@@ -128,6 +182,9 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     if (gib > FARGATE_DEFAULT_EPHEMERAL_GIB) ephemeralStorage = { sizeInGiB: Math.max(gib, FARGATE_MIN_EPHEMERAL_GIB) };
     else notes.push(`the task needs ${gib} GiB of ephemeral storage: Fargate's default ${FARGATE_DEFAULT_EPHEMERAL_GIB} GiB is enough`);
   }
+  if (fargate && !o.logs) {
+    notes.push('no log configuration: on Fargate the game\'s output goes nowhere; pass --log-group (CloudWatch Logs through awslogs)');
+  }
   if (!o.executionRoleArn && /\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//.test(input.repository)) {
     notes.push('the images are in ECR: pass --execution-role-arn (a role with AmazonECSTaskExecutionRolePolicy) or the task cannot pull them');
   }
@@ -136,7 +193,7 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     family: o.family ?? familyName(input.game),
     ...(o.taskRoleArn ? { taskRoleArn: o.taskRoleArn } : {}),
     ...(o.executionRoleArn ? { executionRoleArn: o.executionRoleArn } : {}),
-    networkMode: 'awsvpc',
+    networkMode: o.networkMode as NetworkMode,
     requiresCompatibilities: [fargate ? 'FARGATE' : 'EC2'],
     cpu: String(o.cpu),
     memory: String(o.memory),
@@ -147,6 +204,56 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     tags: Object.entries(labels(input)).map(([key, value]) => ({ key, value })),
   };
   return { taskDefinition, ephemeralBytes, notes };
+}
+
+/**
+ * The game port: awsvpc and host mode publish the container port itself (a host port, if given, must equal it, so
+ * none is written); bridge maps it to `hostPort` (0 or unset: dynamic, the usual choice with several tasks a host).
+ */
+function portMapping(o: EcsOptions, protocol: TransportProtocol): PortMapping {
+  return {
+    name: 'game',
+    containerPort: o.port.containerPort,
+    ...(o.networkMode === 'bridge' && o.hostPort !== undefined ? { hostPort: o.hostPort } : {}),
+    protocol,
+  };
+}
+
+function awslogs(logs: EcsLogs, input: DeployInput, fargate: boolean): LogConfiguration {
+  if (!/^[.\-_/#A-Za-z0-9]{1,512}$/.test(logs.group)) bad('--log-group', logs.group, 'a CloudWatch log group name: letters, digits and . - _ / #, at most 512');
+  const host = input.repository.slice(0, input.repository.indexOf('/'));
+  const region = logs.region ?? parseEcrHost(host)?.region;
+  if (!region) bad('--log-region', logs.region, `the log group's region (the repository ${input.repository} names none)`);
+  const prefix = logs.streamPrefix ?? familyName(input.game);
+  if (fargate && !prefix) bad('--log-stream-prefix', prefix, 'a prefix (Fargate requires one)');
+  return {
+    logDriver: 'awslogs',
+    options: {
+      'awslogs-group': logs.group,
+      'awslogs-region': region,
+      'awslogs-stream-prefix': prefix,
+      ...(logs.createGroup ? { 'awslogs-create-group': 'true' } : {}),
+    },
+  };
+}
+
+/** ECS's limits: interval 5-300 s, timeout 2-60 s, retries 1-10, start period 0-300 s. */
+function ecsHealthCheck(h: EcsHealth): HealthCheck {
+  if (!h.command.trim()) bad('--health-cmd', h.command, 'a shell command');
+  const range = (flag: string, v: number | undefined, min: number, max: number) => {
+    if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) bad(flag, v, `whole seconds (or times) from ${min} to ${max}`);
+  };
+  range('--health-interval', h.intervalSeconds, 5, 300);
+  range('--health-timeout', h.timeoutSeconds, 2, 60);
+  range('--health-retries', h.retries, 1, 10);
+  range('--health-start-period', h.startPeriodSeconds, 0, 300);
+  return {
+    command: ['CMD-SHELL', h.command],
+    interval: h.intervalSeconds ?? 30,
+    timeout: h.timeoutSeconds ?? 5,
+    retries: h.retries ?? 3,
+    ...(h.startPeriodSeconds !== undefined ? { startPeriod: h.startPeriodSeconds } : {}),
+  };
 }
 
 export function ecsJson(emission: EcsEmission): string {
@@ -198,5 +305,5 @@ function fmtGiB(bytes: number): string {
 }
 
 function bad(flag: string, value: unknown, expected: string): never {
-  throw new GamelayerError('deploy.option', `${flag}: got ${JSON.stringify(value)}; expected ${expected}`);
+  throw new GamelayerError('deploy.option', `${flag}: got ${JSON.stringify(value) ?? 'nothing'}; expected ${expected}`);
 }

@@ -1,4 +1,5 @@
 // Deployment specs as plain data (Kubernetes, Agones) and their text; ECS lives in src/ecs/.
+export * from './fill.js';
 export * from './input.js';
 export * from './options.js';
 export * from './output.js';

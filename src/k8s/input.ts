@@ -10,6 +10,8 @@ export interface DeployTree {
   tree: TreeName;
   /** `<repository>:<tag>-<tree>@sha256:…`: the tag is for people, the digest is what runs. */
   image: string;
+  /** `<repository>@sha256:…`: the same image without the tag, so a new tag of the same content reads the same. */
+  digestRef: string;
   /** Manifest (or index, for several platforms) digest of the tree image. */
   imageDigest: string;
   /** Where the engine sees the tree; also where the tree image keeps its files. */
@@ -36,6 +38,8 @@ export interface DeployInput {
   trees: DeployTree[];
   /** The combined image (`<repository>:<tag>@sha256:…`) when the build produced one. */
   serverImage?: string;
+  /** The combined image as `<repository>@sha256:…`. */
+  serverDigestRef?: string;
   /** argv of the engine; a single string with blanks in the config runs through `sh -c`. */
   start: string[];
 }
@@ -111,6 +115,7 @@ export function deployInputFrom(
     return {
       tree,
       image: `${repository}:${tag}-${tree}@${digest}`,
+      digestRef: `${repository}@${digest}`,
       imageDigest: digest,
       mount: config.trees[tree].mount,
       bytes,
@@ -129,6 +134,7 @@ export function deployInputFrom(
     baseImage: config.baseImage,
     trees,
     serverImage: serverDigest === undefined ? undefined : `${repository}:${tag}@${serverDigest}`,
+    ...(serverDigest === undefined ? {} : { serverDigestRef: `${repository}@${serverDigest}` }),
     start: startArgv(config.start),
   };
 }
@@ -189,7 +195,7 @@ function startArgv(start: string[]): string[] {
 export async function loadDeployInput(
   config: GameConfig,
   opts: { recordFile?: string; repository?: string } = {},
-): Promise<{ input: DeployInput; recordFile: string }> {
+): Promise<{ input: DeployInput; recordFile: string; record: BuildRecord }> {
   const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
   const repository = opts.repository ?? config.registry;
   if (repository === undefined) {
@@ -200,5 +206,37 @@ export async function loadDeployInput(
     );
   }
   const record = await readBuildRecord(recordFile);
-  return { input: deployInputFrom(config, record, repository, recordFile), recordFile };
+  return { input: deployInputFrom(config, record, repository, recordFile), recordFile, record };
+}
+
+/**
+ * Refuses to emit references the registry lacks: the local build record must say (its `pushed` entries, written
+ * after a successful push) that `repository` received each named image (`server` or a tree) with the digest being
+ * deployed. `--local` (local clusters, run-local) skips it.
+ */
+export function requirePushed(record: BuildRecord, input: DeployInput, names: readonly string[], recordFile = 'build record'): void {
+  const wanted = [...new Set(names)];
+  if (wanted.length === 0) return;
+  const entry = (record.pushed ?? []).find((p) => sameRepository(p.repository, input.repository));
+  const missing = wanted.filter((name) => {
+    const digest = name === 'server' ? input.serverDigestRef?.split('@')[1] : input.trees.find((t) => t.tree === name)?.imageDigest;
+    return !entry?.images.some((i) => i.name === name && i.digest === digest);
+  });
+  if (missing.length === 0) return;
+  const where = (record.pushed ?? []).map((p) => p.repository);
+  throw new GamelayerError(
+    'deploy.not-pushed',
+    `${recordFile}: build ${input.tag} of ${input.game}: image${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ` +
+      `${missing.length > 1 ? 'were' : 'was'} never pushed to ${input.repository}` +
+      (where.length > 0 ? ` (this build was pushed to ${where.join(', ')})` : ' (this build was never pushed)') +
+      '; a node would fail with ErrImagePull',
+    `push it first: gamelayer push ${input.repository}:${input.tag} (or gamelayer build --push ${input.repository}); ` +
+      'pass --local for a local cluster that gets the images another way',
+  );
+}
+
+/** `host/path` compared without a scheme and with Docker Hub's implied names. */
+function sameRepository(a: string, b: string): boolean {
+  const norm = (r: string) => r.replace(/^[a-z]+:\/\//, '').replace(/^(index\.)?docker\.io\//, 'docker.io/');
+  return norm(a) === norm(b);
 }

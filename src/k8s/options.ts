@@ -1,12 +1,29 @@
 // Knobs of the emitted workloads, their defaults, and the checks that keep a bad value out of the YAML.
+import type { IAffinity } from 'kubernetes-models/v1/Affinity';
+import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
+import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
+import type { IToleration } from 'kubernetes-models/v1/Toleration';
+import type { DeployConfig } from '../config/deploy.js';
 import { GamelayerError } from '../errors.js';
 import { parseSize } from '../config/schema.js';
 import { GiB } from './sizes.js';
 
 export const WORKLOAD_KINDS = ['pod', 'deployment', 'gameserver', 'fleet'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
-export const VOLUME_MODES = ['init', 'image'] as const;
+/**
+ * none: the server image as the one container (no copies, no volumes); init: init containers copy each tree image
+ * into an emptyDir; image: Kubernetes image volumes.
+ */
+export const VOLUME_MODES = ['none', 'init', 'image'] as const;
 export type VolumeMode = (typeof VOLUME_MODES)[number];
+/** The modes that deliver trees as separate volumes (one per non-engine tree). */
+export const TREE_VOLUME_MODES = ['init', 'image'] as const satisfies readonly VolumeMode[];
+/**
+ * digest: `<repository>@sha256:…`, so identical content under a new tag gives byte-identical pod templates and
+ * nothing rolls; tag: `<repository>:<tag>-<tree>@sha256:…` (the tag for people, ignored by the runtime).
+ */
+export const REF_STYLES = ['digest', 'tag'] as const;
+export type RefStyle = (typeof REF_STYLES)[number];
 export const PULL_POLICIES = ['Always', 'IfNotPresent', 'Never'] as const;
 export type PullPolicy = (typeof PULL_POLICIES)[number];
 export const PORT_POLICIES = ['Dynamic', 'Static', 'Passthrough', 'None'] as const;
@@ -16,6 +33,23 @@ export type Protocol = 'UDP' | 'TCP';
 export interface GamePort {
   containerPort: number;
   protocol: Protocol;
+}
+
+/** A port beside the game port (a query or RCON port, say); Agones gives it its own policy. */
+export interface ExtraPort extends GamePort {
+  name: string;
+  portPolicy?: PortPolicy;
+  hostPort?: number;
+}
+
+/** Pod-level scheduling settings, copied into the pod spec as they are. */
+export interface PodScheduling {
+  nodeSelector?: Record<string, string>;
+  tolerations?: IToleration[];
+  affinity?: IAffinity;
+  priorityClassName?: string;
+  serviceAccountName?: string;
+  terminationGracePeriodSeconds?: number;
 }
 
 export interface ContainerResources {
@@ -55,6 +89,19 @@ export interface K8sOptions {
   runAsGroup: number;
   /** Copy containers mount their target volume under this directory: `/mnt/<tree>`. */
   copyRoot: string;
+  /** How pod templates name images (see REF_STYLES). */
+  refs: RefStyle;
+  /** Name of the game port (Agones: its GameServer port name). */
+  portName?: string;
+  extraPorts: ExtraPort[];
+  scheduling: PodScheduling;
+  /** Fleet scheduling. */
+  fleetScheduling: 'Packed' | 'Distributed';
+  /** Environment of the engine container. */
+  env: IEnvVar[];
+  /** Merged over the computed requests and limits of the engine / the copy containers, key by key. */
+  engineResources?: IResourceRequirements;
+  copyResources?: IResourceRequirements;
 }
 
 export const DEFAULT_K8S_OPTIONS: K8sOptions = {
@@ -71,24 +118,93 @@ export const DEFAULT_K8S_OPTIONS: K8sOptions = {
   runAsUser: 1000,
   runAsGroup: 1000,
   copyRoot: '/mnt',
+  refs: 'digest',
+  extraPorts: [],
+  scheduling: {},
+  fleetScheduling: 'Packed',
+  env: [],
 };
+
+/**
+ * The options gamelayer.yaml's deploy section gives (already checked against the schemas by the config loader);
+ * CLI flags go over them.
+ */
+export function k8sOptionsFromConfig(deploy: DeployConfig | undefined): Partial<K8sOptions> {
+  if (!deploy) return {};
+  const o: Partial<K8sOptions> = {};
+  if (deploy.volumes) o.volumes = deploy.volumes;
+  const scheduling: PodScheduling = {};
+  for (const k of ['nodeSelector', 'tolerations', 'affinity', 'priorityClassName', 'serviceAccountName', 'terminationGracePeriodSeconds'] as const) {
+    if (deploy[k] !== undefined) (scheduling as Record<string, unknown>)[k] = structuredClone(deploy[k]);
+  }
+  if (Object.keys(scheduling).length > 0) o.scheduling = scheduling;
+  if (deploy.env) o.env = structuredClone(deploy.env);
+  if (deploy.resources) o.engineResources = structuredClone(deploy.resources);
+  if (deploy.copyResources) o.copyResources = structuredClone(deploy.copyResources);
+  const [game, ...extra] = deploy.ports ?? [];
+  if (game) {
+    o.port = { containerPort: game.containerPort, protocol: game.protocol };
+    if (game.name) o.portName = game.name;
+    if (game.hostPort !== undefined) o.hostPort = game.hostPort;
+    if (game.portPolicy) o.portPolicy = game.portPolicy;
+  }
+  o.extraPorts = extra.map((p, i) => ({
+    name: p.name ?? `port-${i + 2}`,
+    containerPort: p.containerPort,
+    protocol: p.protocol,
+    ...(p.portPolicy ? { portPolicy: p.portPolicy } : {}),
+    ...(p.hostPort !== undefined ? { hostPort: p.hostPort } : {}),
+  }));
+  if (deploy.agones?.portPolicy && !game?.portPolicy) o.portPolicy = deploy.agones.portPolicy;
+  if (deploy.agones?.scheduling) o.fleetScheduling = deploy.agones.scheduling;
+  const h = deploy.agones?.health;
+  if (h) o.health = { ...DEFAULT_K8S_OPTIONS.health, ...h, disabled: h.disabled ?? false };
+  return o;
+}
+
+/** Config options, then flags over them: nested scheduling merges key by key, lists are replaced. */
+export function mergeK8sOptions(base: Partial<K8sOptions>, over: Partial<K8sOptions>): Partial<K8sOptions> {
+  return {
+    ...base,
+    ...over,
+    ...(base.scheduling || over.scheduling ? { scheduling: { ...base.scheduling, ...over.scheduling } } : {}),
+    ...(base.env || over.env ? { env: [...(base.env ?? []).filter((e) => !over.env?.some((x) => x.name === e.name)), ...(over.env ?? [])] } : {}),
+  };
+}
 
 const QUANTITY = /^(\d+(\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
+/**
+ * The volume mode when none is asked for, per kind; chosen from the pod start figures in docs/deploy.md
+ * ("Choosing --volumes").
+ */
+export const DEFAULT_VOLUMES: Record<WorkloadKind, VolumeMode> = {
+  // A bare pod is the kind for a first look and for run-local: it shows every tree image delivered and checked.
+  pod: 'init',
+  // Replicas that start again and again (Agones replaces a GameServer's pod after each session): no copies.
+  deployment: 'none',
+  gameserver: 'none',
+  fleet: 'none',
+};
+
 /** Merges partial options over the defaults and checks them; errors name the option. */
 export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
+  const kind = partial.kind ?? DEFAULT_K8S_OPTIONS.kind;
   const o: K8sOptions = {
     ...DEFAULT_K8S_OPTIONS,
     ...partial,
+    volumes: partial.volumes ?? DEFAULT_VOLUMES[kind] ?? DEFAULT_K8S_OPTIONS.volumes,
     port: { ...DEFAULT_K8S_OPTIONS.port, ...partial.port },
     health: { ...DEFAULT_K8S_OPTIONS.health, ...partial.health },
     engine: { ...DEFAULT_K8S_OPTIONS.engine, ...partial.engine },
     copy: { ...DEFAULT_K8S_OPTIONS.copy, ...partial.copy },
+    scheduling: { ...partial.scheduling },
   };
   oneOf('--kind', o.kind, WORKLOAD_KINDS);
   oneOf('--volumes', o.volumes, VOLUME_MODES);
   oneOf('--pull-policy', o.pullPolicy, PULL_POLICIES);
+  oneOf('--refs', o.refs, REF_STYLES);
   oneOf('--port-policy', o.portPolicy, PORT_POLICIES);
   if (o.name !== undefined && (o.name.length > 63 || !DNS_LABEL.test(o.name))) {
     bad('--name', o.name, 'a DNS label: lower-case letters, digits and "-", at most 63 characters');
@@ -116,6 +232,15 @@ export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
   for (const [flag, id] of [['--uid', o.runAsUser], ['--gid', o.runAsGroup]] as const) {
     if (!Number.isInteger(id) || id < 0 || id > 2 ** 31 - 1) bad(flag, id, 'a numeric id ≥ 0');
   }
+  for (const p of o.extraPorts) checkPort(`port ${p.name}`, p.containerPort);
+  const portNames = [o.portName ?? 'game', ...o.extraPorts.map((p) => p.name)];
+  if (new Set(portNames).size !== portNames.length) bad('ports', portNames.join(', '), 'distinct port names');
+  const grace = o.scheduling.terminationGracePeriodSeconds;
+  if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) bad('--grace-period', grace, 'a whole number of seconds ≥ 0');
+  for (const [k, v] of Object.entries(o.scheduling.nodeSelector ?? {})) {
+    if (!k || typeof v !== 'string') bad('--node-selector', `${k}=${String(v)}`, 'KEY=VALUE');
+  }
+  for (const e of o.env) if (!e.name) bad('--env', e, 'NAME=VALUE');
   if (!o.copyRoot.startsWith('/') || o.copyRoot.split('/').includes('..')) {
     bad('--copy-root', o.copyRoot, 'an absolute path such as /mnt');
   }
@@ -137,6 +262,13 @@ export function portOption(flag: string, value: string): GamePort {
   const containerPort = Number(m[1]);
   checkPort(flag, containerPort);
   return { containerPort, protocol: (m[2] ?? 'udp').toUpperCase() as Protocol };
+}
+
+/** `KEY=VALUE` (the value may be empty or hold `=`). */
+export function keyValueOption(flag: string, value: string): [string, string] {
+  const eq = value.indexOf('=');
+  if (eq <= 0) bad(flag, value, 'KEY=VALUE');
+  return [value.slice(0, eq), value.slice(eq + 1)];
 }
 
 export function integerOption(flag: string, value: string): number {

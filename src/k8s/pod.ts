@@ -1,6 +1,7 @@
 // The pod every workload kind wraps: one copy init container (or image volume) per non-engine tree, and the engine
 // container that refuses to start until every tree is in place.
 import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
@@ -19,8 +20,15 @@ export type TreeDelivery =
   | { tree: DeployTree; via: 'image'; volume: string; sentinel: string };
 
 export interface PodTemplate {
+  /** The workload's own metadata: everything, including what changes with every tag or version. */
   labels: Record<string, string>;
   annotations: Record<string, string>;
+  /**
+   * The pod template's metadata: only what the content decides, so a new tag of identical content leaves the
+   * template byte-identical and a Deployment or Fleet does not roll for nothing.
+   */
+  templateLabels: Record<string, string>;
+  templateAnnotations: Record<string, string>;
   spec: IPodSpec;
   deliveries: TreeDelivery[];
   /** Things the reader of the output must know (printed with it, written as a comment at its top). */
@@ -29,6 +37,8 @@ export interface PodTemplate {
 
 /** Image volumes are read-only and noexec (KEP-4639), so a tree with executables is copied even in image mode. */
 export function treeDeliveries(input: DeployInput, options: Pick<K8sOptions, 'volumes' | 'copyRoot'>): TreeDelivery[] {
+  // The server image already holds every tree at its mount path: nothing to deliver.
+  if (options.volumes === 'none') return [];
   return input.trees
     .filter((t) => t.tree !== 'engine')
     .map((tree): TreeDelivery => {
@@ -56,7 +66,9 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
   const deliveries = treeDeliveries(input, options);
   const copies = deliveries.filter((d) => d.via === 'copy');
   const notes: string[] = [];
-  if (input.baseImage === 'scratch') {
+  const serverImage = options.volumes === 'none' ? requireServerImage(input, options) : undefined;
+  const ref = (t: DeployTree) => (options.refs === 'tag' ? t.image : t.digestRef);
+  if (input.baseImage === 'scratch' && !serverImage) {
     notes.push(
       'baseImage is scratch: the tree images have no sh or cp, so the copy containers and the start guard cannot run; ' +
         'set baseImage in gamelayer.yaml to an image with a POSIX shell (busybox, debian-slim, ...)',
@@ -74,15 +86,15 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
   const volumes: IVolume[] = deliveries.map((d) =>
     d.via === 'copy'
       ? { name: d.volume, emptyDir: { sizeLimit: quantityMi(d.sizeBytes) } }
-      : { name: d.volume, image: { reference: d.tree.image, pullPolicy: options.pullPolicy } },
+      : { name: d.volume, image: { reference: ref(d.tree), pullPolicy: options.pullPolicy } },
   );
 
   const initContainers: IContainer[] = copies.map((d) => ({
     name: `copy-${d.tree.tree}`,
-    image: d.tree.image,
+    image: ref(d.tree),
     imagePullPolicy: options.pullPolicy,
     command: ['sh', '-c', copyScript(d.tree.tree, d.tree.mount, d.target)],
-    resources: resources(options.copy),
+    resources: mergeResources(resources(options.copy), options.copyResources),
     securityContext: containerSecurity(options, true),
     volumeMounts: [{ name: d.volume, mountPath: d.target }],
   }));
@@ -94,25 +106,37 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
         { name: d.volume, mountPath: d.tree.mount, subPath: d.tree.mount.slice(1), readOnly: true },
   );
   // emptyDirs count against the pod's ephemeral storage; image volumes live in the image store and do not.
-  const ephemeral = copies.reduce((sum, d) => sum + d.sizeBytes, 0) + options.scratchBytes;
-  const engineResources = resources(options.engine);
-  engineResources.requests = { ...engineResources.requests, 'ephemeral-storage': quantityMi(ephemeral) };
-  engineResources.limits = { ...engineResources.limits, 'ephemeral-storage': quantityMi(ephemeral) };
+  const copied = copies.reduce((sum, d) => sum + d.sizeBytes, 0);
+  const ephemeral = copied + options.scratchBytes;
+  const computed = resources(options.engine);
+  computed.requests = { ...computed.requests, 'ephemeral-storage': quantityMi(ephemeral) };
+  computed.limits = { ...computed.limits, 'ephemeral-storage': quantityMi(ephemeral) };
+  const engineResources = mergeResources(computed, options.engineResources);
+  checkEphemeral(engineResources, copied);
 
   const engineContainer: IContainer = {
     name: ENGINE_CONTAINER,
-    image: engine.image,
+    image: serverImage ?? ref(engine),
     imagePullPolicy: options.pullPolicy,
-    command: ['sh', '-c', guardScript(deliveries.map((d) => d.sentinel)), GUARD_NAME],
-    args: input.start,
+    // The server image holds every tree, so there is nothing to guard: the start command runs as the image's
+    // entrypoint would (stated here so the pod does not depend on the image config), and a scratch base works.
+    ...(serverImage
+      ? { command: input.start }
+      : { command: ['sh', '-c', guardScript(deliveries.map((d) => d.sentinel)), GUARD_NAME], args: input.start }),
     workingDir: engine.mount,
-    // Agones adds the container port from GameServer.spec.ports itself.
+    // Agones adds the container ports from GameServer.spec.ports itself.
     ...(agones
       ? {}
-      : { ports: [{ name: 'game', containerPort: options.port.containerPort, protocol: options.port.protocol }] }),
+      : {
+          ports: [
+            { name: options.portName ?? 'game', containerPort: options.port.containerPort, protocol: options.port.protocol },
+            ...options.extraPorts.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol })),
+          ],
+        }),
+    ...(options.env.length > 0 ? { env: structuredClone(options.env) } : {}),
     resources: engineResources,
     securityContext: containerSecurity(options, false),
-    volumeMounts: engineMounts,
+    ...(engineMounts.length > 0 ? { volumeMounts: engineMounts } : {}),
   };
 
   const spec: IPodSpec = {
@@ -125,11 +149,35 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
       fsGroup: options.runAsGroup,
       seccompProfile: { type: 'RuntimeDefault' },
     },
+    ...structuredClone(options.scheduling),
     ...(initContainers.length > 0 ? { initContainers } : {}),
     containers: [engineContainer],
     ...(volumes.length > 0 ? { volumes } : {}),
   };
-  return { labels: labels(input, options), annotations: annotations(input, deliveries), spec, deliveries, notes };
+  const all = annotations(input, deliveries);
+  const perBuild = ['gamelayer.dev/version', 'gamelayer.dev/tag', 'gamelayer.dev/server-image'];
+  const allLabels = labels(input, options);
+  return {
+    labels: allLabels,
+    annotations: all,
+    templateLabels: Object.fromEntries(Object.entries(allLabels).filter(([k]) => k !== 'app.kubernetes.io/version')),
+    templateAnnotations: Object.fromEntries(Object.entries(all).filter(([k]) => !perBuild.includes(k))),
+    spec,
+    deliveries,
+    notes,
+  };
+}
+
+/** `--volumes none` runs the combined image; a build without one (an old record) cannot. */
+function requireServerImage(input: DeployInput, options: Pick<K8sOptions, 'refs'>): string {
+  if (!input.serverImage || !input.serverDigestRef) {
+    throw new GamelayerError(
+      'deploy.no-server-image',
+      `build ${input.tag} of ${input.game} has no server image (no image named "server" in its build record), so --volumes none has nothing to run`,
+      'build again with gamelayer build (it writes the server image), or pass --volumes init',
+    );
+  }
+  return options.refs === 'tag' ? input.serverImage : input.serverDigestRef;
 }
 
 export function resourceName(input: DeployInput, options: Pick<K8sOptions, 'name'>): string {
@@ -178,6 +226,36 @@ function resources(r: ContainerResources): { requests: Record<string, string>; l
     requests: { cpu: r.cpu, memory: r.memory },
     limits: { ...(r.cpuLimit ? { cpu: r.cpuLimit } : {}), memory: r.memory },
   };
+}
+
+/** The configured requests and limits over the computed ones, key by key (a key set in the config wins). */
+function mergeResources(
+  computed: { requests: Record<string, string>; limits: Record<string, string> },
+  over: IResourceRequirements | undefined,
+): { requests: Record<string, string>; limits: Record<string, string> } {
+  if (!over) return computed;
+  const str = (r: object | undefined) => Object.fromEntries(Object.entries(r ?? {}).map(([k, v]) => [k, String(v)]));
+  return { requests: { ...computed.requests, ...str(over.requests) }, limits: { ...computed.limits, ...str(over.limits) } };
+}
+
+/** Copies live in emptyDirs on the node's disk: an ephemeral-storage limit below them evicts the pod mid-copy. */
+function checkEphemeral(r: { requests: Record<string, string>; limits: Record<string, string> }, copiedBytes: number): void {
+  for (const [kind, q] of [['requests', r.requests['ephemeral-storage']], ['limits', r.limits['ephemeral-storage']]] as const) {
+    const bytes = q === undefined ? undefined : quantityToBytes(q);
+    if (bytes !== undefined && bytes < copiedBytes) {
+      throw new GamelayerError(
+        'deploy.ephemeral-storage',
+        `deploy.resources.${kind}.ephemeral-storage: ${q} is less than the ${quantityMi(copiedBytes)} the tree copies take; the kubelet would evict the pod`,
+        `raise it to at least ${quantityMi(copiedBytes)} plus room for logs, leave it out (gamelayer computes it), or use --volumes none`,
+      );
+    }
+  }
+}
+
+const BINARY: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60, m: 1e-3 };
+function quantityToBytes(q: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(q);
+  return m ? Number(m[1]) * BINARY[m[2] ?? '']! : undefined;
 }
 
 function containerSecurity(options: K8sOptions, readOnlyRoot: boolean): ISecurityContext {

@@ -79,17 +79,27 @@ export function k8sWorkload(input: DeployInput, partial: Partial<K8sOptions> = {
     labels: pod.labels,
     annotations: pod.annotations,
   };
-  const templateMeta: ObjectMeta = { labels: pod.labels, annotations: pod.annotations };
+  const templateMeta: ObjectMeta = { labels: pod.templateLabels, annotations: pod.templateAnnotations };
   const gameServerSpec = (): AgonesGameServerSpec => ({
     container: ENGINE_CONTAINER,
     ports: [
       {
-        name: 'default',
+        name: options.portName ?? 'default',
         portPolicy: options.portPolicy,
         containerPort: options.port.containerPort,
         ...(options.hostPort !== undefined && options.portPolicy === 'Static' ? { hostPort: options.hostPort } : {}),
         protocol: options.port.protocol,
       },
+      ...options.extraPorts.map((p) => {
+        const policy = p.portPolicy ?? options.portPolicy;
+        return {
+          name: p.name,
+          portPolicy: policy,
+          containerPort: p.containerPort,
+          ...(p.hostPort !== undefined && policy === 'Static' ? { hostPort: p.hostPort } : {}),
+          protocol: p.protocol,
+        };
+      }),
     ],
     health: options.health.disabled
       ? { disabled: true }
@@ -127,7 +137,7 @@ export function k8sWorkload(input: DeployInput, partial: Partial<K8sOptions> = {
         apiVersion: 'agones.dev/v1',
         kind: 'Fleet',
         metadata: meta,
-        spec: { replicas: options.replicas, scheduling: 'Packed', template: { metadata: templateMeta, spec: gameServerSpec() } },
+        spec: { replicas: options.replicas, scheduling: options.fleetScheduling, template: { metadata: templateMeta, spec: gameServerSpec() } },
       };
       break;
   }
@@ -144,5 +154,12 @@ export function k8sWorkload(input: DeployInput, partial: Partial<K8sOptions> = {
 
 /** The file name `gamelayer k8s --out DIR` writes. */
 export function k8sFileName(options: Pick<K8sOptions, 'kind' | 'volumes'>): string {
-  return `${options.kind}${options.volumes === 'image' ? '-image-volumes' : ''}.yaml`;
+  const suffix = { init: '', image: '-image-volumes', none: '-server-image' }[options.volumes];
+  return `${options.kind}${suffix}.yaml`;
+}
+
+/** The build images (`server` or tree names) an emitted workload runs: what must be in the registry. */
+export function emittedImages(emission: Pick<K8sEmission, 'options' | 'deliveries'>): string[] {
+  if (emission.options.volumes === 'none') return ['server'];
+  return ['engine', ...emission.deliveries.map((d) => d.tree.tree)];
 }

@@ -52,6 +52,11 @@ export interface ExecuteResult {
   containers: ContainerOutcome[];
   /** With keep: what was left in the daemon. */
   kept?: { containers: string[]; volumes: string[] };
+  /**
+   * Milliseconds from the pod's start (its first volume or container; image loading, a cluster's pull, is not
+   * counted) until the daemon reported the engine container started: what a pod start costs before the game runs.
+   */
+  engineStartMs: number;
 }
 
 /** Docker publishes no port of a container without a network or on the host's. */
@@ -79,6 +84,8 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   const stop = new RunStop(opts.signal, opts.timeoutMs);
   const grace = opts.stopGraceSeconds ?? 10;
   const outcomes: ContainerOutcome[] = [];
+  const podStarted = performance.now();
+  let engineStartMs = NaN;
 
   const mountsOf = (c: Pick<PlannedContainer, 'mounts'>): Docker.MountSettings[] =>
     c.mounts.map((m) => ({
@@ -153,6 +160,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     };
     try {
       await container.start();
+      if (name === plan.engine.name) engineStartMs = performance.now() - podStarted;
     } catch (e) {
       const err = daemonError(e, `start container ${name}`);
       if (body.HostConfig?.NetworkMode !== 'none' && /network|endpoint|bridge/i.test(err.message)) {
@@ -296,7 +304,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     const r = await run(plan.engine.name, createBody(plan.engine), tail, `while container ${plan.engine.name} was running`);
     outcomes.push({ name: plan.engine.name, role: 'engine', dockerName: r.dockerName, exitCode: r.code, oomKilled: r.oom });
     if (r.oom) reporter.warn(`container ${plan.engine.name} was killed: out of memory (limit ${plan.engine.memoryBytes} bytes)`);
-    return { runId, exitCode: r.code, containers: outcomes, ...(opts.keep ? { kept: { ...created } } : {}) };
+    return { runId, exitCode: r.code, containers: outcomes, engineStartMs, ...(opts.keep ? { kept: { ...created } } : {}) };
   } catch (e) {
     failure = e;
     throw e;
@@ -329,7 +337,10 @@ function directoryModes(names: string[], mode: number): NodeJS.ReadableStream {
 
 async function hasPath(container: Docker.Container, file: string): Promise<boolean> {
   try {
-    await container.infoArchive({ path: file });
+    // dockerode hands back the HEAD response as a stream; left unread, its socket stays open and keeps the
+    // process alive after the run (one per image volume). Nothing in it is needed: close it.
+    const res = (await container.infoArchive({ path: file })) as NodeJS.ReadableStream & { destroy?: () => void };
+    res.destroy?.();
     return true;
   } catch (e) {
     if ((e as { statusCode?: number }).statusCode === 404) return false;

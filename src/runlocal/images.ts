@@ -22,19 +22,31 @@ export async function ensureTreeImages(opts: {
   input: DeployInput;
   docker: Docker;
   reporter?: Reporter;
+  /** The pod's image references: only these are loaded (default: the four tree images). */
+  podImages?: readonly string[];
 }): Promise<DaemonImages> {
   const { config, input, docker } = opts;
   const reporter = opts.reporter ?? silentReporter;
   const info = await daemonInfo(docker);
   const platform = { os: info.os, architecture: info.arch === 'x86_64' ? 'amd64' : info.arch === 'aarch64' ? 'arm64' : info.arch };
   const repo = dockerRepository(config);
-  const wanted: (SaveImage & { podImage: string })[] = input.trees.map((t) => ({
-    podImage: t.image,
+  // A pod names an image by `repo@digest` (the default) or `repo:tag-tree@digest`: both forms map to it.
+  const candidates: (SaveImage & { podImages: string[] })[] = input.trees.map((t) => ({
+    podImages: [t.image, t.digestRef],
     selector: t.imageDigest,
     repoTags: [`${repo}:${input.tag}-${t.tree}`],
   }));
+  if (input.serverImage && input.serverDigestRef) {
+    candidates.push({
+      podImages: [input.serverImage, input.serverDigestRef],
+      selector: input.serverDigestRef.slice(input.serverDigestRef.indexOf('@') + 1),
+      repoTags: [`${repo}:${input.tag}`],
+    });
+  }
+  const needed = new Set(opts.podImages ?? input.trees.map((t) => t.image));
+  const wanted = candidates.filter((c) => c.podImages.some((r) => needed.has(r)));
   const resolved = await resolveSaveImages(config.store, wanted, platform);
-  const ids = new Map(wanted.map((w, i) => [w.podImage, resolved[i]!.config.digest]));
+  const ids = new Map(wanted.flatMap((w, i) => w.podImages.map((r) => [r, resolved[i]!.config.digest] as const)));
 
   const missing: SaveImage[] = [];
   for (const [i, w] of wanted.entries()) {
@@ -42,13 +54,14 @@ export async function ensureTreeImages(opts: {
   }
   if (missing.length > 0) {
     await loadImages({ layout: config.store, images: missing, docker, reporter });
-    for (const [podImage, id] of ids) {
+    for (const [i, w] of wanted.entries()) {
+      const id = resolved[i]!.config.digest;
       if (!(await hasImage(docker, id))) {
-        throw new GamelayerError('run.image-missing', `image ${podImage} (id ${id}) is not in the Docker daemon after loading it`);
+        throw new GamelayerError('run.image-missing', `image ${w.podImages[0]} (id ${id}) is not in the Docker daemon after loading it`);
       }
     }
   } else {
-    reporter.info(`tree images of ${input.tag} already in the Docker daemon`);
+    reporter.info(`images of ${input.tag} already in the Docker daemon`);
   }
   return { ids, loaded: missing.length };
 }

@@ -8,6 +8,7 @@ import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import { GamelayerError } from '../errors.js';
 import { ENGINE_CONTAINER } from '../k8s/pod.js';
+import { GUARD_NAME } from '../k8s/scripts.js';
 import type { K8sEmission } from '../k8s/workloads.js';
 
 export interface PlannedMount {
@@ -118,7 +119,14 @@ export function runPlan(emission: K8sEmission, podName: string, options: RunPlan
   }
   const engine = plannedContainer(engines[0]!, 'engine', spec, volumes, options);
   engine.env.push(...(options.env ?? []));
-  if (options.args) engine.cmd = [...options.args];
+  if (options.args) {
+    // Behind the tree guard the args are the start command; without the guard (--volumes none) the command is.
+    if (engine.entrypoint.at(-1) === GUARD_NAME) engine.cmd = [...options.args];
+    else {
+      engine.entrypoint = [...options.args];
+      engine.cmd = [];
+    }
+  }
   return { podName, volumes, init, engine, notes };
 }
 

@@ -6,14 +6,14 @@ import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { connectDocker } from '../docker/daemon.js';
 import { deployInputFrom, lastBuildRecordPath, readBuildRecord } from '../k8s/input.js';
-import type { K8sOptions } from '../k8s/options.js';
+import { k8sOptionsFromConfig, mergeK8sOptions, type K8sOptions } from '../k8s/options.js';
 import { resourceName } from '../k8s/pod.js';
 import { k8sWorkload } from '../k8s/workloads.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import { checkPublish, executePlan, type ExecuteResult } from './execute.js';
 import { ensureTreeImages } from './images.js';
 import { prefixedLogSink, type LogSink } from './logs.js';
-import { runPlan, type RunPlan } from './plan.js';
+import { podSpecOf, runPlan, type RunPlan } from './plan.js';
 import { RunStop, stopError } from './stop.js';
 
 export interface RunLocalOptions {
@@ -59,14 +59,16 @@ export async function runLocal(opts: RunLocalOptions): Promise<RunLocalResult> {
   checkPublish(opts.publishPort, opts.network);
   const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
   const input = deployInputFrom(config, await readBuildRecord(recordFile), localRepository(config), recordFile);
-  if (input.baseImage === 'scratch') {
+  // The pod gamelayer k8s would emit: the config's deploy section, then the caller's options over it.
+  const emission = k8sWorkload(input, mergeK8sOptions(k8sOptionsFromConfig(config.deploy), opts.k8s ?? {}));
+  // The server image runs its start command directly; only copies and the tree guard need a shell.
+  if (input.baseImage === 'scratch' && emission.options.volumes !== 'none') {
     throw new GamelayerError(
       'run.scratch',
       `${config.file}: baseImage: scratch has no sh or cp, so the copy containers and the start guard cannot run`,
       'set baseImage to an image with a POSIX shell, cp and chmod (busybox, debian-slim, ...) and build again',
     );
   }
-  const emission = k8sWorkload(input, opts.k8s);
   for (const n of emission.notes) reporter.info(n);
   const docker = opts.docker ?? connectDocker();
 
@@ -74,7 +76,12 @@ export async function runLocal(opts: RunLocalOptions): Promise<RunLocalResult> {
   const early = new RunStop(opts.signal);
   let images: Awaited<ReturnType<typeof ensureTreeImages>>;
   try {
-    const loading = ensureTreeImages({ config, input, docker, reporter });
+    const podSpec = podSpecOf(emission);
+    const podImages = [
+      ...[...(podSpec.initContainers ?? []), ...podSpec.containers].map((c) => c.image ?? ''),
+      ...(podSpec.volumes ?? []).map((v) => v.image?.reference ?? '').filter((r) => r !== ''),
+    ];
+    const loading = ensureTreeImages({ config, input, docker, reporter, podImages });
     loading.catch(() => {});
     images = await Promise.race([
       loading,

@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
-import { buildRecordSchema, parseStored, scanRecordSchema, type BuildRecord, type ScanRecord, type TreeManifest } from '../types.js';
+import { buildRecordSchema, parseStored, scanRecordSchema, TREE_NAMES, type BuildRecord, type PushedTo, type ScanRecord, type TreeManifest, type TreeName } from '../types.js';
 import { diskFullError } from '../util/disk-full.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 
@@ -96,4 +96,41 @@ export async function latestRecord(stateDir: string): Promise<{ file: string; re
     }
   }
   return undefined;
+}
+
+/**
+ * Notes a successful push in the local records of that build (`build-<tag>.json`, and `build-last.json` while it
+ * is still the same build): one entry per repository, replaced by a newer push there. A record of another build
+ * under the same name is left alone. Returns the files updated.
+ */
+export async function markPushed(stateDir: string, record: BuildRecord, entry: PushedTo): Promise<string[]> {
+  const dir = recordsDir(stateDir);
+  const updated: string[] = [];
+  for (const name of [`build-${record.tags[0]}.json`, LAST_BUILD]) {
+    const file = path.join(dir, name);
+    let current: AnyRecord;
+    try {
+      current = await readRecord(file);
+    } catch (e) {
+      if (e instanceof GamelayerError && e.code === 'record.missing') continue;
+      throw e;
+    }
+    if (current.kind !== 'build' || !sameImages(current, record)) continue;
+    const pushed = (current.pushed ?? []).filter((p) => p.repository !== entry.repository);
+    await writeRecord(file, { ...current, pushed: [...pushed, entry] });
+    updated.push(file);
+  }
+  return updated;
+}
+
+/** The same build: same tag and the same image digests. */
+function sameImages(a: BuildRecord, b: BuildRecord): boolean {
+  const key = (r: BuildRecord) => JSON.stringify([r.tags[0], r.images.map((i) => [i.name, i.platform ?? '', i.digest])]);
+  return key(a) === key(b);
+}
+
+/** The record as it travels to a registry: local-only fields (where it was pushed) left out. */
+export function recordForRegistry(record: BuildRecord & { kind?: string }): BuildRecord {
+  const { kind: _kind, pushed: _pushed, ...rest } = record;
+  return rest;
 }

@@ -96,7 +96,7 @@ export function register(program: Command): void {
         reporter,
       });
       const pushed = flags.push
-        ? await (await import('../../build/push-build.js')).pushBuild({ ...registry, store: result.store, record: result.record, repository: flags.push, reporter })
+        ? await (await import('../../build/push-build.js')).pushBuild({ ...registry, store: result.store, record: result.record, repository: flags.push, stateDir: config.stateDir, reporter })
         : undefined;
       if (flags.json) printJson({ ...buildJson(result), push: pushed });
       else process.stdout.write(`${buildText(result)}\n${pushed ? `${pushText(pushed)}\n` : ''}`);

@@ -12,7 +12,7 @@ import { GamelayerError } from '../../errors.js';
 async function sdk() {
   return { ...(await import('../../codebuild/builds.js')), ...(await import('../../codebuild/client.js')) };
 }
-import { loadDeployInput } from '../../k8s/input.js';
+import { loadDeployInput, requirePushed } from '../../k8s/input.js';
 import { writeOutput } from '../../k8s/output.js';
 import type { Reporter } from '../../report/reporter.js';
 import { commandConfig, commandReporter } from '../context.js';
@@ -126,10 +126,12 @@ export function register(program: Command): void {
     .option('--repository <repo>', 'repository the images were pushed to (default: registry in gamelayer.yaml)')
     .option('--record <file>', 'build record (default: .gamelayer/records/build-last.json)')
     .option('--server-container <name>', 'one entry: this container runs the combined server image (default: the containers of gamelayer ecs)')
-    .action(async (flags: { out?: string; repository?: string; record?: string; serverContainer?: string }, cmd: Command) => {
+    .option('--local', 'skip the check that the images were pushed to the repository')
+    .action(async (flags: { out?: string; repository?: string; record?: string; serverContainer?: string; local?: boolean }, cmd: Command) => {
       const config = await commandConfig(cmd);
-      const { input } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
+      const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
       const defs = imageDefinitions(input, { serverContainer: flags.serverContainer });
+      if (!flags.local) requirePushed(record, input, flags.serverContainer !== undefined ? ['server'] : input.trees.map((t) => t.tree), recordFile);
       if (flags.out) {
         const file = await writeImageDefinitions(flags.out, defs);
         commandReporter(false).info(`wrote ${file}`);

@@ -1,7 +1,7 @@
 // gamelayer ecs: the last build as an ECS task definition (RegisterTaskDefinition input), images pinned by digest.
 import type { Command } from 'commander';
-import { ecsJson, ecsTaskDefinition, type EcsOptions, type LaunchType } from '../../ecs/task-definition.js';
-import { loadDeployInput } from '../../k8s/input.js';
+import { ecsJson, ecsTaskDefinition, type EcsNetworkMode, type EcsOptions, type LaunchType } from '../../ecs/task-definition.js';
+import { loadDeployInput, requirePushed } from '../../k8s/input.js';
 import { integerOption, portOption, sizeOption } from '../../k8s/options.js';
 import { writeOutput } from '../../k8s/output.js';
 import { commandConfig, commandReporter } from '../context.js';
@@ -23,6 +23,19 @@ interface EcsFlags {
   executionRoleArn?: string;
   taskRoleArn?: string;
   copyRoot?: string;
+  local?: boolean;
+  networkMode?: string;
+  hostPort?: string;
+  logGroup?: string;
+  logRegion?: string;
+  logStreamPrefix?: string;
+  logCreateGroup?: boolean;
+  healthCmd?: string;
+  healthInterval?: string;
+  healthTimeout?: string;
+  healthRetries?: string;
+  healthStartPeriod?: string;
+  stopTimeout?: string;
 }
 
 export function register(program: Command): void {
@@ -43,10 +56,23 @@ export function register(program: Command): void {
     .option('--execution-role-arn <arn>', 'role ECS pulls images and writes logs with')
     .option('--task-role-arn <arn>', 'role the game runs with')
     .option('--copy-root <dir>', 'where copy containers mount their target (default /mnt)')
+    .option('--network-mode <mode>', 'awsvpc (default; Fargate), bridge or host (EC2: UDP game servers often use host)')
+    .option('--host-port <port>', 'bridge: host port of the game port (0 or unset: ECS picks one)')
+    .option('--log-group <name>', 'send every container\'s output to this CloudWatch Logs group (awslogs)')
+    .option('--log-region <region>', 'region of the log group (default: the ECR repository\'s)')
+    .option('--log-stream-prefix <prefix>', 'awslogs stream prefix (default: the game name)')
+    .option('--log-create-group', 'let the awslogs driver create the group')
+    .option('--health-cmd <cmd>', 'engine health check: a shell command, exit 0 = healthy')
+    .option('--health-interval <s>', 'seconds between checks (5-300, default 30)')
+    .option('--health-timeout <s>', 'seconds a check may take (2-60, default 5)')
+    .option('--health-retries <n>', 'failed checks before unhealthy (1-10, default 3)')
+    .option('--health-start-period <s>', 'seconds of grace after the start (0-300)')
+    .option('--stop-timeout <s>', 'seconds between SIGTERM and SIGKILL for the engine (Fargate 2-120; ECS default 30)')
+    .option('--local', 'skip the check that the images were pushed to the repository')
     .action(async (flags: EcsFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       const reporter = commandReporter(false);
-      const { input } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
+      const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
       const options: Partial<EcsOptions> = {
         launchType: flags.launchType as LaunchType,
         cpu: integerOption('--cpu', flags.cpu),
@@ -60,7 +86,25 @@ export function register(program: Command): void {
       if (flags.executionRoleArn !== undefined) options.executionRoleArn = flags.executionRoleArn;
       if (flags.taskRoleArn !== undefined) options.taskRoleArn = flags.taskRoleArn;
       if (flags.copyRoot !== undefined) options.copyRoot = flags.copyRoot;
+      if (flags.networkMode !== undefined) options.networkMode = flags.networkMode as EcsNetworkMode;
+      if (flags.hostPort !== undefined) options.hostPort = integerOption('--host-port', flags.hostPort);
+      if (flags.logGroup !== undefined) {
+        options.logs = { group: flags.logGroup, ...(flags.logRegion ? { region: flags.logRegion } : {}), ...(flags.logStreamPrefix ? { streamPrefix: flags.logStreamPrefix } : {}), ...(flags.logCreateGroup ? { createGroup: true } : {}) };
+      }
+      if (flags.healthCmd !== undefined) {
+        const n = (flag: string, v: string | undefined) => (v === undefined ? undefined : integerOption(flag, v));
+        options.health = {
+          command: flags.healthCmd,
+          intervalSeconds: n('--health-interval', flags.healthInterval),
+          timeoutSeconds: n('--health-timeout', flags.healthTimeout),
+          retries: n('--health-retries', flags.healthRetries),
+          startPeriodSeconds: n('--health-start-period', flags.healthStartPeriod),
+        };
+      }
+      if (flags.stopTimeout !== undefined) options.stopTimeout = integerOption('--stop-timeout', flags.stopTimeout);
       const emission = ecsTaskDefinition(input, options);
+      // The task runs every tree image (the engine's and one copy per other tree).
+      if (!flags.local) requirePushed(record, input, input.trees.map((t) => t.tree), recordFile);
       for (const n of emission.notes) reporter.info(`note: ${n}`);
       const text = ecsJson(emission);
       if (flags.out) reporter.info(`wrote ${await writeOutput(flags.out, ECS_FILE, text)}`);

@@ -1,14 +1,18 @@
 // gamelayer k8s: the last build as a Pod, Deployment, Agones GameServer or Fleet, images pinned by digest.
 import type { Command } from 'commander';
-import { loadDeployInput } from '../../k8s/input.js';
-import { integerOption, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { GamelayerError } from '../../errors.js';
+import { fillManifests, kustomizeImages } from '../../k8s/fill.js';
+import { loadDeployInput, requirePushed, type DeployInput } from '../../k8s/input.js';
+import { integerOption, k8sOptionsFromConfig, keyValueOption, mergeK8sOptions, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
 import { k8sYaml, writeOutput } from '../../k8s/output.js';
-import { k8sFileName, k8sWorkload } from '../../k8s/workloads.js';
+import { emittedImages, k8sFileName, k8sWorkload } from '../../k8s/workloads.js';
 import { commandConfig, commandReporter } from '../context.js';
 
 interface K8sFlags {
   kind: string;
-  volumes: string;
+  volumes?: string;
   out?: string;
   repository?: string;
   record?: string;
@@ -29,20 +33,33 @@ interface K8sFlags {
   uid?: string;
   gid?: string;
   copyRoot?: string;
+  nodeSelector: string[];
+  priorityClass?: string;
+  serviceAccount?: string;
+  gracePeriod?: string;
+  env: string[];
+  refs?: string;
+  fill?: string[];
+  inPlace?: boolean;
+  kustomizeImages?: boolean;
+  local?: boolean;
 }
+
+const repeat = (v: string, all: string[]) => [...all, v];
 
 export function register(program: Command): void {
   program
     .command('k8s')
     .description('write a Kubernetes / Agones spec for the last build (images pinned by digest)')
     .option('--kind <kind>', 'pod, deployment, gameserver (Agones) or fleet (Agones)', 'pod')
-    .option('--volumes <mode>', 'init: init containers copy the trees; image: Kubernetes image volumes (see docs/deploy.md)', 'init')
+    .option('--volumes <mode>', 'none: the server image as the one container; init: init containers copy the trees; image: Kubernetes image volumes (default per kind, see docs/deploy.md)')
     .option('--out <dir>', 'write <kind>.yaml into DIR instead of printing it')
     .option('--repository <repo>', 'repository the images were pushed to (default: registry in gamelayer.yaml)')
     .option('--record <file>', 'build record to deploy (default: .gamelayer/records/build-last.json)')
     .option('--name <name>', 'metadata.name (default: the game name)')
     .option('--namespace <ns>', 'metadata.namespace')
     .option('--replicas <n>', 'replicas of a deployment or fleet')
+    .option('--refs <style>', 'digest: images as repo@sha256:… (a new tag of the same content changes no pod template); tag: repo:tag-tree@sha256:…', 'digest')
     .option('--pull-policy <policy>', 'Always, IfNotPresent or Never (default Always: a digest check per start, only missing layers pulled)')
     .option('--port <port>', 'game port as PORT[/udp|/tcp] (default 7777/udp)')
     .option('--port-policy <policy>', 'Agones: Dynamic, Static, Passthrough or None (default Dynamic)')
@@ -57,11 +74,26 @@ export function register(program: Command): void {
     .option('--uid <uid>', 'user id of every container; 0 runs as root (default 1000)')
     .option('--gid <gid>', 'group id and fsGroup (default 1000)')
     .option('--copy-root <dir>', 'where copy containers mount their target (default /mnt)')
+    .option('--node-selector <k=v>', 'nodeSelector entry (repeatable; over deploy.nodeSelector)', repeat, [] as string[])
+    .option('--priority-class <name>', 'priorityClassName')
+    .option('--service-account <name>', 'serviceAccountName')
+    .option('--grace-period <s>', 'terminationGracePeriodSeconds')
+    .option('-e, --env <K=V>', 'environment variable of the engine container (repeatable; over deploy.env)', repeat, [] as string[])
+    .option('--fill <files...>', "rewrite the image references of your own manifests (gamelayer://server, gamelayer://<tree>, or the repository's images) to this build's; - reads stdin; prints them, or writes into --out DIR, or --in-place")
+    .option('--in-place', 'with --fill: rewrite the files themselves')
+    .option('--kustomize-images', "print a kustomization's images: block for this build (base manifests name gamelayer/server, gamelayer/<tree>)")
+    .option('--local', 'skip the check that the images were pushed to the repository (kind, minikube, run-local)')
     .action(async (flags: K8sFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       const reporter = commandReporter(false);
-      const { input } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
-      const emission = k8sWorkload(input, k8sFlagsToOptions(flags));
+      const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
+      const pushed = (names: string[]) => (flags.local ? undefined : requirePushed(record, input, names, recordFile));
+      if (flags.fill || flags.kustomizeImages) {
+        await fillCommand(input, flags, reporter, pushed);
+        return;
+      }
+      const emission = k8sWorkload(input, mergeK8sOptions(k8sOptionsFromConfig(config.deploy), k8sFlagsToOptions(flags)));
+      pushed(emittedImages(emission));
       const text = k8sYaml(input, emission);
       for (const r of emission.requirements) reporter.info(`requires: ${r}`);
       for (const n of emission.notes) reporter.warn(n);
@@ -74,15 +106,59 @@ export function register(program: Command): void {
     });
 }
 
+async function fillCommand(
+  input: DeployInput,
+  flags: K8sFlags,
+  reporter: ReturnType<typeof commandReporter>,
+  pushed: (names: string[]) => void,
+): Promise<void> {
+  const refs = (flags.refs ?? 'digest') as K8sOptions['refs'];
+  if (flags.kustomizeImages) {
+    if (flags.fill) throw new GamelayerError('fill.usage', '--kustomize-images and --fill: run them one at a time');
+    pushed(['server', ...input.trees.map((t) => t.tree)]);
+    const text = kustomizeImages(input);
+    if (flags.out) reporter.info(`wrote ${await writeOutput(flags.out, 'kustomize-images.yaml', text)}`);
+    else process.stdout.write(text);
+    return;
+  }
+  if (!flags.fill) return;
+  if (flags.inPlace && flags.out) throw new GamelayerError('fill.usage', '--fill: --in-place and --out exclude each other');
+  // Read and rewrite every file first: a bad one stops the command before anything is written.
+  const results: { file: string; text: string; count: number }[] = [];
+  for (const file of flags.fill) {
+    const text = file === '-' ? await readStdin() : await readFile(file, 'utf8').catch((e: Error) => {
+      throw new GamelayerError('fill.read', `${file}: cannot read: ${e.message}`);
+    });
+    const r = fillManifests(text, file === '-' ? '(stdin)' : file, input, refs);
+    for (const x of r.replacements) reporter.info(`${file}:${x.line}:${x.col}: ${x.from} -> ${x.to}`);
+    if (r.replacements.length === 0) reporter.warn(`${file}: no image reference of ${input.game} found`);
+    results.push({ file, text: r.text, count: r.replacements.length });
+    pushed(r.replacements.map((x) => x.image));
+  }
+  for (const r of results) {
+    if (flags.inPlace && r.file !== '-') await writeOutput(path.dirname(path.resolve(r.file)), path.basename(r.file), r.text);
+    else if (flags.out) reporter.info(`wrote ${await writeOutput(flags.out, r.file === '-' ? 'stdin.yaml' : path.basename(r.file), r.text)}`);
+    else process.stdout.write(r.text);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export function k8sFlagsToOptions(f: K8sFlags): Partial<K8sOptions> {
   const o: Partial<K8sOptions> = {
     kind: f.kind as K8sOptions['kind'],
-    volumes: f.volumes as K8sOptions['volumes'],
-    health: { disabled: !f.health, initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 3 },
+    ...(f.volumes !== undefined ? { volumes: f.volumes as K8sOptions['volumes'] } : {}),
   };
+  // Only --no-health says something; without it the config's (or the default) health settings stand.
+  if (f.health === false) o.health = { disabled: true, initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 3 };
   if (f.name !== undefined) o.name = f.name;
   if (f.namespace !== undefined) o.namespace = f.namespace;
   if (f.replicas !== undefined) o.replicas = integerOption('--replicas', f.replicas);
+  if (f.refs !== undefined) o.refs = f.refs as K8sOptions['refs'];
   if (f.pullPolicy !== undefined) o.pullPolicy = f.pullPolicy as K8sOptions['pullPolicy'];
   if (f.port !== undefined) o.port = portOption('--port', f.port);
   if (f.portPolicy !== undefined) o.portPolicy = f.portPolicy as K8sOptions['portPolicy'];
@@ -97,5 +173,12 @@ export function k8sFlagsToOptions(f: K8sFlags): Partial<K8sOptions> {
   if (f.uid !== undefined) o.runAsUser = integerOption('--uid', f.uid);
   if (f.gid !== undefined) o.runAsGroup = integerOption('--gid', f.gid);
   if (f.copyRoot !== undefined) o.copyRoot = f.copyRoot;
+  const scheduling: NonNullable<K8sOptions['scheduling']> = {};
+  if ((f.nodeSelector ?? []).length > 0) scheduling.nodeSelector = Object.fromEntries(f.nodeSelector.map((kv) => keyValueOption('--node-selector', kv)));
+  if (f.priorityClass !== undefined) scheduling.priorityClassName = f.priorityClass;
+  if (f.serviceAccount !== undefined) scheduling.serviceAccountName = f.serviceAccount;
+  if (f.gracePeriod !== undefined) scheduling.terminationGracePeriodSeconds = integerOption('--grace-period', f.gracePeriod);
+  if (Object.keys(scheduling).length > 0) o.scheduling = scheduling;
+  if ((f.env ?? []).length > 0) o.env = f.env.map((kv) => keyValueOption('--env', kv)).map(([name, value]) => ({ name, value }));
   return o;
 }

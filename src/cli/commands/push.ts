@@ -1,9 +1,14 @@
 // gamelayer push: sends an image from the local OCI store (config.store) to a registry, only what it lacks.
+import path from 'node:path';
 import type { Command } from 'commander';
 import { GamelayerError } from '../../errors.js';
 import type { PushResult } from '../../registry/push.js';
 import { parseReference } from '../../registry/reference.js';
 import { formatBytes } from '../../report/reporter.js';
+import { readBuildRecord, recordsDir } from '../../state/records.js';
+import type { BuildRecord } from '../../types.js';
+import { exists } from '../../util/exists.js';
+import { pushText } from './build.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
@@ -19,12 +24,29 @@ export function register(program: Command): void {
     .description('push an image from the local store to a registry, sending only the blobs it lacks')
     .argument('<ref>', 'destination host[:port]/repo[:tag], or just a tag to push to the registry named in gamelayer.yaml')
     .option('-t, --tag <tag>', 'another tag to set on the destination (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
-    .option('--image <tag|digest>', 'the image in the local store (default: the tag of <ref>)')
+    .option('--image <tag|digest>', 'push only this image of the local store (default: the whole build tagged like <ref>)')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (ref: string, flags: PushFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       const to = destination(ref, config.registry, config.file);
       const reporter = commandReporter(Boolean(flags.json));
+      // A tag with a build record is a build: all five images and the record go up (the record then says where,
+      // for the deploy commands). --image or --tag push one image, as before.
+      const build = flags.image === undefined && flags.tag.length === 0 ? await buildRecordFor(config.stateDir, to) : undefined;
+      if (build) {
+        const { pushBuild } = await import('../../build/push-build.js');
+        const result = await pushBuild({
+          ...(await registryOptions(flags)),
+          store: config.store,
+          record: build.record,
+          repository: build.repository,
+          stateDir: config.stateDir,
+          reporter,
+        });
+        if (flags.json) printJson(result);
+        else process.stdout.write(`${pushText(result)}\n`);
+        return;
+      }
       const { pushImage } = await import('../../registry/push.js');
       const result = await pushImage({
         layout: config.store,
@@ -39,6 +61,17 @@ export function register(program: Command): void {
       else process.stdout.write(summary(result));
     });
   addRegistryOptions(cmd);
+}
+
+/** The local build record of the tag in `to` (`records/build-<tag>.json`), if there is one. */
+async function buildRecordFor(stateDir: string, to: string): Promise<{ record: BuildRecord; repository: string } | undefined> {
+  const ref = parseReference(to);
+  if (!ref.tag || ref.digest) return undefined;
+  const file = path.join(recordsDir(stateDir), `build-${ref.tag}.json`);
+  if (!(await exists(file))) return undefined;
+  const record = await readBuildRecord(file);
+  if (record.tags[0] !== ref.tag) return undefined;
+  return { record, repository: `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}` };
 }
 
 /** A bare tag goes to the registry repository named in gamelayer.yaml. */

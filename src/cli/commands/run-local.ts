@@ -7,7 +7,7 @@ import { commandConfig, commandReporter } from '../context.js';
 
 interface RunLocalFlags {
   kind: string;
-  volumes: string;
+  volumes?: string;
   env: string[];
   timeout?: string;
   keep?: boolean;
@@ -26,7 +26,7 @@ export function register(program: Command): void {
     .description('run the last build as its Kubernetes pod on the local Docker engine: copy containers, then the engine; exits with the engine\'s code')
     .argument('[args...]', 'replace the engine\'s start command (after --); the tree guard still runs first')
     .option('--kind <kind>', 'the workload whose pod runs: pod, deployment, gameserver or fleet (one pod either way)', 'pod')
-    .option('--volumes <mode>', 'init: copy containers fill the trees; image: image volumes, emulated with Docker volumes filled from the tree images', 'init')
+    .option('--volumes <mode>', 'none: the server image alone; init: copy containers fill the trees; image: image volumes, emulated with Docker volumes filled from the tree images (default: per kind, as gamelayer k8s)')
     .option('-e, --env <K=V>', 'environment variable for the engine container (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--timeout <duration>', 'stop the run after this long (90s, 5m, 1h), counted from the first container; fails the run')
     .option('--keep', 'keep the containers and volumes afterwards, for docker logs / docker inspect')
@@ -40,7 +40,8 @@ export function register(program: Command): void {
       const reporter = commandReporter(false);
       // Heavy modules (dockerode) load only here: the CLI starts fast for every other command.
       const { runLocal, leftoverCommands, durationMs, envEntry, portNumber } = await import('../../runlocal/index.js');
-      const k8s: Partial<K8sOptions> = { kind: flags.kind as K8sOptions['kind'], volumes: flags.volumes as K8sOptions['volumes'] };
+      const k8s: Partial<K8sOptions> = { kind: flags.kind as K8sOptions['kind'] };
+      if (flags.volumes !== undefined) k8s.volumes = flags.volumes as K8sOptions['volumes'];
       if (flags.uid !== undefined) k8s.runAsUser = integerOption('--uid', flags.uid);
       if (flags.gid !== undefined) k8s.runAsGroup = integerOption('--gid', flags.gid);
       const env = flags.env.map((e) => envEntry('--env', e));
@@ -79,6 +80,7 @@ export function register(program: Command): void {
             reporter.info(`run ${id}: containers and volumes labelled dev.gamelayer.run-local=${id}`);
           },
         });
+        reporter.info(`engine started ${(result.engineStartMs / 1000).toFixed(2)} s after the pod (${result.plan.init.length} init container(s), ${result.plan.volumes.length} volume(s))`);
         if (result.exitCode === 0) reporter.info(`container ${result.plan.engine.name} exited with code 0`);
         else process.stderr.write(`error: container ${result.plan.engine.name} exited with code ${result.exitCode}\n`);
         process.exitCode = result.exitCode;

@@ -1,0 +1,215 @@
+// The `deploy:` section of gamelayer.yaml: scheduling and pod settings for the emitted specs. Each Kubernetes-typed
+// field is checked against the schemas the output is checked against: the Agones CRDs' structural schemas (whose
+// copy of core/v1 lists every known field, so a misspelt key is caught before the API server prunes it) and
+// kubernetes-models' OpenAPI validators (formats such as quantities). Problems come back as (path, message) pairs;
+// load.ts turns the paths into the yaml's line and column.
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { Affinity } from 'kubernetes-models/v1/Affinity';
+import type { IAffinity } from 'kubernetes-models/v1/Affinity';
+import { EnvVar, type IEnvVar } from 'kubernetes-models/v1/EnvVar';
+import { ResourceRequirements, type IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
+import { Toleration, type IToleration } from 'kubernetes-models/v1/Toleration';
+import { z } from 'zod';
+import agonesSchemas from './agones-deploy-schema.json' with { type: 'json' };
+
+export const PORT_POLICY_NAMES = ['Dynamic', 'Static', 'Passthrough', 'None'] as const;
+
+const port = z.strictObject({
+  name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a port name of lower-case letters, digits and "-"' }).max(15).optional(),
+  containerPort: z.number().int().min(1).max(65535),
+  protocol: z.enum(['UDP', 'TCP']).default('UDP'),
+  /** Agones only; default: deploy.agones.portPolicy. */
+  portPolicy: z.enum(PORT_POLICY_NAMES).optional(),
+  /** Agones portPolicy Static only. */
+  hostPort: z.number().int().min(1).max(65535).optional(),
+});
+
+const record = z.record(z.string(), z.unknown());
+
+/** The shape; Kubernetes-typed values are checked in depth by `deployProblems`. */
+export const deploySchema = z.strictObject({
+  /** Default volume mode for every kind (else the per-kind default, see docs/deploy.md). */
+  volumes: z.enum(['none', 'init', 'image']).optional(),
+  nodeSelector: z.record(z.string(), z.string()).optional(),
+  tolerations: z.array(record).optional(),
+  affinity: record.optional(),
+  priorityClassName: z.string().min(1).optional(),
+  serviceAccountName: z.string().min(1).optional(),
+  terminationGracePeriodSeconds: z.number().int().min(0).optional(),
+  /** Environment of the engine container: Kubernetes EnvVar entries. */
+  env: z.array(record).optional(),
+  /** The engine container's requests and limits; merged over the computed ones (ephemeral-storage included). */
+  resources: record.optional(),
+  /** The copy containers' requests and limits (init mode). */
+  copyResources: record.optional(),
+  /** The first port is the game port; more ports (UDP or TCP) follow it. */
+  ports: z.array(port).min(1).optional(),
+  agones: z
+    .strictObject({
+      portPolicy: z.enum(PORT_POLICY_NAMES).optional(),
+      health: record.optional(),
+      scheduling: z.enum(['Packed', 'Distributed']).optional(),
+    })
+    .optional(),
+});
+
+type RawDeploy = z.infer<typeof deploySchema>;
+
+export interface DeployPort {
+  name?: string;
+  containerPort: number;
+  protocol: 'UDP' | 'TCP';
+  portPolicy?: (typeof PORT_POLICY_NAMES)[number];
+  hostPort?: number;
+}
+
+export interface AgonesHealth {
+  disabled?: boolean;
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  failureThreshold?: number;
+}
+
+/** The validated deploy section, typed with the Kubernetes API's own types. */
+export interface DeployConfig {
+  volumes?: 'none' | 'init' | 'image';
+  nodeSelector?: Record<string, string>;
+  tolerations?: IToleration[];
+  affinity?: IAffinity;
+  priorityClassName?: string;
+  serviceAccountName?: string;
+  terminationGracePeriodSeconds?: number;
+  env?: IEnvVar[];
+  resources?: IResourceRequirements;
+  copyResources?: IResourceRequirements;
+  ports?: DeployPort[];
+  agones?: { portPolicy?: DeployPort['portPolicy']; health?: AgonesHealth; scheduling?: 'Packed' | 'Distributed' };
+}
+
+export interface DeployProblem {
+  /** Path inside the config, e.g. ['deploy', 'tolerations', 0, 'effect']. */
+  path: (string | number)[];
+  message: string;
+  /** Point at the key rather than its value (an unknown field). */
+  atKey?: boolean;
+}
+
+type StructuralSchema = {
+  type?: string;
+  properties?: Record<string, StructuralSchema>;
+  additionalProperties?: StructuralSchema | boolean;
+  items?: StructuralSchema;
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
+  'x-kubernetes-int-or-string'?: boolean;
+};
+const SCHEMAS = agonesSchemas as unknown as Record<string, StructuralSchema>;
+
+let ajv: Ajv | undefined;
+const compiled = new Map<StructuralSchema, ValidateFunction>();
+function crdValidator(schema: StructuralSchema): ValidateFunction {
+  let v = compiled.get(schema);
+  if (!v) {
+    // The CRD schemas use Kubernetes extensions (x-kubernetes-*) and formats such as int-or-string: not strict.
+    ajv ??= new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    v = ajv.compile(schema);
+    compiled.set(schema, v);
+  }
+  return v;
+}
+
+/** A schema of the CRD extract; `item` picks the schema of a list's entries. */
+function crd(name: string, item = false): StructuralSchema {
+  const s = SCHEMAS[name]!;
+  return item ? s.items! : s;
+}
+
+/** Every problem of a section that passed `deploySchema`; empty when it is fine. */
+export function deployProblems(raw: RawDeploy): DeployProblem[] {
+  const out: DeployProblem[] = [];
+  const check = (at: (string | number)[], value: unknown, schema: StructuralSchema, model?: (v: unknown) => void) => {
+    if (value === undefined) return;
+    const found: DeployProblem[] = [];
+    for (const p of unknownFields(value, schema)) {
+      found.push({ path: ['deploy', ...at, ...p], message: 'unknown field (the API server would drop it)', atKey: true });
+    }
+    const v = crdValidator(schema);
+    if (!v(value)) for (const e of v.errors ?? []) found.push(ajvProblem(['deploy', ...at], e));
+    if (found.length === 0 && model) {
+      try {
+        model(value);
+      } catch (e) {
+        for (const err of (e as { errors?: ErrorObject[] }).errors ?? []) found.push(ajvProblem(['deploy', ...at], err));
+      }
+    }
+    out.push(...onePerPath(found));
+  };
+  check(['nodeSelector'], raw.nodeSelector, crd('nodeSelector'));
+  raw.tolerations?.forEach((t, i) => check(['tolerations', i], t, crd('tolerations', true), (v) => new Toleration(v as IToleration).validate()));
+  check(['affinity'], raw.affinity, crd('affinity'), (v) => new Affinity(v as IAffinity).validate());
+  check(['priorityClassName'], raw.priorityClassName, crd('priorityClassName'));
+  check(['serviceAccountName'], raw.serviceAccountName, crd('serviceAccountName'));
+  check(['terminationGracePeriodSeconds'], raw.terminationGracePeriodSeconds, crd('terminationGracePeriodSeconds'));
+  raw.env?.forEach((e, i) => check(['env', i], e, crd('env', true), (v) => new EnvVar(v as IEnvVar).validate()));
+  check(['resources'], raw.resources, crd('resources'), (v) => new ResourceRequirements(v as IResourceRequirements).validate());
+  check(['copyResources'], raw.copyResources, crd('resources'), (v) => new ResourceRequirements(v as IResourceRequirements).validate());
+  check(['agones', 'health'], raw.agones?.health, crd('health'));
+  const names = new Map<string, number>();
+  raw.ports?.forEach((p, i) => {
+    // Checked as the GameServer port it becomes (the CRD's port schema), whatever the kind.
+    const policy = p.portPolicy ?? raw.agones?.portPolicy;
+    check(['ports', i], { name: p.name ?? 'default', containerPort: p.containerPort, protocol: p.protocol, ...(policy ? { portPolicy: policy } : {}), ...(p.hostPort ? { hostPort: p.hostPort } : {}) }, crd('gameServerPort'));
+    if (p.name !== undefined) {
+      if (names.has(p.name)) out.push({ path: ['deploy', 'ports', i, 'name'], message: `${p.name} is also the name of port ${names.get(p.name)}; expected distinct names` });
+      names.set(p.name, i);
+    }
+    if (p.hostPort !== undefined && policy !== 'Static') {
+      out.push({ path: ['deploy', 'ports', i, 'hostPort'], message: 'a hostPort is only used with portPolicy Static' });
+    }
+    if (policy === 'Static' && p.hostPort === undefined) {
+      out.push({ path: ['deploy', 'ports', i], message: 'portPolicy Static needs a hostPort' });
+    }
+  });
+  return out;
+}
+
+/** kubernetes-models reports a bad quantity three times (not a number, not the format, not oneOf): keep one. */
+function onePerPath(problems: DeployProblem[]): DeployProblem[] {
+  const seen = new Map<string, DeployProblem>();
+  for (const p of problems) {
+    const key = p.path.join('.');
+    const prev = seen.get(key);
+    if (!prev || (p.message.includes('quantity') && !prev.message.includes('quantity'))) seen.set(key, p);
+  }
+  return [...seen.values()];
+}
+
+/** The validated section as the Kubernetes types say (its values passed both schemas). */
+export function deployConfig(raw: RawDeploy): DeployConfig {
+  return raw as DeployConfig;
+}
+
+function ajvProblem(base: (string | number)[], e: ErrorObject): DeployProblem {
+  const parts = e.instancePath.split('/').slice(1).map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+  const path = [...base, ...parts.map((s) => (/^\d+$/.test(s) ? Number(s) : s))];
+  let message = e.message ?? 'invalid';
+  if (e.keyword === 'required') message = `missing ${String((e.params as { missingProperty?: string }).missingProperty)}`;
+  if (e.keyword === 'enum') message = `expected one of ${((e.params as { allowedValues?: unknown[] }).allowedValues ?? []).join(', ')}`;
+  if (e.keyword === 'format' && (e.params as { format?: string }).format === 'quantity') message = 'expected a Kubernetes quantity such as 500m, 2, 512Mi or 4Gi';
+  return { path, message };
+}
+
+/** Keys a structural schema does not know (what the API server prunes), as paths below `value`. */
+function unknownFields(value: unknown, schema: StructuralSchema, at: (string | number)[] = []): (string | number)[][] {
+  if (schema['x-kubernetes-int-or-string']) return [];
+  if (Array.isArray(value)) return schema.items ? value.flatMap((v, i) => unknownFields(v, schema.items!, [...at, i])) : [];
+  if (value === null || typeof value !== 'object') return [];
+  const out: (string | number)[][] = [];
+  for (const [k, v] of Object.entries(value)) {
+    const known = schema.properties?.[k];
+    if (known) out.push(...unknownFields(v, known, [...at, k]));
+    else if (typeof schema.additionalProperties === 'object') out.push(...unknownFields(v, schema.additionalProperties, [...at, k]));
+    else if (schema.additionalProperties === true || schema['x-kubernetes-preserve-unknown-fields']) continue;
+    else out.push([...at, k]);
+  }
+  return out;
+}

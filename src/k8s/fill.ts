@@ -1,0 +1,158 @@
+// `gamelayer k8s --fill`: the operator's own manifests (plain YAML, several documents, Helm-rendered output) with
+// their image references replaced by the build's digest-pinned ones, every other byte left as it was (comments,
+// order, quoting, blank lines). Like ko's `resolve`, on text: only the replaced scalars change.
+import { isMap, isPair, isScalar, LineCounter, parseAllDocuments, visit, type Scalar } from 'yaml';
+import { GamelayerError } from '../errors.js';
+import type { DeployInput } from './input.js';
+import type { RefStyle } from './options.js';
+
+/** `gamelayer://server`, `gamelayer://app-media`, …: a placeholder an operator writes where an image goes. */
+export const PLACEHOLDER_SCHEME = 'gamelayer://';
+/** The image names a kustomization's `images:` entries match (`image: gamelayer/server` in the base manifests). */
+export const KUSTOMIZE_PREFIX = 'gamelayer/';
+
+export interface FillReplacement {
+  /** 1-based line and column of the replaced scalar. */
+  line: number;
+  col: number;
+  from: string;
+  to: string;
+  /** The build's image it names: `server` or a tree. */
+  image: string;
+}
+
+export interface FillResult {
+  text: string;
+  replacements: FillReplacement[];
+}
+
+/** The build's images by name (`server`, `engine`, …) → the reference to write. */
+export function buildImageRefs(input: DeployInput, refs: RefStyle = 'digest'): Map<string, string> {
+  const m = new Map<string, string>();
+  if (input.serverImage && input.serverDigestRef) m.set('server', refs === 'tag' ? input.serverImage : input.serverDigestRef);
+  for (const t of input.trees) m.set(t.tree, refs === 'tag' ? t.image : t.digestRef);
+  return m;
+}
+
+/**
+ * Which build image a reference in a manifest means: a placeholder names it; a reference into the build's
+ * repository (any tag or digest) means the tree whose tag suffix it carries (`…:old-app-media`), else the server.
+ */
+function imageOf(value: string, input: DeployInput): string | undefined {
+  if (value.startsWith(PLACEHOLDER_SCHEME)) return value.slice(PLACEHOLDER_SCHEME.length);
+  const at = value.indexOf('@');
+  const noDigest = at < 0 ? value : value.slice(0, at);
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  const repo = colon > slash ? noDigest.slice(0, colon) : noDigest;
+  if (repo !== input.repository) return undefined;
+  const tag = colon > slash ? noDigest.slice(colon + 1) : '';
+  const tree = input.trees.map((t) => t.tree).find((t) => tag === t || tag.endsWith(`-${t}`));
+  return tree ?? 'server';
+}
+
+/** Rewrites the image references of one file's text; `file` names it in messages. */
+export function fillManifests(text: string, file: string, input: DeployInput, refs: RefStyle = 'digest'): FillResult {
+  const targets = buildImageRefs(input, refs);
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+  const where = (offset: number) => {
+    const p = lines.linePos(offset);
+    return { line: p.line, col: p.col };
+  };
+  if (!Array.isArray(docs)) return { text, replacements: [] }; // an empty stream
+  for (const doc of docs) {
+    const e = doc.errors[0];
+    if (e) {
+      const p = where(e.pos[0]);
+      throw new GamelayerError('fill.yaml', `${file}:${p.line}:${p.col}: invalid YAML: ${e.message.split('\n')[0]}`);
+    }
+  }
+
+  const found: { node: Scalar; image: string; value: string }[] = [];
+  const seen = new Set<Scalar>();
+  const consider = (node: Scalar, imageKey: boolean) => {
+    if (seen.has(node) || typeof node.value !== 'string') return;
+    const value = node.value;
+    if (!value.startsWith(PLACEHOLDER_SCHEME) && !imageKey) return;
+    const image = imageOf(value, input);
+    if (image === undefined) return;
+    seen.add(node);
+    found.push({ node, image, value });
+  };
+  for (const doc of docs) {
+    visit(doc, {
+      Pair(_, pair) {
+        if (!isPair(pair) || !isScalar(pair.key) || !isScalar(pair.value)) return;
+        const key = pair.key.value;
+        // `image:` of a container; `reference:` of an image volume (`image: {reference: …}`).
+        if (key === 'image') consider(pair.value, true);
+      },
+      Map(_, map) {
+        if (!isMap(map)) return;
+        for (const item of map.items) {
+          if (isPair(item) && isScalar(item.key) && item.key.value === 'image' && isMap(item.value)) {
+            const ref = item.value.items.find((i) => isPair(i) && isScalar(i.key) && i.key.value === 'reference');
+            if (ref && isPair(ref) && isScalar(ref.value)) consider(ref.value, true);
+          }
+        }
+      },
+      Scalar(_, node) {
+        consider(node, false);
+      },
+    });
+  }
+
+  found.sort((a, b) => a.node.range![0] - b.node.range![0]);
+  const replacements: FillReplacement[] = [];
+  let out = '';
+  let pos = 0;
+  for (const f of found) {
+    const [start, end] = f.node.range!;
+    const p = where(start);
+    const to = targets.get(f.image);
+    if (to === undefined) {
+      throw new GamelayerError(
+        'fill.unknown-image',
+        `${file}:${p.line}:${p.col}: ${f.value}: the build has no image "${f.image}"`,
+        `use one of ${[...targets.keys()].map((k) => PLACEHOLDER_SCHEME + k).join(', ')}`,
+      );
+    }
+    const quoted = quoteLike(f.node, to);
+    if (quoted === undefined) {
+      throw new GamelayerError('fill.scalar', `${file}:${p.line}:${p.col}: ${f.value}: a block scalar cannot be rewritten in place`, 'write the image reference on one line');
+    }
+    out += text.slice(pos, start) + quoted;
+    pos = end;
+    replacements.push({ ...p, from: f.value, to, image: f.image });
+  }
+  out += text.slice(pos);
+  return { text: out, replacements };
+}
+
+/** The new value written the way the old one was: plain, 'single' or "double" quoted. */
+function quoteLike(node: Scalar, value: string): string | undefined {
+  switch (node.type) {
+    case 'QUOTE_DOUBLE':
+      return JSON.stringify(value);
+    case 'QUOTE_SINGLE':
+      return `'${value.replaceAll("'", "''")}'`;
+    case 'PLAIN':
+      return value;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A kustomization's `images:` block for the build (for a GitOps repository): base manifests name the images
+ * `gamelayer/server`, `gamelayer/app-media`, …; each entry sets the repository and the digest.
+ */
+export function kustomizeImages(input: DeployInput): string {
+  const entries: string[] = [];
+  const add = (name: string, digest: string) =>
+    entries.push(`  - name: ${KUSTOMIZE_PREFIX}${name}\n    newName: ${input.repository}\n    digest: ${digest}`);
+  if (input.serverDigestRef) add('server', input.serverDigestRef.slice(input.serverDigestRef.indexOf('@') + 1));
+  for (const t of input.trees) add(t.tree, t.imageDigest);
+  return `# gamelayer: images of ${input.game} ${input.tag}; paste into kustomization.yaml (or kustomize edit set image)\nimages:\n${entries.join('\n')}\n`;
+}

@@ -1,0 +1,87 @@
+// gamelayer.yaml's deploy section: a bad value is reported at its line and column with the schema's reason; the
+// Agones schema extract the loader checks against stays equal to the CRDs the output is validated with.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+// @ts-expect-error: a plain .mjs script without types
+import { deploySchemas } from '../scripts/agones-deploy-schema.mjs';
+import { parseConfig } from '../src/config/load.js';
+import { GamelayerError } from '../src/errors.js';
+import { DEPLOY, fixtureConfig } from './k8s-fixture.js';
+
+const FILE = '/games/my-game/gamelayer.yaml';
+
+/** The config of k8s-fixture.ts with `deploy` appended; returns the error message (or undefined). */
+function errorOf(deploy: string): string | undefined {
+  try {
+    fixtureConfig(deploy);
+  } catch (e) {
+    expect(e).toBeInstanceOf(GamelayerError);
+    expect((e as GamelayerError).code).toBe('config.invalid');
+    return (e as GamelayerError).message;
+  }
+  return undefined;
+}
+
+// fixtureConfig's text has 10 lines before `extra`: the deploy section starts on line 11.
+describe('deploy: in gamelayer.yaml', () => {
+  it('a full section is accepted and kept as the Kubernetes types say', () => {
+    const config = fixtureConfig(DEPLOY);
+    expect(config.deploy?.tolerations).toEqual([{ key: 'dedicated', operator: 'Equal', value: 'game', effect: 'NoSchedule' }]);
+    expect(config.deploy?.ports).toEqual([
+      { name: 'game', containerPort: 7777, protocol: 'UDP' },
+      { name: 'query', containerPort: 27015, protocol: 'TCP', portPolicy: 'Static', hostPort: 27015 },
+    ]);
+    expect(config.deploy?.resources).toEqual({ requests: { cpu: '2', memory: '4Gi' }, limits: { memory: '4Gi' } });
+  });
+
+  it('a toleration with a bad effect: line and column of the value, the allowed values', () => {
+    expect(errorOf('deploy:\n  tolerations:\n    - {key: a, operator: Exists, effect: Sometimes}')).toBe(
+      `${FILE}:13:42: deploy.tolerations.0.effect: expected one of NoExecute, NoSchedule, PreferNoSchedule`,
+    );
+  });
+
+  it('a misspelt affinity key (the API server would drop it) and a missing operator', () => {
+    const text = [
+      'deploy:',
+      '  affinity:',
+      '    nodeAffinity:',
+      '      requiredDuringSchedulingIgnoredDuringExecution:',
+      '        nodeSelectorTerms:',
+      '          - matchExpressions:',
+      '              - {key: node-group, operatr: In, values: [game]}',
+    ].join('\n');
+    expect(errorOf(text)).toBe(
+      [
+        `${FILE}:17:35: deploy.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.0.operatr: unknown field (the API server would drop it)`,
+        `${FILE}:17:17: deploy.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.0.matchExpressions.0: missing operator`,
+      ].join('\n'),
+    );
+  });
+
+  it('a resource quantity that is not one, checked by kubernetes-models', () => {
+    expect(errorOf('deploy:\n  resources:\n    requests: {cpu: lots}')).toBe(
+      `${FILE}:13:21: deploy.resources.requests.cpu: expected a Kubernetes quantity such as 500m, 2, 512Mi or 4Gi`,
+    );
+  });
+
+  it('ports: protocol, hostPort without Static, duplicate names; an unknown deploy key', () => {
+    expect(errorOf('deploy:\n  ports:\n    - {containerPort: 7777, protocol: SCTP}')).toMatch(/^\/games\/my-game\/gamelayer\.yaml:13:\d+: deploy\.ports\.0\.protocol: /);
+    expect(errorOf('deploy:\n  ports:\n    - {containerPort: 7777, hostPort: 7777}')).toBe(
+      `${FILE}:13:39: deploy.ports.0.hostPort: a hostPort is only used with portPolicy Static`,
+    );
+    expect(errorOf('deploy:\n  ports:\n    - {name: a, containerPort: 1}\n    - {name: a, containerPort: 2}')).toBe(
+      `${FILE}:14:14: deploy.ports.1.name: a is also the name of port 0; expected distinct names`,
+    );
+    expect(errorOf('deploy:\n  nodeSelecter: {a: b}')).toMatch(/^\/games\/my-game\/gamelayer\.yaml:12:3: deploy\.nodeSelecter: unknown field; expected one of volumes, nodeSelector, /);
+  });
+
+  it('Agones health: a wrong type in the CRD schema', () => {
+    expect(errorOf('deploy:\n  agones:\n    health: {periodSeconds: often}')).toBe(`${FILE}:13:29: deploy.agones.health.periodSeconds: must be integer`);
+  });
+
+  it('src/config/agones-deploy-schema.json is the CRD schemas the output is validated with (node scripts/agones-deploy-schema.mjs)', () => {
+    const crds = readFileSync(new URL('./schemas/agones-crds.yaml', import.meta.url), 'utf8');
+    const extract = JSON.parse(readFileSync(new URL('../src/config/agones-deploy-schema.json', import.meta.url), 'utf8'));
+    expect(extract).toEqual(deploySchemas(crds));
+  });
+});
