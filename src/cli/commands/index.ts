@@ -9,8 +9,11 @@ import { register as k8s } from './k8s.js';
 import { register as load } from './load.js';
 import { register as push } from './push.js';
 import { register as runLocal } from './run-local.js';
+import { register as sbom } from './sbom.js';
 import { register as scan } from './scan.js';
+import { register as sign } from './sign.js';
+import { register as verify } from './verify.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [scan, diff, build, push, k8s, ecs, dockerfile, load, runLocal, codebuild];
+export const commands: RegisterCommand[] = [scan, diff, build, push, k8s, ecs, dockerfile, load, runLocal, codebuild, sbom, sign, verify];
