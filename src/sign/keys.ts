@@ -61,9 +61,12 @@ async function kmsClient(ref: string, opts: KmsOptions, env: NodeJS.ProcessEnv) 
   };
   return {
     keyId,
-    async sign(digest: Buffer): Promise<Buffer> {
+    /** KMS hashes a message of up to 4 KiB itself (RAW); a larger one is sent as its SHA-256 digest. */
+    async sign(data: Buffer): Promise<Buffer> {
+      const raw = data.length <= 4096;
+      const message = raw ? data : createHash('sha256').update(data).digest();
       try {
-        const out = await sdk.send(new SignCommand({ KeyId: keyId, Message: digest, MessageType: 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' }));
+        const out = await sdk.send(new SignCommand({ KeyId: keyId, Message: message, MessageType: raw ? 'RAW' : 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' }));
         if (!out.Signature?.length) throw new GamelayerError('sign.kms', `KMS Sign for ${keyId} returned no signature`);
         return Buffer.from(out.Signature);
       } catch (e) {
@@ -108,7 +111,7 @@ export async function signerFor(ref: string, opts: KmsOptions = {}, env: NodeJS.
     let pub: Promise<KeyObject> | undefined;
     return {
       name: `awskms key ${kms.keyId}`,
-      sign: async (data) => kms.sign(createHash('sha256').update(data).digest()),
+      sign: (data) => kms.sign(data),
       publicKey: () => (pub ??= kms.publicKey()),
     };
   }
