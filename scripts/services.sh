@@ -14,6 +14,7 @@ declare -A NEEDED=(
   [zstd]=zstd
   [pigz]=pigz
   [htpasswd]=apache2-utils
+  [openssl]=openssl
 )
 
 missing=()
