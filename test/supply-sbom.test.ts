@@ -8,7 +8,8 @@ import * as CDX from '@cyclonedx/cyclonedx-library';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateSbom } from '../src/sbom/cyclonedx.js';
 import { runCli } from './support/cli-process.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { startReferrersFront } from './support/referrers-front.js';
+import { startRegistry, storedTags, type TestRegistry } from './support/registry.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
@@ -132,6 +133,31 @@ describe('SBOM', () => {
 
     const bad = JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, components: [{ type: 'file', name: 'x', hashes: [{ alg: 'SHA-256', content: 'nothex' }] }] });
     await expect(validateSbom(bad, 'test.json')).rejects.toMatchObject({ code: 'sbom.invalid', message: expect.stringContaining('test.json') });
+  });
+
+  it('a registry with the referrers API lists the SBOM there: no referrers tag is made, gamelayer sbom finds it through the API', async () => {
+    const front = await startReferrersFront(registry.host);
+    try {
+      const dir = await tempDir();
+      copySample(dir);
+      const repo = `${front.host}/studio/api`;
+      const built = JSON.parse(await cli(['build', '--push', repo, '--tag', 'v1', '--sbom', '--json'], dir));
+      expect(built.supplyChain.sbom.via).toBe('referrers');
+      const tags = Object.keys(await storedTags(registry.storageDir, 'studio/api'));
+      expect(tags.filter((t) => t.startsWith('sha256-'))).toEqual([]);
+      const server = built.images.find((i: { name: string }) => i.name === 'server');
+      expect(front.seen).toContainEqual({ method: 'GET', path: `/v2/studio/api/referrers/${server.digest}` });
+      const bom = JSON.parse(await cli(['sbom', `${repo}:v1`], dir));
+      expect(prop(bom.metadata.component, 'dev.gamelayer:image.digest')).toBe(server.digest);
+      // no-op: listed already, nothing put
+      const manifestPuts = () => front.seen.filter((s) => s.method === 'PUT' && !s.path.includes('gamelayer-record')).length;
+      const puts = manifestPuts();
+      const again = JSON.parse(await cli(['build', '--push', repo, '--tag', 'v1', '--sbom', '--json'], dir));
+      expect(again.supplyChain.sbom).toMatchObject({ upToDate: true, bytesSent: 0, via: 'referrers' });
+      expect(manifestPuts()).toBe(puts);
+    } finally {
+      await front.stop();
+    }
   });
 
   it('--sbom without --push is refused before anything is built', async () => {
