@@ -89,7 +89,7 @@ describe('SBOM', () => {
       .map((l) => [l.slice(66).replace(/^\.\//, ''), l.slice(0, 64)] as const);
     expect(sums.length).toBe(expected.size);
     expect(new Map(sums)).toEqual(expected);
-  });
+  }, 300_000);
 
   it('a no-op build sends nothing new; a small change sends a new SBOM (its size reported) naming the new hash', async () => {
     const dir = await tempDir();
@@ -119,7 +119,7 @@ describe('SBOM', () => {
     // v1's SBOM is still the one of v1.
     const old = JSON.parse(await cli(['sbom', `${repo}:v1`], dir));
     expect(prop(old.metadata.component, 'dev.gamelayer:image.digest')).not.toBe(prop(bom.metadata.component, 'dev.gamelayer:image.digest'));
-  });
+  }, 300_000);
 
   it('an image without an SBOM, and an SBOM that breaks the schema, are clear errors', async () => {
     const dir = await tempDir();
@@ -133,7 +133,7 @@ describe('SBOM', () => {
 
     const bad = JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, components: [{ type: 'file', name: 'x', hashes: [{ alg: 'SHA-256', content: 'nothex' }] }] });
     await expect(validateSbom(bad, 'test.json')).rejects.toMatchObject({ code: 'sbom.invalid', message: expect.stringContaining('test.json') });
-  });
+  }, 300_000);
 
   it('a registry with the referrers API lists the SBOM there: no referrers tag is made, gamelayer sbom finds it through the API', async () => {
     const front = await startReferrersFront(registry.host);
@@ -158,7 +158,7 @@ describe('SBOM', () => {
     } finally {
       await front.stop();
     }
-  });
+  }, 300_000);
 
   it('--sbom without --push is refused before anything is built', async () => {
     const dir = await tempDir();
@@ -166,5 +166,5 @@ describe('SBOM', () => {
     const r = await runCli(['build', '--sbom'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--sbom goes with --push');
-  });
+  }, 300_000);
 });

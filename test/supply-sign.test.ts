@@ -10,6 +10,8 @@ import path from 'node:path';
 import nacl from 'tweetnacl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MEDIA_TYPES, RegistryClient } from '../src/registry/client.js';
+import { headAvailability } from '../src/registry/push.js';
+import { pushReferrer, referrerArtifact } from '../src/registry/referrers.js';
 import { runCli } from './support/cli-process.js';
 import { KMS_TEST_CREDENTIALS, startFakeKms, type FakeKms } from './support/fake-kms.js';
 import { foreignSign, sigstorePolicyCheck } from './support/cosign-check.js';
@@ -89,7 +91,21 @@ describe('signatures (cosign format)', () => {
     expect(again.supplyChain.bytesSent).toBe(0);
     const writes = (await registry.accessLog()).filter((e) => e.method === 'PUT' || e.method === 'POST' || e.method === 'PATCH');
     expect(writes.filter((e) => /\.sig$|sha256-|blobs\/uploads/.test(e.path))).toEqual([]);
-  });
+
+    // Someone attaches another (valid CycloneDX, unsigned) SBOM to the image: verify names it and fails.
+    const client = new RegistryClient({ host: registry.host });
+    const forged = Buffer.from(JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.6', version: 1, components: [] }));
+    const head = (await client.headManifest('studio/signed', 'v1'))!;
+    const pushedForged = await pushReferrer(
+      { client, availability: headAvailability(client) },
+      'studio/signed',
+      referrerArtifact({ artifactType: 'application/vnd.cyclonedx+json', subject: head, blobs: [{ mediaType: 'application/vnd.cyclonedx+json', bytes: forged }] }),
+    );
+    const forgedRun = await runCli(['verify', `${repo}:v1`, '--key', pub], { cwd: game });
+    expect(forgedRun.code).toBe(1);
+    expect(forgedRun.stderr).toContain(`sbom ${pushedForged.digest}: not verified: no signature`);
+    expect(forgedRun.stdout).toMatch(/^verified image /m);
+  }, 300_000);
 
   it('a swapped layer (with the old signature copied over) and a tampered signature are refused by the sigstoreSigned policy and by gamelayer verify', async () => {
     const repo = `${registry.host}/studio/tamper`;
@@ -126,7 +142,7 @@ describe('signatures (cosign format)', () => {
     const r2 = await runCli(['verify', `${repo}:v1`, '--key', pub], { cwd: game });
     expect(r2.code).toBe(1);
     expect(r2.stderr).toContain('does not verify with this key');
-  });
+  }, 300_000);
 
   it('an image signed without gamelayer (skopeo --sign-by-sigstore-private-key, or openssl) passes gamelayer verify', async () => {
     const repo = `${registry.host}/studio/by-skopeo`;
@@ -153,7 +169,7 @@ describe('signatures (cosign format)', () => {
     expect(verified.items[0].signatures[0].payload.dockerReference).toBe(`${repo}:signed`);
     // and not with gamelayer's own key
     expect((await runCli(['verify', `${repo}:signed`, '--key', path.join(keys, 'pub.pem')], { cwd: game })).code).toBe(1);
-  });
+  }, 300_000);
 
   it('AWS KMS: sign through the SDK (SigV4 checked), verify with the KMS key or its PEM; the sigstoreSigned policy accepts it', async () => {
     const repo = `${registry.host}/studio/kms`;
@@ -195,7 +211,7 @@ describe('signatures (cosign format)', () => {
     const rsa = await runCli(['sign', `${repo}:v1`, '--key', `awskms://${kms.host}/${kms.createRsaKey()}`], { cwd: game, env });
     expect(rsa.code).toBe(1);
     expect(rsa.stderr).toContain('RSA_2048');
-  });
+  }, 300_000);
 
   it('several platforms: the index and every platform manifest are signed and verified', async () => {
     const dir = await tempDir();
@@ -213,7 +229,7 @@ describe('signatures (cosign format)', () => {
     expect(v.ok).toBe(true);
     expect(v.items.map((i: { what: string }) => i.what)).toEqual(['image', 'platform manifest', 'platform manifest']);
     expect(await accepted(`${repo}:v1`, path.join(keys, 'pub.pem'))).toBe(true);
-  });
+  }, 300_000);
 
   it('bad keys are clear errors that never print the key', async () => {
     const repo = `${registry.host}/studio/badkey`;
@@ -231,5 +247,5 @@ describe('signatures (cosign format)', () => {
     expect(g.code).toBe(1);
     expect(g.stderr).toContain('not a readable PEM private key');
     expect(g.stderr).not.toContain('R2FyYmFnZS1LZXktOTk5OQ');
-  });
+  }, 300_000);
 });
