@@ -166,5 +166,8 @@ describe('SBOM', () => {
     const r = await runCli(['build', '--sbom'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--sbom goes with --push');
+    const docker = await runCli(['build', '--builder', 'docker', '--push', `${registry.host}/studio/x`, '--sign', 'k.pem'], { cwd: dir });
+    expect(docker.code).toBe(1);
+    expect(docker.stderr).toContain('--sign works with the daemonless builder');
   }, 300_000);
 });

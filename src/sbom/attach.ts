@@ -56,6 +56,8 @@ export interface FoundSbom {
   /** The SBOM artifact's manifest digest (what a signature of the SBOM signs). */
   digest: string;
   via: 'referrers' | 'tag';
+  /** How many other SBOMs are attached to the same image. */
+  others?: number;
 }
 
 /** Resolves `ref` (tag or digest) to an image digest in its registry. */
@@ -86,7 +88,7 @@ export async function fetchSbom(ref: string, opts: TargetOptions & { target?: Pu
       'build with --push REPO --sbom to attach one',
     );
   }
-  return readSbom(target, repo, first.digest, digest, found.via);
+  return { ...(await readSbom(target, repo, first.digest, digest, found.via)), others: found.manifests.length - 1 };
 }
 
 export async function readSbom(target: PushTarget, repo: string, artifactDigest: string, subject: string, via: FoundSbom['via']): Promise<FoundSbom> {

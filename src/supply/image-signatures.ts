@@ -6,7 +6,7 @@ import { GamelayerError } from '../errors.js';
 import { MEDIA_TYPES, type RegistryClient } from '../registry/client.js';
 import type { PushTarget, TargetOptions } from '../registry/push.js';
 import { listReferrers } from '../registry/referrers.js';
-import { readSbom, resolveImage, SBOM_ARTIFACT_TYPE } from '../sbom/attach.js';
+import { readSbom, resolveImage, SBOM_ARTIFACT_TYPE, type FoundSbom } from '../sbom/attach.js';
 import { signManifest, verifyManifest, type CheckedSignature, type SignResult } from '../sign/cosign.js';
 import type { Signer } from '../sign/keys.js';
 
@@ -114,4 +114,23 @@ export async function verifyImage(opts: VerifyImageOptions): Promise<VerifyImage
   }
   if (opts.requireSbom && !sboms.manifests.length) problems.push(`${name}: no SBOM attached`);
   return { ref: name, digest, items, ok: problems.length === 0, problems };
+}
+
+/**
+ * The SBOM of `ref` whose signature verifies with `key` (an image may carry SBOMs anyone with push rights attached:
+ * with a key, only a signed one is taken).
+ */
+export async function fetchSignedSbom(opts: { ref: string; key: KeyObject; target?: PushTarget } & TargetOptions): Promise<FoundSbom> {
+  const { ref, target, repo, name, digest } = await resolveImage(opts.ref, opts);
+  const repository = `${ref.registry}/${ref.repository}`;
+  const found = await listReferrers(target.client, repo, digest, SBOM_ARTIFACT_TYPE);
+  for (const s of found.manifests) {
+    const v = await verifyManifest({ client: target.client, repo, digest: s.digest, key: opts.key, repository });
+    if (v.verified) return readSbom(target, repo, s.digest, digest, found.via);
+  }
+  throw new GamelayerError(
+    'sbom.not-found',
+    `${name}: none of the ${found.manifests.length} SBOMs attached to ${digest} is signed by this key`,
+    found.manifests.length ? 'sign it with gamelayer sign REF --key KEY' : 'build with --push REPO --sbom --sign KEY',
+  );
 }

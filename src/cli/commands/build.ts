@@ -44,6 +44,12 @@ export function register(program: Command): void {
       if (flags.compression && flags.compression !== 'gzip' && flags.compression !== 'zstd') {
         throw new GamelayerError('cli.compression', `--compression ${flags.compression}: expected gzip or zstd`);
       }
+      if ((flags.sbom || flags.sign) && (!flags.push || flags.builder === 'docker')) {
+        const flag = `--${flags.sbom ? 'sbom' : 'sign'}`;
+        throw flags.push
+          ? new GamelayerError('cli.needs-push', `${flag} works with the daemonless builder: the SBOM is read from its layers`, `drop --builder docker, or sign the pushed images with gamelayer sign REF --key KEY`)
+          : new GamelayerError('cli.needs-push', `${flag} goes with --push REPO: the SBOM and signatures are attached in the registry`);
+      }
       const config = await commandConfig(cmd);
       const reporter = commandReporter(!!flags.json);
       if (flags.builder === 'docker') {
@@ -64,9 +70,6 @@ export function register(program: Command): void {
       }
       if (flags.builder !== 'daemonless') {
         throw new GamelayerError('cli.builder', `--builder ${flags.builder}: expected daemonless or docker`);
-      }
-      if ((flags.sbom || flags.sign) && !flags.push) {
-        throw new GamelayerError('cli.needs-push', `--${flags.sbom ? 'sbom' : 'sign'} goes with --push REPO: the SBOM and signatures are attached in the registry`);
       }
       // The key is read before the build: a wrong path or passphrase fails fast, not after the push.
       const signer = flags.sign ? await (await import('../../sign/keys.js')).signerFor(flags.sign) : undefined;
