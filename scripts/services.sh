@@ -18,6 +18,7 @@ declare -A NEEDED=(
   [ctr]=containerd
   [tmux]=tmux
   [kubectl]=kubernetes-client
+  [openssl]=openssl
 )
 
 missing=()

@@ -33,3 +33,12 @@ export { planIncremental, type IncrementalPlan, type IncrementalOptions, type Pr
 export { layerDiff, type LayerDiff, type LayerChange, type BaseLayerCount } from './plan/layer-diff.js';
 export { pullCost, type PullCost, type ImagePullCost } from './diff/pull-cost.js';
 export { workingTrees, sideFromArg, lastRecordedSide, type DiffSide } from './diff/states.js';
+export { listReferrers, pushReferrer, referrerArtifact, referrersTag, type PushReferrerResult, type Referrers } from './registry/referrers.js';
+export { makeSbom, validateSbom, treeFiles, SBOM_MEDIA_TYPE, type Sbom, type SbomInput, type BaseImageInfo } from './sbom/cyclonedx.js';
+export { makeBuildSbom, pushSbom, fetchSbom, SBOM_ARTIFACT_TYPE, type FoundSbom } from './sbom/attach.js';
+export { signerFor, publicKeyFor, isKmsKey, KMS_ENDPOINT_ENV, KEY_PASSWORD_ENV, type Signer, type KmsOptions } from './sign/keys.js';
+export { signManifest, verifyManifest, signatureTag, SIMPLESIGNING_MEDIA_TYPE, SIGNATURE_ANNOTATION, type SignResult, type VerifyManifestResult } from './sign/cosign.js';
+export { simpleSigningPayload, parseSimpleSigning, COSIGN_SIGNATURE_TYPE, type SimpleSigning } from './sign/payload.js';
+export { signImage, verifyImage, fetchSignedSbom, type SignImageResult, type VerifyImageResult } from './supply/image-signatures.js';
+export { attachSupplyChain, type AttachOptions, type AttachResult } from './supply/build-attach.js';
+export { gamelayerVersion } from './version.js';

@@ -5,6 +5,7 @@
 // under the project, every blob of the store and every file of the registries' storage (layers decompressed) is
 // searched for them.
 import { execFileSync } from 'node:child_process';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -17,6 +18,7 @@ import { createXxh64 } from '../src/scan/hash.js';
 import { readArchive } from '../src/scan/read-archive.js';
 import type { FileEntry } from '../src/types.js';
 import { runCli, type CliResult } from './support/cli-process.js';
+import { KMS_TEST_CREDENTIALS, startFakeKms, type FakeKms } from './support/fake-kms.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 import { writeGame } from './support/trees.js';
 import { listFilesUnder } from './support/verify-state.js';
@@ -183,6 +185,82 @@ describe('planted secrets never leak', () => {
     expect(app.find((e) => e.path === 'credentials.txt')).toMatchObject({ type: 'symlink', linkTarget: path.join(root, 'outside/credentials.txt') });
     expect(media.find((e) => e.path === 'outside')).toMatchObject({ type: 'symlink', linkTarget: '../../outside' });
     expect(media.filter((e) => e.path.startsWith('outside/'))).toEqual([]);
+  });
+});
+
+describe('signing keys and KMS credentials never leak', () => {
+  // A passphrase-protected PEM key and a KMS key (through the local KMS, credentials in the environment): build
+  // --push --sbom --sign, sign and verify (also failing ones), then every output, project file and registry file
+  // is searched for the key in every form (PEM lines, DER base64, the private scalar in hex and base64url), the
+  // passphrase and the KMS secret.
+  const PASSPHRASE = 'Key-Passphrase-5151';
+  let kms: FakeKms;
+  const signOutputs: { what: string; r: CliResult }[] = [];
+  let forbidden: string[] = [];
+
+  beforeAll(async () => {
+    kms = await startFakeKms();
+    const keyDir = path.join(root, 'keys');
+    await mkdir(keyDir);
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: PASSPHRASE }).toString();
+    await writeFile(path.join(keyDir, 'key.pem'), pem);
+    await writeFile(path.join(keyDir, 'pub.pem'), createPublicKey(privateKey).export({ format: 'pem', type: 'spki' }));
+    const d = privateKey.export({ format: 'jwk' }).d!;
+    const der = privateKey.export({ format: 'der', type: 'pkcs8' });
+    forbidden = [
+      PASSPHRASE,
+      KMS_TEST_CREDENTIALS.secretAccessKey,
+      d,
+      Buffer.from(d, 'base64url').toString('hex'),
+      Buffer.from(d, 'base64url').toString('base64'),
+      der.toString('base64').slice(0, 60),
+      ...pem.split('\n').filter((l) => l.length > 40 && !l.startsWith('-----')),
+    ];
+    const arn = kms.createKey();
+    const kmsEnv = { AWS_ACCESS_KEY_ID: KMS_TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: KMS_TEST_CREDENTIALS.secretAccessKey, AWS_SESSION_TOKEN: '' };
+    const repo = `${basic.host}/studio/signed`;
+    const run = async (what: string, args: string[], extra: Record<string, string> = {}) => {
+      const r = await runCli(args, { cwd: project, env: { ...env, ...extra } });
+      signOutputs.push({ what, r });
+    };
+    await run('build --push --sbom --sign', ['build', '--push', repo, '--tag', 's1', '--sbom', '--sign', path.join(keyDir, 'key.pem'), '--json'], { GAMELAYER_SIGNING_KEY_PASSWORD: PASSPHRASE });
+    await run('sign, wrong passphrase', ['sign', `${repo}:s1`, '--key', path.join(keyDir, 'key.pem')], { GAMELAYER_SIGNING_KEY_PASSWORD: 'not-it' });
+    await run('sign with KMS', ['sign', `${repo}:s1`, '--key', `awskms://${kms.host}/${arn}`, '--json'], kmsEnv);
+    await run('sign with KMS, wrong secret', ['sign', `${repo}:s1`, '--key', `awskms://${kms.host}/${arn}`], { ...kmsEnv, AWS_SECRET_ACCESS_KEY: `${KMS_TEST_CREDENTIALS.secretAccessKey}x` });
+    await run('verify with the PEM', ['verify', `${repo}:s1`, '--key', path.join(keyDir, 'pub.pem'), '--json']);
+    await run('verify with KMS', ['verify', `${repo}:s1`, '--key', `awskms://${kms.host}/${arn}`], kmsEnv);
+    await run('sbom', ['sbom', `${repo}:s1`]);
+  }, 180_000);
+  afterAll(async () => kms?.stop());
+
+  const leaked = (text: string) => forbidden.filter((f) => text.includes(f));
+
+  it('every command ran as expected', () => {
+    expect(Object.fromEntries(signOutputs.map((o) => [o.what, o.r.code]))).toEqual({
+      'build --push --sbom --sign': 0,
+      'sign, wrong passphrase': 1,
+      'sign with KMS': 0,
+      'sign with KMS, wrong secret': 1,
+      'verify with the PEM': 0,
+      'verify with KMS': 0,
+      sbom: 0,
+    });
+    expect(signOutputs[1]!.r.stderr).toContain('is the passphrase right?');
+    expect(kms.rejected).toContain('signature mismatch');
+  });
+
+  it('the search finds the key where it is (control: the key file)', async () => {
+    expect(leaked(await readFile(path.join(root, 'keys/key.pem'), 'latin1')).length).toBeGreaterThan(0);
+  });
+
+  it('is in no output, no project file and no registry file', async () => {
+    const found = signOutputs.flatMap((o) => leaked(o.r.stdout + o.r.stderr).map((l) => `${o.what}: ${l}`));
+    for (const f of await listFilesUnder(project)) for (const l of leaked(await contentsOf(path.join(project, f)))) found.push(`${f}: ${l}`);
+    const files = await listFilesUnder(basic.storageDir);
+    expect(files.some((f) => f.includes('sha256-'))).toBe(true); // the signature tags are there to search
+    for (const f of files) for (const l of leaked(await contentsOf(path.join(basic.storageDir, f)))) found.push(`registry ${f}: ${l}`);
+    expect(found).toEqual([]);
   });
 });
 

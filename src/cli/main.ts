@@ -1,17 +1,18 @@
 // CLI entry: parses arguments, calls the library, prints. No logic of its own (DESIGN.md "Library first").
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { EXIT, exitStatusOf, isGamelayerError, type ErrorCode } from '../errors.js';
 import { redactReference } from '../registry/reference.js';
 import { closeReporters } from '../report/reporter.js';
 import { writeDeniedError } from '../util/fs-access.js';
+import { gamelayerVersion } from '../version.js';
 import { commands } from './commands/index.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('gamelayer')
     .description('Ship large game servers as containers: only what changed is built, pushed and pulled.')
-    .version(packageVersion(), '-V, --version', 'print the version of gamelayer')
+    .version(gamelayerVersion(), '-V, --version', 'print the version of gamelayer')
     .option('-c, --config <file>', 'game config file', 'gamelayer.yaml')
     .showHelpAfterError()
     // Commander's own usage messages get the code too; subcommands inherit this (registered below).
@@ -28,11 +29,6 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     closeReporters();
   }
-}
-
-/** The version in package.json, two folders up from both src/cli/ and dist/cli/. */
-export function packageVersion(): string {
-  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
 /** `--json` anywhere before a `--`: errors then also go to stdout as one JSON object. */

@@ -20,6 +20,8 @@ export interface BaseImage {
   platform?: Platform;
   layers: Descriptor[];
   diffIDs: string[];
+  /** The manifest digest, when the source keeps the manifest (OCI layout or archive; not docker-archive). */
+  digest?: string;
   /** Copies the base layer blobs missing from `store` into it, verified against their digests. */
   copyLayersInto(store: OciStore): Promise<void>;
   /** A base read from a registry: the platform manifest it resolved to (pinned in the build record) and where. */
@@ -191,7 +193,7 @@ async function fromLayout(
   const manifest = parseJson<ImageManifest>(await blobs.small(desc.digest), `${where} manifest ${desc.digest}`);
   const config = parseJson<ImageConfig>(await blobs.small(manifest.config.digest), `${where} config ${manifest.config.digest}`);
   const layers = manifest.layers.map((l) => ociLayer(l, where));
-  return finish(ref, where, config, layers, (store) => blobs.copy(store, layers));
+  return { ...finish(ref, where, config, layers, (store) => blobs.copy(store, layers)), digest: desc.digest };
 }
 
 function finish(ref: string, where: string, config: ImageConfig, layers: Descriptor[], copy: (s: OciStore) => Promise<void>): BaseImage {

@@ -448,7 +448,7 @@ function gunzipRecord(bytes: Buffer, where: string): Buffer {
 }
 
 /** GET a (small) blob, following a redirect to the storage behind the registry (ECR sends S3 URLs). */
-async function getBlob(client: RegistryClient, repo: string, digest: string, what: string): Promise<Buffer> {
+export async function getBlob(client: RegistryClient, repo: string, digest: string, what: string): Promise<Buffer> {
   const first = new URL(`/v2/${repo}/blobs/${digest}`, client.base);
   const res = await client.request({ method: 'GET', target: first, scopes: [pullScope(repo)], ok: [200, 301, 302, 303, 307, 308], what });
   if (res.status === 200) return res.buffer(MAX_RECORD_BYTES);

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { BuildResult } from '../../build/build.js';
 import type { PushBuildResult } from '../../build/push-build.js';
 import type { DockerBuildResult } from '../../docker/build.js';
+import type { AttachResult } from '../../supply/build-attach.js';
 import { GamelayerError } from '../../errors.js';
 import { formatBytes } from '../../report/reporter.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
@@ -22,6 +23,8 @@ interface BuildFlags extends RegistryFlags {
   out?: string;
   compression?: 'gzip' | 'zstd';
   json?: boolean;
+  sbom?: boolean;
+  sign?: string;
 }
 
 export function register(program: Command): void {
@@ -42,10 +45,18 @@ export function register(program: Command): void {
     .option('--line <name>', 'line of work (branch) whose previous build --push uses and moves (default: GAMELAYER_LINE, CODEBUILD_WEBHOOK_HEAD_REF, the git branch, else "default")')
     .option('--rebase', 'plan every tree afresh instead of adding patch layers to the previous build')
     .option('--push <repository>', 'then push every image and the build record to host[:port]/repo (only the blobs it lacks)')
+    .option('--sbom', 'with --push: attach a CycloneDX SBOM (every file with its sha256) to the server image')
+    .option('--sign <key>', 'with --push: sign every image (and the SBOM) with this key: a PEM file or awskms:///<key ARN>')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (flags: BuildFlags, cmd: Command) => {
       if (flags.compression && flags.compression !== 'gzip' && flags.compression !== 'zstd') {
         throw new GamelayerError('cli.compression', `--compression ${flags.compression}: expected gzip or zstd`);
+      }
+      if ((flags.sbom || flags.sign) && (!flags.push || flags.builder === 'docker')) {
+        const flag = `--${flags.sbom ? 'sbom' : 'sign'}`;
+        throw flags.push
+          ? new GamelayerError('cli.needs-push', `${flag} works with the daemonless builder: the SBOM is read from its layers`, `drop --builder docker, or sign the pushed images with gamelayer sign REF --key KEY`)
+          : new GamelayerError('cli.needs-push', `${flag} goes with --push REPO: the SBOM and signatures are attached in the registry`);
       }
       const config = await commandConfig(cmd);
       const reporter = commandReporter(!!flags.json);
@@ -69,6 +80,8 @@ export function register(program: Command): void {
         throw new GamelayerError('cli.builder', `--builder ${flags.builder}: expected daemonless or docker`);
       }
       if (flags.out) await assertOutFolder(path.resolve(flags.out), '--out');
+      // The key is read before the build: a wrong path or passphrase fails fast, not after the push.
+      const signer = flags.sign ? await (await import('../../sign/keys.js')).signerFor(flags.sign) : undefined;
       // Also for a base image in a registry: it is read with the options (and credentials) of a push.
       const registry = await registryOptions(flags);
       const line = flags.line ?? (flags.push || flags.from ? (await (await import('../../build/previous.js')).defaultLine(config.dir)).line : undefined);
@@ -98,8 +111,21 @@ export function register(program: Command): void {
       const pushed = flags.push
         ? await (await import('../../build/push-build.js')).pushBuild({ ...registry, store: result.store, record: result.record, repository: flags.push, stateDir: config.stateDir, reporter })
         : undefined;
-      if (flags.json) printJson({ ...buildJson(result), push: pushed });
-      else process.stdout.write(`${buildText(result)}\n${pushed ? `${pushText(pushed)}\n` : ''}`);
+      const attached =
+        pushed && (flags.sbom || signer)
+          ? await (await import('../../supply/build-attach.js')).attachSupplyChain({
+              ...registry,
+              config,
+              store: result.store,
+              record: result.record,
+              repository: flags.push!,
+              pushed,
+              sbom: flags.sbom,
+              signer,
+            })
+          : undefined;
+      if (flags.json) printJson({ ...buildJson(result), push: pushed, ...(attached ? { supplyChain: attached } : {}) });
+      else process.stdout.write(`${buildText(result)}\n${pushed ? `${pushText(pushed)}\n` : ''}${attached ? `${attachText(attached)}\n` : ''}`);
     });
   addRegistryOptions(cmd);
 }
@@ -160,6 +186,17 @@ export function pushText(p: PushBuildResult): string {
     `blobs: ${b.uploaded} uploaded, ${b.mounted} mounted, ${b.skipped} already there; ${formatBytes(p.bytesSent)} sent`,
     `build record ${p.record.digest} (tag ${p.record.tags.join(', ') || 'kept'})`,
   ].join('\n');
+}
+
+function attachText(a: AttachResult): string {
+  const lines: string[] = [];
+  if (a.sbom) lines.push(`SBOM ${a.sbom.digest}: ${a.sbom.files} files, ${formatBytes(a.sbom.bytes)}${a.sbom.upToDate ? ' (already attached)' : ` (attached via ${a.sbom.via === 'referrers' ? 'the referrers API' : 'the referrers tag'})`}`);
+  if (a.signatures.length) {
+    const total = a.signatures.reduce((n, s) => n + s.signed.length, 0);
+    lines.push(`signatures: ${a.signaturesAdded} new, ${total - a.signaturesAdded} already there`);
+  }
+  lines.push(`supply chain: ${formatBytes(a.bytesSent)} sent`);
+  return lines.join('\n');
 }
 
 function dockerText(r: DockerBuildResult): string {

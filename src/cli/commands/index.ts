@@ -14,8 +14,11 @@ import { register as ls } from './ls.js';
 import { register as prune } from './prune.js';
 import { register as push } from './push.js';
 import { register as runLocal } from './run-local.js';
+import { register as sbom } from './sbom.js';
 import { register as scan } from './scan.js';
+import { register as sign } from './sign.js';
+import { register as verify } from './verify.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [init, scan, diff, build, push, k8s, ecs, dockerfile, load, runLocal, codebuild, ls, inspect, gc, prune];
+export const commands: RegisterCommand[] = [init, scan, diff, build, push, k8s, ecs, dockerfile, load, runLocal, codebuild, ls, inspect, gc, prune, sbom, sign, verify];

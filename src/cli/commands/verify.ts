@@ -1,0 +1,38 @@
+// gamelayer verify: checks an image's cosign signatures (and its platform manifests' and SBOMs') with a public key.
+import type { Command } from 'commander';
+import { GamelayerError } from '../../errors.js';
+import { printJson } from '../context.js';
+import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
+
+interface VerifyFlags extends RegistryFlags {
+  key: string;
+  requireSbom?: boolean;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('verify')
+    .description('verify the signatures of an image, its platform manifests and its SBOMs; exit 1 unless all verify')
+    .argument('<ref>', 'the image: host[:port]/repo:tag or host[:port]/repo@sha256:…')
+    .requiredOption('--key <key>', 'public key: a PEM file (cosign.pub), or awskms:///<key ARN> (its GetPublicKey)')
+    .option('--require-sbom', 'fail when the image carries no SBOM')
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (ref: string, flags: VerifyFlags) => {
+      const options = await registryOptions(flags);
+      const { publicKeyFor } = await import('../../sign/keys.js');
+      const { verifyImage } = await import('../../supply/image-signatures.js');
+      const result = await verifyImage({ ...options, ref, key: await publicKeyFor(flags.key), requireSbom: flags.requireSbom });
+      if (flags.json) printJson(result);
+      else {
+        for (const i of result.items) {
+          const good = i.signatures.filter((s) => s.valid).length;
+          process.stdout.write(`${i.verified && i.documentValid !== false ? 'verified' : 'FAILED'} ${i.what} ${i.digest} (${good} of ${i.signatures.length} signatures valid)\n`);
+        }
+      }
+      if (!result.ok) {
+        throw new GamelayerError('verify.failed', `${result.ref}: ${result.problems.join('; ')}`, 'sign it with gamelayer sign REF --key KEY (or build --push REPO --sign KEY)');
+      }
+    });
+  addRegistryOptions(cmd);
+}

@@ -1,0 +1,208 @@
+// Generic OCI referrers (distribution spec 1.1): an artifact manifest with `subject` = an image, listed through the
+// referrers API when the registry has it, else through the referrers tag schema: an OCI index tagged
+// `sha256-<hex of the subject>` that the client keeps up to date. Used for the SBOM; the build record keeps its own
+// lookup in artifact.ts, whose artifact layout (empty config, one layer) this reuses.
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import { GamelayerError } from '../errors.js';
+import type { Descriptor } from '../types.js';
+import { EMPTY_CONFIG, getBlob } from './artifact.js';
+import { pullScope } from './auth.js';
+import { MEDIA_TYPES, type RegistryClient } from './client.js';
+import type { PushTarget } from './push.js';
+import { uploadBlob, type BlobSource } from './upload.js';
+
+const CREATED = 'org.opencontainers.image.created';
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/** The referrers tag schema's tag for `digest` (`sha256:abc…` → `sha256-abc…`). */
+export function referrersTag(digest: string): string {
+  return digest.replace(':', '-');
+}
+
+const descriptorSchema = z.looseObject({
+  mediaType: z.string(),
+  digest: z.string().regex(/^sha256:[a-f0-9]{64}$/),
+  size: z.number().int().min(0),
+  artifactType: z.string().optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+const indexSchema = z.looseObject({ manifests: z.array(descriptorSchema) });
+const manifestSchema = z.looseObject({
+  artifactType: z.string().optional(),
+  config: descriptorSchema,
+  layers: z.array(descriptorSchema),
+  subject: descriptorSchema.optional(),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+export type ArtifactManifest = z.infer<typeof manifestSchema>;
+
+export interface Referrers {
+  manifests: Descriptor[];
+  via: 'referrers' | 'tag';
+}
+
+/** The referrers API's list, or undefined when the registry has no such API (distribution 2.8 answers 404). */
+async function referrersApi(client: RegistryClient, repo: string, subject: string): Promise<Descriptor[] | undefined> {
+  const res = await client.request({
+    method: 'GET',
+    target: `/v2/${repo}/referrers/${subject}`,
+    headers: { accept: MEDIA_TYPES.ociIndex },
+    scopes: [pullScope(repo)],
+    ok: [200, 400, 404, 405],
+    what: `list referrers of ${subject} in ${repo}`,
+  });
+  const type = (res.header('content-type') ?? '').split(';')[0]!.trim();
+  if (res.status !== 200 || type !== MEDIA_TYPES.ociIndex) {
+    await res.discard();
+    return undefined;
+  }
+  const parsed = indexSchema.safeParse(safeJson(await res.text()));
+  if (!parsed.success) throw new GamelayerError('referrers.invalid', `${client.host}/${repo}: the referrers list of ${subject} is not a valid OCI index`);
+  return parsed.data.manifests as Descriptor[];
+}
+
+/** The index under the referrers tag, or undefined when the tag does not exist. */
+async function referrersTagIndex(client: RegistryClient, repo: string, subject: string): Promise<Descriptor[] | undefined> {
+  const tag = referrersTag(subject);
+  if (!(await client.headManifest(repo, tag))) return undefined;
+  const m = await client.getManifest(repo, tag);
+  const parsed = indexSchema.safeParse(safeJson(m.bytes.toString('utf8')));
+  if (!parsed.success) throw new GamelayerError('referrers.invalid', `${client.host}/${repo}:${tag} (the referrers tag of ${subject}) is not an OCI index`);
+  return parsed.data.manifests as Descriptor[];
+}
+
+/** Every referrer of `subject` (optionally of one artifact type), newest first by their created annotation. */
+export async function listReferrers(client: RegistryClient, repo: string, subject: string, artifactType?: string): Promise<Referrers> {
+  const api = await referrersApi(client, repo, subject);
+  const via = api ? 'referrers' : 'tag';
+  const all = api ?? (await referrersTagIndex(client, repo, subject)) ?? [];
+  // A registry may ignore the artifactType filter: apply it here.
+  const manifests = all.filter((m) => !artifactType || m.artifactType === artifactType);
+  manifests.sort((a, b) => (b.annotations?.[CREATED] ?? '').localeCompare(a.annotations?.[CREATED] ?? ''));
+  return { manifests, via };
+}
+
+export interface ReferrerArtifact {
+  manifest: Buffer;
+  descriptor: Descriptor;
+  blobs: { descriptor: Descriptor; bytes: Buffer }[];
+}
+
+/** An artifact manifest (empty config, one layer per blob) attached to `subject`. */
+export function referrerArtifact(opts: {
+  artifactType: string;
+  subject: Descriptor;
+  blobs: { mediaType: string; bytes: Buffer; annotations?: Record<string, string> }[];
+  annotations?: Record<string, string>;
+}): ReferrerArtifact {
+  const blobs = opts.blobs.map((b) => ({
+    descriptor: { mediaType: b.mediaType, digest: sha256(b.bytes), size: b.bytes.length, ...(b.annotations ? { annotations: b.annotations } : {}) },
+    bytes: b.bytes,
+  }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPES.ociManifest,
+      artifactType: opts.artifactType,
+      config: EMPTY_CONFIG,
+      layers: blobs.map((b) => b.descriptor),
+      subject: { mediaType: opts.subject.mediaType, digest: opts.subject.digest, size: opts.subject.size },
+      ...(opts.annotations ? { annotations: opts.annotations } : {}),
+    }),
+  );
+  return {
+    manifest,
+    descriptor: {
+      mediaType: MEDIA_TYPES.ociManifest,
+      digest: sha256(manifest),
+      size: manifest.length,
+      artifactType: opts.artifactType,
+      ...(opts.annotations ? { annotations: opts.annotations } : {}),
+    },
+    blobs,
+  };
+}
+
+export interface PushReferrerResult {
+  digest: string;
+  /** The artifact was already listed under its subject: nothing was sent. */
+  upToDate: boolean;
+  /** Bytes of blobs and manifests sent. */
+  bytesSent: number;
+  via: 'referrers' | 'tag';
+}
+
+/**
+ * Puts the artifact (blobs first, then the manifest by digest) and, on a registry without the referrers API,
+ * adds it to the subject's referrers tag index. An artifact already listed sends nothing.
+ */
+export async function pushReferrer(target: PushTarget, repo: string, artifact: ReferrerArtifact): Promise<PushReferrerResult> {
+  const { client } = target;
+  const subject = (JSON.parse(artifact.manifest.toString('utf8')) as { subject: Descriptor }).subject;
+  if (!(await client.headManifest(repo, subject.digest))) {
+    throw new GamelayerError('referrers.no-subject', `${client.host}/${repo}: image ${subject.digest} is not there; its ${artifact.descriptor.artifactType} goes up after it`, 'push the image first');
+  }
+  const before = await listReferrers(client, repo, subject.digest);
+  const listed = before.manifests.some((m) => m.digest === artifact.descriptor.digest);
+  if (listed && (await client.headManifest(repo, artifact.descriptor.digest))) return { digest: artifact.descriptor.digest, upToDate: true, bytesSent: 0, via: before.via };
+
+  let bytesSent = 0;
+  const blobs = [{ descriptor: EMPTY_CONFIG as Descriptor, bytes: Buffer.from('{}') }, ...artifact.blobs];
+  const missing = await target.availability.missing(repo, blobs.map((b) => b.descriptor.digest));
+  for (const b of blobs) {
+    if (!missing.has(b.descriptor.digest)) continue;
+    missing.delete(b.descriptor.digest);
+    const r = await uploadBlob(client, repo, bufferSource(b.descriptor.digest, b.bytes, `${artifact.descriptor.artifactType} of ${subject.digest}`), { ecr: target.ecr });
+    bytesSent += r.bytesSent;
+  }
+  await client.putManifest(repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest);
+  bytesSent += artifact.manifest.length;
+  if (before.via === 'tag') bytesSent += await addToReferrersTag(client, repo, subject.digest, artifact.descriptor);
+  return { digest: artifact.descriptor.digest, upToDate: false, bytesSent, via: before.via };
+}
+
+/** Adds `d` to the subject's referrers tag index (distribution spec "pushing manifests with subject", fallback). */
+async function addToReferrersTag(client: RegistryClient, repo: string, subject: string, d: Descriptor): Promise<number> {
+  // A registry with the API may have appeared meanwhile; the tag is then harmless and still read by older clients.
+  const current = (await referrersTagIndex(client, repo, subject)) ?? [];
+  if (current.some((m) => m.digest === d.digest)) return 0;
+  const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [...current, d] }));
+  await client.putManifest(repo, referrersTag(subject), index, MEDIA_TYPES.ociIndex);
+  return index.length;
+}
+
+/** An artifact manifest by digest, parsed; it must name `subject` when one is given. */
+export async function readArtifact(client: RegistryClient, repo: string, digest: string, subject?: string): Promise<ArtifactManifest & { bytes: Buffer }> {
+  const m = await client.getManifest(repo, digest);
+  const where = `${client.host}/${repo}@${digest}`;
+  if (m.digest !== digest) throw new GamelayerError('referrers.invalid', `${where}: the registry sent a manifest hashing to ${m.digest}`);
+  const parsed = manifestSchema.safeParse(safeJson(m.bytes.toString('utf8')));
+  if (!parsed.success) throw new GamelayerError('referrers.invalid', `${where} is not an OCI artifact manifest`);
+  if (subject && parsed.data.subject?.digest !== subject) {
+    throw new GamelayerError('referrers.invalid', `${where} is listed as a referrer of ${subject} but names ${parsed.data.subject?.digest ?? 'no subject'}`);
+  }
+  return { ...parsed.data, bytes: m.bytes };
+}
+
+/** A layer blob of an artifact, checked against its descriptor and refused above `maxBytes`. */
+export async function readArtifactBlob(client: RegistryClient, repo: string, d: Descriptor, maxBytes: number): Promise<Buffer> {
+  const where = `${client.host}/${repo}`;
+  if (d.size > maxBytes) throw new GamelayerError('referrers.too-large', `${where}: blob ${d.digest} is ${d.size} bytes, more than ${maxBytes} allowed for a ${d.mediaType}`);
+  const bytes = await getBlob(client, repo, d.digest, `get ${d.mediaType} ${d.digest} from ${repo}`);
+  if (bytes.length !== d.size || sha256(bytes) !== d.digest) throw new GamelayerError('referrers.invalid', `${where}: blob ${d.digest} does not match its digest`);
+  return bytes;
+}
+
+function bufferSource(digest: string, bytes: Buffer, origin: string): BlobSource {
+  return { digest, size: bytes.length, origin, open: (start = 0, end = bytes.length - 1) => Readable.from([bytes.subarray(start, end + 1)]) };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

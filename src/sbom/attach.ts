@@ -1,0 +1,110 @@
+// The SBOM travels as an OCI referrer of the server image (artifactType = CycloneDX JSON), found through the
+// referrers API or the referrers tag schema; `gamelayer sbom REF` reads it back, checked against its digest, the
+// CycloneDX schema and the image it claims to describe.
+import type { GameConfig } from '../config/load.js';
+import { GamelayerError } from '../errors.js';
+import { loadBaseImage } from '../oci/base-image.js';
+import { parsePlatform } from '../oci/image.js';
+import type { OciStore } from '../oci/store.js';
+import { pushTargetFor, type PushTarget, type TargetOptions } from '../registry/push.js';
+import { formatReference, parseReference } from '../registry/reference.js';
+import { listReferrers, pushReferrer, readArtifact, readArtifactBlob, referrerArtifact, type PushReferrerResult } from '../registry/referrers.js';
+import { TREE_NAMES, type BuildRecord, type Descriptor, type TreeName } from '../types.js';
+import { makeSbom, SBOM_MEDIA_TYPE, validateSbom, type BaseImageInfo, type Sbom } from './cyclonedx.js';
+
+export const SBOM_ARTIFACT_TYPE = SBOM_MEDIA_TYPE;
+/** An SBOM lists every file of a game: large, but not unbounded. */
+const MAX_SBOM_BYTES = 1024 ** 3;
+
+/** The SBOM of a build that is in the local store (the record's server image as subject). */
+export async function makeBuildSbom(config: GameConfig, store: OciStore, record: BuildRecord): Promise<Sbom & { subject: Descriptor }> {
+  const top = serverImage(record);
+  const subject: Descriptor = { ...top, size: (await store.readBlob(top.digest)).length };
+  const base: BaseImageInfo[] = [];
+  for (const platform of record.platforms) {
+    const b = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(platform) });
+    base.push({ ref: config.baseImage, digest: b.digest, platform, layers: b.layers.map((l) => l.digest) });
+  }
+  const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
+  const sbom = await makeSbom({ record, store, stateDir: config.stateDir, mounts, subject, base });
+  return { ...sbom, subject };
+}
+
+/** The server image of a record: its index when several platforms were built, else its one manifest. */
+export function serverImage(record: BuildRecord): { mediaType: string; digest: string } {
+  const server = record.images.filter((i) => i.name === 'server');
+  const top = server.find((i) => i.platform === undefined) ?? (server.length === 1 ? server[0] : undefined);
+  if (!top) throw new GamelayerError('sbom.no-image', 'the build record names no server image');
+  return { mediaType: top.mediaType, digest: top.digest };
+}
+
+export async function pushSbom(target: PushTarget, repo: string, subject: Descriptor, sbom: Sbom): Promise<PushReferrerResult & { bytes: number }> {
+  const artifact = referrerArtifact({
+    artifactType: SBOM_ARTIFACT_TYPE,
+    subject,
+    blobs: [{ mediaType: SBOM_MEDIA_TYPE, bytes: sbom.bytes, annotations: { 'org.opencontainers.image.title': 'sbom.cdx.json' } }],
+    annotations: { 'dev.gamelayer.sbom.files': String(sbom.files) },
+  });
+  return { ...(await pushReferrer(target, repo, artifact)), bytes: sbom.bytes.length };
+}
+
+export interface FoundSbom {
+  /** The CycloneDX JSON as stored. */
+  bytes: Buffer;
+  /** The image it describes. */
+  subject: string;
+  /** The SBOM artifact's manifest digest (what a signature of the SBOM signs). */
+  digest: string;
+  via: 'referrers' | 'tag';
+  /** How many other SBOMs are attached to the same image. */
+  others?: number;
+}
+
+/** Resolves `ref` (tag or digest) to an image digest in its registry. */
+export async function resolveImage(ref: string, opts: TargetOptions & { target?: PushTarget } = {}) {
+  const r = parseReference(ref);
+  const target = opts.target ?? (await pushTargetFor(r, opts));
+  const name = formatReference(r);
+  let digest = r.digest;
+  if (!digest) {
+    if (!r.tag) throw new GamelayerError('sbom.reference', `${name}: which image? give a tag or a digest`);
+    const head = await target.client.headManifest(r.repository, r.tag);
+    if (!head?.digest) throw new GamelayerError('sbom.no-image', `${name}: no such image in ${target.client.host}/${r.repository}`);
+    digest = head.digest;
+  }
+  return { ref: r, target, repo: r.repository, name, digest };
+}
+
+/** The SBOM attached to the image `ref`, verified (digest, CycloneDX schema, the image it names). */
+export async function fetchSbom(ref: string, opts: TargetOptions & { target?: PushTarget } = {}): Promise<FoundSbom> {
+  const { target, repo, name, digest } = await resolveImage(ref, opts);
+  const { client } = target;
+  const found = await listReferrers(client, repo, digest, SBOM_ARTIFACT_TYPE);
+  const first = found.manifests[0];
+  if (!first) {
+    throw new GamelayerError(
+      'sbom.not-found',
+      `${name}: no SBOM attached to ${digest} (${found.via === 'referrers' ? 'the referrers API lists none' : `no ${SBOM_ARTIFACT_TYPE} in the referrers tag ${digest.replace(':', '-')}`})`,
+      'build with --push REPO --sbom to attach one',
+    );
+  }
+  return { ...(await readSbom(target, repo, first.digest, digest, found.via)), others: found.manifests.length - 1 };
+}
+
+export async function readSbom(target: PushTarget, repo: string, artifactDigest: string, subject: string, via: FoundSbom['via']): Promise<FoundSbom> {
+  const { client } = target;
+  const artifact = await readArtifact(client, repo, artifactDigest, subject);
+  const where = `${client.host}/${repo}@${artifactDigest}`;
+  const layer = artifact.layers.find((l) => l.mediaType === SBOM_MEDIA_TYPE);
+  if (artifact.artifactType !== SBOM_ARTIFACT_TYPE || !layer) throw new GamelayerError('sbom.invalid', `${where} is not a CycloneDX SBOM artifact`);
+  const bytes = await readArtifactBlob(client, repo, layer as Descriptor, MAX_SBOM_BYTES);
+  const text = bytes.toString('utf8');
+  await validateSbom(text, where);
+  const claimed = (JSON.parse(text) as { metadata?: { component?: { properties?: { name: string; value: string }[] } } }).metadata?.component?.properties?.find(
+    (p) => p.name === 'dev.gamelayer:image.digest',
+  )?.value;
+  if (claimed && claimed !== subject) {
+    throw new GamelayerError('sbom.invalid', `${where}: the SBOM describes image ${claimed}, but is attached to ${subject}`);
+  }
+  return { bytes, subject, digest: artifactDigest, via };
+}

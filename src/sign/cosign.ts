@@ -1,0 +1,194 @@
+// Signatures in the sigstore/cosign registry format: a manifest tagged `sha256-<hex>.sig` next to the signed
+// manifest, one layer per signature holding its simple-signing payload (media type
+// application/vnd.dev.cosign.simplesigning.v1+json) with the base64 ECDSA signature in the layer's
+// `dev.cosignproject.cosign/signature` annotation. That is what `cosign verify --key`, skopeo / podman / CRI-O with a
+// policy.json `sigstoreSigned` requirement (registries.d `use-sigstore-attachments: true`) and Kyverno's
+// verifyImages read. Signing again with a key that already signed the same digest under the same name sends
+// nothing: a no-op build adds no new signature.
+import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import { GamelayerError } from '../errors.js';
+import { MEDIA_TYPES, type RegistryClient } from '../registry/client.js';
+import type { PushTarget } from '../registry/push.js';
+import { parseReference } from '../registry/reference.js';
+import { readArtifactBlob } from '../registry/referrers.js';
+import { uploadBlob, type BlobSource } from '../registry/upload.js';
+import type { Descriptor } from '../types.js';
+import { gamelayerVersion } from '../version.js';
+import type { Signer } from './keys.js';
+import { parseSimpleSigning, simpleSigningPayload, type SimpleSigning } from './payload.js';
+
+export const SIMPLESIGNING_MEDIA_TYPE = 'application/vnd.dev.cosign.simplesigning.v1+json';
+export const SIGNATURE_ANNOTATION = 'dev.cosignproject.cosign/signature';
+const CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
+/** A payload is a few hundred bytes; anything large is not one. */
+const MAX_PAYLOAD_BYTES = 64 * 1024;
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+/** cosign's signature tag for the manifest `digest`. */
+export function signatureTag(digest: string): string {
+  if (!/^sha256:[a-f0-9]{64}$/.test(digest)) throw new GamelayerError('sign.digest', `cannot sign ${digest}: not a sha256 digest`);
+  return `${digest.replace(':', '-')}.sig`;
+}
+
+const layerSchema = z.looseObject({
+  mediaType: z.string(),
+  digest: z.string().regex(/^sha256:[a-f0-9]{64}$/),
+  size: z.number().int().min(0),
+  annotations: z.record(z.string(), z.string()).optional(),
+});
+const sigManifestSchema = z.looseObject({ layers: z.array(layerSchema) });
+type SigLayer = z.infer<typeof layerSchema>;
+
+export interface SignOptions {
+  target: PushTarget;
+  /** Repository path on the registry (`studio/game`). */
+  repo: string;
+  /** The manifest (or index) to sign. */
+  digest: string;
+  /** The name it is signed under: `registry/repo:tag` (what a policy matches), or `registry/repo`. */
+  identity: string;
+  signer: Signer;
+}
+
+export interface SignResult {
+  digest: string;
+  identity: string;
+  /** The signature manifest's tag. */
+  tag: string;
+  /** A signature by this key of this digest under this name was already there: nothing sent. */
+  upToDate: boolean;
+  bytesSent: number;
+}
+
+async function readSignatureLayers(client: RegistryClient, repo: string, tag: string): Promise<SigLayer[] | undefined> {
+  if (!(await client.headManifest(repo, tag))) return undefined;
+  const m = await client.getManifest(repo, tag);
+  let json: unknown;
+  try {
+    json = JSON.parse(m.bytes.toString('utf8'));
+  } catch {
+    json = undefined;
+  }
+  const parsed = sigManifestSchema.safeParse(json);
+  if (!parsed.success) throw new GamelayerError('verify.invalid', `${client.host}/${repo}:${tag} is not a signature manifest`);
+  return parsed.data.layers;
+}
+
+export async function signManifest(opts: SignOptions): Promise<SignResult> {
+  const { client } = opts.target;
+  const tag = signatureTag(opts.digest);
+  const where = `${client.host}/${opts.repo}`;
+  if (!(await client.headManifest(opts.repo, opts.digest))) {
+    throw new GamelayerError('sign.no-image', `${where}: no manifest ${opts.digest} to sign`, 'push the image first');
+  }
+  const existing = (await readSignatureLayers(client, opts.repo, tag)) ?? [];
+  const publicKey = await opts.signer.publicKey();
+  for (const l of existing) {
+    const ok = await checkLayer(client, opts.repo, l, publicKey, opts.digest).catch(() => undefined);
+    if (ok?.valid && ok.payload?.dockerReference === opts.identity) return { digest: opts.digest, identity: opts.identity, tag, upToDate: true, bytesSent: 0 };
+  }
+
+  const payload = simpleSigningPayload({ dockerReference: opts.identity, manifestDigest: opts.digest, optional: { creator: `gamelayer ${gamelayerVersion()}` } });
+  const signature = await opts.signer.sign(payload);
+  const layer: SigLayer = { mediaType: SIMPLESIGNING_MEDIA_TYPE, digest: sha256(payload), size: payload.length, annotations: { [SIGNATURE_ANNOTATION]: signature.toString('base64') } };
+  const layers = [...existing, layer];
+  // cosign's config for a signature image: the payloads as its "layers".
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: '',
+      config: {},
+      created: '0001-01-01T00:00:00Z',
+      history: [{ created: '0001-01-01T00:00:00Z' }],
+      os: '',
+      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.digest) },
+    }),
+  );
+  const configDescriptor: Descriptor = { mediaType: CONFIG_MEDIA_TYPE, digest: sha256(config), size: config.length };
+  let bytesSent = 0;
+  const missing = await opts.target.availability.missing(opts.repo, [layer.digest, configDescriptor.digest]);
+  for (const [d, bytes] of [
+    [layer.digest, payload],
+    [configDescriptor.digest, config],
+  ] as const) {
+    if (!missing.has(d)) continue;
+    bytesSent += (await uploadBlob(client, opts.repo, bufferSource(d, bytes, `signature of ${opts.digest}`), { ecr: opts.target.ecr })).bytesSent;
+  }
+  const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: configDescriptor, layers }));
+  await client.putManifest(opts.repo, tag, manifest, MEDIA_TYPES.ociManifest);
+  bytesSent += manifest.length;
+  return { digest: opts.digest, identity: opts.identity, tag, upToDate: false, bytesSent };
+}
+
+export interface CheckedSignature {
+  /** The payload layer's digest. */
+  layer: string;
+  valid: boolean;
+  /** Why it does not count (bad signature, other digest, other repository). */
+  reason?: string;
+  payload?: SimpleSigning;
+}
+
+async function checkLayer(client: RegistryClient, repo: string, l: SigLayer, key: KeyObject, digest: string): Promise<CheckedSignature> {
+  if (l.mediaType !== SIMPLESIGNING_MEDIA_TYPE) return { layer: l.digest, valid: false, reason: `media type ${l.mediaType}` };
+  const b64 = l.annotations?.[SIGNATURE_ANNOTATION];
+  if (!b64) return { layer: l.digest, valid: false, reason: `no ${SIGNATURE_ANNOTATION} annotation` };
+  const payload = await readArtifactBlob(client, repo, l as Descriptor, MAX_PAYLOAD_BYTES);
+  const signature = Buffer.from(b64, 'base64');
+  let ok = false;
+  try {
+    ok = cryptoVerify('sha256', payload, { key, dsaEncoding: 'der' }, signature);
+  } catch {
+    ok = false;
+  }
+  if (!ok) return { layer: l.digest, valid: false, reason: 'the signature does not verify with this key' };
+  const parsed = parseSimpleSigning(payload, `${client.host}/${repo} signature ${l.digest}`);
+  if (parsed.manifestDigest !== digest) return { layer: l.digest, valid: false, reason: `signs ${parsed.manifestDigest}, not ${digest}`, payload: parsed };
+  return { layer: l.digest, valid: true, payload: parsed };
+}
+
+export interface VerifyManifestOptions {
+  client: RegistryClient;
+  repo: string;
+  digest: string;
+  key: KeyObject;
+  /** `registry/repo`: a signature counts only when it names this repository (containers' matchRepository). */
+  repository?: string;
+}
+
+export interface VerifyManifestResult {
+  digest: string;
+  signatures: CheckedSignature[];
+  /** At least one signature verifies with the key, signs this digest and names the repository. */
+  verified: boolean;
+}
+
+/** Checks the cosign signatures of the manifest `digest` with `key`. */
+export async function verifyManifest(opts: VerifyManifestOptions): Promise<VerifyManifestResult> {
+  const { client, repo, digest } = opts;
+  const layers = await readSignatureLayers(client, repo, signatureTag(digest));
+  if (!layers) return { digest, signatures: [], verified: false };
+  const signatures: CheckedSignature[] = [];
+  for (const l of layers) {
+    const s = await checkLayer(client, repo, l, opts.key, digest);
+    if (s.valid && opts.repository && repositoryOf(s.payload!.dockerReference) !== opts.repository) {
+      signatures.push({ ...s, valid: false, reason: `signed as ${s.payload!.dockerReference}, not in ${opts.repository}` });
+    } else signatures.push(s);
+  }
+  return { digest, signatures, verified: signatures.some((s) => s.valid) };
+}
+
+/** `host/repo:tag` → `host/repo`; undefined for a name that is not a reference. */
+export function repositoryOf(ref: string): string | undefined {
+  try {
+    const r = parseReference(ref);
+    return `${r.registry}/${r.repository}`;
+  } catch {
+    return undefined;
+  }
+}
+
+function bufferSource(digest: string, bytes: Buffer, origin: string): BlobSource {
+  return { digest, size: bytes.length, origin, open: (start = 0, end = bytes.length - 1) => Readable.from([bytes.subarray(start, end + 1)]) };
+}

@@ -1,0 +1,166 @@
+// Signing keys: an ECDSA P-256 private key from a PEM file (node:crypto), or an AWS KMS asymmetric key
+// (`awskms:///<key id, ARN or alias>`, cosign's notation) that signs through the KMS Sign API, so the private key never
+// leaves KMS. Public keys for verification: a PEM file, or the KMS key's GetPublicKey. Nothing here prints key
+// material: messages name the file or the key id, never its content, and errors from parsing are not echoed.
+import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { GamelayerError } from '../errors.js';
+
+export const KMS_ENDPOINT_ENV = 'GAMELAYER_KMS_ENDPOINT';
+/** Passphrase of an encrypted PEM private key (never a command-line argument: it would show in ps). */
+export const KEY_PASSWORD_ENV = 'GAMELAYER_SIGNING_KEY_PASSWORD';
+const KMS_PREFIX = 'awskms://';
+
+export interface KmsOptions {
+  /** AWS region; default the region in the key ARN, else the SDK's (AWS_REGION, profile). */
+  region?: string;
+  /** KMS API endpoint; default the authority of `awskms://HOST/…`, else $GAMELAYER_KMS_ENDPOINT, else the SDK's. */
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+export interface Signer {
+  /** What signs, safe to print: the key file's path or the KMS key id. */
+  readonly name: string;
+  /** An ECDSA P-256 / SHA-256 signature of `data`, ASN.1 DER (as cosign stores it, base64 in an annotation). */
+  sign(data: Buffer): Promise<Buffer>;
+  publicKey(): Promise<KeyObject>;
+}
+
+export function isKmsKey(ref: string): boolean {
+  return ref.startsWith(KMS_PREFIX);
+}
+
+/** `awskms:///arn…` → key id and endpoint (`awskms://host:port/arn…`: the API at http(s)://host:port). */
+function parseKmsRef(ref: string, opts: KmsOptions, env: NodeJS.ProcessEnv): { keyId: string; endpoint?: string; region?: string } {
+  const rest = ref.slice(KMS_PREFIX.length);
+  const slash = rest.indexOf('/');
+  const authority = slash < 0 ? '' : rest.slice(0, slash);
+  const keyId = slash < 0 ? '' : rest.slice(slash + 1);
+  if (!keyId) throw new GamelayerError('sign.kms-ref', `${ref}: expected awskms:///<key id, ARN or alias/NAME> (or awskms://HOST:PORT/<key>)`);
+  const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(authority);
+  const endpoint = opts.endpoint ?? (authority ? `${loopback ? 'http' : 'https'}://${authority}` : env[KMS_ENDPOINT_ENV] || undefined);
+  const region = opts.region ?? /^arn:aws[a-z-]*:kms:([a-z0-9-]+):/.exec(keyId)?.[1];
+  return { keyId, endpoint, region };
+}
+
+async function kmsClient(ref: string, opts: KmsOptions, env: NodeJS.ProcessEnv) {
+  const { keyId, endpoint, region } = parseKmsRef(ref, opts, env);
+  // gamelayer runs on Node 20 by design; the SDK's notice about its future Node 22 floor is not for our users.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { KMSClient, SignCommand, GetPublicKeyCommand } = await import('@aws-sdk/client-kms');
+  const sdk = new KMSClient({ region, endpoint, credentials: opts.credentials, maxAttempts: 4, requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 } });
+  const fail = (what: string, e: unknown) => {
+    const err = e as { name?: string; message?: string };
+    if (e instanceof GamelayerError) return e;
+    if (/region is missing/i.test(err.message ?? '')) {
+      return new GamelayerError('sign.kms-region', `KMS ${what} for ${keyId}: no AWS region`, 'use the key ARN (it names its region), or set AWS_REGION');
+    }
+    // AWS error names and messages carry no credentials; they are shown as they come.
+    return new GamelayerError('sign.kms', `KMS ${what} for ${keyId}${region ? ` (region ${region})` : ''} failed: ${err.name ?? 'Error'}: ${err.message ?? String(e)}`, 'check the key id, that the key is ECC_NIST_P256 with SIGN_VERIFY usage, and that these AWS credentials may kms:Sign / kms:GetPublicKey it', { cause: e });
+  };
+  return {
+    keyId,
+    /** KMS hashes a message of up to 4 KiB itself (RAW); a larger one is sent as its SHA-256 digest. */
+    async sign(data: Buffer): Promise<Buffer> {
+      const raw = data.length <= 4096;
+      const message = raw ? data : createHash('sha256').update(data).digest();
+      try {
+        const out = await sdk.send(new SignCommand({ KeyId: keyId, Message: message, MessageType: raw ? 'RAW' : 'DIGEST', SigningAlgorithm: 'ECDSA_SHA_256' }));
+        if (!out.Signature?.length) throw new GamelayerError('sign.kms', `KMS Sign for ${keyId} returned no signature`);
+        return Buffer.from(out.Signature);
+      } catch (e) {
+        throw fail('Sign', e);
+      }
+    },
+    async publicKey(): Promise<KeyObject> {
+      let out;
+      try {
+        out = await sdk.send(new GetPublicKeyCommand({ KeyId: keyId }));
+      } catch (e) {
+        throw fail('GetPublicKey', e);
+      }
+      if (out.KeySpec !== 'ECC_NIST_P256' || !out.PublicKey) {
+        throw new GamelayerError('sign.key-type', `KMS key ${keyId} is ${out.KeySpec ?? 'of unknown type'}; cosign-format signatures here need ECC_NIST_P256`);
+      }
+      return publicKeyFromDer(Buffer.from(out.PublicKey), `KMS key ${keyId}`);
+    },
+  };
+}
+
+function publicKeyFromDer(der: Buffer, where: string): KeyObject {
+  try {
+    return checkP256(createPublicKey({ key: der, format: 'der', type: 'spki' }), where);
+  } catch (e) {
+    if (e instanceof GamelayerError) throw e;
+    throw new GamelayerError('sign.key', `${where}: not a DER SubjectPublicKeyInfo public key`);
+  }
+}
+
+function checkP256(key: KeyObject, where: string): KeyObject {
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
+    throw new GamelayerError('sign.key-type', `${where}: a ${key.asymmetricKeyType ?? 'non-asymmetric'} ${key.asymmetricKeyDetails?.namedCurve ?? ''} key; expected ECDSA P-256`, 'make one with: openssl ecparam -genkey -name prime256v1 -noout | openssl pkcs8 -topk8 -nocrypt -out cosign.key');
+  }
+  return key;
+}
+
+/** A signer for `--key FILE|awskms:///KEY`. */
+export async function signerFor(ref: string, opts: KmsOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<Signer> {
+  if (isKmsKey(ref)) {
+    const kms = await kmsClient(ref, opts, env);
+    let pub: Promise<KeyObject> | undefined;
+    return {
+      name: `awskms key ${kms.keyId}`,
+      sign: (data) => kms.sign(data),
+      publicKey: () => (pub ??= kms.publicKey()),
+    };
+  }
+  const key = await readPrivateKey(ref, env);
+  return {
+    name: ref,
+    sign: async (data) => cryptoSign('sha256', data, { key, dsaEncoding: 'der' }),
+    publicKey: async () => createPublicKey(key),
+  };
+}
+
+async function readPrivateKey(file: string, env: NodeJS.ProcessEnv): Promise<KeyObject> {
+  const pem = await readKeyFile(file);
+  if (/ENCRYPTED (COSIGN|SIGSTORE) PRIVATE KEY/.test(pem)) {
+    throw new GamelayerError('sign.key-format', `${file}: a cosign-encrypted key, which gamelayer does not read`, 'export it as PKCS#8 PEM (openssl pkcs8), or keep the key in AWS KMS (--key awskms:///ARN)');
+  }
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: pem, format: 'pem', passphrase: env[KEY_PASSWORD_ENV] });
+  } catch (e) {
+    const encrypted = /ENCRYPTED/.test(pem);
+    // The parser's message may quote the input: never echo it.
+    throw new GamelayerError(
+      'sign.key',
+      `${file}: not a readable PEM private key${encrypted ? ' (it is encrypted: is the passphrase right?)' : ''}`,
+      encrypted ? `set the passphrase in ${KEY_PASSWORD_ENV}` : 'expected an ECDSA P-256 key in PEM (PKCS#8 "PRIVATE KEY" or SEC1 "EC PRIVATE KEY")',
+      { cause: new Error((e as NodeJS.ErrnoException).code ?? 'parse error') },
+    );
+  }
+  return checkP256(key, file);
+}
+
+/** The public key of `--key FILE|awskms:///KEY` for verification (a PEM public key; a private key file works too). */
+export async function publicKeyFor(ref: string, opts: KmsOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<KeyObject> {
+  if (isKmsKey(ref)) return (await kmsClient(ref, opts, env)).publicKey();
+  const pem = await readKeyFile(ref);
+  if (/PRIVATE KEY/.test(pem)) return createPublicKey(await readPrivateKey(ref, env));
+  try {
+    return checkP256(createPublicKey({ key: pem, format: 'pem' }), ref);
+  } catch (e) {
+    if (e instanceof GamelayerError) throw e;
+    throw new GamelayerError('sign.key', `${ref}: not a readable PEM public key`, 'expected "-----BEGIN PUBLIC KEY-----" (cosign.pub)');
+  }
+}
+
+async function readKeyFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (e) {
+    throw new GamelayerError('sign.key-file', `cannot read key file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}

@@ -1,0 +1,56 @@
+// After `build --push`: the SBOM goes up as a referrer of the server image, then every pushed image (with its
+// platform manifests and the SBOM) is signed. Both are content-determined: a no-op build makes the same SBOM and
+// finds its own signatures already there, so it sends nothing new.
+import type { PushBuildResult } from '../build/push-build.js';
+import type { GameConfig } from '../config/load.js';
+import { OciStore } from '../oci/store.js';
+import { pushTargetFor, type TargetOptions } from '../registry/push.js';
+import { parseReference } from '../registry/reference.js';
+import { makeBuildSbom, pushSbom } from '../sbom/attach.js';
+import type { Signer } from '../sign/keys.js';
+import type { BuildRecord } from '../types.js';
+import { signImage, type SignImageResult } from './image-signatures.js';
+
+export interface AttachOptions extends TargetOptions {
+  config: GameConfig;
+  /** The local OCI layout the build wrote. */
+  store: string;
+  record: BuildRecord;
+  /** `host[:port]/repo` the build was pushed to. */
+  repository: string;
+  pushed: PushBuildResult;
+  sbom?: boolean;
+  signer?: Signer;
+}
+
+export interface AttachResult {
+  sbom?: { digest: string; bytes: number; files: number; upToDate: boolean; bytesSent: number; via: 'referrers' | 'tag' };
+  signatures: SignImageResult[];
+  /** New signatures made (0 when every image was already signed by this key). */
+  signaturesAdded: number;
+  bytesSent: number;
+}
+
+export async function attachSupplyChain(opts: AttachOptions): Promise<AttachResult> {
+  const { config, record, pushed, ...rest } = opts;
+  const ref = parseReference(opts.repository);
+  const target = await pushTargetFor(ref, rest);
+  const result: AttachResult = { signatures: [], signaturesAdded: 0, bytesSent: 0 };
+  if (opts.sbom) {
+    const store = await OciStore.open(opts.store, { create: false });
+    const sbom = await makeBuildSbom(config, store, record);
+    const up = await pushSbom(target, ref.repository, sbom.subject, sbom);
+    result.sbom = { digest: up.digest, bytes: up.bytes, files: sbom.files, upToDate: up.upToDate, bytesSent: up.bytesSent, via: up.via };
+    result.bytesSent += up.bytesSent;
+  }
+  if (opts.signer) {
+    const repo = `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}`;
+    for (const image of pushed.images) {
+      const s = await signImage({ ...rest, target, ref: `${repo}:${image.tags[0]}`, signer: opts.signer });
+      result.signatures.push(s);
+      result.signaturesAdded += s.signed.filter((x) => !x.upToDate).length;
+      result.bytesSent += s.bytesSent;
+    }
+  }
+  return result;
+}

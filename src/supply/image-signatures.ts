@@ -1,0 +1,136 @@
+// Signing and verifying an image as a node would pull it: the manifest or index the reference names, every
+// platform manifest under an index (a node resolves the index to one of them), and the SBOMs attached to it.
+import type { KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import { GamelayerError } from '../errors.js';
+import { MEDIA_TYPES, type RegistryClient } from '../registry/client.js';
+import type { PushTarget, TargetOptions } from '../registry/push.js';
+import { listReferrers } from '../registry/referrers.js';
+import { readSbom, resolveImage, SBOM_ARTIFACT_TYPE, type FoundSbom } from '../sbom/attach.js';
+import { signManifest, verifyManifest, type CheckedSignature, type SignResult } from '../sign/cosign.js';
+import type { Signer } from '../sign/keys.js';
+
+const indexSchema = z.looseObject({ mediaType: z.string().optional(), manifests: z.array(z.looseObject({ digest: z.string() })) });
+
+/** The platform manifests under an index (none for a plain manifest). */
+async function childManifests(client: RegistryClient, repo: string, digest: string, mediaType?: string): Promise<string[]> {
+  const m = await client.getManifest(repo, digest);
+  const type = mediaType ?? m.mediaType;
+  if (type !== MEDIA_TYPES.ociIndex && type !== MEDIA_TYPES.dockerList) return [];
+  const parsed = indexSchema.safeParse(JSON.parse(m.bytes.toString('utf8')));
+  if (!parsed.success) throw new GamelayerError('verify.invalid', `${client.host}/${repo}@${digest} is not a valid image index`);
+  return parsed.data.manifests.map((c) => c.digest);
+}
+
+export interface SignImageOptions extends TargetOptions {
+  /** `host/repo:tag` or `host/repo@sha256:…`. */
+  ref: string;
+  signer: Signer;
+  target?: PushTarget;
+  /** Also sign the SBOMs attached to the image (default true). */
+  sboms?: boolean;
+}
+
+export interface SignImageResult {
+  ref: string;
+  digest: string;
+  signed: (SignResult & { what: 'image' | 'platform manifest' | 'sbom' })[];
+  bytesSent: number;
+}
+
+/** Signs the image `ref` (and its platform manifests and SBOMs) with `signer`, cosign format. */
+export async function signImage(opts: SignImageOptions): Promise<SignImageResult> {
+  const { ref, target, repo, name, digest } = await resolveImage(opts.ref, opts);
+  const { client } = target;
+  const repository = `${ref.registry}/${ref.repository}`;
+  // A tag is what policies match (skopeo's default matchRepoDigestOrExact); a digest reference signs the repository.
+  const identity = ref.tag ? `${repository}:${ref.tag}` : repository;
+  const signed: SignImageResult['signed'] = [];
+  const sign = async (d: string, what: SignImageResult['signed'][number]['what'], id = identity) =>
+    signed.push({ ...(await signManifest({ target, repo, digest: d, identity: id, signer: opts.signer })), what });
+  await sign(digest, 'image');
+  for (const child of await childManifests(client, repo, digest)) await sign(child, 'platform manifest');
+  if (opts.sboms !== false) {
+    for (const s of (await listReferrers(client, repo, digest, SBOM_ARTIFACT_TYPE)).manifests) await sign(s.digest, 'sbom', repository);
+  }
+  return { ref: name, digest, signed, bytesSent: signed.reduce((n, s) => n + s.bytesSent, 0) };
+}
+
+export interface VerifyImageOptions extends TargetOptions {
+  ref: string;
+  key: KeyObject;
+  target?: PushTarget;
+  /** Fail when the image carries no SBOM (default: an SBOM is checked when there is one). */
+  requireSbom?: boolean;
+}
+
+export interface VerifiedItem {
+  what: 'image' | 'platform manifest' | 'sbom';
+  digest: string;
+  verified: boolean;
+  signatures: CheckedSignature[];
+  /** SBOMs: the document passed its digest, schema and subject checks. */
+  documentValid?: boolean;
+}
+
+export interface VerifyImageResult {
+  ref: string;
+  digest: string;
+  items: VerifiedItem[];
+  /** Every item verified (and an SBOM was there when required). */
+  ok: boolean;
+  problems: string[];
+}
+
+/** Verifies the image `ref`, its platform manifests and its SBOMs against `key`. */
+export async function verifyImage(opts: VerifyImageOptions): Promise<VerifyImageResult> {
+  const { ref, target, repo, name, digest } = await resolveImage(opts.ref, opts);
+  const { client } = target;
+  const repository = `${ref.registry}/${ref.repository}`;
+  const items: VerifiedItem[] = [];
+  const check = async (d: string, what: VerifiedItem['what']) => {
+    const r = await verifyManifest({ client, repo, digest: d, key: opts.key, repository });
+    const item: VerifiedItem = { what, digest: d, verified: r.verified, signatures: r.signatures };
+    items.push(item);
+    return item;
+  };
+  await check(digest, 'image');
+  for (const child of await childManifests(client, repo, digest)) await check(child, 'platform manifest');
+  const sboms = await listReferrers(client, repo, digest, SBOM_ARTIFACT_TYPE);
+  for (const s of sboms.manifests) {
+    const item = await check(s.digest, 'sbom');
+    item.documentValid = await readSbom(target, repo, s.digest, digest, sboms.via).then(
+      () => true,
+      () => false,
+    );
+  }
+  const problems: string[] = [];
+  for (const i of items) {
+    if (!i.verified) {
+      const why = i.signatures.length ? i.signatures.map((s) => s.reason).join('; ') : 'no signature (no sha256-….sig tag)';
+      problems.push(`${i.what} ${i.digest}: not verified: ${why}`);
+    }
+    if (i.documentValid === false) problems.push(`sbom ${i.digest}: the document fails its digest, schema or subject check`);
+  }
+  if (opts.requireSbom && !sboms.manifests.length) problems.push(`${name}: no SBOM attached`);
+  return { ref: name, digest, items, ok: problems.length === 0, problems };
+}
+
+/**
+ * The SBOM of `ref` whose signature verifies with `key` (an image may carry SBOMs anyone with push rights attached:
+ * with a key, only a signed one is taken).
+ */
+export async function fetchSignedSbom(opts: { ref: string; key: KeyObject; target?: PushTarget } & TargetOptions): Promise<FoundSbom> {
+  const { ref, target, repo, name, digest } = await resolveImage(opts.ref, opts);
+  const repository = `${ref.registry}/${ref.repository}`;
+  const found = await listReferrers(target.client, repo, digest, SBOM_ARTIFACT_TYPE);
+  for (const s of found.manifests) {
+    const v = await verifyManifest({ client: target.client, repo, digest: s.digest, key: opts.key, repository });
+    if (v.verified) return readSbom(target, repo, s.digest, digest, found.via);
+  }
+  throw new GamelayerError(
+    'sbom.not-found',
+    `${name}: none of the ${found.manifests.length} SBOMs attached to ${digest} is signed by this key`,
+    found.manifests.length ? 'sign it with gamelayer sign REF --key KEY' : 'build with --push REPO --sbom --sign KEY',
+  );
+}
