@@ -9,7 +9,7 @@ import type { Descriptor } from '../types.js';
 import type { RegistryClient } from './client.js';
 import { Readable } from 'node:stream';
 import { blobSource, readLayoutImage, type BlobSource, type LayoutManifest } from '../oci/layout-reader.js';
-import { pushTargetFor, type TargetOptions } from './push.js';
+import { pushTargetFor, type TargetOptions } from './connect.js';
 import { parseReference } from './reference.js';
 
 export const PARTIAL_ANNOTATION = 'dev.gamelayer.layout.partial';

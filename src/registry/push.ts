@@ -5,31 +5,22 @@ import pLimit from 'p-limit';
 import { GamelayerError } from '../errors.js';
 import { formatBytes, formatRate, silentReporter, type Reporter } from '../report/reporter.js';
 import type { Descriptor } from '../types.js';
-import { RegistryClient, RegistryError } from './client.js';
+import { RegistryError } from './client.js';
 import type { BlobAvailability, PushTarget } from './target.js';
-import { resolveCredentials, type CredentialOptions, type Credentials } from './credentials.js';
+import type { CredentialOptions, Credentials } from './credentials.js';
 import { blobSource, readLayoutImage, type LayoutManifest } from '../oci/layout-reader.js';
 import { formatReference, parseReference, type ImageReference } from './reference.js';
 import type { RetryPolicy } from './retry.js';
 import { uploadBlob } from './upload.js';
-import { ecrTarget, type EcrOptions } from './ecr.js';
+import type { EcrOptions } from './ecr.js';
+import { headAvailability, pushTargetFor, type TargetOptions } from './connect.js';
 import { BLOB_SOURCE_ANNOTATION, blobSourcesOf, fetchMissingBlobs, lazyBlobSource, missingBlobs } from './partial-layout.js';
-import { isEcrHost } from './ecr-host.js';
 import { OciStore } from '../oci/store.js';
 import { entryGame } from '../oci/store-game.js';
 
-export type { BlobAvailability, PushTarget };
+export type { BlobAvailability, PushTarget, TargetOptions };
+export { headAvailability, pushTargetFor };
 
-/** Availability through HEAD /v2/<repo>/blobs/<digest>, `concurrency` at a time. */
-export function headAvailability(client: RegistryClient, concurrency = 8): BlobAvailability {
-  return {
-    async missing(repo, digests) {
-      const limit = pLimit(concurrency);
-      const present = await Promise.all(digests.map((d) => limit(() => client.blobExists(repo, d, 'push'))));
-      return new Set(digests.filter((_, i) => !present[i]));
-    },
-  };
-}
 
 export interface PushImageOptions {
   /** The local OCI image layout directory (config.store). */
@@ -85,9 +76,6 @@ export interface PushResult {
   manifestsPut: string[];
 }
 
-function isCredentials(c: Credentials | CredentialOptions | undefined): c is Credentials {
-  return c !== undefined && 'source' in c;
-}
 
 export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   const started = Date.now();
@@ -247,16 +235,7 @@ function isImmutableTagRefusal(e: RegistryError): boolean {
   return e.registryCode === 'TAG_INVALID' && /cannot be overwritten|immutable/i.test(e.registryMessage ?? '');
 }
 
-export type TargetOptions = Pick<PushImageOptions, 'insecure' | 'credentials' | 'retry' | 'idleTimeoutMs' | 'ecr'>;
 
-/** The registry behind a reference: an ECR target for ECR (see PushImageOptions.ecr), else a plain OCI client. */
-export async function pushTargetFor(ref: ImageReference, opts: TargetOptions): Promise<PushTarget> {
-  const host = ref.scheme ? `${ref.scheme}://${ref.registry}` : ref.registry;
-  if (usesEcr(ref.registry, opts)) {
-    return ecrTarget({ ...(opts.ecr || {}), host, repository: ref.repository, insecure: opts.insecure, retry: opts.retry, idleTimeoutMs: opts.idleTimeoutMs });
-  }
-  return defaultTarget(host, ref.registry, opts);
-}
 
 /** Whether `source` (`[scheme://]host/repo`) is the repository `ref` on `host`. */
 function sameRepository(source: string, ref: ImageReference, host: string): boolean {
@@ -264,12 +243,6 @@ function sameRepository(source: string, ref: ImageReference, host: string): bool
   return s.repository === ref.repository && (s.registry === ref.registry || s.registry === host);
 }
 
-function usesEcr(registry: string, opts: TargetOptions): boolean {
-  if (opts.ecr === false) return false;
-  if (opts.ecr?.force) return true;
-  const explicit = opts.credentials && !isCredentials(opts.credentials) && (opts.credentials.username || opts.credentials.password);
-  return isEcrHost(registry) && !explicit && !isCredentials(opts.credentials);
-}
 
 function immutableTagError(repository: string, tag: string, current: string | undefined, wanted: string, cause?: unknown): GamelayerError {
   return new GamelayerError(
@@ -281,11 +254,6 @@ function immutableTagError(repository: string, tag: string, current: string | un
   );
 }
 
-async function defaultTarget(host: string, credentialHost: string, opts: TargetOptions): Promise<PushTarget> {
-  const credentials = isCredentials(opts.credentials) ? opts.credentials : await resolveCredentials(credentialHost, opts.credentials ?? {});
-  const client = new RegistryClient({ host, insecure: opts.insecure, credentials, retry: opts.retry, idleTimeoutMs: opts.idleTimeoutMs });
-  return { client, availability: headAvailability(client) };
-}
 
 /** The image manifests under an index (nested indexes included), or the image itself. */
 function imageManifests(m: LayoutManifest): LayoutManifest[] {
