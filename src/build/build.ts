@@ -11,7 +11,7 @@ import { parsePlatform } from '../oci/image.js';
 import { buildLayer, compressorId, type LayerCompression } from '../oci/layer.js';
 import { OciStore } from '../oci/store.js';
 import { sourceDateEpoch } from '../oci/tar.js';
-import { isWhiteout, planIncremental, recordedTrees, type IncrementalPlan, type PreviousTree, type TreeDecision } from '../plan/incremental.js';
+import { isWhiteout, planIncremental, recordedTrees, SERVER_STACK_ORDER, type IncrementalPlan, type PreviousTree, type TreeDecision } from '../plan/incremental.js';
 import { ECR_MAX_LAYER_BYTES, LAYER_FORMAT, layerInputKey, oversizedLayers } from '../plan/plan.js';
 import { formatBytes, silentReporter, type Reporter } from '../report/reporter.js';
 import { scanGame, type TreeScan } from '../scan/scan.js';
@@ -151,6 +151,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       maxLayers: config.layers.maxLayers,
       baseLayers: base.layers.length,
       mounts,
+      freshOrder: SERVER_STACK_ORDER,
     });
     const plan: LayerPlan = { layers: inc.layers.map((l) => ({ ...l, platform: name })) };
     const limit = config.layers.maxLayerSize ?? ECR_MAX_LAYER_BYTES;

@@ -2,7 +2,7 @@
 import { treeSourceFor, type GameConfig } from '../config/load.js';
 import { loadBaseImage } from '../oci/base-image.js';
 import { parsePlatform } from '../oci/image.js';
-import { planIncremental, recordedTrees } from '../plan/incremental.js';
+import { planIncremental, recordedTrees, SERVER_STACK_ORDER } from '../plan/incremental.js';
 import { TREE_NAMES, type BuildRecord, type TreeManifest, type TreeName } from '../types.js';
 
 export interface LayerChange {
@@ -43,6 +43,7 @@ export async function layerDiff(config: GameConfig, current: readonly TreeManife
       maxLayers: config.layers.maxLayers,
       baseLayers: base.layers.length,
       mounts,
+      freshOrder: SERVER_STACK_ORDER,
     });
     for (const l of plan.layers) {
       const status = known.has(l.inputKey) ? 'reused' : 'rebuilt';

@@ -1,13 +1,24 @@
-// Incremental plan: the previous build's layers, plus one patch layer per changed tree.
+// Incremental plan: the previous build's layers, compacted where that pays, plus the day's changes on top.
 //
 // A stable plan (plan.ts) rebuilds every layer a change touches, and with at most ~100 layers a day's
-// scattered changes touch many. A patch layer holds just the files added or modified since the previous
-// build and OCI whiteouts (`.wh.<name>`) for the ones removed, so a push sends about the bytes that changed.
-// A tree is re-planned from scratch (rebased onto a fresh stable plan) when its patches grow past a share
-// of its bytes or a count, when a path changes type (a whiteout and a new entry of the same name in one
-// layer is not portable), or when nothing usable was recorded. Without a previous build the plan is the
-// stable one: the same content then always gives the same layers.
-import { diffEntries, type TreeDiff } from '../diff/diff.js';
+// scattered changes touch many. So a changed tree gets a patch layer on top: the files added or modified
+// since the previous build and OCI whiteouts (`.wh.<name>`) for the ones removed; a changed file at or
+// above the target size gets a layer of its own instead. Old copies of changed files stay behind in lower
+// layers as dead bytes. Compaction (docs/compaction.md) removes them at a cost proportional to what it
+// removes, never by re-planning a whole tree for a small change:
+// - dead bytes: when the image's dead bytes pass `maxDeadShare` of its content, the layers with the most
+//   dead bytes per byte of cost are rewritten in place to their live files (a layer with none is dropped),
+//   the cost being the live bytes re-sent plus a share of the layers above that a node unpacks again;
+// - layer count: past `maxPatches` patch layers in a tree or `maxPatchLayers` in the image, the adjacent pair
+//   of one tree's patch layers with the fewest live bytes is merged (tiered, as an LSM tree merges runs).
+// The new top layer of a tree is always the difference between what its kept layers unpack to and the
+// tree's manifest, so whatever compaction kept, the image unpacks to exactly the sources. Layers keep
+// their place in the server image's stack (containerd keys unpacked layers by the chain below them, so a
+// node re-unpacks every layer above one that changed): new layers go on top, rewrites stay in place.
+// A tree is re-planned from scratch (rebased) only when a path changes type (a whiteout and a new entry of
+// the same name in one layer is not portable), when the change itself holds most of the tree's bytes, or
+// when nothing usable was recorded. Without a previous build the plan is the stable one.
+import { diffEntries, sameEntry, type TreeDiff } from '../diff/diff.js';
 import { compareBytewise } from '../scan/manifest.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';
@@ -16,24 +27,59 @@ export const WHITEOUT_PREFIX = '.wh.';
 /** xxh64 of zero bytes: the content of a whiteout file. */
 export const EMPTY_XXH64 = 'ef46db3751d8e999';
 
+/**
+ * Bottom-to-top order of trees planned afresh in one build, for the server image: media trees change in parts
+ * (patches on top), binary trees are replaced whole (an engine upgrade), so those sit higher and a node that
+ * takes their replacement re-unpacks little above them.
+ */
+export const SERVER_STACK_ORDER: readonly TreeName[] = ['engine-media', 'app-media', 'engine', 'app'];
+
 export interface IncrementalOptions extends PlanOptions {
-  /** Patch layers a tree may carry before it is rebased; default 8. */
+  /** Patch layers one tree may carry before its cheapest adjacent pair is merged; default maxPatchLayers. */
   maxPatches?: number;
-  /** Rebase a tree when its patch layers hold more than this share of its bytes; default 0.3. */
-  maxPatchShare?: number;
+  /** Patch layers the image may carry (every tree); default 40. */
+  maxPatchLayers?: number;
+  /** Dead bytes (old copies of changed or removed files) the image may hold, as a share of its content; default 0.15. */
+  maxDeadShare?: number;
+  /** Dead share from which builds compact a little each (within their own new bytes); default 2/3 of maxDeadShare. */
+  compactDeadShare?: number;
+  /** A change holding at least this share of its tree's bytes re-plans the tree afresh; default 0.5. */
+  rebaseShare?: number;
+  /** Order of the trees planned afresh in one build, bottom first; default TREE_NAMES. */
+  freshOrder?: readonly TreeName[];
 }
 
 export interface PreviousTree {
   manifest: TreeManifest;
-  /** The tree's layers in the previous build, in order, patches last. */
+  /** The tree's layers in the previous build, bottom first (patches above the layers they change). */
   layers: PlannedLayer[];
+  /** Each layer's position in the previous server image's stack; default: trees one after another. */
+  positions?: number[];
 }
 
-export type TreeDecision = 'unchanged' | 'patched' | 'rebased' | 'fresh';
+export type TreeDecision = 'unchanged' | 'patched' | 'compacted' | 'rebased' | 'fresh';
 
 export interface IncrementalPlan {
+  /** Every tree's layers in the order of the server image's stack (each tree's own layers in its order). */
   layers: PlannedLayer[];
   decisions: Record<TreeName, { decision: TreeDecision; reason?: string }>;
+}
+
+/** Weight of a byte a node unpacks again against a byte pushed, when choosing what to compact. */
+const UNPACK_WEIGHT = 0.5;
+/** Once a compaction re-chains the stack from some layer up, layers above it this dead are rewritten too. */
+const PIGGYBACK_DEAD_SHARE = 0.5;
+/** Compaction goes this far below the dead-byte limit, so that it runs (and re-chains the stack) rarely. */
+const COMPACT_TO = 0.5;
+
+interface Slot {
+  layer: PlannedLayer;
+  pos: number;
+}
+
+interface Owner {
+  entry: FileEntry;
+  layer: PlannedLayer;
 }
 
 export function planIncremental(
@@ -42,57 +88,348 @@ export function planIncremental(
   opts: IncrementalOptions,
 ): IncrementalPlan {
   const stable = planLayers(manifests, opts);
-  const maxPatches = opts.maxPatches ?? 8;
-  const maxShare = opts.maxPatchShare ?? 0.3;
+  const maxPatchLayers = opts.maxPatchLayers ?? 40;
+  const maxPatches = opts.maxPatches ?? maxPatchLayers;
+  const maxDeadShare = opts.maxDeadShare ?? 0.15;
+  const compactDeadShare = Math.min(opts.compactDeadShare ?? (2 / 3) * maxDeadShare, maxDeadShare);
+  const rebaseShare = opts.rebaseShare ?? 0.5;
+  const budget = opts.maxLayers - (opts.baseLayers ?? 0);
   const decisions = {} as IncrementalPlan['decisions'];
-  const perTree = new Map<TreeName, PlannedLayer[]>();
+  const current = new Map(TREE_NAMES.map((t) => [t, manifests.find((m) => m.tree === t)!]));
+  const freshTrees: TreeName[] = [];
+  const changed = new Set<TreeName>();
+  const reasons = new Map<TreeName, string[]>();
+  const note = (t: TreeName, r: string) => reasons.set(t, [...(reasons.get(t) ?? []), r]);
+
+  // 1. Which trees keep their recorded layers.
+  const slots: Slot[] = [];
+  let fallbackPos = 0;
+  /** Lowest stack position this build replaces anyway (a tree planned afresh): compaction above it is not unpacked twice. */
+  let lowestReplaced = Infinity;
+  /** Content bytes this build pushes anyway: what compaction may add to them on an ordinary day. */
+  let newBytes = 0;
   for (const tree of TREE_NAMES) {
-    const current = manifests.find((m) => m.tree === tree)!;
+    const cur = current.get(tree)!;
     const prev = previous[tree];
-    const fresh = stable.layers.filter((l) => l.tree === tree);
-    const choose = (decision: TreeDecision, layers: PlannedLayer[], reason?: string) => {
-      decisions[tree] = { decision, reason };
-      perTree.set(tree, layers);
+    const base = fallbackPos;
+    fallbackPos += prev?.layers.length ?? 0;
+    const replaced = () => {
+      freshTrees.push(tree);
+      newBytes += totalBytes(cur.entries);
+      prev?.layers.forEach((_l, i) => (lowestReplaced = Math.min(lowestReplaced, prev.positions?.[i] ?? base + i)));
     };
     if (!prev || prev.layers.length === 0) {
-      choose('fresh', fresh, 'no previous build of this tree');
+      decisions[tree] = { decision: 'fresh', reason: 'no previous build of this tree' };
+      replaced();
       continue;
     }
-    if (prev.manifest.digest === current.digest) {
-      choose('unchanged', prev.layers);
-      continue;
+    if (prev.manifest.digest !== cur.digest) {
+      const d = diffEntries(tree, prev.manifest.entries, cur.entries);
+      const typeChange = d.modified.find((m) => m.before.type !== m.after.type);
+      const treeBytes = totalBytes(cur.entries);
+      if (typeChange) {
+        decisions[tree] = { decision: 'rebased', reason: `${typeChange.after.path} changed from ${typeChange.before.type} to ${typeChange.after.type}` };
+        replaced();
+        continue;
+      }
+      const changedBytes = d.bytesAdded + d.bytesModified;
+      if (treeBytes > 0 && changedBytes >= rebaseShare * treeBytes) {
+        const share = Math.round((100 * changedBytes) / treeBytes);
+        decisions[tree] = { decision: 'rebased', reason: `the change holds ${share} % of the tree's bytes (re-planned from ${Math.round(rebaseShare * 100)} %)` };
+        replaced();
+        continue;
+      }
+      changed.add(tree);
+      newBytes += changedBytes;
     }
-    const d = diffEntries(tree, prev.manifest.entries, current.entries);
+    prev.layers.forEach((layer, i) => slots.push({ layer, pos: prev.positions?.[i] ?? base + i }));
+  }
+  slots.sort((a, b) => a.pos - b.pos);
+  let stack = slots.map((s) => s.layer);
+  const keptTrees = TREE_NAMES.filter((t) => !freshTrees.includes(t));
+  const treeLayers = (t: TreeName) => stack.filter((l) => l.tree === t);
+
+  // 2. Dead bytes: rewrite the layers where removing them costs least per byte removed.
+  const content = manifests.reduce((n, m) => n + totalBytes(m.entries), 0);
+  const live = liveness(stack, keptTrees, current);
+  let dead = stack.reduce((n, l) => n + (l.bytes - live.get(l)!.bytes), 0);
+  // A file's own layer whose file changed goes now, its new version being a layer of its own on top: that
+  // costs nothing to push and leaves no dead bytes.
+  const ownFile = (l: PlannedLayer) => l.entries.some((e) => e.type === 'file' && e.size >= opts.targetSize);
+  const chosen = new Set(stack.filter((l) => ownFile(l) && live.get(l)!.entries.length === 0));
+  for (const l of chosen) dead -= l.bytes;
+  // Past `compactDeadShare` a build spends up to its own new bytes on compaction (a quiet day 1 % of the
+  // content), the layers with most dead bytes per byte of cost first; past `maxDeadShare` whatever it takes.
+  if (dead > compactDeadShare * content) {
+    let budget = Math.max(newBytes, 0.01 * content);
+    const goal = COMPACT_TO * compactDeadShare * content;
+    const above = bytesAbove(stack);
+    const firstReplaced = slots.findIndex((x) => x.pos > lowestReplaced);
+    const unpack = (l: PlannedLayer) => (firstReplaced >= 0 && stack.indexOf(l) >= firstReplaced ? 0 : above.get(l)!);
+    const deadOf = (l: PlannedLayer) => l.bytes - live.get(l)!.bytes;
+    const score = (l: PlannedLayer) => deadOf(l) / (live.get(l)!.bytes + UNPACK_WEIGHT * unpack(l) + 1);
+    const take = (l: PlannedLayer) => {
+      chosen.add(l);
+      dead -= deadOf(l);
+      budget -= live.get(l)!.bytes;
+    };
+    for (const l of [...stack].filter((x) => !chosen.has(x) && deadOf(x) > 0).sort((a, b) => score(b) - score(a))) {
+      if (dead <= goal) break;
+      if (live.get(l)!.bytes > budget && dead <= maxDeadShare * content) continue;
+      take(l);
+    }
+    // The stack is re-chained from the lowest layer chosen: layers above it that are mostly dead go too.
+    const lowest = Math.min(...[...chosen].map((l) => stack.indexOf(l)));
+    for (const l of stack.slice(lowest)) {
+      if (!chosen.has(l) && l.bytes > 0 && deadOf(l) / l.bytes >= PIGGYBACK_DEAD_SHARE && live.get(l)!.bytes <= budget) take(l);
+    }
+  }
+  if (chosen.size) {
+    const next: PlannedLayer[] = [];
+    for (const l of stack) {
+      if (!chosen.has(l)) {
+        next.push(l);
+        continue;
+      }
+      const kept = live.get(l)!;
+      const verb = kept.entries.length ? 'rewrote' : 'dropped';
+      note(l.tree, `${verb} layer ${l.index} (${Math.round((100 * (l.bytes - kept.bytes)) / Math.max(l.bytes, 1))} % dead)`);
+      if (kept.entries.length) next.push(liveLayer(l, keptEntries([l], kept.entries), current.get(l.tree)!, opts.mounts[l.tree]));
+    }
+    stack = next;
+  }
+
+  // 3. Layer count: merge the cheapest adjacent pair of one tree's patch layers until the counts fit.
+  const tops0 = new Map(keptTrees.map((t) => [t, changed.has(t) ? 1 + bigChanges(previous[t]!.manifest, current.get(t)!, opts.targetSize) : 0]));
+  const newTop = (t: TreeName) => tops0.get(t)!;
+  const freshCount = stable.layers.filter((l) => freshTrees.includes(l.tree)).length;
+  for (let guard = 0; guard < 10_000; guard++) {
+    const patches = (t: TreeName) => treeLayers(t).filter((l) => l.patch).length + newTop(t);
+    const allPatches = keptTrees.reduce((n, t) => n + patches(t), 0);
+    const total = stack.length + freshCount + keptTrees.reduce((n, t) => n + newTop(t), 0);
+    const overTree = keptTrees.filter((t) => patches(t) > maxPatches);
+    if (!overTree.length && allPatches <= maxPatchLayers && total <= budget) break;
+    const pair = cheapestPair(stack, overTree.length ? overTree : keptTrees, current);
+    if (!pair) break;
+    const [lower, upper] = pair;
+    const entries = mergedEntries(stack, lower, upper, current.get(lower.tree)!);
+    note(lower.tree, `merged patch layers ${lower.index} and ${upper.index}`);
+    const merged = liveLayer(lower, entries, current.get(lower.tree)!, opts.mounts[lower.tree]);
+    stack = stack.filter((l) => l !== upper).map((l) => (l === lower ? merged : l));
+  }
+
+  // 4. The top of each kept tree: what its layers lack to unpack to exactly the manifest.
+  const tops: PlannedLayer[] = [];
+  for (const tree of keptTrees) {
+    const cur = current.get(tree)!;
+    const own = treeLayers(tree);
+    const state = [...stateOf(own).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path));
+    const d = diffEntries(tree, state, cur.entries);
     const typeChange = d.modified.find((m) => m.before.type !== m.after.type);
     if (typeChange) {
-      choose('rebased', fresh, `${typeChange.after.path} changed from ${typeChange.before.type} to ${typeChange.after.type}`);
+      // Compaction exposed an older entry of another type: plan the tree afresh rather than risk it.
+      decisions[tree] = { decision: 'rebased', reason: `${typeChange.after.path} changed from ${typeChange.before.type} to ${typeChange.after.type}` };
+      freshTrees.push(tree);
+      stack = stack.filter((l) => l.tree !== tree);
       continue;
     }
-    const patches = prev.layers.filter((l) => l.patch).length;
-    const patch = patchLayer(tree, prev.layers.length, d, current, opts.mounts[tree]);
-    const patchBytes = prev.layers.filter((l) => l.patch).reduce((n, l) => n + l.bytes, 0) + patch.bytes;
-    const treeBytes = current.entries.reduce((n, e) => n + e.size, 0);
-    if (patches + 1 > maxPatches) {
-      choose('rebased', fresh, `${patches + 1} patch layers would exceed ${maxPatches}`);
-    } else if (patchBytes > maxShare * Math.max(treeBytes, 1)) {
-      choose('rebased', fresh, `patches would hold ${Math.round((100 * patchBytes) / Math.max(treeBytes, 1))} % of the tree's bytes (limit ${Math.round(maxShare * 100)} %)`);
-    } else {
-      choose('patched', [...prev.layers, patch]);
-    }
+    const top = topLayers(tree, d, cur, opts);
+    tops.push(...top);
+    const compacted = reasons.get(tree);
+    if (compacted) decisions[tree] = { decision: 'compacted', reason: compacted.join('; ') };
+    else decisions[tree] = { decision: top.length ? 'patched' : 'unchanged' };
   }
-  const layers = TREE_NAMES.flatMap((t) => perTree.get(t)!);
-  const budget = opts.maxLayers - (opts.baseLayers ?? 0);
+
+  // 5. The stack: kept layers in place, then trees planned afresh, then the new tops.
+  const order = opts.freshOrder ?? TREE_NAMES;
+  const fresh = [...freshTrees].sort((a, b) => order.indexOf(a) - order.indexOf(b)).flatMap((t) => stable.layers.filter((l) => l.tree === t));
+  let layers = renumber([...stack, ...fresh, ...tops], opts.mounts);
   if (layers.length > budget) {
-    // Patches pushed the image past the layer limit: rebase every patched tree.
-    for (const t of TREE_NAMES) {
-      if (decisions[t].decision === 'patched' || (decisions[t].decision === 'unchanged' && perTree.get(t)!.some((l) => l.patch))) {
-        decisions[t] = { decision: 'rebased', reason: `the image would have ${layers.length} layers, over ${budget}` };
-        perTree.set(t, stable.layers.filter((l) => l.tree === t));
-      }
+    // Still over the limit (few patches to merge): plan the trees with most layers afresh, as the stable plan fits.
+    const byCount = [...keptTrees].sort((a, b) => layers.filter((l) => l.tree === b).length - layers.filter((l) => l.tree === a).length);
+    for (const t of byCount) {
+      if (layers.length <= budget) break;
+      decisions[t] = { decision: 'rebased', reason: `the image would have ${layers.length} layers, over ${budget}` };
+      layers = renumber([...layers.filter((l) => l.tree !== t), ...stable.layers.filter((l) => l.tree === t)], opts.mounts);
     }
-    return { layers: TREE_NAMES.flatMap((t) => perTree.get(t)!), decisions };
   }
   return { layers, decisions };
+}
+
+function totalBytes(entries: readonly FileEntry[]): number {
+  let n = 0;
+  for (const e of entries) n += e.size;
+  return n;
+}
+
+/** Changed files big enough for a layer of their own. */
+function bigChanges(before: TreeManifest, after: TreeManifest, targetSize: number): number {
+  const d = diffEntries(after.tree, before.entries, after.entries);
+  return [...d.added, ...d.modified.map((m) => m.after)].filter((e) => e.type === 'file' && e.size >= targetSize).length;
+}
+
+/**
+ * What a tree's layers unpack to: each path's topmost entry and the layer holding it. Within a layer the
+ * whiteouts apply to the layers below, then its entries are added.
+ */
+export function stateOf(layers: readonly PlannedLayer[]): Map<string, Owner> {
+  const state = new Map<string, Owner>();
+  for (const layer of layers) {
+    const hidden = new Set<string>();
+    for (const e of layer.entries) {
+      if (!isWhiteout(e)) continue;
+      const slash = e.path.lastIndexOf('/');
+      hidden.add(`${e.path.slice(0, slash + 1)}${e.path.slice(slash + 1 + WHITEOUT_PREFIX.length)}`);
+    }
+    if (hidden.size) {
+      for (const p of state.keys()) {
+        for (let q = p; ; ) {
+          if (hidden.has(q)) {
+            state.delete(p);
+            break;
+          }
+          const i = q.lastIndexOf('/');
+          if (i <= 0) break;
+          q = q.slice(0, i);
+        }
+      }
+    }
+    for (const e of layer.entries) if (!isWhiteout(e)) state.set(e.path, { entry: e, layer });
+  }
+  return state;
+}
+
+interface Live {
+  /** Files and symlinks of the layer that the image shows as they are in the manifest. */
+  entries: FileEntry[];
+  bytes: number;
+}
+
+/** Per layer, its live entries: topmost for their path and equal to the manifest's. */
+function liveness(stack: readonly PlannedLayer[], trees: readonly TreeName[], current: Map<TreeName, TreeManifest>): Map<PlannedLayer, Live> {
+  const out = new Map<PlannedLayer, Live>();
+  for (const l of stack) out.set(l, { entries: [], bytes: 0 });
+  for (const t of trees) {
+    const want = new Map(current.get(t)!.entries.map((e) => [e.path, e]));
+    for (const [path, o] of stateOf(stack.filter((l) => l.tree === t))) {
+      if (o.entry.type === 'dir') continue;
+      const w = want.get(path);
+      if (!w || !sameEntry(w, o.entry)) continue;
+      const live = out.get(o.layer)!;
+      live.entries.push(o.entry);
+      live.bytes += o.entry.size;
+    }
+  }
+  return out;
+}
+
+/** Per layer, the bytes of the layers above it in the stack: what a node unpacks again when it changes. */
+function bytesAbove(stack: readonly PlannedLayer[]): Map<PlannedLayer, number> {
+  const out = new Map<PlannedLayer, number>();
+  let sum = 0;
+  for (let i = stack.length - 1; i >= 0; i--) {
+    out.set(stack[i]!, sum);
+    sum += stack[i]!.bytes;
+  }
+  return out;
+}
+
+/** Adjacent patch layers of one tree (adjacent in the tree's order) with the fewest live bytes together. */
+function cheapestPair(stack: readonly PlannedLayer[], trees: readonly TreeName[], current: Map<TreeName, TreeManifest>): [PlannedLayer, PlannedLayer] | undefined {
+  const live = liveness(stack, trees, current);
+  let best: [PlannedLayer, PlannedLayer] | undefined;
+  let bestCost = Infinity;
+  for (const t of trees) {
+    const own = stack.filter((l) => l.tree === t);
+    for (let i = 0; i + 1 < own.length; i++) {
+      const [a, b] = [own[i]!, own[i + 1]!];
+      if (!a.patch || !b.patch) continue;
+      const cost = live.get(a)!.bytes + live.get(b)!.bytes;
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = [a, b];
+      }
+    }
+  }
+  return best;
+}
+
+/** Entries of two adjacent patch layers merged: the live files of both, and their whiteouts. */
+function mergedEntries(stack: readonly PlannedLayer[], lower: PlannedLayer, upper: PlannedLayer, manifest: TreeManifest): FileEntry[] {
+  const live = liveness(stack, [lower.tree], new Map([[lower.tree, manifest]]));
+  return keptEntries([lower, upper], [...live.get(lower)!.entries, ...live.get(upper)!.entries]);
+}
+
+/**
+ * Live files of layers being rewritten, with the layers' whiteouts except where the new layer holds an entry of
+ * that name or below it (a whiteout and an entry of one name in a layer is not portable); the tree's top layer
+ * restores whatever that leaves visible.
+ */
+function keptEntries(layers: readonly PlannedLayer[], files: FileEntry[]): FileEntry[] {
+  const names = new Set<string>();
+  for (const e of files) for (let p = e.path; p; p = p.slice(0, Math.max(0, p.lastIndexOf('/')))) names.add(p);
+  const whiteouts = new Map<string, FileEntry>();
+  for (const l of layers) {
+    for (const e of l.entries) {
+      if (!isWhiteout(e)) continue;
+      const slash = e.path.lastIndexOf('/');
+      const target = `${e.path.slice(0, slash + 1)}${e.path.slice(slash + 1 + WHITEOUT_PREFIX.length)}`;
+      if (!names.has(target)) whiteouts.set(e.path, e);
+    }
+  }
+  return [...files, ...whiteouts.values()];
+}
+
+/** A layer of the given files and whiteouts in place of `like` (same tree, patch or not), with their parent folders. */
+function liveLayer(like: PlannedLayer, files: FileEntry[], current: TreeManifest, mount: string): PlannedLayer {
+  const entries = withParents(files, current);
+  return { tree: like.tree, index: like.index, entries, inputKey: layerInputKey(mount, entries), bytes: totalBytes(entries), ...(like.patch ? { patch: true } : {}) };
+}
+
+function withParents(files: FileEntry[], current: TreeManifest): FileEntry[] {
+  const byPath = new Map(files.map((e) => [e.path, e]));
+  const dirs = dirsOf(current);
+  for (const p of [...byPath.keys()]) {
+    for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) {
+      const parent = p.slice(0, i);
+      if (byPath.has(parent)) break;
+      byPath.set(parent, dirs.get(parent) ?? { path: parent, type: 'dir', mode: 0o755, size: 0 });
+    }
+  }
+  return [...byPath.values()].sort((a, b) => compareBytewise(a.path, b.path));
+}
+
+const dirCache = new WeakMap<TreeManifest, Map<string, FileEntry>>();
+function dirsOf(m: TreeManifest): Map<string, FileEntry> {
+  let d = dirCache.get(m);
+  if (!d) {
+    d = new Map(m.entries.filter((e) => e.type === 'dir').map((e) => [e.path, e]));
+    dirCache.set(m, d);
+  }
+  return d;
+}
+
+/** The new top of a tree: a layer per changed file at or above the target size, one patch layer for the rest. */
+function topLayers(tree: TreeName, d: TreeDiff, current: TreeManifest, opts: IncrementalOptions): PlannedLayer[] {
+  if (!d.added.length && !d.removed.length && !d.modified.length) return [];
+  const changedFiles = [...d.added, ...d.modified.map((m) => m.after)];
+  const big = changedFiles.filter((e) => e.type === 'file' && e.size >= opts.targetSize).sort((a, b) => compareBytewise(a.path, b.path));
+  const isBig = new Set(big.map((e) => e.path));
+  const rest: TreeDiff = { ...d, added: d.added.filter((e) => !isBig.has(e.path)), modified: d.modified.filter((m) => !isBig.has(m.after.path)) };
+  const out: PlannedLayer[] = [];
+  if (rest.added.length || rest.removed.length || rest.modified.length) out.push(patchLayer(tree, 0, rest, current, opts.mounts[tree]));
+  for (const e of big) out.push(liveLayer({ tree, index: 0, entries: [], inputKey: '', bytes: 0, patch: true }, [e], current, opts.mounts[tree]));
+  return out;
+}
+
+/** Each tree's layers numbered 0.. in its own order; the stack order is kept. */
+function renumber(layers: PlannedLayer[], _mounts: Record<TreeName, string>): PlannedLayer[] {
+  const next = new Map<TreeName, number>();
+  return layers.map((l) => {
+    const index = next.get(l.tree) ?? 0;
+    next.set(l.tree, index + 1);
+    return l.index === index ? l : { ...l, index };
+  });
 }
 
 /** Added and modified entries (with their parent directories) and a whiteout per topmost removed path. */
@@ -107,16 +444,8 @@ function patchLayer(tree: TreeName, index: number, d: TreeDiff, current: TreeMan
     const wh = `${parent ? `${parent}/` : ''}${WHITEOUT_PREFIX}${e.path.slice(slash + 1)}`;
     byPath.set(wh, { path: wh, type: 'file', mode: 0o644, size: 0, xxh64: EMPTY_XXH64 });
   }
-  const dirs = new Map(current.entries.filter((e) => e.type === 'dir').map((e) => [e.path, e]));
-  for (const p of [...byPath.keys()]) {
-    for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) {
-      const parent = p.slice(0, i);
-      if (byPath.has(parent)) break;
-      byPath.set(parent, dirs.get(parent) ?? { path: parent, type: 'dir', mode: 0o755, size: 0 });
-    }
-  }
-  const entries = [...byPath.values()].sort((a, b) => compareBytewise(a.path, b.path));
-  const bytes = entries.reduce((n, e) => n + e.size, 0);
+  const entries = withParents([...byPath.values()], current);
+  const bytes = totalBytes(entries);
   return { tree, index, entries, inputKey: layerInputKey(mount, entries), bytes, patch: true };
 }
 
@@ -125,13 +454,20 @@ export function isWhiteout(e: FileEntry): boolean {
   return name.startsWith(WHITEOUT_PREFIX);
 }
 
-/** Each tree of a recorded build for one platform: its manifest and its layers in order. */
+/** Each tree of a recorded build for one platform: its manifest, its layers in order and their stack positions. */
 export function recordedTrees(record: Pick<BuildRecord, 'plan' | 'manifests'>, platform: string): Partial<Record<TreeName, PreviousTree>> {
   const out: Partial<Record<TreeName, PreviousTree>> = {};
+  const stack = record.plan.layers.filter((l) => l.platform === platform);
   for (const tree of TREE_NAMES) {
-    const layers = record.plan.layers.filter((l) => l.tree === tree && l.platform === platform);
+    const positions: number[] = [];
+    const layers: PlannedLayer[] = [];
+    stack.forEach(({ platform: _p, ...l }, i) => {
+      if (l.tree !== tree) return;
+      layers.push(l);
+      positions.push(i);
+    });
     const manifest = record.manifests.find((m) => m.tree === tree && (m.platform === undefined || m.platform === platform));
-    if (manifest && layers.length) out[tree] = { manifest, layers: layers.map(({ platform: _p, ...l }) => l) };
+    if (manifest && layers.length) out[tree] = { manifest, layers, positions };
   }
   return out;
 }
