@@ -163,14 +163,14 @@ describe('build: patch layers', () => {
       'engine:unchanged', 'engine-media:unchanged', 'app:patched', 'app-media:compacted',
     ]);
     const firstDigests = first.summary.layers.map((l) => l.layer.digest);
-    // The server stack: media trees below binary trees; every kept layer in place, the patches on top.
-    expect(first.summary.layers.map((l) => l.layer.tree)).toEqual(['engine-media', 'app-media', 'engine', 'app']);
+    // The server stack (SERVER_STACK_ORDER): every kept layer in place, the patches on top.
+    expect(first.summary.layers.map((l) => l.layer.tree)).toEqual(['engine-media', 'engine', 'app-media', 'app']);
     expect(second.summary.layers.filter((l) => !l.patch).map((l) => l.layer.digest)).toEqual(
-      firstDigests.map((d, i) => (first.summary.layers[i]!.layer.tree === 'app-media' ? second.summary.layers[1]!.layer.digest : d)),
+      firstDigests.map((d, i) => (first.summary.layers[i]!.layer.tree === 'app-media' ? second.summary.layers[2]!.layer.digest : d)),
     );
-    expect(second.summary.layers[1]!.layer.digest).not.toBe(firstDigests[1]);
+    expect(second.summary.layers[2]!.layer.digest).not.toBe(firstDigests[2]);
     expect(second.summary.layers.map((l) => `${l.layer.tree}${l.patch ? '+patch' : ''}`)).toEqual([
-      'engine-media', 'app-media', 'engine', 'app', 'app+patch', 'app-media+patch',
+      'engine-media', 'engine', 'app-media', 'app', 'app+patch', 'app-media+patch',
     ]);
     expect(second.summary.layers.filter((l) => l.patch).map((l) => l.layer.tree)).toEqual(['app', 'app-media']);
     expect(second.summary.built).toBe(5); // two patches, the rewritten app-media layer, two sentinels

@@ -1,7 +1,7 @@
 // Compaction of the incremental plan over many builds: the layers always unpack to exactly the manifest, dead
 // bytes and layer counts stay under their limits, and what each build adds follows what changed, not the trees.
 import { describe, expect, it } from 'vitest';
-import { planIncremental, stateOf, type IncrementalOptions, type PreviousTree } from '../src/plan/incremental.js';
+import { planIncremental, SERVER_STACK_ORDER, stateOf, type IncrementalOptions, type PreviousTree } from '../src/plan/incremental.js';
 import { planLayers } from '../src/plan/plan.js';
 import { compareBytewise, makeManifest, withParentDirs } from '../src/scan/manifest.js';
 import { TREE_NAMES, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../src/types.js';
@@ -177,8 +177,8 @@ describe('compaction over many builds', () => {
   it('puts every tree\'s new layers on top of the server stack, other trees\' layers keeping their place', () => {
     const g = seedGame();
     const ms = manifests(g);
-    const first = planIncremental(ms, {}, { ...opts, freshOrder: ['engine-media', 'app-media', 'engine', 'app'] });
-    expect([...new Set(first.layers.map((l) => l.tree))]).toEqual(['engine-media', 'app-media', 'engine', 'app']);
+    const first = planIncremental(ms, {}, { ...opts, freshOrder: SERVER_STACK_ORDER });
+    expect([...new Set(first.layers.map((l) => l.tree))]).toEqual(['engine-media', 'engine', 'app-media', 'app']);
     const next = { ...g, 'app-media': g['app-media'].map((e, i) => (i === 5 ? file(e.path, e.size) : e)), app: g.app.map((e, i) => (i === 3 ? file(e.path, e.size) : e)) };
     const inc = planIncremental(manifests(next), previousOf(ms, first.layers), opts);
     expect(inc.layers.slice(0, first.layers.length)).toEqual(first.layers);

@@ -11,7 +11,7 @@ import { parsePlatform } from '../oci/image.js';
 import { buildLayer, compressorId, type LayerCompression } from '../oci/layer.js';
 import { OciStore } from '../oci/store.js';
 import { sourceDateEpoch } from '../oci/tar.js';
-import { isWhiteout, planIncremental, recordedTrees, SERVER_STACK_ORDER, type IncrementalPlan, type PreviousTree, type TreeDecision } from '../plan/incremental.js';
+import { isWhiteout, planIncremental, recordedTreeProblem, recordedTrees, SERVER_STACK_ORDER, type IncrementalPlan, type PreviousTree, type TreeDecision } from '../plan/incremental.js';
 import { ECR_MAX_LAYER_BYTES, LAYER_FORMAT, layerInputKey, oversizedLayers } from '../plan/plan.js';
 import { formatBytes, silentReporter, type Reporter } from '../report/reporter.js';
 import { scanGame, type TreeScan } from '../scan/scan.js';
@@ -145,7 +145,13 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   for (const name of platforms) {
     const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(name) });
     const manifests = TREE_NAMES.map((t) => manifestFor(scanned.trees, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
-    const prevTrees = previous ? await reusableTrees(previous, name, findLayer) : {};
+    let prevTrees = previous ? await reusableTrees(previous, name, findLayer) : {};
+    // The record is not trusted: a layer that does not hold what it says would make the image differ from the sources.
+    const damaged = (Object.entries(prevTrees) as [TreeName, PreviousTree][]).map(([t, p]) => recordedTreeProblem(t, p, mounts[t])).find(Boolean);
+    if (damaged) {
+      reporter.warn(`the previous build record (${opts.from ?? path.join(recordsDir(config.stateDir), LAST_BUILD)}) is damaged: ${damaged}; planning every tree afresh`);
+      prevTrees = {};
+    }
     const inc = planIncremental(manifests, prevTrees, {
       targetSize: config.layers.targetSize,
       maxLayers: config.layers.maxLayers,

@@ -28,11 +28,11 @@ export const WHITEOUT_PREFIX = '.wh.';
 export const EMPTY_XXH64 = 'ef46db3751d8e999';
 
 /**
- * Bottom-to-top order of trees planned afresh in one build, for the server image: media trees change in parts
- * (patches on top), binary trees are replaced whole (an engine upgrade), so those sit higher and a node that
- * takes their replacement re-unpacks little above them.
+ * Bottom-to-top order of trees planned afresh in one build, for the server image, by how often a tree's lower
+ * layers are replaced (a node re-unpacks everything above a replaced layer): engine media hardly ever, the
+ * engine at an upgrade, app media when compaction rewrites one of its layers, the app (binaries, configs) most.
  */
-export const SERVER_STACK_ORDER: readonly TreeName[] = ['engine-media', 'app-media', 'engine', 'app'];
+export const SERVER_STACK_ORDER: readonly TreeName[] = ['engine-media', 'engine', 'app-media', 'app'];
 
 export interface IncrementalOptions extends PlanOptions {
   /** Patch layers one tree may carry before its cheapest adjacent pair is merged; default maxPatchLayers. */
@@ -66,11 +66,13 @@ export interface IncrementalPlan {
 }
 
 /** Weight of a byte a node unpacks again against a byte pushed, when choosing what to compact. */
-const UNPACK_WEIGHT = 0.5;
+const UNPACK_WEIGHT = 1;
 /** Once a compaction re-chains the stack from some layer up, layers above it this dead are rewritten too. */
 const PIGGYBACK_DEAD_SHARE = 0.5;
-/** Compaction goes this far below the dead-byte limit, so that it runs (and re-chains the stack) rarely. */
-const COMPACT_TO = 0.5;
+/** Share of a build's own new bytes it may add in compaction while the image is under maxDeadShare. */
+const COMPACT_BUDGET = 0.5;
+/** Past maxDeadShare, compaction frees at least down to this share of it, whatever the budget. */
+const MUST_FREE_TO = 0.95;
 
 interface Slot {
   layer: PlannedLayer;
@@ -158,11 +160,14 @@ export function planIncremental(
   const ownFile = (l: PlannedLayer) => l.entries.some((e) => e.type === 'file' && e.size >= opts.targetSize);
   const chosen = new Set(stack.filter((l) => ownFile(l) && live.get(l)!.entries.length === 0));
   for (const l of chosen) dead -= l.bytes;
-  // Past `compactDeadShare` a build spends up to its own new bytes on compaction (a quiet day 1 % of the
-  // content), the layers with most dead bytes per byte of cost first; past `maxDeadShare` whatever it takes.
+  // Past `compactDeadShare` a build spends up to half its own new bytes on compaction, the layers with most dead
+  // bytes per byte of cost first (so a quiet day sends about what changed); past `maxDeadShare` whatever it takes
+  // to get back under it. A tree planned afresh re-chains the stack from its old place: compaction above that is
+  // free for the nodes, and the day's budget is large.
   if (dead > compactDeadShare * content) {
-    let budget = Math.max(newBytes, 0.01 * content);
-    const goal = COMPACT_TO * compactDeadShare * content;
+    let budget = COMPACT_BUDGET * newBytes;
+    const goal = compactDeadShare * content;
+    const hard = MUST_FREE_TO * maxDeadShare * content;
     const above = bytesAbove(stack);
     const firstReplaced = slots.findIndex((x) => x.pos > lowestReplaced);
     const unpack = (l: PlannedLayer) => (firstReplaced >= 0 && stack.indexOf(l) >= firstReplaced ? 0 : above.get(l)!);
@@ -175,7 +180,7 @@ export function planIncremental(
     };
     for (const l of [...stack].filter((x) => !chosen.has(x) && deadOf(x) > 0).sort((a, b) => score(b) - score(a))) {
       if (dead <= goal) break;
-      if (live.get(l)!.bytes > budget && dead <= maxDeadShare * content) continue;
+      if (dead <= hard && live.get(l)!.bytes > budget) continue;
       take(l);
     }
     // The stack is re-chained from the lowest layer chosen: layers above it that are mostly dead go too.
@@ -452,6 +457,20 @@ function patchLayer(tree: TreeName, index: number, d: TreeDiff, current: TreeMan
 export function isWhiteout(e: FileEntry): boolean {
   const name = e.path.slice(e.path.lastIndexOf('/') + 1);
   return name.startsWith(WHITEOUT_PREFIX);
+}
+
+/**
+ * Why a recorded tree cannot be built on: a layer whose entries do not give its inputKey (its blob would not
+ * hold them), or layers that do not unpack to the recorded manifest. Undefined when the record is sound.
+ */
+export function recordedTreeProblem(tree: TreeName, prev: PreviousTree, mount: string): string | undefined {
+  for (const [i, l] of prev.layers.entries()) {
+    if (l.tree !== tree || layerInputKey(mount, l.entries) !== l.inputKey) return `${tree} layer ${i}: its entries do not match its inputKey ${l.inputKey}`;
+  }
+  const state = [...stateOf(prev.layers).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path));
+  const d = diffEntries(tree, state, prev.manifest.entries);
+  const first = d.added[0] ?? d.removed[0] ?? d.modified[0]?.after;
+  return first ? `${tree}: its layers do not unpack to its recorded manifest (${first.path} differs)` : undefined;
 }
 
 /** Each tree of a recorded build for one platform: its manifest, its layers in order and their stack positions. */
