@@ -2,8 +2,8 @@
 //
 // A stable plan (plan.ts) rebuilds every layer a change touches, and with at most ~100 layers a day's
 // scattered changes touch many. So a changed tree gets a patch layer on top: the files added or modified
-// since the previous build and OCI whiteouts (`.wh.<name>`) for the ones removed; a changed file at or
-// above the target size gets a layer of its own instead. Old copies of changed files stay behind in lower
+// since the previous build and OCI whiteouts (`.wh.<name>`) for the ones removed; a changed file of an eighth
+// of the target size or more gets a layer of its own instead. Old copies of changed files stay behind in lower
 // layers as dead bytes. Compaction (docs/compaction.md) removes them at a cost proportional to what it
 // removes, never by re-planning a whole tree for a small change:
 // - dead bytes: when the image's dead bytes pass `maxDeadShare` of its content, the layers with the most
@@ -157,7 +157,7 @@ export function planIncremental(
   let dead = stack.reduce((n, l) => n + (l.bytes - live.get(l)!.bytes), 0);
   // A file's own layer whose file changed goes now, its new version being a layer of its own on top: that
   // costs nothing to push and leaves no dead bytes.
-  const ownFile = (l: PlannedLayer) => l.entries.some((e) => e.type === 'file' && e.size >= opts.targetSize);
+  const ownFile = (l: PlannedLayer) => l.entries.some((e) => e.type === 'file' && e.size >= ownLayerSize(opts));
   const chosen = new Set(stack.filter((l) => ownFile(l) && live.get(l)!.entries.length === 0));
   for (const l of chosen) dead -= l.bytes;
   // Past `compactDeadShare` a build spends up to half its own new bytes on compaction, the layers with most dead
@@ -205,7 +205,7 @@ export function planIncremental(
   }
 
   // 3. Layer count: merge the cheapest adjacent pair of one tree's patch layers until the counts fit.
-  const tops0 = new Map(keptTrees.map((t) => [t, changed.has(t) ? 1 + bigChanges(previous[t]!.manifest, current.get(t)!, opts.targetSize) : 0]));
+  const tops0 = new Map(keptTrees.map((t) => [t, changed.has(t) ? 1 + bigChanges(previous[t]!.manifest, current.get(t)!, ownLayerSize(opts)) : 0]));
   const newTop = (t: TreeName) => tops0.get(t)!;
   const freshCount = stable.layers.filter((l) => freshTrees.includes(l.tree)).length;
   for (let guard = 0; guard < 10_000; guard++) {
@@ -271,6 +271,14 @@ function totalBytes(entries: readonly FileEntry[]): number {
 function bigChanges(before: TreeManifest, after: TreeManifest, targetSize: number): number {
   const d = diffEntries(after.tree, before.entries, after.entries);
   return [...d.added, ...d.modified.map((m) => m.after)].filter((e) => e.type === 'file' && e.size >= targetSize).length;
+}
+
+/**
+ * Changed files from this size up get a layer of their own on top: a big pak patched again later leaves a whole
+ * dead layer, dropped for free, instead of dead bytes inside a patch. An eighth of the target size.
+ */
+function ownLayerSize(opts: PlanOptions): number {
+  return opts.targetSize / 8;
 }
 
 /**
@@ -414,11 +422,11 @@ function dirsOf(m: TreeManifest): Map<string, FileEntry> {
   return d;
 }
 
-/** The new top of a tree: a layer per changed file at or above the target size, one patch layer for the rest. */
+/** The new top of a tree: a layer per changed file of ownLayerSize or more, one patch layer for the rest. */
 function topLayers(tree: TreeName, d: TreeDiff, current: TreeManifest, opts: IncrementalOptions): PlannedLayer[] {
   if (!d.added.length && !d.removed.length && !d.modified.length) return [];
   const changedFiles = [...d.added, ...d.modified.map((m) => m.after)];
-  const big = changedFiles.filter((e) => e.type === 'file' && e.size >= opts.targetSize).sort((a, b) => compareBytewise(a.path, b.path));
+  const big = changedFiles.filter((e) => e.type === 'file' && e.size >= ownLayerSize(opts)).sort((a, b) => compareBytewise(a.path, b.path));
   const isBig = new Set(big.map((e) => e.path));
   const rest: TreeDiff = { ...d, added: d.added.filter((e) => !isBig.has(e.path)), modified: d.modified.filter((m) => !isBig.has(m.after.path)) };
   const out: PlannedLayer[] = [];
