@@ -122,6 +122,7 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
   const config = await loadConfig(path.join(dir, 'gamelayer.yaml'));
   const repository = `${proxy.host}/${REPO}`;
   const updates: SteadyUpdate[] = [];
+  const snapshot = (): SteadyData => ({ date: new Date().toISOString().slice(0, 10), machine: machine(), options: opts, updates, totalSeconds: (Date.now() - started) / 1000 });
   let held: LayerRef[] = [];
   let heldPod: LayerRef[][] = [];
   const buildAndPush = async (tag: string) => {
@@ -167,6 +168,7 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
       updates.push(u);
       held = server;
       heldPod = pod;
+      if (day > 0) await writeSteadyReport(snapshot(), true);
       log(
         `day ${day}: ${change.what.join(', ')}; changed ${formatBytes(changedCompressed)} compressed, sent ${formatBytes(sent)}, ` +
           `node ${formatBytes(u.download)} down / ${formatBytes(u.unpack)} unpacked, image ${(u.imageBytes / content).toFixed(3)}× content, ${u.layers} layers (${(ms / 1000).toFixed(1)} s)`,
@@ -177,15 +179,7 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
     const noop = await buildAndPush(last);
     const retag = await buildAndPush(`${last}-again`);
     log(`no-op: ${noop.sent} B sent; new tag: ${retag.sent} B sent (${retag.manifests} B of manifests)`);
-    const data: SteadyData = {
-      date: new Date().toISOString().slice(0, 10),
-      machine: machine(),
-      options: opts,
-      updates,
-      noop: { sent: noop.sent },
-      retag: { sent: retag.sent, manifests: retag.manifests },
-      totalSeconds: (Date.now() - started) / 1000,
-    };
+    const data: SteadyData = { ...snapshot(), noop: { sent: noop.sent }, retag: { sent: retag.sent, manifests: retag.manifests } };
     await writeFile(path.join(BENCH_DIR, 'steady.json'), `${JSON.stringify(data, null, 1)}\n`);
     await writeSteadyReport(data);
   } finally {

@@ -107,8 +107,9 @@ describe('compaction over many builds', () => {
       layers = inc.layers;
     }
     // Compaction re-sends live bytes only where dead ones are removed, and merges at the layer limit re-send small
-    // patches: on this small game, where 80 updates rewrite about its whole content, that stays under 2×.
-    expect(sent / changedBytes).toBeLessThan(2);
+    // patches: on this small game, where 80 updates rewrite about its whole content and the layer limit is reached
+    // by update 20, that stays under 2.5× (the month on the 3.1 GB game: bench/README.md, steady state).
+    expect(sent / changedBytes).toBeLessThan(2.5);
   });
 
   it('an app binary touched every build never re-plans the app tree, and each build sends about the binary', () => {
@@ -134,14 +135,20 @@ describe('compaction over many builds', () => {
     }
   });
 
-  it('a changed file that is a layer of its own gets a new layer of its own; its dead old layer is dropped, nothing else is rewritten', () => {
+  it('a changed file that is a layer of its own gets a new layer of its own; its dead old layer is dropped when dead bytes must go, nothing else is rewritten', () => {
     const g = seedGame();
     const ms = manifests(g);
     const layers = planIncremental(ms, {}, opts).layers;
     const oldBig = layers.find((l) => l.entries.some((e) => e.path === 'big.pak'))!;
     const next = { ...g, 'app-media': g['app-media'].map((e) => (e.path === 'big.pak' ? file(e.path, e.size) : e)) };
     const nextMs = manifests(next);
-    const inc = planIncremental(nextMs, previousOf(ms, layers), opts);
+    // Deep in the stack, the dead layer stays while the image is under the dead-byte limit (nodes would unpack
+    // every layer above it again)…
+    const lenient = planIncremental(nextMs, previousOf(ms, layers), opts);
+    expect(lenient.decisions['app-media'].decision).toBe('patched');
+    expect(lenient.layers).toContain(oldBig);
+    // …and past it, it is the first to go: it costs nothing to push.
+    const inc = planIncremental(nextMs, previousOf(ms, layers), { ...opts, maxDeadShare: 0.1 });
     expect(inc.decisions['app-media'].decision).toBe('compacted');
     expect(inc.decisions['app-media'].reason).toMatch(/^dropped layer \d+ \(100 % dead\)$/);
     const top = inc.layers.at(-1)!;

@@ -37,7 +37,7 @@ export const SERVER_STACK_ORDER: readonly TreeName[] = ['engine-media', 'engine'
 export interface IncrementalOptions extends PlanOptions {
   /** Patch layers one tree may carry before its cheapest adjacent pair is merged; default maxPatchLayers. */
   maxPatches?: number;
-  /** Patch layers the image may carry (every tree); default 40. */
+  /** Patch layers the image may carry (every tree); default 60 layers in all, at least 16 patches. */
   maxPatchLayers?: number;
   /** Dead bytes (old copies of changed or removed files) the image may hold, as a share of its content; default 0.15. */
   maxDeadShare?: number;
@@ -65,19 +65,35 @@ export interface IncrementalPlan {
   decisions: Record<TreeName, { decision: TreeDecision; reason?: string }>;
 }
 
+/** Weight of re-unpacked bytes when choosing patches to merge: low, or the newest patch would grow every day. */
+const MERGE_UNPACK_WEIGHT = 0.25;
+/** A dead layer of its own file is dropped at once when nodes unpack again at most this share of the day's bytes. */
+const EAGER_DROP = 1;
+/** Layers a server image should not pass by default (patch layers fill up to it; ECR and containerd allow more). */
+const MAX_STACK = 60;
 /** Weight of a byte a node unpacks again against a byte pushed, when choosing what to compact. */
 const UNPACK_WEIGHT = 1;
 /** Once a compaction re-chains the stack from some layer up, layers above it this dead are rewritten too. */
 const PIGGYBACK_DEAD_SHARE = 0.5;
 /** Share of a build's own new bytes it may add in compaction while the image is under maxDeadShare. */
 const COMPACT_BUDGET = 0.5;
-/** Past maxDeadShare, compaction frees at least down to this share of it, whatever the budget. */
-const MUST_FREE_TO = 0.95;
+/** Below maxDeadShare, only layers at least this dead are compacted (their live bytes are the cost). */
+const SOFT_MIN_DEAD_SHARE = 0.3;
+/** From this share of maxDeadShare on (headroom for the next day's dead bytes), deep layers are compacted too… */
+const MUST_FREE_FROM = 0.95;
+/** …down to this share of it, in one go. */
+const HARD_GOAL = 0.7;
 
 interface Slot {
   layer: PlannedLayer;
   pos: number;
 }
+
+/** Where a tree planned afresh goes in the stack: replaced by its layers at the end, no bytes until then. */
+function marker(tree: TreeName): PlannedLayer {
+  return { tree, index: -1, entries: [], inputKey: `marker:${tree}`, bytes: 0 };
+}
+const isMarker = (l: PlannedLayer) => l.index === -1 && l.inputKey.startsWith('marker:');
 
 interface Owner {
   entry: FileEntry;
@@ -90,12 +106,12 @@ export function planIncremental(
   opts: IncrementalOptions,
 ): IncrementalPlan {
   const stable = planLayers(manifests, opts);
-  const maxPatchLayers = opts.maxPatchLayers ?? 40;
+  const maxPatchLayers = opts.maxPatchLayers ?? Math.max(16, MAX_STACK - stable.layers.length);
   const maxPatches = opts.maxPatches ?? maxPatchLayers;
   const maxDeadShare = opts.maxDeadShare ?? 0.15;
   const compactDeadShare = Math.min(opts.compactDeadShare ?? (2 / 3) * maxDeadShare, maxDeadShare);
   const rebaseShare = opts.rebaseShare ?? 0.5;
-  const budget = opts.maxLayers - (opts.baseLayers ?? 0);
+  const layerBudget = opts.maxLayers - (opts.baseLayers ?? 0);
   const decisions = {} as IncrementalPlan['decisions'];
   const current = new Map(TREE_NAMES.map((t) => [t, manifests.find((m) => m.tree === t)!]));
   const freshTrees: TreeName[] = [];
@@ -118,7 +134,12 @@ export function planIncremental(
     const replaced = () => {
       freshTrees.push(tree);
       newBytes += totalBytes(cur.entries);
-      prev?.layers.forEach((_l, i) => (lowestReplaced = Math.min(lowestReplaced, prev.positions?.[i] ?? base + i)));
+      if (!prev?.layers.length) return;
+      // The tree's new layers take the place of its old ones: what lies above is unpacked again today either way,
+      // and later changes up there then do not make nodes unpack the new tree again.
+      const at = Math.min(...prev.layers.map((_l, i) => prev.positions?.[i] ?? base + i));
+      lowestReplaced = Math.min(lowestReplaced, at);
+      slots.push({ layer: marker(tree), pos: at });
     };
     if (!prev || prev.layers.length === 0) {
       decisions[tree] = { decision: 'fresh', reason: 'no previous build of this tree' };
@@ -149,7 +170,7 @@ export function planIncremental(
   slots.sort((a, b) => a.pos - b.pos);
   let stack = slots.map((s) => s.layer);
   const keptTrees = TREE_NAMES.filter((t) => !freshTrees.includes(t));
-  const treeLayers = (t: TreeName) => stack.filter((l) => l.tree === t);
+  const treeLayers = (t: TreeName) => stack.filter((l) => l.tree === t && !isMarker(l));
 
   // 2. Dead bytes: rewrite the layers where removing them costs least per byte removed.
   const content = manifests.reduce((n, m) => n + totalBytes(m.entries), 0);
@@ -157,36 +178,46 @@ export function planIncremental(
   let dead = stack.reduce((n, l) => n + (l.bytes - live.get(l)!.bytes), 0);
   // A file's own layer whose file changed goes now, its new version being a layer of its own on top: that
   // costs nothing to push and leaves no dead bytes.
-  const ownFile = (l: PlannedLayer) => l.entries.some((e) => e.type === 'file' && e.size >= ownLayerSize(opts));
-  const chosen = new Set(stack.filter((l) => ownFile(l) && live.get(l)!.entries.length === 0));
+  const treeBytesOf = new Map(manifests.map((m) => [m.tree, totalBytes(m.entries)]));
+  const ownFile = (l: PlannedLayer) => l.entries.some((e) => e.type === 'file' && e.size >= ownLayerSize(opts, treeBytesOf.get(l.tree)!));
+  // Past `compactDeadShare` a build compacts, within half its own new bytes, the layers high enough in the stack
+  // that nodes unpack again no more than the day's new bytes (a patch that is mostly dead, say). Deeper layers
+  // are rewritten only past `maxDeadShare`, and then in one go down to HARD_GOAL of it: every such rewrite makes
+  // nodes unpack the whole stack above it again, so it should happen rarely and collect much when it does.
+  // A tree planned afresh re-chains the stack from its old place anyway: compaction above that is free for nodes.
+  const above = bytesAbove(stack);
+  const firstReplaced = slots.findIndex((x) => x.pos >= lowestReplaced);
+  const unpack = (l: PlannedLayer) => (firstReplaced >= 0 && stack.indexOf(l) >= firstReplaced ? 0 : above.get(l)!);
+  const deadOf = (l: PlannedLayer) => l.bytes - live.get(l)!.bytes;
+  const score = (l: PlannedLayer) => deadOf(l) / (live.get(l)!.bytes + UNPACK_WEIGHT * unpack(l) + 1);
+  // A file's own layer whose file changed (its new version is a layer of its own on top) goes as soon as nodes
+  // would not unpack more than the day's new bytes again for it: it costs nothing to push.
+  const chosen = new Set(stack.filter((l) => ownFile(l) && live.get(l)!.entries.length === 0 && unpack(l) <= EAGER_DROP * newBytes));
   for (const l of chosen) dead -= l.bytes;
-  // Past `compactDeadShare` a build spends up to half its own new bytes on compaction, the layers with most dead
-  // bytes per byte of cost first (so a quiet day sends about what changed); past `maxDeadShare` whatever it takes
-  // to get back under it. A tree planned afresh re-chains the stack from its old place: compaction above that is
-  // free for the nodes, and the day's budget is large.
+  let budget = COMPACT_BUDGET * newBytes;
+  const take = (l: PlannedLayer) => {
+    chosen.add(l);
+    dead -= deadOf(l);
+    budget -= live.get(l)!.bytes;
+  };
+  const candidates = () => stack.filter((x) => !chosen.has(x) && deadOf(x) > 0).sort((a, b) => score(b) - score(a));
   if (dead > compactDeadShare * content) {
-    let budget = COMPACT_BUDGET * newBytes;
-    const goal = compactDeadShare * content;
-    const hard = MUST_FREE_TO * maxDeadShare * content;
-    const above = bytesAbove(stack);
-    const firstReplaced = slots.findIndex((x) => x.pos > lowestReplaced);
-    const unpack = (l: PlannedLayer) => (firstReplaced >= 0 && stack.indexOf(l) >= firstReplaced ? 0 : above.get(l)!);
-    const deadOf = (l: PlannedLayer) => l.bytes - live.get(l)!.bytes;
-    const score = (l: PlannedLayer) => deadOf(l) / (live.get(l)!.bytes + UNPACK_WEIGHT * unpack(l) + 1);
-    const take = (l: PlannedLayer) => {
-      chosen.add(l);
-      dead -= deadOf(l);
-      budget -= live.get(l)!.bytes;
-    };
-    for (const l of [...stack].filter((x) => !chosen.has(x) && deadOf(x) > 0).sort((a, b) => score(b) - score(a))) {
-      if (dead <= goal) break;
-      if (dead <= hard && live.get(l)!.bytes > budget) continue;
+    for (const l of candidates()) {
+      if (dead <= compactDeadShare * content) break;
+      if (deadOf(l) >= SOFT_MIN_DEAD_SHARE * l.bytes && unpack(l) <= newBytes && live.get(l)!.bytes <= budget) take(l);
+    }
+  }
+  if (dead > MUST_FREE_FROM * maxDeadShare * content) {
+    for (const l of candidates()) {
+      if (dead <= HARD_GOAL * maxDeadShare * content) break;
       take(l);
     }
+  }
+  if (chosen.size) {
     // The stack is re-chained from the lowest layer chosen: layers above it that are mostly dead go too.
     const lowest = Math.min(...[...chosen].map((l) => stack.indexOf(l)));
     for (const l of stack.slice(lowest)) {
-      if (!chosen.has(l) && l.bytes > 0 && deadOf(l) / l.bytes >= PIGGYBACK_DEAD_SHARE && live.get(l)!.bytes <= budget) take(l);
+      if (!chosen.has(l) && l.bytes > 0 && deadOf(l) >= PIGGYBACK_DEAD_SHARE * l.bytes && live.get(l)!.bytes <= Math.max(budget, 0)) take(l);
     }
   }
   if (chosen.size) {
@@ -205,7 +236,7 @@ export function planIncremental(
   }
 
   // 3. Layer count: merge the cheapest adjacent pair of one tree's patch layers until the counts fit.
-  const tops0 = new Map(keptTrees.map((t) => [t, changed.has(t) ? 1 + bigChanges(previous[t]!.manifest, current.get(t)!, ownLayerSize(opts)) : 0]));
+  const tops0 = new Map(keptTrees.map((t) => [t, changed.has(t) ? 1 + bigChanges(previous[t]!.manifest, current.get(t)!, ownLayerSize(opts, treeBytesOf.get(t)!)) : 0]));
   const newTop = (t: TreeName) => tops0.get(t)!;
   const freshCount = stable.layers.filter((l) => freshTrees.includes(l.tree)).length;
   for (let guard = 0; guard < 10_000; guard++) {
@@ -213,8 +244,8 @@ export function planIncremental(
     const allPatches = keptTrees.reduce((n, t) => n + patches(t), 0);
     const total = stack.length + freshCount + keptTrees.reduce((n, t) => n + newTop(t), 0);
     const overTree = keptTrees.filter((t) => patches(t) > maxPatches);
-    if (!overTree.length && allPatches <= maxPatchLayers && total <= budget) break;
-    const pair = cheapestPair(stack, overTree.length ? overTree : keptTrees, current);
+    if (!overTree.length && allPatches <= maxPatchLayers && total <= layerBudget) break;
+    const pair = cheapestPair(stack, overTree.length ? overTree : keptTrees, current, MERGE_UNPACK_WEIGHT);
     if (!pair) break;
     const [lower, upper] = pair;
     const entries = mergedEntries(stack, lower, upper, current.get(lower.tree)!);
@@ -245,16 +276,20 @@ export function planIncremental(
     else decisions[tree] = { decision: top.length ? 'patched' : 'unchanged' };
   }
 
-  // 5. The stack: kept layers in place, then trees planned afresh, then the new tops.
+  // 5. The stack: kept layers in place, trees planned afresh where they were (or on top when they were not in
+  // it), then the new tops.
   const order = opts.freshOrder ?? TREE_NAMES;
-  const fresh = [...freshTrees].sort((a, b) => order.indexOf(a) - order.indexOf(b)).flatMap((t) => stable.layers.filter((l) => l.tree === t));
+  const freshLayers = (t: TreeName) => stable.layers.filter((l) => l.tree === t);
+  const placed = new Set(stack.filter(isMarker).map((l) => l.tree).filter((t) => freshTrees.includes(t)));
+  const fresh = [...freshTrees].filter((t) => !placed.has(t)).sort((a, b) => order.indexOf(a) - order.indexOf(b)).flatMap(freshLayers);
+  stack = stack.flatMap((l) => (isMarker(l) ? (placed.has(l.tree) ? freshLayers(l.tree) : []) : [l]));
   let layers = renumber([...stack, ...fresh, ...tops], opts.mounts);
-  if (layers.length > budget) {
+  if (layers.length > layerBudget) {
     // Still over the limit (few patches to merge): plan the trees with most layers afresh, as the stable plan fits.
     const byCount = [...keptTrees].sort((a, b) => layers.filter((l) => l.tree === b).length - layers.filter((l) => l.tree === a).length);
     for (const t of byCount) {
-      if (layers.length <= budget) break;
-      decisions[t] = { decision: 'rebased', reason: `the image would have ${layers.length} layers, over ${budget}` };
+      if (layers.length <= layerBudget) break;
+      decisions[t] = { decision: 'rebased', reason: `the image would have ${layers.length} layers, over ${layerBudget}` };
       layers = renumber([...layers.filter((l) => l.tree !== t), ...stable.layers.filter((l) => l.tree === t)], opts.mounts);
     }
   }
@@ -274,11 +309,12 @@ function bigChanges(before: TreeManifest, after: TreeManifest, targetSize: numbe
 }
 
 /**
- * Changed files from this size up get a layer of their own on top: a big pak patched again later leaves a whole
- * dead layer, dropped for free, instead of dead bytes inside a patch. An eighth of the target size.
+ * Changed files from this size up get a layer of their own on top: a big pak or binary patched again later leaves
+ * a whole dead layer, dropped for free, instead of dead bytes inside a patch (and patches stay small, cheap to
+ * merge). An eighth of the target size, or of the tree when that is less (not below 1 MiB).
  */
-function ownLayerSize(opts: PlanOptions): number {
-  return opts.targetSize / 8;
+function ownLayerSize(opts: PlanOptions, treeBytes: number): number {
+  return Math.min(opts.targetSize / 8, Math.max(2 ** 20, treeBytes / 8));
 }
 
 /**
@@ -347,17 +383,21 @@ function bytesAbove(stack: readonly PlannedLayer[]): Map<PlannedLayer, number> {
   return out;
 }
 
-/** Adjacent patch layers of one tree (adjacent in the tree's order) with the fewest live bytes together. */
-function cheapestPair(stack: readonly PlannedLayer[], trees: readonly TreeName[], current: Map<TreeName, TreeManifest>): [PlannedLayer, PlannedLayer] | undefined {
+/**
+ * Adjacent patch layers of one tree (adjacent in the tree's order) that cost least to merge: their live bytes,
+ * and the layers above the lower one that nodes unpack again.
+ */
+function cheapestPair(stack: readonly PlannedLayer[], trees: readonly TreeName[], current: Map<TreeName, TreeManifest>, unpackWeight: number): [PlannedLayer, PlannedLayer] | undefined {
   const live = liveness(stack, trees, current);
+  const above = bytesAbove(stack);
   let best: [PlannedLayer, PlannedLayer] | undefined;
   let bestCost = Infinity;
   for (const t of trees) {
-    const own = stack.filter((l) => l.tree === t);
+    const own = stack.filter((l) => l.tree === t && !isMarker(l));
     for (let i = 0; i + 1 < own.length; i++) {
       const [a, b] = [own[i]!, own[i + 1]!];
       if (!a.patch || !b.patch) continue;
-      const cost = live.get(a)!.bytes + live.get(b)!.bytes;
+      const cost = live.get(a)!.bytes + live.get(b)!.bytes + unpackWeight * above.get(a)!;
       if (cost < bestCost) {
         bestCost = cost;
         best = [a, b];
@@ -426,7 +466,8 @@ function dirsOf(m: TreeManifest): Map<string, FileEntry> {
 function topLayers(tree: TreeName, d: TreeDiff, current: TreeManifest, opts: IncrementalOptions): PlannedLayer[] {
   if (!d.added.length && !d.removed.length && !d.modified.length) return [];
   const changedFiles = [...d.added, ...d.modified.map((m) => m.after)];
-  const big = changedFiles.filter((e) => e.type === 'file' && e.size >= ownLayerSize(opts)).sort((a, b) => compareBytewise(a.path, b.path));
+  const own = ownLayerSize(opts, totalBytes(current.entries));
+  const big = changedFiles.filter((e) => e.type === 'file' && e.size >= own).sort((a, b) => compareBytewise(a.path, b.path));
   const isBig = new Set(big.map((e) => e.path));
   const rest: TreeDiff = { ...d, added: d.added.filter((e) => !isBig.has(e.path)), modified: d.modified.filter((m) => !isBig.has(m.after.path)) };
   const out: PlannedLayer[] = [];
