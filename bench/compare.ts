@@ -330,7 +330,7 @@ async function exists(p: string): Promise<boolean> {
   );
 }
 
-async function countFiles(root: string): Promise<{ files: number; bytes: number }> {
+export async function countFiles(root: string): Promise<{ files: number; bytes: number }> {
   let files = 0;
   let bytes = 0;
   for (const e of await readdir(root, { recursive: true, withFileTypes: true })) {
@@ -355,7 +355,7 @@ async function dirBytes(root: string): Promise<number> {
 }
 
 /** Files edited since `since` get an mtime an hour back, as a day's edits would have: the stat cache may keep them. */
-async function ageSince(dir: string, since: number): Promise<void> {
+export async function ageSince(dir: string, since: number): Promise<void> {
   await run('find', [
     ...TREE_NAMES.map((t) => path.join(dir, t)),
     '-newermt', `@${(since / 1000).toFixed(3)}`,
@@ -367,7 +367,7 @@ async function ageSince(dir: string, since: number): Promise<void> {
  * The changed files' new content as a layer would carry it compressed: deflate at the build's level in 1 MiB
  * blocks, a block stored as it is when that is smaller (as gamelayer's gzip does). Removed files count 0.
  */
-async function compressedChange(dir: string, r: MutateResult): Promise<number> {
+export async function compressedChange(dir: string, r: MutateResult): Promise<number> {
   let total = 0;
   for (const c of r.changes) {
     if (c.after === null) continue;

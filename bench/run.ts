@@ -7,6 +7,8 @@ import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
 import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare-report.js';
 import { scanBench } from './scan.js';
+import { steadyBench } from './steady.js';
+import { writeSteadyReport } from './steady-report.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -23,6 +25,9 @@ const { values, positionals } = parseArgs({
     'compare-main': { type: 'string' },
     'compare-changes': { type: 'string' },
     'compare-small-files': { type: 'string' },
+    'steady-size': { type: 'string', default: '3.1GB' },
+    updates: { type: 'string', default: '30' },
+    'steady-seed': { type: 'string', default: 'steady' },
   },
 });
 
@@ -65,11 +70,17 @@ for (const name of names) {
       runs,
       curveRuns: positiveNumber('curve-runs', values['curve-runs']!),
     });
+  } else if (name === 'steady') {
+    const updates = Number(values.updates);
+    if (!Number.isSafeInteger(updates) || updates < 1) throw new Error(`--updates ${values.updates}: expected a whole number of at least 1`);
+    await steadyBench({ size: size('steady-size', values['steady-size']!), updates, seed: values['steady-seed']! });
+  } else if (name === 'steady-report') {
+    await writeSteadyReport();
   } else if (name === 'compare-report') {
     for (const preset of Object.keys(PRESETS) as Preset[]) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, compare, compare-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, compare, compare-report, steady, steady-report`);
   }
 }

@@ -24,6 +24,9 @@ export interface Panel {
   formatX: (v: number) => string;
   formatY: (v: number) => string;
   series: ChartSeries[];
+  /** Linear axes instead of log ones (the default), e.g. for update numbers or ratios. */
+  linearX?: boolean;
+  linearY?: boolean;
 }
 
 const W = 460;
@@ -71,6 +74,24 @@ function logTicks([lo, hi]: [number, number]): number[] {
   return out.length > 9 ? out.filter((v) => Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9) : out;
 }
 
+/** Linear domain from 0 (or below the values when they go negative) to a round step above the largest value. */
+function linearDomain(values: number[]): [number, number] {
+  const fin = values.filter((v) => Number.isFinite(v));
+  const hi = fin.length ? Math.max(...fin) : 1;
+  const lo = fin.length ? Math.min(0, ...fin) : 0;
+  return [lo, hi > lo ? stepAbove(hi - lo) + lo : lo + 1];
+}
+
+/** About five round ticks inside a linear domain. */
+function linearTicks([lo, hi]: [number, number]): number[] {
+  const raw = (hi - lo) / 5;
+  const e = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * e).find((x) => x >= raw) ?? raw;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi * (1 + 1e-9); v += step) out.push(Number(v.toPrecision(12)));
+  return out;
+}
+
 function marker(x: number, y: number, s: ChartSeries): string {
   const fill = s.hollow ? '#fff' : s.color;
   return `<circle cx="${num(x)}" cy="${num(y)}" r="3.5" fill="${fill}" stroke="${s.color}" stroke-width="1.5"/>`;
@@ -79,21 +100,24 @@ function marker(x: number, y: number, s: ChartSeries): string {
 function panelSvg(p: Panel, ox: number, oy: number): string {
   const xs = p.series.flatMap((s) => s.points.map((q) => q.x));
   const ys = p.series.flatMap((s) => s.points.flatMap((q) => [q.y, q.min ?? q.y, q.max ?? q.y]));
-  const dx = logDomain(xs);
-  const dy = logDomain(ys);
+  const dx = p.linearX ? linearDomain(xs) : logDomain(xs);
+  const dy = p.linearY ? linearDomain(ys) : logDomain(ys);
   const pw = W - M.left - M.right;
   const ph = H - M.top - M.bottom;
-  const sx = (v: number) => ox + M.left + ((Math.log10(v) - Math.log10(dx[0])) / (Math.log10(dx[1]) - Math.log10(dx[0]))) * pw;
-  const sy = (v: number) => oy + M.top + ph - ((Math.log10(Math.max(v, dy[0])) - Math.log10(dy[0])) / (Math.log10(dy[1]) - Math.log10(dy[0]))) * ph;
+  const fx = (v: number) => (p.linearX ? (v - dx[0]) / (dx[1] - dx[0]) : (Math.log10(v) - Math.log10(dx[0])) / (Math.log10(dx[1]) - Math.log10(dx[0])));
+  const fy = (v: number) =>
+    p.linearY ? (v - dy[0]) / (dy[1] - dy[0]) : (Math.log10(Math.max(v, dy[0])) - Math.log10(dy[0])) / (Math.log10(dy[1]) - Math.log10(dy[0]));
+  const sx = (v: number) => ox + M.left + fx(v) * pw;
+  const sy = (v: number) => oy + M.top + ph - fy(v) * ph;
   const out: string[] = [];
   out.push(`<text x="${num(ox + W / 2)}" y="${num(oy + 20)}" text-anchor="middle" font-weight="bold">${esc(p.title)}</text>`);
   out.push(`<rect x="${num(ox + M.left)}" y="${num(oy + M.top)}" width="${num(pw)}" height="${num(ph)}" fill="none" stroke="#999"/>`);
-  for (const t of logTicks(dy)) {
+  for (const t of p.linearY ? linearTicks(dy) : logTicks(dy)) {
     const y = sy(t);
     out.push(`<line x1="${num(ox + M.left)}" x2="${num(ox + M.left + pw)}" y1="${num(y)}" y2="${num(y)}" stroke="#e4e4e4"/>`);
     out.push(`<text x="${num(ox + M.left - 6)}" y="${num(y + 4)}" text-anchor="end">${esc(p.formatY(t))}</text>`);
   }
-  for (const t of logTicks(dx)) {
+  for (const t of p.linearX ? linearTicks(dx) : logTicks(dx)) {
     const x = sx(t);
     out.push(`<line x1="${num(x)}" x2="${num(x)}" y1="${num(oy + M.top)}" y2="${num(oy + M.top + ph)}" stroke="#e4e4e4"/>`);
     out.push(`<text x="${num(x)}" y="${num(oy + M.top + ph + 16)}" text-anchor="middle">${esc(p.formatX(t))}</text>`);
@@ -103,7 +127,7 @@ function panelSvg(p: Panel, ox: number, oy: number): string {
     `<text transform="translate(${num(ox + 12)} ${num(oy + M.top + ph / 2)}) rotate(-90)" text-anchor="middle">${esc(p.yLabel)}</text>`,
   );
   p.series.forEach((s, i) => {
-    const pts = [...s.points].filter((q) => q.x > 0 && q.y > 0).sort((a, b) => a.x - b.x);
+    const pts = [...s.points].filter((q) => (p.linearX || q.x > 0) && (p.linearY || q.y > 0)).sort((a, b) => a.x - b.x);
     const dash = s.dashed ? ' stroke-dasharray="5 4"' : '';
     if (pts.length > 1) {
       out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2"${dash} points="${pts.map((q) => `${num(sx(q.x))},${num(sy(q.y))}`).join(' ')}"/>`);

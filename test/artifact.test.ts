@@ -114,9 +114,20 @@ describe('the build record artifact', () => {
       subject: { digest: image.digest, mediaType: image.mediaType, size: image.size },
     });
     expect(EMPTY_CONFIG.digest).toBe(`sha256:${createHash('sha256').update('{}').digest('hex')}`);
-    expect(JSON.parse(gunzipSync(a.record).toString())).toEqual(rec);
+    // The blob holds the record but its tags and creation time, which the manifest's annotations carry.
+    const { tags, createdAt, ...content } = rec;
+    expect(JSON.parse(gunzipSync(a.record).toString())).toEqual(content);
+    expect(m.annotations).toMatchObject({ 'org.opencontainers.image.created': createdAt, 'dev.gamelayer.tags': JSON.stringify(tags) });
     expect(recordTag('v1')).toBe('v1.gamelayer-record');
     expect(() => recordTag('x'.repeat(112))).toThrow(/too long/);
+  });
+
+  it('has the same blob for the same content under another tag and time: only the manifest differs', () => {
+    const a = buildRecordArtifact(record('2024-05-01T10:00:00Z', image.digest), subjectOf(image));
+    const retagged = { ...record('2024-05-02T08:00:00Z', image.digest), tags: ['v2', 'v2-engine'] };
+    const b = buildRecordArtifact(retagged, subjectOf(image));
+    expect(b.recordDescriptor.digest).toBe(a.recordDescriptor.digest);
+    expect(b.descriptor.digest).not.toBe(a.descriptor.digest);
   });
 
   it('is sent gzip-compressed: a record of many files costs a fraction of its JSON', () => {

@@ -159,17 +159,23 @@ describe('build: patch layers', () => {
     await writeFile(path.join(game, 'app-media/levels2/new.pak'), Buffer.alloc(4000, 3)); // added
     await writeFile(path.join(game, 'app/config/server.cfg'), 'port=1\n'); // another tree
     const second = await build({ config });
+    // app-media is one small layer here: a third of it removed is past the dead-byte limit, so that layer is
+    // rewritten to its live files in place (docs/compaction.md); the other layers stay.
     expect(second.summary.trees.map((t) => `${t.tree}:${t.decision}`)).toEqual([
-      'engine:unchanged', 'engine-media:unchanged', 'app:patched', 'app-media:patched',
+      'engine:unchanged', 'engine-media:unchanged', 'app:patched', 'app-media:compacted',
     ]);
     const firstDigests = first.summary.layers.map((l) => l.layer.digest);
-    // Every layer of the first build stays, in order; each patch follows its tree's layers.
-    expect(second.summary.layers.filter((l) => !l.patch).map((l) => l.layer.digest)).toEqual(firstDigests);
+    // The server stack (SERVER_STACK_ORDER): every kept layer in place, the patches on top.
+    expect(first.summary.layers.map((l) => l.layer.tree)).toEqual(['engine-media', 'engine', 'app-media', 'app']);
+    expect(second.summary.layers.filter((l) => !l.patch).map((l) => l.layer.digest)).toEqual(
+      firstDigests.map((d, i) => (first.summary.layers[i]!.layer.tree === 'app-media' ? second.summary.layers[2]!.layer.digest : d)),
+    );
+    expect(second.summary.layers[2]!.layer.digest).not.toBe(firstDigests[2]);
     expect(second.summary.layers.map((l) => `${l.layer.tree}${l.patch ? '+patch' : ''}`)).toEqual([
-      'engine', 'engine-media', 'app', 'app+patch', 'app-media', 'app-media+patch',
+      'engine-media', 'engine', 'app-media', 'app', 'app+patch', 'app-media+patch',
     ]);
     expect(second.summary.layers.filter((l) => l.patch).map((l) => l.layer.tree)).toEqual(['app', 'app-media']);
-    expect(second.summary.built).toBe(4); // two patches, two sentinels
+    expect(second.summary.built).toBe(5); // two patches, the rewritten app-media layer, two sentinels
 
     const bundle = path.join(dir, 'bundle');
     execFileSync('umoci', ['unpack', '--rootless', '--image', `${second.store}:1.0.0`, bundle], { stdio: 'pipe' });

@@ -14,7 +14,7 @@ import { OciStore } from '../oci/store.js';
 import { assertStoreOfGame, GAME_ANNOTATION } from '../oci/store-game.js';
 import { sourceDateEpoch } from '../oci/tar.js';
 import { sentinelBytes, TREE_SENTINEL } from '../oci/sentinel.js';
-import { isWhiteout, planIncremental, recordedTrees, type IncrementalPlan, type PreviousTree, type TreeDecision } from '../plan/incremental.js';
+import { isWhiteout, planIncremental, recordedTreeProblem, recordedTrees, SERVER_STACK_ORDER, type IncrementalPlan, type PreviousTree, type TreeDecision } from '../plan/incremental.js';
 import { ECR_MAX_LAYER_BYTES, LAYER_FORMAT, layerInputKey } from '../plan/plan.js';
 import { formatBytes, silentReporter, type Reporter } from '../report/reporter.js';
 import { scanGame, type TreeScan } from '../scan/scan.js';
@@ -202,12 +202,19 @@ async function buildHeld(opts: BuildOptions): Promise<BuildResult> {
   for (const name of platforms) {
     const base = await baseSource.load(name);
     const manifests = TREE_NAMES.map((t) => manifestFor(scanned.trees, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
-    const prevTrees = previous ? await reusableTrees(previous, name, findLayer) : {};
+    let prevTrees = previous ? await reusableTrees(previous, name, findLayer) : {};
+    // The record is not trusted: a layer that does not hold what it says would make the image differ from the sources.
+    const damaged = (Object.entries(prevTrees) as [TreeName, PreviousTree][]).map(([t, p]) => recordedTreeProblem(t, p, mounts[t])).find(Boolean);
+    if (damaged) {
+      reporter.warn(`the previous build record (${opts.from ?? path.join(recordsDir(config.stateDir), LAST_BUILD)}) is damaged: ${damaged}; planning every tree afresh`);
+      prevTrees = {};
+    }
     const inc = planIncremental(manifests, prevTrees, {
       targetSize: config.layers.targetSize,
       maxLayers: config.layers.maxLayers,
       baseLayers: base.layers.length,
       mounts,
+      freshOrder: SERVER_STACK_ORDER,
     });
     const plan: LayerPlan = { layers: inc.layers.map((l) => ({ ...l, platform: name })) };
     const tooBig = plan.layers.find((l) => compressedLowerBound(l.bytes, kind) > layerLimit);

@@ -1,13 +1,24 @@
-// Incremental plan: the previous build's layers, plus one patch layer per changed tree.
+// Incremental plan: the previous build's layers, compacted where that pays, plus the day's changes on top.
 //
 // A stable plan (plan.ts) rebuilds every layer a change touches, and with at most ~100 layers a day's
-// scattered changes touch many. A patch layer holds just the files added or modified since the previous
-// build and OCI whiteouts (`.wh.<name>`) for the ones removed, so a push sends about the bytes that changed.
-// A tree is re-planned from scratch (rebased onto a fresh stable plan) when its patches grow past a share
-// of its bytes or a count, when a path changes type (a whiteout and a new entry of the same name in one
-// layer is not portable), or when nothing usable was recorded. Without a previous build the plan is the
-// stable one: the same content then always gives the same layers.
-import { diffEntries, type TreeDiff } from '../diff/diff.js';
+// scattered changes touch many. So a changed tree gets a patch layer on top: the files added or modified
+// since the previous build and OCI whiteouts (`.wh.<name>`) for the ones removed; a changed file of an eighth
+// of the target size or more gets a layer of its own instead. Old copies of changed files stay behind in lower
+// layers as dead bytes. Compaction (docs/compaction.md) removes them at a cost proportional to what it
+// removes, never by re-planning a whole tree for a small change:
+// - dead bytes: when the image's dead bytes pass `maxDeadShare` of its content, the layers with the most
+//   dead bytes per byte of cost are rewritten in place to their live files (a layer with none is dropped),
+//   the cost being the live bytes re-sent plus a share of the layers above that a node unpacks again;
+// - layer count: past `maxPatches` patch layers in a tree or `maxPatchLayers` in the image, the adjacent pair
+//   of one tree's patch layers with the fewest live bytes is merged (tiered, as an LSM tree merges runs).
+// The new top layer of a tree is always the difference between what its kept layers unpack to and the
+// tree's manifest, so whatever compaction kept, the image unpacks to exactly the sources. Layers keep
+// their place in the server image's stack (containerd keys unpacked layers by the chain below them, so a
+// node re-unpacks every layer above one that changed): new layers go on top, rewrites stay in place.
+// A tree is re-planned from scratch (rebased) only when a path changes type (a whiteout and a new entry of
+// the same name in one layer is not portable), when the change itself holds most of the tree's bytes, or
+// when nothing usable was recorded. Without a previous build the plan is the stable one.
+import { diffEntries, sameEntry, type TreeDiff } from '../diff/diff.js';
 import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
@@ -17,24 +28,77 @@ export const WHITEOUT_PREFIX = '.wh.';
 /** xxh64 of zero bytes: the content of a whiteout file. */
 export const EMPTY_XXH64 = 'ef46db3751d8e999';
 
+/**
+ * Bottom-to-top order of trees planned afresh in one build, for the server image, by how often a tree's lower
+ * layers are replaced (a node re-unpacks everything above a replaced layer): engine media hardly ever, the
+ * engine at an upgrade, app media when compaction rewrites one of its layers, the app (binaries, configs) most.
+ */
+export const SERVER_STACK_ORDER: readonly TreeName[] = ['engine-media', 'engine', 'app-media', 'app'];
+
 export interface IncrementalOptions extends PlanOptions {
-  /** Patch layers a tree may carry before it is rebased; default 8. */
+  /** Patch layers one tree may carry before its cheapest adjacent pair is merged; default maxPatchLayers. */
   maxPatches?: number;
-  /** Rebase a tree when its patch layers hold more than this share of its bytes; default 0.3. */
-  maxPatchShare?: number;
+  /** Patch layers the image may carry (every tree); default 60 layers in all, at least 16 patches. */
+  maxPatchLayers?: number;
+  /** Dead bytes (old copies of changed or removed files) the image may hold, as a share of its content; default 0.15. */
+  maxDeadShare?: number;
+  /** Dead share from which builds compact a little each (within their own new bytes); default 2/3 of maxDeadShare. */
+  compactDeadShare?: number;
+  /** A change holding at least this share of its tree's bytes re-plans the tree afresh; default 0.5. */
+  rebaseShare?: number;
+  /** Order of the trees planned afresh in one build, bottom first; default TREE_NAMES. */
+  freshOrder?: readonly TreeName[];
 }
 
 export interface PreviousTree {
   manifest: TreeManifest;
-  /** The tree's layers in the previous build, in order, patches last. */
+  /** The tree's layers in the previous build, bottom first (patches above the layers they change). */
   layers: PlannedLayer[];
+  /** Each layer's position in the previous server image's stack; default: trees one after another. */
+  positions?: number[];
 }
 
-export type TreeDecision = 'unchanged' | 'patched' | 'rebased' | 'fresh';
+export type TreeDecision = 'unchanged' | 'patched' | 'compacted' | 'rebased' | 'fresh';
 
 export interface IncrementalPlan {
+  /** Every tree's layers in the order of the server image's stack (each tree's own layers in its order). */
   layers: PlannedLayer[];
   decisions: Record<TreeName, { decision: TreeDecision; reason?: string }>;
+}
+
+/** Weight of re-unpacked bytes when choosing patches to merge: low, or the newest patch would grow every day. */
+const MERGE_UNPACK_WEIGHT = 0.25;
+/** A dead layer of its own file is dropped at once when nodes unpack again at most this share of the day's bytes. */
+const EAGER_DROP = 1;
+/** Layers a server image should not pass by default (patch layers fill up to it; ECR and containerd allow more). */
+const MAX_STACK = 60;
+/** Weight of a byte a node unpacks again against a byte pushed, when choosing what to compact. */
+const UNPACK_WEIGHT = 1;
+/** Once a compaction re-chains the stack from some layer up, layers above it this dead are rewritten too. */
+const PIGGYBACK_DEAD_SHARE = 0.5;
+/** Share of a build's own new bytes it may add in compaction while the image is under maxDeadShare. */
+const COMPACT_BUDGET = 0.5;
+/** Below maxDeadShare, only layers at least this dead are compacted (their live bytes are the cost). */
+const SOFT_MIN_DEAD_SHARE = 0.3;
+/** From this share of maxDeadShare on (headroom for the next day's dead bytes), deep layers are compacted too… */
+const MUST_FREE_FROM = 0.95;
+/** …down to this share of it, in one go. */
+const HARD_GOAL = 0.7;
+
+interface Slot {
+  layer: PlannedLayer;
+  pos: number;
+}
+
+/** Where a tree planned afresh goes in the stack: replaced by its layers at the end, no bytes until then. */
+function marker(tree: TreeName): PlannedLayer {
+  return { tree, index: -1, entries: [], inputKey: `marker:${tree}`, bytes: 0 };
+}
+const isMarker = (l: PlannedLayer) => l.index === -1 && l.inputKey.startsWith('marker:');
+
+interface Owner {
+  entry: FileEntry;
+  layer: PlannedLayer;
 }
 
 export function planIncremental(
@@ -43,57 +107,384 @@ export function planIncremental(
   opts: IncrementalOptions,
 ): IncrementalPlan {
   const stable = planLayers(manifests, opts);
-  const maxPatches = opts.maxPatches ?? 8;
-  const maxShare = opts.maxPatchShare ?? 0.3;
+  const maxPatchLayers = opts.maxPatchLayers ?? Math.max(16, MAX_STACK - stable.layers.length);
+  const maxPatches = opts.maxPatches ?? maxPatchLayers;
+  const maxDeadShare = opts.maxDeadShare ?? 0.15;
+  const compactDeadShare = Math.min(opts.compactDeadShare ?? (2 / 3) * maxDeadShare, maxDeadShare);
+  const rebaseShare = opts.rebaseShare ?? 0.5;
+  const layerBudget = opts.maxLayers - (opts.baseLayers ?? 0);
   const decisions = {} as IncrementalPlan['decisions'];
-  const perTree = new Map<TreeName, PlannedLayer[]>();
+  const current = new Map(TREE_NAMES.map((t) => [t, manifests.find((m) => m.tree === t)!]));
+  const freshTrees: TreeName[] = [];
+  const changed = new Set<TreeName>();
+  const reasons = new Map<TreeName, string[]>();
+  const note = (t: TreeName, r: string) => reasons.set(t, [...(reasons.get(t) ?? []), r]);
+
+  // 1. Which trees keep their recorded layers.
+  const slots: Slot[] = [];
+  let fallbackPos = 0;
+  /** Lowest stack position this build replaces anyway (a tree planned afresh): compaction above it is not unpacked twice. */
+  let lowestReplaced = Infinity;
+  /** Content bytes this build pushes anyway: what compaction may add to them on an ordinary day. */
+  let newBytes = 0;
   for (const tree of TREE_NAMES) {
-    const current = manifests.find((m) => m.tree === tree)!;
+    const cur = current.get(tree)!;
     const prev = previous[tree];
-    const fresh = stable.layers.filter((l) => l.tree === tree);
-    const choose = (decision: TreeDecision, layers: PlannedLayer[], reason?: string) => {
-      decisions[tree] = { decision, reason };
-      perTree.set(tree, layers);
+    const base = fallbackPos;
+    fallbackPos += prev?.layers.length ?? 0;
+    const replaced = () => {
+      freshTrees.push(tree);
+      newBytes += totalBytes(cur.entries);
+      if (!prev?.layers.length) return;
+      // The tree's new layers take the place of its old ones: what lies above is unpacked again today either way,
+      // and later changes up there then do not make nodes unpack the new tree again.
+      const at = Math.min(...prev.layers.map((_l, i) => prev.positions?.[i] ?? base + i));
+      lowestReplaced = Math.min(lowestReplaced, at);
+      slots.push({ layer: marker(tree), pos: at });
     };
     if (!prev || prev.layers.length === 0) {
-      choose('fresh', fresh, 'no previous build of this tree');
+      decisions[tree] = { decision: 'fresh', reason: 'no previous build of this tree' };
+      replaced();
       continue;
     }
-    if (prev.manifest.digest === current.digest) {
-      choose('unchanged', prev.layers);
-      continue;
+    if (prev.manifest.digest !== cur.digest) {
+      const d = diffEntries(tree, prev.manifest.entries, cur.entries);
+      const typeChange = d.modified.find((m) => m.before.type !== m.after.type);
+      const treeBytes = totalBytes(cur.entries);
+      if (typeChange) {
+        decisions[tree] = { decision: 'rebased', reason: `${typeChange.after.path} changed from ${typeChange.before.type} to ${typeChange.after.type}` };
+        replaced();
+        continue;
+      }
+      const changedBytes = d.bytesAdded + d.bytesModified;
+      if (treeBytes > 0 && changedBytes >= rebaseShare * treeBytes) {
+        const share = Math.round((100 * changedBytes) / treeBytes);
+        decisions[tree] = { decision: 'rebased', reason: `the change holds ${share} % of the tree's bytes (re-planned from ${Math.round(rebaseShare * 100)} %)` };
+        replaced();
+        continue;
+      }
+      changed.add(tree);
+      newBytes += changedBytes;
     }
-    const d = diffEntries(tree, prev.manifest.entries, current.entries);
+    prev.layers.forEach((layer, i) => slots.push({ layer, pos: prev.positions?.[i] ?? base + i }));
+  }
+  slots.sort((a, b) => a.pos - b.pos);
+  let stack = slots.map((s) => s.layer);
+  const keptTrees = TREE_NAMES.filter((t) => !freshTrees.includes(t));
+  const treeLayers = (t: TreeName) => stack.filter((l) => l.tree === t && !isMarker(l));
+
+  // 2. Dead bytes: rewrite the layers where removing them costs least per byte removed.
+  const content = manifests.reduce((n, m) => n + totalBytes(m.entries), 0);
+  const live = liveness(stack, keptTrees, current);
+  let dead = stack.reduce((n, l) => n + (l.bytes - live.get(l)!.bytes), 0);
+  // A file's own layer whose file changed goes now, its new version being a layer of its own on top: that
+  // costs nothing to push and leaves no dead bytes.
+  const treeBytesOf = new Map(manifests.map((m) => [m.tree, totalBytes(m.entries)]));
+  const ownFile = (l: PlannedLayer) => l.entries.some((e) => e.type === 'file' && e.size >= ownLayerSize(opts, treeBytesOf.get(l.tree)!));
+  // Past `compactDeadShare` a build compacts, within half its own new bytes, the layers high enough in the stack
+  // that nodes unpack again no more than the day's new bytes (a patch that is mostly dead, say). Deeper layers
+  // are rewritten only past `maxDeadShare`, and then in one go down to HARD_GOAL of it: every such rewrite makes
+  // nodes unpack the whole stack above it again, so it should happen rarely and collect much when it does.
+  // A tree planned afresh re-chains the stack from its old place anyway: compaction above that is free for nodes.
+  const above = bytesAbove(stack);
+  const firstReplaced = slots.findIndex((x) => x.pos >= lowestReplaced);
+  const unpack = (l: PlannedLayer) => (firstReplaced >= 0 && stack.indexOf(l) >= firstReplaced ? 0 : above.get(l)!);
+  const deadOf = (l: PlannedLayer) => l.bytes - live.get(l)!.bytes;
+  const score = (l: PlannedLayer) => deadOf(l) / (live.get(l)!.bytes + UNPACK_WEIGHT * unpack(l) + 1);
+  // A file's own layer whose file changed (its new version is a layer of its own on top) goes as soon as nodes
+  // would not unpack more than the day's new bytes again for it: it costs nothing to push.
+  const chosen = new Set(stack.filter((l) => ownFile(l) && live.get(l)!.entries.length === 0 && unpack(l) <= EAGER_DROP * newBytes));
+  for (const l of chosen) dead -= l.bytes;
+  let budget = COMPACT_BUDGET * newBytes;
+  const take = (l: PlannedLayer) => {
+    chosen.add(l);
+    dead -= deadOf(l);
+    budget -= live.get(l)!.bytes;
+  };
+  const candidates = () => stack.filter((x) => !chosen.has(x) && deadOf(x) > 0).sort((a, b) => score(b) - score(a));
+  if (dead > compactDeadShare * content) {
+    for (const l of candidates()) {
+      if (dead <= compactDeadShare * content) break;
+      if (deadOf(l) >= SOFT_MIN_DEAD_SHARE * l.bytes && unpack(l) <= newBytes && live.get(l)!.bytes <= budget) take(l);
+    }
+  }
+  if (dead > MUST_FREE_FROM * maxDeadShare * content) {
+    for (const l of candidates()) {
+      if (dead <= HARD_GOAL * maxDeadShare * content) break;
+      take(l);
+    }
+  }
+  if (chosen.size) {
+    // The stack is re-chained from the lowest layer chosen: layers above it that are mostly dead go too.
+    const lowest = Math.min(...[...chosen].map((l) => stack.indexOf(l)));
+    for (const l of stack.slice(lowest)) {
+      if (!chosen.has(l) && l.bytes > 0 && deadOf(l) >= PIGGYBACK_DEAD_SHARE * l.bytes && live.get(l)!.bytes <= Math.max(budget, 0)) take(l);
+    }
+  }
+  if (chosen.size) {
+    const next: PlannedLayer[] = [];
+    for (const l of stack) {
+      if (!chosen.has(l)) {
+        next.push(l);
+        continue;
+      }
+      const kept = live.get(l)!;
+      const verb = kept.entries.length ? 'rewrote' : 'dropped';
+      note(l.tree, `${verb} layer ${l.index} (${Math.round((100 * (l.bytes - kept.bytes)) / Math.max(l.bytes, 1))} % dead)`);
+      if (kept.entries.length) next.push(liveLayer(l, keptEntries([l], kept.entries), current.get(l.tree)!, opts.mounts[l.tree]));
+    }
+    stack = next;
+  }
+
+  // 3. Layer count: merge the cheapest adjacent pair of one tree's patch layers until the counts fit.
+  const tops0 = new Map(keptTrees.map((t) => [t, changed.has(t) ? 1 + bigChanges(previous[t]!.manifest, current.get(t)!, ownLayerSize(opts, treeBytesOf.get(t)!)) : 0]));
+  const newTop = (t: TreeName) => tops0.get(t)!;
+  const freshCount = stable.layers.filter((l) => freshTrees.includes(l.tree)).length;
+  for (let guard = 0; guard < 10_000; guard++) {
+    const patches = (t: TreeName) => treeLayers(t).filter((l) => l.patch).length + newTop(t);
+    const allPatches = keptTrees.reduce((n, t) => n + patches(t), 0);
+    const total = stack.length + freshCount + keptTrees.reduce((n, t) => n + newTop(t), 0);
+    const overTree = keptTrees.filter((t) => patches(t) > maxPatches);
+    if (!overTree.length && allPatches <= maxPatchLayers && total <= layerBudget) break;
+    const pair = cheapestPair(stack, overTree.length ? overTree : keptTrees, current, MERGE_UNPACK_WEIGHT);
+    if (!pair) break;
+    const [lower, upper] = pair;
+    const entries = mergedEntries(stack, lower, upper, current.get(lower.tree)!);
+    note(lower.tree, `merged patch layers ${lower.index} and ${upper.index}`);
+    const merged = liveLayer(lower, entries, current.get(lower.tree)!, opts.mounts[lower.tree]);
+    stack = stack.filter((l) => l !== upper).map((l) => (l === lower ? merged : l));
+  }
+
+  // 4. The top of each kept tree: what its layers lack to unpack to exactly the manifest.
+  const tops: PlannedLayer[] = [];
+  for (const tree of keptTrees) {
+    const cur = current.get(tree)!;
+    const own = treeLayers(tree);
+    const state = [...stateOf(own).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path));
+    const d = diffEntries(tree, state, cur.entries);
     const typeChange = d.modified.find((m) => m.before.type !== m.after.type);
     if (typeChange) {
-      choose('rebased', fresh, `${typeChange.after.path} changed from ${typeChange.before.type} to ${typeChange.after.type}`);
+      // Compaction exposed an older entry of another type: plan the tree afresh rather than risk it.
+      decisions[tree] = { decision: 'rebased', reason: `${typeChange.after.path} changed from ${typeChange.before.type} to ${typeChange.after.type}` };
+      freshTrees.push(tree);
+      stack = stack.filter((l) => l.tree !== tree);
       continue;
     }
-    const patches = prev.layers.filter((l) => l.patch).length;
-    const patch = patchLayer(tree, prev.layers.length, d, current, opts.mounts[tree]);
-    const patchBytes = prev.layers.filter((l) => l.patch).reduce((n, l) => n + l.bytes, 0) + patch.bytes;
-    const treeBytes = current.entries.reduce((n, e) => n + e.size, 0);
-    if (patches + 1 > maxPatches) {
-      choose('rebased', fresh, `${patches + 1} patch layers would exceed ${maxPatches}`);
-    } else if (patchBytes > maxShare * Math.max(treeBytes, 1)) {
-      choose('rebased', fresh, `patches would hold ${Math.round((100 * patchBytes) / Math.max(treeBytes, 1))} % of the tree's bytes (limit ${Math.round(maxShare * 100)} %)`);
-    } else {
-      choose('patched', [...prev.layers, patch]);
-    }
+    const top = topLayers(tree, d, cur, opts);
+    tops.push(...top);
+    const compacted = reasons.get(tree);
+    if (compacted) decisions[tree] = { decision: 'compacted', reason: compacted.join('; ') };
+    else decisions[tree] = { decision: top.length ? 'patched' : 'unchanged' };
   }
-  const layers = TREE_NAMES.flatMap((t) => perTree.get(t)!);
-  const budget = opts.maxLayers - (opts.baseLayers ?? 0);
-  if (layers.length > budget) {
-    // Patches pushed the image past the layer limit: rebase every patched tree.
-    for (const t of TREE_NAMES) {
-      if (decisions[t].decision === 'patched' || (decisions[t].decision === 'unchanged' && perTree.get(t)!.some((l) => l.patch))) {
-        decisions[t] = { decision: 'rebased', reason: `the image would have ${layers.length} layers, over ${budget}` };
-        perTree.set(t, stable.layers.filter((l) => l.tree === t));
-      }
+
+  // 5. The stack: kept layers in place, trees planned afresh where they were (or on top when they were not in
+  // it), then the new tops.
+  const order = opts.freshOrder ?? TREE_NAMES;
+  const freshLayers = (t: TreeName) => stable.layers.filter((l) => l.tree === t);
+  const placed = new Set(stack.filter(isMarker).map((l) => l.tree).filter((t) => freshTrees.includes(t)));
+  const fresh = [...freshTrees].filter((t) => !placed.has(t)).sort((a, b) => order.indexOf(a) - order.indexOf(b)).flatMap(freshLayers);
+  stack = stack.flatMap((l) => (isMarker(l) ? (placed.has(l.tree) ? freshLayers(l.tree) : []) : [l]));
+  let layers = renumber([...stack, ...fresh, ...tops], opts.mounts);
+  if (layers.length > layerBudget) {
+    // Still over the limit (few patches to merge): plan the trees with most layers afresh, as the stable plan fits.
+    const byCount = [...keptTrees].sort((a, b) => layers.filter((l) => l.tree === b).length - layers.filter((l) => l.tree === a).length);
+    for (const t of byCount) {
+      if (layers.length <= layerBudget) break;
+      decisions[t] = { decision: 'rebased', reason: `the image would have ${layers.length} layers, over ${layerBudget}` };
+      layers = renumber([...layers.filter((l) => l.tree !== t), ...stable.layers.filter((l) => l.tree === t)], opts.mounts);
     }
-    return { layers: TREE_NAMES.flatMap((t) => perTree.get(t)!), decisions };
   }
   return { layers, decisions };
+}
+
+function totalBytes(entries: readonly FileEntry[]): number {
+  let n = 0;
+  for (const e of entries) n += e.size;
+  return n;
+}
+
+/** Changed files big enough for a layer of their own. */
+function bigChanges(before: TreeManifest, after: TreeManifest, targetSize: number): number {
+  const d = diffEntries(after.tree, before.entries, after.entries);
+  return [...d.added, ...d.modified.map((m) => m.after)].filter((e) => e.type === 'file' && e.size >= targetSize).length;
+}
+
+/**
+ * Changed files from this size up get a layer of their own on top: a big pak or binary patched again later leaves
+ * a whole dead layer, dropped for free, instead of dead bytes inside a patch (and patches stay small, cheap to
+ * merge). An eighth of the target size, or of the tree when that is less (not below 1 MiB).
+ */
+function ownLayerSize(opts: PlanOptions, treeBytes: number): number {
+  return Math.min(opts.targetSize / 8, Math.max(2 ** 20, treeBytes / 8));
+}
+
+/**
+ * What a tree's layers unpack to: each path's topmost entry and the layer holding it. Within a layer the
+ * whiteouts apply to the layers below, then its entries are added.
+ */
+export function stateOf(layers: readonly PlannedLayer[]): Map<string, Owner> {
+  const state = new Map<string, Owner>();
+  for (const layer of layers) {
+    const hidden = new Set<string>();
+    for (const e of layer.entries) {
+      if (!isWhiteout(e)) continue;
+      const slash = e.path.lastIndexOf('/');
+      hidden.add(`${e.path.slice(0, slash + 1)}${e.path.slice(slash + 1 + WHITEOUT_PREFIX.length)}`);
+    }
+    if (hidden.size) {
+      for (const p of state.keys()) {
+        for (let q = p; ; ) {
+          if (hidden.has(q)) {
+            state.delete(p);
+            break;
+          }
+          const i = q.lastIndexOf('/');
+          if (i <= 0) break;
+          q = q.slice(0, i);
+        }
+      }
+    }
+    for (const e of layer.entries) if (!isWhiteout(e)) state.set(e.path, { entry: e, layer });
+  }
+  return state;
+}
+
+interface Live {
+  /** Files and symlinks of the layer that the image shows as they are in the manifest. */
+  entries: FileEntry[];
+  bytes: number;
+}
+
+/** Per layer, its live entries: topmost for their path and equal to the manifest's. */
+function liveness(stack: readonly PlannedLayer[], trees: readonly TreeName[], current: Map<TreeName, TreeManifest>): Map<PlannedLayer, Live> {
+  const out = new Map<PlannedLayer, Live>();
+  for (const l of stack) out.set(l, { entries: [], bytes: 0 });
+  for (const t of trees) {
+    const want = new Map(current.get(t)!.entries.map((e) => [e.path, e]));
+    for (const [path, o] of stateOf(stack.filter((l) => l.tree === t))) {
+      if (o.entry.type === 'dir') continue;
+      const w = want.get(path);
+      if (!w || !sameEntry(w, o.entry)) continue;
+      const live = out.get(o.layer)!;
+      live.entries.push(o.entry);
+      live.bytes += o.entry.size;
+    }
+  }
+  return out;
+}
+
+/** Per layer, the bytes of the layers above it in the stack: what a node unpacks again when it changes. */
+function bytesAbove(stack: readonly PlannedLayer[]): Map<PlannedLayer, number> {
+  const out = new Map<PlannedLayer, number>();
+  let sum = 0;
+  for (let i = stack.length - 1; i >= 0; i--) {
+    out.set(stack[i]!, sum);
+    sum += stack[i]!.bytes;
+  }
+  return out;
+}
+
+/**
+ * Adjacent patch layers of one tree (adjacent in the tree's order) that cost least to merge: their live bytes,
+ * and the layers above the lower one that nodes unpack again.
+ */
+function cheapestPair(stack: readonly PlannedLayer[], trees: readonly TreeName[], current: Map<TreeName, TreeManifest>, unpackWeight: number): [PlannedLayer, PlannedLayer] | undefined {
+  const live = liveness(stack, trees, current);
+  const above = bytesAbove(stack);
+  let best: [PlannedLayer, PlannedLayer] | undefined;
+  let bestCost = Infinity;
+  for (const t of trees) {
+    const own = stack.filter((l) => l.tree === t && !isMarker(l));
+    for (let i = 0; i + 1 < own.length; i++) {
+      const [a, b] = [own[i]!, own[i + 1]!];
+      if (!a.patch || !b.patch) continue;
+      const cost = live.get(a)!.bytes + live.get(b)!.bytes + unpackWeight * above.get(a)!;
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = [a, b];
+      }
+    }
+  }
+  return best;
+}
+
+/** Entries of two adjacent patch layers merged: the live files of both, and their whiteouts. */
+function mergedEntries(stack: readonly PlannedLayer[], lower: PlannedLayer, upper: PlannedLayer, manifest: TreeManifest): FileEntry[] {
+  const live = liveness(stack, [lower.tree], new Map([[lower.tree, manifest]]));
+  return keptEntries([lower, upper], [...live.get(lower)!.entries, ...live.get(upper)!.entries]);
+}
+
+/**
+ * Live files of layers being rewritten, with the layers' whiteouts except where the new layer holds an entry of
+ * that name or below it (a whiteout and an entry of one name in a layer is not portable); the tree's top layer
+ * restores whatever that leaves visible.
+ */
+function keptEntries(layers: readonly PlannedLayer[], files: FileEntry[]): FileEntry[] {
+  const names = new Set<string>();
+  for (const e of files) for (let p = e.path; p; p = p.slice(0, Math.max(0, p.lastIndexOf('/')))) names.add(p);
+  const whiteouts = new Map<string, FileEntry>();
+  for (const l of layers) {
+    for (const e of l.entries) {
+      if (!isWhiteout(e)) continue;
+      const slash = e.path.lastIndexOf('/');
+      const target = `${e.path.slice(0, slash + 1)}${e.path.slice(slash + 1 + WHITEOUT_PREFIX.length)}`;
+      if (!names.has(target)) whiteouts.set(e.path, e);
+    }
+  }
+  return [...files, ...whiteouts.values()];
+}
+
+/** A layer of the given files and whiteouts in place of `like` (same tree, patch or not), with their parent folders. */
+function liveLayer(like: PlannedLayer, files: FileEntry[], current: TreeManifest, mount: string): PlannedLayer {
+  const entries = withParents(files, current);
+  return { tree: like.tree, index: like.index, entries, inputKey: layerInputKey(mount, entries), bytes: totalBytes(entries), ...(like.patch ? { patch: true } : {}) };
+}
+
+function withParents(files: FileEntry[], current: TreeManifest): FileEntry[] {
+  const byPath = new Map(files.map((e) => [e.path, e]));
+  const dirs = dirsOf(current);
+  for (const p of [...byPath.keys()]) {
+    for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) {
+      const parent = p.slice(0, i);
+      if (byPath.has(parent)) break;
+      byPath.set(parent, dirs.get(parent) ?? { path: parent, type: 'dir', mode: 0o755, size: 0 });
+    }
+  }
+  return [...byPath.values()].sort((a, b) => compareBytewise(a.path, b.path));
+}
+
+const dirCache = new WeakMap<TreeManifest, Map<string, FileEntry>>();
+function dirsOf(m: TreeManifest): Map<string, FileEntry> {
+  let d = dirCache.get(m);
+  if (!d) {
+    d = new Map(m.entries.filter((e) => e.type === 'dir').map((e) => [e.path, e]));
+    dirCache.set(m, d);
+  }
+  return d;
+}
+
+/** The new top of a tree: a layer per changed file of ownLayerSize or more, one patch layer for the rest. */
+function topLayers(tree: TreeName, d: TreeDiff, current: TreeManifest, opts: IncrementalOptions): PlannedLayer[] {
+  if (!d.added.length && !d.removed.length && !d.modified.length) return [];
+  const changedFiles = [...d.added, ...d.modified.map((m) => m.after)];
+  const own = ownLayerSize(opts, totalBytes(current.entries));
+  const big = changedFiles.filter((e) => e.type === 'file' && e.size >= own).sort((a, b) => compareBytewise(a.path, b.path));
+  const isBig = new Set(big.map((e) => e.path));
+  const rest: TreeDiff = { ...d, added: d.added.filter((e) => !isBig.has(e.path)), modified: d.modified.filter((m) => !isBig.has(m.after.path)) };
+  const out: PlannedLayer[] = [];
+  if (rest.added.length || rest.removed.length || rest.modified.length) out.push(patchLayer(tree, 0, rest, current, opts.mounts[tree]));
+  for (const e of big) out.push(liveLayer({ tree, index: 0, entries: [], inputKey: '', bytes: 0, patch: true }, [e], current, opts.mounts[tree]));
+  return out;
+}
+
+/** Each tree's layers numbered 0.. in its own order; the stack order is kept. */
+function renumber(layers: PlannedLayer[], _mounts: Record<TreeName, string>): PlannedLayer[] {
+  const next = new Map<TreeName, number>();
+  return layers.map((l) => {
+    const index = next.get(l.tree) ?? 0;
+    next.set(l.tree, index + 1);
+    return l.index === index ? l : { ...l, index };
+  });
 }
 
 /** Added and modified entries (with their parent directories) and a whiteout per topmost removed path. */
@@ -109,16 +500,8 @@ function patchLayer(tree: TreeName, index: number, d: TreeDiff, current: TreeMan
     const wh = `${parent ? `${parent}/` : ''}${WHITEOUT_PREFIX}${e.path.slice(slash + 1)}`;
     byPath.set(wh, { path: wh, type: 'file', mode: 0o644, size: 0, xxh64: EMPTY_XXH64 });
   }
-  const dirs = new Map(current.entries.filter((e) => e.type === 'dir').map((e) => [e.path, e]));
-  for (const p of [...byPath.keys()]) {
-    for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) {
-      const parent = p.slice(0, i);
-      if (byPath.has(parent)) break;
-      byPath.set(parent, dirs.get(parent) ?? { path: parent, type: 'dir', mode: 0o755, size: 0 });
-    }
-  }
-  const entries = [...byPath.values()].sort((a, b) => compareBytewise(a.path, b.path));
-  const bytes = entries.reduce((n, e) => n + e.size, 0);
+  const entries = withParents([...byPath.values()], current);
+  const bytes = totalBytes(entries);
   return { tree, index, entries, inputKey: layerInputKey(mount, entries), bytes, patch: true };
 }
 
@@ -141,13 +524,34 @@ export function isWhiteout(e: FileEntry): boolean {
   return name.startsWith(WHITEOUT_PREFIX);
 }
 
-/** Each tree of a recorded build for one platform: its manifest and its layers in order. */
+/**
+ * Why a recorded tree cannot be built on: a layer whose entries do not give its inputKey (its blob would not
+ * hold them), or layers that do not unpack to the recorded manifest. Undefined when the record is sound.
+ */
+export function recordedTreeProblem(tree: TreeName, prev: PreviousTree, mount: string): string | undefined {
+  for (const [i, l] of prev.layers.entries()) {
+    if (l.tree !== tree || layerInputKey(mount, l.entries) !== l.inputKey) return `${tree} layer ${i}: its entries do not match its inputKey ${l.inputKey}`;
+  }
+  const state = [...stateOf(prev.layers).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path));
+  const d = diffEntries(tree, state, prev.manifest.entries);
+  const first = d.added[0] ?? d.removed[0] ?? d.modified[0]?.after;
+  return first ? `${tree}: its layers do not unpack to its recorded manifest (${first.path} differs)` : undefined;
+}
+
+/** Each tree of a recorded build for one platform: its manifest, its layers in order and their stack positions. */
 export function recordedTrees(record: Pick<BuildRecord, 'plan' | 'manifests'>, platform: string): Partial<Record<TreeName, PreviousTree>> {
   const out: Partial<Record<TreeName, PreviousTree>> = {};
+  const stack = record.plan.layers.filter((l) => l.platform === platform);
   for (const tree of TREE_NAMES) {
-    const layers = record.plan.layers.filter((l) => l.tree === tree && l.platform === platform);
+    const positions: number[] = [];
+    const layers: PlannedLayer[] = [];
+    stack.forEach(({ platform: _p, ...l }, i) => {
+      if (l.tree !== tree) return;
+      layers.push(l);
+      positions.push(i);
+    });
     const manifest = record.manifests.find((m) => m.tree === tree && (m.platform === undefined || m.platform === platform));
-    if (manifest && layers.length) out[tree] = { manifest, layers: layers.map(({ platform: _p, ...l }) => l) };
+    if (manifest && layers.length) out[tree] = { manifest, layers, positions };
   }
   return out;
 }

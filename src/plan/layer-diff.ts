@@ -2,7 +2,7 @@
 // same planning a build does, so it lives with the planner. The base image's layer count comes from the caller
 // (reading a base image is the image stage's job, above this one).
 import { treeSourceFor, type GameConfig } from '../config/load.js';
-import { planIncremental, recordedTrees } from './incremental.js';
+import { planIncremental, recordedTrees, SERVER_STACK_ORDER } from './incremental.js';
 import { TREE_NAMES, type BuildRecord, type TreeManifest, type TreeName } from '../types.js';
 
 export interface LayerChange {
@@ -51,6 +51,7 @@ export async function layerDiff(
       maxLayers: config.layers.maxLayers,
       baseLayers,
       mounts,
+      freshOrder: SERVER_STACK_ORDER,
     });
     for (const l of plan.layers) {
       const status = known.has(l.inputKey) ? 'reused' : 'rebuilt';

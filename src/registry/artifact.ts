@@ -40,6 +40,8 @@ const EMPTY_BYTES = Buffer.from('{}');
 /** A record is read into memory to be parsed; refuse anything absurd (compressed or not) before doing so. */
 const MAX_RECORD_BYTES = 512 * 1024 * 1024;
 const CREATED = 'org.opencontainers.image.created';
+/** Annotation of the record manifest holding the build's tags (a JSON array), kept out of the record blob. */
+const TAGS = 'dev.gamelayer.tags';
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -73,8 +75,11 @@ export interface RecordArtifact {
 
 /** The artifact manifest (and the record blob) for `record` attached to the image `subject`. */
 export function buildRecordArtifact(record: BuildRecord, subject: Descriptor): RecordArtifact {
-  // Level 9: the record is small next to the layers, and every byte of it is sent with each new tag.
-  const bytes = gzipSync(JSON.stringify(record), { level: zlibConstants.Z_BEST_COMPRESSION });
+  // The tags and the creation time go into the manifest's annotations, not the blob: the same content under a new
+  // tag then has the same record blob, already in the registry, and only the small manifests go up again.
+  const { tags, createdAt: _createdAt, ...content } = record;
+  // Level 9: the record is small next to the layers, and it is sent whenever the content changes.
+  const bytes = gzipSync(JSON.stringify(content), { level: zlibConstants.Z_BEST_COMPRESSION });
   const recordDescriptor: Descriptor = {
     mediaType: BUILD_RECORD_GZIP_TYPE,
     digest: sha256(bytes),
@@ -89,7 +94,7 @@ export function buildRecordArtifact(record: BuildRecord, subject: Descriptor): R
       config: EMPTY_CONFIG,
       layers: [recordDescriptor],
       subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-      annotations: { [CREATED]: record.createdAt, 'dev.gamelayer.game': record.game },
+      annotations: { [CREATED]: record.createdAt, 'dev.gamelayer.game': record.game, [TAGS]: JSON.stringify(tags) },
     }),
   );
   return {
@@ -401,7 +406,7 @@ async function readRecord(client: RegistryClient, repo: string, reference: strin
     throw new GamelayerError('record.invalid', `${where}: the record blob does not match its digest ${layer.digest}`);
   }
   const text = (layer.mediaType === BUILD_RECORD_GZIP_TYPE ? gunzipRecord(bytes, where) : bytes).toString('utf8');
-  const value = safeJson(text) as { schemaVersion?: unknown } | undefined;
+  const value = withManifestFields(safeJson(text), parsed.data.annotations) as { schemaVersion?: unknown } | undefined;
   if (typeof value?.schemaVersion === 'number' && value.schemaVersion > 1) {
     throw new GamelayerError(
       'record.invalid',
@@ -435,6 +440,15 @@ export async function fetchLineRecord(repository: string, line: string, opts: Fe
   if (!(await client.headManifest(r.repository, tag))) return undefined;
   const found = await readRecord(client, r.repository, tag, undefined, `${client.host}/${r.repository}:${tag}`);
   return { ...found, via: 'tag', tag };
+}
+
+/** Records pushed since the tags moved out of the blob get their tags and creation time from the manifest. */
+function withManifestFields(json: unknown, annotations: Record<string, string> | undefined): unknown {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return json;
+  const out = { ...(json as Record<string, unknown>) };
+  if (out.createdAt === undefined && annotations?.[CREATED] !== undefined) out.createdAt = annotations[CREATED];
+  if (out.tags === undefined && annotations?.[TAGS] !== undefined) out.tags = safeJson(annotations[TAGS]);
+  return out;
 }
 
 /** The record's JSON from its gzip layer; a bomb or a damaged stream is a clear error, not an exhausted heap. */

@@ -154,8 +154,11 @@ export function buildText(r: BuildResult): string {
   ]);
   const server = r.record.images.find((i) => i.name === 'server' && (multi ? i.platform === undefined : true))!;
   const notes = s.trees
-    .filter((t) => t.decision === 'patched' || t.decision === 'rebased')
-    .map((t) => `${multi ? `${t.tree} ${t.platform}` : t.tree}: ${t.decision === 'patched' ? 'patch layer added on top of the previous build' : `rebased (${t.reason})`}`);
+    .filter((t) => t.decision === 'patched' || t.decision === 'compacted' || t.decision === 'rebased')
+    .map((t) => {
+      const what = t.decision === 'patched' ? 'patch layer added on top of the previous build' : t.decision === 'compacted' ? `compacted (${t.reason})` : `rebased (${t.reason})`;
+      return `${multi ? `${t.tree} ${t.platform}` : t.tree}: ${what}`;
+    });
   return [
     table(['tree', 'layer', 'files', 'content', 'compressed', 'status', 'digest'], rows, [1, 2, 3, 4]),
     ...(notes.length ? ['', ...notes] : []),

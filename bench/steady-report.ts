@@ -1,0 +1,231 @@
+// The steady bench's README section and chart, from bench/steady.json (written by steady.ts).
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { formatBytes } from '../src/report/reporter.js';
+import type { TreeName } from '../src/types.js';
+import { BENCH_DIR, median, writeReportSection } from './lib.js';
+import { chartSvg, type Panel } from './svg-chart.js';
+
+export interface SteadyUpdate {
+  day: number;
+  what: string[];
+  changedFiles: number;
+  /** The changed files' new content, deflated at the build's level in 1 MiB blocks (removed files count 0). */
+  changedCompressed: number;
+  /** Request bodies of PATCH/PUT/POST to /v2/ that reached the registry. */
+  sent: number;
+  manifestBytes: number;
+  /** A node running the previous update's server image: layers it lacks, and layers it unpacks again. */
+  download: number;
+  unpack: number;
+  /** The same for a node running the four tree images (init containers / image volumes). */
+  podDownload: number;
+  podUnpack: number;
+  /** Compressed bytes of the server image's layers: what a fresh node pulls. */
+  imageBytes: number;
+  /** Uncompressed content of the server image's layers (dead copies included), and of the game itself. */
+  layerContent: number;
+  content: number;
+  layers: number;
+  ms: number;
+  decisions: Record<TreeName, string>;
+}
+
+export interface SteadyData {
+  date: string;
+  machine: string;
+  options: { size: number; updates: number; seed: string };
+  updates: SteadyUpdate[];
+  /** Set once the month is done (the figures are written after every update, so an interrupted run still has them). */
+  noop?: { sent: number };
+  retag?: { sent: number; manifests: number };
+  totalSeconds: number;
+}
+
+interface DockerCost {
+  perScenario: Record<'change' | 'small' | 'engine', number>;
+  source: string;
+}
+
+/** The docker method's bytes per update, from the compare bench's measurements (median of its runs). */
+async function dockerCost(size: number): Promise<DockerCost | undefined> {
+  const found: { size: number; file: string; scenario: string; bytes: number }[] = [];
+  for (const file of ['compare.json', 'compare-full.json']) {
+    const p = path.join(BENCH_DIR, file);
+    if (!existsSync(p)) continue;
+    const d = JSON.parse(await readFile(p, 'utf8')) as { samples: { series: string; scenario: string; method: string; gameSize: number; uploadBytes: number }[] };
+    for (const s of d.samples) {
+      if (s.method === 'docker' && s.series === 'main' && ['change', 'small', 'engine'].includes(s.scenario)) found.push({ size: s.gameSize, file, scenario: s.scenario, bytes: s.uploadBytes });
+    }
+  }
+  if (!found.length) return undefined;
+  const sizes = [...new Set(found.map((f) => f.size))];
+  const nearest = sizes.sort((a, b) => Math.abs(Math.log(a / size)) - Math.abs(Math.log(b / size)))[0]!;
+  const at = found.filter((f) => f.size === nearest);
+  const scale = size / nearest;
+  const med = (sc: string) => median(at.filter((f) => f.scenario === sc).map((f) => f.bytes)) * scale;
+  const source =
+    `${at[0]!.file}: docker build + docker push on the ${formatBytes(nearest)} game, median of ${at.filter((f) => f.scenario === 'change').length} runs per scenario` +
+    (scale !== 1 ? `, scaled by ${scale.toFixed(2)} to this game's size` : '');
+  return { perScenario: { change: med('change'), small: med('small'), engine: med('engine') }, source };
+}
+
+/** Docker's cost of one update: it re-sends the whole layer of every tree the update touched. */
+function dockerUpdate(u: SteadyUpdate, d: DockerCost): number {
+  if (u.day === 0) return 0;
+  let n = d.perScenario.change + d.perScenario.small; // every day changes assets and app files
+  if (u.what.includes('engine upgrade')) n += d.perScenario.engine;
+  return n;
+}
+
+const mb = (n: number) => `${(n / 1e6).toFixed(1)}`;
+const x = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : '–');
+
+export async function writeSteadyReport(data?: SteadyData, quiet = false): Promise<void> {
+  const d = data ?? (JSON.parse(await readFile(path.join(BENCH_DIR, 'steady.json'), 'utf8')) as SteadyData);
+  const docker = await dockerCost(d.options.size);
+  const days = d.updates.filter((u) => u.day > 0);
+  const sum = (f: (u: SteadyUpdate) => number) => days.reduce((n, u) => n + f(u), 0);
+  const changed = sum((u) => u.changedCompressed);
+  const sent = sum((u) => u.sent);
+  const worst = days.reduce((w, u) => (u.sent / Math.max(u.changedCompressed, 1) > w.sent / Math.max(w.changedCompressed, 1) ? u : w), days[0]!);
+  const maxImage = Math.max(...d.updates.map((u) => u.imageBytes / u.content));
+  const maxDead = Math.max(...d.updates.map((u) => u.layerContent / u.content));
+  const maxLayers = Math.max(...d.updates.map((u) => u.layers));
+  const download = sum((u) => u.download);
+  const unpack = sum((u) => u.unpack);
+  const worstUnpack = days.reduce((w, u) => (u.unpack / Math.max(u.changedCompressed, 1) > w.unpack / Math.max(w.changedCompressed, 1) ? u : w), days[0]!);
+  const last = d.updates.at(-1)!;
+  const cold = d.updates[0]!;
+  const dockerTotal = docker ? days.reduce((n, u) => n + dockerUpdate(u, docker), 0) : undefined;
+  const ok = (b: boolean) => (b ? 'met' : '**missed**');
+
+  const rows = d.updates.map(
+    (u) =>
+      `| ${u.day} | ${u.what.join('; ')} | ${mb(u.changedCompressed)} | ${mb(u.sent)} | ${u.day ? x(u.sent, u.changedCompressed) : ''} | ${mb(u.download)} / ${mb(u.unpack)} | ${mb(u.podDownload)} / ${mb(u.podUnpack)} | ` +
+      `${(u.imageBytes / u.content).toFixed(3)} / ${(u.layerContent / u.content).toFixed(3)} | ${u.layers} | ${(u.ms / 1000).toFixed(1)} | ${compactions(u)} |`,
+  );
+  const md = `
+### Steady state (issue 16) — ${days.length === d.options.updates ? '' : `${days.length} of `}${d.options.updates} daily updates of a generated game of ${formatBytes(cold.content)}, build + push after each
+
+Measured ${d.date} on ${d.machine}, 2 cores shared with other work; the whole bench took ${(d.totalSeconds / 60).toFixed(1)} min.
+\`npm run bench -- steady [--steady-size 3.1GB] [--updates 30] [--steady-seed S]\`: a game generated by
+\`fixtures/generate.ts\`, then each day (seeded): about ${(50 * d.options.size / 3.1e9).toFixed(1)} MB of app-media assets changed (modify, resize, add,
+delete; log-normal day to day), 1–6 small app files edited, with probability 0.2 a big pak rewritten in part (1–5 % of
+it, in place), with probability 0.3 the app binary touched (about ${(d.options.size / 3.1e9).toFixed(2)} MB of it), and one engine upgrade
+at day ${Math.round(0.6 * d.options.updates)}. After each day \`build\` and a push of the five images and the record to a docker-registry 2.8 on
+loopback behind a counting proxy ("sent": request bodies of PATCH/PUT/POST to /v2/ that reached the registry).
+"Changed" is the reference: the changed files' new content deflated at the build's level (whole files: OCI's unit).
+A node running day N−1 downloads the layers it lacks and unpacks every layer from the first one that differs in the
+server image's stack (containerd keys unpacked layers by the chain below them); "pod" is the same for a node running
+the four tree images. Image / content: compressed server image over the game's bytes, then the layers' uncompressed
+content over the game's bytes (dead copies of overwritten files).
+
+| measure | result | target |
+| --- | --- | --- |
+| bytes sent / changed files compressed over ${days.length} updates | ${formatBytes(sent)} / ${formatBytes(changed)} = **${x(sent, changed)}** | ≤ 1.2×: ${ok(sent <= 1.2 * changed)} |
+| worst single update (sent / its changed files) | day ${worst.day}: ${formatBytes(worst.sent)} for ${formatBytes(worst.changedCompressed)} = **${x(worst.sent, worst.changedCompressed)}** | ≤ 2×: ${ok(worst.sent <= 2 * worst.changedCompressed)} |
+| image size / content size, worst update | ${maxImage.toFixed(3)} compressed; layers' content ${maxDead.toFixed(3)} | ≤ 1.15: ${ok(maxDead <= 1.15 && maxImage <= 1.15)} |
+| layers in the server image, most | ${maxLayers} | ≤ 60: ${ok(maxLayers <= 60)} |
+| node running N pulls to run N+1, over the month | ${formatBytes(download)} downloaded = **${x(download, changed)}**, ${formatBytes(unpack)} unpacked = **${x(unpack, changed)}** the changed files | ≤ 1.3×: ${ok(download <= 1.3 * changed && unpack <= 1.3 * changed)} |
+| worst single update unpacked | day ${worstUnpack.day}: ${formatBytes(worstUnpack.unpack)} for ${formatBytes(worstUnpack.changedCompressed)} changed | |
+| pod (four tree images), over the month | ${formatBytes(sum((u) => u.podDownload))} downloaded, ${formatBytes(sum((u) => u.podUnpack))} unpacked | |
+| fresh node at day ${last.day} | ${formatBytes(last.imageBytes)} = ${(last.imageBytes / cold.imageBytes).toFixed(2)}× the cold image | |
+| no-op build + push | ${d.noop ? `${d.noop.sent} B sent` : 'not reached'} | 0: ${d.noop ? ok(d.noop.sent === 0) : '–'} |
+| same content under a new tag | ${d.retag ? `${d.retag.sent} B sent, of which ${d.retag.manifests} B manifests` : 'not reached'} | manifests only: ${d.retag ? ok(d.retag.sent === d.retag.manifests) : '–'} |
+${docker && dockerTotal !== undefined ? `| the docker method (stated, not run here) | ${formatBytes(docker.perScenario.change + docker.perScenario.small)} per ordinary update, ${formatBytes(dockerTotal)} over the month = ${x(dockerTotal, changed)} the changed files (${docker.source}; an update that touches assets and app files re-sends both layers, an engine upgrade the engine's too) | |\n` : ''}
+Per update (MB = 10^6 bytes; compactions name what each tree's plan rewrote, dropped or merged):
+
+| day | what changed | changed MB | sent MB | sent / changed | node down / unpack MB | pod down / unpack MB | image / content | layers | s | compaction |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+
+![steady chart](steady.svg)
+`;
+  if (!quiet) process.stdout.write(md);
+  await writeFile(path.join(BENCH_DIR, 'steady.json'), `${JSON.stringify(d, null, 1)}\n`);
+  await writeReportSection('steady', md);
+  await writeFile(path.join(BENCH_DIR, 'steady.svg'), chart(d, docker));
+}
+
+function compactions(u: SteadyUpdate): string {
+  return Object.entries(u.decisions)
+    .filter(([, v]) => v.startsWith('compacted') || v.startsWith('rebased'))
+    .map(([t, v]) => `${t}: ${v.replace(/^compacted: /, '')}`)
+    .join('; ')
+    .replace(/\|/g, '/');
+}
+
+function chart(d: SteadyData, docker: DockerCost | undefined): string {
+  const days = d.updates.filter((u) => u.day > 0);
+  const fmt = (v: number) => formatBytes(v).replace(' ', ' ');
+  let cs = 0;
+  let cc = 0;
+  let cd = 0;
+  let cu = 0;
+  let ck = 0;
+  const cumulative = days.map((u) => {
+    cs += u.sent;
+    cc += u.changedCompressed;
+    cd += u.download;
+    cu += u.unpack;
+    ck += docker ? dockerUpdate(u, docker) : 0;
+    return { day: u.day, cs, cc, cd, cu, ck };
+  });
+  const panels: Panel[] = [
+    {
+      title: 'bytes per update',
+      xLabel: 'update',
+      yLabel: 'bytes',
+      formatX: (v) => String(v),
+      formatY: fmt,
+      linearX: true,
+      series: [
+        { name: 'sent to the registry', color: '#1f77b4', points: days.map((u) => ({ x: u.day, y: u.sent })) },
+        { name: 'changed files, compressed', color: '#2ca02c', dashed: true, points: days.map((u) => ({ x: u.day, y: u.changedCompressed })) },
+        { name: 'node: unpacked', color: '#d62728', hollow: true, points: days.map((u) => ({ x: u.day, y: u.unpack })) },
+      ],
+    },
+    {
+      title: 'cumulative bytes',
+      xLabel: 'update',
+      yLabel: 'bytes',
+      formatX: (v) => String(v),
+      formatY: fmt,
+      linearX: true,
+      series: [
+        { name: 'sent (gamelayer)', color: '#1f77b4', points: cumulative.map((c) => ({ x: c.day, y: c.cs })) },
+        { name: 'changed files, compressed', color: '#2ca02c', dashed: true, points: cumulative.map((c) => ({ x: c.day, y: c.cc })) },
+        { name: 'node: downloaded', color: '#9467bd', points: cumulative.map((c) => ({ x: c.day, y: c.cd })) },
+        { name: 'node: unpacked', color: '#d62728', hollow: true, points: cumulative.map((c) => ({ x: c.day, y: c.cu })) },
+        ...(docker ? [{ name: 'docker method (stated)', color: '#ff7f0e', dashed: true, points: cumulative.map((c) => ({ x: c.day, y: c.ck })) }] : []),
+      ],
+    },
+    {
+      title: 'layers in the server image',
+      xLabel: 'update',
+      yLabel: 'layers',
+      formatX: (v) => String(v),
+      formatY: (v) => String(v),
+      linearX: true,
+      linearY: true,
+      series: [{ name: 'layers', color: '#1f77b4', points: d.updates.map((u) => ({ x: u.day, y: u.layers })) }],
+    },
+    {
+      title: 'image size / content size',
+      xLabel: 'update',
+      yLabel: 'ratio',
+      formatX: (v) => String(v),
+      formatY: (v) => v.toFixed(2),
+      linearX: true,
+      linearY: true,
+      series: [
+        { name: 'layers\' content / game', color: '#1f77b4', points: d.updates.map((u) => ({ x: u.day, y: u.layerContent / u.content })) },
+        { name: 'compressed image / game', color: '#9467bd', hollow: true, points: d.updates.map((u) => ({ x: u.day, y: u.imageBytes / u.content })) },
+        { name: 'limit 1.15', color: '#d62728', dashed: true, points: d.updates.map((u) => ({ x: u.day, y: 1.15 })) },
+      ],
+    },
+  ];
+  return chartSvg(`gamelayer: ${d.options.updates} daily updates of a ${formatBytes(d.updates[0]!.content)} game`, panels);
+}

@@ -1,0 +1,105 @@
+// The steady bench's month, on the planner alone: the generated game's file list (fixtures planGame, no bytes
+// written) and the same kind of daily edits, planned by planIncremental day after day. Content bytes stand for
+// compressed bytes (the big files of a generated game are random and stored as they are). Seconds instead of the
+// real bench's half hour: for weighing compaction settings (docs/compaction.md), not for the reported figures.
+//   npx tsx bench/steady-sim.ts [SIZE_BYTES] [UPDATES] [key=value settings of IncrementalOptions…]
+import { planGame, defaultFileCount } from '../fixtures/generator/plan.js';
+import { Rng } from '../fixtures/generator/random.js';
+import { planIncremental, SERVER_STACK_ORDER, type IncrementalOptions, type PreviousTree } from '../src/plan/incremental.js';
+import { makeManifest, withParentDirs } from '../src/scan/manifest.js';
+import { TREE_NAMES, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../src/types.js';
+
+const size = Number(process.argv[2] ?? 3.1e9);
+const updates = Number(process.argv[3] ?? 30);
+const settings = Object.fromEntries(process.argv.slice(4).map((a) => a.split('=')).map(([k, v]) => [k!, Number(v)]));
+const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, `/opt/local/${t}`])) as Record<TreeName, string>;
+const opts: IncrementalOptions = { targetSize: 512 * 2 ** 20, maxLayers: 100, mounts, freshOrder: SERVER_STACK_ORDER, ...settings };
+
+let serial = 0;
+const entry = (path: string, size: number): FileEntry => ({ path, type: 'file', mode: 0o644, size, xxh64: (++serial).toString(16).padStart(16, '0') });
+const plan = planGame({ size, files: defaultFileCount(size), seed: 'bench-steady', game: 'steady-game' });
+const game = Object.fromEntries(TREE_NAMES.map((t) => [t, new Map<string, FileEntry>()])) as Record<TreeName, Map<string, FileEntry>>;
+for (const f of plan.files) game[f.tree].set(f.path, entry(f.path, f.size));
+const manifests = () => TREE_NAMES.map((t) => makeManifest(t, { kind: 'dir', path: `/${t}` }, withParentDirs([...game[t].values()])));
+
+function previousOf(ms: TreeManifest[], layers: PlannedLayer[]): Partial<Record<TreeName, PreviousTree>> {
+  const out: Partial<Record<TreeName, PreviousTree>> = {};
+  for (const m of ms) {
+    const own = layers.map((l, i) => [l, i] as const).filter(([l]) => l.tree === m.tree);
+    out[m.tree] = { manifest: m, layers: own.map(([l]) => l), positions: own.map(([, i]) => i) };
+  }
+  return out;
+}
+
+let ms = manifests();
+let layers = planIncremental(ms, {}, opts).layers;
+const totals = { changed: 0, sent: 0, unpack: 0, worst: 0, maxDead: 0, maxLayers: layers.length };
+const scale = size / 3.1e9;
+for (let day = 1; day <= updates; day++) {
+  const r = new Rng('steady-sim', String(day));
+  let changed = 0;
+  const set = (t: TreeName, path: string, bytes: number) => {
+    game[t].set(path, entry(path, bytes));
+    changed += bytes;
+  };
+  // Assets: modify 40 %, resize 20 %, add 30 %, delete 10 %, files no bigger than what is left of the day's budget.
+  let left = Math.max(1e6, 50e6 * scale * Math.exp(0.5 * r.normal()));
+  const media = [...game['app-media'].values()];
+  for (let guard = 0; left > 1024 && guard < 10_000; guard++) {
+    const op = r.float();
+    const f = r.pick(media);
+    if (op < 0.3) {
+      const bytes = Math.min(left, Math.round(256 * 1024 * Math.exp(1.2 * r.normal())));
+      set('app-media', `${f.path.replace(/[^/]*$/, '')}patch_${day}_${guard}.dat`, bytes);
+      left -= bytes;
+    } else if (f.size <= left && game['app-media'].has(f.path)) {
+      if (op < 0.4) game['app-media'].delete(f.path);
+      else set('app-media', f.path, op < 0.6 ? Math.max(1, Math.round(f.size * (0.5 + r.float()))) : f.size);
+      left -= f.size;
+    }
+  }
+  for (let i = r.int(1, 6); i > 0; i--) {
+    const small = [...game.app.values()].filter((e) => e.size <= 64 * 1024);
+    const f = r.pick(small);
+    set('app', f.path, f.size + 60);
+  }
+  if (r.float() < 0.2) {
+    const paks = media.filter((f) => f.size >= 40e6 * scale && f.path.endsWith('.pak'));
+    if (paks.length) {
+      const p = r.pick(paks);
+      set('app-media', p.path, p.size);
+    }
+  }
+  if (r.float() < 0.3) {
+    const bin = [...game.app.values()].sort((a, b) => b.size - a.size)[0]!;
+    set('app', bin.path, bin.size);
+  }
+  if (day === Math.round(0.6 * updates)) for (const f of [...game.engine.values()]) set('engine', f.path, f.size);
+  const next = manifests();
+  const inc = planIncremental(next, previousOf(ms, layers), opts);
+  const before = new Set(layers.map((l) => l.inputKey));
+  const sent = inc.layers.filter((l) => !before.has(l.inputKey)).reduce((n, l) => n + l.bytes, 0);
+  let first = 0;
+  while (first < layers.length && first < inc.layers.length && layers[first]!.inputKey === inc.layers[first]!.inputKey) first++;
+  const unpack = inc.layers.slice(first).reduce((n, l) => n + l.bytes, 0);
+  const content = next.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0);
+  const dead = inc.layers.reduce((n, l) => n + l.bytes, 0) / content;
+  totals.changed += changed;
+  totals.sent += sent;
+  totals.unpack += unpack;
+  totals.worst = Math.max(totals.worst, sent / Math.max(changed, 1));
+  totals.maxDead = Math.max(totals.maxDead, dead);
+  totals.maxLayers = Math.max(totals.maxLayers, inc.layers.length);
+  const notes = Object.entries(inc.decisions).filter(([, d]) => d.reason).map(([t, d]) => `${t}: ${d.reason}`).join('; ');
+  process.stdout.write(
+    `day ${String(day).padStart(2)}: changed ${(changed / 1e6).toFixed(1).padStart(7)} MB, sent ${(sent / 1e6).toFixed(1).padStart(7)}, ` +
+      `unpack ${(unpack / 1e6).toFixed(1).padStart(7)}, image/content ${dead.toFixed(3)}, ${inc.layers.length} layers  ${notes.slice(0, 160)}\n`,
+  );
+  ms = next;
+  layers = inc.layers;
+}
+const x = (a: number) => (a / totals.changed).toFixed(2);
+process.stdout.write(
+  `total: changed ${(totals.changed / 1e6).toFixed(0)} MB, sent ${x(totals.sent)}×, unpack ${x(totals.unpack)}×, worst update ${totals.worst.toFixed(2)}×, ` +
+    `image/content at most ${totals.maxDead.toFixed(3)}, at most ${totals.maxLayers} layers\n`,
+);

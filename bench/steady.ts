@@ -1,0 +1,190 @@
+// Steady-state benchmark (issue 16): N daily updates of a generated game, `build` + push to a real registry after
+// each, bytes counted where the registry receives them (a counting proxy in front of it), and what a node pays:
+// a node running update N downloads the layers it lacks and unpacks every layer from the first one that differs
+// in the server image's stack (containerd keys unpacked layers by the chain below them). The reference for each
+// update is the changed files' new content compressed as a layer would carry it.
+import { cp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { generateGame } from '../fixtures/generator/generate.js';
+import { mutateGame, type Change } from '../fixtures/generator/mutate.js';
+import { Keystream, Rng } from '../fixtures/generator/random.js';
+import { build } from '../src/build/build.js';
+import { pushBuild } from '../src/build/push-build.js';
+import { loadConfig } from '../src/config/load.js';
+import { formatBytes, silentReporter } from '../src/report/reporter.js';
+import { TREE_NAMES, type TreeName } from '../src/types.js';
+import { startRegistry } from '../test/support/registry.js';
+import { ageSince, compressedChange, countFiles } from './compare.js';
+import { BENCH_DIR, OUT_DIR, machine } from './lib.js';
+import { imageLayers, pullBytes, type LayerRef } from './pull-cost.js';
+import { startCountingProxy } from './registry-proxy.js';
+import { writeSteadyReport, type SteadyData, type SteadyUpdate } from './steady-report.js';
+
+export interface SteadyBenchOptions {
+  size: number;
+  updates: number;
+  seed: string;
+}
+
+const REPO = 'steady/game';
+const MB = 1e6;
+
+/** The bytes a node holding `held` downloads and unpacks to run `next` (one image's chain). */
+export function nodeCost(held: LayerRef[], next: LayerRef[]): { download: number; unpack: number } {
+  let first = 0;
+  while (first < held.length && first < next.length && held[first]!.digest === next[first]!.digest) first++;
+  return { download: pullBytes(held, next), unpack: next.slice(first).reduce((n, l) => n + l.size, 0) };
+}
+
+/** One day's edits: assets in app-media (modify, resize, add, delete), a big pak rewritten in part now and then,
+ * a few config and script edits, the app binary touched now and then, one engine upgrade in the month. */
+async function dailyUpdate(dir: string, day: number, opts: SteadyBenchOptions): Promise<{ changes: Change[]; what: string[] }> {
+  const r = new Rng(opts.seed, 'steady', String(day));
+  const scale = opts.size / 3.1e9;
+  const changes: Change[] = [];
+  const what: string[] = [];
+  const mb = Math.max(1, Math.round(50 * scale * Math.exp(0.5 * r.normal()) * 10) / 10);
+  const assets = await mutateGame({ dir, seed: `${opts.seed}/day${day}`, mb, smallAppChanges: r.int(1, 6) });
+  changes.push(...assets.changes);
+  what.push(`${mb} MB assets`);
+  if (r.float() < 0.2) {
+    const paks = (await filesOf(path.join(dir, 'app-media'))).filter((f) => f.size >= 40 * MB * scale && f.path.endsWith('.pak'));
+    if (paks.length) {
+      const pak = r.pick(paks);
+      const part = Math.max(4096, Math.round(pak.size * (0.01 + 0.04 * r.float())));
+      await rewritePart(path.join(dir, 'app-media', pak.path), r.int(0, pak.size - part), part, `${opts.seed}/pak/${day}`);
+      changes.push({ tree: 'app-media', op: 'modify', path: pak.path, before: pak.size, after: pak.size, bytesWritten: part });
+      what.push(`${pak.path} (${formatBytes(pak.size)}) rewritten in part`);
+    }
+  }
+  if (r.float() < 0.3) {
+    const bin = (await filesOf(path.join(dir, 'app'))).sort((a, b) => b.size - a.size)[0]!;
+    const part = Math.min(bin.size, Math.max(4096, Math.round(MB * scale)));
+    await rewritePart(path.join(dir, 'app', bin.path), r.int(0, bin.size - part), part, `${opts.seed}/bin/${day}`);
+    changes.push({ tree: 'app', op: 'modify', path: bin.path, before: bin.size, after: bin.size, bytesWritten: part });
+    what.push(`app binary ${bin.path} (${formatBytes(bin.size)}) touched`);
+  }
+  if (day === Math.round(0.6 * opts.updates)) {
+    const up = await mutateGame({ dir, seed: `${opts.seed}/engine${day}`, engineUpgrade: true });
+    changes.push(...up.changes);
+    what.push('engine upgrade');
+  }
+  return { changes, what };
+}
+
+async function filesOf(root: string): Promise<{ path: string; size: number }[]> {
+  const out: { path: string; size: number }[] = [];
+  for (const e of await readdir(root, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const abs = path.join(e.parentPath, e.name);
+    out.push({ path: path.relative(root, abs), size: (await stat(abs)).size });
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : 1));
+}
+
+/** Overwrites `length` bytes at `offset` in place with seeded bytes: a partial rewrite, as a pak patcher does. */
+async function rewritePart(file: string, offset: number, length: number, seed: string): Promise<void> {
+  const ks = new Keystream(seed, file);
+  const fh = await open(file, 'r+');
+  try {
+    for (let done = 0; done < length; ) {
+      const n = Math.min(1 << 20, length - done);
+      await fh.write(ks.next(n), 0, n, offset + done);
+      done += n;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+async function contentBytes(dir: string): Promise<number> {
+  let n = 0;
+  for (const t of TREE_NAMES) n += (await countFiles(path.join(dir, t))).bytes;
+  return n;
+}
+
+export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
+  const started = Date.now();
+  const log = (m: string) => process.stderr.write(`steady [${((Date.now() - started) / 60_000).toFixed(1)} min]: ${m}\n`);
+  const pristine = path.join(OUT_DIR, `steady-game-${opts.size}`);
+  if (!(await stat(path.join(pristine, 'gamelayer.yaml')).then(() => true, () => false))) {
+    log(`generating ${formatBytes(opts.size)} into ${pristine}`);
+    await rm(pristine, { recursive: true, force: true });
+    await generateGame({ out: pristine, size: opts.size, seed: 'bench-steady', game: 'steady-game' });
+  }
+  const dir = path.join(OUT_DIR, `steady-work-${opts.size}`);
+  await rm(dir, { recursive: true, force: true });
+  await cp(pristine, dir, { recursive: true, verbatimSymlinks: true });
+  await ageSince(dir, 0);
+  const registry = await startRegistry();
+  const [host, port] = registry.host.split(':');
+  const proxy = await startCountingProxy({ host: host!, port: Number(port) });
+  const config = await loadConfig(path.join(dir, 'gamelayer.yaml'));
+  const repository = `${proxy.host}/${REPO}`;
+  const updates: SteadyUpdate[] = [];
+  const snapshot = (): SteadyData => ({ date: new Date().toISOString().slice(0, 10), machine: machine(), options: opts, updates, totalSeconds: (Date.now() - started) / 1000 });
+  let held: LayerRef[] = [];
+  let heldPod: LayerRef[][] = [];
+  const buildAndPush = async (tag: string) => {
+    const before = proxy.counts();
+    const t0 = Date.now();
+    const r = await build({ config, tag, reporter: silentReporter });
+    await pushBuild({ store: r.store, record: r.record, repository, reporter: silentReporter });
+    const ms = Date.now() - t0;
+    const after = proxy.counts();
+    return { r, ms, sent: after.uploadBytes - before.uploadBytes, manifests: after.manifestBytes - before.manifestBytes };
+  };
+  try {
+    for (let day = 0; day <= opts.updates; day++) {
+      const since = Date.now() - 1000;
+      const change = day === 0 ? { changes: [] as Change[], what: ['cold build'] } : await dailyUpdate(dir, day, opts);
+      await ageSince(dir, since);
+      const changedCompressed = day === 0 ? 0 : await compressedChange(dir, { changes: change.changes } as never);
+      const tag = `day${String(day).padStart(2, '0')}`;
+      const { r, ms, sent, manifests } = await buildAndPush(tag);
+      const server = await imageLayers(registry.url, REPO, tag);
+      const pod = await Promise.all(TREE_NAMES.map((t) => imageLayers(registry.url, REPO, `${tag}-${t}`)));
+      const node = nodeCost(held, server);
+      const podCost = pod.map((img, i) => nodeCost(heldPod[i] ?? [], img));
+      const content = await contentBytes(dir);
+      const u: SteadyUpdate = {
+        day,
+        what: change.what,
+        changedFiles: change.changes.filter((c) => c.after !== null).length,
+        changedCompressed,
+        sent,
+        manifestBytes: manifests,
+        download: node.download,
+        unpack: node.unpack,
+        podDownload: pullBytes(heldPod.flat(), pod.flat()),
+        podUnpack: podCost.reduce((n, c) => n + c.unpack, 0),
+        imageBytes: server.reduce((n, l) => n + l.size, 0),
+        layerContent: r.summary.layers.reduce((n, l) => n + l.bytes, 0),
+        content,
+        layers: server.length,
+        ms,
+        decisions: Object.fromEntries(r.summary.trees.map((t) => [t.tree, t.reason ? `${t.decision}: ${t.reason}` : t.decision])) as Record<TreeName, string>,
+      };
+      updates.push(u);
+      held = server;
+      heldPod = pod;
+      if (day > 0) await writeSteadyReport(snapshot(), true);
+      log(
+        `day ${day}: ${change.what.join(', ')}; changed ${formatBytes(changedCompressed)} compressed, sent ${formatBytes(sent)}, ` +
+          `node ${formatBytes(u.download)} down / ${formatBytes(u.unpack)} unpacked, image ${(u.imageBytes / content).toFixed(3)}× content, ${u.layers} layers (${(ms / 1000).toFixed(1)} s)`,
+      );
+    }
+    // A no-op build and push, then the same content under a new tag.
+    const last = `day${String(opts.updates).padStart(2, '0')}`;
+    const noop = await buildAndPush(last);
+    const retag = await buildAndPush(`${last}-again`);
+    log(`no-op: ${noop.sent} B sent; new tag: ${retag.sent} B sent (${retag.manifests} B of manifests)`);
+    const data: SteadyData = { ...snapshot(), noop: { sent: noop.sent }, retag: { sent: retag.sent, manifests: retag.manifests } };
+    await writeFile(path.join(BENCH_DIR, 'steady.json'), `${JSON.stringify(data, null, 1)}\n`);
+    await writeSteadyReport(data);
+  } finally {
+    await proxy.close();
+    await registry.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
