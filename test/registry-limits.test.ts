@@ -144,6 +144,23 @@ describe('answers dripped one byte at a time (never idle, never done)', () => {
     expect(proxy.fired).toEqual([3]);
   });
 
+  it('a blob download that drips fails once a deadline window passes with less than 64 KiB moved', async () => {
+    process.env.GAMELAYER_REGISTRY_TIMEOUT = '0.3';
+    proxy.setRules([{ method: 'GET', path: /\/blobs\/sha256:/, count: 1, action: { kind: 'drip', status: 200, intervalMs: 20 } }]);
+    const client = new RegistryClient({ host: proxy.host, retry: fast });
+    const body = await client.getBlob('limits/none', image.images[0]!.layers[0]!.digest);
+    let got = 0;
+    const e = await (async () => {
+      for await (const c of body) got += (c as Buffer).length;
+    })().then(
+      () => undefined,
+      (x: unknown) => x as Error & { code?: string },
+    );
+    expect(e?.code).toBe('ETIMEDOUT');
+    expect(e?.message).toBe(`the body exchanged with ${proxy.host} moved less than 65536 bytes in 300 ms`);
+    expect(got).toBeGreaterThan(0); // it did drip: the idle timeout alone would have waited forever
+  });
+
   it('the times are read from the environment; a malformed one is an error, not a silent default', () => {
     expect(timeoutFromEnv('GAMELAYER_REGISTRY_TIMEOUT', { GAMELAYER_REGISTRY_TIMEOUT: '0.5' })).toBe(500);
     expect(timeoutFromEnv('GAMELAYER_REGISTRY_TIMEOUT', {})).toBeUndefined();

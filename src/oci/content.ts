@@ -192,7 +192,14 @@ async function fillCache(
 ): Promise<void> {
   // Members are matched by content, not by name: a name stored twice, `./a//b` beside `a/./b`, or a hard link
   // to a member later overwritten all mean the content the scan recorded sits in some member of that size.
-  const sizes = new Set([...wanted.values()].filter((e) => missing.has(e.xxh64!)).map((e) => e.size));
+  // Missing contents per size: a member is a candidate only while some content of its size is still missing.
+  const sizes = new Map<number, number>();
+  const sizeOf = new Map<string, number>();
+  for (const e of wanted.values()) {
+    if (!missing.has(e.xxh64!) || sizeOf.has(e.xxh64!)) continue;
+    sizeOf.set(e.xxh64!, e.size);
+    sizes.set(e.size, (sizes.get(e.size) ?? 0) + 1);
+  }
   const extract = tar.extract();
   const input = createReadStream(source.path);
   const gunzip = source.compression === 'gzip' ? createGunzip() : undefined;
@@ -209,6 +216,10 @@ async function fillCache(
           if (!missing.has(hash)) return rm(tmp, { force: true });
           await rename(tmp, path.join(cacheDir, hash));
           missing.delete(hash);
+          const size = sizeOf.get(hash)!;
+          const left = sizes.get(size)! - 1;
+          if (left > 0) sizes.set(size, left);
+          else sizes.delete(size);
         })
         .then(
           () => {

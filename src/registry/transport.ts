@@ -24,6 +24,8 @@ export interface HttpRequest {
   deadlineMs?: number;
   /** Bytes `discard()` reads to keep the connection; past them the connection is closed instead. */
   maxDrainBytes?: number;
+  /** Bytes a streamed body (ours up, or the answer's via `stream()`) must move per `deadlineMs`; default 64 KiB. */
+  minProgressBytes?: number;
   /**
    * Read the body before the exchange resolves, when the status says so: a failure while reading it (a reset, the
    * deadline) is then a failure of the exchange, which the caller may retry. Above `maxBytes` ⇒ EBODYTOOLARGE.
@@ -37,6 +39,39 @@ export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 export const MAX_DRAIN_BYTES = 64 * 1024;
 /** Default overall deadline of one exchange. */
 export const DEADLINE_MS = 120_000;
+/** Bytes a streamed body (a layer up or down) must move per deadline window, or the exchange fails. */
+export const MIN_PROGRESS_BYTES = 64 * 1024;
+
+/**
+ * Passes a streamed body through and fails it (ETIMEDOUT) when a whole window goes by with fewer than `minBytes`:
+ * a peer that moves one byte every few seconds never trips an idle timeout, and a layer has no overall deadline.
+ */
+class ProgressGuard extends Transform {
+  private moved = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(host: string, windowMs: number, minBytes: number, onChunk?: (n: number) => void) {
+    super({
+      transform: (chunk: Buffer, _enc, cb) => {
+        this.moved += chunk.length;
+        onChunk?.(chunk.length);
+        cb(null, chunk);
+      },
+      flush: (cb) => {
+        clearInterval(this.timer);
+        cb();
+      },
+    });
+    this.timer = setInterval(() => {
+      if (this.moved < minBytes) {
+        this.destroy(new TransportError('ETIMEDOUT', `the body exchanged with ${host} moved less than ${minBytes} bytes in ${windowMs} ms`));
+      }
+      this.moved = 0;
+    }, windowMs);
+    this.timer.unref?.();
+    this.once('close', () => clearInterval(this.timer));
+  }
+}
 
 export interface HttpResponse {
   status: number;
@@ -109,6 +144,7 @@ export function send(req: HttpRequest): Promise<HttpResponse> {
   const host = req.url.host;
   const deadlineMs = req.deadlineMs ?? DEADLINE_MS;
   const maxDrain = req.maxDrainBytes ?? MAX_DRAIN_BYTES;
+  const minProgress = req.minProgressBytes ?? MIN_PROGRESS_BYTES;
   return new Promise<HttpResponse>((resolve, reject) => {
     let settled = false;
     let response: http.IncomingMessage | undefined;
@@ -162,9 +198,12 @@ export function send(req: HttpRequest): Promise<HttpResponse> {
           return collect(res, host, maxBytes);
         },
         stream: () => {
-          // A streamed body (a blob) is the caller's to pace; the idle timeout still guards it.
+          // A streamed body (a blob) has no overall deadline: it must keep moving instead.
           stopDeadline();
-          return body ? Readable.from([body]) : res;
+          if (body) return Readable.from([body]);
+          const guard = new ProgressGuard(host, deadlineMs, minProgress);
+          pipeline(res, guard).catch(() => {}); // an error reaches the reader of `guard`
+          return guard;
         },
         text: async (maxBytes = MAX_BODY_BYTES) => (await answer.buffer(maxBytes)).toString('utf8'),
         peek: async (maxBytes) => {
@@ -220,12 +259,7 @@ export function send(req: HttpRequest): Promise<HttpResponse> {
       const length = req.body.length;
       r.end(req.body, () => req.onBodyProgress?.(length));
     } else {
-      const counter = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          req.onBodyProgress?.(chunk.length);
-          cb(null, chunk);
-        },
-      });
+      const counter = new ProgressGuard(host, deadlineMs, minProgress, req.onBodyProgress);
       pipeline(req.body, counter, r).catch(fail);
     }
   });

@@ -2,7 +2,6 @@
 // targets and content hashes in one pass. Paths that could escape the tree are rejected.
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import picomatch from 'picomatch';
