@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { parseSize } from '../src/config/schema.js';
 import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
+import { freshHostBench } from './fresh-host.js';
 import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare-report.js';
 import { scanBench } from './scan.js';
 
@@ -23,6 +24,7 @@ const { values, positionals } = parseArgs({
     'compare-main': { type: 'string' },
     'compare-changes': { type: 'string' },
     'compare-small-files': { type: 'string' },
+    'fresh-size': { type: 'string', default: '500MB' },
   },
 });
 
@@ -45,6 +47,8 @@ for (const name of names) {
     await scanBench({ size: size('scan-size', values['scan-size']!), files: Number(values['scan-files']), runs });
   } else if (name === 'build') {
     await buildBench({ size: size('build-size', values['build-size']!), changeMb: Number(values['change-mb']), runs });
+  } else if (name === 'fresh-host') {
+    await freshHostBench({ size: size('fresh-size', values['fresh-size']!), changeMb: positiveNumber('change-mb', values['change-mb']!) });
   } else if (name === 'compare') {
     // A preset, then any flag given overrides its value (the report calls such a run reduced when it falls short).
     const preset: Preset = values.full ? 'full' : 'default';
