@@ -12,6 +12,8 @@ export interface ProxyCounts {
   manifestBytes: number;
   requests: number;
   uploadRequests: number;
+  /** Body bytes of answers to GET /v2/ (manifests, records, blobs): what was downloaded. */
+  downloadBytes: number;
 }
 
 export interface CountingProxy {
@@ -30,7 +32,7 @@ function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
 }
 
 export async function startCountingProxy(upstream: { host: string; port: number }): Promise<CountingProxy> {
-  const counts: ProxyCounts = { uploadBytes: 0, manifestBytes: 0, requests: 0, uploadRequests: 0 };
+  const counts: ProxyCounts = { uploadBytes: 0, manifestBytes: 0, requests: 0, uploadRequests: 0, downloadBytes: 0 };
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const server = http.createServer((req, res) => {
     counts.requests++;
@@ -41,6 +43,7 @@ export async function startCountingProxy(upstream: { host: string; port: number 
       { host: upstream.host, port: upstream.port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent },
       (ur) => {
         res.writeHead(ur.statusCode ?? 502, ur.statusMessage, endToEnd(ur.headers));
+        if (req.method === 'GET' && (req.url ?? '').startsWith('/v2/')) ur.on('data', (c: Buffer) => (counts.downloadBytes += c.length));
         ur.pipe(res);
         ur.on('error', () => res.destroy());
       },

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { parseSize } from '../src/config/schema.js';
 import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
+import { freshHostBench } from './fresh-host.js';
 import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare-report.js';
 import { scanBench } from './scan.js';
 import { steadyBench } from './steady.js';
@@ -28,6 +29,7 @@ const { values, positionals } = parseArgs({
     'steady-size': { type: 'string', default: '3.1GB' },
     updates: { type: 'string', default: '30' },
     'steady-seed': { type: 'string', default: 'steady' },
+    'fresh-size': { type: 'string', default: '500MB' },
   },
 });
 
@@ -50,6 +52,8 @@ for (const name of names) {
     await scanBench({ size: size('scan-size', values['scan-size']!), files: Number(values['scan-files']), runs });
   } else if (name === 'build') {
     await buildBench({ size: size('build-size', values['build-size']!), changeMb: Number(values['change-mb']), runs });
+  } else if (name === 'fresh-host') {
+    await freshHostBench({ size: size('fresh-size', values['fresh-size']!), changeMb: positiveNumber('change-mb', values['change-mb']!) });
   } else if (name === 'compare') {
     // A preset, then any flag given overrides its value (the report calls such a run reduced when it falls short).
     const preset: Preset = values.full ? 'full' : 'default';
@@ -81,6 +85,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, compare, compare-report, steady, steady-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, compare, compare-report, fresh-host, steady, steady-report`);
   }
 }

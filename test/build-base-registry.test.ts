@@ -115,7 +115,7 @@ beforeAll(async () => {
   [plain, locked, ecr] = await Promise.all([startRegistry(), startRegistry({ auth: 'basic' }), startFakeEcr({ blobMounting: true })]);
   await skopeoPush(`${plain.host}/base/busybox:1`);
   await skopeoPush(`${locked.host}/base/busybox:1`, `${locked.users[0]!.username}:${locked.users[0]!.password}`);
-});
+}, 120_000);
 afterAll(async () => Promise.all([plain?.stop(), locked?.stop(), ecr?.stop()]));
 
 describe('baseImage from a registry', () => {
@@ -146,7 +146,7 @@ describe('baseImage from a registry', () => {
     // The local layout lacks the base layer and says where it is; loading it into Docker fetches it, verified.
     await gl(dir, ['load', '--tag', 'v1', '--no-trees']);
     expect(existsSync(path.join(dir, '.gamelayer/oci/blobs/sha256', layer.digest.slice(7)))).toBe(true);
-  });
+  }, 300_000);
 
   it('in another registry with htpasswd auth: read with the docker config credentials, verified, cached; moves are reported', async () => {
     const dir = await game(`${locked.host}/base/busybox:1`);
@@ -180,7 +180,7 @@ describe('baseImage from a registry', () => {
     expect(summary.summary.baseMoved).toHaveLength(1);
     expect(summary.summary.built).toBe(0); // every layer of ours kept
     expect(moved.stderr).toContain(`base image ${locked.host}/base/busybox:1 (linux/amd64) moved since the previous build`);
-  });
+  }, 300_000);
 
   it('bad input: an unreachable base registry, a platform the base lacks, a reference that is not there', async () => {
     const port = await freePort();
@@ -197,7 +197,7 @@ describe('baseImage from a registry', () => {
     const missing = await glFails(await game(`${plain.host}/base/busybox:nope`), ['build']);
     expect(missing).toContain(`error: base image ${plain.host}/base/busybox:nope:`);
     expect(missing).toContain('hint: check the base image reference');
-  });
+  }, 300_000);
 
   it('on ECR (the local ECR endpoint): the base in the target registry is mounted, not downloaded', async () => {
     const { layer } = await busyboxLayer();
@@ -219,7 +219,7 @@ describe('baseImage from a registry', () => {
     expect(log.filter((e) => e.method === 'GET' && e.path.endsWith(`/blobs/${layer.digest}`))).toEqual([]);
     expect(log.some((e) => e.method === 'POST' && e.path.includes(`mount=${encodeURIComponent(layer.digest)}`) && e.status === 201)).toBe(true);
     expect(await storageProblems(ecr.registry.storageDir)).toEqual([]);
-  });
+  }, 300_000);
 
   it('a base layer the registry serves damaged (same size, other bytes) is refused, named, and never stored', async () => {
     const own = await startRegistry();
@@ -242,5 +242,5 @@ describe('baseImage from a registry', () => {
     } finally {
       await own.stop();
     }
-  });
+  }, 300_000);
 });

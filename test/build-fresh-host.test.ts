@@ -144,7 +144,7 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     const none2 = await gl(fresh2, 'build', '--from', 'none', '--push', repo, '--tag', 'v2x', '--line', 'b');
     expect(none2.summary.previous.source).toBe('none');
     expect(none2.summary.trees.every((t) => t.decision === 'fresh')).toBe(true);
-  });
+  }, 300_000);
 
   it('a layer gone from the registry is rebuilt from the sources, never named by a manifest', async () => {
     const root = await tempDir();
@@ -169,7 +169,7 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     expect(head.status).toBe(200);
     expect(await storageProblems(registry.storageDir)).toEqual([]);
     execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${repo}:v2`]);
-  });
+  }, 300_000);
 
   it('a registry copy of a kept layer with the wrong size is a clear error, and nothing is pushed', async () => {
     await own(); // damages blob storage: a registry of its own
@@ -188,7 +188,7 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     expect(err).toContain(`layer ${media.digest} (engine-media layer 0 of ${repo}:gamelayer-line.default) is ${media.size - 100} bytes there, the build record says ${media.size}`);
     expect(err).toContain('hint: the registry copy is damaged');
     expect(await storedTags(registry.storageDir, 'studio/shortblob')).toEqual(before);
-  });
+  }, 300_000);
 
   it('a damaged or newer-format record of the line is a clear error (never "no earlier build"); --from none builds afresh', async () => {
     await own();
@@ -230,7 +230,7 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     expect(none.summary.previous.source).not.toBe('registry');
     expect((await fetchLineRecord(repo, 'main'))!.record.tags[0]).toBe('v2');
     expect(await storageProblems(registry.storageDir)).toEqual([]);
-  });
+  }, 300_000);
 
   it('a partial layout: push to another repository fetches what it lacks (verified); a blob gone everywhere is named', async () => {
     const root = await tempDir();
@@ -265,7 +265,7 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     expect(back).toContain(`blob ${engine.digest}`);
     expect(back).toContain(`is neither in ${path.join(fresh2, '.gamelayer/oci')}`);
     expect(Object.keys(await storedTags(registry.storageDir, 'studio/partial'))).not.toContain('v1b');
-  });
+  }, 300_000);
 
   it('on ECR (the local ECR endpoint): the fresh host checks kept layers with BatchCheckLayerAvailability, downloads none', async () => {
     const ecr = await startFakeEcr();
@@ -304,7 +304,7 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     } finally {
       await ecr.stop();
     }
-  });
+  }, 300_000);
 
   it('a blob a partial layout fetches is verified before it is named: damaged registry bytes are refused and not stored', async () => {
     await own();
@@ -325,5 +325,5 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     expect(err).toContain(`failed: blob ${engine.digest}: content hashes to sha256:`);
     expect(existsSync(path.join(fresh, '.gamelayer/oci/blobs/sha256', engine.digest.slice(7)))).toBe(false);
     expect(await storedTags(registry.storageDir, 'studio/verified')).toEqual({});
-  });
+  }, 300_000);
 });

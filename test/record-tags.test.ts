@@ -21,7 +21,7 @@ let containerd: PrivateContainerd;
 beforeAll(async () => {
   registry = await startRegistry();
   containerd = await startContainerd();
-});
+}, 120_000);
 afterAll(async () => {
   await containerd?.stop();
   await registry?.stop();
@@ -84,5 +84,5 @@ describe('a repository gamelayer pushed to, with build records in it', () => {
     expect((await fetchBuildRecordFor(`${repo}:v2`)).record.tags[0]).toBe('v2');
     expect((await fetchLineRecord(repo, 'main'))!.subject).toBe(server);
     expect(await storageProblems(registry.storageDir)).toEqual([]);
-  });
+  }, 300_000);
 });
