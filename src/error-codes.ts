@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'cli.no-registry',
   'cli.password',
   'cli.password-stdin',
+  'cli.shell',
   'cli.usage',
   'cli.username',
   'codebuild.api',

@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, exitStatusOf, isGamelayerError, type ErrorCode } from '../errors.js';
 import { closeReporters } from '../report/reporter.js';
 import { commands } from './commands/index.js';
+import { registerCompletion } from './completion.js';
+import { addExamples } from './examples.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('gamelayer')
@@ -13,6 +15,8 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error[cli.usage]: ')) })
     .exitOverride();
   for (const register of commands) register(program);
+  registerCompletion(program);
+  addExamples(program);
   const json = wantsJson(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });
