@@ -3,7 +3,7 @@ import type { BuildResult } from '../../build/build.js';
 import type { PushBuildResult } from '../../build/push-build.js';
 import type { DockerBuildResult } from '../../docker/build.js';
 import { GamelayerError } from '../../errors.js';
-import { formatBytes } from '../../report/reporter.js';
+import { formatBytes, formatRate } from '../../report/reporter.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
@@ -122,8 +122,10 @@ export function buildText(r: BuildResult): string {
     ...(notes.length ? ['', ...notes] : []),
     '',
     ...(s.downloaded ? [`downloaded ${s.downloaded.layers} layers (${formatBytes(s.downloaded.bytes)}) of the previous build from the registry`] : []),
-    `layers: ${s.built} built, ${s.reused} reused; new bytes ${formatBytes(s.bytesNew)} of ${formatBytes(s.bytesTotal)}; ` +
-      `scan ${(s.scanMs / 1000).toFixed(2)}s, total ${(s.ms / 1000).toFixed(2)}s`,
+    // Counted as the table above counts: its rows; the tree markers apart.
+    `layers: ${s.layers.filter((l) => !l.reused).length} built, ${s.layers.filter((l) => l.reused).length} reused; ` +
+      `new bytes ${formatBytes(s.bytesNew)} of ${formatBytes(s.bytesTotal)}; scan ${(s.scanMs / 1000).toFixed(2)}s, total ${(s.ms / 1000).toFixed(2)}s (${formatRate(s.bytesNew, s.ms)})` +
+      `${s.built + s.reused > s.layers.length ? `; and ${s.built + s.reused - s.layers.length} tree markers` : ''}`,
     `images in ${r.store}: ${r.record.tags.join(', ')}`,
     `server image ${r.record.tags[0]} = ${server.digest}`,
     `record ${r.recordFile}`,
