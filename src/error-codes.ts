@@ -41,6 +41,7 @@ export const ERROR_CODES = [
   'cli.out-not-folder',
   'cli.password',
   'cli.password-stdin',
+  'cli.shell',
   'cli.usage',
   'cli.username',
   'codebuild.api',

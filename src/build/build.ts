@@ -246,7 +246,10 @@ async function buildHeld(opts: BuildOptions): Promise<BuildResult> {
     if (kept && !(await store.hasBlob(kept.digest, kept.size))) inRegistryOnly.add(kept.digest);
   }
   const totalBytes = toBuild.reduce((n, i) => n + i.layer.bytes, 0);
-  const task = toBuild.length ? reporter.task(`build ${toBuild.length} layers`, totalBytes, 'bytes') : undefined;
+  // The tree markers (one .gamelayer-tree file per tree image) are not rows of the layer table: say them apart.
+  const markers = toBuild.filter(({ layer }) => layer.entries.length === 1 && layer.entries[0]!.path === TREE_SENTINEL).length;
+  const what = `build ${toBuild.length - markers} layers${markers ? ` + ${markers} tree markers` : ''}`;
+  const task = toBuild.length ? reporter.task(what, totalBytes, 'bytes') : undefined;
   const limit = pLimit(opts.concurrency ?? 2);
   const contentSources = new Map<string, Promise<ContentSource>>();
   const contentFor = (m: TreeManifest) => {

@@ -8,6 +8,8 @@ import { closeReporters } from '../report/reporter.js';
 import { writeDeniedError } from '../util/fs-access.js';
 import { gamelayerVersion } from '../version.js';
 import { commands } from './commands/index.js';
+import { registerCompletion } from './completion.js';
+import { addExamples } from './examples.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('gamelayer')
@@ -19,6 +21,8 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error[cli.usage]: ')) })
     .exitOverride();
   for (const register of commands) register(program);
+  registerCompletion(program);
+  addExamples(program);
   const json = wantsJson(argv);
   try {
     await program.parseAsync(argv, { from: 'user' });

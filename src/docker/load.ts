@@ -1,5 +1,6 @@
 // `gamelayer load`: images of the local OCI store into the Docker daemon, so `docker run` works on what the
 // daemonless build made. The docker-save archive is streamed to the daemon's load endpoint, never built in memory.
+import path from 'node:path';
 import { Transform } from 'node:stream';
 import type Docker from 'dockerode';
 import type { GameConfig } from '../config/load.js';
@@ -7,6 +8,7 @@ import { GamelayerError } from '../errors.js';
 import { layoutTags, REF_NAME } from '../oci/layout-reader.js';
 import { parseReference } from '../registry/reference.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
+import { LAST_BUILD, readBuildRecord, recordsDir } from '../state/records.js';
 import { TREE_NAMES } from '../types.js';
 import { connectDocker, daemonError, daemonInfo, followStream } from './daemon.js';
 import { dockerSaveStream, resolveSaveImages, type SaveImage } from './save-format.js';
@@ -71,7 +73,7 @@ export function dockerRepository(config: GameConfig, repository?: string): strin
 
 export interface LoadBuildOptions {
   config: GameConfig;
-  /** Build tag in the store; default config.version, else `latest` (as gamelayer build). */
+  /** Build tag in the store; default the last build's tag (else config.version, else `latest`). */
   tag?: string;
   /** Docker repository name; default dockerRepository(config). */
   repository?: string;
@@ -81,10 +83,19 @@ export interface LoadBuildOptions {
   reporter?: Reporter;
 }
 
+/**
+ * The tag `load` takes without --tag: the last build's (its record, build-last.json), not config.version: after
+ * `build --tag v2`, loading the version's older image would run a stale build. Without a build: version, else latest.
+ */
+export async function defaultLoadTag(config: GameConfig): Promise<string> {
+  const last = await readBuildRecord(path.join(recordsDir(config.stateDir), LAST_BUILD)).catch(() => undefined);
+  return last?.tags[0] ?? config.version ?? 'latest';
+}
+
 /** Loads `<tag>` (server) and `<tag>-<tree>` from config.store as `<repo>:<tag>`, `<repo>:<tag>-<tree>`. */
 export async function loadBuild(opts: LoadBuildOptions): Promise<LoadedImage[]> {
   const { config } = opts;
-  const tag = opts.tag ?? config.version ?? 'latest';
+  const tag = opts.tag ?? (await defaultLoadTag(config));
   const repo = dockerRepository(config, opts.repository);
   const present = new Set((await layoutTags(config.store).catch(() => [])).map((d) => d.annotations?.[REF_NAME]));
   if (!present.has(tag)) {

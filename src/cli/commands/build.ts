@@ -5,7 +5,7 @@ import type { PushBuildResult } from '../../build/push-build.js';
 import type { DockerBuildResult } from '../../docker/build.js';
 import type { AttachResult } from '../../supply/build-attach.js';
 import { GamelayerError } from '../../errors.js';
-import { formatBytes } from '../../report/reporter.js';
+import { formatBytes, formatRate } from '../../report/reporter.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
@@ -165,8 +165,10 @@ export function buildText(r: BuildResult): string {
     '',
     previousText(s),
     ...(s.baseMoved ?? []).map((m) => `base image ${m.ref} (${m.platform}) moved: ${m.from} → ${m.to} (new images on the same layers)`),
-    `layers: ${s.built} built, ${s.reused} reused; new bytes ${formatBytes(s.bytesNew)} of ${formatBytes(s.bytesTotal)}; ` +
-      `scan ${(s.scanMs / 1000).toFixed(2)}s, total ${(s.ms / 1000).toFixed(2)}s`,
+    // Counted as the table above counts: its rows; the tree markers apart.
+    `layers: ${s.layers.filter((l) => !l.reused).length} built, ${s.layers.filter((l) => l.reused).length} reused; ` +
+      `new bytes ${formatBytes(s.bytesNew)} of ${formatBytes(s.bytesTotal)}; scan ${(s.scanMs / 1000).toFixed(2)}s, total ${(s.ms / 1000).toFixed(2)}s (${formatRate(s.bytesNew, s.ms)})` +
+      `${s.built + s.reused > s.layers.length ? `; and ${s.built + s.reused - s.layers.length} tree markers` : ''}`,
     `images in ${r.store}: ${r.record.tags.join(', ')}`,
     `server image ${r.record.tags[0]} = ${server.digest}`,
     `record ${r.recordFile}`,

@@ -22,10 +22,6 @@ export function register(program: Command): void {
     .option('--apply', 'remove; without it, only print what would be removed')
     .option('--exit-code', 'in a dry run, exit 3 when something would be removed')
     .option('--json', 'print the result as JSON on stdout')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  gamelayer gc                       # what would go, keeping the 3 newest builds\n  gamelayer gc --keep 1 --apply      # e.g. before caching .gamelayer/ in CI\n  gamelayer gc --keep 2 --tag 1.4.0 --apply',
-    )
     .action(async (flags: GcFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       const keep = Number(flags.keep);

@@ -17,10 +17,6 @@ export function register(program: Command): void {
     .option('--force', 'replace an existing gamelayer.yaml')
     .option('--game <name>', 'the game name (default: from the project or folder name)')
     .option('--json', 'print the proposal (layout, trees, notes) as JSON on stdout')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  gamelayer init                      # in the build folder\n  gamelayer init Saved/StagedBuilds/LinuxServer --game shooter\n  gamelayer init build/ --force       # replace an existing config',
-    )
     .action(async (dir: string, flags: InitFlags) => {
       const { file, proposal } = await initGame({ dir, force: flags.force, game: flags.game });
       if (flags.json) {

@@ -18,10 +18,6 @@ export function register(program: Command): void {
     .description('show a build record: trees, layers with sizes and patch/kept status, base image layers, images, where pushed')
     .argument('[tag|ref]', 'a local build tag (default: the last build), or host[:port]/repo:tag for a pushed image')
     .option('--json', 'print the record view as JSON on stdout')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  gamelayer inspect                             # the last local build\n  gamelayer inspect 1.4.2\n  gamelayer inspect 127.0.0.1:5000/studio/game:1.4.2 --json',
-    )
     .action(async (what: string | undefined, flags: InspectFlags, c: Command) => {
       let view: InspectView;
       if (what?.includes('/')) {

@@ -13,7 +13,7 @@ export function register(program: Command): void {
   program
     .command('load')
     .description('load a build from the local store into the Docker daemon, so `docker run` works on it')
-    .option('-t, --tag <tag>', 'build tag in the store (default: version in gamelayer.yaml, else latest)')
+    .option('-t, --tag <tag>', 'build tag in the store (default: the last build)')
     .option('--image <repo>', 'docker repository name (default: the registry in gamelayer.yaml, else the game name)')
     .option('--no-trees', 'only the server image, not the tree images')
     .option('--json', 'print the loaded images as JSON on stdout')

@@ -16,10 +16,6 @@ export function register(program: Command): void {
     .description('list images and tags: of the local store (with sizes, dates and builds), or of a registry repository')
     .argument('[repo]', 'a registry repository (host[:port]/repo) instead of the local store')
     .option('--json', 'print the list as JSON on stdout')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  gamelayer ls                                  # the local store\n  gamelayer ls 127.0.0.1:5000/studio/game       # a registry repository\n  gamelayer ls --json | jq -r \'.tags[] | select(.record) | .tag\'',
-    )
     .action(async (repo: string | undefined, flags: LsFlags, c: Command) => {
       if (repo) {
         const { parseReference } = await import('../../registry/reference.js');

@@ -25,10 +25,6 @@ export function register(program: Command): void {
     .option('--lifecycle-policy <print|apply>', 'ECR: print the lifecycle policy that expires untagged images, or apply it (PutLifecyclePolicy)')
     .option('--expire-days <n>', 'with --lifecycle-policy: days after push an untagged image expires', '1')
     .option('--json', 'print the result as JSON on stdout')
-    .addHelpText(
-      'after',
-      '\nExamples:\n  gamelayer prune 127.0.0.1:5000/studio/game --keep 5            # dry run\n  gamelayer prune 123456789012.dkr.ecr.eu-west-1.amazonaws.com/game --keep 10 --apply\n  gamelayer prune 123456789012.dkr.ecr.eu-west-1.amazonaws.com/game --lifecycle-policy apply',
-    )
     .action(async (repo: string, flags: PruneFlags) => {
       const { parseReference } = await import('../../registry/reference.js');
       const { pushTargetFor } = await import('../../registry/push.js');

@@ -1,0 +1,54 @@
+// --help examples on every command and shell completion generated from the command tree, through the real CLI.
+import { execFileSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { tempDir } from './support/tmp.js';
+
+const COMMANDS = ['init', 'scan', 'diff', 'build', 'push', 'k8s', 'ecs', 'dockerfile', 'load', 'run-local', 'ls', 'inspect', 'gc', 'prune', 'completion', 'codebuild', 'codebuild start', 'codebuild watch', 'codebuild stop', 'codebuild buildspec', 'codebuild imagedefinitions'];
+
+describe('--help', () => {
+  it.each(COMMANDS)('%s --help shows examples', async (command) => {
+    const r = await runCli([...command.split(' '), '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`\\nExamples:\\n  gamelayer ${command}[ \\n]`));
+  });
+
+  it('the top level lists every command', async () => {
+    const r = await runCli(['--help']);
+    for (const c of COMMANDS.filter((x) => !x.includes(' '))) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+  });
+});
+
+describe('gamelayer completion', () => {
+  async function complete(line: string): Promise<string[]> {
+    const dir = await tempDir();
+    const script = path.join(dir, 'gamelayer.bash');
+    await writeFile(script, (await runCli(['completion', 'bash'])).stdout);
+    const out = execFileSync(
+      'bash',
+      ['-c', `source ${script}; COMP_WORDS=(${line}); [ "\${LINE: -1}" = " " ] && COMP_WORDS+=(""); COMP_CWORD=$((\${#COMP_WORDS[@]}-1)); _gamelayer; printf '%s\\n' "\${COMPREPLY[@]}"`],
+      { encoding: 'utf8', env: { ...process.env, LINE: line } },
+    );
+    return out.split('\n').filter(Boolean);
+  }
+
+  it('bash: commands, subcommands and options, from the command tree', async () => {
+    expect(await complete('gamelayer bu')).toEqual(['build']);
+    expect(await complete('gamelayer ')).toEqual(expect.arrayContaining(['init', 'build', 'push', 'ls', 'inspect', 'gc', 'prune', 'codebuild', '--config']));
+    expect(await complete('gamelayer build --ta')).toEqual(['--tag']);
+    expect(await complete('gamelayer codebuild st')).toEqual(['start', 'stop']);
+    expect(await complete('gamelayer codebuild start --wa')).toEqual(['--watch']);
+    expect(await complete('gamelayer push --password')).toEqual(['--password-stdin']); // the refused --password is hidden
+  });
+
+  it('zsh: a compdef script over the same tree; an unknown shell is a usage error', async () => {
+    const zsh = (await runCli(['completion', 'zsh'])).stdout;
+    expect(zsh).toMatch(/^#compdef gamelayer\n/);
+    expect(zsh).toContain('"gc") words="--apply --config --exit-code --help --json --keep --tag -c"');
+    const fish = await runCli(['completion', 'fish']);
+    expect(fish.code).toBe(2);
+    expect(fish.stderr).toBe('error[cli.shell]: completion fish: expected bash or zsh\n');
+  });
+});
