@@ -13,6 +13,7 @@ import { loadConfig, type GameConfig } from '../src/config/load.js';
 import { GamelayerError } from '../src/errors.js';
 import { GAME_LABEL, RUN_LABEL } from '../src/runlocal/execute.js';
 import { runLocal } from '../src/runlocal/run-local.js';
+import { silentReporter } from '../src/report/reporter.js';
 import type { BuildRecord } from '../src/types.js';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { copySample } from './support/sample.js';
@@ -142,6 +143,26 @@ describe.concurrent('gamelayer run-local (real Docker engine)', () => {
     expect(r.stderr).toContain('container engine exited with code 0');
     expect(r.code).toBe(0);
     expect(r.signal).toBeNull();
+    expect(await leftovers(r.runId)).toEqual([]);
+  });
+
+  it('the deploy: section of gamelayer.yaml shapes the pod run-local runs: env (valueFrom left out, said so), volumes (library)', async () => {
+    const config = await game('deploy-section', async (dir) => {
+      const yaml = path.join(dir, 'gamelayer.yaml');
+      await writeFile(
+        yaml,
+        `${await readFile(yaml, 'utf8')}\ndeploy:\n  volumes: none\n  env:\n    - {name: GAME_REGION, value: eu-west-1}\n    - name: POD_NAME\n      valueFrom: {fieldRef: {fieldPath: metadata.name}}\n`,
+      );
+    });
+    const lines: string[] = [];
+    const infos: string[] = [];
+    const reporter = { ...silentReporter, info: (m: string) => infos.push(m) };
+    const r = await runLocal({ config, network: 'none', args: ['sh', '-c', 'echo "region=$GAME_REGION pod=${POD_NAME:-unset}"'], reporter, logs: (c, _s, l) => lines.push(`${c}: ${l}`) });
+    expect(r.exitCode).toBe(0);
+    expect(r.plan.init).toEqual([]);
+    expect(r.plan.volumes).toEqual([]);
+    expect(lines).toContain('engine: region=eu-west-1 pod=unset');
+    expect(infos).toContain('deploy.env: POD_NAME use valueFrom, which only a cluster resolves: left out here');
     expect(await leftovers(r.runId)).toEqual([]);
   });
 

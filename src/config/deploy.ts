@@ -3,14 +3,20 @@
 // copy of core/v1 lists every known field, so a misspelt key is caught before the API server prunes it) and
 // kubernetes-models' OpenAPI validators (formats such as quantities). Problems come back as (path, message) pairs;
 // load.ts turns the paths into the yaml's line and column.
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { Affinity } from 'kubernetes-models/v1/Affinity';
+import { createRequire } from 'node:module';
+import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
 import type { IAffinity } from 'kubernetes-models/v1/Affinity';
-import { EnvVar, type IEnvVar } from 'kubernetes-models/v1/EnvVar';
-import { ResourceRequirements, type IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
-import { Toleration, type IToleration } from 'kubernetes-models/v1/Toleration';
+import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
+import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
+import type { IToleration } from 'kubernetes-models/v1/Toleration';
 import { z } from 'zod';
 import agonesSchemas from './agones-deploy-schema.json' with { type: 'json' };
+
+// The validators load only for a config with a deploy section: every other command starts without them
+// (ajv and the models cost a few hundred ms). Loaded synchronously, as config parsing is.
+const loadCjs = createRequire(import.meta.url);
+type Model = new (v: unknown) => { validate(): void };
+const model = (name: string): Model => (loadCjs(`kubernetes-models/v1/${name}`) as Record<string, Model>)[name]!;
 
 export const PORT_POLICY_NAMES = ['Dynamic', 'Static', 'Passthrough', 'None'] as const;
 
@@ -104,13 +110,13 @@ type StructuralSchema = {
 };
 const SCHEMAS = agonesSchemas as unknown as Record<string, StructuralSchema>;
 
-let ajv: Ajv | undefined;
+let ajv: AjvClass | undefined;
 const compiled = new Map<StructuralSchema, ValidateFunction>();
 function crdValidator(schema: StructuralSchema): ValidateFunction {
   let v = compiled.get(schema);
   if (!v) {
     // The CRD schemas use Kubernetes extensions (x-kubernetes-*) and formats such as int-or-string: not strict.
-    ajv ??= new Ajv({ strict: false, allErrors: true, validateFormats: false });
+    ajv ??= new (loadCjs('ajv') as { Ajv: typeof AjvClass }).Ajv({ strict: false, allErrors: true, validateFormats: false });
     v = ajv.compile(schema);
     compiled.set(schema, v);
   }
@@ -144,14 +150,14 @@ export function deployProblems(raw: RawDeploy): DeployProblem[] {
     out.push(...onePerPath(found));
   };
   check(['nodeSelector'], raw.nodeSelector, crd('nodeSelector'));
-  raw.tolerations?.forEach((t, i) => check(['tolerations', i], t, crd('tolerations', true), (v) => new Toleration(v as IToleration).validate()));
-  check(['affinity'], raw.affinity, crd('affinity'), (v) => new Affinity(v as IAffinity).validate());
+  raw.tolerations?.forEach((t, i) => check(['tolerations', i], t, crd('tolerations', true), (v) => new (model('Toleration'))(v as IToleration).validate()));
+  check(['affinity'], raw.affinity, crd('affinity'), (v) => new (model('Affinity'))(v as IAffinity).validate());
   check(['priorityClassName'], raw.priorityClassName, crd('priorityClassName'));
   check(['serviceAccountName'], raw.serviceAccountName, crd('serviceAccountName'));
   check(['terminationGracePeriodSeconds'], raw.terminationGracePeriodSeconds, crd('terminationGracePeriodSeconds'));
-  raw.env?.forEach((e, i) => check(['env', i], e, crd('env', true), (v) => new EnvVar(v as IEnvVar).validate()));
-  check(['resources'], raw.resources, crd('resources'), (v) => new ResourceRequirements(v as IResourceRequirements).validate());
-  check(['copyResources'], raw.copyResources, crd('resources'), (v) => new ResourceRequirements(v as IResourceRequirements).validate());
+  raw.env?.forEach((e, i) => check(['env', i], e, crd('env', true), (v) => new (model('EnvVar'))(v as IEnvVar).validate()));
+  check(['resources'], raw.resources, crd('resources'), (v) => new (model('ResourceRequirements'))(v as IResourceRequirements).validate());
+  check(['copyResources'], raw.copyResources, crd('resources'), (v) => new (model('ResourceRequirements'))(v as IResourceRequirements).validate());
   check(['agones', 'health'], raw.agones?.health, crd('health'));
   const names = new Map<string, number>();
   raw.ports?.forEach((p, i) => {

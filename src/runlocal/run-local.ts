@@ -60,7 +60,14 @@ export async function runLocal(opts: RunLocalOptions): Promise<RunLocalResult> {
   const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
   const input = deployInputFrom(config, await readBuildRecord(recordFile), localRepository(config), recordFile);
   // The pod gamelayer k8s would emit: the config's deploy section, then the caller's options over it.
-  const emission = k8sWorkload(input, mergeK8sOptions(k8sOptionsFromConfig(config.deploy), opts.k8s ?? {}));
+  const fromConfig = k8sOptionsFromConfig(config.deploy);
+  // Docker has no downward API: env entries of the deploy section that need the cluster (valueFrom) are left out.
+  const clusterOnly = (fromConfig.env ?? []).filter((e) => e.valueFrom);
+  if (clusterOnly.length > 0) {
+    fromConfig.env = fromConfig.env!.filter((e) => !e.valueFrom);
+    reporter.info(`deploy.env: ${clusterOnly.map((e) => e.name).join(', ')} use valueFrom, which only a cluster resolves: left out here`);
+  }
+  const emission = k8sWorkload(input, mergeK8sOptions(fromConfig, opts.k8s ?? {}));
   // The server image runs its start command directly; only copies and the tree guard need a shell.
   if (input.baseImage === 'scratch' && emission.options.volumes !== 'none') {
     throw new GamelayerError(
