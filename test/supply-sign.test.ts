@@ -150,6 +150,17 @@ describe('signatures (cosign format)', () => {
     const r2 = await runCli(['verify', `${repo}:v1`, '--key', pub], { cwd: game });
     expect(r2.code).toBe(1);
     expect(r2.stderr).toContain('does not verify with this key');
+
+    // A hostile extra "signature" layer (the image's biggest layer blob; the registry only takes blobs it holds) next
+    // to the valid signature: reported as invalid, and the valid one still counts.
+    const hostile = JSON.parse(origSig.bytes.toString('utf8'));
+    const biggest = [...m.layers].sort((a: { size: number }, b: { size: number }) => b.size - a.size)[0];
+    hostile.layers.unshift({ ...hostile.layers[0], digest: biggest.digest, size: biggest.size });
+    await client.putManifest('studio/tamper', `${orig.digest.replace(':', '-')}.sig`, Buffer.from(JSON.stringify(hostile)), MEDIA_TYPES.ociManifest);
+    const r3 = JSON.parse(await cli(['verify', `${repo}:v1`, '--key', pub, '--json']));
+    expect(r3.ok).toBe(true);
+    expect(r3.items[0].signatures[0]).toMatchObject({ valid: false, reason: expect.stringMatching(biggest.size > 65536 ? /more than 65536 allowed/ : /does not verify/) });
+    expect(r3.items[0].signatures[1]).toMatchObject({ valid: true });
   }, 300_000);
 
   it('an image signed without gamelayer (skopeo --sign-by-sigstore-private-key, or openssl) passes gamelayer verify', async () => {

@@ -171,7 +171,11 @@ export async function verifyManifest(opts: VerifyManifestOptions): Promise<Verif
   if (!layers) return { digest, signatures: [], verified: false };
   const signatures: CheckedSignature[] = [];
   for (const l of layers) {
-    const s = await checkLayer(client, repo, l, opts.key, digest);
+    // One broken or hostile layer (too large, wrong digest, bad payload) does not hide the others.
+    const s = await checkLayer(client, repo, l, opts.key, digest).catch((e: unknown): CheckedSignature => {
+      if (e instanceof GamelayerError) return { layer: l.digest, valid: false, reason: e.message };
+      throw e;
+    });
     if (s.valid && opts.repository && repositoryOf(s.payload!.dockerReference) !== opts.repository) {
       signatures.push({ ...s, valid: false, reason: `signed as ${s.payload!.dockerReference}, not in ${opts.repository}` });
     } else signatures.push(s);
