@@ -174,11 +174,6 @@ async function buildHeld(opts: BuildOptions): Promise<BuildResult> {
   }
   // A reused blob that fails its check was removed by the store: say which file, and build the layer again.
   const onDamaged = (file: string, problem: string) => reporter.warn(`${file}: damaged blob in the store (${problem}); it was removed and its layer is built again`);
-  reporter.info(
-    previousInfo.source === 'none'
-      ? `previous build: none (${previousInfo.reason}); planning every tree afresh`
-      : `previous build: ${previousInfo.ref}${previousInfo.line ? ` (line ${previousInfo.line})` : ''}, built ${previousInfo.createdAt}`,
-  );
   if (remote?.gone.length && previous) {
     reporter.warn(`${remote.gone.length} layers of ${remote.ref} are gone from ${remote.repository}: their trees are rebuilt from the sources`);
   }
