@@ -36,6 +36,8 @@ export async function holdStoreForBuild(storeDir: string, timeoutMs = WAIT_MS): 
   const dir = holdsDir(storeDir);
   await mkdir(dir, { recursive: true });
   const mine = path.join(dir, `build-${tempTag()}`);
+  // Holds of builds that were killed on this host go now (live() removes them), not at the next gc.
+  for (const name of await readdir(dir)) if (name.startsWith('build-')) await live(path.join(dir, name));
   const started = Date.now();
   for (;;) {
     await writeFile(mine, `${process.pid} ${hostname()}`);
