@@ -1,5 +1,5 @@
 // gamelayer push: sends an image from the local OCI store (config.store) to a registry, only what it lacks.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { GamelayerError } from '../../errors.js';
 import type { PushResult } from '../../registry/push.js';
 import { parseReference } from '../../registry/reference.js';
@@ -8,7 +8,8 @@ import { commandConfig, commandReporter, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
 interface PushFlags extends RegistryFlags {
-  tag: string[];
+  tag?: string[];
+  alsoTag: string[];
   image?: string;
   json?: boolean;
 }
@@ -18,7 +19,9 @@ export function register(program: Command): void {
     .command('push')
     .description('push an image from the local store to a registry, sending only the blobs it lacks')
     .argument('<ref>', 'destination host[:port]/repo[:tag], or just a tag to push to the registry named in gamelayer.yaml')
-    .option('-t, --tag <tag>', 'another tag to set on the destination (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--also-tag <tag>', 'another tag to set on the destination (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    // -t/--tag names a build's tag in the other commands; kept here, hidden, for old scripts.
+    .addOption(new Option('-t, --tag <tag>').hideHelp().argParser((v: string, acc: string[] = []) => [...acc, v]))
     .option('--image <tag|digest>', 'the image in the local store (default: the tag of <ref>)')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (ref: string, flags: PushFlags, cmd: Command) => {
@@ -30,7 +33,7 @@ export function register(program: Command): void {
         layout: config.store,
         to,
         image: flags.image,
-        tags: flags.tag,
+        tags: [...flags.alsoTag, ...(flags.tag ?? [])],
         ...(await registryOptions(flags)),
         reporter,
       });
