@@ -438,7 +438,7 @@ describe('gamelayer codebuild buildspec (the command)', () => {
     expect(w.code).toBe(0);
     expect(await readFile(out, 'utf8')).toBe(await readFile(path.join(ROOT, 'buildspecs/buildspec.yml'), 'utf8'));
     const both = await run(['--docker', '--pr-check']);
-    expect(both.code).toBe(1);
+    expect(both.code).toBe(2); // a usage error (cli.*)
     expect(both.stderr).toContain('error[cli.buildspec-kind]: --docker and --pr-check: choose one');
   });
 });

@@ -15,6 +15,18 @@ describe('--help', () => {
     expect(r.stdout).toMatch(new RegExp(`\\nExamples:\\n  gamelayer ${command}[ \\n]`));
   });
 
+  it('-t/--tag names a build, --out generated files, --store the OCI layout, in every command', async () => {
+    const build = (await runCli(['build', '--help'])).stdout;
+    expect(build).toMatch(/^  -t, --tag <tag> +server image tag/m);
+    expect(build).toMatch(/^  --store <dir> +OCI image layout directory/m);
+    expect(build).not.toMatch(/--out/);
+    const push = (await runCli(['push', '--help'])).stdout;
+    expect(push).toMatch(/^  --also-tag <tag> +another tag/m);
+    expect(push).not.toMatch(/-t, --tag/);
+    expect((await runCli(['load', '--help'])).stdout).toMatch(/^  -t, --tag <tag> +build tag in the store/m);
+    for (const c of ['dockerfile', 'k8s', 'ecs']) expect((await runCli([c, '--help'])).stdout).toMatch(/--out <dir>/);
+  });
+
   it('the top level lists every command', async () => {
     const r = await runCli(['--help']);
     for (const c of COMMANDS.filter((x) => !x.includes(' '))) expect(r.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));

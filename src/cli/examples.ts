@@ -6,7 +6,7 @@ const EXAMPLES: Record<string, string[]> = {
   scan: ['gamelayer scan', 'gamelayer scan --json | jq \'.trees[] | {tree, files, bytes}\''],
   diff: ['gamelayer diff                          # working trees against the last build', 'gamelayer diff --exit-code || echo "changed (3) or failed (1)"', 'gamelayer diff --against 127.0.0.1:5000/studio/game:v1'],
   build: ['gamelayer build --tag 1.4.2', 'gamelayer build --tag "$GITHUB_SHA" --push 123456789012.dkr.ecr.eu-west-1.amazonaws.com/game', 'gamelayer build --from 127.0.0.1:5000/studio/game:v1 --push 127.0.0.1:5000/studio/game'],
-  push: ['gamelayer push 127.0.0.1:5000/studio/game:1.4.2', 'gamelayer push 1.4.2 --tag latest        # to the registry in gamelayer.yaml', 'echo "$PW" | gamelayer push registry.example.com/game:1.4.2 --username ci --password-stdin'],
+  push: ['gamelayer push 127.0.0.1:5000/studio/game:1.4.2', 'gamelayer push 1.4.2 --also-tag latest   # to the registry in gamelayer.yaml', 'echo "$PW" | gamelayer push registry.example.com/game:1.4.2 --username ci --password-stdin'],
   k8s: ['gamelayer k8s --kind deployment --out k8s/', 'gamelayer k8s --kind fleet --volumes image'],
   ecs: ['gamelayer ecs --out ecs/'],
   dockerfile: ['gamelayer dockerfile --out dockerfiles/'],

@@ -1,4 +1,5 @@
-// Builds and gc share the local store through holds: every build holds it (a file per build in <store>/.holds/),
+// Builds and gc share the local store through holds: every build holds it (a file per build in <store>/.holds/,
+// named with the temp tag of util/temp-files.ts so a killed build's hold is swept as stale),
 // gc takes it alone (<store>/.holds/gc, exclusive). A build waits while gc runs; gc waits until no build holds
 // the store. Each side creates its own file first and then looks for the other's, so one of them always sees
 // the other. Holds of processes that died on this host are stale and ignored (and removed).
@@ -6,7 +7,7 @@ import { mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
-import { isAlive, tempTag } from '../util/temp-files.js';
+import { isAlive, sweepStaleTemps, tempTag } from '../util/temp-files.js';
 import { acquireLock } from './store.js';
 
 const HOLDS = '.holds';
@@ -35,9 +36,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function holdStoreForBuild(storeDir: string, timeoutMs = WAIT_MS): Promise<() => Promise<void>> {
   const dir = holdsDir(storeDir);
   await mkdir(dir, { recursive: true });
-  const mine = path.join(dir, `build-${tempTag()}`);
-  // Holds of builds that were killed on this host go now (live() removes them), not at the next gc.
-  for (const name of await readdir(dir)) if (name.startsWith('build-')) await live(path.join(dir, name));
+  const mine = path.join(dir, `build.${tempTag()}`);
+  await sweepStaleTemps(dir); // holds of builds that were killed
   const started = Date.now();
   for (;;) {
     await writeFile(mine, `${process.pid} ${hostname()}`);
@@ -58,7 +58,7 @@ export async function lockStoreForGc(storeDir: string, timeoutMs = WAIT_MS): Pro
   const started = Date.now();
   try {
     for (;;) {
-      const builds = (await readdir(dir)).filter((n) => n.startsWith('build-'));
+      const builds = (await readdir(dir)).filter((n) => n.startsWith('build.'));
       const running = [];
       for (const b of builds) if (await live(path.join(dir, b))) running.push(b);
       if (running.length === 0) return release;

@@ -13,6 +13,8 @@ export interface LayerChange {
   /** Content bytes of the layer. */
   bytes: number;
   status: 'reused' | 'rebuilt';
+  /** A rebuilt layer that is a patch on the recorded build (what `build` then shows as `patch`). */
+  patch?: boolean;
 }
 
 export interface LayerDiff {
@@ -59,7 +61,7 @@ export async function layerDiff(
         counted.add(l.inputKey);
         bytesToBuild += l.bytes;
       }
-      layers.push({ tree: l.tree, index: l.index, platform, files: l.entries.filter((e) => e.type === 'file').length, bytes: l.bytes, status });
+      layers.push({ tree: l.tree, index: l.index, platform, files: l.entries.filter((e) => e.type === 'file').length, bytes: l.bytes, status, ...(status === 'rebuilt' && l.patch ? { patch: true } : {}) });
     }
   }
   return {

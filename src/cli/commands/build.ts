@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { BuildResult } from '../../build/build.js';
 import type { PushBuildResult } from '../../build/push-build.js';
 import type { DockerBuildResult } from '../../docker/build.js';
@@ -21,6 +21,7 @@ interface BuildFlags extends RegistryFlags {
   rebase?: boolean;
   platform?: string[];
   out?: string;
+  store?: string;
   compression?: 'gzip' | 'zstd';
   json?: boolean;
   sbom?: boolean;
@@ -33,7 +34,9 @@ export function register(program: Command): void {
     .description('build the server image and one image per tree into the local OCI layout; unchanged layers are reused')
     .option('-t, --tag <tag>', 'server image tag; tree images get <tag>-<tree> (default: version from the config, else latest)')
     .option('--platform <platform...>', 'build only these of the config\'s platforms')
-    .option('--out <dir>', 'OCI image layout directory (default: store from the config, .gamelayer/oci)')
+    .option('--store <dir>', 'OCI image layout directory (default: store from the config, .gamelayer/oci)')
+    // --out names generated files elsewhere (dockerfile, k8s, ecs, codebuild); kept here, hidden, for old scripts.
+    .addOption(new Option('--out <dir>').hideHelp())
     .option('--compression <kind>', 'gzip or zstd (default: layers.compression from the config)')
     .option('--builder <builder>', 'daemonless (our own layers, OCI layout) or docker (the emitted Dockerfiles through the Docker daemon)', 'daemonless')
     .option('--docker-compat', 'with --builder docker: the Dockerfile variant for Docker < 23 (no COPY --link); default: from the daemon version')
@@ -99,7 +102,7 @@ export function register(program: Command): void {
           ? { 'org.opencontainers.image.revision': revision, ...(codebuild?.sourceRepoUrl ? { 'org.opencontainers.image.source': codebuild.sourceRepoUrl } : {}) }
           : undefined,
         platforms: flags.platform,
-        out: flags.out,
+        out: flags.store ?? flags.out,
         compression: flags.compression,
         rebase: flags.rebase,
         from: flags.from,

@@ -49,10 +49,12 @@ function describeChange(a: TreeDiff['modified'][number]['before'], b: TreeDiff['
 /** Per layer of the next build: reused from the recorded build, or rebuilt, with its content bytes. */
 export function layerTable(d: LayerDiff): string {
   const multi = new Set(d.layers.map((l) => l.platform)).size > 1;
-  const rows = d.layers.map((l) => [multi ? `${l.tree} ${l.platform}` : l.tree, String(l.index), String(l.files), formatBytes(l.bytes), l.status]);
+  // The words `build` uses for the same layers: a new layer on top of the recorded build is a `patch`.
+  const rows = d.layers.map((l) => [multi ? `${l.tree} ${l.platform}` : l.tree, String(l.index), String(l.files), formatBytes(l.bytes), l.patch ? 'patch' : l.status]);
+  const patches = d.layers.filter((l) => l.patch).length;
   return [
     table(['tree', 'layer', 'files', 'content', 'next build'], rows, [1, 2, 3]),
-    `layers: ${d.reused} reused, ${d.rebuilt} to rebuild; ${formatBytes(d.bytesToBuild)} of content to tar, compress and push`,
+    `layers: ${d.reused} reused, ${d.rebuilt} to rebuild${patches ? ` (${patches} patch)` : ''}; ${formatBytes(d.bytesToBuild)} of content to tar, compress and push`,
   ].join('\n');
 }
 

@@ -1,6 +1,6 @@
 // gamelayer push: sends an image from the local OCI store (config.store) to a registry, only what it lacks.
 import path from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { GamelayerError } from '../../errors.js';
 import type { PushResult } from '../../registry/push.js';
 import { parseReference } from '../../registry/reference.js';
@@ -13,7 +13,8 @@ import { commandConfig, commandReporter, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
 interface PushFlags extends RegistryFlags {
-  tag: string[];
+  tag?: string[];
+  alsoTag: string[];
   image?: string;
   json?: boolean;
 }
@@ -23,7 +24,9 @@ export function register(program: Command): void {
     .command('push')
     .description('push an image from the local store to a registry, sending only the blobs it lacks')
     .argument('<ref>', 'destination host[:port]/repo[:tag], or just a tag to push to the registry named in gamelayer.yaml')
-    .option('-t, --tag <tag>', 'another tag to set on the destination (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--also-tag <tag>', 'another tag to set on the destination (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    // -t/--tag names a build's tag in the other commands; kept here, hidden, for old scripts.
+    .addOption(new Option('-t, --tag <tag>').hideHelp().argParser((v: string, acc: string[] = []) => [...acc, v]))
     .option('--image <tag|digest>', 'push only this image of the local store (default: the whole build tagged like <ref>)')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (ref: string, flags: PushFlags, cmd: Command) => {
@@ -32,7 +35,7 @@ export function register(program: Command): void {
       const reporter = commandReporter(Boolean(flags.json));
       // A tag with a build record is a build: all five images and the record go up (the record then says where,
       // for the deploy commands). --image or --tag push one image, as before.
-      const build = flags.image === undefined && flags.tag.length === 0 ? await buildRecordFor(config.stateDir, to) : undefined;
+      const build = flags.image === undefined && (flags.tag ?? []).length === 0 && flags.alsoTag.length === 0 ? await buildRecordFor(config.stateDir, to) : undefined;
       if (build) {
         const { pushBuild } = await import('../../build/push-build.js');
         const result = await pushBuild({
@@ -53,7 +56,7 @@ export function register(program: Command): void {
         to,
         image: flags.image,
         game: config.game,
-        tags: flags.tag,
+        tags: [...flags.alsoTag, ...(flags.tag ?? [])],
         ...(await registryOptions(flags)),
         reporter,
       });
