@@ -239,12 +239,14 @@ export function planIncremental(
   const tops0 = new Map(keptTrees.map((t) => [t, changed.has(t) ? 1 + bigChanges(previous[t]!.manifest, current.get(t)!, ownLayerSize(opts, treeBytesOf.get(t)!)) : 0]));
   const newTop = (t: TreeName) => tops0.get(t)!;
   const freshCount = stable.layers.filter((l) => freshTrees.includes(l.tree)).length;
+  // The image's layers in all stay under MAX_STACK (a re-planned tree may have more layers than before).
+  const stackLimit = Math.max(MAX_STACK, stable.layers.length + 16);
   for (let guard = 0; guard < 10_000; guard++) {
     const patches = (t: TreeName) => treeLayers(t).filter((l) => l.patch).length + newTop(t);
     const allPatches = keptTrees.reduce((n, t) => n + patches(t), 0);
     const total = stack.length + freshCount + keptTrees.reduce((n, t) => n + newTop(t), 0);
     const overTree = keptTrees.filter((t) => patches(t) > maxPatches);
-    if (!overTree.length && allPatches <= maxPatchLayers && total <= layerBudget) break;
+    if (!overTree.length && allPatches <= maxPatchLayers && total <= Math.min(layerBudget, stackLimit)) break;
     const pair = cheapestPair(stack, overTree.length ? overTree : keptTrees, current, MERGE_UNPACK_WEIGHT);
     if (!pair) break;
     const [lower, upper] = pair;
