@@ -1,23 +1,18 @@
 // Incremental plan: the previous build's layers, compacted where that pays, plus the day's changes on top.
 //
 // A stable plan (plan.ts) rebuilds every layer a change touches, and with at most ~100 layers a day's
-// scattered changes touch many. So a changed tree gets a patch layer on top: the files added or modified
-// since the previous build and OCI whiteouts (`.wh.<name>`) for the ones removed; a changed file of an eighth
-// of the target size or more gets a layer of its own instead. Old copies of changed files stay behind in lower
-// layers as dead bytes. Compaction (docs/compaction.md) removes them at a cost proportional to what it
-// removes, never by re-planning a whole tree for a small change:
-// - dead bytes: when the image's dead bytes pass `maxDeadShare` of its content, the layers with the most
-//   dead bytes per byte of cost are rewritten in place to their live files (a layer with none is dropped),
-//   the cost being the live bytes re-sent plus a share of the layers above that a node unpacks again;
-// - layer count: past `maxPatches` patch layers in a tree or `maxPatchLayers` in the image, the adjacent pair
-//   of one tree's patch layers with the fewest live bytes is merged (tiered, as an LSM tree merges runs).
-// The new top layer of a tree is always the difference between what its kept layers unpack to and the
-// tree's manifest, so whatever compaction kept, the image unpacks to exactly the sources. Layers keep
-// their place in the server image's stack (containerd keys unpacked layers by the chain below them, so a
-// node re-unpacks every layer above one that changed): new layers go on top, rewrites stay in place.
-// A tree is re-planned from scratch (rebased) only when a path changes type (a whiteout and a new entry of
-// the same name in one layer is not portable), when the change itself holds most of the tree's bytes, or
-// when nothing usable was recorded. Without a previous build the plan is the stable one.
+// scattered changes touch many. So a changed tree gets a patch layer at the top of the server image's stack:
+// the files added or modified since the previous build and OCI whiteouts (`.wh.<name>`) for the ones removed;
+// a changed file big for its tree gets a layer of its own instead. Old copies of changed files stay behind in
+// lower layers as dead bytes; compaction (docs/compaction.md) removes them at a cost proportional to what it
+// removes — a layer rewritten in place to its live files costs its live bytes, and makes nodes unpack the
+// layers above it again (containerd keys unpacked layers by the chain below them) — never by re-planning a
+// whole tree for a small change. Past the layer limits, the cheapest adjacent pair of one tree's patch layers
+// is merged. The new top of a tree is always the difference between what its kept layers unpack to and the
+// tree's manifest, so whatever compaction kept, the image unpacks to exactly the sources. A tree is re-planned
+// from scratch (rebased) only when a path changes type (a whiteout and a new entry of the same name in one
+// layer is not portable), when the change holds half the tree's bytes, or when nothing usable was recorded.
+// Without a previous build the plan is the stable one.
 import { diffEntries, sameEntry, type TreeDiff } from '../diff/diff.js';
 import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
@@ -240,12 +235,14 @@ export function planIncremental(
   const tops0 = new Map(keptTrees.map((t) => [t, changed.has(t) ? 1 + bigChanges(previous[t]!.manifest, current.get(t)!, ownLayerSize(opts, treeBytesOf.get(t)!)) : 0]));
   const newTop = (t: TreeName) => tops0.get(t)!;
   const freshCount = stable.layers.filter((l) => freshTrees.includes(l.tree)).length;
+  // The image's layers in all stay under MAX_STACK (a re-planned tree may have more layers than before).
+  const stackLimit = Math.max(MAX_STACK, stable.layers.length + 16);
   for (let guard = 0; guard < 10_000; guard++) {
     const patches = (t: TreeName) => treeLayers(t).filter((l) => l.patch).length + newTop(t);
     const allPatches = keptTrees.reduce((n, t) => n + patches(t), 0);
     const total = stack.length + freshCount + keptTrees.reduce((n, t) => n + newTop(t), 0);
     const overTree = keptTrees.filter((t) => patches(t) > maxPatches);
-    if (!overTree.length && allPatches <= maxPatchLayers && total <= layerBudget) break;
+    if (!overTree.length && allPatches <= maxPatchLayers && total <= Math.min(layerBudget, stackLimit)) break;
     const pair = cheapestPair(stack, overTree.length ? overTree : keptTrees, current, MERGE_UNPACK_WEIGHT);
     if (!pair) break;
     const [lower, upper] = pair;
@@ -284,14 +281,14 @@ export function planIncremental(
   const placed = new Set(stack.filter(isMarker).map((l) => l.tree).filter((t) => freshTrees.includes(t)));
   const fresh = [...freshTrees].filter((t) => !placed.has(t)).sort((a, b) => order.indexOf(a) - order.indexOf(b)).flatMap(freshLayers);
   stack = stack.flatMap((l) => (isMarker(l) ? (placed.has(l.tree) ? freshLayers(l.tree) : []) : [l]));
-  let layers = renumber([...stack, ...fresh, ...tops], opts.mounts);
+  let layers = renumber([...stack, ...fresh, ...tops]);
   if (layers.length > layerBudget) {
     // Still over the limit (few patches to merge): plan the trees with most layers afresh, as the stable plan fits.
     const byCount = [...keptTrees].sort((a, b) => layers.filter((l) => l.tree === b).length - layers.filter((l) => l.tree === a).length);
     for (const t of byCount) {
       if (layers.length <= layerBudget) break;
       decisions[t] = { decision: 'rebased', reason: `the image would have ${layers.length} layers, over ${layerBudget}` };
-      layers = renumber([...layers.filter((l) => l.tree !== t), ...stable.layers.filter((l) => l.tree === t)], opts.mounts);
+      layers = renumber([...layers.filter((l) => l.tree !== t), ...stable.layers.filter((l) => l.tree === t)]);
     }
   }
   return { layers, decisions };
@@ -478,7 +475,7 @@ function topLayers(tree: TreeName, d: TreeDiff, current: TreeManifest, opts: Inc
 }
 
 /** Each tree's layers numbered 0.. in its own order; the stack order is kept. */
-function renumber(layers: PlannedLayer[], _mounts: Record<TreeName, string>): PlannedLayer[] {
+function renumber(layers: PlannedLayer[]): PlannedLayer[] {
   const next = new Map<TreeName, number>();
   return layers.map((l) => {
     const index = next.get(l.tree) ?? 0;
