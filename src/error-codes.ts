@@ -59,7 +59,6 @@ export const ERROR_CODES = [
   'config.media-per-platform',
   'config.missing',
   'config.mount-clash',
-  'config.mount-overlap',
   'config.platform-source',
   'config.unreadable',
   'config.yaml',

@@ -1,6 +1,6 @@
-// Each tree owns its mount and nothing else (issue 14, item 1): nested mounts are refused at their yaml position,
-// and the layer writer and the patch planner refuse any entry or whiteout that would land outside the mount.
-import { readFile, writeFile } from 'node:fs/promises';
+// Each tree owns its mount and nothing else (issue 14, item 1): a tree mounted inside another's owns that path (the
+// outer tree leaves it out), and the layer writer and the patch planner refuse any entry or whiteout that would land outside the mount.
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -8,8 +8,8 @@ import { parseConfig } from '../src/config/load.js';
 import { GamelayerError } from '../src/errors.js';
 import { dirContentSource, type ContentSource } from '../src/oci/content.js';
 import { layerTar, layerTarEntries } from '../src/oci/tar.js';
-import { planIncremental, type PreviousTree } from '../src/plan/incremental.js';
-import { planLayers, type PlanOptions } from '../src/plan/plan.js';
+import { planIncremental, recordedTrees, type PreviousTree } from '../src/plan/incremental.js';
+import { layerInputKey, type PlanOptions } from '../src/plan/plan.js';
 import { makeManifest, withParentDirs } from '../src/scan/manifest.js';
 import { TREE_NAMES, type FileEntry, type TreeManifest, type TreeName } from '../src/types.js';
 import { runCli } from './support/cli-process.js';
@@ -33,40 +33,75 @@ function errorOf(text: string): GamelayerError {
 }
 
 describe('nested mounts', () => {
-  it('refuses a tree mounted at a parent of another tree (the attack of issue 14), at the yaml position', () => {
-    const e = errorOf(yaml({ engine: '/opt/local/engine', app: '/opt/local' }));
-    expect(e.code).toBe('config.mount-overlap');
-    expect(e.message).toBe(
-      `${FILE}:6:29: trees.app.mount: /opt/local/engine (tree engine) lies inside /opt/local (tree app); expected mounts that do not contain each other`,
-    );
-    expect(e.hint).toMatch(/tree app could delete or replace files of tree engine/);
+  // A tree mounted inside another's (Unreal: engine media at <game>/Engine/Content inside the engine at <game>/Engine,
+  // which `gamelayer init` proposes) owns that path: the outer tree leaves it out, so no layer of the outer tree can
+  // hold a file there or a whiteout of it (the attack of issue 14: app at /opt/local deleting /opt/local/engine).
+  it('the outer tree leaves out the inner mount (the attack of issue 14 has nothing to delete)', () => {
+    const c = parseConfig(yaml({ engine: '/opt/local/engine', app: '/opt/local' }), FILE);
+    expect(c.trees.app.exclude).toEqual(['engine', 'engine/**', 'engine-media', 'engine-media/**', 'app-media', 'app-media/**']);
+    expect(c.trees.engine.exclude).toEqual([]);
   });
 
-  it('refuses it in either order of the trees, with trailing slashes, and at the image root', () => {
-    expect(errorOf(yaml({ engine: '/srv', 'app-media': '/srv/game/media/' })).message).toMatch(
-      /:7:\d+: trees\.app-media\.mount: \/srv\/game\/media \(tree app-media\) lies inside \/srv \(tree engine\)/,
-    );
-    expect(errorOf(yaml({ 'engine-media': '/' })).message).toMatch(/trees\.engine-media\.mount: \/opt\/local\/engine \(tree engine\) lies inside \/ \(tree engine-media\)/);
-    expect(errorOf(yaml({ app: '/opt/local/engine/app' })).code).toBe('config.mount-overlap');
+  it('in either order of the trees, with trailing slashes, and at the image root', () => {
+    expect(parseConfig(yaml({ engine: '/srv', 'app-media': '/srv/game/media/' }), FILE).trees.engine.exclude).toEqual(['game/media', 'game/media/**']);
+    const root = parseConfig(yaml({ 'engine-media': '/' }), FILE).trees['engine-media'].exclude;
+    expect(root).toEqual(['opt/local/engine', 'opt/local/engine/**', 'opt/local/app', 'opt/local/app/**', 'opt/local/app-media', 'opt/local/app-media/**']);
   });
 
-  it('accepts mounts that only share a name prefix', () => {
+  it('accepts mounts that only share a name prefix, leaving every tree whole', () => {
     const c = parseConfig(yaml({ engine: '/opt/game', app: '/opt/game-app', 'app-media': '/opt/gamex' }), FILE);
     expect(c.trees.app.mount).toBe('/opt/game-app');
+    expect(TREE_NAMES.map((t) => c.trees[t].exclude)).toEqual([[], [], [], []]);
   });
 
-  it('gamelayer build refuses the nested mounts with the position in the yaml, and exits non-zero', async () => {
+  it('gamelayer build: the outer tree never carries the inner mount, not even as a whiteout when its folder goes', async () => {
     const root = await tempDir('gl-mounts-');
     await writeGame(root);
     const file = path.join(root, 'gamelayer.yaml');
     const text = (await readFile(file, 'utf8')).replace('app: {source: app}', 'app: {source: app, mount: /opt/local}');
     await writeFile(file, text);
-    const r = await runCli(['build', '-c', file]);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain(`${file}:7:`);
-    expect(r.stderr).toContain('trees.app.mount: /opt/local/engine (tree engine) lies inside /opt/local (tree app)');
+    // The app tree holds a folder named like the engine's mount: it must not shadow or delete the engine.
+    await mkdir(path.join(root, 'app', 'engine'), { recursive: true });
+    await writeFile(path.join(root, 'app', 'engine', 'start.sh'), '#!/bin/sh\necho evil\n');
+    const first = await runCli(['build', '-c', file, '--json']);
+    expect(first.code).toBe(0);
+    await rm(path.join(root, 'app', 'engine'), { recursive: true });
+    const second = await runCli(['build', '-c', file, '--json']);
+    expect(second.code).toBe(0);
+    const record = JSON.parse(await readFile(path.join(root, '.gamelayer', 'records', 'build-last.json'), 'utf8')) as { plan: { layers: { tree: string; entries: { path: string }[] }[] } };
+    const appPaths = record.plan.layers.filter((l) => l.tree === 'app').flatMap((l) => l.entries.map((e) => e.path));
+    expect(appPaths.length).toBeGreaterThan(0);
+    expect(appPaths.filter((p) => p === 'engine' || p.startsWith('engine/') || p === '.wh.engine')).toEqual([]);
+  });
+
+  it('the planner refuses a whiteout above another tree\'s mount (a removed folder of the outer tree)', () => {
+    const mounts = { ...Object.fromEntries(TREE_NAMES.map((t) => [t, `/opt/local/${t}`])), app: '/opt', engine: '/opt/local/engine' } as Record<TreeName, string>;
+    const opts: PlanOptions = { targetSize: 1 << 20, maxLayers: 100, mounts };
+    const f = (p: string): FileEntry => ({ path: p, type: 'file', mode: 0o644, size: 10, xxh64: 'aa'.padStart(16, '0') });
+    const manifest = (t: TreeName, files: FileEntry[]): TreeManifest => makeManifest(t, { kind: 'dir', path: `/${t}` }, withParentDirs(files));
+    // Outside gamelayer's own configs (where the outer tree leaves the inner mount out), a record could still hold
+    // the folder above the engine's mount in the app tree: removing it must not become `.wh.local`.
+    // (A small change: one removed file of many, so the tree is patched, not planned afresh.)
+    const kept = Array.from({ length: 20 }, (_, i) => f(`cfg/${i}.cfg`));
+    const before = TREE_NAMES.map((t) => manifest(t, t === 'app' ? [...kept, f('local/x')] : [f('f')]));
+    const after = TREE_NAMES.map((t) => manifest(t, t === 'app' ? kept : [f('f')]));
+    const prev = previousOf(before, opts);
+    let err: unknown;
+    try {
+      planIncremental(after, prev, opts);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as GamelayerError)?.code).toBe('plan.path-outside');
+    expect((err as GamelayerError).message).toBe('app: local was removed, and its whiteout would delete /opt/local/engine, the mount of another tree');
   });
 });
+
+/** The previous build as the pipeline hands it to the planner: a planned build's trees, read back from its record. */
+function previousOf(manifests: TreeManifest[], opts: PlanOptions): Partial<Record<TreeName, PreviousTree>> {
+  const plan = planIncremental(manifests, {}, opts);
+  return recordedTrees({ plan: { layers: plan.layers.map((l) => ({ ...l, platform: 'linux/amd64' })) }, manifests }, 'linux/amd64');
+}
 
 const entry = (p: string, size = 0): FileEntry => ({ path: p, type: 'file', mode: 0o644, size, xxh64: 'ef46db3751d8e999' });
 const empty: ContentSource = { open: async () => Readable.from([]) };
@@ -117,12 +152,18 @@ describe('patch planning touches only paths inside the tree', () => {
 
   it('refuses a recorded manifest whose removed path climbs out (it would become a whiteout of another tree)', () => {
     const game = (app: FileEntry[]) => TREE_NAMES.map((t) => tree(t, t === 'app' ? app : [file('f')]));
-    // A forged previous record: its app tree "held" ../engine, which the new scan no longer has.
+    // A forged previous record: its app tree "held" ../engine (in its manifest and its layer, the layer's inputKey
+    // recomputed so the record looks sound), which the new scan no longer has.
     const before = game([file('a.cfg')]);
-    const forged: TreeManifest = { ...before[2]!, digest: 'sha256:' + '1'.repeat(64), entries: [...before[2]!.entries, { path: '../engine', type: 'dir', mode: 0o755, size: 0 }] };
-    const prev = Object.fromEntries(
-      TREE_NAMES.map((t, i) => [t, { manifest: t === 'app' ? forged : before[i]!, layers: planLayers(before, opts).layers.filter((l) => l.tree === t) }]),
-    ) as Partial<Record<TreeName, PreviousTree>>;
+    const prev = previousOf(before, opts);
+    const forgedEntry: FileEntry = { path: '../engine', type: 'dir', mode: 0o755, size: 0 };
+    const app = prev.app!;
+    const entries = [...app.layers[0]!.entries, forgedEntry];
+    prev.app = {
+      ...app,
+      manifest: { ...app.manifest, digest: 'sha256:' + '1'.repeat(64), entries: [...app.manifest.entries, forgedEntry] },
+      layers: [{ ...app.layers[0]!, entries, inputKey: layerInputKey(mounts.app, entries) }, ...app.layers.slice(1)],
+    };
     let err: unknown;
     try {
       planIncremental(game([file('a.cfg')]), prev, opts);

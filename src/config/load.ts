@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import picomatch from 'picomatch';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { GamelayerError, errnoCode } from '../errors.js';
@@ -143,20 +144,6 @@ export function parseConfig(text: string, file: string): GameConfig {
           `${mount} is also the mount of tree ${other}; expected a distinct mount path per tree`,
       );
     }
-    // A mount inside another tree's mount lets one tree's layers (a whiteout of a removed folder, a file of the
-    // same name) delete or shadow the other tree in the image: each tree owns its mount and nothing else.
-    for (const [otherMount, otherName] of mounts) {
-      const [outer, inner] = contains(otherMount, mount) ? [otherName, name] : contains(mount, otherMount) ? [name, otherName] : [];
-      if (!outer || !inner) continue;
-      const outerMount = outer === name ? mount : otherMount;
-      const innerMount = outer === name ? otherMount : mount;
-      throw new GamelayerError(
-        'config.mount-overlap',
-        `${where(offsetOf(doc, ['trees', name, 'mount']) ?? offsetOf(doc, ['trees', name]))}: trees.${name}.mount: ` +
-          `${innerMount} (tree ${inner}) lies inside ${outerMount} (tree ${outer}); expected mounts that do not contain each other`,
-        `a layer of tree ${outer} could delete or replace files of tree ${inner}; mount the trees side by side, e.g. /opt/local/${outer} and /opt/local/${inner}`,
-      );
-    }
     mounts.set(mount, name);
     const sources: Record<string, string> = {};
     if (typeof t.source === 'string') {
@@ -183,6 +170,7 @@ export function parseConfig(text: string, file: string): GameConfig {
     }
     trees[name] = { name, sources, include: t.include, exclude: t.exclude, mount };
   }
+  claimNestedMounts(trees);
   const stateDir = path.join(dir, '.gamelayer');
   const store = path.resolve(dir, raw.store);
   for (const name of TREE_NAMES) excludeOwnFolders(trees[name], [
@@ -224,7 +212,24 @@ function excludeOwnFolders(tree: TreeConfig, own: { folder: string; what: string
       if (tree.ownFolders?.some((f) => posix === f.path || posix.startsWith(`${f.path}/`))) continue; // inside one already left out
       const glob = posix.replace(/[\\*?[\]{}()!+@|]/g, '\\$&');
       tree.exclude = [...tree.exclude, glob, `${glob}/**`];
-      (tree.ownFolders ??= []).push({ path: posix, what });
+      // Said only when the tree's include globs would take it (a tree that lists its files never sees it).
+      if (picomatch(tree.include, { dot: true })(`${posix}/x`)) (tree.ownFolders ??= []).push({ path: posix, what });
+    }
+  }
+}
+
+/**
+ * A tree mounted inside another's (Unreal: engine media at <game>/Engine/Content inside the engine at <game>/Engine)
+ * owns that path: the outer tree leaves it out (its files there would shadow or be shadowed by the inner tree's,
+ * depending on layer order), so no layer of the outer tree ever holds a path of the inner one. Whiteouts of the
+ * outer tree's folders above an inner mount are refused by the planner (plan.path-outside).
+ */
+function claimNestedMounts(trees: Record<TreeName, TreeConfig>): void {
+  for (const outer of TREE_NAMES) {
+    for (const inner of TREE_NAMES) {
+      if (inner === outer || !contains(trees[outer].mount, trees[inner].mount)) continue;
+      const rel = path.posix.relative(trees[outer].mount, trees[inner].mount).replace(/[\\*?[\]{}()!+@|]/g, '\\$&');
+      trees[outer].exclude = [...trees[outer].exclude, rel, `${rel}/**`];
     }
   }
 }

@@ -469,7 +469,7 @@ function topLayers(tree: TreeName, d: TreeDiff, current: TreeManifest, opts: Inc
   const isBig = new Set(big.map((e) => e.path));
   const rest: TreeDiff = { ...d, added: d.added.filter((e) => !isBig.has(e.path)), modified: d.modified.filter((m) => !isBig.has(m.after.path)) };
   const out: PlannedLayer[] = [];
-  if (rest.added.length || rest.removed.length || rest.modified.length) out.push(patchLayer(tree, 0, rest, current, opts.mounts[tree]));
+  if (rest.added.length || rest.removed.length || rest.modified.length) out.push(patchLayer(tree, 0, rest, current, opts.mounts[tree], Object.values(opts.mounts)));
   for (const e of big) out.push(liveLayer({ tree, index: 0, entries: [], inputKey: '', bytes: 0, patch: true }, [e], current, opts.mounts[tree]));
   return out;
 }
@@ -485,7 +485,7 @@ function renumber(layers: PlannedLayer[]): PlannedLayer[] {
 }
 
 /** Added and modified entries (with their parent directories) and a whiteout per topmost removed path. */
-function patchLayer(tree: TreeName, index: number, d: TreeDiff, current: TreeManifest, mount: string): PlannedLayer {
+function patchLayer(tree: TreeName, index: number, d: TreeDiff, current: TreeManifest, mount: string, allMounts: string[] = []): PlannedLayer {
   const byPath = new Map<string, FileEntry>();
   for (const e of [...d.added, ...d.modified.map((m) => m.after), ...d.removed]) assertTreePath(tree, mount, e.path);
   for (const e of [...d.added, ...d.modified.map((m) => m.after)]) byPath.set(e.path, e);
@@ -494,6 +494,7 @@ function patchLayer(tree: TreeName, index: number, d: TreeDiff, current: TreeMan
     const slash = e.path.lastIndexOf('/');
     const parent = slash > 0 ? e.path.slice(0, slash) : '';
     if (parent && removed.has(parent)) continue; // its folder's whiteout removes it
+    assertNoMountBelow(tree, mount, e.path, allMounts);
     const wh = `${parent ? `${parent}/` : ''}${WHITEOUT_PREFIX}${e.path.slice(slash + 1)}`;
     byPath.set(wh, { path: wh, type: 'file', mode: 0o644, size: 0, xxh64: EMPTY_XXH64 });
   }
@@ -512,6 +513,22 @@ function assertTreePath(tree: TreeName, mount: string, p: string): void {
       'plan.path-outside',
       `${tree}: the patch layer would touch "${p}", which is not a path inside the tree (mount ${mount})`,
       'the previous build record is damaged or forged: run gamelayer build --rebase',
+    );
+  }
+}
+
+/**
+ * A whiteout of `p` deletes everything below it in the image, so it may not sit above another tree's mount (a tree
+ * mounted inside this one, e.g. engine media inside the engine): the other tree's files would vanish.
+ */
+function assertNoMountBelow(tree: TreeName, mount: string, p: string, allMounts: string[]): void {
+  const target = mount === '/' ? `/${p}` : `${mount}/${p}`;
+  const hit = allMounts.find((m) => m !== mount && (m === target || m.startsWith(`${target}/`)));
+  if (hit) {
+    throw new GamelayerError(
+      'plan.path-outside',
+      `${tree}: ${p} was removed, and its whiteout would delete ${hit}, the mount of another tree`,
+      'plan the tree afresh instead of patching it: gamelayer build --rebase',
     );
   }
 }
