@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { build } from '../src/pipeline/build.js';
-import { pushBuild } from '../src/pipeline/push-build.js';
+import { pushBuild } from '../src/pipeline/steps/push.js';
 import { loadConfig } from '../src/config/load.js';
 import { buildWithDocker } from '../src/docker/daemon-build.js';
 import type { Reporter } from '../src/report/reporter.js';

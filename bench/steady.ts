@@ -9,7 +9,7 @@ import { generateGame } from '../fixtures/generator/generate.js';
 import { mutateGame, type Change } from '../fixtures/generator/mutate.js';
 import { Keystream, Rng } from '../fixtures/generator/random.js';
 import { build } from '../src/pipeline/build.js';
-import { pushBuild } from '../src/pipeline/push-build.js';
+import { pushBuild } from '../src/pipeline/steps/push.js';
 import { loadConfig } from '../src/config/load.js';
 import { formatBytes, silentReporter } from '../src/report/reporter.js';
 import { TREE_NAMES, type TreeName } from '../src/types.js';

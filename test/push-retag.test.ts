@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCountingProxy, type CountingProxy } from '../bench/registry-proxy.js';
 import { build } from '../src/pipeline/build.js';
-import { pushBuild } from '../src/pipeline/push-build.js';
+import { pushBuild } from '../src/pipeline/steps/push.js';
 import { fetchBuildRecordFor } from '../src/registry/artifact.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 import { copySample, sampleConfig } from './support/sample.js';

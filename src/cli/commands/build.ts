@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { BuildResult } from '../../pipeline/build.js';
-import type { PushBuildResult } from '../../pipeline/push-build.js';
+import type { PushBuildResult } from '../../pipeline/steps/push.js';
 import type { DockerBuildResult } from '../../docker/daemon-build.js';
 import type { AttachResult } from '../../supply/build-attach.js';
 import { GamelayerError } from '../../errors.js';
@@ -84,7 +84,7 @@ export function register(program: Command): void {
       const signer = flags.sign ? await (await import('../../sign/keys.js')).signerFor(flags.sign) : undefined;
       // Also for a base image in a registry: it is read with the options (and credentials) of a push.
       const registry = await registryOptions(flags);
-      const line = flags.line ?? (flags.push || flags.from ? (await (await import('../../pipeline/previous.js')).defaultLine(config.dir)).line : undefined);
+      const line = flags.line ?? (flags.push || flags.from ? (await (await import('../../pipeline/steps/previous.js')).defaultLine(config.dir)).line : undefined);
       const { build } = await import('../../pipeline/build.js');
       // Inside CodeBuild: the commit's first 8 hex digits as the default tag (as the seed pipeline did), its
       // revision as a label (stable for the same commit), the build ARN in the record.
@@ -109,7 +109,7 @@ export function register(program: Command): void {
         reporter,
       });
       const pushed = flags.push
-        ? await (await import('../../pipeline/push-build.js')).pushBuild({ ...registry, store: result.store, record: result.record, repository: flags.push, stateDir: config.stateDir, reporter })
+        ? await (await import('../../pipeline/steps/push.js')).pushBuild({ ...registry, store: result.store, record: result.record, repository: flags.push, stateDir: config.stateDir, reporter })
         : undefined;
       const attached =
         pushed && (flags.sbom || signer)

@@ -65,7 +65,7 @@ export function register(program: Command): void {
         };
         try {
           if (!target.tag && !target.digest) {
-            const line = opts.line ?? (await (await import('../../pipeline/previous.js')).defaultLine((await gameConfig()).dir)).line;
+            const line = opts.line ?? (await (await import('../../pipeline/steps/previous.js')).defaultLine((await gameConfig()).dir)).line;
             const found = await fetchLineRecord(opts.against, line, registry);
             if (!found) return nothing(`no earlier build of line "${line}" in ${opts.against}: every layer is new`);
             older = found.record;
