@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { createDeflateRaw, deflateRawSync } from 'node:zlib';
-import { build } from '../src/build/build.js';
+import { build } from '../src/pipeline/build.js';
 import { loadConfig } from '../src/config/load.js';
 import { DEFAULT_GZIP_LEVEL } from '../src/oci/gzip.js';
 import { walkDir } from '../src/scan/walk-dir.js';

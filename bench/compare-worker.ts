@@ -9,10 +9,10 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { build } from '../src/build/build.js';
-import { pushBuild } from '../src/build/push-build.js';
+import { build } from '../src/pipeline/build.js';
+import { pushBuild } from '../src/pipeline/steps/push.js';
 import { loadConfig } from '../src/config/load.js';
-import { buildWithDocker } from '../src/docker/build.js';
+import { buildWithDocker } from '../src/docker/daemon-build.js';
 import type { Reporter } from '../src/report/reporter.js';
 import { report } from './lib.js';
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { generateGame } from '../fixtures/generator/generate.js';
-import { build } from '../src/build/build.js';
+import { build } from '../src/pipeline/build.js';
 import { loadConfig } from '../src/config/load.js';
 import { OciStore } from '../src/oci/store.js';
 import { formatBytes } from '../src/report/reporter.js';

@@ -11,7 +11,7 @@ export { diffManifests, diffEntries, hasChanges, type TreeDiff } from './diff/di
 export { readRecord, latestRecord, saveScanRecord, type ScanRecord, type AnyRecord } from './state/records.js';
 export { planLayers, layerInputKey, oversizedLayers, type PlanOptions } from './plan/plan.js';
 export * from './registry/index.js';
-export { findRegistryPrevious, defaultLine, type RegistryPrevious } from './build/previous.js';
+export { findRegistryPrevious, defaultLine, type RegistryPrevious } from './pipeline/steps/previous.js';
 export { k8sWorkload, deployInputFrom, loadDeployInput, fillManifests, kustomizeImages, type DeployInput } from './k8s/index.js';
 export { ecsTaskDefinition } from './ecs/task-definition.js';
 export * from './dockerfile/index.js';
@@ -19,8 +19,8 @@ export * from './docker/index.js';
 export * from './codebuild/index.js';
 export * from './runlocal/index.js';
 // Build and push, as `gamelayer build [--push]` does them.
-export { build, type BuildOptions, type BuildResult, type BuildSummary, type LayerOutcome } from './build/build.js';
-export { pushBuild, type PushBuildOptions, type PushBuildResult } from './build/push-build.js';
+export { build, type BuildOptions, type BuildResult, type BuildSummary, type LayerOutcome } from './pipeline/build.js';
+export { pushBuild, type PushBuildOptions, type PushBuildResult } from './pipeline/steps/push.js';
 export { readBuildRecord, writeRecord, recordsDir, LAST_BUILD, LAST_SCAN } from './state/records.js';
 // The image stage: the local OCI layout, base images, layers.
 export { OciStore, type OpenStoreOptions, type ImageIndex } from './oci/store.js';

@@ -31,7 +31,7 @@ export const RANKS: Record<string, number> = {
   codebuild: 11,
   docker: 12,
   runlocal: 13,
-  build: 14, // orchestration of scan → plan → image → record → push: only the CLI and the library entry call it
+  pipeline: 14, // orchestration of scan → plan → image → record → push: only the CLI and the library entry call it
   supply: 15, // after a push: SBOM and signatures of a build's images
   cli: 16,
   api: 17, // src/index.ts, the library entry

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { build } from '../src/build/build.js';
+import { build } from '../src/pipeline/build.js';
 import { loadConfig } from '../src/config/load.js';
 import { GamelayerError } from '../src/errors.js';
 import { silentReporter } from '../src/report/reporter.js';

@@ -8,7 +8,7 @@ import { chmod, cp, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/p
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build } from '../src/build/build.js';
+import { build } from '../src/pipeline/build.js';
 import { loadConfig } from '../src/config/load.js';
 import { runCli, type CliOptions } from './support/cli-process.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';

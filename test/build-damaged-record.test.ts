@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { build } from '../src/build/build.js';
+import { build } from '../src/pipeline/build.js';
 import type { Reporter } from '../src/report/reporter.js';
 import { silentReporter } from '../src/report/reporter.js';
 import type { BuildRecord } from '../src/types.js';

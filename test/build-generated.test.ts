@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateGame } from '../fixtures/generator/generate.js';
 import { mutateGame } from '../fixtures/generator/mutate.js';
-import { build } from '../src/build/build.js';
+import { build } from '../src/pipeline/build.js';
 import { loadConfig } from '../src/config/load.js';
 import { tempDir } from './support/tmp.js';
 

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build } from '../src/build/build.js';
+import { build } from '../src/pipeline/build.js';
 import { loadConfig, type GameConfig } from '../src/config/load.js';
 import { GamelayerError } from '../src/errors.js';
 import { deployInputFrom, requirePushed } from '../src/k8s/input.js';

@@ -5,7 +5,7 @@
 // intended, bump LAYER_FORMAT (src/plan/plan.ts) as the change requires and update these values in the same commit.
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { build } from '../src/build/build.js';
+import { build } from '../src/pipeline/build.js';
 import { copySample, sampleConfig } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 

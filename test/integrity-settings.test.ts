@@ -4,7 +4,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { build, type BuildOptions } from '../src/build/build.js';
+import { build, type BuildOptions } from '../src/pipeline/build.js';
 import { loadConfig } from '../src/config/load.js';
 import { TREE_NAMES } from '../src/types.js';
 import { tempDir } from './support/tmp.js';

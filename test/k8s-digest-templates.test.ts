@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { build } from '../src/build/build.js';
+import { build } from '../src/pipeline/build.js';
 import { loadConfig } from '../src/config/load.js';
 import { deployInputFrom, readBuildRecord } from '../src/k8s/input.js';
 import { k8sYaml } from '../src/k8s/output.js';

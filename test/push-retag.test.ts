@@ -4,8 +4,8 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCountingProxy, type CountingProxy } from '../bench/registry-proxy.js';
-import { build } from '../src/build/build.js';
-import { pushBuild } from '../src/build/push-build.js';
+import { build } from '../src/pipeline/build.js';
+import { pushBuild } from '../src/pipeline/steps/push.js';
 import { fetchBuildRecordFor } from '../src/registry/artifact.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 import { copySample, sampleConfig } from './support/sample.js';

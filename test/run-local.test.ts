@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { build } from '../src/build/build.js';
+import { build } from '../src/pipeline/build.js';
 import { loadConfig, type GameConfig } from '../src/config/load.js';
 import { GamelayerError } from '../src/errors.js';
 import { GAME_LABEL, RUN_LABEL } from '../src/runlocal/execute.js';

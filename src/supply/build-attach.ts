@@ -1,7 +1,7 @@
 // After `build --push`: the SBOM goes up as a referrer of the server image, then every pushed image (with its
 // platform manifests and the SBOM) is signed. Both are content-determined: a no-op build makes the same SBOM and
 // finds its own signatures already there, so it sends nothing new.
-import type { PushBuildResult } from '../build/push-build.js';
+import type { PushBuildResult } from '../pipeline/steps/push.js';
 import type { GameConfig } from '../config/load.js';
 import { OciStore } from '../oci/store.js';
 import { pushTargetFor, type TargetOptions } from '../registry/push.js';

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import type { BuildResult } from '../../build/build.js';
-import type { PushBuildResult } from '../../build/push-build.js';
-import type { DockerBuildResult } from '../../docker/build.js';
+import type { BuildResult } from '../../pipeline/build.js';
+import type { PushBuildResult } from '../../pipeline/steps/push.js';
+import type { DockerBuildResult } from '../../docker/daemon-build.js';
 import type { AttachResult } from '../../supply/build-attach.js';
 import { GamelayerError } from '../../errors.js';
 import { formatBytes, formatRate } from '../../report/reporter.js';
@@ -65,7 +65,7 @@ export function register(program: Command): void {
       const reporter = commandReporter(!!flags.json);
       if (flags.builder === 'docker') {
         // Heavy modules load only on the path that needs them: a CLI start stays fast.
-        const { buildWithDocker } = await import('../../docker/build.js');
+        const { buildWithDocker } = await import('../../docker/daemon-build.js');
         const result = await buildWithDocker({
           config,
           tag: flags.tag,
@@ -87,8 +87,8 @@ export function register(program: Command): void {
       const signer = flags.sign ? await (await import('../../sign/keys.js')).signerFor(flags.sign) : undefined;
       // Also for a base image in a registry: it is read with the options (and credentials) of a push.
       const registry = await registryOptions(flags);
-      const line = flags.line ?? (flags.push || flags.from ? (await (await import('../../build/previous.js')).defaultLine(config.dir)).line : undefined);
-      const { build } = await import('../../build/build.js');
+      const line = flags.line ?? (flags.push || flags.from ? (await (await import('../../pipeline/steps/previous.js')).defaultLine(config.dir)).line : undefined);
+      const { build } = await import('../../pipeline/build.js');
       // Inside CodeBuild: the commit's first 8 hex digits as the default tag (as the seed pipeline did), its
       // revision as a label (stable for the same commit), the build ARN in the record.
       const { codebuildEnvironment } = await import('../../codebuild/environment.js');
@@ -112,7 +112,7 @@ export function register(program: Command): void {
         reporter,
       });
       const pushed = flags.push
-        ? await (await import('../../build/push-build.js')).pushBuild({ ...registry, store: result.store, record: result.record, repository: flags.push, stateDir: config.stateDir, reporter })
+        ? await (await import('../../pipeline/steps/push.js')).pushBuild({ ...registry, store: result.store, record: result.record, repository: flags.push, stateDir: config.stateDir, reporter })
         : undefined;
       const attached =
         pushed && (flags.sbom || signer)

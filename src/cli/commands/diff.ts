@@ -10,7 +10,7 @@ import { parsePlatform } from '../../oci/image.js';
 import { pullCost, type PullCost } from '../../diff/pull-cost.js';
 import { EXIT, GamelayerError } from '../../errors.js';
 import { latestRecord } from '../../state/records.js';
-import type { BaseMove } from '../../build/base-source.js';
+import type { BaseMove } from '../../pipeline/base-source.js';
 import type { BuildRecord } from '../../types.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
@@ -65,7 +65,7 @@ export function register(program: Command): void {
         };
         try {
           if (!target.tag && !target.digest) {
-            const line = opts.line ?? (await (await import('../../build/previous.js')).defaultLine((await gameConfig()).dir)).line;
+            const line = opts.line ?? (await (await import('../../pipeline/steps/previous.js')).defaultLine((await gameConfig()).dir)).line;
             const found = await fetchLineRecord(opts.against, line, registry);
             if (!found) return nothing(`no earlier build of line "${line}" in ${opts.against}: every layer is new`);
             older = found.record;
@@ -78,7 +78,7 @@ export function register(program: Command): void {
           throw e;
         }
         before = { name, manifests: older.manifests, build: older };
-        baseMoves = await (await import('../../build/base-source.js')).currentBaseMoves(await gameConfig(), older, registry);
+        baseMoves = await (await import('../../pipeline/base-source.js')).currentBaseMoves(await gameConfig(), older, registry);
         after = await workingTrees(await gameConfig(), reporter);
         const last = opts.to ? undefined : await latestRecord((await gameConfig()).stateDir);
         const newer = opts.to ? (await fetchBuildRecordFor(opts.to, registry)).record : last?.record.kind === 'build' ? last.record : undefined;

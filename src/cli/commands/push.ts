@@ -37,7 +37,7 @@ export function register(program: Command): void {
       // for the deploy commands). --image or --tag push one image, as before.
       const build = flags.image === undefined && (flags.tag ?? []).length === 0 && flags.alsoTag.length === 0 ? await buildRecordFor(config.stateDir, to) : undefined;
       if (build) {
-        const { pushBuild } = await import('../../build/push-build.js');
+        const { pushBuild } = await import('../../pipeline/steps/push.js');
         const result = await pushBuild({
           ...(await registryOptions(flags)),
           store: config.store,

@@ -1,15 +1,15 @@
-// Pushes every image of a build (server first, then one per tree) from the local store to one repository,
+// Step push (after the build, composed by the CLI or a script): every image of a build (server first, then one per tree) from the local store to one repository,
 // then the build record beside the server image, so the next build anywhere can diff against it.
 // The server image carries every tree layer, so the tree images that follow find their blobs there and send
 // only their sentinel layer, config and manifest; they share nothing else, so they go up side by side (against a
 // distant registry their round trips, not their bytes, are the cost). One target serves all pushes: one ECR token,
 // one repo check. The record goes last, once every image is there.
-import { GamelayerError } from '../errors.js';
-import { pushBuildRecord, type PushBuildRecordResult } from '../registry/artifact.js';
-import { pushImage, pushTargetFor, type PushImageOptions, type PushResult } from '../registry/push.js';
-import { parseReference } from '../registry/reference.js';
-import { markPushed, recordForRegistry } from '../state/records.js';
-import type { BuildRecord } from '../types.js';
+import { GamelayerError } from '../../errors.js';
+import { pushBuildRecord, type PushBuildRecordResult } from '../../registry/artifact.js';
+import { pushImage, pushTargetFor, type PushImageOptions, type PushResult } from '../../registry/push.js';
+import { parseReference } from '../../registry/reference.js';
+import { markPushed, recordForRegistry } from '../../state/records.js';
+import type { BuildRecord } from '../../types.js';
 
 export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' | 'tags' | 'layout' | 'target'> {
   store: string;

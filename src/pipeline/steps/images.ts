@@ -1,12 +1,63 @@
-// Image documents of one build: a tree image per tree (base + the tree's layers + its sentinel layer) and the
-// combined server image (base + every tree layer, start command as entrypoint), per platform; an index per
-// image name when several platforms are built. All share the same layer blobs.
-import type { BaseImage } from '../oci/base-image.js';
-import { imageConfig, imageIndex, imageManifest, layerDescriptor, type JsonDocument, type Platform } from '../oci/image.js';
-import type { OciStore } from '../oci/store.js';
-import { SERVER_IMAGE, type BuiltLayer, type Descriptor, type TreeName } from '../types.js';
+// Step images: the image documents of one build: a tree image per tree (base + the tree's layers + its sentinel
+// layer) and the combined server image (base + every tree layer, start command as entrypoint), per platform; an
+// index per image name when several platforms are built. All share the same layer blobs. They are written to the
+// store (content-addressed: a document that is there already is the same bytes) and tagged `<tag>` and
+// `<tag>-<tree>`; a layout that names blobs it does not hold (kept in the registry) is marked partial.
+import type { BaseImage } from '../../oci/base-image.js';
+import { imageConfig, imageIndex, imageManifest, layerDescriptor, parsePlatform, type JsonDocument, type Platform } from '../../oci/image.js';
+import { GAME_ANNOTATION } from '../../oci/store-game.js';
+import type { OciStore } from '../../oci/store.js';
+import { markPartial } from '../../registry/partial-layout.js';
+import { SERVER_IMAGE, TREE_NAMES, type BuiltLayer, type Descriptor, type TreeName } from '../../types.js';
+import type { BuildInputs } from './inputs.js';
+import type { LayersOutput } from './layers.js';
+import type { PlatformPlan } from './plan.js';
+import type { RegistryPrevious } from './previous.js';
 
-export { SERVER_IMAGE } from '../types.js';
+export { SERVER_IMAGE } from '../../types.js';
+
+export type ImagesInput = Pick<BuildInputs, 'config' | 'store' | 'tag' | 'labels'> & {
+  plans: PlatformPlan[];
+  /** Base layers left in the registry (see the plan step). */
+  baseInRegistry: Set<string>;
+  built: LayersOutput['built'];
+  /** Layers kept in the registry and not in the store (see the layers step). */
+  inRegistryOnly: Set<string>;
+  /** The registry's previous build, whose repository holds the kept layers. */
+  remote?: RegistryPrevious;
+};
+
+export interface ImagesOutput {
+  images: StoredImage[];
+  /** Per platform, the built layers in stack order and each tree's sentinel layer. */
+  perPlatform: PlatformLayers[];
+  /** `<tag>` (the server image), then `<tag>-<tree>` per tree. */
+  tags: string[];
+}
+
+export async function writeImages(i: ImagesInput): Promise<ImagesOutput> {
+  const { config, store, tag, plans, built, inRegistryOnly, baseInRegistry, remote } = i;
+  const treeDigests: Record<string, string> = {};
+  for (const p of plans) for (const m of p.manifests) treeDigests[m.platform ? `${m.tree}@${m.platform}` : m.tree] = m.digest;
+  const perPlatform: PlatformLayers[] = plans.map((p) => ({
+    platform: parsePlatform(p.name),
+    platformName: p.name,
+    base: p.base,
+    layers: p.plan.layers.map((l) => ({ ...built.get(l.inputKey)!.layer, tree: l.tree, index: l.index })),
+    sentinels: Object.fromEntries([...p.sentinels].map(([tree, s]) => [tree, built.get(s.inputKey)!.layer])) as Record<TreeName, BuiltLayer>,
+  }));
+  const meta = { game: config.game, version: config.version, start: config.start, treeDigests, labels: i.labels };
+  const images = await storeImages(store, perPlatform, TREE_NAMES, meta);
+  const tags = [tag, ...TREE_NAMES.map((t) => `${tag}-${t}`)];
+  const owner = { [GAME_ANNOTATION]: config.game };
+  await store.tag(tag, topLevel(images, SERVER_IMAGE), owner);
+  for (const t of TREE_NAMES) await store.tag(`${tag}-${t}`, topLevel(images, t), owner);
+  if ((inRegistryOnly.size && remote) || baseInRegistry.size) {
+    const sources = [...(inRegistryOnly.size && remote ? [remote.repository] : []), ...(baseInRegistry.size ? plans.map((p) => p.base.pinned!.repository) : [])];
+    await markPartial(store, [SERVER_IMAGE, ...TREE_NAMES].map((n) => topLevel(images, n).digest), sources);
+  }
+  return { images, perPlatform, tags };
+}
 
 export interface PlatformLayers {
   platform: Platform;

@@ -1,16 +1,90 @@
-// The previous build read from the registry: the registry is the build state, local files only speed things up.
-// With --push REPO the newest record of this line of work (the tag gamelayer-line.<line>) is the previous build; with
-// --from REF, the record of that image. Its layers are never downloaded: a kept layer only needs digest, size and
-// diffID (all in the record) and its presence, with that size, in the repository the images go to.
+// Step previous: the build this one builds on. The registry is the build state: with --push (or --from) the previous
+// build is a record read from it, the same on every host of this line of work; .gamelayer/ only speeds up what is
+// built. Without, the local last build. A previous build made with other layer settings is not built on.
+//
+// From the registry: with --push REPO the newest record of this line of work (the tag gamelayer-line.<line>) is the
+// previous build; with --from REF, the record of that image. Its layers are never downloaded: a kept layer only needs
+// digest, size and diffID (all in the record) and its presence, with that size, in the repository the images go to.
 import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import pLimit from 'p-limit';
-import { GamelayerError } from '../errors.js';
-import { fetchBuildRecordFor, fetchLineRecord } from '../registry/artifact.js';
-import { pullScope } from '../registry/auth.js';
-import { pushTargetFor, type PushTarget, type TargetOptions } from '../registry/push.js';
-import { formatReference, parseReference } from '../registry/reference.js';
-import type { BuildRecord, BuiltLayer } from '../types.js';
+import { GamelayerError } from '../../errors.js';
+import { fetchBuildRecordFor, fetchLineRecord } from '../../registry/artifact.js';
+import { pullScope } from '../../registry/auth.js';
+import { pushTargetFor, type PushTarget, type TargetOptions } from '../../registry/push.js';
+import { formatReference, parseReference } from '../../registry/reference.js';
+import type { Reporter } from '../../report/reporter.js';
+import { LAST_BUILD, readRecord, recordsDir, type AnyRecord } from '../../state/records.js';
+import type { BuildRecord, BuiltLayer } from '../../types.js';
+import type { BuildInputs } from './inputs.js';
+
+/** Where the previous build came from (`registry`: a record read from the repository, `local`: .gamelayer/). */
+export interface PreviousInfo {
+  source: 'registry' | 'local' | 'none';
+  ref?: string;
+  line?: string;
+  createdAt?: string;
+  reason?: string;
+}
+
+export type PreviousInput = Pick<BuildInputs, 'config' | 'reporter' | 'settingsKey' | 'line' | 'rebase' | 'from' | 'push' | 'registry'>;
+
+export interface PreviousOutput {
+  /** The build this one builds on; undefined: every tree is planned afresh. */
+  record?: BuildRecord;
+  info: PreviousInfo;
+  /** The registry's previous build, when one was read (also when its settings differ and it is not built on). */
+  remote?: RegistryPrevious;
+  /** A registry previous build's layers present in the repository, by inputKey: the only layers it may keep. */
+  kept?: Map<string, BuiltLayer>;
+}
+
+export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
+  const { config, reporter, settingsKey, line } = i;
+  const fromNone = i.from === 'none';
+  const useRegistry = !i.rebase && !fromNone && !!(i.from || i.push);
+  const remote = useRegistry ? await findRegistryPrevious({ from: i.from, push: i.push, line, registry: i.registry ?? {} }) : undefined;
+  let previousInfo: PreviousInfo;
+  let previous: BuildRecord | undefined;
+  if (i.rebase) previousInfo = { source: 'none', reason: '--rebase' };
+  else if (useRegistry) {
+    if (!remote) previousInfo = { source: 'none', line, reason: `no build of line "${line}" in ${i.from ?? i.push} yet` };
+    else if (remote.record.settingsKey !== settingsKey) {
+      previousInfo = { source: 'none', ref: remote.ref, line, reason: `${remote.ref} was built with other layer settings (target size, layer limit, mounts, compression or SOURCE_DATE_EPOCH)` };
+    } else {
+      previous = remote.record;
+      previousInfo = { source: 'registry', ref: remote.ref, line, createdAt: remote.record.createdAt };
+    }
+  } else {
+    previous = await previousBuild(config.stateDir, settingsKey, reporter);
+    previousInfo = previous
+      ? { source: 'local', ref: path.join(recordsDir(config.stateDir), LAST_BUILD), createdAt: previous.createdAt }
+      : { source: 'none', reason: fromNone ? '--from none, and no earlier build in .gamelayer/' : 'no earlier build in .gamelayer/' };
+  }
+  if (remote?.gone.length && previous) {
+    reporter.warn(`${remote.gone.length} layers of ${remote.ref} are gone from ${remote.repository}: their trees are rebuilt from the sources`);
+  }
+  // A kept layer of a registry record is the record's own layer (same digest on every host), never a local variant.
+  return { record: previous, info: previousInfo, remote, kept: previous && remote ? remote.present : undefined };
+}
+
+/** The last build's record, when its settings match this build's; a corrupt record is reported and ignored. */
+async function previousBuild(stateDir: string, settingsKey: string, reporter: Reporter): Promise<BuildRecord | undefined> {
+  let record: AnyRecord;
+  try {
+    record = await readRecord(path.join(recordsDir(stateDir), LAST_BUILD));
+  } catch (e) {
+    if (e instanceof GamelayerError && e.code === 'record.missing') return undefined;
+    if (e instanceof GamelayerError) {
+      reporter.warn(`${e.message}; planning every tree afresh`);
+      return undefined;
+    }
+    throw e;
+  }
+  if (record.kind !== 'build' || record.settingsKey !== settingsKey) return undefined;
+  return record;
+}
 
 export interface RegistryPrevious {
   /** What was read, as printed: `host/repo:gamelayer-line.<line>` or the --from reference. */

@@ -1,0 +1,52 @@
+// The daemonless build as steps, each a function of typed inputs to typed outputs in `steps/`:
+//   inputs → scan → previous → plan → layers → images → record (then, in the CLI or a script, push: steps/push.ts).
+// Each step skips what its inputs say is done already: the scan reads no file the stat cache vouches for, the plan
+// keeps the previous build's trees, the layers step reuses every layer whose inputs did not change, and the record is
+// not rewritten when nothing changed. This file only composes them; see docs/architecture.md "Build as steps".
+import { holdStoreForBuild } from '../oci/store-holds.js';
+import type { TreeScan } from '../scan/scan.js';
+import type { BuildRecord } from '../types.js';
+import { layerReuse, openLayerCache } from './layer-reuse.js';
+import { writeImages } from './steps/images.js';
+import { resolveInputs, type BuildOptions } from './steps/inputs.js';
+import { buildLayers } from './steps/layers.js';
+import { planPlatforms } from './steps/plan.js';
+import { findPrevious } from './steps/previous.js';
+import { recordBuild, summarize, type BuildSummary } from './steps/record.js';
+import { scanTrees } from './steps/scan.js';
+
+export type { BuildOptions } from './steps/inputs.js';
+export type { BuildSummary, LayerOutcome } from './steps/record.js';
+
+export interface BuildResult {
+  record: BuildRecord;
+  recordFile: string;
+  store: string;
+  scans: TreeScan[];
+  summary: BuildSummary;
+}
+
+export async function build(opts: BuildOptions): Promise<BuildResult> {
+  // Held for the whole build, so gamelayer gc never removes a blob this build is about to reuse.
+  const release = await holdStoreForBuild(opts.out ?? opts.config.store);
+  try {
+    return await buildHeld(opts);
+  } finally {
+    await release();
+  }
+}
+
+async function buildHeld(opts: BuildOptions): Promise<BuildResult> {
+  const started = Date.now();
+  const inputs = await resolveInputs(opts);
+  const { scans, scanMs } = await scanTrees({ ...inputs, started });
+  const cache = await openLayerCache(inputs.config.stateDir, inputs.reporter);
+  const previous = await findPrevious(inputs);
+  const reuse = layerReuse({ ...inputs, cache, kept: previous.kept });
+  const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, reuse });
+  const { built, inRegistryOnly } = await buildLayers({ ...inputs, plans, reuse });
+  const images = await writeImages({ ...inputs, plans, baseInRegistry, built, inRegistryOnly, remote: previous.remote });
+  const recorded = await recordBuild({ ...inputs, plans, images, previous });
+  const summary = summarize({ plans, perPlatform: images.perPlatform, built, previous, recorded, scanMs, started });
+  return { record: recorded.record, recordFile: recorded.recordFile, store: inputs.store.dir, scans, summary };
+}

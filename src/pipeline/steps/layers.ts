@@ -1,0 +1,121 @@
+// Step layers: every distinct layer of the plans (media trees shared by platforms are one layer) reused or built.
+// Skipped where its inputs are cached: a layer kept from the registry's previous build, or found in the layer cache
+// with its blob in the store, is never tarred or compressed again. The rest is built a few at a time, each saved to
+// the cache as it finishes; a damaged copy in the archive content cache is dropped and the layer built once more.
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import pLimit from 'p-limit';
+import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../../oci/content.js';
+import { buildLayer } from '../../oci/layer.js';
+import { sentinelBytes, TREE_SENTINEL } from '../../oci/sentinel.js';
+import { isWhiteout } from '../../plan/incremental.js';
+import type { BuiltLayer, PlannedLayer, TreeManifest } from '../../types.js';
+import type { LayerReuse } from '../layer-reuse.js';
+import type { BuildInputs } from './inputs.js';
+import { layerTooBig, type PlatformPlan } from './plan.js';
+
+export type LayersInput = Pick<
+  BuildInputs,
+  'config' | 'reporter' | 'store' | 'compression' | 'kind' | 'mtime' | 'compressor' | 'mounts' | 'layerLimit' | 'concurrency'
+> & {
+  plans: PlatformPlan[];
+  reuse: LayerReuse;
+};
+
+export interface LayersOutput {
+  /** Every layer of the build by inputKey, and whether it was reused rather than built. */
+  built: Map<string, { layer: BuiltLayer; reused: boolean }>;
+  /** Layers this build uses without holding them: they are in the registry, the local layout is partial. */
+  inRegistryOnly: Set<string>;
+}
+
+export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
+  const { config, reporter, store, compression, mounts, layerLimit, plans, reuse } = i;
+  const distinct = new Map<string, { layer: PlannedLayer; source: TreeManifest }>();
+  for (const p of plans) {
+    for (const l of p.plan.layers) distinct.set(l.inputKey, { layer: l, source: p.manifests.find((m) => m.tree === l.tree)! });
+    for (const m of p.manifests) distinct.set(p.sentinels.get(m.tree)!.inputKey, { layer: p.sentinels.get(m.tree)!, source: m });
+  }
+  const built = new Map<string, { layer: BuiltLayer; reused: boolean }>();
+  const toBuild: { layer: PlannedLayer; source: TreeManifest }[] = [];
+  const inRegistryOnly = new Set<string>();
+  for (const [key, item] of distinct) {
+    const kept = reuse.kept?.get(key);
+    const hit = kept ?? (await reuse.cached(key));
+    if (hit) built.set(key, { layer: { ...hit, tree: item.layer.tree, index: item.layer.index }, reused: true });
+    else toBuild.push(item);
+    if (kept && !(await store.hasBlob(kept.digest, kept.size))) inRegistryOnly.add(kept.digest);
+  }
+  const totalBytes = toBuild.reduce((n, x) => n + x.layer.bytes, 0);
+  // The tree markers (one .gamelayer-tree file per tree image) are not rows of the layer table: say them apart.
+  const markers = toBuild.filter(({ layer }) => layer.entries.length === 1 && layer.entries[0]!.path === TREE_SENTINEL).length;
+  const what = `build ${toBuild.length - markers} layers${markers ? ` + ${markers} tree markers` : ''}`;
+  const task = toBuild.length ? reporter.task(what, totalBytes, 'bytes') : undefined;
+  const limit = pLimit(i.concurrency);
+  const contentSources = new Map<string, Promise<ContentSource>>();
+  const contentFor = (m: TreeManifest) => {
+    let c = contentSources.get(m.root);
+    if (!c) {
+      c = contentSourceFor(m.source, { cacheDir: path.join(config.stateDir, 'cache', 'archive-content'), entries: m.entries });
+      contentSources.set(m.root, c);
+    }
+    return c;
+  };
+  await Promise.all(
+    toBuild.map(({ layer, source }) =>
+      limit(async () => {
+        let last = 0;
+        const attempt = async () =>
+          buildLayer(layer, {
+            content: layer.entries.some((e) => e.path === TREE_SENTINEL && layer.entries.length === 1)
+              ? sentinelContent(source)
+              : withWhiteouts(await contentFor(source)),
+            mount: mounts[layer.tree],
+            store,
+            compression,
+            mtime: i.mtime,
+            maxBytes: layerLimit,
+            tooBig: () => layerTooBig(layer, layerLimit),
+            onBytes: (n) => {
+              // Progress in content bytes: tar headers and padding are not part of the total.
+              const add = Math.min(n, Math.max(0, layer.bytes - last));
+              last += add;
+              task?.tick(add);
+            },
+          });
+        let result: BuiltLayer;
+        try {
+          result = await attempt();
+        } catch (e) {
+          if (!(e instanceof ArchiveCacheCorrupt)) throw e;
+          // A damaged copy in the archive content cache: drop it, take the file from the archive again, once.
+          reporter.warn(e.message);
+          await rm(e.file, { force: true });
+          contentSources.delete(source.root);
+          result = await attempt();
+        }
+        reuse.cache.remember(result, i.kind, i.mtime, i.compressor);
+        built.set(layer.inputKey, { layer: result, reused: false });
+        // Saved after every layer: an interrupted build's next run reuses what this one finished.
+        await reuse.cache.save();
+      }),
+    ),
+  );
+  task?.done(`${toBuild.length} layers built`);
+  await reuse.cache.save();
+  // A reused layer was measured when it was built, perhaps under a higher limit.
+  for (const [key, b] of built) {
+    if (b.layer.size > layerLimit) throw layerTooBig(distinct.get(key)!.layer, layerLimit);
+  }
+  return { built, inRegistryOnly };
+}
+
+/** Whiteouts of patch layers are empty files that exist in no tree: serve them without touching the disk. */
+function withWhiteouts(inner: ContentSource): ContentSource {
+  return { open: async (e) => (isWhiteout(e) && e.size === 0 ? Readable.from([]) : inner.open(e)) };
+}
+
+function sentinelContent(m: TreeManifest): ContentSource {
+  return { open: async () => Readable.from([sentinelBytes(m)]) };
+}

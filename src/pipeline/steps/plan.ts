@@ -1,0 +1,119 @@
+// Step plan: per platform, the base image and the layer plan of the four trees. A tree the previous build holds
+// keeps its layers (whose every layer can still be reused) and gets a patch layer, or is rebased; the rest is planned
+// afresh. A layer certain to be over the registry's limit is refused here, before anything is built. The base's
+// layers are copied into the store, or, when the base is in the registry the build pushes to, left there.
+import path from 'node:path';
+import { treeSourceFor } from '../../config/load.js';
+import { GamelayerError } from '../../errors.js';
+import type { BaseImage } from '../../oci/base-image.js';
+import { compressedLowerBound } from '../../oci/layer.js';
+import { sentinelBytes, TREE_SENTINEL } from '../../oci/sentinel.js';
+import { planIncremental, recordedTreeProblem, recordedTrees, SERVER_STACK_ORDER, type IncrementalPlan, type PreviousTree } from '../../plan/incremental.js';
+import { layerInputKey } from '../../plan/plan.js';
+import { formatBytes } from '../../report/reporter.js';
+import type { TreeScan } from '../../scan/scan.js';
+import { LAST_BUILD, recordsDir } from '../../state/records.js';
+import { TREE_NAMES, type BuildRecord, type BuiltLayer, type LayerPlan, type PlannedLayer, type TreeManifest, type TreeName } from '../../types.js';
+import { baseLoader } from '../base-source.js';
+import type { LayerReuse } from '../layer-reuse.js';
+import type { BuildInputs } from './inputs.js';
+
+export interface PlatformPlan {
+  name: string;
+  base: BaseImage;
+  manifests: TreeManifest[];
+  plan: LayerPlan;
+  /** Each tree image's one-file sentinel layer, after the tree's own layers. */
+  sentinels: Map<TreeName, PlannedLayer>;
+  decisions: IncrementalPlan['decisions'];
+}
+
+export type PlanInput = Pick<BuildInputs, 'config' | 'reporter' | 'platforms' | 'store' | 'mounts' | 'kind' | 'layerLimit' | 'from' | 'push' | 'registry'> & {
+  scans: TreeScan[];
+  /** The previous build's record (see the previous step). */
+  previous?: BuildRecord;
+  reuse: LayerReuse;
+};
+
+export interface PlanOutput {
+  plans: PlatformPlan[];
+  /** Base layers this build names without holding them: in the target's registry, mounted at push. */
+  baseInRegistry: Set<string>;
+}
+
+export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
+  const { config, reporter, store, mounts, kind, layerLimit, previous, reuse } = i;
+  const findLayer = async (inputKey: string): Promise<BuiltLayer | undefined> => (reuse.kept ? reuse.kept.get(inputKey) : reuse.cached(inputKey));
+  // Plan per platform; media trees are shared, so their layers (same inputKey) are built once.
+  const plans: PlatformPlan[] = [];
+  const baseSource = await baseLoader(config, { push: i.push, registry: i.registry });
+  const baseInRegistry = new Set<string>();
+  for (const name of i.platforms) {
+    const base = await baseSource.load(name);
+    const manifests = TREE_NAMES.map((t) => manifestFor(i.scans, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
+    let prevTrees = previous ? await reusableTrees(previous, name, findLayer) : {};
+    // The record is not trusted: a layer that does not hold what it says would make the image differ from the sources.
+    const damaged = (Object.entries(prevTrees) as [TreeName, PreviousTree][]).map(([t, p]) => recordedTreeProblem(t, p, mounts[t])).find(Boolean);
+    if (damaged) {
+      reporter.warn(`the previous build record (${i.from ?? path.join(recordsDir(config.stateDir), LAST_BUILD)}) is damaged: ${damaged}; planning every tree afresh`);
+      prevTrees = {};
+    }
+    const inc = planIncremental(manifests, prevTrees, {
+      targetSize: config.layers.targetSize,
+      maxLayers: config.layers.maxLayers,
+      baseLayers: base.layers.length,
+      mounts,
+      freshOrder: SERVER_STACK_ORDER,
+    });
+    const plan: LayerPlan = { layers: inc.layers.map((l) => ({ ...l, platform: name })) };
+    const tooBig = plan.layers.find((l) => compressedLowerBound(l.bytes, kind) > layerLimit);
+    if (tooBig) throw layerTooBig(tooBig, layerLimit);
+    if (baseSource.sameRegistry) {
+      for (const l of base.layers) if (!(await store.hasBlob(l.digest, l.size))) baseInRegistry.add(l.digest);
+    } else await base.copyLayersInto(store);
+    const sentinels = new Map(
+      manifests.map((m) => [m.tree, sentinelLayer(m, mounts[m.tree], plan.layers.filter((l) => l.tree === m.tree).length)] as const),
+    );
+    plans.push({ name, base, manifests, plan, sentinels, decisions: inc.decisions });
+  }
+  return { plans, baseInRegistry };
+}
+
+/** The previous build's trees for one platform whose every layer is still in the store. */
+async function reusableTrees(
+  record: BuildRecord,
+  platform: string,
+  find: (inputKey: string) => Promise<BuiltLayer | undefined>,
+): Promise<Partial<Record<TreeName, PreviousTree>>> {
+  const out: Partial<Record<TreeName, PreviousTree>> = {};
+  for (const [tree, prev] of Object.entries(recordedTrees(record, platform)) as [TreeName, PreviousTree][]) {
+    let all = true;
+    for (const l of prev.layers) if (!(await find(l.inputKey))) all = false;
+    if (all) out[tree] = prev;
+  }
+  return out;
+}
+
+function manifestFor(scans: TreeScan[], tree: TreeName, platform: string | undefined): TreeManifest {
+  const s = scans.find((x) => x.manifest.tree === tree && x.manifest.platform === platform);
+  if (!s) throw new Error(`no scan of ${tree}${platform ? ` for ${platform}` : ''}`);
+  return s.manifest;
+}
+
+/** The one-file layer `<mount>/.gamelayer-tree` naming the tree and its digest. */
+function sentinelLayer(m: TreeManifest, mount: string, index: number): PlannedLayer {
+  const bytes = sentinelBytes(m);
+  // The xxh64 is informational here (the layers step serves the bytes itself); the digest inside makes the key unique.
+  const entries = [{ path: TREE_SENTINEL, type: 'file' as const, mode: 0o644, size: bytes.length, xxh64: m.digest.slice(7, 23) }];
+  return { tree: m.tree, index, entries, inputKey: layerInputKey(mount, entries), bytes: bytes.length };
+}
+
+/** A layer over the registry's limit once compressed (or certain to be, from its size): named with its biggest file. */
+export function layerTooBig(l: PlannedLayer, limit: number): GamelayerError {
+  const biggest = l.entries.reduce((a, e) => (e.size > a.size ? e : a), l.entries[0]!);
+  return new GamelayerError(
+    'build.layer-too-big',
+    `${l.tree} layer ${l.index} holds ${formatBytes(l.bytes)}, over the registry layer limit of ${formatBytes(limit)} (layers.maxLayerSize)`,
+    `the biggest file in it is ${biggest.path}; split such files before packaging, ` + 'or raise layers.maxLayerSize if your registry takes bigger layers',
+  );
+}

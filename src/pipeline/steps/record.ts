@@ -1,0 +1,158 @@
+// Step record: the BuildRecord of this build (what the next build diffs against, what push sends beside the server
+// image) written to `.gamelayer/records/` as `build-<tag>.json` and the last build; and the summary the CLI prints.
+// Skipped when its inputs are cached: a build that changed nothing has the previous record, byte for byte, and
+// writes nothing.
+import path from 'node:path';
+import { LAST_BUILD, recordsDir, writeRecord } from '../../state/records.js';
+import type { TreeDecision } from '../../plan/incremental.js';
+import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
+import { exists } from '../../util/exists.js';
+import { movedBases, type BaseMove } from '../base-source.js';
+import { topLevel, type ImagesOutput } from './images.js';
+import type { BuildInputs } from './inputs.js';
+import type { LayersOutput } from './layers.js';
+import type { PlatformPlan } from './plan.js';
+import type { PreviousInfo, PreviousOutput } from './previous.js';
+
+export interface LayerOutcome {
+  layer: BuiltLayer;
+  platform: string;
+  patch: boolean;
+  files: number;
+  bytes: number;
+  reused: boolean;
+}
+
+export interface BuildSummary {
+  layers: LayerOutcome[];
+  /** Per platform and tree: kept as it was, patched, rebased or planned fresh, and why. */
+  trees: { platform: string; tree: TreeName; decision: TreeDecision; reason?: string }[];
+  built: number;
+  reused: number;
+  /** Where the previous build came from (`registry`: a record read from the repository, `local`: .gamelayer/). */
+  previous: PreviousInfo;
+  /** Registry base images whose digest moved since the previous build: new images on the same layers of ours. */
+  baseMoved?: BaseMove[];
+  /** Kept layers found in the registry (never downloaded), and record layers gone from it (their trees rebuilt). */
+  remoteLayers?: { kept: number; gone: number };
+  /** Compressed bytes written this build, and compressed bytes of every layer of the images. */
+  bytesNew: number;
+  bytesTotal: number;
+  scanMs: number;
+  ms: number;
+}
+
+export type RecordInput = Pick<BuildInputs, 'config' | 'reporter' | 'tag' | 'platforms' | 'settingsKey' | 'line' | 'push' | 'codebuildArn'> & {
+  plans: PlatformPlan[];
+  images: ImagesOutput;
+  previous: PreviousOutput;
+};
+
+export interface RecordOutput {
+  record: BuildRecord;
+  recordFile: string;
+  /** Every layer of the images, once. */
+  layers: BuiltLayer[];
+  baseMoved: BaseMove[];
+}
+
+export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
+  const { config, reporter, tag, plans } = i;
+  const { images, perPlatform, tags } = i.images;
+  const previous = i.previous.record;
+  const manifests = uniqueManifests(plans.flatMap((p) => p.manifests));
+  const allLayers = uniqueLayers(perPlatform.flatMap((p) => [...p.layers, ...Object.values(p.sentinels)]));
+  const record: BuildRecord = {
+    schemaVersion: 1,
+    game: config.game,
+    version: config.version,
+    createdAt: new Date().toISOString(),
+    tags,
+    platforms: i.platforms,
+    manifests,
+    plan: { layers: plans.flatMap((p) => p.plan.layers) },
+    layers: allLayers,
+    images: images.map((x) => ({ name: x.name, platform: x.platform, digest: x.descriptor.digest, mediaType: x.descriptor.mediaType, layers: x.layers })),
+    index: plans.length > 1 ? topLevel(images, SERVER_IMAGE).digest : undefined,
+    codebuildArn: i.codebuildArn,
+    settingsKey: i.settingsKey,
+    ...(plans.some((p) => p.base.pinned)
+      ? { bases: plans.map((p) => ({ platform: p.name, ref: config.baseImage, digest: p.base.pinned!.digest, repository: p.base.pinned!.repository, layers: p.base.layers.length })) }
+      : {}),
+    // A pushed build moves its line's tag to its record, whatever it was planned on (--from none too).
+    ...(i.push ? { line: i.line } : {}),
+    ...(i.previous.info.source === 'registry' ? { previous: { ref: i.previous.info.ref!, createdAt: i.previous.info.createdAt! } } : {}),
+  };
+  const moved = movedBases(previous, record);
+  for (const m of moved) reporter.warn(`base image ${m.ref} (${m.platform}) moved since the previous build: ${m.from} → ${m.to}; every image gets the new base, no layer of ours is rebuilt`);
+  // A build that changed nothing has the same record, byte for byte: nothing new to push beside the image,
+  // and nothing to write (records of a 100k-file game are tens of MB).
+  const unchanged = previous !== undefined && sameBuild(previous, record);
+  if (unchanged && previous) {
+    record.createdAt = previous.createdAt;
+    if (previous.previous) record.previous = previous.previous;
+    else delete record.previous;
+  }
+  const dir = recordsDir(config.stateDir);
+  const recordFile = path.join(dir, `build-${tag}.json`);
+  if (!unchanged || !(await exists(recordFile))) {
+    await writeRecord(recordFile, { kind: 'build', ...record });
+    await writeRecord(path.join(dir, LAST_BUILD), { kind: 'build', ...record });
+  }
+  return { record, recordFile, layers: allLayers, baseMoved: moved };
+}
+
+export interface SummaryInput {
+  plans: PlatformPlan[];
+  perPlatform: ImagesOutput['perPlatform'];
+  built: LayersOutput['built'];
+  previous: PreviousOutput;
+  recorded: RecordOutput;
+  scanMs: number;
+  /** When the build started (Date.now()). */
+  started: number;
+}
+
+/** What the build did, per layer and tree, for the CLI's table and `--json`. */
+export function summarize(i: SummaryInput): BuildSummary {
+  const { plans, perPlatform, built } = i;
+  const remoteKept = i.previous.kept;
+  const outcomes: LayerOutcome[] = perPlatform.flatMap((p) =>
+    p.layers.map((l) => {
+      const planned = plans.find((x) => x.name === p.platformName)!.plan.layers.find((x) => x.inputKey === l.inputKey)!;
+      return { layer: l, platform: p.platformName, patch: !!planned.patch, files: planned.entries.filter((e) => e.type === 'file').length, bytes: planned.bytes, reused: built.get(l.inputKey)!.reused };
+    }),
+  );
+  const newLayers = [...built.values()].filter((b) => !b.reused);
+  const moved = i.recorded.baseMoved;
+  return {
+    layers: outcomes,
+    trees: plans.flatMap((p) => TREE_NAMES.map((tree) => ({ platform: p.name, tree, ...p.decisions[tree] }))),
+    previous: i.previous.info,
+    ...(moved.length ? { baseMoved: moved } : {}),
+    ...(remoteKept ? { remoteLayers: { kept: [...built.values()].filter((b) => remoteKept.has(b.layer.inputKey) && b.reused).length, gone: i.previous.remote!.gone.length } } : {}),
+    built: newLayers.length,
+    reused: built.size - newLayers.length,
+    bytesNew: newLayers.reduce((n, b) => n + b.layer.size, 0),
+    bytesTotal: i.recorded.layers.reduce((n, l) => n + l.size, 0),
+    scanMs: i.scanMs,
+    ms: Date.now() - i.started,
+  };
+}
+
+function sameBuild(a: BuildRecord, b: BuildRecord): boolean {
+  const key = (r: BuildRecord) => JSON.stringify([r.tags, r.images, r.layers, r.manifests.map((m) => m.digest), r.version, r.codebuildArn]);
+  return key(a) === key(b);
+}
+
+function uniqueManifests(ms: TreeManifest[]): TreeManifest[] {
+  const seen = new Map<string, TreeManifest>();
+  for (const m of ms) seen.set(`${m.tree}|${m.platform ?? ''}`, m);
+  return [...seen.values()];
+}
+
+function uniqueLayers(ls: BuiltLayer[]): BuiltLayer[] {
+  const seen = new Map<string, BuiltLayer>();
+  for (const l of ls) if (!seen.has(l.digest)) seen.set(l.digest, l);
+  return [...seen.values()];
+}
