@@ -104,6 +104,9 @@ export interface BuildResult {
 const TAG = /^[\w][\w.-]{0,127}$/;
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {
+  // Before the hold (a file in the store): a state folder or store this user may not write fails clearly, up front.
+  await assertWritableFolder(opts.config.stateDir);
+  await assertWritableFolder(opts.out ?? opts.config.store);
   // Held for the whole build, so gamelayer gc never removes a blob this build is about to reuse.
   const release = await holdStoreForBuild(opts.out ?? opts.config.store);
   try {
@@ -131,8 +134,6 @@ async function buildHeld(opts: BuildOptions): Promise<BuildResult> {
   const compression: LayerCompression = { kind };
   const compressor = await compressorId(compression);
   const mtime = sourceDateEpoch();
-  await assertWritableFolder(config.stateDir);
-  await assertWritableFolder(opts.out ?? config.store);
   const store = await OciStore.open(opts.out ?? config.store, { markers: path.join(config.stateDir, 'cache', 'verified-blobs') });
   await assertStoreOfGame(store, config.game, config.file);
 
