@@ -188,7 +188,7 @@ describe('damaged archives are scan.archive-* errors naming the archive, never a
       const r = await runCli([cmd], { cwd: dir });
       expect(r.code).toBe(1);
       const errors = r.stderr.split('\n').filter((l) => !/^(read|hash|build) /.test(l));
-      expect(errors[0]).toMatch(new RegExp(`^error: engine: ${archive.replace(/[.]/g, '\\.')} (is not a readable tar archive: |holds the entry "(a|big\\.bin)" with a size of \\d+ bytes, more than the archive itself holds$)`));
+      expect(errors[0]).toMatch(new RegExp(`^error\\[scan\\.archive-corrupt\\]: engine: ${archive.replace(/[.]/g, '\\.')} (is not a readable tar archive: |holds the entry "(a|big\\.bin)" with a size of \\d+ bytes, more than the archive itself holds$)`));
       expect(errors[1]).toBe('hint: the archive is corrupt or truncated; copy or build it again');
       expect(r.stderr).not.toMatch(/\n\s+at |Node\.js v/);
     }

@@ -53,7 +53,7 @@ describe('credentials in an image reference', () => {
     const r = await cli(await game(), args);
     expect(r.stdout + r.stderr).not.toContain(SECRET);
     expect(errors(r.stderr)).toBe(
-      `error: invalid image reference "${shown}": it carries credentials (user-info before "@"); a reference names an image, not who may read it\n` +
+      `error[registry.reference-credentials]: invalid image reference "${shown}": it carries credentials (user-info before "@"); a reference names an image, not who may read it\n` +
         'hint: drop "user:password@" and pass the user with --username USER --password-stdin (or GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD, or docker login)\n',
     );
     expect(r.code).toBe(1);
@@ -71,7 +71,7 @@ describe('globs that leave the tree are refused at their place in the yaml', () 
     const r = await cli(dir, ['scan']);
     const col = (await readFile(path.join(dir, 'gamelayer.yaml'), 'utf8')).split('\n')[6]!.indexOf(`'${glob}'`) + 1;
     expect(errors(r.stderr)).toBe(
-      `error: ${dir}/gamelayer.yaml:7:${col}: trees.app.${field}.1: a glob must stay inside the tree: no absolute path, no ".." segment\nhint: fix gamelayer.yaml and run again\n`,
+      `error[config.invalid]: ${dir}/gamelayer.yaml:7:${col}: trees.app.${field}.1: a glob must stay inside the tree: no absolute path, no ".." segment\nhint: fix gamelayer.yaml and run again\n`,
     );
     expect(r.code).toBe(1);
   });
@@ -81,7 +81,7 @@ describe('SOURCE_DATE_EPOCH', () => {
   it('past what the tar writer holds is refused, not wrapped', async () => {
     const r = await cli(await game(), ['build'], { env: { SOURCE_DATE_EPOCH: '99999999999' } });
     expect(errors(r.stderr)).toBe(
-      `error: SOURCE_DATE_EPOCH="99999999999" is later than 2038-01-19T03:14:07.000Z (2147483647), the latest time gamelayer's tar headers hold\n` +
+      `error[env.source-date-epoch]: SOURCE_DATE_EPOCH="99999999999" is later than 2038-01-19T03:14:07.000Z (2147483647), the latest time gamelayer's tar headers hold\n` +
         'hint: set it to e.g. $(git log -1 --format=%ct), or unset it\n',
     );
     expect(r.code).toBe(1);
@@ -124,32 +124,34 @@ describe('clear errors instead of "this looks like a bug"', () => {
     const dir = await game((d) => writeFile(path.join(d, 'gamelayer.yaml'), `game: g\nstart: x\n${lines.join('\n')}\n`));
     const r = await cli(dir, ['scan']);
     expect(errors(r.stderr)).toBe(
-      `error: ${dir}/gamelayer.yaml: invalid YAML: its aliases (*name) expand to more than 100 copies of anchored nodes (Excessive alias count indicates a resource exhaustion attack)\n` +
+      `error[config.yaml]: ${dir}/gamelayer.yaml: invalid YAML: its aliases (*name) expand to more than 100 copies of anchored nodes (Excessive alias count indicates a resource exhaustion attack)\n` +
         'hint: write the values out instead of repeating anchors: gamelayer.yaml needs few or no aliases\n',
     );
     expect(r.code).toBe(1);
   });
 
   it.each([
-    ['build', ['build', '--out', 'gamelayer.yaml']],
-    ['dockerfile', ['dockerfile', '--out', 'gamelayer.yaml']],
-    ['ecs', ['ecs', '--out', 'gamelayer.yaml', '--repository', '127.0.0.1:9/studio/game']],
-    ['k8s', ['k8s', '--out', 'gamelayer.yaml', '--repository', '127.0.0.1:9/studio/game']],
-  ])('%s --out naming a file', async (name, args) => {
+    ['build', '--store', ['build', '--store', 'gamelayer.yaml']],
+    ['build (the hidden old name)', '--out', ['build', '--out', 'gamelayer.yaml']],
+    ['dockerfile', '--out', ['dockerfile', '--out', 'gamelayer.yaml']],
+    // --local: a build that was never pushed (the deploy check would refuse it before --out is looked at).
+    ['ecs', '--out', ['ecs', '--local', '--out', 'gamelayer.yaml', '--repository', '127.0.0.1:9/studio/game']],
+    ['k8s', '--out', ['k8s', '--local', '--out', 'gamelayer.yaml', '--repository', '127.0.0.1:9/studio/game']],
+  ])('%s %s naming a file', async (name, flag, args) => {
     const dir = await game();
-    if (name !== 'build') expect((await cli(dir, ['build'])).code).toBe(0);
+    if (!name.startsWith('build')) expect((await cli(dir, ['build'])).code).toBe(0);
     const r = await cli(dir, args);
     expect(errors(r.stderr).replace(/^(warning|note): .*\n/gm, '')).toBe(
-      `error: --out ${dir}/gamelayer.yaml: is a file, not a folder\nhint: name a folder (it is created when missing), not ${dir}/gamelayer.yaml\n`,
+      `error[cli.out-not-folder]: ${flag} ${dir}/gamelayer.yaml: is a file, not a folder\nhint: name a folder (it is created when missing), not ${dir}/gamelayer.yaml\n`,
     );
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2); // a cli.* error (docs/errors.md "Exit status")
   });
 
   it('codebuild buildspec --out naming a folder', async () => {
     const dir = await game();
     const r = await cli(dir, ['codebuild', 'buildspec', '--out', 'app']);
-    expect(errors(r.stderr)).toBe(`error: --out ${dir}/app: is a folder, not a file\nhint: name the file to write, e.g. buildspec.yml inside that folder\n`);
-    expect(r.code).toBe(1);
+    expect(errors(r.stderr)).toBe(`error[cli.out-is-folder]: --out ${dir}/app: is a folder, not a file\nhint: name the file to write, e.g. buildspec.yml inside that folder\n`);
+    expect(r.code).toBe(2); // a cli.* error
   });
 });
 
@@ -176,7 +178,7 @@ describe('the registry layer limit applies to compressed layers', () => {
     await chmod(huge, 0o000);
     const r = await cli(dir, ['build'], { asUser: NOBODY });
     expect(errors(r.stderr)).toBe(
-      `error: app-media: ${huge} is 2.00 GiB (by its size on disk): no compression brings that under the registry layer limit (layers.maxLayerSize; files up to 984 MiB might fit)\n` +
+      `error[scan.file-too-big]: app-media: ${huge} is 2.00 GiB (by its size on disk): no compression brings that under the registry layer limit (layers.maxLayerSize; files up to 984 MiB might fit)\n` +
         'hint: split such files before packaging, exclude it, or raise layers.maxLayerSize if your registry takes bigger layers\n',
     );
     expect(r.code).toBe(1);
@@ -186,6 +188,9 @@ describe('the registry layer limit applies to compressed layers', () => {
 describe('a state folder the user may not write (another owner)', () => {
   it('scan and diff run with a warning; build fails clearly before any work', async () => {
     const dir = await game();
+    // Copies are as new as now: aged past the 2 s window, the first build caches every tree, so that only the
+    // changed tree below has a cache to save (else which trees warn depends on how fast this machine runs).
+    execFileSync('find', [dir, '-exec', 'touch', '-h', '-d', '2020-01-01', '{}', '+']);
     expect((await cli(dir, ['build'])).code).toBe(0); // as root: .gamelayer/ belongs to root now
     // A change, so that the scan has a stat cache to save (aged past the 2 s window, so it would be cached).
     await writeFile(path.join(dir, 'app/game.xml'), '<game v="2"/>\n');
@@ -207,7 +212,7 @@ describe('a state folder the user may not write (another owner)', () => {
     expect(diff.stdout).toContain('game.xml');
 
     const build = await cli(dir, ['build'], { asUser: NOBODY });
-    expect(errors(build.stderr)).toBe(`error: ${dir}/.gamelayer: cannot write (permission denied, EACCES)\n${hint}`);
+    expect(errors(build.stderr)).toBe(`error[state.unwritable]: ${dir}/.gamelayer: cannot write (permission denied, EACCES)\n${hint}`);
     expect(build.code).toBe(1);
   });
 });

@@ -53,7 +53,7 @@ describe('one store, two games', () => {
     expect(a.code).toBe(0);
     const b = await runCli(['build', '-c', cfg('game-b')]);
     expect(b.code).not.toBe(0);
-    expect(b.stderr).toContain(`error: ${shared}: this store holds images of the game "game-a" (tag latest); ${cfg('game-b')} builds "game-b", whose tags would replace them`);
+    expect(b.stderr).toContain(`error[build.store-other-game]: ${shared}: this store holds images of the game "game-a" (tag latest); ${cfg('game-b')} builds "game-b", whose tags would replace them`);
     expect(b.stderr).toContain('hint: give each game its own store');
     const index = JSON.parse(await readFile(path.join(shared, 'index.json'), 'utf8')) as { manifests: { annotations: Record<string, string> }[] };
     expect(new Set(index.manifests.map((m) => m.annotations['dev.gamelayer.game']))).toEqual(new Set(['game-a']));
@@ -80,7 +80,7 @@ describe('one store, two games', () => {
     await writeFile(file, `${JSON.stringify(index, null, 2)}\n`);
     const push = await runCli(['push', '-c', cfg('game-b'), `${reg.host}/studio/game-b:latest`]);
     expect(push.code).not.toBe(0);
-    expect(push.stderr).toContain(`error: ${shared}: the image latest belongs to the game "game-a", not "game-b"`);
+    expect(push.stderr).toContain(`error[push.other-game]: ${shared}: the image latest belongs to the game "game-a", not "game-b"`);
     const tags = await run('skopeo', ['list-tags', '--tls-verify=false', `docker://${reg.host}/studio/game-b`]).then(
       (r) => (JSON.parse(r.stdout) as { Tags: string[] }).Tags,
       () => [],

@@ -158,7 +158,7 @@ describe('gamelayer k8s --fill / --kustomize-images (real CLI) and kubectl kusto
     writeFileSync(path.join(dir, 'bad.yaml'), 'image: gamelayer://nope\n');
     const bad = cli('k8s', '--fill', 'helm.yaml', 'bad.yaml', '--in-place');
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toContain('error: bad.yaml:1:8: gamelayer://nope: the build has no image "nope"');
+    expect(bad.stderr).toContain('error[fill.unknown-image]: bad.yaml:1:8: gamelayer://nope: the build has no image "nope"');
     expect(readFileSync(path.join(dir, 'helm.yaml'), 'utf8')).toBe(HELM);
 
     const inPlace = cli('k8s', '--fill', 'helm.yaml', '--in-place');

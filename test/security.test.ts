@@ -158,7 +158,8 @@ describe('planted secrets never leak', () => {
     const files = await listFilesUnder(project);
     expect(files.filter((f) => f.startsWith('.gamelayer/records/')).length).toBeGreaterThan(0);
     expect(files.filter((f) => f.startsWith('.gamelayer/oci/blobs/')).length).toBeGreaterThan(5);
-    expect(files).toContain('deploy/deployment.yaml');
+    // A deployment runs the server image by default (docs/deploy.md), hence the file's name.
+    expect(files).toContain('deploy/deployment-server-image.yaml');
     const found: string[] = [];
     for (const f of files) {
       for (const l of leaks(await contentsOf(path.join(project, f)))) found.push(`${f}: ${l}`);

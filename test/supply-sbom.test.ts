@@ -164,10 +164,10 @@ describe('SBOM', () => {
     const dir = await tempDir();
     copySample(dir);
     const r = await runCli(['build', '--sbom'], { cwd: dir });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain('--sbom goes with --push');
+    expect(r.code).toBe(2); // cli.needs-push: a usage error
+    expect(r.stderr).toContain('error[cli.needs-push]: --sbom goes with --push');
     const docker = await runCli(['build', '--builder', 'docker', '--push', `${registry.host}/studio/x`, '--sign', 'k.pem'], { cwd: dir });
-    expect(docker.code).toBe(1);
-    expect(docker.stderr).toContain('--sign works with the daemonless builder');
+    expect(docker.code).toBe(2);
+    expect(docker.stderr).toContain('error[cli.needs-push]: --sign works with the daemonless builder');
   }, 300_000);
 });

@@ -45,7 +45,7 @@ export async function assertStoreOfGame(store: OciStore, game: string, configFil
       throw new GamelayerError(
         'build.store-other-game',
         `${store.dir}: this store holds images of the game "${owner}" (tag ${tag}); ${configFile} builds "${game}", whose tags would replace them`,
-        'give each game its own store: the default is .gamelayer/oci beside each gamelayer.yaml; set "store:" there or pass --out DIR',
+        'give each game its own store: the default is .gamelayer/oci beside each gamelayer.yaml; set "store:" there or pass --store DIR',
       );
     }
   }

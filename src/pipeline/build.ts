@@ -4,6 +4,7 @@
 // keeps the previous build's trees, the layers step reuses every layer whose inputs did not change, and the record is
 // not rewritten when nothing changed. This file only composes them; see docs/architecture.md "Build as steps".
 import { holdStoreForBuild } from '../oci/store-holds.js';
+import { assertWritableFolder } from '../util/fs-access.js';
 import type { TreeScan } from '../scan/scan.js';
 import type { BuildRecord } from '../types.js';
 import { layerReuse, openLayerCache } from './layer-reuse.js';
@@ -27,6 +28,9 @@ export interface BuildResult {
 }
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {
+  // Before the hold (a file in the store): a state folder or store this user may not write fails clearly, up front.
+  await assertWritableFolder(opts.config.stateDir);
+  await assertWritableFolder(opts.out ?? opts.config.store);
   // Held for the whole build, so gamelayer gc never removes a blob this build is about to reuse.
   const release = await holdStoreForBuild(opts.out ?? opts.config.store);
   try {

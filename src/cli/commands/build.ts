@@ -82,7 +82,8 @@ export function register(program: Command): void {
       if (flags.builder !== 'daemonless') {
         throw new GamelayerError('cli.builder', `--builder ${flags.builder}: expected daemonless or docker`);
       }
-      if (flags.out) await assertOutFolder(path.resolve(flags.out), '--out');
+      const store = flags.store ?? flags.out;
+      if (store) await assertOutFolder(path.resolve(store), flags.store ? '--store' : '--out');
       // The key is read before the build: a wrong path or passphrase fails fast, not after the push.
       const signer = flags.sign ? await (await import('../../sign/keys.js')).signerFor(flags.sign) : undefined;
       // Also for a base image in a registry: it is read with the options (and credentials) of a push.
@@ -102,7 +103,7 @@ export function register(program: Command): void {
           ? { 'org.opencontainers.image.revision': revision, ...(codebuild?.sourceRepoUrl ? { 'org.opencontainers.image.source': codebuild.sourceRepoUrl } : {}) }
           : undefined,
         platforms: flags.platform,
-        out: flags.store ?? flags.out,
+        out: store,
         compression: flags.compression,
         rebase: flags.rebase,
         from: flags.from,

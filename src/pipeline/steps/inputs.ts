@@ -95,8 +95,6 @@ export async function resolveInputs(opts: BuildOptions): Promise<BuildInputs> {
   const compression: LayerCompression = { kind };
   const compressor = await compressorId(compression);
   const mtime = sourceDateEpoch();
-  await assertWritableFolder(config.stateDir);
-  await assertWritableFolder(opts.out ?? config.store);
   const store = await OciStore.open(opts.out ?? config.store, { markers: path.join(config.stateDir, 'cache', 'verified-blobs') });
   await assertStoreOfGame(store, config.game, config.file);
 
