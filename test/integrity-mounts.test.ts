@@ -117,11 +117,14 @@ describe('patch planning touches only paths inside the tree', () => {
 
   it('refuses a recorded manifest whose removed path climbs out (it would become a whiteout of another tree)', () => {
     const game = (app: FileEntry[]) => TREE_NAMES.map((t) => tree(t, t === 'app' ? app : [file('f')]));
-    // A forged previous record: its app tree "held" ../engine, which the new scan no longer has.
+    // A forged previous record: its app tree "held" ../engine, which the new scan no longer has. The layers say so
+    // too: a patch is what the kept layers unpack to against the scan (issue 16), so a forged manifest alone is ignored.
     const before = game([file('a.cfg')]);
-    const forged: TreeManifest = { ...before[2]!, digest: 'sha256:' + '1'.repeat(64), entries: [...before[2]!.entries, { path: '../engine', type: 'dir', mode: 0o755, size: 0 }] };
+    const climb: FileEntry = { path: '../engine', type: 'dir', mode: 0o755, size: 0 };
+    const forged: TreeManifest = { ...before[2]!, digest: 'sha256:' + '1'.repeat(64), entries: [...before[2]!.entries, climb] };
+    const layersOf = (t: TreeName) => planLayers(before, opts).layers.filter((l) => l.tree === t).map((l) => (t === 'app' ? { ...l, entries: [...l.entries, climb] } : l));
     const prev = Object.fromEntries(
-      TREE_NAMES.map((t, i) => [t, { manifest: t === 'app' ? forged : before[i]!, layers: planLayers(before, opts).layers.filter((l) => l.tree === t) }]),
+      TREE_NAMES.map((t, i) => [t, { manifest: t === 'app' ? forged : before[i]!, layers: layersOf(t) }]),
     ) as Partial<Record<TreeName, PreviousTree>>;
     let err: unknown;
     try {
