@@ -185,7 +185,7 @@ describe('baseImage from a registry', () => {
   it('bad input: an unreachable base registry, a platform the base lacks, a reference that is not there', async () => {
     const port = await freePort();
     const unreachable = await glFails(await game(`127.0.0.1:${port}/base/busybox:1`), ['build']);
-    expect(unreachable).toContain(`error: base image 127.0.0.1:${port}/base/busybox:1:`);
+    expect(unreachable).toContain(`error[base.pull]: base image 127.0.0.1:${port}/base/busybox:1:`);
     expect(unreachable).toContain('refused the connection');
 
     const dir = await game(`${plain.host}/base/busybox:1`);
@@ -195,7 +195,7 @@ describe('baseImage from a registry', () => {
     expect(platform).toContain(`base image ${plain.host}/base/busybox:1: no manifest for linux/s390x (it has linux/arm64, linux/amd64)`);
 
     const missing = await glFails(await game(`${plain.host}/base/busybox:nope`), ['build']);
-    expect(missing).toContain(`error: base image ${plain.host}/base/busybox:nope:`);
+    expect(missing).toContain(`error[base.pull]: base image ${plain.host}/base/busybox:nope:`);
     expect(missing).toContain('hint: check the base image reference');
   }, 300_000);
 

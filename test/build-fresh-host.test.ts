@@ -225,7 +225,9 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     expect(await storedTags(registry.storageDir, 'studio/badrecord')).toMatchObject(tagsBefore);
     expect(Object.keys(await storedTags(registry.storageDir, 'studio/badrecord'))).not.toContain('v2');
 
-    // Opting out builds and pushes afresh; the line tag moves to the new record.
+    // Opting out builds and pushes afresh; the line tag moves to the new record. The sources change first: a record
+    // blob holds no tags or date (issue 16), so the same sources would name the same (damaged) blob again.
+    await applyChange(a);
     const none = await gl(a, 'build', '--from', 'none', '--push', repo, '--tag', 'v2', '--line', 'main');
     expect(none.summary.previous.source).not.toBe('registry');
     expect((await fetchLineRecord(repo, 'main'))!.record.tags[0]).toBe('v2');
@@ -245,8 +247,9 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     expect(v2.summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:v1` });
 
     const other = `${registry.host}/studio/elsewhere`;
-    const pushed = JSON.parse((await run(BIN, ['push', `${other}:v2`, '--json'], { cwd: fresh })).stdout) as { digest: string };
-    expect(pushed.digest).toBe(v2.images.find((i) => i.name === 'server')!.digest);
+    // A tag with a build record pushes the whole build (issue 18): the image tagged v2 is the server image.
+    const pushed = JSON.parse((await run(BIN, ['push', `${other}:v2`, '--json'], { cwd: fresh })).stdout) as { images: { digest: string; tags: string[] }[] };
+    expect(pushed.images.find((i) => i.tags.includes('v2'))?.digest).toBe(v2.images.find((i) => i.name === 'server')!.digest);
     expect(await storageProblems(registry.storageDir)).toEqual([]);
     execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${other}:v2`]);
 

@@ -322,7 +322,8 @@ describe('buildspecs/buildspec.yml, run', () => {
     expect(record.game).toBe('sample-game');
     expect(record.tags[0]).toBe('1a2b3c4d');
     const pod = await readFile(path.join(src, 'k8s-out/pod.yaml'), 'utf8');
-    expect(pod).toContain(`${repositoryUri}:1a2b3c4d-app-media@${tags['1a2b3c4d-app-media']}`);
+    // Pod templates name images by digest only (issue 18): the digest the registry holds under the tree image's tag.
+    expect(pod).toContain(`image: ${repositoryUri}@${tags['1a2b3c4d-app-media']}\n`);
     expect(await readFile(path.join(src, 'gamelayer-diff.txt'), 'utf8')).toBe(`no earlier build of line "main" in ${repositoryUri}: every layer is new\n`);
     expect(await readFile(path.join(src, 'gamelayer-pull-cost.txt'), 'utf8')).toMatch(/^no baseline image: set BASELINE_TAG/);
 

@@ -42,6 +42,11 @@ function bash(script: string, cwd: string, env: Record<string, string>): Promise
 
 const shellSteps = (commands: string[]) => commands.filter((c) => !c.startsWith('npm ci'));
 const buildTags = (t: string) => [t, `${t}-app`, `${t}-app-media`, `${t}-engine`, `${t}-engine-media`, `${t}.gamelayer-record`];
+/** The tag build --push moves to the line's newest record (issue 15); the examples build the default line. */
+const LINE_TAG = 'gamelayer-line.default';
+/** Pod templates name an image by digest only (issue 18): the digest the registry holds under that tag. */
+const pinned = async (storageDir: string, repo: string, host: string, tag: string) =>
+  `${host}/${repo}@${(await storedTags(storageDir, repo))[tag]}`;
 
 async function changeAnAsset(src: string): Promise<string> {
   const dir = path.join(src, 'fixtures/sample-game/app-media');
@@ -68,15 +73,15 @@ describe('buildspecs/ci/github-actions.yml', () => {
       }
     };
     await run('1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d');
-    expect(Object.keys(await storedTags(registry.storageDir, 'studio/gha')).sort()).toEqual(buildTags('1a2b3c4d'));
+    expect(Object.keys(await storedTags(registry.storageDir, 'studio/gha')).sort()).toEqual([...buildTags('1a2b3c4d'), LINE_TAG]);
     expect(await readFile(path.join(src, 'gamelayer-diff.txt'), 'utf8')).toBe('no earlier build in the cache: every layer is new\n');
-    expect(await readFile(path.join(src, 'k8s-out/pod.yaml'), 'utf8')).toContain(`${repo}:1a2b3c4d-app-media@sha256:`);
+    expect(await readFile(path.join(src, 'k8s-out/pod.yaml'), 'utf8')).toContain(`image: ${await pinned(registry.storageDir, 'studio/gha', registry.host, '1a2b3c4d-app-media')}\n`);
 
     const asset = await changeAnAsset(src);
     await run('99aa88bb77cc66dd55ee44ff33aa22bb11cc00dd');
     expect(await readFile(path.join(src, 'gamelayer-diff.txt'), 'utf8')).toContain(asset);
     expect(Object.keys(await storedTags(registry.storageDir, 'studio/gha'))).toEqual(expect.arrayContaining(buildTags('99aa88bb')));
-    expect(await readFile(path.join(src, 'k8s-out/pod.yaml'), 'utf8')).toContain(`${repo}:99aa88bb-app-media@sha256:`);
+    expect(await readFile(path.join(src, 'k8s-out/pod.yaml'), 'utf8')).toContain(`image: ${await pinned(registry.storageDir, 'studio/gha', registry.host, '99aa88bb-app-media')}\n`);
   }, 240_000);
 });
 
@@ -108,11 +113,11 @@ describe('buildspecs/ci/gitlab-ci.yml', () => {
     };
     await run('1a2b3c4d');
     expect(await readFile(path.join(src, '.aws-web-identity-token'), 'utf8')).toBe('eyJhbGciOiJSUzI1NiJ9.test.token');
-    expect(Object.keys(await storedTags(registry.storageDir, 'studio/gitlab')).sort()).toEqual(buildTags('1a2b3c4d'));
+    expect(Object.keys(await storedTags(registry.storageDir, 'studio/gitlab')).sort()).toEqual([...buildTags('1a2b3c4d'), LINE_TAG]);
     const asset = await changeAnAsset(src);
     await run('99aa88bb');
     expect(await readFile(path.join(src, 'gamelayer-diff.txt'), 'utf8')).toContain(asset);
     expect(Object.keys(await storedTags(registry.storageDir, 'studio/gitlab'))).toEqual(expect.arrayContaining(buildTags('99aa88bb')));
-    expect(await readFile(path.join(src, 'k8s-out/pod.yaml'), 'utf8')).toContain(`${repo}:99aa88bb-app-media@sha256:`);
+    expect(await readFile(path.join(src, 'k8s-out/pod.yaml'), 'utf8')).toContain(`image: ${await pinned(registry.storageDir, 'studio/gitlab', registry.host, '99aa88bb-app-media')}\n`);
   }, 240_000);
 });

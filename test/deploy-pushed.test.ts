@@ -74,7 +74,7 @@ describe('push of a build, then deploy (real registry, real CLI)', () => {
   it('refuses before the push, pushes all five images and the record, then deploys; --local skips the check', async () => {
     const before = await cli(['k8s', '--kind', 'fleet', '--repository', repo]);
     expect(before.code).toBe(1);
-    expect(before.stderr).toContain(`error: ${path.join(config.stateDir, 'records/build-last.json')}: build v7 of sample-game: image server was never pushed to ${repo} (this build was never pushed)`);
+    expect(before.stderr).toContain(`error[deploy.not-pushed]: ${path.join(config.stateDir, 'records/build-last.json')}: build v7 of sample-game: image server was never pushed to ${repo} (this build was never pushed)`);
     expect(before.stderr).toContain(`hint: push it first: gamelayer push ${repo}:v7`);
     const ecsBefore = await cli(['ecs', '--repository', repo]);
     expect(ecsBefore.code).toBe(1);

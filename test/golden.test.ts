@@ -10,10 +10,10 @@ import { copySample, sampleConfig } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 const LAYERS = [
-  ['engine', 0, 'sha256:968d2b028e473f9c8a99a187184a55c7eed6831429a1994a7840004d78c228e4', 'sha256:c4b0d2a84aae0409f58aec53b1b7d2fa1a3e63212e86f487b9c0fdd05fdf28b2'],
   ['engine-media', 0, 'sha256:2f8b015be214b48d862a5eb482bd2cb944e4d13bffc153fefe8577797368ee48', 'sha256:5f3432a9aab323641a2aee16e818286dd72b32ddbdb859d78e86d6cd8430cae3'],
-  ['app', 0, 'sha256:04cd5db5b2a7fae8cea94022a4dd180947855148aadfacbf0bf1be0cd25c3c36', 'sha256:04fd582e0f4afbd8c0d5484585055c21b6ae96c11caf8795c1250f438e56dd3b'],
+  ['engine', 0, 'sha256:968d2b028e473f9c8a99a187184a55c7eed6831429a1994a7840004d78c228e4', 'sha256:c4b0d2a84aae0409f58aec53b1b7d2fa1a3e63212e86f487b9c0fdd05fdf28b2'],
   ['app-media', 0, 'sha256:4fac0deed2c9f0a342b596d907c05dbebba80524eb0da868a3f19bdd51fcfc1c', 'sha256:36021ac98033b8d9181d5b06f71784d1ece93faf5a45d1aab5280c705f1511ba'],
+  ['app', 0, 'sha256:04cd5db5b2a7fae8cea94022a4dd180947855148aadfacbf0bf1be0cd25c3c36', 'sha256:04fd582e0f4afbd8c0d5484585055c21b6ae96c11caf8795c1250f438e56dd3b'],
   // The one-file `.gamelayer-tree` sentinel layers of the tree images.
   ['engine', 1, 'sha256:34f4222bbd64f8fce8f273395a2fa22201aa3176ca73c5b8a32d85e6bae880f6', 'sha256:08d195eaf0383979baaf0b36d0a4d66532f8b2335e425aa8e7c09ea79f98c776'],
   ['engine-media', 1, 'sha256:2bd52a19d0a02098ab6200e32b52e6678abc1c9e637acdf26c450f01d8b09cdc', 'sha256:7967d1dceb01dbdce909c422220266d076801affdcc0fa289f273ff168f33128'],
@@ -21,8 +21,9 @@ const LAYERS = [
   ['app-media', 1, 'sha256:fc9aa1d66a7ecab6eaed8af79919fe9acd21bb469b165633dfa4352631dbdd48', 'sha256:1e40f3244c327a7ea78d3438b8fb6515d1993680f29494434f35c8322781e1ad'],
 ];
 
+// The server image stacks engine-media, engine, app-media, app (docs/compaction.md); the tree images hold one tree each.
 const IMAGES = [
-  ['server', 'linux/amd64', 'sha256:dc2777b60298a433f2fcfd0d8188122e710e0794dc50c4f4065460d7a68d4249'],
+  ['server', 'linux/amd64', 'sha256:e896dd0263feda6bb6727e223a412e884837fd3d0ac9e1c6d4c7bad86b163ca0'],
   ['engine', 'linux/amd64', 'sha256:e9919dcdeab4bdbcc1be96eb9f9eac156d6ea515881fcb0c6d2467e81f53d3a1'],
   ['engine-media', 'linux/amd64', 'sha256:19cd02df3796df58ce89d4037e2e0a4d34c3b0e06b0524cc9b37637cfa4f2ed7'],
   ['app', 'linux/amd64', 'sha256:72b87f13b927fb005ef8a54b6051699d8389ca80826f99e612b8d573a69d032f'],

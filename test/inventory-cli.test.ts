@@ -14,7 +14,8 @@ beforeAll(async () => {
   dir = await tempDir();
   await cp('fixtures/sample-game', dir, { recursive: true, filter: (src) => !src.includes('.gamelayer') });
   registry = await startRegistry();
-  expect((await runCli(['build', '--tag', 'v1'], { cwd: dir })).code).toBe(0);
+  // Pushed too: build --push plans against the line's newest build in the registry (issue 15), so v2 patches v1.
+  expect((await runCli(['build', '--tag', 'v1', '--push', `${registry.host}/studio/sample`], { cwd: dir })).code).toBe(0);
   await writeFile(path.join(dir, 'app-media/levels/new-level.dat'), Buffer.alloc(3000, 7));
   const pushed = await runCli(['build', '--tag', 'v2', '--push', `${registry.host}/studio/sample`], { cwd: dir });
   expect(pushed.stderr).not.toContain('error');
@@ -57,6 +58,8 @@ describe('gamelayer ls', () => {
     expect(byTag.v2).toMatchObject({ kind: 'image' });
     expect(byTag['v2-app']).toMatchObject({ kind: 'image' });
     expect(byTag['v2.gamelayer-record']).toMatchObject({ kind: 'record', recordOf: 'v2' });
+    // The line tag names the line's newest record (issue 15): a build record, not an image.
+    expect(byTag['gamelayer-line.default']).toMatchObject({ kind: 'record', recordOf: 'v2', line: 'default', digest: byTag['v2.gamelayer-record'].digest });
     const local = JSON.parse((await runCli(['ls', '--json'], { cwd: dir })).stdout).tags;
     // The same image, the same digest and size on both sides.
     const localV2 = local.find((t: { tag: string }) => t.tag === 'v2');
@@ -64,6 +67,8 @@ describe('gamelayer ls', () => {
     expect(byTag.v2.size).toBe(localV2.size);
     const text = (await runCli(['ls', `${registry.host}/studio/sample`], { cwd: dir })).stdout;
     expect(text).toMatch(/^v2\.gamelayer-record +record of v2 /m);
+    expect(text).toMatch(/^gamelayer-line\.default +record of v2 \(line default\) /m);
+    expect(text).toMatch(/ 2 build records\n$/);
     expect(widest(text)).toBeLessThanOrEqual(80);
   });
 });
@@ -87,6 +92,8 @@ describe('gamelayer inspect', () => {
     expect(text).toMatch(/^build v1 of sample-game 1\.0\.0, /);
     expect(text).toContain('layers: 4 (4 new, 0 kept, 0 patch) + 4 tree markers');
     expect(text).toContain('record: .gamelayer/records/build-v1.json');
+    // v1 was pushed: its record says where (issue 18), one readable line per push.
+    expect(text).toMatch(new RegExp(`^pushed: ${registry.host.replace(/\./g, '\\.')}/studio/sample, \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC \\(5 images\\)$`, 'm'));
     expect(widest(text)).toBeLessThanOrEqual(80);
   });
 

@@ -36,13 +36,15 @@ async function threeBuilds(repo: string, extra: string[] = [], env: Record<strin
 
 const tagsOf = (storage: string, repo: string) => storedTags(storage, repo).then((t) => Object.keys(t).sort());
 const buildTags = (v: string) => [v, `${v}-app`, `${v}-app-media`, `${v}-engine`, `${v}-engine-media`, `${v}.gamelayer-record`];
+/** build --push moves this tag to the newest record of the (default) line (issue 15); prune never deletes it. */
+const LINE_TAG = 'gamelayer-line.default';
 
 describe('gamelayer prune on a registry', () => {
   it('dry run by default; --apply deletes old builds by digest, keeps the newest whole', async () => {
     const repo = `${registry.host}/studio/game`;
     const dir = await threeBuilds(repo);
     const before = await tagsOf(registry.storageDir, 'studio/game');
-    expect(before).toEqual([...buildTags('v1'), ...buildTags('v2'), ...buildTags('v3')].sort());
+    expect(before).toEqual([...buildTags('v1'), ...buildTags('v2'), ...buildTags('v3'), LINE_TAG].sort());
 
     const dry = await runCli(['prune', repo, '--keep', '1', '--json', '--exit-code'], { cwd: dir });
     expect(dry.code).toBe(3);
@@ -57,7 +59,9 @@ describe('gamelayer prune on a registry', () => {
     expect(applied.stderr).toBe('');
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain('deleted 2 builds: v2, v1 (6 manifests)');
-    expect(await tagsOf(registry.storageDir, 'studio/game')).toEqual([...buildTags('v3'), 'v1-app', 'v1-engine', 'v1-engine-media', 'v2-app', 'v2-engine', 'v2-engine-media'].sort());
+    expect(await tagsOf(registry.storageDir, 'studio/game')).toEqual([...buildTags('v3'), LINE_TAG, 'v1-app', 'v1-engine', 'v1-engine-media', 'v2-app', 'v2-engine', 'v2-engine-media'].sort());
+    const stored = await storedTags(registry.storageDir, 'studio/game');
+    expect(stored[LINE_TAG]).toBe(stored['v3.gamelayer-record']);
     // The kept build is whole for an independent client, and its record still reads.
     for (const t of buildTags('v3').filter((t) => !t.endsWith('record'))) {
       execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${repo}:${t}`]);
@@ -67,6 +71,16 @@ describe('gamelayer prune on a registry', () => {
     // Gone for a client too.
     expect(() => execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${repo}:v1`], { stdio: 'pipe' })).toThrow();
     expect((await runCli(['prune', repo, '--keep', '1', '--exit-code'], { cwd: dir })).code).toBe(0);
+
+    // A newer build on another line: --keep 1 keeps it, and the default line's newest build too (its line tag
+    // names it; the line's next build --push reads it), so nothing goes.
+    await writeFile(path.join(dir, 'app-media/levels/v4.dat'), Buffer.alloc(4000, 52));
+    const v4 = await runCli(['build', '--tag', 'v4', '--push', repo, '--line', 'hotfix'], { cwd: dir });
+    expect(v4.code, v4.stderr).toBe(0);
+    const lines = JSON.parse((await runCli(['prune', repo, '--keep', '1', '--json'], { cwd: dir })).stdout);
+    expect(lines.kept.map((b: { tag: string }) => b.tag)).toEqual(['v4', 'v3']);
+    expect(lines.removed).toEqual([]);
+    expect(lines.deleted).toEqual([]);
   }, 240_000);
 });
 
@@ -82,7 +96,7 @@ describe('gamelayer prune on ECR', () => {
     expect(out.untagged).toEqual(['v1-app', 'v1-engine', 'v1-engine-media']);
     expect(out.left).toEqual([]);
     expect(ecr.calls.filter((c) => c.op === 'BatchDeleteImage')).toHaveLength(2);
-    expect(await tagsOf(ecr.registry.storageDir, 'studio/game')).toEqual([...buildTags('v2'), ...buildTags('v3')].sort());
+    expect(await tagsOf(ecr.registry.storageDir, 'studio/game')).toEqual([...buildTags('v2'), ...buildTags('v3'), LINE_TAG].sort());
 
     const printed = await runCli(['prune', repo, '--lifecycle-policy', 'print', '--json', ...flags], { cwd: dir, env: AWS_ENV });
     expect(printed.code).toBe(0);

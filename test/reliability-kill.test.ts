@@ -139,7 +139,9 @@ describe('kill -9 during a push', () => {
     expect(await storageProblems(registry.storageDir)).toEqual([]);
     const tags = await storedTags(registry.storageDir, repo);
     expect(tags['1.0.0']).toBe(reference.server);
-    expect(Object.keys(tags).sort()).toEqual(['1.0.0', '1.0.0-app', '1.0.0-app-media', '1.0.0-engine', '1.0.0-engine-media', '1.0.0.gamelayer-record']);
+    // build --push also moves the line's tag to its newest record (issue 15).
+    expect(Object.keys(tags).sort()).toEqual(['1.0.0', '1.0.0-app', '1.0.0-app-media', '1.0.0-engine', '1.0.0-engine-media', '1.0.0.gamelayer-record', 'gamelayer-line.default']);
+    expect(tags['gamelayer-line.default']).toBe(tags['1.0.0.gamelayer-record']);
     // No blob the registry had completed before the kill was uploaded again, and none twice in all.
     const all = await completed(repo);
     const again = all.slice(before.length).filter((d) => before.includes(d));

@@ -1,7 +1,8 @@
 // What a registry repository holds: its tags (tags list API), each tag's manifest digest, kind and size.
-// Build records are tags ending in `.gamelayer-record` for now (registry/artifact.ts RECORD_TAG_SUFFIX).
+// Build records are tags ending in `.gamelayer-record` (registry/artifact.ts RECORD_TAG_SUFFIX), naming a record index or
+// manifest; a line tag `gamelayer-line.<line>` names the same record as the line's newest build's record tag.
 import pLimit from 'p-limit';
-import { RECORD_TAG_SUFFIX } from '../registry/artifact.js';
+import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from '../registry/artifact.js';
 import type { RegistryClient } from '../registry/client.js';
 
 export type RemoteKind = 'image' | 'index' | 'record' | 'other';
@@ -13,8 +14,10 @@ export interface RemoteTagRow {
   kind: RemoteKind;
   /** Manifest plus config and layers (for an index: the index and every platform's manifest, config and layers). */
   size: number;
-  /** For a record tag: the image tag it describes. */
+  /** For a record tag: the image tag it describes (for a line tag: that of the record tag with its digest). */
   recordOf?: string;
+  /** For a line tag `gamelayer-line.<line>`: the line. */
+  line?: string;
 }
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
@@ -30,7 +33,7 @@ interface ManifestDoc {
 export async function listRemote(client: RegistryClient, repo: string, concurrency = 8): Promise<RemoteTagRow[]> {
   const tags = (await client.listTags(repo)).sort();
   const limit = pLimit(concurrency);
-  return Promise.all(
+  const rows: RemoteTagRow[] = await Promise.all(
     tags.map((tag) =>
       limit(async () => {
         const m = await client.getManifest(repo, tag);
@@ -51,6 +54,13 @@ export async function listRemote(client: RegistryClient, repo: string, concurren
       }),
     ),
   );
+  for (const row of rows.filter((r) => r.tag.startsWith(LINE_TAG_PREFIX))) {
+    row.kind = 'record';
+    row.line = row.tag.slice(LINE_TAG_PREFIX.length);
+    const named = rows.find((r) => r.recordOf !== undefined && r.digest === row.digest);
+    if (named) row.recordOf = named.recordOf;
+  }
+  return rows;
 }
 
 async function childSize(client: RegistryClient, repo: string, digest: string): Promise<number> {

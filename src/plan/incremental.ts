@@ -51,6 +51,8 @@ export interface PreviousTree {
   layers: PlannedLayer[];
   /** Each layer's position in the previous server image's stack; default: trees one after another. */
   positions?: number[];
+  /** Why the recorded layers cannot be reused (gone or damaged): the tree is planned afresh in their place. */
+  unavailable?: string;
 }
 
 export type TreeDecision = 'unchanged' | 'patched' | 'compacted' | 'rebased' | 'fresh';
@@ -137,8 +139,8 @@ export function planIncremental(
       lowestReplaced = Math.min(lowestReplaced, at);
       slots.push({ layer: marker(tree), pos: at });
     };
-    if (!prev || prev.layers.length === 0) {
-      decisions[tree] = { decision: 'fresh', reason: 'no previous build of this tree' };
+    if (!prev || prev.layers.length === 0 || prev.unavailable) {
+      decisions[tree] = { decision: 'fresh', reason: prev?.unavailable ?? 'no previous build of this tree' };
       replaced();
       continue;
     }

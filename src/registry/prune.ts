@@ -1,13 +1,14 @@
 // gamelayer prune: old builds out of a registry repository. A build there is its record tag (`<tag>.gamelayer-record`,
 // the fallback tag of artifact.ts) with the images `<tag>` and `<tag>-<tree>`; builds are ordered by the record's
-// creation time. Kept: the newest `keep` builds and every tag that is not part of a build. A removed build's
+// creation time. Kept: the newest `keep` builds, the newest build of each line (the one its `gamelayer-line.<line>`
+// tag names), and every tag that is not part of a build (line tags included). A removed build's
 // manifests are deleted by digest (distribution API: DELETE /v2/<repo>/manifests/<digest>; on ECR
 // BatchDeleteImage), except a digest a kept tag also names (an unchanged tree image): on ECR only the old tag is
 // removed, elsewhere it stays (the distribution API cannot remove one tag of several). Records go last.
 // Blobs are the registry's to collect (its garbage collector; on ECR, once no image references them).
 import { BatchDeleteImageCommand, PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
 import { GamelayerError } from '../errors.js';
-import { RECORD_TAG_SUFFIX } from './artifact.js';
+import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from './artifact.js';
 import { pushScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import type { EcrApi } from './ecr.js';
@@ -58,9 +59,6 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     builds.push({ tag, createdAt: doc.annotations?.[CREATED] ?? '', tags: [t, tag, ...TREES.map((x) => `${tag}-${x}`)].filter((x) => tags.has(x)) });
   }
   builds.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.tag.localeCompare(a.tag));
-  const kept = builds.slice(0, opts.keep);
-  const removed = builds.slice(opts.keep);
-  const removedTags = new Set(removed.flatMap((b) => b.tags));
 
   // Which digest each tag names; a digest any surviving tag names must survive.
   const digestOf = new Map<string, string>();
@@ -68,6 +66,13 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     const head = await client.headManifest(repo, t);
     if (head?.digest) digestOf.set(t, head.digest);
   }
+  // A line tag (`gamelayer-line.<line>`) names its line's newest record: that build is kept beyond --keep (the
+  // line's next build --push reads it), and the line tag itself is never deleted (the next push moves it).
+  const lineTargets = new Set([...tags].filter((t) => t.startsWith(LINE_TAG_PREFIX)).map((t) => digestOf.get(t)));
+  const isLineHead = (b: PrunedBuild) => lineTargets.has(digestOf.get(`${b.tag}${RECORD_TAG_SUFFIX}`));
+  const kept = builds.filter((b, i) => i < opts.keep || isLineHead(b));
+  const removed = builds.filter((b) => !kept.includes(b));
+  const removedTags = new Set(removed.flatMap((b) => b.tags));
   const survivingDigests = new Set([...tags].filter((t) => !removedTags.has(t)).map((t) => digestOf.get(t)));
   const deleted = new Map<string, string[]>();
   const shared: string[] = [];

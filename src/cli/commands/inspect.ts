@@ -56,7 +56,16 @@ function render(v: InspectView): string {
   out.push('', v.base.layers ? `base image: ${v.base.layers} layers, ${formatBytes(v.base.size)}` : 'base image: scratch (no layers)');
   out.push('', fitTable(['IMAGE', 'PLATFORM', 'SIZE', 'DIGEST'], v.images.map((i) => [i.name, i.platform ?? '', i.size === undefined ? '' : formatBytes(i.size), i.digest]), [2], { shrink: 3 }));
   if (v.index) out.push(`index: ${v.index}`);
-  out.push('', v.pushed ? `pushed: ${JSON.stringify(v.pushed)}` : 'pushed: not recorded');
+  out.push('', ...pushedLines(v.pushed));
   if (v.codebuildArn) out.push(`codebuild: ${v.codebuildArn}`);
   return `${out.join('\n')}\n`;
+}
+
+/** The record's pushes (issue 18: one entry per push, repository and images) one line each, not raw JSON. */
+function pushedLines(pushed: unknown): string[] {
+  if (!pushed) return ['pushed: not recorded'];
+  if (!Array.isArray(pushed)) return [`pushed: ${JSON.stringify(pushed)}`];
+  return pushed.map((p: { repository?: string; images?: unknown[]; at?: string }) =>
+    `pushed: ${p.repository ?? '?'}${p.at ? `, ${p.at.slice(0, 16).replace('T', ' ')} UTC` : ''}${Array.isArray(p.images) ? ` (${p.images.length} images)` : ''}`,
+  );
 }

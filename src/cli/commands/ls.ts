@@ -28,10 +28,10 @@ export function register(program: Command): void {
         process.stdout.write(
           `${fitTable(
             ['TAG', 'KIND', 'DIGEST', 'SIZE'],
-            tags.map((t) => [t.tag, t.kind === 'record' ? `record of ${t.recordOf ?? '?'}` : t.kind, t.digest.slice(7, 19), formatBytes(t.size)]),
+            tags.map((t) => [t.tag, t.kind === 'record' ? `record of ${t.recordOf ?? '?'}${t.line !== undefined ? ` (line ${t.line})` : ''}` : t.kind, t.digest.slice(7, 19), formatBytes(t.size)]),
             [3],
             { shrink: 0 },
-          )}\n${tags.length} tags, ${tags.filter((t) => t.kind === 'record').length} build records\n`,
+          )}\n${tags.length} tags, ${tags.filter((t) => t.kind === 'record' && t.line === undefined).length} build records\n`,
         );
         return;
       }

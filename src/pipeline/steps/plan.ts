@@ -53,7 +53,7 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
     const manifests = TREE_NAMES.map((t) => manifestFor(i.scans, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
     let prevTrees = previous ? await reusableTrees(previous, name, findLayer) : {};
     // The record is not trusted: a layer that does not hold what it says would make the image differ from the sources.
-    const damaged = (Object.entries(prevTrees) as [TreeName, PreviousTree][]).map(([t, p]) => recordedTreeProblem(t, p, mounts[t])).find(Boolean);
+    const damaged = (Object.entries(prevTrees) as [TreeName, PreviousTree][]).filter(([, p]) => !p.unavailable).map(([t, p]) => recordedTreeProblem(t, p, mounts[t])).find(Boolean);
     if (damaged) {
       reporter.warn(`the previous build record (${i.from ?? path.join(recordsDir(config.stateDir), LAST_BUILD)}) is damaged: ${damaged}; planning every tree afresh`);
       prevTrees = {};
@@ -89,7 +89,8 @@ async function reusableTrees(
   for (const [tree, prev] of Object.entries(recordedTrees(record, platform)) as [TreeName, PreviousTree][]) {
     let all = true;
     for (const l of prev.layers) if (!(await find(l.inputKey))) all = false;
-    if (all) out[tree] = prev;
+    // A tree whose layers are gone is planned afresh where it was in the stack, not on top (which would move it).
+    out[tree] = all ? prev : { ...prev, unavailable: 'its recorded layers are gone or damaged' };
   }
   return out;
 }
