@@ -24,6 +24,7 @@ export const ERROR_CODES = [
   'build.store-other-game',
   'buildspec.invalid',
   'buildspec.outside-source',
+  'buildspec.platforms',
   'buildspec.yaml',
   'cli.builder',
   'cli.buildspec-kind',
