@@ -6,7 +6,6 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBuildspec } from '../src/codebuild/buildspec-schema.js';
 import { startFakeCodeBuild, TEST_CREDENTIALS, TEST_REGION, type FakeCodeBuild } from './support/fake-codebuild.js';
@@ -157,6 +156,9 @@ describe('gamelayer codebuild start --batch / watch --batch', () => {
       expect(lines.filter((l) => l.replace(/\s+/g, ' ').startsWith(`[${job}] POST_BUILD SUCCEEDED`))).toHaveLength(1);
     }
     expect(at('batch DOWNLOAD_BATCHSPEC SUCCEEDED')).toBeLessThan(at('[build_linux_amd64] IN_PROGRESS'));
+    // A job ends after its last phase; the batch's IN_PROGRESS after its last job.
+    expect(at('[build_linux_amd64] FINALIZING SUCCEEDED')).toBeLessThan(at('[build_linux_amd64] SUCCEEDED'));
+    expect(at('[merge] SUCCEEDED')).toBeLessThan(at('batch IN_PROGRESS SUCCEEDED'));
     expect(lines.at(-2)).toMatch(new RegExp(`^build batch ${id} SUCCEEDED in `));
     // The jobs' phases come from BatchGetBuilds of the jobs' build ids.
     const asked = new Set(callsOf('BatchGetBuilds').flatMap((c) => c.body.ids as string[]));
@@ -206,4 +208,3 @@ describe('gamelayer codebuild start --batch / watch --batch', () => {
   });
 });
 
-void parse;

@@ -138,44 +138,57 @@ export async function watchBuildBatch(opts: WatchBatchOptions): Promise<WatchedB
     if (batch) {
       last = batch;
       let changed = false;
-      for (const p of batch.phases ?? []) {
-        const name = p.phaseType;
-        if (!name) continue;
-        const state = batchPhases.get(name);
-        // SUCCEEDED / FAILED / STOPPED are the batch's end, said once below.
-        if (['SUCCEEDED', 'FAILED', 'STOPPED'].includes(name)) continue;
-        if (p.phaseStatus && state !== 'ended') {
-          batchPhases.set(name, 'ended');
-          opts.onEvent({ kind: 'batch-phase', phase: name, status: p.phaseStatus, seconds: p.durationInSeconds });
-          changed = true;
-        } else if (!p.phaseStatus && !state) {
-          batchPhases.set(name, 'started');
-          opts.onEvent({ kind: 'batch-phase', phase: name });
-          changed = true;
+      // In the order things happened: the batch's phases up to its jobs, then each job (started, its phases,
+      // ended), then the end of the phases that held the jobs.
+      const batchPhase = (ended: boolean) => {
+        for (const p of batch!.phases ?? []) {
+          const name = p.phaseType;
+          // SUCCEEDED / FAILED / STOPPED are the batch's end, said once when the watch returns.
+          if (!name || ['SUCCEEDED', 'FAILED', 'STOPPED'].includes(name)) continue;
+          const state = batchPhases.get(name);
+          if (!state && !ended) {
+            batchPhases.set(name, 'started');
+            opts.onEvent({ kind: 'batch-phase', phase: name });
+            changed = true;
+          }
+          // The phases that hold the jobs end after them; the ones before the jobs, before them.
+          const afterJobs = name === 'IN_PROGRESS' || name === 'COMBINE_ARTIFACTS';
+          if (ended === afterJobs && p.phaseStatus && batchPhases.get(name) !== 'ended') {
+            batchPhases.set(name, 'ended');
+            opts.onEvent({ kind: 'batch-phase', phase: name, status: p.phaseStatus, seconds: p.durationInSeconds });
+            changed = true;
+          }
         }
-      }
+      };
+      batchPhase(false);
       for (const g of batch.buildGroups ?? []) {
         const job = g.identifier ?? '?';
         const status = g.currentBuildSummary?.buildStatus ?? 'PENDING';
-        if (jobStatus.get(job) !== status) {
+        const running = status === 'PENDING' || status === 'IN_PROGRESS';
+        const reportStatus = () => {
+          if (jobStatus.get(job) === status) return;
           jobStatus.set(job, status);
           opts.onEvent({ kind: 'job-status', job, status, build: buildIdOf(g.currentBuildSummary?.arn) });
           changed = true;
-        }
+        };
+        if (running) reportStatus();
         const build = builds.find((b) => b.arn === g.currentBuildSummary?.arn || b.id === buildIdOf(g.currentBuildSummary?.arn));
-        if (!build) continue;
-        jobs.set(job, build);
-        const seen = jobPhases.get(job) ?? new Map<string, 'started' | 'ended'>();
-        jobPhases.set(job, seen);
-        for (const p of build.phases ?? []) changed = reportPhase(p, seen, (event) => opts.onEvent({ kind: 'job', job, event })) || changed;
-        if (!jobLogs.has(job)) {
-          const url = logsUrl(build, opts.region);
-          if (url) {
-            opts.onEvent({ kind: 'job', job, event: { kind: 'logs', url } });
-            jobLogs.add(job);
+        if (build) {
+          jobs.set(job, build);
+          const seen = jobPhases.get(job) ?? new Map<string, 'started' | 'ended'>();
+          jobPhases.set(job, seen);
+          for (const p of build.phases ?? []) changed = reportPhase(p, seen, (event) => opts.onEvent({ kind: 'job', job, event })) || changed;
+          if (!jobLogs.has(job)) {
+            const url = logsUrl(build, opts.region);
+            if (url) {
+              opts.onEvent({ kind: 'job', job, event: { kind: 'logs', url } });
+              jobLogs.add(job);
+            }
           }
         }
+        if (!running) reportStatus();
       }
+      batchPhase(true);
       if (batch.complete) return { batch, jobs };
       interval = changed ? opts.pollMs : Math.min(maxPoll, Math.round(interval * 1.5));
     }
