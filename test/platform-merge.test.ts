@@ -2,12 +2,13 @@
 // linux/amd64 and linux/arm64 of a two-platform game against one real registry; `gamelayer index` assembles the
 // multi-platform indexes and the merged record. skopeo reads the indexes, containerd pulls each platform; the media
 // layers go up once; a missing platform build or media trees that differ stop the merge before anything is put.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchLineRecord } from '../src/index.js';
+import { parseBuildspec, type Buildspec } from '../src/codebuild/buildspec-schema.js';
 import { runCli } from './support/cli-process.js';
 import { startContainerd, type PrivateContainerd } from './support/private-containerd.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
@@ -161,4 +162,65 @@ describe('gamelayer index: builds of one platform each, on separate hosts, merge
     expect(before).not.toContain('v4');
     expect(before).not.toContain('gamelayer-line.main');
   }, 300_000);
+});
+
+/** One job of a batch buildspec, run as CodeBuild runs it: pre_build, build, post_build in one bash on its own host. */
+async function runJob(spec: Buildspec, job: string, src: string, bin: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  const graph = spec.batch!['build-graph'].find((j) => j.identifier === job)!;
+  const lines: string[] = [];
+  for (const phase of ['pre_build', 'build', 'post_build'] as const) {
+    for (const command of spec.phases[phase]?.commands ?? []) lines.push(command, `rc=$?; if [ $rc -ne 0 ]; then echo "[${phase}] failed with $rc" >&2; exit $rc; fi`);
+  }
+  const script = path.join(src, '..', `${path.basename(src)}-phases.sh`);
+  await writeFile(script, `${lines.join('\n')}\n`);
+  return new Promise((resolve) => {
+    const child = spawn('bash', [script], {
+      cwd: src,
+      env: { PATH: `${bin}:${process.env.PATH ?? ''}`, HOME: src, CODEBUILD_SRC_DIR: src, CODEBUILD_BUILD_ID: `game:${job}`, ...spec.env?.variables, ...graph.env?.variables, ...env },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.resume();
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+}
+
+describe('the batch buildspec\'s graph, run here: platform jobs at once on separate hosts, then the merge job', () => {
+  it('each platform job pushes its platform, the merge job the indexes, the record and the deploy artifacts', async () => {
+    const name = `studio/platforms-batch-${process.pid}`;
+    const repo = `${registry.host}/${name}`;
+    const specText = (await cli(game, 'codebuild', 'buildspec', '--batch')).stdout;
+    const spec = parseBuildspec(specText, 'buildspec-batch.yml');
+    const bin = await tempDir();
+    await writeFile(path.join(bin, 'gamelayer'), `#!/bin/sh\nexec "${process.execPath}" "${path.resolve('bin/gamelayer.js')}" "$@"\n`, { mode: 0o755 });
+    const env = { REPOSITORY_URI: repo, CODEBUILD_RESOLVED_SOURCE_VERSION: 'c0ffee12aa34bb56cc78dd90ee12ff34aa56bb78', GAMELAYER_LINE: 'main' };
+    const hosts = { build_linux_amd64: await host(), build_linux_arm64: await host(), merge: await host() };
+    const platformJobs = await Promise.all((['build_linux_amd64', 'build_linux_arm64'] as const).map((j) => runJob(spec, j, hosts[j], bin, env)));
+    for (const r of platformJobs) expect(r.code, r.stderr).toBe(0);
+    const merge = await runJob(spec, 'merge', hosts.merge, bin, env);
+    expect(merge.code, merge.stderr).toBe(0);
+
+    const raw = await inspectRaw(`${repo}:c0ffee12`);
+    expect(raw.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
+    const defs = JSON.parse(await readFile(path.join(hosts.merge, 'gamelayer-out/imagedefinitions.json'), 'utf8')) as { imageUri: string }[];
+    expect(defs.length).toBeGreaterThan(0);
+    const merged = JSON.parse(await readFile(path.join(hosts.merge, 'gamelayer-out/gamelayer-build-record.json'), 'utf8')) as {
+      platforms: string[];
+      index: string;
+      images: { name: string; platform?: string; digest: string }[];
+    };
+    expect(merged.platforms).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(merged.index).toBe((await run('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${repo}:c0ffee12`])).stdout.trim());
+    // The deploy artifacts name the multi-platform indexes, by digest.
+    const indexes = new Map(merged.images.filter((i) => !i.platform).map((i) => [i.name, i.digest]));
+    for (const d of defs) {
+      const m = new RegExp(`^${repo.replace(/[.]/g, '\\.')}:c0ffee12(?:-([a-z-]+))?@(sha256:[0-9a-f]{64})$`).exec(d.imageUri);
+      expect(m, d.imageUri).not.toBeNull();
+      expect(m![2]).toBe(indexes.get(m![1] ?? 'server'));
+    }
+    for (const j of ['build_linux_amd64', 'build_linux_arm64'] as const) {
+      const rec = JSON.parse(await readFile(path.join(hosts[j], 'gamelayer-out/gamelayer-build-record.json'), 'utf8')) as { platforms: string[]; tags: string[] };
+      expect(rec.tags[0]).toBe(`c0ffee12-${j.slice('build_'.length).replace('_', '-')}`);
+    }
+  }, 600_000);
 });
