@@ -129,8 +129,9 @@ describe('gamelayer index: builds of one platform each, on separate hosts, merge
 
     // The next platform build plans on the merged record: nothing changed, every layer is kept and nothing is sent.
     const again = await cli(armHost, 'build', '--platform', 'linux/arm64', '--tag', 'v2', '--push', repo, '--line', 'main', '--json');
-    const againJson = JSON.parse(again.stdout) as BuildJson & { summary: { previous: { ref: string } } };
+    const againJson = JSON.parse(again.stdout) as BuildJson & { summary: { previous: { ref: string }; layers: { tree: string; reused: boolean }[] } };
     expect(againJson.summary.previous.ref).toBe(`${repo}:gamelayer-line.main`);
+    expect(againJson.summary.layers.filter((l) => !l.reused)).toEqual([]);
     expect(againJson.push.images.flatMap((i) => i.uploaded).filter((d) => media.includes(d))).toEqual([]);
   }, 600_000);
 

@@ -127,7 +127,8 @@ export function register(program: Command): void {
     .option('--pr-check', 'a pull-request check that builds without pushing and prints what a merge would push')
     .option('--batch', 'a batch build (build graph): one job per platform on a host of that architecture, then a merge job (gamelayer index)')
     .action(async (flags: { out?: string; docker?: boolean; prCheck?: boolean; batch?: boolean }, cmd: Command) => {
-      if ([flags.docker, flags.prCheck, flags.batch].filter(Boolean).length > 1) throw new GamelayerError('cli.buildspec-kind', '--docker, --pr-check and --batch: choose one');
+      const kinds = (['docker', 'pr-check', 'batch'] as const).filter((k) => flags[k === 'pr-check' ? 'prCheck' : k]).map((k) => `--${k}`);
+      if (kinds.length > 1) throw new GamelayerError('cli.buildspec-kind', `${kinds.join(' and ')}: choose one`);
       const kind: BuildspecKind = flags.docker ? 'docker' : flags.prCheck ? 'pr-check' : 'daemonless';
       const config = await commandConfig(cmd);
       const text = flags.batch
