@@ -104,8 +104,11 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
 
   // 3. Every child manifest confirmed in the repository, by digest, before any index is put.
   const children = new Map<string, Descriptor[]>();
+  /** Image name → the union of its platform manifests' annotations (what the index carries). */
+  const annotationsOf = new Map<string, Record<string, string>>();
   for (const name of [SERVER_IMAGE, ...TREE_NAMES]) {
     const list: Descriptor[] = [];
+    const annotations: Record<string, string> = {};
     for (const b of builds) {
       const image = b.record.images.find((i) => i.name === name && (i.platform === b.platform || i.platform === undefined));
       const label = `${where}:${name === SERVER_IMAGE ? b.tag : `${b.tag}-${name}`}`;
@@ -117,19 +120,17 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
       const m = await client.getManifest(repo, image.digest);
       if (m.digest !== image.digest) throw new GamelayerError('registry.digest', `${where}@${image.digest}: the manifest the registry sent hashes to ${m.digest}`);
       list.push({ mediaType: image.mediaType, digest: image.digest, size: m.size, platform: parsePlatform(b.platform) });
-      children.set(`${name}|${b.platform}`, [{ ...list[list.length - 1]!, annotations: manifestAnnotations(m.bytes) }]);
+      Object.assign(annotations, manifestAnnotations(m.bytes));
     }
     children.set(name, list);
+    annotationsOf.set(name, sorted(annotations));
   }
 
   // 4. The indexes: tree images first, the server image last (what deploy specs and the record point at).
   const indexes: MergeIndexResult['indexes'] = [];
   const indexDescriptors = new Map<string, Descriptor>();
   for (const name of [...TREE_NAMES, SERVER_IMAGE]) {
-    const list = children.get(name)!;
-    const annotations: Record<string, string> = {};
-    for (const b of builds) Object.assign(annotations, children.get(`${name}|${b.platform}`)![0]!.annotations);
-    const doc = imageIndex(list, sorted(annotations));
+    const doc = imageIndex(children.get(name)!, annotationsOf.get(name));
     const tag = name === SERVER_IMAGE ? opts.tag : `${opts.tag}-${name}`;
     const current = await client.headManifest(repo, tag, 'push');
     const upToDate = current?.digest === doc.descriptor.digest;
