@@ -33,6 +33,7 @@ export { planIncremental, type IncrementalPlan, type IncrementalOptions, type Pr
 export { layerDiff, type LayerDiff, type LayerChange, type BaseLayerCount } from './plan/layer-diff.js';
 export { pullCost, type PullCost, type ImagePullCost } from './diff/pull-cost.js';
 export { workingTrees, sideFromArg, lastRecordedSide, type DiffSide } from './diff/states.js';
+export { mergePlatformBuilds, platformTag, type MergeIndexOptions, type MergeIndexResult } from './registry/merge-index.js';
 export { listReferrers, pushReferrer, referrerArtifact, referrersTag, type PushReferrerResult, type Referrers } from './registry/referrers.js';
 export { makeSbom, validateSbom, treeFiles, SBOM_MEDIA_TYPE, type Sbom, type SbomInput, type BaseImageInfo } from './sbom/cyclonedx.js';
 export { makeBuildSbom, pushSbom, fetchSbom, SBOM_ARTIFACT_TYPE, type FoundSbom } from './sbom/attach.js';

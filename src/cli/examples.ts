@@ -21,6 +21,7 @@ const EXAMPLES: Record<string, string[]> = {
   ls: ['gamelayer ls                            # the local store', 'gamelayer ls 127.0.0.1:5000/studio/game   # a registry repository', "gamelayer ls --json | jq -r '.tags[] | select(.record) | .tag'"],
   inspect: ['gamelayer inspect                       # the last local build', 'gamelayer inspect 1.4.2', 'gamelayer inspect 127.0.0.1:5000/studio/game:1.4.2 --json'],
   gc: ['gamelayer gc                            # what would go, keeping the 3 newest builds', 'gamelayer gc --keep 1 --apply            # e.g. before caching .gamelayer/ in CI', 'gamelayer gc --keep 2 --tag 1.4.0 --apply'],
+  index: ['gamelayer build --platform linux/arm64 --tag 1.4.2 --push 127.0.0.1:5000/studio/game   # on each platform\'s host', 'gamelayer index 127.0.0.1:5000/studio/game --tag 1.4.2                                  # then once'],
   prune: ['gamelayer prune 127.0.0.1:5000/studio/game --keep 5             # dry run', 'gamelayer prune 123456789012.dkr.ecr.eu-west-1.amazonaws.com/game --keep 10 --apply', 'gamelayer prune 123456789012.dkr.ecr.eu-west-1.amazonaws.com/game --lifecycle-policy apply'],
   completion: ['gamelayer completion bash > /etc/bash_completion.d/gamelayer', 'gamelayer completion zsh > "${fpath[1]}/_gamelayer"'],
 };

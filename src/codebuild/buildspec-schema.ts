@@ -3,6 +3,7 @@
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { GamelayerError } from '../errors.js';
+import { batchSchema } from './batch-schema.js';
 
 const commands = z.array(z.string().min(1)).min(1);
 const onFailure = z.enum(['ABORT', 'CONTINUE']);
@@ -21,6 +22,7 @@ const installPhase = phase.extend({
 export const buildspecSchema = z.strictObject({
   version: z.literal(0.2),
   'run-as': z.string().min(1).optional(),
+  batch: batchSchema.optional(),
   env: z
     .strictObject({
       shell: z.enum(['bash', '/bin/sh', 'sh']).optional(),

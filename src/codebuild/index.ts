@@ -19,3 +19,6 @@ export { emitBuildspec, buildspecObject, ARTIFACTS, type BuildspecKind, type Bui
 export { buildspecSchema, parseBuildspec, PHASE_NAMES, type Buildspec } from './buildspec-schema.js';
 export { imageDefinitions, imageDefinitionsJson, writeImageDefinitions, type ImageDefinition } from './imagedefinitions.js';
 export { parseDuration, formatSeconds } from './duration.js';
+export { startBuildBatch, stopBuildBatch, watchBuildBatch, batchFailure, formatBatchEvent, isBatchArn, type BatchWatchEvent, type WatchBatchOptions, type WatchedBatch } from './batch.js';
+export { batchBuildspecObject, emitBatchBuildspec, jobIdentifier, PLATFORM_ENVIRONMENTS, type BatchBuildspecOptions } from './batch-buildspec.js';
+export { batchSchema, type BatchSection } from './batch-schema.js';

@@ -40,6 +40,11 @@ export interface ProjectScript {
   hangIn?: (typeof PHASE_ORDER)[number];
   /** Answer this many BatchGetBuilds calls with ThrottlingException before serving any. */
   throttleFirst?: number;
+  /**
+   * A project with batch builds on (StartBuildBatch): its build graph. Every BatchGetBuildBatches moves each
+   * running job one phase along its own script and starts the jobs whose dependencies all succeeded.
+   */
+  batch?: { identifier: string; dependsOn?: string[]; script?: ProjectScript }[];
 }
 
 export interface RecordedCall {
@@ -61,8 +66,23 @@ interface FakeBuild {
   script: ProjectScript;
   /** How many phases have begun (1 = SUBMITTED in progress). */
   step: number;
+  /** A job of a batch: moved along by BatchGetBuildBatches, not by BatchGetBuilds. */
+  batchId?: string;
   stopped: boolean;
   startTime: number;
+}
+
+interface FakeBatch {
+  id: string;
+  arn: string;
+  project: string;
+  number: number;
+  sourceVersion?: string;
+  env: FakeBuild['env'];
+  jobs: { identifier: string; dependsOn: string[]; script: ProjectScript; build?: FakeBuild }[];
+  stopped: boolean;
+  startTime: number;
+  polls: number;
 }
 
 export interface FakeCodeBuild {
@@ -74,6 +94,7 @@ export interface FakeCodeBuild {
   throttled: number;
   project(name: string, script?: ProjectScript): void;
   build(id: string): FakeBuild | undefined;
+  batch(id: string): FakeBatch | undefined;
   stop(): Promise<void>;
 }
 
@@ -85,6 +106,8 @@ export async function startFakeCodeBuild(): Promise<FakeCodeBuild> {
   let throttled = 0;
   let buildNumber = 0;
   const throttleLeft = new Map<string, number>();
+  const batches = new Map<string, FakeBatch>();
+  let batchNumber = 0;
 
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -124,6 +147,12 @@ export async function startFakeCodeBuild(): Promise<FakeCodeBuild> {
         return batchGetBuilds(input, res);
       case 'StopBuild':
         return stopBuild(input, res);
+      case 'StartBuildBatch':
+        return startBuildBatch(input, res);
+      case 'BatchGetBuildBatches':
+        return batchGetBuildBatches(input, res);
+      case 'StopBuildBatch':
+        return stopBuildBatch(input, res);
       default:
         send(res, 400, { __type: 'UnknownOperationException', message: `operation ${op} is not faked` });
     }
@@ -158,6 +187,137 @@ export async function startFakeCodeBuild(): Promise<FakeCodeBuild> {
     send(res, 200, { build: describe(build) });
   }
 
+  function startBuildBatch(input: Record<string, unknown>, res: ServerResponse): void {
+    const project = String(input.projectName ?? '');
+    const script = projects.get(project);
+    if (!script) {
+      send(res, 400, { __type: 'ResourceNotFoundException', message: `Project cannot be found: arn:aws:codebuild:${TEST_REGION}:${ACCOUNT}:project/${project}` });
+      return;
+    }
+    if (!script.batch) {
+      send(res, 400, { __type: 'InvalidInputException', message: `Batch build is not enabled for project ${project}` });
+      return;
+    }
+    const id = `${project}:${randomUUID()}`;
+    const batch: FakeBatch = {
+      id,
+      arn: `arn:aws:codebuild:${TEST_REGION}:${ACCOUNT}:build-batch/${id}`,
+      project,
+      number: ++batchNumber,
+      sourceVersion: typeof input.sourceVersion === 'string' ? input.sourceVersion : undefined,
+      env: (input.environmentVariablesOverride as FakeBuild['env'] | undefined) ?? [],
+      jobs: script.batch.map((j) => ({ identifier: j.identifier, dependsOn: j.dependsOn ?? [], script: j.script ?? {} })),
+      stopped: false,
+      startTime: Date.now() / 1000,
+      polls: 0,
+    };
+    batches.set(id, batch);
+    send(res, 200, { buildBatch: describeBatch(batch) });
+  }
+
+  function jobStatus(j: FakeBatch['jobs'][number]): string | undefined {
+    return j.build ? String(describe(j.build).buildStatus) : undefined;
+  }
+
+  /** One poll: running jobs move a phase; jobs whose dependencies all succeeded start (after DOWNLOAD_BATCHSPEC). */
+  function advanceBatch(batch: FakeBatch): void {
+    batch.polls++;
+    if (batch.stopped || batch.polls < 2) return;
+    for (const j of batch.jobs) if (j.build) advance(j.build);
+    for (const j of batch.jobs) {
+      if (j.build) continue;
+      if (!j.dependsOn.every((d) => jobStatus(batch.jobs.find((x) => x.identifier === d)!) === 'SUCCEEDED')) continue;
+      const jobId = `${batch.project}:${randomUUID()}`;
+      const build: FakeBuild = {
+        id: jobId,
+        arn: `arn:aws:codebuild:${TEST_REGION}:${ACCOUNT}:build/${jobId}`,
+        project: batch.project,
+        number: ++buildNumber,
+        sourceVersion: batch.sourceVersion,
+        env: batch.env,
+        script: j.script,
+        step: 1,
+        stopped: false,
+        startTime: Date.now() / 1000,
+        batchId: batch.id,
+      };
+      builds.set(jobId, build);
+      j.build = build;
+    }
+  }
+
+  function batchComplete(batch: FakeBatch): boolean {
+    // Complete when no job runs and none can start any more.
+    const running = batch.jobs.some((j) => j.build && !describe(j.build).buildComplete);
+    if (running) return false;
+    if (batch.stopped) return true;
+    return batch.jobs.every((j) => j.build || j.dependsOn.some((d) => { const s = jobStatus(batch.jobs.find((x) => x.identifier === d)!); return s !== undefined && s !== 'SUCCEEDED'; }));
+  }
+
+  function describeBatch(batch: FakeBatch): Record<string, unknown> {
+    const complete = batch.polls >= 2 && batchComplete(batch);
+    const failed = batch.jobs.some((j) => { const s = jobStatus(j); return s !== undefined && s !== 'SUCCEEDED' && s !== 'IN_PROGRESS'; }) || batch.jobs.some((j) => !j.build);
+    const status = batch.stopped ? 'STOPPED' : !complete ? 'IN_PROGRESS' : failed ? 'FAILED' : 'SUCCEEDED';
+    const t = batch.startTime;
+    const phases: Record<string, unknown>[] = [{ phaseType: 'SUBMITTED', phaseStatus: 'SUCCEEDED', startTime: t, endTime: t + 1, durationInSeconds: 1 }];
+    if (batch.polls < 2) phases.push({ phaseType: 'DOWNLOAD_BATCHSPEC', startTime: t + 1 });
+    else {
+      phases.push({ phaseType: 'DOWNLOAD_BATCHSPEC', phaseStatus: 'SUCCEEDED', startTime: t + 1, endTime: t + 3, durationInSeconds: 2 });
+      if (!complete) phases.push({ phaseType: 'IN_PROGRESS', startTime: t + 3 });
+      else {
+        phases.push({ phaseType: 'IN_PROGRESS', phaseStatus: status, startTime: t + 3, endTime: t + 3 + batch.polls * 7, durationInSeconds: batch.polls * 7 });
+        phases.push({ phaseType: status, startTime: t + 3 + batch.polls * 7 });
+      }
+    }
+    return {
+      id: batch.id,
+      arn: batch.arn,
+      buildBatchNumber: batch.number,
+      projectName: batch.project,
+      startTime: t,
+      ...(complete ? { endTime: t + 3 + batch.polls * 7 } : {}),
+      currentPhase: (phases[phases.length - 1] as { phaseType: string }).phaseType,
+      buildBatchStatus: status,
+      complete,
+      sourceVersion: batch.sourceVersion,
+      phases,
+      buildGroups: batch.jobs.map((j) => ({
+        identifier: j.identifier,
+        dependsOn: j.dependsOn,
+        ignoreFailure: false,
+        ...(j.build ? { currentBuildSummary: { arn: j.build.arn, requestedOn: j.build.startTime, buildStatus: jobStatus(j) } } : {}),
+      })),
+      initiator: 'gamelayer-test',
+    };
+  }
+
+  function batchGetBuildBatches(input: Record<string, unknown>, res: ServerResponse): void {
+    const ids = (input.ids as string[] | undefined) ?? [];
+    const found: unknown[] = [];
+    const missing: string[] = [];
+    for (const id of ids) {
+      const b = batches.get(id) ?? [...batches.values()].find((x) => x.arn === id);
+      if (!b) {
+        missing.push(id);
+        continue;
+      }
+      advanceBatch(b);
+      found.push(describeBatch(b));
+    }
+    send(res, 200, { buildBatches: found, buildBatchesNotFound: missing });
+  }
+
+  function stopBuildBatch(input: Record<string, unknown>, res: ServerResponse): void {
+    const b = batches.get(String(input.id ?? ''));
+    if (!b) {
+      send(res, 400, { __type: 'ResourceNotFoundException', message: `Build batch ${String(input.id)} not found` });
+      return;
+    }
+    b.stopped = true;
+    for (const j of b.jobs) if (j.build && !describe(j.build).buildComplete) j.build.stopped = true;
+    send(res, 200, { buildBatch: describeBatch(b) });
+  }
+
   function batchGetBuilds(input: Record<string, unknown>, res: ServerResponse): void {
     const ids = (input.ids as string[] | undefined) ?? [];
     for (const id of ids) {
@@ -177,7 +337,7 @@ export async function startFakeCodeBuild(): Promise<FakeCodeBuild> {
         missing.push(id);
         continue;
       }
-      advance(b);
+      if (!b.batchId) advance(b);
       found.push(describe(b));
     }
     send(res, 200, { builds: found, buildsNotFound: missing });
@@ -265,6 +425,7 @@ export async function startFakeCodeBuild(): Promise<FakeCodeBuild> {
       projects.set(name, script);
     },
     build: (id) => builds.get(id),
+    batch: (id) => batches.get(id),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -95,9 +95,12 @@ export function register(program: Command): void {
       const { codebuildEnvironment } = await import('../../codebuild/environment.js');
       const codebuild = codebuildEnvironment(process.env);
       const revision = codebuild?.resolvedSourceVersion;
+      // A build of one platform of several, pushed: it tags <tag>-<os>-<arch>, and `gamelayer index` merges.
+      const { platformBuildTag } = await import('./platform-build.js');
+      const platformTag = platformBuildTag(config, flags.platform, flags.push, flags.tag ?? codebuild?.defaultTag);
       const result = await build({
         config,
-        tag: flags.tag ?? codebuild?.defaultTag,
+        tag: platformTag ?? flags.tag ?? codebuild?.defaultTag,
         codebuildArn: codebuild?.buildArn,
         labels: revision
           ? { 'org.opencontainers.image.revision': revision, ...(codebuild?.sourceRepoUrl ? { 'org.opencontainers.image.source': codebuild.sourceRepoUrl } : {}) }
@@ -113,7 +116,7 @@ export function register(program: Command): void {
         reporter,
       });
       const pushed = flags.push
-        ? await (await import('../../pipeline/steps/push.js')).pushBuild({ ...registry, store: result.store, record: result.record, repository: flags.push, stateDir: config.stateDir, reporter })
+        ? await (await import('../../pipeline/steps/push.js')).pushBuild({ ...registry, store: result.store, record: platformTag ? { ...result.record, line: undefined } : result.record, repository: flags.push, stateDir: config.stateDir, reporter })
         : undefined;
       const attached =
         pushed && (flags.sbom || signer)

@@ -26,6 +26,7 @@ interface WatchFlags extends AwsFlags {
   timeout?: string;
   pollInterval: string;
   stopOnInterrupt?: boolean;
+  batch?: boolean;
 }
 
 interface StartFlags extends WatchFlags {
@@ -59,7 +60,8 @@ export function register(program: Command): void {
         .requiredOption('--project <name>', 'CodeBuild project name')
         .option('--source-version <version>', 'commit, branch, tag or pr/N to build (default: the project\'s)')
         .option('--env <NAME=VALUE>', 'environment variable for this build (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
-        .option('--watch', 'follow the build phase by phase until it ends'),
+        .option('--watch', 'follow the build phase by phase until it ends')
+        .option('--batch', 'start a batch build (StartBuildBatch: the build graph of the project\'s buildspec, see codebuild buildspec --batch)'),
     ),
   ).action(async (flags: StartFlags) => {
     const env = (await sdk()).parseEnvFlags(flags.env);
@@ -67,6 +69,10 @@ export function register(program: Command): void {
     const pollMs = parseDuration('--poll-interval', flags.pollInterval);
     const reporter = commandReporter(false);
     const client = (await sdk()).codebuildClient({ endpoint: flags.endpoint, region: flags.region });
+    if (flags.batch) {
+      const { startBatch } = await import('./codebuild-batch.js');
+      return startBatch(client, { ...flags, env, timeoutMs, pollMs }, reporter);
+    }
     const build = await (await sdk()).startBuild({
       client,
       project: flags.project,
@@ -86,16 +92,29 @@ export function register(program: Command): void {
   });
 
   watchOptions(
-    aws(codebuild.command('watch').description('follow a running build until it ends; exit 0 only if it succeeds').argument('<id>', 'build id (project:uuid)')),
+    aws(
+      codebuild
+        .command('watch')
+        .description('follow a running build (or, with --batch, a batch build and each of its jobs) until it ends; exit 0 only if it succeeds')
+        .argument('<id>', 'build id (project:uuid), or batch id / build-batch ARN')
+        .option('--batch', 'the id is a batch build\'s (a build-batch ARN says so itself)'),
+    ),
   ).action(async (id: string, flags: WatchFlags) => {
     const timeoutMs = flags.timeout !== undefined ? parseDuration('--timeout', flags.timeout) : undefined;
     const pollMs = parseDuration('--poll-interval', flags.pollInterval);
     const client = (await sdk()).codebuildClient({ endpoint: flags.endpoint, region: flags.region });
+    const { followBatch } = await import('./codebuild-batch.js');
+    if (flags.batch || (await import('../../codebuild/batch.js')).isBatchArn(id)) return followBatch(client, id, { ...flags, timeoutMs, pollMs }, commandReporter(false));
     await follow(client, id, { ...flags, timeoutMs, pollMs }, commandReporter(false));
   });
 
-  aws(codebuild.command('stop').description('stop a running build').argument('<id>', 'build id (project:uuid)')).action(async (id: string, flags: AwsFlags) => {
+  aws(codebuild.command('stop').description('stop a running build (or with --batch, a batch build)').argument('<id>', 'build id (project:uuid)').option('--batch', 'the id is a batch build\'s')).action(async (id: string, flags: AwsFlags & { batch?: boolean }) => {
     const client = (await sdk()).codebuildClient({ endpoint: flags.endpoint, region: flags.region });
+    if (flags.batch) {
+      const b = await (await import('../../codebuild/batch.js')).stopBuildBatch(client, id);
+      out(`stop requested for build batch ${id}: ${b?.buildBatchStatus ?? 'status unknown'}`);
+      return;
+    }
     const b = await (await sdk()).stopBuild(client, id);
     out(`stop requested for build ${id}: ${b?.buildStatus ?? 'status unknown'}`);
   });
@@ -106,11 +125,15 @@ export function register(program: Command): void {
     .option('--out <file>', 'write to FILE instead of printing')
     .option('--docker', 'the Docker daemon path (privileged mode) instead of the daemonless one')
     .option('--pr-check', 'a pull-request check that builds without pushing and prints what a merge would push')
-    .action(async (flags: { out?: string; docker?: boolean; prCheck?: boolean }, cmd: Command) => {
-      if (flags.docker && flags.prCheck) throw new GamelayerError('cli.buildspec-kind', '--docker and --pr-check: choose one');
+    .option('--batch', 'a batch build (build graph): one job per platform on a host of that architecture, then a merge job (gamelayer index)')
+    .action(async (flags: { out?: string; docker?: boolean; prCheck?: boolean; batch?: boolean }, cmd: Command) => {
+      const kinds = (['docker', 'pr-check', 'batch'] as const).filter((k) => flags[k === 'pr-check' ? 'prCheck' : k]).map((k) => `--${k}`);
+      if (kinds.length > 1) throw new GamelayerError('cli.buildspec-kind', `${kinds.join(' and ')}: choose one`);
       const kind: BuildspecKind = flags.docker ? 'docker' : flags.prCheck ? 'pr-check' : 'daemonless';
       const config = await commandConfig(cmd);
-      const text = emitBuildspec(config, { kind, sourceRoot: process.cwd() });
+      const text = flags.batch
+        ? (await import('../../codebuild/batch-buildspec.js')).emitBatchBuildspec(config, { sourceRoot: process.cwd() })
+        : emitBuildspec(config, { kind, sourceRoot: process.cwd() });
       if (flags.out) {
         const file = await writeOutput(path.dirname(flags.out), path.basename(flags.out), text);
         commandReporter(false).info(`wrote ${file}`);

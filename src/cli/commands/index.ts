@@ -9,6 +9,7 @@ import { register as gc } from './gc.js';
 import { register as init } from './init.js';
 import { register as inspect } from './inspect.js';
 import { register as k8s } from './k8s.js';
+import { register as mergeIndex } from './merge-index.js';
 import { register as load } from './load.js';
 import { register as ls } from './ls.js';
 import { register as prune } from './prune.js';
@@ -21,4 +22,4 @@ import { register as verify } from './verify.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [init, scan, diff, build, push, k8s, ecs, dockerfile, load, runLocal, codebuild, ls, inspect, gc, prune, sbom, sign, verify];
+export const commands: RegisterCommand[] = [init, scan, diff, build, push, k8s, ecs, dockerfile, load, runLocal, codebuild, ls, inspect, gc, prune, mergeIndex, sbom, sign, verify];

@@ -1,0 +1,81 @@
+// gamelayer codebuild start --batch / watch --batch: a batch build and its jobs, with the exit rules of a single
+// build (0 only when the batch SUCCEEDED; --timeout stops watching, not the batch; Ctrl-C leaves it running unless
+// --stop-on-interrupt).
+import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { formatSeconds } from '../../codebuild/duration.js';
+import type { Reporter } from '../../report/reporter.js';
+
+interface BatchFlags {
+  project?: string;
+  sourceVersion?: string;
+  env?: Record<string, string>;
+  watch?: boolean;
+  timeoutMs?: number;
+  pollMs: number;
+  stopOnInterrupt?: boolean;
+  region?: string;
+}
+
+const INTERRUPTED = 130;
+
+function out(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+export async function startBatch(client: CodeBuildClient, flags: BatchFlags & { project: string }, reporter: Reporter): Promise<void> {
+  const lib = await import('../../codebuild/batch.js');
+  const batch = await lib.startBuildBatch({
+    client,
+    project: flags.project,
+    sourceVersion: flags.sourceVersion,
+    env: flags.env,
+    retryBaseMs: Math.min(flags.pollMs, 1000),
+    onRetry: (m) => reporter.warn(m),
+  });
+  out(`started build batch ${batch.id}`);
+  if (batch.buildBatchNumber !== undefined) out(`batch number ${batch.buildBatchNumber}`);
+  if (batch.arn) out(`arn ${batch.arn}`);
+  if (!flags.watch) {
+    out(`follow it with: gamelayer codebuild watch --batch ${batch.id}`);
+    return;
+  }
+  await followBatch(client, batch.id!, flags, reporter);
+}
+
+export async function followBatch(client: CodeBuildClient, id: string, flags: BatchFlags, reporter: Reporter): Promise<void> {
+  const lib = await import('../../codebuild/batch.js');
+  const interrupt = new AbortController();
+  const onSigint = () => interrupt.abort();
+  process.on('SIGINT', onSigint);
+  let watched: Awaited<ReturnType<typeof lib.watchBuildBatch>>;
+  try {
+    watched = await lib.watchBuildBatch({
+      client,
+      id,
+      timeoutMs: flags.timeoutMs,
+      pollMs: flags.pollMs,
+      signal: interrupt.signal,
+      region: flags.region,
+      onEvent: (e) => (e.kind === 'throttled' || e.kind === 'transient' ? reporter.warn(lib.formatBatchEvent(e)) : out(lib.formatBatchEvent(e))),
+    });
+  } catch (e) {
+    if (!interrupt.signal.aborted) throw e;
+    if (flags.stopOnInterrupt) {
+      const b = await lib.stopBuildBatch(client, id);
+      process.stderr.write(`interrupted: stop requested for build batch ${id} (${b?.buildBatchStatus ?? 'status unknown'})\n`);
+    } else {
+      process.stderr.write(
+        `interrupted: build batch ${id} keeps running in CodeBuild\n` +
+          `watch it again with: gamelayer codebuild watch --batch ${id}; stop it with: gamelayer codebuild stop --batch ${id}\n`,
+      );
+    }
+    process.exitCode = INTERRUPTED;
+    return;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  const secs = lib.batchSeconds(watched.batch);
+  const took = secs !== undefined ? ` in ${formatSeconds(secs)}` : '';
+  out(`build batch ${watched.batch.id} ${watched.batch.buildBatchStatus ?? 'ended'}${took}`);
+  if (watched.batch.buildBatchStatus !== 'SUCCEEDED') throw lib.batchFailure(watched, flags.region);
+}

@@ -1,0 +1,46 @@
+// gamelayer index REPO --tag T: the multi-platform indexes and the merged build record from the builds of one
+// platform each (`build --platform P --push REPO` on each platform's host).
+import type { Command } from 'commander';
+import { commandConfig, printJson } from '../context.js';
+import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
+
+interface IndexFlags extends RegistryFlags {
+  tag?: string;
+  platform?: string[];
+  line?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program
+    .command('index')
+    .description('merge the builds of one platform each (build --platform P --push REPO) into multi-platform indexes and one build record')
+    .argument('<repo>', 'host[:port]/repository the platform builds pushed to')
+    .option('-t, --tag <tag>', 'the tag the platform builds were given (default: as build: the commit in CodeBuild, else the config\'s version, else latest)')
+    .option('--platform <platform...>', 'the platforms to merge (default: the config\'s platforms)')
+    .option('--line <name>', 'line of work whose tag moves to the merged record (default: as build --push)')
+    .option('--json', 'print the result as JSON on stdout')
+    .action(async (repo: string, flags: IndexFlags, c: Command) => {
+      const config = await commandConfig(c);
+      const { codebuildEnvironment } = await import('../../codebuild/environment.js');
+      const tag = flags.tag ?? codebuildEnvironment(process.env)?.defaultTag ?? config.version ?? 'latest';
+      const line = flags.line ?? (await (await import('../../pipeline/steps/previous.js')).defaultLine(config.dir)).line;
+      const { mergePlatformBuilds } = await import('../../registry/merge-index.js');
+      const result = await mergePlatformBuilds({
+        ...(await registryOptions(flags)),
+        repository: repo,
+        tag,
+        platforms: flags.platform ?? config.platforms,
+        line,
+        stateDir: config.stateDir,
+      });
+      if (flags.json) return printJson(result);
+      const lines = [
+        `merged ${result.sources.map((s) => `${s.platform} (${s.tag})`).join(', ')} in ${result.repository}:`,
+        ...result.indexes.map((i) => `  ${i.tag} = ${i.digest}${i.upToDate ? ' (already there)' : ''}`),
+        `build record ${result.record.digest} (tag ${result.record.tags.join(', ') || 'kept'}${result.record.lineTag ? `, ${result.record.lineTag}` : ''})`,
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+    });
+  addRegistryOptions(cmd);
+}

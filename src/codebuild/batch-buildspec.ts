@@ -1,0 +1,132 @@
+// The batch buildspec (`gamelayer codebuild buildspec --batch`) of a game with several platforms: a CodeBuild
+// build graph with one job per platform, each on a host of that architecture, building and pushing its platform
+// (`build --platform P --push`), and a merge job that depends on all of them and runs `gamelayer index`, then writes
+// the deploy artifacts. One file: every job runs its phases, which branch on the job's GAMELAYER_PLATFORM.
+// No media job: the platform jobs plan the shared media trees on the same record from the same sources, so the
+// second finds their blobs in the repository and sends none of them (docs/codebuild.md).
+import path from 'node:path';
+import { Document } from 'yaml';
+import type { GameConfig } from '../config/load.js';
+import { GamelayerError } from '../errors.js';
+import { ARTIFACTS } from './buildspec.js';
+import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
+
+/** The CodeBuild environment of a platform's job: ARM containers for arm64 (Graviton), Linux (x86_64) for amd64. */
+export const PLATFORM_ENVIRONMENTS: Record<string, { type: 'LINUX_CONTAINER' | 'ARM_CONTAINER'; image: string }> = {
+  'linux/amd64': { type: 'LINUX_CONTAINER', image: 'aws/codebuild/amazonlinux2-x86_64-standard:5.0' },
+  'linux/arm64': { type: 'ARM_CONTAINER', image: 'aws/codebuild/amazonlinux2-aarch64-standard:3.0' },
+  'linux/arm64/v8': { type: 'ARM_CONTAINER', image: 'aws/codebuild/amazonlinux2-aarch64-standard:3.0' },
+};
+const PLATFORM_COMPUTE = 'BUILD_GENERAL1_LARGE';
+/** The merge job only reads records and puts a few small documents. */
+const MERGE_COMPUTE = 'BUILD_GENERAL1_SMALL';
+/** Where every job writes its artifacts (a platform job its record, the merge job the deploy files). */
+export const BATCH_OUT = 'gamelayer-out';
+
+export function jobIdentifier(platform: string): string {
+  return `build_${platform.replace(/[^A-Za-z0-9]/g, '_')}`;
+}
+
+export interface BatchBuildspecOptions {
+  sourceRoot?: string;
+}
+
+export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOptions = {}): Buildspec {
+  if (config.platforms.length < 2) {
+    throw new GamelayerError(
+      'buildspec.platforms',
+      `${config.file}: platforms: ${config.platforms.join(', ')}: a batch build has one job per platform; this game has one`,
+      'list several platforms (platforms: [linux/amd64, linux/arm64]) or use the single-build buildspec',
+    );
+  }
+  for (const p of config.platforms) {
+    if (!PLATFORM_ENVIRONMENTS[p]) {
+      throw new GamelayerError('buildspec.platforms', `${config.file}: platform ${p}: CodeBuild has no build host for it`, `CodeBuild hosts: ${Object.keys(PLATFORM_ENVIRONMENTS).join(', ')}`);
+    }
+  }
+  const root = path.resolve(opts.sourceRoot ?? process.cwd());
+  const rel = (p: string, what: string) => {
+    const r = path.relative(root, p);
+    if (r === '' || r.startsWith('..') || path.isAbsolute(r)) {
+      throw new GamelayerError('buildspec.outside-source', `${what} ${p} is outside the source root ${root}: CodeBuild only has the checked-out source`, 'run gamelayer codebuild buildspec from the root of the repository that holds the game');
+    }
+    return r.split(path.sep).join('/');
+  };
+  const configFile = rel(config.file, 'the config');
+  const stateDir = rel(config.stateDir, 'the state directory');
+  const gl = (args: string) => `gamelayer -c "$GAMELAYER_CONFIG" ${args}`;
+  const variables: Record<string, string> = { GAMELAYER_CONFIG: configFile };
+  if (config.registry) variables.REPOSITORY_URI = repositoryOf(config.registry);
+  const jobs = config.platforms.map((p) => ({
+    identifier: jobIdentifier(p),
+    env: { type: PLATFORM_ENVIRONMENTS[p]!.type, 'compute-type': PLATFORM_COMPUTE, image: PLATFORM_ENVIRONMENTS[p]!.image, variables: { GAMELAYER_PLATFORM: p } },
+  }));
+  const merge = {
+    identifier: 'merge',
+    env: { type: 'LINUX_CONTAINER' as const, 'compute-type': MERGE_COMPUTE, image: PLATFORM_ENVIRONMENTS['linux/amd64']!.image, variables: { GAMELAYER_PLATFORM: '' } },
+    'depend-on': jobs.map((j) => j.identifier),
+  };
+  const spec: Buildspec = {
+    version: 0.2,
+    batch: { 'fast-fail': true, 'build-graph': [...jobs, merge] },
+    env: { shell: 'bash', variables, 'exported-variables': ['IMAGE_TAG'] },
+    phases: {
+      install: {
+        'on-failure': 'ABORT',
+        'runtime-versions': { nodejs: 20 },
+        commands: ['npm ci --no-audit --no-fund', 'export PATH="$CODEBUILD_SRC_DIR/node_modules/.bin:$PATH"'],
+      },
+      pre_build: {
+        'on-failure': 'ABORT',
+        commands: [
+          'test -n "$REPOSITORY_URI" || { echo "REPOSITORY_URI is not set: set it on the CodeBuild project (host/path of the image repository)" >&2; false; }',
+          // Every job of the batch builds the same commit: the same tag, which the merge job gives the indexes.
+          'export IMAGE_TAG="${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}"',
+          `mkdir -p ${BATCH_OUT}`,
+        ],
+      },
+      build: {
+        'on-failure': 'ABORT',
+        commands: [
+          `if [ -n "$GAMELAYER_PLATFORM" ]; then ${gl('build --platform "$GAMELAYER_PLATFORM" --push "$REPOSITORY_URI" --tag "$IMAGE_TAG"')}; ` +
+            `else ${gl('index "$REPOSITORY_URI" --tag "$IMAGE_TAG"')}; fi`,
+        ],
+      },
+      post_build: {
+        commands: [
+          `if [ -n "$GAMELAYER_PLATFORM" ]; then cp ${stateDir}/records/build-last.json ${BATCH_OUT}/${ARTIFACTS.buildRecord}; ` +
+            `else ${gl(`k8s --repository "$REPOSITORY_URI" --out ${BATCH_OUT}/${ARTIFACTS.k8sDir}`)} && ` +
+            `${gl(`codebuild imagedefinitions --repository "$REPOSITORY_URI" --out ${BATCH_OUT}/${ARTIFACTS.imageDefinitions}`)} && ` +
+            `cp ${stateDir}/records/build-last.json ${BATCH_OUT}/${ARTIFACTS.buildRecord}; fi`,
+        ],
+      },
+    },
+    artifacts: { files: ['**/*'], 'base-directory': BATCH_OUT },
+    cache: { paths: [`${stateDir}/cache/stat/**/*`, `${stateDir}/cache/archive/**/*`] },
+  };
+  // Our own output must be a valid buildspec; a failure here is a bug.
+  buildspecSchema.parse(spec);
+  return spec;
+}
+
+export function emitBatchBuildspec(config: GameConfig, opts: BatchBuildspecOptions = {}): string {
+  const spec = batchBuildspecObject(config, opts);
+  const doc = new Document(spec, { aliasDuplicateObjects: false });
+  doc.commentBefore = [
+    ` AWS CodeBuild batch buildspec for ${config.game} (${spec.env?.variables?.GAMELAYER_CONFIG}), written by \`gamelayer codebuild buildspec --batch\`.`,
+    ` One job per platform (${config.platforms.join(', ')}) on a host of that architecture builds and pushes its platform`,
+    ' (gamelayer build --platform P --push, tagged <tag>-<os>-<arch>); the merge job, once they all succeeded, puts the',
+    ' multi-platform indexes and the merged build record (gamelayer index) and writes k8s specs and imagedefinitions.json.',
+    ' Project settings: batch builds on (a batch service role), environment variable REPOSITORY_URI, a role that may push.',
+    ' Start it with: gamelayer codebuild start --project P --batch --watch',
+  ].join('\n');
+  return doc.toString({ lineWidth: 0, indent: 2, indentSeq: true });
+}
+
+/** `host/path[:tag][@digest]` → `host/path`. */
+function repositoryOf(ref: string): string {
+  const noDigest = ref.split('@')[0]!;
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}

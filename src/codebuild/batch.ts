@@ -1,0 +1,291 @@
+// Start and follow CodeBuild batch builds (a build graph): StartBuildBatch, then BatchGetBuildBatches for the
+// batch and its jobs, and BatchGetBuilds for the phases and logs link of each job that runs. The same rules as a
+// single build: the poll interval grows while nothing changes, throttled polls back off, a deadline bounds the
+// watch, and only a batch that SUCCEEDED is a success.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  BatchGetBuildBatchesCommand,
+  BatchGetBuildsCommand,
+  StartBuildBatchCommand,
+  StopBuildBatchCommand,
+  type Build,
+  type BuildBatch,
+  type BuildPhase,
+  type CodeBuildClient,
+} from '@aws-sdk/client-codebuild';
+import { GamelayerError } from '../errors.js';
+import { failingPhase, formatWatchEvent, logsUrl, type StartBuildOptions, type WatchEvent } from './builds.js';
+import { backoffDelay, codebuildError, isAbort, isThrottling, isTransient, retrying } from './client.js';
+import { formatSeconds } from './duration.js';
+
+export async function startBuildBatch(opts: StartBuildOptions): Promise<BuildBatch> {
+  const what = `StartBuildBatch of project ${opts.project}`;
+  // As StartBuild: a retried call after a dropped connection starts one batch, not two.
+  const input = {
+    projectName: opts.project,
+    idempotencyToken: randomUUID(),
+    ...(opts.sourceVersion ? { sourceVersion: opts.sourceVersion } : {}),
+    ...(opts.env && Object.keys(opts.env).length > 0
+      ? { environmentVariablesOverride: Object.entries(opts.env).map(([name, value]) => ({ name, value, type: 'PLAINTEXT' as const })) }
+      : {}),
+  };
+  try {
+    const out = await retrying(() => opts.client.send(new StartBuildBatchCommand(input), { abortSignal: opts.signal }), {
+      what,
+      baseDelayMs: opts.retryBaseMs ?? 1000,
+      maxDelayMs: 30_000,
+      attempts: 6,
+      transient: true,
+      signal: opts.signal,
+      onRetry: (r) => opts.onRetry?.(`${what}: ${r.reason}; retrying in ${(r.waitMs / 1000).toFixed(1)}s`),
+    });
+    if (!out.buildBatch?.id) throw new GamelayerError('codebuild.api', `${what}: the answer names no build batch`);
+    return out.buildBatch;
+  } catch (e) {
+    throw codebuildError(e, what);
+  }
+}
+
+export async function stopBuildBatch(client: CodeBuildClient, id: string): Promise<BuildBatch | undefined> {
+  const what = `StopBuildBatch of ${id}`;
+  try {
+    const out = await retrying(() => client.send(new StopBuildBatchCommand({ id })), { what, baseDelayMs: 500, maxDelayMs: 5000, attempts: 4, transient: true });
+    return out.buildBatch;
+  } catch (e) {
+    throw codebuildError(e, what);
+  }
+}
+
+/** A batch id is `project:uuid` like a build's; its ARN says `build-batch/`. */
+export function isBatchArn(id: string): boolean {
+  return /^arn:aws[\w-]*:codebuild:[^:]*:\d+:build-batch\//.test(id);
+}
+
+export type BatchWatchEvent =
+  | { kind: 'batch-phase'; phase: string; status?: string; seconds?: number }
+  | { kind: 'job-status'; job: string; status: string; build?: string }
+  | { kind: 'job'; job: string; event: WatchEvent }
+  | { kind: 'throttled'; attempt: number; waitMs: number }
+  | { kind: 'transient'; attempt: number; waitMs: number; message: string };
+
+export interface WatchBatchOptions {
+  client: CodeBuildClient;
+  id: string;
+  timeoutMs?: number;
+  pollMs: number;
+  maxPollMs?: number;
+  signal?: AbortSignal;
+  onEvent: (e: BatchWatchEvent) => void;
+  region?: string;
+}
+
+export interface WatchedBatch {
+  batch: BuildBatch;
+  /** The last description of each job's build, by job identifier. */
+  jobs: Map<string, Build>;
+}
+
+const TRANSIENT_LIMIT = 5;
+
+/** Polls until the batch completes; returns it with the last description of each job's build. */
+export async function watchBuildBatch(opts: WatchBatchOptions): Promise<WatchedBatch> {
+  const started = Date.now();
+  const deadline = opts.timeoutMs !== undefined ? started + opts.timeoutMs : Infinity;
+  const maxPoll = opts.maxPollMs ?? Math.min(30_000, Math.max(opts.pollMs, opts.pollMs * 10));
+  const batchPhases = new Map<string, 'started' | 'ended'>();
+  const jobStatus = new Map<string, string>();
+  const jobPhases = new Map<string, Map<string, 'started' | 'ended'>>();
+  const jobLogs = new Set<string>();
+  const jobs = new Map<string, Build>();
+  let interval = opts.pollMs;
+  let throttledInARow = 0;
+  let transientInARow = 0;
+  let last: BuildBatch | undefined;
+
+  for (;;) {
+    let batch: BuildBatch | undefined;
+    let builds: Build[] = [];
+    try {
+      batch = await getBatch(opts.client, opts.id, opts.signal);
+      // Each job that has a build: its phases and logs link, until it is complete and reported.
+      const ids = (batch.buildGroups ?? [])
+        .map((g) => ({ job: g.identifier ?? '?', id: buildIdOf(g.currentBuildSummary?.arn) }))
+        .filter((j): j is { job: string; id: string } => !!j.id && !(jobs.get(j.job)?.buildComplete && jobLogs.has(j.job)));
+      if (ids.length) {
+        const out = await opts.client.send(new BatchGetBuildsCommand({ ids: ids.map((j) => j.id) }), { abortSignal: opts.signal });
+        builds = out.builds ?? [];
+      }
+      throttledInARow = 0;
+      transientInARow = 0;
+    } catch (e) {
+      if (isAbort(e) || opts.signal?.aborted) throw abortError();
+      if (isThrottling(e)) {
+        throttledInARow++;
+        const waitMs = backoffDelay(throttledInARow, Math.max(opts.pollMs, 250), Math.max(maxPoll, 30_000));
+        opts.onEvent({ kind: 'throttled', attempt: throttledInARow, waitMs });
+        interval = Math.max(interval, waitMs);
+        batch = undefined;
+      } else if (isTransient(e) && ++transientInARow < TRANSIENT_LIMIT) {
+        const waitMs = backoffDelay(transientInARow, opts.pollMs, maxPoll);
+        opts.onEvent({ kind: 'transient', attempt: transientInARow, waitMs, message: (e as Error).message });
+        interval = Math.max(interval, waitMs);
+        batch = undefined;
+      } else {
+        throw codebuildError(e, `BatchGetBuildBatches of ${opts.id}`);
+      }
+    }
+    if (batch) {
+      last = batch;
+      let changed = false;
+      // In the order things happened: the batch's phases up to its jobs, then each job (started, its phases,
+      // ended), then the end of the phases that held the jobs.
+      const batchPhase = (ended: boolean) => {
+        for (const p of batch!.phases ?? []) {
+          const name = p.phaseType;
+          // SUCCEEDED / FAILED / STOPPED are the batch's end, said once when the watch returns.
+          if (!name || ['SUCCEEDED', 'FAILED', 'STOPPED'].includes(name)) continue;
+          const state = batchPhases.get(name);
+          if (!state && !ended) {
+            batchPhases.set(name, 'started');
+            opts.onEvent({ kind: 'batch-phase', phase: name });
+            changed = true;
+          }
+          // The phases that hold the jobs end after them; the ones before the jobs, before them.
+          const afterJobs = name === 'IN_PROGRESS' || name === 'COMBINE_ARTIFACTS';
+          if (ended === afterJobs && p.phaseStatus && batchPhases.get(name) !== 'ended') {
+            batchPhases.set(name, 'ended');
+            opts.onEvent({ kind: 'batch-phase', phase: name, status: p.phaseStatus, seconds: p.durationInSeconds });
+            changed = true;
+          }
+        }
+      };
+      batchPhase(false);
+      for (const g of batch.buildGroups ?? []) {
+        const job = g.identifier ?? '?';
+        const status = g.currentBuildSummary?.buildStatus ?? 'PENDING';
+        const running = status === 'PENDING' || status === 'IN_PROGRESS';
+        const reportStatus = () => {
+          if (jobStatus.get(job) === status) return;
+          jobStatus.set(job, status);
+          opts.onEvent({ kind: 'job-status', job, status, build: buildIdOf(g.currentBuildSummary?.arn) });
+          changed = true;
+        };
+        if (running) reportStatus();
+        const build = builds.find((b) => b.arn === g.currentBuildSummary?.arn || b.id === buildIdOf(g.currentBuildSummary?.arn));
+        if (build) {
+          jobs.set(job, build);
+          const seen = jobPhases.get(job) ?? new Map<string, 'started' | 'ended'>();
+          jobPhases.set(job, seen);
+          for (const p of build.phases ?? []) changed = reportPhase(p, seen, (event) => opts.onEvent({ kind: 'job', job, event })) || changed;
+          if (!jobLogs.has(job)) {
+            const url = logsUrl(build, opts.region);
+            if (url) {
+              opts.onEvent({ kind: 'job', job, event: { kind: 'logs', url } });
+              jobLogs.add(job);
+            }
+          }
+        }
+        if (!running) reportStatus();
+      }
+      batchPhase(true);
+      if (batch.complete) return { batch, jobs };
+      interval = changed ? opts.pollMs : Math.min(maxPoll, Math.round(interval * 1.5));
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) throw batchTimeout(opts.id, last, Date.now() - started);
+    try {
+      await sleep(Math.min(interval, left), undefined, { signal: opts.signal });
+    } catch {
+      throw abortError();
+    }
+  }
+}
+
+async function getBatch(client: CodeBuildClient, id: string, signal?: AbortSignal): Promise<BuildBatch> {
+  const out = await client.send(new BatchGetBuildBatchesCommand({ ids: [id] }), { abortSignal: signal });
+  const batch = out.buildBatches?.find((b) => b.id === id || b.arn === id);
+  if (!batch) throw new GamelayerError('codebuild.not-found', `BatchGetBuildBatches: build batch ${id} not found`, 'check the batch id and the region (--region or AWS_REGION)');
+  return batch;
+}
+
+/** `arn:aws:codebuild:r:acct:build/project:uuid` → `project:uuid`. */
+function buildIdOf(arn: string | undefined): string | undefined {
+  if (!arn) return undefined;
+  const i = arn.indexOf(':build/');
+  return i >= 0 ? arn.slice(i + ':build/'.length) : arn;
+}
+
+function reportPhase(p: BuildPhase, seen: Map<string, 'started' | 'ended'>, emit: (e: WatchEvent) => void): boolean {
+  const name = p.phaseType;
+  if (!name || name === 'COMPLETED') return false;
+  const state = seen.get(name);
+  if (p.phaseStatus) {
+    if (state === 'ended') return false;
+    seen.set(name, 'ended');
+    const contexts = (p.contexts ?? []).filter((c) => c.statusCode || c.message).map((c) => [c.statusCode, c.message].filter(Boolean).join(': '));
+    emit({ kind: 'phase-ended', phase: name, status: p.phaseStatus, seconds: p.durationInSeconds, contexts });
+    return true;
+  }
+  if (state) return false;
+  seen.set(name, 'started');
+  emit({ kind: 'phase-started', phase: name });
+  return true;
+}
+
+/** The error for a batch that completed without succeeding: each job that did not succeed, and why. */
+export function batchFailure(w: WatchedBatch, region?: string): GamelayerError {
+  const { batch } = w;
+  const why: string[] = [];
+  let url: string | undefined;
+  for (const g of batch.buildGroups ?? []) {
+    const job = g.identifier ?? '?';
+    const status = g.currentBuildSummary?.buildStatus;
+    if (status === 'SUCCEEDED') continue;
+    if (!status) {
+      why.push(`job ${job} not started${g.dependsOn?.length ? ` (depends on ${g.dependsOn.join(', ')})` : ''}`);
+      continue;
+    }
+    const build = w.jobs.get(job);
+    const f = build ? failingPhase(build) : undefined;
+    why.push(`job ${job} ${status}${f ? `: phase ${f.phase} ${f.status}${f.contexts.length ? `: ${f.contexts.join('; ')}` : ''}` : ''}`);
+    url ??= build ? logsUrl(build, region) : undefined;
+  }
+  return new GamelayerError('codebuild.build-failed', `build batch ${batch.id} ${batch.buildBatchStatus ?? 'did not succeed'}${why.length ? `: ${why.join('; ')}` : ''}`, url ? `logs: ${url}` : undefined);
+}
+
+function batchTimeout(id: string, last: BuildBatch | undefined, elapsedMs: number): GamelayerError {
+  const jobs = (last?.buildGroups ?? []).map((g) => `${g.identifier} ${g.currentBuildSummary?.buildStatus ?? 'PENDING'}`).join(', ');
+  const state = last ? `${last.buildBatchStatus ?? 'IN_PROGRESS'}${jobs ? ` (jobs: ${jobs})` : ''}` : 'not yet described by CodeBuild';
+  return new GamelayerError(
+    'codebuild.watch-timeout',
+    `build batch ${id} is still ${state} after ${formatSeconds(elapsedMs / 1000)} (--timeout): stopped watching; the batch itself keeps running`,
+    `watch again with: gamelayer codebuild watch --batch ${id}; stop it with: gamelayer codebuild stop --batch ${id}`,
+  );
+}
+
+function abortError(): Error {
+  const e = new Error('watch interrupted');
+  e.name = 'AbortError';
+  return e;
+}
+
+export function batchSeconds(batch: BuildBatch): number | undefined {
+  return batch.startTime && batch.endTime ? (batch.endTime.getTime() - batch.startTime.getTime()) / 1000 : undefined;
+}
+
+/** One line per event: the batch's own phases, each job's status, and each job's phases prefixed by its name. */
+export function formatBatchEvent(e: BatchWatchEvent): string {
+  switch (e.kind) {
+    case 'batch-phase':
+      return `batch ${e.phase.padEnd(17)} ${e.status ? `${e.status.padEnd(10)} ${e.seconds !== undefined ? formatSeconds(e.seconds) : ''}` : 'started'}`.trimEnd();
+    case 'job-status':
+      return `[${e.job}] ${e.status}${e.build && e.status === 'IN_PROGRESS' ? ` (build ${e.build})` : ''}`;
+    case 'job':
+      return `[${e.job}] ${formatWatchEvent(e.event)}`;
+    case 'throttled':
+      return `CodeBuild throttled BatchGetBuildBatches (${e.attempt} in a row); next poll in ${(e.waitMs / 1000).toFixed(1)}s`;
+    case 'transient':
+      return `BatchGetBuildBatches failed (${e.message}); retry ${e.attempt} in ${(e.waitMs / 1000).toFixed(1)}s`;
+  }
+}
