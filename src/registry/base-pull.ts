@@ -106,7 +106,8 @@ async function withBaseContext<T>(name: string, fn: () => Promise<T>): Promise<T
     }
     if (e instanceof GamelayerError && !e.code.startsWith('base.') && !e.code.startsWith('store.')) {
       const hint =
-        e.code === 'registry.auth' || /401|403|denied|unauthori[sz]ed/i.test(e.message)
+        // By code, not by the message: a port such as 40397 holds "403".
+        e.code === 'registry.auth' || e.code === 'registry.unauthorized' || e.code === 'registry.denied'
           ? 'the base is read with the credentials of a push: docker login to its registry (or a credential helper / ECR role)'
           : e.code === 'registry.not-found'
             ? 'check the base image reference (repository and tag) in gamelayer.yaml'
