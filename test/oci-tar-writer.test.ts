@@ -21,7 +21,7 @@ async function collect(r: AsyncIterable<unknown>): Promise<Buffer> {
 }
 
 /** What tar-stream's own pack writes for the same entries (bodies as bytes). */
-async function reference(entries: { header: tar.Headers; body?: Buffer }[]): Promise<Buffer> {
+async function reference(entries: { header: tar.Header; body?: Buffer }[]): Promise<Buffer> {
   const pack = tar.pack();
   const out = collect(pack);
   for (const e of entries) {
@@ -38,7 +38,7 @@ async function reference(entries: { header: tar.Headers; body?: Buffer }[]): Pro
 describe('packEntries writes what tar-stream writes', () => {
   const mtime = new Date(1_234_567_890_000);
   const bytes = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
-  const cases: { header: tar.Headers; body?: Buffer }[] = [
+  const cases: { header: tar.Header; body?: Buffer }[] = [
     { header: { name: 'opt', type: 'directory', mode: 0o755, mtime, uid: 0, gid: 0, uname: '', gname: '' } },
     { header: { name: 'opt/zero-mode-dir', type: 'directory', mode: 0, mtime } },
     { header: { name: 'opt/empty', type: 'file', mode: 0o644, mtime, size: 0 }, body: Buffer.alloc(0) },
