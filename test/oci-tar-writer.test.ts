@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import * as tar from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dirContentSource } from '../src/oci/content.js';
-import { layerTar, packEntries, SMALL_FILE, type PackEntry } from '../src/oci/tar.js';
+import { layerTar, packEntries, SMALL_FILE, type PackEntry, type TarHeader } from '../src/oci/tar.js';
 import { xxhashApi, hex64 } from '../src/scan/hash.js';
 import type { FileEntry } from '../src/types.js';
 
@@ -21,14 +21,15 @@ async function collect(r: AsyncIterable<unknown>): Promise<Buffer> {
 }
 
 /** What tar-stream's own pack writes for the same entries (bodies as bytes). */
-async function reference(entries: { header: tar.Header; body?: Buffer }[]): Promise<Buffer> {
+async function reference(entries: { header: TarHeader; body?: Buffer }[]): Promise<Buffer> {
   const pack = tar.pack();
   const out = collect(pack);
   for (const e of entries) {
     await new Promise<void>((resolve, reject) => {
       const done = (err?: Error | null) => (err ? reject(err) : resolve());
-      if (e.body) pack.entry({ ...e.header }, e.body, done);
-      else pack.entry({ ...e.header }, done);
+      const header = { ...e.header } as Parameters<tar.Pack['entry']>[0];
+      if (e.body) pack.entry(header, e.body, done);
+      else pack.entry(header, done);
     });
   }
   pack.finalize();
@@ -38,7 +39,7 @@ async function reference(entries: { header: tar.Header; body?: Buffer }[]): Prom
 describe('packEntries writes what tar-stream writes', () => {
   const mtime = new Date(1_234_567_890_000);
   const bytes = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
-  const cases: { header: tar.Header; body?: Buffer }[] = [
+  const cases: { header: TarHeader; body?: Buffer }[] = [
     { header: { name: 'opt', type: 'directory', mode: 0o755, mtime, uid: 0, gid: 0, uname: '', gname: '' } },
     { header: { name: 'opt/zero-mode-dir', type: 'directory', mode: 0, mtime } },
     { header: { name: 'opt/empty', type: 'file', mode: 0o644, mtime, size: 0 }, body: Buffer.alloc(0) },
