@@ -143,8 +143,8 @@ export function readVerifiedInto(file: string, entry: FileEntry, buf: Buffer, of
     throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
   }
   try {
-    const { size } = fstatSync(fd);
-    if (size !== entry.size) throw mismatch(file, `its size is ${size} bytes instead of ${entry.size}`);
+    // One read asks for a byte more than the scan saw: a short read is the end of a regular file, so an unchanged
+    // file costs open, read, close. Only a file that differs is fstat'ed, to say how.
     let got = 0;
     for (;;) {
       let n: number;
@@ -153,11 +153,14 @@ export function readVerifiedInto(file: string, entry: FileEntry, buf: Buffer, of
       } catch (e) {
         throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
       }
-      if (n === 0) break;
       got += n;
-      if (got > entry.size) throw mismatch(file, `it grew beyond ${entry.size} bytes`);
+      if (n === 0 || got === entry.size || got > entry.size) break;
     }
-    if (got !== entry.size) throw mismatch(file, `it has ${got} bytes instead of ${entry.size}`);
+    if (got !== entry.size) {
+      const { size } = fstatSync(fd);
+      if (size !== entry.size) throw mismatch(file, `its size is ${size} bytes instead of ${entry.size}`);
+      throw mismatch(file, got > entry.size ? `it grew beyond ${entry.size} bytes` : `it has ${got} bytes instead of ${entry.size}`);
+    }
     const hash = hex64(xxh.h64Raw(buf.subarray(offset, offset + got)));
     if (hash !== entry.xxh64) throw mismatch(file, `its content hashes to xxh64 ${hash}, not ${entry.xxh64}`);
   } finally {

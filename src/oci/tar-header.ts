@@ -68,7 +68,7 @@ function writeSize(num: number, buf: Buffer, off: number): void {
       buf[off + i] = num & 0xff;
       num = Math.floor(num / 0x100);
     }
-  } else buf.write(octal(num, 11), off);
+  } else buf.write(octal(num, 11), off, 'latin1');
 }
 
 /** One ustar block at `buf[off..off+512)` (which must be zero), or false when the name needs a PAX record. */
@@ -87,24 +87,24 @@ function ustar(h: Normalized, buf: Buffer, off: number): boolean {
   if (name.length > 100 || prefix.length > 155) return false;
   if (h.linkname && Buffer.byteLength(h.linkname) > 100) return false;
   const b = buf.subarray(off, off + BLOCK);
-  b.write(name, 0);
-  b.write(octal(h.mode & 0o7777, 6), 100);
-  b.write(octal(h.uid, 6), 108);
-  b.write(octal(h.gid, 6), 116);
+  b.write(name, 0, 'latin1');
+  b.write(octal(h.mode & 0o7777, 6), 100, 'latin1');
+  b.write(octal(h.uid, 6), 108, 'latin1');
+  b.write(octal(h.gid, 6), 116, 'latin1');
   writeSize(h.size, b, 124);
-  b.write(octal((h.mtime.getTime() / 1000) | 0, 11), 136);
+  b.write(octal((h.mtime.getTime() / 1000) | 0, 11), 136, 'latin1');
   b[156] = 0x30 + typeflag;
   if (h.linkname) b.write(h.linkname, 157);
-  b.write('ustar\x0000', 257);
+  b.write('ustar\x0000', 257, 'latin1');
   if (h.uname) b.write(h.uname, 265);
   if (h.gname) b.write(h.gname, 297);
-  b.write(octal(h.devmajor || 0, 6), 329);
-  b.write(octal(h.devminor || 0, 6), 337);
-  if (prefix) b.write(prefix, 345);
+  b.write(octal(h.devmajor || 0, 6), 329, 'latin1');
+  b.write(octal(h.devminor || 0, 6), 337, 'latin1');
+  if (prefix) b.write(prefix, 345, 'latin1');
   let sum = 8 * 32;
   for (let i = 0; i < 148; i++) sum += b[i]!;
   for (let i = 156; i < BLOCK; i++) sum += b[i]!;
-  b.write(octal(sum, 6), 148);
+  b.write(octal(sum, 6), 148, 'latin1');
   return true;
 }
 
