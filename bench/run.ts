@@ -6,6 +6,7 @@ import { parseSize } from '../src/config/schema.js';
 import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
 import { freshHostBench } from './fresh-host.js';
+import { manyFilesBench } from './many-files.js';
 import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare-report.js';
 import { scanBench } from './scan.js';
 import { steadyBench } from './steady.js';
@@ -30,6 +31,9 @@ const { values, positionals } = parseArgs({
     updates: { type: 'string', default: '30' },
     'steady-seed': { type: 'string', default: 'steady' },
     'fresh-size': { type: 'string', default: '500MB' },
+    'many-files': { type: 'string', default: '100000' },
+    'many-files-size': { type: 'string', default: '400MB' },
+    'many-files-baseline': { type: 'string' },
   },
 });
 
@@ -74,6 +78,13 @@ for (const name of names) {
       runs,
       curveRuns: positiveNumber('curve-runs', values['curve-runs']!),
     });
+  } else if (name === 'many-files') {
+    await manyFilesBench({
+      files: positiveNumber('many-files', values['many-files']!),
+      size: size('many-files-size', values['many-files-size']!),
+      runs,
+      baseline: values['many-files-baseline'],
+    });
   } else if (name === 'steady') {
     const updates = Number(values.updates);
     if (!Number.isSafeInteger(updates) || updates < 1) throw new Error(`--updates ${values.updates}: expected a whole number of at least 1`);
@@ -85,6 +96,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, compare, compare-report, fresh-host, steady, steady-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, many-files, compare, compare-report, fresh-host, steady, steady-report`);
   }
 }

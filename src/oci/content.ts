@@ -1,6 +1,6 @@
 // Opens a scanned file's bytes as a stream for the layer writer, and proves on the way that they are
 // still the bytes the scan hashed: a layer never holds content that differs from its recorded xxh64.
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
@@ -8,13 +8,18 @@ import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { writeAll } from '../util/write-all.js';
-import { createXxh64 } from '../scan/hash.js';
+import { createXxh64, hex64, xxhashApi } from '../scan/hash.js';
 import type { FileEntry, TreeSource } from '../types.js';
 import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
 
 export interface ContentSource {
   /** The entry's bytes: exactly `entry.size` of them, and the stream errors if they do not hash to `entry.xxh64`. */
   open(entry: FileEntry): Promise<Readable>;
+  /**
+   * Optional fast path for small files: writes exactly the entry's bytes into `buf` at `offset` (it may use one
+   * byte more, to see a file that grew) after checking them as `open` does; throws what `open`'s stream would.
+   */
+  readInto?(entry: FileEntry, buf: Buffer, offset: number): void | Promise<void>;
 }
 
 export class ContentChanged extends GamelayerError {
@@ -116,15 +121,64 @@ export async function openVerified(file: string, entry: FileEntry, mismatch: Mis
   return verify;
 }
 
+let xxh: Awaited<ReturnType<typeof xxhashApi>> | undefined;
+
+/**
+ * `openVerified` for a small file, with synchronous calls (open, fstat, read, close: no stream, no promise, no
+ * buffer per file): reads it into `buf` at `offset`, which must have `entry.size + 1` bytes of room.
+ */
+export function readVerifiedInto(file: string, entry: FileEntry, buf: Buffer, offset: number, mismatch: Mismatch = changed): void | Promise<void> {
+  if (!xxh) {
+    return xxhashApi().then((api) => {
+      xxh = api;
+      readVerifiedInto(file, entry, buf, offset, mismatch);
+    });
+  }
+  requireFile(entry, file);
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') throw mismatch(file, 'it was removed');
+    throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
+  }
+  try {
+    // One read asks for a byte more than the scan saw: a short read is the end of a regular file, so an unchanged
+    // file costs open, read, close. Only a file that differs is fstat'ed, to say how.
+    let got = 0;
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buf, offset + got, entry.size + 1 - got, null);
+      } catch (e) {
+        throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
+      }
+      got += n;
+      if (n === 0 || got === entry.size || got > entry.size) break;
+    }
+    if (got !== entry.size) {
+      const { size } = fstatSync(fd);
+      if (size !== entry.size) throw mismatch(file, `its size is ${size} bytes instead of ${entry.size}`);
+      throw mismatch(file, got > entry.size ? `it grew beyond ${entry.size} bytes` : `it has ${got} bytes instead of ${entry.size}`);
+    }
+    const hash = hex64(xxh.h64Raw(buf.subarray(offset, offset + got)));
+    if (hash !== entry.xxh64) throw mismatch(file, `its content hashes to xxh64 ${hash}, not ${entry.xxh64}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Files of a directory tree, read in place; an entry path that is not clean and relative never names a file. */
 export function dirContentSource(root: string): ContentSource {
+  const fileOf = (entry: FileEntry) => {
+    if (entry.path === '' || entry.path.startsWith('/') || entry.path.split('/').some((p) => p === '' || p === '.' || p === '..')) {
+      throw new GamelayerError('content.path', `${root}: the entry "${entry.path}" is not a clean path inside the tree`);
+    }
+    return path.join(root, entry.path);
+  };
   return {
-    open: async (entry) => {
-      if (entry.path === '' || entry.path.startsWith('/') || entry.path.split('/').some((p) => p === '' || p === '.' || p === '..')) {
-        throw new GamelayerError('content.path', `${root}: the entry "${entry.path}" is not a clean path inside the tree`);
-      }
-      return openVerified(path.join(root, entry.path), entry);
-    },
+    open: async (entry) => openVerified(fileOf(entry), entry),
+    readInto: (entry, buf, offset) => readVerifiedInto(fileOf(entry), entry, buf, offset),
   };
 }
 
@@ -174,13 +228,14 @@ export async function archiveContentSource(
   }
   if (missing.size > 0) await fillCache(source, cacheDir, wanted, missing);
 
+  // A damaged cache file is never put in a layer: it fails verification, is removed, and is reported as such.
+  const corrupt: Mismatch = (file, what) => {
+    void rm(file, { force: true });
+    return new ArchiveCacheCorrupt(file, source.path, what);
+  };
   return {
-    // A damaged cache file is never put in a layer: it fails verification, is removed, and is reported as such.
-    open: (entry) =>
-      openVerified(cached(requireFile(entry, source.path)), entry, (file, what) => {
-        void rm(file, { force: true });
-        return new ArchiveCacheCorrupt(file, source.path, what);
-      }),
+    open: (entry) => openVerified(cached(requireFile(entry, source.path)), entry, corrupt),
+    readInto: (entry, buf, offset) => readVerifiedInto(cached(requireFile(entry, source.path)), entry, buf, offset, corrupt),
   };
 }
 

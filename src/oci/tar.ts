@@ -1,12 +1,11 @@
 // Deterministic tar of one planned layer: the same entries and content give the same bytes on any
 // machine, whatever the umask, mtimes, owner or file system order of the source.
-import { once } from 'node:events';
 import { Readable } from 'node:stream';
-import * as tar from 'tar-stream';
 import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
 import type { FileEntry, PlannedLayer } from '../types.js';
 import type { ContentSource } from './content.js';
+import { BLOCK, encodeHeader, normalizeHeader, padding, writeUstarHeader, type TarHeaderFields } from './tar-header.js';
 
 /** Largest size the ustar header holds in octal (8 GiB - 1); bigger files get a PAX `size` record. */
 export const USTAR_MAX_SIZE = 0o77777777777;
@@ -111,7 +110,7 @@ function assertInsideMount(name: string, prefix: string, tree: string, mount: st
 const WHITEOUT = '.wh.';
 const OPAQUE_SUFFIX = '.wh..opq';
 
-export type TarHeader = Parameters<tar.Pack['entry']>[0];
+export type TarHeader = TarHeaderFields;
 
 function header(t: TarEntry, mtime: Date): TarHeader {
   const e = t.entry;
@@ -141,86 +140,158 @@ export interface LayerTarOptions {
   tree?: string;
 }
 
+/** Files up to this size are read whole, straight into the tar writer's output chunk (no stream per file). */
+export const SMALL_FILE = 256 * 1024;
+
 /** The layer's tar as a stream; it errors (and never ends cleanly) if any file's content is not as scanned. */
 export function layerTar(layer: Pick<PlannedLayer, 'entries'>, content: ContentSource, options: LayerTarOptions): Readable {
   const entries = layerTarEntries(layer.entries, options.mount, options.tree);
   const mtime = new Date((options.mtime ?? sourceDateEpoch()) * 1000);
+  const readInto = content.readInto?.bind(content);
   // Headers are made as the writer reaches each entry, so a bad one (a symlink without target) errors the stream.
   function* packed(): Generator<PackEntry> {
-    for (const t of entries) yield { header: header(t, mtime), body: t.entry.type === 'file' ? () => content.open(t.entry) : undefined };
+    for (const t of entries) {
+      const e = t.entry;
+      let body: PackEntry['body'];
+      if (e.type === 'file') body = readInto && e.size <= SMALL_FILE ? { readInto: (buf, off) => readInto(e, buf, off) } : () => content.open(e);
+      yield { header: header(t, mtime), body };
+    }
   }
   return packEntries(packed());
 }
 
-/** One tar entry to write: its header, and a file's body (bytes, or a stream opened when its turn comes). */
+/** A body the writer reads straight into its output buffer: `header.size` bytes at `offset` (one spare byte after). */
+export interface ReadIntoBody {
+  readInto(buf: Buffer, offset: number): void | Promise<void>;
+}
+
+/** One tar entry to write: its header, and a file's body (bytes, read in place, or a stream opened when its turn comes). */
 export interface PackEntry {
   header: TarHeader;
-  body?: Buffer | string | (() => Promise<Readable> | Readable);
+  body?: Buffer | string | ReadIntoBody | (() => Promise<Readable | Buffer> | Readable | Buffer);
 }
 
 const VOID_TYPES = new Set(['directory', 'symlink', 'link', 'character-device', 'block-device', 'fifo']);
 
+/** Bytes per output chunk: many small entries share one, so downstream stages (digest, gzip) see few big writes. */
+const CHUNK = 1 << 20;
+/** Stream chunks at least this big are passed on as they are rather than copied into the output chunk. */
+const PASS_THROUGH = 64 * 1024;
+const END_OF_TAR = 2 * BLOCK;
+
 /**
- * The one tar writer: entries in the order given, into a tar stream, one body open at a time and written with
- * backpressure. A body that fails (e.g. content not as scanned) or an entry that cannot be made destroys the stream
- * with that error; a reader that goes away early stops the writing and closes the open body.
+ * The one tar writer: entries in the order given, into a tar stream (byte for byte what tar-stream writes), one
+ * body open at a time, written as the reader asks for more. A body that fails (e.g. content not as scanned) or an
+ * entry that cannot be made destroys the stream with that error; a reader that goes away early stops the writing
+ * and closes the open body.
  */
 export function packEntries(entries: Iterable<PackEntry> | AsyncIterable<PackEntry>, opts: { onBytes?: (n: number) => void } = {}): Readable {
-  const pack = tar.pack();
-  // The reader may go away early (the compressor or the disk failed): stop then, and close the open file,
-  // instead of waiting forever for a 'drain' that never comes.
-  const gone = new AbortController();
-  pack.once('close', () => gone.abort());
-  const whilePackOpen = <T>(p: Promise<T>): Promise<T> =>
-    gone.signal.aborted
-      ? Promise.reject(new Error('tar stream closed early'))
-      : new Promise<T>((resolve, reject) => {
-          const stop = () => reject(new Error('tar stream closed early'));
-          gone.signal.addEventListener('abort', stop, { once: true });
-          p.then(resolve, reject).finally(() => gone.signal.removeEventListener('abort', stop));
-        });
+  return Readable.from(tarChunks(entries, opts.onBytes), { objectMode: false, highWaterMark: CHUNK });
+}
 
-  const writeAll = async () => {
-    for await (const e of entries) {
-      if (gone.signal.aborted) return;
-      if (typeof e.body !== 'function') {
-        const bytes = e.body ?? (VOID_TYPES.has(e.header.type ?? '') ? undefined : Buffer.alloc(0));
-        if (bytes !== undefined) opts.onBytes?.(Buffer.byteLength(bytes));
-        await whilePackOpen(
-          new Promise<void>((resolve, reject) => {
-            const done = (err?: Error | null) => (err ? reject(err) : resolve());
-            if (bytes === undefined) pack.entry(e.header, done);
-            else pack.entry(e.header, bytes, done);
-          }),
-        );
-        continue;
-      }
-      const body = await e.body();
-      let finished!: Promise<void>;
-      const sink = (() => {
-        let s!: ReturnType<typeof pack.entry>;
-        finished = new Promise<void>((resolve, reject) => {
-          s = pack.entry(e.header, (err) => (err ? reject(err) : resolve()));
-        });
-        return s;
-      })();
-      // If the body fails, the pack is destroyed, which errors the entry too: the pack reports that error once.
-      finished.catch(() => {});
-      sink.on('error', () => {});
-      try {
-        for await (const chunk of body) {
-          opts.onBytes?.((chunk as Buffer).length);
-          if (!sink.write(chunk as Buffer)) await whilePackOpen(once(sink as unknown as NodeJS.EventEmitter, 'drain'));
-        }
-      } catch (err) {
-        body.destroy();
-        throw err;
-      }
-      sink.end(undefined as unknown as Buffer);
-      await whilePackOpen(finished);
-    }
-    pack.finalize();
+async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry>, onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
+  // Output chunks are zero-filled, so header fields left blank and padding need no writes.
+  let buf = Buffer.alloc(CHUNK);
+  let off = 0;
+  const ready: Buffer[] = [];
+  /** Makes `n` contiguous bytes of room (n <= CHUNK) at `off`. */
+  const room = (n: number) => {
+    if (CHUNK - off >= n) return;
+    if (off > 0) ready.push(buf.subarray(0, off));
+    buf = Buffer.alloc(CHUNK);
+    off = 0;
   };
-  writeAll().catch((e: unknown) => pack.destroy(e as Error));
-  return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
+  const copy = (b: Uint8Array) => {
+    for (let i = 0; i < b.length; ) {
+      if (off === CHUNK) room(1);
+      const n = Math.min(b.length - i, CHUNK - off);
+      buf.set(b.subarray(i, i + n), off);
+      off += n;
+      i += n;
+    }
+  };
+  const skip = (n: number) => {
+    // Zero bytes (padding): the rest of this chunk, then fresh zero chunks.
+    while (n > 0) {
+      if (off === CHUNK) room(1);
+      const k = Math.min(n, CHUNK - off);
+      off += k;
+      n -= k;
+    }
+  };
+  const passOn = (b: Buffer) => {
+    if (off > 0) ready.push(buf.subarray(0, off));
+    ready.push(b);
+    buf = off > 0 ? Buffer.alloc(CHUNK) : buf;
+    off = 0;
+  };
+  const writeHeader = (h: ReturnType<typeof normalizeHeader>) => {
+    room(BLOCK);
+    const n = writeUstarHeader(h, buf, off);
+    if (n) off += n;
+    else copy(encodeHeader(h));
+  };
+
+  for await (const e of entries) {
+    const raw = e.body;
+    const body = typeof raw === 'function' ? await raw() : raw;
+    const h = normalizeHeader({ ...e.header });
+    const isVoid = VOID_TYPES.has(h.type);
+    if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {
+      let bytes = typeof body === 'string' ? Buffer.from(body) : body;
+      if (h.type === 'symlink' && !h.linkname && bytes) {
+        h.linkname = bytes.toString('utf-8'); // tar-stream takes a symlink's body as its target
+        bytes = undefined;
+      }
+      if (isVoid && bytes?.length) throw new Error(`tar entry ${h.name}: no body allowed for a ${h.type}`);
+      if (!isVoid) {
+        bytes ??= Buffer.alloc(0);
+        if (typeof raw === 'function' && bytes.length !== h.size) throw new Error(`tar entry ${h.name}: body of ${bytes.length} bytes, header says ${h.size}`);
+        h.size = bytes.length;
+        onBytes?.(bytes.length);
+      }
+      writeHeader(h);
+      if (bytes?.length) {
+        if (bytes.length >= PASS_THROUGH) passOn(bytes);
+        else copy(bytes);
+        skip(padding(bytes.length));
+      }
+    } else if ('readInto' in body) {
+      writeHeader(h);
+      onBytes?.(h.size);
+      // The reader may write one byte past the body (to see a file that grew): that byte lies in the padding.
+      if (h.size + padding(h.size) + 1 > CHUNK) {
+        const own = Buffer.allocUnsafe(h.size + 1);
+        await body.readInto(own, 0);
+        passOn(own.subarray(0, h.size));
+      } else {
+        room(h.size + padding(h.size) + 1);
+        await body.readInto(buf, off);
+        off += h.size;
+        buf.fill(0, off, Math.min(CHUNK, off + 1));
+      }
+      skip(padding(h.size));
+    } else {
+      writeHeader(h);
+      let written = 0;
+      try {
+        for await (const chunk of body as AsyncIterable<Buffer>) {
+          written += chunk.length;
+          if (written > h.size) throw new Error(`tar entry ${h.name}: body longer than its ${h.size} bytes`);
+          onBytes?.(chunk.length);
+          if (chunk.length >= PASS_THROUGH) passOn(chunk);
+          else copy(chunk);
+          while (ready.length) yield ready.shift()!;
+        }
+      } finally {
+        body.destroy();
+      }
+      if (written !== h.size) throw new Error(`tar entry ${h.name}: Size mismatch (${written} of ${h.size} bytes)`);
+      skip(padding(h.size));
+    }
+    while (ready.length) yield ready.shift()!;
+  }
+  skip(END_OF_TAR);
+  if (off > 0) ready.push(buf.subarray(0, off));
+  while (ready.length) yield ready.shift()!;
 }

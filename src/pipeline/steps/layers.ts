@@ -113,7 +113,13 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
 
 /** Whiteouts of patch layers are empty files that exist in no tree: serve them without touching the disk. */
 function withWhiteouts(inner: ContentSource): ContentSource {
-  return { open: async (e) => (isWhiteout(e) && e.size === 0 ? Readable.from([]) : inner.open(e)) };
+  const skip = (e: Parameters<ContentSource['open']>[0]) => isWhiteout(e) && e.size === 0;
+  const readInto = inner.readInto?.bind(inner);
+  return {
+    open: async (e) => (skip(e) ? Readable.from([]) : inner.open(e)),
+    // The fast path for small files (read in place into the tar's chunk) goes through too.
+    ...(readInto ? { readInto: (e: Parameters<ContentSource['open']>[0], buf: Buffer, off: number) => (skip(e) ? undefined : readInto(e, buf, off)) } : {}),
+  };
 }
 
 function sentinelContent(m: TreeManifest): ContentSource {

@@ -1,0 +1,102 @@
+// Many-files benchmark (issue 17): cold build of a generated game of N small files next to the peer limit on the
+// same tree, measured in the same run: `tar -cf - | pigz -1 -p<cores>`. Optionally also the cold build of another
+// gamelayer checkout (`--many-files-baseline DIR`, a tree with a built dist/) for before/after figures.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { availableParallelism, loadavg } from 'node:os';
+import path from 'node:path';
+import { generateGame } from '../fixtures/generator/generate.js';
+import { formatBytes } from '../src/report/reporter.js';
+import { TREE_NAMES } from '../src/types.js';
+import { BENCH_DIR, OUT_DIR, machine, median, writeReportSection } from './lib.js';
+
+export interface ManyFilesBenchOptions {
+  files: number;
+  size: number;
+  runs: number;
+  /** A gamelayer checkout with dist/ built: its cold build is measured beside this one's. */
+  baseline?: string;
+}
+
+interface Timed {
+  ms: number;
+  cpuMs: number;
+  maxRssMiB: number;
+  out: string;
+}
+
+/** Runs a command under /usr/bin/time: wall time, CPU (user + sys) and peak RSS of the process tree's largest. */
+async function timed(cmd: string, args: string[]): Promise<Timed> {
+  const started = process.hrtime.bigint();
+  const child = spawn('/usr/bin/time', ['-f', 'TIMED %U %S %M', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.slice(-2000)}`);
+  const m = /TIMED ([\d.]+) ([\d.]+) (\d+)/.exec(err);
+  if (!m) throw new Error(`no /usr/bin/time line from ${cmd}`);
+  return { ms, cpuMs: (Number(m[1]) + Number(m[2])) * 1000, maxRssMiB: Number(m[3]) / 1024, out: out + err };
+}
+
+/** The scan's share of a build, from the CLI summary line `…; scan 5.57s, total 19.54s …`. */
+function scanMs(out: string): number | undefined {
+  const m = /scan ([\d.]+)s, total/.exec(out);
+  return m ? Number(m[1]) * 1000 : undefined;
+}
+
+export async function manyFilesBench(opts: ManyFilesBenchOptions): Promise<void> {
+  const dir = path.join(OUT_DIR, `many-files-${opts.files}-${opts.size}`);
+  const config = path.join(dir, 'gamelayer.yaml');
+  if (!(await readFile(config, 'utf8').then(() => true, () => false))) {
+    process.stderr.write(`generating ${opts.files} files, ${formatBytes(opts.size)} into ${dir}\n`);
+    await generateGame({ out: dir, size: opts.size, files: opts.files, seed: 'bench-many-files' });
+  }
+  const root = path.dirname(BENCH_DIR);
+  execFileSync(process.execPath, [path.join(root, 'scripts/build-dist.mjs'), '--if-changed'], { stdio: 'inherit' });
+  const cores = availableParallelism();
+  const builds: { name: string; cli: string }[] = [{ name: 'gamelayer (this tree)', cli: path.join(root, 'dist/cli/main.js') }];
+  if (opts.baseline) builds.push({ name: `gamelayer (baseline ${opts.baseline})`, cli: path.join(opts.baseline, 'dist/cli/main.js') });
+
+  const peer: Timed[] = [];
+  const cold = new Map<string, Timed[]>(builds.map((b) => [b.name, []]));
+  const loads: number[] = [];
+  for (let i = 0; i < opts.runs; i++) {
+    loads.push(loadavg()[0]!);
+    // The peer reads the same four trees, in one tar stream, compressed at level 1 on every core.
+    peer.push(await timed('bash', ['-c', `tar -cf - -C '${dir}' ${TREE_NAMES.join(' ')} | pigz -1 -p${cores} > /dev/null`]));
+    for (const b of builds) {
+      await rm(path.join(dir, '.gamelayer'), { recursive: true, force: true });
+      cold.get(b.name)!.push(await timed(process.execPath, [b.cli, 'build', '-c', config]));
+    }
+  }
+  const bytes = Number(execFileSync('du', ['-sb', '--apparent-size', ...TREE_NAMES.map((t) => path.join(dir, t))]).toString().split('\n').reduce((n, l) => n + (Number(l.split('\t')[0]) || 0), 0));
+  const entries = Number(execFileSync('bash', ['-c', `find ${TREE_NAMES.map((t) => `'${path.join(dir, t)}'`).join(' ')} | wc -l`]).toString().trim());
+  const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+  const row = (name: string, xs: Timed[]) => {
+    const ms = median(xs.map((x) => x.ms));
+    const scans = xs.map((x) => scanMs(x.out)).filter((x): x is number => x !== undefined);
+    const scan = scans.length ? median(scans) : undefined;
+    const writeMs = scan !== undefined ? ms - scan : undefined;
+    return `| ${name} | ${s(ms)} (${s(Math.min(...xs.map((x) => x.ms)))}–${s(Math.max(...xs.map((x) => x.ms)))}) | ${s(median(xs.map((x) => x.cpuMs)))} | ${Math.max(...xs.map((x) => x.maxRssMiB)).toFixed(0)} MiB | ${(bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s | ${(ms / entries).toFixed(3)} ms${writeMs !== undefined ? ` (scan ${s(scan!)}, rest ${(writeMs / entries).toFixed(3)} ms per entry)` : ''} | ${(ms / median(peer.map((p) => p.ms))).toFixed(2)}× |`;
+  };
+  const md = `
+### Many small files (issue 17) — ${entries} entries, ${formatBytes(bytes)}, ${opts.runs} runs, medians (min–max)
+
+Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, ${cores} cores shared with other work (1-minute load
+average at the start of each run: ${loads.map((l) => l.toFixed(1)).join(', ')}), gzip level 1, cold builds (state dir
+removed before each). Peak RSS is the largest process of the command (\`/usr/bin/time\`). \`npm run bench -- many-files
+[--many-files N] [--many-files-size 400MB] [--many-files-baseline DIR]\`.
+
+| measurement | wall time | CPU time | peak RSS | throughput | per entry | ratio to peer |
+| --- | --- | --- | --- | --- | --- | --- |
+| peer: \`tar -cf - \\| pigz -1 -p${cores}\` | ${s(median(peer.map((p) => p.ms)))} (${s(Math.min(...peer.map((p) => p.ms)))}–${s(Math.max(...peer.map((p) => p.ms)))}) | ${s(median(peer.map((p) => p.cpuMs)))} | ${Math.max(...peer.map((p) => p.maxRssMiB)).toFixed(0)} MiB | ${(bytes / 1e6 / (median(peer.map((p) => p.ms)) / 1000)).toFixed(1)} MB/s | ${(median(peer.map((p) => p.ms)) / entries).toFixed(3)} ms | 1 |
+${builds.map((b) => row(`cold build, ${b.name}`, cold.get(b.name)!)).join('\n')}
+
+A cold build also scans (xxh64 of every byte) and checks every file again as it is packed; the peer does neither.
+`;
+  process.stdout.write(md);
+  await writeReportSection('many-files', md);
+}
