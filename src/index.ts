@@ -14,6 +14,7 @@ export * from './registry/index.js';
 export { findRegistryPrevious, defaultLine, type RegistryPrevious } from './pipeline/steps/previous.js';
 export { k8sWorkload, deployInputFrom, loadDeployInput, fillManifests, kustomizeImages, type DeployInput } from './k8s/index.js';
 export { ecsTaskDefinition } from './ecs/task-definition.js';
+export { ecsOptionsFromConfig } from './ecs/from-deploy.js';
 export * from './dockerfile/index.js';
 export * from './docker/index.js';
 export * from './codebuild/index.js';

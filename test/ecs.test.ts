@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { ECSClient, RegisterTaskDefinitionCommand, type ContainerDefinition, type RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { describe, expect, it } from 'vitest';
 import { ecsJson, ecsTaskDefinition, type EcsOptions } from '../src/ecs/task-definition.js';
+import { ecsOptionsFromConfig } from '../src/ecs/from-deploy.js';
 import { deployInputFrom, type DeployInput } from '../src/k8s/input.js';
 import { REPOSITORY, fixtureConfig, fixtureRecord, manifest, sha } from './k8s-fixture.js';
 
@@ -169,6 +170,7 @@ describe('ecs: logs, health check, stop timeout, network mode', () => {
         full({ launchType: 'ec2', networkMode: 'host' }).taskDefinition,
         full({ launchType: 'ec2', networkMode: 'bridge', hostPort: 7777 }).taskDefinition,
         ecsTaskDefinition(input()).taskDefinition,
+        fromSection().emission.taskDefinition,
       ];
       for (const td of variants) await client.send(new RegisterTaskDefinitionCommand(td));
       client.destroy();
@@ -176,5 +178,73 @@ describe('ecs: logs, health check, stop timeout, network mode', () => {
     } finally {
       server.close();
     }
+  });
+});
+
+// gamelayer.yaml's deploy section, where ECS has an equivalent; fixtureConfig's deploy text starts on line 11.
+const SECTION = [
+  'deploy:',
+  '  nodeSelector: {eks.amazonaws.com/nodegroup: game-servers}',
+  '  terminationGracePeriodSeconds: 300',
+  '  env:',
+  '    - {name: GAME_REGION, value: eu-west-1}',
+  '    - name: POD_NAME',
+  '      valueFrom: {fieldRef: {fieldPath: metadata.name}}',
+  '  resources:',
+  '    requests: {cpu: 500m, memory: 1Gi}',
+  '    limits: {cpu: "1", memory: 1536Mi}',
+  '  ports:',
+  '    - {name: game, containerPort: 7000, protocol: UDP}',
+  '    - {name: query, containerPort: 27015, protocol: TCP}',
+  '  agones:',
+  '    health: {initialDelaySeconds: 30, periodSeconds: 2, failureThreshold: 4}',
+].join('\n');
+
+function fromSection(flags: Partial<EcsOptions> = { health: { command: 'test -f /tmp/ready' } }) {
+  const config = fixtureConfig(SECTION);
+  const derived = ecsOptionsFromConfig(config.deploy);
+  const emission = ecsTaskDefinition(deployInputFrom(config, fixtureRecord(), REPOSITORY), { ...derived.options, ...flags });
+  return { derived, emission, engine: byName(emission.taskDefinition.containerDefinitions, 'engine') };
+}
+
+describe('ecs: the deploy section of gamelayer.yaml', () => {
+  it('env, cpu/memory, ports with protocols, health timings and the grace period become the engine\'s settings', () => {
+    const { derived, engine, emission } = fromSection();
+    expect(engine.environment).toEqual([{ name: 'GAME_REGION', value: 'eu-west-1' }]);
+    expect(engine.cpu).toBe(512); // requests.cpu 500m × 1024
+    expect(engine.memory).toBe(1536); // limits.memory
+    expect(engine.memoryReservation).toBe(1024); // requests.memory
+    expect(engine.portMappings).toEqual([
+      { name: 'game', containerPort: 7000, protocol: 'udp' },
+      { name: 'query', containerPort: 27015, protocol: 'tcp' },
+    ]);
+    // periodSeconds 2 is below ECS's 5 s: raised, with a note.
+    expect(engine.healthCheck).toEqual({ command: ['CMD-SHELL', 'test -f /tmp/ready'], interval: 5, timeout: 5, retries: 4, startPeriod: 30 });
+    expect(engine.stopTimeout).toBe(120);
+    const notes = derived.notes.join('\n');
+    expect(notes).toContain('deploy.env: POD_NAME use valueFrom, which only a cluster resolves: left out');
+    expect(notes).toContain("deploy.terminationGracePeriodSeconds 300: ECS's stopTimeout allows 2-120 s, 120 used");
+    expect(notes).toContain('deploy.agones.health.periodSeconds 2: ECS allows 5-300, 5 used');
+    expect(notes).toContain('deploy.nodeSelector: no ECS equivalent, left out');
+    // The copy containers are untouched by the engine's settings.
+    for (const c of emission.taskDefinition.containerDefinitions!.filter((c) => c.name !== 'engine')) {
+      expect(c.environment).toBeUndefined();
+      expect(c.memory).toBeUndefined();
+    }
+  });
+
+  it('flags go over the section; without --health-cmd the timings are noted, not used; sizes checked against the task', () => {
+    const { engine } = fromSection({ stopTimeout: 30, port: { containerPort: 7777, protocol: 'TCP' }, health: { command: 'true', intervalSeconds: 60 } });
+    expect(engine.stopTimeout).toBe(30);
+    expect(engine.portMappings![0]).toEqual({ name: 'game', containerPort: 7777, protocol: 'tcp' });
+    expect(engine.healthCheck!.interval).toBe(60);
+    expect(engine.healthCheck!.retries).toBe(4);
+    const bare = fromSection({});
+    expect(bare.engine.healthCheck).toBeUndefined();
+    expect(bare.emission.notes.join('\n')).toContain('deploy.agones.health: an ECS health check needs a command; pass --health-cmd');
+    expect(() => fromSection({ memory: 1024, cpu: 256 })).toThrow(/memory: the engine's 1536 MiB exceed the task's 1024 MiB|cpu: the engine's 512 CPU units exceed the task's 256/);
+    expect(() => fromSection({ cpu: 256, memory: 2048 })).toThrow("deploy.resources cpu: the engine's 512 CPU units exceed the task's 256");
+    // No section: nothing derived, the task definition is as before.
+    expect(ecsOptionsFromConfig(fixtureConfig().deploy)).toEqual({ options: {}, notes: [] });
   });
 });

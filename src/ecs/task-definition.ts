@@ -67,6 +67,16 @@ export interface EcsOptions {
   health?: EcsHealth;
   /** Seconds between SIGTERM and SIGKILL for the engine (Fargate: 2-120; ECS default 30). */
   stopTimeout?: number;
+  /** The engine's environment (plain values: ECS has no downward API). */
+  env?: { name: string; value: string }[];
+  /** The engine container's CPU units (its share), memory (hard limit, MiB) and memoryReservation (soft, MiB). */
+  engineCpu?: number;
+  engineMemory?: number;
+  engineMemoryReservation?: number;
+  /** Ports beside the game port (a query or RCON port). */
+  extraPorts?: { name: string; containerPort: number; protocol: GamePort['protocol'] }[];
+  /** Health timings from gamelayer.yaml; a health check needs `health.command`, whose own timings win. */
+  healthTimings?: Omit<EcsHealth, 'command'>;
 }
 
 export const DEFAULT_ECS_OPTIONS: EcsOptions = {
@@ -116,7 +126,8 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     if (!Number.isInteger(o.stopTimeout) || o.stopTimeout < 2 || o.stopTimeout > max) bad('--stop-timeout', o.stopTimeout, `whole seconds from 2 to ${max}${fargate ? ' on Fargate' : ''}`);
   }
   const logConfiguration = o.logs ? awslogs(o.logs, input, fargate) : undefined;
-  const healthCheck = o.health ? ecsHealthCheck(o.health) : undefined;
+  const healthCheck = o.health ? ecsHealthCheck(withTimings(o.health, o.healthTimings)) : undefined;
+  checkEngineSize(o);
 
   const engine = input.trees.find((t) => t.tree === 'engine')!;
   const copies = input.trees
@@ -155,7 +166,14 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     ...(o.engineUser ? { user: o.engineUser } : {}),
     dependsOn: copyContainers.map((c) => ({ containerName: c.name!, condition: 'SUCCESS' as const })),
     mountPoints: copies.map((c) => ({ sourceVolume: c.volume, containerPath: c.tree.mount, readOnly: false })),
-    portMappings: [portMapping(o, protocol)],
+    ...(o.engineCpu !== undefined ? { cpu: o.engineCpu } : {}),
+    ...(o.engineMemory !== undefined ? { memory: o.engineMemory } : {}),
+    ...(o.engineMemoryReservation !== undefined ? { memoryReservation: o.engineMemoryReservation } : {}),
+    ...(o.env?.length ? { environment: o.env.map((e) => ({ name: e.name, value: e.value })) } : {}),
+    portMappings: [
+      portMapping(o, protocol),
+      ...(o.extraPorts ?? []).map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol.toLowerCase() as TransportProtocol })),
+    ],
     linuxParameters: { ...dropAll, initProcessEnabled: true },
     ...(logConfiguration ? { logConfiguration } : {}),
     ...(healthCheck ? { healthCheck } : {}),
@@ -181,6 +199,9 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     }
     if (gib > FARGATE_DEFAULT_EPHEMERAL_GIB) ephemeralStorage = { sizeInGiB: Math.max(gib, FARGATE_MIN_EPHEMERAL_GIB) };
     else notes.push(`the task needs ${gib} GiB of ephemeral storage: Fargate's default ${FARGATE_DEFAULT_EPHEMERAL_GIB} GiB is enough`);
+  }
+  if (o.healthTimings && !o.health) {
+    notes.push('deploy.agones.health: an ECS health check needs a command; pass --health-cmd to use these timings');
   }
   if (fargate && !o.logs) {
     notes.push('no log configuration: on Fargate the game\'s output goes nowhere; pass --log-group (CloudWatch Logs through awslogs)');
@@ -235,6 +256,33 @@ function awslogs(logs: EcsLogs, input: DeployInput, fargate: boolean): LogConfig
       ...(logs.createGroup ? { 'awslogs-create-group': 'true' } : {}),
     },
   };
+}
+
+/** Timings given on the command line win over those from gamelayer.yaml. */
+function withTimings(h: EcsHealth, t: EcsOptions['healthTimings']): EcsHealth {
+  return {
+    command: h.command,
+    intervalSeconds: h.intervalSeconds ?? t?.intervalSeconds,
+    timeoutSeconds: h.timeoutSeconds ?? t?.timeoutSeconds,
+    retries: h.retries ?? t?.retries,
+    startPeriodSeconds: h.startPeriodSeconds ?? t?.startPeriodSeconds,
+  };
+}
+
+/** ECS refuses a container that asks for more than its task has. */
+function checkEngineSize(o: EcsOptions): void {
+  const hint = 'raise the task size (--cpu, --memory) or lower deploy.resources in gamelayer.yaml';
+  if (o.engineCpu !== undefined && o.engineCpu > o.cpu) {
+    throw new GamelayerError('deploy.option', `deploy.resources cpu: the engine's ${o.engineCpu} CPU units exceed the task's ${o.cpu}`, hint);
+  }
+  for (const [field, mib] of [['limits', o.engineMemory], ['requests', o.engineMemoryReservation]] as const) {
+    if (mib !== undefined && mib > o.memory) {
+      throw new GamelayerError('deploy.option', `deploy.resources.${field}.memory: the engine's ${mib} MiB exceed the task's ${o.memory} MiB`, hint);
+    }
+  }
+  if (o.engineMemory !== undefined && o.engineMemoryReservation !== undefined && o.engineMemoryReservation > o.engineMemory) {
+    throw new GamelayerError('deploy.option', `deploy.resources: the memory request (${o.engineMemoryReservation} MiB) exceeds the limit (${o.engineMemory} MiB)`, hint);
+  }
 }
 
 /** ECS's limits: interval 5-300 s, timeout 2-60 s, retries 1-10, start period 0-300 s. */

@@ -1,5 +1,6 @@
 // gamelayer ecs: the last build as an ECS task definition (RegisterTaskDefinition input), images pinned by digest.
 import type { Command } from 'commander';
+import { ecsOptionsFromConfig } from '../../ecs/from-deploy.js';
 import { ecsJson, ecsTaskDefinition, type EcsNetworkMode, type EcsOptions, type LaunchType } from '../../ecs/task-definition.js';
 import { loadDeployInput, requirePushed } from '../../k8s/input.js';
 import { integerOption, portOption, sizeOption } from '../../k8s/options.js';
@@ -73,7 +74,10 @@ export function register(program: Command): void {
       const config = await commandConfig(cmd);
       const reporter = commandReporter(false);
       const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
+      // The deploy section of gamelayer.yaml first, flags over it.
+      const fromConfig = ecsOptionsFromConfig(config.deploy);
       const options: Partial<EcsOptions> = {
+        ...fromConfig.options,
         launchType: flags.launchType as LaunchType,
         cpu: integerOption('--cpu', flags.cpu),
         memory: integerOption('--memory', flags.memory),
@@ -105,7 +109,7 @@ export function register(program: Command): void {
       const emission = ecsTaskDefinition(input, options);
       // The task runs every tree image (the engine's and one copy per other tree).
       if (!flags.local) requirePushed(record, input, input.trees.map((t) => t.tree), recordFile);
-      for (const n of emission.notes) reporter.info(`note: ${n}`);
+      for (const n of [...fromConfig.notes, ...emission.notes]) reporter.info(`note: ${n}`);
       const text = ecsJson(emission);
       if (flags.out) reporter.info(`wrote ${await writeOutput(flags.out, ECS_FILE, text)}`);
       else process.stdout.write(text);
