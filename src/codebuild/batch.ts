@@ -2,7 +2,6 @@
 // batch and its jobs, and BatchGetBuilds for the phases and logs link of each job that runs. The same rules as a
 // single build: the poll interval grows while nothing changes, throttled polls back off, a deadline bounds the
 // watch, and only a batch that SUCCEEDED is a success.
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BatchGetBuildBatchesCommand,
@@ -15,31 +14,15 @@ import {
   type CodeBuildClient,
 } from '@aws-sdk/client-codebuild';
 import { GamelayerError } from '../errors.js';
-import { failingPhase, formatWatchEvent, logsUrl, type StartBuildOptions, type WatchEvent } from './builds.js';
+import { failingPhase, formatWatchEvent, logsUrl, retryingStart, startInput, type StartBuildOptions, type WatchEvent } from './builds.js';
 import { backoffDelay, codebuildError, isAbort, isThrottling, isTransient, retrying } from './client.js';
 import { formatSeconds } from './duration.js';
 
 export async function startBuildBatch(opts: StartBuildOptions): Promise<BuildBatch> {
   const what = `StartBuildBatch of project ${opts.project}`;
-  // As StartBuild: a retried call after a dropped connection starts one batch, not two.
-  const input = {
-    projectName: opts.project,
-    idempotencyToken: randomUUID(),
-    ...(opts.sourceVersion ? { sourceVersion: opts.sourceVersion } : {}),
-    ...(opts.env && Object.keys(opts.env).length > 0
-      ? { environmentVariablesOverride: Object.entries(opts.env).map(([name, value]) => ({ name, value, type: 'PLAINTEXT' as const })) }
-      : {}),
-  };
+  const input = startInput(opts);
   try {
-    const out = await retrying(() => opts.client.send(new StartBuildBatchCommand(input), { abortSignal: opts.signal }), {
-      what,
-      baseDelayMs: opts.retryBaseMs ?? 1000,
-      maxDelayMs: 30_000,
-      attempts: 6,
-      transient: true,
-      signal: opts.signal,
-      onRetry: (r) => opts.onRetry?.(`${what}: ${r.reason}; retrying in ${(r.waitMs / 1000).toFixed(1)}s`),
-    });
+    const out = await retryingStart(opts, what, () => opts.client.send(new StartBuildBatchCommand(input), { abortSignal: opts.signal }));
     if (!out.buildBatch?.id) throw new GamelayerError('codebuild.api', `${what}: the answer names no build batch`);
     return out.buildBatch;
   } catch (e) {

@@ -45,28 +45,39 @@ export function parseEnvFlags(flags: string[]): Record<string, string> {
   return env;
 }
 
-export async function startBuild(opts: StartBuildOptions): Promise<Build> {
-  const what = `StartBuild of project ${opts.project}`;
-  // The token makes a retried StartBuild (after a 5xx or a dropped connection) start one build, not two.
-  const idempotencyToken = randomUUID();
-  const input = {
+/**
+ * The input of StartBuild and StartBuildBatch. The idempotency token makes a retried call (after a 5xx or a dropped
+ * connection) start one build or batch, not two.
+ */
+export function startInput(opts: StartBuildOptions) {
+  return {
     projectName: opts.project,
-    idempotencyToken,
+    idempotencyToken: randomUUID(),
     ...(opts.sourceVersion ? { sourceVersion: opts.sourceVersion } : {}),
     ...(opts.env && Object.keys(opts.env).length > 0
       ? { environmentVariablesOverride: Object.entries(opts.env).map(([name, value]) => ({ name, value, type: 'PLAINTEXT' as const })) }
       : {}),
   };
+}
+
+/** A start call (StartBuild, StartBuildBatch) with the retries, back-off and retry notices both share. */
+export function retryingStart<T>(opts: StartBuildOptions, what: string, call: () => Promise<T>): Promise<T> {
+  return retrying(call, {
+    what,
+    baseDelayMs: opts.retryBaseMs ?? 1000,
+    maxDelayMs: 30_000,
+    attempts: 6,
+    transient: true,
+    signal: opts.signal,
+    onRetry: (r) => opts.onRetry?.(`${what}: ${r.reason}; retrying in ${(r.waitMs / 1000).toFixed(1)}s`),
+  });
+}
+
+export async function startBuild(opts: StartBuildOptions): Promise<Build> {
+  const what = `StartBuild of project ${opts.project}`;
+  const input = startInput(opts);
   try {
-    const out = await retrying(() => opts.client.send(new StartBuildCommand(input), { abortSignal: opts.signal }), {
-      what,
-      baseDelayMs: opts.retryBaseMs ?? 1000,
-      maxDelayMs: 30_000,
-      attempts: 6,
-      transient: true,
-      signal: opts.signal,
-      onRetry: (r) => opts.onRetry?.(`${what}: ${r.reason}; retrying in ${(r.waitMs / 1000).toFixed(1)}s`),
-    });
+    const out = await retryingStart(opts, what, () => opts.client.send(new StartBuildCommand(input), { abortSignal: opts.signal }));
     if (!out.build?.id) throw new GamelayerError('codebuild.api', `${what}: the answer names no build`);
     return out.build;
   } catch (e) {
