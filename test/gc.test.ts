@@ -1,6 +1,6 @@
 // gamelayer gc on a real store: patch builds keep needing their first build's layers, a dry run changes nothing,
 // bytes freed are the bytes that left, and a gc waits for a build that holds the store.
-import { cp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -82,6 +82,31 @@ describe('gamelayer gc', () => {
     const bad = await runCli(['gc', '--keep', '0'], { cwd: dir });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe('error[cli.keep]: --keep 0: expected a whole number of builds, at least 1\n');
+  }, 240_000);
+
+  it('removes the state cache files of the blobs it removes, and keeps those of the blobs it keeps', async () => {
+    const dir = await game();
+    const store = path.join(dir, '.gamelayer/oci');
+    await build(dir, '--tag', 'v1');
+    await writeFile(path.join(dir, 'app-media/levels/a.dat'), Buffer.alloc(20_000, 1));
+    await build(dir, '--tag', 'v2', '--rebase'); // new layers of its own: v1's go with v1
+    await build(dir, '--tag', 'v2b'); // a no-op: reused layers are hashed once and marked
+    const markers = path.join(dir, '.gamelayer/cache/verified-blobs');
+    const lists = path.join(dir, '.gamelayer/cache/layer-files');
+    const before = await blobBytes(store);
+    // The SBOM's per-layer file lists are keyed the same way; one for every blob the store holds now.
+    await mkdir(lists, { recursive: true });
+    for (const d of before.keys()) await writeFile(path.join(lists, `${d.replace(':', '-')}.json`), '{}');
+    const done = JSON.parse((await runCli(['gc', '--keep', '1', '--apply', '--json'], { cwd: dir })).stdout);
+    const after = await blobBytes(store);
+    const gone = [...before.keys()].filter((d) => !after.has(d));
+    expect(gone.length).toBeGreaterThan(0);
+    const markerDigests = (await readdir(markers)).filter((n) => /^[0-9a-f]{64}$/.test(n)).map((n) => `sha256:${n}`);
+    const listDigests = (await readdir(lists)).map((n) => n.replace(/^sha256-/, 'sha256:').replace(/\.json$/, ''));
+    expect(markerDigests.length).toBeGreaterThan(0);
+    for (const d of [...markerDigests, ...listDigests]) expect(after.has(d)).toBe(true);
+    expect(listDigests.sort()).toEqual([...after.keys()].sort()); // the kept blobs' lists stay
+    expect(done.cacheFiles).toBeGreaterThanOrEqual(gone.length); // at least each gone blob's file list
   }, 240_000);
 
   it('waits while a build holds the store, and keeps what that build tagged', async () => {

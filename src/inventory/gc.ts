@@ -35,6 +35,8 @@ export interface GcResult {
   bytesFreed: number;
   /** Bytes of blobs left in the store. */
   bytesKept: number;
+  /** Cache files of the state folder about blobs the store no longer holds (removed, or that would be). */
+  cacheFiles: number;
 }
 
 const DEFAULT_KEEP = 3;
@@ -45,7 +47,7 @@ export async function gcStore(opts: GcOptions): Promise<GcResult> {
     throw new GamelayerError('cli.keep', `--keep ${opts.keep}: expected a whole number of builds, at least 1`);
   }
   const store = await openLocalStore(opts.config);
-  if (!store) return { store: opts.config.store, applied: Boolean(opts.apply), keptBuilds: [], removedBuilds: [], removedTags: [], blobs: [], bytesFreed: 0, bytesKept: 0 };
+  if (!store) return { store: opts.config.store, applied: Boolean(opts.apply), keptBuilds: [], removedBuilds: [], removedTags: [], blobs: [], bytesFreed: 0, bytesKept: 0, cacheFiles: 0 };
   const release = opts.apply ? await lockStoreForGc(store.dir) : undefined;
   try {
     return await collect(store, opts, keep);
@@ -82,13 +84,17 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
 
   const blobDir = path.join(store.dir, 'blobs', 'sha256');
   const garbage: { digest: string; size: number }[] = [];
+  const onDisk = new Set<string>();
   let bytesKept = 0;
   for (const name of (await readdir(blobDir)).sort()) {
     const digest = `sha256:${name}`;
+    onDisk.add(digest);
     const size = (await stat(path.join(blobDir, name))).size;
     if (reachable.has(digest)) bytesKept += size;
     else garbage.push({ digest, size });
   }
+  const going = new Set(garbage.map((g) => g.digest));
+  const stale = await staleCacheFiles(opts.config.stateDir, (digest) => onDisk.has(digest) && !going.has(digest));
   const result: GcResult = {
     store: store.dir,
     applied: Boolean(opts.apply),
@@ -98,6 +104,7 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
     blobs: garbage,
     bytesFreed: garbage.reduce((s, g) => s + g.size, 0),
     bytesKept,
+    cacheFiles: stale.length,
   };
   if (!opts.apply) return result;
   // Index first (nothing then points at what goes), then the removed builds' records, then the blobs: a gc
@@ -105,7 +112,30 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
   if (dropTags.size) await store.updateIndex((ix) => ({ ...ix, manifests: ix.manifests.filter((m) => !dropTags.has(m.annotations?.[REF_NAME] ?? '')) }));
   for (const b of removed) await rm(b.file, { force: true });
   for (const g of garbage) await rm(store.blobPath(g.digest), { force: true });
+  // Last: these only save work (a layer's file list for the SBOM, a blob's verified marker), so a gc killed
+  // before this step leaves nothing wrong, only files the next gc removes.
+  for (const f of stale) await rm(f, { force: true });
   return result;
+}
+
+/**
+ * The per-blob cache files of the state folder (`cache/layer-files/sha256-<hex>.json`, the SBOM's file lists;
+ * `cache/verified-blobs/<hex>`, the markers of blobs hashed in full) whose blob the store will not hold after this
+ * gc. Without this they grew with every build the store ever held. Temp files of killed writers are left to
+ * their own sweeps.
+ */
+async function staleCacheFiles(stateDir: string, stays: (digest: string) => boolean): Promise<string[]> {
+  const out: string[] = [];
+  const lists = path.join(stateDir, 'cache', 'layer-files');
+  for (const name of await readdir(lists).catch(() => [] as string[])) {
+    const m = /^sha256-([0-9a-f]{64})\.json$/.exec(name);
+    if (m && !stays(`sha256:${m[1]}`)) out.push(path.join(lists, name));
+  }
+  const markers = path.join(stateDir, 'cache', 'verified-blobs');
+  for (const name of await readdir(markers).catch(() => [] as string[])) {
+    if (/^[0-9a-f]{64}$/.test(name) && !stays(`sha256:${name}`)) out.push(path.join(markers, name));
+  }
+  return out.sort();
 }
 
 const JSON_TYPES = /(manifest|index)\.v\d\+json$|manifest\.list\.v2\+json$|distribution\.manifest\.v2\+json$/;
