@@ -4,6 +4,7 @@
 import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { formatSeconds } from '../../codebuild/duration.js';
 import type { Reporter } from '../../report/reporter.js';
+import { followUntilInterrupted } from './codebuild-follow.js';
 
 interface BatchFlags {
   project?: string;
@@ -15,8 +16,6 @@ interface BatchFlags {
   stopOnInterrupt?: boolean;
   region?: string;
 }
-
-const INTERRUPTED = 130;
 
 function out(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -44,36 +43,25 @@ export async function startBatch(client: CodeBuildClient, flags: BatchFlags & { 
 
 export async function followBatch(client: CodeBuildClient, id: string, flags: BatchFlags, reporter: Reporter): Promise<void> {
   const lib = await import('../../codebuild/batch.js');
-  const interrupt = new AbortController();
-  const onSigint = () => interrupt.abort();
-  process.on('SIGINT', onSigint);
-  let watched: Awaited<ReturnType<typeof lib.watchBuildBatch>>;
-  try {
-    watched = await lib.watchBuildBatch({
-      client,
-      id,
-      timeoutMs: flags.timeoutMs,
-      pollMs: flags.pollMs,
-      signal: interrupt.signal,
-      region: flags.region,
-      onEvent: (e) => (e.kind === 'throttled' || e.kind === 'transient' ? reporter.warn(lib.formatBatchEvent(e)) : out(lib.formatBatchEvent(e))),
-    });
-  } catch (e) {
-    if (!interrupt.signal.aborted) throw e;
-    if (flags.stopOnInterrupt) {
-      const b = await lib.stopBuildBatch(client, id);
-      process.stderr.write(`interrupted: stop requested for build batch ${id} (${b?.buildBatchStatus ?? 'status unknown'})\n`);
-    } else {
-      process.stderr.write(
-        `interrupted: build batch ${id} keeps running in CodeBuild\n` +
-          `watch it again with: gamelayer codebuild watch --batch ${id}; stop it with: gamelayer codebuild stop --batch ${id}\n`,
-      );
-    }
-    process.exitCode = INTERRUPTED;
-    return;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  const watched = await followUntilInterrupted({
+    noun: 'build batch',
+    id,
+    watchAgain: `watch --batch ${id}`,
+    stopAgain: `stop --batch ${id}`,
+    stopOnInterrupt: flags.stopOnInterrupt,
+    watch: (signal) =>
+      lib.watchBuildBatch({
+        client,
+        id,
+        timeoutMs: flags.timeoutMs,
+        pollMs: flags.pollMs,
+        signal,
+        region: flags.region,
+        onEvent: (e) => (e.kind === 'throttled' || e.kind === 'transient' ? reporter.warn(lib.formatBatchEvent(e)) : out(lib.formatBatchEvent(e))),
+      }),
+    stop: async () => (await lib.stopBuildBatch(client, id))?.buildBatchStatus,
+  });
+  if (!watched) return;
   const secs = lib.batchSeconds(watched.batch);
   const took = secs !== undefined ? ` in ${formatSeconds(secs)}` : '';
   out(`build batch ${watched.batch.id} ${watched.batch.buildBatchStatus ?? 'ended'}${took}`);

@@ -1,7 +1,6 @@
 // gamelayer codebuild: start and watch AWS CodeBuild builds; write buildspecs and imagedefinitions.json.
 import path from 'node:path';
-import { createInterface } from 'node:readline/promises';
-import type { Build, CodeBuildClient } from '@aws-sdk/client-codebuild';
+import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import type { Command } from 'commander';
 import { emitBuildspec, type BuildspecKind } from '../../codebuild/buildspec.js';
 import { formatSeconds, parseDuration } from '../../codebuild/duration.js';
@@ -16,6 +15,7 @@ import { loadDeployInput, requirePushed } from '../../k8s/input.js';
 import { writeOutput } from '../../k8s/output.js';
 import type { Reporter } from '../../report/reporter.js';
 import { commandConfig, commandReporter } from '../context.js';
+import { followUntilInterrupted } from './codebuild-follow.js';
 
 interface AwsFlags {
   endpoint?: string;
@@ -35,9 +35,6 @@ interface StartFlags extends WatchFlags {
   env: string[];
   watch?: boolean;
 }
-
-/** Exit status after Ctrl-C, as shells report a SIGINT death. */
-const INTERRUPTED = 130;
 
 export function register(program: Command): void {
   const codebuild = program.command('codebuild').description('AWS CodeBuild: start and watch builds, write buildspecs and imagedefinitions.json');
@@ -175,30 +172,26 @@ async function follow(
   flags: { timeoutMs?: number; pollMs: number; stopOnInterrupt?: boolean; region?: string },
   reporter: Reporter,
 ): Promise<void> {
-  const interrupt = new AbortController();
-  const onSigint = () => interrupt.abort();
-  process.on('SIGINT', onSigint);
   const lib = await sdk();
-  let build: Build;
-  try {
-    build = await lib.watchBuild({
-      client,
-      id,
-      timeoutMs: flags.timeoutMs,
-      pollMs: flags.pollMs,
-      signal: interrupt.signal,
-      region: flags.region,
-      onEvent: (e) => (e.kind === 'throttled' || e.kind === 'transient' ? reporter.warn(lib.formatWatchEvent(e)) : out(lib.formatWatchEvent(e))),
-    });
-  } catch (e) {
-    if (!interrupt.signal.aborted) throw e;
-    process.off('SIGINT', onSigint);
-    await interrupted(client, id, !!flags.stopOnInterrupt);
-    process.exitCode = INTERRUPTED;
-    return;
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  const build = await followUntilInterrupted({
+    noun: 'build',
+    id,
+    watchAgain: `watch ${id}`,
+    stopAgain: `stop ${id}`,
+    stopOnInterrupt: flags.stopOnInterrupt,
+    watch: (signal) =>
+      lib.watchBuild({
+        client,
+        id,
+        timeoutMs: flags.timeoutMs,
+        pollMs: flags.pollMs,
+        signal,
+        region: flags.region,
+        onEvent: (e) => (e.kind === 'throttled' || e.kind === 'transient' ? reporter.warn(lib.formatWatchEvent(e)) : out(lib.formatWatchEvent(e))),
+      }),
+    stop: async () => (await lib.stopBuild(client, id))?.buildStatus,
+  });
+  if (!build) return;
   const secs = (await sdk()).buildSeconds(build);
   const took = secs !== undefined ? ` in ${formatSeconds(secs)}` : '';
   if (build.buildStatus === 'SUCCEEDED') {
@@ -209,30 +202,3 @@ async function follow(
   throw (await sdk()).buildFailure(build, flags.region);
 }
 
-/** Ctrl-C while watching: stop the build if told to, or if the user says so on a terminal; else leave it running. */
-async function interrupted(client: CodeBuildClient, id: string, stopOnInterrupt: boolean): Promise<void> {
-  let stop = stopOnInterrupt;
-  if (!stop && process.stdin.isTTY && process.stderr.isTTY) {
-    const rl = createInterface({ input: process.stdin, output: process.stderr });
-    const asked = new AbortController();
-    // A second Ctrl-C at the prompt means "no, just let me go".
-    rl.on('SIGINT', () => asked.abort());
-    try {
-      const answer = await rl.question(`\nstop build ${id} in CodeBuild? [y/N] `, { signal: asked.signal });
-      stop = /^y(es)?$/i.test(answer.trim());
-    } catch {
-      stop = false;
-    } finally {
-      rl.close();
-    }
-  }
-  if (stop) {
-    const b = await (await sdk()).stopBuild(client, id);
-    process.stderr.write(`interrupted: stop requested for build ${id} (${b?.buildStatus ?? 'status unknown'})\n`);
-  } else {
-    process.stderr.write(
-      `interrupted: build ${id} keeps running in CodeBuild\n` +
-        `watch it again with: gamelayer codebuild watch ${id}; stop it with: gamelayer codebuild stop ${id}\n`,
-    );
-  }
-}

@@ -1,0 +1,66 @@
+// Watching a CodeBuild build or build batch from the terminal: Ctrl-C ends the watch, never the build, unless
+// --stop-on-interrupt says so or the user answers yes on a terminal. One implementation for single builds and
+// batches, so the two cannot drift apart in what an interrupt does or prints.
+import { createInterface } from 'node:readline/promises';
+
+/** Exit status after Ctrl-C (128 + SIGINT), the shell's convention. */
+export const INTERRUPTED = 130;
+
+export interface FollowTarget<T> {
+  /** "build" or "build batch", for messages. */
+  noun: string;
+  id: string;
+  /** The CLI words that watch / stop it again, e.g. `watch --batch ID`. */
+  watchAgain: string;
+  stopAgain: string;
+  stopOnInterrupt?: boolean;
+  /** Watches until it ends; must end with an error once `signal` aborts. */
+  watch: (signal: AbortSignal) => Promise<T>;
+  /** Asks CodeBuild to stop it; resolves to its status as CodeBuild then states it. */
+  stop: () => Promise<string | undefined>;
+}
+
+/** The watch's result, or undefined after Ctrl-C (then the exit status is set to INTERRUPTED). */
+export async function followUntilInterrupted<T>(target: FollowTarget<T>): Promise<T | undefined> {
+  const interrupt = new AbortController();
+  const onSigint = () => interrupt.abort();
+  process.on('SIGINT', onSigint);
+  try {
+    return await target.watch(interrupt.signal);
+  } catch (e) {
+    if (!interrupt.signal.aborted) throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  await interrupted(target);
+  process.exitCode = INTERRUPTED;
+  return undefined;
+}
+
+async function interrupted(target: FollowTarget<unknown>): Promise<void> {
+  let stop = Boolean(target.stopOnInterrupt);
+  if (!stop && process.stdin.isTTY && process.stderr.isTTY) stop = await askYes(`\nstop ${target.noun} ${target.id} in CodeBuild? [y/N] `);
+  if (stop) {
+    const status = await target.stop();
+    process.stderr.write(`interrupted: stop requested for ${target.noun} ${target.id} (${status ?? 'status unknown'})\n`);
+  } else {
+    process.stderr.write(
+      `interrupted: ${target.noun} ${target.id} keeps running in CodeBuild\n` +
+        `watch it again with: gamelayer codebuild ${target.watchAgain}; stop it with: gamelayer codebuild ${target.stopAgain}\n`,
+    );
+  }
+}
+
+async function askYes(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const asked = new AbortController();
+  // A second Ctrl-C at the prompt means "no, just let me go".
+  rl.on('SIGINT', () => asked.abort());
+  try {
+    return /^y(es)?$/i.test((await rl.question(question, { signal: asked.signal })).trim());
+  } catch {
+    return false;
+  } finally {
+    rl.close();
+  }
+}
