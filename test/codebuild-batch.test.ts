@@ -3,7 +3,7 @@
 // batch checks refuse broken graphs. `codebuild start --batch` / `watch --batch` follow a batch and each job, with
 // the real SDK signing over HTTP to the local CodeBuild (test/support/fake-codebuild.ts), and the exit rules of a
 // single build.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,7 +22,7 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[], opts: { cwd?: string } = {}): Promise<Run> {
+function cli(args: string[], opts: { cwd?: string; onStdout?: (all: string, child: ChildProcess) => void } = {}): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: opts.cwd,
@@ -38,7 +38,10 @@ function cli(args: string[], opts: { cwd?: string } = {}): Promise<Run> {
     });
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      opts.onStdout?.(stdout, child);
+    });
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
@@ -196,6 +199,25 @@ describe('gamelayer codebuild start --batch / watch --batch', () => {
     const after = await cli(['codebuild', 'watch', fake.batch(id)!.arn, '--poll-interval', '10ms']);
     expect(after.code).toBe(1);
     expect(after.stderr).toContain(`error[codebuild.build-failed]: build batch ${id} STOPPED`);
+  });
+
+  it('SIGINT while watching a batch: --stop-on-interrupt calls StopBuildBatch and exits 130; without it the batch keeps running', async () => {
+    const interruptOnceStarted = (all: string, child: ChildProcess) => {
+      if (/BUILD\s+started/.test(all) && !child.killed) child.kill('SIGINT');
+    };
+    const stopped = await cli(['codebuild', 'start', '--project', 'game-batch-stuck', '--batch', '--watch', '--poll-interval', '10ms', '--stop-on-interrupt'], { onStdout: interruptOnceStarted });
+    expect(stopped.code).toBe(130);
+    const id = /^started build batch (\S+)$/m.exec(stopped.stdout)![1]!;
+    expect(callsOf('StopBuildBatch').filter((c) => JSON.stringify(c).includes(id))).toHaveLength(1);
+    expect(stopped.stderr).toContain(`interrupted: stop requested for build batch ${id} (STOPPED)`);
+
+    const left = await cli(['codebuild', 'start', '--project', 'game-batch-stuck', '--batch', '--watch', '--poll-interval', '10ms'], { onStdout: interruptOnceStarted });
+    expect(left.code).toBe(130);
+    const id2 = /^started build batch (\S+)$/m.exec(left.stdout)![1]!;
+    expect(callsOf('StopBuildBatch').filter((c) => JSON.stringify(c).includes(id2))).toHaveLength(0);
+    expect(left.stderr).toContain(`interrupted: build batch ${id2} keeps running in CodeBuild`);
+    expect(left.stderr).toContain(`watch it again with: gamelayer codebuild watch --batch ${id2}; stop it with: gamelayer codebuild stop --batch ${id2}`);
+    await cli(['codebuild', 'stop', '--batch', id2]);
   });
 
   it('a project without batch builds, an unknown batch id: clear errors', async () => {
