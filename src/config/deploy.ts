@@ -76,15 +76,19 @@ export interface AgonesHealth {
   failureThreshold?: number;
 }
 
-/** The validated deploy section, typed with the Kubernetes API's own types. */
-export interface DeployConfig {
-  volumes?: 'none' | 'init' | 'image';
+/** Pod-level scheduling settings, copied into the pod spec as they are (the k8s emitter's options use it too). */
+export interface PodScheduling {
   nodeSelector?: Record<string, string>;
   tolerations?: IToleration[];
   affinity?: IAffinity;
   priorityClassName?: string;
   serviceAccountName?: string;
   terminationGracePeriodSeconds?: number;
+}
+
+/** The validated deploy section, typed with the Kubernetes API's own types. */
+export interface DeployConfig extends PodScheduling {
+  volumes?: 'none' | 'init' | 'image';
   env?: IEnvVar[];
   resources?: IResourceRequirements;
   copyResources?: IResourceRequirements;

@@ -1,9 +1,7 @@
 // Knobs of the emitted workloads, their defaults, and the checks that keep a bad value out of the YAML.
-import type { IAffinity } from 'kubernetes-models/v1/Affinity';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
-import type { IToleration } from 'kubernetes-models/v1/Toleration';
-import type { DeployConfig } from '../config/deploy.js';
+import type { DeployConfig, PodScheduling } from '../config/deploy.js';
 import { GamelayerError } from '../errors.js';
 import { parseSize } from '../config/schema.js';
 import { GiB } from './sizes.js';
@@ -42,15 +40,8 @@ export interface ExtraPort extends GamePort {
   hostPort?: number;
 }
 
-/** Pod-level scheduling settings, copied into the pod spec as they are. */
-export interface PodScheduling {
-  nodeSelector?: Record<string, string>;
-  tolerations?: IToleration[];
-  affinity?: IAffinity;
-  priorityClassName?: string;
-  serviceAccountName?: string;
-  terminationGracePeriodSeconds?: number;
-}
+/** Pod-level scheduling settings: the config's deploy section and the k8s options share one definition. */
+export type { PodScheduling };
 
 export interface ContainerResources {
   cpu: string;
