@@ -37,6 +37,7 @@ export const ERROR_CODES = [
   'cli.keep',
   'cli.lifecycle-policy',
   'cli.needs-push',
+  'cli.push-targets',
   'cli.no-registry',
   'cli.out-is-folder',
   'cli.out-not-folder',

@@ -13,9 +13,12 @@ import type { EcrOptions, EcrTarget } from '../../registry/ecr.js';
 import { uploadBlobsToTargets, type BlobTargetResult } from '../../registry/multi-push.js';
 import { pushTargetFor, type PushTarget } from '../../registry/push.js';
 import { parseReference } from '../../registry/reference.js';
-import { formatBytes, silentReporter } from '../../report/reporter.js';
+import { silentReporter } from '../../report/reporter.js';
 import { markPushed, recordForRegistry } from '../../state/records.js';
 import { pushBuild, type PushBuildOptions, type PushBuildResult } from './push.js';
+import { outcomeText, type TargetOutcome } from './push-outcome.js';
+
+export type { TargetOutcome };
 
 /** One destination, with options of its own (else the shared ones). */
 export interface PushDestination {
@@ -37,23 +40,6 @@ export interface PushBuildToManyOptions extends Omit<PushBuildOptions, 'reposito
   replicationPollMs?: number;
   /** How long uploads of one blob wait for each other before reading it apart (see registry/shared-read.ts). */
   joinWaitMs?: number;
-}
-
-export interface TargetOutcome {
-  repository: string;
-  /** ECR region, when known. */
-  region?: string;
-  /** pushed: got every image and the record; replicated: ECR copied them there; failed: got no manifest of this build. */
-  status: 'pushed' | 'replicated' | 'failed';
-  /** Blobs uploaded (and bytes) by this run to this target. */
-  uploaded: number;
-  mounted: number;
-  skipped: number;
-  bytesSent: number;
-  push?: PushBuildResult;
-  /** For a replicated target: the repository it was replicated from. */
-  replicatedFrom?: string;
-  error?: { code: string; message: string; hint?: string };
 }
 
 export interface PushBuildToManyResult {
@@ -213,13 +199,6 @@ export async function pushBuildToMany(opts: PushBuildToManyOptions): Promise<Pus
     );
   }
   return result;
-}
-
-/** One line per target, for the CLI and the error. */
-export function outcomeText(t: TargetOutcome): string {
-  if (t.status === 'failed') return `failed: ${t.error?.message ?? 'unknown error'}`;
-  if (t.status === 'replicated') return `replicated from ${t.replicatedFrom} (ECR replication COMPLETE for every image)`;
-  return `pushed (${t.uploaded} blobs uploaded, ${t.mounted} mounted, ${t.skipped} already there; ${formatBytes(t.bytesSent)} sent)`;
 }
 
 /** The local record notes the region of a push (k8s/ecs --region pick that copy). */
