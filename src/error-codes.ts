@@ -81,6 +81,7 @@ export const ERROR_CODES = [
   'deploy.record-image',
   'deploy.record-manifest',
   'deploy.record-tag',
+  'deploy.region',
   'deploy.repository',
   'deploy.write',
   'diff.arg-missing',
