@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseSize } from '../src/config/schema.js';
+import { batchGraphBench } from './batch-graph.js';
 import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
 import { freshHostBench } from './fresh-host.js';
@@ -36,6 +37,7 @@ const { values, positionals } = parseArgs({
     'many-files-size': { type: 'string', default: '400MB' },
     'many-files-baseline': { type: 'string' },
     'regions-size': { type: 'string', default: '300MB' },
+    'graph-size': { type: 'string', default: '200MB' },
   },
 });
 
@@ -91,6 +93,8 @@ for (const name of names) {
     const updates = Number(values.updates);
     if (!Number.isSafeInteger(updates) || updates < 1) throw new Error(`--updates ${values.updates}: expected a whole number of at least 1`);
     await steadyBench({ size: size('steady-size', values['steady-size']!), updates, seed: values['steady-seed']! });
+  } else if (name === 'batch-graph') {
+    await batchGraphBench({ size: size('graph-size', values['graph-size']!), changeMb: positiveNumber('change-mb', values['change-mb']!) });
   } else if (name === 'regions') {
     await regionsBench({ size: size('regions-size', values['regions-size']!), runs });
   } else if (name === 'steady-report') {
@@ -100,6 +104,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, many-files, compare, compare-report, fresh-host, regions, steady, steady-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, many-files, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report`);
   }
 }

@@ -9,6 +9,9 @@ import { makeBigGame, makeProject } from './support/big-game.js';
 import { runCli } from './support/cli-process.js';
 import { DEFAULT_USER, startRegistry, storageProblems, storedRepositories, storedTags, type TestRegistry } from './support/registry.js';
 import { tempDir } from './support/tmp.js';
+import { startFaultProxy } from './support/fault-proxy.js';
+import { pushBuildToMany } from '../src/pipeline/steps/push-many.js';
+import { readBuildRecord } from '../src/state/records.js';
 
 const registries: TestRegistry[] = [];
 let project: string;
@@ -137,5 +140,25 @@ describe('push to several registries in one run', () => {
     expect(await storedRepositories(readOnly.storageDir)).toEqual([]);
     expect(await storageProblems(good.storageDir)).toEqual([]);
     expect(Object.keys(await storedTags(good.storageDir, 'studio/big'))).toContain('v1');
+  }, 180_000);
+
+  it('an upload cut part-way to one registry is sent again from a read of its own; the other is not held up, both intact', async () => {
+    const a = await registry();
+    const b = await registry();
+    const proxy = await startFaultProxy(b.host, [{ method: 'PATCH', path: /\/blobs\/uploads\//, count: 1, action: { kind: 'drop-request', afterBytes: 64 } }]);
+    try {
+      const record = await readBuildRecord(path.join(project, '.gamelayer/records/build-v1.json'));
+      const result = await pushBuildToMany({ store: path.join(project, '.gamelayer/oci'), record, repositories: [`${a.host}/studio/cut`, `${proxy.host}/studio/cut`], retry: { baseDelayMs: 10 } });
+      expect(result.targets.map((t) => t.status)).toEqual(['pushed', 'pushed']);
+      expect(proxy.fired[0]).toBe(1);
+      // The cut blob was read once more (the retry's own read); every other blob once.
+      const reads = Object.values(result.reads);
+      expect(reads.filter((n) => n === 2)).toHaveLength(1);
+      expect(reads.filter((n) => n !== 1 && n !== 2)).toEqual([]);
+      for (const r of [a, b]) expect(await storageProblems(r.storageDir)).toEqual([]);
+      expect(await storedTags(b.storageDir, 'studio/cut')).toEqual(await storedTags(a.storageDir, 'studio/cut'));
+    } finally {
+      await proxy.stop();
+    }
   }, 180_000);
 });
