@@ -9,6 +9,7 @@ import { makeBigGame, makeProject } from './support/big-game.js';
 import { runCli } from './support/cli-process.js';
 import { DEFAULT_USER, startRegistry, storageProblems, storedRepositories, storedTags, type TestRegistry } from './support/registry.js';
 import { tempDir } from './support/tmp.js';
+import { copySample } from './support/sample.js';
 import { startFaultProxy } from './support/fault-proxy.js';
 import { pushBuildToMany } from '../src/pipeline/steps/push-many.js';
 import { readBuildRecord } from '../src/state/records.js';
@@ -160,5 +161,27 @@ describe('push to several registries in one run', () => {
     } finally {
       await proxy.stop();
     }
+  }, 180_000);
+
+  it('build --push A --push B: one build in both; k8s --registry pins each copy', async () => {
+    const a = await registry();
+    const b = await registry();
+    const dir = await tempDir();
+    copySample(dir);
+    const built = await runCli(['build', '--tag', 'v1', '--push', `${a.host}/studio/sample`, '--push', `${b.host}/studio/sample`, '--json'], { cwd: dir });
+    expect(built.code, built.stderr).toBe(0);
+    const out = JSON.parse(built.stdout) as { images: { name: string; digest: string }[]; push: { targets: { repository: string; status: string }[] } };
+    expect(out.push.targets.map((t) => `${t.repository} ${t.status}`)).toEqual([`${a.host}/studio/sample pushed`, `${b.host}/studio/sample pushed`]);
+    const server = out.images.find((i) => i.name === 'server')!.digest;
+    for (const r of [a, b]) {
+      const inspect = JSON.parse(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${r.host}/studio/sample:v1`]).toString());
+      expect(inspect.Digest).toBe(server);
+    }
+    const onB = await runCli(['k8s', '--registry', b.host], { cwd: dir });
+    expect(onB.code, onB.stderr).toBe(0);
+    expect(onB.stdout).toContain(`${b.host}/studio/sample:v1@${server}`);
+    expect(onB.stdout).not.toContain(a.host);
+    const onA = await runCli(['k8s', '--registry', a.host], { cwd: dir });
+    expect(onA.stdout.replaceAll(a.host, b.host)).toBe(onB.stdout);
   }, 180_000);
 });

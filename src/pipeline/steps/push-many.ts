@@ -137,7 +137,8 @@ export async function pushBuildToMany(opts: PushBuildToManyOptions): Promise<Pus
   // partial store lacks, fetched from where the build kept them) and then the manifests.
   const ready = direct.filter((p) => !p.outcome.error);
   const pushes = await Promise.allSettled(
-    ready.map((p) => pushBuild({ ...optionsOf(p), store: opts.store, record: opts.record, repository: p.dest.repository, stateDir: opts.stateDir, reporter, target: p.target })),
+    // The local record is noted below, one target after the other (side by side they would overwrite each other).
+    ready.map((p) => pushBuild({ ...optionsOf(p), store: opts.store, record: opts.record, repository: p.dest.repository, stateDir: undefined, reporter, target: p.target })),
   );
   pushes.forEach((r, k) => {
     const p = ready[k]!;
@@ -148,7 +149,7 @@ export async function pushBuildToMany(opts: PushBuildToManyOptions): Promise<Pus
     p.outcome.uploaded += r.value.blobs.uploaded;
     p.outcome.mounted += r.value.blobs.mounted;
   });
-  if (opts.stateDir) for (const p of ready) if (p.outcome.status === 'pushed' && p.region) await markRegion(opts, p.outcome.push!, p.outcome.repository, p.region);
+  if (opts.stateDir) for (const p of ready) if (p.outcome.status === 'pushed') await markTarget(opts, p.outcome.push!, p.outcome.repository, p.region);
 
   // Replicated regions: wait for ECR's copy of every image and of the record, then note it as pushed there.
   for (const source of planned.filter((q) => planned.some((p) => p.from === q))) {
@@ -173,7 +174,7 @@ export async function pushBuildToMany(opts: PushBuildToManyOptions): Promise<Pus
       for (const p of served) {
         p.outcome.status = 'replicated';
         p.outcome.replicatedFrom = source.outcome.repository;
-        if (opts.stateDir) await markRegion(opts, push, p.outcome.repository, p.region!);
+        if (opts.stateDir) await markTarget(opts, push, p.outcome.repository, p.region);
       }
     } catch (e) {
       for (const p of served) fail(p, e);
@@ -201,12 +202,12 @@ export async function pushBuildToMany(opts: PushBuildToManyOptions): Promise<Pus
   return result;
 }
 
-/** The local record notes the region of a push (k8s/ecs --region pick that copy). */
-async function markRegion(opts: PushBuildToManyOptions, push: PushBuildResult, repository: string, region: string): Promise<void> {
+/** The local record notes where the build is now, with the region when known (k8s/ecs --region pick that copy). */
+async function markTarget(opts: PushBuildToManyOptions, push: PushBuildResult, repository: string, region: string | undefined): Promise<void> {
   const record = recordForRegistry(opts.record);
   await markPushed(opts.stateDir!, record, {
     repository,
-    region,
+    ...(region ? { region } : {}),
     images: record.tags.map((tag, i) => ({ name: i === 0 ? 'server' : tag.slice(record.tags[0]!.length + 1), digest: push.images[i]!.digest })),
     at: new Date().toISOString(),
   });
