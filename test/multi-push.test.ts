@@ -184,4 +184,20 @@ describe('push to several registries in one run', () => {
     const onA = await runCli(['k8s', '--registry', a.host], { cwd: dir });
     expect(onA.stdout.replaceAll(a.host, b.host)).toBe(onB.stdout);
   }, 180_000);
+
+  it('blobs sent in resumable chunks (as to ECR, or above 1 GiB) still share one read, chunk after chunk', async () => {
+    const a = await registry();
+    const b = await registry();
+    const record = await readBuildRecord(path.join(project, '.gamelayer/records/build-v1.json'));
+    const result = await pushBuildToMany({ store: path.join(project, '.gamelayer/oci'), record, repositories: [`${a.host}/studio/chunks`, `${b.host}/studio/chunks`], chunkedAbove: 1, chunkSize: 256 * 1024 });
+    expect(result.targets.map((t) => t.status)).toEqual(['pushed', 'pushed']);
+    expect(Object.values(result.reads).every((n) => n === 1)).toBe(true);
+    // Chunks really were sent: more PATCHes than blobs, in both registries.
+    for (const r of [a, b]) {
+      const log = await r.accessLog();
+      expect(log.filter((e) => e.method === 'PATCH').length).toBeGreaterThan(Object.keys(result.reads).length + 10);
+      expect(await storageProblems(r.storageDir)).toEqual([]);
+    }
+    expect(await storedTags(b.storageDir, 'studio/chunks')).toEqual(await storedTags(a.storageDir, 'studio/chunks'));
+  }, 180_000);
 });
