@@ -120,6 +120,24 @@ describe('ECR replication', () => {
     expect(late.stderr).toContain('error[deploy.region]');
   }, 120_000);
 
+  it('a destination ECR reports FAILED: the wait stops at once with its failure code', async () => {
+    const d = await project();
+    const { us, targets } = await regions('studio/denied');
+    us.replication = [{ destinations: [{ region: 'eu-west-1', registryId: FAKE_ACCOUNT }] }];
+    us.replicas.set('eu-west-1', { to: 'failed' });
+    const record = await readBuildRecord(path.join(d, '.gamelayer/records/build-v1.json'));
+    const e = await pushBuildToMany({ store: path.join(d, '.gamelayer/oci'), record, repositories: targets, stateDir: path.join(d, '.gamelayer'), replicationPollMs: 10 }).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(isGamelayerError(e) && e.code).toBe('push.targets-failed');
+    const cause = (e as { cause: { targets: { status: string; error?: { code: string; message: string } }[] } }).cause;
+    expect(cause.targets[1]!.error!.code).toBe('push.replication-failed');
+    expect(cause.targets[1]!.error!.message).toMatch(/to eu-west-1 \(registry 123456789012\) failed: ACCESS_DENIED/);
+    // One round of questions, not a wait until the bound.
+    expect(new Set(us.calls.filter((c) => c.op === 'DescribeImageReplicationStatus').map((c) => JSON.stringify(c.body.imageId))).size).toBe(1);
+  }, 120_000);
+
   it('rules that do not cover the repository (another prefix): each region is pushed directly', async () => {
     const d = await project();
     const { us, eu, targets } = await regions('studio/direct');

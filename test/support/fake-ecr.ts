@@ -12,7 +12,7 @@
 // - replication: DescribeRegistry answers the rules set in `replication`; DescribeImageReplicationStatus answers,
 //   per destination region of the rules covering the repository, IN_PROGRESS for the first `afterPolls` asks about
 //   an image, then copies the repository (its storage: tags, manifests, blobs) into the FakeEcr registered for that
-//   region (`replicas`) and answers COMPLETE; a region with no replica, or `never`, stays IN_PROGRESS.
+//   region (`replicas`) and answers COMPLETE; a region with no replica, or `never`, stays IN_PROGRESS; `failed` FAILED.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -49,8 +49,8 @@ export interface FakeReplicationRule {
 }
 
 export interface FakeReplica {
-  /** The destination region's registry, or `never` (it never gets the image). */
-  to: FakeEcr | 'never';
+  /** The destination region's registry, `never` (it never gets the image) or `failed` (FAILED, code ACCESS_DENIED). */
+  to: FakeEcr | 'never' | 'failed';
   /** Asks about an image answered IN_PROGRESS before it is copied; default 1. */
   afterPolls?: number;
 }
@@ -131,6 +131,10 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
       const key = `${d.region} ${digest}`;
       const n = (polls.get(key) ?? 0) + 1;
       polls.set(key, n);
+      if (replica?.to === 'failed') {
+        statuses.push({ region: d.region, registryId: d.registryId, status: 'FAILED', failureCode: 'ACCESS_DENIED' });
+        continue;
+      }
       if (!replica || replica.to === 'never' || n <= (replica.afterPolls ?? 1)) {
         statuses.push({ region: d.region, registryId: d.registryId, status: 'IN_PROGRESS' });
         continue;
