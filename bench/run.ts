@@ -3,11 +3,13 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseSize } from '../src/config/schema.js';
+import { batchGraphBench } from './batch-graph.js';
 import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
 import { freshHostBench } from './fresh-host.js';
 import { manyFilesBench } from './many-files.js';
 import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare-report.js';
+import { regionsBench } from './regions.js';
 import { scanBench } from './scan.js';
 import { steadyBench } from './steady.js';
 import { writeSteadyReport } from './steady-report.js';
@@ -34,6 +36,8 @@ const { values, positionals } = parseArgs({
     'many-files': { type: 'string', default: '100000' },
     'many-files-size': { type: 'string', default: '400MB' },
     'many-files-baseline': { type: 'string' },
+    'regions-size': { type: 'string', default: '300MB' },
+    'graph-size': { type: 'string', default: '200MB' },
   },
 });
 
@@ -89,6 +93,10 @@ for (const name of names) {
     const updates = Number(values.updates);
     if (!Number.isSafeInteger(updates) || updates < 1) throw new Error(`--updates ${values.updates}: expected a whole number of at least 1`);
     await steadyBench({ size: size('steady-size', values['steady-size']!), updates, seed: values['steady-seed']! });
+  } else if (name === 'batch-graph') {
+    await batchGraphBench({ size: size('graph-size', values['graph-size']!), changeMb: positiveNumber('change-mb', values['change-mb']!) });
+  } else if (name === 'regions') {
+    await regionsBench({ size: size('regions-size', values['regions-size']!), runs });
   } else if (name === 'steady-report') {
     await writeSteadyReport();
   } else if (name === 'compare-report') {
@@ -96,6 +104,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, many-files, compare, compare-report, fresh-host, steady, steady-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, many-files, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report`);
   }
 }

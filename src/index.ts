@@ -22,6 +22,8 @@ export * from './runlocal/index.js';
 // Build and push, as `gamelayer build [--push]` does them.
 export { build, type BuildOptions, type BuildResult, type BuildSummary, type LayerOutcome } from './pipeline/build.js';
 export { pushBuild, type PushBuildOptions, type PushBuildResult } from './pipeline/steps/push.js';
+export { pushBuildToMany, type PushBuildToManyOptions, type PushBuildToManyResult, type PushDestination, type TargetOutcome } from './pipeline/steps/push-many.js';
+export { regionalRepository, type RegionalPin } from './k8s/regional.js';
 export { readBuildRecord, writeRecord, recordsDir, LAST_BUILD, LAST_SCAN } from './state/records.js';
 // The image stage: the local OCI layout, base images, layers.
 export { OciStore, type OpenStoreOptions, type ImageIndex } from './oci/store.js';

@@ -130,6 +130,8 @@ export type BuiltLayer = z.infer<typeof builtLayerSchema>;
 /** One successful push of a build: the repository (`host[:port]/path`) and the images it now holds. */
 export const pushedToSchema = z.object({
   repository: z.string(),
+  /** The AWS region of that copy (an ECR push or replication), for k8s/ecs --region. */
+  region: z.string().optional(),
   /** Image name (`server` or a tree, as in `images`) and the digest pushed (index or manifest). */
   images: z.array(z.object({ name: z.string(), digest: z.string() })),
   /** ISO time of the push. */

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { readBuildRecord } from '../state/records.js';
+import { regionalRepository, type RegionalPin } from './regional.js';
 import { TREE_NAMES, type BuildRecord, type TreeName } from '../types.js';
 
 export interface DeployTree {
@@ -194,10 +195,12 @@ function startArgv(start: string[]): string[] {
  */
 export async function loadDeployInput(
   config: GameConfig,
-  opts: { recordFile?: string; repository?: string } = {},
+  opts: { recordFile?: string; repository?: string } & RegionalPin = {},
 ): Promise<{ input: DeployInput; recordFile: string; record: BuildRecord }> {
   const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
-  const repository = opts.repository ?? config.registry;
+  const record = await readBuildRecord(recordFile);
+  // --region / --registry: the copy of the build in that region or registry (same digests, its host).
+  const repository = regionalRepository(record, opts.repository ?? config.registry, opts, recordFile);
   if (repository === undefined) {
     throw new GamelayerError(
       'deploy.repository',
@@ -205,7 +208,6 @@ export async function loadDeployInput(
       'set registry in gamelayer.yaml or pass --repository',
     );
   }
-  const record = await readBuildRecord(recordFile);
   return { input: deployInputFrom(config, record, repository, recordFile), recordFile, record };
 }
 

@@ -25,3 +25,14 @@ export {
   type PushBuildRecordResult,
 } from './artifact.js';
 export { BLOB_SOURCE_ANNOTATION, PARTIAL_ANNOTATION, fetchMissingBlobs, markPartial, missingBlobs, readCompleteLayoutImage } from './partial-layout.js';
+export { uploadBlobsToTargets, type BlobTarget, type BlobTargetResult, type UploadToTargetsOptions, type UploadToTargetsResult } from './multi-push.js';
+export { SharedBlobReads, type SharedBlobSource } from './shared-read.js';
+export {
+  REPLICATION_TIMEOUT_ENV,
+  replicatedDestinations,
+  replicationTimeoutMs,
+  waitForReplication,
+  type ReplicationDestination,
+  type ReplicationWaitResult,
+  type WaitForReplicationOptions,
+} from './ecr-replication.js';

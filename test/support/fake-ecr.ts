@@ -9,11 +9,15 @@
 //   shared with fake-codebuild), and its Credential scope is recorded.
 // - a front for the registry with ECR's habits: repositories must be created first (404 NAME_UNKNOWN), immutable
 //   tags answer 400 TAG_INVALID, and mount requests open a plain upload (202) unless blob mounting is on.
+// - replication: DescribeRegistry answers the rules set in `replication`; DescribeImageReplicationStatus answers,
+//   per destination region of the rules covering the repository, IN_PROGRESS for the first `afterPolls` asks about
+//   an image, then copies the repository (its storage: tags, manifests, blobs) into the FakeEcr registered for that
+//   region (`replicas`) and answers COMPLETE; a region with no replica, or `never`, stays IN_PROGRESS; `failed` FAILED.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { rm } from 'node:fs/promises';
+import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { startRegistry, storedTags, type TestRegistry } from './registry.js';
 import { checkSigV4 } from './sigv4.js';
@@ -39,7 +43,23 @@ export interface EcrCall {
   body: Record<string, unknown>;
 }
 
+export interface FakeReplicationRule {
+  destinations: { region: string; registryId: string }[];
+  repositoryFilters?: { filter: string; filterType: 'PREFIX_MATCH' }[];
+}
+
+export interface FakeReplica {
+  /** The destination region's registry, `never` (it never gets the image) or `failed` (FAILED, code ACCESS_DENIED). */
+  to: FakeEcr | 'never' | 'failed';
+  /** Asks about an image answered IN_PROGRESS before it is copied; default 1. */
+  afterPolls?: number;
+}
+
 export interface FakeEcr {
+  /** The registry's replication rules (DescribeRegistry). */
+  replication: FakeReplicationRule[];
+  /** Destination region → where its copy goes. */
+  replicas: Map<string, FakeReplica>;
   /** ECR API endpoint URL, for the SDK's `endpoint`. */
   endpoint: string;
   /** The registry front (`127.0.0.1:PORT`): push here. */
@@ -102,9 +122,51 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
   const notFound = (res: ServerResponse, name: string) =>
     awsError(res, 'RepositoryNotFoundException', `The repository with name '${name}' does not exist in the registry with id '${FAKE_ACCOUNT}'`);
 
+  const polls = new Map<string, number>();
+  async function replicationStatus(repo: string, digest: string) {
+    const statuses: unknown[] = [];
+    const rules = fake.replication.filter((r) => !r.repositoryFilters?.length || r.repositoryFilters.some((f) => repo.startsWith(f.filter)));
+    for (const d of rules.flatMap((r) => r.destinations)) {
+      const replica = fake.replicas.get(d.region);
+      const key = `${d.region} ${digest}`;
+      const n = (polls.get(key) ?? 0) + 1;
+      polls.set(key, n);
+      if (replica?.to === 'failed') {
+        statuses.push({ region: d.region, registryId: d.registryId, status: 'FAILED', failureCode: 'ACCESS_DENIED' });
+        continue;
+      }
+      if (!replica || replica.to === 'never' || n <= (replica.afterPolls ?? 1)) {
+        statuses.push({ region: d.region, registryId: d.registryId, status: 'IN_PROGRESS' });
+        continue;
+      }
+      // ECR's copy: the repository as stored here, into the destination's storage (blobs first, then the repository).
+      const v2 = (root: string) => path.join(root, 'docker/registry/v2');
+      await cp(path.join(v2(registry.storageDir), 'blobs'), path.join(v2(replica.to.registry.storageDir), 'blobs'), { recursive: true, force: false });
+      await cp(path.join(v2(registry.storageDir), 'repositories', repo), path.join(v2(replica.to.registry.storageDir), 'repositories', repo), { recursive: true, force: true });
+      if (!replica.to.repositories.has(repo)) replica.to.repositories.set(repo, { mutability: 'MUTABLE', scanOnPush: false, createdAt: Date.now() });
+      statuses.push({ region: d.region, registryId: d.registryId, status: 'COMPLETE' });
+    }
+    return statuses;
+  }
+
   function answer(op: string, body: Record<string, unknown>, res: ServerResponse) {
     const repoName = String(body.repositoryName ?? '');
     switch (op) {
+      case 'DescribeRegistry':
+        return json(res, { registryId: FAKE_ACCOUNT, replicationConfiguration: { rules: fake.replication } });
+      case 'DescribeImageReplicationStatus': {
+        if (!fake.repositories.has(repoName)) return notFound(res, repoName);
+        const digest = String((body.imageId as { imageDigest?: string } | undefined)?.imageDigest ?? '');
+        const revision = path.join(registry.storageDir, 'docker/registry/v2/repositories', repoName, '_manifests/revisions/sha256', digest.replace(/^sha256:/, ''));
+        if (!/^sha256:[a-f0-9]{64}$/.test(digest) || !existsSync(revision)) {
+          return awsError(res, 'ImageNotFoundException', `The image with imageId {imageDigest:'${digest}'} does not exist within the repository with name '${repoName}'`);
+        }
+        void replicationStatus(repoName, digest).then(
+          (replicationStatuses) => json(res, { repositoryName: repoName, imageId: { imageDigest: digest }, replicationStatuses }),
+          (e: unknown) => awsError(res, 'ServerException', (e as Error).message),
+        );
+        return;
+      }
       case 'PutLifecyclePolicy': {
         const r = fake.repositories.get(repoName);
         if (!r) return notFound(res, repoName);
@@ -247,6 +309,8 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
   await Promise.all([api, front].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))));
   const port = (s: Server) => (s.address() as { port: number }).port;
   const fake: FakeEcr = {
+    replication: [],
+    replicas: new Map(),
     endpoint: `http://127.0.0.1:${port(api)}`,
     host: `127.0.0.1:${port(front)}`,
     registry,

@@ -2,6 +2,8 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import type { BuildResult } from '../../pipeline/build.js';
 import type { PushBuildResult } from '../../pipeline/steps/push.js';
+import type { PushBuildToManyResult } from '../../pipeline/steps/push-many.js';
+import { outcomeText } from '../../pipeline/steps/push-outcome.js';
 import type { DockerBuildResult } from '../../docker/daemon-build.js';
 import type { AttachResult } from '../../supply/build-attach.js';
 import { GamelayerError } from '../../errors.js';
@@ -16,7 +18,9 @@ interface BuildFlags extends RegistryFlags {
   line?: string;
   builder: string;
   dockerCompat?: boolean;
-  push?: string;
+  push?: string[];
+  /** --no-replication: push to every target even where ECR replication would copy it. */
+  replication: boolean;
   tag?: string;
   rebase?: boolean;
   platform?: string[];
@@ -47,7 +51,12 @@ export function register(program: Command): void {
     )
     .option('--line <name>', 'line of work (branch) whose previous build --push uses and moves (default: GAMELAYER_LINE, CODEBUILD_WEBHOOK_HEAD_REF, the git branch, else "default")')
     .option('--rebase', 'plan every tree afresh instead of adding patch layers to the previous build')
-    .option('--push <repository>', 'then push every image and the build record to host[:port]/repo (only the blobs it lacks)')
+    .option(
+      '--push <repository>',
+      'then push every image and the build record to host[:port]/repo (only the blobs it lacks); repeat it to push to several repositories (one per region) in one run: each blob read once, uploaded once per registry',
+      (v: string, acc: string[] = []) => [...acc, v],
+    )
+    .option('--no-replication', 'with several --push: push to every target, even to a region ECR replication copies the first one to')
     .option('--sbom', 'with --push: attach a CycloneDX SBOM (every file with its sha256) to the server image')
     .option('--sign <key>', 'with --push: sign every image (and the SBOM) with this key: a PEM file or awskms:///<key ARN>')
     .option('--json', 'print the result as JSON on stdout')
@@ -61,6 +70,12 @@ export function register(program: Command): void {
           ? new GamelayerError('cli.needs-push', `${flag} works with the daemonless builder: the SBOM is read from its layers`, `drop --builder docker, or sign the pushed images with gamelayer sign REF --key KEY`)
           : new GamelayerError('cli.needs-push', `${flag} goes with --push REPO: the SBOM and signatures are attached in the registry`);
       }
+      const pushTo = flags.push ?? [];
+      // The first --push is where the build plans (its line's previous build) and what the docker builder tags.
+      const primary = pushTo[0];
+      if (pushTo.length > 1 && flags.builder === 'docker') {
+        throw new GamelayerError('cli.push-targets', `--builder docker pushes to one repository; ${pushTo.length} --push given`, 'build daemonless (the default) to push to several repositories in one run, or push the others with gamelayer push');
+      }
       const config = await commandConfig(cmd);
       const reporter = commandReporter(!!flags.json);
       if (flags.builder === 'docker') {
@@ -69,8 +84,8 @@ export function register(program: Command): void {
         const result = await buildWithDocker({
           config,
           tag: flags.tag,
-          repository: flags.push,
-          push: !!flags.push,
+          repository: primary,
+          push: !!primary,
           compat: flags.dockerCompat,
           platform: flags.platform?.[0],
           reporter,
@@ -88,7 +103,7 @@ export function register(program: Command): void {
       const signer = flags.sign ? await (await import('../../sign/keys.js')).signerFor(flags.sign) : undefined;
       // Also for a base image in a registry: it is read with the options (and credentials) of a push.
       const registry = await registryOptions(flags);
-      const line = flags.line ?? (flags.push || flags.from ? (await (await import('../../pipeline/steps/previous.js')).defaultLine(config.dir)).line : undefined);
+      const line = flags.line ?? (primary || flags.from ? (await (await import('../../pipeline/steps/previous.js')).defaultLine(config.dir)).line : undefined);
       const { build } = await import('../../pipeline/build.js');
       // Inside CodeBuild: the commit's first 8 hex digits as the default tag (as the seed pipeline did), its
       // revision as a label (stable for the same commit), the build ARN in the record.
@@ -97,7 +112,7 @@ export function register(program: Command): void {
       const revision = codebuild?.resolvedSourceVersion;
       // A build of one platform of several, pushed: it tags <tag>-<os>-<arch>, and `gamelayer index` merges.
       const { platformBuildTag } = await import('./platform-build.js');
-      const platformTag = platformBuildTag(config, flags.platform, flags.push, flags.tag ?? codebuild?.defaultTag);
+      const platformTag = platformBuildTag(config, flags.platform, primary, flags.tag ?? codebuild?.defaultTag);
       const result = await build({
         config,
         tag: platformTag ?? flags.tag ?? codebuild?.defaultTag,
@@ -110,13 +125,36 @@ export function register(program: Command): void {
         compression: flags.compression,
         rebase: flags.rebase,
         from: flags.from,
-        push: flags.push,
+        push: primary,
         line,
         registry,
         reporter,
       });
-      const pushed = flags.push
-        ? await (await import('../../pipeline/steps/push.js')).pushBuild({ ...registry, store: result.store, record: platformTag ? { ...result.record, line: undefined } : result.record, repository: flags.push, stateDir: config.stateDir, reporter })
+      const pushRecord = platformTag ? { ...result.record, line: undefined } : result.record;
+      if (pushTo.length > 1) {
+        const many = await (await import('../../pipeline/steps/push-many.js')).pushBuildToMany({
+          ...registry,
+          store: result.store,
+          record: pushRecord,
+          repositories: pushTo,
+          replication: flags.replication ? 'auto' : 'off',
+          stateDir: config.stateDir,
+          reporter,
+        });
+        const attachedMany = [];
+        for (const t of many.targets) {
+          if (!t.push || !(flags.sbom || signer)) continue;
+          attachedMany.push({
+            repository: t.repository,
+            ...(await (await import('../../supply/build-attach.js')).attachSupplyChain({ ...registry, config, store: result.store, record: result.record, repository: t.repository, pushed: t.push, sbom: flags.sbom, signer })),
+          });
+        }
+        if (flags.json) printJson({ ...buildJson(result), push: many, ...(attachedMany.length ? { supplyChain: attachedMany } : {}) });
+        else process.stdout.write(`${buildText(result)}\n${pushManyText(many)}\n${attachedMany.map((a) => `${a.repository}:\n${attachText(a)}\n`).join('')}`);
+        return;
+      }
+      const pushed = primary
+        ? await (await import('../../pipeline/steps/push.js')).pushBuild({ ...registry, store: result.store, record: pushRecord, repository: primary, stateDir: config.stateDir, reporter })
         : undefined;
       const attached =
         pushed && (flags.sbom || signer)
@@ -125,7 +163,7 @@ export function register(program: Command): void {
               config,
               store: result.store,
               record: result.record,
-              repository: flags.push!,
+              repository: primary!,
               pushed,
               sbom: flags.sbom,
               signer,
@@ -187,6 +225,16 @@ function previousText(s: BuildResult['summary']): string {
   if (p.source === 'none') return `previous build: none (${p.reason}); every tree planned afresh`;
   const kept = s.remoteLayers ? `; ${s.remoteLayers.kept} layers kept in the registry (not downloaded)${s.remoteLayers.gone ? `, ${s.remoteLayers.gone} gone from it (rebuilt)` : ''}` : '';
   return `previous build: ${p.ref}${p.line ? ` (line ${p.line})` : ''}, built ${p.createdAt}${kept}`;
+}
+
+/** Several targets: one line per target, then where each blob was read. */
+export function pushManyText(r: PushBuildToManyResult): string {
+  const reads = Object.values(r.reads);
+  const extra = reads.reduce((n, k) => n + Math.max(0, k - 1), 0);
+  return [
+    ...r.targets.map((t) => `${t.repository}${t.region ? ` (${t.region})` : ''}: ${outcomeText(t)}`),
+    `${reads.length} blobs read from the store${extra ? ` (${extra} read again, for retries or late uploads)` : ' once each'}; ${formatBytes(r.bytesSent)} sent in all`,
+  ].join('\n');
 }
 
 export function pushText(p: PushBuildResult): string {

@@ -12,6 +12,8 @@ export const ECS_FILE = 'ecs-task-definition.json';
 interface EcsFlags {
   out?: string;
   repository?: string;
+  region?: string;
+  registry?: string;
   record?: string;
   family?: string;
   launchType: string;
@@ -45,6 +47,8 @@ export function register(program: Command): void {
     .description('write an ECS task definition for the last build (aws ecs register-task-definition --cli-input-json)')
     .option('--out <dir>', `write ${ECS_FILE} into DIR instead of printing it`)
     .option('--repository <repo>', 'repository the images were pushed to (default: registry in gamelayer.yaml)')
+    .option('--region <region>', 'pin the images to their copy in this AWS region (a push or ECR replication there; same digests, that registry\'s host)')
+    .option('--registry <host>', 'pin the images to their copy on this registry host (same digests)')
     .option('--record <file>', 'build record to deploy (default: .gamelayer/records/build-last.json)')
     .option('--family <name>', 'task definition family (default: the game name)')
     .option('--launch-type <type>', 'fargate or ec2', 'fargate')
@@ -73,7 +77,7 @@ export function register(program: Command): void {
     .action(async (flags: EcsFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       const reporter = commandReporter(false);
-      const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
+      const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
       // The deploy section of gamelayer.yaml first, flags over it.
       const fromConfig = ecsOptionsFromConfig(config.deploy);
       const options: Partial<EcsOptions> = {

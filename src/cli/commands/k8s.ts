@@ -15,6 +15,8 @@ interface K8sFlags {
   volumes?: string;
   out?: string;
   repository?: string;
+  region?: string;
+  registry?: string;
   record?: string;
   name?: string;
   namespace?: string;
@@ -55,6 +57,8 @@ export function register(program: Command): void {
     .option('--volumes <mode>', 'none: the server image as the one container; init: init containers copy the trees; image: Kubernetes image volumes (default per kind, see docs/deploy.md)')
     .option('--out <dir>', 'write <kind>.yaml into DIR instead of printing it')
     .option('--repository <repo>', 'repository the images were pushed to (default: registry in gamelayer.yaml)')
+    .option('--region <region>', 'pin the images to their copy in this AWS region (a push or ECR replication there; same digests, that registry\'s host)')
+    .option('--registry <host>', 'pin the images to their copy on this registry host (same digests)')
     .option('--record <file>', 'build record to deploy (default: .gamelayer/records/build-last.json)')
     .option('--name <name>', 'metadata.name (default: the game name)')
     .option('--namespace <ns>', 'metadata.namespace')
@@ -86,7 +90,7 @@ export function register(program: Command): void {
     .action(async (flags: K8sFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       const reporter = commandReporter(false);
-      const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
+      const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
       const pushed = (names: string[]) => (flags.local ? undefined : requirePushed(record, input, names, recordFile));
       if (flags.fill || flags.kustomizeImages) {
         await fillCommand(input, flags, reporter, pushed);

@@ -8,7 +8,7 @@ import { formatBytes } from '../../report/reporter.js';
 import { readBuildRecord, recordsDir } from '../../state/records.js';
 import type { BuildRecord } from '../../types.js';
 import { exists } from '../../util/exists.js';
-import { pushText } from './build.js';
+import { pushManyText, pushText } from './build.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
@@ -17,22 +17,25 @@ interface PushFlags extends RegistryFlags {
   alsoTag: string[];
   image?: string;
   json?: boolean;
+  replication: boolean;
 }
 
 export function register(program: Command): void {
   const cmd = program
     .command('push')
     .description('push an image from the local store to a registry, sending only the blobs it lacks')
-    .argument('<ref>', 'destination host[:port]/repo[:tag], or just a tag to push to the registry named in gamelayer.yaml')
+    .argument('<ref...>', 'destination host[:port]/repo[:tag], or just a tag to push to the registry named in gamelayer.yaml; several (same tag) push one build to several repositories in one run')
     .option('--also-tag <tag>', 'another tag to set on the destination (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     // -t/--tag names a build's tag in the other commands; kept here, hidden, for old scripts.
     .addOption(new Option('-t, --tag <tag>').hideHelp().argParser((v: string, acc: string[] = []) => [...acc, v]))
     .option('--image <tag|digest>', 'push only this image of the local store (default: the whole build tagged like <ref>)')
     .option('--json', 'print the result as JSON on stdout')
-    .action(async (ref: string, flags: PushFlags, cmd: Command) => {
+    .option('--no-replication', 'with several destinations: push to each, even to a region ECR replication copies the first one to')
+    .action(async (refs: string[], flags: PushFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
-      const to = destination(ref, config.registry, config.file);
       const reporter = commandReporter(Boolean(flags.json));
+      if (refs.length > 1) return pushMany(refs, flags, config, reporter);
+      const to = destination(refs[0]!, config.registry, config.file);
       // A tag with a build record is a build: all five images and the record go up (the record then says where,
       // for the deploy commands). --image or --tag push one image, as before.
       const build = flags.image === undefined && (flags.tag ?? []).length === 0 && flags.alsoTag.length === 0 ? await buildRecordFor(config.stateDir, to) : undefined;
@@ -64,6 +67,34 @@ export function register(program: Command): void {
       else process.stdout.write(summary(result));
     });
   addRegistryOptions(cmd);
+}
+
+/** One build (the refs' common tag, with a local record) to several repositories. */
+async function pushMany(refs: string[], flags: PushFlags, config: Awaited<ReturnType<typeof commandConfig>>, reporter: ReturnType<typeof commandReporter>): Promise<void> {
+  if (flags.image !== undefined || (flags.tag ?? []).length || flags.alsoTag.length) {
+    throw new GamelayerError('cli.push-targets', `push to ${refs.length} destinations takes a build (a tag with a build record), not --image, --also-tag or -t`, 'push one image at a time to one destination');
+  }
+  const tos = refs.map((r) => destination(r, config.registry, config.file));
+  const tags = [...new Set(tos.map((t) => parseReference(t).tag))];
+  if (tags.length !== 1 || tags[0] === undefined) {
+    throw new GamelayerError('cli.push-targets', `push ${refs.join(' ')}: every destination must name the same build tag (host/repo:TAG), got ${tags.map((t) => t ?? 'none').join(', ')}`);
+  }
+  const builds = await Promise.all(tos.map((t) => buildRecordFor(config.stateDir, t)));
+  if (builds.some((b) => !b)) {
+    throw new GamelayerError('cli.push-targets', `push ${refs.join(' ')}: ${tags[0]} has no local build record (${path.join(recordsDir(config.stateDir), `build-${tags[0]}.json`)})`, 'build it first (gamelayer build --tag TAG), or push one image at a time');
+  }
+  const { pushBuildToMany } = await import('../../pipeline/steps/push-many.js');
+  const result = await pushBuildToMany({
+    ...(await registryOptions(flags)),
+    store: config.store,
+    record: builds[0]!.record,
+    repositories: builds.map((b) => b!.repository),
+    replication: flags.replication ? 'auto' : 'off',
+    stateDir: config.stateDir,
+    reporter,
+  });
+  if (flags.json) printJson(result);
+  else process.stdout.write(`${pushManyText(result)}\n`);
 }
 
 /** The local build record of the tag in `to` (`records/build-<tag>.json`), if there is one. */

@@ -11,7 +11,7 @@ import { parseReference } from '../../registry/reference.js';
 import { markPushed, recordForRegistry } from '../../state/records.js';
 import type { BuildRecord } from '../../types.js';
 
-export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' | 'tags' | 'layout' | 'target'> {
+export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' | 'tags' | 'layout'> {
   store: string;
   record: BuildRecord;
   /** `host[:port]/repo`; a tag or digest in it is refused (each image has its own tag). */
@@ -40,7 +40,8 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
     );
   }
   const repo = `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}`;
-  const target = await pushTargetFor(ref, rest);
+  // A prepared target (a multi-target push opened it already), else this repository's.
+  const target = rest.target ?? (await pushTargetFor(ref, rest));
   // A base image in this registry: its layers are mounted from its repository, never downloaded and sent again.
   const baseRepos = (record.bases ?? []).map((b) => parseReference(b.repository)).filter((b) => b.registry === ref.registry && b.repository !== ref.repository);
   const mountFrom = [...new Set([...(rest.mountFrom ?? []), ...baseRepos.map((b) => b.repository)])];

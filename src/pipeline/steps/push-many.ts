@@ -1,0 +1,238 @@
+// Step push to several repositories (one per region, say) in one run. Every blob the targets lack is read from the
+// store once and uploaded once per target that lacks it (registry/multi-push.ts); then each target that got all
+// of them gets its manifests and record through the one-target push (which finds the blobs there and sends only
+// manifests). A target that failed gets no manifest; the others are still pushed, and the error names the failed
+// ones and says what the others got. Where ECR replication rules (DescribeRegistry) already copy the repository
+// from one target's registry to another target's region, that target is not pushed: the push waits until
+// DescribeImageReplicationStatus reports every image COMPLETE there (bounded), and only then records it as pushed
+// there, so deploy specs for that region (k8s/ecs --region) can trust it.
+import { GamelayerError } from '../../errors.js';
+import { replicatedDestinations, replicationTimeoutMs, waitForReplication, type ReplicationDestination } from '../../registry/ecr-replication.js';
+import { parseEcrHost } from '../../registry/ecr-host.js';
+import type { EcrOptions, EcrTarget } from '../../registry/ecr.js';
+import { uploadBlobsToTargets, type BlobTargetResult } from '../../registry/multi-push.js';
+import { pushTargetFor, type PushTarget } from '../../registry/push.js';
+import { parseReference } from '../../registry/reference.js';
+import { silentReporter } from '../../report/reporter.js';
+import { markPushed, recordForRegistry } from '../../state/records.js';
+import { pushBuild, type PushBuildOptions, type PushBuildResult } from './push.js';
+import { outcomeText, type TargetOutcome } from './push-outcome.js';
+
+export type { TargetOutcome };
+
+/** One destination, with options of its own (else the shared ones). */
+export interface PushDestination {
+  /** `host[:port]/repo`. */
+  repository: string;
+  credentials?: PushBuildOptions['credentials'];
+  insecure?: boolean;
+  concurrency?: number;
+  /** ECR options of this destination (its region, endpoint, registry id), over the shared ones. */
+  ecr?: EcrOptions | false;
+}
+
+export interface PushBuildToManyOptions extends Omit<PushBuildOptions, 'repository'> {
+  repositories: (string | PushDestination)[];
+  /** `auto` (default): let ECR replication serve the regions its rules cover; `off`: push to each target. */
+  replication?: 'auto' | 'off';
+  /** Bound of the wait for replication; default $GAMELAYER_REPLICATION_TIMEOUT seconds, else 30 minutes. */
+  replicationTimeoutMs?: number;
+  replicationPollMs?: number;
+  /** How long uploads of one blob wait for each other before reading it apart (see registry/shared-read.ts). */
+  joinWaitMs?: number;
+}
+
+export interface PushBuildToManyResult {
+  targets: TargetOutcome[];
+  /** Passes over each store blob's file during the blob uploads (1 when every target shared one read). */
+  reads: Record<string, number>;
+  bytesSent: number;
+}
+
+interface Planned {
+  index: number;
+  dest: PushDestination;
+  region?: string;
+  registryId?: string;
+  target?: PushTarget;
+  /** ECR replication serves it from this planned target. */
+  from?: Planned;
+  outcome: TargetOutcome;
+}
+
+export async function pushBuildToMany(opts: PushBuildToManyOptions): Promise<PushBuildToManyResult> {
+  const { repositories, replication = 'auto', replicationTimeoutMs: timeoutMs, replicationPollMs, joinWaitMs, ...shared } = opts;
+  const reporter = opts.reporter ?? silentReporter;
+  if (!repositories.length) throw new GamelayerError('push.no-targets', 'push to several repositories: none given');
+  const planned: Planned[] = repositories.map((r, index) => {
+    const dest = typeof r === 'string' ? { repository: r } : r;
+    const ref = parseReference(dest.repository);
+    if (ref.tag || ref.digest) {
+      throw new GamelayerError('push.repository-only', `${dest.repository}: expected a repository without tag or digest`, 'each image of the build has its own tag');
+    }
+    // A host naming its region wins over a shared --region: one run reaches several regions.
+    const host = parseEcrHost(ref.registry);
+    const ecr = dest.ecr === false || (dest.ecr === undefined && shared.ecr === false) ? false : { ...(shared.ecr || {}), ...(host ? { region: host.region } : {}), ...(dest.ecr || {}) };
+    const d: PushDestination = { ...dest, ecr };
+    const region = ecr ? (ecr.region ?? host?.region) : undefined;
+    const repository = `${ref.registry}/${ref.repository}`;
+    return { index, dest: d, region, registryId: ecr ? (ecr.registryId ?? host?.accountId) : undefined, outcome: { repository, region, status: 'failed', uploaded: 0, mounted: 0, skipped: 0, bytesSent: 0 } };
+  });
+  const dup = planned.find((p, i) => planned.findIndex((q) => q.outcome.repository === p.outcome.repository) !== i);
+  if (dup) throw new GamelayerError('push.duplicate-target', `${dup.outcome.repository} is given twice`, 'name each repository once');
+
+  const fail = (p: Planned, e: unknown) => {
+    p.outcome.status = 'failed';
+    p.outcome.error ??= describe(e);
+  };
+  const optionsOf = (p: Planned) => ({ ...shared, ...stripUndefined({ credentials: p.dest.credentials, insecure: p.dest.insecure, concurrency: p.dest.concurrency }), ecr: p.dest.ecr });
+
+  // Targets are opened in order: the first ECR target of an account is the replication source for the others.
+  for (const p of planned) {
+    const source = replication === 'auto' && p.region ? planned.find((q) => q.index < p.index && q.target && !q.from && q.region && q.region !== p.region && q.registryId === p.registryId && sameRepoName(q, p)) : undefined;
+    if (source) {
+      try {
+        const api = (source.target as EcrTarget).api;
+        const dest: ReplicationDestination = { region: p.region!, registryId: p.registryId ?? api.registryId ?? '' };
+        if ((await replicatedDestinations(api, repoName(p), [dest])).length) {
+          p.from = source;
+          reporter.info(`${p.outcome.repository}: ECR replication from ${source.region} covers ${p.region}: pushing once and waiting for the copy`);
+          continue;
+        }
+      } catch (e) {
+        fail(p, e);
+        continue;
+      }
+    }
+    try {
+      p.target = await pushTargetFor(parseReference(p.dest.repository), optionsOf(p));
+    } catch (e) {
+      fail(p, e);
+    }
+  }
+
+  const direct = planned.filter((p) => p.target && !p.from);
+  const blobPhase = await uploadBlobsToTargets({
+    layout: opts.store,
+    images: opts.record.tags,
+    targets: direct.map((p) => ({
+      name: p.outcome.repository,
+      repo: parseReference(p.dest.repository).repository,
+      target: p.target!,
+      concurrency: optionsOf(p).concurrency,
+      mountFrom: baseMounts(opts, p.dest.repository),
+    })),
+    reporter,
+    chunkedAbove: opts.chunkedAbove,
+    chunkSize: opts.chunkSize,
+    joinWaitMs,
+  });
+  blobPhase.targets.forEach((r: BlobTargetResult, k) => {
+    const p = direct[k]!;
+    Object.assign(p.outcome, { uploaded: r.uploaded.length, mounted: r.mounted.length, skipped: r.skipped, bytesSent: r.bytesSent });
+    if (r.error !== undefined) fail(p, r.error);
+  });
+
+  // Manifests (and record) only where every blob went up. The one-target push sends what is still missing (blobs a
+  // partial store lacks, fetched from where the build kept them) and then the manifests.
+  const ready = direct.filter((p) => !p.outcome.error);
+  const pushes = await Promise.allSettled(
+    // The local record is noted below, one target after the other (side by side they would overwrite each other).
+    ready.map((p) => pushBuild({ ...optionsOf(p), store: opts.store, record: opts.record, repository: p.dest.repository, stateDir: undefined, reporter, target: p.target })),
+  );
+  pushes.forEach((r, k) => {
+    const p = ready[k]!;
+    if (r.status === 'rejected') return fail(p, r.reason);
+    p.outcome.status = 'pushed';
+    p.outcome.push = r.value;
+    p.outcome.bytesSent += r.value.bytesSent;
+    p.outcome.uploaded += r.value.blobs.uploaded;
+    p.outcome.mounted += r.value.blobs.mounted;
+  });
+  if (opts.stateDir) for (const p of ready) if (p.outcome.status === 'pushed') await markTarget(opts, p.outcome.push!, p.outcome.repository, p.region);
+
+  // Replicated regions: wait for ECR's copy of every image and of the record, then note it as pushed there.
+  for (const source of planned.filter((q) => planned.some((p) => p.from === q))) {
+    const served = planned.filter((p) => p.from === source);
+    if (source.outcome.status !== 'pushed') {
+      for (const p of served) fail(p, new GamelayerError('push.replication-source', `${p.outcome.repository}: not pushed: it was to get its copy from ${source.outcome.repository} by ECR replication, and that push failed`));
+      continue;
+    }
+    const push = source.outcome.push!;
+    const images = [...push.images.map((i) => ({ name: i.tags[0] ?? i.digest, digest: i.digest })), { name: `${opts.record.tags[0]} build record`, digest: push.record.digest }];
+    try {
+      const api = (source.target as EcrTarget).api;
+      await waitForReplication({
+        api,
+        repository: repoName(source),
+        images,
+        destinations: served.map((p) => ({ region: p.region!, registryId: p.registryId ?? api.registryId ?? '' })),
+        timeoutMs: timeoutMs ?? replicationTimeoutMs(),
+        pollMs: replicationPollMs,
+        reporter,
+      });
+      for (const p of served) {
+        p.outcome.status = 'replicated';
+        p.outcome.replicatedFrom = source.outcome.repository;
+        if (opts.stateDir) await markTarget(opts, push, p.outcome.repository, p.region);
+      }
+    } catch (e) {
+      for (const p of served) fail(p, e);
+    }
+  }
+
+  const targets = planned.map((p) => p.outcome);
+  const result: PushBuildToManyResult = {
+    targets,
+    reads: Object.fromEntries(blobPhase.reads),
+    bytesSent: targets.reduce((n, t) => n + t.bytesSent, 0),
+  };
+  const failed = targets.filter((t) => t.status === 'failed');
+  if (failed.length) {
+    const ok = targets.filter((t) => t.status !== 'failed');
+    throw new GamelayerError(
+      'push.targets-failed',
+      `${failed.length} of ${targets.length} targets failed and got no manifest of ${opts.record.tags[0]}: ` +
+        failed.map((t) => `${t.repository}: ${t.error?.message ?? 'failed'}`).join('; ') +
+        `. ${ok.length ? ok.map((t) => `${t.repository}: ${outcomeText(t)}`).join('; ') : 'No target got the build'}.`,
+      failed.find((t) => t.error?.hint)?.error?.hint ?? 'fix what the message says, then push again: what is there already is not sent again',
+      { cause: result },
+    );
+  }
+  return result;
+}
+
+/** The local record notes where the build is now, with the region when known (k8s/ecs --region pick that copy). */
+async function markTarget(opts: PushBuildToManyOptions, push: PushBuildResult, repository: string, region: string | undefined): Promise<void> {
+  const record = recordForRegistry(opts.record);
+  await markPushed(opts.stateDir!, record, {
+    repository,
+    ...(region ? { region } : {}),
+    images: record.tags.map((tag, i) => ({ name: i === 0 ? 'server' : tag.slice(record.tags[0]!.length + 1), digest: push.images[i]!.digest })),
+    at: new Date().toISOString(),
+  });
+}
+
+/** Base images in the same registry as the target: their layers are mounted, as the one-target push does. */
+function baseMounts(opts: PushBuildToManyOptions, repository: string): string[] {
+  const ref = parseReference(repository);
+  const bases = (opts.record.bases ?? []).map((b) => parseReference(b.repository)).filter((b) => b.registry === ref.registry && b.repository !== ref.repository);
+  return [...new Set([...(opts.mountFrom ?? []), ...bases.map((b) => b.repository)])];
+}
+
+function repoName(p: Planned): string {
+  return parseReference(p.dest.repository).repository;
+}
+
+function sameRepoName(a: Planned, b: Planned): boolean {
+  return repoName(a) === repoName(b);
+}
+
+function describe(e: unknown): TargetOutcome['error'] {
+  if (e instanceof GamelayerError) return { code: e.code, message: e.message, hint: e.hint };
+  return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

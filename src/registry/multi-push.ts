@@ -1,0 +1,193 @@
+// The blob half of a push to several registries at once (one repository per region, say): each target is asked
+// which blobs it lacks, then every missing blob goes up once per target that lacks it, read from the store once
+// for all of them (shared-read.ts), with each target's own number of parallel uploads. A blob's uploads start
+// together (a job waits until each of its targets has a free slot; a later job never overtakes a waiting one on
+// the same target), so they share one pass over the file. A target that fails (unreachable, refused credentials,
+// an upload that gives up) is set aside with its error and gets nothing more; the others go on. Manifests are not
+// this module's business: the caller puts them (pushImage finds the blobs there and sends only manifests), and
+// only on targets that got every blob.
+import { GamelayerError } from '../errors.js';
+import { blobSource, readLayoutImage, type LayoutManifest } from '../oci/layout-reader.js';
+import { silentReporter, type Reporter } from '../report/reporter.js';
+import type { Descriptor } from '../types.js';
+import { missingBlobs } from './partial-layout.js';
+import { SharedBlobReads } from './shared-read.js';
+import type { PushTarget } from './target.js';
+import { uploadBlob } from './upload.js';
+
+export interface BlobTarget {
+  /** `host/repo`, for messages and results. */
+  name: string;
+  /** The repository path on the target's registry. */
+  repo: string;
+  target: PushTarget;
+  /** Parallel uploads to this target; default the target's own (ECR 3), else 4. */
+  concurrency?: number;
+  /** Repositories of the same registry to mount blobs from (a base image's). */
+  mountFrom?: string[];
+}
+
+export interface BlobTargetResult {
+  name: string;
+  /** Blobs of the images (stored locally) this target was asked about. */
+  total: number;
+  skipped: number;
+  uploaded: string[];
+  mounted: string[];
+  bytesSent: number;
+  /** Why this target got no further: it must get no manifest. */
+  error?: unknown;
+}
+
+export interface UploadToTargetsOptions {
+  /** The local OCI layout. */
+  layout: string;
+  /** The images (tags or digests in the layout) whose blobs go up. */
+  images: string[];
+  targets: BlobTarget[];
+  reporter?: Reporter;
+  /** Blobs of at least this size go up in resumable chunks; default 1 GiB. */
+  chunkedAbove?: number;
+  chunkSize?: number;
+  /** How long uploads of one blob wait for each other before the read starts without the late ones. */
+  joinWaitMs?: number;
+}
+
+export interface UploadToTargetsResult {
+  targets: BlobTargetResult[];
+  /** Passes over each blob's file (1 per blob when every upload shared the read). */
+  reads: Map<string, number>;
+}
+
+interface Job {
+  blob: Descriptor;
+  targets: number[];
+}
+
+export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promise<UploadToTargetsResult> {
+  const reporter = opts.reporter ?? silentReporter;
+  const blobs = await localBlobs(opts.layout, opts.images);
+  const results: BlobTargetResult[] = opts.targets.map((t) => ({ name: t.name, total: blobs.length, skipped: 0, uploaded: [], mounted: [], bytesSent: 0 }));
+  const shared = new SharedBlobReads((d) => blobSource(opts.layout, d), { joinWaitMs: opts.joinWaitMs });
+
+  // What each target lacks (and where it could mount it from); a target that cannot answer is out.
+  const lacking = await Promise.all(
+    opts.targets.map(async (t, i) => {
+      try {
+        await t.target.client.ping();
+        const missing = blobs.length ? await t.target.availability.missing(t.repo, blobs.map((b) => b.digest)) : new Set<string>();
+        const from = t.mountFrom ?? [];
+        const mounts = !from.length
+          ? new Map<string, string>()
+          : t.target.mountSources
+            ? await t.target.mountSources([...missing], from)
+            : new Map([...missing].map((d) => [d, from[0]!]));
+        results[i]!.skipped = blobs.length - missing.size;
+        return { missing, mounts };
+      } catch (e) {
+        results[i]!.error = e;
+        return { missing: new Set<string>(), mounts: new Map<string, string>() };
+      }
+    }),
+  );
+  const jobs: Job[] = [];
+  for (const blob of blobs) {
+    const targets = opts.targets.map((_, i) => i).filter((i) => lacking[i]!.missing.has(blob.digest));
+    if (!targets.length) continue;
+    shared.expect(blob, targets.map((i) => opts.targets[i]!.name));
+    jobs.push({ blob, targets });
+  }
+
+  const slots = opts.targets.map((t) => Math.max(1, t.concurrency ?? t.target.concurrency ?? 4));
+  const mounting = opts.targets.map(() => true);
+  const chunkedAbove = opts.chunkedAbove ?? 1024 ** 3;
+
+  const uploadOne = async (job: Job, i: number): Promise<void> => {
+    const t = opts.targets[i]!;
+    const r = results[i]!;
+    const source = shared.sourceFor(job.blob, t.name);
+    try {
+      if (r.error) return; // set aside meanwhile: nothing more goes there
+      const task = reporter.task(`blob ${job.blob.digest.slice(7, 19)} (${t.name})`, job.blob.size, 'bytes');
+      const mountFrom = mounting[i] ? lacking[i]!.mounts.get(job.blob.digest) : undefined;
+      const up = await uploadBlob(t.target.client, t.repo, source, {
+        mountFrom,
+        chunked: job.blob.size >= chunkedAbove,
+        chunkSize: opts.chunkSize,
+        ecr: t.target.ecr,
+        onProgress: (n) => task.tick(n),
+      });
+      task.done(up.outcome);
+      // As pushImage does: a registry that answers a sure mount with an upload does not mount; stop asking.
+      if (mountFrom && t.target.mountSources && up.outcome === 'uploaded') mounting[i] = false;
+      r.bytesSent += up.bytesSent;
+      (up.outcome === 'mounted' ? r.mounted : r.uploaded).push(job.blob.digest);
+    } catch (e) {
+      // A damaged store blob is the store's fault, not this target's: every target stops on it.
+      if (e instanceof GamelayerError && e.code === 'store.blob-corrupt') throw e;
+      r.error ??= e;
+    } finally {
+      source.release();
+    }
+  };
+
+  // The scheduler: jobs in blob order; one starts when each of its live targets has a free slot.
+  let corrupt: unknown;
+  await new Promise<void>((done) => {
+    const waiting = [...jobs];
+    let running = 0;
+    const pump = () => {
+      const blocked = new Set<number>();
+      for (let k = 0; k < waiting.length; k++) {
+        const job = waiting[k]!;
+        const live = job.targets.filter((i) => !results[i]!.error && corrupt === undefined);
+        if (live.some((i) => blocked.has(i) || slots[i]! <= 0)) {
+          for (const i of live) blocked.add(i);
+          continue;
+        }
+        waiting.splice(k--, 1);
+        // Targets set aside meanwhile will not read it: nobody waits for them.
+        for (const i of job.targets) if (!live.includes(i)) shared.sourceFor(job.blob, opts.targets[i]!.name).release();
+        if (!live.length) continue;
+        for (const i of live) slots[i]!--;
+        running++;
+        void Promise.all(
+          live.map((i) =>
+            uploadOne(job, i)
+              .catch((e: unknown) => void (corrupt ??= e))
+              .finally(() => slots[i]!++),
+          ),
+        ).then(() => {
+          running--;
+          pump();
+        });
+      }
+      // With nothing running every slot is free, so every job left has started: none waits.
+      if (running === 0 && waiting.length === 0) done();
+    };
+    pump();
+  });
+  if (corrupt !== undefined) throw corrupt;
+  return { targets: results, reads: shared.reads };
+}
+
+/** The blobs of the images that the layout holds, layers first (in image order), then configs, each once. */
+async function localBlobs(layout: string, selectors: string[]): Promise<Descriptor[]> {
+  const layers = new Map<string, Descriptor>();
+  const configs = new Map<string, Descriptor>();
+  for (const selector of selectors) {
+    const image = await readLayoutImage(layout, selector, { allowMissing: true });
+    // Blobs a partial layout lacks are left to each target's own push (which fetches them from their source).
+    const absent = new Set(missingBlobs(image).map((b) => b.digest));
+    for (const m of imageManifests(image)) {
+      const [config, ...rest] = m.blobs;
+      for (const l of rest) if (!absent.has(l.digest) && !layers.has(l.digest)) layers.set(l.digest, l);
+      if (config && !absent.has(config.digest)) configs.set(config.digest, config);
+    }
+  }
+  return [...layers.values(), ...[...configs.values()].filter((c) => !layers.has(c.digest))];
+}
+
+function imageManifests(m: LayoutManifest): LayoutManifest[] {
+  return m.blobs.length ? [m] : m.children.flatMap(imageManifests);
+}
