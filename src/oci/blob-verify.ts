@@ -254,3 +254,16 @@ export function verifiedRanges(file: string, digest: string, size: number): Veri
     },
   };
 }
+
+/** Passes bytes [start, end] through and drops the rest (the whole blob still flows, so it is still verified). */
+export function byteRange(start: number, end: number): Transform {
+  let pos = 0;
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      const from = Math.max(start - pos, 0);
+      const to = Math.min(end + 1 - pos, chunk.length);
+      pos += chunk.length;
+      cb(null, to > from ? chunk.subarray(from, to) : undefined);
+    },
+  });
+}

@@ -3,9 +3,9 @@
 // each GET verified as it streams (the last chunk is held back until the digest matches), so a registry or proxy
 // that alters a blob is caught before any sink keeps it whole.
 import { createHash } from 'node:crypto';
-import { PassThrough, pipeline, Transform, type Readable } from 'node:stream';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
-import { VerifyDigest } from '../oci/blob-verify.js';
+import { byteRange, VerifyDigest } from '../oci/blob-verify.js';
 import { MEDIA_TYPES, sha256Digest } from '../oci/layout.js';
 import type { AnyImage, Image, ImageBlob, ImageManifest, IndexDocument, Layer } from '../oci/model.js';
 import type { Descriptor } from '../types.js';
@@ -50,19 +50,6 @@ export function registryBlob(client: RegistryClient, repo: string, d: Pick<Descr
       return `sha256:${hash.digest('hex')}`;
     },
   };
-}
-
-/** Passes bytes [start, end] through and drops the rest (the whole blob still flows, so it is still verified). */
-function byteRange(start: number, end: number): Transform {
-  let pos = 0;
-  return new Transform({
-    transform(chunk: Buffer, _e, cb) {
-      const from = Math.max(start - pos, 0);
-      const to = Math.min(end + 1 - pos, chunk.length);
-      pos += chunk.length;
-      cb(null, to > from ? chunk.subarray(from, to) : undefined);
-    },
-  });
 }
 
 async function readAll(s: Readable, limit: number, where: string): Promise<Buffer> {
