@@ -23,7 +23,12 @@ export * from './runlocal/index.js';
 export { build, type BuildOptions, type BuildResult, type BuildSummary, type LayerOutcome } from './pipeline/build.js';
 export { pushBuild, type PushBuildOptions, type PushBuildResult } from './pipeline/steps/push.js';
 export { readBuildRecord, writeRecord, recordsDir, LAST_BUILD, LAST_SCAN } from './state/records.js';
-// The image stage: the local OCI layout, base images, layers.
+// The image stage: the image model (sources: the layout, a registry, a base image, a build; sinks: the store, a
+// registry, the Docker daemon), the local OCI layout, base images, layers.
+export { blobsOf, childManifests, descriptorOf, missingBlobs, pickPlatform, platformImages, uniqueBlobs, type AnyImage, type Image, type ImageBlob, type ImageIndexModel, type ImageManifest, type IndexDocument, type Layer, type Platform } from './oci/model.js';
+export { blobPath, layoutBlob, layoutTags, readLayoutIndex, REF_NAME, type ReadLayoutOptions } from './oci/layout.js';
+export { readRegistryImage, registryBlob } from './registry/image-source.js';
+export { writeImagesToDaemon, daemonPlatform } from './docker/load.js';
 export { OciStore, type OpenStoreOptions, type ImageIndex } from './oci/store.js';
 export { loadBaseImage, parseBaseRef, type BaseImage, type BaseRef, type LoadBaseOptions } from './oci/base-image.js';
 export { layerTar, packEntries, sourceDateEpoch, type PackEntry } from './oci/tar.js';
