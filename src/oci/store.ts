@@ -2,11 +2,10 @@
 // `blobs/sha256/<hex>`. A blob appears only under its own digest and only whole; index.json changes
 // under a lock and is replaced atomically, and never names a blob the store does not hold.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { pipeline as pipelineCb, Readable, Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { Descriptor } from '../types.js';
@@ -17,7 +16,7 @@ import { exists } from '../util/exists.js';
 import { syncDir, writeDurably, writeFileAtomic } from '../util/atomic-write.js';
 import { blobPath, blobsDir, INDEX_MEDIA_TYPE, CONFIG_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, digestHex, OCI_LAYOUT_BYTES, OCI_LAYOUT_FILE, readLayoutIndex, REF_NAME, sha256Digest, type ImageIndex } from './layout.js';
 import { blobsOf, childManifests, platformImages, type AnyImage } from './model.js';
-import { BlobMismatch, checkBlob, markerValid, markVerified, sweepMarkers, voidMarkers, VerifyDigest, type BlobCheck } from './blob-verify.js';
+import { BlobMismatch, checkBlob, markerValid, markVerified, openVerifiedBlob, sweepMarkers, voidMarkers, type BlobCheck } from './blob-verify.js';
 
 // The layout's names, digest parsing and index reading live in layout.ts; re-exported for the store's users.
 export { CONFIG_MEDIA_TYPE, digestHex, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, OCI_LAYOUT_BYTES, OCI_LAYOUT_FILE, REF_NAME, sha256Digest, type ImageIndex };
@@ -129,9 +128,7 @@ export class OciStore {
     const st = await stat(file).catch(() => undefined);
     if (!st) throw new GamelayerError('store.blob-missing', `${file}: blob ${digest} is not in the store ${this.dir}`);
     if (size !== undefined && st.size !== size) throw new BlobMismatch(file, `${st.size} bytes, expected ${size}`);
-    const verify = new VerifyDigest(file, digest, size, () => void voidMarkers(file));
-    pipelineCb(createReadStream(file, { highWaterMark: 1 << 20 }), verify, () => {});
-    return verify;
+    return openVerifiedBlob(file, digest, size);
   }
 
   /** A small blob (a manifest, config or index) read whole and verified. */
