@@ -191,9 +191,12 @@ describe('a damaged blob in each source is refused by open(), naming its digest'
     await cp(layout, dir, { recursive: true });
     const img = (await readLayoutImage(dir, 'busybox')) as Image;
     const layer = img.layers[0]!;
+    // Read whole once (verified, good), then damaged on disk: the next read of the same layer is checked again.
+    expect((await bytesOf(layer.open())).length).toBe(layer.size);
     await garble(blobPath(dir, layer.digest));
     const e = await refused(layer.open());
     expect(e.code).toBe('store.blob-corrupt');
+    expect(layer.damage?.()?.message).toContain(layer.digest);
     expect(e.message).toContain(layer.digest);
     // A range read that ends the blob is checked too (a resumed upload's last chunk).
     expect((await refused(layer.open(1, layer.size - 1))).message).toContain(layer.digest);

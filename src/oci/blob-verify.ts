@@ -172,8 +172,12 @@ export class VerifyDigest extends Transform {
 }
 
 /** A blob file as a stream that errors (before its last bytes) unless they hash to the digest. */
-export function openVerifiedBlob(file: string, digest: string, size?: number): Readable {
-  const verify = new VerifyDigest(file, digest, size, () => void voidMarkers(file));
+export function openVerifiedBlob(file: string, digest: string, size?: number, onMismatch?: (e: BlobMismatch) => void): Readable {
+  const verify = new VerifyDigest(file, digest, size, () => void voidMarkers(file), (where, what) => {
+    const e = new BlobMismatch(where, what);
+    onMismatch?.(e);
+    return e;
+  });
   pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), verify, () => {});
   return verify;
 }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { ErrorCode } from '../error-codes.js';
 import type { Descriptor } from '../types.js';
-import { verifiedRanges } from './blob-verify.js';
+import { openVerifiedBlob, verifiedRanges, type BlobMismatch } from './blob-verify.js';
 import { MEDIA_TYPES } from './media-types.js';
 import type { AnyImage, Image, ImageBlob, ImageManifest, IndexDocument, Layer } from './model.js';
 
@@ -100,15 +100,20 @@ export async function layoutTags(layoutDir: string): Promise<Descriptor[]> {
  * that ends it holds its last bytes back until they match the digest, so a damaged file is never read whole.
  */
 export function layoutBlob(layoutDir: string, d: Pick<Descriptor, 'mediaType' | 'digest' | 'size'>, diffID?: string): Layer {
-  const ranges = verifiedRanges(blobPath(layoutDir, d.digest), d.digest, d.size);
+  const file = blobPath(layoutDir, d.digest);
+  const ranges = verifiedRanges(file, d.digest, d.size);
+  let damaged: BlobMismatch | undefined;
   return {
     mediaType: d.mediaType,
     digest: d.digest,
     size: d.size,
     ...(diffID ? { diffID } : {}),
-    origin: ranges.file,
-    open: (start, end) => ranges.open(start, end),
-    damage: () => ranges.damage(),
+    origin: file,
+    // A whole read hashes on its own (a blob read again, or by two sinks at once, is checked again each time);
+    // byte ranges (a chunked, resumed upload) share one running hash across them.
+    open: (start = 0, end = d.size - 1) =>
+      start === 0 && end === d.size - 1 ? openVerifiedBlob(file, d.digest, d.size, (e) => (damaged = e)) : ranges.open(start, end),
+    damage: () => damaged ?? ranges.damage(),
     actualDigest: () => ranges.actualDigest(),
   };
 }
