@@ -1,5 +1,6 @@
 // The local OCI image layout store (image-spec image-layout.md): `oci-layout`, `index.json`,
-// `blobs/sha256/<hex>`. A blob appears only under its own digest and only whole; index.json changes
+// `blobs/sha256/<hex>` (the names and index reading are layout.ts's). The writer of the layout and a sink of the
+// image model (`putImage`). A blob appears only under its own digest and only whole; index.json changes
 // under a lock and is replaced atomically, and never names a blob the store does not hold.
 import { createHash } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
