@@ -25,7 +25,12 @@ export { pushBuild, type PushBuildOptions, type PushBuildResult } from './pipeli
 export { pushBuildToMany, type PushBuildToManyOptions, type PushBuildToManyResult, type PushDestination, type TargetOutcome } from './pipeline/steps/push-many.js';
 export { regionalRepository, type RegionalPin } from './k8s/regional.js';
 export { readBuildRecord, writeRecord, recordsDir, LAST_BUILD, LAST_SCAN } from './state/records.js';
-// The image stage: the local OCI layout, base images, layers.
+// The image stage: the image model (sources: the layout, a registry, a base image, a build; sinks: the store, a
+// registry, the Docker daemon), the local OCI layout, base images, layers.
+export { blobsOf, childManifests, descriptorOf, missingBlobs, pickPlatform, platformImages, uniqueBlobs, type AnyImage, type Image, type ImageBlob, type ImageIndexModel, type ImageManifest, type IndexDocument, type Layer, type Platform } from './oci/model.js';
+export { blobPath, layoutBlob, layoutTags, readLayoutIndex, REF_NAME, type ReadLayoutOptions } from './oci/layout.js';
+export { readRegistryImage, registryBlob } from './registry/image-source.js';
+export { writeImagesToDaemon, daemonPlatform } from './docker/load.js';
 export { OciStore, type OpenStoreOptions, type ImageIndex } from './oci/store.js';
 export { loadBaseImage, parseBaseRef, type BaseImage, type BaseRef, type LoadBaseOptions } from './oci/base-image.js';
 export { layerTar, packEntries, sourceDateEpoch, type PackEntry } from './oci/tar.js';

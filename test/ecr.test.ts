@@ -8,7 +8,7 @@ import { GamelayerError } from '../src/errors.js';
 import { fetchBuildRecordFor, pushBuildRecord } from '../src/registry/artifact.js';
 import { ecrTarget, type EcrOptions } from '../src/registry/ecr.js';
 import type { BuildRecord } from '../src/types.js';
-import { blobSource } from '../src/oci/layout-reader.js';
+import { layoutBlob as blobSource } from '../src/oci/layout.js';
 import { pushImage } from '../src/registry/push.js';
 import { uploadBlob } from '../src/registry/upload.js';
 import { startFaultProxy } from './support/fault-proxy.js';

@@ -11,7 +11,7 @@ import { dockerGame, type DockerGame } from '../dockerfile/game.js';
 import { SERVER_DOCKERFILE, treeDockerfile } from '../dockerfile/layout.js';
 import { parseBaseRef } from '../oci/base-image.js';
 import { resolveCredentials } from '../registry/credentials.js';
-import { layoutTags, REF_NAME } from '../oci/layout-reader.js';
+import { layoutTags, REF_NAME } from '../oci/layout.js';
 import { parseReference } from '../registry/reference.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import { TREE_NAMES, type TreeName } from '../types.js';

@@ -5,13 +5,13 @@ import { Transform } from 'node:stream';
 import type Docker from 'dockerode';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
-import { layoutTags, REF_NAME } from '../oci/layout-reader.js';
+import { layoutTags, REF_NAME } from '../oci/layout.js';
 import { parseReference } from '../registry/reference.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import { LAST_BUILD, readBuildRecord, recordsDir } from '../state/records.js';
 import { TREE_NAMES } from '../types.js';
-import { connectDocker, daemonError, daemonInfo, followStream } from './daemon.js';
-import { dockerSaveStream, resolveSaveImages, type SaveImage } from './save-format.js';
+import { connectDocker, daemonError, daemonInfo, followStream, type DaemonInfo } from './daemon.js';
+import { checkDaemonLayers, dockerSaveStream, resolveSaveImages, type DaemonImage, type SaveImage } from './save-format.js';
 
 export interface LoadImagesOptions {
   /** OCI image layout directory. */
@@ -28,16 +28,31 @@ export interface LoadedImage {
   id: string;
 }
 
+/** Images of the local store into the daemon: the layout source (the daemon's platform picked), then the daemon sink. */
 export async function loadImages(opts: LoadImagesOptions): Promise<LoadedImage[]> {
-  const reporter = opts.reporter ?? silentReporter;
   const info = await daemonInfo(opts.docker ?? connectDocker());
-  const platform = { os: info.os, architecture: info.arch === 'x86_64' ? 'amd64' : info.arch === 'aarch64' ? 'arm64' : info.arch };
-  const images = await resolveSaveImages(opts.layout, opts.images, platform);
+  const images = await resolveSaveImages(opts.layout, opts.images, daemonPlatform(info));
+  return writeImagesToDaemon(images, { info, reporter: opts.reporter });
+}
+
+/** The platform images of the daemon's machine (`x86_64` → `amd64`, `aarch64` → `arm64`). */
+export function daemonPlatform(info: { os: string; arch: string }): { os: string; architecture: string } {
+  return { os: info.os, architecture: info.arch === 'x86_64' ? 'amd64' : info.arch === 'aarch64' ? 'arm64' : info.arch };
+}
+
+/**
+ * The Docker daemon as a sink of the image model: platform images (from any source: the store, a registry) streamed
+ * to its load endpoint as one docker-save archive, every blob verified as it streams.
+ */
+export async function writeImagesToDaemon(images: DaemonImage[], opts: { docker?: Docker; reporter?: Reporter; info?: DaemonInfo } = {}): Promise<LoadedImage[]> {
+  const reporter = opts.reporter ?? silentReporter;
+  const info = opts.info ?? (await daemonInfo(opts.docker ?? connectDocker()));
+  for (const i of images) checkDaemonLayers(i.selector, i.image);
   const distinct = new Map<string, number>();
-  for (const i of images) for (const l of i.layers) distinct.set(l.digest, l.size);
+  for (const i of images) for (const l of i.image.layers) distinct.set(l.digest, l.size);
   const total = [...distinct.values()].reduce((a, b) => a + b, 0);
   const task = reporter.task(`load ${images.length} image${images.length === 1 ? '' : 's'}`, total, 'bytes');
-  const save = dockerSaveStream(opts.layout, images);
+  const save = dockerSaveStream(undefined, images);
   // Count through a transform, never with a 'data' listener that would start the stream before it is piped.
   const body = save.pipe(
     new Transform({
@@ -58,7 +73,7 @@ export async function loadImages(opts: LoadImagesOptions): Promise<LoadedImage[]
   }
   await followStream(out, (m) => m.stream && reporter.info(m.stream.trim()), 'load images', info.address);
   task.done(`${images.length} images, ${distinct.size} layers`);
-  return images.map((i) => ({ selector: i.selector, repoTags: i.repoTags, id: i.config.digest }));
+  return images.map((i) => ({ selector: i.selector, repoTags: i.repoTags, id: i.image.config.digest }));
 }
 
 /** The repository docker names a game's images with: the registry's when configured, else the game name. */

@@ -1,13 +1,11 @@
-// Images of an OCI layout as a `docker save` archive (manifest.json + config files + layer files), the format
-// `docker load` of Docker 20.10 takes. Streamed: configs are small JSON, layer blobs are read from the store
-// straight into the tar (docker load accepts gzip layers as they are), each layer once even when shared.
+// Images of the image model as a `docker save` archive (manifest.json + config files + layer files), the format
+// `docker load` of Docker 20.10 takes. Streamed: each config and layer is opened (verified as it streams) while the
+// tar is read, each once even when shared; docker load accepts gzip layers as they are.
 import { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
-import { openVerifiedBlob } from '../oci/blob-verify.js';
-import type { LayoutManifest } from '../oci/layout-reader.js';
+import { digestHex } from '../oci/layout.js';
+import { pickPlatform, type Image, type ImageBlob } from '../oci/model.js';
 import { readCompleteLayoutImage } from '../registry/partial-layout.js';
-import type { Descriptor } from '../types.js';
-import { digestHex } from '../oci/store.js';
 import { packEntries, type PackEntry } from '../oci/tar.js';
 
 export interface SaveImage {
@@ -17,62 +15,57 @@ export interface SaveImage {
   repoTags: string[];
 }
 
-export interface ResolvedSaveImage extends SaveImage {
-  config: Descriptor;
-  layers: Descriptor[];
+/** An image for the Docker daemon: the platform image (the model) and the names docker gives it. */
+export interface DaemonImage extends SaveImage {
+  image: Image;
 }
 
 const LAYER_TYPES = /^application\/vnd\.(oci\.image\.layer\.v1\.tar(\+gzip)?|docker\.image\.rootfs\.diff\.tar(\.gzip)?)$/;
 
-/** The manifest for `os/arch` out of an index (or the manifest itself). */
-function pickPlatform(m: LayoutManifest, selector: string, platform: { os: string; architecture: string }): LayoutManifest {
-  if (m.children.length === 0) return m;
-  const hit = m.children.find((c) => c.descriptor.platform?.os === platform.os && c.descriptor.platform?.architecture === platform.architecture);
-  if (hit) return pickPlatform(hit, selector, platform);
-  const have = m.children.map((c) => (c.descriptor.platform ? `${c.descriptor.platform.os}/${c.descriptor.platform.architecture}` : '?')).join(', ');
-  throw new GamelayerError('load.platform', `image ${selector} has no ${platform.os}/${platform.architecture} manifest (it has ${have})`, 'load on a machine of a built platform, or build that platform');
+/** Refuses layers docker load of Docker 20.10 cannot read (zstd), naming the image and the layer. */
+export function checkDaemonLayers(name: string, image: Image): void {
+  for (const l of image.layers) {
+    if (!LAYER_TYPES.test(l.mediaType)) {
+      throw new GamelayerError(
+        'load.layer-type',
+        `image ${name}: layer ${l.digest} is ${l.mediaType}, which docker load of Docker 20.10 cannot read`,
+        'build with gzip layers (layers.compression: gzip) to load into this daemon',
+      );
+    }
+  }
 }
 
-export async function resolveSaveImages(
-  layoutDir: string,
-  images: SaveImage[],
-  platform: { os: string; architecture: string },
-): Promise<ResolvedSaveImage[]> {
-  const out: ResolvedSaveImage[] = [];
+/** The layout's images for the daemon's platform (the layout source, then the platform picked out of an index). */
+export async function resolveSaveImages(layoutDir: string, images: SaveImage[], platform: { os: string; architecture: string }): Promise<DaemonImage[]> {
+  const out: DaemonImage[] = [];
   for (const img of images) {
     // A partial layout (layers kept in the registry by the build) gets what it lacks first, digest-verified.
-    const m = pickPlatform(await readCompleteLayoutImage(layoutDir, img.selector), img.selector, platform);
-    const [config, ...layers] = m.blobs;
-    for (const l of layers) {
-      if (!LAYER_TYPES.test(l.mediaType)) {
-        throw new GamelayerError(
-          'load.layer-type',
-          `image ${img.selector}: layer ${l.digest} is ${l.mediaType}, which docker load of Docker 20.10 cannot read`,
-          'build with gzip layers (layers.compression: gzip) to load into this daemon',
-        );
-      }
-    }
-    out.push({ ...img, config: config!, layers });
+    const image = pickPlatform(await readCompleteLayoutImage(layoutDir, img.selector), img.selector, platform);
+    checkDaemonLayers(img.selector, image);
+    out.push({ ...img, image });
   }
   return out;
 }
 
-const configName = (d: Descriptor) => `${digestHex(d.digest)}.json`;
-const layerName = (d: Descriptor) => `${digestHex(d.digest)}/layer.tar`;
+const configName = (d: ImageBlob) => `${digestHex(d.digest)}.json`;
+const layerName = (d: ImageBlob) => `${digestHex(d.digest)}/layer.tar`;
 
-/** The docker-save tar of the images, as a stream; blob files are opened one at a time while it is read. */
-export function dockerSaveStream(layoutDir: string, images: ResolvedSaveImage[]): Readable {
-  const manifest = images.map((i) => ({ Config: configName(i.config), RepoTags: i.repoTags, Layers: i.layers.map(layerName) }));
-  const files = new Map<string, Descriptor>();
+/**
+ * The docker-save tar of the images, as a stream; blobs are opened one at a time while it is read. (The first
+ * argument, the layout folder, is no longer needed: each blob knows where its bytes are.)
+ */
+export function dockerSaveStream(_layoutDir: string | undefined, images: DaemonImage[]): Readable {
+  const manifest = images.map((i) => ({ Config: configName(i.image.config), RepoTags: i.repoTags, Layers: i.image.layers.map(layerName) }));
+  const files = new Map<string, ImageBlob>();
   for (const i of images) {
-    files.set(configName(i.config), i.config);
-    for (const l of i.layers) files.set(layerName(l), l);
+    files.set(configName(i.image.config), i.image.config);
+    for (const l of i.image.layers) files.set(layerName(l), l);
   }
   const mtime = new Date(0);
   const entries: PackEntry[] = [{ header: { name: 'manifest.json', mode: 0o644, mtime }, body: Buffer.from(JSON.stringify(manifest)) }];
-  for (const [name, d] of [...files].sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const [name, b] of [...files].sort(([a], [c]) => (a < c ? -1 : 1))) {
     // Verified as it streams (the last bytes wait for the digest check): docker never gets a damaged blob whole.
-    entries.push({ header: { name, size: d.size, mode: 0o644, mtime }, body: () => openVerifiedBlob(layoutDir, d.digest, d.size) });
+    entries.push({ header: { name, size: b.size, mode: 0o644, mtime }, body: () => b.open() });
   }
   return packEntries(entries);
 }

@@ -4,21 +4,31 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { GamelayerError } from '../errors.js';
 import type { Descriptor } from '../types.js';
 import { formatPlatform, type ImageConfig, type ImageManifest, type Platform } from './image.js';
-import { INDEX_MEDIA_TYPE, OciStore, REF_NAME, sha256Digest, type ImageIndex } from './store.js';
+import { BlobMismatch, byteRange, VerifyDigest } from './blob-verify.js';
+import { INDEX_MEDIA_TYPE, layoutBlob, REF_NAME, sha256Digest, type ImageIndex } from './layout.js';
+import type { Layer } from './model.js';
+import { OciStore } from './store.js';
 
+/**
+ * A base image as the image model sees it: its layers are model layers (digest, diffID, size, media type, and an
+ * `open()` that verifies while it streams, from wherever the base is: a layout, an archive, a registry), plus what
+ * only a base has: the reference as written, its parsed config, and a copy of its layers into the store.
+ */
 export interface BaseImage {
   /** The reference as given, e.g. `oci:/images/busybox:1.36`; `scratch` for none. */
   ref: string;
   /** undefined for scratch. */
   config?: ImageConfig;
   platform?: Platform;
-  layers: Descriptor[];
+  /** Media types carried over to their OCI names (same bytes). */
+  layers: Layer[];
   diffIDs: string[];
   /** The manifest digest, when the source keeps the manifest (OCI layout or archive; not docker-archive). */
   digest?: string;
@@ -103,7 +113,7 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
           }
         },
       };
-      return fromLayout(ref, parsed.dir, await src.readIndex(), parsed.tag, blobs, options.platform);
+      return fromLayout(ref, parsed.dir, await src.readIndex(), parsed.tag, blobs, (d, diffID) => layoutBlob(parsed.dir, d, diffID), options.platform);
     }
     case 'oci-archive': {
       const small = await readSmallMembers(parsed.file);
@@ -118,7 +128,8 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
         },
         copy: (store, layers) => copyArchiveMembers(parsed.file, store, new Map(layers.map((l) => [`blobs/sha256/${l.digest.slice(7)}`, l]))),
       };
-      return fromLayout(ref, parsed.file, JSON.parse(indexBytes.toString('utf8')) as ImageIndex, parsed.tag, blobs, options.platform);
+      const blobOf: LayerOf = (d, diffID) => archiveLayer(parsed.file, `blobs/sha256/${d.digest.slice(7)}`, d, diffID);
+      return fromLayout(ref, parsed.file, JSON.parse(indexBytes.toString('utf8')) as ImageIndex, parsed.tag, blobs, blobOf, options.platform);
     }
     case 'docker-archive':
       return fromDockerArchive(ref, parsed.file, parsed.ref);
@@ -135,9 +146,40 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
  * A base image from its manifest's layers and its config's bytes, as every source makes it (exported for the
  * registry stage): layer media types carried over to OCI, diff_ids checked against the layers.
  */
-export function baseFromParts(ref: string, where: string, configBytes: Buffer, manifestLayers: Descriptor[], copy: (s: OciStore) => Promise<void>): BaseImage {
+export function baseFromParts(ref: string, where: string, configBytes: Buffer, manifestLayers: Descriptor[], copy: (s: OciStore) => Promise<void>, layerOf: LayerOf): BaseImage {
   const config = parseJson<ImageConfig>(configBytes, `${where} config`);
-  return finish(ref, where, config, manifestLayers.map((l) => ociLayer(l, where)), copy);
+  return finish(ref, where, config, manifestLayers.map((l) => ociLayer(l, where)), copy, layerOf);
+}
+
+/** A base layer as the model's layer, from the descriptor (media type carried over to OCI) and its diff_id. */
+export type LayerOf = (d: Descriptor, diffID: string) => Layer;
+
+/**
+ * A member of an archive (an OCI or docker-save archive) as a model layer: its bytes are found by one walk of the
+ * archive when opened, and verified as they stream.
+ */
+function archiveLayer(file: string, member: string, d: Descriptor, diffID: string): Layer {
+  const where = `${file}:${member}`;
+  let damaged: BlobMismatch | undefined;
+  const open = (start = 0, end = d.size - 1): Readable => {
+    const out = new PassThrough();
+    let found = false;
+    walkArchive(file, async (name, header, body) => {
+      if (found || name !== member || header.type !== 'file') return;
+      found = true;
+      const verify = new VerifyDigest(where, d.digest, d.size, undefined, (w, what) => (damaged = new BlobMismatch(w, what)));
+      const parts: NodeJS.ReadWriteStream[] = [verify];
+      if (start !== 0 || end !== d.size - 1) parts.push(byteRange(start, end));
+      await pipeline([Readable.from(body), ...parts, out] as unknown as [Readable, PassThrough]);
+    }).then(
+      () => {
+        if (!found) out.destroy(new GamelayerError('base.blob-missing', `${file}: layer ${d.digest} (${member}) is missing`));
+      },
+      (e: unknown) => out.destroy(e as Error),
+    );
+    return out;
+  };
+  return { mediaType: d.mediaType, digest: d.digest, size: d.size, diffID, origin: where, open, damage: () => damaged };
 }
 
 export { INDEX_TYPES as BASE_INDEX_TYPES };
@@ -161,6 +203,7 @@ async function fromLayout(
   index: ImageIndex,
   tag: string | undefined,
   blobs: BlobReader,
+  layerOf: LayerOf,
   wanted?: Platform,
 ): Promise<BaseImage> {
   let desc: Descriptor | undefined;
@@ -193,16 +236,16 @@ async function fromLayout(
   const manifest = parseJson<ImageManifest>(await blobs.small(desc.digest), `${where} manifest ${desc.digest}`);
   const config = parseJson<ImageConfig>(await blobs.small(manifest.config.digest), `${where} config ${manifest.config.digest}`);
   const layers = manifest.layers.map((l) => ociLayer(l, where));
-  return { ...finish(ref, where, config, layers, (store) => blobs.copy(store, layers)), digest: desc.digest };
+  return { ...finish(ref, where, config, layers, (store) => blobs.copy(store, layers), layerOf), digest: desc.digest };
 }
 
-function finish(ref: string, where: string, config: ImageConfig, layers: Descriptor[], copy: (s: OciStore) => Promise<void>): BaseImage {
+function finish(ref: string, where: string, config: ImageConfig, layers: Descriptor[], copy: (s: OciStore) => Promise<void>, layerOf: LayerOf): BaseImage {
   const diffIDs = config.rootfs?.diff_ids ?? [];
   if (diffIDs.length !== layers.length) {
     throw new GamelayerError('base.diff-ids', `${where}: the config lists ${diffIDs.length} diff_ids for ${layers.length} layers`);
   }
   const platform: Platform = { architecture: config.architecture, os: config.os, ...(config.variant ? { variant: config.variant } : {}) };
-  return { ref, config, platform, layers, diffIDs, copyLayersInto: copy };
+  return { ref, config, platform, layers: layers.map((d, i) => layerOf(d, diffIDs[i]!)), diffIDs, copyLayersInto: copy };
 }
 
 const SMALL = 4 << 20;
@@ -332,5 +375,6 @@ async function fromDockerArchive(ref: string, file: string, name?: string): Prom
     layerFiles.set(l, d);
     return d;
   });
-  return finish(ref, file, config, layers, (store) => copyArchiveMembers(file, store, layerFiles));
+  const member = new Map([...layerFiles].map(([name, d]) => [d.digest, name]));
+  return finish(ref, file, config, layers, (store) => copyArchiveMembers(file, store, layerFiles), (d, diffID) => archiveLayer(file, member.get(d.digest)!, d, diffID));
 }

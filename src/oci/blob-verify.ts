@@ -20,8 +20,6 @@ import { PassThrough, pipeline, Transform, type Readable, type TransformCallback
 import { GamelayerError } from '../errors.js';
 import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
 
-const DIGEST = /^sha256:([a-f0-9]{64})$/;
-
 export class BlobMismatch extends GamelayerError {
   constructor(where: string, what: string) {
     super(
@@ -32,23 +30,16 @@ export class BlobMismatch extends GamelayerError {
   }
 }
 
-function hexOf(digest: string): string {
-  const m = DIGEST.exec(digest);
-  if (!m) throw new GamelayerError('store.digest', `"${digest}" is not a sha256 digest (sha256:<64 hex digits>)`);
-  return m[1]!;
-}
-
-export function blobFile(layoutDir: string, digest: string): string {
-  return path.join(layoutDir, 'blobs', 'sha256', hexOf(digest));
-}
-
 function fingerprint(file: string, st: BigIntStats): string {
   return `${path.resolve(file)}\nsize=${st.size} mtime=${st.mtimeNs} ctime=${st.ctimeNs} ino=${st.ino} dev=${st.dev}\n`;
 }
 
-/** Where a blob's marker lives: one file per digest (two stores sharing the folder differ by path and inode). */
+/**
+ * Where a blob's marker lives: one file per digest (two stores sharing the folder differ by path and inode). The
+ * digest was checked when its blob's path was made (layout.ts's blobPath), so its hex is a plain file name.
+ */
 function markerFile(markerDir: string, digest: string): string {
-  return path.join(markerDir, hexOf(digest));
+  return path.join(markerDir, digest.slice('sha256:'.length));
 }
 
 /** Removes markers half-written by runs that were killed. */
@@ -71,7 +62,7 @@ export async function markVerified(markerDir: string | undefined, file: string, 
   try {
     const st = await stat(file, { bigint: true });
     await mkdir(markerDir, { recursive: true });
-    const tmp = path.join(markerDir, `.${hexOf(digest)}.${tempTag()}`);
+    const tmp = path.join(markerDir, `.${digest.slice('sha256:'.length)}.${tempTag()}`);
     await writeSmall(tmp, fingerprint(file, st));
     await rename(tmp, markerFile(markerDir, digest)).catch(async (e: unknown) => {
       await rm(tmp, { force: true });
@@ -117,8 +108,7 @@ export type BlobCheck = { status: 'ok' } | { status: 'missing' } | { status: 'da
  * Whether the blob may be reused: a valid marker, or else a full hash (then marked). A damaged blob is removed,
  * so that whoever wanted it writes it anew; the result names the file and what was wrong.
  */
-export async function checkBlob(layoutDir: string, markerDir: string | undefined, digest: string, size?: number): Promise<BlobCheck> {
-  const file = blobFile(layoutDir, digest);
+export async function checkBlob(file: string, markerDir: string | undefined, digest: string, size?: number): Promise<BlobCheck> {
   const st = await stat(file).catch(() => undefined);
   if (!st?.isFile()) return { status: 'missing' };
   if (await markerValid(markerDir, file, digest, size)) return { status: 'ok' };
@@ -152,6 +142,8 @@ export class VerifyDigest extends Transform {
     private readonly digest: string,
     private readonly size?: number,
     private readonly onMismatch?: () => void,
+    /** The error of a mismatch (default: a damaged store blob; a registry source names the registry instead). */
+    private readonly mismatchError: (where: string, what: string) => GamelayerError = (where, what) => new BlobMismatch(where, what),
   ) {
     super();
   }
@@ -173,16 +165,19 @@ export class VerifyDigest extends Transform {
     cb();
   }
 
-  private fail(what: string): BlobMismatch {
+  private fail(what: string): GamelayerError {
     this.onMismatch?.();
-    return new BlobMismatch(this.where, what);
+    return this.mismatchError(this.where, what);
   }
 }
 
-/** A layout's blob as a stream that errors (before its last bytes) unless they hash to the digest. */
-export function openVerifiedBlob(layoutDir: string, digest: string, size?: number): Readable {
-  const file = blobFile(layoutDir, digest);
-  const verify = new VerifyDigest(file, digest, size, () => void voidMarkers(file));
+/** A blob file as a stream that errors (before its last bytes) unless they hash to the digest. */
+export function openVerifiedBlob(file: string, digest: string, size?: number, onMismatch?: (e: BlobMismatch) => void): Readable {
+  const verify = new VerifyDigest(file, digest, size, () => void voidMarkers(file), (where, what) => {
+    const e = new BlobMismatch(where, what);
+    onMismatch?.(e);
+    return e;
+  });
   pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), verify, () => {});
   return verify;
 }
@@ -200,8 +195,7 @@ export interface VerifiedRanges {
   actualDigest(): Promise<string>;
 }
 
-export function verifiedRanges(layoutDir: string, digest: string, size: number): VerifiedRanges {
-  const file = blobFile(layoutDir, digest);
+export function verifiedRanges(file: string, digest: string, size: number): VerifiedRanges {
   const hash = createHash('sha256');
   let hashedTo = 0;
   let verdict: 'ok' | BlobMismatch | undefined;
@@ -263,4 +257,17 @@ export function verifiedRanges(layoutDir: string, digest: string, size: number):
       return t;
     },
   };
+}
+
+/** Passes bytes [start, end] through and drops the rest (the whole blob still flows, so it is still verified). */
+export function byteRange(start: number, end: number): Transform {
+  let pos = 0;
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      const from = Math.max(start - pos, 0);
+      const to = Math.min(end + 1 - pos, chunk.length);
+      pos += chunk.length;
+      cb(null, to > from ? chunk.subarray(from, to) : undefined);
+    },
+  });
 }

@@ -2,14 +2,13 @@
 // digests on any machine (keys sorted, no whitespace, `created` fixed by SOURCE_DATE_EPOCH).
 import { GamelayerError } from '../errors.js';
 import type { BuiltLayer, Descriptor } from '../types.js';
-import { CONFIG_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, sha256Digest } from './store.js';
+import { CONFIG_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, sha256Digest } from './layout.js';
+import type { ImageManifest, IndexDocument, Platform } from './model.js';
 import { sourceDateEpoch } from './tar.js';
 
-export interface Platform {
-  architecture: string;
-  os: string;
-  variant?: string;
-}
+// The documents' shapes belong to the image model (model.ts); re-exported here, where they are made.
+export type { ImageManifest, IndexDocument, Platform };
+
 
 /** The OCI image config fields we read and write (image-spec config.md). */
 export interface ImageConfig {
@@ -135,15 +134,6 @@ export function imageConfig(input: ImageConfigInput): JsonDocument<ImageConfig> 
   return jsonDocument(config, CONFIG_MEDIA_TYPE);
 }
 
-export interface ImageManifest {
-  schemaVersion: 2;
-  mediaType: string;
-  artifactType?: string;
-  config: Descriptor;
-  layers: Descriptor[];
-  subject?: Descriptor;
-  annotations?: Record<string, string>;
-}
 
 export function layerDescriptor(l: Pick<BuiltLayer, 'mediaType' | 'digest' | 'size'>): Descriptor {
   return { mediaType: l.mediaType, digest: l.digest, size: l.size };
@@ -186,12 +176,6 @@ export function imageManifest(input: ManifestInput): JsonDocument<ImageManifest>
   });
 }
 
-export interface IndexDocument {
-  schemaVersion: 2;
-  mediaType: string;
-  manifests: Descriptor[];
-  annotations?: Record<string, string>;
-}
 
 /** A multi-platform index; every manifest descriptor must carry its platform. */
 export function imageIndex(manifests: Descriptor[], annotations?: Record<string, string>): JsonDocument<IndexDocument> {

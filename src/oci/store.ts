@@ -1,12 +1,12 @@
 // The local OCI image layout store (image-spec image-layout.md): `oci-layout`, `index.json`,
-// `blobs/sha256/<hex>`. A blob appears only under its own digest and only whole; index.json changes
+// `blobs/sha256/<hex>` (the names and index reading are layout.ts's). The writer of the layout and a sink of the
+// image model (`putImage`). A blob appears only under its own digest and only whole; index.json changes
 // under a lock and is replaced atomically, and never names a blob the store does not hold.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { pipeline as pipelineCb, Readable, Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { Descriptor } from '../types.js';
@@ -15,35 +15,12 @@ import { isAlive, sweepStaleTemps, tempTag } from '../util/temp-files.js';
 import { writeAll } from '../util/write-all.js';
 import { exists } from '../util/exists.js';
 import { syncDir, writeDurably, writeFileAtomic } from '../util/atomic-write.js';
-import { BlobMismatch, checkBlob, markerValid, markVerified, sweepMarkers, voidMarkers, VerifyDigest, type BlobCheck } from './blob-verify.js';
+import { blobPath, blobsDir, INDEX_MEDIA_TYPE, CONFIG_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, digestHex, OCI_LAYOUT_BYTES, OCI_LAYOUT_FILE, readLayoutIndex, REF_NAME, sha256Digest, type ImageIndex } from './layout.js';
+import { blobsOf, childManifests, platformImages, type AnyImage } from './model.js';
+import { BlobMismatch, checkBlob, markerValid, markVerified, openVerifiedBlob, sweepMarkers, voidMarkers, type BlobCheck } from './blob-verify.js';
 
-export const OCI_LAYOUT_FILE = 'oci-layout';
-export const OCI_LAYOUT_BYTES = '{"imageLayoutVersion":"1.0.0"}';
-export const INDEX_MEDIA_TYPE = 'application/vnd.oci.image.index.v1+json';
-export const MANIFEST_MEDIA_TYPE = 'application/vnd.oci.image.manifest.v1+json';
-export const CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
-export const REF_NAME = 'org.opencontainers.image.ref.name';
-
-export interface ImageIndex {
-  schemaVersion: 2;
-  mediaType?: string;
-  artifactType?: string;
-  manifests: Descriptor[];
-  annotations?: Record<string, string>;
-  subject?: Descriptor;
-}
-
-const DIGEST = /^sha256:([a-f0-9]{64})$/;
-
-export function digestHex(digest: string): string {
-  const m = DIGEST.exec(digest);
-  if (!m) throw new GamelayerError('store.digest', `"${digest}" is not a sha256 digest (sha256:<64 hex digits>)`);
-  return m[1]!;
-}
-
-export function sha256Digest(bytes: Uint8Array | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
+// The layout's names, digest parsing and index reading live in layout.ts; re-exported for the store's users.
+export { CONFIG_MEDIA_TYPE, digestHex, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, OCI_LAYOUT_BYTES, OCI_LAYOUT_FILE, REF_NAME, sha256Digest, type ImageIndex };
 
 export { BlobMismatch };
 
@@ -83,7 +60,7 @@ export class OciStore {
       }
       return store;
     }
-    await mkdir(path.join(store.dir, 'blobs', 'sha256'), { recursive: true });
+    await mkdir(blobsDir(store.dir), { recursive: true });
     await mkdir(store.tmpDir, { recursive: true });
     // Half-written blobs of runs that were killed: never under a digest name, but they take space.
     await sweepStaleTemps(store.tmpDir);
@@ -129,7 +106,7 @@ export class OciStore {
   }
 
   blobPath(digest: string): string {
-    return path.join(this.dir, 'blobs', 'sha256', digestHex(digest));
+    return blobPath(this.dir, digest);
   }
 
   /** Presence (and size) only: enough to name a blob in index.json, not to reuse it (see checkBlob). */
@@ -143,7 +120,7 @@ export class OciStore {
    * marked). A damaged blob is removed and reported by file, so the caller writes it anew (see blob-verify.ts).
    */
   checkBlob(digest: string, size?: number): Promise<BlobCheck> {
-    return checkBlob(this.dir, this.markers, digest, size);
+    return checkBlob(this.blobPath(digest), this.markers, digest, size);
   }
 
   /** The blob as a stream; it errors at the end if the bytes on disk do not hash to the digest. */
@@ -152,9 +129,7 @@ export class OciStore {
     const st = await stat(file).catch(() => undefined);
     if (!st) throw new GamelayerError('store.blob-missing', `${file}: blob ${digest} is not in the store ${this.dir}`);
     if (size !== undefined && st.size !== size) throw new BlobMismatch(file, `${st.size} bytes, expected ${size}`);
-    const verify = new VerifyDigest(file, digest, size, () => void voidMarkers(file));
-    pipelineCb(createReadStream(file, { highWaterMark: 1 << 20 }), verify, () => {});
-    return verify;
+    return openVerifiedBlob(file, digest, size);
   }
 
   /** A small blob (a manifest, config or index) read whole and verified. */
@@ -263,27 +238,30 @@ export class OciStore {
     return { mediaType, digest, size };
   }
 
+  /**
+   * The store as a sink of the image model: every blob of `image` not already known good here, verified as it
+   * streams in (from any source: another layout, a registry, a base image), then its manifests (children before an
+   * index), then the tag. Returns the descriptor of the top manifest.
+   */
+  async putImage(image: AnyImage, tag?: string, annotations: Record<string, string> = {}): Promise<Descriptor> {
+    for (const p of platformImages(image)) {
+      for (const b of blobsOf(p)) {
+        if ((await this.checkBlob(b.digest, b.size)).status === 'ok') continue;
+        await this.putBlob(b.open(), { digest: b.digest, size: b.size });
+      }
+    }
+    for (const m of [...childManifests(image), image]) await this.putJson(m.bytes, m.descriptor.mediaType);
+    const top: Descriptor = { mediaType: image.descriptor.mediaType, digest: image.descriptor.digest, size: image.descriptor.size };
+    if (tag !== undefined) await this.tag(tag, top, annotations);
+    return top;
+  }
+
   get indexPath(): string {
     return path.join(this.dir, 'index.json');
   }
 
-  async readIndex(): Promise<ImageIndex> {
-    let text: string;
-    try {
-      text = await readFile(this.indexPath, 'utf8');
-    } catch (e) {
-      throw new GamelayerError('store.index-missing', `${this.indexPath}: cannot read: ${(e as Error).message}`);
-    }
-    let index: ImageIndex;
-    try {
-      index = JSON.parse(text) as ImageIndex;
-    } catch (e) {
-      throw new GamelayerError('store.index-invalid', `${this.indexPath}: not valid JSON: ${(e as Error).message}`);
-    }
-    if (index?.schemaVersion !== 2 || !Array.isArray(index.manifests)) {
-      throw new GamelayerError('store.index-invalid', `${this.indexPath}: not an OCI image index (schemaVersion 2 with manifests)`);
-    }
-    return index;
+  readIndex(): Promise<ImageIndex> {
+    return readLayoutIndex(this.dir);
   }
 
   /** Points `name` at `desc` (replacing what it pointed at), via the ref.name annotation in index.json (plus `annotations`). */

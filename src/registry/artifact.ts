@@ -10,16 +10,16 @@
 // `gamelayer-line.<line>`, which the next push of that line reads to find its previous build (see lineTag).
 // Records pushed the old way (the artifact manifest itself under the tag) are still read.
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { GamelayerError } from '../errors.js';
 import { buildRecordSchema, parseStored, type BuildRecord, type Descriptor } from '../types.js';
-import { pullScope } from './auth.js';
 import { MEDIA_TYPES, type Access, type RegistryClient } from './client.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from './push.js';
 import { formatReference, parseReference } from './reference.js';
-import { uploadBlob, type BlobSource } from './upload.js';
+import { uploadBlob } from './upload.js';
+import { bufferSource, EMPTY_CONFIG, getSmallBlob, MAX_SMALL_BLOB } from './small-blob.js';
+import { newestFirst, referrersApi } from './referrers.js';
 
 export const BUILD_RECORD_ARTIFACT_TYPE = 'application/vnd.gamelayer.build-record.v1+json';
 /** The layer holding the record: its JSON, gzip-compressed. Records pushed by earlier versions hold plain JSON with the artifact type as the layer type; both are read. */
@@ -29,16 +29,10 @@ export const RECORD_TAG_SUFFIX = '.gamelayer-record';
 export const LINE_TAG_PREFIX = 'gamelayer-line.';
 /** The platform of the record inside the index: one no runtime selects (BuildKit's choice for attestations). */
 export const UNKNOWN_PLATFORM = { architecture: 'unknown', os: 'unknown' } as const;
-/** The OCI empty descriptor: `{}` as config of an artifact that needs none. */
-export const EMPTY_CONFIG = {
-  mediaType: 'application/vnd.oci.empty.v1+json',
-  digest: 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a',
-  size: 2,
-  data: 'e30=',
-} as const;
+export { EMPTY_CONFIG };
 const EMPTY_BYTES = Buffer.from('{}');
 /** A record is read into memory to be parsed; refuse anything absurd (compressed or not) before doing so. */
-const MAX_RECORD_BYTES = 512 * 1024 * 1024;
+const MAX_RECORD_BYTES = MAX_SMALL_BLOB;
 const CREATED = 'org.opencontainers.image.created';
 /** Annotation of the record manifest holding the build's tags (a JSON array), kept out of the record blob. */
 const TAGS = 'dev.gamelayer.tags';
@@ -236,22 +230,12 @@ async function platformManifests(client: RegistryClient, repo: string, subject: 
   }
   const config = descriptorSchema.safeParse(json?.config);
   if (!config.success) throw new GamelayerError('record.invalid', `${where}: not an image manifest`);
-  const bytes = await getBlob(client, repo, config.data.digest, `get config ${config.data.digest} from ${repo}`);
+  const bytes = await getSmallBlob(client, repo, config.data.digest, `get config ${config.data.digest} from ${repo}`);
   if (sha256(bytes) !== config.data.digest) throw new GamelayerError('registry.digest', `${where}: config ${config.data.digest} from the registry does not match its digest`);
   const platform = platformSchema.safeParse(safeJson(bytes.toString('utf8')));
   if (!platform.success) throw new GamelayerError('record.invalid', `${where}: its config names no os/architecture`);
   const { architecture, os, variant } = platform.data;
   return [{ mediaType: subject.mediaType, digest: subject.digest, size: subject.size, platform: { architecture, os, ...(variant ? { variant } : {}) } }];
-}
-
-function bufferSource(digest: string, bytes: Buffer, origin: string): BlobSource {
-  return {
-    digest,
-    size: bytes.length,
-    origin,
-    open: (start = 0, end = bytes.length - 1) => Readable.from([bytes.subarray(start, end + 1)]),
-    actualDigest: async () => `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
-  };
 }
 
 // ---- finding a record ----
@@ -264,9 +248,6 @@ const artifactManifestSchema = z.looseObject({
   layers: z.array(descriptorSchema),
   subject: descriptorSchema.optional(),
   annotations: z.record(z.string(), z.string()).optional(),
-});
-const referrersSchema = z.looseObject({
-  manifests: z.array(descriptorSchema.extend({ artifactType: z.string().optional(), annotations: z.record(z.string(), z.string()).optional() })),
 });
 
 /** The one schema of a build record (types.ts), re-exported for callers that imported it from here. */
@@ -323,26 +304,8 @@ export async function fetchBuildRecordFor(ref: string, opts: FetchBuildRecordOpt
 
 /** The newest build-record artifact among the image's referrers; undefined when there is none or no API. */
 async function findByReferrers(client: RegistryClient, repo: string, subject: string): Promise<string | undefined> {
-  const res = await client.request({
-    method: 'GET',
-    target: `/v2/${repo}/referrers/${subject}?artifactType=${encodeURIComponent(BUILD_RECORD_ARTIFACT_TYPE)}`,
-    headers: { accept: MEDIA_TYPES.ociIndex },
-    scopes: [pullScope(repo)],
-    ok: [200, 400, 404, 405],
-    what: `list referrers of ${subject} in ${repo}`,
-  });
-  // A registry without the API answers 404 (distribution 2.8) or refuses the route.
-  const type = (res.header('content-type') ?? '').split(';')[0]!.trim();
-  if (res.status !== 200 || type !== MEDIA_TYPES.ociIndex) {
-    await res.discard();
-    return undefined;
-  }
-  const parsed = referrersSchema.safeParse(safeJson(await res.text()));
-  if (!parsed.success) throw new GamelayerError('record.invalid', `${client.host}/${repo}: the referrers list of ${subject} is not a valid OCI index`);
-  // The registry may ignore the filter: apply it ourselves, newest first.
-  const records = parsed.data.manifests.filter((m) => m.artifactType === BUILD_RECORD_ARTIFACT_TYPE);
-  records.sort((a, b) => (b.annotations?.[CREATED] ?? '').localeCompare(a.annotations?.[CREATED] ?? ''));
-  return records[0]?.digest;
+  const listed = await referrersApi(client, repo, subject, { artifactType: BUILD_RECORD_ARTIFACT_TYPE, invalidCode: 'record.invalid' });
+  return listed && newestFirst(listed, BUILD_RECORD_ARTIFACT_TYPE)[0]?.digest;
 }
 
 async function readArtifactManifest(client: RegistryClient, repo: string, reference: string, access: Access): Promise<z.infer<typeof artifactManifestSchema>> {
@@ -401,7 +364,7 @@ async function readRecord(client: RegistryClient, repo: string, reference: strin
   const layer = parsed.data.layers.find((l) => l.mediaType === BUILD_RECORD_GZIP_TYPE || l.mediaType === BUILD_RECORD_ARTIFACT_TYPE);
   if (!layer) throw new GamelayerError('record.invalid', `${where}: the artifact holds no ${BUILD_RECORD_GZIP_TYPE} (or plain ${BUILD_RECORD_ARTIFACT_TYPE}) layer`);
   if (layer.size > MAX_RECORD_BYTES) throw new GamelayerError('record.invalid', `${where}: the record is ${layer.size} bytes, more than a build record can be`);
-  const bytes = await getBlob(client, repo, layer.digest, `get build record ${layer.digest} from ${repo}`);
+  const bytes = await getSmallBlob(client, repo, layer.digest, `get build record ${layer.digest} from ${repo}`);
   if (bytes.length !== layer.size || sha256(bytes) !== layer.digest) {
     throw new GamelayerError('record.invalid', `${where}: the record blob does not match its digest ${layer.digest}`);
   }
@@ -459,18 +422,6 @@ function gunzipRecord(bytes: Buffer, where: string): Buffer {
     const why = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `it inflates to more than ${MAX_RECORD_BYTES} bytes` : (e as Error).message;
     throw new GamelayerError('record.invalid', `${where}: the record layer is not a readable gzip stream: ${why}`);
   }
-}
-
-/** GET a (small) blob, following a redirect to the storage behind the registry (ECR sends S3 URLs). */
-export async function getBlob(client: RegistryClient, repo: string, digest: string, what: string): Promise<Buffer> {
-  const first = new URL(`/v2/${repo}/blobs/${digest}`, client.base);
-  const res = await client.request({ method: 'GET', target: first, scopes: [pullScope(repo)], ok: [200, 301, 302, 303, 307, 308], what });
-  if (res.status === 200) return res.buffer(MAX_RECORD_BYTES);
-  const location = res.header('location');
-  await res.discard();
-  if (!location) throw new GamelayerError('registry.protocol', `${what}: ${client.host} redirected without a Location`);
-  const moved = await client.request({ method: 'GET', target: client.resolve(location, first), scopes: [], ok: [200], what });
-  return moved.buffer(MAX_RECORD_BYTES);
 }
 
 function safeJson(text: string): unknown {

@@ -10,6 +10,7 @@ import { formatPlatform, type Platform } from '../oci/image.js';
 import { sha256Digest, type OciStore } from '../oci/store.js';
 import type { Descriptor } from '../types.js';
 import type { RegistryClient } from './client.js';
+import { registryBlob } from './image-source.js';
 import { pushTargetFor, type TargetOptions } from './push.js';
 import { formatReference, parseReference, type ImageReference } from './reference.js';
 
@@ -57,7 +58,7 @@ export async function pullBaseImage(ref: string, o: PullBaseOptions): Promise<Ba
           await store.putBlob(await client.getBlob(repo, l.digest), { digest: l.digest, size: l.size });
         }
       });
-    });
+    }, (d, diffID) => registryBlob(client, repo, d, diffID));
     if (!base.platform || !samePlatform(base.platform, o.platform)) {
       throw new GamelayerError('base.platform', `base image ${name}: its image is for ${base.platform ? formatPlatform(base.platform) : 'no platform'}, not ${wanted}`, 'build only the platforms the base image has (--platform), or pick another base');
     }

@@ -2,8 +2,8 @@
 export { BasicAuth, DockerAuth, pullScope, pushScope, type RegistryAuth } from './auth.js';
 export { MANIFEST_ACCEPT, MEDIA_TYPES, RegistryClient, TransientRegistryError, type RegistryClientOptions } from './client.js';
 export { resolveCredentials, type CredentialOptions, type Credentials } from './credentials.js';
-export { readLayoutImage, type LayoutManifest } from '../oci/layout-reader.js';
-export { headAvailability, pushImage, pushTargetFor, type BlobAvailability, type PushImageOptions, type PushResult, type PushTarget } from './push.js';
+export { readLayoutImage } from '../oci/layout.js';
+export { headAvailability, pushImage, pushTargetFor, writeImageToRegistry, type BlobAvailability, type PushImageOptions, type PushResult, type PushTarget, type WriteToRegistryOptions } from './push.js';
 export { formatReference, isLoopbackHost, parseReference, type ImageReference } from './reference.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 export { ECR_CHUNK_SIZE, uploadBlob, type BlobSource, type UploadOptions, type UploadResult } from './upload.js';

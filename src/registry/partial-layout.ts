@@ -8,7 +8,8 @@ import { OciStore } from '../oci/store.js';
 import type { Descriptor } from '../types.js';
 import type { RegistryClient } from './client.js';
 import { Readable } from 'node:stream';
-import { blobSource, readLayoutImage, type BlobSource, type LayoutManifest } from '../oci/layout-reader.js';
+import { layoutBlob, readLayoutImage } from '../oci/layout.js';
+import { missingBlobs, type AnyImage, type ImageBlob } from '../oci/model.js';
 import { pushTargetFor, type TargetOptions } from './connect.js';
 import { parseReference } from './reference.js';
 
@@ -27,14 +28,10 @@ export async function markPartial(store: OciStore, digests: string[], repositori
   }));
 }
 
-/** Every blob of the image (below an index too) that the layout lacks. */
-export function missingBlobs(m: LayoutManifest): Descriptor[] {
-  const all = [...(m.missing ?? []), ...m.children.flatMap(missingBlobs)];
-  return [...new Map(all.map((d) => [d.digest, d])).values()];
-}
+export { missingBlobs };
 
 /** The repositories a partial image's missing blobs are in (first: where the build pushed), from its index entry. */
-export function blobSourcesOf(m: LayoutManifest): string[] {
+export function blobSourcesOf(m: AnyImage): string[] {
   return (m.descriptor.annotations?.[BLOB_SOURCE_ANNOTATION] ?? '').split(' ').filter(Boolean);
 }
 
@@ -47,7 +44,7 @@ export interface FetchMissingOptions extends TargetOptions {
  * Fetches the blobs `image` lacks from its blob source into the layout, each verified against its digest and size
  * before it is named by it. No source, or a source without the blob: a clear error naming the blob.
  */
-export async function fetchMissingBlobs(layoutDir: string, image: LayoutManifest, selector: string, opts: FetchMissingOptions = {}): Promise<number> {
+export async function fetchMissingBlobs(layoutDir: string, image: AnyImage, selector: string, opts: FetchMissingOptions = {}): Promise<number> {
   const wanted = opts.only ?? missingBlobs(image);
   if (!wanted.length) return 0;
   const sources = blobSourcesOf(image);
@@ -100,7 +97,7 @@ export async function fetchMissingBlobs(layoutDir: string, image: LayoutManifest
 }
 
 /** readLayoutImage for a reader that needs every blob: a partial image's missing blobs are fetched first. */
-export async function readCompleteLayoutImage(layoutDir: string, selector: string, opts: TargetOptions = {}): Promise<LayoutManifest> {
+export async function readCompleteLayoutImage(layoutDir: string, selector: string, opts: TargetOptions = {}): Promise<AnyImage> {
   const image = await readLayoutImage(layoutDir, selector, { allowMissing: true });
   if (!missingBlobs(image).length) return image;
   await fetchMissingBlobs(layoutDir, image, selector, opts);
@@ -111,9 +108,10 @@ export async function readCompleteLayoutImage(layoutDir: string, selector: strin
  * A blob the layout lacks, as an upload source: its bytes are fetched (verified) into the layout the first time the
  * upload needs them, i.e. only when the registry did not mount it.
  */
-export function lazyBlobSource(layoutDir: string, d: Descriptor, fetch: () => Promise<unknown>): BlobSource {
-  const local = blobSource(layoutDir, d);
+export function lazyBlobSource(layoutDir: string, d: Descriptor, fetch: () => Promise<unknown>): ImageBlob {
+  const local = layoutBlob(layoutDir, d);
   return {
+    mediaType: d.mediaType,
     digest: d.digest,
     size: d.size,
     origin: `${local.origin} (fetched on demand)`,

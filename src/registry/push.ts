@@ -1,4 +1,5 @@
-// pushImage: from a local OCI image layout to `host/repo` with tags, sending only what the registry lacks.
+// The registry as a sink of the image model (`writeImageToRegistry`), and `pushImage`: an image of the local OCI
+// layout (the layout source) to `host/repo` with tags, through that sink. Only what the registry lacks is sent.
 // Order is the safety rule: missing layers (in parallel), then configs, then manifests (children before an index),
 // then tags — a manifest is never put before every blob it names is in the repository.
 import pLimit from 'p-limit';
@@ -8,7 +9,8 @@ import type { Descriptor } from '../types.js';
 import { RegistryError } from './client.js';
 import type { BlobAvailability, PushTarget } from './target.js';
 import type { CredentialOptions, Credentials } from './credentials.js';
-import { blobSource, readLayoutImage, type LayoutManifest } from '../oci/layout-reader.js';
+import { readLayoutImage } from '../oci/layout.js';
+import { childManifests, platformImages, uniqueBlobs, type AnyImage, type ImageBlob } from '../oci/model.js';
 import { formatReference, parseReference, type ImageReference } from './reference.js';
 import type { RetryPolicy } from './retry.js';
 import { uploadBlob } from './upload.js';
@@ -79,21 +81,49 @@ export interface PushResult {
 
 export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   const started = Date.now();
-  const reporter = opts.reporter ?? silentReporter;
   const ref = parseReference(opts.to);
-  const repo = ref.repository;
   const selector = opts.image ?? ref.digest ?? ref.tag;
   if (!selector) {
     throw new GamelayerError('push.no-image', `push to ${opts.to}: which image? give a tag (${opts.to}:TAG) or the image to push`);
   }
-  const tags = [...new Set([...(ref.tag ? [ref.tag] : []), ...(opts.tags ?? [])])];
-  for (const t of tags) parseReference(`${ref.registry}/${repo}:${t}`); // validates tag syntax with a clear message
+  pushTags(ref, opts.tags);
   // A partial layout (layers kept in the registry by the build) is read as it is: what the target lacks and the
-  // layout lacks too is fetched from the image's blob source below, before anything is sent.
+  // layout lacks too is fetched from the image's blob source by the sink, before anything is sent.
   const image = await readLayoutImage(opts.layout, selector, { allowMissing: true });
-  const absentHere = new Set(missingBlobs(image).map((b) => b.digest));
+  if (opts.game !== undefined) await assertImageOfGame(opts.layout, image.descriptor, selector, opts.game);
+  const { layout, image: _selector, game: _game, ...rest } = opts;
+  return writeImageToRegistry(image, { ...rest, name: selector, partialLayout: layout, started });
+}
+
+/** The tags a push sets: the destination's, then the extra ones, each checked for syntax. */
+function pushTags(ref: ImageReference, extra: string[] = []): string[] {
+  const tags = [...new Set([...(ref.tag ? [ref.tag] : []), ...extra])];
+  for (const t of tags) parseReference(`${ref.registry}/${ref.repository}:${t}`); // validates tag syntax with a clear message
+  return tags;
+}
+
+export interface WriteToRegistryOptions extends Omit<PushImageOptions, 'layout' | 'image' | 'game'> {
+  /** How the image is named in messages: its tag or digest where it came from (default its digest). */
+  name?: string;
+  /** The local layout a partial image was read from: the blobs it lacks are fetched into it from its blob sources. */
+  partialLayout?: string;
+  /** When the push began (for the rate reported). */
+  started?: number;
+}
+
+/**
+ * The registry as a sink: `image` (from any source) to `to` with tags. Missing layers first (in parallel), then
+ * configs, then manifests (children before an index), then tags; blobs the registry has are not sent.
+ */
+export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistryOptions): Promise<PushResult> {
+  const started = opts.started ?? Date.now();
+  const reporter = opts.reporter ?? silentReporter;
+  const ref = parseReference(opts.to);
+  const repo = ref.repository;
+  const tags = pushTags(ref, opts.tags);
   const top = image.descriptor;
-  if (opts.game !== undefined) await assertImageOfGame(opts.layout, top, selector, opts.game);
+  const selector = opts.name ?? top.digest;
+  const absentHere = new Set(missingBlobs(image).map((b) => b.digest));
   if (ref.digest && ref.digest !== top.digest) {
     throw new GamelayerError('push.digest-mismatch', `push to ${opts.to}: the layout's ${selector} is ${top.digest}, not ${ref.digest}`);
   }
@@ -114,9 +144,9 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
     mounted: [],
     manifestsPut: [],
   };
-  const images = imageManifests(image);
-  const layers = uniqueBlobs(images.flatMap((m) => m.blobs.slice(1)));
-  const configs = uniqueBlobs(images.map((m) => m.blobs[0]!)).filter((c) => !layers.some((l) => l.digest === c.digest));
+  const images = platformImages(image);
+  const layers: ImageBlob[] = uniqueBlobs(images.flatMap((m) => m.layers));
+  const configs = uniqueBlobs(images.map((m) => m.config)).filter((c) => !layers.some((l) => l.digest === c.digest));
   result.blobs.total = layers.length + configs.length;
 
   await client.ping();
@@ -138,7 +168,7 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
 
   const missing = await target.availability.missing(repo, [...layers, ...configs].map((b) => b.digest));
   result.blobs.skipped = result.blobs.total - missing.size;
-  const toSend = (list: Descriptor[]) => list.filter((b) => missing.has(b.digest));
+  const toSend = (list: ImageBlob[]) => list.filter((b) => missing.has(b.digest));
   const limit = pLimit(Math.max(1, opts.concurrency ?? target.concurrency ?? 4));
   const chunkedAbove = opts.chunkedAbove ?? 1024 ** 3;
   const mountFrom = opts.mountFrom ?? [];
@@ -150,32 +180,33 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   // Blobs a partial layout lacks and the target lacks too: mounted when a mount source is known (a base image on the
   // same registry), fetched from the layout's blob sources otherwise (or when the registry does not mount).
   const fetch = [...layers, ...configs].filter((b) => missing.has(b.digest) && absentHere.has(b.digest) && !sources.has(b.digest));
+  const layout = opts.partialLayout;
   if (fetch.length) {
     const from = blobSourcesOf(image).filter((s) => !sameRepository(s, ref, client.host));
-    if (!from.length) {
+    if (!from.length || !layout) {
       const b = fetch[0]!;
       throw new GamelayerError(
         'push.blob-missing',
-        `push ${selector} to ${repository}: blob ${b.digest} (${b.size} bytes)${fetch.length > 1 ? ` and ${fetch.length - 1} more` : ''} is neither in ${opts.layout} nor in ${repository}`,
+        `push ${selector} to ${repository}: blob ${b.digest} (${b.size} bytes)${fetch.length > 1 ? ` and ${fetch.length - 1} more` : ''} is neither in ${layout ?? 'the image\'s source'} nor in ${repository}`,
         blobSourcesOf(image).length
           ? `the build kept it in ${blobSourcesOf(image).join(' and ')} without downloading it, and it is gone from there since: build again (the build rebuilds layers the registry lost)`
           : 'the store is incomplete: build the image again',
       );
     }
-    const fetched = await fetchMissingBlobs(opts.layout, { ...image, descriptor: { ...image.descriptor, annotations: { [BLOB_SOURCE_ANNOTATION]: from.join(' ') } } }, selector, { ...opts, only: fetch });
+    const fetched = await fetchMissingBlobs(layout, { ...image, descriptor: { ...image.descriptor, annotations: { [BLOB_SOURCE_ANNOTATION]: from.join(' ') } } }, selector, { ...opts, only: fetch });
     reporter.info(`fetched ${fetch.length} blobs (${fetched} bytes) this layout lacked from ${from.join(' or ')}`);
   }
   const lazyFetch = new Map<string, Promise<number>>();
-  const sourceOf = (b: Descriptor) =>
-    absentHere.has(b.digest)
-      ? lazyBlobSource(opts.layout, b, () => {
+  const sourceOf = (b: ImageBlob): ImageBlob =>
+    absentHere.has(b.digest) && layout
+      ? lazyBlobSource(layout, b, () => {
           let p = lazyFetch.get(b.digest);
-          if (!p) lazyFetch.set(b.digest, (p = fetchMissingBlobs(opts.layout, image, selector, { ...opts, only: [b] })));
+          if (!p) lazyFetch.set(b.digest, (p = fetchMissingBlobs(layout, image, selector, { ...opts, only: [b] })));
           return p;
         })
-      : blobSource(opts.layout, b);
+      : b;
   let mounting = true;
-  const send = (b: Descriptor) =>
+  const send = (b: ImageBlob) =>
     limit(async () => {
       const task = reporter.task(`blob ${b.digest.slice(7, 19)} (${tags[0] ?? top.digest.slice(7, 19)})`, b.size, 'bytes');
       const source = mounting ? sources.get(b.digest) : undefined;
@@ -254,22 +285,6 @@ function immutableTagError(repository: string, tag: string, current: string | un
   );
 }
 
-
-/** The image manifests under an index (nested indexes included), or the image itself. */
-function imageManifests(m: LayoutManifest): LayoutManifest[] {
-  return m.blobs.length ? [m] : m.children.flatMap(imageManifests);
-}
-
-/** Every manifest below the top one, deepest first: a parent is put only after its children. */
-function childManifests(m: LayoutManifest): LayoutManifest[] {
-  return m.children.flatMap((c) => [...childManifests(c), c]);
-}
-
-function uniqueBlobs(list: Descriptor[]): Descriptor[] {
-  const seen = new Map<string, Descriptor>();
-  for (const d of list) if (!seen.has(d.digest)) seen.set(d.digest, d);
-  return [...seen.values()];
-}
 
 /** Waits for every upload (none left running in the background), then throws the first failure. */
 async function settleAll(promises: Promise<void>[]): Promise<void> {

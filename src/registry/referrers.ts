@@ -1,17 +1,17 @@
 // Generic OCI referrers (distribution spec 1.1): an artifact manifest with `subject` = an image, listed through the
 // referrers API when the registry has it, else through the referrers tag schema: an OCI index tagged
-// `sha256-<hex of the subject>` that the client keeps up to date. Used for the SBOM; the build record keeps its own
-// lookup in artifact.ts, whose artifact layout (empty config, one layer) this reuses.
+// `sha256-<hex of the subject>` that the client keeps up to date. Used for the SBOM; the build record's lookup
+// (artifact.ts) asks the referrers API through `referrersApi` here, and keeps its own fallback tag.
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { GamelayerError } from '../errors.js';
+import type { ErrorCode } from '../error-codes.js';
 import type { Descriptor } from '../types.js';
-import { EMPTY_CONFIG, getBlob } from './artifact.js';
 import { pullScope } from './auth.js';
 import { MEDIA_TYPES, type RegistryClient } from './client.js';
 import type { PushTarget } from './push.js';
-import { uploadBlob, type BlobSource } from './upload.js';
+import { uploadBlob } from './upload.js';
+import { bufferSource, EMPTY_CONFIG, getSmallBlob } from './small-blob.js';
 
 const CREATED = 'org.opencontainers.image.created';
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -43,11 +43,21 @@ export interface Referrers {
   via: 'referrers' | 'tag';
 }
 
-/** The referrers API's list, or undefined when the registry has no such API (distribution 2.8 answers 404). */
-async function referrersApi(client: RegistryClient, repo: string, subject: string): Promise<Descriptor[] | undefined> {
+/**
+ * The referrers API's list, or undefined when the registry has no such API (distribution 2.8 answers 404 or
+ * refuses the route). With `artifactType` the registry is asked to filter (it may not: see `newestFirst`).
+ * The one lookup of the API: the SBOM and signatures (here) and the build record (artifact.ts) use it.
+ */
+export async function referrersApi(
+  client: RegistryClient,
+  repo: string,
+  subject: string,
+  opts: { artifactType?: string; invalidCode?: ErrorCode } = {},
+): Promise<Descriptor[] | undefined> {
+  const filter = opts.artifactType ? `?artifactType=${encodeURIComponent(opts.artifactType)}` : '';
   const res = await client.request({
     method: 'GET',
-    target: `/v2/${repo}/referrers/${subject}`,
+    target: `/v2/${repo}/referrers/${subject}${filter}`,
     headers: { accept: MEDIA_TYPES.ociIndex },
     scopes: [pullScope(repo)],
     ok: [200, 400, 404, 405],
@@ -59,8 +69,14 @@ async function referrersApi(client: RegistryClient, repo: string, subject: strin
     return undefined;
   }
   const parsed = indexSchema.safeParse(safeJson(await res.text()));
-  if (!parsed.success) throw new GamelayerError('referrers.invalid', `${client.host}/${repo}: the referrers list of ${subject} is not a valid OCI index`);
+  if (!parsed.success) throw new GamelayerError(opts.invalidCode ?? 'referrers.invalid', `${client.host}/${repo}: the referrers list of ${subject} is not a valid OCI index`);
   return parsed.data.manifests as Descriptor[];
+}
+
+/** The referrers of one artifact type (a registry may ignore the filter: applied here), newest first by their created annotation. */
+export function newestFirst(manifests: Descriptor[], artifactType?: string): Descriptor[] {
+  const kept = manifests.filter((m) => !artifactType || m.artifactType === artifactType);
+  return kept.sort((a, b) => (b.annotations?.[CREATED] ?? '').localeCompare(a.annotations?.[CREATED] ?? ''));
 }
 
 /** The index under the referrers tag, or undefined when the tag does not exist. */
@@ -78,10 +94,7 @@ export async function listReferrers(client: RegistryClient, repo: string, subjec
   const api = await referrersApi(client, repo, subject);
   const via = api ? 'referrers' : 'tag';
   const all = api ?? (await referrersTagIndex(client, repo, subject)) ?? [];
-  // A registry may ignore the artifactType filter: apply it here.
-  const manifests = all.filter((m) => !artifactType || m.artifactType === artifactType);
-  manifests.sort((a, b) => (b.annotations?.[CREATED] ?? '').localeCompare(a.annotations?.[CREATED] ?? ''));
-  return { manifests, via };
+  return { manifests: newestFirst(all, artifactType), via };
 }
 
 export interface ReferrerArtifact {
@@ -190,13 +203,9 @@ export async function readArtifact(client: RegistryClient, repo: string, digest:
 export async function readArtifactBlob(client: RegistryClient, repo: string, d: Descriptor, maxBytes: number): Promise<Buffer> {
   const where = `${client.host}/${repo}`;
   if (d.size > maxBytes) throw new GamelayerError('referrers.too-large', `${where}: blob ${d.digest} is ${d.size} bytes, more than ${maxBytes} allowed for a ${d.mediaType}`);
-  const bytes = await getBlob(client, repo, d.digest, `get ${d.mediaType} ${d.digest} from ${repo}`);
+  const bytes = await getSmallBlob(client, repo, d.digest, `get ${d.mediaType} ${d.digest} from ${repo}`);
   if (bytes.length !== d.size || sha256(bytes) !== d.digest) throw new GamelayerError('referrers.invalid', `${where}: blob ${d.digest} does not match its digest`);
   return bytes;
-}
-
-function bufferSource(digest: string, bytes: Buffer, origin: string): BlobSource {
-  return { digest, size: bytes.length, origin, open: (start = 0, end = bytes.length - 1) => Readable.from([bytes.subarray(start, end + 1)]) };
 }
 
 function safeJson(text: string): unknown {

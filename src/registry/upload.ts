@@ -3,7 +3,7 @@
 // newest Location. Transient failures resume (chunked: from the registry's Range, or — for ECR — from our own
 // offset) or restart the upload on a new session; the blob is streamed from disk, never held in memory.
 import { GamelayerError } from '../errors.js';
-import type { BlobSource } from '../oci/layout-reader.js';
+import type { ImageBlob } from '../oci/model.js';
 import { pullScope, pushScope } from './auth.js';
 import { RegistryError, TransientRegistryError, type RegistryClient } from './client.js';
 import { backoffDelay, sleep } from './retry.js';
@@ -11,7 +11,8 @@ import { backoffDelay, sleep } from './retry.js';
 /** Amazon ECR's upload part size: its parts must be at least 5 MiB; offsets are ours, its Range is not trusted. */
 export const ECR_CHUNK_SIZE = 5_248_080;
 
-export type { BlobSource };
+/** A blob to send: a model blob, whose media type an upload does not need (a record or signature names none). */
+export type BlobSource = Omit<ImageBlob, 'mediaType'>;
 
 export interface UploadOptions {
   /** Try a cross-repository mount from this repository (same registry) before uploading. */

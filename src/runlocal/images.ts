@@ -5,7 +5,7 @@ import type Docker from 'dockerode';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { daemonError, daemonInfo } from '../docker/daemon.js';
-import { dockerRepository, loadImages } from '../docker/load.js';
+import { daemonPlatform, dockerRepository, loadImages } from '../docker/load.js';
 import { resolveSaveImages, type SaveImage } from '../docker/save-format.js';
 import type { DeployInput } from '../k8s/input.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
@@ -28,7 +28,7 @@ export async function ensureTreeImages(opts: {
   const { config, input, docker } = opts;
   const reporter = opts.reporter ?? silentReporter;
   const info = await daemonInfo(docker);
-  const platform = { os: info.os, architecture: info.arch === 'x86_64' ? 'amd64' : info.arch === 'aarch64' ? 'arm64' : info.arch };
+  const platform = daemonPlatform(info);
   const repo = dockerRepository(config);
   // A pod names an image by `repo@digest` (the default) or `repo:tag-tree@digest`: both forms map to it.
   const candidates: (SaveImage & { podImages: string[] })[] = input.trees.map((t) => ({
@@ -46,16 +46,16 @@ export async function ensureTreeImages(opts: {
   const needed = new Set(opts.podImages ?? input.trees.map((t) => t.image));
   const wanted = candidates.filter((c) => c.podImages.some((r) => needed.has(r)));
   const resolved = await resolveSaveImages(config.store, wanted, platform);
-  const ids = new Map(wanted.flatMap((w, i) => w.podImages.map((r) => [r, resolved[i]!.config.digest] as const)));
+  const ids = new Map(wanted.flatMap((w, i) => w.podImages.map((r) => [r, resolved[i]!.image.config.digest] as const)));
 
   const missing: SaveImage[] = [];
   for (const [i, w] of wanted.entries()) {
-    if (!(await hasImage(docker, resolved[i]!.config.digest))) missing.push({ selector: w.selector, repoTags: w.repoTags });
+    if (!(await hasImage(docker, resolved[i]!.image.config.digest))) missing.push({ selector: w.selector, repoTags: w.repoTags });
   }
   if (missing.length > 0) {
     await loadImages({ layout: config.store, images: missing, docker, reporter });
     for (const [i, w] of wanted.entries()) {
-      const id = resolved[i]!.config.digest;
+      const id = resolved[i]!.image.config.digest;
       if (!(await hasImage(docker, id))) {
         throw new GamelayerError('run.image-missing', `image ${w.podImages[0]} (id ${id}) is not in the Docker daemon after loading it`);
       }

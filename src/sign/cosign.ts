@@ -6,14 +6,14 @@
 // verifyImages read. Signing again with a key that already signed the same digest under the same name sends
 // nothing: a no-op build adds no new signature.
 import { createHash, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { GamelayerError } from '../errors.js';
 import { MEDIA_TYPES, type RegistryClient } from '../registry/client.js';
 import type { PushTarget } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
 import { readArtifactBlob } from '../registry/referrers.js';
-import { uploadBlob, type BlobSource } from '../registry/upload.js';
+import { uploadBlob } from '../registry/upload.js';
+import { bufferSource } from '../registry/small-blob.js';
 import type { Descriptor } from '../types.js';
 import { gamelayerVersion } from '../version.js';
 import type { Signer } from './keys.js';
@@ -193,6 +193,3 @@ export function repositoryOf(ref: string): string | undefined {
   }
 }
 
-function bufferSource(digest: string, bytes: Buffer, origin: string): BlobSource {
-  return { digest, size: bytes.length, origin, open: (start = 0, end = bytes.length - 1) => Readable.from([bytes.subarray(start, end + 1)]) };
-}

@@ -5,10 +5,12 @@
 // `<tag>-<tree>`; a layout that names blobs it does not hold (kept in the registry) is marked partial.
 import type { BaseImage } from '../../oci/base-image.js';
 import { imageConfig, imageIndex, imageManifest, layerDescriptor, parsePlatform, type JsonDocument, type Platform } from '../../oci/image.js';
+import { layoutBlob } from '../../oci/layout.js';
+import type { AnyImage, Image, Layer } from '../../oci/model.js';
 import { GAME_ANNOTATION } from '../../oci/store-game.js';
 import type { OciStore } from '../../oci/store.js';
 import { markPartial } from '../../registry/partial-layout.js';
-import { SERVER_IMAGE, TREE_NAMES, type BuiltLayer, type Descriptor, type TreeName } from '../../types.js';
+import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type Descriptor, type TreeName } from '../../types.js';
 import type { BuildInputs } from './inputs.js';
 import type { LayersOutput } from './layers.js';
 import type { PlatformPlan } from './plan.js';
@@ -28,11 +30,26 @@ export type ImagesInput = Pick<BuildInputs, 'config' | 'store' | 'tag' | 'labels
 };
 
 export interface ImagesOutput {
-  images: StoredImage[];
+  /** Every image of the build as the image model (a fresh build is one of its sources), by name and platform. */
+  images: BuiltImage[];
   /** Per platform, the built layers in stack order and each tree's sentinel layer. */
   perPlatform: PlatformLayers[];
   /** `<tag>` (the server image), then `<tag>-<tree>` per tree. */
   tags: string[];
+}
+
+/**
+ * The record's list of images (a stored shape that must stay: its schema is in types.ts), from the model: name,
+ * platform, digest and media type, and for a platform image its layers (base first).
+ */
+export function recordImages(images: BuiltImage[]): BuildRecord['images'] {
+  return images.map(({ name, platform, image }) => ({
+    name,
+    platform,
+    digest: image.descriptor.digest,
+    mediaType: image.descriptor.mediaType,
+    layers: image.kind === 'image' ? image.layers.map((l) => ({ digest: l.digest, size: l.size })) : undefined,
+  }));
 }
 
 export async function writeImages(i: ImagesInput): Promise<ImagesOutput> {
@@ -47,7 +64,7 @@ export async function writeImages(i: ImagesInput): Promise<ImagesOutput> {
     sentinels: Object.fromEntries([...p.sentinels].map(([tree, s]) => [tree, built.get(s.inputKey)!.layer])) as Record<TreeName, BuiltLayer>,
   }));
   const meta = { game: config.game, version: config.version, start: config.start, treeDigests, labels: i.labels };
-  const images = await storeImages(store, perPlatform, TREE_NAMES, meta);
+  const images = await storeImages(store, perPlatform, TREE_NAMES, meta, { inRegistryOnly, baseInRegistry });
   const tags = [tag, ...TREE_NAMES.map((t) => `${tag}-${t}`)];
   const owner = { [GAME_ANNOTATION]: config.game };
   await store.tag(tag, topLevel(images, SERVER_IMAGE), owner);
@@ -78,12 +95,17 @@ export interface ImageMeta {
   treeDigests: Record<string, string>;
 }
 
-export interface StoredImage {
+/** An image of the build: its name (`server` or a tree), its platform (none for an index) and the image itself. */
+export interface BuiltImage {
   name: string;
   platform?: string;
-  descriptor: Descriptor;
-  /** Layers of a platform image (base first); undefined for an index. */
-  layers?: { digest: string; size: number }[];
+  image: AnyImage;
+}
+
+/** Layers the store does not hold: kept in the registry (the previous build's, or a base's left there). */
+export interface NotInStore {
+  inRegistryOnly?: Set<string>;
+  baseInRegistry?: Set<string>;
 }
 
 function labels(meta: ImageMeta, image: string): Record<string, string> {
@@ -111,8 +133,9 @@ async function storeImage(
   name: string,
   layers: BuiltLayer[],
   meta: ImageMeta,
-  entrypoint?: string[],
-): Promise<{ descriptor: Descriptor; layers: { digest: string; size: number }[] }> {
+  entrypoint: string[] | undefined,
+  notInStore: NotInStore,
+): Promise<Image> {
   const l = labels(meta, name);
   const config = imageConfig({
     platform: p.platform,
@@ -122,9 +145,25 @@ async function storeImage(
     labels: l,
   });
   await put(store, config);
-  const all = [...p.base.layers, ...layers.map(layerDescriptor)];
+  const all = [...p.base.layers.map(layerDescriptor), ...layers.map(layerDescriptor)];
   const manifest = imageManifest({ config: config.descriptor, layers: all, annotations: l, platform: p.platform });
-  return { descriptor: await put(store, manifest), layers: all.map((d) => ({ digest: d.digest, size: d.size })) };
+  await put(store, manifest);
+  // The image as the model: its blobs read from the store, except a base layer left in the registry (read from the
+  // base's source) and a kept layer only the registry holds (listed as missing, as the layout source would).
+  const modelLayers: Layer[] = [
+    ...p.base.layers.map((b) => (notInStore.baseInRegistry?.has(b.digest) ? b : layoutBlob(store.dir, b, b.diffID))),
+    ...layers.map((x) => layoutBlob(store.dir, x, x.diffID)),
+  ];
+  const missing = layers.filter((x) => notInStore.inRegistryOnly?.has(x.digest)).map(layerDescriptor);
+  return {
+    kind: 'image',
+    descriptor: manifest.descriptor,
+    bytes: manifest.bytes,
+    manifest: manifest.value,
+    config: layoutBlob(store.dir, config.descriptor),
+    layers: modelLayers,
+    ...(missing.length ? { missing } : {}),
+  };
 }
 
 /** Writes configs, manifests and (for several platforms) indexes; returns every image with its descriptor. */
@@ -133,30 +172,32 @@ export async function storeImages(
   perPlatform: PlatformLayers[],
   trees: readonly TreeName[],
   meta: ImageMeta,
-): Promise<StoredImage[]> {
-  const out: StoredImage[] = [];
+  notInStore: NotInStore = {},
+): Promise<BuiltImage[]> {
+  const out: BuiltImage[] = [];
   const names = [SERVER_IMAGE, ...trees];
   for (const name of names) {
-    const manifests: Descriptor[] = [];
+    const platformImages: Image[] = [];
     for (const p of perPlatform) {
       const layers = name === SERVER_IMAGE ? p.layers : [...p.layers.filter((l) => l.tree === name), p.sentinels[name as TreeName]];
-      const stored = await storeImage(store, p, name, layers, meta, name === SERVER_IMAGE ? meta.start : undefined);
-      manifests.push(stored.descriptor);
-      out.push({ name, platform: p.platformName, descriptor: stored.descriptor, layers: stored.layers });
+      const image = await storeImage(store, p, name, layers, meta, name === SERVER_IMAGE ? meta.start : undefined, notInStore);
+      platformImages.push(image);
+      out.push({ name, platform: p.platformName, image });
     }
     if (perPlatform.length > 1) {
-      const index = imageIndex(manifests, labels(meta, name));
-      out.push({ name, descriptor: await put(store, index) });
+      const index = imageIndex(platformImages.map((i) => i.descriptor), labels(meta, name));
+      await put(store, index);
+      out.push({ name, image: { kind: 'index', descriptor: index.descriptor, bytes: index.bytes, index: index.value, manifests: platformImages } });
     }
   }
   return out;
 }
 
 /** The descriptor to tag for an image name: its index when there is one, else its only manifest. */
-export function topLevel(images: StoredImage[], name: string): Descriptor {
+export function topLevel(images: BuiltImage[], name: string): Descriptor {
   const index = images.find((i) => i.name === name && i.platform === undefined);
   const only = images.filter((i) => i.name === name);
-  const d = index?.descriptor ?? (only.length === 1 ? only[0]!.descriptor : undefined);
+  const d = index?.image.descriptor ?? (only.length === 1 ? only[0]!.image.descriptor : undefined);
   if (!d) throw new Error(`no top-level image for ${name}`);
   const { platform: _p, ...plain } = d;
   return plain;

@@ -8,7 +8,7 @@ import type { TreeDecision } from '../../plan/incremental.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
 import { exists } from '../../util/exists.js';
 import { movedBases, type BaseMove } from '../base-source.js';
-import { topLevel, type ImagesOutput } from './images.js';
+import { recordImages, topLevel, type ImagesOutput } from './images.js';
 import type { BuildInputs } from './inputs.js';
 import type { LayersOutput } from './layers.js';
 import type { PlatformPlan } from './plan.js';
@@ -72,7 +72,7 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     manifests,
     plan: { layers: plans.flatMap((p) => p.plan.layers) },
     layers: allLayers,
-    images: images.map((x) => ({ name: x.name, platform: x.platform, digest: x.descriptor.digest, mediaType: x.descriptor.mediaType, layers: x.layers })),
+    images: recordImages(images),
     index: plans.length > 1 ? topLevel(images, SERVER_IMAGE).digest : undefined,
     codebuildArn: i.codebuildArn,
     settingsKey: i.settingsKey,

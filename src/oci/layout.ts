@@ -1,0 +1,234 @@
+// The OCI image layout (image-spec image-layout.md), once: its names (`oci-layout`, `index.json`,
+// `blobs/sha256/<hex>`, the ref.name annotation, media types), digest parsing, index.json reading, and the layout
+// as a source of the image model (`readLayoutImage`): manifests checked against their digests when read, configs
+// too, layers verified as they stream. The store (store.ts) writes through these names; push, load and run-local
+// read through `readLayoutImage`. Nothing read from a layout is trusted before it is verified.
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { GamelayerError, errnoCode } from '../errors.js';
+import type { ErrorCode } from '../error-codes.js';
+import type { Descriptor } from '../types.js';
+import { openVerifiedBlob, verifiedRanges, type BlobMismatch } from './blob-verify.js';
+import { MEDIA_TYPES } from './media-types.js';
+import type { AnyImage, Image, ImageBlob, ImageManifest, IndexDocument, Layer } from './model.js';
+
+export { MEDIA_TYPES };
+export const OCI_LAYOUT_FILE = 'oci-layout';
+export const OCI_LAYOUT_BYTES = '{"imageLayoutVersion":"1.0.0"}';
+export const INDEX_MEDIA_TYPE = MEDIA_TYPES.ociIndex;
+export const MANIFEST_MEDIA_TYPE = MEDIA_TYPES.ociManifest;
+export const CONFIG_MEDIA_TYPE = 'application/vnd.oci.image.config.v1+json';
+export const REF_NAME = 'org.opencontainers.image.ref.name';
+
+/** index.json (an OCI image index). */
+export interface ImageIndex {
+  schemaVersion: 2;
+  mediaType?: string;
+  artifactType?: string;
+  manifests: Descriptor[];
+  annotations?: Record<string, string>;
+  subject?: Descriptor;
+}
+
+const DIGEST = /^sha256:([a-f0-9]{64})$/;
+
+export function isDigest(s: string): boolean {
+  return DIGEST.test(s);
+}
+
+/** The hex of a sha256 digest; anything else is refused (a digest names a file: no `../` through it). */
+export function digestHex(digest: string, where?: string, code: ErrorCode = 'store.digest'): string {
+  const m = DIGEST.exec(digest);
+  if (!m) throw new GamelayerError(code, `${where ? `${where}: ` : ''}"${digest}" is not a sha256 digest (sha256:<64 hex digits>)`);
+  return m[1]!;
+}
+
+export function sha256Digest(bytes: Uint8Array | string): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
+
+/** The folder of a layout's blobs. */
+export function blobsDir(layoutDir: string): string {
+  return path.join(layoutDir, 'blobs', 'sha256');
+}
+
+/** Where a blob lives in a layout. */
+export function blobPath(layoutDir: string, digest: string, code: ErrorCode = 'store.digest'): string {
+  return path.join(blobsDir(layoutDir), digestHex(digest, code === 'store.digest' ? undefined : layoutDir, code));
+}
+
+/** How a reader names the problems of index.json (the store's codes, or a reader's that hints at building first). */
+export interface IndexErrors {
+  missing: ErrorCode;
+  invalid: ErrorCode;
+  hint?: string;
+}
+
+const STORE_INDEX_ERRORS: IndexErrors = { missing: 'store.index-missing', invalid: 'store.index-invalid' };
+const READER_INDEX_ERRORS: IndexErrors = { missing: 'layout.missing', invalid: 'layout.invalid', hint: 'build the image first (gamelayer build)' };
+
+/** index.json of a layout, checked to be an image index (schemaVersion 2 with a manifests list). */
+export async function readLayoutIndex(layoutDir: string, errors: IndexErrors = STORE_INDEX_ERRORS): Promise<ImageIndex> {
+  const file = path.join(layoutDir, 'index.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const missing = errnoCode(e) === 'ENOENT' && errors !== STORE_INDEX_ERRORS;
+    throw new GamelayerError(errors.missing, `${file}: ${missing ? 'missing (the OCI layout index)' : `cannot read: ${(e as Error).message}`}`, missing ? errors.hint : undefined);
+  }
+  let index: ImageIndex;
+  try {
+    index = JSON.parse(text) as ImageIndex;
+  } catch (e) {
+    throw new GamelayerError(errors.invalid, `${file}: not valid JSON: ${(e as Error).message}`);
+  }
+  if (index?.schemaVersion !== 2 || !Array.isArray(index.manifests)) {
+    throw new GamelayerError(errors.invalid, `${file}: not an OCI image index (schemaVersion 2 with manifests)`);
+  }
+  return index;
+}
+
+/** Tags (ref.name annotations) in the layout's index.json, with their descriptors. */
+export async function layoutTags(layoutDir: string): Promise<Descriptor[]> {
+  return (await readLayoutIndex(layoutDir, READER_INDEX_ERRORS)).manifests;
+}
+
+/**
+ * A blob of the layout as a model blob: hashed while it streams (ranges in order, across retries), and the range
+ * that ends it holds its last bytes back until they match the digest, so a damaged file is never read whole.
+ */
+export function layoutBlob(layoutDir: string, d: Pick<Descriptor, 'mediaType' | 'digest' | 'size'>, diffID?: string): Layer {
+  const file = blobPath(layoutDir, d.digest);
+  const ranges = verifiedRanges(file, d.digest, d.size);
+  let damaged: BlobMismatch | undefined;
+  return {
+    mediaType: d.mediaType,
+    digest: d.digest,
+    size: d.size,
+    ...(diffID ? { diffID } : {}),
+    origin: file,
+    // A whole read hashes on its own (a blob read again, or by two sinks at once, is checked again each time);
+    // byte ranges (a chunked, resumed upload) share one running hash across them.
+    open: (start = 0, end = d.size - 1) =>
+      start === 0 && end === d.size - 1 ? openVerifiedBlob(file, d.digest, d.size, (e) => (damaged = e)) : ranges.open(start, end),
+    damage: () => damaged ?? ranges.damage(),
+    actualDigest: () => ranges.actualDigest(),
+  };
+}
+
+export interface ReadLayoutOptions {
+  /** List blobs that are not in the layout (in `missing`) instead of failing; a blob of the wrong size still fails. */
+  allowMissing?: boolean;
+}
+
+const MAX_DOCUMENT = 16 << 20;
+
+/** A small blob (manifest, config) read whole and checked against its name. */
+async function readDocument(layoutDir: string, digest: string, what: string): Promise<{ file: string; bytes: Buffer }> {
+  const file = blobPath(layoutDir, digest, 'layout.digest');
+  let bytes: Buffer;
+  try {
+    const s = await stat(file);
+    if (s.size > MAX_DOCUMENT) throw new GamelayerError('layout.invalid', `${file}: ${s.size} bytes is too big for ${what}`);
+    bytes = await readFile(file);
+  } catch (e) {
+    if (e instanceof GamelayerError) throw e;
+    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('layout.missing', `${file}: missing (${what})`, 'build the image first (gamelayer build)');
+    throw new GamelayerError('layout.unreadable', `${file}: cannot read: ${(e as Error).message}`);
+  }
+  const actual = sha256Digest(bytes);
+  if (actual !== digest) throw new GamelayerError('layout.corrupt', `${file}: content hashes to ${actual}, not its name`, 'the store is damaged: rebuild the image');
+  return { file, bytes };
+}
+
+function parseDocument<T>(file: string, bytes: Buffer, what: string): T {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T;
+  } catch (e) {
+    throw new GamelayerError('layout.invalid', `${file}: invalid JSON (${what}): ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Selects an image in the layout by tag (ref.name annotation) or digest, reads its manifest (and, for an index, its
+ * children), checks every referenced blob is present with the size the manifest says, and returns it as the model.
+ */
+export async function readLayoutImage(layoutDir: string, selector: string, options: ReadLayoutOptions = {}): Promise<AnyImage> {
+  const marker = await readFile(path.join(layoutDir, OCI_LAYOUT_FILE), 'utf8').catch((e: unknown) => {
+    throw new GamelayerError('layout.missing', `${layoutDir}: not an OCI image layout (${path.join(layoutDir, OCI_LAYOUT_FILE)}: ${errnoCode(e) ?? e})`, 'build the image first (gamelayer build)');
+  });
+  try {
+    JSON.parse(marker);
+  } catch (e) {
+    throw new GamelayerError('layout.missing', `${layoutDir}: not an OCI image layout (${OCI_LAYOUT_FILE}: ${(e as Error).message})`, 'build the image first (gamelayer build)');
+  }
+  const entries = await layoutTags(layoutDir);
+  let top: Descriptor | undefined;
+  if (isDigest(selector)) {
+    top = entries.find((d) => d.digest === selector);
+    if (!top) {
+      // A digest not listed in index.json (e.g. one platform's manifest): accept it when its blob is there.
+      const s = await stat(blobPath(layoutDir, selector)).catch(() => undefined);
+      if (s) {
+        const { file, bytes } = await readDocument(layoutDir, selector, 'a manifest');
+        const value = parseDocument<{ mediaType?: string }>(file, bytes, 'a manifest');
+        top = { mediaType: value.mediaType ?? MEDIA_TYPES.ociManifest, digest: selector, size: s.size };
+      }
+    }
+  } else {
+    top = entries.find((d) => d.annotations?.[REF_NAME] === selector);
+  }
+  if (!top) {
+    const tags = entries.map((d) => d.annotations?.[REF_NAME]).filter(Boolean);
+    throw new GamelayerError(
+      'layout.not-found',
+      `${path.join(layoutDir, 'index.json')}: no image ${selector}`,
+      tags.length ? `images in this store: ${tags.join(', ')}` : 'the store holds no tagged image; build one first',
+    );
+  }
+  return readManifest(layoutDir, top, options);
+}
+
+async function readManifest(layoutDir: string, d: Descriptor, options: ReadLayoutOptions): Promise<AnyImage> {
+  const { file, bytes } = await readDocument(layoutDir, d.digest, `manifest ${d.digest}`);
+  const value = parseDocument<{ mediaType?: string; config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] }>(file, bytes, `manifest ${d.digest}`);
+  const mediaType = value.mediaType ?? d.mediaType;
+  const descriptor: Descriptor = { ...d, mediaType, size: bytes.length };
+  if (mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerList || value.manifests) {
+    const manifests: AnyImage[] = [];
+    for (const child of value.manifests ?? []) manifests.push(await readManifest(layoutDir, child, options));
+    return { kind: 'index', descriptor, bytes, index: value as IndexDocument, manifests };
+  }
+  if (!value.config) throw new GamelayerError('layout.invalid', `${file}: manifest ${d.digest} has no config`);
+  const blobs = [value.config, ...(value.layers ?? [])];
+  const missing: Descriptor[] = [];
+  for (const b of blobs) {
+    const p = blobPath(layoutDir, b.digest, 'layout.digest');
+    const s = await stat(p).catch(() => undefined);
+    if (!s && options.allowMissing) {
+      missing.push(b);
+      continue;
+    }
+    if (!s) throw new GamelayerError('layout.missing-blob', `${p}: missing blob ${b.digest} of manifest ${d.digest}`, 'the store is incomplete: rebuild the image');
+    if (s.size !== b.size) throw new GamelayerError('layout.corrupt', `${p}: ${s.size} bytes, manifest ${d.digest} says ${b.size}`, 'the store is damaged: rebuild the image');
+  }
+  // The config is small: read (verified) now, so every layer knows its diff_id.
+  let diffIDs: string[] = [];
+  if (!missing.some((m) => m.digest === value.config!.digest)) {
+    const config = await readDocument(layoutDir, value.config.digest, `config of ${d.digest}`);
+    diffIDs = parseDocument<{ rootfs?: { diff_ids?: string[] } }>(config.file, config.bytes, `config of ${d.digest}`).rootfs?.diff_ids ?? [];
+  }
+  const layers = value.layers ?? [];
+  const image: Image = {
+    kind: 'image',
+    descriptor,
+    bytes,
+    manifest: value as ImageManifest,
+    config: layoutBlob(layoutDir, value.config) as ImageBlob,
+    layers: layers.map((l, i) => layoutBlob(layoutDir, l, diffIDs.length === layers.length ? diffIDs[i] : undefined)),
+    ...(options.allowMissing ? { missing } : {}),
+  };
+  return image;
+}

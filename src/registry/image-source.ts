@@ -1,0 +1,106 @@
+// A registry as a source of the image model: manifests are fetched (and checked against the digest that named
+// them) when the image is read; config bytes too (small, for the diff_ids); layer blobs only when a sink opens them,
+// each GET verified as it streams (the last chunk is held back until the digest matches), so a registry or proxy
+// that alters a blob is caught before any sink keeps it whole.
+import { createHash } from 'node:crypto';
+import { PassThrough, pipeline, type Readable } from 'node:stream';
+import { GamelayerError } from '../errors.js';
+import { byteRange, VerifyDigest } from '../oci/blob-verify.js';
+import { MEDIA_TYPES, sha256Digest } from '../oci/layout.js';
+import type { AnyImage, Image, ImageBlob, ImageManifest, IndexDocument, Layer } from '../oci/model.js';
+import type { Descriptor } from '../types.js';
+import type { RegistryClient } from './client.js';
+
+const MAX_CONFIG = 16 << 20;
+
+function digestError(where: string, what: string): GamelayerError {
+  return new GamelayerError('registry.digest', `${where}: ${what}`, 'the registry (or a proxy between) altered or mixed up the content: nothing of it was kept');
+}
+
+/** A blob of `repo` as a model blob: fetched when opened, verified while it streams. */
+export function registryBlob(client: RegistryClient, repo: string, d: Pick<Descriptor, 'mediaType' | 'digest' | 'size'>, diffID?: string): Layer {
+  const where = `${client.host}/${repo} blob ${d.digest}`;
+  let damaged: GamelayerError | undefined;
+  const open = (start = 0, end = d.size - 1): Readable => {
+    const out = new PassThrough();
+    client.getBlob(repo, d.digest).then(
+      (body) => {
+        const verify = new VerifyDigest(where, d.digest, d.size, undefined, (w, what) => (damaged = digestError(w, what)));
+        const parts: NodeJS.ReadWriteStream[] = [verify];
+        if (start !== 0 || end !== d.size - 1) parts.push(byteRange(start, end));
+        pipeline([body, ...parts, out] as unknown as [Readable, PassThrough], (e) => {
+          if (e) out.destroy(e);
+        });
+      },
+      (e: unknown) => out.destroy(e as Error),
+    );
+    return out;
+  };
+  return {
+    mediaType: d.mediaType,
+    digest: d.digest,
+    size: d.size,
+    ...(diffID ? { diffID } : {}),
+    origin: `${client.base.origin}/v2/${repo}/blobs/${d.digest}`,
+    open,
+    damage: () => damaged,
+    actualDigest: async () => {
+      const hash = createHash('sha256');
+      for await (const c of await client.getBlob(repo, d.digest)) hash.update(c as Buffer);
+      return `sha256:${hash.digest('hex')}`;
+    },
+  };
+}
+
+async function readAll(s: Readable, limit: number, where: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of s) {
+    n += (c as Buffer).length;
+    if (n > limit) throw new GamelayerError('registry.protocol', `${where}: larger than ${limit} bytes`);
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function parse<T>(bytes: Buffer, where: string): T {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T;
+  } catch (e) {
+    throw new GamelayerError('registry.protocol', `${where}: not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * An image (or index) of `repo` by tag or digest, as the model: every manifest checked against the digest that
+ * names it (a tag's against the one the index that lists it says), the config read and verified, the layers lazy.
+ */
+export async function readRegistryImage(client: RegistryClient, repo: string, reference: string, listed?: Descriptor): Promise<AnyImage> {
+  const m = await client.getManifest(repo, reference);
+  const expected = listed?.digest ?? (reference.startsWith('sha256:') ? reference : undefined);
+  const where = `${client.host}/${repo}@${m.digest}`;
+  if (expected !== undefined && m.digest !== expected) throw digestError(`${client.host}/${repo} manifest ${expected}`, `content hashes to ${m.digest}`);
+  const doc = parse<{ mediaType?: string; config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] }>(m.bytes, `${where} manifest`);
+  const mediaType = doc.mediaType ?? m.mediaType;
+  const descriptor: Descriptor = { ...(listed ?? {}), mediaType, digest: m.digest, size: m.bytes.length };
+  if (mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerList || Array.isArray(doc.manifests)) {
+    const manifests: AnyImage[] = [];
+    for (const child of doc.manifests ?? []) manifests.push(await readRegistryImage(client, repo, child.digest, child));
+    return { kind: 'index', descriptor, bytes: m.bytes, index: doc as IndexDocument, manifests };
+  }
+  if (!doc.config || !Array.isArray(doc.layers)) throw new GamelayerError('registry.protocol', `${where}: not an image manifest (no config or layers)`);
+  const config = registryBlob(client, repo, doc.config);
+  const configBytes = await readAll(config.open(), MAX_CONFIG, `${where} config ${doc.config.digest}`);
+  if (sha256Digest(configBytes) !== doc.config.digest) throw digestError(`${where} config`, `content hashes to ${sha256Digest(configBytes)}`);
+  const diffIDs = parse<{ rootfs?: { diff_ids?: string[] } }>(configBytes, `${where} config`).rootfs?.diff_ids ?? [];
+  const layers = doc.layers;
+  const image: Image = {
+    kind: 'image',
+    descriptor,
+    bytes: m.bytes,
+    manifest: doc as ImageManifest,
+    config: config as ImageBlob,
+    layers: layers.map((l, i) => registryBlob(client, repo, l, diffIDs.length === layers.length ? diffIDs[i] : undefined)),
+  };
+  return image;
+}
