@@ -7,10 +7,10 @@
 // this module's business: the caller puts them (pushImage finds the blobs there and sends only manifests), and
 // only on targets that got every blob.
 import { GamelayerError } from '../errors.js';
-import { blobSource, readLayoutImage, type LayoutManifest } from '../oci/layout-reader.js';
+import { layoutBlob, readLayoutImage } from '../oci/layout.js';
+import { descriptorOf, missingBlobs, platformImages } from '../oci/model.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import type { Descriptor } from '../types.js';
-import { missingBlobs } from './partial-layout.js';
 import { SharedBlobReads } from './shared-read.js';
 import type { PushTarget } from './target.js';
 import { uploadBlob } from './upload.js';
@@ -68,7 +68,7 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
   const reporter = opts.reporter ?? silentReporter;
   const blobs = await localBlobs(opts.layout, opts.images);
   const results: BlobTargetResult[] = opts.targets.map((t) => ({ name: t.name, total: blobs.length, skipped: 0, uploaded: [], mounted: [], bytesSent: 0 }));
-  const shared = new SharedBlobReads((d) => blobSource(opts.layout, d), { joinWaitMs: opts.joinWaitMs });
+  const shared = new SharedBlobReads((d) => layoutBlob(opts.layout, d), { joinWaitMs: opts.joinWaitMs });
 
   // What each target lacks (and where it could mount it from); a target that cannot answer is out.
   const lacking = await Promise.all(
@@ -179,15 +179,10 @@ async function localBlobs(layout: string, selectors: string[]): Promise<Descript
     const image = await readLayoutImage(layout, selector, { allowMissing: true });
     // Blobs a partial layout lacks are left to each target's own push (which fetches them from their source).
     const absent = new Set(missingBlobs(image).map((b) => b.digest));
-    for (const m of imageManifests(image)) {
-      const [config, ...rest] = m.blobs;
-      for (const l of rest) if (!absent.has(l.digest) && !layers.has(l.digest)) layers.set(l.digest, l);
-      if (config && !absent.has(config.digest)) configs.set(config.digest, config);
+    for (const m of platformImages(image)) {
+      for (const l of m.layers) if (!absent.has(l.digest) && !layers.has(l.digest)) layers.set(l.digest, descriptorOf(l));
+      if (!absent.has(m.config.digest)) configs.set(m.config.digest, descriptorOf(m.config));
     }
   }
   return [...layers.values(), ...[...configs.values()].filter((c) => !layers.has(c.digest))];
-}
-
-function imageManifests(m: LayoutManifest): LayoutManifest[] {
-  return m.blobs.length ? [m] : m.children.flatMap(imageManifests);
 }

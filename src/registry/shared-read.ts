@@ -6,7 +6,7 @@
 // the blob after the read started, or after the others waited `joinWaitMs` for it — reads the file on its own,
 // so an upload never waits on another registry for long and never gets wrong bytes; `reads` counts every pass.
 import { Readable } from 'node:stream';
-import type { BlobSource } from '../oci/layout-reader.js';
+import type { BlobSource } from './upload.js';
 import type { Descriptor } from '../types.js';
 
 /** A branch holding this many bytes not yet sent pauses the shared read. */
