@@ -232,3 +232,69 @@ describe('the manifest transform', () => {
 });
 
 const PINNED = '85a4a4b782c0d9f1';
+
+describe('the layer writer on a chunked tree', () => {
+  it('writes chunks from byte ranges of the source and refuses a file changed since the scan, naming file and chunk', async () => {
+    const { chunkedContentSource } = await import('../src/oci/chunk-content.js');
+    const { dirContentSource } = await import('../src/oci/content.js');
+    const { xxhashApi } = await import('../src/scan/hash.js');
+    const base = await tempDir();
+    const src = path.join(base, 'src');
+    const { big } = await makeTree(src);
+    const stateDir = path.join(base, 'state');
+    const scan = await scanTree('app-media', src, { include: ['**'], exclude: [] }, { stateDir });
+    const out = await chunkTree(scan, { minFileSize: MiB, avgChunkSize: 128 * KiB }, { stateDir });
+    const content = chunkedContentSource(dirContentSource(src), out.chunkSources!, await xxhashApi());
+    const recipe = parseRecipe(out.chunkSources!.recipes.get('.gamelayer-chunks/r/paks/a.pak')!.toString(), 'a');
+    const entryOf = (p: string) => out.manifest.entries.find((e) => e.path === p)!;
+    const read = async (p: string) => {
+      const parts: Buffer[] = [];
+      for await (const b of await content.open(entryOf(p))) parts.push(b as Buffer);
+      return Buffer.concat(parts);
+    };
+    const viaOpen = Buffer.concat(await Promise.all(recipe.chunks.map((c) => read(chunkPath(c.sha256)))));
+    expect(viaOpen.equals(big)).toBe(true);
+    const first = entryOf(chunkPath(recipe.chunks[0]!.sha256));
+    const buf = Buffer.alloc(first.size + 1);
+    await content.readInto!(first, buf, 0);
+    expect(buf.subarray(0, first.size).equals(big.subarray(0, first.size))).toBe(true);
+    expect((await read('.gamelayer-chunks/r/paks/a.pak')).toString()).toContain('gamelayer-recipe 1\n');
+    expect((await read('small.txt')).toString()).toBe('small');
+
+    // The file changes after the scan: the chunk's range no longer hashes to its name.
+    const edited = Buffer.from(big);
+    edited[10] = edited[10]! ^ 0xff;
+    await writeFile(path.join(src, 'paks/a.pak'), edited);
+    await expect(read(chunkPath(recipe.chunks[0]!.sha256))).rejects.toMatchObject({ code: 'content.changed', message: expect.stringMatching(/a\.pak.*chunk [0-9a-f]{64}/) });
+    expect(() => content.readInto!(first, buf, 0)).toThrow(expect.objectContaining({ code: 'content.changed', message: expect.stringContaining('not its name') }));
+    await writeFile(path.join(src, 'paks/a.pak'), big.subarray(0, 1000));
+    expect(() => content.readInto!(first, buf, 0)).toThrow(expect.objectContaining({ code: 'content.changed', message: expect.stringContaining('shorter') }));
+  });
+});
+
+describe('trees.<tree>.chunks in gamelayer.yaml', () => {
+  const yaml = (chunks: string, tree = 'app-media') =>
+    ['game: g', 'start: /x', 'trees:', ...['engine', 'engine-media', 'app', 'app-media'].map((t) => `  ${t}: {source: ${t}${t === tree ? `, chunks: ${chunks}` : ''}}`), ''].join('\n');
+
+  it('takes sizes with defaults of 64 MiB and 1 MiB', async () => {
+    const { parseConfig } = await import('../src/config/load.js');
+    expect(parseConfig(yaml('{}'), '/g/gamelayer.yaml').trees['app-media'].chunks).toEqual({ minFileSize: 64 * MiB, avgChunkSize: MiB });
+    expect(parseConfig(yaml('{minFileSize: 256MiB, avgChunkSize: 4MiB}'), '/g/gamelayer.yaml').trees['app-media'].chunks).toEqual({ minFileSize: 256 * MiB, avgChunkSize: 4 * MiB });
+    expect(parseConfig(yaml('{}'), '/g/gamelayer.yaml').trees.app.chunks).toBeUndefined();
+  });
+
+  it.each([
+    ['{avgChunkSize: 1KiB}', 'config.invalid', /trees\.app-media\.chunks\.avgChunkSize: expected a size from 64KiB to 64MiB/],
+    ['{minFileSize: 1MiB, avgChunkSize: 1MiB}', 'config.invalid', /trees\.app-media\.chunks\.minFileSize: expected at least 4 × avgChunkSize/],
+    ['{minFileSize: lots}', 'config.invalid', /trees\.app-media\.chunks\.minFileSize: expected a size/],
+    ['{avg: 1MiB}', 'config.invalid', /trees\.app-media\.chunks\.avg: unknown field/],
+  ])('refuses %s', async (chunks, code, message) => {
+    const { parseConfig } = await import('../src/config/load.js');
+    expect(() => parseConfig(yaml(chunks), '/g/gamelayer.yaml')).toThrow(expect.objectContaining({ code, message: expect.stringMatching(message) }));
+  });
+
+  it('refuses a chunked engine tree (its image runs as it is)', async () => {
+    const { parseConfig } = await import('../src/config/load.js');
+    expect(() => parseConfig(yaml('{}', 'engine'), '/g/gamelayer.yaml')).toThrow(expect.objectContaining({ code: 'config.chunks-engine', message: expect.stringMatching(/^\/g\/gamelayer\.yaml:4:\d+: trees\.engine\.chunks/) }));
+  });
+});
