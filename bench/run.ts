@@ -35,6 +35,7 @@ const { values, positionals } = parseArgs({
     chunk: { type: 'string', multiple: true },
     'chunk-min': { type: 'string', default: '64MiB' },
     'chunk-avg': { type: 'string', default: '1MiB' },
+    'chunk-report': { type: 'boolean', default: false },
     'fresh-size': { type: 'string', default: '500MB' },
     'many-files': { type: 'string', default: '100000' },
     'many-files-size': { type: 'string', default: '400MB' },
@@ -102,6 +103,7 @@ for (const name of names) {
       updates,
       seed: values['steady-seed']!,
       scenario: scenario as SteadyScenario,
+      chunkReport: values['chunk-report'],
       ...(chunk.length ? { chunk, chunkMin: size('chunk-min', values['chunk-min']!), chunkAvg: size('chunk-avg', values['chunk-avg']!) } : {}),
     });
   } else if (name === 'steady-report') {

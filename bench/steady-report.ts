@@ -15,6 +15,8 @@ export interface SteadyUpdate {
   changedCompressed: number;
   /** The bytes actually written to the changed files, compressed (each file's compressed size × its written share). */
   writtenCompressed?: number;
+  /** Chunked trees: bytes of the chunks this update's build added (what its patch layers carry, uncompressed). */
+  newChunkBytes?: number;
   /** Request bodies of PATCH/PUT/POST to /v2/ that reached the registry. */
   sent: number;
   manifestBytes: number;
@@ -37,7 +39,7 @@ export interface SteadyUpdate {
 export interface SteadyData {
   date: string;
   machine: string;
-  options: { size: number; updates: number; seed: string; chunk?: string[]; chunkMin?: number; chunkAvg?: number; scenario?: string };
+  options: { size: number; updates: number; seed: string; chunk?: string[]; chunkMin?: number; chunkAvg?: number; scenario?: string; chunkReport?: boolean };
   updates: SteadyUpdate[];
   /** Set once the month is done (the figures are written after every update, so an interrupted run still has them). */
   noop?: { sent: number };
@@ -234,7 +236,7 @@ function chart(d: SteadyData, docker: DockerCost | undefined): string {
 
 /** The key of a chunk / scenario run in steady-chunks.json. */
 function variantKey(o: SteadyData['options']): string {
-  return `${o.scenario ?? 'daily'} ${o.chunk?.length ? `chunked ${o.chunk.join('+')}` : 'whole files'}`;
+  return `${o.scenario ?? 'daily'}, ${o.chunk?.length ? `${o.chunk.join('+')} chunked (~${formatBytes(o.chunkAvg ?? 0)})` : 'whole files'}`;
 }
 
 /** Chunk and scenario runs of the steady bench: merged into steady-chunks.json, one README row each. */

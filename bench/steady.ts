@@ -13,7 +13,9 @@ import { build } from '../src/pipeline/build.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
 import { loadConfig } from '../src/config/load.js';
 import { formatBytes, silentReporter } from '../src/report/reporter.js';
-import { TREE_NAMES, type TreeName } from '../src/types.js';
+import { TREE_NAMES, type BuildRecord, type TreeName } from '../src/types.js';
+import { chunkDiff } from '../src/diff/chunks.js';
+import { diffManifests } from '../src/diff/diff.js';
 import { startRegistry } from '../test/support/registry.js';
 import { ageSince, compressedChange, countFiles } from './compare.js';
 import { BENCH_DIR, OUT_DIR, machine } from './lib.js';
@@ -34,6 +36,8 @@ export interface SteadyBenchOptions {
    * shift), `rewrite` (a big pak rewritten wholly). Any run but the plain daily one reports to steady-chunks.json.
    */
   scenario?: SteadyScenario;
+  /** Report to steady-chunks.json even for a plain daily run (the whole-file reference of the chunk runs). */
+  chunkReport?: boolean;
 }
 
 export type SteadyScenario = 'daily' | 'insert' | 'rewrite';
@@ -180,13 +184,14 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
   const registry = await startRegistry();
   const [host, port] = registry.host.split(':');
   const proxy = await startCountingProxy({ host: host!, port: Number(port) });
-  const variant = opts.scenario !== undefined && opts.scenario !== 'daily' || (opts.chunk?.length ?? 0) > 0;
+  const variant = !!opts.chunkReport || (opts.scenario !== undefined && opts.scenario !== 'daily') || (opts.chunk?.length ?? 0) > 0;
   if (opts.chunk?.length) await enableChunks(path.join(dir, 'gamelayer.yaml'), opts);
   const config = await loadConfig(path.join(dir, 'gamelayer.yaml'));
   const repository = `${proxy.host}/${REPO}`;
   const updates: SteadyUpdate[] = [];
   const snapshot = (): SteadyData => ({ date: new Date().toISOString().slice(0, 10), machine: machine(), options: opts, updates, totalSeconds: (Date.now() - started) / 1000 });
   let held: LayerRef[] = [];
+  let prevRecord: BuildRecord | undefined;
   let heldPod: LayerRef[][] = [];
   const buildAndPush = async (tag: string) => {
     const before = proxy.counts();
@@ -211,12 +216,15 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
       const node = nodeCost(held, server);
       const podCost = pod.map((img, i) => nodeCost(heldPod[i] ?? [], img));
       const content = await contentBytes(dir);
+      const chunks = prevRecord ? diffManifests(prevRecord.manifests, r.record.manifests).flatMap((d) => chunkDiff(d) ?? []) : [];
+      prevRecord = r.record;
       const u: SteadyUpdate = {
         day,
         what: change.what,
         changedFiles: change.changes.filter((c) => c.after !== null).length,
         changedCompressed,
         writtenCompressed: written,
+        ...(chunks.length ? { newChunkBytes: chunks.reduce((n, c) => n + c.newChunkBytes, 0) } : {}),
         sent,
         manifestBytes: manifests,
         download: node.download,
@@ -235,7 +243,7 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
       heldPod = pod;
       if (day > 0 && !variant) await writeSteadyReport(snapshot(), true);
       log(
-        `day ${day}: ${change.what.join(', ')}; changed ${formatBytes(changedCompressed)} compressed (written ${formatBytes(written)}), sent ${formatBytes(sent)}, ` +
+        `day ${day}: ${change.what.join(', ')}; changed ${formatBytes(changedCompressed)} compressed (written ${formatBytes(written)}${chunks.length ? `, new chunks ${formatBytes(chunks.reduce((n, c) => n + c.newChunkBytes, 0))}` : ''}), sent ${formatBytes(sent)}, ` +
           `node ${formatBytes(u.download)} down / ${formatBytes(u.unpack)} unpacked, image ${(u.imageBytes / content).toFixed(3)}× content, ${u.layers} layers (${(ms / 1000).toFixed(1)} s)`,
       );
     }
