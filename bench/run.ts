@@ -104,7 +104,9 @@ for (const name of names) {
       seed: values['steady-seed']!,
       scenario: scenario as SteadyScenario,
       chunkReport: values['chunk-report'],
-      ...(chunk.length ? { chunk, chunkMin: size('chunk-min', values['chunk-min']!), chunkAvg: size('chunk-avg', values['chunk-avg']!) } : {}),
+      // --chunk-min also picks the paks the insert / rewrite scenarios change, with chunks on or off alike.
+      chunkMin: size('chunk-min', values['chunk-min']!),
+      ...(chunk.length ? { chunk, chunkAvg: size('chunk-avg', values['chunk-avg']!) } : {}),
     });
   } else if (name === 'steady-report') {
     await writeSteadyReport();
