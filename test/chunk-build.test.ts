@@ -19,6 +19,7 @@ import { podTemplate } from '../src/k8s/pod.js';
 import { k8sOptions } from '../src/k8s/options.js';
 import { imageDefinitions } from '../src/codebuild/imagedefinitions.js';
 import { build } from '../src/pipeline/build.js';
+import { diffDetails, pullCostTable } from '../src/cli/commands/diff-format.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 import { tempDir } from './support/tmp.js';
@@ -129,6 +130,13 @@ describe('a chunked tree', () => {
     expect(d.newChunkBytes).toBeLessThan(1.5 * MiB);
     const cost = pullCost(first.record, second.record);
     expect(cost.chunks).toEqual([expect.objectContaining({ tree: 'app-media', newChunks: d.newChunks, newBytes: d.newChunkBytes })]);
+    // What `diff` prints: the changed big files by name, the chunks summed up (not listed by hash).
+    const text = diffDetails(diffManifests(first.record.manifests, second.record.manifests), 50);
+    expect(text).toContain('~ paks/a.pak (chunked)');
+    expect(text).toContain('~ paks/b.pak (chunked)');
+    expect(text).toMatch(new RegExp(`chunks: ${d.newChunks} new \\([0-9.]+ KiB to send\\), ${d.droppedChunks} no longer needed`));
+    expect(text).not.toContain('.gamelayer-chunks/c/');
+    expect(pullCostTable(cost, 'v1', 'v2')).toMatch(new RegExp(`chunked tree app-media: ${d.newChunks} of \\d+ chunks new`));
 
     const before = proxy.counts().uploadBytes;
     await pushBuild({ store: second.store, record: second.record, repository, stateDir: config.stateDir });
