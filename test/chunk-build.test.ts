@@ -70,6 +70,29 @@ async function filesUnder(dir: string, rel = ''): Promise<Map<string, Buffer>> {
   return out;
 }
 
+/** The tree image of `tag`, unpacked by umoci: no whole big file, a recipe per big file, exactly the chunks they name. */
+async function expectExactChunks(root: string, store: string, tag: string, dir: string): Promise<void> {
+  const bundle = path.join(root, `bundle-${tag}`);
+  execFileSync('umoci', ['unpack', '--rootless', '--image', `${store}:${tag}-app-media`, bundle], { stdio: 'pipe' });
+  const tree = path.join(bundle, 'rootfs/opt/local/app-media');
+  const files = await filesUnder(tree);
+  expect(files.has('paks/a.pak')).toBe(false);
+  expect(files.get('readme.txt')?.toString()).toBe('small files stay whole');
+  const wanted = new Set<string>();
+  for (const big of ['paks/a.pak', 'paks/b.pak']) {
+    const recipe = parseRecipe(files.get(`.gamelayer-chunks/r/${big}`)!.toString(), big);
+    const source = await readFile(path.join(dir, 'app-media', big));
+    const joined = Buffer.concat(recipe.chunks.map((c) => files.get(chunkPath(c.sha256))!));
+    expect(joined.equals(source), big).toBe(true);
+    expect(recipe).toMatchObject({ size: source.length, mode: 0o644, sha256: createHash('sha256').update(source).digest('hex') });
+    for (const c of recipe.chunks) wanted.add(chunkPath(c.sha256));
+  }
+  const chunkFiles = [...files.keys()].filter((p) => p.startsWith('.gamelayer-chunks/c/'));
+  expect(chunkFiles.sort()).toEqual([...wanted].sort());
+  for (const p of chunkFiles) expect(createHash('sha256').update(files.get(p)!).digest('hex')).toBe(path.basename(p));
+  expect((await stat(path.join(tree, chunkFiles[0]!))).mode & 0o777).toBe(0o644);
+}
+
 let registry: TestRegistry;
 let proxy: CountingProxy;
 beforeAll(async () => {
@@ -92,26 +115,7 @@ describe('a chunked tree', () => {
     const media = first.record.manifests.find((m) => m.tree === 'app-media')!;
     expect(media.chunks).toEqual({ minFileSize: MiB, avgChunkSize: 64 * KiB });
 
-    // The tree image, unpacked by umoci: no whole big file, a recipe per big file, exactly the chunks they name.
-    const bundle = path.join(root, 'bundle');
-    execFileSync('umoci', ['unpack', '--rootless', '--image', `${first.store}:v1-app-media`, bundle], { stdio: 'pipe' });
-    const tree = path.join(bundle, 'rootfs/opt/local/app-media');
-    const files = await filesUnder(tree);
-    expect(files.has('paks/a.pak')).toBe(false);
-    expect(files.get('readme.txt')?.toString()).toBe('small files stay whole');
-    const wanted = new Set<string>();
-    for (const big of ['paks/a.pak', 'paks/b.pak']) {
-      const recipe = parseRecipe(files.get(`.gamelayer-chunks/r/${big}`)!.toString(), big);
-      const source = await readFile(path.join(dir, 'app-media', big));
-      const joined = Buffer.concat(recipe.chunks.map((c) => files.get(chunkPath(c.sha256))!));
-      expect(joined.equals(source), big).toBe(true);
-      expect(recipe).toMatchObject({ size: source.length, mode: 0o644, sha256: createHash('sha256').update(source).digest('hex') });
-      for (const c of recipe.chunks) wanted.add(chunkPath(c.sha256));
-    }
-    const chunkFiles = [...files.keys()].filter((p) => p.startsWith('.gamelayer-chunks/c/'));
-    expect(chunkFiles.sort()).toEqual([...wanted].sort());
-    for (const p of chunkFiles) expect(createHash('sha256').update(files.get(p)!).digest('hex')).toBe(path.basename(p));
-    expect((await stat(path.join(tree, chunkFiles[0]!))).mode & 0o777).toBe(0o644);
+    await expectExactChunks(root, first.store, 'v1', dir);
 
     const repository = `${proxy.host}/studio/chunky`;
     await pushBuild({ store: first.store, record: first.record, repository, stateDir: config.stateDir });
@@ -123,6 +127,8 @@ describe('a chunked tree', () => {
     const b = await readFile(path.join(dir, 'app-media/paks/b.pak'));
     await writeFile(path.join(dir, 'app-media/paks/b.pak'), Buffer.concat([b.subarray(0, 2 * MiB), prng('ins', 50 * KiB), b.subarray(2 * MiB)]));
     const second = await build({ config, tag: 'v2' });
+    // The patch layer added the new chunks and whited out the ones no recipe needs: the image holds exactly the set.
+    await expectExactChunks(root, second.store, 'v2', dir);
     const d = chunkDiff(diffManifests(first.record.manifests, second.record.manifests).find((x) => x.label === 'app-media')!)!;
     expect(d.filesModified.sort()).toEqual(['paks/a.pak', 'paks/b.pak']);
     // Only chunks near the two edits are new: a few 64 KiB-average chunks, not the 11 MiB of changed files.
