@@ -11,7 +11,7 @@ import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare
 import { scanBench } from './scan.js';
 import { steadyBench, type SteadyScenario } from './steady.js';
 import { TREE_NAMES, type TreeName } from '../src/types.js';
-import { writeSteadyReport } from './steady-report.js';
+import { writeChunkReport, writeSteadyReport } from './steady-report.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -110,6 +110,8 @@ for (const name of names) {
     });
   } else if (name === 'steady-report') {
     await writeSteadyReport();
+  } else if (name === 'steady-chunks-report') {
+    await writeChunkReport();
   } else if (name === 'compare-report') {
     for (const preset of Object.keys(PRESETS) as Preset[]) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
