@@ -23,7 +23,7 @@ function topBits(bits: number): number {
 
 /**
  * A chunker fed with consecutive buffers of one stream. `cut(buf, start)` returns the index in `buf` right after
- * the current chunk's last byte, or -1 when the chunk goes on past the buffer; `reset()` is implied by a cut.
+ * the current chunk's last byte (the next chunk starts there), or -1 when the chunk goes on past the buffer.
  */
 export class Chunker {
   private h = 0;
