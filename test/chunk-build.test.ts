@@ -12,6 +12,7 @@ import { chunkPath, parseRecipe } from '../src/chunk/recipe.js';
 import { loadConfig } from '../src/config/load.js';
 import { chunkDiff } from '../src/diff/chunks.js';
 import { diffManifests } from '../src/diff/diff.js';
+import { workingTrees } from '../src/diff/states.js';
 import { pullCost } from '../src/diff/pull-cost.js';
 import { loadBuild } from '../src/docker/load.js';
 import { deployInputFrom } from '../src/k8s/input.js';
@@ -134,6 +135,9 @@ describe('a chunked tree', () => {
     // Only chunks near the two edits are new: a few 64 KiB-average chunks, not the 11 MiB of changed files.
     expect(d.newChunks).toBeGreaterThanOrEqual(2);
     expect(d.newChunkBytes).toBeLessThan(1.5 * MiB);
+    // `diff` sees the working trees as the build does: nothing changed since the second build.
+    const working = await workingTrees(config);
+    expect(diffManifests(second.record.manifests, working.manifests).every((x) => x.added.length + x.modified.length + x.removed.length === 0)).toBe(true);
     const cost = pullCost(first.record, second.record);
     expect(cost.chunks).toEqual([expect.objectContaining({ tree: 'app-media', newChunks: d.newChunks, newBytes: d.newChunkBytes })]);
     // What `diff` prints: the changed big files by name, the chunks summed up (not listed by hash).
