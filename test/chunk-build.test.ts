@@ -118,6 +118,17 @@ describe('a chunked tree', () => {
 
     await expectExactChunks(root, first.store, 'v1', dir);
 
+    // The record grows by the chunk lists and nothing else: an entry per chunk and recipe, in the manifest and the plan.
+    const plain = path.join(root, 'plain');
+    await makeGame(plain);
+    await writeFile(path.join(plain, 'gamelayer.yaml'), (await readFile(path.join(plain, 'gamelayer.yaml'), 'utf8')).replace(/, chunks: \{[^}]*\}/, ''));
+    const whole = await build({ config: await loadConfig(path.join(plain, 'gamelayer.yaml')), tag: 'v1' });
+    expect(whole.record.manifests.find((m) => m.tree === 'app-media')!.chunks).toBeUndefined();
+    const added = media.entries.length - whole.record.manifests.find((m) => m.tree === 'app-media')!.entries.length;
+    expect(added).toBeGreaterThan(20);
+    const grown = JSON.stringify(first.record).length - JSON.stringify(whole.record).length;
+    expect(grown).toBeLessThan(added * 2 * 200);
+
     const repository = `${proxy.host}/studio/chunky`;
     await pushBuild({ store: first.store, record: first.record, repository, stateDir: config.stateDir });
 
