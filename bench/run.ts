@@ -11,8 +11,9 @@ import { manyFilesBench } from './many-files.js';
 import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare-report.js';
 import { regionsBench } from './regions.js';
 import { scanBench } from './scan.js';
-import { steadyBench } from './steady.js';
-import { writeSteadyReport } from './steady-report.js';
+import { steadyBench, type SteadyScenario } from './steady.js';
+import { TREE_NAMES, type TreeName } from '../src/types.js';
+import { writeChunkReport, writeSteadyReport } from './steady-report.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -32,6 +33,11 @@ const { values, positionals } = parseArgs({
     'steady-size': { type: 'string', default: '3.1GB' },
     updates: { type: 'string', default: '30' },
     'steady-seed': { type: 'string', default: 'steady' },
+    'steady-scenario': { type: 'string', default: 'daily' },
+    chunk: { type: 'string', multiple: true },
+    'chunk-min': { type: 'string', default: '64MiB' },
+    'chunk-avg': { type: 'string', default: '1MiB' },
+    'chunk-report': { type: 'boolean', default: false },
     'fresh-size': { type: 'string', default: '500MB' },
     'many-files': { type: 'string', default: '100000' },
     'many-files-size': { type: 'string', default: '400MB' },
@@ -92,13 +98,28 @@ for (const name of names) {
   } else if (name === 'steady') {
     const updates = Number(values.updates);
     if (!Number.isSafeInteger(updates) || updates < 1) throw new Error(`--updates ${values.updates}: expected a whole number of at least 1`);
-    await steadyBench({ size: size('steady-size', values['steady-size']!), updates, seed: values['steady-seed']! });
+    const scenario = values['steady-scenario']!;
+    if (!['daily', 'insert', 'rewrite'].includes(scenario)) throw new Error(`--steady-scenario ${scenario}: expected daily, insert or rewrite`);
+    const chunk = (values.chunk ?? []) as TreeName[];
+    for (const t of chunk) if (!TREE_NAMES.includes(t) || t === 'engine') throw new Error(`--chunk ${t}: expected engine-media, app or app-media`);
+    await steadyBench({
+      size: size('steady-size', values['steady-size']!),
+      updates,
+      seed: values['steady-seed']!,
+      scenario: scenario as SteadyScenario,
+      chunkReport: values['chunk-report'],
+      // --chunk-min also picks the paks the insert / rewrite scenarios change, with chunks on or off alike.
+      chunkMin: size('chunk-min', values['chunk-min']!),
+      ...(chunk.length ? { chunk, chunkAvg: size('chunk-avg', values['chunk-avg']!) } : {}),
+    });
   } else if (name === 'batch-graph') {
     await batchGraphBench({ size: size('graph-size', values['graph-size']!), changeMb: positiveNumber('change-mb', values['change-mb']!) });
   } else if (name === 'regions') {
     await regionsBench({ size: size('regions-size', values['regions-size']!), runs });
   } else if (name === 'steady-report') {
     await writeSteadyReport();
+  } else if (name === 'steady-chunks-report') {
+    await writeChunkReport();
   } else if (name === 'compare-report') {
     for (const preset of Object.keys(PRESETS) as Preset[]) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);

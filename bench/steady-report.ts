@@ -13,6 +13,10 @@ export interface SteadyUpdate {
   changedFiles: number;
   /** The changed files' new content, deflated at the build's level in 1 MiB blocks (removed files count 0). */
   changedCompressed: number;
+  /** The bytes actually written to the changed files, compressed (each file's compressed size × its written share). */
+  writtenCompressed?: number;
+  /** Chunked trees: bytes of the chunks this update's build added (what its patch layers carry, uncompressed). */
+  newChunkBytes?: number;
   /** Request bodies of PATCH/PUT/POST to /v2/ that reached the registry. */
   sent: number;
   manifestBytes: number;
@@ -35,7 +39,7 @@ export interface SteadyUpdate {
 export interface SteadyData {
   date: string;
   machine: string;
-  options: { size: number; updates: number; seed: string };
+  options: { size: number; updates: number; seed: string; chunk?: string[]; chunkMin?: number; chunkAvg?: number; scenario?: string; chunkReport?: boolean };
   updates: SteadyUpdate[];
   /** Set once the month is done (the figures are written after every update, so an interrupted run still has them). */
   noop?: { sent: number };
@@ -228,4 +232,51 @@ function chart(d: SteadyData, docker: DockerCost | undefined): string {
     },
   ];
   return chartSvg(`gamelayer: ${d.options.updates} daily updates of a ${formatBytes(d.updates[0]!.content)} game`, panels);
+}
+
+/** The key of a chunk / scenario run in steady-chunks.json. */
+function variantKey(o: SteadyData['options']): string {
+  return `${o.scenario ?? 'daily'}, ${o.chunk?.length ? `${o.chunk.join('+')} chunked (~${formatBytes(o.chunkAvg ?? 0)})` : 'whole files'}`;
+}
+
+/** Chunk and scenario runs of the steady bench: merged into steady-chunks.json, one README row each. */
+export async function writeChunkReport(d?: SteadyData): Promise<void> {
+  const file = path.join(BENCH_DIR, 'steady-chunks.json');
+  const raw: Record<string, SteadyData> = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as Record<string, SteadyData>) : {};
+  // Keyed by the run's options (older files may carry other key texts).
+  const all: Record<string, SteadyData> = Object.fromEntries(Object.values(raw).map((v) => [variantKey(v.options), v]));
+  if (d) all[variantKey(d.options)] = d;
+  await writeFile(file, `${JSON.stringify(all, null, 1)}\n`);
+  const rows = Object.entries(all)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([key, v]) => {
+      const days = v.updates.filter((u) => u.day > 0);
+      const sum = (f: (u: SteadyUpdate) => number) => days.reduce((n, u) => n + f(u), 0);
+      const sent = sum((u) => u.sent);
+      const written = sum((u) => u.writtenCompressed ?? 0);
+      const changed = sum((u) => u.changedCompressed);
+      const last = v.updates.at(-1)!;
+      const o = v.options;
+      const chunkBytes = days.some((u) => u.newChunkBytes !== undefined) ? formatBytes(sum((u) => u.newChunkBytes ?? 0)) : o.chunk?.length ? 'not recorded' : '–';
+      return `| ${key} | ${formatBytes(v.updates[0]!.content)}, ${days.length} updates${o.chunk?.length ? `, chunks ≥ ${formatBytes(o.chunkMin ?? 0)} of ~${formatBytes(o.chunkAvg ?? 0)}` : ''} | ${formatBytes(written)} | ${formatBytes(changed)} | ${chunkBytes} | ${formatBytes(sent)} | **${(sent / written).toFixed(2)}×** | ${formatBytes(sum((u) => u.podDownload))} | ${(last.imageBytes / last.content).toFixed(3)} | ${v.date} |`;
+    });
+  const md = `
+### Chunked trees (issue 20): bytes sent against bytes written
+
+\`npm run bench -- steady --chunk app-media [--chunk-min S --chunk-avg S] [--steady-scenario daily|insert|rewrite]\`
+(see docs/chunks.md). \`daily\`: the day mix of the month above, at the size given; \`insert\`: each day 0.2–1 % of two big paks' size inserted at a random
+point in their middle half (offsets after it shift); \`rewrite\`: each day one big pak rewritten wholly. "Written": the
+bytes actually written to the changed files, compressed (each file's compressed size × the share of it written);
+"changed files": their whole new content, compressed (OCI's unit). Sent: request bodies that reached the registry
+(build + push of the five images and the record). Pod: what a node running the day before pulls for the four tree
+images. Image / content: the server image's compressed layers over the game's bytes on the last day. New chunks: the
+chunks the updates' builds added (uncompressed). Sent includes the compactions the layer policy chose (rewrite: days 2
+and 4 rewrote app-media's layer to drop dead copies, chunked or not).
+
+| run | game | written | changed files | new chunks | sent | sent / written | pod pulls | image / content | date |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+${rows.join('\n')}
+`;
+  process.stdout.write(md);
+  await writeReportSection('steady-chunks', md);
 }

@@ -3,7 +3,8 @@
 // a node running update N downloads the layers it lacks and unpacks every layer from the first one that differs
 // in the server image's stack (containerd keys unpacked layers by the chain below them). The reference for each
 // update is the changed files' new content compressed as a layer would carry it.
-import { cp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { parseDocument } from 'yaml';
 import path from 'node:path';
 import { generateGame } from '../fixtures/generator/generate.js';
 import { mutateGame, type Change } from '../fixtures/generator/mutate.js';
@@ -12,19 +13,34 @@ import { build } from '../src/pipeline/build.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
 import { loadConfig } from '../src/config/load.js';
 import { formatBytes, silentReporter } from '../src/report/reporter.js';
-import { TREE_NAMES, type TreeName } from '../src/types.js';
+import { TREE_NAMES, type BuildRecord, type TreeName } from '../src/types.js';
+import { chunkDiff } from '../src/diff/chunks.js';
+import { diffManifests } from '../src/diff/diff.js';
 import { startRegistry } from '../test/support/registry.js';
 import { ageSince, compressedChange, countFiles } from './compare.js';
 import { BENCH_DIR, OUT_DIR, machine } from './lib.js';
 import { imageLayers, pullBytes, type LayerRef } from './pull-cost.js';
 import { startCountingProxy } from './registry-proxy.js';
-import { writeSteadyReport, type SteadyData, type SteadyUpdate } from './steady-report.js';
+import { writeChunkReport, writeSteadyReport, type SteadyData, type SteadyUpdate } from './steady-report.js';
 
 export interface SteadyBenchOptions {
   size: number;
   updates: number;
   seed: string;
+  /** Trees chunked for the run (`--chunk app-media`; docs/chunks.md), with their chunk sizes. */
+  chunk?: TreeName[];
+  chunkMin?: number;
+  chunkAvg?: number;
+  /**
+   * What changes each day: `daily` (the month above), `insert` (bytes inserted in the middle of big paks: offsets
+   * shift), `rewrite` (a big pak rewritten wholly). Any run but the plain daily one reports to steady-chunks.json.
+   */
+  scenario?: SteadyScenario;
+  /** Report to steady-chunks.json even for a plain daily run (the whole-file reference of the chunk runs). */
+  chunkReport?: boolean;
 }
+
+export type SteadyScenario = 'daily' | 'insert' | 'rewrite';
 
 const REPO = 'steady/game';
 const MB = 1e6;
@@ -70,6 +86,55 @@ async function dailyUpdate(dir: string, day: number, opts: SteadyBenchOptions): 
     what.push('engine upgrade');
   }
   return { changes, what };
+}
+
+/** The chunk scenarios' day: only big paks change, so the bytes written are known exactly. */
+async function pakUpdate(dir: string, day: number, opts: SteadyBenchOptions): Promise<{ changes: Change[]; what: string[] }> {
+  const r = new Rng(opts.seed, opts.scenario!, String(day));
+  const paks = (await filesOf(path.join(dir, 'app-media'))).filter((f) => f.size >= (opts.chunkMin ?? 0) && f.path.endsWith('.pak'));
+  if (!paks.length) throw new Error(`no .pak of at least ${formatBytes(opts.chunkMin ?? 0)} in app-media: lower --chunk-min`);
+  const changes: Change[] = [];
+  const what: string[] = [];
+  if (opts.scenario === 'rewrite') {
+    const pak = r.pick(paks);
+    await rewritePart(path.join(dir, 'app-media', pak.path), 0, pak.size, `${opts.seed}/whole/${day}`);
+    changes.push({ tree: 'app-media', op: 'modify', path: pak.path, before: pak.size, after: pak.size, bytesWritten: pak.size });
+    what.push(`${pak.path} (${formatBytes(pak.size)}) rewritten wholly`);
+  } else {
+    for (const pak of [r.pick(paks), r.pick(paks)]) {
+      const part = Math.max(4096, Math.round(pak.size * (0.002 + 0.008 * r.float())));
+      const at = r.int(Math.floor(pak.size / 4), Math.floor((3 * pak.size) / 4));
+      const file = path.join(dir, 'app-media', pak.path);
+      const old = await readFile(file);
+      await writeFile(file, Buffer.concat([old.subarray(0, at), new Keystream(`${opts.seed}/ins/${day}`, pak.path).next(part), old.subarray(at)]));
+      const prev = changes.find((c) => c.path === pak.path);
+      if (prev) {
+        prev.after! += part;
+        prev.bytesWritten += part;
+      } else changes.push({ tree: 'app-media', op: 'modify', path: pak.path, before: pak.size, after: pak.size + part, bytesWritten: part });
+      pak.size += part;
+      what.push(`${formatBytes(part)} inserted into ${pak.path}`);
+    }
+  }
+  return { changes, what };
+}
+
+/** The bytes written to the changed files, compressed: each file's compressed size scaled by its written share. */
+async function writtenCompressed(dir: string, changes: Change[]): Promise<number> {
+  let n = 0;
+  for (const c of changes) {
+    if (!c.after) continue;
+    const whole = await compressedChange(dir, { changes: [c] } as never);
+    n += Math.round((whole * Math.min(c.bytesWritten, c.after)) / c.after);
+  }
+  return n;
+}
+
+/** `trees.<tree>.chunks` set in the work copy's gamelayer.yaml. */
+async function enableChunks(file: string, opts: SteadyBenchOptions): Promise<void> {
+  const doc = parseDocument(await readFile(file, 'utf8'));
+  for (const t of opts.chunk ?? []) doc.setIn(['trees', t, 'chunks'], { minFileSize: opts.chunkMin ?? 64 * 1024 ** 2, avgChunkSize: opts.chunkAvg ?? 1024 ** 2 });
+  await writeFile(file, doc.toString());
 }
 
 async function filesOf(root: string): Promise<{ path: string; size: number }[]> {
@@ -119,11 +184,14 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
   const registry = await startRegistry();
   const [host, port] = registry.host.split(':');
   const proxy = await startCountingProxy({ host: host!, port: Number(port) });
+  const variant = !!opts.chunkReport || (opts.scenario !== undefined && opts.scenario !== 'daily') || (opts.chunk?.length ?? 0) > 0;
+  if (opts.chunk?.length) await enableChunks(path.join(dir, 'gamelayer.yaml'), opts);
   const config = await loadConfig(path.join(dir, 'gamelayer.yaml'));
   const repository = `${proxy.host}/${REPO}`;
   const updates: SteadyUpdate[] = [];
   const snapshot = (): SteadyData => ({ date: new Date().toISOString().slice(0, 10), machine: machine(), options: opts, updates, totalSeconds: (Date.now() - started) / 1000 });
   let held: LayerRef[] = [];
+  let prevRecord: BuildRecord | undefined;
   let heldPod: LayerRef[][] = [];
   const buildAndPush = async (tag: string) => {
     const before = proxy.counts();
@@ -137,9 +205,10 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
   try {
     for (let day = 0; day <= opts.updates; day++) {
       const since = Date.now() - 1000;
-      const change = day === 0 ? { changes: [] as Change[], what: ['cold build'] } : await dailyUpdate(dir, day, opts);
+      const change = day === 0 ? { changes: [] as Change[], what: ['cold build'] } : (opts.scenario ?? 'daily') === 'daily' ? await dailyUpdate(dir, day, opts) : await pakUpdate(dir, day, opts);
       await ageSince(dir, since);
       const changedCompressed = day === 0 ? 0 : await compressedChange(dir, { changes: change.changes } as never);
+      const written = day === 0 ? 0 : await writtenCompressed(dir, change.changes);
       const tag = `day${String(day).padStart(2, '0')}`;
       const { r, ms, sent, manifests } = await buildAndPush(tag);
       const server = await imageLayers(registry.url, REPO, tag);
@@ -147,11 +216,15 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
       const node = nodeCost(held, server);
       const podCost = pod.map((img, i) => nodeCost(heldPod[i] ?? [], img));
       const content = await contentBytes(dir);
+      const chunks = prevRecord ? diffManifests(prevRecord.manifests, r.record.manifests).flatMap((d) => chunkDiff(d) ?? []) : [];
+      prevRecord = r.record;
       const u: SteadyUpdate = {
         day,
         what: change.what,
         changedFiles: change.changes.filter((c) => c.after !== null).length,
         changedCompressed,
+        writtenCompressed: written,
+        ...(chunks.length ? { newChunkBytes: chunks.reduce((n, c) => n + c.newChunkBytes, 0) } : {}),
         sent,
         manifestBytes: manifests,
         download: node.download,
@@ -168,9 +241,9 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
       updates.push(u);
       held = server;
       heldPod = pod;
-      if (day > 0) await writeSteadyReport(snapshot(), true);
+      if (day > 0 && !variant) await writeSteadyReport(snapshot(), true);
       log(
-        `day ${day}: ${change.what.join(', ')}; changed ${formatBytes(changedCompressed)} compressed, sent ${formatBytes(sent)}, ` +
+        `day ${day}: ${change.what.join(', ')}; changed ${formatBytes(changedCompressed)} compressed (written ${formatBytes(written)}${chunks.length ? `, new chunks ${formatBytes(chunks.reduce((n, c) => n + c.newChunkBytes, 0))}` : ''}), sent ${formatBytes(sent)}, ` +
           `node ${formatBytes(u.download)} down / ${formatBytes(u.unpack)} unpacked, image ${(u.imageBytes / content).toFixed(3)}× content, ${u.layers} layers (${(ms / 1000).toFixed(1)} s)`,
       );
     }
@@ -180,6 +253,11 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
     const retag = await buildAndPush(`${last}-again`);
     log(`no-op: ${noop.sent} B sent; new tag: ${retag.sent} B sent (${retag.manifests} B of manifests)`);
     const data: SteadyData = { ...snapshot(), noop: { sent: noop.sent }, retag: { sent: retag.sent, manifests: retag.manifests } };
+    if (variant) {
+      // Chunk and scenario runs keep their own figures: the month above stays the reference run's.
+      await writeChunkReport(data);
+      return;
+    }
     await writeFile(path.join(BENCH_DIR, 'steady.json'), `${JSON.stringify(data, null, 1)}\n`);
     await writeSteadyReport(data);
   } finally {

@@ -40,6 +40,11 @@ export { TREE_SENTINEL, sentinelBytes } from './oci/sentinel.js';
 export { planIncremental, type IncrementalPlan, type IncrementalOptions, type PreviousTree } from './plan/incremental.js';
 export { layerDiff, type LayerDiff, type LayerChange, type BaseLayerCount } from './plan/layer-diff.js';
 export { pullCost, type PullCost, type ImagePullCost } from './diff/pull-cost.js';
+// Chunked trees (docs/chunks.md): the chunker, the recipe format, the manifest transform, and their diff.
+export { Chunker, chunkSizes, chunkLengths, type ChunkSizes } from './chunk/fastcdc.js';
+export { parseRecipe, formatRecipe, chunkPath, recipePath, type Recipe, type RecipeChunk } from './chunk/recipe.js';
+export { chunkTree, chunkTrees, chunkFile, scanGameChunked, type ChunkConfig, type ChunkList, type ChunkSources, type ChunkedTreeScan } from './scan/chunk-tree.js';
+export { chunkDiff, chunkPullCost, type ChunkDiff, type ChunkPullCost } from './diff/chunks.js';
 export { workingTrees, sideFromArg, lastRecordedSide, type DiffSide } from './diff/states.js';
 export { mergePlatformBuilds, platformTag, type MergeIndexOptions, type MergeIndexResult } from './registry/merge-index.js';
 export { listReferrers, pushReferrer, referrerArtifact, referrersTag, type PushReferrerResult, type Referrers } from './registry/referrers.js';

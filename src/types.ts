@@ -81,6 +81,11 @@ export const treeManifestSchema = z.object({
   source: treeSourceSchema,
   /** Platform this manifest was scanned for; undefined for a tree shared by every platform. */
   platform: z.string().optional(),
+  /**
+   * Set on a chunked tree (docs/chunks.md): its big files are chunk and recipe entries under `.gamelayer-chunks/`,
+   * so its images hold no whole copy of them and whatever runs them must assemble the files first.
+   */
+  chunks: z.object({ minFileSize: z.number(), avgChunkSize: z.number() }).optional(),
 });
 export type TreeManifest = z.infer<typeof treeManifestSchema>;
 

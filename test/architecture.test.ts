@@ -15,6 +15,7 @@ export const RANKS: Record<string, number> = {
   util: 1,
   report: 1,
   config: 2,
+  chunk: 2, // content-defined chunking and the recipe format of chunked trees
   init: 3, // gamelayer init: a config proposed for a build folder
   state: 3,
   scan: 4,

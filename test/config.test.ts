@@ -50,7 +50,7 @@ describe('config', () => {
 
   it('names file, line, column and field for an unknown field', () => {
     expect(errorOf(base('', ', colour: red'))).toBe(
-      `${FILE}:7:22: trees.app.colour: unknown field; expected one of source, include, exclude, mount`,
+      `${FILE}:7:22: trees.app.colour: unknown field; expected one of source, include, exclude, mount, chunks`,
     );
   });
 

@@ -1,6 +1,7 @@
 // imagedefinitions.json: the file CodePipeline's ECS (standard) deploy action reads to point the containers of a
 // service's task definition at new images. Names match the containers `gamelayer ecs` writes.
 import path from 'node:path';
+import { wholeFilesNeeded } from '../chunk/refuse.js';
 import { GamelayerError } from '../errors.js';
 import type { DeployInput } from '../k8s/input.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -24,6 +25,8 @@ export function imageDefinitions(input: DeployInput, opts: { serverContainer?: s
         'build again with gamelayer build, or leave out --server-container to write the tree images',
       );
     }
+    const chunked = input.trees.filter((t) => t.chunked).map((t) => t.tree);
+    if (chunked.length > 0) throw wholeFilesNeeded(chunked, `--server-container ${opts.serverContainer} (the server image run as it is)`, 'leave out --server-container: the copy containers of gamelayer ecs assemble the files');
     return [{ name: opts.serverContainer, imageUri: input.serverImage }];
   }
   return input.trees.map((t) => ({ name: t.tree === 'engine' ? 'engine' : `copy-${t.tree}`, imageUri: t.image }));

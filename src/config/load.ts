@@ -28,6 +28,8 @@ export interface TreeConfig {
    * it: they are in `exclude` already, listed here so the scan can say so.
    */
   ownFolders?: { path: string; what: string }[];
+  /** Set when the tree is chunked (docs/chunks.md): files at or above minFileSize become chunks and a recipe. */
+  chunks?: { minFileSize: number; avgChunkSize: number };
 }
 
 export interface GameConfig {
@@ -168,7 +170,14 @@ export function parseConfig(text: string, file: string): GameConfig {
         sources[p] = path.resolve(dir, src);
       }
     }
-    trees[name] = { name, sources, include: t.include, exclude: t.exclude, mount };
+    if (t.chunks && name === 'engine') {
+      throw new GamelayerError(
+        'config.chunks-engine',
+        `${where(offsetOf(doc, ['trees', name, 'chunks']))}: trees.engine.chunks: the engine tree cannot be chunked: its image is what the engine container runs, with no copy step to assemble files`,
+        'remove trees.engine.chunks; chunk engine-media, app or app-media instead',
+      );
+    }
+    trees[name] = { name, sources, include: t.include, exclude: t.exclude, mount, ...(t.chunks ? { chunks: t.chunks } : {}) };
   }
   claimNestedMounts(trees);
   const stateDir = path.join(dir, '.gamelayer');

@@ -71,6 +71,28 @@ const globList = z.array(
     .refine((g) => !globLeavesTree(g), { message: 'a glob must stay inside the tree: no absolute path, no ".." segment' }),
 );
 
+/** Content-defined chunk sizes bounded so a chunk is never tiny (tar overhead) nor near a layer's size. */
+export const MIN_AVG_CHUNK = 64 * 1024;
+export const MAX_AVG_CHUNK = 64 * 1024 ** 2;
+
+/**
+ * `trees.<tree>.chunks`: files at or above minFileSize are stored as content-defined chunks plus a recipe
+ * (docs/chunks.md). avgChunkSize is the target average; chunks are at least a quarter and at most four times it.
+ */
+const chunksSchema = z
+  .strictObject({
+    minFileSize: size.default(64 * 1024 ** 2),
+    avgChunkSize: size.default(1024 ** 2),
+  })
+  .superRefine((c, ctx) => {
+    if (c.avgChunkSize < MIN_AVG_CHUNK || c.avgChunkSize > MAX_AVG_CHUNK) {
+      ctx.addIssue({ code: 'custom', path: ['avgChunkSize'], message: `expected a size from 64KiB to 64MiB, got ${c.avgChunkSize} bytes` });
+    }
+    if (c.minFileSize < c.avgChunkSize * 4) {
+      ctx.addIssue({ code: 'custom', path: ['minFileSize'], message: `expected at least 4 × avgChunkSize (${c.avgChunkSize * 4} bytes): a smaller file would be one or two chunks, no gain over the whole file` });
+    }
+  });
+
 const treeSchema = z.strictObject({
   source: z.union([z.string().min(1), z.record(platform, z.string().min(1))], {
     message: 'expected a path (directory, .tar or .tar.gz) or a map from platform to path',
@@ -78,6 +100,7 @@ const treeSchema = z.strictObject({
   include: globList.default(['**']),
   exclude: globList.default([]),
   mount: absolutePath.optional(),
+  chunks: chunksSchema.optional(),
 });
 
 const treesShape = Object.fromEntries(TREE_NAMES.map((t) => [t, treeSchema])) as Record<

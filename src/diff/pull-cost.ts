@@ -2,6 +2,7 @@
 // images do not have (a node keeps layers by digest and never pulls one it has). Per image, and for the pod,
 // which runs the four tree images (the engine image plus one init image per other tree).
 import { SERVER_IMAGE, type BuildRecord } from '../types.js';
+import { chunkPullCost, type ChunkPullCost } from './chunks.js';
 
 export interface ImagePullCost {
   image: string;
@@ -17,6 +18,8 @@ export interface PullCost {
   images: ImagePullCost[];
   /** The pod: distinct layers of B's tree images missing from A's tree images. */
   pod: { bytes: number; newBytes: number; layers: number; newLayers: number; platform?: string };
+  /** Chunked trees (docs/chunks.md): the chunks B's tree has that A's lacks; set when B has a chunked tree. */
+  chunks?: ChunkPullCost[];
 }
 
 type Layers = { digest: string; size: number }[];
@@ -25,7 +28,7 @@ function imageLayers(r: Pick<BuildRecord, 'images'>, name: string, platform: str
   return r.images.find((i) => i.name === name && i.platform === platform && i.layers)?.layers;
 }
 
-export function pullCost(a: Pick<BuildRecord, 'images'>, b: Pick<BuildRecord, 'images' | 'platforms'>, platform = b.platforms[0]): PullCost {
+export function pullCost(a: Pick<BuildRecord, 'images'> & { manifests?: BuildRecord['manifests'] }, b: Pick<BuildRecord, 'images' | 'platforms'> & { manifests?: BuildRecord['manifests'] }, platform = b.platforms[0]): PullCost {
   const images: ImagePullCost[] = [];
   for (const img of b.images) {
     if (!img.layers || img.platform !== platform) continue;
@@ -48,7 +51,9 @@ export function pullCost(a: Pick<BuildRecord, 'images'>, b: Pick<BuildRecord, 'i
   const podA = pod(a);
   const podB = pod(b);
   const fresh = [...podB].filter(([d]) => !podA.has(d));
+  const chunks = chunkPullCost(a.manifests ?? [], (b.manifests ?? []).filter((m) => m.platform === undefined || m.platform === platform));
   return {
+    ...(chunks.length ? { chunks } : {}),
     images,
     pod: {
       platform,

@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { Reporter } from '../report/reporter.js';
-import { scanGame, scanTree } from '../scan/scan.js';
+import { scanGameChunked } from '../scan/chunk-tree.js';
+import { scanTree } from '../scan/scan.js';
 import { latestRecord, readRecord } from '../state/records.js';
 import type { BuildRecord, TreeManifest } from '../types.js';
 
@@ -36,7 +37,8 @@ export async function sideFromArg(arg: string, reporter?: Reporter): Promise<Dif
 }
 
 export async function workingTrees(config: GameConfig, reporter?: Reporter): Promise<DiffSide> {
-  const scan = await scanGame(config, { reporter });
+  // Chunked trees as a build would see them: their big files as chunks and recipes (docs/chunks.md).
+  const scan = await scanGameChunked(config, { reporter });
   return { name: 'working trees', manifests: scan.trees.map((t) => t.manifest) };
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Transform } from 'node:stream';
 import type Docker from 'dockerode';
 import type { GameConfig } from '../config/load.js';
+import { chunkedTreeNames, wholeFilesNeeded } from '../chunk/refuse.js';
 import { GamelayerError } from '../errors.js';
 import { layoutTags, REF_NAME } from '../oci/layout.js';
 import { parseReference } from '../registry/reference.js';
@@ -121,6 +122,10 @@ export async function loadBuild(opts: LoadBuildOptions): Promise<LoadedImage[]> 
       have ? `tags in the store: ${have}` : 'build it first: gamelayer build',
     );
   }
+  // The server image of a chunked tree holds chunks, not files: `docker run` of it would start an engine without them.
+  const record = await readBuildRecord(path.join(recordsDir(config.stateDir), `build-${tag}.json`)).catch(() => undefined);
+  const chunked = chunkedTreeNames(record?.manifests ?? []);
+  if (chunked.length > 0) throw wholeFilesNeeded(chunked, `gamelayer load (docker run of ${tag})`, 'run it with gamelayer run-local, whose copy containers assemble the files');
   const wanted = [tag, ...(opts.trees === false ? [] : TREE_NAMES.map((t) => `${tag}-${t}`).filter((t) => present.has(t)))];
   return loadImages({
     layout: config.store,

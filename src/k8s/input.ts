@@ -25,6 +25,8 @@ export interface DeployTree {
   executables: number;
   /** Tree digest per platform; key `*` for a tree shared by every platform. Sorted by key. */
   treeDigests: Record<string, string>;
+  /** A chunked tree (docs/chunks.md): its image holds chunks and recipes, so only a copy step can deliver it. */
+  chunked?: boolean;
 }
 
 export interface DeployInput {
@@ -123,6 +125,7 @@ export function deployInputFrom(
       entries,
       executables,
       treeDigests: Object.fromEntries(Object.entries(treeDigests).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+      ...(manifests.some((m) => m.chunks) ? { chunked: true } : {}),
     };
   });
   const serverDigest = imageDigest(record, 'server', recordFile);

@@ -7,6 +7,7 @@ import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
 import { GamelayerError } from '../errors.js';
+import { wholeFilesNeeded } from '../chunk/refuse.js';
 import type { DeployInput, DeployTree } from './input.js';
 import type { ContainerResources, K8sOptions } from './options.js';
 import { COPY_SENTINEL, GUARD_NAME, TREE_SENTINEL, copyScript, guardScript } from './scripts.js';
@@ -43,7 +44,8 @@ export function treeDeliveries(input: DeployInput, options: Pick<K8sOptions, 'vo
     .filter((t) => t.tree !== 'engine')
     .map((tree): TreeDelivery => {
       const volume = `tree-${tree.tree}`;
-      if (options.volumes === 'image' && tree.executables === 0) {
+      // A chunked tree's image holds chunks: it is copied (and assembled) even in image mode.
+      if (options.volumes === 'image' && tree.executables === 0 && !tree.chunked) {
         return { tree, via: 'image', volume, sentinel: `${tree.mount}/${TREE_SENTINEL}` };
       }
       const target = `${options.copyRoot === '/' ? '' : options.copyRoot}/${tree.tree}`;
@@ -170,6 +172,8 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
 
 /** `--volumes none` runs the combined image; a build without one (an old record) cannot. */
 function requireServerImage(input: DeployInput, options: Pick<K8sOptions, 'refs'>): string {
+  const chunked = input.trees.filter((t) => t.chunked).map((t) => t.tree);
+  if (chunked.length > 0) throw wholeFilesNeeded(chunked, '--volumes none (the server image run as it is)', 'pass --volumes init (or image): the copy step assembles the files');
   if (!input.serverImage || !input.serverDigestRef) {
     throw new GamelayerError(
       'deploy.no-server-image',

@@ -48,7 +48,8 @@ async function buildHeld(opts: BuildOptions): Promise<BuildResult> {
   const previous = await findPrevious(inputs);
   const reuse = layerReuse({ ...inputs, cache, kept: previous.kept });
   const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, reuse });
-  const { built, inRegistryOnly } = await buildLayers({ ...inputs, plans, reuse });
+  const chunkSources = new Map(scans.flatMap((s) => (s.chunkSources ? [[s.manifest.digest, s.chunkSources] as const] : [])));
+  const { built, inRegistryOnly } = await buildLayers({ ...inputs, plans, reuse, chunkSources });
   const images = await writeImages({ ...inputs, plans, baseInRegistry, built, inRegistryOnly, remote: previous.remote });
   const recorded = await recordBuild({ ...inputs, plans, images, previous });
   const summary = summarize({ plans, perPlatform: images.perPlatform, built, previous, recorded, scanMs, started });

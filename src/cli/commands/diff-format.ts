@@ -1,8 +1,11 @@
 // Text rendering of diffs for the CLI.
+import { CHUNKS_DIR, recipeFileOf } from '../../chunk/recipe.js';
+import { chunkDiff } from '../../diff/chunks.js';
 import type { TreeDiff } from '../../diff/diff.js';
 import type { LayerDiff } from '../../plan/layer-diff.js';
 import type { PullCost } from '../../diff/pull-cost.js';
 import { formatBytes } from '../../report/reporter.js';
+import type { FileEntry } from '../../types.js';
 import { table } from '../table.js';
 
 export function diffTable(diffs: TreeDiff[]): string {
@@ -25,12 +28,20 @@ export function diffTable(diffs: TreeDiff[]): string {
 /** The changed paths, a line each, `+` added, `~` modified, `-` removed; at most `limit` per tree. */
 export function diffDetails(diffs: TreeDiff[], limit: number): string {
   const out: string[] = [];
+  // A chunked tree's chunks are named by hash: not listed one by one, but summed up under the tree.
+  const shown = (e: FileEntry) => !`${e.path}/`.startsWith(`${CHUNKS_DIR}/`) || (e.type === 'file' && recipeFileOf(e.path) !== undefined);
+  const name = (p: string) => {
+    const f = recipeFileOf(p);
+    return f === undefined ? p : `${f} (chunked)`;
+  };
   for (const d of diffs) {
     const lines = [
-      ...d.added.map((e) => `  + ${e.path}${e.type === 'file' ? ` (${formatBytes(e.size)})` : ''}`),
-      ...d.modified.map((m) => `  ~ ${m.after.path}${describeChange(m.before, m.after)}`),
-      ...d.removed.map((e) => `  - ${e.path}`),
+      ...d.added.filter(shown).map((e) => `  + ${name(e.path)}${e.type === 'file' && !recipeFileOf(e.path) ? ` (${formatBytes(e.size)})` : ''}`),
+      ...d.modified.filter((m) => shown(m.after)).map((m) => `  ~ ${name(m.after.path)}${recipeFileOf(m.after.path) ? '' : describeChange(m.before, m.after)}`),
+      ...d.removed.filter((e) => shown(e)).map((e) => `  - ${name(e.path)}`),
     ];
+    const c = chunkDiff(d);
+    if (c) lines.push(`  chunks: ${c.newChunks} new (${formatBytes(c.newChunkBytes)} to send), ${c.droppedChunks} no longer needed (${formatBytes(c.droppedChunkBytes)})`);
     if (!lines.length) continue;
     out.push(`${d.label}:`);
     out.push(...lines.slice(0, limit));
@@ -67,5 +78,6 @@ export function pullCostTable(c: PullCost, from: string, to: string): string {
     `pull cost: a node running ${from} pulls to run ${to}${c.pod.platform ? ` (${c.pod.platform})` : ''}:`,
     table(['image', 'new layers', 'to pull', 'image size'], rows, [1, 2, 3]),
     `the pod pulls ${formatBytes(c.pod.newBytes)} of ${formatBytes(c.pod.bytes)} (${share} %)`,
+    ...(c.chunks ?? []).map((k) => `chunked tree ${k.tree}${k.platform ? ` ${k.platform}` : ''}: ${k.newChunks} of ${k.chunks} chunks new, ${formatBytes(k.newBytes)} of ${formatBytes(k.bytes)} of chunks to pull`),
   ].join('\n');
 }

@@ -8,6 +8,7 @@ import { layerDiff } from '../../plan/layer-diff.js';
 import { loadBaseImage, parseBaseRef } from '../../oci/base-image.js';
 import { parsePlatform } from '../../oci/image.js';
 import { pullCost, type PullCost } from '../../diff/pull-cost.js';
+import { chunkDiff } from '../../diff/chunks.js';
 import { EXIT, GamelayerError } from '../../errors.js';
 import { latestRecord } from '../../state/records.js';
 import type { BaseMove } from '../../pipeline/base-source.js';
@@ -102,7 +103,7 @@ export function register(program: Command): void {
           : (await loadBaseImage(config!.baseImage, { baseDir: config!.dir, platform: parsePlatform(platform) })).layers.length;
       const layers = config && before.build ? await layerDiff(config, after.manifests, before.build, baseLayerCount) : undefined;
       if (opts.json) {
-        printJson({ before: before.name, after: after.name, changed, trees: diffs, layers, pullCost: cost?.value, pullCostTo: cost?.to, ...(baseMoves.length ? { baseMoved: baseMoves } : {}) });
+        printJson({ before: before.name, after: after.name, changed, trees: diffs, chunks: diffs.flatMap((d) => chunkDiff(d) ?? []), layers, pullCost: cost?.value, pullCostTo: cost?.to, ...(baseMoves.length ? { baseMoved: baseMoves } : {}) });
       } else {
         process.stdout.write(`${before.name} → ${after.name}\n${diffTable(diffs)}\n`);
         const details = diffDetails(diffs, Number(opts.limit) || 20);

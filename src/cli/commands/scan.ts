@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { formatBytes } from '../../report/reporter.js';
-import { scanGame } from '../../scan/scan.js';
+import { scanGameChunked } from '../../scan/chunk-tree.js';
 import { saveScanRecord } from '../../state/records.js';
 import { deniedWhere, isWriteDenied } from '../../util/fs-access.js';
 import { manifestLabel } from '../../diff/diff.js';
@@ -15,7 +15,7 @@ export function register(program: Command): void {
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const config = await commandConfig(cmd);
       const reporter = commandReporter(!!opts.json);
-      const result = await scanGame(config, { reporter });
+      const result = await scanGameChunked(config, { reporter });
       let record: string | undefined;
       try {
         record = await saveScanRecord(config.stateDir, config.game, result.trees.map((t) => t.manifest));

@@ -6,10 +6,13 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
+import { chunkedContentSource } from '../../oci/chunk-content.js';
 import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../../oci/content.js';
 import { buildLayer } from '../../oci/layer.js';
 import { sentinelBytes, TREE_SENTINEL } from '../../oci/sentinel.js';
 import { isWhiteout } from '../../plan/incremental.js';
+import type { ChunkSources } from '../../scan/chunk-tree.js';
+import { xxhashApi } from '../../scan/hash.js';
 import type { BuiltLayer, PlannedLayer, TreeManifest } from '../../types.js';
 import type { LayerReuse } from '../layer-reuse.js';
 import type { BuildInputs } from './inputs.js';
@@ -21,6 +24,8 @@ export type LayersInput = Pick<
 > & {
   plans: PlatformPlan[];
   reuse: LayerReuse;
+  /** Chunked trees by manifest digest: where their chunk and recipe entries' bytes come from. */
+  chunkSources?: Map<string, ChunkSources>;
 };
 
 export interface LayersOutput {
@@ -59,6 +64,13 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
     if (!c) {
       c = contentSourceFor(m.source, { cacheDir: path.join(config.stateDir, 'cache', 'archive-content'), entries: m.entries });
       contentSources.set(m.root, c);
+    }
+    const chunked = i.chunkSources?.get(m.digest);
+    if (chunked) {
+      const key = `chunks:${m.digest}`;
+      const plain = c;
+      c = contentSources.get(key) ?? Promise.all([plain, xxhashApi()]).then(([inner, api]) => chunkedContentSource(inner, chunked, api));
+      contentSources.set(key, c);
     }
     return c;
   };

@@ -1,7 +1,7 @@
 // Step scan: the four trees walked and hashed into manifests, per platform where a tree's source is. Skipped where
 // its inputs are cached: a file whose size and times match the stat cache is not read again.
 import { MAX_COMPRESSION_RATIO } from '../../oci/layer.js';
-import { scanGame, type TreeScan } from '../../scan/scan.js';
+import { scanGameChunked, type ChunkedTreeScan } from '../../scan/chunk-tree.js';
 import type { BuildInputs } from './inputs.js';
 
 export type ScanInput = Pick<BuildInputs, 'config' | 'reporter' | 'platforms' | 'kind' | 'layerLimit'> & {
@@ -10,12 +10,13 @@ export type ScanInput = Pick<BuildInputs, 'config' | 'reporter' | 'platforms' | 
 };
 
 export interface ScanOutput {
-  scans: TreeScan[];
+  /** Chunked trees (docs/chunks.md) come out transformed: big files as chunk and recipe entries. */
+  scans: ChunkedTreeScan[];
   scanMs: number;
 }
 
 export async function scanTrees(i: ScanInput): Promise<ScanOutput> {
   // A file no compression could bring under the layer limit is refused by the scan, before anything is built.
-  const scanned = await scanGame(i.config, { reporter: i.reporter, platforms: i.platforms, maxFileBytes: i.layerLimit * MAX_COMPRESSION_RATIO[i.kind] });
+  const scanned = await scanGameChunked(i.config, { reporter: i.reporter, platforms: i.platforms, maxFileBytes: i.layerLimit * MAX_COMPRESSION_RATIO[i.kind] });
   return { scans: scanned.trees, scanMs: Date.now() - i.started };
 }

@@ -1,0 +1,103 @@
+// FastCDC-style content-defined chunking (Xia et al., USENIX ATC 2016): a gear rolling hash, cut-point skipping of
+// the first `min` bytes of a chunk, and normalised chunking (a harder mask before the average size, an easier one
+// after). An insertion or deletion moves only the boundaries near it: the hash sees a 32-byte window, so the
+// chunker falls back into step with the old boundaries within a chunk or two.
+import { GEAR } from './gear.js';
+
+export interface ChunkSizes {
+  min: number;
+  avg: number;
+  max: number;
+}
+
+/** min = avg/4, max = avg×4 (the chunk format, CHUNK-FORMAT.md). */
+export function chunkSizes(avg: number): ChunkSizes {
+  return { min: Math.floor(avg / 4), avg, max: avg * 4 };
+}
+
+/** The top `bits` bits of a 32-bit word: with a left-shifting gear hash they depend on the last 32 bytes. */
+function topBits(bits: number): number {
+  const b = Math.max(1, Math.min(31, bits));
+  return (0xffffffff << (32 - b)) | 0;
+}
+
+/**
+ * A chunker fed with consecutive buffers of one stream. `cut(buf, start)` returns the index in `buf` right after
+ * the current chunk's last byte (the next chunk starts there), or -1 when the chunk goes on past the buffer.
+ */
+export class Chunker {
+  private h = 0;
+  private len = 0;
+  private readonly maskS: number;
+  private readonly maskL: number;
+
+  constructor(readonly sizes: ChunkSizes) {
+    const bits = Math.round(Math.log2(sizes.avg));
+    // Normalisation level 2: the probability of a cut is 4× lower before avg and 4× higher after it.
+    this.maskS = topBits(bits + 2);
+    this.maskL = topBits(bits - 2);
+  }
+
+  /** Bytes of the current (unfinished) chunk. */
+  get pending(): number {
+    return this.len;
+  }
+
+  cut(buf: Uint8Array, start: number): number {
+    const { min, avg, max } = this.sizes;
+    const end = buf.length;
+    // The current chunk's length when the next byte to look at is buf[i] is base + i.
+    const base = this.len - start;
+    let i = start;
+    let h = this.h;
+    if (base + i < min) {
+      // Cut-point skipping: no boundary before min, so these bytes are not even hashed.
+      i = Math.min(end, min - base);
+      if (base + i < min) {
+        this.len = base + i;
+        return -1;
+      }
+    }
+    const maskS = this.maskS;
+    const stopS = Math.min(end, avg - base);
+    while (i < stopS) {
+      h = ((h << 1) + GEAR[buf[i]!]!) | 0;
+      i++;
+      if ((h & maskS) === 0) return this.done(i);
+    }
+    const maskL = this.maskL;
+    const stopL = Math.min(end, max - base);
+    while (i < stopL) {
+      h = ((h << 1) + GEAR[buf[i]!]!) | 0;
+      i++;
+      if ((h & maskL) === 0) return this.done(i);
+    }
+    if (base + i >= max) return this.done(i);
+    this.len = base + i;
+    this.h = h;
+    return -1;
+  }
+
+  private done(i: number): number {
+    this.h = 0;
+    this.len = 0;
+    return i;
+  }
+}
+
+/** Chunk lengths of a whole buffer (tests and small inputs); the last chunk may be shorter than min. */
+export function chunkLengths(data: Uint8Array, avg: number): number[] {
+  const c = new Chunker(chunkSizes(avg));
+  const out: number[] = [];
+  let start = 0;
+  while (start < data.length) {
+    const end = c.cut(data, start);
+    if (end < 0) {
+      out.push(data.length - start);
+      break;
+    }
+    out.push(end - start);
+    start = end;
+  }
+  return out;
+}

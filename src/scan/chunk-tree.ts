@@ -1,0 +1,222 @@
+// The manifest transform of a chunked tree (docs/chunks.md): after the scan, each file at or above the tree's
+// minFileSize is replaced by its content-defined chunks (`.gamelayer-chunks/c/<hh>/<sha256>`, each once) and its
+// recipe (`.gamelayer-chunks/r/<path>`). Everything downstream (planner, layer reuse, record) sees plain entries.
+// A file is chunked once per content: its chunk list is cached by (size, xxh64, chunk size) in the state folder.
+import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import type { GameConfig } from '../config/load.js';
+import { GamelayerError } from '../errors.js';
+import { Chunker, chunkSizes } from '../chunk/fastcdc.js';
+import { CHUNKS_DIR, chunkablePath, chunkPath, formatRecipe, recipePath, type Recipe } from '../chunk/recipe.js';
+import { silentReporter, type Reporter } from '../report/reporter.js';
+import type { FileEntry, TreeManifest } from '../types.js';
+import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
+import { ChangedWhileReading, hex64, xxhashApi } from './hash.js';
+import { makeManifest, withParentDirs } from './manifest.js';
+import { scanGame, type GameScan, type ScanOptions, type TreeScan } from './scan.js';
+
+export interface ChunkConfig {
+  minFileSize: number;
+  avgChunkSize: number;
+}
+
+/** One chunk of a file: where its bytes are in the file, and its hashes. */
+export interface FileChunk {
+  sha256: string;
+  xxh64: string;
+  size: number;
+  offset: number;
+}
+
+/** The chunks of a file's content (what the recipe cache keeps). */
+export interface ChunkList {
+  size: number;
+  xxh64: string;
+  sha256: string;
+  chunks: FileChunk[];
+}
+
+/** Where the layer writer finds the bytes of a chunked tree's generated entries. */
+export interface ChunkSources {
+  /** Absolute path of the tree's source directory. */
+  root: string;
+  /** Chunk entry path → the file (tree path) and byte range holding it. */
+  chunks: Map<string, { file: string; offset: number; size: number; sha256: string }>;
+  /** Recipe entry path → its bytes. */
+  recipes: Map<string, Buffer>;
+}
+
+export interface ChunkedTreeScan extends TreeScan {
+  /** Set for a chunked tree: how to produce its chunk and recipe entries. */
+  chunkSources?: ChunkSources;
+}
+
+const READ_BLOCK = 4 << 20;
+const CACHE_FORMAT = 'gamelayer-chunk-list/1';
+
+/** Chunks `file` (whose scan said `entry`) in one read: every chunk's sha256 and xxh64, and the file's sha256. */
+export async function chunkFile(file: string, entry: Pick<FileEntry, 'size' | 'xxh64'>, avg: number, onBytes?: (n: number) => void): Promise<ChunkList> {
+  const api = await xxhashApi();
+  const chunker = new Chunker(chunkSizes(avg));
+  const whole = createHash('sha256');
+  const wholeX = api.create64();
+  let part = createHash('sha256');
+  let partX = api.create64();
+  const chunks: FileChunk[] = [];
+  let offset = 0;
+  let chunkStart = 0;
+  const endChunk = (size: number) => {
+    chunks.push({ sha256: part.digest('hex'), xxh64: hex64(partX.digest()), size, offset: chunkStart });
+    chunkStart += size;
+    part = createHash('sha256');
+    partX = api.create64();
+  };
+  const buf = Buffer.allocUnsafe(READ_BLOCK);
+  const fh = await open(file, 'r');
+  try {
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, READ_BLOCK, null);
+      if (bytesRead === 0) break;
+      const block = buf.subarray(0, bytesRead);
+      whole.update(block);
+      wholeX.update(block);
+      let start = 0;
+      while (start < block.length) {
+        const end = chunker.cut(block, start);
+        const stop = end < 0 ? block.length : end;
+        part.update(block.subarray(start, stop));
+        partX.update(block.subarray(start, stop));
+        if (end >= 0) endChunk(offset + end - chunkStart);
+        start = stop;
+      }
+      offset += bytesRead;
+      onBytes?.(bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+  if (offset > chunkStart) endChunk(offset - chunkStart);
+  const xxh64 = hex64(wholeX.digest());
+  // The chunks must be of the content the scan hashed, else the recipe would describe another file.
+  if (offset !== entry.size || xxh64 !== entry.xxh64) throw new ChangedWhileReading(file);
+  return { size: offset, xxh64, sha256: whole.digest('hex'), chunks };
+}
+
+function cacheFile(stateDir: string, size: number, xxh64: string, avg: number): string {
+  return path.join(stateDir, 'cache', 'recipes', `${xxh64}-${size}-${avg}.json`);
+}
+
+type StoredList = { size: number; xxh64: string; avg: number; sha256: string; chunks: [string, number, string][] };
+
+/** A cached chunk list, trusted only when it parses and describes this very content (size, xxh64) and chunk size. */
+async function readCachedList(file: string, entry: FileEntry, avg: number): Promise<ChunkList | undefined> {
+  const read = await readCheckedJson<StoredList>(file, CACHE_FORMAT);
+  if (!read.ok) return undefined;
+  const v = read.value;
+  if (v === null || typeof v !== 'object' || v.size !== entry.size || v.xxh64 !== entry.xxh64 || v.avg !== avg) return undefined;
+  if (typeof v.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(v.sha256) || !Array.isArray(v.chunks)) return undefined;
+  const chunks: FileChunk[] = [];
+  let offset = 0;
+  for (const c of v.chunks) {
+    if (!Array.isArray(c) || typeof c[0] !== 'string' || !/^[0-9a-f]{64}$/.test(c[0]) || !Number.isInteger(c[1]) || c[1] <= 0 || typeof c[2] !== 'string' || !/^[0-9a-f]{16}$/.test(c[2])) return undefined;
+    chunks.push({ sha256: c[0], size: c[1], xxh64: c[2], offset });
+    offset += c[1];
+  }
+  if (offset !== entry.size) return undefined;
+  return { size: v.size, xxh64: v.xxh64, sha256: v.sha256, chunks };
+}
+
+/** The chunk list of a file: from the recipe cache, else chunked now (and cached). */
+async function chunkListOf(stateDir: string, file: string, entry: FileEntry, avg: number, reporter: Reporter, onBytes: (n: number) => void): Promise<{ list: ChunkList; cached: boolean }> {
+  const cache = cacheFile(stateDir, entry.size, entry.xxh64!, avg);
+  const hit = await readCachedList(cache, entry, avg);
+  if (hit) return { list: hit, cached: true };
+  const list = await chunkFile(file, entry, avg, onBytes);
+  const stored: StoredList = { size: list.size, xxh64: list.xxh64, avg, sha256: list.sha256, chunks: list.chunks.map((c) => [c.sha256, c.size, c.xxh64]) };
+  await writeCheckedJson(cache, CACHE_FORMAT, stored).catch((e: unknown) => reporter.warn(`recipe cache not saved (${(e as Error).message}); the file is chunked again next time`));
+  return { list, cached: false };
+}
+
+export interface ChunkStats {
+  /** Files replaced by chunks and a recipe. */
+  files: number;
+  chunks: number;
+  /** Files chunked now (not found in the recipe cache), and their bytes. */
+  chunkedFiles: number;
+  chunkedBytes: number;
+}
+
+/**
+ * The chunked form of a scanned tree: big files replaced by chunk and recipe entries. Refuses a source that is an
+ * archive (chunks are read from the files in place) or holds `.gamelayer-chunks` itself.
+ */
+export async function chunkTree(scan: TreeScan, chunks: ChunkConfig, opts: { stateDir: string; reporter?: Reporter }): Promise<ChunkedTreeScan & { chunkStats: ChunkStats }> {
+  const reporter = opts.reporter ?? silentReporter;
+  const m = scan.manifest;
+  const label = m.platform ? `${m.tree} (${m.platform})` : m.tree;
+  if (m.source.kind !== 'dir') {
+    throw new GamelayerError(
+      'chunks.archive-source',
+      `trees.${m.tree}.chunks: the source ${m.source.path} is an archive; a chunked tree needs a directory (chunks are read from the files in place)`,
+      `unpack the archive into a folder and point trees.${m.tree}.source at it, or remove trees.${m.tree}.chunks`,
+    );
+  }
+  const reserved = m.entries.find((e) => e.path === CHUNKS_DIR || e.path.startsWith(`${CHUNKS_DIR}/`));
+  if (reserved) {
+    throw new GamelayerError(
+      'chunks.reserved-path',
+      `${label}: ${path.join(m.root, reserved.path)}: a chunked tree keeps its chunks and recipes in ${CHUNKS_DIR}/, so its source cannot hold that path`,
+      `rename or exclude it (trees.${m.tree}.exclude: ['${CHUNKS_DIR}/**']), or remove trees.${m.tree}.chunks`,
+    );
+  }
+  const big = m.entries.filter((e) => e.type === 'file' && e.size >= chunks.minFileSize && chunkablePath(e.path));
+  const stats: ChunkStats = { files: big.length, chunks: 0, chunkedFiles: 0, chunkedBytes: 0 };
+  if (big.length === 0) return { ...scan, manifest: { ...m, chunks }, chunkSources: { root: m.root, chunks: new Map(), recipes: new Map() }, chunkStats: stats };
+  const sources: ChunkSources = { root: m.root, chunks: new Map(), recipes: new Map() };
+  const bigPaths = new Set(big.map((e) => e.path));
+  const entries: FileEntry[] = m.entries.filter((e) => !bigPaths.has(e.path));
+  const api = await xxhashApi();
+  const task = reporter.task(`chunk ${label}`, big.reduce((n, e) => n + e.size, 0), 'bytes');
+  for (const e of big) {
+    const file = path.join(m.root, e.path);
+    const { list, cached } = await chunkListOf(opts.stateDir, file, e, chunks.avgChunkSize, reporter, (n) => task.tick(n));
+    if (cached) task.tick(e.size);
+    else {
+      stats.chunkedFiles++;
+      stats.chunkedBytes += e.size;
+    }
+    const recipe: Recipe = { size: list.size, mode: e.mode, sha256: list.sha256, xxh64: list.xxh64, chunks: list.chunks.map((c) => ({ sha256: c.sha256, size: c.size })) };
+    const bytes = Buffer.from(formatRecipe(recipe));
+    const rp = recipePath(e.path);
+    sources.recipes.set(rp, bytes);
+    entries.push({ path: rp, type: 'file', mode: 0o644, size: bytes.length, xxh64: hex64(api.h64Raw(bytes)) });
+    for (const c of list.chunks) {
+      const cp = chunkPath(c.sha256);
+      // A chunk shared by several files (or repeated in one) is one entry, read from where it was seen first.
+      if (sources.chunks.has(cp)) continue;
+      sources.chunks.set(cp, { file: e.path, offset: c.offset, size: c.size, sha256: c.sha256 });
+      entries.push({ path: cp, type: 'file', mode: 0o644, size: c.size, xxh64: c.xxh64 });
+    }
+  }
+  stats.chunks = sources.chunks.size;
+  task.done(`${big.length} files, ${sources.chunks.size} chunks${stats.chunkedFiles < big.length ? `, ${big.length - stats.chunkedFiles} from the recipe cache` : ''}`);
+  const manifest: TreeManifest = { ...makeManifest(m.tree, m.source, withParentDirs(entries), m.platform), chunks };
+  return { ...scan, manifest, chunkSources: sources, chunkStats: stats };
+}
+
+/** The chunked form of every tree of a scan whose config asks for it (the others as scanned). */
+export async function chunkTrees(config: GameConfig, scan: GameScan, reporter?: Reporter): Promise<ChunkedTreeScan[]> {
+  const out: ChunkedTreeScan[] = [];
+  for (const t of scan.trees) {
+    const chunks = config.trees[t.manifest.tree].chunks;
+    out.push(chunks ? await chunkTree(t, chunks, { stateDir: config.stateDir, reporter }) : t);
+  }
+  return out;
+}
+
+/** scanGame, then the chunk transform: what build, diff and scan compare. */
+export async function scanGameChunked(config: GameConfig, opts: Omit<ScanOptions, 'stateDir'> & { platforms?: string[] } = {}): Promise<{ game: string; trees: ChunkedTreeScan[] }> {
+  const scan = await scanGame(config, opts);
+  return { game: scan.game, trees: await chunkTrees(config, scan, opts.reporter) };
+}
