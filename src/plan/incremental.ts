@@ -7,8 +7,9 @@
 // lower layers as dead bytes; compaction (docs/compaction.md) removes them at a cost proportional to what it
 // removes — a layer rewritten in place to its live files costs its live bytes, and makes nodes unpack the
 // layers above it again (containerd keys unpacked layers by the chain below them) — never by re-planning a
-// whole tree for a small change. Past the layer limits, the cheapest adjacent pair of one tree's patch layers
-// is merged. The new top of a tree is always the difference between what its kept layers unpack to and the
+// whole tree for a small change. A changed tree's newest patch folds into its new top when that is cheap (the
+// app's daily config edits keep one patch); past the layer limits, the adjacent patches of one tree with the fewest
+// live bytes per layer removed are merged. The new top of a tree is always the difference between what its kept layers unpack to and the
 // tree's manifest, so whatever compaction kept, the image unpacks to exactly the sources. A tree is re-planned
 // from scratch (rebased) only when a path changes type (a whiteout and a new entry of the same name in one
 // layer is not portable), when the change holds half the tree's bytes, or when nothing usable was recorded.
