@@ -4,6 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatBytes } from '../src/report/reporter.js';
 import { BENCH_DIR, median, writeReportSection } from './lib.js';
+import { hostTable } from './fresh-host.js';
 import { chartSvg, type ChartSeries, type Panel, type Point } from './svg-chart.js';
 
 /**
@@ -77,6 +78,8 @@ export interface Sample {
   imageBytes: number;
   changedBytes: number;
   changedCompressed: number;
+  /** Answers to GET /v2/ as the registry's proxy counted them (manifests, records, blobs). */
+  downloadBytes?: number;
   worker: Record<string, unknown>;
 }
 
@@ -96,7 +99,27 @@ export interface CompareData {
   /** The single-core compression limit: deflate of `bytes`, an even sample of the game's `sampledOf` bytes. */
   baseline?: { bytes: number; compressed: number; cpuMs: number; ms: number; sampledOf?: number };
   samples: Sample[];
+  /**
+   * The main change built again on a fresh host (no .gamelayer/), planned on the previous build's record in a
+   * registry of its own holding that build, as a new CodeBuild host would: one per run, beside the warm sample.
+   */
+  fresh?: FreshSample[];
   totalSeconds: number;
+}
+
+export interface FreshSample {
+  run: number;
+  gameSize: number;
+  wallMs: number;
+  uploadBytes: number;
+  downloadBytes: number;
+  built: number;
+  /** The fresh host's scan phase (every file hashed: no stat cache). */
+  scanMs: number;
+  changedCompressed: number;
+  /** The fresh host built the same image digests as the warm one. */
+  sameImages: boolean;
+  plannedOn: string;
 }
 
 /** True when the run's options fall short of its preset's (fewer runs, another main size, missing sizes). */
@@ -243,6 +266,7 @@ export function compareMarkdown(data: CompareData): string {
   }
   lines.push('');
 
+  lines.push(...freshHostText(data));
   lines.push(...seedCaseText(data));
 
   // Where the time goes, for the main change.
@@ -538,4 +562,30 @@ export async function writeCompareReport(data?: CompareData, preset: Preset = da
   process.stdout.write(`${md}\n`);
   await writeFile(files.svg, compareChart(d));
   await writeReportSection(files.section, md);
+}
+
+/** The fresh host beside the warm one, on the main change (issue 15): medians of the runs, and the targets. */
+function freshHostText(data: CompareData): string[] {
+  const fresh = data.fresh ?? [];
+  const warm = select(data, { series: 'main', scenario: 'change', method: 'gamelayer' });
+  const cold = select(data, { series: 'main', scenario: 'cold', method: 'gamelayer' });
+  if (!fresh.length || !warm.length) return [];
+  const f = (g: (s: FreshSample) => number) => median(fresh.map(g));
+  const w = (g: (s: Sample) => number) => median(warm.map(g));
+  const changed = f((s) => s.changedCompressed);
+  const hashMs = cold.length ? median(cold.map((s) => phaseMs(s, 'hash'))) : Number.NaN;
+  const sentRatio = f((s) => s.uploadBytes) / changed;
+  const down = f((s) => s.downloadBytes);
+  const same = fresh.every((s) => s.sameImages);
+  return [
+    `Fresh host (issue 15): the ${data.options.changeMb} MB change built again by a host with no \`.gamelayer/\` (a new CodeBuild host), planned on the previous build's record in a registry of its own that holds that build (\`build --push REPO --from REPO:<previous tag>\`), beside the warm host's build of the same change (medians of ${fresh.length} run${fresh.length > 1 ? 's' : ''}; downloads counted at the proxy: manifests, the record, blobs):`,
+    '',
+    ...hostTable([
+      { name: 'warm host (.gamelayer/ kept)', sent: w((s) => s.uploadBytes), downloaded: w((s) => s.downloadBytes ?? Number.NaN), wallMs: w((s) => s.wallMs), built: w((s) => Number(s.worker.built ?? Number.NaN)), plannedOn: 'its local last build' },
+      { name: 'fresh host (no .gamelayer/)', sent: f((s) => s.uploadBytes), downloaded: down, wallMs: f((s) => s.wallMs), built: f((s) => s.built), plannedOn: fresh[0]!.plannedOn.replace(/^[^/]+\//, '') },
+    ]),
+    '',
+    `Targets: sent ${ratio(sentRatio)} the changed files compressed (≤ 1.2×: ${sentRatio <= 1.2 ? 'met' : 'missed'}); downloaded ${bytes(down)} (≤ 2 MiB + the record: ${down <= 2 * 2 ** 20 ? 'met' : 'see the record size'}); wall time ${secs(f((s) => s.wallMs))} against the cold build's hashing ${secs(hashMs)} + 20 % = ${secs(1.2 * hashMs)} (${f((s) => s.wallMs) <= 1.2 * hashMs ? 'met' : 'missed'}; the fresh host's own scan took ${secs(f((s) => s.scanMs))}). Same image digests as the warm host: ${same ? 'yes' : 'NO'}.`,
+    '',
+  ];
 }

@@ -16,9 +16,9 @@ import { buildWithDocker } from '../src/docker/daemon-build.js';
 import type { Reporter } from '../src/report/reporter.js';
 import { report } from './lib.js';
 
-const [method, configFile, repository, tag] = process.argv.slice(2);
-if (!configFile || !repository || !tag || (method !== 'gamelayer' && method !== 'docker')) {
-  throw new Error('usage: compare-worker.ts gamelayer|docker CONFIG REPOSITORY TAG');
+const [method, configFile, repository, tag, from] = process.argv.slice(2);
+if (!configFile || !repository || !tag || (method !== 'gamelayer' && method !== 'gamelayer-fresh' && method !== 'docker') || (method === 'gamelayer-fresh' && !from)) {
+  throw new Error('usage: compare-worker.ts gamelayer|docker CONFIG REPOSITORY TAG, or gamelayer-fresh CONFIG REPOSITORY TAG FROM');
 }
 
 interface Span {
@@ -71,8 +71,10 @@ async function childCpuMs(): Promise<number> {
 const config = await loadConfig(configFile);
 
 await report(async () => {
-  if (method === 'gamelayer') {
-    const r = await build({ config, tag, reporter: timing });
+  if (method === 'gamelayer' || method === 'gamelayer-fresh') {
+    // gamelayer-fresh: a host without .gamelayer/, planned on the previous build's record in the registry (FROM) as
+    // `build --push REPO --from FROM` plans; its kept layers are checked there, never downloaded.
+    const r = await build({ config, tag, reporter: timing, ...(method === 'gamelayer-fresh' ? { push: repository, from } : {}) });
     const buildMs = performance.now() - t0;
     const buildCpuMs = cpuMs();
     const p = await pushBuild({ store: r.store, record: r.record, repository, reporter: timing });
@@ -101,6 +103,9 @@ await report(async () => {
       trees: s.trees.map((t) => ({ tree: t.tree, decision: t.decision, reason: t.reason })),
       /** The client's own count, kept for comparison only: the report uses the registry side's. */
       clientBytesSent: p.bytesSent,
+      /** The images built (server first): a fresh host must build the same digests as a warm one. */
+      digests: r.record.images.map((i) => i.digest),
+      previous: s.previous.ref ?? s.previous.source,
       blobs: p.blobs,
       warnings,
     };

@@ -23,6 +23,7 @@ import {
   writeCompareReport,
   type CompareData,
   type CompareOptions,
+  type FreshSample,
   type Method,
   type Preset,
   type Sample,
@@ -77,6 +78,8 @@ interface Game {
   size: number;
   dir: string;
   configs: Record<Method, string>;
+  /** A third project on the same sources whose .gamelayer/ is removed before each build: the fresh host. */
+  freshConfig: string;
   files: number;
   bytes: number;
 }
@@ -87,9 +90,9 @@ export async function compareBench(opts: CompareBenchOptions): Promise<void> {
     throw new Error(`scripts/services.sh failed: ${e.stderr ?? e.message}`);
   });
   const dockerd = await startPrivateDockerd();
-  const targets: Partial<Record<Method, Target>> = {};
+  const targets: Partial<Record<Method | 'fresh', Target>> = {};
   const stopTargets = async () => {
-    for (const m of METHODS) {
+    for (const m of [...METHODS, 'fresh'] as const) {
       const t = targets[m];
       delete targets[m];
       await t?.proxy.close();
@@ -120,11 +123,11 @@ export async function compareBench(opts: CompareBenchOptions): Promise<void> {
   /** Empty registries and caches for both methods: the cold start. */
   const coldStart = async (game: Game) => {
     await stopTargets();
-    for (const m of METHODS) {
+    for (const m of [...METHODS, 'fresh'] as const) {
       const registry = await startRegistry();
       const [host, port] = registry.host.split(':');
       targets[m] = { registry, proxy: await startCountingProxy({ host: host!, port: Number(port) }) };
-      await rm(path.join(path.dirname(game.configs[m]), '.gamelayer'), { recursive: true, force: true });
+      await rm(path.join(path.dirname(m === 'fresh' ? game.freshConfig : game.configs[m]), '.gamelayer'), { recursive: true, force: true });
     }
     await dockerd.docker(['image', 'prune', '-af']);
     await dockerd.docker(['builder', 'prune', '-af']);
@@ -179,6 +182,7 @@ export async function compareBench(opts: CompareBenchOptions): Promise<void> {
       uploadBytes: after.counts.uploadBytes - before.counts.uploadBytes,
       manifestBytes: after.counts.manifestBytes - before.counts.manifestBytes,
       uploadRequests: after.counts.uploadRequests - before.counts.uploadRequests,
+      downloadBytes: after.counts.downloadBytes - before.counts.downloadBytes,
       storageGrowth: after.storage - before.storage,
       pullServer: pullBytes(t.lastServer ?? [], server),
       pullPod: pod ? pullBytes(t.lastPod ?? [], pod) : undefined,
@@ -216,6 +220,39 @@ export async function compareBench(opts: CompareBenchOptions): Promise<void> {
   };
   const noChange = { changedBytes: 0, changedCompressed: 0 };
 
+  /**
+   * The fresh host (issue 15), as bench/fresh-host.ts measures it, on the compare bench's game and change: before the
+   * change, the warm host's build `previousTag` goes to the fresh host's own registry (not measured: the state a
+   * CodeBuild project's repository is in); after the warm host built the change, a host with no .gamelayer/ builds
+   * it too, planned on that build's record there. Its registry gets only what it lacks, as the warm one's did.
+   */
+  const seedFresh = async (game: Game, previousTag: string) => {
+    const repo = `${targets.fresh!.proxy.host}/compare/fresh`;
+    await run(process.execPath, [path.join(BENCH_DIR, '..', 'bin', 'gamelayer.js'), 'push', `${repo}:${previousTag}`, '-c', game.configs.gamelayer], { maxBuffer: 64 << 20 });
+  };
+  const measureFresh = async (game: Game, runIndex: number, tag: string, previousTag: string, warm: Sample, changedCompressed: number) => {
+    const t = targets.fresh!;
+    await rm(path.join(path.dirname(game.freshConfig), '.gamelayer'), { recursive: true, force: true });
+    const repo = `${t.proxy.host}/compare/fresh`;
+    const before = t.proxy.counts();
+    const m = await measure<Record<string, unknown>>(WORKER, ['gamelayer-fresh', game.freshConfig, repo, tag, `${repo}:${previousTag}`]);
+    const after = t.proxy.counts();
+    const sample: FreshSample = {
+      run: runIndex,
+      gameSize: game.size,
+      wallMs: m.ms,
+      uploadBytes: after.uploadBytes - before.uploadBytes,
+      downloadBytes: after.downloadBytes - before.downloadBytes,
+      built: Number(m.result.built),
+      scanMs: Number((m.result.phases as Record<string, number>).scan),
+      changedCompressed,
+      sameImages: JSON.stringify(m.result.digests) === JSON.stringify(warm.worker.digests),
+      plannedOn: String(m.result.previous),
+    };
+    (data.fresh ??= []).push(sample);
+    log(`main change run ${runIndex + 1} fresh host: ${(m.ms / 1000).toFixed(2)} s wall, ${formatBytes(sample.uploadBytes)} sent, ${formatBytes(sample.downloadBytes)} downloaded, same images: ${sample.sameImages}`);
+  };
+
   try {
     const sizes = [opts.main, ...opts.sizes.filter((s) => s !== opts.main)];
     for (const size of sizes) {
@@ -245,7 +282,11 @@ export async function compareBench(opts: CompareBenchOptions): Promise<void> {
           await coldStart(game);
           await both(game, 'main', 'cold', i, `r${i}-cold`, noChange);
           await both(game, 'main', 'noop', i, `r${i}-noop`, noChange);
-          await both(game, 'main', 'change', i, `r${i}-change`, await mutate(game, { mb: opts.changeMb }, `compare/r${i}/change`));
+          await seedFresh(game, `r${i}-noop`);
+          const change = await mutate(game, { mb: opts.changeMb }, `compare/r${i}/change`);
+          await both(game, 'main', 'change', i, `r${i}-change`, change);
+          const warm = [...data.samples].reverse().find((s) => s.method === 'gamelayer' && s.tag === `r${i}-change`)!;
+          await measureFresh(game, i, `r${i}-change`, `r${i}-noop`, warm, change.changedCompressed);
           await both(game, 'main', 'engine', i, `r${i}-engine`, await mutate(game, { engineUpgrade: true }, `compare/r${i}/engine`));
           await both(game, 'main', 'small', i, `r${i}-small`, await mutate(game, { smallAppChanges: smallFiles }, `compare/r${i}/small`));
         }
@@ -303,16 +344,19 @@ async function prepareGame(size: number, log: (m: string) => void): Promise<Game
   log(`copying the game to ${dir}`);
   await cp(pristine, dir, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
   const configs = {} as Record<Method, string>;
-  for (const m of METHODS) {
-    const sub = path.join(dir, `bench-${m}`);
+  const project = async (name: string) => {
+    const sub = path.join(dir, `bench-${name}`);
     await mkdir(sub, { recursive: true });
-    configs[m] = path.join(sub, 'gamelayer.yaml');
+    const file = path.join(sub, 'gamelayer.yaml');
     await writeFile(
-      configs[m],
+      file,
       `game: compare-game\nversion: 1.0.0\nbaseImage: scratch\nstart: ["/opt/local/engine/start.sh"]\ntrees:\n` +
         TREE_NAMES.map((t) => `  ${t}:\n    source: ../${t}\n`).join(''),
     );
-  }
+    return file;
+  };
+  for (const m of METHODS) configs[m] = await project(m);
+  const freshConfig = await project('fresh');
   let files = 0;
   let bytes = 0;
   for (const t of TREE_NAMES) {
@@ -320,7 +364,7 @@ async function prepareGame(size: number, log: (m: string) => void): Promise<Game
     files += r.files;
     bytes += r.bytes;
   }
-  return { size, dir, configs, files, bytes };
+  return { size, dir, configs, freshConfig, files, bytes };
 }
 
 async function exists(p: string): Promise<boolean> {

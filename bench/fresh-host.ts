@@ -24,6 +24,26 @@ interface BuildOut {
   push: { bytesSent: number };
 }
 
+/** One build of the fresh-host comparison: what reached the registry, what came back from it, how long it took. */
+export interface HostRun {
+  name: string;
+  sent: number;
+  downloaded: number;
+  wallMs: number;
+  built: number;
+  /** What the build was planned on (a registry reference, or the local last build). */
+  plannedOn: string;
+}
+
+/** The table of the fresh-host figures: this bench's section, and the fresh host beside the warm one in `compare`. */
+export function hostTable(rows: HostRun[]): string[] {
+  return [
+    '| host | sent to registry | downloaded from registry | wall time | layers built | planned on |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.name} | ${formatBytes(r.sent)} | ${formatBytes(r.downloaded)} | ${(r.wallMs / 1000).toFixed(1)} s | ${r.built} | ${r.plannedOn} |`),
+  ];
+}
+
 export interface FreshHostOptions {
   size: number;
   changeMb: number;
@@ -73,16 +93,18 @@ export async function freshHostBench(o: FreshHostOptions): Promise<void> {
     const same = JSON.stringify(w.out.images.map((i) => i.digest)) === JSON.stringify(f.out.images.map((i) => i.digest));
     const hashMs = cold.out.summary.scanMs;
     const freshScanMs = f.out.summary.scanMs;
-    const row = (name: string, r: typeof w) =>
-      `| ${name} | ${formatBytes(r.sent)} | ${formatBytes(r.downloaded)} | ${(r.wallMs / 1000).toFixed(1)} s | ${r.out.summary.built} | ${r.out.summary.previous.ref ?? r.out.summary.previous.source} |`;
+    const row = (name: string, r: typeof w): HostRun => ({
+      name,
+      sent: r.sent,
+      downloaded: r.downloaded,
+      wallMs: r.wallMs,
+      built: r.out.summary.built,
+      plannedOn: r.out.summary.previous.ref ?? r.out.summary.previous.source,
+    });
     const md = [
       `Game ${formatBytes(gen.bytes)} (generated, seed bench-fresh-host), change: ${o.changeMb} MB of app-media (${formatBytes(changedBytes)} written, random bytes, so their compressed size is about the same). ${machine()}.`,
       '',
-      '| host | sent to registry | downloaded from registry | wall time | layers built | planned on |',
-      '| --- | --- | --- | --- | --- | --- |',
-      row('cold build (warm host, first)', cold),
-      row('warm host: the change', w),
-      row('fresh host (no .gamelayer/): the change', f),
+      ...hostTable([row('cold build (warm host, first)', cold), row('warm host: the change', w), row('fresh host (no .gamelayer/): the change', f)]),
       '',
       `Scan phase (hashing every file, no stat cache): cold build ${(hashMs / 1000).toFixed(1)} s, fresh host ${(freshScanMs / 1000).toFixed(1)} s (the game was just written: in the page cache). Fresh host: sent ${(f.sent / changedBytes).toFixed(2)} × the changed files, downloaded ${formatBytes(f.downloaded)}, wall time ${(f.wallMs / w.wallMs).toFixed(2)} × the warm host's. Same image digests on both hosts: ${same ? 'yes' : 'NO'}.`,
       '',

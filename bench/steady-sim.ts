@@ -33,7 +33,7 @@ function previousOf(ms: TreeManifest[], layers: PlannedLayer[]): Partial<Record<
 
 let ms = manifests();
 let layers = planIncremental(ms, {}, opts).layers;
-const totals = { changed: 0, sent: 0, unpack: 0, worst: 0, maxDead: 0, maxLayers: layers.length };
+const totals = { changed: 0, sent: 0, unpack: 0, worst: 0, worstDay: 0, maxDead: 0, maxLayers: layers.length };
 const scale = size / 3.1e9;
 for (let day = 1; day <= updates; day++) {
   const r = new Rng('steady-sim', String(day));
@@ -87,7 +87,10 @@ for (let day = 1; day <= updates; day++) {
   totals.changed += changed;
   totals.sent += sent;
   totals.unpack += unpack;
-  totals.worst = Math.max(totals.worst, sent / Math.max(changed, 1));
+  if (sent / Math.max(changed, 1) > totals.worst) {
+    totals.worst = sent / Math.max(changed, 1);
+    totals.worstDay = day;
+  }
   totals.maxDead = Math.max(totals.maxDead, dead);
   totals.maxLayers = Math.max(totals.maxLayers, inc.layers.length);
   const notes = Object.entries(inc.decisions).filter(([, d]) => d.reason).map(([t, d]) => `${t}: ${d.reason}`).join('; ');
@@ -100,6 +103,6 @@ for (let day = 1; day <= updates; day++) {
 }
 const x = (a: number) => (a / totals.changed).toFixed(2);
 process.stdout.write(
-  `total: changed ${(totals.changed / 1e6).toFixed(0)} MB, sent ${x(totals.sent)}×, unpack ${x(totals.unpack)}×, worst update ${totals.worst.toFixed(2)}×, ` +
+  `total: changed ${(totals.changed / 1e6).toFixed(0)} MB, sent ${x(totals.sent)}×, unpack ${x(totals.unpack)}×, worst update ${totals.worst.toFixed(2)}× (day ${totals.worstDay}), ` +
     `image/content at most ${totals.maxDead.toFixed(3)}, at most ${totals.maxLayers} layers\n`,
 );

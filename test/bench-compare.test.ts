@@ -177,6 +177,24 @@ describe('compare report', () => {
     expect(compareMarkdown(d)).not.toContain("The seed's case");
   });
 
+  it('puts the fresh host beside the warm one on the main change, with its targets (issue 15)', () => {
+    const d = data([
+      sample('docker', 'change', { wallMs: 60_000 }),
+      sample('gamelayer', 'cold', { worker: { ...sample('gamelayer', 'cold').worker, phases: { scan: 9_000, hash: 8_000, layers: 20_000, images: 100, push: 5_000, upload: 4_000 } } }),
+      sample('gamelayer', 'change', { wallMs: 2_000, uploadBytes: 44e6, downloadBytes: 3_000, worker: { ...sample('gamelayer', 'change').worker, built: 2 } }),
+    ]);
+    expect(compareMarkdown(d)).not.toContain('Fresh host');
+    const fresh = { run: 0, gameSize: 1e9, wallMs: 9_000, uploadBytes: 44e6, downloadBytes: 40_000, built: 2, scanMs: 7_000, changedCompressed: 40e6, sameImages: true, plannedOn: '127.0.0.1:5000/compare/fresh:r0-noop' };
+    d.fresh = [fresh];
+    const md = compareMarkdown(d);
+    expect(md).toContain('| warm host (.gamelayer/ kept) | 42.0 MiB | 2.93 KiB | 2.0 s | 2 | its local last build |');
+    expect(md).toContain('| fresh host (no .gamelayer/) | 42.0 MiB | 39.1 KiB | 9.0 s | 2 | compare/fresh:r0-noop |');
+    expect(md).toMatch(/Targets: sent 1\.1× the changed files compressed \(≤ 1\.2×: met\); downloaded 39\.1 KiB \(≤ 2 MiB \+ the record: met\); wall time 9\.00 s against the cold build's hashing 8\.00 s \+ 20 % = 9\.60 s \(met;/);
+    expect(md).toContain('Same image digests as the warm host: yes.');
+    d.fresh = [{ ...fresh, wallMs: 12_000, sameImages: false, uploadBytes: 60e6 }];
+    expect(compareMarkdown(d)).toMatch(/sent 1\.5× .*\(≤ 1\.2×: missed\).*\(missed;.*Same image digests as the warm host: NO\./s);
+  });
+
   it('takes the change curve from the game it ran on when that is not the main game', () => {
     const d = data([
       sample('docker', 'change', { wallMs: 40_000 }),

@@ -77,6 +77,31 @@ function blobData(digest: string): string {
   return path.join(registry.storageDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
 }
 
+async function glWithStderr(cwd: string, ...args: string[]): Promise<{ json: BuildJson; stderr: string }> {
+  const r = await run(BIN, [...args, '--json'], { cwd });
+  return { json: JSON.parse(r.stdout) as BuildJson, stderr: r.stderr };
+}
+
+/** The record blob the line tag names (through its index and artifact manifest), read with skopeo. */
+async function lineRecordBlob(repo: string, line: string): Promise<string> {
+  const index = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}:gamelayer-line.${line}`]).toString()) as {
+    manifests: { digest: string; artifactType?: string }[];
+  };
+  const artifact = index.manifests.find((m) => m.artifactType)!;
+  const manifest = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}@${artifact.digest}`]).toString()) as { layers: { digest: string }[] };
+  return manifest.layers[0]!.digest;
+}
+
+/** Flips a byte of the line's record blob in the registry's storage folder; returns its digest. */
+async function damageLineRecordBlob(repo: string, line: string): Promise<string> {
+  const digest = await lineRecordBlob(repo, line);
+  const file = blobData(digest);
+  const bytes = await readFile(file);
+  bytes[bytes.length - 5] = bytes[bytes.length - 5]! ^ 0xff;
+  await writeFile(file, bytes);
+  return digest;
+}
+
 describe('build --push on a fresh, a stale and a warm host', () => {
   it('plans on the newest record of the line in the registry: byte-identical images everywhere, no layer downloaded', async () => {
     const root = await tempDir();
@@ -190,7 +215,7 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     expect(await storedTags(registry.storageDir, 'studio/shortblob')).toEqual(before);
   }, 300_000);
 
-  it('a damaged or newer-format record of the line is a clear error (never "no earlier build"); --from none builds afresh', async () => {
+  it('a newer-format record of the line is a clear error (never "no earlier build"); --from none builds afresh', async () => {
     await own();
     const root = await tempDir();
     const repo = `${registry.host}/studio/badrecord`;
@@ -210,28 +235,70 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     expect(newer).toContain('the build record has schemaVersion 2, written by a newer gamelayer');
     expect(newer).toContain('--from none');
 
-    // The line's record blob damaged in the registry's storage.
-    const recordBlob = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}@${(await fetchLineRecord(repo, 'main'))!.digest}`]).toString()) as {
-      manifests: { digest: string; artifactType?: string }[];
-    };
-    const artifact = recordBlob.manifests.find((m) => m.artifactType)!;
-    const artifactManifest = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}@${artifact.digest}`]).toString()) as { layers: { digest: string }[] };
-    const file = blobData(artifactManifest.layers[0]!.digest);
-    const bytes = await readFile(file);
-    bytes[bytes.length - 5] = bytes[bytes.length - 5]! ^ 0xff;
-    await writeFile(file, bytes);
-    const damaged = await glFails(a, 'build', '--push', repo, '--tag', 'v2', '--line', 'main');
-    expect(damaged).toContain('the record blob does not match its digest');
-    expect(await storedTags(registry.storageDir, 'studio/badrecord')).toMatchObject(tagsBefore);
-    expect(Object.keys(await storedTags(registry.storageDir, 'studio/badrecord'))).not.toContain('v2');
-
-    // Opting out builds and pushes afresh; the line tag moves to the new record. The sources change first: a record
-    // blob holds no tags or date (issue 16), so the same sources would name the same (damaged) blob again.
+    // Opting out builds and pushes afresh; the line tag moves to the new record.
     await applyChange(a);
     const none = await gl(a, 'build', '--from', 'none', '--push', repo, '--tag', 'v2', '--line', 'main');
     expect(none.summary.previous.source).not.toBe('registry');
     expect((await fetchLineRecord(repo, 'main'))!.record.tags[0]).toBe('v2');
     expect(await storageProblems(registry.storageDir)).toEqual([]);
+  }, 300_000);
+
+  it('a damaged record of the line: the next build warns and plans afresh, and its push stores the record anew', async () => {
+    await own();
+    const root = await tempDir();
+    const repo = `${registry.host}/studio/damagedrecord`;
+    const a = path.join(root, 'a');
+    copySample(a);
+    const v1 = await gl(a, 'build', '--push', repo, '--tag', 'v1', '--line', 'main');
+    const { fetchLineRecord } = await import('../src/index.js');
+    const damagedBlob = await damageLineRecordBlob(repo, 'main');
+
+    // The same sources again: planned afresh, the same images, and a record whose content (no tags, no date in the
+    // blob, issue 16) is the damaged blob's; the push sees what the registry serves for it and stores it anew.
+    const { json: v2, stderr } = await glWithStderr(a, 'build', '--push', repo, '--tag', 'v2', '--line', 'main');
+    expect(stderr).toMatch(/warning: the previous build record is damaged: .*the record blob does not match its digest sha256:[0-9a-f]{64}; planning every tree afresh/);
+    expect(stderr).toContain(`the registry served damaged bytes for the build record blob ${damagedBlob}; the record went up again as sha256:`);
+    expect(v2.summary.previous.source).toBe('none');
+    expect(v2.summary.trees.map((t) => t.decision)).toEqual(['fresh', 'fresh', 'fresh', 'fresh']);
+    expect(digests(v2)).toEqual(digests(v1));
+    const repaired = (await fetchLineRecord(repo, 'main'))!;
+    expect(repaired.record.tags[0]).toBe('v2');
+    expect(await lineRecordBlob(repo, 'main')).not.toBe(damagedBlob);
+
+    // The next day plans on the repaired record, as a warm host would.
+    await applyChange(a);
+    const { json: v3, stderr: quiet } = await glWithStderr(a, 'build', '--push', repo, '--tag', 'v3', '--line', 'main');
+    expect(quiet).not.toContain('damaged');
+    expect(v3.summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:gamelayer-line.main` });
+    expect(v3.summary.trees.map((t) => `${t.tree}:${t.decision}`)).toEqual(['engine:unchanged', 'engine-media:unchanged', 'app:patched', 'app-media:patched']);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+  }, 300_000);
+
+  it('pushBuildRecord checks the record blob it would skip: a damaged copy is never named again', async () => {
+    await own();
+    const root = await tempDir();
+    const repo = `${registry.host}/studio/recordrepair`;
+    const a = path.join(root, 'a');
+    copySample(a);
+    await gl(a, 'build', '--push', repo, '--tag', 'v1', '--line', 'main');
+    const { fetchLineRecord, pushBuildRecord } = await import('../src/index.js');
+    const { record, subject: subjectDigest } = (await fetchLineRecord(repo, 'main'))!;
+    const head = await fetch(`${registry.url}/v2/studio/recordrepair/manifests/${subjectDigest}`, { method: 'HEAD', headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+    const subject = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: subjectDigest, size: Number(head.headers.get('content-length')) };
+    const first = await pushBuildRecord({ to: repo, record, subject, tags: [], line: 'api' });
+    expect(first.blobsUploaded).toBe(1);
+    const damagedBlob = await damageLineRecordBlob(repo, 'api');
+
+    // The same record again (what a rebuild of the same sources pushes): the damaged copy is not skipped.
+    const pushed = await pushBuildRecord({ to: repo, record, subject, tags: [], line: 'api' });
+    expect(pushed.repaired).toEqual({ damaged: damagedBlob, now: await lineRecordBlob(repo, 'api') });
+    expect(pushed.blobsUploaded).toBe(1);
+    expect(pushed.digest).not.toBe(first.digest);
+    expect((await fetchLineRecord(repo, 'api'))!.record).toEqual(record);
+    // Once stored anew, pushing it again uploads nothing and names the same record.
+    const again = await pushBuildRecord({ to: repo, record, subject, tags: [], line: 'api' });
+    expect(again.blobsUploaded).toBe(0);
+    expect(again.digest).toBe(pushed.digest);
   }, 300_000);
 
   it('a partial layout: push to another repository fetches what it lacks (verified); a blob gone everywhere is named', async () => {

@@ -171,10 +171,11 @@ describe('build: patch layers', () => {
       firstDigests.map((d, i) => (first.summary.layers[i]!.layer.tree === 'app-media' ? second.summary.layers[2]!.layer.digest : d)),
     );
     expect(second.summary.layers[2]!.layer.digest).not.toBe(firstDigests[2]);
+    // The new tops in the same order as the trees (issue 16: the app's patch is the top, cheap to fold next time).
     expect(second.summary.layers.map((l) => `${l.layer.tree}${l.patch ? '+patch' : ''}`)).toEqual([
-      'engine-media', 'engine', 'app-media', 'app', 'app+patch', 'app-media+patch',
+      'engine-media', 'engine', 'app-media', 'app', 'app-media+patch', 'app+patch',
     ]);
-    expect(second.summary.layers.filter((l) => l.patch).map((l) => l.layer.tree)).toEqual(['app', 'app-media']);
+    expect(second.summary.layers.filter((l) => l.patch).map((l) => l.layer.tree)).toEqual(['app-media', 'app']);
     expect(second.summary.built).toBe(5); // two patches, the rewritten app-media layer, two sentinels
 
     const bundle = path.join(dir, 'bundle');

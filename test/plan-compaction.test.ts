@@ -196,6 +196,40 @@ describe('compaction over many builds', () => {
   });
 });
 
+describe('layer count (issue 16)', () => {
+  it('a config edited every day with the assets: the app keeps one small patch on top, folded into each new top; a layer a day, not two', () => {
+    const o = { ...opts, freshOrder: SERVER_STACK_ORDER };
+    let g = seedGame();
+    let ms = manifests(g);
+    let layers = planIncremental(ms, {}, o).layers;
+    const start = layers.length;
+    // 12 days: this small game reaches its 16 patch layers (the minimum the limit allows) after 15.
+    for (let day = 1; day <= 12; day++) {
+      const next: Game = {
+        ...g,
+        app: g.app.map((e) => (e.path === `Config/c${day % 3}.cfg` ? file(e.path, e.size) : e)),
+        'app-media': [...g['app-media'], ...Array.from({ length: 10 }, (_, i) => file(`levels/new/d${day}/${i}.dat`, 100_000))],
+      };
+      const nextMs = manifests(next);
+      const inc = planIncremental(nextMs, previousOf(ms, layers), o);
+      for (const t of TREE_NAMES) expect(unpacked(inc.layers, t), `day ${day} ${t}`).toEqual(nextMs.find((m) => m.tree === t)!.entries);
+      const appPatches = inc.layers.filter((l) => l.tree === 'app' && l.patch);
+      expect(appPatches, `day ${day}`).toHaveLength(1);
+      // The app's patch is the top of the stack, under it the day's asset patch.
+      expect(inc.layers.slice(-2).map((l) => l.tree)).toEqual(['app-media', 'app']);
+      if (day > 1) expect(inc.decisions.app.reason).toMatch(/^folded patch layer \d+ into the new top$/);
+      // What goes up: the day's files and the configs edited so far (at most 3 of them), nothing else.
+      const before = new Set(layers.map((l) => l.inputKey));
+      expect(bytes(inc.layers.filter((l) => !before.has(l.inputKey)))).toBeLessThanOrEqual(1_000_000 + 3 * 60_000 + 10_000);
+      expect(inc.layers.length).toBe(start + day + 1);
+      g = next;
+      ms = nextMs;
+      layers = inc.layers;
+    }
+  });
+
+});
+
 describe('planLayers', () => {
   it('is still what a fresh incremental plan gives', () => {
     const ms = manifests(seedGame());

@@ -55,8 +55,9 @@ describe('incremental plan', () => {
     let manifests = game(media);
     let layers = planLayers(manifests, opts).layers;
     const stableCount = layers.length;
+    // Each update changes one more file (earlier changes stay: a patch reverted to the base is dead and folds away).
     for (let i = 0; i < 3; i++) {
-      const next = game(media.map((e, j) => (j === i ? file(e.path, e.size, `c${i}`) : e)));
+      const next = game(media.map((e, j) => (j <= i ? file(e.path, e.size, `c${j}`) : e)));
       const inc = planIncremental(next, previous(manifests, layers), { ...opts, maxPatches: 2 });
       expect(inc.decisions['app-media'].decision).toBe(i < 2 ? 'patched' : 'compacted');
       const own = planLayers(game(media), opts).layers.filter((l) => l.tree === 'app-media').length;

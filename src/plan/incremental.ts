@@ -7,8 +7,9 @@
 // lower layers as dead bytes; compaction (docs/compaction.md) removes them at a cost proportional to what it
 // removes — a layer rewritten in place to its live files costs its live bytes, and makes nodes unpack the
 // layers above it again (containerd keys unpacked layers by the chain below them) — never by re-planning a
-// whole tree for a small change. Past the layer limits, the cheapest adjacent pair of one tree's patch layers
-// is merged. The new top of a tree is always the difference between what its kept layers unpack to and the
+// whole tree for a small change. A changed tree's newest patch folds into its new top when that is cheap (the
+// app's daily config edits keep one patch); past the layer limits, the adjacent patches of one tree with the fewest
+// live bytes per layer removed are merged. The new top of a tree is always the difference between what its kept layers unpack to and the
 // tree's manifest, so whatever compaction kept, the image unpacks to exactly the sources. A tree is re-planned
 // from scratch (rebased) only when a path changes type (a whiteout and a new entry of the same name in one
 // layer is not portable), when the change holds half the tree's bytes, or when nothing usable was recorded.
@@ -63,8 +64,22 @@ export interface IncrementalPlan {
   decisions: Record<TreeName, { decision: TreeDecision; reason?: string }>;
 }
 
-/** Weight of re-unpacked bytes when choosing patches to merge: low, or the newest patch would grow every day. */
-const MERGE_UNPACK_WEIGHT = 0.25;
+/**
+ * Weight of re-unpacked bytes when choosing patches to merge at the layer limit: a tie-break only. Any weight that
+ * matters makes the newest patches (nothing above them) the cheapest pair every day, and that pile grows without
+ * end (90 simulated days: 15× on one update at 0.25); by live bytes, mostly dead old patches go first.
+ */
+const MERGE_UNPACK_WEIGHT = 0.01;
+/**
+ * A changed tree's newest multi-file patch is folded into its new top when that costs (its live bytes pushed again,
+ * and the layers above it unpacked again) at most this share of the day's new bytes: a tree changed every day by
+ * small edits (the app's configs) then keeps one small patch on top instead of a layer a day.
+ */
+const FOLD_SHARE = 0.25;
+/** From this many layers below the limit, runs of patches are merged ahead of it when that is as cheap as a fold. */
+const EARLY_MERGE_ROOM = 10;
+/** Patch layers merged in one go at most (several only when cheap: see cheapestRun). */
+const MAX_RUN = 4;
 /** A dead layer of its own file is dropped at once when nodes unpack again at most this share of the day's bytes. */
 const EAGER_DROP = 1;
 /** Layers a server image should not pass by default (patch layers fill up to it; ECR and containerd allow more). */
@@ -233,25 +248,55 @@ export function planIncremental(
     stack = next;
   }
 
-  // 3. Layer count: merge the cheapest adjacent pair of one tree's patch layers until the counts fit.
+  // 3. Layer count. First a changed tree's newest patch goes into its new top when that is cheap (its live files
+  // are the top's again); then, ahead of the limit, runs of patches merge when that is as cheap; at the limit the
+  // run of one tree's adjacent patches that costs least per layer it removes. A merge's cost is its live bytes
+  // pushed again and the layers above it that nodes unpack again, so it is weighed against the day's new bytes.
   const tops0 = new Map(keptTrees.map((t) => [t, changed.has(t) ? 1 + bigChanges(previous[t]!.manifest, current.get(t)!, ownLayerSize(opts, treeBytesOf.get(t)!)) : 0]));
   const newTop = (t: TreeName) => tops0.get(t)!;
+  {
+    const liveNow = liveness(stack, keptTrees, current);
+    const aboveNow = bytesAbove(stack);
+    const folded = new Set<PlannedLayer>();
+    for (const t of keptTrees) {
+      if (!changed.has(t)) continue;
+      const newest = treeLayers(t).at(-1);
+      if (!newest?.patch || ownFile(newest)) continue;
+      if (liveNow.get(newest)!.bytes + aboveNow.get(newest)! <= FOLD_SHARE * newBytes) {
+        folded.add(newest);
+        note(t, `folded patch layer ${newest.index} into the new top`);
+      }
+    }
+    if (folded.size) stack = stack.filter((l) => !folded.has(l));
+  }
   const freshCount = stable.layers.filter((l) => freshTrees.includes(l.tree)).length;
   // The image's layers in all stay under MAX_STACK (a re-planned tree may have more layers than before).
   const stackLimit = Math.max(MAX_STACK, stable.layers.length + 16);
+  const countLimit = Math.min(layerBudget, stackLimit);
+  let earlyBudget = FOLD_SHARE * newBytes;
   for (let guard = 0; guard < 10_000; guard++) {
     const patches = (t: TreeName) => treeLayers(t).filter((l) => l.patch).length + newTop(t);
     const allPatches = keptTrees.reduce((n, t) => n + patches(t), 0);
     const total = stack.length + freshCount + keptTrees.reduce((n, t) => n + newTop(t), 0);
     const overTree = keptTrees.filter((t) => patches(t) > maxPatches);
-    if (!overTree.length && allPatches <= maxPatchLayers && total <= Math.min(layerBudget, stackLimit)) break;
-    const pair = cheapestPair(stack, overTree.length ? overTree : keptTrees, current, MERGE_UNPACK_WEIGHT);
-    if (!pair) break;
-    const [lower, upper] = pair;
-    const entries = mergedEntries(stack, lower, upper, current.get(lower.tree)!);
-    note(lower.tree, `merged patch layers ${lower.index} and ${upper.index}`);
-    const merged = liveLayer(lower, entries, current.get(lower.tree)!, opts.mounts[lower.tree]);
-    stack = stack.filter((l) => l !== upper).map((l) => (l === lower ? merged : l));
+    const over = overTree.length > 0 || allPatches > maxPatchLayers || total > countLimit;
+    let run: PlannedLayer[] | undefined;
+    if (over) run = cheapestRun(stack, overTree.length ? overTree : keptTrees, current, MERGE_UNPACK_WEIGHT, newBytes)?.run;
+    else if (total > countLimit - EARLY_MERGE_ROOM) {
+      // Ahead of the limit: only a merge that costs nodes and the push as little as a fold.
+      const early = cheapestRun(stack, keptTrees, current, 1, earlyBudget);
+      if (early && early.cost <= earlyBudget) {
+        run = early.run;
+        earlyBudget -= early.cost;
+      }
+    }
+    if (!run) break;
+    const [lower] = run;
+    const entries = mergedEntries(stack, run, current.get(lower!.tree)!);
+    note(lower!.tree, `merged patch layers ${run.map((l) => l.index).join(', ').replace(/, (\d+)$/, ' and $1')}`);
+    const merged = liveLayer(lower!, entries, current.get(lower!.tree)!, opts.mounts[lower!.tree]);
+    const gone = new Set(run.slice(1));
+    stack = stack.filter((l) => !gone.has(l)).map((l) => (l === lower ? merged : l));
   }
 
   // 4. The top of each kept tree: what its layers lack to unpack to exactly the manifest.
@@ -283,7 +328,10 @@ export function planIncremental(
   const placed = new Set(stack.filter(isMarker).map((l) => l.tree).filter((t) => freshTrees.includes(t)));
   const fresh = [...freshTrees].filter((t) => !placed.has(t)).sort((a, b) => order.indexOf(a) - order.indexOf(b)).flatMap(freshLayers);
   stack = stack.flatMap((l) => (isMarker(l) ? (placed.has(l.tree) ? freshLayers(l.tree) : []) : [l]));
-  let layers = renumber([...stack, ...fresh, ...tops]);
+  // New tops in the stack order of trees (the app, changed most often, last): a tree's newest patch is then high in
+  // the stack, and folding it into the next day's top makes nodes unpack little again.
+  const topsInOrder = [...tops].sort((a, b) => order.indexOf(a.tree) - order.indexOf(b.tree));
+  let layers = renumber([...stack, ...fresh, ...topsInOrder]);
   if (layers.length > layerBudget) {
     // Still over the limit (few patches to merge): plan the trees with most layers afresh, as the stable plan fits.
     const byCount = [...keptTrees].sort((a, b) => layers.filter((l) => l.tree === b).length - layers.filter((l) => l.tree === a).length);
@@ -384,33 +432,47 @@ function bytesAbove(stack: readonly PlannedLayer[]): Map<PlannedLayer, number> {
 }
 
 /**
- * Adjacent patch layers of one tree (adjacent in the tree's order) that cost least to merge: their live bytes,
- * and the layers above the lower one that nodes unpack again.
+ * Adjacent patch layers of one tree (adjacent in the tree's order) that cost least to merge, per layer the merge
+ * removes: their live bytes, and the layers above the lowest one that nodes unpack again (weighted). Two layers at
+ * a time, or up to MAX_RUN when the whole merge costs at most `cheap` (small patches merged together).
  */
-function cheapestPair(stack: readonly PlannedLayer[], trees: readonly TreeName[], current: Map<TreeName, TreeManifest>, unpackWeight: number): [PlannedLayer, PlannedLayer] | undefined {
+function cheapestRun(
+  stack: readonly PlannedLayer[],
+  trees: readonly TreeName[],
+  current: Map<TreeName, TreeManifest>,
+  unpackWeight: number,
+  cheap: number,
+): { run: PlannedLayer[]; cost: number } | undefined {
   const live = liveness(stack, trees, current);
   const above = bytesAbove(stack);
-  let best: [PlannedLayer, PlannedLayer] | undefined;
-  let bestCost = Infinity;
+  let best: { run: PlannedLayer[]; cost: number } | undefined;
+  let bestScore = Infinity;
   for (const t of trees) {
     const own = stack.filter((l) => l.tree === t && !isMarker(l));
     for (let i = 0; i + 1 < own.length; i++) {
-      const [a, b] = [own[i]!, own[i + 1]!];
-      if (!a.patch || !b.patch) continue;
-      const cost = live.get(a)!.bytes + live.get(b)!.bytes + unpackWeight * above.get(a)!;
-      if (cost < bestCost) {
-        bestCost = cost;
-        best = [a, b];
+      let liveBytes = live.get(own[i]!)!.bytes;
+      if (!own[i]!.patch) continue;
+      for (let k = 2; k <= MAX_RUN && i + k <= own.length; k++) {
+        const upper = own[i + k - 1]!;
+        if (!upper.patch) break;
+        liveBytes += live.get(upper)!.bytes;
+        const cost = liveBytes + unpackWeight * above.get(own[i]!)!;
+        if (k > 2 && cost > cheap) break;
+        const score = cost / (k - 1);
+        if (score < bestScore) {
+          bestScore = score;
+          best = { run: own.slice(i, i + k), cost };
+        }
       }
     }
   }
   return best;
 }
 
-/** Entries of two adjacent patch layers merged: the live files of both, and their whiteouts. */
-function mergedEntries(stack: readonly PlannedLayer[], lower: PlannedLayer, upper: PlannedLayer, manifest: TreeManifest): FileEntry[] {
-  const live = liveness(stack, [lower.tree], new Map([[lower.tree, manifest]]));
-  return keptEntries([lower, upper], [...live.get(lower)!.entries, ...live.get(upper)!.entries]);
+/** Entries of adjacent patch layers merged: the live files of all, and their whiteouts. */
+function mergedEntries(stack: readonly PlannedLayer[], run: readonly PlannedLayer[], manifest: TreeManifest): FileEntry[] {
+  const live = liveness(stack, [run[0]!.tree], new Map([[run[0]!.tree, manifest]]));
+  return keptEntries(run, run.flatMap((l) => live.get(l)!.entries));
 }
 
 /**
@@ -471,8 +533,9 @@ function topLayers(tree: TreeName, d: TreeDiff, current: TreeManifest, opts: Inc
   const isBig = new Set(big.map((e) => e.path));
   const rest: TreeDiff = { ...d, added: d.added.filter((e) => !isBig.has(e.path)), modified: d.modified.filter((m) => !isBig.has(m.after.path)) };
   const out: PlannedLayer[] = [];
-  if (rest.added.length || rest.removed.length || rest.modified.length) out.push(patchLayer(tree, 0, rest, current, opts.mounts[tree], Object.values(opts.mounts)));
+  // Big files first, the patch last: a tree's patch is then its top layer, cheap to fold into the next day's.
   for (const e of big) out.push(liveLayer({ tree, index: 0, entries: [], inputKey: '', bytes: 0, patch: true }, [e], current, opts.mounts[tree]));
+  if (rest.added.length || rest.removed.length || rest.modified.length) out.push(patchLayer(tree, 0, rest, current, opts.mounts[tree], Object.values(opts.mounts)));
   return out;
 }
 

@@ -67,13 +67,29 @@ export interface RecordArtifact {
   recordDescriptor: Descriptor;
 }
 
-/** The artifact manifest (and the record blob) for `record` attached to the image `subject`. */
-export function buildRecordArtifact(record: BuildRecord, subject: Descriptor): RecordArtifact {
+/**
+ * A record whose bytes are damaged (not what its digest names, not gzip, not JSON, not a record): code
+ * `record.invalid`, and a build that meets it plans afresh (with a warning) instead of failing.
+ */
+export class DamagedRecordError extends GamelayerError {
+  constructor(message: string) {
+    super('record.invalid', message, 'build without it (--from none); the next push stores the record again under another encoding');
+    this.name = 'DamagedRecordError';
+  }
+}
+
+/**
+ * The artifact manifest (and the record blob) for `record` attached to the image `subject`. `encoding` > 0 gives
+ * the same JSON in other bytes (the gzip header's MTIME field): a registry keeps the first bytes stored under a
+ * digest, so a damaged copy is only ever replaced by a blob of another digest.
+ */
+export function buildRecordArtifact(record: BuildRecord, subject: Descriptor, encoding = 0): RecordArtifact {
   // The tags and the creation time go into the manifest's annotations, not the blob: the same content under a new
   // tag then has the same record blob, already in the registry, and only the small manifests go up again.
   const { tags, createdAt: _createdAt, ...content } = record;
   // Level 9: the record is small next to the layers, and it is sent whenever the content changes.
   const bytes = gzipSync(JSON.stringify(content), { level: zlibConstants.Z_BEST_COMPRESSION });
+  if (encoding > 0) bytes.writeUInt32LE(encoding, 4);
   const recordDescriptor: Descriptor = {
     mediaType: BUILD_RECORD_GZIP_TYPE,
     digest: sha256(bytes),
@@ -125,7 +141,12 @@ export interface PushBuildRecordResult {
   /** The line tag now naming this record; undefined when none was asked for or the tag is immutable. */
   lineTag?: string;
   blobsUploaded: number;
+  /** The registry served damaged bytes for the record blob this push would have skipped: stored anew as `now`. */
+  repaired?: { damaged: string; now: string };
 }
+
+/** Encodings of one record tried before a registry serving damaged copies of each is given up on. */
+const MAX_RECORD_ENCODINGS = 4;
 
 export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<PushBuildRecordResult> {
   const ref = parseReference(opts.to);
@@ -134,23 +155,42 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
   const line = opts.line === undefined ? undefined : lineTag(opts.line);
   const target = opts.target ?? (await pushTargetFor(ref, opts));
   const { client } = target;
-  const artifact = buildRecordArtifact(opts.record, opts.subject);
+  let artifact = buildRecordArtifact(opts.record, opts.subject);
   const where = `${client.host}/${repo}`;
   if (!(await client.headManifest(repo, opts.subject.digest, 'push'))) {
     throw new GamelayerError('record.no-subject', `${where}: image ${opts.subject.digest} is not there; a build record goes up after its image`, 'push the image first');
   }
-  const blobs: { d: Descriptor; bytes: Buffer }[] = [
-    { d: EMPTY_CONFIG, bytes: EMPTY_BYTES },
-    { d: artifact.recordDescriptor, bytes: artifact.record },
-  ];
-  const missing = await target.availability.missing(repo, blobs.map((b) => b.d.digest));
+  const origin = `build record of ${opts.subject.digest}`;
   let blobsUploaded = 0;
-  for (const b of blobs) {
-    if (!missing.has(b.d.digest)) continue;
-    await uploadBlob(client, repo, bufferSource(b.d.digest, b.bytes, `build record of ${opts.subject.digest}`), { ecr: target.ecr });
+  if ((await target.availability.missing(repo, [EMPTY_CONFIG.digest])).size) {
+    await uploadBlob(client, repo, bufferSource(EMPTY_CONFIG.digest, EMPTY_BYTES, origin), { ecr: target.ecr });
     blobsUploaded++;
   }
-  const result: PushBuildRecordResult = { digest: artifact.descriptor.digest, artifact: artifact.descriptor.digest, tags: [], kept: [], blobsUploaded };
+  // The record blob is skipped when present, but only once what the registry serves for it is checked: the same
+  // content has the same digest, so a damaged copy (the one a build just warned about) would otherwise stay named
+  // by every later record. Re-uploading does not replace it (a registry keeps the first bytes of a digest), so the
+  // record then goes up in other bytes (same JSON) under another digest.
+  let repaired: PushBuildRecordResult['repaired'];
+  for (let encoding = 0; ; encoding++) {
+    if (encoding > 0) artifact = buildRecordArtifact(opts.record, opts.subject, encoding);
+    const d = artifact.recordDescriptor;
+    if ((await target.availability.missing(repo, [d.digest])).size) {
+      await uploadBlob(client, repo, bufferSource(d.digest, artifact.record, origin), { ecr: target.ecr });
+      blobsUploaded++;
+      break;
+    }
+    if (await servedIntact(client, repo, d)) break;
+    repaired = { damaged: repaired?.damaged ?? d.digest, now: '' };
+    if (encoding + 1 >= MAX_RECORD_ENCODINGS) {
+      throw new GamelayerError(
+        'record.invalid',
+        `${where}: the registry serves damaged bytes for the build record blob ${d.digest} and for ${MAX_RECORD_ENCODINGS - 1} other encodings of it`,
+        'check the registry storage; nothing was tagged',
+      );
+    }
+  }
+  if (repaired) repaired.now = artifact.recordDescriptor.digest;
+  const result: PushBuildRecordResult = { digest: artifact.descriptor.digest, artifact: artifact.descriptor.digest, tags: [], kept: [], blobsUploaded, ...(repaired ? { repaired } : {}) };
   if (!(await client.headManifest(repo, artifact.descriptor.digest, 'push'))) {
     await client.putManifest(repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest);
   }
@@ -236,6 +276,12 @@ async function platformManifests(client: RegistryClient, repo: string, subject: 
   if (!platform.success) throw new GamelayerError('record.invalid', `${where}: its config names no os/architecture`);
   const { architecture, os, variant } = platform.data;
   return [{ mediaType: subject.mediaType, digest: subject.digest, size: subject.size, platform: { architecture, os, ...(variant ? { variant } : {}) } }];
+}
+
+/** Whether the registry serves exactly the bytes of `d` (a small blob: read whole and hashed). */
+async function servedIntact(client: RegistryClient, repo: string, d: Descriptor): Promise<boolean> {
+  const bytes = await getSmallBlob(client, repo, d.digest, `check blob ${d.digest} in ${repo}`);
+  return bytes.length === d.size && sha256(bytes) === d.digest;
 }
 
 // ---- finding a record ----
@@ -366,7 +412,7 @@ async function readRecord(client: RegistryClient, repo: string, reference: strin
   if (layer.size > MAX_RECORD_BYTES) throw new GamelayerError('record.invalid', `${where}: the record is ${layer.size} bytes, more than a build record can be`);
   const bytes = await getSmallBlob(client, repo, layer.digest, `get build record ${layer.digest} from ${repo}`);
   if (bytes.length !== layer.size || sha256(bytes) !== layer.digest) {
-    throw new GamelayerError('record.invalid', `${where}: the record blob does not match its digest ${layer.digest}`);
+    throw new DamagedRecordError(`${where}: the record blob does not match its digest ${layer.digest}`);
   }
   const text = (layer.mediaType === BUILD_RECORD_GZIP_TYPE ? gunzipRecord(bytes, where) : bytes).toString('utf8');
   const value = withManifestFields(safeJson(text), parsed.data.annotations) as { schemaVersion?: unknown } | undefined;
@@ -377,9 +423,9 @@ async function readRecord(client: RegistryClient, repo: string, reference: strin
       'upgrade gamelayer on this machine, or build without the previous build (--from none)',
     );
   }
-  if (value === undefined) throw new GamelayerError('record.invalid', `${where}: invalid build record: not JSON`);
+  if (value === undefined) throw new DamagedRecordError(`${where}: invalid build record: not JSON`);
   const record = parseStored(buildRecordSchema, value);
-  if (!record.ok) throw new GamelayerError('record.invalid', `${where}: invalid build record: ${record.problem}`);
+  if (!record.ok) throw new DamagedRecordError(`${where}: invalid build record: ${record.problem}`);
   // Checked and shaped by the same schema as the local copy: a build planned on either writes the same bytes.
   return { record: record.value, subject, digest: top.digest };
 }
@@ -420,7 +466,7 @@ function gunzipRecord(bytes: Buffer, where: string): Buffer {
     return gunzipSync(bytes, { maxOutputLength: MAX_RECORD_BYTES });
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `it inflates to more than ${MAX_RECORD_BYTES} bytes` : (e as Error).message;
-    throw new GamelayerError('record.invalid', `${where}: the record layer is not a readable gzip stream: ${why}`);
+    throw new DamagedRecordError(`${where}: the record layer is not a readable gzip stream: ${why}`);
   }
 }
 

@@ -14,6 +14,7 @@ export {
   BUILD_RECORD_ARTIFACT_TYPE,
   BUILD_RECORD_GZIP_TYPE,
   buildRecordArtifact,
+  DamagedRecordError,
   fetchBuildRecordFor,
   fetchLineRecord,
   lineTag,

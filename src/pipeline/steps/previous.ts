@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pLimit from 'p-limit';
 import { GamelayerError } from '../../errors.js';
-import { fetchBuildRecordFor, fetchLineRecord } from '../../registry/artifact.js';
+import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord } from '../../registry/artifact.js';
 import { pullScope } from '../../registry/auth.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from '../../registry/push.js';
 import { formatReference, parseReference } from '../../registry/reference.js';
@@ -44,12 +44,24 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
   const { config, reporter, settingsKey, line } = i;
   const fromNone = i.from === 'none';
   const useRegistry = !i.rebase && !fromNone && !!(i.from || i.push);
-  const remote = useRegistry ? await findRegistryPrevious({ from: i.from, push: i.push, line, registry: i.registry ?? {} }) : undefined;
+  // A damaged record (its blob not what its digest names, not a readable record) is not built on: this build plans
+  // afresh with a warning, and its push stores its own record anew (pushBuildRecord checks what it would skip).
+  let damaged: string | undefined;
+  const remote = useRegistry
+    ? await findRegistryPrevious({ from: i.from, push: i.push, line, registry: i.registry ?? {} }).catch((e: unknown) => {
+        if (!(e instanceof DamagedRecordError)) throw e;
+        damaged = e.message;
+        return undefined;
+      })
+    : undefined;
   let previousInfo: PreviousInfo;
   let previous: BuildRecord | undefined;
   if (i.rebase) previousInfo = { source: 'none', reason: '--rebase' };
   else if (useRegistry) {
-    if (!remote) previousInfo = { source: 'none', line, reason: `no build of line "${line}" in ${i.from ?? i.push} yet` };
+    if (damaged) {
+      reporter.warn(`the previous build record is damaged: ${damaged}; planning every tree afresh`);
+      previousInfo = { source: 'none', line, reason: `the record of line "${line}" in ${i.from ?? i.push} is damaged` };
+    } else if (!remote) previousInfo = { source: 'none', line, reason: `no build of line "${line}" in ${i.from ?? i.push} yet` };
     else if (remote.record.settingsKey !== settingsKey) {
       previousInfo = { source: 'none', ref: remote.ref, line, reason: `${remote.ref} was built with other layer settings (target size, layer limit, mounts, compression or SOURCE_DATE_EPOCH)` };
     } else {

@@ -62,6 +62,9 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
     tags: [record.tags[0]!],
     line: record.line,
   });
+  if (recordResult.repaired) {
+    rest.reporter?.warn(`${repo}: the registry served damaged bytes for the build record blob ${recordResult.repaired.damaged}; the record went up again as ${recordResult.repaired.now} (same content)`);
+  }
   if (stateDir) {
     // Only now, with every image and the record there: a deploy command trusts this entry.
     await markPushed(stateDir, record, {
