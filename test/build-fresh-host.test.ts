@@ -253,6 +253,12 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     const { fetchLineRecord } = await import('../src/index.js');
     const damagedBlob = await damageLineRecordBlob(repo, 'main');
 
+    // The buildspec's diff step before the build: a damaged record is an answer (the build plans afresh), not a
+    // failure that stops the build that repairs it.
+    const diff = await run(BIN, ['diff', '--against', repo, '--line', 'main'], { cwd: a });
+    expect(diff.stdout).toContain(`the record of line "main" in ${repo} is damaged: every layer is new`);
+    expect(diff.stderr).toMatch(/warning: the previous build record is damaged: .*the next build plans every tree afresh/);
+
     // The same sources again: planned afresh, the same images, and a record whose content (no tags, no date in the
     // blob, issue 16) is the damaged blob's; the push sees what the registry serves for it and stores it anew.
     const { json: v2, stderr } = await glWithStderr(a, 'build', '--push', repo, '--tag', 'v2', '--line', 'main');

@@ -53,7 +53,7 @@ export function register(program: Command): void {
       let baseMoves: BaseMove[] = [];
       if (opts.against) {
         if (a || b) throw new GamelayerError('cli.diff-args', '--against compares with the working trees: give no A or B with it');
-        const { fetchBuildRecordFor, fetchLineRecord } = await import('../../registry/artifact.js');
+        const { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord } = await import('../../registry/artifact.js');
         const { parseReference } = await import('../../registry/reference.js');
         const registry = await registryOptions(opts);
         const target = parseReference(opts.against);
@@ -67,7 +67,14 @@ export function register(program: Command): void {
         try {
           if (!target.tag && !target.digest) {
             const line = opts.line ?? (await (await import('../../pipeline/steps/previous.js')).defaultLine((await gameConfig()).dir)).line;
-            const found = await fetchLineRecord(opts.against, line, registry);
+            // A damaged record of the line is what `build` plans afresh on (with the same warning), so it is
+            // an answer here too: a buildspec's diff step must not stop the build that repairs it.
+            const found = await fetchLineRecord(opts.against, line, registry).catch((e: unknown) => {
+              if (!(e instanceof DamagedRecordError)) throw e;
+              reporter.warn(`the previous build record is damaged: ${e.message}; the next build plans every tree afresh`);
+              return null;
+            });
+            if (found === null) return nothing(`the record of line "${line}" in ${opts.against} is damaged: every layer is new`);
             if (!found) return nothing(`no earlier build of line "${line}" in ${opts.against}: every layer is new`);
             older = found.record;
             name = `${opts.against}:${found.tag}`;
