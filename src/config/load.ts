@@ -23,6 +23,8 @@ export interface TreeConfig {
   include: string[];
   exclude: string[];
   mount: string;
+  /** Set when the tree is chunked (`trees.<name>.chunks`): its big files reach the pod as chunks plus recipes. */
+  chunks?: { minFileSize: number; avgChunkSize?: number };
   /**
    * Folders of gamelayer's own (the state folder, the store) that lie inside a source of this tree, relative to
    * it: they are in `exclude` already, listed here so the scan can say so.
@@ -168,7 +170,7 @@ export function parseConfig(text: string, file: string): GameConfig {
         sources[p] = path.resolve(dir, src);
       }
     }
-    trees[name] = { name, sources, include: t.include, exclude: t.exclude, mount };
+    trees[name] = { name, sources, include: t.include, exclude: t.exclude, mount, ...(t.chunks ? { chunks: t.chunks } : {}) };
   }
   claimNestedMounts(trees);
   const stateDir = path.join(dir, '.gamelayer');

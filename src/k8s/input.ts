@@ -24,6 +24,11 @@ export interface DeployTree {
   executables: number;
   /** Tree digest per platform; key `*` for a tree shared by every platform. Sorted by key. */
   treeDigests: Record<string, string>;
+  /**
+   * The tree is chunked (config `trees.<name>.chunks`): its image holds chunks and recipes in place of its big
+   * files, so it is delivered by a copy that assembles them (src/k8s/assemble-script.ts), never as it is.
+   */
+  chunked: boolean;
 }
 
 export interface DeployInput {
@@ -122,6 +127,7 @@ export function deployInputFrom(
       entries,
       executables,
       treeDigests: Object.fromEntries(Object.entries(treeDigests).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+      chunked: config.trees[tree].chunks !== undefined,
     };
   });
   const serverDigest = imageDigest(record, 'server', recordFile);
