@@ -70,6 +70,7 @@ export const ERROR_CODES = [
   'content.not-a-file',
   'content.path',
   'content.unreadable',
+  'deploy.chunked-server-image',
   'deploy.copy-target',
   'deploy.ecs-storage',
   'deploy.ephemeral-storage',

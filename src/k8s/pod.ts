@@ -43,7 +43,8 @@ export function treeDeliveries(input: DeployInput, options: Pick<K8sOptions, 'vo
     .filter((t) => t.tree !== 'engine')
     .map((tree): TreeDelivery => {
       const volume = `tree-${tree.tree}`;
-      if (options.volumes === 'image' && tree.executables === 0) {
+      // A chunked tree's image holds chunks, not its big files: only an assembling copy delivers it.
+      if (options.volumes === 'image' && tree.executables === 0 && !tree.chunked) {
         return { tree, via: 'image', volume, sentinel: `${tree.mount}/${TREE_SENTINEL}` };
       }
       const target = `${options.copyRoot === '/' ? '' : options.copyRoot}/${tree.tree}`;
@@ -77,8 +78,11 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
   if (options.volumes === 'image') {
     for (const d of copies) {
       notes.push(
-        `tree ${d.tree.tree} has ${d.tree.executables} executable file(s) and image volumes are mounted noexec: ` +
-          'it is copied by an init container instead',
+        d.tree.chunked
+          ? `tree ${d.tree.tree} is chunked and an image volume would show its chunks, not its files: ` +
+              'it is copied and assembled by an init container instead'
+          : `tree ${d.tree.tree} has ${d.tree.executables} executable file(s) and image volumes are mounted noexec: ` +
+              'it is copied by an init container instead',
       );
     }
   }
@@ -93,7 +97,7 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
     name: `copy-${d.tree.tree}`,
     image: ref(d.tree),
     imagePullPolicy: options.pullPolicy,
-    command: ['sh', '-c', copyScript(d.tree.tree, d.tree.mount, d.target)],
+    command: ['sh', '-c', copyScript(d.tree.tree, d.tree.mount, d.target, { chunked: d.tree.chunked })],
     resources: mergeResources(resources(options.copy), options.copyResources),
     securityContext: containerSecurity(options, true),
     volumeMounts: [{ name: d.volume, mountPath: d.target }],
@@ -170,6 +174,17 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
 
 /** `--volumes none` runs the combined image; a build without one (an old record) cannot. */
 function requireServerImage(input: DeployInput, options: Pick<K8sOptions, 'refs'>): string {
+  const chunked = input.trees.filter((t) => t.chunked).map((t) => t.tree);
+  if (chunked.length > 0) {
+    // The server image shares the trees' layers, so it holds chunks and recipes where the big files belong.
+    throw new GamelayerError(
+      'deploy.chunked-server-image',
+      `tree${chunked.length > 1 ? 's' : ''} ${chunked.join(', ')} ${chunked.length > 1 ? 'are' : 'is'} chunked (trees.<name>.chunks), ` +
+        'so the server image holds chunks in place of the big files and --volumes none would start the engine without them',
+      'pass --volumes init (the init copy assembles the files; --volumes image copies chunked trees too), ' +
+        'or remove chunks from the tree in gamelayer.yaml and build again',
+    );
+  }
   if (!input.serverImage || !input.serverDigestRef) {
     throw new GamelayerError(
       'deploy.no-server-image',

@@ -15,6 +15,8 @@ export interface ChunkOptions {
   minFileSize: number;
   /** Average chunk size (default 1 MiB); each chunk is between half and 1.5× of it. */
   chunkSize?: number;
+  /** Every chunk exactly chunkSize (the last one shorter): a file of repeated blocks then stores each block once. */
+  fixed?: boolean | ((path: string) => boolean);
 }
 
 export interface ChunkedFile {
@@ -55,6 +57,7 @@ export async function writeChunkedTree(src: string, out: string, options: ChunkO
     const chunks: ChunkedFile['chunks'] = [];
     let seed = [...rel].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7);
     const nextSize = () => {
+      if (options.fixed === true || (typeof options.fixed === 'function' && options.fixed(rel))) return avg;
       seed = (seed * 1103515245 + 12345) >>> 0;
       return Math.floor(avg / 2 + (seed % avg));
     };
