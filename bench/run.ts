@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseSize } from '../src/config/schema.js';
+import { assembleBench } from './assemble.js';
 import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
 import { freshHostBench } from './fresh-host.js';
@@ -34,6 +35,10 @@ const { values, positionals } = parseArgs({
     'many-files': { type: 'string', default: '100000' },
     'many-files-size': { type: 'string', default: '400MB' },
     'many-files-baseline': { type: 'string' },
+    'assemble-size': { type: 'string', default: '1GB' },
+    'assemble-file-size': { type: 'string', default: '128MiB' },
+    'chunk-size': { type: 'string', default: '1MiB' },
+    'assemble-workers': { type: 'string', default: '1,2,3' },
   },
 });
 
@@ -89,6 +94,14 @@ for (const name of names) {
     const updates = Number(values.updates);
     if (!Number.isSafeInteger(updates) || updates < 1) throw new Error(`--updates ${values.updates}: expected a whole number of at least 1`);
     await steadyBench({ size: size('steady-size', values['steady-size']!), updates, seed: values['steady-seed']! });
+  } else if (name === 'assemble') {
+    await assembleBench({
+      size: size('assemble-size', values['assemble-size']!),
+      fileSize: size('assemble-file-size', values['assemble-file-size']!),
+      chunkSize: size('chunk-size', values['chunk-size']!),
+      runs,
+      workers: values['assemble-workers']!.split(',').map((w) => positiveNumber('assemble-workers', w)),
+    });
   } else if (name === 'steady-report') {
     await writeSteadyReport();
   } else if (name === 'compare-report') {
@@ -96,6 +109,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, many-files, compare, compare-report, fresh-host, steady, steady-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, assemble, many-files, compare, compare-report, fresh-host, steady, steady-report`);
   }
 }

@@ -216,9 +216,17 @@ describe('assembling copy of a chunked tree, in a container (real Docker engine,
       },
       message: /^gamelayer: app-media: levels\/forest it's\/terrain\.pak \(recipe .*\): its \d+ chunks sum to 3000017 bytes, its size is 3000018$/m,
     },
+    {
+      label: "a recipe whose file sha256 is wrong while every chunk is sound",
+      edit: (f) => {
+        const file = tree.files.find((x) => x.path === BIG)!;
+        writeFileSync(path.join(f, '.gamelayer-chunks/r', BIG), recipeText({ ...file, sha256: 'ab'.repeat(32) }, '0'.repeat(16)));
+      },
+      message: /^gamelayer: app-media: levels\/forest it's\/terrain\.pak \(recipe .*\): assembled 3000017 bytes with sha256 [0-9a-f]{64}, the recipe says 3000017 bytes and (ab){32}, yet every chunk matches its name: the recipe is wrong$/m,
+    },
   ];
   for (const [i, b] of bad.entries()) {
-    it(`${b.label}: exits non-zero naming the file and the chunk, no .complete (a stale one removed), no temporary`, () => {
+    it(`${b.label}: exits non-zero naming the file (and the chunk), no .complete (a stale one removed), no temporary`, () => {
       const image = variant(`bad${i}`, b.edit);
       const { volume, dir } = emptyDir(`bad${i}`);
       writeFileSync(path.join(dir, COPY_SENTINEL), '');

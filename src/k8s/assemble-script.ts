@@ -1,7 +1,7 @@
-// The init copy of a chunked tree (issue 20, /work/wt/CHUNK-FORMAT.md): copy the tree without its chunk store, then
-// write each big file from its chunks, verify it against its recipe, and only then write the sentinel. Runs on the
-// game's base image like the plain copy: POSIX sh plus cat, tee, sha256sum, ls, chmod, mv, mkdir (coreutils or
-// busybox); `openssl dgst` is used for hashing when the image has it (several times faster than busybox's sha256sum).
+// The init copy of a chunked tree (issue 20, docs/deploy.md "Chunked trees"): copy the tree without its chunk
+// store, then write each big file from its chunks, verify it against its recipe, and only then write the sentinel.
+// Runs on the game's base image like the plain copy: POSIX sh plus cat, sha256sum, ls, chmod, mv, mkdir (coreutils
+// or busybox); `openssl dgst` hashes instead when the image has it (SHA-NI: several times busybox's sha256sum).
 
 /** Folder of a chunked tree that holds chunks (`c/<hh>/<sha256>`) and recipes (`r/<path>`). Never copied as is. */
 export const CHUNK_STORE = '.gamelayer-chunks';
@@ -77,7 +77,8 @@ gl_diagnose() {
     if [ "$x" != "$h" ]; then gl_fail "$gl_where: chunk $n ($h): its bytes hash to $x: $gl_c/$c is damaged"; exec 3<&-; return; fi
   done
   exec 3<&-
-  gl_fail "$gl_where: assembled $gl_have bytes with sha256 $gl_got, the recipe says $size bytes and $sum, yet every chunk matches its name: the recipe is wrong"
+  if [ -z "$gl_have" ]; then gl_fail "$gl_where: cannot write $gl_tmp (every chunk is sound: is the volume full?)"; return; fi
+  gl_fail "$gl_where: assembled $gl_have bytes with sha256 \${gl_got:-(not hashed)}, the recipe says $size bytes and $sum, yet every chunk matches its name: the recipe is wrong"
 }
 gl_file() {
   gl_rel=\${1#"$gl_r/"}
@@ -116,11 +117,15 @@ gl_file() {
   if [ "$total" != "$size" ]; then gl_fail "$gl_where: its $n chunks sum to $total bytes, its size is $size"; return 1; fi
   d=\${gl_out%/*}
   if [ ! -d "$d" ]; then mkdir -p "$d" || { gl_fail "$gl_where: cannot create $d"; return 1; }; fi
-  # One pass: the chunks stream into the file and, beside it, into the hash (relative paths, no blanks: split on IFS).
-  gl_got=$(IFS='
-'; for b in $batches; do IFS=' '; cat $b; done | tee "$gl_tmp" | gl_hash) || gl_got=
-  gl_got=\${gl_got%% *}
-  gl_have=$(gl_size "$gl_tmp")
+  # Write, then hash what was written (from the page cache): busybox's tee costs more CPU than cat and
+  # sha256sum together, and two files at a time keep both cores busy anyway. Chunk paths are relative and
+  # blank-free: split on IFS, 256 to a cat.
+  gl_got= gl_have=
+  if (IFS='
+'; for b in $batches; do IFS=' '; cat $b || exit 1; done) >"$gl_tmp"; then
+    gl_have=$(gl_size "$gl_tmp")
+    if [ "$gl_have" = "$size" ]; then gl_got=$(gl_hash <"$gl_tmp") || gl_got=; gl_got=\${gl_got%% *}; fi
+  fi
   if [ "$gl_have" != "$size" ] || [ "$gl_got" != "$sum" ]; then rm -f "$gl_tmp"; gl_diagnose "$1"; return 1; fi
   if ! chmod "$mode" "$gl_tmp" || ! mv -f "$gl_tmp" "$gl_out"; then rm -f "$gl_tmp"; gl_fail "$gl_where: cannot put $gl_out in place"; return 1; fi
 }

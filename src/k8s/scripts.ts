@@ -1,6 +1,6 @@
 // The two shell scripts a deployment runs: the copy done by each init container, and the guard in front of the
 // engine. Both run on the game's base image, so they use POSIX sh, `cp`, `rm` and `[` only (busybox has them); the
-// copy of a chunked tree also needs `cat`, `tee`, `sha256sum`, `ls`, `chmod`, `mv` and `mkdir` (coreutils or busybox).
+// copy of a chunked tree also needs `cat`, `sha256sum`, `ls`, `chmod`, `mv` and `mkdir` (coreutils or busybox).
 
 import { ASSEMBLY_WORKERS, chunkedCopyScript } from './assemble-script.js';
 
