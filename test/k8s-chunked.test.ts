@@ -3,7 +3,6 @@
 // containers, image mode (an image volume would show chunks: the tree is copied); --volumes none is refused.
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config/load.js';
 import { ecsTaskDefinition } from '../src/ecs/task-definition.js';
 import { GamelayerError } from '../src/errors.js';
 import { deployInputFrom, type DeployInput } from '../src/k8s/input.js';
@@ -22,19 +21,9 @@ function chunkedInput(): DeployInput {
 const initCommand = (pod: IPod, name: string) => pod.spec!.initContainers!.find((c) => c.name === name)!.command!;
 
 describe('chunked trees in the deploy input', () => {
-  it('trees.<name>.chunks in gamelayer.yaml marks that tree chunked and no other', () => {
-    const text = [
-      'game: my-game',
-      'start: [./server]',
-      'trees:',
-      '  engine: {source: engine}',
-      '  engine-media: {source: engine-media}',
-      '  app: {source: app}',
-      '  app-media: {source: app-media, chunks: {minFileSize: 64MiB, avgChunkSize: 1MiB}}',
-    ].join('\n');
-    const config = parseConfig(text, '/games/g/gamelayer.yaml');
-    const input = deployInputFrom(config, fixtureRecord(), REPOSITORY);
-    expect(input.trees.map((t) => [t.tree, t.chunked])).toEqual([
+  it('a tree config with chunks (trees.<name>.chunks) marks that tree chunked and no other', () => {
+    expect(deployInputFrom(fixtureConfig(), fixtureRecord(), REPOSITORY).trees.every((t) => !t.chunked)).toBe(true);
+    expect(chunkedInput().trees.map((t) => [t.tree, t.chunked])).toEqual([
       ['engine', false],
       ['engine-media', false],
       ['app', false],

@@ -23,7 +23,10 @@ export interface TreeConfig {
   include: string[];
   exclude: string[];
   mount: string;
-  /** Set when the tree is chunked (`trees.<name>.chunks`): its big files reach the pod as chunks plus recipes. */
+  /**
+   * Set when the tree is chunked (`trees.<name>.chunks`, read by the chunking side of issue 20): its big files reach
+   * the pod as chunks plus recipes, and the deploy emitters assemble them.
+   */
   chunks?: { minFileSize: number; avgChunkSize?: number };
   /**
    * Folders of gamelayer's own (the state folder, the store) that lie inside a source of this tree, relative to
@@ -170,7 +173,7 @@ export function parseConfig(text: string, file: string): GameConfig {
         sources[p] = path.resolve(dir, src);
       }
     }
-    trees[name] = { name, sources, include: t.include, exclude: t.exclude, mount, ...(t.chunks ? { chunks: t.chunks } : {}) };
+    trees[name] = { name, sources, include: t.include, exclude: t.exclude, mount };
   }
   claimNestedMounts(trees);
   const stateDir = path.join(dir, '.gamelayer');

@@ -78,8 +78,6 @@ const treeSchema = z.strictObject({
   include: globList.default(['**']),
   exclude: globList.default([]),
   mount: absolutePath.optional(),
-  /** Opt-in: files at or above minFileSize are stored as content-defined chunks plus a recipe (issue 20). */
-  chunks: z.strictObject({ minFileSize: size, avgChunkSize: size.optional() }).optional(),
 });
 
 const treesShape = Object.fromEntries(TREE_NAMES.map((t) => [t, treeSchema])) as Record<
