@@ -123,12 +123,15 @@ export async function assembleBench(o: AssembleBenchOptions): Promise<void> {
     execFileSync('docker', ['rmi', '-f', IMAGE], { stdio: 'ignore' });
   }
 
+  const loadEnd = os.loadavg()[0]!;
   const plain = median(results.get(variants[0]!.label)!.map((s) => s.seconds));
+  const plainCpu = median(results.get(variants[0]!.label)!.map((s) => s.cpuSeconds));
   const rows = variants.map((v) => {
     const s = results.get(v.label)!;
     const secs = s.map((x) => x.seconds);
     const med = median(secs);
-    return `| ${v.label} | ${secs.map((x) => `${x.toFixed(2)} s`).join(', ')} | **${med.toFixed(2)} s** | ${median(s.map((x) => x.cpuSeconds)).toFixed(2)} s | ${Math.max(...s.map((x) => x.peakRssMiB)).toFixed(1)} MiB | ${(med / plain).toFixed(2)}× |`;
+    const cpu = median(s.map((x) => x.cpuSeconds));
+    return `| ${v.label} | ${secs.map((x) => `${x.toFixed(2)} s`).join(', ')} | **${med.toFixed(2)} s** | **${(med / plain).toFixed(2)}×** | ${cpu.toFixed(2)} s | ${(cpu / plainCpu).toFixed(2)}× | ${Math.max(...s.map((x) => x.peakRssMiB)).toFixed(1)} MiB |`;
   });
   const gb = (chunked.files.reduce((n, f) => n + f.size, 0) / 1e9).toFixed(2);
   await writeReportSection(
@@ -136,15 +139,15 @@ export async function assembleBench(o: AssembleBenchOptions): Promise<void> {
     `### Assembling copy of a chunked tree (issue 20) — ${gb} GB of ${o.fileSize / MiB} MiB files, ${o.chunkSize / MiB} MiB chunks, ${o.runs} runs
 
 Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, ${os.cpus().length} cores shared with other work (1-minute load average
-at the start: ${load.toFixed(1)}); Docker ${docker(['version', '-f', '{{.Server.Version}}'])}, overlay2, the busybox test base (busybox
+at the start: ${load.toFixed(1)}, at the end: ${loadEnd.toFixed(1)}); Docker ${docker(['version', '-f', '{{.Server.Version}}'])}, overlay2, the busybox test base (busybox
 ${execFileSync('/usr/bin/busybox', { encoding: 'utf8' }).split('\n')[0]!.split(' ')[1]} \`sha256sum\`, \`cat\`). The tree: ${chunked.files.length} big files (${chunks} chunks, each
 stored once) and ${SMALL_FILES} files of 4 KiB; the same image holds it plain and chunked, and one container copies
 either into a fresh folder of a Docker volume after an uncounted warm-up round (page cache warm). Time inside the
 container; CPU time and peak RSS (above the idle container) from its cgroup. \`npm run bench -- assemble
 [--assemble-size 1GB] [--assemble-file-size 128MiB] [--chunk-size 1MiB] [--assemble-workers 1,2,3] [--runs 3]\`.
 
-| copy | runs | median | CPU time | peak RSS | ratio to the plain copy |
-| --- | --- | --- | --- | --- | --- |
+| copy | runs | median | time ratio to the plain copy | CPU time (median) | CPU ratio | peak RSS |
+| --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
 The assembling copy writes the same bytes as the plain copy (\`cat\` of up to 256 chunks at a time into the file's
