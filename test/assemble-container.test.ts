@@ -57,6 +57,15 @@ function emptyDir(name: string): { volume: string; dir: string } {
   return { volume, dir: ok(docker(['volume', 'inspect', '-f', '{{.Mountpoint}}', volume])) };
 }
 
+/** A volume of `size` in memory (tmpfs), made like emptyDir(): for a copy that runs out of space. */
+function smallEmptyDir(name: string, size: string): { volume: string; dir: string } {
+  const volume = `gamelayer-test-assemble-${name}-${randomBytes(3).toString('hex')}`;
+  ok(docker(['volume', 'create', '--label', LABEL, '--driver', 'local', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', `o=size=${size}`, volume]));
+  volumes.push(volume);
+  ok(docker(['run', '--rm', '-v', `${volume}:/v`, base, 'sh', '-c', 'chmod 2777 /v']));
+  return { volume, dir: ok(docker(['volume', 'inspect', '-f', '{{.Mountpoint}}', volume])) };
+}
+
 /** The init container: the chunked copy script, read-only root, uid 1000 with the volume's group, no capabilities. */
 function copyArgs(image: string, volume: string, name?: string): string[] {
   return [
@@ -243,6 +252,20 @@ describe('assembling copy of a chunked tree, in a container (real Docker engine,
       expect(g.stderr).toContain(`gamelayer: refusing to start: ${MOUNT}/${COPY_SENTINEL} is missing`);
     });
   }
+});
+
+describe('a volume too small for the assembled files (real Docker engine, tmpfs volume)', () => {
+  it('stops naming the file and the missing space, no .complete, no temporary', () => {
+    const image = treeImage('full', chunked);
+    const { volume } = smallEmptyDir('full', '4m');
+    const r = runCopy(image, volume);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/^gamelayer: app-media: (audio\/music\.pak|levels\/forest it's\/terrain\.pak) \(recipe .*\): only \d+ of \d+ bytes reached .*\.gamelayer-tmp, yet every chunk is sound: is the volume full\?$/m);
+    // The volume's content is seen from a container: a tmpfs volume has no host folder.
+    const left = docker(['run', '--rm', '-v', `${volume}:/v`, base, 'sh', '-c', 'ls -a /v /v/audio "/v/levels/forest it\'s"']);
+    expect(left.stdout).not.toContain(COPY_SENTINEL);
+    expect(left.stdout).not.toContain('.gamelayer-tmp');
+  });
 });
 
 describe('kill -9 during the assembly of a big file (real Docker engine)', () => {
