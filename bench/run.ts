@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseSize } from '../src/config/schema.js';
 import { batchGraphBench } from './batch-graph.js';
+import { assembleBench } from './assemble.js';
 import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
 import { freshHostBench } from './fresh-host.js';
@@ -44,6 +45,10 @@ const { values, positionals } = parseArgs({
     'many-files-baseline': { type: 'string' },
     'regions-size': { type: 'string', default: '300MB' },
     'graph-size': { type: 'string', default: '200MB' },
+    'assemble-size': { type: 'string', default: '1GB' },
+    'assemble-file-size': { type: 'string', default: '128MiB' },
+    'chunk-size': { type: 'string', default: '1MiB' },
+    'assemble-workers': { type: 'string', default: '1,2,3' },
   },
 });
 
@@ -116,6 +121,14 @@ for (const name of names) {
     await batchGraphBench({ size: size('graph-size', values['graph-size']!), changeMb: positiveNumber('change-mb', values['change-mb']!) });
   } else if (name === 'regions') {
     await regionsBench({ size: size('regions-size', values['regions-size']!), runs });
+  } else if (name === 'assemble') {
+    await assembleBench({
+      size: size('assemble-size', values['assemble-size']!),
+      fileSize: size('assemble-file-size', values['assemble-file-size']!),
+      chunkSize: size('chunk-size', values['chunk-size']!),
+      runs,
+      workers: values['assemble-workers']!.split(',').map((w) => positiveNumber('assemble-workers', w)),
+    });
   } else if (name === 'steady-report') {
     await writeSteadyReport();
   } else if (name === 'steady-chunks-report') {
@@ -125,6 +138,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, many-files, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, assemble, many-files, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report, steady-chunks-report`);
   }
 }

@@ -28,7 +28,10 @@ export interface TreeConfig {
    * it: they are in `exclude` already, listed here so the scan can say so.
    */
   ownFolders?: { path: string; what: string }[];
-  /** Set when the tree is chunked (docs/chunks.md): files at or above minFileSize become chunks and a recipe. */
+  /**
+   * Set when the tree is chunked (docs/chunks.md): files at or above minFileSize become chunks and a recipe, and
+   * the deploy emitters deliver the tree by a copy that assembles them.
+   */
   chunks?: { minFileSize: number; avgChunkSize: number };
 }
 

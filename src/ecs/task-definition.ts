@@ -149,7 +149,7 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     name: `copy-${c.tree.tree}`,
     image: c.tree.image,
     essential: false,
-    entryPoint: ['sh', '-c', copyScript(c.tree.tree, c.tree.mount, c.target)],
+    entryPoint: ['sh', '-c', copyScript(c.tree.tree, c.tree.mount, c.target, { chunked: c.tree.chunked })],
     mountPoints: [{ sourceVolume: c.volume, containerPath: c.target, readOnly: false }],
     readonlyRootFilesystem: true,
     linuxParameters: dropAll,

@@ -25,8 +25,11 @@ export interface DeployTree {
   executables: number;
   /** Tree digest per platform; key `*` for a tree shared by every platform. Sorted by key. */
   treeDigests: Record<string, string>;
-  /** A chunked tree (docs/chunks.md): its image holds chunks and recipes, so only a copy step can deliver it. */
-  chunked?: boolean;
+  /**
+   * The tree is chunked (config `trees.<name>.chunks`): its image holds chunks and recipes in place of its big
+   * files, so it is delivered by a copy that assembles them (src/k8s/assemble-script.ts), never as it is.
+   */
+  chunked: boolean;
 }
 
 export interface DeployInput {
@@ -125,7 +128,8 @@ export function deployInputFrom(
       entries,
       executables,
       treeDigests: Object.fromEntries(Object.entries(treeDigests).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-      ...(manifests.some((m) => m.chunks) ? { chunked: true } : {}),
+      // Chunked when the build chunked it (its manifests say so) or the config asks for it.
+      chunked: config.trees[tree].chunks !== undefined || manifests.some((m) => m.chunks),
     };
   });
   const serverDigest = imageDigest(record, 'server', recordFile);

@@ -44,7 +44,7 @@ export function treeDeliveries(input: DeployInput, options: Pick<K8sOptions, 'vo
     .filter((t) => t.tree !== 'engine')
     .map((tree): TreeDelivery => {
       const volume = `tree-${tree.tree}`;
-      // A chunked tree's image holds chunks: it is copied (and assembled) even in image mode.
+      // A chunked tree's image holds chunks, not its big files: only an assembling copy delivers it.
       if (options.volumes === 'image' && tree.executables === 0 && !tree.chunked) {
         return { tree, via: 'image', volume, sentinel: `${tree.mount}/${TREE_SENTINEL}` };
       }
@@ -79,8 +79,11 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
   if (options.volumes === 'image') {
     for (const d of copies) {
       notes.push(
-        `tree ${d.tree.tree} has ${d.tree.executables} executable file(s) and image volumes are mounted noexec: ` +
-          'it is copied by an init container instead',
+        d.tree.chunked
+          ? `tree ${d.tree.tree} is chunked and an image volume would show its chunks, not its files: ` +
+              'it is copied and assembled by an init container instead'
+          : `tree ${d.tree.tree} has ${d.tree.executables} executable file(s) and image volumes are mounted noexec: ` +
+              'it is copied by an init container instead',
       );
     }
   }
@@ -95,7 +98,7 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
     name: `copy-${d.tree.tree}`,
     image: ref(d.tree),
     imagePullPolicy: options.pullPolicy,
-    command: ['sh', '-c', copyScript(d.tree.tree, d.tree.mount, d.target)],
+    command: ['sh', '-c', copyScript(d.tree.tree, d.tree.mount, d.target, { chunked: d.tree.chunked })],
     resources: mergeResources(resources(options.copy), options.copyResources),
     securityContext: containerSecurity(options, true),
     volumeMounts: [{ name: d.volume, mountPath: d.target }],

@@ -1,5 +1,10 @@
 // The two shell scripts a deployment runs: the copy done by each init container, and the guard in front of the
-// engine. Both run on the game's base image, so they use POSIX sh, `cp`, `rm` and `[` only (busybox has them).
+// engine. Both run on the game's base image, so they use POSIX sh, `cp`, `rm` and `[` only (busybox has them); the
+// copy of a chunked tree also needs `cat`, `sha256sum`, `ls`, `chmod`, `mv` and `mkdir` (coreutils or busybox).
+
+import { ASSEMBLY_WORKERS, chunkedCopyScript } from './assemble-script.js';
+
+export { ASSEMBLY_WORKERS, CHUNK_STORE } from './assemble-script.js';
 
 /** Written last by a copy container into its target: present ⇒ the copy finished. */
 export const COPY_SENTINEL = '.complete';
@@ -18,6 +23,16 @@ export function shellQuote(word: string): string {
   return `'${word.replaceAll("'", `'\\''`)}'`;
 }
 
+export interface CopyScriptOptions {
+  /**
+   * The tree is chunked (its image holds `.gamelayer-chunks/` instead of its big files): copy the rest, assemble
+   * each big file from its chunks and verify it, then write the sentinel (src/k8s/assemble-script.ts).
+   */
+  chunked?: boolean;
+  /** Files assembled at once (default ASSEMBLY_WORKERS). */
+  workers?: number;
+}
+
 /**
  * Copies a tree from where its image keeps it to a shared volume, then writes the sentinel. A restarted init
  * container first removes a stale sentinel, so a half-finished earlier copy never looks complete.
@@ -27,7 +42,8 @@ export function shellQuote(word: string): string {
  * "can't preserve ownership" line per file. What -a would add is nothing here: layer files are all uid 0 with
  * one fixed mtime, and -R keeps the permission bits (the executable bit is all a manifest keeps) and -P the links.
  */
-export function copyScript(tree: string, from: string, to: string): string {
+export function copyScript(tree: string, from: string, to: string, options: CopyScriptOptions = {}): string {
+  if (options.chunked) return chunkedCopyScript(tree, from, to, COPY_SENTINEL, options.workers ?? ASSEMBLY_WORKERS, shellQuote);
   const src = shellQuote(from);
   const dst = shellQuote(to);
   const sentinel = shellQuote(`${to}/${COPY_SENTINEL}`);

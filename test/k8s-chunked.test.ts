@@ -1,0 +1,97 @@
+// Chunked trees in the deploy emitters (issue 20): the config marks a tree chunked, the deploy input carries it, and
+// every emitter that delivers the tree uses the assembling copy: Pod / Deployment / Agones init containers, ECS copy
+// containers, image mode (an image volume would show chunks: the tree is copied); --volumes none is refused.
+import type { IPod } from 'kubernetes-models/v1/Pod';
+import { describe, expect, it } from 'vitest';
+import { ecsTaskDefinition } from '../src/ecs/task-definition.js';
+import { GamelayerError } from '../src/errors.js';
+import { deployInputFrom, type DeployInput } from '../src/k8s/input.js';
+import { copyScript } from '../src/k8s/scripts.js';
+import { k8sWorkload, type AgonesGameServer } from '../src/k8s/workloads.js';
+import { REPOSITORY, fixtureConfig, fixtureRecord } from './k8s-fixture.js';
+
+const MiB = 1024 * 1024;
+
+function chunkedInput(): DeployInput {
+  const config = fixtureConfig();
+  config.trees['app-media'].chunks = { minFileSize: 64 * MiB, avgChunkSize: MiB };
+  return deployInputFrom(config, fixtureRecord(), REPOSITORY);
+}
+
+const initCommand = (pod: IPod, name: string) => pod.spec!.initContainers!.find((c) => c.name === name)!.command!;
+
+describe('chunked trees in the deploy input', () => {
+  it('a tree config with chunks (trees.<name>.chunks) marks that tree chunked and no other', () => {
+    expect(deployInputFrom(fixtureConfig(), fixtureRecord(), REPOSITORY).trees.every((t) => !t.chunked)).toBe(true);
+    expect(chunkedInput().trees.map((t) => [t.tree, t.chunked])).toEqual([
+      ['engine', false],
+      ['engine-media', false],
+      ['app', false],
+      ['app-media', true],
+    ]);
+  });
+});
+
+describe('emitters deliver a chunked tree through the assembling copy', () => {
+  it('Pod (init): the chunked tree gets the assembling copy, the others the plain one', () => {
+    const pod = k8sWorkload(chunkedInput(), { kind: 'pod', volumes: 'init' }).object as IPod;
+    expect(initCommand(pod, 'copy-app-media')).toEqual([
+      'sh',
+      '-c',
+      copyScript('app-media', '/opt/local/app-media', '/mnt/app-media', { chunked: true }),
+    ]);
+    expect(initCommand(pod, 'copy-app-media')[2]).toContain("'/opt/local/app-media/.gamelayer-chunks/r'");
+    expect(initCommand(pod, 'copy-app')).toEqual(['sh', '-c', copyScript('app', '/opt/local/app', '/mnt/app')]);
+    expect(initCommand(pod, 'copy-app')[2]).not.toContain('.gamelayer-chunks');
+  });
+
+  it('Agones GameServer (init): the same assembling copy inside the GameServer template', () => {
+    const gs = k8sWorkload(chunkedInput(), { kind: 'gameserver', volumes: 'init' }).object as AgonesGameServer;
+    const init = gs.spec.template.spec.initContainers!.find((c) => c.name === 'copy-app-media')!;
+    expect(init.command![2]).toBe(copyScript('app-media', '/opt/local/app-media', '/mnt/app-media', { chunked: true }));
+  });
+
+  it('image mode: a chunked tree is copied and assembled instead of mounted as an image volume, with a note', () => {
+    const e = k8sWorkload(chunkedInput(), { kind: 'pod', volumes: 'image' });
+    const pod = e.object as IPod;
+    // The fixture's non-engine trees have no executables: without chunks all three would be image volumes.
+    expect(pod.spec!.initContainers!.map((c) => c.name)).toEqual(['copy-app-media']);
+    expect(pod.spec!.volumes!.map((v) => `${v.name}:${v.emptyDir ? 'emptyDir' : 'image'}`)).toEqual([
+      'tree-engine-media:image',
+      'tree-app:image',
+      'tree-app-media:emptyDir',
+    ]);
+    expect(initCommand(pod, 'copy-app-media')[2]).toContain('.gamelayer-chunks');
+    expect(e.notes).toContain(
+      'tree app-media is chunked and an image volume would show its chunks, not its files: it is copied and assembled by an init container instead',
+    );
+  });
+
+  for (const kind of ['deployment', 'gameserver', 'fleet'] as const) {
+    it(`${kind} with --volumes none (the server image holds chunks): refused, naming the tree and the way out`, () => {
+      let error: unknown;
+      try {
+        k8sWorkload(chunkedInput(), { kind, volumes: 'none' });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(GamelayerError);
+      expect((error as GamelayerError).code).toBe('chunks.whole-files');
+      expect((error as GamelayerError).message).toContain('tree app-media is chunked (trees.<name>.chunks)');
+      expect((error as GamelayerError).hint).toContain('--volumes init');
+    });
+  }
+
+  it('--volumes none without a chunked tree still runs the server image', () => {
+    const input = deployInputFrom(fixtureConfig(), fixtureRecord(), REPOSITORY);
+    expect(() => k8sWorkload(input, { kind: 'deployment', volumes: 'none' })).not.toThrow();
+  });
+
+  it('ECS: the copy container of the chunked tree runs the assembling copy', () => {
+    const { taskDefinition } = ecsTaskDefinition(chunkedInput());
+    const copy = taskDefinition.containerDefinitions!.find((c) => c.name === 'copy-app-media')!;
+    expect(copy.entryPoint![2]).toBe(copyScript('app-media', '/opt/local/app-media', '/mnt/app-media', { chunked: true }));
+    const plain = taskDefinition.containerDefinitions!.find((c) => c.name === 'copy-app')!;
+    expect(plain.entryPoint![2]).not.toContain('.gamelayer-chunks');
+  });
+});

@@ -1,0 +1,105 @@
+// gamelayer run-local with a chunked app-media tree (issue 20), against the real Docker engine: the sample game on the
+// busybox base, its app-media replaced by the chunked form of itself (test/support/chunked-tree.ts: the on-image
+// format), built by gamelayer's own daemonless path, then run with `trees.app-media.chunks` set. The init copy
+// assembles the paks and the engine's start.sh verifies every file of all four trees against app/checksums.sha256;
+// with a damaged chunk the copy fails naming the file and the chunk, and the engine never starts.
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig, type GameConfig } from '../src/config/load.js';
+import { GamelayerError } from '../src/errors.js';
+import { GAME_LABEL } from '../src/runlocal/execute.js';
+import { runLocal } from '../src/runlocal/run-local.js';
+import { build } from '../src/pipeline/build.js';
+import { writeBusyboxLayout } from './support/busybox-layout.js';
+import { chunkPath, writeChunkedTree, type ChunkedTree } from './support/chunked-tree.js';
+import { copySample } from './support/sample.js';
+import { tempDir } from './support/tmp.js';
+
+const GAME = 'run-local-chunked-test';
+const MIN_FILE_SIZE = 32 * 1024;
+const docker = new Docker();
+
+let work: string;
+let baseRef: string;
+
+/** The sample game with app-media stored chunked, changed by `edit`, built; then marked chunked for the deploy. */
+async function game(name: string, edit: (appMedia: string, tree: ChunkedTree) => Promise<void> = async () => {}): Promise<{ config: GameConfig; tree: ChunkedTree }> {
+  const dir = path.join(work, name);
+  copySample(dir);
+  const yaml = path.join(dir, 'gamelayer.yaml');
+  await writeFile(yaml, (await readFile(yaml, 'utf8')).replace('game: sample-game', `game: ${GAME}`).replace('baseImage: scratch', `baseImage: ${baseRef}`));
+  const appMedia = path.join(dir, 'app-media');
+  const tree = await writeChunkedTree(appMedia, `${appMedia}.chunked`, { minFileSize: MIN_FILE_SIZE, chunkSize: 8192 });
+  await rm(appMedia, { recursive: true });
+  await rename(`${appMedia}.chunked`, appMedia);
+  await edit(appMedia, tree);
+  const config = await loadConfig(yaml);
+  // Built as a plain tree holding the chunk store (what a chunked build puts in the layers), deployed as chunked.
+  await build({ config });
+  config.trees['app-media'].chunks = { minFileSize: MIN_FILE_SIZE, avgChunkSize: 1024 * 1024 };
+  return { config, tree };
+}
+
+async function leftovers(): Promise<string[]> {
+  const label = [`${GAME_LABEL}=${GAME}`];
+  const containers = await docker.listContainers({ all: true, filters: { label } });
+  const volumes = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
+  return [...containers.map((c) => `container ${c.Names[0]}`), ...volumes.map((v) => `volume ${v.Name}`)];
+}
+
+async function removeGameImages(): Promise<void> {
+  for (const img of await docker.listImages({ filters: { reference: [`${GAME}:*`, `localhost/${GAME}:*`] } })) {
+    await docker.getImage(img.Id).remove({ force: true }).catch(() => {});
+  }
+}
+
+beforeAll(async () => {
+  work = await tempDir('gl-run-local-chunked-');
+  baseRef = await writeBusyboxLayout(path.join(work, 'busybox-layout'));
+  await removeGameImages();
+}, 120_000);
+
+afterAll(async () => {
+  expect(await leftovers()).toEqual([]);
+  await removeGameImages();
+});
+
+describe('gamelayer run-local with a chunked tree (real Docker engine)', () => {
+  it('the init copy assembles the chunked paks, then the engine verifies every file of all four trees', async () => {
+    const { config, tree } = await game('good');
+    expect(tree.files.map((f) => f.path).sort()).toEqual(['gamedata.pak', 'levels/forest/level.pak', 'textures.pak']);
+    const lines: string[] = [];
+    const r = await runLocal({ config, network: 'none', k8s: { kind: 'pod', volumes: 'init' }, logs: (c, _s, l) => lines.push(`${c}: ${l}`) });
+    expect(r.exitCode).toBe(0);
+    expect(lines).toContain('copy-app-media: gamelayer: app-media: copied to /mnt/app-media, big files assembled from their chunks');
+    expect(lines).toContain('copy-app: gamelayer: app: copied to /mnt/app');
+    expect(lines.some((l) => /^engine: app-media: OK \(\d+ files verified\)$/.test(l))).toBe(true);
+    expect(lines).toContain('engine: sample-game: all four trees verified under /opt/local; server ready');
+    expect(await leftovers()).toEqual([]);
+  }, 300_000);
+
+  it('a damaged chunk: the copy fails naming the file and the chunk, the engine never starts', async () => {
+    const { config } = await game('damaged', async (appMedia, tree) => {
+      const pak = tree.files.find((f) => f.path === 'gamedata.pak')!;
+      const chunk = path.join(appMedia, chunkPath(pak.chunks[1]!.sha256));
+      const bytes = await readFile(chunk);
+      bytes[0] = bytes[0]! ^ 1;
+      await writeFile(chunk, bytes);
+    });
+    const lines: string[] = [];
+    let error: unknown;
+    try {
+      await runLocal({ config, network: 'none', k8s: { kind: 'pod', volumes: 'init' }, logs: (c, _s, l) => lines.push(`${c}: ${l}`) });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(GamelayerError);
+    expect((error as GamelayerError).code).toBe('run.init-failed');
+    expect((error as GamelayerError).message).toContain('init container copy-app-media failed');
+    expect(lines.join('\n')).toMatch(/^copy-app-media: gamelayer: app-media: gamedata\.pak \(recipe \/opt\/local\/app-media\/\.gamelayer-chunks\/r\/gamedata\.pak\): chunk 2 \([0-9a-f]{64}\): its bytes hash to [0-9a-f]{64}: .* is damaged$/m);
+    expect(lines.some((l) => l.startsWith('engine:'))).toBe(false);
+    expect(await leftovers()).toEqual([]);
+  }, 300_000);
+});
