@@ -3,6 +3,7 @@
 // format), built by gamelayer's own daemonless path, then run with `trees.app-media.chunks` set. The init copy
 // assembles the paks and the engine's start.sh verifies every file of all four trees against app/checksums.sha256;
 // with a damaged chunk the copy fails naming the file and the chunk, and the engine never starts.
+import { createHash } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -76,6 +77,38 @@ describe('gamelayer run-local with a chunked tree (real Docker engine)', () => {
     expect(lines).toContain('copy-app-media: gamelayer: app-media: copied to /mnt/app-media, big files assembled from their chunks');
     expect(lines).toContain('copy-app: gamelayer: app: copied to /mnt/app');
     expect(lines.some((l) => /^engine: app-media: OK \(\d+ files verified\)$/.test(l))).toBe(true);
+    expect(lines).toContain('engine: sample-game: all four trees verified under /opt/local; server ready');
+    expect(await leftovers()).toEqual([]);
+  }, 300_000);
+
+  it('end to end: a chunked build (trees.app-media.chunks in gamelayer.yaml) runs: the init copy assembles what the build chunked', async () => {
+    const dir = path.join(work, 'built-chunked');
+    copySample(dir);
+    // A 2 MiB pak (the sample's are too small to chunk), listed in the engine's checksum list like every file.
+    const pak = Buffer.alloc(2 * 1024 * 1024);
+    for (let i = 0; i < pak.length; i += 4) pak.writeUInt32LE(((Math.imul(i, 2654435761) >>> 0) ^ (i >>> 7)) >>> 0, i);
+    await writeFile(path.join(dir, 'app-media/gamedata.pak'), pak);
+    const list = path.join(dir, 'app/checksums.sha256');
+    const sum = createHash('sha256').update(pak).digest('hex');
+    await writeFile(list, (await readFile(list, 'utf8')).replace(/^[0-9a-f]{64}  app-media\/gamedata\.pak$/m, `${sum}  app-media/gamedata.pak`));
+    const yaml = path.join(dir, 'gamelayer.yaml');
+    await writeFile(
+      yaml,
+      (await readFile(yaml, 'utf8'))
+        .replace('game: sample-game', `game: ${GAME}`)
+        .replace('baseImage: scratch', `baseImage: ${baseRef}`)
+        .replace('    source: ./app-media', '    source: ./app-media\n    chunks: {minFileSize: 1MiB, avgChunkSize: 64KiB}'),
+    );
+    const config = await loadConfig(yaml);
+    const result = await build({ config });
+    const appMedia = result.record.manifests.find((m) => m.tree === 'app-media')!;
+    const chunkEntries = appMedia.entries.filter((e) => e.path.startsWith('.gamelayer-chunks/c/'));
+    expect(chunkEntries.length).toBeGreaterThan(8); // 2 MiB at ~64 KiB chunks
+    expect(appMedia.entries.some((e) => e.path === 'gamedata.pak')).toBe(false); // the pak itself is not in the layers
+    const lines: string[] = [];
+    const r = await runLocal({ config, network: 'none', k8s: { kind: 'pod', volumes: 'init' }, logs: (c, _s, l) => lines.push(`${c}: ${l}`) });
+    expect(r.exitCode).toBe(0);
+    expect(lines).toContain('copy-app-media: gamelayer: app-media: copied to /mnt/app-media, big files assembled from their chunks');
     expect(lines).toContain('engine: sample-game: all four trees verified under /opt/local; server ready');
     expect(await leftovers()).toEqual([]);
   }, 300_000);
