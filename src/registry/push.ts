@@ -57,6 +57,28 @@ export interface PushImageOptions {
    * Explicit username/password credentials also select the plain path.
    */
   ecr?: EcrOptions | false;
+  /**
+   * Blobs another host may be pushing to the same repository at the same time (the shared media layers of one
+   * platform's build, while the other platforms build on their own hosts): this push sends its own stripe of them
+   * first, then asks again for the others and sends only those still missing, so hosts that start together split
+   * the shared bytes instead of each sending them all.
+   */
+  stripe?: BlobStripe;
+}
+
+/** This host's part of blobs shared with `of` hosts: the shared blobs, in digest order, whose index mod `of` is `index`. */
+export interface BlobStripe {
+  shared: ReadonlySet<string>;
+  index: number;
+  of: number;
+}
+
+/** The blobs to send first (this host's stripe and every blob no other host sends) and those to ask about again. */
+export function splitByStripe<T extends { digest: string }>(blobs: T[], stripe: BlobStripe | undefined): [T[], T[]] {
+  if (!stripe || stripe.of < 2) return [blobs, []];
+  const order = [...stripe.shared].sort();
+  const mine = (d: string) => order.indexOf(d) % stripe.of === stripe.index;
+  return [blobs.filter((b) => !stripe.shared.has(b.digest) || mine(b.digest)), blobs.filter((b) => stripe.shared.has(b.digest) && !mine(b.digest))];
 }
 
 export interface PushResult {
@@ -224,7 +246,16 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
       if (r.outcome === 'mounted') result.mounted.push(b.digest);
       else result.uploaded.push(b.digest);
     });
-  await settleAll(toSend(layers).map(send));
+  const [first, later] = splitByStripe(toSend(layers), opts.stripe);
+  await settleAll(first.map(send));
+  if (later.length) {
+    // The other hosts' stripes: whatever they finished meanwhile is not sent again.
+    const still = await target.availability.missing(repo, later.map((b) => b.digest));
+    const left = later.filter((b) => still.has(b.digest));
+    result.blobs.skipped += later.length - left.length;
+    if (left.length < later.length) reporter.info(`${later.length - left.length} shared blobs were pushed meanwhile by another host: not sent`);
+    await settleAll(left.map(send));
+  }
   await settleAll(toSend(configs).map(send));
   result.blobs.mounted = result.mounted.length;
   result.blobs.uploaded = result.uploaded.length;

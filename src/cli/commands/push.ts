@@ -47,6 +47,7 @@ export function register(program: Command): void {
           record: build.record,
           repository: build.repository,
           stateDir: config.stateDir,
+          gamePlatforms: config.platforms,
           reporter,
         });
         if (flags.json) printJson(result);

@@ -6,10 +6,10 @@
 // one repo check. The record goes last, once every image is there.
 import { GamelayerError } from '../../errors.js';
 import { pushBuildRecord, type PushBuildRecordResult } from '../../registry/artifact.js';
-import { pushImage, pushTargetFor, type PushImageOptions, type PushResult } from '../../registry/push.js';
+import { pushImage, pushTargetFor, type BlobStripe, type PushImageOptions, type PushResult } from '../../registry/push.js';
 import { parseReference } from '../../registry/reference.js';
 import { markPushed, recordForRegistry } from '../../state/records.js';
-import type { BuildRecord } from '../../types.js';
+import { MEDIA_TREES, type BuildRecord } from '../../types.js';
 
 export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' | 'tags' | 'layout'> {
   store: string;
@@ -18,6 +18,21 @@ export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' 
   repository: string;
   /** The game's `.gamelayer/`: the local records of this build then say where it was pushed. */
   stateDir?: string;
+  /**
+   * Every platform of the game (the config's). A build of one of several platforms shares its media layers with
+   * the other platforms' builds, which may push at the same moment from other hosts: each sends its own stripe
+   * of those layers first (see BlobStripe).
+   */
+  gamePlatforms?: string[];
+}
+
+/** The media layers this build shares with the builds of the game's other platforms, and this build's stripe. */
+export function mediaStripe(record: BuildRecord, gamePlatforms: string[] | undefined): BlobStripe | undefined {
+  if (!gamePlatforms || gamePlatforms.length < 2 || record.platforms.length !== 1) return undefined;
+  const index = gamePlatforms.indexOf(record.platforms[0]!);
+  if (index < 0) return undefined;
+  const shared = new Set(record.layers.filter((l) => (MEDIA_TREES as readonly string[]).includes(l.tree)).map((l) => l.digest));
+  return shared.size ? { shared, index, of: gamePlatforms.length } : undefined;
 }
 
 export interface PushBuildResult {
@@ -29,7 +44,7 @@ export interface PushBuildResult {
 }
 
 export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult> {
-  const { store, repository, stateDir, ...rest } = opts;
+  const { store, repository, stateDir, gamePlatforms, ...rest } = opts;
   const record = recordForRegistry(opts.record);
   const ref = parseReference(repository);
   if (ref.tag || ref.digest) {
@@ -45,7 +60,8 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   // A base image in this registry: its layers are mounted from its repository, never downloaded and sent again.
   const baseRepos = (record.bases ?? []).map((b) => parseReference(b.repository)).filter((b) => b.registry === ref.registry && b.repository !== ref.repository);
   const mountFrom = [...new Set([...(rest.mountFrom ?? []), ...baseRepos.map((b) => b.repository)])];
-  const push = (tag: string) => pushImage({ ...rest, game: rest.game ?? record.game, mountFrom, target, layout: store, to: `${repo}:${tag}`, image: tag });
+  const stripe = rest.stripe ?? mediaStripe(record, gamePlatforms);
+  const push = (tag: string) => pushImage({ ...rest, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, to: `${repo}:${tag}`, image: tag });
   const [serverTag, ...treeTags] = record.tags;
   const server = await push(serverTag!);
   // Every push settles before an error is raised: none keeps running behind a failed command.
