@@ -71,7 +71,7 @@ export async function batchGraphBench(o: BatchGraphOptions): Promise<void> {
     const before = p.counts().uploadBytes;
     const t0 = Date.now();
     await Promise.all(
-      (['amd', 'arm'] as const).map((h) => cli(hosts[h], 'build', '--platform', h === 'amd' ? 'linux/amd64' : 'linux/arm64', '--push', graphRepo!, '--tag', tag, '--line', 'main')),
+      (['amd', 'arm'] as const).map((h) => cli(hosts[h], 'build', '--platform', h === 'amd' ? 'linux/amd64' : 'linux/arm64', '--push', graphRepo!, '--tag', tag, '--line', 'main', '--media-wait', '5m')),
     );
     const platforms = p.counts().uploadBytes - before;
     await cli(hosts.merge, 'index', graphRepo!, '--tag', tag, '--line', 'main');

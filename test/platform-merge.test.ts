@@ -135,6 +135,28 @@ describe('gamelayer index: builds of one platform each, on separate hosts, merge
     expect(againJson.push.images.flatMap((i) => i.uploaded).filter((d) => media.includes(d))).toEqual([]);
   }, 600_000);
 
+  it('two hosts building at the same moment with --media-wait split the shared media layers: each blob goes up once', async () => {
+    const name = `studio/platforms-together-${process.pid}`;
+    const repo = `${registry.host}/${name}`;
+    const [amdHost, armHost] = [await host(), await host()];
+    const both = await Promise.all(
+      (['linux/amd64', 'linux/arm64'] as const).map((p, i) =>
+        cli([amdHost, armHost][i]!, 'build', '--platform', p, '--tag', 'v1', '--push', repo, '--line', 'main', '--media-wait', '2m', '--json'),
+      ),
+    );
+    const [amd, arm] = both.map((r) => JSON.parse(r.stdout) as BuildJson);
+    const media = await layersOf(amdHost, 'v1-linux-amd64', ['engine-media', 'app-media']);
+    expect(media.length).toBeGreaterThan(1);
+    const upAmd = amd!.push.images.flatMap((i) => i.uploaded).filter((d) => media.includes(d));
+    const upArm = arm!.push.images.flatMap((i) => i.uploaded).filter((d) => media.includes(d));
+    // Each host sent its own share, and together they sent every media blob once.
+    expect(upAmd.length).toBeGreaterThan(0);
+    expect(upArm.length).toBeGreaterThan(0);
+    expect([...upAmd, ...upArm].sort()).toEqual([...media].sort());
+    const puts = (await registry.accessLog()).filter((e) => e.method === 'PUT' && e.status === 201 && e.path.includes(`/${name}/blobs/uploads/`));
+    for (const d of media) expect(`${d}: ${puts.filter((e) => decodeURIComponent(e.path).includes(d)).length}`).toBe(`${d}: 1`);
+  }, 600_000);
+
   it('refuses a merge with a platform build missing, naming the platform; nothing is put', async () => {
     const name = `studio/platforms-missing-${process.pid}`;
     const repo = `${registry.host}/${name}`;

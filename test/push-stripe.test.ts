@@ -15,8 +15,8 @@ describe('splitting shared blobs between hosts', () => {
     const own = [d(7), d(8)];
     const all = [d(7), ...shared, d(8)];
     const set = new Set(shared.map((b) => b.digest));
-    const [firstA, laterA] = splitByStripe(all, { shared: set, index: 0, of: 2 });
-    const [firstB, laterB] = splitByStripe(all, { shared: set, index: 1, of: 2 });
+    const [firstA, laterA] = splitByStripe(all, { shared: set, index: 0, of: 2, waitMs: 1000 });
+    const [firstB, laterB] = splitByStripe(all, { shared: set, index: 1, of: 2, waitMs: 1000 });
     for (const b of own) {
       expect(firstA).toContainEqual(b);
       expect(firstB).toContainEqual(b);
@@ -29,10 +29,10 @@ describe('splitting shared blobs between hosts', () => {
     expect(laterB).toEqual(stripeA);
     // Not shared with anyone: everything goes first.
     expect(splitByStripe(all, undefined)).toEqual([all, []]);
-    expect(splitByStripe(all, { shared: set, index: 0, of: 1 })).toEqual([all, []]);
+    expect(splitByStripe(all, { shared: set, index: 0, of: 1, waitMs: 1000 })).toEqual([all, []]);
   });
 
-  it('a build of one of several platforms shares its media layers; a build of every platform or a one-platform game shares nothing', () => {
+  it('a build of one of several platforms shares its media layers; a build of every platform, a one-platform game or a build without --media-wait shares nothing', () => {
     const record = {
       platforms: ['linux/arm64'],
       layers: [
@@ -42,9 +42,10 @@ describe('splitting shared blobs between hosts', () => {
         { tree: 'app-media', digest: d(4).digest },
       ],
     } as unknown as BuildRecord;
-    expect(mediaStripe(record, ['linux/amd64', 'linux/arm64'])).toEqual({ shared: new Set([d(2).digest, d(4).digest]), index: 1, of: 2 });
-    expect(mediaStripe(record, ['linux/arm64'])).toBeUndefined();
-    expect(mediaStripe({ ...record, platforms: ['linux/amd64', 'linux/arm64'] }, ['linux/amd64', 'linux/arm64'])).toBeUndefined();
-    expect(mediaStripe(record, undefined)).toBeUndefined();
+    expect(mediaStripe(record, ['linux/amd64', 'linux/arm64'], 60_000)).toEqual({ shared: new Set([d(2).digest, d(4).digest]), index: 1, of: 2, waitMs: 60_000 });
+    expect(mediaStripe(record, ['linux/amd64', 'linux/arm64'])).toBeUndefined(); // no --media-wait: no stripes
+    expect(mediaStripe(record, ['linux/arm64'], 60_000)).toBeUndefined();
+    expect(mediaStripe({ ...record, platforms: ['linux/amd64', 'linux/arm64'] }, ['linux/amd64', 'linux/arm64'], 60_000)).toBeUndefined();
+    expect(mediaStripe(record, undefined, 60_000)).toBeUndefined();
   });
 });

@@ -88,7 +88,7 @@ export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOpt
       build: {
         'on-failure': 'ABORT',
         commands: [
-          `if [ -n "$GAMELAYER_PLATFORM" ]; then ${gl('build --platform "$GAMELAYER_PLATFORM" --push "$REPOSITORY_URI" --tag "$IMAGE_TAG"')}; ` +
+          `if [ -n "$GAMELAYER_PLATFORM" ]; then ${gl('build --platform "$GAMELAYER_PLATFORM" --push "$REPOSITORY_URI" --tag "$IMAGE_TAG" --media-wait 5m')}; ` +
             `else ${gl('index "$REPOSITORY_URI" --tag "$IMAGE_TAG"')}; fi`,
         ],
       },

@@ -14,6 +14,7 @@ import { table } from '../table.js';
 import { assertOutFolder } from '../../util/fs-access.js';
 
 interface BuildFlags extends RegistryFlags {
+  mediaWait?: string;
   from?: string;
   line?: string;
   builder: string;
@@ -55,6 +56,10 @@ export function register(program: Command): void {
       '--push <repository>',
       'then push every image and the build record to host[:port]/repo (only the blobs it lacks); repeat it to push to several repositories (one per region) in one run: each blob read once, uploaded once per registry',
       (v: string, acc: string[] = []) => [...acc, v],
+    )
+    .option(
+      '--media-wait <duration>',
+      'with --platform P --push, when other hosts build the game\'s other platforms at the same time (a CodeBuild batch graph): send this platform\'s share of the shared media layers, wait up to this long (e.g. 5m) for the others\' shares, then send what is still missing',
     )
     .option('--no-replication', 'with several --push: push to every target, even to a region ECR replication copies the first one to')
     .option('--sbom', 'with --push: attach a CycloneDX SBOM (every file with its sha256) to the server image')
@@ -103,6 +108,7 @@ export function register(program: Command): void {
       const signer = flags.sign ? await (await import('../../sign/keys.js')).signerFor(flags.sign) : undefined;
       // Also for a base image in a registry: it is read with the options (and credentials) of a push.
       const registry = await registryOptions(flags);
+      const mediaWaitMs = flags.mediaWait !== undefined ? (await import('../../codebuild/duration.js')).parseDuration('--media-wait', flags.mediaWait) : undefined;
       const line = flags.line ?? (primary || flags.from ? (await (await import('../../pipeline/steps/previous.js')).defaultLine(config.dir)).line : undefined);
       const { build } = await import('../../pipeline/build.js');
       // Inside CodeBuild: the commit's first 8 hex digits as the default tag (as the seed pipeline did), its
@@ -154,7 +160,7 @@ export function register(program: Command): void {
         return;
       }
       const pushed = primary
-        ? await (await import('../../pipeline/steps/push.js')).pushBuild({ ...registry, store: result.store, record: pushRecord, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, reporter })
+        ? await (await import('../../pipeline/steps/push.js')).pushBuild({ ...registry, store: result.store, record: pushRecord, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter })
         : undefined;
       const attached =
         pushed && (flags.sbom || signer)

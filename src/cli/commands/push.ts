@@ -47,7 +47,6 @@ export function register(program: Command): void {
           record: build.record,
           repository: build.repository,
           stateDir: config.stateDir,
-          gamePlatforms: config.platforms,
           reporter,
         });
         if (flags.json) printJson(result);

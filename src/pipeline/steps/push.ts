@@ -19,20 +19,22 @@ export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' 
   /** The game's `.gamelayer/`: the local records of this build then say where it was pushed. */
   stateDir?: string;
   /**
-   * Every platform of the game (the config's). A build of one of several platforms shares its media layers with
-   * the other platforms' builds, which may push at the same moment from other hosts: each sends its own stripe
-   * of those layers first (see BlobStripe).
+   * Every platform of the game (the config's), and how long to wait for the others' shares. A build of one of
+   * several platforms shares its media layers with the other platforms' builds, which push at the same moment
+   * from other hosts (a CodeBuild batch graph): each sends its own stripe of those layers, then waits up to
+   * `mediaWaitMs` for the others' before sending what is still missing (see BlobStripe). Without a wait, none.
    */
   gamePlatforms?: string[];
+  mediaWaitMs?: number;
 }
 
 /** The media layers this build shares with the builds of the game's other platforms, and this build's stripe. */
-export function mediaStripe(record: BuildRecord, gamePlatforms: string[] | undefined): BlobStripe | undefined {
-  if (!gamePlatforms || gamePlatforms.length < 2 || record.platforms.length !== 1) return undefined;
+export function mediaStripe(record: BuildRecord, gamePlatforms: string[] | undefined, waitMs = 0): BlobStripe | undefined {
+  if (!gamePlatforms || gamePlatforms.length < 2 || record.platforms.length !== 1 || waitMs <= 0) return undefined;
   const index = gamePlatforms.indexOf(record.platforms[0]!);
   if (index < 0) return undefined;
   const shared = new Set(record.layers.filter((l) => (MEDIA_TREES as readonly string[]).includes(l.tree)).map((l) => l.digest));
-  return shared.size ? { shared, index, of: gamePlatforms.length } : undefined;
+  return shared.size ? { shared, index, of: gamePlatforms.length, waitMs } : undefined;
 }
 
 export interface PushBuildResult {
@@ -44,7 +46,7 @@ export interface PushBuildResult {
 }
 
 export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult> {
-  const { store, repository, stateDir, gamePlatforms, ...rest } = opts;
+  const { store, repository, stateDir, gamePlatforms, mediaWaitMs, ...rest } = opts;
   const record = recordForRegistry(opts.record);
   const ref = parseReference(repository);
   if (ref.tag || ref.digest) {
@@ -60,7 +62,7 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   // A base image in this registry: its layers are mounted from its repository, never downloaded and sent again.
   const baseRepos = (record.bases ?? []).map((b) => parseReference(b.repository)).filter((b) => b.registry === ref.registry && b.repository !== ref.repository);
   const mountFrom = [...new Set([...(rest.mountFrom ?? []), ...baseRepos.map((b) => b.repository)])];
-  const stripe = rest.stripe ?? mediaStripe(record, gamePlatforms);
+  const stripe = rest.stripe ?? mediaStripe(record, gamePlatforms, mediaWaitMs);
   const push = (tag: string) => pushImage({ ...rest, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, to: `${repo}:${tag}`, image: tag });
   const [serverTag, ...treeTags] = record.tags;
   const server = await push(serverTag!);
