@@ -162,7 +162,10 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
   }
   const origin = `build record of ${opts.subject.digest}`;
   let blobsUploaded = 0;
-  if ((await target.availability.missing(repo, [EMPTY_CONFIG.digest])).size) {
+  // One availability check for both blobs (on ECR one BatchCheckLayerAvailability call); other encodings of the
+  // record, tried only after a damaged copy, are checked on their own.
+  const absent = await target.availability.missing(repo, [EMPTY_CONFIG.digest, artifact.recordDescriptor.digest]);
+  if (absent.has(EMPTY_CONFIG.digest)) {
     await uploadBlob(client, repo, bufferSource(EMPTY_CONFIG.digest, EMPTY_BYTES, origin), { ecr: target.ecr });
     blobsUploaded++;
   }
@@ -174,7 +177,7 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
   for (let encoding = 0; ; encoding++) {
     if (encoding > 0) artifact = buildRecordArtifact(opts.record, opts.subject, encoding);
     const d = artifact.recordDescriptor;
-    if ((await target.availability.missing(repo, [d.digest])).size) {
+    if (encoding === 0 ? absent.has(d.digest) : (await target.availability.missing(repo, [d.digest])).size) {
       await uploadBlob(client, repo, bufferSource(d.digest, artifact.record, origin), { ecr: target.ecr });
       blobsUploaded++;
       break;
