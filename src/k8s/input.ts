@@ -205,16 +205,14 @@ export async function loadDeployInput(
   opts: { recordFile?: string; repository?: string } & RegionalPin = {},
 ): Promise<{ input: DeployInput; recordFile: string; record: BuildRecord }> {
   const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
+  const noRepository = () =>
+    new GamelayerError('deploy.repository', `${config.file}: registry: not set, so the image repository is unknown`, 'set registry in gamelayer.yaml or pass --repository');
+  // Without a pin nothing could name the repository: say so before reading the record (the config is the fix).
+  if (opts.repository === undefined && config.registry === undefined && opts.region === undefined && opts.registry === undefined) throw noRepository();
   const record = await readBuildRecord(recordFile);
   // --region / --registry: the copy of the build in that region or registry (same digests, its host).
   const repository = regionalRepository(record, opts.repository ?? config.registry, opts, recordFile);
-  if (repository === undefined) {
-    throw new GamelayerError(
-      'deploy.repository',
-      `${config.file}: registry: not set, so the image repository is unknown`,
-      'set registry in gamelayer.yaml or pass --repository',
-    );
-  }
+  if (repository === undefined) throw noRepository();
   return { input: deployInputFrom(config, record, repository, recordFile), recordFile, record };
 }
 
