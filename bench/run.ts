@@ -7,6 +7,7 @@ import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
 import { freshHostBench } from './fresh-host.js';
 import { manyFilesBench } from './many-files.js';
+import { peersBench } from './peers.js';
 import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare-report.js';
 import { scanBench } from './scan.js';
 import { steadyBench } from './steady.js';
@@ -34,6 +35,8 @@ const { values, positionals } = parseArgs({
     'many-files': { type: 'string', default: '100000' },
     'many-files-size': { type: 'string', default: '400MB' },
     'many-files-baseline': { type: 'string' },
+    'many-files-empty': { type: 'string' },
+    'peers-size': { type: 'string', default: '200MB' },
   },
 });
 
@@ -84,7 +87,10 @@ for (const name of names) {
       size: size('many-files-size', values['many-files-size']!),
       runs,
       baseline: values['many-files-baseline'],
+      ...(values['many-files-empty'] ? { empty: positiveNumber('many-files-empty', values['many-files-empty']) } : {}),
     });
+  } else if (name === 'peers') {
+    await peersBench({ size: size('peers-size', values['peers-size']!), runs, changeMb: positiveNumber('change-mb', values['change-mb']!) });
   } else if (name === 'steady') {
     const updates = Number(values.updates);
     if (!Number.isSafeInteger(updates) || updates < 1) throw new Error(`--updates ${values.updates}: expected a whole number of at least 1`);
@@ -96,6 +102,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, many-files, compare, compare-report, fresh-host, steady, steady-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, many-files, peers, compare, compare-report, fresh-host, steady, steady-report`);
   }
 }
