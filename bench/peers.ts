@@ -9,7 +9,7 @@
 // PATCH/PUT/POST to /v2/); docker runs on an engine of the bench's own (bench/private-dockerd.ts), buildah on a
 // storage root of its own. Wall time is the whole command, process start included, as a user sees it.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { cp, mkdir, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os, { loadavg } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
