@@ -9,6 +9,7 @@ import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
 import { freshHostBench } from './fresh-host.js';
 import { manyFilesBench } from './many-files.js';
+import { peersBench } from './peers.js';
 import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare-report.js';
 import { regionsBench } from './regions.js';
 import { scanBench } from './scan.js';
@@ -49,6 +50,8 @@ const { values, positionals } = parseArgs({
     'assemble-file-size': { type: 'string', default: '128MiB' },
     'chunk-size': { type: 'string', default: '1MiB' },
     'assemble-workers': { type: 'string', default: '1,2,3' },
+    'many-files-empty': { type: 'string' },
+    'peers-size': { type: 'string', default: '200MB' },
   },
 });
 
@@ -99,7 +102,10 @@ for (const name of names) {
       size: size('many-files-size', values['many-files-size']!),
       runs,
       baseline: values['many-files-baseline'],
+      ...(values['many-files-empty'] ? { empty: positiveNumber('many-files-empty', values['many-files-empty']) } : {}),
     });
+  } else if (name === 'peers') {
+    await peersBench({ size: size('peers-size', values['peers-size']!), runs, changeMb: positiveNumber('change-mb', values['change-mb']!) });
   } else if (name === 'steady') {
     const updates = Number(values.updates);
     if (!Number.isSafeInteger(updates) || updates < 1) throw new Error(`--updates ${values.updates}: expected a whole number of at least 1`);
@@ -138,6 +144,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, assemble, many-files, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report, steady-chunks-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, assemble, many-files, peers, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report, steady-chunks-report`);
   }
 }

@@ -19,6 +19,7 @@ declare -A NEEDED=(
   [tmux]=tmux
   [kubectl]=kubernetes-client
   [openssl]=openssl
+  [buildah]=buildah
 )
 
 missing=()

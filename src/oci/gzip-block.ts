@@ -24,22 +24,34 @@ export function looksIncompressible(block: Uint8Array): boolean {
   return entropy > 7.98;
 }
 
+/** Bytes `storedBlocks` makes of `length` input bytes. */
+export function storedSize(length: number): number {
+  return length + Math.max(1, Math.ceil(length / STORED_MAX)) * 5;
+}
+
 /** Deflate stored blocks (RFC 1951 3.2.4), byte-aligned; `last` sets BFINAL on the final one. */
 export function storedBlocks(block: Uint8Array, last: boolean): Buffer {
+  const out = Buffer.allocUnsafe(storedSize(block.length));
+  writeStored(block, last, out);
+  return out;
+}
+
+/** `storedBlocks` written into `out` (at least `storedSize` bytes); returns the bytes written. */
+function writeStored(block: Uint8Array, last: boolean, out: Uint8Array): number {
   const n = Math.max(1, Math.ceil(block.length / STORED_MAX));
-  const out = Buffer.allocUnsafe(block.length + n * 5);
   let o = 0;
   for (let i = 0; i < n; i++) {
     const start = i * STORED_MAX;
     const len = Math.min(STORED_MAX, block.length - start);
     out[o++] = last && i === n - 1 ? 1 : 0;
-    out.writeUInt16LE(len, o);
-    out.writeUInt16LE(~len & 0xffff, o + 2);
-    o += 4;
+    out[o++] = len & 0xff;
+    out[o++] = len >>> 8;
+    out[o++] = ~len & 0xff;
+    out[o++] = (~len >>> 8) & 0xff;
     out.set(block.subarray(start, start + len), o);
     o += len;
   }
-  return out;
+  return o;
 }
 
 /**
@@ -53,4 +65,16 @@ export function compressBlock(block: Uint8Array, dictionary: Uint8Array | undefi
     ...(dictionary && dictionary.length ? { dictionary } : {}),
     finishFlush: last ? constants.Z_FINISH : constants.Z_SYNC_FLUSH,
   });
+}
+
+/**
+ * `compressBlock` with its result written into `out` when it fits (the byte count is returned), else returned as
+ * its own buffer. Lets the gzip workers answer in a buffer they reuse: no new buffer per block on either side.
+ */
+export function compressBlockInto(block: Uint8Array, dictionary: Uint8Array | undefined, level: number, last: boolean, out: Uint8Array): number | Buffer {
+  if (looksIncompressible(block) && storedSize(block.length) <= out.length) return writeStored(block, last, out);
+  const result = compressBlock(block, dictionary, level, last);
+  if (result.length > out.length) return result;
+  out.set(result);
+  return result.length;
 }

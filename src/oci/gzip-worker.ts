@@ -1,10 +1,16 @@
-// Worker thread of the gzip pool: compresses blocks it is sent, one at a time.
+// Worker thread of the gzip pool: compresses blocks it is sent, one at a time. A block comes in a shared input
+// slot and its result goes back in the job's shared output slot, both reused by the pool job after job: no buffer
+// is made or transferred per block, so dead 1 MiB blocks never pile up in a worker's heap until its next GC.
 import { parentPort } from 'node:worker_threads';
-import { compressBlock } from './gzip-block.js';
+import { compressBlockInto } from './gzip-block.js';
 
 export interface BlockJob {
   id: number;
-  block: Uint8Array;
+  /** The block is the first `length` bytes of `input`. */
+  input: SharedArrayBuffer;
+  length: number;
+  /** Where the result goes when it fits. */
+  output: SharedArrayBuffer;
   dictionary?: Uint8Array;
   level: number;
   last: boolean;
@@ -12,6 +18,9 @@ export interface BlockJob {
 
 export interface BlockResult {
   id: number;
+  /** Bytes of the result at the start of the job's output slot. */
+  length?: number;
+  /** The result, when it did not fit the output slot. */
   data?: Uint8Array;
   error?: string;
 }
@@ -19,10 +28,13 @@ export interface BlockResult {
 parentPort?.on('message', (job: BlockJob) => {
   let reply: BlockResult;
   try {
-    const out = compressBlock(job.block, job.dictionary, job.level, job.last);
-    // Transfer only a buffer this result owns alone (zlib may hand back a view of a larger one).
-    const owned = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : new Uint8Array(out);
-    reply = { id: job.id, data: owned };
+    const out = compressBlockInto(new Uint8Array(job.input, 0, job.length), job.dictionary, job.level, job.last, new Uint8Array(job.output));
+    if (typeof out === 'number') reply = { id: job.id, length: out };
+    else {
+      // Transfer only a buffer this result owns alone (zlib may hand back a view of a larger one).
+      const owned = out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out : new Uint8Array(out);
+      reply = { id: job.id, data: owned };
+    }
   } catch (e) {
     reply = { id: job.id, error: (e as Error).message };
   }

@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
-import { compressBlock, DICTIONARY_SIZE } from './gzip-block.js';
+import { compressBlock, DICTIONARY_SIZE, storedSize } from './gzip-block.js';
 import type { BlockJob, BlockResult } from './gzip-worker.js';
 
 export const GZIP_MEDIA_SUFFIX = '+gzip';
@@ -37,20 +37,52 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]
 
 interface PoolWorker {
   worker: Worker;
-  busy?: { job: BlockJob; resolve: (b: Buffer) => void; reject: (e: Error) => void };
+  busy?: Task;
+}
+
+interface Task {
+  job: BlockJob;
+  slot: Slot;
+  resolve: (b: Buffer) => void;
+  reject: (e: Error) => void;
+}
+
+/** A block's input and output buffers, shared with the workers and reused from block to block. */
+export interface Slot {
+  input: SharedArrayBuffer;
+  output: SharedArrayBuffer;
 }
 
 /** A few workers shared by every gzip stream of the process; idle workers never keep the process alive. */
 class BlockPool {
   private readonly workers: PoolWorker[] = [];
-  private readonly queue: NonNullable<PoolWorker['busy']>[] = [];
+  private readonly queue: Task[] = [];
+  /** Slots no block uses now. As many exist as blocks were ever in flight at once (2 × threads per stream). */
+  private readonly free: Slot[] = [];
   private nextId = 0;
 
   constructor(private readonly size: number) {}
 
-  compress(block: Uint8Array, dictionary: Uint8Array | undefined, level: number, last: boolean): Promise<Buffer> {
+  /** A slot whose input holds `length` bytes; give it back with `compress` (which releases it when done). */
+  acquire(length: number): Slot {
+    const i = this.free.findIndex((s) => s.input.byteLength >= length);
+    if (i >= 0) return this.free.splice(i, 1)[0]!;
+    const capacity = Math.max(length, DEFAULT_BLOCK_SIZE);
+    // Room for the stored form (what an incompressible block becomes); deflate's output rarely exceeds it, and then
+    // comes back as its own buffer.
+    return { input: new SharedArrayBuffer(capacity), output: new SharedArrayBuffer(storedSize(capacity)) };
+  }
+
+  /** Compresses the first `length` bytes of the slot's input; the slot is free again once this settles. */
+  compress(slot: Slot, length: number, dictionary: Uint8Array | undefined, level: number, last: boolean): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ job: { id: this.nextId++, block, dictionary, level, last }, resolve, reject });
+      const release = () => this.free.push(slot);
+      this.queue.push({
+        job: { id: this.nextId++, input: slot.input, length, output: slot.output, dictionary, level, last },
+        slot,
+        resolve: (b) => (release(), resolve(b)),
+        reject: (e) => (release(), reject(e)),
+      });
       this.pump();
     });
   }
@@ -63,8 +95,7 @@ class BlockPool {
       const task = this.queue.shift()!;
       w.busy = task;
       w.worker.ref();
-      const transfer = [task.job.block.buffer as ArrayBuffer];
-      w.worker.postMessage(task.job, transfer);
+      w.worker.postMessage(task.job);
     }
   }
 
@@ -80,8 +111,11 @@ class BlockPool {
       w.busy = undefined;
       worker.unref();
       if (task) {
-        if (r.error !== undefined || !r.data) task.reject(new Error(`gzip worker: ${r.error ?? 'no output'}`));
-        else task.resolve(Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength));
+        if (r.error !== undefined) task.reject(new Error(`gzip worker: ${r.error}`));
+        else if (r.data) task.resolve(Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength));
+        // Copied out of the shared slot, which the next block reuses.
+        else if (r.length !== undefined) task.resolve(Buffer.from(new Uint8Array(task.slot.output, 0, r.length)));
+        else task.reject(new Error('gzip worker: no output'));
       }
       this.pump();
     });
@@ -138,28 +172,32 @@ export function createParallelGzip(options: GzipOptions = {}): Transform {
   let dictionary: Uint8Array | undefined;
   const inFlight: Promise<Buffer>[] = [];
 
-  const compress = (block: Uint8Array, last: boolean): Promise<Buffer> => {
-    const p = compressOne(block, last);
+  /** Compresses the next `len` pending bytes as one block. */
+  const compress = (len: number, last: boolean): Promise<Buffer> => {
+    const p = compressOne(len, last);
     // Awaited in order later; a failure behind an earlier failure must not crash the process meanwhile.
     p.catch(() => {});
     return p;
   };
-  const compressOne = (block: Uint8Array, last: boolean): Promise<Buffer> => {
+  const compressOne = (len: number, last: boolean): Promise<Buffer> => {
+    // With workers, the block is copied into a shared slot the pool reuses; without, into a buffer of its own.
+    const slot = pool?.acquire(len);
+    const block = takeBlock(len, slot ? new Uint8Array(slot.input, 0, len) : new Uint8Array(len));
     const dict = dictionary;
+    // A copy: the slot is reused once this block is done, while the next block still needs these bytes.
     dictionary = block.length >= DICTIONARY_SIZE ? block.slice(block.length - DICTIONARY_SIZE) : undefined;
-    if (!pool) {
+    if (!pool || !slot) {
       try {
         return Promise.resolve(compressBlock(block, dict, level, last));
       } catch (e) {
         return Promise.reject(e as Error);
       }
     }
-    return pool.compress(block, dict, level, last);
+    return pool.compress(slot, len, dict, level, last);
   };
 
-  /** Cuts `len` bytes off the front of `pending` into a block with its own buffer (it may be transferred). */
-  const takeBlock = (len: number): Uint8Array => {
-    const block = new Uint8Array(len);
+  /** Cuts `len` bytes off the front of `pending` into `block` (`len` bytes long). */
+  const takeBlock = (len: number, block: Uint8Array): Uint8Array => {
     let o = 0;
     while (o < len) {
       const head = pending[0]!;
@@ -189,7 +227,7 @@ export function createParallelGzip(options: GzipOptions = {}): Transform {
         pendingLen += chunk.length;
         // A full block is sent only once more input follows it: the last block must carry BFINAL.
         while (pendingLen > blockSize) {
-          inFlight.push(compress(takeBlock(blockSize), false));
+          inFlight.push(compress(blockSize, false));
           while (inFlight.length >= maxInFlight) this.push(await inFlight.shift()!);
         }
         cb();
@@ -200,7 +238,7 @@ export function createParallelGzip(options: GzipOptions = {}): Transform {
     async flush(this: Transform, cb: TransformCallback) {
       try {
         sendHeader(this);
-        inFlight.push(compress(takeBlock(pendingLen), true));
+        inFlight.push(compress(pendingLen, true));
         pending = [];
         while (inFlight.length > 0) this.push(await inFlight.shift()!);
         const trailer = Buffer.alloc(8);

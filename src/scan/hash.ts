@@ -1,4 +1,5 @@
 // Content hashing with xxhash-wasm: streaming, a fixed buffer per concurrent read, change detection.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import xxhash from 'xxhash-wasm';
 import { GamelayerError } from '../errors.js';
@@ -50,7 +51,9 @@ export class ChangedWhileReading extends GamelayerError {
  * and the bytes read must equal its size, else ChangedWhileReading: never a hash of a half-written file.
  */
 export async function hashFile(file: string, before: StatSnapshot): Promise<string> {
-  const h = (await xxhashApi()).create64();
+  const x = await xxhashApi();
+  if (before.size <= SMALL_FILE) return hashSmallFile(x, file, before);
+  const h = x.create64();
   const buf = bufferPool.pop() ?? Buffer.allocUnsafe(CHUNK);
   const fh = await open(file, 'r');
   try {
@@ -69,5 +72,35 @@ export async function hashFile(file: string, before: StatSnapshot): Promise<stri
   } finally {
     bufferPool.push(buf);
     await fh.close();
+  }
+}
+
+/**
+ * Files up to this size are hashed with synchronous open, read, fstat and close: through fs/promises those four
+ * calls cost about 100 µs of main-thread CPU per file (a cold scan of 1M empty files spent 150 s of CPU), far more
+ * than the read itself. The same choice as the layer writer's (oci/tar.ts).
+ */
+const SMALL_FILE = 64 * 1024;
+
+/** hashFile for a small file: the same checks, in one synchronous pass. */
+function hashSmallFile(x: Api, file: string, before: StatSnapshot): string {
+  const buf = bufferPool.pop() ?? Buffer.allocUnsafe(CHUNK);
+  const fd = openSync(file, 'r');
+  try {
+    // Up to one byte more than the walk saw, so a file that grew shows as well as one that shrank.
+    let total = 0;
+    while (total <= before.size) {
+      const n = readSync(fd, buf, total, before.size + 1 - total, null);
+      if (n === 0) break;
+      total += n;
+    }
+    const after = fstatSync(fd);
+    if (total !== before.size || after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs) {
+      throw new ChangedWhileReading(file);
+    }
+    return hex64(x.h64Raw(buf.subarray(0, total)));
+  } finally {
+    bufferPool.push(buf);
+    closeSync(fd);
   }
 }

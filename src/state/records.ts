@@ -1,11 +1,13 @@
 // Records of earlier scans and builds in `.gamelayer/records/`: the baselines `gamelayer diff` compares against.
 // Plain JSON (readable with jq), written to a temp file and renamed so a reader never sees half a record.
-import { readFile } from 'node:fs/promises';
+import { copyFile, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { buildRecordSchema, parseStored, scanRecordSchema, TREE_NAMES, type BuildRecord, type PushedTo, type ScanRecord, type TreeManifest, type TreeName } from '../types.js';
 import { diskFullError } from '../util/disk-full.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { jsonChunks } from '../util/json-chunks.js';
+import { writeAll } from '../util/write-all.js';
 
 export type { ScanRecord };
 
@@ -18,8 +20,28 @@ export function recordsDir(stateDir: string): string {
 export const LAST_SCAN = 'scan-last.json';
 export const LAST_BUILD = 'build-last.json';
 
+/**
+ * Writes a record as JSON, a piece at a time: a 100k-entry game's record is tens of MB of text (its entries twice,
+ * in the manifests and in the plan), which as one string would be the largest thing a build holds.
+ */
 export async function writeRecord(file: string, record: unknown): Promise<void> {
-  await writeFileAtomic(file, JSON.stringify(record), {
+  await writeFileAtomic(
+    file,
+    async (tmp) => {
+      const fh = await open(tmp, 'wx');
+      try {
+        for (const piece of jsonChunks(record)) await writeAll(fh, Buffer.from(piece));
+      } finally {
+        await fh.close();
+      }
+    },
+    { writeError: (e) => diskFullError(e, 'state.disk-full', path.dirname(file), path.basename(file)) },
+  );
+}
+
+/** Replaces `file` atomically with a copy of the record `from` (the last build, same bytes as its tagged record). */
+export async function copyRecord(from: string, file: string): Promise<void> {
+  await writeFileAtomic(file, (tmp) => copyFile(from, tmp), {
     writeError: (e) => diskFullError(e, 'state.disk-full', path.dirname(file), path.basename(file)),
   });
 }

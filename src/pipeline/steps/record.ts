@@ -3,7 +3,7 @@
 // Skipped when its inputs are cached: a build that changed nothing has the previous record, byte for byte, and
 // writes nothing.
 import path from 'node:path';
-import { LAST_BUILD, recordsDir, writeRecord } from '../../state/records.js';
+import { copyRecord, LAST_BUILD, recordsDir, writeRecord } from '../../state/records.js';
 import type { TreeDecision } from '../../plan/incremental.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
 import { exists } from '../../util/exists.js';
@@ -97,7 +97,7 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
   const recordFile = path.join(dir, `build-${tag}.json`);
   if (!unchanged || !(await exists(recordFile))) {
     await writeRecord(recordFile, { kind: 'build', ...record });
-    await writeRecord(path.join(dir, LAST_BUILD), { kind: 'build', ...record });
+    await copyRecord(recordFile, path.join(dir, LAST_BUILD));
   }
   return { record, recordFile, layers: allLayers, baseMoved: moved };
 }
