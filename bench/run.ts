@@ -41,6 +41,7 @@ const { values, positionals } = parseArgs({
     'chunk-avg': { type: 'string', default: '1MiB' },
     'chunk-report': { type: 'boolean', default: false },
     'fresh-size': { type: 'string', default: '500MB' },
+    'drop-caches': { type: 'boolean', default: false },
     'many-files': { type: 'string', default: '100000' },
     'many-files-size': { type: 'string', default: '400MB' },
     'many-files-baseline': { type: 'string' },
@@ -75,7 +76,7 @@ for (const name of names) {
   } else if (name === 'build') {
     await buildBench({ size: size('build-size', values['build-size']!), changeMb: Number(values['change-mb']), runs });
   } else if (name === 'fresh-host') {
-    await freshHostBench({ size: size('fresh-size', values['fresh-size']!), changeMb: positiveNumber('change-mb', values['change-mb']!) });
+    await freshHostBench({ size: size('fresh-size', values['fresh-size']!), changeMb: positiveNumber('change-mb', values['change-mb']!), dropCaches: values['drop-caches'] });
   } else if (name === 'compare') {
     // A preset, then any flag given overrides its value (the report calls such a run reduced when it falls short).
     const preset: Preset = values.full ? 'full' : 'default';
