@@ -43,9 +43,10 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
 async function buildHeld(opts: BuildOptions): Promise<BuildResult> {
   const started = Date.now();
   const inputs = await resolveInputs(opts);
-  const { scans, scanMs } = await scanTrees({ ...inputs, started });
+  // The previous build is looked up (the registry's record, its kept layers checked there) while the trees are
+  // hashed: it needs only the inputs, and on a fresh host both take seconds. Either failing fails the build at once.
+  const [{ scans, scanMs }, previous] = await Promise.all([scanTrees({ ...inputs, started }), findPrevious(inputs)]);
   const cache = await openLayerCache(inputs.config.stateDir, inputs.reporter);
-  const previous = await findPrevious(inputs);
   const reuse = layerReuse({ ...inputs, cache, kept: previous.kept });
   const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, reuse });
   const chunkSources = new Map(scans.flatMap((s) => (s.chunkSources ? [[s.manifest.digest, s.chunkSources] as const] : [])));
