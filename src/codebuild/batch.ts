@@ -14,7 +14,7 @@ import {
   type CodeBuildClient,
 } from '@aws-sdk/client-codebuild';
 import { GamelayerError } from '../errors.js';
-import { failingPhase, formatWatchEvent, logsUrl, retryingStart, startInput, type StartBuildOptions, type WatchEvent } from './builds.js';
+import { failingPhase, formatWatchEvent, logsUrl, retryingStart, startInput, type StartBuildOptions, type WatchEvent, type WatchOptions } from './builds.js';
 import { backoffDelay, codebuildError, isAbort, isThrottling, isTransient, retrying } from './client.js';
 import { formatSeconds } from './duration.js';
 
@@ -52,15 +52,9 @@ export type BatchWatchEvent =
   | { kind: 'throttled'; attempt: number; waitMs: number }
   | { kind: 'transient'; attempt: number; waitMs: number; message: string };
 
-export interface WatchBatchOptions {
-  client: CodeBuildClient;
-  id: string;
-  timeoutMs?: number;
-  pollMs: number;
-  maxPollMs?: number;
-  signal?: AbortSignal;
+/** A single build's watch options (builds.ts), with the batch's events. */
+export interface WatchBatchOptions extends Omit<WatchOptions, 'onEvent'> {
   onEvent: (e: BatchWatchEvent) => void;
-  region?: string;
 }
 
 export interface WatchedBatch {

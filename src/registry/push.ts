@@ -84,8 +84,8 @@ export interface BlobStripe {
 /** The blobs to send first (this host's stripe and every blob no other host sends) and those to ask about again. */
 export function splitByStripe<T extends { digest: string }>(blobs: T[], stripe: BlobStripe | undefined): [T[], T[]] {
   if (!stripe || stripe.of < 2) return [blobs, []];
-  const order = [...stripe.shared].sort();
-  const mine = (d: string) => order.indexOf(d) % stripe.of === stripe.index;
+  const place = new Map([...stripe.shared].sort().map((d, i) => [d, i] as const));
+  const mine = (d: string) => place.get(d)! % stripe.of === stripe.index;
   return [blobs.filter((b) => !stripe.shared.has(b.digest) || mine(b.digest)), blobs.filter((b) => stripe.shared.has(b.digest) && !mine(b.digest))];
 }
 
