@@ -66,6 +66,12 @@ describe('the CLI, as a script sees it', () => {
     expect(concurrency.code).toBe(2);
     expect(concurrency.stderr).toBe('error[cli.concurrency]: --concurrency: expected a whole number from 1 to 64, got "lots"\n');
 
+    // A bad duration stops the build before anything is built (no record).
+    const mediaWait = await runCli(['build', '--media-wait', 'soon'], { cwd: dir });
+    expect(mediaWait.stderr).toBe('error[cli.duration]: --media-wait "soon": expected a duration such as 90s, 45m, 1h30m or 500ms\n');
+    expect(mediaWait.code).toBe(2);
+    await expect(readFile(path.join(dir, '.gamelayer', 'records', 'build-last.json'), 'utf8')).rejects.toThrow(/ENOENT/);
+
     const password = await runCli(['push', 'localhost:1/g:v1', '--username', 'u', '--password', 'secret', '--json'], { cwd: dir });
     expect(password.code).toBe(2);
     expect(JSON.parse(password.stdout).error).toEqual({
