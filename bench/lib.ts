@@ -49,8 +49,7 @@ export function median(xs: number[]): number {
 }
 
 /** Replaces the text between `<!-- NAME:begin -->` and `<!-- NAME:end -->` in bench/README.md. */
-export async function writeReportSection(name: string, markdown: string): Promise<void> {
-  const file = path.join(BENCH_DIR, 'README.md');
+export async function writeReportSection(name: string, markdown: string, file = path.join(BENCH_DIR, 'README.md')): Promise<void> {
   const text = await readFile(file, 'utf8');
   const begin = `<!-- ${name}:begin -->`;
   const end = `<!-- ${name}:end -->`;

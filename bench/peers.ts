@@ -9,7 +9,7 @@
 // PATCH/PUT/POST to /v2/); docker runs on an engine of the bench's own (bench/private-dockerd.ts), buildah on a
 // storage root of its own. Wall time is the whole command, process start included, as a user sees it.
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { cp, open, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, open, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os, { loadavg } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -168,6 +168,16 @@ export async function peersBench(opts: PeersBenchOptions): Promise<void> {
   const md = peersReport(data);
   process.stdout.write(md);
   await writeReportSection('peers', md);
+  await writeReportSection('peers-summary', readmePeersTable(data), README);
+}
+
+const README = path.join(ROOT, 'README.md');
+
+/** `npm run bench -- peers-report`: both peers sections (bench/README.md, README.md) again from bench/peers.json. */
+export async function writePeersReport(): Promise<void> {
+  const data = JSON.parse(await readFile(path.join(BENCH_DIR, 'peers.json'), 'utf8')) as PeersData;
+  await writeReportSection('peers', peersReport(data));
+  await writeReportSection('peers-summary', readmePeersTable(data), README);
 }
 
 async function buildAndPush(method: PeerMethod, o: { dir: string; tag: string; repository: string; dockerd: PrivateDockerd; buildahRoot: string }): Promise<number> {
@@ -324,6 +334,40 @@ ${summary.join('\n')}
 Every method:
 
 | scenario | method | wall time | sent to registry |
+| --- | --- | --- | --- |
+${rows.join('\n')}
+`;
+}
+
+/**
+ * README.md's comparison with the strongest peer: per scenario the fastest other method of the same run (medians),
+ * its bytes sent beside gamelayer's, with the run's date, game size and load.
+ */
+export function readmePeersTable(d: PeersData): string {
+  const s = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+  const rows: string[] = [];
+  for (const sc of PEER_SCENARIOS) {
+    const of = (m: PeerMethod) => d.samples.filter((x) => x.scenario === sc && x.method === m && !x.error);
+    const wall = (m: PeerMethod) => (of(m).length ? median(of(m).map((x) => x.wallMs)) : Number.NaN);
+    const sent = (m: PeerMethod) => median(of(m).map((x) => x.sent));
+    const peers = PEER_METHODS.filter((m) => m !== 'gamelayer' && Number.isFinite(wall(m)));
+    if (!peers.length || !Number.isFinite(wall('gamelayer'))) continue;
+    const fastest = peers.reduce((a, b) => (wall(b) < wall(a) ? b : a));
+    const change = d.samples.find((x) => x.scenario === sc)?.change;
+    const what = change && change.files ? `${change.what} (${change.files} files, ${formatBytes(change.written)} written)` : sc === 'cold' ? 'cold (empty registry, empty caches)' : 'no-op rebuild';
+    rows.push(
+      `| ${what} | ${LABEL[fastest]}: ${s(wall(fastest))}, ${formatBytes(sent(fastest))} sent | ${s(wall('gamelayer'))}, ${formatBytes(sent('gamelayer'))} sent | ${(wall('gamelayer') / wall(fastest)).toFixed(2)}× |`,
+    );
+  }
+  const load = `${Math.min(...d.loads).toFixed(1)}–${Math.max(...d.loads).toFixed(1)}`;
+  return `Against the strongest peer, measured by \`npm run bench -- peers\` on ${d.date}: every method in the same run, on a
+generated game of ${formatBytes(d.bytes)} in ${d.files.toLocaleString('en-US')} files, ${d.runs} run${d.runs > 1 ? 's' : ''} (medians), ${d.cores} cores shared with other work (1-minute load
+average ${load}: read the ratios, every method measured side by side, rather than the seconds). Peers: docker BuildKit (Debian's
+20.10 client, \`DOCKER_BUILDKIT=1\`) with the seed's Dockerfile (one COPY per tree) and with gamelayer's emitted
+Dockerfile, and buildah (\`bud --layers\`); each row names the fastest of them in that scenario. Whole commands as a
+user runs them, process start included; bytes counted at the registry.
+
+| scenario | fastest peer (+ push) | gamelayer \`build --push\` | gamelayer / peer |
 | --- | --- | --- | --- |
 ${rows.join('\n')}
 `;

@@ -9,7 +9,7 @@ import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
 import { freshHostBench } from './fresh-host.js';
 import { manyFilesBench } from './many-files.js';
-import { peersBench } from './peers.js';
+import { peersBench, writePeersReport } from './peers.js';
 import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare-report.js';
 import { regionsBench } from './regions.js';
 import { scanBench } from './scan.js';
@@ -136,6 +136,8 @@ for (const name of names) {
       runs,
       workers: values['assemble-workers']!.split(',').map((w) => positiveNumber('assemble-workers', w)),
     });
+  } else if (name === 'peers-report') {
+    await writePeersReport();
   } else if (name === 'steady-report') {
     await writeSteadyReport();
   } else if (name === 'steady-chunks-report') {
@@ -145,6 +147,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, assemble, many-files, peers, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report, steady-chunks-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, assemble, many-files, peers, peers-report, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report, steady-chunks-report`);
   }
 }

@@ -7,13 +7,15 @@ import path from 'node:path';
 import { Command } from 'commander';
 import fg from 'fast-glob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commands } from '../src/cli/commands/index.js';
+import { loadCommands } from '../src/cli/commands/index.js';
 import { emitBuildspec, type BuildspecKind } from '../src/codebuild/buildspec.js';
 import { parseBuildspec, PHASE_NAMES, type Buildspec } from '../src/codebuild/buildspec-schema.js';
 import { loadConfig, parseConfig } from '../src/config/load.js';
 import { GamelayerError } from '../src/errors.js';
 import { freePort, startRegistry, storedTags, type TestRegistry } from './support/registry.js';
 import { tempDir } from './support/tmp.js';
+
+const commands = await loadCommands();
 
 const ROOT = path.resolve('.');
 const SAMPLE = 'fixtures/sample-game/gamelayer.yaml';

@@ -7,7 +7,7 @@ import { redactReference } from '../registry/reference.js';
 import { closeReporters } from '../report/reporter.js';
 import { writeDeniedError } from '../util/fs-access.js';
 import { gamelayerVersion } from '../version.js';
-import { commands } from './commands/index.js';
+import { COMMAND_MODULES, loadCommands } from './commands/index.js';
 import { registerCompletion } from './completion.js';
 import { addExamples } from './examples.js';
 
@@ -20,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
     // Commander's own usage messages get the code too; subcommands inherit this (registered below).
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error[cli.usage]: ')) })
     .exitOverride();
-  for (const register of commands) register(program);
+  for (const register of await loadCommands(commandsNeeded(argv))) register(program);
   registerCompletion(program);
   addExamples(program);
   const json = wantsJson(argv);
@@ -33,6 +33,23 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     closeReporters();
   }
+}
+
+/**
+ * Which commands to register: only the one typed (its file alone is loaded, start-up time), none for a bare
+ * `--version`, and all for anything else (--help, `help`, completion, an unknown or mistyped command, so commander
+ * lists and suggests them as before).
+ */
+export function commandsNeeded(argv: string[]): string[] | undefined {
+  const end = argv.indexOf('--');
+  const words = end < 0 ? argv : argv.slice(0, end);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    // The program's only option with a value: `-c FILE` / `--config FILE` (the `--config=FILE` form is one word).
+    if (w === '-c' || w === '--config') i++;
+    else if (!w.startsWith('-')) return COMMAND_MODULES.some(([name]) => name === w) ? [w] : undefined;
+  }
+  return words.some((w) => w === '-V' || w === '--version') && !words.some((w) => w === '-h' || w === '--help') ? [] : undefined;
 }
 
 /** `--json` anywhere before a `--`: errors then also go to stdout as one JSON object. */

@@ -300,7 +300,10 @@ export class OciStore {
   async updateIndex(change: (index: ImageIndex) => ImageIndex): Promise<void> {
     const release = await acquireLock(`${this.indexPath}.lock`);
     try {
-      const next = change(await this.readIndex());
+      const current = await this.readIndex();
+      const next = change(current);
+      // The same index again (a no-op build tags what its tags name already): no durable write of the same bytes.
+      if (serializeIndex(next) === serializeIndex(current)) return;
       for (const m of next.manifests) {
         if (!(await this.hasBlob(m.digest, m.size))) {
           throw new GamelayerError('store.blob-missing', `${this.indexPath}: would point at ${m.digest}, which is not in the store`);

@@ -14,7 +14,7 @@ import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { GamelayerError } from '../errors.js';
 import { buildRecordSchema, parseStored, type BuildRecord, type Descriptor } from '../types.js';
-import { MEDIA_TYPES, type Access, type RegistryClient } from './client.js';
+import { MEDIA_TYPES, type Access, type ManifestInfo, type RegistryClient } from './client.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from './push.js';
 import { formatReference, parseReference } from './reference.js';
 import { uploadBlob } from './upload.js';
@@ -127,6 +127,19 @@ export interface PushBuildRecordOptions extends TargetOptions {
   line?: string;
   /** The same target the image was pushed with (default: one made from the options, as pushImage does). */
   target?: PushTarget;
+  /**
+   * What the record's tags (fallback tags and line tag) named a moment ago, when the caller asked already, and the
+   * subject's manifest as the local store holds it (with a reader of its config): with both, a record whose tags
+   * already name exactly the index this push would put is checked with one read of its blob, and nothing is put.
+   */
+  current?: ReadonlyMap<string, ManifestInfo | undefined>;
+  localSubject?: LocalManifest;
+}
+
+/** A manifest's exact bytes from a local store, and a reader of the (verified) blobs it names. */
+export interface LocalManifest {
+  bytes: Buffer;
+  blob(digest: string): Promise<Buffer>;
 }
 
 export interface PushBuildRecordResult {
@@ -157,6 +170,8 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
   const { client } = target;
   let artifact = buildRecordArtifact(opts.record, opts.subject);
   const where = `${client.host}/${repo}`;
+  const upToDate = await recordInPlace(opts, client, repo, artifact, fallbackTags, line);
+  if (upToDate) return upToDate;
   if (!(await client.headManifest(repo, opts.subject.digest, 'push'))) {
     throw new GamelayerError('record.no-subject', `${where}: image ${opts.subject.digest} is not there; a build record goes up after its image`, 'push the image first');
   }
@@ -229,6 +244,44 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
 }
 
 /**
+ * The no-op push of a record: every tag it would set (as the caller found them) already names exactly the index it
+ * would put. A manifest goes up only after everything it names (push order), so that index's record manifest, empty
+ * config and record blob are there; the record blob's bytes are still read and hashed, as a full push does, so a
+ * damaged copy is repaired by the full path. undefined: push the record as usual.
+ */
+async function recordInPlace(
+  opts: PushBuildRecordOptions,
+  client: RegistryClient,
+  repo: string,
+  artifact: RecordArtifact,
+  fallbackTags: string[],
+  line: string | undefined,
+): Promise<PushBuildRecordResult | undefined> {
+  const tags = [...fallbackTags, ...(line ? [line] : [])];
+  const { current, localSubject } = opts;
+  if (!current || !localSubject || !tags.length || !tags.every((t) => current.get(t)?.digest)) return undefined;
+  if (sha256(localSubject.bytes) !== opts.subject.digest) return undefined;
+  const platforms = await platformsOf(localSubject.bytes, opts.subject, `the local copy of ${opts.subject.digest}`, localSubject.blob);
+  const index = recordIndex(artifact, opts.subject, platforms, opts.record, opts.line);
+  if (!tags.every((t) => current.get(t)?.digest === index.descriptor.digest)) return undefined;
+  const d = artifact.recordDescriptor;
+  if (!verifiedLately(client, repo, d.digest) && !(await servedIntact(client, repo, d).catch(() => false))) return undefined;
+  return { digest: index.descriptor.digest, artifact: artifact.descriptor.digest, tags: fallbackTags, kept: [], ...(line ? { lineTag: line } : {}), blobsUploaded: 0 };
+}
+
+/**
+ * Record blobs this process read from a registry and found intact a moment ago (`host/repo@digest` → when): the
+ * push after a build's lookup of its previous record reads the same blob, and need not read it twice in a minute.
+ */
+const intactRecords = new Map<string, number>();
+const INTACT_FOR_MS = 60_000;
+
+function verifiedLately(client: RegistryClient, repo: string, digest: string): boolean {
+  const at = intactRecords.get(`${client.host}/${repo}@${digest}`);
+  return at !== undefined && Date.now() - at < INTACT_FOR_MS;
+}
+
+/**
  * The index a record tag names: the server image's platform manifests, then the record under unknown/unknown,
  * annotated as BuildKit annotates attestations, and `subject` = the server image (found by the referrers API too).
  */
@@ -265,7 +318,12 @@ async function platformManifests(client: RegistryClient, repo: string, subject: 
   const m = await client.getManifest(repo, subject.digest, 'push');
   const where = `${client.host}/${repo}@${subject.digest}`;
   if (m.digest !== subject.digest) throw new GamelayerError('registry.digest', `${where}: the manifest the registry sent hashes to ${m.digest}`);
-  const json = safeJson(m.bytes.toString('utf8')) as { manifests?: unknown; config?: unknown; mediaType?: string } | undefined;
+  return platformsOf(m.bytes, subject, where, (digest) => getSmallBlob(client, repo, digest, `get config ${digest} from ${repo}`));
+}
+
+/** The platform manifests of the subject's manifest bytes (the registry's or the local store's: the same bytes). */
+async function platformsOf(manifest: Buffer, subject: Descriptor, where: string, readBlob: (digest: string) => Promise<Buffer>): Promise<Descriptor[]> {
+  const json = safeJson(manifest.toString('utf8')) as { manifests?: unknown; config?: unknown; mediaType?: string } | undefined;
   if (json && Array.isArray(json.manifests)) {
     const entries = z.array(descriptorSchema.extend({ platform: platformSchema.optional() })).safeParse(json.manifests);
     if (!entries.success) throw new GamelayerError('record.invalid', `${where}: not a valid image index`);
@@ -273,7 +331,7 @@ async function platformManifests(client: RegistryClient, repo: string, subject: 
   }
   const config = descriptorSchema.safeParse(json?.config);
   if (!config.success) throw new GamelayerError('record.invalid', `${where}: not an image manifest`);
-  const bytes = await getSmallBlob(client, repo, config.data.digest, `get config ${config.data.digest} from ${repo}`);
+  const bytes = await readBlob(config.data.digest);
   if (sha256(bytes) !== config.data.digest) throw new GamelayerError('registry.digest', `${where}: config ${config.data.digest} from the registry does not match its digest`);
   const platform = platformSchema.safeParse(safeJson(bytes.toString('utf8')));
   if (!platform.success) throw new GamelayerError('record.invalid', `${where}: its config names no os/architecture`);
@@ -388,8 +446,15 @@ async function getVerifiedManifest(client: RegistryClient, repo: string, referen
  * Reads the record at `reference`: an index holding it (how records are pushed now) or the artifact manifest itself
  * (pushed the old way, or listed by the referrers API). `subject` undefined: whatever image the index names.
  */
-async function readRecord(client: RegistryClient, repo: string, reference: string, subject: string | undefined, name: string): Promise<Omit<FoundBuildRecord, 'via'>> {
-  const top = await getVerifiedManifest(client, repo, reference);
+async function readRecord(
+  client: RegistryClient,
+  repo: string,
+  reference: string,
+  subject: string | undefined,
+  name: string,
+  fetched?: Awaited<ReturnType<RegistryClient['getManifest']>>,
+): Promise<Omit<FoundBuildRecord, 'via'>> {
+  const top = fetched ?? (await getVerifiedManifest(client, repo, reference));
   let m = top;
   let json = safeJson(top.bytes.toString('utf8'));
   const asIndex = recordIndexSchema.safeParse(json);
@@ -417,6 +482,7 @@ async function readRecord(client: RegistryClient, repo: string, reference: strin
   if (bytes.length !== layer.size || sha256(bytes) !== layer.digest) {
     throw new DamagedRecordError(`${where}: the record blob does not match its digest ${layer.digest}`);
   }
+  intactRecords.set(`${client.host}/${repo}@${layer.digest}`, Date.now());
   const text = (layer.mediaType === BUILD_RECORD_GZIP_TYPE ? gunzipRecord(bytes, where) : bytes).toString('utf8');
   const value = withManifestFields(safeJson(text), parsed.data.annotations) as { schemaVersion?: unknown } | undefined;
   if (typeof value?.schemaVersion === 'number' && value.schemaVersion > 1) {
@@ -449,8 +515,9 @@ export async function fetchLineRecord(repository: string, line: string, opts: Fe
   const r = parseReference(repository);
   const { client } = opts.target ?? (await pushTargetFor(r, opts));
   const tag = lineTag(line);
-  if (!(await client.headManifest(r.repository, tag))) return undefined;
-  const found = await readRecord(client, r.repository, tag, undefined, `${client.host}/${r.repository}:${tag}`);
+  const top = await client.getManifestIfExists(r.repository, tag);
+  if (!top) return undefined;
+  const found = await readRecord(client, r.repository, tag, undefined, `${client.host}/${r.repository}:${tag}`, top);
   return { ...found, via: 'tag', tag };
 }
 

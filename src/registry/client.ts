@@ -238,11 +238,22 @@ export class RegistryClient {
     return next.stream();
   }
 
-  /** GET /v2/: checks reachability and lets the auth learn the scheme (and validate credentials) early. */
-  async ping(): Promise<void> {
-    const res = await this.request({ method: 'GET', target: '/v2/', scopes: [], ok: [200], what: `reach registry ${this.host}` });
-    await res.discard();
+  /**
+   * GET /v2/: checks reachability and lets the auth learn the scheme (and validate credentials) early. Once per
+   * client: the images of one build share it, and a no-op push is only round trips. A failure is not kept.
+   */
+  ping(): Promise<void> {
+    this.pinged ??= (async () => {
+      const res = await this.request({ method: 'GET', target: '/v2/', scopes: [], ok: [200], what: `reach registry ${this.host}` });
+      await res.discard();
+    })().catch((e: unknown) => {
+      this.pinged = undefined;
+      throw e;
+    });
+    return this.pinged;
   }
+
+  private pinged?: Promise<void>;
 
   /**
    * The token scope a call asks for: reads ask `pull` (read-only credentials work, and a token server grants no
@@ -283,15 +294,28 @@ export class RegistryClient {
   }
 
   async getManifest(repo: string, reference: string, access: Access = 'pull'): Promise<{ bytes: Buffer } & ManifestInfo> {
+    return (await this.fetchManifest(repo, reference, access, [200]))!;
+  }
+
+  /** A manifest that may not be there: undefined for 404 (one round trip, where HEAD then GET takes two). */
+  async getManifestIfExists(repo: string, reference: string, access: Access = 'pull'): Promise<({ bytes: Buffer } & ManifestInfo) | undefined> {
+    return this.fetchManifest(repo, reference, access, [200, 404]);
+  }
+
+  private async fetchManifest(repo: string, reference: string, access: Access, ok: number[]): Promise<({ bytes: Buffer } & ManifestInfo) | undefined> {
     const res = await this.request({
       method: 'GET',
       target: `/v2/${repo}/manifests/${reference}`,
       headers: { accept: MANIFEST_ACCEPT },
       scopes: [this.scope(repo, access)],
-      ok: [200],
+      ok,
       what: `get manifest ${repo}:${reference}`,
       read: MAX_BODY_BYTES,
     });
+    if (res.status === 404) {
+      await res.discard();
+      return undefined;
+    }
     const bytes = await res.buffer();
     const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
     return { bytes, digest, size: bytes.length, mediaType: (res.header('content-type') ?? '').split(';')[0]!.trim() };

@@ -4,7 +4,7 @@
 import pLimit from 'p-limit';
 import { RegistryClient } from './client.js';
 import { resolveCredentials, type CredentialOptions, type Credentials } from './credentials.js';
-import { ecrTarget, type EcrOptions } from './ecr.js';
+import type { EcrOptions } from './ecr.js';
 import { isEcrHost } from './ecr-host.js';
 import type { ImageReference } from './reference.js';
 import type { RetryPolicy } from './retry.js';
@@ -45,6 +45,8 @@ function isCredentials(c: Credentials | CredentialOptions | undefined): c is Cre
 export async function pushTargetFor(ref: ImageReference, opts: TargetOptions): Promise<PushTarget> {
   const host = ref.scheme ? `${ref.scheme}://${ref.registry}` : ref.registry;
   if (usesEcr(ref.registry, opts)) {
+    // The AWS SDK loads only for ECR: a push elsewhere never pays for it (start-up time).
+    const { ecrTarget } = await import('./ecr.js');
     return ecrTarget({ ...(opts.ecr || {}), host, repository: ref.repository, insecure: opts.insecure, retry: opts.retry, idleTimeoutMs: opts.idleTimeoutMs });
   }
   return defaultTarget(host, ref.registry, opts);

@@ -6,7 +6,7 @@ import pLimit from 'p-limit';
 import { GamelayerError } from '../errors.js';
 import { formatBytes, formatRate, silentReporter, type Reporter } from '../report/reporter.js';
 import type { Descriptor } from '../types.js';
-import { RegistryError } from './client.js';
+import { RegistryError, type ManifestInfo } from './client.js';
 import type { BlobAvailability, PushTarget } from './target.js';
 import type { CredentialOptions, Credentials } from './credentials.js';
 import { readLayoutImage } from '../oci/layout.js';
@@ -64,6 +64,11 @@ export interface PushImageOptions {
    * the shared bytes instead of each sending them all.
    */
   stripe?: BlobStripe;
+  /**
+   * What the destination's tags named a moment ago, when the caller asked already (one HEAD per tag for every
+   * image of a build at once): these tags are not asked again. A tag not in the map is asked as usual.
+   */
+  current?: ReadonlyMap<string, ManifestInfo | undefined>;
 }
 
 /** This host's part of blobs shared with `of` hosts: the shared blobs, in digest order, whose index mod `of` is `index`. */
@@ -203,7 +208,7 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
   // The tag already names this exact digest: everything it needs is there.
   const staleTags: string[] = [];
   for (const t of tags) {
-    const current = await client.headManifest(repo, t, 'push');
+    const current = opts.current?.has(t) ? opts.current.get(t) : await client.headManifest(repo, t, 'push');
     if (current?.digest === top.digest) continue;
     if (current && target.immutableTag?.(t)) throw immutableTagError(repository, t, current.digest, top.digest);
     if (current) reporter.info(`note: ${repository}:${t} moves from ${current.digest.slice(0, 19)} to ${top.digest.slice(0, 19)}`);

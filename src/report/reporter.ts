@@ -1,5 +1,11 @@
 // One reporter interface for progress and logs, so a TTY, a CodeBuild log and a test each get what they need.
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressTypes from 'cli-progress';
+
+// Loaded with the first bar, not with this module: every command imports the reporter, few draw bars on a TTY
+// (start-up time, bench/README.md "Peers").
+let progressModule: typeof cliProgressTypes | undefined;
+const cliProgress = () => (progressModule ??= createRequire(import.meta.url)('cli-progress') as typeof cliProgressTypes);
 
 export interface ProgressTask {
   /** Advance by `n` units (bytes or items). */
@@ -63,9 +69,9 @@ export function ttyReporter(out: NodeJS.WriteStream = process.stderr): Reporter 
   const columns = out.columns || 80;
   const wide = columns >= 120;
   // One board while anything shows; a new one after it stopped (a stopped board does not draw again).
-  let board: cliProgress.MultiBar | undefined;
+  let board: cliProgressTypes.MultiBar | undefined;
   const bars = () =>
-    (board ??= new cliProgress.MultiBar(
+    (board ??= new (cliProgress().MultiBar)(
       {
         stream: out,
         clearOnComplete: false,
@@ -77,12 +83,12 @@ export function ttyReporter(out: NodeJS.WriteStream = process.stderr): Reporter 
         // Logs above the bars overwrite their lines: every bar must be drawn again each time, changed or not.
         forceRedraw: true,
       },
-      cliProgress.Presets.shades_classic,
+      cliProgress().Presets.shades_classic,
     ));
   let open = 0;
   // The push: totals grow as blob tasks start (images go up side by side).
-  let push: { bar: cliProgress.SingleBar; total: number; value: number; started: number; tasks: number } | undefined;
-  const images = new Map<string, { bar: cliProgress.SingleBar; total: number; value: number }>();
+  let push: { bar: cliProgressTypes.SingleBar; total: number; value: number; started: number; tasks: number } | undefined;
+  const images = new Map<string, { bar: cliProgressTypes.SingleBar; total: number; value: number }>();
   const stopBoard = () => {
     board?.stop();
     board = undefined;

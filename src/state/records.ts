@@ -138,6 +138,12 @@ export async function markPushed(stateDir: string, record: BuildRecord, entry: P
       throw e;
     }
     if (current.kind !== 'build' || !sameImages(current, record)) continue;
+    // Pushed there already with these very images (a no-op push): the entry, and its first time, stand.
+    const before = current.pushed?.find((p) => p.repository === entry.repository);
+    if (before && JSON.stringify(before.images) === JSON.stringify(entry.images)) {
+      updated.push(file);
+      continue;
+    }
     const pushed = (current.pushed ?? []).filter((p) => p.repository !== entry.repository);
     await writeRecord(file, { ...current, pushed: [...pushed, entry] });
     updated.push(file);

@@ -1,25 +1,39 @@
-// Every CLI command registers itself here; one file per command.
+// Every CLI command, in the order --help lists them; one file per command. A command's file (and what it imports)
+// is loaded only when it is needed: a run of one command loads that command alone, --help and completion load all
+// (start-up time of a short command such as a no-op build: bench/README.md "Peers").
 import type { Command } from 'commander';
-import { register as build } from './build.js';
-import { register as codebuild } from './codebuild.js';
-import { register as diff } from './diff.js';
-import { register as dockerfile } from './dockerfile.js';
-import { register as ecs } from './ecs.js';
-import { register as gc } from './gc.js';
-import { register as init } from './init.js';
-import { register as inspect } from './inspect.js';
-import { register as k8s } from './k8s.js';
-import { register as mergeIndex } from './merge-index.js';
-import { register as load } from './load.js';
-import { register as ls } from './ls.js';
-import { register as prune } from './prune.js';
-import { register as push } from './push.js';
-import { register as runLocal } from './run-local.js';
-import { register as sbom } from './sbom.js';
-import { register as scan } from './scan.js';
-import { register as sign } from './sign.js';
-import { register as verify } from './verify.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [init, scan, diff, build, push, k8s, ecs, dockerfile, load, runLocal, codebuild, ls, inspect, gc, prune, mergeIndex, sbom, sign, verify];
+interface CommandModule {
+  register: RegisterCommand;
+}
+
+/** Each command's name (as typed after `gamelayer`) and its module. */
+export const COMMAND_MODULES: ReadonlyArray<readonly [name: string, load: () => Promise<CommandModule>]> = [
+  ['init', () => import('./init.js')],
+  ['scan', () => import('./scan.js')],
+  ['diff', () => import('./diff.js')],
+  ['build', () => import('./build.js')],
+  ['push', () => import('./push.js')],
+  ['k8s', () => import('./k8s.js')],
+  ['ecs', () => import('./ecs.js')],
+  ['dockerfile', () => import('./dockerfile.js')],
+  ['load', () => import('./load.js')],
+  ['run-local', () => import('./run-local.js')],
+  ['codebuild', () => import('./codebuild.js')],
+  ['ls', () => import('./ls.js')],
+  ['inspect', () => import('./inspect.js')],
+  ['gc', () => import('./gc.js')],
+  ['prune', () => import('./prune.js')],
+  ['index', () => import('./merge-index.js')],
+  ['sbom', () => import('./sbom.js')],
+  ['sign', () => import('./sign.js')],
+  ['verify', () => import('./verify.js')],
+];
+
+/** The registrations of the named commands (unknown names are skipped), or of every command; in --help order. */
+export async function loadCommands(names?: readonly string[]): Promise<RegisterCommand[]> {
+  const wanted = names ? COMMAND_MODULES.filter(([name]) => names.includes(name)) : COMMAND_MODULES;
+  return (await Promise.all(wanted.map(([, load]) => load()))).map((m) => m.register);
+}

@@ -124,6 +124,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   let record: BuildRecord;
   let ref: string;
   let repository: string;
+  let pushTarget: PushTarget | undefined;
   const fromRepository = o.from !== undefined && !parseReference(o.from).tag && !parseReference(o.from).digest;
   if (o.from && fromRepository) {
     // --from REPO: the newest build of the line in that repository (a PR check builds on its target branch's).
@@ -138,13 +139,15 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     ref = formatReference(r);
     repository = o.push ?? repositoryOf(o.from);
   } else if (o.push) {
-    const found = await fetchLineRecord(o.push, o.line, o.registry);
+    // One target for the line's record and its layers (one set of credentials, one ECR token).
+    pushTarget = await pushTargetFor(parseReference(o.push), o.registry);
+    const found = await fetchLineRecord(o.push, o.line, { ...o.registry, target: pushTarget });
     if (!found) return undefined;
     record = found.record;
     ref = `${repositoryOf(o.push)}:${found.tag}`;
     repository = o.push;
   } else return undefined;
-  const target = await pushTargetFor(parseReference(repository), o.registry);
+  const target = pushTarget ?? (await pushTargetFor(parseReference(repository), o.registry));
   const sizes = await blobSizes(target, parseReference(repository).repository, [...new Set(record.layers.map((l) => l.digest))]);
   const present = new Map<string, BuiltLayer>();
   const gone: BuiltLayer[] = [];
@@ -164,7 +167,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
 
 /**
  * Sizes of the blobs the repository holds (absent ones are missing from the map): on ECR one
- * BatchCheckLayerAvailability per 100 layers gives both; elsewhere availability, then HEAD for the size.
+ * BatchCheckLayerAvailability per 100 layers gives both; elsewhere one HEAD per blob (its answer says both).
  */
 async function blobSizes(target: PushTarget, repo: string, digests: string[]): Promise<Map<string, number>> {
   const out = new Map<string, number>();
@@ -178,7 +181,8 @@ async function blobSizes(target: PushTarget, repo: string, digests: string[]): P
     if (!unknown.length) return out;
     digests = unknown;
   }
-  const missing = await target.availability.missing(repo, digests);
+  // What ECR's batch call left unsaid is asked blob by blob; a HEAD answers presence and size at once.
+  const missing = target.availability.sizes ? await target.availability.missing(repo, digests) : new Set<string>();
   const limit = pLimit(8);
   await Promise.all(
     digests
@@ -193,14 +197,12 @@ async function blobSizes(target: PushTarget, repo: string, digests: string[]): P
             what: `check blob ${d} in ${repo}`,
           });
           await res.discard();
-          // A redirect (storage behind the registry) says present without a size: take the availability's word.
+          // A redirect (storage behind the registry) says present without a size: not a layer to keep.
           const length = res.header('content-length');
           if (res.status === 200 && length !== undefined) out.set(d, Number(length));
-          else if (res.status === 307) out.set(d, -1);
         }),
       ),
   );
-  for (const [d, size] of out) if (size === -1) out.delete(d);
   return out;
 }
 

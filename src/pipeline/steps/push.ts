@@ -4,9 +4,12 @@
 // only their sentinel layer, config and manifest; they share nothing else, so they go up side by side (against a
 // distant registry their round trips, not their bytes, are the cost). One target serves all pushes: one ECR token,
 // one repo check. The record goes last, once every image is there.
+import { buffer } from 'node:stream/consumers';
 import { GamelayerError } from '../../errors.js';
-import { pushBuildRecord, type PushBuildRecordResult } from '../../registry/artifact.js';
-import { pushImage, pushTargetFor, type BlobStripe, type PushImageOptions, type PushResult } from '../../registry/push.js';
+import { readLayoutImage } from '../../oci/layout.js';
+import { lineTag, pushBuildRecord, recordTag, type LocalManifest, type PushBuildRecordResult } from '../../registry/artifact.js';
+import type { ManifestInfo } from '../../registry/client.js';
+import { pushImage, pushTargetFor, type BlobStripe, type PushImageOptions, type PushResult, type PushTarget } from '../../registry/push.js';
 import { parseReference } from '../../registry/reference.js';
 import { markPushed, recordForRegistry } from '../../state/records.js';
 import { MEDIA_TREES, type BuildRecord } from '../../types.js';
@@ -63,8 +66,11 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   const baseRepos = (record.bases ?? []).map((b) => parseReference(b.repository)).filter((b) => b.registry === ref.registry && b.repository !== ref.repository);
   const mountFrom = [...new Set([...(rest.mountFrom ?? []), ...baseRepos.map((b) => b.repository)])];
   const stripe = rest.stripe ?? mediaStripe(record, gamePlatforms, mediaWaitMs);
-  const push = (tag: string) => pushImage({ ...rest, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, to: `${repo}:${tag}`, image: tag });
   const [serverTag, ...treeTags] = record.tags;
+  // Every tag this push sets (images, record, line) is asked once, all at once: a no-op push is then one round of
+  // HEADs (and one read of the record blob), not a sequence of checks image after image.
+  const current = await currentTags(target, ref.repository, [...record.tags, recordTag(serverTag!), ...(record.line ? [lineTag(record.line)] : [])]);
+  const push = (tag: string) => pushImage({ ...rest, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, to: `${repo}:${tag}`, image: tag, current });
   const server = await push(serverTag!);
   // Every push settles before an error is raised: none keeps running behind a failed command.
   const trees = await Promise.allSettled(treeTags.map(push));
@@ -79,6 +85,8 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
     subject: { mediaType: server.mediaType, digest: server.digest, size: server.size },
     tags: [record.tags[0]!],
     line: record.line,
+    current,
+    localSubject: await localManifest(store, serverTag!),
   });
   if (recordResult.repaired) {
     rest.reporter?.warn(`${repo}: the registry served damaged bytes for the build record blob ${recordResult.repaired.damaged}; the record went up again as ${recordResult.repaired.now} (same content)`);
@@ -99,5 +107,25 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
     record: recordResult,
     bytesSent: images.reduce((n, r) => n + r.bytesSent, 0),
     blobs,
+  };
+}
+
+/** What each tag names in the repository now (undefined: no such tag), asked concurrently. */
+async function currentTags(target: PushTarget, repo: string, tags: string[]): Promise<Map<string, ManifestInfo | undefined>> {
+  // First the ping (once per client): the auth learns the registry's scheme before the HEADs go out side by side.
+  await target.client.ping();
+  const answers = await Promise.all(tags.map((t) => target.client.headManifest(repo, t, 'push')));
+  return new Map(tags.map((t, i) => [t, answers[i]]));
+}
+
+/** The image `tag` of the local store as its manifest bytes and a reader of its config (verified as it is read). */
+async function localManifest(store: string, tag: string): Promise<LocalManifest> {
+  const image = await readLayoutImage(store, tag, { allowMissing: true });
+  return {
+    bytes: image.bytes,
+    blob: async (digest) => {
+      if (image.kind !== 'image' || image.config.digest !== digest) throw new GamelayerError('record.invalid', `${store}: ${tag} names no config ${digest}`);
+      return buffer(image.config.open());
+    },
   };
 }

@@ -1,0 +1,57 @@
+// CLI start-up (issue 17): a command loads its own modules only, so a short command (a no-op build, --version) does
+// not pay for every other command's dependencies. Which modules a real run of the compiled CLI loads, recorded by
+// a module hook in the child process.
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from './support/tmp.js';
+
+const run = promisify(execFile);
+const MAIN = path.resolve('dist/cli/main.js');
+
+/** The files (URLs) an ESM or CommonJS load reached while `gamelayer ARGS` ran. */
+async function loadedBy(args: string[]): Promise<string[]> {
+  const dir = await tempDir();
+  const out = path.join(dir, 'loaded.txt');
+  await writeFile(
+    path.join(dir, 'hooks.mjs'),
+    `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  appendFileSync(process.env.LOADED_OUT, url + '\\n');\n  return next(url, context);\n}\n`,
+  );
+  await writeFile(
+    path.join(dir, 'register.mjs'),
+    `import { register, Module } from 'node:module';\nimport { appendFileSync } from 'node:fs';\nregister('./hooks.mjs', import.meta.url);\n` +
+      `const load = Module._load;\nModule._load = function (request, parent, isMain) {\n  appendFileSync(process.env.LOADED_OUT, 'cjs:' + Module._resolveFilename(request, parent, isMain) + '\\n');\n  return load.apply(this, arguments);\n};\n`,
+  );
+  await writeFile(out, '');
+  await run(process.execPath, ['--import', path.join(dir, 'register.mjs'), MAIN, ...args], { env: { ...process.env, LOADED_OUT: out } });
+  return [...new Set((await readFile(out, 'utf8')).split('\n').filter(Boolean))];
+}
+
+const packagesOf = (files: string[]) => [...new Set(files.flatMap((f) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(f)?.[1] ?? []))].sort();
+const ours = (files: string[]) => files.flatMap((f) => /\/dist\/(.+\.js)$/.exec(f)?.[1] ?? []);
+
+describe('CLI start-up', () => {
+  it('--version loads commander and the CLI frame, nothing of any command', async () => {
+    const loaded = await loadedBy(['--version']);
+    expect(packagesOf(loaded)).toEqual(['commander']);
+    expect(ours(loaded).filter((f) => f.startsWith('cli/commands/') && f !== 'cli/commands/index.js')).toEqual([]);
+  });
+
+  it('build --help loads the build command alone: no other command, no AWS SDK, no progress bars', async () => {
+    const loaded = await loadedBy(['build', '--help']);
+    expect(ours(loaded).filter((f) => f.startsWith('cli/commands/') && f !== 'cli/commands/index.js')).toEqual(['cli/commands/build.js']);
+    const packages = packagesOf(loaded);
+    for (const heavy of ['@aws-sdk/client-ecr', '@aws-sdk/client-codebuild', '@aws-sdk/client-ecs', 'cli-progress', 'kubernetes-models', '@cyclonedx/cyclonedx-library', 'ajv', 'dockerode']) {
+      expect(packages).not.toContain(heavy);
+    }
+  });
+
+  it('--help still lists every command (all of them are loaded for it)', async () => {
+    const { stdout } = await run(process.execPath, [MAIN, '--help']);
+    for (const c of ['init', 'scan', 'diff', 'build', 'push', 'k8s', 'ecs', 'dockerfile', 'load', 'run-local', 'codebuild', 'ls', 'inspect', 'gc', 'prune', 'index', 'sbom', 'sign', 'verify', 'completion']) {
+      expect(stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    }
+  });
+});

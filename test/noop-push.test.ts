@@ -1,0 +1,70 @@
+// A no-op `build --push` (issue 17): nothing changed since the last push of the same tag, so nothing is sent, and
+// the registry is asked as little as is safe: the line's record once, each of its layers once, then one HEAD per
+// tag the push would set. Counted in the real registry's own access log.
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRegistry, type TestRegistry } from './support/registry.js';
+import { copySample } from './support/sample.js';
+import { tempDir } from './support/tmp.js';
+
+const run = promisify(execFile);
+const BIN = path.resolve('bin/gamelayer.js');
+let registry: TestRegistry;
+
+beforeAll(async () => {
+  registry = await startRegistry();
+});
+afterAll(async () => registry?.stop());
+
+interface BuildJson {
+  record: string;
+  tags: string[];
+  summary: { layers: { digest: string; reused: boolean }[] };
+  push: { images: { upToDate: boolean }[]; bytesSent: number; record: { tags: string[]; lineTag?: string } };
+}
+
+describe('a no-op build --push', () => {
+  it('sends nothing and asks each question once: the line record, each kept layer, one HEAD per tag', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const repo = `${registry.host}/studio/noop`;
+    const build = async () => JSON.parse((await run(process.execPath, [BIN, 'build', '--push', repo, '--tag', 'v1', '--line', 'main', '--json'], { cwd: dir })).stdout) as BuildJson;
+    await build();
+
+    await registry.resetAccessLog();
+    const again = await build();
+    // The access log is written as each answer completes: give the last line a moment to land.
+    await new Promise((r) => setTimeout(r, 100));
+    const log = await registry.accessLog();
+
+    expect(again.push.images.every((i) => i.upToDate)).toBe(true);
+    expect(again.push.bytesSent).toBe(0);
+    expect(again.summary.layers.every((l) => l.reused)).toBe(true);
+    expect(again.push.record).toMatchObject({ tags: ['v1.gamelayer-record'], lineTag: 'gamelayer-line.main' });
+    expect(log.filter((e) => e.method !== 'GET' && e.method !== 'HEAD')).toEqual([]);
+    expect(log.filter((e) => e.status !== 200)).toEqual([]);
+
+    const requests = log.map((e) => `${e.method} ${e.path}`);
+    // No question asked twice: not the registry's reachability, not a blob, not a tag.
+    expect(requests.filter((r, i) => requests.indexOf(r) !== i)).toEqual([]);
+    // Every layer the record names (tree markers too), as the registry holds them for the next build to keep.
+    const text = await readFile(again.record, 'utf8');
+    const record = JSON.parse(text.slice(text.indexOf('{'))) as { layers: { digest: string }[] };
+    const layers = new Set(record.layers.map((l) => l.digest));
+    const v2 = '/v2/studio/noop';
+    const tags = [...again.tags, 'v1.gamelayer-record', 'gamelayer-line.main'];
+    expect(requests.filter((r) => r.startsWith(`HEAD ${v2}/blobs/`)).sort()).toEqual([...layers].map((d) => `HEAD ${v2}/blobs/${d}`).sort());
+    expect(requests.filter((r) => r.startsWith(`HEAD ${v2}/manifests/`)).sort()).toEqual(tags.map((t) => `HEAD ${v2}/manifests/${t}`).sort());
+    // The previous build: the line tag's index, the record manifest in it, the record blob; and one ping.
+    expect(requests.filter((r) => r.startsWith('GET '))).toEqual([
+      `GET ${v2}/manifests/gamelayer-line.main`,
+      expect.stringMatching(new RegExp(`^GET ${v2}/manifests/sha256:[a-f0-9]{64}$`)),
+      expect.stringMatching(new RegExp(`^GET ${v2}/blobs/sha256:[a-f0-9]{64}$`)),
+      'GET /v2/',
+    ]);
+    expect(requests).toHaveLength(4 + layers.size + tags.length);
+  });
+});
