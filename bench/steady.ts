@@ -133,7 +133,7 @@ async function writtenCompressed(dir: string, changes: Change[]): Promise<number
 /** `trees.<tree>.chunks` set in the work copy's gamelayer.yaml. */
 async function enableChunks(file: string, opts: SteadyBenchOptions): Promise<void> {
   const doc = parseDocument(await readFile(file, 'utf8'));
-  for (const t of opts.chunk ?? []) doc.setIn(['trees', t, 'chunks'], { minFileSize: opts.chunkMin ?? 64 * 1024 ** 2, avgChunkSize: opts.chunkAvg ?? 1024 ** 2 });
+  for (const t of opts.chunk ?? []) doc.setIn(['trees', t, 'chunks'], { minFileSize: opts.chunkMin ?? 64 * 1024 ** 2, avgChunkSize: opts.chunkAvg ?? 256 * 1024 });
   await writeFile(file, doc.toString());
 }
 
