@@ -303,9 +303,9 @@ describe('trees.<tree>.chunks in gamelayer.yaml', () => {
   const yaml = (chunks: string, tree = 'app-media') =>
     ['game: g', 'start: /x', 'trees:', ...['engine', 'engine-media', 'app', 'app-media'].map((t) => `  ${t}: {source: ${t}${t === tree ? `, chunks: ${chunks}` : ''}}`), ''].join('\n');
 
-  it('takes sizes with defaults of 64 MiB and 1 MiB', async () => {
+  it('takes sizes with defaults of 64 MiB and 256 KiB', async () => {
     const { parseConfig } = await import('../src/config/load.js');
-    expect(parseConfig(yaml('{}'), '/g/gamelayer.yaml').trees['app-media'].chunks).toEqual({ minFileSize: 64 * MiB, avgChunkSize: MiB });
+    expect(parseConfig(yaml('{}'), '/g/gamelayer.yaml').trees['app-media'].chunks).toEqual({ minFileSize: 64 * MiB, avgChunkSize: 256 * KiB });
     expect(parseConfig(yaml('{minFileSize: 256MiB, avgChunkSize: 4MiB}'), '/g/gamelayer.yaml').trees['app-media'].chunks).toEqual({ minFileSize: 256 * MiB, avgChunkSize: 4 * MiB });
     expect(parseConfig(yaml('{}'), '/g/gamelayer.yaml').trees.app.chunks).toBeUndefined();
   });

@@ -172,12 +172,13 @@ export async function chunkTree(scan: TreeScan, chunks: ChunkConfig, opts: { sta
   }
   const big = m.entries.filter((e) => e.type === 'file' && e.size >= chunks.minFileSize && chunkablePath(e.path));
   const stats: ChunkStats = { files: big.length, chunks: 0, chunkedFiles: 0, chunkedBytes: 0 };
-  if (big.length === 0) return { ...scan, manifest: { ...m, chunks }, chunkSources: { root: m.root, chunks: new Map(), recipes: new Map() }, chunkStats: stats };
+  const assembled = { files: big.length, bytes: big.reduce((n, e) => n + e.size, 0) };
+  if (big.length === 0) return { ...scan, manifest: { ...m, chunks, assembled }, chunkSources: { root: m.root, chunks: new Map(), recipes: new Map() }, chunkStats: stats };
   const sources: ChunkSources = { root: m.root, chunks: new Map(), recipes: new Map() };
   const bigPaths = new Set(big.map((e) => e.path));
   const entries: FileEntry[] = m.entries.filter((e) => !bigPaths.has(e.path));
   const api = await xxhashApi();
-  const task = reporter.task(`chunk ${label}`, big.reduce((n, e) => n + e.size, 0), 'bytes');
+  const task = reporter.task(`chunk ${label}`, assembled.bytes, 'bytes');
   for (const e of big) {
     const file = path.join(m.root, e.path);
     const { list, cached } = await chunkListOf(opts.stateDir, file, e, chunks.avgChunkSize, reporter, (n) => task.tick(n));
@@ -201,7 +202,7 @@ export async function chunkTree(scan: TreeScan, chunks: ChunkConfig, opts: { sta
   }
   stats.chunks = sources.chunks.size;
   task.done(`${big.length} files, ${sources.chunks.size} chunks${stats.chunkedFiles < big.length ? `, ${big.length - stats.chunkedFiles} from the recipe cache` : ''}`);
-  const manifest: TreeManifest = { ...makeManifest(m.tree, m.source, withParentDirs(entries), m.platform), chunks };
+  const manifest: TreeManifest = { ...makeManifest(m.tree, m.source, withParentDirs(entries), m.platform), chunks, assembled };
   return { ...scan, manifest, chunkSources: sources, chunkStats: stats };
 }
 
