@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { chunkLengths, chunkSizes } from '../src/chunk/fastcdc.js';
 import { GEAR } from '../src/chunk/gear.js';
 import { chunkPath, formatRecipe, parseRecipe, recipePath } from '../src/chunk/recipe.js';
-import { chunkFile, chunkTree } from '../src/scan/chunk-tree.js';
+import { chunkFile, chunkFileForScan, chunkTree, chunkingHasher } from '../src/scan/chunk-tree.js';
 import { scanTree } from '../src/scan/scan.js';
 import { GamelayerError } from '../src/errors.js';
 import { tempDir } from './support/tmp.js';
@@ -210,6 +210,40 @@ describe('the manifest transform', () => {
         return file.subarray(w.offset, w.offset + w.size);
       });
       expect(Buffer.concat(parts).equals(bytes)).toBe(true);
+    }
+  });
+
+  it('reads a big file of a chunked tree once: the scan hash comes from the chunker, chunkTree finds the list cached', async () => {
+    const base = await tempDir();
+    const src = path.join(base, 'src');
+    await makeTree(src);
+    // Reference: the scan hashes every file, then chunkTree reads the big ones again.
+    const plainState = path.join(base, 'plain');
+    const plain = await chunkTree(await scanTree('app-media', src, { include: ['**'], exclude: [] }, { stateDir: plainState }), config, { stateDir: plainState });
+    expect(plain.chunkStats.chunkedFiles).toBe(2);
+    const stateDir = path.join(base, 'state');
+    const scan = await scanTree('app-media', src, { include: ['**'], exclude: [] }, { stateDir, bigFiles: (t) => (t === 'app-media' ? chunkingHasher(config, stateDir) : undefined) });
+    const out = await chunkTree(scan, config, { stateDir });
+    // Both big files were chunked while the scan hashed them: none is read a second time.
+    expect(out.chunkStats.chunkedFiles).toBe(0);
+    expect(out.chunkStats.files).toBe(2);
+    expect(out.manifest).toEqual(plain.manifest);
+    expect([...out.chunkSources!.recipes]).toEqual([...plain.chunkSources!.recipes]);
+  });
+
+  it('refuses a chunk list of a file that changed while the scan chunked it (scan.changed)', async () => {
+    const base = await tempDir();
+    const file = path.join(base, 'f.pak');
+    await writeFile(file, prng('moved', 2 * MiB));
+    const { stat } = await import('node:fs/promises');
+    const st = await stat(file);
+    const list = await chunkFileForScan(file, st, 64 * KiB);
+    expect(list.size).toBe(2 * MiB);
+    for (const before of [{ ...st, mtimeMs: st.mtimeMs - 1000 }, { ...st, size: st.size + 1 }]) {
+      const e = await chunkFileForScan(file, before, 64 * KiB).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(GamelayerError);
+      expect((e as GamelayerError).code).toBe('scan.changed');
+      expect((e as GamelayerError).message).toContain(file);
     }
   });
 
