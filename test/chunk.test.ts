@@ -231,6 +231,30 @@ describe('the manifest transform', () => {
     expect([...out.chunkSources!.recipes]).toEqual([...plain.chunkSources!.recipes]);
   });
 
+  it('hashes a touched big file plainly when a cached list has its size: no chunk pass for unchanged content', async () => {
+    const base = await tempDir();
+    const src = path.join(base, 'src');
+    const { big } = await makeTree(src);
+    const stateDir = path.join(base, 'state');
+    const rescan = async () => {
+      const hasher = chunkingHasher(config, stateDir);
+      const scan = await scanTree('app-media', src, { include: ['**'], exclude: [] }, { stateDir, bigFiles: () => hasher });
+      const out = await chunkTree(scan, config, { stateDir });
+      return { inScan: hasher.chunked, inTransform: out.chunkStats.chunkedFiles, manifest: out.manifest };
+    };
+    const first = await rescan();
+    expect([first.inScan, first.inTransform]).toEqual([2, 0]);
+    // Same bytes written again (new mtime and ctime: the stat cache misses): plain hashes, lists from the cache.
+    await writeFile(path.join(src, 'paks/a.pak'), big);
+    const touched = await rescan();
+    expect([touched.inScan, touched.inTransform]).toEqual([0, 0]);
+    expect(touched.manifest).toEqual(first.manifest);
+    // Bytes inserted (a new size): chunked once, in the scan.
+    await writeFile(path.join(src, 'paks/a.pak'), Buffer.concat([big.subarray(0, MiB), prng('ins', 5000), big.subarray(MiB)]));
+    const inserted = await rescan();
+    expect([inserted.inScan, inserted.inTransform]).toEqual([1, 0]);
+  });
+
   it('refuses a chunk list of a file that changed while the scan chunked it (scan.changed)', async () => {
     const base = await tempDir();
     const file = path.join(base, 'f.pak');

@@ -3,7 +3,7 @@
 // recipe (`.gamelayer-chunks/r/<path>`). Everything downstream (planner, layer reuse, record) sees plain entries.
 // A file is chunked once per content: its chunk list is cached by (size, xxh64, chunk size) in the state folder.
 import { createHash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, readdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
@@ -171,18 +171,30 @@ async function chunkListOf(stateDir: string, file: string, entry: FileEntry, avg
 
 /**
  * The scan's hasher for a chunked tree's big files: the chunker reads the file once, its xxh64 goes to the scan and
- * its chunk list to the recipe cache, where chunkTree finds it (a file changed is chunked, not read twice).
+ * its chunk list to the recipe cache, where chunkTree finds it (a changed file is read once, not twice). A file whose
+ * size some cached list has (likely the same content, only touched or copied) is hashed plainly instead: the cheap
+ * xxh64 read, then the cached list, not a chunk pass. `chunked` counts the files chunked in the scan.
  */
-export function chunkingHasher(chunks: ChunkConfig, stateDir: string, reporter: Reporter = silentReporter): BigFileHasher {
-  return {
+export function chunkingHasher(chunks: ChunkConfig, stateDir: string, reporter: Reporter = silentReporter): BigFileHasher & { chunked: number } {
+  const avg = chunks.avgChunkSize;
+  let cachedSizes: Promise<Set<number>> | undefined;
+  const sizes = () =>
+    (cachedSizes ??= readdir(path.join(stateDir, 'cache', 'recipes')).then(
+      (names) => new Set(names.flatMap((n) => (n.endsWith(`-${avg}.json`) ? [Number(n.split('-')[1])] : []))),
+      () => new Set<number>(),
+    ));
+  const hasher = {
     minSize: chunks.minFileSize,
-    async hash(file, relPath, before) {
-      if (!chunkablePath(relPath)) return hashFile(file, before);
-      const list = await chunkFileForScan(file, before, chunks.avgChunkSize);
-      await saveList(stateDir, list, chunks.avgChunkSize, reporter);
+    chunked: 0,
+    async hash(file: string, relPath: string, before: StatSnapshot): Promise<string> {
+      if (!chunkablePath(relPath) || (await sizes()).has(before.size)) return hashFile(file, before);
+      const list = await chunkFileForScan(file, before, avg);
+      hasher.chunked++;
+      await saveList(stateDir, list, avg, reporter);
       return list.xxh64;
     },
   };
+  return hasher;
 }
 
 export interface ChunkStats {
