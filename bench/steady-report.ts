@@ -236,7 +236,9 @@ function chart(d: SteadyData, docker: DockerCost | undefined): string {
 
 /** The key of a chunk / scenario run in steady-chunks.json. */
 function variantKey(o: SteadyData['options']): string {
-  return `${o.scenario ?? 'daily'}, ${o.chunk?.length ? `${o.chunk.join('+')} chunked (~${formatBytes(o.chunkAvg ?? 0)})` : 'whole files'}`;
+  // The game's size is part of the key: runs at the seed's size do not replace the small game's rows.
+  const at = o.size >= 1e9 ? `${(o.size / 1e9).toFixed(1)} GB game` : `${Math.round(o.size / 1e6)} MB game`;
+  return `${o.scenario ?? 'daily'}, ${o.chunk?.length ? `${o.chunk.join('+')} chunked (~${formatBytes(o.chunkAvg ?? 0)})` : 'whole files'}, ${at}`;
 }
 
 /** Chunk and scenario runs of the steady bench: merged into steady-chunks.json, one README row each. */
