@@ -273,10 +273,10 @@ bytes actually written to the changed files, compressed (each file's compressed 
 (build + push of the five images and the record). Pod: what a node running the day before pulls for the four tree
 images. Image / content: the server image's compressed layers over the game's bytes on the last day. New chunks: the
 chunks the updates' builds added (uncompressed). Sent includes the compactions the layer policy chose (rewrite: days 2
-and 4 rewrote app-media's layer to drop dead copies, chunked or not). The 400 MB game's chunked rows were measured with
-the level-2 chunker of before (docs/chunks.md: 2.5 mean chunks of new bytes per insertion, level 1 1.6) and before the
-insert scenario gave a second insertion into the same pak its own bytes; the 3.1 GB row with the level-1 chunker and
-the defaults (files ≥ 64 MiB, 256 KiB chunks).
+and 4 rewrote app-media's layer to drop dead copies, chunked or not). The 400 MB game's chunked rows at ~1.00 MiB were
+measured with the level-2 chunker of before (docs/chunks.md: 2.5 mean chunks of new bytes per insertion, level 1 1.6;
+the same insert run at 256 KiB gave 2.73× with it) and before the insert scenario gave a second insertion into the same
+pak its own bytes; the 256 KiB insert rows with the level-1 chunker (the 3.1 GB one at the defaults: files ≥ 64 MiB).
 
 | run | game | written | changed files | new chunks | sent | sent / written | pod pulls | image / content | date |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
