@@ -38,7 +38,7 @@ const { values, positionals } = parseArgs({
     'steady-scenario': { type: 'string', default: 'daily' },
     chunk: { type: 'string', multiple: true },
     'chunk-min': { type: 'string', default: '64MiB' },
-    'chunk-avg': { type: 'string', default: '1MiB' },
+    'chunk-avg': { type: 'string', default: '256KiB' },
     'chunk-report': { type: 'boolean', default: false },
     'fresh-size': { type: 'string', default: '500MB' },
     'drop-caches': { type: 'boolean', default: false },

@@ -236,7 +236,9 @@ function chart(d: SteadyData, docker: DockerCost | undefined): string {
 
 /** The key of a chunk / scenario run in steady-chunks.json. */
 function variantKey(o: SteadyData['options']): string {
-  return `${o.scenario ?? 'daily'}, ${o.chunk?.length ? `${o.chunk.join('+')} chunked (~${formatBytes(o.chunkAvg ?? 0)})` : 'whole files'}`;
+  // The game's size is part of the key: runs at the seed's size do not replace the small game's rows.
+  const at = o.size >= 1e9 ? `${(o.size / 1e9).toFixed(1)} GB game` : `${Math.round(o.size / 1e6)} MB game`;
+  return `${o.scenario ?? 'daily'}, ${o.chunk?.length ? `${o.chunk.join('+')} chunked (~${formatBytes(o.chunkAvg ?? 0)})` : 'whole files'}, ${at}`;
 }
 
 /** Chunk and scenario runs of the steady bench: merged into steady-chunks.json, one README row each. */
@@ -271,7 +273,10 @@ bytes actually written to the changed files, compressed (each file's compressed 
 (build + push of the five images and the record). Pod: what a node running the day before pulls for the four tree
 images. Image / content: the server image's compressed layers over the game's bytes on the last day. New chunks: the
 chunks the updates' builds added (uncompressed). Sent includes the compactions the layer policy chose (rewrite: days 2
-and 4 rewrote app-media's layer to drop dead copies, chunked or not).
+and 4 rewrote app-media's layer to drop dead copies, chunked or not). The 400 MB game's chunked rows at ~1.00 MiB were
+measured with the level-2 chunker of before (docs/chunks.md: 2.5 mean chunks of new bytes per insertion, level 1 1.6;
+the same insert run at 256 KiB gave 2.73× with it) and before the insert scenario gave a second insertion into the same
+pak its own bytes; the 256 KiB insert rows with the level-1 chunker (the 3.1 GB one at the defaults: files ≥ 64 MiB).
 
 | run | game | written | changed files | new chunks | sent | sent / written | pod pulls | image / content | date |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |

@@ -106,8 +106,11 @@ async function pakUpdate(dir: string, day: number, opts: SteadyBenchOptions): Pr
       const at = r.int(Math.floor(pak.size / 4), Math.floor((3 * pak.size) / 4));
       const file = path.join(dir, 'app-media', pak.path);
       const old = await readFile(file);
-      await writeFile(file, Buffer.concat([old.subarray(0, at), new Keystream(`${opts.seed}/ins/${day}`, pak.path).next(part), old.subarray(at)]));
       const prev = changes.find((c) => c.path === pak.path);
+      // A second insertion into the same pak the same day gets its own bytes (the same seed would repeat the first's,
+      // whose chunks the registry then already has). Other days keep their bytes.
+      const seed = `${opts.seed}/ins/${day}${prev ? '/2' : ''}`;
+      await writeFile(file, Buffer.concat([old.subarray(0, at), new Keystream(seed, pak.path).next(part), old.subarray(at)]));
       if (prev) {
         prev.after! += part;
         prev.bytesWritten += part;
@@ -133,7 +136,7 @@ async function writtenCompressed(dir: string, changes: Change[]): Promise<number
 /** `trees.<tree>.chunks` set in the work copy's gamelayer.yaml. */
 async function enableChunks(file: string, opts: SteadyBenchOptions): Promise<void> {
   const doc = parseDocument(await readFile(file, 'utf8'));
-  for (const t of opts.chunk ?? []) doc.setIn(['trees', t, 'chunks'], { minFileSize: opts.chunkMin ?? 64 * 1024 ** 2, avgChunkSize: opts.chunkAvg ?? 1024 ** 2 });
+  for (const t of opts.chunk ?? []) doc.setIn(['trees', t, 'chunks'], { minFileSize: opts.chunkMin ?? 64 * 1024 ** 2, avgChunkSize: opts.chunkAvg ?? 256 * 1024 });
   await writeFile(file, doc.toString());
 }
 

@@ -86,6 +86,12 @@ export const treeManifestSchema = z.object({
    * so its images hold no whole copy of them and whatever runs them must assemble the files first.
    */
   chunks: z.object({ minFileSize: z.number(), avgChunkSize: z.number() }).optional(),
+  /**
+   * Set with `chunks`: the files the chunks and recipes stand for, as the copy assembles them (their number and
+   * bytes). A copy of the tree holds these, not the chunks (deploy sizes, src/k8s/input.ts); the recipes themselves
+   * are not in the record. Absent in records of builds before it was added.
+   */
+  assembled: z.object({ files: z.number(), bytes: z.number() }).optional(),
 });
 export type TreeManifest = z.infer<typeof treeManifestSchema>;
 

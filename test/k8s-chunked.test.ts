@@ -9,6 +9,14 @@ import { deployInputFrom, type DeployInput } from '../src/k8s/input.js';
 import { copyScript } from '../src/k8s/scripts.js';
 import { k8sWorkload, type AgonesGameServer } from '../src/k8s/workloads.js';
 import { REPOSITORY, fixtureConfig, fixtureRecord } from './k8s-fixture.js';
+import { createHash } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { chunkTree } from '../src/scan/chunk-tree.js';
+import { scanTree } from '../src/scan/scan.js';
+import { treeDiskBytes } from '../src/k8s/sizes.js';
+import { buildRecordSchema } from '../src/types.js';
+import { tempDir } from './support/tmp.js';
 
 const MiB = 1024 * 1024;
 
@@ -95,3 +103,37 @@ describe('emitters deliver a chunked tree through the assembling copy', () => {
     expect(plain.entryPoint![2]).not.toContain('.gamelayer-chunks');
   });
 });
+
+describe('the size of a chunked tree\'s copy', () => {
+  it('is the assembled files, not the chunks: files sharing chunks take their full size once assembled', async () => {
+    const base = await tempDir();
+    const src = path.join(base, 'app-media');
+    // Four paks of the same 2 MiB: the image holds their chunks once, the copy holds 8 MiB.
+    const pak = Buffer.alloc(2 * MiB);
+    for (let i = 0, at = 0; at < pak.length; i++, at += 32) createHash('sha256').update(`pak:${i}`).digest().copy(pak, at);
+    await mkdir(path.join(src, 'paks'), { recursive: true });
+    for (const n of [0, 1, 2, 3]) await writeFile(path.join(src, `paks/p${n}.pak`), pak);
+    await writeFile(path.join(src, 'readme.txt'), 'small');
+    const stateDir = path.join(base, 'state');
+    const scan = await scanTree('app-media', src, { include: ['**'], exclude: [] }, { stateDir });
+    const chunks = { minFileSize: MiB, avgChunkSize: 64 * 1024 };
+    const chunked = (await chunkTree(scan, chunks, { stateDir })).manifest;
+    const config = fixtureConfig();
+    config.trees['app-media'].chunks = chunks;
+    const built = fixtureRecord();
+    built.manifests = built.manifests.map((m) => (m.tree === 'app-media' ? chunked : m));
+    // As the deploy commands read it: through the record's schema, from JSON.
+    const record = buildRecordSchema.parse(JSON.parse(JSON.stringify(built)));
+    const input = deployInputFrom(config, record, REPOSITORY);
+    const appMedia = input.trees.find((t) => t.tree === 'app-media')!;
+    // The image: one copy of the chunks, the recipes, the small file.
+    expect(appMedia.bytes).toBeLessThan(3 * MiB);
+    // The copy: the small file, the four paks whole, and their folder; no chunk store.
+    expect(appMedia.assembled).toEqual({ bytes: 8 * MiB + 5, entries: 6 });
+    const pod = k8sWorkload(input, { kind: 'pod', volumes: 'init' }).object as IPod;
+    const emptyDir = pod.spec!.volumes!.find((v) => v.name === 'tree-app-media')!.emptyDir!;
+    expect(emptyDir.sizeLimit).toBe(`${treeDiskBytes({ bytes: 8 * MiB + 5, entries: 6 }) / MiB}Mi`);
+    expect(parseInt(String(emptyDir.sizeLimit), 10) * MiB).toBeGreaterThan(8 * MiB);
+  });
+});
+

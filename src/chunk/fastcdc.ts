@@ -33,9 +33,12 @@ export class Chunker {
 
   constructor(readonly sizes: ChunkSizes) {
     const bits = Math.round(Math.log2(sizes.avg));
-    // Normalisation level 2: the probability of a cut is 4× lower before avg and 4× higher after it.
-    this.maskS = topBits(bits + 2);
-    this.maskL = topBits(bits - 2);
+    // Normalisation level 1: the probability of a cut is 2× lower before avg and 2× higher after it. Level 2 (4×)
+    // gives slightly tighter sizes but resyncs worse after an edit: a chunk lengthened by an insertion reaches the
+    // easy mask earlier and cuts where the old chunking did not, so the next chunk skips an old boundary. Measured on
+    // random data: 2.5 mean chunks of new bytes per insertion at level 2, 1.6 at level 1 (test/chunk.test.ts).
+    this.maskS = topBits(bits + 1);
+    this.maskL = topBits(bits - 1);
   }
 
   /** Bytes of the current (unfinished) chunk. */

@@ -82,7 +82,7 @@ export const MAX_AVG_CHUNK = 64 * 1024 ** 2;
 const chunksSchema = z
   .strictObject({
     minFileSize: size.default(64 * 1024 ** 2),
-    avgChunkSize: size.default(1024 ** 2),
+    avgChunkSize: size.default(256 * 1024),
   })
   .superRefine((c, ctx) => {
     if (c.avgChunkSize < MIN_AVG_CHUNK || c.avgChunkSize > MAX_AVG_CHUNK) {

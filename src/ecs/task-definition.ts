@@ -15,7 +15,7 @@ import { GamelayerError } from '../errors.js';
 import type { DeployInput } from '../k8s/input.js';
 import { DEFAULT_K8S_OPTIONS, type GamePort } from '../k8s/options.js';
 import { COPY_SENTINEL, GUARD_NAME, copyScript, guardScript } from '../k8s/scripts.js';
-import { GiB, treeDiskBytes } from '../k8s/sizes.js';
+import { GiB, treeCopyDiskBytes, treeDiskBytes } from '../k8s/sizes.js';
 
 export type LaunchType = 'fargate' | 'ec2';
 /** awsvpc: an ENI per task (Fargate's only mode); bridge: Docker's bridge with port mappings; host: the host's network. */
@@ -183,7 +183,7 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
 
   // Fargate keeps the extracted image layers on the same storage as the volumes: count both.
   const imagesBytes = input.trees.reduce((s, t) => s + treeDiskBytes(t), 0);
-  const copiesBytes = copies.reduce((s, c) => s + treeDiskBytes(c.tree), 0);
+  const copiesBytes = copies.reduce((s, c) => s + treeCopyDiskBytes(c.tree), 0);
   const ephemeralBytes = imagesBytes + copiesBytes + o.scratchBytes;
   const notes: string[] = [];
   let ephemeralStorage: { sizeInGiB: number } | undefined;

@@ -5,7 +5,8 @@ import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { readBuildRecord } from '../state/records.js';
 import { regionalRepository, type RegionalPin } from './regional.js';
-import { TREE_NAMES, type BuildRecord, type TreeName } from '../types.js';
+import { CHUNKS_DIR } from '../chunk/recipe.js';
+import { TREE_NAMES, type BuildRecord, type TreeManifest, type TreeName } from '../types.js';
 
 export interface DeployTree {
   tree: TreeName;
@@ -30,6 +31,11 @@ export interface DeployTree {
    * files, so it is delivered by a copy that assembles them (src/k8s/assemble-script.ts), never as it is.
    */
   chunked: boolean;
+  /**
+   * A chunked tree's copy once assembled: its big files whole, no chunks or recipes (the copy leaves the chunk
+   * store behind). What an emptyDir or a task's storage must hold; `bytes` and `entries` stay the image's content.
+   */
+  assembled?: { bytes: number; entries: number };
 }
 
 export interface DeployInput {
@@ -62,6 +68,24 @@ const NO_BUILD_HINT = 'run gamelayer build first';
 export { readBuildRecord };
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/**
+ * What the assembling copy of a chunked manifest writes: every entry but the chunk store, plus the assembled files
+ * (their count and bytes are in the manifest: the recipes themselves are not in the record). Undefined for a tree
+ * that is not chunked, or chunked by a build that did not record them (then the image's figures are all there is).
+ */
+function assembledCopy(m: TreeManifest): { bytes: number; entries: number } | undefined {
+  const whole = m.chunks ? m.assembled : undefined;
+  if (!whole) return undefined;
+  let bytes = whole.bytes;
+  let entries = whole.files;
+  for (const e of m.entries) {
+    if (e.path === CHUNKS_DIR || e.path.startsWith(`${CHUNKS_DIR}/`)) continue;
+    entries++;
+    if (e.type === 'file') bytes += e.size;
+  }
+  return { bytes, entries };
+}
 
 /**
  * Joins config and build record. `repository` is where the images were pushed (registry host + path, no tag);
@@ -104,6 +128,7 @@ export function deployInputFrom(
     let bytes = 0;
     let entries = 0;
     let executables = 0;
+    let assembled: { bytes: number; entries: number } | undefined;
     const treeDigests: Record<string, string> = {};
     for (const m of manifests) {
       let sum = 0;
@@ -117,6 +142,8 @@ export function deployInputFrom(
       entries = Math.max(entries, m.entries.length);
       executables = Math.max(executables, exec);
       treeDigests[m.platform ?? '*'] = m.digest;
+      const copy = assembledCopy(m);
+      if (copy) assembled = { bytes: Math.max(assembled?.bytes ?? 0, copy.bytes), entries: Math.max(assembled?.entries ?? 0, copy.entries) };
     }
     return {
       tree,
@@ -130,6 +157,7 @@ export function deployInputFrom(
       treeDigests: Object.fromEntries(Object.entries(treeDigests).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       // Chunked when the build chunked it (its manifests say so) or the config asks for it.
       chunked: config.trees[tree].chunks !== undefined || manifests.some((m) => m.chunks),
+      ...(assembled ? { assembled } : {}),
     };
   });
   const serverDigest = imageDigest(record, 'server', recordFile);

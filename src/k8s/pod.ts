@@ -11,7 +11,7 @@ import { wholeFilesNeeded } from '../chunk/refuse.js';
 import type { DeployInput, DeployTree } from './input.js';
 import type { ContainerResources, K8sOptions } from './options.js';
 import { COPY_SENTINEL, GUARD_NAME, TREE_SENTINEL, copyScript, guardScript } from './scripts.js';
-import { quantityMi, treeDiskBytes } from './sizes.js';
+import { quantityMi, treeCopyDiskBytes } from './sizes.js';
 
 export const ENGINE_CONTAINER = 'engine';
 
@@ -59,7 +59,7 @@ export function treeDeliveries(input: DeployInput, options: Pick<K8sOptions, 'vo
           );
         }
       }
-      return { tree, via: 'copy', volume, target, sizeBytes: treeDiskBytes(tree), sentinel: `${tree.mount}/${COPY_SENTINEL}` };
+      return { tree, via: 'copy', volume, target, sizeBytes: treeCopyDiskBytes(tree), sentinel: `${tree.mount}/${COPY_SENTINEL}` };
     });
 }
 

@@ -18,6 +18,14 @@ export function treeDiskBytes(tree: Pick<DeployTree, 'bytes' | 'entries'>): numb
   return Math.ceil((rounded * (1 + MARGIN)) / MiB) * MiB;
 }
 
+/**
+ * Disk space of a copy of the tree: a chunked tree's copy holds its files assembled (not its chunks and recipes),
+ * any other tree's copy holds what its image holds.
+ */
+export function treeCopyDiskBytes(tree: Pick<DeployTree, 'bytes' | 'entries' | 'assembled'>): number {
+  return treeDiskBytes(tree.assembled ?? tree);
+}
+
 /** A Kubernetes quantity in Mi; inputs are whole MiB already, so the value is exact. */
 export function quantityMi(bytes: number): string {
   return `${Math.ceil(bytes / MiB)}Mi`;

@@ -3,18 +3,18 @@
 // recipe (`.gamelayer-chunks/r/<path>`). Everything downstream (planner, layer reuse, record) sees plain entries.
 // A file is chunked once per content: its chunk list is cached by (size, xxh64, chunk size) in the state folder.
 import { createHash } from 'node:crypto';
-import { open } from 'node:fs/promises';
+import { open, readdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { Chunker, chunkSizes } from '../chunk/fastcdc.js';
 import { CHUNKS_DIR, chunkablePath, chunkPath, formatRecipe, recipePath, type Recipe } from '../chunk/recipe.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
-import type { FileEntry, TreeManifest } from '../types.js';
+import type { FileEntry, TreeManifest, TreeName } from '../types.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
-import { ChangedWhileReading, hex64, xxhashApi } from './hash.js';
+import { ChangedWhileReading, hashFile, hex64, xxhashApi, type StatSnapshot } from './hash.js';
 import { makeManifest, withParentDirs } from './manifest.js';
-import { scanGame, type GameScan, type ScanOptions, type TreeScan } from './scan.js';
+import { scanGame, type BigFileHasher, type GameScan, type ScanOptions, type TreeScan } from './scan.js';
 
 export interface ChunkConfig {
   minFileSize: number;
@@ -55,8 +55,8 @@ export interface ChunkedTreeScan extends TreeScan {
 const READ_BLOCK = 4 << 20;
 const CACHE_FORMAT = 'gamelayer-chunk-list/1';
 
-/** Chunks `file` (whose scan said `entry`) in one read: every chunk's sha256 and xxh64, and the file's sha256. */
-export async function chunkFile(file: string, entry: Pick<FileEntry, 'size' | 'xxh64'>, avg: number, onBytes?: (n: number) => void): Promise<ChunkList> {
+/** Chunks what `fh` holds from its start in one read: every chunk's sha256 and xxh64, the file's sha256 and xxh64. */
+async function chunkOpen(fh: FileHandle, avg: number, onBytes?: (n: number) => void): Promise<ChunkList> {
   const api = await xxhashApi();
   const chunker = new Chunker(chunkSizes(avg));
   const whole = createHash('sha256');
@@ -73,34 +73,59 @@ export async function chunkFile(file: string, entry: Pick<FileEntry, 'size' | 'x
     partX = api.create64();
   };
   const buf = Buffer.allocUnsafe(READ_BLOCK);
-  const fh = await open(file, 'r');
-  try {
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, READ_BLOCK, null);
-      if (bytesRead === 0) break;
-      const block = buf.subarray(0, bytesRead);
-      whole.update(block);
-      wholeX.update(block);
-      let start = 0;
-      while (start < block.length) {
-        const end = chunker.cut(block, start);
-        const stop = end < 0 ? block.length : end;
-        part.update(block.subarray(start, stop));
-        partX.update(block.subarray(start, stop));
-        if (end >= 0) endChunk(offset + end - chunkStart);
-        start = stop;
-      }
-      offset += bytesRead;
-      onBytes?.(bytesRead);
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, READ_BLOCK, null);
+    if (bytesRead === 0) break;
+    const block = buf.subarray(0, bytesRead);
+    whole.update(block);
+    wholeX.update(block);
+    let start = 0;
+    while (start < block.length) {
+      const end = chunker.cut(block, start);
+      const stop = end < 0 ? block.length : end;
+      part.update(block.subarray(start, stop));
+      partX.update(block.subarray(start, stop));
+      if (end >= 0) endChunk(offset + end - chunkStart);
+      start = stop;
     }
+    offset += bytesRead;
+    onBytes?.(bytesRead);
+  }
+  if (offset > chunkStart) endChunk(offset - chunkStart);
+  return { size: offset, xxh64: hex64(wholeX.digest()), sha256: whole.digest('hex'), chunks };
+}
+
+/** Chunks `file` (whose scan said `entry`) in one read: every chunk's sha256 and xxh64, and the file's sha256. */
+export async function chunkFile(file: string, entry: Pick<FileEntry, 'size' | 'xxh64'>, avg: number, onBytes?: (n: number) => void): Promise<ChunkList> {
+  const fh = await open(file, 'r');
+  let list: ChunkList;
+  try {
+    list = await chunkOpen(fh, avg, onBytes);
   } finally {
     await fh.close();
   }
-  if (offset > chunkStart) endChunk(offset - chunkStart);
-  const xxh64 = hex64(wholeX.digest());
   // The chunks must be of the content the scan hashed, else the recipe would describe another file.
-  if (offset !== entry.size || xxh64 !== entry.xxh64) throw new ChangedWhileReading(file);
-  return { size: offset, xxh64, sha256: whole.digest('hex'), chunks };
+  if (list.size !== entry.size || list.xxh64 !== entry.xxh64) throw new ChangedWhileReading(file);
+  return list;
+}
+
+/**
+ * Chunks a file the scan has not hashed, as the scan's own hashing reads it: the file's stat before (from the walk)
+ * must equal its stat after the read and the bytes read its size, else ChangedWhileReading. The list's xxh64 is then
+ * the scan's: one read of the file gives its hash and its chunks.
+ */
+export async function chunkFileForScan(file: string, before: StatSnapshot, avg: number): Promise<ChunkList> {
+  const fh = await open(file, 'r');
+  try {
+    const list = await chunkOpen(fh, avg);
+    const after = await fh.stat();
+    if (list.size !== before.size || after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs) {
+      throw new ChangedWhileReading(file);
+    }
+    return list;
+  } finally {
+    await fh.close();
+  }
 }
 
 function cacheFile(stateDir: string, size: number, xxh64: string, avg: number): string {
@@ -127,15 +152,49 @@ async function readCachedList(file: string, entry: FileEntry, avg: number): Prom
   return { size: v.size, xxh64: v.xxh64, sha256: v.sha256, chunks };
 }
 
+async function saveList(stateDir: string, list: ChunkList, avg: number, reporter: Reporter): Promise<void> {
+  const stored: StoredList = { size: list.size, xxh64: list.xxh64, avg, sha256: list.sha256, chunks: list.chunks.map((c) => [c.sha256, c.size, c.xxh64]) };
+  await writeCheckedJson(cacheFile(stateDir, list.size, list.xxh64, avg), CACHE_FORMAT, stored).catch((e: unknown) =>
+    reporter.warn(`recipe cache not saved (${(e as Error).message}); the file is chunked again next time`),
+  );
+}
+
 /** The chunk list of a file: from the recipe cache, else chunked now (and cached). */
 async function chunkListOf(stateDir: string, file: string, entry: FileEntry, avg: number, reporter: Reporter, onBytes: (n: number) => void): Promise<{ list: ChunkList; cached: boolean }> {
   const cache = cacheFile(stateDir, entry.size, entry.xxh64!, avg);
   const hit = await readCachedList(cache, entry, avg);
   if (hit) return { list: hit, cached: true };
   const list = await chunkFile(file, entry, avg, onBytes);
-  const stored: StoredList = { size: list.size, xxh64: list.xxh64, avg, sha256: list.sha256, chunks: list.chunks.map((c) => [c.sha256, c.size, c.xxh64]) };
-  await writeCheckedJson(cache, CACHE_FORMAT, stored).catch((e: unknown) => reporter.warn(`recipe cache not saved (${(e as Error).message}); the file is chunked again next time`));
+  await saveList(stateDir, list, avg, reporter);
   return { list, cached: false };
+}
+
+/**
+ * The scan's hasher for a chunked tree's big files: the chunker reads the file once, its xxh64 goes to the scan and
+ * its chunk list to the recipe cache, where chunkTree finds it (a changed file is read once, not twice). A file whose
+ * size some cached list has (likely the same content, only touched or copied) is hashed plainly instead: the cheap
+ * xxh64 read, then the cached list, not a chunk pass. `chunked` counts the files chunked in the scan.
+ */
+export function chunkingHasher(chunks: ChunkConfig, stateDir: string, reporter: Reporter = silentReporter): BigFileHasher & { chunked: number } {
+  const avg = chunks.avgChunkSize;
+  let cachedSizes: Promise<Set<number>> | undefined;
+  const sizes = () =>
+    (cachedSizes ??= readdir(path.join(stateDir, 'cache', 'recipes')).then(
+      (names) => new Set(names.flatMap((n) => (n.endsWith(`-${avg}.json`) ? [Number(n.split('-')[1])] : []))),
+      () => new Set<number>(),
+    ));
+  const hasher = {
+    minSize: chunks.minFileSize,
+    chunked: 0,
+    async hash(file: string, relPath: string, before: StatSnapshot): Promise<string> {
+      if (!chunkablePath(relPath) || (await sizes()).has(before.size)) return hashFile(file, before);
+      const list = await chunkFileForScan(file, before, avg);
+      hasher.chunked++;
+      await saveList(stateDir, list, avg, reporter);
+      return list.xxh64;
+    },
+  };
+  return hasher;
 }
 
 export interface ChunkStats {
@@ -172,12 +231,13 @@ export async function chunkTree(scan: TreeScan, chunks: ChunkConfig, opts: { sta
   }
   const big = m.entries.filter((e) => e.type === 'file' && e.size >= chunks.minFileSize && chunkablePath(e.path));
   const stats: ChunkStats = { files: big.length, chunks: 0, chunkedFiles: 0, chunkedBytes: 0 };
-  if (big.length === 0) return { ...scan, manifest: { ...m, chunks }, chunkSources: { root: m.root, chunks: new Map(), recipes: new Map() }, chunkStats: stats };
+  const assembled = { files: big.length, bytes: big.reduce((n, e) => n + e.size, 0) };
+  if (big.length === 0) return { ...scan, manifest: { ...m, chunks, assembled }, chunkSources: { root: m.root, chunks: new Map(), recipes: new Map() }, chunkStats: stats };
   const sources: ChunkSources = { root: m.root, chunks: new Map(), recipes: new Map() };
   const bigPaths = new Set(big.map((e) => e.path));
   const entries: FileEntry[] = m.entries.filter((e) => !bigPaths.has(e.path));
   const api = await xxhashApi();
-  const task = reporter.task(`chunk ${label}`, big.reduce((n, e) => n + e.size, 0), 'bytes');
+  const task = reporter.task(`chunk ${label}`, assembled.bytes, 'bytes');
   for (const e of big) {
     const file = path.join(m.root, e.path);
     const { list, cached } = await chunkListOf(opts.stateDir, file, e, chunks.avgChunkSize, reporter, (n) => task.tick(n));
@@ -201,7 +261,7 @@ export async function chunkTree(scan: TreeScan, chunks: ChunkConfig, opts: { sta
   }
   stats.chunks = sources.chunks.size;
   task.done(`${big.length} files, ${sources.chunks.size} chunks${stats.chunkedFiles < big.length ? `, ${big.length - stats.chunkedFiles} from the recipe cache` : ''}`);
-  const manifest: TreeManifest = { ...makeManifest(m.tree, m.source, withParentDirs(entries), m.platform), chunks };
+  const manifest: TreeManifest = { ...makeManifest(m.tree, m.source, withParentDirs(entries), m.platform), chunks, assembled };
   return { ...scan, manifest, chunkSources: sources, chunkStats: stats };
 }
 
@@ -217,6 +277,10 @@ export async function chunkTrees(config: GameConfig, scan: GameScan, reporter?: 
 
 /** scanGame, then the chunk transform: what build, diff and scan compare. */
 export async function scanGameChunked(config: GameConfig, opts: Omit<ScanOptions, 'stateDir'> & { platforms?: string[] } = {}): Promise<{ game: string; trees: ChunkedTreeScan[] }> {
-  const scan = await scanGame(config, opts);
+  const hasher = (tree: TreeName) => {
+    const chunks = config.trees[tree].chunks;
+    return chunks ? chunkingHasher(chunks, config.stateDir, opts.reporter) : undefined;
+  };
+  const scan = await scanGame(config, { ...opts, bigFiles: hasher });
   return { game: scan.game, trees: await chunkTrees(config, scan, opts.reporter) };
 }

@@ -9,7 +9,7 @@ import { silentReporter, type Reporter } from '../report/reporter.js';
 import { TREE_NAMES, type FileEntry, type TreeManifest, type TreeName, type TreeSource } from '../types.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
 import { deniedWhere, isWriteDenied } from '../util/fs-access.js';
-import { ChangedWhileReading, hashFile } from './hash.js';
+import { ChangedWhileReading, hashFile, type StatSnapshot } from './hash.js';
 import { makeManifest, normalizeMode, withParentDirs } from './manifest.js';
 import { linksLeavingTree } from './link-resolve.js';
 import { readArchive, sniffArchive } from './read-archive.js';
@@ -30,6 +30,17 @@ export interface ScanOptions {
    * layer holding one could fit the registry's limit, however well it compresses. Unset: no bound.
    */
   maxFileBytes?: number;
+  /**
+   * Hashes a tree's big files another way (a chunked tree: the chunker's one pass gives the xxh64 and the chunk
+   * list, src/scan/chunk-tree.ts). Same contract as hashFile: ChangedWhileReading when the file moved.
+   */
+  bigFiles?: (tree: TreeName) => BigFileHasher | undefined;
+}
+
+export interface BigFileHasher {
+  minSize: number;
+  /** xxh64 of the file at `relPath` (tree path), whose walk said `before`. */
+  hash(file: string, relPath: string, before: StatSnapshot): Promise<string>;
 }
 
 
@@ -156,6 +167,7 @@ async function scanDir(
 
   const hashBytes = toHash.reduce((n, t) => n + t.w.size, 0);
   const task = toHash.length ? reporter.task(`hash ${label}`, hashBytes, 'bytes') : undefined;
+  const big = opts.bigFiles?.(tree);
   const limit = pLimit(opts.concurrency ?? 8);
   const attempts = opts.attempts ?? 3;
   let hashedBytes = 0;
@@ -165,7 +177,7 @@ async function scanDir(
     for (let attempt = 1; ; attempt++) {
       const startedAt = Date.now();
       try {
-        const xxh64 = await hashFile(file, current);
+        const xxh64 = big && current.size >= big.minSize ? await big.hash(file, w.path, current) : await hashFile(file, current);
         cache.record(slot, w.path, statKey(current), xxh64, startedAt);
         hashedBytes += current.size;
         task?.tick(current.size);
