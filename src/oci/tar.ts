@@ -91,6 +91,50 @@ export function layerTarEntries(entries: readonly FileEntry[], mount: string, tr
 }
 
 /**
+ * layerTarEntries as they are written, one at a time: a layer of 1M entries then never holds 1M tar names, a map of
+ * them and a sorted copy. Planned layers come sorted, with every entry's folder listed before it (the planner adds
+ * ancestors): checked first, in one pass that makes nothing per entry, and then the entries go out in the order
+ * given. Any other list (unsorted, a folder missing) is handed to layerTarEntries, whose output this equals.
+ * Errors about bad entries are thrown here, before the first entry is written, as layerTarEntries throws them.
+ */
+export function layerTarEntriesInOrder(entries: readonly FileEntry[], mount: string, tree = 'the tree'): Iterable<TarEntry> {
+  const prefix = mountPrefix(mount);
+  const dirs = new Set<string>();
+  let previous: string | undefined;
+  let plain = true; // paths so far hold no code unit at or above U+D800: `<` is byte order for them
+  for (const e of entries) {
+    if (e.path === '' || e.path.startsWith('/') || e.path.split('/').some((p) => p === '..' || p === '.' || p === '')) {
+      throw new GamelayerError('layer.path', `layer entry "${e.path}" is not a clean relative path`);
+    }
+    const name = prefix ? `${prefix}/${e.path}` : e.path;
+    assertInsideMount(name, prefix, tree, mount, e.path);
+    plain &&= !NEEDS_CODE_POINT_ORDER.test(e.path);
+    if (previous !== undefined && !(plain ? previous < e.path : compareBytewise(previous, e.path) < 0)) return layerTarEntries(entries, mount, tree);
+    const slash = e.path.lastIndexOf('/');
+    if (slash > 0 && !dirs.has(e.path.slice(0, slash))) return layerTarEntries(entries, mount, tree);
+    if (e.type === 'dir') dirs.add(e.path);
+    previous = e.path;
+  }
+  const mountDirs: TarEntry[] = [];
+  if (prefix) {
+    for (let i = prefix.indexOf('/'); i > 0; i = prefix.indexOf('/', i + 1)) {
+      const dir = prefix.slice(0, i);
+      mountDirs.push({ name: dir, entry: { path: dir, type: 'dir', mode: 0o755, size: 0 } });
+    }
+    mountDirs.push({ name: prefix, entry: { path: '', type: 'dir', mode: 0o755, size: 0 } });
+  }
+  return {
+    *[Symbol.iterator]() {
+      yield* mountDirs;
+      for (const e of entries) yield { name: prefix ? `${prefix}/${e.path}` : e.path, entry: e };
+    },
+  };
+}
+
+/** Below U+D800, UTF-16 code unit order is UTF-8 byte order. */
+const NEEDS_CODE_POINT_ORDER = /[\uD800-\uFFFF]/;
+
+/**
  * Defence in depth (the config already refuses nested mounts): a tree's layer may add, replace or delete only
  * paths strictly inside its own mount. A whiteout `.wh.<name>` deletes `<name>` beside it, so `.wh..` or
  * `.wh...` would delete the mount itself or its parent (and with it other trees): refused like any escape.
@@ -145,7 +189,7 @@ export const SMALL_FILE = 256 * 1024;
 
 /** The layer's tar as a stream; it errors (and never ends cleanly) if any file's content is not as scanned. */
 export function layerTar(layer: Pick<PlannedLayer, 'entries'>, content: ContentSource, options: LayerTarOptions): Readable {
-  const entries = layerTarEntries(layer.entries, options.mount, options.tree);
+  const entries = layerTarEntriesInOrder(layer.entries, options.mount, options.tree);
   const mtime = new Date((options.mtime ?? sourceDateEpoch()) * 1000);
   const readInto = content.readInto?.bind(content);
   // Headers are made as the writer reaches each entry, so a bad one (a symlink without target) errors the stream.
