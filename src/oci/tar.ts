@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
 import type { FileEntry, PlannedLayer } from '../types.js';
+import { collectYoungGarbage } from '../util/young-garbage.js';
 import type { ContentSource } from './content.js';
 import { BLOCK, encodeHeader, normalizeHeader, padding, writeUstarHeader, type TarHeaderFields } from './tar-header.js';
 
@@ -222,6 +223,8 @@ const CHUNK = 1 << 20;
 /** Stream chunks at least this big are passed on as they are rather than copied into the output chunk. */
 const PASS_THROUGH = 64 * 1024;
 const END_OF_TAR = 2 * BLOCK;
+/** Bytes handed on between two scavenges (util/young-garbage.ts): bounds the dead buffers awaiting a GC to about this. */
+const GC_EVERY_BYTES = 16 << 20;
 
 /**
  * The one tar writer: entries in the order given, into a tar stream (byte for byte what tar-stream writes), one
@@ -238,11 +241,23 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
   let buf = Buffer.alloc(CHUNK);
   let off = 0;
   const ready: Buffer[] = [];
+  /** Bytes handed on since the last scavenge: each chunk is dead once downstream (digest, compressor) took it. */
+  let handed = 0;
+  const handedOn = (n: number) => {
+    handed += n;
+    if (handed < GC_EVERY_BYTES) return;
+    handed = 0;
+    collectYoungGarbage();
+  };
+  const fresh = () => {
+    handedOn(CHUNK);
+    return Buffer.alloc(CHUNK);
+  };
   /** Makes `n` contiguous bytes of room (n <= CHUNK) at `off`. */
   const room = (n: number) => {
     if (CHUNK - off >= n) return;
     if (off > 0) ready.push(buf.subarray(0, off));
-    buf = Buffer.alloc(CHUNK);
+    buf = fresh();
     off = 0;
   };
   const copy = (b: Uint8Array) => {
@@ -264,9 +279,10 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
     }
   };
   const passOn = (b: Buffer) => {
+    handedOn(b.length); // a file's read buffer, as dead as a chunk once taken
     if (off > 0) ready.push(buf.subarray(0, off));
     ready.push(b);
-    buf = off > 0 ? Buffer.alloc(CHUNK) : buf;
+    buf = off > 0 ? fresh() : buf;
     off = 0;
   };
   const writeHeader = (h: ReturnType<typeof normalizeHeader>) => {
