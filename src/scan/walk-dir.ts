@@ -26,6 +26,8 @@ export interface Filters {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** lstat's options, made once: the walk passes them for every entry. */
+const NO_THROW = { throwIfNoEntry: false } as const;
 
 export async function walkDir(root: string, filters: Filters, label: string): Promise<WalkedEntry[]> {
   const entries: WalkedEntry[] = [];
@@ -60,7 +62,7 @@ export async function walkDirEach(root: string, filters: Filters, label: string,
     const full = prefix + rel;
     // Metadata from a synchronous lstat per entry: for cached inodes several times faster than async lstats
     // queued through libuv's thread pool. No exception for a vanished entry (cheaper than a throw and catch).
-    const stats = lstatSync(full, { throwIfNoEntry: false });
+    const stats = lstatSync(full, NO_THROW);
     if (stats === undefined) return; // removed since the listing: it is not part of this scan
     const type = entryType(stats);
     if (!type) {
