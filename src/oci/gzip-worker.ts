@@ -2,6 +2,7 @@
 // slot and its result goes back in the job's shared output slot, both reused by the pool job after job: no buffer
 // is made or transferred per block, so dead 1 MiB blocks never pile up in a worker's heap until its next GC.
 import { parentPort } from 'node:worker_threads';
+import { collectYoungGarbage } from '../util/young-garbage.js';
 import { compressBlockInto } from './gzip-block.js';
 
 export interface BlockJob {
@@ -39,4 +40,6 @@ parentPort?.on('message', (job: BlockJob) => {
     reply = { id: job.id, error: (e as Error).message };
   }
   parentPort!.postMessage(reply, reply.data ? [reply.data.buffer as ArrayBuffer] : []);
+  // zlib made about a block's worth of output buffers, dead now: freed at once, not once 64 MiB of them piled up.
+  collectYoungGarbage();
 });

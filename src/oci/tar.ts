@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
 import type { FileEntry, PlannedLayer } from '../types.js';
+import { collectYoungGarbage } from '../util/young-garbage.js';
 import type { ContentSource } from './content.js';
 import { BLOCK, encodeHeader, normalizeHeader, padding, writeUstarHeader, type TarHeaderFields } from './tar-header.js';
 
@@ -91,6 +92,50 @@ export function layerTarEntries(entries: readonly FileEntry[], mount: string, tr
 }
 
 /**
+ * layerTarEntries as they are written, one at a time: a layer of 1M entries then never holds 1M tar names, a map of
+ * them and a sorted copy. Planned layers come sorted, with every entry's folder listed before it (the planner adds
+ * ancestors): checked first, in one pass that makes nothing per entry, and then the entries go out in the order
+ * given. Any other list (unsorted, a folder missing) is handed to layerTarEntries, whose output this equals.
+ * Errors about bad entries are thrown here, before the first entry is written, as layerTarEntries throws them.
+ */
+export function layerTarEntriesInOrder(entries: readonly FileEntry[], mount: string, tree = 'the tree'): Iterable<TarEntry> {
+  const prefix = mountPrefix(mount);
+  const dirs = new Set<string>();
+  let previous: string | undefined;
+  let plain = true; // paths so far hold no code unit at or above U+D800: `<` is byte order for them
+  for (const e of entries) {
+    if (e.path === '' || e.path.startsWith('/') || e.path.split('/').some((p) => p === '..' || p === '.' || p === '')) {
+      throw new GamelayerError('layer.path', `layer entry "${e.path}" is not a clean relative path`);
+    }
+    const name = prefix ? `${prefix}/${e.path}` : e.path;
+    assertInsideMount(name, prefix, tree, mount, e.path);
+    plain &&= !NEEDS_CODE_POINT_ORDER.test(e.path);
+    if (previous !== undefined && !(plain ? previous < e.path : compareBytewise(previous, e.path) < 0)) return layerTarEntries(entries, mount, tree);
+    const slash = e.path.lastIndexOf('/');
+    if (slash > 0 && !dirs.has(e.path.slice(0, slash))) return layerTarEntries(entries, mount, tree);
+    if (e.type === 'dir') dirs.add(e.path);
+    previous = e.path;
+  }
+  const mountDirs: TarEntry[] = [];
+  if (prefix) {
+    for (let i = prefix.indexOf('/'); i > 0; i = prefix.indexOf('/', i + 1)) {
+      const dir = prefix.slice(0, i);
+      mountDirs.push({ name: dir, entry: { path: dir, type: 'dir', mode: 0o755, size: 0 } });
+    }
+    mountDirs.push({ name: prefix, entry: { path: '', type: 'dir', mode: 0o755, size: 0 } });
+  }
+  return {
+    *[Symbol.iterator]() {
+      yield* mountDirs;
+      for (const e of entries) yield { name: prefix ? `${prefix}/${e.path}` : e.path, entry: e };
+    },
+  };
+}
+
+/** Below U+D800, UTF-16 code unit order is UTF-8 byte order. */
+const NEEDS_CODE_POINT_ORDER = /[\uD800-\uFFFF]/;
+
+/**
  * Defence in depth (the config already refuses nested mounts): a tree's layer may add, replace or delete only
  * paths strictly inside its own mount. A whiteout `.wh.<name>` deletes `<name>` beside it, so `.wh..` or
  * `.wh...` would delete the mount itself or its parent (and with it other trees): refused like any escape.
@@ -145,7 +190,7 @@ export const SMALL_FILE = 256 * 1024;
 
 /** The layer's tar as a stream; it errors (and never ends cleanly) if any file's content is not as scanned. */
 export function layerTar(layer: Pick<PlannedLayer, 'entries'>, content: ContentSource, options: LayerTarOptions): Readable {
-  const entries = layerTarEntries(layer.entries, options.mount, options.tree);
+  const entries = layerTarEntriesInOrder(layer.entries, options.mount, options.tree);
   const mtime = new Date((options.mtime ?? sourceDateEpoch()) * 1000);
   const readInto = content.readInto?.bind(content);
   // Headers are made as the writer reaches each entry, so a bad one (a symlink without target) errors the stream.
@@ -178,6 +223,8 @@ const CHUNK = 1 << 20;
 /** Stream chunks at least this big are passed on as they are rather than copied into the output chunk. */
 const PASS_THROUGH = 64 * 1024;
 const END_OF_TAR = 2 * BLOCK;
+/** Bytes handed on between two scavenges (util/young-garbage.ts): bounds the dead buffers awaiting a GC to about this. */
+const GC_EVERY_BYTES = 16 << 20;
 
 /**
  * The one tar writer: entries in the order given, into a tar stream (byte for byte what tar-stream writes), one
@@ -194,11 +241,23 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
   let buf = Buffer.alloc(CHUNK);
   let off = 0;
   const ready: Buffer[] = [];
+  /** Bytes handed on since the last scavenge: each chunk is dead once downstream (digest, compressor) took it. */
+  let handed = 0;
+  const handedOn = (n: number) => {
+    handed += n;
+    if (handed < GC_EVERY_BYTES) return;
+    handed = 0;
+    collectYoungGarbage();
+  };
+  const fresh = () => {
+    handedOn(CHUNK);
+    return Buffer.alloc(CHUNK);
+  };
   /** Makes `n` contiguous bytes of room (n <= CHUNK) at `off`. */
   const room = (n: number) => {
     if (CHUNK - off >= n) return;
     if (off > 0) ready.push(buf.subarray(0, off));
-    buf = Buffer.alloc(CHUNK);
+    buf = fresh();
     off = 0;
   };
   const copy = (b: Uint8Array) => {
@@ -220,9 +279,10 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
     }
   };
   const passOn = (b: Buffer) => {
+    handedOn(b.length); // a file's read buffer, as dead as a chunk once taken
     if (off > 0) ready.push(buf.subarray(0, off));
     ready.push(b);
-    buf = off > 0 ? Buffer.alloc(CHUNK) : buf;
+    buf = off > 0 ? fresh() : buf;
     off = 0;
   };
   const writeHeader = (h: ReturnType<typeof normalizeHeader>) => {

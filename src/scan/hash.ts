@@ -4,7 +4,8 @@ import { open } from 'node:fs/promises';
 import xxhash from 'xxhash-wasm';
 import { GamelayerError } from '../errors.js';
 
-type Api = Awaited<ReturnType<typeof xxhash>>;
+export type XxhashApi = Awaited<ReturnType<typeof xxhash>>;
+type Api = XxhashApi;
 type Hasher = ReturnType<Api['create64']>;
 let api: Promise<Api> | undefined;
 
@@ -53,6 +54,10 @@ export class ChangedWhileReading extends GamelayerError {
 export async function hashFile(file: string, before: StatSnapshot): Promise<string> {
   const x = await xxhashApi();
   if (before.size <= SMALL_FILE) return hashSmallFile(x, file, before);
+  return hashLargeFile(x, file, before);
+}
+
+async function hashLargeFile(x: Api, file: string, before: StatSnapshot): Promise<string> {
   const h = x.create64();
   const buf = bufferPool.pop() ?? Buffer.allocUnsafe(CHUNK);
   const fh = await open(file, 'r');
@@ -80,10 +85,13 @@ export async function hashFile(file: string, before: StatSnapshot): Promise<stri
  * calls cost about 100 µs of main-thread CPU per file (a cold scan of 1M empty files spent 150 s of CPU), far more
  * than the read itself. The same choice as the layer writer's (oci/tar.ts).
  */
-const SMALL_FILE = 64 * 1024;
+export const SMALL_FILE = 64 * 1024;
 
-/** hashFile for a small file: the same checks, in one synchronous pass. */
-function hashSmallFile(x: Api, file: string, before: StatSnapshot): string {
+/**
+ * hashFile for a small file (`before.size` at most SMALL_FILE): the same checks, in one synchronous pass. For a
+ * caller with many such files: no promise per file (`api` from xxhashApi()).
+ */
+export function hashSmallFile(x: Api, file: string, before: StatSnapshot): string {
   const buf = bufferPool.pop() ?? Buffer.allocUnsafe(CHUNK);
   const fd = openSync(file, 'r');
   try {

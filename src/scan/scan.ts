@@ -1,6 +1,7 @@
 // Scan stage: tree sources on disk → TreeManifests, with the stat cache making unchanged rescans cheap.
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import type { GameConfig, TreeConfig } from '../config/load.js';
@@ -9,13 +10,13 @@ import { silentReporter, type Reporter } from '../report/reporter.js';
 import { TREE_NAMES, type FileEntry, type TreeManifest, type TreeName, type TreeSource } from '../types.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
 import { deniedWhere, isWriteDenied } from '../util/fs-access.js';
-import { ChangedWhileReading, hashFile, type StatSnapshot } from './hash.js';
+import { ChangedWhileReading, hashFile, hashSmallFile, SMALL_FILE, xxhashApi, type StatSnapshot } from './hash.js';
 import { makeManifest, normalizeMode, withParentDirs } from './manifest.js';
 import { linksLeavingTree } from './link-resolve.js';
 import { readArchive, sniffArchive } from './read-archive.js';
 import { fileTooBig } from './size-limit.js';
 import { StatCache, type StatKey } from './stat-cache.js';
-import { walkDir, type Filters, type WalkedEntry } from './walk-dir.js';
+import { walkDirEach, type Filters, type WalkedEntry } from './walk-dir.js';
 
 export interface ScanOptions {
   /** `.gamelayer/` of the game: caches live under `cache/`. */
@@ -130,79 +131,105 @@ async function scanDir(
   opts: ScanOptions,
 ): Promise<{ entries: FileEntry[]; stats: PartialStats }> {
   const reporter = opts.reporter ?? silentReporter;
-  const walked = await walkDir(source.path, filters, label);
-  if (opts.maxFileBytes !== undefined) {
-    const max = opts.maxFileBytes;
-    const big = walked.find((w) => w.type === 'file' && w.size > max);
-    if (big) throw fileTooBig(label, path.join(source.path, big.path), big.size, max);
-  }
-  warnLinksLeaving(walked, label, source.path, reporter);
   const cache = await StatCache.open(cacheFile(opts.stateDir, 'stat', source.path));
+  // Each walked entry becomes its FileEntry at once (the walk's records are not kept): a file the cache vouches for
+  // gets its stored hash; the others are reserved in the cache, in walk order, and hashed below.
+  const entries: FileEntry[] = [];
+  let cacheHits = 0;
+  let tooBig: WalkedEntry | undefined;
+  const max = opts.maxFileBytes;
+  await walkDirEach(source.path, filters, label, (w) => {
+    if (w.type !== 'file') {
+      entries.push({ path: w.path, type: w.type, mode: normalizeMode(w.type, w.rawMode), size: 0, linkTarget: w.linkTarget });
+      return;
+    }
+    if (max !== undefined && w.size > max) tooBig ??= w;
+    const row = cache.lookup(w.path, w.size, w.mtimeMs, w.ctimeMs, w.ino);
+    if (row >= 0) {
+      cacheHits++;
+      cache.keep(row);
+      entries.push(fileEntry(w.path, w.rawMode, w.size, cache.hashAt(row)));
+    } else {
+      const e = fileEntry(w.path, w.rawMode, w.size, '');
+      entries.push(e);
+      cache.reserve(e, [w.size, w.mtimeMs, w.ctimeMs, w.ino]);
+    }
+  });
+  if (tooBig) throw fileTooBig(label, path.join(source.path, tooBig.path), tooBig.size, max!);
+  warnLinksLeaving(entries, label, source.path, reporter);
   if (cache.rejected) reporter.warn(`${label}: stat cache ignored (${cache.rejected}); hashing every file again`);
 
-  const entries: FileEntry[] = [];
-  /** Files the cache missed, each with its reserved place in the cache's walk order. */
-  const toHash: { w: WalkedEntry; slot: number }[] = [];
-  let cacheHits = 0;
-  for (const w of walked) {
-    if (w.type === 'file') {
-      const row = cache.lookup(w.path, w.size, w.mtimeMs, w.ctimeMs, w.ino);
-      if (row >= 0) {
-        cacheHits++;
-        cache.keep(row);
-        entries.push(fileEntry(w, cache.hashAt(row)));
-      } else {
-        toHash.push({ w, slot: cache.reserve() });
-      }
-    } else {
-      entries.push({
-        path: w.path,
-        type: w.type,
-        mode: normalizeMode(w.type, w.rawMode),
-        size: 0,
-        linkTarget: w.linkTarget,
-      });
-    }
-  }
-
-  const hashBytes = toHash.reduce((n, t) => n + t.w.size, 0);
-  const task = toHash.length ? reporter.task(`hash ${label}`, hashBytes, 'bytes') : undefined;
+  const toHash = cache.reservedCount;
+  let hashBytes = 0;
+  for (let slot = 0; slot < toHash; slot++) hashBytes += cache.reservedKey(slot)[0];
+  const task = toHash ? reporter.task(`hash ${label}`, hashBytes, 'bytes') : undefined;
   const big = opts.bigFiles?.(tree);
   const limit = pLimit(opts.concurrency ?? 8);
   const attempts = opts.attempts ?? 3;
+  const prefix = source.path.endsWith(path.sep) ? source.path : source.path + path.sep;
   let hashedBytes = 0;
-  const hashOne = async ({ w, slot }: { w: WalkedEntry; slot: number }): Promise<FileEntry> => {
-    const file = path.join(source.path, w.path);
-    let current = w;
-    for (let attempt = 1; ; attempt++) {
-      const startedAt = Date.now();
+  const hashed = (slot: number, e: FileEntry, xxh64: string, k: StatKey, startedAt: number) => {
+    e.xxh64 = xxh64;
+    cache.record(slot, k, startedAt);
+    hashedBytes += k[0];
+    task?.tick(k[0]);
+  };
+  /** Hashes a reserved file, from attempt `first` on (after the first, the file is statted again before each). */
+  const hashOne = async (slot: number, first = 1): Promise<void> => {
+    const e = cache.reservedFile(slot) as FileEntry;
+    const file = prefix + e.path;
+    let k = cache.reservedKey(slot);
+    for (let attempt = first; ; attempt++) {
       try {
-        const xxh64 = big && current.size >= big.minSize ? await big.hash(file, w.path, current) : await hashFile(file, current);
-        cache.record(slot, w.path, statKey(current), xxh64, startedAt);
-        hashedBytes += current.size;
-        task?.tick(current.size);
-        return fileEntry(current, xxh64);
-      } catch (e) {
-        if (e instanceof ChangedWhileReading && attempt < attempts) {
-          current = await restat(file, w);
-          continue;
+        if (attempt > 1) {
+          // Hashed as it is now: the entry takes the file's new size and mode.
+          const s = await stat(file);
+          k = [s.size, s.mtimeMs, s.ctimeMs, s.ino];
+          e.size = s.size;
+          e.mode = normalizeMode('file', s.mode);
         }
-        throw wrapReadError(e, label, file);
+        const startedAt = Date.now();
+        const before: StatSnapshot = { size: k[0], mtimeMs: k[1], ctimeMs: k[2] };
+        // A chunked tree's big file: one chunker pass gives its xxh64 (and its chunk list to the recipe cache).
+        hashed(slot, e, big && k[0] >= big.minSize ? await big.hash(file, e.path, before) : await hashFile(file, before), k, startedAt);
+        return;
+      } catch (err) {
+        if (err instanceof ChangedWhileReading && attempt < attempts) continue;
+        throw wrapReadError(err, label, file);
       }
     }
   };
-  // Handed to p-limit a batch at a time: 100k files must not mean 100k pending promises held at once.
-  const hashed: FileEntry[] = [];
-  for (let start = 0; start < toHash.length; start += HASH_BATCH) {
-    hashed.push(...(await Promise.all(toHash.slice(start, start + HASH_BATCH).map((t) => limit(() => hashOne(t))))));
+  // Small files first, synchronously, in walk order: their read is a few syscalls, and a promise per file (with
+  // p-limit's closures) cost more than the read. Files that changed under the read join the others for a retry.
+  const api = toHash ? await xxhashApi() : undefined;
+  const slow: { slot: number; first: number }[] = [];
+  for (let slot = 0; slot < toHash; slot++) {
+    if ((slot & (HASH_BATCH - 1)) === HASH_BATCH - 1) await yieldToEventLoop(); // progress output and signals stay live
+    const k = cache.reservedKey(slot);
+    if (k[0] > SMALL_FILE || (big && k[0] >= big.minSize)) {
+      slow.push({ slot, first: 1 });
+      continue;
+    }
+    const e = cache.reservedFile(slot) as FileEntry;
+    const startedAt = Date.now();
+    try {
+      hashed(slot, e, hashSmallFile(api!, prefix + e.path, { size: k[0], mtimeMs: k[1], ctimeMs: k[2] }), k, startedAt);
+    } catch (err) {
+      if (err instanceof ChangedWhileReading && attempts > 1) slow.push({ slot, first: 2 });
+      else throw wrapReadError(err, label, prefix + e.path);
+    }
   }
-  task?.done(`${toHash.length} files hashed, ${cacheHits} from cache`);
+  // Handed to p-limit a batch at a time: 100k files must not mean 100k pending promises held at once.
+  for (let start = 0; start < slow.length; start += HASH_BATCH) {
+    await Promise.all(slow.slice(start, start + HASH_BATCH).map(({ slot, first }) => limit(() => hashOne(slot, first))));
+  }
+  task?.done(`${toHash} files hashed, ${cacheHits} from cache`);
   // Save only after the whole tree hashed cleanly: a failed scan never leaves a half-updated cache.
   // A rescan that found everything as stored writes nothing.
   if (!cache.unchanged) await saveOrWarn(() => cache.save(), reporter, label, 'stat cache');
   return {
-    entries: entries.concat(hashed),
-    stats: { cacheHits, hashedFiles: toHash.length, hashedBytes, cacheRejected: cache.rejected },
+    entries,
+    stats: { cacheHits, hashedFiles: toHash, hashedBytes, cacheRejected: cache.rejected },
   };
 }
 
@@ -211,9 +238,9 @@ async function scanDir(
  * it through another link of the tree, which no lexical look at one link shows. Those are named, since in the
  * image they point at whatever lies at that path there.
  */
-function warnLinksLeaving(walked: WalkedEntry[], label: string, root: string, reporter: Reporter): void {
+function warnLinksLeaving(entries: FileEntry[], label: string, root: string, reporter: Reporter): void {
   // Only chains: a link written to point outside directly is the documented, deliberate case (SECURITY.md).
-  const leaving = linksLeavingTree(walked).filter((l) => l.resolution.via !== undefined);
+  const leaving = linksLeavingTree(entries).filter((l) => l.resolution.via !== undefined);
   if (leaving.length === 0) return;
   const shown = leaving
     .slice(0, 3)
@@ -238,17 +265,9 @@ async function saveOrWarn(save: () => Promise<void>, reporter: Reporter, label: 
   }
 }
 
-function statKey(w: WalkedEntry): StatKey {
-  return [w.size, w.mtimeMs, w.ctimeMs, w.ino];
-}
-
-function fileEntry(w: WalkedEntry, xxh64: string): FileEntry {
-  return { path: w.path, type: 'file', mode: normalizeMode('file', w.rawMode), size: w.size, xxh64 };
-}
-
-async function restat(file: string, w: WalkedEntry): Promise<WalkedEntry> {
-  const s = await stat(file);
-  return { ...w, rawMode: s.mode, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino };
+/** A file's entry; every one made with the same fields in the same order, so they share one shape. */
+function fileEntry(relPath: string, rawMode: number, size: number, xxh64: string): FileEntry {
+  return { path: relPath, type: 'file', mode: normalizeMode('file', rawMode), size, xxh64 };
 }
 
 function wrapReadError(e: unknown, label: string, file: string): unknown {

@@ -4,7 +4,7 @@
 // Columnar on disk (one array per field, the hashes as one string): parsing 100k numbers in flat arrays is a
 // fraction of the cost of 100k small row arrays, and after the walk this parse is the largest part of a no-op
 // rescan. Rows are saved in walk order, so a rescan finds each path at the next row without a lookup table.
-import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
+import { readCheckedJson, writeCheckedJsonPieces } from '../util/checked-json.js';
 
 /** [size, mtimeMs, ctimeMs, ino] */
 export type StatKey = [number, number, number, number];
@@ -29,19 +29,55 @@ interface Columns {
 
 const EMPTY: Columns = { paths: [], size: [], mtime: [], ctime: [], ino: [], xxh64: '' };
 
-interface AddedRow {
-  path: string;
-  key: StatKey;
-  xxh64: string;
+/** Numbers per block of a Column. */
+const BLOCK = 1 << 14;
+
+/**
+ * A growable column of numbers in typed blocks: 8 (or 4) bytes per number, and growing never copies what is there
+ * (a doubling array would hold up to twice its rows, and both copies while it grows).
+ */
+class Column {
+  private readonly blocks: (Float64Array | Int32Array)[] = [];
+  length = 0;
+  constructor(private readonly make: (n: number) => Float64Array | Int32Array) {}
+
+  push(v: number): void {
+    if (this.length === this.blocks.length * BLOCK) this.blocks.push(this.make(BLOCK));
+    this.blocks[this.length >> 14]![this.length & (BLOCK - 1)] = v;
+    this.length++;
+  }
+
+  at(i: number): number {
+    return this.blocks[i >> 14]![i & (BLOCK - 1)]!;
+  }
+
+  set(i: number, v: number): void {
+    this.blocks[i >> 14]![i & (BLOCK - 1)] = v;
+  }
 }
+
+const float64s = () => new Column((n) => new Float64Array(n));
+const int32s = () => new Column((n) => new Int32Array(n));
+
+/** A file reserved for hashing: the scan's own entry, whose `xxh64` the scan fills in before `record`. */
+export interface ReservedFile {
+  readonly path: string;
+  xxh64?: string;
+}
+
+/** Rows written per piece of the saved JSON. */
+const SAVE_BATCH = 4096;
 
 export class StatCache {
   /**
    * What the next save writes, in walk order: a stored row this scan kept (>= 0), or `~i` for the i-th file it
-   * hashed (filled by `record`, left out when racy). Walk order on disk is what lets the next rescan skip lookups.
+   * reserved (written when `record` kept it). Walk order on disk is what lets the next rescan skip lookups.
    */
-  private readonly slots: number[] = [];
-  private readonly added: (AddedRow | undefined)[] = [];
+  private readonly slots = int32s();
+  /** Files reserved for hashing (the scan's entries, not copies), their stat (4 numbers each) and whether to keep them. */
+  private readonly reserved: ReservedFile[] = [];
+  private readonly reservedKeys = float64s();
+  private readonly kept = int32s();
   private cursor = 0;
   private index?: Map<string, number>;
 
@@ -81,49 +117,91 @@ export class StatCache {
     this.slots.push(row);
   }
 
-  /** Holds the walk's current place for a file about to be hashed; `record` fills it. */
-  reserve(): number {
-    this.added.push(undefined);
-    this.slots.push(~(this.added.length - 1));
-    return this.added.length - 1;
+  /** Holds the walk's current place for a file about to be hashed, with its stat; returns its slot for `record`. */
+  reserve(file: ReservedFile, k: StatKey): number {
+    const slot = this.reserved.length;
+    this.reserved.push(file);
+    for (const v of k) this.reservedKeys.push(v);
+    this.kept.push(0);
+    this.slots.push(~slot);
+    return slot;
   }
 
-  /** Keeps a hash for the next save at its reserved place; `hashedAtMs` is when hashing began. Racy files are not kept. */
-  record(slot: number, relPath: string, k: StatKey, xxh64: string, hashedAtMs: number): void {
-    if (k[1] >= hashedAtMs - RACY_WINDOW_MS) return;
-    this.added[slot] = { path: relPath, key: k, xxh64 };
+  /** Files reserved so far; slots are 0 … reservedCount - 1. */
+  get reservedCount(): number {
+    return this.reserved.length;
+  }
+
+  reservedFile(slot: number): ReservedFile {
+    return this.reserved[slot]!;
+  }
+
+  /** The stat a reserved file had when it was reserved (or last recorded). */
+  reservedKey(slot: number): StatKey {
+    const k = this.reservedKeys;
+    return [k.at(slot * 4), k.at(slot * 4 + 1), k.at(slot * 4 + 2), k.at(slot * 4 + 3)];
+  }
+
+  /**
+   * Keeps the hash the reserved file now holds for the next save, with the stat it was taken under; `hashedAtMs` is
+   * when hashing began. Racy files are not kept.
+   */
+  record(slot: number, k: StatKey, hashedAtMs: number): void {
+    for (let j = 0; j < 4; j++) this.reservedKeys.set(slot * 4 + j, k[j]!);
+    this.kept.set(slot, k[1] < hashedAtMs - RACY_WINDOW_MS && this.reserved[slot]!.xxh64?.length === HASH_CHARS ? 1 : 0);
   }
 
   /** True when the next save would write what is already stored: every stored row was kept, in order, and none hashed. */
   get unchanged(): boolean {
-    if (this.legacy || this.rejected !== undefined || this.added.length > 0 || this.slots.length !== this.rows.paths.length) return false;
-    for (let i = 0; i < this.slots.length; i++) if (this.slots[i] !== i) return false;
+    if (this.legacy || this.rejected !== undefined || this.reserved.length > 0 || this.slots.length !== this.rows.paths.length) return false;
+    for (let i = 0; i < this.slots.length; i++) if (this.slots.at(i) !== i) return false;
     return true;
   }
 
-  /** Writes what this scan kept and recorded (paths not seen are dropped). */
+  /**
+   * Writes what this scan kept and recorded (paths not seen are dropped): the same JSON as one JSON.stringify of
+   * the columns, made and written a piece at a time, so a 1M-file cache is never one string in memory.
+   */
   async save(): Promise<void> {
+    // The rows to write, in walk order: stored rows kept, reserved files recorded.
+    const rows = int32s();
+    for (let i = 0; i < this.slots.length; i++) {
+      const s = this.slots.at(i);
+      if (s >= 0 || this.kept.at(~s) === 1) rows.push(s);
+    }
+    await writeCheckedJsonPieces(this.file, FORMAT, this.columnsJson(rows));
+  }
+
+  /** JSON.stringify of the Columns of `rows`, in pieces. */
+  private *columnsJson(rows: Column): Generator<string> {
     const c = this.rows;
-    const out: Columns = { paths: [], size: [], mtime: [], ctime: [], ino: [], xxh64: '' };
-    const hashes: string[] = [];
-    const push = (p: string, size: number, mtime: number, ctime: number, ino: number, xxh64: string) => {
-      out.paths.push(p);
-      out.size.push(size);
-      out.mtime.push(mtime);
-      out.ctime.push(ctime);
-      out.ino.push(ino);
-      hashes.push(xxh64);
+    const keys = this.reservedKeys;
+    const column = function* (open: string, close: string, item: (s: number) => string | number): Generator<string> {
+      yield open;
+      for (let start = 0; start < rows.length; start += SAVE_BATCH) {
+        const piece: (string | number)[] = [];
+        for (let i = start; i < Math.min(rows.length, start + SAVE_BATCH); i++) piece.push(item(rows.at(i)));
+        yield (start > 0 ? ',' : '') + piece.join(',');
+      }
+      yield close;
     };
-    for (const s of this.slots) {
-      if (s >= 0) {
-        push(c.paths[s]!, c.size[s]!, c.mtime[s]!, c.ctime[s]!, c.ino[s]!, this.hashAt(s));
-      } else {
-        const a = this.added[~s];
-        if (a) push(a.path, a.key[0], a.key[1], a.key[2], a.key[3], a.xxh64);
+    const stat = (j: number, stored: number[]) => (s: number) => (s >= 0 ? stored[s]! : keys.at(~s * 4 + j));
+    yield* column('{"paths":[', ']', (s) => JSON.stringify(s >= 0 ? c.paths[s]! : this.reserved[~s]!.path));
+    yield* column(',"size":[', ']', stat(0, c.size));
+    yield* column(',"mtime":[', ']', stat(1, c.mtime));
+    yield* column(',"ctime":[', ']', stat(2, c.ctime));
+    yield* column(',"ino":[', ']', stat(3, c.ino));
+    let hashes: string[] = [];
+    yield ',"xxh64":"';
+    for (let i = 0; i < rows.length; i++) {
+      const s = rows.at(i);
+      hashes.push(s >= 0 ? this.hashAt(s) : this.reserved[~s]!.xxh64!);
+      if (hashes.length === SAVE_BATCH) {
+        yield hashes.join('');
+        hashes = [];
       }
     }
-    out.xxh64 = hashes.join('');
-    await writeCheckedJson(this.file, FORMAT, out);
+    yield `${hashes.join('')}"}`;
   }
 
   /** Walk order is stable, so the next path is almost always at the cursor; a table is built only on a miss. */

@@ -26,52 +26,44 @@ export interface Filters {
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** lstat's options, made once: the walk passes them for every entry. */
+const NO_THROW = { throwIfNoEntry: false } as const;
 
 export async function walkDir(root: string, filters: Filters, label: string): Promise<WalkedEntry[]> {
+  const entries: WalkedEntry[] = [];
+  await walkDirEach(root, filters, label, (w) => void entries.push(w));
+  return entries;
+}
+
+/**
+ * walkDir handing each entry to `visit` as it is found, in the same order, instead of collecting them: a scan of 1M
+ * files then never holds 1M walk records (with their Dirents) beside the entries it makes of them.
+ */
+export async function walkDirEach(root: string, filters: Filters, label: string, visit: (w: WalkedEntry) => void): Promise<void> {
   // The config refuses such globs at their line; a library caller passing filters directly is held here.
   const leaving = [...filters.include, ...filters.exclude].find(globLeavesTree);
   if (leaving !== undefined) {
     throw new GamelayerError('scan.glob-outside', `${label}: the glob "${leaving}" reaches outside the tree ${root}`, 'write globs relative to the tree, without ".." or a leading "/"');
   }
-  // Names and types come from readdir (no stat); metadata from a synchronous lstat per file, which for
-  // cached inodes is several times faster than 100k async lstats queued through libuv's thread pool.
-  // Sync: listing cached directories costs less than handing each readdir to the thread pool.
-  const found = takesEverything(filters)
-    ? listEverything(root, label)
-    : (fg.sync(filters.include, {
-        cwd: root,
-        dot: true,
-        onlyFiles: false,
-        followSymbolicLinks: false,
-        objectMode: true,
-        ignore: filters.exclude,
-        unique: filters.include.length > 1,
-        suppressErrors: false,
-      }) as unknown as { path: string; dirent: Dirent }[]);
-
-  const entries: WalkedEntry[] = [];
   // The listed paths are already normal and relative: a concatenation, not path.join, per entry.
   const prefix = root.endsWith(path.sep) ? root : root + path.sep;
   // Names that did not decode as UTF-8 show up with U+FFFD: their folders are checked byte by byte below.
   const suspect = new Set<string>();
-  for (const { path: rel, dirent } of found) {
-    const full = prefix + rel;
+  const found = (rel: string, isDirectory: boolean) => {
     if (rel.includes('\uFFFD')) {
       const slash = rel.lastIndexOf('/');
       suspect.add(slash > 0 ? rel.slice(0, slash) : '');
     }
-    assertLayerSafeName(rel, `${label}: ${full}`);
-    if (dirent.isDirectory()) {
-      entries.push({ path: rel, type: 'dir', rawMode: 0o755, size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0 });
-      continue;
+    if (!isLayerSafeName(rel)) assertLayerSafeName(rel, `${label}: ${prefix + rel}`);
+    if (isDirectory) {
+      visit({ path: rel, type: 'dir', rawMode: 0o755, size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0, linkTarget: undefined });
+      return;
     }
-    let stats: Stats;
-    try {
-      stats = lstatSync(full);
-    } catch (e) {
-      if (errnoCode(e) === 'ENOENT') continue; // removed since the listing: it is not part of this scan
-      throw e;
-    }
+    const full = prefix + rel;
+    // Metadata from a synchronous lstat per entry: for cached inodes several times faster than async lstats
+    // queued through libuv's thread pool. No exception for a vanished entry (cheaper than a throw and catch).
+    const stats = lstatSync(full, NO_THROW);
+    if (stats === undefined) return; // removed since the listing: it is not part of this scan
     const type = entryType(stats);
     if (!type) {
       throw new GamelayerError(
@@ -80,7 +72,7 @@ export async function walkDir(root: string, filters: Filters, label: string): Pr
         'remove it from the tree or add it to the tree\'s exclude globs in gamelayer.yaml',
       );
     }
-    entries.push({
+    visit({
       path: rel,
       type,
       rawMode: stats.mode,
@@ -90,9 +82,24 @@ export async function walkDir(root: string, filters: Filters, label: string): Pr
       ino: stats.ino,
       linkTarget: type === 'symlink' ? readlinkSync(full) : undefined,
     });
+  };
+  // Names and types come from readdir (no stat). Sync: listing cached directories costs less than handing each
+  // readdir to the thread pool.
+  if (takesEverything(filters)) listEverything(root, label, found);
+  else {
+    const listed = fg.sync(filters.include, {
+      cwd: root,
+      dot: true,
+      onlyFiles: false,
+      followSymbolicLinks: false,
+      objectMode: true,
+      ignore: filters.exclude,
+      unique: filters.include.length > 1,
+      suppressErrors: false,
+    }) as unknown as { path: string; dirent: Dirent }[];
+    for (const { path: rel, dirent } of listed) found(rel, dirent.isDirectory());
   }
   await assertUtf8Names(root, [...suspect], filters, label);
-  return entries;
 }
 
 /** The default filters (`include: ['**']`, no exclude): every entry, which needs no pattern matching at all. */
@@ -103,10 +110,9 @@ function takesEverything(filters: Filters): boolean {
 /**
  * Every entry under `root`, as fast-glob lists `**` with `dot` and without following links, but with plain
  * readdir: on 100k files fast-glob's per-entry matching costs about three times the listing itself, and with
- * nothing to match a no-op rescan is mostly the walk.
+ * nothing to match a no-op rescan is mostly the walk. Each entry goes to `found` as its folder is listed.
  */
-function listEverything(root: string, label: string): { path: string; dirent: Dirent }[] {
-  const out: { path: string; dirent: Dirent }[] = [];
+function listEverything(root: string, label: string, found: (rel: string, isDirectory: boolean) => void): void {
   const pending: string[] = [''];
   while (pending.length > 0) {
     const rel = pending.pop()!;
@@ -122,13 +128,14 @@ function listEverything(root: string, label: string): { path: string; dirent: Di
       }
       throw e;
     }
+    const base = rel === '' ? '' : `${rel}/`;
     for (const dirent of dirents) {
-      const p = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
-      out.push({ path: p, dirent });
-      if (dirent.isDirectory()) pending.push(p);
+      const p = base + dirent.name;
+      const isDirectory = dirent.isDirectory();
+      found(p, isDirectory);
+      if (isDirectory) pending.push(p);
     }
   }
-  return out;
 }
 
 function entryType(s: Stats): EntryType | undefined {
@@ -172,6 +179,13 @@ async function assertUtf8Names(root: string, dirs: string[], filters: Filters, l
 
 /** Names gamelayer writes at a tree's root: the image sentinel and the copy-complete marker of deployments. */
 export const RESERVED_ROOT_NAMES = ['.gamelayer-tree', '.complete'];
+
+/** What assertLayerSafeName checks, without making its message: the walk asks this of every entry. */
+function isLayerSafeName(rel: string): boolean {
+  if (rel.startsWith('.') && RESERVED_ROOT_NAMES.includes(rel)) return false;
+  const slash = rel.lastIndexOf('/');
+  return !rel.startsWith('.wh.', slash + 1);
+}
 
 /**
  * OCI layers use `.wh.` names to delete files of lower layers: a game file so named would vanish. And the root

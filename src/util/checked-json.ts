@@ -2,10 +2,12 @@
 // detected on read and reported, never trusted. Used by every cache and record we keep on disk.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { diskFullError } from './disk-full.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { writeAll } from './write-all.js';
 
 export type CheckedRead<T> = { ok: true; value: T; format: string } | { ok: false; missing: boolean; reason: string };
 
@@ -37,6 +39,35 @@ export async function writeCheckedJson(file: string, format: string, value: unkn
   await writeFileAtomic(file, `${header}\n${body}`, {
     writeError: (e) => diskFullError(e, 'state.disk-full', path.dirname(file), path.basename(file)),
   });
+}
+
+/**
+ * writeCheckedJson of a body given in pieces (the pieces joined are the JSON text): the same bytes on disk, but
+ * written as they come, the checksum taken on the way and the header (of fixed length) written last, in front.
+ */
+export async function writeCheckedJsonPieces(file: string, format: string, body: Iterable<string>): Promise<void> {
+  const headerBytes = (sha: string) => Buffer.from(`${JSON.stringify({ format, sha256: sha })}\n`);
+  const headerLength = headerBytes('0'.repeat(64)).length;
+  await writeFileAtomic(
+    file,
+    async (tmp) => {
+      const fh = await open(tmp, 'wx');
+      try {
+        const hash = createHash('sha256');
+        let at = headerLength;
+        for (const piece of body) {
+          const bytes = Buffer.from(piece);
+          hash.update(bytes);
+          await writeAll(fh, bytes, at);
+          at += bytes.length;
+        }
+        await writeAll(fh, headerBytes(hash.digest('hex')), 0);
+      } finally {
+        await fh.close();
+      }
+    },
+    { writeError: (e) => diskFullError(e, 'state.disk-full', path.dirname(file), path.basename(file)) },
+  );
 }
 
 function sha256(s: string): string {
