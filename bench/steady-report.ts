@@ -32,6 +32,9 @@ export interface SteadyUpdate {
   layerContent: number;
   content: number;
   layers: number;
+  /** Per tree image: its compressed layers (what a fresh node pulls for it) and the tree's content (newer runs). */
+  treeImageBytes?: Record<TreeName, number>;
+  treeContent?: Record<TreeName, number>;
   ms: number;
   decisions: Record<TreeName, string>;
 }
@@ -236,7 +239,8 @@ function chart(d: SteadyData, docker: DockerCost | undefined): string {
 
 /** The key of a chunk / scenario run in steady-chunks.json. */
 function variantKey(o: SteadyData['options']): string {
-  return `${o.scenario ?? 'daily'}, ${o.chunk?.length ? `${o.chunk.join('+')} chunked (~${formatBytes(o.chunkAvg ?? 0)})` : 'whole files'}`;
+  // The game's size is part of the key: a 3.1 GB month does not replace the small runs beside it.
+  return `${o.scenario ?? 'daily'}, ${o.chunk?.length ? `${o.chunk.join('+')} chunked (~${formatBytes(o.chunkAvg ?? 0)})` : 'whole files'}, ${formatBytes(o.size)} game`;
 }
 
 /** Chunk and scenario runs of the steady bench: merged into steady-chunks.json, one README row each. */
