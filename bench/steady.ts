@@ -262,6 +262,8 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
     if (variant) {
       // Chunk and scenario runs keep their own figures: the month above stays the reference run's.
       await writeChunkReport(data);
+      // A month of the daily mix with chunked trees also gets the full section (issues 16 and 20 side by side).
+      if ((opts.scenario ?? 'daily') === 'daily' && opts.chunk?.length) await writeSteadyReport(data, false, 'chunked');
       return;
     }
     await writeFile(path.join(BENCH_DIR, 'steady.json'), `${JSON.stringify(data, null, 1)}\n`);
