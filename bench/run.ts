@@ -142,11 +142,13 @@ for (const name of names) {
     await writeSteadyReport();
   } else if (name === 'steady-chunks-report') {
     await writeChunkReport();
+  } else if (name === 'steady-chunked-report') {
+    await writeSteadyReport(undefined, false, 'chunked');
   } else if (name === 'compare-report') {
     for (const preset of Object.keys(PRESETS) as Preset[]) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, assemble, many-files, peers, peers-report, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report, steady-chunks-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, assemble, many-files, peers, peers-report, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report, steady-chunks-report, steady-chunked-report`);
   }
 }

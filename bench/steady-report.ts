@@ -32,6 +32,9 @@ export interface SteadyUpdate {
   layerContent: number;
   content: number;
   layers: number;
+  /** Per tree image: its compressed layers (what a fresh node pulls for it) and the tree's content (newer runs). */
+  treeImageBytes?: Record<TreeName, number>;
+  treeContent?: Record<TreeName, number>;
   ms: number;
   decisions: Record<TreeName, string>;
 }
@@ -83,11 +86,35 @@ function dockerUpdate(u: SteadyUpdate, d: DockerCost): number {
   return n;
 }
 
+/** A size as a bench flag gives it (16MiB). */
+const flagBytes = (n: number) => (n % 2 ** 20 === 0 ? `${n / 2 ** 20}MiB` : n % 1024 === 0 ? `${n / 1024}KiB` : String(n));
 const mb = (n: number) => `${(n / 1e6).toFixed(1)}`;
 const x = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : '–');
 
-export async function writeSteadyReport(data?: SteadyData, quiet = false): Promise<void> {
-  const d = data ?? (JSON.parse(await readFile(path.join(BENCH_DIR, 'steady.json'), 'utf8')) as SteadyData);
+/**
+ * Where a month is reported: the whole-file reference month (section "steady", steady.json), or the month with
+ * chunked trees (section "steady-chunked", steady-chunked.json), which also gives issue 20's figures against the
+ * bytes written and a fresh node's pull per tree.
+ */
+export type SteadyKind = 'whole' | 'chunked';
+const KIND_FILES: Record<SteadyKind, { json: string; section: string; svg: string }> = {
+  whole: { json: 'steady.json', section: 'steady', svg: 'steady.svg' },
+  chunked: { json: 'steady-chunked.json', section: 'steady-chunked', svg: 'steady-chunked.svg' },
+};
+
+/** The chunked month to render when steady-chunked.json is not there yet: the biggest daily chunked run of steady-chunks.json. */
+async function chunkedMonth(): Promise<SteadyData> {
+  const own = path.join(BENCH_DIR, KIND_FILES.chunked.json);
+  if (existsSync(own)) return JSON.parse(await readFile(own, 'utf8')) as SteadyData;
+  const all = Object.values(JSON.parse(await readFile(path.join(BENCH_DIR, 'steady-chunks.json'), 'utf8')) as Record<string, SteadyData>);
+  const months = all.filter((v) => (v.options.scenario ?? 'daily') === 'daily' && v.options.chunk?.length).sort((a, b) => b.options.size - a.options.size);
+  if (!months.length) throw new Error('no daily chunked run in bench/steady-chunks.json: run `npm run bench -- steady --chunk app-media` first');
+  return months[0]!;
+}
+
+export async function writeSteadyReport(data?: SteadyData, quiet = false, kind: SteadyKind = 'whole'): Promise<void> {
+  const files = KIND_FILES[kind];
+  const d = data ?? (kind === 'chunked' ? await chunkedMonth() : (JSON.parse(await readFile(path.join(BENCH_DIR, files.json), 'utf8')) as SteadyData));
   const docker = await dockerCost(d.options.size);
   const days = d.updates.filter((u) => u.day > 0);
   const sum = (f: (u: SteadyUpdate) => number) => days.reduce((n, u) => n + f(u), 0);
@@ -104,14 +131,45 @@ export async function writeSteadyReport(data?: SteadyData, quiet = false): Promi
   const cold = d.updates[0]!;
   const dockerTotal = docker ? days.reduce((n, u) => n + dockerUpdate(u, docker), 0) : undefined;
   const ok = (b: boolean) => (b ? 'met' : '**missed**');
+  // Issue 20's reference: the bytes actually written to the changed files, compressed (runs that recorded it).
+  const hasWritten = days.length > 0 && days.every((u) => u.writtenCompressed !== undefined);
+  const written = sum((u) => u.writtenCompressed ?? 0);
+  const worstWritten = days.reduce((w, u) => (u.sent / Math.max(u.writtenCompressed ?? 0, 1) > w.sent / Math.max(w.writtenCompressed ?? 0, 1) ? u : w), days[0]!);
+  const chunked = d.options.chunk ?? [];
+  const writtenRows = hasWritten
+    ? `| bytes sent / bytes written to the changed files (compressed) over ${days.length} updates | ${formatBytes(sent)} / ${formatBytes(written)} = **${x(sent, written)}** | ${chunked.length ? `≤ 1.3× (issue 20): ${ok(sent <= 1.3 * written)}` : ''} |
+| worst single update against its written bytes | day ${worstWritten.day}: ${formatBytes(worstWritten.sent)} for ${formatBytes(worstWritten.writtenCompressed ?? 0)} written = ${x(worstWritten.sent, worstWritten.writtenCompressed ?? 0)} | |
+| node running N to N+1 against the written bytes | ${x(download, written)} downloaded, ${x(unpack, written)} unpacked | |
+`
+    : '';
+  // A fresh node per tree image (issue 20: at most 1.15× the tree's content), on the last update.
+  const treeRows =
+    last.treeImageBytes && last.treeContent
+      ? (Object.keys(last.treeImageBytes) as TreeName[])
+          .map((t) => {
+            const r = last.treeImageBytes![t] / Math.max(last.treeContent![t], 1);
+            return `| fresh node at day ${last.day}, tree image ${t}${chunked.includes(t) ? ' (chunked)' : ''} | ${formatBytes(last.treeImageBytes![t])} for ${formatBytes(last.treeContent![t])} of content = ${r.toFixed(3)}× | ${chunked.includes(t) ? `≤ 1.15× (issue 20): ${ok(r <= 1.15)}` : ''} |`;
+          })
+          .join('\n') + '\n'
+      : '';
 
   const rows = d.updates.map(
     (u) =>
-      `| ${u.day} | ${u.what.join('; ')} | ${mb(u.changedCompressed)} | ${mb(u.sent)} | ${u.day ? x(u.sent, u.changedCompressed) : ''} | ${mb(u.download)} / ${mb(u.unpack)} | ${mb(u.podDownload)} / ${mb(u.podUnpack)} | ` +
+      `| ${u.day} | ${u.what.join('; ')} | ${mb(u.changedCompressed)} | ${hasWritten ? `${mb(u.writtenCompressed ?? 0)} | ` : ''}${mb(u.sent)} | ${u.day ? x(u.sent, u.changedCompressed) : ''} | ${mb(u.download)} / ${mb(u.unpack)} | ${mb(u.podDownload)} / ${mb(u.podUnpack)} | ` +
       `${(u.imageBytes / u.content).toFixed(3)} / ${(u.layerContent / u.content).toFixed(3)} | ${u.layers} | ${(u.ms / 1000).toFixed(1)} | ${compactions(u)} |`,
   );
+  const title = chunked.length
+    ? `Steady state with chunked trees (issues 16 and 20) — ${days.length === d.options.updates ? '' : `${days.length} of `}${d.options.updates} daily updates of a generated game of ${formatBytes(cold.content)}, ${chunked.join(', ')} chunked (files ≥ ${formatBytes(d.options.chunkMin ?? 0)}, chunks of ~${formatBytes(d.options.chunkAvg ?? 0)}), build + push after each`
+    : `Steady state (issue 16) — ${days.length === d.options.updates ? '' : `${days.length} of `}${d.options.updates} daily updates of a generated game of ${formatBytes(cold.content)}, build + push after each`;
+  const chunkNote = chunked.length
+    ? `\nThe month of the section "Steady state" (same edits for the same seed and size) with \`--chunk ${chunked.join(' --chunk ')} --chunk-min ${flagBytes(d.options.chunkMin ?? 0)} --chunk-avg ${flagBytes(d.options.chunkAvg ?? 0)}\`
+(docs/chunks.md): big files are content-defined chunks, so a partial rewrite of a pak sends the chunks it touched.
+"Written": the bytes actually written to the changed files, compressed (each changed file's compressed size × the
+share of it written: a partial pak rewrite counts its rewritten part, any other change its whole file). The figures
+are re-rendered from \`${files.json}\` by \`npm run bench -- steady-chunked-report\`.\n`
+    : '';
   const md = `
-### Steady state (issue 16) — ${days.length === d.options.updates ? '' : `${days.length} of `}${d.options.updates} daily updates of a generated game of ${formatBytes(cold.content)}, build + push after each
+### ${title}
 
 Measured ${d.date} on ${d.machine}, 2 cores shared with other work; the whole bench took ${(d.totalSeconds / 60).toFixed(1)} min.
 \`npm run bench -- steady [--steady-size 3.1GB] [--updates 30] [--steady-seed S]\`: a game generated by
@@ -125,7 +183,7 @@ A node running day N−1 downloads the layers it lacks and unpacks every layer f
 server image's stack (containerd keys unpacked layers by the chain below them); "pod" is the same for a node running
 the four tree images. Image / content: compressed server image over the game's bytes, then the layers' uncompressed
 content over the game's bytes (dead copies of overwritten files).
-
+${chunkNote}
 | measure | result | target |
 | --- | --- | --- |
 | bytes sent / changed files compressed over ${days.length} updates | ${formatBytes(sent)} / ${formatBytes(changed)} = **${x(sent, changed)}** | ≤ 1.2×: ${ok(sent <= 1.2 * changed)} |
@@ -135,22 +193,22 @@ content over the game's bytes (dead copies of overwritten files).
 | node running N pulls to run N+1, over the month | ${formatBytes(download)} downloaded = **${x(download, changed)}**, ${formatBytes(unpack)} unpacked = **${x(unpack, changed)}** the changed files | ≤ 1.3×: ${ok(download <= 1.3 * changed && unpack <= 1.3 * changed)} |
 | worst single update unpacked | day ${worstUnpack.day}: ${formatBytes(worstUnpack.unpack)} for ${formatBytes(worstUnpack.changedCompressed)} changed | |
 | pod (four tree images), over the month | ${formatBytes(sum((u) => u.podDownload))} downloaded, ${formatBytes(sum((u) => u.podUnpack))} unpacked | |
-| fresh node at day ${last.day} | ${formatBytes(last.imageBytes)} = ${(last.imageBytes / cold.imageBytes).toFixed(2)}× the cold image | |
-| no-op build + push | ${d.noop ? `${d.noop.sent} B sent` : 'not reached'} | 0: ${d.noop ? ok(d.noop.sent === 0) : '–'} |
+${writtenRows}| fresh node at day ${last.day} | ${formatBytes(last.imageBytes)} = ${(last.imageBytes / cold.imageBytes).toFixed(2)}× the cold image, ${(last.imageBytes / last.content).toFixed(3)}× the content | |
+${treeRows}| no-op build + push | ${d.noop ? `${d.noop.sent} B sent` : 'not reached'} | 0: ${d.noop ? ok(d.noop.sent === 0) : '–'} |
 | same content under a new tag | ${d.retag ? `${d.retag.sent} B sent, of which ${d.retag.manifests} B manifests` : 'not reached'} | manifests only: ${d.retag ? ok(d.retag.sent === d.retag.manifests) : '–'} |
 ${docker && dockerTotal !== undefined ? `| the docker method (stated, not run here) | ${formatBytes(docker.perScenario.change + docker.perScenario.small)} per ordinary update, ${formatBytes(dockerTotal)} over the month = ${x(dockerTotal, changed)} the changed files (${docker.source}; an update that touches assets and app files re-sends both layers, an engine upgrade the engine's too) | |\n` : ''}
 Per update (MB = 10^6 bytes; compactions name what each tree's plan rewrote, dropped or merged):
 
-| day | what changed | changed MB | sent MB | sent / changed | node down / unpack MB | pod down / unpack MB | image / content | layers | s | compaction |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| day | what changed | changed MB | ${hasWritten ? 'written MB | ' : ''}sent MB | sent / changed | node down / unpack MB | pod down / unpack MB | image / content | layers | s | compaction |
+| --- | --- | --- | ${hasWritten ? '--- | ' : ''}--- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join('\n')}
 
-![steady chart](steady.svg)
+![steady chart](${files.svg})
 `;
   if (!quiet) process.stdout.write(md);
-  await writeFile(path.join(BENCH_DIR, 'steady.json'), `${JSON.stringify(d, null, 1)}\n`);
-  await writeReportSection('steady', md);
-  await writeFile(path.join(BENCH_DIR, 'steady.svg'), chart(d, docker));
+  await writeFile(path.join(BENCH_DIR, files.json), `${JSON.stringify(d, null, 1)}\n`);
+  await writeReportSection(files.section, md);
+  await writeFile(path.join(BENCH_DIR, files.svg), chart(d, docker));
 }
 
 function compactions(u: SteadyUpdate): string {
@@ -188,6 +246,7 @@ function chart(d: SteadyData, docker: DockerCost | undefined): string {
       series: [
         { name: 'sent to the registry', color: '#1f77b4', points: days.map((u) => ({ x: u.day, y: u.sent })) },
         { name: 'changed files, compressed', color: '#2ca02c', dashed: true, points: days.map((u) => ({ x: u.day, y: u.changedCompressed })) },
+        ...(d.options.chunk?.length ? [{ name: 'bytes written, compressed', color: '#8c564b', dashed: true, points: days.map((u) => ({ x: u.day, y: u.writtenCompressed ?? 0 })) }] : []),
         { name: 'node: unpacked', color: '#d62728', hollow: true, points: days.map((u) => ({ x: u.day, y: u.unpack })) },
       ],
     },
@@ -231,7 +290,7 @@ function chart(d: SteadyData, docker: DockerCost | undefined): string {
       ],
     },
   ];
-  return chartSvg(`gamelayer: ${d.options.updates} daily updates of a ${formatBytes(d.updates[0]!.content)} game`, panels);
+  return chartSvg(`gamelayer: ${d.options.updates} daily updates of a ${formatBytes(d.updates[0]!.content)} game${d.options.chunk?.length ? `, ${d.options.chunk.join(', ')} chunked` : ''}`, panels);
 }
 
 /** The key of a chunk / scenario run in steady-chunks.json. */

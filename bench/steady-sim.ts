@@ -2,7 +2,11 @@
 // written) and the same kind of daily edits, planned by planIncremental day after day. Content bytes stand for
 // compressed bytes (the big files of a generated game are random and stored as they are). Seconds instead of the
 // real bench's half hour: for weighing compaction settings (docs/compaction.md), not for the reported figures.
-//   npx tsx bench/steady-sim.ts [SIZE_BYTES] [UPDATES] [key=value settings of IncrementalOptions…]
+//   npx tsx bench/steady-sim.ts [SIZE_BYTES] [UPDATES] [key=value…]
+// key=value: settings of IncrementalOptions (numbers), `order=engine-media,app-media,engine,app` (freshOrder), and
+// the chunk model `chunkMin=BYTES [chunkAvg=BYTES]` (app-media chunked as docs/chunks.md does it: files from
+// chunkMin up are chunk entries of about chunkAvg bytes plus a recipe; a partial rewrite of such a file replaces
+// the chunks it overlaps and the one after them, a boundary moved).
 import { planGame, defaultFileCount } from '../fixtures/generator/plan.js';
 import { Rng } from '../fixtures/generator/random.js';
 import { planIncremental, SERVER_STACK_ORDER, type IncrementalOptions, type PreviousTree } from '../src/plan/incremental.js';
@@ -11,17 +15,70 @@ import { TREE_NAMES, type FileEntry, type PlannedLayer, type TreeManifest, type 
 
 const size = Number(process.argv[2] ?? 3.1e9);
 const updates = Number(process.argv[3] ?? 30);
-const settings = Object.fromEntries(process.argv.slice(4).map((a) => a.split('=')).map(([k, v]) => [k!, Number(v)]));
+const args = Object.fromEntries(process.argv.slice(4).map((a) => a.split('=')).map(([k, v]) => [k!, v!]));
+const chunkMin = Number(args.chunkMin ?? 0);
+const chunkAvg = Number(args.chunkAvg ?? 2 ** 20);
+const order = args.order ? (args.order.split(',') as TreeName[]) : SERVER_STACK_ORDER;
+const settings = Object.fromEntries(Object.entries(args).filter(([k]) => !['chunkMin', 'chunkAvg', 'order'].includes(k)).map(([k, v]) => [k, Number(v)]));
 const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, `/opt/local/${t}`])) as Record<TreeName, string>;
-const opts: IncrementalOptions = { targetSize: 512 * 2 ** 20, maxLayers: 100, mounts, freshOrder: SERVER_STACK_ORDER, ...settings };
+const opts: IncrementalOptions = { targetSize: 512 * 2 ** 20, maxLayers: 100, mounts, freshOrder: order, ...settings };
 
 let serial = 0;
 const entry = (path: string, size: number): FileEntry => ({ path, type: 'file', mode: 0o644, size, xxh64: (++serial).toString(16).padStart(16, '0') });
 const plan = planGame({ size, files: defaultFileCount(size), seed: 'bench-steady', game: 'steady-game' });
 const game = Object.fromEntries(TREE_NAMES.map((t) => [t, new Map<string, FileEntry>()])) as Record<TreeName, Map<string, FileEntry>>;
 for (const f of plan.files) game[f.tree].set(f.path, entry(f.path, f.size));
-const manifests = () => TREE_NAMES.map((t) => makeManifest(t, { kind: 'dir', path: `/${t}` }, withParentDirs([...game[t].values()])));
 
+// The chunk model: app-media's big files as chunk lists; each chunk a manifest entry, each list a recipe entry.
+const chunkRng = new Rng('steady-sim', 'chunks');
+const recipes = new Map<string, FileEntry[]>();
+const recipeEntries = new Map<string, FileEntry>();
+let chunkSerial = 0;
+function newChunks(bytes: number): FileEntry[] {
+  const out: FileEntry[] = [];
+  for (let left = bytes; left > 0; ) {
+    const n = Math.min(left, Math.round(Math.min(4, Math.max(0.25, Math.exp(0.5 * chunkRng.normal()))) * chunkAvg));
+    const id = (++chunkSerial).toString(16).padStart(8, '0');
+    out.push(entry(`.gamelayer-chunks/c/${id.slice(-2)}/${id}`, n));
+    left -= n;
+  }
+  return out;
+}
+function setRecipe(path: string, chunks: FileEntry[]): void {
+  recipes.set(path, chunks);
+  recipeEntries.set(path, entry(`.gamelayer-chunks/r/${path}`, 120 + 74 * chunks.length));
+}
+/** A file of app-media written: whole (`region` absent) or a byte range of it in place. */
+function chunkWrite(path: string, bytes: number, region?: { at: number; length: number }): void {
+  if (!chunkMin) return;
+  if (bytes < chunkMin) {
+    recipes.delete(path);
+    recipeEntries.delete(path);
+    return;
+  }
+  const old = recipes.get(path);
+  if (!region || !old) return setRecipe(path, newChunks(bytes));
+  let from = 0;
+  let offset = 0;
+  while (from < old.length && offset + old[from]!.size <= region.at) offset += old[from++]!.size;
+  let to = from;
+  let end = offset;
+  while (to < old.length && end < region.at + region.length) end += old[to++]!.size;
+  to = Math.min(old.length, to + 1); // the boundary after the edit moves now and then: one chunk more
+  const replaced = old.slice(from, to).reduce((n, c) => n + c.size, 0);
+  setRecipe(path, [...old.slice(0, from), ...newChunks(replaced), ...old.slice(to)]);
+}
+if (chunkMin) for (const f of game['app-media'].values()) chunkWrite(f.path, f.size);
+
+function manifests(): TreeManifest[] {
+  return TREE_NAMES.map((t) => {
+    if (t !== 'app-media' || !chunkMin) return makeManifest(t, { kind: 'dir', path: `/${t}` }, withParentDirs([...game[t].values()]));
+    const whole = [...game[t].values()].filter((e) => !recipes.has(e.path));
+    const chunks = [...recipes.values()].flat();
+    const m = makeManifest(t, { kind: 'dir', path: `/${t}` }, withParentDirs([...whole, ...chunks, ...recipeEntries.values()]));
+    return { ...m, chunks: { minFileSize: chunkMin, avgChunkSize: chunkAvg } };
+  });
+}
 function previousOf(ms: TreeManifest[], layers: PlannedLayer[]): Partial<Record<TreeName, PreviousTree>> {
   const out: Partial<Record<TreeName, PreviousTree>> = {};
   for (const m of ms) {
@@ -33,14 +90,18 @@ function previousOf(ms: TreeManifest[], layers: PlannedLayer[]): Partial<Record<
 
 let ms = manifests();
 let layers = planIncremental(ms, {}, opts).layers;
-const totals = { changed: 0, sent: 0, unpack: 0, worst: 0, worstDay: 0, maxDead: 0, maxLayers: layers.length };
+const totals = { changed: 0, written: 0, sent: 0, unpack: 0, podUnpack: 0, worst: 0, worstDay: 0, worstWritten: 0, worstWrittenDay: 0, maxDead: 0, maxLayers: layers.length };
+const content0 = ms.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0);
 const scale = size / 3.1e9;
 for (let day = 1; day <= updates; day++) {
   const r = new Rng('steady-sim', String(day));
   let changed = 0;
-  const set = (t: TreeName, path: string, bytes: number) => {
+  let written = 0;
+  const set = (t: TreeName, path: string, bytes: number, region?: { at: number; length: number }) => {
     game[t].set(path, entry(path, bytes));
+    if (t === 'app-media') chunkWrite(path, bytes, region);
     changed += bytes;
+    written += region?.length ?? bytes;
   };
   // Assets: modify 40 %, resize 20 %, add 30 %, delete 10 %, files no bigger than what is left of the day's budget.
   let left = Math.max(1e6, 50e6 * scale * Math.exp(0.5 * r.normal()));
@@ -53,7 +114,10 @@ for (let day = 1; day <= updates; day++) {
       set('app-media', `${f.path.replace(/[^/]*$/, '')}patch_${day}_${guard}.dat`, bytes);
       left -= bytes;
     } else if (f.size <= left && game['app-media'].has(f.path)) {
-      if (op < 0.4) game['app-media'].delete(f.path);
+      if (op < 0.4) {
+        game['app-media'].delete(f.path);
+        chunkWrite(f.path, 0);
+      }
       else set('app-media', f.path, op < 0.6 ? Math.max(1, Math.round(f.size * (0.5 + r.float()))) : f.size);
       left -= f.size;
     }
@@ -67,7 +131,11 @@ for (let day = 1; day <= updates; day++) {
     const paks = media.filter((f) => f.size >= 40e6 * scale && f.path.endsWith('.pak'));
     if (paks.length) {
       const p = r.pick(paks);
-      set('app-media', p.path, p.size);
+      // The part rewritten in place (1–5 %, as the steady bench does), from its own stream: the whole-file month's
+      // edits stay those of the runs in docs/compaction.md.
+      const pr = new Rng('steady-sim', String(day), 'pak');
+      const length = Math.round(p.size * (0.01 + 0.04 * pr.float()));
+      set('app-media', p.path, p.size, { at: pr.int(0, p.size - length), length });
     }
   }
   if (r.float() < 0.3) {
@@ -82,11 +150,26 @@ for (let day = 1; day <= updates; day++) {
   let first = 0;
   while (first < layers.length && first < inc.layers.length && layers[first]!.inputKey === inc.layers[first]!.inputKey) first++;
   const unpack = inc.layers.slice(first).reduce((n, l) => n + l.bytes, 0);
+  // A pod of tree images: each tree is its own chain.
+  let podUnpack = 0;
+  for (const t of TREE_NAMES) {
+    const a = layers.filter((l) => l.tree === t);
+    const b = inc.layers.filter((l) => l.tree === t);
+    let i = 0;
+    while (i < a.length && i < b.length && a[i]!.inputKey === b[i]!.inputKey) i++;
+    podUnpack += b.slice(i).reduce((n, l) => n + l.bytes, 0);
+  }
   const content = next.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0);
   const dead = inc.layers.reduce((n, l) => n + l.bytes, 0) / content;
   totals.changed += changed;
+  totals.written += written;
   totals.sent += sent;
   totals.unpack += unpack;
+  totals.podUnpack += podUnpack;
+  if (sent / Math.max(written, 1) > totals.worstWritten) {
+    totals.worstWritten = sent / Math.max(written, 1);
+    totals.worstWrittenDay = day;
+  }
   if (sent / Math.max(changed, 1) > totals.worst) {
     totals.worst = sent / Math.max(changed, 1);
     totals.worstDay = day;
@@ -95,7 +178,7 @@ for (let day = 1; day <= updates; day++) {
   totals.maxLayers = Math.max(totals.maxLayers, inc.layers.length);
   const notes = Object.entries(inc.decisions).filter(([, d]) => d.reason).map(([t, d]) => `${t}: ${d.reason}`).join('; ');
   process.stdout.write(
-    `day ${String(day).padStart(2)}: changed ${(changed / 1e6).toFixed(1).padStart(7)} MB, sent ${(sent / 1e6).toFixed(1).padStart(7)}, ` +
+    `day ${String(day).padStart(2)}: changed ${(changed / 1e6).toFixed(1).padStart(7)} MB, written ${(written / 1e6).toFixed(1).padStart(7)}, sent ${(sent / 1e6).toFixed(1).padStart(7)}, ` +
       `unpack ${(unpack / 1e6).toFixed(1).padStart(7)}, image/content ${dead.toFixed(3)}, ${inc.layers.length} layers  ${notes.slice(0, 160)}\n`,
   );
   ms = next;
@@ -103,6 +186,8 @@ for (let day = 1; day <= updates; day++) {
 }
 const x = (a: number) => (a / totals.changed).toFixed(2);
 process.stdout.write(
-  `total: changed ${(totals.changed / 1e6).toFixed(0)} MB, sent ${x(totals.sent)}×, unpack ${x(totals.unpack)}×, worst update ${totals.worst.toFixed(2)}× (day ${totals.worstDay}), ` +
-    `image/content at most ${totals.maxDead.toFixed(3)}, at most ${totals.maxLayers} layers\n`,
+  `total: changed ${(totals.changed / 1e6).toFixed(0)} MB, sent ${x(totals.sent)}×, unpack ${x(totals.unpack)}× (pod ${x(totals.podUnpack)}×), worst update ${totals.worst.toFixed(2)}× (day ${totals.worstDay}), ` +
+    `image/content at most ${totals.maxDead.toFixed(3)}, at most ${totals.maxLayers} layers\n` +
+    `  written ${(totals.written / 1e6).toFixed(0)} MB: sent ${(totals.sent / totals.written).toFixed(2)}× written, worst ${totals.worstWritten.toFixed(2)}× (day ${totals.worstWrittenDay}); ` +
+    `fresh node at the end ${(layers.reduce((n, l) => n + l.bytes, 0) / ms.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0)).toFixed(3)}× content (start ${(content0 / content0).toFixed(3)})\n`,
 );

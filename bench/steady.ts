@@ -165,10 +165,10 @@ async function rewritePart(file: string, offset: number, length: number, seed: s
   }
 }
 
-async function contentBytes(dir: string): Promise<number> {
-  let n = 0;
-  for (const t of TREE_NAMES) n += (await countFiles(path.join(dir, t))).bytes;
-  return n;
+async function treeContentBytes(dir: string): Promise<Record<TreeName, number>> {
+  const out = {} as Record<TreeName, number>;
+  for (const t of TREE_NAMES) out[t] = (await countFiles(path.join(dir, t))).bytes;
+  return out;
 }
 
 export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
@@ -218,7 +218,8 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
       const pod = await Promise.all(TREE_NAMES.map((t) => imageLayers(registry.url, REPO, `${tag}-${t}`)));
       const node = nodeCost(held, server);
       const podCost = pod.map((img, i) => nodeCost(heldPod[i] ?? [], img));
-      const content = await contentBytes(dir);
+      const treeContent = await treeContentBytes(dir);
+      const content = TREE_NAMES.reduce((n, t) => n + treeContent[t], 0);
       const chunks = prevRecord ? diffManifests(prevRecord.manifests, r.record.manifests).flatMap((d) => chunkDiff(d) ?? []) : [];
       prevRecord = r.record;
       const u: SteadyUpdate = {
@@ -238,6 +239,9 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
         layerContent: r.summary.layers.reduce((n, l) => n + l.bytes, 0),
         content,
         layers: server.length,
+        // What a fresh node pulls per tree image (compressed), beside each tree's content: issue 20's fresh-node figure.
+        treeImageBytes: Object.fromEntries(TREE_NAMES.map((t, i) => [t, pod[i]!.reduce((n, l) => n + l.size, 0)])) as Record<TreeName, number>,
+        treeContent,
         ms,
         decisions: Object.fromEntries(r.summary.trees.map((t) => [t.tree, t.reason ? `${t.decision}: ${t.reason}` : t.decision])) as Record<TreeName, string>,
       };
@@ -245,6 +249,8 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
       held = server;
       heldPod = pod;
       if (day > 0 && !variant) await writeSteadyReport(snapshot(), true);
+      // A variant run's figures so far, so that an interrupted month is not lost (steady-report --from FILE renders them).
+      if (variant) await writeFile(path.join(OUT_DIR, 'steady-variant-progress.json'), `${JSON.stringify(snapshot(), null, 1)}\n`);
       log(
         `day ${day}: ${change.what.join(', ')}; changed ${formatBytes(changedCompressed)} compressed (written ${formatBytes(written)}${chunks.length ? `, new chunks ${formatBytes(chunks.reduce((n, c) => n + c.newChunkBytes, 0))}` : ''}), sent ${formatBytes(sent)}, ` +
           `node ${formatBytes(u.download)} down / ${formatBytes(u.unpack)} unpacked, image ${(u.imageBytes / content).toFixed(3)}× content, ${u.layers} layers (${(ms / 1000).toFixed(1)} s)`,
@@ -259,6 +265,8 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
     if (variant) {
       // Chunk and scenario runs keep their own figures: the month above stays the reference run's.
       await writeChunkReport(data);
+      // A month of the daily mix with chunked trees also gets the full section (issues 16 and 20 side by side).
+      if ((opts.scenario ?? 'daily') === 'daily' && opts.chunk?.length) await writeSteadyReport(data, false, 'chunked');
       return;
     }
     await writeFile(path.join(BENCH_DIR, 'steady.json'), `${JSON.stringify(data, null, 1)}\n`);
