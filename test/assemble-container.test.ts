@@ -4,8 +4,8 @@
 // Good trees come out identical with their modes; bad ones (missing / damaged / short chunk, unknown recipe
 // format) stop with the file and the chunk named and no .complete; a kill -9 during a big file leaves no .complete,
 // the engine guard refuses to start, and a rerun completes. Everything runs twice: on the sh path (the image has no
-// helper) and with the native assembler in the chunk store, where a chunked build puts it (on a base without
-// sha256sum, so that only the helper can pass).
+// helper) and with the native assembler in the chunk store, where a chunked build puts it (the copy then says so
+// first on stdout).
 import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COPY_SENTINEL, GUARD_NAME, copyScript, guardScript } from '../src/k8s/scripts.js';
+import { assemblerFor } from '../src/oci/assembler.js';
 import { busyboxImage } from './support/docker-images.js';
 import { addNativeAssembler, chunkPath, recipeText, writeChunkedTree, type ChunkedTree } from './support/chunked-tree.js';
 import { tempDir } from './support/tmp.js';
@@ -22,6 +23,8 @@ const TARGET = '/mnt/app-media';
 const LABEL = 'gamelayer-test=assemble-container';
 const BIG = "levels/forest it's/terrain.pak";
 const UID = 1000;
+/** What the copy prints first when it runs the native assembler (this host's CPU decides the hash code). */
+const NATIVE_LINE = `gamelayer: app-media: assembling with the native assembler (${execFileSync(assemblerFor(`linux/${process.arch === 'x64' ? 'amd64' : process.arch}`)!.path, ['--probe'], { encoding: 'utf8' }).trim()})\n`;
 
 let work: string;
 let base: string;
@@ -37,15 +40,12 @@ function ok(r: SpawnSyncReturns<string>): string {
   return r.stdout.trim();
 }
 
-/**
- * A tree image: the busybox base plus `folder` at MOUNT, built by the Docker engine. `withoutSha256sum` drops the
- * base's sha256sum: a copy that passes there was hashed by the native assembler, not by the sh path.
- */
-function treeImage(name: string, folder: string, withoutSha256sum = false): string {
+/** A tree image: the busybox base plus `folder` at MOUNT, built by the Docker engine. */
+function treeImage(name: string, folder: string): string {
   const ctx = path.join(work, `ctx-${name}`);
   mkdirSync(ctx);
   execFileSync('cp', ['-a', folder, path.join(ctx, 'tree')]);
-  writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${base}\n${withoutSha256sum ? 'RUN rm /bin/sha256sum\n' : ''}COPY tree ${MOUNT}\n`);
+  writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${base}\nCOPY tree ${MOUNT}\n`);
   const tag = `gamelayer-test/assemble-${name}:1`;
   ok(docker(['build', '-q', '--label', LABEL, '-t', tag, ctx]));
   images.push(tag);
@@ -149,7 +149,7 @@ function variant(name: string, native: boolean, edit: (folder: string) => void):
   const folder = path.join(work, `variant-${name}`);
   execFileSync('cp', ['-a', native ? chunkedNative : chunked, folder]);
   edit(folder);
-  return treeImage(name, folder, native);
+  return treeImage(name, folder);
 }
 
 beforeAll(async () => {
@@ -184,14 +184,14 @@ for (const native of [false, true]) {
     });
 
     it('copies the tree and assembles its big files: identical to the source, modes kept, sentinel last, no chunk store', () => {
-      const image = treeImage(`${tag}good`, native ? chunkedNative : chunked, native);
+      const image = treeImage(`${tag}good`, native ? chunkedNative : chunked);
       const { volume, dir } = emptyDir(`${tag}good`);
       // A stale sentinel of an earlier copy must go first.
       writeFileSync(path.join(dir, COPY_SENTINEL), '');
       const r = runCopy(image, volume);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
-      expect(r.stdout).toBe(`gamelayer: app-media: copied to ${TARGET}, big files assembled from their chunks\n`);
+      expect(r.stdout).toBe(`${native ? NATIVE_LINE : ''}gamelayer: app-media: copied to ${TARGET}, big files assembled from their chunks\n`);
       expect(existsSync(path.join(dir, COPY_SENTINEL))).toBe(true);
       expect(snapshot(dir, [COPY_SENTINEL])).toEqual(snapshot(source));
       expect(statSync(path.join(dir, BIG)).mode & 0o777).toBe(0o755);
@@ -259,6 +259,7 @@ for (const native of [false, true]) {
         writeFileSync(path.join(dir, COPY_SENTINEL), '');
         const r = runCopy(image, volume);
         expect(r.status).not.toBe(0);
+        expect(r.stdout).toBe(native ? NATIVE_LINE : '');
         expect(r.stderr).toMatch(b.message);
         expect(r.stderr).toContain(`gamelayer: app-media: a file could not be assembled from its chunks: ${TARGET} is incomplete and gets no .complete`);
         expect(existsSync(path.join(dir, COPY_SENTINEL))).toBe(false);
@@ -274,10 +275,11 @@ for (const native of [false, true]) {
 
   describe(`a volume too small for the assembled files (real Docker engine, tmpfs volume; ${how})`, () => {
     it('stops naming the file and the missing space, no .complete, no temporary', () => {
-      const image = treeImage(`${tag}full`, native ? chunkedNative : chunked, native);
+      const image = treeImage(`${tag}full`, native ? chunkedNative : chunked);
       const { volume } = smallEmptyDir(`${tag}full`, '4m');
       const r = runCopy(image, volume);
       expect(r.status).not.toBe(0);
+      expect(r.stdout).toBe(native ? NATIVE_LINE : '');
       expect(r.stderr).toMatch(/^gamelayer: app-media: (audio\/music\.pak|levels\/forest it's\/terrain\.pak) \(recipe .*\): only \d+ of \d+ bytes reached .*\.gamelayer-tmp, yet every chunk is sound: is the volume full\?$/m);
       // The volume's content is seen from a container: a tmpfs volume has no host folder.
       const left = docker(['run', '--rm', '-v', `${volume}:/v`, base, 'sh', '-c', 'ls -a /v /v/audio "/v/levels/forest it\'s"']);
@@ -300,7 +302,7 @@ for (const native of [false, true]) {
       const t = await writeChunkedTree(src, folder, { minFileSize: 1024 * 1024, chunkSize: 1024 * 1024, fixed: true });
       expect(t.chunkFiles).toBe(8);
       if (native) await addNativeAssembler(folder);
-      const image = treeImage(`${tag}kill`, folder, native);
+      const image = treeImage(`${tag}kill`, folder);
       const { volume, dir } = emptyDir(`${tag}kill`);
       const name = `gamelayer-test-assemble-kill-${randomBytes(3).toString('hex')}`;
 
@@ -326,6 +328,7 @@ for (const native of [false, true]) {
 
       // The restarted init container completes over what the killed one left.
       const again = runCopy(image, volume);
+      expect(again.stdout.startsWith(native ? NATIVE_LINE : 'gamelayer: app-media: copied')).toBe(true);
       expect(again.stderr).toBe('');
       expect(again.status).toBe(0);
       expect(existsSync(path.join(dir, COPY_SENTINEL))).toBe(true);

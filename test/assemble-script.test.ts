@@ -58,8 +58,7 @@ const variants: { label: string; bin: () => string; native?: boolean }[] = [
   },
   { label: 'dash and GNU coreutils, no openssl', bin: () => binDir('gnu', TOOLS, (t) => (t === 'sh' ? which('dash')! : which(t)!)) },
   { label: 'busybox alone', bin: () => binDir('busybox', TOOLS, () => '/usr/bin/busybox') },
-  // No sha256sum: the native assembler must do the hashing.
-  { label: 'busybox and the native assembler', bin: () => binDir('busybox-native', TOOLS.filter((t) => t !== 'sha256sum'), () => '/usr/bin/busybox'), native: true },
+  { label: 'busybox and the native assembler', bin: () => binDir('busybox-native', TOOLS, () => '/usr/bin/busybox'), native: true },
 ];
 
 beforeAll(async () => {
@@ -96,6 +95,8 @@ describe('assembling copy with each tool set a base image may have', () => {
       const r = run(to);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
+      // The native assembler, when the tree has it, says so first (and only then).
+      expect(r.stdout.startsWith('gamelayer: app-media: assembling with the native assembler (gamelayer-assemble 1 ')).toBe(v.native === true);
       expect(existsSync(path.join(to, COPY_SENTINEL))).toBe(true);
       expect(snapshot(to, [COPY_SENTINEL])).toEqual(snapshot(source));
 
@@ -109,6 +110,7 @@ describe('assembling copy with each tool set a base image may have', () => {
       mkdirSync(to2);
       const bad = run(to2, damaged);
       expect(bad.status).not.toBe(0);
+      expect(bad.stdout.includes('native assembler')).toBe(v.native === true);
       expect(bad.stderr).toMatch(/^gamelayer: app-media: tool\.bin \(recipe .*\): chunk 3 \([0-9a-f]{64}\): its bytes hash to [0-9a-f]{64}: .* is damaged$/m);
       expect(existsSync(path.join(to2, COPY_SENTINEL))).toBe(false);
       expect(existsSync(path.join(to2, 'tool.bin'))).toBe(false);

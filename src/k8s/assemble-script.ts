@@ -154,6 +154,7 @@ else
   gl_native=
 fi
 if [ -n "$gl_native" ]; then
+  echo "${tag} assembling with the native assembler ($gl_probe)"
   if ! "$gl_native" ${quote(tree)} ${store} "$gl_dst" ${workers}; then
     echo "${tag} a file could not be assembled from its chunks: "${dst}" is incomplete and gets no ${sentinel}" >&2; exit 1
   fi
