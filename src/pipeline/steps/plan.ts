@@ -73,7 +73,8 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
     if (baseSource.sameRegistry) {
       for (const l of base.layers) if (!(await store.hasBlob(l.digest, l.size))) baseInRegistry.add(l.digest);
     } else await base.copyLayersInto(store);
-    const helper = assemblerBytes(name);
+    // Read (and checked) only for a build with a chunked tree: no other image carries it.
+    const helper = manifests.some((m) => m.chunks) ? assemblerBytes(name) : undefined;
     const helperEntry = helper && (await assemblerEntry(await helper));
     const sentinels = new Map(
       manifests.map(
