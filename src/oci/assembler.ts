@@ -14,8 +14,8 @@ export const ASSEMBLER_PROBE = 'gamelayer-assemble 1';
 
 /** The committed binaries (scripts/build-native.sh prints these after a rebuild; test/native-assemble.test.ts checks). */
 const BINARIES: Record<string, { file: string; size: number; sha256: string }> = {
-  amd64: { file: 'gamelayer-assemble-linux-amd64', size: 63128, sha256: '85f7d68acf65d55da0f281ba93754ab49eb1e743df1521a9fc4e55f56a56577a' },
-  arm64: { file: 'gamelayer-assemble-linux-arm64', size: 600208, sha256: 'da6299a2f1d1218ac554e01eb4d1490bfae2eb2bda64d491f290e28c7f2a5255' },
+  amd64: { file: 'gamelayer-assemble-linux-amd64', size: 63128, sha256: '39fd5253bbfb6be790cce8b345fcae6fd4b2e5ebb410cd2e09c15437eb089b0d' },
+  arm64: { file: 'gamelayer-assemble-linux-arm64', size: 600208, sha256: '0b2fc952315e9bcd787a68209786928e930e16c786d67f7adc87bf5495f7195a' },
 };
 
 /** native/bin, from src/oci/ and dist/oci/ alike. */
