@@ -17,12 +17,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -375,7 +377,9 @@ struct shared {
   int failed;
 };
 
-static void worker(struct shared *s) {
+static void worker(struct shared *s, pid_t parent) {
+  // A worker never outlives the assembler: killed with it (kill -9 of the parent alone), it stops writing.
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(1);
   buf = must(malloc(BUF));
   for (;;) {
     size_t i = __atomic_fetch_add(&s->next, 1, __ATOMIC_RELAXED);
@@ -431,9 +435,10 @@ int main(int argc, char **argv) {
   if (s == MAP_FAILED) return fail("cannot share memory between workers: %s", strerror(errno)), 1;
   if (workers > n_recipes) workers = n_recipes;
   int failed = 0, status;
+  pid_t self = getpid();
   for (unsigned long w = 0; w < workers && !failed; w++) {
     pid_t pid = fork();
-    if (pid == 0) worker(s);
+    if (pid == 0) worker(s, self);
     if (pid < 0) fail("cannot start a worker: %s", strerror(errno)), __atomic_store_n(&s->failed, 1, __ATOMIC_RELAXED), failed = 1;
   }
   while (wait(&status) > 0)

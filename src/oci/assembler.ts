@@ -14,8 +14,8 @@ export const ASSEMBLER_PROBE = 'gamelayer-assemble 1';
 
 /** The committed binaries (scripts/build-native.sh prints these after a rebuild; test/native-assemble.test.ts checks). */
 const BINARIES: Record<string, { file: string; size: number; sha256: string }> = {
-  amd64: { file: 'gamelayer-assemble-linux-amd64', size: 63128, sha256: '39fd5253bbfb6be790cce8b345fcae6fd4b2e5ebb410cd2e09c15437eb089b0d' },
-  arm64: { file: 'gamelayer-assemble-linux-arm64', size: 600208, sha256: '0b2fc952315e9bcd787a68209786928e930e16c786d67f7adc87bf5495f7195a' },
+  amd64: { file: 'gamelayer-assemble-linux-amd64', size: 63128, sha256: '1c20699317d8b32e1075f9c43802c5783bdcea9ef5904587ee2904b286624560' },
+  arm64: { file: 'gamelayer-assemble-linux-arm64', size: 600208, sha256: '3244b4a9cb38b00a434aa177ffadd2c0e05753f783b9e5ad6b1a4fefb7988a4a' },
 };
 
 /** native/bin, from src/oci/ and dist/oci/ alike. */
