@@ -3,8 +3,9 @@
 // otherwise the script assembles in POSIX sh. Both do the same thing and print the same messages:
 //
 //   for each recipe STORE/r/<path> (links not followed): parse and check it, check every chunk STORE/c/<hh>/<sha256>
-//   is there, write the chunks in order to DST/<path>.gamelayer-tmp, each once its sha256 is its name, while hashing
-//   the whole file (must be the recipe's), set the mode, rename to DST/<path>.
+//   is there, write the chunks in order to DST/<path>.gamelayer-tmp (each one's size checked first) while hashing the
+//   whole file (must be the recipe's; if not, each chunk is hashed on its own to name the damaged one), set the mode,
+//   rename to DST/<path>.
 //
 // Any failure names the file (and the chunk), removes the temporary and makes the exit status non-zero, so the
 // script never writes the tree's .complete. A few files are assembled at once by forked workers taking recipes from
@@ -144,10 +145,13 @@ static void chunk_path(char *out, size_t size, const char *sha) { snprintf(out, 
 
 // ---------------------------------------------------------------------------------------------------- assembly
 
-/** After a write failure: the first chunk from `from` that is not what the recipe says, named; 0 if all are sound. */
-static int name_bad_chunk(const job *j, size_t from) {
+/**
+ * After the file's sha256 (or a write) failed: the first chunk that is not what the recipe says, named; 0 if all are
+ * sound. Each chunk is hashed on its own here only, so a sound file costs one pass over its bytes.
+ */
+static int name_bad_chunk(const job *j) {
   char path[4096], got[65];
-  for (size_t i = from; i < j->n; i++) {
+  for (size_t i = 0; i < j->n; i++) {
     chunk_path(path, sizeof path, j->chunks[i].sha);
     struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -175,9 +179,9 @@ static int name_bad_chunk(const job *j, size_t from) {
   return 0;
 }
 
-/** After a failed write: names the first bad chunk from `i` on, else what kept the bytes from the temporary. */
-static int write_failed(const job *j, size_t i, int out, int err) {
-  if (name_bad_chunk(j, i)) return 1;
+/** After a failed write: names the first bad chunk (none was checked on its own yet), else what kept the bytes out. */
+static int write_failed(const job *j, int out, int err) {
+  if (name_bad_chunk(j)) return 1;
   struct stat have;
   long long reached = fstat(out, &have) == 0 ? (long long)have.st_size : -1;
   if (err == ENOSPC || err == EDQUOT)
@@ -189,14 +193,16 @@ static int write_failed(const job *j, size_t i, int out, int err) {
 }
 
 /**
- * Writes the chunks in order into the open temporary, hashing the file as it goes. Each chunk is hashed first,
- * in place in the page cache (mmap, BUF bytes at a time), into its own sha256 and the file's; only a chunk that
- * hashes to its name is then copied by the kernel (sendfile): nothing passes through a user buffer, which cost four
- * times the system time of cp here with read() and write(). Chunk files are read-only image content, so the bytes
- * copied are the bytes hashed. Returns 0 when all of it was written; otherwise it has printed why.
+ * Writes the chunks in order into the open temporary, hashing the file as it goes: each byte is hashed once, in place
+ * in the page cache (mmap, BUF bytes at a time), into the file's sha256 only, then copied by the kernel (sendfile):
+ * nothing passes through a user buffer, which cost four times the system time of cp here with read() and write().
+ * Each chunk's size is checked before any of it is read; its own sha256 is checked only when the file's does not
+ * match (name_bad_chunk), so a damaged chunk reaches the temporary, which is then removed, never renamed. Chunk files
+ * are read-only image content, so the bytes copied are the bytes hashed. Returns 0 when all of it was written;
+ * otherwise it has printed why.
  */
 static int write_chunks(const job *j, int out, sha256_ctx *whole) {
-  char path[4096], got[65];
+  char path[4096];
   for (size_t i = 0; i < j->n; i++) {
     const chunk *c = &j->chunks[i];
     chunk_path(path, sizeof path, c->sha);
@@ -214,8 +220,6 @@ static int write_chunks(const job *j, int out, sha256_ctx *whole) {
       close(fd);
       return 1;
     }
-    sha256_ctx one;
-    sha256_init(&one);
     for (uint64_t at = 0; at < c->size; at += BUF) {
       size_t n = c->size - at < BUF ? (size_t)(c->size - at) : BUF;
       void *piece = mmap(NULL, n, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, (off_t)at);
@@ -224,15 +228,8 @@ static int write_chunks(const job *j, int out, sha256_ctx *whole) {
         close(fd);
         return 1;
       }
-      sha256_update(&one, piece, n);
       sha256_update(whole, piece, n);
       munmap(piece, n);
-    }
-    sha256_hex(&one, got);
-    if (strcmp(got, c->sha) != 0) {
-      fail("%s (recipe %s): chunk %zu (%s): its bytes hash to %s: %s is damaged", j->rel, j->recipe, i + 1, c->sha, got, path);
-      close(fd);
-      return 1;
     }
     for (off_t at = 0; (uint64_t)at < c->size;) {
       ssize_t w = sendfile(out, fd, &at, c->size - (uint64_t)at < BUF ? (size_t)(c->size - (uint64_t)at) : BUF);
@@ -240,7 +237,7 @@ static int write_chunks(const job *j, int out, sha256_ctx *whole) {
       if (w <= 0) {
         int err = w < 0 ? errno : EIO;
         close(fd);
-        return write_failed(j, i, out, err);
+        return write_failed(j, out, err);
       }
     }
     close(fd);
@@ -350,10 +347,12 @@ static int assemble(const char *recipe) {
   }
   sha256_hex(&whole, file_sum);
   if (strcmp(file_sum, sum) != 0) {
-    fail("%s (recipe %s): assembled %llu bytes with sha256 %s, the recipe says %llu bytes and %s, yet every chunk matches its name: the recipe is wrong",
-         j.rel, recipe, (unsigned long long)j.size, file_sum, (unsigned long long)j.size, sum);
     close(out);
     unlink(j.tmp);
+    // Which chunk: hashed one by one now, so the message names it as when each was checked while copying.
+    if (name_bad_chunk(&j)) goto out;
+    fail("%s (recipe %s): assembled %llu bytes with sha256 %s, the recipe says %llu bytes and %s, yet every chunk matches its name: the recipe is wrong",
+         j.rel, recipe, (unsigned long long)j.size, file_sum, (unsigned long long)j.size, sum);
     goto out;
   }
   // close() reports a write the file system deferred (quota, NFS); the mode before the name makes it visible.

@@ -14,8 +14,8 @@ export const ASSEMBLER_PROBE = 'gamelayer-assemble 1';
 
 /** The committed binaries (scripts/build-native.sh prints these after a rebuild; test/native-assemble.test.ts checks). */
 const BINARIES: Record<string, { file: string; size: number; sha256: string }> = {
-  amd64: { file: 'gamelayer-assemble-linux-amd64', size: 63128, sha256: '1c20699317d8b32e1075f9c43802c5783bdcea9ef5904587ee2904b286624560' },
-  arm64: { file: 'gamelayer-assemble-linux-arm64', size: 600208, sha256: '3244b4a9cb38b00a434aa177ffadd2c0e05753f783b9e5ad6b1a4fefb7988a4a' },
+  amd64: { file: 'gamelayer-assemble-linux-amd64', size: 63128, sha256: '1cf21c4a9ff7bdf6b733e901c756fea3ae89a565202b616121170d3bd76184b8' },
+  arm64: { file: 'gamelayer-assemble-linux-arm64', size: 600208, sha256: '6c348538a86da4ec952413080213fb9ac92798ed307cc3e09d9d461ddfa9b0b2' },
 };
 
 /** native/bin, from src/oci/ and dist/oci/ alike. */
