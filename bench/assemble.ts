@@ -168,9 +168,10 @@ ${rows.join('\n')}
 
 The sh path writes the same bytes as the plain copy (\`cat\` of up to 256 chunks at a time into the file's
 temporary) and then hashes every byte of every big file once (\`sha256sum\` of the temporary, read back from the page
-cache). The native assembler (\`.gamelayer-chunks/assemble\`, ${(readFileSync(assemblerFor('linux/amd64')!.path).length / 1024).toFixed(0)} KiB static) hashes each chunk in place in the
-page cache (mmap, 1 MiB at a time) into the chunk's sha256 (checked against its name) and the whole file's, then has
-the kernel copy it (sendfile): no read-back, no copy through user space. Memory stays flat at any size either way.`,
+cache). The native assembler (\`.gamelayer-chunks/assemble\`, ${(readFileSync(assemblerFor('linux/amd64')!.path).length / 1024).toFixed(0)} KiB static) hashes every byte once, in place
+in the page cache (mmap, 1 MiB at a time), into the whole file's sha256, then has the kernel copy it (sendfile): no
+read-back, no copy through user space; each chunk is hashed on its own only when the file's sha256 does not match,
+to name the damaged one. Memory stays flat at any size either way.`,
   );
   if (!existsSync(path.join(OUT_DIR))) await mkdir(OUT_DIR, { recursive: true });
 }
