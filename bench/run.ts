@@ -50,7 +50,7 @@ const { values, positionals } = parseArgs({
     'assemble-size': { type: 'string', default: '1GB' },
     'assemble-file-size': { type: 'string', default: '128MiB' },
     'chunk-size': { type: 'string', default: '1MiB' },
-    'assemble-workers': { type: 'string', default: '1,2,3' },
+    'assemble-workers': { type: 'string', default: '1,2' },
     'many-files-empty': { type: 'string' },
     'peers-size': { type: 'string', default: '200MB' },
   },

@@ -20,6 +20,9 @@ declare -A NEEDED=(
   [kubectl]=kubernetes-client
   [openssl]=openssl
   [buildah]=buildah
+  # scripts/build-native.sh (test/native-assemble.test.ts rebuilds the committed native assembler)
+  [musl-gcc]=musl-tools
+  [aarch64-linux-gnu-gcc]=gcc-aarch64-linux-gnu
 )
 
 missing=()
@@ -28,6 +31,8 @@ for cmd in "${!NEEDED[@]}"; do
 done
 # busybox must be the static one: tests copy it into FROM-scratch images.
 [ -x /bin/busybox ] && ldd /bin/busybox >/dev/null 2>&1 && missing+=(busybox-static)
+# The arm64 cross build links glibc statically: its libc.a is a package of its own.
+[ -e /usr/aarch64-linux-gnu/lib/libc.a ] || missing+=(libc6-dev-arm64-cross)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)

@@ -17,6 +17,7 @@ export const ERROR_CODES = [
   'base.registry',
   'base.tag',
   'base.unreadable',
+  'build.assembler-damaged',
   'build.bad-tag',
   'build.layer-too-big',
   'build.platform',

@@ -3,7 +3,9 @@
 // over a Docker volume, as a pod's init container would (read-only root, non-root user on a setgid volume).
 // Good trees come out identical with their modes; bad ones (missing / damaged / short chunk, unknown recipe
 // format) stop with the file and the chunk named and no .complete; a kill -9 during a big file leaves no .complete,
-// the engine guard refuses to start, and a rerun completes.
+// the engine guard refuses to start, and a rerun completes. Everything runs twice: on the sh path (the image has no
+// helper) and with the native assembler in the chunk store, where a chunked build puts it (the copy then says so
+// first on stdout).
 import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
@@ -11,8 +13,9 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COPY_SENTINEL, GUARD_NAME, copyScript, guardScript } from '../src/k8s/scripts.js';
+import { assemblerFor } from '../src/oci/assembler.js';
 import { busyboxImage } from './support/docker-images.js';
-import { chunkPath, recipeText, writeChunkedTree, type ChunkedTree } from './support/chunked-tree.js';
+import { addNativeAssembler, chunkPath, recipeText, writeChunkedTree, type ChunkedTree } from './support/chunked-tree.js';
 import { tempDir } from './support/tmp.js';
 
 const MOUNT = '/opt/local/app-media';
@@ -20,6 +23,8 @@ const TARGET = '/mnt/app-media';
 const LABEL = 'gamelayer-test=assemble-container';
 const BIG = "levels/forest it's/terrain.pak";
 const UID = 1000;
+/** What the copy prints first when it runs the native assembler (this host's CPU decides the hash code). */
+const NATIVE_LINE = `gamelayer: app-media: assembling with the native assembler (${execFileSync(assemblerFor(`linux/${process.arch === 'x64' ? 'amd64' : process.arch}`)!.path, ['--probe'], { encoding: 'utf8' }).trim()})\n`;
 
 let work: string;
 let base: string;
@@ -66,10 +71,14 @@ function smallEmptyDir(name: string, size: string): { volume: string; dir: strin
   return { volume, dir: ok(docker(['volume', 'inspect', '-f', '{{.Mountpoint}}', volume])) };
 }
 
-/** The init container: the chunked copy script, read-only root, uid 1000 with the volume's group, no capabilities. */
-function copyArgs(image: string, volume: string, name?: string): string[] {
+/**
+ * The init container: the chunked copy script, read-only root, uid 1000 with the volume's group, no capabilities.
+ * `cpus` throttles it (the kill test: the native assembler would finish the file before the kill lands).
+ */
+function copyArgs(image: string, volume: string, name?: string, cpus?: string): string[] {
   return [
     ...(name ? ['--name', name] : ['--rm']),
+    ...(cpus ? ['--cpus', cpus] : []),
     '--read-only', '--user', `${UID}:${UID}`, '--cap-drop', 'ALL', '--network', 'none', '--label', LABEL,
     '-v', `${volume}:${TARGET}`,
     image, 'sh', '-c', copyScript('app-media', MOUNT, TARGET, { chunked: true }),
@@ -131,12 +140,14 @@ function writeSource(dir: string): void {
 
 let source: string;
 let chunked: string;
+/** `chunked` with the native assembler in its chunk store. */
+let chunkedNative: string;
 let tree: ChunkedTree;
 
-/** A copy of the chunked folder, changed by `edit`, as a tree image. */
-function variant(name: string, edit: (folder: string) => void): string {
+/** A copy of the chunked folder (with the native assembler or not), changed by `edit`, as a tree image. */
+function variant(name: string, native: boolean, edit: (folder: string) => void): string {
   const folder = path.join(work, `variant-${name}`);
-  execFileSync('cp', ['-a', chunked, folder]);
+  execFileSync('cp', ['-a', native ? chunkedNative : chunked, folder]);
   edit(folder);
   return treeImage(name, folder);
 }
@@ -149,6 +160,9 @@ beforeAll(async () => {
   writeSource(source);
   chunked = path.join(work, 'chunked');
   tree = await writeChunkedTree(source, chunked, { minFileSize: 1_000_000, chunkSize: 262_144, fixed: (p) => p === 'audio/music.pak' });
+  chunkedNative = path.join(work, 'chunked-native');
+  execFileSync('cp', ['-a', chunked, chunkedNative]);
+  await addNativeAssembler(chunkedNative);
 }, 120_000);
 
 afterAll(() => {
@@ -156,166 +170,175 @@ afterAll(() => {
   for (const i of images) docker(['rmi', '-f', i]);
 });
 
-describe('assembling copy of a chunked tree, in a container (real Docker engine, busybox base)', () => {
-  it('the test tree really is chunked: two recipes, shared chunks stored once, no big file in the folder', () => {
-    expect(tree.files.map((f) => f.path).sort()).toEqual(['audio/music.pak', BIG]);
-    const music = tree.files.find((f) => f.path === 'audio/music.pak')!;
-    expect(new Set(music.chunks.map((c) => c.sha256)).size).toBeLessThan(music.chunks.length);
-    expect(existsSync(path.join(chunked, BIG))).toBe(false);
-    expect(existsSync(path.join(chunked, '.gamelayer-chunks/r', BIG))).toBe(true);
-  });
+for (const native of [false, true]) {
+  const how = native ? 'native assembler' : 'sh';
+  const tag = native ? 'native-' : '';
 
-  it('copies the tree and assembles its big files: identical to the source, modes kept, sentinel last, no chunk store', () => {
-    const image = treeImage('good', chunked);
-    const { volume, dir } = emptyDir('good');
-    // A stale sentinel of an earlier copy must go first.
-    writeFileSync(path.join(dir, COPY_SENTINEL), '');
-    const r = runCopy(image, volume);
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
-    expect(r.stdout).toBe(`gamelayer: app-media: copied to ${TARGET}, big files assembled from their chunks\n`);
-    expect(existsSync(path.join(dir, COPY_SENTINEL))).toBe(true);
-    expect(snapshot(dir, [COPY_SENTINEL])).toEqual(snapshot(source));
-    expect(statSync(path.join(dir, BIG)).mode & 0o777).toBe(0o755);
-    expect(statSync(path.join(dir, 'audio/music.pak')).mode & 0o777).toBe(0o644);
-    expect(temporaries(dir)).toEqual([]);
-    // The guard in front of the engine lets it start.
-    const g = runGuard(image, volume);
-    expect(g.stdout).toBe('engine started\n');
-    expect(g.status).toBe(0);
-  });
+  describe(`assembling copy of a chunked tree, in a container (real Docker engine, busybox base; ${how})`, () => {
+    it('the test tree really is chunked: two recipes, shared chunks stored once, no big file in the folder', () => {
+      expect(tree.files.map((f) => f.path).sort()).toEqual(['audio/music.pak', BIG]);
+      const music = tree.files.find((f) => f.path === 'audio/music.pak')!;
+      expect(new Set(music.chunks.map((c) => c.sha256)).size).toBeLessThan(music.chunks.length);
+      expect(existsSync(path.join(chunked, BIG))).toBe(false);
+      expect(existsSync(path.join(chunked, '.gamelayer-chunks/r', BIG))).toBe(true);
+    });
 
-  const bad: { label: string; edit: (folder: string) => void; message: RegExp }[] = [
-    {
-      label: 'a recipe naming a missing chunk',
-      edit: (f) => rmSync(path.join(f, chunkPath(tree.files.find((x) => x.path === BIG)!.chunks[3]!.sha256))),
-      message: /^gamelayer: app-media: levels\/forest it's\/terrain\.pak \(recipe .*\): chunk 4 \([0-9a-f]{64}\) is missing: no .*\/\.gamelayer-chunks\/c\/[0-9a-f]{2}\/[0-9a-f]{64} in this image$/m,
-    },
-    {
-      label: 'a chunk whose bytes do not match its hash',
-      edit: (f) => {
-        const c = path.join(f, chunkPath(tree.files.find((x) => x.path === BIG)!.chunks[5]!.sha256));
-        const bytes = readFileSync(c);
-        bytes[100] = bytes[100]! ^ 0xff;
-        writeFileSync(c, bytes);
-      },
-      message: /^gamelayer: app-media: levels\/forest it's\/terrain\.pak \(recipe .*\): chunk 6 \([0-9a-f]{64}\): its bytes hash to [0-9a-f]{64}: .* is damaged$/m,
-    },
-    {
-      label: 'a short chunk',
-      edit: (f) => {
-        const c = tree.files.find((x) => x.path === BIG)!.chunks.at(-1)!;
-        truncateSync(path.join(f, chunkPath(c.sha256)), c.size - 1);
-      },
-      message: /^gamelayer: app-media: levels\/forest it's\/terrain\.pak \(recipe .*\): chunk \d+ \([0-9a-f]{64}\) has \d+ bytes, the recipe says \d+: .* is damaged$/m,
-    },
-    {
-      label: 'a recipe with an unknown version',
-      edit: (f) => {
-        const file = tree.files.find((x) => x.path === BIG)!;
-        writeFileSync(path.join(f, '.gamelayer-chunks/r', BIG), recipeText(file, '0'.repeat(16), 2));
-      },
-      message: /^gamelayer: app-media: levels\/forest it's\/terrain\.pak \(recipe .*\): unknown recipe format "gamelayer-recipe 2": this copy reads "gamelayer-recipe 1"/m,
-    },
-    {
-      label: "a recipe whose chunk sizes do not sum to the file's size",
-      edit: (f) => {
-        const file = tree.files.find((x) => x.path === BIG)!;
-        writeFileSync(path.join(f, '.gamelayer-chunks/r', BIG), recipeText({ ...file, size: file.size + 1 }, '0'.repeat(16)));
-      },
-      message: /^gamelayer: app-media: levels\/forest it's\/terrain\.pak \(recipe .*\): its \d+ chunks sum to 3000017 bytes, its size is 3000018$/m,
-    },
-    {
-      label: "a recipe whose file sha256 is wrong while every chunk is sound",
-      edit: (f) => {
-        const file = tree.files.find((x) => x.path === BIG)!;
-        writeFileSync(path.join(f, '.gamelayer-chunks/r', BIG), recipeText({ ...file, sha256: 'ab'.repeat(32) }, '0'.repeat(16)));
-      },
-      message: /^gamelayer: app-media: levels\/forest it's\/terrain\.pak \(recipe .*\): assembled 3000017 bytes with sha256 [0-9a-f]{64}, the recipe says 3000017 bytes and (ab){32}, yet every chunk matches its name: the recipe is wrong$/m,
-    },
-  ];
-  for (const [i, b] of bad.entries()) {
-    it(`${b.label}: exits non-zero naming the file (and the chunk), no .complete (a stale one removed), no temporary`, () => {
-      const image = variant(`bad${i}`, b.edit);
-      const { volume, dir } = emptyDir(`bad${i}`);
+    it('copies the tree and assembles its big files: identical to the source, modes kept, sentinel last, no chunk store', () => {
+      const image = treeImage(`${tag}good`, native ? chunkedNative : chunked);
+      const { volume, dir } = emptyDir(`${tag}good`);
+      // A stale sentinel of an earlier copy must go first.
       writeFileSync(path.join(dir, COPY_SENTINEL), '');
       const r = runCopy(image, volume);
-      expect(r.status).not.toBe(0);
-      expect(r.stderr).toMatch(b.message);
-      expect(r.stderr).toContain(`gamelayer: app-media: a file could not be assembled from its chunks: ${TARGET} is incomplete and gets no .complete`);
-      expect(existsSync(path.join(dir, COPY_SENTINEL))).toBe(false);
-      expect(existsSync(path.join(dir, BIG))).toBe(false);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(`${native ? NATIVE_LINE : ''}gamelayer: app-media: copied to ${TARGET}, big files assembled from their chunks\n`);
+      expect(existsSync(path.join(dir, COPY_SENTINEL))).toBe(true);
+      expect(snapshot(dir, [COPY_SENTINEL])).toEqual(snapshot(source));
+      expect(statSync(path.join(dir, BIG)).mode & 0o777).toBe(0o755);
+      expect(statSync(path.join(dir, 'audio/music.pak')).mode & 0o777).toBe(0o644);
       expect(temporaries(dir)).toEqual([]);
+      // The guard in front of the engine lets it start.
+      const g = runGuard(image, volume);
+      expect(g.stdout).toBe('engine started\n');
+      expect(g.status).toBe(0);
+    });
+
+    const bad: { label: string; edit: (folder: string) => void; message: RegExp }[] = [
+      {
+        label: 'a recipe naming a missing chunk',
+        edit: (f) => rmSync(path.join(f, chunkPath(tree.files.find((x) => x.path === BIG)!.chunks[3]!.sha256))),
+        message: /^gamelayer: app-media: levels\/forest it's\/terrain\.pak \(recipe .*\): chunk 4 \([0-9a-f]{64}\) is missing: no .*\/\.gamelayer-chunks\/c\/[0-9a-f]{2}\/[0-9a-f]{64} in this image$/m,
+      },
+      {
+        label: 'a chunk whose bytes do not match its hash',
+        edit: (f) => {
+          const c = path.join(f, chunkPath(tree.files.find((x) => x.path === BIG)!.chunks[5]!.sha256));
+          const bytes = readFileSync(c);
+          bytes[100] = bytes[100]! ^ 0xff;
+          writeFileSync(c, bytes);
+        },
+        message: /^gamelayer: app-media: levels\/forest it's\/terrain\.pak \(recipe .*\): chunk 6 \([0-9a-f]{64}\): its bytes hash to [0-9a-f]{64}: .* is damaged$/m,
+      },
+      {
+        label: 'a short chunk',
+        edit: (f) => {
+          const c = tree.files.find((x) => x.path === BIG)!.chunks.at(-1)!;
+          truncateSync(path.join(f, chunkPath(c.sha256)), c.size - 1);
+        },
+        message: /^gamelayer: app-media: levels\/forest it's\/terrain\.pak \(recipe .*\): chunk \d+ \([0-9a-f]{64}\) has \d+ bytes, the recipe says \d+: .* is damaged$/m,
+      },
+      {
+        label: 'a recipe with an unknown version',
+        edit: (f) => {
+          const file = tree.files.find((x) => x.path === BIG)!;
+          writeFileSync(path.join(f, '.gamelayer-chunks/r', BIG), recipeText(file, '0'.repeat(16), 2));
+        },
+        message: /^gamelayer: app-media: levels\/forest it's\/terrain\.pak \(recipe .*\): unknown recipe format "gamelayer-recipe 2": this copy reads "gamelayer-recipe 1"/m,
+      },
+      {
+        label: "a recipe whose chunk sizes do not sum to the file's size",
+        edit: (f) => {
+          const file = tree.files.find((x) => x.path === BIG)!;
+          writeFileSync(path.join(f, '.gamelayer-chunks/r', BIG), recipeText({ ...file, size: file.size + 1 }, '0'.repeat(16)));
+        },
+        message: /^gamelayer: app-media: levels\/forest it's\/terrain\.pak \(recipe .*\): its \d+ chunks sum to 3000017 bytes, its size is 3000018$/m,
+      },
+      {
+        label: "a recipe whose file sha256 is wrong while every chunk is sound",
+        edit: (f) => {
+          const file = tree.files.find((x) => x.path === BIG)!;
+          writeFileSync(path.join(f, '.gamelayer-chunks/r', BIG), recipeText({ ...file, sha256: 'ab'.repeat(32) }, '0'.repeat(16)));
+        },
+        message: /^gamelayer: app-media: levels\/forest it's\/terrain\.pak \(recipe .*\): assembled 3000017 bytes with sha256 [0-9a-f]{64}, the recipe says 3000017 bytes and (ab){32}, yet every chunk matches its name: the recipe is wrong$/m,
+      },
+    ];
+    for (const [i, b] of bad.entries()) {
+      it(`${b.label}: exits non-zero naming the file (and the chunk), no .complete (a stale one removed), no temporary`, () => {
+        const image = variant(`${tag}bad${i}`, native, b.edit);
+        const { volume, dir } = emptyDir(`${tag}bad${i}`);
+        writeFileSync(path.join(dir, COPY_SENTINEL), '');
+        const r = runCopy(image, volume);
+        expect(r.status).not.toBe(0);
+        expect(r.stdout).toBe(native ? NATIVE_LINE : '');
+        expect(r.stderr).toMatch(b.message);
+        expect(r.stderr).toContain(`gamelayer: app-media: a file could not be assembled from its chunks: ${TARGET} is incomplete and gets no .complete`);
+        expect(existsSync(path.join(dir, COPY_SENTINEL))).toBe(false);
+        expect(existsSync(path.join(dir, BIG))).toBe(false);
+        expect(temporaries(dir)).toEqual([]);
+        const g = runGuard(image, volume);
+        expect(g.status).toBe(1);
+        expect(g.stdout).toBe('');
+        expect(g.stderr).toContain(`gamelayer: refusing to start: ${MOUNT}/${COPY_SENTINEL} is missing`);
+      });
+    }
+  });
+
+  describe(`a volume too small for the assembled files (real Docker engine, tmpfs volume; ${how})`, () => {
+    it('stops naming the file and the missing space, no .complete, no temporary', () => {
+      const image = treeImage(`${tag}full`, native ? chunkedNative : chunked);
+      const { volume } = smallEmptyDir(`${tag}full`, '4m');
+      const r = runCopy(image, volume);
+      expect(r.status).not.toBe(0);
+      expect(r.stdout).toBe(native ? NATIVE_LINE : '');
+      expect(r.stderr).toMatch(/^gamelayer: app-media: (audio\/music\.pak|levels\/forest it's\/terrain\.pak) \(recipe .*\): only \d+ of \d+ bytes reached .*\.gamelayer-tmp, yet every chunk is sound: is the volume full\?$/m);
+      // The volume's content is seen from a container: a tmpfs volume has no host folder.
+      const left = docker(['run', '--rm', '-v', `${volume}:/v`, base, 'sh', '-c', 'ls -a /v /v/audio "/v/levels/forest it\'s"']);
+      expect(left.stdout).not.toContain(COPY_SENTINEL);
+      expect(left.stdout).not.toContain('.gamelayer-tmp');
+    });
+  });
+
+  describe(`kill -9 during the assembly of a big file (real Docker engine; ${how})`, () => {
+    it('leaves no .complete, the guard refuses to start naming it, and a rerun completes', async () => {
+      // 320 MiB of eight distinct 1 MiB blocks: a small image, a long assembly (every byte is hashed).
+      const src = path.join(work, `${tag}kill-source`);
+      mkdirSync(src);
+      const blocks = Array.from({ length: 8 }, () => randomBytes(1024 * 1024));
+      const fh = await open(path.join(src, 'huge.pak'), 'w');
+      for (let i = 0; i < 320; i++) await fh.write(blocks[(i * 5) % 8]!);
+      await fh.close();
+      writeFileSync(path.join(src, 'small.cfg'), 'x=1\n');
+      const folder = path.join(work, `${tag}kill-chunked`);
+      const t = await writeChunkedTree(src, folder, { minFileSize: 1024 * 1024, chunkSize: 1024 * 1024, fixed: true });
+      expect(t.chunkFiles).toBe(8);
+      if (native) await addNativeAssembler(folder);
+      const image = treeImage(`${tag}kill`, folder);
+      const { volume, dir } = emptyDir(`${tag}kill`);
+      const name = `gamelayer-test-assemble-kill-${randomBytes(3).toString('hex')}`;
+
+      const child = spawn('docker', ['run', ...copyArgs(image, volume, name, native ? '0.05' : undefined)], { stdio: 'ignore' });
+      const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+      const tmp = path.join(dir, 'huge.pak.gamelayer-tmp');
+      // Kill once the big file is being written (its temporary has bytes), well before it is hashed and renamed.
+      while (!(existsSync(tmp) && statSync(tmp).size > 0)) await new Promise((r) => setTimeout(r, 10));
+      ok(docker(['kill', '--signal', 'KILL', name]));
+      await exited;
+      const state = JSON.parse(ok(docker(['inspect', '-f', '{{json .State}}', name]))) as { ExitCode: number; OOMKilled: boolean };
+      ok(docker(['rm', '-f', name]));
+      expect(state.ExitCode).toBe(137);
+      // Interrupted mid-file: the temporary is there, the file and the sentinel are not.
+      expect(existsSync(tmp)).toBe(true);
+      expect(existsSync(path.join(dir, 'huge.pak'))).toBe(false);
+      expect(existsSync(path.join(dir, COPY_SENTINEL))).toBe(false);
+
       const g = runGuard(image, volume);
       expect(g.status).toBe(1);
       expect(g.stdout).toBe('');
       expect(g.stderr).toContain(`gamelayer: refusing to start: ${MOUNT}/${COPY_SENTINEL} is missing`);
-    });
-  }
-});
 
-describe('a volume too small for the assembled files (real Docker engine, tmpfs volume)', () => {
-  it('stops naming the file and the missing space, no .complete, no temporary', () => {
-    const image = treeImage('full', chunked);
-    const { volume } = smallEmptyDir('full', '4m');
-    const r = runCopy(image, volume);
-    expect(r.status).not.toBe(0);
-    expect(r.stderr).toMatch(/^gamelayer: app-media: (audio\/music\.pak|levels\/forest it's\/terrain\.pak) \(recipe .*\): only \d+ of \d+ bytes reached .*\.gamelayer-tmp, yet every chunk is sound: is the volume full\?$/m);
-    // The volume's content is seen from a container: a tmpfs volume has no host folder.
-    const left = docker(['run', '--rm', '-v', `${volume}:/v`, base, 'sh', '-c', 'ls -a /v /v/audio "/v/levels/forest it\'s"']);
-    expect(left.stdout).not.toContain(COPY_SENTINEL);
-    expect(left.stdout).not.toContain('.gamelayer-tmp');
+      // The restarted init container completes over what the killed one left.
+      const again = runCopy(image, volume);
+      expect(again.stdout.startsWith(native ? NATIVE_LINE : 'gamelayer: app-media: copied')).toBe(true);
+      expect(again.stderr).toBe('');
+      expect(again.status).toBe(0);
+      expect(existsSync(path.join(dir, COPY_SENTINEL))).toBe(true);
+      expect(temporaries(dir)).toEqual([]);
+      const want = createHash('sha256');
+      for (let i = 0; i < 320; i++) want.update(blocks[(i * 5) % 8]!);
+      expect(t.files[0]!.sha256).toBe(want.digest('hex'));
+      const got = spawnSync('sha256sum', [path.join(dir, 'huge.pak')], { encoding: 'utf8' }).stdout.split(' ')[0];
+      expect(got).toBe(t.files[0]!.sha256);
+      expect(runGuard(image, volume).stdout).toBe('engine started\n');
+    }, 300_000);
   });
-});
-
-describe('kill -9 during the assembly of a big file (real Docker engine)', () => {
-  it('leaves no .complete, the guard refuses to start naming it, and a rerun completes', async () => {
-    // 320 MiB of eight distinct 1 MiB blocks: a small image, a long assembly (every byte is hashed).
-    const src = path.join(work, 'kill-source');
-    mkdirSync(src);
-    const blocks = Array.from({ length: 8 }, () => randomBytes(1024 * 1024));
-    const fh = await open(path.join(src, 'huge.pak'), 'w');
-    for (let i = 0; i < 320; i++) await fh.write(blocks[(i * 5) % 8]!);
-    await fh.close();
-    writeFileSync(path.join(src, 'small.cfg'), 'x=1\n');
-    const folder = path.join(work, 'kill-chunked');
-    const t = await writeChunkedTree(src, folder, { minFileSize: 1024 * 1024, chunkSize: 1024 * 1024, fixed: true });
-    expect(t.chunkFiles).toBe(8);
-    const image = treeImage('kill', folder);
-    const { volume, dir } = emptyDir('kill');
-    const name = `gamelayer-test-assemble-kill-${randomBytes(3).toString('hex')}`;
-
-    const child = spawn('docker', ['run', ...copyArgs(image, volume, name)], { stdio: 'ignore' });
-    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-    const tmp = path.join(dir, 'huge.pak.gamelayer-tmp');
-    // Kill once the big file is being written (its temporary has bytes), well before it is hashed and renamed.
-    while (!(existsSync(tmp) && statSync(tmp).size > 0)) await new Promise((r) => setTimeout(r, 10));
-    ok(docker(['kill', '--signal', 'KILL', name]));
-    await exited;
-    const state = JSON.parse(ok(docker(['inspect', '-f', '{{json .State}}', name]))) as { ExitCode: number; OOMKilled: boolean };
-    ok(docker(['rm', '-f', name]));
-    expect(state.ExitCode).toBe(137);
-    // Interrupted mid-file: the temporary is there, the file and the sentinel are not.
-    expect(existsSync(tmp)).toBe(true);
-    expect(existsSync(path.join(dir, 'huge.pak'))).toBe(false);
-    expect(existsSync(path.join(dir, COPY_SENTINEL))).toBe(false);
-
-    const g = runGuard(image, volume);
-    expect(g.status).toBe(1);
-    expect(g.stdout).toBe('');
-    expect(g.stderr).toContain(`gamelayer: refusing to start: ${MOUNT}/${COPY_SENTINEL} is missing`);
-
-    // The restarted init container completes over what the killed one left.
-    const again = runCopy(image, volume);
-    expect(again.stderr).toBe('');
-    expect(again.status).toBe(0);
-    expect(existsSync(path.join(dir, COPY_SENTINEL))).toBe(true);
-    expect(temporaries(dir)).toEqual([]);
-    const want = createHash('sha256');
-    for (let i = 0; i < 320; i++) want.update(blocks[(i * 5) % 8]!);
-    expect(t.files[0]!.sha256).toBe(want.digest('hex'));
-    const got = spawnSync('sha256sum', [path.join(dir, 'huge.pak')], { encoding: 'utf8' }).stdout.split(' ')[0];
-    expect(got).toBe(t.files[0]!.sha256);
-    expect(runGuard(image, volume).stdout).toBe('engine started\n');
-  }, 300_000);
-});
+}

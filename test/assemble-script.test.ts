@@ -7,7 +7,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync,
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { COPY_SENTINEL, copyScript } from '../src/k8s/scripts.js';
-import { chunkPath, writeChunkedTree, type ChunkedTree } from './support/chunked-tree.js';
+import { addNativeAssembler, chunkPath, writeChunkedTree, type ChunkedTree } from './support/chunked-tree.js';
 import { tempDir } from './support/tmp.js';
 
 const TOOLS = ['sh', 'cp', 'rm', 'cat', 'sha256sum', 'ls', 'chmod', 'mv', 'mkdir'];
@@ -20,6 +20,8 @@ function which(tool: string): string | undefined {
 let work: string;
 let source: string;
 let chunked: string;
+/** The same chunked folder with the native assembler in its chunk store, as a chunked build's image holds it. */
+let chunkedNative: string;
 let tree: ChunkedTree;
 
 /** A PATH folder of links: each tool to `target(tool)`. */
@@ -48,7 +50,7 @@ function snapshot(root: string, skip: string[] = []): Record<string, string> {
   return out;
 }
 
-const variants: { label: string; bin: () => string }[] = [
+const variants: { label: string; bin: () => string; native?: boolean }[] = [
   // No sha256sum beside openssl: the copy must hash with openssl to pass.
   {
     label: 'dash, GNU coreutils and openssl (no sha256sum)',
@@ -56,6 +58,7 @@ const variants: { label: string; bin: () => string }[] = [
   },
   { label: 'dash and GNU coreutils, no openssl', bin: () => binDir('gnu', TOOLS, (t) => (t === 'sh' ? which('dash')! : which(t)!)) },
   { label: 'busybox alone', bin: () => binDir('busybox', TOOLS, () => '/usr/bin/busybox') },
+  { label: 'busybox and the native assembler', bin: () => binDir('busybox-native', TOOLS, () => '/usr/bin/busybox'), native: true },
 ];
 
 beforeAll(async () => {
@@ -69,6 +72,9 @@ beforeAll(async () => {
   symlinkSync('tool.bin', path.join(source, 'tool'));
   chunked = path.join(work, 'chunked');
   tree = await writeChunkedTree(source, chunked, { minFileSize: 1_000_000, chunkSize: 100_000 });
+  chunkedNative = path.join(work, 'chunked-native');
+  expect(spawnSync('cp', ['-a', chunked, chunkedNative]).status).toBe(0);
+  await addNativeAssembler(chunkedNative);
 });
 
 describe('assembling copy with each tool set a base image may have', () => {
@@ -81,18 +87,21 @@ describe('assembling copy with each tool set a base image may have', () => {
   for (const [i, v] of variants.entries()) {
     it(`${v.label}: identical copy, then a damaged chunk is named and leaves no sentinel`, () => {
       const bin = v.bin();
-      const run = (to: string, from = chunked) =>
+      const from0 = v.native ? chunkedNative : chunked;
+      const run = (to: string, from = from0) =>
         spawnSync(path.join(bin, 'sh'), ['-c', copyScript('app-media', from, to, { chunked: true })], { encoding: 'utf8', env: { PATH: bin } });
       const to = path.join(work, `out-${i}`);
       mkdirSync(to);
       const r = run(to);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
+      // The native assembler, when the tree has it, says so first (and only then).
+      expect(r.stdout.startsWith('gamelayer: app-media: assembling with the native assembler (gamelayer-assemble 1 ')).toBe(v.native === true);
       expect(existsSync(path.join(to, COPY_SENTINEL))).toBe(true);
       expect(snapshot(to, [COPY_SENTINEL])).toEqual(snapshot(source));
 
       const damaged = path.join(work, `damaged-${i}`);
-      expect(spawnSync('cp', ['-a', chunked, damaged]).status).toBe(0);
+      expect(spawnSync('cp', ['-a', from0, damaged]).status).toBe(0);
       const chunk = path.join(damaged, chunkPath(tree.files.find((f) => f.path === 'tool.bin')!.chunks[2]!.sha256));
       const bytes = readFileSync(chunk);
       bytes[7] = bytes[7]! ^ 0x10;
@@ -101,6 +110,7 @@ describe('assembling copy with each tool set a base image may have', () => {
       mkdirSync(to2);
       const bad = run(to2, damaged);
       expect(bad.status).not.toBe(0);
+      expect(bad.stdout.includes('native assembler')).toBe(v.native === true);
       expect(bad.stderr).toMatch(/^gamelayer: app-media: tool\.bin \(recipe .*\): chunk 3 \([0-9a-f]{64}\): its bytes hash to [0-9a-f]{64}: .* is damaged$/m);
       expect(existsSync(path.join(to2, COPY_SENTINEL))).toBe(false);
       expect(existsSync(path.join(to2, 'tool.bin'))).toBe(false);

@@ -14,13 +14,26 @@ import { GAME_LABEL } from '../src/runlocal/execute.js';
 import { runLocal } from '../src/runlocal/run-local.js';
 import { build } from '../src/pipeline/build.js';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
-import { chunkPath, writeChunkedTree, type ChunkedTree } from './support/chunked-tree.js';
+import { addNativeAssembler, chunkPath, writeChunkedTree, type ChunkedTree } from './support/chunked-tree.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 const GAME = 'run-local-chunked-test';
 const MIN_FILE_SIZE = 32 * 1024;
 const docker = new Docker();
+/** The copy's first line when it runs the native assembler. */
+const NATIVE_LINE = 'copy-app-media: gamelayer: app-media: assembling with the native assembler (gamelayer-assemble 1 ';
+
+/** run-local of `config`; its error and every container's log lines. */
+async function runFailing(config: GameConfig): Promise<{ error: unknown; lines: string[] }> {
+  const lines: string[] = [];
+  try {
+    await runLocal({ config, network: 'none', k8s: { kind: 'pod', volumes: 'init' }, logs: (c, _s, l) => lines.push(`${c}: ${l}`) });
+  } catch (error) {
+    return { error, lines };
+  }
+  return { error: undefined, lines };
+}
 
 let work: string;
 let baseRef: string;
@@ -110,6 +123,8 @@ describe('gamelayer run-local with a chunked tree (real Docker engine)', () => {
     expect(r.exitCode).toBe(0);
     expect(lines).toContain('copy-app-media: gamelayer: app-media: copied to /mnt/app-media, big files assembled from their chunks');
     expect(lines).toContain('engine: sample-game: all four trees verified under /opt/local; server ready');
+    // The chunked build put the native assembler into the tree image, and the init copy ran it.
+    expect(lines.some((l) => l.startsWith(NATIVE_LINE))).toBe(true);
     expect(await leftovers()).toEqual([]);
   }, 300_000);
 
@@ -135,4 +150,45 @@ describe('gamelayer run-local with a chunked tree (real Docker engine)', () => {
     expect(lines.some((l) => l.startsWith('engine:'))).toBe(false);
     expect(await leftovers()).toEqual([]);
   }, 300_000);
+
+  // The same bad input with the native assembler in the tree image (where a chunked build puts it): it names the
+  // file and the chunk as the sh path does, the copy fails, and the engine never starts.
+  const nativeBad: { label: string; edit: (appMedia: string, tree: ChunkedTree) => Promise<void>; message: RegExp }[] = [
+    {
+      label: 'a recipe naming a missing chunk',
+      edit: async (appMedia, tree) => {
+        const pak = tree.files.find((f) => f.path === 'textures.pak')!;
+        await rm(path.join(appMedia, chunkPath(pak.chunks.at(-1)!.sha256)));
+      },
+      message: /^copy-app-media: gamelayer: app-media: textures\.pak \(recipe \/opt\/local\/app-media\/\.gamelayer-chunks\/r\/textures\.pak\): chunk \d+ \([0-9a-f]{64}\) is missing: no \/opt\/local\/app-media\/\.gamelayer-chunks\/c\/[0-9a-f]{2}\/[0-9a-f]{64} in this image$/m,
+    },
+    {
+      label: 'a chunk whose bytes do not match its hash',
+      edit: async (appMedia, tree) => {
+        const pak = tree.files.find((f) => f.path === 'gamedata.pak')!;
+        const chunk = path.join(appMedia, chunkPath(pak.chunks[1]!.sha256));
+        const bytes = await readFile(chunk);
+        bytes[0] = bytes[0]! ^ 1;
+        await writeFile(chunk, bytes);
+      },
+      message: /^copy-app-media: gamelayer: app-media: gamedata\.pak \(recipe \/opt\/local\/app-media\/\.gamelayer-chunks\/r\/gamedata\.pak\): chunk 2 \([0-9a-f]{64}\): its bytes hash to [0-9a-f]{64}: .* is damaged$/m,
+    },
+  ];
+  for (const [i, b] of nativeBad.entries()) {
+    it(`native assembler, ${b.label}: the copy fails naming the file and the chunk, the engine never starts`, async () => {
+      const { config } = await game(`native-bad${i}`, async (appMedia, tree) => {
+        await b.edit(appMedia, tree);
+        await addNativeAssembler(appMedia);
+      });
+      const { error, lines } = await runFailing(config);
+      expect(error).toBeInstanceOf(GamelayerError);
+      expect((error as GamelayerError).code).toBe('run.init-failed');
+      expect((error as GamelayerError).message).toContain('init container copy-app-media failed');
+      expect(lines.some((l) => l.startsWith(NATIVE_LINE))).toBe(true);
+      expect(lines.join('\n')).toMatch(b.message);
+      expect(lines).toContain('copy-app-media: gamelayer: app-media: a file could not be assembled from its chunks: /mnt/app-media is incomplete and gets no .complete');
+      expect(lines.some((l) => l.startsWith('engine:'))).toBe(false);
+      expect(await leftovers()).toEqual([]);
+    }, 300_000);
+  }
 });

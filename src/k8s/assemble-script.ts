@@ -2,6 +2,10 @@
 // store, then write each big file from its chunks, verify it against its recipe, and only then write the sentinel.
 // Runs on the game's base image like the plain copy: POSIX sh plus cat, sha256sum, ls, chmod, mv, mkdir (coreutils
 // or busybox); `openssl dgst` hashes instead when the image has it (SHA-NI: several times busybox's sha256sum).
+// A chunked tree image built by gamelayer carries the native assembler (native/, src/oci/assembler.ts): when it
+// answers --probe, it does step 2 instead of the sh loop, with the same checks and the same messages.
+
+import { ASSEMBLER_PATH, ASSEMBLER_PROBE } from '../oci/assembler.js';
 
 /** Folder of a chunked tree that holds chunks (`c/<hh>/<sha256>`) and recipes (`r/<path>`). Never copied as is. */
 export const CHUNK_STORE = '.gamelayer-chunks';
@@ -24,7 +28,7 @@ type Quote = (word: string) => string;
  * scripts.ts. A missing or damaged chunk, a short file or an unknown recipe format stops the copy with a message
  * naming the file (and the chunk), removes the file's temporary, and leaves no sentinel.
  */
-export function chunkedCopyScript(tree: string, from: string, to: string, sentinel: string, workers: number, quote: Quote): string {
+export function chunkedCopyScript(tree: string, from: string, to: string, sentinel: string, workers: number, quote: Quote, native = true): string {
   if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`assembly workers: expected a whole number ≥ 1, got ${workers}`);
   const src = quote(from);
   const dst = quote(to);
@@ -141,7 +145,20 @@ gl_worker() {
     done
   }
 }
-if [ -d "$gl_r" ]; then
+gl_native=${native ? quote(`${from}/${ASSEMBLER_PATH}`) : "''"}
+# The native assembler, when the image has one that runs here (right platform, hash self-test passed).
+if [ -d "$gl_r" ] && [ -n "$gl_native" ] && [ -f "$gl_native" ]; then
+  gl_probe=$("$gl_native" --probe 2>/dev/null) || gl_probe=
+  case $gl_probe in '${ASSEMBLER_PROBE} '*) ;; *) gl_native= ;; esac
+else
+  gl_native=
+fi
+if [ -n "$gl_native" ]; then
+  echo "${tag} assembling with the native assembler ($gl_probe)"
+  if ! "$gl_native" ${quote(tree)} ${store} "$gl_dst" ${workers}; then
+    echo "${tag} a file could not be assembled from its chunks: "${dst}" is incomplete and gets no ${sentinel}" >&2; exit 1
+  fi
+elif [ -d "$gl_r" ]; then
   gl_pids=
   gl_i=0
   while [ "$gl_i" -lt ${workers} ]; do

@@ -1,6 +1,7 @@
 // The two shell scripts a deployment runs: the copy done by each init container, and the guard in front of the
 // engine. Both run on the game's base image, so they use POSIX sh, `cp`, `rm` and `[` only (busybox has them); the
-// copy of a chunked tree also needs `cat`, `sha256sum`, `ls`, `chmod`, `mv` and `mkdir` (coreutils or busybox).
+// copy of a chunked tree also needs `cat`, `sha256sum`, `ls`, `chmod`, `mv` and `mkdir` (coreutils or busybox), or
+// runs the native assembler its image carries.
 
 import { ASSEMBLY_WORKERS, chunkedCopyScript } from './assemble-script.js';
 
@@ -31,6 +32,11 @@ export interface CopyScriptOptions {
   chunked?: boolean;
   /** Files assembled at once (default ASSEMBLY_WORKERS). */
   workers?: number;
+  /**
+   * Use the native assembler when the image has one that runs (default true); false keeps to the sh path (for the
+   * bench and tests, which compare both on the same image).
+   */
+  native?: boolean;
 }
 
 /**
@@ -43,7 +49,7 @@ export interface CopyScriptOptions {
  * one fixed mtime, and -R keeps the permission bits (the executable bit is all a manifest keeps) and -P the links.
  */
 export function copyScript(tree: string, from: string, to: string, options: CopyScriptOptions = {}): string {
-  if (options.chunked) return chunkedCopyScript(tree, from, to, COPY_SENTINEL, options.workers ?? ASSEMBLY_WORKERS, shellQuote);
+  if (options.chunked) return chunkedCopyScript(tree, from, to, COPY_SENTINEL, options.workers ?? ASSEMBLY_WORKERS, shellQuote, options.native ?? true);
   const src = shellQuote(from);
   const dst = shellQuote(to);
   const sentinel = shellQuote(`${to}/${COPY_SENTINEL}`);

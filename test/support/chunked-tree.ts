@@ -8,6 +8,7 @@ import { createReadStream } from 'node:fs';
 import { chmod, copyFile, lstat, mkdir, readdir, readlink, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import xxhash from 'xxhash-wasm';
+import { ASSEMBLER_PATH, assemblerFor } from '../../src/oci/assembler.js';
 
 export const CHUNK_STORE = '.gamelayer-chunks';
 
@@ -116,6 +117,19 @@ export async function writeChunkedTree(src: string, out: string, options: ChunkO
   };
   await walk('');
   return { files, chunkFiles: stored.size };
+}
+
+/**
+ * Puts this host's native assembler into a chunked tree folder where a chunked build puts it (`ASSEMBLER_PATH`, mode
+ * 755), so the copy script runs it instead of the sh loop.
+ */
+export async function addNativeAssembler(folder: string): Promise<void> {
+  const helper = assemblerFor(`linux/${process.arch === 'x64' ? 'amd64' : process.arch}`);
+  if (!helper) throw new Error(`no native assembler is built for ${process.arch}`);
+  const to = path.join(folder, ASSEMBLER_PATH);
+  await mkdir(path.dirname(to), { recursive: true });
+  await copyFile(helper.path, to);
+  await chmod(to, 0o755);
 }
 
 /** Size of a file, for assertions. */

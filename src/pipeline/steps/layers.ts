@@ -6,6 +6,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import pLimit from 'p-limit';
+import { ASSEMBLER_PATH, assemblerBytes } from '../../oci/assembler.js';
 import { chunkedContentSource } from '../../oci/chunk-content.js';
 import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../../oci/content.js';
 import { buildLayer } from '../../oci/layer.js';
@@ -37,13 +38,13 @@ export interface LayersOutput {
 
 export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   const { config, reporter, store, compression, mounts, layerLimit, plans, reuse } = i;
-  const distinct = new Map<string, { layer: PlannedLayer; source: TreeManifest }>();
+  const distinct = new Map<string, { layer: PlannedLayer; source: TreeManifest; marker?: ContentSource }>();
   for (const p of plans) {
     for (const l of p.plan.layers) distinct.set(l.inputKey, { layer: l, source: p.manifests.find((m) => m.tree === l.tree)! });
-    for (const m of p.manifests) distinct.set(p.sentinels.get(m.tree)!.inputKey, { layer: p.sentinels.get(m.tree)!, source: m });
+    for (const m of p.manifests) distinct.set(p.sentinels.get(m.tree)!.inputKey, { layer: p.sentinels.get(m.tree)!, source: m, marker: markerContent(m, p.name) });
   }
   const built = new Map<string, { layer: BuiltLayer; reused: boolean }>();
-  const toBuild: { layer: PlannedLayer; source: TreeManifest }[] = [];
+  const toBuild: { layer: PlannedLayer; source: TreeManifest; marker?: ContentSource }[] = [];
   const inRegistryOnly = new Set<string>();
   for (const [key, item] of distinct) {
     const kept = reuse.kept?.get(key);
@@ -54,7 +55,7 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   }
   const totalBytes = toBuild.reduce((n, x) => n + x.layer.bytes, 0);
   // The tree markers (one .gamelayer-tree file per tree image) are not rows of the layer table: say them apart.
-  const markers = toBuild.filter(({ layer }) => layer.entries.length === 1 && layer.entries[0]!.path === TREE_SENTINEL).length;
+  const markers = toBuild.filter(({ marker }) => marker).length;
   const what = `build ${toBuild.length - markers} layers${markers ? ` + ${markers} tree markers` : ''}`;
   const task = toBuild.length ? reporter.task(what, totalBytes, 'bytes') : undefined;
   const limit = pLimit(i.concurrency);
@@ -75,14 +76,12 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
     return c;
   };
   await Promise.all(
-    toBuild.map(({ layer, source }) =>
+    toBuild.map(({ layer, source, marker }) =>
       limit(async () => {
         let last = 0;
         const attempt = async () =>
           buildLayer(layer, {
-            content: layer.entries.some((e) => e.path === TREE_SENTINEL && layer.entries.length === 1)
-              ? sentinelContent(source)
-              : withWhiteouts(await contentFor(source)),
+            content: marker ?? withWhiteouts(await contentFor(source)),
             mount: mounts[layer.tree],
             store,
             compression,
@@ -134,6 +133,14 @@ function withWhiteouts(inner: ContentSource): ContentSource {
   };
 }
 
-function sentinelContent(m: TreeManifest): ContentSource {
-  return { open: async () => Readable.from([sentinelBytes(m)]) };
+/** The marker layer's files: the tree sentinel, and in a chunked tree the platform's native assembler. */
+function markerContent(m: TreeManifest, platform: string): ContentSource {
+  return {
+    open: async (e) => {
+      if (e.path === TREE_SENTINEL) return Readable.from([sentinelBytes(m)]);
+      const helper = e.path === ASSEMBLER_PATH ? assemblerBytes(platform) : undefined;
+      if (!helper) throw new Error(`the marker layer of ${m.tree} has no file ${e.path}`);
+      return Readable.from([await helper]);
+    },
+  };
 }

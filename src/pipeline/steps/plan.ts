@@ -6,14 +6,16 @@ import path from 'node:path';
 import { treeSourceFor } from '../../config/load.js';
 import { GamelayerError } from '../../errors.js';
 import type { BaseImage } from '../../oci/base-image.js';
+import { ASSEMBLER_PATH, assemblerBytes } from '../../oci/assembler.js';
 import { compressedLowerBound } from '../../oci/layer.js';
 import { sentinelBytes, TREE_SENTINEL } from '../../oci/sentinel.js';
 import { planIncremental, recordedTreeProblem, recordedTrees, SERVER_STACK_ORDER, type IncrementalPlan, type PreviousTree } from '../../plan/incremental.js';
 import { layerInputKey } from '../../plan/plan.js';
 import { formatBytes } from '../../report/reporter.js';
+import { hex64, xxhashApi } from '../../scan/hash.js';
 import type { TreeScan } from '../../scan/scan.js';
 import { LAST_BUILD, recordsDir } from '../../state/records.js';
-import { TREE_NAMES, type BuildRecord, type BuiltLayer, type LayerPlan, type PlannedLayer, type TreeManifest, type TreeName } from '../../types.js';
+import { TREE_NAMES, type BuildRecord, type BuiltLayer, type FileEntry, type LayerPlan, type PlannedLayer, type TreeManifest, type TreeName } from '../../types.js';
 import { baseLoader } from '../base-source.js';
 import type { LayerReuse } from '../layer-reuse.js';
 import type { BuildInputs } from './inputs.js';
@@ -23,7 +25,7 @@ export interface PlatformPlan {
   base: BaseImage;
   manifests: TreeManifest[];
   plan: LayerPlan;
-  /** Each tree image's one-file sentinel layer, after the tree's own layers. */
+  /** Each tree image's sentinel layer, after the tree's own layers (in a chunked tree, with the native assembler). */
   sentinels: Map<TreeName, PlannedLayer>;
   decisions: IncrementalPlan['decisions'];
 }
@@ -71,8 +73,13 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
     if (baseSource.sameRegistry) {
       for (const l of base.layers) if (!(await store.hasBlob(l.digest, l.size))) baseInRegistry.add(l.digest);
     } else await base.copyLayersInto(store);
+    // Read (and checked) only for a build with a chunked tree: no other image carries it.
+    const helper = manifests.some((m) => m.chunks) ? assemblerBytes(name) : undefined;
+    const helperEntry = helper && (await assemblerEntry(await helper));
     const sentinels = new Map(
-      manifests.map((m) => [m.tree, sentinelLayer(m, mounts[m.tree], plan.layers.filter((l) => l.tree === m.tree).length)] as const),
+      manifests.map(
+        (m) => [m.tree, sentinelLayer(m, mounts[m.tree], plan.layers.filter((l) => l.tree === m.tree).length, m.chunks ? helperEntry : undefined)] as const,
+      ),
     );
     plans.push({ name, base, manifests, plan, sentinels, decisions: inc.decisions });
   }
@@ -101,12 +108,21 @@ function manifestFor(scans: TreeScan[], tree: TreeName, platform: string | undef
   return s.manifest;
 }
 
-/** The one-file layer `<mount>/.gamelayer-tree` naming the tree and its digest. */
-function sentinelLayer(m: TreeManifest, mount: string, index: number): PlannedLayer {
+/**
+ * The layer `<mount>/.gamelayer-tree` naming the tree and its digest; a chunked tree's also holds the native assembler
+ * of the platform (`.gamelayer-chunks/assemble`, mode 755), which its init copy runs (docs/chunks.md).
+ */
+function sentinelLayer(m: TreeManifest, mount: string, index: number, helper?: FileEntry): PlannedLayer {
   const bytes = sentinelBytes(m);
   // The xxh64 is informational here (the layers step serves the bytes itself); the digest inside makes the key unique.
-  const entries = [{ path: TREE_SENTINEL, type: 'file' as const, mode: 0o644, size: bytes.length, xxh64: m.digest.slice(7, 23) }];
-  return { tree: m.tree, index, entries, inputKey: layerInputKey(mount, entries), bytes: bytes.length };
+  const entries: FileEntry[] = [{ path: TREE_SENTINEL, type: 'file' as const, mode: 0o644, size: bytes.length, xxh64: m.digest.slice(7, 23) }];
+  // Sorted bytewise like every layer's entries: `.gamelayer-chunks/…` before `.gamelayer-tree`.
+  if (helper) entries.unshift(helper);
+  return { tree: m.tree, index, entries, inputKey: layerInputKey(mount, entries), bytes: entries.reduce((n, e) => n + e.size, 0) };
+}
+
+async function assemblerEntry(bytes: Buffer): Promise<FileEntry> {
+  return { path: ASSEMBLER_PATH, type: 'file', mode: 0o755, size: bytes.length, xxh64: hex64((await xxhashApi()).h64Raw(bytes)) };
 }
 
 /** A layer over the registry's limit once compressed (or certain to be, from its size): named with its biggest file. */
