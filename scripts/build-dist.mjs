@@ -36,7 +36,9 @@ function sourceHash() {
 const hash = sourceHash();
 if (process.argv.includes('--if-changed')) {
   try {
-    if (readFileSync(path.join(dist, HASH_FILE), 'utf8') === hash) process.exit(0);
+    // Both halves: the hash is written once both are built, but either could have been removed since.
+    const complete = existsSync(path.join(dist, 'index.js')) && existsSync(path.join(dist, 'cli-bundle', 'main.js'));
+    if (complete && readFileSync(path.join(dist, HASH_FILE), 'utf8') === hash) process.exit(0);
   } catch {
     // no dist yet, or built by an older script: build
   }
