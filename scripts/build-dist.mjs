@@ -73,8 +73,11 @@ rmSync(old, { recursive: true, force: true });
  * command's lazy import() is a chunk of its own, loaded only when that command runs. The gzip worker is an entry
  * point of its own, gzip-worker.js in the same folder as every chunk, where oci/gzip.ts looks for it
  * (`new URL('./gzip-worker.js', import.meta.url)`, as in dist/oci/). Left out of the bundle and loaded from
- * node_modules at run time: dockerode (its ssh2 and cpu-features have native addons; loaded only for the docker
- * builder and run-local) and cyclonedx's optional XML plugins, which are not installed.
+ * node_modules at run time (direct dependencies, so they resolve from the package; both load only for the commands
+ * that need them): dockerode (its ssh2 and cpu-features have native addons) and the CycloneDX library (it reads
+ * its JSON schemas relative to its own __dirname, and its optional XML plugins are not installed). Also left out:
+ * the KMS client, the one CommonJS package src/ loads with import(): esbuild makes such a chunk export `default`
+ * alone, where Node gives the named exports too.
  */
 async function bundleCli(outdir) {
   await esbuild.build({
@@ -88,7 +91,7 @@ async function bundleCli(outdir) {
     format: 'esm',
     platform: 'node',
     target: 'node20',
-    external: ['dockerode', 'xmlbuilder2', 'libxmljs2'],
+    external: ['dockerode', '@cyclonedx/cyclonedx-library', '@aws-sdk/client-kms'],
     // CommonJS dependencies inside an ESM bundle call require() for Node's built-ins and for the packages left out.
     banner: { js: "import { createRequire as __gamelayerCreateRequire } from 'node:module'; const require = __gamelayerCreateRequire(import.meta.url);" },
     logLevel: 'warning',
