@@ -25,7 +25,8 @@ import { startCountingProxy, type CountingProxy } from './registry-proxy.js';
 
 const run = promisify(execFile);
 const ROOT = path.dirname(BENCH_DIR);
-const CLI = path.join(ROOT, 'dist/cli/main.js');
+/** The installed command (it runs the CLI bundle, dist/cli-bundle/), as a user runs it. */
+const CLI = path.join(ROOT, 'bin/gamelayer.js');
 /** The 20.10 client: a newer docker on PATH demands buildx for BuildKit builds. */
 const DOCKER = '/usr/bin/docker';
 

@@ -1,12 +1,14 @@
-// Compiles src/ to dist/ (JavaScript and .d.ts, tsconfig.build.json): what the package ships and what
-// bin/gamelayer.js runs. `npm ci` and `npm pack` run it through the prepare script. With --if-changed it does
-// nothing when dist/ was built from exactly the current sources (a hash of their content, not file times: npm
-// gives every installed file the install time), which the test setup uses so tests always run current code.
-// The new tree is compiled beside dist/ and swapped in, so a reader never sees half of one.
+// Compiles src/ to dist/ (JavaScript and .d.ts, tsconfig.build.json): the library the package ships. Beside it,
+// dist/cli-bundle/ is the CLI as an esbuild bundle, which bin/gamelayer.js runs: a command then loads a handful of
+// files instead of about 400 modules (start-up time, issue 17). `npm ci` and `npm pack` run this script through the
+// prepare script. With --if-changed it does nothing when dist/ was built from exactly the current inputs (a hash of
+// their content, not file times: npm gives every installed file the install time), which the test setup uses so
+// tests always run current code. The new tree is built beside dist/ and swapped in, so a reader never sees half of one.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import * as esbuild from 'esbuild';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -22,7 +24,10 @@ function sourceFiles(dir) {
 
 function sourceHash() {
   const h = createHash('sha256');
-  for (const f of [...sourceFiles(path.join(root, 'src')), path.join(root, 'tsconfig.json'), path.join(root, 'tsconfig.build.json')]) {
+  // The bundle holds the dependencies too: the lock file (their versions) and this script (the bundle's options)
+  // count as inputs.
+  const inputs = ['tsconfig.json', 'tsconfig.build.json', 'package.json', 'package-lock.json', 'scripts/build-dist.mjs'].map((f) => path.join(root, f));
+  for (const f of [...sourceFiles(path.join(root, 'src')), ...inputs.filter((f) => existsSync(f))]) {
     h.update(`${path.relative(root, f)}\0`).update(readFileSync(f)).update('\0');
   }
   return h.digest('hex');
@@ -31,7 +36,9 @@ function sourceHash() {
 const hash = sourceHash();
 if (process.argv.includes('--if-changed')) {
   try {
-    if (readFileSync(path.join(dist, HASH_FILE), 'utf8') === hash) process.exit(0);
+    // Both halves: the hash is written once both are built, but either could have been removed since.
+    const complete = existsSync(path.join(dist, 'index.js')) && existsSync(path.join(dist, 'cli-bundle', 'main.js'));
+    if (complete && readFileSync(path.join(dist, HASH_FILE), 'utf8') === hash) process.exit(0);
   } catch {
     // no dist yet, or built by an older script: build
   }
@@ -48,8 +55,45 @@ if (tsc.status !== 0) {
   console.error(`build-dist: tsc failed (exit ${tsc.status ?? tsc.signal})`);
   process.exit(1);
 }
+try {
+  await bundleCli(path.join(staging, 'cli-bundle'));
+} catch (e) {
+  rmSync(staging, { recursive: true, force: true });
+  console.error(`build-dist: the CLI bundle failed: ${e.message}`);
+  process.exit(1);
+}
 writeFileSync(path.join(staging, HASH_FILE), hash);
 const old = `${dist}.${process.pid}.old`;
 if (existsSync(dist)) renameSync(dist, old);
 renameSync(staging, dist);
 rmSync(old, { recursive: true, force: true });
+
+/**
+ * The CLI as one ESM bundle with code splitting: main.js holds the frame (commander, errors, the version) and each
+ * command's lazy import() is a chunk of its own, loaded only when that command runs. The gzip worker is an entry
+ * point of its own, gzip-worker.js in the same folder as every chunk, where oci/gzip.ts looks for it
+ * (`new URL('./gzip-worker.js', import.meta.url)`, as in dist/oci/). Left out of the bundle and loaded from
+ * node_modules at run time (direct dependencies, so they resolve from the package; both load only for the commands
+ * that need them): dockerode (its ssh2 and cpu-features have native addons) and the CycloneDX library (it reads
+ * its JSON schemas relative to its own __dirname, and its optional XML plugins are not installed). Also left out:
+ * the KMS client, the one CommonJS package src/ loads with import(): esbuild makes such a chunk export `default`
+ * alone, where Node gives the named exports too.
+ */
+async function bundleCli(outdir) {
+  await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: { main: 'src/cli/main.ts', 'gzip-worker': 'src/oci/gzip-worker.ts' },
+    outdir,
+    entryNames: '[name]',
+    chunkNames: '[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: ['dockerode', '@cyclonedx/cyclonedx-library', '@aws-sdk/client-kms'],
+    // CommonJS dependencies inside an ESM bundle call require() for Node's built-ins and for the packages left out.
+    banner: { js: "import { createRequire as __gamelayerCreateRequire } from 'node:module'; const require = __gamelayerCreateRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+}

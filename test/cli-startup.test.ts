@@ -10,9 +10,11 @@ import { tempDir } from './support/tmp.js';
 
 const run = promisify(execFile);
 const MAIN = path.resolve('dist/cli/main.js');
+/** The installed command, which runs the CLI bundle (dist/cli-bundle/). */
+const BIN = path.resolve('bin/gamelayer.js');
 
-/** The files (URLs) an ESM or CommonJS load reached while `gamelayer ARGS` ran. */
-async function loadedBy(args: string[]): Promise<string[]> {
+/** The files (URLs) an ESM or CommonJS load reached while `gamelayer ARGS` ran (`entry`: the file node runs). */
+async function loadedBy(args: string[], entry = MAIN): Promise<string[]> {
   const dir = await tempDir();
   const out = path.join(dir, 'loaded.txt');
   await writeFile(
@@ -25,7 +27,7 @@ async function loadedBy(args: string[]): Promise<string[]> {
       `const load = Module._load;\nModule._load = function (request, parent, isMain) {\n  appendFileSync(process.env.LOADED_OUT, 'cjs:' + Module._resolveFilename(request, parent, isMain) + '\\n');\n  return load.apply(this, arguments);\n};\n`,
   );
   await writeFile(out, '');
-  await run(process.execPath, ['--import', path.join(dir, 'register.mjs'), MAIN, ...args], { env: { ...process.env, LOADED_OUT: out } });
+  await run(process.execPath, ['--import', path.join(dir, 'register.mjs'), entry, ...args], { env: { ...process.env, LOADED_OUT: out } });
   return [...new Set((await readFile(out, 'utf8')).split('\n').filter(Boolean))];
 }
 
@@ -53,5 +55,21 @@ describe('CLI start-up', () => {
     for (const c of ['init', 'scan', 'diff', 'build', 'push', 'k8s', 'ecs', 'dockerfile', 'load', 'run-local', 'codebuild', 'ls', 'inspect', 'gc', 'prune', 'index', 'sbom', 'sign', 'verify', 'completion']) {
       expect(stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
     }
+  });
+
+  it('the installed command runs the bundle: --version reads a few files of dist/cli-bundle/ and nothing from node_modules or the compiled library', async () => {
+    const loaded = (await loadedBy(['--version'], BIN)).filter((f) => !f.startsWith('node:') && !/^cjs:[\w:/]+$/.test(f));
+    expect(loaded.filter((f) => !f.endsWith('/bin/gamelayer.js') && !/\/dist\/cli-bundle\/[\w-]+\.js$/.test(f))).toEqual([]);
+    expect(loaded.some((f) => f.endsWith('/dist/cli-bundle/main.js'))).toBe(true);
+  });
+
+  it('the bundle loads a command as a chunk of its own: build --help leaves out the AWS SDK and every other command', async () => {
+    const loaded = await loadedBy(['build', '--help'], BIN);
+    expect(loaded.filter((f) => f.includes('/node_modules/'))).toEqual([]);
+    const bundle = path.resolve('dist/cli-bundle');
+    const text = (await Promise.all(loaded.filter((f) => f.includes('/dist/cli-bundle/')).map((f) => readFile(path.join(bundle, path.basename(f)), 'utf8')))).join('\n');
+    // What only the left-out parts hold: the AWS SDK's ECR client, other commands' descriptions.
+    expect(text).toContain('build the server image and one image per tree');
+    for (const absent of ['class extends Client', 'push an image from the local store', 'write a Kubernetes / Agones spec']) expect(text).not.toContain(absent);
   });
 });

@@ -8,6 +8,7 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, typ
 import type { z } from 'zod';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { TREE_NAMES, type TreeName } from '../types.js';
+import { gamelayerRoot } from '../version.js';
 import { deployConfig, deployProblems, type DeployConfig } from './deploy.js';
 import { configSchema, type RawConfig } from './schema.js';
 
@@ -70,7 +71,7 @@ export function treeSourceFor(tree: TreeConfig, platform: string): { path: strin
  * ships no fixtures) the README's config section, by the path of the README the package ships.
  */
 function exampleConfigHint(): string {
-  const root = new URL('../../', import.meta.url);
+  const root = gamelayerRoot();
   if (existsSync(new URL(`fixtures/sample-game/${CONFIG_FILE}`, root))) return `see fixtures/sample-game/${CONFIG_FILE}`;
   return `see "The game config: ${CONFIG_FILE}" in ${fileURLToPath(new URL('README.md', root))}`;
 }

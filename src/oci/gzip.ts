@@ -100,8 +100,9 @@ class BlockPool {
   }
 
   private spawn(): PoolWorker {
-    // Compiled (dist/), the worker is the .js beside this file; from the TypeScript sources, a tiny CommonJS boot
-    // file registers tsx in the thread first.
+    // Compiled (dist/), the worker is the .js beside this file; in the CLI bundle, its own entry point beside every
+    // chunk (scripts/build-dist.mjs); from the TypeScript sources, a tiny CommonJS boot file registers tsx in the
+    // thread first.
     const fromSource = import.meta.url.endsWith('.ts');
     const worker = new Worker(fromSource ? new URL('./gzip-worker-boot.cjs', import.meta.url) : new URL('./gzip-worker.js', import.meta.url));
     const w: PoolWorker = { worker };
