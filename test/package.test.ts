@@ -62,7 +62,7 @@ afterAll(async () => {
 describe('the installed package', () => {
   it('holds compiled JavaScript with declarations, the license and changelog, and no TypeScript sources', async () => {
     const files = (await allFiles(installed)).map((f) => path.relative(installed, f));
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin/gamelayer.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/oci/gzip-worker.js']));
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin/gamelayer.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/oci/gzip-worker.js', 'native/bin/gamelayer-assemble-linux-amd64', 'native/bin/gamelayer-assemble-linux-arm64']));
     expect(files.filter((f) => /(?<!\.d)\.ts$/.test(f) || f.endsWith('.cjs') || f.startsWith('src/'))).toEqual([]);
     const manifest = JSON.parse(await readFile(path.join(installed, 'package.json'), 'utf8')) as { exports: Record<string, unknown>; license: string };
     expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { GamelayerError } from '../errors.js';
+import { gamelayerRoot } from '../version.js';
 
 /** Where a chunked tree image holds the helper, relative to the tree's mount (inside the chunk store: never copied). */
 export const ASSEMBLER_PATH = '.gamelayer-chunks/assemble';
@@ -18,15 +19,15 @@ const BINARIES: Record<string, { file: string; size: number; sha256: string }> =
   arm64: { file: 'gamelayer-assemble-linux-arm64', size: 600208, sha256: '6c348538a86da4ec952413080213fb9ac92798ed307cc3e09d9d461ddfa9b0b2' },
 };
 
-/** native/bin, from src/oci/ and dist/oci/ alike. */
-const BIN_DIR = fileURLToPath(new URL('../../native/bin/', import.meta.url));
+/** native/bin of gamelayer's package (a checkout or the installed package; from src/, dist/ and the CLI bundle alike). */
+const binDir = (): string => fileURLToPath(new URL('native/bin/', gamelayerRoot()));
 
 /** The helper built for `platform` (`linux/amd64`, `linux/arm64`, `linux/arm64/v8`), if there is one. */
 export function assemblerFor(platform: string): { path: string; size: number; sha256: string } | undefined {
   const [os, arch, variant] = platform.split('/');
   if (os !== 'linux' || (arch === 'arm64' && variant !== undefined && variant !== 'v8')) return undefined;
   const b = arch === undefined ? undefined : BINARIES[arch];
-  return b && { path: `${BIN_DIR}${b.file}`, size: b.size, sha256: b.sha256 };
+  return b && { path: `${binDir()}${b.file}`, size: b.size, sha256: b.sha256 };
 }
 
 const cache = new Map<string, Promise<Buffer>>();
