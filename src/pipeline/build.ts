@@ -25,6 +25,8 @@ export interface BuildResult {
   store: string;
   scans: TreeScan[];
   summary: BuildSummary;
+  /** The previous build's record blob as this build read and verified it in a registry (a push there need not read it again). */
+  previousRecordRead?: { repository: string; blob: string };
 }
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {
@@ -54,5 +56,5 @@ async function buildHeld(opts: BuildOptions): Promise<BuildResult> {
   const images = await writeImages({ ...inputs, plans, baseInRegistry, built, inRegistryOnly, remote: previous.remote });
   const recorded = await recordBuild({ ...inputs, plans, images, previous });
   const summary = summarize({ plans, perPlatform: images.perPlatform, built, previous, recorded, scanMs, started });
-  return { record: recorded.record, recordFile: recorded.recordFile, store: inputs.store.dir, scans, summary };
+  return { record: recorded.record, recordFile: recorded.recordFile, store: inputs.store.dir, scans, summary, ...(previous.remote ? { previousRecordRead: previous.remote.recordRead } : {}) };
 }

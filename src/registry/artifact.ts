@@ -134,6 +134,8 @@ export interface PushBuildRecordOptions extends TargetOptions {
    */
   current?: ReadonlyMap<string, ManifestInfo | undefined>;
   localSubject?: LocalManifest;
+  /** A record blob of this repository whose bytes the caller read and verified (the build's previous-build lookup). */
+  verifiedRecordBlob?: string;
 }
 
 /** A manifest's exact bytes from a local store, and a reader of the (verified) blobs it names. */
@@ -247,7 +249,8 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
  * The no-op push of a record: every tag it would set (as the caller found them) already names exactly the index it
  * would put. A manifest goes up only after everything it names (push order), so that index's record manifest, empty
  * config and record blob are there; the record blob's bytes are still read and hashed, as a full push does, so a
- * damaged copy is repaired by the full path. undefined: push the record as usual.
+ * damaged copy is repaired by the full path (unless the caller read and verified that very blob in this run:
+ * `verifiedRecordBlob`). undefined: push the record as usual.
  */
 async function recordInPlace(
   opts: PushBuildRecordOptions,
@@ -265,20 +268,8 @@ async function recordInPlace(
   const index = recordIndex(artifact, opts.subject, platforms, opts.record, opts.line);
   if (!tags.every((t) => current.get(t)?.digest === index.descriptor.digest)) return undefined;
   const d = artifact.recordDescriptor;
-  if (!verifiedLately(client, repo, d.digest) && !(await servedIntact(client, repo, d).catch(() => false))) return undefined;
+  if (opts.verifiedRecordBlob !== d.digest && !(await servedIntact(client, repo, d).catch(() => false))) return undefined;
   return { digest: index.descriptor.digest, artifact: artifact.descriptor.digest, tags: fallbackTags, kept: [], ...(line ? { lineTag: line } : {}), blobsUploaded: 0 };
-}
-
-/**
- * Record blobs this process read from a registry and found intact a moment ago (`host/repo@digest` → when): the
- * push after a build's lookup of its previous record reads the same blob, and need not read it twice in a minute.
- */
-const intactRecords = new Map<string, number>();
-const INTACT_FOR_MS = 60_000;
-
-function verifiedLately(client: RegistryClient, repo: string, digest: string): boolean {
-  const at = intactRecords.get(`${client.host}/${repo}@${digest}`);
-  return at !== undefined && Date.now() - at < INTACT_FOR_MS;
 }
 
 /**
@@ -366,6 +357,8 @@ export interface FoundBuildRecord {
   subject: string;
   /** The artifact manifest's digest. */
   digest: string;
+  /** The record blob's digest: its bytes were read and matched it. */
+  recordBlob: string;
   /** How it was found. */
   via: 'referrers' | 'tag';
 }
@@ -482,7 +475,6 @@ async function readRecord(
   if (bytes.length !== layer.size || sha256(bytes) !== layer.digest) {
     throw new DamagedRecordError(`${where}: the record blob does not match its digest ${layer.digest}`);
   }
-  intactRecords.set(`${client.host}/${repo}@${layer.digest}`, Date.now());
   const text = (layer.mediaType === BUILD_RECORD_GZIP_TYPE ? gunzipRecord(bytes, where) : bytes).toString('utf8');
   const value = withManifestFields(safeJson(text), parsed.data.annotations) as { schemaVersion?: unknown } | undefined;
   if (typeof value?.schemaVersion === 'number' && value.schemaVersion > 1) {
@@ -496,7 +488,7 @@ async function readRecord(
   const record = parseStored(buildRecordSchema, value);
   if (!record.ok) throw new DamagedRecordError(`${where}: invalid build record: ${record.problem}`);
   // Checked and shaped by the same schema as the local copy: a build planned on either writes the same bytes.
-  return { record: record.value, subject, digest: top.digest };
+  return { record: record.value, subject, digest: top.digest, recordBlob: layer.digest };
 }
 
 function staleRecord(where: string, name: string, has: string | undefined, wanted: string): GamelayerError {

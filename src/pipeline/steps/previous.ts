@@ -108,6 +108,8 @@ export interface RegistryPrevious {
   present: Map<string, BuiltLayer>;
   /** Layers of the record no longer in `repository` (lifecycle policy, manual delete): their trees are rebuilt. */
   gone: BuiltLayer[];
+  /** The record blob this lookup read and verified against its digest, and the repository it read it from. */
+  recordRead: { repository: string; blob: string };
 }
 
 export interface FindPreviousOptions {
@@ -125,17 +127,21 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   let ref: string;
   let repository: string;
   let pushTarget: PushTarget | undefined;
+  let recordRead: RegistryPrevious['recordRead'];
   const fromRepository = o.from !== undefined && !parseReference(o.from).tag && !parseReference(o.from).digest;
   if (o.from && fromRepository) {
     // --from REPO: the newest build of the line in that repository (a PR check builds on its target branch's).
     const found = await fetchLineRecord(o.from, o.line, o.registry);
     if (!found) return undefined;
     record = found.record;
+    recordRead = { repository: o.from, blob: found.recordBlob };
     ref = `${repositoryOf(o.from)}:${found.tag}`;
     repository = o.push ?? o.from;
   } else if (o.from) {
     const r = parseReference(o.from);
-    ({ record } = await fetchBuildRecordFor(o.from, o.registry));
+    const found = await fetchBuildRecordFor(o.from, o.registry);
+    record = found.record;
+    recordRead = { repository: repositoryOf(o.from), blob: found.recordBlob };
     ref = formatReference(r);
     repository = o.push ?? repositoryOf(o.from);
   } else if (o.push) {
@@ -144,6 +150,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     const found = await fetchLineRecord(o.push, o.line, { ...o.registry, target: pushTarget });
     if (!found) return undefined;
     record = found.record;
+    recordRead = { repository: o.push, blob: found.recordBlob };
     ref = `${repositoryOf(o.push)}:${found.tag}`;
     repository = o.push;
   } else return undefined;
@@ -162,7 +169,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
       );
     } else present.set(l.inputKey, l);
   }
-  return { ref, record, repository, present, gone };
+  return { ref, record, repository, present, gone, recordRead };
 }
 
 /**

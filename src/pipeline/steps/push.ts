@@ -17,6 +17,8 @@ import { MEDIA_TREES, type BuildRecord } from '../../types.js';
 export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' | 'tags' | 'layout'> {
   store: string;
   record: BuildRecord;
+  /** A record blob this run already read and verified (`BuildResult.previousRecordRead`): not read again there. */
+  recordRead?: { repository: string; blob: string };
   /** `host[:port]/repo`; a tag or digest in it is refused (each image has its own tag). */
   repository: string;
   /** The game's `.gamelayer/`: the local records of this build then say where it was pushed. */
@@ -49,7 +51,7 @@ export interface PushBuildResult {
 }
 
 export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult> {
-  const { store, repository, stateDir, gamePlatforms, mediaWaitMs, ...rest } = opts;
+  const { store, repository, stateDir, gamePlatforms, mediaWaitMs, recordRead, ...rest } = opts;
   const record = recordForRegistry(opts.record);
   const ref = parseReference(repository);
   if (ref.tag || ref.digest) {
@@ -87,6 +89,7 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
     line: record.line,
     current,
     localSubject: await localManifest(store, serverTag!),
+    ...(recordRead && sameRepository(recordRead.repository, ref) ? { verifiedRecordBlob: recordRead.blob } : {}),
   });
   if (recordResult.repaired) {
     rest.reporter?.warn(`${repo}: the registry served damaged bytes for the build record blob ${recordResult.repaired.damaged}; the record went up again as ${recordResult.repaired.now} (same content)`);
@@ -108,6 +111,11 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
     bytesSent: images.reduce((n, r) => n + r.bytesSent, 0),
     blobs,
   };
+}
+
+function sameRepository(repository: string, ref: ReturnType<typeof parseReference>): boolean {
+  const r = parseReference(repository);
+  return r.registry === ref.registry && r.repository === ref.repository;
 }
 
 /** What each tag names in the repository now (undefined: no such tag), asked concurrently. */
