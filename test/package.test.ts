@@ -4,13 +4,16 @@
 // and one install serve every assertion.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseDocument } from 'yaml';
 import { build } from '../src/pipeline/build.js';
 import { loadConfig } from '../src/config/load.js';
+import { assemblerFor } from '../src/oci/assembler.js';
 import { storageProblems, storedTags, startRegistry, type TestRegistry } from './support/registry.js';
 import { copySample } from './support/sample.js';
 
@@ -156,5 +159,28 @@ describe('the installed package', () => {
     const misuse = await check('misuse.ts');
     expect(misuse).toMatch(/^misuse\.ts\(2,\d+\): error TS\d+: /m);
     expect(misuse).toContain("Type 'number' is not assignable to type 'string'");
+  });
+
+  it('builds a chunked tree with the native assembler it ships, and refuses a damaged one naming the file', async () => {
+    const game = path.join(work, 'game-chunked');
+    copySample(game);
+    const config = path.join(game, 'gamelayer.yaml');
+    const doc = parseDocument(await readFile(config, 'utf8'));
+    doc.setIn(['trees', 'app-media', 'chunks'], { minFileSize: '256KiB', avgChunkSize: '64KiB' });
+    await writeFile(config, doc.toString());
+    await writeFile(path.join(game, 'app-media', 'big.pak'), randomBytes(1 << 20));
+    const gamelayer = (args: string[]) => run('npx', ['--no', '--', 'gamelayer', ...args], { cwd: app, env: userEnv(), maxBuffer: 64 << 20 });
+    await gamelayer(['build', '-c', config]);
+    // Run last: it damages the installed copy of the helper.
+    const helper = path.join(installed, 'native', 'bin', 'gamelayer-assemble-linux-amd64');
+    const pinned = assemblerFor('linux/amd64')!;
+    await appendFile(helper, 'x');
+    await rm(path.join(game, '.gamelayer'), { recursive: true, force: true });
+    const err = await gamelayer(['build', '-c', config]).then(
+      () => undefined,
+      (e: { stderr: string; code: number }) => e,
+    );
+    expect(err?.code).toBe(1);
+    expect(err?.stderr).toMatch(new RegExp(`^error\\[build\\.assembler-damaged\\]: the native assembler ${helper.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} that chunked tree images carry is damaged: ${pinned.size + 1} bytes with sha256 [0-9a-f]{64}, expected ${pinned.size} bytes and ${pinned.sha256}\nhint: reinstall gamelayer`, 'm'));
   });
 });
