@@ -2,7 +2,6 @@
 // batch and its jobs, and BatchGetBuilds for the phases and logs link of each job that runs. The same rules as a
 // single build: the poll interval grows while nothing changes, throttled polls back off, a deadline bounds the
 // watch, and only a batch that SUCCEEDED is a success.
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BatchGetBuildBatchesCommand,
   BatchGetBuildsCommand,
@@ -10,13 +9,13 @@ import {
   StopBuildBatchCommand,
   type Build,
   type BuildBatch,
-  type BuildPhase,
   type CodeBuildClient,
 } from '@aws-sdk/client-codebuild';
 import { GamelayerError } from '../errors.js';
-import { failingPhase, formatWatchEvent, logsUrl, retryingStart, startInput, type StartBuildOptions, type WatchEvent, type WatchOptions } from './builds.js';
-import { backoffDelay, codebuildError, isAbort, isThrottling, isTransient, retrying } from './client.js';
+import { failingPhase, formatWatchEvent, logsUrl, reportPhase, retryingStart, startInput, type StartBuildOptions, type WatchEvent, type WatchOptions } from './builds.js';
+import { codebuildError, retrying } from './client.js';
 import { formatSeconds } from './duration.js';
+import { pollUntilDone } from './poll.js';
 
 export async function startBuildBatch(opts: StartBuildOptions): Promise<BuildBatch> {
   const what = `StartBuildBatch of project ${opts.project}`;
@@ -63,62 +62,40 @@ export interface WatchedBatch {
   jobs: Map<string, Build>;
 }
 
-const TRANSIENT_LIMIT = 5;
-
 /** Polls until the batch completes; returns it with the last description of each job's build. */
 export async function watchBuildBatch(opts: WatchBatchOptions): Promise<WatchedBatch> {
-  const started = Date.now();
-  const deadline = opts.timeoutMs !== undefined ? started + opts.timeoutMs : Infinity;
-  const maxPoll = opts.maxPollMs ?? Math.min(30_000, Math.max(opts.pollMs, opts.pollMs * 10));
   const batchPhases = new Map<string, 'started' | 'ended'>();
   const jobStatus = new Map<string, string>();
   const jobPhases = new Map<string, Map<string, 'started' | 'ended'>>();
   const jobLogs = new Set<string>();
   const jobs = new Map<string, Build>();
-  let interval = opts.pollMs;
-  let throttledInARow = 0;
-  let transientInARow = 0;
-  let last: BuildBatch | undefined;
 
-  for (;;) {
-    let batch: BuildBatch | undefined;
-    let builds: Build[] = [];
-    try {
-      batch = await getBatch(opts.client, opts.id, opts.signal);
-      // Each job that has a build: its phases and logs link, until it is complete and reported.
-      const ids = (batch.buildGroups ?? [])
-        .map((g) => ({ job: g.identifier ?? '?', id: buildIdOf(g.currentBuildSummary?.arn) }))
-        .filter((j): j is { job: string; id: string } => !!j.id && !(jobs.get(j.job)?.buildComplete && jobLogs.has(j.job)));
-      if (ids.length) {
-        const out = await opts.client.send(new BatchGetBuildsCommand({ ids: ids.map((j) => j.id) }), { abortSignal: opts.signal });
-        builds = out.builds ?? [];
-      }
-      throttledInARow = 0;
-      transientInARow = 0;
-    } catch (e) {
-      if (isAbort(e) || opts.signal?.aborted) throw abortError();
-      if (isThrottling(e)) {
-        throttledInARow++;
-        const waitMs = backoffDelay(throttledInARow, Math.max(opts.pollMs, 250), Math.max(maxPoll, 30_000));
-        opts.onEvent({ kind: 'throttled', attempt: throttledInARow, waitMs });
-        interval = Math.max(interval, waitMs);
-        batch = undefined;
-      } else if (isTransient(e) && ++transientInARow < TRANSIENT_LIMIT) {
-        const waitMs = backoffDelay(transientInARow, opts.pollMs, maxPoll);
-        opts.onEvent({ kind: 'transient', attempt: transientInARow, waitMs, message: (e as Error).message });
-        interval = Math.max(interval, waitMs);
-        batch = undefined;
-      } else {
-        throw codebuildError(e, `BatchGetBuildBatches of ${opts.id}`);
-      }
-    }
-    if (batch) {
-      last = batch;
+  // One poll: the batch, then the build of each job that has one, for its phases and logs link, until it is
+  // complete and reported.
+  const fetch = async (signal?: AbortSignal) => {
+    const batch = await getBatch(opts.client, opts.id, signal);
+    const ids = (batch.buildGroups ?? [])
+      .map((g) => ({ job: g.identifier ?? '?', id: buildIdOf(g.currentBuildSummary?.arn) }))
+      .filter((j): j is { job: string; id: string } => !!j.id && !(jobs.get(j.job)?.buildComplete && jobLogs.has(j.job)));
+    const builds = ids.length ? ((await opts.client.send(new BatchGetBuildsCommand({ ids: ids.map((j) => j.id) }), { abortSignal: signal })).builds ?? []) : [];
+    return { batch, builds };
+  };
+
+  return pollUntilDone<{ batch: BuildBatch; builds: Build[] }, WatchedBatch>({
+    timeoutMs: opts.timeoutMs,
+    pollMs: opts.pollMs,
+    maxPollMs: opts.maxPollMs,
+    signal: opts.signal,
+    what: `BatchGetBuildBatches of ${opts.id}`,
+    fetch,
+    onRetry: opts.onEvent,
+    onTimeout: (last, elapsedMs) => batchTimeout(opts.id, last?.batch, elapsedMs),
+    take: ({ batch, builds }) => {
       let changed = false;
       // In the order things happened: the batch's phases up to its jobs, then each job (started, its phases,
       // ended), then the end of the phases that held the jobs.
       const batchPhase = (ended: boolean) => {
-        for (const p of batch!.phases ?? []) {
+        for (const p of batch.phases ?? []) {
           const name = p.phaseType;
           // SUCCEEDED / FAILED / STOPPED are the batch's end, said once when the watch returns.
           if (!name || ['SUCCEEDED', 'FAILED', 'STOPPED'].includes(name)) continue;
@@ -166,17 +143,9 @@ export async function watchBuildBatch(opts: WatchBatchOptions): Promise<WatchedB
         if (!running) reportStatus();
       }
       batchPhase(true);
-      if (batch.complete) return { batch, jobs };
-      interval = changed ? opts.pollMs : Math.min(maxPoll, Math.round(interval * 1.5));
-    }
-    const left = deadline - Date.now();
-    if (left <= 0) throw batchTimeout(opts.id, last, Date.now() - started);
-    try {
-      await sleep(Math.min(interval, left), undefined, { signal: opts.signal });
-    } catch {
-      throw abortError();
-    }
-  }
+      return { changed, done: batch.complete ? { result: { batch, jobs } } : undefined };
+    },
+  });
 }
 
 async function getBatch(client: CodeBuildClient, id: string, signal?: AbortSignal): Promise<BuildBatch> {
@@ -193,22 +162,6 @@ function buildIdOf(arn: string | undefined): string | undefined {
   return i >= 0 ? arn.slice(i + ':build/'.length) : arn;
 }
 
-function reportPhase(p: BuildPhase, seen: Map<string, 'started' | 'ended'>, emit: (e: WatchEvent) => void): boolean {
-  const name = p.phaseType;
-  if (!name || name === 'COMPLETED') return false;
-  const state = seen.get(name);
-  if (p.phaseStatus) {
-    if (state === 'ended') return false;
-    seen.set(name, 'ended');
-    const contexts = (p.contexts ?? []).filter((c) => c.statusCode || c.message).map((c) => [c.statusCode, c.message].filter(Boolean).join(': '));
-    emit({ kind: 'phase-ended', phase: name, status: p.phaseStatus, seconds: p.durationInSeconds, contexts });
-    return true;
-  }
-  if (state) return false;
-  seen.set(name, 'started');
-  emit({ kind: 'phase-started', phase: name });
-  return true;
-}
 
 /** The error for a batch that completed without succeeding: each job that did not succeed, and why. */
 export function batchFailure(w: WatchedBatch, region?: string): GamelayerError {
@@ -241,11 +194,6 @@ function batchTimeout(id: string, last: BuildBatch | undefined, elapsedMs: numbe
   );
 }
 
-function abortError(): Error {
-  const e = new Error('watch interrupted');
-  e.name = 'AbortError';
-  return e;
-}
 
 export function batchSeconds(batch: BuildBatch): number | undefined {
   return batch.startTime && batch.endTime ? (batch.endTime.getTime() - batch.startTime.getTime()) / 1000 : undefined;

@@ -1,7 +1,6 @@
-// Start, watch and stop CodeBuild builds. Watching polls BatchGetBuilds: the poll interval grows while nothing
-// changes and snaps back when a phase moves; throttled polls back off further; a deadline bounds it all.
+// Start, watch and stop CodeBuild builds. Watching polls BatchGetBuilds through poll.ts's loop (interval, back-off,
+// deadline); a phase that moves counts as a change.
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BatchGetBuildsCommand,
   StartBuildCommand,
@@ -11,8 +10,9 @@ import {
   type CodeBuildClient,
 } from '@aws-sdk/client-codebuild';
 import { GamelayerError } from '../errors.js';
-import { codebuildError, isAbort, isThrottling, isTransient, retrying, backoffDelay } from './client.js';
+import { codebuildError, retrying } from './client.js';
 import { formatSeconds } from './duration.js';
+import { pollUntilDone } from './poll.js';
 
 export interface StartBuildOptions {
   client: CodeBuildClient;
@@ -126,44 +126,22 @@ export interface WatchOptions {
 }
 
 const FAILED_PHASE = new Set(['FAILED', 'FAULT', 'TIMED_OUT', 'STOPPED', 'CLIENT_ERROR']);
-const TRANSIENT_LIMIT = 5;
 
 /** Polls until the build completes; returns the completed build. */
 export async function watchBuild(opts: WatchOptions): Promise<Build> {
-  const started = Date.now();
-  const deadline = opts.timeoutMs !== undefined ? started + opts.timeoutMs : Infinity;
-  const maxPoll = opts.maxPollMs ?? Math.min(30_000, Math.max(opts.pollMs, opts.pollMs * 10));
   const seen = new Map<string, 'started' | 'ended'>();
   let logsShown = false;
-  let interval = opts.pollMs;
-  let throttledInARow = 0;
-  let transientInARow = 0;
-  let last: Build | undefined;
-  const endpoint = await endpointOf(opts.client);
-
-  for (;;) {
-    let build: Build | undefined;
-    try {
-      build = await getBuild(opts.client, opts.id, opts.signal);
-      throttledInARow = 0;
-      transientInARow = 0;
-    } catch (e) {
-      if (isAbort(e) || opts.signal?.aborted) throw abortError();
-      if (isThrottling(e)) {
-        throttledInARow++;
-        const waitMs = backoffDelay(throttledInARow, Math.max(opts.pollMs, 250), Math.max(maxPoll, 30_000));
-        opts.onEvent({ kind: 'throttled', attempt: throttledInARow, waitMs });
-        interval = Math.max(interval, waitMs);
-      } else if (isTransient(e) && ++transientInARow < TRANSIENT_LIMIT) {
-        const waitMs = backoffDelay(transientInARow, opts.pollMs, maxPoll);
-        opts.onEvent({ kind: 'transient', attempt: transientInARow, waitMs, message: (e as Error).message });
-        interval = Math.max(interval, waitMs);
-      } else {
-        throw codebuildError(e, `BatchGetBuilds of ${opts.id}`, endpoint);
-      }
-    }
-    if (build) {
-      last = build;
+  return pollUntilDone<Build, Build>({
+    timeoutMs: opts.timeoutMs,
+    pollMs: opts.pollMs,
+    maxPollMs: opts.maxPollMs,
+    signal: opts.signal,
+    what: `BatchGetBuilds of ${opts.id}`,
+    endpoint: await endpointOf(opts.client),
+    fetch: (signal) => getBuild(opts.client, opts.id, signal),
+    onRetry: opts.onEvent,
+    onTimeout: (last, elapsedMs) => watchTimeout(opts, last, elapsedMs),
+    take: (build) => {
       let changed = false;
       for (const p of build.phases ?? []) changed = reportPhase(p, seen, opts.onEvent) || changed;
       if (!logsShown) {
@@ -173,17 +151,9 @@ export async function watchBuild(opts: WatchOptions): Promise<Build> {
           logsShown = true;
         }
       }
-      if (build.buildComplete) return build;
-      interval = changed ? opts.pollMs : Math.min(maxPoll, Math.round(interval * 1.5));
-    }
-    const left = deadline - Date.now();
-    if (left <= 0) throw watchTimeout(opts, last, Date.now() - started);
-    try {
-      await sleep(Math.min(interval, left), undefined, { signal: opts.signal });
-    } catch {
-      throw abortError();
-    }
-  }
+      return { changed, done: build.buildComplete ? { result: build } : undefined };
+    },
+  });
 }
 
 async function getBuild(client: CodeBuildClient, id: string, signal?: AbortSignal): Promise<Build> {
@@ -196,7 +166,7 @@ async function getBuild(client: CodeBuildClient, id: string, signal?: AbortSigna
 }
 
 /** Emits a phase the first time it is seen and again when it ends; true when something was emitted. */
-function reportPhase(p: BuildPhase, seen: Map<string, 'started' | 'ended'>, emit: (e: WatchEvent) => void): boolean {
+export function reportPhase(p: BuildPhase, seen: Map<string, 'started' | 'ended'>, emit: (e: WatchEvent) => void): boolean {
   const name = p.phaseType;
   // COMPLETED has no status of its own: the build's status says how it ended.
   if (!name || name === 'COMPLETED') return false;
@@ -263,11 +233,6 @@ function watchTimeout(opts: WatchOptions, last: Build | undefined, elapsedMs: nu
   );
 }
 
-function abortError(): Error {
-  const e = new Error('watch interrupted');
-  e.name = 'AbortError';
-  return e;
-}
 
 async function endpointOf(client: CodeBuildClient): Promise<string | undefined> {
   try {
