@@ -1,41 +1,31 @@
 // Smoke tests of the compare bench's harness: the counting proxy in front of a real registry (what it counts, and
 // that uploads stay on it), pull cost from the registry's manifests, the chart, and the report's target lines.
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compareChart, compareMarkdown, type CompareData, type Sample } from '../bench/compare-report.js';
 import { imageLayers, pullBytes } from '../bench/pull-cost.js';
-import { startCountingProxy, type CountingProxy } from '../bench/registry-proxy.js';
-import { readStoredBlob, startRegistry, type TestRegistry } from './support/registry.js';
+import { readStoredBlob } from './support/registry.js';
+import { useRegistryBehindProxy } from './support/registry-behind-proxy.js';
 
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 describe('counting proxy in front of a real registry', () => {
-  let registry: TestRegistry;
-  let proxy: CountingProxy;
-  beforeAll(async () => {
-    registry = await startRegistry();
-    const [host, port] = registry.host.split(':');
-    proxy = await startCountingProxy({ host: host!, port: Number(port) });
-  });
-  afterAll(async () => {
-    await proxy?.close();
-    await registry?.stop();
-  });
+  const net = useRegistryBehindProxy();
 
   /** A chunked upload (POST, PATCH ×2, PUT) as docker's daemon does it, following each Location. */
   async function upload(repo: string, body: Buffer): Promise<string> {
-    const base = `http://${proxy.host}`;
+    const base = `http://${net.proxy.host}`;
     let res = await fetch(`${base}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
     expect(res.status).toBe(202);
     let location = new URL(res.headers.get('location')!, base);
     // The registry builds Location from the Host header: the next requests must come back to the proxy.
-    expect(location.host).toBe(proxy.host);
+    expect(location.host).toBe(net.proxy.host);
     const half = body.length >> 1;
     for (const part of [body.subarray(0, half), body.subarray(half)]) {
       res = await fetch(location, { method: 'PATCH', body: new Uint8Array(part), headers: { 'content-type': 'application/octet-stream' } });
       expect(res.status).toBe(202);
       location = new URL(res.headers.get('location')!, base);
-      expect(location.host).toBe(proxy.host);
+      expect(location.host).toBe(net.proxy.host);
     }
     const digest = sha(body);
     location.searchParams.set('digest', digest);
@@ -45,7 +35,7 @@ describe('counting proxy in front of a real registry', () => {
   }
 
   it('counts upload bodies, manifests apart, and the registry stores what was counted', async () => {
-    const before = proxy.counts();
+    const before = net.proxy.counts();
     const layer = Buffer.alloc(300_000, 7);
     const config = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
     const layerDigest = await upload('bench/a', layer);
@@ -58,21 +48,21 @@ describe('counting proxy in front of a real registry', () => {
         layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layerDigest, size: layer.length }],
       }),
     );
-    const put = await fetch(`http://${proxy.host}/v2/bench/a/manifests/v1`, {
+    const put = await fetch(`http://${net.proxy.host}/v2/bench/a/manifests/v1`, {
       method: 'PUT',
       body: new Uint8Array(manifest),
       headers: { 'content-type': 'application/vnd.oci.image.manifest.v1+json' },
     });
     expect(put.status).toBe(201);
     // A GET is not an upload.
-    expect((await fetch(`http://${proxy.host}/v2/bench/a/blobs/${layerDigest}`)).status).toBe(200);
-    const after = proxy.counts();
+    expect((await fetch(`http://${net.proxy.host}/v2/bench/a/blobs/${layerDigest}`)).status).toBe(200);
+    const after = net.proxy.counts();
     expect(after.uploadBytes - before.uploadBytes).toBe(layer.length + config.length + manifest.length);
     expect(after.manifestBytes - before.manifestBytes).toBe(manifest.length);
     expect(after.uploadRequests - before.uploadRequests).toBe(2 * 4 + 1);
-    expect(await readStoredBlob(registry.storageDir, layerDigest)).toEqual(layer);
+    expect(await readStoredBlob(net.registry.storageDir, layerDigest)).toEqual(layer);
 
-    const layers = await imageLayers(registry.url, 'bench/a', 'v1');
+    const layers = await imageLayers(net.registry.url, 'bench/a', 'v1');
     expect(layers).toEqual([{ digest: layerDigest, size: layer.length }]);
     expect(pullBytes([], layers)).toBe(layer.length);
     expect(pullBytes(layers, layers)).toBe(0);

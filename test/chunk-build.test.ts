@@ -6,8 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCountingProxy, type CountingProxy } from '../bench/registry-proxy.js';
+import { describe, expect, it } from 'vitest';
 import { chunkPath, parseRecipe } from '../src/chunk/recipe.js';
 import { loadConfig } from '../src/config/load.js';
 import { chunkDiff } from '../src/diff/chunks.js';
@@ -22,8 +21,8 @@ import { imageDefinitions } from '../src/codebuild/imagedefinitions.js';
 import { build } from '../src/pipeline/build.js';
 import { diffDetails, pullCostTable } from '../src/cli/commands/diff-format.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
 import { tempDir } from './support/tmp.js';
+import { useRegistryBehindProxy } from './support/registry-behind-proxy.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -94,17 +93,7 @@ async function expectExactChunks(root: string, store: string, tag: string, dir: 
   expect((await stat(path.join(tree, chunkFiles[0]!))).mode & 0o777).toBe(0o644);
 }
 
-let registry: TestRegistry;
-let proxy: CountingProxy;
-beforeAll(async () => {
-  registry = await startRegistry();
-  const [host, port] = registry.host.split(':');
-  proxy = await startCountingProxy({ host: host!, port: Number(port) });
-});
-afterAll(async () => {
-  await proxy?.close();
-  await registry?.stop();
-});
+const net = useRegistryBehindProxy();
 
 describe('a chunked tree', () => {
   it('builds a tree image of exactly the chunks and recipes; a partial rewrite pushes only the new chunks', async () => {
@@ -129,7 +118,7 @@ describe('a chunked tree', () => {
     const grown = JSON.stringify(first.record).length - JSON.stringify(whole.record).length;
     expect(grown).toBeLessThan(added * 2 * 200);
 
-    const repository = `${proxy.host}/studio/chunky`;
+    const repository = `${net.proxy.host}/studio/chunky`;
     await pushBuild({ store: first.store, record: first.record, repository, stateDir: config.stateDir });
 
     // A partial rewrite: 100 KiB overwritten in the middle of a.pak, 50 KiB inserted into b.pak (offsets shift).
@@ -159,9 +148,9 @@ describe('a chunked tree', () => {
     expect(text).not.toContain('.gamelayer-chunks/c/');
     expect(pullCostTable(cost, 'v1', 'v2')).toMatch(new RegExp(`chunked tree app-media: ${d.newChunks} of \\d+ chunks new`));
 
-    const before = proxy.counts().uploadBytes;
+    const before = net.proxy.counts().uploadBytes;
     await pushBuild({ store: second.store, record: second.record, repository, stateDir: config.stateDir });
-    const sent = proxy.counts().uploadBytes - before;
+    const sent = net.proxy.counts().uploadBytes - before;
     // New chunks (incompressible), plus tar headers, recipes, configs, manifests and the build record.
     expect(sent).toBeGreaterThanOrEqual(d.newChunkBytes);
     expect(sent).toBeLessThan(d.newChunkBytes + 256 * KiB);

@@ -2,26 +2,15 @@
 // nothing, and the same content under a new tag sends only manifests (the record blob holds no tag, so it is
 // already there); the record found from the new tag still names the new tags.
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCountingProxy, type CountingProxy } from '../bench/registry-proxy.js';
+import { describe, expect, it } from 'vitest';
 import { build } from '../src/pipeline/build.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
 import { fetchBuildRecordFor } from '../src/registry/artifact.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
 import { copySample, sampleConfig } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
+import { useRegistryBehindProxy } from './support/registry-behind-proxy.js';
 
-let registry: TestRegistry;
-let proxy: CountingProxy;
-beforeAll(async () => {
-  registry = await startRegistry();
-  const [host, port] = registry.host.split(':');
-  proxy = await startCountingProxy({ host: host!, port: Number(port) });
-});
-afterAll(async () => {
-  await proxy?.close();
-  await registry?.stop();
-});
+const net = useRegistryBehindProxy();
 
 describe('push of unchanged content', () => {
   it('no-op build + push sends 0 bytes; the same content under a new tag sends only its manifests', async () => {
@@ -29,12 +18,12 @@ describe('push of unchanged content', () => {
     const game = path.join(dir, 'game');
     copySample(game);
     const config = await sampleConfig(game);
-    const repository = `${proxy.host}/studio/retag`;
+    const repository = `${net.proxy.host}/studio/retag`;
     const push = async (tag: string) => {
       const r = await build({ config, tag });
-      const before = proxy.counts();
+      const before = net.proxy.counts();
       await pushBuild({ store: r.store, record: r.record, repository });
-      const after = proxy.counts();
+      const after = net.proxy.counts();
       return { upload: after.uploadBytes - before.uploadBytes, manifests: after.manifestBytes - before.manifestBytes };
     };
     const first = await push('v1');
@@ -45,9 +34,9 @@ describe('push of unchanged content', () => {
     const retag = await push('v2');
     expect(retag.manifests).toBeGreaterThan(0);
     expect(retag.upload).toBe(retag.manifests);
-    const found = await fetchBuildRecordFor(`${registry.host}/studio/retag:v2`);
+    const found = await fetchBuildRecordFor(`${net.registry.host}/studio/retag:v2`);
     expect(found.record.tags).toEqual(['v2', 'v2-engine', 'v2-engine-media', 'v2-app', 'v2-app-media']);
-    const old = await fetchBuildRecordFor(`${registry.host}/studio/retag:v1`);
+    const old = await fetchBuildRecordFor(`${net.registry.host}/studio/retag:v1`);
     expect(old.record.tags[0]).toBe('v1');
   });
 });
