@@ -211,13 +211,16 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
   }
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-  let exit: { code: number; error?: Error } | undefined;
+  let exit: { code: number; signal?: string; error?: Error } | undefined;
   const exited = new Promise<void>((resolve) => {
     child.once('error', (e) => ((exit ??= { code: -1, error: e }), resolve()));
-    child.once('close', (code, signal) => ((exit ??= { code: code ?? (signal ? -1 : 0) }), resolve()));
+    child.once('close', (code, signal) => ((exit ??= { code: code ?? (signal ? -1 : 0), signal: signal ?? undefined }), resolve()));
   });
-  const failure = (): GamelayerError =>
-    exit?.error ? missing(bin, exit.error) : new GamelayerError('zstd.failed', `${bin} exited with ${exit?.code}: ${stderr.trim() || 'no message'}`);
+  const failure = (): GamelayerError => {
+    if (exit?.error) return missing(bin, exit.error);
+    const how = exit?.signal ? `was killed by ${exit.signal}` : `exited with ${exit?.code}`;
+    return new GamelayerError('zstd.failed', `${bin} ${how}: ${stderr.trim() || 'no message'}`, 'the layer was not stored; run the build again, and check the zstd install if it fails again');
+  };
 
   // The write end opens once zstd has opened the read end. For a zstd that never does (not installed, died at start)
   // a read end is opened here and held until that open returned, so it never waits for ever.
