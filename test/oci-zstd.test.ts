@@ -19,6 +19,7 @@ import { layerTar } from '../src/oci/tar.js';
 import { closeZstdWorkers, createZstd } from '../src/oci/zstd.js';
 import type { FileEntry, PlannedLayer } from '../src/types.js';
 import { noise, scanEntries } from './support/oci-fixtures.js';
+import { copySample } from './support/sample.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'oci-zstd-'));
 afterAll(async () => {
@@ -195,4 +196,18 @@ describe('zstd layers', () => {
     }
     expect(storeFiles(store)).toEqual(before);
   }, 60_000);
+
+  it('the CLI (its bundle, where the feed thread is an entry point of its own) builds the sample game with zstd layers', async () => {
+    const dir = path.join(tmp, 'sample');
+    copySample(dir);
+    const out = execFileSync(process.execPath, [path.resolve('bin/gamelayer.js'), 'build', '--compression', 'zstd', '--json'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const layers = (JSON.parse(out) as { summary: { layers: { digest: string; mediaType: string; reused: boolean }[] } }).summary.layers;
+    expect(layers.length).toBeGreaterThan(3);
+    for (const l of layers) {
+      expect(l.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+zstd');
+      const blob = readFileSync(path.join(dir, '.gamelayer/oci/blobs/sha256', l.digest.slice('sha256:'.length)));
+      expect(sha256(blob)).toBe(l.digest);
+      execFileSync('zstd', ['-t', '-q'], { input: blob });
+    }
+  }, 120_000);
 });
