@@ -82,7 +82,7 @@ rmSync(old, { recursive: true, force: true });
 async function bundleCli(outdir) {
   await esbuild.build({
     absWorkingDir: root,
-    entryPoints: { main: 'src/cli/main.ts', 'gzip-worker': 'src/oci/gzip-worker.ts' },
+    entryPoints: { main: 'src/cli/main.ts', 'gzip-worker': 'src/oci/gzip-worker.ts', 'zstd-feed-worker': 'src/oci/zstd-feed-worker.ts' },
     outdir,
     entryNames: '[name]',
     chunkNames: '[name]-[hash]',

@@ -35,6 +35,7 @@ export { OciStore, type OpenStoreOptions, type ImageIndex } from './oci/store.js
 export { loadBaseImage, parseBaseRef, type BaseImage, type BaseRef, type LoadBaseOptions } from './oci/base-image.js';
 export { layerTar, packEntries, sourceDateEpoch, type PackEntry } from './oci/tar.js';
 export { closeGzipWorkers } from './oci/gzip.js';
+export { closeZstdWorkers } from './oci/zstd.js';
 export { TREE_SENTINEL, sentinelBytes } from './oci/sentinel.js';
 // Planning and comparing.
 export { planIncremental, type IncrementalPlan, type IncrementalOptions, type PreviousTree } from './plan/incremental.js';

@@ -1,7 +1,7 @@
 // Opens a scanned file's bytes as a stream for the layer writer, and proves on the way that they are
 // still the bytes the scan hashed: a layer never holds content that differs from its recorded xxh64.
 import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -20,6 +20,22 @@ export interface ContentSource {
    * byte more, to see a file that grew) after checking them as `open` does; throws what `open`'s stream would.
    */
   readInto?(entry: FileEntry, buf: Buffer, offset: number): void | Promise<void>;
+  /**
+   * Optional: the entry's bytes read in order into buffers the caller gives (no buffer made per read), checked as
+   * `open` checks them. Lets the layer writer read big files straight into the chunks it reuses.
+   */
+  reader?(entry: FileEntry): Promise<ContentReader>;
+}
+
+/** A file's bytes, read in order into the caller's buffers (see `ContentSource.reader`). */
+export interface ContentReader {
+  /**
+   * Reads up to `length` of the next bytes into `buf` at `offset` and returns how many. Asked for 0 bytes once all
+   * `entry.size` were read, it checks the end (no byte more, the content hash) and returns 0, or throws as `open`'s
+   * stream would.
+   */
+  read(buf: Buffer, offset: number, length: number): Promise<number>;
+  close(): Promise<void>;
 }
 
 export class ContentChanged extends GamelayerError {
@@ -121,6 +137,51 @@ export async function openVerified(file: string, entry: FileEntry, mismatch: Mis
   return verify;
 }
 
+/** `openVerified` as a `ContentReader`: the same checks, reading into the caller's buffers. */
+export async function openVerifiedReader(file: string, entry: FileEntry, mismatch: Mismatch = changed): Promise<ContentReader> {
+  requireFile(entry, file);
+  let fh: FileHandle;
+  try {
+    fh = await open(file, 'r');
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') throw mismatch(file, 'it was removed');
+    throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
+  }
+  const { size } = await fh.stat();
+  if (size !== entry.size) {
+    await fh.close();
+    throw mismatch(file, `its size is ${size} bytes instead of ${entry.size}`);
+  }
+  const hash = await createXxh64();
+  let seen = 0;
+  const readAt = async (buf: Buffer, offset: number, length: number) => {
+    try {
+      return (await fh.read(buf, offset, length, seen)).bytesRead;
+    } catch (e) {
+      throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
+    }
+  };
+  return {
+    async read(buf, offset, length) {
+      const want = Math.min(length, entry.size - seen);
+      if (want > 0) {
+        const n = await readAt(buf, offset, want);
+        if (n === 0) throw mismatch(file, `it has ${seen} bytes instead of ${entry.size}`);
+        hash.update(buf.subarray(offset, offset + n));
+        seen += n;
+        return n;
+      }
+      if (length > 0) return 0;
+      // The end: a byte more means the file grew; then the hash of all it gave.
+      if ((await readAt(Buffer.alloc(1), 0, 1)) > 0) throw mismatch(file, `it grew beyond ${entry.size} bytes`);
+      const got = hash.digest();
+      if (got !== entry.xxh64) throw mismatch(file, `its content hashes to xxh64 ${got}, not ${entry.xxh64}`);
+      return 0;
+    },
+    close: () => fh.close(),
+  };
+}
+
 let xxh: Awaited<ReturnType<typeof xxhashApi>> | undefined;
 
 /**
@@ -179,6 +240,7 @@ export function dirContentSource(root: string): ContentSource {
   return {
     open: async (entry) => openVerified(fileOf(entry), entry),
     readInto: (entry, buf, offset) => readVerifiedInto(fileOf(entry), entry, buf, offset),
+    reader: (entry) => openVerifiedReader(fileOf(entry), entry),
   };
 }
 
@@ -236,6 +298,7 @@ export async function archiveContentSource(
   return {
     open: (entry) => openVerified(cached(requireFile(entry, source.path)), entry, corrupt),
     readInto: (entry, buf, offset) => readVerifiedInto(cached(requireFile(entry, source.path)), entry, buf, offset, corrupt),
+    reader: (entry) => openVerifiedReader(cached(requireFile(entry, source.path)), entry, corrupt),
   };
 }
 

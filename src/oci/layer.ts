@@ -7,8 +7,8 @@ import type { BuiltLayer, PlannedLayer } from '../types.js';
 import type { ContentSource } from './content.js';
 import { createParallelGzip, gzipCompressorId, type GzipOptions } from './gzip.js';
 import type { OciStore } from './store.js';
-import { layerTar } from './tar.js';
-import { createZstd, zstdCompressorId, type ZstdOptions } from './zstd.js';
+import { layerTar, layerTarChunks } from './tar.js';
+import { startZstdToFile, zstdCompressorId, type ZstdFileFeed, type ZstdOptions } from './zstd.js';
 
 export const LAYER_MEDIA_TYPE = {
   gzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
@@ -34,8 +34,8 @@ export function compressedLowerBound(bytes: number, kind: LayerCompression['kind
   return Math.floor(bytes / MAX_COMPRESSION_RATIO[kind]);
 }
 
-function compressor(c: LayerCompression): Duplex {
-  return c.kind === 'gzip' ? createParallelGzip(c) : createZstd(c);
+function compressor(c: GzipOptions): Duplex {
+  return createParallelGzip(c);
 }
 
 /** sha256 and byte count of what flows through. */
@@ -97,6 +97,7 @@ class SizeLimit extends Transform {
 
 export async function buildLayer(layer: PlannedLayer, options: BuildLayerOptions): Promise<BuiltLayer> {
   const compression = options.compression ?? { kind: 'gzip' };
+  if (compression.kind === 'zstd') return buildZstdLayer(layer, options, compression);
   const diff = new DigestTap(options.onBytes);
   const writer = options.store.createBlobWriter();
   try {
@@ -119,5 +120,46 @@ export async function buildLayer(layer: PlannedLayer, options: BuildLayerOptions
     digest,
     size,
     mediaType: LAYER_MEDIA_TYPE[compression.kind],
+  };
+}
+
+/**
+ * A zstd layer: the tar's chunks are handed to a feed thread that hashes them (diffID) and writes them to a `zstd`
+ * process, which writes the blob's temp file itself; the blob's digest is then taken from that file, on the same
+ * thread. The thread making the tar (reading and checking files) does nothing else.
+ */
+async function buildZstdLayer(layer: PlannedLayer, options: BuildLayerOptions, compression: ZstdOptions): Promise<BuiltLayer> {
+  const writer = await options.store.createFileBlobWriter();
+  const tar = layerTarChunks(layer, options.content, { mount: options.mount, mtime: options.mtime, tree: layer.tree });
+  let zstd: ZstdFileFeed | undefined;
+  const overLimit = () => options.maxBytes !== undefined && writer.size() > options.maxBytes;
+  const tooBig = () => (options.tooBig ?? (() => new Error(`layer over ${options.maxBytes} bytes`)))();
+  let diffID: string;
+  try {
+    zstd = await startZstdToFile({ ...compression, output: writer.handle.fd, fifo: options.store.tempPath() });
+    // Each chunk is copied into the feed before the next is asked for: the tar writer reuses it.
+    for await (const chunk of tar) {
+      options.onBytes?.(chunk.length);
+      if (overLimit()) throw tooBig();
+      await zstd.write(chunk);
+    }
+    ({ diffID } = await zstd.end());
+    if (overLimit()) throw tooBig();
+  } catch (e) {
+    await tar.return(undefined).catch(() => {});
+    await zstd?.abort();
+    await writer.abort();
+    throw e;
+  }
+  const feed = zstd;
+  const { digest, size } = await writer.commit(undefined, (fd) => feed.hashFile(fd)).finally(() => feed.abort());
+  return {
+    tree: layer.tree,
+    index: layer.index,
+    inputKey: layer.inputKey,
+    diffID,
+    digest,
+    size,
+    mediaType: LAYER_MEDIA_TYPE.zstd,
   };
 }

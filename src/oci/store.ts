@@ -3,6 +3,7 @@
 // image model (`putImage`). A blob appears only under its own digest and only whole; index.json changes
 // under a lock and is replaced atomically, and never names a blob the store does not hold.
 import { createHash } from 'node:crypto';
+import { fstatSync } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
@@ -31,6 +32,35 @@ export interface BlobWriter {
   commit(expected?: { digest?: string; size?: number }): Promise<{ digest: string; size: number }>;
   /** Drops the temp file (after a failed pipeline). Safe to call twice. */
   abort(): Promise<void>;
+}
+
+/** A blob written into a temp file by someone else (see `OciStore.createFileBlobWriter`). */
+export interface FileBlobWriter {
+  /** The temp file, open for writing. */
+  readonly handle: FileHandle;
+  /** Bytes in the file now (one fstat). */
+  size(): number;
+  /**
+   * fsyncs, hashes the file from disk (with `hashFile` when given: say, on another thread; it must read the file
+   * through the descriptor from the start), checks the expectation if given, renames into place.
+   */
+  commit(expected?: { digest?: string; size?: number }, hashFile?: (fd: number) => Promise<{ digest: string; size: number }>): Promise<{ digest: string; size: number }>;
+  /** Drops the temp file. Safe to call twice. */
+  abort(): Promise<void>;
+}
+
+/** sha256 and size of a whole file, read from the start through one reused buffer. */
+async function hashHandle(fh: FileHandle): Promise<{ digest: string; size: number }> {
+  const hash = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let size = 0;
+  for (;;) {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, size);
+    if (bytesRead === 0) break;
+    hash.update(buf.subarray(0, bytesRead));
+    size += bytesRead;
+  }
+  return { digest: `sha256:${hash.digest('hex')}`, size };
 }
 
 export interface OpenStoreOptions {
@@ -194,16 +224,7 @@ export class OciStore {
         fh = undefined;
         if (onDisk !== size) throw new BlobMismatch(tmp, `${onDisk} bytes on disk after writing ${size}`);
         const digest = `sha256:${hash.digest('hex')}`;
-        if (expected?.size !== undefined && expected.size !== size) throw new BlobMismatch(`blob ${expected.digest ?? digest}`, `${size} bytes, expected ${expected.size}`);
-        if (expected?.digest !== undefined && expected.digest !== digest) throw new BlobMismatch(`blob ${expected.digest}`, `content hashes to ${digest}`);
-        const target = this.blobPath(digest);
-        // A blob already here is kept only if it is known good; else these freshly hashed bytes replace it.
-        if (await markerValid(this.markers, target, digest, size)) await rm(tmp, { force: true });
-        else {
-          await rename(tmp, target);
-          await syncDir(path.dirname(target));
-          await markVerified(this.markers, target, digest);
-        }
+        await this.place(tmp, digest, size, expected);
         done = true;
         return { digest, size };
       } catch (e) {
@@ -212,6 +233,61 @@ export class OciStore {
       }
     };
     return { stream, commit, abort };
+  }
+
+  /** Names a complete, fsynced temp file by its digest (after checking `expected`), or drops it for a known-good copy. */
+  private async place(tmp: string, digest: string, size: number, expected?: { digest?: string; size?: number }): Promise<void> {
+    if (expected?.size !== undefined && expected.size !== size) throw new BlobMismatch(`blob ${expected.digest ?? digest}`, `${size} bytes, expected ${expected.size}`);
+    if (expected?.digest !== undefined && expected.digest !== digest) throw new BlobMismatch(`blob ${expected.digest}`, `content hashes to ${digest}`);
+    const target = this.blobPath(digest);
+    // A blob already here is kept only if it is known good; else these freshly hashed bytes replace it.
+    if (await markerValid(this.markers, target, digest, size)) await rm(tmp, { force: true });
+    else {
+      await rename(tmp, target);
+      await syncDir(path.dirname(target));
+      await markVerified(this.markers, target, digest);
+    }
+  }
+
+  /** A fresh name in the store's temp folder (for a helper file such as a named pipe): swept once its process is gone. */
+  tempPath(): string {
+    return this.tmpName();
+  }
+
+  /**
+   * A blob that another writer (a compressor process) writes into a temp file through `handle`. `commit` hashes the
+   * file as it is on disk, so the digest is always that of the stored bytes, whatever the writer did.
+   */
+  async createFileBlobWriter(): Promise<FileBlobWriter> {
+    const tmp = this.tmpName();
+    let fh: FileHandle | undefined = await open(tmp, 'wx+').catch((e: unknown) => {
+      throw this.writeError(e, 'a blob');
+    });
+    let done = false;
+    const handle = fh;
+    const abort = async () => {
+      if (done) return;
+      done = true;
+      await fh?.close().catch(() => {});
+      fh = undefined;
+      await rm(tmp, { force: true });
+    };
+    const commit = async (expected?: { digest?: string; size?: number }, hashFile?: (fd: number) => Promise<{ digest: string; size: number }>) => {
+      if (done || !fh) throw new Error('blob writer already finished');
+      try {
+        await fh.sync();
+        const { digest, size } = hashFile ? await hashFile(fh.fd) : await hashHandle(fh);
+        await fh.close();
+        fh = undefined;
+        await this.place(tmp, digest, size, expected);
+        done = true;
+        return { digest, size };
+      } catch (e) {
+        await abort();
+        throw this.writeError(e, 'a blob');
+      }
+    };
+    return { handle, size: () => fstatSync(handle.fd).size, commit, abort };
   }
 
   /** Stores a stream as a blob; with `expected`, a mismatch is an error and nothing is stored. */

@@ -5,7 +5,7 @@ import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
 import type { FileEntry, PlannedLayer } from '../types.js';
 import { collectYoungGarbage } from '../util/young-garbage.js';
-import type { ContentSource } from './content.js';
+import type { ContentReader, ContentSource } from './content.js';
 import { BLOCK, encodeHeader, normalizeHeader, padding, writeUstarHeader, type TarHeaderFields } from './tar-header.js';
 
 /** Largest size the ustar header holds in octal (8 GiB - 1); bigger files get a PAX `size` record. */
@@ -190,19 +190,34 @@ export const SMALL_FILE = 256 * 1024;
 
 /** The layer's tar as a stream; it errors (and never ends cleanly) if any file's content is not as scanned. */
 export function layerTar(layer: Pick<PlannedLayer, 'entries'>, content: ContentSource, options: LayerTarOptions): Readable {
+  return packEntries(layerPackEntries(layer, content, options, false));
+}
+
+/**
+ * The layer's tar as chunks that the writer reuses: each chunk is valid only until the next one is asked for (the
+ * caller copies or consumes it first). Big files are read straight into the chunks where the source allows: no
+ * buffer is made per MiB, so there is no garbage to collect. Same bytes as `layerTar`.
+ */
+export function layerTarChunks(layer: Pick<PlannedLayer, 'entries'>, content: ContentSource, options: LayerTarOptions): AsyncGenerator<Buffer> {
+  return tarChunks(layerPackEntries(layer, content, options, true), undefined, true);
+}
+
+function* layerPackEntries(layer: Pick<PlannedLayer, 'entries'>, content: ContentSource, options: LayerTarOptions, inPlace: boolean): Generator<PackEntry> {
   const entries = layerTarEntriesInOrder(layer.entries, options.mount, options.tree);
   const mtime = new Date((options.mtime ?? sourceDateEpoch()) * 1000);
   const readInto = content.readInto?.bind(content);
+  const reader = inPlace ? content.reader?.bind(content) : undefined;
   // Headers are made as the writer reaches each entry, so a bad one (a symlink without target) errors the stream.
-  function* packed(): Generator<PackEntry> {
-    for (const t of entries) {
-      const e = t.entry;
-      let body: PackEntry['body'];
-      if (e.type === 'file') body = readInto && e.size <= SMALL_FILE ? { readInto: (buf, off) => readInto(e, buf, off) } : () => content.open(e);
-      yield { header: header(t, mtime), body };
+  for (const t of entries) {
+    const e = t.entry;
+    let body: PackEntry['body'];
+    if (e.type === 'file') {
+      if (readInto && e.size <= SMALL_FILE) body = { readInto: (buf, off) => readInto(e, buf, off) };
+      else if (reader) body = { reader: () => reader(e) };
+      else body = () => content.open(e);
     }
+    yield { header: header(t, mtime), body };
   }
-  return packEntries(packed());
 }
 
 /** A body the writer reads straight into its output buffer: `header.size` bytes at `offset` (one spare byte after). */
@@ -210,10 +225,15 @@ export interface ReadIntoBody {
   readInto(buf: Buffer, offset: number): void | Promise<void>;
 }
 
+/** A body read piece by piece into the writer's chunks (`header.size` bytes, then the reader's check of the end). */
+export interface ReaderBody {
+  reader(): Promise<ContentReader>;
+}
+
 /** One tar entry to write: its header, and a file's body (bytes, read in place, or a stream opened when its turn comes). */
 export interface PackEntry {
   header: TarHeader;
-  body?: Buffer | string | ReadIntoBody | (() => Promise<Readable | Buffer> | Readable | Buffer);
+  body?: Buffer | string | ReadIntoBody | ReaderBody | (() => Promise<Readable | Buffer> | Readable | Buffer);
 }
 
 const VOID_TYPES = new Set(['directory', 'symlink', 'link', 'character-device', 'block-device', 'fifo']);
@@ -236,11 +256,24 @@ export function packEntries(entries: Iterable<PackEntry> | AsyncIterable<PackEnt
   return Readable.from(tarChunks(entries, opts.onBytes), { objectMode: false, highWaterMark: CHUNK });
 }
 
-async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry>, onBytes?: (n: number) => void): AsyncGenerator<Buffer> {
+/**
+ * With `reuse`, a chunk handed out is taken back (zeroed) for later output once the consumer asks for the next one:
+ * the consumer must be done with it by then (layerTarChunks).
+ */
+async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry>, onBytes?: (n: number) => void, reuse = false): AsyncGenerator<Buffer> {
   // Output chunks are zero-filled, so header fields left blank and padding need no writes.
   let buf = Buffer.alloc(CHUNK);
   let off = 0;
-  const ready: Buffer[] = [];
+  /** Output in order; `owner` is the writer's own chunk the bytes lie in (taken back once handed out, with reuse). */
+  const ready: { bytes: Buffer; owner?: typeof buf }[] = [];
+  const spare: (typeof buf)[] = [];
+  function* emit(): Generator<Buffer> {
+    while (ready.length) {
+      const r = ready.shift()!;
+      yield r.bytes;
+      if (reuse && r.owner && spare.length < 2) spare.push(r.owner);
+    }
+  }
   /** Bytes handed on since the last scavenge: each chunk is dead once downstream (digest, compressor) took it. */
   let handed = 0;
   const handedOn = (n: number) => {
@@ -250,13 +283,15 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
     collectYoungGarbage();
   };
   const fresh = () => {
+    const again = spare.pop();
+    if (again) return again.fill(0);
     handedOn(CHUNK);
     return Buffer.alloc(CHUNK);
   };
   /** Makes `n` contiguous bytes of room (n <= CHUNK) at `off`. */
   const room = (n: number) => {
     if (CHUNK - off >= n) return;
-    if (off > 0) ready.push(buf.subarray(0, off));
+    if (off > 0) ready.push({ bytes: buf.subarray(0, off), owner: buf });
     buf = fresh();
     off = 0;
   };
@@ -280,8 +315,8 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
   };
   const passOn = (b: Buffer) => {
     handedOn(b.length); // a file's read buffer, as dead as a chunk once taken
-    if (off > 0) ready.push(buf.subarray(0, off));
-    ready.push(b);
+    if (off > 0) ready.push({ bytes: buf.subarray(0, off), owner: buf });
+    ready.push({ bytes: b });
     buf = off > 0 ? fresh() : buf;
     off = 0;
   };
@@ -316,6 +351,23 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
         else copy(bytes);
         skip(padding(bytes.length));
       }
+    } else if ('reader' in body) {
+      writeHeader(h);
+      onBytes?.(h.size);
+      const reader = await body.reader();
+      try {
+        for (let left = h.size; left > 0; ) {
+          room(1); // a fresh chunk once this one is full
+          yield* emit();
+          const n = await reader.read(buf, off, Math.min(left, CHUNK - off));
+          off += n;
+          left -= n;
+        }
+        await reader.read(buf, off, 0); // the end: nothing more, and the content hash
+      } finally {
+        await reader.close();
+      }
+      skip(padding(h.size));
     } else if ('readInto' in body) {
       writeHeader(h);
       onBytes?.(h.size);
@@ -341,7 +393,7 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
           onBytes?.(chunk.length);
           if (chunk.length >= PASS_THROUGH) passOn(chunk);
           else copy(chunk);
-          while (ready.length) yield ready.shift()!;
+          yield* emit();
         }
       } finally {
         body.destroy();
@@ -349,9 +401,9 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
       if (written !== h.size) throw new Error(`tar entry ${h.name}: Size mismatch (${written} of ${h.size} bytes)`);
       skip(padding(h.size));
     }
-    while (ready.length) yield ready.shift()!;
+    yield* emit();
   }
   skip(END_OF_TAR);
-  if (off > 0) ready.push(buf.subarray(0, off));
-  while (ready.length) yield ready.shift()!;
+  if (off > 0) ready.push({ bytes: buf.subarray(0, off) });
+  yield* emit();
 }

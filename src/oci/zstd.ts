@@ -1,9 +1,13 @@
 // zstd layers through Debian's `zstd` CLI (Node 20's zlib has no zstd). Multi-threaded mode with fixed
 // settings: its output depends on level and input only, not on the thread count (checked in tests).
 import { execFile, spawn } from 'node:child_process';
+import { closeSync, constants, fdatasync as fdatasyncCb, openSync } from 'node:fs';
+import { open, rm, type FileHandle } from 'node:fs/promises';
 import { Duplex } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import { promisify } from 'node:util';
 import { GamelayerError } from '../errors.js';
+import type { FeedReply, FeedRequest } from './zstd-feed-worker.js';
 
 export const DEFAULT_ZSTD_LEVEL = 3;
 
@@ -11,14 +15,20 @@ export interface ZstdOptions {
   level?: number;
   /** The zstd binary; default `zstd` on PATH. */
   bin?: string;
+  /**
+   * Compression threads; default 0, every core. Not part of the output: in multi-threaded mode (any count, 1
+   * included) zstd cuts jobs by level, not by thread count, so the bytes are the same (test/oci-zstd.test.ts).
+   */
+  threads?: number;
 }
 
 /** zstd -T0 uses every core; MT mode splits jobs by level, not by thread count, so bytes stay the same. */
-function zstdArgs(level: number): string[] {
+function zstdArgs(level: number, threads = 0): string[] {
   if (!Number.isInteger(level) || level < 1 || level > 19) {
     throw new GamelayerError('zstd.level', `zstd level ${level} is not a whole number from 1 to 19`);
   }
-  return [`-${level}`, '-T0', '-q', '-c', '--no-progress'];
+  if (!Number.isInteger(threads) || threads < 0) throw new GamelayerError('zstd.level', `zstd threads ${threads} is not a whole number ≥ 0`);
+  return [`-${level}`, `-T${threads}`, '-q', '-c', '--no-progress'];
 }
 
 function missing(bin: string, e: Error): GamelayerError {
@@ -47,7 +57,7 @@ export async function zstdCompressorId(options: ZstdOptions = {}): Promise<strin
  */
 export function createZstd(options: ZstdOptions = {}): Duplex {
   const bin = options.bin ?? 'zstd';
-  const child = spawn(bin, zstdArgs(options.level ?? DEFAULT_ZSTD_LEVEL), { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(bin, zstdArgs(options.level ?? DEFAULT_ZSTD_LEVEL, options.threads), { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
   let outEnded = false;
@@ -88,4 +98,267 @@ export function createZstd(options: ZstdOptions = {}): Duplex {
     finish();
   });
   return duplex;
+}
+
+
+/** Tar bytes per slot of a feed, and slots per feed: the most a layer holds in flight towards zstd. */
+const SLOT_BYTES = 1 << 20;
+const SLOTS = 4;
+
+const fdatasync = promisify(fdatasyncCb);
+
+type Request = FeedRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+
+/** A worker thread of the zstd feed, with its shared slots; one layer uses it at a time. */
+class FeedWorker {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve: (r: FeedReply) => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+  readonly slots = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(SLOT_BYTES));
+  broken = false;
+
+  constructor() {
+    // As gzip.ts: the compiled worker beside this file (dist/, the CLI bundle), or a CommonJS boot from the sources.
+    const fromSource = import.meta.url.endsWith('.ts');
+    this.worker = new Worker(fromSource ? new URL('./zstd-feed-worker-boot.cjs', import.meta.url) : new URL('./zstd-feed-worker.js', import.meta.url));
+    this.worker.unref();
+    this.worker.on('message', (r: FeedReply) => {
+      const w = this.waiting.get(r.id);
+      this.waiting.delete(r.id);
+      if (this.waiting.size === 0) this.worker.unref();
+      w?.resolve(r);
+    });
+    const fail = (e: Error) => {
+      this.broken = true;
+      for (const w of this.waiting.values()) w.reject(e);
+      this.waiting.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`zstd feed worker exited with code ${code}`)));
+  }
+
+  /** Sends a request; the reply's error, if any, becomes a rejection (with the errno code kept). */
+  call(req: Request): Promise<FeedReply> {
+    if (this.broken) return Promise.reject(new Error('zstd feed worker is gone'));
+    const id = this.nextId++;
+    return new Promise<FeedReply>((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage({ ...req, id });
+    }).then((r) => {
+      if (r.error) throw Object.assign(new Error(r.error.message), { code: r.error.code });
+      return r;
+    });
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+const idleFeeds: FeedWorker[] = [];
+let nextJob = 0;
+/** Input bytes between two looks at the output: its hash and its flush to disk go on while zstd writes. */
+const OUTPUT_EVERY = 64 << 20;
+const allFeeds = new Set<FeedWorker>();
+
+/** Stops the zstd feed workers (tests, or a library caller that wants a clean exit right away). */
+export async function closeZstdWorkers(): Promise<void> {
+  const all = [...allFeeds];
+  allFeeds.clear();
+  idleFeeds.length = 0;
+  await Promise.all(all.map((w) => w.terminate()));
+}
+
+/** zstd compressing into a file: see `startZstdToFile`. */
+export interface ZstdFileFeed {
+  /** Hands `chunk` to zstd; resolves once it was copied (the caller may reuse the buffer). Not concurrently. */
+  write(chunk: Uint8Array): Promise<void>;
+  /** Ends the input and waits for zstd to exit 0; returns the sha256 (`diffID`) and size of all input. */
+  end(): Promise<{ diffID: string; bytes: number }>;
+  /** After `end`: sha256 and size of the output file (`options.output`), read from disk on the feed's thread. */
+  hashFile(fd: number): Promise<{ digest: string; size: number }>;
+  /** Stops zstd, waits for the feed's thread, drops the pipe. Safe at any time, and twice; `end`/`hashFile` call it. */
+  abort(): Promise<void>;
+}
+
+export interface ZstdFileOptions extends ZstdOptions {
+  /** File descriptor zstd writes the compressed bytes to (a blob's temp file). */
+  output: number;
+  /** Where to make the named pipe zstd reads from; removed as soon as both ends are open. */
+  fifo: string;
+}
+
+/**
+ * zstd reading a named pipe and writing straight into a file. A worker thread hashes the input (the diffID) and
+ * writes it into the pipe with plain blocking writes; the calling thread only copies each chunk into a shared slot.
+ * Through a child's stdin pipe the calling thread made one non-blocking 64 KiB write and one poll per 64 KiB (5 s
+ * of the main thread for 3.1 GB). The output never passes through Node. The bytes are those of `createZstd` (same
+ * arguments; a pipe's size is unknown to zstd, as stdin's is: test/oci-zstd.test.ts).
+ */
+export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFileFeed> {
+  const bin = options.bin ?? 'zstd';
+  const args = zstdArgs(options.level ?? DEFAULT_ZSTD_LEVEL, options.threads);
+  await promisify(execFile)('mkfifo', ['-m', '600', options.fifo]).catch((e: Error) => {
+    throw new GamelayerError('zstd.failed', `cannot make the pipe ${options.fifo} for zstd: ${e.message}`, 'zstd layers need mkfifo (coreutils)');
+  });
+  let child;
+  try {
+    child = spawn(bin, [...args, options.fifo], { stdio: ['ignore', options.output, 'pipe'] });
+  } catch (e) {
+    await rm(options.fifo, { force: true });
+    throw missing(bin, e as Error);
+  }
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  let exit: { code: number; signal?: string; error?: Error } | undefined;
+  const exited = new Promise<void>((resolve) => {
+    child.once('error', (e) => ((exit ??= { code: -1, error: e }), resolve()));
+    child.once('close', (code, signal) => ((exit ??= { code: code ?? (signal ? -1 : 0), signal: signal ?? undefined }), resolve()));
+  });
+  const failure = (): GamelayerError => {
+    if (exit?.error) return missing(bin, exit.error);
+    const how = exit?.signal ? `was killed by ${exit.signal}` : `exited with ${exit?.code}`;
+    return new GamelayerError('zstd.failed', `${bin} ${how}: ${stderr.trim() || 'no message'}`, 'the layer was not stored; run the build again, and check the zstd install if it fails again');
+  };
+
+  // The write end opens once zstd has opened the read end. For a zstd that never does (not installed, died at start)
+  // a read end is opened here and held until that open returned, so it never waits for ever.
+  let opened = false;
+  const opening = open(options.fifo, 'w');
+  void exited.then(() => {
+    if (opened) return;
+    let reader: number | undefined;
+    try {
+      reader = openSync(options.fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch {
+      return; // the pipe is gone: the open already returned
+    }
+    void opening.finally(() => closeSync(reader!)).catch(() => {});
+  });
+  let fh: FileHandle;
+  try {
+    fh = await opening;
+    opened = true;
+  } finally {
+    await rm(options.fifo, { force: true });
+  }
+  if (exit) {
+    await fh.close();
+    await exited;
+    throw failure();
+  }
+
+  const feed = idleFeeds.pop() ?? new FeedWorker();
+  const job = nextJob++;
+  allFeeds.add(feed);
+  const free = [...feed.slots];
+  const slotWaiters: (() => void)[] = [];
+  const inFlight = new Set<Promise<unknown>>();
+  let failed: Error | undefined;
+  let finished = false;
+
+  /** Once anything failed: zstd's own exit status and message say why (a broken pipe is only the symptom). */
+  const stop = async (e?: Error): Promise<never> => {
+    failed ??= e ?? new Error('zstd feed stopped');
+    if (!exit) child.kill('SIGKILL');
+    await exited;
+    throw exit && exit.code !== 0 ? failure() : failed;
+  };
+
+  const abort = async () => {
+    if (finished) return;
+    finished = true;
+    failed ??= new Error('zstd feed aborted');
+    if (!exit) child.kill('SIGKILL');
+    await exited;
+    await Promise.allSettled([...inFlight, flushing]);
+    await fh.close().catch(() => {});
+    // A worker that lost track (a write it never answered) is not handed to another layer.
+    if (!feed.broken && inFlight.size === 0) idleFeeds.push(feed);
+    else {
+      allFeeds.delete(feed);
+      void feed.terminate();
+    }
+  };
+
+  const send = async (bytes: Uint8Array) => {
+    while (free.length === 0 && !failed) await new Promise<void>((r) => slotWaiters.push(r));
+    if (failed) return stop();
+    const slot = free.pop()!;
+    new Uint8Array(slot, 0, bytes.length).set(bytes);
+    const p = feed
+      .call({ type: 'chunk', fd: fh.fd, slot, length: bytes.length })
+      .then(
+        () => {
+          free.push(slot);
+        },
+        (e: Error) => {
+          failed ??= e;
+        },
+      )
+      .finally(() => {
+        inFlight.delete(p);
+        slotWaiters.shift()?.();
+      });
+    inFlight.add(p);
+  };
+
+  // Every OUTPUT_EVERY bytes of input, the feed's thread hashes what zstd wrote so far and the disk is asked to
+  // write it out (fdatasync, in the thread pool): the end of the layer then has only the tail of both to wait for.
+  let sinceLook = 0;
+  let flushing: Promise<void> | undefined;
+  const lookAtOutput = () => {
+    const p = feed.call({ type: 'hash-file', fd: options.output, job, end: false }).then(
+      () => undefined,
+      (e: Error) => {
+        failed ??= e;
+      },
+    );
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p));
+    flushing ??= fdatasync(options.output)
+      .catch((e: Error) => {
+        failed ??= e;
+      })
+      .finally(() => (flushing = undefined));
+  };
+
+  return {
+    async write(chunk) {
+      if (finished) throw new Error('zstd feed already finished');
+      if (failed) return stop();
+      for (let off = 0; off < chunk.length; off += SLOT_BYTES) await send(chunk.subarray(off, off + SLOT_BYTES));
+      sinceLook += chunk.length;
+      if (sinceLook >= OUTPUT_EVERY) {
+        sinceLook = 0;
+        lookAtOutput();
+      }
+    },
+    async end() {
+      if (finished) throw new Error('zstd feed already finished');
+      try {
+        const r = await feed.call({ type: 'diff-id' }); // after every chunk: the worker answers in order
+        if (failed) return await stop();
+        await fh.close();
+        await exited;
+        if (exit?.code !== 0) throw failure();
+        return { diffID: r.digest!, bytes: r.bytes! };
+      } catch (e) {
+        await abort();
+        throw e;
+      }
+    },
+    async hashFile(fd) {
+      try {
+        if (fd !== options.output) throw new Error('hashFile: not the file this feed wrote');
+        await flushing;
+        const r = await feed.call({ type: 'hash-file', fd, job, end: true });
+        return { digest: r.digest!, size: r.bytes! };
+      } finally {
+        await abort();
+      }
+    },
+    abort,
+  };
 }

@@ -53,6 +53,9 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
     else toBuild.push(item);
     if (kept && !(await store.hasBlob(kept.digest, kept.size))) inRegistryOnly.add(kept.digest);
   }
+  // Biggest first: the longest layer starts at once and the small ones fill the other slots around it, so all
+  // cores stay busy to the end rather than one big layer running alone at the finish.
+  toBuild.sort((a, b) => b.layer.bytes - a.layer.bytes);
   const totalBytes = toBuild.reduce((n, x) => n + x.layer.bytes, 0);
   // The tree markers (one .gamelayer-tree file per tree image) are not rows of the layer table: say them apart.
   const markers = toBuild.filter(({ marker }) => marker).length;
@@ -130,6 +133,8 @@ function withWhiteouts(inner: ContentSource): ContentSource {
     open: async (e) => (skip(e) ? Readable.from([]) : inner.open(e)),
     // The fast path for small files (read in place into the tar's chunk) goes through too.
     ...(readInto ? { readInto: (e: Parameters<ContentSource['open']>[0], buf: Buffer, off: number) => (skip(e) ? undefined : readInto(e, buf, off)) } : {}),
+    // Big files read straight into the layer writer's chunks (whiteouts are empty: never asked for this way).
+    ...(inner.reader ? { reader: inner.reader.bind(inner) } : {}),
   };
 }
 

@@ -1,0 +1,213 @@
+// zstd layers (issue 17): the tar goes through a feed thread into a named pipe that `zstd` reads, and zstd writes the
+// blob's temp file itself. These tests pin what that must keep: the bytes (the same whatever the thread count, and
+// the same as the stdin pipe gave before), correct digests, a clear error and nothing left behind when the
+// compressor fails, and a layer an independent client (skopeo's Go zstd decoder, GNU tar) reads back.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dirContentSource } from '../src/oci/content.js';
+import { closeGzipWorkers } from '../src/oci/gzip.js';
+import { imageConfig, imageManifest, layerDescriptor } from '../src/oci/image.js';
+import { buildLayer, type BuildLayerOptions } from '../src/oci/layer.js';
+import { OciStore } from '../src/oci/store.js';
+import { layerTar } from '../src/oci/tar.js';
+import { closeZstdWorkers, createZstd } from '../src/oci/zstd.js';
+import type { FileEntry, PlannedLayer } from '../src/types.js';
+import { noise, scanEntries } from './support/oci-fixtures.js';
+import { copySample } from './support/sample.js';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'oci-zstd-'));
+afterAll(async () => {
+  rmSync(tmp, { recursive: true, force: true });
+  await closeZstdWorkers();
+  await closeGzipWorkers();
+});
+
+const sha256 = (b: Uint8Array) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 << 20 });
+
+let root: string;
+let entries: FileEntry[];
+
+function planned(index = 0): PlannedLayer {
+  return { tree: 'app', index, entries, inputKey: `sha256:${index}`, bytes: entries.reduce((n, e) => n + e.size, 0) };
+}
+
+/** Files of every path the layer writer takes: small (read whole), big (read in pieces into its chunks), empty. */
+beforeAll(async () => {
+  root = path.join(tmp, 'game');
+  mkdirSync(path.join(root, 'bin'), { recursive: true });
+  mkdirSync(path.join(root, 'media/paks'), { recursive: true });
+  const text = Buffer.from('player_spawn origin 100 200 300; weapon_give rifle ammo 90\n'.repeat(200_000)); // 12 MB
+  writeFileSync(path.join(root, 'bin/server'), text);
+  writeFileSync(path.join(root, 'media/paks/a.pak'), noise(5_000_001, 'a'));
+  writeFileSync(path.join(root, 'media/paks/b.pak'), Buffer.concat([noise(700_000, 'b'), text.subarray(0, 3_333_333)]));
+  writeFileSync(path.join(root, 'media/empty'), '');
+  for (let i = 0; i < 200; i++) writeFileSync(path.join(root, `media/s${i}.cfg`), `setting_${i} = ${'x'.repeat(i * 37)}\n`);
+  writeFileSync(path.join(root, 'media/edge.bin'), noise(256 * 1024 + 1, 'edge')); // just past the small-file path
+  entries = await scanEntries(root);
+}, 60_000);
+
+async function storeAt(name: string): Promise<OciStore> {
+  return OciStore.open(path.join(tmp, name));
+}
+
+async function build(store: OciStore, extra: Partial<BuildLayerOptions> & { bin?: string; threads?: number } = {}) {
+  const { bin, threads, ...rest } = extra;
+  return buildLayer(planned(), { content: dirContentSource(root), mount: '/opt/local/app', store, compression: { kind: 'zstd', bin, threads }, ...rest });
+}
+
+async function tarBytes(): Promise<Buffer> {
+  const out: Buffer[] = [];
+  for await (const c of layerTar(planned(), dirContentSource(root), { mount: '/opt/local/app' })) out.push(c as Buffer);
+  return Buffer.concat(out);
+}
+
+/** What is in the store's blob folder and temp folder: a failed build must add nothing to either. */
+function storeFiles(store: OciStore): { blobs: string[]; temps: string[] } {
+  return { blobs: readdirSync(path.join(store.dir, 'blobs/sha256')).sort(), temps: readdirSync(path.join(store.dir, '.tmp')) };
+}
+
+describe('zstd layers', () => {
+  it('give the same bytes across runs and with 1, 2 and 3 zstd threads, as the stdin pipe did; diffID and digest are right', async () => {
+    const tar = await tarBytes();
+    expect(tar.length).toBeGreaterThan(16 << 20); // three of zstd's 8 MiB jobs at level 3, so the thread count could matter
+    const built = [];
+    for (const [i, threads] of [1, 2, 3, undefined].entries()) {
+      const store = await storeAt(`threads-${i}`);
+      const l = await build(store, { threads });
+      const blob = readFileSync(store.blobPath(l.digest));
+      expect(sha256(blob)).toBe(l.digest);
+      expect(blob.length).toBe(l.size);
+      expect(l.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+zstd');
+      built.push({ l, blob });
+    }
+    for (const b of built.slice(1)) {
+      expect(b.l.digest).toBe(built[0]!.l.digest);
+      expect(b.l.diffID).toBe(built[0]!.l.diffID);
+    }
+    // The diffID is the sha256 of the uncompressed tar, and zstd -d gives exactly that tar back.
+    expect(built[0]!.l.diffID).toBe(sha256(tar));
+    const decoded = execFileSync('zstd', ['-d', '-c'], { input: built[0]!.blob, maxBuffer: 256 << 20 });
+    expect(decoded.equals(tar)).toBe(true);
+    // The blob is byte for byte what `zstd` gave through its stdin (createZstd): layers built before keep their digests.
+    const viaStdin: Buffer[] = [];
+    await pipeline(Readable.from([tar]), createZstd(), async function* (src) {
+      for await (const c of src) viaStdin.push(c as Buffer);
+    });
+    expect(Buffer.concat(viaStdin).equals(built[0]!.blob)).toBe(true);
+  }, 120_000);
+
+  it('skopeo (Go zstd decoder) recompresses the layer to gzip and umoci unpacks exactly the input files', async () => {
+    const store = await storeAt('skopeo');
+    const l = await build(store);
+    const config = imageConfig({ platform: { os: 'linux', architecture: 'amd64' }, layers: [{ diffID: l.diffID, createdBy: 'test' }], entrypoint: ['/opt/local/app/bin/server'] });
+    await store.putJson(config.bytes, config.descriptor.mediaType);
+    const manifest = imageManifest({ config: config.descriptor, layers: [layerDescriptor(l)] });
+    await store.tag('v1', await store.putJson(manifest.bytes, manifest.descriptor.mediaType));
+    // skopeo verifies the zstd blob's digest while reading it, decodes it with its own (Go) decoder and writes gzip.
+    const copy = path.join(tmp, 'skopeo-gzip');
+    sh('skopeo', ['copy', '-q', '--dest-compress-format', 'gzip', '--dest-compress', `oci:${store.dir}:v1`, `oci:${copy}:v1`]);
+    const copied = JSON.parse(sh('skopeo', ['inspect', '--raw', `oci:${copy}:v1`])) as { layers: { mediaType: string }[] };
+    expect(copied.layers.map((x) => x.mediaType)).toEqual(['application/vnd.oci.image.layer.v1.tar+gzip']);
+    const bundle = path.join(tmp, 'skopeo-bundle');
+    sh('umoci', ['unpack', '--rootless', '--image', `${copy}:v1`, bundle]);
+    for (const e of entries) {
+      if (e.type !== 'file') continue;
+      expect(readFileSync(path.join(bundle, 'rootfs/opt/local/app', e.path)).equals(readFileSync(path.join(root, e.path))), e.path).toBe(true);
+    }
+  }, 120_000);
+
+  describe('a compressor that fails', () => {
+    /** A fake `zstd` (a shell script); the real one's last argument is the pipe it reads. */
+    function fakeZstd(name: string, body: string): string {
+      const file = path.join(tmp, name);
+      writeFileSync(file, `#!/bin/sh\nfor a; do fifo=$a; done\n${body}\n`);
+      chmodSync(file, 0o755);
+      return file;
+    }
+
+    it('dies half-way: a zstd.failed error with its message and exit status, and no blob or temp file in the store', async () => {
+      const bin = fakeZstd('crash-zstd', 'head -c 3000000 "$fifo" > /dev/null\necho "zstd: simulated crash after 3 MB" >&2\nexit 3');
+      const store = await storeAt('crash');
+      const before = storeFiles(store);
+      const err = await build(store, { bin }).then(
+        () => undefined,
+        (e: unknown) => e as Error & { code?: string },
+      );
+      expect(err?.code).toBe('zstd.failed');
+      expect(err?.message).toMatch(/exited with 3: zstd: simulated crash after 3 MB/);
+      expect(storeFiles(store)).toEqual(before);
+      // The feed's thread is fine afterwards: the next layer builds.
+      const ok = await build(store);
+      expect(storeFiles(store).blobs).toEqual([ok.digest.slice('sha256:'.length)]);
+    }, 60_000);
+
+    it('is killed after writing a complete-looking frame: an error, not a truncated blob', async () => {
+      // The first 8 MB of the tar compressed into a valid zstd frame (what a blob cut short could look like), then a
+      // SIGKILL: only the exit status tells that the output is not the whole layer.
+      const bin = fakeZstd('killed-zstd', 'head -c 8000000 "$fifo" | zstd -3 -q -c\nkill -9 $$');
+      const store = await storeAt('killed');
+      const before = storeFiles(store);
+      await expect(build(store, { bin })).rejects.toMatchObject({ code: 'zstd.failed', message: expect.stringMatching(/killed-zstd was killed by SIGKILL/) });
+      expect(storeFiles(store)).toEqual(before);
+    }, 60_000);
+
+    it('exits at once without reading (a broken install): an error, never a hang', async () => {
+      const bin = fakeZstd('broken-zstd', 'echo "zstd: error while loading shared libraries: libzstd.so.1" >&2\nexit 127');
+      const store = await storeAt('broken');
+      const before = storeFiles(store);
+      await expect(build(store, { bin })).rejects.toMatchObject({ code: 'zstd.failed', message: expect.stringMatching(/exited with 127: zstd: error while loading shared libraries/) });
+      expect(storeFiles(store)).toEqual(before);
+    }, 60_000);
+
+    it('is not installed: zstd.missing, and nothing in the store', async () => {
+      const store = await storeAt('missing');
+      const before = storeFiles(store);
+      await expect(build(store, { bin: path.join(tmp, 'no-such-zstd') })).rejects.toMatchObject({ code: 'zstd.missing', message: expect.stringMatching(/cannot run .*no-such-zstd/) });
+      expect(storeFiles(store)).toEqual(before);
+    }, 60_000);
+
+    it('a layer over the registry limit stops with the limit error and leaves nothing', async () => {
+      const store = await storeAt('limit');
+      const before = storeFiles(store);
+      await expect(build(store, { maxBytes: 1_000_000, tooBig: () => new Error('layer too big for the registry') })).rejects.toThrow('layer too big for the registry');
+      expect(storeFiles(store)).toEqual(before);
+    }, 60_000);
+  });
+
+  it('a file changed after the scan (read in pieces, past the small-file path) fails the layer and leaves nothing', async () => {
+    const store = await storeAt('changed');
+    const before = storeFiles(store);
+    const pak = path.join(root, 'media/paks/a.pak');
+    const original = readFileSync(pak);
+    const altered = Buffer.from(original);
+    altered[4_000_000] = altered[4_000_000]! ^ 0xff; // same size, different bytes deep inside: only the content hash sees it
+    writeFileSync(pak, altered);
+    try {
+      await expect(build(store)).rejects.toMatchObject({ code: 'content.changed', message: expect.stringMatching(/a\.pak: changed since it was scanned: its content hashes to xxh64/) });
+    } finally {
+      writeFileSync(pak, original);
+    }
+    expect(storeFiles(store)).toEqual(before);
+  }, 60_000);
+
+  it('the CLI (its bundle, where the feed thread is an entry point of its own) builds the sample game with zstd layers', async () => {
+    const dir = path.join(tmp, 'sample');
+    copySample(dir);
+    const out = execFileSync(process.execPath, [path.resolve('bin/gamelayer.js'), 'build', '--compression', 'zstd', '--json'], { cwd: dir, encoding: 'utf8', maxBuffer: 64 << 20 });
+    const layers = (JSON.parse(out) as { summary: { layers: { digest: string; mediaType: string; reused: boolean }[] } }).summary.layers;
+    expect(layers.length).toBeGreaterThan(3);
+    for (const l of layers) {
+      expect(l.mediaType).toBe('application/vnd.oci.image.layer.v1.tar+zstd');
+      const blob = readFileSync(path.join(dir, '.gamelayer/oci/blobs/sha256', l.digest.slice('sha256:'.length)));
+      expect(sha256(blob)).toBe(l.digest);
+      execFileSync('zstd', ['-t', '-q'], { input: blob });
+    }
+  }, 120_000);
+});
