@@ -1,12 +1,12 @@
 // Compiles src/ to dist/ (JavaScript and .d.ts, tsconfig.build.json): the library the package ships. Beside it,
 // dist/cli-bundle/ is the CLI as an esbuild bundle, which bin/gamelayer.js runs: a command then loads a handful of
-// files instead of about 400 modules (start-up time, issue 17). `npm ci` and `npm pack` run this script through the
+// files instead of about 400 modules, compiled from a V8 code cache (start-up time, issue 17). `npm ci` and `npm pack` run this script through the
 // prepare script. With --if-changed it does nothing when dist/ was built from exactly the current inputs (a hash of
 // their content, not file times: npm gives every installed file the install time), which the test setup uses so
 // tests always run current code. The new tree is built beside dist/ and swapped in, so a reader never sees half of one.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as esbuild from 'esbuild';
 import path from 'node:path';
@@ -37,7 +37,7 @@ const hash = sourceHash();
 if (process.argv.includes('--if-changed')) {
   try {
     // Both halves: the hash is written once both are built, but either could have been removed since.
-    const complete = existsSync(path.join(dist, 'index.js')) && existsSync(path.join(dist, 'cli-bundle', 'main.js'));
+    const complete = existsSync(path.join(dist, 'index.js')) && existsSync(path.join(dist, 'cli-bundle', 'launch.js'));
     if (complete && readFileSync(path.join(dist, HASH_FILE), 'utf8') === hash) process.exit(0);
   } catch {
     // no dist yet, or built by an older script: build
@@ -69,20 +69,27 @@ renameSync(staging, dist);
 rmSync(old, { recursive: true, force: true });
 
 /**
- * The CLI as one ESM bundle with code splitting: main.js holds the frame (commander, errors, the version) and each
+ * The CLI as a bundle with code splitting: main.js holds the frame (commander, errors, the version) and each
  * command's lazy import() is a chunk of its own, loaded only when that command runs. The gzip worker is an entry
  * point of its own, gzip-worker.js in the same folder as every chunk, where oci/gzip.ts looks for it
- * (`new URL('./gzip-worker.js', import.meta.url)`, as in dist/oci/). Left out of the bundle and loaded from
- * node_modules at run time (direct dependencies, so they resolve from the package; both load only for the commands
- * that need them): dockerode (its ssh2 and cpu-features have native addons) and the CycloneDX library (it reads
- * its JSON schemas relative to its own __dirname, and its optional XML plugins are not installed). Also left out:
- * the KMS client, the one CommonJS package src/ loads with import(): esbuild makes such a chunk export `default`
- * alone, where Node gives the named exports too.
+ * (`new URL('./gzip-worker.js', import.meta.url)`, as in dist/oci/). launch.js, what bin/gamelayer.js runs, loads
+ * main.js with the V8 code cache (src/cli/code-cache.ts).
+ *
+ * esbuild splits ES modules only, and Node 20 caches the compilation of none (`vm.Script` takes cached data, ES
+ * modules cannot without a flag): so the split ES modules are then each turned into CommonJS (esbuild's transform:
+ * `import`/`export` become `require`/`module.exports`, a chunk's `import()` a `require` in a promise), in a folder
+ * whose package.json says so. `import.meta.url` becomes the file's own URL; every file is strict, as the modules were.
+ *
+ * Left out of the bundle and loaded from node_modules at run time (direct dependencies, so they resolve from the
+ * package; both load only for the commands that need them): dockerode (its ssh2 and cpu-features have native
+ * addons) and the CycloneDX library (it reads its JSON schemas relative to its own __dirname, and its optional XML
+ * plugins are not installed). Also left out: the KMS client, a CommonJS package src/ loads with import() (in an ES
+ * module chunk esbuild made it export `default` alone; left out, it is required as itself).
  */
 async function bundleCli(outdir) {
-  await esbuild.build({
+  const result = await esbuild.build({
     absWorkingDir: root,
-    entryPoints: { main: 'src/cli/main.ts', 'gzip-worker': 'src/oci/gzip-worker.ts', 'zstd-feed-worker': 'src/oci/zstd-feed-worker.ts' },
+    entryPoints: { main: 'src/cli/main.ts', launch: 'src/cli/launch.ts', 'gzip-worker': 'src/oci/gzip-worker.ts', 'zstd-feed-worker': 'src/oci/zstd-feed-worker.ts' },
     outdir,
     entryNames: '[name]',
     chunkNames: '[name]-[hash]',
@@ -92,8 +99,23 @@ async function bundleCli(outdir) {
     platform: 'node',
     target: 'node20',
     external: ['dockerode', '@cyclonedx/cyclonedx-library', '@aws-sdk/client-kms'],
-    // CommonJS dependencies inside an ESM bundle call require() for Node's built-ins and for the packages left out.
-    banner: { js: "import { createRequire as __gamelayerCreateRequire } from 'node:module'; const require = __gamelayerCreateRequire(import.meta.url);" },
+    write: false,
     logLevel: 'warning',
   });
+  mkdirSync(outdir, { recursive: true });
+  writeFileSync(path.join(outdir, 'package.json'), `${JSON.stringify({ type: 'commonjs' })}\n`);
+  for (const file of result.outputFiles) {
+    const cjs = await esbuild.transform(file.text, {
+      loader: 'js',
+      format: 'cjs',
+      target: 'node20',
+      sourcefile: path.basename(file.path),
+      define: { 'import.meta.url': '__gamelayerModuleUrl' },
+      // A chunk's import() becomes a require() in a promise: no ES module loader, and compiled with the cache.
+      supported: { 'dynamic-import': false },
+      banner: "'use strict';\nvar __gamelayerModuleUrl = require('node:url').pathToFileURL(module.filename).href;",
+      logLevel: 'warning',
+    });
+    writeFileSync(file.path, cjs.code);
+  }
 }

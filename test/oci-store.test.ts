@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFile
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { OciStore, REF_NAME, sha256Digest } from '../src/oci/store.js';
 import { ociSchemaErrors } from './support/oci-schema.js';
 
@@ -61,6 +61,21 @@ describe('OCI layout store', () => {
     writeFileSync(store.blobPath(b.digest), garbled);
     await expect(store.verifyBlob(b.digest, b.size)).rejects.toThrow(/blob-?|content hashes to/);
     await expect(store.readBlob(b.digest)).rejects.toThrow(/content hashes to/);
+  });
+
+  it('does not write a JSON blob again that is here and known good, and replaces one that was garbled', async () => {
+    const store = await OciStore.open(path.join(tmp, 's-json'), { markers: path.join(tmp, 's-json-markers') });
+    const bytes = '{"config":true}';
+    const first = await store.putJson(bytes, M);
+    const writers = vi.spyOn(store, 'createBlobWriter');
+    // The same bytes again (what a no-op build stores for each image): no temp file, no fsync, same descriptor.
+    expect(await store.putJson(bytes, M)).toEqual(first);
+    expect(writers).not.toHaveBeenCalled();
+    // Same size, other bytes on disk: the marker no longer matches, so the real bytes are written again.
+    writeFileSync(store.blobPath(first.digest), '{"config":fals}');
+    expect(await store.putJson(bytes, M)).toEqual(first);
+    expect(writers).toHaveBeenCalledTimes(1);
+    expect(readFileSync(store.blobPath(first.digest), 'utf8')).toBe(bytes);
   });
 
   it('lets two processes write and tag into one store at once: both succeed, the index holds every tag', async () => {

@@ -310,7 +310,9 @@ export class OciStore {
   /** Stores exact bytes (a manifest, config, index: the digest is of these bytes, so never re-serialise). */
   async putJson(bytes: Uint8Array | string, mediaType: string): Promise<Descriptor> {
     const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes);
-    const { digest, size } = await this.putBlob(Readable.from([buf]));
+    // Its digest first (the bytes are small): one already here and known good is not written, fsynced and dropped
+    // again (a no-op build stores every image's config and manifest anew).
+    const { digest, size } = await this.putBlob(Readable.from([buf]), { digest: sha256Digest(buf), size: buf.length });
     return { mediaType, digest, size };
   }
 

@@ -19,12 +19,17 @@ interface CacheRow {
 
 export class LayerCache {
   private saving: Promise<void> = Promise.resolve();
+  /** Rows changed since the file was read or last written: a no-op build writes (and fsyncs) nothing. */
+  private changed: boolean;
 
   private constructor(
     private readonly file: string,
     private readonly rows: Map<string, CacheRow[]>,
     readonly rejected?: string,
-  ) {}
+  ) {
+    // A rejected file is replaced by the next save even when no row changed.
+    this.changed = rejected !== undefined;
+  }
 
   static async open(stateDir: string): Promise<LayerCache> {
     const file = path.join(stateDir, 'cache', 'layers.json');
@@ -61,7 +66,10 @@ export class LayerCache {
         found ??= row.layer;
       } else if (check.status === 'damaged') onDamaged?.(check.file, check.problem);
     }
-    if (alive.length !== candidates.length) this.rows.set(key, alive);
+    if (alive.length !== candidates.length) {
+      this.rows.set(key, alive);
+      this.changed = true;
+    }
     return found;
   }
 
@@ -70,15 +78,22 @@ export class LayerCache {
     const rows = (this.rows.get(key) ?? []).filter((r) => r.compressor !== compressor);
     rows.unshift({ compressor, layer });
     this.rows.set(key, rows);
+    this.changed = true;
   }
 
   /**
    * Writes the cache as it is now. Saves run one after another (the last one holds every row), so a build
-   * can save after each layer: a build that is killed or fails part-way keeps the layers it finished.
+   * can save after each layer: a build that is killed or fails part-way keeps the layers it finished. Nothing
+ * changed since the file was read or written: nothing is written.
    */
   save(): Promise<void> {
+    if (!this.changed) return this.saving;
+    this.changed = false;
     const next = this.saving.then(() => writeCheckedJson(this.file, FORMAT, Object.fromEntries(this.rows)));
-    this.saving = next.catch(() => {});
+    this.saving = next.catch(() => {
+      // Not written: the next save tries again.
+      this.changed = true;
+    });
     return next;
   }
 }
