@@ -32,6 +32,11 @@ interface TreeSplit {
   manifest: TreeManifest;
   k: number;
   bigThreshold: number;
+  /**
+   * Low 32 bits of sha256(path) per manifest entry, made on the first cut that splits: re-cutting while merging
+   * rehashes nothing, and 4 bytes an entry are freed with the plan (a map of path strings held 1M of them for good).
+   */
+  pathHashes?: Uint32Array;
 }
 
 export function planLayers(manifests: readonly TreeManifest[], opts: PlanOptions): LayerPlan {
@@ -78,28 +83,22 @@ function initialBits(m: TreeManifest, targetSize: number): number {
   return Math.max(0, Math.min(31, Math.round(Math.log2(count / wanted))));
 }
 
-/** Low 32 bits of sha256(path), memoised: re-cutting a tree while merging rehashes nothing. */
-const pathHashes = new Map<string, number>();
-function pathHash(path: string): number {
-  let h = pathHashes.get(path);
-  if (h === undefined) {
-    h = createHash('sha256').update(path).digest().readUInt32LE(0);
-    if (pathHashes.size > 1_000_000) pathHashes.clear();
-    pathHashes.set(path, h);
-  }
-  return h;
-}
-
-function isBoundary(path: string, k: number): boolean {
-  if (k >= 32) return false;
-  return (pathHash(path) & ((2 ** k) - 1)) === 0;
+function pathHashesOf(entries: readonly FileEntry[]): Uint32Array {
+  const out = new Uint32Array(entries.length);
+  for (let i = 0; i < entries.length; i++) out[i] = createHash('sha256').update(entries[i]!.path).digest().readUInt32LE(0);
+  return out;
 }
 
 /** Cuts one tree into layers; every layer carries the ancestor directories of its entries. */
 function cut(s: TreeSplit, opts: PlanOptions): PlannedLayer[] {
+  const entries = s.manifest.entries;
+  // A boundary falls after an entry whose path hash has k low zero bits; k >= 32: no boundaries.
+  const mask = s.k >= 32 ? undefined : 2 ** s.k - 1;
+  const hashes = mask === undefined ? undefined : (s.pathHashes ??= pathHashesOf(entries));
   const groups: FileEntry[][] = [];
   let current: FileEntry[] = [];
-  for (const e of s.manifest.entries) {
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
     if (e.type === 'file' && e.size >= s.bigThreshold) {
       if (current.length) groups.push(current);
       groups.push([e]);
@@ -107,18 +106,26 @@ function cut(s: TreeSplit, opts: PlanOptions): PlannedLayer[] {
       continue;
     }
     current.push(e);
-    if (isBoundary(e.path, s.k)) {
+    if (hashes !== undefined && (hashes[i]! & mask!) === 0) {
       groups.push(current);
       current = [];
     }
   }
   if (current.length || groups.length === 0) groups.push(current);
-  const dirs = new Map(s.manifest.entries.filter((e) => e.type === 'dir').map((e) => [e.path, e]));
+  const dirs = new Map<string, FileEntry>();
+  for (const e of entries) if (e.type === 'dir') dirs.set(e.path, e);
   return groups.map((g, index) => makeLayer(s.tree, index, withAncestors(g, dirs), opts.mounts[s.tree]));
 }
 
-function withAncestors(entries: FileEntry[], dirs: Map<string, FileEntry>): FileEntry[] {
-  const have = new Set(entries.map((e) => e.path));
+/**
+ * `entries` with the directories above them that they lack, in bytewise order. Only a directory (or a link, which a
+ * walk or an archive never has entries below) can be an ancestor, so only those paths are remembered: a layer of 1M
+ * files no longer means a set of 1M paths. Sorted input (every manifest's) takes the missing folders in front by a
+ * merge instead of a sorted copy of the whole layer.
+ */
+export function withAncestors(entries: FileEntry[], dirs: ReadonlyMap<string, FileEntry>): FileEntry[] {
+  const have = new Set<string>();
+  for (const e of entries) if (e.type !== 'file') have.add(e.path);
   const extra: FileEntry[] = [];
   for (const e of entries) {
     for (let i = e.path.lastIndexOf('/'); i > 0; i = e.path.lastIndexOf('/', i - 1)) {
@@ -128,7 +135,19 @@ function withAncestors(entries: FileEntry[], dirs: Map<string, FileEntry>): File
       extra.push(dirs.get(p) ?? { path: p, type: 'dir', mode: 0o755, size: 0 });
     }
   }
-  return extra.length ? [...entries, ...extra].sort((a, b) => compareBytewise(a.path, b.path)) : entries;
+  if (extra.length === 0) return entries;
+  extra.sort((a, b) => compareBytewise(a.path, b.path));
+  if (!isSortedBytewise(entries)) return [...entries, ...extra].sort((a, b) => compareBytewise(a.path, b.path));
+  const out: FileEntry[] = new Array(entries.length + extra.length);
+  let i = 0;
+  let j = 0;
+  for (let o = 0; o < out.length; o++) out[o] = j >= extra.length || (i < entries.length && compareBytewise(entries[i]!.path, extra[j]!.path) <= 0) ? entries[i++]! : extra[j++]!;
+  return out;
+}
+
+function isSortedBytewise(entries: readonly FileEntry[]): boolean {
+  for (let i = 1; i < entries.length; i++) if (compareBytewise(entries[i - 1]!.path, entries[i]!.path) > 0) return false;
+  return true;
 }
 
 export function layerInputKey(mount: string, entries: readonly FileEntry[]): string {

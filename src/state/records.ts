@@ -7,7 +7,7 @@ import { buildRecordSchema, parseStored, scanRecordSchema, TREE_NAMES, type Buil
 import { diskFullError } from '../util/disk-full.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { jsonChunks } from '../util/json-chunks.js';
-import { writeAll } from '../util/write-all.js';
+import { writeTextPieces } from '../util/write-all.js';
 
 export type { ScanRecord };
 
@@ -30,7 +30,7 @@ export async function writeRecord(file: string, record: unknown): Promise<void> 
     async (tmp) => {
       const fh = await open(tmp, 'wx');
       try {
-        for (const piece of jsonChunks(record)) await writeAll(fh, Buffer.from(piece));
+        await writeTextPieces(fh, jsonChunks(record));
       } finally {
         await fh.close();
       }

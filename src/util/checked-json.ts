@@ -7,7 +7,7 @@ import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { diskFullError } from './disk-full.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { writeAll } from './write-all.js';
+import { writeAll, writeTextPieces } from './write-all.js';
 
 export type CheckedRead<T> = { ok: true; value: T; format: string } | { ok: false; missing: boolean; reason: string };
 
@@ -54,13 +54,7 @@ export async function writeCheckedJsonPieces(file: string, format: string, body:
       const fh = await open(tmp, 'wx');
       try {
         const hash = createHash('sha256');
-        let at = headerLength;
-        for (const piece of body) {
-          const bytes = Buffer.from(piece);
-          hash.update(bytes);
-          await writeAll(fh, bytes, at);
-          at += bytes.length;
-        }
+        await writeTextPieces(fh, body, headerLength, (bytes) => hash.update(bytes));
         await writeAll(fh, headerBytes(hash.digest('hex')), 0);
       } finally {
         await fh.close();

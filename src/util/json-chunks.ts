@@ -3,9 +3,13 @@
 
 /** Arrays longer than this hold many small items (entries): stringified in batches of BATCH, not walked. */
 const MANY = 256;
-const BATCH = 1024;
-/** Characters per piece handed on. */
-const PIECE = 1 << 20;
+const BATCH = 256;
+/**
+ * Characters per piece handed on. Below V8's large-object size (128 KiB, also for two-byte text): such strings die
+ * young in a scavenge, while a 1 MiB piece went to the large-object space and waited for a full GC, so writing a
+ * 1M-entry record (about 200 MB of text) piled up hundreds of MiB of dead pieces.
+ */
+const PIECE = 1 << 15;
 
 /** Pieces of JSON.stringify(value) (no indentation), each about `piece` characters; `value` must stringify to text. */
 export function* jsonChunks(value: unknown, piece = PIECE): Generator<string> {
