@@ -1,16 +1,18 @@
 // gamelayer-assemble: the native form of the init copy's assembly step for a chunked tree (docs/chunks.md, "The
 // on-image format" and "Assembly"). The copy script runs it when the tree image carries it and it answers --probe;
-// otherwise the script assembles in POSIX sh. Both do the same thing and print the same messages:
+// otherwise the script assembles in POSIX sh. Both do the same checks and print the same messages:
 //
-//   for each recipe STORE/r/<path> (links not followed): parse and check it, check every chunk STORE/c/<hh>/<sha256>
-//   is there, write the chunks in order to DST/<path>.gamelayer-tmp (each one's size checked first) while hashing the
-//   whole file (must be the recipe's; if not, each chunk is hashed on its own to name the damaged one), set the mode,
-//   rename to DST/<path>.
+//   1. every recipe STORE/r/<path> (links not followed) is parsed and checked, and every chunk STORE/c/<hh>/<sha256>
+//      it names is looked for and its size checked, before anything is written;
+//   2. each file is written from its chunks in order to DST/<path>.gamelayer-tmp while the whole file is hashed (must
+//      be the recipe's sha256; if not, each chunk is hashed on its own to name the damaged one), then its mode is
+//      set and it is renamed to DST/<path>.
 //
 // Any failure names the file (and the chunk), removes the temporary and makes the exit status non-zero, so the
-// script never writes the tree's .complete. A few files are assembled at once by forked workers taking recipes from
-// a shared counter; each maps at most BUF bytes of a chunk at a time, so memory stays flat whatever the file and
-// chunk sizes.
+// script never writes the tree's .complete. A few files are assembled at once by threads taking recipes from a shared
+// counter (at most WORKERS, and no more than the CPUs this process may run on); each file's chunks are hashed on its
+// thread while a second thread has the kernel copy them into the temporary, so hashing and copying run on two cores.
+// Each maps at most BUF bytes of a chunk at a time, so memory stays flat whatever the file and chunk sizes.
 //
 // Usage: gamelayer-assemble TREE STORE DST WORKERS   |   --probe   |   --sha256 (of stdin, for tests)
 // GAMELAYER_ASSEMBLE_HASH=c in the environment keeps to the portable hash (for tests and the bench).
@@ -18,17 +20,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "sha256.h"
 
@@ -38,7 +39,6 @@
 #define BUF (1 << 20)
 
 static const char *tree, *chunk_dir, *recipe_dir, *dst;
-static char *buf;
 
 typedef struct {
   char sha[65];
@@ -55,7 +55,7 @@ typedef struct {
   size_t n;
 } job;
 
-/** One line on stderr, "gamelayer: TREE: ...", in a single write so workers' lines do not mix. */
+/** One line on stderr, "gamelayer: TREE: ...", in a single write so threads' lines do not mix. */
 static void fail(const char *fmt, ...) {
   char line[16384];
   int k = snprintf(line, sizeof line, "gamelayer: %s: ", tree);
@@ -151,6 +151,7 @@ static void chunk_path(char *out, size_t size, const char *sha) { snprintf(out, 
  */
 static int name_bad_chunk(const job *j) {
   char path[4096], got[65];
+  char *buf = must(malloc(BUF));
   for (size_t i = 0; i < j->n; i++) {
     chunk_path(path, sizeof path, j->chunks[i].sha);
     struct stat st;
@@ -158,13 +159,13 @@ static int name_bad_chunk(const job *j) {
     if (fd < 0 || fstat(fd, &st) != 0) {
       fail("%s (recipe %s): chunk %zu (%s) cannot be read: %s", j->rel, j->recipe, i + 1, j->chunks[i].sha, strerror(errno));
       if (fd >= 0) close(fd);
-      return 1;
+      return free(buf), 1;
     }
     if ((uint64_t)st.st_size != j->chunks[i].size) {
       fail("%s (recipe %s): chunk %zu (%s) has %lld bytes, the recipe says %llu: %s is damaged", j->rel, j->recipe, i + 1, j->chunks[i].sha,
            (long long)st.st_size, (unsigned long long)j->chunks[i].size, path);
       close(fd);
-      return 1;
+      return free(buf), 1;
     }
     sha256_ctx c;
     sha256_init(&c);
@@ -173,10 +174,10 @@ static int name_bad_chunk(const job *j) {
     sha256_hex(&c, got);
     if (strcmp(got, j->chunks[i].sha) != 0) {
       fail("%s (recipe %s): chunk %zu (%s): its bytes hash to %s: %s is damaged", j->rel, j->recipe, i + 1, j->chunks[i].sha, got, path);
-      return 1;
+      return free(buf), 1;
     }
   }
-  return 0;
+  return free(buf), 0;
 }
 
 /** After a failed write: names the first bad chunk (none was checked on its own yet), else what kept the bytes out. */
@@ -192,18 +193,63 @@ static int write_failed(const job *j, int out, int err) {
   return 1;
 }
 
+/** The copying half of one file: its own thread, beside the file's thread that hashes the same chunks. */
+typedef struct {
+  const job *j;
+  int out;
+  /** Set by the hashing side when it failed: nothing more to write. */
+  int stop;
+  /** 0 while all is well; COPY_READ (chunk `at` could not be opened) or COPY_WRITE, with the errno in `err`. */
+  int failed, err;
+  size_t at;
+} copier;
+enum { COPY_READ = 1, COPY_WRITE = 2 };
+
 /**
- * Writes the chunks in order into the open temporary, hashing the file as it goes: each byte is hashed once, in place
- * in the page cache (mmap, BUF bytes at a time), into the file's sha256 only, then copied by the kernel (sendfile):
- * nothing passes through a user buffer, which cost four times the system time of cp here with read() and write().
- * Each chunk's size is checked before any of it is read; its own sha256 is checked only when the file's does not
- * match (name_bad_chunk), so a damaged chunk reaches the temporary, which is then removed, never renamed. Chunk files
- * are read-only image content, so the bytes copied are the bytes hashed. Returns 0 when all of it was written;
- * otherwise it has printed why.
+ * Writes the chunks in order into the temporary: the kernel copies them (sendfile), so nothing passes through a user
+ * buffer (read() + write() cost four times the system time of cp here, and writes over 64 KiB far more).
  */
-static int write_chunks(const job *j, int out, sha256_ctx *whole) {
+static void *copy_chunks(void *arg) {
+  copier *cp = arg;
+  const job *j = cp->j;
+  char path[4096];
+  for (size_t i = 0; i < j->n && !__atomic_load_n(&cp->stop, __ATOMIC_RELAXED); i++) {
+    const chunk *c = &j->chunks[i];
+    chunk_path(path, sizeof path, c->sha);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      cp->err = errno, cp->at = i;
+      __atomic_store_n(&cp->failed, COPY_READ, __ATOMIC_RELEASE);
+      return NULL;
+    }
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    for (off_t at = 0; (uint64_t)at < c->size;) {
+      ssize_t w = sendfile(cp->out, fd, &at, c->size - (uint64_t)at < BUF ? (size_t)(c->size - (uint64_t)at) : BUF);
+      if (w < 0 && errno == EINTR) continue;
+      if (w <= 0) {
+        cp->err = w < 0 ? errno : EIO;
+        close(fd);
+        __atomic_store_n(&cp->failed, COPY_WRITE, __ATOMIC_RELEASE);
+        return NULL;
+      }
+    }
+    close(fd);
+  }
+  return NULL;
+}
+
+/**
+ * Hashes the chunks in order into the file's sha256, while copy_chunks writes them: each byte is hashed once, in place
+ * in the page cache (mmap, BUF bytes at a time), into the file's sha256 only. Each chunk's size is checked before any
+ * of it is read (again: step 1 checked it); its own sha256 is checked only when the file's does not match
+ * (name_bad_chunk), so a damaged chunk reaches the temporary, which is then removed, never renamed. Chunk files are
+ * read-only image content, so the bytes copied are the bytes hashed. Stops early, returning 0, when the copy failed
+ * (the caller reports that); returns 1 when it has printed why it failed.
+ */
+static int hash_chunks(const job *j, sha256_ctx *whole, const copier *cp) {
   char path[4096];
   for (size_t i = 0; i < j->n; i++) {
+    if (__atomic_load_n(&cp->failed, __ATOMIC_RELAXED)) return 0;
     const chunk *c = &j->chunks[i];
     chunk_path(path, sizeof path, c->sha);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -213,7 +259,6 @@ static int write_chunks(const job *j, int out, sha256_ctx *whole) {
       if (fd >= 0) close(fd);
       return 1;
     }
-    // The size first: a short or long chunk is named before anything of it is read.
     if ((uint64_t)st.st_size != c->size) {
       fail("%s (recipe %s): chunk %zu (%s) has %lld bytes, the recipe says %llu: %s is damaged", j->rel, j->recipe, i + 1, c->sha,
            (long long)st.st_size, (unsigned long long)c->size, path);
@@ -231,17 +276,32 @@ static int write_chunks(const job *j, int out, sha256_ctx *whole) {
       sha256_update(whole, piece, n);
       munmap(piece, n);
     }
-    for (off_t at = 0; (uint64_t)at < c->size;) {
-      ssize_t w = sendfile(out, fd, &at, c->size - (uint64_t)at < BUF ? (size_t)(c->size - (uint64_t)at) : BUF);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) {
-        int err = w < 0 ? errno : EIO;
-        close(fd);
-        return write_failed(j, out, err);
-      }
-    }
     close(fd);
   }
+  return 0;
+}
+
+/**
+ * Writes the chunks into the open temporary, hashing the file on this thread while another copies (two cores).
+ * Returns 0 when all of it was written; otherwise it has printed why.
+ */
+static int write_chunks(const job *j, int out, sha256_ctx *whole) {
+  copier cp = {.j = j, .out = out};
+  pthread_t copy;
+  pthread_attr_t attr;
+  int started = pthread_attr_init(&attr) == 0 && pthread_attr_setstacksize(&attr, 256 * 1024) == 0 && pthread_create(&copy, &attr, copy_chunks, &cp) == 0;
+  pthread_attr_destroy(&attr);
+  // Without a second thread (none to be had), the copy runs first on this one.
+  if (!started) copy_chunks(&cp);
+  int bad = hash_chunks(j, whole, &cp);
+  if (bad) __atomic_store_n(&cp.stop, 1, __ATOMIC_RELAXED);
+  if (started) pthread_join(copy, NULL);
+  if (bad) return 1;
+  if (cp.failed == COPY_READ) {
+    fail("%s (recipe %s): chunk %zu (%s) cannot be read: %s", j->rel, j->recipe, cp.at + 1, j->chunks[cp.at].sha, strerror(cp.err));
+    return 1;
+  }
+  if (cp.failed == COPY_WRITE) return write_failed(j, out, cp.err);
   return 0;
 }
 
@@ -256,8 +316,11 @@ static int make_parents(char *path) {
   return ok;
 }
 
-/** Reads, checks and assembles one recipe's file. 0 on success; otherwise it has printed why. */
-static int assemble(const char *recipe) {
+/**
+ * Reads and checks one recipe and the chunks it names (there, of their sizes), then, unless `check_only`, assembles
+ * its file. 0 on success; otherwise it has printed why.
+ */
+static int assemble(const char *recipe, int check_only) {
   job j = {.recipe = recipe, .rel = recipe + strlen(recipe_dir) + 1};
   int ok = 0;
   char *text = NULL;
@@ -321,10 +384,19 @@ static int assemble(const char *recipe) {
       fail("%s (recipe %s): chunk %zu (%s) is missing: no %s in this image", j.rel, recipe, j.n, c->sha, path);
       goto out;
     }
+    if ((uint64_t)st.st_size != c->size) {
+      fail("%s (recipe %s): chunk %zu (%s) has %lld bytes, the recipe says %llu: %s is damaged", j.rel, recipe, j.n, c->sha, (long long)st.st_size,
+           (unsigned long long)c->size, path);
+      goto out;
+    }
     total += c->size;
   }
   if (total != j.size) {
     fail("%s (recipe %s): its %zu chunks sum to %llu bytes, its size is %llu", j.rel, recipe, j.n, (unsigned long long)total, (unsigned long long)j.size);
+    goto out;
+  }
+  if (check_only) {
+    ok = 1;
     goto out;
   }
 
@@ -370,22 +442,18 @@ out:
 
 // ---------------------------------------------------------------------------------------------------- main
 
-/** Shared by the workers: the next recipe to take, and whether one has failed (the others then stop). */
-struct shared {
-  size_t next;
-  int failed;
-};
+/** Shared by the file threads: the next recipe to take, and whether one has failed (the others then stop). */
+static size_t next_recipe;
+static int any_failed;
 
-static void worker(struct shared *s, pid_t parent) {
-  // A worker never outlives the assembler: killed with it (kill -9 of the parent alone), it stops writing.
-  if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(1);
-  buf = must(malloc(BUF));
+static void *worker(void *unused) {
+  (void)unused;
   for (;;) {
-    size_t i = __atomic_fetch_add(&s->next, 1, __ATOMIC_RELAXED);
-    if (i >= n_recipes || __atomic_load_n(&s->failed, __ATOMIC_RELAXED)) _exit(0);
-    if (assemble(recipes[i]) != 0) {
-      __atomic_store_n(&s->failed, 1, __ATOMIC_RELAXED);
-      _exit(1);
+    size_t i = __atomic_fetch_add(&next_recipe, 1, __ATOMIC_RELAXED);
+    if (i >= n_recipes || __atomic_load_n(&any_failed, __ATOMIC_RELAXED)) return NULL;
+    if (assemble(recipes[i], 0) != 0) {
+      __atomic_store_n(&any_failed, 1, __ATOMIC_RELAXED);
+      return NULL;
     }
   }
 }
@@ -397,7 +465,7 @@ int main(int argc, char **argv) {
     sha256_ctx c;
     char hex[65];
     sha256_init(&c);
-    buf = must(malloc(BUF));
+    char *buf = must(malloc(BUF));
     for (ssize_t r; (r = read(0, buf, BUF)) > 0;) sha256_update(&c, buf, (size_t)r);
     sha256_hex(&c, hex);
     printf("%s\n", hex);
@@ -429,18 +497,22 @@ int main(int argc, char **argv) {
   if (n_recipes == 0) return 0;
   struct stat st;
   if (stat(chunk_dir, &st) != 0 || !S_ISDIR(st.st_mode)) return fail("recipes but no chunk folder %s in this image", chunk_dir), 1;
+  // Step 1 for every file before any is written: a bad recipe or a missing or short chunk leaves the volume as it was.
+  for (size_t i = 0; i < n_recipes; i++)
+    if (assemble(recipes[i], 1) != 0) return 1;
 
-  struct shared *s = mmap(NULL, sizeof *s, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (s == MAP_FAILED) return fail("cannot share memory between workers: %s", strerror(errno)), 1;
+  // Files at once: as asked, but no more than the CPUs this process may run on (each file keeps two threads busy).
+  cpu_set_t cpus;
+  if (sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) > 0 && (unsigned long)CPU_COUNT(&cpus) < workers) workers = (unsigned long)CPU_COUNT(&cpus);
   if (workers > n_recipes) workers = n_recipes;
-  int failed = 0, status;
-  pid_t self = getpid();
-  for (unsigned long w = 0; w < workers && !failed; w++) {
-    pid_t pid = fork();
-    if (pid == 0) worker(s, self);
-    if (pid < 0) fail("cannot start a worker: %s", strerror(errno)), __atomic_store_n(&s->failed, 1, __ATOMIC_RELAXED), failed = 1;
-  }
-  while (wait(&status) > 0)
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) failed = 1;
-  return failed || s->failed;
+  pthread_t threads[64];
+  pthread_attr_t attr;
+  unsigned long started = 0;
+  if (pthread_attr_init(&attr) == 0 && pthread_attr_setstacksize(&attr, 256 * 1024) == 0)
+    while (started < workers && pthread_create(&threads[started], &attr, worker, NULL) == 0) started++;
+  pthread_attr_destroy(&attr);
+  // No thread to be had: this one assembles every file.
+  if (started == 0) worker(NULL);
+  for (unsigned long w = 0; w < started; w++) pthread_join(threads[w], NULL);
+  return any_failed;
 }

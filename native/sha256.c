@@ -1,7 +1,7 @@
 // SHA-256 (FIPS 180-4). The block function is chosen at run time: SHA-NI on x86-64, the ARMv8 crypto extensions on
 // arm64 (both compiled for their instructions only in their own functions, so the binary runs on any CPU of its
 // architecture), else portable C. The hardware loops are the usual four-rounds-per-step form of Intel's and ARM's
-// reference code, written as a loop over the 16 steps.
+// reference code, written as a loop over the 16 steps that the compiler unrolls.
 #include "sha256.h"
 #include <string.h>
 
@@ -48,7 +48,8 @@ __attribute__((target("sha,sse4.1"))) static void blocks_shani(uint32_t s[8], co
   s1 = _mm_blend_epi16(s1, t, 0xF0);                                             // CDGH
   for (; n--; p += 64) {
     __m128i abef = s0, cdgh = s1, m[4];
-    for (int i = 0; i < 16; i++) {
+    // Unrolled: the m[i & 3] then live in registers (a loop kept them on the stack: 1.0 s a GB instead of 0.6 here).
+    _Pragma("GCC unroll 16") for (int i = 0; i < 16; i++) {
       if (i < 4) m[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), bswap);
       __m128i wk = _mm_add_epi32(m[i & 3], _mm_loadu_si128((const __m128i *)&K[4 * i]));
       s1 = _mm_sha256rnds2_epu32(s1, s0, wk);
@@ -84,7 +85,7 @@ __attribute__((target("+crypto"))) static void blocks_armv8(uint32_t s[8], const
   for (; n--; p += 64) {
     uint32x4_t abcd = s0, efgh = s1, m[4];
     for (int i = 0; i < 4; i++) m[i] = vreinterpretq_u32_u8(vrev32q_u8(vld1q_u8(p + 16 * i)));
-    for (int i = 0; i < 16; i++) {
+    _Pragma("GCC unroll 16") for (int i = 0; i < 16; i++) {
       uint32x4_t wk = vaddq_u32(m[i & 3], vld1q_u32(&K[4 * i])), t = s0;
       if (i < 12) m[i & 3] = vsha256su1q_u32(vsha256su0q_u32(m[i & 3], m[(i + 1) & 3]), m[(i + 2) & 3], m[(i + 3) & 3]);
       s0 = vsha256hq_u32(s0, s1, wk);

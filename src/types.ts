@@ -88,10 +88,17 @@ export const treeManifestSchema = z.object({
   chunks: z.object({ minFileSize: z.number(), avgChunkSize: z.number() }).optional(),
   /**
    * Set with `chunks`: the files the chunks and recipes stand for, as the copy assembles them (their number and
-   * bytes). A copy of the tree holds these, not the chunks (deploy sizes, src/k8s/input.ts); the recipes themselves
-   * are not in the record. Absent in records of builds before it was added.
+   * bytes). A copy of the tree holds these, not the chunks (deploy sizes, src/k8s/input.ts). Absent in records of
+   * builds before it was added.
    */
   assembled: z.object({ files: z.number(), bytes: z.number() }).optional(),
+  /**
+   * Set with `chunks`: each chunked file's chunk list, compactly (src/chunk/record-lists.ts): its path, size, xxh64
+   * and sha256, and its chunks in order as the first 16 hex digits of each one's sha256, resolved against the chunk
+   * entries. A fresh host takes the lists of unchanged files from here instead of chunking them again. Absent in
+   * records of builds before it was added.
+   */
+  recipes: z.array(z.object({ path: z.string(), size: z.number(), xxh64: z.string(), sha256: z.string(), chunks: z.string() })).optional(),
 });
 export type TreeManifest = z.infer<typeof treeManifestSchema>;
 

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile, readdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chunkLengths, chunkSizes } from '../src/chunk/fastcdc.js';
+import { Chunker, chunkLengths, chunkSizes } from '../src/chunk/fastcdc.js';
 import { GEAR } from '../src/chunk/gear.js';
 import { chunkPath, formatRecipe, parseRecipe, recipePath } from '../src/chunk/recipe.js';
 import { chunkFile, chunkFileForScan, chunkTree, chunkingHasher } from '../src/scan/chunk-tree.js';
@@ -54,6 +54,51 @@ describe('the chunker', () => {
     // A change to the hash, the masks or the skipping moves these: that changes every chunked image's digest.
     const lengths = chunkLengths(prng('pinned', 4 * MiB), 256 * KiB);
     expect(createHash('sha256').update(lengths.join(',')).digest('hex').slice(0, 16)).toBe(PINNED);
+  });
+
+  it('cuts where the plain byte-at-a-time gear loop cuts, at any chunk size and any buffer split', () => {
+    // The reference: the algorithm as docs/chunks.md states it, one byte a step (the chunker rolls four at a time).
+    const reference = (data: Uint8Array, avg: number): number[] => {
+      const { min, max } = chunkSizes(avg);
+      const bits = Math.round(Math.log2(avg));
+      const maskS = (0xffffffff << (32 - (bits + 1))) | 0;
+      const maskL = (0xffffffff << (32 - (bits - 1))) | 0;
+      const out: number[] = [];
+      for (let start = 0; start < data.length; ) {
+        let len = Math.min(min, data.length - start);
+        let h = 0;
+        while (start + len < data.length && len < max) {
+          h = ((h << 1) + GEAR[data[start + len]!]!) | 0;
+          len++;
+          if ((h & (len <= avg ? maskS : maskL)) === 0) break;
+        }
+        out.push(len);
+        start += len;
+      }
+      return out;
+    };
+    for (const [seed, size, avg] of [['ref-a', 3 * MiB + 7, 64 * KiB], ['ref-b', 5 * MiB + 3, 256 * KiB], ['ref-c', 2 * MiB + 1, 16 * KiB]] as const) {
+      const data = prng(seed, size);
+      const want = reference(data, avg);
+      expect(chunkLengths(data, avg), seed).toEqual(want);
+      // Fed in buffers of odd sizes (1 byte to 40 KiB): the hash and the length carry over from buffer to buffer.
+      const c = new Chunker(chunkSizes(avg));
+      const got: number[] = [];
+      let chunkStart = 0;
+      for (let at = 0, k = 0; at < data.length; k++) {
+        const block = data.subarray(at, Math.min(data.length, at + 1 + ((k * 7919) % (40 * KiB))));
+        for (let start = 0; start < block.length; ) {
+          const end = c.cut(block, start);
+          if (end < 0) break;
+          got.push(at + end - chunkStart);
+          chunkStart = at + end;
+          start = end;
+        }
+        at += block.length;
+      }
+      if (chunkStart < data.length) got.push(data.length - chunkStart);
+      expect(got, `${seed} in small buffers`).toEqual(want);
+    }
   });
 
   it('resyncs after an insertion: fewer than 2 mean chunks of new bytes besides the inserted ones', () => {

@@ -15,8 +15,8 @@ export const ASSEMBLER_PROBE = 'gamelayer-assemble 1';
 
 /** The committed binaries (scripts/build-native.sh prints these after a rebuild; test/native-assemble.test.ts checks). */
 const BINARIES: Record<string, { file: string; size: number; sha256: string }> = {
-  amd64: { file: 'gamelayer-assemble-linux-amd64', size: 63128, sha256: '1cf21c4a9ff7bdf6b733e901c756fea3ae89a565202b616121170d3bd76184b8' },
-  arm64: { file: 'gamelayer-assemble-linux-arm64', size: 600208, sha256: '6c348538a86da4ec952413080213fb9ac92798ed307cc3e09d9d461ddfa9b0b2' },
+  amd64: { file: 'gamelayer-assemble-linux-amd64', size: 67224, sha256: '7465b544027159e7bd0b910b867467554be8436038180ecbeef888a2eb13a163' },
+  arm64: { file: 'gamelayer-assemble-linux-arm64', size: 600208, sha256: '5c32263d4232839f64da2eebd88e45ca26a17ca0dda4ce569d7d841cf6ca75b0' },
 };
 
 /** native/bin of gamelayer's package (a checkout or the installed package; from src/, dist/ and the CLI bundle alike). */

@@ -47,7 +47,11 @@ async function buildHeld(opts: BuildOptions): Promise<BuildResult> {
   const inputs = await resolveInputs(opts);
   // The previous build is looked up (the registry's record, its kept layers checked there) while the trees are
   // hashed: it needs only the inputs, and on a fresh host both take seconds. Either failing fails the build at once.
-  const [{ scans, scanMs }, previous] = await Promise.all([scanTrees({ ...inputs, started }), findPrevious(inputs)]);
+  // A chunked tree's scan takes the chunk lists of big files that record knows (a fresh host need not chunk them);
+  // a failed lookup fails the build through the second promise, so the scan's copy of it only ends in undefined.
+  const previousP = findPrevious(inputs);
+  const previousRecord = previousP.then((p) => p.record ?? p.remote?.record, () => undefined);
+  const [{ scans, scanMs }, previous] = await Promise.all([scanTrees({ ...inputs, started, previous: previousRecord }), previousP]);
   const cache = await openLayerCache(inputs.config.stateDir, inputs.reporter);
   const reuse = layerReuse({ ...inputs, cache, kept: previous.kept });
   const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, reuse });

@@ -1,7 +1,8 @@
 // The manifest transform of a chunked tree (docs/chunks.md): after the scan, each file at or above the tree's
 // minFileSize is replaced by its content-defined chunks (`.gamelayer-chunks/c/<hh>/<sha256>`, each once) and its
 // recipe (`.gamelayer-chunks/r/<path>`). Everything downstream (planner, layer reuse, record) sees plain entries.
-// A file is chunked once per content: its chunk list is cached by (size, xxh64, chunk size) in the state folder.
+// A file is chunked once per content: its chunk list is cached by (size, xxh64, chunk size) in the state folder, and
+// carried in the manifest (so in the build record), where a host without that cache finds it (record-lists.ts).
 import { createHash } from 'node:crypto';
 import { open, readdir, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { Chunker, chunkSizes } from '../chunk/fastcdc.js';
 import { CHUNKS_DIR, chunkablePath, chunkPath, formatRecipe, recipePath, type Recipe } from '../chunk/recipe.js';
+import { recordChunkLists, recordRecipe, type ManifestWithRecipes, type RecordChunkLists, type RecordRecipe } from '../chunk/record-lists.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import type { FileEntry, TreeManifest, TreeName } from '../types.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
@@ -159,30 +161,64 @@ async function saveList(stateDir: string, list: ChunkList, avg: number, reporter
   );
 }
 
-/** The chunk list of a file: from the recipe cache, else chunked now (and cached). */
-async function chunkListOf(stateDir: string, file: string, entry: FileEntry, avg: number, reporter: Reporter, onBytes: (n: number) => void): Promise<{ list: ChunkList; cached: boolean }> {
+/**
+ * The chunk list of a file: from the recipe cache, else from the previous build's record (then cached here), else
+ * chunked now (and cached).
+ */
+async function chunkListOf(
+  stateDir: string,
+  file: string,
+  entry: FileEntry,
+  avg: number,
+  reporter: Reporter,
+  onBytes: (n: number) => void,
+  previous: RecordChunkLists,
+): Promise<{ list: ChunkList; from: 'cache' | 'record' | 'chunker' }> {
   const cache = cacheFile(stateDir, entry.size, entry.xxh64!, avg);
   const hit = await readCachedList(cache, entry, avg);
-  if (hit) return { list: hit, cached: true };
+  if (hit) return { list: hit, from: 'cache' };
+  const known = previous.find(entry.size, entry.xxh64!);
+  if (known) {
+    await saveList(stateDir, known, avg, reporter);
+    return { list: known, from: 'record' };
+  }
   const list = await chunkFile(file, entry, avg, onBytes);
   await saveList(stateDir, list, avg, reporter);
-  return { list, cached: false };
+  return { list, from: 'chunker' };
+}
+
+/**
+ * The chunk lists the previous build's record knows for a tree (none while there is no record), for the scan's hasher
+ * and the transform. The record is the one the build looks up while it scans (the registry's record, verified against
+ * its digest, or the local last build).
+ */
+export function previousChunkLists(previous: Promise<{ manifests: readonly ManifestWithRecipes[] } | undefined> | undefined, tree: TreeName, avg: number): Promise<RecordChunkLists> {
+  return Promise.all([previous, xxhashApi()]).then(([record, api]) => recordChunkLists(record?.manifests, tree, avg, (b) => hex64(api.h64Raw(b))));
 }
 
 /**
  * The scan's hasher for a chunked tree's big files: the chunker reads the file once, its xxh64 goes to the scan and
  * its chunk list to the recipe cache, where chunkTree finds it (a changed file is read once, not twice). A file whose
- * size some cached list has (likely the same content, only touched or copied) is hashed plainly instead: the cheap
- * xxh64 read, then the cached list, not a chunk pass. `chunked` counts the files chunked in the scan.
+ * size some cached list has, or some list of the previous build's record (likely the same content, only touched or
+ * copied, or a fresh host), is hashed plainly instead: the cheap xxh64 read, then that list, not a chunk pass.
+ * `chunked` counts the files chunked in the scan.
  */
-export function chunkingHasher(chunks: ChunkConfig, stateDir: string, reporter: Reporter = silentReporter): BigFileHasher & { chunked: number } {
+export function chunkingHasher(
+  chunks: ChunkConfig,
+  stateDir: string,
+  reporter: Reporter = silentReporter,
+  previous: Promise<RecordChunkLists> = Promise.resolve(recordChunkLists(undefined, '', 0, () => '')),
+): BigFileHasher & { chunked: number } {
   const avg = chunks.avgChunkSize;
   let cachedSizes: Promise<Set<number>> | undefined;
   const sizes = () =>
-    (cachedSizes ??= readdir(path.join(stateDir, 'cache', 'recipes')).then(
-      (names) => new Set(names.flatMap((n) => (n.endsWith(`-${avg}.json`) ? [Number(n.split('-')[1])] : []))),
-      () => new Set<number>(),
-    ));
+    (cachedSizes ??= Promise.all([
+      readdir(path.join(stateDir, 'cache', 'recipes')).then(
+        (names) => names.flatMap((n) => (n.endsWith(`-${avg}.json`) ? [Number(n.split('-')[1])] : [])),
+        () => [],
+      ),
+      previous,
+    ]).then(([cached, known]) => new Set([...cached, ...known.sizes])));
   const hasher = {
     minSize: chunks.minFileSize,
     chunked: 0,
@@ -204,13 +240,19 @@ export interface ChunkStats {
   /** Files chunked now (not found in the recipe cache), and their bytes. */
   chunkedFiles: number;
   chunkedBytes: number;
+  /** Files whose chunk list came from the previous build's record (not in the recipe cache). */
+  fromRecord: number;
 }
 
 /**
  * The chunked form of a scanned tree: big files replaced by chunk and recipe entries. Refuses a source that is an
  * archive (chunks are read from the files in place) or holds `.gamelayer-chunks` itself.
  */
-export async function chunkTree(scan: TreeScan, chunks: ChunkConfig, opts: { stateDir: string; reporter?: Reporter }): Promise<ChunkedTreeScan & { chunkStats: ChunkStats }> {
+export async function chunkTree(
+  scan: TreeScan,
+  chunks: ChunkConfig,
+  opts: { stateDir: string; reporter?: Reporter; previous?: Promise<RecordChunkLists> },
+): Promise<ChunkedTreeScan & { chunkStats: ChunkStats }> {
   const reporter = opts.reporter ?? silentReporter;
   const m = scan.manifest;
   const label = m.platform ? `${m.tree} (${m.platform})` : m.tree;
@@ -230,22 +272,26 @@ export async function chunkTree(scan: TreeScan, chunks: ChunkConfig, opts: { sta
     );
   }
   const big = m.entries.filter((e) => e.type === 'file' && e.size >= chunks.minFileSize && chunkablePath(e.path));
-  const stats: ChunkStats = { files: big.length, chunks: 0, chunkedFiles: 0, chunkedBytes: 0 };
+  const stats: ChunkStats = { files: big.length, chunks: 0, chunkedFiles: 0, chunkedBytes: 0, fromRecord: 0 };
   const assembled = { files: big.length, bytes: big.reduce((n, e) => n + e.size, 0) };
   if (big.length === 0) return { ...scan, manifest: { ...m, chunks, assembled }, chunkSources: { root: m.root, chunks: new Map(), recipes: new Map() }, chunkStats: stats };
   const sources: ChunkSources = { root: m.root, chunks: new Map(), recipes: new Map() };
   const bigPaths = new Set(big.map((e) => e.path));
   const entries: FileEntry[] = m.entries.filter((e) => !bigPaths.has(e.path));
   const api = await xxhashApi();
+  const previous = (await opts.previous) ?? recordChunkLists(undefined, m.tree, chunks.avgChunkSize, () => '');
+  const recipes: RecordRecipe[] = [];
   const task = reporter.task(`chunk ${label}`, assembled.bytes, 'bytes');
   for (const e of big) {
     const file = path.join(m.root, e.path);
-    const { list, cached } = await chunkListOf(opts.stateDir, file, e, chunks.avgChunkSize, reporter, (n) => task.tick(n));
-    if (cached) task.tick(e.size);
+    const { list, from } = await chunkListOf(opts.stateDir, file, e, chunks.avgChunkSize, reporter, (n) => task.tick(n), previous);
+    if (from !== 'chunker') task.tick(e.size);
     else {
       stats.chunkedFiles++;
       stats.chunkedBytes += e.size;
     }
+    if (from === 'record') stats.fromRecord++;
+    recipes.push(recordRecipe(e.path, list));
     const recipe: Recipe = { size: list.size, mode: e.mode, sha256: list.sha256, xxh64: list.xxh64, chunks: list.chunks.map((c) => ({ sha256: c.sha256, size: c.size })) };
     const bytes = Buffer.from(formatRecipe(recipe));
     const rp = recipePath(e.path);
@@ -260,27 +306,40 @@ export async function chunkTree(scan: TreeScan, chunks: ChunkConfig, opts: { sta
     }
   }
   stats.chunks = sources.chunks.size;
-  task.done(`${big.length} files, ${sources.chunks.size} chunks${stats.chunkedFiles < big.length ? `, ${big.length - stats.chunkedFiles} from the recipe cache` : ''}`);
-  const manifest: TreeManifest = { ...makeManifest(m.tree, m.source, withParentDirs(entries), m.platform), chunks, assembled };
+  const reused = big.length - stats.chunkedFiles - stats.fromRecord;
+  task.done(
+    `${big.length} files, ${sources.chunks.size} chunks${reused ? `, ${reused} from the recipe cache` : ''}${stats.fromRecord ? `, ${stats.fromRecord} from the previous build's record` : ''}`,
+  );
+  const manifest: TreeManifest = { ...makeManifest(m.tree, m.source, withParentDirs(entries), m.platform), chunks, assembled, recipes };
   return { ...scan, manifest, chunkSources: sources, chunkStats: stats };
 }
 
 /** The chunked form of every tree of a scan whose config asks for it (the others as scanned). */
-export async function chunkTrees(config: GameConfig, scan: GameScan, reporter?: Reporter): Promise<ChunkedTreeScan[]> {
+export async function chunkTrees(config: GameConfig, scan: GameScan, reporter?: Reporter, previous?: PreviousRecord): Promise<ChunkedTreeScan[]> {
   const out: ChunkedTreeScan[] = [];
   for (const t of scan.trees) {
     const chunks = config.trees[t.manifest.tree].chunks;
-    out.push(chunks ? await chunkTree(t, chunks, { stateDir: config.stateDir, reporter }) : t);
+    out.push(chunks ? await chunkTree(t, chunks, { stateDir: config.stateDir, reporter, previous: previousChunkLists(previous, t.manifest.tree, chunks.avgChunkSize) }) : t);
   }
   return out;
 }
 
-/** scanGame, then the chunk transform: what build, diff and scan compare. */
-export async function scanGameChunked(config: GameConfig, opts: Omit<ScanOptions, 'stateDir'> & { platforms?: string[] } = {}): Promise<{ game: string; trees: ChunkedTreeScan[] }> {
+/** The previous build's record as the build finds it while scanning (undefined: none, or not looked for). */
+export type PreviousRecord = Promise<{ manifests: readonly ManifestWithRecipes[] } | undefined>;
+
+/**
+ * scanGame, then the chunk transform: what build, diff and scan compare. `previous`: the previous build's record,
+ * whose chunk lists spare the chunker the big files it knows (a build on a fresh host).
+ */
+export async function scanGameChunked(
+  config: GameConfig,
+  opts: Omit<ScanOptions, 'stateDir'> & { platforms?: string[]; previous?: PreviousRecord } = {},
+): Promise<{ game: string; trees: ChunkedTreeScan[] }> {
+  const { previous, ...scanOpts } = opts;
   const hasher = (tree: TreeName) => {
     const chunks = config.trees[tree].chunks;
-    return chunks ? chunkingHasher(chunks, config.stateDir, opts.reporter) : undefined;
+    return chunks ? chunkingHasher(chunks, config.stateDir, opts.reporter, previousChunkLists(previous, tree, chunks.avgChunkSize)) : undefined;
   };
-  const scan = await scanGame(config, { ...opts, bigFiles: hasher });
-  return { game: scan.game, trees: await chunkTrees(config, scan, opts.reporter) };
+  const scan = await scanGame(config, { ...scanOpts, bigFiles: hasher });
+  return { game: scan.game, trees: await chunkTrees(config, scan, opts.reporter, previous) };
 }

@@ -1,12 +1,14 @@
 // Step scan: the four trees walked and hashed into manifests, per platform where a tree's source is. Skipped where
 // its inputs are cached: a file whose size and times match the stat cache is not read again.
 import { MAX_COMPRESSION_RATIO } from '../../oci/layer.js';
-import { scanGameChunked, type ChunkedTreeScan } from '../../scan/chunk-tree.js';
+import { scanGameChunked, type ChunkedTreeScan, type PreviousRecord } from '../../scan/chunk-tree.js';
 import type { BuildInputs } from './inputs.js';
 
 export type ScanInput = Pick<BuildInputs, 'config' | 'reporter' | 'platforms' | 'kind' | 'layerLimit'> & {
   /** When the build started: the scan's time is counted from there. */
   started: number;
+  /** The previous build's record, as the lookup beside the scan finds it: chunk lists of big files it knows. */
+  previous?: PreviousRecord;
 };
 
 export interface ScanOutput {
@@ -17,6 +19,6 @@ export interface ScanOutput {
 
 export async function scanTrees(i: ScanInput): Promise<ScanOutput> {
   // A file no compression could bring under the layer limit is refused by the scan, before anything is built.
-  const scanned = await scanGameChunked(i.config, { reporter: i.reporter, platforms: i.platforms, maxFileBytes: i.layerLimit * MAX_COMPRESSION_RATIO[i.kind] });
+  const scanned = await scanGameChunked(i.config, { reporter: i.reporter, platforms: i.platforms, maxFileBytes: i.layerLimit * MAX_COMPRESSION_RATIO[i.kind], previous: i.previous });
   return { scans: scanned.trees, scanMs: Date.now() - i.started };
 }
