@@ -17,6 +17,7 @@
 import { diffEntries, sameEntry, type TreeDiff } from '../diff/diff.js';
 import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
+import { CHUNKS_DIR } from '../chunk/recipe.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';
 
@@ -86,6 +87,8 @@ const EAGER_DROP = 1;
 const MAX_STACK = 60;
 /** Weight of a byte a node unpacks again against a byte pushed, when choosing what to compact. */
 const UNPACK_WEIGHT = 1;
+/** A forced compaction rewrites every layer above its lowest one that is this dead (no budget). */
+const SWEEP_DEAD_SHARE = 0.25;
 /** Once a compaction re-chains the stack from some layer up, layers above it this dead are rewritten too. */
 const PIGGYBACK_DEAD_SHARE = 0.5;
 /** Share of a build's own new bytes it may add in compaction while the image is under maxDeadShare. */
@@ -103,8 +106,8 @@ interface Slot {
 }
 
 /** Where a tree planned afresh goes in the stack: replaced by its layers at the end, no bytes until then. */
-function marker(tree: TreeName): PlannedLayer {
-  return { tree, index: -1, entries: [], inputKey: `marker:${tree}`, bytes: 0 };
+function marker(tree: TreeName, part: 'all' | 'hot' = 'all'): PlannedLayer {
+  return { tree, index: -1, entries: [], inputKey: part === 'hot' ? `marker:${tree}:hot` : `marker:${tree}`, bytes: 0 };
 }
 const isMarker = (l: PlannedLayer) => l.index === -1 && l.inputKey.startsWith('marker:');
 
@@ -119,6 +122,20 @@ export function planIncremental(
   opts: IncrementalOptions,
 ): IncrementalPlan {
   const stable = planLayers(manifests, opts);
+  const layouts = new Map<TreeName, FreshLayout>();
+  /** A tree planned afresh: a chunked tree's chunk layers apart from its other layers (see churnLayout). */
+  const layoutOf = (t: TreeName): FreshLayout => {
+    let l = layouts.get(t);
+    if (!l) {
+      const own = stable.layers.filter((x) => x.tree === t);
+      l = churnLayout(manifests.find((m) => m.tree === t)!, opts) ?? { cold: [], hot: own };
+      // The split costs a layer or two: the stable plan where that would pass the limit.
+      if (stable.layers.length - own.length + l.cold.length + l.hot.length > opts.maxLayers - (opts.baseLayers ?? 0)) l = { cold: [], hot: own };
+      layouts.set(t, l);
+    }
+    return l;
+  };
+  const freshLayers = (t: TreeName) => [...layoutOf(t).cold, ...layoutOf(t).hot];
   const maxPatchLayers = opts.maxPatchLayers ?? Math.max(16, MAX_STACK - stable.layers.length);
   const maxPatches = opts.maxPatches ?? maxPatchLayers;
   const maxDeadShare = opts.maxDeadShare ?? 0.15;
@@ -150,9 +167,13 @@ export function planIncremental(
       if (!prev?.layers.length) return;
       // The tree's new layers take the place of its old ones: what lies above is unpacked again today either way,
       // and later changes up there then do not make nodes unpack the new tree again.
-      const at = Math.min(...prev.layers.map((_l, i) => prev.positions?.[i] ?? base + i));
+      const positions = prev.layers.map((_l, i) => prev.positions?.[i] ?? base + i);
+      const at = Math.min(...positions);
       lowestReplaced = Math.min(lowestReplaced, at);
       slots.push({ layer: marker(tree), pos: at });
+      // A chunked tree's other layers go where its old ones were, above its chunk layers (and the trees between).
+      const hotAt = Math.min(...positions.filter((_p, i) => !chunkLayer(prev.layers[i]!)));
+      if (layoutOf(tree).cold.length && hotAt > at && hotAt < Infinity) slots.push({ layer: marker(tree, 'hot'), pos: hotAt });
     };
     if (!prev || prev.layers.length === 0 || prev.unavailable) {
       decisions[tree] = { decision: 'fresh', reason: prev?.unavailable ?? 'no previous build of this tree' };
@@ -225,6 +246,10 @@ export function planIncremental(
       if (dead <= HARD_GOAL * maxDeadShare * content) break;
       take(l);
     }
+    // Nodes unpack everything above the lowest layer taken again anyway: sweep what is SWEEP_DEAD_SHARE dead up there,
+    // whatever the budget, so that the next forced compaction comes late (each one re-chains the stack above it).
+    const lowest = Math.min(...[...chosen].map((l) => stack.indexOf(l)));
+    for (const l of stack.slice(lowest)) if (!chosen.has(l) && l.bytes > 0 && deadOf(l) >= SWEEP_DEAD_SHARE * l.bytes) take(l);
   }
   if (chosen.size) {
     // The stack is re-chained from the lowest layer chosen: layers above it that are mostly dead go too.
@@ -269,7 +294,7 @@ export function planIncremental(
     }
     if (folded.size) stack = stack.filter((l) => !folded.has(l));
   }
-  const freshCount = stable.layers.filter((l) => freshTrees.includes(l.tree)).length;
+  const freshCount = freshTrees.reduce((n, t) => n + freshLayers(t).length, 0);
   // The image's layers in all stay under MAX_STACK (a re-planned tree may have more layers than before).
   const stackLimit = Math.max(MAX_STACK, stable.layers.length + 16);
   const countLimit = Math.min(layerBudget, stackLimit);
@@ -324,10 +349,18 @@ export function planIncremental(
   // 5. The stack: kept layers in place, trees planned afresh where they were (or on top when they were not in
   // it), then the new tops.
   const order = opts.freshOrder ?? TREE_NAMES;
-  const freshLayers = (t: TreeName) => stable.layers.filter((l) => l.tree === t);
   const placed = new Set(stack.filter(isMarker).map((l) => l.tree).filter((t) => freshTrees.includes(t)));
-  const fresh = [...freshTrees].filter((t) => !placed.has(t)).sort((a, b) => order.indexOf(a) - order.indexOf(b)).flatMap(freshLayers);
-  stack = stack.flatMap((l) => (isMarker(l) ? (placed.has(l.tree) ? freshLayers(l.tree) : []) : [l]));
+  const split = new Set(stack.filter((l) => isMarker(l) && l.inputKey.endsWith(':hot')).map((l) => l.tree));
+  // Trees not in the stack before (a first build): chunk layers lowest, below every tree's other layers. Chunks
+  // die only where a file is rewritten, so they are rarely compacted; a partial rewrite of an engine would
+  // otherwise make nodes unpack them again, and small files (whose old copies force the compactions) lie above.
+  const unplaced = [...freshTrees].filter((t) => !placed.has(t)).sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  const fresh = [...unplaced.flatMap((t) => layoutOf(t).cold), ...unplaced.flatMap((t) => layoutOf(t).hot)];
+  stack = stack.flatMap((l) => {
+    if (!isMarker(l) || !placed.has(l.tree)) return isMarker(l) ? [] : [l];
+    if (!split.has(l.tree)) return freshLayers(l.tree);
+    return l.inputKey.endsWith(':hot') ? layoutOf(l.tree).hot : layoutOf(l.tree).cold;
+  });
   // New tops in the stack order of trees (the app, changed most often, last): a tree's newest patch is then high in
   // the stack, and folding it into the next day's top makes nodes unpack little again.
   const topsInOrder = [...tops].sort((a, b) => order.indexOf(a.tree) - order.indexOf(b.tree));
@@ -342,6 +375,44 @@ export function planIncremental(
     }
   }
   return { layers, decisions };
+}
+
+const CHUNK_ENTRY_PREFIX = `${CHUNKS_DIR}/c/`;
+
+interface FreshLayout {
+  /** Chunk layers (bottom). */
+  cold: PlannedLayer[];
+  /** The other layers: small files, recipes, folders. */
+  hot: PlannedLayer[];
+}
+
+/** A layer holding chunks and their folders only. */
+function chunkLayer(l: PlannedLayer): boolean {
+  return l.entries.some((e) => e.type === 'file') && l.entries.every((e) => e.type === 'dir' || e.path.startsWith(CHUNK_ENTRY_PREFIX));
+}
+
+/**
+ * A chunked tree planned afresh, its layers ordered by how often their bytes die: its chunks (which die only
+ * where a file is rewritten) below, its small files and recipes (modified, resized and removed whole every day)
+ * above, each part cut as the stable plan cuts. Compacting the old copies of small files then re-chains only the
+ * small files' layers and what is above them, not the chunks. Undefined for a tree without chunks or without
+ * other files (the stable plan).
+ */
+function churnLayout(m: TreeManifest, opts: IncrementalOptions): FreshLayout | undefined {
+  if (!m.chunks) return undefined;
+  const isChunk = (e: FileEntry) => e.type === 'file' && e.path.startsWith(CHUNK_ENTRY_PREFIX);
+  const chunks = m.entries.filter(isChunk);
+  if (!chunks.length || !m.entries.some((e) => e.type !== 'dir' && !isChunk(e))) return undefined;
+  const chunkDirs = new Set<string>();
+  for (const e of chunks) for (let i = e.path.lastIndexOf('/'); i > 0; i = e.path.lastIndexOf('/', i - 1)) chunkDirs.add(e.path.slice(0, i));
+  const cut = (entries: FileEntry[]) =>
+    planLayers(
+      TREE_NAMES.map((t) => ({ ...m, tree: t, entries: t === m.tree ? entries : [] })),
+      { ...opts, maxLayers: Number.MAX_SAFE_INTEGER, baseLayers: 0 },
+    ).layers.filter((l) => l.tree === m.tree);
+  const cold = cut(m.entries.filter((e) => isChunk(e) || (e.type === 'dir' && chunkDirs.has(e.path))));
+  const hot = cut(m.entries.filter((e) => !isChunk(e)));
+  return { cold, hot: hot.map((l, i) => ({ ...l, index: cold.length + i })) };
 }
 
 function totalBytes(entries: readonly FileEntry[]): number {
