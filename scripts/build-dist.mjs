@@ -70,9 +70,10 @@ rmSync(old, { recursive: true, force: true });
 
 /**
  * The CLI as a bundle with code splitting: main.js holds the frame (commander, errors, the version) and each
- * command's lazy import() is a chunk of its own, loaded only when that command runs. The gzip worker is an entry
- * point of its own, gzip-worker.js in the same folder as every chunk, where oci/gzip.ts looks for it
- * (`new URL('./gzip-worker.js', import.meta.url)`, as in dist/oci/). launch.js, what bin/gamelayer.js runs, loads
+ * command's lazy import() is a chunk of its own, loaded only when that command runs. The gzip worker and the zstd
+ * feed worker are entry points of their own, gzip-worker.js and zstd-feed-worker.js in the same folder as every
+ * chunk, where oci/gzip.ts and oci/zstd.ts look for them (`new URL('./gzip-worker.js', import.meta.url)`, as in
+ * dist/oci/). launch.js, what bin/gamelayer.js runs, loads
  * main.js with the V8 code cache (src/cli/code-cache.ts).
  *
  * esbuild splits ES modules only, and Node 20 caches the compilation of none (`vm.Script` takes cached data, ES
