@@ -112,9 +112,9 @@ CPU is its own (every thread) plus its \`zstd\` processes'; the peers' is the wh
 | measurement | wall time | CPU time | ratio (wall; CPU) |
 | --- | --- | --- | --- |
 ${row('`tar` alone', peers.tar)}
-${row(`\`tar \| zstd -1 -T${cores}\``, peers.zstd1, '1')}
-${row(`\`tar \| zstd -3 -T${cores}\` (gamelayer's zstd level)`, peers.zstd3)}
-| cold build, zstd layers (level 3; scan, tar, zstd, store) | ${s(wall)} (${range(coldZstd.map((c) => c.ms))}) | ${s(cpu)} (of which \`zstd\` ${s(med(coldZstd.map((c) => c.childCpuMs ?? 0)))}) | **${(wall / z1).toFixed(2)}×** \`tar \| zstd -1\`, ${(wall / z3).toFixed(2)}× \`tar \| zstd -3\`; CPU ${(cpu / med(peers.zstd1.map((p) => p.cpuMs))).toFixed(2)}×, ${(cpu / med(peers.zstd3.map((p) => p.cpuMs))).toFixed(2)}× |
+${row(`\`tar \\| zstd -1 -T${cores}\``, peers.zstd1, '1')}
+${row(`\`tar \\| zstd -3 -T${cores}\` (gamelayer's zstd level)`, peers.zstd3)}
+| cold build, zstd layers (level 3; scan, tar, zstd, store) | ${s(wall)} (${range(coldZstd.map((c) => c.ms))}) | ${s(cpu)} (of which \`zstd\` ${s(med(coldZstd.map((c) => c.childCpuMs ?? 0)))}) | **${(wall / z1).toFixed(2)}×** \`tar \\| zstd -1\`, ${(wall / z3).toFixed(2)}× \`tar \\| zstd -3\`; CPU ${(cpu / med(peers.zstd1.map((p) => p.cpuMs))).toFixed(2)}×, ${(cpu / med(peers.zstd3.map((p) => p.cpuMs))).toFixed(2)}× |
 
 Per run (wall: \`zstd -1\` peer / build): ${peers.zstd1.map((p, i) => `${s(p.ms)} / ${s(coldZstd[i]!.ms)}`).join('; ')}.
 `;
@@ -168,11 +168,11 @@ are the steadier comparison):
 | measurement | wall time | CPU time | ratio (wall; CPU) |
 | --- | --- | --- | --- |
 | \`tar\` alone | ${s(med(peers.tar.map((p) => p.ms)))} (${range(peers.tar.map((p) => p.ms))}) | ${s(med(peers.tar.map((p) => p.cpuMs)))} | |
-| \`tar \| pigz -1 -p${cores}\` | ${s(med(peers.pigz.map((p) => p.ms)))} (${range(peers.pigz.map((p) => p.ms))}) | ${s(med(peers.pigz.map((p) => p.cpuMs)))} | 1 |
-| cold build, gzip layers (level 1) | ${s(coldWall)} | ${s(med(cold.map((c) => c.cpuMs)))} | **${(coldWall / med(peers.pigz.map((p) => p.ms))).toFixed(2)}×** \`tar \| pigz\`; CPU ${(med(cold.map((c) => c.cpuMs)) / med(peers.pigz.map((p) => p.cpuMs))).toFixed(2)}× |
-| \`tar \| zstd -1 -T${cores}\` | ${s(med(peers.zstd1.map((p) => p.ms)))} (${range(peers.zstd1.map((p) => p.ms))}) | ${s(med(peers.zstd1.map((p) => p.cpuMs)))} | 1 |
-| \`tar \| zstd -3 -T${cores}\` (gamelayer's zstd level) | ${s(med(peers.zstd3.map((p) => p.ms)))} (${range(peers.zstd3.map((p) => p.ms))}) | ${s(med(peers.zstd3.map((p) => p.cpuMs)))} | |
-| cold build, zstd layers (level 3; CPU with its \`zstd\` processes) | ${s(med(coldZstd.map((c) => c.ms)))} (${range(coldZstd.map((c) => c.ms))}) | ${s(med(coldZstd.map(zstdCpu)))} | **${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd1.map((p) => p.ms))).toFixed(2)}×** \`tar \| zstd -1\`, ${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd3.map((p) => p.ms))).toFixed(2)}× \`tar \| zstd -3\`; CPU ${(med(coldZstd.map(zstdCpu)) / med(peers.zstd1.map((p) => p.cpuMs))).toFixed(2)}×, ${(med(coldZstd.map(zstdCpu)) / med(peers.zstd3.map((p) => p.cpuMs))).toFixed(2)}× |
+| \`tar \\| pigz -1 -p${cores}\` | ${s(med(peers.pigz.map((p) => p.ms)))} (${range(peers.pigz.map((p) => p.ms))}) | ${s(med(peers.pigz.map((p) => p.cpuMs)))} | 1 |
+| cold build, gzip layers (level 1) | ${s(coldWall)} | ${s(med(cold.map((c) => c.cpuMs)))} | **${(coldWall / med(peers.pigz.map((p) => p.ms))).toFixed(2)}×** \`tar \\| pigz\`; CPU ${(med(cold.map((c) => c.cpuMs)) / med(peers.pigz.map((p) => p.cpuMs))).toFixed(2)}× |
+| \`tar \\| zstd -1 -T${cores}\` | ${s(med(peers.zstd1.map((p) => p.ms)))} (${range(peers.zstd1.map((p) => p.ms))}) | ${s(med(peers.zstd1.map((p) => p.cpuMs)))} | 1 |
+| \`tar \\| zstd -3 -T${cores}\` (gamelayer's zstd level) | ${s(med(peers.zstd3.map((p) => p.ms)))} (${range(peers.zstd3.map((p) => p.ms))}) | ${s(med(peers.zstd3.map((p) => p.cpuMs)))} | |
+| cold build, zstd layers (level 3; CPU with its \`zstd\` processes) | ${s(med(coldZstd.map((c) => c.ms)))} (${range(coldZstd.map((c) => c.ms))}) | ${s(med(coldZstd.map(zstdCpu)))} | **${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd1.map((p) => p.ms))).toFixed(2)}×** \`tar \\| zstd -1\`, ${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd3.map((p) => p.ms))).toFixed(2)}× \`tar \\| zstd -3\`; CPU ${(med(coldZstd.map(zstdCpu)) / med(peers.zstd1.map((p) => p.cpuMs))).toFixed(2)}×, ${(med(coldZstd.map(zstdCpu)) / med(peers.zstd3.map((p) => p.cpuMs))).toFixed(2)}× |
 
 The cold build's CPU includes scanning (xxh64 of every byte) and tar as well as compression; paks that look random
 are stored, not deflated, which is why it can beat the deflate baseline per CPU-second. A changed tree gets a patch
