@@ -17,6 +17,8 @@ export interface BuildBenchOptions {
   size: number;
   changeMb: number;
   runs: number;
+  /** Only the zstd comparison (`tar | zstd -1`, `tar | zstd -3`, the cold build with zstd layers), in section build-zstd. */
+  zstdOnly?: boolean;
 }
 
 interface BuildOut {
@@ -79,6 +81,48 @@ export async function buildBench(opts: BuildBenchOptions): Promise<void> {
   await writeFile(zstdConfig, doc.toString());
   const peers: Record<'tar' | 'pigz' | 'zstd1' | 'zstd3', PeerRun[]> = { tar: [], pigz: [], zstd1: [], zstd3: [] };
   const coldZstd: Measured<BuildOut>[] = [];
+  /** A zstd build's CPU: its own threads and its `zstd` processes (the peers' figures include theirs too). */
+  const zstdCpu = (m: Measured<BuildOut>) => m.cpuMs + (m.childCpuMs ?? 0);
+  if (opts.zstdOnly) {
+    const loadAtStart = loadavg()[0]!;
+    for (let i = 0; i < opts.runs; i++) {
+      peers.tar.push(await timePipeline(`${tar} | cat`));
+      peers.zstd1.push(await timePipeline(`${tar} | zstd -1 -T${cores} -q -c`));
+      peers.zstd3.push(await timePipeline(`${tar} | zstd -3 -T${cores} -q -c`));
+      await rm(path.join(dir, '.gamelayer'), { recursive: true, force: true });
+      coldZstd.push(await measure<BuildOut>(worker, ['build', zstdConfig]));
+    }
+    const med = (xs: number[]) => median(xs);
+    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    const range = (xs: number[]) => `${s(Math.min(...xs))}–${s(Math.max(...xs))}`;
+    const row = (name: string, runs: { ms: number; cpuMs: number }[], ratio = '') =>
+      `| ${name} | ${s(med(runs.map((p) => p.ms)))} (${range(runs.map((p) => p.ms))}) | ${s(med(runs.map((p) => p.cpuMs)))} | ${ratio} |`;
+    const z1 = med(peers.zstd1.map((p) => p.ms));
+    const z3 = med(peers.zstd3.map((p) => p.ms));
+    const wall = med(coldZstd.map((c) => c.ms));
+    const cpu = med(coldZstd.map(zstdCpu));
+    const md = `
+### Cold build with zstd layers against \`tar | zstd\` (issue 17) — generated game of ${formatBytes(coldZstd[0]!.result.contentBytes)}, ${coldZstd[0]!.result.layers} layers, ${opts.runs} runs interleaved, medians (min–max)
+
+Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, ${cores} cores (1-minute load average at the start: ${loadAtStart.toFixed(1)}; at the end: ${loadavg()[0]!.toFixed(1)}).
+Each run: the peers, then the cold build (state folder removed), on the trees the peers have just read. The build's
+CPU is its own (every thread) plus its \`zstd\` processes'; the peers' is the whole pipeline's (GNU time).
+\`npm run bench -- build --build-zstd-only [--runs N] [--build-size 3.1GB]\`.
+
+| measurement | wall time | CPU time | ratio (wall; CPU) |
+| --- | --- | --- | --- |
+${row('`tar` alone', peers.tar)}
+${row(`\`tar \\| zstd -1 -T${cores}\``, peers.zstd1, '1')}
+${row(`\`tar \\| zstd -3 -T${cores}\` (gamelayer's zstd level)`, peers.zstd3)}
+| cold build, zstd layers (level 3; scan, tar, zstd, store) | ${s(wall)} (${range(coldZstd.map((c) => c.ms))}) | ${s(cpu)} (of which \`zstd\` ${s(med(coldZstd.map((c) => c.childCpuMs ?? 0)))}) | **${(wall / z1).toFixed(2)}×** \`tar \\| zstd -1\`, ${(wall / z3).toFixed(2)}× \`tar \\| zstd -3\`; CPU ${(cpu / med(peers.zstd1.map((p) => p.cpuMs))).toFixed(2)}×, ${(cpu / med(peers.zstd3.map((p) => p.cpuMs))).toFixed(2)}× |
+
+Per run (wall: \`zstd -1\` peer / build): ${peers.zstd1.map((p, i) => `${s(p.ms)} / ${s(coldZstd[i]!.ms)}`).join('; ')}.
+`;
+    process.stdout.write(md);
+    await writeReportSection('build-zstd', md);
+    await writeFile(path.join(OUT_DIR, 'build-zstd.json'), JSON.stringify({ coldZstd, peers }, null, 2));
+    return;
+  }
   for (let i = 0; i < opts.runs; i++) {
     deflate.push(await measure(worker, ['deflate', config]));
     if (i === 0) deflate6.push(await measure(worker, ['deflate', config, '6']));
@@ -124,11 +168,11 @@ are the steadier comparison):
 | measurement | wall time | CPU time | ratio (wall; CPU) |
 | --- | --- | --- | --- |
 | \`tar\` alone | ${s(med(peers.tar.map((p) => p.ms)))} (${range(peers.tar.map((p) => p.ms))}) | ${s(med(peers.tar.map((p) => p.cpuMs)))} | |
-| \`tar \| pigz -1 -p${cores}\` | ${s(med(peers.pigz.map((p) => p.ms)))} (${range(peers.pigz.map((p) => p.ms))}) | ${s(med(peers.pigz.map((p) => p.cpuMs)))} | 1 |
-| cold build, gzip layers (level 1) | ${s(coldWall)} | ${s(med(cold.map((c) => c.cpuMs)))} | **${(coldWall / med(peers.pigz.map((p) => p.ms))).toFixed(2)}×** \`tar \| pigz\`; CPU ${(med(cold.map((c) => c.cpuMs)) / med(peers.pigz.map((p) => p.cpuMs))).toFixed(2)}× |
-| \`tar \| zstd -1 -T${cores}\` | ${s(med(peers.zstd1.map((p) => p.ms)))} (${range(peers.zstd1.map((p) => p.ms))}) | ${s(med(peers.zstd1.map((p) => p.cpuMs)))} | 1 |
-| \`tar \| zstd -3 -T${cores}\` (gamelayer's zstd level) | ${s(med(peers.zstd3.map((p) => p.ms)))} (${range(peers.zstd3.map((p) => p.ms))}) | ${s(med(peers.zstd3.map((p) => p.cpuMs)))} | |
-| cold build, zstd layers (level 3) | ${s(med(coldZstd.map((c) => c.ms)))} (${range(coldZstd.map((c) => c.ms))}) | ${s(med(coldZstd.map((c) => c.cpuMs)))} | **${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd1.map((p) => p.ms))).toFixed(2)}×** \`tar \| zstd -1\`, ${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd3.map((p) => p.ms))).toFixed(2)}× \`tar \| zstd -3\`; CPU ${(med(coldZstd.map((c) => c.cpuMs)) / med(peers.zstd1.map((p) => p.cpuMs))).toFixed(2)}×, ${(med(coldZstd.map((c) => c.cpuMs)) / med(peers.zstd3.map((p) => p.cpuMs))).toFixed(2)}× |
+| \`tar \\| pigz -1 -p${cores}\` | ${s(med(peers.pigz.map((p) => p.ms)))} (${range(peers.pigz.map((p) => p.ms))}) | ${s(med(peers.pigz.map((p) => p.cpuMs)))} | 1 |
+| cold build, gzip layers (level 1) | ${s(coldWall)} | ${s(med(cold.map((c) => c.cpuMs)))} | **${(coldWall / med(peers.pigz.map((p) => p.ms))).toFixed(2)}×** \`tar \\| pigz\`; CPU ${(med(cold.map((c) => c.cpuMs)) / med(peers.pigz.map((p) => p.cpuMs))).toFixed(2)}× |
+| \`tar \\| zstd -1 -T${cores}\` | ${s(med(peers.zstd1.map((p) => p.ms)))} (${range(peers.zstd1.map((p) => p.ms))}) | ${s(med(peers.zstd1.map((p) => p.cpuMs)))} | 1 |
+| \`tar \\| zstd -3 -T${cores}\` (gamelayer's zstd level) | ${s(med(peers.zstd3.map((p) => p.ms)))} (${range(peers.zstd3.map((p) => p.ms))}) | ${s(med(peers.zstd3.map((p) => p.cpuMs)))} | |
+| cold build, zstd layers (level 3; CPU with its \`zstd\` processes) | ${s(med(coldZstd.map((c) => c.ms)))} (${range(coldZstd.map((c) => c.ms))}) | ${s(med(coldZstd.map(zstdCpu)))} | **${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd1.map((p) => p.ms))).toFixed(2)}×** \`tar \\| zstd -1\`, ${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd3.map((p) => p.ms))).toFixed(2)}× \`tar \\| zstd -3\`; CPU ${(med(coldZstd.map(zstdCpu)) / med(peers.zstd1.map((p) => p.cpuMs))).toFixed(2)}×, ${(med(coldZstd.map(zstdCpu)) / med(peers.zstd3.map((p) => p.cpuMs))).toFixed(2)}× |
 
 The cold build's CPU includes scanning (xxh64 of every byte) and tar as well as compression; paks that look random
 are stored, not deflated, which is why it can beat the deflate baseline per CPU-second. A changed tree gets a patch

@@ -9,6 +9,8 @@ export const OUT_DIR = path.join(BENCH_DIR, 'out');
 export interface Measured<T = unknown> {
   ms: number;
   cpuMs: number;
+  /** CPU of the child processes the script waited for (the `zstd` processes of a zstd build), beside `cpuMs`. */
+  childCpuMs?: number;
   maxRssMiB: number;
   result: T;
 }
@@ -26,8 +28,8 @@ export async function measure<T>(script: string, args: string[], env: NodeJS.Pro
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (code !== 0) throw new Error(`${script} ${args.join(' ')} exited ${code}`);
   const line = out.trim().split('\n').pop() ?? '{}';
-  const parsed = JSON.parse(line) as { result: T; cpuMs: number; maxRssKiB: number; innerMs: number };
-  return { ms: parsed.innerMs ?? ms, cpuMs: parsed.cpuMs, maxRssMiB: parsed.maxRssKiB / 1024, result: parsed.result };
+  const parsed = JSON.parse(line) as { result: T; cpuMs: number; childCpuMs?: number; maxRssKiB: number; innerMs: number };
+  return { ms: parsed.innerMs ?? ms, cpuMs: parsed.cpuMs, childCpuMs: parsed.childCpuMs, maxRssMiB: parsed.maxRssKiB / 1024, result: parsed.result };
 }
 
 /** For worker scripts: time `fn`, then print its result with CPU time and peak RSS of this process. */
@@ -38,8 +40,18 @@ export async function report<T>(fn: () => Promise<T>): Promise<void> {
   const innerMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const u = process.cpuUsage(u0);
   process.stdout.write(
-    `${JSON.stringify({ result, innerMs, cpuMs: (u.user + u.system) / 1000, maxRssKiB: process.resourceUsage().maxRSS })}\n`,
+    `${JSON.stringify({ result, innerMs, cpuMs: (u.user + u.system) / 1000, childCpuMs: await childCpuMs(), maxRssKiB: process.resourceUsage().maxRSS })}\n`,
   );
+}
+
+/** User + system CPU of this process's waited-for children (Linux: /proc/self/stat cutime + cstime), else undefined. */
+async function childCpuMs(): Promise<number | undefined> {
+  const stat = await readFile('/proc/self/stat', 'utf8').catch(() => undefined);
+  if (!stat) return undefined;
+  // Fields after the command name (which may hold spaces, so split after its closing parenthesis): cutime, cstime are 16 and 17.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(f[13]) + Number(f[14]);
+  return Number.isFinite(ticks) ? ticks * 10 : undefined; // USER_HZ is 100 on Linux
 }
 
 export function median(xs: number[]): number {
