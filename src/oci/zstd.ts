@@ -4,6 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import { closeSync, constants, fdatasync as fdatasyncCb, openSync } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { Duplex } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { promisify } from 'node:util';
 import { GamelayerError } from '../errors.js';
@@ -160,6 +161,8 @@ const idleFeeds: FeedWorker[] = [];
 let nextJob = 0;
 /** Input bytes between two looks at the output: its hash and its flush to disk go on while zstd writes. */
 const OUTPUT_EVERY = 64 << 20;
+/** How long a zstd that closed its input may take to exit by itself before it is killed. */
+const EXIT_GRACE_MS = 5000;
 const allFeeds = new Set<FeedWorker>();
 
 /** Stops the zstd feed workers (tests, or a library caller that wants a clean exit right away). */
@@ -261,6 +264,8 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
   /** Once anything failed: zstd's own exit status and message say why (a broken pipe is only the symptom). */
   const stop = async (e?: Error): Promise<never> => {
     failed ??= e ?? new Error('zstd feed stopped');
+    // A broken pipe: zstd closed its input and is on its way out; killing it now would lose its exit status and message.
+    if (!exit && (failed as NodeJS.ErrnoException).code === 'EPIPE') await Promise.race([exited, sleep(EXIT_GRACE_MS)]);
     if (!exit) child.kill('SIGKILL');
     await exited;
     throw exit && exit.code !== 0 ? failure() : failed;
