@@ -10,6 +10,7 @@ import { silentReporter, type Reporter } from '../report/reporter.js';
 import { TREE_NAMES, type FileEntry, type TreeManifest, type TreeName, type TreeSource } from '../types.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
 import { deniedWhere, isWriteDenied } from '../util/fs-access.js';
+import { collectOldGarbage } from '../util/young-garbage.js';
 import { ChangedWhileReading, hashFile, hashSmallFile, SMALL_FILE, xxhashApi, type StatSnapshot } from './hash.js';
 import { makeManifest, normalizeMode, withParentDirs } from './manifest.js';
 import { linksLeavingTree } from './link-resolve.js';
@@ -356,5 +357,7 @@ export async function scanGame(config: GameConfig, opts: Omit<ScanOptions, 'stat
       }
     }
   }
+  // The trees' stat caches and walk records are garbage now: freed before the next stage allocates on top of them.
+  collectOldGarbage();
   return { game: config.game, trees };
 }
