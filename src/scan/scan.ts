@@ -119,6 +119,9 @@ type PartialStats = Omit<TreeScanStats, 'files' | 'bytes' | 'ms'>;
 
 const HASH_BATCH = 1024;
 
+/** Entries from which what a stage leaves behind is worth a full GC (tens of MiB) even when nothing was hashed. */
+export const LARGE_GAME_ENTRIES = 250_000;
+
 function cacheFile(stateDir: string, kind: string, key: string): string {
   const id = createHash('sha256').update(key).digest('hex').slice(0, 20);
   return path.join(stateDir, 'cache', kind, `${id}.json`);
@@ -358,6 +361,7 @@ export async function scanGame(config: GameConfig, opts: Omit<ScanOptions, 'stat
     }
   }
   // The trees' stat caches and walk records are garbage now: freed before the next stage allocates on top of them.
-  collectOldGarbage();
+  // Not after a small rescan that hashed nothing (a no-op build), whose garbage is small and whose time counts.
+  if (trees.some((t) => t.stats.hashedFiles > 0) || trees.reduce((n, t) => n + t.manifest.entries.length, 0) >= LARGE_GAME_ENTRIES) collectOldGarbage();
   return { game: config.game, trees };
 }
