@@ -10,6 +10,7 @@ import { silentReporter, type Reporter } from '../report/reporter.js';
 import { TREE_NAMES, type FileEntry, type TreeManifest, type TreeName, type TreeSource } from '../types.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
 import { deniedWhere, isWriteDenied } from '../util/fs-access.js';
+import { collectOldGarbage } from '../util/young-garbage.js';
 import { ChangedWhileReading, hashFile, hashSmallFile, SMALL_FILE, xxhashApi, type StatSnapshot } from './hash.js';
 import { makeManifest, normalizeMode, withParentDirs } from './manifest.js';
 import { linksLeavingTree } from './link-resolve.js';
@@ -117,6 +118,9 @@ export async function scanTree(
 type PartialStats = Omit<TreeScanStats, 'files' | 'bytes' | 'ms'>;
 
 const HASH_BATCH = 1024;
+
+/** Entries from which what a stage leaves behind is worth a full GC (tens of MiB) even when nothing was hashed. */
+export const LARGE_GAME_ENTRIES = 250_000;
 
 function cacheFile(stateDir: string, kind: string, key: string): string {
   const id = createHash('sha256').update(key).digest('hex').slice(0, 20);
@@ -356,5 +360,8 @@ export async function scanGame(config: GameConfig, opts: Omit<ScanOptions, 'stat
       }
     }
   }
+  // The trees' stat caches and walk records are garbage now: freed before the next stage allocates on top of them.
+  // Not after a small rescan that hashed nothing (a no-op build), whose garbage is small and whose time counts.
+  if (trees.some((t) => t.stats.hashedFiles > 0) || trees.reduce((n, t) => n + t.manifest.entries.length, 0) >= LARGE_GAME_ENTRIES) collectOldGarbage();
   return { game: config.game, trees };
 }

@@ -13,9 +13,10 @@ import { planIncremental, recordedTreeProblem, recordedTrees, SERVER_STACK_ORDER
 import { layerInputKey } from '../../plan/plan.js';
 import { formatBytes } from '../../report/reporter.js';
 import { hex64, xxhashApi } from '../../scan/hash.js';
-import type { TreeScan } from '../../scan/scan.js';
+import { LARGE_GAME_ENTRIES, type TreeScan } from '../../scan/scan.js';
 import { LAST_BUILD, recordsDir } from '../../state/records.js';
 import { TREE_NAMES, type BuildRecord, type BuiltLayer, type FileEntry, type LayerPlan, type PlannedLayer, type TreeManifest, type TreeName } from '../../types.js';
+import { collectOldGarbage } from '../../util/young-garbage.js';
 import { baseLoader } from '../base-source.js';
 import type { LayerReuse } from '../layer-reuse.js';
 import type { BuildInputs } from './inputs.js';
@@ -83,6 +84,8 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
     );
     plans.push({ name, base, manifests, plan, sentinels, decisions: inc.decisions });
   }
+  // What planning 1M entries left behind (cut groups, copies with folders added, key text) goes before the layers.
+  if (i.scans.reduce((n, s) => n + s.manifest.entries.length, 0) >= LARGE_GAME_ENTRIES) collectOldGarbage();
   return { plans, baseInRegistry };
 }
 
