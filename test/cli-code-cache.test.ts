@@ -1,10 +1,10 @@
 // The CLI bundle's V8 code cache (src/cli/code-cache.ts, issue 17): the installed command, copied with its bundle
-// into a folder of its own, run as a user runs it. A cache is written once and then used as it is; a damaged,
-// truncated, foreign or stale cache is never used (V8 alone would take bytecode of another source of the same
-// length, and damaged bytecode), the command works as without it and the cache is written anew; a cache that
-// cannot be written is not an error.
+// into a folder of its own, run as a user runs it. An entry is written once per bundle file and command, then used
+// as it is; a damaged, truncated, foreign or stale entry is never used (V8 alone would take bytecode of another
+// source of the same length, and damaged bytecode), the command works as without it and the entry is written anew;
+// a cache that cannot be written is not an error.
 import { execFile } from 'node:child_process';
-import { chmod, cp, mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -29,13 +29,22 @@ async function gamelayer(pkg: string, cache: string, args: string[]) {
   return { stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The one cache file in `dir`, with its identity (a rewrite is a new file renamed into place: a new inode). */
-async function cacheFile(dir: string): Promise<{ file: string; id: string; mode: number }> {
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.v8cache'));
-  expect(files).toHaveLength(1);
-  const file = path.join(dir, files[0]!);
-  const st = await stat(file, { bigint: true });
-  return { file, id: `${st.ino}/${st.mtimeNs}`, mode: Number(st.mode) & 0o777 };
+/** The cache's entries (one folder for this install): file name → identity (a rewrite renames a new file into place). */
+async function entries(cache: string): Promise<Map<string, string>> {
+  const folders = await readdir(cache);
+  expect(folders).toHaveLength(1);
+  const dir = path.join(cache, folders[0]!);
+  const out = new Map<string, string>();
+  for (const f of (await readdir(dir)).sort()) {
+    const st = await stat(path.join(dir, f), { bigint: true });
+    out.set(f, `${st.ino}/${st.mtimeNs}/${(Number(st.mode) & 0o777).toString(8)}`);
+  }
+  return out;
+}
+
+async function entryFile(cache: string, bundleFile: string): Promise<string> {
+  const [folder] = await readdir(cache);
+  return path.join(cache, folder!, `${bundleFile}.v8cache`);
 }
 
 let pkg: string;
@@ -46,46 +55,48 @@ beforeAll(async () => {
 });
 
 describe('the CLI code cache', () => {
-  it('is written by the first run, then used as it is', async () => {
+  it('is written by the first run of a command, then used as it is', async () => {
     const cache = path.join(await tempDir(), 'cache');
     expect((await gamelayer(pkg, cache, ['--version'])).stdout).toBe(`${version}\n`);
-    const first = await cacheFile(cache);
-    expect(first.mode).toBe(0o600);
+    const first = await entries(cache);
+    expect([...first.keys()]).toContain('main.js.v8cache');
+    expect([...first.values()].every((id) => id.endsWith('/600'))).toBe(true);
     expect((await gamelayer(pkg, cache, ['--version'])).stdout).toBe(`${version}\n`);
-    expect((await cacheFile(cache)).id).toBe(first.id);
-    // Another command loads other files: they join the cache, which is then stable again.
+    expect(await entries(cache)).toEqual(first);
+    // Another command loads more files (their entries join) and runs more of main.js (its entry is written again).
     expect((await gamelayer(pkg, cache, ['--help'])).stdout).toContain(DESCRIPTION);
-    const joined = await cacheFile(cache);
-    expect(joined.id).not.toBe(first.id);
+    const joined = await entries(cache);
+    expect(joined.size).toBeGreaterThan(first.size);
+    expect(joined.get('main.js.v8cache')).not.toBe(first.get('main.js.v8cache'));
     expect((await gamelayer(pkg, cache, ['--help'])).stdout).toContain(DESCRIPTION);
-    expect((await cacheFile(cache)).id).toBe(joined.id);
+    expect((await gamelayer(pkg, cache, ['--version'])).stdout).toBe(`${version}\n`);
+    expect(await entries(cache)).toEqual(joined);
   });
 
-  it('ignores a damaged or truncated cache and writes a good one', async () => {
+  it('ignores a damaged or truncated entry and writes a good one', async () => {
     const cache = path.join(await tempDir(), 'cache');
     await gamelayer(pkg, cache, ['--help']);
-    const { file } = await cacheFile(cache);
+    const file = await entryFile(cache, 'main.js');
     const bytes = await readFile(file);
     // A flipped byte in the bytecode, far from the header: V8 itself would take it.
     const damaged = Buffer.from(bytes);
     const at = Math.floor(damaged.length * 0.75);
     damaged[at] = damaged[at]! ^ 0x5a;
     await writeFile(file, damaged);
-    await chmod(file, 0o600);
-    const before = (await cacheFile(cache)).id;
+    const before = await entries(cache);
     expect((await gamelayer(pkg, cache, ['--help'])).stdout).toContain(DESCRIPTION);
-    const repaired = await cacheFile(cache);
-    expect(repaired.id).not.toBe(before);
+    const repaired = await entries(cache);
+    expect(repaired.get('main.js.v8cache')).not.toBe(before.get('main.js.v8cache'));
+    expect(await readFile(file)).not.toEqual(damaged);
     expect((await gamelayer(pkg, cache, ['--help'])).stdout).toContain(DESCRIPTION);
-    expect((await cacheFile(cache)).id).toBe(repaired.id);
+    expect(await entries(cache)).toEqual(repaired);
 
-    await writeFile(file, bytes.subarray(0, Math.floor(bytes.length / 2)));
-    await chmod(file, 0o600);
-    const truncated = (await cacheFile(cache)).id;
+    await truncate(file, Math.floor(bytes.length / 2));
+    const truncated = await entries(cache);
     const r = await gamelayer(pkg, cache, ['--help']);
     expect(r.stdout).toContain(DESCRIPTION);
     expect(r.stderr).toBe('');
-    expect((await cacheFile(cache)).id).not.toBe(truncated);
+    expect((await entries(cache)).get('main.js.v8cache')).not.toBe(truncated.get('main.js.v8cache'));
   });
 
   it('never runs bytecode of an earlier bundle: a changed file of the same length is compiled afresh', async () => {
@@ -102,15 +113,15 @@ describe('the CLI code cache', () => {
     expect(out).not.toContain(DESCRIPTION);
   });
 
-  it('does not read a cache file others can write, and replaces it with one only its owner can', async () => {
+  it('does not read an entry others can write, and replaces it with one only its owner can', async () => {
     const cache = path.join(await tempDir(), 'cache');
     await gamelayer(pkg, cache, ['--version']);
-    const { file, id } = await cacheFile(cache);
-    await chmod(file, 0o666);
+    await chmod(await entryFile(cache, 'main.js'), 0o666);
+    const before = (await entries(cache)).get('main.js.v8cache');
     expect((await gamelayer(pkg, cache, ['--version'])).stdout).toBe(`${version}\n`);
-    const now = await cacheFile(cache);
-    expect(now.id).not.toBe(id);
-    expect(now.mode).toBe(0o600);
+    const now = (await entries(cache)).get('main.js.v8cache')!;
+    expect(now).not.toBe(before);
+    expect(now.endsWith('/600')).toBe(true);
   });
 
   it('is not an error when it cannot be written, and is off with GAMELAYER_CODE_CACHE=off', async () => {

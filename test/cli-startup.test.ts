@@ -6,6 +6,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { startRegistry } from './support/registry.js';
+import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 const run = promisify(execFile);
@@ -61,6 +63,26 @@ describe('CLI start-up', () => {
     const loaded = (await loadedBy(['--version'], BIN)).filter((f) => !f.startsWith('node:') && !/^cjs:[\w:/]+$/.test(f));
     expect(loaded.filter((f) => !f.endsWith('/bin/gamelayer.js') && !/\/dist\/cli-bundle\/[\w-]+\.js$/.test(f))).toEqual([]);
     expect(loaded.some((f) => f.endsWith('/dist/cli-bundle/main.js'))).toBe(true);
+  });
+
+  it('a push of one build to two registries that are not ECR leaves the AWS SDK out (it serves ECR replication alone)', async () => {
+    const game = await tempDir();
+    copySample(game);
+    await run(process.execPath, [BIN, 'build', '--tag', 'v1'], { cwd: game });
+    const a = await startRegistry();
+    const b = await startRegistry();
+    try {
+      const loaded = await loadedBy(['-c', path.join(game, 'gamelayer.yaml'), 'push', `${a.host}/studio/x:v1`, `${b.host}/studio/x:v1`], BIN);
+      const bundle = path.resolve('dist/cli-bundle');
+      const files = loaded.filter((f) => f.includes('/dist/cli-bundle/'));
+      const text = (await Promise.all(files.map((f) => readFile(path.join(bundle, path.basename(f)), 'utf8')))).join('\n');
+      expect(text).toContain('pushBuildToMany');
+      expect(text).not.toContain('class extends Client');
+      expect(loaded.filter((f) => f.includes('/node_modules/@aws-sdk/'))).toEqual([]);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
   });
 
   it('the bundle loads a command as a chunk of its own: build --help leaves out the AWS SDK and every other command', async () => {

@@ -6,8 +6,10 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../src/pipeline/build.js';
+import { pushBuild } from '../src/pipeline/steps/push.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
-import { copySample } from './support/sample.js';
+import { copySample, sampleConfig } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 const run = promisify(execFile);
@@ -66,5 +68,39 @@ describe('a no-op build --push', () => {
       'GET /v2/',
     ]);
     expect(requests).toHaveLength(4 + layers.size + tags.length);
+  });
+
+  it('the push goes on with the client of the build\'s lookup: its ping was sent beside the layers\' HEADs, not again', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const config = await sampleConfig(dir);
+    const repo = `${registry.host}/studio/handover`;
+    const registryOptions = { insecure: true };
+    const first = await build({ config, tag: 'v1', push: repo, line: 'main', registry: registryOptions });
+    await pushBuild({ ...registryOptions, store: first.store, record: first.record, repository: repo, stateDir: config.stateDir });
+
+    await registry.resetAccessLog();
+    const again = await build({ config, tag: 'v1', push: repo, line: 'main', registry: registryOptions });
+    await new Promise((r) => setTimeout(r, 100));
+    // The lookup of the previous build (record, kept layers) already asked the registry's reachability.
+    expect((await registry.accessLog()).map((e) => `${e.method} ${e.path}`)).toContain('GET /v2/');
+    expect(again.previousTarget?.repository).toBe(repo);
+
+    await registry.resetAccessLog();
+    const pushed = await pushBuild({
+      ...registryOptions,
+      store: again.store,
+      record: again.record,
+      repository: repo,
+      stateDir: config.stateDir,
+      recordRead: again.previousRecordRead,
+      previousTarget: again.previousTarget,
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(pushed.bytesSent).toBe(0);
+    const log = (await registry.accessLog()).map((e) => `${e.method} ${e.path}`);
+    // Only the tags' HEADs: no second ping, nothing read again.
+    expect(log.filter((r) => !r.startsWith('HEAD /v2/studio/handover/manifests/'))).toEqual([]);
+    expect(log).toHaveLength(again.record.tags.length + 2);
   });
 });

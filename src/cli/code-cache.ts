@@ -4,64 +4,70 @@
 // previous run left: the files stay loaded by `require`, only their compilation is taken over, and only for files
 // of the bundle's own folder.
 //
-// Nothing in the cache is trusted as it is. V8's own check of cached data compares the source's length, not its
-// text, and takes damaged bytecode without complaint (measured on Node 20's V8 11.3): so each entry carries the
-// sha256 of the source it was made from and of its own bytes, both checked before V8 sees it. The file is read only
-// when it is a regular file of the current user that nobody else can write (bytecode is code). A missing, foreign,
-// damaged or stale cache is ignored; the run compiles as usual and writes a new cache at its end (temp file +
-// rename); a cache that cannot be read or written is never an error.
+// One cache file per bundle file, read only when that file is loaded (a command reads the bytecode of what it runs,
+// not of every command). Nothing in it is trusted as it is. V8's own check of cached data compares the source's
+// length, not its text, and takes damaged bytecode without complaint (measured on Node 20's V8 11.3): so each entry
+// carries the sha256 of the source it was made from and of its own bytes, both checked before V8 sees it. An entry is
+// read only when it is a regular file of the current user that nobody else can write (bytecode is code). A missing,
+// foreign, damaged or stale entry is ignored: the file compiles as usual and its entry is written anew at the end of
+// the run (temp file + rename). A cache that cannot be read or written is never an error.
+//
+// Bytecode exists only for the functions a run called, so an entry also names the commands whose runs went into it:
+// the first run of another command that loads the file writes it again, with that command's functions added (V8
+// serialises what the run compiled plus what the old entry held). After one run of each command, nothing is written.
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync, constants as fsConstants } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync, constants as fsConstants } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
 
-const MAGIC = 'gamelayer-code-cache/1\n';
-
-/** One compiled file: `source` and `data` are sha256 hex of the source text and of the cached bytes. */
-interface Entry {
-  file: string;
-  source: string;
-  data: string;
-  bytes: Buffer;
-}
+const MAGIC = 'gamelayer-code-cache/2\n';
+const SUFFIX = '.v8cache';
 
 interface Header {
-  entries: { file: string; source: string; data: string; length: number }[];
+  /** sha256 hex of the source text the bytecode was made from. */
+  source: string;
+  /** sha256 hex of the bytecode that follows the header. */
+  data: string;
+  length: number;
+  /** The commands whose runs are in this entry. */
+  commands: string[];
 }
 
 export interface CodeCache {
-  /** The cache file used (undefined: caching is off). */
-  readonly file: string | undefined;
+  /** The cache folder (undefined: caching is off). */
+  readonly dir: string | undefined;
   /**
-   * Writes the cache when this run compiled a bundle file without usable cached bytecode (missing, stale, damaged
-   * or rejected by V8). Best effort: returns whether a file was written, never throws.
+   * Writes the entries this run should: files compiled without usable cached bytecode (missing, stale, damaged or
+   * rejected by V8), and files whose entry no run of `command` went into yet. Best effort: returns how many entries
+   * were written, never throws.
    */
-  save(): boolean;
+  save(command: string): number;
   /** Puts Node's own compilation back. */
   uninstall(): void;
 }
 
 /**
  * Where the cache lives: GAMELAYER_CODE_CACHE (a folder, or `off`), else $XDG_CACHE_HOME/gamelayer, else
- * ~/.cache/gamelayer. One file per bundle folder, Node version, architecture and Node flags: each install (and each
- * flag set, which V8 would reject) keeps its own.
+ * ~/.cache/gamelayer; in it a folder per bundle folder, Node version, architecture and Node flags: each install
+ * (and each flag set, which V8 would reject) keeps its own.
  */
-export function codeCacheFile(bundleDir: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function codeCacheDir(bundleDir: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
   const setting = env.GAMELAYER_CODE_CACHE;
   if (setting === 'off' || setting === '0') return undefined;
-  let dir = setting;
-  if (!dir) {
-    const base = env.XDG_CACHE_HOME || (homedirOrEmpty() && path.join(homedirOrEmpty(), '.cache'));
-    if (!base) return undefined;
-    dir = path.join(base, 'gamelayer');
+  let base = setting;
+  if (!base) {
+    const home = homedirOrEmpty();
+    const cacheHome = env.XDG_CACHE_HOME || (home && path.join(home, '.cache'));
+    if (!cacheHome) return undefined;
+    base = path.join(cacheHome, 'gamelayer');
   }
   const key = createHash('sha256')
-    .update(JSON.stringify([bundleDir, process.version, process.versions.v8, process.arch, process.execArgv, env.NODE_OPTIONS ?? '']))
+    .update(JSON.stringify([bundleDir, process.version, process.versions.v8, process.arch]))
     .digest('hex')
     .slice(0, 24);
-  return path.join(path.resolve(dir), `cli-${key}.v8cache`);
+  return path.join(path.resolve(base), `cli-${key}`);
 }
 
 function homedirOrEmpty(): string {
@@ -72,56 +78,65 @@ function homedirOrEmpty(): string {
   }
 }
 
+interface Compiled {
+  script: vm.Script;
+  source: string;
+  /** Commands already in the entry used (none: compiled without one). */
+  commands: string[];
+  /** Compiled without usable cached bytecode. */
+  stale: boolean;
+}
+
 /**
  * Takes over the compilation of the CommonJS files directly inside `bundleDir` (a real path, as `require` resolves
- * them) for this process, using and then refreshing the cache file.
+ * them) for this process, using and then refreshing their cache entries.
  */
 export function installCodeCache(bundleDir: string, env: NodeJS.ProcessEnv = process.env): CodeCache {
-  const file = codeCacheFile(bundleDir, env);
-  const cached = file ? readCache(file) : new Map<string, Entry>();
-  const compiled = new Map<string, { script: vm.Script; source: string }>();
-  let stale = false;
+  const dir = codeCacheDir(bundleDir, env);
+  const compiled = new Map<string, Compiled>();
 
   type Compile = (this: Module, content: string, filename: string) => unknown;
   const proto = Module.prototype as unknown as { _compile: Compile };
   const original = proto._compile;
   proto._compile = function compileWithCache(this: Module, content: string, filename: string): unknown {
-    if (!file || path.dirname(filename) !== bundleDir || typeof content !== 'string') return original.call(this, content, filename);
+    if (!dir || path.dirname(filename) !== bundleDir || typeof content !== 'string') return original.call(this, content, filename);
     const name = path.basename(filename);
     const source = sha256(content);
-    const entry = cached.get(name);
+    const entry = readEntry(path.join(dir, name + SUFFIX));
     // Used only when made from exactly this text and its bytes are the ones written (see the top of this file).
-    const usable = entry !== undefined && entry.source === source && sha256(entry.bytes) === entry.data;
+    const usable = entry !== undefined && entry.header.source === source && sha256(entry.bytes) === entry.header.data;
     const script = new vm.Script(wrap(content), {
       filename,
       ...(usable ? { cachedData: entry.bytes } : {}),
       importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
     });
-    if (!usable || script.cachedDataRejected) stale = true;
-    compiled.set(name, { script, source });
+    const stale = !usable || script.cachedDataRejected === true;
+    compiled.set(name, { script, source, commands: stale ? [] : entry.header.commands, stale });
     const fn = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
     return fn.call(this.exports, this.exports, createRequire(filename), this);
   };
 
   return {
-    file,
-    save(): boolean {
-      if (!file || !stale) return false;
+    dir,
+    save(command: string): number {
+      if (!dir) return 0;
+      let written = 0;
       try {
-        const entries: Entry[] = [];
         for (const [name, c] of compiled) {
-          // After the run: the bytecode of every function compiled so far (and of those the old cache held) goes in.
+          if (!c.stale && c.commands.includes(command)) continue;
+          if (written === 0) {
+            mkdirSync(dir, { recursive: true, mode: 0o700 });
+            dropEntriesOfRemovedFiles(dir, bundleDir);
+          }
+          // After the run: the bytecode of every function compiled so far (and of those the old entry held).
           const bytes = c.script.createCachedData();
-          entries.push({ file: name, source: c.source, data: sha256(bytes), bytes });
+          writeEntry(path.join(dir, name + SUFFIX), { source: c.source, data: sha256(bytes), length: bytes.length, commands: [...c.commands, command] }, bytes);
+          written++;
         }
-        // Files other commands loaded stay cached while they are part of the bundle.
-        for (const [name, e] of cached) if (!compiled.has(name) && existsSync(path.join(bundleDir, name))) entries.push(e);
-        writeCache(file, entries);
-        stale = false;
-        return true;
       } catch {
-        return false;
+        // Not written: the next run compiles these files as usual and tries again.
       }
+      return written;
     },
     uninstall(): void {
       proto._compile = original;
@@ -141,54 +156,59 @@ function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** The cache's entries, or none when the file is missing, not ours, writable by others or not in this format. */
-function readCache(file: string): Map<string, Entry> {
-  const entries = new Map<string, Entry>();
+/** An entry, or undefined when it is missing, not ours, writable by others or not in this format. */
+function readEntry(file: string): { header: Header; bytes: Buffer } | undefined {
   let fd: number | undefined;
   try {
     fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
     const st = fstatSync(fd);
     const uid = process.getuid?.();
-    if (!st.isFile() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0) return entries;
+    if (!st.isFile() || (uid !== undefined && st.uid !== uid) || (st.mode & 0o022) !== 0) return undefined;
     const buf = readFileSync(fd);
-    if (buf.subarray(0, MAGIC.length).toString('latin1') !== MAGIC) return entries;
+    if (buf.subarray(0, MAGIC.length).toString('latin1') !== MAGIC) return undefined;
     const nl = buf.indexOf(10, MAGIC.length);
-    if (nl < 0) return entries;
+    if (nl < 0) return undefined;
     const header = JSON.parse(buf.subarray(MAGIC.length, nl).toString('utf8')) as Header;
-    let at = nl + 1;
-    for (const e of header.entries) {
-      if (typeof e.file !== 'string' || typeof e.source !== 'string' || typeof e.data !== 'string' || !Number.isSafeInteger(e.length) || e.length < 0) return new Map();
-      if (at + e.length > buf.length) return new Map();
-      entries.set(e.file, { file: e.file, source: e.source, data: e.data, bytes: buf.subarray(at, at + e.length) });
-      at += e.length;
-    }
-    return entries;
+    const bytes = buf.subarray(nl + 1);
+    const wellFormed =
+      typeof header.source === 'string' &&
+      typeof header.data === 'string' &&
+      header.length === bytes.length &&
+      Array.isArray(header.commands) &&
+      header.commands.every((c) => typeof c === 'string');
+    return wellFormed ? { header, bytes } : undefined;
   } catch {
-    return new Map();
+    return undefined;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
 }
 
-function writeCache(file: string, entries: Entry[]): void {
-  const dir = path.dirname(file);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const header: Header = { entries: entries.map((e) => ({ file: e.file, source: e.source, data: e.data, length: e.bytes.length })) };
+function writeEntry(file: string, header: Header, bytes: Buffer): void {
   const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
   const fd = openSync(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
+  let open = true;
   try {
-    for (const part of [Buffer.from(`${MAGIC}${JSON.stringify(header)}\n`), ...entries.map((e) => e.bytes)]) {
+    for (const part of [Buffer.from(`${MAGIC}${JSON.stringify(header)}\n`), bytes]) {
       for (let off = 0; off < part.length; ) off += writeSync(fd, part, off);
     }
     closeSync(fd);
+    open = false;
     renameSync(tmp, file);
   } catch (e) {
-    try {
-      closeSync(fd);
-    } catch {
-      // already closed
-    }
+    if (open) closeSync(fd);
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+/** Entries of files the bundle no longer has (an earlier build's chunks), and temp files older than a day. */
+function dropEntriesOfRemovedFiles(dir: string, bundleDir: string): void {
+  const dayAgo = Date.now() - 86_400_000;
+  for (const f of readdirSync(dir)) {
+    const file = path.join(dir, f);
+    if (f.endsWith(SUFFIX) && !existsSync(path.join(bundleDir, f.slice(0, -SUFFIX.length)))) rmSync(file, { force: true });
+    // A run killed between writing and renaming left it.
+    else if (f.endsWith('.tmp') && (statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? dayAgo) < dayAgo) rmSync(file, { force: true });
   }
 }

@@ -7,11 +7,19 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installCodeCache } from './code-cache.js';
 
+interface CliMain {
+  main(argv: string[]): Promise<number>;
+  commandsNeeded(argv: string[]): string[] | undefined;
+}
+
 export async function run(argv: string[]): Promise<number> {
   const here = fileURLToPath(import.meta.url);
   const cache = installCodeCache(realpathSync(path.dirname(here)));
-  const cli = createRequire(here)('./main.js') as { main(argv: string[]): Promise<number> };
+  const cli = createRequire(here)('./main.js') as CliMain;
   const code = await cli.main(argv);
-  cache.save();
+  // The cache's entries say which commands' runs went into them: the command typed, `version`, or `all` (help,
+  // completion and unknown words load every command).
+  const needed = cli.commandsNeeded(argv);
+  cache.save(needed === undefined ? 'all' : (needed[0] ?? 'version'));
   return code;
 }

@@ -5,6 +5,7 @@
 // not rewritten when nothing changed. This file only composes them; see docs/architecture.md "Build as steps".
 import { holdStoreForBuild } from '../oci/store-holds.js';
 import { assertWritableFolder } from '../util/fs-access.js';
+import type { PushTarget } from '../registry/push.js';
 import type { TreeScan } from '../scan/scan.js';
 import type { BuildRecord } from '../types.js';
 import { layerReuse, openLayerCache } from './layer-reuse.js';
@@ -27,6 +28,8 @@ export interface BuildResult {
   summary: BuildSummary;
   /** The previous build's record blob as this build read and verified it in a registry (a push there need not read it again). */
   previousRecordRead?: { repository: string; blob: string };
+  /** The registry target that looked up the previous build, and its repository: a push there goes through it. */
+  previousTarget?: { repository: string; target: PushTarget };
 }
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {
@@ -60,5 +63,5 @@ async function buildHeld(opts: BuildOptions): Promise<BuildResult> {
   const images = await writeImages({ ...inputs, plans, baseInRegistry, built, inRegistryOnly, remote: previous.remote });
   const recorded = await recordBuild({ ...inputs, plans, images, previous });
   const summary = summarize({ plans, perPlatform: images.perPlatform, built, previous, recorded, scanMs, started });
-  return { record: recorded.record, recordFile: recorded.recordFile, store: inputs.store.dir, scans, summary, ...(previous.remote ? { previousRecordRead: previous.remote.recordRead } : {}) };
+  return { record: recorded.record, recordFile: recorded.recordFile, store: inputs.store.dir, scans, summary, ...(previous.remote ? { previousRecordRead: previous.remote.recordRead, previousTarget: { repository: previous.remote.repository, target: previous.remote.target } } : {}) };
 }

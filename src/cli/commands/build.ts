@@ -160,7 +160,7 @@ export function register(program: Command): void {
         return;
       }
       const pushed = primary
-        ? await (await import('../../pipeline/steps/push.js')).pushBuild({ ...registry, store: result.store, record: pushRecord, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter, recordRead: result.previousRecordRead })
+        ? await (await import('../../pipeline/steps/push.js')).pushBuild({ ...registry, store: result.store, record: pushRecord, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter, recordRead: result.previousRecordRead, previousTarget: result.previousTarget })
         : undefined;
       const attached =
         pushed && (flags.sbom || signer)

@@ -110,6 +110,8 @@ export interface RegistryPrevious {
   gone: BuiltLayer[];
   /** The record blob this lookup read and verified against its digest, and the repository it read it from. */
   recordRead: { repository: string; blob: string };
+  /** The target that asked `repository` for the layers (a push there reuses its client: auth, connections). */
+  target: PushTarget;
 }
 
 export interface FindPreviousOptions {
@@ -155,7 +157,9 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     repository = o.push;
   } else return undefined;
   const target = pushTarget ?? (await pushTargetFor(parseReference(repository), o.registry));
-  const sizes = await blobSizes(target, parseReference(repository).repository, [...new Set(record.layers.map((l) => l.digest))]);
+  // The client's ping goes with the layers' HEADs, not in a round of its own in the push that follows (it gets
+  // this target: BuildResult.previousTarget).
+  const [sizes] = await Promise.all([blobSizes(target, parseReference(repository).repository, [...new Set(record.layers.map((l) => l.digest))]), target.client.ping()]);
   const present = new Map<string, BuiltLayer>();
   const gone: BuiltLayer[] = [];
   for (const l of record.layers) {
@@ -169,7 +173,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
       );
     } else present.set(l.inputKey, l);
   }
-  return { ref, record, repository, present, gone, recordRead };
+  return { ref, record, repository, present, gone, recordRead, target };
 }
 
 /**

@@ -7,7 +7,7 @@
 // DescribeImageReplicationStatus reports every image COMPLETE there (bounded), and only then records it as pushed
 // there, so deploy specs for that region (k8s/ecs --region) can trust it.
 import { GamelayerError } from '../../errors.js';
-import { replicatedDestinations, replicationTimeoutMs, waitForReplication, type ReplicationDestination } from '../../registry/ecr-replication.js';
+import type { ReplicationDestination } from '../../registry/ecr-replication.js';
 import { parseEcrHost } from '../../registry/ecr-host.js';
 import type { EcrOptions, EcrTarget } from '../../registry/ecr.js';
 import { uploadBlobsToTargets, type BlobTargetResult } from '../../registry/multi-push.js';
@@ -17,6 +17,9 @@ import { silentReporter } from '../../report/reporter.js';
 import { markPushed, recordForRegistry } from '../../state/records.js';
 import { pushBuild, type PushBuildOptions, type PushBuildResult } from './push.js';
 import { outcomeText, type TargetOutcome } from './push-outcome.js';
+
+/** The replication checks load the AWS SDK's ECR client: only when two ECR targets could replicate (start-up time). */
+const ecrReplication = () => import('../../registry/ecr-replication.js');
 
 export type { TargetOutcome };
 
@@ -94,7 +97,7 @@ export async function pushBuildToMany(opts: PushBuildToManyOptions): Promise<Pus
       try {
         const api = (source.target as EcrTarget).api;
         const dest: ReplicationDestination = { region: p.region!, registryId: p.registryId ?? api.registryId ?? '' };
-        if ((await replicatedDestinations(api, repoName(p), [dest])).length) {
+        if ((await (await ecrReplication()).replicatedDestinations(api, repoName(p), [dest])).length) {
           p.from = source;
           reporter.info(`${p.outcome.repository}: ECR replication from ${source.region} covers ${p.region}: pushing once and waiting for the copy`);
           continue;
@@ -162,6 +165,7 @@ export async function pushBuildToMany(opts: PushBuildToManyOptions): Promise<Pus
     const images = [...push.images.map((i) => ({ name: i.tags[0] ?? i.digest, digest: i.digest })), { name: `${opts.record.tags[0]} build record`, digest: push.record.digest }];
     try {
       const api = (source.target as EcrTarget).api;
+      const { replicationTimeoutMs, waitForReplication } = await ecrReplication();
       await waitForReplication({
         api,
         repository: repoName(source),

@@ -19,6 +19,11 @@ export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' 
   record: BuildRecord;
   /** A record blob this run already read and verified (`BuildResult.previousRecordRead`): not read again there. */
   recordRead?: { repository: string; blob: string };
+  /**
+   * The target this run's build asked the registry through (`BuildResult.previousTarget`): used when it is this
+   * push's repository, so the push goes on with the same client (no second ping, connections and token kept).
+   */
+  previousTarget?: { repository: string; target: PushTarget };
   /** `host[:port]/repo`; a tag or digest in it is refused (each image has its own tag). */
   repository: string;
   /** The game's `.gamelayer/`: the local records of this build then say where it was pushed. */
@@ -51,7 +56,7 @@ export interface PushBuildResult {
 }
 
 export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult> {
-  const { store, repository, stateDir, gamePlatforms, mediaWaitMs, recordRead, ...rest } = opts;
+  const { store, repository, stateDir, gamePlatforms, mediaWaitMs, recordRead, previousTarget, ...rest } = opts;
   const record = recordForRegistry(opts.record);
   const ref = parseReference(repository);
   if (ref.tag || ref.digest) {
@@ -63,7 +68,7 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   }
   const repo = `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}`;
   // A prepared target (a multi-target push opened it already), else this repository's.
-  const target = rest.target ?? (await pushTargetFor(ref, rest));
+  const target = rest.target ?? (previousTarget && sameRepository(previousTarget.repository, ref) ? previousTarget.target : await pushTargetFor(ref, rest));
   // A base image in this registry: its layers are mounted from its repository, never downloaded and sent again.
   const baseRepos = (record.bases ?? []).map((b) => parseReference(b.repository)).filter((b) => b.registry === ref.registry && b.repository !== ref.repository);
   const mountFrom = [...new Set([...(rest.mountFrom ?? []), ...baseRepos.map((b) => b.repository)])];
