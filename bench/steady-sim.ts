@@ -189,5 +189,7 @@ process.stdout.write(
   `total: changed ${(totals.changed / 1e6).toFixed(0)} MB, sent ${x(totals.sent)}×, unpack ${x(totals.unpack)}× (pod ${x(totals.podUnpack)}×), worst update ${totals.worst.toFixed(2)}× (day ${totals.worstDay}), ` +
     `image/content at most ${totals.maxDead.toFixed(3)}, at most ${totals.maxLayers} layers\n` +
     `  written ${(totals.written / 1e6).toFixed(0)} MB: sent ${(totals.sent / totals.written).toFixed(2)}× written, worst ${totals.worstWritten.toFixed(2)}× (day ${totals.worstWrittenDay}); ` +
-    `fresh node at the end ${(layers.reduce((n, l) => n + l.bytes, 0) / ms.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0)).toFixed(3)}× content (start ${(content0 / content0).toFixed(3)})\n`,
+    `fresh node at the end ${(layers.reduce((n, l) => n + l.bytes, 0) / ms.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0)).toFixed(3)}× content (start ${(content0 / content0).toFixed(3)}); ` +
+    `content ${(content0 / 1e6).toFixed(0)} → ${(ms.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0) / 1e6).toFixed(0)} MB, ` +
+    `app media ${(layers.filter((l) => l.tree === 'app-media').reduce((n, l) => n + l.bytes, 0) / 1e6).toFixed(0)} MB in its layers, of which patches ${(layers.filter((l) => l.tree === 'app-media' && l.patch).reduce((n, l) => n + l.bytes, 0) / 1e6).toFixed(0)} MB\n`,
 );

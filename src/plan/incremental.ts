@@ -9,7 +9,10 @@
 // layers above it again (containerd keys unpacked layers by the chain below them) — never by re-planning a
 // whole tree for a small change. A changed tree's newest patch folds into its new top when that is cheap (the
 // app's daily config edits keep one patch); past the layer limits, the adjacent patches of one tree with the fewest
-// live bytes per layer removed are merged. The new top of a tree is always the difference between what its kept layers unpack to and the
+// live bytes per layer removed are merged. A forced compaction (past the dead-byte limit) also rewrites the
+// layers above it that are a quarter dead: nodes unpack them again anyway. A chunked tree planned afresh keeps its
+// chunks in layers of their own at the bottom of the stack, below the small files whose old copies compaction
+// removes. The new top of a tree is always the difference between what its kept layers unpack to and the
 // tree's manifest, so whatever compaction kept, the image unpacks to exactly the sources. A tree is re-planned
 // from scratch (rebased) only when a path changes type (a whiteout and a new entry of the same name in one
 // layer is not portable), when the change holds half the tree's bytes, or when nothing usable was recorded.
