@@ -52,6 +52,7 @@ const { values, positionals } = parseArgs({
     'assemble-file-size': { type: 'string', default: '128MiB' },
     'chunk-size': { type: 'string', default: '1MiB' },
     'assemble-workers': { type: 'string', default: '1,2' },
+    'assemble-tmpfs': { type: 'boolean', default: false },
     'many-files-empty': { type: 'string' },
     'peers-size': { type: 'string', default: '200MB' },
   },
@@ -77,7 +78,12 @@ for (const name of names) {
   } else if (name === 'build') {
     await buildBench({ size: size('build-size', values['build-size']!), changeMb: Number(values['change-mb']), runs, zstdOnly: values['build-zstd-only'] });
   } else if (name === 'fresh-host') {
-    await freshHostBench({ size: size('fresh-size', values['fresh-size']!), changeMb: positiveNumber('change-mb', values['change-mb']!), dropCaches: values['drop-caches'] });
+    await freshHostBench({
+      size: size('fresh-size', values['fresh-size']!),
+      changeMb: positiveNumber('change-mb', values['change-mb']!),
+      dropCaches: values['drop-caches'],
+      ...(values.chunk?.length ? { chunk: values.chunk, chunkMin: size('chunk-min', values['chunk-min']!), chunkAvg: size('chunk-avg', values['chunk-avg']!) } : {}),
+    });
   } else if (name === 'compare') {
     // A preset, then any flag given overrides its value (the report calls such a run reduced when it falls short).
     const preset: Preset = values.full ? 'full' : 'default';
@@ -136,6 +142,7 @@ for (const name of names) {
       chunkSize: size('chunk-size', values['chunk-size']!),
       runs,
       workers: values['assemble-workers']!.split(',').map((w) => positiveNumber('assemble-workers', w)),
+      tmpfs: values['assemble-tmpfs'],
     });
   } else if (name === 'peers-report') {
     await writePeersReport();
