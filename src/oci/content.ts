@@ -115,30 +115,8 @@ function requireFile(entry: FileEntry, where: string): string {
   return entry.xxh64;
 }
 
-/** Streams `file`, which must hold exactly the entry's content; `mismatch` makes the error when it does not. */
-export async function openVerified(file: string, entry: FileEntry, mismatch: Mismatch = changed): Promise<Readable> {
-  requireFile(entry, file);
-  let fh;
-  try {
-    fh = await open(file, 'r');
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') throw mismatch(file, 'it was removed');
-    throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
-  }
-  const { size } = await fh.stat();
-  if (size !== entry.size) {
-    await fh.close();
-    throw mismatch(file, `its size is ${size} bytes instead of ${entry.size}`);
-  }
-  const verify = new VerifyContent(file, entry, await createXxh64(), mismatch);
-  const raw = createReadStream('', { fd: fh, highWaterMark: 1 << 20 });
-  // pipeline (not pipe) so a failure reaches the reader of `verify` as a stream error, never as an uncaught one.
-  pipeline(raw, verify, () => {});
-  return verify;
-}
-
-/** `openVerified` as a `ContentReader`: the same checks, reading into the caller's buffers. */
-export async function openVerifiedReader(file: string, entry: FileEntry, mismatch: Mismatch = changed): Promise<ContentReader> {
+/** Opens `file` for an entry's content: gone or of another size is the entry's mismatch, unreadable an error. */
+async function openSized(file: string, entry: FileEntry, mismatch: Mismatch): Promise<FileHandle> {
   requireFile(entry, file);
   let fh: FileHandle;
   try {
@@ -152,6 +130,22 @@ export async function openVerifiedReader(file: string, entry: FileEntry, mismatc
     await fh.close();
     throw mismatch(file, `its size is ${size} bytes instead of ${entry.size}`);
   }
+  return fh;
+}
+
+/** Streams `file`, which must hold exactly the entry's content; `mismatch` makes the error when it does not. */
+export async function openVerified(file: string, entry: FileEntry, mismatch: Mismatch = changed): Promise<Readable> {
+  const fh = await openSized(file, entry, mismatch);
+  const verify = new VerifyContent(file, entry, await createXxh64(), mismatch);
+  const raw = createReadStream('', { fd: fh, highWaterMark: 1 << 20 });
+  // pipeline (not pipe) so a failure reaches the reader of `verify` as a stream error, never as an uncaught one.
+  pipeline(raw, verify, () => {});
+  return verify;
+}
+
+/** `openVerified` as a `ContentReader`: the same checks, reading into the caller's buffers. */
+export async function openVerifiedReader(file: string, entry: FileEntry, mismatch: Mismatch = changed): Promise<ContentReader> {
+  const fh = await openSized(file, entry, mismatch);
   const hash = await createXxh64();
   let seen = 0;
   const readAt = async (buf: Buffer, offset: number, length: number) => {
