@@ -211,10 +211,15 @@ describe('scan: changes while hashing', () => {
   it('fails the scan clearly when a file keeps changing, and writes no cache', async () => {
     const dir = await tempDir();
     const root = path.join(dir, 't');
-    await writeTree(root, { 'big.pak': Buffer.alloc(16 << 20, 1) });
+    // Big enough that hashing it takes a good part of a second, so the writer (a process of its own) appends during
+    // every attempt even when other tests keep the cores busy; 16 MiB hashed in about 25 ms and one run saw an
+    // attempt pass untouched.
+    const size = 96 << 20;
+    await writeTree(root, { 'big.pak': Buffer.alloc(size, 1) });
     const writer = spawn('sh', ['-c', `while :; do echo x >> '${path.join(root, 'big.pak')}'; done`]);
     try {
-      await new Promise((r) => setTimeout(r, 50));
+      // The writer is running once the file has grown (a fixed sleep could end before sh even started).
+      while ((await stat(path.join(root, 'big.pak'))).size === size) await new Promise((r) => setTimeout(r, 10));
       await expect(scanDir(root, path.join(dir, 's'), ALL, { attempts: 2 })).rejects.toThrow(
         `${path.join(root, 'big.pak')}: the file changed while it was being hashed`,
       );
