@@ -23,15 +23,11 @@ import { diffDetails, pullCostTable } from '../src/cli/commands/diff-format.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
 import { tempDir } from './support/tmp.js';
 import { useRegistryBehindProxy } from './support/registry-behind-proxy.js';
+import { prng } from './support/prng.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-function prng(seed: string, n: number): Buffer {
-  const out = Buffer.alloc(n);
-  for (let i = 0, at = 0; at < n; i++, at += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, at);
-  return out;
-}
 
 async function makeGame(dir: string): Promise<void> {
   for (const t of ['engine', 'engine-media', 'app', 'app-media']) await mkdir(path.join(dir, t), { recursive: true });

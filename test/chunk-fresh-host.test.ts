@@ -2,7 +2,6 @@
 // registry's previous build: the chunker runs only on the big file that changed, the unchanged one's chunk list comes
 // from the previous build's record, and the images are the warm host's, digest for digest. Real registry
 // (distribution 2.8), the library's build and push. Bytes given to the chunker are counted on its one entry point.
-import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -12,15 +11,11 @@ import { build } from '../src/pipeline/build.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 import { tempDir } from './support/tmp.js';
+import { prng } from './support/prng.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-function prng(seed: string, n: number): Buffer {
-  const out = Buffer.alloc(n);
-  for (let i = 0, at = 0; at < n; i++, at += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, at);
-  return out;
-}
 
 /** The sources, shared by both hosts (each host is a folder with its own gamelayer.yaml and state). */
 async function makeSources(dir: string): Promise<void> {

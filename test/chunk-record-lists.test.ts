@@ -7,14 +7,10 @@ import { chunkLengths } from '../src/chunk/fastcdc.js';
 import { chunkPath, formatRecipe, recipePath } from '../src/chunk/recipe.js';
 import { recordChunkLists, recordRecipe, type ListedFile, type ManifestWithRecipes } from '../src/chunk/record-lists.js';
 import { hex64, xxhashApi } from '../src/scan/hash.js';
+import { prng } from './support/prng.js';
 
 const AVG = 64 * 1024;
 
-function prng(seed: string, n: number): Buffer {
-  const out = Buffer.alloc(n);
-  for (let i = 0, at = 0; at < n; i++, at += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, at);
-  return out;
-}
 
 async function setup() {
   const api = await xxhashApi();

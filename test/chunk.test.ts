@@ -10,13 +10,8 @@ import { chunkFile, chunkFileForScan, chunkTree, chunkingHasher } from '../src/s
 import { scanTree } from '../src/scan/scan.js';
 import { GamelayerError } from '../src/errors.js';
 import { tempDir } from './support/tmp.js';
+import { prng } from './support/prng.js';
 
-/** Deterministic pseudo-random bytes: sha256 in counter mode over a seed. */
-function prng(seed: string, n: number): Buffer {
-  const out = Buffer.alloc(n);
-  for (let i = 0, at = 0; at < n; i++, at += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, at);
-  return out;
-}
 
 function boundaries(lengths: number[]): Set<number> {
   const s = new Set<number>();

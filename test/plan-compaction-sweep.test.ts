@@ -1,10 +1,11 @@
 // Where compaction's cost falls on nodes (docs/compaction.md, "Node unpack"): a forced compaction sweeps the dead
 // layers above its lowest one, and a chunked tree's chunks lie below its small files and below the other trees.
 import { describe, expect, it } from 'vitest';
-import { planIncremental, stateOf, type IncrementalOptions, type PreviousTree } from '../src/plan/incremental.js';
+import { planIncremental, stateOf, type IncrementalOptions } from '../src/plan/incremental.js';
 import { layerInputKey } from '../src/plan/plan.js';
 import { compareBytewise, makeManifest, withParentDirs } from '../src/scan/manifest.js';
 import { TREE_NAMES, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../src/types.js';
+import { previousOf } from './support/previous-trees.js';
 
 const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, `/opt/local/${t}`])) as Record<TreeName, string>;
 const MiB = 1 << 20;
@@ -19,14 +20,6 @@ const layer = (t: TreeName, files: FileEntry[]): PlannedLayer => {
   return { tree: t, index: 0, entries, inputKey: layerInputKey(mounts[t], entries), bytes: entries.reduce((n, e) => n + e.size, 0) };
 };
 
-function previousOf(ms: TreeManifest[], layers: PlannedLayer[]): Partial<Record<TreeName, PreviousTree>> {
-  const out: Partial<Record<TreeName, PreviousTree>> = {};
-  for (const m of ms) {
-    const own = layers.map((l, i) => [l, i] as const).filter(([l]) => l.tree === m.tree);
-    out[m.tree] = { manifest: m, layers: own.map(([l]) => l), positions: own.map(([, i]) => i) };
-  }
-  return out;
-}
 
 const unpacked = (layers: PlannedLayer[], t: TreeName) =>
   [...stateOf(layers.filter((l) => l.tree === t)).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path));

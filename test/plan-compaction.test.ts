@@ -1,10 +1,11 @@
 // Compaction of the incremental plan over many builds: the layers always unpack to exactly the manifest, dead
 // bytes and layer counts stay under their limits, and what each build adds follows what changed, not the trees.
 import { describe, expect, it } from 'vitest';
-import { planIncremental, SERVER_STACK_ORDER, stateOf, type IncrementalOptions, type PreviousTree } from '../src/plan/incremental.js';
+import { planIncremental, SERVER_STACK_ORDER, stateOf, type IncrementalOptions } from '../src/plan/incremental.js';
 import { planLayers } from '../src/plan/plan.js';
 import { compareBytewise, makeManifest, withParentDirs } from '../src/scan/manifest.js';
 import { TREE_NAMES, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../src/types.js';
+import { previousOf } from './support/previous-trees.js';
 
 const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, `/opt/local/${t}`])) as Record<TreeName, string>;
 const MiB = 1 << 20;
@@ -29,15 +30,6 @@ function rng(seed: number) {
 type Game = Record<TreeName, FileEntry[]>;
 const manifests = (g: Game) => TREE_NAMES.map((t) => tree(t, g[t]));
 
-/** The previous build as build.ts hands it over: per tree, its layers in order and their stack positions. */
-function previousOf(ms: TreeManifest[], layers: PlannedLayer[]): Partial<Record<TreeName, PreviousTree>> {
-  const out: Partial<Record<TreeName, PreviousTree>> = {};
-  for (const m of ms) {
-    const own = layers.map((l, i) => [l, i] as const).filter(([l]) => l.tree === m.tree);
-    out[m.tree] = { manifest: m, layers: own.map(([l]) => l), positions: own.map(([, i]) => i) };
-  }
-  return out;
-}
 
 /** The entries a tree's layers unpack to, sorted like a manifest. */
 function unpacked(layers: PlannedLayer[], t: TreeName): FileEntry[] {
