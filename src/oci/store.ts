@@ -49,6 +49,22 @@ export interface FileBlobWriter {
   abort(): Promise<void>;
 }
 
+/** A blob's temp file in the store until it is placed under its digest (`done`) or removed by `abort`. */
+class TempBlobFile {
+  fh: FileHandle | undefined;
+  done = false;
+  constructor(readonly tmp: string) {}
+
+  /** Closes and removes the temp file. Safe to call twice. */
+  async abort(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.fh?.close().catch(() => {});
+    this.fh = undefined;
+    await rm(this.tmp, { force: true });
+  }
+}
+
 /** sha256 and size of a whole file, read from the start through one reused buffer. */
 async function hashHandle(fh: FileHandle): Promise<{ digest: string; size: number }> {
   const hash = createHash('sha256');
@@ -183,20 +199,18 @@ export class OciStore {
   }
 
   createBlobWriter(): BlobWriter {
-    const tmp = this.tmpName();
+    const file = new TempBlobFile(this.tmpName());
     const hash = createHash('sha256');
     let size = 0;
-    let fh: FileHandle | undefined;
-    let done = false;
     const stream = new Writable({
       highWaterMark: 1 << 20,
       construct: (cb) => {
-        open(tmp, 'wx').then((h) => ((fh = h), cb()), cb);
+        open(file.tmp, 'wx').then((h) => ((file.fh = h), cb()), cb);
       },
       write: (chunk: Buffer, _e, cb) => {
         hash.update(chunk);
         size += chunk.length;
-        writeAll(fh!, chunk).then(() => cb(), (e: unknown) => cb(this.writeError(e, 'a blob') as Error));
+        writeAll(file.fh!, chunk).then(() => cb(), (e: unknown) => cb(this.writeError(e, 'a blob') as Error));
       },
       writev: (chunks, cb) => {
         const bufs = chunks.map((c) => c.chunk as Buffer);
@@ -204,35 +218,44 @@ export class OciStore {
           hash.update(b);
           size += b.length;
         }
-        writeAll(fh!, Buffer.concat(bufs)).then(() => cb(), (e: unknown) => cb(this.writeError(e, 'a blob') as Error));
+        writeAll(file.fh!, Buffer.concat(bufs)).then(() => cb(), (e: unknown) => cb(this.writeError(e, 'a blob') as Error));
       },
     });
-    const abort = async () => {
-      if (done) return;
-      done = true;
-      await fh?.close().catch(() => {});
-      await rm(tmp, { force: true });
-    };
     const commit = async (expected?: { digest?: string; size?: number }) => {
-      if (done) throw new Error('blob writer already finished');
+      if (file.done) throw new Error('blob writer already finished');
       if (!stream.writableFinished) await new Promise<void>((res, rej) => stream.end(() => res()).once('error', rej));
-      try {
-        await fh!.sync();
+      return this.commitTemp(file, expected, async (fh) => {
         // The bytes hashed must be the bytes on disk: never name a file by a digest it does not have.
-        const onDisk = (await fh!.stat()).size;
-        await fh!.close();
-        fh = undefined;
-        if (onDisk !== size) throw new BlobMismatch(tmp, `${onDisk} bytes on disk after writing ${size}`);
-        const digest = `sha256:${hash.digest('hex')}`;
-        await this.place(tmp, digest, size, expected);
-        done = true;
-        return { digest, size };
-      } catch (e) {
-        await abort();
-        throw this.writeError(e, 'a blob');
-      }
+        const onDisk = (await fh.stat()).size;
+        if (onDisk !== size) throw new BlobMismatch(file.tmp, `${onDisk} bytes on disk after writing ${size}`);
+        return { digest: `sha256:${hash.digest('hex')}`, size };
+      });
     };
-    return { stream, commit, abort };
+    return { stream, commit, abort: () => file.abort() };
+  }
+
+  /**
+   * The end both blob writers share: fsync the temp file, let `measure` name its bytes, close it and place it under
+   * its digest; on any failure the temp file is removed and the error says what was being written.
+   */
+  private async commitTemp(
+    file: TempBlobFile,
+    expected: { digest?: string; size?: number } | undefined,
+    measure: (fh: FileHandle) => Promise<{ digest: string; size: number }>,
+  ): Promise<{ digest: string; size: number }> {
+    if (file.done || !file.fh) throw new Error('blob writer already finished');
+    try {
+      await file.fh.sync();
+      const { digest, size } = await measure(file.fh);
+      await file.fh.close();
+      file.fh = undefined;
+      await this.place(file.tmp, digest, size, expected);
+      file.done = true;
+      return { digest, size };
+    } catch (e) {
+      await file.abort();
+      throw this.writeError(e, 'a blob');
+    }
   }
 
   /** Names a complete, fsynced temp file by its digest (after checking `expected`), or drops it for a known-good copy. */
@@ -259,35 +282,14 @@ export class OciStore {
    * file as it is on disk, so the digest is always that of the stored bytes, whatever the writer did.
    */
   async createFileBlobWriter(): Promise<FileBlobWriter> {
-    const tmp = this.tmpName();
-    let fh: FileHandle | undefined = await open(tmp, 'wx+').catch((e: unknown) => {
+    const file = new TempBlobFile(this.tmpName());
+    const handle = await open(file.tmp, 'wx+').catch((e: unknown) => {
       throw this.writeError(e, 'a blob');
     });
-    let done = false;
-    const handle = fh;
-    const abort = async () => {
-      if (done) return;
-      done = true;
-      await fh?.close().catch(() => {});
-      fh = undefined;
-      await rm(tmp, { force: true });
-    };
-    const commit = async (expected?: { digest?: string; size?: number }, hashFile?: (fd: number) => Promise<{ digest: string; size: number }>) => {
-      if (done || !fh) throw new Error('blob writer already finished');
-      try {
-        await fh.sync();
-        const { digest, size } = hashFile ? await hashFile(fh.fd) : await hashHandle(fh);
-        await fh.close();
-        fh = undefined;
-        await this.place(tmp, digest, size, expected);
-        done = true;
-        return { digest, size };
-      } catch (e) {
-        await abort();
-        throw this.writeError(e, 'a blob');
-      }
-    };
-    return { handle, size: () => fstatSync(handle.fd).size, commit, abort };
+    file.fh = handle;
+    const commit = (expected?: { digest?: string; size?: number }, hashFile?: (fd: number) => Promise<{ digest: string; size: number }>) =>
+      this.commitTemp(file, expected, (fh) => (hashFile ? hashFile(fh.fd) : hashHandle(fh)));
+    return { handle, size: () => fstatSync(handle.fd).size, commit, abort: () => file.abort() };
   }
 
   /** Stores a stream as a blob; with `expected`, a mismatch is an error and nothing is stored. */
