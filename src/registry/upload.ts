@@ -87,7 +87,7 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
       }
       phase = 'data';
       if (!chunked) {
-        if (blob.size > 0) session = await patch(client, repo, session, blob, 0, blob.size - 1, false, progress, what);
+        if (blob.size > 0) session = (await patchChunk(client, repo, session, blob, 0, blob.size - 1, progress, what, false)).location;
         offset = blob.size;
       } else {
         while (offset < blob.size) {
@@ -157,20 +157,6 @@ async function startUpload(client: RegistryClient, repo: string, digest: string,
 function sessionUrl(client: RegistryClient, location: string | undefined, against: URL, what: string): URL {
   if (!location) throw new GamelayerError('registry.protocol', `${what}: ${client.host} answered without a Location for the upload`);
   return client.resolve(location, against);
-}
-
-async function patch(
-  client: RegistryClient,
-  repo: string,
-  session: URL,
-  blob: BlobSource,
-  start: number,
-  end: number,
-  withRange: boolean,
-  progress: (n: number) => void,
-  what: string,
-): Promise<URL> {
-  return (await patchChunk(client, repo, session, blob, start, end, progress, what, withRange)).location;
 }
 
 async function patchChunk(
