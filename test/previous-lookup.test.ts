@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../src/pipeline/build.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
-import { startPreviousLookup } from '../src/pipeline/steps/previous.js';
+import { startPreviousLookup } from '../src/index.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 import { copySample, sampleConfig } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
