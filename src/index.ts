@@ -11,7 +11,7 @@ export { diffManifests, diffEntries, hasChanges, type TreeDiff } from './diff/di
 export { readRecord, latestRecord, saveScanRecord, type ScanRecord, type AnyRecord } from './state/records.js';
 export { planLayers, layerInputKey, oversizedLayers, type PlanOptions } from './plan/plan.js';
 export * from './registry/index.js';
-export { findRegistryPrevious, defaultLine, type RegistryPrevious } from './pipeline/steps/previous.js';
+export { findRegistryPrevious, defaultLine, startPreviousLookup, type PreviousLookup, type RegistryPrevious } from './pipeline/steps/previous.js';
 export { k8sWorkload, deployInputFrom, loadDeployInput, fillManifests, kustomizeImages, type DeployInput } from './k8s/index.js';
 export { ecsTaskDefinition } from './ecs/task-definition.js';
 export { ecsOptionsFromConfig } from './ecs/from-deploy.js';

@@ -85,6 +85,22 @@ describe('CLI start-up', () => {
     }
   });
 
+  it('a scan of trees that take every entry leaves fast-glob out; an exclude pattern loads it, in the bundle too', async () => {
+    const game = await tempDir();
+    copySample(game);
+    const config = path.join(game, 'gamelayer.yaml');
+    const bundle = path.resolve('dist/cli-bundle');
+    const bundleText = async (loaded: string[]) =>
+      (await Promise.all(loaded.filter((f) => f.includes('/dist/cli-bundle/')).map((f) => readFile(path.join(bundle, path.basename(f)), 'utf8')))).join('\n');
+    // fast-glob's own message: in the bundle only where fast-glob is.
+    const FAST_GLOB = 'Patterns must be a string';
+    expect(packagesOf(await loadedBy(['-c', config, 'scan']))).not.toContain('fast-glob');
+    expect(await bundleText(await loadedBy(['-c', config, 'scan'], BIN))).not.toContain(FAST_GLOB);
+    await writeFile(config, (await readFile(config, 'utf8')).replace('    source: ./app-media\n', '    source: ./app-media\n    exclude: ["**/*.never"]\n'));
+    expect(packagesOf(await loadedBy(['-c', config, 'scan']))).toContain('fast-glob');
+    expect(await bundleText(await loadedBy(['-c', config, 'scan'], BIN))).toContain(FAST_GLOB);
+  });
+
   it('the bundle loads a command as a chunk of its own: build --help leaves out the AWS SDK and every other command', async () => {
     const loaded = await loadedBy(['build', '--help'], BIN);
     expect(loaded.filter((f) => f.includes('/node_modules/'))).toEqual([]);

@@ -109,7 +109,16 @@ export function register(program: Command): void {
       // Also for a base image in a registry: it is read with the options (and credentials) of a push.
       const registry = await registryOptions(flags);
       const mediaWaitMs = flags.mediaWait !== undefined ? (await import('../../codebuild/duration.js')).parseDuration('--media-wait', flags.mediaWait) : undefined;
-      const line = flags.line ?? (primary || flags.from ? (await (await import('../../pipeline/steps/previous.js')).defaultLine(config.dir)).line : undefined);
+      const previousSteps = primary || flags.from ? await import('../../pipeline/steps/previous.js') : undefined;
+      const line = flags.line ?? (previousSteps ? (await previousSteps.defaultLine(config.dir)).line : undefined);
+      // The registry's previous build is asked for now: once its client is made (credentials read), the event loop
+      // runs once more so that its first request goes out, and its round trips overlap the loading of the build's
+      // modules that follows (start-up, issue 17).
+      const previousLookup = previousSteps?.startPreviousLookup({ rebase: flags.rebase, from: flags.from, push: primary, line: line ?? 'default', registry });
+      if (previousLookup) {
+        await previousLookup.asking;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       const { build } = await import('../../pipeline/build.js');
       // Inside CodeBuild: the commit's first 8 hex digits as the default tag (as the seed pipeline did), its
       // revision as a label (stable for the same commit), the build ARN in the record.
@@ -134,6 +143,7 @@ export function register(program: Command): void {
         push: primary,
         line,
         registry,
+        previousLookup,
         reporter,
       });
       const pushRecord = platformTag ? { ...result.record, line: undefined } : result.record;

@@ -10,6 +10,7 @@ import { OciStore } from '../../oci/store.js';
 import { sourceDateEpoch } from '../../oci/tar.js';
 import { ECR_MAX_LAYER_BYTES, LAYER_FORMAT } from '../../plan/plan.js';
 import type { TargetOptions } from '../../registry/push.js';
+import type { PreviousLookup } from './previous.js';
 import { silentReporter, type Reporter } from '../../report/reporter.js';
 import { TREE_NAMES, type TreeName } from '../../types.js';
 import { assertWritableFolder } from '../../util/fs-access.js';
@@ -46,6 +47,11 @@ export interface BuildOptions {
   line?: string;
   /** Registry options for `from` and `push`. */
   registry?: TargetOptions;
+  /**
+   * The registry's previous build, already being looked up (startPreviousLookup): used when it was started for
+   * exactly this build's from, push, line and registry options, else ignored.
+   */
+  previousLookup?: PreviousLookup;
 }
 
 /** What the later steps read: the options with their defaults applied, checked, and the store opened. */
@@ -72,6 +78,7 @@ export interface BuildInputs {
   from?: string;
   push?: string;
   registry?: TargetOptions;
+  previousLookup?: PreviousLookup;
   labels?: Record<string, string>;
   codebuildArn?: string;
 }
@@ -122,6 +129,7 @@ export async function resolveInputs(opts: BuildOptions): Promise<BuildInputs> {
     from: opts.from,
     push: opts.push,
     registry: opts.registry,
+    previousLookup: opts.previousLookup,
     labels: opts.labels,
     codebuildArn: opts.codebuildArn,
   };

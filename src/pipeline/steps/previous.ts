@@ -28,7 +28,48 @@ export interface PreviousInfo {
   reason?: string;
 }
 
-export type PreviousInput = Pick<BuildInputs, 'config' | 'reporter' | 'settingsKey' | 'line' | 'rebase' | 'from' | 'push' | 'registry'>;
+export type PreviousInput = Pick<BuildInputs, 'config' | 'reporter' | 'settingsKey' | 'line' | 'rebase' | 'from' | 'push' | 'registry' | 'previousLookup'>;
+
+/** Whether a build with these options takes its previous build from a registry (--from REF, or --push). */
+function usesRegistry(i: { rebase?: boolean; from?: string; push?: string }): boolean {
+  return !i.rebase && i.from !== 'none' && !!(i.from || i.push);
+}
+
+/** The registry's previous build, being looked up, and the options it was started with. */
+export interface PreviousLookup {
+  readonly rebase: boolean | undefined;
+  readonly from: string | undefined;
+  readonly push: string | undefined;
+  readonly line: string;
+  readonly registry: TargetOptions | undefined;
+  readonly result: Promise<RegistryPrevious | undefined>;
+  /** Settles once the lookup is about to send its first request (its client made: credentials read). */
+  readonly asking: Promise<unknown>;
+}
+
+/**
+ * Starts the lookup findPrevious would make (undefined when it makes none), so that its round trips overlap what
+ * the caller does meanwhile: the CLI starts it as soon as the config, line and registry options are known, before
+ * the build's own modules load (start-up, issue 17). Same requests, same checks; findPrevious takes the result (or
+ * the error) only when the lookup was started for exactly its options, else it asks itself.
+ */
+export function startPreviousLookup(o: Omit<PreviousLookup, 'result' | 'asking'>): PreviousLookup | undefined {
+  if (!usesRegistry(o)) return undefined;
+  let targetMade: () => void = () => undefined;
+  const made = new Promise<void>((resolve) => (targetMade = resolve));
+  const result = findRegistryPrevious({ from: o.from, push: o.push, line: o.line, registry: o.registry ?? {}, onTarget: targetMade });
+  // Seen by findPrevious; a build that fails before it gets there (an unwritable store) leaves no unhandled rejection.
+  result.catch(() => undefined);
+  // Only the --push lookup makes its client here (with --from, the record is read through a client of its own).
+  const asking = o.from ? Promise.resolve() : Promise.race([made, result.then(() => undefined, () => undefined)]);
+  return { rebase: o.rebase, from: o.from, push: o.push, line: o.line, registry: o.registry, result, asking };
+}
+
+function lookupFor(i: PreviousInput): Promise<RegistryPrevious | undefined> {
+  const l = i.previousLookup;
+  const same = l !== undefined && l.rebase === i.rebase && l.from === i.from && l.push === i.push && l.line === i.line && l.registry === i.registry;
+  return same ? l.result : findRegistryPrevious({ from: i.from, push: i.push, line: i.line, registry: i.registry ?? {} });
+}
 
 export interface PreviousOutput {
   /** The build this one builds on; undefined: every tree is planned afresh. */
@@ -43,12 +84,12 @@ export interface PreviousOutput {
 export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
   const { config, reporter, settingsKey, line } = i;
   const fromNone = i.from === 'none';
-  const useRegistry = !i.rebase && !fromNone && !!(i.from || i.push);
+  const useRegistry = usesRegistry(i);
   // A damaged record (its blob not what its digest names, not a readable record) is not built on: this build plans
   // afresh with a warning, and its push stores its own record anew (pushBuildRecord checks what it would skip).
   let damaged: string | undefined;
   const remote = useRegistry
-    ? await findRegistryPrevious({ from: i.from, push: i.push, line, registry: i.registry ?? {} }).catch((e: unknown) => {
+    ? await lookupFor(i).catch((e: unknown) => {
         if (!(e instanceof DamagedRecordError)) throw e;
         damaged = e.message;
         return undefined;
@@ -121,6 +162,8 @@ export interface FindPreviousOptions {
   push?: string;
   line: string;
   registry: TargetOptions;
+  /** Called once the --push repository's client is made, just before the line's record is asked for. */
+  onTarget?: () => void;
 }
 
 /** undefined when the repository has no record of the line yet; every other problem is an error. */
@@ -149,6 +192,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   } else if (o.push) {
     // One target for the line's record and its layers (one set of credentials, one ECR token).
     pushTarget = await pushTargetFor(parseReference(o.push), o.registry);
+    o.onTarget?.();
     const found = await fetchLineRecord(o.push, o.line, { ...o.registry, target: pushTarget });
     if (!found) return undefined;
     record = found.record;
