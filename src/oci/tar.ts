@@ -3,6 +3,7 @@
 import { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
+import { isPendingHash } from '../scan/pending.js';
 import type { FileEntry, PlannedLayer } from '../types.js';
 import { collectYoungGarbage } from '../util/young-garbage.js';
 import type { ContentReader, ContentSource } from './content.js';
@@ -206,14 +207,15 @@ function* layerPackEntries(layer: Pick<PlannedLayer, 'entries'>, content: Conten
   const entries = layerTarEntriesInOrder(layer.entries, options.mount, options.tree);
   const mtime = new Date((options.mtime ?? sourceDateEpoch()) * 1000);
   const readInto = content.readInto?.bind(content);
-  const reader = inPlace ? content.reader?.bind(content) : undefined;
+  const reader = content.reader?.bind(content);
   // Headers are made as the writer reaches each entry, so a bad one (a symlink without target) errors the stream.
   for (const t of entries) {
     const e = t.entry;
     let body: PackEntry['body'];
     if (e.type === 'file') {
       if (readInto && e.size <= SMALL_FILE) body = { readInto: (buf, off) => readInto(e, buf, off) };
-      else if (reader) body = { reader: () => reader(e) };
+      // A file whose hash the scan left to this writer is read piece by piece into the writer's chunks (one read).
+      else if (reader && (inPlace || isPendingHash(e))) body = { reader: () => reader(e) };
       else body = () => content.open(e);
     }
     yield { header: header(t, mtime), body };
