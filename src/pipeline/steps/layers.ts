@@ -108,45 +108,48 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
     distinct.set(inputKey, distinct.get(result.inputKey)!);
     return { ...result, inputKey };
   };
-  const buildAll = (items: Item[]) => Promise.all(
-    items.map(({ layer, source, marker }) =>
-      limit(async () => {
-        let last = 0;
-        const attempt = async () =>
-          buildLayer(layer, {
-            content: marker ?? withWhiteouts(await contentFor(source)),
-            mount: mounts[layer.tree],
-            store,
-            compression,
-            mtime: i.mtime,
-            maxBytes: layerLimit,
-            tooBig: () => layerTooBig(layer, layerLimit),
-            onBytes: (n) => {
-              // Progress in content bytes: tar headers and padding are not part of the total.
-              const add = Math.min(n, Math.max(0, layer.bytes - last));
-              last += add;
-              task?.tick(add);
-            },
-          });
-        let result: BuiltLayer;
-        try {
-          result = await attempt();
-        } catch (e) {
-          if (!(e instanceof ArchiveCacheCorrupt)) throw e;
-          // A damaged copy in the archive content cache: drop it, take the file from the archive again, once.
-          reporter.warn(e.message);
-          await rm(e.file, { force: true });
-          contentSources.delete(source.root);
-          result = await attempt();
-        }
-        result = keyAgain(layer, result);
-        reuse.cache.remember(result, i.kind, i.mtime, i.compressor);
-        built.set(result.inputKey, { layer: result, reused: false });
-        // Saved after every layer: an interrupted build's next run reuses what this one finished.
-        await reuse.cache.save();
-      }),
-    ),
-  );
+  // Once a layer failed, the layers still queued are not started, and the build fails only after those running
+  // ended: no layer goes on writing (into the store, the archive content cache) after the build said it failed.
+  let failed: { error: unknown } | undefined;
+  const buildAll = async (items: Item[]) => {
+    await Promise.allSettled(items.map((item) => limit(() => (failed ? undefined : buildOne(item).catch((error: unknown) => void (failed ??= { error }))))));
+    if (failed) throw failed.error;
+  };
+  const buildOne = async ({ layer, source, marker }: Item) => {
+    let last = 0;
+    const attempt = async () =>
+      buildLayer(layer, {
+        content: marker ?? withWhiteouts(await contentFor(source)),
+        mount: mounts[layer.tree],
+        store,
+        compression,
+        mtime: i.mtime,
+        maxBytes: layerLimit,
+        tooBig: () => layerTooBig(layer, layerLimit),
+        onBytes: (n) => {
+          // Progress in content bytes: tar headers and padding are not part of the total.
+          const add = Math.min(n, Math.max(0, layer.bytes - last));
+          last += add;
+          task?.tick(add);
+        },
+      });
+    let result: BuiltLayer;
+    try {
+      result = await attempt();
+    } catch (e) {
+      if (!(e instanceof ArchiveCacheCorrupt)) throw e;
+      // A damaged copy in the archive content cache: drop it, take the file from the archive again, once.
+      reporter.warn(e.message);
+      await rm(e.file, { force: true });
+      contentSources.delete(source.root);
+      result = await attempt();
+    }
+    result = keyAgain(layer, result);
+    reuse.cache.remember(result, i.kind, i.mtime, i.compressor);
+    built.set(result.inputKey, { layer: result, reused: false });
+    // Saved after every layer: an interrupted build's next run reuses what this one finished.
+    await reuse.cache.save();
+  };
   await buildAll(toBuild);
   if (pendingOf.size > 0) {
     // Every pending file is in a layer now: the trees get their digests (and their stat caches), then their markers.
