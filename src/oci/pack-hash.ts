@@ -4,7 +4,6 @@
 // were read) is checked here the same way, so a file that changed since the walk is an error naming it.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { createXxh64, hex64, xxhashApi, type StatSnapshot, type XxhashApi } from '../scan/hash.js';
@@ -145,7 +144,9 @@ function readerStream(size: number, reader: () => Promise<ContentReader>): Reada
  * which checks it against its known hash as usual.
  */
 export function packHashingSource(inner: ContentSource, root: string, pending: PackHashes): ContentSource {
-  const fileOf = (e: FileEntry) => path.join(root, e.path); // the entry's path was checked by the scan's walk
+  // Planned entries' paths are clean and relative (the walk made them; the layer writer checked them first).
+  const prefix = root.endsWith('/') ? root : `${root}/`;
+  const fileOf = (e: FileEntry) => prefix + e.path;
   const reader = async (e: FileEntry, slot: number): Promise<ContentReader> => {
     const startedAt = Date.now();
     return openHashingReader(fileOf(e), pending.before(slot), (h) => pending.fill(slot, h, startedAt));

@@ -158,23 +158,27 @@ const OPAQUE_SUFFIX = '.wh..opq';
 
 export type TarHeader = TarHeaderFields;
 
+/**
+ * A layer entry's header, complete as normalizeHeader would make it (the writer takes it as it is: `normalized`), in
+ * one object literal of one shape: per entry of a 1M-entry layer, spreads and a second normalised copy showed up.
+ */
 function header(t: TarEntry, mtime: Date): TarHeader {
   const e = t.entry;
-  const common = { name: t.name, mode: e.mode & 0o7777, mtime, uid: 0, gid: 0, uname: '', gname: '' };
-  switch (e.type) {
-    case 'dir':
-      return { ...common, type: 'directory', size: 0 };
-    case 'symlink':
-      if (!e.linkTarget) throw new GamelayerError('layer.symlink', `symlink ${e.path} has no target`);
-      return { ...common, type: 'symlink', size: 0, linkname: e.linkTarget };
-    case 'file':
-      return {
-        ...common,
-        type: 'file',
-        size: e.size,
-        ...(e.size > USTAR_MAX_SIZE ? { pax: { size: String(e.size) } } : {}),
-      };
-  }
+  if (e.type === 'symlink' && !e.linkTarget) throw new GamelayerError('layer.symlink', `symlink ${e.path} has no target`);
+  const size = e.type === 'file' ? e.size : 0;
+  return {
+    name: t.name,
+    type: e.type === 'dir' ? 'directory' : e.type,
+    mode: e.mode & 0o7777,
+    size,
+    mtime,
+    uid: 0,
+    gid: 0,
+    uname: '',
+    gname: '',
+    linkname: e.type === 'symlink' ? e.linkTarget : undefined,
+    pax: size > USTAR_MAX_SIZE ? { size: String(size) } : undefined,
+  };
 }
 
 export interface LayerTarOptions {
@@ -218,7 +222,7 @@ function* layerPackEntries(layer: Pick<PlannedLayer, 'entries'>, content: Conten
       else if (reader && (inPlace || isPendingHash(e))) body = { reader: () => reader(e) };
       else body = () => content.open(e);
     }
-    yield { header: header(t, mtime), body };
+    yield { header: header(t, mtime), body, normalized: true };
   }
 }
 
@@ -235,6 +239,8 @@ export interface ReaderBody {
 /** One tar entry to write: its header, and a file's body (bytes, read in place, or a stream opened when its turn comes). */
 export interface PackEntry {
   header: TarHeader;
+  /** The header has every field normalizeHeader fills in, and is this entry's own: the writer uses it as it is. */
+  normalized?: boolean;
   body?: Buffer | string | ReadIntoBody | ReaderBody | (() => Promise<Readable | Buffer> | Readable | Buffer);
 }
 
@@ -332,7 +338,7 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
   for await (const e of entries) {
     const raw = e.body;
     const body = typeof raw === 'function' ? await raw() : raw;
-    const h = normalizeHeader({ ...e.header });
+    const h = e.normalized ? (e.header as ReturnType<typeof normalizeHeader>) : normalizeHeader({ ...e.header });
     const isVoid = VOID_TYPES.has(h.type);
     if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {
       let bytes = typeof body === 'string' ? Buffer.from(body) : body;
