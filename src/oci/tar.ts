@@ -265,12 +265,14 @@ export function packEntries(entries: Iterable<PackEntry> | AsyncIterable<PackEnt
 }
 
 /**
- * With `reuse`, a chunk handed out is taken back (zeroed) for later output once the consumer asks for the next one:
+ * With `reuse`, a chunk handed out is taken back for later output once the consumer asks for the next one:
  * the consumer must be done with it by then (layerTarChunks).
  */
 async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry>, onBytes?: (n: number) => void, reuse = false): AsyncGenerator<Buffer> {
-  // Output chunks are zero-filled, so header fields left blank and padding need no writes.
+  // New output chunks are zero-filled, so header fields left blank and padding need no writes. A chunk taken back
+  // (with reuse) is not zeroed whole, most of it is overwritten by file bytes: its headers' blocks and padding are.
   let buf = Buffer.alloc(CHUNK);
+  let bufDirty = false;
   let off = 0;
   /** Output in order; `owner` is the writer's own chunk the bytes lie in (taken back once handed out, with reuse). */
   const ready: { bytes: Buffer; owner?: typeof buf }[] = [];
@@ -290,9 +292,11 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
     handed = 0;
     collectYoungGarbage();
   };
+  /** The next chunk (the caller makes it `buf`). */
   const fresh = () => {
     const again = spare.pop();
-    if (again) return again.fill(0);
+    bufDirty = again !== undefined;
+    if (again) return again;
     handedOn(CHUNK);
     return Buffer.alloc(CHUNK);
   };
@@ -317,6 +321,7 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
     while (n > 0) {
       if (off === CHUNK) room(1);
       const k = Math.min(n, CHUNK - off);
+      if (bufDirty) buf.fill(0, off, off + k);
       off += k;
       n -= k;
     }
@@ -330,6 +335,7 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
   };
   const writeHeader = (h: ReturnType<typeof normalizeHeader>) => {
     room(BLOCK);
+    if (bufDirty) buf.fill(0, off, off + BLOCK);
     const n = writeUstarHeader(h, buf, off);
     if (n) off += n;
     else copy(encodeHeader(h));
