@@ -105,8 +105,11 @@ export function createZstd(options: ZstdOptions = {}): Duplex {
 }
 
 
-/** Tar bytes per slot of a feed, and slots per feed: the most a layer holds in flight towards zstd. */
-const SLOT_BYTES = 1 << 20;
+/**
+ * Tar bytes per slot of a feed, and slots per feed: the most a layer holds in flight towards zstd. A slot is sent
+ * when full (the tar writer's 1 MiB chunks are gathered), so a message and a round of pipe writes carry 2 MiB.
+ */
+const SLOT_BYTES = 2 << 20;
 const SLOTS = 4;
 
 const fdatasync = promisify(fdatasyncCb);
@@ -126,6 +129,7 @@ class FeedWorker {
     const fromSource = import.meta.url.endsWith('.ts');
     this.worker = new Worker(fromSource ? new URL('./zstd-feed-worker-boot.cjs', import.meta.url) : new URL('./zstd-feed-worker.js', import.meta.url));
     this.worker.unref();
+    this.worker.postMessage({ id: -1, type: 'slots', slots: this.slots } satisfies FeedRequest);
     this.worker.on('message', (r: FeedReply) => {
       const w = this.waiting.get(r.id);
       this.waiting.delete(r.id);
@@ -291,7 +295,10 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
   const feed = idleFeeds.pop() ?? new FeedWorker();
   const job = nextJob++;
   allFeeds.add(feed);
-  const free = [...feed.slots];
+  const free = feed.slots.map((_, i) => i);
+  /** The slot being filled, and its bytes so far. */
+  let filling: number | undefined;
+  let filled = 0;
   const slotWaiters: (() => void)[] = [];
   const inFlight = new Set<Promise<unknown>>();
   let failed: Error | undefined;
@@ -323,13 +330,30 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
     }
   };
 
-  const send = async (bytes: Uint8Array) => {
-    while (free.length === 0 && !failed) await new Promise<void>((r) => slotWaiters.push(r));
-    if (failed) return stop();
-    const slot = free.pop()!;
-    new Uint8Array(slot, 0, bytes.length).set(bytes);
+  /** Copies `bytes` into the slot being filled (taking a free one first); a slot that is full goes to the thread. */
+  const gather = async (bytes: Uint8Array) => {
+    for (let at = 0; at < bytes.length; ) {
+      if (filling === undefined) {
+        while (free.length === 0 && !failed) await new Promise<void>((r) => slotWaiters.push(r));
+        if (failed) return stop();
+        filling = free.pop()!;
+        filled = 0;
+      }
+      const n = Math.min(bytes.length - at, SLOT_BYTES - filled);
+      new Uint8Array(feed.slots[filling]!, filled, n).set(bytes.subarray(at, at + n));
+      filled += n;
+      at += n;
+      if (filled === SLOT_BYTES) send();
+    }
+  };
+  /** Hands the slot being filled to the feed's thread. */
+  const send = () => {
+    if (filling === undefined) return;
+    const slot = filling;
+    const length = filled;
+    filling = undefined;
     const p = feed
-      .call({ type: 'chunk', fd: fh.fd, slot, length: bytes.length })
+      .call({ type: 'chunk', fd: fh.fd, slot, length })
       .then(
         () => {
           free.push(slot);
@@ -369,7 +393,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
     async write(chunk) {
       if (finished) throw new Error('zstd feed already finished');
       if (failed) return stop();
-      for (let off = 0; off < chunk.length; off += SLOT_BYTES) await send(chunk.subarray(off, off + SLOT_BYTES));
+      await gather(chunk);
       sinceLook += chunk.length;
       if (sinceLook >= OUTPUT_EVERY) {
         sinceLook = 0;
@@ -379,6 +403,8 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
     async end() {
       if (finished) throw new Error('zstd feed already finished');
       try {
+        if (failed) return await stop();
+        send(); // the last slot, part full
         const r = await feed.call({ type: 'diff-id' }); // after every chunk: the worker answers in order
         if (failed) return await stop();
         await fh.close();
