@@ -179,4 +179,19 @@ describe('build: one read per file', () => {
     await expect(build({ config, reporter })).rejects.toThrow(`${changed}: changed since it was scanned: it was modified while the build ran`);
     await expect(readdir(path.join(config.stateDir, 'records'))).rejects.toThrow(/ENOENT/);
   });
+
+  it('hashes in the scan when there is a previous build to plan on: an edit is a patch layer, hashed before the plan', async () => {
+    const dir = await tempDir();
+    const root = await game(dir);
+    const config = await loadConfig(path.join(root, 'gamelayer.yaml'));
+    await build({ config });
+    await writeFile(path.join(root, 'app-media', 'edge.pak'), Buffer.alloc(256 << 10, 5));
+    const next = await build({ config });
+    const media = next.scans.find((x) => x.manifest.tree === 'app-media')!;
+    expect(media.pending).toBeUndefined();
+    expect(media.stats.hashedFiles).toBe(1);
+    expect(next.summary.layers.some((l) => l.patch && l.layer.tree === 'app-media')).toBe(true);
+    const alone = await scanTree('app-media', path.join(root, 'app-media'), ALL, { stateDir: path.join(dir, 'state-alone') });
+    expect(next.record.manifests.find((m) => m.tree === 'app-media')!.digest).toBe(alone.manifest.digest);
+  });
 });
