@@ -129,7 +129,9 @@ ${builds.map((b) => row(`cold build, ${b.name}`, cold.get(b.name)!)).join('\n')}
 
 Cold build / cold scan (wall, medians): ${(median(cold.get(builds[0]!.name)!.map((x) => x.ms)) / median(scans.map((x) => x.ms))).toFixed(2)}× (target ≤ 3× for 1M entries); peak RSS of the cold build ${Math.max(...cold.get(builds[0]!.name)!.map((x) => x.maxRssMiB)).toFixed(0)} MiB (target ≤ 256 MiB).
 
-A cold build also scans (xxh64 of every byte) and checks every file again as it is packed; the peer does neither.
+A cold build (no previous build, no layer cache) reads each file once: the layer writer takes its xxh64 from the bytes it
+packs and checks size and times against the walk's stat (docs/architecture.md, "One read per file"); the cold scan
+alone reads and hashes every file. The peer neither hashes nor stores its output.
 `;
   process.stdout.write(md);
   await writeReportSection(opts.empty ? 'many-empty-files' : 'many-files', md);

@@ -132,14 +132,19 @@ async function buildZstdLayer(layer: PlannedLayer, options: BuildLayerOptions, c
   const writer = await options.store.createFileBlobWriter();
   const tar = layerTarChunks(layer, options.content, { mount: options.mount, mtime: options.mtime, tree: layer.tree });
   let zstd: ZstdFileFeed | undefined;
-  const overLimit = () => options.maxBytes !== undefined && writer.size() > options.maxBytes;
+  // zstd's output is at most its input plus 1/256 and a few KiB (ZSTD_compressBound): the blob's size (an fstat) is
+  // looked at only once the input could have taken it over the limit, not for every chunk of every layer.
+  let input = 0;
+  const mayBeOver = (max: number) => input + (input >> 7) + (1 << 20) > max;
+  const overLimit = () => options.maxBytes !== undefined && mayBeOver(options.maxBytes) && writer.size() > options.maxBytes;
   const tooBig = () => (options.tooBig ?? (() => new Error(`layer over ${options.maxBytes} bytes`)))();
   let diffID: string;
   try {
-    zstd = await startZstdToFile({ ...compression, output: writer.handle.fd, fifo: options.store.tempPath() });
+    zstd = await startZstdToFile({ ...compression, output: writer.handle.fd });
     // Each chunk is copied into the feed before the next is asked for: the tar writer reuses it.
     for await (const chunk of tar) {
       options.onBytes?.(chunk.length);
+      input += chunk.length;
       if (overLimit()) throw tooBig();
       await zstd.write(chunk);
     }

@@ -3,6 +3,7 @@
 import { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
+import { isPendingHash } from '../scan/pending.js';
 import type { FileEntry, PlannedLayer } from '../types.js';
 import { collectYoungGarbage } from '../util/young-garbage.js';
 import type { ContentReader, ContentSource } from './content.js';
@@ -157,23 +158,27 @@ const OPAQUE_SUFFIX = '.wh..opq';
 
 export type TarHeader = TarHeaderFields;
 
+/**
+ * A layer entry's header, complete as normalizeHeader would make it (the writer takes it as it is: `normalized`), in
+ * one object literal of one shape: per entry of a 1M-entry layer, spreads and a second normalised copy showed up.
+ */
 function header(t: TarEntry, mtime: Date): TarHeader {
   const e = t.entry;
-  const common = { name: t.name, mode: e.mode & 0o7777, mtime, uid: 0, gid: 0, uname: '', gname: '' };
-  switch (e.type) {
-    case 'dir':
-      return { ...common, type: 'directory', size: 0 };
-    case 'symlink':
-      if (!e.linkTarget) throw new GamelayerError('layer.symlink', `symlink ${e.path} has no target`);
-      return { ...common, type: 'symlink', size: 0, linkname: e.linkTarget };
-    case 'file':
-      return {
-        ...common,
-        type: 'file',
-        size: e.size,
-        ...(e.size > USTAR_MAX_SIZE ? { pax: { size: String(e.size) } } : {}),
-      };
-  }
+  if (e.type === 'symlink' && !e.linkTarget) throw new GamelayerError('layer.symlink', `symlink ${e.path} has no target`);
+  const size = e.type === 'file' ? e.size : 0;
+  return {
+    name: t.name,
+    type: e.type === 'dir' ? 'directory' : e.type,
+    mode: e.mode & 0o7777,
+    size,
+    mtime,
+    uid: 0,
+    gid: 0,
+    uname: '',
+    gname: '',
+    linkname: e.type === 'symlink' ? e.linkTarget : undefined,
+    pax: size > USTAR_MAX_SIZE ? { size: String(size) } : undefined,
+  };
 }
 
 export interface LayerTarOptions {
@@ -206,17 +211,18 @@ function* layerPackEntries(layer: Pick<PlannedLayer, 'entries'>, content: Conten
   const entries = layerTarEntriesInOrder(layer.entries, options.mount, options.tree);
   const mtime = new Date((options.mtime ?? sourceDateEpoch()) * 1000);
   const readInto = content.readInto?.bind(content);
-  const reader = inPlace ? content.reader?.bind(content) : undefined;
+  const reader = content.reader?.bind(content);
   // Headers are made as the writer reaches each entry, so a bad one (a symlink without target) errors the stream.
   for (const t of entries) {
     const e = t.entry;
     let body: PackEntry['body'];
     if (e.type === 'file') {
       if (readInto && e.size <= SMALL_FILE) body = { readInto: (buf, off) => readInto(e, buf, off) };
-      else if (reader) body = { reader: () => reader(e) };
+      // A file whose hash the scan left to this writer is read piece by piece into the writer's chunks (one read).
+      else if (reader && (inPlace || isPendingHash(e))) body = { reader: () => reader(e) };
       else body = () => content.open(e);
     }
-    yield { header: header(t, mtime), body };
+    yield { header: header(t, mtime), body, normalized: true };
   }
 }
 
@@ -233,6 +239,8 @@ export interface ReaderBody {
 /** One tar entry to write: its header, and a file's body (bytes, read in place, or a stream opened when its turn comes). */
 export interface PackEntry {
   header: TarHeader;
+  /** The header has every field normalizeHeader fills in, and is this entry's own: the writer uses it as it is. */
+  normalized?: boolean;
   body?: Buffer | string | ReadIntoBody | ReaderBody | (() => Promise<Readable | Buffer> | Readable | Buffer);
 }
 
@@ -257,12 +265,14 @@ export function packEntries(entries: Iterable<PackEntry> | AsyncIterable<PackEnt
 }
 
 /**
- * With `reuse`, a chunk handed out is taken back (zeroed) for later output once the consumer asks for the next one:
+ * With `reuse`, a chunk handed out is taken back for later output once the consumer asks for the next one:
  * the consumer must be done with it by then (layerTarChunks).
  */
 async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry>, onBytes?: (n: number) => void, reuse = false): AsyncGenerator<Buffer> {
-  // Output chunks are zero-filled, so header fields left blank and padding need no writes.
+  // New output chunks are zero-filled, so header fields left blank and padding need no writes. A chunk taken back
+  // (with reuse) is not zeroed whole, most of it is overwritten by file bytes: its headers' blocks and padding are.
   let buf = Buffer.alloc(CHUNK);
+  let bufDirty = false;
   let off = 0;
   /** Output in order; `owner` is the writer's own chunk the bytes lie in (taken back once handed out, with reuse). */
   const ready: { bytes: Buffer; owner?: typeof buf }[] = [];
@@ -282,9 +292,11 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
     handed = 0;
     collectYoungGarbage();
   };
+  /** The next chunk (the caller makes it `buf`). */
   const fresh = () => {
     const again = spare.pop();
-    if (again) return again.fill(0);
+    bufDirty = again !== undefined;
+    if (again) return again;
     handedOn(CHUNK);
     return Buffer.alloc(CHUNK);
   };
@@ -309,6 +321,7 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
     while (n > 0) {
       if (off === CHUNK) room(1);
       const k = Math.min(n, CHUNK - off);
+      if (bufDirty) buf.fill(0, off, off + k);
       off += k;
       n -= k;
     }
@@ -322,6 +335,7 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
   };
   const writeHeader = (h: ReturnType<typeof normalizeHeader>) => {
     room(BLOCK);
+    if (bufDirty) buf.fill(0, off, off + BLOCK);
     const n = writeUstarHeader(h, buf, off);
     if (n) off += n;
     else copy(encodeHeader(h));
@@ -330,7 +344,7 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
   for await (const e of entries) {
     const raw = e.body;
     const body = typeof raw === 'function' ? await raw() : raw;
-    const h = normalizeHeader({ ...e.header });
+    const h = e.normalized ? (e.header as ReturnType<typeof normalizeHeader>) : normalizeHeader({ ...e.header });
     const isVoid = VOID_TYPES.has(h.type);
     if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {
       let bytes = typeof body === 'string' ? Buffer.from(body) : body;

@@ -6,7 +6,9 @@ import { readSync, writeSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 
 export type FeedRequest =
-  | { id: number; type: 'chunk'; fd: number; slot: SharedArrayBuffer; length: number }
+  /** Once, before any chunk: the feed's shared slots (chunks then name theirs by index: no buffer to clone per chunk). */
+  | { id: number; type: 'slots'; slots: SharedArrayBuffer[] }
+  | { id: number; type: 'chunk'; fd: number; slot: number; length: number }
   | { id: number; type: 'diff-id' }
   /** Hashes what the file holds beyond the part hashed so far (of the same `job`); with `end`, all of it. */
   | { id: number; type: 'hash-file'; fd: number; job: number; end: boolean };
@@ -20,16 +22,20 @@ export interface FeedReply {
   error?: { message: string; code?: string };
 }
 
+let slots: SharedArrayBuffer[] = [];
 let hash: Hash | undefined;
 let hashed = 0;
 let readBuffer: Buffer | undefined;
 /** The output file's hash so far: the job it belongs to and the bytes read. */
 let output: { job: number; hash: Hash; size: number } | undefined;
 
-function handle(req: FeedRequest): FeedReply {
+function handle(req: FeedRequest): FeedReply | undefined {
   switch (req.type) {
+    case 'slots':
+      slots = req.slots;
+      return undefined;
     case 'chunk': {
-      const view = new Uint8Array(req.slot, 0, req.length);
+      const view = new Uint8Array(slots[req.slot]!, 0, req.length);
       (hash ??= createHash('sha256')).update(view);
       hashed += req.length;
       for (let off = 0; off < view.length; ) off += writeSync(req.fd, view, off, view.length - off);
@@ -61,9 +67,10 @@ function handle(req: FeedRequest): FeedReply {
 }
 
 parentPort?.on('message', (req: FeedRequest) => {
-  let reply: FeedReply;
+  let reply: FeedReply | undefined;
   try {
     reply = handle(req);
+    if (!reply) return;
   } catch (e) {
     // After a failed write the layer is abandoned: the next one starts a fresh hash.
     hash = undefined;

@@ -1,13 +1,16 @@
 // zstd layers through Debian's `zstd` CLI (Node 20's zlib has no zstd). Multi-threaded mode with fixed
 // settings: its output depends on level and input only, not on the thread count (checked in tests).
 import { execFile, spawn } from 'node:child_process';
-import { closeSync, constants, fdatasync as fdatasyncCb, openSync } from 'node:fs';
+import { closeSync, constants, existsSync, fdatasync as fdatasyncCb, lstatSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import { promisify } from 'node:util';
 import { GamelayerError } from '../errors.js';
+import { isStaleTemp, tempTag } from '../util/temp-files.js';
 import type { FeedReply, FeedRequest } from './zstd-feed-worker.js';
 
 export const DEFAULT_ZSTD_LEVEL = 3;
@@ -102,8 +105,11 @@ export function createZstd(options: ZstdOptions = {}): Duplex {
 }
 
 
-/** Tar bytes per slot of a feed, and slots per feed: the most a layer holds in flight towards zstd. */
-const SLOT_BYTES = 1 << 20;
+/**
+ * Tar bytes per slot of a feed, and slots per feed: the most a layer holds in flight towards zstd. A slot is sent
+ * when full (the tar writer's 1 MiB chunks are gathered), so a message and a round of pipe writes carry 2 MiB.
+ */
+const SLOT_BYTES = 2 << 20;
 const SLOTS = 4;
 
 const fdatasync = promisify(fdatasyncCb);
@@ -123,6 +129,7 @@ class FeedWorker {
     const fromSource = import.meta.url.endsWith('.ts');
     this.worker = new Worker(fromSource ? new URL('./zstd-feed-worker-boot.cjs', import.meta.url) : new URL('./zstd-feed-worker.js', import.meta.url));
     this.worker.unref();
+    this.worker.postMessage({ id: -1, type: 'slots', slots: this.slots } satisfies FeedRequest);
     this.worker.on('message', (r: FeedReply) => {
       const w = this.waiting.get(r.id);
       this.waiting.delete(r.id);
@@ -167,10 +174,47 @@ const allFeeds = new Set<FeedWorker>();
 
 /** Stops the zstd feed workers (tests, or a library caller that wants a clean exit right away). */
 export async function closeZstdWorkers(): Promise<void> {
+  removeFifos();
   const all = [...allFeeds];
   allFeeds.clear();
   idleFeeds.length = 0;
   await Promise.all(all.map((w) => w.terminate()));
+}
+
+/** Named pipes made ahead: each `mkfifo` is a spawn (a fork of this large process), so one makes several. */
+const FIFO_BATCH = 8;
+const fifoPool: string[] = [];
+let fifoDir: string | undefined;
+let fifoSeq = 0;
+const FIFO_DIR = 'gamelayer-fifos.';
+
+function removeFifos(): void {
+  fifoPool.length = 0;
+  if (fifoDir) rmSync(fifoDir, { recursive: true, force: true });
+}
+
+/**
+ * A fresh named pipe (mode 600) in this process's own folder under the temp dir (mode 700, removed at exit): one
+ * made earlier, else a batch of FIFO_BATCH. Each is used once and removed as soon as both ends are open.
+ */
+async function takeFifo(): Promise<string> {
+  for (let ready = fifoPool.pop(); ready !== undefined; ready = fifoPool.pop()) {
+    if (lstatSync(ready, { throwIfNoEntry: false })?.isFIFO()) return ready;
+  }
+  if (!fifoDir || !existsSync(fifoDir)) {
+    if (!fifoDir) {
+      process.once('exit', removeFifos);
+      // Those of processes that were killed (their names carry pid and host): a few empty pipes each.
+      for (const name of readdirSync(tmpdir())) if (name.startsWith(FIFO_DIR) && isStaleTemp(name)) rmSync(path.join(tmpdir(), name), { recursive: true, force: true });
+    }
+    fifoDir = mkdtempSync(path.join(tmpdir(), `${FIFO_DIR}${tempTag()}.`));
+  }
+  const names = Array.from({ length: FIFO_BATCH }, () => path.join(fifoDir!, `zstd-in.${fifoSeq++}`));
+  await promisify(execFile)('mkfifo', ['-m', '600', ...names]).catch((e: Error) => {
+    throw new GamelayerError('zstd.failed', `cannot make a named pipe for zstd in ${fifoDir}: ${e.message}`, 'zstd layers need mkfifo (coreutils)');
+  });
+  fifoPool.push(...names.slice(1));
+  return names[0]!;
 }
 
 /** zstd compressing into a file: see `startZstdToFile`. */
@@ -188,8 +232,6 @@ export interface ZstdFileFeed {
 export interface ZstdFileOptions extends ZstdOptions {
   /** File descriptor zstd writes the compressed bytes to (a blob's temp file). */
   output: number;
-  /** Where to make the named pipe zstd reads from; removed as soon as both ends are open. */
-  fifo: string;
 }
 
 /**
@@ -202,14 +244,12 @@ export interface ZstdFileOptions extends ZstdOptions {
 export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFileFeed> {
   const bin = options.bin ?? 'zstd';
   const args = zstdArgs(options.level ?? DEFAULT_ZSTD_LEVEL, options.threads);
-  await promisify(execFile)('mkfifo', ['-m', '600', options.fifo]).catch((e: Error) => {
-    throw new GamelayerError('zstd.failed', `cannot make the pipe ${options.fifo} for zstd: ${e.message}`, 'zstd layers need mkfifo (coreutils)');
-  });
+  const fifo = await takeFifo();
   let child;
   try {
-    child = spawn(bin, [...args, options.fifo], { stdio: ['ignore', options.output, 'pipe'] });
+    child = spawn(bin, [...args, fifo], { stdio: ['ignore', options.output, 'pipe'] });
   } catch (e) {
-    await rm(options.fifo, { force: true });
+    await rm(fifo, { force: true });
     throw missing(bin, e as Error);
   }
   let stderr = '';
@@ -228,12 +268,12 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
   // The write end opens once zstd has opened the read end. For a zstd that never does (not installed, died at start)
   // a read end is opened here and held until that open returned, so it never waits for ever.
   let opened = false;
-  const opening = open(options.fifo, 'w');
+  const opening = open(fifo, 'w');
   void exited.then(() => {
     if (opened) return;
     let reader: number | undefined;
     try {
-      reader = openSync(options.fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+      reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch {
       return; // the pipe is gone: the open already returned
     }
@@ -244,7 +284,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
     fh = await opening;
     opened = true;
   } finally {
-    await rm(options.fifo, { force: true });
+    await rm(fifo, { force: true });
   }
   if (exit) {
     await fh.close();
@@ -255,7 +295,10 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
   const feed = idleFeeds.pop() ?? new FeedWorker();
   const job = nextJob++;
   allFeeds.add(feed);
-  const free = [...feed.slots];
+  const free = feed.slots.map((_, i) => i);
+  /** The slot being filled, and its bytes so far. */
+  let filling: number | undefined;
+  let filled = 0;
   const slotWaiters: (() => void)[] = [];
   const inFlight = new Set<Promise<unknown>>();
   let failed: Error | undefined;
@@ -287,13 +330,30 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
     }
   };
 
-  const send = async (bytes: Uint8Array) => {
-    while (free.length === 0 && !failed) await new Promise<void>((r) => slotWaiters.push(r));
-    if (failed) return stop();
-    const slot = free.pop()!;
-    new Uint8Array(slot, 0, bytes.length).set(bytes);
+  /** Copies `bytes` into the slot being filled (taking a free one first); a slot that is full goes to the thread. */
+  const gather = async (bytes: Uint8Array) => {
+    for (let at = 0; at < bytes.length; ) {
+      if (filling === undefined) {
+        while (free.length === 0 && !failed) await new Promise<void>((r) => slotWaiters.push(r));
+        if (failed) return stop();
+        filling = free.pop()!;
+        filled = 0;
+      }
+      const n = Math.min(bytes.length - at, SLOT_BYTES - filled);
+      new Uint8Array(feed.slots[filling]!, filled, n).set(bytes.subarray(at, at + n));
+      filled += n;
+      at += n;
+      if (filled === SLOT_BYTES) send();
+    }
+  };
+  /** Hands the slot being filled to the feed's thread. */
+  const send = () => {
+    if (filling === undefined) return;
+    const slot = filling;
+    const length = filled;
+    filling = undefined;
     const p = feed
-      .call({ type: 'chunk', fd: fh.fd, slot, length: bytes.length })
+      .call({ type: 'chunk', fd: fh.fd, slot, length })
       .then(
         () => {
           free.push(slot);
@@ -333,7 +393,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
     async write(chunk) {
       if (finished) throw new Error('zstd feed already finished');
       if (failed) return stop();
-      for (let off = 0; off < chunk.length; off += SLOT_BYTES) await send(chunk.subarray(off, off + SLOT_BYTES));
+      await gather(chunk);
       sinceLook += chunk.length;
       if (sinceLook >= OUTPUT_EVERY) {
         sinceLook = 0;
@@ -343,6 +403,8 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
     async end() {
       if (finished) throw new Error('zstd feed already finished');
       try {
+        if (failed) return await stop();
+        send(); // the last slot, part full
         const r = await feed.call({ type: 'diff-id' }); // after every chunk: the worker answers in order
         if (failed) return await stop();
         await fh.close();

@@ -54,12 +54,17 @@ async function buildHeld(opts: BuildOptions): Promise<BuildResult> {
   // a failed lookup fails the build through the second promise, so the scan's copy of it only ends in undefined.
   const previousP = findPrevious(inputs);
   const previousRecord = previousP.then((p) => p.record ?? p.remote?.record, () => undefined);
-  const [{ scans, scanMs }, previous] = await Promise.all([scanTrees({ ...inputs, started, previous: previousRecord }), previousP]);
-  const cache = await openLayerCache(inputs.config.stateDir, inputs.reporter);
+  const cacheP = openLayerCache(inputs.config.stateDir, inputs.reporter);
+  // One read per file (docs/architecture.md): with no previous build to diff against and no cached layer to look up,
+  // the build packs every file the stat cache misses whatever its hash, so the layer writer hashes it as it packs it.
+  const packHashes = () => Promise.all([previousP, cacheP]).then(([p, c]) => p.record === undefined && c.empty, () => false);
+  const [{ scans, scanMs }, previous] = await Promise.all([scanTrees({ ...inputs, started, previous: previousRecord, packHashes }), previousP]);
+  const cache = await cacheP;
   const reuse = layerReuse({ ...inputs, cache, kept: previous.kept });
   const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, reuse });
   const chunkSources = new Map(scans.flatMap((s) => (s.chunkSources ? [[s.manifest.digest, s.chunkSources] as const] : [])));
-  const { built, inRegistryOnly } = await buildLayers({ ...inputs, plans, reuse, chunkSources });
+  const pending = scans.flatMap((s) => (s.pending ? [s.pending] : []));
+  const { built, inRegistryOnly } = await buildLayers({ ...inputs, plans, reuse, chunkSources, pending });
   const images = await writeImages({ ...inputs, plans, baseInRegistry, built, inRegistryOnly, remote: previous.remote });
   const recorded = await recordBuild({ ...inputs, plans, images, previous });
   const summary = summarize({ plans, perPlatform: images.perPlatform, built, previous, recorded, scanMs, started });

@@ -41,6 +41,12 @@ export class LayerCache {
     return new LayerCache(file, rows, read.ok || read.missing ? undefined : read.reason);
   }
 
+  /** No layer cached (a fresh state folder): no layer of this build can be found here, whatever its key. */
+  get empty(): boolean {
+    for (const rows of this.rows.values()) if (rows.length > 0) return false;
+    return true;
+  }
+
   /**
    * The reusable layer for these inputs, if its blob is in the store and proven to hash to its digest (a valid
    * verified marker, else a full hash: see oci/blob-verify.ts). A damaged blob is removed, reported through

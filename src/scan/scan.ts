@@ -12,7 +12,8 @@ import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
 import { deniedWhere, isWriteDenied } from '../util/fs-access.js';
 import { collectOldGarbage } from '../util/young-garbage.js';
 import { ChangedWhileReading, hashFile, hashSmallFile, SMALL_FILE, xxhashApi, type StatSnapshot } from './hash.js';
-import { makeManifest, normalizeMode, withParentDirs } from './manifest.js';
+import { makeManifest, normalizeMode, sortEntries, withParentDirs } from './manifest.js';
+import { PendingHashes } from './pending.js';
 import { linksLeavingTree } from './link-resolve.js';
 import { readArchive, sniffArchive } from './read-archive.js';
 import { fileTooBig } from './size-limit.js';
@@ -37,6 +38,13 @@ export interface ScanOptions {
    * list, src/scan/chunk-tree.ts). Same contract as hashFile: ChangedWhileReading when the file moved.
    */
   bigFiles?: (tree: TreeName) => BigFileHasher | undefined;
+  /**
+   * Asked after a directory tree's walk, when it has files the stat cache misses: true leaves them unread, their
+   * hashes to the layer writer, which takes them from the bytes it packs (`TreeScan.pending`; docs/architecture.md
+   * "One read per file"). Only for a build that will pack every such file whatever its hash. Never for a tree with
+   * big files hashed another way (`bigFiles`).
+   */
+  packHashes?: (tree: TreeName, platform: string | undefined) => boolean | Promise<boolean>;
 }
 
 export interface BigFileHasher {
@@ -61,6 +69,11 @@ export interface TreeScanStats {
 export interface TreeScan {
   manifest: TreeManifest;
   stats: TreeScanStats;
+  /**
+   * Set when `packHashes` left files unread: they carry a pending mark instead of their xxh64, and the manifest's
+   * digest is a placeholder, until the layer writer has hashed them and `pending.finish()` ran.
+   */
+  pending?: PendingHashes;
 }
 
 /** Resolves a source path to a TreeSource, with a clear error naming the config field when it is unusable. */
@@ -96,11 +109,20 @@ export async function scanTree(
   const field = opts.field ?? `trees.${tree}.source`;
   const source = await resolveSource(sourcePath, field);
   const label = opts.platform ? `${tree} (${opts.platform})` : tree;
-  const result =
+  const result: { entries: FileEntry[]; stats: PartialStats; pending?: StatCache } =
     source.kind === 'dir'
       ? await scanDir(tree, source, filters, label, opts)
       : await scanArchive(tree, source, filters, label, opts);
-  const manifest = makeManifest(tree, source, withParentDirs(result.entries), opts.platform);
+  let manifest: TreeManifest;
+  let pending: PendingHashes | undefined;
+  if (result.pending) {
+    // Same fields, in the same order, as makeManifest's; the digest once the layer writer filled every hash.
+    manifest = { tree, root: source.path, source, platform: opts.platform, entries: sortEntries(withParentDirs(result.entries)), digest: '' };
+    const cache = result.pending;
+    const reporter = opts.reporter ?? silentReporter;
+    pending = new PendingHashes(manifest, cache, source.path, label, () => saveOrWarn(() => cache.save(), reporter, label, 'stat cache'), (e, file) => wrapReadError(e, label, file));
+    pending.markAll();
+  } else manifest = makeManifest(tree, source, withParentDirs(result.entries), opts.platform);
   let bytes = 0;
   let files = 0;
   for (const e of manifest.entries) {
@@ -112,6 +134,7 @@ export async function scanTree(
   return {
     manifest,
     stats: { ...result.stats, files, bytes, ms: Date.now() - started },
+    ...(pending ? { pending } : {}),
   };
 }
 
@@ -132,8 +155,8 @@ async function scanDir(
   source: TreeSource,
   filters: Filters,
   label: string,
-  opts: ScanOptions,
-): Promise<{ entries: FileEntry[]; stats: PartialStats }> {
+  opts: ScanOptions & { platform?: string },
+): Promise<{ entries: FileEntry[]; stats: PartialStats; pending?: StatCache }> {
   const reporter = opts.reporter ?? silentReporter;
   const cache = await StatCache.open(cacheFile(opts.stateDir, 'stat', source.path));
   // Each walked entry becomes its FileEntry at once (the walk's records are not kept): a file the cache vouches for
@@ -164,10 +187,14 @@ async function scanDir(
   if (cache.rejected) reporter.warn(`${label}: stat cache ignored (${cache.rejected}); hashing every file again`);
 
   const toHash = cache.reservedCount;
+  const big = opts.bigFiles?.(tree);
+  // The build packs these files whatever their hash: the layer writer hashes them from the bytes it packs.
+  if (toHash > 0 && !big && opts.packHashes && (await opts.packHashes(tree, opts.platform))) {
+    return { entries, stats: { cacheHits, hashedFiles: 0, hashedBytes: 0, cacheRejected: cache.rejected }, pending: cache };
+  }
   let hashBytes = 0;
   for (let slot = 0; slot < toHash; slot++) hashBytes += cache.reservedKey(slot)[0];
   const task = toHash ? reporter.task(`hash ${label}`, hashBytes, 'bytes') : undefined;
-  const big = opts.bigFiles?.(tree);
   const limit = pLimit(opts.concurrency ?? 8);
   const attempts = opts.attempts ?? 3;
   const prefix = source.path.endsWith(path.sep) ? source.path : source.path + path.sep;

@@ -10,6 +10,9 @@ import { ASSEMBLER_PATH, assemblerBytes } from '../../oci/assembler.js';
 import { chunkedContentSource } from '../../oci/chunk-content.js';
 import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../../oci/content.js';
 import { buildLayer } from '../../oci/layer.js';
+import { packHashingSource } from '../../oci/pack-hash.js';
+import { layerInputKey } from '../../plan/plan.js';
+import { isPendingHash, type PendingHashes } from '../../scan/pending.js';
 import { sentinelBytes, TREE_SENTINEL } from '../../oci/sentinel.js';
 import { isWhiteout } from '../../plan/incremental.js';
 import type { ChunkSources } from '../../scan/chunk-tree.js';
@@ -17,7 +20,7 @@ import { xxhashApi } from '../../scan/hash.js';
 import type { BuiltLayer, PlannedLayer, TreeManifest } from '../../types.js';
 import type { LayerReuse } from '../layer-reuse.js';
 import type { BuildInputs } from './inputs.js';
-import { layerTooBig, type PlatformPlan } from './plan.js';
+import { layerTooBig, sentinelLayer, type PlatformPlan } from './plan.js';
 
 export type LayersInput = Pick<
   BuildInputs,
@@ -27,6 +30,8 @@ export type LayersInput = Pick<
   reuse: LayerReuse;
   /** Chunked trees by manifest digest: where their chunk and recipe entries' bytes come from. */
   chunkSources?: Map<string, ChunkSources>;
+  /** Trees whose hashes the scan left to the layer writer (ScanOptions.packHashes); finished here. */
+  pending?: PendingHashes[];
 };
 
 export interface LayersOutput {
@@ -38,17 +43,26 @@ export interface LayersOutput {
 
 export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   const { config, reporter, store, compression, mounts, layerLimit, plans, reuse } = i;
-  const distinct = new Map<string, { layer: PlannedLayer; source: TreeManifest; marker?: ContentSource }>();
+  const pendingOf = new Map((i.pending ?? []).map((p) => [p.manifest, p] as const));
+  const distinct = new Map<string, Item>();
+  /** Every plan's copy of a layer with pending hashes, by its placeholder key: keyed again once it is built. */
+  const copies = new Map<string, PlannedLayer[]>();
   for (const p of plans) {
-    for (const l of p.plan.layers) distinct.set(l.inputKey, { layer: l, source: p.manifests.find((m) => m.tree === l.tree)! });
-    for (const m of p.manifests) distinct.set(p.sentinels.get(m.tree)!.inputKey, { layer: p.sentinels.get(m.tree)!, source: m, marker: markerContent(m, p.name) });
+    for (const l of p.plan.layers) {
+      const source = p.manifests.find((m) => m.tree === l.tree)!;
+      distinct.set(l.inputKey, { layer: l, source });
+      if (pendingOf.has(source)) copies.set(l.inputKey, [...(copies.get(l.inputKey) ?? []), l]);
+    }
+    // A pending tree's marker names its digest, known once its layers are written: planned again and built then.
+    for (const m of p.manifests) if (!pendingOf.has(m)) distinct.set(p.sentinels.get(m.tree)!.inputKey, { layer: p.sentinels.get(m.tree)!, source: m, marker: markerContent(m, p.name) });
   }
   const built = new Map<string, { layer: BuiltLayer; reused: boolean }>();
-  const toBuild: { layer: PlannedLayer; source: TreeManifest; marker?: ContentSource }[] = [];
+  const toBuild: Item[] = [];
   const inRegistryOnly = new Set<string>();
   for (const [key, item] of distinct) {
-    const kept = reuse.kept?.get(key);
-    const hit = kept ?? (await reuse.cached(key));
+    // A placeholder key is in no cache and no record: not looked up.
+    const kept = copies.has(key) ? undefined : reuse.kept?.get(key);
+    const hit = copies.has(key) ? undefined : (kept ?? (await reuse.cached(key)));
     if (hit) built.set(key, { layer: { ...hit, tree: item.layer.tree, index: item.layer.index }, reused: true });
     else toBuild.push(item);
     if (kept && !(await store.hasBlob(kept.digest, kept.size))) inRegistryOnly.add(kept.digest);
@@ -56,10 +70,11 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   // Biggest first: the longest layer starts at once and the small ones fill the other slots around it, so all
   // cores stay busy to the end rather than one big layer running alone at the finish.
   toBuild.sort((a, b) => b.layer.bytes - a.layer.bytes);
+  const markersLater = plans.reduce((n, p) => n + p.manifests.filter((m) => pendingOf.has(m)).length, 0);
   const totalBytes = toBuild.reduce((n, x) => n + x.layer.bytes, 0);
   // The tree markers (one .gamelayer-tree file per tree image) are not rows of the layer table: say them apart.
-  const markers = toBuild.filter(({ marker }) => marker).length;
-  const what = `build ${toBuild.length - markers} layers${markers ? ` + ${markers} tree markers` : ''}`;
+  const markers = toBuild.filter(({ marker }) => marker).length + markersLater;
+  const what = `build ${toBuild.length + markersLater - markers} layers${markers ? ` + ${markers} tree markers` : ''}`;
   const task = toBuild.length ? reporter.task(what, totalBytes, 'bytes') : undefined;
   const limit = pLimit(i.concurrency);
   const contentSources = new Map<string, Promise<ContentSource>>();
@@ -76,53 +91,95 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
       c = contentSources.get(key) ?? Promise.all([plain, xxhashApi()]).then(([inner, api]) => chunkedContentSource(inner, chunked, api));
       contentSources.set(key, c);
     }
+    const pending = pendingOf.get(m);
+    if (pending) {
+      const plain = c;
+      c = plain.then((inner) => packHashingSource(inner, m.root, pending));
+    }
     return c;
   };
-  await Promise.all(
-    toBuild.map(({ layer, source, marker }) =>
-      limit(async () => {
-        let last = 0;
-        const attempt = async () =>
-          buildLayer(layer, {
-            content: marker ?? withWhiteouts(await contentFor(source)),
-            mount: mounts[layer.tree],
-            store,
-            compression,
-            mtime: i.mtime,
-            maxBytes: layerLimit,
-            tooBig: () => layerTooBig(layer, layerLimit),
-            onBytes: (n) => {
-              // Progress in content bytes: tar headers and padding are not part of the total.
-              const add = Math.min(n, Math.max(0, layer.bytes - last));
-              last += add;
-              task?.tick(add);
-            },
-          });
-        let result: BuiltLayer;
-        try {
-          result = await attempt();
-        } catch (e) {
-          if (!(e instanceof ArchiveCacheCorrupt)) throw e;
-          // A damaged copy in the archive content cache: drop it, take the file from the archive again, once.
-          reporter.warn(e.message);
-          await rm(e.file, { force: true });
-          contentSources.delete(source.root);
-          result = await attempt();
-        }
-        reuse.cache.remember(result, i.kind, i.mtime, i.compressor);
-        built.set(layer.inputKey, { layer: result, reused: false });
-        // Saved after every layer: an interrupted build's next run reuses what this one finished.
-        await reuse.cache.save();
-      }),
-    ),
-  );
-  task?.done(`${toBuild.length} layers built`);
+  /** A layer whose files were pending gets its real key once they are hashed, in every plan that holds it. */
+  const keyAgain = (layer: PlannedLayer, result: BuiltLayer): BuiltLayer => {
+    const all = copies.get(layer.inputKey);
+    if (!all) return result;
+    if (layer.entries.some(isPendingHash)) throw new Error(`${layer.tree} layer ${layer.index}: a file of it was not hashed while it was packed`);
+    const inputKey = layerInputKey(mounts[layer.tree], layer.entries);
+    for (const l of all) l.inputKey = inputKey;
+    distinct.set(inputKey, distinct.get(result.inputKey)!);
+    return { ...result, inputKey };
+  };
+  // Once a layer failed, the layers still queued are not started, and the build fails only after those running
+  // ended: no layer goes on writing (into the store, the archive content cache) after the build said it failed.
+  let failed: { error: unknown } | undefined;
+  const buildAll = async (items: Item[]) => {
+    await Promise.allSettled(items.map((item) => limit(() => (failed ? undefined : buildOne(item).catch((error: unknown) => void (failed ??= { error }))))));
+    if (failed) throw failed.error;
+  };
+  const buildOne = async ({ layer, source, marker }: Item) => {
+    let last = 0;
+    const attempt = async () =>
+      buildLayer(layer, {
+        content: marker ?? withWhiteouts(await contentFor(source)),
+        mount: mounts[layer.tree],
+        store,
+        compression,
+        mtime: i.mtime,
+        maxBytes: layerLimit,
+        tooBig: () => layerTooBig(layer, layerLimit),
+        onBytes: (n) => {
+          // Progress in content bytes: tar headers and padding are not part of the total.
+          const add = Math.min(n, Math.max(0, layer.bytes - last));
+          last += add;
+          task?.tick(add);
+        },
+      });
+    let result: BuiltLayer;
+    try {
+      result = await attempt();
+    } catch (e) {
+      if (!(e instanceof ArchiveCacheCorrupt)) throw e;
+      // A damaged copy in the archive content cache: drop it, take the file from the archive again, once.
+      reporter.warn(e.message);
+      await rm(e.file, { force: true });
+      contentSources.delete(source.root);
+      result = await attempt();
+    }
+    result = keyAgain(layer, result);
+    reuse.cache.remember(result, i.kind, i.mtime, i.compressor);
+    built.set(result.inputKey, { layer: result, reused: false });
+    // Saved after every layer: an interrupted build's next run reuses what this one finished.
+    await reuse.cache.save();
+  };
+  await buildAll(toBuild);
+  if (pendingOf.size > 0) {
+    // Every pending file is in a layer now: the trees get their digests (and their stat caches), then their markers.
+    for (const pending of pendingOf.values()) await pending.finish();
+    const markerItems: Item[] = [];
+    for (const p of plans) {
+      for (const m of p.manifests) {
+        if (!pendingOf.has(m)) continue;
+        const old = p.sentinels.get(m.tree)!;
+        const sentinel = sentinelLayer(m, mounts[m.tree], old.index);
+        p.sentinels.set(m.tree, sentinel);
+        if (!markerItems.some((x) => x.layer.inputKey === sentinel.inputKey)) markerItems.push({ layer: sentinel, source: m, marker: markerContent(m, p.name) });
+        distinct.set(sentinel.inputKey, markerItems.find((x) => x.layer.inputKey === sentinel.inputKey)!);
+      }
+    }
+    await buildAll(markerItems);
+  }
+  task?.done(`${toBuild.length + markersLater} layers built`);
   await reuse.cache.save();
   // A reused layer was measured when it was built, perhaps under a higher limit.
   for (const [key, b] of built) {
     if (b.layer.size > layerLimit) throw layerTooBig(distinct.get(key)!.layer, layerLimit);
   }
   return { built, inRegistryOnly };
+}
+
+interface Item {
+  layer: PlannedLayer;
+  source: TreeManifest;
+  marker?: ContentSource;
 }
 
 /** Whiteouts of patch layers are empty files that exist in no tree: serve them without touching the disk. */

@@ -115,7 +115,7 @@ function manifestFor(scans: TreeScan[], tree: TreeName, platform: string | undef
  * The layer `<mount>/.gamelayer-tree` naming the tree and its digest; a chunked tree's also holds the native assembler
  * of the platform (`.gamelayer-chunks/assemble`, mode 755), which its init copy runs (docs/chunks.md).
  */
-function sentinelLayer(m: TreeManifest, mount: string, index: number, helper?: FileEntry): PlannedLayer {
+export function sentinelLayer(m: TreeManifest, mount: string, index: number, helper?: FileEntry): PlannedLayer {
   const bytes = sentinelBytes(m);
   // The xxh64 is informational here (the layers step serves the bytes itself); the digest inside makes the key unique.
   const entries: FileEntry[] = [{ path: TREE_SENTINEL, type: 'file' as const, mode: 0o644, size: bytes.length, xxh64: m.digest.slice(7, 23) }];

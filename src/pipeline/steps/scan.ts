@@ -9,6 +9,8 @@ export type ScanInput = Pick<BuildInputs, 'config' | 'reporter' | 'platforms' | 
   started: number;
   /** The previous build's record, as the lookup beside the scan finds it: chunk lists of big files it knows. */
   previous?: PreviousRecord;
+  /** Whether the build packs every file the stat cache misses (see ScanOptions.packHashes). */
+  packHashes?: () => Promise<boolean>;
 };
 
 export interface ScanOutput {
@@ -19,6 +21,6 @@ export interface ScanOutput {
 
 export async function scanTrees(i: ScanInput): Promise<ScanOutput> {
   // A file no compression could bring under the layer limit is refused by the scan, before anything is built.
-  const scanned = await scanGameChunked(i.config, { reporter: i.reporter, platforms: i.platforms, maxFileBytes: i.layerLimit * MAX_COMPRESSION_RATIO[i.kind], previous: i.previous });
+  const scanned = await scanGameChunked(i.config, { reporter: i.reporter, platforms: i.platforms, maxFileBytes: i.layerLimit * MAX_COMPRESSION_RATIO[i.kind], previous: i.previous, packHashes: i.packHashes });
   return { scans: scanned.trees, scanMs: Date.now() - i.started };
 }
