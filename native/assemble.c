@@ -18,7 +18,7 @@
 // Any failure names the file (and the chunk), removes the temporary and makes the exit status non-zero, so the
 // script never writes the tree's .complete. A few files are assembled at once by threads taking recipes from a shared
 // counter (at most WORKERS, and no more than the CPUs this process may run on). Memory: each thread holds a PIECE
-// buffer and the recipe of the file it assembles (about 160 bytes a chunk), whatever the file and chunk sizes.
+// buffer and the recipe of the file it assembles (under 250 bytes a chunk), whatever the chunk sizes.
 //
 // Usage: gamelayer-assemble TREE STORE DST WORKERS   |   --probe   |   --sha256, --xxh64 (of stdin, for tests)
 // GAMELAYER_ASSEMBLE_HASH=c in the environment keeps to the portable sha256 (for tests; it names damaged chunks).
