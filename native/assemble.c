@@ -13,7 +13,7 @@
 // containerd or docker verified at pull, and this binary sits in the same image as the chunks, so whoever could alter
 // the chunks there could alter the assembler itself; the tree's other files are copied by plain cp with no check at
 // all. This check guards against damage, truncation, bugs and wrong recipes, for which a 64-bit non-cryptographic
-// hash suffices; sha256 cost four times the copy's CPU. Recipes keep their sha256 (the sh path, audits).
+// hash suffices; sha256 cost more CPU than the copy itself. Recipes keep their sha256 (the sh path, audits).
 //
 // Any failure names the file (and the chunk), removes the temporary and makes the exit status non-zero, so the
 // script never writes the tree's .complete. A few files are assembled at once by threads taking recipes from a shared
