@@ -2,7 +2,7 @@
 // in one container of the busybox test base on the real Docker engine, both from a warm page cache. The image holds
 // the tree twice: plain at /opt/plain, chunked (test/support/chunked-tree.ts, the on-image format) at
 // /opt/local/app-media, with the native assembler in its chunk store as a chunked build puts it. The sh rows keep to
-// the sh path (`native: false`), the native rows run the helper, once with its portable C hash. Each timed run copies
+// the sh path (`native: false`), the native rows run the helper (xxh64 check, one pass). Each timed run copies
 // into a fresh folder of one Docker volume; the time is taken inside the container (/proc/uptime, 10 ms steps), CPU
 // time and peak RSS from the container's cgroup (v1) on the host.
 import { execFileSync, spawn } from 'node:child_process';
@@ -108,9 +108,6 @@ export async function assembleBench(o: AssembleBenchOptions): Promise<void> {
   const container = docker(['run', '-d', '--network', 'none', '-v', `${volume}:/v`, IMAGE, 'sh', '-c', 'while :; do sleep 1000; done']);
   const load = os.loadavg()[0]!;
   const files = (w: number) => `${w} file${w > 1 ? 's' : ''} at a time`;
-  // The hash code the helper picks on this CPU (the container runs on the same one).
-  const hashCode = execFileSync(assemblerFor('linux/amd64')!.path, ['--probe'], { encoding: 'utf8' }).trim().split(' ').pop();
-  const maxWorkers = Math.max(...o.workers);
   const variants: { label: string; script: string }[] = [
     { label: 'plain copy, `cp -R -P` (today)', script: copyScript('app-media', '/opt/plain', '/v/t') },
     ...o.workers.map((w) => ({
@@ -118,13 +115,9 @@ export async function assembleBench(o: AssembleBenchOptions): Promise<void> {
       script: copyScript('app-media', '/opt/local/app-media', '/v/t', { chunked: true, workers: w, native: false }),
     })),
     ...o.workers.map((w) => ({
-      label: `assembling copy, native assembler (${hashCode}), ${files(w)}`,
+      label: `assembling copy, native assembler (xxh64), ${files(w)}`,
       script: copyScript('app-media', '/opt/local/app-media', '/v/t', { chunked: true, workers: w }),
     })),
-    {
-      label: `assembling copy, native assembler, portable C sha256, ${files(maxWorkers)}`,
-      script: `export GAMELAYER_ASSEMBLE_HASH=c\n${copyScript('app-media', '/opt/local/app-media', '/v/t', { chunked: true, workers: maxWorkers })}`,
-    },
   ];
   const results = new Map<string, Sample[]>(variants.map((v) => [v.label, []]));
   try {
@@ -177,11 +170,11 @@ ${rows.join('\n')}
 
 The sh path writes the same bytes as the plain copy (\`cat\` of up to 256 chunks at a time into the file's
 temporary) and then hashes every byte of every big file once (\`sha256sum\` of the temporary, read back from the page
-cache). The native assembler (\`.gamelayer-chunks/assemble\`, ${(readFileSync(assemblerFor('linux/amd64')!.path).length / 1024).toFixed(0)} KiB static) hashes every byte once, in place
-in the page cache (mmap, 1 MiB at a time), into the whole file's sha256, while a second thread has the kernel copy
-the same chunks (sendfile): no read-back, no copy through user space, hashing and copying on two cores; N files at a
-time means N such pairs of threads (at most the CPUs it may run on). Each chunk is hashed on its own only when the
-file's sha256 does not match, to name the damaged one. Memory stays flat at any size either way.`,
+cache). The native assembler (\`.gamelayer-chunks/assemble\`, ${(readFileSync(assemblerFor('linux/amd64')!.path).length / 1024).toFixed(0)} KiB static) writes each file in one pass:
+each 128 KiB of a chunk read once into its thread's buffer, added to the file's xxh64 and written from there (no
+read-back); N files at a time means N threads (at most the CPUs it may run on). The file's xxh64 is checked against
+the recipe's; only when it does not match is each chunk hashed on its own (sha256, its name), to name the damaged
+one. Memory: 128 KiB and the file's recipe per thread (docs/chunks.md, "The native assembler").`,
   );
   if (!existsSync(path.join(OUT_DIR))) await mkdir(OUT_DIR, { recursive: true });
 }

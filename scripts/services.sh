@@ -33,6 +33,8 @@ done
 [ -x /bin/busybox ] && ldd /bin/busybox >/dev/null 2>&1 && missing+=(busybox-static)
 # The arm64 cross build links glibc statically: its libc.a is a package of its own.
 [ -e /usr/aarch64-linux-gnu/lib/libc.a ] || missing+=(libc6-dev-arm64-cross)
+# Both builds of the native assembler compile in xxHash's header (its xxh64 check).
+[ -e /usr/include/xxhash.h ] || missing+=(libxxhash-dev)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)

@@ -15,8 +15,8 @@ export const ASSEMBLER_PROBE = 'gamelayer-assemble 1';
 
 /** The committed binaries (scripts/build-native.sh prints these after a rebuild; test/native-assemble.test.ts checks). */
 const BINARIES: Record<string, { file: string; size: number; sha256: string }> = {
-  amd64: { file: 'gamelayer-assemble-linux-amd64', size: 67224, sha256: '7465b544027159e7bd0b910b867467554be8436038180ecbeef888a2eb13a163' },
-  arm64: { file: 'gamelayer-assemble-linux-arm64', size: 600208, sha256: '5c32263d4232839f64da2eebd88e45ca26a17ca0dda4ce569d7d841cf6ca75b0' },
+  amd64: { file: 'gamelayer-assemble-linux-amd64', size: 67224, sha256: '05d79196e31b7050c58dcdcb2fc26de0fec5b275479a5b3d6b903f97a4008109' },
+  arm64: { file: 'gamelayer-assemble-linux-arm64', size: 600208, sha256: '4a976448dcce33bbc49a7fda5b40f49bc96e0906dd5011d21655268ba68e045d' },
 };
 
 /** native/bin of gamelayer's package (a checkout or the installed package; from src/, dist/ and the CLI bundle alike). */
