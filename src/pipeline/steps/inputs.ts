@@ -10,7 +10,7 @@ import { OciStore } from '../../oci/store.js';
 import { sourceDateEpoch } from '../../oci/tar.js';
 import { ECR_MAX_LAYER_BYTES, LAYER_FORMAT } from '../../plan/plan.js';
 import type { TargetOptions } from '../../registry/push.js';
-import type { PreviousLookup } from './previous.js';
+import type { PreviousLookup } from './previous-types.js';
 import { silentReporter, type Reporter } from '../../report/reporter.js';
 import { TREE_NAMES, type TreeName } from '../../types.js';
 import { assertWritableFolder } from '../../util/fs-access.js';

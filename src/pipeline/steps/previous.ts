@@ -18,6 +18,9 @@ import type { Reporter } from '../../report/reporter.js';
 import { LAST_BUILD, readRecord, recordsDir, type AnyRecord } from '../../state/records.js';
 import type { BuildRecord, BuiltLayer } from '../../types.js';
 import type { BuildInputs } from './inputs.js';
+import type { PreviousLookup, RegistryPrevious } from './previous-types.js';
+
+export type { PreviousLookup, RegistryPrevious };
 
 /** Where the previous build came from (`registry`: a record read from the repository, `local`: .gamelayer/). */
 export interface PreviousInfo {
@@ -33,18 +36,6 @@ export type PreviousInput = Pick<BuildInputs, 'config' | 'reporter' | 'settingsK
 /** Whether a build with these options takes its previous build from a registry (--from REF, or --push). */
 function usesRegistry(i: { rebase?: boolean; from?: string; push?: string }): boolean {
   return !i.rebase && i.from !== 'none' && !!(i.from || i.push);
-}
-
-/** The registry's previous build, being looked up, and the options it was started with. */
-export interface PreviousLookup {
-  readonly rebase: boolean | undefined;
-  readonly from: string | undefined;
-  readonly push: string | undefined;
-  readonly line: string;
-  readonly registry: TargetOptions | undefined;
-  readonly result: Promise<RegistryPrevious | undefined>;
-  /** Settles once the lookup is about to send its first request (its client made: credentials read). */
-  readonly asking: Promise<unknown>;
 }
 
 /**
@@ -137,22 +128,6 @@ async function previousBuild(stateDir: string, settingsKey: string, reporter: Re
   }
   if (record.kind !== 'build' || record.settingsKey !== settingsKey) return undefined;
   return record;
-}
-
-export interface RegistryPrevious {
-  /** What was read, as printed: `host/repo:gamelayer-line.<line>` or the --from reference. */
-  ref: string;
-  record: BuildRecord;
-  /** `host/repo` (with scheme when given) that must hold every kept layer. */
-  repository: string;
-  /** Layers of the record present in `repository` with their recorded size, by inputKey. */
-  present: Map<string, BuiltLayer>;
-  /** Layers of the record no longer in `repository` (lifecycle policy, manual delete): their trees are rebuilt. */
-  gone: BuiltLayer[];
-  /** The record blob this lookup read and verified against its digest, and the repository it read it from. */
-  recordRead: { repository: string; blob: string };
-  /** The target that asked `repository` for the layers (a push there reuses its client: auth, connections). */
-  target: PushTarget;
 }
 
 export interface FindPreviousOptions {

@@ -1,0 +1,32 @@
+// The types of a previous build read from a registry and of its lookup started early (startPreviousLookup), apart
+// from previous.ts so that the build's inputs can name a lookup without importing the step (no import cycle).
+import type { PushTarget, TargetOptions } from '../../registry/push.js';
+import type { BuildRecord, BuiltLayer } from '../../types.js';
+
+export interface RegistryPrevious {
+  /** What was read, as printed: `host/repo:gamelayer-line.<line>` or the --from reference. */
+  ref: string;
+  record: BuildRecord;
+  /** `host/repo` (with scheme when given) that must hold every kept layer. */
+  repository: string;
+  /** Layers of the record present in `repository` with their recorded size, by inputKey. */
+  present: Map<string, BuiltLayer>;
+  /** Layers of the record no longer in `repository` (lifecycle policy, manual delete): their trees are rebuilt. */
+  gone: BuiltLayer[];
+  /** The record blob this lookup read and verified against its digest, and the repository it read it from. */
+  recordRead: { repository: string; blob: string };
+  /** The target that asked `repository` for the layers (a push there reuses its client: auth, connections). */
+  target: PushTarget;
+}
+
+/** The registry's previous build, being looked up, and the options it was started with. */
+export interface PreviousLookup {
+  readonly rebase: boolean | undefined;
+  readonly from: string | undefined;
+  readonly push: string | undefined;
+  readonly line: string;
+  readonly registry: TargetOptions | undefined;
+  readonly result: Promise<RegistryPrevious | undefined>;
+  /** Settles once the lookup is about to send its first request (its client made: credentials read). */
+  readonly asking: Promise<unknown>;
+}
