@@ -108,8 +108,9 @@ function previousOf(ms: TreeManifest[], layers: PlannedLayer[]): Partial<Record<
 
 let boundCost = 0;
 let ms = manifests();
+const manifests0 = ms;
 let layers = planIncremental(ms, {}, opts).layers;
-const totals = { changed: 0, written: 0, sent: 0, unpack: 0, podUnpack: 0, worst: 0, worstDay: 0, worstWritten: 0, worstWrittenDay: 0, maxDead: 0, maxLayers: layers.length };
+const totals = { changed: 0, written: 0, sent: 0, unpack: 0, podUnpack: 0, worst: 0, worstDay: 0, worstWritten: 0, worstWrittenDay: 0, maxDead: 0, maxPacked: 0, maxLayers: layers.length };
 const content0 = ms.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0);
 const scale = size / 3.1e9;
 for (let day = 1; day <= updates; day++) {
@@ -214,6 +215,7 @@ for (let day = 1; day <= updates; day++) {
     totals.worstDay = day;
   }
   totals.maxDead = Math.max(totals.maxDead, dead);
+  totals.maxPacked = Math.max(totals.maxPacked, inc.layers.reduce((n, l) => n + packed(l), 0) / content);
   totals.maxLayers = Math.max(totals.maxLayers, inc.layers.length);
   const notes = Object.entries(inc.decisions).filter(([, d]) => d.reason).map(([t, d]) => `${t}: ${d.reason}`).join('; ');
   process.stdout.write(
@@ -259,9 +261,9 @@ if (args.bound) process.stdout.write(`bound: compaction must push at least ${(bo
 const x = (a: number) => (a / totals.changed).toFixed(2);
 process.stdout.write(
   `total: changed ${(totals.changed / 1e6).toFixed(0)} MB, sent ${x(totals.sent)}×, unpack ${x(totals.unpack)}× (pod ${x(totals.podUnpack)}×), worst update ${totals.worst.toFixed(2)}× (day ${totals.worstDay}), ` +
-    `image/content at most ${totals.maxDead.toFixed(3)}, at most ${totals.maxLayers} layers\n` +
+    `image/content at most ${totals.maxDead.toFixed(3)} (compressed ${totals.maxPacked.toFixed(3)}), at most ${totals.maxLayers} layers\n` +
     `  written ${(totals.written / 1e6).toFixed(0)} MB: sent ${(totals.sent / totals.written).toFixed(2)}× written, worst ${totals.worstWritten.toFixed(2)}× (day ${totals.worstWrittenDay}); ` +
-    `fresh node at the end ${(layers.reduce((n, l) => n + l.bytes, 0) / ms.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0)).toFixed(3)}× content (start ${(content0 / content0).toFixed(3)}); ` +
+    `compressed image at day 0 ${(planIncremental(manifests0, {}, opts).layers.reduce((n, l) => n + packed(l), 0) / content0).toFixed(3)}× content; fresh node at the end ${(layers.reduce((n, l) => n + l.bytes, 0) / ms.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0)).toFixed(3)}× content (start ${(content0 / content0).toFixed(3)}); ` +
     `content ${(content0 / 1e6).toFixed(0)} → ${(ms.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0) / 1e6).toFixed(0)} MB, ` +
     `app media ${(layers.filter((l) => l.tree === 'app-media').reduce((n, l) => n + l.bytes, 0) / 1e6).toFixed(0)} MB in its layers, of which patches ${(layers.filter((l) => l.tree === 'app-media' && l.patch).reduce((n, l) => n + l.bytes, 0) / 1e6).toFixed(0)} MB\n`,
 );
