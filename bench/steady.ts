@@ -54,7 +54,7 @@ export function nodeCost(held: LayerRef[], next: LayerRef[]): { download: number
 
 /** One day's edits: assets in app-media (modify, resize, add, delete), a big pak rewritten in part now and then,
  * a few config and script edits, the app binary touched now and then, one engine upgrade in the month. */
-async function dailyUpdate(dir: string, day: number, opts: SteadyBenchOptions): Promise<{ changes: Change[]; what: string[] }> {
+export async function dailyUpdate(dir: string, day: number, opts: SteadyBenchOptions): Promise<{ changes: Change[]; what: string[] }> {
   const r = new Rng(opts.seed, 'steady', String(day));
   const scale = opts.size / 3.1e9;
   const changes: Change[] = [];

@@ -9,8 +9,8 @@
 // layers above it again (containerd keys unpacked layers by the chain below them) — never by re-planning a
 // whole tree for a small change. A changed tree's newest patch folds into its new top when that is cheap (the
 // app's daily config edits keep one patch); past the layer limits, the adjacent patches of one tree with the fewest
-// live bytes per layer removed are merged. A forced compaction (past the dead-byte limit) also rewrites the
-// layers above it that are a quarter dead: nodes unpack them again anyway. A chunked tree planned afresh keeps its
+// live bytes per layer removed are merged. In an image with a chunked tree a forced compaction (past the dead-byte
+// limit) also rewrites the layers above it that are a quarter dead: nodes unpack them again anyway. A chunked tree planned afresh keeps its
 // chunks in layers of their own at the bottom of the stack, below the small files whose old copies compaction
 // removes. The new top of a tree is always the difference between what its kept layers unpack to and the
 // tree's manifest, so whatever compaction kept, the image unpacks to exactly the sources. A tree is re-planned
@@ -90,7 +90,13 @@ const EAGER_DROP = 1;
 const MAX_STACK = 60;
 /** Weight of a byte a node unpacks again against a byte pushed, when choosing what to compact. */
 const UNPACK_WEIGHT = 1;
-/** A forced compaction rewrites every layer above its lowest one that is this dead (no budget). */
+/**
+ * A forced compaction rewrites every layer above its lowest one that is this dead (no budget), in an image with a
+ * chunked tree. There the chunk layers lie lowest and die slowly, so a swept stack stays clean for days and the
+ * next forced compaction (a re-chain of everything above it) comes late. With whole files only, the dead old copies
+ * of partly rewritten paks force the next compaction within days whatever was swept, so the sweep re-sends live
+ * bytes for little (docs/compaction.md, "Third round": the bench's month 1.21× → 1.16× the changed files without it).
+ */
 const SWEEP_DEAD_SHARE = 0.25;
 /** Once a compaction re-chains the stack from some layer up, layers above it this dead are rewritten too. */
 const PIGGYBACK_DEAD_SHARE = 0.5;
@@ -251,8 +257,10 @@ export function planIncremental(
     }
     // Nodes unpack everything above the lowest layer taken again anyway: sweep what is SWEEP_DEAD_SHARE dead up there,
     // whatever the budget, so that the next forced compaction comes late (each one re-chains the stack above it).
-    const lowest = Math.min(...[...chosen].map((l) => stack.indexOf(l)));
-    for (const l of stack.slice(lowest)) if (!chosen.has(l) && l.bytes > 0 && deadOf(l) >= SWEEP_DEAD_SHARE * l.bytes) take(l);
+    if (manifests.some((m) => m.chunks)) {
+      const lowest = Math.min(...[...chosen].map((l) => stack.indexOf(l)));
+      for (const l of stack.slice(lowest)) if (!chosen.has(l) && l.bytes > 0 && deadOf(l) >= SWEEP_DEAD_SHARE * l.bytes) take(l);
+    }
   }
   if (chosen.size) {
     // The stack is re-chained from the lowest layer chosen: layers above it that are mostly dead go too.
