@@ -38,6 +38,16 @@ describe('OCI layout store', () => {
     expect(ociSchemaErrors('index', readFileSync(store.indexPath))).toEqual([]);
   });
 
+  it('a blob writer aborted before its temp file was even opened leaves no temp file behind', async () => {
+    const store = await OciStore.open(path.join(tmp, 's-early-abort'));
+    // A layer whose first file fails at once aborts its writer while the stream's open may still be pending.
+    await Promise.all(Array.from({ length: 200 }, () => store.createBlobWriter().abort()));
+    // Let any open still in flight land before looking.
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(readdirSync(path.join(store.dir, '.tmp'))).toEqual([]);
+  });
+
   it('refuses a blob that does not match what was expected, and an index entry for a missing blob', async () => {
     const store = await OciStore.open(path.join(tmp, 's2'));
     await expect(store.putBlob(Readable.from([Buffer.from('abc')]), { digest: sha256Digest('abd') })).rejects.toThrow(/content hashes to sha256:/);

@@ -52,6 +52,8 @@ export interface FileBlobWriter {
 /** A blob's temp file in the store until it is placed under its digest (`done`) or removed by `abort`. */
 class TempBlobFile {
   fh: FileHandle | undefined;
+  /** The open of the temp file while it is in flight: an abort waits for it, or the file would appear after it. */
+  opening: Promise<unknown> | undefined;
   done = false;
   constructor(readonly tmp: string) {}
 
@@ -59,6 +61,7 @@ class TempBlobFile {
   async abort(): Promise<void> {
     if (this.done) return;
     this.done = true;
+    await this.opening?.catch(() => {});
     await this.fh?.close().catch(() => {});
     this.fh = undefined;
     await rm(this.tmp, { force: true });
@@ -205,7 +208,9 @@ export class OciStore {
     const stream = new Writable({
       highWaterMark: 1 << 20,
       construct: (cb) => {
-        open(file.tmp, 'wx').then((h) => ((file.fh = h), cb()), cb);
+        // Aborted before the stream was constructed: no temp file is made at all.
+        if (file.done) return cb();
+        file.opening = open(file.tmp, 'wx').then((h) => ((file.fh = h), cb()), cb);
       },
       write: (chunk: Buffer, _e, cb) => {
         hash.update(chunk);
