@@ -143,18 +143,39 @@ export async function openVerified(file: string, entry: FileEntry, mismatch: Mis
   return verify;
 }
 
+/** Reads at `position` into `buf`; a read error is `content.unreadable` naming the file. */
+export async function readFileAt(fh: FileHandle, file: string, buf: Buffer, offset: number, length: number, position: number): Promise<number> {
+  try {
+    return (await fh.read(buf, offset, length, position)).bytesRead;
+  } catch (e) {
+    throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Reads a small file from its start into `buf` at `offset`, asking for a byte more than `size` (room: size + 1):
+ * a short read is the end of a regular file, so a grown file shows as well as one that shrank. Returns the bytes read.
+ */
+export function readUpToSync(fd: number, file: string, buf: Buffer, offset: number, size: number): number {
+  let got = 0;
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, buf, offset + got, size + 1 - got, null);
+    } catch (e) {
+      throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
+    }
+    got += n;
+    if (n === 0 || got >= size) return got;
+  }
+}
+
 /** `openVerified` as a `ContentReader`: the same checks, reading into the caller's buffers. */
 export async function openVerifiedReader(file: string, entry: FileEntry, mismatch: Mismatch = changed): Promise<ContentReader> {
   const fh = await openSized(file, entry, mismatch);
   const hash = await createXxh64();
   let seen = 0;
-  const readAt = async (buf: Buffer, offset: number, length: number) => {
-    try {
-      return (await fh.read(buf, offset, length, seen)).bytesRead;
-    } catch (e) {
-      throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
-    }
-  };
+  const readAt = (buf: Buffer, offset: number, length: number) => readFileAt(fh, file, buf, offset, length, seen);
   return {
     async read(buf, offset, length) {
       const want = Math.min(length, entry.size - seen);
@@ -200,17 +221,7 @@ export function readVerifiedInto(file: string, entry: FileEntry, buf: Buffer, of
   try {
     // One read asks for a byte more than the scan saw: a short read is the end of a regular file, so an unchanged
     // file costs open, read, close. Only a file that differs is fstat'ed, to say how.
-    let got = 0;
-    for (;;) {
-      let n: number;
-      try {
-        n = readSync(fd, buf, offset + got, entry.size + 1 - got, null);
-      } catch (e) {
-        throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
-      }
-      got += n;
-      if (n === 0 || got === entry.size || got > entry.size) break;
-    }
+    const got = readUpToSync(fd, file, buf, offset, entry.size);
     if (got !== entry.size) {
       const { size } = fstatSync(fd);
       if (size !== entry.size) throw mismatch(file, `its size is ${size} bytes instead of ${entry.size}`);

@@ -2,13 +2,13 @@
 // into the layer, and hashed from those very bytes; the hash goes back to the scan's entry and stat cache. What the
 // scan checked when it hashed (the bytes read equal the walk's size, and size and times did not move while they
 // were read) is checked here the same way, so a file that changed since the walk is an error naming it.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { createXxh64, hex64, xxhashApi, type StatSnapshot, type XxhashApi } from '../scan/hash.js';
 import type { FileEntry } from '../types.js';
-import { ContentChanged, type ContentReader, type ContentSource } from './content.js';
+import { ContentChanged, readFileAt, readUpToSync, type ContentReader, type ContentSource } from './content.js';
 
 /** What the layer writer needs of the scan's pending files (src/scan/pending.ts implements it). */
 export interface PackHashes {
@@ -58,18 +58,7 @@ function readHashingInto(file: string, before: StatSnapshot, buf: Buffer, offset
     throw openError(file, e);
   }
   try {
-    // A byte more than the walk saw: a file that grew shows as well as one that shrank.
-    let got = 0;
-    for (;;) {
-      let n: number;
-      try {
-        n = readSync(fd, buf, offset + got, before.size + 1 - got, null);
-      } catch (e) {
-        throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
-      }
-      got += n;
-      if (n === 0 || got >= before.size) break;
-    }
+    const got = readUpToSync(fd, file, buf, offset, before.size);
     checkUnmoved(file, before, got, fstatSync(fd));
     return hex64(xxh!.h64Raw(buf.subarray(offset, offset + got)));
   } finally {
@@ -87,13 +76,7 @@ async function openHashingReader(file: string, before: StatSnapshot, done: (xxh6
   }
   const hash = await createXxh64();
   let seen = 0;
-  const readAt = async (buf: Buffer, offset: number, length: number) => {
-    try {
-      return (await fh.read(buf, offset, length, seen)).bytesRead;
-    } catch (e) {
-      throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
-    }
-  };
+  const readAt = (buf: Buffer, offset: number, length: number) => readFileAt(fh, file, buf, offset, length, seen);
   return {
     async read(buf, offset, length) {
       const want = Math.min(length, before.size - seen);
