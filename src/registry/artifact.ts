@@ -20,6 +20,7 @@ import { formatReference, parseReference } from './reference.js';
 import { uploadBlob } from './upload.js';
 import { bufferSource, EMPTY_CONFIG, getSmallBlob, MAX_SMALL_BLOB } from './small-blob.js';
 import { newestFirst, referrersApi } from './referrers.js';
+import { readLineCopy, saveLineCopy, type LineCopy } from './line-copy.js';
 
 export const BUILD_RECORD_ARTIFACT_TYPE = 'application/vnd.gamelayer.build-record.v1+json';
 /** The layer holding the record: its JSON, gzip-compressed. Records pushed by earlier versions hold plain JSON with the artifact type as the layer type; both are read. */
@@ -136,6 +137,11 @@ export interface PushBuildRecordOptions extends TargetOptions {
   localSubject?: LocalManifest;
   /** A record blob of this repository whose bytes the caller read and verified (the build's previous-build lookup). */
   verifiedRecordBlob?: string;
+  /**
+   * Keep a local copy of the record the line tag names once it names this one (line-copy.ts): the folder, and the
+   * index digest the copy there already holds (the build's lookup read or wrote it), so a no-op writes nothing.
+   */
+  lineCopy?: { dir: string; holds?: string };
 }
 
 /** A manifest's exact bytes from a local store, and a reader of the (verified) blobs it names. */
@@ -172,8 +178,16 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
   const { client } = target;
   let artifact = buildRecordArtifact(opts.record, opts.subject);
   const where = `${client.host}/${repo}`;
+  const keepCopy = async (index: { bytes: Buffer; descriptor: Descriptor }) => {
+    if (!opts.lineCopy || !line || opts.lineCopy.holds === index.descriptor.digest) return;
+    const documents = { index: { digest: index.descriptor.digest, bytes: index.bytes }, manifest: { digest: artifact.descriptor.digest, bytes: artifact.manifest }, blob: { digest: artifact.recordDescriptor.digest, bytes: artifact.record } };
+    await saveLineCopy(opts.lineCopy.dir, where, line, documents);
+  };
   const upToDate = await recordInPlace(opts, client, repo, artifact, fallbackTags, line);
-  if (upToDate) return upToDate;
+  if (upToDate) {
+    if (upToDate.result.lineTag) await keepCopy(upToDate.index);
+    return upToDate.result;
+  }
   if (!(await client.headManifest(repo, opts.subject.digest, 'push'))) {
     throw new GamelayerError('record.no-subject', `${where}: image ${opts.subject.digest} is not there; a build record goes up after its image`, 'push the image first');
   }
@@ -241,6 +255,7 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
       await client.putManifest(repo, line, index.bytes, MEDIA_TYPES.ociIndex);
       result.lineTag = line;
     }
+    if (result.lineTag) await keepCopy(index);
   }
   return result;
 }
@@ -259,7 +274,7 @@ async function recordInPlace(
   artifact: RecordArtifact,
   fallbackTags: string[],
   line: string | undefined,
-): Promise<PushBuildRecordResult | undefined> {
+): Promise<{ result: PushBuildRecordResult; index: { bytes: Buffer; descriptor: Descriptor } } | undefined> {
   const tags = [...fallbackTags, ...(line ? [line] : [])];
   const { current, localSubject } = opts;
   if (!current || !localSubject || !tags.length || !tags.every((t) => current.get(t)?.digest)) return undefined;
@@ -269,7 +284,7 @@ async function recordInPlace(
   if (!tags.every((t) => current.get(t)?.digest === index.descriptor.digest)) return undefined;
   const d = artifact.recordDescriptor;
   if (opts.verifiedRecordBlob !== d.digest && !(await servedIntact(client, repo, d).catch(() => false))) return undefined;
-  return { digest: index.descriptor.digest, artifact: artifact.descriptor.digest, tags: fallbackTags, kept: [], ...(line ? { lineTag: line } : {}), blobsUploaded: 0 };
+  return { result: { digest: index.descriptor.digest, artifact: artifact.descriptor.digest, tags: fallbackTags, kept: [], ...(line ? { lineTag: line } : {}), blobsUploaded: 0 }, index };
 }
 
 /**
@@ -361,6 +376,8 @@ export interface FoundBuildRecord {
   recordBlob: string;
   /** How it was found. */
   via: 'referrers' | 'tag';
+  /** Read through an index (how records are pushed now): the three documents, each checked against its digest. */
+  documents?: LineCopy;
 }
 
 export interface FetchBuildRecordOptions extends TargetOptions {
@@ -446,9 +463,11 @@ async function readRecord(
   subject: string | undefined,
   name: string,
   fetched?: Awaited<ReturnType<RegistryClient['getManifest']>>,
+  local?: LineCopy,
 ): Promise<Omit<FoundBuildRecord, 'via'>> {
   const top = fetched ?? (await getVerifiedManifest(client, repo, reference));
   let m = top;
+  let viaIndex = false;
   let json = safeJson(top.bytes.toString('utf8'));
   const asIndex = recordIndexSchema.safeParse(json);
   if (asIndex.success && (json as { config?: unknown }).config === undefined) {
@@ -458,8 +477,10 @@ async function readRecord(
     const indexSubject = asIndex.data.subject?.digest;
     if (subject !== undefined && indexSubject !== subject) throw staleRecord(where, name, indexSubject, subject);
     subject ??= indexSubject;
-    m = await getVerifiedManifest(client, repo, entry.digest);
+    // The local copy's manifest only when it is the one this (verified) index names: readLineCopy checked its bytes.
+    m = local?.manifest.digest === entry.digest ? { ...local.manifest, size: local.manifest.bytes.length, mediaType: entry.mediaType } : await getVerifiedManifest(client, repo, entry.digest);
     json = safeJson(m.bytes.toString('utf8'));
+    viaIndex = true;
   }
   const parsed = artifactManifestSchema.safeParse(json);
   const where = `${client.host}/${repo}@${m.digest}`;
@@ -471,7 +492,7 @@ async function readRecord(
   const layer = parsed.data.layers.find((l) => l.mediaType === BUILD_RECORD_GZIP_TYPE || l.mediaType === BUILD_RECORD_ARTIFACT_TYPE);
   if (!layer) throw new GamelayerError('record.invalid', `${where}: the artifact holds no ${BUILD_RECORD_GZIP_TYPE} (or plain ${BUILD_RECORD_ARTIFACT_TYPE}) layer`);
   if (layer.size > MAX_RECORD_BYTES) throw new GamelayerError('record.invalid', `${where}: the record is ${layer.size} bytes, more than a build record can be`);
-  const bytes = await getSmallBlob(client, repo, layer.digest, `get build record ${layer.digest} from ${repo}`);
+  const bytes = local?.blob.digest === layer.digest ? local.blob.bytes : await getSmallBlob(client, repo, layer.digest, `get build record ${layer.digest} from ${repo}`);
   if (bytes.length !== layer.size || sha256(bytes) !== layer.digest) {
     throw new DamagedRecordError(`${where}: the record blob does not match its digest ${layer.digest}`);
   }
@@ -488,7 +509,8 @@ async function readRecord(
   const record = parseStored(buildRecordSchema, value);
   if (!record.ok) throw new DamagedRecordError(`${where}: invalid build record: ${record.problem}`);
   // Checked and shaped by the same schema as the local copy: a build planned on either writes the same bytes.
-  return { record: record.value, subject, digest: top.digest, recordBlob: layer.digest };
+  const documents = viaIndex ? { index: { digest: top.digest, bytes: top.bytes }, manifest: { digest: m.digest, bytes: m.bytes }, blob: { digest: layer.digest, bytes } } : undefined;
+  return { record: record.value, subject, digest: top.digest, recordBlob: layer.digest, ...(documents ? { documents } : {}) };
 }
 
 function staleRecord(where: string, name: string, has: string | undefined, wanted: string): GamelayerError {
@@ -502,15 +524,40 @@ function staleRecord(where: string, name: string, has: string | undefined, wante
 /**
  * The newest record of a line of work in `repository` (`host/repo`): what the tag `gamelayer-line.<line>` names.
  * undefined when the line has no record there yet; a damaged or unreadable one is an error, never "no record".
+ *
+ * With `copyDir` (the game's state folder's copies, line-copy.ts): when this host holds a copy of the line's record,
+ * the tag is asked with one HEAD, and if it names exactly the copy's index the record is read from the copy (each
+ * document checked against the digest that names it); otherwise, and on a fresh host, it is read from the registry
+ * (the tag's index, the record manifest, the record blob: one GET after another) and the copy is kept for the next
+ * build. `tagNamed` is what the tag named when it was asked (a push of the same line need not ask again).
  */
-export async function fetchLineRecord(repository: string, line: string, opts: FetchBuildRecordOptions = {}): Promise<(FoundBuildRecord & { tag: string }) | undefined> {
+export async function fetchLineRecord(
+  repository: string,
+  line: string,
+  opts: FetchBuildRecordOptions & { copyDir?: string } = {},
+): Promise<(FoundBuildRecord & { tag: string; tagNamed: ManifestInfo }) | undefined> {
   const r = parseReference(repository);
   const { client } = opts.target ?? (await pushTargetFor(r, opts));
   const tag = lineTag(line);
+  const name = `${client.host}/${r.repository}:${tag}`;
+  const copyKey = `${client.host}/${r.repository}`;
+  const copy = opts.copyDir === undefined ? undefined : await readLineCopy(opts.copyDir, copyKey, tag);
+  if (copy) {
+    const named = await client.headManifest(r.repository, tag);
+    if (!named) return undefined;
+    if (named.digest === copy.index.digest) {
+      const top = { ...named, bytes: copy.index.bytes, size: copy.index.bytes.length };
+      // A copy that checks out by its digests but is no record is what the registry holds under those digests too:
+      // the registry's read below reports it as it would on a fresh host.
+      const found = await readRecord(client, r.repository, tag, undefined, name, top, copy).catch(() => undefined);
+      if (found) return { ...found, via: 'tag', tag, tagNamed: named };
+    }
+  }
   const top = await client.getManifestIfExists(r.repository, tag);
   if (!top) return undefined;
-  const found = await readRecord(client, r.repository, tag, undefined, `${client.host}/${r.repository}:${tag}`, top);
-  return { ...found, via: 'tag', tag };
+  const found = await readRecord(client, r.repository, tag, undefined, name, top);
+  if (opts.copyDir !== undefined && found.documents) await saveLineCopy(opts.copyDir, copyKey, tag, found.documents, copy);
+  return { ...found, via: 'tag', tag, tagNamed: { digest: top.digest, mediaType: top.mediaType, size: top.size } };
 }
 
 /** Records pushed since the tags moved out of the blob get their tags and creation time from the manifest. */

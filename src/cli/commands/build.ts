@@ -114,7 +114,14 @@ export function register(program: Command): void {
       // The registry's previous build is asked for now: once its client is made (credentials read), the event loop
       // runs once more so that its first request goes out, and its round trips overlap the loading of the build's
       // modules that follows (start-up, issue 17).
-      const previousLookup = previousSteps?.startPreviousLookup({ rebase: flags.rebase, from: flags.from, push: primary, line: line ?? 'default', registry });
+      const previousLookup = previousSteps?.startPreviousLookup({
+        rebase: flags.rebase,
+        from: flags.from,
+        push: primary,
+        line: line ?? 'default',
+        registry,
+        copyDir: previousSteps.lineCopyDir(config.stateDir),
+      });
       if (previousLookup) {
         await previousLookup.asking;
         await new Promise((resolve) => setImmediate(resolve));

@@ -1,5 +1,6 @@
 // The types of a previous build read from a registry and of its lookup started early (startPreviousLookup), apart
 // from previous.ts so that the build's inputs can name a lookup without importing the step (no import cycle).
+import type { ManifestInfo } from '../../registry/client.js';
 import type { PushTarget, TargetOptions } from '../../registry/push.js';
 import type { BuildRecord, BuiltLayer } from '../../types.js';
 
@@ -13,8 +14,12 @@ export interface RegistryPrevious {
   present: Map<string, BuiltLayer>;
   /** Layers of the record no longer in `repository` (lifecycle policy, manual delete): their trees are rebuilt. */
   gone: BuiltLayer[];
-  /** The record blob this lookup read and verified against its digest, and the repository it read it from. */
-  recordRead: { repository: string; blob: string };
+  /**
+   * The record blob this lookup read and verified against its digest, and the repository it read it from; with
+   * --push, also what the line tag named when asked (a push of the same line does not ask again) and the index the
+   * local copy of the line's record holds now (line-copy.ts).
+   */
+  recordRead: { repository: string; blob: string; lineTag?: { tag: string; named: ManifestInfo }; copied?: string };
   /** The target that asked `repository` for the layers (a push there reuses its client: auth, connections). */
   target: PushTarget;
 }
@@ -26,6 +31,8 @@ export interface PreviousLookup {
   readonly push: string | undefined;
   readonly line: string;
   readonly registry: TargetOptions | undefined;
+  /** The folder of the local copies of line records (`lineCopyDir(stateDir)`); undefined: none read or kept. */
+  readonly copyDir?: string;
   readonly result: Promise<RegistryPrevious | undefined>;
   /** Settles once the lookup is about to send its first request (its client made: credentials read). */
   readonly asking: Promise<unknown>;

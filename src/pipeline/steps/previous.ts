@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import pLimit from 'p-limit';
 import { GamelayerError } from '../../errors.js';
 import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord } from '../../registry/artifact.js';
+import { lineCopyDir } from '../../registry/line-copy.js';
 import { pullScope } from '../../registry/auth.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from '../../registry/push.js';
 import { formatReference, parseReference } from '../../registry/reference.js';
@@ -21,6 +22,8 @@ import type { BuildInputs } from './inputs.js';
 import type { PreviousLookup, RegistryPrevious } from './previous-types.js';
 
 export type { PreviousLookup, RegistryPrevious };
+// The CLI names the copies' folder when it starts the lookup, before the registry modules are its own imports.
+export { lineCopyDir };
 
 /** Where the previous build came from (`registry`: a record read from the repository, `local`: .gamelayer/). */
 export interface PreviousInfo {
@@ -48,18 +51,19 @@ export function startPreviousLookup(o: Omit<PreviousLookup, 'result' | 'asking'>
   if (!usesRegistry(o)) return undefined;
   let targetMade: () => void = () => undefined;
   const made = new Promise<void>((resolve) => (targetMade = resolve));
-  const result = findRegistryPrevious({ from: o.from, push: o.push, line: o.line, registry: o.registry ?? {}, onTarget: targetMade });
+  const result = findRegistryPrevious({ from: o.from, push: o.push, line: o.line, registry: o.registry ?? {}, copyDir: o.copyDir, onTarget: targetMade });
   // Seen by findPrevious; a build that fails before it gets there (an unwritable store) leaves no unhandled rejection.
   result.catch(() => undefined);
   // Only the --push lookup makes its client here (with --from, the record is read through a client of its own).
   const asking = o.from ? Promise.resolve() : Promise.race([made, result.then(() => undefined, () => undefined)]);
-  return { rebase: o.rebase, from: o.from, push: o.push, line: o.line, registry: o.registry, result, asking };
+  return { rebase: o.rebase, from: o.from, push: o.push, line: o.line, registry: o.registry, copyDir: o.copyDir, result, asking };
 }
 
 function lookupFor(i: PreviousInput): Promise<RegistryPrevious | undefined> {
   const l = i.previousLookup;
+  // The local copy only saves round trips (the same record either way): a lookup started with or without it is taken.
   const same = l !== undefined && l.rebase === i.rebase && l.from === i.from && l.push === i.push && l.line === i.line && l.registry === i.registry;
-  return same ? l.result : findRegistryPrevious({ from: i.from, push: i.push, line: i.line, registry: i.registry ?? {} });
+  return same ? l.result : findRegistryPrevious({ from: i.from, push: i.push, line: i.line, registry: i.registry ?? {}, copyDir: lineCopyDir(i.config.stateDir) });
 }
 
 export interface PreviousOutput {
@@ -137,6 +141,8 @@ export interface FindPreviousOptions {
   push?: string;
   line: string;
   registry: TargetOptions;
+  /** With --push: the folder of the local copies of line records (line-copy.ts); undefined: none read or kept. */
+  copyDir?: string;
   /** Called once the --push repository's client is made, just before the line's record is asked for. */
   onTarget?: () => void;
 }
@@ -168,10 +174,15 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     // One target for the line's record and its layers (one set of credentials, one ECR token).
     pushTarget = await pushTargetFor(parseReference(o.push), o.registry);
     o.onTarget?.();
-    const found = await fetchLineRecord(o.push, o.line, { ...o.registry, target: pushTarget });
+    const found = await fetchLineRecord(o.push, o.line, { ...o.registry, target: pushTarget, copyDir: o.copyDir });
     if (!found) return undefined;
     record = found.record;
-    recordRead = { repository: o.push, blob: found.recordBlob };
+    recordRead = {
+      repository: o.push,
+      blob: found.recordBlob,
+      lineTag: { tag: found.tag, named: found.tagNamed },
+      ...(o.copyDir !== undefined && found.documents ? { copied: found.documents.index.digest } : {}),
+    };
     ref = `${repositoryOf(o.push)}:${found.tag}`;
     repository = o.push;
   } else return undefined;

@@ -13,12 +13,17 @@ import { pushImage, pushTargetFor, type BlobStripe, type PushImageOptions, type 
 import { parseReference } from '../../registry/reference.js';
 import { markPushed, recordForRegistry } from '../../state/records.js';
 import { MEDIA_TREES, type BuildRecord } from '../../types.js';
+import type { RegistryPrevious } from './previous-types.js';
+import { lineCopyDir } from '../../registry/line-copy.js';
 
 export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' | 'tags' | 'layout'> {
   store: string;
   record: BuildRecord;
-  /** A record blob this run already read and verified (`BuildResult.previousRecordRead`): not read again there. */
-  recordRead?: { repository: string; blob: string };
+  /**
+   * A record blob this run already read and verified (`BuildResult.previousRecordRead`): not read again there; and
+   * what the line tag named when the build asked (not asked again) and what the local copy of the line's record holds.
+   */
+  recordRead?: RegistryPrevious['recordRead'];
   /**
    * The target this run's build asked the registry through (`BuildResult.previousTarget`): used when it is this
    * push's repository, so the push goes on with the same client (no second ping, connections and token kept).
@@ -76,7 +81,11 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   const [serverTag, ...treeTags] = record.tags;
   // Every tag this push sets (images, record, line) is asked once, all at once: a no-op push is then one round of
   // HEADs (and one read of the record blob), not a sequence of checks image after image.
-  const current = await currentTags(target, ref.repository, [...record.tags, recordTag(serverTag!), ...(record.line ? [lineTag(record.line)] : [])]);
+  // The line tag's answer from this run's lookup of the previous build, when it asked the same repository.
+  const read = recordRead && sameRepository(recordRead.repository, ref) ? recordRead : undefined;
+  const line = record.line ? lineTag(record.line) : undefined;
+  const known = read?.lineTag && read.lineTag.tag === line ? new Map([[line, read.lineTag.named]]) : undefined;
+  const current = await currentTags(target, ref.repository, [...record.tags, recordTag(serverTag!), ...(line ? [line] : [])], known);
   const push = (tag: string) => pushImage({ ...rest, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, to: `${repo}:${tag}`, image: tag, current });
   const server = await push(serverTag!);
   // Every push settles before an error is raised: none keeps running behind a failed command.
@@ -94,7 +103,8 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
     line: record.line,
     current,
     localSubject: await localManifest(store, serverTag!),
-    ...(recordRead && sameRepository(recordRead.repository, ref) ? { verifiedRecordBlob: recordRead.blob } : {}),
+    ...(read ? { verifiedRecordBlob: read.blob } : {}),
+    ...(stateDir ? { lineCopy: { dir: lineCopyDir(stateDir), holds: read?.copied } } : {}),
   });
   if (recordResult.repaired) {
     rest.reporter?.warn(`${repo}: the registry served damaged bytes for the build record blob ${recordResult.repaired.damaged}; the record went up again as ${recordResult.repaired.now} (same content)`);
@@ -123,12 +133,13 @@ function sameRepository(repository: string, ref: ReturnType<typeof parseReferenc
   return r.registry === ref.registry && r.repository === ref.repository;
 }
 
-/** What each tag names in the repository now (undefined: no such tag), asked concurrently. */
-async function currentTags(target: PushTarget, repo: string, tags: string[]): Promise<Map<string, ManifestInfo | undefined>> {
+/** What each tag names in the repository now (undefined: no such tag), asked concurrently; `known` is not asked again. */
+async function currentTags(target: PushTarget, repo: string, tags: string[], known?: ReadonlyMap<string, ManifestInfo>): Promise<Map<string, ManifestInfo | undefined>> {
   // First the ping (once per client): the auth learns the registry's scheme before the HEADs go out side by side.
   await target.client.ping();
-  const answers = await Promise.all(tags.map((t) => target.client.headManifest(repo, t, 'push')));
-  return new Map(tags.map((t, i) => [t, answers[i]]));
+  const asked = tags.filter((t) => !known?.has(t));
+  const answers = await Promise.all(asked.map((t) => target.client.headManifest(repo, t, 'push')));
+  return new Map([...tags.filter((t) => known?.has(t)).map((t): [string, ManifestInfo | undefined] => [t, known!.get(t)]), ...asked.map((t, i): [string, ManifestInfo | undefined] => [t, answers[i]])]);
 }
 
 /** The image `tag` of the local store as its manifest bytes and a reader of its config (verified as it is read). */
