@@ -1,0 +1,185 @@
+// The local copy of a line's record (src/registry/line-copy.ts, issue 17 no-op): a no-op `build --push` asks the
+// line tag with one HEAD and reads the record from the copy only when the tag names the index the copy holds; a
+// fresh host, a damaged copy and a line another host moved on read the registry as before (and keep a new copy).
+// Against a real registry, counted in its own access log.
+import { createHash } from 'node:crypto';
+import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../src/pipeline/build.js';
+import { pushBuild } from '../src/pipeline/steps/push.js';
+import { lineCopyDir, readLineCopy, saveLineCopy } from '../src/registry/line-copy.js';
+import type { GameConfig } from '../src/config/load.js';
+import { startRegistry, type TestRegistry } from './support/registry.js';
+import { copySample, sampleConfig } from './support/sample.js';
+import { tempDir } from './support/tmp.js';
+
+let registry: TestRegistry;
+const registryOptions = { insecure: true };
+
+beforeAll(async () => {
+  registry = await startRegistry();
+});
+afterAll(async () => registry?.stop());
+
+async function requests(): Promise<string[]> {
+  // The access log is written as each answer completes: give the last line a moment to land.
+  await new Promise((r) => setTimeout(r, 100));
+  return (await registry.accessLog()).map((e) => `${e.method} ${e.path}`);
+}
+
+/** build --push as the CLI runs it: the build, then the push with what the build's lookup read. */
+async function buildPush(config: GameConfig, repo: string, tag = 'v1') {
+  const built = await build({ config, tag, push: repo, line: 'main', registry: registryOptions });
+  const pushed = await pushBuild({
+    ...registryOptions,
+    store: built.store,
+    record: built.record,
+    repository: repo,
+    stateDir: config.stateDir,
+    recordRead: built.previousRecordRead,
+    previousTarget: built.previousTarget,
+  });
+  return { built, pushed };
+}
+
+async function pushedGame(repo: string) {
+  const dir = await tempDir();
+  copySample(dir);
+  const config = await sampleConfig(dir);
+  await buildPush(config, repo);
+  return { dir, config };
+}
+
+function copyFiles(config: GameConfig): string[] {
+  const dir = lineCopyDir(config.stateDir);
+  return readdirSync(dir).filter((f) => f.endsWith('.copy')).map((f) => path.join(dir, f));
+}
+
+/** The three GETs of a read from the registry: the line tag's index, the record manifest, the record blob. */
+function registryReads(log: string[], v2: string): string[] {
+  return log.filter((r) => r.startsWith(`GET ${v2}/`));
+}
+
+describe('the local copy of a line record', () => {
+  it('the push keeps it; the no-op after it asks the line tag with one HEAD and GETs nothing of the record', async () => {
+    const repo = `${registry.host}/studio/copy-kept`;
+    const v2 = '/v2/studio/copy-kept';
+    const { config } = await pushedGame(repo);
+    expect(copyFiles(config)).toHaveLength(1);
+    await registry.resetAccessLog();
+    const { built, pushed } = await buildPush(config, repo);
+    const log = await requests();
+    expect(built.summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:gamelayer-line.main` });
+    expect(built.summary.layers.every((l) => l.reused)).toBe(true);
+    expect(pushed.bytesSent).toBe(0);
+    expect(registryReads(log, v2)).toEqual([]);
+    expect(log.filter((r) => r === `HEAD ${v2}/manifests/gamelayer-line.main`)).toHaveLength(1);
+    expect(log.filter((r) => !r.startsWith('HEAD ') && r !== 'GET /v2/')).toEqual([]);
+  });
+
+  it('a fresh host (no copy) reads the record from the registry, keeps a copy, and the next no-op uses it', async () => {
+    const repo = `${registry.host}/studio/copy-fresh`;
+    const v2 = '/v2/studio/copy-fresh';
+    const { config } = await pushedGame(repo);
+    rmSync(lineCopyDir(config.stateDir), { recursive: true, force: true });
+    await registry.resetAccessLog();
+    const first = await buildPush(config, repo);
+    let log = await requests();
+    expect(first.built.summary.layers.every((l) => l.reused)).toBe(true);
+    expect(first.pushed.bytesSent).toBe(0);
+    expect(registryReads(log, v2)).toEqual([
+      `GET ${v2}/manifests/gamelayer-line.main`,
+      expect.stringMatching(new RegExp(`^GET ${v2}/manifests/sha256:[a-f0-9]{64}$`)),
+      expect.stringMatching(new RegExp(`^GET ${v2}/blobs/sha256:[a-f0-9]{64}$`)),
+    ]);
+    // The line tag's GET answered the push's question too: not asked again by a HEAD.
+    expect(log).not.toContain(`HEAD ${v2}/manifests/gamelayer-line.main`);
+    expect(copyFiles(config)).toHaveLength(1);
+
+    await registry.resetAccessLog();
+    const second = await buildPush(config, repo);
+    log = await requests();
+    expect(second.pushed.bytesSent).toBe(0);
+    expect(registryReads(log, v2)).toEqual([]);
+    expect(log).toContain(`HEAD ${v2}/manifests/gamelayer-line.main`);
+  });
+
+  it('a damaged copy is refused: the record is read from the registry, nothing is sent, and the copy is written anew', async () => {
+    const repo = `${registry.host}/studio/copy-damaged`;
+    const v2 = '/v2/studio/copy-damaged';
+    const { config } = await pushedGame(repo);
+    const [file] = copyFiles(config);
+    const good = readFileSync(file!);
+    const bad = Buffer.from(good);
+    bad[bad.length - 10]! ^= 0x01; // inside the record blob, the last document
+    writeFileSync(file!, bad);
+    expect(await readLineCopy(lineCopyDir(config.stateDir), `${registry.host}/studio/copy-damaged`, 'gamelayer-line.main')).toBeUndefined();
+
+    await registry.resetAccessLog();
+    const { built, pushed } = await buildPush(config, repo);
+    const log = await requests();
+    expect(built.summary.previous).toMatchObject({ source: 'registry' });
+    expect(built.summary.layers.every((l) => l.reused)).toBe(true);
+    expect(pushed.bytesSent).toBe(0);
+    expect(registryReads(log, v2)).toHaveLength(3);
+    // Written anew from the registry's (verified) documents: the same bytes as the copy before the damage.
+    expect(readFileSync(file!).equals(good)).toBe(true);
+  });
+
+  it('a copy whose documents check out but name another index than the tag does is not used (another host moved the line)', async () => {
+    const repo = `${registry.host}/studio/copy-moved`;
+    const v2 = '/v2/studio/copy-moved';
+    const { dir, config } = await pushedGame(repo);
+    // Another host: the same game with one app file changed, pushed on the same line.
+    const other = await tempDir();
+    cpSync(dir, other, { recursive: true });
+    rmSync(path.join(other, '.gamelayer'), { recursive: true, force: true });
+    const appFile = readdirSync(path.join(other, 'app'), { recursive: true, withFileTypes: true }).find((e) => e.isFile())!;
+    writeFileSync(path.join(appFile.parentPath, appFile.name), 'changed on another host\n');
+    const otherConfig = await sampleConfig(other);
+    const moved = await buildPush(otherConfig, repo, 'v2');
+
+    await registry.resetAccessLog();
+    const { built } = await buildPush(config, repo, 'v3');
+    const log = await requests();
+    // The HEAD found another index under the tag: the record was read from the registry, and it is the other host's.
+    expect(log[0]).toBe(`HEAD ${v2}/manifests/gamelayer-line.main`);
+    expect(registryReads(log, v2).slice(0, 3)).toEqual([
+      `GET ${v2}/manifests/gamelayer-line.main`,
+      expect.stringMatching(new RegExp(`^GET ${v2}/manifests/sha256:[a-f0-9]{64}$`)),
+      expect.stringMatching(new RegExp(`^GET ${v2}/blobs/sha256:[a-f0-9]{64}$`)),
+    ]);
+    expect(built.summary.previous).toMatchObject({ source: 'registry', createdAt: moved.built.record.createdAt });
+    const copy = await readLineCopy(lineCopyDir(config.stateDir), `${registry.host}/studio/copy-moved`, 'gamelayer-line.main');
+    // This host's push moved the line to its own build, and the copy followed it.
+    expect(JSON.parse(copy!.index.bytes.toString()).subject.digest).toBe(built.record.images.find((i) => i.name === 'server')!.digest);
+  });
+
+  it('a copy file of another repository or tag, or cut short, is not read', async () => {
+    const dir = await tempDir();
+    const doc = (text: string) => ({ digest: `sha256:${createHash('sha256').update(text).digest('hex')}`, bytes: Buffer.from(text) });
+    const copy = { index: doc('{"index":1}'), manifest: doc('{"manifest":1}'), blob: doc('record bytes') };
+    await saveLineCopy(dir, '127.0.0.1:1/a', 'gamelayer-line.main', copy);
+    const read = await readLineCopy(dir, '127.0.0.1:1/a', 'gamelayer-line.main');
+    expect(read?.blob.bytes.toString()).toBe('record bytes');
+    expect(read?.index.digest).toBe(copy.index.digest);
+    const [file] = readdirSync(dir).map((f) => path.join(dir, f));
+    // The same file under another repository's or tag's name: its header says whose it is.
+    await saveLineCopy(dir, '127.0.0.1:1/b', 'gamelayer-line.main', copy);
+    await saveLineCopy(dir, '127.0.0.1:1/a', 'gamelayer-line.other', copy);
+    const others = readdirSync(dir).map((f) => path.join(dir, f)).filter((f) => f !== file);
+    expect(others).toHaveLength(2);
+    for (const o of others) writeFileSync(o, readFileSync(file!));
+    expect(await readLineCopy(dir, '127.0.0.1:1/b', 'gamelayer-line.main')).toBeUndefined();
+    expect(await readLineCopy(dir, '127.0.0.1:1/a', 'gamelayer-line.other')).toBeUndefined();
+    // Cut short, or with bytes after the last document.
+    const whole = readFileSync(file!);
+    writeFileSync(file!, whole.subarray(0, whole.length - 1));
+    expect(await readLineCopy(dir, '127.0.0.1:1/a', 'gamelayer-line.main')).toBeUndefined();
+    writeFileSync(file!, Buffer.concat([whole, Buffer.from('x')]));
+    expect(await readLineCopy(dir, '127.0.0.1:1/a', 'gamelayer-line.main')).toBeUndefined();
+    writeFileSync(file!, whole);
+    expect(await readLineCopy(dir, '127.0.0.1:1/a', 'gamelayer-line.main')).toBeDefined();
+  });
+});
