@@ -61,12 +61,14 @@ describe('a no-op build --push', () => {
     const tags = [...again.tags, 'v1.gamelayer-record', 'gamelayer-line.main'];
     expect(requests.filter((r) => r.startsWith(`HEAD ${v2}/blobs/`)).sort()).toEqual([...layers].map((d) => `HEAD ${v2}/blobs/${d}`).sort());
     expect(requests.filter((r) => r.startsWith(`HEAD ${v2}/manifests/`)).sort()).toEqual(tags.map((t) => `HEAD ${v2}/manifests/${t}`).sort());
-    // The previous build: the line tag's HEAD named the index this host's copy holds (its push kept it), so the
-    // index, the record manifest and the record blob are read from the copy, not GET one after another (they were
-    // before the copy: 3 GETs more, and the line tag asked twice, by the lookup's GET and the push's HEAD). One ping.
-    expect(requests.filter((r) => r.startsWith('GET '))).toEqual(['GET /v2/']);
-    expect(requests[0]).toBe(`HEAD ${v2}/manifests/gamelayer-line.main`);
-    expect(requests).toHaveLength(1 + layers.size + tags.length);
+    // The previous build: the line tag's HEAD named the index this host's copy holds (its push kept it), so the index
+    // and the record manifest are read from the copy, not GET one after another (before the copy: the line tag's GET,
+    // the record manifest's GET, then the blob's GET, and the line tag asked twice: by that GET and the push's HEAD).
+    // The record blob is still read as the registry serves it (a damaged registry copy is reported and repaired), now
+    // beside the layers' HEADs. One ping.
+    expect(requests.filter((r) => r.startsWith('GET ')).sort()).toEqual(['GET /v2/', expect.stringMatching(new RegExp(`^GET ${v2}/blobs/sha256:[a-f0-9]{64}$`))]);
+    expect(requests[0]).toMatch(new RegExp(`^(HEAD ${v2}/manifests/gamelayer-line.main|GET /v2/)$`));
+    expect(requests).toHaveLength(2 + layers.size + tags.length);
   });
 
   it('the push goes on with the client of the build\'s lookup: its ping was sent beside the layers\' HEADs, not again', async () => {

@@ -66,7 +66,8 @@ describe('startPreviousLookup', () => {
     expect(await other.result).toBeUndefined();
     expect(again.summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:gamelayer-line.main`, line: 'main' });
     const log = await requests();
-    expect(log).toContain('GET /v2/studio/other-line/manifests/gamelayer-line.main');
+    // Asked with a HEAD: this host's push kept a copy of the line's record (src/registry/line-copy.ts).
+    expect(log).toContain('HEAD /v2/studio/other-line/manifests/gamelayer-line.main');
     expect(log).toContain('GET /v2/studio/other-line/manifests/gamelayer-line.feature');
   });
 

@@ -529,13 +529,15 @@ function staleRecord(where: string, name: string, has: string | undefined, wante
  * the tag is asked with one HEAD, and if it names exactly the copy's index the record is read from the copy (each
  * document checked against the digest that names it); otherwise, and on a fresh host, it is read from the registry
  * (the tag's index, the record manifest, the record blob: one GET after another) and the copy is kept for the next
- * build. `tagNamed` is what the tag named when it was asked (a push of the same line need not ask again).
+ * build. `tagNamed` is what the tag named when it was asked (a push of the same line need not ask again). A record
+ * read from the copy comes with `blobServed`: the registry's record blob being read and checked against its digest
+ * (it rejects with a DamagedRecordError as a read from the registry would); await it before trusting the record.
  */
 export async function fetchLineRecord(
   repository: string,
   line: string,
   opts: FetchBuildRecordOptions & { copyDir?: string } = {},
-): Promise<(FoundBuildRecord & { tag: string; tagNamed: ManifestInfo }) | undefined> {
+): Promise<(FoundBuildRecord & { tag: string; tagNamed: ManifestInfo; blobServed?: Promise<void> }) | undefined> {
   const r = parseReference(repository);
   const { client } = opts.target ?? (await pushTargetFor(r, opts));
   const tag = lineTag(line);
@@ -543,14 +545,24 @@ export async function fetchLineRecord(
   const copyKey = `${client.host}/${r.repository}`;
   const copy = opts.copyDir === undefined ? undefined : await readLineCopy(opts.copyDir, copyKey, tag);
   if (copy) {
-    const named = await client.headManifest(r.repository, tag);
+    // The ping beside it: the auth learns the registry's scheme before the requests that follow go out side by side.
+    const [named] = await Promise.all([client.headManifest(r.repository, tag), client.ping()]);
     if (!named) return undefined;
     if (named.digest === copy.index.digest) {
+      // The record blob as the registry serves it is still read and checked (a damaged registry copy is reported
+      // as before, and the push repairs it); the caller awaits it beside its next round (the kept layers' HEADs).
+      const blobServed = getSmallBlob(client, r.repository, copy.blob.digest, `get build record ${copy.blob.digest} from ${r.repository}`).then((bytes) => {
+        if (bytes.length !== copy.blob.bytes.length || sha256(bytes) !== copy.blob.digest) {
+          throw new DamagedRecordError(`${client.host}/${r.repository}@${copy.manifest.digest}: the record blob does not match its digest ${copy.blob.digest}`);
+        }
+      });
+      blobServed.catch(() => undefined);
       const top = { ...named, bytes: copy.index.bytes, size: copy.index.bytes.length };
       // A copy that checks out by its digests but is no record is what the registry holds under those digests too:
       // the registry's read below reports it as it would on a fresh host.
       const found = await readRecord(client, r.repository, tag, undefined, name, top, copy).catch(() => undefined);
-      if (found) return { ...found, via: 'tag', tag, tagNamed: named };
+      // (A copy whose manifest names another blob had it read from the registry, and checked, by readRecord.)
+      if (found) return { ...found, via: 'tag', tag, tagNamed: named, ...(found.recordBlob === copy.blob.digest ? { blobServed } : {}) };
     }
   }
   const top = await client.getManifestIfExists(r.repository, tag);

@@ -154,6 +154,8 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   let repository: string;
   let pushTarget: PushTarget | undefined;
   let recordRead: RegistryPrevious['recordRead'];
+  // A record read from this host's copy: the registry's record blob, being read and checked beside the layers' HEADs.
+  let blobServed: Promise<void> | undefined;
   const fromRepository = o.from !== undefined && !parseReference(o.from).tag && !parseReference(o.from).digest;
   if (o.from && fromRepository) {
     // --from REPO: the newest build of the line in that repository (a PR check builds on its target branch's).
@@ -177,6 +179,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     const found = await fetchLineRecord(o.push, o.line, { ...o.registry, target: pushTarget, copyDir: o.copyDir });
     if (!found) return undefined;
     record = found.record;
+    blobServed = found.blobServed;
     recordRead = {
       repository: o.push,
       blob: found.recordBlob,
@@ -189,7 +192,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   const target = pushTarget ?? (await pushTargetFor(parseReference(repository), o.registry));
   // The client's ping goes with the layers' HEADs, not in a round of its own in the push that follows (it gets
   // this target: BuildResult.previousTarget).
-  const [sizes] = await Promise.all([blobSizes(target, parseReference(repository).repository, [...new Set(record.layers.map((l) => l.digest))]), target.client.ping()]);
+  const [sizes] = await Promise.all([blobSizes(target, parseReference(repository).repository, [...new Set(record.layers.map((l) => l.digest))]), target.client.ping(), blobServed]);
   const present = new Map<string, BuiltLayer>();
   const gone: BuiltLayer[] = [];
   for (const l of record.layers) {
