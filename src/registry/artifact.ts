@@ -20,7 +20,7 @@ import { formatReference, parseReference } from './reference.js';
 import { uploadBlob } from './upload.js';
 import { bufferSource, EMPTY_CONFIG, getSmallBlob, MAX_SMALL_BLOB } from './small-blob.js';
 import { newestFirst, referrersApi } from './referrers.js';
-import { readLineCopy, saveLineCopy, type LineCopy } from './line-copy.js';
+import { hasLineCopy, readLineCopy, saveLineCopy, type LineCopy } from './line-copy.js';
 
 export const BUILD_RECORD_ARTIFACT_TYPE = 'application/vnd.gamelayer.build-record.v1+json';
 /** The layer holding the record: its JSON, gzip-compressed. Records pushed by earlier versions hold plain JSON with the artifact type as the layer type; both are read. */
@@ -543,17 +543,20 @@ export async function fetchLineRecord(
   const tag = lineTag(line);
   const name = `${client.host}/${r.repository}:${tag}`;
   const copyKey = `${client.host}/${r.repository}`;
-  const copy = opts.copyDir === undefined ? undefined : await readLineCopy(opts.copyDir, copyKey, tag);
-  if (copy) {
-    // The ping beside it: the auth learns the registry's scheme before the requests that follow go out side by side.
-    const [named] = await Promise.all([client.headManifest(r.repository, tag), client.ping()]);
+  let copy: LineCopy | undefined;
+  if (opts.copyDir !== undefined && hasLineCopy(opts.copyDir, copyKey, tag)) {
+    // The HEAD goes out at once and the copy is read meanwhile; the ping beside it: the auth learns the registry's
+    // scheme before the requests that follow go out side by side.
+    const [named, read] = await Promise.all([client.headManifest(r.repository, tag), readLineCopy(opts.copyDir, copyKey, tag), client.ping()]);
+    copy = read;
     if (!named) return undefined;
-    if (named.digest === copy.index.digest) {
+    if (copy && named.digest === copy.index.digest) {
       // The record blob as the registry serves it is still read and checked (a damaged registry copy is reported
       // as before, and the push repairs it); the caller awaits it beside its next round (the kept layers' HEADs).
-      const blobServed = getSmallBlob(client, r.repository, copy.blob.digest, `get build record ${copy.blob.digest} from ${r.repository}`).then((bytes) => {
-        if (bytes.length !== copy.blob.bytes.length || sha256(bytes) !== copy.blob.digest) {
-          throw new DamagedRecordError(`${client.host}/${r.repository}@${copy.manifest.digest}: the record blob does not match its digest ${copy.blob.digest}`);
+      const { blob, manifest } = copy;
+      const blobServed = getSmallBlob(client, r.repository, blob.digest, `get build record ${blob.digest} from ${r.repository}`).then((bytes) => {
+        if (bytes.length !== blob.bytes.length || sha256(bytes) !== blob.digest) {
+          throw new DamagedRecordError(`${client.host}/${r.repository}@${manifest.digest}: the record blob does not match its digest ${blob.digest}`);
         }
       });
       blobServed.catch(() => undefined);

@@ -10,6 +10,7 @@
 // ignored and the record is read from the registry, as on a fresh host. Writing it is best effort: a cache, never an
 // error, replaced whole (temp file + rename) so a reader sees the old copy or the new one.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -45,6 +46,11 @@ export function lineCopyDir(stateDir: string): string {
 
 function copyFile(dir: string, repository: string, tag: string): string {
   return path.join(dir, `${createHash('sha256').update(`${repository}\0${tag}`).digest('hex').slice(0, 32)}.copy`);
+}
+
+/** Whether a copy of `tag` in `repository` may be there (a stat: the caller decides how to ask before reading it). */
+export function hasLineCopy(dir: string, repository: string, tag: string): boolean {
+  return existsSync(copyFile(dir, repository, tag));
 }
 
 /**
