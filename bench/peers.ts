@@ -210,6 +210,134 @@ async function buildAndPush(method: PeerMethod, o: { dir: string; tag: string; r
   }
 }
 
+/** Options of `npm run bench -- peers-noop`: the no-op scenario alone, many interleaved runs, CLIs side by side. */
+export interface PeersNoopOptions {
+  size: number;
+  runs: number;
+  /** Other builds of the gamelayer CLI (their `bin/gamelayer.js`) measured beside this checkout's, for an A/B. */
+  others: string[];
+}
+
+interface NoopSample {
+  method: string;
+  run: number;
+  wallMs: number;
+  cpuMs: number;
+  sent: number;
+  load: number;
+}
+
+/**
+ * The no-op scenario alone (issue 17 item 3): one cold build and push per method, a warm-up no-op each (code cache,
+ * local state), then `runs` rounds of the same no-op command, the methods in alternating order within each round.
+ * Each gamelayer CLI (this checkout's, and `--noop-cli` others for an A/B) pushes the same tag to the same registry;
+ * BuildKit (seed Dockerfile + `docker push`) to its own. CPU time is the command's own (user + system, with its
+ * children) from /usr/bin/time. Prints a table; writes nothing into the READMEs.
+ */
+export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
+  const log = (m: string) => process.stderr.write(`peers-noop: ${m}\n`);
+  await run('bash', [path.join(ROOT, 'scripts', 'services.sh')]);
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/build-dist.mjs'), '--if-changed'], { stdio: 'inherit' });
+  const pristine = path.join(OUT_DIR, `peers-game-${opts.size}`);
+  if (!(await exists(path.join(pristine, 'gamelayer.yaml')))) {
+    log(`generating ${formatBytes(opts.size)} into ${pristine}`);
+    await rm(pristine, { recursive: true, force: true });
+    await generateGame({ out: pristine, size: opts.size, seed: 'bench-peers', game: 'peers-game' });
+    await run('find', [pristine, '-exec', 'touch', '-h', '-d', '1 hour ago', '{}', '+']);
+  }
+  const dir = path.join(OUT_DIR, `peers-noop-work-${opts.size}`);
+  await rm(dir, { recursive: true, force: true });
+  await cp(pristine, dir, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+  await writeFile(path.join(dir, 'seed.Dockerfile'), SEED_DOCKERFILE);
+  await writeFile(path.join(dir, '.dockerignore'), '.gamelayer\nseed.Dockerfile\ngamelayer.yaml\n');
+  const dockerd = await startPrivateDockerd();
+  const targets: Target[] = [];
+  const target = async () => {
+    const registry = await startRegistry();
+    const [host, port] = registry.host.split(':');
+    const t = { registry, proxy: await startCountingProxy({ host: host!, port: Number(port) }) };
+    targets.push(t);
+    return t;
+  };
+  const clis = [CLI, ...opts.others.map((o) => path.resolve(o))];
+  const samples: NoopSample[] = [];
+  try {
+    await dockerd.docker(['image', 'prune', '-af']);
+    await dockerd.docker(['builder', 'prune', '-af']);
+    const ours = await target();
+    const theirs = await target();
+    const repository = `${ours.proxy.host}/peers/gamelayer`;
+    const ref = `${theirs.proxy.host}/peers/buildkit-seed:noop`;
+    const dockerEnv = { DOCKER_HOST: dockerd.host, DOCKER_BUILDKIT: '1' };
+    const methods: { name: string; t: Target; cmd: () => Promise<{ wallMs: number; cpuMs: number }> }[] = [
+      ...clis.map((cli, i) => ({
+        name: i === 0 ? 'gamelayer (this checkout)' : `gamelayer (${opts.others[i - 1]})`,
+        t: ours,
+        cmd: () => timedCpu(process.execPath, [cli, 'build', '-c', path.join(dir, 'gamelayer.yaml'), '--tag', 'noop', '--push', repository], { GAMELAYER_LINE: 'bench' }),
+      })),
+      {
+        name: 'BuildKit, seed Dockerfile + `docker push`',
+        t: theirs,
+        cmd: async () => {
+          const b = await timedCpu(DOCKER, ['build', '-q', '-f', path.join(dir, 'seed.Dockerfile'), '-t', ref, dir], dockerEnv);
+          const p = await timedCpu(DOCKER, ['push', ref], dockerEnv);
+          return { wallMs: b.wallMs + p.wallMs, cpuMs: b.cpuMs + p.cpuMs };
+        },
+      },
+    ];
+    // The cold build (this checkout's CLI), BuildKit's cold build, then a warm-up no-op of every method.
+    log('cold builds and warm-up');
+    await methods[0]!.cmd();
+    await methods[methods.length - 1]!.cmd();
+    for (const m of methods) await m.cmd();
+    for (let r = 0; r < opts.runs; r++) {
+      const order = r % 2 === 0 ? methods : [...methods].reverse();
+      for (const m of order) {
+        const load = loadavg()[0]!;
+        const before = m.t.proxy.counts().uploadBytes;
+        const { wallMs, cpuMs } = await m.cmd();
+        samples.push({ method: m.name, run: r, wallMs, cpuMs, sent: m.t.proxy.counts().uploadBytes - before, load });
+      }
+      log(`round ${r + 1}/${opts.runs}: ${samples.slice(-methods.length).map((s) => `${s.method.split(' ')[0]} ${(s.wallMs / 1000).toFixed(3)} s`).join(', ')}`);
+    }
+    const rows = methods.map((m) => {
+      const xs = samples.filter((s) => s.method === m.name);
+      const wall = xs.map((s) => s.wallMs);
+      return `| ${m.name} | ${(median(wall) / 1000).toFixed(3)} s (${(Math.min(...wall) / 1000).toFixed(3)}–${(Math.max(...wall) / 1000).toFixed(3)}) | ${(median(xs.map((s) => s.cpuMs)) / 1000).toFixed(3)} s | ${formatBytes(median(xs.map((s) => s.sent)))} |`;
+    });
+    const loads = samples.map((s) => s.load);
+    const peer = median(samples.filter((s) => s.method === methods[methods.length - 1]!.name).map((s) => s.wallMs));
+    const ratios = methods.slice(0, -1).map((m) => `${m.name}: ${(median(samples.filter((s) => s.method === m.name).map((s) => s.wallMs)) / peer).toFixed(2)}×`);
+    process.stdout.write(
+      [
+        `No-op build + push, ${opts.runs} interleaved rounds, ${new Date().toISOString().slice(0, 16)}Z, ${machine()}, 1-minute load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
+        '',
+        '| method | wall, median (min–max) | CPU (user + system), median | sent |',
+        '| --- | --- | --- | --- |',
+        ...rows,
+        '',
+        `gamelayer / BuildKit (medians): ${ratios.join('; ')}`,
+        '',
+      ].join('\n'),
+    );
+    await writeFile(path.join(OUT_DIR, 'peers-noop.json'), `${JSON.stringify({ date: new Date().toISOString(), machine: machine(), size: opts.size, samples }, null, 1)}\n`);
+  } finally {
+    for (const t of targets) {
+      await t.proxy.close();
+      await t.registry.stop();
+    }
+    await dockerd.stop();
+  }
+}
+
+/** Wall time of a command and its CPU time (user + system, its children included) from /usr/bin/time. */
+async function timedCpu(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ wallMs: number; cpuMs: number }> {
+  const out = path.join(OUT_DIR, `time-${process.pid}.txt`);
+  const wallMs = await timedRun('/usr/bin/time', ['-f', '%U %S', '-o', out, cmd, ...args], env);
+  const [user, sys] = (await readFile(out, 'utf8')).trim().split('\n').pop()!.split(' ').map(Number);
+  return { wallMs, cpuMs: ((user ?? 0) + (sys ?? 0)) * 1000 };
+}
+
 function fromMutate(what: string) {
   return (r: Awaited<ReturnType<typeof mutateGame>>): Change => ({ files: r.changes.length, written: r.totals.bytesWritten, what });
 }

@@ -9,7 +9,7 @@ import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
 import { freshHostBench } from './fresh-host.js';
 import { manyFilesBench } from './many-files.js';
-import { peersBench, writePeersReport } from './peers.js';
+import { peersBench, peersNoopBench, writePeersReport } from './peers.js';
 import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare-report.js';
 import { regionsBench } from './regions.js';
 import { scanBench } from './scan.js';
@@ -55,6 +55,7 @@ const { values, positionals } = parseArgs({
     'assemble-tmpfs': { type: 'boolean', default: false },
     'many-files-empty': { type: 'string' },
     'peers-size': { type: 'string', default: '200MB' },
+    'noop-cli': { type: 'string', multiple: true },
   },
 });
 
@@ -114,6 +115,8 @@ for (const name of names) {
     });
   } else if (name === 'peers') {
     await peersBench({ size: size('peers-size', values['peers-size']!), runs, changeMb: positiveNumber('change-mb', values['change-mb']!) });
+  } else if (name === 'peers-noop') {
+    await peersNoopBench({ size: size('peers-size', values['peers-size']!), runs, others: values['noop-cli'] ?? [] });
   } else if (name === 'steady') {
     const updates = Number(values.updates);
     if (!Number.isSafeInteger(updates) || updates < 1) throw new Error(`--updates ${values.updates}: expected a whole number of at least 1`);
@@ -157,6 +160,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, assemble, many-files, peers, peers-report, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report, steady-chunks-report, steady-chunked-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, assemble, many-files, peers, peers-noop, peers-report, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report, steady-chunks-report, steady-chunked-report`);
   }
 }
