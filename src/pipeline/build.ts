@@ -14,6 +14,7 @@ import { resolveInputs, type BuildOptions } from './steps/inputs.js';
 import { buildLayers } from './steps/layers.js';
 import { planPlatforms } from './steps/plan.js';
 import { findPrevious } from './steps/previous.js';
+import type { RegistryPrevious } from './steps/previous-types.js';
 import { recordBuild, summarize, type BuildSummary } from './steps/record.js';
 import { scanTrees } from './steps/scan.js';
 
@@ -26,8 +27,11 @@ export interface BuildResult {
   store: string;
   scans: TreeScan[];
   summary: BuildSummary;
-  /** The previous build's record blob as this build read and verified it in a registry (a push there need not read it again). */
-  previousRecordRead?: { repository: string; blob: string };
+  /**
+   * The previous build's record blob as this build read and verified it in a registry (a push there need not read it
+   * again, nor compress the same record anew), and what the line tag named when asked.
+   */
+  previousRecordRead?: RegistryPrevious['recordRead'];
   /** The registry target that looked up the previous build, and its repository: a push there goes through it. */
   previousTarget?: { repository: string; target: PushTarget };
 }

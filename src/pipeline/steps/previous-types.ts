@@ -19,7 +19,7 @@ export interface RegistryPrevious {
    * --push, also what the line tag named when asked (a push of the same line does not ask again) and the index the
    * local copy of the line's record holds now (line-copy.ts).
    */
-  recordRead: { repository: string; blob: string; lineTag?: { tag: string; named: ManifestInfo }; copied?: string };
+  recordRead: { repository: string; blob: string; blobBytes?: Buffer; lineTag?: { tag: string; named: ManifestInfo }; copied?: string };
   /** The target that asked `repository` for the layers (a push there reuses its client: auth, connections). */
   target: PushTarget;
 }

@@ -183,6 +183,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     recordRead = {
       repository: o.push,
       blob: found.recordBlob,
+      ...(found.documents ? { blobBytes: found.documents.blob.bytes } : {}),
       lineTag: { tag: found.tag, named: found.tagNamed },
       ...(o.copyDir !== undefined && found.documents ? { copied: found.documents.index.digest } : {}),
     };

@@ -103,7 +103,7 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
     line: record.line,
     current,
     localSubject: await localManifest(store, serverTag!),
-    ...(read ? { verifiedRecordBlob: read.blob } : {}),
+    ...(read ? { verifiedRecordBlob: read.blob, recordBlobBytes: read.blobBytes } : {}),
     ...(stateDir ? { lineCopy: { dir: lineCopyDir(stateDir), holds: read?.copied } } : {}),
   });
   if (recordResult.repaired) {
