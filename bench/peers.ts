@@ -216,6 +216,8 @@ export interface PeersNoopOptions {
   runs: number;
   /** Other builds of the gamelayer CLI (their `bin/gamelayer.js`) measured beside this checkout's, for an A/B. */
   others: string[];
+  /** Each registry answer held back this long by the proxies (a registry across a network), for every method. */
+  delayMs?: number;
 }
 
 interface NoopSample {
@@ -255,7 +257,7 @@ export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
   const target = async () => {
     const registry = await startRegistry();
     const [host, port] = registry.host.split(':');
-    const t = { registry, proxy: await startCountingProxy({ host: host!, port: Number(port) }) };
+    const t = { registry, proxy: await startCountingProxy({ host: host!, port: Number(port) }, { delayMs: opts.delayMs }) };
     targets.push(t);
     return t;
   };
@@ -310,7 +312,7 @@ export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
     const ratios = methods.slice(0, -1).map((m) => `${m.name}: ${(median(samples.filter((s) => s.method === m.name).map((s) => s.wallMs)) / peer).toFixed(2)}×`);
     process.stdout.write(
       [
-        `No-op build + push, ${opts.runs} interleaved rounds, ${new Date().toISOString().slice(0, 16)}Z, ${machine()}, 1-minute load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
+        `No-op build + push, ${opts.runs} interleaved rounds${opts.delayMs ? `, each registry answer delayed ${opts.delayMs} ms` : ''}, ${new Date().toISOString().slice(0, 16)}Z, ${machine()}, 1-minute load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
         '',
         '| method | wall, median (min–max) | CPU (user + system), median | sent |',
         '| --- | --- | --- | --- |',
@@ -320,7 +322,7 @@ export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
         '',
       ].join('\n'),
     );
-    await writeFile(path.join(OUT_DIR, 'peers-noop.json'), `${JSON.stringify({ date: new Date().toISOString(), machine: machine(), size: opts.size, samples }, null, 1)}\n`);
+    await writeFile(path.join(OUT_DIR, 'peers-noop.json'), `${JSON.stringify({ date: new Date().toISOString(), machine: machine(), size: opts.size, delayMs: opts.delayMs ?? 0, samples }, null, 1)}\n`);
   } finally {
     for (const t of targets) {
       await t.proxy.close();

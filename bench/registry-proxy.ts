@@ -31,7 +31,8 @@ function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   return out;
 }
 
-export async function startCountingProxy(upstream: { host: string; port: number }): Promise<CountingProxy> {
+/** `delayMs`: each answer is held back that long (a registry that far away: one round trip per request). */
+export async function startCountingProxy(upstream: { host: string; port: number }, opts: { delayMs?: number } = {}): Promise<CountingProxy> {
   const counts: ProxyCounts = { uploadBytes: 0, manifestBytes: 0, requests: 0, uploadRequests: 0, downloadBytes: 0 };
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const server = http.createServer((req, res) => {
@@ -42,10 +43,16 @@ export async function startCountingProxy(upstream: { host: string; port: number 
     const up = http.request(
       { host: upstream.host, port: upstream.port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent },
       (ur) => {
-        res.writeHead(ur.statusCode ?? 502, ur.statusMessage, endToEnd(ur.headers));
-        if (req.method === 'GET' && (req.url ?? '').startsWith('/v2/')) ur.on('data', (c: Buffer) => (counts.downloadBytes += c.length));
-        ur.pipe(res);
+        const answer = () => {
+          res.writeHead(ur.statusCode ?? 502, ur.statusMessage, endToEnd(ur.headers));
+          if (req.method === 'GET' && (req.url ?? '').startsWith('/v2/')) ur.on('data', (c: Buffer) => (counts.downloadBytes += c.length));
+          ur.pipe(res);
+        };
         ur.on('error', () => res.destroy());
+        if (opts.delayMs) {
+          ur.pause();
+          setTimeout(answer, opts.delayMs);
+        } else answer();
       },
     );
     req.on('data', (c: Buffer) => {

@@ -56,6 +56,7 @@ const { values, positionals } = parseArgs({
     'many-files-empty': { type: 'string' },
     'peers-size': { type: 'string', default: '200MB' },
     'noop-cli': { type: 'string', multiple: true },
+    'noop-delay': { type: 'string' },
   },
 });
 
@@ -116,7 +117,7 @@ for (const name of names) {
   } else if (name === 'peers') {
     await peersBench({ size: size('peers-size', values['peers-size']!), runs, changeMb: positiveNumber('change-mb', values['change-mb']!) });
   } else if (name === 'peers-noop') {
-    await peersNoopBench({ size: size('peers-size', values['peers-size']!), runs, others: values['noop-cli'] ?? [] });
+    await peersNoopBench({ size: size('peers-size', values['peers-size']!), runs, others: values['noop-cli'] ?? [], delayMs: Number(values['noop-delay'] ?? 0) });
   } else if (name === 'steady') {
     const updates = Number(values.updates);
     if (!Number.isSafeInteger(updates) || updates < 1) throw new Error(`--updates ${values.updates}: expected a whole number of at least 1`);
