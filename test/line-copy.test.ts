@@ -209,4 +209,30 @@ describe('the local copy of a line record', () => {
     const broken = Buffer.from(copy.blob.bytes.subarray(0, copy.blob.bytes.length - 4));
     expect(buildRecordArtifact(record, subject, 0, broken).recordDescriptor.digest).toBe(fresh.recordDescriptor.digest);
   });
+
+  it('the push takes the build\'s answer for the line tag only while it is fresh; an old one is asked again', async () => {
+    const repo = `${registry.host}/studio/copy-fresh-answer`;
+    const head = 'HEAD /v2/studio/copy-fresh-answer/manifests/gamelayer-line.main';
+    const { config } = await pushedGame(repo);
+    const built = await build({ config, tag: 'v1', push: repo, line: 'main', registry: registryOptions });
+    const read = built.previousRecordRead!;
+    expect(read.lineTag?.tag).toBe('gamelayer-line.main');
+    const push = async (at: number) => {
+      await registry.resetAccessLog();
+      const pushed = await pushBuild({
+        ...registryOptions,
+        store: built.store,
+        record: built.record,
+        repository: repo,
+        stateDir: config.stateDir,
+        recordRead: { ...read, lineTag: { ...read.lineTag!, at } },
+        previousTarget: built.previousTarget,
+      });
+      expect(pushed.bytesSent).toBe(0);
+      expect(pushed.record.lineTag).toBe('gamelayer-line.main');
+      return requests();
+    };
+    expect(await push(Date.now())).not.toContain(head);
+    expect(await push(Date.now() - 10 * 60_000)).toContain(head);
+  });
 });

@@ -16,10 +16,11 @@ export interface RegistryPrevious {
   gone: BuiltLayer[];
   /**
    * The record blob this lookup read and verified against its digest, and the repository it read it from; with
-   * --push, also what the line tag named when asked (a push of the same line does not ask again) and the index the
+   * --push, also what the line tag named when asked (`at`: Date.now() then; a push of the same line soon after does
+   * not ask again) and the index the
    * local copy of the line's record holds now (line-copy.ts).
    */
-  recordRead: { repository: string; blob: string; blobBytes?: Buffer; lineTag?: { tag: string; named: ManifestInfo }; copied?: string };
+  recordRead: { repository: string; blob: string; blobBytes?: Buffer; lineTag?: { tag: string; named: ManifestInfo; at: number }; copied?: string };
   /** The target that asked `repository` for the layers (a push there reuses its client: auth, connections). */
   target: PushTarget;
 }

@@ -184,7 +184,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
       repository: o.push,
       blob: found.recordBlob,
       ...(found.documents ? { blobBytes: found.documents.blob.bytes } : {}),
-      lineTag: { tag: found.tag, named: found.tagNamed },
+      lineTag: { tag: found.tag, named: found.tagNamed, at: Date.now() },
       ...(o.copyDir !== undefined && found.documents ? { copied: found.documents.index.digest } : {}),
     };
     ref = `${repositoryOf(o.push)}:${found.tag}`;

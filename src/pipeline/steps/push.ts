@@ -52,6 +52,9 @@ export function mediaStripe(record: BuildRecord, gamePlatforms: string[] | undef
   return shared.size ? { shared, index, of: gamePlatforms.length, waitMs } : undefined;
 }
 
+/** How old the build's answer for the line tag may be for the push to take it instead of asking again. */
+const LINE_TAG_ANSWER_MAX_AGE_MS = 30_000;
+
 export interface PushBuildResult {
   repository: string;
   images: PushResult[];
@@ -84,7 +87,9 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   // The line tag's answer from this run's lookup of the previous build, when it asked the same repository.
   const read = recordRead && sameRepository(recordRead.repository, ref) ? recordRead : undefined;
   const line = record.line ? lineTag(record.line) : undefined;
-  const known = read?.lineTag && read.lineTag.tag === line ? new Map([[line, read.lineTag.named]]) : undefined;
+  // Only a fresh answer: a tag is a moving name, and a long build gives another host time to move it.
+  const fresh = read?.lineTag && read.lineTag.tag === line && Date.now() - read.lineTag.at <= LINE_TAG_ANSWER_MAX_AGE_MS;
+  const known = fresh && line ? new Map([[line, read.lineTag!.named]]) : undefined;
   const current = await currentTags(target, ref.repository, [...record.tags, recordTag(serverTag!), ...(line ? [line] : [])], known);
   const push = (tag: string) => pushImage({ ...rest, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, to: `${repo}:${tag}`, image: tag, current });
   const server = await push(serverTag!);
