@@ -10,6 +10,7 @@ import { build } from '../src/pipeline/build.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
 import { lineCopyDir, readLineCopy, saveLineCopy } from '../src/registry/line-copy.js';
 import { buildRecordArtifact } from '../src/registry/artifact.js';
+import { pushedTags, startPreviousLookup } from '../src/pipeline/steps/previous.js';
 import type { GameConfig } from '../src/config/load.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 import { copySample, sampleConfig } from './support/sample.js';
@@ -234,5 +235,36 @@ describe('the local copy of a line record', () => {
     };
     expect(await push(Date.now())).not.toContain(head);
     expect(await push(Date.now() - 10 * 60_000)).toContain(head);
+  });
+
+  it('a lookup started with the tags the push sets asks them beside the kept layers: the no-op push then asks nothing', async () => {
+    const repo = `${registry.host}/studio/copy-tags`;
+    const { config } = await pushedGame(repo);
+    await registry.resetAccessLog();
+    const previousLookup = startPreviousLookup({ rebase: undefined, from: undefined, push: repo, line: 'main', registry: registryOptions, copyDir: lineCopyDir(config.stateDir), askTags: pushedTags('v1') });
+    const built = await build({ config, tag: 'v1', push: repo, line: 'main', registry: registryOptions, previousLookup });
+    const asked = await requests();
+    for (const t of ['v1', 'v1-engine', 'v1-engine-media', 'v1-app', 'v1-app-media', 'v1.gamelayer-record', 'gamelayer-line.main']) {
+      expect(asked).toContain(`HEAD /v2/studio/copy-tags/manifests/${t}`);
+    }
+    await registry.resetAccessLog();
+    const pushed = await pushBuild({
+      ...registryOptions,
+      store: built.store,
+      record: built.record,
+      repository: repo,
+      stateDir: config.stateDir,
+      recordRead: built.previousRecordRead,
+      previousTarget: built.previousTarget,
+    });
+    expect(pushed.bytesSent).toBe(0);
+    expect(pushed.images.every((i) => i.upToDate)).toBe(true);
+    expect(pushed.record).toMatchObject({ tags: ['v1.gamelayer-record'], lineTag: 'gamelayer-line.main' });
+    expect(await requests()).toEqual([]);
+    // Answers of another build's tags are not taken for this one's: a push of v2 asks its own tags.
+    const other = await build({ config, tag: 'v2', push: repo, line: 'main', registry: registryOptions, previousLookup: startPreviousLookup({ rebase: undefined, from: undefined, push: repo, line: 'main', registry: registryOptions, copyDir: lineCopyDir(config.stateDir), askTags: pushedTags('v1') }) });
+    await registry.resetAccessLog();
+    await pushBuild({ ...registryOptions, store: other.store, record: other.record, repository: repo, stateDir: config.stateDir, recordRead: other.previousRecordRead, previousTarget: other.previousTarget });
+    expect(await requests()).toContain('HEAD /v2/studio/copy-tags/manifests/v2');
   });
 });

@@ -114,19 +114,6 @@ export function register(program: Command): void {
       // The registry's previous build is asked for now: once its client is made (credentials read), the event loop
       // runs once more so that its first request goes out, and its round trips overlap the loading of the build's
       // modules that follows (start-up, issue 17).
-      const previousLookup = previousSteps?.startPreviousLookup({
-        rebase: flags.rebase,
-        from: flags.from,
-        push: primary,
-        line: line ?? 'default',
-        registry,
-        copyDir: previousSteps.lineCopyDir(config.stateDir),
-      });
-      if (previousLookup) {
-        await previousLookup.asking;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      const { build } = await import('../../pipeline/build.js');
       // Inside CodeBuild: the commit's first 8 hex digits as the default tag (as the seed pipeline did), its
       // revision as a label (stable for the same commit), the build ARN in the record.
       const { codebuildEnvironment } = await import('../../codebuild/environment.js');
@@ -135,6 +122,23 @@ export function register(program: Command): void {
       // A build of one platform of several, pushed: it tags <tag>-<os>-<arch>, and `gamelayer index` merges.
       const { platformBuildTag } = await import('./platform-build.js');
       const platformTag = platformBuildTag(config, flags.platform, primary, flags.tag ?? codebuild?.defaultTag);
+      // The tags the push will set are asked with the kept layers (the default tag as the build's inputs choose it;
+      // a tag the build then refuses only wasted its HEADs).
+      const pushTag = platformTag ?? flags.tag ?? codebuild?.defaultTag ?? config.version ?? 'latest';
+      const previousLookup = previousSteps?.startPreviousLookup({
+        rebase: flags.rebase,
+        from: flags.from,
+        push: primary,
+        line: line ?? 'default',
+        registry,
+        copyDir: previousSteps.lineCopyDir(config.stateDir),
+        askTags: pushTo.length === 1 ? previousSteps.pushedTags(pushTag) : undefined,
+      });
+      if (previousLookup) {
+        await previousLookup.asking;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const { build } = await import('../../pipeline/build.js');
       const result = await build({
         config,
         tag: platformTag ?? flags.tag ?? codebuild?.defaultTag,

@@ -3,6 +3,7 @@
 // index per image name when several platforms are built. All share the same layer blobs. They are written to the
 // store (content-addressed: a document that is there already is the same bytes) and tagged `<tag>` and
 // `<tag>-<tree>`; a layout that names blobs it does not hold (kept in the registry) is marked partial.
+import { imageTags } from './tags.js';
 import type { BaseImage } from '../../oci/base-image.js';
 import { imageConfig, imageIndex, imageManifest, layerDescriptor, parsePlatform, type JsonDocument, type Platform } from '../../oci/image.js';
 import { layoutBlob } from '../../oci/layout.js';
@@ -65,7 +66,7 @@ export async function writeImages(i: ImagesInput): Promise<ImagesOutput> {
   }));
   const meta = { game: config.game, version: config.version, start: config.start, treeDigests, labels: i.labels };
   const images = await storeImages(store, perPlatform, TREE_NAMES, meta, { inRegistryOnly, baseInRegistry });
-  const tags = [tag, ...TREE_NAMES.map((t) => `${tag}-${t}`)];
+  const tags = imageTags(tag);
   const owner = { [GAME_ANNOTATION]: config.game };
   await store.tag(tag, topLevel(images, SERVER_IMAGE), owner);
   for (const t of TREE_NAMES) await store.tag(`${tag}-${t}`, topLevel(images, t), owner);

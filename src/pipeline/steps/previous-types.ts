@@ -20,7 +20,15 @@ export interface RegistryPrevious {
    * not ask again) and the index the
    * local copy of the line's record holds now (line-copy.ts).
    */
-  recordRead: { repository: string; blob: string; blobBytes?: Buffer; lineTag?: { tag: string; named: ManifestInfo; at: number }; copied?: string };
+  recordRead: {
+    repository: string;
+    blob: string;
+    blobBytes?: Buffer;
+    lineTag?: { tag: string; named: ManifestInfo; at: number };
+    /** What the tags the push will set named (undefined: no such tag), asked beside the kept layers (`askTags`). */
+    tagsNamed?: { answers: ReadonlyMap<string, ManifestInfo | undefined>; at: number };
+    copied?: string;
+  };
   /** The target that asked `repository` for the layers (a push there reuses its client: auth, connections). */
   target: PushTarget;
 }
@@ -34,6 +42,8 @@ export interface PreviousLookup {
   readonly registry: TargetOptions | undefined;
   /** The folder of the local copies of line records (`lineCopyDir(stateDir)`); undefined: none read or kept. */
   readonly copyDir?: string;
+  /** With --push: the tags the push will set besides the line tag, asked beside the kept layers (one round fewer). */
+  readonly askTags?: string[];
   readonly result: Promise<RegistryPrevious | undefined>;
   /** Settles once the lookup is about to send its first request (its client made: credentials read). */
   readonly asking: Promise<unknown>;

@@ -10,9 +10,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import pLimit from 'p-limit';
 import { GamelayerError } from '../../errors.js';
-import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord } from '../../registry/artifact.js';
+import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord, recordTag } from '../../registry/artifact.js';
 import { lineCopyDir } from '../../registry/line-copy.js';
 import { pullScope } from '../../registry/auth.js';
+import type { ManifestInfo } from '../../registry/client.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from '../../registry/push.js';
 import { formatReference, parseReference } from '../../registry/reference.js';
 import type { Reporter } from '../../report/reporter.js';
@@ -20,10 +21,20 @@ import { LAST_BUILD, readRecord, recordsDir, type AnyRecord } from '../../state/
 import type { BuildRecord, BuiltLayer } from '../../types.js';
 import type { BuildInputs } from './inputs.js';
 import type { PreviousLookup, RegistryPrevious } from './previous-types.js';
+import { imageTags } from './tags.js';
 
 export type { PreviousLookup, RegistryPrevious };
 // The CLI names the copies' folder when it starts the lookup, before the registry modules are its own imports.
 export { lineCopyDir };
+
+/** The tags a push of a build tagged `tag` sets besides the line tag (images, record): what `askTags` asks. */
+export function pushedTags(tag: string): string[] {
+  try {
+    return [...imageTags(tag), recordTag(tag)];
+  } catch {
+    return []; // a tag too long for its record tag: the build refuses it with its own message
+  }
+}
 
 /** Where the previous build came from (`registry`: a record read from the repository, `local`: .gamelayer/). */
 export interface PreviousInfo {
@@ -51,12 +62,12 @@ export function startPreviousLookup(o: Omit<PreviousLookup, 'result' | 'asking'>
   if (!usesRegistry(o)) return undefined;
   let targetMade: () => void = () => undefined;
   const made = new Promise<void>((resolve) => (targetMade = resolve));
-  const result = findRegistryPrevious({ from: o.from, push: o.push, line: o.line, registry: o.registry ?? {}, copyDir: o.copyDir, onTarget: targetMade });
+  const result = findRegistryPrevious({ from: o.from, push: o.push, line: o.line, registry: o.registry ?? {}, copyDir: o.copyDir, askTags: o.askTags, onTarget: targetMade });
   // Seen by findPrevious; a build that fails before it gets there (an unwritable store) leaves no unhandled rejection.
   result.catch(() => undefined);
   // Only the --push lookup makes its client here (with --from, the record is read through a client of its own).
   const asking = o.from ? Promise.resolve() : Promise.race([made, result.then(() => undefined, () => undefined)]);
-  return { rebase: o.rebase, from: o.from, push: o.push, line: o.line, registry: o.registry, copyDir: o.copyDir, result, asking };
+  return { rebase: o.rebase, from: o.from, push: o.push, line: o.line, registry: o.registry, copyDir: o.copyDir, askTags: o.askTags, result, asking };
 }
 
 function lookupFor(i: PreviousInput): Promise<RegistryPrevious | undefined> {
@@ -143,6 +154,12 @@ export interface FindPreviousOptions {
   registry: TargetOptions;
   /** With --push: the folder of the local copies of line records (line-copy.ts); undefined: none read or kept. */
   copyDir?: string;
+  /**
+   * With --push: tags the push will set (its images', its record's), asked beside the kept layers' HEADs with the
+   * push's access; the push takes the answers while fresh instead of asking in a round of its own. A tag that cannot
+   * be asked (not a valid tag) is left to the push.
+   */
+  askTags?: string[];
   /** Called once the --push repository's client is made, just before the line's record is asked for. */
   onTarget?: () => void;
 }
@@ -193,7 +210,10 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   const target = pushTarget ?? (await pushTargetFor(parseReference(repository), o.registry));
   // The client's ping goes with the layers' HEADs, not in a round of its own in the push that follows (it gets
   // this target: BuildResult.previousTarget).
-  const [sizes] = await Promise.all([blobSizes(target, parseReference(repository).repository, [...new Set(record.layers.map((l) => l.digest))]), target.client.ping(), blobServed]);
+  const repo = parseReference(repository).repository;
+  const asked = pushTarget && o.askTags?.length ? tagAnswers(pushTarget, repo, o.askTags) : undefined;
+  const [sizes, , , answers] = await Promise.all([blobSizes(target, repo, [...new Set(record.layers.map((l) => l.digest))]), target.client.ping(), blobServed, asked]);
+  if (answers) recordRead = { ...recordRead, tagsNamed: { answers, at: Date.now() } };
   const present = new Map<string, BuiltLayer>();
   const gone: BuiltLayer[] = [];
   for (const l of record.layers) {
@@ -208,6 +228,20 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     } else present.set(l.inputKey, l);
   }
   return { ref, record, repository, present, gone, recordRead, target };
+}
+
+/** What each tag names (undefined: no such tag), asked side by side as the push asks; a tag whose HEAD fails is left out. */
+async function tagAnswers(target: PushTarget, repo: string, tags: string[]): Promise<Map<string, ManifestInfo | undefined>> {
+  const out = new Map<string, ManifestInfo | undefined>();
+  await Promise.all(
+    [...new Set(tags)].map((t) =>
+      target.client.headManifest(repo, t, 'push').then(
+        (named) => void out.set(t, named),
+        () => undefined,
+      ),
+    ),
+  );
+  return out;
 }
 
 /**

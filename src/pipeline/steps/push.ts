@@ -52,8 +52,8 @@ export function mediaStripe(record: BuildRecord, gamePlatforms: string[] | undef
   return shared.size ? { shared, index, of: gamePlatforms.length, waitMs } : undefined;
 }
 
-/** How old the build's answer for the line tag may be for the push to take it instead of asking again. */
-const LINE_TAG_ANSWER_MAX_AGE_MS = 30_000;
+/** How old the build's answers for tags may be for the push to take them instead of asking again. */
+const TAG_ANSWER_MAX_AGE_MS = 30_000;
 
 export interface PushBuildResult {
   repository: string;
@@ -87,9 +87,11 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   // The line tag's answer from this run's lookup of the previous build, when it asked the same repository.
   const read = recordRead && sameRepository(recordRead.repository, ref) ? recordRead : undefined;
   const line = record.line ? lineTag(record.line) : undefined;
-  // Only a fresh answer: a tag is a moving name, and a long build gives another host time to move it.
-  const fresh = read?.lineTag && read.lineTag.tag === line && Date.now() - read.lineTag.at <= LINE_TAG_ANSWER_MAX_AGE_MS;
-  const known = fresh && line ? new Map([[line, read.lineTag!.named]]) : undefined;
+  // Only fresh answers: a tag is a moving name, and a long build gives another host time to move it.
+  const fresh = (at: number) => Date.now() - at <= TAG_ANSWER_MAX_AGE_MS;
+  const known = new Map<string, ManifestInfo | undefined>();
+  if (read?.tagsNamed && fresh(read.tagsNamed.at)) for (const [t, named] of read.tagsNamed.answers) known.set(t, named);
+  if (line && read?.lineTag && read.lineTag.tag === line && fresh(read.lineTag.at)) known.set(line, read.lineTag.named);
   const current = await currentTags(target, ref.repository, [...record.tags, recordTag(serverTag!), ...(line ? [line] : [])], known);
   const push = (tag: string) => pushImage({ ...rest, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, to: `${repo}:${tag}`, image: tag, current });
   const server = await push(serverTag!);
@@ -139,7 +141,7 @@ function sameRepository(repository: string, ref: ReturnType<typeof parseReferenc
 }
 
 /** What each tag names in the repository now (undefined: no such tag), asked concurrently; `known` is not asked again. */
-async function currentTags(target: PushTarget, repo: string, tags: string[], known?: ReadonlyMap<string, ManifestInfo>): Promise<Map<string, ManifestInfo | undefined>> {
+async function currentTags(target: PushTarget, repo: string, tags: string[], known?: ReadonlyMap<string, ManifestInfo | undefined>): Promise<Map<string, ManifestInfo | undefined>> {
   // First the ping (once per client): the auth learns the registry's scheme before the HEADs go out side by side.
   await target.client.ping();
   const asked = tags.filter((t) => !known?.has(t));
