@@ -310,6 +310,12 @@ export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
     const loads = samples.map((s) => s.load);
     const peer = median(samples.filter((s) => s.method === methods[methods.length - 1]!.name).map((s) => s.wallMs));
     const ratios = methods.slice(0, -1).map((m) => `${m.name}: ${(median(samples.filter((s) => s.method === m.name).map((s) => s.wallMs)) / peer).toFixed(2)}×`);
+    // Each other CLI against this checkout's, round by round (the same minute's load): the median difference.
+    const wallOf = (name: string, r: number) => samples.find((s) => s.method === name && s.run === r)!.wallMs;
+    const paired = methods.slice(1, -1).map((m) => {
+      const diffs = Array.from({ length: opts.runs }, (_, r) => wallOf(methods[0]!.name, r) - wallOf(m.name, r));
+      return `this checkout − ${m.name}: median ${median(diffs).toFixed(0)} ms per round, faster in ${diffs.filter((d) => d < 0).length} of ${opts.runs}`;
+    });
     process.stdout.write(
       [
         `No-op build + push, ${opts.runs} interleaved rounds${opts.delayMs ? `, each registry answer delayed ${opts.delayMs} ms` : ''}, ${new Date().toISOString().slice(0, 16)}Z, ${machine()}, 1-minute load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`,
@@ -319,6 +325,7 @@ export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
         ...rows,
         '',
         `gamelayer / BuildKit (medians): ${ratios.join('; ')}`,
+        ...(paired.length ? ['', `paired: ${paired.join('; ')}`] : []),
         '',
       ].join('\n'),
     );
