@@ -84,19 +84,27 @@ async function timedRun(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}
 
 const SEED_DOCKERFILE = `FROM scratch\n${TREE_NAMES.map((t) => `COPY ${t} /opt/local/${t}`).join('\n')}\nENTRYPOINT ["/opt/local/engine/start.sh"]\n`;
 
+/**
+ * Services up, the compiled CLI current (the bench runs gamelayer as a user does, not through tsx) and the pristine
+ * generated game of `size` (made once, its times an hour old): the folder every scenario copies from.
+ */
+async function peersGame(size: number, log: (m: string) => void): Promise<string> {
+  await run('bash', [path.join(ROOT, 'scripts', 'services.sh')]);
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/build-dist.mjs'), '--if-changed'], { stdio: 'inherit' });
+  const pristine = path.join(OUT_DIR, `peers-game-${size}`);
+  if (!(await exists(path.join(pristine, 'gamelayer.yaml')))) {
+    log(`generating ${formatBytes(size)} into ${pristine}`);
+    await rm(pristine, { recursive: true, force: true });
+    await generateGame({ out: pristine, size, seed: 'bench-peers', game: 'peers-game' });
+    await run('find', [pristine, '-exec', 'touch', '-h', '-d', '1 hour ago', '{}', '+']);
+  }
+  return pristine;
+}
+
 export async function peersBench(opts: PeersBenchOptions): Promise<void> {
   const started = Date.now();
   const log = (m: string) => process.stderr.write(`peers [${((Date.now() - started) / 60_000).toFixed(1)} min]: ${m}\n`);
-  await run('bash', [path.join(ROOT, 'scripts', 'services.sh')]);
-  // The compiled CLI: the bench runs gamelayer as a user does, not through tsx.
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts/build-dist.mjs'), '--if-changed'], { stdio: 'inherit' });
-  const pristine = path.join(OUT_DIR, `peers-game-${opts.size}`);
-  if (!(await exists(path.join(pristine, 'gamelayer.yaml')))) {
-    log(`generating ${formatBytes(opts.size)} into ${pristine}`);
-    await rm(pristine, { recursive: true, force: true });
-    await generateGame({ out: pristine, size: opts.size, seed: 'bench-peers', game: 'peers-game' });
-    await run('find', [pristine, '-exec', 'touch', '-h', '-d', '1 hour ago', '{}', '+']);
-  }
+  const pristine = await peersGame(opts.size, log);
   const dir = path.join(OUT_DIR, `peers-work-${opts.size}`);
   const buildahRoot = path.join(OUT_DIR, `peers-buildah-${opts.size}`);
   const dockerd = await startPrivateDockerd();
@@ -238,15 +246,7 @@ interface NoopSample {
  */
 export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
   const log = (m: string) => process.stderr.write(`peers-noop: ${m}\n`);
-  await run('bash', [path.join(ROOT, 'scripts', 'services.sh')]);
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts/build-dist.mjs'), '--if-changed'], { stdio: 'inherit' });
-  const pristine = path.join(OUT_DIR, `peers-game-${opts.size}`);
-  if (!(await exists(path.join(pristine, 'gamelayer.yaml')))) {
-    log(`generating ${formatBytes(opts.size)} into ${pristine}`);
-    await rm(pristine, { recursive: true, force: true });
-    await generateGame({ out: pristine, size: opts.size, seed: 'bench-peers', game: 'peers-game' });
-    await run('find', [pristine, '-exec', 'touch', '-h', '-d', '1 hour ago', '{}', '+']);
-  }
+  const pristine = await peersGame(opts.size, log);
   const dir = path.join(OUT_DIR, `peers-noop-work-${opts.size}`);
   await rm(dir, { recursive: true, force: true });
   await cp(pristine, dir, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });

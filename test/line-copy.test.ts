@@ -33,7 +33,12 @@ async function requests(): Promise<string[]> {
 /** build --push as the CLI runs it: the build, then the push with what the build's lookup read. */
 async function buildPush(config: GameConfig, repo: string, tag = 'v1') {
   const built = await build({ config, tag, push: repo, line: 'main', registry: registryOptions });
-  const pushed = await pushBuild({
+  return { built, pushed: await pushBuilt(config, repo, built) };
+}
+
+/** The push of `build --push` with what the build's lookup read. */
+function pushBuilt(config: GameConfig, repo: string, built: Awaited<ReturnType<typeof build>>) {
+  return pushBuild({
     ...registryOptions,
     store: built.store,
     record: built.record,
@@ -42,7 +47,6 @@ async function buildPush(config: GameConfig, repo: string, tag = 'v1') {
     recordRead: built.previousRecordRead,
     previousTarget: built.previousTarget,
   });
-  return { built, pushed };
 }
 
 async function pushedGame(repo: string) {
@@ -248,15 +252,7 @@ describe('the local copy of a line record', () => {
       expect(asked).toContain(`HEAD /v2/studio/copy-tags/manifests/${t}`);
     }
     await registry.resetAccessLog();
-    const pushed = await pushBuild({
-      ...registryOptions,
-      store: built.store,
-      record: built.record,
-      repository: repo,
-      stateDir: config.stateDir,
-      recordRead: built.previousRecordRead,
-      previousTarget: built.previousTarget,
-    });
+    const pushed = await pushBuilt(config, repo, built);
     expect(pushed.bytesSent).toBe(0);
     expect(pushed.images.every((i) => i.upToDate)).toBe(true);
     expect(pushed.record).toMatchObject({ tags: ['v1.gamelayer-record'], lineTag: 'gamelayer-line.main' });
@@ -264,7 +260,7 @@ describe('the local copy of a line record', () => {
     // Answers of another build's tags are not taken for this one's: a push of v2 asks its own tags.
     const other = await build({ config, tag: 'v2', push: repo, line: 'main', registry: registryOptions, previousLookup: startPreviousLookup({ rebase: undefined, from: undefined, push: repo, line: 'main', registry: registryOptions, copyDir: lineCopyDir(config.stateDir), askTags: pushedTags('v1') }) });
     await registry.resetAccessLog();
-    await pushBuild({ ...registryOptions, store: other.store, record: other.record, repository: repo, stateDir: config.stateDir, recordRead: other.previousRecordRead, previousTarget: other.previousTarget });
+    await pushBuilt(config, repo, other);
     expect(await requests()).toContain('HEAD /v2/studio/copy-tags/manifests/v2');
   });
 });
