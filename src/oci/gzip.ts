@@ -3,10 +3,11 @@
 // only on the input and the settings, never on the number of threads or their timing.
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { compressBlock, DICTIONARY_SIZE, storedSize } from './gzip-block.js';
 import type { BlockJob, BlockResult } from './gzip-worker.js';
+import { startOciWorker } from './worker-start.js';
 
 export const GZIP_MEDIA_SUFFIX = '+gzip';
 
@@ -100,35 +101,29 @@ class BlockPool {
   }
 
   private spawn(): PoolWorker {
-    // Compiled (dist/), the worker is the .js beside this file; in the CLI bundle, its own entry point beside every
-    // chunk (scripts/build-dist.mjs); from the TypeScript sources, a tiny CommonJS boot file registers tsx in the
-    // thread first.
-    const fromSource = import.meta.url.endsWith('.ts');
-    const worker = new Worker(fromSource ? new URL('./gzip-worker-boot.cjs', import.meta.url) : new URL('./gzip-worker.js', import.meta.url));
-    const w: PoolWorker = { worker };
-    worker.unref();
-    worker.on('message', (r: BlockResult) => {
-      const task = w.busy;
-      w.busy = undefined;
-      worker.unref();
-      if (task) {
-        if (r.error !== undefined) task.reject(new Error(`gzip worker: ${r.error}`));
-        else if (r.data) task.resolve(Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength));
-        // Copied out of the shared slot, which the next block reuses.
-        else if (r.length !== undefined) task.resolve(Buffer.from(new Uint8Array(task.slot.output, 0, r.length)));
-        else task.reject(new Error('gzip worker: no output'));
-      }
-      this.pump();
-    });
-    const fail = (e: Error) => {
-      this.workers.splice(this.workers.indexOf(w), 1);
-      w.busy?.reject(e);
-      w.busy = undefined;
-      this.pump();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => {
-      if (this.workers.includes(w)) fail(new Error(`gzip worker exited with code ${code}`));
+    const w = {} as PoolWorker;
+    w.worker = startOciWorker<BlockResult>('gzip-worker', 'gzip worker', {
+      onMessage: (r) => {
+        const task = w.busy;
+        w.busy = undefined;
+        w.worker.unref();
+        if (task) {
+          if (r.error !== undefined) task.reject(new Error(`gzip worker: ${r.error}`));
+          else if (r.data) task.resolve(Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength));
+          // Copied out of the shared slot, which the next block reuses.
+          else if (r.length !== undefined) task.resolve(Buffer.from(new Uint8Array(task.slot.output, 0, r.length)));
+          else task.reject(new Error('gzip worker: no output'));
+        }
+        this.pump();
+      },
+      onFail: (e) => {
+        // A worker closed by `close` was taken out first: its exit is no failure.
+        if (!this.workers.includes(w)) return;
+        this.workers.splice(this.workers.indexOf(w), 1);
+        w.busy?.reject(e);
+        w.busy = undefined;
+        this.pump();
+      },
     });
     this.workers.push(w);
     return w;
