@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeGzipWorkers, createParallelGzip, gzipCompressorId } from '../src/oci/gzip.js';
+import { createHash } from 'node:crypto';
+import { closeGzipWorkers, createDigestingGzip, createParallelGzip, gzipCompressorId } from '../src/oci/gzip.js';
 import { createZstd, zstdCompressorId } from '../src/oci/zstd.js';
 import { noise } from './support/oci-fixtures.js';
 
@@ -44,6 +45,25 @@ describe('parallel gzip', () => {
       const gz = await run(data, () => createParallelGzip({ threads: 2 }));
       expect(execFileSync('gunzip', ['-c'], { input: gz, maxBuffer: 64 << 20 }).equals(data)).toBe(true);
     }
+  });
+
+  it('with its digests (a layer\'s diffID, taken on the digest thread with workers) gives the same bytes, and the sha256 and size of its input', async () => {
+    const plain = await run(input, () => createParallelGzip({ threads: 2 }));
+    const want = `sha256:${createHash('sha256').update(input).digest('hex')}`;
+    for (const threads of [0, 1, 2]) {
+      let told = 0;
+      const gz = createDigestingGzip({ threads }, (n) => (told += n));
+      expect((await run(input, () => gz)).equals(plain)).toBe(true);
+      expect(gz.input).toEqual({ digest: want, bytes: input.length });
+      expect(told).toBe(input.length);
+    }
+    // Two streams at once on the one digest thread keep their own digests; so does an empty one.
+    const other = noise(3 << 20, 'other');
+    const [a, b, e] = [createDigestingGzip({ threads: 2 }), createDigestingGzip({ threads: 2 }), createDigestingGzip({ threads: 2 })];
+    await Promise.all([run(input, () => a), run(other, () => b), run(Buffer.alloc(0), () => e)]);
+    expect(a.input?.digest).toBe(want);
+    expect(b.input?.digest).toBe(`sha256:${createHash('sha256').update(other).digest('hex')}`);
+    expect(e.input).toEqual({ digest: `sha256:${createHash('sha256').digest('hex')}`, bytes: 0 });
   });
 
   it('names its settings for the layer cache key', () => {

@@ -5,8 +5,10 @@ import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { compressBlock, DICTIONARY_SIZE, storedSize } from './gzip-block.js';
 import type { BlockJob, BlockResult } from './gzip-worker.js';
+import { closeDigestThread, digestLane } from './gzip-digest.js';
 import { startOciWorker } from './worker-start.js';
 
 export const GZIP_MEDIA_SUFFIX = '+gzip';
@@ -74,10 +76,16 @@ class BlockPool {
     return { input: new SharedArrayBuffer(capacity), output: new SharedArrayBuffer(storedSize(capacity)) };
   }
 
-  /** Compresses the first `length` bytes of the slot's input; the slot is free again once this settles. */
-  compress(slot: Slot, length: number, dictionary: Uint8Array | undefined, level: number, last: boolean): Promise<Buffer> {
+  /**
+   * Compresses the first `length` bytes of the slot's input; the slot is free again once this settles and `alsoReading`
+   * (another reader of the same input, the digest thread) settled too.
+   */
+  compress(slot: Slot, length: number, dictionary: Uint8Array | undefined, level: number, last: boolean, alsoReading?: Promise<unknown>): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      const release = () => this.free.push(slot);
+      const release = () => {
+        if (!alsoReading) this.free.push(slot);
+        else void alsoReading.finally(() => this.free.push(slot)).catch(() => {});
+      };
       this.queue.push({
         job: { id: this.nextId++, input: slot.input, length, output: slot.output, dictionary, level, last },
         slot,
@@ -147,7 +155,7 @@ function poolOf(threads: number): BlockPool {
 export async function closeGzipWorkers(): Promise<void> {
   const all = [...pools.values()];
   pools.clear();
-  await Promise.all(all.map((p) => p.close()));
+  await Promise.all([...all.map((p) => p.close()), closeDigestThread()]);
 }
 
 /**
@@ -155,11 +163,35 @@ export async function closeGzipWorkers(): Promise<void> {
  * The output is one gzip member that gunzip, zcat, Go's and every registry's readers decode.
  */
 export function createParallelGzip(options: GzipOptions = {}): Transform {
+  return gzipStream(options);
+}
+
+/** A gzip Transform that also takes the sha256 of its input (a layer's diffID): see `createDigestingGzip`. */
+export interface DigestingGzip extends Transform {
+  /** Once the stream has flushed: the sha256 (`sha256:<hex>`) and byte count of all its input. */
+  readonly input: { digest: string; bytes: number } | undefined;
+}
+
+/**
+ * `createParallelGzip` (the same bytes) that also hashes its input, for a layer's diffID. With worker threads the
+ * sha256 and the trailer's CRC-32 are taken on a thread of their own from the blocks' shared slots: the calling
+ * thread (the one making the tar) neither hashes nor checksums. `onBytes` is told the size of each input chunk.
+ */
+export function createDigestingGzip(options: GzipOptions = {}, onBytes?: (n: number) => void): DigestingGzip {
+  return gzipStream(options, { onBytes }) as DigestingGzip;
+}
+
+function gzipStream(options: GzipOptions, digesting?: { onBytes?: (n: number) => void }): Transform {
   const level = options.level ?? DEFAULT_GZIP_LEVEL;
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
   const threads = options.threads ?? defaultThreads();
   const pool = threads > 0 ? poolOf(threads) : undefined;
   const maxInFlight = Math.max(1, threads * 2);
+  const onBytes = digesting?.onBytes;
+  // With workers the digests are taken off this thread, from the slots; without, here as the input comes.
+  const lane = digesting && pool ? digestLane() : undefined;
+  const inlineHash = digesting && !lane ? createHash('sha256') : undefined;
+  let input: { digest: string; bytes: number } | undefined;
 
   let crc = 0;
   let total = 0;
@@ -189,7 +221,11 @@ export function createParallelGzip(options: GzipOptions = {}): Transform {
         return Promise.reject(e as Error);
       }
     }
-    return pool.compress(slot, len, dict, level, last);
+    if (!lane) return pool.compress(slot, len, dict, level, last);
+    // The digest thread reads the same slot (blocks reach it in order); the block is done when both are.
+    const digested = lane.block(slot.input, len);
+    digested.catch(() => {});
+    return Promise.all([pool.compress(slot, len, dict, level, last, digested), digested]).then(([out]) => out);
   };
 
   /** Cuts `len` bytes off the front of `pending` into `block` (`len` bytes long). */
@@ -213,11 +249,13 @@ export function createParallelGzip(options: GzipOptions = {}): Transform {
     headerSent = true;
   };
 
-  return new Transform({
+  const stream = new Transform({
     async transform(this: Transform, chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
       try {
         sendHeader(this);
-        crc = crc32(chunk, crc);
+        if (!lane) crc = crc32(chunk, crc);
+        inlineHash?.update(chunk);
+        onBytes?.(chunk.length);
         total += chunk.length;
         pending.push(chunk);
         pendingLen += chunk.length;
@@ -237,6 +275,12 @@ export function createParallelGzip(options: GzipOptions = {}): Transform {
         inFlight.push(compress(pendingLen, true));
         pending = [];
         while (inFlight.length > 0) this.push(await inFlight.shift()!);
+        if (lane) {
+          const d = await lane.end();
+          if (d.bytes !== total) throw new Error(`gzip digest worker hashed ${d.bytes} bytes of ${total}`);
+          crc = d.crc;
+          input = { digest: d.digest, bytes: total };
+        } else if (inlineHash) input = { digest: `sha256:${inlineHash.digest('hex')}`, bytes: total };
         const trailer = Buffer.alloc(8);
         trailer.writeUInt32LE(crc >>> 0, 0);
         trailer.writeUInt32LE(total % 2 ** 32, 4);
@@ -246,7 +290,13 @@ export function createParallelGzip(options: GzipOptions = {}): Transform {
         cb(e as Error);
       }
     },
+    destroy(err, cb) {
+      if (!input) lane?.drop();
+      cb(err);
+    },
   });
+  if (digesting) Object.defineProperty(stream, 'input', { get: () => input });
+  return stream;
 }
 
 function defaultThreads(): number {
