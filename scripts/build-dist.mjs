@@ -90,7 +90,7 @@ rmSync(old, { recursive: true, force: true });
 async function bundleCli(outdir) {
   const result = await esbuild.build({
     absWorkingDir: root,
-    entryPoints: { main: 'src/cli/main.ts', launch: 'src/cli/launch.ts', 'gzip-worker': 'src/oci/gzip-worker.ts', 'gzip-digest-worker': 'src/oci/gzip-digest-worker.ts', 'zstd-feed-worker': 'src/oci/zstd-feed-worker.ts' },
+    entryPoints: { main: 'src/cli/main.ts', launch: 'src/cli/launch.ts', 'gzip-worker': 'src/oci/gzip-worker.ts', 'zstd-feed-worker': 'src/oci/zstd-feed-worker.ts' },
     outdir,
     entryNames: '[name]',
     chunkNames: '[name]-[hash]',

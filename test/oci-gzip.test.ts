@@ -48,7 +48,7 @@ describe('parallel gzip', () => {
     }
   });
 
-  it('with its digests (a layer\'s diffID, taken on the digest thread with workers) gives the same bytes, and the sha256 and size of its input', async () => {
+  it('with its digests (a layer\'s diffID, taken in a pool worker) gives the same bytes, and the sha256 and size of its input', async () => {
     const plain = await run(input, () => createParallelGzip({ threads: 2 }));
     const want = `sha256:${createHash('sha256').update(input).digest('hex')}`;
     for (const threads of [0, 1, 2]) {
@@ -58,7 +58,7 @@ describe('parallel gzip', () => {
       expect(gz.input).toEqual({ digest: want, bytes: input.length });
       expect(told).toBe(input.length);
     }
-    // Two streams at once on the one digest thread keep their own digests; so does an empty one.
+    // Two streams at once, their digests kept by the same pool worker, keep their own; so does an empty one.
     const other = noise(3 << 20, 'other');
     const [a, b, e] = [createDigestingGzip({ threads: 2 }), createDigestingGzip({ threads: 2 }), createDigestingGzip({ threads: 2 })];
     await Promise.all([run(input, () => a), run(other, () => b), run(Buffer.alloc(0), () => e)]);
@@ -71,7 +71,7 @@ describe('parallel gzip', () => {
     const data = Buffer.concat([noise(70_001, 'counts'), Buffer.alloc(5_003, 255), text.subarray(0, 9_999)]);
     const shared = new Uint8Array(new SharedArrayBuffer(data.length + 8));
     shared.set(data, 3);
-    for (const [start, end] of [[0, data.length], [1, data.length], [2, data.length - 1], [3, data.length - 2], [5, 4101]]) {
+    for (const [start, end] of [[0, data.length], [1, data.length], [2, data.length - 1], [3, data.length - 2], [5, 4101]] as [number, number][]) {
       for (const view of [data.subarray(start, end), shared.subarray(start + 3, end + 3)]) {
         const want = new Array<number>(256).fill(0);
         for (const b of view) want[b]!++;

@@ -8,7 +8,7 @@ import { crc32 } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { compressBlock, DICTIONARY_SIZE, storedSize } from './gzip-block.js';
 import type { BlockJob, BlockResult } from './gzip-worker.js';
-import { closeDigestThread, digestLane } from './gzip-digest.js';
+import type { DigestReply, DigestRequest } from './gzip-digest-state.js';
 import { startOciWorker } from './worker-start.js';
 
 export const GZIP_MEDIA_SUFFIX = '+gzip';
@@ -41,7 +41,20 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]
 interface PoolWorker {
   worker: Worker;
   busy?: Task;
+  /** Digest requests sent to this worker and not answered yet, by id. */
+  digests: Map<number, { resolve: (r: DigestReply) => void; reject: (e: Error) => void }>;
 }
+
+/** One stream's digests (sha256 and CRC-32 of its input), taken in a pool worker: blocks in order, then `end`. */
+interface DigestLane {
+  /** Hashes the first `length` bytes of `input`; resolves once they were read (the slot may then be reused). */
+  block(input: SharedArrayBuffer, length: number): Promise<unknown>;
+  end(): Promise<{ digest: string; crc: number; bytes: number }>;
+  /** The stream was abandoned: its state in the worker is dropped. */
+  drop(): void;
+}
+
+type DigestCall = DigestRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 interface Task {
   job: BlockJob;
@@ -63,8 +76,34 @@ class BlockPool {
   /** Slots no block uses now. As many exist as blocks were ever in flight at once (2 × threads per stream). */
   private readonly free: Slot[] = [];
   private nextId = 0;
+  private nextStream = 0;
 
   constructor(private readonly size: number) {}
+
+  /**
+   * A stream's digests, kept by the pool's first worker (its state lives there, so every block of the stream goes
+   * to that one worker, in order, between its compress jobs): no thread, and no isolate's memory, of their own.
+   */
+  digestLane(): DigestLane {
+    const w = this.workers[0] ?? this.spawn();
+    const stream = this.nextStream++;
+    const call = (req: DigestCall): Promise<DigestReply> => {
+      if (!this.workers.includes(w)) return Promise.reject(new Error('gzip worker is gone'));
+      const id = this.nextId++;
+      return new Promise<DigestReply>((resolve, reject) => {
+        w.digests.set(id, { resolve, reject });
+        w.worker.ref();
+        w.worker.postMessage({ ...req, id } satisfies DigestRequest);
+      });
+    };
+    return {
+      block: (input, length) => call({ stream, type: 'block', input, length }),
+      end: () => call({ stream, type: 'end' }).then((r) => ({ digest: r.digest!, crc: r.crc!, bytes: r.bytes! })),
+      drop: () => {
+        if (this.workers.includes(w)) w.worker.postMessage({ stream, type: 'drop', id: this.nextId++ } satisfies DigestRequest);
+      },
+    };
+  }
 
   /** A slot whose input holds `length` bytes; give it back with `compress` (which releases it when done). */
   acquire(length: number): Slot {
@@ -78,7 +117,7 @@ class BlockPool {
 
   /**
    * Compresses the first `length` bytes of the slot's input; the slot is free again once this settles and `alsoReading`
-   * (another reader of the same input, the digest thread) settled too.
+   * (another reader of the same input: the digests, in a pool worker) settled too.
    */
   compress(slot: Slot, length: number, dictionary: Uint8Array | undefined, level: number, last: boolean, alsoReading?: Promise<unknown>): Promise<Buffer> {
     return new Promise((resolve, reject) => {
@@ -109,12 +148,20 @@ class BlockPool {
   }
 
   private spawn(): PoolWorker {
-    const w = {} as PoolWorker;
-    w.worker = startOciWorker<BlockResult>('gzip-worker', 'gzip worker', {
+    const w = { digests: new Map() } as unknown as PoolWorker;
+    w.worker = startOciWorker<BlockResult | DigestReply>('gzip-worker', 'gzip worker', {
       onMessage: (r) => {
+        if (r.kind === 'digest') {
+          const waiting = w.digests.get(r.id);
+          w.digests.delete(r.id);
+          if (!w.busy && w.digests.size === 0) w.worker.unref();
+          if (r.error !== undefined) waiting?.reject(new Error(`gzip worker: ${r.error}`));
+          else waiting?.resolve(r);
+          return;
+        }
         const task = w.busy;
         w.busy = undefined;
-        w.worker.unref();
+        if (w.digests.size === 0) w.worker.unref();
         if (task) {
           if (r.error !== undefined) task.reject(new Error(`gzip worker: ${r.error}`));
           else if (r.data) task.resolve(Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength));
@@ -130,6 +177,8 @@ class BlockPool {
         this.workers.splice(this.workers.indexOf(w), 1);
         w.busy?.reject(e);
         w.busy = undefined;
+        for (const d of w.digests.values()) d.reject(e);
+        w.digests.clear();
         this.pump();
       },
     });
@@ -155,7 +204,7 @@ function poolOf(threads: number): BlockPool {
 export async function closeGzipWorkers(): Promise<void> {
   const all = [...pools.values()];
   pools.clear();
-  await Promise.all([...all.map((p) => p.close()), closeDigestThread()]);
+  await Promise.all(all.map((p) => p.close()));
 }
 
 /**
@@ -174,7 +223,7 @@ export interface DigestingGzip extends Transform {
 
 /**
  * `createParallelGzip` (the same bytes) that also hashes its input, for a layer's diffID. With worker threads the
- * sha256 and the trailer's CRC-32 are taken on a thread of their own from the blocks' shared slots: the calling
+ * sha256 and the trailer's CRC-32 are taken in the pool's first worker from the blocks' shared slots: the calling
  * thread (the one making the tar) neither hashes nor checksums. `onBytes` is told the size of each input chunk.
  */
 export function createDigestingGzip(options: GzipOptions = {}, onBytes?: (n: number) => void): DigestingGzip {
@@ -189,7 +238,7 @@ function gzipStream(options: GzipOptions, digesting?: { onBytes?: (n: number) =>
   const maxInFlight = Math.max(1, threads * 2);
   const onBytes = digesting?.onBytes;
   // With workers the digests are taken off this thread, from the slots; without, here as the input comes.
-  const lane = digesting && pool ? digestLane() : undefined;
+  const lane = digesting && pool ? pool.digestLane() : undefined;
   const inlineHash = digesting && !lane ? createHash('sha256') : undefined;
   let input: { digest: string; bytes: number } | undefined;
 
@@ -222,7 +271,7 @@ function gzipStream(options: GzipOptions, digesting?: { onBytes?: (n: number) =>
       }
     }
     if (!lane) return pool.compress(slot, len, dict, level, last);
-    // The digest thread reads the same slot (blocks reach it in order); the block is done when both are.
+    // The digests read the same slot (in the pool worker that keeps them, in order); the block is done when both are.
     const digested = lane.block(slot.input, len);
     digested.catch(() => {});
     return Promise.all([pool.compress(slot, len, dict, level, last, digested), digested]).then(([out]) => out);

@@ -94,7 +94,7 @@ class SizeLimit extends Transform {
 export async function buildLayer(layer: PlannedLayer, options: BuildLayerOptions): Promise<BuiltLayer> {
   const compression = options.compression ?? { kind: 'gzip' };
   if (compression.kind === 'zstd') return buildZstdLayer(layer, options, compression);
-  // The gzip stream takes the diffID itself: with its worker threads, on a thread of its own.
+  // The gzip stream takes the diffID itself: with its worker threads, in one of them.
   const gzip = createDigestingGzip(compression, options.onBytes);
   const writer = options.store.createBlobWriter();
   try {

@@ -2,7 +2,7 @@
 // code, the CLI bundle and the TypeScript sources.
 import { Worker } from 'node:worker_threads';
 
-export type OciWorkerName = 'gzip-worker' | 'gzip-digest-worker' | 'zstd-feed-worker';
+export type OciWorkerName = 'gzip-worker' | 'zstd-feed-worker';
 
 export interface OciWorkerEvents<Reply> {
   onMessage(reply: Reply): void;

@@ -1,9 +1,9 @@
-// Worker thread of the gzip layer writer's digests: the sha256 (the layer's diffID) and the CRC-32 (the gzip
-// trailer's) of each stream's blocks, in the order they are sent. The blocks are the shared slots the gzip pool
-// compresses from, so the thread that makes the tar copies nothing more and hashes nothing.
+// The gzip layer writer's digests, kept in a gzip worker thread (gzip-worker.ts): the sha256 (the layer's diffID)
+// and the CRC-32 (the gzip trailer's) of each stream's blocks, in the order they are sent. The blocks are the shared
+// slots the pool compresses from, so the thread that makes the tar copies nothing more and hashes nothing. One pool
+// worker holds every stream's state (gzip.ts pins them to it): no thread of its own, no isolate's memory more.
 import { createHash, type Hash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import { parentPort } from 'node:worker_threads';
 
 export type DigestRequest =
   /** The first `length` bytes of `input` are the stream's next bytes. */
@@ -14,6 +14,7 @@ export type DigestRequest =
   | { id: number; stream: number; type: 'drop' };
 
 export interface DigestReply {
+  kind: 'digest';
   id: number;
   /** end: `sha256:<hex>` of every byte of the stream. */
   digest?: string;
@@ -26,7 +27,8 @@ export interface DigestReply {
 
 const streams = new Map<number, { hash: Hash; crc: number; bytes: number }>();
 
-function handle(req: DigestRequest): DigestReply | undefined {
+/** One digest request; `undefined` for those that get no reply. */
+export function handleDigest(req: DigestRequest): DigestReply | undefined {
   if (req.type === 'drop') {
     streams.delete(req.stream);
     return undefined;
@@ -38,19 +40,14 @@ function handle(req: DigestRequest): DigestReply | undefined {
     s.hash.update(view);
     s.crc = crc32(view, s.crc);
     s.bytes += req.length;
-    return { id: req.id };
+    return { kind: 'digest', id: req.id };
   }
   streams.delete(req.stream);
-  return { id: req.id, digest: `sha256:${s.hash.digest('hex')}`, crc: s.crc >>> 0, bytes: s.bytes };
+  return { kind: 'digest', id: req.id, digest: `sha256:${s.hash.digest('hex')}`, crc: s.crc >>> 0, bytes: s.bytes };
 }
 
-parentPort?.on('message', (req: DigestRequest) => {
-  let reply: DigestReply | undefined;
-  try {
-    reply = handle(req);
-  } catch (e) {
-    streams.delete(req.stream);
-    reply = { id: req.id, error: (e as Error).message };
-  }
-  if (reply) parentPort!.postMessage(reply);
-});
+/** A digest request that failed: its stream is dropped. */
+export function digestFailed(req: DigestRequest, e: Error): DigestReply {
+  streams.delete(req.stream);
+  return { kind: 'digest', id: req.id, error: e.message };
+}
