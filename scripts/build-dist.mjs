@@ -72,7 +72,7 @@ rmSync(old, { recursive: true, force: true });
  * The CLI as a bundle with code splitting: main.js holds the frame (commander, errors, the version) and each
  * command's lazy import() is a chunk of its own, loaded only when that command runs. The gzip worker and the zstd
  * feed worker are entry points of their own, gzip-worker.js and zstd-feed-worker.js in the same folder as every
- * chunk, where oci/gzip.ts and oci/zstd.ts look for them (`new URL('./gzip-worker.js', import.meta.url)`, as in
+ * chunk, where oci/worker-start.ts looks for them (`new URL('./gzip-worker.js', import.meta.url)`, as in
  * dist/oci/). launch.js, what bin/gamelayer.js runs, loads
  * main.js with the V8 code cache (src/cli/code-cache.ts).
  *

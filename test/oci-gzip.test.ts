@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeGzipWorkers, createParallelGzip, gzipCompressorId } from '../src/oci/gzip.js';
+import { createHash } from 'node:crypto';
+import { closeGzipWorkers, createDigestingGzip, createParallelGzip, gzipCompressorId } from '../src/oci/gzip.js';
+import { byteCounts } from '../src/oci/gzip-block.js';
 import { createZstd, zstdCompressorId } from '../src/oci/zstd.js';
 import { noise } from './support/oci-fixtures.js';
 
@@ -43,6 +45,38 @@ describe('parallel gzip', () => {
     for (const data of [Buffer.alloc(0), Buffer.alloc(1 << 20, 7), noise(1 << 20)]) {
       const gz = await run(data, () => createParallelGzip({ threads: 2 }));
       expect(execFileSync('gunzip', ['-c'], { input: gz, maxBuffer: 64 << 20 }).equals(data)).toBe(true);
+    }
+  });
+
+  it('with its digests (a layer\'s diffID, taken in a pool worker) gives the same bytes, and the sha256 and size of its input', async () => {
+    const plain = await run(input, () => createParallelGzip({ threads: 2 }));
+    const want = `sha256:${createHash('sha256').update(input).digest('hex')}`;
+    for (const threads of [0, 1, 2]) {
+      let told = 0;
+      const gz = createDigestingGzip({ threads }, (n) => (told += n));
+      expect((await run(input, () => gz)).equals(plain)).toBe(true);
+      expect(gz.input).toEqual({ digest: want, bytes: input.length });
+      expect(told).toBe(input.length);
+    }
+    // Two streams at once, their digests kept by the same pool worker, keep their own; so does an empty one.
+    const other = noise(3 << 20, 'other');
+    const [a, b, e] = [createDigestingGzip({ threads: 2 }), createDigestingGzip({ threads: 2 }), createDigestingGzip({ threads: 2 })];
+    await Promise.all([run(input, () => a), run(other, () => b), run(Buffer.alloc(0), () => e)]);
+    expect(a.input?.digest).toBe(want);
+    expect(b.input?.digest).toBe(`sha256:${createHash('sha256').update(other).digest('hex')}`);
+    expect(e.input).toEqual({ digest: `sha256:${createHash('sha256').digest('hex')}`, bytes: 0 });
+  });
+
+  it('counts byte values (the stored-block test) as a plain byte loop does, at any offset and length', () => {
+    const data = Buffer.concat([noise(70_001, 'counts'), Buffer.alloc(5_003, 255), text.subarray(0, 9_999)]);
+    const shared = new Uint8Array(new SharedArrayBuffer(data.length + 8));
+    shared.set(data, 3);
+    for (const [start, end] of [[0, data.length], [1, data.length], [2, data.length - 1], [3, data.length - 2], [5, 4101]] as [number, number][]) {
+      for (const view of [data.subarray(start, end), shared.subarray(start + 3, end + 3)]) {
+        const want = new Array<number>(256).fill(0);
+        for (const b of view) want[b]!++;
+        expect([...byteCounts(view)]).toEqual(want);
+      }
     }
   });
 

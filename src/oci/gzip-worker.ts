@@ -4,6 +4,7 @@
 import { parentPort } from 'node:worker_threads';
 import { collectYoungGarbage } from '../util/young-garbage.js';
 import { compressBlockInto } from './gzip-block.js';
+import { digestFailed, handleDigest, type DigestRequest } from './gzip-digest-state.js';
 
 export interface BlockJob {
   id: number;
@@ -18,6 +19,7 @@ export interface BlockJob {
 }
 
 export interface BlockResult {
+  kind?: undefined;
   id: number;
   /** Bytes of the result at the start of the job's output slot. */
   length?: number;
@@ -26,7 +28,19 @@ export interface BlockResult {
   error?: string;
 }
 
-parentPort?.on('message', (job: BlockJob) => {
+parentPort?.on('message', (msg: BlockJob | DigestRequest) => {
+  // A digest request (one pool worker also keeps the streams' diffIDs and CRCs, gzip-digest-state.ts).
+  if ('type' in msg) {
+    let digested;
+    try {
+      digested = handleDigest(msg);
+    } catch (e) {
+      digested = digestFailed(msg, e as Error);
+    }
+    if (digested) parentPort!.postMessage(digested);
+    return;
+  }
+  const job = msg;
   let reply: BlockResult;
   try {
     const out = compressBlockInto(new Uint8Array(job.input, 0, job.length), job.dictionary, job.level, job.last, new Uint8Array(job.output));

@@ -3,10 +3,13 @@
 // only on the input and the settings, never on the number of threads or their timing.
 import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
+import { createHash } from 'node:crypto';
 import { compressBlock, DICTIONARY_SIZE, storedSize } from './gzip-block.js';
 import type { BlockJob, BlockResult } from './gzip-worker.js';
+import type { DigestReply, DigestRequest } from './gzip-digest-state.js';
+import { startOciWorker } from './worker-start.js';
 
 export const GZIP_MEDIA_SUFFIX = '+gzip';
 
@@ -38,7 +41,20 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]
 interface PoolWorker {
   worker: Worker;
   busy?: Task;
+  /** Digest requests sent to this worker and not answered yet, by id. */
+  digests: Map<number, { resolve: (r: DigestReply) => void; reject: (e: Error) => void }>;
 }
+
+/** One stream's digests (sha256 and CRC-32 of its input), taken in a pool worker: blocks in order, then `end`. */
+interface DigestLane {
+  /** Hashes the first `length` bytes of `input`; resolves once they were read (the slot may then be reused). */
+  block(input: SharedArrayBuffer, length: number): Promise<unknown>;
+  end(): Promise<{ digest: string; crc: number; bytes: number }>;
+  /** The stream was abandoned: its state in the worker is dropped. */
+  drop(): void;
+}
+
+type DigestCall = DigestRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 interface Task {
   job: BlockJob;
@@ -60,8 +76,34 @@ class BlockPool {
   /** Slots no block uses now. As many exist as blocks were ever in flight at once (2 × threads per stream). */
   private readonly free: Slot[] = [];
   private nextId = 0;
+  private nextStream = 0;
 
   constructor(private readonly size: number) {}
+
+  /**
+   * A stream's digests, kept by the pool's first worker (its state lives there, so every block of the stream goes
+   * to that one worker, in order, between its compress jobs): no thread, and no isolate's memory, of their own.
+   */
+  digestLane(): DigestLane {
+    const w = this.workers[0] ?? this.spawn();
+    const stream = this.nextStream++;
+    const call = (req: DigestCall): Promise<DigestReply> => {
+      if (!this.workers.includes(w)) return Promise.reject(new Error('gzip worker is gone'));
+      const id = this.nextId++;
+      return new Promise<DigestReply>((resolve, reject) => {
+        w.digests.set(id, { resolve, reject });
+        w.worker.ref();
+        w.worker.postMessage({ ...req, id } satisfies DigestRequest);
+      });
+    };
+    return {
+      block: (input, length) => call({ stream, type: 'block', input, length }),
+      end: () => call({ stream, type: 'end' }).then((r) => ({ digest: r.digest!, crc: r.crc!, bytes: r.bytes! })),
+      drop: () => {
+        if (this.workers.includes(w)) w.worker.postMessage({ stream, type: 'drop', id: this.nextId++ } satisfies DigestRequest);
+      },
+    };
+  }
 
   /** A slot whose input holds `length` bytes; give it back with `compress` (which releases it when done). */
   acquire(length: number): Slot {
@@ -73,10 +115,16 @@ class BlockPool {
     return { input: new SharedArrayBuffer(capacity), output: new SharedArrayBuffer(storedSize(capacity)) };
   }
 
-  /** Compresses the first `length` bytes of the slot's input; the slot is free again once this settles. */
-  compress(slot: Slot, length: number, dictionary: Uint8Array | undefined, level: number, last: boolean): Promise<Buffer> {
+  /**
+   * Compresses the first `length` bytes of the slot's input; the slot is free again once this settles and `alsoReading`
+   * (another reader of the same input: the digests, in a pool worker) settled too.
+   */
+  compress(slot: Slot, length: number, dictionary: Uint8Array | undefined, level: number, last: boolean, alsoReading?: Promise<unknown>): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      const release = () => this.free.push(slot);
+      const release = () => {
+        if (!alsoReading) this.free.push(slot);
+        else void alsoReading.finally(() => this.free.push(slot)).catch(() => {});
+      };
       this.queue.push({
         job: { id: this.nextId++, input: slot.input, length, output: slot.output, dictionary, level, last },
         slot,
@@ -100,35 +148,39 @@ class BlockPool {
   }
 
   private spawn(): PoolWorker {
-    // Compiled (dist/), the worker is the .js beside this file; in the CLI bundle, its own entry point beside every
-    // chunk (scripts/build-dist.mjs); from the TypeScript sources, a tiny CommonJS boot file registers tsx in the
-    // thread first.
-    const fromSource = import.meta.url.endsWith('.ts');
-    const worker = new Worker(fromSource ? new URL('./gzip-worker-boot.cjs', import.meta.url) : new URL('./gzip-worker.js', import.meta.url));
-    const w: PoolWorker = { worker };
-    worker.unref();
-    worker.on('message', (r: BlockResult) => {
-      const task = w.busy;
-      w.busy = undefined;
-      worker.unref();
-      if (task) {
-        if (r.error !== undefined) task.reject(new Error(`gzip worker: ${r.error}`));
-        else if (r.data) task.resolve(Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength));
-        // Copied out of the shared slot, which the next block reuses.
-        else if (r.length !== undefined) task.resolve(Buffer.from(new Uint8Array(task.slot.output, 0, r.length)));
-        else task.reject(new Error('gzip worker: no output'));
-      }
-      this.pump();
-    });
-    const fail = (e: Error) => {
-      this.workers.splice(this.workers.indexOf(w), 1);
-      w.busy?.reject(e);
-      w.busy = undefined;
-      this.pump();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) => {
-      if (this.workers.includes(w)) fail(new Error(`gzip worker exited with code ${code}`));
+    const w = { digests: new Map() } as unknown as PoolWorker;
+    w.worker = startOciWorker<BlockResult | DigestReply>('gzip-worker', 'gzip worker', {
+      onMessage: (r) => {
+        if (r.kind === 'digest') {
+          const waiting = w.digests.get(r.id);
+          w.digests.delete(r.id);
+          if (!w.busy && w.digests.size === 0) w.worker.unref();
+          if (r.error !== undefined) waiting?.reject(new Error(`gzip worker: ${r.error}`));
+          else waiting?.resolve(r);
+          return;
+        }
+        const task = w.busy;
+        w.busy = undefined;
+        if (w.digests.size === 0) w.worker.unref();
+        if (task) {
+          if (r.error !== undefined) task.reject(new Error(`gzip worker: ${r.error}`));
+          else if (r.data) task.resolve(Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength));
+          // Copied out of the shared slot, which the next block reuses.
+          else if (r.length !== undefined) task.resolve(Buffer.from(new Uint8Array(task.slot.output, 0, r.length)));
+          else task.reject(new Error('gzip worker: no output'));
+        }
+        this.pump();
+      },
+      onFail: (e) => {
+        // A worker closed by `close` was taken out first: its exit is no failure.
+        if (!this.workers.includes(w)) return;
+        this.workers.splice(this.workers.indexOf(w), 1);
+        w.busy?.reject(e);
+        w.busy = undefined;
+        for (const d of w.digests.values()) d.reject(e);
+        w.digests.clear();
+        this.pump();
+      },
     });
     this.workers.push(w);
     return w;
@@ -160,11 +212,35 @@ export async function closeGzipWorkers(): Promise<void> {
  * The output is one gzip member that gunzip, zcat, Go's and every registry's readers decode.
  */
 export function createParallelGzip(options: GzipOptions = {}): Transform {
+  return gzipStream(options);
+}
+
+/** A gzip Transform that also takes the sha256 of its input (a layer's diffID): see `createDigestingGzip`. */
+export interface DigestingGzip extends Transform {
+  /** Once the stream has flushed: the sha256 (`sha256:<hex>`) and byte count of all its input. */
+  readonly input: { digest: string; bytes: number } | undefined;
+}
+
+/**
+ * `createParallelGzip` (the same bytes) that also hashes its input, for a layer's diffID. With worker threads the
+ * sha256 and the trailer's CRC-32 are taken in the pool's first worker from the blocks' shared slots: the calling
+ * thread (the one making the tar) neither hashes nor checksums. `onBytes` is told the size of each input chunk.
+ */
+export function createDigestingGzip(options: GzipOptions = {}, onBytes?: (n: number) => void): DigestingGzip {
+  return gzipStream(options, { onBytes }) as DigestingGzip;
+}
+
+function gzipStream(options: GzipOptions, digesting?: { onBytes?: (n: number) => void }): Transform {
   const level = options.level ?? DEFAULT_GZIP_LEVEL;
   const blockSize = options.blockSize ?? DEFAULT_BLOCK_SIZE;
   const threads = options.threads ?? defaultThreads();
   const pool = threads > 0 ? poolOf(threads) : undefined;
   const maxInFlight = Math.max(1, threads * 2);
+  const onBytes = digesting?.onBytes;
+  // With workers the digests are taken off this thread, from the slots; without, here as the input comes.
+  const lane = digesting && pool ? pool.digestLane() : undefined;
+  const inlineHash = digesting && !lane ? createHash('sha256') : undefined;
+  let input: { digest: string; bytes: number } | undefined;
 
   let crc = 0;
   let total = 0;
@@ -194,7 +270,11 @@ export function createParallelGzip(options: GzipOptions = {}): Transform {
         return Promise.reject(e as Error);
       }
     }
-    return pool.compress(slot, len, dict, level, last);
+    if (!lane) return pool.compress(slot, len, dict, level, last);
+    // The digests read the same slot (in the pool worker that keeps them, in order); the block is done when both are.
+    const digested = lane.block(slot.input, len);
+    digested.catch(() => {});
+    return Promise.all([pool.compress(slot, len, dict, level, last, digested), digested]).then(([out]) => out);
   };
 
   /** Cuts `len` bytes off the front of `pending` into `block` (`len` bytes long). */
@@ -218,11 +298,13 @@ export function createParallelGzip(options: GzipOptions = {}): Transform {
     headerSent = true;
   };
 
-  return new Transform({
+  const stream = new Transform({
     async transform(this: Transform, chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
       try {
         sendHeader(this);
-        crc = crc32(chunk, crc);
+        if (!lane) crc = crc32(chunk, crc);
+        inlineHash?.update(chunk);
+        onBytes?.(chunk.length);
         total += chunk.length;
         pending.push(chunk);
         pendingLen += chunk.length;
@@ -242,6 +324,12 @@ export function createParallelGzip(options: GzipOptions = {}): Transform {
         inFlight.push(compress(pendingLen, true));
         pending = [];
         while (inFlight.length > 0) this.push(await inFlight.shift()!);
+        if (lane) {
+          const d = await lane.end();
+          if (d.bytes !== total) throw new Error(`gzip digest worker hashed ${d.bytes} bytes of ${total}`);
+          crc = d.crc;
+          input = { digest: d.digest, bytes: total };
+        } else if (inlineHash) input = { digest: `sha256:${inlineHash.digest('hex')}`, bytes: total };
         const trailer = Buffer.alloc(8);
         trailer.writeUInt32LE(crc >>> 0, 0);
         trailer.writeUInt32LE(total % 2 ** 32, 4);
@@ -251,7 +339,13 @@ export function createParallelGzip(options: GzipOptions = {}): Transform {
         cb(e as Error);
       }
     },
+    destroy(err, cb) {
+      if (!input) lane?.drop();
+      cb(err);
+    },
   });
+  if (digesting) Object.defineProperty(stream, 'input', { get: () => input });
+  return stream;
 }
 
 function defaultThreads(): number {

@@ -1,11 +1,11 @@
 // One layer in one streaming pass: tar → sha256 (diffID) → compress → sha256 (digest) → blob in the store.
 // Nothing is held in memory beyond stream buffers, and a failure anywhere leaves no blob behind.
 import { createHash } from 'node:crypto';
-import { Transform, type Duplex, type TransformCallback } from 'node:stream';
+import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BuiltLayer, PlannedLayer } from '../types.js';
 import type { ContentSource } from './content.js';
-import { createParallelGzip, gzipCompressorId, type GzipOptions } from './gzip.js';
+import { createDigestingGzip, gzipCompressorId, type GzipOptions } from './gzip.js';
 import type { OciStore } from './store.js';
 import { layerTar, layerTarChunks } from './tar.js';
 import { startZstdToFile, zstdCompressorId, type ZstdFileFeed, type ZstdOptions } from './zstd.js';
@@ -32,10 +32,6 @@ export const MAX_COMPRESSION_RATIO = { gzip: 1032, zstd: 32768 } as const;
 /** A size the compressed form of `bytes` of input can never go below. */
 export function compressedLowerBound(bytes: number, kind: LayerCompression['kind']): number {
   return Math.floor(bytes / MAX_COMPRESSION_RATIO[kind]);
-}
-
-function compressor(c: GzipOptions): Duplex {
-  return createParallelGzip(c);
 }
 
 /** sha256 and byte count of what flows through. */
@@ -98,14 +94,15 @@ class SizeLimit extends Transform {
 export async function buildLayer(layer: PlannedLayer, options: BuildLayerOptions): Promise<BuiltLayer> {
   const compression = options.compression ?? { kind: 'gzip' };
   if (compression.kind === 'zstd') return buildZstdLayer(layer, options, compression);
-  const diff = new DigestTap(options.onBytes);
+  // The gzip stream takes the diffID itself: with its worker threads, in one of them.
+  const gzip = createDigestingGzip(compression, options.onBytes);
   const writer = options.store.createBlobWriter();
   try {
     const tar = layerTar(layer, options.content, { mount: options.mount, mtime: options.mtime, tree: layer.tree });
-    if (options.maxBytes === undefined) await pipeline(tar, diff, compressor(compression), writer.stream);
+    if (options.maxBytes === undefined) await pipeline(tar, gzip, writer.stream);
     else {
       const limit = new SizeLimit(options.maxBytes, options.tooBig ?? (() => new Error(`layer over ${options.maxBytes} bytes`)));
-      await pipeline(tar, diff, compressor(compression), limit, writer.stream);
+      await pipeline(tar, gzip, limit, writer.stream);
     }
   } catch (e) {
     await writer.abort();
@@ -116,7 +113,7 @@ export async function buildLayer(layer: PlannedLayer, options: BuildLayerOptions
     tree: layer.tree,
     index: layer.index,
     inputKey: layer.inputKey,
-    diffID: diff.digest(),
+    diffID: gzip.input!.digest,
     digest,
     size,
     mediaType: LAYER_MEDIA_TYPE[compression.kind],

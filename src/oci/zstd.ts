@@ -1,16 +1,15 @@
 // zstd layers through Debian's `zstd` CLI (Node 20's zlib has no zstd). Multi-threaded mode with fixed
 // settings: its output depends on level and input only, not on the thread count (checked in tests).
 import { execFile, spawn } from 'node:child_process';
-import { closeSync, constants, existsSync, fdatasync as fdatasyncCb, lstatSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { closeSync, constants, fdatasync as fdatasyncCb, openSync } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { promisify } from 'node:util';
 import { GamelayerError } from '../errors.js';
-import { isStaleTemp, tempTag } from '../util/temp-files.js';
+import { removeFifos, takeFifo } from './fifo-pool.js';
+import { startOciWorker } from './worker-start.js';
 import type { FeedReply, FeedRequest } from './zstd-feed-worker.js';
 
 export const DEFAULT_ZSTD_LEVEL = 3;
@@ -125,24 +124,20 @@ class FeedWorker {
   broken = false;
 
   constructor() {
-    // As gzip.ts: the compiled worker beside this file (dist/, the CLI bundle), or a CommonJS boot from the sources.
-    const fromSource = import.meta.url.endsWith('.ts');
-    this.worker = new Worker(fromSource ? new URL('./zstd-feed-worker-boot.cjs', import.meta.url) : new URL('./zstd-feed-worker.js', import.meta.url));
-    this.worker.unref();
-    this.worker.postMessage({ id: -1, type: 'slots', slots: this.slots } satisfies FeedRequest);
-    this.worker.on('message', (r: FeedReply) => {
-      const w = this.waiting.get(r.id);
-      this.waiting.delete(r.id);
-      if (this.waiting.size === 0) this.worker.unref();
-      w?.resolve(r);
+    this.worker = startOciWorker<FeedReply>('zstd-feed-worker', 'zstd feed worker', {
+      onMessage: (r) => {
+        const w = this.waiting.get(r.id);
+        this.waiting.delete(r.id);
+        if (this.waiting.size === 0) this.worker.unref();
+        w?.resolve(r);
+      },
+      onFail: (e) => {
+        this.broken = true;
+        for (const w of this.waiting.values()) w.reject(e);
+        this.waiting.clear();
+      },
     });
-    const fail = (e: Error) => {
-      this.broken = true;
-      for (const w of this.waiting.values()) w.reject(e);
-      this.waiting.clear();
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`zstd feed worker exited with code ${code}`)));
+    this.worker.postMessage({ id: -1, type: 'slots', slots: this.slots } satisfies FeedRequest);
   }
 
   /** Sends a request; the reply's error, if any, becomes a rejection (with the errno code kept). */
@@ -179,42 +174,6 @@ export async function closeZstdWorkers(): Promise<void> {
   allFeeds.clear();
   idleFeeds.length = 0;
   await Promise.all(all.map((w) => w.terminate()));
-}
-
-/** Named pipes made ahead: each `mkfifo` is a spawn (a fork of this large process), so one makes several. */
-const FIFO_BATCH = 8;
-const fifoPool: string[] = [];
-let fifoDir: string | undefined;
-let fifoSeq = 0;
-const FIFO_DIR = 'gamelayer-fifos.';
-
-function removeFifos(): void {
-  fifoPool.length = 0;
-  if (fifoDir) rmSync(fifoDir, { recursive: true, force: true });
-}
-
-/**
- * A fresh named pipe (mode 600) in this process's own folder under the temp dir (mode 700, removed at exit): one
- * made earlier, else a batch of FIFO_BATCH. Each is used once and removed as soon as both ends are open.
- */
-async function takeFifo(): Promise<string> {
-  for (let ready = fifoPool.pop(); ready !== undefined; ready = fifoPool.pop()) {
-    if (lstatSync(ready, { throwIfNoEntry: false })?.isFIFO()) return ready;
-  }
-  if (!fifoDir || !existsSync(fifoDir)) {
-    if (!fifoDir) {
-      process.once('exit', removeFifos);
-      // Those of processes that were killed (their names carry pid and host): a few empty pipes each.
-      for (const name of readdirSync(tmpdir())) if (name.startsWith(FIFO_DIR) && isStaleTemp(name)) rmSync(path.join(tmpdir(), name), { recursive: true, force: true });
-    }
-    fifoDir = mkdtempSync(path.join(tmpdir(), `${FIFO_DIR}${tempTag()}.`));
-  }
-  const names = Array.from({ length: FIFO_BATCH }, () => path.join(fifoDir!, `zstd-in.${fifoSeq++}`));
-  await promisify(execFile)('mkfifo', ['-m', '600', ...names]).catch((e: Error) => {
-    throw new GamelayerError('zstd.failed', `cannot make a named pipe for zstd in ${fifoDir}: ${e.message}`, 'zstd layers need mkfifo (coreutils)');
-  });
-  fifoPool.push(...names.slice(1));
-  return names[0]!;
 }
 
 /** zstd compressing into a file: see `startZstdToFile`. */
