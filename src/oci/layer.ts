@@ -1,6 +1,5 @@
 // One layer in one streaming pass: tar → sha256 (diffID) → compress → sha256 (digest) → blob in the store.
 // Nothing is held in memory beyond stream buffers, and a failure anywhere leaves no blob behind.
-import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BuiltLayer, PlannedLayer } from '../types.js';
@@ -32,27 +31,6 @@ export const MAX_COMPRESSION_RATIO = { gzip: 1032, zstd: 32768 } as const;
 /** A size the compressed form of `bytes` of input can never go below. */
 export function compressedLowerBound(bytes: number, kind: LayerCompression['kind']): number {
   return Math.floor(bytes / MAX_COMPRESSION_RATIO[kind]);
-}
-
-/** sha256 and byte count of what flows through. */
-export class DigestTap extends Transform {
-  private readonly hash = createHash('sha256');
-  bytes = 0;
-
-  constructor(private readonly onBytes?: (n: number) => void) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback): void {
-    this.hash.update(chunk);
-    this.bytes += chunk.length;
-    this.onBytes?.(chunk.length);
-    cb(null, chunk);
-  }
-
-  digest(): string {
-    return `sha256:${this.hash.digest('hex')}`;
-  }
 }
 
 export interface BuildLayerOptions {
