@@ -95,6 +95,13 @@ function cut(s: TreeSplit, opts: PlanOptions): PlannedLayer[] {
   // A boundary falls after an entry whose path hash has k low zero bits; k >= 32: no boundaries.
   const mask = s.k >= 32 ? undefined : 2 ** s.k - 1;
   const hashes = mask === undefined ? undefined : (s.pathHashes ??= pathHashesOf(entries));
+  const dirs = new Map<string, FileEntry>();
+  for (const e of entries) if (e.type === 'dir') dirs.set(e.path, e);
+  // One layer for the whole tree (no boundary, no file of its own): it holds the manifest's list itself rather
+  // than a copy, 8 bytes an entry less while the layers are written (8 MiB on 1M files).
+  if (mask === undefined && !entries.some((e) => e.type === 'file' && e.size >= s.bigThreshold)) {
+    return [makeLayer(s.tree, 0, withAncestors(entries, dirs), opts.mounts[s.tree])];
+  }
   const groups: FileEntry[][] = [];
   let current: FileEntry[] = [];
   for (let i = 0; i < entries.length; i++) {
@@ -112,8 +119,6 @@ function cut(s: TreeSplit, opts: PlanOptions): PlannedLayer[] {
     }
   }
   if (current.length || groups.length === 0) groups.push(current);
-  const dirs = new Map<string, FileEntry>();
-  for (const e of entries) if (e.type === 'dir') dirs.set(e.path, e);
   return groups.map((g, index) => makeLayer(s.tree, index, withAncestors(g, dirs), opts.mounts[s.tree]));
 }
 

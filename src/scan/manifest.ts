@@ -29,7 +29,7 @@ export function compareBytewise(a: string, b: string): number {
 }
 
 /** Below U+D800, UTF-16 code unit order is UTF-8 byte order: such paths compare natively, which is much faster. */
-const NEEDS_CODE_POINT_ORDER = /[\uD800-\uFFFF]/;
+export const NEEDS_CODE_POINT_ORDER = /[\uD800-\uFFFF]/;
 
 export function sortEntries(entries: FileEntry[]): FileEntry[] {
   if (!entries.some((e) => NEEDS_CODE_POINT_ORDER.test(e.path))) {

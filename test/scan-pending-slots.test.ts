@@ -1,0 +1,102 @@
+// Issue 17, memory: the files a cold build's scan leaves to the layer writer share one pending mark per scan, and
+// each entry finds its stat-cache slot through a slot index sorted in the manifest's path order (no string per file).
+// The lookup must give every pending entry its own slot, whatever its path (code point order, long names, links),
+// and the hashes filled through it must make the manifest and stat cache a hashing scan makes, byte for byte.
+import { execFileSync } from 'node:child_process';
+import { link, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hashFile } from '../src/scan/hash.js';
+import { isPendingHash } from '../src/scan/pending.js';
+import { scanTree } from '../src/scan/scan.js';
+import type { FileEntry } from '../src/types.js';
+import { tempDir } from './support/tmp.js';
+
+const ALL = { include: ['**'], exclude: [] };
+
+/**
+ * Paths whose UTF-16 order differs from their UTF-8 byte order (an astral emoji beside U+FF21, so the manifest sorts
+ * by code points), names of 200+ bytes, a hard link pair, symlinks (one dangling), empty folders and empty files.
+ */
+async function trickyTree(root: string): Promise<void> {
+  const long = 'n'.repeat(120);
+  for (const d of ['ünïcødé/日本語', `${long}/${'m'.repeat(100)}`, 'empty/nested', 'many']) await mkdir(path.join(root, d), { recursive: true });
+  await writeFile(path.join(root, 'ünïcødé/日本語/😀 emoji.txt'), 'emoji\n');
+  await writeFile(path.join(root, 'ünïcødé/日本語/\uFF21 fullwidth.txt'), 'fullwidth\n');
+  await writeFile(path.join(root, 'ünïcødé/日本語/z.txt'), 'z\n');
+  await writeFile(path.join(root, 'ünïcødé/q"uo\\te'), 'quote\n');
+  await writeFile(path.join(root, long, 'm'.repeat(100), 'f'.repeat(240)), 'long\n');
+  await writeFile(path.join(root, 'hard-a'), 'linked\n');
+  await link(path.join(root, 'hard-a'), path.join(root, 'hard-b'));
+  await symlink('ünïcødé/z.txt', path.join(root, 'link'));
+  await symlink('../nowhere', path.join(root, 'empty', 'dangling'));
+  for (let i = 0; i < 300; i++) await writeFile(path.join(root, 'many', `f${i}`), i % 3 === 0 ? '' : `content ${i}\n`);
+  execFileSync('find', [root, '-exec', 'touch', '-h', '-d', '1 hour ago', '{}', '+']);
+}
+
+function shuffled<T>(xs: readonly T[], seed: number): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const j = seed % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+describe('pending hashes: one mark per scan, slots found by path', () => {
+  it('gives every pending entry its own slot in any order, and fills to what a hashing scan finds', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 'tree');
+    await trickyTree(root);
+    const hashing = await scanTree('app', root, ALL, { stateDir: path.join(dir, 's1') });
+    const cold = await scanTree('app', root, ALL, { stateDir: path.join(dir, 's2'), packHashes: () => true });
+    const pending = cold.pending!;
+    const files = cold.manifest.entries.filter((e) => e.type === 'file');
+    expect(files.length).toBe(307);
+    expect(pending.count).toBe(files.length);
+    // Code point order was needed: the emoji sorts after U+FF21, which UTF-16 order would put the other way round.
+    const names = cold.manifest.entries.map((e) => e.path);
+    expect(names.indexOf('ünïcødé/日本語/😀 emoji.txt')).toBeGreaterThan(names.indexOf('ünïcødé/日本語/\uFF21 fullwidth.txt'));
+
+    // One mark string for the whole scan (an entry's xxh64 is not a string of its own), never a hash.
+    const marks = new Set(files.map((e) => e.xxh64));
+    expect(marks.size).toBe(1);
+    expect(files.every(isPendingHash)).toBe(true);
+
+    // Each entry, in manifest order and in a shuffled order, finds a slot of its own: the file at its path.
+    const slotOf = new Map<FileEntry, number>();
+    for (const order of [files, shuffled(files, 7), shuffled(files, 99)]) {
+      for (const e of order) {
+        const slot = pending.slotOf(e);
+        expect(slot, e.path).toBeGreaterThanOrEqual(0);
+        expect(pending.file(slot)).toBe(path.join(root, e.path));
+        expect(pending.before(slot).size).toBe(e.size);
+        if (slotOf.has(e)) expect(slotOf.get(e)).toBe(slot);
+        slotOf.set(e, slot);
+      }
+    }
+    expect(new Set(slotOf.values()).size).toBe(files.length);
+    // An equal copy is not the entry, and the entries of another scan of the same tree are not this scan's.
+    expect(pending.slotOf({ ...files[0]! })).toBe(-1);
+    const other = await scanTree('app', root, ALL, { stateDir: path.join(dir, 's3'), packHashes: () => true });
+    expect(other.manifest.entries.find((e) => e.type === 'file')!.xxh64).not.toBe(files[0]!.xxh64);
+    for (const e of other.manifest.entries.filter((x) => x.type === 'file')) expect(pending.slotOf(e)).toBe(-1);
+
+    // Filled through those slots (in shuffled order), a filled entry has no slot any more, and the manifest and the
+    // stat cache are the hashing scan's.
+    const started = Date.now();
+    for (const e of shuffled(files, 3)) {
+      const slot = pending.slotOf(e);
+      pending.fill(slot, await hashFile(pending.file(slot), pending.before(slot)), started);
+      expect(pending.slotOf(e)).toBe(-1);
+    }
+    await pending.finish();
+    expect(cold.manifest).toEqual(hashing.manifest);
+    const cacheOf = async (s: string) => {
+      const d = path.join(dir, s, 'cache', 'stat');
+      return readFile(path.join(d, (await readdir(d))[0]!), 'utf8');
+    };
+    expect(await cacheOf('s2')).toBe(await cacheOf('s1'));
+  });
+});
