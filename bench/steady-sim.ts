@@ -32,7 +32,7 @@ const chunkTrees = new Set((args.chunk ?? 'app-media').split(',') as TreeName[])
 const replay = args.replay ? (JSON.parse(readFileSync(args.replay, 'utf8')) as { size: number; days: { day: number; changes: Change[] }[] }) : undefined;
 if (replay && replay.size !== size) throw new Error(`${args.replay}: edits of a ${replay.size}-byte game, not ${size}`);
 const order = args.order ? (args.order.split(',') as TreeName[]) : SERVER_STACK_ORDER;
-const settings = Object.fromEntries(Object.entries(args).filter(([k]) => !['chunkMin', 'chunkAvg', 'order', 'chunk', 'replay', 'bound'].includes(k)).map(([k, v]) => [k, Number(v)]));
+const settings = Object.fromEntries(Object.entries(args).filter(([k]) => !['chunkMin', 'chunkAvg', 'order', 'chunk', 'replay', 'bound', 'packed'].includes(k)).map(([k, v]) => [k, Number(v)]));
 const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, `/opt/local/${t}`])) as Record<TreeName, string>;
 const opts: IncrementalOptions = { targetSize: 512 * 2 ** 20, maxLayers: 100, mounts, freshOrder: order, ...settings };
 
@@ -101,7 +101,8 @@ function previousOf(ms: TreeManifest[], layers: PlannedLayer[]): Partial<Record<
   const out: Partial<Record<TreeName, PreviousTree>> = {};
   for (const m of ms) {
     const own = layers.map((l, i) => [l, i] as const).filter(([l]) => l.tree === m.tree);
-    out[m.tree] = { manifest: m, layers: own.map(([l]) => l), positions: own.map(([, i]) => i) };
+    // The record's compressed sizes: what the build measured (here the model's), unless `packed=0` (the limit on content).
+    out[m.tree] = { manifest: m, layers: own.map(([l]) => l), positions: own.map(([, i]) => i), ...(args.packed === '0' ? {} : { packed: own.map(([l]) => packed(l)) }) };
   }
   return out;
 }

@@ -40,10 +40,16 @@ export interface IncrementalOptions extends PlanOptions {
   maxPatches?: number;
   /** Patch layers the image may carry (every tree); default 60 layers in all, at least 16 patches. */
   maxPatchLayers?: number;
-  /** Dead bytes (old copies of changed or removed files) the image may hold, as a share of its content; default 0.15. */
+  /**
+   * The compressed image may be at most 1 + this share of the game's content bytes; default 0.15 (issue 16's "image
+   * size ≤ 1.15× its content"). Dead bytes (old copies of changed or removed files) may fill what the live layers
+   * leave of it: about 15 % of the content for an incompressible game, more for a compressible one.
+   */
   maxDeadShare?: number;
-  /** Dead share from which builds compact a little each (within their own new bytes); default 2/3 of maxDeadShare. */
+  /** Share of that allowance from which builds compact a little each (within their own new bytes), times maxDeadShare; default 2/3 of maxDeadShare. */
   compactDeadShare?: number;
+  /** Uncompressed dead bytes may be at most this share of the content (a node's disk, for very compressible games); default 1. */
+  maxUnpackedDeadShare?: number;
   /** A change holding at least this share of its tree's bytes re-plans the tree afresh; default 0.5. */
   rebaseShare?: number;
   /** Order of the trees planned afresh in one build, bottom first; default TREE_NAMES. */
@@ -58,6 +64,8 @@ export interface PreviousTree {
   positions?: number[];
   /** Why the recorded layers cannot be reused (gone or damaged): the tree is planned afresh in their place. */
   unavailable?: string;
+  /** Each layer's compressed size as built (the record's blob sizes); a layer without one counts as its content. */
+  packed?: (number | undefined)[];
 }
 
 export type TreeDecision = 'unchanged' | 'patched' | 'compacted' | 'rebased' | 'fresh';
@@ -149,6 +157,7 @@ export function planIncremental(
   const maxPatches = opts.maxPatches ?? maxPatchLayers;
   const maxDeadShare = opts.maxDeadShare ?? 0.15;
   const compactDeadShare = Math.min(opts.compactDeadShare ?? (2 / 3) * maxDeadShare, maxDeadShare);
+  const maxUnpackedDeadShare = opts.maxUnpackedDeadShare ?? 1;
   const rebaseShare = opts.rebaseShare ?? 0.5;
   const layerBudget = opts.maxLayers - (opts.baseLayers ?? 0);
   const decisions = {} as IncrementalPlan['decisions'];
@@ -219,6 +228,23 @@ export function planIncremental(
   const content = manifests.reduce((n, m) => n + totalBytes(m.entries), 0);
   const live = liveness(stack, keptTrees, current);
   let dead = stack.reduce((n, l) => n + (l.bytes - live.get(l)!.bytes), 0);
+  // The limit is on the compressed image (what the registry stores and a fresh node pulls): kept layers count as
+  // built, their dead share as their share of the layer's content; new layers (tops, trees planned afresh) at their
+  // tree's measured ratio. What the live layers leave of (1 + maxDeadShare) × content is the dead bytes' allowance.
+  const packed = packedSizes(previous);
+  const ratio = treeRatios(previous, packed);
+  const pk = (l: PlannedLayer) => packed.get(l) ?? l.bytes;
+  const deadPackedOf = (l: PlannedLayer) => (l.bytes > 0 ? (pk(l) * (l.bytes - live.get(l)!.bytes)) / l.bytes : 0);
+  let deadPacked = stack.reduce((n, l) => n + deadPackedOf(l), 0);
+  const keptLive = new Map<TreeName, number>();
+  for (const l of stack) keptLive.set(l.tree, (keptLive.get(l.tree) ?? 0) + live.get(l)!.bytes);
+  const livePacked =
+    stack.reduce((n, l) => n + pk(l) - deadPackedOf(l), 0) +
+    manifests.reduce((n, m) => n + ratio(m.tree) * Math.max(0, totalBytes(m.entries) - (keptLive.get(m.tree) ?? 0)), 0);
+  const allowPacked = (1 + maxDeadShare) * content - livePacked;
+  /** Dead bytes as a share of their allowance: compressed, or uncompressed (a node's disk) if that is higher. */
+  const pressure = () => Math.max(allowPacked > 0 ? deadPacked / allowPacked : deadPacked > 0 ? Infinity : 0, dead / Math.max(1, maxUnpackedDeadShare * content));
+  const softFrom = maxDeadShare > 0 ? compactDeadShare / maxDeadShare : 0;
   // A file's own layer whose file changed goes now, its new version being a layer of its own on top: that
   // costs nothing to push and leaves no dead bytes.
   const treeBytesOf = new Map(manifests.map((m) => [m.tree, totalBytes(m.entries)]));
@@ -236,23 +262,27 @@ export function planIncremental(
   // A file's own layer whose file changed (its new version is a layer of its own on top) goes as soon as nodes
   // would not unpack more than the day's new bytes again for it: it costs nothing to push.
   const chosen = new Set(stack.filter((l) => ownFile(l) && live.get(l)!.entries.length === 0 && unpack(l) <= EAGER_DROP * newBytes));
-  for (const l of chosen) dead -= l.bytes;
+  for (const l of chosen) {
+    dead -= l.bytes;
+    deadPacked -= pk(l);
+  }
   let budget = COMPACT_BUDGET * newBytes;
   const take = (l: PlannedLayer) => {
     chosen.add(l);
     dead -= deadOf(l);
+    deadPacked -= deadPackedOf(l);
     budget -= live.get(l)!.bytes;
   };
   const candidates = () => stack.filter((x) => !chosen.has(x) && deadOf(x) > 0).sort((a, b) => score(b) - score(a));
-  if (dead > compactDeadShare * content) {
+  if (pressure() > softFrom) {
     for (const l of candidates()) {
-      if (dead <= compactDeadShare * content) break;
+      if (pressure() <= softFrom) break;
       if (deadOf(l) >= SOFT_MIN_DEAD_SHARE * l.bytes && unpack(l) <= newBytes && live.get(l)!.bytes <= budget) take(l);
     }
   }
-  if (dead > MUST_FREE_FROM * maxDeadShare * content) {
+  if (pressure() > MUST_FREE_FROM) {
     for (const l of candidates()) {
-      if (dead <= HARD_GOAL * maxDeadShare * content) break;
+      if (pressure() <= HARD_GOAL) break;
       take(l);
     }
     // Nodes unpack everything above the lowest layer taken again anyway: sweep what is SWEEP_DEAD_SHARE dead up there,
@@ -424,6 +454,38 @@ function churnLayout(m: TreeManifest, opts: IncrementalOptions): FreshLayout | u
   const cold = cut(m.entries.filter((e) => isChunk(e) || (e.type === 'dir' && chunkDirs.has(e.path))));
   const hot = cut(m.entries.filter((e) => !isChunk(e)));
   return { cold, hot: hot.map((l, i) => ({ ...l, index: cold.length + i })) };
+}
+
+/** Kept layers' compressed sizes, as the previous build recorded them. */
+function packedSizes(previous: Partial<Record<TreeName, PreviousTree>>): Map<PlannedLayer, number> {
+  const out = new Map<PlannedLayer, number>();
+  for (const p of Object.values(previous)) {
+    p?.layers.forEach((l, i) => {
+      const size = p.packed?.[i];
+      if (size !== undefined && Number.isFinite(size) && size >= 0) out.set(l, size);
+    });
+  }
+  return out;
+}
+
+/**
+ * Compressed bytes per content byte of each tree's recorded layers (those with a recorded size): what a new layer of
+ * the tree is taken to compress to. 1 (incompressible, the conservative guess) for a tree with nothing recorded.
+ */
+function treeRatios(previous: Partial<Record<TreeName, PreviousTree>>, packed: Map<PlannedLayer, number>): (t: TreeName) => number {
+  const ratios = new Map<TreeName, number>();
+  for (const t of TREE_NAMES) {
+    let bytes = 0;
+    let size = 0;
+    for (const l of previous[t]?.layers ?? []) {
+      const s = packed.get(l);
+      if (s === undefined || l.bytes === 0) continue;
+      bytes += l.bytes;
+      size += s;
+    }
+    ratios.set(t, bytes > 0 ? size / bytes : 1);
+  }
+  return (t) => ratios.get(t)!;
 }
 
 function totalBytes(entries: readonly FileEntry[]): number {
@@ -699,10 +761,14 @@ export function recordedTreeProblem(tree: TreeName, prev: PreviousTree, mount: s
   return first ? `${tree}: its layers do not unpack to its recorded manifest (${first.path} differs)` : undefined;
 }
 
-/** Each tree of a recorded build for one platform: its manifest, its layers in order and their stack positions. */
-export function recordedTrees(record: Pick<BuildRecord, 'plan' | 'manifests'>, platform: string): Partial<Record<TreeName, PreviousTree>> {
+/**
+ * Each tree of a recorded build for one platform: its manifest, its layers in order, their stack positions and, when
+ * the record lists the built layers, their compressed sizes (the dead-byte limit is on the compressed image).
+ */
+export function recordedTrees(record: Pick<BuildRecord, 'plan' | 'manifests'> & Partial<Pick<BuildRecord, 'layers'>>, platform: string): Partial<Record<TreeName, PreviousTree>> {
   const out: Partial<Record<TreeName, PreviousTree>> = {};
   const stack = record.plan.layers.filter((l) => l.platform === platform);
+  const sizes = new Map((record.layers ?? []).map((l) => [l.inputKey, l.size]));
   for (const tree of TREE_NAMES) {
     const positions: number[] = [];
     const layers: PlannedLayer[] = [];
@@ -712,7 +778,7 @@ export function recordedTrees(record: Pick<BuildRecord, 'plan' | 'manifests'>, p
       positions.push(i);
     });
     const manifest = record.manifests.find((m) => m.tree === tree && (m.platform === undefined || m.platform === platform));
-    if (manifest && layers.length) out[tree] = { manifest, layers, positions };
+    if (manifest && layers.length) out[tree] = { manifest, layers, positions, packed: layers.map((l) => sizes.get(l.inputKey)) };
   }
   return out;
 }
