@@ -94,7 +94,8 @@ function manifests(): TreeManifest[] {
     const whole = [...game[t].values()].filter((e) => !recipes[t].has(e.path));
     const chunks = [...recipes[t].values()].flat();
     const m = makeManifest(t, { kind: 'dir', path: `/${t}` }, withParentDirs([...whole, ...chunks, ...recipeEntries[t].values()]));
-    return { ...m, chunks: { minFileSize: chunkMin, avgChunkSize: chunkAvg } };
+    const lists = [...recipes[t]].map(([path, cs]) => ({ path, size: cs.reduce((n, c) => n + c.size, 0), xxh64: '', sha256: '', chunks: '' }));
+    return { ...m, chunks: { minFileSize: chunkMin, avgChunkSize: chunkAvg }, recipes: lists };
   });
 }
 function previousOf(ms: TreeManifest[], layers: PlannedLayer[]): Partial<Record<TreeName, PreviousTree>> {

@@ -20,7 +20,7 @@
 import { diffEntries, sameEntry, type TreeDiff } from '../diff/diff.js';
 import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
-import { CHUNKS_DIR } from '../chunk/recipe.js';
+import { CHUNKS_DIR, recipeFileOf } from '../chunk/recipe.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';
 
@@ -50,6 +50,8 @@ export interface IncrementalOptions extends PlanOptions {
   compactDeadShare?: number;
   /** Uncompressed dead bytes may be at most this share of the content (a node's disk, for very compressible games); default 1. */
   maxUnpackedDeadShare?: number;
+  /** Share of the dead bytes' allowance from which a build compacts deep layers within its changed files' bytes; default 0.9. */
+  earlyCompactFrom?: number;
   /** A change holding at least this share of its tree's bytes re-plans the tree afresh; default 0.5. */
   rebaseShare?: number;
   /** Order of the trees planned afresh in one build, bottom first; default TREE_NAMES. */
@@ -112,6 +114,13 @@ const PIGGYBACK_DEAD_SHARE = 0.5;
 const COMPACT_BUDGET = 0.5;
 /** Below maxDeadShare, only layers at least this dead are compacted (their live bytes are the cost). */
 const SOFT_MIN_DEAD_SHARE = 0.3;
+/**
+ * From this share of the dead bytes' allowance on, a build compacts deep layers too, within EARLY_BUDGET of its
+ * changed files' bytes, down to EARLY_GOAL of this share: big days then carry compaction, small days stay small.
+ */
+const EARLY_FROM = 0.9;
+const EARLY_BUDGET = 1;
+const EARLY_GOAL = 0.85;
 /** From this share of maxDeadShare on (headroom for the next day's dead bytes), deep layers are compacted too… */
 const MUST_FREE_FROM = 0.95;
 /** …down to this share of it, in one go. */
@@ -174,6 +183,8 @@ export function planIncremental(
   let lowestReplaced = Infinity;
   /** Content bytes this build pushes anyway: what compaction may add to them on an ordinary day. */
   let newBytes = 0;
+  /** The day's changed files, whole (a chunked file rewritten in part counts its size): what early compaction may spend. */
+  let changedFileBytes = 0;
   for (const tree of TREE_NAMES) {
     const cur = current.get(tree)!;
     const prev = previous[tree];
@@ -182,6 +193,7 @@ export function planIncremental(
     const replaced = () => {
       freshTrees.push(tree);
       newBytes += totalBytes(cur.entries);
+      changedFileBytes += totalBytes(cur.entries);
       if (!prev?.layers.length) return;
       // The tree's new layers take the place of its old ones: what lies above is unpacked again today either way,
       // and later changes up there then do not make nodes unpack the new tree again.
@@ -216,6 +228,7 @@ export function planIncremental(
       }
       changed.add(tree);
       newBytes += changedBytes;
+      changedFileBytes += changedFilesBytes(cur, d, changedBytes);
     }
     prev.layers.forEach((layer, i) => slots.push({ layer, pos: prev.positions?.[i] ?? base + i }));
   }
@@ -278,6 +291,18 @@ export function planIncremental(
     for (const l of candidates()) {
       if (pressure() <= softFrom) break;
       if (deadOf(l) >= SOFT_MIN_DEAD_SHARE * l.bytes && unpack(l) <= newBytes && live.get(l)!.bytes <= budget) take(l);
+    }
+  }
+  // Ahead of the limit, a day whose changed files can carry it compacts deep layers too, within EARLY_BUDGET of
+  // them: the forced compaction below would otherwise land on whatever day crosses the limit, small or not.
+  const earlyFrom = opts.earlyCompactFrom ?? EARLY_FROM;
+  if (pressure() > earlyFrom) {
+    let early = EARLY_BUDGET * changedFileBytes - (COMPACT_BUDGET * newBytes - budget);
+    for (const l of candidates()) {
+      if (pressure() <= EARLY_GOAL * earlyFrom) break;
+      if (deadOf(l) < SOFT_MIN_DEAD_SHARE * l.bytes || live.get(l)!.bytes > early) continue;
+      early -= live.get(l)!.bytes;
+      take(l);
     }
   }
   if (pressure() > MUST_FREE_FROM) {
@@ -486,6 +511,30 @@ function treeRatios(previous: Partial<Record<TreeName, PreviousTree>>, packed: M
     ratios.set(t, bytes > 0 ? size / bytes : 1);
   }
   return (t) => ratios.get(t)!;
+}
+
+const isChunkEntry = (e: FileEntry) => e.type === 'file' && e.path.startsWith(CHUNK_ENTRY_PREFIX);
+
+/**
+ * The bytes of a tree's changed files, whole: in a chunked tree a file whose recipe changed counts its size (the
+ * manifest's recipe list), not the chunks it got. Issue 16's reference for one update. The changed entries' bytes
+ * when the manifest lists no recipes.
+ */
+function changedFilesBytes(cur: TreeManifest, d: TreeDiff, changedBytes: number): number {
+  if (!cur.chunks) return changedBytes;
+  const sizes = new Map((cur.recipes ?? []).map((r) => [r.path, r.size]));
+  let n = 0;
+  for (const e of [...d.added, ...d.modified.map((m) => m.after)]) {
+    if (isChunkEntry(e)) continue;
+    const file = recipeFileOf(e.path);
+    if (file === undefined) n += e.size;
+    else {
+      const size = sizes.get(file);
+      if (size === undefined) return changedBytes;
+      n += size;
+    }
+  }
+  return Math.max(n, changedBytes);
 }
 
 function totalBytes(entries: readonly FileEntry[]): number {
