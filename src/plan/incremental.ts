@@ -294,9 +294,10 @@ export function planIncremental(
     }
   }
   // Ahead of the limit, a day whose changed files can carry it compacts deep layers too, within EARLY_BUDGET of
-  // them: the forced compaction below would otherwise land on whatever day crosses the limit, small or not.
+  // them: the forced compaction below would otherwise land on whatever day crosses the limit, small or not. Past the
+  // forced compaction's threshold it is that one's job (with its sweep).
   const earlyFrom = opts.earlyCompactFrom ?? EARLY_FROM;
-  if (pressure() > earlyFrom) {
+  if (pressure() > earlyFrom && pressure() <= MUST_FREE_FROM) {
     let early = EARLY_BUDGET * changedFileBytes - (COMPACT_BUDGET * newBytes - budget);
     for (const l of candidates()) {
       if (pressure() <= EARLY_GOAL * earlyFrom) break;
