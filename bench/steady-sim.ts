@@ -8,8 +8,10 @@
 // chunked as docs/chunks.md does it: files from chunkMin up are chunk entries of about chunkAvg bytes plus a recipe;
 // a partial rewrite of such a file replaces the chunks it overlaps and the one after them, a boundary moved).
 // Bytes sent, changed, written and unpacked are counted compressed as the real bench counts them: text assets
-// (by name, as the generator writes them) at TEXT_RATIO of their size, everything else as it is; the dead share
-// (image / content) stays in content bytes, as the planner's limit is.
+// (by name, as the generator writes them) at TEXT_RATIO of their size, everything else as it is. Each day's layers
+// reach the next day's plan with those compressed sizes, as a build record holds them (the planner's dead limit is
+// on the compressed image; `packed=0` plans without them, the limit then on content as before the fourth round).
+// The total line gives the layers' content over the game's ("image/content") and the compressed image's over it.
 // `replay=FILE` plans the real bench's own edits (written by bench/steady-edits.ts for the same size and updates)
 // instead of the simulator's: the same files changed, added and removed on the same days, and the same paks and
 // binary rewritten in part (at a seeded offset, which only moves the chunks a rewrite replaces).
