@@ -48,6 +48,11 @@ export interface IncrementalOptions extends PlanOptions {
    * leave of it: about 15 % of the content for an incompressible game, more for a compressible one.
    */
   maxDeadShare?: number;
+  /**
+   * Each tree image (a pod pulls one per tree) may be at most 1 + this share of its tree's content, counted as the
+   * server image is; default maxDeadShare (issue 20: a fresh node pulls at most 1.15× the tree's content).
+   */
+  maxTreeDeadShare?: number;
   /** Share of that allowance from which builds compact a little each (within their own new bytes), times maxDeadShare; default 2/3 of maxDeadShare. */
   compactDeadShare?: number;
   /** Uncompressed dead bytes may be at most this share of the content (a node's disk, for very compressible games); default 1. */
@@ -169,6 +174,7 @@ export function planIncremental(
   const maxDeadShare = opts.maxDeadShare ?? 0.15;
   const compactDeadShare = Math.min(opts.compactDeadShare ?? (2 / 3) * maxDeadShare, maxDeadShare);
   const maxUnpackedDeadShare = opts.maxUnpackedDeadShare ?? 1;
+  const maxTreeDeadShare = opts.maxTreeDeadShare ?? maxDeadShare;
   const rebaseShare = opts.rebaseShare ?? 0.5;
   const layerBudget = opts.maxLayers - (opts.baseLayers ?? 0);
   const decisions = {} as IncrementalPlan['decisions'];
@@ -257,8 +263,25 @@ export function planIncremental(
     stack.reduce((n, l) => n + pk(l) - deadPackedOf(l), 0) +
     manifests.reduce((n, m) => n + ratio(m.tree) * Math.max(0, totalBytes(m.entries) - (keptLive.get(m.tree) ?? 0)), 0);
   const allowPacked = (1 + maxDeadShare) * content - livePacked;
-  /** Dead bytes as a share of their allowance: compressed, or uncompressed (a node's disk) if that is higher. */
-  const pressure = () => Math.max(allowPacked > 0 ? deadPacked / allowPacked : deadPacked > 0 ? Infinity : 0, dead / Math.max(1, maxUnpackedDeadShare * content));
+  const share = (d: number, allow: number) => (allow > 0 ? d / allow : d > 0 ? Infinity : 0);
+  // Each tree image too (a pod pulls one image per tree: issue 20's "a fresh node pulls at most 1.15× the tree's
+  // content"), with the same accounting on the tree's own layers and content: otherwise the dead bytes of a tree that
+  // barely compresses use the room the well-compressing trees leave in the server image. A tree whose live layers
+  // alone are bigger than its content (tar headers on tiny files) may carry maxTreeDeadShare of them instead.
+  const treeDeadPacked = new Map<TreeName, number>(TREE_NAMES.map((t) => [t, 0]));
+  for (const l of stack) treeDeadPacked.set(l.tree, treeDeadPacked.get(l.tree)! + deadPackedOf(l));
+  const treeAllow = new Map<TreeName, number>();
+  for (const m of manifests) {
+    const bytes = totalBytes(m.entries);
+    const livePackedOfTree =
+      stack.reduce((n, l) => (l.tree === m.tree ? n + pk(l) - deadPackedOf(l) : n), 0) + ratio(m.tree) * Math.max(0, bytes - (keptLive.get(m.tree) ?? 0));
+    treeAllow.set(m.tree, Math.max((1 + maxTreeDeadShare) * bytes - livePackedOfTree, maxTreeDeadShare * livePackedOfTree));
+  }
+  const treePressure = (t: TreeName) => share(treeDeadPacked.get(t)!, treeAllow.get(t) ?? 0);
+  /** The server image's dead bytes as a share of their allowance: compressed, or uncompressed (a node's disk) if that is higher. */
+  const serverPressure = () => Math.max(share(deadPacked, allowPacked), dead / Math.max(1, maxUnpackedDeadShare * content));
+  /** The pressing limit: the server image's or a tree image's, whichever is fuller. */
+  const pressure = () => Math.max(serverPressure(), ...keptTrees.map(treePressure));
   const softFrom = maxDeadShare > 0 ? compactDeadShare / maxDeadShare : 0;
   // A file's own layer whose file changed goes now, its new version being a layer of its own on top: that
   // costs nothing to push and leaves no dead bytes.
@@ -280,18 +303,27 @@ export function planIncremental(
   for (const l of chosen) {
     dead -= l.bytes;
     deadPacked -= pk(l);
+    treeDeadPacked.set(l.tree, treeDeadPacked.get(l.tree)! - pk(l));
   }
   let budget = COMPACT_BUDGET * newBytes;
   const take = (l: PlannedLayer) => {
     chosen.add(l);
     dead -= deadOf(l);
     deadPacked -= deadPackedOf(l);
+    treeDeadPacked.set(l.tree, treeDeadPacked.get(l.tree)! - deadPackedOf(l));
     budget -= live.get(l)!.bytes;
   };
-  const candidates = () => stack.filter((x) => !chosen.has(x) && deadOf(x) > 0).sort((a, b) => score(b) - score(a));
+  // Layers of the trees over their own goal first (best per byte of cost among them), then the others; a layer
+  // helps only while the server image or its own tree is over the goal.
+  const helps = (l: PlannedLayer, goal: number) => serverPressure() > goal || treePressure(l.tree) > goal;
+  const candidates = (goal: number) => {
+    const first = (l: PlannedLayer) => (treePressure(l.tree) > goal ? 0 : 1);
+    return stack.filter((x) => !chosen.has(x) && deadOf(x) > 0).sort((a, b) => first(a) - first(b) || score(b) - score(a));
+  };
   if (pressure() > softFrom) {
-    for (const l of candidates()) {
+    for (const l of candidates(softFrom)) {
       if (pressure() <= softFrom) break;
+      if (!helps(l, softFrom)) continue;
       if (deadOf(l) >= SOFT_MIN_DEAD_SHARE * l.bytes && unpack(l) <= newBytes && live.get(l)!.bytes <= budget) take(l);
     }
   }
@@ -301,17 +333,17 @@ export function planIncremental(
   const earlyFrom = opts.earlyCompactFrom ?? EARLY_FROM;
   if (pressure() > earlyFrom && pressure() <= MUST_FREE_FROM) {
     let early = EARLY_BUDGET * changedFileBytes - (COMPACT_BUDGET * newBytes - budget);
-    for (const l of candidates()) {
+    for (const l of candidates(EARLY_GOAL * earlyFrom)) {
       if (pressure() <= EARLY_GOAL * earlyFrom) break;
-      if (deadOf(l) < SOFT_MIN_DEAD_SHARE * l.bytes || live.get(l)!.bytes > early) continue;
+      if (!helps(l, EARLY_GOAL * earlyFrom) || deadOf(l) < SOFT_MIN_DEAD_SHARE * l.bytes || live.get(l)!.bytes > early) continue;
       early -= live.get(l)!.bytes;
       take(l);
     }
   }
   if (pressure() > MUST_FREE_FROM) {
-    for (const l of candidates()) {
+    for (const l of candidates(HARD_GOAL)) {
       if (pressure() <= HARD_GOAL) break;
-      take(l);
+      if (helps(l, HARD_GOAL)) take(l);
     }
     // Nodes unpack everything above the lowest layer taken again anyway: sweep what is SWEEP_DEAD_SHARE dead up there,
     // whatever the budget, so that the next forced compaction comes late (each one re-chains the stack above it).
