@@ -101,6 +101,30 @@ describe('the dead-byte limit on the compressed image', () => {
     expect(sizeOf(busy.layers.filter((l) => !before.has(l.inputKey)))).toBeLessThanOrEqual(2 * 1_500_000);
   });
 
+  it('a tree image is held to 1.15× its own content: dead bytes of a tree that barely compresses do not use the room the others leave', () => {
+    // App media (about two thirds of the game) recorded incompressible, every other tree at 0.3 of its content.
+    const { g1, ms1, layers } = deadDay(0.12);
+    const ratioOf = (t: TreeName) => (t === 'app-media' ? 1 : 0.3);
+    const prev = Object.fromEntries(Object.entries(previousOf(ms1, layers)).map(([t, p]) => [t, { ...p!, packed: p!.layers.map((l) => Math.round(l.bytes * ratioOf(t as TreeName))) }]));
+    const treeContent = (ms: TreeManifest[], t: TreeName) => ms.find((m) => m.tree === t)!.entries.reduce((n, e) => n + e.size, 0);
+    const media = layers.filter((l) => l.tree === 'app-media');
+    // Before: the app-media tree image passes 1.15× its content, while the server image is far under 1.15× the game's.
+    expect(sizeOf(media) / treeContent(ms1, 'app-media')).toBeGreaterThan(1.15);
+    const serverBefore = layers.reduce((n, l) => n + l.bytes * ratioOf(l.tree), 0);
+    expect(serverBefore / content(ms1)).toBeLessThan(1);
+    // Day 2: one config edited. The server image alone would keep every app-media layer; its own limit compacts it.
+    const g2: Game = { ...g1, app: g1.app.map((e) => (e.path === 'Config/c3.cfg' ? file(e.path, e.size + 10) : e)) };
+    const ms2 = manifests(g2);
+    const inc = planIncremental(ms2, prev, opts);
+    expect(inc.decisions['app-media']).toMatchObject({ decision: 'compacted', reason: expect.stringMatching(/rewrote|dropped/) });
+    expect(sizeOf(inc.layers.filter((l) => l.tree === 'app-media')) / treeContent(ms2, 'app-media')).toBeLessThanOrEqual(1.15);
+    // The well-compressing trees keep their layers as they were.
+    for (const t of ['engine', 'engine-media'] as const) expect(inc.layers.filter((l) => l.tree === t)).toEqual(layers.filter((l) => l.tree === t));
+    // With the tree images' limit lifted, the server image's alone keeps app media as it was.
+    const serverOnly = planIncremental(ms2, prev, { ...opts, maxTreeDeadShare: 100 });
+    expect(serverOnly.decisions['app-media'].decision).toBe('unchanged');
+  });
+
   it('recordedTrees gives each recorded layer its compressed size from the record', () => {
     const ms = manifests(game());
     const layers = planIncremental(ms, {}, opts).layers;
