@@ -280,8 +280,6 @@ export function planIncremental(
   const treePressure = (t: TreeName) => share(treeDeadPacked.get(t)!, treeAllow.get(t) ?? 0);
   /** The server image's dead bytes as a share of their allowance: compressed, or uncompressed (a node's disk) if that is higher. */
   const serverPressure = () => Math.max(share(deadPacked, allowPacked), dead / Math.max(1, maxUnpackedDeadShare * content));
-  /** The pressing limit: the server image's or a tree image's, whichever is fuller. */
-  const pressure = () => Math.max(serverPressure(), ...keptTrees.map(treePressure));
   const softFrom = maxDeadShare > 0 ? compactDeadShare / maxDeadShare : 0;
   // A file's own layer whose file changed goes now, its new version being a layer of its own on top: that
   // costs nothing to push and leaves no dead bytes.
@@ -313,17 +311,25 @@ export function planIncremental(
     treeDeadPacked.set(l.tree, treeDeadPacked.get(l.tree)! - deadPackedOf(l));
     budget -= live.get(l)!.bytes;
   };
-  // Layers of the trees over their own goal first (best per byte of cost among them), then the others; a layer
-  // helps only while the server image or its own tree is over the goal.
-  const helps = (l: PlannedLayer, goal: number) => serverPressure() > goal || treePressure(l.tree) > goal;
-  const candidates = (goal: number) => {
-    const first = (l: PlannedLayer) => (treePressure(l.tree) > goal ? 0 : 1);
+  // Each phase below works on the limits over its threshold only (the server image's, a tree image's), down to its
+  // goal: a tree over its own limit does not drive the server image's dead bytes down with it. Layers of the trees
+  // over their limit come first (best per byte of cost among them); a layer counts while a limit it helps is pressing.
+  type Over = { server: boolean; trees: Set<TreeName> };
+  const overFrom = (from: number, upTo = Infinity): Over => {
+    const within = (p: number) => p > from && p <= upTo;
+    return { server: within(serverPressure()), trees: new Set(keptTrees.filter((t) => within(treePressure(t)))) };
+  };
+  const stillOver = (o: Over, goal: number) => (o.server && serverPressure() > goal) || [...o.trees].some((t) => treePressure(t) > goal);
+  const helps = (l: PlannedLayer, o: Over, goal: number) => (o.server && serverPressure() > goal) || (o.trees.has(l.tree) && treePressure(l.tree) > goal);
+  const candidates = (o: Over) => {
+    const first = (l: PlannedLayer) => (o.trees.has(l.tree) ? 0 : 1);
     return stack.filter((x) => !chosen.has(x) && deadOf(x) > 0).sort((a, b) => first(a) - first(b) || score(b) - score(a));
   };
-  if (pressure() > softFrom) {
-    for (const l of candidates(softFrom)) {
-      if (pressure() <= softFrom) break;
-      if (!helps(l, softFrom)) continue;
+  const soft = overFrom(softFrom);
+  if (stillOver(soft, softFrom)) {
+    for (const l of candidates(soft)) {
+      if (!stillOver(soft, softFrom)) break;
+      if (!helps(l, soft, softFrom)) continue;
       if (deadOf(l) >= SOFT_MIN_DEAD_SHARE * l.bytes && unpack(l) <= newBytes && live.get(l)!.bytes <= budget) take(l);
     }
   }
@@ -331,19 +337,21 @@ export function planIncremental(
   // them: the forced compaction below would otherwise land on whatever day crosses the limit, small or not. Past the
   // forced compaction's threshold it is that one's job (with its sweep).
   const earlyFrom = opts.earlyCompactFrom ?? EARLY_FROM;
-  if (pressure() > earlyFrom && pressure() <= MUST_FREE_FROM) {
+  const early0 = overFrom(earlyFrom, MUST_FREE_FROM);
+  if (stillOver(early0, earlyFrom)) {
     let early = EARLY_BUDGET * changedFileBytes - (COMPACT_BUDGET * newBytes - budget);
-    for (const l of candidates(EARLY_GOAL * earlyFrom)) {
-      if (pressure() <= EARLY_GOAL * earlyFrom) break;
-      if (!helps(l, EARLY_GOAL * earlyFrom) || deadOf(l) < SOFT_MIN_DEAD_SHARE * l.bytes || live.get(l)!.bytes > early) continue;
+    for (const l of candidates(early0)) {
+      if (!stillOver(early0, EARLY_GOAL * earlyFrom)) break;
+      if (!helps(l, early0, EARLY_GOAL * earlyFrom) || deadOf(l) < SOFT_MIN_DEAD_SHARE * l.bytes || live.get(l)!.bytes > early) continue;
       early -= live.get(l)!.bytes;
       take(l);
     }
   }
-  if (pressure() > MUST_FREE_FROM) {
-    for (const l of candidates(HARD_GOAL)) {
-      if (pressure() <= HARD_GOAL) break;
-      if (helps(l, HARD_GOAL)) take(l);
+  const forced = overFrom(MUST_FREE_FROM);
+  if (stillOver(forced, MUST_FREE_FROM)) {
+    for (const l of candidates(forced)) {
+      if (!stillOver(forced, HARD_GOAL)) break;
+      if (helps(l, forced, HARD_GOAL)) take(l);
     }
     // Nodes unpack everything above the lowest layer taken again anyway: sweep what is SWEEP_DEAD_SHARE dead up there,
     // whatever the budget, so that the next forced compaction comes late (each one re-chains the stack above it).
