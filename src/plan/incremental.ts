@@ -128,6 +128,8 @@ const SOFT_MIN_DEAD_SHARE = 0.3;
 const EARLY_FROM = 0.9;
 const EARLY_BUDGET = 1;
 const EARLY_GOAL = 0.85;
+/** The same for a tree image's own limit, from this share of its allowance (see the early compaction). */
+const TREE_EARLY_FROM = 0.8;
 /** From this share of maxDeadShare on (headroom for the next day's dead bytes), deep layers are compacted too… */
 const MUST_FREE_FROM = 0.95;
 /** …down to this share of it, in one go. */
@@ -314,22 +316,24 @@ export function planIncremental(
   // Each phase below works on the limits over its threshold only (the server image's, a tree image's), down to its
   // goal: a tree over its own limit does not drive the server image's dead bytes down with it. Layers of the trees
   // over their limit come first (best per byte of cost among them); a layer counts while a limit it helps is pressing.
-  type Over = { server: boolean; trees: Set<TreeName> };
-  const overFrom = (from: number, upTo = Infinity): Over => {
-    const within = (p: number) => p > from && p <= upTo;
-    return { server: within(serverPressure()), trees: new Set(keptTrees.filter((t) => within(treePressure(t)))) };
-  };
-  const stillOver = (o: Over, goal: number) => (o.server && serverPressure() > goal) || [...o.trees].some((t) => treePressure(t) > goal);
-  const helps = (l: PlannedLayer, o: Over, goal: number) => (o.server && serverPressure() > goal) || (o.trees.has(l.tree) && treePressure(l.tree) > goal);
+  type Over = { server: boolean; trees: Set<TreeName>; goal: number; treeGoal: number };
+  const overFrom = (from: number, goal: number, upTo = Infinity, treeFrom = from, treeGoal = goal): Over => ({
+    server: serverPressure() > from && serverPressure() <= upTo,
+    trees: new Set(keptTrees.filter((t) => treePressure(t) > treeFrom && treePressure(t) <= upTo)),
+    goal,
+    treeGoal,
+  });
+  const stillOver = (o: Over) => (o.server && serverPressure() > o.goal) || [...o.trees].some((t) => treePressure(t) > o.treeGoal);
+  const helps = (l: PlannedLayer, o: Over) => (o.server && serverPressure() > o.goal) || (o.trees.has(l.tree) && treePressure(l.tree) > o.treeGoal);
   const candidates = (o: Over) => {
     const first = (l: PlannedLayer) => (o.trees.has(l.tree) ? 0 : 1);
     return stack.filter((x) => !chosen.has(x) && deadOf(x) > 0).sort((a, b) => first(a) - first(b) || score(b) - score(a));
   };
-  const soft = overFrom(softFrom);
-  if (stillOver(soft, softFrom)) {
+  const soft = overFrom(softFrom, softFrom);
+  if (stillOver(soft)) {
     for (const l of candidates(soft)) {
-      if (!stillOver(soft, softFrom)) break;
-      if (!helps(l, soft, softFrom)) continue;
+      if (!stillOver(soft)) break;
+      if (!helps(l, soft)) continue;
       if (deadOf(l) >= SOFT_MIN_DEAD_SHARE * l.bytes && unpack(l) <= newBytes && live.get(l)!.bytes <= budget) take(l);
     }
   }
@@ -337,21 +341,25 @@ export function planIncremental(
   // them: the forced compaction below would otherwise land on whatever day crosses the limit, small or not. Past the
   // forced compaction's threshold it is that one's job (with its sweep).
   const earlyFrom = opts.earlyCompactFrom ?? EARLY_FROM;
-  const early0 = overFrom(earlyFrom, MUST_FREE_FROM);
-  if (stillOver(early0, earlyFrom)) {
+  // A tree image's allowance is smaller than the server image's (the room other trees leave is not its own), so a
+  // day's dead bytes fill more of it: from TREE_EARLY_FROM on (past 90 % a busy day's dead bytes would carry it
+  // past the forced threshold before a big day came).
+  const treeEarlyFrom = Math.min(earlyFrom, TREE_EARLY_FROM);
+  const early0 = overFrom(earlyFrom, EARLY_GOAL * earlyFrom, MUST_FREE_FROM, treeEarlyFrom, EARLY_GOAL * treeEarlyFrom);
+  if (stillOver(early0)) {
     let early = EARLY_BUDGET * changedFileBytes - (COMPACT_BUDGET * newBytes - budget);
     for (const l of candidates(early0)) {
-      if (!stillOver(early0, EARLY_GOAL * earlyFrom)) break;
-      if (!helps(l, early0, EARLY_GOAL * earlyFrom) || deadOf(l) < SOFT_MIN_DEAD_SHARE * l.bytes || live.get(l)!.bytes > early) continue;
+      if (!stillOver(early0)) break;
+      if (!helps(l, early0) || deadOf(l) < SOFT_MIN_DEAD_SHARE * l.bytes || live.get(l)!.bytes > early) continue;
       early -= live.get(l)!.bytes;
       take(l);
     }
   }
-  const forced = overFrom(MUST_FREE_FROM);
-  if (stillOver(forced, MUST_FREE_FROM)) {
+  const forced = overFrom(MUST_FREE_FROM, HARD_GOAL);
+  if (stillOver(forced)) {
     for (const l of candidates(forced)) {
-      if (!stillOver(forced, HARD_GOAL)) break;
-      if (helps(l, forced, HARD_GOAL)) take(l);
+      if (!stillOver(forced)) break;
+      if (helps(l, forced)) take(l);
     }
     // Nodes unpack everything above the lowest layer taken again anyway: sweep what is SWEEP_DEAD_SHARE dead up there,
     // whatever the budget, so that the next forced compaction comes late (each one re-chains the stack above it).
