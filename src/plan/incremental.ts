@@ -365,7 +365,9 @@ export function planIncremental(
     // whatever the budget, so that the next forced compaction comes late (each one re-chains the stack above it).
     if (manifests.some((m) => m.chunks)) {
       const lowest = Math.min(...[...chosen].map((l) => stack.indexOf(l)));
-      for (const l of stack.slice(lowest)) if (!chosen.has(l) && l.bytes > 0 && deadOf(l) >= SWEEP_DEAD_SHARE * l.bytes) take(l);
+      // Only the layers whose limit forced it: a tree image over its own limit does not sweep the other trees.
+      const swept = (l: PlannedLayer) => forced.server || forced.trees.has(l.tree);
+      for (const l of stack.slice(lowest)) if (!chosen.has(l) && swept(l) && l.bytes > 0 && deadOf(l) >= SWEEP_DEAD_SHARE * l.bytes) take(l);
     }
   }
   if (chosen.size) {
