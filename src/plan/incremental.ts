@@ -10,8 +10,9 @@
 // whole tree for a small change. A changed tree's newest patch folds into its new top when that is cheap (the
 // app's daily config edits keep one patch); past the layer limits, the adjacent patches of one tree with the fewest
 // live bytes per layer removed are merged. The dead-byte limit is on the compressed image (kept layers at their
-// recorded compressed sizes); ahead of it a day compacts deep layers within its own changed files' bytes, so the
-// forced compaction does not land on a small day. In an image with a chunked tree a forced compaction (past the dead-byte
+// recorded compressed sizes), and each tree image's the same way on its tree's content (a pod pulls one image per
+// tree); ahead of a limit a day compacts deep layers within its own changed files' bytes, so the forced compaction
+// does not land on a small day. In an image with a chunked tree a forced compaction (past the dead-byte
 // limit) also rewrites the layers above it that are a quarter dead: nodes unpack them again anyway. A chunked tree planned afresh keeps its
 // chunks in layers of their own at the bottom of the stack, below the small files whose old copies compaction
 // removes. The new top of a tree is always the difference between what its kept layers unpack to and the
