@@ -188,7 +188,7 @@ ${chunkNote}
 | --- | --- | --- |
 | bytes sent / changed files compressed over ${days.length} updates | ${formatBytes(sent)} / ${formatBytes(changed)} = **${x(sent, changed)}** | ≤ 1.2×: ${ok(sent <= 1.2 * changed)} |
 | worst single update (sent / its changed files) | day ${worst.day}: ${formatBytes(worst.sent)} for ${formatBytes(worst.changedCompressed)} = **${x(worst.sent, worst.changedCompressed)}** | ≤ 2×: ${ok(worst.sent <= 2 * worst.changedCompressed)} |
-| image size / content size, worst update | ${maxImage.toFixed(3)} compressed; layers' content ${maxDead.toFixed(3)} | ≤ 1.15: ${ok(maxDead <= 1.15 && maxImage <= 1.15)} |
+| image size / content size, worst update | ${maxImage.toFixed(3)} compressed; layers' content ${maxDead.toFixed(3)} | ≤ 1.15 compressed (the planner's limit, docs/compaction.md): ${ok(maxImage <= 1.15)} |
 | layers in the server image, most | ${maxLayers} | ≤ 60: ${ok(maxLayers <= 60)} |
 | node running N pulls to run N+1, over the month | ${formatBytes(download)} downloaded = **${x(download, changed)}**, ${formatBytes(unpack)} unpacked = **${x(unpack, changed)}** the changed files | ≤ 1.3×: ${ok(download <= 1.3 * changed && unpack <= 1.3 * changed)} |
 | worst single update unpacked | day ${worstUnpack.day}: ${formatBytes(worstUnpack.unpack)} for ${formatBytes(worstUnpack.changedCompressed)} changed | |

@@ -8,8 +8,11 @@
 // chunked as docs/chunks.md does it: files from chunkMin up are chunk entries of about chunkAvg bytes plus a recipe;
 // a partial rewrite of such a file replaces the chunks it overlaps and the one after them, a boundary moved).
 // Bytes sent, changed, written and unpacked are counted compressed as the real bench counts them: text assets
-// (by name, as the generator writes them) at TEXT_RATIO of their size, everything else as it is; the dead share
-// (image / content) stays in content bytes, as the planner's limit is.
+// (by name, as the generator writes them) at TEXT_RATIO of their size, everything else as it is. Each day's layers
+// reach the next day's plan with those compressed sizes, as a build record holds them (the planner's dead limit is
+// on the compressed image; `packed=0` plans without them, the limit then on content as before the fourth round).
+// The total line gives the layers' content over the game's ("image/content") and the compressed image's over it,
+// and each tree image's compressed layers over the tree's own content (a pod pulls one image per tree).
 // `replay=FILE` plans the real bench's own edits (written by bench/steady-edits.ts for the same size and updates)
 // instead of the simulator's: the same files changed, added and removed on the same days, and the same paks and
 // binary rewritten in part (at a seeded offset, which only moves the chunks a rewrite replaces).
@@ -32,7 +35,7 @@ const chunkTrees = new Set((args.chunk ?? 'app-media').split(',') as TreeName[])
 const replay = args.replay ? (JSON.parse(readFileSync(args.replay, 'utf8')) as { size: number; days: { day: number; changes: Change[] }[] }) : undefined;
 if (replay && replay.size !== size) throw new Error(`${args.replay}: edits of a ${replay.size}-byte game, not ${size}`);
 const order = args.order ? (args.order.split(',') as TreeName[]) : SERVER_STACK_ORDER;
-const settings = Object.fromEntries(Object.entries(args).filter(([k]) => !['chunkMin', 'chunkAvg', 'order', 'chunk', 'replay', 'bound'].includes(k)).map(([k, v]) => [k, Number(v)]));
+const settings = Object.fromEntries(Object.entries(args).filter(([k]) => !['chunkMin', 'chunkAvg', 'order', 'chunk', 'replay', 'bound', 'packed'].includes(k)).map(([k, v]) => [k, Number(v)]));
 const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, `/opt/local/${t}`])) as Record<TreeName, string>;
 const opts: IncrementalOptions = { targetSize: 512 * 2 ** 20, maxLayers: 100, mounts, freshOrder: order, ...settings };
 
@@ -94,14 +97,16 @@ function manifests(): TreeManifest[] {
     const whole = [...game[t].values()].filter((e) => !recipes[t].has(e.path));
     const chunks = [...recipes[t].values()].flat();
     const m = makeManifest(t, { kind: 'dir', path: `/${t}` }, withParentDirs([...whole, ...chunks, ...recipeEntries[t].values()]));
-    return { ...m, chunks: { minFileSize: chunkMin, avgChunkSize: chunkAvg } };
+    const lists = [...recipes[t]].map(([path, cs]) => ({ path, size: cs.reduce((n, c) => n + c.size, 0), xxh64: '', sha256: '', chunks: '' }));
+    return { ...m, chunks: { minFileSize: chunkMin, avgChunkSize: chunkAvg }, recipes: lists };
   });
 }
 function previousOf(ms: TreeManifest[], layers: PlannedLayer[]): Partial<Record<TreeName, PreviousTree>> {
   const out: Partial<Record<TreeName, PreviousTree>> = {};
   for (const m of ms) {
     const own = layers.map((l, i) => [l, i] as const).filter(([l]) => l.tree === m.tree);
-    out[m.tree] = { manifest: m, layers: own.map(([l]) => l), positions: own.map(([, i]) => i) };
+    // The record's compressed sizes: what the build measured (here the model's), unless `packed=0` (the limit on content).
+    out[m.tree] = { manifest: m, layers: own.map(([l]) => l), positions: own.map(([, i]) => i), ...(args.packed === '0' ? {} : { packed: own.map(([l]) => packed(l)) }) };
   }
   return out;
 }
@@ -111,6 +116,7 @@ let ms = manifests();
 const manifests0 = ms;
 let layers = planIncremental(ms, {}, opts).layers;
 const totals = { changed: 0, written: 0, sent: 0, unpack: 0, podUnpack: 0, worst: 0, worstDay: 0, worstWritten: 0, worstWrittenDay: 0, maxDead: 0, maxPacked: 0, maxLayers: layers.length };
+const treeMax = Object.fromEntries(TREE_NAMES.map((t) => [t, 0])) as Record<TreeName, number>;
 const content0 = ms.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0);
 const scale = size / 3.1e9;
 for (let day = 1; day <= updates; day++) {
@@ -217,6 +223,12 @@ for (let day = 1; day <= updates; day++) {
   totals.maxDead = Math.max(totals.maxDead, dead);
   totals.maxPacked = Math.max(totals.maxPacked, inc.layers.reduce((n, l) => n + packed(l), 0) / content);
   totals.maxLayers = Math.max(totals.maxLayers, inc.layers.length);
+  // Each tree image (a pod pulls one per tree): its compressed layers over the tree's own content.
+  for (const m of next) {
+    const treeContent = m.entries.reduce((k, e) => k + e.size, 0);
+    const image = inc.layers.filter((l) => l.tree === m.tree).reduce((n, l) => n + packed(l), 0);
+    if (treeContent > 0) treeMax[m.tree] = Math.max(treeMax[m.tree], image / treeContent);
+  }
   const notes = Object.entries(inc.decisions).filter(([, d]) => d.reason).map(([t, d]) => `${t}: ${d.reason}`).join('; ');
   process.stdout.write(
     `day ${String(day).padStart(2)}: changed ${(changed / 1e6).toFixed(1).padStart(7)} MB, written ${(written / 1e6).toFixed(1).padStart(7)}, sent ${(sent / 1e6).toFixed(1).padStart(7)}, ` +
@@ -265,5 +277,6 @@ process.stdout.write(
     `  written ${(totals.written / 1e6).toFixed(0)} MB: sent ${(totals.sent / totals.written).toFixed(2)}× written, worst ${totals.worstWritten.toFixed(2)}× (day ${totals.worstWrittenDay}); ` +
     `compressed image at day 0 ${(planIncremental(manifests0, {}, opts).layers.reduce((n, l) => n + packed(l), 0) / content0).toFixed(3)}× content; fresh node at the end ${(layers.reduce((n, l) => n + l.bytes, 0) / ms.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0)).toFixed(3)}× content (start ${(content0 / content0).toFixed(3)}); ` +
     `content ${(content0 / 1e6).toFixed(0)} → ${(ms.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0) / 1e6).toFixed(0)} MB, ` +
-    `app media ${(layers.filter((l) => l.tree === 'app-media').reduce((n, l) => n + l.bytes, 0) / 1e6).toFixed(0)} MB in its layers, of which patches ${(layers.filter((l) => l.tree === 'app-media' && l.patch).reduce((n, l) => n + l.bytes, 0) / 1e6).toFixed(0)} MB\n`,
+    `app media ${(layers.filter((l) => l.tree === 'app-media').reduce((n, l) => n + l.bytes, 0) / 1e6).toFixed(0)} MB in its layers, of which patches ${(layers.filter((l) => l.tree === 'app-media' && l.patch).reduce((n, l) => n + l.bytes, 0) / 1e6).toFixed(0)} MB\n` +
+    `  tree images, compressed / the tree's content, at most: ${TREE_NAMES.map((t) => `${t} ${treeMax[t].toFixed(3)}`).join(', ')}\n`,
 );

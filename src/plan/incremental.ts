@@ -9,7 +9,10 @@
 // layers above it again (containerd keys unpacked layers by the chain below them) — never by re-planning a
 // whole tree for a small change. A changed tree's newest patch folds into its new top when that is cheap (the
 // app's daily config edits keep one patch); past the layer limits, the adjacent patches of one tree with the fewest
-// live bytes per layer removed are merged. In an image with a chunked tree a forced compaction (past the dead-byte
+// live bytes per layer removed are merged. The dead-byte limit is on the compressed image (kept layers at their
+// recorded compressed sizes), and each tree image's the same way on its tree's content (a pod pulls one image per
+// tree); ahead of a limit a day compacts deep layers within its own changed files' bytes, so the forced compaction
+// does not land on a small day. In an image with a chunked tree a forced compaction (past the dead-byte
 // limit) also rewrites the layers above it that are a quarter dead: nodes unpack them again anyway. A chunked tree planned afresh keeps its
 // chunks in layers of their own at the bottom of the stack, below the small files whose old copies compaction
 // removes. The new top of a tree is always the difference between what its kept layers unpack to and the
@@ -20,7 +23,7 @@
 import { diffEntries, sameEntry, type TreeDiff } from '../diff/diff.js';
 import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
-import { CHUNKS_DIR } from '../chunk/recipe.js';
+import { CHUNKS_DIR, recipeFileOf } from '../chunk/recipe.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';
 
@@ -40,10 +43,23 @@ export interface IncrementalOptions extends PlanOptions {
   maxPatches?: number;
   /** Patch layers the image may carry (every tree); default 60 layers in all, at least 16 patches. */
   maxPatchLayers?: number;
-  /** Dead bytes (old copies of changed or removed files) the image may hold, as a share of its content; default 0.15. */
+  /**
+   * The compressed image may be at most 1 + this share of the game's content bytes; default 0.15 (issue 16's "image
+   * size ≤ 1.15× its content"). Dead bytes (old copies of changed or removed files) may fill what the live layers
+   * leave of it: about 15 % of the content for an incompressible game, more for a compressible one.
+   */
   maxDeadShare?: number;
-  /** Dead share from which builds compact a little each (within their own new bytes); default 2/3 of maxDeadShare. */
+  /**
+   * Each tree image (a pod pulls one per tree) may be at most 1 + this share of its tree's content, counted as the
+   * server image is; default maxDeadShare (issue 20: a fresh node pulls at most 1.15× the tree's content).
+   */
+  maxTreeDeadShare?: number;
+  /** Share of that allowance from which builds compact a little each (within their own new bytes), times maxDeadShare; default 2/3 of maxDeadShare. */
   compactDeadShare?: number;
+  /** Uncompressed dead bytes may be at most this share of the content (a node's disk, for very compressible games); default 1. */
+  maxUnpackedDeadShare?: number;
+  /** Share of the dead bytes' allowance from which a build compacts deep layers within its changed files' bytes; default 0.9. */
+  earlyCompactFrom?: number;
   /** A change holding at least this share of its tree's bytes re-plans the tree afresh; default 0.5. */
   rebaseShare?: number;
   /** Order of the trees planned afresh in one build, bottom first; default TREE_NAMES. */
@@ -58,6 +74,8 @@ export interface PreviousTree {
   positions?: number[];
   /** Why the recorded layers cannot be reused (gone or damaged): the tree is planned afresh in their place. */
   unavailable?: string;
+  /** Each layer's compressed size as built (the record's blob sizes); a layer without one counts as its content. */
+  packed?: (number | undefined)[];
 }
 
 export type TreeDecision = 'unchanged' | 'patched' | 'compacted' | 'rebased' | 'fresh';
@@ -104,6 +122,15 @@ const PIGGYBACK_DEAD_SHARE = 0.5;
 const COMPACT_BUDGET = 0.5;
 /** Below maxDeadShare, only layers at least this dead are compacted (their live bytes are the cost). */
 const SOFT_MIN_DEAD_SHARE = 0.3;
+/**
+ * From this share of the dead bytes' allowance on, a build compacts deep layers too, within EARLY_BUDGET of its
+ * changed files' bytes, down to EARLY_GOAL of this share: big days then carry compaction, small days stay small.
+ */
+const EARLY_FROM = 0.9;
+const EARLY_BUDGET = 1;
+const EARLY_GOAL = 0.85;
+/** The same for a tree image's own limit, from this share of its allowance (see the early compaction). */
+const TREE_EARLY_FROM = 0.8;
 /** From this share of maxDeadShare on (headroom for the next day's dead bytes), deep layers are compacted too… */
 const MUST_FREE_FROM = 0.95;
 /** …down to this share of it, in one go. */
@@ -149,6 +176,8 @@ export function planIncremental(
   const maxPatches = opts.maxPatches ?? maxPatchLayers;
   const maxDeadShare = opts.maxDeadShare ?? 0.15;
   const compactDeadShare = Math.min(opts.compactDeadShare ?? (2 / 3) * maxDeadShare, maxDeadShare);
+  const maxUnpackedDeadShare = opts.maxUnpackedDeadShare ?? 1;
+  const maxTreeDeadShare = opts.maxTreeDeadShare ?? maxDeadShare;
   const rebaseShare = opts.rebaseShare ?? 0.5;
   const layerBudget = opts.maxLayers - (opts.baseLayers ?? 0);
   const decisions = {} as IncrementalPlan['decisions'];
@@ -165,6 +194,8 @@ export function planIncremental(
   let lowestReplaced = Infinity;
   /** Content bytes this build pushes anyway: what compaction may add to them on an ordinary day. */
   let newBytes = 0;
+  /** The day's changed files, whole (a chunked file rewritten in part counts its size): what early compaction may spend. */
+  let changedFileBytes = 0;
   for (const tree of TREE_NAMES) {
     const cur = current.get(tree)!;
     const prev = previous[tree];
@@ -173,6 +204,7 @@ export function planIncremental(
     const replaced = () => {
       freshTrees.push(tree);
       newBytes += totalBytes(cur.entries);
+      changedFileBytes += totalBytes(cur.entries);
       if (!prev?.layers.length) return;
       // The tree's new layers take the place of its old ones: what lies above is unpacked again today either way,
       // and later changes up there then do not make nodes unpack the new tree again.
@@ -207,6 +239,7 @@ export function planIncremental(
       }
       changed.add(tree);
       newBytes += changedBytes;
+      changedFileBytes += changedFilesBytes(cur, d, changedBytes);
     }
     prev.layers.forEach((layer, i) => slots.push({ layer, pos: prev.positions?.[i] ?? base + i }));
   }
@@ -219,6 +252,38 @@ export function planIncremental(
   const content = manifests.reduce((n, m) => n + totalBytes(m.entries), 0);
   const live = liveness(stack, keptTrees, current);
   let dead = stack.reduce((n, l) => n + (l.bytes - live.get(l)!.bytes), 0);
+  // The limit is on the compressed image (what the registry stores and a fresh node pulls): kept layers count as
+  // built, their dead share as their share of the layer's content; new layers (tops, trees planned afresh) at their
+  // tree's measured ratio. What the live layers leave of (1 + maxDeadShare) × content is the dead bytes' allowance.
+  const packed = packedSizes(previous);
+  const ratio = treeRatios(previous, packed);
+  const pk = (l: PlannedLayer) => packed.get(l) ?? l.bytes;
+  const deadPackedOf = (l: PlannedLayer) => (l.bytes > 0 ? (pk(l) * (l.bytes - live.get(l)!.bytes)) / l.bytes : 0);
+  let deadPacked = stack.reduce((n, l) => n + deadPackedOf(l), 0);
+  const keptLive = new Map<TreeName, number>();
+  for (const l of stack) keptLive.set(l.tree, (keptLive.get(l.tree) ?? 0) + live.get(l)!.bytes);
+  const livePacked =
+    stack.reduce((n, l) => n + pk(l) - deadPackedOf(l), 0) +
+    manifests.reduce((n, m) => n + ratio(m.tree) * Math.max(0, totalBytes(m.entries) - (keptLive.get(m.tree) ?? 0)), 0);
+  const allowPacked = (1 + maxDeadShare) * content - livePacked;
+  const share = (d: number, allow: number) => (allow > 0 ? d / allow : d > 0 ? Infinity : 0);
+  // Each tree image too (a pod pulls one image per tree: issue 20's "a fresh node pulls at most 1.15× the tree's
+  // content"), with the same accounting on the tree's own layers and content: otherwise the dead bytes of a tree that
+  // barely compresses use the room the well-compressing trees leave in the server image. A tree whose live layers
+  // alone are bigger than its content (tar headers on tiny files) may carry maxTreeDeadShare of them instead.
+  const treeDeadPacked = new Map<TreeName, number>(TREE_NAMES.map((t) => [t, 0]));
+  for (const l of stack) treeDeadPacked.set(l.tree, treeDeadPacked.get(l.tree)! + deadPackedOf(l));
+  const treeAllow = new Map<TreeName, number>();
+  for (const m of manifests) {
+    const bytes = totalBytes(m.entries);
+    const livePackedOfTree =
+      stack.reduce((n, l) => (l.tree === m.tree ? n + pk(l) - deadPackedOf(l) : n), 0) + ratio(m.tree) * Math.max(0, bytes - (keptLive.get(m.tree) ?? 0));
+    treeAllow.set(m.tree, Math.max((1 + maxTreeDeadShare) * bytes - livePackedOfTree, maxTreeDeadShare * livePackedOfTree));
+  }
+  const treePressure = (t: TreeName) => share(treeDeadPacked.get(t)!, treeAllow.get(t) ?? 0);
+  /** The server image's dead bytes as a share of their allowance: compressed, or uncompressed (a node's disk) if that is higher. */
+  const serverPressure = () => Math.max(share(deadPacked, allowPacked), dead / Math.max(1, maxUnpackedDeadShare * content));
+  const softFrom = maxDeadShare > 0 ? compactDeadShare / maxDeadShare : 0;
   // A file's own layer whose file changed goes now, its new version being a layer of its own on top: that
   // costs nothing to push and leaves no dead bytes.
   const treeBytesOf = new Map(manifests.map((m) => [m.tree, totalBytes(m.entries)]));
@@ -236,30 +301,74 @@ export function planIncremental(
   // A file's own layer whose file changed (its new version is a layer of its own on top) goes as soon as nodes
   // would not unpack more than the day's new bytes again for it: it costs nothing to push.
   const chosen = new Set(stack.filter((l) => ownFile(l) && live.get(l)!.entries.length === 0 && unpack(l) <= EAGER_DROP * newBytes));
-  for (const l of chosen) dead -= l.bytes;
+  for (const l of chosen) {
+    dead -= l.bytes;
+    deadPacked -= pk(l);
+    treeDeadPacked.set(l.tree, treeDeadPacked.get(l.tree)! - pk(l));
+  }
   let budget = COMPACT_BUDGET * newBytes;
   const take = (l: PlannedLayer) => {
     chosen.add(l);
     dead -= deadOf(l);
+    deadPacked -= deadPackedOf(l);
+    treeDeadPacked.set(l.tree, treeDeadPacked.get(l.tree)! - deadPackedOf(l));
     budget -= live.get(l)!.bytes;
   };
-  const candidates = () => stack.filter((x) => !chosen.has(x) && deadOf(x) > 0).sort((a, b) => score(b) - score(a));
-  if (dead > compactDeadShare * content) {
-    for (const l of candidates()) {
-      if (dead <= compactDeadShare * content) break;
+  // Each phase below works on the limits over its threshold only (the server image's, a tree image's), down to its
+  // goal: a tree over its own limit does not drive the server image's dead bytes down with it. Layers of the trees
+  // over their limit come first (best per byte of cost among them); a layer counts while a limit it helps is pressing.
+  type Over = { server: boolean; trees: Set<TreeName>; goal: number; treeGoal: number };
+  const overFrom = (from: number, goal: number, upTo = Infinity, treeFrom = from, treeGoal = goal): Over => ({
+    server: serverPressure() > from && serverPressure() <= upTo,
+    trees: new Set(keptTrees.filter((t) => treePressure(t) > treeFrom && treePressure(t) <= upTo)),
+    goal,
+    treeGoal,
+  });
+  const stillOver = (o: Over) => (o.server && serverPressure() > o.goal) || [...o.trees].some((t) => treePressure(t) > o.treeGoal);
+  const helps = (l: PlannedLayer, o: Over) => (o.server && serverPressure() > o.goal) || (o.trees.has(l.tree) && treePressure(l.tree) > o.treeGoal);
+  const candidates = (o: Over) => {
+    const first = (l: PlannedLayer) => (o.trees.has(l.tree) ? 0 : 1);
+    return stack.filter((x) => !chosen.has(x) && deadOf(x) > 0).sort((a, b) => first(a) - first(b) || score(b) - score(a));
+  };
+  const soft = overFrom(softFrom, softFrom);
+  if (stillOver(soft)) {
+    for (const l of candidates(soft)) {
+      if (!stillOver(soft)) break;
+      if (!helps(l, soft)) continue;
       if (deadOf(l) >= SOFT_MIN_DEAD_SHARE * l.bytes && unpack(l) <= newBytes && live.get(l)!.bytes <= budget) take(l);
     }
   }
-  if (dead > MUST_FREE_FROM * maxDeadShare * content) {
-    for (const l of candidates()) {
-      if (dead <= HARD_GOAL * maxDeadShare * content) break;
+  // Ahead of the limit, a day whose changed files can carry it compacts deep layers too, within EARLY_BUDGET of
+  // them: the forced compaction below would otherwise land on whatever day crosses the limit, small or not. Past the
+  // forced compaction's threshold it is that one's job (with its sweep).
+  const earlyFrom = opts.earlyCompactFrom ?? EARLY_FROM;
+  // A tree image's allowance is smaller than the server image's (the room other trees leave is not its own), so a
+  // day's dead bytes fill more of it: from TREE_EARLY_FROM on (past 90 % a busy day's dead bytes would carry it
+  // past the forced threshold before a big day came).
+  const treeEarlyFrom = Math.min(earlyFrom, TREE_EARLY_FROM);
+  const early0 = overFrom(earlyFrom, EARLY_GOAL * earlyFrom, MUST_FREE_FROM, treeEarlyFrom, EARLY_GOAL * treeEarlyFrom);
+  if (stillOver(early0)) {
+    let early = EARLY_BUDGET * changedFileBytes - (COMPACT_BUDGET * newBytes - budget);
+    for (const l of candidates(early0)) {
+      if (!stillOver(early0)) break;
+      if (!helps(l, early0) || deadOf(l) < SOFT_MIN_DEAD_SHARE * l.bytes || live.get(l)!.bytes > early) continue;
+      early -= live.get(l)!.bytes;
       take(l);
+    }
+  }
+  const forced = overFrom(MUST_FREE_FROM, HARD_GOAL);
+  if (stillOver(forced)) {
+    for (const l of candidates(forced)) {
+      if (!stillOver(forced)) break;
+      if (helps(l, forced)) take(l);
     }
     // Nodes unpack everything above the lowest layer taken again anyway: sweep what is SWEEP_DEAD_SHARE dead up there,
     // whatever the budget, so that the next forced compaction comes late (each one re-chains the stack above it).
     if (manifests.some((m) => m.chunks)) {
       const lowest = Math.min(...[...chosen].map((l) => stack.indexOf(l)));
-      for (const l of stack.slice(lowest)) if (!chosen.has(l) && l.bytes > 0 && deadOf(l) >= SWEEP_DEAD_SHARE * l.bytes) take(l);
+      // Only the layers whose limit forced it: a tree image over its own limit does not sweep the other trees.
+      const swept = (l: PlannedLayer) => forced.server || forced.trees.has(l.tree);
+      for (const l of stack.slice(lowest)) if (!chosen.has(l) && swept(l) && l.bytes > 0 && deadOf(l) >= SWEEP_DEAD_SHARE * l.bytes) take(l);
     }
   }
   if (chosen.size) {
@@ -424,6 +533,62 @@ function churnLayout(m: TreeManifest, opts: IncrementalOptions): FreshLayout | u
   const cold = cut(m.entries.filter((e) => isChunk(e) || (e.type === 'dir' && chunkDirs.has(e.path))));
   const hot = cut(m.entries.filter((e) => !isChunk(e)));
   return { cold, hot: hot.map((l, i) => ({ ...l, index: cold.length + i })) };
+}
+
+/** Kept layers' compressed sizes, as the previous build recorded them. */
+function packedSizes(previous: Partial<Record<TreeName, PreviousTree>>): Map<PlannedLayer, number> {
+  const out = new Map<PlannedLayer, number>();
+  for (const p of Object.values(previous)) {
+    p?.layers.forEach((l, i) => {
+      const size = p.packed?.[i];
+      if (size !== undefined && Number.isFinite(size) && size >= 0) out.set(l, size);
+    });
+  }
+  return out;
+}
+
+/**
+ * Compressed bytes per content byte of each tree's recorded layers (those with a recorded size): what a new layer of
+ * the tree is taken to compress to. 1 (incompressible, the conservative guess) for a tree with nothing recorded.
+ */
+function treeRatios(previous: Partial<Record<TreeName, PreviousTree>>, packed: Map<PlannedLayer, number>): (t: TreeName) => number {
+  const ratios = new Map<TreeName, number>();
+  for (const t of TREE_NAMES) {
+    let bytes = 0;
+    let size = 0;
+    for (const l of previous[t]?.layers ?? []) {
+      const s = packed.get(l);
+      if (s === undefined || l.bytes === 0) continue;
+      bytes += l.bytes;
+      size += s;
+    }
+    ratios.set(t, bytes > 0 ? size / bytes : 1);
+  }
+  return (t) => ratios.get(t)!;
+}
+
+const isChunkEntry = (e: FileEntry) => e.type === 'file' && e.path.startsWith(CHUNK_ENTRY_PREFIX);
+
+/**
+ * The bytes of a tree's changed files, whole: in a chunked tree a file whose recipe changed counts its size (the
+ * manifest's recipe list), not the chunks it got. Issue 16's reference for one update. The changed entries' bytes
+ * when the manifest lists no recipes.
+ */
+function changedFilesBytes(cur: TreeManifest, d: TreeDiff, changedBytes: number): number {
+  if (!cur.chunks) return changedBytes;
+  const sizes = new Map((cur.recipes ?? []).map((r) => [r.path, r.size]));
+  let n = 0;
+  for (const e of [...d.added, ...d.modified.map((m) => m.after)]) {
+    if (isChunkEntry(e)) continue;
+    const file = recipeFileOf(e.path);
+    if (file === undefined) n += e.size;
+    else {
+      const size = sizes.get(file);
+      if (size === undefined) return changedBytes;
+      n += size;
+    }
+  }
+  return Math.max(n, changedBytes);
 }
 
 function totalBytes(entries: readonly FileEntry[]): number {
@@ -699,10 +864,14 @@ export function recordedTreeProblem(tree: TreeName, prev: PreviousTree, mount: s
   return first ? `${tree}: its layers do not unpack to its recorded manifest (${first.path} differs)` : undefined;
 }
 
-/** Each tree of a recorded build for one platform: its manifest, its layers in order and their stack positions. */
-export function recordedTrees(record: Pick<BuildRecord, 'plan' | 'manifests'>, platform: string): Partial<Record<TreeName, PreviousTree>> {
+/**
+ * Each tree of a recorded build for one platform: its manifest, its layers in order, their stack positions and, when
+ * the record lists the built layers, their compressed sizes (the dead-byte limit is on the compressed image).
+ */
+export function recordedTrees(record: Pick<BuildRecord, 'plan' | 'manifests'> & Partial<Pick<BuildRecord, 'layers'>>, platform: string): Partial<Record<TreeName, PreviousTree>> {
   const out: Partial<Record<TreeName, PreviousTree>> = {};
   const stack = record.plan.layers.filter((l) => l.platform === platform);
+  const sizes = new Map((record.layers ?? []).map((l) => [l.inputKey, l.size]));
   for (const tree of TREE_NAMES) {
     const positions: number[] = [];
     const layers: PlannedLayer[] = [];
@@ -712,7 +881,7 @@ export function recordedTrees(record: Pick<BuildRecord, 'plan' | 'manifests'>, p
       positions.push(i);
     });
     const manifest = record.manifests.find((m) => m.tree === tree && (m.platform === undefined || m.platform === platform));
-    if (manifest && layers.length) out[tree] = { manifest, layers, positions };
+    if (manifest && layers.length) out[tree] = { manifest, layers, positions, packed: layers.map((l) => sizes.get(l.inputKey)) };
   }
   return out;
 }
