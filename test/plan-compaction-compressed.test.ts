@@ -125,6 +125,20 @@ describe('the dead-byte limit on the compressed image', () => {
     expect(serverOnly.decisions['app-media'].decision).toBe('unchanged');
   });
 
+  it('a build that changes nothing never compacts, even with a tree image past its limit: a no-op sends nothing', () => {
+    const { ms1, layers } = deadDay(0.12);
+    const ratioOf = (t: TreeName) => (t === 'app-media' ? 1 : 0.3);
+    const prev = Object.fromEntries(Object.entries(previousOf(ms1, layers)).map(([t, p]) => [t, { ...p!, packed: p!.layers.map((l) => Math.round(l.bytes * ratioOf(t as TreeName))) }]));
+    // The same trees again: every tree unchanged, the layers exactly the recorded ones.
+    const same = planIncremental(ms1, prev, opts);
+    for (const t of TREE_NAMES) expect(same.decisions[t].decision).toBe('unchanged');
+    expect(same.layers).toEqual(layers);
+    // With the server image past its limit as well (every tree incompressible, a tight limit), still nothing.
+    const tight = planIncremental(ms1, withPacked(previousOf(ms1, layers), 1), { ...opts, maxDeadShare: 0.01 });
+    for (const t of TREE_NAMES) expect(tight.decisions[t].decision).toBe('unchanged');
+    expect(tight.layers).toEqual(layers);
+  });
+
   it('recordedTrees gives each recorded layer its compressed size from the record', () => {
     const ms = manifests(game());
     const layers = planIncremental(ms, {}, opts).layers;

@@ -356,7 +356,11 @@ export function planIncremental(
       take(l);
     }
   }
-  const forced = overFrom(MUST_FREE_FROM, HARD_GOAL);
+  // A build that changes nothing is never the one to compact: a no-op build + push sends 0 bytes (issue 16), and
+  // what its record holds stays for the next build that changes something (estimates of new layers' compressed
+  // sizes may leave a tree just past its limit once measured: tar and gzip overheads weigh on tiny trees).
+  const nothingChanged = changed.size === 0 && newBytes === 0;
+  const forced = nothingChanged ? { server: false, trees: new Set<TreeName>(), goal: 0, treeGoal: 0 } : overFrom(MUST_FREE_FROM, HARD_GOAL);
   if (stillOver(forced)) {
     for (const l of candidates(forced)) {
       if (!stillOver(forced)) break;
