@@ -281,11 +281,13 @@ describe('a file that changes while the build reads it', () => {
 describe('disk full while writing the store', () => {
   let mnt: string;
   let game: BigGame;
+  let small: BigGame;
   beforeAll(async () => {
     mnt = path.join(root, 'small-fs');
     await mkdir(mnt);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mnt]);
     game = await makeBigGame(path.join(root, 'full'), 12e6, 150);
+    small = await makeBigGame(path.join(root, 'full-small'), 500e3, 30);
   }, 60_000);
   afterAll(() => {
     if (mnt) execFileSync('umount', [mnt]);
@@ -294,6 +296,12 @@ describe('disk full while writing the store', () => {
   it('fails with an error naming the store, keeps no partial blob, and leaves a valid store', async () => {
     const project = await makeProject(path.join(root, 'full/p'), game);
     const store = path.join(mnt, 'store');
+    // The store already holds a build of the game (a small version of it fits): the failed build must leave it valid
+    // and whole. Which of the big build's own layers land before the disk fills depends on timing (side by side).
+    const earlier = await makeProject(path.join(root, 'full/earlier'), small);
+    expect((await runCli(['build', '--out', store], { cwd: earlier })).code).toBe(0);
+    const before = await readdir(path.join(store, 'blobs/sha256'));
+    expect(before.length).toBeGreaterThan(0);
     const r = await runCli(['build', '--out', store], { cwd: project });
     expect(r.code).toBe(1);
     expect(r.stderr.replace(/^(read|hash) .*\n/gm, '')).toBe(
@@ -302,7 +310,7 @@ describe('disk full while writing the store', () => {
     );
     expect(await listFilesUnder(path.join(store, '.tmp'))).toEqual([]);
     expect(await storeProblems(store)).toEqual([]);
-    expect((await readdir(path.join(store, 'blobs/sha256'))).length).toBeGreaterThan(0); // it did get part-way
+    expect(await readdir(path.join(store, 'blobs/sha256'))).toEqual(expect.arrayContaining(before));
     expect(existsSync(path.join(project, '.gamelayer/records/build-last.json'))).toBe(false);
     // With room again (a store elsewhere), the same project builds.
     const ok = await runCli(['build'], { cwd: project });
