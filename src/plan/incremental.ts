@@ -259,34 +259,33 @@ export function planIncremental(
   const ratio = treeRatios(previous, packed);
   const pk = (l: PlannedLayer) => packed.get(l) ?? l.bytes;
   const deadPackedOf = (l: PlannedLayer) => (l.bytes > 0 ? (pk(l) * (l.bytes - live.get(l)!.bytes)) / l.bytes : 0);
-  let deadPacked = stack.reduce((n, l) => n + deadPackedOf(l), 0);
   const keptLive = new Map<TreeName, number>();
   for (const l of stack) keptLive.set(l.tree, (keptLive.get(l.tree) ?? 0) + live.get(l)!.bytes);
-  const livePacked =
-    stack.reduce((n, l) => n + pk(l) - deadPackedOf(l), 0) +
-    manifests.reduce((n, m) => n + ratio(m.tree) * Math.max(0, totalBytes(m.entries) - (keptLive.get(m.tree) ?? 0)), 0);
-  const allowPacked = (1 + maxDeadShare) * content - livePacked;
-  const share = (d: number, allow: number) => (allow > 0 ? d / allow : d > 0 ? Infinity : 0);
+  const treeBytesOf = new Map(manifests.map((m) => [m.tree, totalBytes(m.entries)]));
   // Each tree image too (a pod pulls one image per tree: issue 20's "a fresh node pulls at most 1.15× the tree's
   // content"), with the same accounting on the tree's own layers and content: otherwise the dead bytes of a tree that
   // barely compresses use the room the well-compressing trees leave in the server image. A tree whose live layers
   // alone are bigger than its content (tar headers on tiny files) may carry maxTreeDeadShare of them instead.
   const treeDeadPacked = new Map<TreeName, number>(TREE_NAMES.map((t) => [t, 0]));
   for (const l of stack) treeDeadPacked.set(l.tree, treeDeadPacked.get(l.tree)! + deadPackedOf(l));
+  let deadPacked = [...treeDeadPacked.values()].reduce((n, d) => n + d, 0);
   const treeAllow = new Map<TreeName, number>();
+  let livePacked = 0;
   for (const m of manifests) {
-    const bytes = totalBytes(m.entries);
+    const bytes = treeBytesOf.get(m.tree)!;
     const livePackedOfTree =
       stack.reduce((n, l) => (l.tree === m.tree ? n + pk(l) - deadPackedOf(l) : n), 0) + ratio(m.tree) * Math.max(0, bytes - (keptLive.get(m.tree) ?? 0));
+    livePacked += livePackedOfTree;
     treeAllow.set(m.tree, Math.max((1 + maxTreeDeadShare) * bytes - livePackedOfTree, maxTreeDeadShare * livePackedOfTree));
   }
+  const allowPacked = (1 + maxDeadShare) * content - livePacked;
+  const share = (d: number, allow: number) => (allow > 0 ? d / allow : d > 0 ? Infinity : 0);
   const treePressure = (t: TreeName) => share(treeDeadPacked.get(t)!, treeAllow.get(t) ?? 0);
   /** The server image's dead bytes as a share of their allowance: compressed, or uncompressed (a node's disk) if that is higher. */
   const serverPressure = () => Math.max(share(deadPacked, allowPacked), dead / Math.max(1, maxUnpackedDeadShare * content));
   const softFrom = maxDeadShare > 0 ? compactDeadShare / maxDeadShare : 0;
   // A file's own layer whose file changed goes now, its new version being a layer of its own on top: that
   // costs nothing to push and leaves no dead bytes.
-  const treeBytesOf = new Map(manifests.map((m) => [m.tree, totalBytes(m.entries)]));
   const ownFile = (l: PlannedLayer) => l.entries.some((e) => e.type === 'file' && e.size >= ownLayerSize(opts, treeBytesOf.get(l.tree)!));
   // Past `compactDeadShare` a build compacts, within half its own new bytes, the layers high enough in the stack
   // that nodes unpack again no more than the day's new bytes (a patch that is mostly dead, say). Deeper layers
