@@ -11,8 +11,9 @@
 // app's daily config edits keep one patch); past the layer limits, the adjacent patches of one tree with the fewest
 // live bytes per layer removed are merged. The dead-byte limit is on the compressed image (kept layers at their
 // recorded compressed sizes), and each tree image's the same way on its tree's content (a pod pulls one image per
-// tree); ahead of a limit a day compacts deep layers within its own changed files' bytes, so the forced compaction
-// does not land on a small day. In an image with a chunked tree a forced compaction (past the dead-byte
+// tree); ahead of a limit a day compacts deep layers within 0.6 of its own changed files' bytes, so the forced
+// compaction does not land on a small day, and a forced one takes first what fits in that budget. Budgets are counted
+// compressed, as what compaction sends. In an image with a chunked tree a forced compaction (past the dead-byte
 // limit) also rewrites the layers above it that are a quarter dead: nodes unpack them again anyway. A chunked tree planned afresh keeps its
 // chunks in layers of their own at the bottom of the stack, below the small files whose old copies compaction
 // removes. The new top of a tree is always the difference between what its kept layers unpack to and the
@@ -58,7 +59,7 @@ export interface IncrementalOptions extends PlanOptions {
   compactDeadShare?: number;
   /** Uncompressed dead bytes may be at most this share of the content (a node's disk, for very compressible games); default 1. */
   maxUnpackedDeadShare?: number;
-  /** Share of the dead bytes' allowance from which a build compacts deep layers within its changed files' bytes; default 0.9. */
+  /** Share of the dead bytes' allowance from which a build compacts deep layers within 0.6 of its changed files' bytes (compressed); default 0.9. */
   earlyCompactFrom?: number;
   /** A change holding at least this share of its tree's bytes re-plans the tree afresh; default 0.5. */
   rebaseShare?: number;
@@ -118,19 +119,28 @@ const UNPACK_WEIGHT = 1;
 const SWEEP_DEAD_SHARE = 0.25;
 /** Once a compaction re-chains the stack from some layer up, layers above it this dead are rewritten too. */
 const PIGGYBACK_DEAD_SHARE = 0.5;
-/** Share of a build's own new bytes it may add in compaction while the image is under maxDeadShare. */
+/**
+ * Share of a build's own new bytes it may add in compaction while the image is under maxDeadShare. Every compaction
+ * budget is counted compressed, as what it sends: a kept layer's live part at its recorded compressed size (scaled
+ * by its live share), the day's new bytes at their tree's measured ratio.
+ */
 const COMPACT_BUDGET = 0.5;
 /** Below maxDeadShare, only layers at least this dead are compacted (their live bytes are the cost). */
 const SOFT_MIN_DEAD_SHARE = 0.3;
 /**
  * From this share of the dead bytes' allowance on, a build compacts deep layers too, within EARLY_BUDGET of its
- * changed files' bytes, down to EARLY_GOAL of this share: big days then carry compaction, small days stay small.
+ * changed files' bytes (compressed), down to EARLY_GOAL of this share: big days then carry compaction, small days
+ * stay small. 0.6, not 1: a day then sends at most about 1.6× its changed files (issue 16: ≤ 2×), with room for the
+ * estimate of its new layers' compressed sizes (docs/compaction.md, "Sixth round").
  */
 const EARLY_FROM = 0.9;
-const EARLY_BUDGET = 1;
+const EARLY_BUDGET = 0.6;
 const EARLY_GOAL = 0.85;
-/** The same for a tree image's own limit, from this share of its allowance (see the early compaction). */
-const TREE_EARLY_FROM = 0.8;
+/**
+ * The same for a tree image's own limit, from this share of its allowance. 0.8 made the app tree's early compaction
+ * (its binary's dead own-file layers) fire on small days; those layers now go free at MUST_FREE_FROM instead.
+ */
+const TREE_EARLY_FROM = 0.9;
 /** From this share of maxDeadShare on (headroom for the next day's dead bytes), deep layers are compacted too… */
 const MUST_FREE_FROM = 0.95;
 /** …down to this share of it, in one go. */
@@ -194,8 +204,14 @@ export function planIncremental(
   let lowestReplaced = Infinity;
   /** Content bytes this build pushes anyway: what compaction may add to them on an ordinary day. */
   let newBytes = 0;
-  /** The day's changed files, whole (a chunked file rewritten in part counts its size): what early compaction may spend. */
-  let changedFileBytes = 0;
+  // Compaction budgets are counted compressed, as what they send: the day's new bytes and changed files at their
+  // tree's measured ratio (what its new layers are taken to compress to).
+  const packed = packedSizes(previous);
+  const ratio = treeRatios(previous, packed);
+  /** The day's new bytes, compressed: what the soft compaction's budget is a share of. */
+  let newPacked = 0;
+  /** The day's changed files, compressed: what early compaction may spend a share of. */
+  let changedFilePacked = 0;
   for (const tree of TREE_NAMES) {
     const cur = current.get(tree)!;
     const prev = previous[tree];
@@ -204,7 +220,8 @@ export function planIncremental(
     const replaced = () => {
       freshTrees.push(tree);
       newBytes += totalBytes(cur.entries);
-      changedFileBytes += totalBytes(cur.entries);
+      newPacked += ratio(tree) * totalBytes(cur.entries);
+      changedFilePacked += ratio(tree) * totalBytes(cur.entries);
       if (!prev?.layers.length) return;
       // The tree's new layers take the place of its old ones: what lies above is unpacked again today either way,
       // and later changes up there then do not make nodes unpack the new tree again.
@@ -239,7 +256,8 @@ export function planIncremental(
       }
       changed.add(tree);
       newBytes += changedBytes;
-      changedFileBytes += changedFilesBytes(cur, d, changedBytes);
+      newPacked += ratio(tree) * changedBytes;
+      changedFilePacked += ratio(tree) * changedFilesBytes(cur, d, changedBytes);
     }
     prev.layers.forEach((layer, i) => slots.push({ layer, pos: prev.positions?.[i] ?? base + i }));
   }
@@ -255,8 +273,6 @@ export function planIncremental(
   // The limit is on the compressed image (what the registry stores and a fresh node pulls): kept layers count as
   // built, their dead share as their share of the layer's content; new layers (tops, trees planned afresh) at their
   // tree's measured ratio. What the live layers leave of (1 + maxDeadShare) × content is the dead bytes' allowance.
-  const packed = packedSizes(previous);
-  const ratio = treeRatios(previous, packed);
   const pk = (l: PlannedLayer) => packed.get(l) ?? l.bytes;
   const deadPackedOf = (l: PlannedLayer) => (l.bytes > 0 ? (pk(l) * (l.bytes - live.get(l)!.bytes)) / l.bytes : 0);
   const keptLive = new Map<TreeName, number>();
@@ -305,13 +321,19 @@ export function planIncremental(
     deadPacked -= pk(l);
     treeDeadPacked.set(l.tree, treeDeadPacked.get(l.tree)! - pk(l));
   }
-  let budget = COMPACT_BUDGET * newBytes;
+  /** What rewriting a layer sends: its live part, compressed. */
+  const livePackedOf = (l: PlannedLayer) => pk(l) - deadPackedOf(l);
+  /** Compressed bytes compaction has added to the day's push so far. */
+  let spent = 0;
+  /** What is left of the soft (and piggyback) budget, and of the day's budget (early and forced compaction). */
+  const softLeft = () => COMPACT_BUDGET * newPacked - spent;
+  const dayLeft = () => EARLY_BUDGET * changedFilePacked - spent;
   const take = (l: PlannedLayer) => {
     chosen.add(l);
     dead -= deadOf(l);
     deadPacked -= deadPackedOf(l);
     treeDeadPacked.set(l.tree, treeDeadPacked.get(l.tree)! - deadPackedOf(l));
-    budget -= live.get(l)!.bytes;
+    spent += livePackedOf(l);
   };
   // Each phase below works on the limits over its threshold only (the server image's, a tree image's), down to its
   // goal: a tree over its own limit does not drive the server image's dead bytes down with it. Layers of the trees
@@ -329,41 +351,55 @@ export function planIncremental(
     const first = (l: PlannedLayer) => (o.trees.has(l.tree) ? 0 : 1);
     return stack.filter((x) => !chosen.has(x) && deadOf(x) > 0).sort((a, b) => first(a) - first(b) || score(b) - score(a));
   };
+  // A build that changes nothing is never the one to compact: a no-op build + push sends 0 bytes (issue 16), and
+  // what its record holds stays for the next build that changes something (estimates of new layers' compressed
+  // sizes may leave a tree just past its limit once measured: tar and gzip overheads weigh on tiny trees).
+  const nothingChanged = changed.size === 0 && newBytes === 0;
+  // From the forced threshold on, a file's own layer whose file changed goes whatever nodes unpack again for it:
+  // it sends nothing, and left in place it would make the forced compaction below rewrite live bytes instead (the
+  // app binary's old layers filled the app tree image's small allowance, and its forced compaction landed on small
+  // days). Highest first (least unpacked again), while the limit it helps is pressing.
+  if (!nothingChanged) {
+    const deadOwn = stack.filter((l) => !chosen.has(l) && ownFile(l) && live.get(l)!.entries.length === 0).sort((a, b) => unpack(a) - unpack(b));
+    for (const l of deadOwn) if (serverPressure() >= MUST_FREE_FROM || treePressure(l.tree) >= MUST_FREE_FROM) take(l);
+  }
   const soft = overFrom(softFrom, softFrom);
   if (stillOver(soft)) {
     for (const l of candidates(soft)) {
       if (!stillOver(soft)) break;
       if (!helps(l, soft)) continue;
-      if (deadOf(l) >= SOFT_MIN_DEAD_SHARE * l.bytes && unpack(l) <= newBytes && live.get(l)!.bytes <= budget) take(l);
+      if (deadOf(l) >= SOFT_MIN_DEAD_SHARE * l.bytes && unpack(l) <= newBytes && livePackedOf(l) <= softLeft()) take(l);
     }
   }
   // Ahead of the limit, a day whose changed files can carry it compacts deep layers too, within EARLY_BUDGET of
-  // them: the forced compaction below would otherwise land on whatever day crosses the limit, small or not. Past the
-  // forced compaction's threshold it is that one's job (with its sweep).
+  // them (compressed, as what it sends): the forced compaction below would otherwise land on whatever day crosses
+  // the limit, small or not. Past the forced compaction's threshold it is that one's job (with its sweep).
   const earlyFrom = opts.earlyCompactFrom ?? EARLY_FROM;
-  // A tree image's allowance is smaller than the server image's (the room other trees leave is not its own), so a
-  // day's dead bytes fill more of it: from TREE_EARLY_FROM on (past 90 % a busy day's dead bytes would carry it
-  // past the forced threshold before a big day came).
+  // A tree image's own early compaction from TREE_EARLY_FROM on (at most earlyCompactFrom): at 80 % the app tree's
+  // fired on small days; a forced one now takes what fits in the day's budget first.
   const treeEarlyFrom = Math.min(earlyFrom, TREE_EARLY_FROM);
   const early0 = overFrom(earlyFrom, EARLY_GOAL * earlyFrom, MUST_FREE_FROM, treeEarlyFrom, EARLY_GOAL * treeEarlyFrom);
   if (stillOver(early0)) {
-    let early = EARLY_BUDGET * changedFileBytes - (COMPACT_BUDGET * newBytes - budget);
     for (const l of candidates(early0)) {
       if (!stillOver(early0)) break;
-      if (!helps(l, early0) || deadOf(l) < SOFT_MIN_DEAD_SHARE * l.bytes || live.get(l)!.bytes > early) continue;
-      early -= live.get(l)!.bytes;
+      if (!helps(l, early0) || deadOf(l) < SOFT_MIN_DEAD_SHARE * l.bytes || livePackedOf(l) > dayLeft()) continue;
       take(l);
     }
   }
-  // A build that changes nothing is never the one to compact: a no-op build + push sends 0 bytes (issue 16), and
-  // what its record holds stays for the next build that changes something (estimates of new layers' compressed
-  // sizes may leave a tree just past its limit once measured: tar and gzip overheads weigh on tiny trees).
-  const nothingChanged = changed.size === 0 && newBytes === 0;
   const forced = nothingChanged ? { server: false, trees: new Set<TreeName>(), goal: 0, treeGoal: 0 } : overFrom(MUST_FREE_FROM, HARD_GOAL);
   if (stillOver(forced)) {
+    // First the layers that fit in the day's budget (best first, down to the goal); further, whatever it takes, only
+    // for a limit still past the forced threshold: a forced compaction on a small day then sends what the day can
+    // carry whenever that is enough, and the next big day's early compaction takes the rest (docs/compaction.md,
+    // "Sixth round": without this the forced compaction of a 33 MB day sent 319 MB).
     for (const l of candidates(forced)) {
       if (!stillOver(forced)) break;
-      if (helps(l, forced)) take(l);
+      if (helps(l, forced) && livePackedOf(l) <= dayLeft()) take(l);
+    }
+    const further: Over = { ...forced, server: forced.server && serverPressure() > MUST_FREE_FROM, trees: new Set([...forced.trees].filter((t) => treePressure(t) > MUST_FREE_FROM)) };
+    for (const l of candidates(further)) {
+      if (!stillOver(further)) break;
+      if (helps(l, further)) take(l);
     }
     // Nodes unpack everything above the lowest layer taken again anyway: sweep what is SWEEP_DEAD_SHARE dead up there,
     // whatever the budget, so that the next forced compaction comes late (each one re-chains the stack above it).
@@ -378,7 +414,7 @@ export function planIncremental(
     // The stack is re-chained from the lowest layer chosen: layers above it that are mostly dead go too.
     const lowest = Math.min(...[...chosen].map((l) => stack.indexOf(l)));
     for (const l of stack.slice(lowest)) {
-      if (!chosen.has(l) && l.bytes > 0 && deadOf(l) >= PIGGYBACK_DEAD_SHARE * l.bytes && live.get(l)!.bytes <= Math.max(budget, 0)) take(l);
+      if (!chosen.has(l) && l.bytes > 0 && deadOf(l) >= PIGGYBACK_DEAD_SHARE * l.bytes && livePackedOf(l) <= Math.max(softLeft(), 0)) take(l);
     }
   }
   if (chosen.size) {
