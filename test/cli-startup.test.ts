@@ -122,6 +122,19 @@ describe('CLI start-up', () => {
     }
   });
 
+  it('a no-op build leaves the layer writer out (tar, the gzip pool, zstd): it loads with the first layer to build', async () => {
+    const game = await tempDir();
+    copySample(game);
+    const bundle = path.resolve('dist/cli-bundle');
+    const bundleText = async (loaded: string[]) =>
+      (await Promise.all(loaded.filter((f) => f.includes('/dist/cli-bundle/')).map((f) => readFile(path.join(bundle, path.basename(f)), 'utf8')))).join('\n');
+    // The tar writer's own message: in the bundle only where the layer writer is.
+    const TAR_WRITER = 'it must be an absolute path inside the image';
+    const build = ['-c', path.join(game, 'gamelayer.yaml'), 'build', '--tag', 'v1'];
+    expect(await bundleText(await loadedBy(build, BIN))).toContain(TAR_WRITER);
+    expect(await bundleText(await loadedBy(build, BIN))).not.toContain(TAR_WRITER);
+  });
+
   it('the bundle loads a command as a chunk of its own: build --help leaves out the AWS SDK and every other command', async () => {
     const loaded = await loadedBy(['build', '--help'], BIN);
     expect(loaded.filter((f) => f.includes('/node_modules/'))).toEqual([]);
