@@ -101,6 +101,40 @@ describe('CLI start-up', () => {
     expect(await bundleText(await loadedBy(['-c', config, 'scan'], BIN))).toContain(FAST_GLOB);
   });
 
+  it('a build compiles no zod parser at run time (jitless): no `new Function` in the bundle or in the compiled CLI', async () => {
+    const game = await tempDir();
+    copySample(game);
+    const dir = await tempDir();
+    // Counts every construction and call of the global Function from the first line of the process on.
+    await writeFile(
+      path.join(dir, 'count.cjs'),
+      `const { appendFileSync } = require('node:fs');\nconst F = globalThis.Function;\n` +
+        `globalThis.Function = new Proxy(F, { construct(t, a) { appendFileSync(process.env.FN_OUT, 'new Function\\n'); return Reflect.construct(t, a); } });\n`,
+    );
+    for (const entry of [BIN, MAIN]) {
+      const out = path.join(dir, `fn-${path.basename(path.dirname(entry))}.txt`);
+      await writeFile(out, '');
+      // Twice: a cold build, then a no-op (each parses the config, the no-op the last record too).
+      for (const tag of ['v1', 'v1']) {
+        await run(process.execPath, ['-r', path.join(dir, 'count.cjs'), entry, 'build', '--tag', tag], { cwd: game, env: { ...process.env, FN_OUT: out } });
+      }
+      expect(await readFile(out, 'utf8')).toBe('');
+    }
+  });
+
+  it('a no-op build leaves the layer writer out (tar, the gzip pool, zstd): it loads with the first layer to build', async () => {
+    const game = await tempDir();
+    copySample(game);
+    const bundle = path.resolve('dist/cli-bundle');
+    const bundleText = async (loaded: string[]) =>
+      (await Promise.all(loaded.filter((f) => f.includes('/dist/cli-bundle/')).map((f) => readFile(path.join(bundle, path.basename(f)), 'utf8')))).join('\n');
+    // The tar writer's own message: in the bundle only where the layer writer is.
+    const TAR_WRITER = 'it must be an absolute path inside the image';
+    const build = ['-c', path.join(game, 'gamelayer.yaml'), 'build', '--tag', 'v1'];
+    expect(await bundleText(await loadedBy(build, BIN))).toContain(TAR_WRITER);
+    expect(await bundleText(await loadedBy(build, BIN))).not.toContain(TAR_WRITER);
+  });
+
   it('the bundle loads a command as a chunk of its own: build --help leaves out the AWS SDK and every other command', async () => {
     const loaded = await loadedBy(['build', '--help'], BIN);
     expect(loaded.filter((f) => f.includes('/node_modules/'))).toEqual([]);

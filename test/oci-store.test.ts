@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -35,6 +35,36 @@ describe('OCI layout store', () => {
     expect((await store.resolve('v1'))?.digest).toBe(d2.digest);
     expect((await store.tags()).sort()).toEqual(['v1', 'v2']);
     expect(await store.resolve('nope')).toBeUndefined();
+    expect(ociSchemaErrors('index', readFileSync(store.indexPath))).toEqual([]);
+  });
+
+  it('tagMany sets every tag in one replacement of index.json, none if one blob is missing, and writes nothing when all are in place', async () => {
+    const store = await OciStore.open(path.join(tmp, 's-many'));
+    const a = await store.putJson('{"a":1}', M);
+    const b = await store.putJson('{"b":1}', M);
+    const inode = () => {
+      const st = statSync(store.indexPath, { bigint: true });
+      return { ino: st.ino, mtimeNs: st.mtimeNs };
+    };
+    const missing = { mediaType: M, digest: sha256Digest('missing'), size: 7 };
+    await expect(store.tagMany([{ name: 'x', descriptor: a }, { name: 'y', descriptor: missing }])).rejects.toThrow(/cannot tag y/);
+    expect(await store.tags()).toEqual([]);
+    const empty = inode();
+    await store.tagMany([{ name: 'x', descriptor: a, annotations: { k: 'v' } }, { name: 'y', descriptor: b }]);
+    const once = inode();
+    expect(once.ino).not.toBe(empty.ino);
+    expect(await store.resolve('x')).toMatchObject({ digest: a.digest, annotations: { k: 'v', [REF_NAME]: 'x' } });
+    expect((await store.resolve('y'))?.digest).toBe(b.digest);
+    // The same tags again: index.json and the layout folder untouched (no lock file made and removed).
+    const folder = statSync(store.dir, { bigint: true }).mtimeNs;
+    await new Promise((r) => setTimeout(r, 20));
+    await store.tagMany([{ name: 'x', descriptor: a, annotations: { k: 'v' } }, { name: 'y', descriptor: b }]);
+    expect(inode()).toEqual(once);
+    expect(statSync(store.dir, { bigint: true }).mtimeNs).toBe(folder);
+    // One tag moved: replaced, the other kept.
+    await store.tagMany([{ name: 'x', descriptor: b }, { name: 'y', descriptor: b }]);
+    expect((await store.resolve('x'))?.digest).toBe(b.digest);
+    expect(await store.resolve('x')).not.toHaveProperty('annotations.k');
     expect(ociSchemaErrors('index', readFileSync(store.indexPath))).toEqual([]);
   });
 

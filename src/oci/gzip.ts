@@ -13,27 +13,8 @@ import { startOciWorker } from './worker-start.js';
 
 export const GZIP_MEDIA_SUFFIX = '+gzip';
 
-export interface GzipOptions {
-  /**
-   * zlib level. Default 1: measured on this project's 2-core machine, level 6 took 1.5-3.7× the CPU of
-   * level 1 for output only 4-12% smaller (binaries, text); already-compressed media skip deflate anyway.
-   */
-  level?: number;
-  /** Worker threads; 0 compresses on the calling thread. Default: the machine's cores. */
-  threads?: number;
-  /** Input bytes per block. Part of the output format: changing it changes every digest. */
-  blockSize?: number;
-}
-
-export const DEFAULT_GZIP_LEVEL = 1;
-export const DEFAULT_BLOCK_SIZE = 1 << 20;
-
-/** Names everything that decides the gzip bytes, for the layer cache key: change any, get new digests. */
-export function gzipCompressorId(options: GzipOptions = {}): string {
-  const level = options.level ?? DEFAULT_GZIP_LEVEL;
-  const block = options.blockSize ?? DEFAULT_BLOCK_SIZE;
-  return `gamelayer-gzip/1 level=${level} block=${block} dict=32k stored-if-entropy>7.98 zlib=${process.versions.zlib}`;
-}
+export { DEFAULT_BLOCK_SIZE, DEFAULT_GZIP_LEVEL, gzipCompressorId, type GzipOptions } from './compressor-id.js';
+import { DEFAULT_BLOCK_SIZE, DEFAULT_GZIP_LEVEL, type GzipOptions } from './compressor-id.js';
 
 // Fixed header: no mtime, no name, XFL 0, OS 255 (unknown), so the machine that built it never shows.
 const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]);

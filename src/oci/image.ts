@@ -4,7 +4,7 @@ import { GamelayerError } from '../errors.js';
 import type { BuiltLayer, Descriptor } from '../types.js';
 import { CONFIG_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, sha256Digest } from './layout.js';
 import type { ImageManifest, IndexDocument, Platform } from './model.js';
-import { sourceDateEpoch } from './tar.js';
+import { sourceDateEpoch } from './source-date.js';
 
 // The documents' shapes belong to the image model (model.ts); re-exported here, where they are made.
 export type { ImageManifest, IndexDocument, Platform };

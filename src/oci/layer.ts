@@ -4,34 +4,13 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BuiltLayer, PlannedLayer } from '../types.js';
 import type { ContentSource } from './content.js';
-import { createDigestingGzip, gzipCompressorId, type GzipOptions } from './gzip.js';
+import { createDigestingGzip } from './gzip.js';
 import type { OciStore } from './store.js';
 import { layerTar, layerTarChunks } from './tar.js';
-import { startZstdToFile, zstdCompressorId, type ZstdFileFeed, type ZstdOptions } from './zstd.js';
+import { startZstdToFile, type ZstdFileFeed, type ZstdOptions } from './zstd.js';
 
-export const LAYER_MEDIA_TYPE = {
-  gzip: 'application/vnd.oci.image.layer.v1.tar+gzip',
-  zstd: 'application/vnd.oci.image.layer.v1.tar+zstd',
-} as const;
-
-export type LayerCompression = ({ kind: 'gzip' } & GzipOptions) | ({ kind: 'zstd' } & ZstdOptions);
-
-/** Everything about the compressor that decides the blob's bytes: part of the layer cache key. */
-export async function compressorId(c: LayerCompression = { kind: 'gzip' }): Promise<string> {
-  return c.kind === 'gzip' ? gzipCompressorId(c) : zstdCompressorId(c);
-}
-
-/**
- * The most a compressor can shrink its input: deflate emits at least one bit per 258-byte match (about 1032:1);
- * zstd at least a 3-byte block header plus one byte per 128 KiB RLE block (32768:1). So `bytes / ratio` is a size
- * the compressed layer can never go below: checked from stat sizes before anything is read.
- */
-export const MAX_COMPRESSION_RATIO = { gzip: 1032, zstd: 32768 } as const;
-
-/** A size the compressed form of `bytes` of input can never go below. */
-export function compressedLowerBound(bytes: number, kind: LayerCompression['kind']): number {
-  return Math.floor(bytes / MAX_COMPRESSION_RATIO[kind]);
-}
+export { compressedLowerBound, compressorId, LAYER_MEDIA_TYPE, MAX_COMPRESSION_RATIO, type LayerCompression } from './layer-kinds.js';
+import { LAYER_MEDIA_TYPE, type LayerCompression } from './layer-kinds.js';
 
 export interface BuildLayerOptions {
   content: ContentSource;

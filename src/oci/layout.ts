@@ -152,10 +152,18 @@ function parseDocument<T>(file: string, bytes: Buffer, what: string): T {
 }
 
 /**
- * Selects an image in the layout by tag (ref.name annotation) or digest, reads its manifest (and, for an index, its
- * children), checks every referenced blob is present with the size the manifest says, and returns it as the model.
+ * A layout read for several images (a build's push reads its 5 or more): `oci-layout` and index.json read and
+ * checked once, then each image selected from that index.
  */
-export async function readLayoutImage(layoutDir: string, selector: string, options: ReadLayoutOptions = {}): Promise<AnyImage> {
+export interface LayoutReader {
+  readonly dir: string;
+  /** index.json's entries as read. */
+  readonly entries: Descriptor[];
+  /** As `readLayoutImage`, from the index read once. */
+  image(selector: string, options?: ReadLayoutOptions): Promise<AnyImage>;
+}
+
+export async function openLayout(layoutDir: string): Promise<LayoutReader> {
   const marker = await readFile(path.join(layoutDir, OCI_LAYOUT_FILE), 'utf8').catch((e: unknown) => {
     throw new GamelayerError('layout.missing', `${layoutDir}: not an OCI image layout (${path.join(layoutDir, OCI_LAYOUT_FILE)}: ${errnoCode(e) ?? e})`, 'build the image first (gamelayer build)');
   });
@@ -165,6 +173,18 @@ export async function readLayoutImage(layoutDir: string, selector: string, optio
     throw new GamelayerError('layout.missing', `${layoutDir}: not an OCI image layout (${OCI_LAYOUT_FILE}: ${(e as Error).message})`, 'build the image first (gamelayer build)');
   }
   const entries = await layoutTags(layoutDir);
+  return { dir: layoutDir, entries, image: (selector, options = {}) => selectImage(layoutDir, entries, selector, options) };
+}
+
+/**
+ * Selects an image in the layout by tag (ref.name annotation) or digest, reads its manifest (and, for an index, its
+ * children), checks every referenced blob is present with the size the manifest says, and returns it as the model.
+ */
+export async function readLayoutImage(layoutDir: string, selector: string, options: ReadLayoutOptions = {}): Promise<AnyImage> {
+  return (await openLayout(layoutDir)).image(selector, options);
+}
+
+async function selectImage(layoutDir: string, entries: Descriptor[], selector: string, options: ReadLayoutOptions): Promise<AnyImage> {
   let top: Descriptor | undefined;
   if (isDigest(selector)) {
     top = entries.find((d) => d.digest === selector);
@@ -204,9 +224,12 @@ async function readManifest(layoutDir: string, d: Descriptor, options: ReadLayou
   if (!value.config) throw new GamelayerError('layout.invalid', `${file}: manifest ${d.digest} has no config`);
   const blobs = [value.config, ...(value.layers ?? [])];
   const missing: Descriptor[] = [];
-  for (const b of blobs) {
-    const p = blobPath(layoutDir, b.digest, 'layout.digest');
-    const s = await stat(p).catch(() => undefined);
+  // Each blob's presence and size, asked side by side, then judged in the manifest's order.
+  const paths = blobs.map((b) => blobPath(layoutDir, b.digest, 'layout.digest'));
+  const stats = await Promise.all(paths.map((p) => stat(p).catch(() => undefined)));
+  for (const [i, b] of blobs.entries()) {
+    const p = paths[i]!;
+    const s = stats[i];
     if (!s && options.allowMissing) {
       missing.push(b);
       continue;

@@ -351,23 +351,39 @@ export class OciStore {
 
   /** Points `name` at `desc` (replacing what it pointed at), via the ref.name annotation in index.json (plus `annotations`). */
   async tag(name: string, desc: Descriptor, annotations: Record<string, string> = {}): Promise<void> {
-    if (!/^[A-Za-z0-9_.:/@+-]+$/.test(name) || name.length > 255) {
-      throw new GamelayerError('store.tag', `"${name}" is not a valid tag (letters, digits, . _ - : / @ +; at most 255)`);
+    await this.tagMany([{ name, descriptor: desc, annotations }]);
+  }
+
+  /**
+   * Points each name at its descriptor in ONE change of index.json (a build's tags: one durable write, not one per
+   * tag), and none at all when every name already points exactly there (a no-op build: no lock taken, nothing
+   * written). Every descriptor's blob must be in the store.
+   */
+  async tagMany(tags: readonly StoreTag[]): Promise<void> {
+    for (const { name } of tags) {
+      if (!/^[A-Za-z0-9_.:/@+-]+$/.test(name) || name.length > 255) {
+        throw new GamelayerError('store.tag', `"${name}" is not a valid tag (letters, digits, . _ - : / @ +; at most 255)`);
+      }
     }
-    if (!(await this.hasBlob(desc.digest, desc.size))) {
-      throw new GamelayerError('store.blob-missing', `cannot tag ${name}: blob ${desc.digest} (${desc.size} bytes) is not in ${this.dir}`);
+    const present = await Promise.all(tags.map((t) => this.hasBlob(t.descriptor.digest, t.descriptor.size)));
+    const absent = tags.find((_, i) => !present[i]);
+    if (absent) {
+      throw new GamelayerError('store.blob-missing', `cannot tag ${absent.name}: blob ${absent.descriptor.digest} (${absent.descriptor.size} bytes) is not in ${this.dir}`);
     }
-    await this.updateIndex((index) => {
-      const others = index.manifests.filter((m) => m.annotations?.[REF_NAME] !== name);
-      const entry: Descriptor = {
-        mediaType: desc.mediaType,
-        digest: desc.digest,
-        size: desc.size,
-        ...(desc.artifactType ? { artifactType: desc.artifactType } : {}),
-        ...(desc.platform ? { platform: desc.platform } : {}),
+    const entries = new Map(tags.map(({ name, descriptor: d, annotations }): [string, Descriptor] => [
+      name,
+      {
+        mediaType: d.mediaType,
+        digest: d.digest,
+        size: d.size,
+        ...(d.artifactType ? { artifactType: d.artifactType } : {}),
+        ...(d.platform ? { platform: d.platform } : {}),
         annotations: { ...annotations, [REF_NAME]: name },
-      };
-      return { ...index, manifests: sortManifests([...others, entry]) };
+      },
+    ]));
+    await this.updateIndex((index) => {
+      const others = index.manifests.filter((m) => !entries.has(m.annotations?.[REF_NAME] ?? '\uffff'));
+      return { ...index, manifests: sortManifests([...others, ...entries.values()]) };
     });
   }
 
@@ -381,24 +397,40 @@ export class OciStore {
     return index.manifests.flatMap((m) => (m.annotations?.[REF_NAME] !== undefined ? [m.annotations[REF_NAME]] : []));
   }
 
-  /** Read-modify-write of index.json under the store lock; the new file replaces the old atomically. */
+  /**
+   * Read-modify-write of index.json under the store lock; the new file replaces the old atomically. A change that
+   * leaves the index as it is (a no-op build tags what its tags name already) writes nothing and takes no lock:
+   * index.json is only ever replaced whole, so the index read without the lock is one that was there, and the
+   * change was a no-op on it.
+   */
   async updateIndex(change: (index: ImageIndex) => ImageIndex): Promise<void> {
+    if (unchangedBy(await this.readIndex(), change)) return;
     const release = await acquireLock(`${this.indexPath}.lock`);
     try {
       const current = await this.readIndex();
       const next = change(current);
-      // The same index again (a no-op build tags what its tags name already): no durable write of the same bytes.
       if (serializeIndex(next) === serializeIndex(current)) return;
-      for (const m of next.manifests) {
-        if (!(await this.hasBlob(m.digest, m.size))) {
-          throw new GamelayerError('store.blob-missing', `${this.indexPath}: would point at ${m.digest}, which is not in the store`);
-        }
-      }
+      const present = await Promise.all(next.manifests.map((m) => this.hasBlob(m.digest, m.size)));
+      const absent = next.manifests.find((_, i) => !present[i]);
+      if (absent) throw new GamelayerError('store.blob-missing', `${this.indexPath}: would point at ${absent.digest}, which is not in the store`);
       await writeFileAtomic(this.indexPath, serializeIndex(next), { tmpDir: this.tmpDir, writeError: (e) => this.writeError(e, 'index.json') });
     } finally {
       await release();
     }
   }
+}
+
+/** A tag to set with `OciStore.tagMany`: the name, what it points at, and the annotations of its index.json entry. */
+export interface StoreTag {
+  name: string;
+  descriptor: Descriptor;
+  annotations?: Record<string, string>;
+}
+
+/** Whether `change` gives back `index` as it is (compared as written: the same bytes). */
+function unchangedBy(index: ImageIndex, change: (index: ImageIndex) => ImageIndex): boolean {
+  const before = serializeIndex(index);
+  return serializeIndex(change(index)) === before;
 }
 
 function sortManifests(ms: Descriptor[]): Descriptor[] {

@@ -12,35 +12,9 @@ import { BLOCK, encodeHeader, normalizeHeader, padding, writeUstarHeader, type T
 /** Largest size the ustar header holds in octal (8 GiB - 1); bigger files get a PAX `size` record. */
 export const USTAR_MAX_SIZE = 0o77777777777;
 
-/**
- * The mtime every entry gets: SOURCE_DATE_EPOCH (reproducible-builds.org) when set, else the Unix epoch.
- * A malformed value is an error rather than a silent fallback that would change every digest.
- */
-export function sourceDateEpoch(env: NodeJS.ProcessEnv = process.env): number {
-  const v = env.SOURCE_DATE_EPOCH;
-  if (v === undefined || v === '') return 0;
-  if (!/^\d{1,12}$/.test(v)) {
-    throw new GamelayerError(
-      'env.source-date-epoch',
-      `SOURCE_DATE_EPOCH="${v}" is not a whole number of seconds since 1970`,
-      'set it to e.g. $(git log -1 --format=%ct), or unset it',
-    );
-  }
-  const n = Number(v);
-  // tar-stream writes the mtime through a 32-bit integer: a later time would silently wrap (99999999999 became
-  // 2008, and past 2^32 the header is unreadable). Refused rather than written wrong.
-  if (n > MAX_TAR_MTIME) {
-    throw new GamelayerError(
-      'env.source-date-epoch',
-      `SOURCE_DATE_EPOCH="${v}" is later than ${new Date(MAX_TAR_MTIME * 1000).toISOString()} (${MAX_TAR_MTIME}), the latest time gamelayer's tar headers hold`,
-      'set it to e.g. $(git log -1 --format=%ct), or unset it',
-    );
-  }
-  return n;
-}
+export { MAX_TAR_MTIME, sourceDateEpoch } from './source-date.js';
+import { sourceDateEpoch } from './source-date.js';
 
-/** Latest entry mtime, in seconds since 1970, that the tar writer (tar-stream, a 32-bit field) keeps intact. */
-export const MAX_TAR_MTIME = 2 ** 31 - 1;
 
 /** `/opt/local/app/` → `opt/local/app`; `/` → `` (entries at the image root). */
 export function mountPrefix(mount: string): string {

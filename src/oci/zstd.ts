@@ -1,6 +1,6 @@
 // zstd layers through Debian's `zstd` CLI (Node 20's zlib has no zstd). Multi-threaded mode with fixed
 // settings: its output depends on level and input only, not on the thread count (checked in tests).
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, constants, fdatasync as fdatasyncCb, openSync } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { Duplex } from 'node:stream';
@@ -12,47 +12,8 @@ import { removeFifos, takeFifo } from './fifo-pool.js';
 import { startOciWorker } from './worker-start.js';
 import type { FeedReply, FeedRequest } from './zstd-feed-worker.js';
 
-export const DEFAULT_ZSTD_LEVEL = 3;
-
-export interface ZstdOptions {
-  level?: number;
-  /** The zstd binary; default `zstd` on PATH. */
-  bin?: string;
-  /**
-   * Compression threads; default 0, every core. Not part of the output: in multi-threaded mode (any count, 1
-   * included) zstd cuts jobs by level, not by thread count, so the bytes are the same (test/oci-zstd.test.ts).
-   */
-  threads?: number;
-}
-
-/** zstd -T0 uses every core; MT mode splits jobs by level, not by thread count, so bytes stay the same. */
-function zstdArgs(level: number, threads = 0): string[] {
-  if (!Number.isInteger(level) || level < 1 || level > 19) {
-    throw new GamelayerError('zstd.level', `zstd level ${level} is not a whole number from 1 to 19`);
-  }
-  if (!Number.isInteger(threads) || threads < 0) throw new GamelayerError('zstd.level', `zstd threads ${threads} is not a whole number ≥ 0`);
-  return [`-${level}`, `-T${threads}`, '-q', '-c', '--no-progress'];
-}
-
-function missing(bin: string, e: Error): GamelayerError {
-  return new GamelayerError('zstd.missing', `cannot run ${bin}: ${e.message}`, 'install zstd (apt-get install zstd) or use gzip layers');
-}
-
-const versions = new Map<string, Promise<string>>();
-
-/** `zstd v1.5.4 -3 -T0 …`: everything that decides the bytes, for the layer cache key. */
-export async function zstdCompressorId(options: ZstdOptions = {}): Promise<string> {
-  const bin = options.bin ?? 'zstd';
-  let v = versions.get(bin);
-  if (!v) {
-    v = promisify(execFile)(bin, ['--version']).then(
-      ({ stdout }) => /v\d+\.\d+\.\d+/.exec(stdout)?.[0] ?? stdout.trim(),
-      (e: Error) => Promise.reject(missing(bin, e)),
-    );
-    versions.set(bin, v);
-  }
-  return `zstd ${await v} ${zstdArgs(options.level ?? DEFAULT_ZSTD_LEVEL).join(' ')}`;
-}
+export { DEFAULT_ZSTD_LEVEL, zstdCompressorId, type ZstdOptions } from './compressor-id.js';
+import { DEFAULT_ZSTD_LEVEL, zstdArgs, zstdMissing as missing, type ZstdOptions } from './compressor-id.js';
 
 /**
  * A duplex that zstd-compresses what is written to it. It ends only after zstd exited 0: a zstd

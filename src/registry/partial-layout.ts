@@ -16,15 +16,18 @@ import { parseReference } from './reference.js';
 export const PARTIAL_ANNOTATION = 'dev.gamelayer.layout.partial';
 export const BLOB_SOURCE_ANNOTATION = 'dev.gamelayer.blob-source';
 
-/** Marks the index entries of these images partial, with the repositories holding the blobs they lack (space-separated). */
+/** The annotations of a partial image's index entry: partial, and the repositories holding the blobs it lacks (space-separated). */
+export function partialAnnotations(repositories: string[]): Record<string, string> {
+  return { [PARTIAL_ANNOTATION]: 'true', [BLOB_SOURCE_ANNOTATION]: [...new Set(repositories)].join(' ') };
+}
+
+/** Marks the index entries of these images partial (`partialAnnotations`); nothing is written when they are already. */
 export async function markPartial(store: OciStore, digests: string[], repositories: string[]): Promise<void> {
   const wanted = new Set(digests);
-  const repository = [...new Set(repositories)].join(' ');
+  const marks = partialAnnotations(repositories);
   await store.updateIndex((index) => ({
     ...index,
-    manifests: index.manifests.map((m) =>
-      wanted.has(m.digest) ? { ...m, annotations: { ...m.annotations, [PARTIAL_ANNOTATION]: 'true', [BLOB_SOURCE_ANNOTATION]: repository } } : m,
-    ),
+    manifests: index.manifests.map((m) => (wanted.has(m.digest) ? { ...m, annotations: { ...m.annotations, ...marks } } : m)),
   }));
 }
 

@@ -9,7 +9,7 @@ import type { Descriptor } from '../types.js';
 import { RegistryError, type ManifestInfo } from './client.js';
 import type { BlobAvailability, PushTarget } from './target.js';
 import type { CredentialOptions, Credentials } from './credentials.js';
-import { readLayoutImage } from '../oci/layout.js';
+import { readLayoutImage, type LayoutReader } from '../oci/layout.js';
 import { childManifests, platformImages, uniqueBlobs, type AnyImage, type ImageBlob } from '../oci/model.js';
 import { formatReference, parseReference, type ImageReference } from './reference.js';
 import type { RetryPolicy } from './retry.js';
@@ -18,7 +18,7 @@ import type { EcrOptions } from './ecr.js';
 import { headAvailability, pushTargetFor, type TargetOptions } from './connect.js';
 import { BLOB_SOURCE_ANNOTATION, blobSourcesOf, fetchMissingBlobs, lazyBlobSource, missingBlobs } from './partial-layout.js';
 import { OciStore } from '../oci/store.js';
-import { entryGame } from '../oci/store-game.js';
+import { entryGame, GAME_ANNOTATION } from '../oci/store-game.js';
 
 export type { BlobAvailability, PushTarget, TargetOptions };
 export { headAvailability, pushTargetFor };
@@ -31,6 +31,8 @@ export interface PushImageOptions {
   to: string;
   /** The image in the layout: a tag (ref.name annotation) or a digest; default the destination's tag. */
   image?: string;
+  /** `layout` as read once for several pushes (`openLayout`: one read of oci-layout and index.json for all). */
+  layoutReader?: LayoutReader;
   /** The game pushing: an image the layout tagged for another game is refused (see oci/store-game.ts). */
   game?: string;
   /** More tags to set on the destination (besides the one in `to`). */
@@ -143,9 +145,10 @@ export async function pushImage(opts: PushImageOptions): Promise<PushResult> {
   pushTags(ref, opts.tags);
   // A partial layout (layers kept in the registry by the build) is read as it is: what the target lacks and the
   // layout lacks too is fetched from the image's blob source by the sink, before anything is sent.
-  const image = await readLayoutImage(opts.layout, selector, { allowMissing: true });
+  const reader = opts.layoutReader?.dir === opts.layout ? opts.layoutReader : undefined;
+  const image = await (reader ? reader.image(selector, { allowMissing: true }) : readLayoutImage(opts.layout, selector, { allowMissing: true }));
   if (opts.game !== undefined) await assertImageOfGame(opts.layout, image.descriptor, selector, opts.game);
-  const { layout, image: _selector, game: _game, ...rest } = opts;
+  const { layout, image: _selector, game: _game, layoutReader: _reader, ...rest } = opts;
   return writeImageToRegistry(image, { ...rest, name: selector, partialLayout: layout, started });
 }
 
@@ -358,7 +361,8 @@ async function settleAll(promises: Promise<void>[]): Promise<void> {
 
 /** A shared store (or one made before tags named their game) may hold another game's image under this tag. */
 async function assertImageOfGame(layout: string, top: Descriptor, selector: string, game: string): Promise<void> {
-  const owner = await entryGame(await OciStore.open(layout, { create: false }), top);
+  // The entry's annotation answers without the store (opened only to read an older entry's image labels).
+  const owner = top.annotations?.[GAME_ANNOTATION] ?? (await entryGame(await OciStore.open(layout, { create: false }), top));
   if (owner !== undefined && owner !== game) {
     throw new GamelayerError(
       'push.other-game',

@@ -55,13 +55,20 @@ export async function saveScanRecord(stateDir: string, game: string, manifests: 
 
 /** Reads a scan or build record; a clear error when the file is missing or is not a record. */
 export async function readRecord(file: string): Promise<AnyRecord> {
-  let text: string;
+  return parseRecord(file, await readRecordText(file));
+}
+
+async function readRecordText(file: string): Promise<string> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw new GamelayerError('record.missing', `${file}: no such record`);
     throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
   }
+}
+
+/** A record's text checked and parsed (JSON, then its kind's schema). */
+function parseRecord(file: string, text: string): AnyRecord {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -128,15 +135,23 @@ export async function latestRecord(stateDir: string): Promise<{ file: string; re
 export async function markPushed(stateDir: string, record: BuildRecord, entry: PushedTo): Promise<string[]> {
   const dir = recordsDir(stateDir);
   const updated: string[] = [];
-  for (const name of [`build-${record.tags[0]}.json`, LAST_BUILD]) {
-    const file = path.join(dir, name);
-    let current: AnyRecord;
-    try {
-      current = await readRecord(file);
-    } catch (e) {
-      if (e instanceof GamelayerError && e.code === 'record.missing') continue;
-      throw e;
-    }
+  // Both files are read first; the last build is a copy of its tagged record, so the same text is checked once
+  // (a 100k-file game's record is tens of MB of JSON through the record's schema).
+  const files = [...new Set([`build-${record.tags[0]}.json`, LAST_BUILD])].map((name) => path.join(dir, name));
+  const texts = await Promise.all(
+    files.map((file) =>
+      readRecordText(file).catch((e: unknown) => {
+        if (e instanceof GamelayerError && e.code === 'record.missing') return undefined;
+        throw e;
+      }),
+    ),
+  );
+  let parsed: { text: string; record: AnyRecord } | undefined;
+  for (const [i, file] of files.entries()) {
+    const text = texts[i];
+    if (text === undefined) continue;
+    const current = parsed?.text === text ? parsed.record : parseRecord(file, text);
+    parsed = { text, record: current };
     if (current.kind !== 'build' || !sameImages(current, record)) continue;
     // Pushed there already with these very images (a no-op push): the entry, and its first time, stand.
     const before = current.pushed?.find((p) => p.repository === entry.repository);

@@ -35,5 +35,7 @@ export const COMMAND_MODULES: ReadonlyArray<readonly [name: string, load: () => 
 /** The registrations of the named commands (unknown names are skipped), or of every command; in --help order. */
 export async function loadCommands(names?: readonly string[]): Promise<RegisterCommand[]> {
   const wanted = names ? COMMAND_MODULES.filter(([name]) => names.includes(name)) : COMMAND_MODULES;
+  // Before any command's schemas are built (a bare --version loads no command, and no zod).
+  if (wanted.length) await import('../zod-jitless.js');
   return (await Promise.all(wanted.map(([, load]) => load()))).map((m) => m.register);
 }

@@ -10,7 +10,7 @@ import { layoutBlob } from '../../oci/layout.js';
 import type { AnyImage, Image, Layer } from '../../oci/model.js';
 import { GAME_ANNOTATION } from '../../oci/store-game.js';
 import type { OciStore } from '../../oci/store.js';
-import { markPartial } from '../../registry/partial-layout.js';
+import { markPartial, partialAnnotations } from '../../registry/partial-layout.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type Descriptor, type TreeName } from '../../types.js';
 import type { BuildInputs } from './inputs.js';
 import type { LayersOutput } from './layers.js';
@@ -67,13 +67,15 @@ export async function writeImages(i: ImagesInput): Promise<ImagesOutput> {
   const meta = { game: config.game, version: config.version, start: config.start, treeDigests, labels: i.labels };
   const images = await storeImages(store, perPlatform, TREE_NAMES, meta, { inRegistryOnly, baseInRegistry });
   const tags = imageTags(tag);
-  const owner = { [GAME_ANNOTATION]: config.game };
-  await store.tag(tag, topLevel(images, SERVER_IMAGE), owner);
-  for (const t of TREE_NAMES) await store.tag(`${tag}-${t}`, topLevel(images, t), owner);
-  if ((inRegistryOnly.size && remote) || baseInRegistry.size) {
-    const sources = [...(inRegistryOnly.size && remote ? [remote.repository] : []), ...(baseInRegistry.size ? plans.map((p) => p.base.pinned!.repository) : [])];
-    await markPartial(store, [SERVER_IMAGE, ...TREE_NAMES].map((n) => topLevel(images, n).digest), sources);
-  }
+  const partial = (inRegistryOnly.size && remote) || baseInRegistry.size;
+  const sources = partial ? [...(inRegistryOnly.size && remote ? [remote.repository] : []), ...(baseInRegistry.size ? plans.map((p) => p.base.pinned!.repository) : [])] : [];
+  // The tags' entries as they end up (owner, and partial marks when the store lacks blobs kept elsewhere), all in
+  // one change of index.json: none at all when a no-op build finds them in place.
+  const annotations = { [GAME_ANNOTATION]: config.game, ...(partial ? partialAnnotations(sources) : {}) };
+  const names = [SERVER_IMAGE, ...TREE_NAMES];
+  await store.tagMany(names.map((n, i) => ({ name: tags[i]!, descriptor: topLevel(images, n), annotations })));
+  // Other tags of the same images (an earlier tag of an identical build) are marked too, as before.
+  if (partial) await markPartial(store, names.map((n) => topLevel(images, n).digest), sources);
   return { images, perPlatform, tags };
 }
 
@@ -175,23 +177,24 @@ export async function storeImages(
   meta: ImageMeta,
   notInStore: NotInStore = {},
 ): Promise<BuiltImage[]> {
-  const out: BuiltImage[] = [];
-  const names = [SERVER_IMAGE, ...trees];
-  for (const name of names) {
-    const platformImages: Image[] = [];
-    for (const p of perPlatform) {
-      const layers = name === SERVER_IMAGE ? p.layers : [...p.layers.filter((l) => l.tree === name), p.sentinels[name as TreeName]];
-      const image = await storeImage(store, p, name, layers, meta, name === SERVER_IMAGE ? meta.start : undefined, notInStore);
-      platformImages.push(image);
-      out.push({ name, platform: p.platformName, image });
-    }
+  // The images side by side (each its own documents; on a no-op every one is a digest check of files already
+  // there, so the cost is waiting on the file system), listed in the order of names and platforms.
+  const one = async (name: string): Promise<BuiltImage[]> => {
+    const platformImages = await Promise.all(
+      perPlatform.map((p) => {
+        const layers = name === SERVER_IMAGE ? p.layers : [...p.layers.filter((l) => l.tree === name), p.sentinels[name as TreeName]];
+        return storeImage(store, p, name, layers, meta, name === SERVER_IMAGE ? meta.start : undefined, notInStore);
+      }),
+    );
+    const out: BuiltImage[] = platformImages.map((image, i) => ({ name, platform: perPlatform[i]!.platformName, image }));
     if (perPlatform.length > 1) {
       const index = imageIndex(platformImages.map((i) => i.descriptor), labels(meta, name));
       await put(store, index);
       out.push({ name, image: { kind: 'index', descriptor: index.descriptor, bytes: index.bytes, index: index.value, manifests: platformImages } });
     }
-  }
-  return out;
+    return out;
+  };
+  return (await Promise.all([SERVER_IMAGE, ...trees].map(one))).flat();
 }
 
 /** The descriptor to tag for an image name: its index when there is one, else its only manifest. */

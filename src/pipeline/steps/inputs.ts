@@ -4,10 +4,10 @@
 import path from 'node:path';
 import type { GameConfig } from '../../config/load.js';
 import { GamelayerError } from '../../errors.js';
-import { compressorId, type LayerCompression } from '../../oci/layer.js';
+import { compressorId, type LayerCompression } from '../../oci/layer-kinds.js';
 import { assertStoreOfGame } from '../../oci/store-game.js';
 import { OciStore } from '../../oci/store.js';
-import { sourceDateEpoch } from '../../oci/tar.js';
+import { sourceDateEpoch } from '../../oci/source-date.js';
 import { ECR_MAX_LAYER_BYTES, LAYER_FORMAT } from '../../plan/plan.js';
 import type { TargetOptions } from '../../registry/push.js';
 import type { PreviousLookup } from './previous-types.js';

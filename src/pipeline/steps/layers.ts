@@ -9,7 +9,6 @@ import pLimit from 'p-limit';
 import { ASSEMBLER_PATH, assemblerBytes } from '../../oci/assembler.js';
 import { chunkedContentSource } from '../../oci/chunk-content.js';
 import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../../oci/content.js';
-import { buildLayer } from '../../oci/layer.js';
 import { packHashingSource } from '../../oci/pack-hash.js';
 import { layerInputKey } from '../../plan/plan.js';
 import { isPendingHash, type PendingHashes } from '../../scan/pending.js';
@@ -117,6 +116,8 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   };
   const buildOne = async ({ layer, source, marker }: Item) => {
     let last = 0;
+    // The layer writer (tar, the gzip pool, zstd) loads with the first layer to build: a no-op never loads it.
+    const { buildLayer } = await import('../../oci/layer.js');
     const attempt = async () =>
       buildLayer(layer, {
         content: marker ?? withWhiteouts(await contentFor(source)),

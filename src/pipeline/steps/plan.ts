@@ -7,7 +7,7 @@ import { treeSourceFor } from '../../config/load.js';
 import { GamelayerError } from '../../errors.js';
 import type { BaseImage } from '../../oci/base-image.js';
 import { ASSEMBLER_PATH, assemblerBytes } from '../../oci/assembler.js';
-import { compressedLowerBound } from '../../oci/layer.js';
+import { compressedLowerBound } from '../../oci/layer-kinds.js';
 import { sentinelBytes, TREE_SENTINEL } from '../../oci/sentinel.js';
 import { planIncremental, recordedTreeProblem, recordedTrees, SERVER_STACK_ORDER, type IncrementalPlan, type PreviousTree } from '../../plan/incremental.js';
 import { layerInputKey } from '../../plan/plan.js';

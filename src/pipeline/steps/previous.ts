@@ -5,9 +5,7 @@
 // From the registry: with --push REPO the newest record of this line of work (the tag gamelayer-line.<line>) is the
 // previous build; with --from REF, the record of that image. Its layers are never downloaded: a kept layer only needs
 // digest, size and diffID (all in the record) and its presence, with that size, in the repository the images go to.
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import pLimit from 'p-limit';
 import { GamelayerError } from '../../errors.js';
 import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord, recordTag } from '../../registry/artifact.js';
@@ -21,6 +19,7 @@ import { LAST_BUILD, readRecord, recordsDir, type AnyRecord } from '../../state/
 import type { BuildRecord, BuiltLayer } from '../../types.js';
 import type { BuildInputs } from './inputs.js';
 import type { PreviousLookup, RegistryPrevious } from './previous-types.js';
+import { gitBranch } from './git-branch.js';
 import { imageTags } from './tags.js';
 
 export type { PreviousLookup, RegistryPrevious };
@@ -307,10 +306,7 @@ export async function defaultLine(dir: string, env: NodeJS.ProcessEnv = process.
   if (version && !/^[0-9a-f]{40}$/.test(version) && !/^pr\/\d+$/.test(version) && !version.startsWith('refs/tags/')) {
     return { line: version.replace(/^refs\/heads\//, ''), from: 'CODEBUILD_SOURCE_VERSION' };
   }
-  const branch = await promisify(execFile)('git', ['-C', dir, 'symbolic-ref', '--quiet', '--short', 'HEAD'], { timeout: 10_000 }).then(
-    (r) => r.stdout.trim(),
-    () => '',
-  );
+  const branch = await gitBranch(dir, env);
   if (branch) return { line: branch, from: 'git branch' };
   return { line: 'default', from: 'no branch found' };
 }

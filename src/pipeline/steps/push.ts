@@ -4,9 +4,9 @@
 // only their sentinel layer, config and manifest; they share nothing else, so they go up side by side (against a
 // distant registry their round trips, not their bytes, are the cost). One target serves all pushes: one ECR token,
 // one repo check. The record goes last, once every image is there.
-import { buffer } from 'node:stream/consumers';
+import { readFile } from 'node:fs/promises';
 import { GamelayerError } from '../../errors.js';
-import { readLayoutImage } from '../../oci/layout.js';
+import { blobPath, openLayout, sha256Digest, type LayoutReader } from '../../oci/layout.js';
 import { lineTag, pushBuildRecord, recordTag, type LocalManifest, type PushBuildRecordResult } from '../../registry/artifact.js';
 import type { ManifestInfo } from '../../registry/client.js';
 import { pushImage, pushTargetFor, type BlobStripe, type PushImageOptions, type PushResult, type PushTarget } from '../../registry/push.js';
@@ -93,7 +93,9 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   if (read?.tagsNamed && fresh(read.tagsNamed.at)) for (const [t, named] of read.tagsNamed.answers) known.set(t, named);
   if (line && read?.lineTag && read.lineTag.tag === line && fresh(read.lineTag.at)) known.set(line, read.lineTag.named);
   const current = await currentTags(target, ref.repository, [...record.tags, recordTag(serverTag!), ...(line ? [line] : [])], known);
-  const push = (tag: string) => pushImage({ ...rest, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, to: `${repo}:${tag}`, image: tag, current });
+  // The layout read once for every image of the build (and the record's subject below).
+  const layout = await openLayout(store);
+  const push = (tag: string) => pushImage({ ...rest, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, layoutReader: layout, to: `${repo}:${tag}`, image: tag, current });
   const server = await push(serverTag!);
   // Every push settles before an error is raised: none keeps running behind a failed command.
   const trees = await Promise.allSettled(treeTags.map(push));
@@ -109,7 +111,7 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
     tags: [record.tags[0]!],
     line: record.line,
     current,
-    localSubject: await localManifest(store, serverTag!),
+    localSubject: await localManifest(layout, serverTag!),
     ...(read ? { verifiedRecordBlob: read.blob, recordBlobBytes: read.blobBytes } : {}),
     ...(stateDir ? { lineCopy: { dir: lineCopyDir(stateDir), holds: read?.copied } } : {}),
   });
@@ -149,14 +151,18 @@ async function currentTags(target: PushTarget, repo: string, tags: string[], kno
   return new Map([...tags.filter((t) => known?.has(t)).map((t): [string, ManifestInfo | undefined] => [t, known!.get(t)]), ...asked.map((t, i): [string, ManifestInfo | undefined] => [t, answers[i]])]);
 }
 
-/** The image `tag` of the local store as its manifest bytes and a reader of its config (verified as it is read). */
-async function localManifest(store: string, tag: string): Promise<LocalManifest> {
-  const image = await readLayoutImage(store, tag, { allowMissing: true });
+/** The image `tag` of the local store as its manifest bytes and a reader of its config (read whole, verified). */
+async function localManifest(layout: LayoutReader, tag: string): Promise<LocalManifest> {
+  const image = await layout.image(tag, { allowMissing: true });
   return {
     bytes: image.bytes,
     blob: async (digest) => {
-      if (image.kind !== 'image' || image.config.digest !== digest) throw new GamelayerError('record.invalid', `${store}: ${tag} names no config ${digest}`);
-      return buffer(image.config.open());
+      if (image.kind !== 'image' || image.config.digest !== digest) throw new GamelayerError('record.invalid', `${layout.dir}: ${tag} names no config ${digest}`);
+      // A config is small: one read, not a verifying stream's pieces.
+      const file = blobPath(layout.dir, digest);
+      const bytes = await readFile(file);
+      if (bytes.length !== image.config.size || sha256Digest(bytes) !== digest) throw new GamelayerError('layout.corrupt', `${file}: content does not match its name ${digest}`, 'the store is damaged: rebuild the image');
+      return bytes;
     },
   };
 }

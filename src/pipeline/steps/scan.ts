@@ -1,6 +1,6 @@
 // Step scan: the four trees walked and hashed into manifests, per platform where a tree's source is. Skipped where
 // its inputs are cached: a file whose size and times match the stat cache is not read again.
-import { MAX_COMPRESSION_RATIO } from '../../oci/layer.js';
+import { MAX_COMPRESSION_RATIO } from '../../oci/layer-kinds.js';
 import { scanGameChunked, type ChunkedTreeScan, type PreviousRecord } from '../../scan/chunk-tree.js';
 import type { BuildInputs } from './inputs.js';
 

@@ -1,0 +1,67 @@
+// The checked-out git branch of a folder, read from the repository's files (`HEAD`) rather than by starting `git`
+// (a process start on the path of every build that names no line; issue 17, no-op start-up). What
+// `git symbolic-ref --quiet --short HEAD` answers, for the layouts a game's checkout has: a `.git` folder in the
+// folder or one above it, a `.git` file pointing at the git dir (a worktree, a submodule), a detached HEAD (no
+// branch). What this reader does not know (GIT_DIR or GIT_CEILING_DIRECTORIES set, a reftable repository, a HEAD it
+// cannot parse) is asked of `git` itself, as before.
+import { execFile } from 'node:child_process';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+/** The branch HEAD names (`feature/x` for `refs/heads/feature/x`), or undefined: detached, not a repository. */
+export async function gitBranch(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  if (env.GIT_DIR || env.GIT_CEILING_DIRECTORIES) return askGit(dir);
+  const gitDir = await findGitDir(path.resolve(dir), Boolean(env.GIT_DISCOVERY_ACROSS_FILESYSTEM));
+  if (gitDir === undefined) return undefined;
+  const head = await readFile(path.join(gitDir, 'HEAD'), 'utf8').catch(() => undefined);
+  if (head === undefined) return askGit(dir);
+  const branch = branchOfHead(head);
+  return branch === ASK_GIT ? askGit(dir) : branch;
+}
+
+/** What only git can read: a HEAD this reader does not parse. */
+export const ASK_GIT = Symbol('ask git');
+
+/**
+ * What a HEAD file's text says: the branch, undefined when detached (a commit id), or ASK_GIT (a reftable
+ * repository keeps `ref: refs/heads/.invalid` here).
+ */
+export function branchOfHead(head: string): string | undefined | typeof ASK_GIT {
+  const text = head.trim();
+  if (/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(text)) return undefined;
+  const ref = /^ref:\s*(\S+)$/.exec(text)?.[1];
+  if (!ref || ref === 'refs/heads/.invalid') return ASK_GIT;
+  if (ref.startsWith('refs/heads/')) return ref.slice('refs/heads/'.length);
+  // HEAD pointing outside refs/heads is unheard of in a checkout; git's own shortening decides.
+  return ASK_GIT;
+}
+
+/**
+ * The git dir of the repository `dir` is in: `.git` in it or the nearest folder above, following a `.git` file;
+ * like git, the search stops at a file system boundary unless told to cross it.
+ */
+async function findGitDir(dir: string, acrossFileSystems: boolean): Promise<string | undefined> {
+  const device = (await stat(dir).catch(() => undefined))?.dev;
+  if (device === undefined) return undefined;
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (!acrossFileSystems && d !== dir && (await stat(d).catch(() => undefined))?.dev !== device) return undefined;
+    const dotGit = path.join(d, '.git');
+    const st = await stat(dotGit).catch(() => undefined);
+    if (st?.isDirectory()) return dotGit;
+    if (st?.isFile()) {
+      // `gitdir: <path>`, relative to the folder holding the file (worktrees, submodules).
+      const target = /^gitdir:\s*(.+?)\s*$/m.exec(await readFile(dotGit, 'utf8').catch(() => ''))?.[1];
+      return target === undefined ? undefined : path.resolve(d, target);
+    }
+    if (path.dirname(d) === d) return undefined;
+  }
+}
+
+async function askGit(dir: string): Promise<string | undefined> {
+  const out = await promisify(execFile)('git', ['-C', dir, 'symbolic-ref', '--quiet', '--short', 'HEAD'], { timeout: 10_000 }).then(
+    (r) => r.stdout.trim(),
+    () => '',
+  );
+  return out || undefined;
+}
