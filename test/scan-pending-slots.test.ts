@@ -6,7 +6,9 @@ import { execFileSync } from 'node:child_process';
 import { link, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hashFile } from '../src/scan/hash.js';
+import { EMPTY_XXH64, hashFile, hex64, xxhashApi } from '../src/scan/hash.js';
+import { sortEntries } from '../src/scan/manifest.js';
+import { StatCache } from '../src/scan/stat-cache.js';
 import { isPendingHash } from '../src/scan/pending.js';
 import { scanTree } from '../src/scan/scan.js';
 import type { FileEntry } from '../src/types.js';
@@ -99,4 +101,65 @@ describe('pending hashes: one mark per scan, slots found by path', () => {
     };
     expect(await cacheOf('s2')).toBe(await cacheOf('s1'));
   });
+});
+
+describe('what a scan holds per entry (issue 17, memory)', () => {
+  it('the stat cache holds places in a list, follows the list when it is reordered, and saves the same rows', async () => {
+    const dir = await tempDir();
+    const files = ['b', 'a', 'c'].map((p, i) => ({ path: p, size: i, xxh64: `${i}`.repeat(16) }));
+    const cache = await StatCache.open(path.join(dir, 'stat.json'));
+    cache.attach(files);
+    files.forEach((_, place) => cache.reserve(place, [place, 1000, 1000, place]));
+    // Sorted into a new list: b, a, c -> a, b, c (places 1, 0, 2); the slots stay in walk order.
+    const sorted = [files[1]!, files[0]!, files[2]!];
+    cache.moveTo(sorted, Int32Array.from([1, 0, 2]));
+    expect([0, 1, 2].map((slot) => cache.reservedPlace(slot))).toEqual([1, 0, 2]);
+    expect([0, 1, 2].map((slot) => cache.reservedFile(slot))).toEqual(files);
+    for (let slot = 0; slot < 3; slot++) cache.record(slot, cache.reservedKey(slot), 10_000);
+    await cache.save();
+    const saved = JSON.parse((await readFile(path.join(dir, 'stat.json'), 'utf8')).split('\n')[1]!) as { paths: string[]; size: number[]; xxh64: string };
+    expect(saved.paths).toEqual(['b', 'a', 'c']);
+    expect(saved.size).toEqual([0, 1, 2]);
+    expect(saved.xxh64).toBe(files.map((f) => f.xxh64).join(''));
+  });
+
+  it('sorts entries into a new list, the one given left as it was', () => {
+    const given: FileEntry[] = ['z', 'a/b', 'a'].map((p) => ({ path: p, type: 'file', mode: 0o644, size: 0 }));
+    const sorted = sortEntries(given);
+    expect(sorted.map((e) => e.path)).toEqual(['a', 'a/b', 'z']);
+    expect(given.map((e) => e.path)).toEqual(['z', 'a/b', 'a']);
+    expect(sorted[0]).toBe(given[2]);
+  });
+
+  it('a pending scan places each slot at its entry in the manifest', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 'tree');
+    await trickyTree(root);
+    const cold = await scanTree('app', root, ALL, { stateDir: path.join(dir, 's'), packHashes: () => true });
+    const cache = (cold.pending as unknown as { cache: StatCache }).cache;
+    for (let slot = 0; slot < cache.reservedCount; slot++) {
+      expect(cold.manifest.entries[cache.reservedPlace(slot)]).toBe(cache.reservedFile(slot));
+    }
+  });
+
+  it('every empty file of a scan shares one hash string, hashed or from the stat cache', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 'tree');
+    await mkdir(root);
+    for (let i = 0; i < 400; i++) await writeFile(path.join(root, `e${i}`), '');
+    execFileSync('find', [root, '-exec', 'touch', '-h', '-d', '1 hour ago', '{}', '+']);
+    // The hash of nothing, taken here (not the constant under test).
+    const nothing = hex64((await xxhashApi()).h64Raw(new Uint8Array(0)));
+    expect(EMPTY_XXH64).toBe(nothing);
+    const probe = (mode: string) =>
+      JSON.parse(
+        execFileSync(process.execPath, ['--import', 'tsx', 'test/support/scan-heap-probe.ts', root, path.join(dir, 's'), mode, nothing], { cwd: path.join(import.meta.dirname, '..') }).toString(),
+      ) as { strings: number; entries: number };
+    // Hashing scan, then a rescan served by the stat cache: one string holding the hash of nothing, not 400.
+    for (const mode of ['hash', 'rescan']) {
+      const seen = probe(mode);
+      expect(seen.entries).toBe(400);
+      expect(seen.strings, mode).toBeLessThanOrEqual(2);
+    }
+  }, 60_000);
 });

@@ -6,7 +6,7 @@ import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { GamelayerError, errnoCode } from '../errors.js';
-import { createXxh64, hex64, xxhashApi, type StatSnapshot, type XxhashApi } from '../scan/hash.js';
+import { createXxh64, EMPTY_XXH64, hex64, xxhashApi, type StatSnapshot, type XxhashApi } from '../scan/hash.js';
 import type { FileEntry } from '../types.js';
 import { ContentChanged, readFileAt, readUpToSync, type ContentReader, type ContentSource } from './content.js';
 
@@ -20,8 +20,6 @@ export interface PackHashes {
   fill(slot: number, xxh64: string, startedAtMs: number): void;
 }
 
-/** xxh64 of zero bytes. */
-const EMPTY_XXH64 = 'ef46db3751d8e999';
 /**
  * No symlink is followed (the walk saw a regular file: a link swapped in since is refused, not read through), and
  * a FIFO swapped in does not block the open: the fstat after the read then says it is no file.

@@ -23,14 +23,15 @@
 // Without a previous build the plan is the stable one.
 import { diffEntries, sameEntry, type TreeDiff } from '../diff/diff.js';
 import { GamelayerError } from '../errors.js';
+import { EMPTY_XXH64 } from '../scan/hash.js';
 import { compareBytewise } from '../scan/manifest.js';
 import { CHUNKS_DIR, recipeFileOf } from '../chunk/recipe.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
-/** xxh64 of zero bytes: the content of a whiteout file. */
-export const EMPTY_XXH64 = 'ef46db3751d8e999';
+/** xxh64 of zero bytes: the content of a whiteout file (defined in the scan stage, below this one). */
+export { EMPTY_XXH64 } from '../scan/hash.js';
 
 /**
  * Bottom-to-top order of trees planned afresh in one build, for the server image, by how often a tree's lower

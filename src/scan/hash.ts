@@ -88,6 +88,17 @@ async function hashLargeFile(x: Api, file: string, before: StatSnapshot): Promis
 export const SMALL_FILE = 64 * 1024;
 
 /**
+ * xxh64 of zero bytes. Every empty file's entry holds this one string (a hash string per entry is 32 bytes: 32 MiB
+ * on 1M empty files); here, below the plan and the layer writer, so both import it downward.
+ */
+export const EMPTY_XXH64 = 'ef46db3751d8e999';
+
+/** `xxh64` itself, or the shared EMPTY_XXH64 when it is that hash: a fresh string per empty file is not kept. */
+export function sharedHash(xxh64: string): string {
+  return xxh64 === EMPTY_XXH64 ? EMPTY_XXH64 : xxh64;
+}
+
+/**
  * hashFile for a small file (`before.size` at most SMALL_FILE): the same checks, in one synchronous pass. For a
  * caller with many such files: no promise per file (`api` from xxhashApi()).
  */

@@ -2,7 +2,7 @@
 // packs every file it misses in the stat cache anyway (no previous build to diff against, no layer cache to look
 // keys up in), the scan records their stat only; the layer writer hashes the very bytes it packs and fills the entry,
 // the stat cache and, once every file is in, the manifest's digest. A cold build then reads each file once.
-import { compareBytewise, entriesDigest, NEEDS_CODE_POINT_ORDER } from './manifest.js';
+import { compareBytewise, entriesDigest } from './manifest.js';
 import { hashFile, type StatSnapshot } from './hash.js';
 import type { StatCache } from './stat-cache.js';
 import type { FileEntry, TreeManifest } from '../types.js';
@@ -17,9 +17,10 @@ let nextScan = 0;
  * unique per scan, so two trees with the same paths and sizes never share a planned layer key, and no key holding a
  * mark is ever a cache hit (none is ever stored: the layers step keys a layer again once its files are hashed).
  *
- * An entry finds its slot (its place in the stat cache's reserved files, in walk order) through `bySlotPath`: the
- * slots sorted in the manifest's path order (4 bytes an entry), searched by path, starting next to the slots found
- * last, since the layer writer takes each layer's entries in that very order.
+ * An entry finds its slot (its place in the stat cache's reserved files, in walk order) through its place in the
+ * manifest: the stat cache holds each slot's place in `manifest.entries` (an Int32 each, not a reference), and
+ * `slotAt` the way back (4 bytes an entry). The place is found by path (binary search), starting next to the places
+ * found last, since the layer writer takes each layer's entries in manifest order.
  */
 export class PendingHashes {
   private readonly id = nextScan++;
@@ -27,9 +28,11 @@ export class PendingHashes {
   private readonly prefix: string;
   private left: number;
   private readonly filled: Uint8Array;
-  /** Slots in bytewise path order: `bySlotPath[r]` is the slot of the r-th pending file in manifest order. */
-  private bySlotPath = new Int32Array(0);
-  /** Ranks (places in `bySlotPath`) found last; the next entry of a layer is usually one past one of them. */
+  /** The manifest's entries, as `markAll` found them. */
+  private entries: readonly FileEntry[] = [];
+  /** `slotAt[place]`: the pending slot of `entries[place]`, or -1. */
+  private slotAt = new Int32Array(0);
+  /** Places found last; the next entry of a layer is usually one past one of them. */
   private readonly recent = new Int32Array(4).fill(-2);
   private nextRecent = 0;
 
@@ -49,20 +52,22 @@ export class PendingHashes {
     this.filled = new Uint8Array(cache.reservedCount);
   }
 
-  /** Marks every reserved file pending; called by the scan before the manifest's entries are sorted and digested. */
+  /**
+   * Marks every reserved file pending; called by the scan once the manifest's entries are in their order and the
+   * stat cache's places point into them (`StatCache.moveTo`).
+   */
   markAll(): void {
-    const n = this.cache.reservedCount;
-    const order = new Int32Array(n);
-    for (let slot = 0; slot < n; slot++) {
-      (this.cache.reservedFile(slot) as FileEntry).xxh64 = this.mark;
-      order[slot] = slot;
+    const entries = this.manifest.entries;
+    const slotAt = new Int32Array(entries.length).fill(-1);
+    for (let slot = 0; slot < this.cache.reservedCount; slot++) {
+      const place = this.cache.reservedPlace(slot);
+      const file = this.cache.reservedFile(slot);
+      if (entries[place] !== file) throw new Error(`pending hashes of ${this.label}: the stat cache's slot ${slot} is not the manifest's entry at ${place}`);
+      (file as FileEntry).xxh64 = this.mark;
+      slotAt[place] = slot;
     }
-    const path = (slot: number) => this.cache.reservedFile(slot).path;
-    // The manifest's own order (sortEntries): native string order unless a path needs code point order.
-    let native = true;
-    for (let slot = 0; native && slot < n; slot++) native = !NEEDS_CODE_POINT_ORDER.test(path(slot));
-    order.sort(native ? (a, b) => (path(a) < path(b) ? -1 : path(a) > path(b) ? 1 : 0) : (a, b) => compareBytewise(path(a), path(b)));
-    this.bySlotPath = order;
+    this.entries = entries;
+    this.slotAt = slotAt;
     this.manifest.digest = `pending:${this.id}`;
   }
 
@@ -73,36 +78,35 @@ export class PendingHashes {
   /** The pending slot of `entry` in this scan, or -1 (hashed, or another scan's). */
   slotOf(entry: FileEntry): number {
     if (entry.xxh64 !== this.mark) return -1;
-    const rank = this.rankOf(entry);
-    if (rank < 0) return -1;
-    const slot = this.bySlotPath[rank]!;
-    return this.filled[slot] === 0 ? slot : -1;
+    const place = this.placeOf(entry);
+    if (place < 0) return -1;
+    const slot = this.slotAt[place]!;
+    return slot >= 0 && this.filled[slot] === 0 ? slot : -1;
   }
 
-  /** Where `entry` is in `bySlotPath` (checked by identity), or -1. */
-  private rankOf(entry: FileEntry): number {
-    const order = this.bySlotPath;
-    const at = (r: number) => this.cache.reservedFile(order[r]!);
-    for (const r of this.recent) {
-      if (r + 1 >= 0 && r + 1 < order.length && at(r + 1) === entry) return this.found(r + 1);
+  /** Where `entry` is in the manifest's entries (checked by identity), or -1. */
+  private placeOf(entry: FileEntry): number {
+    const entries = this.entries;
+    for (const p of this.recent) {
+      if (p + 1 >= 0 && p + 1 < entries.length && entries[p + 1] === entry) return this.found(p + 1);
     }
     let lo = 0;
-    let hi = order.length - 1;
+    let hi = entries.length - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compareBytewise(at(mid).path, entry.path);
-      if (c === 0) return at(mid) === entry ? this.found(mid) : -1;
+      const c = compareBytewise(entries[mid]!.path, entry.path);
+      if (c === 0) return entries[mid] === entry ? this.found(mid) : -1;
       if (c < 0) lo = mid + 1;
       else hi = mid - 1;
     }
     return -1;
   }
 
-  private found(rank: number): number {
-    // The layer just continued from one of the recent ranks: replace that one; else the oldest.
-    const i = this.recent.indexOf(rank - 1);
-    this.recent[i >= 0 ? i : this.nextRecent++ & 3] = rank;
-    return rank;
+  private found(place: number): number {
+    // The layer just continued from one of the recent places: replace that one; else the oldest.
+    const i = this.recent.indexOf(place - 1);
+    this.recent[i >= 0 ? i : this.nextRecent++ & 3] = place;
+    return place;
   }
 
   /** The stat the walk saw for the slot's file: what its bytes must still match once read. */

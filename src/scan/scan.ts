@@ -11,8 +11,8 @@ import { TREE_NAMES, type FileEntry, type TreeManifest, type TreeName, type Tree
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
 import { deniedWhere, isWriteDenied } from '../util/fs-access.js';
 import { collectOldGarbage } from '../util/young-garbage.js';
-import { ChangedWhileReading, hashFile, hashSmallFile, SMALL_FILE, xxhashApi, type StatSnapshot } from './hash.js';
-import { makeManifest, normalizeMode, sortEntries, withParentDirs } from './manifest.js';
+import { ChangedWhileReading, hashFile, hashSmallFile, sharedHash, SMALL_FILE, xxhashApi, type StatSnapshot } from './hash.js';
+import { inOrder, makeManifest, normalizeMode, sortedOrder, withParentDirs } from './manifest.js';
 import { PendingHashes } from './pending.js';
 import { linksLeavingTree } from './link-resolve.js';
 import { readArchive, sniffArchive } from './read-archive.js';
@@ -116,9 +116,17 @@ export async function scanTree(
   let manifest: TreeManifest;
   let pending: PendingHashes | undefined;
   if (result.pending) {
-    // Same fields, in the same order, as makeManifest's; the digest once the layer writer filled every hash.
-    manifest = { tree, root: source.path, source, platform: opts.platform, entries: sortEntries(withParentDirs(result.entries)), digest: '' };
+    // Same fields, in the same order, as makeManifest's; the digest once the layer writer filled every hash. The
+    // stat cache's reserved places move from the walk's list to the manifest's, and the walk's list is dropped.
+    const walked = withParentDirs(result.entries);
+    const order = sortedOrder(walked);
+    const entries = inOrder(walked, order);
+    const placeOf = new Int32Array(order.length);
+    for (let i = 0; i < order.length; i++) placeOf[order[i]!] = i;
     const cache = result.pending;
+    cache.moveTo(entries, placeOf);
+    result.entries = entries;
+    manifest = { tree, root: source.path, source, platform: opts.platform, entries, digest: '' };
     const reporter = opts.reporter ?? silentReporter;
     pending = new PendingHashes(manifest, cache, source.path, label, () => saveOrWarn(() => cache.save(), reporter, label, 'stat cache'), (e, file) => wrapReadError(e, label, file));
     pending.markAll();
@@ -162,6 +170,7 @@ async function scanDir(
   // Each walked entry becomes its FileEntry at once (the walk's records are not kept): a file the cache vouches for
   // gets its stored hash; the others are reserved in the cache, in walk order, and hashed below.
   const entries: FileEntry[] = [];
+  cache.attach(entries);
   let cacheHits = 0;
   let tooBig: WalkedEntry | undefined;
   const max = opts.maxFileBytes;
@@ -175,11 +184,10 @@ async function scanDir(
     if (row >= 0) {
       cacheHits++;
       cache.keep(row);
-      entries.push(fileEntry(w.path, w.rawMode, w.size, cache.hashAt(row)));
+      entries.push(fileEntry(w.path, w.rawMode, w.size, sharedHash(cache.hashAt(row))));
     } else {
-      const e = fileEntry(w.path, w.rawMode, w.size, '');
-      entries.push(e);
-      cache.reserve(e, [w.size, w.mtimeMs, w.ctimeMs, w.ino]);
+      entries.push(fileEntry(w.path, w.rawMode, w.size, ''));
+      cache.reserve(entries.length - 1, [w.size, w.mtimeMs, w.ctimeMs, w.ino]);
     }
   });
   if (tooBig) throw fileTooBig(label, path.join(source.path, tooBig.path), tooBig.size, max!);
@@ -200,7 +208,7 @@ async function scanDir(
   const prefix = source.path.endsWith(path.sep) ? source.path : source.path + path.sep;
   let hashedBytes = 0;
   const hashed = (slot: number, e: FileEntry, xxh64: string, k: StatKey, startedAt: number) => {
-    e.xxh64 = xxh64;
+    e.xxh64 = sharedHash(xxh64);
     cache.record(slot, k, startedAt);
     hashedBytes += k[0];
     task?.tick(k[0]);

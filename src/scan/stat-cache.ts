@@ -62,7 +62,8 @@ const uint8s = () => new Column((n) => new Uint8Array(n));
 
 /**
  * A file reserved for hashing: the scan's own entry, whose `xxh64` the scan fills in before `record`. Its `size` is
- * the size of the stat it is reserved (and recorded) with: kept there, not a fourth time in the cache's columns.
+ * the size of the stat it is reserved (and recorded) with: kept there, not a fourth time in the cache's columns. The
+ * cache does not hold the entry: it holds its place in the scan's list (`attach`), 4 bytes in an `Int32Array` block.
  */
 export interface ReservedFile {
   readonly path: string;
@@ -80,10 +81,12 @@ export class StatCache {
    */
   private readonly slots = int32s();
   /**
-   * Files reserved for hashing (the scan's entries, not copies), the rest of their stat (mtime, ctime, inode: the
-   * size is the entry's) and whether to keep them: 25 bytes a file beside the entry (40 MiB on 1M files before).
+   * Files reserved for hashing, as their places in `list` (the scan's entries, not copies), the rest of their stat
+   * (mtime, ctime, inode: the size is the entry's) and whether to keep them: 29 bytes a file beside the entry. A
+   * list of references instead of places was 8 bytes a file and a growth array up to twice that, never shrunk.
    */
-  private readonly reserved: ReservedFile[] = [];
+  private readonly places = int32s();
+  private list: readonly ReservedFile[] = [];
   private readonly reservedKeys = float64s();
   private readonly kept = uint8s();
   private cursor = 0;
@@ -125,11 +128,30 @@ export class StatCache {
     this.slots.push(row);
   }
 
-  /** Holds the walk's current place for a file about to be hashed, with its stat; returns its slot for `record`. */
-  reserve(file: ReservedFile, k: StatKey): number {
-    const slot = this.reserved.length;
+  /** The list that reserved places point into (the scan's entries); set before the first `reserve`. */
+  attach(list: readonly ReservedFile[]): void {
+    this.list = list;
+  }
+
+  /**
+   * Points the reserved places into `list` instead, the file at old place p now at `placeOf[p]`: the scan sorted its
+   * entries into the manifest's order and the walk's list is dropped.
+   */
+  moveTo(list: readonly ReservedFile[], placeOf: Int32Array): void {
+    for (let slot = 0; slot < this.places.length; slot++) this.places.set(slot, placeOf[this.places.at(slot)]!);
+    this.list = list;
+  }
+
+  /**
+   * Holds the walk's current place for the file at `list[place]`, about to be hashed, with its stat; returns its
+   * slot for `record`.
+   */
+  reserve(place: number, k: StatKey): number {
+    const slot = this.places.length;
+    const file = this.list[place];
+    if (file === undefined) throw new Error(`stat cache: no file at place ${place} of the attached list`);
     if (file.size !== k[0]) throw new Error(`stat cache: ${file.path} reserved with size ${k[0]}, its entry says ${file.size}`);
-    this.reserved.push(file);
+    this.places.push(place);
     for (let j = 1; j < 4; j++) this.reservedKeys.push(k[j]!);
     this.kept.push(0);
     this.slots.push(~slot);
@@ -138,17 +160,22 @@ export class StatCache {
 
   /** Files reserved so far; slots are 0 … reservedCount - 1. */
   get reservedCount(): number {
-    return this.reserved.length;
+    return this.places.length;
   }
 
   reservedFile(slot: number): ReservedFile {
-    return this.reserved[slot]!;
+    return this.list[this.places.at(slot)]!;
+  }
+
+  /** Where the slot's file is in the attached list. */
+  reservedPlace(slot: number): number {
+    return this.places.at(slot);
   }
 
   /** The stat a reserved file had when it was reserved (or last recorded). */
   reservedKey(slot: number): StatKey {
     const k = this.reservedKeys;
-    return [this.reserved[slot]!.size, k.at(slot * 3), k.at(slot * 3 + 1), k.at(slot * 3 + 2)];
+    return [this.reservedFile(slot).size, k.at(slot * 3), k.at(slot * 3 + 1), k.at(slot * 3 + 2)];
   }
 
   /**
@@ -156,15 +183,15 @@ export class StatCache {
    * when hashing began. Racy files are not kept.
    */
   record(slot: number, k: StatKey, hashedAtMs: number): void {
-    const file = this.reserved[slot]!;
+    const file = this.reservedFile(slot);
     if (file.size !== k[0]) file.size = k[0];
     for (let j = 1; j < 4; j++) this.reservedKeys.set(slot * 3 + j - 1, k[j]!);
-    this.kept.set(slot, k[1] < hashedAtMs - RACY_WINDOW_MS && this.reserved[slot]!.xxh64?.length === HASH_CHARS ? 1 : 0);
+    this.kept.set(slot, k[1] < hashedAtMs - RACY_WINDOW_MS && file.xxh64?.length === HASH_CHARS ? 1 : 0);
   }
 
   /** True when the next save would write what is already stored: every stored row was kept, in order, and none hashed. */
   get unchanged(): boolean {
-    if (this.legacy || this.rejected !== undefined || this.reserved.length > 0 || this.slots.length !== this.rows.paths.length) return false;
+    if (this.legacy || this.rejected !== undefined || this.places.length > 0 || this.slots.length !== this.rows.paths.length) return false;
     for (let i = 0; i < this.slots.length; i++) if (this.slots.at(i) !== i) return false;
     return true;
   }
@@ -196,8 +223,8 @@ export class StatCache {
       }
       yield close;
     };
-    const stat = (j: number, stored: number[]) => (s: number) => (s >= 0 ? stored[s]! : j === 0 ? this.reserved[~s]!.size : keys.at(~s * 3 + j - 1));
-    yield* column('{"paths":[', ']', (s) => JSON.stringify(s >= 0 ? c.paths[s]! : this.reserved[~s]!.path));
+    const stat = (j: number, stored: number[]) => (s: number) => (s >= 0 ? stored[s]! : j === 0 ? this.reservedFile(~s).size : keys.at(~s * 3 + j - 1));
+    yield* column('{"paths":[', ']', (s) => JSON.stringify(s >= 0 ? c.paths[s]! : this.reservedFile(~s).path));
     yield* column(',"size":[', ']', stat(0, c.size));
     yield* column(',"mtime":[', ']', stat(1, c.mtime));
     yield* column(',"ctime":[', ']', stat(2, c.ctime));
@@ -206,7 +233,7 @@ export class StatCache {
     yield ',"xxh64":"';
     for (let i = 0; i < rows.length; i++) {
       const s = rows.at(i);
-      hashes.push(s >= 0 ? this.hashAt(s) : this.reserved[~s]!.xxh64!);
+      hashes.push(s >= 0 ? this.hashAt(s) : this.reservedFile(~s).xxh64!);
       if (hashes.length === SAVE_BATCH) {
         yield hashes.join('');
         hashes = [];

@@ -1,0 +1,222 @@
+// A tree's entries packed in columns (issue 17 item 2; docs/architecture.md "Memory of a cold build", round 4): about
+// 33 bytes an entry instead of a `FileEntry` object, its path string and a list slot (about 105 bytes). Not yet
+// used by the scan, plan or layer writer: this is the store they are to share, with its encodings held equal to
+// the object form's (manifest digest, record JSON) by test/packed-entries.test.ts.
+import { createHash } from 'node:crypto';
+import type { FileEntry } from '../types.js';
+import { sortedOrder } from './manifest.js';
+
+const TYPES: readonly FileEntry['type'][] = ['file', 'dir', 'symlink'];
+/** `hashKind` values: no xxh64, 16 hex digits (held as 8 bytes), any other string (a pending mark; held aside). */
+const NO_HASH = 0;
+const HEX_HASH = 1;
+const OTHER_HASH = 2;
+const HEX16 = /^[0-9a-f]{16}$/;
+
+/** A growable typed column: doubles its buffer while appending, cut to its length by `seal`. */
+class Grow<T extends Int32Array | Uint8Array | Uint16Array | Float64Array | BigUint64Array> {
+  data: T;
+  length = 0;
+  constructor(private readonly make: (n: number) => T) {
+    this.data = make(1024);
+  }
+  room(): void {
+    if (this.length < this.data.length) return;
+    const bigger = this.make(this.data.length * 2);
+    bigger.set(this.data as never);
+    this.data = bigger;
+  }
+  seal(): void {
+    if (this.data.length !== this.length) this.data = this.data.slice(0, this.length) as T;
+  }
+}
+
+export class PackedEntries {
+  /** Folder paths ('' for the tree's root), each once; `folder[i]` indexes them. */
+  private readonly folders: string[] = [];
+  private readonly folderIndex = new Map<string, number>();
+  private readonly folder = new Grow((n) => new Int32Array(n));
+  /** The names' UTF-8 bytes, one after another; `nameEnd[i]` is where entry i's ends. */
+  private names = Buffer.allocUnsafe(1 << 16);
+  private namesLength = 0;
+  private readonly nameEnd = new Grow((n) => new Int32Array(n));
+  private readonly typeCode = new Grow((n) => new Uint8Array(n));
+  private readonly modes = new Grow((n) => new Uint16Array(n));
+  private readonly sizes = new Grow((n) => new Float64Array(n));
+  private readonly hashKind = new Grow((n) => new Uint8Array(n));
+  private readonly hashes = new Grow((n) => new BigUint64Array(n));
+  /** The few values that fit no column: link targets, non-hex hash strings (pending marks). */
+  private readonly linkTargets = new Map<number, string>();
+  private readonly otherHashes = new Map<number, string>();
+
+  static from(entries: readonly FileEntry[]): PackedEntries {
+    const p = new PackedEntries();
+    for (const e of entries) p.append(e);
+    return p.seal();
+  }
+
+  get length(): number {
+    return this.sizes.length;
+  }
+
+  /** Adds an entry at the end; returns its index. */
+  append(e: Readonly<FileEntry>): number {
+    const i = this.length;
+    const slash = e.path.lastIndexOf('/');
+    const dir = slash < 0 ? '' : e.path.slice(0, slash);
+    let f = this.folderIndex.get(dir);
+    if (f === undefined) {
+      f = this.folders.length;
+      this.folders.push(dir);
+      this.folderIndex.set(dir, f);
+    }
+    const name = e.path.slice(slash + 1);
+    const need = this.namesLength + Buffer.byteLength(name, 'utf8');
+    if (need > this.names.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.names.length * 2));
+      this.names.copy(bigger, 0, 0, this.namesLength);
+      this.names = bigger;
+    }
+    this.namesLength += this.names.write(name, this.namesLength, 'utf8');
+    for (const c of this.columns()) c.room();
+    this.folder.data[i] = f;
+    this.nameEnd.data[i] = this.namesLength;
+    this.typeCode.data[i] = TYPES.indexOf(e.type);
+    this.modes.data[i] = e.mode;
+    this.sizes.data[i] = e.size;
+    this.putHash(i, e.xxh64);
+    if (e.linkTarget !== undefined) this.linkTargets.set(i, e.linkTarget);
+    for (const c of this.columns()) c.length++;
+    return i;
+  }
+
+  /** Cuts every column to its length: no spare room is kept once the entries are all in. */
+  seal(): this {
+    for (const c of this.columns()) c.seal();
+    if (this.names.length !== this.namesLength) this.names = Buffer.from(this.names.subarray(0, this.namesLength));
+    this.folderIndex.clear();
+    return this;
+  }
+
+  /**
+   * The entries in manifest order (bytewise path order, as `sortEntries`), as a new sealed store. The path strings
+   * exist only while sorting (what the scan holds today for the whole build); the columns are copied by index.
+   */
+  sorted(): PackedEntries {
+    const order = sortedOrder(Array.from({ length: this.length }, (_, i) => ({ path: this.path(i) })));
+    const out = new PackedEntries();
+    out.folders.push(...this.folders);
+    out.names = Buffer.allocUnsafe(this.namesLength);
+    for (const i of order) {
+      const name = this.nameBytes(i);
+      name.copy(out.names, out.namesLength);
+      out.namesLength += name.length;
+      const j = out.length;
+      for (const c of out.columns()) c.room();
+      out.folder.data[j] = this.folder.data[i]!;
+      out.nameEnd.data[j] = out.namesLength;
+      out.typeCode.data[j] = this.typeCode.data[i]!;
+      out.modes.data[j] = this.modes.data[i]!;
+      out.sizes.data[j] = this.sizes.data[i]!;
+      out.hashKind.data[j] = this.hashKind.data[i]!;
+      out.hashes.data[j] = this.hashes.data[i]!;
+      const other = this.otherHashes.get(i);
+      if (other !== undefined) out.otherHashes.set(j, other);
+      const t = this.linkTargets.get(i);
+      if (t !== undefined) out.linkTargets.set(j, t);
+      for (const c of out.columns()) c.length++;
+    }
+    return out.seal();
+  }
+
+  private columns(): Grow<Int32Array | Uint8Array | Uint16Array | Float64Array | BigUint64Array>[] {
+    return [this.folder, this.nameEnd, this.typeCode, this.modes, this.sizes, this.hashKind, this.hashes];
+  }
+
+  /** The name's UTF-8 bytes (for a tar header, without making a string). */
+  nameBytes(i: number): Buffer {
+    return this.names.subarray(i === 0 ? 0 : this.nameEnd.data[i - 1]!, this.nameEnd.data[i]!);
+  }
+
+  path(i: number): string {
+    const dir = this.folders[this.folder.data[i]!]!;
+    const name = this.nameBytes(i).toString('utf8');
+    return dir === '' ? name : `${dir}/${name}`;
+  }
+
+  type(i: number): FileEntry['type'] {
+    return TYPES[this.typeCode.data[i]!]!;
+  }
+
+  mode(i: number): number {
+    return this.modes.data[i]!;
+  }
+
+  size(i: number): number {
+    return this.sizes.data[i]!;
+  }
+
+  xxh64(i: number): string | undefined {
+    const kind = this.hashKind.data[i];
+    if (kind === NO_HASH) return undefined;
+    if (kind === OTHER_HASH) return this.otherHashes.get(i)!;
+    return this.hashes.data[i]!.toString(16).padStart(16, '0');
+  }
+
+  /** Sets entry i's xxh64 (the layer writer filling a pending hash). */
+  setXxh64(i: number, xxh64: string | undefined): void {
+    this.otherHashes.delete(i);
+    this.putHash(i, xxh64);
+  }
+
+  linkTarget(i: number): string | undefined {
+    return this.linkTargets.get(i);
+  }
+
+  /** Entry i as the object the rest of gamelayer reads (fields in the scan's order). */
+  entry(i: number): FileEntry {
+    const e: FileEntry = { path: this.path(i), type: this.type(i), mode: this.mode(i), size: this.size(i) };
+    const h = this.xxh64(i);
+    if (h !== undefined) e.xxh64 = h;
+    const t = this.linkTarget(i);
+    if (t !== undefined) e.linkTarget = t;
+    return e;
+  }
+
+  /** Bytes held by the columns (not counting the folder strings and the sparse maps). */
+  get columnBytes(): number {
+    return this.namesLength + this.columns().reduce((n, c) => n + c.data.byteLength, 0);
+  }
+
+  private putHash(i: number, xxh64: string | undefined): void {
+    if (xxh64 === undefined) {
+      this.hashKind.data[i] = NO_HASH;
+    } else if (HEX16.test(xxh64)) {
+      this.hashKind.data[i] = HEX_HASH;
+      this.hashes.data[i] = BigInt(`0x${xxh64}`);
+    } else {
+      this.hashKind.data[i] = OTHER_HASH;
+      this.otherHashes.set(i, xxh64);
+    }
+  }
+}
+
+/** `encodeEntry` of entry i, from the columns: the line the manifest digest hashes. */
+export function encodePacked(p: PackedEntries, i: number): string {
+  const t = p.linkTarget(i);
+  return `[${JSON.stringify(p.path(i))},"${p.type(i)}",${p.mode(i)},${p.size(i)},"${p.xxh64(i) ?? ''}",${t === undefined ? '""' : JSON.stringify(t)}]\n`;
+}
+
+/** `entriesDigest` of the store's entries, without making their objects. */
+export function packedDigest(p: PackedEntries): string {
+  const h = createHash('sha256');
+  let chunk = '';
+  for (let i = 0; i < p.length; i++) {
+    chunk += encodePacked(p, i);
+    if (chunk.length > 1 << 16) {
+      h.update(chunk);
+      chunk = '';
+    }
+  }
+  return `sha256:${h.update(chunk).digest('hex')}`;
+}
