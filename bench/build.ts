@@ -79,7 +79,7 @@ export async function buildBench(opts: BuildBenchOptions): Promise<void> {
   const doc = parseDocument(await readFile(config, 'utf8'));
   doc.setIn(['layers', 'compression'], 'zstd');
   await writeFile(zstdConfig, doc.toString());
-  const peers: Record<'tar' | 'pigz' | 'zstd1' | 'zstd3' | 'zstd1File', PeerRun[]> = { tar: [], pigz: [], zstd1: [], zstd3: [], zstd1File: [] };
+  const peers: Record<'tar' | 'pigz' | 'pigzFile' | 'zstd1' | 'zstd3' | 'zstd1File', PeerRun[]> = { tar: [], pigz: [], pigzFile: [], zstd1: [], zstd3: [], zstd1File: [] };
   const coldZstd: Measured<BuildOut>[] = [];
   /** A zstd build's CPU: its own threads and its `zstd` processes (the peers' figures include theirs too). */
   const zstdCpu = (m: Measured<BuildOut>) => m.cpuMs + (m.childCpuMs ?? 0);
@@ -136,6 +136,11 @@ Per run (wall: \`zstd -1\` peer / the same into a synced file / build): ${peers.
     peers.pigz.push(await timePipeline(`${tar} | pigz -1 -p${cores}`));
     peers.zstd1.push(await timePipeline(`${tar} | zstd -1 -T${cores} -q -c`));
     peers.zstd3.push(await timePipeline(`${tar} | zstd -3 -T${cores} -q -c`));
+    // The peers storing their output as the build stores a blob (written to a file on the same disk, synced): writing
+    // to /dev/null spares them the page cache and the disk that the build pays for.
+    const peerOut = path.join(dir, 'peer-out');
+    peers.pigzFile.push(await timePipeline(`${tar} | pigz -1 -p${cores} > '${peerOut}' && sync '${peerOut}' && rm -f '${peerOut}'`));
+    peers.zstd1File.push(await timePipeline(`${tar} | zstd -1 -T${cores} -q -f -o '${peerOut}' && sync '${peerOut}' && rm -f '${peerOut}'`));
     await rm(path.join(dir, '.gamelayer'), { recursive: true, force: true });
     coldZstd.push(await measure<BuildOut>(worker, ['build', zstdConfig]));
     await rm(path.join(dir, '.gamelayer'), { recursive: true, force: true });
@@ -165,18 +170,20 @@ Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, ${cores} core
 | no-op rebuild | ${s(med(noop.map((c) => c.ms)))} (${range(noop.map((c) => c.ms))}) | ${s(med(noop.map((c) => c.cpuMs)))} | ${Math.max(...noop.map((c) => c.maxRssMiB)).toFixed(0)} MiB | ${formatBytes(med(noop.map((c) => c.result.bytesNew)))} new | ${(med(noop.map((c) => c.ms)) / coldWall).toFixed(3)}× the cold build |
 | ${opts.changeMb} MB app-media change (modify, resize, add, delete) | ${s(med(change.map((c) => c.ms)))} (${range(change.map((c) => c.ms))}) | ${s(med(change.map((c) => c.cpuMs)))} | ${Math.max(...change.map((c) => c.maxRssMiB)).toFixed(0)} MiB | ${formatBytes(med(change.map((c) => c.result.bytesNew)))} new of ${formatBytes(med(change.map((c) => c.result.bytesTotal)))} (${med(change.map((c) => c.result.built))} layers rebuilt) | new bytes = ${(med(change.map((c) => c.result.bytesNew / c.changed))).toFixed(2)}× the changed bytes, ${((100 * med(change.map((c) => c.result.bytesNew))) / med(change.map((c) => c.result.bytesTotal))).toFixed(1)} % of the image |
 
-Cold build against \`tar\` on every core (issue 17; ${cores} cores, same trees, same run; peers' output discarded,
-gamelayer's stored; the target is on wall time, ≤ 1.5× with both compressions; on a shared machine the CPU times
+Cold build against \`tar\` on every core (issue 17; ${cores} cores, same trees, same run; each peer once with its output
+discarded and once stored in a synced file as gamelayer stores its blobs, the fair comparison; the target is on wall time, ≤ 1.5× with both compressions; on a shared machine the CPU times
 are the steadier comparison):
 
 | measurement | wall time | CPU time | ratio (wall; CPU) |
 | --- | --- | --- | --- |
 | \`tar\` alone | ${s(med(peers.tar.map((p) => p.ms)))} (${range(peers.tar.map((p) => p.ms))}) | ${s(med(peers.tar.map((p) => p.cpuMs)))} | |
 | \`tar \\| pigz -1 -p${cores}\` | ${s(med(peers.pigz.map((p) => p.ms)))} (${range(peers.pigz.map((p) => p.ms))}) | ${s(med(peers.pigz.map((p) => p.cpuMs)))} | 1 |
-| cold build, gzip layers (level 1) | ${s(coldWall)} | ${s(med(cold.map((c) => c.cpuMs)))} | **${(coldWall / med(peers.pigz.map((p) => p.ms))).toFixed(2)}×** \`tar \\| pigz\`; CPU ${(med(cold.map((c) => c.cpuMs)) / med(peers.pigz.map((p) => p.cpuMs))).toFixed(2)}× |
+| \`tar \\| pigz -1 -p${cores}\` into a file, synced (stored as the build stores its blobs) | ${s(med(peers.pigzFile.map((p) => p.ms)))} (${range(peers.pigzFile.map((p) => p.ms))}) | ${s(med(peers.pigzFile.map((p) => p.cpuMs)))} | 1 (the fair peer) |
+| cold build, gzip layers (level 1) | ${s(coldWall)} | ${s(med(cold.map((c) => c.cpuMs)))} | **${(coldWall / med(peers.pigz.map((p) => p.ms))).toFixed(2)}×** \`tar \\| pigz\`, **${(coldWall / med(peers.pigzFile.map((p) => p.ms))).toFixed(2)}×** the one into a file; CPU ${(med(cold.map((c) => c.cpuMs)) / med(peers.pigz.map((p) => p.cpuMs))).toFixed(2)}×, ${(med(cold.map((c) => c.cpuMs)) / med(peers.pigzFile.map((p) => p.cpuMs))).toFixed(2)}× |
 | \`tar \\| zstd -1 -T${cores}\` | ${s(med(peers.zstd1.map((p) => p.ms)))} (${range(peers.zstd1.map((p) => p.ms))}) | ${s(med(peers.zstd1.map((p) => p.cpuMs)))} | 1 |
 | \`tar \\| zstd -3 -T${cores}\` (gamelayer's zstd level) | ${s(med(peers.zstd3.map((p) => p.ms)))} (${range(peers.zstd3.map((p) => p.ms))}) | ${s(med(peers.zstd3.map((p) => p.cpuMs)))} | |
-| cold build, zstd layers (level 3; CPU with its \`zstd\` processes) | ${s(med(coldZstd.map((c) => c.ms)))} (${range(coldZstd.map((c) => c.ms))}) | ${s(med(coldZstd.map(zstdCpu)))} | **${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd1.map((p) => p.ms))).toFixed(2)}×** \`tar \\| zstd -1\`, ${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd3.map((p) => p.ms))).toFixed(2)}× \`tar \\| zstd -3\`; CPU ${(med(coldZstd.map(zstdCpu)) / med(peers.zstd1.map((p) => p.cpuMs))).toFixed(2)}×, ${(med(coldZstd.map(zstdCpu)) / med(peers.zstd3.map((p) => p.cpuMs))).toFixed(2)}× |
+| \`tar \\| zstd -1 -T${cores}\` into a file, synced | ${s(med(peers.zstd1File.map((p) => p.ms)))} (${range(peers.zstd1File.map((p) => p.ms))}) | ${s(med(peers.zstd1File.map((p) => p.cpuMs)))} | 1 (the fair peer) |
+| cold build, zstd layers (level 3; CPU with its \`zstd\` processes) | ${s(med(coldZstd.map((c) => c.ms)))} (${range(coldZstd.map((c) => c.ms))}) | ${s(med(coldZstd.map(zstdCpu)))} | **${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd1.map((p) => p.ms))).toFixed(2)}×** \`tar \\| zstd -1\`, **${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd1File.map((p) => p.ms))).toFixed(2)}×** the one into a file, ${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd3.map((p) => p.ms))).toFixed(2)}× \`tar \\| zstd -3\`; CPU ${(med(coldZstd.map(zstdCpu)) / med(peers.zstd1.map((p) => p.cpuMs))).toFixed(2)}×, ${(med(coldZstd.map(zstdCpu)) / med(peers.zstd3.map((p) => p.cpuMs))).toFixed(2)}× |
 
 The cold build's CPU includes scanning (xxh64 of every byte) and tar as well as compression; paks that look random
 are stored, not deflated, which is why it can beat the deflate baseline per CPU-second. A changed tree gets a patch
