@@ -12,6 +12,7 @@ import { encodeEntry } from '../src/scan/manifest.js';
 import { scanTree } from '../src/scan/scan.js';
 import type { FileEntry } from '../src/types.js';
 import { tempDir } from './support/tmp.js';
+import { shuffled } from './support/prng.js';
 
 async function tree(root: string): Promise<void> {
   const long = 'n'.repeat(120);
@@ -27,16 +28,6 @@ async function tree(root: string): Promise<void> {
   await symlink('ünïcødé/q"uo\\te', path.join(root, 'link'));
   await symlink('../nowhere', path.join(root, 'empty', 'dangling'));
   execFileSync('find', [root, '-exec', 'touch', '-h', '-d', '1 hour ago', '{}', '+']);
-}
-
-function shuffled<T>(xs: readonly T[], seed: number): T[] {
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    const j = seed % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
 }
 
 describe('packed entry store', () => {

@@ -13,6 +13,7 @@ import { isPendingHash } from '../src/scan/pending.js';
 import { scanTree } from '../src/scan/scan.js';
 import type { FileEntry } from '../src/types.js';
 import { tempDir } from './support/tmp.js';
+import { shuffled } from './support/prng.js';
 
 const ALL = { include: ['**'], exclude: [] };
 
@@ -34,16 +35,6 @@ async function trickyTree(root: string): Promise<void> {
   await symlink('../nowhere', path.join(root, 'empty', 'dangling'));
   for (let i = 0; i < 300; i++) await writeFile(path.join(root, 'many', `f${i}`), i % 3 === 0 ? '' : `content ${i}\n`);
   execFileSync('find', [root, '-exec', 'touch', '-h', '-d', '1 hour ago', '{}', '+']);
-}
-
-function shuffled<T>(xs: readonly T[], seed: number): T[] {
-  const out = [...xs];
-  for (let i = out.length - 1; i > 0; i--) {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    const j = seed % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
 }
 
 describe('pending hashes: one mark per scan, slots found by path', () => {

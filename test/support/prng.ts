@@ -6,3 +6,14 @@ export function prng(seed: string, n: number): Buffer {
   for (let i = 0, at = 0; at < n; i++, at += 32) createHash('sha256').update(`${seed}:${i}`).digest().copy(out, at);
   return out;
 }
+
+/** A copy of `xs` in a deterministic shuffled order (Fisher–Yates on a small LCG): the same seed, the same order. */
+export function shuffled<T>(xs: readonly T[], seed: number): T[] {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    const j = seed % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
