@@ -262,6 +262,11 @@ export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
     return t;
   };
   const clis = [CLI, ...opts.others.map((o) => path.resolve(o))];
+  // Each CLI's code cache (src/cli/code-cache.ts) in a fresh folder of its own, first written by the same no-op
+  // warm-up: an entry holds the bytecode of what its first run compiled, so a CLI whose first run was the cold build
+  // would carry more (measured: up to 10 ms of CPU per run between two installs of the same build).
+  const codeCache = (i: number) => path.join(OUT_DIR, `peers-noop-code-cache-${i}`);
+  for (let i = 0; i < clis.length; i++) await rm(codeCache(i), { recursive: true, force: true });
   const samples: NoopSample[] = [];
   try {
     await dockerd.docker(['image', 'prune', '-af']);
@@ -271,11 +276,12 @@ export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
     const repository = `${ours.proxy.host}/peers/gamelayer`;
     const ref = `${theirs.proxy.host}/peers/buildkit-seed:noop`;
     const dockerEnv = { DOCKER_HOST: dockerd.host, DOCKER_BUILDKIT: '1' };
-    const methods: { name: string; t: Target; cmd: () => Promise<{ wallMs: number; cpuMs: number }> }[] = [
+    const methods: { name: string; t: Target; cmd: (cache?: string) => Promise<{ wallMs: number; cpuMs: number }> }[] = [
       ...clis.map((cli, i) => ({
         name: i === 0 ? 'gamelayer (this checkout)' : `gamelayer (${opts.others[i - 1]})`,
         t: ours,
-        cmd: () => timedCpu(process.execPath, [cli, 'build', '-c', path.join(dir, 'gamelayer.yaml'), '--tag', 'noop', '--push', repository], { GAMELAYER_LINE: 'bench' }),
+        cmd: (cache = codeCache(i)) =>
+          timedCpu(process.execPath, [cli, 'build', '-c', path.join(dir, 'gamelayer.yaml'), '--tag', 'noop', '--push', repository], { GAMELAYER_LINE: 'bench', GAMELAYER_CODE_CACHE: cache }),
       })),
       {
         name: 'BuildKit, seed Dockerfile + `docker push`',
@@ -287,10 +293,13 @@ export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
         },
       },
     ];
-    // The cold build (this checkout's CLI), BuildKit's cold build, then a warm-up no-op of every method.
+    // The cold build (this checkout's CLI, without a code cache), BuildKit's cold build, then two warm-up no-ops of
+    // every method, the second when the first one's cache entries are older than the code cache's SETTLED_MS.
     log('cold builds and warm-up');
-    await methods[0]!.cmd();
+    await methods[0]!.cmd('off');
     await methods[methods.length - 1]!.cmd();
+    for (const m of methods) await m.cmd();
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
     for (const m of methods) await m.cmd();
     for (let r = 0; r < opts.runs; r++) {
       const order = r % 2 === 0 ? methods : [...methods].reverse();

@@ -24,10 +24,29 @@ async function installCopy(): Promise<string> {
   return dir;
 }
 
-async function gamelayer(pkg: string, cache: string, args: string[]) {
-  const r = await run(process.execPath, [path.join(pkg, 'bin/gamelayer.js'), ...args], { env: { ...process.env, GAMELAYER_CODE_CACHE: cache } });
+async function gamelayer(pkg: string, cache: string, args: string[], nodeArgs: string[] = []) {
+  const r = await run(process.execPath, [...nodeArgs, path.join(pkg, 'bin/gamelayer.js'), ...args], { env: { ...process.env, GAMELAYER_CODE_CACHE: cache } });
   return { stdout: r.stdout, stderr: r.stderr };
 }
+
+/** `gamelayer ARGS` with a preload counting what went through sha256 (the last line of its stderr). */
+async function hashedBy(pkg: string, cache: string, args: string[]): Promise<{ stdout: string; hashed: number }> {
+  const preload = path.join(await tempDir(), 'count-sha256.cjs');
+  await writeFile(
+    preload,
+    `const crypto = require('node:crypto');\nconst create = crypto.createHash;\nlet bytes = 0;\n` +
+      `crypto.createHash = function (algorithm, ...rest) {\n  const h = create.call(this, algorithm, ...rest);\n` +
+      `  if (String(algorithm).toLowerCase() === 'sha256') {\n    const update = h.update;\n    h.update = function (data, ...more) {\n      bytes += data.length;\n      return update.call(this, data, ...more);\n    };\n  }\n  return h;\n};\n` +
+      `process.on('exit', () => process.stderr.write('sha256 ' + bytes + '\\n'));\n`,
+  );
+  const r = await gamelayer(pkg, cache, args, ['-r', preload]);
+  const m = /sha256 (\d+)\n$/.exec(r.stderr);
+  expect(m).not.toBeNull();
+  return { stdout: r.stdout, hashed: Number(m![1]) };
+}
+
+/** Longer than the code cache's SETTLED_MS: files last changed before it are remembered by identity once checked. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 2_100));
 
 /** The cache's entries (one folder for this install): file name → identity (a rewrite renames a new file into place). */
 async function entries(cache: string): Promise<Map<string, string>> {
@@ -136,4 +155,48 @@ describe('the CLI code cache', () => {
     expect(off).toEqual({ stdout: `${version}\n`, stderr: '' });
     await expect(stat(path.resolve('off'))).rejects.toThrow(/ENOENT/);
   });
+
+  it('hashes neither the bundle files nor their entries once a check of the same files passed', async () => {
+    const own = await installCopy();
+    const cache = path.join(await tempDir(), 'cache');
+    const main = path.join(own, 'dist/cli-bundle/main.js');
+    const mainBytes = (await stat(main)).size;
+    expect((await gamelayer(own, cache, ['--help'])).stdout).toContain(DESCRIPTION);
+    await settle();
+    // This run checks the entries by hashing them (and the files they were made from), the next one does not.
+    const checked = await hashedBy(own, cache, ['--help']);
+    expect(checked.stdout).toContain(DESCRIPTION);
+    expect(checked.hashed).toBeGreaterThan(mainBytes);
+    const entriesBefore = await entries(cache);
+    const known = await hashedBy(own, cache, ['--help']);
+    expect(known.stdout).toContain(DESCRIPTION);
+    expect(known.hashed).toBeLessThan(mainBytes);
+    expect(await entries(cache)).toEqual(entriesBefore);
+
+    // A changed file of the same length is still compiled afresh (its ctime moved) ...
+    const text = await readFile(main, 'utf8');
+    const changed = DESCRIPTION.replace('large', 'LARGE');
+    await writeFile(main, text.replace(DESCRIPTION, changed));
+    const out = (await gamelayer(own, cache, ['--help'])).stdout;
+    expect(out).toContain(changed);
+    expect(out).not.toContain(DESCRIPTION);
+
+    // ... and a damaged entry of a file still known is not used: it is hashed again, found damaged and rewritten.
+    await settle();
+    await hashedBy(own, cache, ['--help']);
+    expect((await hashedBy(own, cache, ['--help'])).hashed).toBeLessThan(mainBytes);
+    const file = await entryFile(cache, 'main.js');
+    const bytes = await readFile(file);
+    const damaged = Buffer.from(bytes);
+    const at = Math.floor(damaged.length * 0.75);
+    damaged[at] = damaged[at]! ^ 0x5a;
+    await writeFile(file, damaged);
+    const before = (await entries(cache)).get('main.js.v8cache');
+    const again = await hashedBy(own, cache, ['--help']);
+    expect(again.stdout).toContain(changed);
+    expect(again.hashed).toBeGreaterThan(mainBytes);
+    expect((await entries(cache)).get('main.js.v8cache')).not.toBe(before);
+    expect(await readFile(file)).not.toEqual(damaged);
+  });
 });
+
