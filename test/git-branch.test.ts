@@ -2,7 +2,7 @@
 // (src/pipeline/steps/git-branch.ts). Real repositories made with git in a temp folder, each answer compared with
 // what git itself says (`git rev-parse --abbrev-ref HEAD`: `HEAD` when detached).
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +65,19 @@ describe('gitBranch', () => {
     await expect(git(outside, 'rev-parse', '--abbrev-ref', 'HEAD')).rejects.toThrow();
     expect(await gitBranch(outside, cleanEnv)).toBeUndefined();
     expect(await gitBranch(path.join(outside, 'missing'), cleanEnv)).toBeUndefined();
+  });
+
+  it('a HEAD that is a symbolic link to the branch (core.preferSymlinkRefs) names that branch, as git says', async () => {
+    const dir = path.join(await tempDir(), 'linked');
+    await mkdir(dir);
+    await git(dir, 'init', '-q');
+    await git(dir, 'commit', '-q', '--allow-empty', '-m', 'one');
+    await git(dir, 'checkout', '-qb', 'side');
+    await rm(path.join(dir, '.git', 'HEAD'));
+    await symlink('refs/heads/side', path.join(dir, '.git', 'HEAD'));
+    expect(await gitSays(dir)).toBe('side');
+    // Read through the link, HEAD is the branch's commit id: not a detached HEAD.
+    expect(await gitBranch(dir, cleanEnv)).toBe('side');
   });
 
   it('the default line of a build in a checkout is its branch; detached, it is "default"', async () => {

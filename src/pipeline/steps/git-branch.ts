@@ -5,7 +5,8 @@
 // branch). What this reader does not know (GIT_DIR or GIT_CEILING_DIRECTORIES set, a reftable repository, a HEAD it
 // cannot parse) is asked of `git` itself, as before.
 import { execFile } from 'node:child_process';
-import { readFile, stat } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -14,10 +15,32 @@ export async function gitBranch(dir: string, env: NodeJS.ProcessEnv = process.en
   if (env.GIT_DIR || env.GIT_CEILING_DIRECTORIES) return askGit(dir);
   const gitDir = await findGitDir(path.resolve(dir), Boolean(env.GIT_DISCOVERY_ACROSS_FILESYSTEM));
   if (gitDir === undefined) return undefined;
-  const head = await readFile(path.join(gitDir, 'HEAD'), 'utf8').catch(() => undefined);
+  const head = await readHead(path.join(gitDir, 'HEAD'));
   if (head === undefined) return askGit(dir);
   const branch = branchOfHead(head);
   return branch === ASK_GIT ? askGit(dir) : branch;
+}
+
+/** Longest HEAD read by hand: `ref: refs/heads/<name>` with a long name; anything bigger is left to git. */
+const MAX_HEAD_BYTES = 4096;
+
+/**
+ * HEAD's text when it is a small regular file, else undefined (git then answers): a symbolic link (a HEAD made with
+ * core.preferSymlinkRefs points at the branch's file, whose text is a commit id, not a detached HEAD), a fifo or a
+ * huge file are not read.
+ */
+async function readHead(file: string): Promise<string | undefined> {
+  const handle = await open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK).catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const st = await handle.stat();
+    if (!st.isFile() || st.size > MAX_HEAD_BYTES) return undefined;
+    return await handle.readFile('utf8');
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
+  }
 }
 
 /** What only git can read: a HEAD this reader does not parse. */
