@@ -151,6 +151,22 @@ describe('compaction budgets', () => {
     expect(inc.decisions['app-media'].decision).toBe('unchanged');
   });
 
+  it('a build that changes nothing compacts nothing, even a fully dead deep layer between the early and the forced threshold', () => {
+    // Day 1: every file of the lowest app-media layer rewritten, under no limit: that layer, deep, is all dead.
+    const g = game();
+    const ms = manifests(g);
+    const layers = planIncremental(ms, {}, opts).layers;
+    const victim = layers.find((l) => l.tree === 'app-media')!;
+    const g1 = rewrite(g, 'app-media', new Set(filesOf(victim).map((e) => e.path)));
+    const { ms: ms1, inc: day1 } = build(ms, layers, g1, lifted);
+    expect(day1.layers).toContain(victim);
+    const dead = sizeOf(day1.layers) - content(ms1);
+    // Day 2: the same files, at 92 % of the cap (past the early compaction's 90 %, short of the forced 95 %).
+    const { inc } = build(ms1, day1.layers, g1, atShare(dead, ms1, 0.92), (l) => l.bytes);
+    expect(inc.layers.map((l) => l.inputKey)).toEqual(day1.layers.map((l) => l.inputKey));
+    for (const t of TREE_NAMES) expect(inc.decisions[t].decision).toBe('unchanged');
+  });
+
   it('a tree image\'s early compaction starts at 90 % of its allowance, not 80 %', () => {
     const { g1, ms1, layers, victims, liveOf } = victimsDay(3);
     const mediaOf = (ms: TreeManifest[]) => ms.find((m) => m.tree === 'app-media')!.entries.reduce((n, e) => n + e.size, 0);

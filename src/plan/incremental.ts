@@ -364,8 +364,10 @@ export function planIncremental(
     const deadOwn = stack.filter((l) => !chosen.has(l) && ownFile(l) && live.get(l)!.entries.length === 0).sort((a, b) => unpack(a) - unpack(b));
     for (const l of deadOwn) if (serverPressure() >= MUST_FREE_FROM || treePressure(l.tree) >= MUST_FREE_FROM) take(l);
   }
+  // Nor the soft or the early one: a layer with nothing live left costs nothing to send, yet dropping it makes new
+  // images (and nodes unpack the stack above it again) on a day that changed nothing.
   const soft = overFrom(softFrom, softFrom);
-  if (stillOver(soft)) {
+  if (!nothingChanged && stillOver(soft)) {
     for (const l of candidates(soft)) {
       if (!stillOver(soft)) break;
       if (!helps(l, soft)) continue;
@@ -380,7 +382,7 @@ export function planIncremental(
   // fired on small days; a forced one now takes what fits in the day's budget first.
   const treeEarlyFrom = Math.min(earlyFrom, TREE_EARLY_FROM);
   const early0 = overFrom(earlyFrom, EARLY_GOAL * earlyFrom, MUST_FREE_FROM, treeEarlyFrom, EARLY_GOAL * treeEarlyFrom);
-  if (stillOver(early0)) {
+  if (!nothingChanged && stillOver(early0)) {
     for (const l of candidates(early0)) {
       if (!stillOver(early0)) break;
       if (!helps(l, early0) || deadOf(l) < SOFT_MIN_DEAD_SHARE * l.bytes || livePackedOf(l) > dayLeft()) continue;
