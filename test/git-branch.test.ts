@@ -80,6 +80,14 @@ describe('gitBranch', () => {
     expect(await gitBranch(dir, cleanEnv)).toBe('side');
   });
 
+  it('a folder reached through a symbolic link is looked up where it is, as git does (the link\'s own parents are no repository)', async () => {
+    const elsewhere = await tempDir();
+    const link = path.join(elsewhere, 'game-link');
+    await symlink(path.join(repo, 'deep', 'er'), link);
+    expect(await gitSays(link)).toBe('feature/levels');
+    expect(await gitBranch(link, cleanEnv)).toBe('feature/levels');
+  });
+
   it('the default line of a build in a checkout is its branch; detached, it is "default"', async () => {
     expect(await defaultLine(path.join(repo, 'deep'), cleanEnv)).toEqual({ line: 'feature/levels', from: 'git branch' });
     const detached = path.join(path.dirname(repo), 'detached');

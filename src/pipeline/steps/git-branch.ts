@@ -6,14 +6,18 @@
 // cannot parse) is asked of `git` itself, as before.
 import { execFile } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
-import { open, readFile, stat } from 'node:fs/promises';
+import { open, readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
 /** The branch HEAD names (`feature/x` for `refs/heads/feature/x`), or undefined: detached, not a repository. */
 export async function gitBranch(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
   if (env.GIT_DIR || env.GIT_CEILING_DIRECTORIES) return askGit(dir);
-  const gitDir = await findGitDir(path.resolve(dir), Boolean(env.GIT_DISCOVERY_ACROSS_FILESYSTEM));
+  // Up from where the folder really is, as git does (its working directory is a physical path): the parents of a
+  // symbolic link to the folder are not the repository's.
+  const real = await realpath(dir).catch(() => undefined);
+  if (real === undefined) return undefined;
+  const gitDir = await findGitDir(real, Boolean(env.GIT_DISCOVERY_ACROSS_FILESYSTEM));
   if (gitDir === undefined) return undefined;
   const head = await readHead(path.join(gitDir, 'HEAD'));
   if (head === undefined) return askGit(dir);
