@@ -4,7 +4,7 @@
 // source of the same length, and damaged bytecode), the command works as without it and the entry is written anew;
 // a cache that cannot be written is not an error.
 import { execFile } from 'node:child_process';
-import { chmod, cp, mkdir, readdir, readFile, stat, symlink, truncate, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -141,6 +141,22 @@ describe('the CLI code cache', () => {
     const now = (await entries(cache)).get('main.js.v8cache')!;
     expect(now).not.toBe(before);
     expect(now.endsWith('/600')).toBe(true);
+  });
+
+  it('does not wait on a fifo in place of an entry or of verified.json (opened without blocking, then refused)', async () => {
+    const cache = path.join(await tempDir(), 'cache');
+    await gamelayer(pkg, cache, ['--version']);
+    const entry = await entryFile(cache, 'main.js');
+    const verified = path.join(path.dirname(entry), 'verified.json');
+    for (const f of [entry, verified]) {
+      await rm(f, { force: true });
+      await run('mkfifo', ['-m', '600', f]);
+    }
+    // Opened for reading without a writer, a fifo blocked the command before its first line (killed here, not timed).
+    const r = await run(process.execPath, [path.join(pkg, 'bin/gamelayer.js'), '--version'], { env: { ...process.env, GAMELAYER_CODE_CACHE: cache }, timeout: 50_000, killSignal: 'SIGKILL' });
+    expect(r.stdout).toBe(`${version}\n`);
+    // The entry is written anew in its place, a regular file.
+    expect((await stat(entry)).isFile()).toBe(true);
   });
 
   it('is not an error when it cannot be written, and is off with GAMELAYER_CODE_CACHE=off', async () => {

@@ -225,7 +225,8 @@ function statOrUndefined(file: string): BigIntStats | undefined {
 function readOwnFile(file: string): { buf: Buffer; stat: BigIntStats } | undefined {
   let fd: number | undefined;
   try {
-    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    // Not blocking: a fifo in the entry's place would hold the open until someone writes to it (fstat refuses it).
+    fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
     const stat = fstatSync(fd, { bigint: true });
     const uid = process.getuid?.();
     if (!stat.isFile() || (uid !== undefined && Number(stat.uid) !== uid) || (Number(stat.mode) & 0o022) !== 0) return undefined;
