@@ -214,13 +214,20 @@ export class StatCache {
   private *columnsJson(rows: Column): Generator<string> {
     const c = this.rows;
     const keys = this.reservedKeys;
+    // Numbers go to text through JSON.stringify of the piece (the same digits as join): join and String() go through
+    // V8's number-to-string cache, whose strings live long enough to be promoted to the old generation, where each
+    // one evicted stays as garbage until a full GC (about 23 bytes per distinct number: 20-30 MiB by the end of a
+    // 1M-row save). One array per column, emptied after each piece, not a new one per piece.
+    const piece: (string | number)[] = [];
     const column = function* (open: string, close: string, item: (s: number) => string | number): Generator<string> {
       yield open;
       for (let start = 0; start < rows.length; start += SAVE_BATCH) {
-        const piece: (string | number)[] = [];
+        piece.length = 0;
         for (let i = start; i < Math.min(rows.length, start + SAVE_BATCH); i++) piece.push(item(rows.at(i)));
-        yield (start > 0 ? ',' : '') + piece.join(',');
+        const text = typeof piece[0] === 'number' ? JSON.stringify(piece).slice(1, -1) : piece.join(',');
+        yield (start > 0 ? ',' : '') + text;
       }
+      piece.length = 0;
       yield close;
     };
     const stat = (j: number, stored: number[]) => (s: number) => (s >= 0 ? stored[s]! : j === 0 ? this.reservedFile(~s).size : keys.at(~s * 3 + j - 1));
@@ -229,14 +236,14 @@ export class StatCache {
     yield* column(',"mtime":[', ']', stat(1, c.mtime));
     yield* column(',"ctime":[', ']', stat(2, c.ctime));
     yield* column(',"ino":[', ']', stat(3, c.ino));
-    let hashes: string[] = [];
+    const hashes: string[] = [];
     yield ',"xxh64":"';
     for (let i = 0; i < rows.length; i++) {
       const s = rows.at(i);
       hashes.push(s >= 0 ? this.hashAt(s) : this.reservedFile(~s).xxh64!);
       if (hashes.length === SAVE_BATCH) {
         yield hashes.join('');
-        hashes = [];
+        hashes.length = 0;
       }
     }
     yield `${hashes.join('')}"}`;
