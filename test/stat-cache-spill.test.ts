@@ -60,12 +60,12 @@ describe('stat cache: reserved stats moved to a file', () => {
     expect(cache.reservedKey(3)).toEqual(keys[3]);
   });
 
-  it('frees the stats from memory: 300k reserved files hold 20+ MiB less of array buffers once moved', () => {
+  it('frees the stats from memory: 3 × 300k reserved files hold about 18 MiB less of array buffers once moved', () => {
     const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'test/support/stat-cache-spill-probe.ts', '300000'], {
       cwd: path.join(import.meta.dirname, '..'),
     }).toString();
     const { before, after } = JSON.parse(out) as { before: number; after: number };
-    // 300k × 24 bytes = 6.9 MiB; the probe reserves them 3 times over (3 caches) to stand out of the noise.
-    expect(before - after).toBeGreaterThan(3 * 300_000 * 24 * 0.9);
+    // 300k × 24 bytes = 6.9 MiB in each of 3 caches, less the 1 MiB of pages each holds in memory.
+    expect(before - after).toBeGreaterThan(3 * (300_000 * 24 - (1 << 20)) * 0.9);
   }, 60_000);
 });

@@ -16,8 +16,15 @@ export interface NumberColumn {
 
 export class PagedNumbers implements NumberColumn {
   private fd: number | undefined;
-  /** Pages in memory, least recently used first (a Map keeps insertion order). */
-  private readonly held = new Map<number, { numbers: Float64Array; dirty: boolean }>();
+  /**
+   * The pages in memory, direct-mapped: page n in place n % HELD. Nothing is made per access (a map of pages kept in
+   * use order made garbage at every read, 3 reads a file, and showed as hundreds of MiB of old generation).
+   */
+  private readonly held = new Float64Array(HELD * PAGE);
+  private readonly pageIn = new Int32Array(HELD).fill(-1);
+  private readonly dirty = new Uint8Array(HELD);
+  /** Pages read from the file so far. */
+  reads = 0;
 
   /**
    * Writes the numbers of `source` (`length` of them) to a new file `file`, removed at once: only the open file
@@ -41,52 +48,47 @@ export class PagedNumbers implements NumberColumn {
   }
 
   at(i: number): number {
-    return this.page(i).numbers[i % PAGE]!;
+    return this.held[this.place(i) * PAGE + (i % PAGE)]!;
   }
 
   set(i: number, v: number): void {
-    const p = this.page(i);
-    if (p.numbers[i % PAGE] === v) return;
-    p.numbers[i % PAGE] = v;
-    p.dirty = true;
+    const at = this.place(i) * PAGE + (i % PAGE);
+    if (this.held[at] === v) return;
+    this.held[at] = v;
+    this.dirty[Math.floor(at / PAGE)] = 1;
   }
 
   /** Closes the file; the numbers are gone. */
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
-    this.held.clear();
+    this.pageIn.fill(-1);
   }
 
-  private page(i: number): { numbers: Float64Array; dirty: boolean } {
-    if (i < 0 || i >= this.length) throw new RangeError(`paged numbers: ${i} is outside 0…${this.length - 1}`);
-    if (this.fd === undefined) throw new Error('paged numbers: closed');
+  /** Where in `held` the page of number `i` is, read in (and the page there written back) if it was not. */
+  private place(i: number): number {
+    if (!(i >= 0 && i < this.length)) throw new RangeError(`paged numbers: ${i} is outside 0…${this.length - 1}`);
     const n = Math.floor(i / PAGE);
-    let p = this.held.get(n);
-    if (p) {
-      this.held.delete(n);
-      this.held.set(n, p);
-      return p;
-    }
-    if (this.held.size >= HELD) {
-      const [oldest, old] = this.held.entries().next().value as [number, { numbers: Float64Array; dirty: boolean }];
-      this.held.delete(oldest);
-      if (old.dirty) writeFull(this.fd, this.bytesOf(oldest, old.numbers), oldest * PAGE * 8);
-      p = { numbers: old.numbers, dirty: false };
-    } else p = { numbers: new Float64Array(PAGE), dirty: false };
-    const bytes = this.bytesOf(n, p.numbers);
+    const p = n % HELD;
+    if (this.pageIn[p] === n) return p;
+    if (this.fd === undefined) throw new Error('paged numbers: closed');
+    const old = this.pageIn[p]!;
+    if (old >= 0 && this.dirty[p] === 1) writeFull(this.fd, this.bytesAt(p, old), old * PAGE * 8);
+    const bytes = this.bytesAt(p, n);
     for (let got = 0; got < bytes.length; ) {
       const r = readSync(this.fd, bytes, got, bytes.length - got, n * PAGE * 8 + got);
       if (r === 0) throw new Error(`paged numbers: the file ended at page ${n}`);
       got += r;
     }
-    this.held.set(n, p);
+    this.reads++;
+    this.pageIn[p] = n;
+    this.dirty[p] = 0;
     return p;
   }
 
-  /** The bytes of page `n` that hold numbers (the last page may be short). */
-  private bytesOf(n: number, numbers: Float64Array): Uint8Array {
-    return new Uint8Array(numbers.buffer, 0, Math.min(PAGE, this.length - n * PAGE) * 8);
+  /** The bytes of place `p` that page `n` fills (the last page may be short). */
+  private bytesAt(p: number, n: number): Uint8Array {
+    return new Uint8Array(this.held.buffer, p * PAGE * 8, Math.min(PAGE, this.length - n * PAGE) * 8);
   }
 }
 
