@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { CAPPED_SEMI_SPACE } from '../src/util/young-generation.js';
 
 describe('young generation cap', () => {
-  it('keeps the CLI process at two 4 MiB semi-spaces while 1.5M objects survive, after a worker thread started', () => {
+  it('keeps the CLI process at two 4 MiB semi-spaces while 1.5M objects survive', () => {
     const out = execFileSync(process.execPath, ['--import', 'tsx', 'test/support/young-generation-probe.ts'], {
       cwd: path.join(import.meta.dirname, '..'),
     }).toString();
