@@ -1,7 +1,6 @@
 // Starting the image stage's worker threads (the gzip pool's and the zstd feed's) the same way from the compiled
 // code, the CLI bundle and the TypeScript sources.
 import { Worker } from 'node:worker_threads';
-import { holdYoungGenerationCap } from '../util/young-generation.js';
 
 export type OciWorkerName = 'gzip-worker' | 'zstd-feed-worker';
 
@@ -20,8 +19,6 @@ export function startOciWorker<Reply>(name: OciWorkerName, what: string, events:
   const fromSource = import.meta.url.endsWith('.ts');
   const worker = new Worker(new URL(fromSource ? `./${name}-boot.cjs` : `./${name}.js`, import.meta.url));
   worker.unref();
-  // Its start put V8's flags back to their defaults, for the whole process: the young generation's cap again.
-  worker.once('online', holdYoungGenerationCap);
   worker.on('message', (r: Reply) => events.onMessage(r));
   let failed = false;
   const fail = (e: Error) => {

@@ -8,21 +8,19 @@
 // re-exec would be needed; the growth factor is read at each growth: set so that the next growth lands on the cap
 // (1 → 4 MiB at once), then to 1 (no growth) by the first GC report that sees the cap. A report comes on the event
 // loop, after the GC: if two growths fell between two turns of the loop, the cap would come too late and the young
-// generation would keep V8's size, as without the cap. A worker thread's start sets V8's flags back to their
-// defaults: the image stage's workers set the cap again once online (`holdYoungGenerationCap`).
+// generation would keep V8's size, as without the cap.
 import v8 from 'node:v8';
 import { PerformanceObserver } from 'node:perf_hooks';
 
 /** Semi-space size the cap holds the young generation at (it has two). */
 export const CAPPED_SEMI_SPACE = 4 << 20;
 
+let installed = false;
+
 /** The young generation's committed size (both semi-spaces). */
 export function youngGenerationSize(): number {
   return v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? 0;
 }
-
-/** The growth factor the cap wants now, or undefined before `capYoungGeneration`. */
-let steer: (() => void) | undefined;
 
 /**
  * Holds this process's young generation at `CAPPED_SEMI_SPACE` semi-spaces from now on (see the top of this file).
@@ -30,25 +28,20 @@ let steer: (() => void) | undefined;
  * the cap, not past it.
  */
 export function capYoungGeneration(): void {
-  if (steer) return;
+  if (installed) return;
+  installed = true;
   try {
-    steer = () => {
+    const steer = () => {
       const semi = youngGenerationSize() / 2;
       const factor = semi >= CAPPED_SEMI_SPACE ? 1 : Math.max(2, Math.floor(CAPPED_SEMI_SPACE / Math.max(semi, 1)));
-      // Set at every report, not only when it changes: a worker thread's start puts V8's default back.
+      if (factor === current) return;
+      current = factor;
       v8.setFlagsFromString(`--semi-space-growth-factor=${factor}`);
     };
+    let current = 0;
     steer();
-    new PerformanceObserver(() => steer?.()).observe({ entryTypes: ['gc'] });
+    new PerformanceObserver(steer).observe({ entryTypes: ['gc'] });
   } catch {
-    steer = undefined; // a runtime without these: V8's own sizes, as before
+    // A runtime without these: V8's own sizes, as before.
   }
-}
-
-/**
- * Sets the cap's growth factor again: a worker thread, as it starts, sets V8's flags to their defaults (the young
- * generation's growth factor 2) for the whole process. Called once each worker is online; no-op without the cap.
- */
-export function holdYoungGenerationCap(): void {
-  steer?.();
 }
