@@ -225,22 +225,31 @@ function gzipStream(options: GzipOptions, digesting?: { onBytes?: (n: number) =>
 
   let crc = 0;
   let total = 0;
-  let pending: Buffer[] = [];
-  let pendingLen = 0;
+  /**
+   * The block being filled: each input chunk is copied into it at once (into a shared slot the pool reuses, with
+   * workers), so no chunk is held after its write returned. The caller may reuse a chunk once its write's callback
+   * ran (the layer writer's chunks: buildLayer), and holding up to a block of chunks made a fresh 1 MiB buffer per
+   * MiB of tar to be freed later, which left the malloc heap holding freed chunks.
+   */
+  let current: { slot?: Slot; block: Uint8Array; length: number } | undefined;
   let dictionary: Uint8Array | undefined;
   const inFlight: Promise<Buffer>[] = [];
 
-  /** Compresses the next `len` pending bytes as one block. */
-  const compress = (len: number, last: boolean): Promise<Buffer> => {
-    const p = compressOne(len, last);
+  const openBlock = () => {
+    const slot = pool?.acquire(blockSize);
+    return { slot, block: slot ? new Uint8Array(slot.input, 0, blockSize) : new Uint8Array(blockSize), length: 0 };
+  };
+
+  /** Compresses the block filled so far (`current`) as one block. */
+  const compress = (last: boolean): Promise<Buffer> => {
+    const p = compressOne(current ?? openBlock(), last);
+    current = undefined;
     // Awaited in order later; a failure behind an earlier failure must not crash the process meanwhile.
     p.catch(() => {});
     return p;
   };
-  const compressOne = (len: number, last: boolean): Promise<Buffer> => {
-    // With workers, the block is copied into a shared slot the pool reuses; without, into a buffer of its own.
-    const slot = pool?.acquire(len);
-    const block = takeBlock(len, slot ? new Uint8Array(slot.input, 0, len) : new Uint8Array(len));
+  const compressOne = ({ slot, block: whole, length: len }: { slot?: Slot; block: Uint8Array; length: number }, last: boolean): Promise<Buffer> => {
+    const block = whole.subarray(0, len);
     const dict = dictionary;
     // A copy: the slot is reused once this block is done, while the next block still needs these bytes.
     dictionary = block.length >= DICTIONARY_SIZE ? block.slice(block.length - DICTIONARY_SIZE) : undefined;
@@ -258,21 +267,6 @@ function gzipStream(options: GzipOptions, digesting?: { onBytes?: (n: number) =>
     return Promise.all([pool.compress(slot, len, dict, level, last, digested), digested]).then(([out]) => out);
   };
 
-  /** Cuts `len` bytes off the front of `pending` into `block` (`len` bytes long). */
-  const takeBlock = (len: number, block: Uint8Array): Uint8Array => {
-    let o = 0;
-    while (o < len) {
-      const head = pending[0]!;
-      const n = Math.min(head.length, len - o);
-      block.set(head.subarray(0, n), o);
-      o += n;
-      if (n === head.length) pending.shift();
-      else pending[0] = head.subarray(n);
-    }
-    pendingLen -= len;
-    return block;
-  };
-
   let headerSent = false;
   const sendHeader = (stream: Transform) => {
     if (!headerSent) stream.push(GZIP_HEADER);
@@ -287,12 +281,17 @@ function gzipStream(options: GzipOptions, digesting?: { onBytes?: (n: number) =>
         inlineHash?.update(chunk);
         onBytes?.(chunk.length);
         total += chunk.length;
-        pending.push(chunk);
-        pendingLen += chunk.length;
-        // A full block is sent only once more input follows it: the last block must carry BFINAL.
-        while (pendingLen > blockSize) {
-          inFlight.push(compress(blockSize, false));
-          while (inFlight.length >= maxInFlight) this.push(await inFlight.shift()!);
+        for (let at = 0; at < chunk.length; ) {
+          // A full block is sent only once more input follows it: the last block must carry BFINAL.
+          if (current?.length === blockSize) {
+            inFlight.push(compress(false));
+            while (inFlight.length >= maxInFlight) this.push(await inFlight.shift()!);
+          }
+          current ??= openBlock();
+          const n = Math.min(blockSize - current.length, chunk.length - at);
+          current.block.set(chunk.subarray(at, at + n), current.length);
+          current.length += n;
+          at += n;
         }
         cb();
       } catch (e) {
@@ -302,8 +301,7 @@ function gzipStream(options: GzipOptions, digesting?: { onBytes?: (n: number) =>
     async flush(this: Transform, cb: TransformCallback) {
       try {
         sendHeader(this);
-        inFlight.push(compress(pendingLen, true));
-        pending = [];
+        inFlight.push(compress(true));
         while (inFlight.length > 0) this.push(await inFlight.shift()!);
         if (lane) {
           const d = await lane.end();

@@ -1,12 +1,12 @@
 // One layer in one streaming pass: tar → sha256 (diffID) → compress → sha256 (digest) → blob in the store.
 // Nothing is held in memory beyond stream buffers, and a failure anywhere leaves no blob behind.
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BuiltLayer, PlannedLayer } from '../types.js';
 import type { ContentSource } from './content.js';
 import { createDigestingGzip } from './gzip.js';
 import type { OciStore } from './store.js';
-import { layerTar, layerTarChunks } from './tar.js';
+import { layerTarChunks } from './tar.js';
 import { startZstdToFile, type ZstdFileFeed, type ZstdOptions } from './zstd.js';
 
 export { compressedLowerBound, compressorId, LAYER_MEDIA_TYPE, MAX_COMPRESSION_RATIO, type LayerCompression } from './layer-kinds.js';
@@ -28,6 +28,11 @@ export interface BuildLayerOptions {
    */
   maxBytes?: number;
   tooBig?: () => Error;
+}
+
+/** Resolves once `stream` took `chunk` (a Transform has passed it to its transform, which copied it). */
+function written(stream: Writable, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => stream.write(chunk, (e) => (e ? reject(e) : resolve())));
 }
 
 /** Counts compressed bytes and fails the stream as soon as they pass the limit. */
@@ -54,14 +59,25 @@ export async function buildLayer(layer: PlannedLayer, options: BuildLayerOptions
   // The gzip stream takes the diffID itself: with its worker threads, in one of them.
   const gzip = createDigestingGzip(compression, options.onBytes);
   const writer = options.store.createBlobWriter();
+  // The tar writer's chunks are reused (layerTarChunks): each is written to the gzip stream, which copies it into
+  // the block it fills, before the next is asked for. No buffer is made per MiB of tar (1M empty files make 512 MiB
+  // of headers), so none waits for a GC in the malloc heap, which then keeps the pages.
+  const tar = layerTarChunks(layer, options.content, { mount: options.mount, mtime: options.mtime, tree: layer.tree });
+  let out: Promise<void> | undefined;
   try {
-    const tar = layerTar(layer, options.content, { mount: options.mount, mtime: options.mtime, tree: layer.tree });
-    if (options.maxBytes === undefined) await pipeline(tar, gzip, writer.stream);
-    else {
-      const limit = new SizeLimit(options.maxBytes, options.tooBig ?? (() => new Error(`layer over ${options.maxBytes} bytes`)));
-      await pipeline(tar, gzip, limit, writer.stream);
-    }
+    const limit = options.maxBytes === undefined ? undefined : new SizeLimit(options.maxBytes, options.tooBig ?? (() => new Error(`layer over ${options.maxBytes} bytes`)));
+    out = limit ? pipeline(gzip, limit, writer.stream) : pipeline(gzip, writer.stream);
+    // The output failed (the store, the size limit): the write waiting for the gzip stream fails with it.
+    const broken = out.then(() => Promise.reject(new Error('the gzip stream ended before the tar')));
+    broken.catch(() => {});
+    for await (const chunk of tar) await Promise.race([written(gzip, chunk), broken]);
+    gzip.end();
+    await out;
   } catch (e) {
+    await tar.return(undefined).catch(() => {});
+    gzip.destroy();
+    // The store's stream closed before its temp file goes.
+    await out?.catch(() => {});
     await writer.abort();
     throw e;
   }

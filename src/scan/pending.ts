@@ -69,6 +69,8 @@ export class PendingHashes {
     this.entries = entries;
     this.slotAt = slotAt;
     this.manifest.digest = `pending:${this.id}`;
+    // No file is reserved any more: their stats (24 bytes a file) wait in a file for the layer writer and the save.
+    this.cache.spillReserved();
   }
 
   get count(): number {

@@ -4,7 +4,11 @@
 // Columnar on disk (one array per field, the hashes as one string): parsing 100k numbers in flat arrays is a
 // fraction of the cost of 100k small row arrays, and after the walk this parse is the largest part of a no-op
 // rescan. Rows are saved in walk order, so a rescan finds each path at the next row without a lookup table.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { readCheckedJson, writeCheckedJsonPieces } from '../util/checked-json.js';
+import { tempTag } from '../util/temp-files.js';
+import { PagedNumbers, type NumberColumn } from './paged-keys.js';
 
 /** [size, mtimeMs, ctimeMs, ino] */
 export type StatKey = [number, number, number, number];
@@ -71,6 +75,12 @@ export interface ReservedFile {
   xxh64?: string;
 }
 
+/**
+ * Reserved files from which `spillReserved` moves their stats to a file: 24 bytes a file, 24 MiB of a cold build of
+ * 1M files held from the scan to the end of the layers.
+ */
+export const SPILL_MIN = 65_536;
+
 /** Rows written per piece of the saved JSON. */
 const SAVE_BATCH = 4096;
 
@@ -87,7 +97,9 @@ export class StatCache {
    */
   private readonly places = int32s();
   private list: readonly ReservedFile[] = [];
-  private readonly reservedKeys = float64s();
+  private reservedKeys = float64s();
+  /** The reserved files' stats once moved out of memory (`spillReserved`); `reservedKeys` is then empty. */
+  private paged?: PagedNumbers;
   private readonly kept = uint8s();
   private cursor = 0;
   private index?: Map<string, number>;
@@ -147,6 +159,7 @@ export class StatCache {
    * slot for `record`.
    */
   reserve(place: number, k: StatKey): number {
+    if (this.paged) throw new Error('stat cache: a file reserved after the reserved stats were moved to a file');
     const slot = this.places.length;
     const file = this.list[place];
     if (file === undefined) throw new Error(`stat cache: no file at place ${place} of the attached list`);
@@ -156,6 +169,28 @@ export class StatCache {
     this.kept.push(0);
     this.slots.push(~slot);
     return slot;
+  }
+
+  /**
+   * Moves the reserved files' stats (mtime, ctime, inode) out of memory into a temp file beside the cache, read back a
+   * page at a time, once at least `min` files are reserved and no more will be: a cold build's scan hands them to the
+   * layer writer, which reads each file's stat once, about in the order they were reserved. Kept in memory when the
+   * file cannot be made (a read-only state dir).
+   */
+  spillReserved(min = SPILL_MIN): void {
+    if (this.paged || this.places.length < min) return;
+    try {
+      mkdirSync(path.dirname(this.file), { recursive: true });
+      this.paged = new PagedNumbers(`${this.file}.keys.${tempTag()}`, this.reservedKeys, this.places.length * 3);
+      this.reservedKeys = float64s();
+    } catch {
+      this.paged = undefined;
+    }
+  }
+
+  /** The reserved files' mtime, ctime and inode, 3 a slot: in memory, or in the spilled file. */
+  private get keys(): NumberColumn {
+    return this.paged ?? this.reservedKeys;
   }
 
   /** Files reserved so far; slots are 0 … reservedCount - 1. */
@@ -174,7 +209,7 @@ export class StatCache {
 
   /** The stat a reserved file had when it was reserved (or last recorded). */
   reservedKey(slot: number): StatKey {
-    const k = this.reservedKeys;
+    const k = this.keys;
     return [this.reservedFile(slot).size, k.at(slot * 3), k.at(slot * 3 + 1), k.at(slot * 3 + 2)];
   }
 
@@ -185,7 +220,7 @@ export class StatCache {
   record(slot: number, k: StatKey, hashedAtMs: number): void {
     const file = this.reservedFile(slot);
     if (file.size !== k[0]) file.size = k[0];
-    for (let j = 1; j < 4; j++) this.reservedKeys.set(slot * 3 + j - 1, k[j]!);
+    for (let j = 1; j < 4; j++) this.keys.set(slot * 3 + j - 1, k[j]!);
     this.kept.set(slot, k[1] < hashedAtMs - RACY_WINDOW_MS && file.xxh64?.length === HASH_CHARS ? 1 : 0);
   }
 
@@ -207,20 +242,32 @@ export class StatCache {
       const s = this.slots.at(i);
       if (s >= 0 || this.kept.at(~s) === 1) rows.push(s);
     }
-    await writeCheckedJsonPieces(this.file, FORMAT, this.columnsJson(rows));
+    try {
+      await writeCheckedJsonPieces(this.file, FORMAT, this.columnsJson(rows));
+    } finally {
+      // The stats moved to a file are needed until this save: its file goes now.
+      this.paged?.close();
+    }
   }
 
   /** JSON.stringify of the Columns of `rows`, in pieces. */
   private *columnsJson(rows: Column): Generator<string> {
     const c = this.rows;
-    const keys = this.reservedKeys;
+    const keys = this.keys;
+    // Numbers go to text through JSON.stringify of the piece (the same digits as join): join and String() go through
+    // V8's number-to-string cache, whose strings live long enough to be promoted to the old generation, where each
+    // one evicted stays as garbage until a full GC (about 23 bytes per distinct number: 20-30 MiB by the end of a
+    // 1M-row save). One array per column, emptied after each piece, not a new one per piece.
+    const piece: (string | number)[] = [];
     const column = function* (open: string, close: string, item: (s: number) => string | number): Generator<string> {
       yield open;
       for (let start = 0; start < rows.length; start += SAVE_BATCH) {
-        const piece: (string | number)[] = [];
+        piece.length = 0;
         for (let i = start; i < Math.min(rows.length, start + SAVE_BATCH); i++) piece.push(item(rows.at(i)));
-        yield (start > 0 ? ',' : '') + piece.join(',');
+        const text = typeof piece[0] === 'number' ? JSON.stringify(piece).slice(1, -1) : piece.join(',');
+        yield (start > 0 ? ',' : '') + text;
       }
+      piece.length = 0;
       yield close;
     };
     const stat = (j: number, stored: number[]) => (s: number) => (s >= 0 ? stored[s]! : j === 0 ? this.reservedFile(~s).size : keys.at(~s * 3 + j - 1));
@@ -229,14 +276,14 @@ export class StatCache {
     yield* column(',"mtime":[', ']', stat(1, c.mtime));
     yield* column(',"ctime":[', ']', stat(2, c.ctime));
     yield* column(',"ino":[', ']', stat(3, c.ino));
-    let hashes: string[] = [];
+    const hashes: string[] = [];
     yield ',"xxh64":"';
     for (let i = 0; i < rows.length; i++) {
       const s = rows.at(i);
       hashes.push(s >= 0 ? this.hashAt(s) : this.reservedFile(~s).xxh64!);
       if (hashes.length === SAVE_BATCH) {
         yield hashes.join('');
-        hashes = [];
+        hashes.length = 0;
       }
     }
     yield `${hashes.join('')}"}`;
