@@ -132,3 +132,44 @@ describe('a chunked tree\'s newest patch', () => {
     expect(plan(false).folded).toBe(true);
   });
 });
+
+describe('ahead of the layer limit', () => {
+  it('merges old patches with few live bytes within the day\'s new bytes, deep as they are', () => {
+    // P1 and P2 (deep, a file of each overwritten since: 1 MiB live each) under four 4 MiB patches; 11 layers with
+    // today's top, the limit 20: early merges. Today a 3 MiB file: merging P1 and P2 sends 2 MiB. Weighed with the
+    // 18 MiB that nodes unpack again above them, within a quarter of the day, it never happened: the merges waited
+    // for the limit and its small days.
+    const plan = () => {
+      const [a, b] = [files('a', 2), files('b', 2)];
+      const newer = [...renew([a[1]!], 1), ...renew([b[1]!], 1), ...files('c', 2)];
+      const upper = ['d', 'e', 'f'].map((x) => files(x, 4));
+      const m = files('m', 10);
+      const mediaBefore = newest([...m, ...a, ...b, ...upper.flat()], newer).concat(newer.filter((f) => f.path.startsWith('c/')));
+      const before = [tree('engine-media', base['engine-media']), tree('engine', base.engine), tree('app', base.app), tree('app-media', mediaBefore)];
+      const P1 = layer('app-media', a, true);
+      const P2 = layer('app-media', b, true);
+      const stack = [
+        layer('engine-media', base['engine-media']),
+        layer('engine', base.engine),
+        layer('app-media', m),
+        P1,
+        P2,
+        layer('app-media', newer, true),
+        ...upper.map((fs) => layer('app-media', fs, true)),
+        layer('app', base.app),
+      ];
+      const after = [before[0]!, before[1]!, before[2]!, tree('app-media', [...mediaBefore, file('new/today.dat', 3 * MiB)])];
+      const inc = planIncremental(after, previousOf(before, stack), { targetSize: 64 * MiB, maxLayers: 20, mounts });
+      for (const t of after) expect(unpacked(inc.layers, t.tree), t.tree).toEqual(t.entries);
+      return { P1, P2, inc, a, b };
+    };
+    const { P1, P2, inc, a, b } = plan();
+    const keys = new Set(inc.layers.map((l) => l.inputKey));
+    expect(keys.has(P1.inputKey) || keys.has(P2.inputKey)).toBe(false);
+    expect(inc.decisions['app-media'].reason).toMatch(/merged patch layers \d+ and \d+/);
+    // The merged layer holds the two live files, where P1 was.
+    const merged = inc.layers.find((l) => l.entries.some((e) => e.path === a[0]!.path))!;
+    expect(merged.entries.filter((e) => e.type === 'file').map((e) => e.path)).toEqual([a[0]!.path, b[0]!.path]);
+    expect(inc.layers.indexOf(merged)).toBe(3);
+  });
+});

@@ -106,8 +106,15 @@ const FOLD_SHARE = 0.25;
  * folds cost 1–4 % of the month (docs/compaction.md, "Seventh round"). The app's config patch (kilobytes) still folds.
  */
 const CHUNKED_FOLD_SHARE = 0.05;
-/** From this many layers below the limit, runs of patches are merged ahead of it when that is as cheap as a fold. */
+/**
+ * From this many layers below the limit, runs of patches are merged ahead of it within EARLY_MERGE_SHARE of the day's
+ * new bytes, chosen by live bytes per layer removed as at the limit (re-unpacked bytes a tie-break): the merges then
+ * fall on days that carry them, not on the small days at the limit (90 days: the worst update 4.5–5.1× → 2.0–4.4×;
+ * docs/compaction.md, "Seventh round"). Before, they were weighed with nodes' unpack in full, within a fold's quarter
+ * of the day, and only the newest patches ever merged ahead.
+ */
 const EARLY_MERGE_ROOM = 10;
+const EARLY_MERGE_SHARE = 1;
 /** Patch layers merged in one go at most (several only when cheap: see cheapestRun). */
 const MAX_RUN = 4;
 /** A dead layer of its own file is dropped at once when nodes unpack again at most this share of the day's bytes. */
@@ -517,7 +524,7 @@ export function planIncremental(
   // The image's layers in all stay under MAX_STACK (a re-planned tree may have more layers than before).
   const stackLimit = Math.max(MAX_STACK, stable.layers.length + 16);
   const countLimit = Math.min(layerBudget, stackLimit);
-  let earlyBudget = FOLD_SHARE * newBytes;
+  let earlyBudget = EARLY_MERGE_SHARE * newBytes;
   for (let guard = 0; guard < 10_000; guard++) {
     const patches = (t: TreeName) => treeLayers(t).filter((l) => l.patch).length + newTop(t);
     const allPatches = keptTrees.reduce((n, t) => n + patches(t), 0);
@@ -527,8 +534,8 @@ export function planIncremental(
     let run: PlannedLayer[] | undefined;
     if (over) run = cheapestRun(stack, overTree.length ? overTree : keptTrees, current, MERGE_UNPACK_WEIGHT, newBytes)?.run;
     else if (total > countLimit - EARLY_MERGE_ROOM) {
-      // Ahead of the limit: only a merge that costs nodes and the push as little as a fold.
-      const early = cheapestRun(stack, keptTrees, current, 1, earlyBudget);
+      // Ahead of the limit: a merge that the day's new bytes carry.
+      const early = cheapestRun(stack, keptTrees, current, MERGE_UNPACK_WEIGHT, earlyBudget);
       if (early && early.cost <= earlyBudget) {
         run = early.run;
         earlyBudget -= early.cost;
