@@ -100,8 +100,21 @@ const MERGE_UNPACK_WEIGHT = 0.01;
  * small edits (the app's configs) then keeps one small patch on top instead of a layer a day.
  */
 const FOLD_SHARE = 0.25;
-/** From this many layers below the limit, runs of patches are merged ahead of it when that is as cheap as a fold. */
+/**
+ * The same for a chunked tree. Its new bytes are the bytes written (new chunks, not whole files), so a quarter of them
+ * spent on re-sending yesterday's patch was most of issue 20's headroom (sent ≤ 1.3× the bytes written): app media's
+ * folds cost 1–4 % of the month (docs/compaction.md, "Seventh round"). The app's config patch (kilobytes) still folds.
+ */
+const CHUNKED_FOLD_SHARE = 0.05;
+/**
+ * From this many layers below the limit, runs of patches are merged ahead of it within EARLY_MERGE_SHARE of the day's
+ * new bytes, chosen by live bytes per layer removed as at the limit (re-unpacked bytes a tie-break): the merges then
+ * fall on days that carry them, not on the small days at the limit (90 days: the worst update 4.5–5.1× → 2.0–4.4×;
+ * docs/compaction.md, "Seventh round"). Before, they were weighed with nodes' unpack in full, within a fold's quarter
+ * of the day, and only the newest patches ever merged ahead.
+ */
 const EARLY_MERGE_ROOM = 10;
+const EARLY_MERGE_SHARE = 1;
 /** Patch layers merged in one go at most (several only when cheap: see cheapestRun). */
 const MAX_RUN = 4;
 /** A dead layer of its own file is dropped at once when nodes unpack again at most this share of the day's bytes. */
@@ -136,7 +149,12 @@ const SOFT_MIN_DEAD_SHARE = 0.3;
  */
 const EARLY_FROM = 0.9;
 const EARLY_BUDGET = 0.6;
-const EARLY_GOAL = 0.85;
+/**
+ * Down to this share of the threshold (0.855 of the allowance; was 0.85, 0.765): an early compaction removes what brings
+ * the limit back under its threshold, not more. What it leaves dies further and is compacted later for fewer live
+ * bytes per dead byte, or never within the month (docs/compaction.md, "Seventh round").
+ */
+const EARLY_GOAL = 0.95;
 /**
  * The same for a tree image's own limit, from this share of its allowance. 0.8 made the app tree's early compaction
  * (its binary's dead own-file layers) fire on small days; those layers now go free at MUST_FREE_FROM instead.
@@ -329,7 +347,10 @@ export function planIncremental(
   /** What is left of the soft (and piggyback) budget, and of the day's budget (early and forced compaction). */
   const softLeft = () => COMPACT_BUDGET * newPacked - spent;
   const dayLeft = () => EARLY_BUDGET * changedFilePacked - spent;
-  const take = (l: PlannedLayer) => {
+  /** Whether an early or forced compaction took a layer (a soft one alone does not bring the piggyback). */
+  let deepTaken = false;
+  const take = (l: PlannedLayer, deep = false) => {
+    deepTaken ||= deep;
     chosen.add(l);
     dead -= deadOf(l);
     deadPacked -= deadPackedOf(l);
@@ -356,6 +377,8 @@ export function planIncremental(
   // what its record holds stays for the next build that changes something (estimates of new layers' compressed
   // sizes may leave a tree just past its limit once measured: tar and gzip overheads weigh on tiny trees).
   const nothingChanged = changed.size === 0 && newBytes === 0;
+  /** An image with a chunked tree: its dead bytes are old copies of small files and chunks, and come slowly. */
+  const chunkedImage = manifests.some((m) => m.chunks);
   // From the forced threshold on, a file's own layer whose file changed goes whatever nodes unpack again for it:
   // it sends nothing, and left in place it would make the forced compaction below rewrite live bytes instead (the
   // app binary's old layers filled the app tree image's small allowance, and its forced compaction landed on small
@@ -364,6 +387,23 @@ export function planIncremental(
     const deadOwn = stack.filter((l) => !chosen.has(l) && ownFile(l) && live.get(l)!.entries.length === 0).sort((a, b) => unpack(a) - unpack(b));
     for (const l of deadOwn) if (serverPressure() >= MUST_FREE_FROM || treePressure(l.tree) >= MUST_FREE_FROM) take(l);
   }
+  /** The pressures once `ls` are rewritten too (nothing taken yet): whether `o` would still be over its goal, and whether `l` would help it. */
+  const after = (ls: readonly PlannedLayer[]) => {
+    let dp = deadPacked;
+    let du = dead;
+    const td = new Map(treeDeadPacked);
+    for (const l of ls) {
+      dp -= deadPackedOf(l);
+      du -= deadOf(l);
+      td.set(l.tree, td.get(l.tree)! - deadPackedOf(l));
+    }
+    const server = Math.max(share(dp, allowPacked), du / Math.max(1, maxUnpackedDeadShare * content));
+    const tree = (t: TreeName) => share(td.get(t)!, treeAllow.get(t) ?? 0);
+    return {
+      over: (o: Over) => (o.server && server > o.goal) || [...o.trees].some((t) => tree(t) > o.treeGoal),
+      helps: (l: PlannedLayer, o: Over) => (o.server && server > o.goal) || (o.trees.has(l.tree) && tree(l.tree) > o.treeGoal),
+    };
+  };
   // Nor the soft or the early one: a layer with nothing live left costs nothing to send, yet dropping it makes new
   // images (and nodes unpack the stack above it again) on a day that changed nothing.
   const soft = overFrom(softFrom, softFrom);
@@ -383,10 +423,29 @@ export function planIncremental(
   const treeEarlyFrom = Math.min(earlyFrom, TREE_EARLY_FROM);
   const early0 = overFrom(earlyFrom, EARLY_GOAL * earlyFrom, MUST_FREE_FROM, treeEarlyFrom, EARLY_GOAL * treeEarlyFrom);
   if (!nothingChanged && stillOver(early0)) {
-    for (const l of candidates(early0)) {
-      if (!stillOver(early0)) break;
-      if (!helps(l, early0) || deadOf(l) < SOFT_MIN_DEAD_SHARE * l.bytes || livePackedOf(l) > dayLeft()) continue;
-      take(l);
+    const fits = (l: PlannedLayer, cost = 0) => deadOf(l) >= SOFT_MIN_DEAD_SHARE * l.bytes && livePackedOf(l) <= dayLeft() - cost;
+    // A layer that alone brings the limits back to the goal: the one that sends least (not the best per byte, which
+    // may remove three times what is needed today: its dead bytes wait, and it is cheaper per dead byte later).
+    const enough = candidates(early0)
+      .filter((l) => helps(l, early0) && fits(l) && !after([l]).over(early0))
+      .sort((a, b) => livePackedOf(a) - livePackedOf(b))[0];
+    if (enough) take(enough, true);
+    else {
+      // Otherwise the best per byte of cost, within the day's budget, down to the goal…
+      const picked: PlannedLayer[] = [];
+      let cost = 0;
+      for (const l of candidates(early0)) {
+        const now = after(picked);
+        if (!now.over(early0)) break;
+        if (!now.helps(l, early0) || !fits(l, cost)) continue;
+        picked.push(l);
+        cost += livePackedOf(l);
+      }
+      // …and in an image with a chunked tree only when that reaches the goal: a day whose budget cannot carry the
+      // compaction leaves it to a bigger one (the forced compaction, past 95 %, first takes what fits in its day).
+      // A part of it on a small day made the next day compact again, each a deep rewrite (the `random` month: 55 MB
+      // of patches on day 27, then the 542 MB layer the day after, which alone would have done).
+      if (!chunkedImage || !after(picked).over(early0)) for (const l of picked) take(l, true);
     }
   }
   const forced = nothingChanged ? { server: false, trees: new Set<TreeName>(), goal: 0, treeGoal: 0 } : overFrom(MUST_FREE_FROM, HARD_GOAL);
@@ -397,23 +456,30 @@ export function planIncremental(
     // "Sixth round": without this the forced compaction of a 33 MB day sent 319 MB).
     for (const l of candidates(forced)) {
       if (!stillOver(forced)) break;
-      if (helps(l, forced) && livePackedOf(l) <= dayLeft()) take(l);
+      if (helps(l, forced) && livePackedOf(l) <= dayLeft()) take(l, true);
     }
+    /** The day's budget brought the limits down to the goal: a compaction the day could carry, not a forced re-chain. */
+    const withinDay = !stillOver(forced);
     const further: Over = { ...forced, server: forced.server && serverPressure() > MUST_FREE_FROM, trees: new Set([...forced.trees].filter((t) => treePressure(t) > MUST_FREE_FROM)) };
     for (const l of candidates(further)) {
       if (!stillOver(further)) break;
-      if (helps(l, further)) take(l);
+      if (helps(l, further)) take(l, true);
     }
     // Nodes unpack everything above the lowest layer taken again anyway: sweep what is SWEEP_DEAD_SHARE dead up there,
     // whatever the budget, so that the next forced compaction comes late (each one re-chains the stack above it).
-    if (manifests.some((m) => m.chunks)) {
+    // Not when the day's budget sufficed: the sweep re-sends live bytes that no limit needs yet (it is for the bulk
+    // compactions that re-chain much of the stack).
+    if (chunkedImage && !withinDay) {
       const lowest = Math.min(...[...chosen].map((l) => stack.indexOf(l)));
       // Only the layers whose limit forced it: a tree image over its own limit does not sweep the other trees.
       const swept = (l: PlannedLayer) => forced.server || forced.trees.has(l.tree);
-      for (const l of stack.slice(lowest)) if (!chosen.has(l) && swept(l) && l.bytes > 0 && deadOf(l) >= SWEEP_DEAD_SHARE * l.bytes) take(l);
+      for (const l of stack.slice(lowest)) if (!chosen.has(l) && swept(l) && l.bytes > 0 && deadOf(l) >= SWEEP_DEAD_SHARE * l.bytes) take(l, true);
     }
   }
-  if (chosen.size) {
+  // In an image with a chunked tree only after an early or forced compaction: a soft one's piggyback re-sent deep
+  // app-media layers that no limit needed within the month (on the engine upgrade's day, whose bytes fund half of
+  // them: 160–250 MB beyond the day's changes, 4–7 % of the month's written bytes).
+  if (chosen.size && (!chunkedImage || deepTaken)) {
     // The stack is re-chained from the lowest layer chosen: layers above it that are mostly dead go too.
     const lowest = Math.min(...[...chosen].map((l) => stack.indexOf(l)));
     for (const l of stack.slice(lowest)) {
@@ -449,7 +515,7 @@ export function planIncremental(
       if (!changed.has(t)) continue;
       const newest = treeLayers(t).at(-1);
       if (!newest?.patch || ownFile(newest)) continue;
-      if (liveNow.get(newest)!.bytes + aboveNow.get(newest)! <= FOLD_SHARE * newBytes) {
+      if (liveNow.get(newest)!.bytes + aboveNow.get(newest)! <= (current.get(t)!.chunks ? CHUNKED_FOLD_SHARE : FOLD_SHARE) * newBytes) {
         folded.add(newest);
         note(t, `folded patch layer ${newest.index} into the new top`);
       }
@@ -460,7 +526,7 @@ export function planIncremental(
   // The image's layers in all stay under MAX_STACK (a re-planned tree may have more layers than before).
   const stackLimit = Math.max(MAX_STACK, stable.layers.length + 16);
   const countLimit = Math.min(layerBudget, stackLimit);
-  let earlyBudget = FOLD_SHARE * newBytes;
+  let earlyBudget = EARLY_MERGE_SHARE * newBytes;
   for (let guard = 0; guard < 10_000; guard++) {
     const patches = (t: TreeName) => treeLayers(t).filter((l) => l.patch).length + newTop(t);
     const allPatches = keptTrees.reduce((n, t) => n + patches(t), 0);
@@ -470,8 +536,8 @@ export function planIncremental(
     let run: PlannedLayer[] | undefined;
     if (over) run = cheapestRun(stack, overTree.length ? overTree : keptTrees, current, MERGE_UNPACK_WEIGHT, newBytes)?.run;
     else if (total > countLimit - EARLY_MERGE_ROOM) {
-      // Ahead of the limit: only a merge that costs nodes and the push as little as a fold.
-      const early = cheapestRun(stack, keptTrees, current, 1, earlyBudget);
+      // Ahead of the limit: a merge that the day's new bytes carry.
+      const early = cheapestRun(stack, keptTrees, current, MERGE_UNPACK_WEIGHT, earlyBudget);
       if (early && early.cost <= earlyBudget) {
         run = early.run;
         earlyBudget -= early.cost;
