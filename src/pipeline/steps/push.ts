@@ -5,14 +5,15 @@
 // distant registry their round trips, not their bytes, are the cost). One target serves all pushes: one ECR token,
 // one repo check. The record goes last, once every image is there.
 import { readFile } from 'node:fs/promises';
-import { GamelayerError } from '../../errors.js';
-import { blobPath, openLayout, sha256Digest, type LayoutReader } from '../../oci/layout.js';
+import { GamelayerError, errnoCode } from '../../errors.js';
+import path from 'node:path';
+import { blobPath, openLayout, REF_NAME, sha256Digest, type LayoutReader } from '../../oci/layout.js';
 import { lineTag, pushBuildRecord, recordTag, type LocalManifest, type PushBuildRecordResult } from '../../registry/artifact.js';
 import type { ManifestInfo } from '../../registry/client.js';
 import { pushImage, pushTargetFor, type BlobStripe, type PushImageOptions, type PushResult, type PushTarget } from '../../registry/push.js';
 import { parseReference } from '../../registry/reference.js';
 import { markPushed, recordForRegistry } from '../../state/records.js';
-import { MEDIA_TREES, type BuildRecord } from '../../types.js';
+import { MEDIA_TREES, type BuildRecord, type Descriptor } from '../../types.js';
 import type { RegistryPrevious } from './previous-types.js';
 import { lineCopyDir } from '../../registry/line-copy.js';
 
@@ -95,6 +96,9 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   const current = await currentTags(target, ref.repository, [...record.tags, recordTag(serverTag!), ...(line ? [line] : [])], known);
   // The layout read once for every image of the build (and the record's subject below).
   const layout = await openLayout(store);
+  // The server image's manifest and config, read (once) before anything is sent: a store missing them fails here,
+  // with no tag of this build moved yet.
+  const localSubject = await localManifest(layout, serverTag!);
   const push = (tag: string) => pushImage({ ...rest, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, layoutReader: layout, to: `${repo}:${tag}`, image: tag, current });
   const server = await push(serverTag!);
   // Every push settles before an error is raised: none keeps running behind a failed command.
@@ -111,7 +115,7 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
     tags: [record.tags[0]!],
     line: record.line,
     current,
-    localSubject: await localManifest(layout, serverTag!),
+    localSubject,
     ...(read ? { verifiedRecordBlob: read.blob, recordBlobBytes: read.blobBytes } : {}),
     ...(stateDir ? { lineCopy: { dir: lineCopyDir(stateDir), holds: read?.copied } } : {}),
   });
@@ -151,18 +155,37 @@ async function currentTags(target: PushTarget, repo: string, tags: string[], kno
   return new Map([...tags.filter((t) => known?.has(t)).map((t): [string, ManifestInfo | undefined] => [t, known!.get(t)]), ...asked.map((t, i): [string, ManifestInfo | undefined] => [t, answers[i]])]);
 }
 
-/** The image `tag` of the local store as its manifest bytes and a reader of its config (read whole, verified). */
+/**
+ * The image `tag` of the local store as its manifest bytes and its config, each read once (verified); a config
+ * missing from the store is named (image, digest, file), not a bare ENOENT.
+ */
 async function localManifest(layout: LayoutReader, tag: string): Promise<LocalManifest> {
-  const image = await layout.image(tag, { allowMissing: true });
+  const top = layout.entries.find((d) => d.annotations?.[REF_NAME] === tag);
+  if (!top) throw new GamelayerError('layout.not-found', `${path.join(layout.dir, 'index.json')}: no image ${tag}`, 'build the image first (gamelayer build)');
+  const bytes = await readBlob(layout.dir, top, `manifest of image ${tag}`);
+  let manifest: { config?: Descriptor; manifests?: unknown };
+  try {
+    manifest = JSON.parse(bytes.toString('utf8')) as typeof manifest;
+  } catch (e) {
+    throw new GamelayerError('layout.invalid', `${blobPath(layout.dir, top.digest)}: invalid JSON (manifest of image ${tag}): ${(e as Error).message}`);
+  }
+  const config = manifest.config && !manifest.manifests ? { digest: manifest.config.digest, bytes: await readBlob(layout.dir, manifest.config, `config of image ${tag}`) } : undefined;
   return {
-    bytes: image.bytes,
+    bytes,
     blob: async (digest) => {
-      if (image.kind !== 'image' || image.config.digest !== digest) throw new GamelayerError('record.invalid', `${layout.dir}: ${tag} names no config ${digest}`);
-      // A config is small: one read, not a verifying stream's pieces.
-      const file = blobPath(layout.dir, digest);
-      const bytes = await readFile(file);
-      if (bytes.length !== image.config.size || sha256Digest(bytes) !== digest) throw new GamelayerError('layout.corrupt', `${file}: content does not match its name ${digest}`, 'the store is damaged: rebuild the image');
-      return bytes;
+      if (config?.digest !== digest) throw new GamelayerError('record.invalid', `${layout.dir}: ${tag} names no config ${digest}`);
+      return config.bytes;
     },
   };
+}
+
+/** A small blob of the store (manifest, config) read whole and checked against its descriptor. */
+async function readBlob(dir: string, d: Pick<Descriptor, 'digest' | 'size'>, what: string): Promise<Buffer> {
+  const file = blobPath(dir, d.digest, 'layout.digest');
+  const bytes = await readFile(file).catch((e: unknown) => {
+    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('layout.missing-blob', `${file}: missing blob ${d.digest} (${what})`, 'the store is incomplete: rebuild the image');
+    throw new GamelayerError('layout.unreadable', `${file}: cannot read blob ${d.digest} (${what}): ${(e as Error).message}`);
+  });
+  if (bytes.length !== d.size || sha256Digest(bytes) !== d.digest) throw new GamelayerError('layout.corrupt', `${file}: content does not match its name ${d.digest} (${what})`, 'the store is damaged: rebuild the image');
+  return bytes;
 }
