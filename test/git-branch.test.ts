@@ -2,7 +2,7 @@
 // (src/pipeline/steps/git-branch.ts). Real repositories made with git in a temp folder, each answer compared with
 // what git itself says (`git rev-parse --abbrev-ref HEAD`: `HEAD` when detached).
 import { execFile } from 'node:child_process';
-import { mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +86,39 @@ describe('gitBranch', () => {
     await symlink(path.join(repo, 'deep', 'er'), link);
     expect(await gitSays(link)).toBe('feature/levels');
     expect(await gitBranch(link, cleanEnv)).toBe('feature/levels');
+  });
+
+  it('GIT_DISCOVERY_ACROSS_FILESYSTEM set at all (even "0"): git answers, not the files', async () => {
+    // A repository git refuses (an extension it does not know): read by hand it would name its branch.
+    const dir = path.join(await tempDir(), 'ext');
+    await mkdir(dir);
+    await git(dir, 'init', '-q');
+    await git(dir, 'commit', '-q', '--allow-empty', '-m', 'one');
+    await git(dir, 'config', 'core.repositoryformatversion', '1');
+    await git(dir, 'config', 'extensions.nosuchextension', 'true');
+    await expect(gitSays(dir)).rejects.toThrow(/extension/);
+    for (const value of ['1', '0', '']) {
+      expect(await gitBranch(dir, { ...cleanEnv, GIT_DISCOVERY_ACROSS_FILESYSTEM: value })).toBeUndefined();
+    }
+  });
+
+  it('a .git file is read only when small and one `gitdir:` line; any other is left to git', async () => {
+    const wt = path.join(path.dirname(repo), 'wt-gitfile');
+    await git(repo, 'worktree', 'add', '-q', '-b', 'gitfile', wt);
+    const dotGit = path.join(wt, '.git');
+    const line = (await readFile(dotGit, 'utf8')).trim();
+    expect(line).toMatch(/^gitdir: /);
+    // The gitdir line second: git refuses the file (invalid gitfile format), so there is no branch.
+    await writeFile(dotGit, `# moved\n${line}\n`);
+    await expect(gitSays(wt)).rejects.toThrow();
+    expect(await gitBranch(wt, cleanEnv)).toBeUndefined();
+    // Bigger than 4 KiB (trailing line ends git ignores): git reads it, and its answer is taken.
+    await writeFile(dotGit, `${line}${'\n'.repeat(5000)}`);
+    expect(await gitSays(wt)).toBe('gitfile');
+    expect(await gitBranch(wt, cleanEnv)).toBe('gitfile');
+    // Back to git's own one line: read by hand.
+    await writeFile(dotGit, `${line}\n`);
+    expect(await gitBranch(wt, cleanEnv)).toBe('gitfile');
   });
 
   it('the default line of a build in a checkout is its branch; detached, it is "default"', async () => {
