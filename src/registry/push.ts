@@ -19,6 +19,7 @@ import { headAvailability, pushTargetFor, type TargetOptions } from './connect.j
 import { BLOB_SOURCE_ANNOTATION, blobSourcesOf, fetchMissingBlobs, lazyBlobSource, missingBlobs } from './partial-layout.js';
 import { OciStore } from '../oci/store.js';
 import { entryGame, GAME_ANNOTATION } from '../oci/store-game.js';
+import { settleAll } from '../util/settle-all.js';
 
 export type { BlobAvailability, PushTarget, TargetOptions };
 export { headAvailability, pushTargetFor };
@@ -351,13 +352,6 @@ function immutableTagError(repository: string, tag: string, current: string | un
   );
 }
 
-
-/** Waits for every upload (none left running in the background), then throws the first failure. */
-async function settleAll(promises: Promise<void>[]): Promise<void> {
-  const results = await Promise.allSettled(promises);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-}
 
 /** A shared store (or one made before tags named their game) may hold another game's image under this tag. */
 async function assertImageOfGame(layout: string, top: Descriptor, selector: string, game: string): Promise<void> {

@@ -16,6 +16,7 @@ import type { BuildInputs } from './inputs.js';
 import type { LayersOutput } from './layers.js';
 import type { PlatformPlan } from './plan.js';
 import type { RegistryPrevious } from './previous.js';
+import { settleAll } from '../../util/settle-all.js';
 
 export { SERVER_IMAGE } from '../../types.js';
 
@@ -180,7 +181,7 @@ export async function storeImages(
   // The images side by side (each its own documents; on a no-op every one is a digest check of files already
   // there, so the cost is waiting on the file system), listed in the order of names and platforms.
   const one = async (name: string): Promise<BuiltImage[]> => {
-    const platformImages = await settled(
+    const platformImages = await settleAll(
       perPlatform.map((p) => {
         const layers = name === SERVER_IMAGE ? p.layers : [...p.layers.filter((l) => l.tree === name), p.sentinels[name as TreeName]];
         return storeImage(store, p, name, layers, meta, name === SERVER_IMAGE ? meta.start : undefined, notInStore);
@@ -194,15 +195,7 @@ export async function storeImages(
     }
     return out;
   };
-  return (await settled([SERVER_IMAGE, ...trees].map(one))).flat();
-}
-
-/** Every write settles before an error is raised (none keeps writing behind a failed build); then the first error. */
-async function settled<T>(writes: Promise<T>[]): Promise<T[]> {
-  const results = await Promise.allSettled(writes);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+  return (await settleAll([SERVER_IMAGE, ...trees].map(one))).flat();
 }
 
 /** The descriptor to tag for an image name: its index when there is one, else its only manifest. */
