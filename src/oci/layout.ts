@@ -125,8 +125,18 @@ export interface ReadLayoutOptions {
 
 const MAX_DOCUMENT = 16 << 20;
 
-/** A small blob (manifest, config) read whole and checked against its name. */
-async function readDocument(layoutDir: string, digest: string, what: string): Promise<{ file: string; bytes: Buffer }> {
+/**
+ * A small blob (manifest, config) read whole and checked against its name, and against its descriptor's size when
+ * one is given. `missing` is the code for a blob that is not there: the image is not built (`layout.missing`), or a
+ * document an image names is gone from the store (`layout.missing-blob`).
+ */
+export async function readLayoutDocument(
+  layoutDir: string,
+  d: { digest: string; size?: number },
+  what: string,
+  missing: ErrorCode = 'layout.missing',
+): Promise<{ file: string; bytes: Buffer }> {
+  const { digest } = d;
   const file = blobPath(layoutDir, digest, 'layout.digest');
   let bytes: Buffer;
   try {
@@ -135,15 +145,22 @@ async function readDocument(layoutDir: string, digest: string, what: string): Pr
     bytes = await readFile(file);
   } catch (e) {
     if (e instanceof GamelayerError) throw e;
-    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('layout.missing', `${file}: missing (${what})`, 'build the image first (gamelayer build)');
-    throw new GamelayerError('layout.unreadable', `${file}: cannot read: ${(e as Error).message}`);
+    if (errnoCode(e) === 'ENOENT') {
+      const hint = missing === 'layout.missing' ? 'build the image first (gamelayer build)' : 'the store is incomplete: rebuild the image';
+      throw new GamelayerError(missing, `${file}: missing blob ${digest} (${what})`, hint);
+    }
+    throw new GamelayerError('layout.unreadable', `${file}: cannot read blob ${digest} (${what}): ${(e as Error).message}`);
   }
   const actual = sha256Digest(bytes);
-  if (actual !== digest) throw new GamelayerError('layout.corrupt', `${file}: content hashes to ${actual}, not its name`, 'the store is damaged: rebuild the image');
+  if (actual !== digest) throw new GamelayerError('layout.corrupt', `${file}: content hashes to ${actual}, not its name (${what})`, 'the store is damaged: rebuild the image');
+  if (d.size !== undefined && bytes.length !== d.size) {
+    throw new GamelayerError('layout.corrupt', `${file}: ${bytes.length} bytes, not the ${d.size} its descriptor says (${what})`, 'the store is damaged: rebuild the image');
+  }
   return { file, bytes };
 }
 
-function parseDocument<T>(file: string, bytes: Buffer, what: string): T {
+/** A document read by `readLayoutDocument`, parsed as JSON; invalid JSON is named with its file. */
+export function parseLayoutDocument<T>(file: string, bytes: Buffer, what: string): T {
   try {
     return JSON.parse(bytes.toString('utf8')) as T;
   } catch (e) {
@@ -192,8 +209,8 @@ async function selectImage(layoutDir: string, entries: Descriptor[], selector: s
       // A digest not listed in index.json (e.g. one platform's manifest): accept it when its blob is there.
       const s = await stat(blobPath(layoutDir, selector)).catch(() => undefined);
       if (s) {
-        const { file, bytes } = await readDocument(layoutDir, selector, 'a manifest');
-        const value = parseDocument<{ mediaType?: string }>(file, bytes, 'a manifest');
+        const { file, bytes } = await readLayoutDocument(layoutDir, { digest: selector }, 'a manifest');
+        const value = parseLayoutDocument<{ mediaType?: string }>(file, bytes, 'a manifest');
         top = { mediaType: value.mediaType ?? MEDIA_TYPES.ociManifest, digest: selector, size: s.size };
       }
     }
@@ -212,8 +229,8 @@ async function selectImage(layoutDir: string, entries: Descriptor[], selector: s
 }
 
 async function readManifest(layoutDir: string, d: Descriptor, options: ReadLayoutOptions): Promise<AnyImage> {
-  const { file, bytes } = await readDocument(layoutDir, d.digest, `manifest ${d.digest}`);
-  const value = parseDocument<{ mediaType?: string; config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] }>(file, bytes, `manifest ${d.digest}`);
+  const { file, bytes } = await readLayoutDocument(layoutDir, { digest: d.digest }, `manifest ${d.digest}`);
+  const value = parseLayoutDocument<{ mediaType?: string; config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] }>(file, bytes, `manifest ${d.digest}`);
   const mediaType = value.mediaType ?? d.mediaType;
   const descriptor: Descriptor = { ...d, mediaType, size: bytes.length };
   if (mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerList || value.manifests) {
@@ -240,8 +257,8 @@ async function readManifest(layoutDir: string, d: Descriptor, options: ReadLayou
   // The config is small: read (verified) now, so every layer knows its diff_id.
   let diffIDs: string[] = [];
   if (!missing.some((m) => m.digest === value.config!.digest)) {
-    const config = await readDocument(layoutDir, value.config.digest, `config of ${d.digest}`);
-    diffIDs = parseDocument<{ rootfs?: { diff_ids?: string[] } }>(config.file, config.bytes, `config of ${d.digest}`).rootfs?.diff_ids ?? [];
+    const config = await readLayoutDocument(layoutDir, { digest: value.config.digest }, `config of ${d.digest}`);
+    diffIDs = parseLayoutDocument<{ rootfs?: { diff_ids?: string[] } }>(config.file, config.bytes, `config of ${d.digest}`).rootfs?.diff_ids ?? [];
   }
   const layers = value.layers ?? [];
   const image: Image = {

@@ -4,10 +4,9 @@
 // only their sentinel layer, config and manifest; they share nothing else, so they go up side by side (against a
 // distant registry their round trips, not their bytes, are the cost). One target serves all pushes: one ECR token,
 // one repo check. The record goes last, once every image is there.
-import { readFile } from 'node:fs/promises';
-import { GamelayerError, errnoCode } from '../../errors.js';
+import { GamelayerError } from '../../errors.js';
 import path from 'node:path';
-import { blobPath, openLayout, REF_NAME, sha256Digest, type LayoutReader } from '../../oci/layout.js';
+import { openLayout, parseLayoutDocument, readLayoutDocument, REF_NAME, type LayoutReader } from '../../oci/layout.js';
 import { lineTag, pushBuildRecord, recordTag, type LocalManifest, type PushBuildRecordResult } from '../../registry/artifact.js';
 import type { ManifestInfo } from '../../registry/client.js';
 import { pushImage, pushTargetFor, type BlobStripe, type PushImageOptions, type PushResult, type PushTarget } from '../../registry/push.js';
@@ -162,14 +161,9 @@ async function currentTags(target: PushTarget, repo: string, tags: string[], kno
 async function localManifest(layout: LayoutReader, tag: string): Promise<LocalManifest> {
   const top = layout.entries.find((d) => d.annotations?.[REF_NAME] === tag);
   if (!top) throw new GamelayerError('layout.not-found', `${path.join(layout.dir, 'index.json')}: no image ${tag}`, 'build the image first (gamelayer build)');
-  const bytes = await readBlob(layout.dir, top, `manifest of image ${tag}`);
-  let manifest: { config?: Descriptor; manifests?: unknown };
-  try {
-    manifest = JSON.parse(bytes.toString('utf8')) as typeof manifest;
-  } catch (e) {
-    throw new GamelayerError('layout.invalid', `${blobPath(layout.dir, top.digest)}: invalid JSON (manifest of image ${tag}): ${(e as Error).message}`);
-  }
-  const config = manifest.config && !manifest.manifests ? { digest: manifest.config.digest, bytes: await readBlob(layout.dir, manifest.config, `config of image ${tag}`) } : undefined;
+  const { file, bytes } = await readLayoutDocument(layout.dir, top, `manifest of image ${tag}`, 'layout.missing-blob');
+  const manifest = parseLayoutDocument<{ config?: Descriptor; manifests?: unknown }>(file, bytes, `manifest of image ${tag}`);
+  const config = manifest.config && !manifest.manifests ? { digest: manifest.config.digest, bytes: (await readLayoutDocument(layout.dir, manifest.config, `config of image ${tag}`, 'layout.missing-blob')).bytes } : undefined;
   return {
     bytes,
     blob: async (digest) => {
@@ -177,15 +171,4 @@ async function localManifest(layout: LayoutReader, tag: string): Promise<LocalMa
       return config.bytes;
     },
   };
-}
-
-/** A small blob of the store (manifest, config) read whole and checked against its descriptor. */
-async function readBlob(dir: string, d: Pick<Descriptor, 'digest' | 'size'>, what: string): Promise<Buffer> {
-  const file = blobPath(dir, d.digest, 'layout.digest');
-  const bytes = await readFile(file).catch((e: unknown) => {
-    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('layout.missing-blob', `${file}: missing blob ${d.digest} (${what})`, 'the store is incomplete: rebuild the image');
-    throw new GamelayerError('layout.unreadable', `${file}: cannot read blob ${d.digest} (${what}): ${(e as Error).message}`);
-  });
-  if (bytes.length !== d.size || sha256Digest(bytes) !== d.digest) throw new GamelayerError('layout.corrupt', `${file}: content does not match its name ${d.digest} (${what})`, 'the store is damaged: rebuild the image');
-  return bytes;
 }
