@@ -315,9 +315,12 @@ export function planIncremental(
   }
   const allowPacked = (1 + maxDeadShare) * content - livePacked;
   const share = (d: number, allow: number) => (allow > 0 ? d / allow : d > 0 ? Infinity : 0);
-  const treePressure = (t: TreeName) => share(treeDeadPacked.get(t)!, treeAllow.get(t) ?? 0);
+  /** A tree image's dead bytes (compressed) as a share of its allowance. */
+  const treePressureOf = (t: TreeName, treeDead: number) => share(treeDead, treeAllow.get(t) ?? 0);
   /** The server image's dead bytes as a share of their allowance: compressed, or uncompressed (a node's disk) if that is higher. */
-  const serverPressure = () => Math.max(share(deadPacked, allowPacked), dead / Math.max(1, maxUnpackedDeadShare * content));
+  const serverPressureOf = (packedDead: number, unpackedDead: number) => Math.max(share(packedDead, allowPacked), unpackedDead / Math.max(1, maxUnpackedDeadShare * content));
+  const treePressure = (t: TreeName) => treePressureOf(t, treeDeadPacked.get(t)!);
+  const serverPressure = () => serverPressureOf(deadPacked, dead);
   const softFrom = maxDeadShare > 0 ? compactDeadShare / maxDeadShare : 0;
   // A file's own layer whose file changed goes now, its new version being a layer of its own on top: that
   // costs nothing to push and leaves no dead bytes.
@@ -367,8 +370,12 @@ export function planIncremental(
     goal,
     treeGoal,
   });
-  const stillOver = (o: Over) => (o.server && serverPressure() > o.goal) || [...o.trees].some((t) => treePressure(t) > o.treeGoal);
-  const helps = (l: PlannedLayer, o: Over) => (o.server && serverPressure() > o.goal) || (o.trees.has(l.tree) && treePressure(l.tree) > o.treeGoal);
+  /** Whether the limits of `o` are still over their goals, and whether a layer helps one that is, under these pressures. */
+  const judge = (server: () => number, tree: (t: TreeName) => number) => ({
+    over: (o: Over) => (o.server && server() > o.goal) || [...o.trees].some((t) => tree(t) > o.treeGoal),
+    helps: (l: PlannedLayer, o: Over) => (o.server && server() > o.goal) || (o.trees.has(l.tree) && tree(l.tree) > o.treeGoal),
+  });
+  const { over: stillOver, helps } = judge(serverPressure, treePressure);
   const candidates = (o: Over) => {
     const first = (l: PlannedLayer) => (o.trees.has(l.tree) ? 0 : 1);
     return stack.filter((x) => !chosen.has(x) && deadOf(x) > 0).sort((a, b) => first(a) - first(b) || score(b) - score(a));
@@ -397,12 +404,7 @@ export function planIncremental(
       du -= deadOf(l);
       td.set(l.tree, td.get(l.tree)! - deadPackedOf(l));
     }
-    const server = Math.max(share(dp, allowPacked), du / Math.max(1, maxUnpackedDeadShare * content));
-    const tree = (t: TreeName) => share(td.get(t)!, treeAllow.get(t) ?? 0);
-    return {
-      over: (o: Over) => (o.server && server > o.goal) || [...o.trees].some((t) => tree(t) > o.treeGoal),
-      helps: (l: PlannedLayer, o: Over) => (o.server && server > o.goal) || (o.trees.has(l.tree) && tree(l.tree) > o.treeGoal),
-    };
+    return judge(() => serverPressureOf(dp, du), (t) => treePressureOf(t, td.get(t)!));
   };
   // Nor the soft or the early one: a layer with nothing live left costs nothing to send, yet dropping it makes new
   // images (and nodes unpack the stack above it again) on a day that changed nothing.
