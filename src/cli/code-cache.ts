@@ -282,28 +282,20 @@ function readVerified(file: string): Map<string, Verified> {
 
 function writeVerified(file: string, verified: Map<string, Verified>): void {
   const text = JSON.stringify({ format: VERIFIED_FORMAT, files: Object.fromEntries([...verified].sort(([a], [b]) => (a < b ? -1 : 1))) });
-  const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
-  const fd = openSync(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
-  try {
-    const buf = Buffer.from(`${text}\n`);
-    for (let off = 0; off < buf.length; ) off += writeSync(fd, buf, off);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    renameSync(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writePrivateFile(file, [Buffer.from(`${text}\n`)]);
 }
 
 function writeEntry(file: string, header: Header, bytes: Buffer): void {
+  writePrivateFile(file, [Buffer.from(`${MAGIC}${JSON.stringify(header)}\n`), bytes]);
+}
+
+/** `parts` as the file's new content, readable by its owner only: a temp file beside it, renamed over it. */
+function writePrivateFile(file: string, parts: Buffer[]): void {
   const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
   const fd = openSync(tmp, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o600);
   let open = true;
   try {
-    for (const part of [Buffer.from(`${MAGIC}${JSON.stringify(header)}\n`), bytes]) {
+    for (const part of parts) {
       for (let off = 0; off < part.length; ) off += writeSync(fd, part, off);
     }
     closeSync(fd);
