@@ -4,31 +4,13 @@
 // allowance (docs/compaction.md, "Sixth round").
 import { describe, expect, it } from 'vitest';
 import { planIncremental, type IncrementalOptions, type PreviousTree } from '../src/plan/incremental.js';
-import { makeManifest, withParentDirs } from '../src/scan/manifest.js';
-import { TREE_NAMES, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../src/types.js';
+import { TREE_NAMES, type PlannedLayer, type TreeManifest, type TreeName } from '../src/types.js';
+import { content, file, game, manifests, opts, sizeOf, type Game } from './support/plan-game.js';
 import { previousOf } from './support/previous-trees.js';
 
-const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, `/opt/local/${t}`])) as Record<TreeName, string>;
-const MiB = 1 << 20;
-const opts: IncrementalOptions = { targetSize: MiB, maxLayers: 100, mounts };
 /** No dead-byte limit at all: days that only prepare the stack. */
 const lifted: IncrementalOptions = { ...opts, maxDeadShare: 100, maxTreeDeadShare: 100, maxUnpackedDeadShare: 100, rebaseShare: 1 };
-let serial = 0;
-const file = (path: string, size: number): FileEntry => ({ path, type: 'file', mode: 0o644, size, xxh64: (++serial).toString(16).padStart(16, '0') });
-type Game = Record<TreeName, FileEntry[]>;
-const manifests = (g: Game): TreeManifest[] => TREE_NAMES.map((t) => makeManifest(t, { kind: 'dir', path: `/${t}` }, withParentDirs(g[t])));
-const content = (ms: TreeManifest[]) => ms.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0);
-const sizeOf = (ls: PlannedLayer[]) => ls.reduce((n, l) => n + l.bytes, 0);
 const filesOf = (l: PlannedLayer) => l.entries.filter((e) => e.type === 'file');
-
-function game(): Game {
-  return {
-    engine: [file('start.sh', 900), ...Array.from({ length: 40 }, (_, i) => file(`lib/l${i}.so`, 50_000 + 1000 * i))],
-    'engine-media': Array.from({ length: 60 }, (_, i) => file(`shaders/x${i}.bin`, 20_000 + 300 * i)),
-    app: [file('bin/game.so', 1_500_000), ...Array.from({ length: 50 }, (_, i) => file(`Config/c${i}.cfg`, 30_000 + 100 * i))],
-    'app-media': Array.from({ length: 400 }, (_, i) => file(`levels/l${i % 9}/p${String(i).padStart(3, '0')}.dat`, 20_000 + 97 * i)),
-  };
-}
 
 /** Files of `g` whose path is in `paths` written again (new content, same size). */
 const rewrite = (g: Game, t: TreeName, paths: Set<string>): Game => ({ ...g, [t]: g[t].map((e) => (paths.has(e.path) ? file(e.path, e.size) : e)) });
