@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
 import { isPendingHash } from '../scan/pending.js';
+import { eachEntry } from '../scan/packed-list.js';
 import type { FileEntry, PlannedLayer } from '../types.js';
 import { collectYoungGarbage } from '../util/young-garbage.js';
 import type { ContentReader, ContentSource } from './content.js';
@@ -78,7 +79,7 @@ export function layerTarEntriesInOrder(entries: readonly FileEntry[], mount: str
   const dirs = new Set<string>();
   let previous: string | undefined;
   let plain = true; // paths so far hold no code unit at or above U+D800: `<` is byte order for them
-  for (const e of entries) {
+  for (const e of eachEntry(entries)) {
     if (e.path === '' || e.path.startsWith('/') || e.path.split('/').some((p) => p === '..' || p === '.' || p === '')) {
       throw new GamelayerError('layer.path', `layer entry "${e.path}" is not a clean relative path`);
     }
@@ -102,7 +103,7 @@ export function layerTarEntriesInOrder(entries: readonly FileEntry[], mount: str
   return {
     *[Symbol.iterator]() {
       yield* mountDirs;
-      for (const e of entries) yield { name: prefix ? `${prefix}/${e.path}` : e.path, entry: e };
+      for (const e of eachEntry(entries)) yield { name: prefix ? `${prefix}/${e.path}` : e.path, entry: e };
     },
   };
 }

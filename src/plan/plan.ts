@@ -8,6 +8,8 @@
 // Files at or above the target size are layers of their own.
 import { createHash } from 'node:crypto';
 import { compareBytewise, hashEntries } from '../scan/manifest.js';
+import type { PackedEntries } from '../scan/packed-entries.js';
+import { packedStoreOf } from '../scan/packed-list.js';
 import { TREE_NAMES, type FileEntry, type LayerPlan, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 
 export interface PlanOptions {
@@ -73,10 +75,14 @@ function isBigLayer(l: PlannedLayer, threshold: number): boolean {
 function initialBits(m: TreeManifest, targetSize: number): number {
   let bytes = 0;
   let count = 0;
-  for (const e of m.entries) {
-    if (e.type === 'file' && e.size >= targetSize) continue;
-    bytes += e.size;
-    count++;
+  const store = packedStoreOf(m.entries);
+  if (store) ({ entries: count, bytes } = store.entriesBelow(targetSize));
+  else {
+    for (const e of m.entries) {
+      if (e.type === 'file' && e.size >= targetSize) continue;
+      bytes += e.size;
+      count++;
+    }
   }
   const wanted = bytes / targetSize;
   if (wanted <= 1 || count < 2) return 32;
@@ -91,9 +97,15 @@ function pathHashesOf(entries: readonly FileEntry[]): Uint32Array {
 
 /** Cuts one tree into layers; every layer carries the ancestor directories of its entries. */
 function cut(s: TreeSplit, opts: PlanOptions): PlannedLayer[] {
-  const entries = s.manifest.entries;
   // A boundary falls after an entry whose path hash has k low zero bits; k >= 32: no boundaries.
   const mask = s.k >= 32 ? undefined : 2 ** s.k - 1;
+  const store = packedStoreOf(s.manifest.entries);
+  // A packed tree that is one layer: the layer is the manifest's list view itself, its folders all listed (the scan
+  // adds them), nothing made per entry. Cut into several, its entries are taken as the store's objects.
+  if (store && mask === undefined && !store.hasFileOf(s.bigThreshold) && listsEveryFolder(store)) {
+    return [{ tree: s.tree, index: 0, entries: s.manifest.entries, inputKey: layerInputKey(opts.mounts[s.tree], s.manifest.entries), bytes: store.fileTotals().bytes }];
+  }
+  const entries = store ? store.materialize() : s.manifest.entries;
   const hashes = mask === undefined ? undefined : (s.pathHashes ??= pathHashesOf(entries));
   const dirs = new Map<string, FileEntry>();
   for (const e of entries) if (e.type === 'dir') dirs.set(e.path, e);
@@ -164,6 +176,13 @@ function makeLayer(tree: TreeName, index: number, entries: FileEntry[], mount: s
   let bytes = 0;
   for (const e of entries) bytes += e.size;
   return { tree, index, entries, inputKey: layerInputKey(mount, entries), bytes };
+}
+
+/** Every folder an entry lies in is a listed folder (or the root): the layer needs no ancestor added. */
+function listsEveryFolder(store: PackedEntries): boolean {
+  const dirs = new Set<string>(['']);
+  for (let i = 0; i < store.length; i++) if (store.type(i) !== 'file') dirs.add(store.path(i));
+  return store.folderPaths().every((f) => dirs.has(f));
 }
 
 /** Layers over ECR's per-layer limit cannot be pushed there: say which, before any work is done. */

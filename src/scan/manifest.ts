@@ -1,6 +1,8 @@
 // Canonical form of a tree: entry order, normalised modes, and the digest over both.
 import { createHash, type Hash } from 'node:crypto';
 import type { FileEntry, TreeManifest, TreeName, TreeSource } from '../types.js';
+import { hashPacked } from './packed-entries.js';
+import { packedStoreOf } from './packed-list.js';
 
 /**
  * Permission bits as they go into manifests and layers. Only "is it executable" survives, so the
@@ -36,12 +38,18 @@ export const NEEDS_CODE_POINT_ORDER = /[\uD800-\uFFFF]/;
  * point order, which is much slower), ties in list order.
  */
 export function sortedOrder(entries: readonly { path: string }[]): Int32Array {
-  const order = new Int32Array(entries.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  const path = (i: number) => entries[i]!.path;
-  if (!entries.some((e) => NEEDS_CODE_POINT_ORDER.test(e.path))) {
-    return order.sort((a, b) => (path(a) < path(b) ? -1 : path(a) > path(b) ? 1 : a - b));
+  return pathOrder(entries.length, (i) => entries[i]!.path);
+}
+
+/** `sortedOrder` of `n` paths, path i given by `path(i)`. */
+export function pathOrder(n: number, path: (i: number) => string): Int32Array {
+  const order = new Int32Array(n);
+  let plain = true;
+  for (let i = 0; i < n; i++) {
+    order[i] = i;
+    if (plain && NEEDS_CODE_POINT_ORDER.test(path(i))) plain = false;
   }
+  if (plain) return order.sort((a, b) => (path(a) < path(b) ? -1 : path(a) > path(b) ? 1 : a - b));
   return order.sort((a, b) => compareBytewise(path(a), path(b)) || a - b);
 }
 
@@ -70,6 +78,8 @@ export function encodeEntry(e: FileEntry): string {
 
 /** Feeds every entry's encoding to `h`, in chunks of lines: one native call per entry costs more than the hashing. */
 export function hashEntries(h: Hash, entries: readonly FileEntry[]): Hash {
+  const store = packedStoreOf(entries);
+  if (store) return hashPacked(h, store);
   let chunk = '';
   for (const e of entries) {
     chunk += encodeEntry(e);

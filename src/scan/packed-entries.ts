@@ -1,23 +1,25 @@
-// A tree's entries packed in columns (issue 17 item 2; docs/architecture.md "Memory of a cold build", round 4): about
-// 33 bytes an entry instead of a `FileEntry` object, its path string and a list slot (about 105 bytes). Not yet
-// used by the scan, plan or layer writer: this is the store they are to share, with its encodings held equal to
-// the object form's (manifest digest, record JSON) by test/packed-entries.test.ts.
-import { createHash } from 'node:crypto';
+// A tree's entries packed in columns (issue 17 item 2; docs/architecture.md "Memory of a cold build", round 6): about
+// 35 bytes an entry instead of a `FileEntry` object, its path string and a list slot (about 105 bytes). A cold
+// build's scan of a large tree fills one (src/scan/scan.ts), and the manifest's `entries` read it through a list
+// view (src/scan/packed-list.ts); its encodings are held equal to the object form's (manifest digest, record JSON)
+// by test/packed-entries.test.ts.
+import { createHash, type Hash } from 'node:crypto';
 import type { FileEntry } from '../types.js';
-import { sortedOrder } from './manifest.js';
 
 const TYPES: readonly FileEntry['type'][] = ['file', 'dir', 'symlink'];
 /** `hashKind` values: no xxh64, 16 hex digits (held as 8 bytes), any other string (a pending mark; held aside). */
 const NO_HASH = 0;
 const HEX_HASH = 1;
 const OTHER_HASH = 2;
+/** A file whose hash the layer writer fills (src/scan/pending.ts): reads as the store's one `pendingMark`. */
+const PENDING_HASH = 3;
 const HEX16 = /^[0-9a-f]{16}$/;
 
 /** A growable typed column: doubles its buffer while appending, cut to its length by `seal`. */
 class Grow<T extends Int32Array | Uint8Array | Uint16Array | Float64Array | BigUint64Array> {
   data: T;
   length = 0;
-  constructor(private readonly make: (n: number) => T) {
+  constructor(readonly make: (n: number) => T) {
     this.data = make(1024);
   }
   room(): void {
@@ -48,6 +50,10 @@ export class PackedEntries {
   /** The few values that fit no column: link targets, non-hex hash strings (pending marks). */
   private readonly linkTargets = new Map<number, string>();
   private readonly otherHashes = new Map<number, string>();
+  /** What every pending entry's `xxh64` reads as: `''` while the scan walks, then the scan's pending mark. */
+  pendingMark = '';
+  /** The entries as objects, once some reader needed them so (a tree cut into several layers): kept in step. */
+  materialized?: FileEntry[];
 
   static from(entries: readonly FileEntry[]): PackedEntries {
     const p = new PackedEntries();
@@ -100,19 +106,55 @@ export class PackedEntries {
 
   /**
    * The entries in manifest order (bytewise path order, as `sortEntries`), as a new sealed store. The path strings
-   * exist only while sorting (what the scan holds today for the whole build); the columns are copied by index.
+   * exist only while sorting; the columns are copied by index.
    */
   sorted(): PackedEntries {
-    const order = sortedOrder(Array.from({ length: this.length }, (_, i) => ({ path: this.path(i) })));
+    return this.permuted(this.sortOrder());
+  }
+
+  /**
+   * The indexes in manifest order (bytewise path order, ties in index order), compared on the paths' UTF-8 bytes
+   * written once into one buffer: no path string is made (1M of them were about 40 MiB, promoted while sorting).
+   */
+  sortOrder(): Int32Array {
+    const n = this.length;
+    const prefixes = this.folders.map((f) => Buffer.from(f === '' ? '' : `${f}/`, 'utf8'));
+    let total = 0;
+    for (let i = 0; i < n; i++) total += prefixes[this.folder.data[i]!]!.length + this.nameEnd.data[i]! - (i === 0 ? 0 : this.nameEnd.data[i - 1]!);
+    const keys = Buffer.allocUnsafe(total);
+    const end = new Int32Array(n);
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      at += prefixes[this.folder.data[i]!]!.copy(keys, at);
+      at += this.names.copy(keys, at, i === 0 ? 0 : this.nameEnd.data[i - 1]!, this.nameEnd.data[i]!);
+      end[i] = at;
+    }
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    return order.sort((a, b) => {
+      let x = a === 0 ? 0 : end[a - 1]!;
+      let y = b === 0 ? 0 : end[b - 1]!;
+      const xe = end[a]!;
+      const ye = end[b]!;
+      for (; x < xe && y < ye; x++, y++) {
+        const d = keys[x]! - keys[y]!;
+        if (d !== 0) return d;
+      }
+      return xe - x - (ye - y) || a - b;
+    });
+  }
+
+  /** A new sealed store of entry `order[j]` at j. */
+  permuted(order: Int32Array): PackedEntries {
     const out = new PackedEntries();
     out.folders.push(...this.folders);
+    out.pendingMark = this.pendingMark;
     out.names = Buffer.allocUnsafe(this.namesLength);
-    for (const i of order) {
-      const name = this.nameBytes(i);
-      name.copy(out.names, out.namesLength);
-      out.namesLength += name.length;
-      const j = out.length;
-      for (const c of out.columns()) c.room();
+    for (const c of out.columns()) c.data = c.make(order.length) as never;
+    for (let j = 0; j < order.length; j++) {
+      const i = order[j]!;
+      const start = i === 0 ? 0 : this.nameEnd.data[i - 1]!;
+      out.namesLength += this.names.copy(out.names, out.namesLength, start, this.nameEnd.data[i]!);
       out.folder.data[j] = this.folder.data[i]!;
       out.nameEnd.data[j] = out.namesLength;
       out.typeCode.data[j] = this.typeCode.data[i]!;
@@ -124,9 +166,64 @@ export class PackedEntries {
       if (other !== undefined) out.otherHashes.set(j, other);
       const t = this.linkTargets.get(i);
       if (t !== undefined) out.linkTargets.set(j, t);
-      for (const c of out.columns()) c.length++;
     }
+    for (const c of out.columns()) c.length = order.length;
     return out.seal();
+  }
+
+  /** Folder paths that entries lie in ('' for the root), each once. */
+  folderPaths(): readonly string[] {
+    return this.folders;
+  }
+
+  /** The entries as objects (`entry(i)` each), made once and kept; later `setXxh64` calls update them too. */
+  materialize(): FileEntry[] {
+    if (!this.materialized) {
+      const out: FileEntry[] = [];
+      for (let i = 0; i < this.length; i++) out.push(this.entry(i));
+      this.materialized = out;
+    }
+    return this.materialized;
+  }
+
+  /** The symbolic links, as objects (links are few). */
+  *links(): Generator<FileEntry> {
+    for (const i of [...this.linkTargets.keys()].sort((a, b) => a - b)) yield this.entry(i);
+  }
+
+  /** Files and their bytes. */
+  fileTotals(): { files: number; bytes: number } {
+    let files = 0;
+    let bytes = 0;
+    for (let i = 0; i < this.length; i++) {
+      if (this.typeCode.data[i] !== 0) continue;
+      files++;
+      bytes += this.sizes.data[i]!;
+    }
+    return { files, bytes };
+  }
+
+  /** Entries other than files of `size` bytes or more, and their bytes. */
+  entriesBelow(size: number): { entries: number; bytes: number } {
+    let entries = 0;
+    let bytes = 0;
+    for (let i = 0; i < this.length; i++) {
+      if (this.typeCode.data[i] === 0 && this.sizes.data[i]! >= size) continue;
+      entries++;
+      bytes += this.sizes.data[i]!;
+    }
+    return { entries, bytes };
+  }
+
+  /** True when some file has at least `size` bytes. */
+  hasFileOf(size: number): boolean {
+    for (let i = 0; i < this.length; i++) if (this.typeCode.data[i] === 0 && this.sizes.data[i]! >= size) return true;
+    return false;
+  }
+
+  /** True while some entry still reads as pending. */
+  hasPending(): boolean {
+    return this.hashKind.data.subarray(0, this.length).includes(PENDING_HASH);
   }
 
   private columns(): Grow<Int32Array | Uint8Array | Uint16Array | Float64Array | BigUint64Array>[] {
@@ -140,7 +237,7 @@ export class PackedEntries {
 
   path(i: number): string {
     const dir = this.folders[this.folder.data[i]!]!;
-    const name = this.nameBytes(i).toString('utf8');
+    const name = this.names.toString('utf8', i === 0 ? 0 : this.nameEnd.data[i - 1]!, this.nameEnd.data[i]!);
     return dir === '' ? name : `${dir}/${name}`;
   }
 
@@ -160,6 +257,7 @@ export class PackedEntries {
     const kind = this.hashKind.data[i];
     if (kind === NO_HASH) return undefined;
     if (kind === OTHER_HASH) return this.otherHashes.get(i)!;
+    if (kind === PENDING_HASH) return this.pendingMark;
     return this.hashes.data[i]!.toString(16).padStart(16, '0');
   }
 
@@ -167,6 +265,8 @@ export class PackedEntries {
   setXxh64(i: number, xxh64: string | undefined): void {
     this.otherHashes.delete(i);
     this.putHash(i, xxh64);
+    const e = this.materialized?.[i];
+    if (e) e.xxh64 = xxh64;
   }
 
   linkTarget(i: number): string | undefined {
@@ -191,6 +291,8 @@ export class PackedEntries {
   private putHash(i: number, xxh64: string | undefined): void {
     if (xxh64 === undefined) {
       this.hashKind.data[i] = NO_HASH;
+    } else if (xxh64 === this.pendingMark) {
+      this.hashKind.data[i] = PENDING_HASH;
     } else if (HEX16.test(xxh64)) {
       this.hashKind.data[i] = HEX_HASH;
       this.hashes.data[i] = BigInt(`0x${xxh64}`);
@@ -209,7 +311,11 @@ export function encodePacked(p: PackedEntries, i: number): string {
 
 /** `entriesDigest` of the store's entries, without making their objects. */
 export function packedDigest(p: PackedEntries): string {
-  const h = createHash('sha256');
+  return `sha256:${hashPacked(createHash('sha256'), p).digest('hex')}`;
+}
+
+/** `hashEntries` of the store's entries: the same lines fed to `h`, in chunks. */
+export function hashPacked(h: Hash, p: PackedEntries): Hash {
   let chunk = '';
   for (let i = 0; i < p.length; i++) {
     chunk += encodePacked(p, i);
@@ -218,5 +324,5 @@ export function packedDigest(p: PackedEntries): string {
       chunk = '';
     }
   }
-  return `sha256:${h.update(chunk).digest('hex')}`;
+  return h.update(chunk);
 }

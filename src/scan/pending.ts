@@ -5,6 +5,8 @@
 import { compareBytewise, entriesDigest } from './manifest.js';
 import { hashFile, type StatSnapshot } from './hash.js';
 import type { StatCache } from './stat-cache.js';
+import type { PackedEntries } from './packed-entries.js';
+import { packedStoreOf } from './packed-list.js';
 import type { FileEntry, TreeManifest } from '../types.js';
 
 /** First character of a pending entry's `xxh64`: never a hex digit, so no content source takes it for a hash. */
@@ -30,6 +32,8 @@ export class PendingHashes {
   private readonly filled: Uint8Array;
   /** The manifest's entries, as `markAll` found them. */
   private entries: readonly FileEntry[] = [];
+  /** The manifest's packed store, when its entries are one (then places are its indexes, and hashes go there). */
+  private store?: PackedEntries;
   /** `slotAt[place]`: the pending slot of `entries[place]`, or -1. */
   private slotAt = new Int32Array(0);
   /** Places found last; the next entry of a layer is usually one past one of them. */
@@ -59,6 +63,24 @@ export class PendingHashes {
   markAll(): void {
     const entries = this.manifest.entries;
     const slotAt = new Int32Array(entries.length).fill(-1);
+    const store = packedStoreOf(entries);
+    if (store) {
+      // Every reserved entry of the store reads as its one pending mark: set once, not per entry.
+      for (let slot = 0; slot < this.cache.reservedCount; slot++) {
+        const place = this.cache.reservedPlace(slot);
+        if (place >= store.length || store.type(place) !== 'file' || store.xxh64(place) !== store.pendingMark) {
+          throw new Error(`pending hashes of ${this.label}: the stat cache's slot ${slot} is not a pending file of the manifest at ${place}`);
+        }
+        slotAt[place] = slot;
+      }
+      store.pendingMark = this.mark;
+      this.store = store;
+      this.entries = entries;
+      this.slotAt = slotAt;
+      this.manifest.digest = `pending:${this.id}`;
+      this.cache.spillReserved();
+      return;
+    }
     for (let slot = 0; slot < this.cache.reservedCount; slot++) {
       const place = this.cache.reservedPlace(slot);
       const file = this.cache.reservedFile(slot);
@@ -86,8 +108,9 @@ export class PendingHashes {
     return slot >= 0 && this.filled[slot] === 0 ? slot : -1;
   }
 
-  /** Where `entry` is in the manifest's entries (checked by identity), or -1. */
+  /** Where `entry` is in the manifest's entries (checked by identity; in a packed store, by path), or -1. */
   private placeOf(entry: FileEntry): number {
+    if (this.store) return this.placeInStore(this.store, entry.path);
     const entries = this.entries;
     for (const p of this.recent) {
       if (p + 1 >= 0 && p + 1 < entries.length && entries[p + 1] === entry) return this.found(p + 1);
@@ -98,6 +121,22 @@ export class PendingHashes {
       const mid = (lo + hi) >>> 1;
       const c = compareBytewise(entries[mid]!.path, entry.path);
       if (c === 0) return entries[mid] === entry ? this.found(mid) : -1;
+      if (c < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  private placeInStore(store: PackedEntries, path: string): number {
+    for (const p of this.recent) {
+      if (p + 1 >= 0 && p + 1 < store.length && store.path(p + 1) === path) return this.found(p + 1);
+    }
+    let lo = 0;
+    let hi = store.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compareBytewise(store.path(mid), path);
+      if (c === 0) return this.found(mid);
       if (c < 0) lo = mid + 1;
       else hi = mid - 1;
     }
@@ -119,13 +158,14 @@ export class PendingHashes {
 
   /** Absolute path of the slot's file. */
   file(slot: number): string {
-    return this.prefix + (this.cache.reservedFile(slot) as FileEntry).path;
+    return this.prefix + this.cache.reservedPath(slot);
   }
 
   /** The slot's file hashed to `xxh64` (from bytes read in full, under the stat of `before`), reading began at `startedAtMs`. */
   fill(slot: number, xxh64: string, startedAtMs: number): void {
     if (this.filled[slot] === 1) return;
-    this.cache.reservedFile(slot).xxh64 = xxh64;
+    if (this.store) this.store.setXxh64(this.cache.reservedPlace(slot), xxh64);
+    else this.cache.reservedFile(slot).xxh64 = xxh64;
     this.cache.record(slot, this.cache.reservedKey(slot), startedAtMs);
     this.filled[slot] = 1;
     this.left--;

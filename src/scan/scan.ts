@@ -14,6 +14,8 @@ import { collectOldGarbage } from '../util/young-garbage.js';
 import { ChangedWhileReading, hashFile, hashSmallFile, sharedHash, SMALL_FILE, xxhashApi, type StatSnapshot } from './hash.js';
 import { inOrder, makeManifest, normalizeMode, sortedOrder, withParentDirs } from './manifest.js';
 import { PendingHashes } from './pending.js';
+import { PackedEntries } from './packed-entries.js';
+import { packedList } from './packed-list.js';
 import { linksLeavingTree } from './link-resolve.js';
 import { readArchive, sniffArchive } from './read-archive.js';
 import { fileTooBig } from './size-limit.js';
@@ -109,13 +111,27 @@ export async function scanTree(
   const field = opts.field ?? `trees.${tree}.source`;
   const source = await resolveSource(sourcePath, field);
   const label = opts.platform ? `${tree} (${opts.platform})` : tree;
-  const result: { entries: FileEntry[]; stats: PartialStats; pending?: StatCache } =
+  const result: { entries: FileEntry[]; stats: PartialStats; pending?: StatCache; packed?: PackedEntries } =
     source.kind === 'dir'
       ? await scanDir(tree, source, filters, label, opts)
       : await scanArchive(tree, source, filters, label, opts);
   let manifest: TreeManifest;
   let pending: PendingHashes | undefined;
-  if (result.pending) {
+  if (result.pending && result.packed) {
+    // A large cold tree whose hashes the layer writer fills: its entries stay in the packed store (35 bytes an entry,
+    // not an object and a path string of about 100), sorted there; the manifest reads them through a list view.
+    const walked = withParentDirsPacked(result.packed).seal();
+    const order = walked.sortOrder();
+    const sorted = walked.permuted(order);
+    const placeOf = new Int32Array(order.length);
+    for (let i = 0; i < order.length; i++) placeOf[order[i]!] = i;
+    const cache = result.pending;
+    cache.moveTo(sorted, placeOf);
+    manifest = { tree, root: source.path, source, platform: opts.platform, entries: packedList(sorted), digest: '' };
+    const reporter = opts.reporter ?? silentReporter;
+    pending = new PendingHashes(manifest, cache, source.path, label, () => saveOrWarn(() => cache.save(), reporter, label, 'stat cache'), (e, file) => wrapReadError(e, label, file));
+    pending.markAll();
+  } else if (result.pending) {
     // Same fields, in the same order, as makeManifest's; the digest once the layer writer filled every hash. The
     // stat cache's reserved places move from the walk's list to the manifest's, and the walk's list is dropped.
     const walked = withParentDirs(result.entries);
@@ -133,10 +149,13 @@ export async function scanTree(
   } else manifest = makeManifest(tree, source, withParentDirs(result.entries), opts.platform);
   let bytes = 0;
   let files = 0;
-  for (const e of manifest.entries) {
-    if (e.type === 'file') {
-      files++;
-      bytes += e.size;
+  if (result.packed && pending) ({ files, bytes } = result.packed.fileTotals());
+  else {
+    for (const e of manifest.entries) {
+      if (e.type === 'file') {
+        files++;
+        bytes += e.size;
+      }
     }
   }
   return {
@@ -149,6 +168,26 @@ export async function scanTree(
 type PartialStats = Omit<TreeScanStats, 'files' | 'bytes' | 'ms'>;
 
 const HASH_BATCH = 1024;
+
+/**
+ * Entries from which a cold build's scan keeps a tree in a packed store (src/scan/packed-entries.ts) rather than as
+ * objects: below it the objects cost little and every reader takes them directly. Settable for tests.
+ */
+export const packedScan = { minEntries: 65_536 };
+
+/** `withParentDirs` on a store being filled: the folders no entry stands for are added as entries. */
+function withParentDirsPacked(store: PackedEntries): PackedEntries {
+  const have = new Set<string>(['']);
+  for (let i = 0; i < store.length; i++) if (store.type(i) === 'dir') have.add(store.path(i));
+  const folders = store.folderPaths();
+  for (let f = 0; f < folders.length; f++) {
+    for (let p = folders[f]!; !have.has(p); p = p.slice(0, Math.max(0, p.lastIndexOf('/')))) {
+      have.add(p);
+      store.append({ path: p, type: 'dir', mode: 0o755, size: 0 });
+    }
+  }
+  return store;
+}
 
 /** Entries from which what a stage leaves behind is worth a full GC (tens of MiB) even when nothing was hashed. */
 export const LARGE_GAME_ENTRIES = 250_000;
@@ -164,17 +203,30 @@ async function scanDir(
   filters: Filters,
   label: string,
   opts: ScanOptions & { platform?: string },
-): Promise<{ entries: FileEntry[]; stats: PartialStats; pending?: StatCache }> {
+): Promise<{ entries: FileEntry[]; stats: PartialStats; pending?: StatCache; packed?: PackedEntries }> {
   const reporter = opts.reporter ?? silentReporter;
   const cache = await StatCache.open(cacheFile(opts.stateDir, 'stat', source.path));
+  const big = opts.bigFiles?.(tree);
+  // A first scan for a build that may leave hashes to the layer writer: every file will be reserved, and the walk
+  // fills a packed store instead of an object per entry (kept if the tree is large and its hashes are left pending).
+  const store = cache.empty && !big && opts.packHashes ? new PackedEntries() : undefined;
   // Each walked entry becomes its FileEntry at once (the walk's records are not kept): a file the cache vouches for
   // gets its stored hash; the others are reserved in the cache, in walk order, and hashed below.
-  const entries: FileEntry[] = [];
-  cache.attach(entries);
+  let entries: FileEntry[] = [];
+  if (store) cache.attachPacked(store);
+  else cache.attach(entries);
   let cacheHits = 0;
   let tooBig: WalkedEntry | undefined;
   const max = opts.maxFileBytes;
   await walkDirEach(source.path, filters, label, (w) => {
+    if (store) {
+      if (w.type !== 'file') store.append({ path: w.path, type: w.type, mode: normalizeMode(w.type, w.rawMode), size: 0, linkTarget: w.linkTarget });
+      else {
+        if (max !== undefined && w.size > max) tooBig ??= w;
+        cache.reserve(store.append(fileEntry(w.path, w.rawMode, w.size, '')), [w.size, w.mtimeMs, w.ctimeMs, w.ino]);
+      }
+      return;
+    }
     if (w.type !== 'file') {
       entries.push({ path: w.path, type: w.type, mode: normalizeMode(w.type, w.rawMode), size: 0, linkTarget: w.linkTarget });
       return;
@@ -191,15 +243,18 @@ async function scanDir(
     }
   });
   if (tooBig) throw fileTooBig(label, path.join(source.path, tooBig.path), tooBig.size, max!);
-  warnLinksLeaving(entries, label, source.path, reporter);
+  warnLinksLeaving(store ? store.links() : entries, label, source.path, reporter);
   if (cache.rejected) reporter.warn(`${label}: stat cache ignored (${cache.rejected}); hashing every file again`);
 
   const toHash = cache.reservedCount;
-  const big = opts.bigFiles?.(tree);
   // The build packs these files whatever their hash: the layer writer hashes them from the bytes it packs.
   if (toHash > 0 && !big && opts.packHashes && (await opts.packHashes(tree, opts.platform))) {
-    return { entries, stats: { cacheHits, hashedFiles: 0, hashedBytes: 0, cacheRejected: cache.rejected }, pending: cache };
+    const packed = store && store.length >= packedScan.minEntries ? store : undefined;
+    if (store && !packed) cache.attach((entries = store.materialize()));
+    return { entries, stats: { cacheHits, hashedFiles: 0, hashedBytes: 0, cacheRejected: cache.rejected }, pending: cache, ...(packed ? { packed } : {}) };
   }
+  // Hashed here after all: the entries as objects.
+  if (store) cache.attach((entries = store.materialize()));
   let hashBytes = 0;
   for (let slot = 0; slot < toHash; slot++) hashBytes += cache.reservedKey(slot)[0];
   const task = toHash ? reporter.task(`hash ${label}`, hashBytes, 'bytes') : undefined;
@@ -277,7 +332,7 @@ async function scanDir(
  * it through another link of the tree, which no lexical look at one link shows. Those are named, since in the
  * image they point at whatever lies at that path there.
  */
-function warnLinksLeaving(entries: FileEntry[], label: string, root: string, reporter: Reporter): void {
+function warnLinksLeaving(entries: Iterable<FileEntry>, label: string, root: string, reporter: Reporter): void {
   // Only chains: a link written to point outside directly is the documented, deliberate case (SECURITY.md).
   const leaving = linksLeavingTree(entries).filter((l) => l.resolution.via !== undefined);
   if (leaving.length === 0) return;

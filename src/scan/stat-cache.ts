@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { readCheckedJson, writeCheckedJsonPieces } from '../util/checked-json.js';
 import { tempTag } from '../util/temp-files.js';
+import { PackedEntries } from './packed-entries.js';
 import { PagedNumbers, type NumberColumn } from './paged-keys.js';
 
 /** [size, mtimeMs, ctimeMs, ino] */
@@ -97,6 +98,8 @@ export class StatCache {
    */
   private readonly places = int32s();
   private list: readonly ReservedFile[] = [];
+  /** Instead of `list`: the packed store of a cold scan (src/scan/packed-entries.ts), places its indexes. */
+  private packed?: PackedEntries;
   private reservedKeys = float64s();
   /** The reserved files' stats once moved out of memory (`spillReserved`); `reservedKeys` is then empty. */
   private paged?: PagedNumbers;
@@ -122,6 +125,11 @@ export class StatCache {
     return new StatCache(file, columns);
   }
 
+  /** No stored row: every file of the scan will be reserved (a first scan, or a cache that was not used). */
+  get empty(): boolean {
+    return this.rows.paths.length === 0;
+  }
+
   /** The stored row of `relPath` when every stat field matches, else -1. */
   lookup(relPath: string, size: number, mtimeMs: number, ctimeMs: number, ino: number): number {
     const r = this.rowOf(relPath);
@@ -143,15 +151,23 @@ export class StatCache {
   /** The list that reserved places point into (the scan's entries); set before the first `reserve`. */
   attach(list: readonly ReservedFile[]): void {
     this.list = list;
+    this.packed = undefined;
+  }
+
+  /** As `attach`, for a packed store: the reserved files are its entries, their places its indexes. */
+  attachPacked(store: PackedEntries): void {
+    this.packed = store;
+    this.list = [];
   }
 
   /**
    * Points the reserved places into `list` instead, the file at old place p now at `placeOf[p]`: the scan sorted its
    * entries into the manifest's order and the walk's list is dropped.
    */
-  moveTo(list: readonly ReservedFile[], placeOf: Int32Array): void {
+  moveTo(list: readonly ReservedFile[] | PackedEntries, placeOf: Int32Array): void {
     for (let slot = 0; slot < this.places.length; slot++) this.places.set(slot, placeOf[this.places.at(slot)]!);
-    this.list = list;
+    if (list instanceof PackedEntries) this.attachPacked(list);
+    else this.attach(list);
   }
 
   /**
@@ -161,9 +177,9 @@ export class StatCache {
   reserve(place: number, k: StatKey): number {
     if (this.paged) throw new Error('stat cache: a file reserved after the reserved stats were moved to a file');
     const slot = this.places.length;
-    const file = this.list[place];
-    if (file === undefined) throw new Error(`stat cache: no file at place ${place} of the attached list`);
-    if (file.size !== k[0]) throw new Error(`stat cache: ${file.path} reserved with size ${k[0]}, its entry says ${file.size}`);
+    const size = this.packed ? (place < this.packed.length ? this.packed.size(place) : undefined) : this.list[place]?.size;
+    if (size === undefined) throw new Error(`stat cache: no file at place ${place} of the attached list`);
+    if (size !== k[0]) throw new Error(`stat cache: the file at place ${place} reserved with size ${k[0]}, its entry says ${size}`);
     this.places.push(place);
     for (let j = 1; j < 4; j++) this.reservedKeys.push(k[j]!);
     this.kept.push(0);
@@ -198,8 +214,21 @@ export class StatCache {
     return this.places.length;
   }
 
+  /** The slot's entry (of a packed store: made from its columns, so a write to it is not kept; see `reservedPath`). */
   reservedFile(slot: number): ReservedFile {
-    return this.list[this.places.at(slot)]!;
+    return this.packed ? this.packed.entry(this.places.at(slot)) : this.list[this.places.at(slot)]!;
+  }
+
+  reservedPath(slot: number): string {
+    return this.packed ? this.packed.path(this.places.at(slot)) : this.reservedFile(slot).path;
+  }
+
+  private reservedSize(slot: number): number {
+    return this.packed ? this.packed.size(this.places.at(slot)) : this.reservedFile(slot).size;
+  }
+
+  private reservedHash(slot: number): string | undefined {
+    return this.packed ? this.packed.xxh64(this.places.at(slot)) : this.reservedFile(slot).xxh64;
   }
 
   /** Where the slot's file is in the attached list. */
@@ -210,7 +239,7 @@ export class StatCache {
   /** The stat a reserved file had when it was reserved (or last recorded). */
   reservedKey(slot: number): StatKey {
     const k = this.keys;
-    return [this.reservedFile(slot).size, k.at(slot * 3), k.at(slot * 3 + 1), k.at(slot * 3 + 2)];
+    return [this.reservedSize(slot), k.at(slot * 3), k.at(slot * 3 + 1), k.at(slot * 3 + 2)];
   }
 
   /**
@@ -218,10 +247,14 @@ export class StatCache {
    * when hashing began. Racy files are not kept.
    */
   record(slot: number, k: StatKey, hashedAtMs: number): void {
-    const file = this.reservedFile(slot);
-    if (file.size !== k[0]) file.size = k[0];
+    if (this.packed) {
+      if (this.packed.size(this.places.at(slot)) !== k[0]) throw new Error(`stat cache: ${this.reservedPath(slot)} recorded with another size than its packed entry's`);
+    } else {
+      const file = this.reservedFile(slot);
+      if (file.size !== k[0]) file.size = k[0];
+    }
     for (let j = 1; j < 4; j++) this.keys.set(slot * 3 + j - 1, k[j]!);
-    this.kept.set(slot, k[1] < hashedAtMs - RACY_WINDOW_MS && file.xxh64?.length === HASH_CHARS ? 1 : 0);
+    this.kept.set(slot, k[1] < hashedAtMs - RACY_WINDOW_MS && this.reservedHash(slot)?.length === HASH_CHARS ? 1 : 0);
   }
 
   /** True when the next save would write what is already stored: every stored row was kept, in order, and none hashed. */
@@ -270,8 +303,8 @@ export class StatCache {
       piece.length = 0;
       yield close;
     };
-    const stat = (j: number, stored: number[]) => (s: number) => (s >= 0 ? stored[s]! : j === 0 ? this.reservedFile(~s).size : keys.at(~s * 3 + j - 1));
-    yield* column('{"paths":[', ']', (s) => JSON.stringify(s >= 0 ? c.paths[s]! : this.reservedFile(~s).path));
+    const stat = (j: number, stored: number[]) => (s: number) => (s >= 0 ? stored[s]! : j === 0 ? this.reservedSize(~s) : keys.at(~s * 3 + j - 1));
+    yield* column('{"paths":[', ']', (s) => JSON.stringify(s >= 0 ? c.paths[s]! : this.reservedPath(~s)));
     yield* column(',"size":[', ']', stat(0, c.size));
     yield* column(',"mtime":[', ']', stat(1, c.mtime));
     yield* column(',"ctime":[', ']', stat(2, c.ctime));
@@ -280,7 +313,7 @@ export class StatCache {
     yield ',"xxh64":"';
     for (let i = 0; i < rows.length; i++) {
       const s = rows.at(i);
-      hashes.push(s >= 0 ? this.hashAt(s) : this.reservedFile(~s).xxh64!);
+      hashes.push(s >= 0 ? this.hashAt(s) : this.reservedHash(~s)!);
       if (hashes.length === SAVE_BATCH) {
         yield hashes.join('');
         hashes.length = 0;

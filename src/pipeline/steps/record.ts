@@ -5,8 +5,9 @@
 import path from 'node:path';
 import { copyRecord, LAST_BUILD, recordsDir, writeRecord } from '../../state/records.js';
 import type { TreeDecision } from '../../plan/incremental.js';
-import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
+import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type FileEntry, type TreeManifest, type TreeName } from '../../types.js';
 import { exists } from '../../util/exists.js';
+import { packedStoreOf } from '../../scan/packed-list.js';
 import { movedBases, type BaseMove } from '../base-source.js';
 import { recordImages, topLevel, type ImagesOutput } from './images.js';
 import type { BuildInputs } from './inputs.js';
@@ -141,7 +142,9 @@ export function summarize(i: SummaryInput): BuildSummary {
 }
 
 /** Files among a layer's entries, counted without a filtered copy of a list that may hold 1M entries. */
-function countFiles(entries: readonly { type: string }[]): number {
+function countFiles(entries: readonly FileEntry[]): number {
+  const store = packedStoreOf(entries);
+  if (store) return store.fileTotals().files;
   let n = 0;
   for (const e of entries) if (e.type === 'file') n++;
   return n;
