@@ -101,6 +101,9 @@ describe('packed list view', () => {
     expect([...list]).toEqual(entries);
     expect(JSON.stringify(list)).toBe(JSON.stringify(entries));
     expect(list.slice(1, 2)).toEqual([entries[1]]);
+    expect(list.slice(-1)).toEqual([entries[2]]);
+    expect(list.slice()).toEqual(entries);
+    expect(list.slice(2, 1)).toEqual([]);
     expect(list.filter((e) => e.type === 'file').map((e) => e.path)).toEqual(['a/x']);
     expect(list[3]).toBeUndefined();
     // Not kept: each read is a new object.

@@ -48,10 +48,13 @@ export class PackedEntries {
   private readonly hashKind = new Grow((n) => new Uint8Array(n));
   private readonly hashes = new Grow((n) => new BigUint64Array(n));
   /** The few values that fit no column: link targets, non-hex hash strings (pending marks). */
+  private readonly cols = [this.folder, this.nameEnd, this.typeCode, this.modes, this.sizes, this.hashKind, this.hashes];
   private readonly linkTargets = new Map<number, string>();
   private readonly otherHashes = new Map<number, string>();
   /** What every pending entry's `xxh64` reads as: `''` while the scan walks, then the scan's pending mark. */
   pendingMark = '';
+  private lastBits = -1n;
+  private lastHex = '';
   /** The entries as objects, once some reader needed them so (a tree cut into several layers): kept in step. */
   materialized?: FileEntry[];
 
@@ -227,7 +230,7 @@ export class PackedEntries {
   }
 
   private columns(): Grow<Int32Array | Uint8Array | Uint16Array | Float64Array | BigUint64Array>[] {
-    return [this.folder, this.nameEnd, this.typeCode, this.modes, this.sizes, this.hashKind, this.hashes];
+    return this.cols;
   }
 
   /** The name's UTF-8 bytes (for a tar header, without making a string). */
@@ -258,7 +261,13 @@ export class PackedEntries {
     if (kind === NO_HASH) return undefined;
     if (kind === OTHER_HASH) return this.otherHashes.get(i)!;
     if (kind === PENDING_HASH) return this.pendingMark;
-    return this.hashes.data[i]!.toString(16).padStart(16, '0');
+    // Many entries share a hash (every empty file): the last one's text is kept, no BigInt-to-text each time.
+    const bits = this.hashes.data[i]!;
+    if (bits !== this.lastBits) {
+      this.lastBits = bits;
+      this.lastHex = bits.toString(16).padStart(16, '0');
+    }
+    return this.lastHex;
   }
 
   /** Sets entry i's xxh64 (the layer writer filling a pending hash). */
@@ -270,7 +279,7 @@ export class PackedEntries {
   }
 
   linkTarget(i: number): string | undefined {
-    return this.linkTargets.get(i);
+    return this.linkTargets.size === 0 ? undefined : this.linkTargets.get(i);
   }
 
   /** Entry i as the object the rest of gamelayer reads (fields in the scan's order). */

@@ -27,6 +27,8 @@ export function packedList(store: PackedEntries): FileEntry[] {
   const list = new Proxy([] as FileEntry[], {
     get(target, key, receiver) {
       if (key === 'length') return store.length;
+      // Taken in batches by the record's writer (jsonChunks): made from the columns, not read through the view.
+      if (key === 'slice') return (start?: number, end?: number) => sliceOf(store, start, end);
       const i = indexOf(key);
       if (i >= 0) return i < store.length ? store.entry(i) : undefined;
       return Reflect.get(target, key, receiver);
@@ -50,6 +52,16 @@ export function packedList(store: PackedEntries): FileEntry[] {
   });
   stores.set(list, store);
   return list;
+}
+
+/** `Array.prototype.slice` of the store's entries. */
+function sliceOf(store: PackedEntries, start = 0, end = store.length): FileEntry[] {
+  const n = store.length;
+  const from = start < 0 ? Math.max(0, n + start) : Math.min(start, n);
+  const to = end < 0 ? Math.max(0, n + end) : Math.min(end, n);
+  const out: FileEntry[] = [];
+  for (let i = from; i < to; i++) out.push(store.entry(i));
+  return out;
 }
 
 /** The store behind a list `packedList` made, else undefined (a plain list of objects). */
