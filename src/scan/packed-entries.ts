@@ -53,6 +53,8 @@ export class PackedEntries {
   private readonly otherHashes = new Map<number, string>();
   /** What every pending entry's `xxh64` reads as: `''` while the scan walks, then the scan's pending mark. */
   pendingMark = '';
+  private lastFolder = -1;
+  private lastSlash = -1;
   private lastBits = -1n;
   private lastHex = '';
   /** The entries as objects, once some reader needed them so (a tree cut into several layers): kept in step. */
@@ -72,15 +74,22 @@ export class PackedEntries {
   append(e: Readonly<FileEntry>): number {
     const i = this.length;
     const slash = e.path.lastIndexOf('/');
-    const dir = slash < 0 ? '' : e.path.slice(0, slash);
-    let f = this.folderIndex.get(dir);
-    if (f === undefined) {
-      f = this.folders.length;
-      this.folders.push(dir);
-      this.folderIndex.set(dir, f);
+    // A walk gives a folder's entries one after another: the last folder is checked before the map.
+    let f = this.lastFolder;
+    if (f < 0 || slash !== this.lastSlash || !e.path.startsWith(this.folders[f]!)) {
+      const dir = slash < 0 ? '' : e.path.slice(0, slash);
+      f = this.folderIndex.get(dir) ?? -1;
+      if (f < 0) {
+        f = this.folders.length;
+        this.folders.push(dir);
+        this.folderIndex.set(dir, f);
+      }
+      this.lastFolder = f;
+      this.lastSlash = slash;
     }
     const name = e.path.slice(slash + 1);
-    const need = this.namesLength + Buffer.byteLength(name, 'utf8');
+    // At most 3 UTF-8 bytes per UTF-16 code unit: room checked without measuring the name first.
+    const need = this.namesLength + name.length * 3;
     if (need > this.names.length) {
       const bigger = Buffer.allocUnsafe(Math.max(need, this.names.length * 2));
       this.names.copy(bigger, 0, 0, this.namesLength);
