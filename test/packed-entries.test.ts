@@ -67,6 +67,31 @@ describe('packed entry store', () => {
     expect(sortEntries(entries).map((e) => e.path)).toEqual(Array.from({ length: 3 }, (_, i) => packed.sorted().path(i)));
   });
 
+  it('tells a path by its bytes (pathIs), and reads every pending entry as the one mark it is given', () => {
+    const entries: FileEntry[] = [
+      { path: 'a', type: 'dir', mode: 0o755, size: 0 },
+      { path: 'a/x', type: 'file', mode: 0o644, size: 0, xxh64: '' },
+      { path: 'a-b/x', type: 'file', mode: 0o644, size: 0, xxh64: '' },
+      { path: 'ünï/日本', type: 'file', mode: 0o644, size: 1, xxh64: 'ef46db3751d8e999' },
+      { path: 'top', type: 'file', mode: 0o644, size: 1, xxh64: 'ef46db3751d8e999' },
+    ];
+    const packed = PackedEntries.from(entries);
+    for (let i = 0; i < entries.length; i++) {
+      for (let j = 0; j < entries.length; j++) expect(packed.pathIs(i, entries[j]!.path), `${i} ${entries[j]!.path}`).toBe(i === j);
+    }
+    for (const other of ['a/', 'a/xy', 'a/X', 'ab/x', 'a-b', 'ünï/日', 'ünï/日本x', 'to', 'topp', '']) {
+      expect(entries.some((_, i) => packed.pathIs(i, other)), other).toBe(false);
+    }
+    packed.pendingMark = '~7';
+    expect([1, 2].map((i) => packed.xxh64(i))).toEqual(['~7', '~7']);
+    // A hash set after the mark (the layer writer's fill) is the hash, also when it is the last one read.
+    expect(packed.xxh64(3)).toBe('ef46db3751d8e999');
+    packed.setXxh64(1, 'ef46db3751d8e999');
+    packed.setXxh64(2, '0000000000000001');
+    expect([1, 2, 4].map((i) => packed.xxh64(i))).toEqual(['ef46db3751d8e999', '0000000000000001', 'ef46db3751d8e999']);
+    expect(packed.hasPending()).toBe(false);
+  });
+
   it('holds the bench\'s 100k empty-file entries in under 40 bytes each', () => {
     const entries: FileEntry[] = [];
     for (let i = 0; i < 100_000; i++) {

@@ -56,7 +56,7 @@ export class PackedEntries {
   private lastFolder = -1;
   private lastSlash = -1;
   private lastBits = -1n;
-  private lastHex = '';
+  private lastHex: string | undefined;
   /** The entries as objects, once some reader needed them so (a tree cut into several layers): kept in step. */
   materialized?: FileEntry[];
 
@@ -253,6 +253,28 @@ export class PackedEntries {
     return dir === '' ? name : `${dir}/${name}`;
   }
 
+  /** True when entry i's path is `path`: compared on the name's bytes where it is ASCII, no string made. */
+  pathIs(i: number, path: string): boolean {
+    const dir = this.folders[this.folder.data[i]!]!;
+    let at = 0;
+    if (dir !== '') {
+      if (path.charCodeAt(dir.length) !== 47 || !path.startsWith(dir)) return false;
+      at = dir.length + 1;
+    }
+    const start = i === 0 ? 0 : this.nameEnd.data[i - 1]!;
+    const bytes = this.nameEnd.data[i]! - start;
+    const chars = path.length - at;
+    // UTF-8 takes at least a byte per code unit, exactly one only for ASCII.
+    if (chars > bytes) return false;
+    if (chars < bytes) return this.path(i) === path;
+    for (let k = 0; k < chars; k++) {
+      const c = path.charCodeAt(at + k);
+      if (c >= 128) return this.path(i) === path;
+      if (c !== this.names[start + k]) return false;
+    }
+    return true;
+  }
+
   type(i: number): FileEntry['type'] {
     return TYPES[this.typeCode.data[i]!]!;
   }
@@ -276,7 +298,7 @@ export class PackedEntries {
       this.lastBits = bits;
       this.lastHex = bits.toString(16).padStart(16, '0');
     }
-    return this.lastHex;
+    return this.lastHex!;
   }
 
   /** Sets entry i's xxh64 (the layer writer filling a pending hash). */
@@ -311,6 +333,9 @@ export class PackedEntries {
       this.hashKind.data[i] = NO_HASH;
     } else if (xxh64 === this.pendingMark) {
       this.hashKind.data[i] = PENDING_HASH;
+    } else if (xxh64 === this.lastHex) {
+      this.hashKind.data[i] = HEX_HASH;
+      this.hashes.data[i] = this.lastBits;
     } else if (HEX16.test(xxh64)) {
       this.hashKind.data[i] = HEX_HASH;
       this.hashes.data[i] = BigInt(`0x${xxh64}`);

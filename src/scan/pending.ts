@@ -129,7 +129,7 @@ export class PendingHashes {
 
   private placeInStore(store: PackedEntries, path: string): number {
     for (const p of this.recent) {
-      if (p + 1 >= 0 && p + 1 < store.length && store.path(p + 1) === path) return this.found(p + 1);
+      if (p + 1 >= 0 && p + 1 < store.length && store.pathIs(p + 1, path)) return this.found(p + 1);
     }
     let lo = 0;
     let hi = store.length - 1;
