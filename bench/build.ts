@@ -20,6 +20,8 @@ export interface BuildBenchOptions {
   runs: number;
   /** Only the zstd comparison (`tar | zstd -1`, `tar | zstd -3`, the cold build with zstd layers), in section build-zstd. */
   zstdOnly?: boolean;
+  /** Only the gzip comparison (`tar | pigz -1`, the same into a synced file, the cold build with gzip layers), in section build-gzip. */
+  gzipOnly?: boolean;
 }
 
 interface BuildOut {
@@ -126,6 +128,46 @@ Per run (wall: \`zstd -1\` peer / the same into a synced file / build): ${peers.
     process.stdout.write(md);
     await writeReportSection('build-zstd', md);
     await writeFile(path.join(OUT_DIR, 'build-zstd.json'), JSON.stringify({ coldZstd, peers }, null, 2));
+    return;
+  }
+  if (opts.gzipOnly) {
+    const loadAtStart = loadavg()[0]!;
+    for (let i = 0; i < opts.runs; i++) {
+      peers.tar.push(await timePipeline(`${tar} | cat`));
+      peers.pigz.push(await timePipeline(`${tar} | pigz -1 -p${cores}`));
+      const peerOut = path.join(dir, 'peer-out.gz');
+      peers.pigzFile.push(await timePipeline(`${tar} | pigz -1 -p${cores} > '${peerOut}' && sync '${peerOut}' && rm -f '${peerOut}'`));
+      await rm(path.join(dir, '.gamelayer'), { recursive: true, force: true });
+      cold.push(await measure<BuildOut>(worker, ['build', config]));
+    }
+    const med = (xs: number[]) => median(xs);
+    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    const range = (xs: number[]) => `${s(Math.min(...xs))}–${s(Math.max(...xs))}`;
+    const row = (name: string, runs: { ms: number; cpuMs: number }[], ratio = '') =>
+      `| ${name} | ${s(med(runs.map((p) => p.ms)))} (${range(runs.map((p) => p.ms))}) | ${s(med(runs.map((p) => p.cpuMs)))} | ${ratio} |`;
+    const pigz = med(peers.pigz.map((p) => p.ms));
+    const wall = med(cold.map((c) => c.ms));
+    const cpu = med(cold.map((c) => c.cpuMs));
+    const md = `
+### Cold build with gzip layers against \`tar | pigz\` (issue 17) — generated game of ${formatBytes(cold[0]!.result.contentBytes)}, ${cold[0]!.result.layers} layers, ${opts.runs} runs interleaved, medians (min–max)
+
+Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, ${cores} cores (1-minute load average at the start: ${loadAtStart.toFixed(1)}; at the end: ${loadavg()[0]!.toFixed(1)}).
+Each run: the peers, then the cold build (state folder removed), on the trees the peers have just read. CPU: the
+build's own (every thread), the peers' whole pipeline (GNU time).
+\`npm run bench -- build --build-gzip-only [--runs N] [--build-size 3.1GB]\`.
+
+| measurement | wall time | CPU time | ratio (wall; CPU) |
+| --- | --- | --- | --- |
+${row('`tar` alone', peers.tar)}
+${row(`\`tar \\| pigz -1 -p${cores}\``, peers.pigz, '1')}
+${row(`\`tar \\| pigz -1 -p${cores}\` into a file, synced (stored as the build stores its blobs)`, peers.pigzFile)}
+| cold build, gzip layers (level 1; scan, tar, gzip, store) | ${s(wall)} (${range(cold.map((c) => c.ms))}) | ${s(cpu)} | **${(wall / pigz).toFixed(2)}×** \`tar \\| pigz -1\`, ${(wall / med(peers.pigzFile.map((p) => p.ms))).toFixed(2)}× the one that stores its output; CPU ${(cpu / med(peers.pigz.map((p) => p.cpuMs))).toFixed(2)}× |
+
+Per run (wall: \`pigz -1\` peer / the same into a synced file / build): ${peers.pigz.map((p, i) => `${s(p.ms)} / ${s(peers.pigzFile[i]!.ms)} / ${s(cold[i]!.ms)}`).join('; ')}.
+`;
+    process.stdout.write(md);
+    await writeReportSection('build-gzip', md);
+    await writeFile(path.join(OUT_DIR, 'build-gzip.json'), JSON.stringify({ cold, peers }, null, 2));
     return;
   }
   for (let i = 0; i < opts.runs; i++) {
