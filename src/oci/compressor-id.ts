@@ -29,9 +29,8 @@ export function gzipCompressorId(options: GzipOptions = {}): string {
 
 /**
  * zstd level 1, as gzip's: on the generated 3.1 GB game (bench/README.md, issue 17) `zstd -3` took 3.8-4.6 s of CPU
- * where `zstd -1` took 2.4-2.6 s on the same tar, for output 0.2 % smaller; a build's zstd layers were 1.4-1.9× the
- * wall time of `tar | zstd -1` and about half of that gap was the level. Level 3 layers are rebuilt once (the level is
- * in the compressor id, so in the layer cache key).
+ * where `zstd -1` took 2.4-2.6 s on the same tar, for output 0.2 % smaller, and a cold build is CPU-bound. Layers of
+ * level 3 are rebuilt once (the level is in the compressor id, so in the layer cache key).
  */
 export const DEFAULT_ZSTD_LEVEL = 1;
 
