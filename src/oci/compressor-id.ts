@@ -60,7 +60,7 @@ export function zstdMissing(bin: string, e: Error): GamelayerError {
 
 const versions = new Map<string, Promise<string>>();
 
-/** `zstd v1.5.4 -3 -T0 …`: everything that decides the bytes, for the layer cache key. */
+/** `zstd v1.5.4 -1 -T0 …`: everything that decides the bytes, for the layer cache key. */
 export async function zstdCompressorId(options: ZstdOptions = {}): Promise<string> {
   const bin = options.bin ?? 'zstd';
   let v = versions.get(bin);
