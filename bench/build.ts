@@ -9,6 +9,7 @@ import { generateGame } from '../fixtures/generator/generate.js';
 import { mutateGame } from '../fixtures/generator/mutate.js';
 import { parseDocument } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
+import { DEFAULT_ZSTD_LEVEL } from '../src/oci/compressor-id.js';
 import { formatBytes } from '../src/report/reporter.js';
 import { TREE_NAMES } from '../src/types.js';
 import { OUT_DIR, machine, measure, median, writeReportSection, type Measured } from './lib.js';
@@ -19,6 +20,8 @@ export interface BuildBenchOptions {
   runs: number;
   /** Only the zstd comparison (`tar | zstd -1`, `tar | zstd -3`, the cold build with zstd layers), in section build-zstd. */
   zstdOnly?: boolean;
+  /** Only the gzip comparison (`tar | pigz -1`, the same into a synced file, the cold build with gzip layers), in section build-gzip. */
+  gzipOnly?: boolean;
 }
 
 interface BuildOut {
@@ -116,15 +119,55 @@ CPU is its own (every thread) plus its \`zstd\` processes'; the peers' is the wh
 | --- | --- | --- | --- |
 ${row('`tar` alone', peers.tar)}
 ${row(`\`tar \\| zstd -1 -T${cores}\``, peers.zstd1, '1')}
-${row(`\`tar \\| zstd -3 -T${cores}\` (gamelayer's zstd level)`, peers.zstd3)}
+${row(`\`tar \\| zstd -3 -T${cores}\` (gamelayer's zstd level before issue 17's cold-I/O round)`, peers.zstd3)}
 ${row(`\`tar \\| zstd -1 -T${cores}\` into a file, synced (stored as the build stores its blobs)`, peers.zstd1File)}
-| cold build, zstd layers (level 3; scan, tar, zstd, store) | ${s(wall)} (${range(coldZstd.map((c) => c.ms))}) | ${s(cpu)} (of which \`zstd\` ${s(med(coldZstd.map((c) => c.childCpuMs ?? 0)))}) | **${(wall / z1).toFixed(2)}×** \`tar \\| zstd -1\`, ${(wall / z3).toFixed(2)}× \`tar \\| zstd -3\`, ${(wall / med(peers.zstd1File.map((p) => p.ms))).toFixed(2)}× the one that stores its output; CPU ${(cpu / med(peers.zstd1.map((p) => p.cpuMs))).toFixed(2)}×, ${(cpu / med(peers.zstd3.map((p) => p.cpuMs))).toFixed(2)}× |
+| cold build, zstd layers (level ${DEFAULT_ZSTD_LEVEL}; scan, tar, zstd, store) | ${s(wall)} (${range(coldZstd.map((c) => c.ms))}) | ${s(cpu)} (of which \`zstd\` ${s(med(coldZstd.map((c) => c.childCpuMs ?? 0)))}) | **${(wall / z1).toFixed(2)}×** \`tar \\| zstd -1\`, ${(wall / z3).toFixed(2)}× \`tar \\| zstd -3\`, ${(wall / med(peers.zstd1File.map((p) => p.ms))).toFixed(2)}× the one that stores its output; CPU ${(cpu / med(peers.zstd1.map((p) => p.cpuMs))).toFixed(2)}×, ${(cpu / med(peers.zstd3.map((p) => p.cpuMs))).toFixed(2)}× |
 
 Per run (wall: \`zstd -1\` peer / the same into a synced file / build): ${peers.zstd1.map((p, i) => `${s(p.ms)} / ${s(peers.zstd1File[i]!.ms)} / ${s(coldZstd[i]!.ms)}`).join('; ')}.
 `;
     process.stdout.write(md);
     await writeReportSection('build-zstd', md);
     await writeFile(path.join(OUT_DIR, 'build-zstd.json'), JSON.stringify({ coldZstd, peers }, null, 2));
+    return;
+  }
+  if (opts.gzipOnly) {
+    const loadAtStart = loadavg()[0]!;
+    for (let i = 0; i < opts.runs; i++) {
+      peers.tar.push(await timePipeline(`${tar} | cat`));
+      peers.pigz.push(await timePipeline(`${tar} | pigz -1 -p${cores}`));
+      const peerOut = path.join(dir, 'peer-out.gz');
+      peers.pigzFile.push(await timePipeline(`${tar} | pigz -1 -p${cores} > '${peerOut}' && sync '${peerOut}' && rm -f '${peerOut}'`));
+      await rm(path.join(dir, '.gamelayer'), { recursive: true, force: true });
+      cold.push(await measure<BuildOut>(worker, ['build', config]));
+    }
+    const med = (xs: number[]) => median(xs);
+    const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+    const range = (xs: number[]) => `${s(Math.min(...xs))}–${s(Math.max(...xs))}`;
+    const row = (name: string, runs: { ms: number; cpuMs: number }[], ratio = '') =>
+      `| ${name} | ${s(med(runs.map((p) => p.ms)))} (${range(runs.map((p) => p.ms))}) | ${s(med(runs.map((p) => p.cpuMs)))} | ${ratio} |`;
+    const pigz = med(peers.pigz.map((p) => p.ms));
+    const wall = med(cold.map((c) => c.ms));
+    const cpu = med(cold.map((c) => c.cpuMs));
+    const md = `
+### Cold build with gzip layers against \`tar | pigz\` (issue 17) — generated game of ${formatBytes(cold[0]!.result.contentBytes)}, ${cold[0]!.result.layers} layers, ${opts.runs} runs interleaved, medians (min–max)
+
+Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, ${cores} cores (1-minute load average at the start: ${loadAtStart.toFixed(1)}; at the end: ${loadavg()[0]!.toFixed(1)}).
+Each run: the peers, then the cold build (state folder removed), on the trees the peers have just read. CPU: the
+build's own (every thread), the peers' whole pipeline (GNU time).
+\`npm run bench -- build --build-gzip-only [--runs N] [--build-size 3.1GB]\`.
+
+| measurement | wall time | CPU time | ratio (wall; CPU) |
+| --- | --- | --- | --- |
+${row('`tar` alone', peers.tar)}
+${row(`\`tar \\| pigz -1 -p${cores}\``, peers.pigz, '1')}
+${row(`\`tar \\| pigz -1 -p${cores}\` into a file, synced (stored as the build stores its blobs)`, peers.pigzFile)}
+| cold build, gzip layers (level 1; scan, tar, gzip, store) | ${s(wall)} (${range(cold.map((c) => c.ms))}) | ${s(cpu)} | **${(wall / pigz).toFixed(2)}×** \`tar \\| pigz -1\`, ${(wall / med(peers.pigzFile.map((p) => p.ms))).toFixed(2)}× the one that stores its output; CPU ${(cpu / med(peers.pigz.map((p) => p.cpuMs))).toFixed(2)}× |
+
+Per run (wall: \`pigz -1\` peer / the same into a synced file / build): ${peers.pigz.map((p, i) => `${s(p.ms)} / ${s(peers.pigzFile[i]!.ms)} / ${s(cold[i]!.ms)}`).join('; ')}.
+`;
+    process.stdout.write(md);
+    await writeReportSection('build-gzip', md);
+    await writeFile(path.join(OUT_DIR, 'build-gzip.json'), JSON.stringify({ cold, peers }, null, 2));
     return;
   }
   for (let i = 0; i < opts.runs; i++) {
@@ -181,9 +224,9 @@ are the steadier comparison):
 | \`tar \\| pigz -1 -p${cores}\` into a file, synced (stored as the build stores its blobs) | ${s(med(peers.pigzFile.map((p) => p.ms)))} (${range(peers.pigzFile.map((p) => p.ms))}) | ${s(med(peers.pigzFile.map((p) => p.cpuMs)))} | 1 (the fair peer) |
 | cold build, gzip layers (level 1) | ${s(coldWall)} | ${s(med(cold.map((c) => c.cpuMs)))} | **${(coldWall / med(peers.pigz.map((p) => p.ms))).toFixed(2)}×** \`tar \\| pigz\`, **${(coldWall / med(peers.pigzFile.map((p) => p.ms))).toFixed(2)}×** the one into a file; CPU ${(med(cold.map((c) => c.cpuMs)) / med(peers.pigz.map((p) => p.cpuMs))).toFixed(2)}×, ${(med(cold.map((c) => c.cpuMs)) / med(peers.pigzFile.map((p) => p.cpuMs))).toFixed(2)}× |
 | \`tar \\| zstd -1 -T${cores}\` | ${s(med(peers.zstd1.map((p) => p.ms)))} (${range(peers.zstd1.map((p) => p.ms))}) | ${s(med(peers.zstd1.map((p) => p.cpuMs)))} | 1 |
-| \`tar \\| zstd -3 -T${cores}\` (gamelayer's zstd level) | ${s(med(peers.zstd3.map((p) => p.ms)))} (${range(peers.zstd3.map((p) => p.ms))}) | ${s(med(peers.zstd3.map((p) => p.cpuMs)))} | |
+| \`tar \\| zstd -3 -T${cores}\` (gamelayer's zstd level before issue 17's cold-I/O round) | ${s(med(peers.zstd3.map((p) => p.ms)))} (${range(peers.zstd3.map((p) => p.ms))}) | ${s(med(peers.zstd3.map((p) => p.cpuMs)))} | |
 | \`tar \\| zstd -1 -T${cores}\` into a file, synced | ${s(med(peers.zstd1File.map((p) => p.ms)))} (${range(peers.zstd1File.map((p) => p.ms))}) | ${s(med(peers.zstd1File.map((p) => p.cpuMs)))} | 1 (the fair peer) |
-| cold build, zstd layers (level 3; CPU with its \`zstd\` processes) | ${s(med(coldZstd.map((c) => c.ms)))} (${range(coldZstd.map((c) => c.ms))}) | ${s(med(coldZstd.map(zstdCpu)))} | **${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd1.map((p) => p.ms))).toFixed(2)}×** \`tar \\| zstd -1\`, **${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd1File.map((p) => p.ms))).toFixed(2)}×** the one into a file, ${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd3.map((p) => p.ms))).toFixed(2)}× \`tar \\| zstd -3\`; CPU ${(med(coldZstd.map(zstdCpu)) / med(peers.zstd1.map((p) => p.cpuMs))).toFixed(2)}×, ${(med(coldZstd.map(zstdCpu)) / med(peers.zstd3.map((p) => p.cpuMs))).toFixed(2)}× |
+| cold build, zstd layers (level ${DEFAULT_ZSTD_LEVEL}; CPU with its \`zstd\` processes) | ${s(med(coldZstd.map((c) => c.ms)))} (${range(coldZstd.map((c) => c.ms))}) | ${s(med(coldZstd.map(zstdCpu)))} | **${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd1.map((p) => p.ms))).toFixed(2)}×** \`tar \\| zstd -1\`, **${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd1File.map((p) => p.ms))).toFixed(2)}×** the one into a file, ${(med(coldZstd.map((c) => c.ms)) / med(peers.zstd3.map((p) => p.ms))).toFixed(2)}× \`tar \\| zstd -3\`; CPU ${(med(coldZstd.map(zstdCpu)) / med(peers.zstd1.map((p) => p.cpuMs))).toFixed(2)}×, ${(med(coldZstd.map(zstdCpu)) / med(peers.zstd3.map((p) => p.cpuMs))).toFixed(2)}× |
 
 The cold build's CPU includes scanning (xxh64 of every byte) and tar as well as compression; paks that look random
 are stored, not deflated, which is why it can beat the deflate baseline per CPU-second. A changed tree gets a patch

@@ -26,6 +26,7 @@ const { values, positionals } = parseArgs({
     'curve-runs': { type: 'string', default: '1' },
     'build-size': { type: 'string', default: '3.1GB' },
     'build-zstd-only': { type: 'boolean', default: false },
+    'build-gzip-only': { type: 'boolean', default: false },
     'change-mb': { type: 'string', default: '50' },
     full: { type: 'boolean', default: false },
     'compare-sizes': { type: 'string' },
@@ -78,7 +79,7 @@ for (const name of names) {
   if (name === 'scan') {
     await scanBench({ size: size('scan-size', values['scan-size']!), files: Number(values['scan-files']), runs });
   } else if (name === 'build') {
-    await buildBench({ size: size('build-size', values['build-size']!), changeMb: Number(values['change-mb']), runs, zstdOnly: values['build-zstd-only'] });
+    await buildBench({ size: size('build-size', values['build-size']!), changeMb: Number(values['change-mb']), runs, zstdOnly: values['build-zstd-only'], gzipOnly: values['build-gzip-only'] });
   } else if (name === 'fresh-host') {
     await freshHostBench({
       size: size('fresh-size', values['fresh-size']!),

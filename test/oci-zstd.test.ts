@@ -76,7 +76,7 @@ function storeFiles(store: OciStore): { blobs: string[]; temps: string[] } {
 describe('zstd layers', () => {
   it('give the same bytes across runs and with 1, 2 and 3 zstd threads, as the stdin pipe did; diffID and digest are right', async () => {
     const tar = await tarBytes();
-    expect(tar.length).toBeGreaterThan(16 << 20); // three of zstd's 8 MiB jobs at level 3, so the thread count could matter
+    expect(tar.length).toBeGreaterThan(16 << 20); // many of zstd's jobs (2 MiB at level 1, 8 MiB at level 3), so the thread count could matter
     const built = [];
     for (const [i, threads] of [1, 2, 3, undefined].entries()) {
       const store = await storeAt(`threads-${i}`);

@@ -27,7 +27,12 @@ export function gzipCompressorId(options: GzipOptions = {}): string {
   return `gamelayer-gzip/1 level=${level} block=${block} dict=32k stored-if-entropy>7.98 zlib=${process.versions.zlib}`;
 }
 
-export const DEFAULT_ZSTD_LEVEL = 3;
+/**
+ * zstd level 1, as gzip's: on the generated 3.1 GB game (bench/README.md, issue 17) `zstd -3` took 3.8-4.6 s of CPU
+ * where `zstd -1` took 2.4-2.6 s on the same tar, for output 0.2 % smaller, and a cold build is CPU-bound. Layers of
+ * level 3 are rebuilt once (the level is in the compressor id, so in the layer cache key).
+ */
+export const DEFAULT_ZSTD_LEVEL = 1;
 
 export interface ZstdOptions {
   level?: number;
@@ -55,7 +60,7 @@ export function zstdMissing(bin: string, e: Error): GamelayerError {
 
 const versions = new Map<string, Promise<string>>();
 
-/** `zstd v1.5.4 -3 -T0 …`: everything that decides the bytes, for the layer cache key. */
+/** `zstd v1.5.4 -1 -T0 …`: everything that decides the bytes, for the layer cache key. */
 export async function zstdCompressorId(options: ZstdOptions = {}): Promise<string> {
   const bin = options.bin ?? 'zstd';
   let v = versions.get(bin);

@@ -28,6 +28,11 @@ export interface BuildLayerOptions {
    */
   maxBytes?: number;
   tooBig?: () => Error;
+  /**
+   * Called once the whole tar is with the compressor (the layer's files are read): the caller may start the next
+   * layer's tar while this one finishes (compressor tail, blob hash, fsync, rename).
+   */
+  inputDone?: () => void;
 }
 
 /** Resolves once `stream` took `chunk` (a Transform has passed it to its transform, which copied it). */
@@ -72,6 +77,7 @@ export async function buildLayer(layer: PlannedLayer, options: BuildLayerOptions
     broken.catch(() => {});
     for await (const chunk of tar) await Promise.race([written(gzip, chunk), broken]);
     gzip.end();
+    options.inputDone?.();
     await out;
   } catch (e) {
     await tar.return(undefined).catch(() => {});
@@ -118,6 +124,7 @@ async function buildZstdLayer(layer: PlannedLayer, options: BuildLayerOptions, c
       if (overLimit()) throw tooBig();
       await zstd.write(chunk);
     }
+    options.inputDone?.();
     ({ diffID } = await zstd.end());
     if (overLimit()) throw tooBig();
   } catch (e) {

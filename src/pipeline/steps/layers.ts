@@ -5,7 +5,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import pLimit from 'p-limit';
 import { ASSEMBLER_PATH, assemblerBytes } from '../../oci/assembler.js';
 import { chunkedContentSource } from '../../oci/chunk-content.js';
 import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../../oci/content.js';
@@ -19,6 +18,7 @@ import type { ChunkSources } from '../../scan/chunk-tree.js';
 import { xxhashApi } from '../../scan/hash.js';
 import type { BuiltLayer, PlannedLayer, TreeManifest } from '../../types.js';
 import type { LayerReuse } from '../layer-reuse.js';
+import { layerSlots } from '../layer-slots.js';
 import type { BuildInputs } from './inputs.js';
 import { layerTooBig, sentinelLayer, type PlatformPlan } from './plan.js';
 
@@ -76,7 +76,9 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   const markers = toBuild.filter(({ marker }) => marker).length + markersLater;
   const what = `build ${toBuild.length + markersLater - markers} layers${markers ? ` + ${markers} tree markers` : ''}`;
   const task = toBuild.length ? reporter.task(what, totalBytes, 'bytes') : undefined;
-  const limit = pLimit(i.concurrency);
+  // `concurrency` layers make their tar at once, and one more may be finishing (compressor tail, hash, fsync, rename)
+  // meanwhile: each running layer holds a compressor and its buffers (a zstd layer a feed thread: 10-15 MiB of RSS).
+  const slots = layerSlots(i.concurrency, 1);
   const contentSources = new Map<string, Promise<ContentSource>>();
   const contentFor = (m: TreeManifest) => {
     let c = contentSources.get(m.root);
@@ -112,10 +114,10 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   // ended: no layer goes on writing (into the store, the archive content cache) after the build said it failed.
   let failed: { error: unknown } | undefined;
   const buildAll = async (items: Item[]) => {
-    await Promise.allSettled(items.map((item) => limit(() => (failed ? undefined : buildOne(item).catch((error: unknown) => void (failed ??= { error }))))));
+    await Promise.allSettled(items.map((item) => slots.run((inputDone) => (failed ? Promise.resolve() : buildOne(item, inputDone).catch((error: unknown) => void (failed ??= { error }))))));
     if (failed) throw failed.error;
   };
-  const buildOne = async ({ layer, source, marker }: Item) => {
+  const buildOne = async ({ layer, source, marker }: Item, inputDone: () => void) => {
     let last = 0;
     // The layer writer (tar, the gzip pool, zstd) loads with the first layer to build: a no-op never loads it.
     const { buildLayer } = await import('../../oci/layer.js');
@@ -128,6 +130,7 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
         mtime: i.mtime,
         maxBytes: layerLimit,
         tooBig: () => layerTooBig(layer, layerLimit),
+        inputDone,
         onBytes: (n) => {
           // Progress in content bytes: tar headers and padding are not part of the total.
           const add = Math.min(n, Math.max(0, layer.bytes - last));
