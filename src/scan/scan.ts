@@ -173,7 +173,7 @@ const HASH_BATCH = 1024;
  * Entries from which a cold build's scan keeps a tree in a packed store (src/scan/packed-entries.ts) rather than as
  * objects: below it the objects cost little and every reader takes them directly. Settable for tests.
  */
-export const packedScan = { minEntries: 65_536 };
+export const packedScan = { minEntries: 16_384 };
 
 /** `withParentDirs` on a store being filled: the folders no entry stands for are added as entries. */
 function withParentDirsPacked(store: PackedEntries): PackedEntries {
