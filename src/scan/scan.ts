@@ -173,7 +173,7 @@ const HASH_BATCH = 1024;
  * Entries from which a cold build's scan keeps a tree in a packed store (src/scan/packed-entries.ts) rather than as
  * objects: below it the objects cost little and every reader takes them directly. Settable for tests.
  */
-export const packedScan = { minEntries: 65_536 };
+export const packedScan = { minEntries: 16_384 };
 
 /** `withParentDirs` on a store being filled: the folders no entry stands for are added as entries. */
 function withParentDirsPacked(store: PackedEntries): PackedEntries {
@@ -207,26 +207,18 @@ async function scanDir(
   const reporter = opts.reporter ?? silentReporter;
   const cache = await StatCache.open(cacheFile(opts.stateDir, 'stat', source.path));
   const big = opts.bigFiles?.(tree);
-  // A first scan for a build that may leave hashes to the layer writer (every file will be reserved): once the walk
-  // reaches `packedScan.minEntries`, its entries move into a packed store and the rest of the walk fills that
-  // instead of an object per entry. Kept if the tree's hashes are left pending; else turned back into objects.
-  const packable = cache.empty && !big && opts.packHashes !== undefined;
-  let store: PackedEntries | undefined;
+  // A first scan for a build that may leave hashes to the layer writer: every file will be reserved, and the walk
+  // fills a packed store instead of an object per entry (kept if the tree is large and its hashes are left pending).
+  const store = cache.empty && !big && opts.packHashes ? new PackedEntries() : undefined;
   // Each walked entry becomes its FileEntry at once (the walk's records are not kept): a file the cache vouches for
   // gets its stored hash; the others are reserved in the cache, in walk order, and hashed below.
   let entries: FileEntry[] = [];
-  cache.attach(entries);
+  if (store) cache.attachPacked(store);
+  else cache.attach(entries);
   let cacheHits = 0;
   let tooBig: WalkedEntry | undefined;
   const max = opts.maxFileBytes;
   await walkDirEach(source.path, filters, label, (w) => {
-    if (!store && packable && entries.length >= packedScan.minEntries) {
-      // The same entries at the same places: the stat cache's reserved places now index the store.
-      store = new PackedEntries();
-      for (const e of entries) store.append(e);
-      cache.attachPacked(store);
-      entries = [];
-    }
     if (store) {
       if (w.type !== 'file') store.append({ path: w.path, type: w.type, mode: normalizeMode(w.type, w.rawMode), size: 0, linkTarget: w.linkTarget });
       else {
@@ -257,7 +249,9 @@ async function scanDir(
   const toHash = cache.reservedCount;
   // The build packs these files whatever their hash: the layer writer hashes them from the bytes it packs.
   if (toHash > 0 && !big && opts.packHashes && (await opts.packHashes(tree, opts.platform))) {
-    return { entries, stats: { cacheHits, hashedFiles: 0, hashedBytes: 0, cacheRejected: cache.rejected }, pending: cache, ...(store ? { packed: store } : {}) };
+    const packed = store && store.length >= packedScan.minEntries ? store : undefined;
+    if (store && !packed) cache.attach((entries = store.materialize()));
+    return { entries, stats: { cacheHits, hashedFiles: 0, hashedBytes: 0, cacheRejected: cache.rejected }, pending: cache, ...(packed ? { packed } : {}) };
   }
   // Hashed here after all: the entries as objects.
   if (store) cache.attach((entries = store.materialize()));
