@@ -56,4 +56,42 @@ describe('levelled patch merges', () => {
     expect(merged).toHaveLength(1);
     expect(merged[0]!.entries.filter((e) => e.type === 'file').map((e) => e.path)).toEqual(['u1/a.dat', 'u2/a.dat', 'u3/a.dat']);
   });
+
+  it('lets a day that rewrites a big chunked file in part carry merges by its changed file, not its few new chunks', () => {
+    // App media chunked: a 40 MiB pak as 160 chunks (a layer of their own), two 2 MiB patches above. Today one chunk of
+    // the pak is rewritten: 0.25 MiB of new bytes for a 40 MiB changed file (issue 16's reference for the day). 8
+    // layers with today's top, early merges from 7. Within the day's new bytes (the seventh round) merging the two
+    // patches (4 MiB) never fits on such a day; within 0.8 of its changed files it does.
+    const chunk = (i: number) => file(`.gamelayer-chunks/c/${String(i % 256).padStart(2, '0')}/${String(i).padStart(8, '0')}`, MiB / 4);
+    const chunks = Array.from({ length: 160 }, (_, i) => chunk(i));
+    const recipe = (n: number) => file('.gamelayer-chunks/r/paks/big.pak', 120 + 74 * n);
+    const chunked = (fs: FileEntry[]): TreeManifest => ({
+      ...tree('app-media', fs),
+      chunks: { minFileSize: 16 * MiB, avgChunkSize: MiB / 4 },
+      recipes: [{ path: 'paks/big.pak', size: 40 * MiB, xxh64: '', sha256: '', chunks: '' }],
+    });
+    const m = [file('m/base.dat', 10 * MiB), recipe(160)];
+    const U = ['u1', 'u2'].map((d) => [file(`${d}/a.dat`, 2 * MiB)]);
+    const engine = [file('lib/engine.so', 10 * MiB)];
+    const app = [file('Config/game.cfg', MiB)];
+    const shaders = [file('shaders/s.bin', 10 * MiB)];
+    const before = [tree('engine-media', shaders), tree('engine', engine), tree('app', app), chunked([...m, ...chunks, ...U.flat()])];
+    const stack = [
+      layer('engine-media', shaders),
+      layer('engine', engine),
+      layer('app-media', chunks),
+      layer('app-media', m),
+      ...U.map((fs) => layer('app-media', fs, true)),
+      layer('app', app),
+    ];
+    const rewritten = chunks.map((c, i) => (i === 5 ? chunk(1000) : c));
+    const after = [before[0]!, before[1]!, before[2]!, chunked([m[0]!, recipe(160), ...rewritten, ...U.flat()])];
+    const inc = planIncremental(after, previousOf(before, stack), { targetSize: 64 * MiB, maxLayers: 17, mounts });
+    for (const t of after) expect(unpacked(inc.layers, t.tree), t.tree).toEqual(t.entries);
+    expect(inc.decisions['app-media'].reason).toMatch(/merged patch layers/);
+    const merged = inc.layers.filter((l) => l.entries.some((e) => e.path.startsWith('u1/')));
+    expect(merged[0]!.entries.filter((e) => e.type === 'file').map((e) => e.path)).toEqual(['u1/a.dat', 'u2/a.dat']);
+    // The chunks, the pak's recipe layer and everything below stay as they were.
+    expect(inc.layers.slice(0, 4).map((l) => l.inputKey)).toEqual(stack.slice(0, 4).map((l) => l.inputKey));
+  });
 });
