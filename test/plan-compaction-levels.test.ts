@@ -94,4 +94,24 @@ describe('levelled patch merges', () => {
     // The chunks, the pak's recipe layer and everything below stay as they were.
     expect(inc.layers.slice(0, 4).map((l) => l.inputKey)).toEqual(stack.slice(0, 4).map((l) => l.inputKey));
   });
+
+  it('does not merge a small new patch into a big old one: runs of similar size only', () => {
+    // App media: a 6 MiB patch B and a 2 MiB patch S above it; 7 layers with today's top, early merges from 6. Merging
+    // them rewrites B (8 MiB sent) to remove one layer: within the day's 10 MiB the seventh round did it; B is more than
+    // S together, so the levelled merges wait until patches of B's size stand beside it.
+    const B = [file('b/a.dat', 6 * MiB)];
+    const S = [file('s/a.dat', 2 * MiB)];
+    const m = [file('m/base.dat', 10 * MiB)];
+    const engine = [file('lib/engine.so', 10 * MiB)];
+    const app = [file('Config/game.cfg', MiB)];
+    const shaders = [file('shaders/s.bin', 10 * MiB)];
+    const before = [tree('engine-media', shaders), tree('engine', engine), tree('app', app), tree('app-media', [...m, ...B, ...S])];
+    const stack = [layer('engine-media', shaders), layer('engine', engine), layer('app-media', m), layer('app-media', B, true), layer('app-media', S, true), layer('app', app)];
+    const today = Array.from({ length: 10 }, (_, i) => file(`new/f${i}.dat`, MiB));
+    const after = [before[0]!, before[1]!, before[2]!, tree('app-media', [...m, ...B, ...S, ...today])];
+    const inc = planIncremental(after, previousOf(before, stack), { targetSize: 64 * MiB, maxLayers: 16, mounts });
+    for (const t of after) expect(unpacked(inc.layers, t.tree), t.tree).toEqual(t.entries);
+    expect(inc.decisions['app-media'].reason ?? '').not.toMatch(/merged/);
+    expect(inc.layers.map((l) => l.inputKey).slice(0, 6)).toEqual(stack.map((l) => l.inputKey));
+  });
 });
