@@ -8,8 +8,9 @@
 // removes — a layer rewritten in place to its live files costs its live bytes, and makes nodes unpack the
 // layers above it again (containerd keys unpacked layers by the chain below them) — never by re-planning a
 // whole tree for a small change. A changed tree's newest patch folds into its new top when that is cheap (the
-// app's daily config edits keep one patch); past the layer limits, the adjacent patches of one tree with the fewest
-// live bytes per layer removed are merged. The dead-byte limit is on the compressed image (kept layers at their
+// app's daily config edits keep one patch); ahead of the layer limit, runs of one tree's adjacent patches of similar
+// size merge within what the day carries, near the top first (levelled, as LSM tiers); past it, the adjacent patches
+// with the fewest live bytes per layer removed are merged. The dead-byte limit is on the compressed image (kept layers at their
 // recorded compressed sizes), and each tree image's the same way on its tree's content (a pod pulls one image per
 // tree); ahead of a limit a day compacts deep layers within 0.6 of its own changed files' bytes, so the forced
 // compaction does not land on a small day, and a forced one takes first what fits in that budget. Budgets are counted
@@ -108,14 +109,27 @@ const FOLD_SHARE = 0.25;
  */
 const CHUNKED_FOLD_SHARE = 0.05;
 /**
- * From this many layers below the limit, runs of patches are merged ahead of it within EARLY_MERGE_SHARE of the day's
- * new bytes, chosen by live bytes per layer removed as at the limit (re-unpacked bytes a tie-break): the merges then
- * fall on days that carry them, not on the small days at the limit (90 days: the worst update 4.5–5.1× → 2.0–4.4×;
- * docs/compaction.md, "Seventh round"). Before, they were weighed with nodes' unpack in full, within a fold's quarter
- * of the day, and only the newest patches ever merged ahead.
+ * From this many layers below the limit, runs of patches are merged ahead of it (levelled: see LEVEL_RATIO) within
+ * EARLY_MERGE_SHARE of the day's changed files or new bytes, whichever is more, compressed and less what compaction
+ * spent: the merges fall on the days that carry them (a pak rewritten in part carries several), so the image stays
+ * under the limit and no merge lands on a small day (90 days: the worst update 4.3–4.4× → 1.8×; docs/compaction.md,
+ * "Eighth round"). 0.8, not 1: a day's new layers are estimated at their tree's ratio, and text assets compress better.
  */
 const EARLY_MERGE_ROOM = 10;
-const EARLY_MERGE_SHARE = 1;
+const EARLY_MERGE_SHARE = 0.8;
+/**
+ * Levelled early merges: a run merges only when its patches are of similar size (the biggest's live bytes at most
+ * LEVEL_RATIO times the others' together), so a small new patch is not merged into a big old one (a rewrite of the
+ * big one for a small gain) and the newest patches merge among themselves into bigger ones, as LSM tiers do; a run
+ * that sends at most LEVEL_SMALL of the day's budget is cheap whatever its sizes. Up to LEVEL_RUN patches in one go
+ * (k patches remove k − 1 layers), and re-unpacked bytes weigh LEVEL_UNPACK_WEIGHT: with runs of similar size the
+ * newest ones no longer snowball into one pile, and merges near the top spare nodes a re-chain of the big lower
+ * layers (90 days, chunked: node unpack 2.97–4.02× → 1.94–2.64×).
+ */
+const LEVEL_RATIO = 1;
+const LEVEL_SMALL = 0.15;
+const LEVEL_RUN = 8;
+const LEVEL_UNPACK_WEIGHT = 0.05;
 /** Patch layers merged in one go at most (several only when cheap: see cheapestRun). */
 const MAX_RUN = 4;
 /** A dead layer of its own file is dropped at once when nodes unpack again at most this share of the day's bytes. */
@@ -529,7 +543,14 @@ export function planIncremental(
   // The image's layers in all stay under MAX_STACK (a re-planned tree may have more layers than before).
   const stackLimit = Math.max(MAX_STACK, stable.layers.length + 16);
   const countLimit = Math.min(layerBudget, stackLimit);
-  let earlyBudget = EARLY_MERGE_SHARE * newBytes;
+  // Compressed, as what a merge sends: a kept layer's live part at its recorded size, a merged one at its tree's ratio.
+  let earlyBudget = EARLY_MERGE_SHARE * Math.max(0, Math.max(newPacked, changedFilePacked) - spent);
+  const level: Level = {
+    ratio: LEVEL_RATIO,
+    small: LEVEL_SMALL,
+    run: LEVEL_RUN,
+    sentOf: (l, liveBytes) => (l.bytes > 0 ? ((packed.get(l) ?? ratio(l.tree) * l.bytes) * liveBytes) / l.bytes : 0),
+  };
   for (let guard = 0; guard < 10_000; guard++) {
     const patches = (t: TreeName) => treeLayers(t).filter((l) => l.patch).length + newTop(t);
     const allPatches = keptTrees.reduce((n, t) => n + patches(t), 0);
@@ -539,11 +560,11 @@ export function planIncremental(
     let run: PlannedLayer[] | undefined;
     if (over) run = cheapestRun(stack, overTree.length ? overTree : keptTrees, current, MERGE_UNPACK_WEIGHT, newBytes)?.run;
     else if (total > countLimit - EARLY_MERGE_ROOM) {
-      // Ahead of the limit: a merge that the day's new bytes carry.
-      const early = cheapestRun(stack, keptTrees, current, MERGE_UNPACK_WEIGHT, earlyBudget);
-      if (early && early.cost <= earlyBudget) {
+      // Ahead of the limit: a levelled merge that the day carries.
+      const early = cheapestRun(stack, keptTrees, current, LEVEL_UNPACK_WEIGHT, earlyBudget, level);
+      if (early && early.sent <= earlyBudget) {
         run = early.run;
-        earlyBudget -= early.cost;
+        earlyBudget -= early.sent;
       }
     }
     if (!run) break;
@@ -791,10 +812,19 @@ function bytesAbove(stack: readonly PlannedLayer[]): Map<PlannedLayer, number> {
   return out;
 }
 
+/** The rules of a levelled merge (see LEVEL_RATIO): runs of similar size, and what a layer's live part sends. */
+interface Level {
+  ratio: number;
+  small: number;
+  run: number;
+  sentOf: (l: PlannedLayer, liveBytes: number) => number;
+}
+
 /**
  * Adjacent patch layers of one tree (adjacent in the tree's order) that cost least to merge, per layer the merge
  * removes: their live bytes, and the layers above the lowest one that nodes unpack again (weighted). Two layers at
- * a time, or up to MAX_RUN when the whole merge costs at most `cheap` (small patches merged together).
+ * a time, or up to MAX_RUN when the whole merge costs at most `cheap` (small patches merged together). With `level`,
+ * up to its run, `cheap` a budget on what the merge sends, and only runs of similar size (or that send little).
  */
 function cheapestRun(
   stack: readonly PlannedLayer[],
@@ -802,26 +832,34 @@ function cheapestRun(
   current: Map<TreeName, TreeManifest>,
   unpackWeight: number,
   cheap: number,
-): { run: PlannedLayer[]; cost: number } | undefined {
+  level?: Level,
+): { run: PlannedLayer[]; cost: number; sent: number } | undefined {
   const live = liveness(stack, trees, current);
   const above = bytesAbove(stack);
-  let best: { run: PlannedLayer[]; cost: number } | undefined;
+  const sentOf = level?.sentOf ?? ((_l: PlannedLayer, b: number) => b);
+  let best: { run: PlannedLayer[]; cost: number; sent: number } | undefined;
   let bestScore = Infinity;
   for (const t of trees) {
     const own = stack.filter((l) => l.tree === t && !isMarker(l));
     for (let i = 0; i + 1 < own.length; i++) {
       let liveBytes = live.get(own[i]!)!.bytes;
       if (!own[i]!.patch) continue;
-      for (let k = 2; k <= MAX_RUN && i + k <= own.length; k++) {
+      let sent = sentOf(own[i]!, liveBytes);
+      let biggest = liveBytes;
+      for (let k = 2; k <= (level?.run ?? MAX_RUN) && i + k <= own.length; k++) {
         const upper = own[i + k - 1]!;
         if (!upper.patch) break;
-        liveBytes += live.get(upper)!.bytes;
+        const upperLive = live.get(upper)!.bytes;
+        liveBytes += upperLive;
+        sent += sentOf(upper, upperLive);
+        biggest = Math.max(biggest, upperLive);
         const cost = liveBytes + unpackWeight * above.get(own[i]!)!;
-        if (k > 2 && cost > cheap) break;
+        if (k > 2 && (level ? sent : cost) > cheap) break;
+        if (level && biggest > level.ratio * (liveBytes - biggest) && sent > level.small * cheap) continue;
         const score = cost / (k - 1);
         if (score < bestScore) {
           bestScore = score;
-          best = { run: own.slice(i, i + k), cost };
+          best = { run: own.slice(i, i + k), cost, sent };
         }
       }
     }
