@@ -1,11 +1,13 @@
 // Many-files benchmark (issue 17): cold build of a generated game of N small files next to the peer limit on the
-// same tree, measured in the same run: `tar -cf - | pigz -1 -p<cores>`. Optionally also the cold build of another
+// same tree, measured in the same run: `tar -cf - | pigz -1 -p<cores>`; and the cold build with zstd layers next to
+// `tar -cf - | zstd -1 -T<cores>`. Optionally also the cold build of another
 // gamelayer checkout (`--many-files-baseline DIR`, a tree with a built dist/) for before/after figures.
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, loadavg } from 'node:os';
 import path from 'node:path';
+import { parse, stringify } from 'yaml';
 import { generateGame } from '../fixtures/generator/generate.js';
 import { formatBytes } from '../src/report/reporter.js';
 import { TREE_NAMES } from '../src/types.js';
@@ -85,6 +87,14 @@ export async function manyFilesBench(opts: ManyFilesBenchOptions): Promise<void>
   const builds: { name: string; cli: string }[] = [{ name: 'gamelayer (this tree)', cli: path.join(root, 'dist/cli/main.js') }];
   if (opts.baseline) builds.push({ name: `gamelayer (baseline ${opts.baseline})`, cli: path.join(opts.baseline, 'dist/cli/main.js') });
 
+  // The same game with zstd layers (its own config beside the first, same trees and state folder).
+  const zstdConfig = path.join(dir, 'gamelayer-zstd.yaml');
+  const doc = parse(await readFile(config, 'utf8')) as { layers?: Record<string, unknown> };
+  doc.layers = { ...doc.layers, compression: 'zstd' };
+  await writeFile(zstdConfig, stringify(doc));
+  const zstdPeer: Timed[] = [];
+  const zstdCold: Timed[] = [];
+
   const peer: Timed[] = [];
   /** The peer storing its output as the build stores its blobs: into a file on the same disk, synced. */
   const peerFile: Timed[] = [];
@@ -106,22 +116,25 @@ export async function manyFilesBench(opts: ManyFilesBenchOptions): Promise<void>
       await rm(path.join(dir, '.gamelayer'), { recursive: true, force: true });
       cold.get(b.name)!.push(await timed(process.execPath, [b.cli, 'build', '-c', config]));
     }
+    zstdPeer.push(await timed('bash', ['-c', `tar -cf - -C '${dir}' ${TREE_NAMES.join(' ')} | zstd -1 -T${cores} -q > /dev/null`]));
+    await rm(path.join(dir, '.gamelayer'), { recursive: true, force: true });
+    zstdCold.push(await timed(process.execPath, [builds[0]!.cli, 'build', '-c', zstdConfig]));
   }
   const bytes = Number(execFileSync('du', ['-sb', '--apparent-size', ...TREE_NAMES.map((t) => path.join(dir, t))]).toString().split('\n').reduce((n, l) => n + (Number(l.split('\t')[0]) || 0), 0));
   const entries = Number(execFileSync('bash', ['-c', `find ${TREE_NAMES.map((t) => `'${path.join(dir, t)}'`).join(' ')} | wc -l`]).toString().trim());
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
-  const row = (name: string, xs: Timed[]) => {
+  const row = (name: string, xs: Timed[], peers: { ms: Timed[]; file?: Timed[] } = { ms: peer, file: peerFile }) => {
     const ms = median(xs.map((x) => x.ms));
     const scans = xs.map((x) => scanMs(x.out)).filter((x): x is number => x !== undefined);
     const scan = scans.length ? median(scans) : undefined;
     const writeMs = scan !== undefined ? ms - scan : undefined;
-    return `| ${name} | ${s(ms)} (${s(Math.min(...xs.map((x) => x.ms)))}–${s(Math.max(...xs.map((x) => x.ms)))}) | ${s(median(xs.map((x) => x.cpuMs)))} | ${Math.max(...xs.map((x) => x.maxRssMiB)).toFixed(0)} MiB | ${(bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s | ${(ms / entries).toFixed(3)} ms${writeMs !== undefined ? ` (scan ${s(scan!)}, rest ${(writeMs / entries).toFixed(3)} ms per entry)` : ''} | ${(ms / median(peer.map((p) => p.ms))).toFixed(2)}×; ${(ms / median(peerFile.map((p) => p.ms))).toFixed(2)}× the peer into a file |`;
+    return `| ${name} | ${s(ms)} (${s(Math.min(...xs.map((x) => x.ms)))}–${s(Math.max(...xs.map((x) => x.ms)))}) | ${s(median(xs.map((x) => x.cpuMs)))} | ${Math.max(...xs.map((x) => x.maxRssMiB)).toFixed(0)} MiB | ${(bytes / 1e6 / (ms / 1000)).toFixed(1)} MB/s | ${(ms / entries).toFixed(3)} ms${writeMs !== undefined ? ` (scan ${s(scan!)}, rest ${(writeMs / entries).toFixed(3)} ms per entry)` : ''} | ${(ms / median(peers.ms.map((p) => p.ms))).toFixed(2)}×${peers.file ? `; ${(ms / median(peers.file.map((p) => p.ms))).toFixed(2)}× the peer into a file` : ` \`tar \\| zstd -1\``} |`;
   };
   const md = `
 ### Many ${opts.empty ? 'empty' : 'small'} files (issue 17) — ${entries} entries, ${formatBytes(bytes)}, ${opts.runs} runs, medians (min–max)
 
 Measured ${new Date().toISOString().slice(0, 10)} on ${machine()}, ${cores} cores shared with other work (1-minute load
-average at the start of each run: ${loads.map((l) => l.toFixed(1)).join(', ')}), gzip level 1, cold builds (state dir
+average at the start of each run: ${loads.map((l) => l.toFixed(1)).join(', ')}), gzip level 1 (the last two rows zstd level 1), cold builds (state dir
 removed before each; the trees read once just before, so the page cache holds them for everyone). Peak RSS is the largest process of the command (\`/usr/bin/time\`). \`npm run bench -- many-files
 [--many-files N] [--many-files-size 400MB] [--many-files-baseline DIR] [--many-files-empty 1000000]\`.
 
@@ -130,6 +143,8 @@ removed before each; the trees read once just before, so the page cache holds th
 | peer: \`tar -cf - \\| pigz -1 -p${cores}\` | ${s(median(peer.map((p) => p.ms)))} (${s(Math.min(...peer.map((p) => p.ms)))}–${s(Math.max(...peer.map((p) => p.ms)))}) | ${s(median(peer.map((p) => p.cpuMs)))} | ${Math.max(...peer.map((p) => p.maxRssMiB)).toFixed(0)} MiB | ${(bytes / 1e6 / (median(peer.map((p) => p.ms)) / 1000)).toFixed(1)} MB/s | ${(median(peer.map((p) => p.ms)) / entries).toFixed(3)} ms | 1 |
 | peer into a file: \`tar -cf - \\| pigz -1 -p${cores} > file && sync file\` (stored as the build stores its blobs) | ${s(median(peerFile.map((p) => p.ms)))} (${s(Math.min(...peerFile.map((p) => p.ms)))}–${s(Math.max(...peerFile.map((p) => p.ms)))}) | ${s(median(peerFile.map((p) => p.cpuMs)))} | ${Math.max(...peerFile.map((p) => p.maxRssMiB)).toFixed(0)} MiB | ${(bytes / 1e6 / (median(peerFile.map((p) => p.ms)) / 1000)).toFixed(1)} MB/s | ${(median(peerFile.map((p) => p.ms)) / entries).toFixed(3)} ms | ${(median(peerFile.map((p) => p.ms)) / median(peer.map((p) => p.ms))).toFixed(2)}× |
 ${builds.map((b) => row(`cold build, ${b.name}`, cold.get(b.name)!)).join('\n')}
+| peer: \`tar -cf - \\| zstd -1 -T${cores}\` | ${s(median(zstdPeer.map((p) => p.ms)))} (${s(Math.min(...zstdPeer.map((p) => p.ms)))}–${s(Math.max(...zstdPeer.map((p) => p.ms)))}) | ${s(median(zstdPeer.map((p) => p.cpuMs)))} | ${Math.max(...zstdPeer.map((p) => p.maxRssMiB)).toFixed(0)} MiB | ${(bytes / 1e6 / (median(zstdPeer.map((p) => p.ms)) / 1000)).toFixed(1)} MB/s | ${(median(zstdPeer.map((p) => p.ms)) / entries).toFixed(3)} ms | ${(median(zstdPeer.map((p) => p.ms)) / median(peer.map((p) => p.ms))).toFixed(2)}× the gzip peer |
+${row('cold build, zstd layers (level 1), this tree', zstdCold, { ms: zstdPeer })}
 | cold scan alone (\`gamelayer scan\`, this tree) | ${s(median(scans.map((x) => x.ms)))} | ${s(median(scans.map((x) => x.cpuMs)))} | ${Math.max(...scans.map((x) => x.maxRssMiB)).toFixed(0)} MiB | | ${(median(scans.map((x) => x.ms)) / entries).toFixed(3)} ms | ${(median(scans.map((x) => x.ms)) / median(peer.map((p) => p.ms))).toFixed(2)}× |
 
 Per run (load at its start; wall, CPU): ${peer.map((p, i) => `load ${loads[i]!.toFixed(1)}: peer ${s(p.ms)}, ${s(p.cpuMs)}; into a file ${s(peerFile[i]!.ms)}, ${s(peerFile[i]!.cpuMs)}; ${builds.map((b) => `${b.name} ${s(cold.get(b.name)![i]!.ms)}, ${s(cold.get(b.name)![i]!.cpuMs)}, ${cold.get(b.name)![i]!.maxRssMiB.toFixed(0)} MiB`).join('; ')}`).join(' | ')}.
