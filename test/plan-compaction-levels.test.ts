@@ -114,4 +114,36 @@ describe('levelled patch merges', () => {
     expect(inc.decisions['app-media'].reason ?? '').not.toMatch(/merged/);
     expect(inc.layers.map((l) => l.inputKey).slice(0, 6)).toEqual(stack.map((l) => l.inputKey));
   });
+
+  it("counts the day's fold in what its early merges may send", () => {
+    // App media: three 4 MiB patches (U1–U3) near the top; the app: a base and a 3 MiB patch on top of the stack.
+    // Today 12 MiB of new assets and the app's config edited: a budget of about 0.8 × 13 MiB = 10.4 MiB. The app's
+    // patch folds into its new top (3 MiB sent again, within a quarter of the day), which leaves 7.4 MiB: no run of
+    // U1–U3 fits (two of them send 8 MiB), so the day folds and leaves the merge for a day that carries it.
+    const U = ['u1', 'u2', 'u3'].map((d) => [file(`${d}/a.dat`, 4 * MiB)]);
+    const m = [file('m/base.dat', 10 * MiB)];
+    const engine = [file('lib/engine.so', 100 * MiB)];
+    const media = [...m, ...U.flat()];
+    const appBase = [file('Config/game.cfg', MiB), file('bin/game.so', 20 * MiB)];
+    const appPatch = [file('Scripts/a.lua', 1.5 * MiB), file('Scripts/b.lua', 1.5 * MiB)];
+    const shaders = [file('shaders/s.bin', 10 * MiB)];
+    const before = [tree('engine-media', shaders), tree('engine', engine), tree('app', [...appBase, ...appPatch]), tree('app-media', media)];
+    const stack = [
+      layer('engine-media', shaders),
+      layer('engine', engine),
+      layer('app-media', m),
+      ...U.map((fs) => layer('app-media', fs, true)),
+      layer('app', appBase),
+      layer('app', appPatch, true),
+    ];
+    const today = Array.from({ length: 12 }, (_, i) => file(`new/f${String(i).padStart(2, '0')}.dat`, MiB));
+    const after = [before[0]!, before[1]!, tree('app', [file('Config/game.cfg', MiB), appBase[1]!, ...appPatch]), tree('app-media', [...media, ...today])];
+    const inc = planIncremental(after, previousOf(before, stack), { targetSize: 64 * MiB, maxLayers: 17, mounts });
+    for (const t of after) expect(unpacked(inc.layers, t.tree), t.tree).toEqual(t.entries);
+    expect(inc.decisions.app.reason).toMatch(/folded patch layer/);
+    expect(inc.decisions['app-media'].reason ?? '').not.toMatch(/merged patch layers/);
+    // The same day without the app's edit has no fold, and its budget carries the merge.
+    const noFold = planIncremental([before[0]!, before[1]!, before[2]!, after[3]!], previousOf(before, stack), { targetSize: 64 * MiB, maxLayers: 17, mounts });
+    expect(noFold.decisions['app-media'].reason).toMatch(/merged patch layers/);
+  });
 });
