@@ -102,7 +102,7 @@ function cut(s: TreeSplit, opts: PlanOptions): PlannedLayer[] {
   const store = packedStoreOf(s.manifest.entries);
   // A packed tree that is one layer: the layer is the manifest's list view itself, its folders all listed (the scan
   // adds them), nothing made per entry. Cut into several, its entries are taken as the store's objects.
-  if (store && mask === undefined && !store.hasFileOf(s.bigThreshold) && listsEveryFolder(store)) {
+  if (store && mask === undefined && !store.hasFileOf(s.bigThreshold) && (store.foldersListed || listsEveryFolder(store))) {
     return [{ tree: s.tree, index: 0, entries: s.manifest.entries, inputKey: layerInputKey(opts.mounts[s.tree], s.manifest.entries), bytes: store.fileTotals().bytes }];
   }
   const entries = store ? store.materialize() : s.manifest.entries;

@@ -34,6 +34,8 @@ class Grow<T extends Int32Array | Uint8Array | Uint16Array | Float64Array | BigU
 }
 
 export class PackedEntries {
+  /** Every folder an entry lies in is itself an entry (the scan added them): a one-layer plan need not check again. */
+  foldersListed = false;
   /** Folder paths ('' for the tree's root), each once; `folder[i]` indexes them. */
   private readonly folders: string[] = [];
   private readonly folderIndex = new Map<string, number>();
@@ -161,6 +163,7 @@ export class PackedEntries {
     const out = new PackedEntries();
     out.folders.push(...this.folders);
     out.pendingMark = this.pendingMark;
+    out.foldersListed = this.foldersListed;
     out.names = Buffer.allocUnsafe(this.namesLength);
     for (const c of out.columns()) c.data = c.make(order.length) as never;
     for (let j = 0; j < order.length; j++) {

@@ -186,6 +186,7 @@ function withParentDirsPacked(store: PackedEntries): PackedEntries {
       store.append({ path: p, type: 'dir', mode: 0o755, size: 0 });
     }
   }
+  store.foldersListed = true;
   return store;
 }
 
