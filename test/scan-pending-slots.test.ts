@@ -5,12 +5,13 @@
 import { execFileSync } from 'node:child_process';
 import { link, mkdir, readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { EMPTY_XXH64, hashFile, hex64, xxhashApi } from '../src/scan/hash.js';
 import { sortEntries } from '../src/scan/manifest.js';
 import { StatCache } from '../src/scan/stat-cache.js';
 import { isPendingHash } from '../src/scan/pending.js';
-import { scanTree } from '../src/scan/scan.js';
+import { packedScan, scanTree } from '../src/scan/scan.js';
+import { packedStoreOf } from '../src/scan/packed-list.js';
 import type { FileEntry } from '../src/types.js';
 import { tempDir } from './support/tmp.js';
 import { shuffled } from './support/prng.js';
@@ -91,6 +92,51 @@ describe('pending hashes: one mark per scan, slots found by path', () => {
       return readFile(path.join(d, (await readdir(d))[0]!), 'utf8');
     };
     expect(await cacheOf('s2')).toBe(await cacheOf('s1'));
+  });
+});
+
+describe('pending hashes over a packed store: slots found by path', () => {
+  const DEFAULT_MIN = packedScan.minEntries;
+  afterEach(() => {
+    packedScan.minEntries = DEFAULT_MIN;
+  });
+
+  it('gives every entry read from the store its own slot in any order, and fills to what a hashing scan finds', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 'tree');
+    await trickyTree(root);
+    const hashing = await scanTree('app', root, ALL, { stateDir: path.join(dir, 's1') });
+    packedScan.minEntries = 0;
+    const cold = await scanTree('app', root, ALL, { stateDir: path.join(dir, 's2'), packHashes: () => true });
+    expect(packedStoreOf(cold.manifest.entries)).toBeDefined();
+    const pending = cold.pending!;
+    // Each read of the store's list is a new object: the slot is found by path, in manifest and shuffled order.
+    const files = cold.manifest.entries.filter((e) => e.type === 'file');
+    expect(files.length).toBe(307);
+    const slotAt = new Map<string, number>();
+    for (const order of [files, shuffled(files, 7), shuffled(files, 99)]) {
+      for (const e of order) {
+        const slot = pending.slotOf(e);
+        expect(slot, e.path).toBeGreaterThanOrEqual(0);
+        expect(pending.file(slot)).toBe(path.join(root, e.path));
+        if (slotAt.has(e.path)) expect(slotAt.get(e.path)).toBe(slot);
+        slotAt.set(e.path, slot);
+      }
+    }
+    expect(new Set(slotAt.values()).size).toBe(files.length);
+    // A path the manifest lacks, and a folder's path (no pending file), have no slot.
+    expect(pending.slotOf({ ...files[0]!, path: 'many/f300' })).toBe(-1);
+    expect(pending.slotOf({ ...files[0]!, path: 'many' })).toBe(-1);
+
+    const started = Date.now();
+    for (const e of shuffled(files, 3)) {
+      const slot = pending.slotOf(e);
+      pending.fill(slot, await hashFile(pending.file(slot), pending.before(slot)), started);
+      expect(pending.slotOf(cold.manifest.entries.find((x) => x.path === e.path)!)).toBe(-1);
+    }
+    await pending.finish();
+    expect(cold.manifest.digest).toBe(hashing.manifest.digest);
+    expect([...cold.manifest.entries]).toEqual(hashing.manifest.entries);
   });
 });
 

@@ -30,12 +30,17 @@ export class PendingHashes {
   private readonly prefix: string;
   private left: number;
   private readonly filled: Uint8Array;
-  /** The manifest's entries, as `markAll` found them. */
-  private entries: readonly FileEntry[] = [];
   /** The manifest's packed store, when its entries are one (then places are its indexes, and hashes go there). */
   private store?: PackedEntries;
   /** `slotAt[place]`: the pending slot of `entries[place]`, or -1. */
   private slotAt = new Int32Array(0);
+  /**
+   * How many entries the manifest has, the path of the one at a place, and whether a place holds `entry`: by
+   * identity in a list, by path in a packed store (whose entries are views made on each read).
+   */
+  private places = 0;
+  private pathAt: (place: number) => string = () => '';
+  private holds: (place: number, entry: FileEntry) => boolean = () => false;
   /** Places found last; the next entry of a layer is usually one past one of them. */
   private readonly recent = new Int32Array(4).fill(-2);
   private nextRecent = 0;
@@ -75,8 +80,10 @@ export class PendingHashes {
       }
       store.pendingMark = this.mark;
       this.store = store;
-      this.entries = entries;
       this.slotAt = slotAt;
+      this.places = store.length;
+      this.pathAt = (place) => store.path(place);
+      this.holds = (place, entry) => store.pathIs(place, entry.path);
       this.manifest.digest = `pending:${this.id}`;
       this.cache.spillReserved();
       return;
@@ -88,8 +95,10 @@ export class PendingHashes {
       (file as FileEntry).xxh64 = this.mark;
       slotAt[place] = slot;
     }
-    this.entries = entries;
     this.slotAt = slotAt;
+    this.places = entries.length;
+    this.pathAt = (place) => entries[place]!.path;
+    this.holds = (place, entry) => entries[place] === entry;
     this.manifest.digest = `pending:${this.id}`;
     // No file is reserved any more: their stats (24 bytes a file) wait in a file for the layer writer and the save.
     this.cache.spillReserved();
@@ -108,35 +117,21 @@ export class PendingHashes {
     return slot >= 0 && this.filled[slot] === 0 ? slot : -1;
   }
 
-  /** Where `entry` is in the manifest's entries (checked by identity; in a packed store, by path), or -1. */
+  /**
+   * Where `entry` is in the manifest's entries, or -1: one past a recent place first (the layer writer takes a
+   * layer's entries in manifest order), else by binary search over the paths.
+   */
   private placeOf(entry: FileEntry): number {
-    if (this.store) return this.placeInStore(this.store, entry.path);
-    const entries = this.entries;
+    const n = this.places;
     for (const p of this.recent) {
-      if (p + 1 >= 0 && p + 1 < entries.length && entries[p + 1] === entry) return this.found(p + 1);
+      if (p + 1 >= 0 && p + 1 < n && this.holds(p + 1, entry)) return this.found(p + 1);
     }
     let lo = 0;
-    let hi = entries.length - 1;
+    let hi = n - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compareBytewise(entries[mid]!.path, entry.path);
-      if (c === 0) return entries[mid] === entry ? this.found(mid) : -1;
-      if (c < 0) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
-  }
-
-  private placeInStore(store: PackedEntries, path: string): number {
-    for (const p of this.recent) {
-      if (p + 1 >= 0 && p + 1 < store.length && store.pathIs(p + 1, path)) return this.found(p + 1);
-    }
-    let lo = 0;
-    let hi = store.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = compareBytewise(store.path(mid), path);
-      if (c === 0) return this.found(mid);
+      const c = compareBytewise(this.pathAt(mid), entry.path);
+      if (c === 0) return this.holds(mid, entry) ? this.found(mid) : -1;
       if (c < 0) lo = mid + 1;
       else hi = mid - 1;
     }
