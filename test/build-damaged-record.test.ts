@@ -10,8 +10,7 @@ import type { Reporter } from '../src/report/reporter.js';
 import { silentReporter } from '../src/report/reporter.js';
 import type { BuildRecord } from '../src/types.js';
 import { describeTree } from './support/compare-trees.js';
-import { copySample, sampleConfig } from './support/sample.js';
-import { tempDir } from './support/tmp.js';
+import { sampleGame } from './support/sample.js';
 
 function collecting(): Reporter & { warnings: string[] } {
   const warnings: string[] = [];
@@ -41,10 +40,7 @@ const damages: [string, (r: BuildRecord) => void, RegExp][] = [
 describe('build on a damaged record', () => {
   for (const [what, damage, warning] of damages) {
     it(`${what}: warns, plans every tree afresh, and the image equals the sources`, async () => {
-      const dir = await tempDir();
-      const game = path.join(dir, 'game');
-      copySample(game);
-      const config = await sampleConfig(game);
+      const { dir, game, config } = await sampleGame();
       await build({ config });
       const last = path.join(game, '.gamelayer/records/build-last.json');
       const record = JSON.parse(await readFile(last, 'utf8')) as BuildRecord;

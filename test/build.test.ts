@@ -9,7 +9,7 @@ import { build } from '../src/pipeline/build.js';
 import { loadConfig } from '../src/config/load.js';
 import { ociSchemaErrors } from './support/oci-schema.js';
 import { describeTree } from './support/compare-trees.js';
-import { copySample, sampleConfig } from './support/sample.js';
+import { copySample, sampleConfig, sampleGame } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 /** Every file of an OCI layout (but its temp dir and lock) with a hash of its bytes. */
@@ -45,10 +45,8 @@ describe('build: determinism', () => {
 
 describe('build: OCI validity and independent clients', () => {
   it('writes only schema-valid documents, and umoci unpacks a root file system equal to the sources', async () => {
-    const dir = await tempDir();
-    const game = path.join(dir, 'game');
-    copySample(game);
-    const result = await build({ config: await sampleConfig(game) });
+    const { dir, game, config: gameConfig } = await sampleGame();
+    const result = await build({ config: gameConfig });
     const store = result.store;
 
     expect(ociSchemaErrors('layout', JSON.parse(await readFile(path.join(store, 'oci-layout'), 'utf8')))).toEqual([]);
@@ -91,10 +89,7 @@ describe('build: OCI validity and independent clients', () => {
 
 describe('build: reuse and splitting', () => {
   it('reuses every layer on a no-op rebuild; a rebased build rebuilds exactly the layer of an edited file', async () => {
-    const dir = await tempDir();
-    const game = path.join(dir, 'game');
-    copySample(game);
-    const config = await sampleConfig(game, 'layers: {targetSize: 24KiB}');
+    const { game, config } = await sampleGame('layers: {targetSize: 24KiB}');
     const first = await build({ config });
     const serverLayers = (r: typeof first) => r.summary.layers.map((l) => l.layer.digest);
     const mediaLayers = first.summary.layers.filter((l) => l.layer.tree === 'app-media');
@@ -123,10 +118,7 @@ describe('build: reuse and splitting', () => {
   });
 
   it('uses the layer cache only when the blob is still in the store with its size, and survives a garbled cache', async () => {
-    const dir = await tempDir();
-    const game = path.join(dir, 'game');
-    copySample(game);
-    const config = await sampleConfig(game);
+    const { game, config } = await sampleGame();
     const first = await build({ config });
     const victim = first.summary.layers.find((l) => l.layer.tree === 'app')!.layer.digest;
     await rm(path.join(first.store, 'blobs/sha256', victim.slice(7)));
@@ -146,10 +138,7 @@ describe('build: reuse and splitting', () => {
 
 describe('build: patch layers', () => {
   it('adds one patch layer per changed tree; umoci unpacks the sources as they are now; --rebase equals a fresh build', async () => {
-    const dir = await tempDir();
-    const game = path.join(dir, 'game');
-    copySample(game);
-    const config = await sampleConfig(game);
+    const { dir, game, config } = await sampleGame();
     const first = await build({ config });
     const harbor = path.join(game, 'app-media/levels/harbor/level.pak');
     await writeFile(harbor, (await readFile(harbor)).map((b) => b ^ 1)); // modified

@@ -66,6 +66,24 @@ async function entryFile(cache: string, bundleFile: string): Promise<string> {
   return path.join(cache, folder!, `${bundleFile}.v8cache`);
 }
 
+/** Flips a byte of the entry's bytecode, far from the header (V8 itself would take it); the damaged bytes. */
+async function damage(file: string): Promise<Buffer> {
+  const damaged = Buffer.from(await readFile(file));
+  const at = Math.floor(damaged.length * 0.75);
+  damaged[at] = damaged[at]! ^ 0x5a;
+  await writeFile(file, damaged);
+  return damaged;
+}
+
+/** Changes the bundle file's description to one of the same length (V8's own check would pass it); the new one. */
+async function changeDescription(main: string): Promise<string> {
+  const text = await readFile(main, 'utf8');
+  expect(text).toContain(DESCRIPTION);
+  const changed = DESCRIPTION.replace('large', 'LARGE');
+  await writeFile(main, text.replace(DESCRIPTION, changed));
+  return changed;
+}
+
 let pkg: string;
 let version: string;
 beforeAll(async () => {
@@ -96,12 +114,8 @@ describe('the CLI code cache', () => {
     const cache = path.join(await tempDir(), 'cache');
     await gamelayer(pkg, cache, ['--help']);
     const file = await entryFile(cache, 'main.js');
-    const bytes = await readFile(file);
-    // A flipped byte in the bytecode, far from the header: V8 itself would take it.
-    const damaged = Buffer.from(bytes);
-    const at = Math.floor(damaged.length * 0.75);
-    damaged[at] = damaged[at]! ^ 0x5a;
-    await writeFile(file, damaged);
+    const length = (await stat(file)).size;
+    const damaged = await damage(file);
     const before = await entries(cache);
     expect((await gamelayer(pkg, cache, ['--help'])).stdout).toContain(DESCRIPTION);
     const repaired = await entries(cache);
@@ -110,7 +124,7 @@ describe('the CLI code cache', () => {
     expect((await gamelayer(pkg, cache, ['--help'])).stdout).toContain(DESCRIPTION);
     expect(await entries(cache)).toEqual(repaired);
 
-    await truncate(file, Math.floor(bytes.length / 2));
+    await truncate(file, Math.floor(length / 2));
     const truncated = await entries(cache);
     const r = await gamelayer(pkg, cache, ['--help']);
     expect(r.stdout).toContain(DESCRIPTION);
@@ -122,11 +136,7 @@ describe('the CLI code cache', () => {
     const own = await installCopy();
     const cache = path.join(await tempDir(), 'cache');
     expect((await gamelayer(own, cache, ['--help'])).stdout).toContain(DESCRIPTION);
-    const main = path.join(own, 'dist/cli-bundle/main.js');
-    const text = await readFile(main, 'utf8');
-    expect(text).toContain(DESCRIPTION);
-    const changed = DESCRIPTION.replace('large', 'LARGE');
-    await writeFile(main, text.replace(DESCRIPTION, changed)); // same length: V8's own check would pass it
+    const changed = await changeDescription(path.join(own, 'dist/cli-bundle/main.js'));
     const out = (await gamelayer(own, cache, ['--help'])).stdout;
     expect(out).toContain(changed);
     expect(out).not.toContain(DESCRIPTION);
@@ -190,9 +200,7 @@ describe('the CLI code cache', () => {
     expect(await entries(cache)).toEqual(entriesBefore);
 
     // A changed file of the same length is still compiled afresh (its ctime moved) ...
-    const text = await readFile(main, 'utf8');
-    const changed = DESCRIPTION.replace('large', 'LARGE');
-    await writeFile(main, text.replace(DESCRIPTION, changed));
+    const changed = await changeDescription(main);
     const out = (await gamelayer(own, cache, ['--help'])).stdout;
     expect(out).toContain(changed);
     expect(out).not.toContain(DESCRIPTION);
@@ -202,11 +210,7 @@ describe('the CLI code cache', () => {
     await hashedBy(own, cache, ['--help']);
     expect((await hashedBy(own, cache, ['--help'])).hashed).toBeLessThan(mainBytes);
     const file = await entryFile(cache, 'main.js');
-    const bytes = await readFile(file);
-    const damaged = Buffer.from(bytes);
-    const at = Math.floor(damaged.length * 0.75);
-    damaged[at] = damaged[at]! ^ 0x5a;
-    await writeFile(file, damaged);
+    const damaged = await damage(file);
     const before = (await entries(cache)).get('main.js.v8cache');
     const again = await hashedBy(own, cache, ['--help']);
     expect(again.stdout).toContain(changed);

@@ -10,8 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeZstdWorkers } from '../src/oci/zstd.js';
 import { build } from '../src/pipeline/build.js';
-import { copySample, sampleConfig } from './support/sample.js';
-import { tempDir } from './support/tmp.js';
+import { sampleGame } from './support/sample.js';
 
 const realZstd = execFileSync('sh', ['-c', 'command -v zstd'], { encoding: 'utf8' }).trim();
 const pathBefore = process.env.PATH;
@@ -52,27 +51,19 @@ exec "${realZstd}" "$@"
 
 describe('layers finishing while the next one is made', () => {
   it('the next layer starts while the first one\'s compressor is still running; same layers as a plain build', async () => {
-    const dir = await tempDir();
-    const game = path.join(dir, 'game');
-    copySample(game);
-    const config = await sampleConfig(game);
+    const { dir, config } = await sampleGame();
     const marks = await fakeZstdOnPath(dir, 'exit 0');
     const held = await build({ config, compression: 'zstd', concurrency: 1 });
     expect(Number(readFileSync(path.join(marks, 'seen-by-first'), 'utf8'))).toBeGreaterThanOrEqual(2);
 
     // The same game built again from nothing with the real zstd: the same layers.
     process.env.PATH = pathBefore;
-    const plainGame = path.join(dir, 'plain');
-    copySample(plainGame);
-    const plain = await build({ config: await sampleConfig(plainGame), compression: 'zstd', concurrency: 1 });
+    const plain = await build({ config: (await sampleGame()).config, compression: 'zstd', concurrency: 1 });
     expect(held.summary.layers.map((l) => l.layer.digest)).toEqual(plain.summary.layers.map((l) => l.layer.digest));
   }, 120_000);
 
   it('a layer whose compressor fails after the next layer started fails the build and leaves nothing half-written', async () => {
-    const dir = await tempDir();
-    const game = path.join(dir, 'game');
-    copySample(game);
-    const config = await sampleConfig(game);
+    const { dir, game, config } = await sampleGame();
     await fakeZstdOnPath(dir, 'echo "zstd: simulated failure at the end" >&2; exit 3');
     await expect(build({ config, compression: 'zstd', concurrency: 1 })).rejects.toMatchObject({
       code: 'zstd.failed',

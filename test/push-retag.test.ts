@@ -1,23 +1,18 @@
 // What a push of unchanged content costs, counted where the registry receives it: a no-op build + push sends
 // nothing, and the same content under a new tag sends only manifests (the record blob holds no tag, so it is
 // already there); the record found from the new tag still names the new tags.
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { build } from '../src/pipeline/build.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
 import { fetchBuildRecordFor } from '../src/registry/artifact.js';
-import { copySample, sampleConfig } from './support/sample.js';
-import { tempDir } from './support/tmp.js';
+import { sampleGame } from './support/sample.js';
 import { useRegistryBehindProxy } from './support/registry-behind-proxy.js';
 
 const net = useRegistryBehindProxy();
 
 describe('push of unchanged content', () => {
   it('no-op build + push sends 0 bytes; the same content under a new tag sends only its manifests', async () => {
-    const dir = await tempDir();
-    const game = path.join(dir, 'game');
-    copySample(game);
-    const config = await sampleConfig(game);
+    const { config } = await sampleGame();
     const repository = `${net.proxy.host}/studio/retag`;
     const push = async (tag: string) => {
       const r = await build({ config, tag });

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EMPTY_XXH64, hashFile, hex64, xxhashApi } from '../src/scan/hash.js';
 import { sortEntries } from '../src/scan/manifest.js';
 import { StatCache } from '../src/scan/stat-cache.js';
-import { isPendingHash } from '../src/scan/pending.js';
+import { isPendingHash, type PendingHashes } from '../src/scan/pending.js';
 import { packedScan, scanTree } from '../src/scan/scan.js';
 import { packedStoreOf } from '../src/scan/packed-list.js';
 import type { FileEntry } from '../src/types.js';
@@ -38,6 +38,25 @@ async function trickyTree(root: string): Promise<void> {
   execFileSync('find', [root, '-exec', 'touch', '-h', '-d', '1 hour ago', '{}', '+']);
 }
 
+/**
+ * How many slots the files find, each looked up in manifest order and in two shuffled orders: every file finds a
+ * slot, the same each time, for the file at its path with its size.
+ */
+function distinctSlots(pending: PendingHashes, root: string, files: readonly FileEntry[]): number {
+  const slotAt = new Map<string, number>();
+  for (const order of [files, shuffled(files, 7), shuffled(files, 99)]) {
+    for (const e of order) {
+      const slot = pending.slotOf(e);
+      expect(slot, e.path).toBeGreaterThanOrEqual(0);
+      expect(pending.file(slot)).toBe(path.join(root, e.path));
+      expect(pending.before(slot).size).toBe(e.size);
+      if (slotAt.has(e.path)) expect(slotAt.get(e.path)).toBe(slot);
+      slotAt.set(e.path, slot);
+    }
+  }
+  return new Set(slotAt.values()).size;
+}
+
 describe('pending hashes: one mark per scan, slots found by path', () => {
   it('gives every pending entry its own slot in any order, and fills to what a hashing scan finds', async () => {
     const dir = await tempDir();
@@ -58,19 +77,7 @@ describe('pending hashes: one mark per scan, slots found by path', () => {
     expect(marks.size).toBe(1);
     expect(files.every(isPendingHash)).toBe(true);
 
-    // Each entry, in manifest order and in a shuffled order, finds a slot of its own: the file at its path.
-    const slotOf = new Map<FileEntry, number>();
-    for (const order of [files, shuffled(files, 7), shuffled(files, 99)]) {
-      for (const e of order) {
-        const slot = pending.slotOf(e);
-        expect(slot, e.path).toBeGreaterThanOrEqual(0);
-        expect(pending.file(slot)).toBe(path.join(root, e.path));
-        expect(pending.before(slot).size).toBe(e.size);
-        if (slotOf.has(e)) expect(slotOf.get(e)).toBe(slot);
-        slotOf.set(e, slot);
-      }
-    }
-    expect(new Set(slotOf.values()).size).toBe(files.length);
+    expect(distinctSlots(pending, root, files)).toBe(files.length);
     // An equal copy is not the entry, and the entries of another scan of the same tree are not this scan's.
     expect(pending.slotOf({ ...files[0]! })).toBe(-1);
     const other = await scanTree('app', root, ALL, { stateDir: path.join(dir, 's3'), packHashes: () => true });
@@ -113,17 +120,7 @@ describe('pending hashes over a packed store: slots found by path', () => {
     // Each read of the store's list is a new object: the slot is found by path, in manifest and shuffled order.
     const files = cold.manifest.entries.filter((e) => e.type === 'file');
     expect(files.length).toBe(307);
-    const slotAt = new Map<string, number>();
-    for (const order of [files, shuffled(files, 7), shuffled(files, 99)]) {
-      for (const e of order) {
-        const slot = pending.slotOf(e);
-        expect(slot, e.path).toBeGreaterThanOrEqual(0);
-        expect(pending.file(slot)).toBe(path.join(root, e.path));
-        if (slotAt.has(e.path)) expect(slotAt.get(e.path)).toBe(slot);
-        slotAt.set(e.path, slot);
-      }
-    }
-    expect(new Set(slotAt.values()).size).toBe(files.length);
+    expect(distinctSlots(pending, root, files)).toBe(files.length);
     // A path the manifest lacks, and a folder's path (no pending file), have no slot.
     expect(pending.slotOf({ ...files[0]!, path: 'many/f300' })).toBe(-1);
     expect(pending.slotOf({ ...files[0]!, path: 'many' })).toBe(-1);
