@@ -178,7 +178,14 @@ export interface LayoutReader {
   readonly entries: Descriptor[];
   /** As `readLayoutImage`, from the index read once. */
   image(selector: string, options?: ReadLayoutOptions): Promise<AnyImage>;
+  /**
+   * As `readLayoutDocument`, each blob read (and verified) once for this reader: a push reads the server image's
+   * manifest and config before it sends anything, then pushes that image from the same documents.
+   */
+  document(d: { digest: string; size?: number }, what: string, missing?: ErrorCode): Promise<{ file: string; bytes: Buffer }>;
 }
+
+type DocumentReader = LayoutReader['document'];
 
 export async function openLayout(layoutDir: string): Promise<LayoutReader> {
   const marker = await readFile(path.join(layoutDir, OCI_LAYOUT_FILE), 'utf8').catch((e: unknown) => {
@@ -190,7 +197,22 @@ export async function openLayout(layoutDir: string): Promise<LayoutReader> {
     throw new GamelayerError('layout.missing', `${layoutDir}: not an OCI image layout (${OCI_LAYOUT_FILE}: ${(e as Error).message})`, 'build the image first (gamelayer build)');
   }
   const entries = await layoutTags(layoutDir);
-  return { dir: layoutDir, entries, image: (selector, options = {}) => selectImage(layoutDir, entries, selector, options) };
+  // Blobs are named by their digest, so a document verified once stays right for as long as the reader is used.
+  const read = new Map<string, Promise<{ file: string; bytes: Buffer }>>();
+  const document: DocumentReader = async (d, what, missing) => {
+    let pending = read.get(d.digest);
+    if (!pending) {
+      pending = readLayoutDocument(layoutDir, { digest: d.digest }, what, missing);
+      read.set(d.digest, pending);
+      pending.catch(() => read.delete(d.digest));
+    }
+    const doc = await pending;
+    if (d.size !== undefined && doc.bytes.length !== d.size) {
+      throw new GamelayerError('layout.corrupt', `${doc.file}: ${doc.bytes.length} bytes, not the ${d.size} its descriptor says (${what})`, 'the store is damaged: rebuild the image');
+    }
+    return doc;
+  };
+  return { dir: layoutDir, entries, document, image: (selector, options = {}) => selectImage(layoutDir, entries, selector, options, document) };
 }
 
 /**
@@ -201,7 +223,7 @@ export async function readLayoutImage(layoutDir: string, selector: string, optio
   return (await openLayout(layoutDir)).image(selector, options);
 }
 
-async function selectImage(layoutDir: string, entries: Descriptor[], selector: string, options: ReadLayoutOptions): Promise<AnyImage> {
+async function selectImage(layoutDir: string, entries: Descriptor[], selector: string, options: ReadLayoutOptions, document: DocumentReader): Promise<AnyImage> {
   let top: Descriptor | undefined;
   if (isDigest(selector)) {
     top = entries.find((d) => d.digest === selector);
@@ -209,7 +231,7 @@ async function selectImage(layoutDir: string, entries: Descriptor[], selector: s
       // A digest not listed in index.json (e.g. one platform's manifest): accept it when its blob is there.
       const s = await stat(blobPath(layoutDir, selector)).catch(() => undefined);
       if (s) {
-        const { file, bytes } = await readLayoutDocument(layoutDir, { digest: selector }, 'a manifest');
+        const { file, bytes } = await document({ digest: selector }, 'a manifest');
         const value = parseLayoutDocument<{ mediaType?: string }>(file, bytes, 'a manifest');
         top = { mediaType: value.mediaType ?? MEDIA_TYPES.ociManifest, digest: selector, size: s.size };
       }
@@ -225,17 +247,17 @@ async function selectImage(layoutDir: string, entries: Descriptor[], selector: s
       tags.length ? `images in this store: ${tags.join(', ')}` : 'the store holds no tagged image; build one first',
     );
   }
-  return readManifest(layoutDir, top, options);
+  return readManifest(layoutDir, top, options, document);
 }
 
-async function readManifest(layoutDir: string, d: Descriptor, options: ReadLayoutOptions): Promise<AnyImage> {
-  const { file, bytes } = await readLayoutDocument(layoutDir, { digest: d.digest }, `manifest ${d.digest}`);
+async function readManifest(layoutDir: string, d: Descriptor, options: ReadLayoutOptions, document: DocumentReader): Promise<AnyImage> {
+  const { file, bytes } = await document({ digest: d.digest }, `manifest ${d.digest}`);
   const value = parseLayoutDocument<{ mediaType?: string; config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] }>(file, bytes, `manifest ${d.digest}`);
   const mediaType = value.mediaType ?? d.mediaType;
   const descriptor: Descriptor = { ...d, mediaType, size: bytes.length };
   if (mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerList || value.manifests) {
     const manifests: AnyImage[] = [];
-    for (const child of value.manifests ?? []) manifests.push(await readManifest(layoutDir, child, options));
+    for (const child of value.manifests ?? []) manifests.push(await readManifest(layoutDir, child, options, document));
     return { kind: 'index', descriptor, bytes, index: value as IndexDocument, manifests };
   }
   if (!value.config) throw new GamelayerError('layout.invalid', `${file}: manifest ${d.digest} has no config`);
@@ -257,7 +279,7 @@ async function readManifest(layoutDir: string, d: Descriptor, options: ReadLayou
   // The config is small: read (verified) now, so every layer knows its diff_id.
   let diffIDs: string[] = [];
   if (!missing.some((m) => m.digest === value.config!.digest)) {
-    const config = await readLayoutDocument(layoutDir, { digest: value.config.digest }, `config of ${d.digest}`);
+    const config = await document({ digest: value.config.digest }, `config of ${d.digest}`);
     diffIDs = parseLayoutDocument<{ rootfs?: { diff_ids?: string[] } }>(config.file, config.bytes, `config of ${d.digest}`).rootfs?.diff_ids ?? [];
   }
   const layers = value.layers ?? [];

@@ -6,7 +6,7 @@
 // one repo check. The record goes last, once every image is there.
 import { GamelayerError } from '../../errors.js';
 import path from 'node:path';
-import { openLayout, parseLayoutDocument, readLayoutDocument, REF_NAME, type LayoutReader } from '../../oci/layout.js';
+import { openLayout, parseLayoutDocument, REF_NAME, type LayoutReader } from '../../oci/layout.js';
 import { lineTag, pushBuildRecord, recordTag, type LocalManifest, type PushBuildRecordResult } from '../../registry/artifact.js';
 import type { ManifestInfo } from '../../registry/client.js';
 import { pushImage, pushTargetFor, type BlobStripe, type PushImageOptions, type PushResult, type PushTarget } from '../../registry/push.js';
@@ -161,9 +161,9 @@ async function currentTags(target: PushTarget, repo: string, tags: string[], kno
 async function localManifest(layout: LayoutReader, tag: string): Promise<LocalManifest> {
   const top = layout.entries.find((d) => d.annotations?.[REF_NAME] === tag);
   if (!top) throw new GamelayerError('layout.not-found', `${path.join(layout.dir, 'index.json')}: no image ${tag}`, 'build the image first (gamelayer build)');
-  const { file, bytes } = await readLayoutDocument(layout.dir, top, `manifest of image ${tag}`, 'layout.missing-blob');
+  const { file, bytes } = await layout.document(top, `manifest of image ${tag}`, 'layout.missing-blob');
   const manifest = parseLayoutDocument<{ config?: Descriptor; manifests?: unknown }>(file, bytes, `manifest of image ${tag}`);
-  const config = manifest.config && !manifest.manifests ? { digest: manifest.config.digest, bytes: (await readLayoutDocument(layout.dir, manifest.config, `config of image ${tag}`, 'layout.missing-blob')).bytes } : undefined;
+  const config = manifest.config && !manifest.manifests ? { digest: manifest.config.digest, bytes: (await layout.document(manifest.config, `config of image ${tag}`, 'layout.missing-blob')).bytes } : undefined;
   return {
     bytes,
     blob: async (digest) => {
