@@ -50,7 +50,7 @@ describe('stat cache: reserved stats moved to a file', () => {
     expect(a).toContain('"ctime":[');
   });
 
-  it('keeps fewer than SPILL_MIN reserved files in memory', async () => {
+  it('keeps fewer than statSpill.minFiles reserved files in memory', async () => {
     const dir = await tempDir();
     const { cache, keys } = await reserved(path.join(dir, 'small.json'), 10);
     cache.spillReserved();

@@ -4,6 +4,7 @@
 // keeps the previous build's trees, the layers step reuses every layer whose inputs did not change, and the record is
 // not rewritten when nothing changed. This file only composes them; see docs/architecture.md "Build as steps".
 import { holdStoreForBuild } from '../oci/store-holds.js';
+import { closePagedFilesUnder } from '../scan/paged-keys.js';
 import { assertWritableFolder } from '../util/fs-access.js';
 import type { PushTarget } from '../registry/push.js';
 import type { TreeScan } from '../scan/scan.js';
@@ -45,6 +46,8 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   try {
     return await buildHeld(opts);
   } finally {
+    // The stat caches' paged stats, which their saves close: still open if the build failed between scan and save.
+    closePagedFilesUnder(opts.config.stateDir);
     await release();
   }
 }

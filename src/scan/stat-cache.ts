@@ -78,9 +78,9 @@ export interface ReservedFile {
 
 /**
  * Reserved files from which `spillReserved` moves their stats to a file: 24 bytes a file, 24 MiB of a cold build of
- * 1M files held from the scan to the end of the layers.
+ * 1M files held from the scan to the end of the layers. An object, so that a test can send a small tree that way.
  */
-export const SPILL_MIN = 65_536;
+export const statSpill = { minFiles: 65_536 };
 
 /** Rows written per piece of the saved JSON. */
 const SAVE_BATCH = 4096;
@@ -193,7 +193,7 @@ export class StatCache {
    * layer writer, which reads each file's stat once, about in the order they were reserved. Kept in memory when the
    * file cannot be made (a read-only state dir).
    */
-  spillReserved(min = SPILL_MIN): void {
+  spillReserved(min = statSpill.minFiles): void {
     if (this.paged || this.places.length < min) return;
     try {
       mkdirSync(path.dirname(this.file), { recursive: true });
