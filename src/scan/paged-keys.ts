@@ -21,7 +21,8 @@ const open = new Set<PagedNumbers>();
 /**
  * Closes every paged file still open under `dir` (a build's state folder); how many. Their owner (the stat cache)
  * closes them when it saves; a build that fails between its scan and that save would keep each open (a descriptor,
- * and the removed file's disk) until the process ends, and a library runs many builds in one process.
+ * and the removed file's disk) until the process ends, and a library runs many builds in one process. (Two builds
+ * of one state folder at once would close each other's: they already write the same stat caches.)
  */
 export function closePagedFilesUnder(dir: string): number {
   const prefix = path.resolve(dir) + path.sep;
