@@ -9,7 +9,8 @@
 // layers above it again (containerd keys unpacked layers by the chain below them) — never by re-planning a
 // whole tree for a small change. A changed tree's newest patch folds into its new top when that is cheap (the
 // app's daily config edits keep one patch); ahead of the layer limit, runs of one tree's adjacent patches of similar
-// size merge within what the day carries, near the top first (levelled, as LSM tiers); past it, the adjacent patches
+// size merge within what the day carries, near the top first (levelled, as LSM tiers; with a chunked tree, never making
+// nodes unpack again more than the day's changed files beyond what the day re-chains anyway); past it, the adjacent patches
 // with the fewest live bytes per layer removed are merged. The dead-byte limit is on the compressed image (kept layers at their
 // recorded compressed sizes), and each tree image's the same way on its tree's content (a pod pulls one image per
 // tree); ahead of a limit a day compacts deep layers within 0.6 of its own changed files' bytes, so the forced
