@@ -9,7 +9,8 @@
 // layers above it again (containerd keys unpacked layers by the chain below them) — never by re-planning a
 // whole tree for a small change. A changed tree's newest patch folds into its new top when that is cheap (the
 // app's daily config edits keep one patch); ahead of the layer limit, runs of one tree's adjacent patches of similar
-// size merge within what the day carries, near the top first (levelled, as LSM tiers); past it, the adjacent patches
+// size merge within what the day carries, near the top first (levelled, as LSM tiers; with a chunked tree, never making
+// nodes unpack again more than the day's changed files beyond what the day re-chains anyway); past it, the adjacent patches
 // with the fewest live bytes per layer removed are merged. The dead-byte limit is on the compressed image (kept layers at their
 // recorded compressed sizes), and each tree image's the same way on its tree's content (a pod pulls one image per
 // tree); ahead of a limit a day compacts deep layers within 0.6 of its own changed files' bytes, so the forced
@@ -130,6 +131,19 @@ const LEVEL_RATIO = 1;
 const LEVEL_SMALL = 0.15;
 const LEVEL_RUN = 8;
 const LEVEL_UNPACK_WEIGHT = 0.05;
+/**
+ * In an image with a chunked tree, what the early merges may make nodes unpack again beyond what the day re-chains
+ * anyway (a compaction, a fold, a tree planned afresh: see rechainCosts), compressed, as a share of the day's changed
+ * files or new bytes, whichever is more. An early merge is optional work ahead of the limit, yet by live bytes the
+ * old patches deep in the stack (mostly dead) are the cheapest to merge, and containerd re-unpacks everything above a
+ * replaced layer: on the 90 real days such merges re-chained 15–54× the day (1.2–1.7 GB on days of 32–111 MB) and
+ * made most of the nodes' 1.65× unpack. Deep merges then fall on the days whose changed files carry them (a pak
+ * rewritten in part) or that re-chain the stack anyway (docs/compaction.md, "Ninth round"). With whole files only the
+ * image reaches the limit instead and the forced merges there re-chain as deep on small days (90 simulated days:
+ * worst update 1.83× → 2.2–2.5×), and nodes unpack 4–5× the changed files whatever the merges (a partly rewritten
+ * pak's dead copy forces deep compactions): no bound there.
+ */
+const EARLY_UNPACK_SHARE = 1;
 /** Patch layers merged in one go at most (several only when cheap: see cheapestRun). */
 const MAX_RUN = 4;
 /** A dead layer of its own file is dropped at once when nodes unpack again at most this share of the day's bytes. */
@@ -297,6 +311,8 @@ export function planIncremental(
   }
   slots.sort((a, b) => a.pos - b.pos);
   let stack = slots.map((s) => s.layer);
+  /** The previous build's stack (markers where trees are planned afresh): where today's re-chain begins is measured on it. */
+  const previousStack = stack;
   const keptTrees = TREE_NAMES.filter((t) => !freshTrees.includes(t));
   const treeLayers = (t: TreeName) => stack.filter((l) => l.tree === t && !isMarker(l));
 
@@ -557,6 +573,7 @@ export function planIncremental(
     small: LEVEL_SMALL,
     run: LEVEL_RUN,
     sentOf: sentOfLive,
+    unpackLeft: EARLY_UNPACK_SHARE * Math.max(newPacked, changedFilePacked),
   };
   for (let guard = 0; guard < 10_000; guard++) {
     const patches = (t: TreeName) => treeLayers(t).filter((l) => l.patch).length + newTop(t);
@@ -568,10 +585,13 @@ export function planIncremental(
     if (over) run = cheapestRun(stack, overTree.length ? overTree : keptTrees, current, MERGE_UNPACK_WEIGHT, newBytes)?.run;
     else if (total > countLimit - EARLY_MERGE_ROOM) {
       // Ahead of the limit: a levelled merge that the day carries.
+      // In an image with a chunked tree, within what the day may make nodes unpack again (EARLY_UNPACK_SHARE).
+      if (chunkedImage) level.rechain = rechainCosts(stack, previousStack, (l) => packed.get(l) ?? ratio(l.tree) * l.bytes);
       const early = cheapestRun(stack, keptTrees, current, LEVEL_UNPACK_WEIGHT, earlyBudget, level);
       if (early && early.sent <= earlyBudget) {
         run = early.run;
         earlyBudget -= early.sent;
+        level.unpackLeft! -= early.rechain;
       }
     }
     if (!run) break;
@@ -825,6 +845,28 @@ interface Level {
   small: number;
   run: number;
   sentOf: (l: PlannedLayer, liveBytes: number) => number;
+  /** What nodes unpack again beyond today's re-chain when a layer is rewritten (see rechainCosts). */
+  rechain?: Map<PlannedLayer, number>;
+  /** What the early merges may still make nodes unpack again beyond today's re-chain (compressed). */
+  unpackLeft?: number;
+}
+
+/**
+ * Per layer of the stack, what nodes unpack again (compressed) if it is rewritten, beyond what today's build makes
+ * them unpack anyway: containerd re-unpacks every layer from the lowest one replaced, and the stack already differs
+ * from the previous build's from some layer up (a compaction, a fold, a tree planned afresh). A layer at or above
+ * that point costs nothing more; one below it costs the layers from it up to that point.
+ */
+function rechainCosts(stack: readonly PlannedLayer[], previousStack: readonly PlannedLayer[], packedOf: (l: PlannedLayer) => number): Map<PlannedLayer, number> {
+  let from = 0;
+  while (from < stack.length && stack[from] === previousStack[from] && !isMarker(stack[from]!)) from++;
+  const out = new Map<PlannedLayer, number>();
+  let sum = 0;
+  for (let i = stack.length - 1; i >= 0; i--) {
+    if (i < from) sum += packedOf(stack[i]!);
+    out.set(stack[i]!, sum);
+  }
+  return out;
 }
 
 /**
@@ -840,17 +882,19 @@ function cheapestRun(
   unpackWeight: number,
   cheap: number,
   level?: Level,
-): { run: PlannedLayer[]; cost: number; sent: number } | undefined {
+): { run: PlannedLayer[]; cost: number; sent: number; rechain: number } | undefined {
   const live = liveness(stack, trees, current);
   const above = bytesAbove(stack);
   const sentOf = level?.sentOf ?? ((_l: PlannedLayer, b: number) => b);
-  let best: { run: PlannedLayer[]; cost: number; sent: number } | undefined;
+  let best: { run: PlannedLayer[]; cost: number; sent: number; rechain: number } | undefined;
   let bestScore = Infinity;
   for (const t of trees) {
     const own = stack.filter((l) => l.tree === t && !isMarker(l));
     for (let i = 0; i + 1 < own.length; i++) {
       let liveBytes = live.get(own[i]!)!.bytes;
       if (!own[i]!.patch) continue;
+      const rechain = level?.rechain?.get(own[i]!) ?? 0;
+      if (level?.unpackLeft !== undefined && rechain > level.unpackLeft) continue;
       let sent = sentOf(own[i]!, liveBytes);
       let biggest = liveBytes;
       for (let k = 2; k <= (level?.run ?? MAX_RUN) && i + k <= own.length; k++) {
@@ -866,7 +910,7 @@ function cheapestRun(
         const score = cost / (k - 1);
         if (score < bestScore) {
           bestScore = score;
-          best = { run: own.slice(i, i + k), cost, sent };
+          best = { run: own.slice(i, i + k), cost, sent, rechain };
         }
       }
     }
