@@ -312,6 +312,17 @@ export class PackedEntries {
     if (e) e.xxh64 = xxh64;
   }
 
+  /** Sets entry i's size and mode (a file that changed while the scan hashed it, hashed again as it is now). */
+  setSizeAndMode(i: number, size: number, mode: number): void {
+    this.sizes.data[i] = size;
+    this.modes.data[i] = mode;
+    const e = this.materialized?.[i];
+    if (e) {
+      e.size = size;
+      e.mode = mode;
+    }
+  }
+
   linkTarget(i: number): string | undefined {
     return this.linkTargets.size === 0 ? undefined : this.linkTargets.get(i);
   }

@@ -14,7 +14,7 @@ import { collectOldGarbage } from '../util/young-garbage.js';
 import { ChangedWhileReading, hashFile, hashSmallFile, sharedHash, SMALL_FILE, xxhashApi, type StatSnapshot } from './hash.js';
 import { inOrder, makeManifest, normalizeMode, sortedOrder, withParentDirs } from './manifest.js';
 import { PendingHashes } from './pending.js';
-import { PackedEntries } from './packed-entries.js';
+import { PackedEntries, packedDigest } from './packed-entries.js';
 import { packedList } from './packed-list.js';
 import { linksLeavingTree } from './link-resolve.js';
 import { readArchive, sniffArchive } from './read-archive.js';
@@ -47,6 +47,12 @@ export interface ScanOptions {
    * big files hashed another way (`bigFiles`).
    */
   packHashes?: (tree: TreeName, platform: string | undefined) => boolean | Promise<boolean>;
+  /**
+   * A first scan of a large tree that hashes its files itself keeps its entries in the packed store too, hashes
+   * going into its columns (the manifest's `entries` a read-only list view): for callers that only write the
+   * manifests out and count them (the scan command), not for those that edit entries or need their identity.
+   */
+  packEntries?: boolean;
 }
 
 export interface BigFileHasher {
@@ -117,7 +123,12 @@ export async function scanTree(
       : await scanArchive(tree, source, filters, label, opts);
   let manifest: TreeManifest;
   let pending: PendingHashes | undefined;
-  if (result.pending && result.packed) {
+  if (result.packed && !result.pending) {
+    // A large first scan that hashed every file into the packed store (`packEntries`): sorted there, its digest
+    // from the columns; the stat cache was saved from the walk's order.
+    const sorted = withParentDirsPacked(result.packed).seal().sorted();
+    manifest = { tree, root: source.path, source, platform: opts.platform, entries: packedList(sorted), digest: packedDigest(sorted) };
+  } else if (result.pending && result.packed) {
     // A large cold tree whose hashes the layer writer fills: its entries stay in the packed store (35 bytes an entry,
     // not an object and a path string of about 100), sorted there; the manifest reads them through a list view.
     const walked = withParentDirsPacked(result.packed).seal();
@@ -149,7 +160,7 @@ export async function scanTree(
   } else manifest = makeManifest(tree, source, withParentDirs(result.entries), opts.platform);
   let bytes = 0;
   let files = 0;
-  if (result.packed && pending) ({ files, bytes } = result.packed.fileTotals());
+  if (result.packed) ({ files, bytes } = result.packed.fileTotals());
   else {
     for (const e of manifest.entries) {
       if (e.type === 'file') {
@@ -170,8 +181,9 @@ type PartialStats = Omit<TreeScanStats, 'files' | 'bytes' | 'ms'>;
 const HASH_BATCH = 1024;
 
 /**
- * Entries from which a cold build's scan keeps a tree in a packed store (src/scan/packed-entries.ts) rather than as
- * objects: below it the objects cost little and every reader takes them directly. Settable for tests.
+ * Entries from which a cold build's scan (or a first scan with `packEntries`) keeps a tree in a packed store
+ * (src/scan/packed-entries.ts) rather than as objects: below it the objects cost little and every reader takes them
+ * directly. Settable for tests.
  */
 export const packedScan = { minEntries: 16_384 };
 
@@ -208,9 +220,10 @@ async function scanDir(
   const reporter = opts.reporter ?? silentReporter;
   const cache = await StatCache.open(cacheFile(opts.stateDir, 'stat', source.path));
   const big = opts.bigFiles?.(tree);
-  // A first scan for a build that may leave hashes to the layer writer: every file will be reserved, and the walk
-  // fills a packed store instead of an object per entry (kept if the tree is large and its hashes are left pending).
-  const store = cache.empty && !big && opts.packHashes ? new PackedEntries() : undefined;
+  // A first scan for a build that may leave hashes to the layer writer, or one asked to keep its entries packed:
+  // every file will be reserved, and the walk fills a packed store instead of an object per entry (kept if the tree
+  // is large and its hashes are left pending, or hashed into it).
+  const store = cache.empty && !big && (opts.packHashes || opts.packEntries) ? new PackedEntries() : undefined;
   // Each walked entry becomes its FileEntry at once (the walk's records are not kept): a file the cache vouches for
   // gets its stored hash; the others are reserved in the cache, in walk order, and hashed below.
   let entries: FileEntry[] = [];
@@ -254,8 +267,9 @@ async function scanDir(
     if (store && !packed) cache.attach((entries = store.materialize()));
     return { entries, stats: { cacheHits, hashedFiles: 0, hashedBytes: 0, cacheRejected: cache.rejected }, pending: cache, ...(packed ? { packed } : {}) };
   }
-  // Hashed here after all: the entries as objects.
-  if (store) cache.attach((entries = store.materialize()));
+  // Hashed here: into the packed store when asked and the tree is large, else the entries as objects.
+  const packed = store && opts.packEntries && store.length >= packedScan.minEntries ? store : undefined;
+  if (store && !packed) cache.attach((entries = store.materialize()));
   let hashBytes = 0;
   for (let slot = 0; slot < toHash; slot++) hashBytes += cache.reservedKey(slot)[0];
   const task = toHash ? reporter.task(`hash ${label}`, hashBytes, 'bytes') : undefined;
@@ -263,16 +277,18 @@ async function scanDir(
   const attempts = opts.attempts ?? 3;
   const prefix = source.path.endsWith(path.sep) ? source.path : source.path + path.sep;
   let hashedBytes = 0;
-  const hashed = (slot: number, e: FileEntry, xxh64: string, k: StatKey, startedAt: number) => {
-    e.xxh64 = sharedHash(xxh64);
+  // A reserved file's entry: an object of `entries`, or (packed) its index in the store.
+  const hashed = (slot: number, xxh64: string, k: StatKey, startedAt: number) => {
+    if (packed) packed.setXxh64(cache.reservedPlace(slot), xxh64);
+    else (cache.reservedFile(slot) as FileEntry).xxh64 = sharedHash(xxh64);
     cache.record(slot, k, startedAt);
     hashedBytes += k[0];
     task?.tick(k[0]);
   };
   /** Hashes a reserved file, from attempt `first` on (after the first, the file is statted again before each). */
   const hashOne = async (slot: number, first = 1): Promise<void> => {
-    const e = cache.reservedFile(slot) as FileEntry;
-    const file = prefix + e.path;
+    const relPath = cache.reservedPath(slot);
+    const file = prefix + relPath;
     let k = cache.reservedKey(slot);
     for (let attempt = first; ; attempt++) {
       try {
@@ -280,13 +296,17 @@ async function scanDir(
           // Hashed as it is now: the entry takes the file's new size and mode.
           const s = await stat(file);
           k = [s.size, s.mtimeMs, s.ctimeMs, s.ino];
-          e.size = s.size;
-          e.mode = normalizeMode('file', s.mode);
+          if (packed) packed.setSizeAndMode(cache.reservedPlace(slot), s.size, normalizeMode('file', s.mode));
+          else {
+            const e = cache.reservedFile(slot) as FileEntry;
+            e.size = s.size;
+            e.mode = normalizeMode('file', s.mode);
+          }
         }
         const startedAt = Date.now();
         const before: StatSnapshot = { size: k[0], mtimeMs: k[1], ctimeMs: k[2] };
         // A chunked tree's big file: one chunker pass gives its xxh64 (and its chunk list to the recipe cache).
-        hashed(slot, e, big && k[0] >= big.minSize ? await big.hash(file, e.path, before) : await hashFile(file, before), k, startedAt);
+        hashed(slot, big && k[0] >= big.minSize ? await big.hash(file, relPath, before) : await hashFile(file, before), k, startedAt);
         return;
       } catch (err) {
         if (err instanceof ChangedWhileReading && attempt < attempts) continue;
@@ -305,13 +325,13 @@ async function scanDir(
       slow.push({ slot, first: 1 });
       continue;
     }
-    const e = cache.reservedFile(slot) as FileEntry;
+    const file = prefix + cache.reservedPath(slot);
     const startedAt = Date.now();
     try {
-      hashed(slot, e, hashSmallFile(api!, prefix + e.path, { size: k[0], mtimeMs: k[1], ctimeMs: k[2] }), k, startedAt);
+      hashed(slot, hashSmallFile(api!, file, { size: k[0], mtimeMs: k[1], ctimeMs: k[2] }), k, startedAt);
     } catch (err) {
       if (err instanceof ChangedWhileReading && attempts > 1) slow.push({ slot, first: 2 });
-      else throw wrapReadError(err, label, prefix + e.path);
+      else throw wrapReadError(err, label, file);
     }
   }
   // Handed to p-limit a batch at a time: 100k files must not mean 100k pending promises held at once.
@@ -325,6 +345,7 @@ async function scanDir(
   return {
     entries,
     stats: { cacheHits, hashedFiles: toHash, hashedBytes, cacheRejected: cache.rejected },
+    ...(packed ? { packed } : {}),
   };
 }
 
