@@ -3,13 +3,16 @@
 // 0 sends the sample game through that path: the stat caches, the scan record and the printed summary must be the
 // ones the object path writes, byte for byte (but times); and no step may turn the tree into objects on the way.
 import { execFileSync } from 'node:child_process';
+import { appendFileSync, chmodSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { loadConfig } from '../src/config/load.js';
 import { PackedEntries } from '../src/scan/packed-entries.js';
-import { packedScan } from '../src/scan/scan.js';
+import { silentReporter } from '../src/report/reporter.js';
+import { packedStoreOf } from '../src/scan/packed-list.js';
+import { packedScan, scanTree } from '../src/scan/scan.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
@@ -90,5 +93,51 @@ describe('gamelayer scan through the packed entry store', () => {
       expect(packed.statCaches).toEqual(objects.statCaches);
       expect(packed.statCaches.length).toBeGreaterThanOrEqual(3);
     }
+  });
+});
+
+describe('a packed first scan of a file that changed after the walk', () => {
+  it('hashes it again as it is now: its new size and mode in the store, as the object path has them', async () => {
+    const dir = await tempDir();
+    const run = async (minEntries: number, name: string) => {
+      packedScan.minEntries = minEntries;
+      const root = path.join(dir, name);
+      await mkdir(path.join(root, 'd'), { recursive: true });
+      for (let i = 0; i < 20; i++) await writeFile(path.join(root, 'd', `f${i}`), `${i}\n`);
+      execFileSync('find', [root, '-exec', 'touch', '-h', '-d', '1 hour ago', '{}', '+']);
+      const stateDir = path.join(dir, `${name}-state`);
+      // Called after the walk, before the first file is read: the file no longer has the stat the walk saw.
+      const reporter = {
+        ...silentReporter,
+        task: (...args: Parameters<typeof silentReporter.task>) => {
+          appendFileSync(path.join(root, 'd', 'f7'), 'grown\n');
+          chmodSync(path.join(root, 'd', 'f7'), 0o755);
+          return silentReporter.task(...args);
+        },
+      };
+      const scan = await scanTree('app', root, { include: ['**'], exclude: [] }, { stateDir, reporter, packEntries: true });
+      const statDir = path.join(stateDir, 'cache', 'stat');
+      // Two trees: their times and inodes differ, the rest of the cache must not.
+      const statCaches = await Promise.all(
+        (await readdir(statDir)).sort().map(async (f) => {
+          const text = await readFile(path.join(statDir, f), 'utf8');
+          const { paths, size, xxh64 } = JSON.parse(text.slice(text.indexOf('\n') + 1)) as { paths: string[]; size: number[]; xxh64: string };
+          return { paths, size, xxh64 };
+        }),
+      );
+      return { scan, statCaches };
+    };
+    const objects = await run(DEFAULT_MIN, 'objects');
+    const packed = await run(0, 'packed');
+    expect(packedStoreOf(packed.scan.manifest.entries)).toBeInstanceOf(PackedEntries);
+    expect(packedStoreOf(objects.scan.manifest.entries)).toBeUndefined();
+    const f7 = packed.scan.manifest.entries.find((e) => e.path === 'd/f7');
+    expect(f7).toMatchObject({ size: 8, mode: 0o755 });
+    expect(JSON.stringify(packed.scan.manifest.entries)).toBe(JSON.stringify(objects.scan.manifest.entries));
+    expect(packed.scan.manifest.digest).toBe(objects.scan.manifest.digest);
+    expect(packed.scan.stats).toEqual({ ...objects.scan.stats, ms: packed.scan.stats.ms });
+    expect(packed.statCaches).toEqual(objects.statCaches);
+    // Grown while it was hashed: too new for the cache (racy rule), the 19 others kept.
+    expect(packed.statCaches[0]!.paths).toHaveLength(19);
   });
 });
