@@ -109,6 +109,21 @@ describe('packed entry store', () => {
     }
   });
 
+  it('hashes to the digest of its objects, names written as bytes or escaped, across the hash\'s chunks', () => {
+    const names = ['plain', 'q"uote', 'back\\slash', 'tab\there', 'del\u007f', 'ünï', '😀', 'x'.repeat(255)];
+    const entries: FileEntry[] = [{ path: 'd', type: 'dir', mode: 0o755, size: 0 }];
+    for (let i = 0; i < 6000; i++) {
+      const name = `${names[i % names.length]}${i}`;
+      const at = i % 3 === 0 ? name : `d/${name}`;
+      if (i % 97 === 0) entries.push({ path: at, type: 'symlink', mode: 0o777, size: 0, linkTarget: `../"${name}` });
+      else entries.push({ path: at, type: 'file', mode: i % 5 ? 0o644 : 0o755, size: i % 7 ? i * 1000 : 0, xxh64: i % 11 === 0 ? '~4' : i % 13 === 0 ? 'not-hex' : (i % 4).toString(16).padStart(16, '0') });
+    }
+    const packed = PackedEntries.from(entries);
+    packed.pendingMark = '~4';
+    expect(packedDigest(packed)).toBe(entriesDigest(entries));
+    for (let i = 0; i < entries.length; i += 101) expect(encodePacked(packed, i)).toBe(encodeEntry(entries[i]!));
+  });
+
   it('holds the bench\'s 100k empty-file entries in under 40 bytes each', () => {
     const entries: FileEntry[] = [];
     for (let i = 0; i < 100_000; i++) {

@@ -356,6 +356,76 @@ export class PackedEntries {
     return e;
   }
 
+  /**
+   * `hashEntries` of the entries: every entry's `encodePacked` line fed to `h`, in chunks. A line whose name needs
+   * no JSON escape (printable ASCII but `"` and `\\`) and that has no link target or odd hash is written as bytes from
+   * the columns (the folder's JSON head, the name's bytes, a tail shared by runs of equal ones): no path string.
+   */
+  hashLines(h: Hash): Hash {
+    const heads = this.folders.map((f) => Buffer.from(`[${JSON.stringify(f === '' ? '' : `${f}/`).slice(0, -1)}`, 'utf8'));
+    const names = this.names;
+    const nameEnd = this.nameEnd.data;
+    const out = Buffer.allocUnsafe(1 << 16);
+    /** Room for a line's tail: `","symlink",65535,<size>,"<hash or pending mark>",""]\n`. */
+    const TAIL_ROOM = 128 + this.pendingMark.length;
+    let at = 0;
+    let tail = '';
+    let lastType = -1;
+    let lastMode = -1;
+    let lastSize = -1;
+    let lastHash = '';
+    for (let i = 0; i < this.length; i++) {
+      const start = i === 0 ? 0 : nameEnd[i - 1]!;
+      const end = nameEnd[i]!;
+      const head = heads[this.folder.data[i]!]!;
+      if (at + head.length + (end - start) + TAIL_ROOM > out.length) {
+        h.update(out.subarray(0, at));
+        at = 0;
+      }
+      const kind = this.hashKind.data[i]!;
+      let plain = kind !== OTHER_HASH && (this.linkTargets.size === 0 || !this.linkTargets.has(i)) && head.length + (end - start) + TAIL_ROOM <= out.length;
+      const lineStart = at;
+      if (plain) {
+        at += head.copy(out, at);
+        for (let k = start; k < end; k++) {
+          const c = names[k]!;
+          if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+            plain = false;
+            break;
+          }
+          out[at++] = c;
+        }
+      }
+      if (!plain) {
+        at = lineStart;
+        const line = encodePacked(this, i);
+        if (at + line.length * 3 > out.length) {
+          h.update(out.subarray(0, at));
+          at = 0;
+          if (line.length * 3 > out.length) {
+            h.update(line);
+            continue;
+          }
+        }
+        at += out.write(line, at, 'utf8');
+        continue;
+      }
+      const type = this.typeCode.data[i]!;
+      const mode = this.modes.data[i]!;
+      const size = this.sizes.data[i]!;
+      const hash = this.xxh64(i) ?? '';
+      if (type !== lastType || mode !== lastMode || size !== lastSize || hash !== lastHash) {
+        lastType = type;
+        lastMode = mode;
+        lastSize = size;
+        lastHash = hash;
+        tail = `","${TYPES[type]!}",${mode},${size},"${hash}",""]\n`;
+      }
+      at += out.write(tail, at, 'latin1');
+    }
+    return h.update(out.subarray(0, at));
+  }
+
   /** Bytes held by the columns (not counting the folder strings and the sparse maps). */
   get columnBytes(): number {
     return this.namesLength + this.columns().reduce((n, c) => n + c.data.byteLength, 0);
@@ -392,13 +462,5 @@ export function packedDigest(p: PackedEntries): string {
 
 /** `hashEntries` of the store's entries: the same lines fed to `h`, in chunks. */
 export function hashPacked(h: Hash, p: PackedEntries): Hash {
-  let chunk = '';
-  for (let i = 0; i < p.length; i++) {
-    chunk += encodePacked(p, i);
-    if (chunk.length > 1 << 16) {
-      h.update(chunk);
-      chunk = '';
-    }
-  }
-  return h.update(chunk);
+  return p.hashLines(h);
 }
