@@ -128,8 +128,8 @@ export async function scanTree(
     // from the columns; the stat cache was saved from the walk's order. Not sealed first: its columns are copied
     // into the sorted store anyway (a seal's copy was 30 MiB more at the scan's peak on 1M entries).
     // The stat cache's blocks (33 MiB outside the heap on 1M files) are dead since its save: freed before the
-    // sorted copy is made on top of them, which is the scan's peak.
-    collectOldGarbage();
+    // sorted copy is made on top of them, which is the scan's peak. Not worth a full GC on a smaller tree.
+    if (result.packed.length >= LARGE_GAME_ENTRIES) collectOldGarbage();
     const sorted = withParentDirsPacked(result.packed).sorted();
     manifest = { tree, root: source.path, source, platform: opts.platform, entries: packedList(sorted), digest: packedDigest(sorted) };
   } else if (result.pending && result.packed) {
@@ -224,10 +224,12 @@ async function scanDir(
   const reporter = opts.reporter ?? silentReporter;
   const cache = await StatCache.open(cacheFile(opts.stateDir, 'stat', source.path));
   const big = opts.bigFiles?.(tree);
-  // A first scan for a build that may leave hashes to the layer writer, or one asked to keep its entries packed:
-  // every file will be reserved, and the walk fills a packed store instead of an object per entry (kept if the tree
-  // is large and its hashes are left pending, or hashed into it).
-  const store = cache.empty && !big && (opts.packHashes || opts.packEntries) ? new PackedEntries() : undefined;
+  // A first scan for a build that may leave hashes to the layer writer: every file will be reserved, and the walk
+  // fills a packed store instead of an object per entry (kept if the tree is large and its hashes are left pending).
+  let store = cache.empty && !big && opts.packHashes ? new PackedEntries() : undefined;
+  // A first scan asked to keep its entries packed (`packEntries`) walks into objects, and moves them into a store
+  // once the tree is large: a small tree pays for no store it would turn back into objects.
+  let packLater = cache.empty && !big && !store && opts.packEntries === true;
   // Each walked entry becomes its FileEntry at once (the walk's records are not kept): a file the cache vouches for
   // gets its stored hash; the others are reserved in the cache, in walk order, and hashed below.
   let entries: FileEntry[] = [];
@@ -237,6 +239,14 @@ async function scanDir(
   let tooBig: WalkedEntry | undefined;
   const max = opts.maxFileBytes;
   await walkDirEach(source.path, filters, label, (w) => {
+    if (packLater && entries.length >= packedScan.minEntries) {
+      // The store's indexes are the list's places: the files reserved so far keep theirs.
+      const moved = new PackedEntries();
+      for (const e of entries) moved.append(e);
+      entries = [];
+      cache.attachPacked((store = moved));
+      packLater = false;
+    }
     if (store) {
       if (w.type !== 'file') store.append({ path: w.path, type: w.type, mode: normalizeMode(w.type, w.rawMode), size: 0, linkTarget: w.linkTarget });
       else {
