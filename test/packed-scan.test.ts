@@ -16,9 +16,9 @@ import { packedScan, scanTree } from '../src/scan/scan.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
-const DEFAULT_MIN = packedScan.minEntries;
+const DEFAULT_MIN = packedScan.minHashedEntries;
 afterEach(() => {
-  packedScan.minEntries = DEFAULT_MIN;
+  packedScan.minHashedEntries = DEFAULT_MIN;
   vi.restoreAllMocks();
 });
 
@@ -50,7 +50,7 @@ async function game(dir: string): Promise<string> {
  * hash or made its entries' objects.
  */
 async function coldScan(root: string, minEntries: number, args: string[] = []) {
-  packedScan.minEntries = minEntries;
+  packedScan.minHashedEntries = minEntries;
   const yaml = path.join(root, 'gamelayer.yaml');
   const config = await loadConfig(yaml);
   await rm(config.stateDir, { recursive: true, force: true });
@@ -100,7 +100,7 @@ describe('a packed first scan of a file that changed after the walk', () => {
   it('hashes it again as it is now: its new size and mode in the store, as the object path has them', async () => {
     const dir = await tempDir();
     const run = async (minEntries: number, name: string) => {
-      packedScan.minEntries = minEntries;
+      packedScan.minHashedEntries = minEntries;
       const root = path.join(dir, name);
       await mkdir(path.join(root, 'd'), { recursive: true });
       for (let i = 0; i < 20; i++) await writeFile(path.join(root, 'd', `f${i}`), `${i}\n`);
