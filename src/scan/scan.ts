@@ -279,6 +279,8 @@ async function scanDir(
     }
   });
   if (tooBig) throw fileTooBig(label, path.join(source.path, tooBig.path), tooBig.size, max!);
+  // The objects walked before the move (128Ki of them, about 20 MiB) are dead, but old: freed before the hashing.
+  if (opts.packEntries && store && store.length >= LARGE_GAME_ENTRIES) collectOldGarbage();
   warnLinksLeaving(store ? store.links() : entries, label, source.path, reporter);
   if (cache.rejected) reporter.warn(`${label}: stat cache ignored (${cache.rejected}); hashing every file again`);
 
