@@ -89,16 +89,28 @@ export class PackedEntries {
       this.lastFolder = f;
       this.lastSlash = slash;
     }
-    const name = e.path.slice(slash + 1);
+    const path = e.path;
     // At most 3 UTF-8 bytes per UTF-16 code unit: room checked without measuring the name first.
-    const need = this.namesLength + name.length * 3;
+    const need = this.namesLength + (path.length - slash - 1) * 3;
     if (need > this.names.length) {
       const bigger = Buffer.allocUnsafe(Math.max(need, this.names.length * 2));
       this.names.copy(bigger, 0, 0, this.namesLength);
       this.names = bigger;
     }
-    this.namesLength += this.names.write(name, this.namesLength, 'utf8');
-    for (const c of this.columns()) c.room();
+    // An ASCII name is copied a code unit a byte, without a native call or a string for the name; the rest of a
+    // name from its first other character is written as UTF-8.
+    const names = this.names;
+    let at = this.namesLength;
+    let k = slash + 1;
+    for (; k < path.length; k++) {
+      const c = path.charCodeAt(k);
+      if (c >= 128) break;
+      names[at++] = c;
+    }
+    if (k < path.length) at += names.write(path.slice(k), at, 'utf8');
+    this.namesLength = at;
+    // Every column has the same room (they grow together).
+    if (i === this.sizes.data.length) for (const c of this.cols) c.room();
     this.folder.data[i] = f;
     this.nameEnd.data[i] = this.namesLength;
     this.typeCode.data[i] = TYPES.indexOf(e.type);
@@ -106,7 +118,8 @@ export class PackedEntries {
     this.sizes.data[i] = e.size;
     this.putHash(i, e.xxh64);
     if (e.linkTarget !== undefined) this.linkTargets.set(i, e.linkTarget);
-    for (const c of this.columns()) c.length++;
+    const cols = this.cols;
+    for (let c = 0; c < cols.length; c++) cols[c]!.length = i + 1;
     return i;
   }
 
