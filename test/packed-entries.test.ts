@@ -92,6 +92,38 @@ describe('packed entry store', () => {
     expect(packed.hasPending()).toBe(false);
   });
 
+  it('sorts paths of folders that start one another as the manifest does (prefix then name, across folders)', () => {
+    // Names from pieces that order differently as bytes, UTF-16 and per folder: '-' and '.' sort before '/', 'é'
+    // after ASCII, the emoji (a surrogate pair) after U+FF21; folders nested in one another and at the root.
+    const pieces = ['a', 'a-b', 'a.b', 'ab', 'b', 'é', '\uFF21', '😀', 'a/b', 'a/b-c', 'a-b/c'];
+    const paths = new Set<string>();
+    let seed = 7;
+    // The LCG's high bits: its low ones repeat with a short period.
+    const next = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) >>> 16) % n;
+    while (paths.size < 2000) paths.add(Array.from({ length: 1 + next(4) }, () => pieces[next(pieces.length)]!).join('/'));
+    const entries: FileEntry[] = [...paths].map((p) => ({ path: p, type: 'file', mode: 0o644, size: 0, xxh64: 'ef46db3751d8e999' }));
+    const expected = sortEntries(entries).map((e) => e.path);
+    for (const order of [1, 2, 3]) {
+      const packed = PackedEntries.from(shuffled(entries, order));
+      expect(Array.from(packed.sortOrder(), (i) => packed.path(i))).toEqual(expected);
+    }
+  });
+
+  it('hashes to the digest of its objects, names written as bytes or escaped, across the hash\'s chunks', () => {
+    const names = ['plain', 'q"uote', 'back\\slash', 'tab\there', 'del\u007f', 'ünï', '😀', 'x'.repeat(255)];
+    const entries: FileEntry[] = [{ path: 'd', type: 'dir', mode: 0o755, size: 0 }];
+    for (let i = 0; i < 6000; i++) {
+      const name = `${names[i % names.length]}${i}`;
+      const at = i % 3 === 0 ? name : `d/${name}`;
+      if (i % 97 === 0) entries.push({ path: at, type: 'symlink', mode: 0o777, size: 0, linkTarget: `../"${name}` });
+      else entries.push({ path: at, type: 'file', mode: i % 5 ? 0o644 : 0o755, size: i % 7 ? i * 1000 : 0, xxh64: i % 11 === 0 ? '~4' : i % 13 === 0 ? 'not-hex' : (i % 4).toString(16).padStart(16, '0') });
+    }
+    const packed = PackedEntries.from(entries);
+    packed.pendingMark = '~4';
+    expect(packedDigest(packed)).toBe(entriesDigest(entries));
+    for (let i = 0; i < entries.length; i += 101) expect(encodePacked(packed, i)).toBe(encodeEntry(entries[i]!));
+  });
+
   it('holds the bench\'s 100k empty-file entries in under 40 bytes each', () => {
     const entries: FileEntry[] = [];
     for (let i = 0; i < 100_000; i++) {

@@ -89,16 +89,28 @@ export class PackedEntries {
       this.lastFolder = f;
       this.lastSlash = slash;
     }
-    const name = e.path.slice(slash + 1);
+    const path = e.path;
     // At most 3 UTF-8 bytes per UTF-16 code unit: room checked without measuring the name first.
-    const need = this.namesLength + name.length * 3;
+    const need = this.namesLength + (path.length - slash - 1) * 3;
     if (need > this.names.length) {
       const bigger = Buffer.allocUnsafe(Math.max(need, this.names.length * 2));
       this.names.copy(bigger, 0, 0, this.namesLength);
       this.names = bigger;
     }
-    this.namesLength += this.names.write(name, this.namesLength, 'utf8');
-    for (const c of this.columns()) c.room();
+    // An ASCII name is copied a code unit a byte, without a native call or a string for the name; the rest of a
+    // name from its first other character is written as UTF-8.
+    const names = this.names;
+    let at = this.namesLength;
+    let k = slash + 1;
+    for (; k < path.length; k++) {
+      const c = path.charCodeAt(k);
+      if (c >= 128) break;
+      names[at++] = c;
+    }
+    if (k < path.length) at += names.write(path.slice(k), at, 'utf8');
+    this.namesLength = at;
+    // Every column has the same room (they grow together).
+    if (i === this.sizes.data.length) for (const c of this.cols) c.room();
     this.folder.data[i] = f;
     this.nameEnd.data[i] = this.namesLength;
     this.typeCode.data[i] = TYPES.indexOf(e.type);
@@ -106,7 +118,8 @@ export class PackedEntries {
     this.sizes.data[i] = e.size;
     this.putHash(i, e.xxh64);
     if (e.linkTarget !== undefined) this.linkTargets.set(i, e.linkTarget);
-    for (const c of this.columns()) c.length++;
+    const cols = this.cols;
+    for (let c = 0; c < cols.length; c++) cols[c]!.length = i + 1;
     return i;
   }
 
@@ -128,33 +141,52 @@ export class PackedEntries {
 
   /**
    * The indexes in manifest order (bytewise path order, ties in index order), compared on the paths' UTF-8 bytes
-   * written once into one buffer: no path string is made (1M of them were about 40 MiB, promoted while sorting).
+   * where they are held, the folder's prefix and the name: no path string is made (1M of them were about 40 MiB,
+   * promoted while sorting), nor a copy of every path's bytes (23 MiB on 1M entries, and its making cost as much as
+   * the sort).
    */
   sortOrder(): Int32Array {
     const n = this.length;
     const prefixes = this.folders.map((f) => Buffer.from(f === '' ? '' : `${f}/`, 'utf8'));
-    let total = 0;
-    for (let i = 0; i < n; i++) total += prefixes[this.folder.data[i]!]!.length + this.nameEnd.data[i]! - (i === 0 ? 0 : this.nameEnd.data[i - 1]!);
-    const keys = Buffer.allocUnsafe(total);
-    const end = new Int32Array(n);
-    let at = 0;
-    for (let i = 0; i < n; i++) {
-      at += prefixes[this.folder.data[i]!]!.copy(keys, at);
-      at += this.names.copy(keys, at, i === 0 ? 0 : this.nameEnd.data[i - 1]!, this.nameEnd.data[i]!);
-      end[i] = at;
-    }
+    const names = this.names;
+    const nameEnd = this.nameEnd.data;
+    const folder = this.folder.data;
+    /** Name bytes [x, xe) against name bytes [y, ye). */
+    const compareNames = (x: number, xe: number, y: number, ye: number): number => {
+      for (; x < xe && y < ye; x++, y++) {
+        const d = names[x]! - names[y]!;
+        if (d !== 0) return d;
+      }
+      return xe - x - (ye - y);
+    };
+    /** Name bytes [x, xe) against `prefix` from `from` followed by name bytes [y, ye). */
+    const compareToPrefixed = (x: number, xe: number, prefix: Buffer, from: number, y: number, ye: number): number => {
+      for (; x < xe && from < prefix.length; x++, from++) {
+        const d = names[x]! - prefix[from]!;
+        if (d !== 0) return d;
+      }
+      return from < prefix.length ? -1 : compareNames(x, xe, y, ye);
+    };
     const order = new Int32Array(n);
     for (let i = 0; i < n; i++) order[i] = i;
     return order.sort((a, b) => {
-      let x = a === 0 ? 0 : end[a - 1]!;
-      let y = b === 0 ? 0 : end[b - 1]!;
-      const xe = end[a]!;
-      const ye = end[b]!;
-      for (; x < xe && y < ye; x++, y++) {
-        const d = keys[x]! - keys[y]!;
+      const x = a === 0 ? 0 : nameEnd[a - 1]!;
+      const y = b === 0 ? 0 : nameEnd[b - 1]!;
+      const fa = folder[a]!;
+      const fb = folder[b]!;
+      // One folder (most comparisons): the same prefix, the names decide.
+      if (fa === fb) return compareNames(x, nameEnd[a]!, y, nameEnd[b]!) || a - b;
+      // Two folders: their prefixes, as far as the shorter goes; past it, the shorter one's name goes on against
+      // the rest of the longer prefix ("a/" + "x" against "a/b/" + "y").
+      const pa = prefixes[fa]!;
+      const pb = prefixes[fb]!;
+      const m = Math.min(pa.length, pb.length);
+      for (let k = 0; k < m; k++) {
+        const d = pa[k]! - pb[k]!;
         if (d !== 0) return d;
       }
-      return xe - x - (ye - y) || a - b;
+      if (pa.length <= pb.length) return compareToPrefixed(x, nameEnd[a]!, pb, m, y, nameEnd[b]!) || a - b;
+      return -compareToPrefixed(y, nameEnd[b]!, pa, m, x, nameEnd[a]!) || a - b;
     });
   }
 
@@ -166,10 +198,16 @@ export class PackedEntries {
     out.foldersListed = this.foldersListed;
     out.names = Buffer.allocUnsafe(this.namesLength);
     for (const c of out.columns()) c.data = c.make(order.length) as never;
+    const names = this.names;
+    const outNames = out.names;
     for (let j = 0; j < order.length; j++) {
       const i = order[j]!;
       const start = i === 0 ? 0 : this.nameEnd.data[i - 1]!;
-      out.namesLength += this.names.copy(out.names, out.namesLength, start, this.nameEnd.data[i]!);
+      const end = this.nameEnd.data[i]!;
+      // A name is a few bytes: copied in a loop, not a native call each.
+      let at = out.namesLength;
+      for (let k = start; k < end; k++) outNames[at++] = names[k]!;
+      out.namesLength = at;
       out.folder.data[j] = this.folder.data[i]!;
       out.nameEnd.data[j] = out.namesLength;
       out.typeCode.data[j] = this.typeCode.data[i]!;
@@ -312,6 +350,17 @@ export class PackedEntries {
     if (e) e.xxh64 = xxh64;
   }
 
+  /** Sets entry i's size and mode (a file that changed while the scan hashed it, hashed again as it is now). */
+  setSizeAndMode(i: number, size: number, mode: number): void {
+    this.sizes.data[i] = size;
+    this.modes.data[i] = mode;
+    const e = this.materialized?.[i];
+    if (e) {
+      e.size = size;
+      e.mode = mode;
+    }
+  }
+
   linkTarget(i: number): string | undefined {
     return this.linkTargets.size === 0 ? undefined : this.linkTargets.get(i);
   }
@@ -324,6 +373,76 @@ export class PackedEntries {
     const t = this.linkTarget(i);
     if (t !== undefined) e.linkTarget = t;
     return e;
+  }
+
+  /**
+   * `hashEntries` of the entries: every entry's `encodePacked` line fed to `h`, in chunks. A line whose name needs
+   * no JSON escape (printable ASCII but `"` and `\\`) and that has no link target or odd hash is written as bytes from
+   * the columns (the folder's JSON head, the name's bytes, a tail shared by runs of equal ones): no path string.
+   */
+  hashLines(h: Hash): Hash {
+    const heads = this.folders.map((f) => Buffer.from(`[${JSON.stringify(f === '' ? '' : `${f}/`).slice(0, -1)}`, 'utf8'));
+    const names = this.names;
+    const nameEnd = this.nameEnd.data;
+    const out = Buffer.allocUnsafe(1 << 16);
+    /** Room for a line's tail: `","symlink",65535,<size>,"<hash or pending mark>",""]\n`. */
+    const TAIL_ROOM = 128 + this.pendingMark.length;
+    let at = 0;
+    let tail = '';
+    let lastType = -1;
+    let lastMode = -1;
+    let lastSize = -1;
+    let lastHash = '';
+    for (let i = 0; i < this.length; i++) {
+      const start = i === 0 ? 0 : nameEnd[i - 1]!;
+      const end = nameEnd[i]!;
+      const head = heads[this.folder.data[i]!]!;
+      if (at + head.length + (end - start) + TAIL_ROOM > out.length) {
+        h.update(out.subarray(0, at));
+        at = 0;
+      }
+      const kind = this.hashKind.data[i]!;
+      let plain = kind !== OTHER_HASH && (this.linkTargets.size === 0 || !this.linkTargets.has(i)) && head.length + (end - start) + TAIL_ROOM <= out.length;
+      const lineStart = at;
+      if (plain) {
+        at += head.copy(out, at);
+        for (let k = start; k < end; k++) {
+          const c = names[k]!;
+          if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+            plain = false;
+            break;
+          }
+          out[at++] = c;
+        }
+      }
+      if (!plain) {
+        at = lineStart;
+        const line = encodePacked(this, i);
+        if (at + line.length * 3 > out.length) {
+          h.update(out.subarray(0, at));
+          at = 0;
+          if (line.length * 3 > out.length) {
+            h.update(line);
+            continue;
+          }
+        }
+        at += out.write(line, at, 'utf8');
+        continue;
+      }
+      const type = this.typeCode.data[i]!;
+      const mode = this.modes.data[i]!;
+      const size = this.sizes.data[i]!;
+      const hash = this.xxh64(i) ?? '';
+      if (type !== lastType || mode !== lastMode || size !== lastSize || hash !== lastHash) {
+        lastType = type;
+        lastMode = mode;
+        lastSize = size;
+        lastHash = hash;
+        tail = `","${TYPES[type]!}",${mode},${size},"${hash}",""]\n`;
+      }
+      at += out.write(tail, at, 'latin1');
+    }
+    return h.update(out.subarray(0, at));
   }
 
   /** Bytes held by the columns (not counting the folder strings and the sparse maps). */
@@ -362,13 +481,5 @@ export function packedDigest(p: PackedEntries): string {
 
 /** `hashEntries` of the store's entries: the same lines fed to `h`, in chunks. */
 export function hashPacked(h: Hash, p: PackedEntries): Hash {
-  let chunk = '';
-  for (let i = 0; i < p.length; i++) {
-    chunk += encodePacked(p, i);
-    if (chunk.length > 1 << 16) {
-      h.update(chunk);
-      chunk = '';
-    }
-  }
-  return h.update(chunk);
+  return p.hashLines(h);
 }

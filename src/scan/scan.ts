@@ -14,7 +14,7 @@ import { collectOldGarbage } from '../util/young-garbage.js';
 import { ChangedWhileReading, hashFile, hashSmallFile, sharedHash, SMALL_FILE, xxhashApi, type StatSnapshot } from './hash.js';
 import { inOrder, makeManifest, normalizeMode, sortedOrder, withParentDirs } from './manifest.js';
 import { PendingHashes } from './pending.js';
-import { PackedEntries } from './packed-entries.js';
+import { PackedEntries, packedDigest } from './packed-entries.js';
 import { packedList } from './packed-list.js';
 import { linksLeavingTree } from './link-resolve.js';
 import { readArchive, sniffArchive } from './read-archive.js';
@@ -47,6 +47,12 @@ export interface ScanOptions {
    * big files hashed another way (`bigFiles`).
    */
   packHashes?: (tree: TreeName, platform: string | undefined) => boolean | Promise<boolean>;
+  /**
+   * A first scan of a large tree that hashes its files itself keeps its entries in the packed store too, hashes
+   * going into its columns (the manifest's `entries` a read-only list view): for callers that only write the
+   * manifests out and count them (the scan command), not for those that edit entries or need their identity.
+   */
+  packEntries?: boolean;
 }
 
 export interface BigFileHasher {
@@ -117,7 +123,16 @@ export async function scanTree(
       : await scanArchive(tree, source, filters, label, opts);
   let manifest: TreeManifest;
   let pending: PendingHashes | undefined;
-  if (result.pending && result.packed) {
+  if (result.packed && !result.pending) {
+    // A large first scan that hashed every file into the packed store (`packEntries`): sorted there, its digest
+    // from the columns; the stat cache was saved from the walk's order. Not sealed first: its columns are copied
+    // into the sorted store anyway (a seal's copy was 30 MiB more at the scan's peak on 1M entries).
+    // The stat cache's blocks (33 MiB outside the heap on 1M files) are dead since its save: freed before the
+    // sorted copy is made on top of them, which is the scan's peak. Not worth a full GC on a smaller tree.
+    if (result.packed.length >= LARGE_GAME_ENTRIES) collectOldGarbage();
+    const sorted = withParentDirsPacked(result.packed).sorted();
+    manifest = { tree, root: source.path, source, platform: opts.platform, entries: packedList(sorted), digest: packedDigest(sorted) };
+  } else if (result.pending && result.packed) {
     // A large cold tree whose hashes the layer writer fills: its entries stay in the packed store (35 bytes an entry,
     // not an object and a path string of about 100), sorted there; the manifest reads them through a list view.
     const walked = withParentDirsPacked(result.packed).seal();
@@ -149,7 +164,7 @@ export async function scanTree(
   } else manifest = makeManifest(tree, source, withParentDirs(result.entries), opts.platform);
   let bytes = 0;
   let files = 0;
-  if (result.packed && pending) ({ files, bytes } = result.packed.fileTotals());
+  if (result.packed) ({ files, bytes } = result.packed.fileTotals());
   else {
     for (const e of manifest.entries) {
       if (e.type === 'file') {
@@ -173,7 +188,16 @@ const HASH_BATCH = 1024;
  * Entries from which a cold build's scan keeps a tree in a packed store (src/scan/packed-entries.ts) rather than as
  * objects: below it the objects cost little and every reader takes them directly. Settable for tests.
  */
-export const packedScan = { minEntries: 16_384 };
+export const packedScan = {
+  minEntries: 16_384,
+  /**
+   * The same for a first scan that hashes its files itself (`packEntries`): a hash put into the store's columns and
+   * read back out as text (stat cache, digest, record) cost about 1.5 µs an entry more than on objects (the bench's
+   * 100k-file tree, 62k files in its largest tree: 4-12% more CPU), while a tree's objects below this stay about
+   * 13 MiB. The 1M-entry tree is far above it.
+   */
+  minHashedEntries: 131_072,
+};
 
 /** `withParentDirs` on a store being filled: the folders no entry stands for are added as entries. */
 function withParentDirsPacked(store: PackedEntries): PackedEntries {
@@ -210,7 +234,10 @@ async function scanDir(
   const big = opts.bigFiles?.(tree);
   // A first scan for a build that may leave hashes to the layer writer: every file will be reserved, and the walk
   // fills a packed store instead of an object per entry (kept if the tree is large and its hashes are left pending).
-  const store = cache.empty && !big && opts.packHashes ? new PackedEntries() : undefined;
+  let store = cache.empty && !big && opts.packHashes ? new PackedEntries() : undefined;
+  // A first scan asked to keep its entries packed (`packEntries`) walks into objects, and moves them into a store
+  // once the tree is large: a small tree pays for no store it would turn back into objects.
+  let packLater = cache.empty && !big && !store && opts.packEntries === true;
   // Each walked entry becomes its FileEntry at once (the walk's records are not kept): a file the cache vouches for
   // gets its stored hash; the others are reserved in the cache, in walk order, and hashed below.
   let entries: FileEntry[] = [];
@@ -220,6 +247,14 @@ async function scanDir(
   let tooBig: WalkedEntry | undefined;
   const max = opts.maxFileBytes;
   await walkDirEach(source.path, filters, label, (w) => {
+    if (packLater && entries.length >= packedScan.minHashedEntries) {
+      // The store's indexes are the list's places: the files reserved so far keep theirs.
+      const moved = new PackedEntries();
+      for (const e of entries) moved.append(e);
+      entries = [];
+      cache.attachPacked((store = moved));
+      packLater = false;
+    }
     if (store) {
       if (w.type !== 'file') store.append({ path: w.path, type: w.type, mode: normalizeMode(w.type, w.rawMode), size: 0, linkTarget: w.linkTarget });
       else {
@@ -244,6 +279,8 @@ async function scanDir(
     }
   });
   if (tooBig) throw fileTooBig(label, path.join(source.path, tooBig.path), tooBig.size, max!);
+  // The objects walked before the move (128Ki of them, about 20 MiB) are dead, but old: freed before the hashing.
+  if (opts.packEntries && store && store.length >= LARGE_GAME_ENTRIES) collectOldGarbage();
   warnLinksLeaving(store ? store.links() : entries, label, source.path, reporter);
   if (cache.rejected) reporter.warn(`${label}: stat cache ignored (${cache.rejected}); hashing every file again`);
 
@@ -254,8 +291,9 @@ async function scanDir(
     if (store && !packed) cache.attach((entries = store.materialize()));
     return { entries, stats: { cacheHits, hashedFiles: 0, hashedBytes: 0, cacheRejected: cache.rejected }, pending: cache, ...(packed ? { packed } : {}) };
   }
-  // Hashed here after all: the entries as objects.
-  if (store) cache.attach((entries = store.materialize()));
+  // Hashed here: into the packed store when asked and the tree is large, else the entries as objects.
+  const packed = store && opts.packEntries && store.length >= packedScan.minHashedEntries ? store : undefined;
+  if (store && !packed) cache.attach((entries = store.materialize()));
   let hashBytes = 0;
   for (let slot = 0; slot < toHash; slot++) hashBytes += cache.reservedKey(slot)[0];
   const task = toHash ? reporter.task(`hash ${label}`, hashBytes, 'bytes') : undefined;
@@ -263,16 +301,18 @@ async function scanDir(
   const attempts = opts.attempts ?? 3;
   const prefix = source.path.endsWith(path.sep) ? source.path : source.path + path.sep;
   let hashedBytes = 0;
-  const hashed = (slot: number, e: FileEntry, xxh64: string, k: StatKey, startedAt: number) => {
-    e.xxh64 = sharedHash(xxh64);
+  // A reserved file's entry: an object of `entries`, or (packed) its index in the store.
+  const hashed = (slot: number, xxh64: string, k: StatKey, startedAt: number) => {
+    if (packed) packed.setXxh64(cache.reservedPlace(slot), xxh64);
+    else (cache.reservedFile(slot) as FileEntry).xxh64 = sharedHash(xxh64);
     cache.record(slot, k, startedAt);
     hashedBytes += k[0];
     task?.tick(k[0]);
   };
   /** Hashes a reserved file, from attempt `first` on (after the first, the file is statted again before each). */
   const hashOne = async (slot: number, first = 1): Promise<void> => {
-    const e = cache.reservedFile(slot) as FileEntry;
-    const file = prefix + e.path;
+    const relPath = cache.reservedPath(slot);
+    const file = prefix + relPath;
     let k = cache.reservedKey(slot);
     for (let attempt = first; ; attempt++) {
       try {
@@ -280,13 +320,17 @@ async function scanDir(
           // Hashed as it is now: the entry takes the file's new size and mode.
           const s = await stat(file);
           k = [s.size, s.mtimeMs, s.ctimeMs, s.ino];
-          e.size = s.size;
-          e.mode = normalizeMode('file', s.mode);
+          if (packed) packed.setSizeAndMode(cache.reservedPlace(slot), s.size, normalizeMode('file', s.mode));
+          else {
+            const e = cache.reservedFile(slot) as FileEntry;
+            e.size = s.size;
+            e.mode = normalizeMode('file', s.mode);
+          }
         }
         const startedAt = Date.now();
         const before: StatSnapshot = { size: k[0], mtimeMs: k[1], ctimeMs: k[2] };
         // A chunked tree's big file: one chunker pass gives its xxh64 (and its chunk list to the recipe cache).
-        hashed(slot, e, big && k[0] >= big.minSize ? await big.hash(file, e.path, before) : await hashFile(file, before), k, startedAt);
+        hashed(slot, big && k[0] >= big.minSize ? await big.hash(file, relPath, before) : await hashFile(file, before), k, startedAt);
         return;
       } catch (err) {
         if (err instanceof ChangedWhileReading && attempt < attempts) continue;
@@ -305,13 +349,13 @@ async function scanDir(
       slow.push({ slot, first: 1 });
       continue;
     }
-    const e = cache.reservedFile(slot) as FileEntry;
+    const file = prefix + cache.reservedPath(slot);
     const startedAt = Date.now();
     try {
-      hashed(slot, e, hashSmallFile(api!, prefix + e.path, { size: k[0], mtimeMs: k[1], ctimeMs: k[2] }), k, startedAt);
+      hashed(slot, hashSmallFile(api!, file, { size: k[0], mtimeMs: k[1], ctimeMs: k[2] }), k, startedAt);
     } catch (err) {
       if (err instanceof ChangedWhileReading && attempts > 1) slow.push({ slot, first: 2 });
-      else throw wrapReadError(err, label, prefix + e.path);
+      else throw wrapReadError(err, label, file);
     }
   }
   // Handed to p-limit a batch at a time: 100k files must not mean 100k pending promises held at once.
@@ -325,6 +369,7 @@ async function scanDir(
   return {
     entries,
     stats: { cacheHits, hashedFiles: toHash, hashedBytes, cacheRejected: cache.rejected },
+    ...(packed ? { packed } : {}),
   };
 }
 
