@@ -2,8 +2,7 @@
 // the walk to the record, read through a list view (src/scan/packed-list.ts). Lowering the size from which it does
 // so to 0 sends the sample game through that path: the layers, images, record, manifests and stat caches must be
 // the ones the object path writes, byte for byte; and no step may turn the whole tree into objects on the way.
-import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
@@ -11,36 +10,13 @@ import { build } from '../src/pipeline/build.js';
 import { PackedEntries } from '../src/scan/packed-entries.js';
 import { packedList, packedStoreOf } from '../src/scan/packed-list.js';
 import { packedScan } from '../src/scan/scan.js';
-import { copySample } from './support/sample.js';
+import { awkwardGame } from './support/awkward-game.js';
 import { tempDir } from './support/tmp.js';
 
 const DEFAULT_MIN = packedScan.minEntries;
 afterEach(() => {
   packedScan.minEntries = DEFAULT_MIN;
 });
-
-/** The sample game with names that sort differently by code point, UTF-16 and folder, links, empty folders. */
-async function game(dir: string, yamlExtra = ''): Promise<string> {
-  const root = path.join(dir, 'game');
-  copySample(root);
-  const media = path.join(root, 'app-media');
-  for (const d of ['ünïcødé/日本語', 'a-b', 'a/b/c', 'empty/nested']) await mkdir(path.join(media, d), { recursive: true });
-  await writeFile(path.join(media, 'ünïcødé/日本語/😀 emoji.txt'), 'emoji\n');
-  await writeFile(path.join(media, 'ünïcødé/日本語/\uFF21 fullwidth.txt'), 'fullwidth\n');
-  await writeFile(path.join(media, 'ünïcødé/q"uo\\te'), 'quote\n');
-  await writeFile(path.join(media, 'a/x'), '');
-  await writeFile(path.join(media, 'a/b/c/deep'), 'deep\n');
-  await writeFile(path.join(media, 'a-b/x'), 'x\n');
-  await writeFile(path.join(media, 'big.pak'), Buffer.alloc(3 << 20, 7).fill(9, 1 << 20));
-  await writeFile(path.join(media, 'run.sh'), '#!/bin/sh\n', { mode: 0o755 });
-  for (let i = 0; i < 50; i++) await writeFile(path.join(media, 'a', `e${i}`), '');
-  await symlink('ünïcødé/q"uo\\te', path.join(media, 'link'));
-  await symlink('../nowhere', path.join(media, 'empty', 'dangling'));
-  if (yamlExtra) await writeFile(path.join(root, 'gamelayer.yaml'), `${await readFile(path.join(root, 'gamelayer.yaml'), 'utf8')}\n${yamlExtra}\n`);
-  // Old enough for the stat cache's racy rule: every file is kept.
-  execFileSync('find', [root, '-exec', 'touch', '-h', '-d', '1 hour ago', '{}', '+']);
-  return root;
-}
 
 /** What a cold build of the game at `root` wrote (its state folder removed first): record, stat caches, as text. */
 async function coldBuild(root: string, minEntries: number) {
@@ -56,7 +32,7 @@ async function coldBuild(root: string, minEntries: number) {
 
 describe('a cold build through the packed entry store', () => {
   it('writes the layers, images, record and stat caches of the object path, and keeps no object per entry', async () => {
-    const root = await game(await tempDir());
+    const root = await awkwardGame(await tempDir());
     const objects = await coldBuild(root, DEFAULT_MIN);
     const packed = await coldBuild(root, 0);
     // The sample's directory trees went through the store, and kept it to the end: no step made their objects.
@@ -76,7 +52,7 @@ describe('a cold build through the packed entry store', () => {
   });
 
   it('gives the same layers when a packed tree is cut into several (its objects then kept in step with the store)', async () => {
-    const root = await game(await tempDir(), 'layers:\n  targetSize: 1MB');
+    const root = await awkwardGame(await tempDir(), 'layers:\n  targetSize: 1MB');
     const objects = await coldBuild(root, DEFAULT_MIN);
     const packed = await coldBuild(root, 0);
     const media = packed.result.scans.find((s) => s.manifest.tree === 'app-media')!;

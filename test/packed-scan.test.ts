@@ -4,7 +4,7 @@
 // ones the object path writes, byte for byte (but times); and no step may turn the tree into objects on the way.
 import { execFileSync } from 'node:child_process';
 import { appendFileSync, chmodSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
@@ -13,7 +13,7 @@ import { PackedEntries } from '../src/scan/packed-entries.js';
 import { silentReporter } from '../src/report/reporter.js';
 import { packedStoreOf } from '../src/scan/packed-list.js';
 import { packedScan, scanTree } from '../src/scan/scan.js';
-import { copySample } from './support/sample.js';
+import { awkwardGame } from './support/awkward-game.js';
 import { tempDir } from './support/tmp.js';
 
 const DEFAULT_MIN = packedScan.minHashedEntries;
@@ -21,28 +21,6 @@ afterEach(() => {
   packedScan.minHashedEntries = DEFAULT_MIN;
   vi.restoreAllMocks();
 });
-
-/** The sample game with names that sort differently by code point, UTF-16 and folder, links, empty folders. */
-async function game(dir: string): Promise<string> {
-  const root = path.join(dir, 'game');
-  copySample(root);
-  const media = path.join(root, 'app-media');
-  for (const d of ['ünïcødé/日本語', 'a-b', 'a/b/c', 'empty/nested']) await mkdir(path.join(media, d), { recursive: true });
-  await writeFile(path.join(media, 'ünïcødé/日本語/😀 emoji.txt'), 'emoji\n');
-  await writeFile(path.join(media, 'ünïcødé/日本語/\uFF21 fullwidth.txt'), 'fullwidth\n');
-  await writeFile(path.join(media, 'ünïcødé/q"uo\\te'), 'quote\n');
-  await writeFile(path.join(media, 'a/b/c/deep'), 'deep\n');
-  await writeFile(path.join(media, 'a-b/x'), 'x\n');
-  // Above the size hashed synchronously: hashed through the concurrent path.
-  await writeFile(path.join(media, 'big.pak'), Buffer.alloc(3 << 20, 7).fill(9, 1 << 20));
-  await writeFile(path.join(media, 'run.sh'), '#!/bin/sh\n', { mode: 0o755 });
-  for (let i = 0; i < 50; i++) await writeFile(path.join(media, 'a', `e${i}`), i % 2 ? '' : `${i}\n`);
-  await symlink('ünïcødé/q"uo\\te', path.join(media, 'link'));
-  await symlink('../nowhere', path.join(media, 'empty', 'dangling'));
-  // Old enough for the stat cache's racy rule: every file is kept.
-  execFileSync('find', [root, '-exec', 'touch', '-h', '-d', '1 hour ago', '{}', '+']);
-  return root;
-}
 
 /**
  * `gamelayer scan [args]` run in this process on the game at `root`, its state folder removed first: what it
@@ -77,7 +55,7 @@ async function coldScan(root: string, minEntries: number, args: string[] = []) {
 
 describe('gamelayer scan through the packed entry store', () => {
   it('prints, records and caches what the object path does, hashing into the store without an object per entry', async () => {
-    const root = await game(await tempDir());
+    const root = await awkwardGame(await tempDir());
     for (const args of [[], ['--json']]) {
       const objects = await coldScan(root, DEFAULT_MIN, args);
       const packed = await coldScan(root, 0, args);

@@ -1,23 +1,11 @@
 // Levelled patch merges ahead of the layer limit (docs/compaction.md, "Eighth round"): runs of patches of similar size
 // merge among themselves, near the top of the stack where nodes unpack little again, within what the day carries.
 import { describe, expect, it } from 'vitest';
-import { planIncremental, stateOf } from '../src/plan/incremental.js';
-import { layerInputKey } from '../src/plan/plan.js';
-import { compareBytewise, makeManifest, withParentDirs } from '../src/scan/manifest.js';
-import { TREE_NAMES, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../src/types.js';
+import { planIncremental } from '../src/plan/incremental.js';
+import type { FileEntry, TreeManifest } from '../src/types.js';
 import { previousOf } from './support/previous-trees.js';
+import { file, layer, MiB, mounts, tree, unpacked } from './support/plan-layers.js';
 
-const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, `/opt/local/${t}`])) as Record<TreeName, string>;
-const MiB = 1 << 20;
-let serial = 0;
-const file = (path: string, size: number): FileEntry => ({ path, type: 'file', mode: 0o644, size, xxh64: (++serial).toString(16).padStart(16, '0') });
-const tree = (t: TreeName, fs: FileEntry[]): TreeManifest => makeManifest(t, { kind: 'dir', path: `/${t}` }, withParentDirs(fs));
-const layer = (t: TreeName, fs: FileEntry[], patch = false): PlannedLayer => {
-  const entries = withParentDirs(fs).sort((a, b) => compareBytewise(a.path, b.path));
-  return { tree: t, index: 0, entries, inputKey: layerInputKey(mounts[t], entries), bytes: entries.reduce((n, e) => n + e.size, 0), ...(patch ? { patch: true } : {}) };
-};
-const unpacked = (layers: PlannedLayer[], t: TreeName) =>
-  [...stateOf(layers.filter((l) => l.tree === t)).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path));
 
 describe('levelled patch merges', () => {
   it('merges the newest patches among themselves ahead of the limit, not two deep ones under a big layer', () => {

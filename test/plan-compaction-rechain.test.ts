@@ -2,24 +2,11 @@
 // with a chunked tree, a merge ahead of the layer limit may not re-chain more than the day's changed files beyond
 // what the day re-chains anyway, so old patches deep in the stack are not merged on a small day.
 import { describe, expect, it } from 'vitest';
-import { EMPTY_XXH64, planIncremental, stateOf } from '../src/plan/incremental.js';
-import { layerInputKey } from '../src/plan/plan.js';
-import { compareBytewise, makeManifest, withParentDirs } from '../src/scan/manifest.js';
-import { TREE_NAMES, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../src/types.js';
+import { planIncremental } from '../src/plan/incremental.js';
+import type { FileEntry, TreeManifest } from '../src/types.js';
 import { previousOf } from './support/previous-trees.js';
+import { file, layer, MiB, mounts, tree, unpacked, whiteout } from './support/plan-layers.js';
 
-const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, `/opt/local/${t}`])) as Record<TreeName, string>;
-const MiB = 1 << 20;
-let serial = 0;
-const file = (path: string, size: number): FileEntry => ({ path, type: 'file', mode: 0o644, size, xxh64: (++serial).toString(16).padStart(16, '0') });
-const whiteout = (path: string): FileEntry => ({ path, type: 'file', mode: 0o644, size: 0, xxh64: EMPTY_XXH64 });
-const tree = (t: TreeName, fs: FileEntry[]): TreeManifest => makeManifest(t, { kind: 'dir', path: `/${t}` }, withParentDirs(fs));
-const layer = (t: TreeName, fs: FileEntry[], patch = false): PlannedLayer => {
-  const entries = withParentDirs(fs).sort((a, b) => compareBytewise(a.path, b.path));
-  return { tree: t, index: 0, entries, inputKey: layerInputKey(mounts[t], entries), bytes: entries.reduce((n, e) => n + e.size, 0), ...(patch ? { patch: true } : {}) };
-};
-const unpacked = (layers: PlannedLayer[], t: TreeName) =>
-  [...stateOf(layers.filter((l) => l.tree === t)).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path));
 
 /**
  * App media chunked (a 200 MiB pak as 400 chunks, a layer of their own at the bottom), three old patches P1–P3 that

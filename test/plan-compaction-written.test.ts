@@ -4,32 +4,17 @@
 // budget carries does not sweep, a soft one does not piggyback; a chunked tree's patch folds within 5 % of the day's
 // new bytes (docs/compaction.md, "Seventh round").
 import { describe, expect, it } from 'vitest';
-import { planIncremental, stateOf, type IncrementalOptions } from '../src/plan/incremental.js';
-import { layerInputKey } from '../src/plan/plan.js';
-import { compareBytewise, makeManifest, withParentDirs } from '../src/scan/manifest.js';
-import { TREE_NAMES, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../src/types.js';
+import { planIncremental, type IncrementalOptions } from '../src/plan/incremental.js';
+import type { FileEntry, PlannedLayer, TreeManifest } from '../src/types.js';
 import { previousOf } from './support/previous-trees.js';
+import { file, layer, MiB, mounts, tree, unpacked } from './support/plan-layers.js';
 
-const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, `/opt/local/${t}`])) as Record<TreeName, string>;
-const MiB = 1 << 20;
-let serial = 0;
-const file = (path: string, size: number): FileEntry => ({ path, type: 'file', mode: 0o644, size, xxh64: (++serial).toString(16).padStart(16, '0') });
 const files = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => file(`${prefix}/f${String(i).padStart(2, '0')}.dat`, MiB));
-const tree = (t: TreeName, fs: FileEntry[], chunked = false): TreeManifest => ({
-  ...makeManifest(t, { kind: 'dir', path: `/${t}` }, withParentDirs(fs)),
-  ...(chunked ? { chunks: { minFileSize: 16 * MiB, avgChunkSize: 256 * 1024 } } : {}),
-});
-const layer = (t: TreeName, fs: FileEntry[], patch = false): PlannedLayer => {
-  const entries = withParentDirs(fs).sort((a, b) => compareBytewise(a.path, b.path));
-  return { tree: t, index: 0, entries, inputKey: layerInputKey(mounts[t], entries), bytes: entries.reduce((n, e) => n + e.size, 0), ...(patch ? { patch: true } : {}) };
-};
 /** New versions (same path and size) of the first `n` files. */
 const renew = (fs: FileEntry[], n: number) => fs.slice(0, n).map((f) => file(f.path, f.size));
 const newest = (fs: FileEntry[], updates: FileEntry[]) => fs.map((f) => updates.find((u) => u.path === f.path) ?? f);
 
 const base = { 'engine-media': [file('shaders/s.bin', 10 * MiB)], engine: [file('lib/engine.so', 10 * MiB)], app: [file('Config/game.cfg', MiB)] };
-const unpacked = (layers: PlannedLayer[], t: TreeName) =>
-  [...stateOf(layers.filter((l) => l.tree === t)).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path));
 const contentOf = (ms: TreeManifest[]) => ms.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0);
 
 /**
