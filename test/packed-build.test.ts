@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { build } from '../src/pipeline/build.js';
 import { PackedEntries } from '../src/scan/packed-entries.js';
-import { packedList, packedStoreOf } from '../src/scan/packed-list.js';
+import { entriesBelowOf, packedList, packedStoreOf, totalsOf } from '../src/scan/packed-list.js';
 import { packedScan } from '../src/scan/scan.js';
 import { awkwardGame } from './support/awkward-game.js';
 import { tempDir } from './support/tmp.js';
@@ -65,6 +65,22 @@ describe('a cold build through the packed entry store', () => {
 });
 
 describe('packed list view', () => {
+  it('answers totals and the entries below a size from the columns, as counting the objects does', () => {
+    const entries = [
+      { path: 'a', type: 'dir' as const, mode: 0o755, size: 0 },
+      { path: 'a/big', type: 'file' as const, mode: 0o644, size: 5000, xxh64: '0123456789abcdef' },
+      { path: 'a/x', type: 'file' as const, mode: 0o644, size: 3, xxh64: '0123456789abcdef' },
+      { path: 'a/y', type: 'file' as const, mode: 0o755, size: 40, xxh64: 'fedcba9876543210' },
+      { path: 'l', type: 'symlink' as const, mode: 0o777, size: 0, linkTarget: 'a/x' },
+    ];
+    const list = packedList(PackedEntries.from(entries));
+    expect(totalsOf(entries)).toEqual({ files: 3, bytes: 5043 });
+    expect(totalsOf(list)).toEqual(totalsOf(entries));
+    expect(entriesBelowOf(entries, 1000)).toEqual({ entries: 4, bytes: 43 });
+    expect(entriesBelowOf(list, 1000)).toEqual(entriesBelowOf(entries, 1000));
+    expect(entriesBelowOf(list, 3)).toEqual(entriesBelowOf(entries, 3));
+  });
+
   it('reads as the store\'s entries, makes each object on demand, and refuses writes', () => {
     const entries = [
       { path: 'a', type: 'dir' as const, mode: 0o755, size: 0 },

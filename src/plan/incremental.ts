@@ -27,7 +27,7 @@ import { diffEntries, sameEntry, type TreeDiff } from '../diff/diff.js';
 import { GamelayerError } from '../errors.js';
 import { EMPTY_XXH64 } from '../scan/hash.js';
 import { compareBytewise } from '../scan/manifest.js';
-import { packedStoreOf } from '../scan/packed-list.js';
+import { totalsOf } from '../scan/packed-list.js';
 import { CHUNKS_DIR, recipeFileOf } from '../chunk/recipe.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';
@@ -751,11 +751,7 @@ function changedFilesBytes(cur: TreeManifest, d: TreeDiff, changedBytes: number)
 }
 
 function totalBytes(entries: readonly FileEntry[]): number {
-  const store = packedStoreOf(entries);
-  if (store) return store.fileTotals().bytes;
-  let n = 0;
-  for (const e of entries) n += e.size;
-  return n;
+  return totalsOf(entries).bytes;
 }
 
 /** Changed files big enough for a layer of their own. */

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { compareBytewise, hashEntries } from '../scan/manifest.js';
 import type { PackedEntries } from '../scan/packed-entries.js';
-import { packedStoreOf } from '../scan/packed-list.js';
+import { entriesBelowOf, packedStoreOf } from '../scan/packed-list.js';
 import { TREE_NAMES, type FileEntry, type LayerPlan, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 
 export interface PlanOptions {
@@ -73,17 +73,7 @@ function isBigLayer(l: PlannedLayer, threshold: number): boolean {
 
 /** Boundary bits so that, on average, a layer holds about targetSize bytes. 0 = no split. */
 function initialBits(m: TreeManifest, targetSize: number): number {
-  let bytes = 0;
-  let count = 0;
-  const store = packedStoreOf(m.entries);
-  if (store) ({ entries: count, bytes } = store.entriesBelow(targetSize));
-  else {
-    for (const e of m.entries) {
-      if (e.type === 'file' && e.size >= targetSize) continue;
-      bytes += e.size;
-      count++;
-    }
-  }
+  const { entries: count, bytes } = entriesBelowOf(m.entries, targetSize);
   const wanted = bytes / targetSize;
   if (wanted <= 1 || count < 2) return 32;
   return Math.max(0, Math.min(31, Math.round(Math.log2(count / wanted))));

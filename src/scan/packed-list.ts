@@ -78,3 +78,33 @@ export function* eachEntry(list: readonly FileEntry[]): Generator<FileEntry> {
   }
   for (let i = 0; i < store.length; i++) yield store.entry(i);
 }
+
+/**
+ * A list's files and the bytes of its entries: a packed store's totals from its columns (its other entries hold
+ * 0 bytes), else counted. Readers ask this rather than telling the two kinds of list apart themselves.
+ */
+export function totalsOf(list: readonly FileEntry[]): { files: number; bytes: number } {
+  const store = packedStoreOf(list);
+  if (store) return store.fileTotals();
+  let files = 0;
+  let bytes = 0;
+  for (const e of list) {
+    if (e.type === 'file') files++;
+    bytes += e.size;
+  }
+  return { files, bytes };
+}
+
+/** Entries other than files of `size` bytes or more, and their bytes: what a tree's cut into layers spreads. */
+export function entriesBelowOf(list: readonly FileEntry[], size: number): { entries: number; bytes: number } {
+  const store = packedStoreOf(list);
+  if (store) return store.entriesBelow(size);
+  let entries = 0;
+  let bytes = 0;
+  for (const e of list) {
+    if (e.type === 'file' && e.size >= size) continue;
+    entries++;
+    bytes += e.size;
+  }
+  return { entries, bytes };
+}

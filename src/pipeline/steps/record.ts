@@ -5,9 +5,9 @@
 import path from 'node:path';
 import { copyRecord, LAST_BUILD, recordsDir, writeRecord } from '../../state/records.js';
 import type { TreeDecision } from '../../plan/incremental.js';
-import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type FileEntry, type TreeManifest, type TreeName } from '../../types.js';
+import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
 import { exists } from '../../util/exists.js';
-import { packedStoreOf } from '../../scan/packed-list.js';
+import { totalsOf } from '../../scan/packed-list.js';
 import { movedBases, type BaseMove } from '../base-source.js';
 import { recordImages, topLevel, type ImagesOutput } from './images.js';
 import type { BuildInputs } from './inputs.js';
@@ -121,7 +121,7 @@ export function summarize(i: SummaryInput): BuildSummary {
   const outcomes: LayerOutcome[] = perPlatform.flatMap((p) =>
     p.layers.map((l) => {
       const planned = plans.find((x) => x.name === p.platformName)!.plan.layers.find((x) => x.inputKey === l.inputKey)!;
-      return { layer: l, platform: p.platformName, patch: !!planned.patch, files: countFiles(planned.entries), bytes: planned.bytes, reused: built.get(l.inputKey)!.reused };
+      return { layer: l, platform: p.platformName, patch: !!planned.patch, files: totalsOf(planned.entries).files, bytes: planned.bytes, reused: built.get(l.inputKey)!.reused };
     }),
   );
   const newLayers = [...built.values()].filter((b) => !b.reused);
@@ -141,14 +141,6 @@ export function summarize(i: SummaryInput): BuildSummary {
   };
 }
 
-/** Files among a layer's entries, counted without a filtered copy of a list that may hold 1M entries. */
-function countFiles(entries: readonly FileEntry[]): number {
-  const store = packedStoreOf(entries);
-  if (store) return store.fileTotals().files;
-  let n = 0;
-  for (const e of entries) if (e.type === 'file') n++;
-  return n;
-}
 
 function sameBuild(a: BuildRecord, b: BuildRecord): boolean {
   const key = (r: BuildRecord) => JSON.stringify([r.tags, r.images, r.layers, r.manifests.map((m) => m.digest), r.version, r.codebuildArn]);
