@@ -525,7 +525,8 @@ export function planIncremental(
     // afresh) rewrites every layer above that point at least SOFT_MIN_DEAD_SHARE dead that fits in the day's budget
     // (EARLY_BUDGET of its changed files, less what was spent), best per byte first: free for nodes today, and each
     // one left would bring another deep re-chain on some later day (90 real days: days 51, 81; tenth round).
-    const lowest = Math.min(firstReplaced >= 0 ? firstReplaced : stack.length, ...[...chosen].map((l) => stack.indexOf(l)));
+    // A soft compaction's layers alone do not count (seventh round: it re-sent bytes that no limit needed).
+    const lowest = Math.min(firstReplaced >= 0 ? firstReplaced : stack.length, ...(deepTaken ? [...chosen].map((l) => stack.indexOf(l)) : []));
     const ups = stack.slice(lowest).filter((l) => !chosen.has(l) && l.bytes > 0 && deadOf(l) >= SOFT_MIN_DEAD_SHARE * l.bytes).sort((a, b) => score(b) - score(a));
     for (const l of ups) if (livePackedOf(l) <= dayLeft()) take(l);
   } else if (chosen.size && (!chunkedImage || deepTaken)) {
