@@ -3,24 +3,10 @@
 // unpack the stack above the engine again, so an old patch up there that is partly dead is rewritten the same day,
 // within the day's budget, instead of bringing its own deep re-chain on a later small day.
 import { describe, expect, it } from 'vitest';
-import { EMPTY_XXH64, planIncremental, stateOf } from '../src/plan/incremental.js';
-import { layerInputKey } from '../src/plan/plan.js';
-import { compareBytewise, makeManifest, withParentDirs } from '../src/scan/manifest.js';
-import { TREE_NAMES, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../src/types.js';
+import { planIncremental } from '../src/plan/incremental.js';
+import type { PlannedLayer } from '../src/types.js';
 import { previousOf } from './support/previous-trees.js';
-
-const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, `/opt/local/${t}`])) as Record<TreeName, string>;
-const MiB = 1 << 20;
-let serial = 0;
-const file = (path: string, size: number): FileEntry => ({ path, type: 'file', mode: 0o644, size, xxh64: (++serial).toString(16).padStart(16, '0') });
-const whiteout = (path: string): FileEntry => ({ path, type: 'file', mode: 0o644, size: 0, xxh64: EMPTY_XXH64 });
-const tree = (t: TreeName, fs: FileEntry[]): TreeManifest => makeManifest(t, { kind: 'dir', path: `/${t}` }, withParentDirs(fs));
-const layer = (t: TreeName, fs: FileEntry[], patch = false): PlannedLayer => {
-  const entries = withParentDirs(fs).sort((a, b) => compareBytewise(a.path, b.path));
-  return { tree: t, index: 0, entries, inputKey: layerInputKey(mounts[t], entries), bytes: entries.reduce((n, e) => n + e.size, 0), ...(patch ? { patch: true } : {}) };
-};
-const unpacked = (layers: PlannedLayer[], t: TreeName) =>
-  [...stateOf(layers.filter((l) => l.tree === t)).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path));
+import { bigPakMedia, file, layer, MiB, mounts, tree, unpacked, whiteout } from './support/plan-layers.js';
 
 /**
  * App media (chunked or a whole 200 MiB pak) at the bottom, engine media, app media's small files, the 100 MiB engine,
@@ -28,17 +14,7 @@ const unpacked = (layers: PlannedLayer[], t: TreeName) =>
  * from its dead-byte limit (2 MiB dead of 330 MiB). Today the engine is upgraded whole: it is planned afresh in place.
  */
 function upgrade(chunked: boolean) {
-  const chunk = (i: number) => file(`.gamelayer-chunks/c/${String(i % 256).padStart(2, '0')}/${String(i).padStart(8, '0')}`, MiB / 2);
-  const chunks = chunked ? Array.from({ length: 400 }, (_, i) => chunk(i)) : [file('paks/big.pak', 200 * MiB)];
-  const media = (fs: FileEntry[]): TreeManifest =>
-    chunked
-      ? {
-          ...tree('app-media', fs),
-          chunks: { minFileSize: 16 * MiB, avgChunkSize: MiB / 2 },
-          recipes: [{ path: 'paks/big.pak', size: 200 * MiB, xxh64: '', sha256: '', chunks: '' }],
-        }
-      : tree('app-media', fs);
-  const m = [file('m/base.dat', 10 * MiB), ...(chunked ? [file('.gamelayer-chunks/r/paks/big.pak', 120 + 74 * 400)] : [])];
+  const { chunks, m, media } = bigPakMedia(chunked);
   const P = [file('p/live.dat', 3 * MiB), file('p/old.dat', 2 * MiB)];
   const U = [file('u/a.dat', MiB), whiteout('p/.wh.old.dat')];
   const live = [...m, ...chunks, P[0]!, U[0]!];

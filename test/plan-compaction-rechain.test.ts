@@ -3,9 +3,8 @@
 // what the day re-chains anyway, so old patches deep in the stack are not merged on a small day.
 import { describe, expect, it } from 'vitest';
 import { planIncremental } from '../src/plan/incremental.js';
-import type { FileEntry, TreeManifest } from '../src/types.js';
 import { previousOf } from './support/previous-trees.js';
-import { file, layer, MiB, mounts, tree, unpacked, whiteout } from './support/plan-layers.js';
+import { bigPakMedia, file, layer, MiB, mounts, tree, unpacked, whiteout } from './support/plan-layers.js';
 
 
 /**
@@ -14,17 +13,7 @@ import { file, layer, MiB, mounts, tree, unpacked, whiteout } from './support/pl
  * it above them), two new 2 MiB patches U1, U2 and the app on top. 9 layers and today's top: early merges from 8.
  */
 function month(chunked: boolean) {
-  const chunk = (i: number) => file(`.gamelayer-chunks/c/${String(i % 256).padStart(2, '0')}/${String(i).padStart(8, '0')}`, MiB / 2);
-  const chunks = chunked ? Array.from({ length: 400 }, (_, i) => chunk(i)) : [file('paks/big.pak', 200 * MiB)];
-  const media = (fs: FileEntry[]): TreeManifest =>
-    chunked
-      ? {
-          ...tree('app-media', fs),
-          chunks: { minFileSize: 16 * MiB, avgChunkSize: MiB / 2 },
-          recipes: [{ path: 'paks/big.pak', size: 200 * MiB, xxh64: '', sha256: '', chunks: '' }],
-        }
-      : tree('app-media', fs);
-  const m = [file('m/base.dat', 10 * MiB), ...(chunked ? [file('.gamelayer-chunks/r/paks/big.pak', 120 + 74 * 400)] : [])];
+  const { chunks, m, media } = bigPakMedia(chunked);
   const P = ['p1', 'p2', 'p3'].map((d) => [file(`${d}/live.dat`, MiB / 2), file(`${d}/old.dat`, 3.5 * MiB)]);
   const U = [
     [file('u1/a.dat', 2 * MiB), ...['p1', 'p2', 'p3'].map((d) => whiteout(`${d}/.wh.old.dat`))],

@@ -3,7 +3,7 @@ import { EMPTY_XXH64, stateOf } from '../../src/plan/incremental.js';
 import { layerInputKey } from '../../src/plan/plan.js';
 import { compareBytewise, makeManifest, withParentDirs } from '../../src/scan/manifest.js';
 import type { FileEntry, PlannedLayer, TreeManifest, TreeName } from '../../src/types.js';
-import { MiB, mounts } from './plan-game.js';
+import { file, MiB, mounts } from './plan-game.js';
 
 export { file, MiB, mounts } from './plan-game.js';
 
@@ -25,3 +25,23 @@ export const layer = (t: TreeName, fs: FileEntry[], patch = false): PlannedLayer
 /** What a tree's layers unpack to (each path's topmost entry, whiteouts applied), in path order. */
 export const unpacked = (layers: PlannedLayer[], t: TreeName) =>
   [...stateOf(layers.filter((l) => l.tree === t)).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path));
+
+/**
+ * App media around a 200 MiB pak: `chunks`, the layer at the bottom of the stack (400 chunks of 0.5 MiB when
+ * `chunked`, else the whole pak); `m`, its small files (10 MiB, and the pak's recipe when chunked); `media(fs)`,
+ * app media's manifest of `fs` (chunked: its chunk settings and the pak's recipe).
+ */
+export function bigPakMedia(chunked: boolean) {
+  const chunk = (i: number) => file(`.gamelayer-chunks/c/${String(i % 256).padStart(2, '0')}/${String(i).padStart(8, '0')}`, MiB / 2);
+  const chunks = chunked ? Array.from({ length: 400 }, (_, i) => chunk(i)) : [file('paks/big.pak', 200 * MiB)];
+  const media = (fs: FileEntry[]): TreeManifest =>
+    chunked
+      ? {
+          ...tree('app-media', fs),
+          chunks: { minFileSize: 16 * MiB, avgChunkSize: MiB / 2 },
+          recipes: [{ path: 'paks/big.pak', size: 200 * MiB, xxh64: '', sha256: '', chunks: '' }],
+        }
+      : tree('app-media', fs);
+  const m = [file('m/base.dat', 10 * MiB), ...(chunked ? [file('.gamelayer-chunks/r/paks/big.pak', 120 + 74 * 400)] : [])];
+  return { chunks, m, media };
+}
