@@ -153,10 +153,15 @@ export async function readLayoutDocument(
   }
   const actual = sha256Digest(bytes);
   if (actual !== digest) throw new GamelayerError('layout.corrupt', `${file}: content hashes to ${actual}, not its name (${what})`, 'the store is damaged: rebuild the image');
-  if (d.size !== undefined && bytes.length !== d.size) {
-    throw new GamelayerError('layout.corrupt', `${file}: ${bytes.length} bytes, not the ${d.size} its descriptor says (${what})`, 'the store is damaged: rebuild the image');
-  }
+  checkDocumentSize({ file, bytes }, d.size, what);
   return { file, bytes };
+}
+
+/** A verified document against the size a descriptor gives it (none given: nothing to check). */
+function checkDocumentSize(doc: { file: string; bytes: Buffer }, size: number | undefined, what: string): void {
+  if (size !== undefined && doc.bytes.length !== size) {
+    throw new GamelayerError('layout.corrupt', `${doc.file}: ${doc.bytes.length} bytes, not the ${size} its descriptor says (${what})`, 'the store is damaged: rebuild the image');
+  }
 }
 
 /** A document read by `readLayoutDocument`, parsed as JSON; invalid JSON is named with its file. */
@@ -207,9 +212,8 @@ export async function openLayout(layoutDir: string): Promise<LayoutReader> {
       pending.catch(() => read.delete(d.digest));
     }
     const doc = await pending;
-    if (d.size !== undefined && doc.bytes.length !== d.size) {
-      throw new GamelayerError('layout.corrupt', `${doc.file}: ${doc.bytes.length} bytes, not the ${d.size} its descriptor says (${what})`, 'the store is damaged: rebuild the image');
-    }
+    // Read once by digest; each caller's descriptor size is checked against it.
+    checkDocumentSize(doc, d.size, what);
     return doc;
   };
   return { dir: layoutDir, entries, document, image: (selector, options = {}) => selectImage(layoutDir, entries, selector, options, document) };
