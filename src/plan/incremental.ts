@@ -540,8 +540,10 @@ export function planIncremental(
   // pushed again and the layers above it that nodes unpack again, so it is weighed against the day's new bytes.
   const tops0 = new Map(keptTrees.map((t) => [t, changed.has(t) ? 1 + bigChanges(previous[t]!.manifest, current.get(t)!, ownLayerSize(opts, treeBytesOf.get(t)!)) : 0]));
   const newTop = (t: TreeName) => tops0.get(t)!;
-  /** What re-sending `liveBytes` of layer `l` sends, compressed: its recorded size's share, else its tree's ratio. */
-  const sentOfLive = (l: PlannedLayer, liveBytes: number) => (l.bytes > 0 ? ((packed.get(l) ?? ratio(l.tree) * l.bytes) * liveBytes) / l.bytes : 0);
+  /** A layer's compressed size: recorded, else its bytes at its tree's measured ratio. */
+  const packedOf = (l: PlannedLayer) => packed.get(l) ?? ratio(l.tree) * l.bytes;
+  /** What re-sending `liveBytes` of layer `l` sends, compressed: its share of the layer's compressed size. */
+  const sentOfLive = (l: PlannedLayer, liveBytes: number) => (l.bytes > 0 ? (packedOf(l) * liveBytes) / l.bytes : 0);
   /** What the day's folds re-send: part of the day's cost, so the early merges' budget is what is left of it. */
   let foldSent = 0;
   {
@@ -586,7 +588,7 @@ export function planIncremental(
     else if (total > countLimit - EARLY_MERGE_ROOM) {
       // Ahead of the limit: a levelled merge that the day carries.
       // In an image with a chunked tree, within what the day may make nodes unpack again (EARLY_UNPACK_SHARE).
-      if (chunkedImage) level.rechain = rechainCosts(stack, previousStack, (l) => packed.get(l) ?? ratio(l.tree) * l.bytes);
+      if (chunkedImage) level.rechain = rechainCosts(stack, previousStack, packedOf);
       const early = cheapestRun(stack, keptTrees, current, LEVEL_UNPACK_WEIGHT, earlyBudget, level);
       if (early && early.sent <= earlyBudget) {
         run = early.run;
