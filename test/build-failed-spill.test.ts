@@ -1,7 +1,8 @@
 // A cold build's scan moves each tree's reserved stats to a paged temp file (stat-cache.ts `spillReserved`), closed
 // by the stat cache's save. A build that failed between a tree's scan and that save kept the file open until the
 // process ended: a library that runs many builds in one process lost a file descriptor (and the removed file's disk
-// space) per tree of each failed build. The build now closes them however it ends.
+// space) per tree of each failed build. The build now closes them however it ends: those it opened, not every one
+// of its state folder (a module-wide list did that, and closed another build's under its feet).
 import { readdirSync, readlinkSync } from 'node:fs';
 import { truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -24,6 +25,21 @@ vi.mock('../src/scan/paged-keys.js', async (importOriginal) => {
   return { ...paged, PagedNumbers: CountedPagedNumbers };
 });
 
+/** Run once, by the next build that reaches its plan (after its scan paged its stats), before that plan. */
+const beforePlan = vi.hoisted(() => ({ once: undefined as (() => Promise<void>) | undefined }));
+vi.mock('../src/pipeline/steps/plan.js', async (importOriginal) => {
+  const steps = await importOriginal<typeof import('../src/pipeline/steps/plan.js')>();
+  return {
+    ...steps,
+    planPlatforms: async (...args: Parameters<typeof steps.planPlatforms>) => {
+      const run = beforePlan.once;
+      beforePlan.once = undefined;
+      await run?.();
+      return steps.planPlatforms(...args);
+    },
+  };
+});
+
 const DEFAULT_MIN = statSpill.minFiles;
 afterEach(() => {
   statSpill.minFiles = DEFAULT_MIN;
@@ -41,6 +57,15 @@ function openPagedStats(stateDir: string): string[] {
   });
   return targets.filter((t) => t.startsWith(path.join(stateDir, 'cache', 'stat')) && t.includes('.keys.'));
 }
+
+/** A reporter that fails the build when its layers step starts: after the scan and the plan. */
+const failingBeforeLayers = {
+  ...silentReporter,
+  task: (label: string) => {
+    if (label.startsWith('build ')) throw new Error('stopped before the layers');
+    return silentReporter.task(label, 0, 'bytes');
+  },
+};
 
 describe('paged stats of a failed build', () => {
   it('are closed when the build fails after the scan, before the stat caches are saved', async () => {
@@ -80,6 +105,26 @@ describe('paged stats of a failed build', () => {
     // engine-media and app were scanned, and paged, before app-media's scan failed ...
     expect(made.length - before).toBe(2);
     // ... and neither file is open now.
+    expect(openPagedStats(config.stateDir)).toEqual([]);
+  });
+
+  it('are its own: another build of the same state folder that fails meanwhile closes only its own', async () => {
+    statSpill.minFiles = 0;
+    const { config } = await sampleGame();
+    let during: string[] = [];
+    // The first build has scanned (its stats paged, waiting for its layer writer) when the second one runs, on the
+    // same state folder, pages its own stats and fails; then the first goes on, reading its paged stats.
+    beforePlan.once = async () => {
+      const mine = openPagedStats(config.stateDir);
+      expect(mine).toHaveLength(3);
+      await expect(build({ config, reporter: failingBeforeLayers })).rejects.toThrow('stopped before the layers');
+      during = openPagedStats(config.stateDir);
+    };
+    const result = await build({ config });
+    // The failed build closed its three, and none of the first build's ...
+    expect(during).toHaveLength(3);
+    // ... which finished, hashing every pending file from its paged stats, and closed its own.
+    expect(result.summary).toBeDefined();
     expect(openPagedStats(config.stateDir)).toEqual([]);
   });
 });

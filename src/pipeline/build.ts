@@ -4,8 +4,8 @@
 // keeps the previous build's trees, the layers step reuses every layer whose inputs did not change, and the record is
 // not rewritten when nothing changed. This file only composes them; see docs/architecture.md "Build as steps".
 import { holdStoreForBuild } from '../oci/store-holds.js';
-import { closePagedFilesUnder } from '../scan/paged-keys.js';
 import { assertWritableFolder } from '../util/fs-access.js';
+import { OpenFiles } from '../util/open-files.js';
 import type { PushTarget } from '../registry/push.js';
 import type { TreeScan } from '../scan/scan.js';
 import type { BuildRecord } from '../types.js';
@@ -43,16 +43,18 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   await assertWritableFolder(opts.out ?? opts.config.store);
   // Held for the whole build, so gamelayer gc never removes a blob this build is about to reuse.
   const release = await holdStoreForBuild(opts.out ?? opts.config.store);
+  // What this build's steps open for later ones: the stat caches' paged stats, which their saves close, are still
+  // open if the build failed between scan and save. This build's only: another build in the process keeps its own.
+  const openFiles = new OpenFiles();
   try {
-    return await buildHeld(opts);
+    return await buildHeld(opts, openFiles);
   } finally {
-    // The stat caches' paged stats, which their saves close: still open if the build failed between scan and save.
-    closePagedFilesUnder(opts.config.stateDir);
+    openFiles.closeAll();
     await release();
   }
 }
 
-async function buildHeld(opts: BuildOptions): Promise<BuildResult> {
+async function buildHeld(opts: BuildOptions, openFiles: OpenFiles): Promise<BuildResult> {
   const started = Date.now();
   const inputs = await resolveInputs(opts);
   // The previous build is looked up (the registry's record, its kept layers checked there) while the trees are
@@ -65,7 +67,7 @@ async function buildHeld(opts: BuildOptions): Promise<BuildResult> {
   // One read per file (docs/architecture.md): with no previous build to diff against and no cached layer to look up,
   // the build packs every file the stat cache misses whatever its hash, so the layer writer hashes it as it packs it.
   const packHashes = () => Promise.all([previousP, cacheP]).then(([p, c]) => p.record === undefined && c.empty, () => false);
-  const [{ scans, scanMs }, previous] = await Promise.all([scanTrees({ ...inputs, started, previous: previousRecord, packHashes }), previousP]);
+  const [{ scans, scanMs }, previous] = await Promise.all([scanTrees({ ...inputs, started, previous: previousRecord, packHashes, openFiles }), previousP]);
   const cache = await cacheP;
   const reuse = layerReuse({ ...inputs, cache, kept: previous.kept });
   const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, reuse });

@@ -3,7 +3,7 @@
 // writer then reads them (each file's walk stat, to check it) in about the order they were written, and the save
 // reads them in order.
 import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import type { OpenFiles } from '../util/open-files.js';
 
 /** Numbers per page (4 KiB). */
 const PAGE = 512;
@@ -13,26 +13,6 @@ const HELD = 256;
 export interface NumberColumn {
   at(i: number): number;
   set(i: number, v: number): void;
-}
-
-/** The paged files open in this process: a build closes those of its state folder however it ends. */
-const open = new Set<PagedNumbers>();
-
-/**
- * Closes every paged file still open under `dir` (a build's state folder); how many. Their owner (the stat cache)
- * closes them when it saves; a build that fails between its scan and that save would keep each open (a descriptor,
- * and the removed file's disk) until the process ends, and a library runs many builds in one process. (Two builds
- * of one state folder at once would close each other's: they already write the same stat caches.)
- */
-export function closePagedFilesUnder(dir: string): number {
-  const prefix = path.resolve(dir) + path.sep;
-  let closed = 0;
-  for (const p of open) {
-    if (!path.resolve(p.file).startsWith(prefix)) continue;
-    p.close();
-    closed++;
-  }
-  return closed;
 }
 
 export class PagedNumbers implements NumberColumn {
@@ -49,13 +29,15 @@ export class PagedNumbers implements NumberColumn {
 
   /**
    * Writes the numbers of `source` (`length` of them) to a new file `file`, removed at once: only the open file
-   * keeps it, so nothing is left behind whatever becomes of the process.
+   * keeps it, so nothing is left behind whatever becomes of the process. `owner` (a build) closes it however the
+   * run ends, if its user (the stat cache's save) did not.
    */
   constructor(
     /** The file's name (removed at once). */
     readonly file: string,
     source: NumberColumn,
     readonly length: number,
+    private readonly owner?: OpenFiles,
   ) {
     const fd = openSync(file, 'wx+', 0o600);
     try {
@@ -71,7 +53,7 @@ export class PagedNumbers implements NumberColumn {
       throw e;
     }
     this.fd = fd;
-    open.add(this);
+    owner?.add(this);
   }
 
   at(i: number): number {
@@ -89,7 +71,7 @@ export class PagedNumbers implements NumberColumn {
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
-    open.delete(this);
+    this.owner?.closed(this);
     this.pageIn.fill(-1);
   }
 

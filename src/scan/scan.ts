@@ -10,6 +10,7 @@ import { silentReporter, type Reporter } from '../report/reporter.js';
 import { TREE_NAMES, type FileEntry, type TreeManifest, type TreeName, type TreeSource } from '../types.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
 import { deniedWhere, isWriteDenied } from '../util/fs-access.js';
+import type { OpenFiles } from '../util/open-files.js';
 import { collectOldGarbage } from '../util/young-garbage.js';
 import { ChangedWhileReading, hashFile, hashSmallFile, sharedHash, SMALL_FILE, xxhashApi, type StatSnapshot } from './hash.js';
 import { inOrder, makeManifest, normalizeMode, sortedOrder, withParentDirs } from './manifest.js';
@@ -53,6 +54,11 @@ export interface ScanOptions {
    * manifests out and count them (the scan command), not for those that edit entries or need their identity.
    */
   packEntries?: boolean;
+  /**
+   * The run's open files (a build's): the stat caches' paged stats of pending hashes are added there, for the run to
+   * close however it ends. Without it they close when the stat caches are saved (`TreeScan.pending.finish()`).
+   */
+  openFiles?: OpenFiles;
 }
 
 export interface BigFileHasher {
@@ -230,7 +236,7 @@ async function scanDir(
   opts: ScanOptions & { platform?: string },
 ): Promise<{ entries: FileEntry[]; stats: PartialStats; pending?: StatCache; packed?: PackedEntries }> {
   const reporter = opts.reporter ?? silentReporter;
-  const cache = await StatCache.open(cacheFile(opts.stateDir, 'stat', source.path));
+  const cache = await StatCache.open(cacheFile(opts.stateDir, 'stat', source.path), opts.openFiles);
   const big = opts.bigFiles?.(tree);
   // A first scan for a build that may leave hashes to the layer writer: every file will be reserved, and the walk
   // fills a packed store instead of an object per entry (kept if the tree is large and its hashes are left pending).

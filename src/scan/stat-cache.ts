@@ -7,6 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { readCheckedJson, writeCheckedJsonPieces } from '../util/checked-json.js';
+import type { OpenFiles } from '../util/open-files.js';
 import { tempTag } from '../util/temp-files.js';
 import { PackedEntries } from './packed-entries.js';
 import { PagedNumbers, type NumberColumn } from './paged-keys.js';
@@ -106,6 +107,8 @@ export class StatCache {
   private readonly kept = uint8s();
   private cursor = 0;
   private index?: Map<string, number>;
+  /** Who closes the spilled file however the run ends, if the save does not (a build that failed); set by `open`. */
+  private owner?: OpenFiles;
 
   private constructor(
     readonly file: string,
@@ -116,7 +119,14 @@ export class StatCache {
     private readonly legacy = false,
   ) {}
 
-  static async open(file: string): Promise<StatCache> {
+  /** `owner`: the run (a build) that closes this cache's spilled stats however it ends (`spillReserved`). */
+  static async open(file: string, owner?: OpenFiles): Promise<StatCache> {
+    const cache = await StatCache.read(file);
+    cache.owner = owner;
+    return cache;
+  }
+
+  private static async read(file: string): Promise<StatCache> {
     const read = await readCheckedJson<unknown>(file, [FORMAT, FORMAT_ROWS]);
     if (!read.ok) return new StatCache(file, EMPTY, read.missing ? undefined : read.reason);
     if (read.format === FORMAT_ROWS) return new StatCache(file, fromRows(read.value), undefined, true);
@@ -197,7 +207,7 @@ export class StatCache {
     if (this.paged || this.places.length < min) return;
     try {
       mkdirSync(path.dirname(this.file), { recursive: true });
-      this.paged = new PagedNumbers(`${this.file}.keys.${tempTag()}`, this.reservedKeys, this.places.length * 3);
+      this.paged = new PagedNumbers(`${this.file}.keys.${tempTag()}`, this.reservedKeys, this.places.length * 3, this.owner);
       this.reservedKeys = float64s();
     } catch {
       this.paged = undefined;

@@ -2,6 +2,7 @@
 // its inputs are cached: a file whose size and times match the stat cache is not read again.
 import { MAX_COMPRESSION_RATIO } from '../../oci/layer-kinds.js';
 import { scanGameChunked, type ChunkedTreeScan, type PreviousRecord } from '../../scan/chunk-tree.js';
+import type { OpenFiles } from '../../util/open-files.js';
 import type { BuildInputs } from './inputs.js';
 
 export type ScanInput = Pick<BuildInputs, 'config' | 'reporter' | 'platforms' | 'kind' | 'layerLimit'> & {
@@ -11,6 +12,8 @@ export type ScanInput = Pick<BuildInputs, 'config' | 'reporter' | 'platforms' | 
   previous?: PreviousRecord;
   /** Whether the build packs every file the stat cache misses (see ScanOptions.packHashes). */
   packHashes?: () => Promise<boolean>;
+  /** The build's open files: what the scan opens for later steps (paged stats), closed by the build however it ends. */
+  openFiles?: OpenFiles;
 };
 
 export interface ScanOutput {
@@ -21,6 +24,6 @@ export interface ScanOutput {
 
 export async function scanTrees(i: ScanInput): Promise<ScanOutput> {
   // A file no compression could bring under the layer limit is refused by the scan, before anything is built.
-  const scanned = await scanGameChunked(i.config, { reporter: i.reporter, platforms: i.platforms, maxFileBytes: i.layerLimit * MAX_COMPRESSION_RATIO[i.kind], previous: i.previous, packHashes: i.packHashes });
+  const scanned = await scanGameChunked(i.config, { reporter: i.reporter, platforms: i.platforms, maxFileBytes: i.layerLimit * MAX_COMPRESSION_RATIO[i.kind], previous: i.previous, packHashes: i.packHashes, openFiles: i.openFiles });
   return { scans: scanned.trees, scanMs: Date.now() - i.started };
 }
