@@ -8,8 +8,7 @@
 // Files at or above the target size are layers of their own.
 import { createHash } from 'node:crypto';
 import { compareBytewise, hashEntries } from '../scan/manifest.js';
-import type { PackedEntries } from '../scan/packed-entries.js';
-import { entriesBelowOf, packedStoreOf } from '../scan/packed-list.js';
+import { entriesBelowOf, entrySourceOf } from '../scan/packed-list.js';
 import { TREE_NAMES, type FileEntry, type LayerPlan, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 
 export interface PlanOptions {
@@ -89,21 +88,20 @@ function pathHashesOf(entries: readonly FileEntry[]): Uint32Array {
 function cut(s: TreeSplit, opts: PlanOptions): PlannedLayer[] {
   // A boundary falls after an entry whose path hash has k low zero bits; k >= 32: no boundaries.
   const mask = s.k >= 32 ? undefined : 2 ** s.k - 1;
-  const store = packedStoreOf(s.manifest.entries);
-  // A packed tree that is one layer: the layer is the manifest's list view itself, its folders all listed (the scan
-  // adds them), nothing made per entry. Cut into several, its entries are taken as the store's objects.
-  if (store && mask === undefined && !store.hasFileOf(s.bigThreshold) && (store.foldersListed || listsEveryFolder(store))) {
-    return [{ tree: s.tree, index: 0, entries: s.manifest.entries, inputKey: layerInputKey(opts.mounts[s.tree], s.manifest.entries), bytes: store.fileTotals().bytes }];
+  const source = entrySourceOf(s.manifest.entries);
+  const hasBig = source.hasFileOf(s.bigThreshold);
+  // One layer for the whole tree (no boundary, no file of its own) that lists its folders: the layer is the
+  // manifest's list itself, not a copy (8 bytes an entry less while the layers are written, 8 MiB on 1M files); a
+  // packed tree's list view, nothing made per entry. Cut into several, a packed tree's entries are its objects.
+  if (mask === undefined && !hasBig && source.listsEveryFolder()) {
+    return [{ tree: s.tree, index: 0, entries: s.manifest.entries, inputKey: layerInputKey(opts.mounts[s.tree], s.manifest.entries), bytes: source.fileTotals().bytes }];
   }
-  const entries = store ? store.materialize() : s.manifest.entries;
+  const entries = source.materialize();
   const hashes = mask === undefined ? undefined : (s.pathHashes ??= pathHashesOf(entries));
   const dirs = new Map<string, FileEntry>();
   for (const e of entries) if (e.type === 'dir') dirs.set(e.path, e);
-  // One layer for the whole tree (no boundary, no file of its own): it holds the manifest's list itself rather
-  // than a copy, 8 bytes an entry less while the layers are written (8 MiB on 1M files).
-  if (mask === undefined && !entries.some((e) => e.type === 'file' && e.size >= s.bigThreshold)) {
-    return [makeLayer(s.tree, 0, withAncestors(entries, dirs), opts.mounts[s.tree])];
-  }
+  // One layer still, its missing folders added.
+  if (mask === undefined && !hasBig) return [makeLayer(s.tree, 0, withAncestors(entries, dirs), opts.mounts[s.tree])];
   const groups: FileEntry[][] = [];
   let current: FileEntry[] = [];
   for (let i = 0; i < entries.length; i++) {
@@ -166,13 +164,6 @@ function makeLayer(tree: TreeName, index: number, entries: FileEntry[], mount: s
   let bytes = 0;
   for (const e of entries) bytes += e.size;
   return { tree, index, entries, inputKey: layerInputKey(mount, entries), bytes };
-}
-
-/** Every folder an entry lies in is a listed folder (or the root): the layer needs no ancestor added. */
-function listsEveryFolder(store: PackedEntries): boolean {
-  const dirs = new Set<string>(['']);
-  for (let i = 0; i < store.length; i++) if (store.type(i) !== 'file') dirs.add(store.path(i));
-  return store.folderPaths().every((f) => dirs.has(f));
 }
 
 /** Layers over ECR's per-layer limit cannot be pushed there: say which, before any work is done. */

@@ -1,8 +1,9 @@
 // Canonical form of a tree: entry order, normalised modes, and the digest over both.
 import { createHash, type Hash } from 'node:crypto';
 import type { FileEntry, TreeManifest, TreeName, TreeSource } from '../types.js';
-import { hashPacked } from './packed-entries.js';
-import { packedStoreOf } from './packed-list.js';
+import { entrySourceOf } from './packed-list.js';
+
+export { encodeEntry } from './packed-list.js';
 
 /**
  * Permission bits as they go into manifests and layers. Only "is it executable" survives, so the
@@ -69,26 +70,9 @@ export function sortEntries(entries: readonly FileEntry[]): FileEntry[] {
   return inOrder(entries, sortedOrder(entries));
 }
 
-/** One line per entry; JSON so that no path character can make two encodings collide. */
-export function encodeEntry(e: FileEntry): string {
-  // The bytes of JSON.stringify([path, type, mode, size, xxh64, linkTarget]) + "\n", built without the array:
-  // type is a fixed word and xxh64 hex digits, so only the path and link target need JSON's escaping.
-  return `[${JSON.stringify(e.path)},"${e.type}",${e.mode},${e.size},"${e.xxh64 ?? ''}",${e.linkTarget === undefined ? '""' : JSON.stringify(e.linkTarget)}]\n`;
-}
-
-/** Feeds every entry's encoding to `h`, in chunks of lines: one native call per entry costs more than the hashing. */
+/** Feeds every entry's `encodeEntry` line to `h`, in chunks (a packed store's from its columns). */
 export function hashEntries(h: Hash, entries: readonly FileEntry[]): Hash {
-  const store = packedStoreOf(entries);
-  if (store) return hashPacked(h, store);
-  let chunk = '';
-  for (const e of entries) {
-    chunk += encodeEntry(e);
-    if (chunk.length > 1 << 16) {
-      h.update(chunk);
-      chunk = '';
-    }
-  }
-  return h.update(chunk);
+  return entrySourceOf(entries).hashLines(h);
 }
 
 export function entriesDigest(entries: readonly FileEntry[]): string {

@@ -5,6 +5,7 @@
 // by test/packed-entries.test.ts.
 import { createHash, type Hash } from 'node:crypto';
 import type { FileEntry } from '../types.js';
+import type { EntrySource } from './packed-list.js';
 
 const TYPES: readonly FileEntry['type'][] = ['file', 'dir', 'symlink'];
 /** `hashKind` values: no xxh64, 16 hex digits (held as 8 bytes), any other string (a pending mark; held aside). */
@@ -33,7 +34,7 @@ class Grow<T extends Int32Array | Uint8Array | Uint16Array | Float64Array | BigU
   }
 }
 
-export class PackedEntries {
+export class PackedEntries implements EntrySource {
   /** Every folder an entry lies in is itself an entry (the scan added them): a one-layer plan need not check again. */
   foldersListed = false;
   /** Folder paths ('' for the tree's root), each once; `folder[i]` indexes them. */
@@ -277,6 +278,31 @@ export class PackedEntries {
   /** True while some entry still reads as pending. */
   hasPending(): boolean {
     return this.hashKind.data.subarray(0, this.length).includes(PENDING_HASH);
+  }
+
+  /** Every folder an entry lies in is an entry (or the root): known once the scan added them (`foldersListed`). */
+  listsEveryFolder(): boolean {
+    if (this.foldersListed) return true;
+    const listed = new Set<string>(['']);
+    for (let i = 0; i < this.length; i++) if (this.typeCode.data[i] !== 0) listed.add(this.path(i));
+    return this.folders.every((f) => listed.has(f));
+  }
+
+  /** A pending file (its hash is the store's one `pendingMark`): all of them now read as `mark`. */
+  markPending(i: number, mark: string): boolean {
+    if (this.hashKind.data[i] !== PENDING_HASH || this.typeCode.data[i] !== 0) return false;
+    this.pendingMark = mark;
+    return true;
+  }
+
+  /** The entries one at a time, each made from the columns. */
+  *each(): Generator<FileEntry> {
+    for (let i = 0; i < this.length; i++) yield this.entry(i);
+  }
+
+  /** Entry i has `entry`'s path (an object made from entry i equals it, but is never the same object). */
+  holds(i: number, entry: FileEntry): boolean {
+    return this.pathIs(i, entry.path);
   }
 
   private columns(): Grow<Int32Array | Uint8Array | Uint16Array | Float64Array | BigUint64Array>[] {

@@ -1,11 +1,15 @@
 // A packed store's entries as a `FileEntry[]` for every reader of `TreeManifest.entries` (issue 17 item 2;
 // docs/architecture.md "Memory of a cold build", round 6). The list is a read-only view: `list[i]` makes entry i's
 // object from the columns when it is read, and nothing keeps it, so a reader that walks 1M entries holds one at a
-// time, not 1M objects and their path strings. The cold build's own steps (plan, layer writer, digests) read the
-// store itself (`packedStoreOf`), without an object per entry at all.
+// time, not 1M objects and their path strings.
 //
 // An entry read twice is two equal objects, not one: code that needs identity or writes entries takes the store's
 // objects instead (`PackedEntries.materialize`, kept in step with the store).
+//
+// The cold build's own steps (plan, layer writer, digests, pending hashes) read the entries through `EntrySource`
+// (`entrySourceOf`), which both kinds of list answer: a packed store from its columns, without an object per entry,
+// a list of objects from its objects. Only `entrySourceOf` tells the two apart.
+import type { Hash } from 'node:crypto';
 import type { FileEntry } from '../types.js';
 import type { PackedEntries } from './packed-entries.js';
 
@@ -69,42 +73,169 @@ export function packedStoreOf(list: readonly unknown[]): PackedEntries | undefin
   return stores.get(list);
 }
 
-/** The entries of `list` one at a time: from a packed store's columns without the view's per-read cost. */
-export function* eachEntry(list: readonly FileEntry[]): Generator<FileEntry> {
-  const store = packedStoreOf(list);
-  if (!store) {
-    yield* list;
-    return;
-  }
-  for (let i = 0; i < store.length; i++) yield store.entry(i);
-}
-
 /**
- * A list's files and the bytes of its entries: a packed store's totals from its columns (its other entries hold
- * 0 bytes), else counted. Readers ask this rather than telling the two kinds of list apart themselves.
+ * A tree's entries in manifest order, however they are held: what the plan, the layer writer, the digests and the
+ * pending hashes ask of them. `PackedEntries` answers from its columns; `ListEntries` from a list of objects.
  */
-export function totalsOf(list: readonly FileEntry[]): { files: number; bytes: number } {
-  const store = packedStoreOf(list);
-  if (store) return store.fileTotals();
-  let files = 0;
-  let bytes = 0;
-  for (const e of list) {
-    if (e.type === 'file') files++;
-    bytes += e.size;
-  }
-  return { files, bytes };
+export interface EntrySource {
+  readonly length: number;
+  path(i: number): string;
+  type(i: number): FileEntry['type'];
+  size(i: number): number;
+  xxh64(i: number): string | undefined;
+  /** True when entry i is `entry`: the same object in a list, the same path in a store (its objects are made per read). */
+  holds(i: number, entry: FileEntry): boolean;
+  setXxh64(i: number, xxh64: string | undefined): void;
+  /**
+   * Entry i, a file whose hash is not taken yet, now reads as `mark` (a scan's pending mark, src/scan/pending.ts);
+   * false when it is no such file. A store has one mark for all its pending files.
+   */
+  markPending(i: number, mark: string): boolean;
+  /** The entries one at a time, in order (a store's made from its columns, without the list view's per-read cost). */
+  each(): Iterable<FileEntry>;
+  /** The entries as objects that keep their identity: the list itself, or the store's objects kept in step with it. */
+  materialize(): FileEntry[];
+  /** Files, and the bytes of the entries (a store's other entries hold 0 bytes). */
+  fileTotals(): { files: number; bytes: number };
+  /** Entries other than files of `size` bytes or more, and their bytes: what a tree's cut into layers spreads. */
+  entriesBelow(size: number): { entries: number; bytes: number };
+  /** True when some file has at least `size` bytes. */
+  hasFileOf(size: number): boolean;
+  /** True while some entry still waits for its hash (`isPendingHash`). */
+  hasPending(): boolean;
+  /** Every folder an entry lies in is itself an entry (or the root): a layer of all of them needs no folder added. */
+  listsEveryFolder(): boolean;
+  /** `hashEntries` of the entries: every entry's `encodeEntry` line fed to `h`, in chunks. */
+  hashLines(h: Hash): Hash;
 }
 
-/** Entries other than files of `size` bytes or more, and their bytes: what a tree's cut into layers spreads. */
-export function entriesBelowOf(list: readonly FileEntry[], size: number): { entries: number; bytes: number } {
-  const store = packedStoreOf(list);
-  if (store) return store.entriesBelow(size);
-  let entries = 0;
-  let bytes = 0;
-  for (const e of list) {
-    if (e.type === 'file' && e.size >= size) continue;
-    entries++;
-    bytes += e.size;
+/** The entries of `list` as an EntrySource: its packed store, or the list of objects itself. */
+export function entrySourceOf(list: readonly FileEntry[]): EntrySource {
+  return packedStoreOf(list) ?? new ListEntries(list);
+}
+
+/** A list of entry objects as an EntrySource: reads go to its objects, writes into them. */
+class ListEntries implements EntrySource {
+  constructor(private readonly list: readonly FileEntry[]) {}
+
+  get length(): number {
+    return this.list.length;
   }
-  return { entries, bytes };
+
+  path(i: number): string {
+    return this.list[i]!.path;
+  }
+
+  type(i: number): FileEntry['type'] {
+    return this.list[i]!.type;
+  }
+
+  size(i: number): number {
+    return this.list[i]!.size;
+  }
+
+  xxh64(i: number): string | undefined {
+    return this.list[i]!.xxh64;
+  }
+
+  holds(i: number, entry: FileEntry): boolean {
+    return this.list[i] === entry;
+  }
+
+  setXxh64(i: number, xxh64: string | undefined): void {
+    this.list[i]!.xxh64 = xxh64;
+  }
+
+  markPending(i: number, mark: string): boolean {
+    const e = this.list[i]!;
+    if (e.type !== 'file' || e.xxh64 !== '') return false;
+    e.xxh64 = mark;
+    return true;
+  }
+
+  each(): Iterable<FileEntry> {
+    return this.list;
+  }
+
+  materialize(): FileEntry[] {
+    return this.list as FileEntry[];
+  }
+
+  fileTotals(): { files: number; bytes: number } {
+    let files = 0;
+    let bytes = 0;
+    for (const e of this.list) {
+      if (e.type === 'file') files++;
+      bytes += e.size;
+    }
+    return { files, bytes };
+  }
+
+  entriesBelow(size: number): { entries: number; bytes: number } {
+    let entries = 0;
+    let bytes = 0;
+    for (const e of this.list) {
+      if (e.type === 'file' && e.size >= size) continue;
+      entries++;
+      bytes += e.size;
+    }
+    return { entries, bytes };
+  }
+
+  hasFileOf(size: number): boolean {
+    return this.list.some((e) => e.type === 'file' && e.size >= size);
+  }
+
+  hasPending(): boolean {
+    return this.list.some(isPendingHash);
+  }
+
+  listsEveryFolder(): boolean {
+    const listed = new Set<string>(['']);
+    for (const e of this.list) if (e.type !== 'file') listed.add(e.path);
+    return this.list.every((e) => listed.has(e.path.slice(0, Math.max(0, e.path.lastIndexOf('/')))));
+  }
+
+  hashLines(h: Hash): Hash {
+    // In chunks of lines: one native call per entry costs more than the hashing.
+    let chunk = '';
+    for (const e of this.list) {
+      chunk += encodeEntry(e);
+      if (chunk.length > 1 << 16) {
+        h.update(chunk);
+        chunk = '';
+      }
+    }
+    return h.update(chunk);
+  }
+}
+
+/** One line per entry; JSON so that no path character can make two encodings collide. */
+export function encodeEntry(e: FileEntry): string {
+  // The bytes of JSON.stringify([path, type, mode, size, xxh64, linkTarget]) + "\n", built without the array:
+  // type is a fixed word and xxh64 hex digits, so only the path and link target need JSON's escaping.
+  return `[${JSON.stringify(e.path)},"${e.type}",${e.mode},${e.size},"${e.xxh64 ?? ''}",${e.linkTarget === undefined ? '""' : JSON.stringify(e.linkTarget)}]\n`;
+}
+
+/** First character of a pending entry's `xxh64` (src/scan/pending.ts): never a hex digit, so no source takes it for a hash. */
+export const PENDING_MARK = '~';
+
+/** True while `entry` waits for the layer writer's hash (see PendingHashes). */
+export function isPendingHash(entry: Pick<FileEntry, 'xxh64'>): boolean {
+  return entry.xxh64 !== undefined && entry.xxh64.charCodeAt(0) === 126;
+}
+
+/** The entries of `list` one at a time: from a packed store's columns without the view's per-read cost. */
+export function eachEntry(list: readonly FileEntry[]): Iterable<FileEntry> {
+  return entrySourceOf(list).each();
+}
+
+/** A list's files and the bytes of its entries (`EntrySource.fileTotals`). */
+export function totalsOf(list: readonly FileEntry[]): { files: number; bytes: number } {
+  return entrySourceOf(list).fileTotals();
+}
+
+/** Entries other than files of `size` bytes or more, and their bytes (`EntrySource.entriesBelow`). */
+export function entriesBelowOf(list: readonly FileEntry[], size: number): { entries: number; bytes: number } {
+  return entrySourceOf(list).entriesBelow(size);
 }

@@ -5,12 +5,10 @@
 import { compareBytewise, entriesDigest } from './manifest.js';
 import { hashFile, type StatSnapshot } from './hash.js';
 import type { StatCache } from './stat-cache.js';
-import type { PackedEntries } from './packed-entries.js';
-import { packedStoreOf } from './packed-list.js';
+import { entrySourceOf, PENDING_MARK, type EntrySource } from './packed-list.js';
 import type { FileEntry, TreeManifest } from '../types.js';
 
-/** First character of a pending entry's `xxh64`: never a hex digit, so no content source takes it for a hash. */
-const MARK = '~';
+export { isPendingHash } from './packed-list.js';
 let nextScan = 0;
 
 /**
@@ -26,21 +24,17 @@ let nextScan = 0;
  */
 export class PendingHashes {
   private readonly id = nextScan++;
-  private readonly mark = `${MARK}${this.id}`;
+  private readonly mark = `${PENDING_MARK}${this.id}`;
   private readonly prefix: string;
   private left: number;
   private readonly filled: Uint8Array;
-  /** The manifest's packed store, when its entries are one (then places are its indexes, and hashes go there). */
-  private store?: PackedEntries;
+  /**
+   * The manifest's entries (set by `markAll`): their paths, whether a place holds an entry (by identity in a list,
+   * by path in a packed store, whose entries are views made on each read), and where hashes go.
+   */
+  private entries?: EntrySource;
   /** `slotAt[place]`: the pending slot of `entries[place]`, or -1. */
   private slotAt = new Int32Array(0);
-  /**
-   * How many entries the manifest has, the path of the one at a place, and whether a place holds `entry`: by
-   * identity in a list, by path in a packed store (whose entries are views made on each read).
-   */
-  private places = 0;
-  private pathAt: (place: number) => string = () => '';
-  private holds: (place: number, entry: FileEntry) => boolean = () => false;
   /** Places found last; the next entry of a layer is usually one past one of them. */
   private readonly recent = new Int32Array(4).fill(-2);
   private nextRecent = 0;
@@ -66,39 +60,18 @@ export class PendingHashes {
    * stat cache's places point into them (`StatCache.moveTo`).
    */
   markAll(): void {
-    const entries = this.manifest.entries;
+    const entries = entrySourceOf(this.manifest.entries);
     const slotAt = new Int32Array(entries.length).fill(-1);
-    const store = packedStoreOf(entries);
-    if (store) {
-      // Every reserved entry of the store reads as its one pending mark: set once, not per entry.
-      for (let slot = 0; slot < this.cache.reservedCount; slot++) {
-        const place = this.cache.reservedPlace(slot);
-        if (place >= store.length || store.type(place) !== 'file' || store.xxh64(place) !== store.pendingMark) {
-          throw new Error(`pending hashes of ${this.label}: the stat cache's slot ${slot} is not a pending file of the manifest at ${place}`);
-        }
-        slotAt[place] = slot;
-      }
-      store.pendingMark = this.mark;
-      this.store = store;
-      this.slotAt = slotAt;
-      this.places = store.length;
-      this.pathAt = (place) => store.path(place);
-      this.holds = (place, entry) => store.pathIs(place, entry.path);
-      this.manifest.digest = `pending:${this.id}`;
-      this.cache.spillReserved();
-      return;
-    }
+    // Each reserved entry now reads as this scan's mark (a packed store's files share one).
     for (let slot = 0; slot < this.cache.reservedCount; slot++) {
       const place = this.cache.reservedPlace(slot);
-      const file = this.cache.reservedFile(slot);
-      if (entries[place] !== file) throw new Error(`pending hashes of ${this.label}: the stat cache's slot ${slot} is not the manifest's entry at ${place}`);
-      (file as FileEntry).xxh64 = this.mark;
+      if (place >= entries.length || !entries.markPending(place, this.mark)) {
+        throw new Error(`pending hashes of ${this.label}: the stat cache's slot ${slot} is not a file of the manifest waiting for its hash at ${place}`);
+      }
       slotAt[place] = slot;
     }
+    this.entries = entries;
     this.slotAt = slotAt;
-    this.places = entries.length;
-    this.pathAt = (place) => entries[place]!.path;
-    this.holds = (place, entry) => entries[place] === entry;
     this.manifest.digest = `pending:${this.id}`;
     // No file is reserved any more: their stats (24 bytes a file) wait in a file for the layer writer and the save.
     this.cache.spillReserved();
@@ -122,16 +95,18 @@ export class PendingHashes {
    * layer's entries in manifest order), else by binary search over the paths.
    */
   private placeOf(entry: FileEntry): number {
-    const n = this.places;
+    const entries = this.entries;
+    if (!entries) return -1;
+    const n = entries.length;
     for (const p of this.recent) {
-      if (p + 1 >= 0 && p + 1 < n && this.holds(p + 1, entry)) return this.found(p + 1);
+      if (p + 1 >= 0 && p + 1 < n && entries.holds(p + 1, entry)) return this.found(p + 1);
     }
     let lo = 0;
     let hi = n - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compareBytewise(this.pathAt(mid), entry.path);
-      if (c === 0) return this.holds(mid, entry) ? this.found(mid) : -1;
+      const c = compareBytewise(entries.path(mid), entry.path);
+      if (c === 0) return entries.holds(mid, entry) ? this.found(mid) : -1;
       if (c < 0) lo = mid + 1;
       else hi = mid - 1;
     }
@@ -159,8 +134,7 @@ export class PendingHashes {
   /** The slot's file hashed to `xxh64` (from bytes read in full, under the stat of `before`), reading began at `startedAtMs`. */
   fill(slot: number, xxh64: string, startedAtMs: number): void {
     if (this.filled[slot] === 1) return;
-    if (this.store) this.store.setXxh64(this.cache.reservedPlace(slot), xxh64);
-    else this.cache.reservedFile(slot).xxh64 = xxh64;
+    this.entries!.setXxh64(this.cache.reservedPlace(slot), xxh64);
     this.cache.record(slot, this.cache.reservedKey(slot), startedAtMs);
     this.filled[slot] = 1;
     this.left--;
@@ -184,9 +158,4 @@ export class PendingHashes {
     this.manifest.digest = entriesDigest(this.manifest.entries);
     await this.save();
   }
-}
-
-/** True while `entry` waits for the layer writer's hash (see PendingHashes). */
-export function isPendingHash(entry: Pick<FileEntry, 'xxh64'>): boolean {
-  return entry.xxh64 !== undefined && entry.xxh64.charCodeAt(0) === 126;
 }

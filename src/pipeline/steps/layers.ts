@@ -10,8 +10,8 @@ import { chunkedContentSource } from '../../oci/chunk-content.js';
 import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../../oci/content.js';
 import { packHashingSource } from '../../oci/pack-hash.js';
 import { layerInputKey } from '../../plan/plan.js';
-import { isPendingHash, type PendingHashes } from '../../scan/pending.js';
-import { packedStoreOf } from '../../scan/packed-list.js';
+import type { PendingHashes } from '../../scan/pending.js';
+import { entrySourceOf } from '../../scan/packed-list.js';
 import { sentinelBytes, TREE_SENTINEL } from '../../oci/sentinel.js';
 import { isWhiteout } from '../../plan/incremental.js';
 import type { ChunkSources } from '../../scan/chunk-tree.js';
@@ -104,7 +104,7 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   const keyAgain = (layer: PlannedLayer, result: BuiltLayer): BuiltLayer => {
     const all = copies.get(layer.inputKey);
     if (!all) return result;
-    if (packedStoreOf(layer.entries)?.hasPending() ?? layer.entries.some(isPendingHash)) throw new Error(`${layer.tree} layer ${layer.index}: a file of it was not hashed while it was packed`);
+    if (entrySourceOf(layer.entries).hasPending()) throw new Error(`${layer.tree} layer ${layer.index}: a file of it was not hashed while it was packed`);
     const inputKey = layerInputKey(mounts[layer.tree], layer.entries);
     for (const l of all) l.inputKey = inputKey;
     distinct.set(inputKey, distinct.get(result.inputKey)!);
