@@ -89,11 +89,12 @@ function cut(s: TreeSplit, opts: PlanOptions): PlannedLayer[] {
   // A boundary falls after an entry whose path hash has k low zero bits; k >= 32: no boundaries.
   const mask = s.k >= 32 ? undefined : 2 ** s.k - 1;
   const source = entrySourceOf(s.manifest.entries);
-  const hasBig = source.hasFileOf(s.bigThreshold);
-  // One layer for the whole tree (no boundary, no file of its own) that lists its folders: the layer is the
-  // manifest's list itself, not a copy (8 bytes an entry less while the layers are written, 8 MiB on 1M files); a
-  // packed tree's list view, nothing made per entry. Cut into several, a packed tree's entries are its objects.
-  if (mask === undefined && !hasBig && source.listsEveryFolder()) {
+  // One layer for the whole tree: no boundary, no file of its own.
+  const oneLayer = mask === undefined && !source.hasFileOf(s.bigThreshold);
+  // One that lists its folders is the manifest's list itself, not a copy (8 bytes an entry less while the layers
+  // are written, 8 MiB on 1M files); a packed tree's list view, nothing made per entry. Cut into several, a packed
+  // tree's entries are its objects.
+  if (oneLayer && source.listsEveryFolder()) {
     return [{ tree: s.tree, index: 0, entries: s.manifest.entries, inputKey: layerInputKey(opts.mounts[s.tree], s.manifest.entries), bytes: source.fileTotals().bytes }];
   }
   const entries = source.materialize();
@@ -101,7 +102,7 @@ function cut(s: TreeSplit, opts: PlanOptions): PlannedLayer[] {
   const dirs = new Map<string, FileEntry>();
   for (const e of entries) if (e.type === 'dir') dirs.set(e.path, e);
   // One layer still, its missing folders added.
-  if (mask === undefined && !hasBig) return [makeLayer(s.tree, 0, withAncestors(entries, dirs), opts.mounts[s.tree])];
+  if (oneLayer) return [makeLayer(s.tree, 0, withAncestors(entries, dirs), opts.mounts[s.tree])];
   const groups: FileEntry[][] = [];
   let current: FileEntry[] = [];
   for (let i = 0; i < entries.length; i++) {
