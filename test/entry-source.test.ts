@@ -1,5 +1,5 @@
 // The two kinds of entry list (a list of objects, a packed store behind its list view) answer the one interface the
-// plan, the layer writer, the digests and the pending hashes read (src/scan/packed-list.ts `EntrySource`) alike.
+// plan, the layer writer, the digests and the pending hashes read (src/scan/entry-source.ts `EntrySource`) alike.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { encodeEntry } from '../src/scan/manifest.js';

@@ -5,7 +5,7 @@
 // by test/packed-entries.test.ts.
 import { createHash, type Hash } from 'node:crypto';
 import type { FileEntry } from '../types.js';
-import type { EntrySource } from './packed-list.js';
+import type { EntrySource } from './entry-source.js';
 
 const TYPES: readonly FileEntry['type'][] = ['file', 'dir', 'symlink'];
 /** `hashKind` values: no xxh64, 16 hex digits (held as 8 bytes), any other string (a pending mark; held aside). */

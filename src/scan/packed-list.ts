@@ -11,7 +11,10 @@
 // a list of objects from its objects. Only `entrySourceOf` tells the two apart.
 import type { Hash } from 'node:crypto';
 import type { FileEntry } from '../types.js';
+import type { EntrySource } from './entry-source.js';
 import type { PackedEntries } from './packed-entries.js';
+
+export type { EntrySource } from './entry-source.js';
 
 const stores = new WeakMap<object, PackedEntries>();
 
@@ -73,41 +76,6 @@ export function packedStoreOf(list: readonly unknown[]): PackedEntries | undefin
   return stores.get(list);
 }
 
-/**
- * A tree's entries in manifest order, however they are held: what the plan, the layer writer, the digests and the
- * pending hashes ask of them. `PackedEntries` answers from its columns; `ListEntries` from a list of objects.
- */
-export interface EntrySource {
-  readonly length: number;
-  path(i: number): string;
-  type(i: number): FileEntry['type'];
-  size(i: number): number;
-  xxh64(i: number): string | undefined;
-  /** True when entry i is `entry`: the same object in a list, the same path in a store (its objects are made per read). */
-  holds(i: number, entry: FileEntry): boolean;
-  setXxh64(i: number, xxh64: string | undefined): void;
-  /**
-   * Entry i, a file whose hash is not taken yet, now reads as `mark` (a scan's pending mark, src/scan/pending.ts);
-   * false when it is no such file. A store has one mark for all its pending files.
-   */
-  markPending(i: number, mark: string): boolean;
-  /** The entries one at a time, in order (a store's made from its columns, without the list view's per-read cost). */
-  each(): Iterable<FileEntry>;
-  /** The entries as objects that keep their identity: the list itself, or the store's objects kept in step with it. */
-  materialize(): FileEntry[];
-  /** Files, and the bytes of the entries (a store's other entries hold 0 bytes). */
-  fileTotals(): { files: number; bytes: number };
-  /** Entries other than files of `size` bytes or more, and their bytes: what a tree's cut into layers spreads. */
-  entriesBelow(size: number): { entries: number; bytes: number };
-  /** True when some file has at least `size` bytes. */
-  hasFileOf(size: number): boolean;
-  /** True while some entry still waits for its hash (`isPendingHash`). */
-  hasPending(): boolean;
-  /** Every folder an entry lies in is itself an entry (or the root): a layer of all of them needs no folder added. */
-  listsEveryFolder(): boolean;
-  /** `hashEntries` of the entries: every entry's `encodeEntry` line fed to `h`, in chunks. */
-  hashLines(h: Hash): Hash;
-}
 
 /** The entries of `list` as an EntrySource: its packed store, or the list of objects itself. */
 export function entrySourceOf(list: readonly FileEntry[]): EntrySource {
