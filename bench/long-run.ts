@@ -13,7 +13,7 @@ import { parseDocument } from 'yaml';
 import { generateGame } from '../fixtures/generator/generate.js';
 import { mutateGame } from '../fixtures/generator/mutate.js';
 import { formatBytes } from '../src/report/reporter.js';
-import type { TreeName } from '../src/types.js';
+import { TREE_NAMES, type TreeName } from '../src/types.js';
 import { startRegistry } from '../test/support/registry.js';
 import { ageSince } from './compare.js';
 import { BENCH_DIR, OUT_DIR, machine, writeReportSection } from './lib.js';
@@ -36,6 +36,8 @@ export interface DirSize {
 
 export interface LongRunDay {
   day: number;
+  /** The game's four trees: what the state could reasonably track. */
+  game: DirSize;
   /** The build's child process: wall time, user + system CPU, peak RSS. */
   wallMs: number;
   cpuMs: number;
@@ -152,8 +154,10 @@ export async function longRunBench(opts: LongRunOptions): Promise<LongRunData> {
       const tag = `day${String(day).padStart(4, '0')}`;
       const b = await cli(['build', '--tag', tag, '--push', repository], dir, env);
       const record = await stat(path.join(stateDir, 'records', 'build-last.json')).then((s) => s.size, () => 0);
+      const trees = await Promise.all(TREE_NAMES.map((t) => dirSize(path.join(dir, t))));
       const d: LongRunDay = {
         day,
+        game: { bytes: trees.reduce((n, t) => n + t.bytes, 0), files: trees.reduce((n, t) => n + t.files, 0) },
         wallMs: Math.round(b.wallMs),
         cpuMs: Math.round(b.cpuMs),
         maxRssKiB: b.maxRssKiB,
@@ -194,7 +198,7 @@ export async function writeLongRunReport(data: LongRunData): Promise<void> {
     const window = data.days.filter((x) => x.day > d.day - 30 && x.day <= d.day && x.day > 0);
     const avg = (f: (x: LongRunDay) => number) => (window.length ? window.reduce((n, x) => n + f(x), 0) / window.length : f(d));
     const maxRss = Math.max(...(window.length ? window : [d]).map((x) => x.maxRssKiB));
-    return `| ${d.day} | ${(avg((x) => x.wallMs) / 1000).toFixed(1)} | ${(avg((x) => x.cpuMs) / 1000).toFixed(1)} | ${(maxRss / 1024).toFixed(0)} | ${mb(d.recordBytes)} | ${cells.join(' | ')} | ${mb(s.registry.bytes)} | ${mb(d.codeCache.bytes)} |`;
+    return `| ${d.day} | ${d.game ? `${mb(d.game.bytes)} / ${d.game.files}` : '–'} | ${(avg((x) => x.wallMs) / 1000).toFixed(1)} | ${(avg((x) => x.cpuMs) / 1000).toFixed(1)} | ${(maxRss / 1024).toFixed(0)} | ${mb(d.recordBytes)} | ${cells.join(' | ')} | ${mb(s.registry.bytes)} | ${mb(d.codeCache.bytes)} |`;
   });
   const md = [
     `${data.date}, ${data.machine}; a ${formatBytes(data.gameBytes)} game, ${data.days.length - 1} daily updates (the steady bench's mix, an engine upgrade every 90 days)` +
@@ -203,8 +207,8 @@ export async function writeLongRunReport(data: LongRunData): Promise<void> {
     '',
     'Per row: build wall time, CPU (user + sys) and peak RSS averaged (RSS: the maximum) over the 30 days up to that day; sizes in MB / files.',
     '',
-    `| day | wall s | CPU s | peak RSS MiB | record MB | ${cols.map((c) => `${c} MB / files`).join(' | ')} | registry MB | code cache MB |`,
-    `| ---: | ---: | ---: | ---: | ---: | ${cols.map(() => '---:').join(' | ')} | ---: | ---: |`,
+    `| day | game MB / files | wall s | CPU s | peak RSS MiB | record MB | ${cols.map((c) => `${c} MB / files`).join(' | ')} | registry MB | code cache MB |`,
+    `| ---: | ---: | ---: | ---: | ---: | ---: | ${cols.map(() => '---:').join(' | ')} | ---: | ---: |`,
     ...rows,
   ].join('\n');
   await writeReportSection('long-run', md);
