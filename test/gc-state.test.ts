@@ -109,4 +109,22 @@ describe('gc and the state folder', () => {
     const next = await build(dir, '--tag', 'v2');
     expect(next.summary.layers.every((l) => l.reused)).toBe(true);
   }, 240_000);
+
+  it('a build removes the scan caches of source paths no longer named once they are a week old (a checkout path that changes per build)', async () => {
+    const { game: dir, config } = await sampleGame();
+    const weekOld = await plant(scanCacheFile(config.stateDir, 'stat', '/codebuild/output/src111/src/game/app'), 8 * DAY);
+    const archiveWeekOld = await plant(scanCacheFile(config.stateDir, 'archive', '/codebuild/output/src111/src/game/engine.tar.gz'), 8 * DAY);
+    const recent = await plant(scanCacheFile(config.stateDir, 'stat', '/codebuild/output/src222/src/game/app'), 2 * DAY);
+    await build(dir, '--tag', 'v1');
+    await expect(readFile(weekOld)).rejects.toThrow();
+    await expect(readFile(archiveWeekOld)).rejects.toThrow();
+    await readFile(recent);
+    // The config's own caches are there and used: a second build hashes nothing.
+    for (const kind of ['stat', 'archive']) {
+      for (const s of new Set(Object.values(config.trees).flatMap((t) => Object.values(t.sources)))) {
+        const own = scanCacheFile(config.stateDir, kind, s);
+        if (kind === 'stat' ? !s.endsWith('.tar.gz') : s.endsWith('.tar.gz')) await readFile(own);
+      }
+    }
+  }, 240_000);
 });

@@ -10,7 +10,7 @@
 // - chunk lists (`cache/recipes/<xxh64>-<size>-<avg>.json`): those of files a kept build's record names, and any
 //   written in the last day (a scan since the last build: the next build's changed files);
 // - stat and archive-entry caches (`cache/stat/<id>.json`, `cache/archive/<id>.json`, one per source path): those
-//   of the config's sources, and any written in the last day (a `scan DIR` of another folder);
+//   of the config's sources, and any written in the last day (state/scan-caches.ts; a build keeps a week's);
 // - archive member copies (`cache/archive-content/<xxh64>`): files of the archive trees of the kept builds, and
 //   any written in the last day;
 // - docker contexts' re-packed archives (`cache/docker/<tree>-<hash>.tar`): the newest per tree;
@@ -22,7 +22,7 @@ import type { GameConfig } from '../config/load.js';
 import { LayerCache } from '../pipeline/layer-cache.js';
 import { lineCopyDir } from '../registry/line-copy.js';
 import { cacheFile as recipeCacheFile } from '../scan/chunk-tree.js';
-import { cacheFile as scanCacheFile } from '../scan/scan.js';
+import { staleScanCaches } from '../state/scan-caches.js';
 import type { BuildRecord } from '../types.js';
 
 const DAY_MS = 86_400_000;
@@ -68,11 +68,7 @@ export async function staleStateFiles(k: StateKeep): Promise<string[]> {
   }
   await sweep(path.join(cache, 'recipes'), async (name, file) => name.endsWith('.json') && !recipes.has(name) && !(await young(file)));
 
-  const sources = new Set(Object.values(k.config.trees).flatMap((t) => Object.values(t.sources)));
-  for (const kind of ['stat', 'archive']) {
-    const own = new Set([...sources].map((s) => path.basename(scanCacheFile('', kind, s))));
-    await sweep(path.join(cache, kind), async (name, file) => name.endsWith('.json') && !own.has(name) && !(await young(file)));
-  }
+  out.push(...(await staleScanCaches(k.config, YOUNG_MS, now)));
 
   const members = new Set<string>();
   for (const r of k.kept) {
