@@ -4,7 +4,8 @@
 // day the bench samples what could grow with the number of builds: every folder of `.gamelayer/` (bytes and files),
 // the local OCI store, the build record, the registry's storage, the CLI's code cache, and the build's wall time,
 // CPU and peak RSS. Every `gcEvery` days `gamelayer gc --keep 3 --apply` and `gamelayer prune REPO --keep 5 --apply`
-// run, so what gc bounds shows as a saw-tooth and what it does not as a slope.
+// run (and the registry's own garbage collection after prune), so what gc bounds shows as a saw-tooth and what it
+// does not as a slope.
 //   npm run bench -- long-run [--days 365] [--long-size 250MB] [--gc-every 30] [--chunk app-media]
 import { spawn } from 'node:child_process';
 import { cp, lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -97,6 +98,14 @@ async function stateSizes(stateDir: string): Promise<{ state: Record<string, Dir
   return { state, stateTotal: await dirSize(stateDir) };
 }
 
+async function run(cmd: string, args: string[]): Promise<void> {
+  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? 1)));
+  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${stderr.slice(-2000)}`);
+}
+
 /** Runs the CLI under /usr/bin/time; returns its wall time, CPU and peak RSS. */
 async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ wallMs: number; cpuMs: number; maxRssKiB: number; stdout: string }> {
   const t0 = process.hrtime.bigint();
@@ -169,6 +178,9 @@ export async function longRunBench(opts: LongRunOptions): Promise<LongRunData> {
       if (opts.gcEvery > 0 && day > 0 && day % opts.gcEvery === 0) {
         await cli(['gc', '--keep', '3', '--apply'], dir, env);
         await cli(['prune', repository, '--keep', '5', '--apply'], dir, env);
+        // prune deletes manifests; the registry frees their blobs in its own garbage collection (distribution's
+        // offline `garbage-collect`, ECR's lifecycle expiry): run here between builds, as an operator would schedule it.
+        await run('docker-registry', ['garbage-collect', path.join(path.dirname(registry.storageDir), 'config.yml')]);
         d.afterGc = { ...(await stateSizes(stateDir)), registry: await dirSize(registry.storageDir) };
       }
       data.days.push(d);
@@ -203,7 +215,7 @@ export async function writeLongRunReport(data: LongRunData): Promise<void> {
   const md = [
     `${data.date}, ${data.machine}; a ${formatBytes(data.gameBytes)} game, ${data.days.length - 1} daily updates (the steady bench's mix, an engine upgrade every 90 days)` +
       `${data.options.chunk?.length ? `, ${data.options.chunk.join(', ')} chunked` : ''}, \`build --push\` each day on one persistent host; ` +
-      `\`gc --keep 3 --apply\` and \`prune --keep 5 --apply\` every ${data.options.gcEvery} days (sizes on those days are after them). ${(data.totalSeconds / 60).toFixed(0)} min in all.`,
+      `\`gc --keep 3 --apply\`, \`prune --keep 5 --apply\` and the registry's \`garbage-collect\` every ${data.options.gcEvery} days (sizes on those days are after them). ${(data.totalSeconds / 60).toFixed(0)} min in all.`,
     '',
     'Per row: build wall time, CPU (user + sys) and peak RSS averaged (RSS: the maximum) over the 30 days up to that day; sizes in MB / files.',
     '',

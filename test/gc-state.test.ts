@@ -119,7 +119,7 @@ describe('gc and the state folder', () => {
     await expect(readFile(weekOld)).rejects.toThrow();
     await expect(readFile(archiveWeekOld)).rejects.toThrow();
     await readFile(recent);
-    // The config's own caches are there and used: a second build hashes nothing.
+    // The config's own caches stay.
     for (const kind of ['stat', 'archive']) {
       for (const s of new Set(Object.values(config.trees).flatMap((t) => Object.values(t.sources)))) {
         const own = scanCacheFile(config.stateDir, kind, s);
