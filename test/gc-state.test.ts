@@ -73,6 +73,7 @@ describe('gc and the state folder', () => {
     for (const n of ownStat) await plant(path.join(cache, 'stat', n), old, await readFile(path.join(cache, 'stat', n), 'utf8'));
     const members = await readdir(path.join(cache, 'archive-content')).then((ns) => ns.filter((n) => /^[0-9a-f]{16}$/.test(n)));
     expect(members.length).toBeGreaterThan(0); // the sample's engine is a tarball
+    for (const n of members) await utimes(path.join(cache, 'archive-content', n), new Date(Date.now() - old), new Date(Date.now() - old));
     const gone = [
       await plant(scanCacheFile(config.stateDir, 'stat', '/a/checkout/moved/away/app'), old),
       await plant(scanCacheFile(config.stateDir, 'archive', '/a/checkout/moved/away/engine.tar'), old),
