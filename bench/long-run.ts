@@ -195,12 +195,14 @@ export async function longRunBench(opts: LongRunOptions): Promise<LongRunData> {
   } finally {
     await registry.stop();
   }
+  await writeFile(path.join(BENCH_DIR, 'long-run.json'), `${JSON.stringify(data)}\n`);
   await writeLongRunReport(data);
   return data;
 }
 
-/** Figures at day 0, 30, 60, …: the README section. */
-export async function writeLongRunReport(data: LongRunData): Promise<void> {
+/** Figures at day 0, 30, 60, …: the README section (from bench/long-run.json when no data is given). */
+export async function writeLongRunReport(given?: LongRunData): Promise<void> {
+  const data = given ?? (JSON.parse(await readFile(path.join(BENCH_DIR, 'long-run.json'), 'utf8')) as LongRunData);
   const cols = [...new Set(data.days.flatMap((d) => Object.keys(d.state)))].sort();
   const pick = data.days.filter((d) => d.day % 30 === 0 || d.day === data.days.at(-1)!.day);
   const mb = (n: number) => (n / 1e6).toFixed(n < 1e7 ? 2 : 0);
@@ -213,6 +215,8 @@ export async function writeLongRunReport(data: LongRunData): Promise<void> {
     return `| ${d.day} | ${d.game ? `${mb(d.game.bytes)} / ${d.game.files}` : '–'} | ${(avg((x) => x.wallMs) / 1000).toFixed(1)} | ${(avg((x) => x.cpuMs) / 1000).toFixed(1)} | ${(maxRss / 1024).toFixed(0)} | ${mb(d.recordBytes)} | ${cells.join(' | ')} | ${mb(s.registry.bytes)} | ${mb(d.codeCache.bytes)} |`;
   });
   const md = [
+    `### Long run — ${data.days.length - 1} daily builds of a ${formatBytes(data.gameBytes)} game on one host`,
+    '',
     `${data.date}, ${data.machine}; a ${formatBytes(data.gameBytes)} game, ${data.days.length - 1} daily updates (the steady bench's mix, an engine upgrade every 90 days)` +
       `${data.options.chunk?.length ? `, ${data.options.chunk.join(', ')} chunked` : ''}, \`build --push\` each day on one persistent host; ` +
       `\`gc --keep 3 --apply\`, \`prune --keep 5 --apply\` and the registry's \`garbage-collect\` every ${data.options.gcEvery} days (sizes on those days are after them). ${(data.totalSeconds / 60).toFixed(0)} min in all.`,

@@ -8,7 +8,7 @@ import { assembleBench } from './assemble.js';
 import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
 import { freshHostBench } from './fresh-host.js';
-import { longRunBench } from './long-run.js';
+import { longRunBench, writeLongRunReport } from './long-run.js';
 import { manyFilesBench } from './many-files.js';
 import { peersBench, peersNoopBench, writePeersReport } from './peers.js';
 import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare-report.js';
@@ -159,6 +159,8 @@ for (const name of names) {
       workers: values['assemble-workers']!.split(',').map((w) => positiveNumber('assemble-workers', w)),
       tmpfs: values['assemble-tmpfs'],
     });
+  } else if (name === 'long-run-report') {
+    await writeLongRunReport();
   } else if (name === 'peers-report') {
     await writePeersReport();
   } else if (name === 'steady-report') {
@@ -172,6 +174,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, long-run, assemble, many-files, peers, peers-noop, peers-report, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report, steady-chunks-report, steady-chunked-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, long-run, long-run-report, assemble, many-files, peers, peers-noop, peers-report, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report, steady-chunks-report, steady-chunked-report`);
   }
 }
