@@ -149,7 +149,7 @@ export async function longRunBench(opts: LongRunOptions): Promise<LongRunData> {
   const registry = await startRegistry();
   const repository = `${registry.host}/${REPO}`;
   const stateDir = path.join(dir, '.gamelayer');
-  const out = opts.out ?? path.join(OUT_DIR, 'long-run.json');
+  const out = opts.out ?? path.join(OUT_DIR, `${reportName(opts)}.json`);
   const data: LongRunData = { date: new Date().toISOString().slice(0, 10), machine: machine(), options: opts, gameBytes: (await dirSize(dir)).bytes, days: [], totalSeconds: 0 };
   try {
     for (let day = 0; day <= opts.days; day++) {
@@ -195,14 +195,19 @@ export async function longRunBench(opts: LongRunOptions): Promise<LongRunData> {
   } finally {
     await registry.stop();
   }
-  await writeFile(path.join(BENCH_DIR, 'long-run.json'), `${JSON.stringify(data)}\n`);
+  await writeFile(path.join(BENCH_DIR, `${reportName(opts)}.json`), `${JSON.stringify(data)}\n`);
   await writeLongRunReport(data);
   return data;
 }
 
-/** Figures at day 0, 30, 60, …: the README section (from bench/long-run.json when no data is given). */
-export async function writeLongRunReport(given?: LongRunData): Promise<void> {
-  const data = given ?? (JSON.parse(await readFile(path.join(BENCH_DIR, 'long-run.json'), 'utf8')) as LongRunData);
+/** The data file and README section of a run: a run with chunked trees keeps its own. */
+function reportName(opts: Pick<LongRunOptions, 'chunk'>): string {
+  return opts.chunk?.length ? 'long-run-chunked' : 'long-run';
+}
+
+/** Figures at day 0, 30, 60, …: the README section (from bench/<name>.json when no data is given). */
+export async function writeLongRunReport(given?: LongRunData, name = 'long-run'): Promise<void> {
+  const data = given ?? (JSON.parse(await readFile(path.join(BENCH_DIR, `${name}.json`), 'utf8')) as LongRunData);
   const cols = [...new Set(data.days.flatMap((d) => Object.keys(d.state)))].sort();
   const pick = data.days.filter((d) => d.day % 30 === 0 || d.day === data.days.at(-1)!.day);
   const mb = (n: number) => (n / 1e6).toFixed(n < 1e7 ? 2 : 0);
@@ -227,5 +232,5 @@ export async function writeLongRunReport(given?: LongRunData): Promise<void> {
     `| ---: | ---: | ---: | ---: | ---: | ---: | ${cols.map(() => '---:').join(' | ')} | ---: | ---: |`,
     ...rows,
   ].join('\n');
-  await writeReportSection('long-run', md);
+  await writeReportSection(reportName(data.options), md);
 }

@@ -161,6 +161,8 @@ for (const name of names) {
     });
   } else if (name === 'long-run-report') {
     await writeLongRunReport();
+  } else if (name === 'long-run-chunked-report') {
+    await writeLongRunReport(undefined, 'long-run-chunked');
   } else if (name === 'peers-report') {
     await writePeersReport();
   } else if (name === 'steady-report') {
@@ -174,6 +176,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, long-run, long-run-report, assemble, many-files, peers, peers-noop, peers-report, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report, steady-chunks-report, steady-chunked-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, long-run, long-run-report, long-run-chunked-report, assemble, many-files, peers, peers-noop, peers-report, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report, steady-chunks-report, steady-chunked-report`);
   }
 }
