@@ -7,6 +7,7 @@
 // run (and the registry's own garbage collection after prune), so what gc bounds shows as a saw-tooth and what it
 // does not as a slope.
 //   npm run bench -- long-run [--days 365] [--long-size 250MB] [--gc-every 30] [--chunk app-media]
+// (--chunk: files of 1 MiB and more chunked at 64 KiB, so that a small game has chunked files)
 import { spawn } from 'node:child_process';
 import { cp, lstat, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -131,18 +132,18 @@ export async function longRunBench(opts: LongRunOptions): Promise<LongRunData> {
     await rm(pristine, { recursive: true, force: true });
     await generateGame({ out: pristine, size: opts.size, seed: 'bench-long', game: 'long-game' });
   }
-  const dir = path.join(OUT_DIR, `long-work-${opts.size}`);
+  const dir = path.join(OUT_DIR, `${reportName(opts)}-work-${opts.size}`);
   await rm(dir, { recursive: true, force: true });
   await cp(pristine, dir, { recursive: true, verbatimSymlinks: true });
   await ageSince(dir, 0);
   if (opts.chunk?.length) {
     const file = path.join(dir, 'gamelayer.yaml');
     const doc = parseDocument(await readFile(file, 'utf8'));
-    for (const t of opts.chunk) doc.setIn(['trees', t, 'chunks'], { minFileSize: 16 * 1024 ** 2, avgChunkSize: 256 * 1024 });
+    for (const t of opts.chunk) doc.setIn(['trees', t, 'chunks'], { minFileSize: 1024 ** 2, avgChunkSize: 64 * 1024 });
     await writeFile(file, doc.toString());
   }
   // The CLI's code cache of this run only, so that its size is this host's.
-  const codeCacheHome = path.join(OUT_DIR, 'long-xdg-cache');
+  const codeCacheHome = path.join(OUT_DIR, `${reportName(opts)}-xdg-cache`);
   await rm(codeCacheHome, { recursive: true, force: true });
   await mkdir(codeCacheHome, { recursive: true });
   const env = { XDG_CACHE_HOME: codeCacheHome, GAMELAYER_LINE: 'main' };
