@@ -79,12 +79,15 @@ describe('gc and the state folder', () => {
       await plant(scanCacheFile(config.stateDir, 'archive', '/a/checkout/moved/away/engine.tar'), old),
       await plant(path.join(cache, 'archive-content', '0123456789abcdef'), old),
       await plant(recipeCacheFile(config.stateDir, 123_456_789, 'fedcba9876543210', 262_144), old),
+      // Written before the newest kept build, which does not name it: minutes old, not days.
+      await plant(recipeCacheFile(config.stateDir, 7_000_000, '0123012301230123', 262_144), 10 * 60_000),
       await plant(path.join(cache, 'docker', `engine-${'1'.repeat(32)}.tar`), 2 * DAY),
       await plant(path.join(cache, 'line-records', `${'a'.repeat(32)}.copy`), LINE_COPY_MS + 2 * DAY),
     ];
     const stays = [
       await plant(scanCacheFile(config.stateDir, 'stat', '/somewhere/scanned/today'), 60_000),
-      await plant(recipeCacheFile(config.stateDir, 5_000_000, '00112233445566ff', 262_144), 60_000),
+      // Written after the newest kept build (a scan since): the next build's.
+      await plant(recipeCacheFile(config.stateDir, 5_000_000, '00112233445566ff', 262_144), 0),
       await plant(path.join(cache, 'docker', `engine-${'2'.repeat(32)}.tar`), DAY),
       // Idle for longer than a line copy is kept, but the newest of them: a host's one line keeps its copy.
       await plant(path.join(cache, 'line-records', `${'c'.repeat(32)}.copy`), LINE_COPY_MS + DAY),

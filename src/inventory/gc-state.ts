@@ -8,11 +8,11 @@
 //   those of blobs the store still holds after gc;
 // - the layer cache (`cache/layers.json`): rows whose blob the store still holds;
 // - chunk lists (`cache/recipes/<xxh64>-<size>-<avg>.json`): those of files a kept build's record names, and any
-//   written in the last day (a scan since the last build: the next build's changed files);
+//   written since the newest kept build (a scan since: the next build's changed files);
 // - stat and archive-entry caches (`cache/stat/<id>.json`, `cache/archive/<id>.json`, one per source path): those
 //   of the config's sources, and any written in the last day (state/scan-caches.ts; a build keeps a week's);
 // - archive member copies (`cache/archive-content/<xxh64>`): files of the archive trees of the kept builds, and
-//   any written in the last day;
+//   any written since the newest kept build;
 // - docker contexts' re-packed archives (`cache/docker/<tree>-<hash>.tar`): the newest per tree;
 // - copies of a line's record (`cache/line-records/*.copy`, one per repository and line): those written in the last
 //   30 days (a line idle longer reads its record from the registry again), and the newest.
@@ -30,6 +30,8 @@ const DAY_MS = 86_400_000;
 export const YOUNG_MS = DAY_MS;
 /** A line's record copy not written for this long goes (its line has had no new build on this host). */
 export const LINE_COPY_MS = 30 * DAY_MS;
+/** File times against a record's time (both this host's clock; file times may be coarser). */
+const CLOCK_SLACK_MS = 2_000;
 
 export interface StateKeep {
   config: GameConfig;
@@ -45,6 +47,11 @@ export async function staleStateFiles(k: StateKeep): Promise<string[]> {
   const cache = path.join(k.config.stateDir, 'cache');
   const now = k.now ?? Date.now();
   const young = async (file: string, ms = YOUNG_MS) => now - ((await stat(file).catch(() => undefined))?.mtimeMs ?? 0) < ms;
+  // Written since the newest kept build (with no kept build: in the last day). Not a span of time: a host that
+  // builds many times a day would otherwise keep a day of every file's versions.
+  const newest = Math.max(...k.kept.map((r) => Date.parse(r.createdAt)).filter(Number.isFinite));
+  const since = Number.isFinite(newest) ? newest - CLOCK_SLACK_MS : now - YOUNG_MS;
+  const sinceNewest = async (file: string) => ((await stat(file).catch(() => undefined))?.mtimeMs ?? 0) >= since;
   const out: string[] = [];
   const sweep = async (dir: string, goes: (name: string, file: string) => boolean | Promise<boolean>) => {
     for (const name of await readdir(dir).catch(() => [] as string[])) {
@@ -66,7 +73,7 @@ export async function staleStateFiles(k: StateKeep): Promise<string[]> {
       for (const x of m.recipes ?? []) recipes.add(path.basename(recipeCacheFile('', x.size, x.xxh64, m.chunks.avgChunkSize)));
     }
   }
-  await sweep(path.join(cache, 'recipes'), async (name, file) => name.endsWith('.json') && !recipes.has(name) && !(await young(file)));
+  await sweep(path.join(cache, 'recipes'), async (name, file) => name.endsWith('.json') && !recipes.has(name) && !(await sinceNewest(file)));
 
   out.push(...(await staleScanCaches(k.config, YOUNG_MS, now)));
 
@@ -74,7 +81,7 @@ export async function staleStateFiles(k: StateKeep): Promise<string[]> {
   for (const r of k.kept) {
     for (const m of r.manifests) if (m.source.kind === 'archive') for (const e of m.entries) if (e.type === 'file' && e.xxh64) members.add(e.xxh64);
   }
-  await sweep(path.join(cache, 'archive-content'), async (name, file) => /^[0-9a-f]{16}$/.test(name) && !members.has(name) && !(await young(file)));
+  await sweep(path.join(cache, 'archive-content'), async (name, file) => /^[0-9a-f]{16}$/.test(name) && !members.has(name) && !(await sinceNewest(file)));
 
   out.push(...(await allButNewest(path.join(cache, 'docker'), (name) => /^(.+)-[0-9a-f]{32}\.tar$/.exec(name)?.[1])));
   const copies = lineCopyDir(k.config.stateDir);
