@@ -5,6 +5,7 @@ import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { staleStateFiles, LINE_COPY_MS } from '../src/inventory/gc-state.js';
+import { OTHER_SOURCES_KEPT } from '../src/state/scan-caches.js';
 import { cacheFile as recipeCacheFile } from '../src/scan/chunk-tree.js';
 import { cacheFile as scanCacheFile } from '../src/scan/scan.js';
 import type { BuildRecord } from '../src/types.js';
@@ -114,7 +115,7 @@ describe('gc and the state folder', () => {
     expect(next.summary.layers.every((l) => l.reused)).toBe(true);
   }, 240_000);
 
-  it('a build removes the scan caches of source paths no longer named once they are a week old (a checkout path that changes per build)', async () => {
+  it('a build removes the scan caches of source paths no longer named once a week old or beyond the newest few (a checkout path that changes per build)', async () => {
     const { game: dir, config } = await sampleGame();
     const weekOld = await plant(scanCacheFile(config.stateDir, 'stat', '/codebuild/output/src111/src/game/app'), 8 * DAY);
     const archiveWeekOld = await plant(scanCacheFile(config.stateDir, 'archive', '/codebuild/output/src111/src/game/engine.tar.gz'), 8 * DAY);
@@ -123,6 +124,13 @@ describe('gc and the state folder', () => {
     await expect(readFile(weekOld)).rejects.toThrow();
     await expect(readFile(archiveWeekOld)).rejects.toThrow();
     await readFile(recent);
+    // A CI cache restored with fresh file times: however recent, at most OTHER_SOURCES_KEPT of them stay (the newest).
+    const fresh: string[] = [];
+    for (let i = 0; i < OTHER_SOURCES_KEPT + 4; i++) fresh.push(await plant(scanCacheFile(config.stateDir, 'stat', `/codebuild/output/src9${i}/src/game/app`), 60_000 + i * 1000));
+    await build(dir, '--tag', 'v2');
+    const statLeft = await readdir(path.join(config.stateDir, 'cache', 'stat'));
+    for (const f of fresh.slice(0, OTHER_SOURCES_KEPT)) expect(statLeft).toContain(path.basename(f));
+    for (const f of [...fresh.slice(OTHER_SOURCES_KEPT), recent]) expect(statLeft).not.toContain(path.basename(f));
     // The config's own caches stay.
     for (const kind of ['stat', 'archive']) {
       for (const s of new Set(Object.values(config.trees).flatMap((t) => Object.values(t.sources)))) {
