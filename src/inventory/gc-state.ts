@@ -10,7 +10,8 @@
 // - chunk lists (`cache/recipes/<xxh64>-<size>-<avg>.json`): those of files a kept build's record names, and any
 //   written since the newest kept build (a scan since: the next build's changed files);
 // - stat and archive-entry caches (`cache/stat/<id>.json`, `cache/archive/<id>.json`, one per source path): those
-//   of the config's sources, and any written in the last day (state/scan-caches.ts; a build keeps a week's);
+//   of the config's sources, and of others the newest 16 written in the last day (state/scan-caches.ts; a build
+//   keeps a week's);
 // - archive member copies (`cache/archive-content/<xxh64>`): files of the archive trees of the kept builds, and
 //   any written since the newest kept build;
 // - docker contexts' re-packed archives (`cache/docker/<tree>-<hash>.tar`): the newest per tree;
