@@ -195,6 +195,7 @@ export async function longRunBench(opts: LongRunOptions): Promise<LongRunData> {
     }
   } finally {
     await registry.stop();
+    await rm(dir, { recursive: true, force: true });
   }
   await writeFile(path.join(BENCH_DIR, `${reportName(opts)}.json`), `${JSON.stringify(data)}\n`);
   await writeLongRunReport(data);
