@@ -8,6 +8,7 @@ import { assembleBench } from './assemble.js';
 import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
 import { freshHostBench } from './fresh-host.js';
+import { longRunBench, writeLongRunReport } from './long-run.js';
 import { manyFilesBench } from './many-files.js';
 import { peersBench, peersNoopBench, writePeersReport } from './peers.js';
 import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare-report.js';
@@ -58,6 +59,9 @@ const { values, positionals } = parseArgs({
     'peers-size': { type: 'string', default: '200MB' },
     'noop-cli': { type: 'string', multiple: true },
     'noop-delay': { type: 'string' },
+    days: { type: 'string', default: '365' },
+    'long-size': { type: 'string', default: '250MB' },
+    'gc-every': { type: 'string', default: '30' },
   },
 });
 
@@ -136,6 +140,12 @@ for (const name of names) {
       chunkMin: size('chunk-min', values['chunk-min']!),
       ...(chunk.length ? { chunk, chunkAvg: size('chunk-avg', values['chunk-avg']!) } : {}),
     });
+  } else if (name === 'long-run') {
+    const days = Number(values.days);
+    if (!Number.isSafeInteger(days) || days < 1) throw new Error(`--days ${values.days}: expected a whole number of at least 1`);
+    const chunk = (values.chunk ?? []) as TreeName[];
+    for (const t of chunk) if (!TREE_NAMES.includes(t) || t === 'engine') throw new Error(`--chunk ${t}: expected engine-media, app or app-media`);
+    await longRunBench({ days, size: size('long-size', values['long-size']!), seed: values['steady-seed']!, gcEvery: Number(values['gc-every']), ...(chunk.length ? { chunk } : {}) });
   } else if (name === 'batch-graph') {
     await batchGraphBench({ size: size('graph-size', values['graph-size']!), changeMb: positiveNumber('change-mb', values['change-mb']!) });
   } else if (name === 'regions') {
@@ -149,6 +159,10 @@ for (const name of names) {
       workers: values['assemble-workers']!.split(',').map((w) => positiveNumber('assemble-workers', w)),
       tmpfs: values['assemble-tmpfs'],
     });
+  } else if (name === 'long-run-report') {
+    await writeLongRunReport();
+  } else if (name === 'long-run-chunked-report') {
+    await writeLongRunReport(undefined, 'long-run-chunked');
   } else if (name === 'peers-report') {
     await writePeersReport();
   } else if (name === 'steady-report') {
@@ -162,6 +176,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, assemble, many-files, peers, peers-noop, peers-report, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report, steady-chunks-report, steady-chunked-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, long-run, long-run-report, long-run-chunked-report, assemble, many-files, peers, peers-noop, peers-report, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report, steady-chunks-report, steady-chunked-report`);
   }
 }

@@ -4,7 +4,7 @@
 // source of the same length, and damaged bytecode), the command works as without it and the entry is written anew;
 // a cache that cannot be written is not an error.
 import { execFile } from 'node:child_process';
-import { chmod, cp, mkdir, readdir, readFile, rm, stat, symlink, truncate, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, readFile, rm, stat, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +108,27 @@ describe('the CLI code cache', () => {
     expect((await gamelayer(pkg, cache, ['--help'])).stdout).toContain(DESCRIPTION);
     expect((await gamelayer(pkg, cache, ['--version'])).stdout).toBe(`${version}\n`);
     expect(await entries(cache)).toEqual(joined);
+  });
+
+  it('removes the folders of other installs left unwritten for 90 days when it writes, and keeps the others', async () => {
+    const cache = path.join(await tempDir(), 'cache');
+    const idle = path.join(cache, `cli-${'a'.repeat(24)}`);
+    const recent = path.join(cache, `cli-${'b'.repeat(24)}`);
+    const foreign = path.join(cache, 'mine-keep');
+    for (const d of [idle, recent, foreign]) {
+      await mkdir(d, { recursive: true });
+      await writeFile(path.join(d, 'main.js.v8cache'), 'x');
+    }
+    const at = (days: number) => new Date(Date.now() - days * 86_400_000);
+    await utimes(idle, at(91), at(91));
+    await utimes(recent, at(60), at(60));
+    await utimes(foreign, at(400), at(400));
+    expect((await gamelayer(pkg, cache, ['--version'])).stdout).toBe(`${version}\n`);
+    const left = (await readdir(cache)).sort();
+    expect(left).not.toContain(path.basename(idle));
+    expect(left).toContain(path.basename(recent));
+    expect(left).toContain('mine-keep'); // not a folder of ours
+    expect(left).toHaveLength(3); // this install's own folder, written now
   });
 
   it('ignores a damaged or truncated entry and writes a good one', async () => {

@@ -176,6 +176,7 @@ export function installCodeCache(bundleDir: string, env: NodeJS.ProcessEnv = pro
           if (written === 0) {
             mkdirSync(dir, { recursive: true, mode: 0o700 });
             dropEntriesOfRemovedFiles(dir, bundleDir);
+            dropIdleFolders(dir);
           }
           // After the run: the bytecode of every function compiled so far (and of those the old entry held).
           const bytes = c.script.createCachedData();
@@ -305,6 +306,29 @@ function writePrivateFile(file: string, parts: Buffer[]): void {
     if (open) closeSync(fd);
     rmSync(tmp, { force: true });
     throw e;
+  }
+}
+
+/** A folder of another install not written for this long goes (see dropIdleFolders). */
+export const IDLE_FOLDER_MS = 90 * 86_400_000;
+
+/**
+ * The folders of other installs (another bundle folder or Node version) left unwritten for IDLE_FOLDER_MS: each
+ * install, npx run or Node upgrade made one of about 2 MB and nothing removed them. Run when this install writes
+ * (a new install writes at once). A folder removed while still in use only costs its install one compile.
+ */
+function dropIdleFolders(dir: string): void {
+  const base = path.dirname(dir);
+  const idleBefore = Date.now() - IDLE_FOLDER_MS;
+  for (const f of readdirSync(base)) {
+    const folder = path.join(base, f);
+    if (folder === dir || !/^cli-[0-9a-f]{24}$/.test(f)) continue;
+    try {
+      const st = statSync(folder, { throwIfNoEntry: false });
+      if (st?.isDirectory() && st.mtimeMs < idleBefore) rmSync(folder, { recursive: true, force: true });
+    } catch {
+      // Another user's folder, say: left as it is; this install's own entries are still written.
+    }
   }
 }
 

@@ -10,6 +10,7 @@ import { GamelayerError } from '../errors.js';
 import { lockStoreForGc } from '../oci/store-holds.js';
 import { REF_NAME, type OciStore } from '../oci/store.js';
 import type { Descriptor } from '../types.js';
+import { pruneLayerCache, staleStateFiles } from './gc-state.js';
 import { buildTags } from './inspect.js';
 import { listLocal, localBuild, openLocalStore, type LocalBuild } from './local.js';
 
@@ -35,8 +36,13 @@ export interface GcResult {
   bytesFreed: number;
   /** Bytes of blobs left in the store. */
   bytesKept: number;
-  /** Cache files of the state folder about blobs the store no longer holds (removed, or that would be). */
+  /**
+   * Cache files of the state folder gc removes (or would): those about blobs the store no longer holds, and the
+   * caches of files, sources and lines no kept build needs (gc-state.ts).
+   */
   cacheFiles: number;
+  /** Rows of the layer cache whose blob left the store (dropped with --apply; counted in a dry run). */
+  layerCacheRows: number;
 }
 
 const DEFAULT_KEEP = 3;
@@ -47,7 +53,7 @@ export async function gcStore(opts: GcOptions): Promise<GcResult> {
     throw new GamelayerError('cli.keep', `--keep ${opts.keep}: expected a whole number of builds, at least 1`);
   }
   const store = await openLocalStore(opts.config);
-  if (!store) return { store: opts.config.store, applied: Boolean(opts.apply), keptBuilds: [], removedBuilds: [], removedTags: [], blobs: [], bytesFreed: 0, bytesKept: 0, cacheFiles: 0 };
+  if (!store) return { store: opts.config.store, applied: Boolean(opts.apply), keptBuilds: [], removedBuilds: [], removedTags: [], blobs: [], bytesFreed: 0, bytesKept: 0, cacheFiles: 0, layerCacheRows: 0 };
   const release = opts.apply ? await lockStoreForGc(store.dir) : undefined;
   try {
     return await collect(store, opts, keep);
@@ -94,7 +100,9 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
     else garbage.push({ digest, size });
   }
   const going = new Set(garbage.map((g) => g.digest));
-  const stale = await staleCacheFiles(opts.config.stateDir, (digest) => onDisk.has(digest) && !going.has(digest));
+  const stays = (digest: string) => onDisk.has(digest) && !going.has(digest);
+  const stale = await staleStateFiles({ config: opts.config, kept: kept.map((b) => b.record), blobStays: stays });
+  const layerCacheRows = opts.apply ? 0 : await pruneLayerCache(opts.config.stateDir, stays, false);
   const result: GcResult = {
     store: store.dir,
     applied: Boolean(opts.apply),
@@ -105,6 +113,7 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
     bytesFreed: garbage.reduce((s, g) => s + g.size, 0),
     bytesKept,
     cacheFiles: stale.length,
+    layerCacheRows,
   };
   if (!opts.apply) return result;
   // Index first (nothing then points at what goes), then the removed builds' records, then the blobs: a gc
@@ -115,27 +124,8 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
   // Last: these only save work (a layer's file list for the SBOM, a blob's verified marker), so a gc killed
   // before this step leaves nothing wrong, only files the next gc removes.
   for (const f of stale) await rm(f, { force: true });
+  result.layerCacheRows = await pruneLayerCache(opts.config.stateDir, stays, true);
   return result;
-}
-
-/**
- * The per-blob cache files of the state folder (`cache/layer-files/sha256-<hex>.json`, the SBOM's file lists;
- * `cache/verified-blobs/<hex>`, the markers of blobs hashed in full) whose blob the store will not hold after this
- * gc. Without this they grew with every build the store ever held. Temp files of killed writers are left to
- * their own sweeps.
- */
-async function staleCacheFiles(stateDir: string, stays: (digest: string) => boolean): Promise<string[]> {
-  const out: string[] = [];
-  const lists = path.join(stateDir, 'cache', 'layer-files');
-  for (const name of await readdir(lists).catch(() => [] as string[])) {
-    const m = /^sha256-([0-9a-f]{64})\.json$/.exec(name);
-    if (m && !stays(`sha256:${m[1]}`)) out.push(path.join(lists, name));
-  }
-  const markers = path.join(stateDir, 'cache', 'verified-blobs');
-  for (const name of await readdir(markers).catch(() => [] as string[])) {
-    if (/^[0-9a-f]{64}$/.test(name) && !stays(`sha256:${name}`)) out.push(path.join(markers, name));
-  }
-  return out.sort();
 }
 
 const JSON_TYPES = /(manifest|index)\.v\d\+json$|manifest\.list\.v2\+json$|distribution\.manifest\.v2\+json$/;

@@ -4,6 +4,7 @@
 // keeps the previous build's trees, the layers step reuses every layer whose inputs did not change, and the record is
 // not rewritten when nothing changed. This file only composes them; see docs/architecture.md "Build as steps".
 import { holdStoreForBuild } from '../oci/store-holds.js';
+import { sweepScanCaches } from '../state/scan-caches.js';
 import { assertWritableFolder } from '../util/fs-access.js';
 import { OpenFiles } from '../util/open-files.js';
 import type { PushTarget } from '../registry/push.js';
@@ -76,6 +77,8 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles): Promise<Buil
   const { built, inRegistryOnly } = await buildLayers({ ...inputs, plans, reuse, chunkSources, pending });
   const images = await writeImages({ ...inputs, plans, baseInRegistry, built, inRegistryOnly, remote: previous.remote });
   const recorded = await recordBuild({ ...inputs, plans, images, previous });
+  // The scan caches of source paths gone for a week (a checkout whose path changes per build added one a build).
+  await sweepScanCaches(inputs.config);
   const summary = summarize({ plans, perPlatform: images.perPlatform, built, previous, recorded, scanMs, started });
   return { record: recorded.record, recordFile: recorded.recordFile, store: inputs.store.dir, scans, summary, ...(previous.remote ? { previousRecordRead: previous.remote.recordRead, previousTarget: { repository: previous.remote.repository, target: previous.remote.target } } : {}) };
 }

@@ -79,6 +79,24 @@ export class LayerCache {
     return found;
   }
 
+  /**
+   * Drops every row whose blob `stays` says the store will not hold (gc removes it): such a row can never be reused
+   * (find drops it when asked), but a row is only asked about when its inputs come back, so without this the file
+   * kept a row, with its layer's entry list, for every layer ever built. Returns the rows dropped.
+   */
+  retainBlobs(stays: (digest: string) => boolean): number {
+    let dropped = 0;
+    for (const [key, rows] of this.rows) {
+      const alive = rows.filter((r) => stays(r.layer.digest));
+      if (alive.length === rows.length) continue;
+      dropped += rows.length - alive.length;
+      if (alive.length) this.rows.set(key, alive);
+      else this.rows.delete(key);
+      this.changed = true;
+    }
+    return dropped;
+  }
+
   remember(layer: BuiltLayer, kind: 'gzip' | 'zstd', mtime: number, compressor: string): void {
     const key = slot(layer.inputKey, kind, mtime);
     const rows = (this.rows.get(key) ?? []).filter((r) => r.compressor !== compressor);

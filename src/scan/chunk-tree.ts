@@ -130,7 +130,7 @@ export async function chunkFileForScan(file: string, before: StatSnapshot, avg: 
   }
 }
 
-function cacheFile(stateDir: string, size: number, xxh64: string, avg: number): string {
+export function cacheFile(stateDir: string, size: number, xxh64: string, avg: number): string {
   return path.join(stateDir, 'cache', 'recipes', `${xxh64}-${size}-${avg}.json`);
 }
 

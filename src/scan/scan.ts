@@ -223,7 +223,7 @@ function withParentDirsPacked(store: PackedEntries): PackedEntries {
 /** Entries from which what a stage leaves behind is worth a full GC (tens of MiB) even when nothing was hashed. */
 export const LARGE_GAME_ENTRIES = 250_000;
 
-function cacheFile(stateDir: string, kind: string, key: string): string {
+export function cacheFile(stateDir: string, kind: string, key: string): string {
   const id = createHash('sha256').update(key).digest('hex').slice(0, 20);
   return path.join(stateDir, 'cache', kind, `${id}.json`);
 }

@@ -34,7 +34,8 @@ export function register(program: Command): void {
           `${verb} ${result.removedBuilds.length} builds: ${result.removedBuilds.join(', ') || '-'} (${result.removedTags.length} tags)`,
           `${verb} ${result.blobs.length} blobs, ${formatBytes(result.bytesFreed)} freed; ${formatBytes(result.bytesKept)} kept in ${result.store}`,
         ];
-        if (result.cacheFiles > 0) lines.push(`${verb} ${result.cacheFiles} cache files about those blobs`);
+        if (result.cacheFiles > 0) lines.push(`${verb} ${result.cacheFiles} cache files no kept build needs`);
+        if (result.layerCacheRows > 0) lines.push(`${verb} ${result.layerCacheRows} layer cache rows of those blobs`);
         if (!result.applied && result.blobs.length + result.removedTags.length > 0) lines.push('dry run: pass --apply to remove');
         process.stdout.write(`${lines.join('\n')}\n`);
       }

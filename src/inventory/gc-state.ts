@@ -1,0 +1,117 @@
+// What gc removes from the state folder beside the store's blobs: the caches whose entries would otherwise pile up
+// with every build a host ever ran (bench/README.md, "Long run"). Each of them only saves work, so a file removed
+// here that a later build wanted costs that build some hashing or chunking, never a wrong layer: every cache is
+// checked against the content it describes before it is used.
+//
+// Kept, per cache:
+// - verified-blob markers and SBOM file lists (`cache/verified-blobs/<hex>`, `cache/layer-files/sha256-<hex>.json`):
+//   those of blobs the store still holds after gc;
+// - the layer cache (`cache/layers.json`): rows whose blob the store still holds;
+// - chunk lists (`cache/recipes/<xxh64>-<size>-<avg>.json`): those of files a kept build's record names, and any
+//   written since the newest kept build (a scan since: the next build's changed files);
+// - stat and archive-entry caches (`cache/stat/<id>.json`, `cache/archive/<id>.json`, one per source path): those
+//   of the config's sources, and of others the newest 16 written in the last day (state/scan-caches.ts; a build
+//   keeps a week's);
+// - archive member copies (`cache/archive-content/<xxh64>`): files of the archive trees of the kept builds, and
+//   any written since the newest kept build;
+// - docker contexts' re-packed archives (`cache/docker/<tree>-<hash>.tar`): the newest per tree;
+// - copies of a line's record (`cache/line-records/*.copy`, one per repository and line): those written in the last
+//   30 days (a line idle longer reads its record from the registry again), and the newest.
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { GameConfig } from '../config/load.js';
+import { LayerCache } from '../pipeline/layer-cache.js';
+import { lineCopyDir } from '../registry/line-copy.js';
+import { cacheFile as recipeCacheFile } from '../scan/chunk-tree.js';
+import { staleScanCaches } from '../state/scan-caches.js';
+import type { BuildRecord } from '../types.js';
+
+const DAY_MS = 86_400_000;
+/** A cache file written this recently may belong to work since the last build: gc leaves it. */
+export const YOUNG_MS = DAY_MS;
+/** A line's record copy not written for this long goes (its line has had no new build on this host). */
+export const LINE_COPY_MS = 30 * DAY_MS;
+/** File times against a record's time (both this host's clock; file times may be coarser). */
+const CLOCK_SLACK_MS = 2_000;
+
+export interface StateKeep {
+  config: GameConfig;
+  /** The records of the builds gc keeps. */
+  kept: readonly BuildRecord[];
+  /** Whether the store holds this blob after gc. */
+  blobStays: (digest: string) => boolean;
+  now?: number;
+}
+
+/** The state folder's cache files gc removes (sorted), as described at the top of this file. */
+export async function staleStateFiles(k: StateKeep): Promise<string[]> {
+  const cache = path.join(k.config.stateDir, 'cache');
+  const now = k.now ?? Date.now();
+  const young = async (file: string, ms = YOUNG_MS) => now - ((await stat(file).catch(() => undefined))?.mtimeMs ?? 0) < ms;
+  // Written since the newest kept build (with no kept build: in the last day). Not a span of time: a host that
+  // builds many times a day would otherwise keep a day of every file's versions.
+  const newest = Math.max(...k.kept.map((r) => Date.parse(r.createdAt)).filter(Number.isFinite));
+  const since = Number.isFinite(newest) ? newest - CLOCK_SLACK_MS : now - YOUNG_MS;
+  const sinceNewest = async (file: string) => ((await stat(file).catch(() => undefined))?.mtimeMs ?? 0) >= since;
+  const out: string[] = [];
+  const sweep = async (dir: string, goes: (name: string, file: string) => boolean | Promise<boolean>) => {
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const file = path.join(dir, name);
+      if (await goes(name, file)) out.push(file);
+    }
+  };
+
+  await sweep(path.join(cache, 'layer-files'), (name) => {
+    const m = /^sha256-([0-9a-f]{64})\.json$/.exec(name);
+    return m !== null && !k.blobStays(`sha256:${m[1]}`);
+  });
+  await sweep(path.join(cache, 'verified-blobs'), (name) => /^[0-9a-f]{64}$/.test(name) && !k.blobStays(`sha256:${name}`));
+
+  const recipes = new Set<string>();
+  for (const r of k.kept) {
+    for (const m of r.manifests) {
+      if (!m.chunks) continue;
+      for (const x of m.recipes ?? []) recipes.add(path.basename(recipeCacheFile('', x.size, x.xxh64, m.chunks.avgChunkSize)));
+    }
+  }
+  await sweep(path.join(cache, 'recipes'), async (name, file) => name.endsWith('.json') && !recipes.has(name) && !(await sinceNewest(file)));
+
+  out.push(...(await staleScanCaches(k.config, YOUNG_MS, now)));
+
+  const members = new Set<string>();
+  for (const r of k.kept) {
+    for (const m of r.manifests) if (m.source.kind === 'archive') for (const e of m.entries) if (e.type === 'file' && e.xxh64) members.add(e.xxh64);
+  }
+  await sweep(path.join(cache, 'archive-content'), async (name, file) => /^[0-9a-f]{16}$/.test(name) && !members.has(name) && !(await sinceNewest(file)));
+
+  out.push(...(await allButNewest(path.join(cache, 'docker'), (name) => /^(.+)-[0-9a-f]{32}\.tar$/.exec(name)?.[1])));
+  const copies = lineCopyDir(k.config.stateDir);
+  const older = new Set(await allButNewest(copies, (name) => (name.endsWith('.copy') ? 'line' : undefined)));
+  await sweep(copies, async (_name, file) => older.has(file) && !(await young(file, LINE_COPY_MS)));
+  return out.sort();
+}
+
+/** Files of `dir` grouped by `group(name)` (undefined: not considered), all but the newest (by mtime) of each group. */
+async function allButNewest(dir: string, group: (name: string) => string | undefined): Promise<string[]> {
+  const groups = new Map<string, { file: string; mtime: number }[]>();
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const g = group(name);
+    if (g === undefined) continue;
+    const file = path.join(dir, name);
+    const s = await stat(file).catch(() => undefined);
+    if (!s) continue;
+    groups.set(g, [...(groups.get(g) ?? []), { file, mtime: s.mtimeMs }]);
+  }
+  return [...groups.values()].flatMap((fs) => fs.sort((a, b) => b.mtime - a.mtime).slice(1).map((f) => f.file));
+}
+
+/**
+ * The layer cache's rows of blobs the store will not hold: dropped (the file rewritten) when `apply`, else only
+ * counted. Returns how many.
+ */
+export async function pruneLayerCache(stateDir: string, blobStays: (digest: string) => boolean, apply: boolean): Promise<number> {
+  const cache = await LayerCache.open(stateDir);
+  const dropped = cache.retainBlobs(blobStays);
+  if (dropped > 0 && apply) await cache.save();
+  return dropped;
+}
