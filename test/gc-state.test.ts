@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { staleStateFiles, LINE_COPY_MS } from '../src/inventory/gc-state.js';
-import { OTHER_SOURCES_KEPT } from '../src/state/scan-caches.js';
+import { OTHER_SOURCES_KEPT } from '../src/scan/scan-caches.js';
 import { cacheFile as recipeCacheFile } from '../src/scan/chunk-tree.js';
 import { cacheFile as scanCacheFile } from '../src/scan/scan.js';
 import type { BuildRecord } from '../src/types.js';

@@ -5,7 +5,7 @@ import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { LayerCache } from '../src/pipeline/layer-cache.js';
+import { LayerCache } from '../src/oci/layer-cache.js';
 import { OciStore } from '../src/oci/store.js';
 import type { BuiltLayer } from '../src/types.js';
 import { tempDir } from './support/tmp.js';

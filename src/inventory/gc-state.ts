@@ -20,10 +20,10 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
-import { LayerCache } from '../pipeline/layer-cache.js';
+import { LayerCache } from '../oci/layer-cache.js';
 import { lineCopyDir } from '../registry/line-copy.js';
 import { cacheFile as recipeCacheFile } from '../scan/chunk-tree.js';
-import { staleScanCaches } from '../state/scan-caches.js';
+import { staleScanCaches } from '../scan/scan-caches.js';
 import type { BuildRecord } from '../types.js';
 
 const DAY_MS = 86_400_000;

@@ -4,7 +4,7 @@
 // keeps the previous build's trees, the layers step reuses every layer whose inputs did not change, and the record is
 // not rewritten when nothing changed. This file only composes them; see docs/architecture.md "Build as steps".
 import { holdStoreForBuild } from '../oci/store-holds.js';
-import { sweepScanCaches } from '../state/scan-caches.js';
+import { sweepScanCaches } from '../scan/scan-caches.js';
 import { assertWritableFolder } from '../util/fs-access.js';
 import { OpenFiles } from '../util/open-files.js';
 import type { PushTarget } from '../registry/push.js';

@@ -3,7 +3,7 @@
 import type { OciStore } from '../oci/store.js';
 import type { Reporter } from '../report/reporter.js';
 import type { BuiltLayer } from '../types.js';
-import { LayerCache } from './layer-cache.js';
+import { LayerCache } from '../oci/layer-cache.js';
 
 export interface LayerReuse {
   cache: LayerCache;

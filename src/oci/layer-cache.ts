@@ -6,7 +6,7 @@
 // compressor changed since (a zlib upgrade must not re-push every layer). Entries whose blob is gone are
 // dropped. Stored as checked JSON: a corrupt cache is ignored and rebuilt, never trusted.
 import path from 'node:path';
-import type { OciStore } from '../oci/store.js';
+import type { OciStore } from './store.js';
 import type { BuiltLayer } from '../types.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
 

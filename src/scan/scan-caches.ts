@@ -7,7 +7,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
-import { cacheFile } from '../scan/scan.js';
+import { cacheFile } from './scan.js';
 
 /** What the build leaves: files of other sources written in the last week (the build of another config beside). */
 export const BUILD_KEEPS_MS = 7 * 86_400_000;
