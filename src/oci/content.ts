@@ -8,6 +8,7 @@ import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { writeAll } from '../util/write-all.js';
+import { diskFullError } from '../util/disk-full.js';
 import { createXxh64, hex64, xxhashApi } from '../scan/hash.js';
 import type { FileEntry, TreeSource } from '../types.js';
 import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
@@ -355,7 +356,12 @@ async function fillCache(
           },
           async (e: unknown) => {
             await rm(tmp, { force: true });
-            extract.destroy(e as Error);
+            // Rejected here, not through the extractor's 'error': a member stream that fails mid-copy has already
+            // closed the extractor without one, and the build would wait on nothing (and exit 0, silent).
+            reject(diskFullError(e, 'state.disk-full', cacheDir, 'an archive member'));
+            input.destroy();
+            gunzip?.destroy();
+            extract.destroy();
           },
         );
     });
