@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
+import { listFilesUnder } from './support/verify-state.js';
 
 let root: string;
 let mnt: string;
@@ -62,6 +63,8 @@ describe('disk full while caching an engine tarball member', () => {
         expect(r.code).toBe(1);
         // No member copy is left half-written in the content cache.
         expect((await readdir(path.join(cache, 'archive-content')).catch(() => [])).filter((f) => f.startsWith('.'))).toEqual([]);
+        // Nor an empty temp file of a verified-blob marker whose write failed.
+        expect((await listFilesUnder(path.join(cache, 'verified-blobs'))).filter((f) => path.basename(f).startsWith('.'))).toEqual([]);
       } finally {
         await rm(path.join(mnt, 'filler'), { force: true });
         await rm(project, { recursive: true, force: true });
