@@ -10,6 +10,7 @@ import { gamelayerVersion } from '../version.js';
 import { COMMAND_MODULES, loadCommands } from './commands/index.js';
 import { registerCompletion } from './completion.js';
 import { addExamples } from './examples.js';
+import { guardUnsettled, UNSETTLED_MESSAGE } from './unsettled.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('gamelayer')
@@ -24,6 +25,10 @@ export async function main(argv: string[]): Promise<number> {
   registerCompletion(program);
   addExamples(program);
   const json = wantsJson(argv);
+  const release = guardUnsettled(() => {
+    closeReporters();
+    process.exitCode = reportError(new Error(UNSETTLED_MESSAGE), json);
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? EXIT.ok);
@@ -31,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     closeReporters();
     return reportError(e, json);
   } finally {
+    release();
     closeReporters();
   }
 }
