@@ -58,7 +58,9 @@ describe('disk full while caching an engine tarball member', () => {
         const r = await runCli(['build'], { cwd: project });
         const cache = path.join(project, '.gamelayer/cache');
         expect(r.stderr.replace(/^(read|hash|build) .*\n/gm, '')).toMatch(
-          new RegExp(`^error\\[state\\.disk-full\\]: ${cache}/(archive-content|archive): no space left on the device while writing .*\\(ENOSPC\\)\\nhint: `),
+          new RegExp(`^error\\[state\\.disk-full\\]: ${cache}/(archive-content|archive): no space left on the device while writing .*\\(ENOSPC\\)\\n` +
+            "hint: free space on that file system \\(gamelayer's state folder \\.gamelayer/ is beside gamelayer\\.yaml\\); nothing half-written was kept\\n$",
+          ),
         );
         expect(r.code).toBe(1);
         // No member copy is left half-written in the content cache.
