@@ -1,5 +1,5 @@
-// gc and prune flags as the README gives them: `-t, --tag` names a build for gc too, and a bad --keep is quoted as
-// typed (it used to read "--keep NaN"), before any store or registry is touched.
+// gc and prune flags as the README gives them: `-t, --tag` names a build for gc too (and is kept), and a bad --keep
+// is quoted as typed (it used to read "--keep NaN"), before any store or registry is touched.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,7 @@ afterAll(async () => {
 
 describe('gc --tag', () => {
   // It used to keep none of them: the named builds were compared by object identity with records read anew.
-  for (const flag of ['--tag']) {
+  for (const flag of ['--tag', '-t']) {
     it(`keeps the build named with ${flag} beside the newest`, async () => {
       const r = await runCli(['gc', '--keep', '1', flag, 'a', '--json'], { cwd: root });
       expect(r.stderr).toBe('');
@@ -39,4 +39,19 @@ describe('gc --tag', () => {
     expect(tags).toEqual(expect.arrayContaining(['a', 'a-app', 'a-app-media', 'a-engine', 'a-engine-media', 'c']));
     expect(tags).not.toContain('b');
   });
+});
+
+describe('--keep that is not a whole number of builds', () => {
+  for (const [cmd, args] of [
+    ['gc', ['gc']],
+    ['prune', ['prune', '127.0.0.1:9/studio/game']],
+  ] as const) {
+    for (const keep of ['abc', '1.5', '0', '']) {
+      it(`${cmd} --keep ${JSON.stringify(keep)}: cli.keep quoting it, exit 2`, async () => {
+        const r = await runCli([...args, '--keep', keep], { cwd: root });
+        expect(r.stderr).toBe(`error[cli.keep]: --keep ${keep === '' ? '""' : keep}: expected a whole number of builds, at least 1\n`);
+        expect(r.code).toBe(2);
+      });
+    }
+  }
 });

@@ -1,5 +1,6 @@
 // What every command needs: the loaded config and a reporter suited to where it runs.
 import type { Command } from 'commander';
+import { GamelayerError } from '../errors.js';
 import { loadConfig, type GameConfig } from '../config/load.js';
 import { defaultReporter, silentReporter, type Reporter } from '../report/reporter.js';
 import { formatRetry, onRetry } from '../report/retries.js';
@@ -28,4 +29,12 @@ let stopRetries: (() => void) | undefined;
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** `--keep N` of gc and prune: a whole number of builds, at least 1; the error quotes what was typed. */
+export function parseKeep(text: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
+    throw new GamelayerError('cli.keep', `--keep ${text === '' ? '""' : text}: expected a whole number of builds, at least 1`);
+  }
+  return Number(text);
 }
