@@ -58,7 +58,7 @@ describe('gamelayer completion', () => {
   it('zsh: a compdef script over the same tree; an unknown shell is a usage error', async () => {
     const zsh = (await runCli(['completion', 'zsh'])).stdout;
     expect(zsh).toMatch(/^#compdef gamelayer\n/);
-    expect(zsh).toContain('"gc") words="--apply --config --exit-code --help --json --keep --tag --version -V -c"');
+    expect(zsh).toContain('"gc") words="--apply --config --exit-code --help --json --keep --tag --version -V -c -t"');
     const fish = await runCli(['completion', 'fish']);
     expect(fish.code).toBe(2);
     expect(fish.stderr).toBe('error[cli.shell]: completion fish: expected bash or zsh\n');
