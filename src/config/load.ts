@@ -86,8 +86,11 @@ export async function loadConfig(file: string): Promise<GameConfig> {
       throw new GamelayerError(
         'config.missing',
         `${abs}: no such file`,
-        `create a ${CONFIG_FILE} (${exampleConfigHint()}) or pass --config FILE`,
+        `run gamelayer init in the build folder to write one, create a ${CONFIG_FILE} (${exampleConfigHint()}), or pass --config FILE`,
       );
+    }
+    if (errnoCode(e) === 'EISDIR') {
+      throw new GamelayerError('config.unreadable', `${abs}: is a folder, not a config file`, `pass the file: --config ${path.join(abs, CONFIG_FILE)}`);
     }
     throw new GamelayerError('config.unreadable', `${abs}: cannot read: ${(e as Error).message}`);
   }
