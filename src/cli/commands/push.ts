@@ -23,7 +23,7 @@ interface PushFlags extends RegistryFlags {
 export function register(program: Command): void {
   const cmd = program
     .command('push')
-    .description('push an image from the local store to a registry, sending only the blobs it lacks')
+    .description('push a build (its five images, then its build record) or, with --image, one image from the local store to a registry, sending only the blobs it lacks')
     .argument('<ref...>', 'destination host[:port]/repo[:tag], or just a tag to push to the registry named in gamelayer.yaml; several (same tag) push one build to several repositories in one run')
     .option('--also-tag <tag>', 'another tag to set on the destination (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     // -t/--tag names a build's tag in the other commands; kept here, hidden, for old scripts.
