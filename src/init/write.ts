@@ -85,7 +85,7 @@ export function renderConfig(p: InitProposal): string {
     out.push(`  # ${tree.why}`, `  ${t}:`, `    source: ${q(tree.source)}`);
     if (tree.include) out.push(`    include: ${list(tree.include)}`);
     if (tree.exclude) out.push(`    exclude: ${list(tree.exclude)}`);
-    if (tree.mount) out.push(`    mount: ${tree.mount}`);
+    if (tree.mount) out.push(`    mount: ${q(tree.mount)}`);
   }
   return `${out.join('\n')}\n`;
 }
