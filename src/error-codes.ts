@@ -39,6 +39,7 @@ export const ERROR_CODES = [
   'cli.docker-compat',
   'cli.duration',
   'cli.env',
+  'cli.game',
   'cli.keep',
   'cli.lifecycle-policy',
   'cli.needs-push',

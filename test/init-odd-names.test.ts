@@ -37,3 +37,14 @@ describe('gamelayer init with awkward project names', () => {
     });
   }
 });
+
+describe('gamelayer init --game with a name game: refuses', () => {
+  it('is a usage error naming the flag, and writes nothing (was: an error at a line of a gamelayer.yaml never written)', async () => {
+    const dir = path.join(root, 'bad-game-name');
+    for (const tree of ['engine', 'engine-media', 'app', 'app-media']) await mkdir(path.join(dir, tree), { recursive: true });
+    const r = await runCli(['init', dir, '--game', 'Bad Name']);
+    expect(r.stderr).toBe('error[cli.game]: --game "Bad Name": expected a lower-case name of letters, digits, ".", "_" or "-" such as my-game\n');
+    expect(r.code).toBe(2);
+    await expect(loadConfig(path.join(dir, 'gamelayer.yaml'))).rejects.toMatchObject({ code: 'config.missing' });
+  });
+});

@@ -4,6 +4,7 @@
 import { link, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONFIG_FILE, parseConfig } from '../config/load.js';
+import { configSchema } from '../config/schema.js';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { TREE_NAMES } from '../types.js';
 import { detectLayout, type InitProposal } from './detect.js';
@@ -24,6 +25,11 @@ export interface InitResult {
 }
 
 export async function initGame(opts: InitOptions): Promise<InitResult> {
+  if (opts.game !== undefined) {
+    // Checked by the config's own rule, so a bad name is the flag's fault, not a line of a file init never wrote.
+    const name = configSchema.shape.game.safeParse(opts.game);
+    if (!name.success) throw new GamelayerError('cli.game', `--game ${JSON.stringify(opts.game)}: ${name.error.issues[0]!.message}`);
+  }
   const dir = path.resolve(opts.dir);
   const st = await stat(dir).catch((e) => {
     if (errnoCode(e) === 'ENOENT') throw new GamelayerError('init.target', `${dir}: no such folder`, 'give the folder of the dedicated-server build');
