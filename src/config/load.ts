@@ -277,11 +277,15 @@ function describeIssue(issue: z.core.$ZodIssue, doc: Document, where: (o?: numbe
     const value = doc.getIn(p);
     const expected = EXPECTED_WORDS[issue.expected] ?? issue.expected;
     msg = value === undefined ? `missing; expected ${expected}` : `expected ${expected}, got ${describe(value)}`;
+  } else if (issue.code === 'too_small' || issue.code === 'too_big' || issue.code === 'invalid_value') {
+    // A value of the right type but out of range or not one of the choices: say what was given.
+    const value = doc.getIn(p);
+    if (value !== undefined && (value === null || typeof value !== 'object')) msg = `${msg}, got ${describe(value)}`;
   }
   return `${where(offset)}: ${field}: ${msg}`;
 }
 
-const EXPECTED_WORDS: Record<string, string> = { object: 'a map', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false' };
+const EXPECTED_WORDS: Record<string, string> = { object: 'a map', array: 'a list', string: 'a string', number: 'a number', int: 'a whole number', boolean: 'true or false' };
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
