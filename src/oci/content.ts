@@ -116,6 +116,12 @@ function requireFile(entry: FileEntry, where: string): string {
   return entry.xxh64;
 }
 
+/** What to do about a file the user may not read (the scan's scan.unreadable says the same). */
+export function unreadableHint(e: unknown): string | undefined {
+  const code = errnoCode(e);
+  return code === 'EACCES' || code === 'EPERM' ? 'fix its permissions or exclude it in gamelayer.yaml' : undefined;
+}
+
 /** Opens `file` for an entry's content: gone or of another size is the entry's mismatch, unreadable an error. */
 async function openSized(file: string, entry: FileEntry, mismatch: Mismatch): Promise<FileHandle> {
   requireFile(entry, file);
@@ -124,7 +130,7 @@ async function openSized(file: string, entry: FileEntry, mismatch: Mismatch): Pr
     fh = await open(file, 'r');
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw mismatch(file, 'it was removed');
-    throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
+    throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`, unreadableHint(e));
   }
   const { size } = await fh.stat();
   if (size !== entry.size) {
@@ -217,7 +223,7 @@ export function readVerifiedInto(file: string, entry: FileEntry, buf: Buffer, of
     fd = openSync(file, 'r');
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw mismatch(file, 'it was removed');
-    throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
+    throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`, unreadableHint(e));
   }
   try {
     // One read asks for a byte more than the scan saw: a short read is the end of a regular file, so an unchanged
