@@ -1,4 +1,5 @@
 // What every command needs: the loaded config and a reporter suited to where it runs.
+import path from 'node:path';
 import type { Command } from 'commander';
 import { GamelayerError } from '../errors.js';
 import { loadConfig, type GameConfig } from '../config/load.js';
@@ -38,3 +39,11 @@ export function parseKeep(text: string): number {
   }
   return Number(text);
 }
+
+/** The OCI layout `--store DIR` names (relative to the current folder, as `build --store`), else the config's. */
+export function withStoreFlag(config: GameConfig, store: string | undefined): GameConfig {
+  return store === undefined ? config : { ...config, store: path.resolve(store) };
+}
+
+/** `--store` of the commands that read a build from the local store: the same words as `build --store`. */
+export const STORE_FLAG_HELP = 'OCI image layout directory the build was written to (default: store from the config, .gamelayer/oci)';
