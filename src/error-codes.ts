@@ -129,6 +129,7 @@ export const ERROR_CODES = [
   'index.platform-missing',
   'index.platform-record',
   'index.platforms',
+  'init.disk-full',
   'init.exists',
   'init.target',
   'layer.duplicate',

@@ -74,3 +74,23 @@ describe('disk full while caching an engine tarball member', () => {
     });
   }
 });
+
+describe('disk full under gamelayer init', () => {
+  it('init.disk-full naming the folder, and no temp file left (was error[internal]: ENOSPC and an empty .gamelayer.yaml.<pid>.tmp)', async () => {
+    const dir = path.join(mnt, 'init-game');
+    await mkdir(path.join(dir, 'app'), { recursive: true });
+    await fillUpTo(mnt, 0);
+    try {
+      const r = await runCli(['init', dir]);
+      expect(r.stderr).toBe(
+        `error[init.disk-full]: ${dir}: no space left on the device while writing gamelayer.yaml (ENOSPC)\n` +
+          'hint: free space on that file system and run gamelayer init again; gamelayer.yaml was not written\n',
+      );
+      expect(r.code).toBe(1);
+      expect((await readdir(dir)).filter((f) => f.includes('gamelayer.yaml'))).toEqual([]);
+    } finally {
+      await rm(path.join(mnt, 'filler'), { force: true });
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

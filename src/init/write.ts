@@ -6,6 +6,7 @@ import path from 'node:path';
 import { CONFIG_FILE, parseConfig } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
 import { GamelayerError, errnoCode } from '../errors.js';
+import { diskFullError } from '../util/disk-full.js';
 import { TREE_NAMES } from '../types.js';
 import { detectLayout, type InitProposal } from './detect.js';
 
@@ -47,7 +48,13 @@ export async function initGame(opts: InitOptions): Promise<InitResult> {
   parseConfig(text, file); // a proposal that does not load is a bug here, never the user's to find
   for (const d of proposal.emptyDirs) await mkdir(path.join(dir, d), { recursive: true });
   const temp = path.join(dir, `.${CONFIG_FILE}.${process.pid}.tmp`);
-  await writeFile(temp, text, { flag: 'wx' });
+  try {
+    await writeFile(temp, text, { flag: 'wx' });
+  } catch (e) {
+    // A full disk: no empty temp file left behind, and an error that says so (it was an internal ENOSPC).
+    await rm(temp, { force: true });
+    throw diskFullError(e, 'init.disk-full', dir, CONFIG_FILE);
+  }
   try {
     if (opts.force) await rename(temp, file);
     else await link(temp, file); // fails if a config appeared meanwhile: never overwrite without --force

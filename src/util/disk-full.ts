@@ -8,6 +8,7 @@ const FULL = new Set(['ENOSPC', 'EDQUOT']);
 const HINTS: Partial<Record<ErrorCode, string>> = {
   'store.disk-full':
     'free space on that file system, or point the store (--store, or store: in gamelayer.yaml) at a bigger one; nothing half-written was kept',
+  'init.disk-full': 'free space on that file system and run gamelayer init again; gamelayer.yaml was not written',
   'state.disk-full':
     "free space on that file system (gamelayer's state folder .gamelayer/ is beside gamelayer.yaml); nothing half-written was kept",
 };
