@@ -93,6 +93,7 @@ export const ERROR_CODES = [
   'deploy.write',
   'diff.arg-missing',
   'diff.no-baseline',
+  'disk.full',
   'docker.bad-tag',
   'docker.base',
   'docker.context',

@@ -94,3 +94,27 @@ describe('disk full under gamelayer init', () => {
     }
   });
 });
+
+describe('disk full under an output folder no step names', () => {
+  it('dockerfile --out: disk.full with what to do (was error[internal]: ENOSPC, "a bug in gamelayer")', async () => {
+    const project = path.join(root, 'df-game');
+    for (const tree of ['engine', 'engine-media', 'app', 'app-media']) await mkdir(path.join(project, tree), { recursive: true });
+    await writeFile(path.join(project, 'engine/start.sh'), '#!/bin/sh\n', { mode: 0o755 });
+    await writeFile(
+      path.join(project, 'gamelayer.yaml'),
+      'game: full-game\nstart: /opt/local/engine/start.sh\ntrees:\n  engine: {source: engine}\n  engine-media: {source: engine-media}\n  app: {source: app}\n  app-media: {source: app-media}\n',
+    );
+    await fillUpTo(mnt, 0);
+    try {
+      const r = await runCli(['dockerfile', '--out', path.join(mnt, 'dockerfiles')], { cwd: project });
+      expect(r.stderr.replace(/^(read|hash|build) .*\n/gm, '')).toBe(
+        'error[disk.full]: no space left on the device (ENOSPC)\n' +
+          'hint: free space on the file system gamelayer was writing to (the output folder, the store, or .gamelayer/ beside gamelayer.yaml) and run again\n',
+      );
+      expect(r.code).toBe(1);
+    } finally {
+      await rm(path.join(mnt, 'filler'), { force: true });
+      await rm(path.join(mnt, 'dockerfiles'), { recursive: true, force: true });
+    }
+  });
+});

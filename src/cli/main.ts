@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, exitStatusOf, isGamelayerError, type ErrorCode } from '../errors.js';
 import { redactReference } from '../registry/reference.js';
 import { closeReporters } from '../report/reporter.js';
+import { diskFullFallback } from '../util/disk-full.js';
 import { writeDeniedError } from '../util/fs-access.js';
 import { gamelayerVersion } from '../version.js';
 import { COMMAND_MODULES, loadCommands } from './commands/index.js';
@@ -69,7 +70,7 @@ function wantsJson(argv: string[]): boolean {
  * (`{"error": {"code", "message", "hint"}}` on stdout); returns the exit status (docs/errors.md "Exit status").
  */
 function reportError(thrown: unknown, json: boolean): number {
-  const e = writeDeniedError(thrown);
+  const e = diskFullFallback(writeDeniedError(thrown));
   if (e instanceof CommanderError) {
     // Commander already printed usage errors (through outputError above); help and version exit 0.
     if (e.exitCode === 0) return EXIT.ok;

@@ -21,3 +21,21 @@ export function diskFullError(e: unknown, code: ErrorCode, dir: string, what: st
     cause: e,
   });
 }
+
+/**
+ * The last resort (cli/main.ts): a full disk met where no caller named what it was writing (an output file of
+ * `dockerfile --out`, `sbom -o`, a new store's first files) is still an error the user can act on, not
+ * `error[internal]` with a hint to report a bug.
+ */
+export function diskFullFallback(e: unknown): unknown {
+  if (e instanceof GamelayerError) return e;
+  const errno = errnoCode(e);
+  if (!errno || !FULL.has(errno)) return e;
+  const file = (e as { path?: unknown }).path;
+  return new GamelayerError(
+    'disk.full',
+    `${typeof file === 'string' ? `${file}: ` : ''}no space left on the device (${errno})`,
+    'free space on the file system gamelayer was writing to (the output folder, the store, or .gamelayer/ beside gamelayer.yaml) and run again',
+    { cause: e },
+  );
+}
