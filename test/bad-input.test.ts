@@ -180,7 +180,7 @@ const cases: Case[] = [
     name: 'config: no such config file',
     code: 'config.missing',
     setup: async () => ({ dir: await game(), args: ['-c', 'nope.yaml', 'scan'] }),
-    stderr: (d) => `error: ${d}/nope.yaml: no such file\nhint: create a gamelayer.yaml (see fixtures/sample-game/gamelayer.yaml) or pass --config FILE\n`,
+    stderr: (d) => `error: ${d}/nope.yaml: no such file\nhint: run gamelayer init in the build folder to write one, create a gamelayer.yaml (see fixtures/sample-game/gamelayer.yaml), or pass --config FILE\n`,
   },
   // ---- trees ----
   {

@@ -6,13 +6,22 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
 
-const COMMANDS = ['init', 'scan', 'diff', 'build', 'push', 'k8s', 'ecs', 'dockerfile', 'load', 'run-local', 'ls', 'inspect', 'gc', 'prune', 'completion', 'codebuild', 'codebuild start', 'codebuild watch', 'codebuild stop', 'codebuild buildspec', 'codebuild imagedefinitions'];
+const COMMANDS = ['init', 'scan', 'diff', 'build', 'push', 'k8s', 'ecs', 'dockerfile', 'load', 'run-local', 'ls', 'inspect', 'gc', 'prune', 'sbom', 'sign', 'verify', 'completion', 'codebuild', 'codebuild start', 'codebuild watch', 'codebuild stop', 'codebuild buildspec', 'codebuild imagedefinitions'];
 
 describe('--help', () => {
   it.each(COMMANDS)('%s --help shows examples', async (command) => {
     const r = await runCli([...command.split(' '), '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`\\nExamples:\\n  gamelayer ${command}[ \\n]`));
+  });
+
+  it('every command the top level lists has examples (the README says every --help ends with them)', async () => {
+    const top = (await runCli(['--help'])).stdout;
+    const listed = [...top.slice(top.indexOf('Commands:')).matchAll(/^  ([a-z0-9-]+)/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    expect(listed).toContain('verify');
+    const missing: string[] = [];
+    for (const c of listed) if (!/\nExamples:\n {2}gamelayer /.test((await runCli([c, '--help'])).stdout)) missing.push(c);
+    expect(missing).toEqual([]);
   });
 
   it('-t/--tag names a build, --out generated files, --store the OCI layout, in every command', async () => {
@@ -58,7 +67,7 @@ describe('gamelayer completion', () => {
   it('zsh: a compdef script over the same tree; an unknown shell is a usage error', async () => {
     const zsh = (await runCli(['completion', 'zsh'])).stdout;
     expect(zsh).toMatch(/^#compdef gamelayer\n/);
-    expect(zsh).toContain('"gc") words="--apply --config --exit-code --help --json --keep --tag --version -V -c"');
+    expect(zsh).toContain('"gc") words="--apply --config --exit-code --help --json --keep --tag --version -V -c -t"');
     const fish = await runCli(['completion', 'fish']);
     expect(fish.code).toBe(2);
     expect(fish.stderr).toBe('error[cli.shell]: completion fish: expected bash or zsh\n');

@@ -142,6 +142,6 @@ describe('CLI start-up', () => {
     const text = (await Promise.all(loaded.filter((f) => f.includes('/dist/cli-bundle/')).map((f) => readFile(path.join(bundle, path.basename(f)), 'utf8')))).join('\n');
     // What only the left-out parts hold: the AWS SDK's ECR client, other commands' descriptions.
     expect(text).toContain('build the server image and one image per tree');
-    for (const absent of ['class extends Client', 'push an image from the local store', 'write a Kubernetes / Agones spec']) expect(text).not.toContain(absent);
+    for (const absent of ['class extends Client', 'push a build (its five images, then its build record)', 'write a Kubernetes / Agones spec']) expect(text).not.toContain(absent);
   });
 });

@@ -36,7 +36,7 @@ describe('the CLI, as a script sees it', () => {
     expect(r.code).toBe(EXIT.failure);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
-      `error[config.missing]: ${dir}/gamelayer.yaml: no such file\nhint: create a gamelayer.yaml (see fixtures/sample-game/gamelayer.yaml) or pass --config FILE\n`,
+      `error[config.missing]: ${dir}/gamelayer.yaml: no such file\nhint: run gamelayer init in the build folder to write one, create a gamelayer.yaml (see fixtures/sample-game/gamelayer.yaml), or pass --config FILE\n`,
     );
     const j = await runCli(['build', '--json'], { cwd: dir });
     expect(j.code).toBe(1);
@@ -44,10 +44,17 @@ describe('the CLI, as a script sees it', () => {
       error: {
         code: 'config.missing',
         message: `${dir}/gamelayer.yaml: no such file`,
-        hint: 'create a gamelayer.yaml (see fixtures/sample-game/gamelayer.yaml) or pass --config FILE',
+        hint: 'run gamelayer init in the build folder to write one, create a gamelayer.yaml (see fixtures/sample-game/gamelayer.yaml), or pass --config FILE',
       },
     });
     expect(j.stderr).toContain('error[config.missing]: ');
+  });
+
+  it('-c naming a folder: config.unreadable says so and gives the file inside it (was: EISDIR: illegal operation)', async () => {
+    const dir = await tempDir();
+    const r = await runCli(['scan', '-c', dir], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`error[config.unreadable]: ${dir}: is a folder, not a config file\nhint: pass the file: --config ${dir}/gamelayer.yaml\n`);
   });
 
   it('a usage error exits 2: unknown options, bad flag values, --password', async () => {

@@ -180,6 +180,7 @@ describe('unrecoverable faults', () => {
     const e = await pushImage({ layout, to: `${proxy.host}/${repo}:v1`, retry: { ...fast, attempts: 3 } }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(GamelayerError);
     expect((e as GamelayerError).message).toBe(`put manifest ${repo}:v1: ${proxy.host} kept failing (HTTP 503) after 3 attempts`);
+    expect((e as GamelayerError).hint).toBe('the registry or the network failed repeatedly; try again later (the next push sends only what is missing)');
     expect(await storedTags(reg.storageDir, repo)).toEqual({});
   });
 

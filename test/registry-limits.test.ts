@@ -141,6 +141,9 @@ describe('answers dripped one byte at a time (never idle, never done)', () => {
     const e = await thrown(() => client.getManifest('limits/none', 'v1'));
     expect(e.code).toBe('registry.network');
     expect(e.message).toBe(`get manifest limits/none:v1: network error with ${proxy.host} (ETIMEDOUT) after 3 attempts`);
+    expect(e.hint).toBe(
+      'the registry or the network failed repeatedly; try again later (the next push sends only what is missing); on a slow link raise GAMELAYER_REGISTRY_TIMEOUT (seconds)',
+    );
     expect(proxy.fired).toEqual([3]);
   });
 

@@ -306,7 +306,7 @@ describe('disk full while writing the store', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.replace(/^(read|hash) .*\n/gm, '')).toBe(
       `error[store.disk-full]: ${store}: no space left on the device while writing a blob (ENOSPC)\n` +
-        'hint: free space on that file system, or point the store (--out, or store: in gamelayer.yaml) at a bigger one; nothing half-written was kept\n',
+        'hint: free space on that file system, or point the store (--store, or store: in gamelayer.yaml) at a bigger one; nothing half-written was kept\n',
     );
     expect(await listFilesUnder(path.join(store, '.tmp'))).toEqual([]);
     expect(await storeProblems(store)).toEqual([]);

@@ -1,5 +1,7 @@
 // What every command needs: the loaded config and a reporter suited to where it runs.
+import path from 'node:path';
 import type { Command } from 'commander';
+import { GamelayerError } from '../errors.js';
 import { loadConfig, type GameConfig } from '../config/load.js';
 import { defaultReporter, silentReporter, type Reporter } from '../report/reporter.js';
 import { formatRetry, onRetry } from '../report/retries.js';
@@ -29,3 +31,19 @@ let stopRetries: (() => void) | undefined;
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** `--keep N` of gc and prune: a whole number of builds, at least 1; the error quotes what was typed. */
+export function parseKeep(text: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
+    throw new GamelayerError('cli.keep', `--keep ${text === '' ? '""' : text}: expected a whole number of builds, at least 1`);
+  }
+  return Number(text);
+}
+
+/** The OCI layout `--store DIR` names (relative to the current folder, as `build --store`), else the config's. */
+export function withStoreFlag(config: GameConfig, store: string | undefined): GameConfig {
+  return store === undefined ? config : { ...config, store: path.resolve(store) };
+}
+
+/** `--store` of the commands that read a build from the local store: the same words as `build --store`. */
+export const STORE_FLAG_HELP = 'OCI image layout directory the build was written to (default: store from the config, .gamelayer/oci)';

@@ -23,6 +23,9 @@ const EXAMPLES: Record<string, string[]> = {
   gc: ['gamelayer gc                            # what would go, keeping the 3 newest builds', 'gamelayer gc --keep 1 --apply            # e.g. before caching .gamelayer/ in CI', 'gamelayer gc --keep 2 --tag 1.4.0 --apply'],
   index: ['gamelayer build --platform linux/arm64 --tag 1.4.2 --push 127.0.0.1:5000/studio/game   # on each platform\'s host', 'gamelayer index 127.0.0.1:5000/studio/game --tag 1.4.2                                  # then once'],
   prune: ['gamelayer prune 127.0.0.1:5000/studio/game --keep 5             # dry run', 'gamelayer prune 123456789012.dkr.ecr.eu-west-1.amazonaws.com/game --keep 10 --apply', 'gamelayer prune 123456789012.dkr.ecr.eu-west-1.amazonaws.com/game --lifecycle-policy apply'],
+  sbom: ['gamelayer sbom 127.0.0.1:5000/studio/game:1.4.2 --key cosign.pub > game-1.4.2.cdx.json', 'gamelayer sbom 127.0.0.1:5000/studio/game:1.4.2 -o sbom.json'],
+  sign: ['gamelayer sign 127.0.0.1:5000/studio/game:1.4.2 --key cosign.key', 'gamelayer sign 123456789012.dkr.ecr.eu-west-1.amazonaws.com/game:1.4.2 --key awskms:///arn:aws:kms:eu-west-1:123456789012:key/…'],
+  verify: ['gamelayer verify 127.0.0.1:5000/studio/game:1.4.2 --key cosign.pub --require-sbom'],
   completion: ['gamelayer completion bash > /etc/bash_completion.d/gamelayer', 'gamelayer completion zsh > "${fpath[1]}/_gamelayer"'],
 };
 

@@ -5,11 +5,13 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, exitStatusOf, isGamelayerError, type ErrorCode } from '../errors.js';
 import { redactReference } from '../registry/reference.js';
 import { closeReporters } from '../report/reporter.js';
+import { diskFullFallback } from '../util/disk-full.js';
 import { writeDeniedError } from '../util/fs-access.js';
 import { gamelayerVersion } from '../version.js';
 import { COMMAND_MODULES, loadCommands } from './commands/index.js';
 import { registerCompletion } from './completion.js';
 import { addExamples } from './examples.js';
+import { guardUnsettled, UNSETTLED_MESSAGE } from './unsettled.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('gamelayer')
@@ -24,6 +26,10 @@ export async function main(argv: string[]): Promise<number> {
   registerCompletion(program);
   addExamples(program);
   const json = wantsJson(argv);
+  const release = guardUnsettled(() => {
+    closeReporters();
+    process.exitCode = reportError(new Error(UNSETTLED_MESSAGE), json);
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? EXIT.ok);
@@ -31,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     closeReporters();
     return reportError(e, json);
   } finally {
+    release();
     closeReporters();
   }
 }
@@ -63,7 +70,7 @@ function wantsJson(argv: string[]): boolean {
  * (`{"error": {"code", "message", "hint"}}` on stdout); returns the exit status (docs/errors.md "Exit status").
  */
 function reportError(thrown: unknown, json: boolean): number {
-  const e = writeDeniedError(thrown);
+  const e = diskFullFallback(writeDeniedError(thrown));
   if (e instanceof CommanderError) {
     // Commander already printed usage errors (through outputError above); help and version exit 0.
     if (e.exitCode === 0) return EXIT.ok;

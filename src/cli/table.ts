@@ -11,7 +11,8 @@ export function table(header: string[], rows: string[][], rightAligned: number[]
 
 /**
  * A table no wider than `width` (default: the terminal's, else 80): the `shrink` column (the widest by default)
- * is cut with "…" until the table fits; every other column keeps its width.
+ * is cut with "…" until the table fits; every other column keeps its width. The cut is in the middle, so both ends
+ * stay: `latest-engine-media` and `latest-engine` stay told apart, as do a digest tag and its `.sig`.
  */
 export function fitTable(header: string[], rows: string[][], rightAligned: number[] = [], opts: { width?: number; shrink?: number } = {}): string {
   const width = opts.width ?? terminalWidth();
@@ -20,7 +21,8 @@ export function fitTable(header: string[], rows: string[][], rightAligned: numbe
   if (total <= width) return table(header, rows, rightAligned);
   const col = opts.shrink ?? widths.indexOf(Math.max(...widths));
   const room = Math.max(header[col]!.length, 6, widths[col]! - (total - width));
-  const cut = (s: string) => (s.length > room ? `${s.slice(0, room - 1)}…` : s);
+  const tail = Math.min(8, Math.floor((room - 1) / 3));
+  const cut = (s: string) => (s.length > room ? `${s.slice(0, room - 1 - tail)}…${s.slice(s.length - tail)}` : s);
   return table(header, rows.map((r) => r.map((c, i) => (i === col ? cut(c) : c))), rightAligned);
 }
 

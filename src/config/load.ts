@@ -86,8 +86,11 @@ export async function loadConfig(file: string): Promise<GameConfig> {
       throw new GamelayerError(
         'config.missing',
         `${abs}: no such file`,
-        `create a ${CONFIG_FILE} (${exampleConfigHint()}) or pass --config FILE`,
+        `run gamelayer init in the build folder to write one, create a ${CONFIG_FILE} (${exampleConfigHint()}), or pass --config FILE`,
       );
+    }
+    if (errnoCode(e) === 'EISDIR') {
+      throw new GamelayerError('config.unreadable', `${abs}: is a folder, not a config file`, `pass the file: --config ${path.join(abs, CONFIG_FILE)}`);
     }
     throw new GamelayerError('config.unreadable', `${abs}: cannot read: ${(e as Error).message}`);
   }
@@ -274,11 +277,15 @@ function describeIssue(issue: z.core.$ZodIssue, doc: Document, where: (o?: numbe
     const value = doc.getIn(p);
     const expected = EXPECTED_WORDS[issue.expected] ?? issue.expected;
     msg = value === undefined ? `missing; expected ${expected}` : `expected ${expected}, got ${describe(value)}`;
+  } else if (issue.code === 'too_small' || issue.code === 'too_big' || issue.code === 'invalid_value') {
+    // A value of the right type but out of range or not one of the choices: say what was given.
+    const value = doc.getIn(p);
+    if (value !== undefined && (value === null || typeof value !== 'object')) msg = `${msg}, got ${describe(value)}`;
   }
   return `${where(offset)}: ${field}: ${msg}`;
 }
 
-const EXPECTED_WORDS: Record<string, string> = { object: 'a map', array: 'a list', string: 'a string', number: 'a number', boolean: 'true or false' };
+const EXPECTED_WORDS: Record<string, string> = { object: 'a map', array: 'a list', string: 'a string', number: 'a number', int: 'a whole number', boolean: 'true or false' };
 
 function describe(v: unknown): string {
   if (v === null) return 'null';

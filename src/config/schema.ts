@@ -108,25 +108,32 @@ const treesShape = Object.fromEntries(TREE_NAMES.map((t) => [t, treeSchema])) as
   typeof treeSchema
 >;
 
+const MAX_LAYERS_MESSAGE = 'expected a whole number from 4 to 120 (layers of one image, base layers included)';
+
 export const configSchema = z.strictObject({
   game: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, {
     message: 'expected a lower-case name of letters, digits, ".", "_" or "-" such as my-game',
   }),
-  version: z.string().min(1).optional(),
+  version: z.string().min(1, { message: 'expected a non-empty string' }).optional(),
   baseImage: baseImage.default('scratch'),
   start: z.union([z.string().min(1).transform((s) => [s]), z.array(z.string().min(1)).min(1)], {
     message: 'expected the engine start command as a string or a list of strings',
   }),
   platforms: z.array(platform).min(1).default(['linux/amd64']),
   registry: imageReference.optional(),
-  store: z.string().min(1).default('.gamelayer/oci'),
+  store: z.string().min(1, { message: 'expected a non-empty path' }).default('.gamelayer/oci'),
   layers: z
     .strictObject({
       targetSize: size.default(512 * 1024 ** 2),
-      maxLayers: z.number().int().min(4).max(120).default(100),
+      maxLayers: z
+        .number()
+        .int({ message: MAX_LAYERS_MESSAGE })
+        .min(4, { message: MAX_LAYERS_MESSAGE })
+        .max(120, { message: MAX_LAYERS_MESSAGE })
+        .default(100),
       // The registry's limit on one layer: ECR's 52,000 MiB by default; lower it for registries with smaller limits.
       maxLayerSize: size.default(52_000 * 1024 ** 2),
-      compression: z.enum(['gzip', 'zstd']).default('gzip'),
+      compression: z.enum(['gzip', 'zstd'], { message: 'expected gzip or zstd' }).default('gzip'),
     })
     .prefault({}),
   trees: z.strictObject(treesShape),

@@ -4,7 +4,9 @@
 import { link, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONFIG_FILE, parseConfig } from '../config/load.js';
+import { configSchema } from '../config/schema.js';
 import { GamelayerError, errnoCode } from '../errors.js';
+import { diskFullError } from '../util/disk-full.js';
 import { TREE_NAMES } from '../types.js';
 import { detectLayout, type InitProposal } from './detect.js';
 
@@ -24,6 +26,11 @@ export interface InitResult {
 }
 
 export async function initGame(opts: InitOptions): Promise<InitResult> {
+  if (opts.game !== undefined) {
+    // Checked by the config's own rule, so a bad name is the flag's fault, not a line of a file init never wrote.
+    const name = configSchema.shape.game.safeParse(opts.game);
+    if (!name.success) throw new GamelayerError('cli.game', `--game ${JSON.stringify(opts.game)}: ${name.error.issues[0]!.message}`);
+  }
   const dir = path.resolve(opts.dir);
   const st = await stat(dir).catch((e) => {
     if (errnoCode(e) === 'ENOENT') throw new GamelayerError('init.target', `${dir}: no such folder`, 'give the folder of the dedicated-server build');
@@ -41,7 +48,13 @@ export async function initGame(opts: InitOptions): Promise<InitResult> {
   parseConfig(text, file); // a proposal that does not load is a bug here, never the user's to find
   for (const d of proposal.emptyDirs) await mkdir(path.join(dir, d), { recursive: true });
   const temp = path.join(dir, `.${CONFIG_FILE}.${process.pid}.tmp`);
-  await writeFile(temp, text, { flag: 'wx' });
+  try {
+    await writeFile(temp, text, { flag: 'wx' });
+  } catch (e) {
+    // A full disk: no empty temp file left behind, and an error that says so (it was an internal ENOSPC).
+    await rm(temp, { force: true });
+    throw diskFullError(e, 'init.disk-full', dir, CONFIG_FILE);
+  }
   try {
     if (opts.force) await rename(temp, file);
     else await link(temp, file); // fails if a config appeared meanwhile: never overwrite without --force
@@ -85,7 +98,7 @@ export function renderConfig(p: InitProposal): string {
     out.push(`  # ${tree.why}`, `  ${t}:`, `    source: ${q(tree.source)}`);
     if (tree.include) out.push(`    include: ${list(tree.include)}`);
     if (tree.exclude) out.push(`    exclude: ${list(tree.exclude)}`);
-    if (tree.mount) out.push(`    mount: ${tree.mount}`);
+    if (tree.mount) out.push(`    mount: ${q(tree.mount)}`);
   }
   return `${out.join('\n')}\n`;
 }

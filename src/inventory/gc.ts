@@ -12,7 +12,7 @@ import { REF_NAME, type OciStore } from '../oci/store.js';
 import type { Descriptor } from '../types.js';
 import { pruneLayerCache, staleStateFiles } from './gc-state.js';
 import { buildTags } from './inspect.js';
-import { listLocal, localBuild, openLocalStore, type LocalBuild } from './local.js';
+import { listLocal, localBuild, openLocalStore } from './local.js';
 
 export interface GcOptions {
   config: GameConfig;
@@ -64,10 +64,11 @@ export async function gcStore(opts: GcOptions): Promise<GcResult> {
 
 async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<GcResult> {
   const { tags: rows, builds } = await listLocal(opts.config);
-  const named = new Set<LocalBuild>();
-  for (const t of opts.tags ?? []) named.add(await localBuild(opts.config, t));
+  // By record file: localBuild reads the records again, so its objects are never the ones in `builds`.
+  const named = new Set<string>();
+  for (const t of opts.tags ?? []) named.add((await localBuild(opts.config, t)).file);
   const last = builds.length ? await localBuild(opts.config) : undefined;
-  const kept = builds.filter((b, i) => i < keep || named.has(b) || (last && b.file === last.file) || (last && b.tag === last.tag));
+  const kept = builds.filter((b, i) => i < keep || named.has(b.file) || (last && b.file === last.file) || (last && b.tag === last.tag));
   const removed = builds.filter((b) => !kept.includes(b));
   const removedSet = new Set(removed.map((b) => b.tag));
   const removedTags = rows.filter((r) => r.build !== undefined && removedSet.has(r.build)).map((r) => r.tag);

@@ -63,11 +63,14 @@ export async function markVerified(markerDir: string | undefined, file: string, 
     const st = await stat(file, { bigint: true });
     await mkdir(markerDir, { recursive: true });
     const tmp = path.join(markerDir, `.${digest.slice('sha256:'.length)}.${tempTag()}`);
-    await writeSmall(tmp, fingerprint(file, st));
-    await rename(tmp, markerFile(markerDir, digest)).catch(async (e: unknown) => {
+    try {
+      await writeSmall(tmp, fingerprint(file, st));
+      await rename(tmp, markerFile(markerDir, digest));
+    } catch (e) {
+      // A write that failed (a full disk) leaves no empty temp marker behind, as a failed rename leaves none.
       await rm(tmp, { force: true });
       throw e;
-    });
+    }
   } catch {
     // A read-only state folder keeps no markers: slower, never wrong.
   }

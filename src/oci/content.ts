@@ -8,6 +8,7 @@ import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { writeAll } from '../util/write-all.js';
+import { diskFullError } from '../util/disk-full.js';
 import { createXxh64, hex64, xxhashApi } from '../scan/hash.js';
 import type { FileEntry, TreeSource } from '../types.js';
 import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
@@ -115,6 +116,12 @@ function requireFile(entry: FileEntry, where: string): string {
   return entry.xxh64;
 }
 
+/** What to do about a file the user may not read (the scan's scan.unreadable says the same). */
+export function unreadableHint(e: unknown): string | undefined {
+  const code = errnoCode(e);
+  return code === 'EACCES' || code === 'EPERM' ? 'fix its permissions or exclude it in gamelayer.yaml' : undefined;
+}
+
 /** Opens `file` for an entry's content: gone or of another size is the entry's mismatch, unreadable an error. */
 async function openSized(file: string, entry: FileEntry, mismatch: Mismatch): Promise<FileHandle> {
   requireFile(entry, file);
@@ -123,7 +130,7 @@ async function openSized(file: string, entry: FileEntry, mismatch: Mismatch): Pr
     fh = await open(file, 'r');
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw mismatch(file, 'it was removed');
-    throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
+    throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`, unreadableHint(e));
   }
   const { size } = await fh.stat();
   if (size !== entry.size) {
@@ -216,7 +223,7 @@ export function readVerifiedInto(file: string, entry: FileEntry, buf: Buffer, of
     fd = openSync(file, 'r');
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw mismatch(file, 'it was removed');
-    throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
+    throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`, unreadableHint(e));
   }
   try {
     // One read asks for a byte more than the scan saw: a short read is the end of a regular file, so an unchanged
@@ -355,7 +362,12 @@ async function fillCache(
           },
           async (e: unknown) => {
             await rm(tmp, { force: true });
-            extract.destroy(e as Error);
+            // Rejected here, not through the extractor's 'error': a member stream that fails mid-copy has already
+            // closed the extractor without one, and the build would wait on nothing (and exit 0, silent).
+            reject(diskFullError(e, 'state.disk-full', cacheDir, 'an archive member'));
+            input.destroy();
+            gunzip?.destroy();
+            extract.destroy();
           },
         );
     });

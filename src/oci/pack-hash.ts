@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { createXxh64, EMPTY_XXH64, hex64, xxhashApi, type StatSnapshot, type XxhashApi } from '../scan/hash.js';
 import type { FileEntry } from '../types.js';
-import { ContentChanged, readFileAt, readUpToSync, type ContentReader, type ContentSource } from './content.js';
+import { ContentChanged, readFileAt, readUpToSync, unreadableHint, type ContentReader, type ContentSource } from './content.js';
 
 /** What the layer writer needs of the scan's pending files (src/scan/pending.ts implements it). */
 export interface PackHashes {
@@ -32,7 +32,7 @@ function openError(file: string, e: unknown): GamelayerError {
   const code = errnoCode(e);
   if (code === 'ENOENT') return new ContentChanged(file, 'it was removed');
   if (code === 'ELOOP') return new ContentChanged(file, 'it is a symlink now');
-  return new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`);
+  return new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`, unreadableHint(e));
 }
 
 /** The check the scan makes after hashing: every byte the walk's size says, and size and times as the walk saw them. */

@@ -155,6 +155,15 @@ export class DockerAuth implements RegistryAuth {
         cause: e,
       });
     }
+    if ((res.status === 401 || res.status === 403) && !c?.identityToken && !this.hasPassword()) {
+      await res.discard();
+      // Nothing was sent to refuse: the registry wants credentials we do not have.
+      throw new GamelayerError(
+        'registry.unauthorized',
+        `${this.host}: the token service refused a request without credentials (HTTP ${res.status}); this registry needs them`,
+        'pass --username USER --password-stdin, set GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD, or docker login',
+      );
+    }
     if (res.status === 401 || res.status === 403) {
       await res.discard();
       throw new GamelayerError(

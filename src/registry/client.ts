@@ -96,6 +96,8 @@ export class RegistryError extends GamelayerError {
 
 /** Bytes of an error answer's body read for its detail; the rest is dropped with the connection. */
 const ERROR_BODY_BYTES = 64 * 1024;
+/** What to do once retries gave up (docs/errors.md): no manifest was put, so a later run just sends what is missing. */
+const GAVE_UP_HINT = 'the registry or the network failed repeatedly; try again later (the next push sends only what is missing)';
 
 /**
  * A failure worth another try (5xx, 429, 408, connection reset or timeout) from a request made with
@@ -214,7 +216,7 @@ export class RegistryClient {
       }
       throw await this.statusError(res, o.what);
     }
-    throw new GamelayerError('registry.retries', `${o.what}: ${this.host} kept failing (${lastProblem}) after ${this.retry.attempts} attempts`);
+    throw new GamelayerError('registry.retries', `${o.what}: ${this.host} kept failing (${lastProblem}) after ${this.retry.attempts} attempts`, GAVE_UP_HINT);
   }
 
   /**
@@ -399,7 +401,8 @@ export class RegistryClient {
     if (/CERT|SSL|TLS|EPROTO/i.test(code)) {
       return new GamelayerError('registry.tls', `${what}: TLS with ${this.host} failed (${code})`, 'a plain-HTTP registry needs --insecure (loopback hosts are spoken to in HTTP by default)', { cause: e });
     }
-    return new GamelayerError('registry.network', `${what}: network error with ${this.host} (${code}) after ${attempts} attempts`, undefined, { cause: e });
+    const hint = code === 'ETIMEDOUT' ? `${GAVE_UP_HINT}; on a slow link raise GAMELAYER_REGISTRY_TIMEOUT (seconds)` : GAVE_UP_HINT;
+    return new GamelayerError('registry.network', `${what}: network error with ${this.host} (${code}) after ${attempts} attempts`, hint, { cause: e });
   }
 
   private unauthorized(challenge: string | undefined, o: RequestOptions): GamelayerError {

@@ -51,13 +51,14 @@ export class ChangedWhileReading extends GamelayerError {
  * xxh64 of a file's bytes. The file's stat before (from the walk) must equal its stat after the read
  * and the bytes read must equal its size, else ChangedWhileReading: never a hash of a half-written file.
  */
-export async function hashFile(file: string, before: StatSnapshot): Promise<string> {
+export async function hashFile(file: string, before: StatSnapshot, onBytes?: (n: number) => void): Promise<string> {
   const x = await xxhashApi();
   if (before.size <= SMALL_FILE) return hashSmallFile(x, file, before);
-  return hashLargeFile(x, file, before);
+  return hashLargeFile(x, file, before, onBytes);
 }
 
-async function hashLargeFile(x: Api, file: string, before: StatSnapshot): Promise<string> {
+/** `onBytes` hears of each read as it is hashed: a progress bar moves through one big file, not only after it. */
+async function hashLargeFile(x: Api, file: string, before: StatSnapshot, onBytes?: (n: number) => void): Promise<string> {
   const h = x.create64();
   const buf = bufferPool.pop() ?? Buffer.allocUnsafe(CHUNK);
   const fh = await open(file, 'r');
@@ -68,6 +69,7 @@ async function hashLargeFile(x: Api, file: string, before: StatSnapshot): Promis
       if (bytesRead === 0) break;
       h.update(bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead));
       total += bytesRead;
+      onBytes?.(bytesRead);
     }
     const after = await fh.stat();
     if (total !== before.size || after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs) {

@@ -308,18 +308,28 @@ async function scanDir(
   const prefix = source.path.endsWith(path.sep) ? source.path : source.path + path.sep;
   let hashedBytes = 0;
   // A reserved file's entry: an object of `entries`, or (packed) its index in the store.
-  const hashed = (slot: number, xxh64: string, k: StatKey, startedAt: number) => {
+  const hashed = (slot: number, xxh64: string, k: StatKey, startedAt: number, ticked = 0) => {
     if (packed) packed.setXxh64(cache.reservedPlace(slot), xxh64);
     else (cache.reservedFile(slot) as FileEntry).xxh64 = sharedHash(xxh64);
     cache.record(slot, k, startedAt);
     hashedBytes += k[0];
-    task?.tick(k[0]);
+    task?.tick(Math.max(0, k[0] - ticked));
   };
   /** Hashes a reserved file, from attempt `first` on (after the first, the file is statted again before each). */
   const hashOne = async (slot: number, first = 1): Promise<void> => {
     const relPath = cache.reservedPath(slot);
     const file = prefix + relPath;
     let k = cache.reservedKey(slot);
+    // Bytes of this file the bar has already moved by while it was read (never past its size, retries included).
+    let ticked = 0;
+    const onBytes = task
+      ? (n: number) => {
+          const add = Math.min(n, k[0] - ticked);
+          if (add <= 0) return;
+          ticked += add;
+          task.tick(add);
+        }
+      : undefined;
     for (let attempt = first; ; attempt++) {
       try {
         if (attempt > 1) {
@@ -336,7 +346,7 @@ async function scanDir(
         const startedAt = Date.now();
         const before: StatSnapshot = { size: k[0], mtimeMs: k[1], ctimeMs: k[2] };
         // A chunked tree's big file: one chunker pass gives its xxh64 (and its chunk list to the recipe cache).
-        hashed(slot, big && k[0] >= big.minSize ? await big.hash(file, relPath, before) : await hashFile(file, before), k, startedAt);
+        hashed(slot, big && k[0] >= big.minSize ? await big.hash(file, relPath, before) : await hashFile(file, before, onBytes), k, startedAt, ticked);
         return;
       } catch (err) {
         if (err instanceof ChangedWhileReading && attempt < attempts) continue;

@@ -26,11 +26,15 @@ export function writeDeniedError(e: unknown): unknown {
   if (!isWriteDenied(e)) return e;
   const where = deniedWhere(e);
   const code = errnoCode(e)!;
+  // Inside a state folder: say what lives there. Elsewhere (an --out folder, a store of its own) that would mislead.
+  const inState = where.split(path.sep).includes('.gamelayer');
   return new GamelayerError(
     'state.unwritable',
     `${where}: cannot write (${code === 'EROFS' ? 'read-only file system' : 'permission denied'}, ${code})`,
-    "gamelayer writes its caches, records and local store under the game's .gamelayer/ folder (and the store's folder): " +
-      'make them writable for this user, or run as their owner; scan and diff also run on a read-only state folder',
+    inState
+      ? "gamelayer writes its caches, records and local store under the game's .gamelayer/ folder (and the store's folder): " +
+          'make them writable for this user, or run as their owner; scan and diff also run on a read-only state folder'
+      : `make ${where} writable for this user (or run as its owner), or write elsewhere (--out, --store)`,
     { cause: e },
   );
 }

@@ -25,6 +25,14 @@ export function diffTable(diffs: TreeDiff[]): string {
   );
 }
 
+/**
+ * A path as one line of output: quoted as a JSON string (as git quotes such names) when it holds a control
+ * character, so a newline in a file name cannot split its line in two or forge another.
+ */
+export function shownPath(p: string): string {
+  return /[\u0000-\u001f\u007f]/.test(p) ? JSON.stringify(p) : p;
+}
+
 /** The changed paths, a line each, `+` added, `~` modified, `-` removed; at most `limit` per tree. */
 export function diffDetails(diffs: TreeDiff[], limit: number): string {
   const out: string[] = [];
@@ -32,7 +40,7 @@ export function diffDetails(diffs: TreeDiff[], limit: number): string {
   const shown = (e: FileEntry) => !`${e.path}/`.startsWith(`${CHUNKS_DIR}/`) || (e.type === 'file' && recipeFileOf(e.path) !== undefined);
   const name = (p: string) => {
     const f = recipeFileOf(p);
-    return f === undefined ? p : `${f} (chunked)`;
+    return f === undefined ? shownPath(p) : `${shownPath(f)} (chunked)`;
   };
   for (const d of diffs) {
     const lines = [

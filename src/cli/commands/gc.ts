@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { EXIT } from '../../errors.js';
 import { gcStore } from '../../inventory/gc.js';
 import { formatBytes } from '../../report/reporter.js';
-import { commandConfig, printJson } from '../context.js';
+import { commandConfig, parseKeep, printJson } from '../context.js';
 
 interface GcFlags {
   keep: string;
@@ -18,14 +18,14 @@ export function register(program: Command): void {
     .command('gc')
     .description('shrink the local store: keep the newest builds (and named ones), remove the rest and every blob nothing kept needs; a dry run unless --apply')
     .option('--keep <n>', 'newest builds to keep', '3')
-    .option('--tag <tag>', 'also keep this build (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('-t, --tag <tag>', 'also keep this build (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--apply', 'remove; without it, only print what would be removed')
     .option('--exit-code', 'in a dry run, exit 3 when something would be removed')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (flags: GcFlags, cmd: Command) => {
+      const keep = parseKeep(flags.keep);
       const config = await commandConfig(cmd);
-      const keep = Number(flags.keep);
-      const result = await gcStore({ config, keep: Number.isInteger(keep) ? keep : Number.NaN, tags: flags.tag, apply: flags.apply });
+      const result = await gcStore({ config, keep, tags: flags.tag, apply: flags.apply });
       if (flags.json) printJson(result);
       else {
         const verb = result.applied ? 'removed' : 'would remove';

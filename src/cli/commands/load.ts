@@ -1,11 +1,12 @@
 // gamelayer load: images of the local OCI store into the Docker daemon (streamed docker-save format).
 import type { Command } from 'commander';
-import { commandConfig, commandReporter, printJson } from '../context.js';
+import { commandConfig, commandReporter, printJson, STORE_FLAG_HELP, withStoreFlag } from '../context.js';
 
 interface LoadFlags {
   tag?: string;
   image?: string;
   trees: boolean;
+  store?: string;
   json?: boolean;
 }
 
@@ -16,9 +17,10 @@ export function register(program: Command): void {
     .option('-t, --tag <tag>', 'build tag in the store (default: the last build)')
     .option('--image <repo>', 'docker repository name (default: the registry in gamelayer.yaml, else the game name)')
     .option('--no-trees', 'only the server image, not the tree images')
+    .option('--store <dir>', STORE_FLAG_HELP)
     .option('--json', 'print the loaded images as JSON on stdout')
     .action(async (flags: LoadFlags, cmd: Command) => {
-      const config = await commandConfig(cmd);
+      const config = withStoreFlag(await commandConfig(cmd), flags.store);
       const { loadBuild } = await import('../../docker/load.js');
       const loaded = await loadBuild({
         config,

@@ -2,7 +2,7 @@
 // --apply. On ECR, --lifecycle-policy print|apply writes the lifecycle policy that goes with it.
 import type { Command } from 'commander';
 import { EXIT, GamelayerError } from '../../errors.js';
-import { printJson } from '../context.js';
+import { parseKeep, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
 interface PruneFlags extends RegistryFlags {
@@ -29,6 +29,7 @@ export function register(program: Command): void {
       const { parseReference } = await import('../../registry/reference.js');
       const { pushTargetFor } = await import('../../registry/push.js');
       const { pruneRepository, lifecyclePolicy, putLifecyclePolicy } = await import('../../registry/prune.js');
+      const keep = parseKeep(flags.keep);
       const ref = parseReference(repo);
       if (ref.tag || ref.digest) throw new GamelayerError('push.repository-only', `${repo}: expected a repository without tag or digest`, 'prune works on a whole repository');
       const target = await pushTargetFor(ref, await registryOptions(flags));
@@ -46,7 +47,7 @@ export function register(program: Command): void {
         else process.stdout.write(`${JSON.stringify(policy, null, 2)}\n${flags.lifecyclePolicy === 'apply' ? `applied to ${ref.registry}/${ref.repository}\n` : ''}`);
         return;
       }
-      const result = await pruneRepository({ client: target.client, repo: ref.repository, keep: Number(flags.keep), apply: flags.apply, ecr: api });
+      const result = await pruneRepository({ client: target.client, repo: ref.repository, keep, apply: flags.apply, ecr: api });
       if (flags.json) printJson(result);
       else {
         const verb = result.applied ? 'deleted' : 'would delete';

@@ -9,13 +9,14 @@ import { readBuildRecord, recordsDir } from '../../state/records.js';
 import type { BuildRecord } from '../../types.js';
 import { exists } from '../../util/exists.js';
 import { pushManyText, pushText } from './build.js';
-import { commandConfig, commandReporter, printJson } from '../context.js';
+import { commandConfig, commandReporter, printJson, STORE_FLAG_HELP, withStoreFlag } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
 interface PushFlags extends RegistryFlags {
   tag?: string[];
   alsoTag: string[];
   image?: string;
+  store?: string;
   json?: boolean;
   replication: boolean;
 }
@@ -23,16 +24,17 @@ interface PushFlags extends RegistryFlags {
 export function register(program: Command): void {
   const cmd = program
     .command('push')
-    .description('push an image from the local store to a registry, sending only the blobs it lacks')
+    .description('push a build (its five images, then its build record) or, with --image, one image from the local store to a registry, sending only the blobs it lacks')
     .argument('<ref...>', 'destination host[:port]/repo[:tag], or just a tag to push to the registry named in gamelayer.yaml; several (same tag) push one build to several repositories in one run')
     .option('--also-tag <tag>', 'another tag to set on the destination (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     // -t/--tag names a build's tag in the other commands; kept here, hidden, for old scripts.
     .addOption(new Option('-t, --tag <tag>').hideHelp().argParser((v: string, acc: string[] = []) => [...acc, v]))
     .option('--image <tag|digest>', 'push only this image of the local store (default: the whole build tagged like <ref>)')
+    .option('--store <dir>', STORE_FLAG_HELP)
     .option('--json', 'print the result as JSON on stdout')
     .option('--no-replication', 'with several destinations: push to each, even to a region ECR replication copies the first one to')
     .action(async (refs: string[], flags: PushFlags, cmd: Command) => {
-      const config = await commandConfig(cmd);
+      const config = withStoreFlag(await commandConfig(cmd), flags.store);
       const reporter = commandReporter(Boolean(flags.json));
       if (refs.length > 1) return pushMany(refs, flags, config, reporter);
       const to = destination(refs[0]!, config.registry, config.file);

@@ -31,7 +31,13 @@ export function register(program: Command): void {
         }
       }
       if (!result.ok) {
-        throw new GamelayerError('verify.failed', `${result.ref}: ${result.problems.join('; ')}`, 'sign it with gamelayer sign REF --key KEY (or build --push REPO --sign KEY)');
+        // Signed, but by another key: signing again is not the first thing to try.
+        const unsigned = result.items.some((i) => i.signatures.length === 0);
+        const otherKey = !unsigned && result.items.some((i) => i.signatures.length > 0 && !i.signatures.some((sig) => sig.valid));
+        const hint = otherKey
+          ? 'its signatures were made with another key: pass the public key of the key that signed it (or sign it again with gamelayer sign REF --key KEY)'
+          : 'sign it with gamelayer sign REF --key KEY (or build --push REPO --sign KEY)';
+        throw new GamelayerError('verify.failed', `${result.ref}: ${result.problems.join('; ')}`, hint);
       }
     });
   addRegistryOptions(cmd);
