@@ -105,7 +105,7 @@ describe('the installed package', () => {
     );
     const readme = path.join(installed, 'README.md');
     expect(err?.code).toBe(1);
-    expect(err?.stderr).toBe(`error[config.missing]: ${missing}: no such file\nhint: create a gamelayer.yaml (see "The game config: gamelayer.yaml" in ${readme}) or pass --config FILE\n`);
+    expect(err?.stderr).toBe(`error[config.missing]: ${missing}: no such file\nhint: run gamelayer init in the build folder to write one, create a gamelayer.yaml (see "The game config: gamelayer.yaml" in ${readme}), or pass --config FILE\n`);
     expect(await readFile(readme, 'utf8')).toContain('## The game config: `gamelayer.yaml`');
   });
 
