@@ -152,7 +152,7 @@ const MAX_RUN = 4;
  * nothing more, and each one merged then is one fewer merge at the limit on a small day (tenth round).
  */
 const DEEP_DAY_MERGE_ROOM = Number(process.env.XP_ROOM ?? 10);
-const XP = { upgrade: process.env.XP_UPGRADE === '1', own: process.env.XP_OWN !== '0', upgradeMerge: process.env.XP_UPGRADE_MERGE === '1', limit: process.env.XP_LIMIT !== '0', pb: process.env.XP_PB !== '0', pbMin: Number(process.env.XP_PB_MIN ?? 0.3), pbBudget: Number(process.env.XP_PBB ?? -1) };
+const XP = { upgrade: process.env.XP_UPGRADE === '1', own: process.env.XP_OWN !== '0', upgradeMerge: process.env.XP_UPGRADE_MERGE === '1', limit: process.env.XP_LIMIT !== '0', pb: process.env.XP_PB !== '0', pbMin: Number(process.env.XP_PB_MIN ?? 0.3), pbBudget: Number(process.env.XP_PBB ?? -1), near: Number(process.env.XP_NEAR ?? -1) };
 /** A merge at the limit within the day's re-chain is preferred when it costs at most this many times the cheapest (tenth round). */
 const LIMIT_NEAR_COST = 1.5;
 /** A dead layer of its own file is dropped at once when nodes unpack again at most this share of the day's bytes. */
@@ -524,7 +524,8 @@ export function planIncremental(
   // In an image with a chunked tree only after an early or forced compaction: a soft one's piggyback re-sent deep
   // app-media layers that no limit needed within the month (on the engine upgrade's day, whose bytes fund half of
   // them: 160–250 MB beyond the day's changes, 4–7 % of the month's written bytes).
-  if (XP.pb && chunkedImage && !nothingChanged && (deepTaken || (XP.upgrade && firstReplaced >= 0))) {
+  const nearLimit = XP.near < 0 || stack.length > Math.min(layerBudget, Math.max(MAX_STACK, stable.layers.length + 16)) - XP.near;
+  if (XP.pb && nearLimit && chunkedImage && !nothingChanged && (deepTaken || (XP.upgrade && firstReplaced >= 0))) {
     // In an image with a chunked tree, a day that re-chains deep anyway (an early or forced compaction, a tree planned
     // afresh) rewrites every layer above that point at least SOFT_MIN_DEAD_SHARE dead that fits in the day's budget
     // (EARLY_BUDGET of its changed files, less what was spent), best per byte first: free for nodes today, and each
@@ -596,7 +597,7 @@ export function planIncremental(
   // days sent 2.10× on a day whose fold was not counted, docs/compaction.md "Eighth round").
   let earlyBudget = Math.max(0, EARLY_MERGE_SHARE * Math.max(0, Math.max(newPacked, changedFilePacked) - spent) - foldSent);
   /** The day re-chains deep anyway (a dead-byte compaction past the soft one, a tree planned afresh). */
-  const deepDay = deepTaken || (XP.upgradeMerge && firstReplaced >= 0);
+  const deepDay = nearLimit && (deepTaken || (XP.upgradeMerge && firstReplaced >= 0));
   const sentOfRun = (run: readonly PlannedLayer[]) => {
     const liveRun = liveness(stack, [run[0]!.tree], current);
     return run.reduce((n, l) => n + sentOfLive(l, liveRun.get(l)!.bytes), 0);
