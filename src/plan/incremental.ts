@@ -146,15 +146,6 @@ const LEVEL_UNPACK_WEIGHT = 0.05;
 const EARLY_UNPACK_SHARE = 1;
 /** Patch layers merged in one go at most (several only when cheap: see cheapestRun). */
 const MAX_RUN = 4;
-/**
- * In an image with a chunked tree, on a day that re-chains deep anyway (a compaction past the soft one, a tree planned
- * afresh), early merges begin this many layers further from the limit: runs above the day's re-chain point cost nodes
- * nothing more, and each one merged then is one fewer merge at the limit on a small day (tenth round).
- */
-const DEEP_DAY_MERGE_ROOM = Number(process.env.XP_ROOM ?? 10);
-const XP = { upgrade: process.env.XP_UPGRADE === '1', own: process.env.XP_OWN !== '0', upgradeMerge: process.env.XP_UPGRADE_MERGE === '1', limit: process.env.XP_LIMIT !== '0', pb: process.env.XP_PB !== '0', pbMin: Number(process.env.XP_PB_MIN ?? 0.3), pbBudget: Number(process.env.XP_PBB ?? -1), near: Number(process.env.XP_NEAR ?? -1) };
-/** A merge at the limit within the day's re-chain is preferred when it costs at most this many times the cheapest (tenth round). */
-const LIMIT_NEAR_COST = 1.5;
 /** A dead layer of its own file is dropped at once when nodes unpack again at most this share of the day's bytes. */
 const EAGER_DROP = 1;
 /** Layers a server image should not pass by default (patch layers fill up to it; ECR and containerd allow more). */
@@ -392,11 +383,8 @@ export function planIncremental(
   const dayLeft = () => EARLY_BUDGET * changedFilePacked - spent;
   /** Whether an early or forced compaction took a layer (a soft one alone does not bring the piggyback). */
   let deepTaken = false;
-  /** The layers an early or forced compaction took: each tree image is re-chained from its lowest one. */
-  const deepChosen = new Set<PlannedLayer>();
   const take = (l: PlannedLayer, deep = false) => {
     deepTaken ||= deep;
-    if (deep) deepChosen.add(l);
     chosen.add(l);
     dead -= deadOf(l);
     deadPacked -= deadPackedOf(l);
@@ -524,21 +512,7 @@ export function planIncremental(
   // In an image with a chunked tree only after an early or forced compaction: a soft one's piggyback re-sent deep
   // app-media layers that no limit needed within the month (on the engine upgrade's day, whose bytes fund half of
   // them: 160–250 MB beyond the day's changes, 4–7 % of the month's written bytes).
-  const nearLimit = XP.near < 0 || stack.length > Math.min(layerBudget, Math.max(MAX_STACK, stable.layers.length + 16)) - XP.near;
-  if (XP.pb && nearLimit && chunkedImage && !nothingChanged && (deepTaken || (XP.upgrade && firstReplaced >= 0))) {
-    // In an image with a chunked tree, a day that re-chains deep anyway (an early or forced compaction, a tree planned
-    // afresh) rewrites every layer above that point at least SOFT_MIN_DEAD_SHARE dead that fits in the day's budget
-    // (EARLY_BUDGET of its changed files, less what was spent), best per byte first: free for nodes today, and each
-    // one left would bring another deep re-chain on some later day (90 real days: days 51, 81; tenth round).
-    // A soft compaction's layers alone do not count (seventh round: it re-sent bytes that no limit needed).
-    const lowest = Math.min(firstReplaced >= 0 ? firstReplaced : stack.length, ...(deepTaken ? [...chosen].map((l) => stack.indexOf(l)) : []));
-    const lowestOf = new Map<TreeName, number>();
-    for (const l of deepChosen) lowestOf.set(l.tree, Math.min(lowestOf.get(l.tree) ?? Infinity, stack.indexOf(l)));
-    const reChained = (l: PlannedLayer, i: number) => (XP.own ? i >= (lowestOf.get(l.tree) ?? Infinity) : i >= lowest);
-    const ups = stack.filter((l, i) => reChained(l, i) && !chosen.has(l) && l.bytes > 0 && deadOf(l) >= XP.pbMin * l.bytes).sort((a, b) => score(b) - score(a));
-    const pbLeft = () => (XP.pbBudget < 0 ? dayLeft() : XP.pbBudget * newPacked - spent);
-    for (const l of ups) if (livePackedOf(l) <= pbLeft()) take(l);
-  } else if (chosen.size && (!chunkedImage || deepTaken)) {
+  if (chosen.size && (!chunkedImage || deepTaken)) {
     // The stack is re-chained from the lowest layer chosen: layers above it that are mostly dead go too.
     const lowest = Math.min(...[...chosen].map((l) => stack.indexOf(l)));
     for (const l of stack.slice(lowest)) {
@@ -596,19 +570,14 @@ export function planIncremental(
   // The day's folds come out of it too: a day that folds a patch and merges must stay within its 1.8× (the 90 real
   // days sent 2.10× on a day whose fold was not counted, docs/compaction.md "Eighth round").
   let earlyBudget = Math.max(0, EARLY_MERGE_SHARE * Math.max(0, Math.max(newPacked, changedFilePacked) - spent) - foldSent);
-  /** The day re-chains deep anyway (a dead-byte compaction past the soft one, a tree planned afresh). */
-  const deepDay = nearLimit && (deepTaken || (XP.upgradeMerge && firstReplaced >= 0));
-  const sentOfRun = (run: readonly PlannedLayer[]) => {
-    const liveRun = liveness(stack, [run[0]!.tree], current);
-    return run.reduce((n, l) => n + sentOfLive(l, liveRun.get(l)!.bytes), 0);
-  };
   const level: Level = {
     ratio: LEVEL_RATIO,
     small: LEVEL_SMALL,
     run: LEVEL_RUN,
     sentOf: sentOfLive,
-    unpackLeft: EARLY_UNPACK_SHARE * Math.max(newPacked, changedFilePacked),
   };
+  /** In an image with a chunked tree, what the early merges may still make nodes unpack again (EARLY_UNPACK_SHARE). */
+  let unpackLeft = EARLY_UNPACK_SHARE * Math.max(newPacked, changedFilePacked);
   for (let guard = 0; guard < 10_000; guard++) {
     const patches = (t: TreeName) => treeLayers(t).filter((l) => l.patch).length + newTop(t);
     const allPatches = keptTrees.reduce((n, t) => n + patches(t), 0);
@@ -616,41 +585,16 @@ export function planIncremental(
     const overTree = keptTrees.filter((t) => patches(t) > maxPatches);
     const over = overTree.length > 0 || allPatches > maxPatchLayers || total > countLimit;
     let run: PlannedLayer[] | undefined;
-    if (over) {
-      const mergeTrees = overTree.length ? overTree : keptTrees;
-      const cheapest = cheapestRun(stack, mergeTrees, current, MERGE_UNPACK_WEIGHT, newBytes);
-      run = cheapest?.run;
-      if (chunkedImage && cheapest && XP.limit) {
-        // In an image with a chunked tree the merge at the limit prefers a run that makes nodes unpack again at most
-        // what the early merges may (beyond the day's re-chain) when it sends within the day's merge budget or costs
-        // at most LIMIT_NEAR_COST times the cheapest: a deep one on a small day re-chained 2.2 GB for 24 MB (90 real
-        // days, day 86). When the run sends more than that budget, the one that sends least, two layers at most
-        // beyond it: the merge is forced, and the worst update must stay within 2× (tenth round).
-        const daySend = EARLY_MERGE_SHARE * Math.max(newPacked, changedFilePacked) - foldSent;
-        const rechain = rechainCosts(stack, previousStack, packedOf);
-        if ((rechain.get(cheapest.run[0]!) ?? 0) > level.unpackLeft!) {
-          const near = cheapestRun(stack, mergeTrees, current, MERGE_UNPACK_WEIGHT, newBytes, undefined, { rechain, left: level.unpackLeft! });
-          if (near && (sentOfRun(near.run) <= daySend || near.cost <= LIMIT_NEAR_COST * cheapest.cost)) {
-            run = near.run;
-            level.unpackLeft! -= near.rechain;
-          }
-        }
-        if (run && sentOfRun(run) > daySend) {
-          const least = cheapestRun(stack, mergeTrees, current, 0, newBytes);
-          if (least && sentOfRun(least.run) < sentOfRun(run)) run = least.run;
-          if (run.length > 2 && sentOfRun(run) > daySend) run = run.slice(0, 2);
-        }
-      }
-    }
-    else if (total > countLimit - EARLY_MERGE_ROOM - (chunkedImage && deepDay ? DEEP_DAY_MERGE_ROOM : 0)) {
+    if (over) run = cheapestRun(stack, overTree.length ? overTree : keptTrees, current, MERGE_UNPACK_WEIGHT, newBytes)?.run;
+    else if (total > countLimit - EARLY_MERGE_ROOM) {
       // Ahead of the limit: a levelled merge that the day carries.
       // In an image with a chunked tree, within what the day may make nodes unpack again (EARLY_UNPACK_SHARE).
-      if (chunkedImage) level.rechain = rechainCosts(stack, previousStack, packedOf);
+      if (chunkedImage) level.unpack = { rechain: rechainCosts(stack, previousStack, packedOf), left: unpackLeft };
       const early = cheapestRun(stack, keptTrees, current, LEVEL_UNPACK_WEIGHT, earlyBudget, level);
       if (early && early.sent <= earlyBudget) {
         run = early.run;
         earlyBudget -= early.sent;
-        level.unpackLeft! -= early.rechain;
+        unpackLeft -= early.rechain;
       }
     }
     if (!run) break;
@@ -900,10 +844,12 @@ interface Level {
   small: number;
   run: number;
   sentOf: (l: PlannedLayer, liveBytes: number) => number;
-  /** What nodes unpack again beyond today's re-chain when a layer is rewritten (see rechainCosts). */
-  rechain?: Map<PlannedLayer, number>;
-  /** What the early merges may still make nodes unpack again beyond today's re-chain (compressed). */
-  unpackLeft?: number;
+  /**
+   * Only in an image with a chunked tree (whole-file images merge without this bound): per layer, what nodes unpack
+   * again beyond today's re-chain when it is rewritten (see rechainCosts), and what the early merges may still make
+   * them unpack again (compressed). A run starting at a layer whose re-chain is over `left` is not taken.
+   */
+  unpack?: { rechain: Map<PlannedLayer, number>; left: number };
 }
 
 /**
@@ -937,7 +883,6 @@ function cheapestRun(
   unpackWeight: number,
   cheap: number,
   level?: Level,
-  bound?: { rechain: Map<PlannedLayer, number>; left: number },
 ): { run: PlannedLayer[]; cost: number; sent: number; rechain: number } | undefined {
   const live = liveness(stack, trees, current);
   const above = bytesAbove(stack);
@@ -949,9 +894,8 @@ function cheapestRun(
     for (let i = 0; i + 1 < own.length; i++) {
       let liveBytes = live.get(own[i]!)!.bytes;
       if (!own[i]!.patch) continue;
-      const rechain = bound?.rechain.get(own[i]!) ?? level?.rechain?.get(own[i]!) ?? 0;
-      if (level?.unpackLeft !== undefined && rechain > level.unpackLeft) continue;
-      if (bound && rechain > bound.left) continue;
+      const rechain = level?.unpack?.rechain.get(own[i]!) ?? 0;
+      if (level?.unpack && rechain > level.unpack.left) continue;
       let sent = sentOf(own[i]!, liveBytes);
       let biggest = liveBytes;
       for (let k = 2; k <= (level?.run ?? MAX_RUN) && i + k <= own.length; k++) {
