@@ -575,8 +575,9 @@ export function planIncremental(
     small: LEVEL_SMALL,
     run: LEVEL_RUN,
     sentOf: sentOfLive,
-    unpackLeft: EARLY_UNPACK_SHARE * Math.max(newPacked, changedFilePacked),
   };
+  /** In an image with a chunked tree, what the early merges may still make nodes unpack again (EARLY_UNPACK_SHARE). */
+  let unpackLeft = EARLY_UNPACK_SHARE * Math.max(newPacked, changedFilePacked);
   for (let guard = 0; guard < 10_000; guard++) {
     const patches = (t: TreeName) => treeLayers(t).filter((l) => l.patch).length + newTop(t);
     const allPatches = keptTrees.reduce((n, t) => n + patches(t), 0);
@@ -588,12 +589,12 @@ export function planIncremental(
     else if (total > countLimit - EARLY_MERGE_ROOM) {
       // Ahead of the limit: a levelled merge that the day carries.
       // In an image with a chunked tree, within what the day may make nodes unpack again (EARLY_UNPACK_SHARE).
-      if (chunkedImage) level.rechain = rechainCosts(stack, previousStack, packedOf);
+      if (chunkedImage) level.unpack = { rechain: rechainCosts(stack, previousStack, packedOf), left: unpackLeft };
       const early = cheapestRun(stack, keptTrees, current, LEVEL_UNPACK_WEIGHT, earlyBudget, level);
       if (early && early.sent <= earlyBudget) {
         run = early.run;
         earlyBudget -= early.sent;
-        level.unpackLeft! -= early.rechain;
+        unpackLeft -= early.rechain;
       }
     }
     if (!run) break;
@@ -843,10 +844,12 @@ interface Level {
   small: number;
   run: number;
   sentOf: (l: PlannedLayer, liveBytes: number) => number;
-  /** What nodes unpack again beyond today's re-chain when a layer is rewritten (see rechainCosts). */
-  rechain?: Map<PlannedLayer, number>;
-  /** What the early merges may still make nodes unpack again beyond today's re-chain (compressed). */
-  unpackLeft?: number;
+  /**
+   * Only in an image with a chunked tree (whole-file images merge without this bound): per layer, what nodes unpack
+   * again beyond today's re-chain when it is rewritten (see rechainCosts), and what the early merges may still make
+   * them unpack again (compressed). A run starting at a layer whose re-chain is over `left` is not taken.
+   */
+  unpack?: { rechain: Map<PlannedLayer, number>; left: number };
 }
 
 /**
@@ -891,8 +894,8 @@ function cheapestRun(
     for (let i = 0; i + 1 < own.length; i++) {
       let liveBytes = live.get(own[i]!)!.bytes;
       if (!own[i]!.patch) continue;
-      const rechain = level?.rechain?.get(own[i]!) ?? 0;
-      if (level?.unpackLeft !== undefined && rechain > level.unpackLeft) continue;
+      const rechain = level?.unpack?.rechain.get(own[i]!) ?? 0;
+      if (level?.unpack && rechain > level.unpack.left) continue;
       let sent = sentOf(own[i]!, liveBytes);
       let biggest = liveBytes;
       for (let k = 2; k <= (level?.run ?? MAX_RUN) && i + k <= own.length; k++) {
