@@ -180,6 +180,7 @@ export const ERROR_CODES = [
   'referrers.no-subject',
   'referrers.too-large',
   'registry.auth',
+  'registry.bad-answer',
   'registry.credential-helper',
   'registry.credentials',
   'registry.delete-disabled',

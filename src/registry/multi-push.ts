@@ -75,7 +75,7 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
     opts.targets.map(async (t, i) => {
       try {
         await t.target.client.ping();
-        const missing = blobs.length ? await t.target.availability.missing(t.repo, blobs.map((b) => b.digest)) : new Set<string>();
+        const missing = blobs.length ? await t.target.availability.missing(t.repo, blobs.map((b) => b.digest), new Map(blobs.map((b) => [b.digest, b.size]))) : new Set<string>();
         const from = t.mountFrom ?? [];
         const mounts = !from.length
           ? new Map<string, string>()

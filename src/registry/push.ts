@@ -224,7 +224,8 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
     return { ...result, upToDate: true, blobs: { ...result.blobs, skipped: result.blobs.total } };
   }
 
-  const missing = await target.availability.missing(repo, [...layers, ...configs].map((b) => b.digest));
+  const all = [...layers, ...configs];
+  const missing = await target.availability.missing(repo, all.map((b) => b.digest), new Map(all.map((b) => [b.digest, b.size])));
   result.blobs.skipped = result.blobs.total - missing.size;
   const toSend = (list: ImageBlob[]) => list.filter((b) => missing.has(b.digest));
   const limit = pLimit(Math.max(1, opts.concurrency ?? target.concurrency ?? 4));
