@@ -72,6 +72,12 @@ export interface PushImageOptions {
    * image of a build at once): these tags are not asked again. A tag not in the map is asked as usual.
    */
   current?: ReadonlyMap<string, ManifestInfo | undefined>;
+  /**
+   * Blobs this run sent to the destination already (the blob phase of a push to several repositories): the line
+   * reported for the image counts them as uploaded or mounted for it, not as already there. The result's counts
+   * stay what this call itself did.
+   */
+  sentEarlier?: ReadonlyMap<string, 'uploaded' | 'mounted'>;
 }
 
 /** This host's part of blobs shared with `of` hosts: the shared blobs, in digest order, whose index mod `of` is `index`. */
@@ -284,6 +290,8 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
       else result.uploaded.push(b.digest);
     });
   const [first, later] = splitByStripe(toSend(layers), opts.stripe);
+  // The progress bar's total is known before the first upload starts (it never grows under a running bar).
+  reporter.pushPlanned?.(sumSizes([...first, ...toSend(configs)]));
   await settleAll(first.map(send));
   if (later.length) {
     // The other hosts' stripes: wait (bounded) for their owners to finish them; send only what is still missing.
@@ -291,6 +299,7 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
     result.blobs.skipped += later.length - left.length;
     if (left.length < later.length) reporter.info(`${later.length - left.length} shared blobs were pushed by another platform's build: not sent`);
     if (left.length) reporter.warn(`${left.length} shared blobs did not appear within ${Math.round(opts.stripe!.waitMs / 1000)} s: sending them from this host`);
+    reporter.pushPlanned?.(sumSizes(left));
     await settleAll(left.map(send));
   }
   await settleAll(toSend(configs).map(send));
@@ -317,9 +326,13 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
   }
   result.manifestsPut.push(top.digest);
   const ms = Date.now() - started;
+  // Blobs of this image that this run sent a moment earlier are this image's uploads, not "already there".
+  const earlier = (kind: 'uploaded' | 'mounted') => all.filter((b) => !missing.has(b.digest) && opts.sentEarlier?.get(b.digest) === kind).length;
+  const [earlierUploaded, earlierMounted] = [earlier('uploaded'), earlier('mounted')];
   reporter.info(
     `${repository}: pushed ${top.digest} as ${tags.join(', ') || 'digest only'} — ` +
-      `${result.blobs.uploaded} uploaded, ${result.blobs.mounted} mounted, ${result.blobs.skipped} already there; ` +
+      `${result.blobs.uploaded + earlierUploaded} uploaded, ${result.blobs.mounted + earlierMounted} mounted, ` +
+      `${result.blobs.skipped - earlierUploaded - earlierMounted} already there; ` +
       `${formatBytes(result.bytesSent)} sent in ${(ms / 1000).toFixed(1)}s (${formatRate(result.bytesSent, ms)})`,
   );
   return result;
@@ -365,4 +378,8 @@ async function assertImageOfGame(layout: string, top: Descriptor, selector: stri
       'another game built into this store; give each game its own store ("store:" in gamelayer.yaml) and build again',
     );
   }
+}
+
+function sumSizes(blobs: readonly { size: number }[]): number {
+  return blobs.reduce((n, b) => n + b.size, 0);
 }
