@@ -206,6 +206,7 @@ export const ERROR_CODES = [
   'run.cleanup',
   'run.container',
   'run.containers',
+  'run.engine-exit',
   'run.env',
   'run.image',
   'run.image-missing',
