@@ -4,6 +4,7 @@ import { isGamelayerError } from '../../errors.js';
 import type { K8sOptions } from '../../k8s/options.js';
 import { integerOption } from '../../k8s/options.js';
 import { commandConfig, commandReporter } from '../context.js';
+import { count } from '../../report/plural.js';
 
 interface RunLocalFlags {
   kind: string;
@@ -80,7 +81,7 @@ export function register(program: Command): void {
             reporter.info(`run ${id}: containers and volumes labelled dev.gamelayer.run-local=${id}`);
           },
         });
-        reporter.info(`engine started ${(result.engineStartMs / 1000).toFixed(2)} s after the pod (${result.plan.init.length} init container(s), ${result.plan.volumes.length} volume(s))`);
+        reporter.info(`engine started ${(result.engineStartMs / 1000).toFixed(2)} s after the pod (${count(result.plan.init.length, 'init container')}, ${count(result.plan.volumes.length, 'volume')})`);
         if (result.exitCode === 0) reporter.info(`container ${result.plan.engine.name} exited with code 0`);
         else {
           // As every error: code, message, hint. The exit status stays the engine's own (README).
