@@ -1,6 +1,6 @@
 // Scan stage: tree sources on disk → TreeManifests, with the stat cache making unchanged rescans cheap.
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { readlink, stat } from 'node:fs/promises';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
@@ -90,14 +90,27 @@ export interface TreeScan {
   pending?: PendingHashes;
 }
 
-/** Resolves a source path to a TreeSource, with a clear error naming the config field when it is unusable. */
-export async function resolveSource(sourcePath: string, field: string): Promise<TreeSource> {
+/**
+ * Resolves a source path to a TreeSource, with a clear error naming the config field (and, given `at`, where the
+ * config writes it: `gamelayer.yaml:LINE:COL`) when it is unusable.
+ */
+export async function resolveSource(sourcePath: string, field: string, at?: string): Promise<TreeSource> {
   let s;
   try {
     s = await stat(sourcePath);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') {
-      throw new GamelayerError('scan.source-missing', `${field}: ${sourcePath} does not exist`, 'check the path in gamelayer.yaml (relative paths start at the yaml\'s folder)');
+      const where = at ? `${at}: ${field}` : field;
+      // A symlink whose target is gone: name both, "does not exist" alone sends one looking for the link.
+      const target = await readlink(sourcePath).catch(() => undefined);
+      if (target !== undefined) {
+        throw new GamelayerError(
+          'scan.source-missing',
+          `${where}: ${sourcePath} is a symlink to ${target}, which does not exist`,
+          'restore the link\'s target, or point the source at the tree itself',
+        );
+      }
+      throw new GamelayerError('scan.source-missing', `${where}: ${sourcePath} does not exist`, 'check the path in gamelayer.yaml (relative paths start at the yaml\'s folder)');
     }
     throw new GamelayerError('scan.source-unreadable', `${field}: ${sourcePath} cannot be read: ${(e as Error).message}`);
   }
@@ -488,8 +501,8 @@ export async function checkSources(config: GameConfig, platforms: string[] = con
   for (const name of TREE_NAMES) {
     const tc: TreeConfig = config.trees[name];
     const shared = tc.sources['*'];
-    if (shared !== undefined) await resolveSource(shared, `trees.${name}.source`);
-    else for (const p of platforms) if (tc.sources[p] !== undefined) await resolveSource(tc.sources[p]!, `trees.${name}.source.${p}`);
+    if (shared !== undefined) await resolveSource(shared, `trees.${name}.source`, tc.sourcesAt?.['*']);
+    else for (const p of platforms) if (tc.sources[p] !== undefined) await resolveSource(tc.sources[p]!, `trees.${name}.source.${p}`, tc.sourcesAt?.[p]);
   }
 }
 
