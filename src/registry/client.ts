@@ -201,7 +201,8 @@ export class RegistryClient {
         throw this.unauthorized(challenge, o);
       }
       if (o.ok.includes(res.status)) {
-        if (isHtml(res)) {
+        // A 2xx only: some fronts answer a real 404 (a blob not there) with their own HTML page.
+        if (res.status >= 200 && res.status < 300 && isHtml(res)) {
           await res.discard();
           throw this.badAnswer(o.what, res, `an HTML page (Content-Type: ${res.header('content-type')})`);
         }
