@@ -416,7 +416,8 @@ export class RegistryClient {
   private badAnswer(what: string, res: HttpResponse, problem: string): GamelayerError {
     return new GamelayerError(
       'registry.bad-answer',
-      `${what}: ${res.url.href} answered HTTP ${res.status} with ${problem}; that is not a registry's answer`,
+      // Without the query: a storage redirect's carries a signature.
+      `${what}: ${res.url.origin}${res.url.pathname} answered HTTP ${res.status} with ${problem}; that is not a registry's answer`,
       'something in front of the registry (a login portal, a misconfigured proxy) answers in its place: check the registry address and any proxy settings',
     );
   }
