@@ -22,6 +22,7 @@ import { readArchive, sniffArchive } from './read-archive.js';
 import { fileTooBig } from './size-limit.js';
 import { StatCache, type StatKey } from './stat-cache.js';
 import { walkDirEach, type Filters, type WalkedEntry } from './walk-dir.js';
+import { count } from '../report/plural.js';
 
 export interface ScanOptions {
   /** `.gamelayer/` of the game: caches live under `cache/`. */
@@ -391,7 +392,7 @@ async function scanDir(
   for (let start = 0; start < slow.length; start += HASH_BATCH) {
     await Promise.all(slow.slice(start, start + HASH_BATCH).map(({ slot, first }) => limit(() => hashOne(slot, first))));
   }
-  task?.done(`${toHash} files hashed, ${cacheHits} from cache`);
+  task?.done(`${count(toHash, 'file')} hashed, ${cacheHits} from cache`);
   // Save only after the whole tree hashed cleanly: a failed scan never leaves a half-updated cache.
   // A rescan that found everything as stored writes nothing.
   if (!cache.unchanged) await saveOrWarn(() => cache.save(), reporter, label, 'stat cache');
@@ -478,7 +479,7 @@ async function scanArchive(
   const task = reporter.task(`read ${label}`, s.size, 'bytes');
   let read = 0;
   const entries = await readArchive(source.path, source.compression, filters, label, (n) => void (read += n), opts.maxFileBytes);
-  task.done(`${entries.length} entries`);
+  task.done(count(entries.length, 'entry', 'entries'));
   if (Date.now() - s.mtimeMs > 2000) await saveOrWarn(() => writeCheckedJson(file, ARCHIVE_FORMAT, { key, entries }), reporter, label, 'archive cache');
   const files = entries.filter((e) => e.type === 'file').length;
   return {

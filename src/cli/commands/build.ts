@@ -241,7 +241,7 @@ export function buildText(r: BuildResult): string {
     // Counted as the table above counts: its rows; the tree markers apart.
     `layers: ${s.layers.filter((l) => !l.reused).length} built, ${s.layers.filter((l) => l.reused).length} reused; ` +
       `new bytes ${formatBytes(s.bytesNew)} of ${formatBytes(s.bytesTotal)}; scan ${(s.scanMs / 1000).toFixed(2)}s, total ${(s.ms / 1000).toFixed(2)}s (${formatRate(s.bytesNew, s.ms)})` +
-      `${s.built + s.reused > s.layers.length ? `; and ${s.built + s.reused - s.layers.length} tree markers` : ''}`,
+      `${s.built + s.reused > s.layers.length ? `; and ${count(s.built + s.reused - s.layers.length, 'tree marker')}` : ''}`,
     `images in ${r.store}: ${r.record.tags.join(', ')}`,
     `server image ${r.record.tags[0]} = ${server.digest}`,
     `record ${r.recordFile}`,

@@ -46,7 +46,7 @@ function render(v: InspectView): string {
   const counts = { new: 0, kept: 0, patch: 0, marker: 0 };
   for (const l of v.layers) counts[l.status]++;
   const content = v.layers.length - counts.marker;
-  out.push('', `layers: ${content} (${counts.new} new, ${counts.kept} kept, ${counts.patch} patch) + ${counts.marker} tree markers`);
+  out.push('', `layers: ${content} (${counts.new} new, ${counts.kept} kept, ${counts.patch} patch) + ${count(counts.marker, 'tree marker')}`);
   out.push(
     fitTable(
       ['TREE', '#', 'STATUS', 'FILES', 'SIZE', 'DIGEST'],
