@@ -91,7 +91,7 @@ export function ttyReporter(out: NodeJS.WriteStream = process.stderr): Reporter 
       cliProgress().Presets.shades_classic,
     ));
   let open = 0;
-  // The push: totals grow as blob tasks start (images go up side by side).
+  // The push: its total is what was announced (pushPlanned) or, past that, what blob tasks started.
   let push: { bar: cliProgressTypes.SingleBar; total: number; value: number; started: number; tasks: number } | undefined;
   // Bytes announced (pushPlanned) and bytes of blob tasks started: the bar's total is the larger, so it never
   // grows while announced uploads start.
