@@ -296,8 +296,9 @@ export class RegistryClient {
     if (res.status !== 200) return false;
     const stored = res.header('docker-content-digest');
     if (stored && stored !== digest) throw this.badAnswer(what, res, `Docker-Content-Digest ${stored}, another blob`);
+    // "0" is taken for not told (a proxy that drops a HEAD's length may write 0); a page sends its own length.
     const length = res.header('content-length');
-    if (size !== undefined && length !== undefined && Number(length) !== size) {
+    if (size !== undefined && length !== undefined && length.trim() !== '0' && Number(length) !== size) {
       throw this.badAnswer(what, res, `Content-Length ${length}, where the blob has ${size} bytes`);
     }
     return true;
