@@ -3,6 +3,7 @@
 // the push bar's total is announced before the first upload starts (it does not grow as uploads start).
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pushBuild } from '../src/pipeline/steps/push.js';
 import { pushBuildToMany } from '../src/pipeline/steps/push-many.js';
 import type { ProgressTask, Reporter } from '../src/report/reporter.js';
 import { readBuildRecord } from '../src/state/records.js';
@@ -19,7 +20,7 @@ beforeAll(async () => {
   copySample(project);
   const built = await runCli(['build', '--tag', 'v1'], { cwd: project });
   expect(built.code, built.stderr).toBe(0);
-  registries.push(await startRegistry(), await startRegistry());
+  registries.push(await startRegistry(), await startRegistry(), await startRegistry());
 }, 180_000);
 afterAll(async () => Promise.all(registries.map((r) => r.stop())));
 
@@ -39,7 +40,7 @@ function recording() {
   return { events, reporter };
 }
 
-describe('push to several repositories: counts', () => {
+describe('push counts and the bar total', () => {
   it('per-image lines count the blobs the run sent for that image; the bar total is known before any upload', async () => {
     const [a, b] = registries as [TestRegistry, TestRegistry];
     const record = await readBuildRecord(path.join(project, '.gamelayer/records/build-v1.json'));
@@ -64,5 +65,19 @@ describe('push to several repositories: counts', () => {
     const taskBytes = events.reduce((n, e) => n + (e.kind === 'task' ? e.bytes : 0), 0);
     expect(taskBytes).toBeGreaterThan(0);
     expect(plannedBefore).toBe(taskBytes);
+  }, 120_000);
+
+  it('a push to one repository announces every image\'s bytes before its first upload (the tree images\' own blobs too)', async () => {
+    const reg = registries[2]!;
+    const record = await readBuildRecord(path.join(project, '.gamelayer/records/build-v1.json'));
+    const { events, reporter } = recording();
+    await pushBuild({ store: path.join(project, '.gamelayer/oci'), record, repository: `${reg.host}/studio/single`, reporter });
+    const firstTask = events.findIndex((e) => e.kind === 'task');
+    const plannedBefore = events.slice(0, firstTask).reduce((n, e) => n + (e.kind === 'planned' ? e.bytes : 0), 0);
+    const plannedAfter = events.slice(firstTask).reduce((n, e) => n + (e.kind === 'planned' ? e.bytes : 0), 0);
+    const taskBytes = events.reduce((n, e) => n + (e.kind === 'task' ? e.bytes : 0), 0);
+    expect(taskBytes).toBeGreaterThan(0);
+    expect(plannedBefore).toBe(taskBytes);
+    expect(plannedAfter).toBe(0);
   }, 120_000);
 });

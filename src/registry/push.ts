@@ -78,6 +78,12 @@ export interface PushImageOptions {
    * stay what this call itself did.
    */
   sentEarlier?: ReadonlyMap<string, 'uploaded' | 'mounted'>;
+  /**
+   * The blobs of this image the destination lacks, as the caller found out a moment ago (every other blob of the
+   * image is there: an image pushed just before holds it): they are not asked again, and the caller announced their
+   * bytes to the reporter already (Reporter.pushPlanned).
+   */
+  knownMissing?: ReadonlySet<string>;
 }
 
 /** This host's part of blobs shared with `of` hosts: the shared blobs, in digest order, whose index mod `of` is `index`. */
@@ -231,7 +237,10 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
   }
 
   const all = [...layers, ...configs];
-  const missing = await target.availability.missing(repo, all.map((b) => b.digest), new Map(all.map((b) => [b.digest, b.size])));
+  const known = opts.knownMissing;
+  const missing = known
+    ? new Set(all.map((b) => b.digest).filter((d) => known.has(d)))
+    : await target.availability.missing(repo, all.map((b) => b.digest), new Map(all.map((b) => [b.digest, b.size])));
   result.blobs.skipped = result.blobs.total - missing.size;
   const toSend = (list: ImageBlob[]) => list.filter((b) => missing.has(b.digest));
   const limit = pLimit(Math.max(1, opts.concurrency ?? target.concurrency ?? 4));
@@ -291,7 +300,7 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
     });
   const [first, later] = splitByStripe(toSend(layers), opts.stripe);
   // The progress bar's total is known before the first upload starts (it never grows under a running bar).
-  reporter.pushPlanned?.(sumSizes([...first, ...toSend(configs)]));
+  if (!known) reporter.pushPlanned?.(sumSizes([...first, ...toSend(configs)]));
   await settleAll(first.map(send));
   if (later.length) {
     // The other hosts' stripes: wait (bounded) for their owners to finish them; send only what is still missing.
