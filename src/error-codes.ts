@@ -180,6 +180,7 @@ export const ERROR_CODES = [
   'referrers.no-subject',
   'referrers.too-large',
   'registry.auth',
+  'registry.bad-answer',
   'registry.credential-helper',
   'registry.credentials',
   'registry.delete-disabled',
@@ -205,6 +206,7 @@ export const ERROR_CODES = [
   'run.cleanup',
   'run.container',
   'run.containers',
+  'run.engine-exit',
   'run.env',
   'run.image',
   'run.image-missing',
@@ -291,9 +293,15 @@ export const EXIT = {
   changes: 3,
 } as const;
 
-/** Command-line mistakes (`cli.*`) exit 2; everything else 1. */
+/**
+ * Bad flag values that carry the name of the step they belong to (`deploy.option` for a `k8s`/`ecs` flag,
+ * `run.option` for a `run-local` one, `build.platform` for `build --platform`): usage errors, as `cli.*` are.
+ */
+const FLAG_VALUE_CODES: ReadonlySet<string> = new Set(['deploy.option', 'run.option', 'build.platform']);
+
+/** Command-line mistakes (`cli.*` and the bad flag values above) exit 2; everything else 1. */
 export function exitStatusOf(code: string): number {
-  return code.startsWith('cli.') ? EXIT.usage : EXIT.failure;
+  return code.startsWith('cli.') || FLAG_VALUE_CODES.has(code) ? EXIT.usage : EXIT.failure;
 }
 
 /** The code of an ECR API error named `name` by the AWS SDK. */

@@ -4,7 +4,8 @@
 // keeps the complete list in one place, as a user meets it.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, cp, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { chmod, cp, mkdtemp, readFile, rm, symlink, truncate, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,6 +75,14 @@ async function game(edit?: (dir: string) => Promise<void>): Promise<string> {
 async function editYaml(dir: string, change: (yaml: string) => string): Promise<void> {
   const file = path.join(dir, 'gamelayer.yaml');
   await writeFile(file, change(await readFile(file, 'utf8')));
+}
+
+/** `<dir>/gamelayer.yaml:LINE:COL` of the first place `text` is written in it, as the config's messages name it. */
+function yamlAt(dir: string, text: string): string {
+  const file = path.join(dir, 'gamelayer.yaml');
+  const lines = readFileSync(file, 'utf8').split('\n');
+  const line = lines.findIndex((l) => l.includes(text));
+  return `${file}:${line + 1}:${lines[line]!.indexOf(text) + 1}`;
 }
 
 /** Points tree `tree` at `source` (relative to the game folder). */
@@ -187,7 +196,19 @@ const cases: Case[] = [
     name: 'tree: source missing',
     code: 'scan.source-missing',
     setup: async () => ({ dir: await game((d) => setSource(d, 'app', 'no-such-dir')), args: ['scan'] }),
-    stderr: (d) => `error: trees.app.source: ${d}/no-such-dir does not exist\nhint: check the path in gamelayer.yaml (relative paths start at the yaml's folder)\n`,
+    stderr: (d) => `error: ${yamlAt(d, 'no-such-dir')}: trees.app.source: ${d}/no-such-dir does not exist\nhint: check the path in gamelayer.yaml (relative paths start at the yaml's folder)\n`,
+  },
+  {
+    name: 'tree: source a symlink to nothing',
+    code: 'scan.source-missing',
+    setup: async () => ({
+      dir: await game(async (d) => {
+        await symlink(path.join(d, 'gone'), path.join(d, 'app-link'));
+        await setSource(d, 'app', 'app-link');
+      }),
+      args: ['scan'],
+    }),
+    stderr: (d) => `error: ${yamlAt(d, 'app-link')}: trees.app.source: ${d}/app-link is a symlink to ${d}/gone, which does not exist\nhint: restore the link's target, or point the source at the tree itself\n`,
   },
   {
     name: 'tree: source neither a directory nor an archive',
@@ -540,7 +561,8 @@ describe('bad input catalogue: the real CLI, the exact error', () => {
     const stderr = r.stderr.replace(/^(read|hash|build|blob|retry) .*\n/gm, '');
     if (DUMP) console.log(`CASE ${c.name}\n${stderr.replaceAll(dir, '${d}')}CODE ${r.code}\n`);
     expect(stderr).toBe(c.stderr(dir, args).replace(/^error: /, `error[${c.code}]: `));
-    expect(r.code).toBe(c.code.startsWith('cli.') ? 2 : 1);
+    // A usage error (README): a `cli.*` code or a bad flag value (--platform).
+    expect(r.code).toBe(c.code.startsWith('cli.') || c.code === 'build.platform' ? 2 : 1);
   });
 
   it('has at least 25 cases', () => {

@@ -33,7 +33,7 @@ describe('gc --tag', () => {
   it('--apply leaves the named build loadable', async () => {
     const r = await runCli(['gc', '--keep', '1', '--tag', 'a', '--apply'], { cwd: root });
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^kept 2 builds: c, a\nremoved 1 builds: b /);
+    expect(r.stdout).toMatch(/^kept 2 builds: c, a\nremoved 1 build: b /);
     const ls = await runCli(['ls', '--json'], { cwd: root });
     const tags = (JSON.parse(ls.stdout) as { tags: { tag: string }[] }).tags.map((t) => t.tag);
     expect(tags).toEqual(expect.arrayContaining(['a', 'a-app', 'a-app-media', 'a-engine', 'a-engine-media', 'c']));

@@ -140,10 +140,14 @@ describe('tree sources are checked before any hashing', () => {
     await writeGame(dir);
     const yaml = path.join(dir, 'gamelayer.yaml');
     await writeFile(yaml, (await readFile(yaml, 'utf8')).replace(/^(  app-media: \{source: )[^,}]+/m, '$1app-mediaa'));
+    // Where the config writes the path: errors about a config field name gamelayer.yaml:LINE:COL.
+    const yamlLines = (await readFile(yaml, 'utf8')).split('\n');
+    const typoLine = yamlLines.findIndex((l) => l.includes('app-mediaa'));
+    const typoCol = yamlLines[typoLine]!.indexOf('app-mediaa');
     const r = await runCli(['build'], { cwd: dir, env: { CI: 'true' } });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      `error[scan.source-missing]: trees.app-media.source: ${dir}/app-mediaa does not exist\nhint: check the path in gamelayer.yaml (relative paths start at the yaml's folder)\n`,
+      `error[scan.source-missing]: ${yaml}:${typoLine + 1}:${typoCol + 1}: trees.app-media.source: ${dir}/app-mediaa does not exist\nhint: check the path in gamelayer.yaml (relative paths start at the yaml's folder)\n`,
     );
     // Nothing was hashed: no "hash engine: …" line, and no stat cache for any tree.
     expect(execFileSync('find', [dir, '-path', '*/.gamelayer/cache/*', '-type', 'f'], { encoding: 'utf8' })).toBe('');

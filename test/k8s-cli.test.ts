@@ -89,12 +89,15 @@ describe('gamelayer k8s / ecs', () => {
   });
 
   it('bad flags name themselves', () => {
+    // A bad flag value is a usage error (README, docs/errors.md "Exit status"): exit 2.
     const r = cli('k8s', '--kind', 'job');
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toBe('error[deploy.option]: --kind: got "job"; expected one of pod, deployment, gameserver, fleet\n');
     const s = cli('k8s', '--scratch', 'lots');
+    expect(s.status).toBe(2);
     expect(s.stderr).toBe('error[deploy.option]: --scratch: got "lots"; expected a size such as 512MiB, 2GiB or a byte count\n');
     const e = cli('ecs', '--cpu', '1024', '--memory', '512');
+    expect(e.status).toBe(2);
     expect(e.stderr).toBe('error[deploy.option]: --memory: got 512; expected for --cpu 1024 on Fargate: 2048-8192 MiB in steps of 1024\n');
   });
 });

@@ -184,7 +184,8 @@ describe.concurrent('gamelayer run-local (real Docker engine)', () => {
     expect(r.stdout).toMatch(/^\[engine\]\s+app-media\/levels\/forest\/terrain\/cover\.ctc: FAILED/m);
     for (const tree of ['engine', 'engine-media', 'app']) expect(r.stdout).toMatch(new RegExp(`^\\[engine\\] ${tree}: OK`, 'm'));
     expect(r.stderr).toContain('[engine] sample-game: not starting; trees that failed: app-media');
-    expect(r.stderr).toContain('error: container engine exited with code 1');
+    // In the format of every error: code, message with the exit code, then a hint.
+    expect(r.stderr).toMatch(/^error\[run\.engine-exit\]: container engine exited with code 1\nhint: its output is above, each line prefixed \[engine\]; --keep keeps the container to inspect\n/m);
     expect(await leftovers(r.runId)).toEqual([]);
   });
 

@@ -21,6 +21,8 @@ export interface TreeConfig {
   name: TreeName;
   /** Absolute source path per platform; key `*` when one source serves every platform. */
   sources: Record<string, string>;
+  /** Where each source is written in the config (`gamelayer.yaml:LINE:COL`), keyed as `sources`: for messages. */
+  sourcesAt?: Record<string, string>;
   include: string[];
   exclude: string[];
   mount: string;
@@ -155,8 +157,10 @@ export function parseConfig(text: string, file: string): GameConfig {
     }
     mounts.set(mount, name);
     const sources: Record<string, string> = {};
+    const sourcesAt: Record<string, string> = {};
     if (typeof t.source === 'string') {
       sources['*'] = path.resolve(dir, t.source);
+      sourcesAt['*'] = where(offsetOf(doc, ['trees', name, 'source']));
     } else {
       if (name === 'engine-media' || name === 'app-media') {
         throw new GamelayerError(
@@ -175,6 +179,7 @@ export function parseConfig(text: string, file: string): GameConfig {
           );
         }
         sources[p] = path.resolve(dir, src);
+        sourcesAt[p] = where(offsetOf(doc, ['trees', name, 'source', p]) ?? offsetOf(doc, ['trees', name, 'source']));
       }
     }
     if (t.chunks && name === 'engine') {
@@ -184,7 +189,7 @@ export function parseConfig(text: string, file: string): GameConfig {
         'remove trees.engine.chunks; chunk engine-media, app or app-media instead',
       );
     }
-    trees[name] = { name, sources, include: t.include, exclude: t.exclude, mount, ...(t.chunks ? { chunks: t.chunks } : {}) };
+    trees[name] = { name, sources, sourcesAt, include: t.include, exclude: t.exclude, mount, ...(t.chunks ? { chunks: t.chunks } : {}) };
   }
   claimNestedMounts(trees);
   const stateDir = path.join(dir, '.gamelayer');

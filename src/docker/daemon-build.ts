@@ -17,6 +17,7 @@ import { silentReporter, type Reporter } from '../report/reporter.js';
 import { TREE_NAMES, type TreeName } from '../types.js';
 import { connectDocker, daemonError, daemonInfo, followStream, type DaemonInfo, type DaemonMessage } from './daemon.js';
 import { dockerRepository, loadImages } from './load.js';
+import { count } from '../report/plural.js';
 
 const TAG = /^[\w][\w.-]{0,127}$/;
 
@@ -148,7 +149,7 @@ async function buildOne(
   };
   await followStream(out, onMessage, what, info.address);
   const cachedSteps = stepLog.filter((s) => s.cached).length;
-  task.done(`${ref}: ${stepLog.length} steps, ${cachedSteps} from cache`);
+  task.done(`${ref}: ${count(stepLog.length, 'step')}, ${cachedSteps} from cache`);
   let id: string;
   try {
     id = String((await info.docker.getImage(ref).inspect()).Id);

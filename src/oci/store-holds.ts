@@ -10,7 +10,9 @@ import { GamelayerError, errnoCode } from '../errors.js';
 import { isAlive, sweepStaleTemps, tempTag } from '../util/temp-files.js';
 import { acquireLock } from './store.js';
 
-const HOLDS = '.holds';
+/** The folder of holds in a store. */
+export const HOLDS_FOLDER = '.holds';
+const HOLDS = HOLDS_FOLDER;
 const GC = 'gc';
 const WAIT_MS = 120_000;
 

@@ -3,7 +3,8 @@
 // Each step skips what its inputs say is done already: the scan reads no file the stat cache vouches for, the plan
 // keeps the previous build's trees, the layers step reuses every layer whose inputs did not change, and the record is
 // not rewritten when nothing changed. This file only composes them; see docs/architecture.md "Build as steps".
-import { holdStoreForBuild } from '../oci/store-holds.js';
+import path from 'node:path';
+import { HOLDS_FOLDER, holdStoreForBuild } from '../oci/store-holds.js';
 import { sweepScanCaches } from '../scan/scan-caches.js';
 import { assertWritableFolder } from '../util/fs-access.js';
 import { OpenFiles } from '../util/open-files.js';
@@ -19,6 +20,7 @@ import { findPrevious } from './steps/previous.js';
 import type { RegistryPrevious } from './steps/previous-types.js';
 import { recordBuild, summarize, type BuildSummary } from './steps/record.js';
 import { scanTrees } from './steps/scan.js';
+import { firstMissingFolder, removeEmptyFolders } from '../util/created-folders.js';
 
 export type { BuildOptions } from './steps/inputs.js';
 export type { BuildSummary, LayerOutcome } from './steps/record.js';
@@ -42,16 +44,23 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   // Before the hold (a file in the store): a state folder or store this user may not write fails clearly, up front.
   await assertWritableFolder(opts.config.stateDir);
   await assertWritableFolder(opts.out ?? opts.config.store);
+  // A store this build creates (a new --store) is removed again if the build fails with nothing stored in it.
+  const storeDir = path.resolve(opts.out ?? opts.config.store);
+  const created = await firstMissingFolder(storeDir);
   // Held for the whole build, so gamelayer gc never removes a blob this build is about to reuse.
-  const release = await holdStoreForBuild(opts.out ?? opts.config.store);
+  const release = await holdStoreForBuild(storeDir);
   // What this build's steps open for later ones: the stat caches' paged stats, which their saves close, are still
   // open if the build failed between scan and save. This build's only: another build in the process keeps its own.
   const openFiles = new OpenFiles();
+  let failed = true;
   try {
-    return await buildHeld(opts, openFiles);
+    const result = await buildHeld(opts, openFiles);
+    failed = false;
+    return result;
   } finally {
     openFiles.closeAll();
     await release();
+    if (failed && created) await removeEmptyFolders(path.join(storeDir, HOLDS_FOLDER), created);
   }
 }
 

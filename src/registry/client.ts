@@ -113,6 +113,11 @@ export class TransientRegistryError extends GamelayerError {
   }
 }
 
+/** An HTML page where the distribution API answers JSON or blob bytes: a login portal or a proxy's page. */
+function isHtml(res: HttpResponse): boolean {
+  return /^\s*(text\/html|application\/xhtml\+xml)\b/i.test(res.header('content-type') ?? '');
+}
+
 export interface ManifestInfo {
   digest: string;
   mediaType: string;
@@ -195,7 +200,14 @@ export class RegistryClient {
         }
         throw this.unauthorized(challenge, o);
       }
-      if (o.ok.includes(res.status)) return this.guarded(res, o.what, attempt);
+      if (o.ok.includes(res.status)) {
+        // A 2xx only: some fronts answer a real 404 (a blob not there) with their own HTML page.
+        if (res.status >= 200 && res.status < 300 && isHtml(res)) {
+          await res.discard();
+          throw this.badAnswer(o.what, res, `an HTML page (Content-Type: ${res.header('content-type')})`);
+        }
+        return this.guarded(res, o.what, attempt);
+      }
       if (isRetryableStatus(res.status)) {
         lastProblem = `HTTP ${res.status}`;
         const retryAfter = parseRetryAfter(res.header('retry-after'));
@@ -265,16 +277,31 @@ export class RegistryClient {
     return access === 'push' ? pushScope(repo) : pullScope(repo);
   }
 
-  async blobExists(repo: string, digest: string, access: Access = 'pull'): Promise<boolean> {
+  /**
+   * Whether `repo` holds the blob. A 200 must be about this blob: a Docker-Content-Digest, when sent, must be its
+   * digest, and a Content-Length, when sent and `size` is known, its size (the distribution spec has registries
+   * send it; a login page or a proxy answering 200 to everything sends its own). Such an answer is refused, never
+   * taken for "already there" (a manifest would then be put whose blobs are missing).
+   */
+  async blobExists(repo: string, digest: string, access: Access = 'pull', size?: number): Promise<boolean> {
+    const what = `check blob ${digest} in ${repo}`;
     const res = await this.request({
       method: 'HEAD',
       target: `/v2/${repo}/blobs/${digest}`,
       scopes: [this.scope(repo, access)],
       ok: [200, 404],
-      what: `check blob ${digest} in ${repo}`,
+      what,
     });
     await res.discard();
-    return res.status === 200;
+    if (res.status !== 200) return false;
+    const stored = res.header('docker-content-digest');
+    if (stored && stored !== digest) throw this.badAnswer(what, res, `Docker-Content-Digest ${stored}, another blob`);
+    // "0" is taken for not told (a proxy that drops a HEAD's length may write 0); a page sends its own length.
+    const length = res.header('content-length');
+    if (size !== undefined && length !== undefined && length.trim() !== '0' && Number(length) !== size) {
+      throw this.badAnswer(what, res, `Content-Length ${length}, where the blob has ${size} bytes`);
+    }
+    return true;
   }
 
   async headManifest(repo: string, reference: string, access: Access = 'pull'): Promise<ManifestInfo | undefined> {
@@ -331,12 +358,17 @@ export class RegistryClient {
       headers: { 'content-type': mediaType },
       body: () => bytes,
       scopes: [pushScope(repo)],
-      ok: [201, 200],
+      ok: [201, 202, 200],
       what: `put manifest ${repo}:${reference}`,
     });
     await res.discard();
     const expected = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
     const got = res.header('docker-content-digest');
+    // The spec answers 201 Created; a bare 200 (no digest of what was stored) is what a page answering every
+    // request sends, and the manifest may be stored nowhere.
+    if (res.status === 200 && !got) {
+      throw this.badAnswer(`put manifest ${repo}:${reference}`, res, 'status 200 without Docker-Content-Digest (a registry answers 201 Created)');
+    }
     if (got && got !== expected) {
       throw new GamelayerError('registry.digest', `put manifest ${repo}:${reference}: ${this.host} stored ${got}, expected ${expected}`);
     }
@@ -379,6 +411,16 @@ export class RegistryClient {
           throw this.networkError(e, what, attempt);
         });
     return { ...res, buffer: wrap(res.buffer), text: wrap(res.text) };
+  }
+
+  /** An answer no registry gives (see blobExists): refused early, naming the URL and what was wrong. */
+  private badAnswer(what: string, res: HttpResponse, problem: string): GamelayerError {
+    return new GamelayerError(
+      'registry.bad-answer',
+      // Without the query: a storage redirect's carries a signature.
+      `${what}: ${res.url.origin}${res.url.pathname} answered HTTP ${res.status} with ${problem}; that is not a registry's answer`,
+      'something in front of the registry (a login portal, a misconfigured proxy) answers in its place: check the registry address and any proxy settings',
+    );
   }
 
   private networkError(e: unknown, what: string, attempts: number): GamelayerError {

@@ -29,9 +29,9 @@ export interface TargetOptions {
 /** Availability through HEAD /v2/<repo>/blobs/<digest>, `concurrency` at a time. */
 export function headAvailability(client: RegistryClient, concurrency = 8): BlobAvailability {
   return {
-    async missing(repo, digests) {
+    async missing(repo, digests, sizes) {
       const limit = pLimit(concurrency);
-      const present = await Promise.all(digests.map((d) => limit(() => client.blobExists(repo, d, 'push'))));
+      const present = await Promise.all(digests.map((d) => limit(() => client.blobExists(repo, d, 'push', sizes?.get(d)))));
       return new Set(digests.filter((_, i) => !present[i]));
     },
   };

@@ -75,7 +75,7 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
     opts.targets.map(async (t, i) => {
       try {
         await t.target.client.ping();
-        const missing = blobs.length ? await t.target.availability.missing(t.repo, blobs.map((b) => b.digest)) : new Set<string>();
+        const missing = blobs.length ? await t.target.availability.missing(t.repo, blobs.map((b) => b.digest), new Map(blobs.map((b) => [b.digest, b.size]))) : new Set<string>();
         const from = t.mountFrom ?? [];
         const mounts = !from.length
           ? new Map<string, string>()
@@ -98,6 +98,8 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
     jobs.push({ blob, targets });
   }
 
+  // Every upload to every target is known now: the progress bar's total is set before the first one starts.
+  reporter.pushPlanned?.(jobs.reduce((n, j) => n + j.blob.size * j.targets.length, 0));
   const slots = opts.targets.map((t) => Math.max(1, t.concurrency ?? t.target.concurrency ?? 4));
   const mounting = opts.targets.map(() => true);
   const chunkedAbove = opts.chunkedAbove ?? 1024 ** 3;

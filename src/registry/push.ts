@@ -72,6 +72,18 @@ export interface PushImageOptions {
    * image of a build at once): these tags are not asked again. A tag not in the map is asked as usual.
    */
   current?: ReadonlyMap<string, ManifestInfo | undefined>;
+  /**
+   * Blobs this run sent to the destination already (the blob phase of a push to several repositories): the line
+   * reported for the image counts them as uploaded or mounted for it, not as already there. The result's counts
+   * stay what this call itself did.
+   */
+  sentEarlier?: ReadonlyMap<string, 'uploaded' | 'mounted'>;
+  /**
+   * The blobs of this image the destination lacks, as the caller found out a moment ago (every other blob of the
+   * image is there: an image pushed just before holds it): they are not asked again, and the caller announced their
+   * bytes to the reporter already (Reporter.pushPlanned).
+   */
+  knownMissing?: ReadonlySet<string>;
 }
 
 /** This host's part of blobs shared with `of` hosts: the shared blobs, in digest order, whose index mod `of` is `index`. */
@@ -224,7 +236,11 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
     return { ...result, upToDate: true, blobs: { ...result.blobs, skipped: result.blobs.total } };
   }
 
-  const missing = await target.availability.missing(repo, [...layers, ...configs].map((b) => b.digest));
+  const all = [...layers, ...configs];
+  const known = opts.knownMissing;
+  const missing = known
+    ? new Set(all.map((b) => b.digest).filter((d) => known.has(d)))
+    : await target.availability.missing(repo, all.map((b) => b.digest), new Map(all.map((b) => [b.digest, b.size])));
   result.blobs.skipped = result.blobs.total - missing.size;
   const toSend = (list: ImageBlob[]) => list.filter((b) => missing.has(b.digest));
   const limit = pLimit(Math.max(1, opts.concurrency ?? target.concurrency ?? 4));
@@ -283,6 +299,8 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
       else result.uploaded.push(b.digest);
     });
   const [first, later] = splitByStripe(toSend(layers), opts.stripe);
+  // The progress bar's total is known before the first upload starts (it never grows under a running bar).
+  if (!known) reporter.pushPlanned?.(sumSizes([...first, ...toSend(configs)]));
   await settleAll(first.map(send));
   if (later.length) {
     // The other hosts' stripes: wait (bounded) for their owners to finish them; send only what is still missing.
@@ -290,6 +308,7 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
     result.blobs.skipped += later.length - left.length;
     if (left.length < later.length) reporter.info(`${later.length - left.length} shared blobs were pushed by another platform's build: not sent`);
     if (left.length) reporter.warn(`${left.length} shared blobs did not appear within ${Math.round(opts.stripe!.waitMs / 1000)} s: sending them from this host`);
+    reporter.pushPlanned?.(sumSizes(left));
     await settleAll(left.map(send));
   }
   await settleAll(toSend(configs).map(send));
@@ -316,9 +335,13 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
   }
   result.manifestsPut.push(top.digest);
   const ms = Date.now() - started;
+  // Blobs of this image that this run sent a moment earlier are this image's uploads, not "already there".
+  const earlier = (kind: 'uploaded' | 'mounted') => all.filter((b) => !missing.has(b.digest) && opts.sentEarlier?.get(b.digest) === kind).length;
+  const [earlierUploaded, earlierMounted] = [earlier('uploaded'), earlier('mounted')];
   reporter.info(
     `${repository}: pushed ${top.digest} as ${tags.join(', ') || 'digest only'} — ` +
-      `${result.blobs.uploaded} uploaded, ${result.blobs.mounted} mounted, ${result.blobs.skipped} already there; ` +
+      `${result.blobs.uploaded + earlierUploaded} uploaded, ${result.blobs.mounted + earlierMounted} mounted, ` +
+      `${result.blobs.skipped - earlierUploaded - earlierMounted} already there; ` +
       `${formatBytes(result.bytesSent)} sent in ${(ms / 1000).toFixed(1)}s (${formatRate(result.bytesSent, ms)})`,
   );
   return result;
@@ -364,4 +387,8 @@ async function assertImageOfGame(layout: string, top: Descriptor, selector: stri
       'another game built into this store; give each game its own store ("store:" in gamelayer.yaml) and build again',
     );
   }
+}
+
+function sumSizes(blobs: readonly { size: number }[]): number {
+  return blobs.reduce((n, b) => n + b.size, 0);
 }

@@ -4,7 +4,8 @@ import type { RegistryClient } from './client.js';
 
 /** Which blobs a repository lacks. ECR swaps in BatchCheckLayerAvailability; the rest of the push is the same. */
 export interface BlobAvailability {
-  missing(repo: string, digests: string[]): Promise<Set<string>>;
+  /** `sizes`, where known, lets a HEAD answer be checked against the blob (see RegistryClient.blobExists). */
+  missing(repo: string, digests: string[], sizes?: ReadonlyMap<string, number>): Promise<Set<string>>;
   /** The blobs `repo` holds with their stored size, where one call tells it (ECR); absent ones are not in the map. */
   sizes?(repo: string, digests: string[]): Promise<Map<string, number | undefined>>;
 }

@@ -19,6 +19,11 @@ export interface Reporter {
   warn(message: string): void;
   /** Start a long-running task with a known total (bytes when unit is 'bytes'). */
   task(label: string, total: number, unit: 'bytes' | 'items'): ProgressTask;
+  /**
+   * The bytes a push's coming blob tasks add up to, announced before the first of them starts (added to what was
+   * announced before): the push bar's total is known at once instead of growing as uploads start.
+   */
+  pushPlanned?(bytes: number): void;
 }
 
 const noopTask: ProgressTask = { tick() {}, done() {} };
@@ -86,14 +91,20 @@ export function ttyReporter(out: NodeJS.WriteStream = process.stderr): Reporter 
       cliProgress().Presets.shades_classic,
     ));
   let open = 0;
-  // The push: totals grow as blob tasks start (images go up side by side).
+  // The push: its total is what was announced (pushPlanned) or, past that, what blob tasks started.
   let push: { bar: cliProgressTypes.SingleBar; total: number; value: number; started: number; tasks: number } | undefined;
+  // Bytes announced (pushPlanned) and bytes of blob tasks started: the bar's total is the larger, so it never
+  // grows while announced uploads start.
+  let planned = 0;
+  let started = 0;
   const images = new Map<string, { bar: cliProgressTypes.SingleBar; total: number; value: number }>();
   const stopBoard = () => {
     board?.stop();
     board = undefined;
     open = 0;
     push = undefined;
+    planned = 0;
+    started = 0;
     images.clear();
   };
   const closeOne = () => {
@@ -134,6 +145,12 @@ export function ttyReporter(out: NodeJS.WriteStream = process.stderr): Reporter 
   return {
     info: log,
     warn: (m) => log(`warning: ${m}`),
+    pushPlanned(bytes) {
+      planned += bytes;
+      if (!push) return;
+      push.total = Math.max(planned, started);
+      push.bar.setTotal(Math.max(push.total, 1));
+    },
     task(label, total, unit) {
       const pushTask = unit === 'bytes' ? PUSH_TASK.exec(label) : null;
       if (pushTask) {
@@ -142,7 +159,8 @@ export function ttyReporter(out: NodeJS.WriteStream = process.stderr): Reporter 
           push = { bar: bars().create(1, 0, { label: fit('push', labelWidth), amount: '' }), total: 0, value: 0, started: Date.now(), tasks: 0 };
         }
         const p = push;
-        p.total += total;
+        started += total;
+        p.total = Math.max(planned, started);
         p.tasks++;
         p.bar.setTotal(Math.max(p.total, 1));
         p.bar.update(p.value, { amount: pushAmount() });

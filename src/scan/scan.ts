@@ -1,6 +1,6 @@
 // Scan stage: tree sources on disk → TreeManifests, with the stat cache making unchanged rescans cheap.
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { readlink, stat } from 'node:fs/promises';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
@@ -22,6 +22,7 @@ import { readArchive, sniffArchive } from './read-archive.js';
 import { fileTooBig } from './size-limit.js';
 import { StatCache, type StatKey } from './stat-cache.js';
 import { walkDirEach, type Filters, type WalkedEntry } from './walk-dir.js';
+import { count } from '../report/plural.js';
 
 export interface ScanOptions {
   /** `.gamelayer/` of the game: caches live under `cache/`. */
@@ -90,14 +91,27 @@ export interface TreeScan {
   pending?: PendingHashes;
 }
 
-/** Resolves a source path to a TreeSource, with a clear error naming the config field when it is unusable. */
-export async function resolveSource(sourcePath: string, field: string): Promise<TreeSource> {
+/**
+ * Resolves a source path to a TreeSource, with a clear error naming the config field (and, given `at`, where the
+ * config writes it: `gamelayer.yaml:LINE:COL`) when it is unusable.
+ */
+export async function resolveSource(sourcePath: string, field: string, at?: string): Promise<TreeSource> {
   let s;
   try {
     s = await stat(sourcePath);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') {
-      throw new GamelayerError('scan.source-missing', `${field}: ${sourcePath} does not exist`, 'check the path in gamelayer.yaml (relative paths start at the yaml\'s folder)');
+      const where = at ? `${at}: ${field}` : field;
+      // A symlink whose target is gone: name both, "does not exist" alone sends one looking for the link.
+      const target = await readlink(sourcePath).catch(() => undefined);
+      if (target !== undefined) {
+        throw new GamelayerError(
+          'scan.source-missing',
+          `${where}: ${sourcePath} is a symlink to ${target}, which does not exist`,
+          'restore the link\'s target, or point the source at the tree itself',
+        );
+      }
+      throw new GamelayerError('scan.source-missing', `${where}: ${sourcePath} does not exist`, 'check the path in gamelayer.yaml (relative paths start at the yaml\'s folder)');
     }
     throw new GamelayerError('scan.source-unreadable', `${field}: ${sourcePath} cannot be read: ${(e as Error).message}`);
   }
@@ -378,7 +392,7 @@ async function scanDir(
   for (let start = 0; start < slow.length; start += HASH_BATCH) {
     await Promise.all(slow.slice(start, start + HASH_BATCH).map(({ slot, first }) => limit(() => hashOne(slot, first))));
   }
-  task?.done(`${toHash} files hashed, ${cacheHits} from cache`);
+  task?.done(`${count(toHash, 'file')} hashed, ${cacheHits} from cache`);
   // Save only after the whole tree hashed cleanly: a failed scan never leaves a half-updated cache.
   // A rescan that found everything as stored writes nothing.
   if (!cache.unchanged) await saveOrWarn(() => cache.save(), reporter, label, 'stat cache');
@@ -465,7 +479,7 @@ async function scanArchive(
   const task = reporter.task(`read ${label}`, s.size, 'bytes');
   let read = 0;
   const entries = await readArchive(source.path, source.compression, filters, label, (n) => void (read += n), opts.maxFileBytes);
-  task.done(`${entries.length} entries`);
+  task.done(count(entries.length, 'entry', 'entries'));
   if (Date.now() - s.mtimeMs > 2000) await saveOrWarn(() => writeCheckedJson(file, ARCHIVE_FORMAT, { key, entries }), reporter, label, 'archive cache');
   const files = entries.filter((e) => e.type === 'file').length;
   return {
@@ -488,8 +502,8 @@ export async function checkSources(config: GameConfig, platforms: string[] = con
   for (const name of TREE_NAMES) {
     const tc: TreeConfig = config.trees[name];
     const shared = tc.sources['*'];
-    if (shared !== undefined) await resolveSource(shared, `trees.${name}.source`);
-    else for (const p of platforms) if (tc.sources[p] !== undefined) await resolveSource(tc.sources[p]!, `trees.${name}.source.${p}`);
+    if (shared !== undefined) await resolveSource(shared, `trees.${name}.source`, tc.sourcesAt?.['*']);
+    else for (const p of platforms) if (tc.sources[p] !== undefined) await resolveSource(tc.sources[p]!, `trees.${name}.source.${p}`, tc.sourcesAt?.[p]);
   }
 }
 

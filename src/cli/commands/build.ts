@@ -12,6 +12,7 @@ import { commandConfig, commandReporter, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
 import { assertOutFolder } from '../../util/fs-access.js';
+import { count } from '../../report/plural.js';
 
 interface BuildFlags extends RegistryFlags {
   mediaWait?: string;
@@ -240,7 +241,7 @@ export function buildText(r: BuildResult): string {
     // Counted as the table above counts: its rows; the tree markers apart.
     `layers: ${s.layers.filter((l) => !l.reused).length} built, ${s.layers.filter((l) => l.reused).length} reused; ` +
       `new bytes ${formatBytes(s.bytesNew)} of ${formatBytes(s.bytesTotal)}; scan ${(s.scanMs / 1000).toFixed(2)}s, total ${(s.ms / 1000).toFixed(2)}s (${formatRate(s.bytesNew, s.ms)})` +
-      `${s.built + s.reused > s.layers.length ? `; and ${s.built + s.reused - s.layers.length} tree markers` : ''}`,
+      `${s.built + s.reused > s.layers.length ? `; and ${count(s.built + s.reused - s.layers.length, 'tree marker')}` : ''}`,
     `images in ${r.store}: ${r.record.tags.join(', ')}`,
     `server image ${r.record.tags[0]} = ${server.digest}`,
     `record ${r.recordFile}`,
@@ -250,7 +251,7 @@ export function buildText(r: BuildResult): string {
 function previousText(s: BuildResult['summary']): string {
   const p = s.previous;
   if (p.source === 'none') return `previous build: none (${p.reason}); every tree planned afresh`;
-  const kept = s.remoteLayers ? `; ${s.remoteLayers.kept} layers kept in the registry (not downloaded)${s.remoteLayers.gone ? `, ${s.remoteLayers.gone} gone from it (rebuilt)` : ''}` : '';
+  const kept = s.remoteLayers ? `; ${count(s.remoteLayers.kept, 'layer')} kept in the registry (not downloaded)${s.remoteLayers.gone ? `, ${s.remoteLayers.gone} gone from it (rebuilt)` : ''}` : '';
   return `previous build: ${p.ref}${p.line ? ` (line ${p.line})` : ''}, built ${p.createdAt}${kept}`;
 }
 
@@ -260,7 +261,7 @@ export function pushManyText(r: PushBuildToManyResult): string {
   const extra = reads.reduce((n, k) => n + Math.max(0, k - 1), 0);
   return [
     ...r.targets.map((t) => `${t.repository}${t.region ? ` (${t.region})` : ''}: ${outcomeText(t)}`),
-    `${reads.length} blobs read from the store${extra ? ` (${extra} read again, for retries or late uploads)` : ' once each'}; ${formatBytes(r.bytesSent)} sent in all`,
+    `${count(reads.length, 'blob')} read from the store${extra ? ` (${extra} read again, for retries or late uploads)` : ' once each'}; ${formatBytes(r.bytesSent)} sent in all`,
   ].join('\n');
 }
 
@@ -277,7 +278,7 @@ export function pushText(p: PushBuildResult): string {
 
 function attachText(a: AttachResult): string {
   const lines: string[] = [];
-  if (a.sbom) lines.push(`SBOM ${a.sbom.digest}: ${a.sbom.files} files, ${formatBytes(a.sbom.bytes)}${a.sbom.upToDate ? ' (already attached)' : ` (attached via ${a.sbom.via === 'referrers' ? 'the referrers API' : 'the referrers tag'})`}`);
+  if (a.sbom) lines.push(`SBOM ${a.sbom.digest}: ${count(a.sbom.files, 'file')}, ${formatBytes(a.sbom.bytes)}${a.sbom.upToDate ? ' (already attached)' : ` (attached via ${a.sbom.via === 'referrers' ? 'the referrers API' : 'the referrers tag'})`}`);
   if (a.signatures.length) {
     const total = a.signatures.reduce((n, s) => n + s.signed.length, 0);
     lines.push(`signatures: ${a.signaturesAdded} new, ${total - a.signaturesAdded} already there`);

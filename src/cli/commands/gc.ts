@@ -4,6 +4,7 @@ import { EXIT } from '../../errors.js';
 import { gcStore } from '../../inventory/gc.js';
 import { formatBytes } from '../../report/reporter.js';
 import { commandConfig, parseKeep, printJson } from '../context.js';
+import { count } from '../../report/plural.js';
 
 interface GcFlags {
   keep: string;
@@ -30,9 +31,9 @@ export function register(program: Command): void {
       else {
         const verb = result.applied ? 'removed' : 'would remove';
         const lines = [
-          `kept ${result.keptBuilds.length} builds: ${result.keptBuilds.join(', ') || '-'}`,
-          `${verb} ${result.removedBuilds.length} builds: ${result.removedBuilds.join(', ') || '-'} (${result.removedTags.length} tags)`,
-          `${verb} ${result.blobs.length} blobs, ${formatBytes(result.bytesFreed)} freed; ${formatBytes(result.bytesKept)} kept in ${result.store}`,
+          `kept ${count(result.keptBuilds.length, 'build')}: ${result.keptBuilds.join(', ') || '-'}`,
+          `${verb} ${count(result.removedBuilds.length, 'build')}: ${result.removedBuilds.join(', ') || '-'} (${count(result.removedTags.length, 'tag')})`,
+          `${verb} ${count(result.blobs.length, 'blob')}, ${formatBytes(result.bytesFreed)} freed; ${formatBytes(result.bytesKept)} kept in ${result.store}`,
         ];
         if (result.cacheFiles > 0) lines.push(`${verb} ${result.cacheFiles} cache files no kept build needs`);
         if (result.layerCacheRows > 0) lines.push(`${verb} ${result.layerCacheRows} layer cache rows of those blobs`);

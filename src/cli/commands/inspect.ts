@@ -7,6 +7,7 @@ import { formatBytes } from '../../report/reporter.js';
 import { commandConfig, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { fitTable } from '../table.js';
+import { count } from '../../report/plural.js';
 
 interface InspectFlags extends RegistryFlags {
   json?: boolean;
@@ -45,7 +46,7 @@ function render(v: InspectView): string {
   const counts = { new: 0, kept: 0, patch: 0, marker: 0 };
   for (const l of v.layers) counts[l.status]++;
   const content = v.layers.length - counts.marker;
-  out.push('', `layers: ${content} (${counts.new} new, ${counts.kept} kept, ${counts.patch} patch) + ${counts.marker} tree markers`);
+  out.push('', `layers: ${content} (${counts.new} new, ${counts.kept} kept, ${counts.patch} patch) + ${count(counts.marker, 'tree marker')}`);
   out.push(
     fitTable(
       ['TREE', '#', 'STATUS', 'FILES', 'SIZE', 'DIGEST'],
@@ -53,7 +54,7 @@ function render(v: InspectView): string {
       [1, 3, 4],
     ),
   );
-  out.push('', v.base.layers ? `base image: ${v.base.layers} layers, ${formatBytes(v.base.size)}` : 'base image: scratch (no layers)');
+  out.push('', v.base.layers ? `base image: ${count(v.base.layers, 'layer')}, ${formatBytes(v.base.size)}` : 'base image: scratch (no layers)');
   out.push('', fitTable(['IMAGE', 'PLATFORM', 'SIZE', 'DIGEST'], v.images.map((i) => [i.name, i.platform ?? '', i.size === undefined ? '' : formatBytes(i.size), i.digest]), [2], { shrink: 3 }));
   if (v.index) out.push(`index: ${v.index}`);
   out.push('', ...pushedLines(v.pushed));
@@ -66,6 +67,6 @@ function pushedLines(pushed: unknown): string[] {
   if (!pushed) return ['pushed: not recorded'];
   if (!Array.isArray(pushed)) return [`pushed: ${JSON.stringify(pushed)}`];
   return pushed.map((p: { repository?: string; images?: unknown[]; at?: string }) =>
-    `pushed: ${p.repository ?? '?'}${p.at ? `, ${p.at.slice(0, 16).replace('T', ' ')} UTC` : ''}${Array.isArray(p.images) ? ` (${p.images.length} images)` : ''}`,
+    `pushed: ${p.repository ?? '?'}${p.at ? `, ${p.at.slice(0, 16).replace('T', ' ')} UTC` : ''}${Array.isArray(p.images) ? ` (${count(p.images.length, 'image')})` : ''}`,
   );
 }

@@ -5,6 +5,7 @@ import { formatBytes } from '../../report/reporter.js';
 import { commandConfig, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { fitTable } from '../table.js';
+import { count } from '../../report/plural.js';
 
 interface LsFlags extends RegistryFlags {
   json?: boolean;
@@ -31,7 +32,7 @@ export function register(program: Command): void {
             tags.map((t) => [t.tag, t.kind === 'record' ? `record of ${t.recordOf ?? '?'}${t.line !== undefined ? ` (line ${t.line})` : ''}` : t.kind, t.digest.slice(7, 19), formatBytes(t.size)]),
             [3],
             { shrink: 0 },
-          )}\n${tags.length} tags, ${tags.filter((t) => t.kind === 'record' && t.line === undefined).length} build records\n`,
+          )}\n${count(tags.length, 'tag')}, ${count(tags.filter((t) => t.kind === 'record' && t.line === undefined).length, 'build record')}\n`,
         );
         return;
       }
@@ -48,7 +49,7 @@ export function register(program: Command): void {
           tags.map((t) => [t.tag, t.image, t.digest.slice(7, 19), formatBytes(t.size), t.createdAt ? t.createdAt.slice(0, 16).replace('T', ' ') : '-', t.record ? 'yes' : '']),
           [3],
           { shrink: 0 },
-        )}\n${tags.length} tags, ${builds.length} builds in ${store}\n`,
+        )}\n${count(tags.length, 'tag')}, ${count(builds.length, 'build')} in ${store}\n`,
       );
     });
   addRegistryOptions(cmd);

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { EXIT, GamelayerError } from '../../errors.js';
 import { parseKeep, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
+import { count } from '../../report/plural.js';
 
 interface PruneFlags extends RegistryFlags {
   keep: string;
@@ -52,11 +53,11 @@ export function register(program: Command): void {
       else {
         const verb = result.applied ? 'deleted' : 'would delete';
         const lines = [
-          `kept ${result.kept.length} builds: ${result.kept.map((b) => b.tag).join(', ') || '-'}`,
-          `${verb} ${result.removed.length} builds: ${result.removed.map((b) => b.tag).join(', ') || '-'} (${result.deleted.length} manifests)`,
+          `kept ${count(result.kept.length, 'build')}: ${result.kept.map((b) => b.tag).join(', ') || '-'}`,
+          `${verb} ${count(result.removed.length, 'build')}: ${result.removed.map((b) => b.tag).join(', ') || '-'} (${count(result.deleted.length, 'manifest')})`,
         ];
-        if (result.untagged.length) lines.push(`${result.applied ? 'untagged' : 'would untag'} ${result.untagged.length} tags whose image a kept build still uses`);
-        if (result.left.length) lines.push(`left ${result.left.length} tags whose image a kept build still uses (${result.left.join(', ')}): this registry cannot remove one tag of several`);
+        if (result.untagged.length) lines.push(`${result.applied ? 'untagged' : 'would untag'} ${count(result.untagged.length, 'tag')} whose image a kept build still uses`);
+        if (result.left.length) lines.push(`left ${count(result.left.length, 'tag')} whose image a kept build still uses (${result.left.join(', ')}): this registry cannot remove one tag of several`);
         if (!result.applied && result.deleted.length) lines.push('dry run: pass --apply to delete');
         process.stdout.write(`${lines.join('\n')}\n`);
       }

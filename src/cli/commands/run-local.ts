@@ -4,6 +4,7 @@ import { isGamelayerError } from '../../errors.js';
 import type { K8sOptions } from '../../k8s/options.js';
 import { integerOption } from '../../k8s/options.js';
 import { commandConfig, commandReporter } from '../context.js';
+import { count } from '../../report/plural.js';
 
 interface RunLocalFlags {
   kind: string;
@@ -80,9 +81,13 @@ export function register(program: Command): void {
             reporter.info(`run ${id}: containers and volumes labelled dev.gamelayer.run-local=${id}`);
           },
         });
-        reporter.info(`engine started ${(result.engineStartMs / 1000).toFixed(2)} s after the pod (${result.plan.init.length} init container(s), ${result.plan.volumes.length} volume(s))`);
+        reporter.info(`engine started ${(result.engineStartMs / 1000).toFixed(2)} s after the pod (${count(result.plan.init.length, 'init container')}, ${count(result.plan.volumes.length, 'volume')})`);
         if (result.exitCode === 0) reporter.info(`container ${result.plan.engine.name} exited with code 0`);
-        else process.stderr.write(`error: container ${result.plan.engine.name} exited with code ${result.exitCode}\n`);
+        else {
+          // As every error: code, message, hint. The exit status stays the engine's own (README).
+          process.stderr.write(`error[run.engine-exit]: container ${result.plan.engine.name} exited with code ${result.exitCode}\n`);
+          process.stderr.write(`hint: ${engineExitHint(result.plan.engine.name, result.exitCode)}\n`);
+        }
         process.exitCode = result.exitCode;
       } catch (e) {
         if (signalled && isGamelayerError(e) && e.code === 'run.interrupted') {
@@ -96,4 +101,13 @@ export function register(program: Command): void {
         process.off('SIGTERM', onSignal);
       }
     });
+}
+
+/** What an engine's exit code usually means, and where to look. */
+function engineExitHint(name: string, code: number): string {
+  const where = `its output is above, each line prefixed [${name}]; --keep keeps the container to inspect`;
+  if (code === 137) return `137 is a SIGKILL: out of memory (raise deploy.resources limits) or killed from outside; ${where}`;
+  if (code === 143) return `143 is a SIGTERM: stopped from outside (--timeout?); ${where}`;
+  if (code === 126 || code === 127) return `${code}: the command could not be run (not found or not executable in the image); ${where}`;
+  return where;
 }

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { GamelayerError } from '../../errors.js';
 import { printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
+import { count } from '../../report/plural.js';
 
 interface VerifyFlags extends RegistryFlags {
   key: string;
@@ -27,7 +28,7 @@ export function register(program: Command): void {
       else {
         for (const i of result.items) {
           const good = i.signatures.filter((s) => s.valid).length;
-          process.stdout.write(`${i.verified && i.documentValid !== false ? 'verified' : 'FAILED'} ${i.what} ${i.digest} (${good} of ${i.signatures.length} signatures valid)\n`);
+          process.stdout.write(`${i.verified && i.documentValid !== false ? 'verified' : 'FAILED'} ${i.what} ${i.digest} (${good} of ${count(i.signatures.length, 'signature')} valid)\n`);
         }
       }
       if (!result.ok) {

@@ -21,6 +21,7 @@ import type { LayerReuse } from '../layer-reuse.js';
 import { layerSlots } from '../layer-slots.js';
 import type { BuildInputs } from './inputs.js';
 import { layerTooBig, sentinelLayer, type PlatformPlan } from './plan.js';
+import { count } from '../../report/plural.js';
 
 export type LayersInput = Pick<
   BuildInputs,
@@ -74,7 +75,7 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   const totalBytes = toBuild.reduce((n, x) => n + x.layer.bytes, 0);
   // The tree markers (one .gamelayer-tree file per tree image) are not rows of the layer table: say them apart.
   const markers = toBuild.filter(({ marker }) => marker).length + markersLater;
-  const what = `build ${toBuild.length + markersLater - markers} layers${markers ? ` + ${markers} tree markers` : ''}`;
+  const what = `build ${count(toBuild.length + markersLater - markers, 'layer')}${markers ? ` + ${count(markers, 'tree marker')}` : ''}`;
   const task = toBuild.length ? reporter.task(what, totalBytes, 'bytes') : undefined;
   // `concurrency` layers make their tar at once, and one more may be finishing (compressor tail, hash, fsync, rename)
   // meanwhile: each running layer holds a compressor and its buffers (a zstd layer a feed thread: 10-15 MiB of RSS).
@@ -172,7 +173,7 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
     }
     await buildAll(markerItems);
   }
-  task?.done(`${toBuild.length + markersLater} layers built`);
+  task?.done(`${count(toBuild.length + markersLater, 'layer')} built`);
   await reuse.cache.save();
   // A reused layer was measured when it was built, perhaps under a higher limit.
   for (const [key, b] of built) {

@@ -21,6 +21,7 @@ import type { BuildInputs } from './inputs.js';
 import type { PreviousLookup, RegistryPrevious } from './previous-types.js';
 import { gitBranch } from './git-branch.js';
 import { imageTags } from './tags.js';
+import { count } from '../../report/plural.js';
 
 export type { PreviousLookup, RegistryPrevious };
 // The CLI names the copies' folder when it starts the lookup, before the registry modules are its own imports.
@@ -121,7 +122,7 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
       : { source: 'none', reason: fromNone ? '--from none, and no earlier build in .gamelayer/' : 'no earlier build in .gamelayer/' };
   }
   if (remote?.gone.length && previous) {
-    reporter.warn(`${remote.gone.length} layers of ${remote.ref} are gone from ${remote.repository}: their trees are rebuilt from the sources`);
+    reporter.warn(`${count(remote.gone.length, 'layer')} of ${remote.ref} are gone from ${remote.repository}: their trees are rebuilt from the sources`);
   }
   // A kept layer of a registry record is the record's own layer (same digest on every host), never a local variant.
   return { record: previous, info: previousInfo, remote, kept: previous && remote ? remote.present : undefined };

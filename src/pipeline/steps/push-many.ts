@@ -130,8 +130,10 @@ export async function pushBuildToMany(opts: PushBuildToManyOptions): Promise<Pus
     chunkSize: opts.chunkSize,
     joinWaitMs,
   });
+  const sentEarlier = new Map<Planned, Map<string, 'uploaded' | 'mounted'>>();
   blobPhase.targets.forEach((r: BlobTargetResult, k) => {
     const p = direct[k]!;
+    sentEarlier.set(p, new Map([...r.uploaded.map((d) => [d, 'uploaded'] as const), ...r.mounted.map((d) => [d, 'mounted'] as const)]));
     Object.assign(p.outcome, { uploaded: r.uploaded.length, mounted: r.mounted.length, skipped: r.skipped, bytesSent: r.bytesSent });
     if (r.error !== undefined) fail(p, r.error);
   });
@@ -141,7 +143,7 @@ export async function pushBuildToMany(opts: PushBuildToManyOptions): Promise<Pus
   const ready = direct.filter((p) => !p.outcome.error);
   const pushes = await Promise.allSettled(
     // The local record is noted below, one target after the other (side by side they would overwrite each other).
-    ready.map((p) => pushBuild({ ...optionsOf(p), store: opts.store, record: opts.record, repository: p.dest.repository, stateDir: undefined, reporter, target: p.target })),
+    ready.map((p) => pushBuild({ ...optionsOf(p), store: opts.store, record: opts.record, repository: p.dest.repository, stateDir: undefined, reporter, target: p.target, sentEarlier: sentEarlier.get(p) })),
   );
   pushes.forEach((r, k) => {
     const p = ready[k]!;

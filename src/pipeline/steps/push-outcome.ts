@@ -2,6 +2,7 @@
 // it without loading the push machinery (and the AWS SDK) at start.
 import { formatBytes } from '../../report/reporter.js';
 import type { PushBuildResult } from './push.js';
+import { count } from '../../report/plural.js';
 
 export interface TargetOutcome {
   repository: string;
@@ -24,6 +25,6 @@ export interface TargetOutcome {
 export function outcomeText(t: TargetOutcome): string {
   if (t.status === 'failed') return `failed: ${t.error?.message ?? 'unknown error'}`;
   if (t.status === 'replicated') return `replicated from ${t.replicatedFrom} (ECR replication COMPLETE for every image)`;
-  return `pushed (${t.uploaded} blobs uploaded, ${t.mounted} mounted, ${t.skipped} already there; ${formatBytes(t.bytesSent)} sent)`;
+  return `pushed (${count(t.uploaded, 'blob')} uploaded, ${t.mounted} mounted, ${t.skipped} already there; ${formatBytes(t.bytesSent)} sent)`;
 }
 

@@ -7,6 +7,7 @@
 import { GamelayerError } from '../../errors.js';
 import path from 'node:path';
 import { openLayout, parseLayoutDocument, REF_NAME, type LayoutReader } from '../../oci/layout.js';
+import { platformImages } from '../../oci/model.js';
 import { lineTag, pushBuildRecord, recordTag, type LocalManifest, type PushBuildRecordResult } from '../../registry/artifact.js';
 import type { ManifestInfo } from '../../registry/client.js';
 import { pushImage, pushTargetFor, type BlobStripe, type PushImageOptions, type PushResult, type PushTarget } from '../../registry/push.js';
@@ -98,7 +99,13 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   // The server image's manifest and config, read (once) before anything is sent: a store missing them fails here,
   // with no tag of this build moved yet.
   const localSubject = await localManifest(layout, serverTag!);
-  const push = (tag: string) => pushImage({ ...rest, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, layoutReader: layout, to: `${repo}:${tag}`, image: tag, current });
+  // The tree images' own blobs (their markers and configs; their layers are the server image's) are asked at once
+  // and announced before the server image's uploads start: the push bar's total is then whole before its first
+  // upload. With a stripe (blobs other hosts may send) each image announces its own, as before.
+  const treesMissing = stripe ? undefined : await treeBlobsMissing(layout, target, ref.repository, serverTag!, treeTags, current);
+  if (treesMissing) rest.reporter?.pushPlanned?.(treesMissing.bytes);
+  const push = (tag: string) =>
+    pushImage({ ...rest, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, layoutReader: layout, to: `${repo}:${tag}`, image: tag, current, ...(treesMissing && tag !== serverTag ? { knownMissing: treesMissing.digests } : {}) });
   const server = await push(serverTag!);
   // Every push settles before an error is raised: none keeps running behind a failed command.
   const trees = await Promise.allSettled(treeTags.map(push));
@@ -171,4 +178,32 @@ async function localManifest(layout: LayoutReader, tag: string): Promise<LocalMa
       return config.bytes;
     },
   };
+}
+
+/**
+ * The blobs of the tree images that are not the server image's and that the repository lacks, with their bytes: one
+ * round of checks for all of them (none for an image its tag names already). The server image's blobs are there once
+ * its push is done, so nothing else of a tree image needs asking.
+ */
+async function treeBlobsMissing(
+  layout: LayoutReader,
+  target: PushTarget,
+  repo: string,
+  serverTag: string,
+  treeTags: string[],
+  current: ReadonlyMap<string, ManifestInfo | undefined>,
+): Promise<{ digests: ReadonlySet<string>; bytes: number }> {
+  const blobsOf = async (tag: string) => {
+    const image = await layout.image(tag, { allowMissing: true });
+    return { digest: image.descriptor.digest, blobs: platformImages(image).flatMap((m) => [...m.layers, m.config]) };
+  };
+  const server = new Set((await blobsOf(serverTag)).blobs.map((b) => b.digest));
+  const extra = new Map<string, number>();
+  for (const tag of treeTags) {
+    const tree = await blobsOf(tag);
+    if (current.get(tag)?.digest === tree.digest) continue;
+    for (const b of tree.blobs) if (!server.has(b.digest)) extra.set(b.digest, b.size);
+  }
+  const missing = extra.size ? await target.availability.missing(repo, [...extra.keys()], extra) : new Set<string>();
+  return { digests: missing, bytes: [...missing].reduce((n, d) => n + extra.get(d)!, 0) };
 }

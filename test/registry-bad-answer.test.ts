@@ -1,0 +1,96 @@
+// Something in front of a registry that answers 200 to everything (a login portal, a misconfigured proxy) is refused
+// at its first answer, naming the URL and what was wrong, before anything is counted as "already there" and before
+// a manifest is put whose blobs are missing. A real registry (docker-registry 2.8) behind a fault proxy plays both.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { GamelayerError } from '../src/errors.js';
+import { pushImage } from '../src/registry/index.js';
+import { RegistryClient } from '../src/registry/client.js';
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
+import { addTag, randomContent, type WrittenTag } from './support/make-layout.js';
+import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
+
+let work: string;
+let layout: string;
+let image: WrittenTag;
+let reg: TestRegistry;
+let proxy: FaultProxy;
+const fast = { baseDelayMs: 20, maxDelayMs: 200 };
+let repoCounter = 0;
+const nextRepo = () => `portal/game${++repoCounter}`;
+const PAGE = '<!doctype html><html><body><form action="/login">Sign in</form></body></html>';
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(os.tmpdir(), 'gl-portal-'));
+  layout = path.join(work, 'layout');
+  image = await addTag(layout, 'v1', [{ layers: [{ files: { 'media/a.pak': randomContent(50_000) } }, { files: { 'bin/server': randomContent(20_000) } }] }]);
+  reg = await startRegistry();
+  proxy = await startFaultProxy(reg.host);
+});
+afterAll(async () => {
+  await proxy?.stop();
+  await reg?.stop();
+  await rm(work, { recursive: true, force: true });
+});
+afterEach(async () => {
+  proxy.setRules([]);
+  expect(await storageProblems(reg.storageDir)).toEqual([]);
+});
+
+async function refusal(p: Promise<unknown>): Promise<GamelayerError> {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(GamelayerError);
+  return e as GamelayerError;
+}
+
+describe('answers no registry gives are refused', () => {
+  it('an HTML page answering 200 to everything: refused at the first answer, with its URL', async () => {
+    proxy.setRules([{ path: /./, count: 1000, action: { kind: 'status', status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: PAGE } }]);
+    const repo = nextRepo();
+    const e = await refusal(pushImage({ layout, to: `${proxy.host}/${repo}:v1`, retry: fast }));
+    expect(e.code).toBe('registry.bad-answer');
+    expect(e.message).toContain(`http://${proxy.host}/v2/`);
+    expect(e.message).toContain('HTML');
+    expect(proxy.seen.filter((s) => s.method !== 'HEAD' && s.method !== 'GET')).toEqual([]);
+    expect(await storedTags(reg.storageDir, repo)).toEqual({});
+  });
+
+  it('a blob HEAD whose Content-Length is not the blob size is not "already there"', async () => {
+    proxy.setRules([
+      { method: 'HEAD', path: /\/blobs\/sha256:/, count: 1000, action: { kind: 'status', status: 200, headers: { 'content-type': 'application/octet-stream', 'content-length': '3' }, body: 'abc' } },
+    ]);
+    const repo = nextRepo();
+    const e = await refusal(pushImage({ layout, to: `${proxy.host}/${repo}:v1`, retry: fast }));
+    expect(e.code).toBe('registry.bad-answer');
+    expect(e.message).toMatch(/Content-Length 3, where the blob has \d+ bytes/);
+    expect(proxy.seen.some((s) => s.method === 'PUT' && s.path.includes('/manifests/'))).toBe(false);
+    expect(await storedTags(reg.storageDir, repo)).toEqual({});
+  });
+
+  it('a blob HEAD naming another digest is refused', async () => {
+    const other = `sha256:${'0'.repeat(64)}`;
+    proxy.setRules([{ method: 'HEAD', path: /\/blobs\/sha256:/, count: 1000, action: { kind: 'status', status: 200, headers: { 'docker-content-digest': other } } }]);
+    const client = new RegistryClient({ host: proxy.host, retry: { attempts: 1 } });
+    const layer = image.images[0]!.layers[0]!;
+    const e = await refusal(client.blobExists(nextRepo(), layer.digest, 'push', layer.size));
+    expect(e.code).toBe('registry.bad-answer');
+    expect(e.message).toContain(`Docker-Content-Digest ${other}`);
+  });
+
+  it('a manifest PUT answered with a bare 200 is refused; the real registry (201) is accepted', async () => {
+    const repo = nextRepo();
+    proxy.setRules([{ method: 'PUT', path: /\/manifests\//, count: 1000, action: { kind: 'status', status: 200, headers: { 'content-type': 'application/json' }, body: '{}' } }]);
+    const e = await refusal(pushImage({ layout, to: `${proxy.host}/${repo}:v1`, retry: fast }));
+    expect(e.code).toBe('registry.bad-answer');
+    expect(e.message).toContain('without Docker-Content-Digest');
+    proxy.setRules([]);
+    const r = await pushImage({ layout, to: `${proxy.host}/${repo}:v1`, retry: fast });
+    expect(r.blobs.skipped).toBe(r.blobs.total);
+    expect((await storedTags(reg.storageDir, repo)).v1).toBe(image.top.digest);
+  });
+});
