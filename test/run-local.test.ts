@@ -133,7 +133,8 @@ describe.concurrent('gamelayer run-local (real Docker engine)', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('[copy-');
     for (const tree of TREES) expect(r.stdout).toMatch(new RegExp(`^\\[engine\\] ${tree}: OK \\(\\d+ files verified\\)$`, 'm'));
-    expect(r.stderr).toMatch(/^engine started \d+\.\d\d s after the pod \(0 init container\(s\), 0 volume\(s\)\)$/m);
+    expect(r.stderr).toMatch(/^engine started \d+\.\d\d s after the pod \(0 init containers, 0 volumes\)$/m);
+    expect(r.stderr).toMatch(/^load 1 image: 1 image, \d+ layers /m);
     expect(await leftovers(r.runId)).toEqual([]);
   });
 

@@ -8,6 +8,7 @@ import { chunkedTreeNames, wholeFilesNeeded } from '../chunk/refuse.js';
 import { GamelayerError } from '../errors.js';
 import { layoutTags, REF_NAME } from '../oci/layout.js';
 import { parseReference } from '../registry/reference.js';
+import { count } from '../report/plural.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import { LAST_BUILD, readBuildRecord, recordsDir } from '../state/records.js';
 import { TREE_NAMES } from '../types.js';
@@ -73,7 +74,7 @@ export async function writeImagesToDaemon(images: DaemonImage[], opts: { docker?
     throw daemonError(e, 'load images', info.address);
   }
   await followStream(out, (m) => m.stream && reporter.info(m.stream.trim()), 'load images', info.address);
-  task.done(`${images.length} images, ${distinct.size} layers`);
+  task.done(`${count(images.length, 'image')}, ${count(distinct.size, 'layer')}`);
   return images.map((i) => ({ selector: i.selector, repoTags: i.repoTags, id: i.image.config.digest }));
 }
 
