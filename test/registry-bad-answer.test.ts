@@ -1,18 +1,15 @@
 // Something in front of a registry that answers 200 to everything (a login portal, a misconfigured proxy) is refused
 // at its first answer, naming the URL and what was wrong, before anything is counted as "already there" and before
 // a manifest is put whose blobs are missing. A real registry (docker-registry 2.8) behind a fault proxy plays both.
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { GamelayerError } from '../src/errors.js';
 import { pushImage } from '../src/registry/index.js';
 import { RegistryClient } from '../src/registry/client.js';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
-import { addTag, randomContent, type WrittenTag } from './support/make-layout.js';
-import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
+import type { FaultProxy } from './support/fault-proxy.js';
+import { useFaultRegistry } from './support/fault-registry.js';
+import { randomContent, type WrittenTag } from './support/make-layout.js';
+import { storedTags, type TestRegistry } from './support/registry.js';
 
-let work: string;
 let layout: string;
 let image: WrittenTag;
 let reg: TestRegistry;
@@ -22,21 +19,9 @@ let repoCounter = 0;
 const nextRepo = () => `portal/game${++repoCounter}`;
 const PAGE = '<!doctype html><html><body><form action="/login">Sign in</form></body></html>';
 
-beforeAll(async () => {
-  work = await mkdtemp(path.join(os.tmpdir(), 'gl-portal-'));
-  layout = path.join(work, 'layout');
-  image = await addTag(layout, 'v1', [{ layers: [{ files: { 'media/a.pak': randomContent(50_000) } }, { files: { 'bin/server': randomContent(20_000) } }] }]);
-  reg = await startRegistry();
-  proxy = await startFaultProxy(reg.host);
-});
-afterAll(async () => {
-  await proxy?.stop();
-  await reg?.stop();
-  await rm(work, { recursive: true, force: true });
-});
-afterEach(async () => {
-  proxy.setRules([]);
-  expect(await storageProblems(reg.storageDir)).toEqual([]);
+const fx = useFaultRegistry('gl-portal-', [{ layers: [{ files: { 'media/a.pak': randomContent(50_000) } }, { files: { 'bin/server': randomContent(20_000) } }] }]);
+beforeAll(() => {
+  ({ layout, image, registry: reg, proxy } = fx);
 });
 
 async function refusal(p: Promise<unknown>): Promise<GamelayerError> {

@@ -1,13 +1,12 @@
 // Pushes through a fault-injecting proxy in front of a real registry: 5xx, 429 with Retry-After, connections dropped
 // mid-PATCH, stalls, a 401 mid-push. Each push must complete (or fail clearly), and the registry's storage must
 // never hold a manifest whose blobs are missing.
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GamelayerError } from '../src/errors.js';
 import { pushImage } from '../src/registry/index.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
+import { useFaultRegistry } from './support/fault-registry.js';
 import { addTag, randomContent, type WrittenTag } from './support/make-layout.js';
 import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
 
@@ -20,10 +19,7 @@ const fast = { baseDelayMs: 20, maxDelayMs: 200 };
 let repoCounter = 0;
 const nextRepo = () => `faults/game${++repoCounter}`;
 
-beforeAll(async () => {
-  work = await mkdtemp(path.join(os.tmpdir(), 'gl-faults-'));
-  layout = path.join(work, 'layout');
-  image = await addTag(layout, 'v1', [
+const fx = useFaultRegistry('gl-faults-', [
     {
       layers: [
         { files: { 'media/big.pak': randomContent(600_000) } },
@@ -32,17 +28,8 @@ beforeAll(async () => {
       ],
     },
   ]);
-  reg = await startRegistry();
-  proxy = await startFaultProxy(reg.host);
-});
-afterAll(async () => {
-  await proxy?.stop();
-  await reg?.stop();
-  await rm(work, { recursive: true, force: true });
-});
-afterEach(async () => {
-  proxy.setRules([]);
-  expect(await storageProblems(reg.storageDir)).toEqual([]);
+beforeAll(() => {
+  ({ work, layout, image, registry: reg, proxy } = fx);
 });
 
 const PATCH = /\/blobs\/uploads\/[^/]+$/;

@@ -2,19 +2,16 @@
 // dripped one byte at a time, bodies too large for what they claim to be. Every exchange has a deadline and every
 // body read into memory a bound: a push retries as for other faults and completes, a read fails with a clear error.
 // Limits are set small through the same settings a user has (GAMELAYER_REGISTRY_TIMEOUT), so no test waits long.
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { GamelayerError } from '../src/errors.js';
 import { RegistryClient, timeoutFromEnv } from '../src/registry/client.js';
 import { pushImage } from '../src/registry/index.js';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
-import { addTag, randomContent, type WrittenTag } from './support/make-layout.js';
-import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
+import type { FaultProxy } from './support/fault-proxy.js';
+import { useFaultRegistry } from './support/fault-registry.js';
+import { randomContent, type WrittenTag } from './support/make-layout.js';
+import { storedTags, type TestRegistry } from './support/registry.js';
 
-let work: string;
 let layout: string;
 let image: WrittenTag;
 let reg: TestRegistry;
@@ -23,22 +20,12 @@ const fast = { baseDelayMs: 10, maxDelayMs: 50 };
 let repoCounter = 0;
 const nextRepo = () => `limits/game${++repoCounter}`;
 
-beforeAll(async () => {
-  work = await mkdtemp(path.join(os.tmpdir(), 'gl-limits-'));
-  layout = path.join(work, 'layout');
-  image = await addTag(layout, 'v1', [{ layers: [{ files: { 'bin/server': randomContent(100_000) } }, { files: { 'app/game.cfg': 'x=1' } }] }]);
-  reg = await startRegistry();
-  proxy = await startFaultProxy(reg.host);
+const fx = useFaultRegistry('gl-limits-', [{ layers: [{ files: { 'bin/server': randomContent(100_000) } }, { files: { 'app/game.cfg': 'x=1' } }] }]);
+beforeAll(() => {
+  ({ layout, image, registry: reg, proxy } = fx);
 });
-afterAll(async () => {
-  await proxy?.stop();
-  await reg?.stop();
-  await rm(work, { recursive: true, force: true });
-});
-afterEach(async () => {
-  proxy.setRules([]);
+afterEach(() => {
   delete process.env.GAMELAYER_REGISTRY_TIMEOUT;
-  expect(await storageProblems(reg.storageDir)).toEqual([]);
 });
 
 /** Body bytes the proxy wrote for the requests a rule answered. */
