@@ -25,6 +25,7 @@ import { lineCopyDir } from '../registry/line-copy.js';
 import { cacheFile as recipeCacheFile } from '../scan/chunk-tree.js';
 import { staleScanCaches } from '../scan/scan-caches.js';
 import type { BuildRecord } from '../types.js';
+import { filesByAge } from '../util/files-by-age.js';
 
 const DAY_MS = 86_400_000;
 /** A cache file written this recently may belong to work since the last build: gc leaves it. */
@@ -93,16 +94,14 @@ export async function staleStateFiles(k: StateKeep): Promise<string[]> {
 
 /** Files of `dir` grouped by `group(name)` (undefined: not considered), all but the newest (by mtime) of each group. */
 async function allButNewest(dir: string, group: (name: string) => string | undefined): Promise<string[]> {
-  const groups = new Map<string, { file: string; mtime: number }[]>();
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    const g = group(name);
-    if (g === undefined) continue;
-    const file = path.join(dir, name);
-    const s = await stat(file).catch(() => undefined);
-    if (!s) continue;
-    groups.set(g, [...(groups.get(g) ?? []), { file, mtime: s.mtimeMs }]);
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const f of await filesByAge(dir, (name) => group(name) !== undefined)) {
+    const g = group(f.name)!;
+    if (seen.has(g)) out.push(f.file);
+    else seen.add(g);
   }
-  return [...groups.values()].flatMap((fs) => fs.sort((a, b) => b.mtime - a.mtime).slice(1).map((f) => f.file));
+  return out;
 }
 
 /**

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { HOLDS_FOLDER, holdStoreForBuild } from '../oci/store-holds.js';
 import { sweepScanCaches } from '../scan/scan-caches.js';
+import { firstMissingFolder, removeEmptyFolders } from '../util/created-folders.js';
 import { assertWritableFolder } from '../util/fs-access.js';
 import { OpenFiles } from '../util/open-files.js';
 import type { PushTarget } from '../registry/push.js';
@@ -20,7 +21,6 @@ import { findPrevious } from './steps/previous.js';
 import type { RegistryPrevious } from './steps/previous-types.js';
 import { recordBuild, summarize, type BuildSummary } from './steps/record.js';
 import { scanTrees } from './steps/scan.js';
-import { firstMissingFolder, removeEmptyFolders } from '../util/created-folders.js';
 
 export type { BuildOptions } from './steps/inputs.js';
 export type { BuildSummary, LayerOutcome } from './steps/record.js';
@@ -42,10 +42,10 @@ export interface BuildResult {
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {
   // Before the hold (a file in the store): a state folder or store this user may not write fails clearly, up front.
-  await assertWritableFolder(opts.config.stateDir);
-  await assertWritableFolder(opts.out ?? opts.config.store);
-  // A store this build creates (a new --store) is removed again if the build fails with nothing stored in it.
   const storeDir = path.resolve(opts.out ?? opts.config.store);
+  await assertWritableFolder(opts.config.stateDir);
+  await assertWritableFolder(storeDir);
+  // A store this build creates (a new --store) is removed again if the build fails with nothing stored in it.
   const created = await firstMissingFolder(storeDir);
   // Held for the whole build, so gamelayer gc never removes a blob this build is about to reuse.
   const release = await holdStoreForBuild(storeDir);

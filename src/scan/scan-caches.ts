@@ -4,9 +4,10 @@
 // from host to host for ever. The build and gc remove the files of sources the config does not name once nobody has
 // written them for a while, and all but the newest few: a file kept for another config beside this one (same state folder) that is removed costs
 // that config one rehash of its trees, never a wrong hash (each row is checked against the file's stat).
-import { readdir, rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
+import { filesByAge } from '../util/files-by-age.js';
 import { cacheFile } from './scan.js';
 
 /** What the build leaves: files of other sources written in the last week (the build of another config beside). */
@@ -26,17 +27,9 @@ export async function staleScanCaches(config: Pick<GameConfig, 'stateDir' | 'tre
   const out: string[] = [];
   for (const kind of SCAN_CACHE_KINDS) {
     const own = new Set([...sources].map((s) => path.basename(cacheFile(config.stateDir, kind, s))));
-    const dir = path.join(config.stateDir, 'cache', kind);
-    const others: { file: string; mtime: number }[] = [];
-    for (const name of await readdir(dir).catch(() => [] as string[])) {
-      if (!name.endsWith('.json') || own.has(name)) continue;
-      const file = path.join(dir, name);
-      const s = await stat(file).catch(() => undefined);
-      if (s) others.push({ file, mtime: s.mtimeMs });
-    }
-    others.sort((a, b) => b.mtime - a.mtime || (a.file < b.file ? -1 : 1));
+    const others = await filesByAge(path.join(config.stateDir, 'cache', kind), (name) => name.endsWith('.json') && !own.has(name));
     others.forEach((o, i) => {
-      if (i >= OTHER_SOURCES_KEPT || now - o.mtime >= ageMs) out.push(o.file);
+      if (i >= OTHER_SOURCES_KEPT || now - o.mtimeMs >= ageMs) out.push(o.file);
     });
   }
   return out.sort();
