@@ -141,7 +141,6 @@ export function summarize(i: SummaryInput): BuildSummary {
   };
 }
 
-
 function sameBuild(a: BuildRecord, b: BuildRecord): boolean {
   const key = (r: BuildRecord) => JSON.stringify([r.tags, r.images, r.layers, r.manifests.map((m) => m.digest), r.version, r.codebuildArn]);
   return key(a) === key(b);
