@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkfifo } from './support/mkfifo.js';
 import { appendFile, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
@@ -211,20 +211,21 @@ describe('scan: changes while hashing', () => {
   it('fails the scan clearly when a file keeps changing, and writes no cache', async () => {
     const dir = await tempDir();
     const root = path.join(dir, 't');
-    // Big enough that hashing it takes a good part of a second, so the writer (a process of its own) appends during
-    // every attempt even when other tests keep the cores busy; 16 MiB hashed in about 25 ms and one run saw an
-    // attempt pass untouched.
+    // Big enough to be read in many chunks. The writer runs in this process, on the event loop the scan's reads
+    // come back to, so it appends between every two of them however busy the cores are (a writer process of its own
+    // could be starved for a whole attempt on a loaded machine, and the scan then passed).
     const size = 96 << 20;
+    const big = path.join(root, 'big.pak');
     await writeTree(root, { 'big.pak': Buffer.alloc(size, 1) });
-    const writer = spawn('sh', ['-c', `while :; do echo x >> '${path.join(root, 'big.pak')}'; done`]);
+    let writing = true;
+    const writer = (async () => {
+      while (writing) await appendFile(big, 'x\n');
+    })();
     try {
-      // The writer is running once the file has grown (a fixed sleep could end before sh even started).
-      while ((await stat(path.join(root, 'big.pak'))).size === size) await new Promise((r) => setTimeout(r, 10));
-      await expect(scanDir(root, path.join(dir, 's'), ALL, { attempts: 2 })).rejects.toThrow(
-        `${path.join(root, 'big.pak')}: the file changed while it was being hashed`,
-      );
+      await expect(scanDir(root, path.join(dir, 's'), ALL, { attempts: 2 })).rejects.toThrow(`${big}: the file changed while it was being hashed`);
     } finally {
-      writer.kill();
+      writing = false;
+      await writer;
     }
     await expect(stat(path.join(dir, 's', 'cache'))).rejects.toThrow(/ENOENT/);
   });
