@@ -4,7 +4,7 @@ import { readlink, stat } from 'node:fs/promises';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import type { GameConfig, TreeConfig } from '../config/load.js';
+import { configPosition, type GameConfig, type TreeConfig } from '../config/load.js';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import { TREE_NAMES, type FileEntry, type TreeManifest, type TreeName, type TreeSource } from '../types.js';
@@ -91,27 +91,23 @@ export interface TreeScan {
   pending?: PendingHashes;
 }
 
-/**
- * Resolves a source path to a TreeSource, with a clear error naming the config field (and, given `at`, where the
- * config writes it: `gamelayer.yaml:LINE:COL`) when it is unusable.
- */
-export async function resolveSource(sourcePath: string, field: string, at?: string): Promise<TreeSource> {
+/** Resolves a source path to a TreeSource, with a clear error naming the config field when it is unusable. */
+export async function resolveSource(sourcePath: string, field: string): Promise<TreeSource> {
   let s;
   try {
     s = await stat(sourcePath);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') {
-      const where = at ? `${at}: ${field}` : field;
       // A symlink whose target is gone: name both, "does not exist" alone sends one looking for the link.
       const target = await readlink(sourcePath).catch(() => undefined);
       if (target !== undefined) {
         throw new GamelayerError(
           'scan.source-missing',
-          `${where}: ${sourcePath} is a symlink to ${target}, which does not exist`,
+          `${field}: ${sourcePath} is a symlink to ${target}, which does not exist`,
           'restore the link\'s target, or point the source at the tree itself',
         );
       }
-      throw new GamelayerError('scan.source-missing', `${where}: ${sourcePath} does not exist`, 'check the path in gamelayer.yaml (relative paths start at the yaml\'s folder)');
+      throw new GamelayerError('scan.source-missing', `${field}: ${sourcePath} does not exist`, 'check the path in gamelayer.yaml (relative paths start at the yaml\'s folder)');
     }
     throw new GamelayerError('scan.source-unreadable', `${field}: ${sourcePath} cannot be read: ${(e as Error).message}`);
   }
@@ -502,8 +498,18 @@ export async function checkSources(config: GameConfig, platforms: string[] = con
   for (const name of TREE_NAMES) {
     const tc: TreeConfig = config.trees[name];
     const shared = tc.sources['*'];
-    if (shared !== undefined) await resolveSource(shared, `trees.${name}.source`, tc.sourcesAt?.['*']);
-    else for (const p of platforms) if (tc.sources[p] !== undefined) await resolveSource(tc.sources[p]!, `trees.${name}.source.${p}`, tc.sourcesAt?.[p]);
+    if (shared !== undefined) await checkSource(config.file, shared, ['trees', name, 'source']);
+    else for (const p of platforms) if (tc.sources[p] !== undefined) await checkSource(config.file, tc.sources[p]!, ['trees', name, 'source', p]);
+  }
+}
+
+/** A missing source is named where the config writes it (`gamelayer.yaml:LINE:COL`), as config errors are. */
+async function checkSource(configFile: string, sourcePath: string, field: string[]): Promise<void> {
+  try {
+    await resolveSource(sourcePath, field.join('.'));
+  } catch (e) {
+    if (!(e instanceof GamelayerError) || e.code !== 'scan.source-missing') throw e;
+    throw new GamelayerError(e.code, `${await configPosition(configFile, field)}: ${e.message}`, e.hint);
   }
 }
 
