@@ -16,7 +16,7 @@ import { ChangedWhileReading, hashFile, hashSmallFile, sharedHash, SMALL_FILE, x
 import { inOrder, makeManifest, normalizeMode, sortedOrder, withParentDirs } from './manifest.js';
 import { PendingHashes } from './pending.js';
 import { PackedEntries, packedDigest } from './packed-entries.js';
-import { packedList } from './packed-list.js';
+import { entrySourceOf, packedList } from './packed-list.js';
 import { linksLeavingTree } from './link-resolve.js';
 import { readArchive, sniffArchive } from './read-archive.js';
 import { fileTooBig } from './size-limit.js';
@@ -257,8 +257,7 @@ async function scanDir(
   // Each walked entry becomes its FileEntry at once (the walk's records are not kept): a file the cache vouches for
   // gets its stored hash; the others are reserved in the cache, in walk order, and hashed below.
   let entries: FileEntry[] = [];
-  if (store) cache.attachPacked(store);
-  else cache.attach(entries);
+  cache.attach(store ?? entries);
   let cacheHits = 0;
   let tooBig: WalkedEntry | undefined;
   const max = opts.maxFileBytes;
@@ -268,7 +267,7 @@ async function scanDir(
       const moved = new PackedEntries();
       for (const e of entries) moved.append(e);
       entries = [];
-      cache.attachPacked((store = moved));
+      cache.attach((store = moved));
       packLater = false;
     }
     if (store) {
@@ -317,10 +316,10 @@ async function scanDir(
   const attempts = opts.attempts ?? 3;
   const prefix = source.path.endsWith(path.sep) ? source.path : source.path + path.sep;
   let hashedBytes = 0;
-  // A reserved file's entry: an object of `entries`, or (packed) its index in the store.
+  // Where hashes go: the entries as objects, or the packed store (a reserved file's place is its index there).
+  const target = packed ?? entrySourceOf(entries);
   const hashed = (slot: number, xxh64: string, k: StatKey, startedAt: number, ticked = 0) => {
-    if (packed) packed.setXxh64(cache.reservedPlace(slot), xxh64);
-    else (cache.reservedFile(slot) as FileEntry).xxh64 = sharedHash(xxh64);
+    target.setXxh64(cache.reservedPlace(slot), sharedHash(xxh64));
     cache.record(slot, k, startedAt);
     hashedBytes += k[0];
     task?.tick(Math.max(0, k[0] - ticked));
@@ -346,12 +345,7 @@ async function scanDir(
           // Hashed as it is now: the entry takes the file's new size and mode.
           const s = await stat(file);
           k = [s.size, s.mtimeMs, s.ctimeMs, s.ino];
-          if (packed) packed.setSizeAndMode(cache.reservedPlace(slot), s.size, normalizeMode('file', s.mode));
-          else {
-            const e = cache.reservedFile(slot) as FileEntry;
-            e.size = s.size;
-            e.mode = normalizeMode('file', s.mode);
-          }
+          target.setSizeAndMode(cache.reservedPlace(slot), s.size, normalizeMode('file', s.mode));
         }
         const startedAt = Date.now();
         const before: StatSnapshot = { size: k[0], mtimeMs: k[1], ctimeMs: k[2] };
