@@ -517,6 +517,18 @@ const cases: Case[] = [
     stderr: () => 'error: --tag "v1 final": expected letters, digits, "_", "." or "-" (at most 115 characters, leaving room for tree suffixes)\n',
   },
   {
+    name: 'cli: a bad --tag with --builder docker',
+    code: 'docker.bad-tag',
+    setup: async () => ({ dir: await game(), args: ['build', '--builder', 'docker', '--tag', 'v1 final'] }),
+    stderr: () => 'error: --tag "v1 final": expected letters, digits, "_", "." or "-" (at most 115 characters)\n',
+  },
+  {
+    name: 'config: a version that is no tag (build\'s default --tag)',
+    code: 'config.invalid',
+    setup: async () => ({ dir: await game((d) => editYaml(d, (y) => y.replace(/^version: .*$/m, 'version: v1 final'))), args: ['build'] }),
+    stderr: (d) => `error: ${yamlAt(d, 'v1 final')}: version: expected a tag of letters, digits, "_", "." or "-" (at most 115 characters, leaving room for tree suffixes), such as 1.4.2\n${fixHint}`,
+  },
+  {
     name: 'cli: --platform not in the config',
     code: 'build.platform',
     setup: async () => ({ dir: await game(), args: ['build', '--platform', 'linux/arm64'] }),
@@ -561,8 +573,8 @@ describe('bad input catalogue: the real CLI, the exact error', () => {
     const stderr = r.stderr.replace(/^(read|hash|build|blob|retry) .*\n/gm, '');
     if (DUMP) console.log(`CASE ${c.name}\n${stderr.replaceAll(dir, '${d}')}CODE ${r.code}\n`);
     expect(stderr).toBe(c.stderr(dir, args).replace(/^error: /, `error[${c.code}]: `));
-    // A usage error (README): a `cli.*` code or a bad flag value (--platform).
-    expect(r.code).toBe(c.code.startsWith('cli.') || c.code === 'build.platform' ? 2 : 1);
+    // A usage error (README): a `cli.*` code or a bad flag value (--platform, --tag).
+    expect(r.code).toBe(c.code.startsWith('cli.') || ['build.platform', 'build.bad-tag', 'docker.bad-tag'].includes(c.code) ? 2 : 1);
   });
 
   it('has at least 25 cases', () => {

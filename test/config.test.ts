@@ -1,8 +1,9 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../src/config/load.js';
 import { parseSize } from '../src/config/schema.js';
+import { checkSources } from '../src/scan/scan.js';
 import { tempDir } from './support/tmp.js';
 
 const FILE = '/games/g/gamelayer.yaml';
@@ -119,5 +120,17 @@ describe('config', () => {
     await expect(loadConfig(path.join(dir, 'gamelayer.yaml'))).rejects.toThrow(`${dir}/gamelayer.yaml: no such file`);
     await writeFile(path.join(dir, 'gamelayer.yaml'), base());
     await expect(loadConfig(path.join(dir, 'gamelayer.yaml'))).resolves.toMatchObject({ game: 'g', dir });
+  });
+
+  it('a missing per-platform source is named where the config writes it', async () => {
+    const dir = await tempDir();
+    for (const d of ['engine-x64', 'em', 'app', 'am']) await mkdir(path.join(dir, d));
+    const yaml = base('platforms: [linux/amd64, linux/arm64]').replace('engine: {source: engine}', 'engine:\n    source:\n      linux/amd64: engine-x64\n      linux/arm64: engine-arm');
+    await writeFile(path.join(dir, 'gamelayer.yaml'), yaml);
+    const config = await loadConfig(path.join(dir, 'gamelayer.yaml'));
+    const line = yaml.split('\n').findIndex((l) => l.includes('engine-arm'));
+    await expect(checkSources(config)).rejects.toThrow(
+      `${dir}/gamelayer.yaml:${line + 1}:20: trees.engine.source.linux/arm64: ${dir}/engine-arm does not exist`,
+    );
   });
 });

@@ -80,4 +80,39 @@ describe('push counts and the bar total', () => {
     expect(plannedBefore).toBe(taskBytes);
     expect(plannedAfter).toBe(0);
   }, 120_000);
+
+  /** Every announcement comes before the first blob task, and adds up to the bytes of the blob tasks. */
+  function announcedOnce(events: ReturnType<typeof recording>['events']): void {
+    const firstTask = events.findIndex((e) => e.kind === 'task');
+    expect(firstTask).toBeGreaterThan(0);
+    expect(events.slice(firstTask).filter((e) => e.kind === 'planned')).toEqual([]);
+    const planned = events.reduce((n, e) => n + (e.kind === 'planned' ? e.bytes : 0), 0);
+    expect(planned).toBe(events.reduce((n, e) => n + (e.kind === 'task' ? e.bytes : 0), 0));
+  }
+
+  it('a striped push (media layers shared with another platform\'s host) announces once, the other stripe included', async () => {
+    const reg = registries[2]!;
+    const record = await readBuildRecord(path.join(project, '.gamelayer/records/build-v1.json'));
+    const shared = new Set(record.layers.filter((l) => l.tree.endsWith('-media')).map((l) => l.digest));
+    expect(shared.size).toBeGreaterThanOrEqual(2);
+    const store = path.join(project, '.gamelayer/oci');
+
+    // Alone: the other host never sends its stripe, so this one sends it after the wait.
+    const alone = recording();
+    await pushBuild({ store, record, repository: `${reg.host}/studio/stripe-alone`, reporter: alone.reporter, stripe: { shared, index: 0, of: 2, waitMs: 0 } });
+    expect(alone.events.some((e) => e.kind === 'info' && /did not appear within 0 s/.test(e.text))).toBe(true);
+    announcedOnce(alone.events);
+
+    // Two hosts side by side: each sends its stripe and waits for the other's, whose bytes count as done.
+    const [a, b] = [recording(), recording()];
+    await Promise.all(
+      [a, b].map((host, index) =>
+        pushBuild({ store, record, repository: `${reg.host}/studio/stripe-pair`, reporter: host.reporter, stripe: { shared, index, of: 2, waitMs: 60_000, pollMs: 20 } }),
+      ),
+    );
+    for (const host of [a, b]) announcedOnce(host.events);
+    // One of them found the other's stripe missing at first (both cannot have come second), and saw it arrive.
+    const waited = [a, b].filter((host) => host.events.some((e) => e.kind === 'info' && /pushed by another platform's build: not sent/.test(e.text)));
+    expect(waited.length).toBeGreaterThan(0);
+  }, 180_000);
 });

@@ -79,3 +79,68 @@ describe('answers no registry gives are refused', () => {
     expect((await storedTags(reg.storageDir, repo)).v1).toBe(image.top.digest);
   });
 });
+
+describe('a manifest HEAD must say which manifest it found', () => {
+  const INDEX = 'application/vnd.oci.image.index.v1+json';
+  const headAnswer = (headers: Record<string, string>) => [
+    { method: 'HEAD', path: /\/manifests\//, count: 1000, action: { kind: 'status' as const, status: 200, headers } },
+  ];
+  async function pushed(): Promise<string> {
+    const repo = nextRepo();
+    await pushImage({ layout, to: `${proxy.host}/${repo}:v1`, retry: fast });
+    return repo;
+  }
+  const client = () => new RegistryClient({ host: proxy.host, retry: { attempts: 1 } });
+
+  it('without Docker-Content-Digest (the spec allows it): the manifest is read and hashed', async () => {
+    const repo = await pushed();
+    proxy.setRules(headAnswer({ 'content-type': INDEX }));
+    const head = await client().headManifest(repo, 'v1');
+    expect(head?.digest).toBe(image.top.digest);
+    expect(proxy.seen.at(-1)).toMatchObject({ method: 'GET', path: `/v2/${repo}/manifests/v1` });
+    // A tag the registry does not hold: the read answers 404, and the tag is not there.
+    expect(await client().headManifest(repo, 'v2')).toBeUndefined();
+  });
+
+  it('without Docker-Content-Digest, for a digest whose bytes hash to another: refused', async () => {
+    const repo = await pushed();
+    const other = image.images[0]!.manifest.digest;
+    proxy.setRules([
+      ...headAnswer({ 'content-type': INDEX }),
+      { method: 'GET', path: /\/manifests\//, action: { kind: 'status', status: 200, headers: { 'content-type': INDEX }, body: '{"schemaVersion":2}' } },
+    ]);
+    const e = await refusal(client().headManifest(repo, other));
+    expect(e.code).toBe('registry.bad-answer');
+    expect(e.message).toContain(`http://${proxy.host}/v2/${repo}/manifests/${other}`);
+    expect(e.message).toContain('whose bytes hash to sha256:');
+  });
+
+  it('with the digest of another manifest than the one asked for: refused, naming the URL', async () => {
+    const repo = await pushed();
+    const other = `sha256:${'0'.repeat(64)}`;
+    proxy.setRules(headAnswer({ 'content-type': INDEX, 'docker-content-digest': other }));
+    const e = await refusal(client().headManifest(repo, image.top.digest));
+    expect(e.code).toBe('registry.bad-answer');
+    expect(e.message).toContain(`http://${proxy.host}/v2/${repo}/manifests/${image.top.digest}`);
+    expect(e.message).toContain(`Docker-Content-Digest ${other}, another manifest`);
+  });
+
+  it('with a Docker-Content-Digest that is no digest, or as an HTML page: refused', async () => {
+    const repo = await pushed();
+    proxy.setRules(headAnswer({ 'content-type': INDEX, 'docker-content-digest': 'welcome' }));
+    const e = await refusal(client().headManifest(repo, 'v1'));
+    expect(e.code).toBe('registry.bad-answer');
+    expect(e.message).toContain('Docker-Content-Digest "welcome", not a digest');
+    proxy.setRules(headAnswer({ 'content-type': 'text/html' }));
+    const page = await refusal(client().headManifest(repo, 'v1'));
+    expect(page.code).toBe('registry.bad-answer');
+    expect(page.message).toContain(`http://${proxy.host}/v2/${repo}/manifests/v1`);
+  });
+
+  it('a registry that sends the digest is asked once, by HEAD', async () => {
+    const repo = await pushed();
+    const before = proxy.seen.length;
+    expect((await client().headManifest(repo, 'v1'))?.digest).toBe(image.top.digest);
+    expect(proxy.seen.slice(before).map((s) => s.method)).toEqual(['HEAD']);
+  });
+});

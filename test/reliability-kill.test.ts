@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBigGame, makeProject, type BigGame } from './support/big-game.js';
 import { killWhen, runCli, startCli } from './support/cli-process.js';
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
 import { listFilesUnder, recordProblems, storeProblems } from './support/verify-state.js';
 
@@ -96,11 +97,14 @@ describe('kill -9 during a build', () => {
 
 describe('kill -9 during a push', () => {
   let project: string;
+  let proxy: FaultProxy;
   beforeAll(async () => {
     project = await makeProject(path.join(root, 'push'), game);
     const r = await runCli(['build'], { cwd: project });
     expect(r.code).toBe(0);
+    proxy = await startFaultProxy(registry.host);
   }, 60_000);
+  afterAll(async () => proxy?.stop());
 
   /** Digests of the blob uploads the registry completed for `repo`, in order, from its own access log. */
   async function completed(repo: string): Promise<string[]> {
@@ -115,21 +119,41 @@ describe('kill -9 during a push', () => {
     return (await registry.accessLog()).filter((e) => e.method === 'PATCH' && e.path.startsWith(`/v2/${repo}/blobs/uploads/`)).length;
   }
 
-  const points: { name: string; when: (repo: string) => Promise<boolean>; extraMs?: number }[] = [
+  // A point with `hold` pushes through the fault proxy, which keeps that request (path under /v2/<repo>/) unanswered
+  // until the child is killed: the kill lands there however loaded the machine (polling the registry's log, a push
+  // near its end could finish between two looks).
+  const points: { name: string; when: (repo: string) => Promise<boolean>; extraMs?: number; hold?: { method: string; path: string } }[] = [
     { name: 'during the first upload', when: async (r) => (await patches(r)) > 0 || (await completed(r)).length > 0 },
     { name: 'after 2 blobs', when: async (r) => (await completed(r)).length >= 2, extraMs: 5 },
     { name: 'half-way through the blobs', when: async (r) => (await completed(r)).length >= reference.layers / 2 },
     { name: 'just before the first manifest', when: async (r) => (await completed(r)).length >= reference.layers },
     { name: 'between images', when: async (r) => (await manifestPuts(r)) >= 1, extraMs: 20 },
-    { name: 'at the last images', when: async (r) => (await manifestPuts(r)) >= 4 },
+    // The last tree image's tag: the server image and the other trees may be through, the record is not.
+    { name: 'at the last images', when: async () => proxy.fired[0]! > 0, hold: { method: 'PUT', path: 'manifests/1.0.0-app-media' } },
   ];
 
   it.each(points.map((p, i) => [i, p.name] as const))('point %i: %s', async (i) => {
     const point = points[i]!;
     const repo = `studio/kill-${i}`;
-    const dest = `${registry.host}/${repo}`;
-    const outcome = await killWhen(startCli(['build', '--push', dest], { cwd: project }), () => point.when(repo), { extraMs: point.extraMs, pollMs: 5 });
+    const dest = `${point.hold ? proxy.host : registry.host}/${repo}`;
+    let release = () => {};
+    if (point.hold) {
+      const until = new Promise<void>((r) => (release = r));
+      proxy.setRules([{ method: point.hold.method, path: new RegExp(`^/v2/${repo}/${point.hold.path}$`), action: { kind: 'hold', until } }]);
+    }
+    // A held request is never given up on (the defaults, 60 s idle and 120 s in all, would retry it).
+    const env = point.hold ? { GAMELAYER_REGISTRY_IDLE_TIMEOUT: '86400', GAMELAYER_REGISTRY_TIMEOUT: '86400' } : {};
+    const outcome = await killWhen(startCli(['build', '--push', dest], { cwd: project, env }), () => point.when(repo), { extraMs: point.extraMs, pollMs: 5 });
+    release();
+    proxy.setRules([]);
     expect(outcome.killed, outcome.killed ? '' : `ended before the kill: ${JSON.stringify(outcome)}`).toBe(true);
+    if (point.hold) {
+      // Killed where held: the server image is tagged, the held image and the record are not.
+      const held = await storedTags(registry.storageDir, repo);
+      expect(held['1.0.0']).toBe(reference.server);
+      expect(held['1.0.0-app-media']).toBeUndefined();
+      expect(held['1.0.0.gamelayer-record']).toBeUndefined();
+    }
     expect(await storageProblems(registry.storageDir)).toEqual([]);
     await expectConsistent(project);
     const before = await completed(repo);

@@ -148,7 +148,7 @@ describe('what a scan holds per entry (issue 17, memory)', () => {
     const sorted = [files[1]!, files[0]!, files[2]!];
     cache.moveTo(sorted, Int32Array.from([1, 0, 2]));
     expect([0, 1, 2].map((slot) => cache.reservedPlace(slot))).toEqual([1, 0, 2]);
-    expect([0, 1, 2].map((slot) => cache.reservedFile(slot))).toEqual(files);
+    expect([0, 1, 2].map((slot) => cache.reservedPath(slot))).toEqual(files.map((f) => f.path));
     for (let slot = 0; slot < 3; slot++) cache.record(slot, cache.reservedKey(slot), 10_000);
     await cache.save();
     const saved = JSON.parse((await readFile(path.join(dir, 'stat.json'), 'utf8')).split('\n')[1]!) as { paths: string[]; size: number[]; xxh64: string };
@@ -172,7 +172,7 @@ describe('what a scan holds per entry (issue 17, memory)', () => {
     const cold = await scanTree('app', root, ALL, { stateDir: path.join(dir, 's'), packHashes: () => true });
     const cache = (cold.pending as unknown as { cache: StatCache }).cache;
     for (let slot = 0; slot < cache.reservedCount; slot++) {
-      expect(cold.manifest.entries[cache.reservedPlace(slot)]).toBe(cache.reservedFile(slot));
+      expect(cold.manifest.entries[cache.reservedPlace(slot)]!.path).toBe(cache.reservedPath(slot));
     }
   });
 

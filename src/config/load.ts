@@ -21,8 +21,6 @@ export interface TreeConfig {
   name: TreeName;
   /** Absolute source path per platform; key `*` when one source serves every platform. */
   sources: Record<string, string>;
-  /** Where each source is written in the config (`gamelayer.yaml:LINE:COL`), keyed as `sources`: for messages. */
-  sourcesAt?: Record<string, string>;
   include: string[];
   exclude: string[];
   mount: string;
@@ -157,10 +155,8 @@ export function parseConfig(text: string, file: string): GameConfig {
     }
     mounts.set(mount, name);
     const sources: Record<string, string> = {};
-    const sourcesAt: Record<string, string> = {};
     if (typeof t.source === 'string') {
       sources['*'] = path.resolve(dir, t.source);
-      sourcesAt['*'] = where(offsetOf(doc, ['trees', name, 'source']));
     } else {
       if (name === 'engine-media' || name === 'app-media') {
         throw new GamelayerError(
@@ -179,7 +175,6 @@ export function parseConfig(text: string, file: string): GameConfig {
           );
         }
         sources[p] = path.resolve(dir, src);
-        sourcesAt[p] = where(offsetOf(doc, ['trees', name, 'source', p]) ?? offsetOf(doc, ['trees', name, 'source']));
       }
     }
     if (t.chunks && name === 'engine') {
@@ -189,7 +184,7 @@ export function parseConfig(text: string, file: string): GameConfig {
         'remove trees.engine.chunks; chunk engine-media, app or app-media instead',
       );
     }
-    trees[name] = { name, sources, sourcesAt, include: t.include, exclude: t.exclude, mount, ...(t.chunks ? { chunks: t.chunks } : {}) };
+    trees[name] = { name, sources, include: t.include, exclude: t.exclude, mount, ...(t.chunks ? { chunks: t.chunks } : {}) };
   }
   claimNestedMounts(trees);
   const stateDir = path.join(dir, '.gamelayer');
@@ -213,6 +208,21 @@ export function parseConfig(text: string, file: string): GameConfig {
     trees,
     ...(raw.deploy ? { deploy: deployConfig(raw.deploy) } : {}),
   };
+}
+
+/**
+ * Where the config file writes a field (`gamelayer.yaml:LINE:COL`, or where its nearest parent is), for an error
+ * found after loading (a source that does not exist); the file alone when it cannot be read again.
+ */
+export async function configPosition(file: string, field: string[]): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) return file;
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  const offset = offsetOf(doc, field) ?? nearestOffset(doc, field);
+  if (offset === undefined) return file;
+  const p = lines.linePos(offset);
+  return `${file}:${p.line}:${p.col}`;
 }
 
 /** Whether image path `inner` is strictly below `outer` (both normalised, absolute). */

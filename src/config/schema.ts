@@ -114,7 +114,12 @@ export const configSchema = z.strictObject({
   game: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, {
     message: 'expected a lower-case name of letters, digits, ".", "_" or "-" such as my-game',
   }),
-  version: z.string().min(1, { message: 'expected a non-empty string' }).optional(),
+  // build's default tag: what `build --tag` takes (build.bad-tag), so a bad one is the config's error, not the flag's.
+  version: z
+    .string()
+    .min(1, { message: 'expected a non-empty string', abort: true })
+    .regex(/^\w[\w.-]{0,114}$/, { message: 'expected a tag of letters, digits, "_", "." or "-" (at most 115 characters, leaving room for tree suffixes), such as 1.4.2' })
+    .optional(),
   baseImage: baseImage.default('scratch'),
   start: z.union([z.string().min(1).transform((s) => [s]), z.array(z.string().min(1)).min(1)], {
     message: 'expected the engine start command as a string or a list of strings',

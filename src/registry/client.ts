@@ -118,6 +118,11 @@ function isHtml(res: HttpResponse): boolean {
   return /^\s*(text\/html|application\/xhtml\+xml)\b/i.test(res.header('content-type') ?? '');
 }
 
+/** A digest's form (algorithm:encoded, from the OCI image spec), whatever its algorithm. */
+const DIGEST_FORM = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
+/** A manifest reference is a digest or a tag, and a tag has no colon. */
+const isDigest = (reference: string): boolean => reference.includes(':');
+
 export interface ManifestInfo {
   digest: string;
   mediaType: string;
@@ -304,19 +309,37 @@ export class RegistryClient {
     return true;
   }
 
+  /**
+   * The manifest a tag or digest names, if there. A 200 must say which manifest: its Docker-Content-Digest must be
+   * a digest, and the one asked for when `reference` is a digest, or the answer is refused (an HTML page is refused
+   * by request()). The spec lets a registry leave the header out: the manifest is then read and hashed instead.
+   */
   async headManifest(repo: string, reference: string, access: Access = 'pull'): Promise<ManifestInfo | undefined> {
+    const what = `check manifest ${repo}:${reference}`;
     const res = await this.request({
       method: 'HEAD',
       target: `/v2/${repo}/manifests/${reference}`,
       headers: { accept: MANIFEST_ACCEPT },
       scopes: [this.scope(repo, access)],
       ok: [200, 404],
-      what: `check manifest ${repo}:${reference}`,
+      what,
     });
     await res.discard();
     if (res.status === 404) return undefined;
+    const digest = res.header('docker-content-digest');
+    if (digest === undefined) {
+      const read = await this.getManifestIfExists(repo, reference, access);
+      // Hashed in sha256, the only algorithm gamelayer names manifests with.
+      if (read && reference.startsWith('sha256:') && read.digest !== reference) {
+        const url = new URL(`/v2/${repo}/manifests/${reference}`, this.base);
+        throw this.badAnswer(`get manifest ${repo}:${reference}`, { url, status: 200 }, `a manifest whose bytes hash to ${read.digest}`);
+      }
+      return read && { digest: read.digest, mediaType: read.mediaType, size: read.size };
+    }
+    if (!DIGEST_FORM.test(digest)) throw this.badAnswer(what, res, `Docker-Content-Digest "${digest.slice(0, 100)}", not a digest`);
+    if (isDigest(reference) && digest !== reference) throw this.badAnswer(what, res, `Docker-Content-Digest ${digest}, another manifest`);
     return {
-      digest: res.header('docker-content-digest') ?? '',
+      digest,
       mediaType: (res.header('content-type') ?? '').split(';')[0]!.trim(),
       size: Number(res.header('content-length') ?? 0),
     };
@@ -414,7 +437,7 @@ export class RegistryClient {
   }
 
   /** An answer no registry gives (see blobExists): refused early, naming the URL and what was wrong. */
-  private badAnswer(what: string, res: HttpResponse, problem: string): GamelayerError {
+  private badAnswer(what: string, res: Pick<HttpResponse, 'url' | 'status'>, problem: string): GamelayerError {
     return new GamelayerError(
       'registry.bad-answer',
       // Without the query: a storage redirect's carries a signature.

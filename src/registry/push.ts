@@ -280,9 +280,10 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
         })
       : b;
   let mounting = true;
+  const blobTaskLabel = (b: ImageBlob) => `blob ${b.digest.slice(7, 19)} (${tags[0] ?? top.digest.slice(7, 19)})`;
   const send = (b: ImageBlob) =>
     limit(async () => {
-      const task = reporter.task(`blob ${b.digest.slice(7, 19)} (${tags[0] ?? top.digest.slice(7, 19)})`, b.size, 'bytes');
+      const task = reporter.task(blobTaskLabel(b), b.size, 'bytes');
       const source = mounting ? sources.get(b.digest) : undefined;
       const r = await uploadBlob(client, repo, sourceOf(b), {
         mountFrom: source,
@@ -299,16 +300,18 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
       else result.uploaded.push(b.digest);
     });
   const [first, later] = splitByStripe(toSend(layers), opts.stripe);
-  // The progress bar's total is known before the first upload starts (it never grows under a running bar).
-  if (!known) reporter.pushPlanned?.(sumSizes([...first, ...toSend(configs)]));
+  // The progress bar's total is known before the first upload starts, the other hosts' stripes included (this host
+  // may have to send them): it never grows under a running bar.
+  if (!known) reporter.pushPlanned?.(sumSizes([...first, ...later, ...toSend(configs)]));
   await settleAll(first.map(send));
   if (later.length) {
     // The other hosts' stripes: wait (bounded) for their owners to finish them; send only what is still missing.
     const left = await awaitOthers(later, opts.stripe!, (digests) => target.availability.missing(repo, digests), reporter);
     result.blobs.skipped += later.length - left.length;
     if (left.length < later.length) reporter.info(`${later.length - left.length} shared blobs were pushed by another platform's build: not sent`);
+    // Their announced bytes are there: done on the bar, as a blob already there is.
+    for (const b of later) if (!left.includes(b)) reporter.task(blobTaskLabel(b), b.size, 'bytes').done("sent by another platform's build");
     if (left.length) reporter.warn(`${left.length} shared blobs did not appear within ${Math.round(opts.stripe!.waitMs / 1000)} s: sending them from this host`);
-    reporter.pushPlanned?.(sumSizes(left));
     await settleAll(left.map(send));
   }
   await settleAll(toSend(configs).map(send));

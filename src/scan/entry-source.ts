@@ -17,6 +17,8 @@ export interface EntrySource {
   /** True when entry i is `entry`: the same object in a list, the same path in a store (its objects are made per read). */
   holds(i: number, entry: FileEntry): boolean;
   setXxh64(i: number, xxh64: string | undefined): void;
+  /** Sets entry i's size and mode (a file that changed while the scan hashed it, hashed again as it is now). */
+  setSizeAndMode(i: number, size: number, mode: number): void;
   /**
    * Entry i, a file whose hash is not taken yet, now reads as `mark` (a scan's pending mark, src/scan/pending.ts);
    * false when it is no such file. A store has one mark for all its pending files.

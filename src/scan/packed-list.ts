@@ -114,6 +114,12 @@ class ListEntries implements EntrySource {
     this.list[i]!.xxh64 = xxh64;
   }
 
+  setSizeAndMode(i: number, size: number, mode: number): void {
+    const e = this.list[i]!;
+    e.size = size;
+    e.mode = mode;
+  }
+
   markPending(i: number, mark: string): boolean {
     const e = this.list[i]!;
     if (e.type !== 'file' || e.xxh64 !== '') return false;

@@ -4,7 +4,7 @@ import { readlink, stat } from 'node:fs/promises';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
-import type { GameConfig, TreeConfig } from '../config/load.js';
+import { configPosition, type GameConfig, type TreeConfig } from '../config/load.js';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import { TREE_NAMES, type FileEntry, type TreeManifest, type TreeName, type TreeSource } from '../types.js';
@@ -16,7 +16,7 @@ import { ChangedWhileReading, hashFile, hashSmallFile, sharedHash, SMALL_FILE, x
 import { inOrder, makeManifest, normalizeMode, sortedOrder, withParentDirs } from './manifest.js';
 import { PendingHashes } from './pending.js';
 import { PackedEntries, packedDigest } from './packed-entries.js';
-import { packedList } from './packed-list.js';
+import { entrySourceOf, packedList } from './packed-list.js';
 import { linksLeavingTree } from './link-resolve.js';
 import { readArchive, sniffArchive } from './read-archive.js';
 import { fileTooBig } from './size-limit.js';
@@ -91,27 +91,23 @@ export interface TreeScan {
   pending?: PendingHashes;
 }
 
-/**
- * Resolves a source path to a TreeSource, with a clear error naming the config field (and, given `at`, where the
- * config writes it: `gamelayer.yaml:LINE:COL`) when it is unusable.
- */
-export async function resolveSource(sourcePath: string, field: string, at?: string): Promise<TreeSource> {
+/** Resolves a source path to a TreeSource, with a clear error naming the config field when it is unusable. */
+export async function resolveSource(sourcePath: string, field: string): Promise<TreeSource> {
   let s;
   try {
     s = await stat(sourcePath);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') {
-      const where = at ? `${at}: ${field}` : field;
       // A symlink whose target is gone: name both, "does not exist" alone sends one looking for the link.
       const target = await readlink(sourcePath).catch(() => undefined);
       if (target !== undefined) {
         throw new GamelayerError(
           'scan.source-missing',
-          `${where}: ${sourcePath} is a symlink to ${target}, which does not exist`,
+          `${field}: ${sourcePath} is a symlink to ${target}, which does not exist`,
           'restore the link\'s target, or point the source at the tree itself',
         );
       }
-      throw new GamelayerError('scan.source-missing', `${where}: ${sourcePath} does not exist`, 'check the path in gamelayer.yaml (relative paths start at the yaml\'s folder)');
+      throw new GamelayerError('scan.source-missing', `${field}: ${sourcePath} does not exist`, 'check the path in gamelayer.yaml (relative paths start at the yaml\'s folder)');
     }
     throw new GamelayerError('scan.source-unreadable', `${field}: ${sourcePath} cannot be read: ${(e as Error).message}`);
   }
@@ -261,8 +257,7 @@ async function scanDir(
   // Each walked entry becomes its FileEntry at once (the walk's records are not kept): a file the cache vouches for
   // gets its stored hash; the others are reserved in the cache, in walk order, and hashed below.
   let entries: FileEntry[] = [];
-  if (store) cache.attachPacked(store);
-  else cache.attach(entries);
+  cache.attach(store ?? entries);
   let cacheHits = 0;
   let tooBig: WalkedEntry | undefined;
   const max = opts.maxFileBytes;
@@ -272,7 +267,7 @@ async function scanDir(
       const moved = new PackedEntries();
       for (const e of entries) moved.append(e);
       entries = [];
-      cache.attachPacked((store = moved));
+      cache.attach((store = moved));
       packLater = false;
     }
     if (store) {
@@ -321,10 +316,10 @@ async function scanDir(
   const attempts = opts.attempts ?? 3;
   const prefix = source.path.endsWith(path.sep) ? source.path : source.path + path.sep;
   let hashedBytes = 0;
-  // A reserved file's entry: an object of `entries`, or (packed) its index in the store.
+  // Where hashes go: the entries as objects, or the packed store (a reserved file's place is its index there).
+  const target = packed ?? entrySourceOf(entries);
   const hashed = (slot: number, xxh64: string, k: StatKey, startedAt: number, ticked = 0) => {
-    if (packed) packed.setXxh64(cache.reservedPlace(slot), xxh64);
-    else (cache.reservedFile(slot) as FileEntry).xxh64 = sharedHash(xxh64);
+    target.setXxh64(cache.reservedPlace(slot), sharedHash(xxh64));
     cache.record(slot, k, startedAt);
     hashedBytes += k[0];
     task?.tick(Math.max(0, k[0] - ticked));
@@ -350,12 +345,7 @@ async function scanDir(
           // Hashed as it is now: the entry takes the file's new size and mode.
           const s = await stat(file);
           k = [s.size, s.mtimeMs, s.ctimeMs, s.ino];
-          if (packed) packed.setSizeAndMode(cache.reservedPlace(slot), s.size, normalizeMode('file', s.mode));
-          else {
-            const e = cache.reservedFile(slot) as FileEntry;
-            e.size = s.size;
-            e.mode = normalizeMode('file', s.mode);
-          }
+          target.setSizeAndMode(cache.reservedPlace(slot), s.size, normalizeMode('file', s.mode));
         }
         const startedAt = Date.now();
         const before: StatSnapshot = { size: k[0], mtimeMs: k[1], ctimeMs: k[2] };
@@ -502,8 +492,18 @@ export async function checkSources(config: GameConfig, platforms: string[] = con
   for (const name of TREE_NAMES) {
     const tc: TreeConfig = config.trees[name];
     const shared = tc.sources['*'];
-    if (shared !== undefined) await resolveSource(shared, `trees.${name}.source`, tc.sourcesAt?.['*']);
-    else for (const p of platforms) if (tc.sources[p] !== undefined) await resolveSource(tc.sources[p]!, `trees.${name}.source.${p}`, tc.sourcesAt?.[p]);
+    if (shared !== undefined) await checkSource(config.file, shared, ['trees', name, 'source']);
+    else for (const p of platforms) if (tc.sources[p] !== undefined) await checkSource(config.file, tc.sources[p]!, ['trees', name, 'source', p]);
+  }
+}
+
+/** A missing source is named where the config writes it (`gamelayer.yaml:LINE:COL`), as config errors are. */
+async function checkSource(configFile: string, sourcePath: string, field: string[]): Promise<void> {
+  try {
+    await resolveSource(sourcePath, field.join('.'));
+  } catch (e) {
+    if (!(e instanceof GamelayerError) || e.code !== 'scan.source-missing') throw e;
+    throw new GamelayerError(e.code, `${await configPosition(configFile, field)}: ${e.message}`, e.hint);
   }
 }
 

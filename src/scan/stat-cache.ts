@@ -9,7 +9,9 @@ import path from 'node:path';
 import { readCheckedJson, writeCheckedJsonPieces } from '../util/checked-json.js';
 import type { OpenFiles } from '../util/open-files.js';
 import { tempTag } from '../util/temp-files.js';
-import { PackedEntries } from './packed-entries.js';
+import type { FileEntry } from '../types.js';
+import type { EntrySource } from './entry-source.js';
+import { entrySourceOf } from './packed-list.js';
 import { PagedNumbers, type NumberColumn } from './paged-keys.js';
 
 /** [size, mtimeMs, ctimeMs, ino] */
@@ -70,6 +72,7 @@ const uint8s = () => new Column((n) => new Uint8Array(n));
  * A file reserved for hashing: the scan's own entry, whose `xxh64` the scan fills in before `record`. Its `size` is
  * the size of the stat it is reserved (and recorded) with: kept there, not a fourth time in the cache's columns. The
  * cache does not hold the entry: it holds its place in the scan's list (`attach`), 4 bytes in an `Int32Array` block.
+ * The cache reads a reserved file's path, size and xxh64 only.
  */
 export interface ReservedFile {
   readonly path: string;
@@ -98,9 +101,8 @@ export class StatCache {
    * list of references instead of places was 8 bytes a file and a growth array up to twice that, never shrunk.
    */
   private readonly places = int32s();
-  private list: readonly ReservedFile[] = [];
-  /** Instead of `list`: the packed store of a cold scan (src/scan/packed-entries.ts), places its indexes. */
-  private packed?: PackedEntries;
+  /** The scan's entries the places point into: a list of objects, or the packed store of a cold scan. */
+  private entries: EntrySource = entrySourceOf([]);
   private reservedKeys = float64s();
   /** The reserved files' stats once moved out of memory (`spillReserved`); `reservedKeys` is then empty. */
   private paged?: PagedNumbers;
@@ -158,26 +160,22 @@ export class StatCache {
     this.slots.push(row);
   }
 
-  /** The list that reserved places point into (the scan's entries); set before the first `reserve`. */
-  attach(list: readonly ReservedFile[]): void {
-    this.list = list;
-    this.packed = undefined;
-  }
-
-  /** As `attach`, for a packed store: the reserved files are its entries, their places its indexes. */
-  attachPacked(store: PackedEntries): void {
-    this.packed = store;
-    this.list = [];
+  /**
+   * The entries that reserved places point into (the scan's list, or its packed store: places are then its indexes);
+   * set before the first `reserve`.
+   */
+  attach(entries: readonly ReservedFile[] | EntrySource): void {
+    // Only path, size and xxh64 are read (ReservedFile): a list of them reads as one of entries.
+    this.entries = Array.isArray(entries) ? entrySourceOf(entries as readonly FileEntry[]) : (entries as EntrySource);
   }
 
   /**
-   * Points the reserved places into `list` instead, the file at old place p now at `placeOf[p]`: the scan sorted its
-   * entries into the manifest's order and the walk's list is dropped.
+   * Points the reserved places into `entries` instead, the file at old place p now at `placeOf[p]`: the scan sorted
+   * its entries into the manifest's order and the walk's list is dropped.
    */
-  moveTo(list: readonly ReservedFile[] | PackedEntries, placeOf: Int32Array): void {
+  moveTo(entries: readonly ReservedFile[] | EntrySource, placeOf: Int32Array): void {
     for (let slot = 0; slot < this.places.length; slot++) this.places.set(slot, placeOf[this.places.at(slot)]!);
-    if (list instanceof PackedEntries) this.attachPacked(list);
-    else this.attach(list);
+    this.attach(entries);
   }
 
   /**
@@ -187,7 +185,7 @@ export class StatCache {
   reserve(place: number, k: StatKey): number {
     if (this.paged) throw new Error('stat cache: a file reserved after the reserved stats were moved to a file');
     const slot = this.places.length;
-    const size = this.packed ? (place < this.packed.length ? this.packed.size(place) : undefined) : this.list[place]?.size;
+    const size = place < this.entries.length ? this.entries.size(place) : undefined;
     if (size === undefined) throw new Error(`stat cache: no file at place ${place} of the attached list`);
     if (size !== k[0]) throw new Error(`stat cache: the file at place ${place} reserved with size ${k[0]}, its entry says ${size}`);
     this.places.push(place);
@@ -224,21 +222,16 @@ export class StatCache {
     return this.places.length;
   }
 
-  /** The slot's entry (of a packed store: made from its columns, so a write to it is not kept; see `reservedPath`). */
-  reservedFile(slot: number): ReservedFile {
-    return this.packed ? this.packed.entry(this.places.at(slot)) : this.list[this.places.at(slot)]!;
-  }
-
   reservedPath(slot: number): string {
-    return this.packed ? this.packed.path(this.places.at(slot)) : this.reservedFile(slot).path;
+    return this.entries.path(this.places.at(slot));
   }
 
   private reservedSize(slot: number): number {
-    return this.packed ? this.packed.size(this.places.at(slot)) : this.reservedFile(slot).size;
+    return this.entries.size(this.places.at(slot));
   }
 
   private reservedHash(slot: number): string | undefined {
-    return this.packed ? this.packed.xxh64(this.places.at(slot)) : this.reservedFile(slot).xxh64;
+    return this.entries.xxh64(this.places.at(slot));
   }
 
   /** Where the slot's file is in the attached list. */
@@ -257,12 +250,8 @@ export class StatCache {
    * when hashing began. Racy files are not kept.
    */
   record(slot: number, k: StatKey, hashedAtMs: number): void {
-    if (this.packed) {
-      if (this.packed.size(this.places.at(slot)) !== k[0]) throw new Error(`stat cache: ${this.reservedPath(slot)} recorded with another size than its packed entry's`);
-    } else {
-      const file = this.reservedFile(slot);
-      if (file.size !== k[0]) file.size = k[0];
-    }
+    // The size is the entry's own (the scan sets it when it hashes a changed file again).
+    if (this.reservedSize(slot) !== k[0]) throw new Error(`stat cache: ${this.reservedPath(slot)} recorded with another size than its entry's`);
     for (let j = 1; j < 4; j++) this.keys.set(slot * 3 + j - 1, k[j]!);
     this.kept.set(slot, k[1] < hashedAtMs - RACY_WINDOW_MS && this.reservedHash(slot)?.length === HASH_CHARS ? 1 : 0);
   }

@@ -13,6 +13,11 @@ export type FaultAction =
   | { kind: 'drop-response'; afterBytes: number }
   /** Wait `ms` before forwarding (longer than the client's timeout ⇒ the client gives up). */
   | { kind: 'stall'; ms: number }
+  /**
+   * Keep the request unanswered until `until` settles, then forward it if the client is still there: the client
+   * waits at a known point for as long as the test wants (to kill it there, say), however loaded the machine.
+   */
+  | { kind: 'hold'; until: Promise<unknown> }
   /** Answer `status` with headers at once, then one byte of body every `intervalMs`, never ending. */
   | { kind: 'drip'; status: number; intervalMs: number }
   /** Answer `status` (a 3xx) with a Location made from the request's path, as ECR does to send blob reads to S3. */
@@ -102,6 +107,11 @@ export async function startFaultProxy(targetHost: string, initial: FaultRule[] =
       case 'stall':
         setTimeout(() => (req.socket.destroyed ? req.resume() : forward(req, res)), action.ms);
         return;
+      case 'hold': {
+        const go = () => (req.socket.destroyed ? req.resume() : forward(req, res));
+        void action.until.then(go, go);
+        return;
+      }
       case 'redirect':
         req.resume();
         req.on('end', () => {

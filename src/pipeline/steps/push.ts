@@ -101,11 +101,11 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   const localSubject = await localManifest(layout, serverTag!);
   // The tree images' own blobs (their markers and configs; their layers are the server image's) are asked at once
   // and announced before the server image's uploads start: the push bar's total is then whole before its first
-  // upload. With a stripe (blobs other hosts may send) each image announces its own, as before.
-  const treesMissing = stripe ? undefined : await treeBlobsMissing(layout, target, ref.repository, serverTag!, treeTags, current);
-  if (treesMissing) rest.reporter?.pushPlanned?.(treesMissing.bytes);
+  // upload, with a stripe too (the stripes split the server image's media layers, which the tree images share).
+  const treesMissing = await treeBlobsMissing(layout, target, ref.repository, serverTag!, treeTags, current);
+  rest.reporter?.pushPlanned?.(treesMissing.bytes);
   const push = (tag: string) =>
-    pushImage({ ...rest, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, layoutReader: layout, to: `${repo}:${tag}`, image: tag, current, ...(treesMissing && tag !== serverTag ? { knownMissing: treesMissing.digests } : {}) });
+    pushImage({ ...rest, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, layoutReader: layout, to: `${repo}:${tag}`, image: tag, current, ...(tag !== serverTag ? { knownMissing: treesMissing.digests } : {}) });
   const server = await push(serverTag!);
   // Every push settles before an error is raised: none keeps running behind a failed command.
   const trees = await Promise.allSettled(treeTags.map(push));
