@@ -302,7 +302,8 @@ export class OciStore {
     if (expected?.digest && (await markerValid(this.markers, this.blobPath(expected.digest), expected.digest, expected.size))) {
       // Already here under its digest; nothing to write. Drain a stream so its producer is not left hanging.
       if ('destroy' in content) (content as Readable).destroy();
-      return { digest: expected.digest, size: (await stat(this.blobPath(expected.digest))).size };
+      // With a size, the marker's check compared it with the file's already.
+      return { digest: expected.digest, size: expected.size ?? (await stat(this.blobPath(expected.digest))).size };
     }
     const w = this.createBlobWriter();
     try {
@@ -318,8 +319,10 @@ export class OciStore {
   async putJson(bytes: Uint8Array | string, mediaType: string): Promise<Descriptor> {
     const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : Buffer.from(bytes);
     // Its digest first (the bytes are small): one already here and known good is not written, fsynced and dropped
-    // again (a no-op build stores every image's config and manifest anew).
-    const { digest, size } = await this.putBlob(Readable.from([buf]), { digest: sha256Digest(buf), size: buf.length });
+    // again (a no-op build stores every image's config and manifest anew), and needs no stream made for it.
+    const expected = { digest: sha256Digest(buf), size: buf.length };
+    if (await markerValid(this.markers, this.blobPath(expected.digest), expected.digest, expected.size)) return { mediaType, ...expected };
+    const { digest, size } = await this.putBlob(Readable.from([buf]), expected);
     return { mediaType, digest, size };
   }
 

@@ -80,7 +80,8 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles): Promise<Buil
   const [{ scans, scanMs }, previous] = await Promise.all([scanTrees({ ...inputs, started, previous: previousRecord, packHashes, openFiles }), previousP]);
   const cache = await cacheP;
   const reuse = layerReuse({ ...inputs, cache, kept: previous.kept });
-  const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, reuse });
+  const previousBlob = previous.record && previous.remote ? previous.remote.recordRead.blob : undefined;
+  const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, previousBlob, reuse });
   const chunkSources = new Map(scans.flatMap((s) => (s.chunkSources ? [[s.manifest.digest, s.chunkSources] as const] : [])));
   const pending = scans.flatMap((s) => (s.pending ? [s.pending] : []));
   const { built, inRegistryOnly } = await buildLayers({ ...inputs, plans, reuse, chunkSources, pending });

@@ -19,6 +19,8 @@ import { TREE_NAMES, type BuildRecord, type BuiltLayer, type FileEntry, type Lay
 import { collectOldGarbage } from '../../util/young-garbage.js';
 import { baseLoader } from '../base-source.js';
 import type { LayerReuse } from '../layer-reuse.js';
+import { fixpointKey, isFixpoint, noteFixpoints, readFixpoints, recordedPlan, unchangedDecisions } from '../plan-fixpoint.js';
+import { gamelayerVersion } from '../../version.js';
 import type { BuildInputs } from './inputs.js';
 
 export interface PlatformPlan {
@@ -31,10 +33,15 @@ export interface PlatformPlan {
   decisions: IncrementalPlan['decisions'];
 }
 
-export type PlanInput = Pick<BuildInputs, 'config' | 'reporter' | 'platforms' | 'store' | 'mounts' | 'kind' | 'layerLimit' | 'from' | 'push' | 'registry'> & {
+export type PlanInput = Pick<BuildInputs, 'config' | 'reporter' | 'platforms' | 'store' | 'mounts' | 'kind' | 'layerLimit' | 'from' | 'push' | 'registry' | 'settingsKey'> & {
   scans: TreeScan[];
   /** The previous build's record (see the previous step). */
   previous?: BuildRecord;
+  /**
+   * The digest of the blob `previous` was read from, its bytes checked against it (a registry's record): planning
+   * from it again with the same inputs is then remembered (plan-fixpoint.ts).
+   */
+  previousBlob?: string;
   reuse: LayerReuse;
 };
 
@@ -51,23 +58,37 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
   const plans: PlatformPlan[] = [];
   const baseSource = await baseLoader(config, { push: i.push, registry: i.registry });
   const baseInRegistry = new Set<string>();
+  // A previous record read by digest: the keys of plannings from it that gave back its own plan (a no-op's).
+  const fixpoints = previous && i.previousBlob ? await readFixpoints(config.stateDir) : undefined;
+  const noted: string[] = [];
   for (const name of i.platforms) {
     const base = await baseSource.load(name);
     const manifests = TREE_NAMES.map((t) => manifestFor(i.scans, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
     let prevTrees = previous ? await reusableTrees(previous, name, findLayer) : {};
-    // The record is not trusted: a layer that does not hold what it says would make the image differ from the sources.
-    const damaged = (Object.entries(prevTrees) as [TreeName, PreviousTree][]).filter(([, p]) => !p.unavailable).map(([t, p]) => recordedTreeProblem(t, p, mounts[t])).find(Boolean);
-    if (damaged) {
-      reporter.warn(`the previous build record (${i.from ?? path.join(recordsDir(config.stateDir), LAST_BUILD)}) is damaged: ${damaged}; planning every tree afresh`);
-      prevTrees = {};
+    const key =
+      fixpoints && previous && i.previousBlob
+        ? fixpointKey({ version: gamelayerVersion(), platform: name, settingsKey: i.settingsKey, targetSize: config.layers.targetSize, maxLayers: config.layers.maxLayers, mounts, baseLayers: base.layers.map((l) => l.digest), manifests, recordBlob: i.previousBlob })
+        : undefined;
+    let inc: Pick<IncrementalPlan, 'layers' | 'decisions'>;
+    if (key && fixpoints!.includes(key) && Object.values(prevTrees).every((p) => !p.unavailable)) {
+      // The same inputs gave back this very record's plan before (the same record bytes passed the check below then).
+      inc = { layers: recordedPlan(previous!, name), decisions: unchangedDecisions() };
+    } else {
+      // The record is not trusted: a layer that does not hold what it says would make the image differ from the sources.
+      const damaged = (Object.entries(prevTrees) as [TreeName, PreviousTree][]).filter(([, p]) => !p.unavailable).map(([t, p]) => recordedTreeProblem(t, p, mounts[t])).find(Boolean);
+      if (damaged) {
+        reporter.warn(`the previous build record (${i.from ?? path.join(recordsDir(config.stateDir), LAST_BUILD)}) is damaged: ${damaged}; planning every tree afresh`);
+        prevTrees = {};
+      }
+      inc = planIncremental(manifests, prevTrees, {
+        targetSize: config.layers.targetSize,
+        maxLayers: config.layers.maxLayers,
+        baseLayers: base.layers.length,
+        mounts,
+        freshOrder: SERVER_STACK_ORDER,
+      });
+      if (key && !damaged && isFixpoint(inc.layers, inc.decisions, previous!, name)) noted.push(key);
     }
-    const inc = planIncremental(manifests, prevTrees, {
-      targetSize: config.layers.targetSize,
-      maxLayers: config.layers.maxLayers,
-      baseLayers: base.layers.length,
-      mounts,
-      freshOrder: SERVER_STACK_ORDER,
-    });
     const plan: LayerPlan = { layers: inc.layers.map((l) => ({ ...l, platform: name })) };
     const tooBig = plan.layers.find((l) => compressedLowerBound(l.bytes, kind) > layerLimit);
     if (tooBig) throw layerTooBig(tooBig, layerLimit);
@@ -86,6 +107,7 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
   }
   // What planning 1M entries left behind (cut groups, copies with folders added, key text) goes before the layers.
   if (i.scans.reduce((n, s) => n + s.manifest.entries.length, 0) >= LARGE_GAME_ENTRIES) collectOldGarbage();
+  if (fixpoints && noted.length) await noteFixpoints(config.stateDir, fixpoints, noted);
   return { plans, baseInRegistry };
 }
 

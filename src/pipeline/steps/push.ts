@@ -197,9 +197,14 @@ async function treeBlobsMissing(
     const image = await layout.image(tag, { allowMissing: true });
     return { digest: image.descriptor.digest, blobs: platformImages(image).flatMap((m) => [...m.layers, m.config]) };
   };
-  const server = new Set((await blobsOf(serverTag)).blobs.map((b) => b.digest));
+  // A tree image its tag already names in the registry is not pushed: not read here either (its push reads it), and
+  // when every tree's tag is in place (a no-op) neither is the server image. What the layout's index names is what
+  // a read by tag would give.
+  const named = (tag: string) => layout.entries.find((d) => d.annotations?.[REF_NAME] === tag)?.digest;
+  const pending = treeTags.filter((tag) => !(named(tag) !== undefined && current.get(tag)?.digest === named(tag)));
+  const server = pending.length ? new Set((await blobsOf(serverTag)).blobs.map((b) => b.digest)) : new Set<string>();
   const extra = new Map<string, number>();
-  for (const tag of treeTags) {
+  for (const tag of pending) {
     const tree = await blobsOf(tag);
     if (current.get(tag)?.digest === tree.digest) continue;
     for (const b of tree.blobs) if (!server.has(b.digest)) extra.set(b.digest, b.size);
