@@ -196,16 +196,15 @@ for (let day = 1; day <= updates; day++) {
   let first = 0;
   while (first < layers.length && first < inc.layers.length && layers[first]!.inputKey === inc.layers[first]!.inputKey) first++;
   const unpack = inc.layers.slice(first).reduce((n, l) => n + packed(l), 0);
-  // A pod of tree images: each tree is its own chain, of the layers its tree image lists.
+  // A pod of tree images: each tree is its own chain.
   let podUnpack = 0;
   for (const t of TREE_NAMES) {
-    const a = layers.filter((l) => l.tree === t && !l.outOfTreeImage);
-    const b = inc.layers.filter((l) => l.tree === t && !l.outOfTreeImage);
+    const a = layers.filter((l) => l.tree === t);
+    const b = inc.layers.filter((l) => l.tree === t);
     let i = 0;
     while (i < a.length && i < b.length && a[i]!.inputKey === b[i]!.inputKey) i++;
     podUnpack += b.slice(i).reduce((n, l) => n + packed(l), 0);
   }
-  const podDay = podUnpack;
   const content = next.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0);
   const dead = inc.layers.reduce((n, l) => n + l.bytes, 0) / content;
   totals.changed += changed;
@@ -227,13 +226,13 @@ for (let day = 1; day <= updates; day++) {
   // Each tree image (a pod pulls one per tree): its compressed layers over the tree's own content.
   for (const m of next) {
     const treeContent = m.entries.reduce((k, e) => k + e.size, 0);
-    const image = inc.layers.filter((l) => l.tree === m.tree && !l.outOfTreeImage).reduce((n, l) => n + packed(l), 0);
+    const image = inc.layers.filter((l) => l.tree === m.tree).reduce((n, l) => n + packed(l), 0);
     if (treeContent > 0) treeMax[m.tree] = Math.max(treeMax[m.tree], image / treeContent);
   }
   const notes = Object.entries(inc.decisions).filter(([, d]) => d.reason).map(([t, d]) => `${t}: ${d.reason}`).join('; ');
   process.stdout.write(
     `day ${String(day).padStart(2)}: changed ${(changed / 1e6).toFixed(1).padStart(7)} MB, written ${(written / 1e6).toFixed(1).padStart(7)}, sent ${(sent / 1e6).toFixed(1).padStart(7)}, ` +
-      `unpack ${(unpack / 1e6).toFixed(1).padStart(7)} (pod ${(podDay / 1e6).toFixed(1)}), image/content ${dead.toFixed(3)}, ${inc.layers.length} layers  ${notes.slice(0, 160)}\n`,
+      `unpack ${(unpack / 1e6).toFixed(1).padStart(7)} (pod ${(podUnpack / 1e6).toFixed(1)}), image/content ${dead.toFixed(3)}, ${inc.layers.length} layers  ${notes.slice(0, 160)}\n`,
   );
   if (args.bound) {
     // What any compaction must at least have pushed by today to hold the dead-byte limit, on this month's layers

@@ -113,12 +113,6 @@ export const plannedLayerSchema = z.object({
   bytes: z.number(),
   /** A patch layer: files added or changed since the previous build, and whiteouts for removed ones. */
   patch: z.boolean().optional(),
-  /**
-   * Left out of its tree image: nothing of it shows in its tree (every entry overwritten or whited out above it, no
-   * whiteout of its own), so the tree image leaves it out at once while the server image keeps it until its own
-   * dead-byte accounting removes it (removing it there re-chains every layer above it). docs/compaction.md, "Twelfth round".
-   */
-  outOfTreeImage: z.boolean().optional(),
   /** The platform whose plan this layer belongs to (every layer of a build record carries it). */
   platform: z.string().optional(),
 });

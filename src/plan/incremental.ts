@@ -69,12 +69,6 @@ export interface IncrementalOptions extends PlanOptions {
   rebaseShare?: number;
   /** Order of the trees planned afresh in one build, bottom first; default TREE_NAMES. */
   freshOrder?: readonly TreeName[];
-  /**
-   * A tree image leaves out its tree's fully dead layers at once (marked `outOfTreeImage`), and its dead-byte limit
-   * counts only the layers it lists; the server image keeps them until its own limit, or a re-chain from at or below
-   * them that happens anyway, removes them. Default true (docs/compaction.md, "Twelfth round").
-   */
-  treeImagesLeaveDead?: boolean;
 }
 
 export interface PreviousTree {
@@ -338,21 +332,9 @@ export function planIncremental(
   // content"), with the same accounting on the tree's own layers and content: otherwise the dead bytes of a tree that
   // barely compresses use the room the well-compressing trees leave in the server image. A tree whose live layers
   // alone are bigger than its content (tar headers on tiny files) may carry maxTreeDeadShare of them instead.
-  // A layer with nothing of it left in its tree (no live file, no whiteout) is left out of the tree image at once
-  // (leaveOutDead, below): the tree image's accounting counts only the layers it lists, the server image's all.
-  const leaveDead = opts.treeImagesLeaveDead ?? true;
-  const outOfTree = (l: PlannedLayer) => leaveDead && !isMarker(l) && live.get(l)!.entries.length === 0 && !l.entries.some(isWhiteout);
   const treeDeadPacked = new Map<TreeName, number>(TREE_NAMES.map((t) => [t, 0]));
-  for (const l of stack) if (!outOfTree(l)) treeDeadPacked.set(l.tree, treeDeadPacked.get(l.tree)! + deadPackedOf(l));
-  /** Removes a layer's dead bytes from the accounting of the images that list it. */
-  const unlist = (l: PlannedLayer, deadBytes: number, deadPackedBytes: number) => {
-    dead -= deadBytes;
-    deadPacked -= deadPackedBytes;
-    if (!outOfTree(l)) treeDeadPacked.set(l.tree, treeDeadPacked.get(l.tree)! - deadPackedBytes);
-  };
-  const serverDeadPacked = new Map<TreeName, number>(TREE_NAMES.map((t) => [t, 0]));
-  for (const l of stack) serverDeadPacked.set(l.tree, serverDeadPacked.get(l.tree)! + deadPackedOf(l));
-  let deadPacked = [...serverDeadPacked.values()].reduce((n, d) => n + d, 0);
+  for (const l of stack) treeDeadPacked.set(l.tree, treeDeadPacked.get(l.tree)! + deadPackedOf(l));
+  let deadPacked = [...treeDeadPacked.values()].reduce((n, d) => n + d, 0);
   const treeAllow = new Map<TreeName, number>();
   let livePacked = 0;
   for (const m of manifests) {
@@ -387,7 +369,11 @@ export function planIncremental(
   // A file's own layer whose file changed (its new version is a layer of its own on top) goes as soon as nodes
   // would not unpack more than the day's new bytes again for it: it costs nothing to push.
   const chosen = new Set(stack.filter((l) => ownFile(l) && live.get(l)!.entries.length === 0 && unpack(l) <= EAGER_DROP * newBytes));
-  for (const l of chosen) unlist(l, l.bytes, pk(l));
+  for (const l of chosen) {
+    dead -= l.bytes;
+    deadPacked -= pk(l);
+    treeDeadPacked.set(l.tree, treeDeadPacked.get(l.tree)! - pk(l));
+  }
   /** What rewriting a layer sends: its live part, compressed. */
   const livePackedOf = (l: PlannedLayer) => pk(l) - deadPackedOf(l);
   /** Compressed bytes compaction has added to the day's push so far. */
@@ -400,7 +386,9 @@ export function planIncremental(
   const take = (l: PlannedLayer, deep = false) => {
     deepTaken ||= deep;
     chosen.add(l);
-    unlist(l, deadOf(l), deadPackedOf(l));
+    dead -= deadOf(l);
+    deadPacked -= deadPackedOf(l);
+    treeDeadPacked.set(l.tree, treeDeadPacked.get(l.tree)! - deadPackedOf(l));
     spent += livePackedOf(l);
   };
   // Each phase below works on the limits over its threshold only (the server image's, a tree image's), down to its
@@ -416,11 +404,11 @@ export function planIncremental(
   /** Whether the limits of `o` are still over their goals, and whether a layer helps one that is, under these pressures. */
   const judge = (server: () => number, tree: (t: TreeName) => number) => ({
     over: (o: Over) => (o.server && server() > o.goal) || [...o.trees].some((t) => tree(t) > o.treeGoal),
-    helps: (l: PlannedLayer, o: Over) => (o.server && server() > o.goal) || (o.trees.has(l.tree) && !outOfTree(l) && tree(l.tree) > o.treeGoal),
+    helps: (l: PlannedLayer, o: Over) => (o.server && server() > o.goal) || (o.trees.has(l.tree) && tree(l.tree) > o.treeGoal),
   });
   const { over: stillOver, helps } = judge(serverPressure, treePressure);
   const candidates = (o: Over) => {
-    const first = (l: PlannedLayer) => (o.trees.has(l.tree) && !outOfTree(l) ? 0 : 1);
+    const first = (l: PlannedLayer) => (o.trees.has(l.tree) ? 0 : 1);
     return stack.filter((x) => !chosen.has(x) && deadOf(x) > 0).sort((a, b) => first(a) - first(b) || score(b) - score(a));
   };
   // A build that changes nothing is never the one to compact: a no-op build + push sends 0 bytes (issue 16), and
@@ -435,7 +423,7 @@ export function planIncremental(
   // days). Highest first (least unpacked again), while the limit it helps is pressing.
   if (!nothingChanged) {
     const deadOwn = stack.filter((l) => !chosen.has(l) && ownFile(l) && live.get(l)!.entries.length === 0).sort((a, b) => unpack(a) - unpack(b));
-    for (const l of deadOwn) if (serverPressure() >= MUST_FREE_FROM || (!outOfTree(l) && treePressure(l.tree) >= MUST_FREE_FROM)) take(l);
+    for (const l of deadOwn) if (serverPressure() >= MUST_FREE_FROM || treePressure(l.tree) >= MUST_FREE_FROM) take(l);
   }
   /** The pressures once `ls` are rewritten too (nothing taken yet): whether `o` would still be over its goal, and whether `l` would help it. */
   const after = (ls: readonly PlannedLayer[]) => {
@@ -445,7 +433,7 @@ export function planIncremental(
     for (const l of ls) {
       dp -= deadPackedOf(l);
       du -= deadOf(l);
-      if (!outOfTree(l)) td.set(l.tree, td.get(l.tree)! - deadPackedOf(l));
+      td.set(l.tree, td.get(l.tree)! - deadPackedOf(l));
     }
     return judge(() => serverPressureOf(dp, du), (t) => treePressureOf(t, td.get(t)!));
   };
@@ -517,7 +505,7 @@ export function planIncremental(
     if (chunkedImage && !withinDay) {
       const lowest = Math.min(...[...chosen].map((l) => stack.indexOf(l)));
       // Only the layers whose limit forced it: a tree image over its own limit does not sweep the other trees.
-      const swept = (l: PlannedLayer) => forced.server || (forced.trees.has(l.tree) && !outOfTree(l));
+      const swept = (l: PlannedLayer) => forced.server || forced.trees.has(l.tree);
       for (const l of stack.slice(lowest)) if (!chosen.has(l) && swept(l) && l.bytes > 0 && deadOf(l) >= SWEEP_DEAD_SHARE * l.bytes) take(l, true);
     }
   }
@@ -668,39 +656,7 @@ export function planIncremental(
       layers = renumber([...layers.filter((l) => l.tree !== t), ...stable.layers.filter((l) => l.tree === t)]);
     }
   }
-  return { layers: leaveDead ? leaveOutDead(layers) : layers.map(listed), decisions };
-}
-
-/** A layer as its tree image lists it (a kept layer may carry the previous build's mark). */
-function listed(l: PlannedLayer): PlannedLayer {
-  if (!l.outOfTreeImage) return l;
-  const { outOfTreeImage: _gone, ...rest } = l;
-  return rest;
-}
-
-/**
- * Marks the layers each tree image leaves out: those that change nothing its tree unpacks to (no whiteout of their
- * own, and every entry overwritten or whited out above them, or a folder that a layer above or below lists the same),
- * bottom first, each judged on the layers still listed. The server image lists every layer: it unpacks to the same.
- */
-function leaveOutDead(layers: readonly PlannedLayer[]): PlannedLayer[] {
-  const out = new Set<PlannedLayer>();
-  for (const t of TREE_NAMES) {
-    let list = layers.filter((l) => l.tree === t);
-    let state = stateOf(list);
-    for (const l of layers.filter((x) => x.tree === t)) {
-      if (!l.entries.length || l.entries.some(isWhiteout)) continue;
-      const owned = [...state.values()].filter((o) => o.layer === l);
-      if (owned.some((o) => o.entry.type !== 'dir')) continue;
-      const rest = list.filter((x) => x !== l);
-      const without = owned.length ? stateOf(rest) : state;
-      if (owned.some((o) => !without.has(o.entry.path) || !sameEntry(without.get(o.entry.path)!.entry, o.entry))) continue;
-      out.add(l);
-      list = rest;
-      state = without;
-    }
-  }
-  return layers.map((l) => (out.has(l) ? { ...listed(l), outOfTreeImage: true } : listed(l)));
+  return { layers, decisions };
 }
 
 const CHUNK_ENTRY_PREFIX = `${CHUNKS_DIR}/c/`;
