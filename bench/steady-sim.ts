@@ -232,7 +232,7 @@ for (let day = 1; day <= updates; day++) {
   const notes = Object.entries(inc.decisions).filter(([, d]) => d.reason).map(([t, d]) => `${t}: ${d.reason}`).join('; ');
   process.stdout.write(
     `day ${String(day).padStart(2)}: changed ${(changed / 1e6).toFixed(1).padStart(7)} MB, written ${(written / 1e6).toFixed(1).padStart(7)}, sent ${(sent / 1e6).toFixed(1).padStart(7)}, ` +
-      `unpack ${(unpack / 1e6).toFixed(1).padStart(7)}, image/content ${dead.toFixed(3)}, ${inc.layers.length} layers  ${notes.slice(0, 160)}\n`,
+      `unpack ${(unpack / 1e6).toFixed(1).padStart(7)} (pod ${(podUnpack / 1e6).toFixed(1)}), image/content ${dead.toFixed(3)}, ${inc.layers.length} layers  ${notes.slice(0, 160)}\n`,
   );
   if (args.bound) {
     // What any compaction must at least have pushed by today to hold the dead-byte limit, on this month's layers
