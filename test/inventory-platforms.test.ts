@@ -1,0 +1,102 @@
+// gamelayer ls on a build of two platforms: sizes of an index count each blob once (the platforms share their media
+// layers).
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { startRegistry, type TestRegistry } from './support/registry.js';
+import { tempDir } from './support/tmp.js';
+
+let dir: string;
+let registry: TestRegistry;
+const repo = () => `${registry.host}/studio/two-platforms`;
+
+beforeAll(async () => {
+  dir = await tempDir();
+  const files: Record<string, Buffer | string> = {
+    'engine-amd64/start.sh': '#!/bin/sh\necho amd64\n',
+    'engine-arm64/start.sh': '#!/bin/sh\necho arm64\n',
+    'app-amd64/game.cfg': 'amd64\n',
+    'app-arm64/game.cfg': 'arm64\n',
+    'engine-media/shader.bin': Buffer.alloc(4096, 3),
+    // Incompressible, so the shared media layer dominates every size below.
+    'app-media/level.pak': Buffer.from(Array.from({ length: 400_000 }, (_, i) => (i * 2654435761) >>> 24)),
+  };
+  for (const [rel, body] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+    await writeFile(path.join(dir, rel), body, { mode: rel.endsWith('.sh') ? 0o755 : 0o644 });
+  }
+  await writeFile(
+    path.join(dir, 'gamelayer.yaml'),
+    [
+      'game: two-platforms',
+      'baseImage: scratch',
+      'start: /opt/local/engine/start.sh',
+      'platforms: [linux/amd64, linux/arm64]',
+      'trees:',
+      '  engine: {source: {linux/amd64: engine-amd64, linux/arm64: engine-arm64}}',
+      '  engine-media: {source: engine-media}',
+      '  app: {source: {linux/amd64: app-amd64, linux/arm64: app-arm64}}',
+      '  app-media: {source: app-media}',
+      '',
+    ].join('\n'),
+  );
+  registry = await startRegistry();
+  const r = await runCli(['build', '--tag', 'v1', '--push', repo()], { cwd: dir });
+  expect(r.stderr).not.toContain('error');
+  expect(r.code).toBe(0);
+}, 180_000);
+afterAll(async () => {
+  await registry?.stop();
+});
+
+interface Doc {
+  manifests?: { digest: string }[];
+  config?: { digest: string };
+  layers?: { digest: string }[];
+}
+
+/** The bytes of every distinct blob an image reaches in the local layout, from the blob files themselves. */
+async function distinctBlobBytes(tag: string): Promise<{ distinct: number; perPlatformSum: number }> {
+  const layout = path.join(dir, '.gamelayer/oci');
+  const blob = (d: string) => path.join(layout, 'blobs/sha256', d.slice('sha256:'.length));
+  const index = JSON.parse(await readFile(path.join(layout, 'index.json'), 'utf8')) as {
+    manifests: { digest: string; annotations?: Record<string, string> }[];
+  };
+  const top = index.manifests.find((m) => m.annotations?.['org.opencontainers.image.ref.name'] === tag)!.digest;
+  const seen = new Set<string>([top]);
+  let perPlatformSum = (await stat(blob(top))).size;
+  const doc = JSON.parse(await readFile(blob(top), 'utf8')) as Doc;
+  expect(doc.manifests?.length).toBe(2);
+  for (const child of doc.manifests!) {
+    seen.add(child.digest);
+    perPlatformSum += (await stat(blob(child.digest))).size;
+    const c = JSON.parse(await readFile(blob(child.digest), 'utf8')) as Doc;
+    for (const d of [c.config!.digest, ...c.layers!.map((l) => l.digest)]) {
+      seen.add(d);
+      perPlatformSum += (await stat(blob(d))).size;
+    }
+  }
+  let distinct = 0;
+  for (const d of seen) distinct += (await stat(blob(d))).size;
+  return { distinct, perPlatformSum };
+}
+
+describe('ls of a build of two platforms', () => {
+  it('gives an index the bytes of its distinct blobs, shared media layers once, locally and in the registry', async () => {
+    const server = await distinctBlobBytes('v1');
+    const media = await distinctBlobBytes('v1-app-media');
+    // The check has teeth: counting every platform's layers would count the 400 KB pak twice.
+    expect(server.perPlatformSum - server.distinct).toBeGreaterThan(390_000);
+
+    const local = JSON.parse((await runCli(['ls', '--json'], { cwd: dir })).stdout) as { tags: { tag: string; size: number }[] };
+    const localSize = Object.fromEntries(local.tags.map((t) => [t.tag, t.size]));
+    expect(localSize.v1).toBe(server.distinct);
+    expect(localSize['v1-app-media']).toBe(media.distinct);
+
+    const remote = JSON.parse((await runCli(['ls', repo(), '--json'], { cwd: dir })).stdout) as { tags: { tag: string; size: number }[] };
+    const remoteSize = Object.fromEntries(remote.tags.map((t) => [t.tag, t.size]));
+    expect(remoteSize.v1).toBe(server.distinct);
+    expect(remoteSize['v1-app-media']).toBe(media.distinct);
+  });
+});
