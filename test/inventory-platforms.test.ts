@@ -1,5 +1,5 @@
-// gamelayer ls on a build of two platforms: sizes of an index count each blob once (the platforms share their media
-// layers).
+// gamelayer ls and inspect on a build of two platforms: sizes of an index count each blob once (the platforms share
+// their media layers), and inspect labels a layer with a platform only when that platform alone holds it.
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,5 +98,25 @@ describe('ls of a build of two platforms', () => {
     const remoteSize = Object.fromEntries(remote.tags.map((t) => [t.tag, t.size]));
     expect(remoteSize.v1).toBe(server.distinct);
     expect(remoteSize['v1-app-media']).toBe(media.distinct);
+  });
+});
+
+describe('inspect of a build of two platforms', () => {
+  it('labels a layer with a platform only when that platform alone holds it', async () => {
+    const r = await runCli(['inspect', '--json'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const v = JSON.parse(r.stdout) as { layers: { tree: string; status: string; platform?: string }[] };
+    const rows = (tree: string, status: string) => v.layers.filter((l) => l.tree === tree && l.status === status).map((l) => l.platform ?? 'shared');
+    // Media layers are the same blobs on both platforms; their tree images' markers too (the tree digest is one).
+    expect(rows('app-media', 'new')).toEqual(['shared']);
+    expect(rows('engine-media', 'new')).toEqual(['shared']);
+    expect(rows('engine-media', 'marker')).toEqual(['shared']);
+    // Engine and app: one layer and one marker per platform, each named.
+    expect(rows('engine', 'new').sort()).toEqual(['linux/amd64', 'linux/arm64']);
+    expect(rows('app', 'marker').sort()).toEqual(['linux/amd64', 'linux/arm64']);
+
+    const text = (await runCli(['inspect'], { cwd: dir })).stdout;
+    expect(text).toMatch(/^app-media +0 +new /m);
+    expect(text).toMatch(/^engine \(linux\/arm64\) +1 +marker /m);
   });
 });
