@@ -90,6 +90,24 @@ describe('emitters deliver a chunked tree through the assembling copy', () => {
     });
   }
 
+  for (const kind of ['deployment', 'gameserver', 'fleet'] as const) {
+    it(`${kind} with no --volumes asked (its default is the server image): init containers assemble the tree, with a note`, () => {
+      const emission = k8sWorkload(chunkedInput(), { kind });
+      expect(emission.options.volumes).toBe('init');
+      expect(emission.deliveries.map((d) => [d.tree.tree, d.via])).toEqual([
+        ['engine-media', 'copy'],
+        ['app', 'copy'],
+        ['app-media', 'copy'],
+      ]);
+      expect(emission.notes[0]).toContain(`tree app-media is chunked, which the server image (--volumes none, the default for --kind ${kind}) cannot deliver`);
+    });
+  }
+
+  it('without a chunked tree the kinds keep their default, the server image', () => {
+    const input = deployInputFrom(fixtureConfig(), fixtureRecord(), REPOSITORY);
+    expect(k8sWorkload(input, { kind: 'fleet' }).options.volumes).toBe('none');
+  });
+
   it('--volumes none without a chunked tree still runs the server image', () => {
     const input = deployInputFrom(fixtureConfig(), fixtureRecord(), REPOSITORY);
     expect(() => k8sWorkload(input, { kind: 'deployment', volumes: 'none' })).not.toThrow();
