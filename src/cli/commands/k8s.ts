@@ -56,7 +56,7 @@ export function register(program: Command): void {
     .option('--kind <kind>', 'pod, deployment, gameserver (Agones) or fleet (Agones)', 'pod')
     .option('--volumes <mode>', 'none: the server image as the one container; init: init containers copy the trees; image: Kubernetes image volumes (default per kind, see docs/deploy.md)')
     .option('--out <dir>', 'write <kind>.yaml into DIR instead of printing it (<kind>-server-image.yaml with --volumes none, <kind>-image-volumes.yaml with --volumes image)')
-    .option('--repository <repo>', 'repository the images were pushed to (default: registry in gamelayer.yaml)')
+    .option('--repository <repo>', 'repository the images were pushed to (default: registry in gamelayer.yaml, else the one the build was pushed to)')
     .option('--region <region>', 'pin the images to their copy in this AWS region (a push or ECR replication there; same digests, that registry\'s host)')
     .option('--registry <host>', 'pin the images to their copy on this registry host (same digests)')
     .option('--record <file>', 'build record to deploy (default: .gamelayer/records/build-last.json)')
