@@ -1,5 +1,6 @@
-// gamelayer ls and inspect on a build of two platforms: sizes of an index count each blob once (the platforms share
-// their media layers), and inspect labels a layer with a platform only when that platform alone holds it.
+// gamelayer ls, inspect and build's summary on a build of two platforms: sizes of an index count each blob once (the
+// platforms share their media layers), inspect labels a layer with a platform only when that platform alone holds it,
+// and build counts each tree marker once.
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +10,7 @@ import { tempDir } from './support/tmp.js';
 
 let dir: string;
 let registry: TestRegistry;
+let buildOutput: string;
 const repo = () => `${registry.host}/studio/two-platforms`;
 
 beforeAll(async () => {
@@ -45,6 +47,7 @@ beforeAll(async () => {
   const r = await runCli(['build', '--tag', 'v1', '--push', repo()], { cwd: dir });
   expect(r.stderr).not.toContain('error');
   expect(r.code).toBe(0);
+  buildOutput = r.stdout + r.stderr;
 }, 180_000);
 afterAll(async () => {
   await registry?.stop();
@@ -118,5 +121,13 @@ describe('inspect of a build of two platforms', () => {
     const text = (await runCli(['inspect'], { cwd: dir })).stdout;
     expect(text).toMatch(/^app-media +0 +new /m);
     expect(text).toMatch(/^engine \(linux\/arm64\) +1 +marker /m);
+  });
+});
+
+describe('build output of two platforms', () => {
+  it('counts the tree markers once each: the media layers have a row per platform in the table, not a marker', () => {
+    // 8 rows (4 trees x 2 platforms) over 6 distinct layers (engine and app per platform, the media trees shared);
+    // 6 markers: engine and app per platform, one for each media tree (same tree digest on both platforms).
+    expect(buildOutput).toMatch(/^layers: 8 built, 0 reused; .*; and 6 tree markers$/m);
   });
 });
