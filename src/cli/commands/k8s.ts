@@ -54,7 +54,7 @@ export function register(program: Command): void {
     .command('k8s')
     .description('write a Kubernetes / Agones spec for the last build (images pinned by digest)')
     .option('--kind <kind>', 'pod, deployment, gameserver (Agones) or fleet (Agones)', 'pod')
-    .option('--volumes <mode>', 'none: the server image as the one container; init: init containers copy the trees; image: Kubernetes image volumes (default per kind, see docs/deploy.md)')
+    .option('--volumes <mode>', 'none: the server image as the one container; init: init containers copy the trees; image: Kubernetes image volumes (default per kind, init for a build with a chunked tree; see docs/deploy.md)')
     .option('--out <dir>', 'write <kind>.yaml into DIR instead of printing it (<kind>-server-image.yaml with --volumes none, <kind>-image-volumes.yaml with --volumes image)')
     .option('--repository <repo>', 'repository the images were pushed to (default: registry in gamelayer.yaml, else the one the build was pushed to)')
     .option('--region <region>', 'pin the images to their copy in this AWS region (a push or ECR replication there; same digests, that registry\'s host)')
