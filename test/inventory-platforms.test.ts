@@ -131,3 +131,25 @@ describe('build output of two platforms', () => {
     expect(buildOutput).toMatch(/^layers: 8 built, 0 reused; .*; and 6 tree markers$/m);
   });
 });
+
+describe('diff --against of a build of two platforms', () => {
+  it('reports the pull cost of a node of the platform asked for (--platform), not only of the first', async () => {
+    // Only the arm64 engine changes: an amd64 node pulls nothing of the engine, an arm64 node its new layers.
+    await writeFile(path.join(dir, 'engine-arm64/start.sh'), '#!/bin/sh\necho arm64, patched\n', { mode: 0o755 });
+    expect((await runCli(['build', '--tag', 'v2'], { cwd: dir })).code).toBe(0);
+    const cost = async (...platform: string[]) => {
+      const r = await runCli(['diff', '--against', `${repo()}:v1`, ...platform, '--json'], { cwd: dir });
+      expect(r.code).toBe(0);
+      const j = JSON.parse(r.stdout) as { pullCost: { pod: { platform: string }; images: { image: string; newLayers: number }[] } };
+      return { platform: j.pullCost.pod.platform, engine: j.pullCost.images.find((i) => i.image === 'engine')!.newLayers };
+    };
+    expect(await cost()).toEqual({ platform: 'linux/amd64', engine: 0 });
+    expect(await cost('--platform', 'linux/arm64')).toEqual({ platform: 'linux/arm64', engine: 2 }); // its layer and marker
+
+    const wrong = await runCli(['diff', '--against', `${repo()}:v1`, '--platform', 'linux/s390x', '--json'], { cwd: dir });
+    expect(JSON.parse(wrong.stdout).error).toMatchObject({
+      code: 'cli.diff-args',
+      message: '--platform linux/s390x: build v2 has no such platform; it was built for linux/amd64, linux/arm64',
+    });
+  });
+});
