@@ -7,6 +7,7 @@ import { ecsTaskDefinition } from '../src/ecs/task-definition.js';
 import { GamelayerError } from '../src/errors.js';
 import { deployInputFrom, type DeployInput } from '../src/k8s/input.js';
 import { copyScript } from '../src/k8s/scripts.js';
+import { fillManifests, kustomizeImages } from '../src/k8s/fill.js';
 import { k8sWorkload, type AgonesGameServer } from '../src/k8s/workloads.js';
 import { REPOSITORY, fixtureConfig, fixtureRecord } from './k8s-fixture.js';
 import { createHash } from 'node:crypto';
@@ -89,6 +90,56 @@ describe('emitters deliver a chunked tree through the assembling copy', () => {
       expect((error as GamelayerError).hint).toContain('--volumes init');
     });
   }
+
+  for (const kind of ['deployment', 'gameserver', 'fleet'] as const) {
+    it(`${kind} with no --volumes asked (its default is the server image): init containers assemble the tree, with a note`, () => {
+      const emission = k8sWorkload(chunkedInput(), { kind });
+      expect(emission.options.volumes).toBe('init');
+      expect(emission.deliveries.map((d) => [d.tree.tree, d.via])).toEqual([
+        ['engine-media', 'copy'],
+        ['app', 'copy'],
+        ['app-media', 'copy'],
+      ]);
+      expect(emission.notes[0]).toContain(`tree app-media is chunked, which the server image (--volumes none, the default for --kind ${kind}) cannot deliver`);
+    });
+  }
+
+  it('without a chunked tree the kinds keep their default, the server image', () => {
+    const input = deployInputFrom(fixtureConfig(), fixtureRecord(), REPOSITORY);
+    expect(k8sWorkload(input, { kind: 'fleet' }).options.volumes).toBe('none');
+  });
+
+  it('--fill refuses the server image, and a chunked tree mounted as an image volume, naming the line', () => {
+    const manifest = (image: string, volume: boolean) =>
+      volume
+        ? `apiVersion: v1\nkind: Pod\nspec:\n  volumes:\n    - name: media\n      image:\n        reference: ${image}\n`
+        : `apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: game\n      image: ${image}\n`;
+    const refused = (text: string) => {
+      try {
+        fillManifests(text, 'mine.yaml', chunkedInput());
+      } catch (e) {
+        return e as GamelayerError;
+      }
+      return undefined;
+    };
+    for (const image of ['gamelayer://server', `${REPOSITORY}:v0`]) {
+      const e = refused(manifest(image, false));
+      expect(e?.code).toBe('chunks.whole-files');
+      expect(e?.message).toContain(`mine.yaml:6:14: ${image} (the server image run as it is) needs whole files, but tree app-media is chunked`);
+    }
+    expect(refused(manifest('gamelayer://app-media', true))?.message).toContain("mine.yaml:7:20: gamelayer://app-media (tree app-media's image as an image volume) needs whole files");
+    // What is fine: a chunked tree's image as a container's (the copy), another tree as an image volume, and the
+    // server image of a build with no chunked tree.
+    expect(refused(manifest('gamelayer://app-media', false))).toBeUndefined();
+    expect(refused(manifest('gamelayer://engine-media', true))).toBeUndefined();
+    const whole = deployInputFrom(fixtureConfig(), fixtureRecord(), REPOSITORY);
+    expect(fillManifests(manifest('gamelayer://server', false), 'mine.yaml', whole).replacements).toHaveLength(1);
+  });
+
+  it('--kustomize-images says in the block that the server image of a chunked build must not run as it is', () => {
+    expect(kustomizeImages(chunkedInput())).toContain('# gamelayer/server holds chunks where the big files of app-media belong (chunked)');
+    expect(kustomizeImages(deployInputFrom(fixtureConfig(), fixtureRecord(), REPOSITORY))).not.toContain('chunk');
+  });
 
   it('--volumes none without a chunked tree still runs the server image', () => {
     const input = deployInputFrom(fixtureConfig(), fixtureRecord(), REPOSITORY);

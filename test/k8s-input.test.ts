@@ -154,6 +154,28 @@ describe('reading the build record', () => {
     expect(other.trees[3]!.image).toMatch(/^localhost:5000\/g:v1-app-media@sha256:/);
   });
 
+  it('no registry in the config and no --repository: the one repository the record says the build was pushed to', async () => {
+    const config = fixtureConfig('', tmp);
+    delete config.registry;
+    const record = fixtureRecord();
+    const images = record.images.filter((i) => i.platform === undefined).map((i) => ({ name: i.name, digest: i.digest }));
+    const push = (repository: string) => ({ repository, images, at: '2026-12-05T00:00:00.000Z' });
+    mkdirSync(path.dirname(lastBuildRecordPath(config)), { recursive: true });
+    // Pushed twice to one repository (build --push, then push again): still one place to deploy from.
+    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...record, pushed: [push('127.0.0.1:5000/studio/g'), push('127.0.0.1:5000/studio/g')] }));
+    const { input } = await loadDeployInput(config);
+    expect(input.repository).toBe('127.0.0.1:5000/studio/g');
+    expect(input.trees[3]!.image).toMatch(/^127\.0\.0\.1:5000\/studio\/g:v1-app-media@sha256:/);
+    // Two repositories: which one is the user's choice, and the error names both.
+    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...record, pushed: [push('127.0.0.1:5000/studio/g'), push('127.0.0.1:5001/eu/g')] }));
+    await expect(loadDeployInput(config)).rejects.toMatchObject({
+      code: 'deploy.repository',
+      message: `${config.file}: registry: not set, so the image repository is unknown (this build was pushed to 127.0.0.1:5000/studio/g, 127.0.0.1:5001/eu/g)`,
+      hint: 'pass --repository with one of them, or set registry in gamelayer.yaml',
+    });
+    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...record }));
+  });
+
   it('no registry in the config and no --repository: exact error', async () => {
     const config = fixtureConfig('', tmp);
     delete config.registry;

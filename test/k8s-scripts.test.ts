@@ -9,7 +9,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deployInputFrom, type DeployInput } from '../src/k8s/input.js';
-import { COPY_SENTINEL, TREE_SENTINEL } from '../src/k8s/scripts.js';
+import { COPY_SENTINEL, TREE_SENTINEL, copyScript } from '../src/k8s/scripts.js';
 import { k8sWorkload } from '../src/k8s/workloads.js';
 import { ecsTaskDefinition } from '../src/ecs/task-definition.js';
 import { TREE_NAMES, type TreeName } from '../src/types.js';
@@ -32,7 +32,7 @@ beforeEach(() => {
   copyRoot = path.join(tmp, 'mnt x');
   bbBin = path.join(tmp, 'busybox-bin');
   mkdirSync(bbBin);
-  for (const applet of ['sh', 'cp', 'rm', 'echo', '[', 'cat']) symlinkSync('/usr/bin/busybox', path.join(bbBin, applet));
+  for (const applet of ['sh', 'cp', 'rm', 'echo', '[', 'cat', 'id']) symlinkSync('/usr/bin/busybox', path.join(bbBin, applet));
 });
 
 afterEach(() => {
@@ -199,6 +199,32 @@ describe('emitted init containers and engine guard, run with sh', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`gamelayer: app: ${mounts.app} is missing from this image`);
     expect(existsSync(path.join(copyRoot, 'app', COPY_SENTINEL))).toBe(false);
+  });
+
+  it('a copy whose volume is not mounted, or not writable by its user, says so in one line and leaves no sentinel', () => {
+    writeTrees();
+    const pod = podOf(inputFor());
+    const copyApp = pod.spec!.initContainers!.find((c) => c.name === 'copy-app')!;
+    const target = path.join(copyRoot, 'app');
+    const chunked = ['sh', '-c', copyScript('app', mounts.app, target, { chunked: true })];
+    const said = `gamelayer: app: ${target} is not a folder this user can write: is the tree's volume mounted there, and writable by uid`;
+    // No volume at the mount path (left out of a hand-edited spec): cp used to print one line per entry.
+    for (const argv of [copyApp.command!, chunked]) {
+      const r = run(argv, { busybox: true });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(said);
+      expect(r.stderr).not.toContain('cp:');
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    // A volume the copy's user cannot write (root-owned, 0755).
+    mkdirSync(target, { recursive: true });
+    chmodSync(target, 0o755);
+    for (const argv of [copyApp.command!, chunked]) {
+      const r = run(argv, { uid: UID, busybox: true });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`${said} ${UID}?`);
+      expect(existsSync(path.join(target, COPY_SENTINEL))).toBe(false);
+    }
   });
 
   it('the ECS containers run the same way: copies, then the guarded engine', () => {

@@ -32,6 +32,7 @@ export function inspectRecord(record: BuildRecord, source: string, earlier: Buil
   const older = new Set(earlier.filter((r) => r.createdAt < record.createdAt).flatMap((r) => r.layers.map((l) => l.digest)));
   const plan = record.plan.layers;
   const own = new Set(record.layers.map((l) => l.digest));
+  const platformsOf = layerPlatforms(record);
   const layers = record.layers.map((l) => {
     const p = plan.find((x) => x.inputKey === l.inputKey);
     const files = p ? p.entries.filter((e) => e.type === 'file').length : 0;
@@ -40,7 +41,7 @@ export function inspectRecord(record: BuildRecord, source: string, earlier: Buil
     return {
       tree: l.tree,
       index: l.index,
-      platform: p?.platform,
+      platform: platformsOf.get(l.digest),
       digest: l.digest,
       size: l.size,
       files,
@@ -73,6 +74,27 @@ export function inspectRecord(record: BuildRecord, source: string, earlier: Buil
     pushed: loose.pushed ?? loose.pushes ?? loose.destinations,
     codebuildArn: record.codebuildArn,
   };
+}
+
+/**
+ * The platform(s) whose images hold each layer, from the record's platform images: undefined for a layer every
+ * platform shares (a media tree's), else the platforms joined by ", " (an engine or app layer; a tree image's marker
+ * layer, which names the platform's tree digest and, in a chunked tree, holds the platform's assembler).
+ */
+function layerPlatforms(record: BuildRecord): Map<string, string | undefined> {
+  const holders = new Map<string, Set<string>>();
+  for (const image of record.images) {
+    if (image.platform === undefined) continue;
+    for (const l of image.layers ?? []) {
+      let set = holders.get(l.digest);
+      if (!set) holders.set(l.digest, (set = new Set()));
+      set.add(image.platform);
+    }
+  }
+  const all = record.platforms.length;
+  return new Map(
+    [...holders].map(([digest, set]) => [digest, set.size >= all ? undefined : record.platforms.filter((p) => set.has(p)).join(', ')]),
+  );
 }
 
 /** A build's own tags: its record lists them and their `<tag>-<tree>` tree-image tags; these are the former. */

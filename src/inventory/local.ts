@@ -22,7 +22,7 @@ export interface LocalTagRow {
   image: string;
   digest: string;
   mediaType: string;
-  /** Manifests, configs and layers of the image (all platforms of an index); shared layers count in every image. */
+  /** Manifests, configs and layers of the image (all platforms of an index, each blob once); layers shared with other tags count in each. */
   size: number;
   /** The build this tag belongs to, when a record says so. */
   build?: string;
@@ -85,15 +85,22 @@ export async function listLocal(config: GameConfig): Promise<{ store: string; ta
   return { store: store.dir, tags, builds };
 }
 
-/** Bytes an image takes: its manifest, config and layers; for an index, every platform's. */
-export async function imageSize(store: OciStore, d: Descriptor): Promise<number> {
+/**
+ * Bytes an image takes: its manifest, config and layers; for an index, every platform's, each blob once (the
+ * platforms of a game share their media layers, which the store and a registry hold once).
+ */
+export async function imageSize(store: OciStore, d: Descriptor, seen = new Set<string>()): Promise<number> {
+  if (seen.has(d.digest)) return 0;
+  seen.add(d.digest);
   const doc = JSON.parse((await store.readBlob(d.digest)).toString('utf8')) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
-  if (doc.manifests) {
-    let n = d.size;
-    for (const m of doc.manifests) n += await imageSize(store, m);
-    return n;
+  let n = d.size;
+  for (const m of doc.manifests ?? []) n += await imageSize(store, m, seen);
+  for (const b of [...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) {
+    if (seen.has(b.digest)) continue;
+    seen.add(b.digest);
+    n += b.size;
   }
-  return d.size + (doc.config?.size ?? 0) + (doc.layers ?? []).reduce((s, l) => s + l.size, 0);
+  return n;
 }
 
 /** The local build named `tag` (default: the last build). */

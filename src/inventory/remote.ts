@@ -12,7 +12,7 @@ export interface RemoteTagRow {
   digest: string;
   mediaType: string;
   kind: RemoteKind;
-  /** Manifest plus config and layers (for an index: the index and every platform's manifest, config and layers). */
+  /** Manifest plus config and layers (for an index: the index and every platform's manifest, config and layers, each blob once). */
   size: number;
   /** For a record tag: the image tag it describes (for a line tag: that of the record tag with its digest). */
   recordOf?: string;
@@ -25,8 +25,8 @@ const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'applica
 interface ManifestDoc {
   mediaType?: string;
   artifactType?: string;
-  config?: { size: number; mediaType?: string };
-  layers?: { size: number }[];
+  config?: { digest?: string; size: number; mediaType?: string };
+  layers?: { digest?: string; size: number }[];
   manifests?: { digest: string; size: number }[];
 }
 
@@ -44,7 +44,13 @@ export async function listRemote(client: RegistryClient, repo: string, concurren
         let kind: RemoteKind;
         if (INDEX_TYPES.has(mediaType) || doc.manifests) {
           kind = 'index';
-          for (const child of doc.manifests ?? []) size += child.size + (await childSize(client, repo, child.digest));
+          // Each blob once: the platforms of a game share their media layers, which the registry holds once.
+          const seen = new Set<string>();
+          for (const child of doc.manifests ?? []) {
+            if (seen.has(child.digest)) continue;
+            seen.add(child.digest);
+            size += child.size + (await childSize(client, repo, child.digest, seen));
+          }
         } else {
           kind = isRecord ? 'record' : doc.layers ? 'image' : 'other';
           size += (doc.config?.size ?? 0) + (doc.layers ?? []).reduce((s, l) => s + l.size, 0);
@@ -63,8 +69,15 @@ export async function listRemote(client: RegistryClient, repo: string, concurren
   return rows;
 }
 
-async function childSize(client: RegistryClient, repo: string, digest: string): Promise<number> {
+/** A platform manifest's config and layers, leaving out blobs already in `seen` (an earlier platform's). */
+async function childSize(client: RegistryClient, repo: string, digest: string, seen: Set<string>): Promise<number> {
   const m = await client.getManifest(repo, digest);
   const doc = JSON.parse(m.bytes.toString('utf8')) as ManifestDoc;
-  return (doc.config?.size ?? 0) + (doc.layers ?? []).reduce((s, l) => s + l.size, 0);
+  let n = 0;
+  for (const b of [...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) {
+    if (b.digest !== undefined && seen.has(b.digest)) continue;
+    if (b.digest !== undefined) seen.add(b.digest);
+    n += b.size;
+  }
+  return n;
 }

@@ -24,6 +24,17 @@ const CHUNKS_PER_CAT = 256;
 type Quote = (word: string) => string;
 
 /**
+ * The copy's target must be a folder this user can write: its volume. Without the check a volume left out of the
+ * spec (or one the copy's user cannot write) showed only cp's own lines, one per entry, naming no tree and no cause.
+ */
+export function targetCheck(tag: string, dst: string): string {
+  return (
+    `if [ ! -d ${dst} ] || [ ! -w ${dst} ]; then echo "${tag} "${dst}" is not a folder this user can write: ` +
+    `is the tree's volume mounted there, and writable by uid $(id -u 2>/dev/null || echo ?)?" >&2; exit 1; fi`
+  );
+}
+
+/**
  * The script. `from` and `to` are absolute paths (mount path and copy target); `quote` is the shell quoting of
  * scripts.ts. A missing or damaged chunk, a short file or an unknown recipe format stops the copy with a message
  * naming the file (and the chunk), removes the file's temporary, and leaves no sentinel.
@@ -38,6 +49,7 @@ export function chunkedCopyScript(tree: string, from: string, to: string, sentin
   return `set -eu
 rm -f ${sent}
 if [ ! -d ${src} ]; then echo "${tag} "${src}" is missing from this image" >&2; exit 1; fi
+${targetCheck(tag, dst)}
 # 1. The tree without its chunk store, as the plain copy does it (cp -R -P: modes and links kept).
 set -- ${quote(`${from}/`)}*
 if [ "$#" -gt 500 ]; then

@@ -2,6 +2,7 @@
 // their image references replaced by the build's digest-pinned ones, every other byte left as it was (comments,
 // order, quoting, blank lines). Like ko's `resolve`, on text: only the replaced scalars change.
 import { isMap, isPair, isScalar, LineCounter, parseAllDocuments, visit, type Scalar } from 'yaml';
+import { wholeFilesNeeded } from '../chunk/refuse.js';
 import { GamelayerError } from '../errors.js';
 import type { DeployInput } from './input.js';
 import type { RefStyle } from './options.js';
@@ -69,16 +70,16 @@ export function fillManifests(text: string, file: string, input: DeployInput, re
     }
   }
 
-  const found: { node: Scalar; image: string; value: string }[] = [];
+  const found: { node: Scalar; image: string; value: string; volume: boolean }[] = [];
   const seen = new Set<Scalar>();
-  const consider = (node: Scalar, imageKey: boolean) => {
+  const consider = (node: Scalar, imageKey: boolean, volume = false) => {
     if (seen.has(node) || typeof node.value !== 'string') return;
     const value = node.value;
     if (!value.startsWith(PLACEHOLDER_SCHEME) && !imageKey) return;
     const image = imageOf(value, input);
     if (image === undefined) return;
     seen.add(node);
-    found.push({ node, image, value });
+    found.push({ node, image, value, volume });
   };
   for (const doc of docs) {
     visit(doc, {
@@ -93,7 +94,7 @@ export function fillManifests(text: string, file: string, input: DeployInput, re
         for (const item of map.items) {
           if (isPair(item) && isScalar(item.key) && item.key.value === 'image' && isMap(item.value)) {
             const ref = item.value.items.find((i) => isPair(i) && isScalar(i.key) && i.key.value === 'reference');
-            if (ref && isPair(ref) && isScalar(ref.value)) consider(ref.value, true);
+            if (ref && isPair(ref) && isScalar(ref.value)) consider(ref.value, true, true);
           }
         }
       },
@@ -104,6 +105,7 @@ export function fillManifests(text: string, file: string, input: DeployInput, re
   }
 
   found.sort((a, b) => a.node.range![0] - b.node.range![0]);
+  refuseChunkedWholeFiles(found, file, input, where);
   const replacements: FillReplacement[] = [];
   let out = '';
   let pos = 0;
@@ -130,6 +132,33 @@ export function fillManifests(text: string, file: string, input: DeployInput, re
   return { text: out, replacements };
 }
 
+/**
+ * A chunked tree's files exist only once a copy container has assembled them (docs/chunks.md): the server image
+ * (which holds the trees' layers, so chunks where the big files belong) run as it is, or the tree's image mounted
+ * as an image volume, would give the engine chunks and recipes. Refused as `--volumes none` is; a tree image as
+ * a container's image (the copy) is fine.
+ */
+function refuseChunkedWholeFiles(
+  found: readonly { node: Scalar; image: string; value: string; volume: boolean }[],
+  file: string,
+  input: DeployInput,
+  where: (offset: number) => { line: number; col: number },
+): void {
+  const chunked: string[] = input.trees.filter((t) => t.chunked).map((t) => t.tree);
+  if (chunked.length === 0) return;
+  for (const f of found) {
+    const whole = f.image === 'server' ? chunked : f.volume && chunked.includes(f.image) ? [f.image] : [];
+    if (whole.length === 0) continue;
+    const p = where(f.node.range![0]);
+    const what = f.image === 'server' ? 'the server image run as it is' : `tree ${f.image}'s image as an image volume`;
+    throw wholeFilesNeeded(
+      whole,
+      `${file}:${p.line}:${p.col}: ${f.value} (${what})`,
+      'deliver the tree through init containers running the assembling copy (gamelayer k8s --volumes init writes them; copy its initContainers and volumes)',
+    );
+  }
+}
+
 /** The new value written the way the old one was: plain, 'single' or "double" quoted. */
 function quoteLike(node: Scalar, value: string): string | undefined {
   switch (node.type) {
@@ -152,6 +181,11 @@ export function kustomizeImages(input: DeployInput): string {
   const entries: string[] = [];
   const add = (name: string, digest: string) =>
     entries.push(`  - name: ${KUSTOMIZE_PREFIX}${name}\n    newName: ${input.repository}\n    digest: ${digest}`);
+  const chunked = input.trees.filter((t) => t.chunked).map((t) => t.tree);
+  // Said in the block itself, where a GitOps repository keeps it: such a server image must not run as it is.
+  if (input.serverDigestRef && chunked.length > 0) {
+    entries.push(`  # ${KUSTOMIZE_PREFIX}server holds chunks where the big files of ${chunked.join(', ')} belong (chunked): run the trees through init copies (docs/chunks.md), not this image as it is`);
+  }
   if (input.serverDigestRef) add('server', input.serverDigestRef.slice(input.serverDigestRef.indexOf('@') + 1));
   for (const t of input.trees) add(t.tree, t.imageDigest);
   return `# gamelayer: images of ${input.game} ${input.tag}; paste into kustomization.yaml (or kustomize edit set image)\nimages:\n${entries.join('\n')}\n`;

@@ -226,21 +226,31 @@ function startArgv(start: string[]): string[] {
 
 /**
  * The deploy input of a loaded config: its last build record (or `recordFile`), pushed to `repository`
- * (default: the config's registry).
+ * (default: the config's registry, else the one repository the record says the build was pushed to).
  */
 export async function loadDeployInput(
   config: GameConfig,
   opts: { recordFile?: string; repository?: string } & RegionalPin = {},
 ): Promise<{ input: DeployInput; recordFile: string; record: BuildRecord }> {
   const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
-  const noRepository = () =>
-    new GamelayerError('deploy.repository', `${config.file}: registry: not set, so the image repository is unknown`, 'set registry in gamelayer.yaml or pass --repository');
-  // Without a pin nothing could name the repository: say so before reading the record (the config is the fix).
-  if (opts.repository === undefined && config.registry === undefined && opts.region === undefined && opts.registry === undefined) throw noRepository();
-  const record = await readBuildRecord(recordFile);
+  const noRepository = (pushedTo: string[] = []) =>
+    new GamelayerError(
+      'deploy.repository',
+      `${config.file}: registry: not set, so the image repository is unknown` +
+        (pushedTo.length > 1 ? ` (this build was pushed to ${pushedTo.join(', ')})` : ''),
+      pushedTo.length > 1 ? `pass --repository with one of them, or set registry in gamelayer.yaml` : 'set registry in gamelayer.yaml or pass --repository',
+    );
+  const pinned = opts.region !== undefined || opts.registry !== undefined;
+  const unnamed = opts.repository === undefined && config.registry === undefined && !pinned;
+  // Nothing names the repository: only the record's pushes can; without a readable record the config is the fix.
+  const record = unnamed ? await readBuildRecord(recordFile).catch(() => { throw noRepository(); }) : await readBuildRecord(recordFile);
+  // `build --push REPO` with no registry in the config: the record names where the build went, the one place to deploy from.
+  const pushedTo = [...new Set((record.pushed ?? []).map((p) => p.repository))];
+  const named = opts.repository ?? config.registry ?? (pinned || pushedTo.length !== 1 ? undefined : pushedTo[0]);
+  if (named === undefined && !pinned) throw noRepository(pushedTo);
   // --region / --registry: the copy of the build in that region or registry (same digests, its host).
-  const repository = regionalRepository(record, opts.repository ?? config.registry, opts, recordFile);
-  if (repository === undefined) throw noRepository();
+  const repository = regionalRepository(record, named, opts, recordFile);
+  if (repository === undefined) throw noRepository(pushedTo);
   return { input: deployInputFrom(config, record, repository, recordFile), recordFile, record };
 }
 

@@ -3,7 +3,7 @@
 // copy of a chunked tree also needs `cat`, `sha256sum`, `ls`, `chmod`, `mv` and `mkdir` (coreutils or busybox), or
 // runs the native assembler its image carries.
 
-import { ASSEMBLY_WORKERS, chunkedCopyScript } from './assemble-script.js';
+import { ASSEMBLY_WORKERS, chunkedCopyScript, targetCheck } from './assemble-script.js';
 
 export { ASSEMBLY_WORKERS, CHUNK_STORE } from './assemble-script.js';
 
@@ -57,6 +57,7 @@ export function copyScript(tree: string, from: string, to: string, options: Copy
     'set -eu',
     `rm -f ${sentinel}`,
     `if [ ! -d ${src} ]; then echo "gamelayer: ${tree}: "${src}" is missing from this image" >&2; exit 1; fi`,
+    targetCheck(`gamelayer: ${tree}:`, dst),
     `cp -R -P ${shellQuote(`${from}/.`)} ${shellQuote(`${to}/`)}`,
     `: > ${sentinel}`,
     `echo "gamelayer: ${tree}: copied to "${dst}`,

@@ -3,7 +3,7 @@ import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { DeployInput } from './input.js';
-import { k8sOptions, type K8sOptions } from './options.js';
+import { DEFAULT_K8S_OPTIONS, DEFAULT_VOLUMES, k8sOptions, type K8sOptions } from './options.js';
 import { ENGINE_CONTAINER, podTemplate, resourceName, selectorLabels, type TreeDelivery } from './pod.js';
 
 interface ObjectMeta {
@@ -69,7 +69,8 @@ export const IMAGE_VOLUME_REQUIREMENTS = [
 
 /** Builds the workload for `options.kind` as plain data. */
 export function k8sWorkload(input: DeployInput, partial: Partial<K8sOptions> = {}): K8sEmission {
-  const options = k8sOptions(partial);
+  const chunkedDefault = initForChunkedTrees(input, partial);
+  const options = k8sOptions(chunkedDefault ? { ...partial, volumes: 'init' } : partial);
   const agones = options.kind === 'gameserver' || options.kind === 'fleet';
   const pod = podTemplate(input, options, agones);
   const name = resourceName(input, options);
@@ -147,7 +148,7 @@ export function k8sWorkload(input: DeployInput, partial: Partial<K8sOptions> = {
     object: structuredClone(object),
     options,
     deliveries: pod.deliveries,
-    notes: pod.notes,
+    notes: chunkedDefault ? [chunkedDefault, ...pod.notes] : pod.notes,
     requirements: usesImageVolumes ? [...IMAGE_VOLUME_REQUIREMENTS] : [],
   };
 }
@@ -162,4 +163,22 @@ export function k8sFileName(options: Pick<K8sOptions, 'kind' | 'volumes'>): stri
 export function emittedImages(emission: Pick<K8sEmission, 'options' | 'deliveries'>): string[] {
   if (emission.options.volumes === 'none') return ['server'];
   return ['engine', ...emission.deliveries.map((d) => d.tree.tree)];
+}
+
+/**
+ * A kind whose default is the server image (`--volumes none`) cannot deliver a chunked tree (its images hold chunks,
+ * docs/chunks.md): when no mode was asked for (flag or deploy.volumes), such a build gets init containers, the
+ * copy that assembles the files, and the note returned here says so. Undefined when the usual default stands.
+ */
+function initForChunkedTrees(input: DeployInput, partial: Partial<K8sOptions>): string | undefined {
+  if (partial.volumes !== undefined) return undefined;
+  const kind = partial.kind ?? DEFAULT_K8S_OPTIONS.kind;
+  if (DEFAULT_VOLUMES[kind] !== 'none') return undefined;
+  const chunked = input.trees.filter((t) => t.chunked).map((t) => t.tree);
+  if (chunked.length === 0) return undefined;
+  return (
+    `tree${chunked.length > 1 ? 's' : ''} ${chunked.join(', ')} ${chunked.length > 1 ? 'are' : 'is'} chunked, which the server image ` +
+    `(--volumes none, the default for --kind ${kind}) cannot deliver: init containers copy and assemble the trees ` +
+    '(--volumes init); pass --volumes or set deploy.volumes to choose'
+  );
 }

@@ -226,6 +226,7 @@ export function buildText(r: BuildResult): string {
     l.layer.digest.slice(0, 19),
   ]);
   const server = r.record.images.find((i) => i.name === 'server' && (multi ? i.platform === undefined : true))!;
+  const markers = s.built + s.reused - new Set(s.layers.map((l) => l.layer.inputKey)).size;
   const notes = s.trees
     .filter((t) => t.decision === 'patched' || t.decision === 'compacted' || t.decision === 'rebased')
     .map((t) => {
@@ -238,10 +239,11 @@ export function buildText(r: BuildResult): string {
     '',
     previousText(s),
     ...(s.baseMoved ?? []).map((m) => `base image ${m.ref} (${m.platform}) moved: ${m.from} → ${m.to} (new images on the same layers)`),
-    // Counted as the table above counts: its rows; the tree markers apart.
+    // Counted as the table above counts: its rows; the tree markers apart. s.built and s.reused count distinct
+    // layers, markers included, while a media layer has a row per platform: markers are what the rows' layers are not.
     `layers: ${s.layers.filter((l) => !l.reused).length} built, ${s.layers.filter((l) => l.reused).length} reused; ` +
       `new bytes ${formatBytes(s.bytesNew)} of ${formatBytes(s.bytesTotal)}; scan ${(s.scanMs / 1000).toFixed(2)}s, total ${(s.ms / 1000).toFixed(2)}s (${formatRate(s.bytesNew, s.ms)})` +
-      `${s.built + s.reused > s.layers.length ? `; and ${count(s.built + s.reused - s.layers.length, 'tree marker')}` : ''}`,
+      `${markers > 0 ? `; and ${count(markers, 'tree marker')}` : ''}`,
     `images in ${r.store}: ${r.record.tags.join(', ')}`,
     `server image ${r.record.tags[0]} = ${server.digest}`,
     `record ${r.recordFile}`,

@@ -23,6 +23,7 @@ interface DiffFlags extends RegistryFlags {
   to?: string;
   line?: string;
   ifExists?: boolean;
+  platform?: string;
 }
 
 export function register(program: Command): void {
@@ -41,6 +42,7 @@ export function register(program: Command): void {
     .option('--line <name>', 'with --against host/repo: the line of work (default: as build --push chooses it)')
     .option('--if-exists', 'with --against: an image or record that is not in the registry is reported, not an error')
     .option('--to <ref>', 'with --against: the newer image (default: the last local build)')
+    .option('--platform <os/arch>', "with --against: the pull cost of a node of this platform (default: the newer build's first)")
     .action(async (a: string | undefined, b: string | undefined, opts: DiffFlags, cmd: Command) => {
       const reporter = commandReporter(!!opts.json);
       // Read the config once, and only on the paths that need it (two directories need none).
@@ -51,6 +53,7 @@ export function register(program: Command): void {
       let cost: { value: PullCost; from: string; to: string } | undefined;
       let costNote: string | undefined;
       let baseMoves: BaseMove[] = [];
+      if (opts.platform !== undefined && !opts.against) throw new GamelayerError('cli.diff-args', '--platform goes with --against: it chooses the node whose pull cost is reported');
       if (opts.against) {
         if (a || b) throw new GamelayerError('cli.diff-args', '--against compares with the working trees: give no A or B with it');
         const { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord } = await import('../../registry/artifact.js');
@@ -90,7 +93,7 @@ export function register(program: Command): void {
         after = await workingTrees(await gameConfig(), reporter);
         const last = opts.to ? undefined : await latestRecord((await gameConfig()).stateDir);
         const newer = opts.to ? (await fetchBuildRecordFor(opts.to, registry)).record : last?.record.kind === 'build' ? last.record : undefined;
-        if (newer) cost = { value: pullCost(older, newer), from: opts.against, to: opts.to ?? `the last build (${newer.tags[0]})` };
+        if (newer) cost = { value: pullCost(older, newer, costPlatform(newer, opts.platform)), from: opts.against, to: opts.to ?? `the last build (${newer.tags[0]})` };
         else costNote = 'no local build to compute the pull cost to (build first, or give --to <ref>)';
       } else if (a && b) {
         before = await sideFromArg(a, reporter);
@@ -123,4 +126,17 @@ export function register(program: Command): void {
       if (opts.exitCode && changed) process.exitCode = EXIT.changes;
     });
   addRegistryOptions(command);
+}
+
+/** The platform whose node the pull cost is for: `--platform`, which the newer build must have, else its first. */
+function costPlatform(newer: Pick<BuildRecord, 'platforms' | 'tags'>, asked: string | undefined): string | undefined {
+  if (asked === undefined) return newer.platforms[0];
+  if (!newer.platforms.includes(asked)) {
+    throw new GamelayerError(
+      'cli.diff-args',
+      `--platform ${asked}: build ${newer.tags[0] ?? '?'} has no such platform; it was built for ${newer.platforms.join(', ')}`,
+      `pass one of ${newer.platforms.join(', ')}`,
+    );
+  }
+  return asked;
 }

@@ -46,7 +46,7 @@ export function register(program: Command): void {
     .command('ecs')
     .description('write an ECS task definition for the last build (aws ecs register-task-definition --cli-input-json)')
     .option('--out <dir>', `write ${ECS_FILE} into DIR instead of printing it`)
-    .option('--repository <repo>', 'repository the images were pushed to (default: registry in gamelayer.yaml)')
+    .option('--repository <repo>', 'repository the images were pushed to (default: registry in gamelayer.yaml, else the one the build was pushed to)')
     .option('--region <region>', 'pin the images to their copy in this AWS region (a push or ECR replication there; same digests, that registry\'s host)')
     .option('--registry <host>', 'pin the images to their copy on this registry host (same digests)')
     .option('--record <file>', 'build record to deploy (default: .gamelayer/records/build-last.json)')

@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .description('run the last build as its Kubernetes pod on the local Docker engine: copy containers, then the engine; exits with the engine\'s code')
     .argument('[args...]', 'replace the engine\'s start command (after --); the tree guard still runs first')
     .option('--kind <kind>', 'the workload whose pod runs: pod, deployment, gameserver or fleet (one pod either way)', 'pod')
-    .option('--volumes <mode>', 'none: the server image alone; init: copy containers fill the trees; image: image volumes, emulated with Docker volumes filled from the tree images (default: per kind, as gamelayer k8s)')
+    .option('--volumes <mode>', 'none: the server image alone; init: copy containers fill the trees; image: image volumes, emulated with Docker volumes filled from the tree images (default: per kind, as gamelayer k8s: init for a build with a chunked tree)')
     .option('-e, --env <K=V>', 'environment variable for the engine container (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--timeout <duration>', 'stop the run after this long (90s, 5m, 1h), counted from the first container; fails the run')
     .option('--keep', 'keep the containers and volumes afterwards, for docker logs / docker inspect')
