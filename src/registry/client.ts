@@ -460,6 +460,9 @@ export class RegistryClient {
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
       return new GamelayerError('registry.unknown-host', `${what}: cannot resolve registry host ${this.base.hostname}`, 'check the registry name in the image reference or gamelayer.yaml', { cause: e });
     }
+    if (code === 'EPROXY') {
+      return new GamelayerError('registry.proxy', `${what}: ${(e as Error).message}`, 'check HTTPS_PROXY / HTTP_PROXY, or list the registry in NO_PROXY to reach it directly', { cause: e });
+    }
     if (code === 'ECONNREFUSED') {
       return new GamelayerError('registry.unreachable', `${what}: ${this.host} refused the connection (after ${attempts} attempts)`, 'is the registry running and is the port right?', { cause: e });
     }
