@@ -5,13 +5,20 @@
 // manifests are deleted by digest (distribution API: DELETE /v2/<repo>/manifests/<digest>; on ECR
 // BatchDeleteImage), except a digest a kept tag also names (an unchanged tree image): on ECR only the old tag is
 // removed, elsewhere it stays (the distribution API cannot remove one tag of several). Records go last.
-// Blobs are the registry's to collect (its garbage collector; on ECR, once no image references them).
+// What is attached to a deleted image goes with it: its cosign signature (`sha256-<hex>.sig`), the referrers index
+// tagged `sha256-<hex>` (the referrers tag schema) and the SBOMs it lists, with their signatures; left behind,
+// they would be tags naming nothing alive, one set per pruned build, that no lifecycle policy for untagged images
+// expires. Blobs are the registry's to collect (its garbage collector; on ECR, once no image references them).
 import { BatchDeleteImageCommand, PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
 import { GamelayerError } from '../errors.js';
 import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from './artifact.js';
 import { pushScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import type { EcrApi } from './ecr.js';
+import { referrersTag } from './referrers.js';
+
+/** cosign's signature tag: `sha256-<hex>.sig` beside the signed manifest (src/sign/cosign.ts writes it). */
+const SIGNATURE_TAG_SUFFIX = '.sig';
 
 const TREES = ['engine', 'engine-media', 'app', 'app-media'];
 const CREATED = 'org.opencontainers.image.created';
@@ -43,6 +50,8 @@ export interface PruneResult {
   untagged: string[];
   /** Tags of removed builds left in place: their image is a kept tag's too, and the registry cannot untag. */
   left: string[];
+  /** Signatures, SBOMs and referrers indexes of the deleted manifests, deleted with them (or that would be). */
+  attached: { digest: string; tags: string[]; what: 'signature' | 'sbom' | 'referrers index' }[];
 }
 
 export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> {
@@ -82,6 +91,7 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     if (survivingDigests.has(d)) shared.push(t);
     else deleted.set(d, [...(deleted.get(d) ?? []), t]);
   }
+  const attached = await attachedTo(client, repo, [...deleted.keys()], tags, digestOf);
   const result: PruneResult = {
     repository: `${client.host}/${repo}`,
     applied: Boolean(opts.apply),
@@ -90,11 +100,13 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     deleted: [...deleted].map(([digest, t]) => ({ digest, tags: t.sort() })),
     untagged: opts.ecr ? shared.sort() : [],
     left: opts.ecr ? [] : shared.sort(),
+    attached,
   };
   if (!opts.apply) return result;
   // Images before records: a record never outlives... the other way round would leave images without a record.
   const isRecord = (e: { tags: string[] }) => e.tags.some((t) => t.endsWith(RECORD_TAG_SUFFIX));
-  const order = [...result.deleted.filter((e) => !isRecord(e)), ...result.deleted.filter(isRecord)];
+  // Signatures and SBOMs after their images (a verifier never sees an image without its signature), records last.
+  const order = [...result.deleted.filter((e) => !isRecord(e)), ...attached, ...result.deleted.filter(isRecord)];
   if (opts.ecr) {
     if (result.untagged.length) await ecrDelete(opts.ecr, repo, result.untagged.map((imageTag) => ({ imageTag })));
     if (order.length) await ecrDelete(opts.ecr, repo, order.map((e) => ({ imageDigest: e.digest })));
@@ -102,6 +114,29 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     for (const e of order) await deleteManifest(client, repo, e.digest);
   }
   return result;
+}
+
+/** The signatures, referrers indexes and SBOMs (with their signatures) attached to the manifests `digests`. */
+async function attachedTo(client: RegistryClient, repo: string, digests: string[], tags: Set<string>, digestOf: Map<string, string>): Promise<PruneResult['attached']> {
+  const out: PruneResult['attached'] = [];
+  const add = (tag: string, what: PruneResult['attached'][number]['what']) => {
+    const d = tags.has(tag) ? digestOf.get(tag) : undefined;
+    if (d && !out.some((a) => a.digest === d)) out.push({ digest: d, tags: [tag], what });
+  };
+  for (const d of digests) {
+    add(`${referrersTag(d)}${SIGNATURE_TAG_SUFFIX}`, 'signature');
+    const indexTag = referrersTag(d);
+    if (!tags.has(indexTag)) continue;
+    const doc = JSON.parse((await client.getManifest(repo, indexTag)).bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] };
+    for (const m of doc.manifests ?? []) {
+      if (typeof m.digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(m.digest)) continue;
+      // A referrer of a deleted image (its subject): an SBOM, untagged, with its own signature.
+      if (!out.some((a) => a.digest === m.digest)) out.push({ digest: m.digest, tags: [], what: 'sbom' });
+      add(`${referrersTag(m.digest)}${SIGNATURE_TAG_SUFFIX}`, 'signature');
+    }
+    add(indexTag, 'referrers index');
+  }
+  return out;
 }
 
 /** DELETE of a manifest by digest (the distribution API); a registry without deletes enabled is a clear error. */
