@@ -3,7 +3,7 @@
 // stayed: tags naming manifests of images that no longer exist, one set per pruned build, forever (tagged, so an
 // ECR lifecycle policy for untagged images never expires them either). The kept build still verifies whole.
 import { execFileSync } from 'node:child_process';
-import { cp, writeFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
@@ -86,4 +86,43 @@ describe('prune removes the signatures and SBOMs of the builds it removes', () =
   it('on ECR (BatchDeleteImage)', async () => {
     await check(`${ecr.host}/studio/game`, ecr.registry.storageDir, { ...AWS_ENV, GAMELAYER_ECR_ENDPOINT: ecr.endpoint }, ['--ecr']);
   }, 240_000);
+  it('several platforms: the signatures of a deleted index\'s platform manifests go, a kept index\'s stay', async () => {
+    const repo = `${registry.host}/multi/game`;
+    const dir = await tempDir();
+    await cp('fixtures/sample-game', dir, { recursive: true, filter: (src) => !src.includes('.gamelayer') });
+    const config = path.join(dir, 'gamelayer.yaml');
+    const engine = './engine/BinLinux64.Dedicated.tar.gz';
+    await writeFile(config, (await readFile(config, 'utf8')).replace('start:', 'platforms: [linux/amd64, linux/arm64]\nstart:').replace(`source: ${engine}`, `source: {linux/amd64: ${engine}, linux/arm64: ${engine}}`));
+    for (const v of ['v1', 'v2']) {
+      await writeFile(path.join(dir, `app-media/levels/${v}.dat`), Buffer.alloc(4000, v.charCodeAt(1)));
+      const r = await runCli(['build', '--tag', v, '--push', repo, '--sbom', '--sign', path.join(keys, 'key.pem')], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const before = await storedTags(registry.storageDir, 'multi/game');
+    expect(await deadAttachments(before, 'multi/game')).toEqual([]);
+    const applied = await runCli(['prune', repo, '--keep', '1', '--apply'], { cwd: dir });
+    expect(applied.code, applied.stderr).toBe(0);
+    const after = await storedTags(registry.storageDir, 'multi/game');
+    // v1's server and app-media indexes went, each with two platform manifests, all signed.
+    expect(Object.keys(before).filter((t) => t.endsWith('.sig')).length - Object.keys(after).filter((t) => t.endsWith('.sig')).length).toBe(2 * 3 + 1);
+    expect(await deadAttachments(after, 'multi/game')).toEqual([]);
+    expect((await runCli(['verify', `${repo}:v2`, '--key', path.join(keys, 'pub.pem'), '--require-sbom'], { cwd: dir })).code).toBe(0);
+  }, 240_000);
 });
+
+const ACCEPT = 'application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json';
+/** `sha256-<hex>[.sig]` tags whose subject nothing alive reaches (a tag, an index's platform manifest, a listed referrer). */
+async function deadAttachments(tags: Record<string, string>, repo: string): Promise<string[]> {
+  const alive = new Set(Object.entries(tags).filter(([t]) => !t.startsWith('sha256-')).map(([, d]) => d));
+  const listed = async (ref: string) => {
+    const doc = (await (await fetch(`${registry.url}/v2/${repo}/manifests/${ref}`, { headers: { Accept: ACCEPT } })).json()) as { manifests?: { digest: string }[] };
+    return (doc.manifests ?? []).map((m) => m.digest);
+  };
+  for (const d of [...alive]) for (const c of await listed(d)) alive.add(c);
+  for (const t of Object.keys(tags).filter((x) => /^sha256-[a-f0-9]{64}$/.test(x))) {
+    if (alive.has(t.replace('-', ':'))) for (const r of await listed(t)) alive.add(r);
+  }
+  return Object.keys(tags)
+    .filter((t) => t.startsWith('sha256-') && !alive.has(t.replace(/\.sig$/, '').replace('-', ':')))
+    .sort();
+}

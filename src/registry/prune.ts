@@ -19,6 +19,7 @@ import { referrersTag } from './referrers.js';
 
 /** cosign's signature tag: `sha256-<hex>.sig` beside the signed manifest (src/sign/cosign.ts writes it). */
 const SIGNATURE_TAG_SUFFIX = '.sig';
+const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 
 const TREES = ['engine', 'engine-media', 'app', 'app-media'];
 const CREATED = 'org.opencontainers.image.created';
@@ -71,9 +72,11 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
 
   // Which digest each tag names; a digest any surviving tag names must survive.
   const digestOf = new Map<string, string>();
+  const mediaTypeOf = new Map<string, string>();
   for (const t of tags) {
     const head = await client.headManifest(repo, t);
     if (head?.digest) digestOf.set(t, head.digest);
+    if (head?.mediaType) mediaTypeOf.set(t, head.mediaType);
   }
   // A line tag (`gamelayer-line.<line>`) names its line's newest record: that build is kept beyond --keep (the
   // line's next build --push reads it), and the line tag itself is never deleted (the next push moves it).
@@ -91,7 +94,21 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     if (survivingDigests.has(d)) shared.push(t);
     else deleted.set(d, [...(deleted.get(d) ?? []), t]);
   }
-  const attached = await attachedTo(client, repo, [...deleted.keys()], tags, digestOf);
+  // The platform manifests of a deleted multi-platform index carry signatures too; those of a kept index stay.
+  const childrenOf = async (tagged: string[]) => {
+    const out = new Set<string>();
+    for (const t of tagged.filter((x) => INDEX_TYPES.has(mediaTypeOf.get(x) ?? '') && !x.startsWith('sha256-') && !x.endsWith(RECORD_TAG_SUFFIX))) {
+      const doc = JSON.parse((await client.getManifest(repo, t)).bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] };
+      for (const m of doc.manifests ?? []) if (typeof m.digest === 'string') out.add(m.digest);
+    }
+    return out;
+  };
+  const goneChildren = await childrenOf([...deleted.values()].map((t) => t[0]!));
+  if (goneChildren.size) {
+    for (const c of await childrenOf([...tags].filter((t) => !removedTags.has(t)))) goneChildren.delete(c);
+    for (const d of survivingDigests) if (d) goneChildren.delete(d);
+  }
+  const attached = await attachedTo(client, repo, [...deleted.keys(), ...goneChildren], tags, digestOf);
   const result: PruneResult = {
     repository: `${client.host}/${repo}`,
     applied: Boolean(opts.apply),
