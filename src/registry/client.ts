@@ -203,7 +203,7 @@ export class RegistryClient {
           attempt--; // an auth round trip is not a failed attempt
           continue;
         }
-        throw this.unauthorized(challenge, o);
+        throw this.unauthorized(challenge, o, authorization !== undefined);
       }
       if (o.ok.includes(res.status)) {
         // A 2xx only: some fronts answer a real 404 (a blob not there) with their own HTML page.
@@ -229,7 +229,7 @@ export class RegistryClient {
       if (res.status === 401) {
         const challenge = res.header('www-authenticate');
         await res.discard();
-        throw this.unauthorized(challenge, o);
+        throw this.unauthorized(challenge, o, authorization !== undefined);
       }
       throw await this.statusError(res, o.what);
     }
@@ -473,12 +473,15 @@ export class RegistryClient {
     return new GamelayerError('registry.network', `${what}: network error with ${this.host} (${code}) after ${attempts} attempts`, hint, { cause: e });
   }
 
-  private unauthorized(challenge: string | undefined, o: RequestOptions): GamelayerError {
+  private unauthorized(challenge: string | undefined, o: RequestOptions, sent: boolean): GamelayerError {
     const c = parseChallenge(challenge);
     if (c?.params.error === 'insufficient_scope') {
       return new GamelayerError('registry.denied', `${o.what}: ${this.host} denied access (insufficient scope: ${o.scopes.join(' ') || 'none'})`, 'these credentials may read but not push this repository');
     }
-    return new GamelayerError('registry.unauthorized', `${o.what}: ${this.host} requires authentication and refused ours`, 'pass --username USER --password-stdin, set GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD, or docker login');
+    // Nothing sent (no credentials found, or a scheme ours cannot answer): "refused ours" would send the user
+    // looking for a wrong password.
+    const why = sent ? 'refused ours' : 'none were found for it (no --username, GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD or docker config.json entry)';
+    return new GamelayerError('registry.unauthorized', `${o.what}: ${this.host} requires authentication and ${why}`, 'pass --username USER --password-stdin, set GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD, or docker login');
   }
 
   private async statusError(res: HttpResponse, what: string): Promise<RegistryError> {
