@@ -38,7 +38,10 @@ export function register(program: Command): void {
         // This key made a signature there, but of another image or under another name: the key is not the problem.
         const otherImage = !unsigned && failed.some((i) => i.signatures.some((sig) => sig.keyMatched));
         const otherKey = !unsigned && failed.length > 0;
-        const hint = otherImage
+        const onlySbom = result.sbomMissing && result.items.every((i) => i.verified && i.documentValid !== false);
+        const hint = onlySbom
+          ? 'its signatures verify, but no SBOM is attached: build --push REPO --sbom attaches one to the server image (tree images carry none); or verify without --require-sbom'
+          : otherImage
           ? 'a signature made with this key names another image (copied or replayed from another tag): sign this image with gamelayer sign REF --key KEY'
           : otherKey
             ? 'its signatures were made with another key: pass the public key of the key that signed it (or sign it again with gamelayer sign REF --key KEY)'
