@@ -77,6 +77,12 @@ export function register(program: Command): void {
           : new GamelayerError('cli.needs-push', `${flag} goes with --push REPO: the SBOM and signatures are attached in the registry`);
       }
       const pushTo = flags.push ?? [];
+      // Every destination is checked before anything runs: a typo found by the registry lookup left the scan
+      // hashing every tree before the command could exit.
+      if (pushTo.length) {
+        const { parseReference } = await import('../../registry/reference.js');
+        for (const repo of pushTo) parseReference(repo);
+      }
       // The first --push is where the build plans (its line's previous build) and what the docker builder tags.
       const primary = pushTo[0];
       if (pushTo.length > 1 && flags.builder === 'docker') {
