@@ -191,6 +191,7 @@ export const ERROR_CODES = [
   'registry.network',
   'registry.not-found',
   'registry.protocol',
+  'registry.proxy',
   'registry.redirect',
   'registry.reference',
   'registry.reference-credentials',

@@ -494,7 +494,8 @@ const cases: Case[] = [
     name: 'registry: no credentials for a registry that needs them',
     code: 'registry.unauthorized',
     setup: async () => ({ dir: built, args: ['push', `${basicReg.host}/studio/game:1.0.0`] }),
-    stderr: () => `error: reach registry ${basicReg.host}: ${basicReg.host} requires authentication and refused ours\n${authHint}`,
+    stderr: () =>
+      `error: reach registry ${basicReg.host}: ${basicReg.host} requires authentication and none were found for it (no --username, GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD or docker config.json entry)\n${authHint}`,
   },
   {
     name: 'push: an image the store does not have',

@@ -67,7 +67,13 @@ describe('Basic auth (htpasswd)', () => {
   it('without credentials: a clear unauthorized error', async () => {
     const e = await pushError(pushImage({ layout, to: `${reg.host}/team/game:v2`, image: 'v1', credentials: { dockerConfigDir: work, env: {} } }));
     expect(e.code).toBe('registry.unauthorized');
-    expect(e.message).toBe(`reach registry ${reg.host}: ${reg.host} requires authentication and refused ours`);
+    expect(e.message).toBe(`reach registry ${reg.host}: ${reg.host} requires authentication and none were found for it (no --username, GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD or docker config.json entry)`);
+  });
+
+  it('GAMELAYER_REGISTRY_USERNAME without GAMELAYER_REGISTRY_PASSWORD: named, not silently ignored', async () => {
+    const e = await pushError(pushImage({ layout, to: `${reg.host}/team/game:v2`, image: 'v1', credentials: { dockerConfigDir: work, env: { GAMELAYER_REGISTRY_USERNAME: reg.users[0]!.username } } }));
+    expect(e.code).toBe('registry.credentials');
+    expect(e.message).toBe(`credentials for ${reg.host}: GAMELAYER_REGISTRY_USERNAME is set but GAMELAYER_REGISTRY_PASSWORD is not; both are needed`);
   });
 
   it('a wrong password is refused and never shown', async () => {

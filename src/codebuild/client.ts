@@ -2,6 +2,7 @@
 // CodeBuild's API limits are low, and a pipeline of many projects polling will hit them) and errors a user can act on.
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { GamelayerError } from '../errors.js';
+import { awsHttpsAgent } from '../util/proxy.js';
 import { backoffDelay, retrying as retryingCall } from '../util/retry.js';
 
 export const ENDPOINT_ENV = 'GAMELAYER_CODEBUILD_ENDPOINT';
@@ -34,7 +35,7 @@ export function codebuildClient(opts: CodebuildClientOptions = {}): CodeBuildCli
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // One attempt per SDK call: retries are ours (retrying below), so they are counted, reported and bounded by
   // the caller's deadline instead of hidden inside the SDK.
-  return new CodeBuildClient({ maxAttempts: 1, ...(endpoint ? { endpoint } : {}), ...(opts.region ? { region: opts.region } : {}) });
+  return new CodeBuildClient({ maxAttempts: 1, requestHandler: { httpsAgent: awsHttpsAgent() }, ...(endpoint ? { endpoint } : {}), ...(opts.region ? { region: opts.region } : {}) });
 }
 
 interface AwsErrorShape {

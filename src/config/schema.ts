@@ -43,14 +43,41 @@ const REFERENCE =
   /^(?:(?:[a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 const LOCAL_BASE = /^(oci|oci-archive|docker-archive):.+$/;
 
-export const imageReference = z.string().refine((v) => REFERENCE.test(v), {
-  message: 'expected an image reference such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/game or localhost:5000/game',
-});
+/** What is wrong with a reference a user may well write (a URL scheme, a repository in upper case), if that is it. */
+function referenceMistake(v: string): string | undefined {
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(v);
+  if (scheme) return `no URL scheme: write host[:port]/repository, such as ${v.slice(scheme[0].length) || 'registry.example.com/game'}`;
+  const slash = v.indexOf('/');
+  const first = slash < 0 ? '' : v.slice(0, slash);
+  const hasHost = first !== '' && (/[.:]/.test(first) || first === 'localhost');
+  const host = hasHost ? `${first}/` : '';
+  const rest = v.slice(host.length);
+  const path = /^[^:@]*/.exec(rest)![0];
+  if (path !== path.toLowerCase() && REFERENCE.test(`${host}${path.toLowerCase()}${rest.slice(path.length)}`)) {
+    return `the repository path "${path}" must be lower case (${host}${path.toLowerCase()}${rest.slice(path.length)})`;
+  }
+  return undefined;
+}
 
-const baseImage = z.string().refine((v) => v === 'scratch' || LOCAL_BASE.test(v) || REFERENCE.test(v), {
-  message:
-    'expected "scratch", oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE or an image reference such as debian:bookworm-slim',
-});
+/** A refinement of a reference field: the mistake when one is recognised, else `message`. */
+function referenceCheck(ok: (v: string) => boolean, message: string) {
+  return (v: string, ctx: z.RefinementCtx) => {
+    if (!ok(v)) ctx.addIssue({ code: 'custom', message: referenceMistake(v) ?? message });
+  };
+}
+
+export const imageReference = z
+  .string()
+  .superRefine(referenceCheck((v) => REFERENCE.test(v), 'expected an image reference such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/game or localhost:5000/game'));
+
+const baseImage = z
+  .string()
+  .superRefine(
+    referenceCheck(
+      (v) => v === 'scratch' || LOCAL_BASE.test(v) || REFERENCE.test(v),
+      'expected "scratch", oci:DIR[:TAG], oci-archive:FILE, docker-archive:FILE or an image reference such as debian:bookworm-slim',
+    ),
+  );
 
 const absolutePath = z.string().refine((v) => v.startsWith('/') && !v.split('/').includes('..'), {
   message: 'expected an absolute path inside the image such as /opt/local/engine',

@@ -203,7 +203,7 @@ export class RegistryClient {
           attempt--; // an auth round trip is not a failed attempt
           continue;
         }
-        throw this.unauthorized(challenge, o);
+        throw this.unauthorized(challenge, o, authorization !== undefined);
       }
       if (o.ok.includes(res.status)) {
         // A 2xx only: some fronts answer a real 404 (a blob not there) with their own HTML page.
@@ -229,7 +229,7 @@ export class RegistryClient {
       if (res.status === 401) {
         const challenge = res.header('www-authenticate');
         await res.discard();
-        throw this.unauthorized(challenge, o);
+        throw this.unauthorized(challenge, o, authorization !== undefined);
       }
       throw await this.statusError(res, o.what);
     }
@@ -460,6 +460,9 @@ export class RegistryClient {
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
       return new GamelayerError('registry.unknown-host', `${what}: cannot resolve registry host ${this.base.hostname}`, 'check the registry name in the image reference or gamelayer.yaml', { cause: e });
     }
+    if (code === 'EPROXY') {
+      return new GamelayerError('registry.proxy', `${what}: ${(e as Error).message}`, 'check HTTPS_PROXY / HTTP_PROXY, or list the registry in NO_PROXY to reach it directly', { cause: e });
+    }
     if (code === 'ECONNREFUSED') {
       return new GamelayerError('registry.unreachable', `${what}: ${this.host} refused the connection (after ${attempts} attempts)`, 'is the registry running and is the port right?', { cause: e });
     }
@@ -470,12 +473,15 @@ export class RegistryClient {
     return new GamelayerError('registry.network', `${what}: network error with ${this.host} (${code}) after ${attempts} attempts`, hint, { cause: e });
   }
 
-  private unauthorized(challenge: string | undefined, o: RequestOptions): GamelayerError {
+  private unauthorized(challenge: string | undefined, o: RequestOptions, sent: boolean): GamelayerError {
     const c = parseChallenge(challenge);
     if (c?.params.error === 'insufficient_scope') {
       return new GamelayerError('registry.denied', `${o.what}: ${this.host} denied access (insufficient scope: ${o.scopes.join(' ') || 'none'})`, 'these credentials may read but not push this repository');
     }
-    return new GamelayerError('registry.unauthorized', `${o.what}: ${this.host} requires authentication and refused ours`, 'pass --username USER --password-stdin, set GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD, or docker login');
+    // Nothing sent (no credentials found, or a scheme ours cannot answer): "refused ours" would send the user
+    // looking for a wrong password.
+    const why = sent ? 'refused ours' : 'none were found for it (no --username, GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD or docker config.json entry)';
+    return new GamelayerError('registry.unauthorized', `${o.what}: ${this.host} requires authentication and ${why}`, 'pass --username USER --password-stdin, set GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD, or docker login');
   }
 
   private async statusError(res: HttpResponse, what: string): Promise<RegistryError> {

@@ -55,6 +55,11 @@ export async function resolveCredentials(host: string, opts: CredentialOptions =
     }
     return { username: opts.username, password: opts.password, source: 'explicit username/password' };
   }
+  if (Boolean(env.GAMELAYER_REGISTRY_USERNAME) !== Boolean(env.GAMELAYER_REGISTRY_PASSWORD)) {
+    // One without the other was silently ignored (docker config.json used instead, or no credentials at all).
+    const [set, missing] = env.GAMELAYER_REGISTRY_USERNAME ? ['GAMELAYER_REGISTRY_USERNAME', 'GAMELAYER_REGISTRY_PASSWORD'] : ['GAMELAYER_REGISTRY_PASSWORD', 'GAMELAYER_REGISTRY_USERNAME'];
+    throw new GamelayerError('registry.credentials', `credentials for ${host}: ${set} is set but ${missing} is not; both are needed`, `set ${missing} too, or unset ${set} (to use docker config.json)`);
+  }
   if (env.GAMELAYER_REGISTRY_USERNAME && env.GAMELAYER_REGISTRY_PASSWORD) {
     return {
       username: env.GAMELAYER_REGISTRY_USERNAME,

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import pLimit from 'p-limit';
 import { awsErrorCode } from '../error-codes.js';
+import { awsHttpsAgent } from '../util/proxy.js';
 import { GamelayerError } from '../errors.js';
 import { RegistryClient } from './client.js';
 import { EcrTokenAuth, type EcrToken } from './ecr-auth.js';
@@ -94,7 +95,7 @@ export class EcrApi {
       // A FIPS / dual-stack registry host talks to the matching API endpoint; an explicit endpoint is used as given.
       useFipsEndpoint: (!this.endpoint && parsed?.fips) || undefined,
       useDualstackEndpoint: (!this.endpoint && parsed?.dualStack) || undefined,
-      requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 },
+      requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000, httpsAgent: awsHttpsAgent() },
     });
   }
 

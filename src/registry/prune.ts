@@ -5,13 +5,21 @@
 // manifests are deleted by digest (distribution API: DELETE /v2/<repo>/manifests/<digest>; on ECR
 // BatchDeleteImage), except a digest a kept tag also names (an unchanged tree image): on ECR only the old tag is
 // removed, elsewhere it stays (the distribution API cannot remove one tag of several). Records go last.
-// Blobs are the registry's to collect (its garbage collector; on ECR, once no image references them).
+// What is attached to a deleted image goes with it: its cosign signature (`sha256-<hex>.sig`), the referrers index
+// tagged `sha256-<hex>` (the referrers tag schema) and the SBOMs it lists, with their signatures; left behind,
+// they would be tags naming nothing alive, one set per pruned build, that no lifecycle policy for untagged images
+// expires. Blobs are the registry's to collect (its garbage collector; on ECR, once no image references them).
 import { BatchDeleteImageCommand, PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
 import { GamelayerError } from '../errors.js';
 import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from './artifact.js';
 import { pushScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import type { EcrApi } from './ecr.js';
+import { referrersTag } from './referrers.js';
+
+/** cosign's signature tag: `sha256-<hex>.sig` beside the signed manifest (src/sign/cosign.ts writes it). */
+const SIGNATURE_TAG_SUFFIX = '.sig';
+const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 
 const TREES = ['engine', 'engine-media', 'app', 'app-media'];
 const CREATED = 'org.opencontainers.image.created';
@@ -43,6 +51,8 @@ export interface PruneResult {
   untagged: string[];
   /** Tags of removed builds left in place: their image is a kept tag's too, and the registry cannot untag. */
   left: string[];
+  /** Signatures, SBOMs and referrers indexes of the deleted manifests, deleted with them (or that would be). */
+  attached: { digest: string; tags: string[]; what: 'signature' | 'sbom' | 'referrers index' }[];
 }
 
 export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> {
@@ -62,9 +72,11 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
 
   // Which digest each tag names; a digest any surviving tag names must survive.
   const digestOf = new Map<string, string>();
+  const mediaTypeOf = new Map<string, string>();
   for (const t of tags) {
     const head = await client.headManifest(repo, t);
     if (head?.digest) digestOf.set(t, head.digest);
+    if (head?.mediaType) mediaTypeOf.set(t, head.mediaType);
   }
   // A line tag (`gamelayer-line.<line>`) names its line's newest record: that build is kept beyond --keep (the
   // line's next build --push reads it), and the line tag itself is never deleted (the next push moves it).
@@ -82,6 +94,21 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     if (survivingDigests.has(d)) shared.push(t);
     else deleted.set(d, [...(deleted.get(d) ?? []), t]);
   }
+  // The platform manifests of a deleted multi-platform index carry signatures too; those of a kept index stay.
+  const childrenOf = async (tagged: string[]) => {
+    const out = new Set<string>();
+    for (const t of tagged.filter((x) => INDEX_TYPES.has(mediaTypeOf.get(x) ?? '') && !x.startsWith('sha256-') && !x.endsWith(RECORD_TAG_SUFFIX))) {
+      const doc = JSON.parse((await client.getManifest(repo, t)).bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] };
+      for (const m of doc.manifests ?? []) if (typeof m.digest === 'string') out.add(m.digest);
+    }
+    return out;
+  };
+  const goneChildren = await childrenOf([...deleted.values()].map((t) => t[0]!));
+  if (goneChildren.size) {
+    for (const c of await childrenOf([...tags].filter((t) => !removedTags.has(t)))) goneChildren.delete(c);
+    for (const d of survivingDigests) if (d) goneChildren.delete(d);
+  }
+  const attached = await attachedTo(client, repo, [...deleted.keys(), ...goneChildren], tags, digestOf);
   const result: PruneResult = {
     repository: `${client.host}/${repo}`,
     applied: Boolean(opts.apply),
@@ -90,11 +117,13 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     deleted: [...deleted].map(([digest, t]) => ({ digest, tags: t.sort() })),
     untagged: opts.ecr ? shared.sort() : [],
     left: opts.ecr ? [] : shared.sort(),
+    attached,
   };
   if (!opts.apply) return result;
   // Images before records: a record never outlives... the other way round would leave images without a record.
   const isRecord = (e: { tags: string[] }) => e.tags.some((t) => t.endsWith(RECORD_TAG_SUFFIX));
-  const order = [...result.deleted.filter((e) => !isRecord(e)), ...result.deleted.filter(isRecord)];
+  // Signatures and SBOMs after their images (a verifier never sees an image without its signature), records last.
+  const order = [...result.deleted.filter((e) => !isRecord(e)), ...attached, ...result.deleted.filter(isRecord)];
   if (opts.ecr) {
     if (result.untagged.length) await ecrDelete(opts.ecr, repo, result.untagged.map((imageTag) => ({ imageTag })));
     if (order.length) await ecrDelete(opts.ecr, repo, order.map((e) => ({ imageDigest: e.digest })));
@@ -102,6 +131,29 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     for (const e of order) await deleteManifest(client, repo, e.digest);
   }
   return result;
+}
+
+/** The signatures, referrers indexes and SBOMs (with their signatures) attached to the manifests `digests`. */
+async function attachedTo(client: RegistryClient, repo: string, digests: string[], tags: Set<string>, digestOf: Map<string, string>): Promise<PruneResult['attached']> {
+  const out: PruneResult['attached'] = [];
+  const add = (tag: string, what: PruneResult['attached'][number]['what']) => {
+    const d = tags.has(tag) ? digestOf.get(tag) : undefined;
+    if (d && !out.some((a) => a.digest === d)) out.push({ digest: d, tags: [tag], what });
+  };
+  for (const d of digests) {
+    add(`${referrersTag(d)}${SIGNATURE_TAG_SUFFIX}`, 'signature');
+    const indexTag = referrersTag(d);
+    if (!tags.has(indexTag)) continue;
+    const doc = JSON.parse((await client.getManifest(repo, indexTag)).bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] };
+    for (const m of doc.manifests ?? []) {
+      if (typeof m.digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(m.digest)) continue;
+      // A referrer of a deleted image (its subject): an SBOM, untagged, with its own signature.
+      if (!out.some((a) => a.digest === m.digest)) out.push({ digest: m.digest, tags: [], what: 'sbom' });
+      add(`${referrersTag(m.digest)}${SIGNATURE_TAG_SUFFIX}`, 'signature');
+    }
+    add(indexTag, 'referrers index');
+  }
+  return out;
 }
 
 /** DELETE of a manifest by digest (the distribution API); a registry without deletes enabled is a clear error. */

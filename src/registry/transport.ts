@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { EnvProxyHttpsAgent, proxyAuthorization, proxyFor } from '../util/proxy.js';
 
 export interface HttpRequest {
   method: string;
@@ -102,8 +103,23 @@ export class TransportError extends Error {
 
 const agents = {
   http: new http.Agent({ keepAlive: true, maxSockets: 16 }),
-  https: new https.Agent({ keepAlive: true, maxSockets: 16 }),
+  // Connects through HTTPS_PROXY (a CONNECT tunnel) unless NO_PROXY or loopback says direct.
+  https: new EnvProxyHttpsAgent({ keepAlive: true, maxSockets: 16 }),
+  /** Plain-http targets through HTTP_PROXY: requests in absolute form to the proxy, kept alive per proxy. */
+  httpProxy: new http.Agent({ keepAlive: true, maxSockets: 16 }),
 };
+
+/** Where a request goes: the target itself, or (plain http behind HTTP_PROXY) the proxy with the absolute URL. */
+function route(url: URL, headers: Record<string, string>): { target: URL | http.RequestOptions; agent: http.Agent } {
+  // Read here for https too (the agent reads it again per connection): a bad proxy URL fails as itself.
+  const proxy = proxyFor(url);
+  if (url.protocol === 'https:') return { target: url, agent: agents.https };
+  if (!proxy) return { target: url, agent: agents.http };
+  const auth = proxyAuthorization(proxy);
+  if (auth) headers['proxy-authorization'] = auth;
+  headers.host = url.host;
+  return { target: { host: proxy.hostname.replace(/^\[|\]$/g, ''), port: Number(proxy.port || 80), path: url.href }, agent: agents.httpProxy };
+}
 
 /** An answer whose body is larger than the bound of what is read into memory. */
 export class BodyTooLarge extends TransportError {
@@ -158,7 +174,14 @@ export function send(req: HttpRequest): Promise<HttpResponse> {
       if (req.body instanceof Readable) req.body.destroy();
       reject(e instanceof TransportError ? e : new TransportError(code, (e as Error).message, { cause: e }));
     };
-    const r = lib.request(req.url, { method: req.method, headers, agent: isHttps ? agents.https : agents.http });
+    let r: http.ClientRequest;
+    try {
+      const { target, agent } = route(req.url, headers);
+      r = target instanceof URL ? lib.request(target, { method: req.method, headers, agent }) : http.request({ ...target, method: req.method, headers, agent });
+    } catch (e) {
+      reject(e);
+      return;
+    }
     r.setTimeout(req.idleTimeoutMs ?? 60_000, () =>
       r.destroy(new TransportError('ETIMEDOUT', `no answer from ${host} for ${req.idleTimeoutMs ?? 60_000} ms`)),
     );

@@ -127,6 +127,8 @@ export interface CheckedSignature {
   valid: boolean;
   /** Why it does not count (bad signature, other digest, other repository). */
   reason?: string;
+  /** The signature verifies with this key (whatever it names): false means made with another key, or damaged. */
+  keyMatched?: boolean;
   payload?: SimpleSigning;
 }
 
@@ -144,8 +146,8 @@ async function checkLayer(client: RegistryClient, repo: string, l: SigLayer, key
   }
   if (!ok) return { layer: l.digest, valid: false, reason: 'the signature does not verify with this key' };
   const parsed = parseSimpleSigning(payload, `${client.host}/${repo} signature ${l.digest}`);
-  if (parsed.manifestDigest !== digest) return { layer: l.digest, valid: false, reason: `signs ${parsed.manifestDigest}, not ${digest}`, payload: parsed };
-  return { layer: l.digest, valid: true, payload: parsed };
+  if (parsed.manifestDigest !== digest) return { layer: l.digest, valid: false, keyMatched: true, reason: `signs ${parsed.manifestDigest}, not ${digest}`, payload: parsed };
+  return { layer: l.digest, valid: true, keyMatched: true, payload: parsed };
 }
 
 export interface VerifyManifestOptions {

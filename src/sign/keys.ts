@@ -49,12 +49,21 @@ async function kmsClient(ref: string, opts: KmsOptions, env: NodeJS.ProcessEnv) 
   // gamelayer runs on Node 20 by design; the SDK's notice about its future Node 22 floor is not for our users.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { KMSClient, SignCommand, GetPublicKeyCommand } = await import('@aws-sdk/client-kms');
-  const sdk = new KMSClient({ region, endpoint, credentials: opts.credentials, maxAttempts: 4, requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000 } });
+  const sdk = new KMSClient({ region, endpoint, credentials: opts.credentials, maxAttempts: 4, requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000, httpsAgent: (await import('../util/proxy.js')).awsHttpsAgent() } });
   const fail = (what: string, e: unknown) => {
     const err = e as { name?: string; message?: string };
     if (e instanceof GamelayerError) return e;
     if (/region is missing/i.test(err.message ?? '')) {
       return new GamelayerError('sign.kms-region', `KMS ${what} for ${keyId}: no AWS region`, 'use the key ARN (it names its region), or set AWS_REGION');
+    }
+    if (err.name === 'CredentialsProviderError' || /Could not load credentials/i.test(err.message ?? '')) {
+      return new GamelayerError('sign.kms', `KMS ${what} for ${keyId}: no AWS credentials found`, 'set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an IAM role is attached', { cause: e });
+    }
+    // The network, not the key: an endpoint nothing answers at, a name that does not resolve, a proxy needed.
+    const code = (e as { code?: string }).code ?? '';
+    if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNRESET', 'ETIMEDOUT', 'EPROXY'].includes(code)) {
+      const at = endpoint ?? `kms.${region ?? '<region>'}.amazonaws.com`;
+      return new GamelayerError('sign.kms', `KMS ${what} for ${keyId}${region ? ` (region ${region})` : ''}: cannot reach KMS at ${at}: ${code}`, 'check the network and HTTPS_PROXY / NO_PROXY, and the endpoint (awskms://HOST/KEY or GAMELAYER_KMS_ENDPOINT)', { cause: e });
     }
     // AWS error names and messages carry no credentials; they are shown as they come.
     return new GamelayerError('sign.kms', `KMS ${what} for ${keyId}${region ? ` (region ${region})` : ''} failed: ${err.name ?? 'Error'}: ${err.message ?? String(e)}`, 'check the key id, that the key is ECC_NIST_P256 with SIGN_VERIFY usage, and that these AWS credentials may kms:Sign / kms:GetPublicKey it', { cause: e });

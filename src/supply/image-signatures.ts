@@ -80,6 +80,8 @@ export interface VerifyImageResult {
   /** Every item verified (and an SBOM was there when required). */
   ok: boolean;
   problems: string[];
+  /** --require-sbom and none is attached. */
+  sbomMissing: boolean;
 }
 
 /** Verifies the image `ref`, its platform manifests and its SBOMs against `key`. */
@@ -112,8 +114,9 @@ export async function verifyImage(opts: VerifyImageOptions): Promise<VerifyImage
     }
     if (i.documentValid === false) problems.push(`sbom ${i.digest}: the document fails its digest, schema or subject check`);
   }
-  if (opts.requireSbom && !sboms.manifests.length) problems.push(`${name}: no SBOM attached`);
-  return { ref: name, digest, items, ok: problems.length === 0, problems };
+  const sbomMissing = Boolean(opts.requireSbom) && !sboms.manifests.length;
+  if (sbomMissing) problems.push(`no SBOM attached to image ${digest}`);
+  return { ref: name, digest, items, ok: problems.length === 0, problems, sbomMissing };
 }
 
 /**

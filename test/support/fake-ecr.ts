@@ -79,9 +79,9 @@ export interface FakeEcr {
   stop(): Promise<void>;
 }
 
-export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMounting?: boolean } = {}): Promise<FakeEcr> {
+export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMounting?: boolean; relativeUrls?: boolean } = {}): Promise<FakeEcr> {
   const password = randomBytes(12).toString('hex');
-  const registry = await startRegistry({ auth: 'basic', users: [{ username: 'AWS', password }] });
+  const registry = await startRegistry({ auth: 'basic', users: [{ username: 'AWS', password }], relativeUrls: opts.relativeUrls });
   const throttles = new Map<string, number>();
   const sockets = new Set<Socket>();
   const track = (s: Server) => s.on('connection', (c) => (sockets.add(c), c.on('close', () => sockets.delete(c))));

@@ -77,6 +77,12 @@ export function register(program: Command): void {
           : new GamelayerError('cli.needs-push', `${flag} goes with --push REPO: the SBOM and signatures are attached in the registry`);
       }
       const pushTo = flags.push ?? [];
+      // Every destination is checked before anything runs: a typo found by the registry lookup left the scan
+      // hashing every tree before the command could exit.
+      if (pushTo.length) {
+        const { parseReference } = await import('../../registry/reference.js');
+        for (const repo of pushTo) parseReference(repo);
+      }
       // The first --push is where the build plans (its line's previous build) and what the docker builder tags.
       const primary = pushTo[0];
       if (pushTo.length > 1 && flags.builder === 'docker') {
@@ -105,8 +111,10 @@ export function register(program: Command): void {
       }
       const store = flags.store ?? flags.out;
       if (store) await assertOutFolder(path.resolve(store), flags.store ? '--store' : '--out');
-      // The key is read before the build: a wrong path or passphrase fails fast, not after the push.
+      // The key is read before the build: a wrong path or passphrase fails fast, not after the push. A KMS key is
+      // asked for its public key now (kept for signing): no access, an unknown or an RSA key fails before the push.
       const signer = flags.sign ? await (await import('../../sign/keys.js')).signerFor(flags.sign) : undefined;
+      await signer?.publicKey();
       // Also for a base image in a registry: it is read with the options (and credentials) of a push.
       const registry = await registryOptions(flags);
       const mediaWaitMs = flags.mediaWait !== undefined ? (await import('../../codebuild/duration.js')).parseDuration('--media-wait', flags.mediaWait) : undefined;

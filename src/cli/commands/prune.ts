@@ -56,12 +56,13 @@ export function register(program: Command): void {
           `kept ${count(result.kept.length, 'build')}: ${result.kept.map((b) => b.tag).join(', ') || '-'}`,
           `${verb} ${count(result.removed.length, 'build')}: ${result.removed.map((b) => b.tag).join(', ') || '-'} (${count(result.deleted.length, 'manifest')})`,
         ];
+        if (result.attached.length) lines.push(`${verb} their ${count(result.attached.length, 'attached manifest')} (signatures, SBOMs, referrers indexes)`);
         if (result.untagged.length) lines.push(`${result.applied ? 'untagged' : 'would untag'} ${count(result.untagged.length, 'tag')} whose image a kept build still uses`);
         if (result.left.length) lines.push(`left ${count(result.left.length, 'tag')} whose image a kept build still uses (${result.left.join(', ')}): this registry cannot remove one tag of several`);
         if (!result.applied && result.deleted.length) lines.push('dry run: pass --apply to delete');
         process.stdout.write(`${lines.join('\n')}\n`);
       }
-      if (flags.exitCode && !result.applied && result.deleted.length + result.untagged.length > 0) process.exitCode = EXIT.changes;
+      if (flags.exitCode && !result.applied && result.deleted.length + result.untagged.length + result.attached.length > 0) process.exitCode = EXIT.changes;
     });
   addRegistryOptions(cmd);
 }

@@ -34,10 +34,18 @@ export function register(program: Command): void {
       if (!result.ok) {
         // Signed, but by another key: signing again is not the first thing to try.
         const unsigned = result.items.some((i) => i.signatures.length === 0);
-        const otherKey = !unsigned && result.items.some((i) => i.signatures.length > 0 && !i.signatures.some((sig) => sig.valid));
-        const hint = otherKey
-          ? 'its signatures were made with another key: pass the public key of the key that signed it (or sign it again with gamelayer sign REF --key KEY)'
-          : 'sign it with gamelayer sign REF --key KEY (or build --push REPO --sign KEY)';
+        const failed = result.items.filter((i) => i.signatures.length > 0 && !i.signatures.some((sig) => sig.valid));
+        // This key made a signature there, but of another image or under another name: the key is not the problem.
+        const otherImage = !unsigned && failed.some((i) => i.signatures.some((sig) => sig.keyMatched));
+        const otherKey = !unsigned && failed.length > 0;
+        const onlySbom = result.sbomMissing && result.items.every((i) => i.verified && i.documentValid !== false);
+        const hint = onlySbom
+          ? 'its signatures verify, but no SBOM is attached: build --push REPO --sbom attaches one to the server image (tree images carry none); or verify without --require-sbom'
+          : otherImage
+          ? 'a signature made with this key names another image (copied or replayed from another tag): sign this image with gamelayer sign REF --key KEY'
+          : otherKey
+            ? 'its signatures were made with another key: pass the public key of the key that signed it (or sign it again with gamelayer sign REF --key KEY)'
+            : 'sign it with gamelayer sign REF --key KEY (or build --push REPO --sign KEY)';
         throw new GamelayerError('verify.failed', `${result.ref}: ${result.problems.join('; ')}`, hint);
       }
     });
