@@ -37,11 +37,33 @@ const CLOCK_SLACK_MS = 2_000;
 
 export interface StateKeep {
   config: GameConfig;
-  /** The records of the builds gc keeps. */
-  kept: readonly BuildRecord[];
+  /** What the builds gc keeps need of the state folder (`keptState` of each record). */
+  kept: readonly KeptState[];
   /** Whether the store holds this blob after gc. */
   blobStays: (digest: string) => boolean;
   now?: number;
+}
+
+/**
+ * What a kept build needs of the state folder's caches: its chunk lists and archive members, by name. gc reads each
+ * kept record in turn and holds only this, not every kept build's entries at once.
+ */
+export interface KeptState {
+  createdAt: string;
+  /** File names in `cache/recipes/` of its chunked trees' big files. */
+  recipes: ReadonlySet<string>;
+  /** xxh64 of the files of its archive trees (`cache/archive-content/<xxh64>`). */
+  archiveMembers: ReadonlySet<string>;
+}
+
+export function keptState(r: BuildRecord): KeptState {
+  const recipes = new Set<string>();
+  const archiveMembers = new Set<string>();
+  for (const m of r.manifests) {
+    if (m.chunks) for (const x of m.recipes ?? []) recipes.add(path.basename(recipeCacheFile('', x.size, x.xxh64, m.chunks.avgChunkSize)));
+    if (m.source.kind === 'archive') for (const e of m.entries) if (e.type === 'file' && e.xxh64) archiveMembers.add(e.xxh64);
+  }
+  return { createdAt: r.createdAt, recipes, archiveMembers };
 }
 
 /** The state folder's cache files gc removes (sorted), as described at the top of this file. */
@@ -68,21 +90,12 @@ export async function staleStateFiles(k: StateKeep): Promise<string[]> {
   });
   await sweep(path.join(cache, 'verified-blobs'), (name) => /^[0-9a-f]{64}$/.test(name) && !k.blobStays(`sha256:${name}`));
 
-  const recipes = new Set<string>();
-  for (const r of k.kept) {
-    for (const m of r.manifests) {
-      if (!m.chunks) continue;
-      for (const x of m.recipes ?? []) recipes.add(path.basename(recipeCacheFile('', x.size, x.xxh64, m.chunks.avgChunkSize)));
-    }
-  }
+  const recipes = new Set(k.kept.flatMap((r) => [...r.recipes]));
   await sweep(path.join(cache, 'recipes'), async (name, file) => name.endsWith('.json') && !recipes.has(name) && !(await sinceNewest(file)));
 
   out.push(...(await staleScanCaches(k.config, YOUNG_MS, now)));
 
-  const members = new Set<string>();
-  for (const r of k.kept) {
-    for (const m of r.manifests) if (m.source.kind === 'archive') for (const e of m.entries) if (e.type === 'file' && e.xxh64) members.add(e.xxh64);
-  }
+  const members = new Set(k.kept.flatMap((r) => [...r.archiveMembers]));
   await sweep(path.join(cache, 'archive-content'), async (name, file) => /^[0-9a-f]{16}$/.test(name) && !members.has(name) && !(await sinceNewest(file)));
 
   out.push(...(await allButNewest(path.join(cache, 'docker'), (name) => /^(.+)-[0-9a-f]{32}\.tar$/.exec(name)?.[1])));

@@ -28,7 +28,7 @@ export interface InspectView {
  * The view of `record`. `earlier` are other builds' records (local ones, when known): a layer whose digest one of
  * them holds was kept, not built by this build.
  */
-export function inspectRecord(record: BuildRecord, source: string, earlier: BuildRecord[] = []): InspectView {
+export function inspectRecord(record: BuildRecord, source: string, earlier: readonly Pick<BuildRecord, 'createdAt' | 'layers'>[] = []): InspectView {
   const older = new Set(earlier.filter((r) => r.createdAt < record.createdAt).flatMap((r) => r.layers.map((l) => l.digest)));
   const plan = record.plan.layers;
   const own = new Set(record.layers.map((l) => l.digest));
@@ -76,7 +76,7 @@ export function inspectRecord(record: BuildRecord, source: string, earlier: Buil
 }
 
 /** A build's own tags: its record lists them and their `<tag>-<tree>` tree-image tags; these are the former. */
-export function buildTags(record: BuildRecord): string[] {
+export function buildTags(record: Pick<BuildRecord, 'tags'>): string[] {
   const all = new Set(record.tags);
   const trees = ['engine', 'engine-media', 'app', 'app-media'];
   return record.tags.filter((t) => !trees.some((tree) => t.endsWith(`-${tree}`) && all.has(t.slice(0, -tree.length - 1))));

@@ -16,6 +16,19 @@ export interface LocalBuild {
   record: BuildRecord;
 }
 
+/**
+ * A build record without its trees' entries (`manifests`, `plan`): what listing, choosing and collecting builds need.
+ * A 100k-file game's record holds every entry twice (tens of MB of JSON, about 40 MiB once parsed), so a command
+ * that holds every build's record holds that once per build.
+ */
+export type BuildSummary = Omit<BuildRecord, 'manifests' | 'plan'>;
+
+export interface LocalBuildSummary {
+  tag: string;
+  file: string;
+  record: BuildSummary;
+}
+
 export interface LocalTagRow {
   tag: string;
   /** `server` or a tree name for the images of a build; `other` for tags no build record names. */
@@ -31,16 +44,34 @@ export interface LocalTagRow {
   record: boolean;
 }
 
-/** Every build record of the store's game, newest first (build-last.json is a copy of one of them). */
+/**
+ * Every build record of the store's game, newest first (build-last.json is a copy of one of them), each whole: this
+ * holds every build's entries at once; `localBuildSummaries` holds none.
+ */
 export async function localBuilds(config: GameConfig): Promise<LocalBuild[]> {
+  return readLocalBuilds(config, (r) => r);
+}
+
+/** Every build of the store's game, newest first, as summaries: each record is read, checked and let go in turn. */
+export async function localBuildSummaries(config: GameConfig): Promise<LocalBuildSummary[]> {
+  return readLocalBuilds(config, summarize);
+}
+
+/** The record without its entries (a new object: nothing of the parsed record's entries stays reachable). */
+export function summarize(record: BuildRecord): BuildSummary {
+  const { manifests: _manifests, plan: _plan, ...rest } = record;
+  return rest;
+}
+
+async function readLocalBuilds<R extends BuildSummary>(config: GameConfig, keep: (r: BuildRecord) => R): Promise<{ tag: string; file: string; record: R }[]> {
   const dir = recordsDir(config.stateDir);
   const names = await readdir(dir).catch(() => [] as string[]);
-  const out: LocalBuild[] = [];
+  const out: { tag: string; file: string; record: R }[] = [];
   for (const n of names) {
     const m = /^build-(.+)\.json$/.exec(n);
     if (!m || n === LAST_BUILD) continue;
     const file = path.join(dir, n);
-    out.push({ tag: m[1]!, file, record: await readBuildRecord(file) });
+    out.push({ tag: m[1]!, file, record: keep(await readBuildRecord(file)) });
   }
   return out.sort((a, b) => b.record.createdAt.localeCompare(a.record.createdAt) || a.tag.localeCompare(b.tag));
 }
@@ -50,11 +81,11 @@ export async function openLocalStore(config: GameConfig): Promise<OciStore | und
   return OciStore.open(config.store, { create: false });
 }
 
-export async function listLocal(config: GameConfig): Promise<{ store: string; tags: LocalTagRow[]; builds: LocalBuild[] }> {
-  const builds = await localBuilds(config);
+export async function listLocal(config: GameConfig): Promise<{ store: string; tags: LocalTagRow[]; builds: LocalBuildSummary[] }> {
+  const builds = await localBuildSummaries(config);
   const store = await openLocalStore(config);
   if (!store) return { store: config.store, tags: [], builds };
-  const owner = new Map<string, { build: LocalBuild; image: string }>();
+  const owner = new Map<string, { build: LocalBuildSummary; image: string }>();
   // Oldest first, so a tag moved by a later build belongs to the later one.
   for (const b of [...builds].reverse()) {
     for (const t of buildTags(b.record)) {
@@ -96,15 +127,18 @@ export async function imageSize(store: OciStore, d: Descriptor): Promise<number>
   return d.size + (doc.config?.size ?? 0) + (doc.layers ?? []).reduce((s, l) => s + l.size, 0);
 }
 
-/** The local build named `tag` (default: the last build). */
-export async function localBuild(config: GameConfig, tag?: string): Promise<LocalBuild> {
-  const builds = await localBuilds(config);
+/** The local build named `tag` (default: the last build), its record whole; the others are read as summaries. */
+export async function localBuild(config: GameConfig, tag?: string, summaries?: readonly LocalBuildSummary[]): Promise<LocalBuild> {
+  const builds = summaries ?? (await localBuildSummaries(config));
   if (!tag) {
     const last = path.join(recordsDir(config.stateDir), LAST_BUILD);
     const record = await readBuildRecord(last);
-    return builds.find((b) => b.record.createdAt === record.createdAt && b.record.tags[0] === record.tags[0]) ?? { tag: record.tags[0] ?? 'last', file: last, record };
+    // build-last.json is a copy of the tagged record: its text, not read again.
+    const same = builds.find((b) => b.record.createdAt === record.createdAt && b.record.tags[0] === record.tags[0]);
+    return same ? { tag: same.tag, file: same.file, record } : { tag: record.tags[0] ?? 'last', file: last, record };
   }
-  const found = builds.find((b) => b.tag === tag) ?? builds.find((b) => buildTags(b.record).includes(tag));
+  const summary = builds.find((b) => b.tag === tag) ?? builds.find((b) => buildTags(b.record).includes(tag));
+  const found = summary && { tag: summary.tag, file: summary.file, record: await readBuildRecord(summary.file) };
   if (!found) {
     throw new GamelayerError(
       'record.no-build',

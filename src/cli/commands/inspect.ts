@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { inspectRecord, type InspectView } from '../../inventory/inspect.js';
-import { localBuild, localBuilds } from '../../inventory/local.js';
+import { localBuild, localBuildSummaries } from '../../inventory/local.js';
 import { formatBytes } from '../../report/reporter.js';
 import { commandConfig, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
@@ -27,8 +27,10 @@ export function register(program: Command): void {
         view = inspectRecord(found.record, `${what} (record ${found.digest}, via ${found.via})`);
       } else {
         const config = await commandConfig(c);
-        const build = await localBuild(config, what);
-        const others = (await localBuilds(config)).map((b) => b.record);
+        // The others only for their layer digests: summaries, not every build's entries held at once.
+        const summaries = await localBuildSummaries(config);
+        const build = await localBuild(config, what, summaries);
+        const others = summaries.map((b) => b.record);
         view = inspectRecord(build.record, build.file, others);
       }
       if (flags.json) return printJson(view);
