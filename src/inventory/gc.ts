@@ -12,7 +12,7 @@ import { REF_NAME, type OciStore } from '../oci/store.js';
 import type { Descriptor } from '../types.js';
 import { keptState, pruneLayerCache, staleStateFiles, type KeptState } from './gc-state.js';
 import { buildTags } from './inspect.js';
-import { listLocal, localBuild, openLocalStore } from './local.js';
+import { listLocal, localBuildSummary, openLocalStore } from './local.js';
 import { readBuildRecord } from '../state/records.js';
 
 export interface GcOptions {
@@ -67,9 +67,8 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
   const { tags: rows, builds } = await listLocal(opts.config);
   // By record file: localBuild reads the records again, so its objects are never the ones in `builds`.
   const named = new Set<string>();
-  for (const t of opts.tags ?? []) named.add((await localBuild(opts.config, t, builds)).file);
-  // Its file and tag only: the record it reads whole is not held through the collection.
-  const last = builds.length ? await localBuild(opts.config, undefined, builds).then((b) => ({ file: b.file, tag: b.tag })) : undefined;
+  for (const t of opts.tags ?? []) named.add((await localBuildSummary(opts.config, t, builds)).file);
+  const last = builds.length ? await localBuildSummary(opts.config, undefined, builds) : undefined;
   const kept = builds.filter((b, i) => i < keep || named.has(b.file) || (last && b.file === last.file) || (last && b.tag === last.tag));
   const removed = builds.filter((b) => !kept.includes(b));
   const removedSet = new Set(removed.map((b) => b.tag));

@@ -6,6 +6,7 @@ import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { OciStore, REF_NAME } from '../oci/store.js';
 import { LAST_BUILD, readBuildRecord, recordsDir } from '../state/records.js';
+import { readBuildSummary, type BuildRecordSummary } from '../state/record-summary.js';
 import { TREE_NAMES, type BuildRecord, type Descriptor } from '../types.js';
 import { exists } from '../util/exists.js';
 import { buildTags } from './inspect.js';
@@ -19,14 +20,14 @@ export interface LocalBuild {
 /**
  * A build record without its trees' entries (`manifests`, `plan`): what listing, choosing and collecting builds need.
  * A 100k-file game's record holds every entry twice (tens of MB of JSON, about 40 MiB once parsed), so a command
- * that holds every build's record holds that once per build.
+ * that holds every build's record holds that once per build (state/record-summary.ts reads one without them).
  */
-export type BuildSummary = Omit<BuildRecord, 'manifests' | 'plan'>;
+export type { BuildRecordSummary };
 
 export interface LocalBuildSummary {
   tag: string;
   file: string;
-  record: BuildSummary;
+  record: BuildRecordSummary;
 }
 
 export interface LocalTagRow {
@@ -49,21 +50,15 @@ export interface LocalTagRow {
  * holds every build's entries at once; `localBuildSummaries` holds none.
  */
 export async function localBuilds(config: GameConfig): Promise<LocalBuild[]> {
-  return readLocalBuilds(config, (r) => r);
+  return readLocalBuilds(config, readBuildRecord);
 }
 
-/** Every build of the store's game, newest first, as summaries: each record is read, checked and let go in turn. */
+/** Every build of the store's game, newest first, as summaries: no build's entries are parsed. */
 export async function localBuildSummaries(config: GameConfig): Promise<LocalBuildSummary[]> {
-  return readLocalBuilds(config, summarize);
+  return readLocalBuilds(config, readBuildSummary);
 }
 
-/** The record without its entries (a new object: nothing of the parsed record's entries stays reachable). */
-export function summarize(record: BuildRecord): BuildSummary {
-  const { manifests: _manifests, plan: _plan, ...rest } = record;
-  return rest;
-}
-
-async function readLocalBuilds<R extends BuildSummary>(config: GameConfig, keep: (r: BuildRecord) => R): Promise<{ tag: string; file: string; record: R }[]> {
+async function readLocalBuilds<R extends BuildRecordSummary>(config: GameConfig, read: (file: string) => Promise<R>): Promise<{ tag: string; file: string; record: R }[]> {
   const dir = recordsDir(config.stateDir);
   const names = await readdir(dir).catch(() => [] as string[]);
   const out: { tag: string; file: string; record: R }[] = [];
@@ -71,7 +66,7 @@ async function readLocalBuilds<R extends BuildSummary>(config: GameConfig, keep:
     const m = /^build-(.+)\.json$/.exec(n);
     if (!m || n === LAST_BUILD) continue;
     const file = path.join(dir, n);
-    out.push({ tag: m[1]!, file, record: keep(await readBuildRecord(file)) });
+    out.push({ tag: m[1]!, file, record: await read(file) });
   }
   return out.sort((a, b) => b.record.createdAt.localeCompare(a.record.createdAt) || a.tag.localeCompare(b.tag));
 }
@@ -129,16 +124,21 @@ export async function imageSize(store: OciStore, d: Descriptor): Promise<number>
 
 /** The local build named `tag` (default: the last build), its record whole; the others are read as summaries. */
 export async function localBuild(config: GameConfig, tag?: string, summaries?: readonly LocalBuildSummary[]): Promise<LocalBuild> {
+  const found = await localBuildSummary(config, tag, summaries);
+  return { tag: found.tag, file: found.file, record: await readBuildRecord(found.file) };
+}
+
+/** The local build named `tag` (default: the last build), as a summary: no record is read whole. */
+export async function localBuildSummary(config: GameConfig, tag?: string, summaries?: readonly LocalBuildSummary[]): Promise<LocalBuildSummary> {
   const builds = summaries ?? (await localBuildSummaries(config));
   if (!tag) {
+    // build-last.json is a copy of the tagged record: that build, by its file, when it is still here.
     const last = path.join(recordsDir(config.stateDir), LAST_BUILD);
-    const record = await readBuildRecord(last);
-    // build-last.json is a copy of the tagged record: its text, not read again.
+    const record = await readBuildSummary(last);
     const same = builds.find((b) => b.record.createdAt === record.createdAt && b.record.tags[0] === record.tags[0]);
-    return same ? { tag: same.tag, file: same.file, record } : { tag: record.tags[0] ?? 'last', file: last, record };
+    return same ?? { tag: record.tags[0] ?? 'last', file: last, record };
   }
-  const summary = builds.find((b) => b.tag === tag) ?? builds.find((b) => buildTags(b.record).includes(tag));
-  const found = summary && { tag: summary.tag, file: summary.file, record: await readBuildRecord(summary.file) };
+  const found = builds.find((b) => b.tag === tag) ?? builds.find((b) => buildTags(b.record).includes(tag));
   if (!found) {
     throw new GamelayerError(
       'record.no-build',

@@ -1,0 +1,56 @@
+// A build record's summary (state/record-summary.ts): the record without `manifests` and `plan`, read without
+// parsing them. The text it parses is the same whatever the number of entries (the bounded part), and it stays
+// exact around strings that hold brackets, quotes, escapes and multi-byte characters.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readBuildSummary, withoutKeys } from '../src/state/record-summary.js';
+import { tempDir } from './support/tmp.js';
+
+const entry = (i: number) => ({ path: `levels/ä "odd" {name} [${i}] \\ \u2603.dat`, type: 'file', mode: 420, size: i, xxh64: '0123456789abcdef' });
+
+function record(entries: number) {
+  const list = Array.from({ length: entries }, (_, i) => entry(i));
+  return {
+    schemaVersion: 1,
+    game: 'g',
+    version: '1.0 "quoted" }',
+    createdAt: '2026-12-05T00:00:00.000Z',
+    tags: ['v1', 'v1-app'],
+    platforms: ['linux/amd64'],
+    manifests: [{ tree: 'app', entries: list }],
+    plan: { layers: [{ entries: list }] },
+    layers: [{ tree: 'app', index: 0, digest: 'sha256:aa', size: 3 }],
+    images: [{ name: 'server', digest: 'sha256:bb', mediaType: 'application/vnd.oci.image.manifest.v1+json', layers: [{ digest: 'sha256:aa', size: 3 }] }],
+    kind: 'build',
+  };
+}
+
+describe('build record summary', () => {
+  it('is the record without manifests and plan, the same text for 10 entries or 20,000', () => {
+    const small = withoutKeys(Buffer.from(JSON.stringify(record(10))));
+    const big = withoutKeys(Buffer.from(JSON.stringify(record(20_000))));
+    expect(big).toBe(small);
+    const { manifests: _m, plan: _p, ...rest } = record(10);
+    expect(JSON.parse(small)).toEqual(rest);
+    // Spaced out as a person might write it, keys in another order.
+    const spaced = JSON.stringify({ plan: record(3).plan, ...rest, manifests: record(3).manifests }, null, 2);
+    expect(JSON.parse(withoutKeys(Buffer.from(spaced)))).toEqual(rest);
+  });
+
+  it('refuses a truncated record, one without its entries, and a scan record', async () => {
+    const dir = await tempDir();
+    const text = JSON.stringify(record(100));
+    const cut = path.join(dir, 'cut.json');
+    await writeFile(cut, text.slice(0, text.length - 300));
+    await expect(readBuildSummary(cut)).rejects.toMatchObject({ code: 'record.corrupt' });
+    const { plan: _p, ...noPlan } = record(1);
+    const nop = path.join(dir, 'noplan.json');
+    await writeFile(nop, JSON.stringify(noPlan));
+    await expect(readBuildSummary(nop)).rejects.toThrow(/plan: missing/);
+    const scan = path.join(dir, 'scan.json');
+    await writeFile(scan, JSON.stringify({ kind: 'scan', schemaVersion: 1, game: 'g', createdAt: 'x', manifests: [], plan: {} }));
+    await expect(readBuildSummary(scan)).rejects.toMatchObject({ code: 'record.no-build' });
+    await expect(readBuildSummary(path.join(dir, 'none.json'))).rejects.toMatchObject({ code: 'record.no-build' });
+  });
+});
