@@ -1,9 +1,11 @@
 // A build record's summary (state/record-summary.ts): the record without `manifests` and `plan`, read without
 // parsing them. The text it parses is the same whatever the number of entries (the bounded part), and it stays
 // exact around strings that hold brackets, quotes, escapes and multi-byte characters.
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { markPushed } from '../src/state/records.js';
+import type { BuildRecord } from '../src/types.js';
 import { readBuildSummary, withoutKeys } from '../src/state/record-summary.js';
 import { tempDir } from './support/tmp.js';
 
@@ -18,9 +20,9 @@ function record(entries: number) {
     createdAt: '2026-12-05T00:00:00.000Z',
     tags: ['v1', 'v1-app'],
     platforms: ['linux/amd64'],
-    manifests: [{ tree: 'app', entries: list }],
-    plan: { layers: [{ entries: list }] },
-    layers: [{ tree: 'app', index: 0, digest: 'sha256:aa', size: 3 }],
+    manifests: [{ tree: 'app', entries: list, digest: 'sha256:dd', root: '/opt/local/app', source: { kind: 'dir', path: 'app' } }],
+    plan: { layers: [{ tree: 'app', index: 0, entries: list, inputKey: 'k', bytes: 1 }] },
+    layers: [{ tree: 'app', index: 0, inputKey: 'k', diffID: 'sha256:cc', digest: 'sha256:aa', size: 3, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }],
     images: [{ name: 'server', digest: 'sha256:bb', mediaType: 'application/vnd.oci.image.manifest.v1+json', layers: [{ digest: 'sha256:aa', size: 3 }] }],
     kind: 'build',
   };
@@ -52,5 +54,32 @@ describe('build record summary', () => {
     await writeFile(scan, JSON.stringify({ kind: 'scan', schemaVersion: 1, game: 'g', createdAt: 'x', manifests: [], plan: {} }));
     await expect(readBuildSummary(scan)).rejects.toMatchObject({ code: 'record.no-build' });
     await expect(readBuildSummary(path.join(dir, 'none.json'))).rejects.toMatchObject({ code: 'record.no-build' });
+  });
+});
+
+describe('markPushed on a big record', () => {
+  it('splices the push into both files and parses no entries: the longest text parsed is the summary', async () => {
+    const stateDir = await tempDir();
+    const big = record(20_000);
+    const text = JSON.stringify(big);
+    await mkdir(path.join(stateDir, 'records'));
+    for (const name of ['build-v1.json', 'build-last.json']) await writeFile(path.join(stateDir, 'records', name), text);
+    const entry = { repository: 'r.example/g', images: [{ name: 'server', digest: 'sha256:bb' }], at: '2026-12-05T01:00:00.000Z' };
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const updated = await markPushed(stateDir, big as unknown as BuildRecord, entry);
+      expect(updated.map((f) => path.basename(f))).toEqual(['build-v1.json', 'build-last.json']);
+      const longest = Math.max(...parse.mock.calls.map((c) => String(c[0]).length));
+      expect(longest).toBeLessThan(text.length / 100);
+    } finally {
+      parse.mockRestore();
+    }
+    for (const name of ['build-v1.json', 'build-last.json']) {
+      expect(JSON.parse(await readFile(path.join(stateDir, 'records', name), 'utf8'))).toEqual({ ...big, pushed: [entry] });
+    }
+    // Pushed again with the same images: nothing written; to another repository: a second entry.
+    const again = { ...entry, repository: 'r2.example/g' };
+    await markPushed(stateDir, big as unknown as BuildRecord, again);
+    expect(JSON.parse(await readFile(path.join(stateDir, 'records', 'build-last.json'), 'utf8')).pushed).toEqual([entry, again]);
   });
 });

@@ -29,20 +29,26 @@ export async function readBuildSummary(file: string): Promise<BuildRecordSummary
     if (errnoCode(e) === 'ENOENT') throw new GamelayerError('record.no-build', `${file}: no build yet, run gamelayer build`);
     throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
   }
+  return parseBuildSummary(file, bytes);
+}
+
+/** A build record's summary from its bytes (`file` names it in errors). */
+export function parseBuildSummary(file: string, bytes: Buffer): BuildRecordSummary {
   const corrupt = (problem: string) =>
     new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
+  const notJson = () => new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
   let text: string;
   try {
     text = withoutKeys(bytes);
   } catch (e) {
-    if (e instanceof SyntaxError) throw new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
+    if (e instanceof SyntaxError) throw notJson();
     throw corrupt((e as Error).message);
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
-    throw new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
+    throw notJson();
   }
   const r = value as { kind?: unknown; schemaVersion?: unknown };
   if (r.kind === 'scan') throw new GamelayerError('record.no-build', `${file}: a scan record, not a build record`, 'run gamelayer build');
@@ -52,44 +58,70 @@ export async function readBuildSummary(file: string): Promise<BuildRecordSummary
   return parsed.value;
 }
 
+/** Where one member of the top-level object lies in the bytes: its key's opening quote, its value's span. */
+export interface MemberSpan {
+  key: string;
+  start: number;
+  valueStart: number;
+  valueEnd: number;
+}
+
 /**
- * The top-level object's text without the SKIPPED members (each must be there, of its kind). Throws SyntaxError
- * when the text is not one JSON object (unbalanced, truncated); the values kept are checked by JSON.parse after.
+ * The members of the top-level object, in order, and the index of its closing brace. Throws SyntaxError when the
+ * text is not one JSON object (unbalanced, truncated); values are only stepped over, not checked.
  */
-export function withoutKeys(bytes: Buffer): string {
+export function topLevelMembers(bytes: Buffer): { members: MemberSpan[]; end: number } {
   let i = skipSpace(bytes, 0);
   if (bytes[i] !== 0x7b) throw new SyntaxError('not an object');
-  i++;
-  const kept: string[] = [];
-  const seen = new Set<string>();
-  for (;;) {
-    i = skipSpace(bytes, i);
-    if (bytes[i] === 0x7d && kept.length === 0 && seen.size === 0) break;
-    if (bytes[i] !== QUOTE) throw new SyntaxError('expected a key');
-    const keyEnd = skipString(bytes, i);
-    const key = JSON.parse(bytes.toString('utf8', i, keyEnd)) as string;
-    i = skipSpace(bytes, keyEnd);
-    if (bytes[i] !== 0x3a) throw new SyntaxError('expected ":"');
-    const valueStart = skipSpace(bytes, i + 1);
-    const valueEnd = skipValue(bytes, valueStart);
-    const first = SKIPPED.get(key);
-    if (first !== undefined) {
-      if (bytes[valueStart] !== first) throw new Error(`${key}: expected ${first === 0x5b ? 'a list' : 'a map'}`);
-      seen.add(key);
-    } else {
-      kept.push(`${JSON.stringify(key)}:${bytes.toString('utf8', valueStart, valueEnd)}`);
+  i = skipSpace(bytes, i + 1);
+  const members: MemberSpan[] = [];
+  if (bytes[i] !== 0x7d) {
+    for (;;) {
+      if (bytes[i] !== QUOTE) throw new SyntaxError('expected a key');
+      const start = i;
+      const keyEnd = skipString(bytes, i);
+      const key = JSON.parse(bytes.toString('utf8', i, keyEnd)) as string;
+      i = skipSpace(bytes, keyEnd);
+      if (bytes[i] !== 0x3a) throw new SyntaxError('expected ":"');
+      const valueStart = skipSpace(bytes, i + 1);
+      const valueEnd = skipValue(bytes, valueStart);
+      members.push({ key, start, valueStart, valueEnd });
+      i = skipSpace(bytes, valueEnd);
+      if (bytes[i] === 0x2c) {
+        i = skipSpace(bytes, i + 1);
+        continue;
+      }
+      if (bytes[i] === 0x7d) break;
+      throw new SyntaxError('expected "," or "}"');
     }
-    i = skipSpace(bytes, valueEnd);
-    if (bytes[i] === 0x2c) {
-      i++;
-      continue;
-    }
-    if (bytes[i] === 0x7d) break;
-    throw new SyntaxError('expected "," or "}"');
   }
   if (skipSpace(bytes, i + 1) !== bytes.length) throw new SyntaxError('text after the object');
-  for (const key of SKIPPED.keys()) if (!seen.has(key)) throw new Error(`${key}: missing`);
+  return { members, end: i };
+}
+
+/** The top-level object's text without the SKIPPED members (each must be there, of its kind). */
+export function withoutKeys(bytes: Buffer): string {
+  const { members } = topLevelMembers(bytes);
+  const kept: string[] = [];
+  for (const m of members) {
+    const first = SKIPPED.get(m.key);
+    if (first === undefined) kept.push(`${JSON.stringify(m.key)}:${bytes.toString('utf8', m.valueStart, m.valueEnd)}`);
+    else if (bytes[m.valueStart] !== first) throw new Error(`${m.key}: expected ${first === 0x5b ? 'a list' : 'a map'}`);
+  }
+  for (const key of SKIPPED.keys()) if (!members.some((m) => m.key === key)) throw new Error(`${key}: missing`);
   return `{${kept.join(',')}}`;
+}
+
+/**
+ * The record's bytes with the top-level member `key` set to `json` (its value's text), every other byte as it
+ * was: replaced where it is, else added last.
+ */
+export function withMember(bytes: Buffer, key: string, json: string): Buffer {
+  const { members, end } = topLevelMembers(bytes);
+  const at = members.find((m) => m.key === key);
+  if (at) return Buffer.concat([bytes.subarray(0, at.valueStart), Buffer.from(json), bytes.subarray(at.valueEnd)]);
+  const member = `${members.length ? ',' : ''}${JSON.stringify(key)}:${json}`;
+  return Buffer.concat([bytes.subarray(0, end), Buffer.from(member), bytes.subarray(end)]);
 }
 
 function skipSpace(b: Buffer, i: number): number {
