@@ -6,7 +6,8 @@ import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { markPushed } from '../src/state/records.js';
 import type { BuildRecord } from '../src/types.js';
-import { readBuildSummary, withoutKeys } from '../src/state/record-summary.js';
+import { keptState, readKeptState } from '../src/inventory/gc-state.js';
+import { manifestHeads, readBuildSummary, withoutKeys } from '../src/state/record-summary.js';
 import { tempDir } from './support/tmp.js';
 
 const entry = (i: number) => ({ path: `levels/ä "odd" {name} [${i}] \\ \u2603.dat`, type: 'file', mode: 420, size: i, xxh64: '0123456789abcdef' });
@@ -81,5 +82,36 @@ describe('markPushed on a big record', () => {
     const again = { ...entry, repository: 'r2.example/g' };
     await markPushed(stateDir, big as unknown as BuildRecord, again);
     expect(JSON.parse(await readFile(path.join(stateDir, 'records', 'build-last.json'), 'utf8')).pushed).toEqual([entry, again]);
+  });
+});
+
+describe('what gc keeps of a build', () => {
+  it('reads the chunk lists from the manifests without their entries; parses entries only for an archive tree', async () => {
+    const dir = await tempDir();
+    const chunked = record(20_000);
+    const [m] = chunked.manifests;
+    Object.assign(m!, { chunks: { minFileSize: 1, avgChunkSize: 262_144 }, recipes: [{ path: 'big.pak', size: 123_456_789, xxh64: 'fedcba9876543210', sha256: '0'.repeat(64), chunks: '' }] });
+    const text = JSON.stringify(chunked);
+    const file = path.join(dir, 'build-v1.json');
+    await writeFile(file, text);
+    const { entries: _e, ...head } = m!;
+    expect(manifestHeads(file, Buffer.from(text))).toEqual([head]);
+    const parse = vi.spyOn(JSON, 'parse');
+    let kept;
+    try {
+      kept = await readKeptState(file);
+      expect(Math.max(...parse.mock.calls.map((c) => String(c[0]).length))).toBeLessThan(text.length / 100);
+    } finally {
+      parse.mockRestore();
+    }
+    expect(kept).toEqual(keptState(chunked as unknown as BuildRecord));
+    expect(kept.recipes.size).toBe(1);
+
+    // An archive tree: its members are in its entries, so the record is read whole.
+    const archive = record(5);
+    archive.manifests[0]!.source = { kind: 'archive', path: 'app.tar', compression: 'none' } as never;
+    await writeFile(file, JSON.stringify(archive));
+    const members = await readKeptState(file);
+    expect(members.archiveMembers).toEqual(new Set(['0123456789abcdef']));
   });
 });

@@ -17,13 +17,16 @@
 // - docker contexts' re-packed archives (`cache/docker/<tree>-<hash>.tar`): the newest per tree;
 // - copies of a line's record (`cache/line-records/*.copy`, one per repository and line): those written in the last
 //   30 days (a line idle longer reads its record from the registry again), and the newest.
-import { readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
+import { GamelayerError } from '../errors.js';
 import { LayerCache } from '../oci/layer-cache.js';
 import { lineCopyDir } from '../registry/line-copy.js';
 import { cacheFile as recipeCacheFile } from '../scan/chunk-tree.js';
 import { staleScanCaches } from '../scan/scan-caches.js';
+import { manifestHeads, parseBuildSummary, type ManifestHead } from '../state/record-summary.js';
+import { readBuildRecord } from '../state/records.js';
 import type { BuildRecord } from '../types.js';
 import { filesByAge } from '../util/files-by-age.js';
 
@@ -57,13 +60,32 @@ export interface KeptState {
 }
 
 export function keptState(r: BuildRecord): KeptState {
-  const recipes = new Set<string>();
   const archiveMembers = new Set<string>();
   for (const m of r.manifests) {
-    if (m.chunks) for (const x of m.recipes ?? []) recipes.add(path.basename(recipeCacheFile('', x.size, x.xxh64, m.chunks.avgChunkSize)));
     if (m.source.kind === 'archive') for (const e of m.entries) if (e.type === 'file' && e.xxh64) archiveMembers.add(e.xxh64);
   }
-  return { createdAt: r.createdAt, recipes, archiveMembers };
+  return { createdAt: r.createdAt, recipes: recipeNames(r.manifests), archiveMembers };
+}
+
+/**
+ * `keptState` of the record in `file`, its entries parsed only when a tree is an archive (whose members it names):
+ * the chunk lists are in the manifests' heads.
+ */
+export async function readKeptState(file: string): Promise<KeptState> {
+  const bytes = await readFile(file).catch((e: unknown) => {
+    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+  });
+  const heads = manifestHeads(file, bytes);
+  if (heads.some((h) => h.source.kind === 'archive')) return keptState(await readBuildRecord(file));
+  return { createdAt: parseBuildSummary(file, bytes).createdAt, recipes: recipeNames(heads), archiveMembers: new Set() };
+}
+
+function recipeNames(manifests: readonly ManifestHead[]): Set<string> {
+  const out = new Set<string>();
+  for (const m of manifests) {
+    if (m.chunks) for (const x of m.recipes ?? []) out.add(path.basename(recipeCacheFile('', x.size, x.xxh64, m.chunks.avgChunkSize)));
+  }
+  return out;
 }
 
 /** The state folder's cache files gc removes (sorted), as described at the top of this file. */

@@ -10,10 +10,9 @@ import { GamelayerError } from '../errors.js';
 import { lockStoreForGc } from '../oci/store-holds.js';
 import { REF_NAME, type OciStore } from '../oci/store.js';
 import type { Descriptor } from '../types.js';
-import { keptState, pruneLayerCache, staleStateFiles, type KeptState } from './gc-state.js';
+import { pruneLayerCache, readKeptState, staleStateFiles, type KeptState } from './gc-state.js';
 import { buildTags } from './inspect.js';
 import { listLocal, localBuildSummary, openLocalStore } from './local.js';
-import { readBuildRecord } from '../state/records.js';
 
 export interface GcOptions {
   config: GameConfig;
@@ -103,9 +102,9 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
   }
   const going = new Set(garbage.map((g) => g.digest));
   const stays = (digest: string) => onDisk.has(digest) && !going.has(digest);
-  // Each kept record read whole in turn, only what the caches need of it held (not every kept build's entries).
+  // Of each kept record, only what the caches need (its entries parsed only for an archive tree's members).
   const keptStates: KeptState[] = [];
-  for (const b of kept) keptStates.push(keptState(await readBuildRecord(b.file)));
+  for (const b of kept) keptStates.push(await readKeptState(b.file));
   const stale = await staleStateFiles({ config: opts.config, kept: keptStates, blobStays: stays });
   const layerCacheRows = opts.apply ? 0 : await pruneLayerCache(opts.config.stateDir, stays, false);
   const result: GcResult = {

@@ -6,7 +6,7 @@
 // multi-byte character is), and only the rest is parsed and checked.
 import { readFile } from 'node:fs/promises';
 import { GamelayerError, errnoCode } from '../errors.js';
-import { buildRecordSchema, parseStored, type BuildRecord } from '../types.js';
+import { buildRecordSchema, parseStored, treeManifestSchema, type BuildRecord, type TreeManifest } from '../types.js';
 
 export type BuildRecordSummary = Omit<BuildRecord, 'manifests' | 'plan'>;
 
@@ -71,32 +71,81 @@ export interface MemberSpan {
  * text is not one JSON object (unbalanced, truncated); values are only stepped over, not checked.
  */
 export function topLevelMembers(bytes: Buffer): { members: MemberSpan[]; end: number } {
-  let i = skipSpace(bytes, 0);
+  const found = objectMembers(bytes, skipSpace(bytes, 0));
+  if (skipSpace(bytes, found.end + 1) !== bytes.length) throw new SyntaxError('text after the object');
+  return found;
+}
+
+/** The members of the object whose opening brace is at `i`, and the index of its closing brace. */
+function objectMembers(bytes: Buffer, i: number): { members: MemberSpan[]; end: number } {
   if (bytes[i] !== 0x7b) throw new SyntaxError('not an object');
   i = skipSpace(bytes, i + 1);
   const members: MemberSpan[] = [];
-  if (bytes[i] !== 0x7d) {
-    for (;;) {
-      if (bytes[i] !== QUOTE) throw new SyntaxError('expected a key');
-      const start = i;
-      const keyEnd = skipString(bytes, i);
-      const key = JSON.parse(bytes.toString('utf8', i, keyEnd)) as string;
-      i = skipSpace(bytes, keyEnd);
-      if (bytes[i] !== 0x3a) throw new SyntaxError('expected ":"');
-      const valueStart = skipSpace(bytes, i + 1);
-      const valueEnd = skipValue(bytes, valueStart);
-      members.push({ key, start, valueStart, valueEnd });
-      i = skipSpace(bytes, valueEnd);
-      if (bytes[i] === 0x2c) {
-        i = skipSpace(bytes, i + 1);
-        continue;
-      }
-      if (bytes[i] === 0x7d) break;
-      throw new SyntaxError('expected "," or "}"');
+  if (bytes[i] === 0x7d) return { members, end: i };
+  for (;;) {
+    if (bytes[i] !== QUOTE) throw new SyntaxError('expected a key');
+    const start = i;
+    const keyEnd = skipString(bytes, i);
+    const key = JSON.parse(bytes.toString('utf8', i, keyEnd)) as string;
+    i = skipSpace(bytes, keyEnd);
+    if (bytes[i] !== 0x3a) throw new SyntaxError('expected ":"');
+    const valueStart = skipSpace(bytes, i + 1);
+    const valueEnd = skipValue(bytes, valueStart);
+    members.push({ key, start, valueStart, valueEnd });
+    i = skipSpace(bytes, valueEnd);
+    if (bytes[i] === 0x2c) {
+      i = skipSpace(bytes, i + 1);
+      continue;
     }
+    if (bytes[i] === 0x7d) return { members, end: i };
+    throw new SyntaxError('expected "," or "}"');
   }
-  if (skipSpace(bytes, i + 1) !== bytes.length) throw new SyntaxError('text after the object');
-  return { members, end: i };
+}
+
+/** The spans of the elements of the list whose opening bracket is at `i`. */
+function listElements(bytes: Buffer, i: number): { start: number; end: number }[] {
+  if (bytes[i] !== 0x5b) throw new SyntaxError('not a list');
+  i = skipSpace(bytes, i + 1);
+  const out: { start: number; end: number }[] = [];
+  if (bytes[i] === 0x5d) return out;
+  for (;;) {
+    const end = skipValue(bytes, i);
+    out.push({ start: i, end });
+    i = skipSpace(bytes, end);
+    if (bytes[i] === 0x2c) {
+      i = skipSpace(bytes, i + 1);
+      continue;
+    }
+    if (bytes[i] === 0x5d) return out;
+    throw new SyntaxError('expected "," or "]"');
+  }
+}
+
+/** A tree's manifest without its entries: tree, digest, root, source, platform, chunks and chunk lists. */
+export type ManifestHead = Omit<TreeManifest, 'entries'>;
+const manifestHeadSchema = treeManifestSchema.omit({ entries: true });
+
+/**
+ * The record's tree manifests without their entries (stepped over in the bytes, as the summary's): what gc keeps
+ * of a build's state (chunk lists, the trees that are archives) without parsing its 100k entries.
+ */
+export function manifestHeads(file: string, bytes: Buffer): ManifestHead[] {
+  const corrupt = (problem: string) =>
+    new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
+  try {
+    const list = topLevelMembers(bytes).members.find((m) => m.key === 'manifests');
+    if (!list) throw corrupt('manifests: missing');
+    return listElements(bytes, list.valueStart).map((el, n) => {
+      const kept = objectMembers(bytes, el.start).members.filter((m) => m.key !== 'entries');
+      const value: unknown = JSON.parse(`{${kept.map((m) => `${JSON.stringify(m.key)}:${bytes.toString('utf8', m.valueStart, m.valueEnd)}`).join(',')}}`);
+      const parsed = parseStored(manifestHeadSchema, value);
+      if (!parsed.ok) throw corrupt(`manifests[${n}].${parsed.problem}`);
+      return parsed.value;
+    });
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
+    throw e;
+  }
 }
 
 /** The top-level object's text without the SKIPPED members (each must be there, of its kind). */
