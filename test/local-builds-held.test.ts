@@ -11,6 +11,7 @@ import { loadConfig, type GameConfig } from '../src/config/load.js';
 import { gcStore } from '../src/inventory/gc.js';
 import { inspectRecord } from '../src/inventory/inspect.js';
 import { listLocal, localBuild, localBuildSummaries } from '../src/inventory/local.js';
+import { readRecordTotals } from '../src/state/record-summary.js';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
 
@@ -77,6 +78,10 @@ describe('commands over every local build', () => {
       const view = inspectRecord(build.record, build.file, summaries.map((b) => b.record));
       expect(view.tags).toEqual(['v2']);
       expect(view.layers.some((l) => l.status === 'kept')).toBe(true);
+      expect(view.layers.some((l) => l.status === 'patch')).toBe(true);
+      expect(view.layers.some((l) => l.status === 'marker')).toBe(true);
+      // What the CLI shows: the same view from the entries counted in the file, none held.
+      expect(inspectRecord(await readRecordTotals(build.file), build.file, summaries.map((b) => b.record))).toEqual(view);
     });
     expect(held).toBe(0);
   });

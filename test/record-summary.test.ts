@@ -7,7 +7,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { markPushed } from '../src/state/records.js';
 import type { BuildRecord } from '../src/types.js';
 import { keptState, readKeptState } from '../src/inventory/gc-state.js';
-import { manifestHeads, readBuildSummary, withoutKeys } from '../src/state/record-summary.js';
+import { manifestHeads, readBuildSummary, readRecordTotals, totalsOf, withoutKeys } from '../src/state/record-summary.js';
 import { tempDir } from './support/tmp.js';
 
 const entry = (i: number) => ({ path: `levels/ä "odd" {name} [${i}] \\ \u2603.dat`, type: 'file', mode: 420, size: i, xxh64: '0123456789abcdef' });
@@ -113,5 +113,26 @@ describe('what gc keeps of a build', () => {
     await writeFile(file, JSON.stringify(archive));
     const members = await readKeptState(file);
     expect(members.archiveMembers).toEqual(new Set(['0123456789abcdef']));
+  });
+});
+
+describe('record totals for inspect', () => {
+  it('counts the entries in the bytes, one parsed at a time: the totals of the record read whole', async () => {
+    const dir = await tempDir();
+    const big = record(20_000);
+    const text = JSON.stringify(big);
+    const file = path.join(dir, 'build-v1.json');
+    await writeFile(file, text);
+    const parse = vi.spyOn(JSON, 'parse');
+    let totals;
+    try {
+      totals = await readRecordTotals(file);
+      expect(Math.max(...parse.mock.calls.map((c) => String(c[0]).length))).toBeLessThan(text.length / 100);
+    } finally {
+      parse.mockRestore();
+    }
+    const { kind: _kind, ...whole } = big; // the summary's schema keeps only the record's own fields
+    expect(totals).toEqual(totalsOf(whole as unknown as BuildRecord));
+    expect(totals.trees[0]).toMatchObject({ entries: 20_000, files: 20_000, bytes: (19_999 * 20_000) / 2 });
   });
 });

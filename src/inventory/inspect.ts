@@ -1,5 +1,6 @@
 // One build record, as a person or a script wants to read it: trees, layers (size, patch or kept from an earlier
 // build), base layers, images and where the build was pushed (when the record says).
+import { totalsOf, type RecordTotals } from '../state/record-summary.js';
 import type { BuildRecord } from '../types.js';
 
 /** `marker`: a tree image's one-file `.gamelayer-tree` layer (tree name and digest), not content. */
@@ -25,32 +26,33 @@ export interface InspectView {
 }
 
 /**
- * The view of `record`. `earlier` are other builds' records (local ones, when known): a layer whose digest one of
- * them holds was kept, not built by this build.
+ * The view of `record` (whole, or its totals: `readRecordTotals` counts a local record's entries without holding
+ * them). `earlier` are other builds' records (local ones, when known): a layer whose digest one of them holds was
+ * kept, not built by this build.
  */
-export function inspectRecord(record: BuildRecord, source: string, earlier: readonly Pick<BuildRecord, 'createdAt' | 'layers'>[] = []): InspectView {
+export function inspectRecord(whole: BuildRecord | RecordTotals, source: string, earlier: readonly Pick<BuildRecord, 'createdAt' | 'layers'>[] = []): InspectView {
+  const record = 'manifests' in whole ? totalsOf(whole) : whole;
   const older = new Set(earlier.filter((r) => r.createdAt < record.createdAt).flatMap((r) => r.layers.map((l) => l.digest)));
-  const plan = record.plan.layers;
+  const plan = record.planLayers;
   const own = new Set(record.layers.map((l) => l.digest));
   const layers = record.layers.map((l) => {
     const p = plan.find((x) => x.inputKey === l.inputKey);
-    const files = p ? p.entries.filter((e) => e.type === 'file').length : 0;
     // The record's plan holds the trees' content layers; the tree images' marker layers are the others.
-    const marker = p === undefined || (p.entries.length === 1 && p.entries[0]!.path === '.gamelayer-tree');
+    const marker = p === undefined || (p.entries === 1 && p.firstPath === '.gamelayer-tree');
     return {
       tree: l.tree,
       index: l.index,
       platform: p?.platform,
       digest: l.digest,
       size: l.size,
-      files,
+      files: p?.files ?? 0,
       bytes: p?.bytes ?? 0,
       status: (marker ? 'marker' : p?.patch ? 'patch' : older.has(l.digest) ? 'kept' : 'new') as LayerStatus,
     };
   });
   const server = record.images.find((i) => i.name === 'server' && i.layers);
   const baseLayers = (server?.layers ?? []).filter((l) => !own.has(l.digest));
-  const loose = record as BuildRecord & { pushed?: unknown; pushes?: unknown; destinations?: unknown };
+  const loose = record as RecordTotals & { pushed?: unknown; pushes?: unknown; destinations?: unknown };
   return {
     game: record.game,
     version: record.version,
@@ -58,11 +60,11 @@ export function inspectRecord(record: BuildRecord, source: string, earlier: read
     createdAt: record.createdAt,
     platforms: record.platforms,
     source,
-    trees: record.manifests.map((m) => ({
+    trees: record.trees.map((m) => ({
       tree: m.tree,
       platform: m.platform,
-      files: m.entries.filter((e) => e.type === 'file').length,
-      bytes: m.entries.reduce((s, e) => s + e.size, 0),
+      files: m.files,
+      bytes: m.bytes,
       digest: m.digest,
       root: m.root,
     })),
