@@ -86,6 +86,12 @@ describe('commands over every local build', () => {
     expect(held).toBe(0);
   });
 
+  it('a tree image tag names its build (ls lists v2-app as v2\'s; inspect v2-app shows v2)', async () => {
+    const r = await runCli(['inspect', 'v2-app', '--json'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout).tags).toEqual(['v2']);
+  });
+
   it('gc holds one kept record at a time', async () => {
     let kept: string[] = [];
     const held = await heldDuring(async () => ({ keptBuilds: kept } = await gcStore({ config, keep: 3 })));

@@ -138,7 +138,8 @@ export async function localBuildSummary(config: GameConfig, tag?: string, summar
     const same = builds.find((b) => b.record.createdAt === record.createdAt && b.record.tags[0] === record.tags[0]);
     return same ?? { tag: record.tags[0] ?? 'last', file: last, record };
   }
-  const found = builds.find((b) => b.tag === tag) ?? builds.find((b) => buildTags(b.record).includes(tag));
+  // A tree image's tag (`v2-app`, listed by `ls` as v2's) names its build too.
+  const found = builds.find((b) => b.tag === tag) ?? builds.find((b) => buildTags(b.record).includes(tag)) ?? builds.find((b) => b.record.tags.includes(tag));
   if (!found) {
     throw new GamelayerError(
       'record.no-build',
