@@ -7,6 +7,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { markPushed } from '../src/state/records.js';
 import type { BuildRecord } from '../src/types.js';
 import { keptState, readKeptState } from '../src/inventory/gc-state.js';
+import type { GameConfig } from '../src/config/load.js';
+import { pullCost } from '../src/diff/pull-cost.js';
+import { lastBuildForPullCost } from '../src/diff/states.js';
 import { manifestHeads, readBuildSummary, readRecordTotals, totalsOf, withoutKeys } from '../src/state/record-summary.js';
 import { tempDir } from './support/tmp.js';
 
@@ -134,5 +137,37 @@ describe('record totals for inspect', () => {
     const { kind: _kind, ...whole } = big; // the summary's schema keeps only the record's own fields
     expect(totals).toEqual(totalsOf(whole as unknown as BuildRecord));
     expect(totals.trees[0]).toMatchObject({ entries: 20_000, files: 20_000, bytes: (19_999 * 20_000) / 2 });
+  });
+});
+
+describe('the last build for diff --against\'s pull cost', () => {
+  it('is read without its entries unless a tree is chunked, and costs the same', async () => {
+    const stateDir = await tempDir();
+    await mkdir(path.join(stateDir, 'records'));
+    const config = { stateDir } as GameConfig;
+    expect(await lastBuildForPullCost(config)).toBeUndefined();
+    const newer = record(20_000);
+    Object.assign(newer.images[0]!, { platform: 'linux/amd64' });
+    newer.images[0]!.layers.push({ digest: 'sha256:ee', size: 7 });
+    const text = JSON.stringify(newer);
+    await writeFile(path.join(stateDir, 'records', 'build-last.json'), text);
+    const older = { images: [{ ...newer.images[0]!, layers: [{ digest: 'sha256:aa', size: 3 }] }] } as unknown as BuildRecord;
+    const parse = vi.spyOn(JSON, 'parse');
+    let side;
+    try {
+      side = (await lastBuildForPullCost(config))!;
+      expect(Math.max(...parse.mock.calls.map((c) => String(c[0]).length))).toBeLessThan(text.length / 100);
+    } finally {
+      parse.mockRestore();
+    }
+    expect(side.manifests[0]!.entries).toEqual([]);
+    const whole = pullCost(older, newer as unknown as BuildRecord);
+    expect(pullCost(older, side)).toEqual(whole);
+    expect(whole.images[0]).toMatchObject({ newBytes: 7, newLayers: 1 });
+
+    // A chunked tree: its chunks are in its entries, so the record is read whole.
+    Object.assign(newer.manifests[0]!, { chunks: { minFileSize: 1, avgChunkSize: 262_144 } });
+    await writeFile(path.join(stateDir, 'records', 'build-last.json'), JSON.stringify(newer));
+    expect((await lastBuildForPullCost(config))!.manifests[0]!.entries).toHaveLength(20_000);
   });
 });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { GameConfig } from '../../config/load.js';
 import { diffManifests, hasChanges } from '../../diff/diff.js';
-import { lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
+import { lastBuildForPullCost, lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { diffDetails, diffTable, layerTable, pullCostTable } from './diff-format.js';
 import { layerDiff } from '../../plan/layer-diff.js';
@@ -10,7 +10,6 @@ import { parsePlatform } from '../../oci/image.js';
 import { pullCost, type PullCost } from '../../diff/pull-cost.js';
 import { chunkDiff } from '../../diff/chunks.js';
 import { EXIT, GamelayerError } from '../../errors.js';
-import { latestRecord } from '../../state/records.js';
 import type { BaseMove } from '../../pipeline/base-source.js';
 import type { BuildRecord } from '../../types.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
@@ -88,8 +87,7 @@ export function register(program: Command): void {
         before = { name, manifests: older.manifests, build: older };
         baseMoves = await (await import('../../pipeline/base-source.js')).currentBaseMoves(await gameConfig(), older, registry);
         after = await workingTrees(await gameConfig(), reporter);
-        const last = opts.to ? undefined : await latestRecord((await gameConfig()).stateDir);
-        const newer = opts.to ? (await fetchBuildRecordFor(opts.to, registry)).record : last?.record.kind === 'build' ? last.record : undefined;
+        const newer = opts.to ? (await fetchBuildRecordFor(opts.to, registry)).record : await lastBuildForPullCost(await gameConfig());
         if (newer) cost = { value: pullCost(older, newer), from: opts.against, to: opts.to ?? `the last build (${newer.tags[0]})` };
         else costNote = 'no local build to compute the pull cost to (build first, or give --to <ref>)';
       } else if (a && b) {
