@@ -61,7 +61,7 @@ export { onRetry, formatRetry, type RetryNotice } from './report/retries.js';
 export { checkSources } from './scan/scan.js';
 export { detectLayout, type InitProposal, type LayoutKind, type TreeProposal } from './init/detect.js';
 export { initGame, renderConfig, type InitOptions, type InitResult } from './init/write.js';
-export { listLocal, localBuilds, localBuild, imageSize, type LocalTagRow, type LocalBuild } from './inventory/local.js';
+export { listLocal, localBuilds, localBuild, localBuildSummaries, localBuildSummary, imageSize, type LocalTagRow, type LocalBuild, type LocalBuildSummary, type BuildRecordSummary } from './inventory/local.js';
 export { listRemote, type RemoteTagRow } from './inventory/remote.js';
 export { inspectRecord, buildTags, type InspectView, type LayerStatus } from './inventory/inspect.js';
 export { gcStore, type GcOptions, type GcResult } from './inventory/gc.js';

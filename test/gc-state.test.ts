@@ -4,7 +4,7 @@
 import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { staleStateFiles, LINE_COPY_MS } from '../src/inventory/gc-state.js';
+import { keptState, staleStateFiles, LINE_COPY_MS } from '../src/inventory/gc-state.js';
 import { OTHER_SOURCES_KEPT } from '../src/scan/scan-caches.js';
 import { cacheFile as recipeCacheFile } from '../src/scan/chunk-tree.js';
 import { cacheFile as scanCacheFile } from '../src/scan/scan.js';
@@ -93,7 +93,7 @@ describe('gc and the state folder', () => {
       // Idle for longer than a line copy is kept, but the newest of them: a host's one line keeps its copy.
       await plant(path.join(cache, 'line-records', `${'c'.repeat(32)}.copy`), LINE_COPY_MS + DAY),
     ];
-    const stale = await staleStateFiles({ config, kept: [record], blobStays: () => true });
+    const stale = await staleStateFiles({ config, kept: [keptState(record)], blobStays: () => true });
     expect(stale).toEqual([...gone].sort());
 
     // A chunk list the kept record names stays however old; one it does not name goes.
@@ -101,7 +101,7 @@ describe('gc and the state folder', () => {
       ...record,
       manifests: [{ ...record.manifests[0]!, chunks: { minFileSize: 1, avgChunkSize: 262_144 }, recipes: [{ path: 'big.pak', size: 123_456_789, xxh64: 'fedcba9876543210', sha256: '0'.repeat(64), chunks: '' }] }],
     } as BuildRecord;
-    const withRecipe = await staleStateFiles({ config, kept: [chunked], blobStays: () => true });
+    const withRecipe = await staleStateFiles({ config, kept: [keptState(chunked)], blobStays: () => true });
     expect(withRecipe).not.toContain(gone[3]);
     // The kept build's archive members: gone once no kept build names them (here: an empty list of kept builds).
     const none = await staleStateFiles({ config, kept: [], blobStays: () => true });

@@ -65,6 +65,8 @@ describe('gamelayer ls', () => {
     const localV2 = local.find((t: { tag: string }) => t.tag === 'v2');
     expect(byTag.v2.digest).toBe(localV2.digest);
     expect(byTag.v2.size).toBe(localV2.size);
+    // A record's size is its own (the record blob and its manifests), not the server image its index also names.
+    expect(byTag['v2.gamelayer-record'].size).toBeLessThan(byTag.v2.size);
     const text = (await runCli(['ls', `${registry.host}/studio/sample`], { cwd: dir })).stdout;
     expect(text).toMatch(/^v2\.gamelayer-record +record of v2 /m);
     expect(text).toMatch(/^gamelayer-line\.default +record of v2 \(line default\) /m);

@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as CDX from '@cyclonedx/cyclonedx-library';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { fetchSbom } from '../src/sbom/attach.js';
 import { validateSbom } from '../src/sbom/cyclonedx.js';
 import { runCli } from './support/cli-process.js';
 import { startReferrersFront } from './support/referrers-front.js';
@@ -159,6 +160,21 @@ describe('SBOM', () => {
       await front.stop();
     }
   }, 300_000);
+
+  it('gamelayer sbom parses the SBOM it fetches once (a 100k-file game\'s is 27 MiB of JSON)', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const repo = `${registry.host}/studio/sbom-once`;
+    await cli(['build', '--push', repo, '--tag', 'v1', '--sbom'], dir);
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const found = await fetchSbom(`${repo}:v1`, { insecure: true });
+      const size = found.bytes.toString('utf8').length;
+      expect(parse.mock.calls.filter((c) => String(c[0]).length === size)).toHaveLength(1);
+    } finally {
+      parse.mockRestore();
+    }
+  });
 
   it('--sbom without --push is refused before anything is built', async () => {
     const dir = await tempDir();

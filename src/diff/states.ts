@@ -1,5 +1,5 @@
 // Resolves what `gamelayer diff` compares: recorded states (scan or build records) or plain directories.
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
@@ -7,7 +7,8 @@ import { GamelayerError, errnoCode } from '../errors.js';
 import type { Reporter } from '../report/reporter.js';
 import { scanGameChunked } from '../scan/chunk-tree.js';
 import { scanTree } from '../scan/scan.js';
-import { latestRecord, readRecord } from '../state/records.js';
+import { manifestHeads, parseBuildSummary, type BuildRecordSummary } from '../state/record-summary.js';
+import { LAST_BUILD, latestRecord, readBuildRecord, readRecord, recordsDir } from '../state/records.js';
 import type { BuildRecord, TreeManifest } from '../types.js';
 
 export interface DiffSide {
@@ -52,4 +53,26 @@ export async function lastRecordedSide(config: GameConfig): Promise<DiffSide> {
     );
   }
   return { name: last.file, manifests: last.record.manifests, build: last.record.kind === 'build' ? last.record : undefined };
+}
+
+/** What the pull cost reads of a build: its images, and its manifests (their entries only for chunked trees). */
+export type PullCostSide = BuildRecordSummary & { manifests: TreeManifest[] };
+
+/**
+ * The last local build as `diff --against` computes the pull cost to it, or undefined when nothing was built. The
+ * pull cost needs its images and, for a chunked tree, its chunks (entries): a record with no chunked tree is read
+ * as its summary and its manifests' heads, not parsed whole beside the registry's record and the scan.
+ */
+export async function lastBuildForPullCost(config: GameConfig): Promise<PullCostSide | undefined> {
+  const file = path.join(recordsDir(config.stateDir), LAST_BUILD);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+  }
+  const heads = manifestHeads(file, bytes);
+  if (heads.some((h) => h.chunks)) return readBuildRecord(file);
+  return { ...parseBuildSummary(file, bytes), manifests: heads.map((h) => ({ ...h, entries: [] })) };
 }

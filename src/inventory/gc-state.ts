@@ -17,13 +17,16 @@
 // - docker contexts' re-packed archives (`cache/docker/<tree>-<hash>.tar`): the newest per tree;
 // - copies of a line's record (`cache/line-records/*.copy`, one per repository and line): those written in the last
 //   30 days (a line idle longer reads its record from the registry again), and the newest.
-import { readdir, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
+import { GamelayerError } from '../errors.js';
 import { LayerCache } from '../oci/layer-cache.js';
 import { lineCopyDir } from '../registry/line-copy.js';
 import { cacheFile as recipeCacheFile } from '../scan/chunk-tree.js';
 import { staleScanCaches } from '../scan/scan-caches.js';
+import { manifestHeads, parseBuildSummary, type ManifestHead } from '../state/record-summary.js';
+import { readBuildRecord } from '../state/records.js';
 import type { BuildRecord } from '../types.js';
 import { filesByAge } from '../util/files-by-age.js';
 
@@ -37,11 +40,52 @@ const CLOCK_SLACK_MS = 2_000;
 
 export interface StateKeep {
   config: GameConfig;
-  /** The records of the builds gc keeps. */
-  kept: readonly BuildRecord[];
+  /** What the builds gc keeps need of the state folder (`keptState` of each record). */
+  kept: readonly KeptState[];
   /** Whether the store holds this blob after gc. */
   blobStays: (digest: string) => boolean;
   now?: number;
+}
+
+/**
+ * What a kept build needs of the state folder's caches: its chunk lists and archive members, by name. gc reads each
+ * kept record in turn and holds only this, not every kept build's entries at once.
+ */
+export interface KeptState {
+  createdAt: string;
+  /** File names in `cache/recipes/` of its chunked trees' big files. */
+  recipes: ReadonlySet<string>;
+  /** xxh64 of the files of its archive trees (`cache/archive-content/<xxh64>`). */
+  archiveMembers: ReadonlySet<string>;
+}
+
+export function keptState(r: BuildRecord): KeptState {
+  const archiveMembers = new Set<string>();
+  for (const m of r.manifests) {
+    if (m.source.kind === 'archive') for (const e of m.entries) if (e.type === 'file' && e.xxh64) archiveMembers.add(e.xxh64);
+  }
+  return { createdAt: r.createdAt, recipes: recipeNames(r.manifests), archiveMembers };
+}
+
+/**
+ * `keptState` of the record in `file`, its entries parsed only when a tree is an archive (whose members it names):
+ * the chunk lists are in the manifests' heads.
+ */
+export async function readKeptState(file: string): Promise<KeptState> {
+  const bytes = await readFile(file).catch((e: unknown) => {
+    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+  });
+  const heads = manifestHeads(file, bytes);
+  if (heads.some((h) => h.source.kind === 'archive')) return keptState(await readBuildRecord(file));
+  return { createdAt: parseBuildSummary(file, bytes).createdAt, recipes: recipeNames(heads), archiveMembers: new Set() };
+}
+
+function recipeNames(manifests: readonly ManifestHead[]): Set<string> {
+  const out = new Set<string>();
+  for (const m of manifests) {
+    if (m.chunks) for (const x of m.recipes ?? []) out.add(path.basename(recipeCacheFile('', x.size, x.xxh64, m.chunks.avgChunkSize)));
+  }
+  return out;
 }
 
 /** The state folder's cache files gc removes (sorted), as described at the top of this file. */
@@ -68,21 +112,12 @@ export async function staleStateFiles(k: StateKeep): Promise<string[]> {
   });
   await sweep(path.join(cache, 'verified-blobs'), (name) => /^[0-9a-f]{64}$/.test(name) && !k.blobStays(`sha256:${name}`));
 
-  const recipes = new Set<string>();
-  for (const r of k.kept) {
-    for (const m of r.manifests) {
-      if (!m.chunks) continue;
-      for (const x of m.recipes ?? []) recipes.add(path.basename(recipeCacheFile('', x.size, x.xxh64, m.chunks.avgChunkSize)));
-    }
-  }
+  const recipes = new Set(k.kept.flatMap((r) => [...r.recipes]));
   await sweep(path.join(cache, 'recipes'), async (name, file) => name.endsWith('.json') && !recipes.has(name) && !(await sinceNewest(file)));
 
   out.push(...(await staleScanCaches(k.config, YOUNG_MS, now)));
 
-  const members = new Set<string>();
-  for (const r of k.kept) {
-    for (const m of r.manifests) if (m.source.kind === 'archive') for (const e of m.entries) if (e.type === 'file' && e.xxh64) members.add(e.xxh64);
-  }
+  const members = new Set(k.kept.flatMap((r) => [...r.archiveMembers]));
   await sweep(path.join(cache, 'archive-content'), async (name, file) => /^[0-9a-f]{16}$/.test(name) && !members.has(name) && !(await sinceNewest(file)));
 
   out.push(...(await allButNewest(path.join(cache, 'docker'), (name) => /^(.+)-[0-9a-f]{32}\.tar$/.exec(name)?.[1])));

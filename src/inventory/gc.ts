@@ -10,9 +10,9 @@ import { GamelayerError } from '../errors.js';
 import { lockStoreForGc } from '../oci/store-holds.js';
 import { REF_NAME, type OciStore } from '../oci/store.js';
 import type { Descriptor } from '../types.js';
-import { pruneLayerCache, staleStateFiles } from './gc-state.js';
+import { pruneLayerCache, readKeptState, staleStateFiles, type KeptState } from './gc-state.js';
 import { buildTags } from './inspect.js';
-import { listLocal, localBuild, openLocalStore } from './local.js';
+import { listLocal, localBuildSummary, openLocalStore } from './local.js';
 
 export interface GcOptions {
   config: GameConfig;
@@ -66,8 +66,8 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
   const { tags: rows, builds } = await listLocal(opts.config);
   // By record file: localBuild reads the records again, so its objects are never the ones in `builds`.
   const named = new Set<string>();
-  for (const t of opts.tags ?? []) named.add((await localBuild(opts.config, t)).file);
-  const last = builds.length ? await localBuild(opts.config) : undefined;
+  for (const t of opts.tags ?? []) named.add((await localBuildSummary(opts.config, t, builds)).file);
+  const last = builds.length ? await localBuildSummary(opts.config, undefined, builds) : undefined;
   const kept = builds.filter((b, i) => i < keep || named.has(b.file) || (last && b.file === last.file) || (last && b.tag === last.tag));
   const removed = builds.filter((b) => !kept.includes(b));
   const removedSet = new Set(removed.map((b) => b.tag));
@@ -102,7 +102,10 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
   }
   const going = new Set(garbage.map((g) => g.digest));
   const stays = (digest: string) => onDisk.has(digest) && !going.has(digest);
-  const stale = await staleStateFiles({ config: opts.config, kept: kept.map((b) => b.record), blobStays: stays });
+  // Of each kept record, only what the caches need (its entries parsed only for an archive tree's members).
+  const keptStates: KeptState[] = [];
+  for (const b of kept) keptStates.push(await readKeptState(b.file));
+  const stale = await staleStateFiles({ config: opts.config, kept: keptStates, blobStays: stays });
   const layerCacheRows = opts.apply ? 0 : await pruneLayerCache(opts.config.stateDir, stays, false);
   const result: GcResult = {
     store: store.dir,

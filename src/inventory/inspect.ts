@@ -1,5 +1,6 @@
 // One build record, as a person or a script wants to read it: trees, layers (size, patch or kept from an earlier
 // build), base layers, images and where the build was pushed (when the record says).
+import { totalsOf, type RecordTotals } from '../state/record-summary.js';
 import type { BuildRecord } from '../types.js';
 
 /** `marker`: a tree image's one-file `.gamelayer-tree` layer (tree name and digest), not content. */
@@ -25,33 +26,34 @@ export interface InspectView {
 }
 
 /**
- * The view of `record`. `earlier` are other builds' records (local ones, when known): a layer whose digest one of
- * them holds was kept, not built by this build.
+ * The view of `record` (whole, or its totals: `readRecordTotals` counts a local record's entries without holding
+ * them). `earlier` are other builds' records (local ones, when known): a layer whose digest one of them holds was
+ * kept, not built by this build.
  */
-export function inspectRecord(record: BuildRecord, source: string, earlier: BuildRecord[] = []): InspectView {
+export function inspectRecord(whole: BuildRecord | RecordTotals, source: string, earlier: readonly Pick<BuildRecord, 'createdAt' | 'layers'>[] = []): InspectView {
+  const record = 'manifests' in whole ? totalsOf(whole) : whole;
   const older = new Set(earlier.filter((r) => r.createdAt < record.createdAt).flatMap((r) => r.layers.map((l) => l.digest)));
-  const plan = record.plan.layers;
+  const plan = record.planLayers;
   const own = new Set(record.layers.map((l) => l.digest));
   const platformsOf = layerPlatforms(record);
   const layers = record.layers.map((l) => {
     const p = plan.find((x) => x.inputKey === l.inputKey);
-    const files = p ? p.entries.filter((e) => e.type === 'file').length : 0;
     // The record's plan holds the trees' content layers; the tree images' marker layers are the others.
-    const marker = p === undefined || (p.entries.length === 1 && p.entries[0]!.path === '.gamelayer-tree');
+    const marker = p === undefined || (p.entries === 1 && p.firstPath === '.gamelayer-tree');
     return {
       tree: l.tree,
       index: l.index,
       platform: platformsOf.get(l.digest),
       digest: l.digest,
       size: l.size,
-      files,
+      files: p?.files ?? 0,
       bytes: p?.bytes ?? 0,
       status: (marker ? 'marker' : p?.patch ? 'patch' : older.has(l.digest) ? 'kept' : 'new') as LayerStatus,
     };
   });
   const server = record.images.find((i) => i.name === 'server' && i.layers);
   const baseLayers = (server?.layers ?? []).filter((l) => !own.has(l.digest));
-  const loose = record as BuildRecord & { pushed?: unknown; pushes?: unknown; destinations?: unknown };
+  const loose = record as RecordTotals & { pushed?: unknown; pushes?: unknown; destinations?: unknown };
   return {
     game: record.game,
     version: record.version,
@@ -59,11 +61,11 @@ export function inspectRecord(record: BuildRecord, source: string, earlier: Buil
     createdAt: record.createdAt,
     platforms: record.platforms,
     source,
-    trees: record.manifests.map((m) => ({
+    trees: record.trees.map((m) => ({
       tree: m.tree,
       platform: m.platform,
-      files: m.entries.filter((e) => e.type === 'file').length,
-      bytes: m.entries.reduce((s, e) => s + e.size, 0),
+      files: m.files,
+      bytes: m.bytes,
       digest: m.digest,
       root: m.root,
     })),
@@ -81,7 +83,7 @@ export function inspectRecord(record: BuildRecord, source: string, earlier: Buil
  * platform shares (a media tree's), else the platforms joined by ", " (an engine or app layer; a tree image's marker
  * layer, which names the platform's tree digest and, in a chunked tree, holds the platform's assembler).
  */
-function layerPlatforms(record: BuildRecord): Map<string, string | undefined> {
+function layerPlatforms(record: Pick<BuildRecord, 'images' | 'platforms'>): Map<string, string | undefined> {
   const holders = new Map<string, Set<string>>();
   for (const image of record.images) {
     if (image.platform === undefined) continue;
@@ -98,7 +100,7 @@ function layerPlatforms(record: BuildRecord): Map<string, string | undefined> {
 }
 
 /** A build's own tags: its record lists them and their `<tag>-<tree>` tree-image tags; these are the former. */
-export function buildTags(record: BuildRecord): string[] {
+export function buildTags(record: Pick<BuildRecord, 'tags'>): string[] {
   const all = new Set(record.tags);
   const trees = ['engine', 'engine-media', 'app', 'app-media'];
   return record.tags.filter((t) => !trees.some((tree) => t.endsWith(`-${tree}`) && all.has(t.slice(0, -tree.length - 1))));

@@ -6,6 +6,7 @@ import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { OciStore, REF_NAME } from '../oci/store.js';
 import { LAST_BUILD, readBuildRecord, recordsDir } from '../state/records.js';
+import { readBuildSummary, type BuildRecordSummary } from '../state/record-summary.js';
 import { TREE_NAMES, type BuildRecord, type Descriptor } from '../types.js';
 import { exists } from '../util/exists.js';
 import { buildTags } from './inspect.js';
@@ -14,6 +15,19 @@ export interface LocalBuild {
   tag: string;
   file: string;
   record: BuildRecord;
+}
+
+/**
+ * A build record without its trees' entries (`manifests`, `plan`): what listing, choosing and collecting builds need.
+ * A 100k-file game's record holds every entry twice (tens of MB of JSON, about 40 MiB once parsed), so a command
+ * that holds every build's record holds that once per build (state/record-summary.ts reads one without them).
+ */
+export type { BuildRecordSummary };
+
+export interface LocalBuildSummary {
+  tag: string;
+  file: string;
+  record: BuildRecordSummary;
 }
 
 export interface LocalTagRow {
@@ -31,16 +45,28 @@ export interface LocalTagRow {
   record: boolean;
 }
 
-/** Every build record of the store's game, newest first (build-last.json is a copy of one of them). */
+/**
+ * Every build record of the store's game, newest first (build-last.json is a copy of one of them), each whole: this
+ * holds every build's entries at once; `localBuildSummaries` holds none.
+ */
 export async function localBuilds(config: GameConfig): Promise<LocalBuild[]> {
+  return readLocalBuilds(config, readBuildRecord);
+}
+
+/** Every build of the store's game, newest first, as summaries: no build's entries are parsed. */
+export async function localBuildSummaries(config: GameConfig): Promise<LocalBuildSummary[]> {
+  return readLocalBuilds(config, readBuildSummary);
+}
+
+async function readLocalBuilds<R extends BuildRecordSummary>(config: GameConfig, read: (file: string) => Promise<R>): Promise<{ tag: string; file: string; record: R }[]> {
   const dir = recordsDir(config.stateDir);
   const names = await readdir(dir).catch(() => [] as string[]);
-  const out: LocalBuild[] = [];
+  const out: { tag: string; file: string; record: R }[] = [];
   for (const n of names) {
     const m = /^build-(.+)\.json$/.exec(n);
     if (!m || n === LAST_BUILD) continue;
     const file = path.join(dir, n);
-    out.push({ tag: m[1]!, file, record: await readBuildRecord(file) });
+    out.push({ tag: m[1]!, file, record: await read(file) });
   }
   return out.sort((a, b) => b.record.createdAt.localeCompare(a.record.createdAt) || a.tag.localeCompare(b.tag));
 }
@@ -50,11 +76,11 @@ export async function openLocalStore(config: GameConfig): Promise<OciStore | und
   return OciStore.open(config.store, { create: false });
 }
 
-export async function listLocal(config: GameConfig): Promise<{ store: string; tags: LocalTagRow[]; builds: LocalBuild[] }> {
-  const builds = await localBuilds(config);
+export async function listLocal(config: GameConfig): Promise<{ store: string; tags: LocalTagRow[]; builds: LocalBuildSummary[] }> {
+  const builds = await localBuildSummaries(config);
   const store = await openLocalStore(config);
   if (!store) return { store: config.store, tags: [], builds };
-  const owner = new Map<string, { build: LocalBuild; image: string }>();
+  const owner = new Map<string, { build: LocalBuildSummary; image: string }>();
   // Oldest first, so a tag moved by a later build belongs to the later one.
   for (const b of [...builds].reverse()) {
     for (const t of buildTags(b.record)) {
@@ -103,15 +129,24 @@ export async function imageSize(store: OciStore, d: Descriptor, seen = new Set<s
   return n;
 }
 
-/** The local build named `tag` (default: the last build). */
-export async function localBuild(config: GameConfig, tag?: string): Promise<LocalBuild> {
-  const builds = await localBuilds(config);
+/** The local build named `tag` (default: the last build), its record whole; the others are read as summaries. */
+export async function localBuild(config: GameConfig, tag?: string, summaries?: readonly LocalBuildSummary[]): Promise<LocalBuild> {
+  const found = await localBuildSummary(config, tag, summaries);
+  return { tag: found.tag, file: found.file, record: await readBuildRecord(found.file) };
+}
+
+/** The local build named `tag` (default: the last build), as a summary: no record is read whole. */
+export async function localBuildSummary(config: GameConfig, tag?: string, summaries?: readonly LocalBuildSummary[]): Promise<LocalBuildSummary> {
+  const builds = summaries ?? (await localBuildSummaries(config));
   if (!tag) {
+    // build-last.json is a copy of the tagged record: that build, by its file, when it is still here.
     const last = path.join(recordsDir(config.stateDir), LAST_BUILD);
-    const record = await readBuildRecord(last);
-    return builds.find((b) => b.record.createdAt === record.createdAt && b.record.tags[0] === record.tags[0]) ?? { tag: record.tags[0] ?? 'last', file: last, record };
+    const record = await readBuildSummary(last);
+    const same = builds.find((b) => b.record.createdAt === record.createdAt && b.record.tags[0] === record.tags[0]);
+    return same ?? { tag: record.tags[0] ?? 'last', file: last, record };
   }
-  const found = builds.find((b) => b.tag === tag) ?? builds.find((b) => buildTags(b.record).includes(tag));
+  // A tree image's tag (`v2-app`, listed by `ls` as v2's) names its build too.
+  const found = builds.find((b) => b.tag === tag) ?? builds.find((b) => buildTags(b.record).includes(tag)) ?? builds.find((b) => b.record.tags.includes(tag));
   if (!found) {
     throw new GamelayerError(
       'record.no-build',

@@ -27,8 +27,10 @@ interface ManifestDoc {
   artifactType?: string;
   config?: { digest?: string; size: number; mediaType?: string };
   layers?: { digest?: string; size: number }[];
-  manifests?: { digest: string; size: number }[];
+  manifests?: { digest: string; size: number; artifactType?: string }[];
 }
+
+const RECORD_ARTIFACT = 'application/vnd.gamelayer.build-record';
 
 export async function listRemote(client: RegistryClient, repo: string, concurrency = 8): Promise<RemoteTagRow[]> {
   const tags = (await client.listTags(repo)).sort();
@@ -39,7 +41,7 @@ export async function listRemote(client: RegistryClient, repo: string, concurren
         const m = await client.getManifest(repo, tag);
         const doc = JSON.parse(m.bytes.toString('utf8')) as ManifestDoc;
         const mediaType = m.mediaType || doc.mediaType || '';
-        const isRecord = tag.endsWith(RECORD_TAG_SUFFIX) || Boolean(doc.artifactType?.startsWith('application/vnd.gamelayer.build-record'));
+        const isRecord = tag.endsWith(RECORD_TAG_SUFFIX) || Boolean(doc.artifactType?.startsWith(RECORD_ARTIFACT));
         let size = m.size;
         let kind: RemoteKind;
         if (INDEX_TYPES.has(mediaType) || doc.manifests) {
@@ -47,6 +49,8 @@ export async function listRemote(client: RegistryClient, repo: string, concurren
           // Each blob once: the platforms of a game share their media layers, which the registry holds once.
           const seen = new Set<string>();
           for (const child of doc.manifests ?? []) {
+            // A record's index also names the server image it describes (its own row): the record's size is its own.
+            if (isRecord && !child.artifactType?.startsWith(RECORD_ARTIFACT)) continue;
             if (seen.has(child.digest)) continue;
             seen.add(child.digest);
             size += child.size + (await childSize(client, repo, child.digest, seen));

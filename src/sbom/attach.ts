@@ -99,8 +99,8 @@ export async function readSbom(target: PushTarget, repo: string, artifactDigest:
   if (artifact.artifactType !== SBOM_ARTIFACT_TYPE || !layer) throw new GamelayerError('sbom.invalid', `${where} is not a CycloneDX SBOM artifact`);
   const bytes = await readArtifactBlob(client, repo, layer as Descriptor, MAX_SBOM_BYTES);
   const text = bytes.toString('utf8');
-  await validateSbom(text, where);
-  const claimed = (JSON.parse(text) as { metadata?: { component?: { properties?: { name: string; value: string }[] } } }).metadata?.component?.properties?.find(
+  const doc = await validateSbom(text, where);
+  const claimed = (doc as { metadata?: { component?: { properties?: { name: string; value: string }[] } } }).metadata?.component?.properties?.find(
     (p) => p.name === 'dev.gamelayer:image.digest',
   )?.value;
   if (claimed && claimed !== subject) {

@@ -1,6 +1,6 @@
 // Records of earlier scans and builds in `.gamelayer/records/`: the baselines `gamelayer diff` compares against.
 // Plain JSON (readable with jq), written to a temp file and renamed so a reader never sees half a record.
-import { copyFile, open, readFile } from 'node:fs/promises';
+import { copyFile, open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { buildRecordSchema, parseStored, scanRecordSchema, TREE_NAMES, type BuildRecord, type PushedTo, type ScanRecord, type TreeManifest, type TreeName } from '../types.js';
@@ -8,6 +8,7 @@ import { diskFullError } from '../util/disk-full.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { jsonChunks } from '../util/json-chunks.js';
 import { writeTextPieces } from '../util/write-all.js';
+import { parseBuildSummary, withMember, type BuildRecordSummary } from './record-summary.js';
 
 export type { ScanRecord };
 
@@ -135,40 +136,59 @@ export async function latestRecord(stateDir: string): Promise<{ file: string; re
 export async function markPushed(stateDir: string, record: BuildRecord, entry: PushedTo): Promise<string[]> {
   const dir = recordsDir(stateDir);
   const updated: string[] = [];
-  // Both files are read first; the last build is a copy of its tagged record, so the same text is checked once
-  // (a 100k-file game's record is tens of MB of JSON through the record's schema).
+  // Both files are read as bytes and only their summaries parsed; the new `pushed` is spliced into the bytes. A
+  // 100k-file game's record is tens of MB of JSON: parsing it again whole (the caller holds it already) and writing
+  // it out from objects took more memory than the push itself.
   const files = [...new Set([`build-${record.tags[0]}.json`, LAST_BUILD])].map((name) => path.join(dir, name));
-  const texts = await Promise.all(
-    files.map((file) =>
-      readRecordText(file).catch((e: unknown) => {
-        if (e instanceof GamelayerError && e.code === 'record.missing') return undefined;
-        throw e;
-      }),
-    ),
-  );
-  let parsed: { text: string; record: AnyRecord } | undefined;
-  for (const [i, file] of files.entries()) {
-    const text = texts[i];
-    if (text === undefined) continue;
-    const current = parsed?.text === text ? parsed.record : parseRecord(file, text);
-    parsed = { text, record: current };
-    if (current.kind !== 'build' || !sameImages(current, record)) continue;
+  /** The bytes read last and what came of them: skipped (not this build), left as they were, or these written. */
+  let previous: { bytes: Buffer; outcome: 'skipped' | 'unchanged' | Buffer } | undefined;
+  for (const file of files) {
+    const bytes = await readFile(file).catch((e: unknown) => {
+      if (errnoCode(e) === 'ENOENT') return undefined;
+      throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+    });
+    if (bytes === undefined) continue;
+    // The last build is a copy of its tagged record: the same bytes are checked and changed once.
+    if (previous?.bytes.equals(bytes)) {
+      const { outcome } = previous;
+      if (outcome instanceof Buffer) await writeBytes(file, outcome);
+      if (outcome !== 'skipped') updated.push(file);
+      continue;
+    }
+    previous = { bytes, outcome: 'skipped' };
+    let current: BuildRecordSummary;
+    try {
+      current = parseBuildSummary(file, bytes);
+    } catch (e) {
+      // A scan record under that name is not this build's.
+      if (e instanceof GamelayerError && e.code === 'record.no-build') continue;
+      throw e;
+    }
+    if (!sameImages(current, record)) continue;
     // Pushed there already with these very images (a no-op push): the entry, and its first time, stand.
     const before = current.pushed?.find((p) => p.repository === entry.repository);
     if (before && JSON.stringify(before.images) === JSON.stringify(entry.images)) {
+      previous.outcome = 'unchanged';
       updated.push(file);
       continue;
     }
     const pushed = (current.pushed ?? []).filter((p) => p.repository !== entry.repository);
-    await writeRecord(file, { ...current, pushed: [...pushed, entry] });
+    previous.outcome = withMember(bytes, 'pushed', JSON.stringify([...pushed, entry]));
+    await writeBytes(file, previous.outcome);
     updated.push(file);
   }
   return updated;
 }
 
+async function writeBytes(file: string, bytes: Buffer): Promise<void> {
+  await writeFileAtomic(file, (tmp) => writeFile(tmp, bytes, { flag: 'wx' }), {
+    writeError: (e) => diskFullError(e, 'state.disk-full', path.dirname(file), path.basename(file)),
+  });
+}
+
 /** The same build: same tag and the same image digests. */
-function sameImages(a: BuildRecord, b: BuildRecord): boolean {
-  const key = (r: BuildRecord) => JSON.stringify([r.tags[0], r.images.map((i) => [i.name, i.platform ?? '', i.digest])]);
+function sameImages(a: BuildRecordSummary, b: BuildRecordSummary): boolean {
+  const key = (r: BuildRecordSummary) => JSON.stringify([r.tags[0], r.images.map((i) => [i.name, i.platform ?? '', i.digest])]);
   return key(a) === key(b);
 }
 

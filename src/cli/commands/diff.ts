@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { GameConfig } from '../../config/load.js';
 import { diffManifests, hasChanges } from '../../diff/diff.js';
-import { lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
+import { showsSteps, step } from '../../report/step.js';
+import { lastBuildForPullCost, lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { diffDetails, diffTable, layerTable, pullCostTable } from './diff-format.js';
 import { layerDiff } from '../../plan/layer-diff.js';
@@ -10,7 +11,6 @@ import { parsePlatform } from '../../oci/image.js';
 import { pullCost, type PullCost } from '../../diff/pull-cost.js';
 import { chunkDiff } from '../../diff/chunks.js';
 import { EXIT, GamelayerError } from '../../errors.js';
-import { latestRecord } from '../../state/records.js';
 import type { BaseMove } from '../../pipeline/base-source.js';
 import type { BuildRecord } from '../../types.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
@@ -45,6 +45,9 @@ export function register(program: Command): void {
     .option('--platform <os/arch>', "with --against: the pull cost of a node of this platform (default: the newer build's first)")
     .action(async (a: string | undefined, b: string | undefined, opts: DiffFlags, cmd: Command) => {
       const reporter = commandReporter(!!opts.json);
+      // The long steps on a big game (1M entries: 10–20 s in all), shown on a terminal.
+      const shown = showsSteps(!!opts.json);
+      const inStep = <T>(label: string, run: () => Promise<T>) => step(reporter, shown, label, run);
       // Read the config once, and only on the paths that need it (two directories need none).
       let loaded: GameConfig | undefined;
       const gameConfig = async () => (loaded ??= await commandConfig(cmd));
@@ -90,17 +93,16 @@ export function register(program: Command): void {
         }
         before = { name, manifests: older.manifests, build: older };
         baseMoves = await (await import('../../pipeline/base-source.js')).currentBaseMoves(await gameConfig(), older, registry);
-        after = await workingTrees(await gameConfig(), reporter);
-        const last = opts.to ? undefined : await latestRecord((await gameConfig()).stateDir);
-        const newer = opts.to ? (await fetchBuildRecordFor(opts.to, registry)).record : last?.record.kind === 'build' ? last.record : undefined;
+        after = await inStep('scan trees', async () => workingTrees(await gameConfig(), reporter));
+        const newer = opts.to ? (await fetchBuildRecordFor(opts.to, registry)).record : await lastBuildForPullCost(await gameConfig());
         if (newer) cost = { value: pullCost(older, newer, costPlatform(newer, opts.platform)), from: opts.against, to: opts.to ?? `the last build (${newer.tags[0]})` };
         else costNote = 'no local build to compute the pull cost to (build first, or give --to <ref>)';
       } else if (a && b) {
         before = await sideFromArg(a, reporter);
         after = await sideFromArg(b, reporter);
       } else {
-        before = a ? await sideFromArg(a, reporter) : await lastRecordedSide(await gameConfig());
-        after = await workingTrees(await gameConfig(), reporter);
+        before = a ? await sideFromArg(a, reporter) : await inStep('read record', async () => lastRecordedSide(await gameConfig()));
+        after = await inStep('scan trees', async () => workingTrees(await gameConfig(), reporter));
       }
       const diffs = diffManifests(before.manifests, after.manifests);
       const changed = diffs.some(hasChanges);
@@ -111,7 +113,7 @@ export function register(program: Command): void {
         parseBaseRef(config!.baseImage, config!.dir).kind === 'registry'
           ? (before.build?.bases?.find((b) => b.platform === platform)?.layers ?? 0)
           : (await loadBaseImage(config!.baseImage, { baseDir: config!.dir, platform: parsePlatform(platform) })).layers.length;
-      const layers = config && before.build ? await layerDiff(config, after.manifests, before.build, baseLayerCount) : undefined;
+      const layers = config && before.build ? await inStep('diff layers', () => layerDiff(config, after.manifests, before.build!, baseLayerCount)) : undefined;
       if (opts.json) {
         printJson({ before: before.name, after: after.name, changed, trees: diffs, chunks: diffs.flatMap((d) => chunkDiff(d) ?? []), layers, pullCost: cost?.value, pullCostTo: cost?.to, ...(baseMoves.length ? { baseMoved: baseMoves } : {}) });
       } else {

@@ -2,7 +2,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { inspectRecord, type InspectView } from '../../inventory/inspect.js';
-import { localBuild, localBuilds } from '../../inventory/local.js';
+import { localBuildSummaries, localBuildSummary } from '../../inventory/local.js';
+import { readRecordTotals } from '../../state/record-summary.js';
 import { formatBytes } from '../../report/reporter.js';
 import { commandConfig, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
@@ -27,9 +28,11 @@ export function register(program: Command): void {
         view = inspectRecord(found.record, `${what} (record ${found.digest}, via ${found.via})`);
       } else {
         const config = await commandConfig(c);
-        const build = await localBuild(config, what);
-        const others = (await localBuilds(config)).map((b) => b.record);
-        view = inspectRecord(build.record, build.file, others);
+        // The others only for their layer digests: summaries, not every build's entries held at once.
+        const summaries = await localBuildSummaries(config);
+        const build = await localBuildSummary(config, what, summaries);
+        // The chosen build's entries counted in its file, not held (a 1M-entry record is 170 MB of JSON).
+        view = inspectRecord(await readRecordTotals(build.file), build.file, summaries.map((b) => b.record));
       }
       if (flags.json) return printJson(view);
       process.stdout.write(render(view));

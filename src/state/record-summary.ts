@@ -1,0 +1,317 @@
+// A build record's summary read without its trees' entries: `ls`, `inspect` and `gc` look at every local build
+// (tags, time, layers, images) but need no build's entries but the one they show. A 100k-file game's record is
+// 22 MB of JSON, 40 MiB once parsed and as much again through the schema; parsing each of several builds whole,
+// even one at a time, grew the heap to about 350 MiB before a full collection. The two big values (`manifests`,
+// `plan`) are stepped over in the file's bytes (every byte JSON gives meaning to is ASCII, and no byte of a UTF-8
+// multi-byte character is), and only the rest is parsed and checked.
+import { readFile } from 'node:fs/promises';
+import { GamelayerError, errnoCode } from '../errors.js';
+import { buildRecordSchema, parseStored, plannedLayerSchema, treeManifestSchema, type BuildRecord, type PlannedLayer, type TreeManifest } from '../types.js';
+
+export type BuildRecordSummary = Omit<BuildRecord, 'manifests' | 'plan'>;
+
+const summarySchema = buildRecordSchema.omit({ manifests: true, plan: true });
+/** Top-level keys stepped over, and the first byte their value must have. */
+const SKIPPED = new Map([
+  ['manifests', 0x5b], // [
+  ['plan', 0x7b], // {
+]);
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** Reads a build record's summary; the errors of `readBuildRecord` for a missing, corrupt or scan record. */
+export async function readBuildSummary(file: string): Promise<BuildRecordSummary> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('record.no-build', `${file}: no build yet, run gamelayer build`);
+    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+  }
+  return parseBuildSummary(file, bytes);
+}
+
+/** A build record's summary from its bytes (`file` names it in errors). */
+export function parseBuildSummary(file: string, bytes: Buffer): BuildRecordSummary {
+  const corrupt = (problem: string) =>
+    new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
+  const notJson = () => new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
+  let text: string;
+  try {
+    text = withoutKeys(bytes);
+  } catch (e) {
+    if (e instanceof SyntaxError) throw notJson();
+    throw corrupt((e as Error).message);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw notJson();
+  }
+  const r = value as { kind?: unknown; schemaVersion?: unknown };
+  if (r.kind === 'scan') throw new GamelayerError('record.no-build', `${file}: a scan record, not a build record`, 'run gamelayer build');
+  if (r.schemaVersion !== 1) throw corrupt(`schemaVersion: expected 1, got ${JSON.stringify(r.schemaVersion)}`);
+  const parsed = parseStored(summarySchema, value);
+  if (!parsed.ok) throw corrupt(parsed.problem);
+  return parsed.value;
+}
+
+/** Where one member of the top-level object lies in the bytes: its key's opening quote, its value's span. */
+export interface MemberSpan {
+  key: string;
+  start: number;
+  valueStart: number;
+  valueEnd: number;
+}
+
+/**
+ * The members of the top-level object, in order, and the index of its closing brace. Throws SyntaxError when the
+ * text is not one JSON object (unbalanced, truncated); values are only stepped over, not checked.
+ */
+export function topLevelMembers(bytes: Buffer): { members: MemberSpan[]; end: number } {
+  const found = objectMembers(bytes, skipSpace(bytes, 0));
+  if (skipSpace(bytes, found.end + 1) !== bytes.length) throw new SyntaxError('text after the object');
+  return found;
+}
+
+/** The members of the object whose opening brace is at `i`, and the index of its closing brace. */
+function objectMembers(bytes: Buffer, i: number): { members: MemberSpan[]; end: number } {
+  if (bytes[i] !== 0x7b) throw new SyntaxError('not an object');
+  i = skipSpace(bytes, i + 1);
+  const members: MemberSpan[] = [];
+  if (bytes[i] === 0x7d) return { members, end: i };
+  for (;;) {
+    if (bytes[i] !== QUOTE) throw new SyntaxError('expected a key');
+    const start = i;
+    const keyEnd = skipString(bytes, i);
+    const key = JSON.parse(bytes.toString('utf8', i, keyEnd)) as string;
+    i = skipSpace(bytes, keyEnd);
+    if (bytes[i] !== 0x3a) throw new SyntaxError('expected ":"');
+    const valueStart = skipSpace(bytes, i + 1);
+    const valueEnd = skipValue(bytes, valueStart);
+    members.push({ key, start, valueStart, valueEnd });
+    i = skipSpace(bytes, valueEnd);
+    if (bytes[i] === 0x2c) {
+      i = skipSpace(bytes, i + 1);
+      continue;
+    }
+    if (bytes[i] === 0x7d) return { members, end: i };
+    throw new SyntaxError('expected "," or "}"');
+  }
+}
+
+/** Calls `each` with the span of every element of the list whose opening bracket is at `i`, in order. */
+function forEachElement(bytes: Buffer, i: number, each: (start: number, end: number) => void): void {
+  if (bytes[i] !== 0x5b) throw new SyntaxError('not a list');
+  i = skipSpace(bytes, i + 1);
+  if (bytes[i] === 0x5d) return;
+  for (;;) {
+    const end = skipValue(bytes, i);
+    each(i, end);
+    i = skipSpace(bytes, end);
+    if (bytes[i] === 0x2c) {
+      i = skipSpace(bytes, i + 1);
+      continue;
+    }
+    if (bytes[i] === 0x5d) return;
+    throw new SyntaxError('expected "," or "]"');
+  }
+}
+
+function listElements(bytes: Buffer, i: number): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  forEachElement(bytes, i, (start, end) => out.push({ start, end }));
+  return out;
+}
+
+/** An object's members but `drop`, parsed (the object at `start`). */
+function parseWithout(bytes: Buffer, start: number, drop: string): { value: unknown; dropped?: MemberSpan } {
+  const all = objectMembers(bytes, start).members;
+  const kept = all.filter((m) => m.key !== drop);
+  const value: unknown = JSON.parse(`{${kept.map((m) => `${JSON.stringify(m.key)}:${bytes.toString('utf8', m.valueStart, m.valueEnd)}`).join(',')}}`);
+  return { value, dropped: all.find((m) => m.key === drop) };
+}
+
+/** What `inspect` shows of a list of entries: how many, how many files, their bytes, and the only one's path. */
+export interface EntryCounts {
+  entries: number;
+  files: number;
+  bytes: number;
+  /** The path of the first entry (a tree image's marker layer holds only `.gamelayer-tree`). */
+  firstPath?: string;
+}
+
+/** Counts the entries of the list at `i`, one parsed at a time (none held). */
+function countEntries(bytes: Buffer, i: number): EntryCounts {
+  const c: EntryCounts = { entries: 0, files: 0, bytes: 0 };
+  forEachElement(bytes, i, (start, end) => {
+    const e = JSON.parse(bytes.toString('utf8', start, end)) as { path?: unknown; type?: unknown; size?: unknown };
+    if (c.entries === 0 && typeof e.path === 'string') c.firstPath = e.path;
+    c.entries++;
+    if (e.type === 'file') c.files++;
+    if (typeof e.size === 'number') c.bytes += e.size;
+  });
+  return c;
+}
+
+/** A record as `inspect` shows it: the summary, the trees' and the plan's layers' heads with their entries counted. */
+export interface RecordTotals extends BuildRecordSummary {
+  trees: (ManifestHead & EntryCounts)[];
+  planLayers: (Omit<PlannedLayer, 'entries'> & EntryCounts)[];
+}
+
+/** The totals of a record read whole. */
+export function totalsOf(record: BuildRecord): RecordTotals {
+  const counts = (list: readonly { path: string; type: string; size: number }[]): EntryCounts => ({
+    entries: list.length,
+    files: list.filter((e) => e.type === 'file').length,
+    bytes: list.reduce((s, e) => s + e.size, 0),
+    ...(list.length ? { firstPath: list[0]!.path } : {}),
+  });
+  const { manifests, plan, ...summary } = record;
+  return {
+    ...summary,
+    trees: manifests.map(({ entries, ...head }) => ({ ...head, ...counts(entries) })),
+    planLayers: plan.layers.map(({ entries, ...head }) => ({ ...head, ...counts(entries) })),
+  };
+}
+
+/**
+ * The totals of the record in `file`, its entries counted in its bytes one at a time: on a 1M-entry game the
+ * record is 170 MB of JSON, which parsed whole took 700 MiB. The heads are checked against the record's schema; the
+ * entries only parsed.
+ */
+export async function readRecordTotals(file: string): Promise<RecordTotals> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('record.no-build', `${file}: no build yet, run gamelayer build`);
+    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+  }
+  const summary = parseBuildSummary(file, bytes);
+  const corrupt = (problem: string) =>
+    new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
+  try {
+    const heads = manifestHeads(file, bytes);
+    const members = topLevelMembers(bytes).members;
+    const manifests = members.find((m) => m.key === 'manifests')!;
+    const trees: RecordTotals['trees'] = [];
+    let n = 0;
+    forEachElement(bytes, manifests.valueStart, (start) => {
+      const list = objectMembers(bytes, start).members.find((m) => m.key === 'entries');
+      if (!list) throw corrupt(`manifests[${n}].entries: missing`);
+      trees.push({ ...heads[n]!, ...countEntries(bytes, list.valueStart) });
+      n++;
+    });
+    const plan = members.find((m) => m.key === 'plan')!;
+    const layers = objectMembers(bytes, plan.valueStart).members.find((m) => m.key === 'layers');
+    if (!layers) throw corrupt('plan.layers: missing');
+    const planLayers: RecordTotals['planLayers'] = [];
+    forEachElement(bytes, layers.valueStart, (start) => {
+      const { value, dropped } = parseWithout(bytes, start, 'entries');
+      const head = parseStored(plannedLayerHeadSchema, value);
+      if (!head.ok) throw corrupt(`plan.layers[${planLayers.length}].${head.problem}`);
+      if (!dropped) throw corrupt(`plan.layers[${planLayers.length}].entries: missing`);
+      planLayers.push({ ...head.value, ...countEntries(bytes, dropped.valueStart) });
+    });
+    return { ...summary, trees, planLayers };
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
+    throw e;
+  }
+}
+
+/** A tree's manifest without its entries: tree, digest, root, source, platform, chunks and chunk lists. */
+export type ManifestHead = Omit<TreeManifest, 'entries'>;
+const manifestHeadSchema = treeManifestSchema.omit({ entries: true });
+const plannedLayerHeadSchema = plannedLayerSchema.omit({ entries: true });
+
+/**
+ * The record's tree manifests without their entries (stepped over in the bytes, as the summary's): what gc keeps
+ * of a build's state (chunk lists, the trees that are archives) without parsing its 100k entries.
+ */
+export function manifestHeads(file: string, bytes: Buffer): ManifestHead[] {
+  const corrupt = (problem: string) =>
+    new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
+  try {
+    const list = topLevelMembers(bytes).members.find((m) => m.key === 'manifests');
+    if (!list) throw corrupt('manifests: missing');
+    return listElements(bytes, list.valueStart).map((el, n) => {
+      const kept = objectMembers(bytes, el.start).members.filter((m) => m.key !== 'entries');
+      const value: unknown = JSON.parse(`{${kept.map((m) => `${JSON.stringify(m.key)}:${bytes.toString('utf8', m.valueStart, m.valueEnd)}`).join(',')}}`);
+      const parsed = parseStored(manifestHeadSchema, value);
+      if (!parsed.ok) throw corrupt(`manifests[${n}].${parsed.problem}`);
+      return parsed.value;
+    });
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
+    throw e;
+  }
+}
+
+/** The top-level object's text without the SKIPPED members (each must be there, of its kind). */
+export function withoutKeys(bytes: Buffer): string {
+  const { members } = topLevelMembers(bytes);
+  const kept: string[] = [];
+  for (const m of members) {
+    const first = SKIPPED.get(m.key);
+    if (first === undefined) kept.push(`${JSON.stringify(m.key)}:${bytes.toString('utf8', m.valueStart, m.valueEnd)}`);
+    else if (bytes[m.valueStart] !== first) throw new Error(`${m.key}: expected ${first === 0x5b ? 'a list' : 'a map'}`);
+  }
+  for (const key of SKIPPED.keys()) if (!members.some((m) => m.key === key)) throw new Error(`${key}: missing`);
+  return `{${kept.join(',')}}`;
+}
+
+/**
+ * The record's bytes with the top-level member `key` set to `json` (its value's text), every other byte as it
+ * was: replaced where it is, else added last.
+ */
+export function withMember(bytes: Buffer, key: string, json: string): Buffer {
+  const { members, end } = topLevelMembers(bytes);
+  const at = members.find((m) => m.key === key);
+  if (at) return Buffer.concat([bytes.subarray(0, at.valueStart), Buffer.from(json), bytes.subarray(at.valueEnd)]);
+  const member = `${members.length ? ',' : ''}${JSON.stringify(key)}:${json}`;
+  return Buffer.concat([bytes.subarray(0, end), Buffer.from(member), bytes.subarray(end)]);
+}
+
+function skipSpace(b: Buffer, i: number): number {
+  while (i < b.length && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09)) i++;
+  return i;
+}
+
+/** The index just past the string starting at `i` (its opening quote). */
+function skipString(b: Buffer, i: number): number {
+  for (let j = i + 1; j < b.length; j++) {
+    const c = b[j];
+    if (c === BACKSLASH) j++;
+    else if (c === QUOTE) return j + 1;
+  }
+  throw new SyntaxError('unterminated string');
+}
+
+/** The index just past the value starting at `i`: a string, or an object or list by its brackets, or a scalar. */
+function skipValue(b: Buffer, i: number): number {
+  const c = b[i];
+  if (c === QUOTE) return skipString(b, i);
+  if (c !== 0x7b && c !== 0x5b) {
+    let j = i;
+    while (j < b.length && b[j] !== 0x2c && b[j] !== 0x7d && b[j] !== 0x5d && b[j] !== 0x20 && b[j] !== 0x0a && b[j] !== 0x0d && b[j] !== 0x09) j++;
+    if (j === i) throw new SyntaxError('expected a value');
+    return j;
+  }
+  let depth = 0;
+  for (let j = i; j < b.length; j++) {
+    const x = b[j];
+    if (x === QUOTE) {
+      j = skipString(b, j) - 1;
+    } else if (x === 0x7b || x === 0x5b) {
+      depth++;
+    } else if (x === 0x7d || x === 0x5d) {
+      if (--depth === 0) return j + 1;
+    }
+  }
+  throw new SyntaxError('unbalanced brackets');
+}

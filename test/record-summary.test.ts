@@ -1,0 +1,173 @@
+// A build record's summary (state/record-summary.ts): the record without `manifests` and `plan`, read without
+// parsing them. The text it parses is the same whatever the number of entries (the bounded part), and it stays
+// exact around strings that hold brackets, quotes, escapes and multi-byte characters.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { markPushed } from '../src/state/records.js';
+import type { BuildRecord } from '../src/types.js';
+import { keptState, readKeptState } from '../src/inventory/gc-state.js';
+import type { GameConfig } from '../src/config/load.js';
+import { pullCost } from '../src/diff/pull-cost.js';
+import { lastBuildForPullCost } from '../src/diff/states.js';
+import { manifestHeads, readBuildSummary, readRecordTotals, totalsOf, withoutKeys } from '../src/state/record-summary.js';
+import { tempDir } from './support/tmp.js';
+
+const entry = (i: number) => ({ path: `levels/ä "odd" {name} [${i}] \\ \u2603.dat`, type: 'file', mode: 420, size: i, xxh64: '0123456789abcdef' });
+
+function record(entries: number) {
+  const list = Array.from({ length: entries }, (_, i) => entry(i));
+  return {
+    schemaVersion: 1,
+    game: 'g',
+    version: '1.0 "quoted" }',
+    createdAt: '2026-12-05T00:00:00.000Z',
+    tags: ['v1', 'v1-app'],
+    platforms: ['linux/amd64'],
+    manifests: [{ tree: 'app', entries: list, digest: 'sha256:dd', root: '/opt/local/app', source: { kind: 'dir', path: 'app' } }],
+    plan: { layers: [{ tree: 'app', index: 0, entries: list, inputKey: 'k', bytes: 1 }] },
+    layers: [{ tree: 'app', index: 0, inputKey: 'k', diffID: 'sha256:cc', digest: 'sha256:aa', size: 3, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }],
+    images: [{ name: 'server', digest: 'sha256:bb', mediaType: 'application/vnd.oci.image.manifest.v1+json', layers: [{ digest: 'sha256:aa', size: 3 }] }],
+    kind: 'build',
+  };
+}
+
+describe('build record summary', () => {
+  it('is the record without manifests and plan, the same text for 10 entries or 20,000', () => {
+    const small = withoutKeys(Buffer.from(JSON.stringify(record(10))));
+    const big = withoutKeys(Buffer.from(JSON.stringify(record(20_000))));
+    expect(big).toBe(small);
+    const { manifests: _m, plan: _p, ...rest } = record(10);
+    expect(JSON.parse(small)).toEqual(rest);
+    // Spaced out as a person might write it, keys in another order.
+    const spaced = JSON.stringify({ plan: record(3).plan, ...rest, manifests: record(3).manifests }, null, 2);
+    expect(JSON.parse(withoutKeys(Buffer.from(spaced)))).toEqual(rest);
+  });
+
+  it('refuses a truncated record, one without its entries, and a scan record', async () => {
+    const dir = await tempDir();
+    const text = JSON.stringify(record(100));
+    const cut = path.join(dir, 'cut.json');
+    await writeFile(cut, text.slice(0, text.length - 300));
+    await expect(readBuildSummary(cut)).rejects.toMatchObject({ code: 'record.corrupt' });
+    const { plan: _p, ...noPlan } = record(1);
+    const nop = path.join(dir, 'noplan.json');
+    await writeFile(nop, JSON.stringify(noPlan));
+    await expect(readBuildSummary(nop)).rejects.toThrow(/plan: missing/);
+    const scan = path.join(dir, 'scan.json');
+    await writeFile(scan, JSON.stringify({ kind: 'scan', schemaVersion: 1, game: 'g', createdAt: 'x', manifests: [], plan: {} }));
+    await expect(readBuildSummary(scan)).rejects.toMatchObject({ code: 'record.no-build' });
+    await expect(readBuildSummary(path.join(dir, 'none.json'))).rejects.toMatchObject({ code: 'record.no-build' });
+  });
+});
+
+describe('markPushed on a big record', () => {
+  it('splices the push into both files and parses no entries: the longest text parsed is the summary', async () => {
+    const stateDir = await tempDir();
+    const big = record(20_000);
+    const text = JSON.stringify(big);
+    await mkdir(path.join(stateDir, 'records'));
+    for (const name of ['build-v1.json', 'build-last.json']) await writeFile(path.join(stateDir, 'records', name), text);
+    const entry = { repository: 'r.example/g', images: [{ name: 'server', digest: 'sha256:bb' }], at: '2026-12-05T01:00:00.000Z' };
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const updated = await markPushed(stateDir, big as unknown as BuildRecord, entry);
+      expect(updated.map((f) => path.basename(f))).toEqual(['build-v1.json', 'build-last.json']);
+      const longest = Math.max(...parse.mock.calls.map((c) => String(c[0]).length));
+      expect(longest).toBeLessThan(text.length / 100);
+    } finally {
+      parse.mockRestore();
+    }
+    for (const name of ['build-v1.json', 'build-last.json']) {
+      expect(JSON.parse(await readFile(path.join(stateDir, 'records', name), 'utf8'))).toEqual({ ...big, pushed: [entry] });
+    }
+    // Pushed again with the same images: nothing written; to another repository: a second entry.
+    const again = { ...entry, repository: 'r2.example/g' };
+    await markPushed(stateDir, big as unknown as BuildRecord, again);
+    expect(JSON.parse(await readFile(path.join(stateDir, 'records', 'build-last.json'), 'utf8')).pushed).toEqual([entry, again]);
+  });
+});
+
+describe('what gc keeps of a build', () => {
+  it('reads the chunk lists from the manifests without their entries; parses entries only for an archive tree', async () => {
+    const dir = await tempDir();
+    const chunked = record(20_000);
+    const [m] = chunked.manifests;
+    Object.assign(m!, { chunks: { minFileSize: 1, avgChunkSize: 262_144 }, recipes: [{ path: 'big.pak', size: 123_456_789, xxh64: 'fedcba9876543210', sha256: '0'.repeat(64), chunks: '' }] });
+    const text = JSON.stringify(chunked);
+    const file = path.join(dir, 'build-v1.json');
+    await writeFile(file, text);
+    const { entries: _e, ...head } = m!;
+    expect(manifestHeads(file, Buffer.from(text))).toEqual([head]);
+    const parse = vi.spyOn(JSON, 'parse');
+    let kept;
+    try {
+      kept = await readKeptState(file);
+      expect(Math.max(...parse.mock.calls.map((c) => String(c[0]).length))).toBeLessThan(text.length / 100);
+    } finally {
+      parse.mockRestore();
+    }
+    expect(kept).toEqual(keptState(chunked as unknown as BuildRecord));
+    expect(kept.recipes.size).toBe(1);
+
+    // An archive tree: its members are in its entries, so the record is read whole.
+    const archive = record(5);
+    archive.manifests[0]!.source = { kind: 'archive', path: 'app.tar', compression: 'none' } as never;
+    await writeFile(file, JSON.stringify(archive));
+    const members = await readKeptState(file);
+    expect(members.archiveMembers).toEqual(new Set(['0123456789abcdef']));
+  });
+});
+
+describe('record totals for inspect', () => {
+  it('counts the entries in the bytes, one parsed at a time: the totals of the record read whole', async () => {
+    const dir = await tempDir();
+    const big = record(20_000);
+    const text = JSON.stringify(big);
+    const file = path.join(dir, 'build-v1.json');
+    await writeFile(file, text);
+    const parse = vi.spyOn(JSON, 'parse');
+    let totals;
+    try {
+      totals = await readRecordTotals(file);
+      expect(Math.max(...parse.mock.calls.map((c) => String(c[0]).length))).toBeLessThan(text.length / 100);
+    } finally {
+      parse.mockRestore();
+    }
+    const { kind: _kind, ...whole } = big; // the summary's schema keeps only the record's own fields
+    expect(totals).toEqual(totalsOf(whole as unknown as BuildRecord));
+    expect(totals.trees[0]).toMatchObject({ entries: 20_000, files: 20_000, bytes: (19_999 * 20_000) / 2 });
+  });
+});
+
+describe('the last build for diff --against\'s pull cost', () => {
+  it('is read without its entries unless a tree is chunked, and costs the same', async () => {
+    const stateDir = await tempDir();
+    await mkdir(path.join(stateDir, 'records'));
+    const config = { stateDir } as GameConfig;
+    expect(await lastBuildForPullCost(config)).toBeUndefined();
+    const newer = record(20_000);
+    Object.assign(newer.images[0]!, { platform: 'linux/amd64' });
+    newer.images[0]!.layers.push({ digest: 'sha256:ee', size: 7 });
+    const text = JSON.stringify(newer);
+    await writeFile(path.join(stateDir, 'records', 'build-last.json'), text);
+    const older = { images: [{ ...newer.images[0]!, layers: [{ digest: 'sha256:aa', size: 3 }] }] } as unknown as BuildRecord;
+    const parse = vi.spyOn(JSON, 'parse');
+    let side;
+    try {
+      side = (await lastBuildForPullCost(config))!;
+      expect(Math.max(...parse.mock.calls.map((c) => String(c[0]).length))).toBeLessThan(text.length / 100);
+    } finally {
+      parse.mockRestore();
+    }
+    expect(side.manifests[0]!.entries).toEqual([]);
+    const whole = pullCost(older, newer as unknown as BuildRecord);
+    expect(pullCost(older, side)).toEqual(whole);
+    expect(whole.images[0]).toMatchObject({ newBytes: 7, newLayers: 1 });
+
+    // A chunked tree: its chunks are in its entries, so the record is read whole.
+    Object.assign(newer.manifests[0]!, { chunks: { minFileSize: 1, avgChunkSize: 262_144 } });
+    await writeFile(path.join(stateDir, 'records', 'build-last.json'), JSON.stringify(newer));
+    expect((await lastBuildForPullCost(config))!.manifests[0]!.entries).toHaveLength(20_000);
+  });
+});
