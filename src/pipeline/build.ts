@@ -72,12 +72,16 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles): Promise<Buil
   // A chunked tree's scan takes the chunk lists of big files that record knows (a fresh host need not chunk them);
   // a failed lookup fails the build through the second promise, so the scan's copy of it only ends in undefined.
   const previousP = findPrevious(inputs);
+  // A failed lookup fails the build at once (below); the scan is told, so the command ends now, not once the whole
+  // game is read for nothing (minutes on a cold host).
+  const scanAbort = new AbortController();
+  previousP.catch(() => scanAbort.abort());
   const previousRecord = previousP.then((p) => p.record ?? p.remote?.record, () => undefined);
   const cacheP = openLayerCache(inputs.config.stateDir, inputs.reporter);
   // One read per file (docs/architecture.md): with no previous build to diff against and no cached layer to look up,
   // the build packs every file the stat cache misses whatever its hash, so the layer writer hashes it as it packs it.
   const packHashes = () => Promise.all([previousP, cacheP]).then(([p, c]) => p.record === undefined && c.empty, () => false);
-  const [{ scans, scanMs }, previous] = await Promise.all([scanTrees({ ...inputs, started, previous: previousRecord, packHashes, openFiles }), previousP]);
+  const [{ scans, scanMs }, previous] = await Promise.all([scanTrees({ ...inputs, started, previous: previousRecord, packHashes, openFiles, signal: scanAbort.signal }), previousP]);
   const cache = await cacheP;
   const reuse = layerReuse({ ...inputs, cache, kept: previous.kept });
   const previousBlob = previous.record && previous.remote ? previous.remote.recordRead.blob : undefined;

@@ -341,5 +341,6 @@ export async function scanGameChunked(
     return chunks ? chunkingHasher(chunks, config.stateDir, opts.reporter, previousChunkLists(previous, tree, chunks.avgChunkSize)) : undefined;
   };
   const scan = await scanGame(config, { ...scanOpts, bigFiles: hasher });
+  opts.signal?.throwIfAborted();
   return { game: scan.game, trees: await chunkTrees(config, scan, opts.reporter, previous) };
 }

@@ -60,6 +60,12 @@ export interface ScanOptions {
    * close however it ends. Without it they close when the stat caches are saved (`TreeScan.pending.finish()`).
    */
   openFiles?: OpenFiles;
+  /**
+   * Ends the scan early (a build whose registry lookup failed stops hashing at once instead of reading the whole game
+   * for nothing): checked before each tree, every HASH_BATCH small files, before each other file and as a big one is
+   * read. An aborted scan saves no cache.
+   */
+  signal?: AbortSignal;
 }
 
 export interface BigFileHasher {
@@ -301,7 +307,9 @@ async function scanDir(
 
   const toHash = cache.reservedCount;
   // The build packs these files whatever their hash: the layer writer hashes them from the bytes it packs.
-  if (toHash > 0 && !big && opts.packHashes && (await opts.packHashes(tree, opts.platform))) {
+  const leaveToWriter = toHash > 0 && !big && opts.packHashes !== undefined && (await opts.packHashes(tree, opts.platform));
+  opts.signal?.throwIfAborted();
+  if (leaveToWriter) {
     const packed = store && store.length >= packedScan.minEntries ? store : undefined;
     if (store && !packed) cache.attach((entries = store.materialize()));
     return { entries, stats: { cacheHits, hashedFiles: 0, hashedBytes: 0, cacheRejected: cache.rejected }, pending: cache, ...(packed ? { packed } : {}) };
@@ -331,15 +339,19 @@ async function scanDir(
     let k = cache.reservedKey(slot);
     // Bytes of this file the bar has already moved by while it was read (never past its size, retries included).
     let ticked = 0;
-    const onBytes = task
-      ? (n: number) => {
-          const add = Math.min(n, k[0] - ticked);
-          if (add <= 0) return;
-          ticked += add;
-          task.tick(add);
-        }
-      : undefined;
+    const onBytes =
+      task || opts.signal
+        ? (n: number) => {
+            opts.signal?.throwIfAborted();
+            if (!task) return;
+            const add = Math.min(n, k[0] - ticked);
+            if (add <= 0) return;
+            ticked += add;
+            task.tick(add);
+          }
+        : undefined;
     for (let attempt = first; ; attempt++) {
+      opts.signal?.throwIfAborted();
       try {
         if (attempt > 1) {
           // Hashed as it is now: the entry takes the file's new size and mode.
@@ -354,6 +366,7 @@ async function scanDir(
         return;
       } catch (err) {
         if (err instanceof ChangedWhileReading && attempt < attempts) continue;
+        if (opts.signal?.aborted) throw err; // not the file's fault
         throw wrapReadError(err, label, file);
       }
     }
@@ -363,7 +376,10 @@ async function scanDir(
   const api = toHash ? await xxhashApi() : undefined;
   const slow: { slot: number; first: number }[] = [];
   for (let slot = 0; slot < toHash; slot++) {
-    if ((slot & (HASH_BATCH - 1)) === HASH_BATCH - 1) await yieldToEventLoop(); // progress output and signals stay live
+    if ((slot & (HASH_BATCH - 1)) === HASH_BATCH - 1) {
+      await yieldToEventLoop(); // progress output and signals stay live
+      opts.signal?.throwIfAborted();
+    }
     const k = cache.reservedKey(slot);
     if (k[0] > SMALL_FILE || (big && k[0] >= big.minSize)) {
       slow.push({ slot, first: 1 });
@@ -516,6 +532,7 @@ export async function scanGame(config: GameConfig, opts: Omit<ScanOptions, 'stat
     for (const own of tc.ownFolders ?? []) {
       opts.reporter?.warn(`${name}: ${own.path} (${own.what}) lies inside the tree's source; it is left out of the tree`);
     }
+    opts.signal?.throwIfAborted();
     const filters = { include: tc.include, exclude: tc.exclude };
     const shared = tc.sources['*'];
     if (shared !== undefined) {

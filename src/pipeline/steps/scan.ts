@@ -14,6 +14,8 @@ export type ScanInput = Pick<BuildInputs, 'config' | 'reporter' | 'platforms' | 
   packHashes?: () => Promise<boolean>;
   /** The build's open files: what the scan opens for later steps (paged stats), closed by the build however it ends. */
   openFiles?: OpenFiles;
+  /** Stops the scan (the build failed elsewhere): see ScanOptions.signal. */
+  signal?: AbortSignal;
 };
 
 export interface ScanOutput {
@@ -24,6 +26,6 @@ export interface ScanOutput {
 
 export async function scanTrees(i: ScanInput): Promise<ScanOutput> {
   // A file no compression could bring under the layer limit is refused by the scan, before anything is built.
-  const scanned = await scanGameChunked(i.config, { reporter: i.reporter, platforms: i.platforms, maxFileBytes: i.layerLimit * MAX_COMPRESSION_RATIO[i.kind], previous: i.previous, packHashes: i.packHashes, openFiles: i.openFiles });
+  const scanned = await scanGameChunked(i.config, { reporter: i.reporter, platforms: i.platforms, maxFileBytes: i.layerLimit * MAX_COMPRESSION_RATIO[i.kind], previous: i.previous, packHashes: i.packHashes, openFiles: i.openFiles, signal: i.signal });
   return { scans: scanned.trees, scanMs: Date.now() - i.started };
 }
