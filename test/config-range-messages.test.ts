@@ -2,21 +2,11 @@
 // the words docs/config.md uses, and what was given (it printed zod's own "Too small: expected number to be >=4" and
 // 'Invalid option: expected one of "gzip"|"zstd"').
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../src/config/load.js';
-import { GamelayerError } from '../src/errors.js';
+import { CONFIG_FILE, FOUR_TREES, configErrorOf } from './support/config-errors.js';
 
-const FILE = '/games/g/gamelayer.yaml';
-const TREES = 'trees:\n  engine: {source: e}\n  engine-media: {source: em}\n  app: {source: a}\n  app-media: {source: am}\n';
-
-function errorOf(text: string): string {
-  try {
-    parseConfig(text, FILE);
-  } catch (e) {
-    expect(e).toBeInstanceOf(GamelayerError);
-    return (e as GamelayerError).message;
-  }
-  throw new Error('expected the config to be refused');
-}
+const FILE = CONFIG_FILE;
+const TREES = FOUR_TREES;
+const errorOf = configErrorOf;
 
 describe('config range and choice messages', () => {
   it.each([

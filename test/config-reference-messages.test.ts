@@ -4,20 +4,11 @@
 // act on (the CLI's own reference parser already said "must be lower-case").
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
-import { GamelayerError } from '../src/errors.js';
+import { CONFIG_FILE, FOUR_TREES, configErrorOf } from './support/config-errors.js';
 
-const FILE = '/games/g/gamelayer.yaml';
-const TREES = 'trees:\n  engine: {source: e}\n  engine-media: {source: em}\n  app: {source: a}\n  app-media: {source: am}\n';
-
-function errorOf(text: string): string {
-  try {
-    parseConfig(text, FILE);
-  } catch (e) {
-    expect(e).toBeInstanceOf(GamelayerError);
-    return (e as GamelayerError).message;
-  }
-  throw new Error('expected the config to be refused');
-}
+const FILE = CONFIG_FILE;
+const TREES = FOUR_TREES;
+const errorOf = configErrorOf;
 
 describe('config image reference messages', () => {
   it.each([

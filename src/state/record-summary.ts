@@ -22,14 +22,18 @@ const BACKSLASH = 0x5c;
 
 /** Reads a build record's summary; the errors of `readBuildRecord` for a missing, corrupt or scan record. */
 export async function readBuildSummary(file: string): Promise<BuildRecordSummary> {
-  let bytes: Buffer;
+  const bytes = await readRecordBytes(file);
+  return parseBuildSummary(file, bytes);
+}
+
+/** A record file's bytes, with the errors `readBuildRecord` gives for a missing or unreadable one. */
+async function readRecordBytes(file: string): Promise<Buffer> {
   try {
-    bytes = await readFile(file);
+    return await readFile(file);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw new GamelayerError('record.no-build', `${file}: no build yet, run gamelayer build`);
     throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
   }
-  return parseBuildSummary(file, bytes);
 }
 
 /** A build record's summary from its bytes (`file` names it in errors). */
@@ -184,13 +188,7 @@ export function totalsOf(record: BuildRecord): RecordTotals {
  * entries only parsed.
  */
 export async function readRecordTotals(file: string): Promise<RecordTotals> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('record.no-build', `${file}: no build yet, run gamelayer build`);
-    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
-  }
+  const bytes = await readRecordBytes(file);
   const summary = parseBuildSummary(file, bytes);
   const corrupt = (problem: string) =>
     new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
