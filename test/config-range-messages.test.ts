@@ -4,10 +4,6 @@
 import { describe, expect, it } from 'vitest';
 import { CONFIG_FILE, FOUR_TREES, configErrorOf } from './support/config-errors.js';
 
-const FILE = CONFIG_FILE;
-const TREES = FOUR_TREES;
-const errorOf = configErrorOf;
-
 describe('config range and choice messages', () => {
   it.each([
     ['layers: {maxLayers: 3}', 'layers.maxLayers: expected a whole number from 4 to 120 (layers of one image, base layers included), got number 3'],
@@ -17,8 +13,8 @@ describe('config range and choice messages', () => {
     ['version: ""', 'version: expected a non-empty string, got string ""'],
     ['store: ""', 'store: expected a non-empty path, got string ""'],
   ])('%s', (line, message) => {
-    const got = errorOf(`game: g\nstart: /s\n${line}\n${TREES}`);
-    expect(got.startsWith(`${FILE}:3:`)).toBe(true);
+    const got = configErrorOf(`game: g\nstart: /s\n${line}\n${FOUR_TREES}`);
+    expect(got.startsWith(`${CONFIG_FILE}:3:`)).toBe(true);
     expect(got.replace(/^[^ ]+:3:\d+: /, '')).toBe(message);
   });
 });

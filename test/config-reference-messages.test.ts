@@ -6,10 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config/load.js';
 import { CONFIG_FILE, FOUR_TREES, configErrorOf } from './support/config-errors.js';
 
-const FILE = CONFIG_FILE;
-const TREES = FOUR_TREES;
-const errorOf = configErrorOf;
-
 describe('config image reference messages', () => {
   it.each([
     ['registry: 127.0.0.1:5000/Studio/Game', 'registry: the repository path "Studio/Game" must be lower case (127.0.0.1:5000/studio/game)'],
@@ -17,11 +13,11 @@ describe('config image reference messages', () => {
     ['baseImage: Debian:bookworm', 'baseImage: the repository path "Debian" must be lower case (debian:bookworm)'],
     ['registry: "127.0.0.1:5000/studio game"', 'registry: expected an image reference such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/game or localhost:5000/game'],
   ])('%s', (line, message) => {
-    const got = errorOf(`game: g\nstart: /s\n${line}\n${TREES}`);
-    expect(got.startsWith(`${FILE}:3:`)).toBe(true);
+    const got = configErrorOf(`game: g\nstart: /s\n${line}\n${FOUR_TREES}`);
+    expect(got.startsWith(`${CONFIG_FILE}:3:`)).toBe(true);
     expect(got.replace(/^[^ ]+:3:\d+: /, '')).toBe(message);
   });
   it('valid references still load', () => {
-    expect(parseConfig(`game: g\nstart: /s\nregistry: 127.0.0.1:5000/studio/game\nbaseImage: Registry.Example.com:443/base/busybox:1.36\n${TREES}`, FILE).registry).toBe('127.0.0.1:5000/studio/game');
+    expect(parseConfig(`game: g\nstart: /s\nregistry: 127.0.0.1:5000/studio/game\nbaseImage: Registry.Example.com:443/base/busybox:1.36\n${FOUR_TREES}`, FILE).registry).toBe('127.0.0.1:5000/studio/game');
   });
 });
