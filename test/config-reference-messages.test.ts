@@ -18,6 +18,6 @@ describe('config image reference messages', () => {
     expect(got.replace(/^[^ ]+:3:\d+: /, '')).toBe(message);
   });
   it('valid references still load', () => {
-    expect(parseConfig(`game: g\nstart: /s\nregistry: 127.0.0.1:5000/studio/game\nbaseImage: Registry.Example.com:443/base/busybox:1.36\n${FOUR_TREES}`, FILE).registry).toBe('127.0.0.1:5000/studio/game');
+    expect(parseConfig(`game: g\nstart: /s\nregistry: 127.0.0.1:5000/studio/game\nbaseImage: Registry.Example.com:443/base/busybox:1.36\n${FOUR_TREES}`, CONFIG_FILE).registry).toBe('127.0.0.1:5000/studio/game');
   });
 });
