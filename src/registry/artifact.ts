@@ -22,6 +22,7 @@ import { bufferSource, EMPTY_CONFIG, getSmallBlob, MAX_SMALL_BLOB } from './smal
 import { newestFirst, referrersApi } from './referrers.js';
 import { hasLineCopy, readLineCopy, saveLineCopy, type LineCopy } from './line-copy.js';
 import { gzipJson, inflatesToJson } from './record-blob.js';
+import { parseRecordBytes } from '../state/record-parse.js';
 
 export const BUILD_RECORD_ARTIFACT_TYPE = 'application/vnd.gamelayer.build-record.v1+json';
 /** The layer holding the record: its JSON, gzip-compressed. Records pushed by earlier versions hold plain JSON with the artifact type as the layer type; both are read. */
@@ -528,8 +529,7 @@ async function readRecord(
   if (bytes.length !== layer.size || sha256(bytes) !== layer.digest) {
     throw new DamagedRecordError(`${where}: the record blob does not match its digest ${layer.digest}`);
   }
-  const text = (layer.mediaType === BUILD_RECORD_GZIP_TYPE ? gunzipRecord(bytes, where) : bytes).toString('utf8');
-  const value = withManifestFields(safeJson(text), parsed.data.annotations) as { schemaVersion?: unknown } | undefined;
+  const value = withManifestFields(safeRecordJson(layer.mediaType === BUILD_RECORD_GZIP_TYPE ? gunzipRecord(bytes, where) : bytes), parsed.data.annotations) as { schemaVersion?: unknown } | undefined;
   if (typeof value?.schemaVersion === 'number' && value.schemaVersion > 1) {
     throw new GamelayerError(
       'record.invalid',
@@ -633,6 +633,15 @@ function gunzipRecord(bytes: Buffer, where: string): Buffer {
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `it inflates to more than ${MAX_RECORD_BYTES} bytes` : (e as Error).message;
     throw new DamagedRecordError(`${where}: the record layer is not a readable gzip stream: ${why}`);
+  }
+}
+
+/** The record's JSON from its bytes (record-parse.ts: no whole string, plan entries shared); undefined: not JSON. */
+function safeRecordJson(bytes: Buffer): unknown {
+  try {
+    return parseRecordBytes(bytes);
+  } catch {
+    return undefined;
   }
 }
 

@@ -8,6 +8,7 @@ import { diskFullError } from '../util/disk-full.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { jsonChunks } from '../util/json-chunks.js';
 import { writeTextPieces } from '../util/write-all.js';
+import { parseRecordBytes } from './record-parse.js';
 import { parseBuildSummary, withMember, type BuildRecordSummary } from './record-summary.js';
 
 export type { ScanRecord };
@@ -56,23 +57,26 @@ export async function saveScanRecord(stateDir: string, game: string, manifests: 
 
 /** Reads a scan or build record; a clear error when the file is missing or is not a record. */
 export async function readRecord(file: string): Promise<AnyRecord> {
-  return parseRecord(file, await readRecordText(file));
+  return parseRecord(file, await readRecordBytes(file));
 }
 
-async function readRecordText(file: string): Promise<string> {
+async function readRecordBytes(file: string): Promise<Buffer> {
   try {
-    return await readFile(file, 'utf8');
+    return await readFile(file);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw new GamelayerError('record.missing', `${file}: no such record`);
     throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
   }
 }
 
-/** A record's text checked and parsed (JSON, then its kind's schema). */
-function parseRecord(file: string, text: string): AnyRecord {
+/**
+ * A record's bytes checked and parsed (JSON, then its kind's schema); never held as one string, and each entry of
+ * the plan one object with its manifest's (record-parse.ts).
+ */
+function parseRecord(file: string, bytes: Buffer): AnyRecord {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseRecordBytes(bytes);
   } catch {
     throw new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
   }
