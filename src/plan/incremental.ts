@@ -830,13 +830,14 @@ function liveness(stack: readonly PlannedLayer[], trees: readonly TreeName[], cu
 }
 
 /**
- * Whether a tree's layers hold every path once, in path order, with no whiteout (a tree planned in one go, as most
- * are): then what they unpack to is their entries in turn, and each layer's live entries are found by walking them
- * beside the manifest, both sorted, instead of two maps of every path (a 1M-entry tree: hundreds of MiB of maps and
- * owner objects). Adds them to `out` and returns true; false, with `out` untouched, for any other tree.
+ * Whether a tree's layers hold every file (and link) once, in path order across the layers, with no whiteout and no
+ * folder of a file's path (a tree planned in one go, as most are; each layer carries its own folders): then what they
+ * unpack to is, folders aside, their entries in turn, and each layer's live entries are found by walking them beside
+ * the manifest, both sorted, instead of two maps of every path (a 1M-entry tree: hundreds of MiB of maps and owner
+ * objects). Adds them to `out` and returns true; false, with `out` untouched, for any other tree.
  */
 function liveInOrder(layers: readonly PlannedLayer[], want: readonly FileEntry[], out: Map<PlannedLayer, Live>): boolean {
-  if (!inPathOrder(layers.flatMap((l) => [l.entries]), true) || !inPathOrder([want], false)) return false;
+  if (!filesOnceInOrder(layers) || !inPathOrder([want], false)) return false;
   // A packed manifest makes an object per read: each entry is read once, as the walk reaches it.
   let j = 0;
   let w = want[0];
@@ -851,6 +852,44 @@ function liveInOrder(layers: readonly PlannedLayer[], want: readonly FileEntry[]
     }
   }
   return true;
+}
+
+/** See liveInOrder: files once, in path order across the layers; no whiteout; no folder where a file is. */
+function filesOnceInOrder(layers: readonly PlannedLayer[]): boolean {
+  const folders = new Set<string>();
+  let last: string | undefined;
+  for (const l of layers) {
+    for (const e of l.entries) {
+      if (isWhiteout(e)) return false;
+      if (e.type === 'dir') {
+        folders.add(e.path);
+        continue;
+      }
+      if (last !== undefined && compareBytewise(last, e.path) >= 0) return false;
+      last = e.path;
+    }
+  }
+  if (!folders.size) return true;
+  for (const l of layers) for (const e of l.entries) if (e.type !== 'dir' && folders.has(e.path)) return false;
+  return true;
+}
+
+/** What such layers unpack to (see filesOnceInOrder), in path order: the files in turn, each folder's topmost entry. */
+function unpackedInOrder(layers: readonly PlannedLayer[]): FileEntry[] {
+  const folders = new Map<string, FileEntry>();
+  for (const l of layers) for (const e of l.entries) if (e.type === 'dir') folders.set(e.path, e);
+  const dirs = [...folders.values()].sort((a, b) => compareBytewise(a.path, b.path));
+  const out: FileEntry[] = [];
+  let i = 0;
+  for (const l of layers) {
+    for (const e of l.entries) {
+      if (e.type === 'dir') continue;
+      while (i < dirs.length && compareBytewise(dirs[i]!.path, e.path) < 0) out.push(dirs[i++]!);
+      out.push(e);
+    }
+  }
+  while (i < dirs.length) out.push(dirs[i++]!);
+  return out;
 }
 
 /** Whether the lists, one after another, are in strictly increasing path order (and, if asked, hold no whiteout). */
@@ -1100,9 +1139,10 @@ export function recordedTreeProblem(tree: TreeName, prev: PreviousTree, mount: s
   for (const [i, l] of prev.layers.entries()) {
     if (l.tree !== tree || layerInputKey(mount, l.entries) !== l.inputKey) return `${tree} layer ${i}: its entries do not match its inputKey ${l.inputKey}`;
   }
-  // Layers holding every path once, in order, with no whiteout, unpack to their entries in turn: compared in place.
-  if (inPathOrder(prev.layers.map((l) => l.entries), true)) {
-    const d = diffEntries(tree, prev.layers.length === 1 ? prev.layers[0]!.entries : prev.layers.flatMap((l) => l.entries), prev.manifest.entries);
+  // Layers holding every file once, in order, with no whiteout, unpack to their files in turn and their folders:
+  // compared without a map of every path.
+  if (filesOnceInOrder(prev.layers)) {
+    const d = diffEntries(tree, unpackedInOrder(prev.layers), prev.manifest.entries);
     const first = d.added[0] ?? d.removed[0] ?? d.modified[0]?.after;
     return first ? `${tree}: its layers do not unpack to its recorded manifest (${first.path} differs)` : undefined;
   }
