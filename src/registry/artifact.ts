@@ -21,6 +21,8 @@ import { uploadBlob } from './upload.js';
 import { bufferSource, EMPTY_CONFIG, getSmallBlob, MAX_SMALL_BLOB } from './small-blob.js';
 import { newestFirst, referrersApi } from './referrers.js';
 import { hasLineCopy, readLineCopy, saveLineCopy, type LineCopy } from './line-copy.js';
+import { gzipJson, inflatesToJson } from './record-blob.js';
+import { parseRecordBytes } from '../state/record-parse.js';
 
 export const BUILD_RECORD_ARTIFACT_TYPE = 'application/vnd.gamelayer.build-record.v1+json';
 /** The layer holding the record: its JSON, gzip-compressed. Records pushed by earlier versions hold plain JSON with the artifact type as the layer type; both are read. */
@@ -85,9 +87,7 @@ export class DamagedRecordError extends GamelayerError {
  * digest, so a damaged copy is only ever replaced by a blob of another digest.
  */
 export function buildRecordArtifact(record: BuildRecord, subject: Descriptor, encoding = 0, reuse?: Buffer): RecordArtifact {
-  // The tags and the creation time go into the manifest's annotations, not the blob: the same content under a new
-  // tag then has the same record blob, already in the registry, and only the small manifests go up again.
-  const { tags, createdAt: _createdAt, ...content } = record;
+  const content = recordContent(record);
   const json = JSON.stringify(content);
   // A record blob already read (verified) that inflates to exactly this JSON is this record: reused as it is, no
   // recompression (level 9 of a 100k-file record's JSON takes about a second; inflating it a tenth of that).
@@ -97,6 +97,31 @@ export function buildRecordArtifact(record: BuildRecord, subject: Descriptor, en
     bytes = gzipSync(json, { level: zlibConstants.Z_BEST_COMPRESSION });
     if (encoding > 0) bytes.writeUInt32LE(encoding, 4);
   }
+  return artifactAround(record, subject, bytes);
+}
+
+/**
+ * buildRecordArtifact's artifact, the same bytes, made without the record's JSON ever held whole (record-blob.ts):
+ * what a push uses.
+ */
+export async function streamRecordArtifact(record: BuildRecord, subject: Descriptor, encoding = 0, reuse?: Buffer): Promise<RecordArtifact> {
+  const content = recordContent(record);
+  const bytes = encoding === 0 && reuse && (await inflatesToJson(reuse, content)) ? reuse : await gzipJson(content, encoding);
+  return artifactAround(record, subject, bytes);
+}
+
+/**
+ * What the record blob holds. The tags and the creation time go into the manifest's annotations, not the blob: the
+ * same content under a new tag then has the same record blob, already in the registry, and only the small manifests
+ * go up again.
+ */
+function recordContent(record: BuildRecord): Omit<BuildRecord, 'tags' | 'createdAt'> {
+  const { tags: _tags, createdAt: _createdAt, ...content } = record;
+  return content;
+}
+
+function artifactAround(record: BuildRecord, subject: Descriptor, bytes: Buffer): RecordArtifact {
+  const { tags } = record;
   const recordDescriptor: Descriptor = {
     mediaType: BUILD_RECORD_GZIP_TYPE,
     digest: sha256(bytes),
@@ -184,7 +209,7 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
   const line = opts.line === undefined ? undefined : lineTag(opts.line);
   const target = opts.target ?? (await pushTargetFor(ref, opts));
   const { client } = target;
-  let artifact = buildRecordArtifact(opts.record, opts.subject, 0, opts.recordBlobBytes);
+  let artifact = await streamRecordArtifact(opts.record, opts.subject, 0, opts.recordBlobBytes);
   const where = `${client.host}/${repo}`;
   const keepCopy = async (index: { bytes: Buffer; descriptor: Descriptor }) => {
     if (!opts.lineCopy || !line || opts.lineCopy.holds === index.descriptor.digest) return;
@@ -214,7 +239,7 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
   // record then goes up in other bytes (same JSON) under another digest.
   let repaired: PushBuildRecordResult['repaired'];
   for (let encoding = 0; ; encoding++) {
-    if (encoding > 0) artifact = buildRecordArtifact(opts.record, opts.subject, encoding);
+    if (encoding > 0) artifact = await streamRecordArtifact(opts.record, opts.subject, encoding);
     const d = artifact.recordDescriptor;
     if (encoding === 0 ? absent.has(d.digest) : (await target.availability.missing(repo, [d.digest])).size) {
       await uploadBlob(client, repo, bufferSource(d.digest, artifact.record, origin), { ecr: target.ecr });
@@ -504,8 +529,7 @@ async function readRecord(
   if (bytes.length !== layer.size || sha256(bytes) !== layer.digest) {
     throw new DamagedRecordError(`${where}: the record blob does not match its digest ${layer.digest}`);
   }
-  const text = (layer.mediaType === BUILD_RECORD_GZIP_TYPE ? gunzipRecord(bytes, where) : bytes).toString('utf8');
-  const value = withManifestFields(safeJson(text), parsed.data.annotations) as { schemaVersion?: unknown } | undefined;
+  const value = withManifestFields(safeRecordJson(layer.mediaType === BUILD_RECORD_GZIP_TYPE ? gunzipRecord(bytes, where) : bytes), parsed.data.annotations) as { schemaVersion?: unknown } | undefined;
   if (typeof value?.schemaVersion === 'number' && value.schemaVersion > 1) {
     throw new GamelayerError(
       'record.invalid',
@@ -609,6 +633,15 @@ function gunzipRecord(bytes: Buffer, where: string): Buffer {
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `it inflates to more than ${MAX_RECORD_BYTES} bytes` : (e as Error).message;
     throw new DamagedRecordError(`${where}: the record layer is not a readable gzip stream: ${why}`);
+  }
+}
+
+/** The record's JSON from its bytes (record-parse.ts: no whole string, plan entries shared); undefined: not JSON. */
+function safeRecordJson(bytes: Buffer): unknown {
+  try {
+    return parseRecordBytes(bytes);
+  } catch {
+    return undefined;
   }
 }
 

@@ -81,7 +81,7 @@ export function topLevelMembers(bytes: Buffer): { members: MemberSpan[]; end: nu
 }
 
 /** The members of the object whose opening brace is at `i`, and the index of its closing brace. */
-function objectMembers(bytes: Buffer, i: number): { members: MemberSpan[]; end: number } {
+export function objectMembers(bytes: Buffer, i: number): { members: MemberSpan[]; end: number } {
   if (bytes[i] !== 0x7b) throw new SyntaxError('not an object');
   i = skipSpace(bytes, i + 1);
   const members: MemberSpan[] = [];
@@ -107,7 +107,7 @@ function objectMembers(bytes: Buffer, i: number): { members: MemberSpan[]; end: 
 }
 
 /** Calls `each` with the span of every element of the list whose opening bracket is at `i`, in order. */
-function forEachElement(bytes: Buffer, i: number, each: (start: number, end: number) => void): void {
+export function forEachElement(bytes: Buffer, i: number, each: (start: number, end: number) => void): void {
   if (bytes[i] !== 0x5b) throw new SyntaxError('not a list');
   i = skipSpace(bytes, i + 1);
   if (bytes[i] === 0x5d) return;

@@ -1,6 +1,6 @@
 // Records of earlier scans and builds in `.gamelayer/records/`: the baselines `gamelayer diff` compares against.
 // Plain JSON (readable with jq), written to a temp file and renamed so a reader never sees half a record.
-import { copyFile, open, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, open, readFile, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { buildRecordSchema, parseStored, scanRecordSchema, TREE_NAMES, type BuildRecord, type PushedTo, type ScanRecord, type TreeManifest, type TreeName } from '../types.js';
@@ -8,6 +8,7 @@ import { diskFullError } from '../util/disk-full.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { jsonChunks } from '../util/json-chunks.js';
 import { writeTextPieces } from '../util/write-all.js';
+import { parseRecordBytes } from './record-parse.js';
 import { parseBuildSummary, withMember, type BuildRecordSummary } from './record-summary.js';
 
 export type { ScanRecord };
@@ -56,23 +57,26 @@ export async function saveScanRecord(stateDir: string, game: string, manifests: 
 
 /** Reads a scan or build record; a clear error when the file is missing or is not a record. */
 export async function readRecord(file: string): Promise<AnyRecord> {
-  return parseRecord(file, await readRecordText(file));
+  return parseRecord(file, await readRecordBytes(file));
 }
 
-async function readRecordText(file: string): Promise<string> {
+async function readRecordBytes(file: string): Promise<Buffer> {
   try {
-    return await readFile(file, 'utf8');
+    return await readFile(file);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw new GamelayerError('record.missing', `${file}: no such record`);
     throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
   }
 }
 
-/** A record's text checked and parsed (JSON, then its kind's schema). */
-function parseRecord(file: string, text: string): AnyRecord {
+/**
+ * A record's bytes checked and parsed (JSON, then its kind's schema); never held as one string, and each entry of
+ * the plan one object with its manifest's (record-parse.ts).
+ */
+function parseRecord(file: string, bytes: Buffer): AnyRecord {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseRecordBytes(bytes);
   } catch {
     throw new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
   }
@@ -136,48 +140,80 @@ export async function latestRecord(stateDir: string): Promise<{ file: string; re
 export async function markPushed(stateDir: string, record: BuildRecord, entry: PushedTo): Promise<string[]> {
   const dir = recordsDir(stateDir);
   const updated: string[] = [];
-  // Both files are read as bytes and only their summaries parsed; the new `pushed` is spliced into the bytes. A
-  // 100k-file game's record is tens of MB of JSON: parsing it again whole (the caller holds it already) and writing
-  // it out from objects took more memory than the push itself.
-  const files = [...new Set([`build-${record.tags[0]}.json`, LAST_BUILD])].map((name) => path.join(dir, name));
-  /** The bytes read last and what came of them: skipped (not this build), left as they were, or these written. */
-  let previous: { bytes: Buffer; outcome: 'skipped' | 'unchanged' | Buffer } | undefined;
+  // Each file is read as bytes and only its summary parsed; the new `pushed` is spliced into the bytes. A 100k-file
+  // game's record is tens of MB of JSON (1M files: 170 MB): parsing it again whole (the caller holds it already) and
+  // writing it out from objects took more memory than the push itself, and so did holding both files' bytes at once.
+  const [tagged, last] = [`build-${record.tags[0]}.json`, LAST_BUILD].map((name) => path.join(dir, name)) as [string, string];
+  const files = tagged === last ? [tagged] : [tagged, last];
+  // The last build is a copy of its tagged record: the same bytes are checked and changed once (compared before the
+  // tagged record is rewritten, a piece at a time, neither held whole).
+  const lastIsCopy = files.length === 2 && (await sameBytes(tagged, last));
+  /** What was done to the tagged record: skipped (not this build), left as it was, or written. */
+  let taggedOutcome: 'skipped' | 'unchanged' | 'written' = 'skipped';
   for (const file of files) {
-    const bytes = await readFile(file).catch((e: unknown) => {
-      if (errnoCode(e) === 'ENOENT') return undefined;
-      throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
-    });
-    if (bytes === undefined) continue;
-    // The last build is a copy of its tagged record: the same bytes are checked and changed once.
-    if (previous?.bytes.equals(bytes)) {
-      const { outcome } = previous;
-      if (outcome instanceof Buffer) await writeBytes(file, outcome);
-      if (outcome !== 'skipped') updated.push(file);
+    if (file === last && lastIsCopy) {
+      const outcome = taggedOutcome;
+      if (outcome === 'written') await copyRecord(tagged, last);
+      if (outcome !== 'skipped') updated.push(last);
       continue;
     }
-    previous = { bytes, outcome: 'skipped' };
-    let current: BuildRecordSummary;
-    try {
-      current = parseBuildSummary(file, bytes);
-    } catch (e) {
-      // A scan record under that name is not this build's.
-      if (e instanceof GamelayerError && e.code === 'record.no-build') continue;
-      throw e;
-    }
-    if (!sameImages(current, record)) continue;
-    // Pushed there already with these very images (a no-op push): the entry, and its first time, stand.
-    const before = current.pushed?.find((p) => p.repository === entry.repository);
-    if (before && JSON.stringify(before.images) === JSON.stringify(entry.images)) {
-      previous.outcome = 'unchanged';
-      updated.push(file);
-      continue;
-    }
-    const pushed = (current.pushed ?? []).filter((p) => p.repository !== entry.repository);
-    previous.outcome = withMember(bytes, 'pushed', JSON.stringify([...pushed, entry]));
-    await writeBytes(file, previous.outcome);
-    updated.push(file);
+    const outcome = await markOne(file, record, entry);
+    if (file === tagged) taggedOutcome = outcome;
+    if (outcome !== 'skipped') updated.push(file);
   }
   return updated;
+}
+
+/** Notes the push in one record file (see markPushed). */
+async function markOne(file: string, record: BuildRecord, entry: PushedTo): Promise<'skipped' | 'unchanged' | 'written'> {
+  const bytes = await readFile(file).catch((e: unknown) => {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+  });
+  if (bytes === undefined) return 'skipped';
+  let current: BuildRecordSummary;
+  try {
+    current = parseBuildSummary(file, bytes);
+  } catch (e) {
+    // A scan record under that name is not this build's.
+    if (e instanceof GamelayerError && e.code === 'record.no-build') return 'skipped';
+    throw e;
+  }
+  if (!sameImages(current, record)) return 'skipped';
+  // Pushed there already with these very images (a no-op push): the entry, and its first time, stand.
+  const before = current.pushed?.find((p) => p.repository === entry.repository);
+  if (before && JSON.stringify(before.images) === JSON.stringify(entry.images)) return 'unchanged';
+  const pushed = (current.pushed ?? []).filter((p) => p.repository !== entry.repository);
+  await writeBytes(file, withMember(bytes, 'pushed', JSON.stringify([...pushed, entry])));
+  return 'written';
+}
+
+/** Whether two files hold the same bytes, read a MiB at a time (a missing file: false). */
+async function sameBytes(a: string, b: string): Promise<boolean> {
+  const PIECE = 1 << 20;
+  let fa: FileHandle | undefined;
+  let fb: FileHandle | undefined;
+  try {
+    fa = await open(a, 'r');
+    fb = await open(b, 'r');
+    const [sa, sb] = await Promise.all([fa.stat(), fb.stat()]);
+    if (sa.size !== sb.size) return false;
+    const ba = Buffer.alloc(PIECE);
+    const bb = Buffer.alloc(PIECE);
+    for (let at = 0; at < sa.size; ) {
+      const [ra, rb] = await Promise.all([fa.read(ba, 0, PIECE, at), fb.read(bb, 0, PIECE, at)]);
+      if (ra.bytesRead !== rb.bytesRead || ra.bytesRead === 0) return false;
+      if (!ba.subarray(0, ra.bytesRead).equals(bb.subarray(0, rb.bytesRead))) return false;
+      at += ra.bytesRead;
+    }
+    return true;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') return false;
+    throw new GamelayerError('record.unreadable', `${a}, ${b}: cannot be read: ${(e as Error).message}`);
+  } finally {
+    await fa?.close();
+    await fb?.close();
+  }
 }
 
 async function writeBytes(file: string, bytes: Buffer): Promise<void> {

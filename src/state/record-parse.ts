@@ -1,0 +1,127 @@
+// A record's JSON parsed from its bytes with each plan layer's entries shared with its tree's manifest: a build
+// record lists every entry twice (the manifests, the plan's layers), and JSON.parse made two objects of each, beside
+// the record's whole text as one string. A 100k-file game's previous record held 50 MiB through the build so, 17
+// MiB this way; a 1M-entry game's about ten times that. The value is what JSON.parse gives (the same keys, in the same
+// order, the same values), but for identity: a plan entry whose bytes are those of its manifest's entry is that
+// object. Every value is still parsed by JSON.parse (a piece at a time), so invalid JSON is a SyntaxError.
+import { forEachElement, objectMembers, topLevelMembers } from './record-summary.js';
+
+type Json = Record<string, unknown>;
+
+/** One tree's manifest entries and where each lies in the bytes. */
+interface ParsedList {
+  entries: { path?: unknown }[];
+  starts: number[];
+  ends: number[];
+}
+
+/** JSON.parse of a record's bytes (any JSON: what is not a record with manifests and a plan is parsed as it is). */
+export function parseRecordBytes(bytes: Buffer): unknown {
+  let top: ReturnType<typeof topLevelMembers>;
+  try {
+    top = topLevelMembers(bytes);
+  } catch {
+    return JSON.parse(bytes.toString('utf8'));
+  }
+  const lists: { tree: unknown; platform: unknown; list: ParsedList }[] = [];
+  return objectAt(bytes, top.members, (key, valueStart, valueEnd) => {
+    if (key === 'manifests' && bytes[valueStart] === 0x5b) return listAt(bytes, valueStart, (start, end) => manifestAt(bytes, start, end, lists));
+    if (key === 'plan' && bytes[valueStart] === 0x7b) return planAt(bytes, valueStart, lists);
+    return JSON.parse(bytes.toString('utf8', valueStart, valueEnd));
+  });
+}
+
+/** The object whose members are `members`, each value made by `value`. */
+function objectAt(bytes: Buffer, members: ReturnType<typeof objectMembers>['members'], value: (key: string, start: number, end: number) => unknown): Json {
+  const out: Json = {};
+  for (const m of members) {
+    const v = value(m.key, m.valueStart, m.valueEnd);
+    // JSON.parse makes "__proto__" an own member; an assignment would set the prototype.
+    if (m.key === '__proto__') Object.defineProperty(out, m.key, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[m.key] = v;
+  }
+  return out;
+}
+
+function listAt(bytes: Buffer, start: number, element: (start: number, end: number) => unknown): unknown[] {
+  const out: unknown[] = [];
+  forEachElement(bytes, start, (s, e) => out.push(element(s, e)));
+  return out;
+}
+
+/** A manifest, its entries parsed in one piece and their spans noted for the plan's layers. */
+function manifestAt(bytes: Buffer, start: number, end: number, lists: { tree: unknown; platform: unknown; list: ParsedList }[]): unknown {
+  if (bytes[start] !== 0x7b) return JSON.parse(bytes.toString('utf8', start, end));
+  let list: ParsedList | undefined;
+  const m = objectAt(bytes, objectMembers(bytes, start).members, (key, s, e) => {
+    const v: unknown = JSON.parse(bytes.toString('utf8', s, e));
+    if (key === 'entries' && Array.isArray(v)) {
+      const starts: number[] = [];
+      const ends: number[] = [];
+      forEachElement(bytes, s, (a, b) => {
+        starts.push(a);
+        ends.push(b);
+      });
+      list = { entries: v as { path?: unknown }[], starts, ends };
+    }
+    return v;
+  });
+  if (list) lists.push({ tree: m.tree, platform: m.platform, list });
+  return m;
+}
+
+function planAt(bytes: Buffer, start: number, lists: { tree: unknown; platform: unknown; list: ParsedList }[]): unknown {
+  return objectAt(bytes, objectMembers(bytes, start).members, (key, s, e) => {
+    if (key !== 'layers' || bytes[s] !== 0x5b) return JSON.parse(bytes.toString('utf8', s, e));
+    return listAt(bytes, s, (ls, le) => {
+      if (bytes[ls] !== 0x7b) return JSON.parse(bytes.toString('utf8', ls, le));
+      const members = objectMembers(bytes, ls).members;
+      const head = (k: string): unknown => {
+        const m = members.find((x) => x.key === k);
+        return m ? JSON.parse(bytes.toString('utf8', m.valueStart, m.valueEnd)) : undefined;
+      };
+      const tree = head('tree');
+      const platform = head('platform');
+      // The layer's tree as recordedTrees (plan/incremental.ts) finds it: the tree's manifest for that platform.
+      const list = lists.find((x) => x.tree === tree && (x.platform === undefined || x.platform === platform))?.list;
+      return objectAt(bytes, members, (k, vs, ve) => (k === 'entries' && list && bytes[vs] === 0x5b ? sharedEntries(bytes, vs, list) : JSON.parse(bytes.toString('utf8', vs, ve))));
+    });
+  });
+}
+
+/** A plan layer's entries: each one whose bytes are a manifest entry's is that entry; the rest parsed. */
+function sharedEntries(bytes: Buffer, start: number, list: ParsedList): unknown[] {
+  const out: unknown[] = [];
+  // Layers hold their entries in path order, a run of the manifest's (or a few changed ones): the next candidate
+  // is just past the last one found.
+  let next = 0;
+  const same = (j: number, s: number, e: number) => j >= 0 && j < list.starts.length && list.ends[j]! - list.starts[j]! === e - s && bytes.compare(bytes, list.starts[j]!, list.ends[j]!, s, e) === 0;
+  forEachElement(bytes, start, (s, e) => {
+    if (same(next, s, e)) {
+      out.push(list.entries[next++]);
+      return;
+    }
+    const parsed = JSON.parse(bytes.toString('utf8', s, e)) as { path?: unknown };
+    const j = typeof parsed.path === 'string' ? findPath(list.entries, parsed.path) : -1;
+    if (same(j, s, e)) {
+      out.push(list.entries[j]);
+      next = j + 1;
+    } else out.push(parsed);
+  });
+  return out;
+}
+
+/** The index of the entry with this path in a list sorted by path (-1: none; an order JS strings disagree with only misses). */
+function findPath(entries: { path?: unknown }[], path: string): number {
+  let lo = 0;
+  let hi = entries.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const p = entries[mid]!.path;
+    if (typeof p !== 'string') return -1;
+    if (p === path) return mid;
+    if (p < path) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}

@@ -1,0 +1,82 @@
+// A record read from its bytes is what JSON.parse gives, but each plan entry is its manifest entry's object: a build
+// holds the previous record's entries once, not twice. Counted, not timed: distinct entry objects held.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseRecordBytes } from '../src/state/record-parse.js';
+import { readBuildRecord } from '../src/state/records.js';
+import { tempDir } from './support/tmp.js';
+
+const entry = (i: number, tree = 'app') => ({ path: `${tree}/ä "odd" {n} [${String(i).padStart(6, '0')}] \\ \u2603 😀.dat`, type: 'file', mode: 420, size: i, xxh64: '0123456789abcdef' });
+
+function record(n: number) {
+  const app = Array.from({ length: n }, (_, i) => entry(i));
+  const media = Array.from({ length: 50 }, (_, i) => entry(i, 'media'));
+  // A patch layer's changed entry (other bytes than the manifest's), a marker entry no manifest holds, a layer of
+  // the second platform's own manifest.
+  const changed = { ...app[7]!, size: 99 };
+  return {
+    kind: 'build',
+    schemaVersion: 1,
+    game: 'g',
+    version: '1.0 "quoted" }',
+    createdAt: '2026-12-05T00:00:00.000Z',
+    tags: ['v1', 'v1-app'],
+    platforms: ['linux/amd64', 'linux/arm64'],
+    manifests: [
+      { tree: 'app', entries: app, digest: 'sha256:dd', root: '/opt/local/app', source: { kind: 'dir', path: 'app' } },
+      { tree: 'app-media', platform: 'linux/arm64', entries: media, digest: 'sha256:ee', root: '/m', source: { kind: 'dir', path: 'm' } },
+    ],
+    plan: {
+      layers: [
+        { tree: 'app', index: 0, entries: app.slice(0, n >> 1), inputKey: 'k0', bytes: 1, platform: 'linux/amd64' },
+        { tree: 'app', index: 1, entries: app.slice(n >> 1), inputKey: 'k1', bytes: 1, platform: 'linux/amd64' },
+        { tree: 'app', index: 2, entries: [app[3]!, changed, app[n - 2]!, { path: '.gamelayer-tree', type: 'file', mode: 420, size: 3 }], inputKey: 'k2', bytes: 1, patch: true, platform: 'linux/amd64' },
+        { tree: 'app-media', index: 0, entries: media, inputKey: 'k3', bytes: 1, platform: 'linux/arm64' },
+      ],
+    },
+    layers: [{ tree: 'app', index: 0, inputKey: 'k0', diffID: 'sha256:cc', digest: 'sha256:aa', size: 3, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }],
+    images: [{ name: 'server', digest: 'sha256:bb', mediaType: 'application/vnd.oci.image.manifest.v1+json' }],
+  };
+}
+
+type Entries = { entries: object[] }[];
+const distinctEntries = (r: { manifests: Entries; plan: { layers: Entries } }) => new Set([...r.manifests, ...r.plan.layers].flatMap((x) => x.entries)).size;
+
+describe('a record parsed from its bytes', () => {
+  it('is what JSON.parse gives, key order too, with plan entries shared with the manifests', () => {
+    const r = record(2000);
+    const text = JSON.stringify(r);
+    const parsed = parseRecordBytes(Buffer.from(text)) as ReturnType<typeof record>;
+    expect(JSON.stringify(parsed)).toBe(text);
+    expect(parsed).toEqual(JSON.parse(text));
+    // 2000 + 50 manifest entries; the changed entry and the marker are the only others.
+    expect(distinctEntries(parsed)).toBe(2052);
+    expect(parsed.plan.layers[2]!.entries[1]).not.toBe(parsed.manifests[0]!.entries[7]);
+    expect(parsed.plan.layers[2]!.entries[0]).toBe(parsed.manifests[0]!.entries[3]);
+  });
+
+  it('parses any other JSON as JSON.parse does, and refuses what it refuses', () => {
+    for (const text of ['{}', ' {"a":1,"b":[1,2],"a":3} ', '[1,2]', '"x"', '{"manifests":{},"plan":[]}', '{"__proto__":{"x":1},"plan":{"layers":[1,{"tree":"t"}]}}']) {
+      const parsed = parseRecordBytes(Buffer.from(text));
+      expect(parsed).toEqual(JSON.parse(text));
+      expect(JSON.stringify(parsed)).toBe(JSON.stringify(JSON.parse(text)));
+    }
+    for (const text of ['{"a":tru}', '{"manifests":[{"entries":[1,]}]}', '{"a":1}x', '{"plan":{"layers":[{"entries":[{"path":}]}]}}', '']) {
+      expect(() => JSON.parse(text)).toThrow(SyntaxError);
+      expect(() => parseRecordBytes(Buffer.from(text))).toThrow(SyntaxError);
+    }
+  });
+
+  it('readBuildRecord holds each entry once', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'records'));
+    const file = path.join(dir, 'records', 'build-last.json');
+    const r = record(5000);
+    await writeFile(file, JSON.stringify(r));
+    const read = await readBuildRecord(file);
+    expect(distinctEntries(read as unknown as Parameters<typeof distinctEntries>[0])).toBe(5052);
+    const { kind: _k, ...rest } = r;
+    expect({ ...read }).toEqual({ ...rest, kind: 'build' });
+  });
+});
