@@ -189,6 +189,7 @@ export const ERROR_CODES = [
   'registry.http',
   'registry.insecure',
   'registry.network',
+  'registry.no-image',
   'registry.not-found',
   'registry.protocol',
   'registry.proxy',

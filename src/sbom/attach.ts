@@ -69,7 +69,10 @@ export async function resolveImage(ref: string, opts: TargetOptions & { target?:
   if (!digest) {
     if (!r.tag) throw new GamelayerError('sbom.reference', `${name}: which image? give a tag or a digest`);
     const head = await target.client.headManifest(r.repository, r.tag);
-    if (!head?.digest) throw new GamelayerError('sbom.no-image', `${name}: no such image in ${target.client.host}/${r.repository}`);
+    // Shared by sbom, sign and verify: the registry's code, not one command's.
+    if (!head?.digest) {
+      throw new GamelayerError('registry.no-image', `${name}: no such image in ${target.client.host}/${r.repository}`, `check the tag: gamelayer ls ${target.client.host}/${r.repository} lists the repository's tags`);
+    }
     digest = head.digest;
   }
   return { ref: r, target, repo: r.repository, name, digest };
