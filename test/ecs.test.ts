@@ -144,7 +144,8 @@ describe('ecs: logs, health check, stop timeout, network mode', () => {
     expect(full({ launchType: 'ec2', stopTimeout: 300 }).taskDefinition.containerDefinitions!.at(-1)!.stopTimeout).toBe(300);
     expect(() => full({ health: { command: 'true', intervalSeconds: 1 } })).toThrow('--health-interval: got 1; expected whole seconds (or times) from 5 to 300');
     const plain = deployInputFrom(fixtureConfig(), fixtureRecord(), 'localhost:5000/my-game');
-    expect(() => ecsTaskDefinition(plain, { logs: { group: 'g' } })).toThrow(/^--log-region: got nothing; expected the log group's region/);
+    // Without --log-region, the message names the missing region, not a --log-region that was never given.
+    expect(() => ecsTaskDefinition(plain, { logs: { group: 'g' } })).toThrow(/^--log-group g: the log group's region is unknown \(the repository \S+ is not an ECR repository, which would name it\)$/);
     expect(ecsTaskDefinition(plain, { logs: { group: 'g', region: 'eu-west-1' } }).taskDefinition.containerDefinitions![0]!.logConfiguration!.options!['awslogs-region']).toBe('eu-west-1');
   });
 

@@ -244,7 +244,14 @@ function awslogs(logs: EcsLogs, input: DeployInput, fargate: boolean): LogConfig
   if (!/^[.\-_/#A-Za-z0-9]{1,512}$/.test(logs.group)) bad('--log-group', logs.group, 'a CloudWatch log group name: letters, digits and . - _ / #, at most 512');
   const host = input.repository.slice(0, input.repository.indexOf('/'));
   const region = logs.region ?? parseEcrHost(host)?.region;
-  if (!region) bad('--log-region', logs.region, `the log group's region (the repository ${input.repository} names none)`);
+  if (!region) {
+    // --log-region was not given (a given one is used as it is): say what is missing, not that a flag was wrong.
+    throw new GamelayerError(
+      'deploy.option',
+      `--log-group ${logs.group}: the log group's region is unknown (the repository ${input.repository} is not an ECR repository, which would name it)`,
+      'pass --log-region REGION',
+    );
+  }
   const prefix = logs.streamPrefix ?? familyName(input.game);
   if (fargate && !prefix) bad('--log-stream-prefix', prefix, 'a prefix (Fargate requires one)');
   return {
