@@ -6,6 +6,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { FileEntry } from '../types.js';
 import type { EntrySource } from './entry-source.js';
+import { putHashedLine } from './hashed-lines.js';
 
 const TYPES: readonly FileEntry['type'][] = ['file', 'dir', 'symlink'];
 /** `hashKind` values: no xxh64, 16 hex digits (held as 8 bytes), any other string (a pending mark; held aside). */
@@ -442,17 +443,7 @@ export class PackedEntries implements EntrySource {
         }
       }
       if (!plain) {
-        at = lineStart;
-        const line = encodePacked(this, i);
-        if (at + line.length * 3 > out.length) {
-          h.update(out.subarray(0, at));
-          at = 0;
-          if (line.length * 3 > out.length) {
-            h.update(line);
-            continue;
-          }
-        }
-        at += out.write(line, at, 'utf8');
+        at = putHashedLine(h, out, lineStart, encodePacked(this, i));
         continue;
       }
       const type = this.typeCode.data[i]!;

@@ -12,6 +12,7 @@
 import type { Hash } from 'node:crypto';
 import type { FileEntry } from '../types.js';
 import type { EntrySource } from './entry-source.js';
+import { putHashedLine } from './hashed-lines.js';
 import type { PackedEntries } from './packed-entries.js';
 
 export type { EntrySource } from './entry-source.js';
@@ -176,19 +177,7 @@ class ListEntries implements EntrySource {
     // game (every layer's key, the previous build's checked) left about 1 GiB of it for full collections to find.
     const out = Buffer.allocUnsafe(1 << 16);
     let at = 0;
-    for (const e of this.list) {
-      const line = encodeEntry(e);
-      // At most 3 bytes of UTF-8 per UTF-16 unit.
-      if (at + line.length * 3 > out.length) {
-        h.update(out.subarray(0, at));
-        at = 0;
-        if (line.length * 3 > out.length) {
-          h.update(line);
-          continue;
-        }
-      }
-      at += out.write(line, at);
-    }
+    for (const e of this.list) at = putHashedLine(h, out, at, encodeEntry(e));
     return h.update(out.subarray(0, at));
   }
 }
