@@ -10,6 +10,11 @@ const cliProgress = () => (progressModule ??= createRequire(import.meta.url)('cl
 export interface ProgressTask {
   /** Advance by `n` units (bytes or items). */
   tick(n: number): void;
+  /**
+   * Advance by `n` units that took no work (found in a cache, already in the registry): the bar moves, but a rate
+   * counts only what was ticked, so a cached tree is not reported at "230000 MB/s".
+   */
+  skip?(n: number): void;
   /** Mark the task finished; `summary` is printed once in plain mode. */
   done(summary?: string): void;
 }
@@ -42,12 +47,16 @@ export function plainReporter(out: NodeJS.WritableStream = process.stderr): Repo
     warn: (m) => out.write(`warning: ${m}\n`),
     task(label, total, unit) {
       const started = Date.now();
+      let worked = 0;
       return {
-        tick() {},
+        tick(n) {
+          worked += n;
+        },
         done(summary) {
           const ms = Date.now() - started;
           const size = unit === 'bytes' ? ` ${formatBytes(total)}` : '';
-          const rate = unit === 'bytes' && total > 0 && ms > 0 ? `, ${formatRate(total, ms)}` : '';
+          // The rate of the bytes the task read or sent, not of its total: cached or mounted bytes took no time.
+          const rate = unit === 'bytes' && worked > 0 && ms > 0 ? `, ${formatRate(Math.min(worked, total), ms)}` : '';
           out.write(`${label}: ${summary ?? 'done'}${size} (${(ms / 1000).toFixed(2)}s${rate})\n`);
         },
       };
@@ -203,11 +212,13 @@ export function ttyReporter(out: NodeJS.WriteStream = process.stderr): Reporter 
       let value = 0;
       const fmt = (v: number) => (unit === 'bytes' ? formatBytes(v) : String(v));
       const bar = bars().create(Math.max(total, 1), 0, { label: fit(label, labelWidth), amount: `${fmt(0)}/${fmt(total)}` });
+      const tick = (n: number) => {
+        value += n;
+        bar.update(Math.min(value, Math.max(total, 1)), { amount: `${fmt(value)}/${fmt(total)}` });
+      };
       return {
-        tick(n) {
-          value += n;
-          bar.update(Math.min(value, Math.max(total, 1)), { amount: `${fmt(value)}/${fmt(total)}` });
-        },
+        tick,
+        skip: tick,
         done(summary) {
           bar.update(Math.max(total, 1), { amount: summary ?? `${fmt(value)}` });
           bar.stop();

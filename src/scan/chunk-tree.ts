@@ -285,7 +285,7 @@ export async function chunkTree(
   for (const e of big) {
     const file = path.join(m.root, e.path);
     const { list, from } = await chunkListOf(opts.stateDir, file, e, chunks.avgChunkSize, reporter, (n) => task.tick(n), previous);
-    if (from !== 'chunker') task.tick(e.size);
+    if (from !== 'chunker') task.skip?.(e.size);
     else {
       stats.chunkedFiles++;
       stats.chunkedBytes += e.size;
