@@ -1,6 +1,7 @@
 // What changed between two states of a game: per tree, entries added / modified / removed and their bytes.
 import { compareBytewise } from '../scan/manifest.js';
 import type { FileEntry, TreeManifest } from '../types.js';
+import { chunkedFileCounts, type FileCounts } from './chunked-files.js';
 
 export interface TreeDiff {
   /** Tree name, with the platform for per-platform trees (e.g. `engine linux/arm64`). */
@@ -13,6 +14,12 @@ export interface TreeDiff {
   bytesAdded: number;
   bytesModified: number;
   bytesRemoved: number;
+  /**
+   * Set for a chunked tree: the same change counted in the files a copy assembles (a chunked file once, by its
+   * recipe, at its own size; chunks and their folders left out), as a user reads a diff. The fields above count the
+   * tree's entries, as its layers hold them.
+   */
+  files?: FileCounts;
 }
 
 export function sameEntry(a: FileEntry, b: FileEntry): boolean {
@@ -70,10 +77,12 @@ export function diffManifests(before: readonly TreeManifest[], after: readonly T
     const x = a.get(l);
     const y = b.get(l);
     // Same digest ⇒ same entries: skip the walk.
-    if (x && y && x.digest === y.digest) {
-      return { label: l, added: [], removed: [], modified: [], unchanged: y.entries.length, bytesAdded: 0, bytesModified: 0, bytesRemoved: 0 };
-    }
-    return diffEntries(l, x?.entries ?? [], y?.entries ?? []);
+    const d: TreeDiff =
+      x && y && x.digest === y.digest
+        ? { label: l, added: [], removed: [], modified: [], unchanged: y.entries.length, bytesAdded: 0, bytesModified: 0, bytesRemoved: 0 }
+        : diffEntries(l, x?.entries ?? [], y?.entries ?? []);
+    if (x?.chunks || y?.chunks) d.files = chunkedFileCounts(d, x, y);
+    return d;
   });
 }
 

@@ -1,5 +1,6 @@
 // Text rendering of diffs for the CLI.
-import { CHUNKS_DIR, recipeFileOf } from '../../chunk/recipe.js';
+import { recipeFileOf } from '../../chunk/recipe.js';
+import { isUserEntry } from '../../diff/chunked-files.js';
 import { chunkDiff } from '../../diff/chunks.js';
 import type { TreeDiff } from '../../diff/diff.js';
 import type { LayerDiff } from '../../plan/layer-diff.js';
@@ -11,16 +12,11 @@ import { table } from '../table.js';
 export function diffTable(diffs: TreeDiff[]): string {
   return table(
     ['tree', 'added', 'modified', 'removed', 'unchanged', 'bytes added', 'bytes modified', 'bytes removed'],
-    diffs.map((d) => [
-      d.label,
-      String(d.added.length),
-      String(d.modified.length),
-      String(d.removed.length),
-      String(d.unchanged),
-      formatBytes(d.bytesAdded),
-      formatBytes(d.bytesModified),
-      formatBytes(d.bytesRemoved),
-    ]),
+    // A chunked tree counts its files, not its chunk entries (diff/chunked-files.ts); the chunks get their own line.
+    diffs.map((d) => {
+      const c = d.files ?? { added: d.added.length, modified: d.modified.length, removed: d.removed.length, unchanged: d.unchanged, bytesAdded: d.bytesAdded, bytesModified: d.bytesModified, bytesRemoved: d.bytesRemoved };
+      return [d.label, String(c.added), String(c.modified), String(c.removed), String(c.unchanged), formatBytes(c.bytesAdded), formatBytes(c.bytesModified), formatBytes(c.bytesRemoved)];
+    }),
     [1, 2, 3, 4, 5, 6, 7],
   );
 }
@@ -37,7 +33,7 @@ export function shownPath(p: string): string {
 export function diffDetails(diffs: TreeDiff[], limit: number): string {
   const out: string[] = [];
   // A chunked tree's chunks are named by hash: not listed one by one, but summed up under the tree.
-  const shown = (e: FileEntry) => !`${e.path}/`.startsWith(`${CHUNKS_DIR}/`) || (e.type === 'file' && recipeFileOf(e.path) !== undefined);
+  const shown = isUserEntry;
   const name = (p: string) => {
     const f = recipeFileOf(p);
     return f === undefined ? shownPath(p) : `${shownPath(f)} (chunked)`;
