@@ -18,6 +18,22 @@ describe('fitTable', () => {
     expect(tags[2]).toBe('latest-engine-media');
   });
 
+  it('shares the cut between the columns it may shrink, widest first: no column is cut to nothing', () => {
+    const rows = [
+      ['1.0.1-hotfix-with-long-name', 'record of 1.0.1-hotfix-with-long-name (line default)', '2a7437fe0ab0', '12.4 KiB'],
+      ['1.0.1-hotfix-with-long-name-app-media', 'image', '5dd1ba7287b9', '8.74 MiB'],
+    ];
+    const text = fitTable(['TAG', 'KIND', 'DIGEST', 'SIZE'], rows, [3], { width: 80, shrink: [0, 1] });
+    const lines = text.split('\n');
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(80);
+    const cells = lines.slice(2).map((l) => l.split(/\s{2,}/));
+    // The tag column kept most of its width (it was cut to 6 characters before), both ends readable.
+    expect(cells[1]![0]!.length).toBeGreaterThanOrEqual(25);
+    expect(cells[1]![0]!.startsWith('1.0.1-hotfix')).toBe(true);
+    expect(cells[1]![0]!.endsWith('app-media')).toBe(true);
+    expect(cells[0]![2]).toBe('2a7437fe0ab0');
+  });
+
   it('keeps the table as it is when it fits', () => {
     expect(fitTable(['A', 'B'], [['x', 'y']], [], { width: 80 })).toBe('A  B\n-  -\nx  y');
   });

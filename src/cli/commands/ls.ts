@@ -31,7 +31,7 @@ export function register(program: Command): void {
             ['TAG', 'KIND', 'DIGEST', 'SIZE'],
             tags.map((t) => [t.tag, t.kind === 'record' ? `record of ${t.recordOf ?? '?'}${t.line !== undefined ? ` (line ${t.line})` : ''}` : t.kind, t.digest.slice(7, 19), formatBytes(t.size)]),
             [3],
-            { shrink: 0 },
+            { shrink: [0, 1] },
           )}\n${count(tags.length, 'tag')}, ${count(tags.filter((t) => t.kind === 'record' && t.line === undefined).length, 'build record')}\n`,
         );
         return;
