@@ -26,6 +26,6 @@ describe('verify with the wrong public key', () => {
     expect((await runCli(['build', '-t', 'v2', '--push', repo], { cwd: dir })).code).toBe(0);
     const unsigned = await runCli(['verify', `${repo}:v2`, '--key', path.join(fx.root, 'pub.pem')], { cwd: dir });
     expect(unsigned.code).toBe(1);
-    expect(unsigned.stderr).toMatch(/\nhint: sign it with gamelayer sign REF --key KEY \(or build --push REPO --sign KEY\)\n$/);
+    expect(unsigned.stderr).toMatch(/\nhint: sign it with gamelayer sign REF --key KEY \(or build --push REPO --sign KEY; a build merged from platform builds: gamelayer index REPO --sign KEY\)\n$/);
   });
 });

@@ -18,6 +18,6 @@ describe('verify --require-sbom without an SBOM', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/^verified image sha256:[a-f0-9]{64} \(1 of 1 signature valid\)\n$/);
     expect(r.stderr).toMatch(new RegExp(`^error\\[verify\\.failed\\]: ${repo.replace(/\./g, '\\.')}:v1: no SBOM attached to image sha256:[a-f0-9]{64}\\n`));
-    expect(r.stderr).toContain('\nhint: its signatures verify, but no SBOM is attached: build --push REPO --sbom attaches one to the server image (tree images carry none); or verify without --require-sbom\n');
+    expect(r.stderr).toContain('\nhint: its signatures verify, but no SBOM is attached: build --push REPO --sbom attaches one to the server image (tree images carry none; a merged build: each build --platform P --push REPO --sbom, to its platform manifest); or verify without --require-sbom\n');
   });
 });

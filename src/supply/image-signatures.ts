@@ -97,14 +97,26 @@ export async function verifyImage(opts: VerifyImageOptions): Promise<VerifyImage
     return item;
   };
   await check(digest, 'image');
-  for (const child of await childManifests(client, repo, digest)) await check(child, 'platform manifest');
-  const sboms = await listReferrers(client, repo, digest, SBOM_ARTIFACT_TYPE);
-  for (const s of sboms.manifests) {
-    const item = await check(s.digest, 'sbom');
-    item.documentValid = await readSbom(target, repo, s.digest, digest, sboms.via).then(
-      () => true,
-      () => false,
-    );
+  const children = await childManifests(client, repo, digest);
+  for (const child of children) await check(child, 'platform manifest');
+  /** The SBOMs attached to `subject`, each checked (signature, digest, schema, the image it names); how many. */
+  const checkSboms = async (subject: string) => {
+    const sboms = await listReferrers(client, repo, subject, SBOM_ARTIFACT_TYPE);
+    for (const s of sboms.manifests) {
+      const item = await check(s.digest, 'sbom');
+      item.documentValid = await readSbom(target, repo, s.digest, subject, sboms.via).then(
+        () => true,
+        () => false,
+      );
+    }
+    return sboms.manifests.length;
+  };
+  let withoutSbom: string[] = (await checkSboms(digest)) ? [] : [digest];
+  if (withoutSbom.length && children.length) {
+    // A merged build (gamelayer index): each platform's build attached its SBOM to its own manifest, as docker
+    // buildx attaches its attestations. The index is covered when every platform manifest under it carries one.
+    withoutSbom = [];
+    for (const child of children) if (!(await checkSboms(child))) withoutSbom.push(child);
   }
   const problems: string[] = [];
   for (const i of items) {
@@ -114,8 +126,14 @@ export async function verifyImage(opts: VerifyImageOptions): Promise<VerifyImage
     }
     if (i.documentValid === false) problems.push(`sbom ${i.digest}: the document fails its digest, schema or subject check`);
   }
-  const sbomMissing = Boolean(opts.requireSbom) && !sboms.manifests.length;
-  if (sbomMissing) problems.push(`no SBOM attached to image ${digest}`);
+  const sbomMissing = Boolean(opts.requireSbom) && withoutSbom.length > 0;
+  if (sbomMissing) {
+    problems.push(
+      withoutSbom[0] === digest
+        ? `no SBOM attached to image ${digest}`
+        : `no SBOM attached to image ${digest} nor to its platform manifest${withoutSbom.length > 1 ? 's' : ''} ${withoutSbom.join(', ')}`,
+    );
+  }
   return { ref: name, digest, items, ok: problems.length === 0, problems, sbomMissing };
 }
 

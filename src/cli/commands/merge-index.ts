@@ -8,6 +8,7 @@ interface IndexFlags extends RegistryFlags {
   tag?: string;
   platform?: string[];
   line?: string;
+  sign?: string;
   json?: boolean;
 }
 
@@ -19,9 +20,13 @@ export function register(program: Command): void {
     .option('-t, --tag <tag>', 'the tag the platform builds were given (default: as build: the commit in CodeBuild, else the config\'s version, else latest)')
     .option('--platform <platform...>', 'the platforms to merge (default: the config\'s platforms)')
     .option('--line <name>', 'line of work whose tag moves to the merged record (default: as build --push)')
+    .option('--sign <key>', 'sign the merged indexes (and any platform manifest not signed yet) with this key: a PEM file or awskms:///<key ARN>')
     .option('--json', 'print the result as JSON on stdout')
     .action(async (repo: string, flags: IndexFlags, c: Command) => {
       const config = await commandConfig(c);
+      // As build: the key is read (a KMS key asked for its public key) before anything is put.
+      const signer = flags.sign ? await (await import('../../sign/keys.js')).signerFor(flags.sign) : undefined;
+      await signer?.publicKey();
       const { codebuildEnvironment } = await import('../../codebuild/environment.js');
       const tag = flags.tag ?? codebuildEnvironment(process.env)?.defaultTag ?? config.version ?? 'latest';
       const line = flags.line ?? (await (await import('../../pipeline/steps/previous.js')).defaultLine(config.dir)).line;
@@ -34,11 +39,20 @@ export function register(program: Command): void {
         line,
         stateDir: config.stateDir,
       });
-      if (flags.json) return printJson(result);
+      // The platform builds signed their own manifests (and SBOMs, attached to them); the indexes are new here.
+      const signatures = [];
+      if (signer) {
+        const { signImage } = await import('../../supply/image-signatures.js');
+        const registry = await registryOptions(flags);
+        for (const i of result.indexes) signatures.push(await signImage({ ...registry, ref: `${repo}:${i.tag}`, signer }));
+      }
+      if (flags.json) return printJson(signer ? { ...result, signatures } : result);
+      const made = signatures.flatMap((s) => s.signed);
       const lines = [
         `merged ${result.sources.map((s) => `${s.platform} (${s.tag})`).join(', ')} in ${result.repository}:`,
         ...result.indexes.map((i) => `  ${i.tag} = ${i.digest}${i.upToDate ? ' (already there)' : ''}`),
         `build record ${result.record.digest} (tag ${result.record.tags.join(', ') || 'kept'}${result.record.lineTag ? `, ${result.record.lineTag}` : ''})`,
+        ...(signer ? [`signatures: ${made.filter((s) => !s.upToDate).length} new, ${made.filter((s) => s.upToDate).length} already there`] : []),
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });

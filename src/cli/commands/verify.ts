@@ -40,12 +40,12 @@ export function register(program: Command): void {
         const otherKey = !unsigned && failed.length > 0;
         const onlySbom = result.sbomMissing && result.items.every((i) => i.verified && i.documentValid !== false);
         const hint = onlySbom
-          ? 'its signatures verify, but no SBOM is attached: build --push REPO --sbom attaches one to the server image (tree images carry none); or verify without --require-sbom'
+          ? 'its signatures verify, but no SBOM is attached: build --push REPO --sbom attaches one to the server image (tree images carry none; a merged build: each build --platform P --push REPO --sbom, to its platform manifest); or verify without --require-sbom'
           : otherImage
           ? 'a signature made with this key names another image (copied or replayed from another tag): sign this image with gamelayer sign REF --key KEY'
           : otherKey
             ? 'its signatures were made with another key: pass the public key of the key that signed it (or sign it again with gamelayer sign REF --key KEY)'
-            : 'sign it with gamelayer sign REF --key KEY (or build --push REPO --sign KEY)';
+            : 'sign it with gamelayer sign REF --key KEY (or build --push REPO --sign KEY; a build merged from platform builds: gamelayer index REPO --sign KEY)';
         throw new GamelayerError('verify.failed', `${result.ref}: ${result.problems.join('; ')}`, hint);
       }
     });

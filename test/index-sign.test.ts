@@ -1,0 +1,88 @@
+// Supply chain of a merged multi-platform build (the CodeBuild batch graph): each platform's host runs
+// `build --platform P --push --sbom --sign KEY`, then `gamelayer index --sign KEY` signs the merged indexes. Before,
+// `index` had no --sign, so `verify REF` of the merged tag failed on its unsigned index (no way to sign it in the
+// pipeline but `sign` once per image), and `verify --require-sbom` wanted an SBOM on the index, where no step can put
+// one: the platform builds attach theirs to their own manifests, which the index names.
+import { execFileSync } from 'node:child_process';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { copySample } from './support/sample.js';
+import { useSigningFixture } from './support/signing-fixture.js';
+import { tempDir } from './support/tmp.js';
+
+const fx = useSigningFixture('index-sign-');
+let game: string;
+
+beforeAll(async () => {
+  game = await tempDir();
+  copySample(game);
+  await mkdir(path.join(game, 'engine-arm64'));
+  execFileSync('tar', ['-xzf', path.join(game, 'engine/BinLinux64.Dedicated.tar.gz'), '-C', path.join(game, 'engine-arm64')]);
+  await writeFile(path.join(game, 'engine-arm64/bin/arch.txt'), 'arm64\n');
+  const yaml = (await readFile(path.join(game, 'gamelayer.yaml'), 'utf8'))
+    .replace('source: ./engine/BinLinux64.Dedicated.tar.gz', 'source: {linux/amd64: ./engine/BinLinux64.Dedicated.tar.gz, linux/arm64: ./engine-arm64}')
+    .replace('baseImage: scratch', 'baseImage: scratch\nplatforms: [linux/amd64, linux/arm64]');
+  await writeFile(path.join(game, 'gamelayer.yaml'), yaml);
+}, 60_000);
+
+/** A host of its own: a copy of the game folder with an empty state. */
+async function host(): Promise<string> {
+  const dir = await tempDir();
+  await cp(game, dir, { recursive: true });
+  return dir;
+}
+
+async function cli(dir: string, ...args: string[]) {
+  const r = await runCli(args, { cwd: dir });
+  if (r.code !== 0) throw new Error(`gamelayer ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r;
+}
+
+describe('index --sign', () => {
+  it('signs the merged indexes; verify --require-sbom takes the platform builds\' SBOMs', async () => {
+    const repo = `${fx.reg.host}/studio/merged`;
+    const key = path.join(fx.root, 'key.pem');
+    const pub = path.join(fx.root, 'pub.pem');
+    for (const p of ['linux/amd64', 'linux/arm64']) await cli(await host(), 'build', '--platform', p, '--tag', 'v1', '--push', repo, '--sbom', '--sign', key);
+    const merger = await host();
+    await cli(merger, 'index', repo, '--tag', 'v1');
+    const unsigned = await runCli(['verify', `${repo}:v1`, '--key', pub], { cwd: merger });
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.stderr).toMatch(/image sha256:[0-9a-f]{64}: not verified: no signature/);
+
+    const signed = await cli(merger, 'index', repo, '--tag', 'v1', '--sign', key);
+    expect(signed.stdout).toMatch(/^signatures: \d+ new, \d+ already there$/m);
+    for (const tag of ['v1', 'v1-engine', 'v1-engine-media', 'v1-app', 'v1-app-media']) {
+      const v = await runCli(['verify', `${repo}:${tag}`, '--key', pub, ...(tag === 'v1' ? ['--require-sbom'] : [])], { cwd: merger });
+      expect(v.code, `${tag}: ${v.stderr}`).toBe(0);
+      expect(v.stdout.match(/^verified platform manifest /gm)).toHaveLength(2);
+      if (tag === 'v1') expect(v.stdout.match(/^verified sbom /gm)).toHaveLength(2);
+    }
+    // Signing again adds nothing.
+    expect((await cli(merger, 'index', repo, '--tag', 'v1', '--sign', key)).stdout).toMatch(/^signatures: 0 new, \d+ already there$/m);
+  }, 240_000);
+
+  it('verify --require-sbom of a merged index fails when one platform build attached no SBOM, naming its manifest', async () => {
+    const repo = `${fx.reg.host}/studio/half`;
+    const key = path.join(fx.root, 'key.pem');
+    await cli(await host(), 'build', '--platform', 'linux/amd64', '--tag', 'v1', '--push', repo, '--sbom', '--sign', key);
+    await cli(await host(), 'build', '--platform', 'linux/arm64', '--tag', 'v1', '--push', repo, '--sign', key);
+    const merger = await host();
+    await cli(merger, 'index', repo, '--tag', 'v1', '--sign', key);
+    const v = await runCli(['verify', `${repo}:v1`, '--key', path.join(fx.root, 'pub.pem'), '--require-sbom'], { cwd: merger });
+    expect(v.code).toBe(1);
+    expect(v.stderr).toMatch(/no SBOM attached to image sha256:[0-9a-f]{64} nor to its platform manifest sha256:[0-9a-f]{64}(?!,)/);
+  }, 240_000);
+
+  it('a key that cannot sign fails before anything is merged', async () => {
+    const repo = `${fx.reg.host}/studio/nokey`;
+    const merger = await host();
+    const r = await runCli(['index', repo, '--tag', 'v1', '--sign', path.join(fx.root, 'missing.pem')], { cwd: merger });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('missing.pem');
+    const tags = await fetch(`${fx.reg.url}/v2/studio/nokey/tags/list`);
+    expect(tags.status).toBe(404);
+  });
+});
