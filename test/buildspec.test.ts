@@ -445,3 +445,62 @@ describe('gamelayer codebuild buildspec (the command)', () => {
     expect(both.stderr).toContain('error[cli.buildspec-kind]: --docker and --pr-check: choose one');
   });
 });
+
+describe('a buildspec with the supply chain (codebuild buildspec --sbom --sign KEY)', () => {
+  function emit(args: string[], cwd = ROOT, config = SAMPLE): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, [path.join(ROOT, 'bin/gamelayer.js'), '-c', config, 'codebuild', 'buildspec', ...args], { cwd });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  it('runs as CodeBuild runs it: the pushed build carries a signed SBOM and signed images that verify', async () => {
+    const keys = path.join(work, 'keys');
+    await mkdir(keys, { recursive: true });
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('sh', ['-c', 'cd "$1" && openssl ecparam -genkey -name prime256v1 -noout -out key.pem && openssl ec -in key.pem -pubout -out pub.pem 2>/dev/null', 'sh', keys]);
+    const emitted = await emit(['--sbom', '--sign', path.join(keys, 'key.pem')]);
+    expect(emitted.code, emitted.stderr).toBe(0);
+    const spec = parseBuildspec(emitted.stdout, 'emitted');
+    expect(spec.env?.variables?.GAMELAYER_SIGN_KEY).toBe(path.join(keys, 'key.pem'));
+    for (const line of allCommands(spec)) for (const words of shellSegments(line)) if (words[0] === 'gamelayer') expect(unknownOptions(words), line).toEqual([]);
+    const src = path.join(work, 'src-signed');
+    await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, filter: (p) => !p.includes('.gamelayer') });
+    const repositoryUri = `${registry.host}/studio/signed`;
+    const r = await runBuildspec(spec, src, { REPOSITORY_URI: repositoryUri, CODEBUILD_RESOLVED_SOURCE_VERSION: '5e6f708192a3b4c5d6e7f8091a2b3c4d1a2b3c4d', CODEBUILD_WEBHOOK_HEAD_REF: 'refs/heads/main' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^SBOM sha256:[0-9a-f]{64}: \d+ files/m);
+    const verify = spawn(process.execPath, [path.join(ROOT, 'bin/gamelayer.js'), 'verify', `${repositoryUri}:5e6f7081`, '--key', path.join(keys, 'pub.pem'), '--require-sbom'], { cwd: src });
+    const code = await new Promise<number | null>((resolve) => verify.on('close', resolve));
+    expect(code).toBe(0);
+  }, 240_000);
+
+  it('the batch buildspec signs in every platform job and in the merge job, with options the CLI knows', async () => {
+    const game = path.join(work, 'batch-game');
+    await cp(path.join(ROOT, 'fixtures/sample-game'), game, { recursive: true, filter: (p) => !p.includes('.gamelayer') });
+    await appendFile(path.join(game, 'gamelayer.yaml'), '\nplatforms: [linux/amd64, linux/arm64]\n');
+    const emitted = await emit(['--batch', '--sbom', '--sign', 'awskms:///arn:aws:kms:eu-west-1:123456789012:key/k'], game, 'gamelayer.yaml');
+    expect(emitted.code, emitted.stderr).toBe(0);
+    const spec = parseBuildspec(emitted.stdout, 'emitted');
+    expect(spec.env?.variables?.GAMELAYER_SIGN_KEY).toBe('awskms:///arn:aws:kms:eu-west-1:123456789012:key/k');
+    const segments = allCommands(spec).flatMap((line) => shellSegments(line)).filter((w) => w[0] === 'gamelayer');
+    for (const words of segments) expect(unknownOptions(words), words.join(' ')).toEqual([]);
+    const build = segments.find((w) => w[3] === 'build')!;
+    const index = segments.find((w) => w[3] === 'index')!;
+    expect(build).toEqual(expect.arrayContaining(['--sbom', '--sign', '$GAMELAYER_SIGN_KEY']));
+    expect(index).toEqual(expect.arrayContaining(['--sign', '$GAMELAYER_SIGN_KEY']));
+    expect(index).not.toContain('--sbom'); // the platform builds attach the SBOMs, to their own manifests
+  });
+
+  it('refuses --sbom and --sign for buildspecs that push nothing or push through Docker', async () => {
+    for (const kind of ['--pr-check', '--docker']) {
+      const r = await emit([kind, '--sign', 'awskms:///arn:aws:kms:eu-west-1:123456789012:key/k']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`error[cli.needs-push]: codebuild buildspec ${kind} --sign`);
+    }
+  });
+});

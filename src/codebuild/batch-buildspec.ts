@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Document } from 'yaml';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
-import { ARTIFACTS } from './buildspec.js';
+import { ARTIFACTS, supplyFlags, supplyHeader, type BuildspecSupply } from './buildspec.js';
 import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
 
 /** The CodeBuild environment of a platform's job: ARM containers for arm64 (Graviton), Linux (x86_64) for amd64. */
@@ -29,6 +29,8 @@ export function jobIdentifier(platform: string): string {
 
 export interface BatchBuildspecOptions {
   sourceRoot?: string;
+  /** Each platform build attaches its SBOM and signs its images; the merge job signs the indexes it puts. */
+  supply?: BuildspecSupply;
 }
 
 export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOptions = {}): Buildspec {
@@ -57,6 +59,7 @@ export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOpt
   const gl = (args: string) => `gamelayer -c "$GAMELAYER_CONFIG" ${args}`;
   const variables: Record<string, string> = { GAMELAYER_CONFIG: configFile };
   if (config.registry) variables.REPOSITORY_URI = repositoryOf(config.registry);
+  const supply = supplyFlags(opts.supply, variables);
   const jobs = config.platforms.map((p) => ({
     identifier: jobIdentifier(p),
     env: { type: PLATFORM_ENVIRONMENTS[p]!.type, 'compute-type': PLATFORM_COMPUTE, image: PLATFORM_ENVIRONMENTS[p]!.image, variables: { GAMELAYER_PLATFORM: p } },
@@ -88,8 +91,8 @@ export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOpt
       build: {
         'on-failure': 'ABORT',
         commands: [
-          `if [ -n "$GAMELAYER_PLATFORM" ]; then ${gl('build --platform "$GAMELAYER_PLATFORM" --push "$REPOSITORY_URI" --tag "$IMAGE_TAG" --media-wait 5m')}; ` +
-            `else ${gl('index "$REPOSITORY_URI" --tag "$IMAGE_TAG"')}; fi`,
+          `if [ -n "$GAMELAYER_PLATFORM" ]; then ${gl(`build --platform "$GAMELAYER_PLATFORM" --push "$REPOSITORY_URI" --tag "$IMAGE_TAG" --media-wait 5m${supply}`)}; ` +
+            `else ${gl(`index "$REPOSITORY_URI" --tag "$IMAGE_TAG"${opts.supply?.sign ? ' --sign "$GAMELAYER_SIGN_KEY"' : ''}`)}; fi`,
         ],
       },
       post_build: {
@@ -119,6 +122,7 @@ export function emitBatchBuildspec(config: GameConfig, opts: BatchBuildspecOptio
     ' multi-platform indexes and the merged build record (gamelayer index) and writes k8s specs and imagedefinitions.json.',
     ' Project settings: batch builds on (a batch service role), environment variable REPOSITORY_URI, a role that may push.',
     ' Start it with: gamelayer codebuild start --project P --batch --watch',
+    ...supplyHeader(opts.supply),
   ].join('\n');
   return doc.toString({ lineWidth: 0, indent: 2, indentSeq: true });
 }

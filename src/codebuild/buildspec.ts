@@ -9,8 +9,44 @@ import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
 
 export type BuildspecKind = 'daemonless' | 'docker' | 'pr-check';
 
+/** Supply chain of the pushed build (docs/supply-chain.md): the same flags as `build --push`. */
+export interface BuildspecSupply {
+  /** `--sbom` on the build line. */
+  sbom?: boolean;
+  /** The signing key (`awskms:///<ARN>`, or a PEM file's path on the build host), as GAMELAYER_SIGN_KEY. */
+  sign?: string;
+}
+
+/** The build line's supply-chain flags, and the variable that holds the key (set on the project to change it). */
+export function supplyFlags(supply: BuildspecSupply | undefined, variables: Record<string, string>): string {
+  if (supply?.sign) variables.GAMELAYER_SIGN_KEY = supply.sign;
+  return `${supply?.sbom ? ' --sbom' : ''}${supply?.sign ? ' --sign "$GAMELAYER_SIGN_KEY"' : ''}`;
+}
+
+/** The buildspec's comment lines on its SBOM and signatures, when it makes them. */
+export function supplyHeader(supply: BuildspecSupply | undefined): string[] {
+  if (!supply?.sbom && !supply?.sign) return [];
+  return [
+    ` Supply chain (docs/supply-chain.md):${supply.sbom ? ' a CycloneDX SBOM attached to the server image' : ''}${supply.sbom && supply.sign ? ';' : ''}${supply.sign ? ' every pushed image signed (cosign format)' : ''}.`,
+    ...(supply.sign ? [' The key is GAMELAYER_SIGN_KEY; for an AWS KMS key the role needs kms:Sign and kms:GetPublicKey on it.'] : []),
+  ];
+}
+
+/** `--sbom` and `--sign` attach to what a push put: a buildspec that pushes nothing, or pushes through Docker, cannot. */
+export function refuseSupplyWithout(supply: BuildspecSupply | undefined, kind: string): void {
+  const flag = supply?.sbom ? '--sbom' : supply?.sign ? '--sign' : undefined;
+  if (flag) {
+    throw new GamelayerError(
+      'cli.needs-push',
+      `codebuild buildspec ${kind} ${flag}: ${kind === '--pr-check' ? 'a pull-request check pushes nothing to attach an SBOM or signatures to' : 'the Docker builder has no SBOM or signing step'}`,
+      'drop the flag, or use the daemonless buildspec (gamelayer codebuild buildspec)',
+    );
+  }
+}
+
 export interface BuildspecOptions {
   kind?: BuildspecKind;
+  supply?: BuildspecSupply;
   /** The source root the build runs in (CODEBUILD_SRC_DIR); paths in the buildspec are relative to it. Default cwd. */
   sourceRoot?: string;
 }
@@ -38,6 +74,7 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
     }
     return r.split(path.sep).join('/');
   };
+  if (kind !== 'daemonless') refuseSupplyWithout(opts.supply, kind === 'docker' ? '--docker' : '--pr-check');
   const configFile = rel(config.file, 'the config');
   const stateDir = rel(config.stateDir, 'the state directory');
   // The registry is the build state: a host with an empty cache plans on the newest record of its line there and
@@ -48,6 +85,7 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
   const gl = (args: string) => `gamelayer -c "$GAMELAYER_CONFIG" ${args}`;
   const variables: Record<string, string> = { GAMELAYER_CONFIG: configFile };
   if (config.registry) variables.REPOSITORY_URI = repositoryOf(config.registry);
+  const supply = supplyFlags(opts.supply, variables);
 
   const install = {
     'on-failure': 'ABORT' as const,
@@ -128,7 +166,7 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
     phases: {
       install,
       pre_build: { 'on-failure': 'ABORT', commands: [needRepository, tag, baseline, diff, `cat ${ARTIFACTS.diffReport}`] },
-      build: { 'on-failure': 'ABORT', commands: [gl('build --push "$REPOSITORY_URI" --tag "$IMAGE_TAG"')] },
+      build: { 'on-failure': 'ABORT', commands: [gl(`build --push "$REPOSITORY_URI" --tag "$IMAGE_TAG"${supply}`)] },
       post_build: {
         commands: [
           gl(`k8s --repository "$REPOSITORY_URI" --out ${ARTIFACTS.k8sDir}`),
@@ -176,6 +214,7 @@ export function emitBuildspec(config: GameConfig, opts: BuildspecOptions = {}): 
     ` AWS CodeBuild buildspec for ${config.game} (${configFile}), written by \`gamelayer codebuild buildspec\`.`,
     ...HEADERS[kind].map((l) => ` ${l}`),
     ...(kind === 'pr-check' ? [] : [' The image tag is the first 8 characters of the commit CodeBuild resolved (CODEBUILD_RESOLVED_SOURCE_VERSION).']),
+    ...supplyHeader(opts.supply),
   ].join('\n');
   return doc.toString({ lineWidth: 0, indent: 2, indentSeq: true });
 }

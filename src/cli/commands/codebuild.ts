@@ -123,14 +123,16 @@ export function register(program: Command): void {
     .option('--docker', 'the Docker daemon path (privileged mode) instead of the daemonless one')
     .option('--pr-check', 'a pull-request check that builds without pushing and prints what a merge would push')
     .option('--batch', 'a batch build (build graph): one job per platform on a host of that architecture, then a merge job (gamelayer index)')
-    .action(async (flags: { out?: string; docker?: boolean; prCheck?: boolean; batch?: boolean }, cmd: Command) => {
+    .option('--sbom', 'the pushed build attaches its CycloneDX SBOM (build --sbom; in a batch, each platform build)')
+    .option('--sign <key>', 'the pushed images are signed with this key (build --sign; in a batch, index --sign too): awskms:///<key ARN> (the role needs kms:Sign and kms:GetPublicKey), kept in GAMELAYER_SIGN_KEY')
+    .action(async (flags: { out?: string; docker?: boolean; prCheck?: boolean; batch?: boolean; sbom?: boolean; sign?: string }, cmd: Command) => {
       const kinds = (['docker', 'pr-check', 'batch'] as const).filter((k) => flags[k === 'pr-check' ? 'prCheck' : k]).map((k) => `--${k}`);
       if (kinds.length > 1) throw new GamelayerError('cli.buildspec-kind', `${kinds.join(' and ')}: choose one`);
       const kind: BuildspecKind = flags.docker ? 'docker' : flags.prCheck ? 'pr-check' : 'daemonless';
       const config = await commandConfig(cmd);
       const text = flags.batch
-        ? (await import('../../codebuild/batch-buildspec.js')).emitBatchBuildspec(config, { sourceRoot: process.cwd() })
-        : emitBuildspec(config, { kind, sourceRoot: process.cwd() });
+        ? (await import('../../codebuild/batch-buildspec.js')).emitBatchBuildspec(config, { sourceRoot: process.cwd(), supply: flags })
+        : emitBuildspec(config, { kind, sourceRoot: process.cwd(), supply: flags });
       if (flags.out) {
         const file = await writeOutput(path.dirname(flags.out), path.basename(flags.out), text);
         commandReporter(false).info(`wrote ${file}`);
