@@ -18,6 +18,7 @@ import { MEDIA_TYPES, type Access, type ManifestInfo, type RegistryClient } from
 import { pushTargetFor, type PushTarget, type TargetOptions } from './push.js';
 import { formatReference, parseReference } from './reference.js';
 import { uploadBlob } from './upload.js';
+import { putManifestSettled } from './manifest-put.js';
 import { bufferSource, EMPTY_CONFIG, getSmallBlob, MAX_SMALL_BLOB } from './small-blob.js';
 import { newestFirst, referrersApi } from './referrers.js';
 import { hasLineCopy, readLineCopy, saveLineCopy, type LineCopy } from './line-copy.js';
@@ -258,8 +259,17 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
   }
   if (repaired) repaired.now = artifact.recordDescriptor.digest;
   const result: PushBuildRecordResult = { digest: artifact.descriptor.digest, artifact: artifact.descriptor.digest, tags: [], kept: [], blobsUploaded, ...(repaired ? { repaired } : {}) };
+  // Another host pushing the same record at the same moment can make the registry refuse a manifest whose blobs are
+  // there (manifest-put.ts): what it lacks of this record's own documents is sent again and the manifest put again.
+  const recordBlob = artifact.recordDescriptor.digest;
+  const recordBytes = artifact.record;
+  const resend = async (lost: { blobs: string[]; manifests: string[] }) => {
+    if (lost.blobs.includes(EMPTY_CONFIG.digest)) await uploadBlob(client, repo, bufferSource(EMPTY_CONFIG.digest, EMPTY_BYTES, origin), { ecr: target.ecr });
+    if (lost.blobs.includes(recordBlob)) await uploadBlob(client, repo, bufferSource(recordBlob, recordBytes, origin), { ecr: target.ecr });
+    if (lost.manifests.includes(artifact.descriptor.digest)) await putManifestSettled(client, repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest, { resend });
+  };
   if (!(await client.headManifest(repo, artifact.descriptor.digest, 'push'))) {
-    await client.putManifest(repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest);
+    await putManifestSettled(client, repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest, { resend });
   }
   if (!fallbackTags.length && !line) return result;
 
@@ -278,14 +288,14 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
         continue;
       }
     }
-    await client.putManifest(repo, tag, index.bytes, MEDIA_TYPES.ociIndex);
+    await putManifestSettled(client, repo, tag, index.bytes, MEDIA_TYPES.ociIndex, { resend });
     result.tags.push(tag);
   }
   if (line) {
     const current = await client.headManifest(repo, line, 'push');
     if (current?.digest === index.descriptor.digest) result.lineTag = line;
     else if (!(current && target.immutableTag?.(line))) {
-      await client.putManifest(repo, line, index.bytes, MEDIA_TYPES.ociIndex);
+      await putManifestSettled(client, repo, line, index.bytes, MEDIA_TYPES.ociIndex, { resend });
       result.lineTag = line;
     }
     if (result.lineTag) await keepCopy(index);
