@@ -73,7 +73,7 @@ export async function concurrentPushBench(o: ConcurrentPushOptions): Promise<voi
     `| ${f.pushes} | ${f.failed} | ${f.refusedAndPutAgain} | ${f.storageProblems} |`,
     '',
     ...(f.failures.length ? ['Failures:', '', ...f.failures.map(([m, n]) => `- ${n}× ${m}`), ''] : []),
-    'distribution 2.8 rewrites a blob\'s repository link in place each time an upload of it completes; a manifest PUT of the other host that reads the link meanwhile is refused `DIGEST_INVALID` (distribution/distribution#4478). Before the push checked and put such a manifest again, 8 of 180 pushes failed so and 0 of 180 after (2 hosts, 30 rounds, three runs of each interleaved, load average 7.7–9.4 on the 2 cores; the count of refusals covers image manifests, the build record's are put again silently). See docs/architecture.md, "Several hosts pushing the same content".',
+    'distribution 2.8 rewrites a blob\'s repository link in place each time an upload of it completes; a manifest PUT of the other host that reads the link meanwhile is refused `DIGEST_INVALID` (distribution/distribution#4478). Before the push checked and put such a manifest again, 8 of 180 pushes failed so and 0 of 180 after (2 hosts, 30 rounds, three runs of each interleaved, load average 7.7–9.4 on the 2 cores; the count of refusals covers image manifests, the build record\'s are put again silently). See docs/architecture.md, "Several hosts pushing the same content".',
     '',
     '```',
     `npm run bench -- concurrent-push --rounds ${o.rounds} --hosts ${o.hosts}`,
