@@ -155,3 +155,45 @@ describe('a manifest refused while another push rewrites what it names', () => {
     expect((await storedTags(reg.storageDir, repo))[recordTag('v1')]).toBe(r.digest);
   });
 });
+
+describe('builds of one line pushing their records', () => {
+  /** A record of the v1 image as the build created at `createdAt` wrote it. */
+  async function recordAt(repo: string, createdAt: string, version: string) {
+    const pushed = await pushImage({ layout, to: `${reg.host}/${repo}:v1` });
+    const record: BuildRecord = {
+      schemaVersion: 1,
+      game: 'race',
+      version,
+      createdAt,
+      tags: [version],
+      platforms: ['linux/amd64', 'linux/arm64'],
+      manifests: [],
+      plan: { layers: [] },
+      layers: [],
+      images: [{ name: 'server', digest: pushed.digest, mediaType: pushed.mediaType }],
+    };
+    return { record, subject: { mediaType: pushed.mediaType, digest: pushed.digest, size: pushed.size } };
+  }
+
+  it('an older build that finishes its push after a newer one leaves the line tag on the newer build', async () => {
+    const repo = nextRepo();
+    const newer = await recordAt(repo, '2024-05-02T10:00:00Z', 'v2');
+    const older = await recordAt(repo, '2024-05-01T10:00:00Z', 'v1');
+    const first = await pushBuildRecord({ to: `${reg.host}/${repo}`, ...newer, tags: ['v2'], line: 'main' });
+    expect(first.lineTag).toBe('gamelayer-line.main');
+    const { notes, reporter } = noting();
+    const late = await pushBuildRecord({ to: `${reg.host}/${repo}`, ...older, tags: ['v1'], line: 'main', reporter });
+    const tags = await storedTags(reg.storageDir, repo);
+    expect(tags['gamelayer-line.main']).toBe(first.digest);
+    expect(late.lineTag).toBeUndefined();
+    expect(late.lineNewer).toEqual({ digest: first.digest, createdAt: '2024-05-02T10:00:00Z' });
+    expect(notes.some((n) => n.includes(':gamelayer-line.main names a newer build (created 2024-05-02T10:00:00Z'))).toBe(true);
+    // The older build's record is not lost: its own tag names it.
+    expect(tags[recordTag('v1')]).toBe(late.digest);
+    // A build newer than the line's moves it, as before.
+    const newest = await recordAt(repo, '2024-05-03T10:00:00Z', 'v3');
+    const moved = await pushBuildRecord({ to: `${reg.host}/${repo}`, ...newest, tags: ['v3'], line: 'main' });
+    expect(moved.lineTag).toBe('gamelayer-line.main');
+    expect((await storedTags(reg.storageDir, repo))['gamelayer-line.main']).toBe(moved.digest);
+  });
+});

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { GamelayerError } from '../errors.js';
+import type { Reporter } from '../report/reporter.js';
 import { buildRecordSchema, parseStored, type BuildRecord, type Descriptor } from '../types.js';
 import { MEDIA_TYPES, type Access, type ManifestInfo, type RegistryClient } from './client.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from './push.js';
@@ -176,6 +177,8 @@ export interface PushBuildRecordOptions extends TargetOptions {
    * index digest the copy there already holds (the build's lookup read or wrote it), so a no-op writes nothing.
    */
   lineCopy?: { dir: string; holds?: string };
+  /** Notes: a line tag left on a newer build. */
+  reporter?: Reporter;
 }
 
 /** A manifest's exact bytes from a local store, and a reader of the (verified) blobs it names. */
@@ -193,8 +196,13 @@ export interface PushBuildRecordResult {
   tags: string[];
   /** Fallback tags that already named a record of this image and could not be moved (immutable tags). */
   kept: string[];
-  /** The line tag now naming this record; undefined when none was asked for or the tag is immutable. */
+  /** The line tag now naming this record; undefined when none was asked for, the tag is immutable, or it names a newer build. */
   lineTag?: string;
+  /**
+   * The line tag already named a newer build's record (another host's build that pushed first): it was left there,
+   * so the line never moves back to an older build. This record keeps its own tags.
+   */
+  lineNewer?: { digest: string; createdAt: string };
   blobsUploaded: number;
   /** The registry served damaged bytes for the record blob this push would have skipped: stored anew as `now`. */
   repaired?: { damaged: string; now: string };
@@ -266,10 +274,10 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
   const resend = async (lost: { blobs: string[]; manifests: string[] }) => {
     if (lost.blobs.includes(EMPTY_CONFIG.digest)) await uploadBlob(client, repo, bufferSource(EMPTY_CONFIG.digest, EMPTY_BYTES, origin), { ecr: target.ecr });
     if (lost.blobs.includes(recordBlob)) await uploadBlob(client, repo, bufferSource(recordBlob, recordBytes, origin), { ecr: target.ecr });
-    if (lost.manifests.includes(artifact.descriptor.digest)) await putManifestSettled(client, repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest, { resend });
+    if (lost.manifests.includes(artifact.descriptor.digest)) await putManifestSettled(client, repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest, { resend, reporter: opts.reporter });
   };
   if (!(await client.headManifest(repo, artifact.descriptor.digest, 'push'))) {
-    await putManifestSettled(client, repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest, { resend });
+    await putManifestSettled(client, repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest, { resend, reporter: opts.reporter });
   }
   if (!fallbackTags.length && !line) return result;
 
@@ -288,19 +296,41 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
         continue;
       }
     }
-    await putManifestSettled(client, repo, tag, index.bytes, MEDIA_TYPES.ociIndex, { resend });
+    await putManifestSettled(client, repo, tag, index.bytes, MEDIA_TYPES.ociIndex, { resend, reporter: opts.reporter });
     result.tags.push(tag);
   }
   if (line) {
     const current = await client.headManifest(repo, line, 'push');
+    const newer = current && current.digest !== index.descriptor.digest ? await newerRecordIndex(client, repo, current.digest, opts.record.createdAt) : undefined;
     if (current?.digest === index.descriptor.digest) result.lineTag = line;
-    else if (!(current && target.immutableTag?.(line))) {
-      await putManifestSettled(client, repo, line, index.bytes, MEDIA_TYPES.ociIndex, { resend });
+    else if (newer) {
+      result.lineNewer = newer;
+      opts.reporter?.info(`note: ${where}:${line} names a newer build (created ${newer.createdAt}, ${newer.digest.slice(0, 19)}): left there; this build's record keeps its own tags`);
+    } else if (!(current && target.immutableTag?.(line))) {
+      await putManifestSettled(client, repo, line, index.bytes, MEDIA_TYPES.ociIndex, { resend, reporter: opts.reporter });
       result.lineTag = line;
     }
     if (result.lineTag) await keepCopy(index);
   }
   return result;
+}
+
+/**
+ * The record index `digest` when it was created after `createdAt` (its annotation): the line tag naming it stays,
+ * whatever order the builds of a line finish their pushes in. undefined when it is older, the same age, or says nothing.
+ */
+async function newerRecordIndex(client: RegistryClient, repo: string, digest: string, createdAt: string): Promise<{ digest: string; createdAt: string } | undefined> {
+  const doc = await client.getManifestIfExists(repo, digest, 'push');
+  if (!doc) return undefined;
+  let theirs: unknown;
+  try {
+    theirs = (JSON.parse(doc.bytes.toString('utf8')) as { annotations?: Record<string, unknown> }).annotations?.[CREATED];
+  } catch {
+    return undefined;
+  }
+  if (typeof theirs !== 'string') return undefined;
+  const [them, us] = [Date.parse(theirs), Date.parse(createdAt)];
+  return Number.isFinite(them) && Number.isFinite(us) && them > us ? { digest, createdAt: theirs } : undefined;
 }
 
 /**
