@@ -301,14 +301,24 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
   }
   if (line) {
     const current = await client.headManifest(repo, line, 'push');
-    const newer = current && current.digest !== index.descriptor.digest ? await newerRecordIndex(client, repo, current.digest, opts.record.createdAt) : undefined;
-    if (current?.digest === index.descriptor.digest) result.lineTag = line;
-    else if (newer) {
-      result.lineNewer = newer;
+    const theirs = current && current.digest !== index.descriptor.digest ? await recordIndexAge(client, repo, current.digest, opts.record.createdAt) : undefined;
+    const leaveTo = (newer: { digest: string; createdAt: string }) => {
+      result.lineNewer = { digest: newer.digest, createdAt: newer.createdAt };
       opts.reporter?.info(`note: ${where}:${line} names a newer build (created ${newer.createdAt}, ${newer.digest.slice(0, 19)}): left there; this build's record keeps its own tags`);
-    } else if (!(current && target.immutableTag?.(line))) {
+    };
+    if (current?.digest === index.descriptor.digest) result.lineTag = line;
+    else if (theirs?.newer) leaveTo(theirs);
+    else if (!(current && target.immutableTag?.(line))) {
       await putManifestSettled(client, repo, line, index.bytes, MEDIA_TYPES.ociIndex, { resend, reporter: opts.reporter });
       result.lineTag = line;
+      // Another build of the line may have put its record in the same moment (a registry offers no conditional PUT):
+      // asked once more, an older build's record that landed after ours is replaced by ours again.
+      const after = await client.headManifest(repo, line, 'push');
+      const now = after && after.digest !== index.descriptor.digest ? await recordIndexAge(client, repo, after.digest, opts.record.createdAt) : undefined;
+      if (now?.newer) {
+        result.lineTag = undefined;
+        leaveTo(now);
+      } else if (now?.older) await putManifestSettled(client, repo, line, index.bytes, MEDIA_TYPES.ociIndex, { resend, reporter: opts.reporter });
     }
     if (result.lineTag) await keepCopy(index);
   }
@@ -316,10 +326,10 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
 }
 
 /**
- * The record index `digest` when it was created after `createdAt` (its annotation): the line tag naming it stays,
- * whatever order the builds of a line finish their pushes in. undefined when it is older, the same age, or says nothing.
+ * When the record index `digest` was created (its annotation) against `createdAt`: a line tag naming a newer build
+ * stays, whatever order the builds of a line finish their pushes in. undefined when it says nothing readable.
  */
-async function newerRecordIndex(client: RegistryClient, repo: string, digest: string, createdAt: string): Promise<{ digest: string; createdAt: string } | undefined> {
+async function recordIndexAge(client: RegistryClient, repo: string, digest: string, createdAt: string): Promise<{ digest: string; createdAt: string; newer: boolean; older: boolean } | undefined> {
   const doc = await client.getManifestIfExists(repo, digest, 'push');
   if (!doc) return undefined;
   let theirs: unknown;
@@ -330,7 +340,8 @@ async function newerRecordIndex(client: RegistryClient, repo: string, digest: st
   }
   if (typeof theirs !== 'string') return undefined;
   const [them, us] = [Date.parse(theirs), Date.parse(createdAt)];
-  return Number.isFinite(them) && Number.isFinite(us) && them > us ? { digest, createdAt: theirs } : undefined;
+  if (!Number.isFinite(them) || !Number.isFinite(us)) return undefined;
+  return { digest, createdAt: theirs, newer: them > us, older: them < us };
 }
 
 /**
