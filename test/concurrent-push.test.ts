@@ -68,9 +68,18 @@ function noting(): { notes: string[]; reporter: Reporter } {
   return { notes, reporter: { ...silentReporter, info: (t) => notes.push(t) } };
 }
 
-/** The registry's own answers to manifest PUTs of `repo` (its access log, not our client's view). */
+/**
+ * The registry's own answers to manifest PUTs of `repo` (its access log, not our client's view), once it logged
+ * every one the proxy passed on (a line lands in the log just after its answer).
+ */
 async function manifestPutStatuses(repo: string): Promise<number[]> {
-  return (await reg.accessLog()).filter((e) => e.method === 'PUT' && e.path.startsWith(`/v2/${repo}/manifests/`)).map((e) => e.status);
+  const put = (e: { method: string; path: string }) => e.method === 'PUT' && e.path.startsWith(`/v2/${repo}/manifests/`);
+  const sent = proxy.seen.filter(put).length;
+  for (;;) {
+    const logged = (await reg.accessLog()).filter(put);
+    if (logged.length >= sent) return logged.map((e) => e.status);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 describe('a manifest refused while another push rewrites what it names', () => {
