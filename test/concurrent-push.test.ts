@@ -125,6 +125,7 @@ describe('a manifest refused while another push rewrites what it names', () => {
     const { notes, reporter } = noting();
     const r = await pushImage({ layout, to: `${proxy.host}/${repo}:v1`, retry: fast, reporter });
     expect(r.uploaded.filter((d) => d === gone)).toHaveLength(2);
+    expect(r.blobs.uploaded).toBe(r.uploaded.length);
     expect(notes.filter((n) => n.includes(`(MANIFEST_BLOB_UNKNOWN) and lacks blob ${gone} it names: sending it again`))).toHaveLength(1);
     expect((await manifestPutStatuses(repo))[0]).toBe(400);
     expect((await storedTags(reg.storageDir, repo)).v1).toBe(image.top.digest);

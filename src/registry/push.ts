@@ -316,9 +316,6 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
     await settleAll(left.map(send));
   }
   await settleAll(toSend(configs).map(send));
-  result.blobs.mounted = result.mounted.length;
-  result.blobs.uploaded = result.uploaded.length;
-
   // Another host pushing the same content at the same moment can make the registry refuse a manifest whose blobs
   // are there (manifest-put.ts): what it names is checked, what is really missing is sent again, and it is put again.
   const children = childManifests(image);
@@ -350,6 +347,9 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
     }
   }
   result.manifestsPut.push(top.digest);
+  // Counted once the manifests are in: a blob sent again for a refused manifest is an upload of this push too.
+  result.blobs.mounted = result.mounted.length;
+  result.blobs.uploaded = result.uploaded.length;
   const ms = Date.now() - started;
   // Blobs of this image that this run sent a moment earlier are this image's uploads, not "already there".
   const earlier = (kind: 'uploaded' | 'mounted') => all.filter((b) => !missing.has(b.digest) && opts.sentEarlier?.get(b.digest) === kind).length;
