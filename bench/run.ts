@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseSize } from '../src/config/schema.js';
 import { batchGraphBench } from './batch-graph.js';
+import { concurrentPushBench } from './concurrent-push.js';
 import { assembleBench } from './assemble.js';
 import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
@@ -62,6 +63,8 @@ const { values, positionals } = parseArgs({
     days: { type: 'string', default: '365' },
     'long-size': { type: 'string', default: '250MB' },
     'gc-every': { type: 'string', default: '30' },
+    rounds: { type: 'string', default: '30' },
+    hosts: { type: 'string', default: '2' },
   },
 });
 
@@ -148,6 +151,8 @@ for (const name of names) {
     await longRunBench({ days, size: size('long-size', values['long-size']!), seed: values['steady-seed']!, gcEvery: Number(values['gc-every']), ...(chunk.length ? { chunk } : {}) });
   } else if (name === 'batch-graph') {
     await batchGraphBench({ size: size('graph-size', values['graph-size']!), changeMb: positiveNumber('change-mb', values['change-mb']!) });
+  } else if (name === 'concurrent-push') {
+    await concurrentPushBench({ rounds: positiveNumber('rounds', values.rounds!), hosts: positiveNumber('hosts', values.hosts!) });
   } else if (name === 'regions') {
     await regionsBench({ size: size('regions-size', values['regions-size']!), runs });
   } else if (name === 'assemble') {
@@ -176,6 +181,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, long-run, long-run-report, long-run-chunked-report, assemble, many-files, peers, peers-noop, peers-report, compare, compare-report, fresh-host, regions, batch-graph, steady, steady-report, steady-chunks-report, steady-chunked-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, long-run, long-run-report, long-run-chunked-report, assemble, many-files, peers, peers-noop, peers-report, compare, compare-report, fresh-host, regions, batch-graph, concurrent-push, steady, steady-report, steady-chunks-report, steady-chunked-report`);
   }
 }

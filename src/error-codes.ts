@@ -154,6 +154,7 @@ export const ERROR_CODES = [
   'push.blob-missing',
   'push.digest-mismatch',
   'push.duplicate-target',
+  'push.manifest-refused',
   'push.no-image',
   'push.no-targets',
   'push.other-game',

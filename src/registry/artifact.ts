@@ -13,11 +13,13 @@ import { createHash } from 'node:crypto';
 import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { GamelayerError } from '../errors.js';
+import type { Reporter } from '../report/reporter.js';
 import { buildRecordSchema, parseStored, type BuildRecord, type Descriptor } from '../types.js';
 import { MEDIA_TYPES, type Access, type ManifestInfo, type RegistryClient } from './client.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from './push.js';
 import { formatReference, parseReference } from './reference.js';
 import { uploadBlob } from './upload.js';
+import { putManifestSettled } from './manifest-put.js';
 import { bufferSource, EMPTY_CONFIG, getSmallBlob, MAX_SMALL_BLOB } from './small-blob.js';
 import { newestFirst, referrersApi } from './referrers.js';
 import { hasLineCopy, readLineCopy, saveLineCopy, type LineCopy } from './line-copy.js';
@@ -175,6 +177,8 @@ export interface PushBuildRecordOptions extends TargetOptions {
    * index digest the copy there already holds (the build's lookup read or wrote it), so a no-op writes nothing.
    */
   lineCopy?: { dir: string; holds?: string };
+  /** Notes: a line tag left on a newer build. */
+  reporter?: Reporter;
 }
 
 /** A manifest's exact bytes from a local store, and a reader of the (verified) blobs it names. */
@@ -192,8 +196,13 @@ export interface PushBuildRecordResult {
   tags: string[];
   /** Fallback tags that already named a record of this image and could not be moved (immutable tags). */
   kept: string[];
-  /** The line tag now naming this record; undefined when none was asked for or the tag is immutable. */
+  /** The line tag now naming this record; undefined when none was asked for, the tag is immutable, or it names a newer build. */
   lineTag?: string;
+  /**
+   * The line tag already named a newer build's record (another host's build that pushed first): it was left there,
+   * so the line never moves back to an older build. This record keeps its own tags.
+   */
+  lineNewer?: { digest: string; createdAt: string };
   blobsUploaded: number;
   /** The registry served damaged bytes for the record blob this push would have skipped: stored anew as `now`. */
   repaired?: { damaged: string; now: string };
@@ -258,8 +267,17 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
   }
   if (repaired) repaired.now = artifact.recordDescriptor.digest;
   const result: PushBuildRecordResult = { digest: artifact.descriptor.digest, artifact: artifact.descriptor.digest, tags: [], kept: [], blobsUploaded, ...(repaired ? { repaired } : {}) };
+  // Another host pushing the same record at the same moment can make the registry refuse a manifest whose blobs are
+  // there (manifest-put.ts): what it lacks of this record's own documents is sent again and the manifest put again.
+  const recordBlob = artifact.recordDescriptor.digest;
+  const recordBytes = artifact.record;
+  const resend = async (lost: { blobs: string[]; manifests: string[] }) => {
+    if (lost.blobs.includes(EMPTY_CONFIG.digest)) await uploadBlob(client, repo, bufferSource(EMPTY_CONFIG.digest, EMPTY_BYTES, origin), { ecr: target.ecr });
+    if (lost.blobs.includes(recordBlob)) await uploadBlob(client, repo, bufferSource(recordBlob, recordBytes, origin), { ecr: target.ecr });
+    if (lost.manifests.includes(artifact.descriptor.digest)) await putManifestSettled(client, repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest, { resend, reporter: opts.reporter });
+  };
   if (!(await client.headManifest(repo, artifact.descriptor.digest, 'push'))) {
-    await client.putManifest(repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest);
+    await putManifestSettled(client, repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest, { resend, reporter: opts.reporter });
   }
   if (!fallbackTags.length && !line) return result;
 
@@ -278,19 +296,52 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
         continue;
       }
     }
-    await client.putManifest(repo, tag, index.bytes, MEDIA_TYPES.ociIndex);
+    await putManifestSettled(client, repo, tag, index.bytes, MEDIA_TYPES.ociIndex, { resend, reporter: opts.reporter });
     result.tags.push(tag);
   }
   if (line) {
     const current = await client.headManifest(repo, line, 'push');
+    const theirs = current && current.digest !== index.descriptor.digest ? await recordIndexAge(client, repo, current.digest, opts.record.createdAt) : undefined;
+    const leaveTo = (newer: { digest: string; createdAt: string }) => {
+      result.lineNewer = { digest: newer.digest, createdAt: newer.createdAt };
+      opts.reporter?.info(`note: ${where}:${line} names a newer build (created ${newer.createdAt}, ${newer.digest.slice(0, 19)}): left there; this build's record keeps its own tags`);
+    };
     if (current?.digest === index.descriptor.digest) result.lineTag = line;
+    else if (theirs?.newer) leaveTo(theirs);
     else if (!(current && target.immutableTag?.(line))) {
-      await client.putManifest(repo, line, index.bytes, MEDIA_TYPES.ociIndex);
+      await putManifestSettled(client, repo, line, index.bytes, MEDIA_TYPES.ociIndex, { resend, reporter: opts.reporter });
       result.lineTag = line;
+      // Another build of the line may have put its record in the same moment (a registry offers no conditional PUT):
+      // asked once more, an older build's record that landed after ours is replaced by ours again.
+      const after = await client.headManifest(repo, line, 'push');
+      const now = after && after.digest !== index.descriptor.digest ? await recordIndexAge(client, repo, after.digest, opts.record.createdAt) : undefined;
+      if (now?.newer) {
+        result.lineTag = undefined;
+        leaveTo(now);
+      } else if (now?.older) await putManifestSettled(client, repo, line, index.bytes, MEDIA_TYPES.ociIndex, { resend, reporter: opts.reporter });
     }
     if (result.lineTag) await keepCopy(index);
   }
   return result;
+}
+
+/**
+ * When the record index `digest` was created (its annotation) against `createdAt`: a line tag naming a newer build
+ * stays, whatever order the builds of a line finish their pushes in. undefined when it says nothing readable.
+ */
+async function recordIndexAge(client: RegistryClient, repo: string, digest: string, createdAt: string): Promise<{ digest: string; createdAt: string; newer: boolean; older: boolean } | undefined> {
+  const doc = await client.getManifestIfExists(repo, digest, 'push');
+  if (!doc) return undefined;
+  let theirs: unknown;
+  try {
+    theirs = (JSON.parse(doc.bytes.toString('utf8')) as { annotations?: Record<string, unknown> }).annotations?.[CREATED];
+  } catch {
+    return undefined;
+  }
+  if (typeof theirs !== 'string') return undefined;
+  const [them, us] = [Date.parse(theirs), Date.parse(createdAt)];
+  if (!Number.isFinite(them) || !Number.isFinite(us)) return undefined;
+  return { digest, createdAt: theirs, newer: them > us, older: them < us };
 }
 
 /**

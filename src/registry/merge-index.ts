@@ -9,6 +9,7 @@ import { LAST_BUILD, markPushed, recordsDir, writeRecord } from '../state/record
 import { MEDIA_TREES, SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type Descriptor, type TreeManifest } from '../types.js';
 import { fetchBuildRecordFor, pushBuildRecord, type PushBuildRecordResult } from './artifact.js';
 import { MEDIA_TYPES } from './client.js';
+import { putManifestSettled } from './manifest-put.js';
 import { pushTargetFor, type TargetOptions } from './connect.js';
 import { parseReference } from './reference.js';
 import path from 'node:path';
@@ -134,7 +135,7 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
     const tag = name === SERVER_IMAGE ? opts.tag : `${opts.tag}-${name}`;
     const current = await client.headManifest(repo, tag, 'push');
     const upToDate = current?.digest === doc.descriptor.digest;
-    if (!upToDate) await client.putManifest(repo, tag, doc.bytes, MEDIA_TYPES.ociIndex);
+    if (!upToDate) await putManifestSettled(client, repo, tag, doc.bytes, MEDIA_TYPES.ociIndex);
     indexDescriptors.set(name, doc.descriptor);
     indexes.push({ name, tag, digest: doc.descriptor.digest, platforms: builds.map((b) => b.platform), upToDate });
   }

@@ -14,6 +14,7 @@ import { childManifests, platformImages, uniqueBlobs, type AnyImage, type ImageB
 import { formatReference, parseReference, type ImageReference } from './reference.js';
 import type { RetryPolicy } from './retry.js';
 import { uploadBlob } from './upload.js';
+import { putManifestSettled } from './manifest-put.js';
 import type { EcrOptions } from './ecr.js';
 import { headAvailability, pushTargetFor, type TargetOptions } from './connect.js';
 import { BLOB_SOURCE_ANNOTATION, blobSourcesOf, fetchMissingBlobs, lazyBlobSource, missingBlobs } from './partial-layout.js';
@@ -315,18 +316,27 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
     await settleAll(left.map(send));
   }
   await settleAll(toSend(configs).map(send));
-  result.blobs.mounted = result.mounted.length;
-  result.blobs.uploaded = result.uploaded.length;
-
-  for (const child of childManifests(image)) {
+  // Another host pushing the same content at the same moment can make the registry refuse a manifest whose blobs
+  // are there (manifest-put.ts): what it names is checked, what is really missing is sent again, and it is put again.
+  const children = childManifests(image);
+  const resend = async (lost: { blobs: string[]; manifests: string[] }) => {
+    const blobs = all.filter((b) => lost.blobs.includes(b.digest));
+    reporter.pushPlanned?.(sumSizes(blobs));
+    mounting = false;
+    await settleAll(blobs.map(send));
+    for (const child of children.filter((c) => lost.manifests.includes(c.descriptor.digest))) {
+      await putManifestSettled(client, repo, child.descriptor.digest, child.bytes, child.descriptor.mediaType, { resend, reporter });
+    }
+  };
+  for (const child of children) {
     if (await client.headManifest(repo, child.descriptor.digest, 'push')) continue;
-    await client.putManifest(repo, child.descriptor.digest, child.bytes, child.descriptor.mediaType);
+    await putManifestSettled(client, repo, child.descriptor.digest, child.bytes, child.descriptor.mediaType, { resend, reporter });
     result.manifestsPut.push(child.descriptor.digest);
   }
   const references = staleTags.length ? staleTags : [top.digest];
   for (const reference of references) {
     try {
-      await client.putManifest(repo, reference, image.bytes, top.mediaType);
+      await putManifestSettled(client, repo, reference, image.bytes, top.mediaType, { resend, reporter });
     } catch (e) {
       // A tag moved under us, or immutability the target could not tell beforehand.
       if (e instanceof RegistryError && isImmutableTagRefusal(e)) {
@@ -337,6 +347,9 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
     }
   }
   result.manifestsPut.push(top.digest);
+  // Counted once the manifests are in: a blob sent again for a refused manifest is an upload of this push too.
+  result.blobs.mounted = result.mounted.length;
+  result.blobs.uploaded = result.uploaded.length;
   const ms = Date.now() - started;
   // Blobs of this image that this run sent a moment earlier are this image's uploads, not "already there".
   const earlier = (kind: 'uploaded' | 'mounted') => all.filter((b) => !missing.has(b.digest) && opts.sentEarlier?.get(b.digest) === kind).length;

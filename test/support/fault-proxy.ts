@@ -18,6 +18,12 @@ export type FaultAction =
    * waits at a known point for as long as the test wants (to kill it there, say), however loaded the machine.
    */
   | { kind: 'hold'; until: Promise<unknown> }
+  /**
+   * Run `before`, forward the request, and run `after` once the registry answered but before the answer reaches the
+   * client: the registry's state is changed around one request at a known point (say, a storage file emptied the
+   * way a concurrent write leaves it for a moment), however loaded the machine.
+   */
+  | { kind: 'around'; before: () => Promise<void>; after?: () => Promise<void> }
   /** Answer `status` with headers at once, then one byte of body every `intervalMs`, never ending. */
   | { kind: 'drip'; status: number; intervalMs: number }
   /** Answer `status` (a 3xx) with a Location made from the request's path, as ECR does to send blob reads to S3. */
@@ -112,6 +118,13 @@ export async function startFaultProxy(targetHost: string, initial: FaultRule[] =
         void action.until.then(go, go);
         return;
       }
+      case 'around':
+        req.pause();
+        void action.before().then(
+          () => forward(req, res, undefined, undefined, action.after),
+          () => res.destroy(),
+        );
+        return;
       case 'redirect':
         req.resume();
         req.on('end', () => {
@@ -158,7 +171,7 @@ export async function startFaultProxy(targetHost: string, initial: FaultRule[] =
     s.on('close', () => sockets.delete(s));
   });
 
-  function forward(req: IncomingMessage, res: ServerResponse, dropRequestAfter?: number, dropResponseAfter?: number) {
+  function forward(req: IncomingMessage, res: ServerResponse, dropRequestAfter?: number, dropResponseAfter?: number, beforeAnswer?: () => Promise<void>) {
     const upstream = httpRequest({
       host: targetName,
       port: targetPort,
@@ -168,6 +181,16 @@ export async function startFaultProxy(targetHost: string, initial: FaultRule[] =
     });
     upstream.on('error', () => res.destroy());
     upstream.on('response', (up) => {
+      if (beforeAnswer) {
+        up.pause();
+        const answer = () => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+          up.resume();
+        };
+        void beforeAnswer().then(answer, () => res.destroy());
+        return;
+      }
       res.writeHead(up.statusCode ?? 502, up.headers);
       if (dropResponseAfter === undefined) {
         up.pipe(res);
