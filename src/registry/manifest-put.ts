@@ -2,7 +2,7 @@
 // (the platforms of a CodeBuild batch graph). A registry may refuse a manifest whose blobs are all there: CNCF
 // distribution 2.8's filesystem driver rewrites a blob's repository link in place (truncate, then write) each time an
 // upload of that blob completes, so a manifest PUT that reads the link in between finds it empty and answers
-// DIGEST_INVALID (with MANIFEST_BLOB_UNKNOWN for that blob) — distribution/distribution#4478, fixed in v3 by #4624.
+// DIGEST_INVALID (with MANIFEST_BLOB_UNKNOWN for that blob) — distribution/distribution#4478, fixed upstream by #4624.
 // After such a refusal the blobs and child manifests the manifest names are asked for again: any really missing is
 // sent again by the caller (`resend`), then the PUT is repeated, a bounded number of times. A manifest is still
 // never put before everything it names is there: the registry checks that on every PUT.
