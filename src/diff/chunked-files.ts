@@ -4,7 +4,6 @@
 // and nothing else under the chunks folder.
 import { CHUNKS_DIR, recipeFileOf } from '../chunk/recipe.js';
 import type { FileEntry, TreeManifest } from '../types.js';
-import type { TreeDiff } from './diff.js';
 
 export interface FileCounts {
   added: number;
@@ -31,7 +30,14 @@ function sizeIn(m: TreeManifest | undefined): (e: FileEntry) => number {
   };
 }
 
-export function chunkedFileCounts(d: TreeDiff, before: TreeManifest | undefined, after: TreeManifest | undefined): FileCounts {
+/** The entry lists of a tree diff (diff.ts's TreeDiff, named here by shape: diff.ts imports this module). */
+export interface EntryChanges {
+  added: readonly FileEntry[];
+  removed: readonly FileEntry[];
+  modified: readonly { before: FileEntry; after: FileEntry }[];
+}
+
+export function chunkedFileCounts(d: EntryChanges, before: TreeManifest | undefined, after: TreeManifest | undefined): FileCounts {
   const sizeBefore = sizeIn(before);
   const sizeAfter = sizeIn(after);
   const added = d.added.filter(isUserEntry);
