@@ -10,6 +10,7 @@ import type { Descriptor } from '../types.js';
 import { pullScope } from './auth.js';
 import { MEDIA_TYPES, type RegistryClient } from './client.js';
 import type { PushTarget } from './push.js';
+import { putManifestSettled } from './manifest-put.js';
 import { uploadBlob } from './upload.js';
 import { bufferSource, EMPTY_CONFIG, getSmallBlob } from './small-blob.js';
 
@@ -170,7 +171,14 @@ export async function pushReferrer(target: PushTarget, repo: string, artifact: R
     const r = await uploadBlob(client, repo, bufferSource(b.descriptor.digest, b.bytes, `${artifact.descriptor.artifactType} of ${subject.digest}`), { ecr: target.ecr });
     bytesSent += r.bytesSent;
   }
-  await client.putManifest(repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest);
+  // Another host attaching the same artifact at the same moment can make the registry refuse it for a moment
+  // (manifest-put.ts): what it lacks of the artifact's blobs is sent again and the manifest put again.
+  const resend = async (lost: { blobs: string[] }) => {
+    for (const b of blobs) {
+      if (lost.blobs.includes(b.descriptor.digest)) bytesSent += (await uploadBlob(client, repo, bufferSource(b.descriptor.digest, b.bytes, `${artifact.descriptor.artifactType} of ${subject.digest}`), { ecr: target.ecr })).bytesSent;
+    }
+  };
+  await putManifestSettled(client, repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest, { resend });
   bytesSent += artifact.manifest.length;
   if (before.via === 'tag') bytesSent += await addToReferrersTag(client, repo, subject.digest, artifact.descriptor);
   return { digest: artifact.descriptor.digest, upToDate: false, bytesSent, via: before.via };
@@ -182,7 +190,7 @@ async function addToReferrersTag(client: RegistryClient, repo: string, subject: 
   const current = (await referrersTagIndex(client, repo, subject)) ?? [];
   if (current.some((m) => m.digest === d.digest)) return 0;
   const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [...current, d] }));
-  await client.putManifest(repo, referrersTag(subject), index, MEDIA_TYPES.ociIndex);
+  await putManifestSettled(client, repo, referrersTag(subject), index, MEDIA_TYPES.ociIndex);
   return index.length;
 }
 

@@ -12,6 +12,7 @@ import { MEDIA_TYPES, type RegistryClient } from '../registry/client.js';
 import type { PushTarget } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
 import { readArtifactBlob } from '../registry/referrers.js';
+import { putManifestSettled } from '../registry/manifest-put.js';
 import { uploadBlob } from '../registry/upload.js';
 import { bufferSource } from '../registry/small-blob.js';
 import type { Descriptor } from '../types.js';
@@ -116,7 +117,17 @@ export async function signManifest(opts: SignOptions): Promise<SignResult> {
     bytesSent += (await uploadBlob(client, opts.repo, bufferSource(d, bytes, `signature of ${opts.digest}`), { ecr: opts.target.ecr })).bytesSent;
   }
   const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociManifest, config: configDescriptor, layers }));
-  await client.putManifest(opts.repo, tag, manifest, MEDIA_TYPES.ociManifest);
+  // As an image's manifest (registry/manifest-put.ts): a refusal while another push writes the same blobs is put
+  // again, this signature's own payload and config sent again if they are gone.
+  const resend = async (lost: { blobs: string[] }) => {
+    for (const [d, bytes] of [
+      [layer.digest, payload],
+      [configDescriptor.digest, config],
+    ] as const) {
+      if (lost.blobs.includes(d)) bytesSent += (await uploadBlob(client, opts.repo, bufferSource(d, bytes, `signature of ${opts.digest}`), { ecr: opts.target.ecr })).bytesSent;
+    }
+  };
+  await putManifestSettled(client, opts.repo, tag, manifest, MEDIA_TYPES.ociManifest, { resend });
   bytesSent += manifest.length;
   return { digest: opts.digest, identity: opts.identity, tag, upToDate: false, bytesSent };
 }
