@@ -1,7 +1,8 @@
 // gamelayer prune: old builds out of a registry repository. A build there is its record tag (`<tag>.gamelayer-record`,
 // the fallback tag of artifact.ts) with the images `<tag>` and `<tag>-<tree>`; builds are ordered by the record's
 // creation time. Kept: the newest `keep` builds, the newest build of each line (the one its `gamelayer-line.<line>`
-// tag names), and every tag that is not part of a build (line tags included). A removed build's
+// tag names), the builds `tags` names (by tag or image digest: a rollback target, what deployed specs pin), and
+// every tag that is not part of a build (line tags included). A removed build's
 // manifests are deleted by digest (distribution API: DELETE /v2/<repo>/manifests/<digest>; on ECR
 // BatchDeleteImage), except a digest a kept tag also names (an unchanged tree image): on ECR only the old tag is
 // removed, elsewhere it stays (the distribution API cannot remove one tag of several). Records go last.
@@ -31,6 +32,11 @@ export interface PruneOptions {
   apply?: boolean;
   /** On Amazon ECR: deletes go through BatchDeleteImage, which can also remove one tag of several. */
   ecr?: EcrApi;
+  /**
+   * Builds to keep whatever their age (a rollback target, what a deployed spec runs): a build's tag, one of its
+   * image tags, or the digest of one of its images (`sha256:…`, or `repo@sha256:…` as a spec pins it).
+   */
+  tags?: string[];
 }
 
 export interface PrunedBuild {
@@ -82,7 +88,8 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   // line's next build --push reads it), and the line tag itself is never deleted (the next push moves it).
   const lineTargets = new Set([...tags].filter((t) => t.startsWith(LINE_TAG_PREFIX)).map((t) => digestOf.get(t)));
   const isLineHead = (b: PrunedBuild) => lineTargets.has(digestOf.get(`${b.tag}${RECORD_TAG_SUFFIX}`));
-  const kept = builds.filter((b, i) => i < opts.keep || isLineHead(b));
+  const named = namedBuilds(builds, opts.tags ?? [], digestOf, `${client.host}/${repo}`);
+  const kept = builds.filter((b, i) => i < opts.keep || isLineHead(b) || named.has(b));
   const removed = builds.filter((b) => !kept.includes(b));
   const removedTags = new Set(removed.flatMap((b) => b.tags));
   const survivingDigests = new Set([...tags].filter((t) => !removedTags.has(t)).map((t) => digestOf.get(t)));
@@ -131,6 +138,27 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     for (const e of order) await deleteManifest(client, repo, e.digest);
   }
   return result;
+}
+
+/**
+ * The builds `--tag` names: by tag (the build's or one of its images'), or by the digest of one of its images. A
+ * name that matches no build is an error: a typo must not leave the build it meant to keep to be deleted.
+ */
+function namedBuilds(builds: PrunedBuild[], names: string[], digestOf: Map<string, string>, repository: string): Set<PrunedBuild> {
+  const out = new Set<PrunedBuild>();
+  for (const name of names) {
+    const digest = /(?:^|@)(sha256:[a-f0-9]{64})$/.exec(name)?.[1];
+    const found = builds.filter((b) => (digest ? b.tags.some((t) => digestOf.get(t) === digest) : b.tag === name || b.tags.includes(name)));
+    if (!found.length) {
+      throw new GamelayerError(
+        'record.no-build',
+        `prune --tag ${name}: no build in ${repository} ${digest ? 'has an image with that digest' : 'has that tag'}, so nothing would keep what it names`,
+        builds.length ? `builds there: ${builds.map((b) => b.tag).join(', ')}; check the tag or digest (gamelayer ls ${repository})` : `${repository} holds no build`,
+      );
+    }
+    for (const b of found) out.add(b);
+  }
+  return out;
 }
 
 /** The signatures, referrers indexes and SBOMs (with their signatures) attached to the manifests `digests`. */

@@ -8,6 +8,7 @@ import { count } from '../../report/plural.js';
 
 interface PruneFlags extends RegistryFlags {
   keep: string;
+  tag: string[];
   apply?: boolean;
   exitCode?: boolean;
   lifecyclePolicy?: string;
@@ -21,6 +22,7 @@ export function register(program: Command): void {
     .description('remove old builds (image tags and build records) from a registry repository, keeping the newest N; a dry run unless --apply')
     .argument('<repo>', 'host[:port]/repository')
     .option('--keep <n>', 'newest builds to keep', '5')
+    .option('-t, --tag <tag|digest>', 'also keep this build, by tag or by the digest of one of its images, as a deployed spec pins it (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--apply', 'delete; without it, only print what would be deleted')
     .option('--exit-code', 'in a dry run, exit 3 when something would be deleted')
     .option('--lifecycle-policy <print|apply>', 'ECR: print the lifecycle policy that expires untagged images, or apply it (PutLifecyclePolicy)')
@@ -48,7 +50,7 @@ export function register(program: Command): void {
         else process.stdout.write(`${JSON.stringify(policy, null, 2)}\n${flags.lifecyclePolicy === 'apply' ? `applied to ${ref.registry}/${ref.repository}\n` : ''}`);
         return;
       }
-      const result = await pruneRepository({ client: target.client, repo: ref.repository, keep, apply: flags.apply, ecr: api });
+      const result = await pruneRepository({ client: target.client, repo: ref.repository, keep, apply: flags.apply, ecr: api, tags: flags.tag });
       if (flags.json) printJson(result);
       else {
         const verb = result.applied ? 'deleted' : 'would delete';
