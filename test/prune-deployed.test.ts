@@ -53,4 +53,34 @@ describe('gamelayer prune --tag keeps deployed builds', () => {
     execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${repo}:v3`]);
     expect(() => execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${repo}:v2`], { stdio: 'pipe' })).toThrow();
   }, 240_000);
+
+  it('--idle-lines retires a branch built once: its line tag and its build go; the active line stays', async () => {
+    const repo = `${registry.host}/studio/lines`;
+    const dir = await tempDir();
+    await cp('fixtures/sample-game', dir, { recursive: true, filter: (src) => !src.includes('.gamelayer') });
+    const build = async (tag: string, line: string) => {
+      await writeFile(path.join(dir, `app-media/levels/${tag}.dat`), Buffer.alloc(4000, tag.charCodeAt(1)));
+      const b = await runCli(['build', '--tag', tag, '--push', repo, '--line', line], { cwd: dir });
+      expect(b.code, b.stderr).toBe(0);
+    };
+    await build('f1', 'feature-x'); // a feature branch built once, weeks ago
+    await build('m1', 'main');
+    await build('m2', 'main');
+    const plan = async (args: string[]) => JSON.parse((await runCli(['prune', repo, '--keep', '1', '--json', ...args], { cwd: dir })).stdout);
+    // Without it, the feature branch's build is kept forever: its line's newest.
+    expect((await plan([])).kept.map((b: { tag: string }) => b.tag)).toEqual(['m2', 'f1']);
+    // Idle more than ~9 ms before the newest build (the feature line's head is older by whole builds): retired.
+    const r = await runCli(['prune', repo, '--keep', '1', '--idle-lines', '0.0000001', '--apply'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('retired 1 idle line: feature-x (their next build plans afresh, or pass --from)');
+    expect(r.stdout).toContain('deleted 2 builds: m1, f1');
+    const tags = Object.keys(await storedTags(registry.storageDir, 'studio/lines'));
+    expect(tags).toContain('gamelayer-line.main');
+    expect(tags).not.toContain('gamelayer-line.feature-x');
+    expect(tags).not.toContain('f1.gamelayer-record');
+    // The main line still plans on its own record.
+    const next = await runCli(['build', '--tag', 'm3', '--push', repo, '--line', 'main'], { cwd: dir });
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stdout).toContain(`previous build: ${repo}:gamelayer-line.main (line main)`);
+  }, 240_000);
 });

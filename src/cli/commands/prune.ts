@@ -9,6 +9,7 @@ import { count } from '../../report/plural.js';
 interface PruneFlags extends RegistryFlags {
   keep: string;
   tag: string[];
+  idleLines?: string;
   apply?: boolean;
   exitCode?: boolean;
   lifecyclePolicy?: string;
@@ -23,6 +24,7 @@ export function register(program: Command): void {
     .argument('<repo>', 'host[:port]/repository')
     .option('--keep <n>', 'newest builds to keep', '5')
     .option('-t, --tag <tag|digest>', 'also keep this build, by tag or by the digest of one of its images, as a deployed spec pins it (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--idle-lines <days>', "retire lines (branches) whose newest build is this many days older than the repository's newest: their line tag goes, and their newest build is kept only by --keep or --tag")
     .option('--apply', 'delete; without it, only print what would be deleted')
     .option('--exit-code', 'in a dry run, exit 3 when something would be deleted')
     .option('--lifecycle-policy <print|apply>', 'ECR: print the lifecycle policy that expires untagged images, or apply it (PutLifecyclePolicy)')
@@ -50,7 +52,7 @@ export function register(program: Command): void {
         else process.stdout.write(`${JSON.stringify(policy, null, 2)}\n${flags.lifecyclePolicy === 'apply' ? `applied to ${ref.registry}/${ref.repository}\n` : ''}`);
         return;
       }
-      const result = await pruneRepository({ client: target.client, repo: ref.repository, keep, apply: flags.apply, ecr: api, tags: flags.tag });
+      const result = await pruneRepository({ client: target.client, repo: ref.repository, keep, apply: flags.apply, ecr: api, tags: flags.tag, idleLineDays: flags.idleLines === undefined ? undefined : Number(flags.idleLines) });
       if (flags.json) printJson(result);
       else {
         const verb = result.applied ? 'deleted' : 'would delete';
@@ -58,6 +60,7 @@ export function register(program: Command): void {
           `kept ${count(result.kept.length, 'build')}: ${result.kept.map((b) => b.tag).join(', ') || '-'}`,
           `${verb} ${count(result.removed.length, 'build')}: ${result.removed.map((b) => b.tag).join(', ') || '-'} (${count(result.deleted.length, 'manifest')})`,
         ];
+        if (result.retiredLines.length) lines.push(`${result.applied ? 'retired' : 'would retire'} ${count(result.retiredLines.length, 'idle line')}: ${result.retiredLines.join(', ')} (their next build plans afresh, or pass --from)`);
         if (result.attached.length) lines.push(`${verb} their ${count(result.attached.length, 'attached manifest')} (signatures, SBOMs, referrers indexes)`);
         if (result.untagged.length) lines.push(`${result.applied ? 'untagged' : 'would untag'} ${count(result.untagged.length, 'tag')} whose image a kept build still uses`);
         if (result.left.length) lines.push(`left ${count(result.left.length, 'tag')} whose image a kept build still uses (${result.left.join(', ')}): this registry cannot remove one tag of several`);
