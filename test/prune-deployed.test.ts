@@ -52,6 +52,10 @@ describe('gamelayer prune --tag keeps deployed builds', () => {
     execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${pinned}`]);
     execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${repo}:v3`]);
     expect(() => execFileSync('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${repo}:v2`], { stdio: 'pipe' })).toThrow();
+    // A hotfix branch cut from the pruned build: the error says where to look.
+    const from = await runCli(['build', '--push', repo, '--from', `${repo}:v2`, '--line', 'hotfix'], { cwd: dir });
+    expect(from.code).toBe(1);
+    expect(from.stderr).toContain(`error[record.no-image]: ${repo}:v2: no such image in ${repo}\nhint: check the tag; gamelayer ls ${repo} lists the builds there (prune may have removed an old one)\n`);
   }, 240_000);
 
   it('--idle-lines retires a branch built once: its line tag and its build go; the active line stays', async () => {

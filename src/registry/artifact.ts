@@ -430,7 +430,9 @@ export async function fetchBuildRecordFor(ref: string, opts: FetchBuildRecordOpt
   if (!subject) {
     if (!r.tag) throw new GamelayerError('record.reference', `${name}: which image? give a tag or a digest`);
     const head = await client.headManifest(repo, r.tag);
-    if (!head?.digest) throw new GamelayerError('record.no-image', `${name}: no such image in ${client.host}/${repo}`);
+    if (!head?.digest) {
+      throw new GamelayerError('record.no-image', `${name}: no such image in ${client.host}/${repo}`, `check the tag; gamelayer ls ${client.host}/${repo} lists the builds there (prune may have removed an old one)`);
+    }
     subject = head.digest;
     // The tag names a record itself (a record tag, or a line tag gamelayer-line.<line>): read it as it is.
     if (head.mediaType === MEDIA_TYPES.ociIndex && (r.tag.endsWith(RECORD_TAG_SUFFIX) || r.tag.startsWith(LINE_TAG_PREFIX))) {
