@@ -195,6 +195,8 @@ export interface PushBuildRecordResult {
   /** The line tag now naming this record; undefined when none was asked for or the tag is immutable. */
   lineTag?: string;
   blobsUploaded: number;
+  /** Bytes of those blob uploads (the record blob: a day's record of a big game is megabytes even when no layer changed). */
+  bytesSent: number;
   /** The registry served damaged bytes for the record blob this push would have skipped: stored anew as `now`. */
   repaired?: { damaged: string; now: string };
 }
@@ -226,11 +228,12 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
   }
   const origin = `build record of ${opts.subject.digest}`;
   let blobsUploaded = 0;
+  let bytesSent = 0;
   // One availability check for both blobs (on ECR one BatchCheckLayerAvailability call); other encodings of the
   // record, tried only after a damaged copy, are checked on their own.
   const absent = await target.availability.missing(repo, [EMPTY_CONFIG.digest, artifact.recordDescriptor.digest]);
   if (absent.has(EMPTY_CONFIG.digest)) {
-    await uploadBlob(client, repo, bufferSource(EMPTY_CONFIG.digest, EMPTY_BYTES, origin), { ecr: target.ecr });
+    bytesSent += (await uploadBlob(client, repo, bufferSource(EMPTY_CONFIG.digest, EMPTY_BYTES, origin), { ecr: target.ecr })).bytesSent;
     blobsUploaded++;
   }
   // The record blob is skipped when present, but only once what the registry serves for it is checked: the same
@@ -242,7 +245,7 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
     if (encoding > 0) artifact = await streamRecordArtifact(opts.record, opts.subject, encoding);
     const d = artifact.recordDescriptor;
     if (encoding === 0 ? absent.has(d.digest) : (await target.availability.missing(repo, [d.digest])).size) {
-      await uploadBlob(client, repo, bufferSource(d.digest, artifact.record, origin), { ecr: target.ecr });
+      bytesSent += (await uploadBlob(client, repo, bufferSource(d.digest, artifact.record, origin), { ecr: target.ecr })).bytesSent;
       blobsUploaded++;
       break;
     }
@@ -257,7 +260,7 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
     }
   }
   if (repaired) repaired.now = artifact.recordDescriptor.digest;
-  const result: PushBuildRecordResult = { digest: artifact.descriptor.digest, artifact: artifact.descriptor.digest, tags: [], kept: [], blobsUploaded, ...(repaired ? { repaired } : {}) };
+  const result: PushBuildRecordResult = { digest: artifact.descriptor.digest, artifact: artifact.descriptor.digest, tags: [], kept: [], blobsUploaded, bytesSent, ...(repaired ? { repaired } : {}) };
   if (!(await client.headManifest(repo, artifact.descriptor.digest, 'push'))) {
     await client.putManifest(repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest);
   }
@@ -317,7 +320,7 @@ async function recordInPlace(
   if (!tags.every((t) => current.get(t)?.digest === index.descriptor.digest)) return undefined;
   const d = artifact.recordDescriptor;
   if (opts.verifiedRecordBlob !== d.digest && !(await servedIntact(client, repo, d).catch(() => false))) return undefined;
-  return { result: { digest: index.descriptor.digest, artifact: artifact.descriptor.digest, tags: fallbackTags, kept: [], ...(line ? { lineTag: line } : {}), blobsUploaded: 0 }, index };
+  return { result: { digest: index.descriptor.digest, artifact: artifact.descriptor.digest, tags: fallbackTags, kept: [], ...(line ? { lineTag: line } : {}), blobsUploaded: 0, bytesSent: 0 }, index };
 }
 
 /**

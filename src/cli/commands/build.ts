@@ -282,7 +282,7 @@ export function pushText(p: PushBuildResult): string {
   return [
     `pushed to ${p.repository}:`,
     ...images,
-    `blobs: ${b.uploaded} uploaded, ${b.mounted} mounted, ${b.skipped} already there; ${formatBytes(p.bytesSent)} sent`,
+    `blobs: ${b.uploaded} uploaded, ${b.mounted} mounted, ${b.skipped} already there; ${formatBytes(p.bytesSent)} sent${p.record.bytesSent ? ` (the build record's ${formatBytes(p.record.bytesSent)} included)` : ''}`,
     `build record ${p.record.digest} (tag ${p.record.tags.join(', ') || 'kept'})`,
   ].join('\n');
 }
