@@ -33,6 +33,10 @@ describe('gamelayer prune --tag keeps deployed builds', () => {
         expect(k.code, k.stderr).toBe(0);
         const spec = await readFile(path.join(dir, 'deployed', 'deployment-server-image.yaml'), 'utf8');
         pinned = /^\s+image: (\S+@sha256:[a-f0-9]{64})$/m.exec(spec)![1]!;
+        // The same build deployed with init containers: tree images pinned, tree digests in the copy scripts.
+        const init = await runCli(['k8s', '--kind', 'deployment', '--volumes', 'init'], { cwd: dir });
+        expect(init.code, init.stderr).toBe(0);
+        await writeFile(path.join(dir, 'deployed', 'init.yaml'), init.stdout);
       }
     }
     const before = await storedTags(registry.storageDir, 'studio/rollback');
@@ -41,6 +45,16 @@ describe('gamelayer prune --tag keeps deployed builds', () => {
     expect(typo.code).toBe(1);
     expect(typo.stderr).toContain(`error[record.no-build]: prune --tag v9: no build in ${repo} has that tag`);
     expect(typo.stderr).toContain('hint: builds there: v4, v3, v2, v1');
+    expect(await storedTags(registry.storageDir, 'studio/rollback')).toEqual(before);
+
+    // --keep-deployed reads the spec: its images of this repository, whatever else it pins.
+    const bySpec = await runCli(['prune', repo, '--keep', '1', '--keep-deployed', path.join(dir, 'deployed', 'init.yaml'), '--json'], { cwd: dir });
+    expect(bySpec.code, bySpec.stderr).toBe(0);
+    expect(JSON.parse(bySpec.stdout).kept.map((b: { tag: string }) => b.tag)).toEqual(['v4', 'v1']);
+    await writeFile(path.join(dir, 'other.yaml'), 'image: 127.0.0.1:1/other/game@sha256:' + 'a'.repeat(64) + '\n');
+    const other = await runCli(['prune', repo, '--keep', '1', '--keep-deployed', path.join(dir, 'other.yaml'), '--apply'], { cwd: dir });
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain(`error[record.no-build]: prune --keep-deployed ${path.join(dir, 'other.yaml')}: pins no image of ${repo} by digest, so it would keep nothing`);
     expect(await storedTags(registry.storageDir, 'studio/rollback')).toEqual(before);
 
     const r = await runCli(['prune', repo, '--keep', '1', '--tag', pinned, '--tag', 'v3', '--apply', '--json'], { cwd: dir });

@@ -39,6 +39,12 @@ export interface PruneOptions {
    */
   tags?: string[];
   /**
+   * Per deployed spec (`--keep-deployed`), the image digests it pins: the build holding every one of them is kept
+   * (tree images unchanged since are shared by later builds, which are not kept for it); when no build holds them
+   * all (a file deploying several builds), every build holding one of them.
+   */
+  deployed?: string[][];
+  /**
    * Retire lines idle this many days: a line whose newest build is older than the repository's newest build by more
    * than that loses its line tag, and its newest build is kept only if --keep or `tags` keep it. Undefined: every
    * line's newest build is kept (a branch built once would hold its build forever).
@@ -99,7 +105,8 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const lineTargets = new Set([...tags].filter((t) => t.startsWith(LINE_TAG_PREFIX) && !retired.includes(t)).map((t) => digestOf.get(t)));
   const isLineHead = (b: PrunedBuild) => lineTargets.has(digestOf.get(`${b.tag}${RECORD_TAG_SUFFIX}`));
   const named = namedBuilds(builds, opts.tags ?? [], digestOf, `${client.host}/${repo}`);
-  const kept = builds.filter((b, i) => i < opts.keep || isLineHead(b) || named.has(b));
+  const deployed = deployedBuilds(builds, opts.deployed ?? [], digestOf);
+  const kept = builds.filter((b, i) => i < opts.keep || isLineHead(b) || named.has(b) || deployed.has(b));
   const removed = builds.filter((b) => !kept.includes(b));
   // A retired line's tag names its newest build's record: it goes with that record (or is untagged on ECR).
   const removedTags = new Set([...removed.flatMap((b) => b.tags), ...retired]);
@@ -166,6 +173,17 @@ function idleLines(builds: PrunedBuild[], lineTags: string[], digestOf: Map<stri
     const at = head ? Date.parse(head.createdAt) : NaN;
     return !Number.isNaN(at) && newest - at > days * 86_400_000;
   });
+}
+
+/** The builds deployed specs run (see PruneOptions.deployed). */
+function deployedBuilds(builds: PrunedBuild[], specs: string[][], digestOf: Map<string, string>): Set<PrunedBuild> {
+  const out = new Set<PrunedBuild>();
+  for (const spec of specs) {
+    const imagesOf = (b: PrunedBuild) => new Set(b.tags.map((t) => digestOf.get(t)));
+    const whole = builds.filter((b) => spec.every((d) => imagesOf(b).has(d)));
+    for (const b of whole.length ? whole : builds.filter((x) => spec.some((d) => imagesOf(x).has(d)))) out.add(b);
+  }
+  return out;
 }
 
 /**
