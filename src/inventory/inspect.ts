@@ -28,11 +28,17 @@ export interface InspectView {
 /**
  * The view of `record` (whole, or its totals: `readRecordTotals` counts a local record's entries without holding
  * them). `earlier` are other builds' records (local ones, when known): a layer whose digest one of them holds was
- * kept, not built by this build.
+ * kept, not built by this build. `notBuiltHere` are layers of the build that its own store lacks: a build planned on
+ * the registry's record (a fresh host) keeps layers there and never downloads them, so it did not build them either.
  */
-export function inspectRecord(whole: BuildRecord | RecordTotals, source: string, earlier: readonly Pick<BuildRecord, 'createdAt' | 'layers'>[] = []): InspectView {
+export function inspectRecord(
+  whole: BuildRecord | RecordTotals,
+  source: string,
+  earlier: readonly Pick<BuildRecord, 'createdAt' | 'layers'>[] = [],
+  notBuiltHere: ReadonlySet<string> = new Set(),
+): InspectView {
   const record = 'manifests' in whole ? totalsOf(whole) : whole;
-  const older = new Set(earlier.filter((r) => r.createdAt < record.createdAt).flatMap((r) => r.layers.map((l) => l.digest)));
+  const older = new Set([...notBuiltHere, ...earlier.filter((r) => r.createdAt < record.createdAt).flatMap((r) => r.layers.map((l) => l.digest))]);
   const plan = record.planLayers;
   const own = new Set(record.layers.map((l) => l.digest));
   const platformsOf = layerPlatforms(record);

@@ -8,6 +8,9 @@ import { parsePlatform } from '../oci/image.js';
 import type { TargetOptions } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
 import type { BuildRecord } from '../types.js';
+import type { BaseMove } from './base-move.js';
+
+export { baseMoveText, type BaseMove } from './base-move.js';
 
 export interface BaseSource {
   load(platform: string): Promise<BaseImage>;
@@ -30,19 +33,18 @@ export async function baseLoader(config: GameConfig, opts: { push?: string; regi
   return { sameRegistry, load: (p) => pullBaseImage(parsed.ref, { ...baseOptions, platform: parsePlatform(p) }) };
 }
 
-export interface BaseMove {
-  platform: string;
-  ref: string;
-  from: string;
-  to: string;
-}
-
-/** Registry bases whose digest moved since `previous` (same reference, other image): reported, never silent. */
+/**
+ * Registry bases whose digest moved since `previous`: the same reference naming another image, or another reference
+ * (gamelayer.yaml edited: a tag pinned by digest, another tag) naming another image, such as a digest pinned from
+ * before a security patch. Reported, never silent.
+ */
 export function movedBases(previous: Pick<BuildRecord, 'bases'> | undefined, current: Pick<BuildRecord, 'bases'>): BaseMove[] {
   const out: BaseMove[] = [];
   for (const b of current.bases ?? []) {
-    const before = previous?.bases?.find((x) => x.platform === b.platform && x.ref === b.ref);
-    if (before && before.digest !== b.digest) out.push({ platform: b.platform, ref: b.ref, from: before.digest, to: b.digest });
+    const same = previous?.bases?.find((x) => x.platform === b.platform && x.ref === b.ref);
+    const before = same ?? previous?.bases?.find((x) => x.platform === b.platform);
+    if (!before || before.digest === b.digest) continue;
+    out.push({ platform: b.platform, ref: b.ref, from: before.digest, to: b.digest, ...(same ? {} : { fromRef: before.ref }) });
   }
   return out;
 }
@@ -52,10 +54,10 @@ export async function currentBaseMoves(config: GameConfig, record: Pick<BuildRec
   if (!record.bases?.length || parseBaseRef(config.baseImage, config.dir).kind !== 'registry') return [];
   const source = await baseLoader(config, { registry });
   const bases: NonNullable<BuildRecord['bases']> = [];
+  // Where the config's base is now, whatever the record's was called (a reference edited since is a change too).
   for (const b of record.bases) {
-    if (b.ref !== config.baseImage) continue;
     const now = await source.load(b.platform);
-    bases.push({ ...b, digest: now.pinned!.digest });
+    bases.push({ ...b, ref: config.baseImage, digest: now.pinned!.digest });
   }
   return movedBases(record, { bases });
 }

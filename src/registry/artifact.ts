@@ -204,6 +204,8 @@ export interface PushBuildRecordResult {
    */
   lineNewer?: { digest: string; createdAt: string };
   blobsUploaded: number;
+  /** Bytes of those blob uploads (the record blob: a day's record of a big game is megabytes even when no layer changed). */
+  bytesSent: number;
   /** The registry served damaged bytes for the record blob this push would have skipped: stored anew as `now`. */
   repaired?: { damaged: string; now: string };
 }
@@ -235,11 +237,12 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
   }
   const origin = `build record of ${opts.subject.digest}`;
   let blobsUploaded = 0;
+  let bytesSent = 0;
   // One availability check for both blobs (on ECR one BatchCheckLayerAvailability call); other encodings of the
   // record, tried only after a damaged copy, are checked on their own.
   const absent = await target.availability.missing(repo, [EMPTY_CONFIG.digest, artifact.recordDescriptor.digest]);
   if (absent.has(EMPTY_CONFIG.digest)) {
-    await uploadBlob(client, repo, bufferSource(EMPTY_CONFIG.digest, EMPTY_BYTES, origin), { ecr: target.ecr });
+    bytesSent += (await uploadBlob(client, repo, bufferSource(EMPTY_CONFIG.digest, EMPTY_BYTES, origin), { ecr: target.ecr })).bytesSent;
     blobsUploaded++;
   }
   // The record blob is skipped when present, but only once what the registry serves for it is checked: the same
@@ -251,7 +254,7 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
     if (encoding > 0) artifact = await streamRecordArtifact(opts.record, opts.subject, encoding);
     const d = artifact.recordDescriptor;
     if (encoding === 0 ? absent.has(d.digest) : (await target.availability.missing(repo, [d.digest])).size) {
-      await uploadBlob(client, repo, bufferSource(d.digest, artifact.record, origin), { ecr: target.ecr });
+      bytesSent += (await uploadBlob(client, repo, bufferSource(d.digest, artifact.record, origin), { ecr: target.ecr })).bytesSent;
       blobsUploaded++;
       break;
     }
@@ -266,14 +269,14 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
     }
   }
   if (repaired) repaired.now = artifact.recordDescriptor.digest;
-  const result: PushBuildRecordResult = { digest: artifact.descriptor.digest, artifact: artifact.descriptor.digest, tags: [], kept: [], blobsUploaded, ...(repaired ? { repaired } : {}) };
+  const result: PushBuildRecordResult = { digest: artifact.descriptor.digest, artifact: artifact.descriptor.digest, tags: [], kept: [], blobsUploaded, bytesSent, ...(repaired ? { repaired } : {}) };
   // Another host pushing the same record at the same moment can make the registry refuse a manifest whose blobs are
   // there (manifest-put.ts): what it lacks of this record's own documents is sent again and the manifest put again.
   const recordBlob = artifact.recordDescriptor.digest;
   const recordBytes = artifact.record;
   const resend = async (lost: { blobs: string[]; manifests: string[] }) => {
-    if (lost.blobs.includes(EMPTY_CONFIG.digest)) await uploadBlob(client, repo, bufferSource(EMPTY_CONFIG.digest, EMPTY_BYTES, origin), { ecr: target.ecr });
-    if (lost.blobs.includes(recordBlob)) await uploadBlob(client, repo, bufferSource(recordBlob, recordBytes, origin), { ecr: target.ecr });
+    if (lost.blobs.includes(EMPTY_CONFIG.digest)) result.bytesSent += (await uploadBlob(client, repo, bufferSource(EMPTY_CONFIG.digest, EMPTY_BYTES, origin), { ecr: target.ecr })).bytesSent;
+    if (lost.blobs.includes(recordBlob)) result.bytesSent += (await uploadBlob(client, repo, bufferSource(recordBlob, recordBytes, origin), { ecr: target.ecr })).bytesSent;
     if (lost.manifests.includes(artifact.descriptor.digest)) await putManifestSettled(client, repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest, { resend, reporter: opts.reporter });
   };
   if (!(await client.headManifest(repo, artifact.descriptor.digest, 'push'))) {
@@ -368,7 +371,7 @@ async function recordInPlace(
   if (!tags.every((t) => current.get(t)?.digest === index.descriptor.digest)) return undefined;
   const d = artifact.recordDescriptor;
   if (opts.verifiedRecordBlob !== d.digest && !(await servedIntact(client, repo, d).catch(() => false))) return undefined;
-  return { result: { digest: index.descriptor.digest, artifact: artifact.descriptor.digest, tags: fallbackTags, kept: [], ...(line ? { lineTag: line } : {}), blobsUploaded: 0 }, index };
+  return { result: { digest: index.descriptor.digest, artifact: artifact.descriptor.digest, tags: fallbackTags, kept: [], ...(line ? { lineTag: line } : {}), blobsUploaded: 0, bytesSent: 0 }, index };
 }
 
 /**
@@ -481,7 +484,9 @@ export async function fetchBuildRecordFor(ref: string, opts: FetchBuildRecordOpt
   if (!subject) {
     if (!r.tag) throw new GamelayerError('record.reference', `${name}: which image? give a tag or a digest`);
     const head = await client.headManifest(repo, r.tag);
-    if (!head?.digest) throw new GamelayerError('record.no-image', `${name}: no such image in ${client.host}/${repo}`);
+    if (!head?.digest) {
+      throw new GamelayerError('record.no-image', `${name}: no such image in ${client.host}/${repo}`, `check the tag; gamelayer ls ${client.host}/${repo} lists the builds there (prune may have removed an old one)`);
+    }
     subject = head.digest;
     // The tag names a record itself (a record tag, or a line tag gamelayer-line.<line>): read it as it is.
     if (head.mediaType === MEDIA_TYPES.ociIndex && (r.tag.endsWith(RECORD_TAG_SUFFIX) || r.tag.startsWith(LINE_TAG_PREFIX))) {

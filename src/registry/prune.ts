@@ -1,7 +1,9 @@
 // gamelayer prune: old builds out of a registry repository. A build there is its record tag (`<tag>.gamelayer-record`,
 // the fallback tag of artifact.ts) with the images `<tag>` and `<tag>-<tree>`; builds are ordered by the record's
 // creation time. Kept: the newest `keep` builds, the newest build of each line (the one its `gamelayer-line.<line>`
-// tag names), and every tag that is not part of a build (line tags included). A removed build's
+// tag names; with `idleLineDays`, only of lines built in the last that many days before the repository's newest
+// build: an idle line's tag goes with its newest build's record), the builds `tags` names (by tag or image digest:
+// a rollback target, what deployed specs pin), and every tag that is not part of a build (line tags included). A removed build's
 // manifests are deleted by digest (distribution API: DELETE /v2/<repo>/manifests/<digest>; on ECR
 // BatchDeleteImage), except a digest a kept tag also names (an unchanged tree image): on ECR only the old tag is
 // removed, elsewhere it stays (the distribution API cannot remove one tag of several). Records go last.
@@ -31,6 +33,23 @@ export interface PruneOptions {
   apply?: boolean;
   /** On Amazon ECR: deletes go through BatchDeleteImage, which can also remove one tag of several. */
   ecr?: EcrApi;
+  /**
+   * Builds to keep whatever their age (a rollback target, what a deployed spec runs): a build's tag, one of its
+   * image tags, or the digest of one of its images (`sha256:…`, or `repo@sha256:…` as a spec pins it).
+   */
+  tags?: string[];
+  /**
+   * Per deployed spec (`--keep-deployed`), the image digests it pins: the build holding every one of them is kept
+   * (tree images unchanged since are shared by later builds, which are not kept for it); when no build holds them
+   * all (a file deploying several builds), every build holding one of them.
+   */
+  deployed?: string[][];
+  /**
+   * Retire lines idle this many days: a line whose newest build is older than the repository's newest build by more
+   * than that loses its line tag, and its newest build is kept only if --keep or `tags` keep it. Undefined: every
+   * line's newest build is kept (a branch built once would hold its build forever).
+   */
+  idleLineDays?: number;
 }
 
 export interface PrunedBuild {
@@ -53,6 +72,8 @@ export interface PruneResult {
   left: string[];
   /** Signatures, SBOMs and referrers indexes of the deleted manifests, deleted with them (or that would be). */
   attached: { digest: string; tags: string[]; what: 'signature' | 'sbom' | 'referrers index' }[];
+  /** Lines retired by `idleLineDays` (their `gamelayer-line.<line>` tags go with their newest build's record). */
+  retiredLines: string[];
 }
 
 export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> {
@@ -80,11 +101,15 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   }
   // A line tag (`gamelayer-line.<line>`) names its line's newest record: that build is kept beyond --keep (the
   // line's next build --push reads it), and the line tag itself is never deleted (the next push moves it).
-  const lineTargets = new Set([...tags].filter((t) => t.startsWith(LINE_TAG_PREFIX)).map((t) => digestOf.get(t)));
+  const retired = idleLines(builds, [...tags].filter((t) => t.startsWith(LINE_TAG_PREFIX)), digestOf, opts.idleLineDays);
+  const lineTargets = new Set([...tags].filter((t) => t.startsWith(LINE_TAG_PREFIX) && !retired.includes(t)).map((t) => digestOf.get(t)));
   const isLineHead = (b: PrunedBuild) => lineTargets.has(digestOf.get(`${b.tag}${RECORD_TAG_SUFFIX}`));
-  const kept = builds.filter((b, i) => i < opts.keep || isLineHead(b));
+  const named = namedBuilds(builds, opts.tags ?? [], digestOf, `${client.host}/${repo}`);
+  const deployed = deployedBuilds(builds, opts.deployed ?? [], digestOf);
+  const kept = builds.filter((b, i) => i < opts.keep || isLineHead(b) || named.has(b) || deployed.has(b));
   const removed = builds.filter((b) => !kept.includes(b));
-  const removedTags = new Set(removed.flatMap((b) => b.tags));
+  // A retired line's tag names its newest build's record: it goes with that record (or is untagged on ECR).
+  const removedTags = new Set([...removed.flatMap((b) => b.tags), ...retired]);
   const survivingDigests = new Set([...tags].filter((t) => !removedTags.has(t)).map((t) => digestOf.get(t)));
   const deleted = new Map<string, string[]>();
   const shared: string[] = [];
@@ -118,6 +143,7 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     untagged: opts.ecr ? shared.sort() : [],
     left: opts.ecr ? [] : shared.sort(),
     attached,
+    retiredLines: retired.map((t) => t.slice(LINE_TAG_PREFIX.length)).sort(),
   };
   if (!opts.apply) return result;
   // Images before records: a record never outlives... the other way round would leave images without a record.
@@ -131,6 +157,54 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     for (const e of order) await deleteManifest(client, repo, e.digest);
   }
   return result;
+}
+
+/**
+ * The line tags of lines idle more than `days`: their newest build (the record the tag names) is older than the
+ * repository's newest build by more than that. Measured against the repository, not the clock: a repository nobody
+ * built in for months retires none of the lines still in use when it was.
+ */
+function idleLines(builds: PrunedBuild[], lineTags: string[], digestOf: Map<string, string>, days: number | undefined): string[] {
+  if (days === undefined) return [];
+  if (!Number.isFinite(days) || days <= 0) throw new GamelayerError('cli.keep', `--idle-lines ${days}: expected a number of days above 0`);
+  const newest = Math.max(...builds.map((b) => Date.parse(b.createdAt)).filter((t) => !Number.isNaN(t)));
+  return lineTags.filter((t) => {
+    const head = builds.find((b) => digestOf.get(`${b.tag}${RECORD_TAG_SUFFIX}`) === digestOf.get(t));
+    const at = head ? Date.parse(head.createdAt) : NaN;
+    return !Number.isNaN(at) && newest - at > days * 86_400_000;
+  });
+}
+
+/** The builds deployed specs run (see PruneOptions.deployed). */
+function deployedBuilds(builds: PrunedBuild[], specs: string[][], digestOf: Map<string, string>): Set<PrunedBuild> {
+  const out = new Set<PrunedBuild>();
+  for (const spec of specs) {
+    const imagesOf = (b: PrunedBuild) => new Set(b.tags.map((t) => digestOf.get(t)));
+    const whole = builds.filter((b) => spec.every((d) => imagesOf(b).has(d)));
+    for (const b of whole.length ? whole : builds.filter((x) => spec.some((d) => imagesOf(x).has(d)))) out.add(b);
+  }
+  return out;
+}
+
+/**
+ * The builds `--tag` names: by tag (the build's or one of its images'), or by the digest of one of its images. A
+ * name that matches no build is an error: a typo must not leave the build it meant to keep to be deleted.
+ */
+function namedBuilds(builds: PrunedBuild[], names: string[], digestOf: Map<string, string>, repository: string): Set<PrunedBuild> {
+  const out = new Set<PrunedBuild>();
+  for (const name of names) {
+    const digest = /(?:^|@)(sha256:[a-f0-9]{64})$/.exec(name)?.[1];
+    const found = builds.filter((b) => (digest ? b.tags.some((t) => digestOf.get(t) === digest) : b.tag === name || b.tags.includes(name)));
+    if (!found.length) {
+      throw new GamelayerError(
+        'record.no-build',
+        `prune --tag ${name}: no build in ${repository} ${digest ? 'has an image with that digest' : 'has that tag'}, so nothing would keep what it names`,
+        builds.length ? `builds there: ${builds.map((b) => b.tag).join(', ')}; check the tag or digest (gamelayer ls ${repository})` : `${repository} holds no build`,
+      );
+    }
+    for (const b of found) out.add(b);
+  }
+  return out;
 }
 
 /** The signatures, referrers indexes and SBOMs (with their signatures) attached to the manifests `digests`. */

@@ -4,6 +4,7 @@ import type { BuildResult } from '../../pipeline/build.js';
 import type { PushBuildResult } from '../../pipeline/steps/push.js';
 import type { PushBuildToManyResult } from '../../pipeline/steps/push-many.js';
 import { outcomeText } from '../../pipeline/steps/push-outcome.js';
+import { baseMoveText } from '../../pipeline/base-move.js';
 import type { DockerBuildResult } from '../../docker/daemon-build.js';
 import type { AttachResult } from '../../supply/build-attach.js';
 import { GamelayerError } from '../../errors.js';
@@ -246,7 +247,7 @@ export function buildText(r: BuildResult): string {
     ...(notes.length ? ['', ...notes] : []),
     '',
     previousText(s),
-    ...(s.baseMoved ?? []).map((m) => `base image ${m.ref} (${m.platform}) moved: ${m.from} → ${m.to} (new images on the same layers)`),
+    ...(s.baseMoved ?? []).map((m) => `${baseMoveText(m)} (new images on the same layers)`),
     // Counted as the table above counts: its rows; the tree markers apart. s.built and s.reused count distinct
     // layers, markers included, while a media layer has a row per platform: markers are what the rows' layers are not.
     `layers: ${s.layers.filter((l) => !l.reused).length} built, ${s.layers.filter((l) => l.reused).length} reused; ` +
@@ -281,7 +282,7 @@ export function pushText(p: PushBuildResult): string {
   return [
     `pushed to ${p.repository}:`,
     ...images,
-    `blobs: ${b.uploaded} uploaded, ${b.mounted} mounted, ${b.skipped} already there; ${formatBytes(p.bytesSent)} sent`,
+    `blobs: ${b.uploaded} uploaded, ${b.mounted} mounted, ${b.skipped} already there; ${formatBytes(p.bytesSent)} sent${p.record.bytesSent ? ` (the build record's ${formatBytes(p.record.bytesSent)} included)` : ''}`,
     `build record ${p.record.digest} (tag ${p.record.tags.join(', ') || 'kept'})`,
   ].join('\n');
 }

@@ -75,13 +75,15 @@ export function layerTable(d: LayerDiff): string {
 
 /** What a node running `from` pulls to run `to`: per image, and for the pod (the four tree images). */
 export function pullCostTable(c: PullCost, from: string, to: string): string {
-  const rows = c.images.map((i) => [i.image, `${i.newLayers}/${i.layers}`, formatBytes(i.newBytes), formatBytes(i.bytes)]);
-  rows.push(['pod (tree images)', `${c.pod.newLayers}/${c.pod.layers}`, formatBytes(c.pod.newBytes), formatBytes(c.pod.bytes)]);
+  const rows = c.images.map((i) => [i.image, `${i.newLayers}/${i.layers}`, formatBytes(i.newBytes), formatBytes(i.unpackBytes), formatBytes(i.bytes)]);
+  rows.push(['pod (tree images)', `${c.pod.newLayers}/${c.pod.layers}`, formatBytes(c.pod.newBytes), formatBytes(c.pod.unpackBytes), formatBytes(c.pod.bytes)]);
   const share = c.pod.bytes ? ((100 * c.pod.newBytes) / c.pod.bytes).toFixed(1) : '0';
+  // Layers above a changed one (a new base under the game) are unpacked again though nothing of them is pulled.
+  const again = c.pod.unpackBytes > c.pod.newBytes ? `; it unpacks ${formatBytes(c.pod.unpackBytes)} (${c.pod.unpackLayers} layers: those above a changed lower layer are unpacked again)` : '';
   return [
     `pull cost: a node running ${from} pulls to run ${to}${c.pod.platform ? ` (${c.pod.platform})` : ''}:`,
-    table(['image', 'new layers', 'to pull', 'image size'], rows, [1, 2, 3]),
-    `the pod pulls ${formatBytes(c.pod.newBytes)} of ${formatBytes(c.pod.bytes)} (${share} %)`,
+    table(['image', 'new layers', 'to pull', 'to unpack', 'image size'], rows, [1, 2, 3, 4]),
+    `the pod pulls ${formatBytes(c.pod.newBytes)} of ${formatBytes(c.pod.bytes)} (${share} %)${again}`,
     ...(c.chunks ?? []).map((k) => `chunked tree ${k.tree}${k.platform ? ` ${k.platform}` : ''}: ${k.newChunks} of ${k.chunks} chunks new, ${formatBytes(k.newBytes)} of ${formatBytes(k.bytes)} of chunks to pull`),
   ].join('\n');
 }

@@ -11,7 +11,7 @@ import { parsePlatform } from '../../oci/image.js';
 import { pullCost, type PullCost } from '../../diff/pull-cost.js';
 import { chunkDiff } from '../../diff/chunks.js';
 import { EXIT, GamelayerError } from '../../errors.js';
-import type { BaseMove } from '../../pipeline/base-source.js';
+import { baseMoveText, type BaseMove } from '../../pipeline/base-move.js';
 import type { BuildRecord } from '../../types.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
@@ -123,7 +123,7 @@ export function register(program: Command): void {
         if (layers) process.stdout.write(`\n${layerTable(layers)}\n`);
         if (cost) process.stdout.write(`\n${pullCostTable(cost.value, cost.from, cost.to)}\n`);
         if (costNote) process.stdout.write(`\n${costNote}\n`);
-        for (const m of baseMoves) process.stdout.write(`\nbase image ${m.ref} (${m.platform}) moved: ${m.from} → ${m.to}; a build makes new images on the same layers\n`);
+        for (const m of baseMoves) process.stdout.write(`\n${baseMoveText(m)}; a build makes new images on the same layers\n`);
       }
       if (opts.exitCode && changed) process.exitCode = EXIT.changes;
     });

@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import { inspectRecord, type InspectView } from '../../inventory/inspect.js';
 import { localBuildSummaries, localBuildSummary } from '../../inventory/local.js';
 import { readRecordTotals } from '../../state/record-summary.js';
+import type { BuildRecord } from '../../types.js';
+import { exists } from '../../util/exists.js';
 import { formatBytes } from '../../report/reporter.js';
 import { commandConfig, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
@@ -32,12 +34,25 @@ export function register(program: Command): void {
         const summaries = await localBuildSummaries(config);
         const build = await localBuildSummary(config, what, summaries);
         // The chosen build's entries counted in its file, not held (a 1M-entry record is 170 MB of JSON).
-        view = inspectRecord(await readRecordTotals(build.file), build.file, summaries.map((b) => b.record));
+        const totals = await readRecordTotals(build.file);
+        view = inspectRecord(totals, build.file, summaries.map((b) => b.record), await layersNotInStore(config.store, totals));
       }
       if (flags.json) return printJson(view);
       process.stdout.write(render(view));
     });
   addRegistryOptions(cmd);
+}
+
+/**
+ * The build's layers its store lacks, when the store holds the build's own server image (else it says nothing about
+ * this build: another --store, or gc'd): on a fresh host, the layers kept from the registry's previous build.
+ */
+async function layersNotInStore(store: string, record: Pick<BuildRecord, 'layers' | 'images'>): Promise<Set<string>> {
+  const blob = (digest: string) => path.join(store, 'blobs', ...digest.split(':'));
+  const server = record.images.find((i) => i.name === 'server');
+  if (!server || !(await exists(blob(server.digest)))) return new Set();
+  const absent = await Promise.all(record.layers.map(async (l) => ((await exists(blob(l.digest))) ? undefined : l.digest)));
+  return new Set(absent.filter((d): d is string => d !== undefined));
 }
 
 function render(v: InspectView): string {

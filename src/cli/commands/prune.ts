@@ -8,6 +8,9 @@ import { count } from '../../report/plural.js';
 
 interface PruneFlags extends RegistryFlags {
   keep: string;
+  tag: string[];
+  keepDeployed: string[];
+  idleLines?: string;
   apply?: boolean;
   exitCode?: boolean;
   lifecyclePolicy?: string;
@@ -21,6 +24,9 @@ export function register(program: Command): void {
     .description('remove old builds (image tags and build records) from a registry repository, keeping the newest N; a dry run unless --apply')
     .argument('<repo>', 'host[:port]/repository')
     .option('--keep <n>', 'newest builds to keep', '5')
+    .option('-t, --tag <tag|digest>', 'also keep this build, by tag or by the digest of one of its images, as a deployed spec pins it (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--keep-deployed <file>', "also keep every build whose image this spec pins by digest (k8s / ECS / your own manifests; repeatable)", (v: string, acc: string[]) => [...acc, v], [])
+    .option('--idle-lines <days>', "retire lines (branches) whose newest build is this many days older than the repository's newest: their line tag goes, and their newest build is kept only by --keep or --tag")
     .option('--apply', 'delete; without it, only print what would be deleted')
     .option('--exit-code', 'in a dry run, exit 3 when something would be deleted')
     .option('--lifecycle-policy <print|apply>', 'ECR: print the lifecycle policy that expires untagged images, or apply it (PutLifecyclePolicy)')
@@ -48,7 +54,8 @@ export function register(program: Command): void {
         else process.stdout.write(`${JSON.stringify(policy, null, 2)}\n${flags.lifecyclePolicy === 'apply' ? `applied to ${ref.registry}/${ref.repository}\n` : ''}`);
         return;
       }
-      const result = await pruneRepository({ client: target.client, repo: ref.repository, keep, apply: flags.apply, ecr: api });
+      const deployed = await deployedDigests(flags.keepDeployed, `${ref.registry}/${ref.repository}`);
+      const result = await pruneRepository({ client: target.client, repo: ref.repository, keep, apply: flags.apply, ecr: api, tags: flags.tag, deployed, idleLineDays: flags.idleLines === undefined ? undefined : Number(flags.idleLines) });
       if (flags.json) printJson(result);
       else {
         const verb = result.applied ? 'deleted' : 'would delete';
@@ -56,6 +63,7 @@ export function register(program: Command): void {
           `kept ${count(result.kept.length, 'build')}: ${result.kept.map((b) => b.tag).join(', ') || '-'}`,
           `${verb} ${count(result.removed.length, 'build')}: ${result.removed.map((b) => b.tag).join(', ') || '-'} (${count(result.deleted.length, 'manifest')})`,
         ];
+        if (result.retiredLines.length) lines.push(`${result.applied ? 'retired' : 'would retire'} ${count(result.retiredLines.length, 'idle line')}: ${result.retiredLines.join(', ')} (their next build plans afresh, or pass --from)`);
         if (result.attached.length) lines.push(`${verb} their ${count(result.attached.length, 'attached manifest')} (signatures, SBOMs, referrers indexes)`);
         if (result.untagged.length) lines.push(`${result.applied ? 'untagged' : 'would untag'} ${count(result.untagged.length, 'tag')} whose image a kept build still uses`);
         if (result.left.length) lines.push(`left ${count(result.left.length, 'tag')} whose image a kept build still uses (${result.left.join(', ')}): this registry cannot remove one tag of several`);
@@ -65,4 +73,26 @@ export function register(program: Command): void {
       if (flags.exitCode && !result.applied && result.deleted.length + result.untagged.length + result.attached.length > 0) process.exitCode = EXIT.changes;
     });
   addRegistryOptions(cmd);
+}
+
+/**
+ * Per spec file, the digests of this repository's images it pins (`REPO@sha256:…`, `REPO:TAG@sha256:…`). A file that
+ * names none is an error: it would keep nothing (another repository's spec, or a spec of tags).
+ */
+async function deployedDigests(files: string[], repository: string): Promise<string[][]> {
+  const { readFile } = await import('node:fs/promises');
+  const escaped = repository.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pinned = new RegExp(`(?<![\\w./-])${escaped}(?::[\\w][\\w.-]*)?@(sha256:[a-f0-9]{64})`, 'g');
+  const out: string[][] = [];
+  for (const file of files) {
+    const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      throw new GamelayerError('cli.usage', `--keep-deployed ${file}: cannot read it (${e.code ?? e.message})`, 'name a spec file that exists');
+    });
+    const found = [...text.matchAll(pinned)].map((m) => m[1]!);
+    if (!found.length) {
+      throw new GamelayerError('record.no-build', `prune --keep-deployed ${file}: pins no image of ${repository} by digest, so it would keep nothing`, `give the specs deployed from ${repository} (gamelayer k8s / ecs write images as ${repository}@sha256:…)`);
+    }
+    out.push([...new Set(found)]);
+  }
+  return out;
 }

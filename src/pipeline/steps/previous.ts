@@ -8,7 +8,7 @@
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { GamelayerError } from '../../errors.js';
-import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord, recordTag } from '../../registry/artifact.js';
+import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord, LINE_TAG_PREFIX, recordTag } from '../../registry/artifact.js';
 import { lineCopyDir } from '../../registry/line-copy.js';
 import { pullScope } from '../../registry/auth.js';
 import type { ManifestInfo } from '../../registry/client.js';
@@ -121,11 +121,33 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
       ? { source: 'local', ref: path.join(recordsDir(config.stateDir), LAST_BUILD), createdAt: previous.createdAt }
       : { source: 'none', reason: fromNone ? '--from none, and no earlier build in .gamelayer/' : 'no earlier build in .gamelayer/' };
   }
+  if (useRegistry && !remote && !damaged && i.push && !i.from) await warnNewLine(reporter, i.push, line, i.registry ?? {});
   if (remote?.gone.length && previous) {
     reporter.warn(`${count(remote.gone.length, 'layer')} of ${remote.ref} are gone from ${remote.repository}: their trees are rebuilt from the sources`);
   }
   // A kept layer of a registry record is the record's own layer (same digest on every host), never a local variant.
   return { record: previous, info: previousInfo, remote, kept: previous && remote ? remote.present : undefined };
+}
+
+/**
+ * The first build of a line (a release branch just cut) plans every tree afresh and sends every layer, though the
+ * repository may hold the build it was cut from: say so, and name the other lines' tags --from takes. One tags
+ * list, on a line's first build only; a registry that will not list tags leaves the warning without the names.
+ */
+async function warnNewLine(reporter: Reporter, push: string, line: string, registry: TargetOptions): Promise<void> {
+  const lines = await pushTargetFor(parseReference(push), registry)
+    .then((t) => t.client.listTags(parseReference(push).repository))
+    .then((tags) => tags.filter((t) => t.startsWith(LINE_TAG_PREFIX)).map((t) => t.slice(LINE_TAG_PREFIX.length)))
+    .catch(() => [] as string[]);
+  if (!lines.length) return;
+  const repo = repositoryOf(push);
+  const first = ['main', 'master', 'default'].find((l) => lines.includes(l)) ?? lines.sort()[0]!;
+  reporter.warn(
+    `line "${line}" has no build in ${repo} yet: every tree is planned afresh (whole-tree layers, which the push sends and nodes pull ` +
+      `wherever the repository lacks them), though the repository holds ` +
+      `other lines (${lines.sort().join(', ')}); to start this line from one of them (the branch it was cut from), pass ` +
+      `--from ${repo}:${LINE_TAG_PREFIX}${first} (or --from ${repo}:<tag> of that build)`,
+  );
 }
 
 /** The last build's record, when its settings match this build's; a corrupt record is reported and ignored. */

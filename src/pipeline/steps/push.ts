@@ -142,7 +142,8 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
     repository: server.repository,
     images,
     record: recordResult,
-    bytesSent: images.reduce((n, r) => n + r.bytesSent, 0),
+    // The record's blob too: what the registry received, not only the images' layers.
+    bytesSent: images.reduce((n, r) => n + r.bytesSent, 0) + recordResult.bytesSent,
     blobs,
   };
 }

@@ -8,7 +8,7 @@ import type { TreeDecision } from '../../plan/incremental.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
 import { exists } from '../../util/exists.js';
 import { totalsOf } from '../../scan/packed-list.js';
-import { movedBases, type BaseMove } from '../base-source.js';
+import { baseMoveText, movedBases, type BaseMove } from '../base-source.js';
 import { recordImages, topLevel, type ImagesOutput } from './images.js';
 import type { BuildInputs } from './inputs.js';
 import type { LayersOutput } from './layers.js';
@@ -85,7 +85,10 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     ...(i.previous.info.source === 'registry' ? { previous: { ref: i.previous.info.ref!, createdAt: i.previous.info.createdAt! } } : {}),
   };
   const moved = movedBases(previous, record);
-  for (const m of moved) reporter.warn(`base image ${m.ref} (${m.platform}) moved since the previous build: ${m.from} → ${m.to}; every image gets the new base, no layer of ours is rebuilt`);
+  for (const m of moved) {
+    const what = m.fromRef === undefined ? `base image ${m.ref} (${m.platform}) moved since the previous build: ${m.from} → ${m.to}` : `${baseMoveText(m)} since the previous build`;
+    reporter.warn(`${what}; every image gets the new base, no layer of ours is rebuilt`);
+  }
   // A build that changed nothing has the same record, byte for byte: nothing new to push beside the image,
   // and nothing to write (records of a 100k-file game are tens of MB).
   const unchanged = previous !== undefined && sameBuild(previous, record);

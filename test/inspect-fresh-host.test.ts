@@ -1,0 +1,47 @@
+// inspect on a fresh host (CodeBuild: no .gamelayer, the previous build read from the registry): the layers the
+// build kept from the registry's record were never built (nor downloaded) there, and inspect says `kept`, as the
+// build's own table said `reused`; the layers it built are `new`.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { startRegistry, type TestRegistry } from './support/registry.js';
+import { copySample } from './support/sample.js';
+import { tempDir } from './support/tmp.js';
+
+let registry: TestRegistry;
+beforeAll(async () => {
+  registry = await startRegistry();
+}, 60_000);
+afterAll(async () => {
+  await registry?.stop();
+});
+
+interface View {
+  layers: { tree: string; status: string; digest: string }[];
+}
+
+describe('inspect after a fresh-host build', () => {
+  it('layers kept from the registry are kept, not new', async () => {
+    const repo = `${registry.host}/studio/game`;
+    const day1 = await tempDir();
+    copySample(day1);
+    const first = await runCli(['build', '--push', repo, '--tag', 'd1', '--line', 'main'], { cwd: day1 });
+    expect(first.code, first.stderr).toBe(0);
+    const warm = JSON.parse((await runCli(['inspect', '--json'], { cwd: day1 })).stdout) as View;
+    expect(warm.layers.filter((l) => l.status !== 'marker').map((l) => l.status)).toEqual(['new', 'new', 'new', 'new']);
+
+    const day2 = await tempDir();
+    copySample(day2);
+    await writeFile(path.join(day2, 'app/config/day2.cfg'), 'tick=2\n');
+    const second = await runCli(['build', '--push', repo, '--tag', 'd2', '--line', 'main', '--json'], { cwd: day2 });
+    expect(second.code, second.stderr).toBe(0);
+    const reused = (JSON.parse(second.stdout) as { summary: { layers: { digest: string; reused: boolean }[] } }).summary.layers.filter((l) => l.reused).map((l) => l.digest);
+    expect(reused).toHaveLength(4);
+
+    const fresh = JSON.parse((await runCli(['inspect', '--json'], { cwd: day2 })).stdout) as View;
+    const content = fresh.layers.filter((l) => l.status !== 'marker');
+    expect(content.filter((l) => l.status === 'kept').map((l) => l.digest).sort()).toEqual([...reused].sort());
+    expect(content.filter((l) => l.status !== 'kept').map((l) => [l.tree, l.status])).toEqual([['app', 'patch']]);
+  }, 240_000);
+});
