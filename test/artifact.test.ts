@@ -114,9 +114,10 @@ describe('the build record artifact', () => {
       subject: { digest: image.digest, mediaType: image.mediaType, size: image.size },
     });
     expect(EMPTY_CONFIG.digest).toBe(`sha256:${createHash('sha256').update('{}').digest('hex')}`);
-    // The blob holds the record but its tags and creation time, which the manifest's annotations carry.
+    // The blob holds what was built: not the tags and creation time, which the manifest's annotations carry, nor the
+    // trees' source paths on the build host.
     const { tags, createdAt, ...content } = rec;
-    expect(JSON.parse(gunzipSync(a.record).toString())).toEqual(content);
+    expect(JSON.parse(gunzipSync(a.record).toString())).toEqual({ ...content, manifests: content.manifests.map((m) => ({ ...m, root: '', source: { ...m.source, path: '' } })) });
     expect(m.annotations).toMatchObject({ 'org.opencontainers.image.created': createdAt, 'dev.gamelayer.tags': JSON.stringify(tags) });
     expect(recordTag('v1')).toBe('v1.gamelayer-record');
     expect(() => recordTag('x'.repeat(112))).toThrow(/too long/);
@@ -128,6 +129,14 @@ describe('the build record artifact', () => {
     const b = buildRecordArtifact(retagged, subjectOf(image));
     expect(b.recordDescriptor.digest).toBe(a.recordDescriptor.digest);
     expect(b.descriptor.digest).not.toBe(a.descriptor.digest);
+    // Built in another checkout folder by another CodeBuild run, planned on another record: the same blob too.
+    const elsewhere = record('2024-05-03T08:00:00Z', image.digest);
+    elsewhere.manifests = elsewhere.manifests.map((m) => ({ ...m, root: '/codebuild/output/src42/src/app', source: { kind: 'dir', path: '/codebuild/output/src42/src/app' } }));
+    elsewhere.codebuildArn = 'arn:aws:codebuild:eu-west-1:123456789012:build/game:42';
+    elsewhere.previous = { ref: 'r/game:gamelayer-line.main', createdAt: '2024-05-02T08:00:00Z' };
+    const c = buildRecordArtifact(elsewhere, subjectOf(image));
+    expect(c.recordDescriptor.digest).toBe(a.recordDescriptor.digest);
+    expect(JSON.parse(c.manifest.toString()).annotations).toMatchObject({ 'dev.gamelayer.codebuild-arn': elsewhere.codebuildArn, 'dev.gamelayer.previous': JSON.stringify(elsewhere.previous) });
   });
 
   it('is sent gzip-compressed: a record of many files costs a fraction of its JSON', () => {
@@ -171,7 +180,9 @@ describe('the build record artifact', () => {
     const found = await fetchBuildRecordFor(`${reg.host}/studio/game:v1`);
     expect(found.via).toBe('tag');
     expect(found.subject).toBe(image.digest);
-    expect(found.record).toEqual(record('2024-05-01T10:00:00Z', image.digest));
+    const pushed = record('2024-05-01T10:00:00Z', image.digest);
+    // Read back from the registry, a record names no source path of the host that built it.
+    expect(found.record).toEqual({ ...pushed, manifests: pushed.manifests.map((m) => ({ ...m, root: '', source: { ...m.source, path: '' } })) });
     // distribution 2.8 really has no referrers route.
     const referrers = (await reg.accessLog()).filter((e) => e.path.includes('/referrers/'));
     expect(referrers).toHaveLength(1);

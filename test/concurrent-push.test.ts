@@ -206,4 +206,17 @@ describe('builds of one line pushing their records', () => {
     expect(moved.lineTag).toBe('gamelayer-line.main');
     expect((await storedTags(reg.storageDir, repo))['gamelayer-line.main']).toBe(moved.digest);
   });
+
+  it('a line record created in the future (a host with a wrong clock) does not hold the line', async () => {
+    const repo = nextRepo();
+    const future = new Date(Date.now() + 24 * 3600_000).toISOString();
+    const skewed = await recordAt(repo, future, 'v1');
+    const first = await pushBuildRecord({ to: `${reg.host}/${repo}`, ...skewed, tags: ['v1'], line: 'main' });
+    expect(first.lineTag).toBe('gamelayer-line.main');
+    const now = await recordAt(repo, new Date().toISOString(), 'v2');
+    const moved = await pushBuildRecord({ to: `${reg.host}/${repo}`, ...now, tags: ['v2'], line: 'main' });
+    expect(moved.lineNewer).toBeUndefined();
+    expect(moved.lineTag).toBe('gamelayer-line.main');
+    expect((await storedTags(reg.storageDir, repo))['gamelayer-line.main']).toBe(moved.digest);
+  });
 });

@@ -1,8 +1,13 @@
-// Bytes sent, as the registry received them: a new tag of unchanged content on a fresh host sends no layer but a new
-// build record blob (megabytes for a game of many files), and the push counts it; the no-op after it sends nothing.
+// Bytes sent, as the registry received them, for the same content pushed again from fresh hosts (each a checkout in a
+// folder of its own, as CodeBuild gives each build): the same commit built again by another CodeBuild run sends
+// nothing and moves no tag; the same content under a new tag sends only manifests (issue 16). The record blob says
+// what was built, not where or when: tags, creation time, the CodeBuild build and the previous record are the record
+// manifest's annotations, and the trees' source paths on the build host are left out. Before, both re-sent the record
+// blob (about 95 B per file: megabytes for a game of many files).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fetchBuildRecordFor } from '../src/registry/artifact.js';
 import { runCli } from './support/cli-process.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { startRegistry, storedTags, type TestRegistry } from './support/registry.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
@@ -24,35 +29,42 @@ async function freshHost(): Promise<string> {
   return dir;
 }
 
-/** The size of the record blob a record artifact manifest names, as the registry serves it. */
-async function recordBlobSize(repo: string, artifact: string): Promise<number> {
-  const res = await fetch(`http://${registry.host}/v2/${repo}/manifests/${artifact}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
-  const manifest = (await res.json()) as { layers: { size: number }[] };
-  return manifest.layers[0]!.size;
-}
+const codebuild = (n: number) => ({ CODEBUILD_BUILD_ARN: `arn:aws:codebuild:eu-west-1:123456789012:build/game:${n}`, CODEBUILD_BUILD_ID: `game:${n}` });
 
-describe('bytes sent count the build record', () => {
-  it('a new tag of the same content: only the record blob, counted; the same tag again: 0 B', async () => {
+describe('the same content pushed again from fresh hosts', () => {
+  it('the same tag from another CodeBuild run sends nothing; a new tag sends only manifests', async () => {
     const repo = `${registry.host}/studio/game`;
-    const d1 = await runCli(['build', '--push', repo, '--tag', 'd1', '--line', 'main'], { cwd: await freshHost() });
+    const d1 = await runCli(['build', '--push', repo, '--tag', 'd1', '--line', 'main'], { cwd: await freshHost(), env: codebuild(1) });
     expect(d1.code, d1.stderr).toBe(0);
+    const before = await storedTags(registry.storageDir, 'studio/game');
 
-    const host = await freshHost();
+    // The nightly build of the same commit: another run, another checkout folder, an empty state.
     await registry.resetAccessLog();
-    const d2 = await runCli(['build', '--push', repo, '--tag', 'd2', '--line', 'main', '--json'], { cwd: host });
-    expect(d2.code, d2.stderr).toBe(0);
-    const pushed = (JSON.parse(d2.stdout) as Pushed).push;
-    expect(pushed.blobs.uploaded).toBe(0); // no layer, no config: the same images
-    const size = await recordBlobSize('studio/game', pushed.record.artifact);
-    expect(pushed.record.bytesSent).toBe(size);
-    expect(pushed.bytesSent).toBe(size);
-    // What the registry completed: one blob upload, the record's.
-    expect(await registry.completedUploads()).toBe(1);
-
-    const again = await runCli(['build', '--push', repo, '--tag', 'd2', '--line', 'main'], { cwd: host });
+    const again = await runCli(['build', '--push', repo, '--tag', 'd1', '--line', 'main', '--json'], { cwd: await freshHost(), env: codebuild(2) });
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/^blobs: 0 uploaded, 0 mounted, \d+ already there; 0 B sent$/m);
-    const text = await runCli(['build', '--push', repo, '--tag', 'd3', '--line', 'main'], { cwd: host });
-    expect(text.stdout).toMatch(/^blobs: 0 uploaded, 0 mounted, \d+ already there; [\d.]+ KiB sent \(the build record's [\d.]+ KiB included\)$/m);
+    const pushed = (JSON.parse(again.stdout) as Pushed).push;
+    expect(pushed.bytesSent).toBe(0);
+    expect(await registry.completedUploads()).toBe(0);
+    expect((await registry.accessLog()).filter((e) => e.method === 'PUT')).toEqual([]);
+    expect(await storedTags(registry.storageDir, 'studio/game')).toEqual(before);
+    // The record still names the run that first built this content.
+    const found = await fetchBuildRecordFor(`${repo}:d1`);
+    expect(found.record.codebuildArn).toBe(codebuild(1).CODEBUILD_BUILD_ARN);
+
+    // The same content under a new tag, from a third host: no blob, the record blob already there.
+    await registry.resetAccessLog();
+    const d2 = await runCli(['build', '--push', repo, '--tag', 'd2', '--line', 'main', '--json'], { cwd: await freshHost(), env: codebuild(3) });
+    expect(d2.code, d2.stderr).toBe(0);
+    const retag = (JSON.parse(d2.stdout) as Pushed).push;
+    expect(retag.blobs.uploaded).toBe(0);
+    expect(retag.record.bytesSent).toBe(0);
+    expect(await registry.completedUploads()).toBe(0);
+    const puts = (await registry.accessLog()).filter((e) => e.method === 'PUT');
+    expect(puts.length).toBeGreaterThan(0);
+    for (const p of puts) expect(p.path, 'only manifests go up').toMatch(/\/manifests\//);
+    const second = await fetchBuildRecordFor(`${repo}:d2`);
+    expect(second.record.tags[0]).toBe('d2');
+    expect(second.record.codebuildArn).toBe(codebuild(3).CODEBUILD_BUILD_ARN);
+    expect(second.record.manifests.every((m) => m.root === '')).toBe(true);
   }, 240_000);
 });

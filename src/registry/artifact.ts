@@ -14,7 +14,7 @@ import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { GamelayerError } from '../errors.js';
 import type { Reporter } from '../report/reporter.js';
-import { buildRecordSchema, parseStored, type BuildRecord, type Descriptor } from '../types.js';
+import { buildRecordSchema, parseStored, type BuildRecord, type Descriptor, type TreeManifest } from '../types.js';
 import { MEDIA_TYPES, type Access, type ManifestInfo, type RegistryClient } from './client.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from './push.js';
 import { formatReference, parseReference } from './reference.js';
@@ -41,6 +41,9 @@ const MAX_RECORD_BYTES = MAX_SMALL_BLOB;
 const CREATED = 'org.opencontainers.image.created';
 /** Annotation of the record manifest holding the build's tags (a JSON array), kept out of the record blob. */
 const TAGS = 'dev.gamelayer.tags';
+/** Annotations holding where a build was made, kept out of the record blob with the tags (see recordContent). */
+const CODEBUILD_ARN = 'dev.gamelayer.codebuild-arn';
+const PREVIOUS = 'dev.gamelayer.previous';
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
@@ -113,13 +116,20 @@ export async function streamRecordArtifact(record: BuildRecord, subject: Descrip
 }
 
 /**
- * What the record blob holds. The tags and the creation time go into the manifest's annotations, not the blob: the
- * same content under a new tag then has the same record blob, already in the registry, and only the small manifests
- * go up again.
+ * What the record blob holds: what was built, not where or when. The tags, the creation time, the CodeBuild build
+ * and the record planned on go into the manifest's annotations, and the trees' source paths on the build host are
+ * left out (a fresh host plans on entries, never on another host's paths): the same content built under a new tag,
+ * in another checkout folder or by another CodeBuild run has the same record blob, already in the registry, and
+ * only the small manifests go up again (CodeBuild checks out each build in a folder of its own).
  */
-function recordContent(record: BuildRecord): Omit<BuildRecord, 'tags' | 'createdAt'> {
-  const { tags: _tags, createdAt: _createdAt, ...content } = record;
-  return content;
+function recordContent(record: BuildRecord): Omit<BuildRecord, 'tags' | 'createdAt' | 'codebuildArn' | 'previous'> {
+  const { tags: _tags, createdAt: _createdAt, codebuildArn: _arn, previous: _previous, ...content } = record;
+  return { ...content, manifests: content.manifests.map(withoutHostPaths) };
+}
+
+/** A tree manifest without the paths of its source on the build host (empty: read back, they name nothing here). */
+function withoutHostPaths(m: TreeManifest): TreeManifest {
+  return { ...m, root: '', source: { ...m.source, path: '' } };
 }
 
 function artifactAround(record: BuildRecord, subject: Descriptor, bytes: Buffer): RecordArtifact {
@@ -138,7 +148,13 @@ function artifactAround(record: BuildRecord, subject: Descriptor, bytes: Buffer)
       config: EMPTY_CONFIG,
       layers: [recordDescriptor],
       subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-      annotations: { [CREATED]: record.createdAt, 'dev.gamelayer.game': record.game, [TAGS]: JSON.stringify(tags) },
+      annotations: {
+        [CREATED]: record.createdAt,
+        'dev.gamelayer.game': record.game,
+        [TAGS]: JSON.stringify(tags),
+        ...(record.codebuildArn !== undefined ? { [CODEBUILD_ARN]: record.codebuildArn } : {}),
+        ...(record.previous !== undefined ? { [PREVIOUS]: JSON.stringify(record.previous) } : {}),
+      },
     }),
   );
   return {
@@ -330,7 +346,8 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
 
 /**
  * When the record index `digest` was created (its annotation) against `createdAt`: a line tag naming a newer build
- * stays, whatever order the builds of a line finish their pushes in. undefined when it says nothing readable.
+ * stays, whatever order the builds of a line finish their pushes in. undefined when it says nothing readable; a time
+ * in the future (beyond a clock skew) counts as older.
  */
 async function recordIndexAge(client: RegistryClient, repo: string, digest: string, createdAt: string): Promise<{ digest: string; createdAt: string; newer: boolean; older: boolean } | undefined> {
   const doc = await client.getManifestIfExists(repo, digest, 'push');
@@ -344,8 +361,14 @@ async function recordIndexAge(client: RegistryClient, repo: string, digest: stri
   if (typeof theirs !== 'string') return undefined;
   const [them, us] = [Date.parse(theirs), Date.parse(createdAt)];
   if (!Number.isFinite(them) || !Number.isFinite(us)) return undefined;
+  // A creation time ahead of this host's clock by more than a skew is not believed: one record of a host with a
+  // wrong clock (or written by hand) would otherwise hold the line for good.
+  if (them > Date.now() + CLOCK_SKEW_MS) return { digest, createdAt: theirs, newer: false, older: true };
   return { digest, createdAt: theirs, newer: them > us, older: them < us };
 }
+
+/** How far ahead of this host's clock another build host's clock may be. */
+const CLOCK_SKEW_MS = 10 * 60_000;
 
 /**
  * The no-op push of a record: every tag it would set (as the caller found them) already names exactly the index it
@@ -663,12 +686,14 @@ export async function fetchLineRecord(
   return { ...found, via: 'tag', tag, tagNamed: { digest: top.digest, mediaType: top.mediaType, size: top.size } };
 }
 
-/** Records pushed since the tags moved out of the blob get their tags and creation time from the manifest. */
+/** Records pushed since the tags moved out of the blob get their tags, creation time, CodeBuild build and previous record from the manifest. */
 function withManifestFields(json: unknown, annotations: Record<string, string> | undefined): unknown {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return json;
   const out = { ...(json as Record<string, unknown>) };
   if (out.createdAt === undefined && annotations?.[CREATED] !== undefined) out.createdAt = annotations[CREATED];
   if (out.tags === undefined && annotations?.[TAGS] !== undefined) out.tags = safeJson(annotations[TAGS]);
+  if (out.codebuildArn === undefined && annotations?.[CODEBUILD_ARN] !== undefined) out.codebuildArn = annotations[CODEBUILD_ARN];
+  if (out.previous === undefined && annotations?.[PREVIOUS] !== undefined) out.previous = safeJson(annotations[PREVIOUS]);
   return out;
 }
 

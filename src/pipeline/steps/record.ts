@@ -93,9 +93,13 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
   // and nothing to write (records of a 100k-file game are tens of MB).
   const unchanged = previous !== undefined && sameBuild(previous, record);
   if (unchanged && previous) {
+    // Where and when this content was first built stays as it was: the same commit built again by another
+    // CodeBuild run (a nightly build, a retry) on a fresh host pushes nothing and moves no tag.
     record.createdAt = previous.createdAt;
     if (previous.previous) record.previous = previous.previous;
     else delete record.previous;
+    if (previous.codebuildArn !== undefined) record.codebuildArn = previous.codebuildArn;
+    else delete record.codebuildArn;
   }
   const dir = recordsDir(config.stateDir);
   const recordFile = path.join(dir, `build-${tag}.json`);
@@ -144,8 +148,9 @@ export function summarize(i: SummaryInput): BuildSummary {
   };
 }
 
+/** The same build: the same tags and content. Where it ran (CodeBuild build, checkout folder) is not part of it. */
 function sameBuild(a: BuildRecord, b: BuildRecord): boolean {
-  const key = (r: BuildRecord) => JSON.stringify([r.tags, r.images, r.layers, r.manifests.map((m) => m.digest), r.version, r.codebuildArn]);
+  const key = (r: BuildRecord) => JSON.stringify([r.tags, r.images, r.layers, r.manifests.map((m) => m.digest), r.version]);
   return key(a) === key(b);
 }
 
