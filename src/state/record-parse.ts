@@ -96,10 +96,19 @@ function manifestAt(bytes: Buffer, start: number, end: number, lists: { tree: un
  * store gives back as JSON.parse made it (the caller then parses the list into objects).
  */
 function packedAt(bytes: Buffer, starts: readonly number[], ends: readonly number[]): FileEntry[] | undefined {
+  function* batches(): Generator<unknown[]> {
+    for (let from = 0; from < starts.length; from += PACK_BATCH) {
+      const to = Math.min(starts.length, from + PACK_BATCH);
+      yield JSON.parse(`[${bytes.toString('utf8', starts[from]!, ends[to - 1]!)}]`) as unknown[];
+    }
+  }
+  return packedFromBatches(batches());
+}
+
+/** Elements, a batch at a time, in a packed store, as its list view; undefined as soon as one is not packable. */
+export function packedFromBatches(batches: Iterable<unknown[]>): FileEntry[] | undefined {
   const store = new PackedEntries();
-  for (let from = 0; from < starts.length; from += PACK_BATCH) {
-    const to = Math.min(starts.length, from + PACK_BATCH);
-    const batch = JSON.parse(`[${bytes.toString('utf8', starts[from]!, ends[to - 1]!)}]`) as unknown[];
+  for (const batch of batches) {
     for (const e of batch) {
       if (!packable(e)) return undefined;
       store.append(e);

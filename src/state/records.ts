@@ -1,6 +1,6 @@
 // Records of earlier scans and builds in `.gamelayer/records/`: the baselines `gamelayer diff` compares against.
 // Plain JSON (readable with jq), written to a temp file and renamed so a reader never sees half a record.
-import { copyFile, open, readFile, writeFile, type FileHandle } from 'node:fs/promises';
+import { copyFile, open, readFile, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { buildRecordSchema, parseStored, scanRecordSchema, TREE_NAMES, type BuildRecord, type PushedTo, type ScanRecord, type TreeManifest, type TreeName } from '../types.js';
@@ -8,7 +8,8 @@ import { diskFullError } from '../util/disk-full.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { jsonChunks } from '../util/json-chunks.js';
 import { writeTextPieces } from '../util/write-all.js';
-import { parseRecordBytes } from './record-parse.js';
+import { packedRecord, parseRecordBytes } from './record-parse.js';
+import { parseRecordFile } from './record-stream.js';
 import { parseBuildSummary, withMember, type BuildRecordSummary } from './record-summary.js';
 
 export type { ScanRecord };
@@ -57,7 +58,38 @@ export async function saveScanRecord(stateDir: string, game: string, manifests: 
 
 /** Reads a scan or build record; a clear error when the file is missing or is not a record. */
 export async function readRecord(file: string): Promise<AnyRecord> {
-  return parseRecord(file, await readRecordBytes(file));
+  const large = await readLargeRecord(file);
+  return large ? checkRecord(file, large.value) : parseRecord(file, await readRecordBytes(file));
+}
+
+/**
+ * Records from which the file is parsed without its bytes held whole (record-stream.ts): the 1M-entry game's is 172
+ * MB. Below, a record's bytes cost less than a second read of the file. Settable for tests.
+ */
+export const recordStream = { minBytes: 32 << 20 };
+
+/** A large record read from its file a MiB at a time; undefined for a small one (or one read the plain way). */
+async function readLargeRecord(file: string): Promise<{ value: unknown } | undefined> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('record.missing', `${file}: no such record`);
+    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+  }
+  if (size < recordStream.minBytes) return undefined;
+  let value: unknown;
+  try {
+    value = parseRecordFile(file, packedRecord.minEntries);
+  } catch (e) {
+    if (e instanceof SyntaxError) throw notJson(file);
+    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+  }
+  return value === undefined ? undefined : { value };
+}
+
+function notJson(file: string): GamelayerError {
+  return new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
 }
 
 async function readRecordBytes(file: string): Promise<Buffer> {
@@ -78,8 +110,13 @@ function parseRecord(file: string, bytes: Buffer): AnyRecord {
   try {
     value = parseRecordBytes(bytes);
   } catch {
-    throw new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
+    throw notJson(file);
   }
+  return checkRecord(file, value);
+}
+
+/** A parsed record checked against its kind's schema. */
+function checkRecord(file: string, value: unknown): AnyRecord {
   const r = value as Partial<AnyRecord> | null;
   if (!r || typeof r !== 'object' || !Array.isArray(r.manifests)) {
     throw new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record`, 'delete it and scan or build again');
