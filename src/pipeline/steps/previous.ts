@@ -53,6 +53,14 @@ function usesRegistry(i: { rebase?: boolean; from?: string; push?: string }): bo
 }
 
 /**
+ * Whether the build may read its previous build after the scan: it comes from .gamelayer/ (no registry lookup whose
+ * round trips the scan should overlap) and no tree is chunked (a chunked tree's scan takes chunk lists from it).
+ */
+export function previousReadAfterScan(i: Pick<BuildInputs, 'config' | 'rebase' | 'from' | 'push'>): boolean {
+  return !usesRegistry(i) && !Object.values(i.config.trees).some((t) => t.chunks);
+}
+
+/**
  * Starts the lookup findPrevious would make (undefined when it makes none), so that its round trips overlap what
  * the caller does meanwhile: the CLI starts it as soon as the config, line and registry options are known, before
  * the build's own modules load (start-up, issue 17). Same requests, same checks; findPrevious takes the result (or
