@@ -13,7 +13,7 @@ import type { FileEntry } from '../types.js';
 import type { EntrySource } from './entry-source.js';
 import { entrySourceOf } from './packed-list.js';
 import { PagedNumbers, type NumberColumn } from './paged-keys.js';
-import { readStatRows, StoredRows, type Columns } from './stat-rows.js';
+import { ColumnRows, readStatRows, type Columns, type Rows } from './stat-rows.js';
 
 /** [size, mtimeMs, ctimeMs, ino] */
 export type StatKey = [number, number, number, number];
@@ -26,7 +26,7 @@ const HASH_CHARS = 16;
 /** A file is cached only if its mtime is this much older than the moment its hash began (racy-git rule). */
 export const RACY_WINDOW_MS = 2000;
 
-const EMPTY = StoredRows.fromColumns({ paths: [], size: [], mtime: [], ctime: [], ino: [], xxh64: '' });
+const EMPTY = new ColumnRows({ paths: [], size: [], mtime: [], ctime: [], ino: [], xxh64: '' });
 
 /** Numbers per block of a Column. */
 const BLOCK = 1 << 14;
@@ -104,7 +104,7 @@ export class StatCache {
 
   private constructor(
     readonly file: string,
-    private readonly rows: StoredRows,
+    private readonly rows: Rows,
     /** Why the stored cache was not used, when it existed but was not. */
     readonly rejected?: string,
     /** Read from the row format: the next save rewrites it in this one even when nothing changed. */
@@ -124,10 +124,10 @@ export class StatCache {
     if (rows) return new StatCache(file, rows);
     const read = await readCheckedJson<unknown>(file, [FORMAT, FORMAT_ROWS]);
     if (!read.ok) return new StatCache(file, EMPTY, read.missing ? undefined : read.reason);
-    if (read.format === FORMAT_ROWS) return new StatCache(file, StoredRows.fromColumns(fromRows(read.value)), undefined, true);
+    if (read.format === FORMAT_ROWS) return new StatCache(file, new ColumnRows(fromRows(read.value)), undefined, true);
     const columns = asColumns(read.value);
     if (!columns) return new StatCache(file, EMPTY, 'corrupt body');
-    return new StatCache(file, StoredRows.fromColumns(columns));
+    return new StatCache(file, new ColumnRows(columns));
   }
 
   /** No stored row: every file of the scan will be reserved (a first scan, or a cache that was not used). */

@@ -4,7 +4,7 @@
 // file holds, which the next save writes again as they are), the numbers in typed arrays, the hashes as one string:
 // about 75 bytes a row, and the file is read a MiB at a time, its checksum taken on the way.
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 /** The columns as JSON.parse gives them (a small cache, an older format): made into StoredRows by `fromColumns`. */
 export interface Columns {
@@ -17,7 +17,58 @@ export interface Columns {
   xxh64: string;
 }
 
-export class StoredRows {
+/** A cache's stored rows, however held: `StoredRows` (compact, a large cache) or `ColumnRows` (as parsed). */
+export interface Rows {
+  readonly length: number;
+  readonly size: ArrayLike<number>;
+  readonly mtime: ArrayLike<number>;
+  readonly ctime: ArrayLike<number>;
+  readonly ino: ArrayLike<number>;
+  readonly xxh64: string;
+  /** Row i's path as JSON (what JSON.stringify gave when it was saved). */
+  pathJson(i: number): string;
+  /** True when row i's path is `relPath`. */
+  pathIs(i: number, relPath: string): boolean;
+  /** The row of `relPath` (-1: none), from a table of every path made on the first call. */
+  rowOf(relPath: string): number;
+}
+
+/** The columns as JSON.parse gave them: a small cache, whose strings and lists cost less to read than to pack. */
+export class ColumnRows implements Rows {
+  private index?: Map<string, number>;
+  readonly size: number[];
+  readonly mtime: number[];
+  readonly ctime: number[];
+  readonly ino: number[];
+  readonly xxh64: string;
+  private readonly paths: string[];
+
+  constructor(c: Columns) {
+    ({ paths: this.paths, size: this.size, mtime: this.mtime, ctime: this.ctime, ino: this.ino, xxh64: this.xxh64 } = c);
+  }
+
+  get length(): number {
+    return this.paths.length;
+  }
+
+  pathJson(i: number): string {
+    return JSON.stringify(this.paths[i]);
+  }
+
+  pathIs(i: number, relPath: string): boolean {
+    return this.paths[i] === relPath;
+  }
+
+  rowOf(relPath: string): number {
+    if (!this.index) {
+      this.index = new Map();
+      for (let i = 0; i < this.paths.length; i++) this.index.set(this.paths[i]!, i);
+    }
+    return this.index.get(relPath) ?? -1;
+  }
+}
+
+export class StoredRows implements Rows {
   private index?: Map<string, number>;
 
   constructor(
@@ -90,9 +141,15 @@ const EXPECT_PATHS = Buffer.from('{"paths":[');
 const NUMBER_KEYS = ['size', 'mtime', 'ctime', 'ino'] as const;
 
 /**
+ * Stat cache files from which they are read into `StoredRows` (the 1M-file cache is 78 MB; the 100k-file bench
+ * game's, 7.8 MB, is read as JSON: faster there, and its strings are few). Settable for tests.
+ */
+export const compactRows = { minBytes: 16 << 20 };
+
+/**
  * The rows of a stat cache file of `format` whose body is what its writer writes (the columns in its order, no
  * space), read a MiB at a time; `undefined` when the file is anything else (missing, another format, another
- * layout, a wrong checksum): the caller then reads it the general way, which says why it is not used.
+ * layout, a wrong checksum) or smaller than `compactRows.minBytes`: the caller then reads it the general way.
  */
 export function readStatRows(file: string, format: string, chunkSize = 1 << 20): StoredRows | undefined {
   let fd: number;
@@ -102,6 +159,7 @@ export function readStatRows(file: string, format: string, chunkSize = 1 << 20):
     return undefined;
   }
   try {
+    if (fstatSync(fd).size < compactRows.minBytes) return undefined;
     return readRows(fd, format, chunkSize);
   } catch (e) {
     if (e instanceof NotThisLayout) return undefined;
