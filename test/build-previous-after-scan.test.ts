@@ -1,12 +1,14 @@
-// A build whose previous build comes from .gamelayer/ and has no chunked tree reads that record once the scan is
-// done (a 1M-entry game's record is then not held beside the walk); with a chunked tree or a registry, beside it.
-// Seen through the reporter: a damaged last record's warning comes after the scan's last hashing task.
+// A build whose previous build comes from .gamelayer/, has no chunked tree and a large record reads that record once
+// the scan is done (a 1M-entry game's record is then not held beside the walk); with a chunked tree, a registry or
+// a small record, beside it. Seen through the reporter: a damaged last record's warning comes after the scan's last
+// hashing task. `recordStream.minBytes` is lowered so that the sample's record is large.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { build } from '../src/pipeline/build.js';
 import { previousReadAfterScan } from '../src/pipeline/steps/previous.js';
 import type { Reporter } from '../src/report/reporter.js';
+import { recordStream } from '../src/state/records.js';
 import { sampleGame } from './support/sample.js';
 
 function ordered(): Reporter & { events: string[] } {
@@ -22,6 +24,14 @@ function ordered(): Reporter & { events: string[] } {
   };
 }
 
+const savedMin = recordStream.minBytes;
+beforeEach(() => {
+  recordStream.minBytes = 0;
+});
+afterEach(() => {
+  recordStream.minBytes = savedMin;
+});
+
 describe('the previous build read after the scan', () => {
   it('is read once every tree is hashed, when it is local and no tree is chunked', async () => {
     const { game, config } = await sampleGame();
@@ -36,14 +46,17 @@ describe('the previous build read after the scan', () => {
     expect(warned).toBeGreaterThan(Math.max(...hashed));
   });
 
-  it('is read beside the scan with a chunked tree or from a registry', async () => {
+  it('is read beside the scan with a chunked tree, from a registry, or when the record is small', async () => {
     const { config } = await sampleGame();
+    await build({ config });
     const local = { config, rebase: false, from: undefined, push: undefined };
-    expect(previousReadAfterScan(local)).toBe(true);
-    expect(previousReadAfterScan({ ...local, push: 'localhost:5000/game' })).toBe(false);
-    expect(previousReadAfterScan({ ...local, from: 'localhost:5000/game:v1' })).toBe(false);
-    expect(previousReadAfterScan({ ...local, push: 'localhost:5000/game', rebase: true })).toBe(true);
+    expect(await previousReadAfterScan(local)).toBe(true);
+    expect(await previousReadAfterScan({ ...local, push: 'localhost:5000/game' })).toBe(false);
+    expect(await previousReadAfterScan({ ...local, from: 'localhost:5000/game:v1' })).toBe(false);
+    expect(await previousReadAfterScan({ ...local, push: 'localhost:5000/game', rebase: true })).toBe(true);
     const chunked = { ...config, trees: { ...config.trees, 'app-media': { ...config.trees['app-media'], chunks: { minFileSize: 1 << 20, avgChunkSize: 1 << 16 } } } };
-    expect(previousReadAfterScan({ ...local, config: chunked as typeof config })).toBe(false);
+    expect(await previousReadAfterScan({ ...local, config: chunked as typeof config })).toBe(false);
+    recordStream.minBytes = 32 << 20;
+    expect(await previousReadAfterScan(local)).toBe(false);
   });
 });

@@ -75,7 +75,7 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles): Promise<Buil
   // A previous build read from .gamelayer/ (no registry round trips to overlap) and needed by no chunked tree's scan
   // is read once the scan is done, unless the scan asks first: its parse runs on this thread anyway, and a 1M-entry
   // game's record (70 MiB of packed entries) is then not held beside the walk (docs/architecture.md).
-  const deferred = previousReadAfterScan(inputs);
+  const deferred = await previousReadAfterScan(inputs);
   let previousP: Promise<PreviousOutput> | undefined;
   const previousNow = (): Promise<PreviousOutput> => {
     if (!previousP) {
