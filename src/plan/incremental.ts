@@ -23,11 +23,11 @@
 // from scratch (rebased) only when a path changes type (a whiteout and a new entry of the same name in one
 // layer is not portable), when the change holds half the tree's bytes, or when nothing usable was recorded.
 // Without a previous build the plan is the stable one.
-import { diffEntries, sameEntry, type TreeDiff } from '../diff/diff.js';
+import { diffEntries, diffEntriesOf, sameEntry, type TreeDiff } from '../diff/diff.js';
 import { GamelayerError } from '../errors.js';
 import { EMPTY_XXH64 } from '../scan/hash.js';
 import { compareBytewise } from '../scan/manifest.js';
-import { totalsOf } from '../scan/packed-list.js';
+import { eachEntry, totalsOf } from '../scan/packed-list.js';
 import { CHUNKS_DIR, recipeFileOf } from '../chunk/recipe.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';
@@ -611,8 +611,11 @@ export function planIncremental(
   for (const tree of keptTrees) {
     const cur = current.get(tree)!;
     const own = treeLayers(tree);
-    const state = [...stateOf(own).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path));
-    const d = diffEntries(tree, state, cur.entries);
+    // Layers holding every file once, in order, with no whiteout (a tree planned in one go) unpack to their files in
+    // turn and their folders: walked beside the manifest, without a map and a list of every path.
+    const d = filesOnceInOrder(own)
+      ? diffEntriesOf(tree, unpackedInOrder(own), cur.entries)
+      : diffEntries(tree, [...stateOf(own).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path)), cur.entries);
     const typeChange = d.modified.find((m) => m.before.type !== m.after.type);
     if (typeChange) {
       // Compaction exposed an older entry of another type: plan the tree afresh rather than risk it.
@@ -780,7 +783,7 @@ export function stateOf(layers: readonly PlannedLayer[]): Map<string, Owner> {
   const state = new Map<string, Owner>();
   for (const layer of layers) {
     const hidden = new Set<string>();
-    for (const e of layer.entries) {
+    for (const e of eachEntry(layer.entries)) {
       if (!isWhiteout(e)) continue;
       const slash = e.path.lastIndexOf('/');
       hidden.add(`${e.path.slice(0, slash + 1)}${e.path.slice(slash + 1 + WHITEOUT_PREFIX.length)}`);
@@ -798,7 +801,7 @@ export function stateOf(layers: readonly PlannedLayer[]): Map<string, Owner> {
         }
       }
     }
-    for (const e of layer.entries) if (!isWhiteout(e)) state.set(e.path, { entry: e, layer });
+    for (const e of eachEntry(layer.entries)) if (!isWhiteout(e)) state.set(e.path, { entry: e, layer });
   }
   return state;
 }
@@ -868,7 +871,7 @@ function liveEntriesInOrder(layers: readonly PlannedLayer[], want: readonly File
   let j = 0;
   let w = want[0];
   for (const l of layers) {
-    for (const e of l.entries) {
+    for (const e of eachEntry(l.entries)) {
       if (e.type === 'dir') continue;
       while (w && compareBytewise(w.path, e.path) < 0) w = want[++j];
       if (!w || w.path !== e.path || !sameEntry(w, e)) continue;
@@ -885,7 +888,7 @@ function filesOnceInOrder(layers: readonly PlannedLayer[]): boolean {
   const folders = new Set<string>();
   let last: string | undefined;
   for (const l of layers) {
-    for (const e of l.entries) {
+    for (const e of eachEntry(l.entries)) {
       if (isWhiteout(e)) return false;
       if (e.type === 'dir') {
         folders.add(e.path);
@@ -896,7 +899,7 @@ function filesOnceInOrder(layers: readonly PlannedLayer[]): boolean {
     }
   }
   if (!folders.size) return true;
-  for (const l of layers) for (const e of l.entries) if (e.type !== 'dir' && folders.has(e.path)) return false;
+  for (const l of layers) for (const e of eachEntry(l.entries)) if (e.type !== 'dir' && folders.has(e.path)) return false;
   return true;
 }
 
@@ -906,11 +909,11 @@ function filesOnceInOrder(layers: readonly PlannedLayer[]): boolean {
  */
 function* unpackedInOrder(layers: readonly PlannedLayer[]): Generator<FileEntry> {
   const folders = new Map<string, FileEntry>();
-  for (const l of layers) for (const e of l.entries) if (e.type === 'dir') folders.set(e.path, e);
+  for (const l of layers) for (const e of eachEntry(l.entries)) if (e.type === 'dir') folders.set(e.path, e);
   const dirs = [...folders.values()].sort((a, b) => compareBytewise(a.path, b.path));
   let i = 0;
   for (const l of layers) {
-    for (const e of l.entries) {
+    for (const e of eachEntry(l.entries)) {
       if (e.type === 'dir') continue;
       while (i < dirs.length && compareBytewise(dirs[i]!.path, e.path) < 0) yield dirs[i++]!;
       yield e;
@@ -949,7 +952,7 @@ function firstDifference(before: Iterable<FileEntry>, after: readonly FileEntry[
 function inPathOrder(lists: readonly (readonly FileEntry[])[], noWhiteouts: boolean): boolean {
   let last: string | undefined;
   for (const list of lists) {
-    for (const e of list) {
+    for (const e of eachEntry(list)) {
       if (noWhiteouts && isWhiteout(e)) return false;
       if (last !== undefined && compareBytewise(last, e.path) >= 0) return false;
       last = e.path;
