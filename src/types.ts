@@ -1,5 +1,6 @@
 // Core types shared by every stage (see DESIGN.md "Core types"). Names are part of the design: keep them.
 import { z } from 'zod';
+import { packedStoreOf } from './scan/packed-list.js';
 
 /** The four trees, in the stable layer order: least volatile first. */
 export const TREE_NAMES = ['engine', 'engine-media', 'app', 'app-media'] as const;
@@ -51,7 +52,7 @@ export function isFileEntry(v: unknown): v is FileEntry {
 }
 
 /** A list of entries: each checked by isFileEntry; the first bad one is reported by fileEntrySchema, with its index. */
-export const fileEntryListSchema = z
+const plainEntryListSchema = z
   .array(z.unknown())
   .superRefine((list, ctx) => {
     for (let i = 0; i < list.length; i++) {
@@ -61,6 +62,18 @@ export const fileEntryListSchema = z
     }
   })
   .transform((list) => list as FileEntry[]); // every element passed isFileEntry above
+
+/**
+ * The same, but a packed list (a record's large list, src/state/record-parse.ts) is taken as it is: each of its
+ * entries passed isFileEntry as it was packed, and `z.array` would copy it into a list of objects, one per entry.
+ */
+export const fileEntryListSchema = z.unknown().transform((list, ctx): FileEntry[] => {
+  if (Array.isArray(list) && packedStoreOf(list)) return list as FileEntry[];
+  const r = plainEntryListSchema.safeParse(list);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.issues.push(issue as never);
+  return z.NEVER;
+});
 
 /** Where a tree's bytes come from: a directory on disk, or a tar / tar.gz archive read as a stream. */
 export const treeSourceSchema = z.discriminatedUnion('kind', [

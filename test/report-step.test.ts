@@ -55,7 +55,7 @@ describe('command steps', () => {
 });
 
 describe('gamelayer diff on a terminal', () => {
-  it('shows its steps (read record, scan trees, diff layers) before its table', async () => {
+  it('shows its steps (scan trees, read record, diff layers) before its table', async () => {
     const dir = await tempDir();
     await cp('fixtures/sample-game', dir, { recursive: true, filter: (src) => !src.includes('.gamelayer') });
     expect((await runCli(['build'], { cwd: dir })).code).toBe(0);
@@ -66,8 +66,9 @@ describe('gamelayer diff on a terminal', () => {
     const { stdout } = await promisify(execFile)('script', ['-qfec', `${process.execPath} ${CLI} diff`, '/dev/null'], { cwd: dir, env });
     const at = (s: string) => stdout.indexOf(s);
     for (const s of ['read record', 'scan trees', 'diff layers']) expect(at(s)).toBeGreaterThanOrEqual(0);
-    expect(at('read record')).toBeLessThan(at('scan trees'));
-    expect(at('scan trees')).toBeLessThan(at('diff layers'));
+    // The trees are scanned before the record is read (a large record is not held beside the scan).
+    expect(at('scan trees')).toBeLessThan(at('read record'));
+    expect(at('read record')).toBeLessThan(at('diff layers'));
     expect(at('diff layers')).toBeLessThan(at('working trees'));
   });
 });

@@ -39,7 +39,7 @@ export async function sideFromArg(arg: string, reporter?: Reporter): Promise<Dif
 
 export async function workingTrees(config: GameConfig, reporter?: Reporter): Promise<DiffSide> {
   // Chunked trees as a build would see them: their big files as chunks and recipes (docs/chunks.md).
-  const scan = await scanGameChunked(config, { reporter });
+  const scan = await scanGameChunked(config, { reporter, packWarm: true });
   return { name: 'working trees', manifests: scan.trees.map((t) => t.manifest) };
 }
 

@@ -17,7 +17,7 @@ import { writeImages } from './steps/images.js';
 import { resolveInputs, type BuildOptions } from './steps/inputs.js';
 import { buildLayers } from './steps/layers.js';
 import { planPlatforms } from './steps/plan.js';
-import { findPrevious } from './steps/previous.js';
+import { findPrevious, previousReadAfterScan, type PreviousOutput } from './steps/previous.js';
 import type { RegistryPrevious } from './steps/previous-types.js';
 import { recordBuild, summarize, type BuildSummary } from './steps/record.js';
 import { scanTrees } from './steps/scan.js';
@@ -71,17 +71,28 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles): Promise<Buil
   // hashed: it needs only the inputs, and on a fresh host both take seconds. Either failing fails the build at once.
   // A chunked tree's scan takes the chunk lists of big files that record knows (a fresh host need not chunk them);
   // a failed lookup fails the build through the second promise, so the scan's copy of it only ends in undefined.
-  const previousP = findPrevious(inputs);
-  // A failed lookup fails the build at once (below); the scan is told, so the command ends now, not once the whole
-  // game is read for nothing (minutes on a cold host).
   const scanAbort = new AbortController();
-  previousP.catch(() => scanAbort.abort());
-  const previousRecord = previousP.then((p) => p.record ?? p.remote?.record, () => undefined);
+  // A previous build read from .gamelayer/ (no registry round trips to overlap) and needed by no chunked tree's scan
+  // is read once the scan is done, unless the scan asks first: its parse runs on this thread anyway, and a 1M-entry
+  // game's record (70 MiB of packed entries) is then not held beside the walk (docs/architecture.md).
+  const deferred = await previousReadAfterScan(inputs);
+  let previousP: Promise<PreviousOutput> | undefined;
+  const previousNow = (): Promise<PreviousOutput> => {
+    if (!previousP) {
+      previousP = findPrevious(inputs);
+      // A failed lookup fails the build at once (below); the scan is told, so the command ends now, not once the
+      // whole game is read for nothing (minutes on a cold host).
+      previousP.catch(() => scanAbort.abort());
+    }
+    return previousP;
+  };
+  const previousRecord = deferred ? undefined : previousNow().then((p) => p.record ?? p.remote?.record, () => undefined);
   const cacheP = openLayerCache(inputs.config.stateDir, inputs.reporter);
   // One read per file (docs/architecture.md): with no previous build to diff against and no cached layer to look up,
   // the build packs every file the stat cache misses whatever its hash, so the layer writer hashes it as it packs it.
-  const packHashes = () => Promise.all([previousP, cacheP]).then(([p, c]) => p.record === undefined && c.empty, () => false);
-  const [{ scans, scanMs }, previous] = await Promise.all([scanTrees({ ...inputs, started, previous: previousRecord, packHashes, openFiles, signal: scanAbort.signal }), previousP]);
+  const packHashes = () => cacheP.then((c) => c.empty && previousNow().then((p) => p.record === undefined)).catch(() => false);
+  const scanned = scanTrees({ ...inputs, started, previous: previousRecord, packHashes, openFiles, signal: scanAbort.signal });
+  const [{ scans, scanMs }, previous] = await Promise.all([scanned, deferred ? scanned.then(previousNow) : previousNow()]);
   const cache = await cacheP;
   const reuse = layerReuse({ ...inputs, cache, kept: previous.kept });
   const previousBlob = previous.record && previous.remote ? previous.remote.recordRead.blob : undefined;

@@ -23,11 +23,11 @@
 // from scratch (rebased) only when a path changes type (a whiteout and a new entry of the same name in one
 // layer is not portable), when the change holds half the tree's bytes, or when nothing usable was recorded.
 // Without a previous build the plan is the stable one.
-import { diffEntries, sameEntry, type TreeDiff } from '../diff/diff.js';
+import { diffEntries, diffEntriesOf, sameEntry, type TreeDiff } from '../diff/diff.js';
 import { GamelayerError } from '../errors.js';
 import { EMPTY_XXH64 } from '../scan/hash.js';
 import { compareBytewise } from '../scan/manifest.js';
-import { totalsOf } from '../scan/packed-list.js';
+import { eachEntry, totalsOf } from '../scan/packed-list.js';
 import { CHUNKS_DIR, recipeFileOf } from '../chunk/recipe.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';
@@ -368,7 +368,7 @@ export function planIncremental(
   const score = (l: PlannedLayer) => deadOf(l) / (live.get(l)!.bytes + UNPACK_WEIGHT * unpack(l) + 1);
   // A file's own layer whose file changed (its new version is a layer of its own on top) goes as soon as nodes
   // would not unpack more than the day's new bytes again for it: it costs nothing to push.
-  const chosen = new Set(stack.filter((l) => ownFile(l) && live.get(l)!.entries.length === 0 && unpack(l) <= EAGER_DROP * newBytes));
+  const chosen = new Set(stack.filter((l) => ownFile(l) && live.get(l)!.count === 0 && unpack(l) <= EAGER_DROP * newBytes));
   for (const l of chosen) {
     dead -= l.bytes;
     deadPacked -= pk(l);
@@ -422,7 +422,7 @@ export function planIncremental(
   // app binary's old layers filled the app tree image's small allowance, and its forced compaction landed on small
   // days). Highest first (least unpacked again), while the limit it helps is pressing.
   if (!nothingChanged) {
-    const deadOwn = stack.filter((l) => !chosen.has(l) && ownFile(l) && live.get(l)!.entries.length === 0).sort((a, b) => unpack(a) - unpack(b));
+    const deadOwn = stack.filter((l) => !chosen.has(l) && ownFile(l) && live.get(l)!.count === 0).sort((a, b) => unpack(a) - unpack(b));
     for (const l of deadOwn) if (serverPressure() >= MUST_FREE_FROM || treePressure(l.tree) >= MUST_FREE_FROM) take(l);
   }
   /** The pressures once `ls` are rewritten too (nothing taken yet): whether `o` would still be over its goal, and whether `l` would help it. */
@@ -527,9 +527,9 @@ export function planIncremental(
         continue;
       }
       const kept = live.get(l)!;
-      const verb = kept.entries.length ? 'rewrote' : 'dropped';
+      const verb = kept.count ? 'rewrote' : 'dropped';
       note(l.tree, `${verb} layer ${l.index} (${Math.round((100 * (l.bytes - kept.bytes)) / Math.max(l.bytes, 1))} % dead)`);
-      if (kept.entries.length) next.push(liveLayer(l, keptEntries([l], kept.entries), current.get(l.tree)!, opts.mounts[l.tree]));
+      if (kept.count) next.push(liveLayer(l, keptEntries([l], kept.entries()), current.get(l.tree)!, opts.mounts[l.tree]));
     }
     stack = next;
   }
@@ -611,8 +611,11 @@ export function planIncremental(
   for (const tree of keptTrees) {
     const cur = current.get(tree)!;
     const own = treeLayers(tree);
-    const state = [...stateOf(own).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path));
-    const d = diffEntries(tree, state, cur.entries);
+    // Layers holding every file once, in order, with no whiteout (a tree planned in one go) unpack to their files in
+    // turn and their folders: walked beside the manifest, without a map and a list of every path.
+    const d = filesOnceInOrder(own)
+      ? diffEntriesOf(tree, unpackedInOrder(own), cur.entries)
+      : diffEntries(tree, [...stateOf(own).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path)), cur.entries);
     const typeChange = d.modified.find((m) => m.before.type !== m.after.type);
     if (typeChange) {
       // Compaction exposed an older entry of another type: plan the tree afresh rather than risk it.
@@ -780,7 +783,7 @@ export function stateOf(layers: readonly PlannedLayer[]): Map<string, Owner> {
   const state = new Map<string, Owner>();
   for (const layer of layers) {
     const hidden = new Set<string>();
-    for (const e of layer.entries) {
+    for (const e of eachEntry(layer.entries)) {
       if (!isWhiteout(e)) continue;
       const slash = e.path.lastIndexOf('/');
       hidden.add(`${e.path.slice(0, slash + 1)}${e.path.slice(slash + 1 + WHITEOUT_PREFIX.length)}`);
@@ -798,31 +801,43 @@ export function stateOf(layers: readonly PlannedLayer[]): Map<string, Owner> {
         }
       }
     }
-    for (const e of layer.entries) if (!isWhiteout(e)) state.set(e.path, { entry: e, layer });
+    for (const e of eachEntry(layer.entries)) if (!isWhiteout(e)) state.set(e.path, { entry: e, layer });
   }
   return state;
 }
 
 interface Live {
-  /** Files and symlinks of the layer that the image shows as they are in the manifest. */
-  entries: FileEntry[];
+  /**
+   * Files and symlinks of the layer that the image shows as they are in the manifest: found again when asked (a
+   * layer rewritten or merged), not held for every layer (a 1M-entry tree's are 1M objects).
+   */
+  entries: () => FileEntry[];
+  count: number;
   bytes: number;
 }
 
 /** Per layer, its live entries: topmost for their path and equal to the manifest's. */
 function liveness(stack: readonly PlannedLayer[], trees: readonly TreeName[], current: Map<TreeName, TreeManifest>): Map<PlannedLayer, Live> {
   const out = new Map<PlannedLayer, Live>();
-  for (const l of stack) out.set(l, { entries: [], bytes: 0 });
+  for (const l of stack) out.set(l, { entries: () => [], count: 0, bytes: 0 });
   for (const t of trees) {
     const layers = stack.filter((l) => l.tree === t);
     if (liveInOrder(layers, current.get(t)!.entries, out)) continue;
     const want = new Map(current.get(t)!.entries.map((e) => [e.path, e]));
+    const found = new Map<PlannedLayer, FileEntry[]>();
     for (const [path, o] of stateOf(layers)) {
       if (o.entry.type === 'dir') continue;
       const w = want.get(path);
       if (!w || !sameEntry(w, o.entry)) continue;
       const live = out.get(o.layer)!;
-      live.entries.push(o.entry);
+      let list = found.get(o.layer);
+      if (!list) {
+        found.set(o.layer, (list = []));
+        const held = list;
+        live.entries = () => held;
+      }
+      list.push(o.entry);
+      live.count++;
       live.bytes += o.entry.size;
     }
   }
@@ -838,20 +853,34 @@ function liveness(stack: readonly PlannedLayer[], trees: readonly TreeName[], cu
  */
 function liveInOrder(layers: readonly PlannedLayer[], want: readonly FileEntry[], out: Map<PlannedLayer, Live>): boolean {
   if (!filesOnceInOrder(layers) || !inPathOrder([want], false)) return false;
-  // A packed manifest makes an object per read: each entry is read once, as the walk reaches it.
+  for (const l of layers) out.set(l, { ...out.get(l)!, entries: () => liveEntriesInOrder(layers, want, l) });
+  liveEntriesInOrder(layers, want, undefined, (l, e) => {
+    const live = out.get(l)!;
+    live.count++;
+    live.bytes += e.size;
+  });
+  return true;
+}
+
+/**
+ * The walk of liveInOrder: each live entry of `layers` (in order) given to `each`; returns those of `only`. A packed
+ * manifest makes an object per read: each entry is read once, as the walk reaches it.
+ */
+function liveEntriesInOrder(layers: readonly PlannedLayer[], want: readonly FileEntry[], only: PlannedLayer | undefined, each?: (l: PlannedLayer, e: FileEntry) => void): FileEntry[] {
+  const found: FileEntry[] = [];
   let j = 0;
   let w = want[0];
   for (const l of layers) {
-    const live = out.get(l)!;
-    for (const e of l.entries) {
+    for (const e of eachEntry(l.entries)) {
       if (e.type === 'dir') continue;
       while (w && compareBytewise(w.path, e.path) < 0) w = want[++j];
       if (!w || w.path !== e.path || !sameEntry(w, e)) continue;
-      live.entries.push(e);
-      live.bytes += e.size;
+      if (l === only) found.push(e);
+      each?.(l, e);
     }
+    if (l === only) break;
   }
-  return true;
+  return found;
 }
 
 /** See liveInOrder: files once, in path order across the layers; no whiteout; no folder where a file is. */
@@ -859,7 +888,7 @@ function filesOnceInOrder(layers: readonly PlannedLayer[]): boolean {
   const folders = new Set<string>();
   let last: string | undefined;
   for (const l of layers) {
-    for (const e of l.entries) {
+    for (const e of eachEntry(l.entries)) {
       if (isWhiteout(e)) return false;
       if (e.type === 'dir') {
         folders.add(e.path);
@@ -870,33 +899,60 @@ function filesOnceInOrder(layers: readonly PlannedLayer[]): boolean {
     }
   }
   if (!folders.size) return true;
-  for (const l of layers) for (const e of l.entries) if (e.type !== 'dir' && folders.has(e.path)) return false;
+  for (const l of layers) for (const e of eachEntry(l.entries)) if (e.type !== 'dir' && folders.has(e.path)) return false;
   return true;
 }
 
-/** What such layers unpack to (see filesOnceInOrder), in path order: the files in turn, each folder's topmost entry. */
-function unpackedInOrder(layers: readonly PlannedLayer[]): FileEntry[] {
+/**
+ * What such layers unpack to (see filesOnceInOrder), in path order: the files in turn, each folder's topmost entry;
+ * one at a time (a 1M-entry tree's would be 1M objects held at once).
+ */
+function* unpackedInOrder(layers: readonly PlannedLayer[]): Generator<FileEntry> {
   const folders = new Map<string, FileEntry>();
-  for (const l of layers) for (const e of l.entries) if (e.type === 'dir') folders.set(e.path, e);
+  for (const l of layers) for (const e of eachEntry(l.entries)) if (e.type === 'dir') folders.set(e.path, e);
   const dirs = [...folders.values()].sort((a, b) => compareBytewise(a.path, b.path));
-  const out: FileEntry[] = [];
   let i = 0;
   for (const l of layers) {
-    for (const e of l.entries) {
+    for (const e of eachEntry(l.entries)) {
       if (e.type === 'dir') continue;
-      while (i < dirs.length && compareBytewise(dirs[i]!.path, e.path) < 0) out.push(dirs[i++]!);
-      out.push(e);
+      while (i < dirs.length && compareBytewise(dirs[i]!.path, e.path) < 0) yield dirs[i++]!;
+      yield e;
     }
   }
-  while (i < dirs.length) out.push(dirs[i++]!);
-  return out;
+  while (i < dirs.length) yield dirs[i++]!;
+}
+
+/**
+ * The path diffEntries(before, after) names first in a recorded tree's check (its first added entry, else its first
+ * removed one, else its first modified one), walking `before` once without holding it.
+ */
+function firstDifference(before: Iterable<FileEntry>, after: readonly FileEntry[]): string | undefined {
+  let added: string | undefined;
+  let removed: string | undefined;
+  let modified: string | undefined;
+  let j = 0;
+  let b = after[0];
+  const add = (e: FileEntry) => void (added ??= e.path);
+  for (const a of before) {
+    while (b && compareBytewise(b.path, a.path) < 0) {
+      add(b);
+      b = after[++j];
+    }
+    if (b && b.path === a.path) {
+      if (!sameEntry(a, b)) modified ??= b.path;
+      b = after[++j];
+    } else removed ??= a.path;
+    if (added !== undefined) return added;
+  }
+  if (b) return b.path;
+  return removed ?? modified;
 }
 
 /** Whether the lists, one after another, are in strictly increasing path order (and, if asked, hold no whiteout). */
 function inPathOrder(lists: readonly (readonly FileEntry[])[], noWhiteouts: boolean): boolean {
   let last: string | undefined;
   for (const list of lists) {
-    for (const e of list) {
+    for (const e of eachEntry(list)) {
       if (noWhiteouts && isWhiteout(e)) return false;
       if (last !== undefined && compareBytewise(last, e.path) >= 0) return false;
       last = e.path;
@@ -1000,7 +1056,7 @@ function cheapestRun(
 /** Entries of adjacent patch layers merged: the live files of all, and their whiteouts. */
 function mergedEntries(stack: readonly PlannedLayer[], run: readonly PlannedLayer[], manifest: TreeManifest): FileEntry[] {
   const live = liveness(stack, [run[0]!.tree], new Map([[run[0]!.tree, manifest]]));
-  return keptEntries(run, run.flatMap((l) => live.get(l)!.entries));
+  return keptEntries(run, run.flatMap((l) => live.get(l)!.entries()));
 }
 
 /**
@@ -1142,9 +1198,8 @@ export function recordedTreeProblem(tree: TreeName, prev: PreviousTree, mount: s
   // Layers holding every file once, in order, with no whiteout, unpack to their files in turn and their folders:
   // compared without a map of every path.
   if (filesOnceInOrder(prev.layers)) {
-    const d = diffEntries(tree, unpackedInOrder(prev.layers), prev.manifest.entries);
-    const first = d.added[0] ?? d.removed[0] ?? d.modified[0]?.after;
-    return first ? `${tree}: its layers do not unpack to its recorded manifest (${first.path} differs)` : undefined;
+    const first = firstDifference(unpackedInOrder(prev.layers), prev.manifest.entries);
+    return first !== undefined ? `${tree}: its layers do not unpack to its recorded manifest (${first} differs)` : undefined;
   }
   const state = [...stateOf(prev.layers).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path));
   const d = diffEntries(tree, state, prev.manifest.entries);

@@ -3,6 +3,7 @@
 // (reading a base image is the image stage's job, above this one).
 import { treeSourceFor, type GameConfig } from '../config/load.js';
 import { planIncremental, recordedTrees, SERVER_STACK_ORDER } from './incremental.js';
+import { totalsOf } from '../scan/packed-list.js';
 import { TREE_NAMES, type BuildRecord, type TreeManifest, type TreeName } from '../types.js';
 
 export interface LayerChange {
@@ -61,7 +62,7 @@ export async function layerDiff(
         counted.add(l.inputKey);
         bytesToBuild += l.bytes;
       }
-      layers.push({ tree: l.tree, index: l.index, platform, files: l.entries.filter((e) => e.type === 'file').length, bytes: l.bytes, status, ...(status === 'rebuilt' && l.patch ? { patch: true } : {}) });
+      layers.push({ tree: l.tree, index: l.index, platform, files: totalsOf(l.entries).files, bytes: l.bytes, status, ...(status === 'rebuilt' && l.patch ? { patch: true } : {}) });
     }
   }
   return {

@@ -56,6 +56,12 @@ export interface ScanOptions {
    */
   packEntries?: boolean;
   /**
+   * The same for a rescan (the stat cache holds the tree) of a large tree: its entries go into a packed store, the
+   * cache's hashes and the ones taken now into its columns. For the same callers: a build (which reads its manifests
+   * through `EntrySource` and list views), `diff`.
+   */
+  packWarm?: boolean;
+  /**
    * The run's open files (a build's): the stat caches' paged stats of pending hashes are added there, for the run to
    * close however it ends. Without it they close when the stat caches are saved (`TreeScan.pending.finish()`).
    */
@@ -236,6 +242,9 @@ function withParentDirsPacked(store: PackedEntries): PackedEntries {
   return store;
 }
 
+/** Entries walked between the full collections of a large tree's walk (see scanDir). */
+const WALK_COLLECT_EVERY = 131_072;
+
 /** Entries from which what a stage leaves behind is worth a full GC (tens of MiB) even when nothing was hashed. */
 export const LARGE_GAME_ENTRIES = 250_000;
 
@@ -258,8 +267,10 @@ async function scanDir(
   // fills a packed store instead of an object per entry (kept if the tree is large and its hashes are left pending).
   let store = cache.empty && !big && opts.packHashes ? new PackedEntries() : undefined;
   // A first scan asked to keep its entries packed (`packEntries`) walks into objects, and moves them into a store
-  // once the tree is large: a small tree pays for no store it would turn back into objects.
-  let packLater = cache.empty && !big && !store && opts.packEntries === true;
+  // once the tree is large: a small tree pays for no store it would turn back into objects. So does a rescan of a
+  // large tree (an incremental build of 1M entries held them as objects: about 110 MiB, 35 packed).
+  const packWarm = !cache.empty && opts.packWarm === true;
+  let packLater = !big && !store && ((cache.empty && opts.packEntries === true) || packWarm);
   // Each walked entry becomes its FileEntry at once (the walk's records are not kept): a file the cache vouches for
   // gets its stored hash; the others are reserved in the cache, in walk order, and hashed below.
   let entries: FileEntry[] = [];
@@ -267,7 +278,12 @@ async function scanDir(
   let cacheHits = 0;
   let tooBig: WalkedEntry | undefined;
   const max = opts.maxFileBytes;
+  let walked = 0;
   await walkDirEach(source.path, filters, label, (w) => {
+    // The walk's garbage (each folder's listing, promoted while the folder is walked) grows the old generation until
+    // V8 collects it: about 100 MiB at 1M files. Collected every so many entries (a few ms each on a heap whose
+    // large parts are typed arrays); a tree below the first collection (the 100k bench game) pays nothing.
+    if (++walked % WALK_COLLECT_EVERY === 0) collectOldGarbage();
     if (packLater && entries.length >= packedScan.minHashedEntries) {
       // The store's indexes are the list's places: the files reserved so far keep theirs.
       const moved = new PackedEntries();
@@ -280,7 +296,13 @@ async function scanDir(
       if (w.type !== 'file') store.append({ path: w.path, type: w.type, mode: normalizeMode(w.type, w.rawMode), size: 0, linkTarget: w.linkTarget });
       else {
         if (max !== undefined && w.size > max) tooBig ??= w;
-        cache.reserve(store.append(fileEntry(w.path, w.rawMode, w.size, '')), [w.size, w.mtimeMs, w.ctimeMs, w.ino]);
+        // A cold store's cache is empty: every file is reserved.
+        const row = cache.empty ? -1 : cache.lookup(w.path, w.size, w.mtimeMs, w.ctimeMs, w.ino);
+        if (row >= 0) {
+          cacheHits++;
+          cache.keep(row);
+          store.append(fileEntry(w.path, w.rawMode, w.size, cache.hashAt(row)));
+        } else cache.reserve(store.append(fileEntry(w.path, w.rawMode, w.size, '')), [w.size, w.mtimeMs, w.ctimeMs, w.ino]);
       }
       return;
     }
@@ -315,7 +337,7 @@ async function scanDir(
     return { entries, stats: { cacheHits, hashedFiles: 0, hashedBytes: 0, cacheRejected: cache.rejected }, pending: cache, ...(packed ? { packed } : {}) };
   }
   // Hashed here: into the packed store when asked and the tree is large, else the entries as objects.
-  const packed = store && opts.packEntries && store.length >= packedScan.minHashedEntries ? store : undefined;
+  const packed = store && (opts.packEntries || packWarm) && store.length >= packedScan.minHashedEntries ? store : undefined;
   if (store && !packed) cache.attach((entries = store.materialize()));
   let hashBytes = 0;
   for (let slot = 0; slot < toHash; slot++) hashBytes += cache.reservedKey(slot)[0];

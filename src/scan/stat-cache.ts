@@ -13,6 +13,7 @@ import type { FileEntry } from '../types.js';
 import type { EntrySource } from './entry-source.js';
 import { entrySourceOf } from './packed-list.js';
 import { PagedNumbers, type NumberColumn } from './paged-keys.js';
+import { ColumnRows, readStatRows, type Columns, type Rows } from './stat-rows.js';
 
 /** [size, mtimeMs, ctimeMs, ino] */
 export type StatKey = [number, number, number, number];
@@ -25,17 +26,7 @@ const HASH_CHARS = 16;
 /** A file is cached only if its mtime is this much older than the moment its hash began (racy-git rule). */
 export const RACY_WINDOW_MS = 2000;
 
-interface Columns {
-  paths: string[];
-  size: number[];
-  mtime: number[];
-  ctime: number[];
-  ino: number[];
-  /** xxh64 of every row, 16 hex digits each, concatenated. */
-  xxh64: string;
-}
-
-const EMPTY: Columns = { paths: [], size: [], mtime: [], ctime: [], ino: [], xxh64: '' };
+const EMPTY = new ColumnRows({ paths: [], size: [], mtime: [], ctime: [], ino: [], xxh64: '' });
 
 /** Numbers per block of a Column. */
 const BLOCK = 1 << 14;
@@ -108,13 +99,12 @@ export class StatCache {
   private paged?: PagedNumbers;
   private readonly kept = uint8s();
   private cursor = 0;
-  private index?: Map<string, number>;
   /** Who closes the spilled file however the run ends, if the save does not (a build that failed); set by `open`. */
   private owner?: OpenFiles;
 
   private constructor(
     readonly file: string,
-    private readonly rows: Columns,
+    private readonly rows: Rows,
     /** Why the stored cache was not used, when it existed but was not. */
     readonly rejected?: string,
     /** Read from the row format: the next save rewrites it in this one even when nothing changed. */
@@ -129,17 +119,20 @@ export class StatCache {
   }
 
   private static async read(file: string): Promise<StatCache> {
+    // The writer's own layout, a MiB at a time into compact rows; anything else is read whole, as JSON.
+    const rows = readStatRows(file, FORMAT);
+    if (rows) return new StatCache(file, rows);
     const read = await readCheckedJson<unknown>(file, [FORMAT, FORMAT_ROWS]);
     if (!read.ok) return new StatCache(file, EMPTY, read.missing ? undefined : read.reason);
-    if (read.format === FORMAT_ROWS) return new StatCache(file, fromRows(read.value), undefined, true);
+    if (read.format === FORMAT_ROWS) return new StatCache(file, new ColumnRows(fromRows(read.value)), undefined, true);
     const columns = asColumns(read.value);
     if (!columns) return new StatCache(file, EMPTY, 'corrupt body');
-    return new StatCache(file, columns);
+    return new StatCache(file, new ColumnRows(columns));
   }
 
   /** No stored row: every file of the scan will be reserved (a first scan, or a cache that was not used). */
   get empty(): boolean {
-    return this.rows.paths.length === 0;
+    return this.rows.length === 0;
   }
 
   /** The stored row of `relPath` when every stat field matches, else -1. */
@@ -258,7 +251,7 @@ export class StatCache {
 
   /** True when the next save would write what is already stored: every stored row was kept, in order, and none hashed. */
   get unchanged(): boolean {
-    if (this.legacy || this.rejected !== undefined || this.places.length > 0 || this.slots.length !== this.rows.paths.length) return false;
+    if (this.legacy || this.rejected !== undefined || this.places.length > 0 || this.slots.length !== this.rows.length) return false;
     for (let i = 0; i < this.slots.length; i++) if (this.slots.at(i) !== i) return false;
     return true;
   }
@@ -302,8 +295,8 @@ export class StatCache {
       piece.length = 0;
       yield close;
     };
-    const stat = (j: number, stored: number[]) => (s: number) => (s >= 0 ? stored[s]! : j === 0 ? this.reservedSize(~s) : keys.at(~s * 3 + j - 1));
-    yield* column('{"paths":[', ']', (s) => JSON.stringify(s >= 0 ? c.paths[s]! : this.reservedPath(~s)));
+    const stat = (j: number, stored: ArrayLike<number>) => (s: number) => (s >= 0 ? stored[s]! : j === 0 ? this.reservedSize(~s) : keys.at(~s * 3 + j - 1));
+    yield* column('{"paths":[', ']', (s) => s >= 0 ? c.pathJson(s) : JSON.stringify(this.reservedPath(~s)));
     yield* column(',"size":[', ']', stat(0, c.size));
     yield* column(',"mtime":[', ']', stat(1, c.mtime));
     yield* column(',"ctime":[', ']', stat(2, c.ctime));
@@ -323,14 +316,10 @@ export class StatCache {
 
   /** Walk order is stable, so the next path is almost always at the cursor; a table is built only on a miss. */
   private rowOf(relPath: string): number {
-    const paths = this.rows.paths;
-    if (paths[this.cursor] === relPath) return this.cursor++;
-    if (!this.index) {
-      this.index = new Map();
-      for (let i = 0; i < paths.length; i++) this.index.set(paths[i]!, i);
-    }
-    const r = this.index.get(relPath);
-    if (r === undefined) return -1;
+    const rows = this.rows;
+    if (this.cursor < rows.length && rows.pathIs(this.cursor, relPath)) return this.cursor++;
+    const r = rows.rowOf(relPath);
+    if (r < 0) return -1;
     this.cursor = r + 1;
     return r;
   }

@@ -4,16 +4,33 @@
 // MiB this way; a 1M-entry game's about ten times that. The value is what JSON.parse gives (the same keys, in the same
 // order, the same values), but for identity: a plan entry whose bytes are those of its manifest's entry is that
 // object. Every value is still parsed by JSON.parse (a piece at a time), so invalid JSON is a SyntaxError.
+//
+// A large list of entries (`packedRecord.minEntries`, the 1M-entry game's) is not made into objects at all: its
+// elements are parsed a few thousand at a time into a packed store (src/scan/packed-entries.ts, about 35 bytes an
+// entry instead of an object and its strings, about 150) and read through a list view (`packedList`); a plan
+// layer whose entries are byte for byte its manifest's is that same list. A list the store would not give back
+// exactly (keys in another order, an odd path or mode) is parsed into objects as before.
+import { PackedEntries } from '../scan/packed-entries.js';
+import { packedList } from '../scan/packed-list.js';
+import { isFileEntry, type FileEntry } from '../types.js';
 import { forEachElement, objectMembers, topLevelMembers } from './record-summary.js';
 
 type Json = Record<string, unknown>;
 
-/** One tree's manifest entries and where each lies in the bytes. */
-interface ParsedList {
-  entries: { path?: unknown }[];
-  starts: number[];
-  ends: number[];
-}
+/**
+ * Lists of entries from which a record's are held packed rather than as objects. Above the 100k-file bench game's
+ * largest tree (62k entries: its planning reads objects, which cost less CPU than the list view's reads). Settable
+ * for tests.
+ */
+export const packedRecord = { minEntries: 131_072 };
+
+/** Elements parsed in one JSON.parse while packing: few enough that their objects die young. */
+const PACK_BATCH = 4096;
+
+/** One tree's manifest entries and where each lies in the bytes; a packed list is matched by its whole span. */
+type ParsedList =
+  | { entries: { path?: unknown }[]; starts: number[]; ends: number[]; packed?: undefined }
+  | { packed: FileEntry[]; start: number; end: number };
 
 /** JSON.parse of a record's bytes (any JSON: what is not a record with manifests and a plan is parsed as it is). */
 export function parseRecordBytes(bytes: Buffer): unknown {
@@ -49,25 +66,73 @@ function listAt(bytes: Buffer, start: number, element: (start: number, end: numb
   return out;
 }
 
-/** A manifest, its entries parsed in one piece and their spans noted for the plan's layers. */
+/** A manifest, its entries parsed in one piece (or packed) and their spans noted for the plan's layers. */
 function manifestAt(bytes: Buffer, start: number, end: number, lists: { tree: unknown; platform: unknown; list: ParsedList }[]): unknown {
   if (bytes[start] !== 0x7b) return JSON.parse(bytes.toString('utf8', start, end));
   let list: ParsedList | undefined;
   const m = objectAt(bytes, objectMembers(bytes, start).members, (key, s, e) => {
-    const v: unknown = JSON.parse(bytes.toString('utf8', s, e));
-    if (key === 'entries' && Array.isArray(v)) {
-      const starts: number[] = [];
-      const ends: number[] = [];
-      forEachElement(bytes, s, (a, b) => {
-        starts.push(a);
-        ends.push(b);
-      });
-      list = { entries: v as { path?: unknown }[], starts, ends };
+    if (key !== 'entries' || bytes[s] !== 0x5b) return JSON.parse(bytes.toString('utf8', s, e));
+    const starts: number[] = [];
+    const ends: number[] = [];
+    forEachElement(bytes, s, (a, b) => {
+      starts.push(a);
+      ends.push(b);
+    });
+    const packed = starts.length >= packedRecord.minEntries ? packedAt(bytes, starts, ends) : undefined;
+    if (packed) {
+      list = { packed, start: s, end: e };
+      return packed;
     }
+    const v = JSON.parse(bytes.toString('utf8', s, e)) as { path?: unknown }[];
+    list = { entries: v, starts, ends };
     return v;
   });
   if (list) lists.push({ tree: m.tree, platform: m.platform, list });
   return m;
+}
+
+/**
+ * The elements at these spans in a packed store, as its list view; undefined when some element is not an entry the
+ * store gives back as JSON.parse made it (the caller then parses the list into objects).
+ */
+function packedAt(bytes: Buffer, starts: readonly number[], ends: readonly number[]): FileEntry[] | undefined {
+  function* batches(): Generator<unknown[]> {
+    for (let from = 0; from < starts.length; from += PACK_BATCH) {
+      const to = Math.min(starts.length, from + PACK_BATCH);
+      yield JSON.parse(`[${bytes.toString('utf8', starts[from]!, ends[to - 1]!)}]`) as unknown[];
+    }
+  }
+  return packedFromBatches(batches());
+}
+
+/** Elements, a batch at a time, in a packed store, as its list view; undefined as soon as one is not packable. */
+export function packedFromBatches(batches: Iterable<unknown[]>): FileEntry[] | undefined {
+  const store = new PackedEntries();
+  for (const batch of batches) {
+    for (const e of batch) {
+      if (!packable(e)) return undefined;
+      store.append(e);
+    }
+  }
+  return packedList(store.seal());
+}
+
+/**
+ * Whether the store gives this value back exactly: an entry (isFileEntry) with the store's keys in its order (path,
+ * type, mode, size, then xxh64 and linkTarget when present, nothing else), a mode its 16 bits hold, a path that
+ * does not start with "/" (the store splits it at its last "/") and whose text survives UTF-8.
+ */
+function packable(e: unknown): e is FileEntry {
+  if (!isFileEntry(e)) return false;
+  const keys = Object.keys(e);
+  if (keys.length < 4 || keys.length > 6 || keys[0] !== 'path' || keys[1] !== 'type' || keys[2] !== 'mode' || keys[3] !== 'size') return false;
+  let k = 4;
+  if (keys[k] === 'xxh64') k++;
+  if (keys[k] === 'linkTarget') k++;
+  if (k !== keys.length) return false;
+  if (!Number.isInteger(e.mode) || e.mode < 0 || e.mode > 0xffff || Object.is(e.mode, -0)) return false;
+  if (e.path.charCodeAt(0) === 47) return false;
+  return (e.path as unknown as { isWellFormed(): boolean }).isWellFormed();
 }
 
 function planAt(bytes: Buffer, start: number, lists: { tree: unknown; platform: unknown; list: ParsedList }[]): unknown {
@@ -84,13 +149,32 @@ function planAt(bytes: Buffer, start: number, lists: { tree: unknown; platform: 
       const platform = head('platform');
       // The layer's tree as recordedTrees (plan/incremental.ts) finds it: the tree's manifest for that platform.
       const list = lists.find((x) => x.tree === tree && (x.platform === undefined || x.platform === platform))?.list;
-      return objectAt(bytes, members, (k, vs, ve) => (k === 'entries' && list && bytes[vs] === 0x5b ? sharedEntries(bytes, vs, list) : JSON.parse(bytes.toString('utf8', vs, ve))));
+      return objectAt(bytes, members, (k, vs, ve) => {
+        if (k !== 'entries' || bytes[vs] !== 0x5b) return JSON.parse(bytes.toString('utf8', vs, ve));
+        if (list?.packed) return layerOfPacked(bytes, vs, ve, list);
+        return list ? sharedEntries(bytes, vs, list) : JSON.parse(bytes.toString('utf8', vs, ve));
+      });
     });
   });
 }
 
+/**
+ * A plan layer's entries beside a packed manifest: that very list when its bytes are the manifest's (a tree in one
+ * layer), a store of its own when large, else objects.
+ */
+function layerOfPacked(bytes: Buffer, start: number, end: number, list: { packed: FileEntry[]; start: number; end: number }): unknown {
+  if (end - start === list.end - list.start && bytes.compare(bytes, list.start, list.end, start, end) === 0) return list.packed;
+  const starts: number[] = [];
+  const ends: number[] = [];
+  forEachElement(bytes, start, (a, b) => {
+    starts.push(a);
+    ends.push(b);
+  });
+  return (starts.length >= packedRecord.minEntries ? packedAt(bytes, starts, ends) : undefined) ?? JSON.parse(bytes.toString('utf8', start, end));
+}
+
 /** A plan layer's entries: each one whose bytes are a manifest entry's is that entry; the rest parsed. */
-function sharedEntries(bytes: Buffer, start: number, list: ParsedList): unknown[] {
+function sharedEntries(bytes: Buffer, start: number, list: Extract<ParsedList, { starts: number[] }>): unknown[] {
   const out: unknown[] = [];
   // Layers hold their entries in path order, a run of the manifest's (or a few changed ones): the next candidate
   // is just past the last one found.

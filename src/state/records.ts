@@ -1,6 +1,6 @@
 // Records of earlier scans and builds in `.gamelayer/records/`: the baselines `gamelayer diff` compares against.
 // Plain JSON (readable with jq), written to a temp file and renamed so a reader never sees half a record.
-import { copyFile, open, readFile, writeFile, type FileHandle } from 'node:fs/promises';
+import { copyFile, open, readFile, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { buildRecordSchema, parseStored, scanRecordSchema, TREE_NAMES, type BuildRecord, type PushedTo, type ScanRecord, type TreeManifest, type TreeName } from '../types.js';
@@ -8,7 +8,9 @@ import { diskFullError } from '../util/disk-full.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { jsonChunks } from '../util/json-chunks.js';
 import { writeTextPieces } from '../util/write-all.js';
-import { parseRecordBytes } from './record-parse.js';
+import { packedRecord, parseRecordBytes } from './record-parse.js';
+import { copyRange, textAt, topLevelPlaces } from './record-members.js';
+import { parseRecordFile } from './record-stream.js';
 import { parseBuildSummary, withMember, type BuildRecordSummary } from './record-summary.js';
 
 export type { ScanRecord };
@@ -57,7 +59,38 @@ export async function saveScanRecord(stateDir: string, game: string, manifests: 
 
 /** Reads a scan or build record; a clear error when the file is missing or is not a record. */
 export async function readRecord(file: string): Promise<AnyRecord> {
-  return parseRecord(file, await readRecordBytes(file));
+  const large = await readLargeRecord(file);
+  return large ? checkRecord(file, large.value) : parseRecord(file, await readRecordBytes(file));
+}
+
+/**
+ * Records from which the file is parsed without its bytes held whole (record-stream.ts): the 1M-entry game's is 172
+ * MB. Below, a record's bytes cost less than a second read of the file. Settable for tests.
+ */
+export const recordStream = { minBytes: 32 << 20 };
+
+/** A large record read from its file a MiB at a time; undefined for a small one (or one read the plain way). */
+async function readLargeRecord(file: string): Promise<{ value: unknown } | undefined> {
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('record.missing', `${file}: no such record`);
+    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+  }
+  if (size < recordStream.minBytes) return undefined;
+  let value: unknown;
+  try {
+    value = parseRecordFile(file, packedRecord.minEntries);
+  } catch (e) {
+    if (e instanceof SyntaxError) throw notJson(file);
+    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+  }
+  return value === undefined ? undefined : { value };
+}
+
+function notJson(file: string): GamelayerError {
+  return new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
 }
 
 async function readRecordBytes(file: string): Promise<Buffer> {
@@ -78,8 +111,13 @@ function parseRecord(file: string, bytes: Buffer): AnyRecord {
   try {
     value = parseRecordBytes(bytes);
   } catch {
-    throw new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
+    throw notJson(file);
   }
+  return checkRecord(file, value);
+}
+
+/** A parsed record checked against its kind's schema. */
+function checkRecord(file: string, value: unknown): AnyRecord {
   const r = value as Partial<AnyRecord> | null;
   if (!r || typeof r !== 'object' || !Array.isArray(r.manifests)) {
     throw new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record`, 'delete it and scan or build again');
@@ -166,14 +204,21 @@ export async function markPushed(stateDir: string, record: BuildRecord, entry: P
 
 /** Notes the push in one record file (see markPushed). */
 async function markOne(file: string, record: BuildRecord, entry: PushedTo): Promise<'skipped' | 'unchanged' | 'written'> {
-  const bytes = await readFile(file).catch((e: unknown) => {
-    if (errnoCode(e) === 'ENOENT') return undefined;
-    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
-  });
-  if (bytes === undefined) return 'skipped';
+  const size = await stat(file).then(
+    (s) => s.size,
+    (e: unknown) => {
+      if (errnoCode(e) === 'ENOENT') return undefined;
+      throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+    },
+  );
+  if (size === undefined) return 'skipped';
+  // A large record is neither read nor written whole: its members are found in the file (record-members.ts).
+  const large = size >= recordStream.minBytes ? largeRecordMembers(file) : undefined;
+  const bytes = large ? undefined : await readRecordBytes(file).catch((e: unknown) => (e instanceof GamelayerError && e.code === 'record.missing' ? undefined : Promise.reject(e)));
+  if (!large && bytes === undefined) return 'skipped';
   let current: BuildRecordSummary;
   try {
-    current = parseBuildSummary(file, bytes);
+    current = parseBuildSummary(file, large ? large.summaryBytes : bytes!);
   } catch (e) {
     // A scan record under that name is not this build's.
     if (e instanceof GamelayerError && e.code === 'record.no-build') return 'skipped';
@@ -184,8 +229,49 @@ async function markOne(file: string, record: BuildRecord, entry: PushedTo): Prom
   const before = current.pushed?.find((p) => p.repository === entry.repository);
   if (before && JSON.stringify(before.images) === JSON.stringify(entry.images)) return 'unchanged';
   const pushed = (current.pushed ?? []).filter((p) => p.repository !== entry.repository);
-  await writeBytes(file, withMember(bytes, 'pushed', JSON.stringify([...pushed, entry])));
+  const json = JSON.stringify([...pushed, entry]);
+  if (large) await writeSpliced(file, large.places, 'pushed', json);
+  else await writeBytes(file, withMember(bytes!, 'pushed', json));
   return 'written';
+}
+
+/** What markOne needs of a large record: its members' places, and a small text with its summary's members. */
+function largeRecordMembers(file: string): { places: ReturnType<typeof topLevelPlaces>; summaryBytes: Buffer } | undefined {
+  let places: ReturnType<typeof topLevelPlaces>;
+  try {
+    places = topLevelPlaces(file);
+  } catch (e) {
+    if (e instanceof SyntaxError) throw notJson(file);
+    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+  }
+  // The entries' members stand in as empty values of their kind (the summary only checks the kind); the rest as is.
+  const skipped: Record<string, [number, string]> = { manifests: [0x5b, '[]'], plan: [0x7b, '{}'] };
+  const parts = places.members.map((m) => {
+    const skip = skipped[m.key];
+    const value = skip ? (textAt(file, m.valueStart, m.valueStart + 1).charCodeAt(0) === skip[0] ? skip[1] : '0') : textAt(file, m.valueStart, m.valueEnd);
+    return `${JSON.stringify(m.key)}:${value}`;
+  });
+  return { places, summaryBytes: Buffer.from(`{${parts.join(',')}}`) };
+}
+
+/** `withMember` of the file's bytes, written a MiB at a time around the spliced member. */
+async function writeSpliced(file: string, places: ReturnType<typeof topLevelPlaces>, key: string, json: string): Promise<void> {
+  const at = places.members.find((m) => m.key === key);
+  const [cutFrom, cutTo, text] = at ? [at.valueStart, at.valueEnd, json] : [places.end, places.end, `${places.members.length ? ',' : ''}${JSON.stringify(key)}:${json}`];
+  await writeFileAtomic(
+    file,
+    async (tmp) => {
+      const out = await open(tmp, 'wx');
+      try {
+        await copyRange(file, out, 0, cutFrom);
+        await out.write(Buffer.from(text));
+        await copyRange(file, out, cutTo, places.size);
+      } finally {
+        await out.close();
+      }
+    },
+    { writeError: (e) => diskFullError(e, 'state.disk-full', path.dirname(file), path.basename(file)) },
+  );
 }
 
 /** Whether two files hold the same bytes, read a MiB at a time (a missing file: false). */

@@ -15,8 +15,9 @@ export function register(program: Command): void {
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const config = await commandConfig(cmd);
       const reporter = commandReporter(!!opts.json);
-      // Its manifests only go to the scan record and the summary: a large first scan keeps them packed (issue 17).
-      const result = await scanGameChunked(config, { reporter, packEntries: true });
+      // Its manifests only go to the scan record and the summary: a large tree keeps them packed, on a first scan and
+      // a rescan (issue 17).
+      const result = await scanGameChunked(config, { reporter, packEntries: true, packWarm: true });
       let record: string | undefined;
       try {
         record = await saveScanRecord(config.stateDir, config.game, result.trees.map((t) => t.manifest));

@@ -5,6 +5,7 @@
 // From the registry: with --push REPO the newest record of this line of work (the tag gamelayer-line.<line>) is the
 // previous build; with --from REF, the record of that image. Its layers are never downloaded: a kept layer only needs
 // digest, size and diffID (all in the record) and its presence, with that size, in the repository the images go to.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { GamelayerError } from '../../errors.js';
@@ -15,7 +16,7 @@ import type { ManifestInfo } from '../../registry/client.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from '../../registry/push.js';
 import { formatReference, parseReference } from '../../registry/reference.js';
 import type { Reporter } from '../../report/reporter.js';
-import { LAST_BUILD, readRecord, recordsDir, type AnyRecord } from '../../state/records.js';
+import { LAST_BUILD, readRecord, recordStream, recordsDir, type AnyRecord } from '../../state/records.js';
 import type { BuildRecord, BuiltLayer } from '../../types.js';
 import type { BuildInputs } from './inputs.js';
 import type { PreviousLookup, RegistryPrevious } from './previous-types.js';
@@ -50,6 +51,17 @@ export type PreviousInput = Pick<BuildInputs, 'config' | 'reporter' | 'settingsK
 /** Whether a build with these options takes its previous build from a registry (--from REF, or --push). */
 function usesRegistry(i: { rebase?: boolean; from?: string; push?: string }): boolean {
   return !i.rebase && i.from !== 'none' && !!(i.from || i.push);
+}
+
+/**
+ * Whether the build reads its previous build after the scan: it comes from .gamelayer/ (no registry lookup whose
+ * round trips the scan should overlap), no tree is chunked (a chunked tree's scan takes chunk lists from it), and
+ * its record is large (`recordStream.minBytes`: a small one's parse garbage is better collected with the scan's).
+ */
+export async function previousReadAfterScan(i: Pick<BuildInputs, 'config' | 'rebase' | 'from' | 'push'>): Promise<boolean> {
+  if (usesRegistry(i) || Object.values(i.config.trees).some((t) => t.chunks)) return false;
+  const size = await stat(path.join(recordsDir(i.config.stateDir), LAST_BUILD)).then((s) => s.size, () => 0);
+  return size >= recordStream.minBytes;
 }
 
 /**

@@ -26,6 +26,6 @@ export interface ScanOutput {
 
 export async function scanTrees(i: ScanInput): Promise<ScanOutput> {
   // A file no compression could bring under the layer limit is refused by the scan, before anything is built.
-  const scanned = await scanGameChunked(i.config, { reporter: i.reporter, platforms: i.platforms, maxFileBytes: i.layerLimit * MAX_COMPRESSION_RATIO[i.kind], previous: i.previous, packHashes: i.packHashes, openFiles: i.openFiles, signal: i.signal });
+  const scanned = await scanGameChunked(i.config, { reporter: i.reporter, platforms: i.platforms, maxFileBytes: i.layerLimit * MAX_COMPRESSION_RATIO[i.kind], previous: i.previous, packHashes: i.packHashes, packWarm: true, openFiles: i.openFiles, signal: i.signal });
   return { scans: scanned.trees, scanMs: Date.now() - i.started };
 }

@@ -1,0 +1,308 @@
+// The stored rows of a stat cache (stat-cache.ts), held compactly (issue 17 item 2): a 1M-file cache is 78 MB of
+// JSON, which read as one string and parsed into a list of 1M path strings and four lists of numbers held about
+// 200 MiB at the start of every rescan, for the whole scan. Here each path is kept as its JSON text (the bytes the
+// file holds, which the next save writes again as they are), the numbers in typed arrays, the hashes as one string:
+// about 75 bytes a row, and the file is read a MiB at a time, its checksum taken on the way.
+import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+
+/** The columns as JSON.parse gives them (a small cache, an older format): made into StoredRows by `fromColumns`. */
+export interface Columns {
+  paths: string[];
+  size: number[];
+  mtime: number[];
+  ctime: number[];
+  ino: number[];
+  /** xxh64 of every row, 16 hex digits each, concatenated. */
+  xxh64: string;
+}
+
+/** A cache's stored rows, however held: `StoredRows` (compact, a large cache) or `ColumnRows` (as parsed). */
+export interface Rows {
+  readonly length: number;
+  readonly size: ArrayLike<number>;
+  readonly mtime: ArrayLike<number>;
+  readonly ctime: ArrayLike<number>;
+  readonly ino: ArrayLike<number>;
+  readonly xxh64: string;
+  /** Row i's path as JSON (what JSON.stringify gave when it was saved). */
+  pathJson(i: number): string;
+  /** True when row i's path is `relPath`. */
+  pathIs(i: number, relPath: string): boolean;
+  /** The row of `relPath` (-1: none), from a table of every path made on the first call. */
+  rowOf(relPath: string): number;
+}
+
+/** The columns as JSON.parse gave them: a small cache, whose strings and lists cost less to read than to pack. */
+export class ColumnRows implements Rows {
+  private index?: Map<string, number>;
+  readonly size: number[];
+  readonly mtime: number[];
+  readonly ctime: number[];
+  readonly ino: number[];
+  readonly xxh64: string;
+  private readonly paths: string[];
+
+  constructor(c: Columns) {
+    ({ paths: this.paths, size: this.size, mtime: this.mtime, ctime: this.ctime, ino: this.ino, xxh64: this.xxh64 } = c);
+  }
+
+  get length(): number {
+    return this.paths.length;
+  }
+
+  pathJson(i: number): string {
+    return JSON.stringify(this.paths[i]);
+  }
+
+  pathIs(i: number, relPath: string): boolean {
+    return this.paths[i] === relPath;
+  }
+
+  rowOf(relPath: string): number {
+    if (!this.index) {
+      this.index = new Map();
+      for (let i = 0; i < this.paths.length; i++) this.index.set(this.paths[i]!, i);
+    }
+    return this.index.get(relPath) ?? -1;
+  }
+}
+
+export class StoredRows implements Rows {
+  private index?: Map<string, number>;
+
+  constructor(
+    /** The paths' JSON texts one after another, each followed by a comma (the last one too, or not). */
+    private readonly pathText: Buffer,
+    /** Where row i's text ends (after its closing quote); it starts one byte after row i-1's end. */
+    private readonly pathEnd: Int32Array,
+    readonly size: Float64Array,
+    readonly mtime: Float64Array,
+    readonly ctime: Float64Array,
+    readonly ino: Float64Array,
+    readonly xxh64: string,
+  ) {}
+
+  static fromColumns(c: Columns): StoredRows {
+    const texts = c.paths.map((p) => JSON.stringify(p));
+    const pathEnd = new Int32Array(texts.length);
+    const pathText = Buffer.from(texts.join(','));
+    let at = 0;
+    for (let i = 0; i < texts.length; i++) {
+      at += Buffer.byteLength(texts[i]!) + (i > 0 ? 1 : 0);
+      pathEnd[i] = at;
+    }
+    return new StoredRows(pathText, pathEnd, Float64Array.from(c.size), Float64Array.from(c.mtime), Float64Array.from(c.ctime), Float64Array.from(c.ino), c.xxh64);
+  }
+
+  get length(): number {
+    return this.pathEnd.length;
+  }
+
+  private start(i: number): number {
+    return i === 0 ? 0 : this.pathEnd[i - 1]! + 1;
+  }
+
+  /** Row i's path as JSON (what JSON.stringify gave when it was saved). */
+  pathJson(i: number): string {
+    return this.pathText.toString('utf8', this.start(i), this.pathEnd[i]!);
+  }
+
+  path(i: number): string {
+    return JSON.parse(this.pathJson(i)) as string;
+  }
+
+  /** True when row i's path is `relPath`: compared on the bytes where it is plain ASCII, no string made. */
+  pathIs(i: number, relPath: string): boolean {
+    const s = this.start(i);
+    const e = this.pathEnd[i]!;
+    const text = this.pathText;
+    if (e - s - 2 < relPath.length) return false;
+    for (let k = 0; k < relPath.length; k++) {
+      const c = relPath.charCodeAt(k);
+      // Text JSON.stringify writes otherwise (escaped or several bytes): compared as JSON.
+      if (c >= 127 || c < 32 || c === 34 || c === 92) return text.subarray(s, e).equals(Buffer.from(JSON.stringify(relPath)));
+      if (text[s + 1 + k] !== c) return false;
+    }
+    return e - s - 2 === relPath.length;
+  }
+
+  /** The row of `relPath` from a table of every path, made on the first call (a path not at the walk's next row). */
+  rowOf(relPath: string): number {
+    if (!this.index) {
+      this.index = new Map();
+      for (let i = 0; i < this.length; i++) this.index.set(this.path(i), i);
+    }
+    return this.index.get(relPath) ?? -1;
+  }
+}
+
+const EXPECT_PATHS = Buffer.from('{"paths":[');
+const NUMBER_KEYS = ['size', 'mtime', 'ctime', 'ino'] as const;
+
+/**
+ * Stat cache files from which they are read into `StoredRows` (the 1M-file cache is 78 MB; the 100k-file bench
+ * game's, 7.8 MB, is read as JSON: faster there, and its strings are few). Settable for tests.
+ */
+export const compactRows = { minBytes: 16 << 20 };
+
+/**
+ * The rows of a stat cache file of `format` whose body is what its writer writes (the columns in its order, no
+ * space), read a MiB at a time; `undefined` when the file is anything else (missing, another format, another
+ * layout, a wrong checksum) or smaller than `compactRows.minBytes`: the caller then reads it the general way.
+ */
+export function readStatRows(file: string, format: string, chunkSize = 1 << 20): StoredRows | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    if (fstatSync(fd).size < compactRows.minBytes) return undefined;
+    return readRows(fd, format, chunkSize);
+  } catch (e) {
+    if (e instanceof NotThisLayout) return undefined;
+    throw e;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+class NotThisLayout extends Error {}
+
+function readRows(fd: number, format: string, chunkSize: number): StoredRows | undefined {
+  const buf = Buffer.allocUnsafe(chunkSize);
+  let pos = 0;
+  let n = 0;
+  let i = 0;
+  const hash = createHash('sha256');
+  let bodyFrom = -1;
+  /** The next byte of the file (-1 at its end), read a chunk at a time; the body's bytes go to the checksum. */
+  const refill = (): boolean => {
+    if (bodyFrom >= 0) hash.update(buf.subarray(bodyFrom, n));
+    pos += n;
+    n = readSync(fd, buf, 0, chunkSize, pos);
+    i = 0;
+    bodyFrom = bodyFrom >= 0 ? 0 : -1;
+    return n > 0;
+  };
+  const next = (): number => (i < n || refill() ? buf[i++]! : -1);
+  const expect = (bytes: Buffer | string) => {
+    for (const c of typeof bytes === 'string' ? Buffer.from(bytes) : bytes) if (next() !== c) throw new NotThisLayout();
+  };
+  // The header line: {"format":…,"sha256":…}
+  const header: number[] = [];
+  for (let c = next(); c !== 0x0a; c = next()) {
+    if (c < 0 || header.length > 1024) throw new NotThisLayout();
+    header.push(c);
+  }
+  let head: { format?: unknown; sha256?: unknown };
+  try {
+    head = JSON.parse(Buffer.from(header).toString('utf8')) as typeof head;
+  } catch {
+    throw new NotThisLayout();
+  }
+  if (head?.format !== format || typeof head.sha256 !== 'string') throw new NotThisLayout();
+  bodyFrom = i;
+  expect(EXPECT_PATHS);
+  // Paths: JSON strings, comma-separated, copied as they are.
+  let text = Buffer.allocUnsafe(1 << 20);
+  let textLength = 0;
+  const ends: number[] = [];
+  const room = (need: number) => {
+    if (textLength + need <= text.length) return;
+    const bigger = Buffer.allocUnsafe(Math.max(text.length * 2, textLength + need));
+    text.copy(bigger, 0, 0, textLength);
+    text = bigger;
+  };
+  let c = next();
+  if (c !== 0x5d) {
+    for (;;) {
+      if (c !== 0x22) throw new NotThisLayout();
+      room(1);
+      text[textLength++] = c;
+      // The string's bytes up to its closing quote, a run at a time.
+      for (;;) {
+        if (i >= n && !refill()) throw new NotThisLayout();
+        let k = i;
+        while (k < n && buf[k] !== 0x22 && buf[k] !== 0x5c) k++;
+        room(k - i + 2);
+        buf.copy(text, textLength, i, k);
+        textLength += k - i;
+        i = k;
+        if (i >= n) continue;
+        const q = buf[i++]!;
+        text[textLength++] = q;
+        if (q === 0x22) break;
+        // A backslash: the escaped byte is copied as it is.
+        const esc = next();
+        if (esc < 0) throw new NotThisLayout();
+        text[textLength++] = esc;
+      }
+      ends.push(textLength);
+      c = next();
+      if (c === 0x5d) break;
+      if (c !== 0x2c) throw new NotThisLayout();
+      room(1);
+      text[textLength++] = c;
+      c = next();
+    }
+  }
+  const count = ends.length;
+  // The numbers: each column's text parsed a piece at a time (cut at a comma) into a typed array.
+  const columns: Float64Array[] = [];
+  for (const key of NUMBER_KEYS) {
+    expect(`,"${key}":[`);
+    const out = new Float64Array(count);
+    let filled = 0;
+    let carry = '';
+    for (;;) {
+      if (i >= n && !refill()) throw new NotThisLayout();
+      let close = buf.indexOf(0x5d, i);
+      if (close >= n) close = -1;
+      let piece = carry + buf.toString('latin1', i, close >= 0 ? close : n);
+      i = close >= 0 ? close + 1 : n;
+      if (close < 0) {
+        const cut = piece.lastIndexOf(',');
+        carry = piece.slice(cut + 1);
+        piece = cut >= 0 ? piece.slice(0, cut) : '';
+      }
+      if (piece) {
+        let values: unknown[];
+        try {
+          values = JSON.parse(`[${piece}]`) as unknown[];
+        } catch {
+          throw new NotThisLayout();
+        }
+        for (const v of values) {
+          if (typeof v !== 'number' || filled === count) throw new NotThisLayout();
+          out[filled++] = v;
+        }
+      }
+      if (close >= 0) break;
+    }
+    if (filled !== count) throw new NotThisLayout();
+    columns.push(out);
+  }
+  expect(',"xxh64":"');
+  const hex: string[] = [];
+  for (;;) {
+    if (i >= n && !refill()) throw new NotThisLayout();
+    const q = buf.indexOf(0x22, i);
+    const end = q >= 0 && q < n ? q : n;
+    hex.push(buf.toString('latin1', i, end));
+    i = end;
+    if (end < n) {
+      i++;
+      break;
+    }
+  }
+  expect('}');
+  if (next() !== -1) throw new NotThisLayout();
+  const xxh64 = hex.join('');
+  if (xxh64.length !== count * 16 || !/^[0-9a-f]*$/.test(xxh64)) throw new NotThisLayout();
+  if (hash.digest('hex') !== head.sha256) throw new NotThisLayout();
+  const pathText = Buffer.from(text.subarray(0, textLength));
+  return new StoredRows(pathText, Int32Array.from(ends), columns[0]!, columns[1]!, columns[2]!, columns[3]!, xxh64);
+}
