@@ -5,7 +5,7 @@ import { GamelayerError } from '../errors.js';
 import { mountPrefix } from '../oci/tar.js';
 import type { OciStore } from '../oci/store.js';
 import type { BuildRecord, TreeManifest, TreeName } from '../types.js';
-import { layerFiles } from './layer-files.js';
+import { layerFiles, type LayerFile } from './layer-files.js';
 
 export interface TreeFile {
   path: string;
@@ -29,13 +29,13 @@ export async function manifestFiles(input: TreeFilesInput, m: TreeManifest): Pro
   if (!image) throw new GamelayerError('sbom.no-image', `the build record has no ${m.tree} image for ${platform ?? 'its platform'}`, 'build again, then make the SBOM');
   const treeLayers = new Map(record.layers.filter((l) => l.tree === m.tree).map((l) => [l.digest, l]));
   // The tree image is base + the tree's layers + its sentinel: apply the tree's layers in order, whiteouts included.
-  const visible = new Map<string, { size: number; sha256: string }>();
+  const visible = new Map<string, LayerFile>();
   for (const l of image.layers!) {
     const built = treeLayers.get(l.digest);
     if (!built) continue;
     const lf = await layerFiles(store, stateDir, built);
     if (lf.whiteouts.length) removeWhitedOut(visible, lf.whiteouts);
-    for (const f of lf.files) visible.set(f.name, { size: f.size, sha256: f.sha256 });
+    for (const f of lf.files) visible.set(f.name, f);
   }
   const prefix = mountPrefix(mounts[m.tree]);
   const files: TreeFile[] = [];
