@@ -70,7 +70,7 @@ describe('the SBOM written a tree at a time', () => {
     const store = await OciStore.open(built.store, { create: false });
     const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
     const top = serverImage(built.record);
-    const input: SbomInput = { record: built.record, store, stateDir: config.stateDir, mounts, subject: { ...top, size: 1 }, base: [] };
+    const input: SbomInput = { record: built.record, store, stateDir: config.stateDir, mounts, subject: top, base: [] };
 
     const expected = await libraryDocument(input);
     const pieces: string[] = [];
