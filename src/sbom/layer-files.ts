@@ -12,7 +12,7 @@ import { Duplex } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GamelayerError } from '../errors.js';
 import type { OciStore } from '../oci/store.js';
-import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
+import { readCheckedJson, writeCheckedJsonPieces } from '../util/checked-json.js';
 import { tarHasher } from './tar-hash.js';
 
 const CACHE_FORMAT = 'gamelayer-layer-files/1';
@@ -42,8 +42,25 @@ export async function layerFiles(store: OciStore, stateDir: string, layer: { dig
   const cached = await readCheckedJson<LayerFiles>(cacheFile, CACHE_FORMAT);
   if (cached.ok && cached.value.digest === layer.digest && Array.isArray(cached.value.files)) return cached.value;
   const result = await hashLayer(store, layer);
-  await writeCheckedJson(cacheFile, CACHE_FORMAT, result);
+  await writeCheckedJsonPieces(cacheFile, CACHE_FORMAT, cacheJson(result));
   return result;
+}
+
+/**
+ * JSON.stringify(files) in pieces: the same bytes, never one string (a layer of 1M entries makes 130 MB of JSON,
+ * held twice, as text and as the bytes written).
+ */
+function* cacheJson(r: LayerFiles): Iterable<string> {
+  let piece = `{"digest":${JSON.stringify(r.digest)},"files":[`;
+  for (let i = 0; i < r.files.length; i++) {
+    const f = r.files[i]!;
+    piece += `${i ? ',' : ''}{"name":${JSON.stringify(f.name)},"size":${JSON.stringify(f.size)},"sha256":${JSON.stringify(f.sha256)}}`;
+    if (piece.length >= 1 << 20) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield `${piece}],"whiteouts":${JSON.stringify(r.whiteouts)}}`;
 }
 
 async function hashLayer(store: OciStore, layer: { digest: string; size: number; mediaType: string }): Promise<LayerFiles> {
