@@ -11,6 +11,7 @@ import { OciStore } from '../src/oci/store.js';
 import { serverImage } from '../src/sbom/attach.js';
 import { treeFiles, writeSbom, makeSbom, type SbomInput } from '../src/sbom/cyclonedx.js';
 import { writeSbomFile } from '../src/sbom/sbom-file.js';
+import { layerFiles } from '../src/sbom/layer-files.js';
 import { TREE_NAMES, type TreeName } from '../src/types.js';
 import { gamelayerVersion } from '../src/version.js';
 import { sampleGame } from './support/sample.js';
@@ -88,5 +89,19 @@ describe('the SBOM written a tree at a time', () => {
     expect(written).toMatchObject({ size: bytes.length, files, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` });
     expect(await written.source.actualDigest!()).toBe(written.digest);
     await written.remove();
+
+    // A second build removes a folder (a patch layer whites it out) beside one whose name it begins: only the
+    // removed folder's files leave the tree.
+    await rm(path.join(game, 'app', 'Scripts', 'ai'), { recursive: true });
+    await mkdir(path.join(game, 'app', 'Scripts', 'ai2'), { recursive: true });
+    await writeFile(path.join(game, 'app', 'Scripts', 'ai2', 'kept.lua'), 'kept\n');
+    const again = await build({ config });
+    const next: SbomInput = { ...input, record: again.record, subject: serverImage(again.record) };
+    const whiteouts = await Promise.all(again.record.layers.filter((l) => l.tree === 'app').map(async (l) => (await layerFiles(store, config.stateDir, l)).whiteouts));
+    expect(whiteouts.flat()).toContain('opt/local/app/Scripts/.wh.ai');
+    const doc = (await makeSbom(next)).bytes.toString('utf8');
+    expect(doc).toBe(await libraryDocument(next));
+    expect(doc).toContain('"file:app:Scripts/ai2/kept.lua"');
+    expect(doc).not.toContain('file:app:Scripts/ai/');
   }, 120_000);
 });
