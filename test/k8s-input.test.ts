@@ -176,6 +176,44 @@ describe('reading the build record', () => {
     writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...record }));
   });
 
+  it('counts the record file\'s entries as it reads them: the same input as the record read whole (per-platform and chunked trees)', async () => {
+    const config = fixtureConfig('', tmp);
+    const chunked = manifest('app-media', [{ size: 4000 }, { size: 12, exec: true }]);
+    chunked.entries.push(
+      { path: '.gamelayer-chunks', type: 'dir', mode: 0o755, size: 0 },
+      { path: '.gamelayer-chunks/c/0a1b', type: 'file', mode: 0o644, size: 70_000, xxh64: '1'.repeat(16) },
+      { path: '.gamelayer-chunks/r/big.pak', type: 'file', mode: 0o644, size: 300, xxh64: '2'.repeat(16) },
+    );
+    chunked.entries.sort((a, b) => (a.path < b.path ? -1 : 1));
+    chunked.chunks = { minFileSize: 1 << 20, avgChunkSize: 1 << 20 };
+    chunked.assembled = { files: 1, bytes: 64_000_000 };
+    const record = fixtureRecord({
+      platforms: ['linux/amd64', 'linux/arm64'],
+      manifests: [
+        manifest('engine', [{ size: 5, exec: true }], 'linux/amd64'),
+        manifest('engine', [{ size: 9, exec: true }, { size: 1, exec: true }], 'linux/arm64'),
+        manifest('engine-media'),
+        manifest('app'),
+        chunked,
+      ],
+    });
+    mkdirSync(path.dirname(lastBuildRecordPath(config)), { recursive: true });
+    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...record }));
+    const { input } = await loadDeployInput(config);
+    expect(input).toEqual(deployInputFrom(config, record, REPOSITORY));
+    const appMedia = input.trees.find((t) => t.tree === 'app-media')!;
+    expect(appMedia).toMatchObject({ bytes: 4000 + 12 + 70_000 + 300, entries: 7, executables: 1, chunked: true });
+    expect(appMedia.assembled).toEqual({ bytes: 64_000_000 + 4012, entries: 1 + 4 }); // data, its two files, link
+    expect(input.trees.find((t) => t.tree === 'engine')).toMatchObject({ bytes: 10, entries: 4, executables: 2 });
+
+    // An entry that is not one: the record is corrupt, named with the entry.
+    const bad = { kind: 'build', ...record, manifests: record.manifests.map((m, i) => (i === 2 ? { ...m, entries: [{ path: 'x', type: 'file', mode: 420 }] } : m)) };
+    writeFileSync(lastBuildRecordPath(config), JSON.stringify(bad));
+    await expect(loadDeployInput(config)).rejects.toMatchObject({ code: 'record.corrupt', message: expect.stringContaining('manifests[2].entries[0]') });
+    writeFileSync(lastBuildRecordPath(config), '{"schemaVersion": 1, "images"');
+    await expect(loadDeployInput(config)).rejects.toThrow(`${lastBuildRecordPath(config)}: not valid JSON (truncated or corrupt record)`);
+  });
+
   it('no registry in the config and no --repository: exact error', async () => {
     const config = fixtureConfig('', tmp);
     delete config.registry;

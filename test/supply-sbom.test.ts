@@ -2,7 +2,8 @@
 // read back by `gamelayer sbom`, checked by the CycloneDX schema, by skopeo (the referrers tag index) and by
 // sha256sum over the image unpacked with umoci.
 import { execFileSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as CDX from '@cyclonedx/cyclonedx-library';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -120,6 +121,35 @@ describe('SBOM', () => {
     // v1's SBOM is still the one of v1.
     const old = JSON.parse(await cli(['sbom', `${repo}:v1`], dir));
     expect(prop(old.metadata.component, 'dev.gamelayer:image.digest')).not.toBe(prop(bom.metadata.component, 'dev.gamelayer:image.digest'));
+  }, 300_000);
+
+  it('the same content under a new tag reuses the SBOM attached to the image: no SBOM blob, artifact or referrers index sent', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const repo = `${registry.host}/studio/sbom-retag`;
+    const v1 = JSON.parse(await cli(['build', '--push', repo, '--tag', 'v1', '--sbom', '--json'], dir));
+    // The layers' file hashes cached by the first SBOM: an SBOM made again would hash the layers again.
+    const hashes = path.join(dir, '.gamelayer', 'cache', 'layer-files');
+    expect(existsSync(hashes)).toBe(true);
+    await rm(hashes, { recursive: true });
+
+    await registry.resetAccessLog();
+    const v2 = JSON.parse(await cli(['build', '--push', repo, '--tag', 'v2', '--sbom', '--json'], dir));
+    const server = (r: { images: { name: string; digest: string }[] }) => r.images.find((i) => i.name === 'server')!.digest;
+    expect(server(v2)).toBe(server(v1));
+    expect(v2.supplyChain.sbom).toMatchObject({ digest: v1.supplyChain.sbom.digest, upToDate: true, bytesSent: 0, files: v1.supplyChain.sbom.files, bytes: v1.supplyChain.sbom.bytes });
+    const writes = (await registry.accessLog()).filter((e) => e.method !== 'GET' && e.method !== 'HEAD');
+    // Only the new tags' manifests (and the build record's, which names its tags) go up.
+    const sbomDigest = v1.supplyChain.sbom.digest as string;
+    expect(writes.filter((e) => e.path.includes(sbomDigest) || /manifests\/sha256-/.test(e.path))).toEqual([]);
+    const uploads = writes.filter((e) => /\/blobs\/uploads\/.*digest=/.test(e.path)).map((e) => decodeURIComponent(/digest=([^&]+)/.exec(e.path)![1]!));
+    const artifact = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${repo}@${sbomDigest}`]).toString());
+    expect(uploads).not.toContain(artifact.layers[0].digest);
+    expect(existsSync(hashes)).toBe(false); // not made again: reused by its key
+    // Both tags read the one SBOM, which names the image, not a tag.
+    const text = await cli(['sbom', `${repo}:v2`], dir);
+    expect(text).toBe(await cli(['sbom', `${repo}:v1`], dir));
+    expect(text).not.toContain('dev.gamelayer:tag');
   }, 300_000);
 
   it('an image without an SBOM, and an SBOM that breaks the schema, are clear errors', async () => {

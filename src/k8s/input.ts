@@ -5,8 +5,8 @@ import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { readBuildRecord } from '../state/records.js';
 import { regionalRepository, type RegionalPin } from './regional.js';
-import { CHUNKS_DIR } from '../chunk/recipe.js';
-import { TREE_NAMES, type BuildRecord, type TreeManifest, type TreeName } from '../types.js';
+import { deployRecordOf, readDeployRecord, type CountedManifest, type DeployRecord } from './record-counts.js';
+import { TREE_NAMES, type BuildRecord, type TreeName } from '../types.js';
 
 export interface DeployTree {
   tree: TreeName;
@@ -74,29 +74,22 @@ const DIGEST = /^sha256:[a-f0-9]{64}$/;
  * (their count and bytes are in the manifest: the recipes themselves are not in the record). Undefined for a tree
  * that is not chunked, or chunked by a build that did not record them (then the image's figures are all there is).
  */
-function assembledCopy(m: TreeManifest): { bytes: number; entries: number } | undefined {
+function assembledCopy(m: CountedManifest): { bytes: number; entries: number } | undefined {
   const whole = m.chunks ? m.assembled : undefined;
   if (!whole) return undefined;
-  let bytes = whole.bytes;
-  let entries = whole.files;
-  for (const e of m.entries) {
-    if (e.path === CHUNKS_DIR || e.path.startsWith(`${CHUNKS_DIR}/`)) continue;
-    entries++;
-    if (e.type === 'file') bytes += e.size;
-  }
-  return { bytes, entries };
+  return { bytes: whole.bytes + m.outsideChunks.fileBytes, entries: whole.files + m.outsideChunks.entries };
 }
 
 /**
  * Joins config and build record. `repository` is where the images were pushed (registry host + path, no tag);
  * `recordFile` only makes messages name the file.
  */
-export function deployInputFrom(
-  config: GameConfig,
-  record: BuildRecord,
-  repository: string,
-  recordFile = 'build record',
-): DeployInput {
+export function deployInputFrom(config: GameConfig, record: BuildRecord, repository: string, recordFile = 'build record'): DeployInput {
+  return deployInputOf(config, deployRecordOf(record), repository, recordFile);
+}
+
+/** deployInputFrom of a record whose entries are counted already (read so from its file: record-counts.ts). */
+export function deployInputOf(config: GameConfig, record: DeployRecord, repository: string, recordFile = 'build record'): DeployInput {
   checkRepository(repository);
   if (record.game !== config.game) {
     throw new GamelayerError(
@@ -131,16 +124,9 @@ export function deployInputFrom(
     let assembled: { bytes: number; entries: number } | undefined;
     const treeDigests: Record<string, string> = {};
     for (const m of manifests) {
-      let sum = 0;
-      let exec = 0;
-      for (const e of m.entries) {
-        if (e.type !== 'file') continue;
-        sum += e.size;
-        if (e.mode & 0o111) exec++;
-      }
-      bytes = Math.max(bytes, sum);
-      entries = Math.max(entries, m.entries.length);
-      executables = Math.max(executables, exec);
+      bytes = Math.max(bytes, m.fileBytes);
+      entries = Math.max(entries, m.entries);
+      executables = Math.max(executables, m.executables);
       treeDigests[m.platform ?? '*'] = m.digest;
       const copy = assembledCopy(m);
       if (copy) assembled = { bytes: Math.max(assembled?.bytes ?? 0, copy.bytes), entries: Math.max(assembled?.entries ?? 0, copy.entries) };
@@ -180,7 +166,7 @@ export function deployInputFrom(
  * manifest of a single-platform build); else the only entry. Several per-platform entries without an index are
  * ambiguous: a pod must not pin one platform's manifest and then land on a node of the other.
  */
-function imageDigest(record: BuildRecord, name: string, recordFile: string): string | undefined {
+function imageDigest(record: Pick<BuildRecord, 'images'>, name: string, recordFile: string): string | undefined {
   const all = record.images.filter((i) => i.name === name);
   const chosen = all.find((i) => i.platform === undefined) ?? (all.length === 1 ? all[0] : undefined);
   if (!chosen) {
@@ -231,7 +217,7 @@ function startArgv(start: string[]): string[] {
 export async function loadDeployInput(
   config: GameConfig,
   opts: { recordFile?: string; repository?: string } & RegionalPin = {},
-): Promise<{ input: DeployInput; recordFile: string; record: BuildRecord }> {
+): Promise<{ input: DeployInput; recordFile: string; record: DeployRecord }> {
   const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
   const noRepository = (pushedTo: string[] = []) =>
     new GamelayerError(
@@ -243,7 +229,8 @@ export async function loadDeployInput(
   const pinned = opts.region !== undefined || opts.registry !== undefined;
   const unnamed = opts.repository === undefined && config.registry === undefined && !pinned;
   // Nothing names the repository: only the record's pushes can; without a readable record the config is the fix.
-  const record = unnamed ? await readBuildRecord(recordFile).catch(() => { throw noRepository(); }) : await readBuildRecord(recordFile);
+  // The record's entries counted as they are read, never held: a 1M-entry game's record is 170 MB of JSON.
+  const record = unnamed ? await readDeployRecord(recordFile).catch(() => { throw noRepository(); }) : await readDeployRecord(recordFile);
   // `build --push REPO` with no registry in the config: the record names where the build went, the one place to deploy from.
   const pushedTo = [...new Set((record.pushed ?? []).map((p) => p.repository))];
   const named = opts.repository ?? config.registry ?? (pinned || pushedTo.length !== 1 ? undefined : pushedTo[0]);
@@ -251,7 +238,7 @@ export async function loadDeployInput(
   // --region / --registry: the copy of the build in that region or registry (same digests, its host).
   const repository = regionalRepository(record, named, opts, recordFile);
   if (repository === undefined) throw noRepository(pushedTo);
-  return { input: deployInputFrom(config, record, repository, recordFile), recordFile, record };
+  return { input: deployInputOf(config, record, repository, recordFile), recordFile, record };
 }
 
 /**
@@ -259,7 +246,7 @@ export async function loadDeployInput(
  * after a successful push) that `repository` received each named image (`server` or a tree) with the digest being
  * deployed. `--local` (local clusters, run-local) skips it.
  */
-export function requirePushed(record: BuildRecord, input: DeployInput, names: readonly string[], recordFile = 'build record'): void {
+export function requirePushed(record: Pick<BuildRecord, 'pushed'>, input: DeployInput, names: readonly string[], recordFile = 'build record'): void {
   const wanted = [...new Set(names)];
   if (wanted.length === 0) return;
   const entry = (record.pushed ?? []).find((p) => sameRepository(p.repository, input.repository));

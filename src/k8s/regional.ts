@@ -17,7 +17,7 @@ const hostOf = (repository: string) => repository.replace(/^[a-z]+:\/\//, '').sp
 const pathOf = (repository: string) => repository.replace(/^[a-z]+:\/\//, '').split('/').slice(1).join('/');
 
 /** The repository of the copy `pin` names; `base` is the configured (or --repository) repository. */
-export function regionalRepository(record: BuildRecord, base: string | undefined, pin: RegionalPin, recordFile: string): string | undefined {
+export function regionalRepository(record: Pick<BuildRecord, 'pushed' | 'tags'>, base: string | undefined, pin: RegionalPin, recordFile: string): string | undefined {
   if (pin.region === undefined && pin.registry === undefined) return base;
   if (pin.region !== undefined && pin.registry !== undefined) {
     throw new GamelayerError('deploy.region', '--region and --registry both name the copy to deploy: give one', '--registry HOST for any registry, --region R for an ECR region');

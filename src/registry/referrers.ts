@@ -11,7 +11,7 @@ import { pullScope } from './auth.js';
 import { MEDIA_TYPES, type RegistryClient } from './client.js';
 import type { PushTarget } from './push.js';
 import { putManifestSettled } from './manifest-put.js';
-import { uploadBlob } from './upload.js';
+import { uploadBlob, type BlobSource } from './upload.js';
 import { bufferSource, EMPTY_CONFIG, getSmallBlob } from './small-blob.js';
 
 const CREATED = 'org.opencontainers.image.created';
@@ -101,20 +101,28 @@ export async function listReferrers(client: RegistryClient, repo: string, subjec
 export interface ReferrerArtifact {
   manifest: Buffer;
   descriptor: Descriptor;
-  blobs: { descriptor: Descriptor; bytes: Buffer }[];
+  /** Each blob's bytes in memory, or where to read them (a large SBOM is written to a file, never held whole). */
+  blobs: { descriptor: Descriptor; bytes?: Buffer; source?: BlobSource }[];
 }
+
+/** A blob of an artifact: bytes in memory, or a source whose digest and size are known. */
+export type ArtifactBlobInput = { mediaType: string; annotations?: Record<string, string> } & ({ bytes: Buffer } | { source: BlobSource });
 
 /** An artifact manifest (empty config, one layer per blob) attached to `subject`. */
 export function referrerArtifact(opts: {
   artifactType: string;
   subject: Descriptor;
-  blobs: { mediaType: string; bytes: Buffer; annotations?: Record<string, string> }[];
+  blobs: ArtifactBlobInput[];
   annotations?: Record<string, string>;
 }): ReferrerArtifact {
-  const blobs = opts.blobs.map((b) => ({
-    descriptor: { mediaType: b.mediaType, digest: sha256(b.bytes), size: b.bytes.length, ...(b.annotations ? { annotations: b.annotations } : {}) },
-    bytes: b.bytes,
-  }));
+  const blobs = opts.blobs.map((b) => {
+    const digest = 'bytes' in b ? sha256(b.bytes) : b.source.digest;
+    const size = 'bytes' in b ? b.bytes.length : b.source.size;
+    return {
+      descriptor: { mediaType: b.mediaType, digest, size, ...(b.annotations ? { annotations: b.annotations } : {}) },
+      ...('bytes' in b ? { bytes: b.bytes } : { source: b.source }),
+    };
+  });
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
@@ -163,19 +171,20 @@ export async function pushReferrer(target: PushTarget, repo: string, artifact: R
   if (listed && (await client.headManifest(repo, artifact.descriptor.digest))) return { digest: artifact.descriptor.digest, upToDate: true, bytesSent: 0, via: before.via };
 
   let bytesSent = 0;
-  const blobs = [{ descriptor: EMPTY_CONFIG as Descriptor, bytes: Buffer.from('{}') }, ...artifact.blobs];
+  const sourceOf = (b: ReferrerArtifact['blobs'][number]) => b.source ?? bufferSource(b.descriptor.digest, b.bytes!, `${artifact.descriptor.artifactType} of ${subject.digest}`);
+  const blobs: ReferrerArtifact['blobs'] = [{ descriptor: EMPTY_CONFIG as Descriptor, bytes: Buffer.from('{}') }, ...artifact.blobs];
   const missing = await target.availability.missing(repo, blobs.map((b) => b.descriptor.digest));
   for (const b of blobs) {
     if (!missing.has(b.descriptor.digest)) continue;
     missing.delete(b.descriptor.digest);
-    const r = await uploadBlob(client, repo, bufferSource(b.descriptor.digest, b.bytes, `${artifact.descriptor.artifactType} of ${subject.digest}`), { ecr: target.ecr });
+    const r = await uploadBlob(client, repo, sourceOf(b), { ecr: target.ecr });
     bytesSent += r.bytesSent;
   }
   // Another host attaching the same artifact at the same moment can make the registry refuse it for a moment
   // (manifest-put.ts): what it lacks of the artifact's blobs is sent again and the manifest put again.
   const resend = async (lost: { blobs: string[] }) => {
     for (const b of blobs) {
-      if (lost.blobs.includes(b.descriptor.digest)) bytesSent += (await uploadBlob(client, repo, bufferSource(b.descriptor.digest, b.bytes, `${artifact.descriptor.artifactType} of ${subject.digest}`), { ecr: target.ecr })).bytesSent;
+      if (lost.blobs.includes(b.descriptor.digest)) bytesSent += (await uploadBlob(client, repo, sourceOf(b), { ecr: target.ecr })).bytesSent;
     }
   };
   await putManifestSettled(client, repo, artifact.descriptor.digest, artifact.manifest, MEDIA_TYPES.ociManifest, { resend });

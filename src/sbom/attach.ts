@@ -1,6 +1,7 @@
 // The SBOM travels as an OCI referrer of the server image (artifactType = CycloneDX JSON), found through the
 // referrers API or the referrers tag schema; `gamelayer sbom REF` reads it back, checked against its digest, the
 // CycloneDX schema and the image it claims to describe.
+import { createHash } from 'node:crypto';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { loadBaseImage } from '../oci/base-image.js';
@@ -10,14 +11,23 @@ import { pushTargetFor, type PushTarget, type TargetOptions } from '../registry/
 import { formatReference, parseReference } from '../registry/reference.js';
 import { listReferrers, pushReferrer, readArtifact, readArtifactBlob, referrerArtifact, type PushReferrerResult } from '../registry/referrers.js';
 import { TREE_NAMES, type BuildRecord, type Descriptor, type TreeName } from '../types.js';
-import { makeSbom, SBOM_MEDIA_TYPE, validateSbom, type BaseImageInfo, type Sbom } from './cyclonedx.js';
+import { gamelayerVersion } from '../version.js';
+import { makeSbom, SBOM_MEDIA_TYPE, validateSbom, type BaseImageInfo, type Sbom, type SbomInput } from './cyclonedx.js';
+import { writeSbomFile } from './sbom-file.js';
 
 export const SBOM_ARTIFACT_TYPE = SBOM_MEDIA_TYPE;
 /** An SBOM lists every file of a game: large, but not unbounded. */
 const MAX_SBOM_BYTES = 1024 ** 3;
 
-/** The SBOM of a build that is in the local store (the record's server image as subject). */
+/** The SBOM of a build that is in the local store (the record's server image as subject), in memory. */
 export async function makeBuildSbom(config: GameConfig, store: OciStore, record: BuildRecord): Promise<Sbom & { subject: Descriptor }> {
+  const input = await buildSbomInput(config, store, record);
+  const sbom = await makeSbom(input);
+  return { ...sbom, subject: input.subject };
+}
+
+/** What the SBOM of a build is made from. */
+async function buildSbomInput(config: GameConfig, store: OciStore, record: BuildRecord): Promise<SbomInput & { subject: Descriptor }> {
   const top = serverImage(record);
   const subject: Descriptor = { ...top, size: (await store.readBlob(top.digest)).length };
   const base: BaseImageInfo[] = [];
@@ -26,8 +36,68 @@ export async function makeBuildSbom(config: GameConfig, store: OciStore, record:
     base.push({ ref: config.baseImage, digest: b.digest, platform, layers: b.layers.map((l) => l.digest) });
   }
   const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
-  const sbom = await makeSbom({ record, store, stateDir: config.stateDir, mounts, subject, base });
-  return { ...sbom, subject };
+  return { record, store, stateDir: config.stateDir, mounts, subject, base };
+}
+
+/** Annotation of an SBOM artifact: the key of what its document was made from (see `sbomKey`). */
+const SBOM_KEY = 'dev.gamelayer.sbom.key';
+const SBOM_FILES = 'dev.gamelayer.sbom.files';
+
+/**
+ * Everything an SBOM's bytes are a function of, hashed: the image (its digest fixes every file's bytes), the trees'
+ * digests (their file lists), the game's name and version, the mounts, the base images and the tool's version.
+ * An SBOM artifact of the same image carrying the same key holds the same document: it is reused, not made again.
+ */
+export function sbomKey(input: SbomInput): string {
+  const { record } = input;
+  const what = {
+    format: 'gamelayer-sbom/1',
+    tool: gamelayerVersion(),
+    game: record.game,
+    version: record.version ?? null,
+    subject: [input.subject.digest, input.subject.mediaType],
+    trees: record.manifests.map((m) => [m.tree, m.platform ?? null, m.digest]),
+    mounts: TREE_NAMES.map((t) => input.mounts[t]),
+    base: input.base.map((b) => [b.ref, b.digest ?? null, b.platform, b.layers]),
+  };
+  return `sha256:${createHash('sha256').update(JSON.stringify(what)).digest('hex')}`;
+}
+
+export interface AttachedSbom extends PushReferrerResult {
+  /** Size of the document. */
+  bytes: number;
+  files: number;
+}
+
+/**
+ * Attaches the build's SBOM to its server image in `repo`: an SBOM of the same image made from the same inputs
+ * (its key) already attached is reused, so a new tag of the same content sends nothing and makes nothing; else the
+ * document is written into a temp file of the store, one tree's files at a time, and uploaded from there.
+ */
+export async function attachBuildSbom(config: GameConfig, store: OciStore, record: BuildRecord, target: PushTarget, repo: string): Promise<AttachedSbom> {
+  const input = await buildSbomInput(config, store, record);
+  const key = sbomKey(input);
+  const found = await listReferrers(target.client, repo, input.subject.digest, SBOM_ARTIFACT_TYPE);
+  for (const d of found.manifests) {
+    if (d.annotations?.[SBOM_KEY] !== key) continue;
+    const artifact = await readArtifact(target.client, repo, d.digest, input.subject.digest).catch(() => undefined);
+    const layer = artifact?.layers.find((l) => l.mediaType === SBOM_MEDIA_TYPE);
+    const files = Number(artifact?.annotations?.[SBOM_FILES]);
+    if (!artifact || artifact.annotations?.[SBOM_KEY] !== key || !layer || !Number.isSafeInteger(files)) continue;
+    if (!(await target.availability.missing(repo, [layer.digest])).size) return { digest: d.digest, upToDate: true, bytesSent: 0, via: found.via, bytes: layer.size, files };
+  }
+  const sbom = await writeSbomFile(input, store.tempPath());
+  try {
+    const artifact = referrerArtifact({
+      artifactType: SBOM_ARTIFACT_TYPE,
+      subject: input.subject,
+      blobs: [{ mediaType: SBOM_MEDIA_TYPE, source: sbom.source, annotations: { 'org.opencontainers.image.title': 'sbom.cdx.json' } }],
+      annotations: { [SBOM_FILES]: String(sbom.files), [SBOM_KEY]: key },
+    });
+    return { ...(await pushReferrer(target, repo, artifact)), bytes: sbom.size, files: sbom.files };
+  } finally {
+    await sbom.remove();
+  }
 }
 
 /** The server image of a record: its index when several platforms were built, else its one manifest. */
@@ -43,7 +113,7 @@ export async function pushSbom(target: PushTarget, repo: string, subject: Descri
     artifactType: SBOM_ARTIFACT_TYPE,
     subject,
     blobs: [{ mediaType: SBOM_MEDIA_TYPE, bytes: sbom.bytes, annotations: { 'org.opencontainers.image.title': 'sbom.cdx.json' } }],
-    annotations: { 'dev.gamelayer.sbom.files': String(sbom.files) },
+    annotations: { [SBOM_FILES]: String(sbom.files) },
   });
   return { ...(await pushReferrer(target, repo, artifact)), bytes: sbom.bytes.length };
 }

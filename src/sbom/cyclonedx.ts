@@ -9,11 +9,10 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { GamelayerError } from '../errors.js';
-import { mountPrefix } from '../oci/tar.js';
 import type { OciStore } from '../oci/store.js';
-import type { BuildRecord, TreeName } from '../types.js';
+import type { BuildRecord, TreeManifest, TreeName } from '../types.js';
 import { gamelayerVersion } from '../version.js';
-import { layerFiles, type LayerFile } from './layer-files.js';
+import { manifestFiles, type TreeFile } from './tree-files.js';
 
 // The format plugins the library's own validator uses (CommonJS, loaded as it loads them).
 const require = createRequire(import.meta.url);
@@ -49,66 +48,99 @@ export interface Sbom {
   files: number;
 }
 
-interface TreeFiles {
-  tree: TreeName;
-  platform?: string;
-  digest: string;
-  mount: string;
-  files: { path: string; size: number; sha256: string }[];
+/** One tree (per platform for the binary trees) as the SBOM lists it. */
+interface SbomTree {
+  manifest: TreeManifest;
+  /** `tree` or `tree@platform`: the tree component's bom-ref is `tree:<id>`, its files' `file:<id>:<path>`. */
+  id: string;
+  hasFiles: boolean;
 }
 
+/** Where the document goes, a piece of text at a time (in order; the pieces joined are the document). */
+export type SbomSink = (text: string) => void | Promise<void>;
+
 /** Hashes (from the layer blobs, cached per layer) of every file of every tree of the build. */
-export async function treeFiles(input: Pick<SbomInput, 'record' | 'store' | 'stateDir' | 'mounts'>): Promise<TreeFiles[]> {
-  const { record, store, stateDir, mounts } = input;
-  const out: TreeFiles[] = [];
-  for (const m of record.manifests) {
-    const platform = m.platform ?? record.platforms[0];
-    const image = record.images.find((i) => i.name === m.tree && i.platform === platform && i.layers);
-    if (!image) throw new GamelayerError('sbom.no-image', `the build record has no ${m.tree} image for ${platform ?? 'its platform'}`, 'build again, then make the SBOM');
-    const treeLayers = new Map(record.layers.filter((l) => l.tree === m.tree).map((l) => [l.digest, l]));
-    // The tree image is base + the tree's layers + its sentinel: apply the tree's layers in order, whiteouts included.
-    const visible = new Map<string, LayerFile>();
-    for (const l of image.layers!) {
-      const built = treeLayers.get(l.digest);
-      if (!built) continue;
-      const lf = await layerFiles(store, stateDir, built);
-      for (const w of lf.whiteouts) {
-        const slash = w.lastIndexOf('/');
-        const removed = `${w.slice(0, slash + 1)}${w.slice(slash + 1 + '.wh.'.length)}`;
-        for (const k of [...visible.keys()]) if (k === removed || k.startsWith(`${removed}/`)) visible.delete(k);
-      }
-      for (const f of lf.files) visible.set(f.name, f);
-    }
-    const prefix = mountPrefix(mounts[m.tree]);
-    const files = m.entries
-      .filter((e) => e.type === 'file')
-      .map((e) => {
-        const name = prefix ? `${prefix}/${e.path}` : e.path;
-        const f = visible.get(name);
-        if (!f || f.size !== e.size) {
-          throw new GamelayerError(
-            'sbom.file-missing',
-            `${m.tree}${m.platform ? ` (${m.platform})` : ''}: ${e.path} (${e.size} bytes) is ${f ? `${f.size} bytes` : 'not'} in the image's layers`,
-            'the store does not hold the layers this build record describes; build again',
-          );
-        }
-        return { path: e.path, size: e.size, sha256: f.sha256 };
-      });
-    out.push({ tree: m.tree, platform: m.platform, digest: m.digest, mount: mounts[m.tree], files });
+export async function treeFiles(input: Pick<SbomInput, 'record' | 'store' | 'stateDir' | 'mounts'>): Promise<{ tree: TreeName; platform?: string; digest: string; mount: string; files: TreeFile[] }[]> {
+  const out = [];
+  for (const m of input.record.manifests) {
+    out.push({ tree: m.tree, platform: m.platform, digest: m.digest, mount: input.mounts[m.tree], files: await manifestFiles(input, m) });
   }
   return out;
 }
 
-/** Builds, serialises and validates (against the CycloneDX JSON schema the library ships) the build's SBOM. */
+/**
+ * Writes the build's SBOM into `sink`, one tree's files at a time, and returns how many files it lists. The document
+ * around the files (the game, the tool, the base images, the trees) is made and normalised by the CycloneDX library
+ * and checked against the schema with one file of the template in each tree; the files, the bulk of it (100k files
+ * made 27 MiB of JSON, and 500 MiB of the library's objects and their normalised copies), are written from one
+ * template in the order the library sorts components (`localeCompare` of their bom-refs), so the bytes are those the
+ * library makes of the whole document.
+ */
+export async function writeSbom(input: SbomInput, sink: SbomSink): Promise<{ files: number }> {
+  const trees: SbomTree[] = input.record.manifests.map((m) => ({ manifest: m, id: m.platform ? `${m.tree}@${m.platform}` : m.tree, hasFiles: m.entries.some((e) => e.type === 'file') }));
+  const { json, marks } = skeleton(input, trees);
+  await validateSbom(json.replace(MARK_LIST, (_, i: string) => `[${fileComponent(trees[Number(i)]!.id, { path: 'x', size: 0, sha256: '0'.repeat(64) })}]`), 'the SBOM gamelayer made');
+  // The library sorts file components by `localeCompare` of their bom-refs, `file:<id>:<path>`; within a tree they
+  // share that prefix, which ends in ":" and so adds the same weights to both sides at every collation level: the
+  // paths compare as their bom-refs do, without making 100k bom-ref strings to sort.
+  const byPath = new Intl.Collator(); // what String#localeCompare uses
+  let files = 0;
+  let at = 0;
+  for (const mark of marks) {
+    await sink(json.slice(at, mark.start));
+    const t = trees[mark.tree]!;
+    const list = await manifestFiles(input, t.manifest);
+    list.sort((a, b) => byPath.compare(a.path, b.path));
+    let piece = '[';
+    for (let i = 0; i < list.length; i++) {
+      const f = list[i]!;
+      // A path twice in a manifest (a damaged record) sorts next to itself.
+      if (i && list[i - 1]!.path === f.path) throw new GamelayerError('sbom.invalid', `the SBOM gamelayer made: bom-ref "file:${t.id}:${f.path}" is used twice`);
+      piece += `${i ? ',' : ''}${fileComponent(t.id, f)}`;
+      if (piece.length >= PIECE) {
+        await sink(piece);
+        piece = '';
+      }
+    }
+    await sink(`${piece}]`);
+    files += list.length;
+    at = mark.end;
+  }
+  await sink(json.slice(at));
+  return { files };
+}
+
+/** Builds, serialises and validates (against the CycloneDX JSON schema the library ships) the build's SBOM, in memory. */
 export async function makeSbom(input: SbomInput): Promise<Sbom> {
-  const trees = await treeFiles(input);
+  const pieces: string[] = [];
+  const { files } = await writeSbom(input, (s) => void pieces.push(s));
+  const json = pieces.join('');
+  await validateSbom(json, 'the SBOM gamelayer made');
+  return { bytes: Buffer.from(json), files };
+}
+
+/** Text is handed to the sink in pieces of about this many characters. */
+const PIECE = 1 << 20;
+/** Stands for a tree's list of files in the skeleton (a NUL is in no path, so in no other string of the document). */
+const mark = (i: number) => `\u0000gamelayer-sbom-files:${i}\u0000`;
+const MARK_LIST = /\["\\u0000gamelayer-sbom-files:(\d+)\\u0000"\]/g;
+
+/** A file's component as the library normalises it: type, name, bom-ref, hashes, properties. */
+function fileComponent(id: string, f: TreeFile): string {
+  return `{"type":"file","name":${JSON.stringify(f.path)},"bom-ref":${JSON.stringify(`file:${id}:${f.path}`)},"hashes":[{"alg":"SHA-256","content":"${f.sha256}"}],"properties":[{"name":"${P}:size","value":"${f.size}"}]}`;
+}
+
+/**
+ * The document without its files, as JSON: each tree with files has the list `["<mark>"]` in their place, and
+ * `marks` says where each list lies, in the order of the text.
+ */
+function skeleton(input: SbomInput, trees: readonly SbomTree[]): { json: string; marks: { tree: number; start: number; end: number }[] } {
   const { record, subject } = input;
   const bom = new CDX.Models.Bom();
   bom.serialNumber = serialFor(subject.digest);
   const game = new CDX.Models.Component(CDX.Enums.ComponentType.Container, record.game, { bomRef: 'game', version: record.version });
   game.properties.add(new CDX.Models.Property(`${P}:image.digest`, subject.digest));
   game.properties.add(new CDX.Models.Property(`${P}:image.mediaType`, subject.mediaType));
-  for (const t of record.tags) game.properties.add(new CDX.Models.Property(`${P}:tag`, t));
   bom.metadata.component = game;
   const tool = new CDX.Models.Component(CDX.Enums.ComponentType.Application, 'gamelayer', { version: gamelayerVersion() });
   bom.metadata.tools.components.add(tool);
@@ -120,33 +152,36 @@ export async function makeSbom(input: SbomInput): Promise<Sbom> {
     bom.components.add(c);
     game.dependencies.add(c.bomRef);
   }
-  let files = 0;
   for (const t of trees) {
-    const id = t.platform ? `${t.tree}@${t.platform}` : t.tree;
-    const c = new CDX.Models.Component(CDX.Enums.ComponentType.Application, t.tree, { bomRef: `tree:${id}` });
-    c.hashes.set(CDX.Enums.HashAlgorithm['SHA-256'], t.digest.replace(/^sha256:/, ''));
-    c.properties.add(new CDX.Models.Property(`${P}:tree.digest`, t.digest));
-    c.properties.add(new CDX.Models.Property(`${P}:mount`, t.mount));
-    if (t.platform) c.properties.add(new CDX.Models.Property(`${P}:platform`, t.platform));
-    for (const f of t.files) {
-      const fc = new CDX.Models.Component(CDX.Enums.ComponentType.File, f.path, { bomRef: `file:${id}:${f.path}` });
-      fc.hashes.set(CDX.Enums.HashAlgorithm['SHA-256'], f.sha256);
-      fc.properties.add(new CDX.Models.Property(`${P}:size`, String(f.size)));
-      c.components.add(fc);
-      files++;
-    }
+    const m = t.manifest;
+    const c = new CDX.Models.Component(CDX.Enums.ComponentType.Application, m.tree, { bomRef: `tree:${t.id}` });
+    c.hashes.set(CDX.Enums.HashAlgorithm['SHA-256'], m.digest.replace(/^sha256:/, ''));
+    c.properties.add(new CDX.Models.Property(`${P}:tree.digest`, m.digest));
+    c.properties.add(new CDX.Models.Property(`${P}:mount`, input.mounts[m.tree]));
+    if (m.platform) c.properties.add(new CDX.Models.Property(`${P}:platform`, m.platform));
+    // One stand-in file, so the tree is normalised with a list of components (replaced by the mark below).
+    if (t.hasFiles) c.components.add(new CDX.Models.Component(CDX.Enums.ComponentType.File, 'x', { bomRef: `file:${t.id}:` }));
     bom.components.add(c);
     game.dependencies.add(c.bomRef);
   }
 
   const normalized = new CDX.Serialize.JSON.Normalize.Factory(CDX.Spec.Spec1dot6).makeForBom().normalize(bom, { sortLists: true }) as {
+    components?: { 'bom-ref'?: string; components?: unknown[] }[];
     dependencies?: { ref: string; dependsOn?: string[] }[];
   };
   // The library lists every bom-ref as a dependency node; only the game's edges say something.
   if (normalized.dependencies) normalized.dependencies = normalized.dependencies.filter((d) => d.dependsOn?.length);
+  trees.forEach((t, i) => {
+    if (!t.hasFiles) return;
+    const c = normalized.components?.find((x) => x['bom-ref'] === `tree:${t.id}`);
+    if (!c?.components) throw new Error(`SBOM skeleton: tree ${t.id} lost its files`);
+    c.components = [mark(i)];
+  });
   const json = JSON.stringify(normalized);
-  await validateSbom(json, 'the SBOM gamelayer made');
-  return { bytes: Buffer.from(json), files };
+  const marks: { tree: number; start: number; end: number }[] = [];
+  for (const m of json.matchAll(MARK_LIST)) marks.push({ tree: Number(m[1]), start: m.index, end: m.index + m[0].length });
+  if (marks.length !== trees.filter((t) => t.hasFiles).length) throw new Error('SBOM skeleton: a tree\'s files are not marked once');
+  return { json, marks };
 }
 
 /**

@@ -6,15 +6,14 @@
 // result is cached per layer digest: a build whose layers are all reused hashes nothing, a small change hashes
 // only its new patch layer, and a build without --sbom pays nothing at all.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Duplex } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import * as tar from 'tar-stream';
 import { GamelayerError } from '../errors.js';
 import type { OciStore } from '../oci/store.js';
-import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
+import { readCheckedJson, writeCheckedJsonPieces } from '../util/checked-json.js';
+import { tarHasher } from './tar-hash.js';
 
 const CACHE_FORMAT = 'gamelayer-layer-files/1';
 
@@ -43,50 +42,39 @@ export async function layerFiles(store: OciStore, stateDir: string, layer: { dig
   const cached = await readCheckedJson<LayerFiles>(cacheFile, CACHE_FORMAT);
   if (cached.ok && cached.value.digest === layer.digest && Array.isArray(cached.value.files)) return cached.value;
   const result = await hashLayer(store, layer);
-  await writeCheckedJson(cacheFile, CACHE_FORMAT, result);
+  await writeCheckedJsonPieces(cacheFile, CACHE_FORMAT, cacheJson(result));
   return result;
+}
+
+/**
+ * JSON.stringify(files) in pieces: the same bytes, never one string (a layer of 1M entries makes 130 MB of JSON,
+ * held twice, as text and as the bytes written).
+ */
+function* cacheJson(r: LayerFiles): Iterable<string> {
+  let piece = `{"digest":${JSON.stringify(r.digest)},"files":[`;
+  for (let i = 0; i < r.files.length; i++) {
+    const f = r.files[i]!;
+    piece += `${i ? ',' : ''}{"name":${JSON.stringify(f.name)},"size":${JSON.stringify(f.size)},"sha256":${JSON.stringify(f.sha256)}}`;
+    if (piece.length >= 1 << 20) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield `${piece}],"whiteouts":${JSON.stringify(r.whiteouts)}}`;
 }
 
 async function hashLayer(store: OciStore, layer: { digest: string; size: number; mediaType: string }): Promise<LayerFiles> {
   const blob = await store.openBlob(layer.digest, layer.size);
   const decompress = decompressorFor(layer.mediaType, layer.digest);
-  const files: LayerFile[] = [];
-  const whiteouts: string[] = [];
-  const extract = tar.extract();
-  extract.on('entry', (header, stream, next) => {
-    const name = header.name.replace(/^(\.\/|\/)+/, '').replace(/\/$/, '');
-    const base = name.slice(name.lastIndexOf('/') + 1);
-    if (header.type === 'file' && base.startsWith('.wh.')) {
-      whiteouts.push(name);
-      stream.resume();
-      stream.on('end', next);
-      return;
-    }
-    if (header.type !== 'file' && header.type !== 'contiguous-file') {
-      stream.resume();
-      stream.on('end', next);
-      return;
-    }
-    const hash = createHash('sha256');
-    let size = 0;
-    stream.on('data', (c: unknown) => {
-      hash.update(c as Buffer);
-      size += (c as Buffer).length;
-    });
-    stream.on('end', () => {
-      files.push({ name, size, sha256: hash.digest('hex') });
-      next();
-    });
-    stream.on('error', next);
-  });
+  const { sink, members } = tarHasher();
   try {
-    if (decompress) await pipeline(blob, decompress, extract);
-    else await pipeline(blob, extract);
+    if (decompress) await pipeline(blob, decompress, sink);
+    else await pipeline(blob, sink);
   } catch (e) {
     if (e instanceof GamelayerError) throw e;
     throw new GamelayerError('sbom.layer-unreadable', `layer ${layer.digest} in the local store is not a readable ${layer.mediaType}: ${(e as Error).message}`, 'rebuild the image (gamelayer build) so its layers are in the store');
   }
-  return { digest: layer.digest, files, whiteouts };
+  return { digest: layer.digest, files: members.files, whiteouts: members.whiteouts };
 }
 
 function decompressorFor(mediaType: string, digest: string): Duplex | undefined {

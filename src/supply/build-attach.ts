@@ -6,7 +6,7 @@ import type { GameConfig } from '../config/load.js';
 import { OciStore } from '../oci/store.js';
 import { pushTargetFor, type TargetOptions } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
-import { makeBuildSbom, pushSbom } from '../sbom/attach.js';
+import { attachBuildSbom } from '../sbom/attach.js';
 import type { Signer } from '../sign/keys.js';
 import type { BuildRecord } from '../types.js';
 import { signImage, type SignImageResult } from './image-signatures.js';
@@ -38,9 +38,8 @@ export async function attachSupplyChain(opts: AttachOptions): Promise<AttachResu
   const result: AttachResult = { signatures: [], signaturesAdded: 0, bytesSent: 0 };
   if (opts.sbom) {
     const store = await OciStore.open(opts.store, { create: false });
-    const sbom = await makeBuildSbom(config, store, record);
-    const up = await pushSbom(target, ref.repository, sbom.subject, sbom);
-    result.sbom = { digest: up.digest, bytes: up.bytes, files: sbom.files, upToDate: up.upToDate, bytesSent: up.bytesSent, via: up.via };
+    const up = await attachBuildSbom(config, store, record, target, ref.repository);
+    result.sbom = { digest: up.digest, bytes: up.bytes, files: up.files, upToDate: up.upToDate, bytesSent: up.bytesSent, via: up.via };
     result.bytesSent += up.bytesSent;
   }
   if (opts.signer) {

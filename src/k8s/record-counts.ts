@@ -1,0 +1,95 @@
+// What the deploy specs take from a build record's entries: per tree manifest, how many entries, their bytes, how
+// many are executable, and the same outside a chunked tree's chunk store. Read from the record's bytes one entry at
+// a time (state/record-summary.ts steps over the rest): a 1M-entry game's record is 170 MB of JSON, which parsed
+// whole took 626 MiB to emit a spec that needs a few numbers per tree.
+import { readFile } from 'node:fs/promises';
+import { CHUNKS_DIR } from '../chunk/recipe.js';
+import { errnoCode, GamelayerError } from '../errors.js';
+import { forEachElement, manifestHeads, objectMembers, parseBuildSummary, topLevelMembers, type BuildRecordSummary, type ManifestHead } from '../state/record-summary.js';
+import { isFileEntry, type BuildRecord, type FileEntry } from '../types.js';
+
+/** A manifest's entries counted as the deploy input needs them. */
+export interface EntryTotals {
+  entries: number;
+  /** Sum of the files' sizes. */
+  fileBytes: number;
+  /** Files with an executable bit. */
+  executables: number;
+  /** Entries outside the chunk store (`.gamelayer-chunks/`), and their files' bytes. */
+  outsideChunks: { entries: number; fileBytes: number };
+}
+
+export type CountedManifest = ManifestHead & EntryTotals;
+
+/** A build record as the deploy input reads it: its summary and its manifests' heads with their entries counted. */
+export interface DeployRecord extends BuildRecordSummary {
+  manifests: CountedManifest[];
+}
+
+/** Counts entries handed one at a time. */
+export function entryCounter(): { add(e: FileEntry): void; totals: EntryTotals } {
+  const totals: EntryTotals = { entries: 0, fileBytes: 0, executables: 0, outsideChunks: { entries: 0, fileBytes: 0 } };
+  return {
+    totals,
+    add(e) {
+      const bytes = e.type === 'file' ? e.size : 0;
+      totals.entries++;
+      totals.fileBytes += bytes;
+      if (e.type === 'file' && e.mode & 0o111) totals.executables++;
+      if (e.path !== CHUNKS_DIR && !e.path.startsWith(`${CHUNKS_DIR}/`)) {
+        totals.outsideChunks.entries++;
+        totals.outsideChunks.fileBytes += bytes;
+      }
+    },
+  };
+}
+
+/** The deploy view of a record held whole. */
+export function deployRecordOf(record: BuildRecord): DeployRecord {
+  const { manifests, plan: _plan, ...summary } = record;
+  return {
+    ...summary,
+    manifests: manifests.map(({ entries, ...head }) => {
+      const c = entryCounter();
+      for (const e of entries) c.add(e);
+      return { ...head, ...c.totals };
+    }),
+  };
+}
+
+/** The deploy view of the build record in `file`; the errors of `readBuildRecord` for a missing, scan or corrupt one. */
+export async function readDeployRecord(file: string): Promise<DeployRecord> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('record.no-build', `${file}: no build yet, run gamelayer build`);
+    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+  }
+  const summary = parseBuildSummary(file, bytes);
+  const heads = manifestHeads(file, bytes);
+  const corrupt = (problem: string) =>
+    new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
+  try {
+    const list = topLevelMembers(bytes).members.find((m) => m.key === 'manifests')!;
+    const manifests: CountedManifest[] = [];
+    forEachElement(bytes, list.valueStart, (start) => {
+      const n = manifests.length;
+      const entries = objectMembers(bytes, start).members.find((m) => m.key === 'entries');
+      if (!entries) throw corrupt(`manifests[${n}].entries: missing`);
+      const c = entryCounter();
+      let i = 0;
+      forEachElement(bytes, entries.valueStart, (s, end) => {
+        const e: unknown = JSON.parse(bytes.toString('utf8', s, end));
+        if (!isFileEntry(e)) throw corrupt(`manifests[${n}].entries[${i}]: not an entry (path, type, mode, size)`);
+        c.add(e);
+        i++;
+      });
+      manifests.push({ ...heads[n]!, ...c.totals });
+    });
+    return { ...summary, manifests };
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
+    throw e;
+  }
+}

@@ -1,0 +1,71 @@
+// The build's SBOM written into a temp file as it is made (hashed on the way), and that file as an upload source:
+// a 100k-file game's SBOM is 27 MiB of JSON, a 1M-file game's ten times that, so it is never held whole.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
+import type { BlobSource } from '../registry/upload.js';
+import { writeSbom, type SbomInput } from './cyclonedx.js';
+
+export interface SbomFile {
+  file: string;
+  digest: string;
+  size: number;
+  files: number;
+  /** The file as an upload source. */
+  source: BlobSource;
+  /** Removes the file. */
+  remove(): Promise<void>;
+}
+
+/** Text is written to the file in pieces of at least this many bytes. */
+const FLUSH = 1 << 20;
+
+/** Writes the SBOM of `input` into `file` (created; removed again on failure). */
+export async function writeSbomFile(input: SbomInput, file: string): Promise<SbomFile> {
+  const fh = await open(file, 'wx');
+  const hash = createHash('sha256');
+  let size = 0;
+  let pending: string[] = [];
+  let pendingLength = 0;
+  const flush = async () => {
+    if (!pending.length) return;
+    const bytes = Buffer.from(pending.join(''));
+    pending = [];
+    pendingLength = 0;
+    hash.update(bytes);
+    size += bytes.length;
+    await fh.write(bytes);
+  };
+  const remove = () => rm(file, { force: true });
+  let files: number;
+  try {
+    ({ files } = await writeSbom(input, async (text) => {
+      pending.push(text);
+      pendingLength += text.length;
+      if (pendingLength >= FLUSH) await flush();
+    }));
+    await flush();
+    await fh.close();
+  } catch (e) {
+    await fh.close().catch(() => undefined);
+    await remove();
+    throw e;
+  }
+  const digest = `sha256:${hash.digest('hex')}`;
+  return { file, digest, size, files, source: fileSource(file, digest, size), remove };
+}
+
+/** A file whose digest is known as an upload source (the registry checks the digest of what it receives). */
+function fileSource(file: string, digest: string, size: number): BlobSource {
+  return {
+    digest,
+    size,
+    origin: file,
+    open: (start = 0, end = size - 1) => createReadStream(file, { start, end }),
+    actualDigest: async () => {
+      const h = createHash('sha256');
+      for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+      return `sha256:${h.digest('hex')}`;
+    },
+  };
+}

@@ -1,0 +1,107 @@
+// The SBOM is written a tree's files at a time from a template (src/sbom/cyclonedx.ts writeSbom), not through the
+// CycloneDX library's objects: its bytes must be those the library makes of the whole document. The oracle here
+// builds the document with the library, as gamelayer did before, from the same files; paths are chosen to sort
+// differently under localeCompare and bytewise (case, accents, punctuation, digits, a decomposed accent).
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as CDX from '@cyclonedx/cyclonedx-library';
+import { describe, expect, it } from 'vitest';
+import { build } from '../src/pipeline/build.js';
+import { OciStore } from '../src/oci/store.js';
+import { serverImage } from '../src/sbom/attach.js';
+import { treeFiles, writeSbom, makeSbom, type SbomInput } from '../src/sbom/cyclonedx.js';
+import { writeSbomFile } from '../src/sbom/sbom-file.js';
+import { layerFiles } from '../src/sbom/layer-files.js';
+import { TREE_NAMES, type TreeName } from '../src/types.js';
+import { gamelayerVersion } from '../src/version.js';
+import { sampleGame } from './support/sample.js';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+
+const P = 'dev.gamelayer';
+
+/** The SBOM as the library makes it from the whole model (gamelayer's code before the template). */
+async function libraryDocument(input: SbomInput): Promise<string> {
+  const trees = await treeFiles(input);
+  const { record, subject } = input;
+  const bom = new CDX.Models.Bom();
+  const h = createHash('sha256').update(`gamelayer-sbom:${subject.digest}`).digest('hex');
+  const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  bom.serialNumber = `urn:uuid:${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  const game = new CDX.Models.Component(CDX.Enums.ComponentType.Container, record.game, { bomRef: 'game', version: record.version });
+  game.properties.add(new CDX.Models.Property(`${P}:image.digest`, subject.digest));
+  game.properties.add(new CDX.Models.Property(`${P}:image.mediaType`, subject.mediaType));
+  bom.metadata.component = game;
+  bom.metadata.tools.components.add(new CDX.Models.Component(CDX.Enums.ComponentType.Application, 'gamelayer', { version: gamelayerVersion() }));
+  for (const t of trees) {
+    const id = t.platform ? `${t.tree}@${t.platform}` : t.tree;
+    const c = new CDX.Models.Component(CDX.Enums.ComponentType.Application, t.tree, { bomRef: `tree:${id}` });
+    c.hashes.set(CDX.Enums.HashAlgorithm['SHA-256'], t.digest.replace(/^sha256:/, ''));
+    c.properties.add(new CDX.Models.Property(`${P}:tree.digest`, t.digest));
+    c.properties.add(new CDX.Models.Property(`${P}:mount`, t.mount));
+    for (const f of t.files) {
+      const fc = new CDX.Models.Component(CDX.Enums.ComponentType.File, f.path, { bomRef: `file:${id}:${f.path}` });
+      fc.hashes.set(CDX.Enums.HashAlgorithm['SHA-256'], f.sha256);
+      fc.properties.add(new CDX.Models.Property(`${P}:size`, String(f.size)));
+      c.components.add(fc);
+    }
+    bom.components.add(c);
+    game.dependencies.add(c.bomRef);
+  }
+  const normalized = new CDX.Serialize.JSON.Normalize.Factory(CDX.Spec.Spec1dot6).makeForBom().normalize(bom, { sortLists: true }) as {
+    dependencies?: { dependsOn?: string[] }[];
+  };
+  if (normalized.dependencies) normalized.dependencies = normalized.dependencies.filter((d) => d.dependsOn?.length);
+  return JSON.stringify(normalized);
+}
+
+const AWKWARD = ['B.txt', 'a.txt', 'a-b.txt', 'a_b.txt', 'a b.txt', 'A.txt', 'é.txt', 'e\u0301x.txt', 'ez.txt', 'Z/1.dat', 'z/10.dat', 'z/9.dat', '~x', '#y', 'Ünï/çødé.txt', '中文/名.txt'];
+
+describe('the SBOM written a tree at a time', () => {
+  it('has the bytes the CycloneDX library makes of the whole document (awkward paths, an empty tree)', async () => {
+    const { game, config } = await sampleGame();
+    for (const p of AWKWARD) {
+      await mkdir(path.dirname(path.join(game, 'app', p)), { recursive: true });
+      await writeFile(path.join(game, 'app', p), `${p}\n`);
+    }
+    // A tree without files: no list of components at all.
+    await rm(path.join(game, 'engine-media'), { recursive: true });
+    await mkdir(path.join(game, 'engine-media', 'empty'), { recursive: true });
+    const built = await build({ config });
+    const store = await OciStore.open(built.store, { create: false });
+    const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
+    const top = serverImage(built.record);
+    const input: SbomInput = { record: built.record, store, stateDir: config.stateDir, mounts, subject: top, base: [] };
+
+    const expected = await libraryDocument(input);
+    const pieces: string[] = [];
+    const { files } = await writeSbom(input, (s) => void pieces.push(s));
+    expect(pieces.join('')).toBe(expected);
+    expect(pieces.length).toBeGreaterThan(2); // written in pieces, not as one string
+    expect(files).toBe(built.record.manifests.flatMap((m) => m.entries).filter((e) => e.type === 'file').length);
+    expect((await makeSbom(input)).bytes.toString('utf8')).toBe(expected);
+
+    // Into a file, hashed on the way: the upload source's digest is the document's.
+    const file = path.join(config.stateDir, 'sbom-test.json');
+    const written = await writeSbomFile(input, file);
+    const bytes = await readFile(file);
+    expect(bytes.toString('utf8')).toBe(expected);
+    expect(written).toMatchObject({ size: bytes.length, files, digest: `sha256:${createHash('sha256').update(bytes).digest('hex')}` });
+    expect(await written.source.actualDigest!()).toBe(written.digest);
+    await written.remove();
+
+    // A second build removes a folder (a patch layer whites it out) beside one whose name it begins: only the
+    // removed folder's files leave the tree.
+    await rm(path.join(game, 'app', 'Scripts', 'ai'), { recursive: true });
+    await mkdir(path.join(game, 'app', 'Scripts', 'ai2'), { recursive: true });
+    await writeFile(path.join(game, 'app', 'Scripts', 'ai2', 'kept.lua'), 'kept\n');
+    const again = await build({ config });
+    const next: SbomInput = { ...input, record: again.record, subject: serverImage(again.record) };
+    const whiteouts = await Promise.all(again.record.layers.filter((l) => l.tree === 'app').map(async (l) => (await layerFiles(store, config.stateDir, l)).whiteouts));
+    expect(whiteouts.flat()).toContain('opt/local/app/Scripts/.wh.ai');
+    const doc = (await makeSbom(next)).bytes.toString('utf8');
+    expect(doc).toBe(await libraryDocument(next));
+    expect(doc).toContain('"file:app:Scripts/ai2/kept.lua"');
+    expect(doc).not.toContain('file:app:Scripts/ai/');
+  }, 120_000);
+});
