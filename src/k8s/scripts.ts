@@ -59,6 +59,8 @@ export function copyScript(tree: string, from: string, to: string, options: Copy
     `if [ ! -d ${src} ]; then echo "gamelayer: ${tree}: "${src}" is missing from this image" >&2; exit 1; fi`,
     targetCheck(`gamelayer: ${tree}:`, dst),
     `cp -R -P ${shellQuote(`${from}/.`)} ${shellQuote(`${to}/`)}`,
+    // A link the tree held under the sentinel's name is replaced, never written through.
+    `rm -f ${sentinel}`,
     `: > ${sentinel}`,
     `echo "gamelayer: ${tree}: copied to "${dst}`,
     '',
