@@ -127,3 +127,30 @@ describe('init copy of a hostile chunked tree image never writes outside its vol
     expect(lstatSync(path.join(to, COPY_SENTINEL)).isFile()).toBe(true);
   });
 });
+
+describe('a copy that fails never leaves a .complete the tree image held', () => {
+  it('the plain copy: cp fails after copying the image\'s .complete; the target has none', async () => {
+    const { to } = await setup(false);
+    const plain = path.join(work, 'plain-complete');
+    mkdirSync(path.join(plain, 'sub'), { recursive: true });
+    writeFileSync(path.join(plain, 'sub', 'x'), 'x\n');
+    writeFileSync(path.join(plain, COPY_SENTINEL), '');
+    writeFileSync(path.join(to, 'sub'), 'a file where the tree has a folder\n');
+    const r = run(variants[1]!.bin(), plain, to, false);
+    expect(r.status).not.toBe(0);
+    expect(existsSync(path.join(to, COPY_SENTINEL))).toBe(false);
+  });
+
+  for (const v of variants) {
+    it(`${v.label}: an assembly that fails leaves no .complete, even one the image held`, async () => {
+      const { from, to } = await setup(v.native);
+      writeFileSync(path.join(from, COPY_SENTINEL), '');
+      // A recipe whose chunks are not there.
+      writeFileSync(path.join(from, CHUNK_STORE, 'r', 'tool.bin'), readFileSync(path.join(from, CHUNK_STORE, 'r', 'tool.bin'), 'utf8').replace(/^[0-9a-f]{64} /m, `${'0'.repeat(64)} `));
+      const r = run(v.bin(), from, to);
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/tool\.bin \(recipe .*\): chunk 1 \(0{64}\) is missing/);
+      expect(existsSync(path.join(to, COPY_SENTINEL))).toBe(false);
+    });
+  }
+});

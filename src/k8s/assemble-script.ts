@@ -48,6 +48,9 @@ export function chunkedCopyScript(tree: string, from: string, to: string, sentin
   const tag = `gamelayer: ${tree}:`;
   return `set -eu
 rm -f ${sent}
+# A copy that stops early leaves no sentinel, not even one the tree image held (a damaged or hostile image).
+gl_unfinished() { rm -f ${sent}; }
+trap gl_unfinished EXIT
 if [ ! -d ${src} ]; then echo "${tag} "${src}" is missing from this image" >&2; exit 1; fi
 ${targetCheck(tag, dst)}
 # 1. The tree without its chunk store, as the plain copy does it (cp -R -P: modes and links kept).
@@ -194,6 +197,7 @@ elif [ -d "$gl_r" ]; then
 fi
 # 3. Only now is the tree complete (a link the tree held under the sentinel's name is replaced, not written through).
 rm -f ${sent}
+trap - EXIT
 : > ${sent}
 echo "${tag} copied to "${dst}", big files assembled from their chunks"
 `;
