@@ -5,6 +5,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { listRemote } from '../src/inventory/remote.js';
 import { RegistryClient } from '../src/registry/client.js';
 
 let server: http.Server;
@@ -31,6 +33,15 @@ beforeAll(async () => {
     const m = /^\/v2\/([a-z]+)\/tags\/list/.exec(req.url ?? '');
     const page = m && pages[m[1]!];
     if (page) return page(res, req.url!);
+    // Repositories whose one tag names a manifest no registry holds: not JSON, or a layer size that is text.
+    const manifest = /^\/v2\/(badjson|badsize)\/(tags\/list|manifests\/v1)/.exec(req.url ?? '');
+    if (manifest) {
+      if (manifest[2] === 'tags/list') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: manifest[1], tags: ['v1'] }));
+      const layer = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${'a'.repeat(64)}`, size: '12' };
+      const body = manifest[1] === 'badjson' ? '{"schemaVersion": 2,' : JSON.stringify({ schemaVersion: 2, config: { ...layer, size: 2 }, layers: [layer] });
+      const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+      return void res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': digest }).end(body);
+    }
     res.writeHead(404).end();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -61,5 +72,13 @@ describe('a tag list no registry sends', () => {
     requests = 0;
     await expect(client().listTags('loop')).rejects.toThrow(/list tags of loop: .* answered HTTP 200 with Link rel="next" to a page already read/);
     expect(requests).toBe(2);
+  });
+
+  it('ls: refuses a manifest that is not JSON, or whose layer size is not a byte count, naming the tag', async () => {
+    await expect(listRemote(client(), 'badjson')).rejects.toThrow(new RegExp(`^${host}/badjson:v1: the manifest is not JSON; that is not a registry's answer$`));
+    await expect(listRemote(client(), 'badsize')).rejects.toMatchObject({
+      code: 'registry.bad-answer',
+      message: `${host}/badsize:v1: the manifest's descriptors are not digests with byte counts; that is not a registry's answer`,
+    });
   });
 });
