@@ -274,15 +274,27 @@ static int write_chunks(const job *j, int out, XXH64_state_t *whole, char *buf) 
   return 0;
 }
 
-/** mkdir -p of the folder above `path` (the tree's own folders are there already: the copy made them). */
-static int make_parents(char *path) {
-  char *slash = strrchr(path, '/');
-  if (!slash || slash == path) return 1;
-  *slash = 0;
-  struct stat st;
-  int ok = stat(path, &st) == 0 ? S_ISDIR(st.st_mode) : (make_parents(path) && (mkdir(path, 0777) == 0 || errno == EEXIST));
-  *slash = '/';
-  return ok;
+/**
+ * Makes the folders of `rel` below `dst` one by one (the tree's own folders are there already: the copy made them).
+ * None may be a link: a damaged or hostile image whose copied tree holds a link where the file's folder should be
+ * must not have the copy write through it, outside the volume. 0 on success; otherwise it has printed why.
+ */
+static int make_parents(const job *j) {
+  char path[sizeof j->out];
+  size_t base = strlen(dst);
+  memcpy(path, j->out, sizeof path);
+  for (char *slash = strchr(path + base + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+    *slash = 0;
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+      if (S_ISLNK(st.st_mode)) return fail("%s (recipe %s): %s is a link in the copied tree, not a folder: refusing to write through it", j->rel, j->recipe, path + base + 1), 1;
+      if (!S_ISDIR(st.st_mode)) return fail("%s (recipe %s): cannot create the folder of %s: %s is not a folder", j->rel, j->recipe, j->out, path), 1;
+    } else if (mkdir(path, 0777) != 0 && errno != EEXIST) {
+      return fail("%s (recipe %s): cannot create the folder of %s: %s", j->rel, j->recipe, j->out, strerror(errno)), 1;
+    }
+    *slash = '/';
+  }
+  return 0;
 }
 
 /**
@@ -375,11 +387,14 @@ static int assemble(const char *recipe, int check_only, char *buf) {
     goto out;
   }
 
-  if (!make_parents(j.out)) {
-    fail("%s (recipe %s): cannot create the folder of %s: %s", j.rel, recipe, j.out, strerror(errno));
+  if (make_parents(&j) != 0) goto out;
+  // A link the tree held under the temporary's name is removed, never written through (the rename below replaces
+  // a link under the file's own name, it does not follow it).
+  if (unlink(j.tmp) != 0 && errno != ENOENT) {
+    fail("%s (recipe %s): cannot create %s: %s", j.rel, recipe, j.tmp, strerror(errno));
     goto out;
   }
-  int out = open(j.tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  int out = open(j.tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
   if (out < 0) {
     fail("%s (recipe %s): cannot create %s: %s", j.rel, recipe, j.tmp, strerror(errno));
     goto out;

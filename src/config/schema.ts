@@ -79,9 +79,23 @@ const baseImage = z
     ),
   );
 
-const absolutePath = z.string().refine((v) => v.startsWith('/') && !v.split('/').includes('..'), {
-  message: 'expected an absolute path inside the image such as /opt/local/engine',
-});
+/**
+ * Paths a container runtime mounts its own file systems on (a tree there is hidden, a volume there refused), and `/`
+ * itself (the whole image: the base's `sh` and `cp` too).
+ */
+const RUNTIME_OWNED = ['proc', 'sys', 'dev'];
+
+const absolutePath = z
+  .string()
+  .refine((v) => v.startsWith('/') && !v.split('/').includes('..') && !/[\u0000-\u001f\u007f]/.test(v), {
+    message: 'expected an absolute path inside the image such as /opt/local/engine',
+  })
+  .superRefine((v, ctx) => {
+    const first = v.split('/').find((p) => p !== '');
+    if (v.startsWith('/') && (first === undefined || RUNTIME_OWNED.includes(first))) {
+      ctx.addIssue({ code: 'custom', message: `${v} is a path the container runtime owns (/, /proc, /sys, /dev): expected a folder of the image such as /opt/local/engine` });
+    }
+  });
 
 /**
  * A glob that could match outside the tree: absolute, or with a `..` segment (also inside braces or extglobs,

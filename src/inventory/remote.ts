@@ -4,6 +4,7 @@
 import pLimit from 'p-limit';
 import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from '../registry/artifact.js';
 import type { RegistryClient } from '../registry/client.js';
+import { GamelayerError } from '../errors.js';
 
 export type RemoteKind = 'image' | 'index' | 'record' | 'other';
 
@@ -39,7 +40,7 @@ export async function listRemote(client: RegistryClient, repo: string, concurren
     tags.map((tag) =>
       limit(async () => {
         const m = await client.getManifest(repo, tag);
-        const doc = JSON.parse(m.bytes.toString('utf8')) as ManifestDoc;
+        const doc = manifestDoc(m.bytes, `${client.host}/${repo}:${tag}`);
         const mediaType = m.mediaType || doc.mediaType || '';
         const isRecord = tag.endsWith(RECORD_TAG_SUFFIX) || Boolean(doc.artifactType?.startsWith(RECORD_ARTIFACT));
         let size = m.size;
@@ -76,7 +77,8 @@ export async function listRemote(client: RegistryClient, repo: string, concurren
 /** A platform manifest's config and layers, leaving out blobs already in `seen` (an earlier platform's). */
 async function childSize(client: RegistryClient, repo: string, digest: string, seen: Set<string>): Promise<number> {
   const m = await client.getManifest(repo, digest);
-  const doc = JSON.parse(m.bytes.toString('utf8')) as ManifestDoc;
+  if (m.digest !== digest) throw new GamelayerError('registry.digest', `${client.host}/${repo}@${digest}: the manifest the registry sent hashes to ${m.digest}`);
+  const doc = manifestDoc(m.bytes, `${client.host}/${repo}@${digest}`);
   let n = 0;
   for (const b of [...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) {
     if (b.digest !== undefined && seen.has(b.digest)) continue;
@@ -84,4 +86,27 @@ async function childSize(client: RegistryClient, repo: string, digest: string, s
     n += b.size;
   }
   return n;
+}
+
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+const isSize = (n: unknown): n is number => Number.isSafeInteger(n) && (n as number) >= 0;
+
+/**
+ * A manifest's JSON, with the descriptors `ls` adds up checked: a digest that is a digest (it names the next request)
+ * and a size that is a byte count. Anything else is the registry's bad answer, named, never a crash or a NaN size.
+ */
+function manifestDoc(bytes: Buffer, where: string): ManifestDoc {
+  let doc: ManifestDoc;
+  try {
+    doc = JSON.parse(bytes.toString('utf8')) as ManifestDoc;
+  } catch {
+    throw new GamelayerError('registry.bad-answer', `${where}: the manifest is not JSON; that is not a registry's answer`);
+  }
+  const descriptors = [...(doc?.config ? [doc.config] : []), ...(Array.isArray(doc?.layers) ? doc.layers : []), ...(Array.isArray(doc?.manifests) ? doc.manifests : [])];
+  const bad = descriptors.find((d) => !d || !isSize(d.size) || (d.digest !== undefined && !DIGEST.test(d.digest)));
+  if (!doc || typeof doc !== 'object' || (doc.layers !== undefined && !Array.isArray(doc.layers)) || (doc.manifests !== undefined && !Array.isArray(doc.manifests)) || bad) {
+    throw new GamelayerError('registry.bad-answer', `${where}: the manifest's descriptors are not digests with byte counts; that is not a registry's answer`);
+  }
+  for (const d of doc.manifests ?? []) if (d.digest === undefined) throw new GamelayerError('registry.bad-answer', `${where}: an index entry names no digest; that is not a registry's answer`);
+  return doc;
 }

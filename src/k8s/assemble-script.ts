@@ -48,6 +48,9 @@ export function chunkedCopyScript(tree: string, from: string, to: string, sentin
   const tag = `gamelayer: ${tree}:`;
   return `set -eu
 rm -f ${sent}
+# A copy that stops early leaves no sentinel, not even one the tree image held (a damaged or hostile image).
+gl_unfinished() { rm -f ${sent}; }
+trap gl_unfinished EXIT
 if [ ! -d ${src} ]; then echo "${tag} "${src}" is missing from this image" >&2; exit 1; fi
 ${targetCheck(tag, dst)}
 # 1. The tree without its chunk store, as the plain copy does it (cp -R -P: modes and links kept).
@@ -132,8 +135,18 @@ gl_file() {
   exec 3<&-
   batches=$batches$batch
   if [ "$total" != "$size" ]; then gl_fail "$gl_where: its $n chunks sum to $total bytes, its size is $size"; return 1; fi
-  d=\${gl_out%/*}
-  if [ ! -d "$d" ]; then mkdir -p "$d" || { gl_fail "$gl_where: cannot create $d"; return 1; }; fi
+  # Folders below the target made one by one, none a link: a damaged or hostile image whose copied tree holds a link
+  # where the file's folder should be must not have the copy write through it, outside the volume.
+  d=$gl_dst gl_rest=$gl_rel
+  while :; do
+    case $gl_rest in */*) ;; *) break ;; esac
+    d=$d/\${gl_rest%%/*} gl_rest=\${gl_rest#*/}
+    if [ -L "$d" ]; then gl_fail "$gl_where: \${d#"$gl_dst/"} is a link in the copied tree, not a folder: refusing to write through it"; return 1; fi
+    if [ ! -d "$d" ]; then mkdir "$d" || { gl_fail "$gl_where: cannot create $d"; return 1; }; fi
+  done
+  # A link where the file or its temporary goes is removed, never written or moved through; a folder there is refused.
+  if [ -L "$gl_out" ]; then rm -f "$gl_out"; elif [ -d "$gl_out" ]; then gl_fail "$gl_where: $gl_out is a folder in the copied tree"; return 1; fi
+  rm -f "$gl_tmp" 2>/dev/null || :
   # Write, then hash what was written: cheaper in CPU, the binding cost, than hashing in a pipe beside the write
   # (busybox's tee moves 1 KiB per read; a second cat of each batch into the hash's pipe costs a third more CPU
   # here). The file is read back from the page cache; under a copy memory limit below the file's size, partly from
@@ -182,7 +195,9 @@ elif [ -d "$gl_r" ]; then
   for gl_p in $gl_pids; do wait "$gl_p" || gl_failed=1; done
   if [ "$gl_failed" != 0 ]; then echo "${tag} a file could not be assembled from its chunks: "${dst}" is incomplete and gets no ${sentinel}" >&2; exit 1; fi
 fi
-# 3. Only now is the tree complete.
+# 3. Only now is the tree complete (a link the tree held under the sentinel's name is replaced, not written through).
+rm -f ${sent}
+trap - EXIT
 : > ${sent}
 echo "${tag} copied to "${dst}", big files assembled from their chunks"
 `;

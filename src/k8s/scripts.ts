@@ -56,9 +56,15 @@ export function copyScript(tree: string, from: string, to: string, options: Copy
   return [
     'set -eu',
     `rm -f ${sentinel}`,
+    // A copy that stops early leaves no sentinel, not even one the tree image held (a damaged or hostile image).
+    `gl_unfinished() { rm -f ${sentinel}; }`,
+    'trap gl_unfinished EXIT',
     `if [ ! -d ${src} ]; then echo "gamelayer: ${tree}: "${src}" is missing from this image" >&2; exit 1; fi`,
     targetCheck(`gamelayer: ${tree}:`, dst),
     `cp -R -P ${shellQuote(`${from}/.`)} ${shellQuote(`${to}/`)}`,
+    // A link the tree held under the sentinel's name is replaced, never written through.
+    `rm -f ${sentinel}`,
+    'trap - EXIT',
     `: > ${sentinel}`,
     `echo "gamelayer: ${tree}: copied to "${dst}`,
     '',

@@ -15,8 +15,8 @@ export const ASSEMBLER_PROBE = 'gamelayer-assemble 1';
 
 /** The committed binaries (scripts/build-native.sh prints these after a rebuild; test/native-assemble.test.ts checks). */
 const BINARIES: Record<string, { file: string; size: number; sha256: string }> = {
-  amd64: { file: 'gamelayer-assemble-linux-amd64', size: 67224, sha256: '05d79196e31b7050c58dcdcb2fc26de0fec5b275479a5b3d6b903f97a4008109' },
-  arm64: { file: 'gamelayer-assemble-linux-arm64', size: 600208, sha256: '4a976448dcce33bbc49a7fda5b40f49bc96e0906dd5011d21655268ba68e045d' },
+  amd64: { file: 'gamelayer-assemble-linux-amd64', size: 67224, sha256: 'a33d71e1ce96c204f12eeba2665ab19d113b878f818d2f840a6434be090ad31b' },
+  arm64: { file: 'gamelayer-assemble-linux-arm64', size: 665744, sha256: '90f5a12218bd24b4fdfeae06bbd4f40a49f4413606f8deb42d000dacf56ba0e5' },
 };
 
 /** native/bin of gamelayer's package (a checkout or the installed package; from src/, dist/ and the CLI bundle alike). */

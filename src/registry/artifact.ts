@@ -619,9 +619,29 @@ async function readRecord(
   if (value === undefined) throw new DamagedRecordError(`${where}: invalid build record: not JSON`);
   const record = parseStored(buildRecordSchema, value);
   if (!record.ok) throw new DamagedRecordError(`${where}: invalid build record: ${record.problem}`);
+  const notDigest = firstNonDigest(record.value);
+  if (notDigest) throw new DamagedRecordError(`${where}: invalid build record: ${notDigest.field}: ${JSON.stringify(notDigest.value)} is not a digest (sha256:<64 hex digits>)`);
   // Checked and shaped by the same schema as the local copy: a build planned on either writes the same bytes.
   const documents = viaIndex ? { index: { digest: top.digest, bytes: top.bytes }, manifest: { digest: m.digest, bytes: m.bytes }, blob: { digest: layer.digest, bytes } } : undefined;
   return { record: record.value, subject, digest: top.digest, recordBlob: layer.digest, ...(documents ? { documents } : {}) };
+}
+
+const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/**
+ * The first digest of a record that is not `sha256:<64 hex>`. The record's digests name blobs and manifests in
+ * requests (a `sha256:<hex>/../…` would resolve to another path of the registry) and in the manifests a build puts:
+ * a record from the registry is trusted with none that is not one.
+ */
+function firstNonDigest(r: BuildRecord): { field: string; value: string } | undefined {
+  const fields: [string, string | undefined][] = [
+    ...r.layers.flatMap((l, i): [string, string][] => [[`layers[${i}].digest`, l.digest], [`layers[${i}].diffID`, l.diffID]]),
+    ...r.images.flatMap((im, i): [string, string][] => [[`images[${i}].digest`, im.digest], ...(im.layers ?? []).map((l, j): [string, string] => [`images[${i}].layers[${j}].digest`, l.digest])]),
+    ['index', r.index],
+    ...(r.bases ?? []).map((b, i): [string, string] => [`bases[${i}].digest`, b.digest]),
+  ];
+  for (const [field, value] of fields) if (value !== undefined && !SHA256_DIGEST.test(value)) return { field, value };
+  return undefined;
 }
 
 function staleRecord(where: string, name: string, has: string | undefined, wanted: string): GamelayerError {

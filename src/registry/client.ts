@@ -122,6 +122,8 @@ function isHtml(res: HttpResponse): boolean {
 const DIGEST_FORM = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 /** A manifest reference is a digest or a tag, and a tag has no colon. */
 const isDigest = (reference: string): boolean => reference.includes(':');
+/** A tag, as the distribution spec defines it. */
+const TAG_FORM = /^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$/;
 
 export interface ManifestInfo {
   digest: string;
@@ -403,7 +405,10 @@ export class RegistryClient {
     const tags: string[] = [];
     const n = Math.min(1000, Math.max(1, Math.floor(pageSize)));
     let target: string | URL = `/v2/${repo}/tags/list?n=${n}`;
+    // Pages read: a `next` naming one again would list the same tags without end.
+    const read = new Set<string>();
     for (let page = 0; page < 10_000; page++) {
+      read.add(new URL(target, this.base).href);
       const res: HttpResponse = await this.request({
         method: 'GET',
         target,
@@ -416,13 +421,26 @@ export class RegistryClient {
         await res.discard();
         return tags;
       }
-      const body = JSON.parse(await res.text()) as { tags?: string[] | null };
-      tags.push(...(body.tags ?? []));
+      const what = `list tags of ${repo}`;
+      let body: { tags?: unknown };
+      try {
+        body = JSON.parse(await res.text()) as { tags?: unknown };
+      } catch {
+        throw this.badAnswer(what, res, 'a tag list that is not JSON');
+      }
+      // Tags name what `ls` shows and what `prune` keeps: each must be a tag (the distribution spec's grammar).
+      const list = body?.tags ?? [];
+      if (!Array.isArray(list) || !list.every((t) => typeof t === 'string' && TAG_FORM.test(t))) {
+        throw this.badAnswer(what, res, 'a tag list whose tags are not all tag names');
+      }
+      tags.push(...(list as string[]));
       const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.header('link') ?? '');
       if (!next) return tags;
       target = this.resolve(next[1]!, typeof target === 'string' ? new URL(target, this.base) : target);
+      if (read.has(target.href)) throw this.badAnswer(what, res, 'Link rel="next" to a page already read');
     }
-    return tags;
+    // A listing cut short would let prune take tagged images for untagged ones.
+    throw new GamelayerError('registry.protocol', `list tags of ${repo}: ${this.host} listed more than 10000 pages of tags`);
   }
 
   /** The answer with its body reads failing as GamelayerErrors (too large, a reset while reading) naming the request. */

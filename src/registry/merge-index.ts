@@ -4,7 +4,8 @@
 // trees agree and every child manifest is confirmed in the repository; the indexes go up before the record, the
 // record (which moves the line's tag) last.
 import { GamelayerError } from '../errors.js';
-import { imageIndex, parsePlatform } from '../oci/image.js';
+import { createHash } from 'node:crypto';
+import { formatPlatform, imageIndex, parsePlatform } from '../oci/image.js';
 import { LAST_BUILD, markPushed, recordsDir, writeRecord } from '../state/records.js';
 import { MEDIA_TREES, SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type Descriptor, type TreeManifest } from '../types.js';
 import { fetchBuildRecordFor, pushBuildRecord, type PushBuildRecordResult } from './artifact.js';
@@ -12,6 +13,8 @@ import { MEDIA_TYPES } from './client.js';
 import { putManifestSettled } from './manifest-put.js';
 import { pushTargetFor, type TargetOptions } from './connect.js';
 import { parseReference } from './reference.js';
+import { getSmallBlob } from './small-blob.js';
+import type { RegistryClient } from './client.js';
 import path from 'node:path';
 
 /** The tag a build of one platform pushes its server image under: `<tag>-linux-arm64` (its trees add `-<tree>`). */
@@ -28,6 +31,8 @@ export interface MergeIndexOptions extends TargetOptions {
   platforms: string[];
   /** The line of work whose tag moves to the merged record (as `build --push` would). */
   line?: string;
+  /** The config's game: every platform build must be a build of it (its record goes into this game's state). */
+  game?: string;
   /** The game's `.gamelayer/`: the merged record is written there too (with where it was pushed). */
   stateDir?: string;
 }
@@ -75,6 +80,11 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
     builds.push({ platform, tag, record });
   }
   const first = builds[0]!;
+  for (const b of builds) {
+    if (opts.game !== undefined && b.record.game !== opts.game) {
+      throw new GamelayerError('index.game-differs', `${where}:${b.tag}: a build of ${b.record.game}, not of ${opts.game} (the config's game)`, 'merge the builds of this game: check the repository');
+    }
+  }
   for (const b of builds.slice(1)) {
     if (b.record.game !== first.record.game) {
       throw new GamelayerError('index.game-differs', `${where}: ${first.tag} is a build of ${first.record.game}, ${b.tag} of ${b.record.game}`);
@@ -120,6 +130,7 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
       }
       const m = await client.getManifest(repo, image.digest);
       if (m.digest !== image.digest) throw new GamelayerError('registry.digest', `${where}@${image.digest}: the manifest the registry sent hashes to ${m.digest}`);
+      await checkChildPlatform(client, repo, m.bytes, b.platform, `${label}: the ${name} image of the ${b.platform} build (${image.digest})`);
       list.push({ mediaType: image.mediaType, digest: image.digest, size: m.size, platform: parsePlatform(b.platform) });
       Object.assign(annotations, manifestAnnotations(m.bytes));
     }
@@ -165,6 +176,38 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
     record: pushed,
     recordFile,
   };
+}
+
+/**
+ * The index says which platform each child runs on; the record that named the child is the registry's word, so the
+ * child itself must say it: an image manifest (not an index) whose config names that os/architecture/variant.
+ */
+async function checkChildPlatform(client: RegistryClient, repo: string, manifest: Buffer, platform: string, what: string): Promise<void> {
+  const json = parseJson(manifest) as { config?: { digest?: unknown } } | undefined;
+  const digest = json?.config?.digest;
+  if (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
+    throw new GamelayerError('index.platform-record', `${what} is not an image manifest`, 'push the platform build again');
+  }
+  const bytes = await getSmallBlob(client, repo, digest, `get config ${digest} from ${repo}`);
+  if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== digest) {
+    throw new GamelayerError('registry.digest', `${what}: its config ${digest} from the registry does not match its digest`);
+  }
+  const config = parseJson(bytes) as { os?: unknown; architecture?: unknown; variant?: unknown } | undefined;
+  const want = parsePlatform(platform);
+  const got = { os: String(config?.os), architecture: String(config?.architecture), ...(typeof config?.variant === 'string' ? { variant: config.variant } : {}) };
+  // linux/arm64 and linux/arm64/v8 are one platform.
+  const variant = (p: { architecture: string; variant?: string }) => p.variant ?? (p.architecture === 'arm64' ? 'v8' : '');
+  if (got.os !== want.os || got.architecture !== want.architecture || variant(got) !== variant(want)) {
+    throw new GamelayerError('index.platform-record', `${what} is an image of ${formatPlatform(got)}, not of ${platform}`, `push the ${platform} build again`);
+  }
+}
+
+function parseJson(bytes: Buffer): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 /** A media tree of one platform build: its tree digest and the digests of its layers, in order. */

@@ -129,11 +129,14 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     return out;
   };
   const goneChildren = await childrenOf([...deleted.values()].map((t) => t[0]!));
-  if (goneChildren.size) {
-    for (const c of await childrenOf([...tags].filter((t) => !removedTags.has(t)))) goneChildren.delete(c);
-    for (const d of survivingDigests) if (d) goneChildren.delete(d);
-  }
-  const attached = await attachedTo(client, repo, [...deleted.keys(), ...goneChildren], tags, digestOf);
+  const keptChildren = await childrenOf([...tags].filter((t) => !removedTags.has(t)));
+  for (const c of keptChildren) goneChildren.delete(c);
+  for (const d of survivingDigests) if (d) goneChildren.delete(d);
+  // What is attached is found through tags anyone who may push can write (`sha256-<hex>`, `.sig`): it is never
+  // taken to be a manifest a kept tag names (other than those attachment tags themselves) or a kept index lists.
+  const keptByTag = [...tags].filter((t) => !removedTags.has(t) && !t.startsWith('sha256-')).map((t) => digestOf.get(t));
+  const protectedDigests = new Set([...keptByTag, ...keptChildren]);
+  const attached = (await attachedTo(client, repo, [...deleted.keys(), ...goneChildren], tags, digestOf)).filter((a) => !protectedDigests.has(a.digest));
   const result: PruneResult = {
     repository: `${client.host}/${repo}`,
     applied: Boolean(opts.apply),

@@ -37,6 +37,7 @@ export function register(program: Command): void {
         tag,
         platforms: flags.platform ?? config.platforms,
         line,
+        game: config.game,
         stateDir: config.stateDir,
       });
       // The platform builds signed their own manifests (and SBOMs, attached to them); the indexes are new here.

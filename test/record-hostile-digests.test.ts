@@ -1,0 +1,60 @@
+// A registry whose build record names its layers and images by strings that are not digests (`sha256:<hex>/../…`,
+// which a URL resolves to another path of the registry): a fresh host must take that record as damaged (it plans
+// afresh with a warning, as for any invalid record) and never put such a string into a request or a manifest.
+import { cp } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fetchBuildRecordFor, pushBuildRecord } from '../src/registry/artifact.js';
+import { runCli } from './support/cli-process.js';
+import { startRegistry, type TestRegistry } from './support/registry.js';
+import { copySample } from './support/sample.js';
+import { tempDir } from './support/tmp.js';
+
+let registry: TestRegistry;
+let game: string;
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  game = await tempDir();
+  copySample(game);
+}, 120_000);
+afterAll(async () => {
+  await registry?.stop();
+});
+
+async function host(): Promise<string> {
+  const dir = await tempDir();
+  await cp(game, dir, { recursive: true });
+  return dir;
+}
+
+describe('a build record whose digests are not digests', () => {
+  it('a fresh host plans afresh with a warning naming the field, and pushes a sound image', async () => {
+    const name = `studio/digests-${process.pid}`;
+    const repo = `${registry.host}/${name}`;
+    const first = await runCli(['build', '--push', repo, '--tag', 'v1', '--line', 'main'], { cwd: await host() });
+    expect(first.code, first.stderr).toBe(0);
+
+    const found = await fetchBuildRecordFor(`${repo}:v1`);
+    const layer = found.record.layers[0]!;
+    const hex = layer.digest.slice('sha256:'.length);
+    // Resolves (URL dot segments) to the layer's own blob: a HEAD of it answers 200.
+    const lie = {
+      ...found.record,
+      createdAt: new Date(Date.parse(found.record.createdAt) + 60_000).toISOString(),
+      layers: found.record.layers.map((l, i) => (i === 0 ? { ...l, digest: `sha256:${hex}/../sha256:${hex}` } : l)),
+    };
+    const server = found.record.images.find((i) => i.name === 'server')!;
+    const head = await fetch(`${registry.url}/v2/${name}/manifests/${server.digest}`, { method: 'HEAD', headers: { accept: server.mediaType } });
+    const subject = { mediaType: server.mediaType, digest: server.digest, size: Number(head.headers.get('content-length')) };
+    await pushBuildRecord({ to: repo, record: lie, subject, tags: ['v1'], line: 'main' });
+
+    const fresh = await runCli(['build', '--push', repo, '--tag', 'v2', '--line', 'main'], { cwd: await host() });
+    expect(fresh.code, fresh.stderr).toBe(0);
+    expect(fresh.stderr).toMatch(/layers\[0\]\.digest: "sha256:[0-9a-f]{64}\/\.\.\/sha256:[0-9a-f]{64}" is not a digest/);
+    // The image it pushed is the first build's: same content, same layers.
+    const v2 = (await fetchBuildRecordFor(`${repo}:v2`)).record;
+    expect(v2.layers.map((l) => l.digest)).toEqual(found.record.layers.map((l) => l.digest));
+    // The library's reader says the same.
+    await expect(fetchBuildRecordFor(`${repo}:v1`)).rejects.toThrow(/invalid build record: layers\[0\]\.digest: .* is not a digest/);
+  }, 240_000);
+});

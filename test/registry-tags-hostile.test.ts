@@ -1,0 +1,84 @@
+// A registry (or something in front of one) answering the tag list with what no registry sends: a body that is not
+// JSON, tags that are not tag names, a `Link: rel="next"` naming a page already read (an endless listing that grew
+// the list with the same page each time). `ls` and `prune` take this list as the repository's tags (prune keeps
+// what they name), so each is refused, naming the request, rather than crashing or looping.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { listRemote } from '../src/inventory/remote.js';
+import { RegistryClient } from '../src/registry/client.js';
+
+let server: http.Server;
+let host: string;
+let requests = 0;
+
+const pages: Record<string, (res: http.ServerResponse, url: string) => void> = {
+  notjson: (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"name": "x", "tags": ['),
+  notstrings: (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: 'x', tags: ['v1', { evil: true }] })),
+  astring: (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: 'x', tags: 'v1' })),
+  badname: (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: 'x', tags: ['v1', '../../x'] })),
+  // Two pages, each naming the other as the next.
+  loop: (res, url) =>
+    res
+      .writeHead(200, { 'content-type': 'application/json', link: `</v2/loop/tags/list?n=1000${url.includes('last=') ? '' : '&last=v1'}>; rel="next"` })
+      .end(JSON.stringify({ name: 'loop', tags: ['v1'] })),
+  fine: (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: 'fine', tags: ['v1', 'v2.gamelayer-record'] })),
+};
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    requests++;
+    if (req.url === '/v2/') return void res.writeHead(200).end('{}');
+    const m = /^\/v2\/([a-z]+)\/tags\/list/.exec(req.url ?? '');
+    const page = m && pages[m[1]!];
+    if (page) return page(res, req.url!);
+    // Repositories whose one tag names a manifest no registry holds: not JSON, or a layer size that is text.
+    const manifest = /^\/v2\/(badjson|badsize)\/(tags\/list|manifests\/v1)/.exec(req.url ?? '');
+    if (manifest) {
+      if (manifest[2] === 'tags/list') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: manifest[1], tags: ['v1'] }));
+      const layer = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${'a'.repeat(64)}`, size: '12' };
+      const body = manifest[1] === 'badjson' ? '{"schemaVersion": 2,' : JSON.stringify({ schemaVersion: 2, config: { ...layer, size: 2 }, layers: [layer] });
+      const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
+      return void res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': digest }).end(body);
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+const client = () => new RegistryClient({ host, retry: { attempts: 1 } });
+
+describe('a tag list no registry sends', () => {
+  it('takes a sound one', async () => {
+    expect(await client().listTags('fine')).toEqual(['v1', 'v2.gamelayer-record']);
+  });
+
+  it('refuses a body that is not JSON, naming the request', async () => {
+    await expect(client().listTags('notjson')).rejects.toMatchObject({ code: 'registry.bad-answer', message: expect.stringContaining('list tags of notjson') });
+    await expect(client().listTags('notjson')).rejects.toThrow(/answered HTTP 200 with a tag list that is not JSON/);
+  });
+
+  for (const name of ['notstrings', 'astring', 'badname']) {
+    it(`refuses tags that are not tag names (${name})`, async () => {
+      await expect(client().listTags(name)).rejects.toMatchObject({ code: 'registry.bad-answer' });
+      await expect(client().listTags(name)).rejects.toThrow(/answered HTTP 200 with a tag list whose tags are not all tag names/);
+    });
+  }
+
+  it('refuses a next page already read, after one request more', async () => {
+    requests = 0;
+    await expect(client().listTags('loop')).rejects.toThrow(/list tags of loop: .* answered HTTP 200 with Link rel="next" to a page already read/);
+    expect(requests).toBe(2);
+  });
+
+  it('ls: refuses a manifest that is not JSON, or whose layer size is not a byte count, naming the tag', async () => {
+    await expect(listRemote(client(), 'badjson')).rejects.toThrow(new RegExp(`^${host}/badjson:v1: the manifest is not JSON; that is not a registry's answer$`));
+    await expect(listRemote(client(), 'badsize')).rejects.toMatchObject({
+      code: 'registry.bad-answer',
+      message: `${host}/badsize:v1: the manifest's descriptors are not digests with byte counts; that is not a registry's answer`,
+    });
+  });
+});
