@@ -1,6 +1,5 @@
 // Core types shared by every stage (see DESIGN.md "Core types"). Names are part of the design: keep them.
 import { z } from 'zod';
-import { packedStoreOf } from './scan/packed-list.js';
 
 /** The four trees, in the stable layer order: least volatile first. */
 export const TREE_NAMES = ['engine', 'engine-media', 'app', 'app-media'] as const;
@@ -64,11 +63,22 @@ const plainEntryListSchema = z
   .transform((list) => list as FileEntry[]); // every element passed isFileEntry above
 
 /**
+ * The lists whose entries are read from a packed store (src/entries/packed-list.ts registers each one it makes):
+ * kept here, at the bottom, so the record schema can know them without importing the store.
+ */
+const packedLists = new WeakSet<readonly unknown[]>();
+
+/** Marks `list` as a packed list: its entries were checked as they were packed. */
+export function notePackedList(list: readonly unknown[]): void {
+  packedLists.add(list);
+}
+
+/**
  * The same, but a packed list (a record's large list, src/state/record-parse.ts) is taken as it is: each of its
  * entries passed isFileEntry as it was packed, and `z.array` would copy it into a list of objects, one per entry.
  */
 export const fileEntryListSchema = z.unknown().transform((list, ctx): FileEntry[] => {
-  if (Array.isArray(list) && packedStoreOf(list)) return list as FileEntry[];
+  if (Array.isArray(list) && packedLists.has(list)) return list as FileEntry[];
   const r = plainEntryListSchema.safeParse(list);
   if (r.success) return r.data;
   for (const issue of r.error.issues) ctx.issues.push(issue as never);

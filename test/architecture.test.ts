@@ -13,6 +13,7 @@ const SRC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src')
 export const RANKS: Record<string, number> = {
   core: 0, // src/types.ts, src/errors.ts, src/error-codes.ts
   util: 1,
+  entries: 1, // a tree's entry lists in packed columns (scan, records, plan read them alike)
   report: 1,
   config: 2,
   chunk: 2, // content-defined chunking and the recipe format of chunked trees

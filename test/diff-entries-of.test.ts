@@ -3,8 +3,8 @@
 // the same order, and bytes; also when `after` is a packed store's list view.
 import { describe, expect, it } from 'vitest';
 import { diffEntries, diffEntriesOf } from '../src/diff/diff.js';
-import { PackedEntries } from '../src/scan/packed-entries.js';
-import { packedList } from '../src/scan/packed-list.js';
+import { PackedEntries } from '../src/entries/packed-entries.js';
+import { packedList } from '../src/entries/packed-list.js';
 import type { FileEntry } from '../src/types.js';
 
 const f = (p: string, size = 1, xxh64 = '0000000000000001'): FileEntry => ({ path: p, type: 'file', mode: 420, size, xxh64 });

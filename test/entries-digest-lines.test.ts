@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { entriesDigest } from '../src/scan/manifest.js';
-import { encodeEntry } from '../src/scan/packed-list.js';
+import { encodeEntry } from '../src/entries/packed-list.js';
 import type { FileEntry } from '../src/types.js';
 
 describe('entriesDigest of a list', () => {

@@ -1,10 +1,10 @@
 // The two kinds of entry list (a list of objects, a packed store behind its list view) answer the one interface the
-// plan, the layer writer, the digests and the pending hashes read (src/scan/entry-source.ts `EntrySource`) alike.
+// plan, the layer writer, the digests and the pending hashes read (src/entries/entry-source.ts `EntrySource`) alike.
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { encodeEntry } from '../src/scan/manifest.js';
-import { PackedEntries } from '../src/scan/packed-entries.js';
-import { entrySourceOf, isPendingHash, packedList, type EntrySource } from '../src/scan/packed-list.js';
+import { PackedEntries } from '../src/entries/packed-entries.js';
+import { entrySourceOf, isPendingHash, packedList, type EntrySource } from '../src/entries/packed-list.js';
 import type { FileEntry } from '../src/types.js';
 
 function sample(): FileEntry[] {

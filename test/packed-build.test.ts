@@ -1,5 +1,5 @@
-// Issue 17 item 2: a cold build keeps a large tree's entries in the packed store (src/scan/packed-entries.ts) from
-// the walk to the record, read through a list view (src/scan/packed-list.ts). Lowering the size from which it does
+// Issue 17 item 2: a cold build keeps a large tree's entries in the packed store (src/entries/packed-entries.ts) from
+// the walk to the record, read through a list view (src/entries/packed-list.ts). Lowering the size from which it does
 // so to 0 sends the sample game through that path: the layers, images, record, manifests and stat caches must be
 // the ones the object path writes, byte for byte; and no step may turn the whole tree into objects on the way.
 import { readFile, readdir, rm } from 'node:fs/promises';
@@ -7,8 +7,8 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { build } from '../src/pipeline/build.js';
-import { PackedEntries } from '../src/scan/packed-entries.js';
-import { entriesBelowOf, packedList, packedStoreOf, totalsOf } from '../src/scan/packed-list.js';
+import { PackedEntries } from '../src/entries/packed-entries.js';
+import { entriesBelowOf, packedList, packedStoreOf, totalsOf } from '../src/entries/packed-list.js';
 import { packedScan } from '../src/scan/scan.js';
 import { awkwardGame } from './support/awkward-game.js';
 import { tempDir } from './support/tmp.js';

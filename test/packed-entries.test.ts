@@ -1,4 +1,4 @@
-// Issue 17 item 2: the packed entry store (src/scan/packed-entries.ts) holds a tree's entries in columns. Whatever
+// Issue 17 item 2: the packed entry store (src/entries/packed-entries.ts) holds a tree's entries in columns. Whatever
 // is put in must come out as the same entries, sort into the manifest's order and hash to the manifest's digest,
 // for every kind of path (code point order, long names, root-level names, links, empty folders), at about a third
 // of an object's bytes.
@@ -7,7 +7,7 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { entriesDigest, sortEntries } from '../src/scan/manifest.js';
-import { PackedEntries, encodePacked, packedDigest } from '../src/scan/packed-entries.js';
+import { PackedEntries, encodePacked, packedDigest } from '../src/entries/packed-entries.js';
 import { encodeEntry } from '../src/scan/manifest.js';
 import { scanTree } from '../src/scan/scan.js';
 import type { FileEntry } from '../src/types.js';

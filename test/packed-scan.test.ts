@@ -1,5 +1,5 @@
 // Issue 17 item 2: `gamelayer scan`, a first scan that hashes every file itself, keeps a large tree's entries in the
-// packed store (src/scan/packed-entries.ts) and hashes into its columns. Lowering the size from which it does so to
+// packed store (src/entries/packed-entries.ts) and hashes into its columns. Lowering the size from which it does so to
 // 0 sends the sample game through that path: the stat caches, the scan record and the printed summary must be the
 // ones the object path writes, byte for byte (but times); and no step may turn the tree into objects on the way.
 import { execFileSync } from 'node:child_process';
@@ -9,9 +9,9 @@ import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { loadConfig } from '../src/config/load.js';
-import { PackedEntries } from '../src/scan/packed-entries.js';
+import { PackedEntries } from '../src/entries/packed-entries.js';
 import { silentReporter } from '../src/report/reporter.js';
-import { packedStoreOf } from '../src/scan/packed-list.js';
+import { packedStoreOf } from '../src/entries/packed-list.js';
 import { packedScan, scanTree } from '../src/scan/scan.js';
 import { awkwardGame } from './support/awkward-game.js';
 import { tempDir } from './support/tmp.js';

@@ -6,7 +6,7 @@ import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { build } from '../src/pipeline/build.js';
-import { packedStoreOf } from '../src/scan/packed-list.js';
+import { packedStoreOf } from '../src/entries/packed-list.js';
 import { packedRecord, parseRecordBytes } from '../src/state/record-parse.js';
 import { readBuildRecord } from '../src/state/records.js';
 import type { BuildRecord, FileEntry } from '../src/types.js';

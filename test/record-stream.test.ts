@@ -4,7 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { packedStoreOf } from '../src/scan/packed-list.js';
+import { packedStoreOf } from '../src/entries/packed-list.js';
 import { parseRecordFile, streamRead } from '../src/state/record-stream.js';
 import { readRecord, recordStream } from '../src/state/records.js';
 import type { FileEntry } from '../src/types.js';

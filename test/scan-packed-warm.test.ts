@@ -4,7 +4,7 @@
 import { cp, readFile, readdir, rm, utimes, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { packedStoreOf } from '../src/scan/packed-list.js';
+import { packedStoreOf } from '../src/entries/packed-list.js';
 import { packedScan, scanTree } from '../src/scan/scan.js';
 import { tempDir } from './support/tmp.js';
 

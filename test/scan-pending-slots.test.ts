@@ -11,7 +11,7 @@ import { sortEntries } from '../src/scan/manifest.js';
 import { StatCache } from '../src/scan/stat-cache.js';
 import { isPendingHash, type PendingHashes } from '../src/scan/pending.js';
 import { packedScan, scanTree } from '../src/scan/scan.js';
-import { packedStoreOf } from '../src/scan/packed-list.js';
+import { packedStoreOf } from '../src/entries/packed-list.js';
 import type { FileEntry } from '../src/types.js';
 import { tempDir } from './support/tmp.js';
 import { shuffled } from './support/prng.js';

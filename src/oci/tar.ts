@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
 import { isPendingHash } from '../scan/pending.js';
-import { eachEntry } from '../scan/packed-list.js';
+import { eachEntry } from '../entries/packed-list.js';
 import type { FileEntry, PlannedLayer } from '../types.js';
 import { collectYoungGarbage } from '../util/young-garbage.js';
 import type { ContentReader, ContentSource } from './content.js';

@@ -27,7 +27,7 @@ import { diffEntries, diffEntriesOf, sameEntry, type TreeDiff } from '../diff/di
 import { GamelayerError } from '../errors.js';
 import { EMPTY_XXH64 } from '../scan/hash.js';
 import { compareBytewise } from '../scan/manifest.js';
-import { eachEntry, totalsOf } from '../scan/packed-list.js';
+import { eachEntry, totalsOf } from '../entries/packed-list.js';
 import { CHUNKS_DIR, recipeFileOf } from '../chunk/recipe.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';

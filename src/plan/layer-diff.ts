@@ -3,7 +3,7 @@
 // (reading a base image is the image stage's job, above this one).
 import { treeSourceFor, type GameConfig } from '../config/load.js';
 import { planIncremental, recordedTrees, SERVER_STACK_ORDER } from './incremental.js';
-import { totalsOf } from '../scan/packed-list.js';
+import { totalsOf } from '../entries/packed-list.js';
 import { TREE_NAMES, type BuildRecord, type TreeManifest, type TreeName } from '../types.js';
 
 export interface LayerChange {

@@ -8,7 +8,7 @@
 // Files at or above the target size are layers of their own.
 import { createHash } from 'node:crypto';
 import { compareBytewise, hashEntries } from '../scan/manifest.js';
-import { entriesBelowOf, entrySourceOf } from '../scan/packed-list.js';
+import { entriesBelowOf, entrySourceOf } from '../entries/packed-list.js';
 import { TREE_NAMES, type FileEntry, type LayerPlan, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 
 export interface PlanOptions {

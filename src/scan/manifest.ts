@@ -1,9 +1,9 @@
 // Canonical form of a tree: entry order, normalised modes, and the digest over both.
 import { createHash, type Hash } from 'node:crypto';
 import type { FileEntry, TreeManifest, TreeName, TreeSource } from '../types.js';
-import { entrySourceOf } from './packed-list.js';
+import { entrySourceOf } from '../entries/packed-list.js';
 
-export { encodeEntry } from './packed-list.js';
+export { encodeEntry } from '../entries/packed-list.js';
 
 /**
  * Permission bits as they go into manifests and layers. Only "is it executable" survives, so the

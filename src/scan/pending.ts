@@ -5,10 +5,10 @@
 import { compareBytewise, entriesDigest } from './manifest.js';
 import { hashFile, type StatSnapshot } from './hash.js';
 import type { StatCache } from './stat-cache.js';
-import { entrySourceOf, PENDING_MARK, type EntrySource } from './packed-list.js';
+import { entrySourceOf, PENDING_MARK, type EntrySource } from '../entries/packed-list.js';
 import type { FileEntry, TreeManifest } from '../types.js';
 
-export { isPendingHash } from './packed-list.js';
+export { isPendingHash } from '../entries/packed-list.js';
 let nextScan = 0;
 
 /**

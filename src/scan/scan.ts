@@ -15,8 +15,8 @@ import { collectOldGarbage } from '../util/young-garbage.js';
 import { ChangedWhileReading, hashFile, hashSmallFile, sharedHash, SMALL_FILE, xxhashApi, type StatSnapshot } from './hash.js';
 import { inOrder, makeManifest, normalizeMode, sortedOrder, withParentDirs } from './manifest.js';
 import { PendingHashes } from './pending.js';
-import { PackedEntries, packedDigest } from './packed-entries.js';
-import { entrySourceOf, packedList } from './packed-list.js';
+import { PackedEntries, packedDigest } from '../entries/packed-entries.js';
+import { entrySourceOf, packedList } from '../entries/packed-list.js';
 import { linksLeavingTree } from './link-resolve.js';
 import { readArchive, sniffArchive } from './read-archive.js';
 import { fileTooBig } from './size-limit.js';
@@ -213,7 +213,7 @@ type PartialStats = Omit<TreeScanStats, 'files' | 'bytes' | 'ms'>;
 const HASH_BATCH = 1024;
 
 /**
- * Entries from which a cold build's scan keeps a tree in a packed store (src/scan/packed-entries.ts) rather than as
+ * Entries from which a cold build's scan keeps a tree in a packed store (src/entries/packed-entries.ts) rather than as
  * objects: below it the objects cost little and every reader takes them directly. Settable for tests.
  */
 export const packedScan = {

@@ -10,8 +10,8 @@ import { readCheckedJson, writeCheckedJsonPieces } from '../util/checked-json.js
 import type { OpenFiles } from '../util/open-files.js';
 import { tempTag } from '../util/temp-files.js';
 import type { FileEntry } from '../types.js';
-import type { EntrySource } from './entry-source.js';
-import { entrySourceOf } from './packed-list.js';
+import type { EntrySource } from '../entries/entry-source.js';
+import { entrySourceOf } from '../entries/packed-list.js';
 import { PagedNumbers, type NumberColumn } from './paged-keys.js';
 import { ColumnRows, readStatRows, type Columns, type Rows } from './stat-rows.js';
 

@@ -6,12 +6,12 @@
 // object. Every value is still parsed by JSON.parse (a piece at a time), so invalid JSON is a SyntaxError.
 //
 // A large list of entries (`packedRecord.minEntries`, the 1M-entry game's) is not made into objects at all: its
-// elements are parsed a few thousand at a time into a packed store (src/scan/packed-entries.ts, about 35 bytes an
+// elements are parsed a few thousand at a time into a packed store (src/entries/packed-entries.ts, about 35 bytes an
 // entry instead of an object and its strings, about 150) and read through a list view (`packedList`); a plan
 // layer whose entries are byte for byte its manifest's is that same list. A list the store would not give back
 // exactly (keys in another order, an odd path or mode) is parsed into objects as before.
-import { PackedEntries } from '../scan/packed-entries.js';
-import { packedList } from '../scan/packed-list.js';
+import { PackedEntries } from '../entries/packed-entries.js';
+import { packedList } from '../entries/packed-list.js';
 import { isFileEntry, type FileEntry } from '../types.js';
 import { forEachElement, objectMembers, topLevelMembers } from './record-summary.js';
 

@@ -9,7 +9,7 @@
 // is a SyntaxError. A record with a key twice where a list is looked for is read the plain way (`undefined`).
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { packedStoreOf } from '../scan/packed-list.js';
+import { packedStoreOf } from '../entries/packed-list.js';
 import { packedFromBatches } from './record-parse.js';
 
 /** Elements parsed in one JSON.parse, and bytes read at a time. Settable for tests (small ones cross every boundary). */

@@ -11,7 +11,7 @@ import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../..
 import { packHashingSource } from '../../oci/pack-hash.js';
 import { layerInputKey } from '../../plan/plan.js';
 import type { PendingHashes } from '../../scan/pending.js';
-import { entrySourceOf } from '../../scan/packed-list.js';
+import { entrySourceOf } from '../../entries/packed-list.js';
 import { sentinelBytes, TREE_SENTINEL } from '../../oci/sentinel.js';
 import { isWhiteout } from '../../plan/incremental.js';
 import type { ChunkSources } from '../../scan/chunk-tree.js';

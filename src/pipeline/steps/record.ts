@@ -7,7 +7,7 @@ import { copyRecord, LAST_BUILD, recordsDir, writeRecord } from '../../state/rec
 import type { TreeDecision } from '../../plan/incremental.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
 import { exists } from '../../util/exists.js';
-import { totalsOf } from '../../scan/packed-list.js';
+import { totalsOf } from '../../entries/packed-list.js';
 import { baseMoveText, movedBases, type BaseMove } from '../base-source.js';
 import { recordImages, topLevel, type ImagesOutput } from './images.js';
 import type { BuildInputs } from './inputs.js';

@@ -10,7 +10,7 @@
 // (`entrySourceOf`), which both kinds of list answer: a packed store from its columns, without an object per entry,
 // a list of objects from its objects. Only `entrySourceOf` tells the two apart.
 import type { Hash } from 'node:crypto';
-import type { FileEntry } from '../types.js';
+import { notePackedList, type FileEntry } from '../types.js';
 import type { EntrySource } from './entry-source.js';
 import { putHashedLine } from './hashed-lines.js';
 import type { PackedEntries } from './packed-entries.js';
@@ -59,6 +59,7 @@ export function packedList(store: PackedEntries): FileEntry[] {
     deleteProperty: readOnly,
   });
   stores.set(list, store);
+  notePackedList(list);
   return list;
 }
 

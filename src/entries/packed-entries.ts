@@ -1,7 +1,7 @@
 // A tree's entries packed in columns (issue 17 item 2; docs/architecture.md "Memory of a cold build", round 6): about
 // 35 bytes an entry instead of a `FileEntry` object, its path string and a list slot (about 105 bytes). A cold
 // build's scan of a large tree fills one (src/scan/scan.ts), and the manifest's `entries` read it through a list
-// view (src/scan/packed-list.ts); its encodings are held equal to the object form's (manifest digest, record JSON)
+// view (src/entries/packed-list.ts); its encodings are held equal to the object form's (manifest digest, record JSON)
 // by test/packed-entries.test.ts.
 import { createHash, type Hash } from 'node:crypto';
 import type { FileEntry } from '../types.js';
