@@ -46,11 +46,11 @@ describe('the record artifact a push makes', () => {
     const read = buildRecordArtifact(record, subject).record;
     // Other bytes of the same JSON (another compression level) are still this record.
     const other = gzipSync(JSON.stringify(buildRecordArtifactContent(record)), { level: 1 });
-    expect((await streamRecordArtifact(record, subject, 0, other)).record).toBe(other);
-    expect((await streamRecordArtifact(record, subject, 0, read)).record).toBe(read);
+    expect((await streamRecordArtifact(record, subject, 0, other)).record === other).toBe(true);
+    expect((await streamRecordArtifact(record, subject, 0, read)).record === read).toBe(true);
     const elsewhere = buildRecordArtifact(bigRecord('1.0.1'), subject).record;
     const made = await streamRecordArtifact(record, subject, 0, elsewhere);
-    expect(made.record).not.toBe(elsewhere);
+    expect(made.record === elsewhere).toBe(false);
     expect(made.record.equals(read)).toBe(true);
     const truncated = read.subarray(0, read.length >> 1);
     expect((await streamRecordArtifact(record, subject, 0, truncated)).record.equals(read)).toBe(true);
@@ -74,7 +74,8 @@ describe('the record artifact a push makes', () => {
   });
 });
 
+/** What the record blob holds: the record but its tags, time and provenance, and no source path of the build host. */
 function buildRecordArtifactContent(r: BuildRecord): unknown {
-  const { tags: _t, createdAt: _c, ...content } = r;
-  return content;
+  const { tags: _t, createdAt: _c, codebuildArn: _a, previous: _p, ...content } = r;
+  return { ...content, manifests: content.manifests.map((m) => ({ ...m, root: '', source: { ...m.source, path: '' } })) };
 }
