@@ -4,7 +4,7 @@
 // its layers are mounted, never downloaded. A base that moved is reported and our layers are not rebuilt.
 import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -74,6 +74,23 @@ async function relabelledLayout(dir: string): Promise<void> {
   const newConfig = await put(Buffer.from(JSON.stringify(config)));
   const newManifest = await put(Buffer.from(JSON.stringify({ ...manifest, config: { ...manifest.config, ...newConfig } })));
   await writeFile(indexFile, JSON.stringify({ ...index, manifests: [{ ...index.manifests[0], ...newManifest }] }));
+}
+
+/**
+ * A hostile (or broken) index: its only entry says linux/amd64 but names the arm64 image of `source` (whose config
+ * says linux/arm64), tagged `lying`.
+ */
+async function lyingIndexLayout(dir: string, source: string): Promise<string> {
+  await cp(source, dir, { recursive: true });
+  const blob = (d: string) => readFile(path.join(dir, 'blobs/sha256', d.slice(7)));
+  const top = (JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as { manifests: { digest: string }[] }).manifests[0]!;
+  const idx = JSON.parse((await blob(top.digest)).toString()) as { manifests: { digest: string; size: number; mediaType: string; platform: { architecture: string } }[] };
+  const arm = idx.manifests.find((m) => m.platform.architecture === 'arm64')!;
+  const bytes = Buffer.from(JSON.stringify({ ...idx, manifests: [{ ...arm, platform: { architecture: 'amd64', os: 'linux' } }] }));
+  await writeFile(path.join(dir, 'blobs/sha256', sha256(bytes).slice(7)), bytes);
+  const lying = { mediaType: 'application/vnd.oci.image.index.v1+json', digest: sha256(bytes), size: bytes.length };
+  await writeFile(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ ...lying, annotations: { 'org.opencontainers.image.ref.name': 'lying' } }] }));
+  return arm.digest;
 }
 
 async function skopeoPush(to: string, creds?: string): Promise<void> {
@@ -194,9 +211,14 @@ describe('baseImage from a registry', () => {
     const platform = await glFails(dir, ['build']);
     expect(platform).toContain(`base image ${plain.host}/base/busybox:1: no manifest for linux/s390x (it has linux/arm64, linux/amd64)`);
 
-    const missing = await glFails(await game(`${plain.host}/base/busybox:nope`), ['build']);
-    expect(missing).toContain(`error[base.pull]: base image ${plain.host}/base/busybox:nope:`);
-    expect(missing).toContain('hint: check the base image reference');
+    // A base the registry lacks is the config's error: named by the baseImage field (file, line), digest pinning suggested.
+    const missingDir = await game(`${plain.host}/base/busybox:nope`);
+    const yaml = path.join(missingDir, 'gamelayer.yaml');
+    const line = (await readFile(yaml, 'utf8')).split('\n').findIndex((l) => l.startsWith('baseImage:')) + 1;
+    const missing = await glFails(missingDir, ['build']);
+    expect(missing).toContain(`error[base.pull]: ${yaml}:${line}:`);
+    expect(missing).toMatch(new RegExp(`:${line}:\\d+: baseImage: base image ${plain.host}/base/busybox:nope:`));
+    expect(missing).toMatch(/hint: check the repository and tag of baseImage; pin it by digest/);
   }, 300_000);
 
   it('on ECR (the local ECR endpoint): the base in the target registry is mounted, not downloaded', async () => {
@@ -219,6 +241,14 @@ describe('baseImage from a registry', () => {
     expect(log.filter((e) => e.method === 'GET' && e.path.endsWith(`/blobs/${layer.digest}`))).toEqual([]);
     expect(log.some((e) => e.method === 'POST' && e.path.includes(`mount=${encodeURIComponent(layer.digest)}`) && e.status === 201)).toBe(true);
     expect(await storageProblems(ecr.registry.storageDir)).toEqual([]);
+  }, 300_000);
+
+  it('an index entry whose platform is not what its image\'s config says is refused, naming the base, both platforms', async () => {
+    const lying = path.join(await tempDir(), 'lying');
+    const arm = await lyingIndexLayout(lying, layout);
+    await run('skopeo', ['copy', '--all', '--dest-tls-verify=false', `oci:${lying}:lying`, `docker://${plain.host}/base/lying:1`]);
+    const err = await glFails(await game(`${plain.host}/base/lying:1`), ['build', '--platform', 'linux/amd64']);
+    expect(err).toContain(`error[base.platform]: base image ${plain.host}/base/lying:1: its index lists ${arm} as linux/amd64, but that image's config says linux/arm64`);
   }, 300_000);
 
   it('a base layer the registry serves damaged (same size, other bytes) is refused, named, and never stored', async () => {

@@ -1,11 +1,16 @@
 // A push to several repositories reports per image what went up for that image to each target (the blob phase
-// sends them before the per-target manifest pushes: those blobs are the image's uploads, not "already there"), and
+// sends them before the per-target manifest pushes: those blobs are the image's, sent in the shared phase, not
+// "already there"), and
 // the push bar's total is announced before the first upload starts (it does not grow as uploads start).
+import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readLayoutImage } from '../src/oci/layout.js';
+import { platformImages } from '../src/oci/model.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
 import { pushBuildToMany } from '../src/pipeline/steps/push-many.js';
 import type { ProgressTask, Reporter } from '../src/report/reporter.js';
+import { BLOB_SOURCE_ANNOTATION, fetchMissingBlobs } from '../src/registry/partial-layout.js';
 import { readBuildRecord } from '../src/state/records.js';
 import { runCli } from './support/cli-process.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
@@ -52,11 +57,16 @@ describe('push counts and the bar total', () => {
     expect(lines.length).toBe(2 * record.tags.length);
     for (const t of result.targets) {
       const own = lines.filter((l) => l.startsWith(`${t.repository}:`));
-      const counted = own.map((l) => Number(/— (\d+) uploaded/.exec(l)![1]));
+      // The blob phase sent them (its bytes counted there): the line says so rather than "N uploaded … 0 B sent".
+      const counted = own.map((l) => Number(/— (\d+) blobs? sent in the shared blob phase; here \d+ uploaded/.exec(l)?.[1] ?? 0));
       // Fresh registries: every blob of every image went up in this run, none was there before.
       for (const l of own) expect(l).toMatch(/, 0 already there;/);
       expect(counted.every((n) => n > 0)).toBe(true);
       expect(Math.max(...counted)).toBeLessThanOrEqual(t.uploaded);
+      for (const l of own) {
+        const [, here, bytes] = /here (\d+) uploaded, \d+ mounted, \d+ already there; (\S+ \S+) sent/.exec(l)!;
+        if (Number(here) > 0) expect(bytes).not.toBe('0 B');
+      }
     }
 
     // Announced bytes cover every blob task, and the announcement comes before the first task.
@@ -115,4 +125,25 @@ describe('push counts and the bar total', () => {
     const waited = [a, b].filter((host) => host.events.some((e) => e.kind === 'info' && /pushed by another platform's build: not sent/.test(e.text)));
     expect(waited.length).toBeGreaterThan(0);
   }, 180_000);
+});
+
+describe('blobs a partial layout lacks, fetched for several images and targets of one run', () => {
+  it('are fetched (and counted) once: a second fetch of the same blob joins the first or finds it there', async () => {
+    const [a] = registries as [TestRegistry];
+    const record = await readBuildRecord(path.join(project, '.gamelayer/records/build-v1.json'));
+    const repo = `${a.host}/studio/fetch-once`;
+    await pushBuild({ store: path.join(project, '.gamelayer/oci'), record, repository: repo });
+    // A copy of the store without one layer of the server image: the partial layout a build that kept it leaves.
+    const layout = path.join(await tempDir('gl-fetch-once-'), 'oci');
+    await cp(path.join(project, '.gamelayer/oci'), layout, { recursive: true });
+    const full = await readLayoutImage(layout, record.tags[0]!);
+    const layer = platformImages(full)[0]!.layers[0]!;
+    await rm(path.join(layout, 'blobs', 'sha256', layer.digest.slice(7)));
+    const partial = await readLayoutImage(layout, record.tags[0]!, { allowMissing: true });
+    const image = { ...partial, descriptor: { ...partial.descriptor, annotations: { [BLOB_SOURCE_ANNOTATION]: repo } } };
+    const both = await Promise.all([fetchMissingBlobs(layout, image, 'one'), fetchMissingBlobs(layout, image, 'two')]);
+    expect(both.reduce((n, f) => n + f.blobs, 0)).toBe(1);
+    expect(both.reduce((n, f) => n + f.bytes, 0)).toBe(layer.size);
+    expect(await fetchMissingBlobs(layout, image, 'three')).toEqual({ blobs: 0, bytes: 0 });
+  }, 120_000);
 });

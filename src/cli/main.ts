@@ -10,10 +10,12 @@ import { writeDeniedError } from '../util/fs-access.js';
 import { gamelayerVersion } from '../version.js';
 import { COMMAND_MODULES, loadCommands } from './commands/index.js';
 import { registerCompletion } from './completion.js';
+import { exitQuietlyOnClosedStdout } from './closed-stdout.js';
 import { addExamples } from './examples.js';
 import { guardUnsettled, UNSETTLED_MESSAGE } from './unsettled.js';
 
 export async function main(argv: string[]): Promise<number> {
+  exitQuietlyOnClosedStdout();
   const program = new Command('gamelayer')
     .description('Ship large game servers as containers: only what changed is built, pushed and pulled.')
     .version(gamelayerVersion(), '-V, --version', 'print the version of gamelayer')

@@ -2,7 +2,8 @@
 // a registry. A registry base is read with the push's options; explicit credentials (--username) go only to the
 // push's own registry, never to another host. When the base is in the registry the build pushes to, its layers
 // are not downloaded: the push mounts them (or finds them there).
-import type { GameConfig } from '../config/load.js';
+import { configPosition, type GameConfig } from '../config/load.js';
+import { GamelayerError } from '../errors.js';
 import { loadBaseImage, parseBaseRef, type BaseImage } from '../oci/base-image.js';
 import { parsePlatform } from '../oci/image.js';
 import type { TargetOptions } from '../registry/push.js';
@@ -30,7 +31,28 @@ export async function baseLoader(config: GameConfig, opts: { push?: string; regi
   const explicit = registry.credentials && !('source' in registry.credentials) && (registry.credentials.username || registry.credentials.password);
   const baseOptions: TargetOptions = sameRegistry || !explicit ? registry : { ...registry, credentials: {} };
   const { pullBaseImage } = await import('../registry/base-pull.js');
-  return { sameRegistry, load: (p) => pullBaseImage(parsed.ref, { ...baseOptions, platform: parsePlatform(p) }) };
+  return {
+    sameRegistry,
+    load: (p) =>
+      pullBaseImage(parsed.ref, { ...baseOptions, platform: parsePlatform(p) }).catch(async (e: unknown) => {
+        throw await atBaseImageField(config, e);
+      }),
+  };
+}
+
+/**
+ * A base the registry does not have (no such repository or tag) is a config error: named by the `baseImage` field
+ * it came from (file, line), as config errors are, with a pinned digest suggested (a tag can move or go away).
+ */
+async function atBaseImageField(config: GameConfig, e: unknown): Promise<unknown> {
+  const cause = e instanceof GamelayerError ? e.cause : undefined;
+  if (!(e instanceof GamelayerError) || e.code !== 'base.pull' || !(cause instanceof GamelayerError) || cause.code !== 'registry.not-found') return e;
+  return new GamelayerError(
+    'base.pull',
+    `${await configPosition(config.file, ['baseImage'])}: baseImage: ${e.message}`,
+    'check the repository and tag of baseImage; pin it by digest (host/repo:tag@sha256:…) so that a tag that moves or goes away cannot change or break the build',
+    { cause: e },
+  );
 }
 
 /**

@@ -37,9 +37,10 @@ export async function pullBaseImage(ref: string, o: PullBaseOptions): Promise<Ba
     let m = await client.getManifest(repo, r.digest ?? r.tag ?? 'latest');
     if (r.digest && m.digest !== r.digest) throw mismatch(name, `manifest ${r.digest}`, m.digest);
     let doc = parse(m.bytes, `${name} manifest`) as { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+    let listed: Descriptor | undefined;
     if (BASE_INDEX_TYPES.has(doc.mediaType ?? m.mediaType) || Array.isArray(doc.manifests)) {
       const entries = doc.manifests ?? [];
-      const pick = entries.find((e) => e.platform && samePlatform(e.platform, o.platform));
+      const pick = (listed = entries.find((e) => e.platform && samePlatform(e.platform, o.platform)));
       if (!pick) {
         const have = entries.map((e) => (e.platform ? formatPlatform(e.platform) : '?')).join(', ');
         throw new GamelayerError('base.platform', `base image ${name}: no manifest for ${wanted} (it has ${have || 'none'})`, 'build only the platforms the base image has (--platform), or pick another base');
@@ -59,11 +60,25 @@ export async function pullBaseImage(ref: string, o: PullBaseOptions): Promise<Ba
         }
       });
     }, (d, diffID) => registryBlob(client, repo, d, diffID));
+    // The index's word for a platform is only a label: the image's own config says what it runs on (a hostile or
+    // broken index could list an arm64 image as amd64).
+    if (listed && (!base.platform || !samePlatform(base.platform, listed.platform!))) {
+      throw new GamelayerError(
+        'base.platform',
+        `base image ${name}: its index lists ${listed.digest} as ${wanted}, but that image's config says ${platformText(base.platform ?? {})}`,
+        'the base image\'s index is broken or not to be trusted: pin a digest of an image you checked, or pick another base',
+      );
+    }
     if (!base.platform || !samePlatform(base.platform, o.platform)) {
-      throw new GamelayerError('base.platform', `base image ${name}: its image is for ${base.platform ? formatPlatform(base.platform) : 'no platform'}, not ${wanted}`, 'build only the platforms the base image has (--platform), or pick another base');
+      throw new GamelayerError('base.platform', `base image ${name}: its image is for ${base.platform ? platformText(base.platform) : 'no platform'}, not ${wanted}`, 'build only the platforms the base image has (--platform), or pick another base');
     }
     return { ...base, pinned: { digest: m.digest, repository: repositoryName(r) } };
   });
+}
+
+/** A config's platform as it says it, fields it lacks named as missing (`linux/(no architecture)`). */
+function platformText(p: Partial<Platform>): string {
+  return `${p.os || '(no os)'}/${p.architecture || '(no architecture)'}${p.variant ? `/${p.variant}` : ''}`;
 }
 
 function samePlatform(a: Platform, b: Platform): boolean {

@@ -7,6 +7,7 @@ import { GamelayerError } from '../errors.js';
 import { OciStore } from '../oci/store.js';
 import type { Descriptor } from '../types.js';
 import type { RegistryClient } from './client.js';
+import path from 'node:path';
 import { Readable } from 'node:stream';
 import { layoutBlob, readLayoutImage } from '../oci/layout.js';
 import { missingBlobs, type AnyImage, type ImageBlob } from '../oci/model.js';
@@ -43,13 +44,26 @@ export interface FetchMissingOptions extends TargetOptions {
   only?: Descriptor[];
 }
 
+/** What one call fetched itself: blobs already in the layout, or being fetched by another call, are not counted. */
+export interface FetchedBlobs {
+  blobs: number;
+  bytes: number;
+}
+
+/**
+ * Fetches of this process, by layout and digest: the pushes of several images (and targets) of one run that lack
+ * the same blob join one download instead of each fetching (and reporting) it again.
+ */
+const inflight = new Map<string, Promise<unknown>>();
+
 /**
  * Fetches the blobs `image` lacks from its blob source into the layout, each verified against its digest and size
  * before it is named by it. No source, or a source without the blob: a clear error naming the blob.
  */
-export async function fetchMissingBlobs(layoutDir: string, image: AnyImage, selector: string, opts: FetchMissingOptions = {}): Promise<number> {
+export async function fetchMissingBlobs(layoutDir: string, image: AnyImage, selector: string, opts: FetchMissingOptions = {}): Promise<FetchedBlobs> {
+  const fetched: FetchedBlobs = { blobs: 0, bytes: 0 };
   const wanted = opts.only ?? missingBlobs(image);
-  if (!wanted.length) return 0;
+  if (!wanted.length) return fetched;
   const sources = blobSourcesOf(image);
   const first = wanted[0]!;
   if (!sources.length) {
@@ -71,32 +85,40 @@ export async function fetchMissingBlobs(layoutDir: string, image: AnyImage, sele
     return c;
   };
   const limit = pLimit(4);
-  let bytes = 0;
-  await Promise.all(
-    wanted.map((d) =>
-      limit(async () => {
-        // Each source in turn (the pushed repository, then a base image's); the last failure is the one reported.
-        let failure: unknown;
-        for (const source of sources) {
-          try {
-            const { client, repo } = await clientFor(source);
-            await store.putBlob(await client.getBlob(repo, d.digest), { digest: d.digest, size: d.size });
-            bytes += d.size;
-            return;
-          } catch (e) {
-            failure = e;
-          }
+  const fetchOne = (d: Descriptor) =>
+    limit(async () => {
+      if (await store.hasBlob(d.digest, d.size)) return;
+      // Each source in turn (the pushed repository, then a base image's); the last failure is the one reported.
+      let failure: unknown;
+      for (const source of sources) {
+        try {
+          const { client, repo } = await clientFor(source);
+          await store.putBlob(await client.getBlob(repo, d.digest), { digest: d.digest, size: d.size });
+          fetched.blobs++;
+          fetched.bytes += d.size;
+          return;
+        } catch (e) {
+          failure = e;
         }
-        throw new GamelayerError(
-          'layout.fetch-failed',
-          `${layoutDir}: image ${selector} lacks blob ${d.digest} (${d.size} bytes), and fetching it from ${sources.join(' or ')} failed: ${(failure as Error).message}`,
-          'the build kept this layer in the registry without downloading it; if it is gone there, build again (the build rebuilds layers the registry lost)',
-          { cause: failure },
-        );
-      }),
-    ),
+      }
+      throw new GamelayerError(
+        'layout.fetch-failed',
+        `${layoutDir}: image ${selector} lacks blob ${d.digest} (${d.size} bytes), and fetching it from ${sources.join(' or ')} failed: ${(failure as Error).message}`,
+        'the build kept this layer in the registry without downloading it; if it is gone there, build again (the build rebuilds layers the registry lost)',
+        { cause: failure },
+      );
+    });
+  await Promise.all(
+    wanted.map((d) => {
+      const key = `${path.resolve(layoutDir)}\0${d.digest}`;
+      const running = inflight.get(key);
+      if (running) return running;
+      const p = fetchOne(d).finally(() => inflight.delete(key));
+      inflight.set(key, p);
+      return p;
+    }),
   );
-  return bytes;
+  return fetched;
 }
 
 /** readLayoutImage for a reader that needs every blob: a partial image's missing blobs are fetched first. */

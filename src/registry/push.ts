@@ -3,6 +3,7 @@
 // Order is the safety rule: missing layers (in parallel), then configs, then manifests (children before an index),
 // then tags — a manifest is never put before every blob it names is in the repository.
 import pLimit from 'p-limit';
+import { count } from '../report/plural.js';
 import { GamelayerError } from '../errors.js';
 import { formatBytes, formatRate, silentReporter, type Reporter } from '../report/reporter.js';
 import type { Descriptor } from '../types.js';
@@ -269,9 +270,10 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
       );
     }
     const fetched = await fetchMissingBlobs(layout, { ...image, descriptor: { ...image.descriptor, annotations: { [BLOB_SOURCE_ANNOTATION]: from.join(' ') } } }, selector, { ...opts, only: fetch });
-    reporter.info(`fetched ${fetch.length} blobs (${fetched} bytes) this layout lacked from ${from.join(' or ')}`);
+    // Another image (or target) of this run that fetched them first reported them: said once.
+    if (fetched.blobs) reporter.info(`fetched ${count(fetched.blobs, 'blob')} (${formatBytes(fetched.bytes)}) this layout lacked from ${from.join(' or ')}`);
   }
-  const lazyFetch = new Map<string, Promise<number>>();
+  const lazyFetch = new Map<string, Promise<unknown>>();
   const sourceOf = (b: ImageBlob): ImageBlob =>
     absentHere.has(b.digest) && layout
       ? lazyBlobSource(layout, b, () => {
@@ -353,11 +355,12 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
   const ms = Date.now() - started;
   // Blobs of this image that this run sent a moment earlier are this image's uploads, not "already there".
   const earlier = (kind: 'uploaded' | 'mounted') => all.filter((b) => !missing.has(b.digest) && opts.sentEarlier?.get(b.digest) === kind).length;
-  const [earlierUploaded, earlierMounted] = [earlier('uploaded'), earlier('mounted')];
+  const sentBefore = earlier('uploaded') + earlier('mounted');
+  // Their bytes were counted in that phase: this line's bytes are this call's own, and it says so.
+  const shared = sentBefore ? `${count(sentBefore, 'blob')} sent in the shared blob phase; here ` : '';
   reporter.info(
-    `${repository}: pushed ${top.digest} as ${tags.join(', ') || 'digest only'} — ` +
-      `${result.blobs.uploaded + earlierUploaded} uploaded, ${result.blobs.mounted + earlierMounted} mounted, ` +
-      `${result.blobs.skipped - earlierUploaded - earlierMounted} already there; ` +
+    `${repository}: pushed ${top.digest} as ${tags.join(', ') || 'digest only'} — ${shared}` +
+      `${result.blobs.uploaded} uploaded, ${result.blobs.mounted} mounted, ${result.blobs.skipped - sentBefore} already there; ` +
       `${formatBytes(result.bytesSent)} sent in ${(ms / 1000).toFixed(1)}s (${formatRate(result.bytesSent, ms)})`,
   );
   return result;

@@ -14,6 +14,7 @@ import { addRegistryOptions, registryOptions, type RegistryFlags } from '../regi
 import { table } from '../table.js';
 import { assertOutFolder } from '../../util/fs-access.js';
 import { count } from '../../report/plural.js';
+import { printable } from '../../report/printable.js';
 
 interface BuildFlags extends RegistryFlags {
   mediaWait?: string;
@@ -260,7 +261,8 @@ export function buildText(r: BuildResult): string {
 }
 
 function previousText(s: BuildResult['summary']): string {
-  const p = s.previous;
+  // A registry record's reference, line and date are anyone's text: control characters quoted (as inspect does).
+  const p = printable(s.previous);
   if (p.source === 'none') return `previous build: none (${p.reason}); every tree planned afresh`;
   const kept = s.remoteLayers ? `; ${count(s.remoteLayers.kept, 'layer')} kept in the registry (not downloaded)${s.remoteLayers.gone ? `, ${s.remoteLayers.gone} gone from it (rebuilt)` : ''}` : '';
   return `previous build: ${p.ref}${p.line ? ` (line ${p.line})` : ''}, built ${p.createdAt}${kept}`;

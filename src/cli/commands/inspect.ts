@@ -11,6 +11,7 @@ import { commandConfig, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { fitTable } from '../table.js';
 import { count } from '../../report/plural.js';
+import { printable } from '../../report/printable.js';
 
 interface InspectFlags extends RegistryFlags {
   json?: boolean;
@@ -53,17 +54,6 @@ async function layersNotInStore(store: string, record: Pick<BuildRecord, 'layers
   if (!server || !(await exists(blob(server.digest)))) return new Set();
   const absent = await Promise.all(record.layers.map(async (l) => ((await exists(blob(l.digest))) ? undefined : l.digest)));
   return new Set(absent.filter((d): d is string => d !== undefined));
-}
-
-/**
- * The view with every string that holds a control character quoted (as diff shows such a path): a record read from a
- * registry is anyone's text, and an escape sequence or a newline in it must not reach the terminal as such.
- */
-function printable<T>(v: T): T {
-  if (typeof v === 'string') return (/[\u0000-\u001f\u007f]/.test(v) ? JSON.stringify(v) : v) as T;
-  if (Array.isArray(v)) return v.map(printable) as T;
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, printable(x)])) as T;
-  return v;
 }
 
 function render(v: InspectView): string {

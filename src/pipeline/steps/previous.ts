@@ -9,7 +9,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import pLimit from 'p-limit';
 import { GamelayerError } from '../../errors.js';
-import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord, LINE_TAG_PREFIX, recordTag } from '../../registry/artifact.js';
+import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord, LINE_TAG_PREFIX, lineTag, recordTag } from '../../registry/artifact.js';
 import { lineCopyDir } from '../../registry/line-copy.js';
 import { pullScope } from '../../registry/auth.js';
 import type { ManifestInfo } from '../../registry/client.js';
@@ -155,7 +155,7 @@ async function warnNewLine(reporter: Reporter, push: string, line: string, regis
   const repo = repositoryOf(push);
   const first = ['main', 'master', 'default'].find((l) => lines.includes(l)) ?? lines.sort()[0]!;
   reporter.warn(
-    `line "${line}" has no build in ${repo} yet: every tree is planned afresh (whole-tree layers, which the push sends and nodes pull ` +
+    `line "${lineTag(line).slice(LINE_TAG_PREFIX.length)}" has no build in ${repo} yet: every tree is planned afresh (whole-tree layers, which the push sends and nodes pull ` +
       `wherever the repository lacks them), though the repository holds ` +
       `other lines (${lines.sort().join(', ')}); to start this line from one of them (the branch it was cut from), pass ` +
       `--from ${repo}:${LINE_TAG_PREFIX}${first} (or --from ${repo}:<tag> of that build)`,
