@@ -61,7 +61,7 @@ export interface IncrementalOptions extends PlanOptions {
   maxTreeDeadShare?: number;
   /**
    * Every dead bytes' allowance (the server image's, each tree image's, the unpacked one) is at least this many bytes
-   * (compressed); default MIN_DEAD_ALLOWANCE (32 MiB). On a small game one file is a large share of a tree that is one
+   * (compressed); default MIN_DEAD_SHARE_OF_TARGET of targetSize (32 MiB at the default 512 MiB). On a small game one file is a large share of a tree that is one
    * layer: 15 % of it is one renamed file, and compacting it rewrote the whole tree (docs/compaction.md, "Thirteenth
    * round"). 0 restores the relative allowance alone.
    */
@@ -197,14 +197,15 @@ const EARLY_GOAL = 0.95;
  */
 const TREE_EARLY_FROM = 0.9;
 /**
- * The least dead bytes' allowance of any limit, compressed: dead bytes under it never make a build compact. A
- * compaction rewrites whole layers, and on a small game a tree is one layer: a 5 MiB rename in a 33 MiB tree was 15 %
- * dead and sent the tree again (6.6× the change). With this floor a small game compacts only once ~30 MiB have died,
- * so a rewrite of its layers (at most its content) costs about what it removes; a fresh node pulls at most this much
- * more than the content. On the 3.1 GB game every limit's relative allowance is above it already but the app tree's
- * (docs/compaction.md, "Thirteenth round": its figures unchanged).
+ * The least dead bytes' allowance of any limit, compressed, as a share of the layer target size (32 MiB at the default
+ * 512 MiB): dead bytes under it never make a build compact. A compaction rewrites whole layers, and on a small game a
+ * tree is one layer: a 5 MiB rename in a 33 MiB tree was 15 % dead and sent the tree again (6.6× the change). With
+ * this floor a small game compacts only once ~30 MiB have died, so rewriting its layers (at most its content) costs
+ * about what it removes; a fresh node pulls at most this much more than the content. On the 3.1 GB game every limit's
+ * relative allowance is above it already (docs/compaction.md, "Thirteenth round": its figures unchanged). Tied to
+ * the target size because that is the unit a compaction rewrites: a game cut into smaller layers rewrites less.
  */
-const MIN_DEAD_ALLOWANCE = 32 * 1024 * 1024;
+const MIN_DEAD_SHARE_OF_TARGET = 1 / 16;
 /** From this share of maxDeadShare on (headroom for the next day's dead bytes), deep layers are compacted too… */
 const MUST_FREE_FROM = 0.95;
 /** …down to this share of it, in one go. */
@@ -252,7 +253,7 @@ export function planIncremental(
   const compactDeadShare = Math.min(opts.compactDeadShare ?? (2 / 3) * maxDeadShare, maxDeadShare);
   const maxUnpackedDeadShare = opts.maxUnpackedDeadShare ?? 1;
   const maxTreeDeadShare = opts.maxTreeDeadShare ?? maxDeadShare;
-  const minDead = opts.minDeadBytes ?? MIN_DEAD_ALLOWANCE;
+  const minDead = opts.minDeadBytes ?? MIN_DEAD_SHARE_OF_TARGET * opts.targetSize;
   const rebaseShare = opts.rebaseShare ?? 0.5;
   const layerBudget = opts.maxLayers - (opts.baseLayers ?? 0);
   const decisions = {} as IncrementalPlan['decisions'];
