@@ -59,6 +59,13 @@ export interface IncrementalOptions extends PlanOptions {
    * server image is; default maxDeadShare (issue 20: a fresh node pulls at most 1.15× the tree's content).
    */
   maxTreeDeadShare?: number;
+  /**
+   * Every dead bytes' allowance (the server image's, each tree image's, the unpacked one) is at least this many bytes
+   * (compressed); default MIN_DEAD_SHARE_OF_TARGET of targetSize (32 MiB at the default 512 MiB). On a small game one file is a large share of a tree that is one
+   * layer: 15 % of it is one renamed file, and compacting it rewrote the whole tree (docs/compaction.md, "Thirteenth
+   * round"). 0 restores the relative allowance alone.
+   */
+  minDeadBytes?: number;
   /** Share of that allowance from which builds compact a little each (within their own new bytes), times maxDeadShare; default 2/3 of maxDeadShare. */
   compactDeadShare?: number;
   /** Uncompressed dead bytes may be at most this share of the content (a node's disk, for very compressible games); default 1. */
@@ -189,6 +196,16 @@ const EARLY_GOAL = 0.95;
  * (its binary's dead own-file layers) fire on small days; those layers now go free at MUST_FREE_FROM instead.
  */
 const TREE_EARLY_FROM = 0.9;
+/**
+ * The least dead bytes' allowance of any limit, compressed, as a share of the layer target size (32 MiB at the default
+ * 512 MiB): dead bytes under it never make a build compact. A compaction rewrites whole layers, and on a small game a
+ * tree is one layer: a 5 MiB rename in a 33 MiB tree was 15 % dead and sent the tree again (6.6× the change). With
+ * this floor a small game compacts only once ~30 MiB have died, so rewriting its layers (at most its content) costs
+ * about what it removes; a fresh node pulls at most this much more than the content. On the 3.1 GB game every limit's
+ * relative allowance is above it already (docs/compaction.md, "Thirteenth round": its figures unchanged). Tied to
+ * the target size because that is the unit a compaction rewrites: a game cut into smaller layers rewrites less.
+ */
+const MIN_DEAD_SHARE_OF_TARGET = 1 / 16;
 /** From this share of maxDeadShare on (headroom for the next day's dead bytes), deep layers are compacted too… */
 const MUST_FREE_FROM = 0.95;
 /** …down to this share of it, in one go. */
@@ -236,6 +253,7 @@ export function planIncremental(
   const compactDeadShare = Math.min(opts.compactDeadShare ?? (2 / 3) * maxDeadShare, maxDeadShare);
   const maxUnpackedDeadShare = opts.maxUnpackedDeadShare ?? 1;
   const maxTreeDeadShare = opts.maxTreeDeadShare ?? maxDeadShare;
+  const minDead = opts.minDeadBytes ?? MIN_DEAD_SHARE_OF_TARGET * opts.targetSize;
   const rebaseShare = opts.rebaseShare ?? 0.5;
   const layerBudget = opts.maxLayers - (opts.baseLayers ?? 0);
   const decisions = {} as IncrementalPlan['decisions'];
@@ -342,14 +360,14 @@ export function planIncremental(
     const livePackedOfTree =
       stack.reduce((n, l) => (l.tree === m.tree ? n + pk(l) - deadPackedOf(l) : n), 0) + ratio(m.tree) * Math.max(0, bytes - (keptLive.get(m.tree) ?? 0));
     livePacked += livePackedOfTree;
-    treeAllow.set(m.tree, Math.max((1 + maxTreeDeadShare) * bytes - livePackedOfTree, maxTreeDeadShare * livePackedOfTree));
+    treeAllow.set(m.tree, Math.max((1 + maxTreeDeadShare) * bytes - livePackedOfTree, maxTreeDeadShare * livePackedOfTree, minDead));
   }
-  const allowPacked = (1 + maxDeadShare) * content - livePacked;
+  const allowPacked = Math.max((1 + maxDeadShare) * content - livePacked, minDead);
   const share = (d: number, allow: number) => (allow > 0 ? d / allow : d > 0 ? Infinity : 0);
   /** A tree image's dead bytes (compressed) as a share of its allowance. */
   const treePressureOf = (t: TreeName, treeDead: number) => share(treeDead, treeAllow.get(t) ?? 0);
   /** The server image's dead bytes as a share of their allowance: compressed, or uncompressed (a node's disk) if that is higher. */
-  const serverPressureOf = (packedDead: number, unpackedDead: number) => Math.max(share(packedDead, allowPacked), unpackedDead / Math.max(1, maxUnpackedDeadShare * content));
+  const serverPressureOf = (packedDead: number, unpackedDead: number) => Math.max(share(packedDead, allowPacked), unpackedDead / Math.max(1, maxUnpackedDeadShare * content, minDead));
   const treePressure = (t: TreeName) => treePressureOf(t, treeDeadPacked.get(t)!);
   const serverPressure = () => serverPressureOf(deadPacked, dead);
   const softFrom = maxDeadShare > 0 ? compactDeadShare / maxDeadShare : 0;
