@@ -27,16 +27,17 @@ async function freshHost(changes: Record<string, number>): Promise<string> {
 
 interface BuildJson {
   push: { bytesSent: number };
-  summary: { previous: { source: string; ref?: string; line?: string; plannedOn?: string } };
+  summary: { previous: { source: string; ref?: string; line?: string; plannedOn?: string; reason?: string } };
 }
 const json = (stdout: string) => JSON.parse(stdout) as BuildJson;
 
 describe('the first build of a line', () => {
   it('plans on the newest build of the repository\'s other lines: only its change is sent', async () => {
     const repo = `${registry.host}/studio/game`;
-    const main1 = await runCli(['build', '--push', repo, '--tag', 'm1', '--line', 'main'], { cwd: await freshHost({}) });
+    const main1 = await runCli(['build', '--push', repo, '--tag', 'm1', '--line', 'main', '--json'], { cwd: await freshHost({}) });
     expect(main1.code, main1.stderr).toBe(0);
     expect(main1.stderr).not.toContain('has no build'); // an empty repository: nothing to start from
+    expect(json(main1.stdout).summary.previous).toEqual({ source: 'none', line: 'main', reason: `no build of line "main" in ${repo} yet` });
     const day2 = { 'app-media/levels/day2.dat': 20_000 };
     // An older line: cut long ago, its newest build is older than main's.
     const old = await runCli(['build', '--push', repo, '--tag', 'o1', '--line', 'release-1.3', '--json'], { cwd: await freshHost({ 'app/config/old.cfg': 100 }) });
@@ -65,10 +66,15 @@ describe('the first build of a line', () => {
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stderr).toMatch(new RegExp(`note: line release-1\\.5 has no build in ${repo.replace(/[.]/g, '\\.')} yet: planned on line release-1\\.4's newest build \\(${repo.replace(/[.]/g, '\\.')}:gamelayer-line\\.release-1\\.4, built `));
 
-    // Its line's next build plans on its own record.
+    // Its line's next build plans on its own record, and asks for no other line's (no tags list, no other line tag).
+    await registry.resetAccessLog();
     const next = await runCli(['build', '--push', repo, '--tag', 'r3', '--line', 'release-1.4', '--json'], { cwd: await freshHost({ ...hotfix, 'app/config/hotfix2.cfg': 200 }) });
     expect(next.code, next.stderr).toBe(0);
     expect(json(next.stdout).summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:gamelayer-line.release-1.4`, line: 'release-1.4' });
     expect(json(next.stdout).summary.previous.plannedOn).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 50)); // the access log is written as each answer completes
+    const asked = (await registry.accessLog()).map((e) => e.path);
+    expect(asked.filter((p) => p.includes('/tags/list') || /gamelayer-line\.(?!release-1\.4$)/.test(p))).toEqual([]);
+    expect(asked).toContain('/v2/studio/game/manifests/gamelayer-line.release-1.4');
   }, 300_000);
 });
