@@ -66,6 +66,12 @@ describe('the first build of a line', () => {
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stderr).toMatch(new RegExp(`note: line release-1\\.5 has no build in ${repo.replace(/[.]/g, '\\.')} yet: planned on line release-1\\.4's newest build \\(${repo.replace(/[.]/g, '\\.')}:gamelayer-line\\.release-1\\.4, built `));
 
+    // The buildspec's diff step before a new line's first build compares with what that build plans on.
+    const diff = await runCli(['diff', '--against', repo, '--line', 'release-1.6'], { cwd: await freshHost(hotfix) });
+    expect(diff.code, diff.stderr).toBe(0);
+    expect(diff.stdout).not.toContain('every layer is new');
+    expect(diff.stderr).toContain(`note: line release-1.6 has no build in ${repo} yet: compared with line release-1.5's newest build, which its first build plans on`);
+
     // Its line's next build plans on its own record, and asks for no other line's (no tags list, no other line tag).
     await registry.resetAccessLog();
     const next = await runCli(['build', '--push', repo, '--tag', 'r3', '--line', 'release-1.4', '--json'], { cwd: await freshHost({ ...hotfix, 'app/config/hotfix2.cfg': 200 }) });

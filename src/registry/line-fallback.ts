@@ -4,8 +4,39 @@
 // build it was cut from; any record is safe to plan on (it only decides reuse and layout; kept layers are checked).
 // Asked only on a line's first build: one tags list, then one manifest GET per other line (their creation times).
 import pLimit from 'p-limit';
-import { CLOCK_SKEW_MS, CREATED, LINE_TAG_PREFIX, lineTag } from './artifact.js';
+import { CLOCK_SKEW_MS, CREATED, fetchLineRecord, LINE_TAG_PREFIX, lineTag, type FetchBuildRecordOptions } from './artifact.js';
 import type { RegistryClient } from './client.js';
+import { pushTargetFor } from './push.js';
+import { parseReference } from './reference.js';
+
+/** The newest build of another line could not be found or read: the caller plans (or compares) afresh, and says why. */
+export class OtherLineError extends Error {}
+
+export type OtherLineRecord = { line: OtherLine; found: NonNullable<Awaited<ReturnType<typeof fetchLineRecord>>> };
+
+/**
+ * The newest record of another line of `repository` (`host/repo`), for a line with none of its own; undefined when
+ * the repository holds no other line. A repository that will not list its tags, or whose chosen record cannot be
+ * read, is an OtherLineError saying why (a build then plans afresh, as with no other line).
+ */
+export async function otherLineRecord(repository: string, line: string, opts: FetchBuildRecordOptions = {}): Promise<OtherLineRecord | undefined> {
+  const r = parseReference(repository);
+  const target = opts.target ?? (await pushTargetFor(r, opts));
+  const where = `${r.scheme ? `${r.scheme}://` : ''}${r.registry}/${r.repository}`;
+  let other: OtherLine | undefined;
+  try {
+    other = await newestOtherLine(target.client, r.repository, line);
+  } catch (e) {
+    throw new OtherLineError(`the tags of ${where} could not be listed to find the line it came from (${(e as Error).message})`);
+  }
+  if (!other) return undefined;
+  try {
+    const found = await fetchLineRecord(repository, other.line, { ...opts, target });
+    return found ? { line: other, found } : undefined;
+  } catch (e) {
+    throw new OtherLineError(`line "${other.line}"'s newest build could not be read (${(e as Error).message})`);
+  }
+}
 
 export interface OtherLine {
   line: string;

@@ -11,7 +11,7 @@ import pLimit from 'p-limit';
 import { GamelayerError } from '../../errors.js';
 import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord, recordTag } from '../../registry/artifact.js';
 import { lineCopyDir } from '../../registry/line-copy.js';
-import { newestOtherLine, type OtherLine } from '../../registry/line-fallback.js';
+import { OtherLineError, otherLineRecord } from '../../registry/line-fallback.js';
 import { pullScope } from '../../registry/auth.js';
 import type { ManifestInfo } from '../../registry/client.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from '../../registry/push.js';
@@ -234,7 +234,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
       ref = `${repositoryOf(o.push)}:${found.tag}`;
     } else {
       // The line's first build: planned on the line it most likely came from (line-fallback.ts), else afresh.
-      const other = await otherLineRecord(o.push, o.line, pushTarget, o.registry);
+      const other = await otherLineRecord(o.push, o.line, { ...o.registry, target: pushTarget });
       if (!other) return undefined;
       record = other.found.record;
       plannedOn = other.line;
@@ -266,31 +266,6 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   }
   return { ref, record, repository, present, gone, recordRead, target, ...(plannedOn ? { plannedOn } : {}) };
 }
-
-/**
- * The newest record of another line of `push`'s repository, for a line with none of its own. A repository that will
- * not list its tags, or whose chosen record cannot be read, leaves the build to plan afresh as before: the error says
- * why (OtherLineError, reported as a warning).
- */
-async function otherLineRecord(push: string, line: string, target: PushTarget, registry: TargetOptions): Promise<{ line: { line: string; createdAt: string }; found: NonNullable<Awaited<ReturnType<typeof fetchLineRecord>>> } | undefined> {
-  const repo = parseReference(push).repository;
-  let other: OtherLine | undefined;
-  try {
-    other = await newestOtherLine(target.client, repo, line);
-  } catch (e) {
-    throw new OtherLineError(`the tags of ${repositoryOf(push)} could not be listed to find the line it came from (${(e as Error).message})`);
-  }
-  if (!other) return undefined;
-  try {
-    const found = await fetchLineRecord(push, other.line, { ...registry, target });
-    return found ? { line: other, found } : undefined;
-  } catch (e) {
-    throw new OtherLineError(`line "${other.line}"'s newest build could not be read (${(e as Error).message})`);
-  }
-}
-
-/** The newest build of another line could not be found or read: the line's first build plans afresh, with a warning. */
-export class OtherLineError extends Error {}
 
 /** What each tag names (undefined: no such tag), asked side by side as the push asks; a tag whose HEAD fails is left out. */
 async function tagAnswers(target: PushTarget, repo: string, tags: string[]): Promise<Map<string, ManifestInfo | undefined>> {
