@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
+import { startFaultProxy } from './support/fault-proxy.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
@@ -82,5 +83,21 @@ describe('the first build of a line', () => {
     const asked = (await registry.accessLog()).map((e) => e.path);
     expect(asked.filter((p) => p.includes('/tags/list') || /gamelayer-line\.(?!release-1\.4$)/.test(p))).toEqual([]);
     expect(asked).toContain('/v2/studio/game/manifests/gamelayer-line.release-1.4');
+  }, 300_000);
+
+  it('a repository that will not list its tags: the first build warns and plans afresh, as with no other line', async () => {
+    const main = await runCli(['build', '--push', `${registry.host}/studio/unlisted`, '--tag', 'm1', '--line', 'main'], { cwd: await freshHost({}) });
+    expect(main.code, main.stderr).toBe(0);
+    const proxy = await startFaultProxy(registry.host, [{ method: 'GET', path: /\/tags\/list/, count: 1000, action: { kind: 'status', status: 403, body: '{"errors":[{"code":"DENIED"}]}' } }]);
+    try {
+      const repo = `${proxy.host}/studio/unlisted`;
+      const first = await runCli(['build', '--push', repo, '--tag', 'r1', '--line', 'release-2.0', '--json'], { cwd: await freshHost({ 'app/config/hotfix.cfg': 300 }) });
+      expect(first.code, first.stderr).toBe(0);
+      expect(first.stderr).toContain(`warning: line "release-2.0" has no build in ${repo} yet, and the tags of ${repo} could not be listed to find the line it came from (`);
+      expect(json(first.stdout).summary.previous).toMatchObject({ source: 'none', line: 'release-2.0' });
+      expect(proxy.fired[0]).toBeGreaterThan(0);
+    } finally {
+      await proxy.stop();
+    }
   }, 300_000);
 });
