@@ -1,5 +1,5 @@
-// The first build of a line whose branch name a tag cannot hold (`release/1.4`): the warning names the line as its
-// tag does (`release-1.4-<hash>`, the name next to the other lines it lists), not the raw branch.
+// The first build of a line whose branch name a tag cannot hold (`release/1.4`): the note (planned on another line's
+// newest build) names the line as its tag does (`release-1.4-<hash>`), not the raw branch.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LINE_TAG_PREFIX, lineTag } from '../src/registry/artifact.js';
 import { runCli } from './support/cli-process.js';
@@ -21,7 +21,7 @@ async function freshHost(): Promise<string> {
   return dir;
 }
 
-describe('the new-line warning', () => {
+describe('the new-line note', () => {
   it('names the line as its tag does', async () => {
     const repo = `${registry.host}/studio/line-name`;
     const main = await runCli(['build', '--push', repo, '--tag', 'm1', '--line', 'main'], { cwd: await freshHost() });
@@ -30,6 +30,6 @@ describe('the new-line warning', () => {
     expect(release.code, release.stderr).toBe(0);
     const name = lineTag('release/1.4').slice(LINE_TAG_PREFIX.length);
     expect(name).toMatch(/^release-1\.4-[0-9a-f]{8}$/);
-    expect(release.stderr).toContain(`warning: line "${name}" has no build in ${repo} yet`);
+    expect(release.stderr).toContain(`note: line ${name} has no build in ${repo} yet: planned on line main's newest build`);
   }, 240_000);
 });

@@ -63,8 +63,10 @@ describe('startPreviousLookup', () => {
     await registry.resetAccessLog();
     const other = startPreviousLookup({ rebase: undefined, from: undefined, push: repo, line: 'feature', registry: registryOptions })!;
     const again = await build({ config, tag: 'v1', push: repo, line: 'main', registry: registryOptions, previousLookup: other });
-    expect(await other.result).toBeUndefined();
+    // The feature line has no build: its lookup plans on main's newest (line-fallback.ts); the build asks for its own.
+    expect((await other.result)?.plannedOn?.line).toBe('main');
     expect(again.summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:gamelayer-line.main`, line: 'main' });
+    expect(again.summary.previous.plannedOn).toBeUndefined();
     const log = await requests();
     // Asked with a HEAD: this host's push kept a copy of the line's record (src/registry/line-copy.ts).
     expect(log).toContain('HEAD /v2/studio/other-line/manifests/gamelayer-line.main');

@@ -6,6 +6,8 @@ import { GamelayerError } from '../errors.js';
 import { readBuildRecord } from '../state/records.js';
 import { regionalRepository, type RegionalPin } from './regional.js';
 import { deployRecordOf, readDeployRecord, type CountedManifest, type DeployRecord } from './record-counts.js';
+import { fetchDeployRecord, isRecordReference } from './record-source.js';
+import type { TargetOptions } from '../registry/push.js';
 import { TREE_NAMES, type BuildRecord, type TreeName } from '../types.js';
 
 export interface DeployTree {
@@ -216,8 +218,15 @@ function startArgv(start: string[]): string[] {
  */
 export async function loadDeployInput(
   config: GameConfig,
-  opts: { recordFile?: string; repository?: string } & RegionalPin = {},
+  opts: { recordFile?: string; repository?: string; registryOptions?: TargetOptions } & RegionalPin = {},
 ): Promise<{ input: DeployInput; recordFile: string; record: DeployRecord }> {
+  // `--record host/repo:tag`: the record of a pushed build, read from its repository (a rollback from a fresh host).
+  if (opts.recordFile !== undefined && isRecordReference(opts.recordFile)) {
+    const ref = opts.recordFile;
+    const fetched = await fetchDeployRecord(ref, opts.registryOptions);
+    const repository = regionalRepository(fetched.record, opts.repository ?? fetched.repository, opts, ref)!;
+    return { input: deployInputOf(config, fetched.record, repository, ref), recordFile: ref, record: fetched.record };
+  }
   const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
   const noRepository = (pushedTo: string[] = []) =>
     new GamelayerError(

@@ -38,7 +38,7 @@ export { EMPTY_CONFIG };
 const EMPTY_BYTES = Buffer.from('{}');
 /** A record is read into memory to be parsed; refuse anything absurd (compressed or not) before doing so. */
 const MAX_RECORD_BYTES = MAX_SMALL_BLOB;
-const CREATED = 'org.opencontainers.image.created';
+export const CREATED = 'org.opencontainers.image.created';
 /** Annotation of the record manifest holding the build's tags (a JSON array), kept out of the record blob. */
 const TAGS = 'dev.gamelayer.tags';
 /** Annotations holding where a build was made, kept out of the record blob with the tags (see recordContent). */
@@ -368,7 +368,7 @@ async function recordIndexAge(client: RegistryClient, repo: string, digest: stri
 }
 
 /** How far ahead of this host's clock another build host's clock may be. */
-const CLOCK_SKEW_MS = 10 * 60_000;
+export const CLOCK_SKEW_MS = 10 * 60_000;
 
 /**
  * The no-op push of a record: every tag it would set (as the caller found them) already names exactly the index it

@@ -146,7 +146,7 @@ export function register(program: Command): void {
     .description('write imagedefinitions.json (for CodePipeline\'s ECS deploy action) from the last build record')
     .option('--out <file>', 'write to FILE instead of printing', undefined)
     .option('--repository <repo>', 'repository the images were pushed to (default: registry in gamelayer.yaml, else the one the build was pushed to)')
-    .option('--record <file>', 'build record (default: .gamelayer/records/build-last.json)')
+    .option('--record <file|ref>', 'build record: a file (default: .gamelayer/records/build-last.json), or a pushed build host/repo:tag (read from the registry)')
     .option('--server-container <name>', 'one entry: this container runs the combined server image (default: the containers of gamelayer ecs)')
     .option('--local', 'skip the check that the images were pushed to the repository')
     .action(async (flags: { out?: string; repository?: string; record?: string; serverContainer?: string; local?: boolean }, cmd: Command) => {

@@ -13,6 +13,9 @@ import { chunkDiff } from '../../diff/chunks.js';
 import { EXIT, GamelayerError } from '../../errors.js';
 import { baseMoveText, type BaseMove } from '../../pipeline/base-move.js';
 import type { BuildRecord } from '../../types.js';
+import type { OtherLineRecord } from '../../registry/line-fallback.js';
+import type { TargetOptions } from '../../registry/push.js';
+import type { Reporter } from '../../report/reporter.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
 interface DiffFlags extends RegistryFlags {
@@ -81,9 +84,12 @@ export function register(program: Command): void {
               return null;
             });
             if (found === null) return nothing(`the record of line "${line}" in ${opts.against} is damaged: every layer is new`);
-            if (!found) return nothing(`no earlier build of line "${line}" in ${opts.against}: every layer is new`);
-            older = found.record;
-            name = `${opts.against}:${found.tag}`;
+            // A line's first build plans on the newest build of another line (line-fallback.ts): compared with that.
+            const other = found ? undefined : await planOnOtherLine(opts.against, line, registry, reporter);
+            if (!found && !other) return nothing(`no earlier build of line "${line}" in ${opts.against}: every layer is new`);
+            const record = (found ?? other!.found)!;
+            older = record.record;
+            name = `${opts.against}:${record.tag}`;
           } else older = (await fetchBuildRecordFor(opts.against, registry)).record;
         } catch (e) {
           if (opts.ifExists && e instanceof GamelayerError && (e.code === 'record.no-image' || e.code === 'record.not-found')) {
@@ -144,4 +150,16 @@ function costPlatform(newer: Pick<BuildRecord, 'platforms' | 'tags'>, asked: str
     );
   }
   return asked;
+}
+
+/** The other line's newest build the first build of `line` plans on, said in a note; none (or unreadable): undefined. */
+async function planOnOtherLine(repository: string, line: string, registry: TargetOptions, reporter: Reporter): Promise<OtherLineRecord | undefined> {
+  const { OtherLineError, otherLineRecord } = await import('../../registry/line-fallback.js');
+  const other = await otherLineRecord(repository, line, registry).catch((e: unknown) => {
+    if (!(e instanceof OtherLineError)) throw e;
+    reporter.warn(`line "${line}" has no build in ${repository} yet, and ${e.message}: the next build plans every tree afresh`);
+    return undefined;
+  });
+  if (other) reporter.info(`note: line ${line} has no build in ${repository} yet: compared with line ${other.line.line}'s newest build, which its first build plans on`);
+  return other;
 }

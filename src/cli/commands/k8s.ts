@@ -59,7 +59,7 @@ export function register(program: Command): void {
     .option('--repository <repo>', 'repository the images were pushed to (default: registry in gamelayer.yaml, else the one the build was pushed to)')
     .option('--region <region>', 'pin the images to their copy in this AWS region (a push or ECR replication there; same digests, that registry\'s host)')
     .option('--registry <host>', 'pin the images to their copy on this registry host (same digests)')
-    .option('--record <file>', 'build record to deploy (default: .gamelayer/records/build-last.json)')
+    .option('--record <file|ref>', 'build record to deploy: a file (default: .gamelayer/records/build-last.json), or a pushed build host/repo:tag (read from the registry: a rollback from a fresh host)')
     .option('--name <name>', 'metadata.name (default: the game name)')
     .option('--namespace <ns>', 'metadata.namespace')
     .option('--replicas <n>', 'replicas of a deployment or fleet')

@@ -29,6 +29,11 @@ export interface RegistryPrevious {
     tagsNamed?: { answers: ReadonlyMap<string, ManifestInfo | undefined>; at: number };
     copied?: string;
   };
+  /**
+   * With --push on a line's first build: the other line whose newest record this is (the line's own tag names none
+   * yet), and when that record was created.
+   */
+  plannedOn?: { line: string; createdAt: string };
   /** The target that asked `repository` for the layers (a push there reuses its client: auth, connections). */
   target: PushTarget;
 }

@@ -11,6 +11,7 @@ import pLimit from 'p-limit';
 import { GamelayerError } from '../../errors.js';
 import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord, LINE_TAG_PREFIX, lineTag, recordTag } from '../../registry/artifact.js';
 import { lineCopyDir } from '../../registry/line-copy.js';
+import { OtherLineError, otherLineRecord } from '../../registry/line-fallback.js';
 import { pullScope } from '../../registry/auth.js';
 import type { ManifestInfo } from '../../registry/client.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from '../../registry/push.js';
@@ -42,6 +43,8 @@ export interface PreviousInfo {
   source: 'registry' | 'local' | 'none';
   ref?: string;
   line?: string;
+  /** A line's first build planned on another line's newest record: that line. */
+  plannedOn?: string;
   createdAt?: string;
   reason?: string;
 }
@@ -106,8 +109,14 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
   // A damaged record (its blob not what its digest names, not a readable record) is not built on: this build plans
   // afresh with a warning, and its push stores its own record anew (pushBuildRecord checks what it would skip).
   let damaged: string | undefined;
+  // A line's first build whose other lines could not be listed or read plans afresh, as it would with none.
+  let otherLine: string | undefined;
   const remote = useRegistry
     ? await lookupFor(i).catch((e: unknown) => {
+        if (e instanceof OtherLineError) {
+          otherLine = e.message;
+          return undefined;
+        }
         if (!(e instanceof DamagedRecordError)) throw e;
         damaged = e.message;
         return undefined;
@@ -125,7 +134,7 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
       previousInfo = { source: 'none', ref: remote.ref, line, reason: `${remote.ref} was built with other layer settings (target size, layer limit, mounts, compression or SOURCE_DATE_EPOCH)` };
     } else {
       previous = remote.record;
-      previousInfo = { source: 'registry', ref: remote.ref, line, createdAt: remote.record.createdAt };
+      previousInfo = { source: 'registry', ref: remote.ref, line, createdAt: remote.record.createdAt, ...(remote.plannedOn ? { plannedOn: remote.plannedOn.line } : {}) };
     }
   } else {
     previous = await previousBuild(config.stateDir, settingsKey, reporter);
@@ -133,33 +142,18 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
       ? { source: 'local', ref: path.join(recordsDir(config.stateDir), LAST_BUILD), createdAt: previous.createdAt }
       : { source: 'none', reason: fromNone ? '--from none, and no earlier build in .gamelayer/' : 'no earlier build in .gamelayer/' };
   }
-  if (useRegistry && !remote && !damaged && i.push && !i.from) await warnNewLine(reporter, i.push, line, i.registry ?? {});
+  // The line as its tag names it (a branch like release/1.4 is release-1.4-<hash> there).
+  const lineName = line === undefined ? line : lineTag(line).slice(LINE_TAG_PREFIX.length);
+  if (otherLine) reporter.warn(`line "${lineName}" has no build in ${repositoryOf(i.push!)} yet, and ${otherLine}: every tree is planned afresh`);
+  if (remote?.plannedOn) {
+    const how = previous ? `planned on line ${remote.plannedOn.line}'s newest build (${remote.ref}, built ${remote.record.createdAt})` : `line ${remote.plannedOn.line}'s newest build (${remote.ref}) was built with other layer settings: every tree is planned afresh`;
+    reporter.info(`note: line ${lineName} has no build in ${repositoryOf(i.push!)} yet: ${how}; --from none plans afresh`);
+  }
   if (remote?.gone.length && previous) {
     reporter.warn(`${count(remote.gone.length, 'layer')} of ${remote.ref} are gone from ${remote.repository}: their trees are rebuilt from the sources`);
   }
   // A kept layer of a registry record is the record's own layer (same digest on every host), never a local variant.
   return { record: previous, info: previousInfo, remote, kept: previous && remote ? remote.present : undefined };
-}
-
-/**
- * The first build of a line (a release branch just cut) plans every tree afresh and sends every layer, though the
- * repository may hold the build it was cut from: say so, and name the other lines' tags --from takes. One tags
- * list, on a line's first build only; a registry that will not list tags leaves the warning without the names.
- */
-async function warnNewLine(reporter: Reporter, push: string, line: string, registry: TargetOptions): Promise<void> {
-  const lines = await pushTargetFor(parseReference(push), registry)
-    .then((t) => t.client.listTags(parseReference(push).repository))
-    .then((tags) => tags.filter((t) => t.startsWith(LINE_TAG_PREFIX)).map((t) => t.slice(LINE_TAG_PREFIX.length)))
-    .catch(() => [] as string[]);
-  if (!lines.length) return;
-  const repo = repositoryOf(push);
-  const first = ['main', 'master', 'default'].find((l) => lines.includes(l)) ?? lines.sort()[0]!;
-  reporter.warn(
-    `line "${lineTag(line).slice(LINE_TAG_PREFIX.length)}" has no build in ${repo} yet: every tree is planned afresh (whole-tree layers, which the push sends and nodes pull ` +
-      `wherever the repository lacks them), though the repository holds ` +
-      `other lines (${lines.sort().join(', ')}); to start this line from one of them (the branch it was cut from), pass ` +
-      `--from ${repo}:${LINE_TAG_PREFIX}${first} (or --from ${repo}:<tag> of that build)`,
-  );
 }
 
 /** The last build's record, when its settings match this build's; a corrupt record is reported and ignored. */
@@ -207,6 +201,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   let recordRead: RegistryPrevious['recordRead'];
   // A record read from this host's copy: the registry's record blob, being read and checked beside the layers' HEADs.
   let blobServed: Promise<void> | undefined;
+  let plannedOn: RegistryPrevious['plannedOn'];
   const fromRepository = o.from !== undefined && !parseReference(o.from).tag && !parseReference(o.from).digest;
   if (o.from && fromRepository) {
     // --from REPO: the newest build of the line in that repository (a PR check builds on its target branch's).
@@ -228,17 +223,27 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     pushTarget = await pushTargetFor(parseReference(o.push), o.registry);
     o.onTarget?.();
     const found = await fetchLineRecord(o.push, o.line, { ...o.registry, target: pushTarget, copyDir: o.copyDir });
-    if (!found) return undefined;
-    record = found.record;
-    blobServed = found.blobServed;
-    recordRead = {
-      repository: o.push,
-      blob: found.recordBlob,
-      ...(found.documents ? { blobBytes: found.documents.blob.bytes } : {}),
-      lineTag: { tag: found.tag, named: found.tagNamed, at: Date.now() },
-      ...(o.copyDir !== undefined && found.documents ? { copied: found.documents.index.digest } : {}),
-    };
-    ref = `${repositoryOf(o.push)}:${found.tag}`;
+    if (found) {
+      record = found.record;
+      blobServed = found.blobServed;
+      recordRead = {
+        repository: o.push,
+        blob: found.recordBlob,
+        ...(found.documents ? { blobBytes: found.documents.blob.bytes } : {}),
+        lineTag: { tag: found.tag, named: found.tagNamed, at: Date.now() },
+        ...(o.copyDir !== undefined && found.documents ? { copied: found.documents.index.digest } : {}),
+      };
+      ref = `${repositoryOf(o.push)}:${found.tag}`;
+    } else {
+      // The line's first build: planned on the line it most likely came from (line-fallback.ts), else afresh.
+      const other = await otherLineRecord(o.push, o.line, { ...o.registry, target: pushTarget });
+      if (!other) return undefined;
+      record = other.found.record;
+      plannedOn = other.line;
+      // Not this line's tag nor its local copy: the push asks its own line tag, and keeps no copy of another line's.
+      recordRead = { repository: o.push, blob: other.found.recordBlob, ...(other.found.documents ? { blobBytes: other.found.documents.blob.bytes } : {}) };
+      ref = `${repositoryOf(o.push)}:${other.found.tag}`;
+    }
     repository = o.push;
   } else return undefined;
   const target = pushTarget ?? (await pushTargetFor(parseReference(repository), o.registry));
@@ -261,7 +266,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
       );
     } else present.set(l.inputKey, l);
   }
-  return { ref, record, repository, present, gone, recordRead, target };
+  return { ref, record, repository, present, gone, recordRead, target, ...(plannedOn ? { plannedOn } : {}) };
 }
 
 /** What each tag names (undefined: no such tag), asked side by side as the push asks; a tag whose HEAD fails is left out. */

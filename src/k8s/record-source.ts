@@ -1,0 +1,47 @@
+// Where the deploy commands read the build record: a file (the last build, by default), or a registry reference
+// (`--record host/repo:tag`). A rollback from CI runs on a fresh host, with no record of the older build on disk;
+// the repository holds it beside its images, so the specs are written from that, pinned by digest as usual.
+import { existsSync } from 'node:fs';
+import { fetchBuildRecordFor } from '../registry/artifact.js';
+import type { TargetOptions } from '../registry/push.js';
+import { parseReference } from '../registry/reference.js';
+import { deployRecordOf, type DeployRecord } from './record-counts.js';
+
+/** A registry host as Docker tells one: a first component with a `.` or a port between name characters, or localhost. */
+const HOST = /^(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+|[a-z0-9-]+(?=:))(?::\d+)?$/i;
+
+/**
+ * Whether `arg` names an image in a registry rather than a file: no file of that name, an explicit registry host,
+ * and a tag or digest (a build record belongs to one image).
+ */
+export function isRecordReference(arg: string): boolean {
+  if (existsSync(arg)) return false;
+  const rest = arg.replace(/^https?:\/\//, '');
+  const slash = rest.indexOf('/');
+  if (slash <= 0 || !HOST.test(rest.slice(0, slash))) return false;
+  try {
+    const r = parseReference(arg);
+    return r.tag !== undefined || r.digest !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+export interface RegistryDeployRecord {
+  record: DeployRecord;
+  /** `host/repo` (with its scheme when given) that holds the record and its images. */
+  repository: string;
+}
+
+/**
+ * The record of the image `ref`, read from its repository (checked against the digests that name it, and against
+ * the image: a record of another image is refused). Its images are in that repository (a record goes up after
+ * them): the record says so as a local push would, so the pushed-check passes for that repository and no other.
+ */
+export async function fetchDeployRecord(ref: string, registry: TargetOptions = {}): Promise<RegistryDeployRecord> {
+  const r = parseReference(ref);
+  const repository = `${r.scheme ? `${r.scheme}://` : ''}${r.registry}/${r.repository}`;
+  const { record } = await fetchBuildRecordFor(ref, registry);
+  const held = { repository, images: record.images.map((i) => ({ name: i.name, digest: i.digest })), at: record.createdAt };
+  return { record: deployRecordOf({ ...record, pushed: [...(record.pushed ?? []), held] }), repository };
+}

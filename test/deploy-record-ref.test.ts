@@ -1,0 +1,80 @@
+// A rollback from CI runs on a fresh host: no record of the older build on disk. `k8s`, `ecs` and `codebuild
+// imagedefinitions` take `--record host/repo:tag` and read that build's record from the repository, pinning its
+// images by digest as a local record would. Real registry, real CLI.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { startRegistry, type TestRegistry } from './support/registry.js';
+import { copySample } from './support/sample.js';
+import { tempDir } from './support/tmp.js';
+
+let registry: TestRegistry;
+beforeAll(async () => {
+  registry = await startRegistry();
+}, 60_000);
+afterAll(async () => {
+  await registry?.stop();
+});
+
+async function freshHost(changes: Record<string, number> = {}): Promise<string> {
+  const dir = await tempDir();
+  copySample(dir);
+  for (const [file, size] of Object.entries(changes)) await writeFile(path.join(dir, file), Buffer.alloc(size, file.length));
+  return dir;
+}
+
+type Images = { name: string; digest: string; platform?: string }[];
+/** The digests images are pinned by (`…@sha256:…`; a spec also names tree digests, which are no images). */
+const digestsIn = (text: string) => [...new Set([...text.matchAll(/@(sha256:[a-f0-9]{64})/g)].map((m) => m[1]!))];
+
+describe('deploy specs of a pushed build, from a fresh host', () => {
+  it('k8s, ecs and codebuild imagedefinitions --record REPO:TAG pin that build\'s images; an unknown tag is an error', async () => {
+    const repo = `${registry.host}/studio/rollback`;
+    const v1 = await runCli(['build', '--push', repo, '--tag', 'v1', '--line', 'main', '--json'], { cwd: await freshHost() });
+    expect(v1.code, v1.stderr).toBe(0);
+    const v2 = await runCli(['build', '--push', repo, '--tag', 'v2', '--line', 'main', '--json'], { cwd: await freshHost({ 'app-media/levels/day2.dat': 20_000 }) });
+    expect(v2.code, v2.stderr).toBe(0);
+    const images1 = (JSON.parse(v1.stdout) as { images: Images }).images;
+    const images2 = (JSON.parse(v2.stdout) as { images: Images }).images;
+
+    // A fresh host has no record: without --record, k8s has nothing to deploy.
+    const host = await freshHost();
+    const none = await runCli(['k8s', '--repository', repo], { cwd: host });
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toContain('no build yet');
+
+    // Every image a spec pins is v1's, pinned by digest under the repository; none is only v2's (its server image
+    // and its app-media tree changed).
+    const onlyV2 = images2.map((i) => i.digest).filter((d) => !images1.some((i) => i.digest === d));
+    expect(onlyV2.length).toBeGreaterThan(0);
+    const pinsV1 = (stdout: string) => {
+      const pinned = digestsIn(stdout);
+      expect(pinned.length).toBeGreaterThan(0);
+      expect(pinned.filter((d) => !images1.some((i) => i.digest === d))).toEqual([]);
+      for (const d of pinned) expect(stdout).toMatch(new RegExp(`${repo.replace(/[.]/g, '\\.')}(:v1(-[a-z-]+)?)?@${d}`));
+    };
+    const server = images1.find((i) => i.name === 'server')!.digest;
+    const k8s = await runCli(['k8s', '--record', `${repo}:v1`], { cwd: host });
+    expect(k8s.code, k8s.stderr).toBe(0);
+    pinsV1(k8s.stdout);
+    expect(k8s.stdout).toContain(`${repo}:v1@${server}`);
+
+    const ecs = await runCli(['ecs', '--record', `${repo}:v1`], { cwd: host });
+    expect(ecs.code, ecs.stderr).toBe(0);
+    pinsV1(ecs.stdout);
+
+    const defs = await runCli(['codebuild', 'imagedefinitions', '--record', `${repo}:v1`], { cwd: host });
+    expect(defs.code, defs.stderr).toBe(0);
+    pinsV1(defs.stdout);
+
+    // Another repository than the record's: its images were not pushed there, refused as for a local record.
+    const elsewhere = await runCli(['k8s', '--record', `${repo}:v1`, '--repository', `${registry.host}/studio/other`], { cwd: host });
+    expect(elsewhere.code).not.toBe(0);
+    expect(elsewhere.stderr).toContain(`never pushed to ${registry.host}/studio/other`);
+
+    const missing = await runCli(['k8s', '--record', `${repo}:v9`], { cwd: host });
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('v9');
+  }, 300_000);
+});
