@@ -51,7 +51,8 @@ const SBOM_FILES = 'dev.gamelayer.sbom.files';
 export function sbomKey(input: SbomInput): string {
   const { record } = input;
   const what = {
-    format: 'gamelayer-sbom/1',
+    // 2: every list in byte order (1 sorted by the host's locale).
+    format: 'gamelayer-sbom/2',
     tool: gamelayerVersion(),
     game: record.game,
     version: record.version ?? null,
