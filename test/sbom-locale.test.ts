@@ -27,7 +27,7 @@ const LOCALES: Record<string, string | undefined>[] = [
   { LANG: 'tr_TR.UTF-8' },
   { LANG: 'en_US.UTF-8', LC_ALL: 'da_DK.UTF-8' },
   { LANG: 'de_DE.UTF-8', LC_MESSAGES: 'lt_LT.UTF-8' }, // ICU takes LC_MESSAGES before LANG (lt: `y` as `i`)
-].map((l) => ({ LANG: undefined, LC_ALL: undefined, LC_COLLATE: undefined, LC_MESSAGES: undefined, ...l }));
+].map((l): Record<string, string | undefined> => ({ ...{ LC_ALL: undefined, LC_COLLATE: undefined, LC_MESSAGES: undefined }, ...l }));
 
 describe('the SBOM under different locales', () => {
   it('build --push --sbom attaches the same bytes under LANG=C, sv_SE, tr_TR, LC_ALL=da_DK, LC_MESSAGES=lt_LT, files in byte order', async () => {

@@ -21,6 +21,12 @@ const require = createRequire(import.meta.url);
 
 export const SBOM_MEDIA_TYPE = 'application/vnd.cyclonedx+json';
 export const SBOM_SPEC = CDX.Spec.Version.v1dot6;
+/**
+ * The version of the bytes gamelayer makes from the same inputs, part of an SBOM's reuse key (attach.ts `sbomKey`):
+ * change it when they change, so SBOMs already attached are made again once. 2: every list in byte order of UTF-8
+ * (1 sorted by the host's locale).
+ */
+export const SBOM_FORMAT = 'gamelayer-sbom/2';
 const P = 'dev.gamelayer';
 
 export interface BaseImageInfo {
