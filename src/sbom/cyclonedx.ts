@@ -9,6 +9,7 @@ import * as CDX from '@cyclonedx/cyclonedx-library';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { entrySourceOf } from '../entries/packed-list.js';
 import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
 import type { OciStore } from '../oci/store.js';
@@ -84,7 +85,7 @@ export async function treeFiles(input: Pick<SbomInput, 'record' | 'store' | 'sta
  * template. Every list is in byte order of its UTF-8 keys (see `bytewise`).
  */
 export async function writeSbom(input: SbomInput, sink: SbomSink): Promise<{ files: number }> {
-  const trees: SbomTree[] = input.record.manifests.map((m) => ({ manifest: m, id: m.platform ? `${m.tree}@${m.platform}` : m.tree, hasFiles: m.entries.some((e) => e.type === 'file') }));
+  const trees: SbomTree[] = input.record.manifests.map((m) => ({ manifest: m, id: m.platform ? `${m.tree}@${m.platform}` : m.tree, hasFiles: entrySourceOf(m.entries).fileTotals().files > 0 }));
   const { json, marks } = skeleton(input, trees);
   await validateSbom(json.replace(MARK_LIST, (_, i: string) => `[${fileComponent(trees[Number(i)]!.id, { path: 'x', size: 0, sha256: '0'.repeat(64) })}]`), 'the SBOM gamelayer made');
   let files = 0;
@@ -140,8 +141,12 @@ function addProperties(to: CDX.Models.PropertyRepository, props: [string, string
   for (const [n, v] of props.sort(([a, x], [b, y]) => compareBytewise(a, b) || compareBytewise(x, y))) to.add(new CDX.Models.Property(n, v));
 }
 
-/** Text is handed to the sink in pieces of about this many characters. */
-const PIECE = 1 << 20;
+/**
+ * Text is handed to the sink in pieces of about this many characters: small enough to die young (a string above
+ * V8's regular object size, 128 KiB, goes to the large-object space, collected only with the old generation: 1 MiB
+ * pieces left tens of MiB of dead text in the heap while a 100k-file SBOM was written).
+ */
+const PIECE = 1 << 15;
 /** Stands for a tree's list of files in the skeleton (a NUL is in no path, so in no other string of the document). */
 const mark = (i: number) => `\u0000gamelayer-sbom-files:${i}\u0000`;
 const MARK_LIST = /\["\\u0000gamelayer-sbom-files:(\d+)\\u0000"\]/g;
