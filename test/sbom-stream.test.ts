@@ -1,7 +1,8 @@
 // The SBOM is written a tree's files at a time from a template (src/sbom/cyclonedx.ts writeSbom), not through the
-// CycloneDX library's objects: its bytes must be those the library makes of the whole document. The oracle here
-// builds the document with the library, as gamelayer did before, from the same files; paths are chosen to sort
-// differently under localeCompare and bytewise (case, accents, punctuation, digits, a decomposed accent).
+// CycloneDX library's objects: its bytes must be those the library makes of the whole document with every list in
+// byte order of UTF-8 (the library sorts by the host's locale). The oracle here builds the document with the library,
+// as gamelayer did before, from the same files, and sorts its lists bytewise; paths are chosen to sort differently
+// under localeCompare and bytewise (case, accents, punctuation, digits, a decomposed accent).
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as CDX from '@cyclonedx/cyclonedx-library';
@@ -12,6 +13,7 @@ import { serverImage } from '../src/sbom/attach.js';
 import { treeFiles, writeSbom, makeSbom, type SbomInput } from '../src/sbom/cyclonedx.js';
 import { writeSbomFile } from '../src/sbom/sbom-file.js';
 import { layerFiles } from '../src/sbom/layer-files.js';
+import { compareBytewise } from '../src/scan/manifest.js';
 import { TREE_NAMES, type TreeName } from '../src/types.js';
 import { gamelayerVersion } from '../src/version.js';
 import { sampleGame } from './support/sample.js';
@@ -20,7 +22,26 @@ import { readFile } from 'node:fs/promises';
 
 const P = 'dev.gamelayer';
 
-/** The SBOM as the library makes it from the whole model (gamelayer's code before the template). */
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+const key = (x: Json, ...names: string[]) => names.map((n) => String((x as Record<string, Json>)[n] ?? '')).join('\u0000');
+
+/** `doc` with every list in byte order: components by bom-ref, properties by name and value, dependencies by ref. */
+function sortedBytewise(doc: Json, name = ''): Json {
+  if (Array.isArray(doc)) {
+    const items = doc.map((x) => sortedBytewise(x));
+    const by = (...names: string[]) => items.sort((a, b) => compareBytewise(key(a, ...names), key(b, ...names)));
+    if (name === 'components') return by('bom-ref');
+    if (name === 'properties') return by('name', 'value');
+    if (name === 'hashes') return by('alg', 'content');
+    if (name === 'dependencies') return by('ref');
+    if (name === 'dependsOn') return items.sort((a, b) => compareBytewise(a as string, b as string));
+    return items;
+  }
+  if (doc && typeof doc === 'object') return Object.fromEntries(Object.entries(doc).map(([k, v]) => [k, sortedBytewise(v, k)]));
+  return doc;
+}
+
+/** The SBOM as the library makes it from the whole model (gamelayer's code before the template), lists bytewise. */
 async function libraryDocument(input: SbomInput): Promise<string> {
   const trees = await treeFiles(input);
   const { record, subject } = input;
@@ -52,7 +73,7 @@ async function libraryDocument(input: SbomInput): Promise<string> {
     dependencies?: { dependsOn?: string[] }[];
   };
   if (normalized.dependencies) normalized.dependencies = normalized.dependencies.filter((d) => d.dependsOn?.length);
-  return JSON.stringify(normalized);
+  return JSON.stringify(sortedBytewise(JSON.parse(JSON.stringify(normalized)) as Json));
 }
 
 const AWKWARD = ['B.txt', 'a.txt', 'a-b.txt', 'a_b.txt', 'a b.txt', 'A.txt', 'é.txt', 'e\u0301x.txt', 'ez.txt', 'Z/1.dat', 'z/10.dat', 'z/9.dat', '~x', '#y', 'Ünï/çødé.txt', '中文/名.txt'];

@@ -12,7 +12,7 @@ import { formatReference, parseReference } from '../registry/reference.js';
 import { listReferrers, pushReferrer, readArtifact, readArtifactBlob, referrerArtifact, type PushReferrerResult } from '../registry/referrers.js';
 import { TREE_NAMES, type BuildRecord, type Descriptor, type TreeName } from '../types.js';
 import { gamelayerVersion } from '../version.js';
-import { makeSbom, SBOM_MEDIA_TYPE, validateSbom, type BaseImageInfo, type Sbom, type SbomInput } from './cyclonedx.js';
+import { makeSbom, SBOM_FORMAT, SBOM_MEDIA_TYPE, validateSbom, type BaseImageInfo, type Sbom, type SbomInput } from './cyclonedx.js';
 import { writeSbomFile } from './sbom-file.js';
 
 export const SBOM_ARTIFACT_TYPE = SBOM_MEDIA_TYPE;
@@ -51,7 +51,7 @@ const SBOM_FILES = 'dev.gamelayer.sbom.files';
 export function sbomKey(input: SbomInput): string {
   const { record } = input;
   const what = {
-    format: 'gamelayer-sbom/1',
+    format: SBOM_FORMAT,
     tool: gamelayerVersion(),
     game: record.game,
     version: record.version ?? null,

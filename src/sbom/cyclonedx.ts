@@ -1,14 +1,17 @@
 // The build's SBOM as a CycloneDX 1.6 JSON document: the game (the server image) made of one component per tree
 // (per platform for the binary trees) holding every file with its path, size and sha256, the base image by digest,
 // and gamelayer as the tool. Deterministic: the same images give the same bytes (no timestamp, a serial number
-// derived from the image digest, sorted lists), so a no-op build makes the same SBOM and sends nothing new.
+// derived from the image digest, lists sorted by the bytes of their UTF-8 keys, never by a locale), so a no-op build
+// makes the same SBOM and sends nothing new, on any host.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as CDX from '@cyclonedx/cyclonedx-library';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { entrySourceOf } from '../entries/packed-list.js';
 import { GamelayerError } from '../errors.js';
+import { compareBytewise } from '../scan/manifest.js';
 import type { OciStore } from '../oci/store.js';
 import type { BuildRecord, TreeManifest, TreeName } from '../types.js';
 import { gamelayerVersion } from '../version.js';
@@ -19,6 +22,12 @@ const require = createRequire(import.meta.url);
 
 export const SBOM_MEDIA_TYPE = 'application/vnd.cyclonedx+json';
 export const SBOM_SPEC = CDX.Spec.Version.v1dot6;
+/**
+ * The version of the bytes gamelayer makes from the same inputs, part of an SBOM's reuse key (attach.ts `sbomKey`):
+ * change it when they change, so SBOMs already attached are made again once. 2: every list in byte order of UTF-8
+ * (1 sorted by the host's locale).
+ */
+export const SBOM_FORMAT = 'gamelayer-sbom/2';
 const P = 'dev.gamelayer';
 
 export interface BaseImageInfo {
@@ -73,24 +82,21 @@ export async function treeFiles(input: Pick<SbomInput, 'record' | 'store' | 'sta
  * around the files (the game, the tool, the base images, the trees) is made and normalised by the CycloneDX library
  * and checked against the schema with one file of the template in each tree; the files, the bulk of it (100k files
  * made 27 MiB of JSON, and 500 MiB of the library's objects and their normalised copies), are written from one
- * template in the order the library sorts components (`localeCompare` of their bom-refs), so the bytes are those the
- * library makes of the whole document.
+ * template. Every list is in byte order of its UTF-8 keys (see `bytewise`).
  */
 export async function writeSbom(input: SbomInput, sink: SbomSink): Promise<{ files: number }> {
-  const trees: SbomTree[] = input.record.manifests.map((m) => ({ manifest: m, id: m.platform ? `${m.tree}@${m.platform}` : m.tree, hasFiles: m.entries.some((e) => e.type === 'file') }));
+  const trees: SbomTree[] = input.record.manifests.map((m) => ({ manifest: m, id: m.platform ? `${m.tree}@${m.platform}` : m.tree, hasFiles: entrySourceOf(m.entries).fileTotals().files > 0 }));
   const { json, marks } = skeleton(input, trees);
   await validateSbom(json.replace(MARK_LIST, (_, i: string) => `[${fileComponent(trees[Number(i)]!.id, { path: 'x', size: 0, sha256: '0'.repeat(64) })}]`), 'the SBOM gamelayer made');
-  // The library sorts file components by `localeCompare` of their bom-refs, `file:<id>:<path>`; within a tree they
-  // share that prefix, which ends in ":" and so adds the same weights to both sides at every collation level: the
-  // paths compare as their bom-refs do, without making 100k bom-ref strings to sort.
-  const byPath = new Intl.Collator(); // what String#localeCompare uses
   let files = 0;
   let at = 0;
   for (const mark of marks) {
     await sink(json.slice(at, mark.start));
     const t = trees[mark.tree]!;
     const list = await manifestFiles(input, t.manifest);
-    list.sort((a, b) => byPath.compare(a.path, b.path));
+    // The manifest is in byte order of its paths already (so are the bom-refs `file:<id>:<path>`, one prefix per
+    // tree); a record from elsewhere is sorted, not trusted.
+    if (!isSortedBytewise(list)) list.sort((a, b) => compareBytewise(a.path, b.path));
     let piece = '[';
     for (let i = 0; i < list.length; i++) {
       const f = list[i]!;
@@ -119,8 +125,28 @@ export async function makeSbom(input: SbomInput): Promise<Sbom> {
   return { bytes: Buffer.from(json), files };
 }
 
-/** Text is handed to the sink in pieces of about this many characters. */
-const PIECE = 1 << 20;
+// The order of every list of the SBOM: byte order of UTF-8 (code point order), `compareBytewise`. The library's
+// `sortLists` sorts with `localeCompare`, whose order follows the host's locale (LANG, LC_ALL: sv_SE puts `ä` after
+// `z`, da_DK `aa` after `z`, tr_TR `I` before `i`) and its ICU version: two build hosts made different bytes, and a
+// different signed digest, for the same image. So the library keeps the order its lists are given in (`sortLists`
+// off) and gamelayer gives them sorted. Byte order is the manifests' and the layers' tar members' order, and C's `sort`.
+
+function isSortedBytewise(list: readonly TreeFile[]): boolean {
+  for (let i = 1; i < list.length; i++) if (compareBytewise(list[i - 1]!.path, list[i]!.path) > 0) return false;
+  return true;
+}
+
+/** Adds properties to `to` in byte order of name, then value (the library adds them as given with `sortLists` off). */
+function addProperties(to: CDX.Models.PropertyRepository, props: [string, string][]): void {
+  for (const [n, v] of props.sort(([a, x], [b, y]) => compareBytewise(a, b) || compareBytewise(x, y))) to.add(new CDX.Models.Property(n, v));
+}
+
+/**
+ * Text is handed to the sink in pieces of about this many characters: small enough to die young (a string above
+ * V8's regular object size, 128 KiB, goes to the large-object space, collected only with the old generation: 1 MiB
+ * pieces left tens of MiB of dead text in the heap while a 100k-file SBOM was written).
+ */
+const PIECE = 1 << 15;
 /** Stands for a tree's list of files in the skeleton (a NUL is in no path, so in no other string of the document). */
 const mark = (i: number) => `\u0000gamelayer-sbom-files:${i}\u0000`;
 const MARK_LIST = /\["\\u0000gamelayer-sbom-files:(\d+)\\u0000"\]/g;
@@ -139,33 +165,33 @@ function skeleton(input: SbomInput, trees: readonly SbomTree[]): { json: string;
   const bom = new CDX.Models.Bom();
   bom.serialNumber = serialFor(subject.digest);
   const game = new CDX.Models.Component(CDX.Enums.ComponentType.Container, record.game, { bomRef: 'game', version: record.version });
-  game.properties.add(new CDX.Models.Property(`${P}:image.digest`, subject.digest));
-  game.properties.add(new CDX.Models.Property(`${P}:image.mediaType`, subject.mediaType));
+  addProperties(game.properties, [[`${P}:image.digest`, subject.digest], [`${P}:image.mediaType`, subject.mediaType]]);
   bom.metadata.component = game;
   const tool = new CDX.Models.Component(CDX.Enums.ComponentType.Application, 'gamelayer', { version: gamelayerVersion() });
   bom.metadata.tools.components.add(tool);
 
+  const components: CDX.Models.Component[] = [];
   for (const b of input.base) {
     const c = new CDX.Models.Component(CDX.Enums.ComponentType.Container, b.ref, { bomRef: `base:${b.platform}`, version: b.digest });
-    c.properties.add(new CDX.Models.Property(`${P}:platform`, b.platform));
-    b.layers.forEach((l, i) => c.properties.add(new CDX.Models.Property(`${P}:layer.${String(i).padStart(3, '0')}`, l)));
-    bom.components.add(c);
-    game.dependencies.add(c.bomRef);
+    addProperties(c.properties, [[`${P}:platform`, b.platform], ...b.layers.map((l, i): [string, string] => [`${P}:layer.${String(i).padStart(3, '0')}`, l])]);
+    components.push(c);
   }
   for (const t of trees) {
     const m = t.manifest;
     const c = new CDX.Models.Component(CDX.Enums.ComponentType.Application, m.tree, { bomRef: `tree:${t.id}` });
     c.hashes.set(CDX.Enums.HashAlgorithm['SHA-256'], m.digest.replace(/^sha256:/, ''));
-    c.properties.add(new CDX.Models.Property(`${P}:tree.digest`, m.digest));
-    c.properties.add(new CDX.Models.Property(`${P}:mount`, input.mounts[m.tree]));
-    if (m.platform) c.properties.add(new CDX.Models.Property(`${P}:platform`, m.platform));
+    addProperties(c.properties, [[`${P}:tree.digest`, m.digest], [`${P}:mount`, input.mounts[m.tree]], ...(m.platform ? [[`${P}:platform`, m.platform] as [string, string]] : [])]);
     // One stand-in file, so the tree is normalised with a list of components (replaced by the mark below).
     if (t.hasFiles) c.components.add(new CDX.Models.Component(CDX.Enums.ComponentType.File, 'x', { bomRef: `file:${t.id}:` }));
+    components.push(c);
+  }
+  components.sort((a, b) => compareBytewise(a.bomRef.value!, b.bomRef.value!));
+  for (const c of components) {
     bom.components.add(c);
     game.dependencies.add(c.bomRef);
   }
 
-  const normalized = new CDX.Serialize.JSON.Normalize.Factory(CDX.Spec.Spec1dot6).makeForBom().normalize(bom, { sortLists: true }) as {
+  const normalized = new CDX.Serialize.JSON.Normalize.Factory(CDX.Spec.Spec1dot6).makeForBom().normalize(bom, { sortLists: false }) as {
     components?: { 'bom-ref'?: string; components?: unknown[] }[];
     dependencies?: { ref: string; dependsOn?: string[] }[];
   };

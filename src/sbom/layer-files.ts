@@ -55,7 +55,7 @@ function* cacheJson(r: LayerFiles): Iterable<string> {
   for (let i = 0; i < r.files.length; i++) {
     const f = r.files[i]!;
     piece += `${i ? ',' : ''}{"name":${JSON.stringify(f.name)},"size":${JSON.stringify(f.size)},"sha256":${JSON.stringify(f.sha256)}}`;
-    if (piece.length >= 1 << 20) {
+    if (piece.length >= 1 << 15) { // small pieces die young (see PIECE in cyclonedx.ts)
       yield piece;
       piece = '';
     }

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import type { BlobSource } from '../registry/upload.js';
+import { writeAll } from '../util/write-all.js';
 import { writeSbom, type SbomInput } from './cyclonedx.js';
 
 export interface SbomFile {
@@ -17,8 +18,8 @@ export interface SbomFile {
   remove(): Promise<void>;
 }
 
-/** Text is written to the file in pieces of at least this many bytes. */
-const FLUSH = 1 << 20;
+/** Text is written to the file in pieces of at least this many characters (small: see PIECE in cyclonedx.ts). */
+const FLUSH = 1 << 15;
 
 /** Writes the SBOM of `input` into `file` (created; removed again on failure). */
 export async function writeSbomFile(input: SbomInput, file: string): Promise<SbomFile> {
@@ -27,14 +28,19 @@ export async function writeSbomFile(input: SbomInput, file: string): Promise<Sbo
   let size = 0;
   let pending: string[] = [];
   let pendingLength = 0;
+  // One buffer for every piece's bytes (grown for a larger piece), not a new one per piece.
+  let buf = Buffer.allocUnsafe(4 * FLUSH);
   const flush = async () => {
     if (!pending.length) return;
-    const bytes = Buffer.from(pending.join(''));
+    const text = pending.join('');
     pending = [];
     pendingLength = 0;
+    const need = Buffer.byteLength(text);
+    if (need > buf.length) buf = Buffer.allocUnsafe(need);
+    const bytes = buf.subarray(0, buf.write(text, 0, need, 'utf8'));
     hash.update(bytes);
     size += bytes.length;
-    await fh.write(bytes);
+    await writeAll(fh, bytes);
   };
   const remove = () => rm(file, { force: true });
   let files: number;

@@ -1,6 +1,7 @@
 // The files of one tree image with their sha256, as the SBOM lists them: the record's manifest says which files the
 // tree holds (path, size), the image's layers (hashed once per layer, cached: layer-files.ts) say their sha256.
 // One tree at a time, so an SBOM holds one tree's files, never the whole game's, while it is written.
+import { entrySourceOf } from '../entries/packed-list.js';
 import { GamelayerError } from '../errors.js';
 import { mountPrefix } from '../oci/tar.js';
 import type { OciStore } from '../oci/store.js';
@@ -39,18 +40,22 @@ export async function manifestFiles(input: TreeFilesInput, m: TreeManifest): Pro
   }
   const prefix = mountPrefix(mounts[m.tree]);
   const files: TreeFile[] = [];
-  for (const e of m.entries) {
-    if (e.type !== 'file') continue;
-    const name = prefix ? `${prefix}/${e.path}` : e.path;
-    const f = visible.get(name);
-    if (!f || f.size !== e.size) {
+  // Read through the entries' columns (a packed record's list makes an object per entry per read: 100k objects
+  // of garbage while the SBOM's peak memory is reached).
+  const entries = entrySourceOf(m.entries);
+  for (let i = 0; i < entries.length; i++) {
+    if (entries.type(i) !== 'file') continue;
+    const path = entries.path(i);
+    const size = entries.size(i);
+    const f = visible.get(prefix ? `${prefix}/${path}` : path);
+    if (!f || f.size !== size) {
       throw new GamelayerError(
         'sbom.file-missing',
-        `${m.tree}${m.platform ? ` (${m.platform})` : ''}: ${e.path} (${e.size} bytes) is ${f ? `${f.size} bytes` : 'not'} in the image's layers`,
+        `${m.tree}${m.platform ? ` (${m.platform})` : ''}: ${path} (${size} bytes) is ${f ? `${f.size} bytes` : 'not'} in the image's layers`,
         'the store does not hold the layers this build record describes; build again',
       );
     }
-    files.push({ path: e.path, size: e.size, sha256: f.sha256 });
+    files.push({ path, size, sha256: f.sha256 });
   }
   return files;
 }
