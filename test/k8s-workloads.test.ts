@@ -60,7 +60,12 @@ describe('copy mode (init containers)', () => {
         // The sentinel is removed first and written last.
         const lines = s.trim().split('\n');
         expect(lines[1]).toBe(`rm -f '/mnt/${tree}/.complete'`);
-        expect(lines.findIndex((l) => l.startsWith(': > '))).toBe(lines.findIndex((l) => l.startsWith('cp ')) + 1);
+        // Written after the copy; between them only a sentinel the image itself held is removed, and the EXIT trap
+        // (which removes the sentinel of a copy that stops early) is lifted.
+        const cpAt = lines.findIndex((l) => l.startsWith('cp '));
+        const doneAt = lines.findIndex((l) => l.startsWith(': > '));
+        expect(doneAt).toBeGreaterThan(cpAt);
+        expect(lines.slice(cpAt + 1, doneAt)).toEqual([`rm -f '/mnt/${tree}/.complete'`, 'trap - EXIT']);
         expect(lines.find((l) => l.startsWith(': > '))).toBe(`: > '/mnt/${tree}/.complete'`);
       });
       expect(engine.name).toBe('engine');
