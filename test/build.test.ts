@@ -9,7 +9,7 @@ import { build } from '../src/pipeline/build.js';
 import { loadConfig } from '../src/config/load.js';
 import { ociSchemaErrors } from './support/oci-schema.js';
 import { describeTree } from './support/compare-trees.js';
-import { copySample, sampleConfig, sampleGame } from './support/sample.js';
+import { copySample, copyTwoPlatformSample, sampleConfig, sampleGame } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 /** Every file of an OCI layout (but its temp dir and lock) with a hash of its bytes. */
@@ -190,14 +190,7 @@ describe('build: platforms', () => {
   it('builds an OCI index per image for two platforms, sharing the media layers', async () => {
     const dir = await tempDir();
     const game = path.join(dir, 'game');
-    copySample(game);
-    await mkdir(path.join(game, 'engine-arm64'));
-    execFileSync('tar', ['-xzf', path.join(game, 'engine/BinLinux64.Dedicated.tar.gz'), '-C', path.join(game, 'engine-arm64')]);
-    await writeFile(path.join(game, 'engine-arm64/bin/arch.txt'), 'arm64\n');
-    const yaml = (await readFile(path.join(game, 'gamelayer.yaml'), 'utf8'))
-      .replace('source: ./engine/BinLinux64.Dedicated.tar.gz', 'source: {linux/amd64: ./engine/BinLinux64.Dedicated.tar.gz, linux/arm64: ./engine-arm64}')
-      .replace('baseImage: scratch', 'baseImage: scratch\nplatforms: [linux/amd64, linux/arm64]');
-    await writeFile(path.join(game, 'gamelayer.yaml'), yaml);
+    await copyTwoPlatformSample(game);
     const result = await build({ config: await loadConfig(path.join(game, 'gamelayer.yaml')) });
     const raw = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', `oci:${result.store}:1.0.0`]).toString());
     expect(raw.mediaType).toBe('application/vnd.oci.image.index.v1+json');

@@ -2,15 +2,14 @@
 // merged record would become this game's last build, and `k8s` would deploy the other game), and a platform record
 // that names another platform's manifests (the index would tell arm64 nodes to run amd64 binaries). Both stop the
 // merge before anything is put, naming the tag.
-import { execFileSync } from 'node:child_process';
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fetchBuildRecordFor } from '../src/registry/artifact.js';
 import { pushBuildRecord } from '../src/registry/artifact.js';
 import { runCli } from './support/cli-process.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
-import { copySample } from './support/sample.js';
+import { copyTwoPlatformSample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 let registry: TestRegistry;
@@ -19,14 +18,7 @@ let game: string;
 beforeAll(async () => {
   registry = await startRegistry();
   game = await tempDir();
-  copySample(game);
-  await mkdir(path.join(game, 'engine-arm64'));
-  execFileSync('tar', ['-xzf', path.join(game, 'engine/BinLinux64.Dedicated.tar.gz'), '-C', path.join(game, 'engine-arm64')]);
-  await writeFile(path.join(game, 'engine-arm64/bin/arch.txt'), 'arm64\n');
-  const yaml = (await readFile(path.join(game, 'gamelayer.yaml'), 'utf8'))
-    .replace('source: ./engine/BinLinux64.Dedicated.tar.gz', 'source: {linux/amd64: ./engine/BinLinux64.Dedicated.tar.gz, linux/arm64: ./engine-arm64}')
-    .replace('baseImage: scratch', 'baseImage: scratch\nplatforms: [linux/amd64, linux/arm64]');
-  await writeFile(path.join(game, 'gamelayer.yaml'), yaml);
+  await copyTwoPlatformSample(game);
 }, 120_000);
 afterAll(async () => {
   await registry?.stop();

@@ -3,12 +3,11 @@
 // `index` had no --sign, so `verify REF` of the merged tag failed on its unsigned index (no way to sign it in the
 // pipeline but `sign` once per image), and `verify --require-sbom` wanted an SBOM on the index, where no step can put
 // one: the platform builds attach theirs to their own manifests, which the index names.
-import { execFileSync } from 'node:child_process';
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { copySample } from './support/sample.js';
+import { copyTwoPlatformSample } from './support/sample.js';
 import { useSigningFixture } from './support/signing-fixture.js';
 import { tempDir } from './support/tmp.js';
 
@@ -17,14 +16,7 @@ let game: string;
 
 beforeAll(async () => {
   game = await tempDir();
-  copySample(game);
-  await mkdir(path.join(game, 'engine-arm64'));
-  execFileSync('tar', ['-xzf', path.join(game, 'engine/BinLinux64.Dedicated.tar.gz'), '-C', path.join(game, 'engine-arm64')]);
-  await writeFile(path.join(game, 'engine-arm64/bin/arch.txt'), 'arm64\n');
-  const yaml = (await readFile(path.join(game, 'gamelayer.yaml'), 'utf8'))
-    .replace('source: ./engine/BinLinux64.Dedicated.tar.gz', 'source: {linux/amd64: ./engine/BinLinux64.Dedicated.tar.gz, linux/arm64: ./engine-arm64}')
-    .replace('baseImage: scratch', 'baseImage: scratch\nplatforms: [linux/amd64, linux/arm64]');
-  await writeFile(path.join(game, 'gamelayer.yaml'), yaml);
+  await copyTwoPlatformSample(game);
 }, 60_000);
 
 /** A host of its own: a copy of the game folder with an empty state. */

@@ -2,8 +2,8 @@
 // linux/amd64 and linux/arm64 of a two-platform game against one real registry; `gamelayer index` assembles the
 // multi-platform indexes and the merged record. skopeo reads the indexes, containerd pulls each platform; the media
 // layers go up once; a missing platform build or media trees that differ stop the merge before anything is put.
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { parseBuildspec, type Buildspec } from '../src/codebuild/buildspec-schem
 import { runCli } from './support/cli-process.js';
 import { startContainerd, type PrivateContainerd } from './support/private-containerd.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
-import { copySample } from './support/sample.js';
+import { copyTwoPlatformSample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 const run = promisify(execFile);
@@ -25,14 +25,7 @@ beforeAll(async () => {
   containerd = await startContainerd();
   // The two-platform sample: per-platform engine sources, shared media.
   game = await tempDir();
-  copySample(game);
-  await mkdir(path.join(game, 'engine-arm64'));
-  execFileSync('tar', ['-xzf', path.join(game, 'engine/BinLinux64.Dedicated.tar.gz'), '-C', path.join(game, 'engine-arm64')]);
-  await writeFile(path.join(game, 'engine-arm64/bin/arch.txt'), 'arm64\n');
-  const yaml = (await readFile(path.join(game, 'gamelayer.yaml'), 'utf8'))
-    .replace('source: ./engine/BinLinux64.Dedicated.tar.gz', 'source: {linux/amd64: ./engine/BinLinux64.Dedicated.tar.gz, linux/arm64: ./engine-arm64}')
-    .replace('baseImage: scratch', 'baseImage: scratch\nplatforms: [linux/amd64, linux/arm64]');
-  await writeFile(path.join(game, 'gamelayer.yaml'), yaml);
+  await copyTwoPlatformSample(game);
 }, 120_000);
 afterAll(async () => {
   await containerd?.stop();
