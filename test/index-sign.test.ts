@@ -7,6 +7,7 @@ import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
+import { startRegistry } from './support/registry.js';
 import { copyTwoPlatformSample } from './support/sample.js';
 import { useSigningFixture } from './support/signing-fixture.js';
 import { tempDir } from './support/tmp.js';
@@ -66,6 +67,25 @@ describe('index --sign', () => {
     const v = await runCli(['verify', `${repo}:v1`, '--key', path.join(fx.root, 'pub.pem'), '--require-sbom'], { cwd: merger });
     expect(v.code).toBe(1);
     expect(v.stderr).toMatch(/no SBOM attached to image sha256:[0-9a-f]{64} nor to its platform manifest sha256:[0-9a-f]{64}(?!,)/);
+  }, 240_000);
+
+  it('signs with the credentials read once from --password-stdin (a registry that needs them)', async () => {
+    const locked = await startRegistry({ auth: 'basic' });
+    try {
+      const user = locked.users[0]!;
+      const repo = `${locked.host}/studio/locked`;
+      const key = path.join(fx.root, 'key.pem');
+      const auth = ['--username', user.username, '--password-stdin'];
+      for (const p of ['linux/amd64', 'linux/arm64']) {
+        const b = await runCli(['build', '--platform', p, '--tag', 'v1', '--push', repo, ...auth], { cwd: await host(), stdin: `${user.password}\n` });
+        expect(b.code, b.stderr).toBe(0);
+      }
+      const merged = await runCli(['index', repo, '--tag', 'v1', '--sign', key, ...auth], { cwd: await host(), stdin: `${user.password}\n` });
+      expect(merged.code, merged.stderr).toBe(0);
+      expect(merged.stdout).toMatch(/^signatures: [1-9]\d* new, 0 already there$/m);
+    } finally {
+      await locked.stop();
+    }
   }, 240_000);
 
   it('a key that cannot sign fails before anything is merged', async () => {

@@ -30,9 +30,11 @@ export function register(program: Command): void {
       const { codebuildEnvironment } = await import('../../codebuild/environment.js');
       const tag = flags.tag ?? codebuildEnvironment(process.env)?.defaultTag ?? config.version ?? 'latest';
       const line = flags.line ?? (await (await import('../../pipeline/steps/previous.js')).defaultLine(config.dir)).line;
+      // Read once: --password-stdin consumes stdin, so a second read would find no password for the signing.
+      const registry = await registryOptions(flags);
       const { mergePlatformBuilds } = await import('../../registry/merge-index.js');
       const result = await mergePlatformBuilds({
-        ...(await registryOptions(flags)),
+        ...registry,
         repository: repo,
         tag,
         platforms: flags.platform ?? config.platforms,
@@ -44,7 +46,6 @@ export function register(program: Command): void {
       const signatures = [];
       if (signer) {
         const { signImage } = await import('../../supply/image-signatures.js');
-        const registry = await registryOptions(flags);
         for (const i of result.indexes) signatures.push(await signImage({ ...registry, ref: `${repo}:${i.tag}`, signer }));
       }
       if (flags.json) return printJson(signer ? { ...result, signatures } : result);
