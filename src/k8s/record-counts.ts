@@ -2,10 +2,9 @@
 // many are executable, and the same outside a chunked tree's chunk store. Read from the record's bytes one entry at
 // a time (state/record-summary.ts steps over the rest): a 1M-entry game's record is 170 MB of JSON, which parsed
 // whole took 626 MiB to emit a spec that needs a few numbers per tree.
-import { readFile } from 'node:fs/promises';
 import { CHUNKS_DIR } from '../chunk/recipe.js';
-import { errnoCode, GamelayerError } from '../errors.js';
-import { forEachElement, manifestHeads, objectMembers, parseBuildSummary, topLevelMembers, type BuildRecordSummary, type ManifestHead } from '../state/record-summary.js';
+import { GamelayerError } from '../errors.js';
+import { countedManifests, forEachElement, parseBuildSummary, readRecordBytes, type BuildRecordSummary, type ManifestHead } from '../state/record-summary.js';
 import { isFileEntry, type BuildRecord, type FileEntry } from '../types.js';
 
 /** A manifest's entries counted as the deploy input needs them. */
@@ -59,33 +58,21 @@ export function deployRecordOf(record: BuildRecord): DeployRecord {
 
 /** The deploy view of the build record in `file`; the errors of `readBuildRecord` for a missing, scan or corrupt one. */
 export async function readDeployRecord(file: string): Promise<DeployRecord> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('record.no-build', `${file}: no build yet, run gamelayer build`);
-    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
-  }
+  const bytes = await readRecordBytes(file);
   const summary = parseBuildSummary(file, bytes);
-  const heads = manifestHeads(file, bytes);
   const corrupt = (problem: string) =>
     new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
   try {
-    const list = topLevelMembers(bytes).members.find((m) => m.key === 'manifests')!;
-    const manifests: CountedManifest[] = [];
-    forEachElement(bytes, list.valueStart, (start) => {
-      const n = manifests.length;
-      const entries = objectMembers(bytes, start).members.find((m) => m.key === 'entries');
-      if (!entries) throw corrupt(`manifests[${n}].entries: missing`);
+    const manifests = countedManifests(file, bytes, (list, n) => {
       const c = entryCounter();
       let i = 0;
-      forEachElement(bytes, entries.valueStart, (s, end) => {
+      forEachElement(bytes, list, (s, end) => {
         const e: unknown = JSON.parse(bytes.toString('utf8', s, end));
         if (!isFileEntry(e)) throw corrupt(`manifests[${n}].entries[${i}]: not an entry (path, type, mode, size)`);
         c.add(e);
         i++;
       });
-      manifests.push({ ...heads[n]!, ...c.totals });
+      return c.totals;
     });
     return { ...summary, manifests };
   } catch (e) {

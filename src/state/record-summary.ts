@@ -27,7 +27,7 @@ export async function readBuildSummary(file: string): Promise<BuildRecordSummary
 }
 
 /** A record file's bytes, with the errors `readBuildRecord` gives for a missing or unreadable one. */
-async function readRecordBytes(file: string): Promise<Buffer> {
+export async function readRecordBytes(file: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (e) {
@@ -193,18 +193,8 @@ export async function readRecordTotals(file: string): Promise<RecordTotals> {
   const corrupt = (problem: string) =>
     new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
   try {
-    const heads = manifestHeads(file, bytes);
-    const members = topLevelMembers(bytes).members;
-    const manifests = members.find((m) => m.key === 'manifests')!;
-    const trees: RecordTotals['trees'] = [];
-    let n = 0;
-    forEachElement(bytes, manifests.valueStart, (start) => {
-      const list = objectMembers(bytes, start).members.find((m) => m.key === 'entries');
-      if (!list) throw corrupt(`manifests[${n}].entries: missing`);
-      trees.push({ ...heads[n]!, ...countEntries(bytes, list.valueStart) });
-      n++;
-    });
-    const plan = members.find((m) => m.key === 'plan')!;
+    const trees: RecordTotals['trees'] = countedManifests(file, bytes, (list) => countEntries(bytes, list));
+    const plan = topLevelMembers(bytes).members.find((m) => m.key === 'plan')!;
     const layers = objectMembers(bytes, plan.valueStart).members.find((m) => m.key === 'layers');
     if (!layers) throw corrupt('plan.layers: missing');
     const planLayers: RecordTotals['planLayers'] = [];
@@ -220,6 +210,24 @@ export async function readRecordTotals(file: string): Promise<RecordTotals> {
     if (e instanceof SyntaxError) throw new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
     throw e;
   }
+}
+
+/**
+ * Each tree manifest's head with what `count` makes of its entry list (`list`: the list's first byte in `bytes`),
+ * the entries never held: the walk `inspect`'s totals and the deploy specs' counts share. SyntaxError for bytes
+ * that are not JSON (the caller names the file).
+ */
+export function countedManifests<T>(file: string, bytes: Buffer, count: (list: number, manifest: number) => T): (ManifestHead & T)[] {
+  const heads = manifestHeads(file, bytes);
+  const manifests = topLevelMembers(bytes).members.find((m) => m.key === 'manifests')!;
+  const out: (ManifestHead & T)[] = [];
+  forEachElement(bytes, manifests.valueStart, (start) => {
+    const n = out.length;
+    const list = objectMembers(bytes, start).members.find((m) => m.key === 'entries');
+    if (!list) throw new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: manifests[${n}].entries: missing`, 'delete it and scan or build again');
+    out.push({ ...heads[n]!, ...count(list.valueStart, n) });
+  });
+  return out;
 }
 
 /** A tree's manifest without its entries: tree, digest, root, source, platform, chunks and chunk lists. */
