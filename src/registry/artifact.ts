@@ -38,7 +38,7 @@ export { EMPTY_CONFIG };
 const EMPTY_BYTES = Buffer.from('{}');
 /** A record is read into memory to be parsed; refuse anything absurd (compressed or not) before doing so. */
 const MAX_RECORD_BYTES = MAX_SMALL_BLOB;
-export const CREATED = 'org.opencontainers.image.created';
+const CREATED = 'org.opencontainers.image.created';
 /** Annotation of the record manifest holding the build's tags (a JSON array), kept out of the record blob. */
 const TAGS = 'dev.gamelayer.tags';
 /** Annotations holding where a build was made, kept out of the record blob with the tags (see recordContent). */
@@ -351,20 +351,24 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
  */
 async function recordIndexAge(client: RegistryClient, repo: string, digest: string, createdAt: string): Promise<{ digest: string; createdAt: string; newer: boolean; older: boolean } | undefined> {
   const doc = await client.getManifestIfExists(repo, digest, 'push');
-  if (!doc) return undefined;
-  let theirs: unknown;
-  try {
-    theirs = (JSON.parse(doc.bytes.toString('utf8')) as { annotations?: Record<string, unknown> }).annotations?.[CREATED];
-  } catch {
-    return undefined;
-  }
-  if (typeof theirs !== 'string') return undefined;
+  const theirs = doc ? indexCreatedAt(doc.bytes) : undefined;
+  if (theirs === undefined) return undefined;
   const [them, us] = [Date.parse(theirs), Date.parse(createdAt)];
   if (!Number.isFinite(them) || !Number.isFinite(us)) return undefined;
   // A creation time ahead of this host's clock by more than a skew is not believed: one record of a host with a
   // wrong clock (or written by hand) would otherwise hold the line for good.
   if (them > Date.now() + CLOCK_SKEW_MS) return { digest, createdAt: theirs, newer: false, older: true };
   return { digest, createdAt: theirs, newer: them > us, older: them < us };
+}
+
+/** The creation time a record index (a line or record tag's manifest) names in its annotation; undefined if none. */
+export function indexCreatedAt(bytes: Buffer): string | undefined {
+  try {
+    const value = (JSON.parse(bytes.toString('utf8')) as { annotations?: Record<string, unknown> }).annotations?.[CREATED];
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** How far ahead of this host's clock another build host's clock may be. */

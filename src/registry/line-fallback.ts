@@ -4,7 +4,7 @@
 // build it was cut from; any record is safe to plan on (it only decides reuse and layout; kept layers are checked).
 // Asked only on a line's first build: one tags list, then one manifest GET per other line (their creation times).
 import pLimit from 'p-limit';
-import { CLOCK_SKEW_MS, CREATED, fetchLineRecord, LINE_TAG_PREFIX, lineTag, type FetchBuildRecordOptions } from './artifact.js';
+import { CLOCK_SKEW_MS, fetchLineRecord, indexCreatedAt, LINE_TAG_PREFIX, lineTag, type FetchBuildRecordOptions } from './artifact.js';
 import type { RegistryClient } from './client.js';
 import { pushTargetFor } from './push.js';
 import { parseReference } from './reference.js';
@@ -58,7 +58,7 @@ export async function newestOtherLine(client: RegistryClient, repo: string, line
     tags.map((tag) =>
       limit(async (): Promise<(OtherLine & { at: number }) | undefined> => {
         const doc = await client.getManifestIfExists(repo, tag);
-        const createdAt = doc ? createdOf(doc.bytes) : undefined;
+        const createdAt = doc ? indexCreatedAt(doc.bytes) : undefined;
         const at = createdAt === undefined ? NaN : Date.parse(createdAt);
         if (!Number.isFinite(at) || at > latest) return undefined;
         return { line: tag.slice(LINE_TAG_PREFIX.length), createdAt: createdAt!, at };
@@ -68,13 +68,4 @@ export async function newestOtherLine(client: RegistryClient, repo: string, line
   let best: (OtherLine & { at: number }) | undefined;
   for (const f of found) if (f && (!best || f.at > best.at)) best = f;
   return best && { line: best.line, createdAt: best.createdAt };
-}
-
-function createdOf(bytes: Buffer): string | undefined {
-  try {
-    const value = (JSON.parse(bytes.toString('utf8')) as { annotations?: Record<string, unknown> }).annotations?.[CREATED];
-    return typeof value === 'string' ? value : undefined;
-  } catch {
-    return undefined;
-  }
 }
