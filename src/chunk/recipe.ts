@@ -38,6 +38,11 @@ export function recipeFileOf(entryPath: string): string | undefined {
   return entryPath.startsWith(RECIPE_PREFIX) ? entryPath.slice(RECIPE_PREFIX.length) : undefined;
 }
 
+/** Whether `entryPath` is the chunk store of a chunked tree or inside it (chunks, recipes and their folders). */
+export function inChunkStore(entryPath: string): boolean {
+  return entryPath === CHUNKS_DIR || entryPath.startsWith(`${CHUNKS_DIR}/`);
+}
+
 export function isChunkPath(entryPath: string): boolean {
   return entryPath.startsWith(CHUNK_PREFIX);
 }

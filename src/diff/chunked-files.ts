@@ -2,7 +2,7 @@
 // build engineer changed `paks/a.pak`, not "3 entries added, 2 removed". Counted here: each chunked file once (by
 // its recipe entry, at the file's own size from the manifest's recipe list), the tree's other files as they are,
 // and nothing else under the chunks folder.
-import { CHUNKS_DIR, recipeFileOf } from '../chunk/recipe.js';
+import { inChunkStore, recipeFileOf } from '../chunk/recipe.js';
 import type { FileEntry, TreeManifest } from '../types.js';
 
 export interface FileCounts {
@@ -17,7 +17,7 @@ export interface FileCounts {
 
 /** An entry the user knows as a file or folder of the tree: anything outside the chunks folder, or a recipe file. */
 export function isUserEntry(e: FileEntry): boolean {
-  if (e.path !== CHUNKS_DIR && !e.path.startsWith(`${CHUNKS_DIR}/`)) return true;
+  if (!inChunkStore(e.path)) return true;
   return e.type === 'file' && recipeFileOf(e.path) !== undefined;
 }
 

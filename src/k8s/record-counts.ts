@@ -2,7 +2,7 @@
 // many are executable, and the same outside a chunked tree's chunk store. Read from the record's bytes one entry at
 // a time (state/record-summary.ts steps over the rest): a 1M-entry game's record is 170 MB of JSON, which parsed
 // whole took 626 MiB to emit a spec that needs a few numbers per tree.
-import { CHUNKS_DIR } from '../chunk/recipe.js';
+import { inChunkStore } from '../chunk/recipe.js';
 import { GamelayerError } from '../errors.js';
 import { countedManifests, forEachElement, parseBuildSummary, readRecordBytes, type BuildRecordSummary, type ManifestHead } from '../state/record-summary.js';
 import { isFileEntry, type BuildRecord, type FileEntry } from '../types.js';
@@ -35,7 +35,7 @@ export function entryCounter(): { add(e: FileEntry): void; totals: EntryTotals }
       totals.entries++;
       totals.fileBytes += bytes;
       if (e.type === 'file' && e.mode & 0o111) totals.executables++;
-      if (e.path !== CHUNKS_DIR && !e.path.startsWith(`${CHUNKS_DIR}/`)) {
+      if (!inChunkStore(e.path)) {
         totals.outsideChunks.entries++;
         totals.outsideChunks.fileBytes += bytes;
       }

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { Chunker, chunkSizes } from '../chunk/fastcdc.js';
-import { CHUNKS_DIR, chunkablePath, chunkPath, formatRecipe, recipePath, type Recipe } from '../chunk/recipe.js';
+import { CHUNKS_DIR, chunkablePath, inChunkStore, chunkPath, formatRecipe, recipePath, type Recipe } from '../chunk/recipe.js';
 import { recordChunkLists, recordRecipe, type ManifestWithRecipes, type RecordChunkLists, type RecordRecipe } from '../chunk/record-lists.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import type { FileEntry, TreeManifest, TreeName } from '../types.js';
@@ -263,7 +263,7 @@ export async function chunkTree(
       `unpack the archive into a folder and point trees.${m.tree}.source at it, or remove trees.${m.tree}.chunks`,
     );
   }
-  const reserved = m.entries.find((e) => e.path === CHUNKS_DIR || e.path.startsWith(`${CHUNKS_DIR}/`));
+  const reserved = m.entries.find((e) => inChunkStore(e.path));
   if (reserved) {
     throw new GamelayerError(
       'chunks.reserved-path',
