@@ -12,9 +12,10 @@ export interface RegistryAuth {
   authorization(scopes: string[]): Promise<string | undefined>;
   /**
    * Called with the WWW-Authenticate header of a 401. Returns true when new credentials were obtained and one more
-   * attempt can succeed; false when nothing new can be tried.
+   * attempt can succeed; false when nothing new can be tried. `sent` is the Authorization the refused request
+   * carried (undefined: it went anonymously).
    */
-  refresh(wwwAuthenticate: string | undefined, scopes: string[]): Promise<boolean>;
+  refresh(wwwAuthenticate: string | undefined, scopes: string[], sent?: string): Promise<boolean>;
 }
 
 export function pushScope(repository: string): string {
@@ -70,11 +71,14 @@ export class DockerAuth implements RegistryAuth {
     return undefined;
   }
 
-  async refresh(wwwAuthenticate: string | undefined, scopes: string[]): Promise<boolean> {
+  async refresh(wwwAuthenticate: string | undefined, scopes: string[], sent?: string): Promise<boolean> {
     const challenge = parseChallenge(wwwAuthenticate);
     if (!challenge) return false;
     if (challenge.scheme === 'basic') {
-      if (this.mode === 'basic' || !this.hasPassword()) return false;
+      if (!this.hasPassword()) return false;
+      // Requests sent side by side before the scheme was known all went anonymously: each gets one more attempt
+      // with the password, which only the first of them switched on. The password itself refused: nothing new.
+      if (this.mode === 'basic') return sent !== this.basicHeader();
       this.mode = 'basic';
       return true;
     }

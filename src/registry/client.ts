@@ -201,7 +201,7 @@ export class RegistryClient {
         refreshed = true;
         const challenge = res.header('www-authenticate');
         await res.discard();
-        if (await this.auth.refresh(challenge, o.scopes)) {
+        if (await this.auth.refresh(challenge, o.scopes, authorization)) {
           attempt--; // an auth round trip is not a failed attempt
           continue;
         }
