@@ -4,9 +4,11 @@
 import type { PushBuildResult } from '../pipeline/steps/push.js';
 import type { GameConfig } from '../config/load.js';
 import { OciStore } from '../oci/store.js';
+import { readLayoutImage } from '../oci/layout.js';
+import { BLOB_SOURCE_ANNOTATION, fetchMissingBlobs } from '../registry/partial-layout.js';
 import { pushTargetFor, type TargetOptions } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
-import { attachBuildSbom } from '../sbom/attach.js';
+import { attachBuildSbom, serverImage } from '../sbom/attach.js';
 import type { Signer } from '../sign/keys.js';
 import type { BuildRecord } from '../types.js';
 import { signImage, type SignImageResult } from './image-signatures.js';
@@ -31,6 +33,21 @@ export interface AttachResult {
   bytesSent: number;
 }
 
+/**
+ * The SBOM's sha256s are read from the layer blobs. A build planned on a registry record (a fresh host) kept that
+ * build's layers in the repository without downloading them: they are fetched from the repository just pushed to,
+ * each checked against its digest, once (the store keeps them, and the SBOM's cache their file lists).
+ */
+async function fetchKeptLayers(opts: AttachOptions, store: OciStore): Promise<void> {
+  const lacking = [];
+  for (const l of opts.record.layers) if (!(await store.hasBlob(l.digest, l.size))) lacking.push({ mediaType: l.mediaType, digest: l.digest, size: l.size });
+  if (!lacking.length) return;
+  const selector = serverImage(opts.record).digest;
+  const image = await readLayoutImage(opts.store, selector, { allowMissing: true });
+  const from = { ...image, descriptor: { ...image.descriptor, annotations: { ...image.descriptor.annotations, [BLOB_SOURCE_ANNOTATION]: opts.repository } } };
+  await fetchMissingBlobs(opts.store, from, selector, { ...opts, only: lacking });
+}
+
 export async function attachSupplyChain(opts: AttachOptions): Promise<AttachResult> {
   const { config, record, pushed, ...rest } = opts;
   const ref = parseReference(opts.repository);
@@ -38,6 +55,7 @@ export async function attachSupplyChain(opts: AttachOptions): Promise<AttachResu
   const result: AttachResult = { signatures: [], signaturesAdded: 0, bytesSent: 0 };
   if (opts.sbom) {
     const store = await OciStore.open(opts.store, { create: false });
+    await fetchKeptLayers(opts, store);
     const up = await attachBuildSbom(config, store, record, target, ref.repository);
     result.sbom = { digest: up.digest, bytes: up.bytes, files: up.files, upToDate: up.upToDate, bytesSent: up.bytesSent, via: up.via };
     result.bytesSent += up.bytesSent;
