@@ -40,7 +40,12 @@ export const EMPTY_TREE_DIR = 'gamelayer-empty';
 
 export async function detectLayout(dir: string): Promise<InitProposal> {
   const abs = path.resolve(dir);
-  return (await detectUnreal(abs)) ?? (await detectUnity(abs)) ?? (await detectO3de(abs)) ?? (await detectUnknown(abs));
+  const special: string[] = [];
+  const proposal = (await detectUnreal(abs)) ?? (await detectUnity(abs)) ?? (await detectO3de(abs, special)) ?? (await detectUnknown(abs));
+  // A FIFO named like the engine tarball would block its reader forever, a device be read without end: only
+  // folders and regular files are looked into, and the others are named.
+  for (const p of special) proposal.notes.push(`${path.join(abs, p)} is not a regular file or a folder: left out`);
+  return proposal;
 }
 
 // ---- Unreal: a LinuxServer/ package (Engine/, <Project>/Binaries/Linux/<Project>Server, <Project>/Content/Paks)
@@ -137,14 +142,20 @@ async function detectUnity(dir: string): Promise<InitProposal | undefined> {
 
 // ---- Lumberyard / O3DE: BinLinux64.Dedicated(.tar.gz) engine binaries plus folders of .pak files
 
-async function detectO3de(dir: string): Promise<InitProposal | undefined> {
+async function detectO3de(dir: string, special: string[]): Promise<InitProposal | undefined> {
   const top = await names(dir);
-  const candidates: string[] = [];
+  const named: string[] = [];
   for (const n of top) {
-    if (/^BinLinux64\.Dedicated(\.tar(\.gz)?|\.tgz)?$/.test(n)) candidates.push(n);
+    if (/^BinLinux64\.Dedicated(\.tar(\.gz)?|\.tgz)?$/.test(n)) named.push(n);
     else if (await isDir(path.join(dir, n))) {
-      for (const m of await names(path.join(dir, n))) if (/^BinLinux64\.Dedicated(\.tar(\.gz)?|\.tgz)?$/.test(m)) candidates.push(`${n}/${m}`);
+      for (const m of await names(path.join(dir, n))) if (/^BinLinux64\.Dedicated(\.tar(\.gz)?|\.tgz)?$/.test(m)) named.push(`${n}/${m}`);
     }
+  }
+  const candidates: string[] = [];
+  for (const n of named) {
+    const s = await stat(path.join(dir, n)).catch(() => undefined);
+    if (s?.isFile() || s?.isDirectory()) candidates.push(n);
+    else if (s) special.push(n);
   }
   const engine = candidates.sort((a, b) => Number(b.includes('.tar')) - Number(a.includes('.tar')))[0];
   if (!engine) return undefined;
