@@ -221,7 +221,7 @@ const cases: Case[] = [
       args: ['scan'],
     }),
     stderr: (d) =>
-      `error: trees.app.source: ${d}/notes.txt is neither a directory nor a .tar / .tar.gz archive\nhint: point the source at the tree's folder or at its tarball\n`,
+      `error: ${yamlAt(d, 'notes.txt')}: trees.app.source: ${d}/notes.txt is neither a directory nor a .tar / .tar.gz archive\nhint: point the source at the tree's folder or at its tarball\n`,
   },
   {
     name: 'tree: corrupt tar.gz',

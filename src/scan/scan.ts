@@ -535,12 +535,12 @@ export async function checkSources(config: GameConfig, platforms: string[] = con
   }
 }
 
-/** A missing source is named where the config writes it (`gamelayer.yaml:LINE:COL`), as config errors are. */
+/** An unusable source (missing, unreadable, of the wrong kind) is named where the config writes it (`gamelayer.yaml:LINE:COL`), as config errors are. */
 async function checkSource(configFile: string, sourcePath: string, field: string[]): Promise<void> {
   try {
     await resolveSource(sourcePath, field.join('.'));
   } catch (e) {
-    if (!(e instanceof GamelayerError) || e.code !== 'scan.source-missing') throw e;
+    if (!(e instanceof GamelayerError) || !['scan.source-missing', 'scan.source-unreadable', 'scan.source-kind'].includes(e.code)) throw e;
     throw new GamelayerError(e.code, `${await configPosition(configFile, field)}: ${e.message}`, e.hint);
   }
 }
