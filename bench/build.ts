@@ -52,6 +52,17 @@ async function timePipeline(command: string): Promise<PeerRun> {
   return { command, ms: Number(m[1]) * 1000, cpuMs: (Number(m[2]) + Number(m[3])) * 1000 };
 }
 
+/**
+ * `tar | zstd` doing an OCI layer's work: the tar hashed on its way into `zstd` (diffID), the blob hashed on its way
+ * into its file (digest), the file synced. The tar's hash reads a FIFO in the background, waited for, so GNU time
+ * counts its CPU.
+ */
+function ociPeer(tar: string, cores: number, out: string): string {
+  const fifo = `${out}.fifo`;
+  return `rm -f '${fifo}' && mkfifo '${fifo}' && { openssl dgst -sha256 < '${fifo}' > /dev/null & } && ` +
+    `${tar} | tee '${fifo}' | zstd -1 -T${cores} -q -c | tee '${out}' | openssl dgst -sha256 && wait && sync '${out}' && rm -f '${out}' '${fifo}'`;
+}
+
 /** `tar` of the four trees' sources (as the game's config names them), in tree order. */
 async function tarCommand(config: string): Promise<string> {
   const c = await loadConfig(config);
@@ -82,7 +93,7 @@ export async function buildBench(opts: BuildBenchOptions): Promise<void> {
   const doc = parseDocument(await readFile(config, 'utf8'));
   doc.setIn(['layers', 'compression'], 'zstd');
   await writeFile(zstdConfig, doc.toString());
-  const peers: Record<'tar' | 'pigz' | 'pigzFile' | 'zstd1' | 'zstd3' | 'zstd1File', PeerRun[]> = { tar: [], pigz: [], pigzFile: [], zstd1: [], zstd3: [], zstd1File: [] };
+  const peers: Record<'tar' | 'pigz' | 'pigzFile' | 'zstd1' | 'zstd3' | 'zstd1File' | 'zstd1Oci', PeerRun[]> = { tar: [], pigz: [], pigzFile: [], zstd1: [], zstd3: [], zstd1File: [], zstd1Oci: [] };
   const coldZstd: Measured<BuildOut>[] = [];
   /** A zstd build's CPU: its own threads and its `zstd` processes (the peers' figures include theirs too). */
   const zstdCpu = (m: Measured<BuildOut>) => m.cpuMs + (m.childCpuMs ?? 0);
@@ -95,6 +106,9 @@ export async function buildBench(opts: BuildBenchOptions): Promise<void> {
       // The same peer storing its output as the build stores a blob: written to a file on the same disk, and synced.
       const peerOut = path.join(dir, 'peer-out.zst');
       peers.zstd1File.push(await timePipeline(`${tar} | zstd -1 -T${cores} -q -f -o '${peerOut}' && sync '${peerOut}' && rm -f '${peerOut}'`));
+      // The same peer doing what an OCI layer needs besides: the tar's sha256 (the diffID) and the blob's (its
+      // digest), with OpenSSL's sha256 (the fastest on the machine: SHA-NI where the CPU has it), stored and synced.
+      peers.zstd1Oci.push(await timePipeline(ociPeer(tar, cores, peerOut)));
       await rm(path.join(dir, '.gamelayer'), { recursive: true, force: true });
       coldZstd.push(await measure<BuildOut>(worker, ['build', zstdConfig]));
     }
@@ -121,9 +135,10 @@ ${row('`tar` alone', peers.tar)}
 ${row(`\`tar \\| zstd -1 -T${cores}\``, peers.zstd1, '1')}
 ${row(`\`tar \\| zstd -3 -T${cores}\` (gamelayer's zstd level before issue 17's cold-I/O round)`, peers.zstd3)}
 ${row(`\`tar \\| zstd -1 -T${cores}\` into a file, synced (stored as the build stores its blobs)`, peers.zstd1File)}
-| cold build, zstd layers (level ${DEFAULT_ZSTD_LEVEL}; scan, tar, zstd, store) | ${s(wall)} (${range(coldZstd.map((c) => c.ms))}) | ${s(cpu)} (of which \`zstd\` ${s(med(coldZstd.map((c) => c.childCpuMs ?? 0)))}) | **${(wall / z1).toFixed(2)}×** \`tar \\| zstd -1\`, ${(wall / z3).toFixed(2)}× \`tar \\| zstd -3\`, ${(wall / med(peers.zstd1File.map((p) => p.ms))).toFixed(2)}× the one that stores its output; CPU ${(cpu / med(peers.zstd1.map((p) => p.cpuMs))).toFixed(2)}×, ${(cpu / med(peers.zstd3.map((p) => p.cpuMs))).toFixed(2)}× |
+${row(`the same with both sha256 (\`tee\` into \`openssl dgst -sha256\` before and after \`zstd\`): what an OCI layer needs`, peers.zstd1Oci)}
+| cold build, zstd layers (level ${DEFAULT_ZSTD_LEVEL}; scan, tar, zstd, store) | ${s(wall)} (${range(coldZstd.map((c) => c.ms))}) | ${s(cpu)} (of which \`zstd\` ${s(med(coldZstd.map((c) => c.childCpuMs ?? 0)))}) | **${(wall / z1).toFixed(2)}×** \`tar \\| zstd -1\`, ${(wall / z3).toFixed(2)}× \`tar \\| zstd -3\`, ${(wall / med(peers.zstd1File.map((p) => p.ms))).toFixed(2)}× the one that stores its output, ${(wall / med(peers.zstd1Oci.map((p) => p.ms))).toFixed(2)}× the one that also hashes; CPU ${(cpu / med(peers.zstd1.map((p) => p.cpuMs))).toFixed(2)}×, ${(cpu / med(peers.zstd3.map((p) => p.cpuMs))).toFixed(2)}× |
 
-Per run (wall: \`zstd -1\` peer / the same into a synced file / build): ${peers.zstd1.map((p, i) => `${s(p.ms)} / ${s(peers.zstd1File[i]!.ms)} / ${s(coldZstd[i]!.ms)}`).join('; ')}.
+Per run (wall: \`zstd -1\` peer / the same into a synced file / the same hashing / build): ${peers.zstd1.map((p, i) => `${s(p.ms)} / ${s(peers.zstd1File[i]!.ms)} / ${s(peers.zstd1Oci[i]!.ms)} / ${s(coldZstd[i]!.ms)}`).join('; ')}.
 `;
     process.stdout.write(md);
     await writeReportSection('build-zstd', md);
