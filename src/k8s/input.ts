@@ -239,7 +239,12 @@ export async function loadDeployInput(
   const unnamed = opts.repository === undefined && config.registry === undefined && !pinned;
   // Nothing names the repository: only the record's pushes can; without a readable record the config is the fix.
   // The record's entries counted as they are read, never held: a 1M-entry game's record is 170 MB of JSON.
-  const record = unnamed ? await readDeployRecord(recordFile).catch(() => { throw noRepository(); }) : await readDeployRecord(recordFile);
+  // A record that is there but cannot be read (not a regular file, no permission) is named as such, not blamed on the config.
+  const record = unnamed
+    ? await readDeployRecord(recordFile).catch((e: unknown) => {
+        throw e instanceof GamelayerError && e.code === 'record.unreadable' ? e : noRepository();
+      })
+    : await readDeployRecord(recordFile);
   // `build --push REPO` with no registry in the config: the record names where the build went, the one place to deploy from.
   const pushedTo = [...new Set((record.pushed ?? []).map((p) => p.repository))];
   const named = opts.repository ?? config.registry ?? (pinned || pushedTo.length !== 1 ? undefined : pushedTo[0]);

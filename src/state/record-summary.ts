@@ -4,8 +4,8 @@
 // even one at a time, grew the heap to about 350 MiB before a full collection. The two big values (`manifests`,
 // `plan`) are stepped over in the file's bytes (every byte JSON gives meaning to is ASCII, and no byte of a UTF-8
 // multi-byte character is), and only the rest is parsed and checked.
-import { readFile } from 'node:fs/promises';
-import { GamelayerError, errnoCode } from '../errors.js';
+import { readRecordFileBytes } from './record-file.js';
+import { GamelayerError } from '../errors.js';
 import { buildRecordSchema, parseStored, plannedLayerSchema, treeManifestSchema, type BuildRecord, type PlannedLayer, type TreeManifest } from '../types.js';
 
 export type BuildRecordSummary = Omit<BuildRecord, 'manifests' | 'plan'>;
@@ -27,13 +27,8 @@ export async function readBuildSummary(file: string): Promise<BuildRecordSummary
 }
 
 /** A record file's bytes, with the errors `readBuildRecord` gives for a missing or unreadable one. */
-export async function readRecordBytes(file: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('record.no-build', `${file}: no build yet, run gamelayer build`);
-    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
-  }
+export function readRecordBytes(file: string): Promise<Buffer> {
+  return readRecordFileBytes(file, (f) => new GamelayerError('record.no-build', `${f}: no build yet, run gamelayer build`));
 }
 
 /** A build record's summary from its bytes (`file` names it in errors). */

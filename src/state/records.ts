@@ -1,6 +1,6 @@
 // Records of earlier scans and builds in `.gamelayer/records/`: the baselines `gamelayer diff` compares against.
 // Plain JSON (readable with jq), written to a temp file and renamed so a reader never sees half a record.
-import { copyFile, open, readFile, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { copyFile, open, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { buildRecordSchema, parseStored, scanRecordSchema, TREE_NAMES, type BuildRecord, type PushedTo, type ScanRecord, type TreeManifest, type TreeName } from '../types.js';
@@ -11,6 +11,7 @@ import { writeTextPieces } from '../util/write-all.js';
 import { packedRecord, parseRecordBytes } from './record-parse.js';
 import { copyRange, textAt, topLevelPlaces } from './record-members.js';
 import { parseRecordFile } from './record-stream.js';
+import { readRecordFileBytes, recordFileSize } from './record-file.js';
 import { parseBuildSummary, withMember, type BuildRecordSummary } from './record-summary.js';
 
 export type { ScanRecord };
@@ -71,13 +72,7 @@ export const recordStream = { minBytes: 32 << 20 };
 
 /** A large record read from its file a MiB at a time; undefined for a small one (or one read the plain way). */
 async function readLargeRecord(file: string): Promise<{ value: unknown } | undefined> {
-  let size: number;
-  try {
-    size = (await stat(file)).size;
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('record.missing', `${file}: no such record`);
-    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
-  }
+  const size = await recordFileSize(file);
   if (size < recordStream.minBytes) return undefined;
   let value: unknown;
   try {
@@ -93,13 +88,8 @@ function notJson(file: string): GamelayerError {
   return new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
 }
 
-async function readRecordBytes(file: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') throw new GamelayerError('record.missing', `${file}: no such record`);
-    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
-  }
+function readRecordBytes(file: string): Promise<Buffer> {
+  return readRecordFileBytes(file);
 }
 
 /**

@@ -1,0 +1,74 @@
+// Opening a record file someone named on the command line (`diff FILE`, `--record FILE`, the state's own records):
+// only a regular file is read, and only as many bytes as it held when opened. A FIFO would block the open or the
+// read for ever, and /dev/zero would be read without end (a process grew to 23 GB before it was killed).
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { GamelayerError, errnoCode } from '../errors.js';
+
+/** What a missing record means to the caller: no record at that path, or no build yet. */
+export type MissingRecord = (file: string) => GamelayerError;
+
+export const noSuchRecord: MissingRecord = (file) => new GamelayerError('record.missing', `${file}: no such record`);
+
+function unreadable(file: string, reason: string): GamelayerError {
+  return new GamelayerError('record.unreadable', `${file}: cannot be read: ${reason}`);
+}
+
+/**
+ * The record file opened for reading, checked to be a regular file, with its size. O_NONBLOCK so that opening a
+ * FIFO returns at once (it is then refused by its kind); it changes nothing for a regular file's reads.
+ */
+export async function openRecordFile(file: string, missing: MissingRecord = noSuchRecord): Promise<{ handle: FileHandle; size: number }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT') throw missing(file);
+    throw unreadable(file, (e as Error).message);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw unreadable(file, `not a regular file (${kindOf(st)})`);
+    return { handle, size: st.size };
+  } catch (e) {
+    await handle.close();
+    if (e instanceof GamelayerError) throw e;
+    throw unreadable(file, (e as Error).message);
+  }
+}
+
+/** A record file's bytes: a regular file only, read up to the size it had when opened. */
+export async function readRecordFileBytes(file: string, missing: MissingRecord = noSuchRecord): Promise<Buffer> {
+  const { handle, size } = await openRecordFile(file, missing);
+  try {
+    const bytes = Buffer.allocUnsafe(size);
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await handle.read(bytes, at, size - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    // A file cut while read is short: its JSON is then truncated, which the parsers report as a damaged record.
+    return at === size ? bytes : bytes.subarray(0, at);
+  } catch (e) {
+    throw unreadable(file, (e as Error).message);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The size of a record file, refusing what is not a regular file (as `readRecordFileBytes` would). */
+export async function recordFileSize(file: string, missing: MissingRecord = noSuchRecord): Promise<number> {
+  const { handle, size } = await openRecordFile(file, missing);
+  await handle.close();
+  return size;
+}
+
+function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'not a file';
+}
