@@ -135,6 +135,24 @@ describe('CLI start-up', () => {
     expect(await bundleText(await loadedBy(build, BIN))).not.toContain(TAR_WRITER);
   });
 
+  it('a no-op build leaves the tar reader out (tar-stream, streamx): it loads when an archive tree is read', async () => {
+    const game = await tempDir();
+    copySample(game); // its engine tree is a tar.gz
+    const bundle = path.resolve('dist/cli-bundle');
+    const bundleText = async (loaded: string[]) =>
+      (await Promise.all(loaded.filter((f) => f.includes('/dist/cli-bundle/')).map((f) => readFile(path.join(bundle, path.basename(f)), 'utf8')))).join('\n');
+    // tar-stream's extractor's own message: in the bundle only where tar-stream is.
+    const TAR_READER = 'Unexpected end of data';
+    const build = ['-c', path.join(game, 'gamelayer.yaml'), 'build', '--tag', 'v1'];
+    const cold = await loadedBy(build, BIN);
+    expect(await bundleText(cold)).toContain(TAR_READER);
+    // The library (tsc's dist/) as well: the package is imported on first use there too.
+    expect(packagesOf(await loadedBy([...build.slice(0, 2), 'scan']))).not.toContain('tar-stream');
+    const noop = await loadedBy(build, BIN);
+    expect(await bundleText(noop)).not.toContain(TAR_READER);
+    expect(packagesOf(noop)).toEqual([]);
+  });
+
   it('the bundle loads a command as a chunk of its own: build --help leaves out the AWS SDK and every other command', async () => {
     const loaded = await loadedBy(['build', '--help'], BIN);
     expect(loaded.filter((f) => f.includes('/node_modules/'))).toEqual([]);

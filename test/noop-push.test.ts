@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../src/pipeline/build.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
+import { startFaultProxy } from './support/fault-proxy.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 import { copySample, sampleConfig } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
@@ -67,8 +68,54 @@ describe('a no-op build --push', () => {
     // The record blob is still read as the registry serves it (a damaged registry copy is reported and repaired), now
     // beside the layers' HEADs. One ping.
     expect(requests.filter((r) => r.startsWith('GET ')).sort()).toEqual(['GET /v2/', expect.stringMatching(new RegExp(`^GET ${v2}/blobs/sha256:[a-f0-9]{64}$`))]);
-    expect(requests[0]).toMatch(new RegExp(`^(HEAD ${v2}/manifests/gamelayer-line.main|GET /v2/)$`));
+    // The first round: the line tag, the ping and (this host keeps the line's copy) the tags the push would set.
+    expect(requests[0]).toMatch(new RegExp(`^(HEAD ${v2}/manifests/[^/]+|GET /v2/)$`));
     expect(requests).toHaveLength(2 + layers.size + tags.length);
+  });
+
+  it('asks the tags the push would set in the first round, beside the line tag, when this host keeps the line\'s copy', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const proxy = await startFaultProxy(registry.host);
+    try {
+      const repo = `${proxy.host}/studio/early`;
+      const build = async () => JSON.parse((await run(process.execPath, [BIN, 'build', '--push', repo, '--tag', 'v1', '--line', 'main', '--json'], { cwd: dir })).stdout) as BuildJson;
+      const first = await build();
+      const v2 = '/v2/studio/early';
+      const tags = [...first.tags, 'v1.gamelayer-record'];
+      const seenTags = () => tags.every((t) => proxy.seen.some((s) => s.method === 'HEAD' && s.path === `${v2}/manifests/${t}`));
+      // The line tag's HEAD is held until every tag's HEAD reached the registry: the second round (record blob,
+      // layers) cannot start before it is answered, so they came in the first round. On the code before, they came
+      // beside the layers' HEADs: the hold then ends by its fallback and the assertion below fails.
+      let released: 'tags' | 'fallback' | undefined;
+      const tagsFirst = new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          if (seenTags()) {
+            clearInterval(poll);
+            clearTimeout(fallback);
+            released = 'tags';
+            resolve();
+          }
+        }, 5);
+        const fallback = setTimeout(() => {
+          clearInterval(poll);
+          released = 'fallback';
+          resolve();
+        }, 30_000);
+      });
+      proxy.seen.length = 0;
+      proxy.setRules([{ method: 'HEAD', path: new RegExp(`^${v2}/manifests/gamelayer-line\\.main$`), action: { kind: 'hold', until: tagsFirst } }]);
+      const again = await build();
+      expect(released).toBe('tags');
+      expect(again.push.bytesSent).toBe(0);
+      expect(again.push.images.every((i) => i.upToDate)).toBe(true);
+      // Each still asked once: the push took the lookup's answers.
+      const requests = proxy.seen.map((s) => `${s.method} ${s.path}`);
+      expect(requests.filter((r, i) => requests.indexOf(r) !== i)).toEqual([]);
+      for (const t of [...tags, 'gamelayer-line.main']) expect(requests).toContain(`HEAD ${v2}/manifests/${t}`);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('the push goes on with the client of the build\'s lookup: its ping was sent beside the layers\' HEADs, not again', async () => {

@@ -7,8 +7,9 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import * as tar from 'tar-stream';
+import type * as tar from 'tar-stream';
 import { GamelayerError } from '../errors.js';
+import { tarExtract } from '../util/tar-extract.js';
 import type { Descriptor } from '../types.js';
 import { formatPlatform, type ImageConfig, type ImageManifest, type Platform } from './image.js';
 import { BlobMismatch, byteRange, VerifyDigest } from './blob-verify.js';
@@ -283,7 +284,8 @@ type Visit = (name: string, header: tar.Header, body: AsyncIterable<unknown>) =>
 
 /** Walks a tar (gzip-compressed or not) member by member; unread bodies are skipped. */
 async function walkArchive(file: string, visit: Visit): Promise<void> {
-  const extract = tar.extract();
+  // Loaded when an archive is read, not with the module (util/tar-extract.ts).
+  const extract = await tarExtract();
   const input = createReadStream(file);
   input.on('error', (e) => extract.destroy(new GamelayerError('base.unreadable', `${file}: cannot read: ${e.message}`)));
   const head = await sniffGzip(file);

@@ -5,9 +5,9 @@ import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises
 import path from 'node:path';
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import * as tar from 'tar-stream';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { writeAll } from '../util/write-all.js';
+import { tarExtract } from '../util/tar-extract.js';
 import { diskFullError } from '../util/disk-full.js';
 import { createXxh64, hex64, xxhashApi } from '../scan/hash.js';
 import type { FileEntry, TreeSource } from '../types.js';
@@ -330,7 +330,8 @@ async function fillCache(
     sizeOf.set(e.xxh64!, e.size);
     sizes.set(e.size, (sizes.get(e.size) ?? 0) + 1);
   }
-  const extract = tar.extract();
+  // Loaded when an archive is read, not with the module (util/tar-extract.ts).
+  const extract = await tarExtract();
   const input = createReadStream(source.path);
   const gunzip = source.compression === 'gzip' ? createGunzip() : undefined;
   const done = new Promise<void>((resolve, reject) => {

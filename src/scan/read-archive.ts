@@ -5,10 +5,10 @@ import { open, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import picomatch from 'picomatch';
-import * as tar from 'tar-stream';
 import { GamelayerError } from '../errors.js';
 import type { FileEntry } from '../types.js';
 import { createXxh64 } from './hash.js';
+import { tarExtract } from '../util/tar-extract.js';
 import { linksLeavingTree, resolveLink } from './link-resolve.js';
 import { normalizeMode } from './manifest.js';
 import { fileTooBig } from './size-limit.js';
@@ -113,7 +113,8 @@ export async function readArchive(
   // The tree as `tar -x` of the whole archive would leave it; only wanted entries go into the manifest.
   const tree = new ArchiveTree(file, label);
   const byPath = new Map<string, FileEntry>();
-  const extract = tar.extract();
+  // Loaded when an archive is read, not with the module (util/tar-extract.ts).
+  const extract = await tarExtract();
   // Only a plain tar's size bounds a member; a gzip member may be up to ~1000 times the archive.
   const archiveBytes = compression === 'none' ? (await stat(file)).size : undefined;
 

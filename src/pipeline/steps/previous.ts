@@ -10,7 +10,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { GamelayerError } from '../../errors.js';
 import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord, LINE_TAG_PREFIX, lineTag, recordTag } from '../../registry/artifact.js';
-import { lineCopyDir } from '../../registry/line-copy.js';
+import { hasLineCopy, lineCopyDir } from '../../registry/line-copy.js';
 import { OtherLineError, otherLineRecord } from '../../registry/line-fallback.js';
 import { pullScope } from '../../registry/auth.js';
 import type { ManifestInfo } from '../../registry/client.js';
@@ -202,6 +202,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   // A record read from this host's copy: the registry's record blob, being read and checked beside the layers' HEADs.
   let blobServed: Promise<void> | undefined;
   let plannedOn: RegistryPrevious['plannedOn'];
+  let earlyTags: Promise<{ answers: Map<string, ManifestInfo | undefined>; at: number }> | undefined;
   const fromRepository = o.from !== undefined && !parseReference(o.from).tag && !parseReference(o.from).digest;
   if (o.from && fromRepository) {
     // --from REPO: the newest build of the line in that repository (a PR check builds on its target branch's).
@@ -222,6 +223,13 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     // One target for the line's record and its layers (one set of credentials, one ECR token).
     pushTarget = await pushTargetFor(parseReference(o.push), o.registry);
     o.onTarget?.();
+    // With this host's copy of the line's record (it pushed the line before: a rebuild, a no-op above all), the
+    // push's tags are asked in the first round, beside the line tag's HEAD and the ping, not beside the kept layers'
+    // HEADs: they need nothing the record says, and the second round, which the build then waits for, is smaller.
+    const r = parseReference(o.push);
+    if (o.askTags?.length && o.copyDir !== undefined && hasLineCopy(o.copyDir, `${pushTarget.client.host}/${r.repository}`, lineTag(o.line))) {
+      earlyTags = stamped(tagAnswers(pushTarget, r.repository, o.askTags));
+    }
     const found = await fetchLineRecord(o.push, o.line, { ...o.registry, target: pushTarget, copyDir: o.copyDir });
     if (found) {
       record = found.record;
@@ -250,9 +258,10 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   // The client's ping goes with the layers' HEADs, not in a round of its own in the push that follows (it gets
   // this target: BuildResult.previousTarget).
   const repo = parseReference(repository).repository;
-  const asked = pushTarget && o.askTags?.length ? tagAnswers(pushTarget, repo, o.askTags) : undefined;
+  const asked = earlyTags ?? (pushTarget && o.askTags?.length ? stamped(tagAnswers(pushTarget, repo, o.askTags)) : undefined);
   const [sizes, , , answers] = await Promise.all([blobSizes(target, repo, [...new Set(record.layers.map((l) => l.digest))]), target.client.ping(), blobServed, asked]);
-  if (answers) recordRead = { ...recordRead, tagsNamed: { answers, at: Date.now() } };
+  // When they were answered: the push takes them only while fresh.
+  if (answers) recordRead = { ...recordRead, tagsNamed: answers };
   const present = new Map<string, BuiltLayer>();
   const gone: BuiltLayer[] = [];
   for (const l of record.layers) {
@@ -267,6 +276,11 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     } else present.set(l.inputKey, l);
   }
   return { ref, record, repository, present, gone, recordRead, target, ...(plannedOn ? { plannedOn } : {}) };
+}
+
+/** `answers` with the time they came. */
+function stamped<T>(answers: Promise<T>): Promise<{ answers: T; at: number }> {
+  return answers.then((a) => ({ answers: a, at: Date.now() }));
 }
 
 /** What each tag names (undefined: no such tag), asked side by side as the push asks; a tag whose HEAD fails is left out. */
