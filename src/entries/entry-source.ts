@@ -34,6 +34,8 @@ export interface EntrySource {
   entriesBelow(size: number): { entries: number; bytes: number };
   /** True when some file has at least `size` bytes. */
   hasFileOf(size: number): boolean;
+  /** Entries other than folders (files and links), and their bytes: what a layer shows of them when all are live. */
+  nonFolderTotals(): { entries: number; bytes: number };
   /** True while some entry still waits for its hash (`isPendingHash`). */
   hasPending(): boolean;
   /** Every folder an entry lies in is itself an entry (or the root): a layer of all of them needs no folder added. */

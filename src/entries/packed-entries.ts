@@ -277,6 +277,18 @@ export class PackedEntries implements EntrySource {
   }
 
   /** True while some entry still reads as pending. */
+  nonFolderTotals(): { entries: number; bytes: number } {
+    const dir = TYPES.indexOf('dir');
+    let entries = 0;
+    let bytes = 0;
+    for (let i = 0; i < this.length; i++) {
+      if (this.typeCode.data[i] === dir) continue;
+      entries++;
+      bytes += this.sizes.data[i]!;
+    }
+    return { entries, bytes };
+  }
+
   hasPending(): boolean {
     return this.hashKind.data.subarray(0, this.length).includes(PENDING_HASH);
   }

@@ -162,6 +162,17 @@ class ListEntries implements EntrySource {
     return this.list.some((e) => e.type === 'file' && e.size >= size);
   }
 
+  nonFolderTotals(): { entries: number; bytes: number } {
+    let entries = 0;
+    let bytes = 0;
+    for (const e of this.list) {
+      if (e.type === 'dir') continue;
+      entries++;
+      bytes += e.size;
+    }
+    return { entries, bytes };
+  }
+
   hasPending(): boolean {
     return this.list.some(isPendingHash);
   }
@@ -206,6 +217,16 @@ export function eachEntry(list: readonly FileEntry[]): Iterable<FileEntry> {
 /** A list's files and the bytes of its entries (`EntrySource.fileTotals`). */
 export function totalsOf(list: readonly FileEntry[]): { files: number; bytes: number } {
   return entrySourceOf(list).fileTotals();
+}
+
+/** A list's files and links, and their bytes (`EntrySource.nonFolderTotals`). */
+export function nonFolderTotalsOf(list: readonly FileEntry[]): { entries: number; bytes: number } {
+  return entrySourceOf(list).nonFolderTotals();
+}
+
+/** True when some file of the list has at least `size` bytes (`EntrySource.hasFileOf`). */
+export function hasFileOf(list: readonly FileEntry[], size: number): boolean {
+  return entrySourceOf(list).hasFileOf(size);
 }
 
 /** Entries other than files of `size` bytes or more, and their bytes (`EntrySource.entriesBelow`). */

@@ -26,8 +26,8 @@
 import { diffEntries, diffEntriesOf, sameEntry, type TreeDiff } from '../diff/diff.js';
 import { GamelayerError } from '../errors.js';
 import { EMPTY_XXH64 } from '../scan/hash.js';
-import { compareBytewise } from '../scan/manifest.js';
-import { eachEntry, totalsOf } from '../entries/packed-list.js';
+import { compareBytewise, entriesDigest } from '../scan/manifest.js';
+import { eachEntry, hasFileOf, nonFolderTotalsOf, totalsOf } from '../entries/packed-list.js';
 import { CHUNKS_DIR, recipeFileOf } from '../chunk/recipe.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';
@@ -373,7 +373,7 @@ export function planIncremental(
   const softFrom = maxDeadShare > 0 ? compactDeadShare / maxDeadShare : 0;
   // A file's own layer whose file changed goes now, its new version being a layer of its own on top: that
   // costs nothing to push and leaves no dead bytes.
-  const ownFile = (l: PlannedLayer) => l.entries.some((e) => e.type === 'file' && e.size >= ownLayerSize(opts, treeBytesOf.get(l.tree)!));
+  const ownFile = (l: PlannedLayer) => hasFileOf(l.entries, ownLayerSize(opts, treeBytesOf.get(l.tree)!));
   // Past `compactDeadShare` a build compacts, within half its own new bytes, the layers high enough in the stack
   // that nodes unpack again no more than the day's new bytes (a patch that is mostly dead, say). Deeper layers
   // are rewritten only past `maxDeadShare`, and then in one go down to HARD_GOAL of it: every such rewrite makes
@@ -631,7 +631,9 @@ export function planIncremental(
     const own = treeLayers(tree);
     // Layers holding every file once, in order, with no whiteout (a tree planned in one go) unpack to their files in
     // turn and their folders: walked beside the manifest, without a map and a list of every path.
-    const d = filesOnceInOrder(own)
+    const d = unpacksTo(own, cur.entries, cur.digest)
+      ? { label: tree, added: [], removed: [], modified: [], unchanged: cur.entries.length, bytesAdded: 0, bytesModified: 0, bytesRemoved: 0 }
+      : filesOnceInOrder(own)
       ? diffEntriesOf(tree, unpackedInOrder(own), cur.entries)
       : diffEntries(tree, [...stateOf(own).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path)), cur.entries);
     const typeChange = d.modified.find((m) => m.before.type !== m.after.type);
@@ -840,7 +842,15 @@ function liveness(stack: readonly PlannedLayer[], trees: readonly TreeName[], cu
   for (const l of stack) out.set(l, { entries: () => [], count: 0, bytes: 0 });
   for (const t of trees) {
     const layers = stack.filter((l) => l.tree === t);
-    if (liveInOrder(layers, current.get(t)!.entries, out)) continue;
+    const cur = current.get(t)!;
+    if (unpacksTo(layers, cur.entries, cur.digest)) {
+      // Its one layer is the manifest: every file and link in it is live.
+      const [l] = layers as [PlannedLayer];
+      const { entries: count, bytes } = nonFolderTotalsOf(l.entries);
+      out.set(l, { count, bytes, entries: () => [...eachEntry(l.entries)].filter((e) => e.type !== 'dir') });
+      continue;
+    }
+    if (liveInOrder(layers, cur.entries, out)) continue;
     const want = new Map(current.get(t)!.entries.map((e) => [e.path, e]));
     const found = new Map<PlannedLayer, FileEntry[]>();
     for (const [path, o] of stateOf(layers)) {
@@ -899,6 +909,35 @@ function liveEntriesInOrder(layers: readonly PlannedLayer[], want: readonly File
     if (l === only) break;
   }
   return found;
+}
+
+/** Lists known to be in strictly increasing path order with no whiteout; and each list's entries digest, once taken. */
+const orderedLists = new WeakSet<readonly FileEntry[]>();
+const listDigests = new WeakMap<readonly FileEntry[], string>();
+
+/**
+ * Whether `layers` unpack to exactly `entries`, every file and link in them live: one layer whose entries are
+ * `entries` (the same list, or the same lines: its digest is `digest`, the scan's, or that of `entries`), in strictly
+ * increasing path order, with no whiteout. That is a tree kept in one layer and unchanged since (a no-op build's
+ * 1M-entry tree), which the record's check, liveness and the tree's new top would each walk as objects, several
+ * times over: here the lines are hashed from a packed store's columns and the order walked once per list.
+ */
+function unpacksTo(layers: readonly PlannedLayer[], entries: readonly FileEntry[], digest?: string): boolean {
+  if (layers.length !== 1) return false;
+  const own = layers[0]!.entries;
+  if (own.length !== entries.length) return false;
+  if (own !== entries && digestOfList(own) !== (digest ?? digestOfList(entries))) return false;
+  if (!orderedLists.has(own)) {
+    if (!inPathOrder([own], true)) return false;
+    orderedLists.add(own);
+  }
+  return true;
+}
+
+function digestOfList(list: readonly FileEntry[]): string {
+  let d = listDigests.get(list);
+  if (d === undefined) listDigests.set(list, (d = entriesDigest(list)));
+  return d;
 }
 
 /** See liveInOrder: files once, in path order across the layers; no whiteout; no folder where a file is. */
@@ -1213,6 +1252,7 @@ export function recordedTreeProblem(tree: TreeName, prev: PreviousTree, mount: s
   for (const [i, l] of prev.layers.entries()) {
     if (l.tree !== tree || layerInputKey(mount, l.entries) !== l.inputKey) return `${tree} layer ${i}: its entries do not match its inputKey ${l.inputKey}`;
   }
+  if (unpacksTo(prev.layers, prev.manifest.entries)) return undefined;
   // Layers holding every file once, in order, with no whiteout, unpack to their files in turn and their folders:
   // compared without a map of every path.
   if (filesOnceInOrder(prev.layers)) {

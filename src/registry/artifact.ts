@@ -25,6 +25,7 @@ import { newestFirst, referrersApi } from './referrers.js';
 import { hasLineCopy, readLineCopy, saveLineCopy, type LineCopy } from './line-copy.js';
 import { gzipJson, inflatesToJson } from './record-blob.js';
 import { parseRecordBytes } from '../state/record-parse.js';
+import { isLargeGzippedRecord, parseGzippedRecord, RecordInflateError } from '../state/record-gzip.js';
 
 export const BUILD_RECORD_ARTIFACT_TYPE = 'application/vnd.gamelayer.build-record.v1+json';
 /** The layer holding the record: its JSON, gzip-compressed. Records pushed by earlier versions hold plain JSON with the artifact type as the layer type; both are read. */
@@ -612,7 +613,7 @@ async function readRecord(
   if (bytes.length !== layer.size || sha256(bytes) !== layer.digest) {
     throw new DamagedRecordError(`${where}: the record blob does not match its digest ${layer.digest}`);
   }
-  const value = withManifestFields(safeRecordJson(layer.mediaType === BUILD_RECORD_GZIP_TYPE ? gunzipRecord(bytes, where) : bytes), parsed.data.annotations) as { schemaVersion?: unknown } | undefined;
+  const value = withManifestFields(layer.mediaType === BUILD_RECORD_GZIP_TYPE ? await gzippedRecordJson(bytes, where) : safeRecordJson(bytes), parsed.data.annotations) as { schemaVersion?: unknown } | undefined;
   if (typeof value?.schemaVersion === 'number' && value.schemaVersion > 1) {
     throw new GamelayerError(
       'record.invalid',
@@ -738,6 +739,17 @@ function gunzipRecord(bytes: Buffer, where: string): Buffer {
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `it inflates to more than ${MAX_RECORD_BYTES} bytes` : (e as Error).message;
     throw new DamagedRecordError(`${where}: the record layer is not a readable gzip stream: ${why}`);
+  }
+}
+
+/** The record's JSON from its gzipped blob: a large one inflated and parsed a piece at a time (record-gzip.ts). */
+async function gzippedRecordJson(bytes: Buffer, where: string): Promise<unknown> {
+  if (!isLargeGzippedRecord(bytes)) return safeRecordJson(gunzipRecord(bytes, where));
+  try {
+    return await parseGzippedRecord(bytes, MAX_RECORD_BYTES);
+  } catch (e) {
+    if (e instanceof RecordInflateError) throw new DamagedRecordError(`${where}: the record layer is not a readable gzip stream: ${e.message}`);
+    throw e;
   }
 }
 
