@@ -3,9 +3,11 @@
 // 22 MB of JSON, 40 MiB once parsed and as much again through the schema; parsing each of several builds whole,
 // even one at a time, grew the heap to about 350 MiB before a full collection. The two big values (`manifests`,
 // `plan`) are stepped over in the file's bytes (every byte JSON gives meaning to is ASCII, and no byte of a UTF-8
-// multi-byte character is), and only the rest is parsed and checked.
+// multi-byte character is), and only the rest is parsed and checked. The stepping is util/json-tokens.ts's (every
+// byte checked as JSON.parse would, the values stepped over included).
 import { readFile } from 'node:fs/promises';
 import { GamelayerError, errnoCode } from '../errors.js';
+import { JsonTokenizer, scanValue, type JsonEvents } from '../util/json-tokens.js';
 import { buildRecordSchema, parseStored, plannedLayerSchema, treeManifestSchema, type BuildRecord, type PlannedLayer, type TreeManifest } from '../types.js';
 
 export type BuildRecordSummary = Omit<BuildRecord, 'manifests' | 'plan'>;
@@ -16,9 +18,6 @@ const SKIPPED = new Map([
   ['manifests', 0x5b], // [
   ['plan', 0x7b], // {
 ]);
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 
 /** Reads a build record's summary; the errors of `readBuildRecord` for a missing, corrupt or scan record. */
 export async function readBuildSummary(file: string): Promise<BuildRecordSummary> {
@@ -72,56 +71,74 @@ export interface MemberSpan {
 
 /**
  * The members of the top-level object, in order, and the index of its closing brace. Throws SyntaxError when the
- * text is not one JSON object (unbalanced, truncated); values are only stepped over, not checked.
+ * text is not one JSON object (unbalanced, truncated, malformed anywhere: util/json-tokens.ts checks every byte).
  */
 export function topLevelMembers(bytes: Buffer): { members: MemberSpan[]; end: number } {
-  const found = objectMembers(bytes, skipSpace(bytes, 0));
-  if (skipSpace(bytes, found.end + 1) !== bytes.length) throw new SyntaxError('text after the object');
-  return found;
+  const found = membersOf(bytes);
+  const t = new JsonTokenizer(found.events, { reportDepth: 2, keyDepth: 1 });
+  t.push(bytes);
+  t.end();
+  return found.result();
 }
 
 /** The members of the object whose opening brace is at `i`, and the index of its closing brace. */
 export function objectMembers(bytes: Buffer, i: number): { members: MemberSpan[]; end: number } {
-  if (bytes[i] !== 0x7b) throw new SyntaxError('not an object');
-  i = skipSpace(bytes, i + 1);
+  const found = membersOf(bytes);
+  scanValue(bytes, i, found.events, { reportDepth: 2, keyDepth: 1 });
+  return found.result();
+}
+
+/** The events that collect an object's members (its depth 1). */
+function membersOf(bytes: Buffer): { events: JsonEvents; result(): { members: MemberSpan[]; end: number } } {
   const members: MemberSpan[] = [];
-  if (bytes[i] === 0x7d) return { members, end: i };
-  for (;;) {
-    if (bytes[i] !== QUOTE) throw new SyntaxError('expected a key');
-    const start = i;
-    const keyEnd = skipString(bytes, i);
-    const key = JSON.parse(bytes.toString('utf8', i, keyEnd)) as string;
-    i = skipSpace(bytes, keyEnd);
-    if (bytes[i] !== 0x3a) throw new SyntaxError('expected ":"');
-    const valueStart = skipSpace(bytes, i + 1);
-    const valueEnd = skipValue(bytes, valueStart);
-    members.push({ key, start, valueStart, valueEnd });
-    i = skipSpace(bytes, valueEnd);
-    if (bytes[i] === 0x2c) {
-      i = skipSpace(bytes, i + 1);
-      continue;
-    }
-    if (bytes[i] === 0x7d) return { members, end: i };
-    throw new SyntaxError('expected "," or "}"');
-  }
+  let key = '';
+  let start = -1;
+  let valueStart = -1;
+  let end = -1;
+  return {
+    events: {
+      key: (k, at) => {
+        key = k;
+        start = at;
+      },
+      open: (array, at, depth) => {
+        if (depth === 1 && array) throw new SyntaxError('not an object');
+        if (depth === 2) valueStart = at;
+      },
+      close: (_array, at, depth) => {
+        if (depth === 2) members.push({ key, start, valueStart, valueEnd: at });
+        else end = at - 1;
+      },
+      scalar: (at, atEnd, depth) => {
+        if (depth === 1) throw new SyntaxError('not an object');
+        members.push({ key, start, valueStart: at, valueEnd: atEnd });
+      },
+    },
+    result: () => {
+      if (bytes[end] !== 0x7d) throw new SyntaxError('not an object');
+      return { members, end };
+    },
+  };
 }
 
 /** Calls `each` with the span of every element of the list whose opening bracket is at `i`, in order. */
 export function forEachElement(bytes: Buffer, i: number, each: (start: number, end: number) => void): void {
   if (bytes[i] !== 0x5b) throw new SyntaxError('not a list');
-  i = skipSpace(bytes, i + 1);
-  if (bytes[i] === 0x5d) return;
-  for (;;) {
-    const end = skipValue(bytes, i);
-    each(i, end);
-    i = skipSpace(bytes, end);
-    if (bytes[i] === 0x2c) {
-      i = skipSpace(bytes, i + 1);
-      continue;
-    }
-    if (bytes[i] === 0x5d) return;
-    throw new SyntaxError('expected "," or "]"');
-  }
+  let start = -1;
+  scanValue(
+    bytes,
+    i,
+    {
+      open: (_array, at, depth) => {
+        if (depth === 2) start = at;
+      },
+      close: (_array, at, depth) => {
+        if (depth === 2) each(start, at);
+      },
+      scalar: (at, end) => each(at, end),
+    },
+    { reportDepth: 2, keyDepth: 0 },
+  );
 }
 
 function listElements(bytes: Buffer, i: number): { start: number; end: number }[] {
@@ -281,43 +298,4 @@ export function withMember(bytes: Buffer, key: string, json: string): Buffer {
   if (at) return Buffer.concat([bytes.subarray(0, at.valueStart), Buffer.from(json), bytes.subarray(at.valueEnd)]);
   const member = `${members.length ? ',' : ''}${JSON.stringify(key)}:${json}`;
   return Buffer.concat([bytes.subarray(0, end), Buffer.from(member), bytes.subarray(end)]);
-}
-
-function skipSpace(b: Buffer, i: number): number {
-  while (i < b.length && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09)) i++;
-  return i;
-}
-
-/** The index just past the string starting at `i` (its opening quote). */
-function skipString(b: Buffer, i: number): number {
-  for (let j = i + 1; j < b.length; j++) {
-    const c = b[j];
-    if (c === BACKSLASH) j++;
-    else if (c === QUOTE) return j + 1;
-  }
-  throw new SyntaxError('unterminated string');
-}
-
-/** The index just past the value starting at `i`: a string, or an object or list by its brackets, or a scalar. */
-function skipValue(b: Buffer, i: number): number {
-  const c = b[i];
-  if (c === QUOTE) return skipString(b, i);
-  if (c !== 0x7b && c !== 0x5b) {
-    let j = i;
-    while (j < b.length && b[j] !== 0x2c && b[j] !== 0x7d && b[j] !== 0x5d && b[j] !== 0x20 && b[j] !== 0x0a && b[j] !== 0x0d && b[j] !== 0x09) j++;
-    if (j === i) throw new SyntaxError('expected a value');
-    return j;
-  }
-  let depth = 0;
-  for (let j = i; j < b.length; j++) {
-    const x = b[j];
-    if (x === QUOTE) {
-      j = skipString(b, j) - 1;
-    } else if (x === 0x7b || x === 0x5b) {
-      depth++;
-    } else if (x === 0x7d || x === 0x5d) {
-      if (--depth === 0) return j + 1;
-    }
-  }
-  throw new SyntaxError('unbalanced brackets');
 }

@@ -201,6 +201,10 @@ export class JsonTokenizer {
             i++;
             continue;
           case Mode.Number: {
+            if (this.num === Num.Int && c >= 0x30 && c <= 0x39) {
+              i++;
+              continue;
+            }
             if (this.numberByte(c, base + i)) {
               i++;
               continue;
@@ -242,6 +246,20 @@ export class JsonTokenizer {
               if (mode === Mode.Done && this.oneValue) return i;
               continue;
             }
+            if (c === 0x22) {
+              // A string read here while it lies in this chunk (most do): no change of mode per byte.
+              this.start = at;
+              this.isKey = false;
+              i++;
+              while (i < to && PLAIN[chunk[i]!]) i++;
+              if (i < to && chunk[i] === 0x22) {
+                i++;
+                this.endScalar(base + i);
+                mode = this.mode;
+                if (mode === Mode.Done && this.oneValue) return i;
+              } else mode = Mode.String;
+              continue;
+            }
             mode = this.beginValue(c, at);
             i++;
             continue;
@@ -260,6 +278,15 @@ export class JsonTokenizer {
             if (this.depth <= this.keyDepth && ev.key) {
               this.keyParts = [];
               this.keyFrom = i;
+            } else {
+              // A key not decoded, read here while it lies in this chunk.
+              i++;
+              while (i < to && PLAIN[chunk[i]!]) i++;
+              if (i < to && chunk[i] === 0x22) {
+                i++;
+                mode = Mode.Colon;
+              } else mode = Mode.String;
+              continue;
             }
             mode = Mode.String;
             i++;
