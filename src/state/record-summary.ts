@@ -19,6 +19,16 @@ const SKIPPED = new Map([
   ['plan', 0x7b], // {
 ]);
 
+/** A record that is JSON but not a record's shape (`problem` names the field). */
+export function recordCorrupt(file: string, problem: string): GamelayerError {
+  return new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
+}
+
+/** A record whose bytes are not JSON. */
+export function recordNotJson(file: string): GamelayerError {
+  return new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
+}
+
 /** Reads a build record's summary; the errors of `readBuildRecord` for a missing, corrupt or scan record. */
 export async function readBuildSummary(file: string): Promise<BuildRecordSummary> {
   const bytes = await readRecordBytes(file);
@@ -37,9 +47,8 @@ export async function readRecordBytes(file: string): Promise<Buffer> {
 
 /** A build record's summary from its bytes (`file` names it in errors). */
 export function parseBuildSummary(file: string, bytes: Buffer): BuildRecordSummary {
-  const corrupt = (problem: string) =>
-    new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
-  const notJson = () => new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
+  const corrupt = (problem: string) => recordCorrupt(file, problem);
+  const notJson = () => recordNotJson(file);
   let text: string;
   try {
     text = withoutKeys(bytes);
@@ -219,8 +228,7 @@ export function totalsOf(record: BuildRecord): RecordTotals {
 export async function readRecordTotals(file: string): Promise<RecordTotals> {
   const bytes = await readRecordBytes(file);
   const summary = parseBuildSummary(file, bytes);
-  const corrupt = (problem: string) =>
-    new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
+  const corrupt = (problem: string) => recordCorrupt(file, problem);
   try {
     const trees: RecordTotals['trees'] = countedManifests(file, bytes, (list) => countEntries(bytes, list));
     const plan = topLevelMembers(bytes).members.find((m) => m.key === 'plan')!;
@@ -236,7 +244,7 @@ export async function readRecordTotals(file: string): Promise<RecordTotals> {
     });
     return { ...summary, trees, planLayers };
   } catch (e) {
-    if (e instanceof SyntaxError) throw new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
+    if (e instanceof SyntaxError) throw recordNotJson(file);
     throw e;
   }
 }
@@ -253,7 +261,7 @@ export function countedManifests<T>(file: string, bytes: Buffer, count: (list: n
   forEachElement(bytes, manifests.valueStart, (start) => {
     const n = out.length;
     const list = objectMembers(bytes, start).members.find((m) => m.key === 'entries');
-    if (!list) throw new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: manifests[${n}].entries: missing`, 'delete it and scan or build again');
+    if (!list) throw recordCorrupt(file, `manifests[${n}].entries: missing`);
     out.push({ ...heads[n]!, ...count(list.valueStart, n) });
   });
   return out;
@@ -269,8 +277,7 @@ const plannedLayerHeadSchema = plannedLayerSchema.omit({ entries: true });
  * of a build's state (chunk lists, the trees that are archives) without parsing its 100k entries.
  */
 export function manifestHeads(file: string, bytes: Buffer): ManifestHead[] {
-  const corrupt = (problem: string) =>
-    new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
+  const corrupt = (problem: string) => recordCorrupt(file, problem);
   try {
     const list = topLevelMembers(bytes).members.find((m) => m.key === 'manifests');
     if (!list) throw corrupt('manifests: missing');
@@ -282,7 +289,7 @@ export function manifestHeads(file: string, bytes: Buffer): ManifestHead[] {
       return parsed.value;
     });
   } catch (e) {
-    if (e instanceof SyntaxError) throw new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
+    if (e instanceof SyntaxError) throw recordNotJson(file);
     throw e;
   }
 }
