@@ -6,7 +6,8 @@
 // elements at a time into a packed store (record-parse.ts `packedAt`), or into objects when it is small or the store
 // would not give it back exactly; a layer's list whose bytes are a manifest's is that manifest's list. Then the
 // rest is parsed and each list put in its place. The value is what JSON.parse gives, but for identity; invalid JSON
-// is a SyntaxError (the first read tokenizes through util/json-tokens.ts). A record with a key twice where a list is looked for is read the plain way (`undefined`).
+// is a SyntaxError (the first read tokenizes through util/json-tokens.ts). A record with a key twice where a list
+// is looked for is read the plain way (`undefined`).
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { packedStoreOf } from '../entries/packed-list.js';
