@@ -11,7 +11,7 @@ out=$(mktemp -d)
 run() { # name checkout args...
   local name=$1 co=$2; shift 2
   local tag; tag=$(basename "$co")
-  ( cd "$game" && /usr/bin/time -f '%e %U %S %M' -o "$out/time" node "$co/bin/gamelayer.js" "$@" >"$out/$name-$tag.out" 2>"$out/$name-$tag.err" )
+  ( cd "$game" && /usr/bin/time -f '%e %U %S %M' -o "$out/time" node "$co/bin/gamelayer.js" "$@" >"$out/$name-$tag.out" 2>"$out/$name-$tag.err" ) || echo "$name $tag: exit $? ($(tail -1 "$out/$name-$tag.err"))"
   read -r wall user sys rss <"$out/time"
   local same=''
   [ -f "$out/$name-$(basename "$before").out" ] && { cmp -s "$out/$name-$(basename "$before").out" "$out/$name-$tag.out" && same=same || same=DIFFERENT; }
@@ -20,7 +20,7 @@ run() { # name checkout args...
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for ((p = 0; p < pairs; p++)); do
   for co in "$before" "$after"; do run inspect "$co" inspect; done
-  for co in "$before" "$after"; do run k8s "$co" k8s --repository localhost:5000/bench; done
+  for co in "$before" "$after"; do run k8s "$co" k8s --local; done
   for co in "$before" "$after"; do run build "$co" build; done
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
