@@ -1,5 +1,5 @@
-// JSON tokenized over bytes handed a chunk at a time, for the readers that step through a build record without
-// parsing it whole (state/record-summary.ts, record-members.ts, record-stream.ts): a 1M-entry game's record is 170 MB
+// JSON tokenized over bytes handed a chunk at a time, for the readers that step through a build record file without
+// holding it (state/record-members.ts, record-stream.ts): a 1M-entry game's record is 170 MB
 // of JSON. It holds no more than its container stack and the key being read; it reports where containers, keys and
 // scalars lie (absolute byte offsets) down to a depth its caller sets, and checks the rest as JSON.parse would:
 // grammar, numbers, literals, escapes, control characters, nesting, and UTF-8 (which JSON.parse of
