@@ -12,7 +12,7 @@ run() { # name checkout args...
   local name=$1 co=$2; shift 2
   local tag; tag=$(basename "$co")
   ( cd "$game" && /usr/bin/time -f '%e %U %S %M' -o "$out/time" node "$co/bin/gamelayer.js" "$@" >"$out/$name-$tag.out" 2>"$out/$name-$tag.err" ) || echo "$name $tag: exit $? ($(tail -1 "$out/$name-$tag.err"))"
-  read -r wall user sys rss <"$out/time"
+  read -r wall user sys rss < <(tail -1 "$out/time")
   local same=''
   [ -f "$out/$name-$(basename "$before").out" ] && { cmp -s "$out/$name-$(basename "$before").out" "$out/$name-$tag.out" && same=same || same=DIFFERENT; }
   printf '%-8s %-8s wall %6.2f s  cpu %6.2f s  rss %5d MiB  %s\n' "$name" "$tag" "$wall" "$(echo "$user + $sys" | bc)" "$((rss / 1024))" "$same"

@@ -3,8 +3,7 @@
 // 22 MB of JSON, 40 MiB once parsed and as much again through the schema; parsing each of several builds whole,
 // even one at a time, grew the heap to about 350 MiB before a full collection. The two big values (`manifests`,
 // `plan`) are stepped over in the file's bytes (every byte JSON gives meaning to is ASCII, and no byte of a UTF-8
-// multi-byte character is), and only the rest is parsed and checked. The stepping is util/json-tokens.ts's (every
-// byte checked as JSON.parse would, the values stepped over included).
+// multi-byte character is), and only the rest is parsed and checked.
 import { readFile } from 'node:fs/promises';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { buildRecordSchema, parseStored, plannedLayerSchema, treeManifestSchema, type BuildRecord, type PlannedLayer, type TreeManifest } from '../types.js';
