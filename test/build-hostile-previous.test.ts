@@ -1,24 +1,20 @@
 // `build` prints the previous build it planned on; a record read from a registry is anyone's text, so its date (and
 // reference) must not reach the terminal with an escape sequence or a newline as such: quoted, as inspect does.
 import { cp } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fetchBuildRecordFor, pushBuildRecord } from '../src/registry/artifact.js';
 import { runCli } from './support/cli-process.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { useRegistry } from './support/suite-registry.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
-let registry: TestRegistry;
+const registry = useRegistry();
 let game: string;
 
 beforeAll(async () => {
-  registry = await startRegistry();
   game = await tempDir();
   copySample(game);
 }, 120_000);
-afterAll(async () => {
-  await registry?.stop();
-});
 
 describe('build on a registry record with control characters in its date', () => {
   it('prints the previous build\'s date quoted: no escape byte, no forged line', async () => {

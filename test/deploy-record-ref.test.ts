@@ -3,19 +3,13 @@
 // images by digest as a local record would. Real registry, real CLI.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { useRegistry } from './support/suite-registry.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
-let registry: TestRegistry;
-beforeAll(async () => {
-  registry = await startRegistry();
-}, 60_000);
-afterAll(async () => {
-  await registry?.stop();
-});
+const registry = useRegistry();
 
 async function freshHost(changes: Record<string, number> = {}): Promise<string> {
   const dir = await tempDir();

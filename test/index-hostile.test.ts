@@ -4,25 +4,21 @@
 // merge before anything is put, naming the tag.
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fetchBuildRecordFor } from '../src/registry/artifact.js';
 import { pushBuildRecord } from '../src/registry/artifact.js';
 import { runCli } from './support/cli-process.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { useRegistry } from './support/suite-registry.js';
 import { copyTwoPlatformSample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
-let registry: TestRegistry;
+const registry = useRegistry();
 let game: string;
 
 beforeAll(async () => {
-  registry = await startRegistry();
   game = await tempDir();
   await copyTwoPlatformSample(game);
 }, 120_000);
-afterAll(async () => {
-  await registry?.stop();
-});
 
 async function host(gameName?: string): Promise<string> {
   const dir = await tempDir();

@@ -2,24 +2,20 @@
 // text there. An escape sequence or a newline in them must not reach the terminal as such (a forged line, a retitled
 // window): such a string is shown quoted, as diff shows an odd path.
 import { cp } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fetchBuildRecordFor, pushBuildRecord } from '../src/registry/artifact.js';
 import { runCli } from './support/cli-process.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { useRegistry } from './support/suite-registry.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
-let registry: TestRegistry;
+const registry = useRegistry();
 let game: string;
 
 beforeAll(async () => {
-  registry = await startRegistry();
   game = await tempDir();
   copySample(game);
 }, 120_000);
-afterAll(async () => {
-  await registry?.stop();
-});
 
 describe('inspect of a registry record with control characters', () => {
   it('shows them quoted: no escape byte, no forged line', async () => {

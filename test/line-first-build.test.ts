@@ -3,20 +3,14 @@
 // change, not whole-tree layers (on a 3 GB game, 3 GB a node pulls); --from none still plans afresh.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { startFaultProxy } from './support/fault-proxy.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { useRegistry } from './support/suite-registry.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
-let registry: TestRegistry;
-beforeAll(async () => {
-  registry = await startRegistry();
-}, 60_000);
-afterAll(async () => {
-  await registry?.stop();
-});
+const registry = useRegistry();
 
 /** A fresh host: the sample game, no .gamelayer, with `changes` written (path under the game → size). */
 async function freshHost(changes: Record<string, number>): Promise<string> {

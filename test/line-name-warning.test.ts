@@ -1,19 +1,13 @@
 // The first build of a line whose branch name a tag cannot hold (`release/1.4`): the note (planned on another line's
 // newest build) names the line as its tag does (`release-1.4-<hash>`), not the raw branch.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LINE_TAG_PREFIX, lineTag } from '../src/registry/artifact.js';
 import { runCli } from './support/cli-process.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { useRegistry } from './support/suite-registry.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
-let registry: TestRegistry;
-beforeAll(async () => {
-  registry = await startRegistry();
-}, 60_000);
-afterAll(async () => {
-  await registry?.stop();
-});
+const registry = useRegistry();
 
 async function freshHost(): Promise<string> {
   const dir = await tempDir();

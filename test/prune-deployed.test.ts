@@ -4,18 +4,13 @@
 import { execFileSync } from 'node:child_process';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { startRegistry, storedTags, type TestRegistry } from './support/registry.js';
+import { storedTags } from './support/registry.js';
+import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
-let registry: TestRegistry;
-beforeAll(async () => {
-  registry = await startRegistry();
-}, 60_000);
-afterAll(async () => {
-  await registry?.stop();
-});
+const registry = useRegistry();
 
 describe('gamelayer prune --tag keeps deployed builds', () => {
   it('keeps the build a deployed spec pins by digest, and the one named by tag; refuses an unknown name', async () => {

@@ -4,18 +4,13 @@
 import { createHash } from 'node:crypto';
 import { cp, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { startRegistry, storedTags, type TestRegistry } from './support/registry.js';
+import { storedTags } from './support/registry.js';
+import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
-let registry: TestRegistry;
-beforeAll(async () => {
-  registry = await startRegistry();
-}, 60_000);
-afterAll(async () => {
-  await registry?.stop();
-});
+const registry = useRegistry();
 
 const INDEX = 'application/vnd.oci.image.index.v1+json';
 

@@ -4,20 +4,15 @@
 // what was built, not where or when: tags, creation time, the CodeBuild build and the previous record are the record
 // manifest's annotations, and the trees' source paths on the build host are left out. Before, both re-sent the record
 // blob (about 95 B per file: megabytes for a game of many files).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fetchBuildRecordFor } from '../src/registry/artifact.js';
 import { runCli } from './support/cli-process.js';
-import { startRegistry, storedTags, type TestRegistry } from './support/registry.js';
+import { storedTags } from './support/registry.js';
+import { useRegistry } from './support/suite-registry.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
-let registry: TestRegistry;
-beforeAll(async () => {
-  registry = await startRegistry();
-}, 60_000);
-afterAll(async () => {
-  await registry?.stop();
-});
+const registry = useRegistry();
 
 interface Pushed {
   push: { bytesSent: number; blobs: { uploaded: number }; record: { artifact: string; bytesSent: number } };

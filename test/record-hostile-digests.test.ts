@@ -2,24 +2,20 @@
 // which a URL resolves to another path of the registry): a fresh host must take that record as damaged (it plans
 // afresh with a warning, as for any invalid record) and never put such a string into a request or a manifest.
 import { cp } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { fetchBuildRecordFor, pushBuildRecord } from '../src/registry/artifact.js';
 import { runCli } from './support/cli-process.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { useRegistry } from './support/suite-registry.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
-let registry: TestRegistry;
+const registry = useRegistry();
 let game: string;
 
 beforeAll(async () => {
-  registry = await startRegistry();
   game = await tempDir();
   copySample(game);
 }, 120_000);
-afterAll(async () => {
-  await registry?.stop();
-});
 
 async function host(): Promise<string> {
   const dir = await tempDir();

@@ -3,8 +3,7 @@
 // a time (state/record-summary.ts steps over the rest): a 1M-entry game's record is 170 MB of JSON, which parsed
 // whole took 626 MiB to emit a spec that needs a few numbers per tree.
 import { inChunkStore } from '../chunk/recipe.js';
-import { GamelayerError } from '../errors.js';
-import { countedManifests, forEachElement, parseBuildSummary, readRecordBytes, type BuildRecordSummary, type ManifestHead } from '../state/record-summary.js';
+import { countedManifests, forEachElement, parseBuildSummary, readRecordBytes, recordCorrupt, recordNotJson, type BuildRecordSummary, type ManifestHead } from '../state/record-summary.js';
 import { isFileEntry, type BuildRecord, type FileEntry } from '../types.js';
 
 /** A manifest's entries counted as the deploy input needs them. */
@@ -60,8 +59,7 @@ export function deployRecordOf(record: BuildRecord): DeployRecord {
 export async function readDeployRecord(file: string): Promise<DeployRecord> {
   const bytes = await readRecordBytes(file);
   const summary = parseBuildSummary(file, bytes);
-  const corrupt = (problem: string) =>
-    new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
+  const corrupt = (problem: string) => recordCorrupt(file, problem);
   try {
     const manifests = countedManifests(file, bytes, (list, n) => {
       const c = entryCounter();
@@ -76,7 +74,7 @@ export async function readDeployRecord(file: string): Promise<DeployRecord> {
     });
     return { ...summary, manifests };
   } catch (e) {
-    if (e instanceof SyntaxError) throw new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
+    if (e instanceof SyntaxError) throw recordNotJson(file);
     throw e;
   }
 }

@@ -2,8 +2,10 @@
 // game's record (172 MB) read it whole and made a second copy of it with the new member spliced in, 363 MiB held
 // at the end of a push. Here only the members' places are found; the summary is parsed from the small members'
 // text, and the new file is the old one copied a MiB at a time around the spliced member (`withMember`'s bytes).
+// The bytes are read through the shared tokenizer (util/json-tokens.ts), which checks them as JSON.parse would.
 import { closeSync, openSync, readSync, type PathLike } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
+import { JsonTokenizer } from '../util/json-tokens.js';
 
 export interface MemberPlace {
   key: string;
@@ -19,85 +21,35 @@ export function topLevelPlaces(file: PathLike): { members: MemberPlace[]; end: n
   try {
     const buf = Buffer.allocUnsafe(PIECE);
     const members: MemberPlace[] = [];
-    let pos = 0;
-    let depth = 0;
-    let inString = false;
-    let escaped = false;
-    let key: number[] | undefined;
-    let pendingKey: string | undefined;
-    /** Expecting a key (after `{` or a top-level `,`), or a value's first byte (after `:`). */
-    let wantKey = false;
-    let wantValue = false;
-    let current: MemberPlace | undefined;
-    let lastEnd = 0;
+    let key = '';
+    let valueStart = -1;
     let end = -1;
+    const notObject = () => new SyntaxError('not an object');
+    const t = new JsonTokenizer(
+      {
+        key: (k) => (key = k),
+        open: (array, start, depth) => {
+          if (depth === 1 && array) throw notObject();
+          if (depth === 2) valueStart = start;
+        },
+        close: (_array, at, depth) => {
+          if (depth === 2) members.push({ key, valueStart, valueEnd: at });
+          else end = at - 1;
+        },
+        scalar: (start, at, depth) => {
+          if (depth === 1) throw notObject();
+          members.push({ key, valueStart: start, valueEnd: at });
+        },
+      },
+      { file: String(file), reportDepth: 2, keyDepth: 1 },
+    );
     for (;;) {
-      const n = readSync(fd, buf, 0, PIECE, pos);
+      const n = readSync(fd, buf, 0, PIECE, t.offset);
       if (n === 0) break;
-      for (let i = 0; i < n; i++) {
-        const c = buf[i]!;
-        if (inString) {
-          key?.push(c);
-          if (escaped) escaped = false;
-          else if (c === 0x5c) escaped = true;
-          else if (c === 0x22) {
-            inString = false;
-            lastEnd = pos + i + 1;
-            if (key) {
-              pendingKey = JSON.parse(Buffer.from(key).toString('utf8')) as string;
-              key = undefined;
-            }
-          }
-          continue;
-        }
-        if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue;
-        if (end >= 0) throw new SyntaxError('text after the object');
-        if (depth === 1 && (c === 0x2c || c === 0x7d)) {
-          if (wantValue) throw new SyntaxError('expected a value');
-          if (current) {
-            current.valueEnd = lastEnd;
-            members.push(current);
-            current = undefined;
-            pendingKey = undefined;
-          } else if (c === 0x2c || pendingKey !== undefined || wantValue || members.length > 0) throw new SyntaxError('expected a value');
-          if (c === 0x7d) {
-            end = pos + i;
-            depth = 0;
-          } else wantKey = true;
-          continue;
-        }
-        if (wantValue) {
-          current = { key: pendingKey!, valueStart: pos + i, valueEnd: -1 };
-          wantValue = false;
-        }
-        if (depth === 1 && c === 0x3a) {
-          if (pendingKey === undefined || current) throw new SyntaxError('expected a key');
-          wantValue = true;
-          continue;
-        }
-        if (c === 0x22) {
-          inString = true;
-          if (depth === 1 && wantKey) {
-            key = [c];
-            wantKey = false;
-          } else if (depth === 1 && !current) throw new SyntaxError('expected ":"');
-          continue;
-        }
-        if (depth === 0) {
-          if (c !== 0x7b) throw new SyntaxError('not an object');
-          depth = 1;
-          wantKey = true;
-          continue;
-        }
-        if (depth === 1 && wantKey) throw new SyntaxError('expected a key');
-        if (c === 0x7b || c === 0x5b) depth++;
-        else if (c === 0x7d || c === 0x5d) depth--;
-        lastEnd = pos + i + 1;
-      }
-      pos += n;
+      t.push(buf, 0, n);
     }
-    if (end < 0) throw new SyntaxError('the object does not end');
-    return { members, end, size: pos };
+    t.end();
+    return { members, end, size: t.offset };
   } finally {
     closeSync(fd);
   }

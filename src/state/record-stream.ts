@@ -6,10 +6,12 @@
 // elements at a time into a packed store (record-parse.ts `packedAt`), or into objects when it is small or the store
 // would not give it back exactly; a layer's list whose bytes are a manifest's is that manifest's list. Then the
 // rest is parsed and each list put in its place. The value is what JSON.parse gives, but for identity; invalid JSON
-// is a SyntaxError. A record with a key twice where a list is looked for is read the plain way (`undefined`).
+// is a SyntaxError (the first read tokenizes through util/json-tokens.ts). A record with a key twice where a list
+// is looked for is read the plain way (`undefined`).
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { packedStoreOf } from '../entries/packed-list.js';
+import { JsonTokenizer } from '../util/json-tokens.js';
 import { packedFromBatches } from './record-parse.js';
 
 /** Elements parsed in one JSON.parse, and bytes read at a time. Settable for tests (small ones cross every boundary). */
@@ -105,116 +107,105 @@ function readList(fd: number, l: ListSpan, minPacked: number): unknown[] {
   return out;
 }
 
-const SPACE = new Uint8Array(256);
-for (const c of [0x20, 0x0a, 0x0d, 0x09]) SPACE[c] = 1;
+/** Depth of the deepest container looked at outside a list of entries: a plan layer's `entries` (top 1, plan 2, layers 3, layer 4). */
+const LOOKED_AT = 5;
 
 /**
- * The first read: the record's text but its lists of entries (each `[]`), and where those lie. Only the structure
- * is followed (brackets, strings, commas); the text is checked by JSON.parse afterwards, each list's elements a
- * batch at a time.
+ * The first read: the record's text but its lists of entries (each `[]`), and where those lie. The bytes are
+ * tokenized (util/json-tokens.ts, which checks them as JSON.parse would); only the containers down to a list of
+ * entries and that list's elements are reported, and each list's elements are parsed a batch at a time afterwards.
  */
 function firstRead(fd: number): { skeleton: string; lists: ListSpan[] } {
   const kept: Buffer[] = [];
   const lists: ListSpan[] = [];
   const stack: Frame[] = [];
-  const chunk = streamRead.chunk;
-  const buf = Buffer.allocUnsafe(chunk);
-  let pos = 0;
-  let inString = false;
-  let escaped = false;
-  /** The bytes of a string that may be a key (in an object where lists are looked for), while it is read. */
-  let keyBytes: number[] | undefined;
-  let lastKey: string | undefined;
-  /** The list being read, its frame's depth, its digest, where its current batch starts, and whether its current element has any byte. */
+  /** The list being read, its depth, its digest, its current batch's first byte and its current element's. */
   let list: ListSpan | undefined;
   let listDepth = -1;
   let digest: Hash | undefined;
-  let batchStart = 0;
-  let content = false;
-  for (;;) {
-    const n = readSync(fd, buf, 0, chunk, pos);
-    if (n === 0) break;
-    let keepFrom = 0;
-    for (let i = 0; i < n; i++) {
-      const c = buf[i]!;
-      if (inString) {
-        if (keyBytes) keyBytes.push(c);
-        if (escaped) escaped = false;
-        else if (c === 0x5c) escaped = true;
-        else if (c === 0x22) {
-          inString = false;
-          if (keyBytes) {
-            lastKey = JSON.parse(Buffer.from(keyBytes).toString('utf8')) as string;
-            keyBytes = undefined;
-          }
+  let batchStart = -1;
+  let elementStart = -1;
+  let lastEnd = -1;
+  /** The first byte of the record not yet kept (outside a list) or hashed (inside one). */
+  let keepFrom = 0;
+  const t = new JsonTokenizer(
+    {
+      key: (key, _start, _end, depth) => {
+        const top = stack[depth - 1]!;
+        if (top.place === Place.Other) return;
+        if (top.keys!.has(key)) throw new Duplicate();
+        top.keys!.add(key);
+        top.key = key;
+      },
+      open: (array, start, depth) => {
+        if (list) {
+          elementStart = start;
+          return;
         }
-        continue;
-      }
-      if (SPACE[c]) continue;
-      if (list && stack.length === listDepth) {
-        // At the list's own level: a comma ends an element, `]` the list; anything else is an element's.
-        if (c === 0x2c || c === 0x5d) {
-          const at = pos + i;
-          if (c === 0x2c || content || list.count > 0) {
-            list.count++;
-            if (c === 0x5d || list.count % streamRead.batch === 0) {
-              list.batches.push(batchStart, at);
-              batchStart = at + 1;
-            }
-          }
-          content = false;
-          if (c === 0x2c) continue;
-          digest!.update(buf.subarray(keepFrom, i));
-          list.bytes += i - keepFrom;
+        const parent = stack[depth - 2];
+        if (parent?.array) parent.index++;
+        const place = placeOf(parent, array);
+        stack[depth - 1] = { place, array, index: -1, ...(array ? {} : { keys: new Set<string>() }) };
+        stack.length = depth;
+        if (place === Place.Entries) {
+          list = { kind: stack[depth - 2]!.place === Place.Manifest ? 'm' : 'l', index: stack[depth - 3]!.index, batches: [], count: 0, bytes: 0, digest: '' };
+          lists.push(list);
+          listDepth = depth;
+          digest = createHash('sha256');
+          kept.push(Buffer.from(t.chunk.subarray(keepFrom - t.chunkBase, start + 1 - t.chunkBase)));
+          keepFrom = start + 1;
+          t.reportDepth = depth + 1;
+        }
+      },
+      close: (_array, end, depth) => {
+        if (!list) return;
+        if (depth > listDepth) element(end);
+        else {
+          // The list's bytes between its brackets are hashed; its `]` is kept.
+          const at = end - 1 - t.chunkBase;
+          digest!.update(t.chunk.subarray(keepFrom - t.chunkBase, at));
+          list.bytes += end - 1 - keepFrom;
+          if (list.count % streamRead.batch !== 0) list.batches.push(batchStart, lastEnd);
           list.digest = digest!.digest('hex');
           list = undefined;
-          stack.pop();
-          keepFrom = i;
-          continue;
+          keepFrom = end - 1;
+          t.reportDepth = LOOKED_AT;
         }
-        content = true;
-      }
-      const top = stack[stack.length - 1];
-      if (c === 0x22) {
-        inString = true;
-        if (!list && top && !top.array && top.key === undefined && top.place !== Place.Other) keyBytes = [c];
-      } else if (c === 0x3a) {
-        if (!list && top && !top.array) {
-          if (top.place !== Place.Other && lastKey !== undefined) {
-            if (top.keys!.has(lastKey)) throw new Duplicate();
-            top.keys!.add(lastKey);
-          }
-          top.key = lastKey ?? '';
-          lastKey = undefined;
+      },
+      scalar: (start, end, depth) => {
+        if (list && depth > listDepth) {
+          elementStart = start;
+          element(end);
+        } else if (!list) {
+          const parent = stack[depth - 2];
+          if (parent?.array) parent.index++;
         }
-      } else if (c === 0x2c) {
-        if (top?.array) top.index++;
-        else if (top) top.key = undefined;
-      } else if (c === 0x7b || c === 0x5b) {
-        const array = c === 0x5b;
-        const place = list ? Place.Other : placeOf(top, array);
-        stack.push({ place, array, index: 0, ...(array ? {} : { keys: new Set<string>() }) });
-        if (place === Place.Entries) {
-          list = { kind: stack[stack.length - 2]!.place === Place.Manifest ? 'm' : 'l', index: stack[stack.length - 3]!.index, batches: [], count: 0, bytes: 0, digest: '' };
-          lists.push(list);
-          listDepth = stack.length;
-          digest = createHash('sha256');
-          kept.push(Buffer.from(buf.subarray(keepFrom, i + 1)));
-          keepFrom = i + 1;
-          batchStart = pos + i + 1;
-          content = false;
-        }
-      } else if (c === 0x7d || c === 0x5d) {
-        stack.pop();
-      }
-    }
-    if (list) {
-      digest!.update(buf.subarray(keepFrom, n));
-      list.bytes += n - keepFrom;
-    } else kept.push(Buffer.from(buf.subarray(keepFrom, n)));
-    pos += n;
+      },
+    },
+    { reportDepth: LOOKED_AT, keyDepth: LOOKED_AT - 1 },
+  );
+  /** An element of the list ended at `end`: counted, and a batch closed every `streamRead.batch`. */
+  function element(end: number): void {
+    const l = list!;
+    if (l.count % streamRead.batch === 0) batchStart = elementStart;
+    l.count++;
+    lastEnd = end;
+    if (l.count % streamRead.batch === 0) l.batches.push(batchStart, end);
   }
-  if (list || inString) throw new SyntaxError('the record ends inside a value');
+  const chunk = streamRead.chunk;
+  const buf = Buffer.allocUnsafe(chunk);
+  for (;;) {
+    const n = readSync(fd, buf, 0, chunk, t.offset);
+    if (n === 0) break;
+    const base = t.offset;
+    t.push(buf, 0, n);
+    if (list) {
+      digest!.update(buf.subarray(keepFrom - base, n));
+      list.bytes += base + n - keepFrom;
+    } else kept.push(Buffer.from(buf.subarray(keepFrom - base, n)));
+    keepFrom = base + n;
+  }
+  t.end();
   return { skeleton: Buffer.concat(kept).toString('utf8'), lists };
 }
 
