@@ -1,6 +1,6 @@
 // markPushed holds one record's bytes at a time: the last build, a copy of the tagged record, is compared with it a
 // MiB at a time and changed the same way, not read whole beside it (a 1M-file game's record is 170 MB). Counted,
-// not timed: the whole-file reads of the records folder.
+// not timed: the whole-file reads of the records folder (readFile, and the record reader's readRecordFileBytes).
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -17,6 +17,16 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     return (real.readFile as (...a: unknown[]) => unknown)(file, ...rest);
   }) as typeof real.readFile;
   return { ...real, default: { ...real, readFile }, readFile };
+});
+
+// A record file read whole through the reader that refuses what is not a regular file (record-file.ts).
+vi.mock('../src/state/record-file.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/state/record-file.js')>();
+  const readRecordFileBytes: typeof real.readRecordFileBytes = (file, ...rest) => {
+    reads.files.push(file);
+    return real.readRecordFileBytes(file, ...rest);
+  };
+  return { ...real, readRecordFileBytes };
 });
 
 function record(version: string, entries = 5000) {
