@@ -165,6 +165,20 @@ export function mergeK8sOptions(base: Partial<K8sOptions>, over: Partial<K8sOpti
 
 const QUANTITY = /^(\d+(\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** A label name or value (Kubernetes' qualified-name part); a value may also be empty. */
+const LABEL_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const SUBDOMAIN_EXPECTED = 'a DNS subdomain: lower-case letters, digits, "-" and ".", at most 253 characters';
+
+const isSubdomain = (v: string) => v.length <= 253 && DNS_SUBDOMAIN.test(v);
+
+/** `[prefix/]name` as the API server checks a label key. */
+function isLabelKey(k: string): boolean {
+  const slash = k.lastIndexOf('/');
+  const name = slash < 0 ? k : k.slice(slash + 1);
+  const prefix = slash < 0 ? undefined : k.slice(0, slash);
+  return name.length <= 63 && LABEL_PART.test(name) && (prefix === undefined || isSubdomain(prefix));
+}
 
 /**
  * The volume mode when none is asked for, per kind; chosen from the pod start figures in docs/deploy.md
@@ -209,6 +223,10 @@ export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
   if (o.portPolicy === 'Static' && o.hostPort === undefined && (o.kind === 'gameserver' || o.kind === 'fleet')) {
     bad('--host-port', undefined, 'a port: portPolicy Static needs a host port');
   }
+  // Agones keeps a host port only for a Static port: the spec silently lost it otherwise.
+  if (o.hostPort !== undefined && o.portPolicy !== 'Static' && (o.kind === 'gameserver' || o.kind === 'fleet')) {
+    bad('--host-port', o.hostPort, `--port-policy Static: Agones uses a host port only there (this port is ${o.portPolicy})`);
+  }
   for (const [flag, q] of [
     ['--cpu', o.engine.cpu],
     ['--memory', o.engine.memory],
@@ -228,9 +246,21 @@ export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
   if (new Set(portNames).size !== portNames.length) bad('ports', portNames.join(', '), 'distinct port names');
   const grace = o.scheduling.terminationGracePeriodSeconds;
   if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) bad('--grace-period', grace, 'a whole number of seconds ≥ 0');
+  // Checked here, not left to the API server: a spec refused at apply time (or a bidi character making a key read as
+  // another) is found by the run that wrote it.
   for (const [k, v] of Object.entries(o.scheduling.nodeSelector ?? {})) {
     if (!k || typeof v !== 'string') bad('--node-selector', `${k}=${String(v)}`, 'KEY=VALUE');
+    if (!isLabelKey(k)) {
+      bad('--node-selector', `${k}=${v}`, 'a label key: [PREFIX/]NAME, NAME at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit, PREFIX a DNS subdomain');
+    }
+    if (v !== '' && (v.length > 63 || !LABEL_PART.test(v))) {
+      bad('--node-selector', `${k}=${v}`, 'a label value: at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit (or empty)');
+    }
   }
+  const account = o.scheduling.serviceAccountName;
+  if (account !== undefined && !isSubdomain(account)) bad('--service-account', account, SUBDOMAIN_EXPECTED);
+  const priority = o.scheduling.priorityClassName;
+  if (priority !== undefined && !isSubdomain(priority)) bad('--priority-class', priority, SUBDOMAIN_EXPECTED);
   for (const e of o.env) if (!e.name) bad('--env', e, 'NAME=VALUE');
   if (!o.copyRoot.startsWith('/') || o.copyRoot.split('/').includes('..')) {
     bad('--copy-root', o.copyRoot, 'an absolute path such as /mnt');
