@@ -110,6 +110,7 @@ describe('gamelayer k8s / ecs', () => {
       [['--node-selector', 'Example.com/pool=x'], '--node-selector: got "Example.com/pool=x"; expected a label key: [PREFIX/]NAME, NAME at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit, PREFIX a DNS subdomain'],
       [['--service-account', 'Bad!'], '--service-account: got "Bad!"; expected a DNS subdomain: lower-case letters, digits, "-" and ".", at most 253 characters'],
       [['--priority-class', 'High_Priority'], '--priority-class: got "High_Priority"; expected a DNS subdomain: lower-case letters, digits, "-" and ".", at most 253 characters'],
+      [['-e', 'MA\u200bP=1'], '--env: got "MA\u200bP"; expected a variable name of printable ASCII characters (U+0020 to U+007E) without "="'],
       [['--kind', 'gameserver', '--host-port', '7000'], '--host-port: got 7000; expected --port-policy Static: Agones uses a host port only there (this port is Dynamic)'],
     ];
     for (const [args, message] of cases) {

@@ -261,7 +261,12 @@ export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
   if (account !== undefined && !isSubdomain(account)) bad('--service-account', account, SUBDOMAIN_EXPECTED);
   const priority = o.scheduling.priorityClassName;
   if (priority !== undefined && !isSubdomain(priority)) bad('--priority-class', priority, SUBDOMAIN_EXPECTED);
-  for (const e of o.env) if (!e.name) bad('--env', e, 'NAME=VALUE');
+  for (const e of o.env) {
+    if (!e.name) bad('--env', e, 'NAME=VALUE');
+    // Kubernetes' rule for env names (1.30 on): printable ASCII, no "=". A zero-width character made a name read as
+    // another and the spec was refused at apply time.
+    if (!/^[\x20-\x7e]+$/.test(e.name) || e.name.includes('=')) bad('--env', e.name, 'a variable name of printable ASCII characters (U+0020 to U+007E) without "="');
+  }
   if (!o.copyRoot.startsWith('/') || o.copyRoot.split('/').includes('..')) {
     bad('--copy-root', o.copyRoot, 'an absolute path such as /mnt');
   }
