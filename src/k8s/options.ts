@@ -1,4 +1,5 @@
 // Knobs of the emitted workloads, their defaults, and the checks that keep a bad value out of the YAML.
+import { ENV_NAME_EXPECTED, LABEL_KEY_EXPECTED, LABEL_VALUE_EXPECTED, SUBDOMAIN_EXPECTED, isDnsSubdomain, isEnvName, isLabelKey, isLabelValue } from '../config/k8s-names.js';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
 import type { DeployConfig, PodScheduling } from '../config/deploy.js';
@@ -165,20 +166,6 @@ export function mergeK8sOptions(base: Partial<K8sOptions>, over: Partial<K8sOpti
 
 const QUANTITY = /^(\d+(\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-/** A label name or value (Kubernetes' qualified-name part); a value may also be empty. */
-const LABEL_PART = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-const SUBDOMAIN_EXPECTED = 'a DNS subdomain: lower-case letters, digits, "-" and ".", at most 253 characters';
-
-const isSubdomain = (v: string) => v.length <= 253 && DNS_SUBDOMAIN.test(v);
-
-/** `[prefix/]name` as the API server checks a label key. */
-function isLabelKey(k: string): boolean {
-  const slash = k.lastIndexOf('/');
-  const name = slash < 0 ? k : k.slice(slash + 1);
-  const prefix = slash < 0 ? undefined : k.slice(0, slash);
-  return name.length <= 63 && LABEL_PART.test(name) && (prefix === undefined || isSubdomain(prefix));
-}
 
 /**
  * The volume mode when none is asked for, per kind; chosen from the pod start figures in docs/deploy.md
@@ -250,22 +237,18 @@ export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
   // another) is found by the run that wrote it.
   for (const [k, v] of Object.entries(o.scheduling.nodeSelector ?? {})) {
     if (!k || typeof v !== 'string') bad('--node-selector', `${k}=${String(v)}`, 'KEY=VALUE');
-    if (!isLabelKey(k)) {
-      bad('--node-selector', `${k}=${v}`, 'a label key: [PREFIX/]NAME, NAME at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit, PREFIX a DNS subdomain');
-    }
-    if (v !== '' && (v.length > 63 || !LABEL_PART.test(v))) {
-      bad('--node-selector', `${k}=${v}`, 'a label value: at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit (or empty)');
-    }
+    if (!isLabelKey(k)) bad('--node-selector', `${k}=${v}`, LABEL_KEY_EXPECTED);
+    if (!isLabelValue(v)) bad('--node-selector', `${k}=${v}`, LABEL_VALUE_EXPECTED);
   }
   const account = o.scheduling.serviceAccountName;
-  if (account !== undefined && !isSubdomain(account)) bad('--service-account', account, SUBDOMAIN_EXPECTED);
+  if (account !== undefined && !isDnsSubdomain(account)) bad('--service-account', account, SUBDOMAIN_EXPECTED);
   const priority = o.scheduling.priorityClassName;
-  if (priority !== undefined && !isSubdomain(priority)) bad('--priority-class', priority, SUBDOMAIN_EXPECTED);
+  if (priority !== undefined && !isDnsSubdomain(priority)) bad('--priority-class', priority, SUBDOMAIN_EXPECTED);
   for (const e of o.env) {
     if (!e.name) bad('--env', e, 'NAME=VALUE');
     // Kubernetes' rule for env names (1.30 on): printable ASCII, no "=". A zero-width character made a name read as
     // another and the spec was refused at apply time.
-    if (!/^[\x20-\x7e]+$/.test(e.name) || e.name.includes('=')) bad('--env', e.name, 'a variable name of printable ASCII characters (U+0020 to U+007E) without "="');
+    if (!isEnvName(e.name)) bad('--env', e.name, ENV_NAME_EXPECTED);
   }
   if (!o.copyRoot.startsWith('/') || o.copyRoot.split('/').includes('..')) {
     bad('--copy-root', o.copyRoot, 'an absolute path such as /mnt');
