@@ -38,6 +38,7 @@ export const ERROR_CODES = [
   'cli.diff-args',
   'cli.docker-compat',
   'cli.duration',
+  'cli.ecr-flags',
   'cli.env',
   'cli.game',
   'cli.keep',

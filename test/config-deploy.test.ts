@@ -40,6 +40,24 @@ describe('deploy: in gamelayer.yaml', () => {
     );
   });
 
+  // Names the schemas take as any string, which the API server refuses the whole object for (a trial found them in
+  // the specs as written): refused at their line and column.
+  it('a node selector, service account, priority class or env name the API server would refuse', () => {
+    expect(errorOf('deploy:\n  nodeSelector: {pool: "a=b"}')).toBe(
+      `${FILE}:12:24: deploy.nodeSelector.pool: "a=b": expected a label value: at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit (or empty)`,
+    );
+    expect(errorOf('deploy:\n  nodeSelector: {"po\u202eol": x}')).toBe(
+      `${FILE}:12:18: deploy.nodeSelector.po\u202eol: "po\u202eol": expected a label key: [PREFIX/]NAME, NAME at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit, PREFIX a DNS subdomain`,
+    );
+    expect(errorOf('deploy:\n  serviceAccountName: Game_Servers')).toBe(
+      `${FILE}:12:23: deploy.serviceAccountName: "Game_Servers": expected a DNS subdomain: lower-case letters, digits, "-" and ".", at most 253 characters`,
+    );
+    expect(errorOf('deploy:\n  env:\n    - {name: "MA\u200bP", value: "1"}')).toBe(
+      `${FILE}:13:14: deploy.env.0.name: "MA\u200bP": expected a variable name of printable ASCII characters (U+0020 to U+007E) without "="`,
+    );
+    expect(errorOf('deploy:\n  nodeSelector: {cloud.google.com/gke-nodepool: game-1, empty: ""}\n  priorityClassName: high.priority')).toBeUndefined();
+  });
+
   it('a misspelt affinity key (the API server would drop it) and a missing operator', () => {
     const text = [
       'deploy:',

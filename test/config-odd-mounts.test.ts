@@ -42,4 +42,27 @@ describe('trees.<tree>.mount', () => {
       expect(parseConfig(config(m), FILE).trees.app.mount).toBe(m);
     });
   }
+
+  // Format characters (Unicode Cf) draw nothing or reorder what follows: "/opt/\u202eevil" shows as another path in
+  // every spec and log that prints it. Each is refused naming the field and the character.
+  for (const [m, shown] of [
+    ['/opt/\u202eevil', 'U+202E (RIGHT-TO-LEFT OVERRIDE) at character 6'],
+    ['/opt/lo\u200bcal/app', 'U+200B (ZERO WIDTH SPACE) at character 8'],
+    ['/opt/local/\u2066app\u2069', 'U+2066 (LEFT-TO-RIGHT ISOLATE) at character 12'],
+    ['\ufeff/opt/local/app', 'U+FEFF (ZERO WIDTH NO-BREAK SPACE) at character 1'],
+    ['/opt/local/a\u00adpp', 'U+00AD (SOFT HYPHEN) at character 13'],
+    ['/opt/local/app\u{e0041}', 'U+E0041 (a format character) at character 15'],
+  ] as const) {
+    it(`refuses ${JSON.stringify(m)}`, () => {
+      expect(errorOf(config(m))).toBe(
+        `${FILE}:6:29: trees.app.mount: holds ${shown}, an invisible format character that makes the path look like another; expected visible characters only, such as /opt/local/app`,
+      );
+    });
+  }
+
+  for (const m of ['/opt/local/jeu-été', '/opt/ゲーム', '/opt/local/app-😀']) {
+    it(`takes ${m} (letters and symbols, no format character)`, () => {
+      expect(parseConfig(config(m), FILE).trees.app.mount).toBe(m);
+    });
+  }
 });

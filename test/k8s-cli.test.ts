@@ -100,4 +100,27 @@ describe('gamelayer k8s / ecs', () => {
     expect(e.status).toBe(2);
     expect(e.stderr).toBe('error[deploy.option]: --memory: got 512; expected for --cpu 1024 on Fargate: 2048-8192 MiB in steps of 1024\n');
   });
+
+  // A trial found these written into the spec as given: the API server refuses the object at apply time (an invalid
+  // label, service account or priority class name), or Agones drops the host port of a Dynamic port without a word.
+  it('node selectors, service accounts, priority classes and host ports the cluster would refuse or drop name themselves', () => {
+    const cases: [string[], string][] = [
+      [['--node-selector', 'pool=a=b'], '--node-selector: got "pool=a=b"; expected a label value: at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit (or empty)'],
+      [['--node-selector', 'po\u202eol=x'], '--node-selector: got "po\u202eol=x"; expected a label key: [PREFIX/]NAME, NAME at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit, PREFIX a DNS subdomain'],
+      [['--node-selector', 'Example.com/pool=x'], '--node-selector: got "Example.com/pool=x"; expected a label key: [PREFIX/]NAME, NAME at most 63 letters, digits, "-", "_" or ".", starting and ending with a letter or digit, PREFIX a DNS subdomain'],
+      [['--service-account', 'Bad!'], '--service-account: got "Bad!"; expected a DNS subdomain: lower-case letters, digits, "-" and ".", at most 253 characters'],
+      [['--priority-class', 'High_Priority'], '--priority-class: got "High_Priority"; expected a DNS subdomain: lower-case letters, digits, "-" and ".", at most 253 characters'],
+      [['-e', 'MA\u200bP=1'], '--env: got "MA\u200bP"; expected a variable name of printable ASCII characters (U+0020 to U+007E) without "="'],
+      [['--kind', 'gameserver', '--host-port', '7000'], '--host-port: got 7000; expected --port-policy Static: Agones uses a host port only there (this port is Dynamic)'],
+    ];
+    for (const [args, message] of cases) {
+      const r = cli('k8s', ...args);
+      expect(r.stderr).toBe(`error[deploy.option]: ${message}\n`);
+      expect(r.status).toBe(2);
+    }
+    // The valid forms still go through.
+    const ok = cli('k8s', '--kind', 'fleet', '--node-selector', 'cloud.google.com/gke-nodepool=game-1', '--node-selector', 'empty=', '--service-account', 'game.servers', '--priority-class', 'high-priority', '--port-policy', 'Static', '--host-port', '7000');
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+  });
 });

@@ -123,8 +123,33 @@ describe('stale or damaged caches and records are never trusted', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('warning: engine: archive cache ignored (checksum mismatch (truncated or corrupt))');
     expect(r.stderr).toContain('warning: app: stat cache ignored (checksum mismatch (truncated or corrupt)); hashing every file again');
-    expect(r.stderr).toContain('warning: layer cache ignored (checksum mismatch (truncated or corrupt)); layers found in the store are still reused');
+    expect(r.stderr).toContain('warning: layer cache ignored (checksum mismatch (truncated or corrupt)); the last build\'s layers found in the store are still reused');
     expect(r.stdout).toContain(`server image 1.0.0 = ${serverOf(first.out)}\n`);
+    await expectValidState(dir);
+  });
+
+  it('a broken layer cache still reuses the last build\'s layers found in the store, as its warning says', async () => {
+    // The warning said "layers found in the store are still reused" while the next build rebuilt every layer: the
+    // cache was the only map from a layer's inputs to its blob. The last build's record is now that map too.
+    const dir = await smallGame('broken-layer-cache');
+    const first = await buildJson(dir);
+    expect(first.out.summary.built).toBeGreaterThan(0);
+    await writeFile(path.join(dir, '.gamelayer/cache/layers.json'), '{"format":"gamelayer-layer-cache/1","sha256":"00"}\n{}');
+    const r = await runCli(['build'], { cwd: dir });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('warning: layer cache ignored (checksum mismatch (truncated or corrupt)); the last build\'s layers found in the store are still reused');
+    expect(r.stdout).toContain(`server image 1.0.0 = ${serverOf(first.out)}\n`);
+    // The cache was written anew from the record: the next build finds every layer in it, nothing built.
+    const again = await buildJson(dir);
+    expect(again.out.summary.built).toBe(0);
+    expect(again.out.summary.reused).toBe(first.out.summary.built + first.out.summary.reused);
+    // And the build right after the damage built nothing either (its JSON, same check).
+    await writeFile(path.join(dir, '.gamelayer/cache/layers.json'), 'garbage');
+    const third = await runCli(['build', '--json'], { cwd: dir });
+    expect(third.code).toBe(0);
+    const out = JSON.parse(third.stdout) as BuildJson;
+    expect(out.summary.built).toBe(0);
+    expect(serverOf(out)).toBe(serverOf(first.out));
     await expectValidState(dir);
   });
 

@@ -1,7 +1,9 @@
 // The registry options shared by every command that talks to a registry (push, build --push, diff --against).
 import { Option, type Command } from 'commander';
 import { GamelayerError } from '../errors.js';
+import { isEcrHost } from '../registry/ecr-host.js';
 import type { PushImageOptions } from '../registry/push.js';
+import { parseReference } from '../registry/reference.js';
 
 export interface RegistryFlags {
   insecure?: boolean;
@@ -32,6 +34,37 @@ export function addRegistryOptions(cmd: Command): Command {
     .option('--create-repo', 'ECR: create the repository if it does not exist')
     .option('--scan-on-push', 'ECR, with --create-repo: scan images on push')
     .option('--immutable-tags', 'ECR, with --create-repo: make tags immutable');
+}
+
+/** The flags that only mean something to ECR's API (--region also names a region elsewhere: not among them). */
+const ECR_ONLY: [keyof RegistryFlags, string][] = [
+  ['endpoint', '--endpoint'],
+  ['createRepo', '--create-repo'],
+  ['scanOnPush', '--scan-on-push'],
+  ['immutableTags', '--immutable-tags'],
+];
+
+/**
+ * Refuses ECR-only flags that no destination would use: none of `destinations` (image references or repositories) is
+ * an ECR host and --ecr was not given, or --no-ecr was. They were silently ignored: a local ECR endpoint given with
+ * --endpoint but no --ecr built the whole game, then failed on the registry's login with no word of --ecr.
+ */
+export function checkEcrFlags(flags: RegistryFlags, destinations: string[]): void {
+  if (flags.ecr === true) return;
+  const given = ECR_ONLY.filter(([k]) => flags[k] !== undefined && flags[k] !== false).map(([, f]) => f);
+  if (given.length === 0) return;
+  const named = `${given.join(', ')}: options of Amazon ECR`;
+  if (flags.ecr === false) {
+    throw new GamelayerError('cli.ecr-flags', `${named}, but --no-ecr treats the registry as a plain one: they would be ignored`, 'drop --no-ecr or those flags');
+  }
+  const hosts = [...new Set(destinations.map((d) => parseReference(d).registry))];
+  if (hosts.length === 0 || hosts.some(isEcrHost)) return;
+  const host = hosts.join(', ');
+  throw new GamelayerError(
+    'cli.ecr-flags',
+    `${named}, but ${host} ${hosts.length > 1 ? 'are not ECR hosts' : 'is not an ECR host'} (<account>.dkr.ecr.<region>.amazonaws.com): they would be ignored`,
+    `pass --ecr to treat ${host} as ECR (a proxy or a local ECR API endpoint), or drop them`,
+  );
 }
 
 export type RegistryOptions = Pick<PushImageOptions, 'insecure' | 'concurrency' | 'credentials' | 'ecr'>;

@@ -3,6 +3,7 @@
 // copy of core/v1 lists every known field, so a misspelt key is caught before the API server prunes it) and
 // kubernetes-models' OpenAPI validators (formats such as quantities). Problems come back as (path, message) pairs;
 // load.ts turns the paths into the yaml's line and column.
+import { ENV_NAME_EXPECTED, LABEL_KEY_EXPECTED, LABEL_VALUE_EXPECTED, SUBDOMAIN_EXPECTED, isDnsSubdomain, isEnvName, isLabelKey, isLabelValue } from './k8s-names.js';
 import { createRequire } from 'node:module';
 import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
 import type { IAffinity } from 'kubernetes-models/v1/Affinity';
@@ -163,6 +164,19 @@ export function deployProblems(raw: RawDeploy): DeployProblem[] {
   check(['resources'], raw.resources, crd('resources'), (v) => new (model('ResourceRequirements'))(v as IResourceRequirements).validate());
   check(['copyResources'], raw.copyResources, crd('resources'), (v) => new (model('ResourceRequirements'))(v as IResourceRequirements).validate());
   check(['agones', 'health'], raw.agones?.health, crd('health'));
+  // Names the API server refuses the object for, which the schemas above take as any string.
+  for (const [k, v] of Object.entries(raw.nodeSelector ?? {})) {
+    if (typeof v !== 'string') continue;
+    if (!isLabelKey(k)) out.push({ path: ['deploy', 'nodeSelector', k], message: `${JSON.stringify(k)}: expected ${LABEL_KEY_EXPECTED}`, atKey: true });
+    else if (!isLabelValue(v)) out.push({ path: ['deploy', 'nodeSelector', k], message: `${JSON.stringify(v)}: expected ${LABEL_VALUE_EXPECTED}` });
+  }
+  for (const k of ['priorityClassName', 'serviceAccountName'] as const) {
+    const v = raw[k];
+    if (typeof v === 'string' && !isDnsSubdomain(v)) out.push({ path: ['deploy', k], message: `${JSON.stringify(v)}: expected ${SUBDOMAIN_EXPECTED}` });
+  }
+  raw.env?.forEach((e, i) => {
+    if (typeof e?.name === 'string' && e.name !== '' && !isEnvName(e.name)) out.push({ path: ['deploy', 'env', i, 'name'], message: `${JSON.stringify(e.name)}: expected ${ENV_NAME_EXPECTED}` });
+  });
   const names = new Map<string, number>();
   raw.ports?.forEach((p, i) => {
     // Checked as the GameServer port it becomes (the CRD's port schema), whatever the kind.

@@ -86,9 +86,57 @@ const baseImage = z
  */
 const RUNTIME_OWNED = ['proc', 'sys', 'dev'];
 
+/** The format characters a trial slipped into mounts, by name; any other Cf is still refused, by its code point. */
+const FORMAT_NAMES: Record<number, string> = {
+  0xad: 'SOFT HYPHEN',
+  0x61c: 'ARABIC LETTER MARK',
+  0x180e: 'MONGOLIAN VOWEL SEPARATOR',
+  0x200b: 'ZERO WIDTH SPACE',
+  0x200c: 'ZERO WIDTH NON-JOINER',
+  0x200d: 'ZERO WIDTH JOINER',
+  0x200e: 'LEFT-TO-RIGHT MARK',
+  0x200f: 'RIGHT-TO-LEFT MARK',
+  0x202a: 'LEFT-TO-RIGHT EMBEDDING',
+  0x202b: 'RIGHT-TO-LEFT EMBEDDING',
+  0x202c: 'POP DIRECTIONAL FORMATTING',
+  0x202d: 'LEFT-TO-RIGHT OVERRIDE',
+  0x202e: 'RIGHT-TO-LEFT OVERRIDE',
+  0x2060: 'WORD JOINER',
+  0x2066: 'LEFT-TO-RIGHT ISOLATE',
+  0x2067: 'RIGHT-TO-LEFT ISOLATE',
+  0x2068: 'FIRST STRONG ISOLATE',
+  0x2069: 'POP DIRECTIONAL ISOLATE',
+  0xfeff: 'ZERO WIDTH NO-BREAK SPACE',
+};
+
+/**
+ * The first format character (Unicode Cf: bidi controls, zero-width characters, soft hyphen, tags) of `v`, shown as
+ * `U+202E (RIGHT-TO-LEFT OVERRIDE) at character 6` (1-based, in code points); undefined when there is none. Such a
+ * character draws nothing or reorders what follows, so a path holding one reads as another in specs and logs.
+ */
+export function formatCharacterIn(v: string): string | undefined {
+  let at = 0;
+  for (const ch of v) {
+    at++;
+    if (!/\p{Cf}/u.test(ch)) continue;
+    const cp = ch.codePointAt(0)!;
+    const hex = cp.toString(16).toUpperCase().padStart(4, '0');
+    return `U+${hex} (${FORMAT_NAMES[cp] ?? 'a format character'}) at character ${at}`;
+  }
+  return undefined;
+}
+
 const absolutePath = z
   .string()
-  .refine((v) => v.startsWith('/') && !v.split('/').includes('..') && !/[\u0000-\u001f\u007f]/.test(v), {
+  .superRefine((v, ctx) => {
+    // Before the shape check: a path starting with U+FEFF is named for that character, not as "not absolute".
+    const hidden = formatCharacterIn(v);
+    if (hidden) {
+      ctx.addIssue({ code: 'custom', message: `holds ${hidden}, an invisible format character that makes the path look like another; expected visible characters only, such as /opt/local/app`});
+    }
+  })
+  // A path with a format character has its one message above.
+  .refine((v) => formatCharacterIn(v) !== undefined || (v.startsWith('/') && !v.split('/').includes('..') && !/[\u0000-\u001f\u007f]/.test(v)), {
     message: 'expected an absolute path inside the image such as /opt/local/engine',
   })
   .superRefine((v, ctx) => {

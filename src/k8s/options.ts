@@ -1,4 +1,5 @@
 // Knobs of the emitted workloads, their defaults, and the checks that keep a bad value out of the YAML.
+import { ENV_NAME_EXPECTED, LABEL_KEY_EXPECTED, LABEL_VALUE_EXPECTED, SUBDOMAIN_EXPECTED, isDnsSubdomain, isEnvName, isLabelKey, isLabelValue } from '../config/k8s-names.js';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
 import type { DeployConfig, PodScheduling } from '../config/deploy.js';
@@ -209,6 +210,10 @@ export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
   if (o.portPolicy === 'Static' && o.hostPort === undefined && (o.kind === 'gameserver' || o.kind === 'fleet')) {
     bad('--host-port', undefined, 'a port: portPolicy Static needs a host port');
   }
+  // Agones keeps a host port only for a Static port: the spec silently lost it otherwise.
+  if (o.hostPort !== undefined && o.portPolicy !== 'Static' && (o.kind === 'gameserver' || o.kind === 'fleet')) {
+    bad('--host-port', o.hostPort, `--port-policy Static: Agones uses a host port only there (this port is ${o.portPolicy})`);
+  }
   for (const [flag, q] of [
     ['--cpu', o.engine.cpu],
     ['--memory', o.engine.memory],
@@ -228,10 +233,23 @@ export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
   if (new Set(portNames).size !== portNames.length) bad('ports', portNames.join(', '), 'distinct port names');
   const grace = o.scheduling.terminationGracePeriodSeconds;
   if (grace !== undefined && (!Number.isInteger(grace) || grace < 0)) bad('--grace-period', grace, 'a whole number of seconds ≥ 0');
+  // Checked here, not left to the API server: a spec refused at apply time (or a bidi character making a key read as
+  // another) is found by the run that wrote it.
   for (const [k, v] of Object.entries(o.scheduling.nodeSelector ?? {})) {
     if (!k || typeof v !== 'string') bad('--node-selector', `${k}=${String(v)}`, 'KEY=VALUE');
+    if (!isLabelKey(k)) bad('--node-selector', `${k}=${v}`, LABEL_KEY_EXPECTED);
+    if (!isLabelValue(v)) bad('--node-selector', `${k}=${v}`, LABEL_VALUE_EXPECTED);
   }
-  for (const e of o.env) if (!e.name) bad('--env', e, 'NAME=VALUE');
+  const account = o.scheduling.serviceAccountName;
+  if (account !== undefined && !isDnsSubdomain(account)) bad('--service-account', account, SUBDOMAIN_EXPECTED);
+  const priority = o.scheduling.priorityClassName;
+  if (priority !== undefined && !isDnsSubdomain(priority)) bad('--priority-class', priority, SUBDOMAIN_EXPECTED);
+  for (const e of o.env) {
+    if (!e.name) bad('--env', e, 'NAME=VALUE');
+    // Kubernetes' rule for env names (1.30 on): printable ASCII, no "=". A zero-width character made a name read as
+    // another and the spec was refused at apply time.
+    if (!isEnvName(e.name)) bad('--env', e.name, ENV_NAME_EXPECTED);
+  }
   if (!o.copyRoot.startsWith('/') || o.copyRoot.split('/').includes('..')) {
     bad('--copy-root', o.copyRoot, 'an absolute path such as /mnt');
   }

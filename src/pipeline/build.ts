@@ -12,7 +12,7 @@ import { OpenFiles } from '../util/open-files.js';
 import type { PushTarget } from '../registry/push.js';
 import type { TreeScan } from '../scan/scan.js';
 import type { BuildRecord } from '../types.js';
-import { layerReuse, openLayerCache } from './layer-reuse.js';
+import { layerReuse, openLayerCache, seedFromRecord } from './layer-reuse.js';
 import { writeImages } from './steps/images.js';
 import { resolveInputs, type BuildOptions } from './steps/inputs.js';
 import { buildLayers } from './steps/layers.js';
@@ -94,6 +94,7 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles): Promise<Buil
   const scanned = scanTrees({ ...inputs, started, previous: previousRecord, packHashes, openFiles, signal: scanAbort.signal });
   const [{ scans, scanMs }, previous] = await Promise.all([scanned, deferred ? scanned.then(previousNow) : previousNow()]);
   const cache = await cacheP;
+  seedFromRecord(cache, previous.record, inputs.kind, inputs.mtime);
   const reuse = layerReuse({ ...inputs, cache, kept: previous.kept });
   const previousBlob = previous.record && previous.remote ? previous.remote.recordRead.blob : undefined;
   const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, previousBlob, reuse });

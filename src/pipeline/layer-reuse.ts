@@ -2,7 +2,7 @@
 // in the repository, never downloaded), else the local layer cache, whose blob must be in the store and check out.
 import type { OciStore } from '../oci/store.js';
 import type { Reporter } from '../report/reporter.js';
-import type { BuiltLayer } from '../types.js';
+import type { BuildRecord, BuiltLayer } from '../types.js';
 import { LayerCache } from '../oci/layer-cache.js';
 
 export interface LayerReuse {
@@ -23,11 +23,29 @@ export interface LayerReuseInput {
   compressor: string;
 }
 
-/** The layer cache of `.gamelayer/`; a corrupt one is reported and starts empty. */
+/**
+ * The layer cache of `.gamelayer/`; a corrupt one is reported and starts empty (`seedFromRecord` then refills it from
+ * the last build's record, so what the warning says holds).
+ */
 export async function openLayerCache(stateDir: string, reporter: Reporter): Promise<LayerCache> {
   const cache = await LayerCache.open(stateDir);
-  if (cache.rejected) reporter.warn(`layer cache ignored (${cache.rejected}); layers found in the store are still reused`);
+  if (cache.rejected) reporter.warn(`layer cache ignored (${cache.rejected}); the last build's layers found in the store are still reused`);
   return cache;
+}
+
+/** What a row seeded from a record says of its compressor: unknown, so the exact-compressor rows come first. */
+const FROM_RECORD = 'unknown (from a build record)';
+
+/**
+ * A rejected cache is refilled from the previous build's record (same layer settings, so its kind and mtime are
+ * this build's): without it the cache is the only map from a layer's inputs to its blob, and every layer of the
+ * game was built again although the store held them. Each row is still checked against the store when asked
+ * (`LayerCache.find`: a missing blob drops it, a damaged one is removed and rebuilt), so a record is no more trusted
+ * than the cache itself.
+ */
+export function seedFromRecord(cache: LayerCache, record: BuildRecord | undefined, kind: 'gzip' | 'zstd', mtime: number): void {
+  if (!cache.rejected || !record) return;
+  for (const layer of record.layers) cache.remember(layer, kind, mtime, FROM_RECORD);
 }
 
 export function layerReuse(i: LayerReuseInput): LayerReuse {

@@ -290,6 +290,7 @@ export async function ecrTarget(opts: EcrTargetOptions): Promise<EcrTarget> {
     repository,
     client,
     ecr: true,
+    ...(api.region ? { region: api.region } : {}),
     concurrency: ECR_DEFAULT_CONCURRENCY,
     availability: { missing: (repo, digests) => api.missing(repo, digests), sizes: (repo, digests) => api.sizes(repo, digests) },
     immutableTag: (tag) => isTagImmutable(info, tag),

@@ -16,6 +16,8 @@ export interface PushTarget {
   availability: BlobAvailability;
   /** ECR upload semantics for chunked uploads (see upload.ts). */
   ecr?: boolean;
+  /** The AWS region of an ECR target when known (--region, or the host name): the local record notes it. */
+  region?: string;
   /** Parallel uploads when the caller does not say; default 4. */
   concurrency?: number;
   /** Whether the registry refuses to move this tag once set (ECR's tag immutability). */

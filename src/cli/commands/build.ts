@@ -10,7 +10,7 @@ import type { AttachResult } from '../../supply/build-attach.js';
 import { GamelayerError } from '../../errors.js';
 import { formatBytes, formatRate } from '../../report/reporter.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
-import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
+import { addRegistryOptions, checkEcrFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
 import { assertOutFolder } from '../../util/fs-access.js';
 import { count } from '../../report/plural.js';
@@ -85,6 +85,7 @@ export function register(program: Command): void {
         const { parseReference } = await import('../../registry/reference.js');
         for (const repo of pushTo) parseReference(repo);
       }
+      checkEcrFlags(flags, pushTo);
       // The first --push is where the build plans (its line's previous build) and what the docker builder tags.
       const primary = pushTo[0];
       if (pushTo.length > 1 && flags.builder === 'docker') {

@@ -10,7 +10,7 @@ import type { BuildRecord } from '../../types.js';
 import { exists } from '../../util/exists.js';
 import { pushManyText, pushText } from './build.js';
 import { commandConfig, commandReporter, printJson, STORE_FLAG_HELP, withStoreFlag } from '../context.js';
-import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
+import { addRegistryOptions, checkEcrFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
 interface PushFlags extends RegistryFlags {
   tag?: string[];
@@ -36,6 +36,7 @@ export function register(program: Command): void {
     .action(async (refs: string[], flags: PushFlags, cmd: Command) => {
       const config = withStoreFlag(await commandConfig(cmd), flags.store);
       const reporter = commandReporter(Boolean(flags.json));
+      checkEcrFlags(flags, refs.map((r) => destination(r, config.registry, config.file)));
       if (refs.length > 1) return pushMany(refs, flags, config, reporter);
       const to = destination(refs[0]!, config.registry, config.file);
       // A tag with a build record is a build: all five images and the record go up (the record then says where,

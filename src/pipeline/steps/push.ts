@@ -130,8 +130,10 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   }
   if (stateDir) {
     // Only now, with every image and the record there: a deploy command trusts this entry.
+    // With its region when known: k8s/ecs --region pick the copy by it (a host that does not name one, --ecr).
     await markPushed(stateDir, record, {
       repository: `${ref.registry}/${ref.repository}`,
+      ...(target.region ? { region: target.region } : {}),
       images: record.tags.map((tag, i) => ({ name: i === 0 ? 'server' : tag.slice(record.tags[0]!.length + 1), digest: images[i]!.digest })),
       at: new Date().toISOString(),
     });

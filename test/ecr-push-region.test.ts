@@ -1,0 +1,51 @@
+// `build --push` to ECR under a host name that does not name its region (a proxy or a local ECR API endpoint, with
+// --ecr --region R) recorded the push without its region, so `k8s --region R` / `ecs --region R` refused the build
+// it had just pushed there: "has no copy in region R". The local record now notes the region of an ECR push when
+// it is known (--region, or the host name), as the push to several destinations always did.
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { FAKE_CREDENTIALS, startFakeEcr, type FakeEcr } from './support/fake-ecr.js';
+import { writeGame } from './support/trees.js';
+
+let dir: string;
+let ecr: FakeEcr;
+const env = () => ({
+  HOME: dir, // no ~/.aws, ~/.docker
+  AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_REGION: undefined,
+  AWS_PROFILE: undefined,
+});
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'gl-ecr-region-'));
+  await writeGame(dir);
+  ecr = await startFakeEcr();
+});
+afterAll(async () => {
+  await ecr?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('build --push to ECR behind another host name', () => {
+  it('records the region, and k8s / ecs --region pin that copy', async () => {
+    const repo = `${ecr.host}/studio/game`;
+    const r = await runCli(['build', '--tag', 'v1', '--push', repo, '--ecr', '--endpoint', ecr.endpoint, '--region', 'eu-west-1', '--create-repo'], { cwd: dir, env: env() });
+    expect(r.stderr).not.toContain('error');
+    expect(r.code).toBe(0);
+    const record = JSON.parse(await readFile(path.join(dir, '.gamelayer/records/build-v1.json'), 'utf8')) as { pushed: { repository: string; region?: string }[] };
+    expect(record.pushed.map((p) => [p.repository, p.region])).toEqual([[repo, 'eu-west-1']]);
+    const k8s = await runCli(['k8s', '--region', 'eu-west-1'], { cwd: dir });
+    expect(k8s.stderr).not.toContain('error');
+    expect(k8s.code).toBe(0);
+    expect(k8s.stdout).toContain(`${repo}:v1@sha256:`);
+    const ecs = await runCli(['ecs', '--region', 'eu-west-1'], { cwd: dir });
+    expect(ecs.code, ecs.stderr).toBe(0);
+    const other = await runCli(['k8s', '--region', 'us-east-1'], { cwd: dir });
+    expect(other.stderr).toContain('no copy in region us-east-1');
+  });
+});
