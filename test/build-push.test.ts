@@ -3,20 +3,16 @@ import { execFile, execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startFaultProxy } from './support/fault-proxy.js';
-import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
+import { storageProblems, storedTags } from './support/registry.js';
 import { copySample } from './support/sample.js';
+import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
 const run = promisify(execFile);
 const BIN = path.resolve('bin/gamelayer.js');
-let registry: TestRegistry;
-
-beforeAll(async () => {
-  registry = await startRegistry();
-});
-afterAll(async () => registry?.stop());
+const registry = useRegistry();
 
 describe('gamelayer build --push', () => {
   it('pushes the server and tree images; a rebuild pushes nothing; an edit pushes one layer', async () => {

@@ -4,14 +4,14 @@
 // (distribution 2.8), the library's build and push. Bytes given to the chunker are counted on its one entry point.
 import { mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Chunker } from '../src/chunk/fastcdc.js';
 import { loadConfig } from '../src/config/load.js';
 import { build } from '../src/pipeline/build.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
-import { tempDir } from './support/tmp.js';
 import { prng } from './support/prng.js';
+import { useRegistry } from './support/suite-registry.js';
+import { tempDir } from './support/tmp.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -64,11 +64,7 @@ function takeChunkerBytes(): number {
   return n;
 }
 
-let registry: TestRegistry;
-beforeAll(async () => {
-  registry = await startRegistry();
-});
-afterAll(async () => registry?.stop());
+const registry = useRegistry();
 
 describe('a fresh host builds a chunked game from the registry state', () => {
   it('chunks only the big file that changed; the unchanged one comes from the previous record; same digests as the warm host', async () => {

@@ -4,19 +4,14 @@
 import { spawn } from 'node:child_process';
 import { appendFile, cp, mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { startRegistry, storedTags, type TestRegistry } from './support/registry.js';
+import { storedTags } from './support/registry.js';
+import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
 const ROOT = path.resolve('.');
-let registry: TestRegistry;
-beforeAll(async () => {
-  registry = await startRegistry();
-});
-afterAll(async () => {
-  await registry?.stop();
-});
+const registry = useRegistry();
 
 /** A checkout of the sample game, and a PATH where `npx gamelayer` runs this repository's CLI. */
 async function workspace(): Promise<{ src: string; bin: string }> {

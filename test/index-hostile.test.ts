@@ -8,8 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fetchBuildRecordFor } from '../src/registry/artifact.js';
 import { pushBuildRecord } from '../src/registry/artifact.js';
 import { runCli } from './support/cli-process.js';
-import { useRegistry } from './support/suite-registry.js';
 import { copyTwoPlatformSample } from './support/sample.js';
+import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
 const registry = useRegistry();

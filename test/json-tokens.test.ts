@@ -135,6 +135,31 @@ describe('the JSON tokenizer', () => {
     expect(refused).toBeGreaterThan(1000);
   });
 
+  it('names the same error at the same byte pushed whole (its fast path) or a byte at a time (seeded)', () => {
+    const good = JSON.stringify({ a: [{ path: 'd/f1', type: 'file', mode: 420, size: 0, x: -1.5e-7, t: true, f: false, n: null }], 'k\u00e9y': 'é\\"' });
+    let seed = 5;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const alphabet = '{}[],:"\\ 0-.eE+tfnu1x\u0001é';
+    const outcome = (bytes: Buffer, cuts: number[]) => {
+      try {
+        return tokens(bytes, cuts, { reportDepth: 3, keyDepth: 2 }).join('|');
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    let refused = 0;
+    for (let n = 0; n < 2000; n++) {
+      const at = rand(good.length);
+      const ch = alphabet[rand(alphabet.length)]!;
+      const text = rand(2) ? good.slice(0, at) + ch + good.slice(at) : good.slice(0, at) + ch + good.slice(at + 1);
+      const bytes = Buffer.from(text);
+      const whole = outcome(bytes, []);
+      if (whole.includes('byte ')) refused++;
+      expect(whole, text).toBe(outcome(bytes, Array.from({ length: bytes.length }, (_, i) => i)));
+    }
+    expect(refused).toBeGreaterThan(500);
+  });
+
   it('reports the same events however the bytes are cut', () => {
     for (const text of GOOD) {
       const bytes = Buffer.from(text);

@@ -5,24 +5,19 @@
 import { createHash } from 'node:crypto';
 import { cpSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { build } from '../src/pipeline/build.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
 import { lineCopyDir, readLineCopy, saveLineCopy } from '../src/registry/line-copy.js';
 import { buildRecordArtifact } from '../src/registry/artifact.js';
 import { pushedTags, startPreviousLookup } from '../src/pipeline/steps/previous.js';
 import type { GameConfig } from '../src/config/load.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
 import { copySample, sampleConfig } from './support/sample.js';
+import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
-let registry: TestRegistry;
+const registry = useRegistry();
 const registryOptions = { insecure: true };
-
-beforeAll(async () => {
-  registry = await startRegistry();
-});
-afterAll(async () => registry?.stop());
 
 async function requests(): Promise<string[]> {
   // The access log is written as each answer completes: give the last line a moment to land.

@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { LINE_TAG_PREFIX, lineTag } from '../src/registry/artifact.js';
 import { runCli } from './support/cli-process.js';
-import { useRegistry } from './support/suite-registry.js';
 import { copySample } from './support/sample.js';
+import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
 const registry = useRegistry();

@@ -6,19 +6,14 @@ import { execFile } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { describe, expect, it } from 'vitest';
 import { copySample } from './support/sample.js';
+import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
 const run = promisify(execFile);
 const BIN = path.resolve('bin/gamelayer.js');
-let registry: TestRegistry;
-
-beforeAll(async () => {
-  registry = await startRegistry();
-});
-afterAll(async () => registry?.stop());
+const registry = useRegistry();
 
 /** Every file and folder under `dir` (but `.holds/`) with its inode, size and mtime in nanoseconds. */
 async function snapshot(dir: string): Promise<string[]> {

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import * as incremental from '../src/plan/incremental.js';
 import { build } from '../src/pipeline/build.js';
 import { fixpointsFile, readFixpoints } from '../src/pipeline/plan-fixpoint.js';
@@ -13,8 +13,8 @@ import { pushBuild } from '../src/pipeline/steps/push.js';
 import type { Reporter } from '../src/report/reporter.js';
 import { silentReporter } from '../src/report/reporter.js';
 import type { BuildRecord } from '../src/types.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
 import { copySample, sampleConfig } from './support/sample.js';
+import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
 vi.mock('../src/plan/incremental.js', async (importOriginal) => {
@@ -22,11 +22,7 @@ vi.mock('../src/plan/incremental.js', async (importOriginal) => {
   return { ...m, planIncremental: vi.fn(m.planIncremental), recordedTreeProblem: vi.fn(m.recordedTreeProblem) };
 });
 
-let registry: TestRegistry;
-beforeAll(async () => {
-  registry = await startRegistry();
-});
-afterAll(async () => registry?.stop());
+const registry = useRegistry();
 
 function collecting(): Reporter & { warnings: string[] } {
   const warnings: string[] = [];

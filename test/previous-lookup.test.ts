@@ -1,21 +1,16 @@
 // The registry's previous build looked up early (issue 17, start-up): `gamelayer build --push` starts the lookup
 // before the build's modules load (startPreviousLookup), and the build takes its result only when it was started
 // for exactly the build's options. Same requests, same checks: counted in a real registry's own access log.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { build } from '../src/pipeline/build.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
 import { startPreviousLookup } from '../src/index.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
 import { copySample, sampleConfig } from './support/sample.js';
+import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
-let registry: TestRegistry;
+const registry = useRegistry();
 const registryOptions = { insecure: true };
-
-beforeAll(async () => {
-  registry = await startRegistry();
-});
-afterAll(async () => registry?.stop());
 
 /** A sample game built and pushed to `repo` on line `main`: the registry holds the line's record. */
 async function pushedGame(repo: string) {

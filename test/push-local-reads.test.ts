@@ -3,11 +3,11 @@
 // whole-file reads of each blob (manifests and configs are read whole; layers stream and are not counted here).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { build } from '../src/pipeline/build.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
 import { sampleGame } from './support/sample.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { useRegistry } from './support/suite-registry.js';
 
 const reads = vi.hoisted(() => new Map<string, number>());
 const stats = vi.hoisted(() => new Map<string, number>());
@@ -24,13 +24,7 @@ vi.mock('node:fs/promises', async (importOriginal) => {
   return { ...fs, readFile, stat, default: { ...fs, readFile, stat } };
 });
 
-let registry: TestRegistry;
-beforeAll(async () => {
-  registry = await startRegistry();
-});
-afterAll(async () => {
-  await registry.stop();
-});
+const registry = useRegistry();
 
 describe('push: the local store read once', () => {
   it('reads every manifest and config blob of the store at most once per push, the first and a no-op one', async () => {

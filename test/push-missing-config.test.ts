@@ -3,20 +3,17 @@
 // holds that config (a push of the same content under a new tag) or the tags already name the build (a no-op push).
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { GamelayerError } from '../src/errors.js';
 import { build } from '../src/pipeline/build.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
 import { blobPath, REF_NAME } from '../src/oci/layout.js';
-import { startRegistry, storedTags, type TestRegistry } from './support/registry.js';
+import { storedTags } from './support/registry.js';
 import { copySample, sampleConfig } from './support/sample.js';
+import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
-let registry: TestRegistry;
-beforeAll(async () => {
-  registry = await startRegistry();
-});
-afterAll(async () => registry?.stop());
+const registry = useRegistry();
 
 /** Deletes the config blob of the store's image `tag`; returns its digest. */
 async function dropConfig(store: string, tag: string): Promise<string> {

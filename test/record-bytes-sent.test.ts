@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { fetchBuildRecordFor } from '../src/registry/artifact.js';
 import { runCli } from './support/cli-process.js';
 import { storedTags } from './support/registry.js';
-import { useRegistry } from './support/suite-registry.js';
 import { copySample } from './support/sample.js';
+import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
 const registry = useRegistry();

@@ -1,11 +1,12 @@
-// JSON tokenized over bytes handed a chunk at a time, for the readers that step through a build record file without
-// holding it (state/record-members.ts, record-stream.ts): a 1M-entry game's record is 170 MB
-// of JSON. It holds no more than its container stack and the key being read; it reports where containers, keys and
-// scalars lie (absolute byte offsets) down to a depth its caller sets, and checks the rest as JSON.parse would:
-// grammar, numbers, literals, escapes, control characters, nesting, and UTF-8 (which JSON.parse of
-// `Buffer.toString` would not: it turns bad bytes into U+FFFD). Escaped lone surrogates (`"\ud800"`) are accepted,
-// as JSON.parse accepts them and JSON.stringify writes them. Malformed input is a `JsonTokenError` (a SyntaxError)
-// naming the file and the byte offset.
+// JSON tokenized over bytes handed a chunk at a time, for the readers that step through a build record without
+// parsing it whole (state/record-members.ts and record-stream.ts a file a MiB at a time, record-summary.ts a buffer
+// held whole): a 1M-entry game's record is 170 MB of JSON. It holds no more than its container stack and the key
+// being read; it reports where containers, keys and scalars lie (absolute byte offsets) down to a depth its caller
+// sets, and checks the rest as JSON.parse would: grammar, numbers, literals, escapes, control characters, nesting,
+// and UTF-8 (which JSON.parse of `Buffer.toString` would not: it turns bad bytes into U+FFFD). Escaped lone
+// surrogates (`"\ud800"`) are accepted, as JSON.parse accepts them and JSON.stringify writes them. Malformed input is
+// a `JsonTokenError` (a SyntaxError) naming the file and the byte offset. Whole tokens go through a fast path (`fast`);
+// a token a chunk cuts, and anything wrong, through a loop a byte at a time, which names the error.
 
 /** What a caller hears of the values at depth `reportDepth` or less (the top-level value is at depth 1). */
 export interface JsonEvents {
@@ -157,9 +158,19 @@ export class JsonTokenizer {
     const ev = this.events;
     let mode = this.mode;
     let i = from;
+    /** Where the fast path last stopped before a token it left to this loop (which then takes at least one byte). */
+    let leftAt = -1;
     if (this.keyParts) this.keyFrom = from;
     try {
       while (i < to) {
+        if (mode <= Mode.After && i !== leftAt) {
+          this.mode = mode;
+          const j = this.fast(chunk, i, to, base);
+          mode = this.mode;
+          if (mode !== Mode.Done) leftAt = j;
+          i = j;
+          continue;
+        }
         const c = chunk[i]!;
         switch (mode) {
           case Mode.String: {
@@ -322,6 +333,164 @@ export class JsonTokenizer {
     }
   }
 
+  /**
+   * The fast path of `push`, from a place between tokens (mode Value to After): whole tokens read with the state in
+   * locals and no call but the caller's events, which is most of a record's bytes. It stops at `to`, at the end of the
+   * top-level value (mode Done), or before a token it leaves to the byte-at-a-time loop: one the chunk cuts, or
+   * anything unusual or wrong (a byte that loop refuses is then named exactly as it would be). Returns where it stopped.
+   */
+  private fast(chunk: Uint8Array, i: number, to: number, base: number): number {
+    const ev = this.events;
+    const stack = this.stack;
+    const deepest = Math.min(this.maxNesting, stack.length);
+    let mode = this.mode;
+    let depth = this.depth;
+    let report = this.reportDepth;
+    let keyDepth = this.keyDepth;
+    loop: while (i < to) {
+      const c = chunk[i]!;
+      if (SPACE[c]) {
+        i++;
+        continue;
+      }
+      switch (mode) {
+        case Mode.Value:
+        case Mode.ValueOrClose: {
+          let j: number;
+          if (c === 0x22) {
+            j = i + 1;
+            while (j < to && PLAIN[chunk[j]!]) j++;
+            if (j === to || chunk[j] !== 0x22) {
+              j = stringEnd(chunk, j, to);
+              if (j < 0) break loop;
+            }
+            j++;
+          } else if (c === 0x7b || c === 0x5b) {
+            if (depth >= deepest) break loop;
+            const array = c === 0x5b;
+            stack[depth++] = array ? ARRAY : OBJECT;
+            if (depth <= report && ev.open) {
+              this.depth = depth;
+              ev.open(array, base + i, depth);
+              report = this.reportDepth;
+              keyDepth = this.keyDepth;
+            }
+            i++;
+            mode = array ? Mode.ValueOrClose : Mode.KeyOrClose;
+            continue;
+          } else if (c === 0x5d) {
+            if (mode !== Mode.ValueOrClose) break loop;
+            if (depth <= report && ev.close) {
+              this.depth = depth - 1;
+              ev.close(true, base + i + 1, depth);
+              report = this.reportDepth;
+              keyDepth = this.keyDepth;
+            }
+            depth--;
+            i++;
+            if (depth === 0) {
+              mode = Mode.Done;
+              break loop;
+            }
+            mode = Mode.After;
+            continue;
+          } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+            j = numberEnd(chunk, i, to);
+            if (j < 0) break loop;
+          } else {
+            j = literalEnd(chunk, i, to, c);
+            if (j < 0) break loop;
+          }
+          // A scalar [i, j).
+          if (depth < report && ev.scalar) {
+            this.depth = depth;
+            ev.scalar(base + i, base + j, depth + 1);
+            report = this.reportDepth;
+            keyDepth = this.keyDepth;
+          }
+          i = j;
+          if (depth === 0) {
+            mode = Mode.Done;
+            break loop;
+          }
+          mode = Mode.After;
+          continue;
+        }
+        case Mode.KeyOrClose:
+        case Mode.Key: {
+          if (c !== 0x22) {
+            if (c !== 0x7d || mode !== Mode.KeyOrClose) break loop;
+            if (depth <= report && ev.close) {
+              this.depth = depth - 1;
+              ev.close(false, base + i + 1, depth);
+              report = this.reportDepth;
+              keyDepth = this.keyDepth;
+            }
+            depth--;
+            i++;
+            if (depth === 0) {
+              mode = Mode.Done;
+              break loop;
+            }
+            mode = Mode.After;
+            continue;
+          }
+          let j = i + 1;
+          while (j < to && PLAIN[chunk[j]!]) j++;
+          if (j === to || chunk[j] !== 0x22) {
+            j = stringEnd(chunk, j, to);
+            if (j < 0) break loop;
+          }
+          j++;
+          if (depth <= keyDepth && ev.key) {
+            this.depth = depth;
+            ev.key(JSON.parse(Buffer.from(chunk.buffer, chunk.byteOffset + i, j - i).toString('utf8')) as string, base + i, base + j, depth);
+            report = this.reportDepth;
+            keyDepth = this.keyDepth;
+          }
+          i = j;
+          if (i < to && chunk[i] === 0x3a) {
+            i++;
+            mode = Mode.Value;
+          } else mode = Mode.Colon;
+          continue;
+        }
+        case Mode.Colon:
+          if (c !== 0x3a) break loop;
+          i++;
+          mode = Mode.Value;
+          continue;
+        case Mode.After: {
+          const kind = stack[depth - 1];
+          if (c === 0x2c) {
+            i++;
+            mode = kind === OBJECT ? Mode.Key : Mode.Value;
+            continue;
+          }
+          if (c === 0x7d ? kind !== OBJECT : c !== 0x5d || kind !== ARRAY) break loop;
+          if (depth <= report && ev.close) {
+            this.depth = depth - 1;
+            ev.close(c === 0x5d, base + i + 1, depth);
+            report = this.reportDepth;
+            keyDepth = this.keyDepth;
+          }
+          depth--;
+          i++;
+          if (depth === 0) {
+            mode = Mode.Done;
+            break loop;
+          }
+          continue;
+        }
+        default:
+          break loop;
+      }
+    }
+    this.mode = mode;
+    this.depth = depth;
+    return i;
+  }
+
   /** The input is over: throws unless one whole value was read. */
   end(): void {
     const at = this.pos;
@@ -444,6 +613,96 @@ export class JsonTokenizer {
     if (depth <= this.reportDepth) this.events.close?.(kind === ARRAY, end, depth);
     this.mode = this.depth === 0 ? Mode.Done : Mode.After;
   }
+}
+
+/**
+ * The index of the closing quote of the string whose bytes go on at `j` (past a run of plain bytes, or not), for the
+ * fast path: -1 when the chunk cuts the string or something in it is wrong (left to the byte-at-a-time loop).
+ */
+function stringEnd(b: Uint8Array, j: number, to: number): number {
+  for (;;) {
+    while (j < to && PLAIN[b[j]!]) j++;
+    if (j >= to) return -1;
+    const c = b[j]!;
+    if (c === 0x22) return j;
+    if (c === 0x5c) {
+      if (j + 1 >= to) return -1;
+      const e = b[j + 1]!;
+      if (!ESCAPE[e]) return -1;
+      if (e === 0x75) {
+        if (j + 6 > to || !(HEX[b[j + 2]!]! & HEX[b[j + 3]!]! & HEX[b[j + 4]!]! & HEX[b[j + 5]!]!)) return -1;
+        j += 6;
+      } else j += 2;
+      continue;
+    }
+    // A multi-byte character (as utf8Lead checks it), else a control character.
+    let left: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) left = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      left = 2;
+      if (c === 0xe0) lo = 0xa0;
+      else if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      left = 3;
+      if (c === 0xf0) lo = 0x90;
+      else if (c === 0xf4) hi = 0x8f;
+    } else return -1;
+    if (j + left >= to) return -1;
+    const n = b[j + 1]!;
+    if (n < lo || n > hi) return -1;
+    for (let k = 2; k <= left; k++) {
+      const x = b[j + k]!;
+      if (x < 0x80 || x > 0xbf) return -1;
+    }
+    j += left + 1;
+  }
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+/** The end of the number at `i`, for the fast path: -1 when malformed or when the chunk may cut it. */
+function numberEnd(b: Uint8Array, i: number, to: number): number {
+  let j = i;
+  if (b[j] === 0x2d) j++;
+  if (j >= to) return -1;
+  let c = b[j]!;
+  if (c === 0x30) j++;
+  else if (c >= 0x31 && c <= 0x39) {
+    j++;
+    while (j < to && isDigit(b[j]!)) j++;
+  } else return -1;
+  if (j >= to) return -1;
+  c = b[j]!;
+  if (c === 0x2e) {
+    j++;
+    if (j >= to || !isDigit(b[j]!)) return -1;
+    while (j < to && isDigit(b[j]!)) j++;
+    if (j >= to) return -1;
+    c = b[j]!;
+  }
+  if (c === 0x65 || c === 0x45) {
+    j++;
+    if (j < to && (b[j] === 0x2b || b[j] === 0x2d)) j++;
+    if (j >= to || !isDigit(b[j]!)) return -1;
+    while (j < to && isDigit(b[j]!)) j++;
+    if (j >= to) return -1;
+    c = b[j]!;
+  }
+  // `01`, `1.5.`, `1e5e`: the byte-at-a-time loop names what is wrong.
+  if (isDigit(c) || c === 0x2e || c === 0x65 || c === 0x45) return -1;
+  return j;
+}
+
+/** The end of the literal at `i` (its first byte `c`), for the fast path: -1 when it is not one or the chunk cuts it. */
+function literalEnd(b: Uint8Array, i: number, to: number, c: number): number {
+  if (c === 0x74) return i + 4 <= to && b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65 ? i + 4 : -1;
+  if (c === 0x66) return i + 5 <= to && b[i + 1] === 0x61 && b[i + 2] === 0x6c && b[i + 3] === 0x73 && b[i + 4] === 0x65 ? i + 5 : -1;
+  if (c === 0x6e) return i + 4 <= to && b[i + 1] === 0x75 && b[i + 2] === 0x6c && b[i + 3] === 0x6c ? i + 4 : -1;
+  return -1;
 }
 
 /**
