@@ -96,11 +96,11 @@ export async function writeSbom(input: SbomInput, sink: SbomSink): Promise<{ fil
     // The manifest is in byte order of its paths already (so are the bom-refs `file:<id>:<path>`, one prefix per
     // tree) and so are gamelayer's layers: the files are walked once, never held (1M of them held to sort were the
     // peak of a 1M-file game's SBOM). A record or layer from elsewhere is sorted, not trusted.
-    const list: AsyncIterable<TreeFile> | TreeFile[] = (await manifestFileStream(input, t.manifest)) ?? sortedFiles(await manifestFiles(input, t.manifest));
+    const batches: AsyncIterable<TreeFile[]> | TreeFile[][] = (await manifestFileStream(input, t.manifest)) ?? [sortedFiles(await manifestFiles(input, t.manifest))];
     let piece = '[';
     let n = 0;
     let previous: string | undefined;
-    for await (const f of list) {
+    for await (const batch of batches) for (const f of batch) {
       // A path twice in a manifest (a damaged record) sorts next to itself.
       if (previous === f.path) throw new GamelayerError('sbom.invalid', `the SBOM gamelayer made: bom-ref "file:${t.id}:${f.path}" is used twice`);
       previous = f.path;

@@ -55,8 +55,8 @@ export interface LayerFileList {
   files: number;
   /** Whether the files' names are in byte order of UTF-8 (`compareBytewise`), as gamelayer writes layers. */
   sorted: boolean;
-  /** The files in the tar's order (the file's checksum was checked when the list was opened). */
-  each(): AsyncGenerator<LayerFile>;
+  /** The files in the tar's order, those of each read of the file together (its checksum was checked when opened). */
+  each(): AsyncGenerator<LayerFile[]>;
 }
 
 const TAR_TYPES = new Set(['application/vnd.oci.image.layer.v1.tar', 'application/vnd.docker.image.rootfs.diff.tar']);
@@ -69,7 +69,7 @@ type LayerRef = { digest: string; size: number; mediaType: string };
 export async function layerFiles(store: OciStore, stateDir: string, layer: LayerRef): Promise<LayerFiles> {
   const list = await layerFileList(store, stateDir, layer);
   const files: LayerFile[] = [];
-  for await (const f of list.each()) files.push(f);
+  for await (const batch of list.each()) files.push(...batch);
   return { digest: layer.digest, files, whiteouts: list.whiteouts };
 }
 
@@ -88,8 +88,8 @@ function header(sha256: string): string {
   return `${JSON.stringify({ format: CACHE_FORMAT, sha256 })}\n`;
 }
 
-/** The lines of `file` from byte `from` (each without its newline, decoded as UTF-8). */
-async function* lines(file: string, from: number): AsyncGenerator<string> {
+/** The lines of `file` from byte `from` (each without its newline, decoded as UTF-8), those of each read together. */
+async function* lines(file: string, from: number): AsyncGenerator<string[]> {
   const fh = await open(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(READ);
@@ -101,15 +101,16 @@ async function* lines(file: string, from: number): AsyncGenerator<string> {
       const bytes = buf.subarray(0, bytesRead);
       // Split on the bytes (a newline byte is never inside a UTF-8 sequence); a line across two reads is joined as bytes.
       let at = 0;
+      const batch: string[] = [];
       for (let nl = bytes.indexOf(10, at); nl !== -1; nl = bytes.indexOf(10, at)) {
-        const line = rest ? Buffer.concat([rest, bytes.subarray(at, nl)]).toString('utf8') : bytes.toString('utf8', at, nl);
+        batch.push(rest ? Buffer.concat([rest, bytes.subarray(at, nl)]).toString('utf8') : bytes.toString('utf8', at, nl));
         rest = undefined;
         at = nl + 1;
-        yield line;
       }
       if (at < bytesRead) rest = rest ? Buffer.concat([rest, bytes.subarray(at)]) : Buffer.from(bytes.subarray(at));
+      yield batch;
     }
-    if (rest) yield rest.toString('utf8');
+    if (rest) yield [rest.toString('utf8')];
   } finally {
     await fh.close();
   }
@@ -140,10 +141,12 @@ async function openList(file: string, digest: string): Promise<LayerFileList | u
   const whiteouts: string[] = [];
   let first: string | undefined;
   let last = '';
-  for await (const line of latin1Lines(file, (b) => hash.update(b))) {
-    first ??= line;
-    if (line.startsWith('w')) whiteouts.push(line);
-    last = line;
+  for await (const batch of latin1Lines(file, (b) => hash.update(b))) {
+    for (const line of batch) {
+      first ??= line;
+      if (line.startsWith('w')) whiteouts.push(line);
+      last = line;
+    }
   }
   if (hash.digest('hex') !== head.sha256 || first === undefined) return undefined;
   let end: { files?: unknown; sorted?: unknown };
@@ -161,17 +164,21 @@ async function openList(file: string, digest: string): Promise<LayerFileList | u
     files: end.files,
     sorted: end.sorted,
     async *each() {
-      for await (const line of lines(file, HEADER_LENGTH)) {
-        if (!line.startsWith('[')) continue;
-        const [name, size, sha256] = JSON.parse(line) as [string, number, string];
-        yield { name, size, sha256 };
+      for await (const batch of lines(file, HEADER_LENGTH)) {
+        const files: LayerFile[] = [];
+        for (const line of batch) {
+          if (!line.startsWith('[')) continue;
+          const [name, size, sha256] = JSON.parse(line) as [string, number, string];
+          files.push({ name, size, sha256 });
+        }
+        if (files.length) yield files;
       }
     },
   };
 }
 
 /** The body's lines as latin1 strings (one char per byte: cheap, and enough to tell the kinds of line apart). */
-async function* latin1Lines(file: string, onBytes: (b: Buffer) => void): AsyncGenerator<string> {
+async function* latin1Lines(file: string, onBytes: (b: Buffer) => void): AsyncGenerator<string[]> {
   const fh = await open(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(READ);
@@ -183,17 +190,18 @@ async function* latin1Lines(file: string, onBytes: (b: Buffer) => void): AsyncGe
       const bytes = buf.subarray(0, bytesRead);
       onBytes(bytes);
       let at = 0;
+      const batch: string[] = [];
       for (let nl = bytes.indexOf(10, at); nl !== -1; nl = bytes.indexOf(10, at)) {
         // Only whiteouts and the first and last lines are kept: the others are not decoded at all.
         const kind = at === nl ? 0 : bytes[at]!;
-        const line = rest || kind !== 0x5b /* [ */ ? rest + bytes.toString('latin1', at, nl) : '[';
+        batch.push(rest || kind !== 0x5b /* [ */ ? rest + bytes.toString('latin1', at, nl) : '[');
         rest = '';
         at = nl + 1;
-        yield line;
       }
       if (at < bytesRead) rest += bytes.toString('latin1', at, bytesRead);
+      yield batch;
     }
-    if (rest) yield rest;
+    if (rest) yield [rest];
   } finally {
     await fh.close();
   }
