@@ -13,6 +13,7 @@ import { serverImage } from '../src/sbom/attach.js';
 import { treeFiles, writeSbom, makeSbom, type SbomInput } from '../src/sbom/cyclonedx.js';
 import { writeSbomFile } from '../src/sbom/sbom-file.js';
 import { layerFiles } from '../src/sbom/layer-files.js';
+import { manifestFileStream } from '../src/sbom/tree-files.js';
 import { compareBytewise } from '../src/scan/manifest.js';
 import { TREE_NAMES, type TreeName } from '../src/types.js';
 import { gamelayerVersion } from '../src/version.js';
@@ -105,6 +106,15 @@ describe('the SBOM written a tree at a time', () => {
     expect(pieces.length).toBeGreaterThan(2); // written in pieces, not as one string
     expect(files).toBe(built.record.manifests.flatMap((m) => m.entries).filter((e) => e.type === 'file').length);
     expect((await makeSbom(input)).bytes.toString('utf8')).toBe(expected);
+
+    // The walk (the manifest and the layers' lists in byte order) and the held path (a manifest out of order, as a
+    // record from elsewhere may be: held and sorted) make the same bytes.
+    expect(await manifestFileStream(input, built.record.manifests.find((m) => m.tree === 'app')!)).toBeDefined();
+    const shuffled = { ...built.record, manifests: built.record.manifests.map((m) => (m.tree === 'app' ? { ...m, entries: [...m.entries].reverse() } : m)) };
+    expect(await manifestFileStream(input, shuffled.manifests.find((m) => m.tree === 'app')!)).toBeUndefined();
+    const held: string[] = [];
+    await writeSbom({ ...input, record: shuffled }, (t) => void held.push(t));
+    expect(held.join('')).toBe(expected);
 
     // Into a file, hashed on the way: the upload source's digest is the document's.
     const file = path.join(config.stateDir, 'sbom-test.json');
