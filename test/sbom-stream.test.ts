@@ -3,7 +3,7 @@
 // byte order of UTF-8 (the library sorts by the host's locale). The oracle here builds the document with the library,
 // as gamelayer did before, from the same files, and sorts its lists bytewise; paths are chosen to sort differently
 // under localeCompare and bytewise (case, accents, punctuation, digits, a decomposed accent).
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as CDX from '@cyclonedx/cyclonedx-library';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { serverImage } from '../src/sbom/attach.js';
 import { treeFiles, writeSbom, makeSbom, type SbomInput } from '../src/sbom/cyclonedx.js';
 import { writeSbomFile } from '../src/sbom/sbom-file.js';
 import { layerFiles } from '../src/sbom/layer-files.js';
+import { manifestFileStream } from '../src/sbom/tree-files.js';
 import { compareBytewise } from '../src/scan/manifest.js';
 import { TREE_NAMES, type TreeName } from '../src/types.js';
 import { gamelayerVersion } from '../src/version.js';
@@ -85,6 +86,10 @@ describe('the SBOM written a tree at a time', () => {
       await mkdir(path.dirname(path.join(game, 'app', p)), { recursive: true });
       await writeFile(path.join(game, 'app', p), `${p}\n`);
     }
+    // Enough long, multi-byte names that the layer's cached list (read 64 KiB at a time) has lines, and characters,
+    // across its reads.
+    await mkdir(path.join(game, 'app', 'long'), { recursive: true });
+    for (let i = 0; i < 400; i++) await writeFile(path.join(game, 'app', 'long', `${'ü'.repeat(50 + (i % 7))}-${i}.txt`), `${i}\n`);
     // A tree without files: no list of components at all.
     await rm(path.join(game, 'engine-media'), { recursive: true });
     await mkdir(path.join(game, 'engine-media', 'empty'), { recursive: true });
@@ -101,6 +106,15 @@ describe('the SBOM written a tree at a time', () => {
     expect(pieces.length).toBeGreaterThan(2); // written in pieces, not as one string
     expect(files).toBe(built.record.manifests.flatMap((m) => m.entries).filter((e) => e.type === 'file').length);
     expect((await makeSbom(input)).bytes.toString('utf8')).toBe(expected);
+
+    // The walk (the manifest and the layers' lists in byte order) and the held path (a manifest out of order, as a
+    // record from elsewhere may be: held and sorted) make the same bytes.
+    expect(await manifestFileStream(input, built.record.manifests.find((m) => m.tree === 'app')!)).toBeDefined();
+    const shuffled = { ...built.record, manifests: built.record.manifests.map((m) => (m.tree === 'app' ? { ...m, entries: [...m.entries].reverse() } : m)) };
+    expect(await manifestFileStream(input, shuffled.manifests.find((m) => m.tree === 'app')!)).toBeUndefined();
+    const held: string[] = [];
+    await writeSbom({ ...input, record: shuffled }, (t) => void held.push(t));
+    expect(held.join('')).toBe(expected);
 
     // Into a file, hashed on the way: the upload source's digest is the document's.
     const file = path.join(config.stateDir, 'sbom-test.json');
@@ -124,5 +138,18 @@ describe('the SBOM written a tree at a time', () => {
     expect(doc).toBe(await libraryDocument(next));
     expect(doc).toContain('"file:app:Scripts/ai2/kept.lua"');
     expect(doc).not.toContain('file:app:Scripts/ai/');
+
+    // The layers' cached lists damaged (a byte changed) or of the old format (one JSON document): not read, the layers
+    // hashed again, the same document.
+    const lists = path.join(config.stateDir, 'cache', 'layer-files');
+    const names = await readdir(lists);
+    expect(names.length).toBeGreaterThan(1);
+    for (const [i, n] of names.entries()) {
+      const f = path.join(lists, n);
+      const body = await readFile(f);
+      if (i % 2) body[body.length - 3]! ^= 1;
+      await writeFile(f, i % 2 ? body : '{"format":"gamelayer-layer-files/1","sha256":"0"}\n{"digest":"x","files":[],"whiteouts":[]}');
+    }
+    expect((await makeSbom(next)).bytes.toString('utf8')).toBe(doc);
   }, 120_000);
 });

@@ -2,6 +2,7 @@
 // read back by `gamelayer sbom`, checked by the CycloneDX schema, by skopeo (the referrers tag index) and by
 // sha256sum over the image unpacked with umoci.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,7 +12,7 @@ import { fetchSbom } from '../src/sbom/attach.js';
 import { validateSbom } from '../src/sbom/cyclonedx.js';
 import { runCli } from './support/cli-process.js';
 import { startReferrersFront } from './support/referrers-front.js';
-import { startRegistry, storedTags, type TestRegistry } from './support/registry.js';
+import { readStoredBlob, startRegistry, storedTags, type TestRegistry } from './support/registry.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
@@ -166,6 +167,45 @@ describe('SBOM', () => {
     await expect(validateSbom(bad, 'test.json')).rejects.toMatchObject({ code: 'sbom.invalid', message: expect.stringContaining('test.json') });
   }, 300_000);
 
+  it('gamelayer sbom prints the stored bytes as they are, and refuses a blob whose bytes do not match its digest, printing nothing of it', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const repo = `${registry.host}/studio/sbom-tamper`;
+    const built = JSON.parse(await cli(['build', '--push', repo, '--tag', 'v1', '--sbom', '--json'], dir));
+    const artifact = JSON.parse((await readStoredBlob(registry.storageDir, built.supplyChain.sbom.digest))!.toString('utf8'));
+    const blob = artifact.layers[0].digest as string;
+    const stored = (await readStoredBlob(registry.storageDir, blob))!;
+    const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+    const printed = await runCli(['sbom', `${repo}:v1`], { cwd: dir });
+    expect(printed.code).toBe(0);
+    expect(sha256(printed.stdout)).toBe(sha256(`${stored.toString('utf8')}\n`));
+    const copy = path.join(dir, 'copy.json');
+    await cli(['sbom', `${repo}:v1`, '-o', copy], dir);
+    expect(sha256(await readFile(copy))).toBe(sha256(stored));
+
+    // The same length, still JSON, one file's name changed: the registry serves it as it is.
+    const text = stored.toString('utf8');
+    const at = text.indexOf('"name":"', text.indexOf('"type":"file"')) + '"name":"'.length;
+    const tampered = Buffer.from(`${text.slice(0, at)}TAMPERED${text.slice(at + 'TAMPERED'.length)}`);
+    expect(tampered.length).toBe(stored.length);
+    const hex = blob.slice('sha256:'.length);
+    // The registry's blob store is shared by the other tests' repositories (the same sample, the same SBOM): put back after.
+    const data = path.join(registry.storageDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data');
+    await writeFile(data, tampered);
+    try {
+      const r = await runCli(['sbom', `${repo}:v1`], { cwd: dir });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`blob ${blob} does not match its digest`);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).not.toContain('TAMPERED');
+      const out = path.join(dir, 'sbom.json');
+      expect((await runCli(['sbom', `${repo}:v1`, '-o', out], { cwd: dir })).code).toBe(1);
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      await writeFile(data, stored);
+    }
+  }, 300_000);
+
   it('a registry with the referrers API lists the SBOM there: no referrers tag is made, gamelayer sbom finds it through the API', async () => {
     const front = await startReferrersFront(registry.host);
     try {
@@ -191,7 +231,7 @@ describe('SBOM', () => {
     }
   }, 300_000);
 
-  it('gamelayer sbom parses the SBOM it fetches once (a 100k-file game\'s is 27 MiB of JSON)', async () => {
+  it('gamelayer sbom never parses the SBOM it fetches whole (a 1M-file game\'s is about 270 MB of JSON): a piece at a time', async () => {
     const dir = await tempDir();
     copySample(dir);
     const repo = `${registry.host}/studio/sbom-once`;
@@ -200,7 +240,9 @@ describe('SBOM', () => {
     try {
       const found = await fetchSbom(`${repo}:v1`, { insecure: true });
       const size = found.bytes.toString('utf8').length;
-      expect(parse.mock.calls.filter((c) => String(c[0]).length === size)).toHaveLength(1);
+      expect(parse.mock.calls.filter((c) => String(c[0]).length === size)).toHaveLength(0);
+      // Its file components each parsed on their own (src/sbom/sbom-read.ts).
+      expect(parse.mock.calls.filter((c) => String(c[0]).startsWith('{"type":"file"')).length).toBeGreaterThan(10);
     } finally {
       parse.mockRestore();
     }

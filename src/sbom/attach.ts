@@ -2,6 +2,9 @@
 // referrers API or the referrers tag schema; `gamelayer sbom REF` reads it back, checked against its digest, the
 // CycloneDX schema and the image it claims to describe.
 import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { loadBaseImage } from '../oci/base-image.js';
@@ -9,10 +12,11 @@ import { parsePlatform } from '../oci/image.js';
 import type { OciStore } from '../oci/store.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from '../registry/push.js';
 import { formatReference, parseReference } from '../registry/reference.js';
-import { listReferrers, pushReferrer, readArtifact, readArtifactBlob, referrerArtifact, type PushReferrerResult } from '../registry/referrers.js';
+import { listReferrers, pushReferrer, readArtifact, referrerArtifact, type PushReferrerResult } from '../registry/referrers.js';
 import { TREE_NAMES, type BuildRecord, type Descriptor, type TreeName } from '../types.js';
 import { gamelayerVersion } from '../version.js';
-import { makeSbom, SBOM_FORMAT, SBOM_MEDIA_TYPE, validateSbom, type BaseImageInfo, type Sbom, type SbomInput } from './cyclonedx.js';
+import { makeSbom, SBOM_FORMAT, SBOM_MEDIA_TYPE, type BaseImageInfo, type Sbom, type SbomInput } from './cyclonedx.js';
+import { checkSbomFile, downloadCheckedBlob } from './sbom-read.js';
 import { writeSbomFile } from './sbom-file.js';
 
 export const SBOM_ARTIFACT_TYPE = SBOM_MEDIA_TYPE;
@@ -150,6 +154,17 @@ export async function resolveImage(ref: string, opts: TargetOptions & { target?:
 
 /** The SBOM attached to the image `ref`, verified (digest, CycloneDX schema, the image it names). */
 export async function fetchSbom(ref: string, opts: TargetOptions & { target?: PushTarget } = {}): Promise<FoundSbom> {
+  return withTempFile(async (file) => {
+    const found = await fetchSbomFile(ref, file, opts);
+    return { ...withoutFile(found), bytes: await readFile(file) };
+  });
+}
+
+/** An SBOM left in a file (of `size` bytes) once checked, instead of held (a 1M-file game's is about 270 MB). */
+export type FoundSbomFile = Omit<FoundSbom, 'bytes'> & { file: string; size: number };
+
+/** `fetchSbom` into `file` (created; the caller removes it, whatever happens), checked a piece at a time. */
+export async function fetchSbomFile(ref: string, file: string, opts: TargetOptions & { target?: PushTarget } = {}): Promise<FoundSbomFile> {
   const { target, repo, name, digest } = await resolveImage(ref, opts);
   const { client } = target;
   const found = await listReferrers(client, repo, digest, SBOM_ARTIFACT_TYPE);
@@ -161,23 +176,45 @@ export async function fetchSbom(ref: string, opts: TargetOptions & { target?: Pu
       'build with --push REPO --sbom to attach one',
     );
   }
-  return { ...(await readSbom(target, repo, first.digest, digest, found.via)), others: found.manifests.length - 1 };
+  return { ...(await readSbomFile(target, repo, first.digest, digest, found.via, file)), others: found.manifests.length - 1 };
 }
 
 export async function readSbom(target: PushTarget, repo: string, artifactDigest: string, subject: string, via: FoundSbom['via']): Promise<FoundSbom> {
+  return withTempFile(async (file) => ({ ...withoutFile(await readSbomFile(target, repo, artifactDigest, subject, via, file)), bytes: await readFile(file) }));
+}
+
+/**
+ * The SBOM artifact `artifactDigest`'s document downloaded into `file` (created), checked against its digest before
+ * anything reads it, then against the CycloneDX schema and the image it names, a piece at a time (sbom-read.ts).
+ */
+export async function readSbomFile(target: PushTarget, repo: string, artifactDigest: string, subject: string, via: FoundSbom['via'], file: string): Promise<FoundSbomFile> {
   const { client } = target;
   const artifact = await readArtifact(client, repo, artifactDigest, subject);
   const where = `${client.host}/${repo}@${artifactDigest}`;
   const layer = artifact.layers.find((l) => l.mediaType === SBOM_MEDIA_TYPE);
   if (artifact.artifactType !== SBOM_ARTIFACT_TYPE || !layer) throw new GamelayerError('sbom.invalid', `${where} is not a CycloneDX SBOM artifact`);
-  const bytes = await readArtifactBlob(client, repo, layer as Descriptor, MAX_SBOM_BYTES);
-  const text = bytes.toString('utf8');
-  const doc = await validateSbom(text, where);
+  await downloadCheckedBlob(client, repo, layer as Descriptor, file, MAX_SBOM_BYTES);
+  const doc = await checkSbomFile(file, where);
   const claimed = (doc as { metadata?: { component?: { properties?: { name: string; value: string }[] } } }).metadata?.component?.properties?.find(
     (p) => p.name === 'dev.gamelayer:image.digest',
   )?.value;
   if (claimed && claimed !== subject) {
     throw new GamelayerError('sbom.invalid', `${where}: the SBOM describes image ${claimed}, but is attached to ${subject}`);
   }
-  return { bytes, subject, digest: artifactDigest, via };
+  return { file, size: layer.size, subject, digest: artifactDigest, via };
+}
+
+function withoutFile(f: FoundSbomFile): Omit<FoundSbom, 'bytes'> {
+  const { file: _file, size: _size, ...rest } = f;
+  return rest;
+}
+
+/** Runs `fn` with the path of a temp file that does not exist yet, removed after. */
+export async function withTempFile<T>(fn: (file: string) => Promise<T>): Promise<T> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'gamelayer-sbom-'));
+  try {
+    return await fn(path.join(dir, 'sbom.cdx.json'));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

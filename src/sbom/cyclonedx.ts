@@ -15,7 +15,7 @@ import { compareBytewise } from '../scan/manifest.js';
 import type { OciStore } from '../oci/store.js';
 import type { BuildRecord, TreeManifest, TreeName } from '../types.js';
 import { gamelayerVersion } from '../version.js';
-import { manifestFiles, type TreeFile } from './tree-files.js';
+import { manifestFiles, manifestFileStream, type TreeFile } from './tree-files.js';
 
 // The format plugins the library's own validator uses (CommonJS, loaded as it loads them).
 const require = createRequire(import.meta.url);
@@ -93,23 +93,25 @@ export async function writeSbom(input: SbomInput, sink: SbomSink): Promise<{ fil
   for (const mark of marks) {
     await sink(json.slice(at, mark.start));
     const t = trees[mark.tree]!;
-    const list = await manifestFiles(input, t.manifest);
     // The manifest is in byte order of its paths already (so are the bom-refs `file:<id>:<path>`, one prefix per
-    // tree); a record from elsewhere is sorted, not trusted.
-    if (!isSortedBytewise(list)) list.sort((a, b) => compareBytewise(a.path, b.path));
+    // tree) and so are gamelayer's layers: the files are walked once, never held (1M of them held to sort were the
+    // peak of a 1M-file game's SBOM). A record or layer from elsewhere is sorted, not trusted.
+    const batches: AsyncIterable<TreeFile[]> | TreeFile[][] = (await manifestFileStream(input, t.manifest)) ?? [sortedFiles(await manifestFiles(input, t.manifest))];
     let piece = '[';
-    for (let i = 0; i < list.length; i++) {
-      const f = list[i]!;
+    let n = 0;
+    let previous: string | undefined;
+    for await (const batch of batches) for (const f of batch) {
       // A path twice in a manifest (a damaged record) sorts next to itself.
-      if (i && list[i - 1]!.path === f.path) throw new GamelayerError('sbom.invalid', `the SBOM gamelayer made: bom-ref "file:${t.id}:${f.path}" is used twice`);
-      piece += `${i ? ',' : ''}${fileComponent(t.id, f)}`;
+      if (previous === f.path) throw new GamelayerError('sbom.invalid', `the SBOM gamelayer made: bom-ref "file:${t.id}:${f.path}" is used twice`);
+      previous = f.path;
+      piece += `${n++ ? ',' : ''}${fileComponent(t.id, f)}`;
       if (piece.length >= PIECE) {
         await sink(piece);
         piece = '';
       }
     }
     await sink(`${piece}]`);
-    files += list.length;
+    files += n;
     at = mark.end;
   }
   await sink(json.slice(at));
@@ -131,9 +133,9 @@ export async function makeSbom(input: SbomInput): Promise<Sbom> {
 // different signed digest, for the same image. So the library keeps the order its lists are given in (`sortLists`
 // off) and gamelayer gives them sorted. Byte order is the manifests' and the layers' tar members' order, and C's `sort`.
 
-function isSortedBytewise(list: readonly TreeFile[]): boolean {
-  for (let i = 1; i < list.length; i++) if (compareBytewise(list[i - 1]!.path, list[i]!.path) > 0) return false;
-  return true;
+function sortedFiles(list: TreeFile[]): TreeFile[] {
+  for (let i = 1; i < list.length; i++) if (compareBytewise(list[i - 1]!.path, list[i]!.path) > 0) return list.sort((a, b) => compareBytewise(a.path, b.path));
+  return list;
 }
 
 /** Adds properties to `to` in byte order of name, then value (the library adds them as given with `sortLists` off). */
@@ -247,9 +249,14 @@ export async function validateSbom(json: string, what: string): Promise<unknown>
   return doc;
 }
 
-let compiled: Promise<ValidateFunction> | undefined;
+let compiled: Promise<{ bom: ValidateFunction; component: ValidateFunction }> | undefined;
 
-function sbomValidator(): Promise<ValidateFunction> {
+async function sbomValidator(): Promise<ValidateFunction> {
+  return (await sbomValidators()).bom;
+}
+
+/** The schema's validator of a document, and of one component (what sbom-read.ts checks each file's against). */
+export function sbomValidators(): Promise<{ bom: ValidateFunction; component: ValidateFunction }> {
   compiled ??= (async () => {
     const addFormats = require('ajv-formats') as (ajv: Ajv) => Ajv;
     const addFormats2019 = require('ajv-formats-draft2019') as (ajv: Ajv, opts: { formats: string[] }) => Ajv;
@@ -273,7 +280,9 @@ function sbomValidator(): Promise<ValidateFunction> {
     addFormats(ajv);
     addFormats2019(ajv, { formats: ['idn-email'] });
     ajv.addFormat('iri-reference', true);
-    return ajv.compile(schema!);
+    ajv.addSchema(schema!);
+    const id = schema!.$id as string;
+    return { bom: ajv.getSchema(id)!, component: ajv.getSchema(`${id}#/definitions/component`)! };
   })();
   return compiled;
 }

@@ -29,9 +29,21 @@ type Body =
   | { kind: 'meta'; type: 'pax' | 'gnu-name' | 'skip'; chunks: Buffer[]; length: number }
   | { kind: 'skip' };
 
-/** A writable that reads a tar (uncompressed) and collects its files' hashes into `members`. */
-export function tarHasher(): { sink: Writable; members: TarMembers } {
+/**
+ * Where the members go instead of `members` (which then stays empty): a layer of 1M files is not held as 1M objects.
+ * `drain` is awaited after each chunk of the tar (the consumer's writes: backpressure).
+ */
+export interface TarMemberSink {
+  file(f: TarFile): void;
+  whiteout(name: string): void;
+  drain(): Promise<void>;
+}
+
+/** A writable that reads a tar (uncompressed) and collects its files' hashes into `members`, or hands them to `to`. */
+export function tarHasher(to?: TarMemberSink): { sink: Writable; members: TarMembers } {
   const members: TarMembers = { files: [], whiteouts: [] };
+  const onFile = to ? (f: TarFile) => to.file(f) : (f: TarFile) => void members.files.push(f);
+  const onWhiteout = to ? (n: string) => to.whiteout(n) : (n: string) => void members.whiteouts.push(n);
   const header = Buffer.alloc(BLOCK);
   let fill = 0;
   /** Bytes of the current member's body still to come, then of its padding. */
@@ -44,7 +56,7 @@ export function tarHasher(): { sink: Writable; members: TarMembers } {
   const endBody = () => {
     const b = body!;
     body = undefined;
-    if (b.kind === 'file') members.files.push({ name: b.name, size: b.size, sha256: b.sha256 ?? (b.hash ?? createHash('sha256')).digest('hex') });
+    if (b.kind === 'file') onFile({ name: b.name, size: b.size, sha256: b.sha256 ?? (b.hash ?? createHash('sha256')).digest('hex') });
     else if (b.kind === 'meta' && b.type !== 'skip') {
       const bytes = Buffer.concat(b.chunks, b.length);
       if (b.type === 'pax') pax = decodePax(bytes);
@@ -81,7 +93,7 @@ export function tarHasher(): { sink: Writable; members: TarMembers } {
       name = name.replace(/^(\.\/|\/)+/, '').replace(/\/$/, '');
       const base = name.slice(name.lastIndexOf('/') + 1);
       if (isFile && base.startsWith('.wh.')) {
-        members.whiteouts.push(name);
+        onWhiteout(name);
         body = { kind: 'skip' };
       } else if (isFile || flag === 0x37 /* contiguous file */) {
         body = { kind: 'file', name, hash: undefined, size: 0 };
@@ -135,10 +147,12 @@ export function tarHasher(): { sink: Writable; members: TarMembers } {
     write(chunk: Buffer, _encoding, cb) {
       try {
         take(chunk);
-        cb();
       } catch (e) {
         cb(e as Error);
+        return;
       }
+      if (to) to.drain().then(() => cb(), cb);
+      else cb();
     },
     final(cb) {
       cb(remaining > 0 || fill > 0 || body !== undefined ? new Error('Unexpected end of data') : null);

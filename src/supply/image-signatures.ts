@@ -6,7 +6,8 @@ import { GamelayerError } from '../errors.js';
 import { MEDIA_TYPES, type RegistryClient } from '../registry/client.js';
 import type { PushTarget, TargetOptions } from '../registry/push.js';
 import { listReferrers } from '../registry/referrers.js';
-import { readSbom, resolveImage, SBOM_ARTIFACT_TYPE, type FoundSbom } from '../sbom/attach.js';
+import { readFile } from 'node:fs/promises';
+import { readSbom, readSbomFile, resolveImage, SBOM_ARTIFACT_TYPE, withTempFile, type FoundSbom, type FoundSbomFile } from '../sbom/attach.js';
 import { signManifest, verifyManifest, type CheckedSignature, type SignResult } from '../sign/cosign.js';
 import type { Signer } from '../sign/keys.js';
 
@@ -142,12 +143,20 @@ export async function verifyImage(opts: VerifyImageOptions): Promise<VerifyImage
  * with a key, only a signed one is taken).
  */
 export async function fetchSignedSbom(opts: { ref: string; key: KeyObject; target?: PushTarget } & TargetOptions): Promise<FoundSbom> {
+  return withTempFile(async (file) => {
+    const { file: _file, size: _size, ...found } = await fetchSignedSbomFile({ ...opts, file });
+    return { ...found, bytes: await readFile(file) };
+  });
+}
+
+/** `fetchSignedSbom` into `file` (created; the caller removes it), checked a piece at a time (sbom/sbom-read.ts). */
+export async function fetchSignedSbomFile(opts: { ref: string; key: KeyObject; target?: PushTarget; file: string } & TargetOptions): Promise<FoundSbomFile> {
   const { ref, target, repo, name, digest } = await resolveImage(opts.ref, opts);
   const repository = `${ref.registry}/${ref.repository}`;
   const found = await listReferrers(target.client, repo, digest, SBOM_ARTIFACT_TYPE);
   for (const s of found.manifests) {
     const v = await verifyManifest({ client: target.client, repo, digest: s.digest, key: opts.key, repository });
-    if (v.verified) return readSbom(target, repo, s.digest, digest, found.via);
+    if (v.verified) return readSbomFile(target, repo, s.digest, digest, found.via, opts.file);
   }
   throw new GamelayerError(
     'sbom.not-found',

@@ -1,6 +1,8 @@
 // gamelayer sbom: prints the CycloneDX SBOM attached to an image (checked against its digest, schema and image).
 import type { Command } from 'commander';
-import { writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
 interface SbomFlags extends RegistryFlags {
@@ -17,20 +19,28 @@ export function register(program: Command): void {
     .option('--key <key>', 'take only an SBOM signed by this key (PEM public key or awskms:///ARN)')
     .action(async (ref: string, flags: SbomFlags) => {
       const options = await registryOptions(flags);
-      let found;
-      if (flags.key) {
-        const { publicKeyFor } = await import('../../sign/keys.js');
-        const { fetchSignedSbom } = await import('../../supply/image-signatures.js');
-        found = await fetchSignedSbom({ ...options, ref, key: await publicKeyFor(flags.key) });
-      } else {
-        const { fetchSbom } = await import('../../sbom/attach.js');
-        found = await fetchSbom(ref, options);
-        if (found.others) process.stderr.write(`warning: ${found.others + 1} SBOMs are attached to ${found.subject}; printing ${found.digest} (pass --key to take only a signed one)\n`);
-      }
-      if (flags.out) {
-        await writeFile(flags.out, found.bytes);
-        process.stderr.write(`SBOM ${found.digest} of ${found.subject} (found via ${found.via}) written to ${flags.out}\n`);
-      } else process.stdout.write(`${found.bytes.toString('utf8')}\n`);
+      const { withTempFile } = await import('../../sbom/attach.js');
+      // Downloaded into a temp file and checked there (digest first) before a byte of it is printed: a 1M-file
+      // game's SBOM is about 270 MB, never held whole.
+      await withTempFile(async (file) => {
+        let found;
+        if (flags.key) {
+          const { publicKeyFor } = await import('../../sign/keys.js');
+          const { fetchSignedSbomFile } = await import('../../supply/image-signatures.js');
+          found = await fetchSignedSbomFile({ ...options, ref, key: await publicKeyFor(flags.key), file });
+        } else {
+          const { fetchSbomFile } = await import('../../sbom/attach.js');
+          found = await fetchSbomFile(ref, file, options);
+          if (found.others) process.stderr.write(`warning: ${found.others + 1} SBOMs are attached to ${found.subject}; printing ${found.digest} (pass --key to take only a signed one)\n`);
+        }
+        if (flags.out) {
+          await copyFile(file, flags.out);
+          process.stderr.write(`SBOM ${found.digest} of ${found.subject} (found via ${found.via}) written to ${flags.out}\n`);
+        } else {
+          await pipeline(createReadStream(file), process.stdout, { end: false });
+          process.stdout.write('\n');
+        }
+      });
     });
   addRegistryOptions(cmd);
 }
