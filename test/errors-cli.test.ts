@@ -78,6 +78,14 @@ describe('the CLI, as a script sees it', () => {
     expect(mediaWait.stderr).toBe('error[cli.duration]: --media-wait "soon": expected a duration such as 90s, 45m, 1h30m or 500ms\n');
     expect(mediaWait.code).toBe(2);
     await expect(readFile(path.join(dir, '.gamelayer', 'records', 'build-last.json'), 'utf8')).rejects.toThrow(/ENOENT/);
+    // --media-wait without the push and the one platform it is for did nothing: refused before anything is built.
+    const waitNoPush = await runCli(['build', '--media-wait', '5m'], { cwd: dir });
+    expect(waitNoPush.code).toBe(2);
+    expect(waitNoPush.stderr).toMatch(/^error\[cli\.needs-push\]: --media-wait goes with --push REPO and --platform P/);
+    const waitNoPlatform = await runCli(['build', '--media-wait', '5m', '--push', 'localhost:1/g'], { cwd: dir });
+    expect(waitNoPlatform.code).toBe(2);
+    expect(waitNoPlatform.stderr).toMatch(/^error\[cli\.usage\]: --media-wait goes with --platform P/);
+    await expect(readFile(path.join(dir, '.gamelayer', 'records', 'build-last.json'), 'utf8')).rejects.toThrow(/ENOENT/);
 
     const password = await runCli(['push', 'localhost:1/g:v1', '--username', 'u', '--password', 'secret', '--json'], { cwd: dir });
     expect(password.code).toBe(2);

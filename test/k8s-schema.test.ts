@@ -191,12 +191,22 @@ describe('emitted objects against the schemas', () => {
       if (kind === 'pod' || kind === 'deployment') {
         expect(engine.ports).toEqual([
           { name: 'game', containerPort: 7777, protocol: 'UDP' },
-          { name: 'query', containerPort: 27015, protocol: 'TCP' },
+          // Its host port is bound by a plain pod too (it was left out without a word).
+          { name: 'query', containerPort: 27015, hostPort: 27015, protocol: 'TCP' },
         ]);
       }
       for (const c of spec.initContainers ?? []) expect((c as { resources: { requests: Record<string, string> } }).resources.requests['ephemeral-storage']).toBe('2Gi');
     });
   }
+
+  it('a host port on a pod or deployment is its container port\'s node port (it was left out without a word)', () => {
+    for (const kind of ['pod', 'deployment'] as const) {
+      type C = { ports?: unknown[] };
+      const obj = k8sWorkload(input(), { kind, hostPort: 7100 }).object as { spec: { containers?: C[]; template?: { spec: { containers: C[] } } } };
+      const containers = obj.spec.containers ?? obj.spec.template!.spec.containers;
+      expect(containers.find((c) => c.ports)?.ports).toEqual([{ name: 'game', containerPort: 7777, hostPort: 7100, protocol: 'UDP' }]);
+    }
+  });
 
   it('Agones options (Static port, health off, TCP, replicas) stay inside the CRD schema', () => {
     const opts: Partial<K8sOptions> = {

@@ -134,8 +134,9 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
       ? {}
       : {
           ports: [
-            { name: options.portName ?? 'game', containerPort: options.port.containerPort, protocol: options.port.protocol },
-            ...options.extraPorts.map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol })),
+            // A host port asked for is the node's port, as Kubernetes takes it (one such pod per node).
+            { name: options.portName ?? 'game', containerPort: options.port.containerPort, ...(options.hostPort !== undefined ? { hostPort: options.hostPort } : {}), protocol: options.port.protocol },
+            ...options.extraPorts.map((p) => ({ name: p.name, containerPort: p.containerPort, ...(p.hostPort !== undefined ? { hostPort: p.hostPort } : {}), protocol: p.protocol })),
           ],
         }),
     ...(options.env.length > 0 ? { env: structuredClone(options.env) } : {}),

@@ -86,6 +86,14 @@ export function register(program: Command): void {
         for (const repo of pushTo) parseReference(repo);
       }
       checkEcrFlags(flags, pushTo);
+      const mediaWaitMs = flags.mediaWait !== undefined ? (await import('../../codebuild/duration.js')).parseDuration('--media-wait', flags.mediaWait) : undefined;
+      // --media-wait shares the media layers between hosts that each build one platform and push: alone it did nothing.
+      if (flags.mediaWait !== undefined && !pushTo.length) {
+        throw new GamelayerError('cli.needs-push', '--media-wait goes with --push REPO and --platform P: the hosts of a batch graph share media layers in the registry');
+      }
+      if (flags.mediaWait !== undefined && !flags.platform?.length) {
+        throw new GamelayerError('cli.usage', '--media-wait goes with --platform P: it is for a host that builds one of the game\'s platforms while others build the rest', 'pass --platform, or drop --media-wait: a build of every platform sends everything itself');
+      }
       // The first --push is where the build plans (its line's previous build) and what the docker builder tags.
       const primary = pushTo[0];
       if (pushTo.length > 1 && flags.builder === 'docker') {
@@ -120,7 +128,6 @@ export function register(program: Command): void {
       await signer?.publicKey();
       // Also for a base image in a registry: it is read with the options (and credentials) of a push.
       const registry = await registryOptions(flags);
-      const mediaWaitMs = flags.mediaWait !== undefined ? (await import('../../codebuild/duration.js')).parseDuration('--media-wait', flags.mediaWait) : undefined;
       const previousSteps = primary || flags.from ? await import('../../pipeline/steps/previous.js') : undefined;
       const line = flags.line ?? (previousSteps ? (await previousSteps.defaultLine(config.dir)).line : undefined);
       // The registry's previous build is asked for now: once its client is made (credentials read), the event loop

@@ -67,7 +67,7 @@ export function register(program: Command): void {
     .option('--pull-policy <policy>', 'Always, IfNotPresent or Never (default Always: a digest check per start, only missing layers pulled)')
     .option('--port <port>', 'game port as PORT[/udp|/tcp] (default 7777/udp)')
     .option('--port-policy <policy>', 'Agones: Dynamic, Static, Passthrough or None (default Dynamic)')
-    .option('--host-port <port>', 'Agones: host port for --port-policy Static')
+    .option('--host-port <port>', 'host port: Agones with --port-policy Static; a pod or deployment: the node port of its container port')
     .option('--no-health', 'Agones: turn health checking off (the game does not call the SDK)')
     .option('--cpu <q>', 'engine CPU request (default 1)')
     .option('--cpu-limit <q>', 'engine CPU limit (default none)')
