@@ -86,6 +86,12 @@ describe('ECR replication', () => {
     const ecsImages = JSON.parse(ecs.stdout).containerDefinitions.map((c: { image: string }) => c.image) as string[];
     expect(ecsImages.length).toBeGreaterThan(0);
     for (const image of ecsImages) expect(image).toMatch(new RegExp(`^${eu.host.replace(/\./g, '\\.')}/studio/game[:@].*sha256:[0-9a-f]{64}$`));
+    // imagedefinitions.json for CodePipeline's ECS deploy in that region (it had no --region).
+    const defs = await runCli(['codebuild', 'imagedefinitions', '--region', 'eu-west-1'], { cwd: dir });
+    expect(defs.code, defs.stderr).toBe(0);
+    const defImages = (JSON.parse(defs.stdout) as { imageUri: string }[]).map((d) => d.imageUri);
+    expect(defImages.length).toBeGreaterThan(0);
+    for (const image of defImages) expect(image.startsWith(`${eu.host}/studio/game`)).toBe(true);
     const nowhere = await runCli(['k8s', '--region', 'ap-south-1'], { cwd: dir });
     expect(nowhere.code).toBe(1);
     expect(nowhere.stderr).toContain('error[deploy.region]');

@@ -146,12 +146,15 @@ export function register(program: Command): void {
     .description('write imagedefinitions.json (for CodePipeline\'s ECS deploy action) from the last build record')
     .option('--out <file>', 'write to FILE instead of printing', undefined)
     .option('--repository <repo>', 'repository the images were pushed to (default: registry in gamelayer.yaml, else the one the build was pushed to)')
+    .option('--region <region>', 'pin the images to their copy in this AWS region (a push or ECR replication there; same digests, that registry\'s host)')
+    .option('--registry <host>', 'pin the images to their copy on this registry host (same digests)')
     .option('--record <file|ref>', 'build record: a file (default: .gamelayer/records/build-last.json), or a pushed build host/repo:tag (read from the registry)')
     .option('--server-container <name>', 'one entry: this container runs the combined server image (default: the containers of gamelayer ecs)')
     .option('--local', 'skip the check that the images were pushed to the repository')
-    .action(async (flags: { out?: string; repository?: string; record?: string; serverContainer?: string; local?: boolean }, cmd: Command) => {
+    .action(async (flags: { out?: string; repository?: string; region?: string; registry?: string; record?: string; serverContainer?: string; local?: boolean }, cmd: Command) => {
       const config = await commandConfig(cmd);
-      const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository });
+      // --region / --registry as for k8s and ecs: a pipeline per region deploys that region's copy.
+      const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
       const defs = imageDefinitions(input, { serverContainer: flags.serverContainer });
       if (!flags.local) requirePushed(record, input, flags.serverContainer !== undefined ? ['server'] : input.trees.map((t) => t.tree), recordFile);
       if (flags.out) {
