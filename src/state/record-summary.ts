@@ -3,11 +3,9 @@
 // 22 MB of JSON, 40 MiB once parsed and as much again through the schema; parsing each of several builds whole,
 // even one at a time, grew the heap to about 350 MiB before a full collection. The two big values (`manifests`,
 // `plan`) are stepped over in the file's bytes (every byte JSON gives meaning to is ASCII, and no byte of a UTF-8
-// multi-byte character is), and only the rest is parsed and checked. The stepping is util/json-tokens.ts's (every
-// byte checked as JSON.parse would, the values stepped over included).
+// multi-byte character is), and only the rest is parsed and checked.
 import { readRecordFileBytes } from './record-file.js';
 import { GamelayerError } from '../errors.js';
-import { scanValue, JsonTokenizer, type JsonEvents } from '../util/json-tokens.js';
 import { buildRecordSchema, parseStored, plannedLayerSchema, treeManifestSchema, type BuildRecord, type PlannedLayer, type TreeManifest } from '../types.js';
 
 export type BuildRecordSummary = Omit<BuildRecord, 'manifests' | 'plan'>;
@@ -78,147 +76,66 @@ export interface MemberSpan {
  * text is not one JSON object (unbalanced, truncated, malformed anywhere: util/json-tokens.ts checks every byte).
  */
 export function topLevelMembers(bytes: Buffer): Members {
-  let known = outlines.get(bytes);
-  if (!known) {
-    const found = new Outline(bytes);
-    const t = (found.tokenizer = new JsonTokenizer(found, { reportDepth: OBJECT_DEPTH + 1, keyDepth: OBJECT_DEPTH }));
-    t.push(bytes);
-    t.end();
-    outlines.set(bytes, (known = found.spans));
+  let members = topLevel.get(bytes);
+  if (!members) {
+    const found = objectMembers(bytes, skipSpace(bytes, 0));
+    if (skipSpace(bytes, found.end + 1) !== bytes.length) throw new SyntaxError('text after the object');
+    topLevel.set(bytes, (members = found));
   }
-  return known.get(-1) as Members;
+  return members;
 }
 
 type Members = { readonly members: readonly MemberSpan[]; readonly end: number };
 
 /**
- * The members of every object down to OBJECT_DEPTH and the elements of every list down to LIST_DEPTH (the
- * top-level object is at 1), by their first byte (the top-level object's under -1), found in the one pass that
- * checks a buffer and kept while it lives. A manifest is at 3 and a plan layer at 4, their lists of entries at 4 and
- * 5: the readers step again only through those lists. On the 1M-entry game a pass is 170 MB; `inspect` made five.
+ * The top-level members of a buffer, kept while it lives: `inspect` and the deploy counts ask for them up to four
+ * times per record, each a pass over all of its bytes (170 MB for a 1M-entry game).
  */
-const outlines = new WeakMap<Buffer, Map<number, Members | number[]>>();
-const OBJECT_DEPTH = 4;
-const LIST_DEPTH = 3;
+const topLevel = new WeakMap<Buffer, Members>();
 
-/** The tokenizer's events that make a buffer's outline. */
-class Outline implements JsonEvents {
-  readonly spans = new Map<number, Members | number[]>();
-  /** The containers open that are outlined, by depth - 1: their first byte, members or elements, the key being read. */
-  private readonly frames: { start: number; members?: MemberSpan[]; elements?: number[]; key: string; keyStart: number; valueStart: number }[] = [];
-  tokenizer!: JsonTokenizer;
-
-  constructor(private readonly bytes: Buffer) {}
-
-  key(k: string, at: number, _end: number, depth: number): void {
-    const f = this.frames[depth - 1]!;
-    f.key = k;
-    f.keyStart = at;
-  }
-
-  open(array: boolean, at: number, depth: number): void {
-    if (depth === 1 && array) throw new SyntaxError('not an object');
-    if (depth > 1) this.frames[depth - 2]!.valueStart = at;
-    if (array ? depth <= LIST_DEPTH : depth <= OBJECT_DEPTH) this.frames[depth - 1] = { start: at, ...(array ? { elements: [] } : { members: [] }), key: '', keyStart: -1, valueStart: -1 };
-    // A list deeper than LIST_DEPTH: its elements are not reported (the deeper objects at OBJECT_DEPTH are).
-    else if (array && depth === OBJECT_DEPTH) this.tokenizer.reportDepth = depth;
-  }
-
-  close(array: boolean, at: number, depth: number): void {
-    if (array && depth === OBJECT_DEPTH) this.tokenizer.reportDepth = OBJECT_DEPTH + 1;
-    if (array ? depth <= LIST_DEPTH : depth <= OBJECT_DEPTH) {
-      const f = this.frames[depth - 1]!;
-      if (depth === 1 && this.bytes[at - 1] !== 0x7d) throw new SyntaxError('not an object');
-      this.spans.set(depth === 1 ? -1 : f.start, f.elements ?? { members: f.members!, end: at - 1 });
-    }
-    if (depth > 1) this.child(depth - 1, this.frames[depth - 2]!.valueStart, at);
-  }
-
-  scalar(at: number, end: number, depth: number): void {
-    if (depth === 1) throw new SyntaxError('not an object');
-    this.child(depth - 1, at, end);
-  }
-
-  /** A member or element [start, end) of the container at `depth`. */
-  private child(depth: number, start: number, end: number): void {
-    const f = this.frames[depth - 1]!;
-    if (f.elements) f.elements.push(start, end);
-    else f.members!.push({ key: f.key, start: f.keyStart, valueStart: start, valueEnd: end });
-  }
-}
-
+// This reader keeps its own byte loop (it steps over values without checking them): on util/json-tokens.ts,
+// `inspect` of the 1M-entry game took 10.5 s of CPU against 7.6 s (one pass of the tokenizer, cold, is slower).
 /** The members of the object whose opening brace is at `i`, and the index of its closing brace. */
 export function objectMembers(bytes: Buffer, i: number): Members {
-  const known = outlines.get(bytes)?.get(i);
-  if (known && !Array.isArray(known)) return known;
-  const found = new MemberList(bytes);
-  scanValue(bytes, i, found, { reportDepth: 2, keyDepth: 1 });
-  return found.result();
-}
-
-/** The tokenizer's events that collect an object's members (the object at depth 1). */
-class MemberList implements JsonEvents {
-  private readonly members: MemberSpan[] = [];
-  private name = '';
-  private start = -1;
-  private valueStart = -1;
-  private end = -1;
-
-  constructor(private readonly bytes: Buffer) {}
-
-  key(k: string, at: number): void {
-    this.name = k;
-    this.start = at;
-  }
-
-  open(array: boolean, at: number, depth: number): void {
-    if (depth === 1 && array) throw new SyntaxError('not an object');
-    if (depth === 2) this.valueStart = at;
-  }
-
-  close(_array: boolean, at: number, depth: number): void {
-    if (depth === 2) this.members.push({ key: this.name, start: this.start, valueStart: this.valueStart, valueEnd: at });
-    else this.end = at - 1;
-  }
-
-  scalar(at: number, atEnd: number, depth: number): void {
-    if (depth === 1) throw new SyntaxError('not an object');
-    this.members.push({ key: this.name, start: this.start, valueStart: at, valueEnd: atEnd });
-  }
-
-  result(): Members {
-    if (this.bytes[this.end] !== 0x7d) throw new SyntaxError('not an object');
-    return { members: this.members, end: this.end };
+  if (bytes[i] !== 0x7b) throw new SyntaxError('not an object');
+  i = skipSpace(bytes, i + 1);
+  const members: MemberSpan[] = [];
+  if (bytes[i] === 0x7d) return { members, end: i };
+  for (;;) {
+    if (bytes[i] !== QUOTE) throw new SyntaxError('expected a key');
+    const start = i;
+    const keyEnd = skipString(bytes, i);
+    const key = JSON.parse(bytes.toString('utf8', i, keyEnd)) as string;
+    i = skipSpace(bytes, keyEnd);
+    if (bytes[i] !== 0x3a) throw new SyntaxError('expected ":"');
+    const valueStart = skipSpace(bytes, i + 1);
+    const valueEnd = skipValue(bytes, valueStart);
+    members.push({ key, start, valueStart, valueEnd });
+    i = skipSpace(bytes, valueEnd);
+    if (bytes[i] === 0x2c) {
+      i = skipSpace(bytes, i + 1);
+      continue;
+    }
+    if (bytes[i] === 0x7d) return { members, end: i };
+    throw new SyntaxError('expected "," or "}"');
   }
 }
 
 /** Calls `each` with the span of every element of the list whose opening bracket is at `i`, in order. */
 export function forEachElement(bytes: Buffer, i: number, each: (start: number, end: number) => void): void {
   if (bytes[i] !== 0x5b) throw new SyntaxError('not a list');
-  const known = outlines.get(bytes)?.get(i);
-  if (Array.isArray(known)) {
-    for (let n = 0; n < known.length; n += 2) each(known[n]!, known[n + 1]!);
-    return;
-  }
-  scanValue(bytes, i, new Elements(each), { reportDepth: 2, keyDepth: 0 });
-}
-
-/** The tokenizer's events that hand on each element of a list (the list at depth 1). */
-class Elements implements JsonEvents {
-  private start = -1;
-
-  constructor(private readonly each: (start: number, end: number) => void) {}
-
-  open(_array: boolean, at: number, depth: number): void {
-    if (depth === 2) this.start = at;
-  }
-
-  close(_array: boolean, at: number, depth: number): void {
-    if (depth === 2) this.each(this.start, at);
-  }
-
-  scalar(at: number, end: number): void {
-    this.each(at, end);
+  i = skipSpace(bytes, i + 1);
+  if (bytes[i] === 0x5d) return;
+  for (;;) {
+    const end = skipValue(bytes, i);
+    each(i, end);
+    i = skipSpace(bytes, end);
+    if (bytes[i] === 0x2c) {
+      i = skipSpace(bytes, i + 1);
+      continue;
+    }
+    if (bytes[i] === 0x5d) return;
+    throw new SyntaxError('expected "," or "]"');
   }
 }
 
@@ -377,4 +294,46 @@ export function withMember(bytes: Buffer, key: string, json: string): Buffer {
   if (at) return Buffer.concat([bytes.subarray(0, at.valueStart), Buffer.from(json), bytes.subarray(at.valueEnd)]);
   const member = `${members.length ? ',' : ''}${JSON.stringify(key)}:${json}`;
   return Buffer.concat([bytes.subarray(0, end), Buffer.from(member), bytes.subarray(end)]);
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+function skipSpace(b: Buffer, i: number): number {
+  while (i < b.length && (b[i] === 0x20 || b[i] === 0x0a || b[i] === 0x0d || b[i] === 0x09)) i++;
+  return i;
+}
+
+/** The index just past the string starting at `i` (its opening quote). */
+function skipString(b: Buffer, i: number): number {
+  for (let j = i + 1; j < b.length; j++) {
+    const c = b[j];
+    if (c === BACKSLASH) j++;
+    else if (c === QUOTE) return j + 1;
+  }
+  throw new SyntaxError('unterminated string');
+}
+
+/** The index just past the value starting at `i`: a string, or an object or list by its brackets, or a scalar. */
+function skipValue(b: Buffer, i: number): number {
+  const c = b[i];
+  if (c === QUOTE) return skipString(b, i);
+  if (c !== 0x7b && c !== 0x5b) {
+    let j = i;
+    while (j < b.length && b[j] !== 0x2c && b[j] !== 0x7d && b[j] !== 0x5d && b[j] !== 0x20 && b[j] !== 0x0a && b[j] !== 0x0d && b[j] !== 0x09) j++;
+    if (j === i) throw new SyntaxError('expected a value');
+    return j;
+  }
+  let depth = 0;
+  for (let j = i; j < b.length; j++) {
+    const x = b[j];
+    if (x === QUOTE) {
+      j = skipString(b, j) - 1;
+    } else if (x === 0x7b || x === 0x5b) {
+      depth++;
+    } else if (x === 0x7d || x === 0x5d) {
+      if (--depth === 0) return j + 1;
+    }
+  }
+  throw new SyntaxError('unbalanced brackets');
 }

@@ -1,12 +1,11 @@
-// JSON tokenized over bytes handed a chunk at a time, for the readers that step through a build record without
-// parsing it whole (state/record-members.ts and record-stream.ts a file a MiB at a time, record-summary.ts a buffer
-// held whole): a 1M-entry game's record is 170 MB of JSON. It holds no more than its container stack and the key
-// being read; it reports where containers, keys and scalars lie (absolute byte offsets) down to a depth its caller
-// sets, and checks the rest as JSON.parse would: grammar, numbers, literals, escapes, control characters, nesting,
-// and UTF-8 (which JSON.parse of `Buffer.toString` would not: it turns bad bytes into U+FFFD). Escaped lone
-// surrogates (`"\ud800"`) are accepted, as JSON.parse accepts them and JSON.stringify writes them. Malformed input is
-// a `JsonTokenError` (a SyntaxError) naming the file and the byte offset. Whole tokens go through a fast path (`fast`);
-// a token a chunk cuts, and anything wrong, through a loop a byte at a time, which names the error.
+// JSON tokenized over bytes handed a chunk at a time, for the readers that step through a build record file without
+// holding it (state/record-members.ts, record-stream.ts): a 1M-entry game's record is 170 MB
+// of JSON. It holds no more than its container stack and the key being read; it reports where containers, keys and
+// scalars lie (absolute byte offsets) down to a depth its caller sets, and checks the rest as JSON.parse would:
+// grammar, numbers, literals, escapes, control characters, nesting, and UTF-8 (which JSON.parse of
+// `Buffer.toString` would not: it turns bad bytes into U+FFFD). Escaped lone surrogates (`"\ud800"`) are accepted,
+// as JSON.parse accepts them and JSON.stringify writes them. Malformed input is a `JsonTokenError` (a SyntaxError)
+// naming the file and the byte offset.
 
 /** What a caller hears of the values at depth `reportDepth` or less (the top-level value is at depth 1). */
 export interface JsonEvents {
