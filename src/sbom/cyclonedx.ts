@@ -230,6 +230,16 @@ export async function validateSbom(json: string, what: string): Promise<unknown>
     const first = validate.errors?.[0];
     throw new GamelayerError('sbom.invalid', `${what} is not valid CycloneDX ${SBOM_SPEC}: ${first?.instancePath || '(root)'} ${first?.message ?? ''}`.trim());
   }
+  distinctBomRefs(doc, what);
+  // The document checked, for a caller that reads it (an SBOM of 100k files is 27 MiB of JSON: not parsed twice).
+  return doc;
+}
+
+/**
+ * The bom-refs of a document's metadata component and components (nested), each seen once: a second use is
+ * `sbom.invalid` naming it (`what` names the document). Returns them, for a reader that checks its lists apart.
+ */
+export function distinctBomRefs(doc: unknown, what: string): Set<string> {
   const seen = new Set<string>();
   const walk = (components: unknown): void => {
     if (!Array.isArray(components)) return;
@@ -245,8 +255,7 @@ export async function validateSbom(json: string, what: string): Promise<unknown>
   const d = doc as { metadata?: { component?: unknown }; components?: unknown };
   walk(d.metadata?.component ? [d.metadata.component] : []);
   walk(d.components);
-  // The document checked, for a caller that reads it (an SBOM of 100k files is 27 MiB of JSON: not parsed twice).
-  return doc;
+  return seen;
 }
 
 let compiled: Promise<{ bom: ValidateFunction; component: ValidateFunction }> | undefined;

@@ -18,7 +18,7 @@ import { compareBytewise } from '../scan/manifest.js';
 import type { Descriptor } from '../types.js';
 import { JsonTokenizer } from '../util/json-tokens.js';
 import { writeAll } from '../util/write-all.js';
-import { SBOM_SPEC, sbomValidators, validateSbom } from './cyclonedx.js';
+import { distinctBomRefs, SBOM_SPEC, sbomValidators, validateSbom } from './cyclonedx.js';
 
 /** Bytes read from the file at a time. */
 const READ = 1 << 16;
@@ -184,21 +184,7 @@ export async function checkSbomFile(file: string, what: string): Promise<unknown
     throw invalid(` is not valid CycloneDX ${SBOM_SPEC}: ${first?.instancePath || '(root)'} ${first?.message ?? ''}`.trimEnd());
   }
   // Distinct bom-refs: the skeleton's (held: a few), none inside a list's range, the lists' ranges apart.
-  const seen = new Set<string>();
-  const walk = (components: unknown): void => {
-    if (!Array.isArray(components)) return;
-    for (const c of components as { 'bom-ref'?: string; components?: unknown }[]) {
-      const ref = c['bom-ref'];
-      if (ref !== undefined) {
-        if (seen.has(ref)) throw invalid(`: bom-ref "${ref}" is used twice`);
-        seen.add(ref);
-      }
-      walk(c.components);
-    }
-  };
-  const d = doc as { metadata?: { component?: unknown }; components?: unknown };
-  walk(d.metadata?.component ? [d.metadata.component] : []);
-  walk(d.components);
+  const seen = distinctBomRefs(doc, what);
   ranges.sort((a, b) => compareBytewise(a.first, b.first));
   for (let i = 1; i < ranges.length; i++) if (compareBytewise(ranges[i - 1]!.last, ranges[i]!.first) >= 0) return validateSbom(await readFile(file, 'utf8'), what);
   for (const ref of seen) for (const r of ranges) if (compareBytewise(r.first, ref) <= 0 && compareBytewise(ref, r.last) <= 0) return validateSbom(await readFile(file, 'utf8'), what);
