@@ -240,8 +240,10 @@ interface NoopSample {
 /**
  * The no-op scenario alone (issue 17 item 3): one cold build and push per method, a warm-up no-op each (code cache,
  * local state), then `runs` rounds of the same no-op command, the methods in alternating order within each round.
- * Each gamelayer CLI (this checkout's, and `--noop-cli` others for an A/B) pushes the same tag to the same registry;
- * BuildKit (seed Dockerfile + `docker push`) to its own. CPU time is the command's own (user + system, with its
+ * Each gamelayer CLI (this checkout's, and `--noop-cli` others for an A/B) builds its own copy of the game and pushes
+ * to a repository of its own (two versions sharing state or records would rewrite each other's: no run a no-op);
+ * BuildKit (seed Dockerfile + `docker push`) to its own registry. A row times `node -e 0`: Node's start, which no
+ * Node CLI can go below. CPU time is the command's own (user + system, with its
  * children) from /usr/bin/time. Prints a table; writes nothing into the READMEs.
  */
 export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
@@ -273,7 +275,17 @@ export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
     await dockerd.docker(['builder', 'prune', '-af']);
     const ours = await target();
     const theirs = await target();
-    const repository = `${ours.proxy.host}/peers/gamelayer`;
+    // Each CLI its own copy of the game (its own .gamelayer state) and its own repository: two versions sharing
+    // either rewrite each other's state or records, and neither run would be a no-op.
+    const gameOf = async (i: number) => {
+      if (i === 0) return dir;
+      const own = `${dir}-cli${i}`;
+      await rm(own, { recursive: true, force: true });
+      await cp(pristine, own, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+      return own;
+    };
+    const games = await Promise.all(clis.map((_, i) => gameOf(i)));
+    const repositoryOf = (i: number) => `${ours.proxy.host}/peers/gamelayer${i === 0 ? '' : `-cli${i}`}`;
     const ref = `${theirs.proxy.host}/peers/buildkit-seed:noop`;
     const dockerEnv = { DOCKER_HOST: dockerd.host, DOCKER_BUILDKIT: '1' };
     const methods: { name: string; t: Target; cmd: (cache?: string) => Promise<{ wallMs: number; cpuMs: number }> }[] = [
@@ -281,8 +293,14 @@ export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
         name: i === 0 ? 'gamelayer (this checkout)' : `gamelayer (${opts.others[i - 1]})`,
         t: ours,
         cmd: (cache = codeCache(i)) =>
-          timedCpu(process.execPath, [cli, 'build', '-c', path.join(dir, 'gamelayer.yaml'), '--tag', 'noop', '--push', repository], { GAMELAYER_LINE: 'bench', GAMELAYER_CODE_CACHE: cache }),
+          timedCpu(process.execPath, [cli, 'build', '-c', path.join(games[i]!, 'gamelayer.yaml'), '--tag', 'noop', '--push', repositoryOf(i)], { GAMELAYER_LINE: 'bench', GAMELAYER_CODE_CACHE: cache }),
       })),
+      {
+        // Not a build: the wall time of any Node command on this machine, however little it does.
+        name: "Node's start alone (`node -e 0`): the floor of any Node CLI",
+        t: ours,
+        cmd: () => timedCpu(process.execPath, ['-e', '0']),
+      },
       {
         name: 'BuildKit, seed Dockerfile + `docker push`',
         t: theirs,
@@ -293,10 +311,10 @@ export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
         },
       },
     ];
-    // The cold build (this checkout's CLI, without a code cache), BuildKit's cold build, then two warm-up no-ops of
-    // every method, the second when the first one's cache entries are older than the code cache's SETTLED_MS.
+    // Every CLI's cold build (without a code cache) into its own repository, BuildKit's cold build, then two warm-up
+    // no-ops of every method, the second when the first one's cache entries are older than the code cache's SETTLED_MS.
     log('cold builds and warm-up');
-    await methods[0]!.cmd('off');
+    for (const m of methods.slice(0, -1)) await m.cmd('off');
     await methods[methods.length - 1]!.cmd();
     for (const m of methods) await m.cmd();
     await new Promise((resolve) => setTimeout(resolve, 2_100));
@@ -319,9 +337,11 @@ export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
     const loads = samples.map((s) => s.load);
     const peer = median(samples.filter((s) => s.method === methods[methods.length - 1]!.name).map((s) => s.wallMs));
     const ratios = methods.slice(0, -1).map((m) => `${m.name}: ${(median(samples.filter((s) => s.method === m.name).map((s) => s.wallMs)) / peer).toFixed(2)}×`);
+    const floor = median(samples.filter((s) => s.method === methods[methods.length - 2]!.name).map((s) => s.wallMs));
+    const overFloor = methods.slice(0, -2).map((m) => `${m.name}: ${((median(samples.filter((s) => s.method === m.name).map((s) => s.wallMs)) - floor) / 1000).toFixed(3)} s`);
     // Each other CLI against this checkout's, round by round (the same minute's load): the median difference.
     const wallOf = (name: string, r: number) => samples.find((s) => s.method === name && s.run === r)!.wallMs;
-    const paired = methods.slice(1, -1).map((m) => {
+    const paired = methods.slice(1, -2).map((m) => {
       const diffs = Array.from({ length: opts.runs }, (_, r) => wallOf(methods[0]!.name, r) - wallOf(m.name, r));
       return `this checkout − ${m.name}: median ${median(diffs).toFixed(0)} ms per round, faster in ${diffs.filter((d) => d < 0).length} of ${opts.runs}`;
     });
@@ -333,7 +353,8 @@ export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
         '| --- | --- | --- | --- |',
         ...rows,
         '',
-        `gamelayer / BuildKit (medians): ${ratios.join('; ')}`,
+        `to BuildKit (medians): ${ratios.join('; ')}`,
+        `above Node's start (medians): ${overFloor.join('; ')}`,
         ...(paired.length ? ['', `paired: ${paired.join('; ')}`] : []),
         '',
       ].join('\n'),
