@@ -25,9 +25,9 @@ export const SBOM_SPEC = CDX.Spec.Version.v1dot6;
 /**
  * The version of the bytes gamelayer makes from the same inputs, part of an SBOM's reuse key (attach.ts `sbomKey`):
  * change it when they change, so SBOMs already attached are made again once. 2: every list in byte order of UTF-8
- * (1 sorted by the host's locale).
+ * (1 sorted by the host's locale). 3: a chunked tree lists the files its recipes stand for, not its chunks and recipes.
  */
-export const SBOM_FORMAT = 'gamelayer-sbom/2';
+export const SBOM_FORMAT = 'gamelayer-sbom/3';
 const P = 'dev.gamelayer';
 
 export interface BaseImageInfo {
@@ -153,9 +153,13 @@ const PIECE = 1 << 15;
 const mark = (i: number) => `\u0000gamelayer-sbom-files:${i}\u0000`;
 const MARK_LIST = /\["\\u0000gamelayer-sbom-files:(\d+)\\u0000"\]/g;
 
-/** A file's component as the library normalises it: type, name, bom-ref, hashes, properties. */
+/**
+ * A file's component as the library normalises it: type, name, bom-ref, hashes, properties (in byte order of name:
+ * a chunked file's `recipe.sha256`, the sha256 of the recipe the image holds for it, before `size`).
+ */
 function fileComponent(id: string, f: TreeFile): string {
-  return `{"type":"file","name":${JSON.stringify(f.path)},"bom-ref":${JSON.stringify(`file:${id}:${f.path}`)},"hashes":[{"alg":"SHA-256","content":"${f.sha256}"}],"properties":[{"name":"${P}:size","value":"${f.size}"}]}`;
+  const recipe = f.recipeSha256 ? `{"name":"${P}:recipe.sha256","value":"${f.recipeSha256}"},` : '';
+  return `{"type":"file","name":${JSON.stringify(f.path)},"bom-ref":${JSON.stringify(`file:${id}:${f.path}`)},"hashes":[{"alg":"SHA-256","content":"${f.sha256}"}],"properties":[${recipe}{"name":"${P}:size","value":"${f.size}"}]}`;
 }
 
 /**

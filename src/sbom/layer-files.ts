@@ -18,16 +18,18 @@ import { compareBytewise } from '../scan/manifest.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { diskFullError } from '../util/disk-full.js';
 import { writeAll } from '../util/write-all.js';
-import { tarHasher } from './tar-hash.js';
+import { tarHasher, type MemberRecipe } from './tar-hash.js';
 
 /**
  * The cache file, one line per member so it is written and read a piece at a time (a 1M-file layer's list is 130 MB:
  * format 1 was one JSON document, read whole): a header of fixed length `{"format":…,"sha256":<hex of the rest>}`,
  * then `{"digest":…}`, one `[name,size,"sha256"]` per file and one `w"name"` per whiteout in the tar's order, and a
  * last line `{"files":N,"sorted":bool}` (sorted: the names came in byte order, as gamelayer's layers hold them).
- * A file of format 1 (or damaged) is not read: the layer is hashed again and the file replaced.
+ * A member named like a chunked tree's recipe has a fourth field: the assembled file's `{"size":N,"sha256":…}` read
+ * from its bytes, or `{"invalid":"<why>"}` (format 3; format 2 had none).
+ * A file of an older format (or damaged) is not read: the layer is hashed again and the file replaced.
  */
-const CACHE_FORMAT = 'gamelayer-layer-files/2';
+const CACHE_FORMAT = 'gamelayer-layer-files/3';
 const HEADER_LENGTH = header('0'.repeat(64)).length;
 /** Bytes read from the cache file at a time. */
 const READ = 1 << 16;
@@ -38,6 +40,8 @@ export interface LayerFile {
   size: number;
   /** Lower-case hex. */
   sha256: string;
+  /** A member named like a recipe: the file it stands for, or why its bytes are not a recipe (tar-hash.ts). */
+  recipe?: MemberRecipe;
 }
 
 export interface LayerFiles {
@@ -168,8 +172,8 @@ async function openList(file: string, digest: string): Promise<LayerFileList | u
         const files: LayerFile[] = [];
         for (const line of batch) {
           if (!line.startsWith('[')) continue;
-          const [name, size, sha256] = JSON.parse(line) as [string, number, string];
-          files.push({ name, size, sha256 });
+          const [name, size, sha256, recipe] = JSON.parse(line) as [string, number, string, MemberRecipe?];
+          files.push(recipe ? { name, size, sha256, recipe } : { name, size, sha256 });
         }
         if (files.length) yield files;
       }
@@ -233,11 +237,11 @@ async function hashLayer(store: OciStore, layer: LayerRef, file: string): Promis
         let sorted = true;
         let previous: string | undefined;
         const to = {
-          file(f: { name: string; size: number; sha256: string }) {
+          file(f: LayerFile) {
             if (sorted && previous !== undefined && compareBytewise(previous, f.name) >= 0) sorted = false;
             previous = f.name;
             files++;
-            pending += `${JSON.stringify([f.name, f.size, f.sha256])}\n`;
+            pending += `${JSON.stringify(f.recipe ? [f.name, f.size, f.sha256, f.recipe] : [f.name, f.size, f.sha256])}\n`;
           },
           whiteout(name: string) {
             pending += `w${JSON.stringify(name)}\n`;

@@ -5,6 +5,7 @@
 // type-0 member meaning a folder), and a header whose checksum is wrong stops the read, as it did.
 import { createHash, hash as hashOnce, type Hash } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { RECIPE_PREFIX, RecipeReader } from '../chunk/recipe.js';
 
 export interface TarFile {
   /** Member name as in the tar: no leading `/` or `./`, no trailing `/`. */
@@ -12,6 +13,16 @@ export interface TarFile {
   size: number;
   /** Lower-case hex. */
   sha256: string;
+  /** Set for a member named like a chunked tree's recipe (`…/.gamelayer-chunks/r/…`): what it says, or why it is not one. */
+  recipe?: MemberRecipe;
+}
+
+/** A recipe member's file (size and sha256 of the assembled file), or why its bytes are not a recipe. */
+export type MemberRecipe = { size: number; sha256: string } | { invalid: string };
+
+/** A member named like a recipe of a tree under any mount: its bytes are read as one while they are hashed. */
+export function recipeNamed(name: string): boolean {
+  return name.startsWith(RECIPE_PREFIX) || name.includes(`/${RECIPE_PREFIX}`);
 }
 
 export interface TarMembers {
@@ -20,12 +31,37 @@ export interface TarMembers {
   whiteouts: string[];
 }
 
+/** A recipe member being read: its reader until the bytes are refused, then the reason. */
+type RecipeRead = { reader: RecipeReader | undefined; invalid?: string };
+
+function readRecipe(r: RecipeRead, part: Buffer): void {
+  try {
+    r.reader?.update(part);
+  } catch (e) {
+    r.reader = undefined;
+    r.invalid = (e as Error).message;
+  }
+}
+
+function endRecipe(r: RecipeRead | undefined): MemberRecipe | undefined {
+  if (!r) return undefined;
+  if (r.reader) {
+    try {
+      const head = r.reader.end();
+      return { size: head.size, sha256: head.sha256 };
+    } catch (e) {
+      r.invalid = (e as Error).message;
+    }
+  }
+  return { invalid: r.invalid! };
+}
+
 const BLOCK = 512;
 /** Long-name and PAX records are held whole: more than this is not a layer gamelayer reads. */
 const MAX_META = 1 << 20;
 
 type Body =
-  | { kind: 'file'; name: string; hash: Hash | undefined; size: number; sha256?: string }
+  | { kind: 'file'; name: string; hash: Hash | undefined; size: number; sha256?: string; recipe?: RecipeRead }
   | { kind: 'meta'; type: 'pax' | 'gnu-name' | 'skip'; chunks: Buffer[]; length: number }
   | { kind: 'skip' };
 
@@ -56,7 +92,11 @@ export function tarHasher(to?: TarMemberSink): { sink: Writable; members: TarMem
   const endBody = () => {
     const b = body!;
     body = undefined;
-    if (b.kind === 'file') onFile({ name: b.name, size: b.size, sha256: b.sha256 ?? (b.hash ?? createHash('sha256')).digest('hex') });
+    if (b.kind === 'file') {
+      const f: TarFile = { name: b.name, size: b.size, sha256: b.sha256 ?? (b.hash ?? createHash('sha256')).digest('hex') };
+      if (b.recipe) f.recipe = endRecipe(b.recipe);
+      onFile(f);
+    }
     else if (b.kind === 'meta' && b.type !== 'skip') {
       const bytes = Buffer.concat(b.chunks, b.length);
       if (b.type === 'pax') pax = decodePax(bytes);
@@ -97,6 +137,8 @@ export function tarHasher(to?: TarMemberSink): { sink: Writable; members: TarMem
         body = { kind: 'skip' };
       } else if (isFile || flag === 0x37 /* contiguous file */) {
         body = { kind: 'file', name, hash: undefined, size: 0 };
+        // Read as a recipe while hashed (the SBOM lists the file it stands for), one line held at a time.
+        if (recipeNamed(name)) body.recipe = { reader: new RecipeReader(name) };
       } else {
         body = { kind: 'skip' };
       }
@@ -117,6 +159,7 @@ export function tarHasher(to?: TarMemberSink): { sink: Writable; members: TarMem
           // native memory until the GC finalises it, tens of MiB on a layer of 62k files.
           if (!b.hash && n === remaining) b.sha256 = hashOnce('sha256', part, 'hex');
           else (b.hash ??= createHash('sha256')).update(part);
+          if (b.recipe) readRecipe(b.recipe, part);
           b.size += n;
         } else if (b.kind === 'meta') {
           b.chunks.push(Buffer.from(part)); // a copy: the chunk's memory is reused by the stream

@@ -1,6 +1,10 @@
 // The files of one tree image with their sha256, as the SBOM lists them: the record's manifest says which files the
 // tree holds (path, size), the image's layers (hashed once per layer, cached: layer-files.ts) say their sha256.
 // One tree at a time, so an SBOM holds one tree's files, never the whole game's, while it is written.
+// A chunked tree's images hold chunks and recipes, not its big files: each recipe stands for the file it assembles,
+// listed at its own path with the size and sha256 the recipe names (read from the layer blob while it was hashed);
+// its chunks are not listed (docs/supply-chain.md, "Chunked trees").
+import { CHUNKS_DIR, inChunkStore, isChunkPath, recipeFileOf, recipePath } from '../chunk/recipe.js';
 import { entrySourceOf } from '../entries/packed-list.js';
 import { GamelayerError } from '../errors.js';
 import { mountPrefix } from '../oci/tar.js';
@@ -13,6 +17,8 @@ export interface TreeFile {
   path: string;
   size: number;
   sha256: string;
+  /** A chunked tree's file assembled from chunks: the sha256 of its recipe as the image holds it. */
+  recipeSha256?: string;
 }
 
 export interface TreeFilesInput {
@@ -28,10 +34,15 @@ export async function manifestFiles(input: TreeFilesInput, m: TreeManifest): Pro
   const { store, stateDir, mounts } = input;
   // The tree image is base + the tree's layers + its sentinel: apply the tree's layers in order, whiteouts included.
   const visible = new Map<string, LayerFile>();
+  // The layer of each recipe member (named in a recipe's error); only those, not one per file.
+  const recipeLayer = new Map<LayerFile, string>();
   for (const built of treeLayersOf(input, m)) {
     const lf = await layerFiles(store, stateDir, built);
     if (lf.whiteouts.length) removeWhitedOut(visible, lf.whiteouts);
-    for (const f of lf.files) visible.set(f.name, f);
+    for (const f of lf.files) {
+      visible.set(f.name, f);
+      if (f.recipe) recipeLayer.set(f, built.digest);
+    }
   }
   const prefix = mountPrefix(mounts[m.tree]);
   const files: TreeFile[] = [];
@@ -42,11 +53,41 @@ export async function manifestFiles(input: TreeFilesInput, m: TreeManifest): Pro
     if (entries.type(i) !== 'file') continue;
     const path = entries.path(i);
     const size = entries.size(i);
+    const role = roleOf(m, path);
+    if (role === 'recipe') assembledPath(m, path);
     const f = visible.get(prefix ? `${prefix}/${path}` : path);
     if (!f || f.size !== size) throw fileMissing(m, path, size, f);
-    files.push({ path, size, sha256: f.sha256 });
+    if (role === 'chunk') continue;
+    files.push(role === 'recipe' ? assembled(m, path, f, recipeLayer.get(f) ?? 'unknown') : { path, size, sha256: f.sha256 });
   }
   return files;
+}
+
+/** What a manifest's file is in the SBOM: a file listed as it is, a chunk (not listed) or a recipe (its file listed). */
+function roleOf(m: TreeManifest, path: string): 'file' | 'chunk' | 'recipe' {
+  if (!m.chunks) return 'file';
+  if (isChunkPath(path)) return 'chunk';
+  return recipeFileOf(path) === undefined ? 'file' : 'recipe';
+}
+
+const treeLabel = (m: TreeManifest) => `${m.tree}${m.platform ? ` (${m.platform})` : ''}`;
+const RECIPE_HINT = 'the image holds a recipe gamelayer did not write (a layer or record from elsewhere): build and push the tree again from its sources';
+
+/** The tree path of the file the recipe entry `entry` stands for: a plain relative path outside the chunk store. */
+function assembledPath(m: TreeManifest, entry: string): string {
+  const p = recipeFileOf(entry)!;
+  if (p === '' || p.split('/').some((s) => s === '' || s === '.' || s === '..') || inChunkStore(p)) {
+    throw new GamelayerError('chunks.recipe-invalid', `${treeLabel(m)}: recipe ${JSON.stringify(entry)} names no file of the tree: ${JSON.stringify(p)} is not a relative path of plain names outside ${CHUNKS_DIR}`, RECIPE_HINT);
+  }
+  return p;
+}
+
+/** The file the recipe entry `entry` (the layer member `f` of layer `layer`) stands for, as its recipe says. */
+function assembled(m: TreeManifest, entry: string, f: LayerFile, layer: string): TreeFile {
+  const path = assembledPath(m, entry);
+  const r = f.recipe;
+  if (!r || 'invalid' in r) throw new GamelayerError('chunks.recipe-invalid', `${treeLabel(m)}: layer ${layer}: ${r ? r.invalid : `${f.name}: not read as a recipe`}`, RECIPE_HINT);
+  return { path, size: r.size, sha256: r.sha256, recipeSha256: f.sha256 };
 }
 
 /**
@@ -82,16 +123,25 @@ function fileMissing(m: TreeManifest, path: string, size: number, f: { size: num
  */
 export async function manifestFileStream(input: TreeFilesInput, m: TreeManifest): Promise<AsyncIterable<TreeFile[]> | undefined> {
   const { store, stateDir, mounts } = input;
+  const layers = treeLayersOf(input, m);
   const lists: LayerFileList[] = [];
-  for (const built of treeLayersOf(input, m)) lists.push(await layerFileList(store, stateDir, built));
+  for (const built of layers) lists.push(await layerFileList(store, stateDir, built));
   if (lists.some((l) => !l.sorted)) return undefined;
   const entries = entrySourceOf(m.entries);
   let previous: string | undefined;
+  // Where a chunked tree's recipe entries lie among the entries (together: they share their first bytes).
+  let recipesFrom = 0;
+  let recipesTo = 0;
   for (let i = 0; i < entries.length; i++) {
     if (entries.type(i) !== 'file') continue;
     const path = entries.path(i);
     if (previous !== undefined && compareBytewise(previous, path) >= 0) return undefined;
     previous = path;
+    if (roleOf(m, path) === 'recipe') {
+      assembledPath(m, path);
+      if (recipesFrom === recipesTo) recipesFrom = i;
+      recipesTo = i + 1;
+    }
   }
   // What each layer's whiteouts remove (from the layers below it): a name and everything under it.
   const removed = lists.map((l) => new Set(l.whiteouts.map((w) => {
@@ -107,7 +157,11 @@ export async function manifestFileStream(input: TreeFilesInput, m: TreeManifest)
     return false;
   };
   const prefix = mountPrefix(mounts[m.tree]);
-  return {
+  /**
+   * The entries `from` to `to` that `pick` gives a file for (undefined: checked against the layers, not listed), the
+   * manifest's files and each layer's list walked together.
+   */
+  const walk = (from: number, to: number, pick: (path: string, size: number, f: LayerFile, layer: number) => TreeFile | undefined): AsyncIterable<TreeFile[]> => ({
     async *[Symbol.asyncIterator]() {
       // Each cursor: the batch of files read last and the place in it (undefined once the list has ended).
       const cursors = lists.map((l) => ({ it: l.each(), batch: [] as LayerFile[] | undefined, at: 0 }));
@@ -121,13 +175,13 @@ export async function manifestFileStream(input: TreeFilesInput, m: TreeManifest)
       let out: TreeFile[] = [];
       try {
         for (const c of cursors) await refill(c);
-        for (let i = 0; i < entries.length; i++) {
+        for (let i = from; i < to; i++) {
           if (entries.type(i) !== 'file') continue;
           const path = entries.path(i);
           const size = entries.size(i);
           const name = prefix ? `${prefix}/${path}` : path;
           let f: LayerFile | undefined;
-          let from = -1;
+          let at = -1;
           for (let j = 0; j < cursors.length; j++) {
             const c = cursors[j]!;
             while (c.batch) {
@@ -136,15 +190,17 @@ export async function manifestFileStream(input: TreeFilesInput, m: TreeManifest)
               if (order > 0) break;
               if (order === 0) {
                 f = cur;
-                from = j;
+                at = j;
                 break;
               }
               if (++c.at >= c.batch.length) await refill(c);
             }
           }
-          if (f && removedAbove(name, from)) f = undefined;
+          if (f && removedAbove(name, at)) f = undefined;
           if (!f || f.size !== size) throw fileMissing(m, path, size, f);
-          out.push({ path, size, sha256: f.sha256 });
+          const file = pick(path, size, f, at);
+          if (!file) continue;
+          out.push(file);
           if (out.length >= BATCH) {
             yield out;
             out = [];
@@ -153,6 +209,59 @@ export async function manifestFileStream(input: TreeFilesInput, m: TreeManifest)
         if (out.length) yield out;
       } finally {
         for (const c of cursors) await c.it.return(undefined);
+      }
+    },
+  });
+  if (!m.chunks) return walk(0, entries.length, (path, size, f) => ({ path, size, sha256: f.sha256 }));
+  // A chunked tree: its other files (chunks checked, not listed) and the files its recipes stand for, each walk in byte
+  // order of its paths (a recipe's path is its file's behind one prefix), merged.
+  const files = walk(0, entries.length, (path, size, f) => {
+    const role = roleOf(m, path);
+    return role === 'file' ? { path, size, sha256: f.sha256 } : undefined;
+  });
+  const recipes = walk(recipesFrom, recipesTo, (path, _size, f, layer) => (roleOf(m, path) === 'recipe' ? assembled(m, path, f, layers[layer]!.digest) : undefined));
+  return merged(m, files, recipes);
+}
+
+/** Two walks in byte order of their paths as one; a path in both (a whole file and a recipe's) is refused. */
+function merged(m: TreeManifest, a: AsyncIterable<TreeFile[]>, b: AsyncIterable<TreeFile[]>): AsyncIterable<TreeFile[]> {
+  return {
+    async *[Symbol.asyncIterator]() {
+      const ia = a[Symbol.asyncIterator]();
+      const ib = b[Symbol.asyncIterator]();
+      const next = async (it: AsyncIterator<TreeFile[]>) => {
+        const r = await it.next();
+        return r.done ? undefined : r.value;
+      };
+      try {
+        let ba = await next(ia);
+        let bb = await next(ib);
+        let ja = 0;
+        let jb = 0;
+        let out: TreeFile[] = [];
+        while (ba || bb) {
+          let f: TreeFile;
+          const order = !ba ? 1 : !bb ? -1 : compareBytewise(ba[ja]!.path, bb[jb]!.path);
+          if (order === 0) {
+            throw new GamelayerError('chunks.recipe-invalid', `${treeLabel(m)}: ${bb![jb]!.path} is both a file of the tree and a chunked file (its recipe ${JSON.stringify(recipePath(bb![jb]!.path))})`, RECIPE_HINT);
+          }
+          if (order < 0) {
+            f = ba![ja++]!;
+            if (ja >= ba!.length) [ba, ja] = [await next(ia), 0];
+          } else {
+            f = bb![jb++]!;
+            if (jb >= bb!.length) [bb, jb] = [await next(ib), 0];
+          }
+          out.push(f);
+          if (out.length >= BATCH) {
+            yield out;
+            out = [];
+          }
+        }
+        if (out.length) yield out;
+      } finally {
+        await ia.return?.();
+        await ib.return?.();
       }
     },
   };

@@ -1,0 +1,255 @@
+// A chunked tree's SBOM lists the files its recipes stand for (`paks/a.pak`, with the size and sha256 of the source
+// file) where a scanner looks for them, not only the chunks and recipes its images hold: through the CLI, pushed to a
+// real registry (distribution), read back by `gamelayer sbom`; after a change whose patch layer replaces one recipe and
+// whites out another; on a fresh host whose kept layers are downloaded for the SBOM; and a recipe in a layer that is
+// not what gamelayer writes (the registry's record naming a layer holding it) refused, naming the layer and entry.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { formatRecipe, parseRecipe, RecipeReader } from '../src/chunk/recipe.js';
+import { loadConfig } from '../src/config/load.js';
+import { OciStore } from '../src/oci/store.js';
+import { build } from '../src/pipeline/build.js';
+import { fetchBuildRecordFor, pushBuildRecord } from '../src/registry/artifact.js';
+import { serverImage } from '../src/sbom/attach.js';
+import { writeSbom, type SbomInput } from '../src/sbom/cyclonedx.js';
+import { TREE_NAMES, type TreeName } from '../src/types.js';
+import { runCli } from './support/cli-process.js';
+import { prng } from './support/prng.js';
+import { useRegistry } from './support/suite-registry.js';
+import { tempDir } from './support/tmp.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const registry = useRegistry();
+
+const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+const sha256File = (f: string) => sha256(readFileSync(f));
+
+async function makeSources(dir: string): Promise<void> {
+  for (const t of ['engine', 'engine-media', 'app', 'app-media/paks']) await mkdir(path.join(dir, t), { recursive: true });
+  await writeFile(path.join(dir, 'engine/start.sh'), '#!/bin/sh\necho start\n', { mode: 0o755 });
+  await writeFile(path.join(dir, 'engine-media/e.dat'), 'engine media');
+  await writeFile(path.join(dir, 'app/app.cfg'), 'port=1\n');
+  await writeFile(path.join(dir, 'app-media/paks/a.pak'), prng('a', 3 * MiB + 100));
+  await writeFile(path.join(dir, 'app-media/paks/b.pak'), prng('b', 2 * MiB));
+  await writeFile(path.join(dir, 'app-media/paks/d.pak'), prng('d', MiB + 5));
+  await writeFile(path.join(dir, 'app-media/readme.txt'), 'small files stay whole');
+}
+
+/** A host: a folder with its own gamelayer.yaml and state, building the shared sources. */
+async function host(root: string, name: string, sources: string): Promise<string> {
+  const dir = path.join(root, name);
+  await mkdir(dir, { recursive: true });
+  const t = (tree: string) => path.join(sources, tree);
+  await writeFile(
+    path.join(dir, 'gamelayer.yaml'),
+    [
+      'game: sbom-chunks',
+      'version: 1.0.0',
+      'start: /opt/local/engine/start.sh',
+      'trees:',
+      `  engine: {source: ${t('engine')}}`,
+      `  engine-media: {source: ${t('engine-media')}}`,
+      `  app: {source: ${t('app')}}`,
+      `  app-media: {source: ${t('app-media')}, chunks: {minFileSize: 1MiB, avgChunkSize: 64KiB}}`,
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
+interface FileComponent {
+  name: string;
+  hashes: { alg: string; content: string }[];
+  properties: { name: string; value: string }[];
+}
+const prop = (c: FileComponent, name: string) => c.properties.find((p) => p.name === name)?.value;
+
+async function cli(args: string[], cwd: string): Promise<string> {
+  const r = await runCli(args, { cwd });
+  if (r.code !== 0) throw new Error(`gamelayer ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The app-media tree's files as `gamelayer sbom REF` prints them. */
+async function mediaFiles(ref: string, cwd: string): Promise<Map<string, FileComponent>> {
+  const doc = JSON.parse(await cli(['sbom', ref], cwd)) as { components: { name: string; components?: FileComponent[] }[] };
+  return new Map((doc.components.find((c) => c.name === 'app-media')?.components ?? []).map((c) => [c.name, c]));
+}
+
+/** The file at `rel` of the sources as the SBOM must list it: its path, size and sha256. */
+function expectFile(files: Map<string, FileComponent>, sources: string, rel: string, chunked: boolean): void {
+  const c = files.get(rel);
+  const source = path.join(sources, 'app-media', rel);
+  expect(c, rel).toBeDefined();
+  expect(c!.hashes).toEqual([{ alg: 'SHA-256', content: sha256File(source) }]);
+  expect(prop(c!, 'dev.gamelayer:size')).toBe(String(readFileSync(source).length));
+  if (chunked) expect(prop(c!, 'dev.gamelayer:recipe.sha256')).toMatch(/^[0-9a-f]{64}$/);
+  else expect(prop(c!, 'dev.gamelayer:recipe.sha256')).toBeUndefined();
+}
+
+/** The members of an uncompressed tar (ustar names), each with the offset and length of its body. */
+function tarMembers(tar: Buffer): { name: string; at: number; size: number }[] {
+  const out = [];
+  for (let at = 0; at + 512 <= tar.length; ) {
+    const h = tar.subarray(at, at + 512);
+    if (h.every((b) => b === 0)) break;
+    const cstr = (o: number, n: number) => h.toString('utf8', o, o + n).replace(/\0.*$/s, '');
+    const prefix = cstr(345, 155);
+    const name = prefix ? `${prefix}/${cstr(0, 100)}` : cstr(0, 100);
+    const size = parseInt(cstr(124, 12).trim() || '0', 8);
+    out.push({ name, at: at + 512, size });
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return out;
+}
+
+describe('a chunked tree\'s SBOM', () => {
+  it('lists the assembled files at their paths with the size and sha256 of the source, after a change and on a fresh host', async () => {
+    const root = await tempDir('gl-sbom-chunks-');
+    const sources = path.join(root, 'sources');
+    await makeSources(sources);
+    const warm = await host(root, 'warm', sources);
+    const name = `studio/sbom-chunks-${process.pid}`;
+    const repo = `${registry.host}/${name}`;
+
+    const first = JSON.parse(await cli(['build', '--push', repo, '--tag', 'v1', '--line', 'main', '--sbom', '--json'], warm));
+    let files = await mediaFiles(`${repo}:v1`, warm);
+    expect([...files.keys()]).toEqual(['paks/a.pak', 'paks/b.pak', 'paks/d.pak', 'readme.txt']);
+    for (const p of ['paks/a.pak', 'paks/b.pak', 'paks/d.pak']) expectFile(files, sources, p, true);
+    expectFile(files, sources, 'readme.txt', false);
+    expect(first.supplyChain.sbom.files).toBe(1 + 1 + 1 + 4); // engine, engine-media, app, app-media (none of its chunks)
+
+    // The recipe's sha256 is that of the recipe the pushed image holds (skopeo copies it, umoci unpacks it).
+    const work = await tempDir();
+    execFileSync('skopeo', ['copy', '--src-tls-verify=false', `docker://${repo}:v1-app-media`, `oci:${work}/layout:v1`], { stdio: 'ignore' });
+    execFileSync('umoci', ['unpack', '--rootless', '--image', `${work}/layout:v1`, `${work}/bundle`], { stdio: 'ignore' });
+    const recipe = readFileSync(`${work}/bundle/rootfs/opt/local/app-media/.gamelayer-chunks/r/paks/a.pak`);
+    expect(prop(files.get('paks/a.pak')!, 'dev.gamelayer:recipe.sha256')).toBe(sha256(recipe));
+
+    // The next day: b.pak rewritten in part (its recipe replaced in the patch layer), a.pak removed (its recipe
+    // whited out), d.pak now small (a whole file where its recipe was), c.pak new and big.
+    const fh = await open(path.join(sources, 'app-media/paks/b.pak'), 'r+');
+    await fh.write(prng('patch', 100 * KiB), 0, 100 * KiB, MiB);
+    await fh.close();
+    await rm(path.join(sources, 'app-media/paks/a.pak'));
+    await truncate(path.join(sources, 'app-media/paks/d.pak'), 100);
+    await writeFile(path.join(sources, 'app-media/paks/c.pak'), prng('c', MiB + 1000));
+    await cli(['build', '--push', repo, '--tag', 'v2', '--line', 'main', '--sbom'], warm);
+    files = await mediaFiles(`${repo}:v2`, warm);
+    expect([...files.keys()]).toEqual(['paks/b.pak', 'paks/c.pak', 'paks/d.pak', 'readme.txt']);
+    for (const p of ['paks/b.pak', 'paks/c.pak']) expectFile(files, sources, p, true);
+    expectFile(files, sources, 'paks/d.pak', false);
+    // The change was a patch layer over v1's: the old recipes are below it, whited out or replaced.
+    const lists = path.join(warm, '.gamelayer/cache/layer-files');
+    const cached = (await Promise.all((await readdir(lists)).map((f) => readFile(path.join(lists, f), 'utf8')))).join('');
+    expect(cached).toContain('w"opt/local/app-media/.gamelayer-chunks/r/paks/.wh.a.pak"');
+    expect(cached.match(/"opt\/local\/app-media\/\.gamelayer-chunks\/r\/paks\/b\.pak"/g)?.length).toBe(2);
+
+    // A fresh host (no .gamelayer/): the kept layers are downloaded for the SBOM, the recipes read from them.
+    await writeFile(path.join(sources, 'app/app.cfg'), 'port=3\n');
+    const fresh = await host(root, 'fresh', sources);
+    const third = JSON.parse(await cli(['build', '--push', repo, '--tag', 'v3', '--line', 'main', '--sbom', '--json'], fresh));
+    expect(third.supplyChain.sbom.upToDate).toBe(false);
+    files = await mediaFiles(`${repo}:v3`, fresh);
+    expect([...files.keys()]).toEqual(['paks/b.pak', 'paks/c.pak', 'paks/d.pak', 'readme.txt']);
+    for (const p of ['paks/b.pak', 'paks/c.pak']) expectFile(files, sources, p, true);
+    expectFile(files, sources, 'paks/d.pak', false);
+
+    // A registry record whose kept layer holds a recipe that is not one (same length, so the layer's member matches
+    // the manifest's size): a fresh host's `build --push --sbom` downloads that layer and refuses it, naming it.
+    const found = await fetchBuildRecordFor(`${repo}:v3`);
+    const record = structuredClone(found.record);
+    const server = record.images.find((i) => i.name === 'server' && !i.platform) ?? record.images.find((i) => i.name === 'server')!;
+    const member = 'opt/local/app-media/.gamelayer-chunks/r/paks/b.pak';
+    for (const [what, edit, why] of [
+      ['not a recipe (JSON)', (t: string) => `${'{"recipe":"paks/b.pak","size":1}'.padEnd(t.length - 1, ' ')}\n`, /first line/],
+      ['a size its chunks do not add up to', (t: string) => t.replace(/^size (\d+)$/m, (_, n: string) => `size ${String(Number(n) + 1).padStart(n.length, '0')}`), /its chunks add up to \d+ bytes, the header says \d+/],
+    ] as const) {
+      const layer = await (async () => {
+        // The topmost layer holding it (the one below, v1's recipe, is replaced by it in the image).
+        const media = record.layers.filter((x) => x.tree === 'app-media').map((x) => Object.assign(x, found.record.layers.find((y) => y.inputKey === x.inputKey && y.tree === x.tree)));
+        for (const l of media.sort((a, b) => b.index - a.index)) {
+          const res = await fetch(`${registry.url}/v2/${name}/blobs/${l.digest}`);
+          const blob = Buffer.from(await res.arrayBuffer());
+          const tar = l.mediaType.endsWith('gzip') ? gunzipSync(blob) : l.mediaType.endsWith('zstd') ? execFileSync('zstd', ['-d', '-c'], { input: blob }) : blob;
+          const m = tarMembers(tar).find((x) => x.name === member);
+          if (m) return { l, tar, m };
+        }
+        throw new Error(`no app-media layer holds ${member}`);
+      })();
+      const { tar, m } = layer;
+      const text = tar.toString('utf8', m.at, m.at + m.size);
+      const hostile = Buffer.from(edit(text));
+      expect(hostile.length, what).toBe(m.size);
+      expect(hostile.toString()).not.toBe(text);
+      hostile.copy(tar, m.at);
+      const blob = layer.l.mediaType.endsWith('gzip') ? gzipSync(tar) : layer.l.mediaType.endsWith('zstd') ? execFileSync('zstd', ['-c', '-q'], { input: tar }) : tar;
+      const digest = `sha256:${sha256(blob)}`;
+      const start = await fetch(`${registry.url}/v2/${name}/blobs/uploads/`, { method: 'POST' });
+      const location = new URL(start.headers.get('location')!, registry.url);
+      location.searchParams.set('digest', digest);
+      expect((await fetch(location, { method: 'PUT', body: blob, headers: { 'content-type': 'application/octet-stream' } })).status).toBe(201);
+      Object.assign(layer.l, { digest, size: blob.length, diffID: `sha256:${sha256(tar)}` });
+      const head = await fetch(`${registry.url}/v2/${name}/manifests/${server.digest}`, { method: 'HEAD', headers: { accept: server.mediaType } });
+      await pushBuildRecord({ to: repo, record, subject: { mediaType: server.mediaType, digest: server.digest, size: Number(head.headers.get('content-length')) }, tags: [], line: `hostile-${what.length}` });
+
+      await writeFile(path.join(sources, 'app/app.cfg'), `port=${what}\n`);
+      const r = await runCli(['build', '--push', repo, '--tag', `v4-${what.length}`, '--line', `hostile-${what.length}`, '--sbom'], { cwd: await host(root, `hostile-${what.length}`, sources) });
+      expect(r.code, what).not.toBe(0);
+      expect(r.stderr).toContain('chunks.recipe-invalid');
+      expect(r.stderr, `${what}: ${digest}`).toContain(`layer ${digest}`);
+      expect(r.stderr).toContain(member);
+      expect(r.stderr).toMatch(why);
+    }
+  }, 300_000);
+
+  it('refuses a recipe entry whose path leaves the tree; the held and the walked lists agree', async () => {
+    const root = await tempDir('gl-sbom-chunks-lib-');
+    const sources = path.join(root, 'sources');
+    await makeSources(sources);
+    const config = await loadConfig(path.join(await host(root, 'lib', sources), 'gamelayer.yaml'));
+    const built = await build({ config });
+    const store = await OciStore.open(built.store, { create: false });
+    const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
+    const input: SbomInput = { record: built.record, store, stateDir: config.stateDir, mounts, subject: serverImage(built.record), base: [] };
+    const text = async (i: SbomInput) => {
+      const pieces: string[] = [];
+      await writeSbom(i, (t) => void pieces.push(t));
+      return pieces.join('');
+    };
+    const walked = await text(input);
+    expect(walked).toContain(`"file:app-media:paks/a.pak","hashes":[{"alg":"SHA-256","content":"${sha256File(path.join(sources, 'app-media/paks/a.pak'))}"}]`);
+    expect(walked).not.toContain('.gamelayer-chunks');
+    // A manifest out of order (held and sorted instead of walked): the same document.
+    const withEntries = (edit: (e: SbomInput['record']['manifests'][number]['entries']) => typeof e) => ({
+      ...input,
+      record: { ...built.record, manifests: built.record.manifests.map((m) => (m.tree === 'app-media' ? { ...m, entries: edit(m.entries) } : m)) },
+    });
+    expect(await text(withEntries((e) => [...e].reverse()))).toBe(walked);
+
+    // A record whose recipe entry names `..` (a record is anyone's text): refused before any file is listed, walked or held.
+    const evil = withEntries((e) => e.map((x) => (x.path === '.gamelayer-chunks/r/paks/a.pak' ? { ...x, path: '.gamelayer-chunks/r/../a.pak' } : x)));
+    for (const i of [evil, { ...evil, record: { ...evil.record, manifests: evil.record.manifests.map((m) => ({ ...m, entries: [...m.entries].reverse() })) } }]) {
+      await expect(text(i)).rejects.toMatchObject({ code: 'chunks.recipe-invalid', message: expect.stringContaining('app-media: recipe ".gamelayer-chunks/r/../a.pak" names no file of the tree') });
+    }
+
+    // The reader a byte at a time reads what parseRecipe reads; a line longer than any recipe's is refused unheld.
+    const recipe = { size: 30, mode: 0o644, sha256: 'a'.repeat(64), xxh64: '0123456789abcdef', chunks: [{ sha256: 'b'.repeat(64), size: 10 }, { sha256: 'c'.repeat(64), size: 20 }] };
+    const bytes = Buffer.from(formatRecipe(recipe));
+    const reader = new RecipeReader('r');
+    for (let i = 0; i < bytes.length; i++) reader.update(bytes.subarray(i, i + 1));
+    expect(reader.end()).toEqual({ size: 30, mode: 0o644, sha256: 'a'.repeat(64), xxh64: '0123456789abcdef', chunks: 2 });
+    expect(parseRecipe(bytes.toString(), 'r')).toEqual(recipe);
+    const long = new RecipeReader('big');
+    expect(() => {
+      for (let i = 0; i < 1024; i++) long.update(Buffer.alloc(1024, 0x61));
+    }).toThrow(/big: not a gamelayer recipe: first line "a{40}", expected/);
+    expect(() => parseRecipe(`${formatRecipe(recipe).replace('size 30', `size ${'9'.repeat(20)}`)}`, 'r')).toThrow(/size: expected a decimal byte count/);
+  }, 120_000);
+});
