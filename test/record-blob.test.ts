@@ -1,15 +1,16 @@
 // The record blob a push makes: the same bytes as the one-string maker (buildRecordArtifact), reused when a read
 // blob holds the same JSON, and made without the record's JSON ever being one string. Counted, not timed: the
 // longest text JSON.stringify hands back while the artifact is made is a piece, not the record (about 7 MB here).
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { buildRecordArtifact, streamRecordArtifact } from '../src/registry/artifact.js';
+import { buildRecordArtifact, streamRecordArtifact, wholeRecord } from '../src/registry/artifact.js';
 import type { BuildRecord, Descriptor, FileEntry } from '../src/types.js';
 
 const ENTRIES = 60_000;
 const subject: Descriptor = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'e'.repeat(64)}`, size: 500 };
 
-function bigRecord(version: string): BuildRecord {
+function bigRecord(version: string, ENTRIES = 60_000): BuildRecord {
   // Names with multi-byte characters too: pieces are cut in characters, the blob holds UTF-8.
   const entries: FileEntry[] = Array.from({ length: ENTRIES }, (_, i) => ({ path: `assets/dir${i % 97}/fichier-é-${i}.dat`, type: 'file', mode: 0o644, size: i, xxh64: (i * 2654435761).toString(16).padStart(16, '0').slice(-16) }));
   return {
@@ -27,6 +28,8 @@ function bigRecord(version: string): BuildRecord {
 }
 
 afterEach(() => vi.restoreAllMocks());
+
+const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('the record artifact a push makes', () => {
   const record = bigRecord('1.0.0');
@@ -71,6 +74,44 @@ describe('the record artifact a push makes', () => {
     await streamRecordArtifact(record, subject, 0, reused);
     await streamRecordArtifact(record, subject, 3);
     expect(longest).toBeLessThan(256 * 1024);
+  });
+});
+
+describe('a small record\'s artifact (fewer than wholeRecord.maxEntries entries: made as one string)', () => {
+  const record = bigRecord('1.0.0', 300);
+
+  it('has the streamed maker\'s bytes, reuses what it reuses, and is made as one string', async () => {
+    const read = buildRecordArtifact(record, subject).record;
+    const other = gzipSync(JSON.stringify(buildRecordArtifactContent(record)), { level: 1 });
+    const elsewhere = buildRecordArtifact(bigRecord('1.0.1', 300), subject).record;
+    const make = async () => {
+      const out: Buffer[] = [];
+      for (const encoding of [0, 2]) out.push((await streamRecordArtifact(record, subject, encoding)).record);
+      for (const reuse of [read, other, elsewhere, read.subarray(0, read.length >> 1)]) out.push((await streamRecordArtifact(record, subject, 0, reuse)).record);
+      return out;
+    };
+    let longest = 0;
+    const stringify = JSON.stringify;
+    const spy = vi.spyOn(JSON, 'stringify').mockImplementation((...args: Parameters<typeof JSON.stringify>) => {
+      const s = stringify(...args);
+      longest = Math.max(longest, s?.length ?? 0);
+      return s;
+    });
+    const whole = await make();
+    expect(longest).toBe(stringify(buildRecordArtifactContent(record)).length);
+    spy.mockRestore();
+    const saved = wholeRecord.maxEntries;
+    wholeRecord.maxEntries = 0;
+    try {
+      const streamed = await make();
+      expect(whole.map(digest)).toEqual(streamed.map(digest));
+    } finally {
+      wholeRecord.maxEntries = saved;
+    }
+    expect(whole[2]).toBe(read);
+    expect(whole[3]).toBe(other);
+    expect(whole[4]!.equals(read)).toBe(true);
+    expect(whole[5]!.equals(read)).toBe(true);
   });
 });
 

@@ -1,13 +1,15 @@
 // A record's large lists of entries are read into packed stores (src/state/record-parse.ts), not objects: the
 // value is still what JSON.parse gives, a list the store would not give back exactly is read as objects, the
 // schema takes a packed list without copying it, and a build planned on a packed previous record writes the same
-// record as one planned on its objects. `packedRecord.minEntries` is lowered so that small lists are packed.
+// record as one planned on its objects. `packedRecord.minEntries` is lowered so that small lists are packed, and
+// `wholeParse.maxBytes` so that small records are read that way at all.
 import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { build } from '../src/pipeline/build.js';
 import { packedStoreOf } from '../src/entries/packed-list.js';
 import { packedRecord, parseRecordBytes } from '../src/state/record-parse.js';
+import { wholeParse } from '../src/state/record-summary.js';
 import { readBuildRecord } from '../src/state/records.js';
 import type { BuildRecord, FileEntry } from '../src/types.js';
 import { sampleGame } from './support/sample.js';
@@ -40,13 +42,15 @@ function record(entries: object[]) {
 
 type Parsed = { manifests: { entries: FileEntry[] }[]; plan: { layers: { entries: FileEntry[] }[] } };
 
-let saved: number;
+const saved = { entries: 0, whole: 0 };
 beforeEach(() => {
-  saved = packedRecord.minEntries;
+  Object.assign(saved, { entries: packedRecord.minEntries, whole: wholeParse.maxBytes });
   packedRecord.minEntries = 100;
+  wholeParse.maxBytes = 0;
 });
 afterEach(() => {
-  packedRecord.minEntries = saved;
+  packedRecord.minEntries = saved.entries;
+  wholeParse.maxBytes = saved.whole;
 });
 
 describe('a record whose lists of entries are packed', () => {
@@ -95,7 +99,7 @@ describe('a record whose lists of entries are packed', () => {
     entries[123] = { ...(entries[123] as FileEntry), size: 'big' };
     await writeFile(file, JSON.stringify(record(entries)));
     const packedError = await readBuildRecord(file).catch((e: Error) => e.message);
-    packedRecord.minEntries = saved;
+    packedRecord.minEntries = saved.entries;
     const objectsError = await readBuildRecord(file).catch((e: Error) => e.message);
     expect(packedError).toMatch(/manifests\[0\]\.entries\[123\]\.size/);
     expect(packedError).toBe(objectsError);

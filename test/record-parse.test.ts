@@ -1,10 +1,12 @@
 // A record read from its bytes is what JSON.parse gives, but each plan entry is its manifest entry's object: a build
-// holds the previous record's entries once, not twice. Counted, not timed: distinct entry objects held.
+// holds the previous record's entries once, not twice. Counted, not timed: distinct entry objects held. A small
+// record (below wholeParse.maxBytes) is JSON.parse's whole, each entry its own object; the sharing tests lower it.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseRecordBytes } from '../src/state/record-parse.js';
 import { readBuildRecord } from '../src/state/records.js';
+import { wholeParse } from '../src/state/record-summary.js';
 import { tempDir } from './support/tmp.js';
 
 const entry = (i: number, tree = 'app') => ({ path: `${tree}/ä "odd" {n} [${String(i).padStart(6, '0')}] \\ \u2603 😀.dat`, type: 'file', mode: 420, size: i, xxh64: '0123456789abcdef' });
@@ -44,6 +46,15 @@ type Entries = { entries: object[] }[];
 const distinctEntries = (r: { manifests: Entries; plan: { layers: Entries } }) => new Set([...r.manifests, ...r.plan.layers].flatMap((x) => x.entries)).size;
 
 describe('a record parsed from its bytes', () => {
+  let saved: number;
+  beforeEach(() => {
+    saved = wholeParse.maxBytes;
+    wholeParse.maxBytes = 0;
+  });
+  afterEach(() => {
+    wholeParse.maxBytes = saved;
+  });
+
   it('is what JSON.parse gives, key order too, with plan entries shared with the manifests', () => {
     const r = record(2000);
     const text = JSON.stringify(r);
@@ -78,5 +89,23 @@ describe('a record parsed from its bytes', () => {
     expect(distinctEntries(read as unknown as Parameters<typeof distinctEntries>[0])).toBe(5052);
     const { kind: _k, ...rest } = r;
     expect({ ...read }).toEqual({ ...rest, kind: 'build' });
+  });
+});
+
+describe('a small record parsed from its bytes', () => {
+  it('is JSON.parse of it whole below wholeParse.maxBytes (no entry shared), the walk above', async () => {
+    const text = JSON.stringify(record(2000));
+    expect(text.length).toBeLessThan(wholeParse.maxBytes);
+    const whole = parseRecordBytes(Buffer.from(text)) as ReturnType<typeof record>;
+    expect(JSON.stringify(whole)).toBe(text);
+    // Manifests 2000 + 50, plan layers 1000 + 1000 + 4 + 50: each an object of its own.
+    expect(distinctEntries(whole)).toBe(4104);
+    const saved = wholeParse.maxBytes;
+    wholeParse.maxBytes = text.length;
+    try {
+      expect(distinctEntries(parseRecordBytes(Buffer.from(text)) as ReturnType<typeof record>)).toBe(2052);
+    } finally {
+      wholeParse.maxBytes = saved;
+    }
   });
 });

@@ -10,7 +10,7 @@ import { keptState, readKeptState } from '../src/inventory/gc-state.js';
 import type { GameConfig } from '../src/config/load.js';
 import { pullCost } from '../src/diff/pull-cost.js';
 import { lastBuildForPullCost } from '../src/diff/states.js';
-import { manifestHeads, readBuildSummary, readRecordTotals, totalsOf, withoutKeys } from '../src/state/record-summary.js';
+import { manifestHeads, readBuildSummary, readRecordTotals, totalsOf, wholeParse, withoutKeys } from '../src/state/record-summary.js';
 import { tempDir } from './support/tmp.js';
 
 const entry = (i: number) => ({ path: `levels/ä "odd" {name} [${i}] \\ \u2603.dat`, type: 'file', mode: 420, size: i, xxh64: '0123456789abcdef' });
@@ -58,6 +58,41 @@ describe('build record summary', () => {
     await writeFile(scan, JSON.stringify({ kind: 'scan', schemaVersion: 1, game: 'g', createdAt: 'x', manifests: [], plan: {} }));
     await expect(readBuildSummary(scan)).rejects.toMatchObject({ code: 'record.no-build' });
     await expect(readBuildSummary(path.join(dir, 'none.json'))).rejects.toMatchObject({ code: 'record.no-build' });
+  });
+});
+
+describe('a small record\'s summary (parsed whole, below wholeParse.maxBytes)', () => {
+  it('is the walked summary, and refuses what it refuses with the same message', async () => {
+    const dir = await tempDir();
+    const good = record(100);
+    const { plan: _p, ...noPlan } = good;
+    const texts = [
+      JSON.stringify(good),
+      JSON.stringify({ ...good, pushed: [{ repository: 'r/g', images: [{ name: 'server', digest: 'sha256:bb' }], at: 'x' }] }),
+      JSON.stringify(good).slice(0, -300),
+      JSON.stringify(noPlan),
+      JSON.stringify({ ...good, manifests: {} }),
+      JSON.stringify({ ...good, plan: [] }),
+      JSON.stringify({ ...good, plan: null }),
+      JSON.stringify({ ...good, schemaVersion: 2 }),
+      JSON.stringify({ kind: 'scan', schemaVersion: 1, game: 'g', createdAt: 'x', manifests: [], plan: {} }),
+      '[1,2]',
+      '"record"',
+      '{"manifests":[],"plan":{}} x',
+    ];
+    const saved = wholeParse.maxBytes;
+    for (const [i, text] of texts.entries()) {
+      const file = path.join(dir, `r${i}.json`);
+      await writeFile(file, text);
+      expect(text.length).toBeLessThan(saved);
+      const whole = await readBuildSummary(file).catch((e: Error) => e.message);
+      wholeParse.maxBytes = 0;
+      try {
+        expect(whole).toEqual(await readBuildSummary(file).catch((e: Error) => e.message));
+      } finally {
+        wholeParse.maxBytes = saved;
+      }
+    }
   });
 });
 
