@@ -284,13 +284,16 @@ export async function ecrTarget(opts: EcrTargetOptions): Promise<EcrTarget> {
   const auth = new EcrTokenAuth(() => api.authorizationToken(), opts.clock);
   const client = new RegistryClient({ host: opts.host, insecure: opts.insecure, auth, retry: opts.retry, idleTimeoutMs: opts.idleTimeoutMs });
   const info = repository;
+  // The region the API calls went to: --region or the host's, else the SDK's own (AWS_REGION, the profile). The
+  // local record notes it, so k8s/ecs --region find this push whichever way the region was given.
+  const region = api.region ?? (await api.sdk.config.region().catch(() => undefined));
   return {
     api,
     auth,
     repository,
     client,
     ecr: true,
-    ...(api.region ? { region: api.region } : {}),
+    ...(region ? { region } : {}),
     concurrency: ECR_DEFAULT_CONCURRENCY,
     availability: { missing: (repo, digests) => api.missing(repo, digests), sizes: (repo, digests) => api.sizes(repo, digests) },
     immutableTag: (tag) => isTagImmutable(info, tag),
