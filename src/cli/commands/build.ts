@@ -273,7 +273,7 @@ function previousText(s: BuildResult['summary']): string {
   const p = printable(s.previous);
   if (p.source === 'none') return `previous build: none (${p.reason}); every tree planned afresh`;
   const kept = s.remoteLayers ? `; ${count(s.remoteLayers.kept, 'layer')} kept in the registry (not downloaded)${s.remoteLayers.gone ? `, ${s.remoteLayers.gone} gone from it (rebuilt)` : ''}` : '';
-  return `previous build: ${p.ref}${p.plannedOn ? ` (line ${p.plannedOn}'s newest: line ${p.line} has none yet)` : p.line ? ` (line ${p.line})` : ''}, built ${p.createdAt}${kept}`;
+  return `previous build: ${p.ref}${p.plannedOn ? ` (line ${p.plannedOn}'s newest: line ${p.line} has none yet)` : p.plannedOnRecord ? ` (the repository's newest build record: it has no line tag)` : p.line ? ` (line ${p.line})` : ''}, built ${p.createdAt}${kept}`;
 }
 
 /** Several targets: one line per target, then where each blob was read. */

@@ -160,6 +160,7 @@ async function planOnOtherLine(repository: string, line: string, registry: Targe
     reporter.warn(`line "${line}" has no build in ${repository} yet, and ${e.message}: the next build plans every tree afresh`);
     return undefined;
   });
-  if (other) reporter.info(`note: line ${line} has no build in ${repository} yet: compared with line ${other.line.line}'s newest build, which its first build plans on`);
+  if (other?.line.recordTag) reporter.info(`note: ${repository} has no line tag (line ${line}'s, nor another line's; deleted?): compared with its newest build record ${other.line.recordTag}, which the next build plans on`);
+  else if (other) reporter.info(`note: line ${line} has no build in ${repository} yet: compared with line ${other.line.line}'s newest build, which its first build plans on`);
   return other;
 }
