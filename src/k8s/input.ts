@@ -244,7 +244,14 @@ export async function loadDeployInput(
     ? await readDeployRecord(recordFile).catch((e: unknown) => {
         throw e instanceof GamelayerError && e.code === 'record.unreadable' ? e : noRepository();
       })
-    : await readDeployRecord(recordFile);
+    : await readDeployRecord(recordFile).catch((e: unknown) => {
+        // A fresh host (a new clone, a CI host) has no build of its own: the pushed build is what it deploys.
+        if (opts.recordFile === undefined && e instanceof GamelayerError && e.code === 'record.no-build' && !/scan record/.test(e.message)) {
+          const repo = opts.repository ?? config.registry ?? 'HOST/REPO';
+          throw new GamelayerError(e.code, e.message, `on a host without the build (a fresh clone, a CI host), deploy a pushed one: --record ${repo}:TAG (gamelayer ls ${repo} lists them)`);
+        }
+        throw e;
+      });
   // `build --push REPO` with no registry in the config: the record names where the build went, the one place to deploy from.
   const pushedTo = [...new Set((record.pushed ?? []).map((p) => p.repository))];
   const named = opts.repository ?? config.registry ?? (pinned || pushedTo.length !== 1 ? undefined : pushedTo[0]);

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { GameConfig } from '../../config/load.js';
 import { diffManifests, hasChanges } from '../../diff/diff.js';
 import { showsSteps, step } from '../../report/step.js';
-import { lastBuildForPullCost, lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
+import { assertBaseline, lastBuildForPullCost, lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { diffDetails, diffTable, layerTable, pullCostTable } from './diff-format.js';
 import { layerDiff } from '../../plan/layer-diff.js';
@@ -110,6 +110,8 @@ export function register(program: Command): void {
         // The trees scanned before the record is read: a 1M-entry game's record (70 MiB of packed entries) is then
         // not held beside the scan's walk and stat cache.
         if (a) before = await sideFromArg(a, reporter);
+        // No record at all: said before the trees are hashed (minutes on a big game), not after.
+        else await assertBaseline(await gameConfig());
         after = await inStep('scan trees', async () => workingTrees(await gameConfig(), reporter));
         before ??= await inStep('read record', async () => lastRecordedSide(await gameConfig()));
       }
