@@ -116,7 +116,8 @@ export function register(program: Command): void {
         before ??= await inStep('read record', async () => lastRecordedSide(await gameConfig()));
       }
       const diffs = diffManifests(before.manifests, after.manifests);
-      const changed = diffs.some(hasChanges);
+      // A moved base changes every image though no tree did: a CI step building only on a change must not skip it.
+      const changed = diffs.some(hasChanges) || baseMoves.length > 0;
       // Against a build, and with the working trees on the other side: which layers a build would redo.
       const config = before.build && !b ? await gameConfig() : undefined;
       // A registry base is not read here (diff works offline): its layer count is the one the record pinned.
@@ -130,7 +131,7 @@ export function register(program: Command): void {
       } else {
         process.stdout.write(`${before.name} → ${after.name}\n${diffTable(diffs)}\n`);
         const details = diffDetails(diffs, Number(opts.limit) || 20);
-        process.stdout.write(details ? `\n${details}\n` : '\nno changes\n');
+        process.stdout.write(details ? `\n${details}\n` : baseMoves.length ? '\nno changes in the trees\n' : '\nno changes\n');
         if (layers) process.stdout.write(`\n${layerTable(layers)}\n`);
         if (cost) process.stdout.write(`\n${pullCostTable(cost.value, cost.from, cost.to)}\n`);
         if (costNote) process.stdout.write(`\n${costNote}\n`);
