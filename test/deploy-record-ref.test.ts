@@ -62,10 +62,19 @@ describe('deploy specs of a pushed build, from a fresh host', () => {
     expect(defs.code, defs.stderr).toBe(0);
     pinsV1(defs.stdout);
 
-    // Another repository than the record's: its images were not pushed there, refused as for a local record.
-    const elsewhere = await runCli(['k8s', '--record', `${repo}:v1`, '--repository', `${registry.host}/studio/other`], { cwd: host });
+    // Another repository than the record's: a record read from one repository knows nothing of another (the build
+    // may be there too: a push to several regions), so it is refused, pointing at the record in that repository
+    // (it said "never pushed to …" and "push it first", which a fresh host cannot do and may be untrue).
+    const other = `${registry.host}/studio/other`;
+    const elsewhere = await runCli(['k8s', '--record', `${repo}:v1`, '--repository', other], { cwd: host });
     expect(elsewhere.code).not.toBe(0);
-    expect(elsewhere.stderr).toContain(`never pushed to ${registry.host}/studio/other`);
+    expect(elsewhere.stderr).toContain(`error[deploy.not-pushed]: ${repo}:v1: build v1 of sample-game: a record read from ${repo} says nothing of ${other}`);
+    expect(elsewhere.stderr).toContain(`hint: read the record where the nodes pull from: --record ${other}:v1 (it is there if the build was pushed there)`);
+    const v1Host = await freshHost();
+    expect((await runCli(['build', '--push', repo, '--push', other, '--tag', 'v1', '--line', 'main', '--from', 'none'], { cwd: v1Host })).code).toBe(0);
+    const there = await runCli(['k8s', '--record', `${other}:v1`], { cwd: host });
+    expect(there.code, there.stderr).toBe(0);
+    expect(digestsIn(there.stdout).sort()).toEqual(digestsIn((await runCli(['k8s', '--record', `${repo}:v1`], { cwd: host })).stdout).sort());
 
     const missing = await runCli(['k8s', '--record', `${repo}:v9`], { cwd: host });
     expect(missing.code).not.toBe(0);

@@ -277,6 +277,16 @@ export function requirePushed(record: Pick<BuildRecord, 'pushed'>, input: Deploy
   });
   if (missing.length === 0) return;
   const where = (record.pushed ?? []).map((p) => p.repository);
+  // A record read from a registry (--record host/repo:tag) knows only that repository, not the other places the
+  // build went (a push to several regions): the copy elsewhere is checked by reading its record from there.
+  if (!path.isAbsolute(recordFile) && isRecordReference(recordFile)) {
+    throw new GamelayerError(
+      'deploy.not-pushed',
+      `${recordFile}: build ${input.tag} of ${input.game}: a record read from ${where.join(', ')} says nothing of ${input.repository}`,
+      `read the record where the nodes pull from: --record ${input.repository}:${input.tag} (it is there if the build was pushed there); ` +
+        `else push it there from a host holding the build (gamelayer push ${input.repository}:${input.tag}); pass --local for a local cluster that gets the images another way`,
+    );
+  }
   throw new GamelayerError(
     'deploy.not-pushed',
     `${recordFile}: build ${input.tag} of ${input.game}: image${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ` +
