@@ -176,6 +176,12 @@ export function register(program: Command): void {
         previousLookup,
         reporter,
       });
+      // A host with no build of its own (a new clone) and a registry in the config, building without --push: the
+      // registry's builds were not read, so this one is laid out afresh, and a later push of it sends whole trees.
+      const prev = result.summary.previous;
+      if (!primary && !flags.from && !flags.rebase && prev.source === 'none' && config.registry) {
+        reporter.info(`note: ${config.registry} (registry in ${path.basename(config.file)}) was not read: without --push a build plans on .gamelayer/ only; build --push ${config.registry} (or --from ${config.registry}) plans on its newest build of the line, so a push sends only the change`);
+      }
       const pushRecord = platformTag ? { ...result.record, line: undefined } : result.record;
       if (pushTo.length > 1) {
         const many = await (await import('../../pipeline/steps/push-many.js')).pushBuildToMany({
