@@ -280,6 +280,13 @@ export function requirePushed(record: Pick<BuildRecord, 'pushed'>, input: Deploy
   // A record read from a registry (--record host/repo:tag) knows only that repository, not the other places the
   // build went (a push to several regions): the copy elsewhere is checked by reading its record from there.
   if (!path.isAbsolute(recordFile) && isRecordReference(recordFile)) {
+    if (where.some((w) => sameRepository(w, input.repository))) {
+      throw new GamelayerError(
+        'deploy.not-pushed',
+        `${recordFile}: build ${input.tag} of ${input.game}: image${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} no longer in ${input.repository} (deleted since the push?); a node would fail with ErrImagePull`,
+        `push the build again from a host holding it (gamelayer push ${input.repository}:${input.tag}), or deploy another build (gamelayer ls ${input.repository} lists them)`,
+      );
+    }
     throw new GamelayerError(
       'deploy.not-pushed',
       `${recordFile}: build ${input.tag} of ${input.game}: a record read from ${where.join(', ')} says nothing of ${input.repository}`,
