@@ -156,7 +156,8 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
     reporter.info(`note: line ${lineName} has no build in ${repositoryOf(i.push!)} yet: ${how}; --from none plans afresh`);
   }
   if (remote?.gone.length && previous) {
-    reporter.warn(`${count(remote.gone.length, 'layer')} of ${remote.ref} are gone from ${remote.repository}: their trees are rebuilt from the sources`);
+    const trees = [...new Set(remote.gone.map((l) => l.tree))];
+    reporter.warn(`${count(remote.gone.length, 'layer')} of ${remote.ref} ${remote.gone.length === 1 ? 'is' : 'are'} gone from ${remote.repository}: ${trees.join(', ')} ${trees.length === 1 ? 'is' : 'are'} rebuilt from the sources`);
   }
   // A kept layer of a registry record is the record's own layer (same digest on every host), never a local variant.
   return { record: previous, info: previousInfo, remote, kept: previous && remote ? remote.present : undefined };
