@@ -224,6 +224,7 @@ export const ERROR_CODES = [
   'run.security',
   'run.timeout',
   'run.volume',
+  'sbom.base',
   'sbom.file-missing',
   'sbom.invalid',
   'sbom.layer-type',

@@ -209,6 +209,8 @@ describe('the build record artifact', () => {
     expect(absent.code).toBe('record.not-found');
     expect(absent.message).toContain('v2.gamelayer-record');
     expect(absent.message).toContain(v2.digest);
+    // Its record may also have been deleted since (by hand): the hint says so and where the builds with one are listed.
+    expect(absent.hint).toBe(`the image was pushed without its record, by another tool, or its record was deleted since; gamelayer ls ${reg.host}/studio/game lists the builds that have one`);
 
     const byDigest = await fails(fetchBuildRecordFor(`${reg.host}/studio/game@${image.digest}`));
     expect(byDigest.code).toBe('record.not-found');

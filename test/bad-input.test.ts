@@ -555,13 +555,15 @@ const cases: Case[] = [
     setup: async () => ({ dir: await game(), args: ['diff'] }),
     stderr: (d) =>
       `error: no earlier scan or build of test-game in ${d}/.gamelayer\n` +
-      'hint: run `gamelayer scan` (or `gamelayer build`) once to record a baseline, then change files and diff\n',
+      'hint: run `gamelayer scan` (or `gamelayer build`) once to record a baseline, then change files and diff; on a fresh host, compare with a pushed build: gamelayer diff --against HOST/REPO\n',
   },
   {
     name: 'k8s: no build yet',
     code: 'record.no-build',
     setup: async () => ({ dir: await game(), args: ['k8s', '--repository', `${plain.host}/studio/game`] }),
-    stderr: (d) => `error: ${d}/.gamelayer/records/build-last.json: no build yet, run gamelayer build\n`,
+    stderr: (d) =>
+      `error: ${d}/.gamelayer/records/build-last.json: no build yet, run gamelayer build\n` +
+      `hint: on a host without the build (a fresh clone, a CI host), deploy a pushed one: --record ${plain.host}/studio/game:TAG (gamelayer ls ${plain.host}/studio/game lists them)\n`,
   },
 ];
 

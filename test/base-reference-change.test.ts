@@ -74,6 +74,13 @@ describe('a base image changed under the game is reported', () => {
     const diff = await runCli(['diff', '--against', `${repo}:d2`], { cwd: host3 });
     expect(diff.code, diff.stderr).toBe(0);
     expect(diff.stdout).toContain(`base image changed (linux/amd64): ${base}:stable (${patched.digest}) → ${pinned}; a build makes new images on the same layers`);
+    // The trees are the same, the images are not: a CI step that builds only on a change (--exit-code, `changed`)
+    // must not skip an OS base update. It said "no changes", exit 0, changed: false.
+    expect(diff.stdout).toContain('no changes in the trees');
+    const code = await runCli(['diff', '--against', `${repo}:d2`, '--exit-code'], { cwd: host3 });
+    expect(code.code, code.stderr).toBe(3);
+    const json = await runCli(['diff', '--against', `${repo}:d2`, '--json'], { cwd: host3 });
+    expect(JSON.parse(json.stdout)).toMatchObject({ changed: true, trees: expect.any(Array), baseMoved: [{ platform: 'linux/amd64', from: patched.digest, to: before.digest }] });
 
     // Pinning the digest the tag names now changes nothing under the game: no warning.
     const day4 = await runCli(['build', '--push', repo, '--tag', 'd4', '--line', 'main'], { cwd: await freshHost(pinned) });

@@ -185,6 +185,8 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     await applyChange(b);
     const out = await run(BIN, ['build', '--push', repo, '--tag', 'v2', '--line', 'main'], { cwd: b });
     expect(out.stdout).toMatch(/previous build: .*gamelayer-line\.main \(line main\).*1 gone from it \(rebuilt\)/);
+    // One layer "is" gone (it said "1 layer of … are gone").
+    expect(out.stderr).toContain(`warning: 1 layer of ${repo}:gamelayer-line.main is gone from ${repo}: engine is rebuilt from the sources`);
     const v2 = JSON.parse(await readFile(path.join(b, '.gamelayer/records/build-v2.json'), 'utf8').then((t) => t.slice(t.indexOf('{')))) as {
       layers: { tree: string; digest: string }[];
     };

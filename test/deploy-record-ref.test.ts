@@ -62,13 +62,43 @@ describe('deploy specs of a pushed build, from a fresh host', () => {
     expect(defs.code, defs.stderr).toBe(0);
     pinsV1(defs.stdout);
 
-    // Another repository than the record's: its images were not pushed there, refused as for a local record.
-    const elsewhere = await runCli(['k8s', '--record', `${repo}:v1`, '--repository', `${registry.host}/studio/other`], { cwd: host });
+    // Another repository than the record's: a record read from one repository knows nothing of another (the build
+    // may be there too: a push to several regions), so it is refused, pointing at the record in that repository
+    // (it said "never pushed to …" and "push it first", which a fresh host cannot do and may be untrue).
+    const other = `${registry.host}/studio/other`;
+    const elsewhere = await runCli(['k8s', '--record', `${repo}:v1`, '--repository', other], { cwd: host });
     expect(elsewhere.code).not.toBe(0);
-    expect(elsewhere.stderr).toContain(`never pushed to ${registry.host}/studio/other`);
+    expect(elsewhere.stderr).toContain(`error[deploy.not-pushed]: ${repo}:v1: build v1 of sample-game: a record read from ${repo} says nothing of ${other}`);
+    expect(elsewhere.stderr).toContain(`hint: read the record where the nodes pull from: --record ${other}:v1 (it is there if the build was pushed there)`);
+    const v1Host = await freshHost();
+    expect((await runCli(['build', '--push', repo, '--push', other, '--tag', 'v1', '--line', 'main', '--from', 'none'], { cwd: v1Host })).code).toBe(0);
+    const there = await runCli(['k8s', '--record', `${other}:v1`], { cwd: host });
+    expect(there.code, there.stderr).toBe(0);
+    expect(digestsIn(there.stdout).sort()).toEqual(digestsIn((await runCli(['k8s', '--record', `${repo}:v1`], { cwd: host })).stdout).sort());
 
     const missing = await runCli(['k8s', '--record', `${repo}:v9`], { cwd: host });
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('v9');
+  }, 300_000);
+
+  // An image deleted from the repository after the push (by hand, a lifecycle rule): the record read from there still
+  // names it, and the spec pinned it without a word (a node would fail with ErrImagePull). Each image is asked now.
+  it('an image gone from the repository since the push is refused, naming it', async () => {
+    const repo = `${registry.host}/studio/gone`;
+    const v1 = await runCli(['build', '--push', repo, '--tag', 'v1', '--line', 'main'], { cwd: await freshHost() });
+    expect(v1.code, v1.stderr).toBe(0);
+    const v2 = await runCli(['build', '--push', repo, '--tag', 'v2', '--line', 'main', '--json'], { cwd: await freshHost({ 'app-media/levels/day2.dat': 20_000 }) });
+    expect(v2.code, v2.stderr).toBe(0);
+    const media = (JSON.parse(v2.stdout) as { images: Images }).images.find((i) => i.name === 'app-media' && i.platform === undefined) ?? (JSON.parse(v2.stdout) as { images: Images }).images.find((i) => i.name === 'app-media')!;
+    expect((await fetch(`http://${registry.host}/v2/studio/gone/manifests/${media.digest}`, { method: 'DELETE' })).status).toBe(202);
+
+    const host = await freshHost();
+    const k8s = await runCli(['k8s', '--record', `${repo}:v2`], { cwd: host });
+    expect(k8s.code).toBe(1);
+    expect(k8s.stderr).toContain(`error[deploy.not-pushed]: ${repo}:v2: build v2 of sample-game: image app-media is no longer in ${repo} (deleted since the push?); a node would fail with ErrImagePull`);
+    expect(k8s.stderr).toContain(`hint: push the build again from a host holding it (gamelayer push ${repo}:v2), or deploy another build (gamelayer ls ${repo} lists them)`);
+    // The build whose images are all there deploys; --local skips the check as ever.
+    expect((await runCli(['k8s', '--record', `${repo}:v1`], { cwd: host })).code).toBe(0);
+    expect((await runCli(['k8s', '--record', `${repo}:v2`, '--local'], { cwd: host })).code).toBe(0);
   }, 300_000);
 });

@@ -64,5 +64,16 @@ describe('diff', () => {
     }
     expect(err).toContain(`error[diff.no-baseline]: no earlier scan or build of g in ${dir}/.gamelayer`);
     expect(err).toContain('hint: run `gamelayer scan` (or `gamelayer build`) once to record a baseline');
+    // Said before the trees are hashed (minutes on a big game), and pointing a fresh host at the registry's build.
+    expect(err).not.toMatch(/^hash /m);
+    expect(err).toContain('on a fresh host, compare with a pushed build: gamelayer diff --against HOST/REPO');
+    await writeTree(dir, { 'gamelayer.yaml': 'game: g\nstart: x\nregistry: 127.0.0.1:9/studio/g\ntrees:\n  engine: {source: e}\n  engine-media: {source: e}\n  app: {source: e}\n  app-media: {source: e}\n' });
+    try {
+      execFileSync(path.resolve('bin/gamelayer.js'), ['-c', path.join(dir, 'gamelayer.yaml'), 'diff'], { stdio: 'pipe', env: { ...process.env, CI: '1' } });
+    } catch (e) {
+      err = String((e as { stderr: Buffer }).stderr);
+    }
+    expect(err).toContain('on a fresh host, compare with the pushed build: gamelayer diff --against 127.0.0.1:9/studio/g');
+    expect(err).not.toMatch(/^hash /m);
   });
 });

@@ -48,4 +48,25 @@ describe('build --push to ECR behind another host name', () => {
     const other = await runCli(['k8s', '--region', 'us-east-1'], { cwd: dir });
     expect(other.stderr).toContain('no copy in region us-east-1');
   });
+
+  // The region from AWS_REGION alone (no --region, a host that names none): the SDK used it to sign, yet the record
+  // had no region, and `k8s --region` refused the build just pushed there.
+  it('records the region the SDK took from AWS_REGION', async () => {
+    const game = await mkdtemp(path.join(os.tmpdir(), 'gl-ecr-region-env-'));
+    try {
+      await writeGame(game);
+      const repo = `${ecr.host}/studio/env-game`;
+      const r = await runCli(['build', '--tag', 'v1', '--push', repo, '--ecr', '--endpoint', ecr.endpoint, '--create-repo'], { cwd: game, env: { ...env(), HOME: game, AWS_REGION: 'ap-south-1' } });
+      expect(r.code, r.stderr).toBe(0);
+      // The SDK did sign for that region: the region recorded is the one the API calls went to.
+      expect(ecr.calls.filter((c) => c.body.repositoryName === 'studio/env-game').map((c) => c.region)).toContain('ap-south-1');
+      const record = JSON.parse(await readFile(path.join(game, '.gamelayer/records/build-v1.json'), 'utf8')) as { pushed: { repository: string; region?: string }[] };
+      expect(record.pushed.map((p) => [p.repository, p.region])).toEqual([[repo, 'ap-south-1']]);
+      const k8s = await runCli(['k8s', '--region', 'ap-south-1'], { cwd: game });
+      expect(k8s.code, k8s.stderr).toBe(0);
+      expect(k8s.stdout).toContain(`${repo}:v1@sha256:`);
+    } finally {
+      await rm(game, { recursive: true, force: true });
+    }
+  });
 });

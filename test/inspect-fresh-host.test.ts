@@ -1,7 +1,7 @@
 // inspect on a fresh host (CodeBuild: no .gamelayer, the previous build read from the registry): the layers the
 // build kept from the registry's record were never built (nor downloaded) there, and inspect says `kept`, as the
 // build's own table said `reused`; the layers it built are `new`.
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
@@ -37,5 +37,27 @@ describe('inspect after a fresh-host build', () => {
     const content = fresh.layers.filter((l) => l.status !== 'marker');
     expect(content.filter((l) => l.status === 'kept').map((l) => l.digest).sort()).toEqual([...reused].sort());
     expect(content.filter((l) => l.status !== 'kept').map((l) => [l.tree, l.status])).toEqual([['app', 'patch']]);
+  }, 240_000);
+
+  // A new clone with no build of its own: inspect said only "no build yet, run gamelayer build", and of a pushed
+  // build read from the registry it said "pushed: not recorded" (a record as pushed holds no pushes).
+  it('with no local build, points at the pushed one; a pushed record says where it was read', async () => {
+    const repo = `${registry.host}/studio/inspect-fresh`;
+    const built = await tempDir();
+    copySample(built);
+    const b = await runCli(['build', '--push', repo, '--tag', 'v1', '--line', 'main'], { cwd: built });
+    expect(b.code, b.stderr).toBe(0);
+    const clone = await tempDir();
+    copySample(clone);
+    await writeFile(path.join(clone, 'gamelayer.yaml'), `${await readFile(path.join(clone, 'gamelayer.yaml'), 'utf8')}registry: ${repo}\n`);
+    const none = await runCli(['inspect'], { cwd: clone });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`hint: on a host without the build (a fresh clone, a CI host), read the pushed one: gamelayer inspect ${repo}:TAG (gamelayer ls ${repo} lists them)`);
+    const named = await runCli(['inspect', 'v1'], { cwd: clone });
+    expect(named.stderr).toContain(`gamelayer inspect ${repo}:v1 (gamelayer ls`);
+    const remote = await runCli(['inspect', `${repo}:v1`], { cwd: clone });
+    expect(remote.code, remote.stderr).toBe(0);
+    expect(remote.stdout).toContain(`pushed: ${repo} (where this record was read)`);
+    expect(remote.stdout).not.toContain('pushed: not recorded');
   }, 240_000);
 });

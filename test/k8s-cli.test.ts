@@ -45,7 +45,11 @@ describe('gamelayer k8s / ecs', () => {
   it('without a build: exact error, exit 1, nothing written', () => {
     const r = cli('k8s', '--out', 'deploy');
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe(`error[record.no-build]: ${path.join(dir, '.gamelayer', 'records', 'build-last.json')}: no build yet, run gamelayer build\n`);
+    // A fresh host (a new clone, a CI host) is pointed at the pushed build: the config's registry, --record REPO:TAG.
+    expect(r.stderr).toBe(
+      `error[record.no-build]: ${path.join(dir, '.gamelayer', 'records', 'build-last.json')}: no build yet, run gamelayer build\n` +
+        `hint: on a host without the build (a fresh clone, a CI host), deploy a pushed one: --record ${REPOSITORY}:TAG (gamelayer ls ${REPOSITORY} lists them)\n`,
+    );
     expect(existsSync(path.join(dir, 'deploy'))).toBe(false);
     const e = cli('ecs');
     expect(e.status).toBe(1);

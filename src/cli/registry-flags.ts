@@ -1,7 +1,7 @@
 // The registry options shared by every command that talks to a registry (push, build --push, diff --against).
 import { Option, type Command } from 'commander';
 import { GamelayerError } from '../errors.js';
-import { isEcrHost } from '../registry/ecr-host.js';
+import { ECR_ENDPOINT_ENV, isEcrHost, parseEcrHost } from '../registry/ecr-host.js';
 import type { PushImageOptions } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
 
@@ -27,7 +27,7 @@ export function addRegistryOptions(cmd: Command): Command {
     .option('--username <user>', 'registry user (or GAMELAYER_REGISTRY_USERNAME; default: docker config.json)')
     .option('--password-stdin', 'read the registry password from stdin')
     .addOption(new Option('--password [password]').hideHelp())
-    .option('--ecr', 'treat the registry as Amazon ECR even if its host is not <account>.dkr.ecr.<region>.amazonaws.com')
+    .option('--ecr', 'treat the registry as Amazon ECR even if its host is not <account>.dkr.ecr.<region>.amazonaws.com (one destination only)')
     .option('--no-ecr', 'treat an ECR host as a plain registry (with --username AWS --password-stdin)')
     .option('--region <region>', 'ECR: AWS region of the ECR API (default: from the host name, else AWS_REGION)')
     .option('--endpoint <url>', 'ECR: another ECR API endpoint (or GAMELAYER_ECR_ENDPOINT)')
@@ -49,7 +49,8 @@ const ECR_ONLY: [keyof RegistryFlags, string][] = [
  * an ECR host and --ecr was not given, or --no-ecr was. They were silently ignored: a local ECR endpoint given with
  * --endpoint but no --ecr built the whole game, then failed on the registry's login with no word of --ecr.
  */
-export function checkEcrFlags(flags: RegistryFlags, destinations: string[]): void {
+export function checkEcrFlags(flags: RegistryFlags, destinations: string[], env: NodeJS.ProcessEnv = process.env): void {
+  if (destinations.length > 1) checkManyEcrFlags(flags, destinations, env);
   if (flags.ecr === true) return;
   const given = ECR_ONLY.filter(([k]) => flags[k] !== undefined && flags[k] !== false).map(([, f]) => f);
   if (given.length === 0) return;
@@ -65,6 +66,37 @@ export function checkEcrFlags(flags: RegistryFlags, destinations: string[]): voi
     `${named}, but ${host} ${hosts.length > 1 ? 'are not ECR hosts' : 'is not an ECR host'} (<account>.dkr.ecr.<region>.amazonaws.com): they would be ignored`,
     `pass --ecr to treat ${host} as ECR (a proxy or a local ECR API endpoint), or drop them`,
   );
+}
+
+/**
+ * Several destinations share one set of registry flags. Two of them cannot be shared: --ecr treated every destination
+ * as ECR (a plain registry among them too: its repository looked up through the ECR API, ECR's token sent to it), and
+ * one ECR API endpoint cannot serve ECR hosts of several regions (the SDK signs for one). Refused before anything runs;
+ * the per-host ones (--create-repo, --region, …) go to the ECR destinations only, so they stay.
+ */
+function checkManyEcrFlags(flags: RegistryFlags, destinations: string[], env: NodeJS.ProcessEnv): void {
+  const hosts = [...new Set(destinations.map((d) => parseReference(d).registry))];
+  if (flags.ecr === true && !hosts.every(isEcrHost)) {
+    throw new GamelayerError(
+      'cli.ecr-flags',
+      `--ecr with ${destinations.length} destinations: it would treat each as Amazon ECR, ${hosts.join(' and ')} alike, and cannot tell which one is`,
+      'push the ECR one alone with --ecr (gamelayer build --push HOST/REPO --ecr …), then the others with gamelayer push HOST/REPO:TAG; an ECR host name (<account>.dkr.ecr.<region>.amazonaws.com) needs no --ecr',
+    );
+  }
+  const endpoint = flags.endpoint !== undefined ? '--endpoint' : env[ECR_ENDPOINT_ENV] ? ECR_ENDPOINT_ENV : undefined;
+  if (!endpoint || flags.ecr === false) return;
+  const regions = new Map<string, string[]>();
+  for (const h of hosts) {
+    const region = parseEcrHost(h)?.region;
+    if (region) regions.set(region, [...(regions.get(region) ?? []), h]);
+  }
+  if (regions.size > 1) {
+    throw new GamelayerError(
+      'cli.ecr-flags',
+      `${endpoint} names one ECR API endpoint, but the ECR destinations are in ${regions.size} regions (${[...regions].map(([r, h]) => `${r}: ${h.join(', ')}`).join('; ')}): the API calls of all would go to it`,
+      `push each region in its own run, with its own ${endpoint} (gamelayer push HOST/REPO:TAG for the others), or drop ${endpoint}`,
+    );
+  }
 }
 
 export type RegistryOptions = Pick<PushImageOptions, 'insecure' | 'concurrency' | 'credentials' | 'ecr'>;

@@ -8,7 +8,7 @@ import type { Reporter } from '../report/reporter.js';
 import { scanGameChunked } from '../scan/chunk-tree.js';
 import { scanTree } from '../scan/scan.js';
 import { manifestHeads, parseBuildSummary, type BuildRecordSummary } from '../state/record-summary.js';
-import { LAST_BUILD, latestRecord, readBuildRecord, readRecord, recordsDir } from '../state/records.js';
+import { LAST_BUILD, LAST_SCAN, latestRecord, readBuildRecord, readRecord, recordsDir } from '../state/records.js';
 import type { BuildRecord, TreeManifest } from '../types.js';
 
 export interface DiffSide {
@@ -43,15 +43,27 @@ export async function workingTrees(config: GameConfig, reporter?: Reporter): Pro
   return { name: 'working trees', manifests: scan.trees.map((t) => t.manifest) };
 }
 
+function noBaseline(config: GameConfig): GamelayerError {
+  // A fresh host (a new clone, a CI host) has no record of its own; the registry's build is the baseline there.
+  const against = config.registry ? `; on a fresh host, compare with the pushed build: gamelayer diff --against ${config.registry}` : '; on a fresh host, compare with a pushed build: gamelayer diff --against HOST/REPO';
+  return new GamelayerError(
+    'diff.no-baseline',
+    `no earlier scan or build of ${config.game} in ${config.stateDir}`,
+    `run \`gamelayer scan\` (or \`gamelayer build\`) once to record a baseline, then change files and diff${against}`,
+  );
+}
+
+/** Refuses at once, before the trees are hashed, when there is no record to compare them with. */
+export async function assertBaseline(config: GameConfig): Promise<void> {
+  for (const name of [LAST_BUILD, LAST_SCAN]) {
+    if (await stat(path.join(recordsDir(config.stateDir), name)).then(() => true, () => false)) return;
+  }
+  throw noBaseline(config);
+}
+
 export async function lastRecordedSide(config: GameConfig): Promise<DiffSide> {
   const last = await latestRecord(config.stateDir);
-  if (!last) {
-    throw new GamelayerError(
-      'diff.no-baseline',
-      `no earlier scan or build of ${config.game} in ${config.stateDir}`,
-      'run `gamelayer scan` (or `gamelayer build`) once to record a baseline, then change files and diff',
-    );
-  }
+  if (!last) throw noBaseline(config);
   return { name: last.file, manifests: last.record.manifests, build: last.record.kind === 'build' ? last.record : undefined };
 }
 

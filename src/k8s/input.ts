@@ -244,7 +244,14 @@ export async function loadDeployInput(
     ? await readDeployRecord(recordFile).catch((e: unknown) => {
         throw e instanceof GamelayerError && e.code === 'record.unreadable' ? e : noRepository();
       })
-    : await readDeployRecord(recordFile);
+    : await readDeployRecord(recordFile).catch((e: unknown) => {
+        // A fresh host (a new clone, a CI host) has no build of its own: the pushed build is what it deploys.
+        if (opts.recordFile === undefined && e instanceof GamelayerError && e.code === 'record.no-build' && !/scan record/.test(e.message)) {
+          const repo = opts.repository ?? config.registry ?? 'HOST/REPO';
+          throw new GamelayerError(e.code, e.message, `on a host without the build (a fresh clone, a CI host), deploy a pushed one: --record ${repo}:TAG (gamelayer ls ${repo} lists them)`);
+        }
+        throw e;
+      });
   // `build --push REPO` with no registry in the config: the record names where the build went, the one place to deploy from.
   const pushedTo = [...new Set((record.pushed ?? []).map((p) => p.repository))];
   const named = opts.repository ?? config.registry ?? (pinned || pushedTo.length !== 1 ? undefined : pushedTo[0]);
@@ -270,6 +277,23 @@ export function requirePushed(record: Pick<BuildRecord, 'pushed'>, input: Deploy
   });
   if (missing.length === 0) return;
   const where = (record.pushed ?? []).map((p) => p.repository);
+  // A record read from a registry (--record host/repo:tag) knows only that repository, not the other places the
+  // build went (a push to several regions): the copy elsewhere is checked by reading its record from there.
+  if (!path.isAbsolute(recordFile) && isRecordReference(recordFile)) {
+    if (where.some((w) => sameRepository(w, input.repository))) {
+      throw new GamelayerError(
+        'deploy.not-pushed',
+        `${recordFile}: build ${input.tag} of ${input.game}: image${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} no longer in ${input.repository} (deleted since the push?); a node would fail with ErrImagePull`,
+        `push the build again from a host holding it (gamelayer push ${input.repository}:${input.tag}), or deploy another build (gamelayer ls ${input.repository} lists them)`,
+      );
+    }
+    throw new GamelayerError(
+      'deploy.not-pushed',
+      `${recordFile}: build ${input.tag} of ${input.game}: a record read from ${where.join(', ')} says nothing of ${input.repository}`,
+      `read the record where the nodes pull from: --record ${input.repository}:${input.tag} (it is there if the build was pushed there); ` +
+        `else push it there from a host holding the build (gamelayer push ${input.repository}:${input.tag}); pass --local for a local cluster that gets the images another way`,
+    );
+  }
   throw new GamelayerError(
     'deploy.not-pushed',
     `${recordFile}: build ${input.tag} of ${input.game}: image${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ` +

@@ -3,7 +3,7 @@
 // the repository holds it beside its images, so the specs are written from that, pinned by digest as usual.
 import { existsSync } from 'node:fs';
 import { fetchBuildRecordFor } from '../registry/artifact.js';
-import type { TargetOptions } from '../registry/push.js';
+import { pushTargetFor, type TargetOptions } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
 import { deployRecordOf, type DeployRecord } from './record-counts.js';
 
@@ -41,7 +41,16 @@ export interface RegistryDeployRecord {
 export async function fetchDeployRecord(ref: string, registry: TargetOptions = {}): Promise<RegistryDeployRecord> {
   const r = parseReference(ref);
   const repository = `${r.scheme ? `${r.scheme}://` : ''}${r.registry}/${r.repository}`;
-  const { record } = await fetchBuildRecordFor(ref, registry);
-  const held = { repository, images: record.images.map((i) => ({ name: i.name, digest: i.digest })), at: record.createdAt };
+  const target = await pushTargetFor(r, registry);
+  const { record } = await fetchBuildRecordFor(ref, { ...registry, target });
+  // The record went up after its images, but an image may have been deleted since (by hand, a lifecycle rule): each
+  // is asked (one HEAD per image), and only those there count as pushed; a spec pinning a gone one is refused.
+  const there = new Set<string>();
+  await Promise.all(
+    [...new Set(record.images.map((i) => i.digest))].map(async (d) => {
+      if (await target.client.headManifest(r.repository, d)) there.add(d);
+    }),
+  );
+  const held = { repository, images: record.images.filter((i) => there.has(i.digest)).map((i) => ({ name: i.name, digest: i.digest })), at: record.createdAt };
   return { record: deployRecordOf({ ...record, pushed: [...(record.pushed ?? []), held] }), repository };
 }

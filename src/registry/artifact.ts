@@ -548,7 +548,7 @@ export async function fetchBuildRecordFor(ref: string, opts: FetchBuildRecordOpt
   const tag = recordTag(r.tag);
   const head = await client.headManifest(repo, tag);
   if (!head) {
-    throw new GamelayerError('record.not-found', `${name}: no build record: neither referrers of ${subject} nor the tag ${tag} in ${client.host}/${repo}`, 'the image was pushed without its record, or by another tool');
+    throw new GamelayerError('record.not-found', `${name}: no build record: neither referrers of ${subject} nor the tag ${tag} in ${client.host}/${repo}`, `the image was pushed without its record, by another tool, or its record was deleted since; gamelayer ls ${client.host}/${repo} lists the builds that have one`);
   }
   return { ...(await readRecord(client, repo, tag, subject, name)), via: 'tag' };
 }

@@ -2,6 +2,9 @@
 // `<12-digit account>.dkr.ecr[-fips].<region>.<partition domain>` and the dual-stack `…dkr-ecr…on.aws` form.
 import { hostName } from './reference.js';
 
+/** Environment variable naming another ECR API endpoint (a VPC endpoint, a test double). */
+export const ECR_ENDPOINT_ENV = 'GAMELAYER_ECR_ENDPOINT';
+
 export interface EcrHost {
   accountId: string;
   region: string;

@@ -18,7 +18,7 @@ import { awsHttpsAgent } from '../util/proxy.js';
 import { GamelayerError } from '../errors.js';
 import { RegistryClient } from './client.js';
 import { EcrTokenAuth, type EcrToken } from './ecr-auth.js';
-import { parseEcrHost, type EcrHost } from './ecr-host.js';
+import { ECR_ENDPOINT_ENV, parseEcrHost, type EcrHost } from './ecr-host.js';
 import type { PushTarget } from './target.js';
 import type { RetryPolicy } from './retry.js';
 
@@ -28,8 +28,7 @@ export const ECR_BATCH_SIZE = 100;
 export const ECR_DEFAULT_CONCURRENCY = 3;
 /** ECR's Distribution API answers at most 1000 tags per page. */
 export const ECR_TAGS_PAGE = 1000;
-/** Environment variable naming another ECR API endpoint (a VPC endpoint, a test double). */
-export const ECR_ENDPOINT_ENV = 'GAMELAYER_ECR_ENDPOINT';
+export { ECR_ENDPOINT_ENV };
 
 export interface EcrOptions {
   /** Treat the registry as ECR even though its host name is not an ECR host (a proxy in front of ECR, tests). */
@@ -284,13 +283,16 @@ export async function ecrTarget(opts: EcrTargetOptions): Promise<EcrTarget> {
   const auth = new EcrTokenAuth(() => api.authorizationToken(), opts.clock);
   const client = new RegistryClient({ host: opts.host, insecure: opts.insecure, auth, retry: opts.retry, idleTimeoutMs: opts.idleTimeoutMs });
   const info = repository;
+  // The region the API calls went to: --region or the host's, else the SDK's own (AWS_REGION, the profile). The
+  // local record notes it, so k8s/ecs --region find this push whichever way the region was given.
+  const region = api.region ?? (await api.sdk.config.region().catch(() => undefined));
   return {
     api,
     auth,
     repository,
     client,
     ecr: true,
-    ...(api.region ? { region: api.region } : {}),
+    ...(region ? { region } : {}),
     concurrency: ECR_DEFAULT_CONCURRENCY,
     availability: { missing: (repo, digests) => api.missing(repo, digests), sizes: (repo, digests) => api.sizes(repo, digests) },
     immutableTag: (tag) => isTagImmutable(info, tag),

@@ -74,6 +74,11 @@ export interface PruneResult {
   attached: { digest: string; tags: string[]; what: 'signature' | 'sbom' | 'referrers index' }[];
   /** Lines retired by `idleLineDays` (their `gamelayer-line.<line>` tags go with their newest build's record). */
   retiredLines: string[];
+  /**
+   * Tags left alone because they belong to no build record here: images whose record is gone (deleted by hand), or
+   * not gamelayer's (a base image kept in the repository). Line, signature and referrers tags are not counted.
+   */
+  unclaimed: string[];
 }
 
 export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> {
@@ -137,6 +142,7 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const keptByTag = [...tags].filter((t) => !removedTags.has(t) && !t.startsWith('sha256-')).map((t) => digestOf.get(t));
   const protectedDigests = new Set([...keptByTag, ...keptChildren]);
   const attached = (await attachedTo(client, repo, [...deleted.keys(), ...goneChildren], tags, digestOf)).filter((a) => !protectedDigests.has(a.digest));
+  const claimed = new Set(builds.flatMap((b) => b.tags));
   const result: PruneResult = {
     repository: `${client.host}/${repo}`,
     applied: Boolean(opts.apply),
@@ -147,6 +153,7 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     left: opts.ecr ? [] : shared.sort(),
     attached,
     retiredLines: retired.map((t) => t.slice(LINE_TAG_PREFIX.length)).sort(),
+    unclaimed: [...tags].filter((t) => !claimed.has(t) && !t.startsWith(LINE_TAG_PREFIX) && !t.startsWith('sha256-')).sort(),
   };
   if (!opts.apply) return result;
   // Images before records: a record never outlives... the other way round would leave images without a record.

@@ -16,7 +16,7 @@ export interface PushTarget {
   availability: BlobAvailability;
   /** ECR upload semantics for chunked uploads (see upload.ts). */
   ecr?: boolean;
-  /** The AWS region of an ECR target when known (--region, or the host name): the local record notes it. */
+  /** The AWS region of an ECR target when known (--region, the host name, else the SDK's: AWS_REGION, profile): the local record notes it. */
   region?: string;
   /** Parallel uploads when the caller does not say; default 4. */
   concurrency?: number;

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
-import { loadBaseImage } from '../oci/base-image.js';
+import { loadBaseImage, parseBaseRef } from '../oci/base-image.js';
 import { parsePlatform } from '../oci/image.js';
 import type { OciStore } from '../oci/store.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from '../registry/push.js';
@@ -35,12 +35,30 @@ async function buildSbomInput(config: GameConfig, store: OciStore, record: Build
   const top = serverImage(record);
   const subject: Descriptor = { ...top, size: (await store.readBlob(top.digest)).length };
   const base: BaseImageInfo[] = [];
+  const inRegistry = parseBaseRef(config.baseImage, config.dir).kind === 'registry';
   for (const platform of record.platforms) {
+    if (inRegistry) {
+      base.push(registryBase(config.baseImage, record, platform));
+      continue;
+    }
     const b = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(platform) });
     base.push({ ref: config.baseImage, digest: b.digest, platform, layers: b.layers.map((l) => l.digest) });
   }
   const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
   return { record, store, stateDir: config.stateDir, mounts, subject, base };
+}
+
+/**
+ * A base image in a registry, as the build pinned it: its digest from the record's `bases`, its layers the first ones
+ * of the server image. Read again from the base loader it was refused ("reads local bases only") after the push.
+ */
+function registryBase(ref: string, record: BuildRecord, platform: string): BaseImageInfo {
+  const pinned = record.bases?.find((b) => b.platform === platform);
+  const server = record.images.find((i) => i.name === 'server' && i.platform === platform && i.layers);
+  if (!pinned || !server?.layers || server.layers.length < pinned.layers) {
+    throw new GamelayerError('sbom.base', `the build record of ${record.tags[0]} does not pin the registry base image "${ref}" for ${platform} (bases, images)`, 'build again with this gamelayer, then attach the SBOM');
+  }
+  return { ref, digest: pinned.digest, platform, layers: server.layers.slice(0, pinned.layers).map((l) => l.digest) };
 }
 
 /** Annotation of an SBOM artifact: the key of what its document was made from (see `sbomKey`). */

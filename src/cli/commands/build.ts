@@ -176,6 +176,12 @@ export function register(program: Command): void {
         previousLookup,
         reporter,
       });
+      // A host with no build of its own (a new clone) and a registry in the config, building without --push: the
+      // registry's builds were not read, so this one is laid out afresh, and a later push of it sends whole trees.
+      const prev = result.summary.previous;
+      if (!primary && !flags.from && !flags.rebase && prev.source === 'none' && config.registry) {
+        reporter.info(`note: ${config.registry} (registry in ${path.basename(config.file)}) was not read: without --push a build plans on .gamelayer/ only; build --push ${config.registry} (or --from ${config.registry}) plans on its newest build of the line, so a push sends only the change`);
+      }
       const pushRecord = platformTag ? { ...result.record, line: undefined } : result.record;
       if (pushTo.length > 1) {
         const many = await (await import('../../pipeline/steps/push-many.js')).pushBuildToMany({
@@ -273,7 +279,7 @@ function previousText(s: BuildResult['summary']): string {
   const p = printable(s.previous);
   if (p.source === 'none') return `previous build: none (${p.reason}); every tree planned afresh`;
   const kept = s.remoteLayers ? `; ${count(s.remoteLayers.kept, 'layer')} kept in the registry (not downloaded)${s.remoteLayers.gone ? `, ${s.remoteLayers.gone} gone from it (rebuilt)` : ''}` : '';
-  return `previous build: ${p.ref}${p.plannedOn ? ` (line ${p.plannedOn}'s newest: line ${p.line} has none yet)` : p.line ? ` (line ${p.line})` : ''}, built ${p.createdAt}${kept}`;
+  return `previous build: ${p.ref}${p.plannedOn ? ` (line ${p.plannedOn}'s newest: line ${p.line} has none yet)` : p.plannedOnRecord ? ` (the repository's newest build record: it has no line tag)` : p.line ? ` (line ${p.line})` : ''}, built ${p.createdAt}${kept}`;
 }
 
 /** Several targets: one line per target, then where each blob was read. */

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { GameConfig } from '../../config/load.js';
 import { diffManifests, hasChanges } from '../../diff/diff.js';
 import { showsSteps, step } from '../../report/step.js';
-import { lastBuildForPullCost, lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
+import { assertBaseline, lastBuildForPullCost, lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { diffDetails, diffTable, layerTable, pullCostTable } from './diff-format.js';
 import { layerDiff } from '../../plan/layer-diff.js';
@@ -110,11 +110,14 @@ export function register(program: Command): void {
         // The trees scanned before the record is read: a 1M-entry game's record (70 MiB of packed entries) is then
         // not held beside the scan's walk and stat cache.
         if (a) before = await sideFromArg(a, reporter);
+        // No record at all: said before the trees are hashed (minutes on a big game), not after.
+        else await assertBaseline(await gameConfig());
         after = await inStep('scan trees', async () => workingTrees(await gameConfig(), reporter));
         before ??= await inStep('read record', async () => lastRecordedSide(await gameConfig()));
       }
       const diffs = diffManifests(before.manifests, after.manifests);
-      const changed = diffs.some(hasChanges);
+      // A moved base changes every image though no tree did: a CI step building only on a change must not skip it.
+      const changed = diffs.some(hasChanges) || baseMoves.length > 0;
       // Against a build, and with the working trees on the other side: which layers a build would redo.
       const config = before.build && !b ? await gameConfig() : undefined;
       // A registry base is not read here (diff works offline): its layer count is the one the record pinned.
@@ -128,7 +131,7 @@ export function register(program: Command): void {
       } else {
         process.stdout.write(`${before.name} → ${after.name}\n${diffTable(diffs)}\n`);
         const details = diffDetails(diffs, Number(opts.limit) || 20);
-        process.stdout.write(details ? `\n${details}\n` : '\nno changes\n');
+        process.stdout.write(details ? `\n${details}\n` : baseMoves.length ? '\nno changes in the trees\n' : '\nno changes\n');
         if (layers) process.stdout.write(`\n${layerTable(layers)}\n`);
         if (cost) process.stdout.write(`\n${pullCostTable(cost.value, cost.from, cost.to)}\n`);
         if (costNote) process.stdout.write(`\n${costNote}\n`);
@@ -160,6 +163,7 @@ async function planOnOtherLine(repository: string, line: string, registry: Targe
     reporter.warn(`line "${line}" has no build in ${repository} yet, and ${e.message}: the next build plans every tree afresh`);
     return undefined;
   });
-  if (other) reporter.info(`note: line ${line} has no build in ${repository} yet: compared with line ${other.line.line}'s newest build, which its first build plans on`);
+  if (other?.line.recordTag) reporter.info(`note: ${repository} has no line tag (line ${line}'s, nor another line's; deleted?): compared with its newest build record ${other.line.recordTag}, which the next build plans on`);
+  else if (other) reporter.info(`note: line ${line} has no build in ${repository} yet: compared with line ${other.line.line}'s newest build, which its first build plans on`);
   return other;
 }

@@ -6,6 +6,8 @@ import { localBuildSummaries, localBuildSummary } from '../../inventory/local.js
 import { readRecordTotals } from '../../state/record-summary.js';
 import type { BuildRecord } from '../../types.js';
 import { exists } from '../../util/exists.js';
+import { GamelayerError } from '../../errors.js';
+import { parseReference } from '../../registry/reference.js';
 import { formatBytes } from '../../report/reporter.js';
 import { commandConfig, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
@@ -25,21 +27,30 @@ export function register(program: Command): void {
     .option('--json', 'print the record view as JSON on stdout')
     .action(async (what: string | undefined, flags: InspectFlags, c: Command) => {
       let view: InspectView;
+      let pushedNote: string | undefined;
       if (what?.includes('/')) {
         const { fetchBuildRecordFor } = await import('../../registry/artifact.js');
         const found = await fetchBuildRecordFor(what, await registryOptions(flags));
         view = inspectRecord(found.record, `${what} (record ${found.digest}, via ${found.via})`);
+        // A record as pushed holds no `pushed` (the local record notes it after the push): it is where it was read.
+        const ref = parseReference(what);
+        if (!view.pushed) pushedNote = `pushed: ${ref.registry}/${ref.repository} (where this record was read)`;
       } else {
         const config = await commandConfig(c);
         // The others only for their layer digests: summaries, not every build's entries held at once.
         const summaries = await localBuildSummaries(config);
-        const build = await localBuildSummary(config, what, summaries);
+        const build = await localBuildSummary(config, what, summaries).catch((e: unknown) => {
+          // No build here at all (a fresh clone, a CI host): the pushed one is read from the registry.
+          if (!(e instanceof GamelayerError) || e.code !== 'record.no-build' || summaries.length) throw e;
+          const repo = config.registry ?? 'HOST/REPO';
+          throw new GamelayerError(e.code, e.message, `on a host without the build (a fresh clone, a CI host), read the pushed one: gamelayer inspect ${repo}:${what ?? 'TAG'} (gamelayer ls ${repo} lists them)`);
+        });
         // The chosen build's entries counted in its file, not held (a 1M-entry record is 170 MB of JSON).
         const totals = await readRecordTotals(build.file);
         view = inspectRecord(totals, build.file, summaries.map((b) => b.record), await layersNotInStore(config.store, totals));
       }
       if (flags.json) return printJson(view);
-      process.stdout.write(render(printable(view)));
+      process.stdout.write(render(printable(view), pushedNote));
     });
   addRegistryOptions(cmd);
 }
@@ -56,7 +67,7 @@ async function layersNotInStore(store: string, record: Pick<BuildRecord, 'layers
   return new Set(absent.filter((d): d is string => d !== undefined));
 }
 
-function render(v: InspectView): string {
+function render(v: InspectView, pushedNote?: string): string {
   const out: string[] = [];
   out.push(`build ${v.tags.join(', ')} of ${v.game}${v.version ? ` ${v.version}` : ''}, ${v.createdAt.slice(0, 19).replace('T', ' ')} UTC`);
   out.push(`record: ${path.isAbsolute(v.source) ? path.relative(process.cwd(), v.source) : v.source}`);
@@ -76,7 +87,7 @@ function render(v: InspectView): string {
   out.push('', v.base.layers ? `base image: ${count(v.base.layers, 'layer')}, ${formatBytes(v.base.size)}` : 'base image: scratch (no layers)');
   out.push('', fitTable(['IMAGE', 'PLATFORM', 'SIZE', 'DIGEST'], v.images.map((i) => [i.name, i.platform ?? '', i.size === undefined ? '' : formatBytes(i.size), i.digest]), [2], { shrink: 3 }));
   if (v.index) out.push(`index: ${v.index}`);
-  out.push('', ...pushedLines(v.pushed));
+  out.push('', ...(pushedNote && !v.pushed ? [printable(pushedNote)] : pushedLines(v.pushed)));
   if (v.codebuildArn) out.push(`codebuild: ${v.codebuildArn}`);
   return `${out.join('\n')}\n`;
 }

@@ -67,6 +67,10 @@ export function register(program: Command): void {
         if (result.attached.length) lines.push(`${verb} their ${count(result.attached.length, 'attached manifest')} (signatures, SBOMs, referrers indexes)`);
         if (result.untagged.length) lines.push(`${result.applied ? 'untagged' : 'would untag'} ${count(result.untagged.length, 'tag')} whose image a kept build still uses`);
         if (result.left.length) lines.push(`left ${count(result.left.length, 'tag')} whose image a kept build still uses (${result.left.join(', ')}): this registry cannot remove one tag of several`);
+        if (result.unclaimed.length) {
+          const shown = result.unclaimed.slice(0, 8).join(', ') + (result.unclaimed.length > 8 ? `, and ${result.unclaimed.length - 8} more` : '');
+          lines.push(`left ${count(result.unclaimed.length, 'tag')} that no build record here claims (${shown}): their build record is gone, or they are not gamelayer's; prune never deletes those (delete what is unused by hand)`);
+        }
         if (!result.applied && result.deleted.length) lines.push('dry run: pass --apply to delete');
         process.stdout.write(`${lines.join('\n')}\n`);
       }

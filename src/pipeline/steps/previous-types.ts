@@ -31,9 +31,9 @@ export interface RegistryPrevious {
   };
   /**
    * With --push on a line's first build: the other line whose newest record this is (the line's own tag names none
-   * yet), and when that record was created.
+   * yet), and when that record was created; with `recordTag`, the repository's newest record tag (it has no line tag).
    */
-  plannedOn?: { line: string; createdAt: string };
+  plannedOn?: { line: string; createdAt: string; recordTag?: string };
   /** The target that asked `repository` for the layers (a push there reuses its client: auth, connections). */
   target: PushTarget;
 }

@@ -45,6 +45,8 @@ export interface PreviousInfo {
   line?: string;
   /** A line's first build planned on another line's newest record: that line. */
   plannedOn?: string;
+  /** Planned on the repository's newest record tag: it holds no line tag at all (line-fallback.ts). */
+  plannedOnRecord?: string;
   createdAt?: string;
   reason?: string;
 }
@@ -134,7 +136,7 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
       previousInfo = { source: 'none', ref: remote.ref, line, reason: `${remote.ref} was built with other layer settings (target size, layer limit, mounts, compression or SOURCE_DATE_EPOCH)` };
     } else {
       previous = remote.record;
-      previousInfo = { source: 'registry', ref: remote.ref, line, createdAt: remote.record.createdAt, ...(remote.plannedOn ? { plannedOn: remote.plannedOn.line } : {}) };
+      previousInfo = { source: 'registry', ref: remote.ref, line, createdAt: remote.record.createdAt, ...(remote.plannedOn ? (remote.plannedOn.recordTag ? { plannedOnRecord: remote.plannedOn.recordTag } : { plannedOn: remote.plannedOn.line }) : {}) };
     }
   } else {
     previous = await previousBuild(config.stateDir, settingsKey, reporter);
@@ -145,12 +147,17 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
   // The line as its tag names it (a branch like release/1.4 is release-1.4-<hash> there).
   const lineName = line === undefined ? line : lineTag(line).slice(LINE_TAG_PREFIX.length);
   if (otherLine) reporter.warn(`line "${lineName}" has no build in ${repositoryOf(i.push!)} yet, and ${otherLine}: every tree is planned afresh`);
-  if (remote?.plannedOn) {
+  if (remote?.plannedOn?.recordTag) {
+    const of = `${remote.plannedOn.line ? `line ${remote.plannedOn.line}, ` : ''}built ${remote.record.createdAt}`;
+    const how = previous ? `planned on its newest build record (${remote.ref}, ${of})` : `its newest build record (${remote.ref}, ${of}) was built with other layer settings: every tree is planned afresh`;
+    reporter.info(`note: ${repositoryOf(i.push!)} has no line tag (${lineTag(line!)}, nor another line's; deleted?): ${how}; this push tags the line again; --from none plans afresh`);
+  } else if (remote?.plannedOn) {
     const how = previous ? `planned on line ${remote.plannedOn.line}'s newest build (${remote.ref}, built ${remote.record.createdAt})` : `line ${remote.plannedOn.line}'s newest build (${remote.ref}) was built with other layer settings: every tree is planned afresh`;
     reporter.info(`note: line ${lineName} has no build in ${repositoryOf(i.push!)} yet: ${how}; --from none plans afresh`);
   }
   if (remote?.gone.length && previous) {
-    reporter.warn(`${count(remote.gone.length, 'layer')} of ${remote.ref} are gone from ${remote.repository}: their trees are rebuilt from the sources`);
+    const trees = [...new Set(remote.gone.map((l) => l.tree))];
+    reporter.warn(`${count(remote.gone.length, 'layer')} of ${remote.ref} ${remote.gone.length === 1 ? 'is' : 'are'} gone from ${remote.repository}: ${trees.join(', ')} ${trees.length === 1 ? 'is' : 'are'} rebuilt from the sources`);
   }
   // A kept layer of a registry record is the record's own layer (same digest on every host), never a local variant.
   return { record: previous, info: previousInfo, remote, kept: previous && remote ? remote.present : undefined };

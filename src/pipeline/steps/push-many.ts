@@ -109,6 +109,9 @@ export async function pushBuildToMany(opts: PushBuildToManyOptions): Promise<Pus
     }
     try {
       p.target = await pushTargetFor(parseReference(p.dest.repository), optionsOf(p));
+      // An ECR target knows the region its API calls went to (AWS_REGION, the profile) when nothing named one.
+      p.region ??= p.target.region;
+      p.outcome.region ??= p.target.region;
     } catch (e) {
       fail(p, e);
     }
