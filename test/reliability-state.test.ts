@@ -173,6 +173,30 @@ describe('stale or damaged caches and records are never trusted', () => {
     expect(await layerContentProblems(first.out.store, first.out.record, root)).toEqual([]);
   });
 
+  it('every cached copy of an archive tree damaged: each is replaced in one build, and the image is the same', async () => {
+    const dir = await smallGame('damaged-content-all');
+    const first = await buildJson(dir);
+    const contentDir = path.join(dir, '.gamelayer/cache/archive-content');
+    const names = await readdir(contentDir);
+    const damaged = [];
+    for (const n of names) {
+      const bytes = await readFile(path.join(contentDir, n));
+      if (bytes.length === 0) continue;
+      bytes[0] = bytes[0]! ^ 0xff; // same size, other bytes
+      await writeFile(path.join(contentDir, n), bytes);
+      damaged.push(n);
+    }
+    expect(damaged.length).toBeGreaterThan(1);
+    await writeFile(path.join(dir, '.gamelayer/cache/layers.json'), ''); // force the engine layer to be built again
+    execFileSync('rm', ['-rf', path.join(dir, '.gamelayer/oci')]);
+    const r = await runCli(['build'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`the cached copy of a file of ${path.join(dir, 'engine.tar')} is damaged`);
+    expect(r.stdout).toContain(`server image 1.0.0 = ${serverOf(first.out)}\n`);
+    for (const n of damaged) expect(xxh64(await readFile(path.join(contentDir, n)))).toBe(n);
+    expect(await layerContentProblems(first.out.store, first.out.record, root)).toEqual([]);
+  });
+
   it('a truncated or garbled build record is a clear error for diff and k8s, and the next build replaces it', async () => {
     const dir = await smallGame('bad-record');
     await buildJson(dir);

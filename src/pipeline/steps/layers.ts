@@ -81,10 +81,12 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   // meanwhile: each running layer holds a compressor and its buffers (a zstd layer a feed thread: 10-15 MiB of RSS).
   const slots = layerSlots(i.concurrency, 1);
   const contentSources = new Map<string, Promise<ContentSource>>();
+  // Archive trees with a damaged cached copy found: their next content source hashes every cached copy first.
+  const recheck = new Set<string>();
   const contentFor = (m: TreeManifest) => {
     let c = contentSources.get(m.root);
     if (!c) {
-      c = contentSourceFor(m.source, { cacheDir: path.join(config.stateDir, 'cache', 'archive-content'), entries: m.entries });
+      c = contentSourceFor(m.source, { cacheDir: path.join(config.stateDir, 'cache', 'archive-content'), entries: m.entries, verify: recheck.has(m.root) });
       contentSources.set(m.root, c);
     }
     const chunked = i.chunkSources?.get(m.digest);
@@ -144,10 +146,14 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
       result = await attempt();
     } catch (e) {
       if (!(e instanceof ArchiveCacheCorrupt)) throw e;
-      // A damaged copy in the archive content cache: drop it, take the file from the archive again, once.
+      // A damaged copy in the archive content cache: drop it, check every other copy of the tree, take the damaged
+      // ones from the archive again, and build the layer once more.
       reporter.warn(e.message);
       await rm(e.file, { force: true });
-      contentSources.delete(source.root);
+      if (!recheck.has(source.root)) {
+        recheck.add(source.root);
+        contentSources.delete(source.root);
+      }
       result = await attempt();
     }
     result = keyAgain(layer, result);
