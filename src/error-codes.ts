@@ -156,6 +156,7 @@ export const ERROR_CODES = [
   'push.digest-mismatch',
   'push.duplicate-target',
   'push.manifest-refused',
+  'push.mount-mismatch',
   'push.no-image',
   'push.no-targets',
   'push.other-game',

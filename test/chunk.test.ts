@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile, readdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Chunker, chunkLengths, chunkSizes } from '../src/chunk/fastcdc.js';
 import { GEAR } from '../src/chunk/gear.js';
 import { chunkPath, formatRecipe, parseRecipe, recipePath } from '../src/chunk/recipe.js';
@@ -330,6 +330,42 @@ describe('the manifest transform', () => {
     await writeFile(f, (await readFile(f, 'utf8')).replace(/"sha256":"[0-9a-f]{4}/, '"sha256":"0000'));
     const third = await chunkTree(scan, config, { stateDir });
     expect(third.chunkStats.chunkedFiles).toBe(1);
+    expect(third.manifest).toEqual(first.manifest);
+  });
+
+  it('a cached chunk list edited with its checksum kept (chunks reordered, sha256 made to match) is checked against the file and not used', async () => {
+    const base = await tempDir();
+    const src = path.join(base, 'src');
+    const { twin } = await makeTree(src);
+    const stateDir = path.join(base, 'state');
+    const scan = await scanTree('app-media', src, { include: ['**'], exclude: [] }, { stateDir });
+    const first = await chunkTree(scan, config, { stateDir });
+    // b.pak's list with its first two chunks swapped: offsets and sizes still add up, every chunk is a real chunk
+    // (shared with a.pak, so the layer writer would read it from a.pak), and the sha256 is that of the swapped
+    // order, so the sh assembly would accept the wrong file on the node.
+    const dir = path.join(stateDir, 'cache/recipes');
+    const name = (await readdir(dir)).find((n) => n.split('-')[1] === String(twin.length))!;
+    const file = path.join(dir, name);
+    const text = await readFile(file, 'utf8');
+    const stored = JSON.parse(text.slice(text.indexOf('\n') + 1)) as { sha256: string; chunks: [string, number, string][] };
+    const [c0, c1] = stored.chunks as [[string, number, string], [string, number, string]];
+    const swapped = Buffer.concat([twin.subarray(c0[1], c0[1] + c1[1]), twin.subarray(0, c0[1]), twin.subarray(c0[1] + c1[1])]);
+    stored.chunks = [c1, c0, ...stored.chunks.slice(2)];
+    stored.sha256 = createHash('sha256').update(swapped).digest('hex');
+    const { writeCheckedJson } = await import('../src/util/checked-json.js');
+    await writeCheckedJson(file, JSON.parse(text.slice(0, text.indexOf('\n'))).format, stored);
+    const warnings: string[] = [];
+    const reporter = { ...(await import('../src/report/reporter.js')).silentReporter, warn: (m: string) => warnings.push(m) };
+    const again = await chunkTree(scan, config, { stateDir, reporter });
+    expect(again.manifest).toEqual(first.manifest);
+    expect(again.chunkStats.chunkedFiles).toBe(1);
+    expect(warnings.join('\n')).toContain(file);
+    expect(warnings.join('\n')).toContain('b.pak');
+    // The cache holds the true list again, and a process that did not compute it checks it and takes it.
+    vi.resetModules();
+    const fresh = await import('../src/scan/chunk-tree.js');
+    const third = await fresh.chunkTree(scan, config, { stateDir });
+    expect(third.chunkStats.chunkedFiles).toBe(0);
     expect(third.manifest).toEqual(first.manifest);
   });
 

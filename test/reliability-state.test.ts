@@ -173,6 +173,58 @@ describe('stale or damaged caches and records are never trusted', () => {
     expect(await layerContentProblems(first.out.store, first.out.record, root)).toEqual([]);
   });
 
+  it('every cached copy of an archive tree damaged: each is replaced in one build, and the image is the same', async () => {
+    const dir = await smallGame('damaged-content-all');
+    const first = await buildJson(dir);
+    const contentDir = path.join(dir, '.gamelayer/cache/archive-content');
+    const names = await readdir(contentDir);
+    const damaged = [];
+    for (const n of names) {
+      const bytes = await readFile(path.join(contentDir, n));
+      if (bytes.length === 0) continue;
+      bytes[0] = bytes[0]! ^ 0xff; // same size, other bytes
+      await writeFile(path.join(contentDir, n), bytes);
+      damaged.push(n);
+    }
+    expect(damaged.length).toBeGreaterThan(1);
+    await writeFile(path.join(dir, '.gamelayer/cache/layers.json'), ''); // force the engine layer to be built again
+    execFileSync('rm', ['-rf', path.join(dir, '.gamelayer/oci')]);
+    const r = await runCli(['build'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`the cached copy of a file of ${path.join(dir, 'engine.tar')} is damaged`);
+    expect(r.stdout).toContain(`server image 1.0.0 = ${serverOf(first.out)}\n`);
+    for (const n of damaged) expect(xxh64(await readFile(path.join(contentDir, n)))).toBe(n);
+    expect(await layerContentProblems(first.out.store, first.out.record, root)).toEqual([]);
+  });
+
+  it('a stat cache row with a wrong hash for an unchanged file fails one build, not every one', async () => {
+    const dir = await smallGame('stat-cache-lies');
+    const first = await buildJson(dir);
+    // The app tree's stat cache, edited with its checksum kept: config/server.cfg is said to hash to another value.
+    const statDir = path.join(dir, '.gamelayer/cache/stat');
+    let edited = '';
+    for (const n of await readdir(statDir)) {
+      const file = path.join(statDir, n);
+      const text = await readFile(file, 'utf8');
+      const nl = text.indexOf('\n');
+      const body = JSON.parse(text.slice(nl + 1)) as { paths: string[]; xxh64: string };
+      const i = body.paths.indexOf('config/server.cfg');
+      if (i < 0) continue;
+      body.xxh64 = `${body.xxh64.slice(0, 16 * i)}0123456789abcdef${body.xxh64.slice(16 * i + 16)}`;
+      const json = JSON.stringify(body);
+      const { createHash } = await import('node:crypto');
+      const header = { ...(JSON.parse(text.slice(0, nl)) as object), sha256: createHash('sha256').update(json).digest('hex') };
+      await writeFile(file, `${JSON.stringify(header)}\n${json}`);
+      edited = file;
+    }
+    expect(edited).not.toBe('');
+    const failed = await runCli(['build'], { cwd: dir });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain(`error[content.changed]: ${path.join(dir, 'app/config/server.cfg')}: changed since it was scanned`);
+    const again = await buildJson(dir);
+    expect(serverOf(again.out)).toBe(serverOf(first.out));
+  });
+
   it('a truncated or garbled build record is a clear error for diff and k8s, and the next build replaces it', async () => {
     const dir = await smallGame('bad-record');
     await buildJson(dir);

@@ -269,6 +269,11 @@ export interface ArchiveContentOptions {
   cacheDir: string;
   /** Every file the caller will open; the ones missing from the cache are pulled in one pass over the archive. */
   entries: readonly FileEntry[];
+  /**
+   * Hash every cached copy first, not only compare its size (after one was found damaged: the others may be too,
+   * and each found only while a layer is written would fail that layer); a damaged one is removed and pulled again.
+   */
+  verify?: boolean;
 }
 
 /**
@@ -296,7 +301,8 @@ export async function archiveContentSource(
       continue;
     }
     const st = await stat(cached(hash)).catch(() => undefined);
-    if (st?.size === e.size) continue;
+    if (st?.size === e.size && (!options.verify || (await hashOf(cached(hash))) === hash)) continue;
+    if (st) await rm(cached(hash), { force: true });
     missing.add(hash);
     wanted.set(e.path, e);
   }
@@ -389,6 +395,13 @@ async function fillCache(
   }
 }
 
+/** The xxh64 of a file's bytes. */
+async function hashOf(file: string): Promise<string> {
+  const hash = await createXxh64();
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest();
+}
+
 /** Writes the member to `tmp` and returns the xxh64 of what was written; the caller keeps it only if it is wanted. */
 async function copyHashed(member: AsyncIterable<unknown>, tmp: string): Promise<string> {
   const hash = await createXxh64();
@@ -408,7 +421,7 @@ async function copyHashed(member: AsyncIterable<unknown>, tmp: string): Promise<
 /** The content source for a tree; archives need the state dir for their cache. */
 export async function contentSourceFor(
   source: TreeSource,
-  options: { cacheDir: string; entries: readonly FileEntry[] },
+  options: { cacheDir: string; entries: readonly FileEntry[]; verify?: boolean },
 ): Promise<ContentSource> {
   return source.kind === 'dir' ? dirContentSource(source.path) : archiveContentSource(source, options);
 }

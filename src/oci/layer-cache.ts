@@ -59,6 +59,8 @@ export class LayerCache {
     compressor: string,
     store: OciStore,
     onDamaged?: (file: string, problem: string) => void,
+    recordedDiffID?: string,
+    onDisagrees?: (file: string, problem: string) => void,
   ): Promise<BuiltLayer | undefined> {
     const key = slot(inputKey, kind, mtime);
     const candidates = this.rows.get(key) ?? [];
@@ -66,6 +68,21 @@ export class LayerCache {
     const alive: CacheRow[] = [];
     let found: BuiltLayer | undefined;
     for (const row of ordered) {
+      // The checksum only finds a torn write: a row must be of these inputs, and of the tar the previous build
+      // recorded for them (same settings, so the same bytes), else its blob, sound as it is, is another layer.
+      const l = row.layer as Partial<BuiltLayer> | null;
+      const problem =
+        typeof l !== 'object' || l === null || typeof l.digest !== 'string' || typeof l.size !== 'number'
+          ? 'a row that is not a layer'
+          : l.inputKey !== inputKey
+            ? `a row for inputs ${inputKey.slice(0, 19)}… names a layer of inputs ${String(l.inputKey).slice(0, 19)}…`
+            : recordedDiffID !== undefined && l.diffID !== recordedDiffID
+              ? `the layer of inputs ${inputKey.slice(0, 19)}… is ${String(l.diffID).slice(0, 19)}… there, ${recordedDiffID.slice(0, 19)}… in the previous build's record`
+              : undefined;
+      if (problem) {
+        onDisagrees?.(this.file, problem);
+        continue;
+      }
       const check = await store.checkBlob(row.layer.digest, row.layer.size);
       if (check.status === 'ok') {
         alive.push(row);

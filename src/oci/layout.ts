@@ -87,6 +87,20 @@ export async function readLayoutIndex(layoutDir: string, errors: IndexErrors = S
   if (index?.schemaVersion !== 2 || !Array.isArray(index.manifests)) {
     throw new GamelayerError(errors.invalid, `${file}: not an OCI image index (schemaVersion 2 with manifests)`);
   }
+  // Each descriptor checked here, so a damaged entry is named by its place in this file, not found later by a
+  // reader that cannot say where the digest came from.
+  index.manifests.forEach((m: unknown, i) => {
+    const d = (m ?? {}) as Partial<Record<keyof Descriptor, unknown>>;
+    const bad =
+      typeof m !== 'object' || m === null || Array.isArray(m)
+        ? 'not a descriptor object'
+        : typeof d.digest !== 'string' || !isDigest(d.digest)
+          ? `digest: ${JSON.stringify(d.digest)} is not a sha256 digest (sha256:<64 hex digits>)`
+          : typeof d.size !== 'number' || !Number.isSafeInteger(d.size) || d.size < 0
+            ? `size: ${JSON.stringify(d.size)} is not a byte count`
+            : undefined;
+    if (bad) throw new GamelayerError(errors.invalid, `${file}: manifests[${i}]${bad.startsWith('not') ? `: ${bad}` : `.${bad}`}`);
+  });
   return index;
 }
 

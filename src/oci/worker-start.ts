@@ -18,7 +18,6 @@ export interface OciWorkerEvents<Reply> {
 export function startOciWorker<Reply>(name: OciWorkerName, what: string, events: OciWorkerEvents<Reply>): Worker {
   const fromSource = import.meta.url.endsWith('.ts');
   const worker = new Worker(new URL(fromSource ? `./${name}-boot.cjs` : `./${name}.js`, import.meta.url));
-  worker.unref();
   worker.on('message', (r: Reply) => events.onMessage(r));
   let failed = false;
   const fail = (e: Error) => {
@@ -28,5 +27,9 @@ export function startOciWorker<Reply>(name: OciWorkerName, what: string, events:
   };
   worker.on('error', fail);
   worker.on('exit', (code) => fail(new Error(`${what} exited with code ${code}`)));
+  // After the listeners: a 'message' listener refs the worker's port again, so a worker unref'd before it kept the
+  // process alive until its first job was done; a build that failed before any (a layer's content refused while its
+  // first block filled) printed its error and never exited.
+  worker.unref();
   return worker;
 }

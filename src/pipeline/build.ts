@@ -95,7 +95,7 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles): Promise<Buil
   const [{ scans, scanMs }, previous] = await Promise.all([scanned, deferred ? scanned.then(previousNow) : previousNow()]);
   const cache = await cacheP;
   seedFromRecord(cache, previous.record, inputs.kind, inputs.mtime);
-  const reuse = layerReuse({ ...inputs, cache, kept: previous.kept });
+  const reuse = layerReuse({ ...inputs, cache, kept: previous.kept, record: previous.record });
   const previousBlob = previous.record && previous.remote ? previous.remote.recordRead.blob : undefined;
   const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, previousBlob, reuse });
   const chunkSources = new Map(scans.flatMap((s) => (s.chunkSources ? [[s.manifest.digest, s.chunkSources] as const] : [])));

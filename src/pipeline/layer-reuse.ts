@@ -16,6 +16,8 @@ export interface LayerReuse {
 export interface LayerReuseInput {
   cache: LayerCache;
   kept?: Map<string, BuiltLayer>;
+  /** The previous build's record (its settings this build's): a cached layer must have its layers' diffIDs. */
+  record?: Pick<BuildRecord, 'layers'>;
   reporter: Reporter;
   store: OciStore;
   kind: 'gzip' | 'zstd';
@@ -52,5 +54,9 @@ export function layerReuse(i: LayerReuseInput): LayerReuse {
   const { cache, reporter, store, kind, mtime, compressor } = i;
   // A reused blob that fails its check was removed by the store: say which file, and build the layer again.
   const onDamaged = (file: string, problem: string) => reporter.warn(`${file}: damaged blob in the store (${problem}); it was removed and its layer is built again`);
-  return { cache, kept: i.kept, cached: (inputKey) => cache.find(inputKey, kind, mtime, compressor, store, onDamaged) };
+  const onDisagrees = (file: string, problem: string) => reporter.warn(`${file}: layer cache row not used (${problem}); the layer is built again`);
+  // The previous build's layers (same settings: same kind and mtime, so the same tar for the same inputs).
+  const recorded = new Map<string, string>();
+  for (const l of [...(i.record?.layers ?? []), ...(i.kept?.values() ?? [])]) recorded.set(l.inputKey, l.diffID);
+  return { cache, kept: i.kept, cached: (inputKey) => cache.find(inputKey, kind, mtime, compressor, store, onDamaged, recorded.get(inputKey), onDisagrees) };
 }

@@ -75,9 +75,11 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
     try {
       if (!session) {
         phase = 'start';
+        const from = mountFrom;
         const started = await startUpload(client, repo, blob.digest, mountFrom, what);
         mountFrom = undefined; // mount once; after that, upload
         if (started === 'mounted') {
+          await checkMounted(client, repo, blob, from!, what);
           settleProgress(blob.size);
           return { outcome: 'mounted', bytesSent: 0, recoveries: failures };
         }
@@ -141,6 +143,26 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
       settleProgress(0);
     }
   }
+}
+
+/**
+ * A mounted blob is the registry's copy, never read here: its size must be the one the image names (a base image's
+ * manifest in the registry is what names it, and a registry stores a manifest whatever sizes it says), else the
+ * image put next names its layer with a size no client can pull.
+ */
+async function checkMounted(client: RegistryClient, repo: string, blob: BlobSource, from: string, what: string): Promise<void> {
+  const res = await client.request({ method: 'HEAD', target: `/v2/${repo}/blobs/${blob.digest}`, scopes: [pushScope(repo)], ok: [200, 404], what });
+  await res.discard();
+  const length = res.header('content-length');
+  const held = res.status === 200 && length !== undefined && length.trim() !== '0' ? Number(length) : undefined;
+  if (res.status === 200 && (held === undefined || held === blob.size)) return;
+  throw new GamelayerError(
+    'push.mount-mismatch',
+    res.status !== 200
+      ? `${what}: ${client.host} answered the mount from ${from} as done, but does not hold the blob`
+      : `${what}: the blob mounted from ${from} has ${held} bytes, the image names it with ${blob.size} (${blob.origin}); no manifest naming it was put`,
+    res.status !== 200 ? 'push again; if it persists, check the registry' : `the manifest that names ${blob.digest} with ${blob.size} bytes is wrong: fix or rebuild that image (a base image: push it again), then build again`,
+  );
 }
 
 async function startUpload(client: RegistryClient, repo: string, digest: string, mountFrom: string | undefined, what: string): Promise<URL | 'mounted'> {

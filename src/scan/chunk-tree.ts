@@ -154,7 +154,57 @@ async function readCachedList(file: string, entry: FileEntry, avg: number): Prom
   return { size: v.size, xxh64: v.xxh64, sha256: v.sha256, chunks };
 }
 
+/**
+ * Chunk lists this process computed from the files' bytes, by cache file: the transform takes them without a check
+ * (the scan's chunker wrote them moments ago); any other cached list is checked first (listMatchesFile).
+ */
+const computed = new Map<string, ChunkList>();
+
+/** Whether two lists name the same content, the same chunks in the same order (so the same recipe). */
+function sameList(a: ChunkList, b: ChunkList): boolean {
+  if (a.size !== b.size || a.xxh64 !== b.xxh64 || a.sha256 !== b.sha256 || a.chunks.length !== b.chunks.length) return false;
+  return a.chunks.every((c, i) => c.sha256 === b.chunks[i]!.sha256 && c.size === b.chunks[i]!.size && c.xxh64 === b.chunks[i]!.xxh64);
+}
+
+/**
+ * Whether `list` is the file's content: each chunk's bytes hash to its sha256 and xxh64, the whole file to the list's
+ * sha256. One read, no chunker: what a cached list not computed here costs before its recipe is trusted. A checksum
+ * on the cache file only finds a torn write; a list edited with its checksum kept would otherwise become a recipe
+ * that assembles another file on the node (its sha256 made to match it: the sh assembly checks that alone).
+ */
+async function listMatchesFile(file: string, list: ChunkList, onBytes?: (n: number) => void): Promise<boolean> {
+  const api = await xxhashApi();
+  const whole = createHash('sha256');
+  const fh = await open(file, 'r');
+  try {
+    let offset = 0;
+    const buf = Buffer.allocUnsafe(READ_BLOCK);
+    for (const c of list.chunks) {
+      const sha = createHash('sha256');
+      const x = api.create64();
+      let left = c.size;
+      while (left > 0) {
+        const { bytesRead } = await fh.read(buf, 0, Math.min(left, READ_BLOCK), offset);
+        if (bytesRead === 0) return false;
+        const block = buf.subarray(0, bytesRead);
+        sha.update(block);
+        x.update(block);
+        whole.update(block);
+        offset += bytesRead;
+        left -= bytesRead;
+        onBytes?.(bytesRead);
+      }
+      if (sha.digest('hex') !== c.sha256 || hex64(x.digest()) !== c.xxh64) return false;
+    }
+    const { bytesRead } = await fh.read(buf, 0, 1, offset);
+    return bytesRead === 0 && whole.digest('hex') === list.sha256;
+  } finally {
+    await fh.close();
+  }
+}
+
 async function saveList(stateDir: string, list: ChunkList, avg: number, reporter: Reporter): Promise<void> {
+  computed.set(cacheFile(stateDir, list.size, list.xxh64, avg), list);
   const stored: StoredList = { size: list.size, xxh64: list.xxh64, avg, sha256: list.sha256, chunks: list.chunks.map((c) => [c.sha256, c.size, c.xxh64]) };
   await writeCheckedJson(cacheFile(stateDir, list.size, list.xxh64, avg), CACHE_FORMAT, stored).catch((e: unknown) =>
     reporter.warn(`recipe cache not saved (${(e as Error).message}); the file is chunked again next time`),
@@ -176,8 +226,14 @@ async function chunkListOf(
 ): Promise<{ list: ChunkList; from: 'cache' | 'record' | 'chunker' }> {
   const cache = cacheFile(stateDir, entry.size, entry.xxh64!, avg);
   const hit = await readCachedList(cache, entry, avg);
-  if (hit) return { list: hit, from: 'cache' };
   const known = previous.find(entry.size, entry.xxh64!);
+  if (hit) {
+    // Trusted as is when this process computed it, or it is the list the previous build shipped for this content;
+    // else checked against the file's bytes, and chunked again when it does not match.
+    const mine = computed.get(cache);
+    if ((mine && sameList(hit, mine)) || (known && sameList(hit, known)) || (await listMatchesFile(file, hit))) return { list: hit, from: 'cache' };
+    reporter.warn(`${cache}: the cached chunk list does not match ${file}; not used (the file is chunked again)`);
+  }
   if (known) {
     await saveList(stateDir, known, avg, reporter);
     return { list: known, from: 'record' };

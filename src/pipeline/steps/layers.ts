@@ -5,12 +5,14 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { GamelayerError } from '../../errors.js';
 import { ASSEMBLER_PATH, assemblerBytes } from '../../oci/assembler.js';
 import { chunkedContentSource } from '../../oci/chunk-content.js';
 import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../../oci/content.js';
 import { packHashingSource } from '../../oci/pack-hash.js';
 import { layerInputKey } from '../../plan/plan.js';
 import type { PendingHashes } from '../../scan/pending.js';
+import { cacheFile } from '../../scan/scan.js';
 import { entrySourceOf } from '../../entries/packed-list.js';
 import { sentinelBytes, TREE_SENTINEL } from '../../oci/sentinel.js';
 import { isWhiteout } from '../../plan/incremental.js';
@@ -81,10 +83,12 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   // meanwhile: each running layer holds a compressor and its buffers (a zstd layer a feed thread: 10-15 MiB of RSS).
   const slots = layerSlots(i.concurrency, 1);
   const contentSources = new Map<string, Promise<ContentSource>>();
+  // Archive trees with a damaged cached copy found: their next content source hashes every cached copy first.
+  const recheck = new Set<string>();
   const contentFor = (m: TreeManifest) => {
     let c = contentSources.get(m.root);
     if (!c) {
-      c = contentSourceFor(m.source, { cacheDir: path.join(config.stateDir, 'cache', 'archive-content'), entries: m.entries });
+      c = contentSourceFor(m.source, { cacheDir: path.join(config.stateDir, 'cache', 'archive-content'), entries: m.entries, verify: recheck.has(m.root) });
       contentSources.set(m.root, c);
     }
     const chunked = i.chunkSources?.get(m.digest);
@@ -143,11 +147,22 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
     try {
       result = await attempt();
     } catch (e) {
+      if (e instanceof GamelayerError && e.code === 'content.changed') {
+        // The tree's bytes are not what its scan said. A file written since the scan shows in its stat next time,
+        // but a scan cache row that is wrong for an unchanged file (damaged, edited) would say the same again and
+        // fail every build: the tree's scan caches go, so the next scan hashes it afresh.
+        await Promise.all(['stat', 'archive'].map((kind) => rm(cacheFile(config.stateDir, kind, source.source.path), { force: true })));
+        throw e;
+      }
       if (!(e instanceof ArchiveCacheCorrupt)) throw e;
-      // A damaged copy in the archive content cache: drop it, take the file from the archive again, once.
+      // A damaged copy in the archive content cache: drop it, check every other copy of the tree, take the damaged
+      // ones from the archive again, and build the layer once more.
       reporter.warn(e.message);
       await rm(e.file, { force: true });
-      contentSources.delete(source.root);
+      if (!recheck.has(source.root)) {
+        recheck.add(source.root);
+        contentSources.delete(source.root);
+      }
       result = await attempt();
     }
     result = keyAgain(layer, result);

@@ -1,0 +1,105 @@
+// A base image in the registry pushed to whose manifest names a layer with a wrong size: a registry stores such a
+// manifest (it checks that the blob is there, not its size), and the build mounts that layer without reading it.
+// The push used to put our manifest with the base's wrong size (even -5) on it: an image no client can pull.
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { copySample } from './support/sample.js';
+import { useRegistry } from './support/suite-registry.js';
+import { tempDir } from './support/tmp.js';
+
+const registry = useRegistry();
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+async function putBlob(repo: string, bytes: Buffer): Promise<string> {
+  const digest = sha256(bytes);
+  const start = await fetch(`${registry.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+  expect(start.status).toBe(202);
+  const at = new URL(start.headers.get('location')!, registry.url);
+  at.searchParams.set('digest', digest);
+  const put = await fetch(at, { method: 'PUT', body: new Uint8Array(bytes), headers: { 'content-type': 'application/octet-stream' } });
+  expect(put.status).toBe(201);
+  return digest;
+}
+
+/** A one-file tar (512-byte header, the file, end blocks). */
+function tarOf(name: string, content: Buffer): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(name, 0);
+  h.write('0000755\0', 100);
+  h.write('0000000\0', 108);
+  h.write('0000000\0', 116);
+  h.write(`${content.length.toString(8).padStart(11, '0')}\0`, 124);
+  h.write('00000000000\0', 136);
+  h.write('        ', 148);
+  h.write('0', 156);
+  h.write('ustar\x0000', 257);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  const pad = Buffer.alloc((512 - (content.length % 512)) % 512);
+  return Buffer.concat([h, content, pad, Buffer.alloc(1024)]);
+}
+
+let layer: { digest: string; size: number };
+let config: { digest: string; size: number };
+const baseRepo = `bases/lying-${process.pid}`;
+
+beforeAll(async () => {
+  const raw = tarOf('bin/tool', Buffer.from('#!/bin/sh\necho base\n'));
+  const gz = gzipSync(raw);
+  layer = { digest: await putBlob(baseRepo, gz), size: gz.length };
+  const cfg = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(raw)] }, config: {} }));
+  config = { digest: await putBlob(baseRepo, cfg), size: cfg.length };
+}, 60_000);
+
+async function baseTagged(tag: string, size: number): Promise<void> {
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+    layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: layer.digest, size }],
+  };
+  const res = await fetch(`${registry.url}/v2/${baseRepo}/manifests/${tag}`, { method: 'PUT', body: JSON.stringify(manifest), headers: { 'content-type': manifest.mediaType } });
+  expect(res.status, 'the registry stores a manifest whatever size it names').toBe(201);
+}
+
+async function gameOn(base: string): Promise<string> {
+  const dir = await tempDir();
+  copySample(dir);
+  const yaml = path.join(dir, 'gamelayer.yaml');
+  const text = await readFile(yaml, 'utf8');
+  await writeFile(yaml, /^baseImage:.*$/m.test(text) ? text.replace(/^baseImage:.*$/m, `baseImage: ${base}`) : `baseImage: ${base}\n${text}`);
+  return dir;
+}
+
+describe('a base layer mounted from a manifest that names it with a wrong size', () => {
+  for (const [what, size] of [
+    ['one byte', 1],
+    ['a negative size', -5],
+  ] as const) {
+    it(`${what}: the push stops, naming the blob and both sizes, and no manifest of ours is there`, async () => {
+      const tag = `size${size}`.replace('-', 'minus');
+      await baseTagged(tag, size);
+      const repo = `studio/on-lying-base-${tag}-${process.pid}`;
+      const r = await runCli(['build', '--tag', 'v1', '--push', `${registry.host}/${repo}`], { cwd: await gameOn(`${registry.host}/${baseRepo}:${tag}`) });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('error[push.mount-mismatch]');
+      expect(r.stderr).toContain(`the blob mounted from ${baseRepo} has ${layer.size} bytes, the image names it with ${size}`);
+      const tags = await fetch(`${registry.url}/v2/${repo}/tags/list`);
+      const listed = tags.status === 200 ? ((await tags.json()) as { tags: string[] | null }).tags ?? [] : [];
+      expect(listed).toEqual([]);
+    }, 120_000);
+  }
+
+  it('the true size: built and pushed on it (control)', async () => {
+    await baseTagged('true', layer.size);
+    const repo = `studio/on-true-base-${process.pid}`;
+    const r = await runCli(['build', '--tag', 'v1', '--push', `${registry.host}/${repo}`], { cwd: await gameOn(`${registry.host}/${baseRepo}:true`) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/1 mounted/);
+  }, 120_000);
+});
