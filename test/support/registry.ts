@@ -103,8 +103,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       await tokenServer?.stop();
       throw new Error(`docker-registry did not answer on ${url}/v2/: ${stderr.slice(-2000)}`);
     }
-    const readLog = async (): Promise<AccessLogEntry[]> => {
-      const text = await readFile(logFile, 'utf8');
+    const parseLog = (text: string): AccessLogEntry[] => {
       const out: AccessLogEntry[] = [];
       for (const line of text.split('\n')) {
         const m = /"([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3})/.exec(line);
@@ -112,6 +111,22 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       }
       return out;
     };
+    // The registry writes an answer's log line after the answer, and the line reaches the file through a pipe: a
+    // request the client has just seen answered may not be in the file yet (a test failed so under load). So a read
+    // first asks for a mark (GET /v2/?gl-log-mark=N) and waits until the mark's line is in the file: every answer
+    // completed before the mark was sent is there too. Mark lines are left out of what the log returns.
+    let marks = 0;
+    const settled = async (): Promise<string> => {
+      const mark = `gl-log-mark=${++marks}`;
+      await fetch(`${url}/v2/?${mark}`).then((r) => r.arrayBuffer()).catch(() => undefined);
+      for (let i = 0; i < 1000; i++) {
+        const text = await readFile(logFile, 'utf8');
+        if (text.includes(`?${mark} `)) return text;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`docker-registry's access log (${logFile}) never showed the mark ${mark}`);
+    };
+    const readLog = async (): Promise<AccessLogEntry[]> => parseLog(await settled()).filter((e) => !e.path.includes('gl-log-mark='));
     return {
       host: `127.0.0.1:${port}`,
       url,
@@ -120,13 +135,11 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       tokenServer,
       accessLog: readLog,
       async completedUploads() {
-        // The access log is written as each answer completes; give the last line a moment to land.
-        await new Promise((r) => setTimeout(r, 50));
         return (await readLog()).filter((e) => e.method === 'PUT' && /\/blobs\/uploads\//.test(e.path) && e.status === 201)
           .length;
       },
       async resetAccessLog() {
-        await new Promise((r) => setTimeout(r, 50));
+        await settled();
         await writeFile(logFile, '');
       },
       async stop() {
