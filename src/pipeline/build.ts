@@ -86,7 +86,16 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles): Promise<Buil
     }
     return previousP;
   };
-  const previousRecord = deferred ? undefined : previousNow().then((p) => p.record ?? p.remote?.record, () => undefined);
+  const previousRecord = deferred
+    ? undefined
+    : previousNow().then(
+        (p) => {
+          const record = p.record ?? p.remote?.record;
+          const label = p.remote ? `the build record of ${p.remote.ref}` : p.info.ref ? `the build record ${p.info.ref}` : undefined;
+          return record && { manifests: record.manifests, ...(label ? { label } : {}) };
+        },
+        () => undefined,
+      );
   const cacheP = openLayerCache(inputs.config.stateDir, inputs.reporter);
   // One read per file (docs/architecture.md): with no previous build to diff against and no cached layer to look up,
   // the build packs every file the stat cache misses whatever its hash, so the layer writer hashes it as it packs it.
