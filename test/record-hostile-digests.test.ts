@@ -1,7 +1,8 @@
 // A registry whose build record names its layers and images by strings that are not digests (`sha256:<hex>/../…`,
 // which a URL resolves to another path of the registry): a fresh host must take that record as damaged (it plans
 // afresh with a warning, as for any invalid record) and never put such a string into a request or a manifest.
-import { cp } from 'node:fs/promises';
+import { cp, readlink } from 'node:fs/promises';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fetchBuildRecordFor, pushBuildRecord } from '../src/registry/artifact.js';
 import { runCli } from './support/cli-process.js';
@@ -19,7 +20,9 @@ beforeAll(async () => {
 
 async function host(): Promise<string> {
   const dir = await tempDir();
-  await cp(game, dir, { recursive: true });
+  // verbatimSymlinks: without it fs.cp makes a relative symlink absolute, pointing into the original copy.
+  await cp(game, dir, { recursive: true, verbatimSymlinks: true });
+  expect(await readlink(path.join(dir, 'app/config/current.cfg'))).toBe('server.cfg');
   return dir;
 }
 
