@@ -104,7 +104,9 @@ describe('a registry record whose chunk list is edited but self-consistent', () 
     expect(v2media.recipes!.find((r) => r.path === 'paks/b.pak')).toEqual(media.recipes!.find((r) => r.path === 'paks/b.pak'));
     expect(fresh.stderr).toMatch(new RegExp(`paks/a\\.pak: the chunk list the build record of ${repo.replace(/[.]/g, '\\.')}:[^ ]+ gives for it does not match the file's bytes; not used \\(the file is chunked afresh\\)`));
     expect(fresh.stderr).not.toMatch(/b\.pak: the chunk list/);
-    // (The edited recipe entry also no longer matches the record's plan, so the plan is made afresh with a warning
-    // of its own: the chunk list is taken in the scan, before that check.)
+    // The edited recipe entry also no longer matches the record's plan, so the plan is made afresh with a warning of
+    // its own (the chunk list is taken in the scan, before that check), naming the registry's record, not a local
+    // file this fresh host never had.
+    expect(fresh.stderr).toMatch(new RegExp(`the previous build record \\(${repo.replace(/[.]/g, '\\.')}:[^ )]+\\) is damaged: app-media: its layers do not unpack`));
   }, 240_000);
 });

@@ -106,7 +106,7 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles): Promise<Buil
   seedFromRecord(cache, previous.record, inputs.kind, inputs.mtime);
   const reuse = layerReuse({ ...inputs, cache, kept: previous.kept, record: previous.record });
   const previousBlob = previous.record && previous.remote ? previous.remote.recordRead.blob : undefined;
-  const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, previousBlob, reuse });
+  const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, previousBlob, previousRef: previous.info.ref, reuse });
   const chunkSources = new Map(scans.flatMap((s) => (s.chunkSources ? [[s.manifest.digest, s.chunkSources] as const] : [])));
   const pending = scans.flatMap((s) => (s.pending ? [s.pending] : []));
   const { built, inRegistryOnly } = await buildLayers({ ...inputs, plans, reuse, chunkSources, pending });
