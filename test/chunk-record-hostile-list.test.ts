@@ -4,7 +4,7 @@
 // and chunk a.pak afresh with a warning naming the file and the record, never push the swapped recipe. Real registry
 // (distribution), the CLI as a process.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import xxhash from 'xxhash-wasm';
@@ -108,5 +108,17 @@ describe('a registry record whose chunk list is edited but self-consistent', () 
     // its own (the chunk list is taken in the scan, before that check), naming the registry's record, not a local
     // file this fresh host never had.
     expect(fresh.stderr).toMatch(new RegExp(`the previous build record \\(${repo.replace(/[.]/g, '\\.')}:[^ )]+\\) is damaged: app-media: its layers do not unpack`));
+
+    // A warm host (stat cache: it does not read a.pak again) whose recipe cache is gone reads the file once to check
+    // the record's list: the same warning, the true recipe.
+    const warm = path.join(root, 'warm');
+    await rm(path.join(warm, '.gamelayer/cache/recipes'), { recursive: true, force: true });
+    await pushBuildRecord({ to: repo, record: { ...lie, createdAt: new Date(Date.now() + 3_600_000).toISOString() }, subject, tags: ['v1'], line: 'main' });
+    const again = await runCli(['build', '--push', repo, '--tag', 'v3', '--line', 'main'], { cwd: warm });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/paks\/a\.pak: the chunk list the build record of [^ ]+ gives for it does not match the file's bytes/);
+    expect(again.stderr).not.toMatch(/b\.pak: the chunk list/);
+    const v3media = (await fetchBuildRecordFor(`${repo}:v3`)).record.manifests.find((m) => m.tree === 'app-media')!;
+    expect(v3media.recipes!.find((r) => r.path === 'paks/a.pak')).toEqual(original);
   }, 240_000);
 });
