@@ -35,7 +35,7 @@ beforeAll(async () => {
   await writeGame(template);
   // A game with a build in its store, for the push cases.
   built = path.join(root, 'built');
-  await cp(template, built, { recursive: true });
+  await cp(template, built, { recursive: true, verbatimSymlinks: true });
   const result = await build({ config: await loadConfig(path.join(built, 'gamelayer.yaml')) });
   firstLayer = result.summary.layers[0]!.layer.digest;
   [plain, tokenReg, basicReg] = await Promise.all([
@@ -67,7 +67,7 @@ afterAll(async () => {
 /** A fresh copy of the small game; `edit` changes it. Returns its folder. */
 async function game(edit?: (dir: string) => Promise<void>): Promise<string> {
   const dir = path.join(root, `case-${++counter}`);
-  await cp(template, dir, { recursive: true });
+  await cp(template, dir, { recursive: true, verbatimSymlinks: true });
   await edit?.(dir);
   return dir;
 }

@@ -198,7 +198,7 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${repo}:v2`]);
   }, 300_000);
 
-  it('a registry copy of a kept layer with the wrong size is a clear error, and nothing is pushed', async () => {
+  it('a registry copy of a kept layer with the wrong size: the record is not built on, the push names the damaged copy, and nothing is pushed', async () => {
     await own(); // damages blob storage: a registry of its own
     const root = await tempDir();
     const repo = `${registry.host}/studio/shortblob`;
@@ -212,8 +212,13 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     await applyChange(b);
     const before = await storedTags(registry.storageDir, 'studio/shortblob');
     const err = await glFails(b, 'build', '--push', repo, '--tag', 'v2');
-    expect(err).toContain(`layer ${media.digest} (engine-media layer 0 of ${repo}:gamelayer-line.default) is ${media.size - 100} bytes there, the build record says ${media.size}`);
-    expect(err).toContain('hint: the registry copy is damaged');
+    // Which is wrong, the record or the registry's copy, shows once the layer is built again: the record is not
+    // built on (a blob's size is fixed by its digest), and the push then finds the registry's copy short.
+    expect(err).toContain(
+      `warning: the previous build record is damaged: ${repo}:gamelayer-line.default: layer ${media.digest} (engine-media layer 0) has ${media.size} bytes in the record, ${media.size - 100} in ${repo}; planning every tree afresh`,
+    );
+    expect(err).toContain(`error[registry.blob-size]: check blob ${media.digest} in studio/shortblob: studio/shortblob holds ${media.digest} with ${media.size - 100} bytes, the blob has ${media.size}: the registry's copy is damaged`);
+    expect(err).toContain('hint: delete that blob (or the images using it) from the repository, then push again');
     expect(await storedTags(registry.storageDir, 'studio/shortblob')).toEqual(before);
   }, 300_000);
 

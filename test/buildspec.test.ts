@@ -302,7 +302,7 @@ describe('buildspecs/buildspec.yml, run', () => {
   it('builds and pushes the sample game, writes the k8s spec, the record, the diff report and imagedefinitions.json; a second build on an empty host diffs and plans against the first in the registry', async () => {
     const spec = await readSpec('buildspec.yml');
     const src = path.join(work, 'src');
-    await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, filter: (p) => !p.includes('.gamelayer') });
+    await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, verbatimSymlinks: true, filter: (p) => !p.includes('.gamelayer') });
     const repositoryUri = `${registry.host}/${REPO}`;
     const webhook = { CODEBUILD_WEBHOOK_HEAD_REF: 'refs/heads/main' };
     const first = await runBuildspec(spec, src, { REPOSITORY_URI: repositoryUri, CODEBUILD_RESOLVED_SOURCE_VERSION: '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d', ...webhook });
@@ -368,7 +368,7 @@ describe('buildspecs/buildspec.yml, run', () => {
   it('a registry that cannot be read fails pre_build: never taken for "no earlier build"', async () => {
     const spec = await readSpec('buildspec.yml');
     const src = path.join(work, 'src-down');
-    await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, filter: (p) => !p.includes('.gamelayer') });
+    await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, verbatimSymlinks: true, filter: (p) => !p.includes('.gamelayer') });
     const r = await runBuildspec(spec, src, { REPOSITORY_URI: `127.0.0.1:${await freePort()}/${REPO}`, CODEBUILD_RESOLVED_SOURCE_VERSION: '1a2b3c4d5e6f' });
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('refused the connection');
@@ -391,7 +391,7 @@ describe('buildspecs/buildspec-diff.yml, run', () => {
   it('prints the diff and the layer table of a local build, and pushes nothing', async () => {
     const spec = await readSpec('buildspec-diff.yml');
     const src = path.join(work, 'src-pr');
-    await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, filter: (p) => !p.includes('.gamelayer') });
+    await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, verbatimSymlinks: true, filter: (p) => !p.includes('.gamelayer') });
     // The pull request holds the second commit's sources (the first test pushed them to main as 99aa88bb).
     await appendFile(path.join(src, 'fixtures/sample-game/app-media', SECOND_COMMIT_ASSET), 'changed by the next commit');
     const tagsBefore = await storedTags(registry.storageDir, REPO).catch(() => ({}));
@@ -469,7 +469,7 @@ describe('a buildspec with the supply chain (codebuild buildspec --sbom --sign K
     expect(spec.env?.variables?.GAMELAYER_SIGN_KEY).toBe(path.join(keys, 'key.pem'));
     for (const line of allCommands(spec)) for (const words of shellSegments(line)) if (words[0] === 'gamelayer') expect(unknownOptions(words), line).toEqual([]);
     const src = path.join(work, 'src-signed');
-    await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, filter: (p) => !p.includes('.gamelayer') });
+    await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, verbatimSymlinks: true, filter: (p) => !p.includes('.gamelayer') });
     const repositoryUri = `${registry.host}/studio/signed`;
     const r = await runBuildspec(spec, src, { REPOSITORY_URI: repositoryUri, CODEBUILD_RESOLVED_SOURCE_VERSION: '5e6f708192a3b4c5d6e7f8091a2b3c4d1a2b3c4d', CODEBUILD_WEBHOOK_HEAD_REF: 'refs/heads/main' });
     expect(r.code, r.stderr).toBe(0);
@@ -481,7 +481,7 @@ describe('a buildspec with the supply chain (codebuild buildspec --sbom --sign K
 
   it('the batch buildspec signs in every platform job and in the merge job, with options the CLI knows', async () => {
     const game = path.join(work, 'batch-game');
-    await cp(path.join(ROOT, 'fixtures/sample-game'), game, { recursive: true, filter: (p) => !p.includes('.gamelayer') });
+    await cp(path.join(ROOT, 'fixtures/sample-game'), game, { recursive: true, verbatimSymlinks: true, filter: (p) => !p.includes('.gamelayer') });
     await appendFile(path.join(game, 'gamelayer.yaml'), '\nplatforms: [linux/amd64, linux/arm64]\n');
     const emitted = await emit(['--batch', '--sbom', '--sign', 'awskms:///arn:aws:kms:eu-west-1:123456789012:key/k'], game, 'gamelayer.yaml');
     expect(emitted.code, emitted.stderr).toBe(0);

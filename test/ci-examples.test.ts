@@ -17,7 +17,7 @@ const registry = useRegistry();
 async function workspace(): Promise<{ src: string; bin: string }> {
   const work = await tempDir();
   const src = path.join(work, 'src');
-  await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, filter: (p) => !p.includes('.gamelayer') });
+  await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, verbatimSymlinks: true, filter: (p) => !p.includes('.gamelayer') });
   const bin = path.join(work, 'bin');
   await mkdir(bin);
   await writeFile(path.join(bin, 'npx'), `#!/bin/sh\n[ "$1" = gamelayer ] || exit 127\nshift\nexec "${process.execPath}" "${path.join(ROOT, 'bin/gamelayer.js')}" "$@"\n`, { mode: 0o755 });

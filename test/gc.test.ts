@@ -12,7 +12,7 @@ import { listFilesUnder, recordProblems, storeProblems } from './support/verify-
 
 async function game(): Promise<string> {
   const dir = await tempDir();
-  await cp('fixtures/sample-game', dir, { recursive: true, filter: (src) => !src.includes('.gamelayer') });
+  await cp('fixtures/sample-game', dir, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.includes('.gamelayer') });
   return dir;
 }
 

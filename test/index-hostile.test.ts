@@ -22,7 +22,7 @@ beforeAll(async () => {
 
 async function host(gameName?: string): Promise<string> {
   const dir = await tempDir();
-  await cp(game, dir, { recursive: true });
+  await cp(game, dir, { recursive: true, verbatimSymlinks: true });
   if (gameName) {
     const file = path.join(dir, 'gamelayer.yaml');
     await writeFile(file, (await readFile(file, 'utf8')).replace(/^game: .*$/m, `game: ${gameName}`));

@@ -23,7 +23,7 @@ beforeAll(async () => {
 /** A host of its own: a copy of the game folder with an empty state. */
 async function host(): Promise<string> {
   const dir = await tempDir();
-  await cp(game, dir, { recursive: true });
+  await cp(game, dir, { recursive: true, verbatimSymlinks: true });
   return dir;
 }
 

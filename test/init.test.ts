@@ -66,7 +66,7 @@ describe('gamelayer init', () => {
 
   it('a Lumberyard / O3DE folder (the sample game without its yaml) gives the same trees as the shipped config', async () => {
     const dir = await tempDir();
-    await cp('fixtures/sample-game', dir, { recursive: true, filter: (src) => !src.includes('.gamelayer') });
+    await cp('fixtures/sample-game', dir, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.includes('.gamelayer') });
     const shipped = await scanJson(dir);
     await rm(path.join(dir, 'gamelayer.yaml'));
     await rm(path.join(dir, '.gamelayer'), { recursive: true, force: true });

@@ -22,7 +22,7 @@ describe('inspect of a registry record with control characters', () => {
     const name = `studio/escapes-${process.pid}`;
     const repo = `${registry.host}/${name}`;
     const dir = await tempDir();
-    await cp(game, dir, { recursive: true });
+    await cp(game, dir, { recursive: true, verbatimSymlinks: true });
     const first = await runCli(['build', '--push', repo, '--tag', 'v1'], { cwd: dir });
     expect(first.code, first.stderr).toBe(0);
     const found = await fetchBuildRecordFor(`${repo}:v1`);

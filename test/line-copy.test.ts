@@ -136,7 +136,7 @@ describe('the local copy of a line record', () => {
     const { dir, config } = await pushedGame(repo);
     // Another host: the same game with one app file changed, pushed on the same line.
     const other = await tempDir();
-    cpSync(dir, other, { recursive: true });
+    cpSync(dir, other, { recursive: true, verbatimSymlinks: true });
     rmSync(path.join(other, '.gamelayer'), { recursive: true, force: true });
     const appFile = readdirSync(path.join(other, 'app'), { recursive: true, withFileTypes: true }).find((e) => e.isFile())!;
     writeFileSync(path.join(appFile.parentPath, appFile.name), 'changed on another host\n');

@@ -51,7 +51,7 @@ const BUILDS = 4;
 
 beforeAll(async () => {
   dir = await tempDir();
-  await cp('fixtures/sample-game', dir, { recursive: true, filter: (src) => !src.includes('.gamelayer') });
+  await cp('fixtures/sample-game', dir, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.includes('.gamelayer') });
   for (let v = 1; v <= BUILDS; v++) {
     await writeFile(path.join(dir, 'app/config/server.cfg'), `port=${4000 + v}\n`);
     const r = await runCli(['build', '--tag', `v${v}`], { cwd: dir });

@@ -13,7 +13,7 @@ const tag = 'v2-hotfix-for-the-winter-event-build-4711';
 
 beforeAll(async () => {
   dir = await tempDir();
-  await cp('fixtures/sample-game', dir, { recursive: true, filter: (src) => !src.includes('.gamelayer') });
+  await cp('fixtures/sample-game', dir, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.includes('.gamelayer') });
   registry = await startRegistry();
   const pushed = await runCli(['build', '--tag', tag, '--push', `${registry.host}/studio/sample`], { cwd: dir });
   expect(pushed.code, pushed.stderr).toBe(0);

@@ -34,7 +34,7 @@ async function screen(width: number, args: string[]): Promise<string> {
 
 beforeAll(async () => {
   dir = await tempDir();
-  await cp('fixtures/sample-game', dir, { recursive: true, filter: (src) => !src.includes('.gamelayer') });
+  await cp('fixtures/sample-game', dir, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.includes('.gamelayer') });
   await writeFile(path.join(dir, 'app-media/levels/big.pak'), randomBytes(24 << 20));
   registry = await startRegistry();
   expect((await runCli(['build', '--tag', 'v1'], { cwd: dir })).code).toBe(0);

@@ -19,7 +19,7 @@ describe('gamelayer prune and a referrers index naming a kept image', () => {
     const name = 'studio/referrers';
     const repo = `${registry.host}/${name}`;
     const dir = await tempDir();
-    await cp('fixtures/sample-game', dir, { recursive: true, filter: (src) => !src.includes('.gamelayer') });
+    await cp('fixtures/sample-game', dir, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.includes('.gamelayer') });
     for (const v of ['v1', 'v2']) {
       await writeFile(path.join(dir, `app-media/levels/${v}.dat`), Buffer.alloc(4000, v.charCodeAt(1)));
       const r = await runCli(['build', '--tag', v, '--push', repo], { cwd: dir });

@@ -24,7 +24,7 @@ const AWS_ENV = { AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_AC
 /** The sample game built and pushed three times to `repo`, app-media changed each time. */
 async function threeBuilds(repo: string, extra: string[] = [], env: Record<string, string> = {}): Promise<string> {
   const dir = await tempDir();
-  await cp('fixtures/sample-game', dir, { recursive: true, filter: (src) => !src.includes('.gamelayer') });
+  await cp('fixtures/sample-game', dir, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.includes('.gamelayer') });
   for (const v of ['v1', 'v2', 'v3']) {
     await writeFile(path.join(dir, `app-media/levels/${v}.dat`), Buffer.alloc(4000, v.charCodeAt(1)));
     const r = await runCli(['build', '--tag', v, '--push', repo, ...extra], { cwd: dir, env });

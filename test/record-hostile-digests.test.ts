@@ -1,7 +1,8 @@
 // A registry whose build record names its layers and images by strings that are not digests (`sha256:<hex>/../…`,
 // which a URL resolves to another path of the registry): a fresh host must take that record as damaged (it plans
 // afresh with a warning, as for any invalid record) and never put such a string into a request or a manifest.
-import { cp } from 'node:fs/promises';
+import { cp, readlink } from 'node:fs/promises';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fetchBuildRecordFor, pushBuildRecord } from '../src/registry/artifact.js';
 import { runCli } from './support/cli-process.js';
@@ -19,7 +20,9 @@ beforeAll(async () => {
 
 async function host(): Promise<string> {
   const dir = await tempDir();
-  await cp(game, dir, { recursive: true });
+  // verbatimSymlinks: without it fs.cp makes a relative symlink absolute, pointing into the original copy.
+  await cp(game, dir, { recursive: true, verbatimSymlinks: true });
+  expect(await readlink(path.join(dir, 'app/config/current.cfg'))).toBe('server.cfg');
   return dir;
 }
 
@@ -52,5 +55,38 @@ describe('a build record whose digests are not digests', () => {
     expect(v2.layers.map((l) => l.digest)).toEqual(found.record.layers.map((l) => l.digest));
     // The library's reader says the same.
     await expect(fetchBuildRecordFor(`${repo}:v1`)).rejects.toThrow(/invalid build record: layers\[0\]\.digest: .* is not a digest/);
+  }, 240_000);
+
+  it('a record whose layer size is wrong: a fresh host plans afresh with a warning naming the record and the layer', async () => {
+    const name = `studio/sizes-${process.pid}`;
+    const repo = `${registry.host}/${name}`;
+    const first = await runCli(['build', '--push', repo, '--tag', 'v1', '--line', 'main'], { cwd: await host() });
+    expect(first.code, first.stderr).toBe(0);
+
+    const found = await fetchBuildRecordFor(`${repo}:v1`);
+    const layer = found.record.layers[0]!;
+    const lie = {
+      ...found.record,
+      createdAt: new Date(Date.parse(found.record.createdAt) + 60_000).toISOString(),
+      layers: found.record.layers.map((l, i) => (i === 0 ? { ...l, size: l.size + 1 } : l)),
+    };
+    const server = found.record.images.find((i) => i.name === 'server')!;
+    const head = await fetch(`${registry.url}/v2/${name}/manifests/${server.digest}`, { method: 'HEAD', headers: { accept: server.mediaType } });
+    const subject = { mediaType: server.mediaType, digest: server.digest, size: Number(head.headers.get('content-length')) };
+    await pushBuildRecord({ to: repo, record: lie, subject, tags: ['v1'], line: 'main' });
+
+    const fresh = await runCli(['build', '--push', repo, '--tag', 'v2', '--line', 'main'], { cwd: await host() });
+    expect(fresh.code, fresh.stderr).toBe(0);
+    const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+    expect(fresh.stderr).toMatch(
+      new RegExp(
+        `warning: the previous build record is damaged: ${esc(repo)}:[^ ]+: layer ${layer.digest} \\(${layer.tree} layer ${layer.index}\\) has ${layer.size + 1} bytes in the record, ${layer.size} in ${esc(repo)}; planning every tree afresh`,
+      ),
+    );
+    expect(fresh.stderr).not.toMatch(/registry copy is damaged|build\.registry-blob-size/);
+    // Planned afresh, the same content gives the same layers, with their true sizes; none was sent again.
+    const v2 = (await fetchBuildRecordFor(`${repo}:v2`)).record;
+    expect(v2.layers.map((l) => `${l.digest} ${l.size}`)).toEqual(found.record.layers.map((l) => `${l.digest} ${l.size}`));
+    expect(fresh.stdout + fresh.stderr).not.toMatch(/[1-9][0-9]* uploaded/);
   }, 240_000);
 });

@@ -57,7 +57,7 @@ describe('command steps', () => {
 describe('gamelayer diff on a terminal', () => {
   it('shows its steps (scan trees, read record, diff layers) before its table', async () => {
     const dir = await tempDir();
-    await cp('fixtures/sample-game', dir, { recursive: true, filter: (src) => !src.includes('.gamelayer') });
+    await cp('fixtures/sample-game', dir, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.includes('.gamelayer') });
     expect((await runCli(['build'], { cwd: dir })).code).toBe(0);
     // util-linux script(1) gives the CLI a terminal; its output is the terminal's.
     const env: NodeJS.ProcessEnv = { ...process.env, COLUMNS: '100' };

@@ -53,26 +53,40 @@ export interface RecordChunkLists {
   readonly sizes: ReadonlySet<number>;
   /** The list of the content (size, xxh64), checked as above; undefined when there is none or it does not check. */
   find(size: number, xxh64: string): ListedFile | undefined;
+  /**
+   * The lists (checked as above) of files of this size, whatever their xxh64, at most `max`: what the scan checks
+   * against a file's bytes in the read that hashes it, before its xxh64 is known (docs/chunks.md, "A fresh host").
+   */
+  candidates(size: number, max: number): ListedFile[];
+  /** Names the record in warnings ("the build record of REPO:TAG"). */
+  readonly label: string;
 }
 
-const NONE: RecordChunkLists = { sizes: new Set(), find: () => undefined };
+const NONE: RecordChunkLists = { sizes: new Set(), find: () => undefined, candidates: () => [], label: 'the previous build record' };
 
 /**
  * The lists of `tree`'s manifests (any platform) chunked at `avg`. `recipeXxh64` is the xxh64 of a recipe's bytes, as
  * its manifest entry holds it.
  */
-export function recordChunkLists(manifests: readonly ManifestWithRecipes[] | undefined, tree: string, avg: number, recipeXxh64: (bytes: Buffer) => string): RecordChunkLists {
+export function recordChunkLists(
+  manifests: readonly ManifestWithRecipes[] | undefined,
+  tree: string,
+  avg: number,
+  recipeXxh64: (bytes: Buffer) => string,
+  label = 'the previous build record',
+): RecordChunkLists {
   const usable = (manifests ?? []).filter((m) => m.tree === tree && m.chunks?.avgChunkSize === avg && m.recipes?.length);
-  if (usable.length === 0) return NONE;
+  if (usable.length === 0) return { ...NONE, label };
   const byContent = new Map<string, { m: ManifestWithRecipes; r: RecordRecipe }[]>();
-  const sizes = new Set<number>();
+  const bySize = new Map<number, { m: ManifestWithRecipes; r: RecordRecipe }[]>();
   for (const m of usable) {
     for (const r of m.recipes!) {
       const key = `${r.size}:${r.xxh64}`;
       byContent.set(key, [...(byContent.get(key) ?? []), { m, r }]);
-      sizes.add(r.size);
+      bySize.set(r.size, [...(bySize.get(r.size) ?? []), { m, r }]);
     }
   }
+  const sizes = new Set(bySize.keys());
   // Per manifest, built on first use: chunk entries by prefix (null where two share one), recipe entries by path.
   const indexes = new Map<ManifestWithRecipes, { chunks: Map<string, ManifestWithRecipes['entries'][number] | null>; recipes: Map<string, ManifestWithRecipes['entries'][number]> }>();
   const indexOf = (m: ManifestWithRecipes) => {
@@ -116,6 +130,20 @@ export function recordChunkLists(manifests: readonly ManifestWithRecipes[] | und
   };
   return {
     sizes,
+    label,
+    candidates(size, max) {
+      const out: ListedFile[] = [];
+      const seen = new Set<string>();
+      for (const { m, r } of bySize.get(size) ?? []) {
+        if (out.length >= max) break;
+        const key = `${r.xxh64}:${r.sha256}:${r.chunks}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const list = resolve(m, r);
+        if (list) out.push(list);
+      }
+      return out;
+    },
     find(size, xxh64) {
       for (const { m, r } of byContent.get(`${size}:${xxh64}`) ?? []) {
         const list = resolve(m, r);

@@ -86,7 +86,16 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles): Promise<Buil
     }
     return previousP;
   };
-  const previousRecord = deferred ? undefined : previousNow().then((p) => p.record ?? p.remote?.record, () => undefined);
+  const previousRecord = deferred
+    ? undefined
+    : previousNow().then(
+        (p) => {
+          const record = p.record ?? p.remote?.record;
+          const label = p.remote ? `the build record of ${p.remote.ref}` : p.info.ref ? `the build record ${p.info.ref}` : undefined;
+          return record && { manifests: record.manifests, ...(label ? { label } : {}) };
+        },
+        () => undefined,
+      );
   const cacheP = openLayerCache(inputs.config.stateDir, inputs.reporter);
   // One read per file (docs/architecture.md): with no previous build to diff against and no cached layer to look up,
   // the build packs every file the stat cache misses whatever its hash, so the layer writer hashes it as it packs it.
@@ -97,7 +106,7 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles): Promise<Buil
   seedFromRecord(cache, previous.record, inputs.kind, inputs.mtime);
   const reuse = layerReuse({ ...inputs, cache, kept: previous.kept, record: previous.record });
   const previousBlob = previous.record && previous.remote ? previous.remote.recordRead.blob : undefined;
-  const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, previousBlob, reuse });
+  const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, previousBlob, previousRef: previous.info.ref, reuse });
   const chunkSources = new Map(scans.flatMap((s) => (s.chunkSources ? [[s.manifest.digest, s.chunkSources] as const] : [])));
   const pending = scans.flatMap((s) => (s.pending ? [s.pending] : []));
   const { built, inRegistryOnly } = await buildLayers({ ...inputs, plans, reuse, chunkSources, pending });

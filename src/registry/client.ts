@@ -306,6 +306,15 @@ export class RegistryClient {
     // "0" is taken for not told (a proxy that drops a HEAD's length may write 0); a page sends its own length.
     const length = res.header('content-length');
     if (size !== undefined && length !== undefined && length.trim() !== '0' && Number(length) !== size) {
+      // The registry itself (it names the blob) holds these bytes under another size: its copy is damaged (a blob's
+      // size is fixed by its digest); without that header the answer may be anything's in front of it.
+      if (stored === digest) {
+        throw new GamelayerError(
+          'registry.blob-size',
+          `${what}: ${repo} holds ${digest} with ${length} bytes, the blob has ${size}: the registry's copy is damaged`,
+          'delete that blob (or the images using it) from the repository, then push again',
+        );
+      }
       throw this.badAnswer(what, res, `Content-Length ${length}, where the blob has ${size} bytes`);
     }
     return true;

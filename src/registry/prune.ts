@@ -141,7 +141,14 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   // taken to be a manifest a kept tag names (other than those attachment tags themselves) or a kept index lists.
   const keptByTag = [...tags].filter((t) => !removedTags.has(t) && !t.startsWith('sha256-')).map((t) => digestOf.get(t));
   const protectedDigests = new Set([...keptByTag, ...keptChildren]);
-  const attached = (await attachedTo(client, repo, [...deleted.keys(), ...goneChildren], tags, digestOf)).filter((a) => !protectedDigests.has(a.digest));
+  // A prune killed between an image's delete and its attachments' left signature and referrers tags naming an
+  // image that is gone: found by those tags (`sha256-<hex>`, `.sig`) whose manifest no longer exists, and deleted
+  // as attached to it. One HEAD per subject no tag or tagged index names (an SBOM's signature's).
+  const known = new Set<string>([...digestOf.values(), ...keptChildren, ...goneChildren]);
+  const subjects = [...new Set([...tags].flatMap((t) => (/^sha256-([0-9a-f]{64})(\.sig)?$/.exec(t) ? [`sha256:${t.slice(7, 71)}`] : [])))].filter((d) => !known.has(d));
+  const orphaned: string[] = [];
+  for (const d of subjects) if (!(await client.headManifest(repo, d))) orphaned.push(d);
+  const attached = (await attachedTo(client, repo, [...deleted.keys(), ...goneChildren, ...orphaned], tags, digestOf)).filter((a) => !protectedDigests.has(a.digest));
   const claimed = new Set(builds.flatMap((b) => b.tags));
   const result: PruneResult = {
     repository: `${client.host}/${repo}`,

@@ -14,7 +14,7 @@ import { recordChunkLists, recordRecipe, type ManifestWithRecipes, type RecordCh
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import type { FileEntry, TreeManifest, TreeName } from '../types.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
-import { ChangedWhileReading, hashFile, hex64, xxhashApi, type StatSnapshot } from './hash.js';
+import { ChangedWhileReading, hashFile, hex64, xxhashApi, type StatSnapshot, type XxhashApi } from './hash.js';
 import { makeManifest, withParentDirs } from './manifest.js';
 import { scanGame, type BigFileHasher, type GameScan, type ScanOptions, type TreeScan } from './scan.js';
 
@@ -167,41 +167,96 @@ function sameList(a: ChunkList, b: ChunkList): boolean {
 }
 
 /**
+ * Checks a chunk list against a file's bytes as they stream by (from its start): each chunk's bytes must hash to its
+ * sha256 and xxh64, and the bytes end where the list does. The whole file's sha256 is the caller's (one for several
+ * lists checked in the same read).
+ */
+class ListCheck {
+  private at = 0;
+  private left: number;
+  private sha = createHash('sha256');
+  private x: ReturnType<XxhashApi['create64']>;
+  private bad = false;
+  constructor(
+    readonly list: ChunkList,
+    private readonly api: XxhashApi,
+  ) {
+    this.left = list.chunks[0]?.size ?? 0;
+    this.x = api.create64();
+  }
+  update(block: Uint8Array): void {
+    let start = 0;
+    while (!this.bad && start < block.length) {
+      const c = this.list.chunks[this.at];
+      if (!c) {
+        this.bad = true; // more bytes than the list holds
+        return;
+      }
+      const n = Math.min(this.left, block.length - start);
+      const part = block.subarray(start, start + n);
+      this.sha.update(part);
+      this.x.update(part);
+      start += n;
+      this.left -= n;
+      if (this.left === 0) {
+        if (this.sha.digest('hex') !== c.sha256 || hex64(this.x.digest()) !== c.xxh64) this.bad = true;
+        this.at++;
+        this.left = this.list.chunks[this.at]?.size ?? 0;
+        this.sha = createHash('sha256');
+        this.x = this.api.create64();
+      }
+    }
+  }
+  /** Whether the bytes were the list's, given the sha256 of all of them. */
+  matches(wholeSha256: string): boolean {
+    return !this.bad && this.at === this.list.chunks.length && wholeSha256 === this.list.sha256;
+  }
+}
+
+/**
  * Whether `list` is the file's content: each chunk's bytes hash to its sha256 and xxh64, the whole file to the list's
  * sha256. One read, no chunker: what a cached list not computed here costs before its recipe is trusted. A checksum
  * on the cache file only finds a torn write; a list edited with its checksum kept would otherwise become a recipe
  * that assembles another file on the node (its sha256 made to match it: the sh assembly checks that alone).
  */
 async function listMatchesFile(file: string, list: ChunkList, onBytes?: (n: number) => void): Promise<boolean> {
-  const api = await xxhashApi();
+  const check = new ListCheck(list, await xxhashApi());
   const whole = createHash('sha256');
   const fh = await open(file, 'r');
   try {
-    let offset = 0;
     const buf = Buffer.allocUnsafe(READ_BLOCK);
-    for (const c of list.chunks) {
-      const sha = createHash('sha256');
-      const x = api.create64();
-      let left = c.size;
-      while (left > 0) {
-        const { bytesRead } = await fh.read(buf, 0, Math.min(left, READ_BLOCK), offset);
-        if (bytesRead === 0) return false;
-        const block = buf.subarray(0, bytesRead);
-        sha.update(block);
-        x.update(block);
-        whole.update(block);
-        offset += bytesRead;
-        left -= bytesRead;
-        onBytes?.(bytesRead);
-      }
-      if (sha.digest('hex') !== c.sha256 || hex64(x.digest()) !== c.xxh64) return false;
+    let offset = 0;
+    for (;;) {
+      // Never past the list's end plus one byte: a longer file fails without being read whole.
+      const { bytesRead } = await fh.read(buf, 0, Math.min(READ_BLOCK, list.size + 1 - offset), offset);
+      if (bytesRead === 0) break;
+      const block = buf.subarray(0, bytesRead);
+      check.update(block);
+      whole.update(block);
+      offset += bytesRead;
+      onBytes?.(bytesRead);
+      if (offset > list.size) return false;
     }
-    const { bytesRead } = await fh.read(buf, 0, 1, offset);
-    return bytesRead === 0 && whole.digest('hex') === list.sha256;
+    return check.matches(whole.digest('hex'));
   } finally {
     await fh.close();
   }
 }
+
+/**
+ * What the scan's read of a file found about the previous record's lists of its size (chunkingHasher): the content
+ * it hashed (size, xxh64), the lists it checked, and those that matched the bytes. By file path, for the transform.
+ */
+interface RecordCheck {
+  size: number;
+  xxh64: string;
+  tried: ChunkList[];
+  matched: ChunkList[];
+}
+const recordChecks = new Map<string, RecordCheck>();
+
+/** Lists of one size checked in the scan's read of a file (a hostile record could list many per size). */
+const MAX_CANDIDATES = 4;
 
 async function saveList(stateDir: string, list: ChunkList, avg: number, reporter: Reporter): Promise<void> {
   computed.set(cacheFile(stateDir, list.size, list.xxh64, avg), list);
@@ -234,9 +289,23 @@ async function chunkListOf(
     if ((mine && sameList(hit, mine)) || (known && sameList(hit, known)) || (await listMatchesFile(file, hit))) return { list: hit, from: 'cache' };
     reporter.warn(`${cache}: the cached chunk list does not match ${file}; not used (the file is chunked again)`);
   }
+  // A record's list is taken only once the file's bytes were checked against it: in the scan's read of the file
+  // (a fresh host reads every file anyway), else in a read of its own. A hostile registry, or a damaged record whose
+  // lists still agree with each other, would otherwise put a recipe that assembles another file into the image.
+  const checked = recordChecks.get(file);
+  recordChecks.delete(file);
+  const scanned = checked && checked.size === entry.size && checked.xxh64 === entry.xxh64 ? checked : undefined;
+  const good = scanned?.matched.find((l) => l.xxh64 === entry.xxh64);
+  if (good) {
+    await saveList(stateDir, good, avg, reporter);
+    return { list: good, from: 'record' };
+  }
   if (known) {
-    await saveList(stateDir, known, avg, reporter);
-    return { list: known, from: 'record' };
+    if (!scanned?.tried.some((l) => sameList(l, known)) && (await listMatchesFile(file, known))) {
+      await saveList(stateDir, known, avg, reporter);
+      return { list: known, from: 'record' };
+    }
+    reporter.warn(`${file}: the chunk list ${previous.label} gives for it does not match the file's bytes; not used (the file is chunked afresh)`);
   }
   const list = await chunkFile(file, entry, avg, onBytes);
   await saveList(stateDir, list, avg, reporter);
@@ -248,8 +317,8 @@ async function chunkListOf(
  * and the transform. The record is the one the build looks up while it scans (the registry's record, verified against
  * its digest, or the local last build).
  */
-export function previousChunkLists(previous: Promise<{ manifests: readonly ManifestWithRecipes[] } | undefined> | undefined, tree: TreeName, avg: number): Promise<RecordChunkLists> {
-  return Promise.all([previous, xxhashApi()]).then(([record, api]) => recordChunkLists(record?.manifests, tree, avg, (b) => hex64(api.h64Raw(b))));
+export function previousChunkLists(previous: PreviousRecord | undefined, tree: TreeName, avg: number): Promise<RecordChunkLists> {
+  return Promise.all([previous, xxhashApi()]).then(([record, api]) => recordChunkLists(record?.manifests, tree, avg, (b) => hex64(api.h64Raw(b)), record?.label));
 }
 
 /**
@@ -267,19 +336,34 @@ export function chunkingHasher(
 ): BigFileHasher & { chunked: number } {
   const avg = chunks.avgChunkSize;
   let cachedSizes: Promise<Set<number>> | undefined;
-  const sizes = () =>
-    (cachedSizes ??= Promise.all([
-      readdir(path.join(stateDir, 'cache', 'recipes')).then(
-        (names) => names.flatMap((n) => (n.endsWith(`-${avg}.json`) ? [Number(n.split('-')[1])] : [])),
-        () => [],
-      ),
-      previous,
-    ]).then(([cached, known]) => new Set([...cached, ...known.sizes])));
+  let localCached: Promise<Set<number>> | undefined;
+  const localSizes = () =>
+    (localCached ??= readdir(path.join(stateDir, 'cache', 'recipes')).then(
+      (names) => new Set(names.flatMap((n) => (n.endsWith(`-${avg}.json`) ? [Number(n.split('-')[1])] : []))),
+      () => new Set<number>(),
+    ));
+  const sizes = () => (cachedSizes ??= Promise.all([localSizes(), previous]).then(([cached, known]) => new Set([...cached, ...known.sizes])));
   const hasher = {
     minSize: chunks.minFileSize,
     chunked: 0,
     async hash(file: string, relPath: string, before: StatSnapshot): Promise<string> {
-      if (!chunkablePath(relPath) || (await sizes()).has(before.size)) return hashFile(file, before);
+      if (!chunkablePath(relPath)) return hashFile(file, before);
+      if ((await sizes()).has(before.size)) {
+        // The lists the previous record holds for this size are checked in this same read (no second read when the
+        // transform takes one), unless the recipe cache has one: a touched file on a warm host, read as before.
+        const candidates = (await localSizes()).has(before.size) ? [] : (await previous).candidates(before.size, MAX_CANDIDATES);
+        if (candidates.length === 0) return hashFile(file, before);
+        const api = await xxhashApi();
+        const checks = candidates.map((l) => new ListCheck(l, api));
+        const whole = createHash('sha256');
+        const xxh64 = await hashFile(file, before, undefined, (block) => {
+          whole.update(block);
+          for (const c of checks) c.update(block);
+        });
+        const sha256 = whole.digest('hex');
+        recordChecks.set(file, { size: before.size, xxh64, tried: candidates, matched: checks.filter((c) => c.matches(sha256)).map((c) => c.list) });
+        return xxh64;
+      }
       const list = await chunkFileForScan(file, before, avg);
       hasher.chunked++;
       await saveList(stateDir, list, avg, reporter);
@@ -381,7 +465,7 @@ export async function chunkTrees(config: GameConfig, scan: GameScan, reporter?: 
 }
 
 /** The previous build's record as the build finds it while scanning (undefined: none, or not looked for). */
-export type PreviousRecord = Promise<{ manifests: readonly ManifestWithRecipes[] } | undefined>;
+export type PreviousRecord = Promise<{ manifests: readonly ManifestWithRecipes[]; /** For warnings: "the build record of REPO:TAG". */ label?: string } | undefined>;
 
 /**
  * scanGame, then the chunk transform: what build, diff and scan compare. `previous`: the previous build's record,

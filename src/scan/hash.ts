@@ -51,14 +51,14 @@ export class ChangedWhileReading extends GamelayerError {
  * xxh64 of a file's bytes. The file's stat before (from the walk) must equal its stat after the read
  * and the bytes read must equal its size, else ChangedWhileReading: never a hash of a half-written file.
  */
-export async function hashFile(file: string, before: StatSnapshot, onBytes?: (n: number) => void): Promise<string> {
+export async function hashFile(file: string, before: StatSnapshot, onBytes?: (n: number) => void, sink?: (block: Uint8Array) => void): Promise<string> {
   const x = await xxhashApi();
-  if (before.size <= SMALL_FILE) return hashSmallFile(x, file, before);
-  return hashLargeFile(x, file, before, onBytes);
+  if (before.size <= SMALL_FILE) return hashSmallFile(x, file, before, sink);
+  return hashLargeFile(x, file, before, onBytes, sink);
 }
 
 /** `onBytes` hears of each read as it is hashed: a progress bar moves through one big file, not only after it. */
-async function hashLargeFile(x: Api, file: string, before: StatSnapshot, onBytes?: (n: number) => void): Promise<string> {
+async function hashLargeFile(x: Api, file: string, before: StatSnapshot, onBytes?: (n: number) => void, sink?: (block: Uint8Array) => void): Promise<string> {
   const h = x.create64();
   const buf = bufferPool.pop() ?? Buffer.allocUnsafe(CHUNK);
   const fh = await open(file, 'r');
@@ -67,7 +67,9 @@ async function hashLargeFile(x: Api, file: string, before: StatSnapshot, onBytes
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, CHUNK, null);
       if (bytesRead === 0) break;
-      h.update(bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead));
+      const block = bytesRead === CHUNK ? buf : buf.subarray(0, bytesRead);
+      h.update(block);
+      sink?.(block);
       total += bytesRead;
       onBytes?.(bytesRead);
     }
@@ -104,7 +106,7 @@ export function sharedHash(xxh64: string): string {
  * hashFile for a small file (`before.size` at most SMALL_FILE): the same checks, in one synchronous pass. For a
  * caller with many such files: no promise per file (`api` from xxhashApi()).
  */
-export function hashSmallFile(x: Api, file: string, before: StatSnapshot): string {
+export function hashSmallFile(x: Api, file: string, before: StatSnapshot, sink?: (block: Uint8Array) => void): string {
   const buf = bufferPool.pop() ?? Buffer.allocUnsafe(CHUNK);
   const fd = openSync(file, 'r');
   try {
@@ -119,6 +121,7 @@ export function hashSmallFile(x: Api, file: string, before: StatSnapshot): strin
     if (total !== before.size || after.size !== before.size || after.mtimeMs !== before.mtimeMs || after.ctimeMs !== before.ctimeMs) {
       throw new ChangedWhileReading(file);
     }
+    sink?.(buf.subarray(0, total));
     return hex64(x.h64Raw(buf.subarray(0, total)));
   } finally {
     bufferPool.push(buf);

@@ -42,6 +42,8 @@ export type PlanInput = Pick<BuildInputs, 'config' | 'reporter' | 'platforms' | 
    * from it again with the same inputs is then remembered (plan-fixpoint.ts).
    */
   previousBlob?: string;
+  /** Where `previous` was read (REPO:TAG of a registry's record, the local record's path), for warnings. */
+  previousRef?: string;
   reuse: LayerReuse;
 };
 
@@ -77,7 +79,7 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
       // The record is not trusted: a layer that does not hold what it says would make the image differ from the sources.
       const damaged = (Object.entries(prevTrees) as [TreeName, PreviousTree][]).filter(([, p]) => !p.unavailable).map(([t, p]) => recordedTreeProblem(t, p, mounts[t])).find(Boolean);
       if (damaged) {
-        reporter.warn(`the previous build record (${i.from ?? path.join(recordsDir(config.stateDir), LAST_BUILD)}) is damaged: ${damaged}; planning every tree afresh`);
+        reporter.warn(`the previous build record (${i.previousRef ?? i.from ?? path.join(recordsDir(config.stateDir), LAST_BUILD)}) is damaged: ${damaged}; planning every tree afresh`);
         prevTrees = {};
       }
       inc = planIncremental(manifests, prevTrees, {

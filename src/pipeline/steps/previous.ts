@@ -275,11 +275,10 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     const size = sizes.get(l.digest);
     if (size === undefined) gone.push(l);
     else if (size !== l.size) {
-      throw new GamelayerError(
-        'build.registry-blob-size',
-        `${repositoryOf(repository)}: layer ${l.digest} (${l.tree} layer ${l.index} of ${ref}) is ${size} bytes there, the build record says ${l.size}`,
-        'the registry copy is damaged: delete that blob (or the images using it) from the repository and build again',
-      );
+      // A blob's size is fixed by its digest, so the record names this layer wrongly (a record that lies, as one
+      // with a bad digest: not built on, planned afresh); a damaged registry copy instead is refused by the push,
+      // whose HEAD of each blob it would skip checks the size (client.blobExists).
+      throw new DamagedRecordError(`${ref}: layer ${l.digest} (${l.tree} layer ${l.index}) has ${l.size} bytes in the record, ${size} in ${repositoryOf(repository)}`);
     } else present.set(l.inputKey, l);
   }
   return { ref, record, repository, present, gone, recordRead, target, ...(plannedOn ? { plannedOn } : {}) };

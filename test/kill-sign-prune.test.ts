@@ -1,0 +1,105 @@
+// kill -9 of `gamelayer prune --apply` and of `gamelayer sign` at the registry's first write: afterwards the
+// registry stores no manifest with a missing blob, and the next run of the same command completes and leaves what an
+// uninterrupted run leaves (no signature, SBOM or referrers index of a deleted image; the image signed and verified).
+import { execFileSync } from 'node:child_process';
+import { cp, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killWhen, runCli, startCli } from './support/cli-process.js';
+import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
+import { tempDir } from './support/tmp.js';
+
+let registry: TestRegistry;
+let keys: string;
+beforeAll(async () => {
+  registry = await startRegistry();
+  keys = await tempDir('gl-kill-keys-');
+  execFileSync('sh', ['-c', 'cd "$1" && openssl ecparam -genkey -name prime256v1 -noout -out key.pem && openssl ec -in key.pem -pubout -out pub.pem 2>/dev/null', 'sh', keys]);
+}, 60_000);
+afterAll(async () => {
+  await registry?.stop();
+});
+
+/** The sample game built and pushed with `extra` once per version, app-media changed each time. */
+async function builds(repo: string, versions: string[], extra: string[]): Promise<string> {
+  const dir = await tempDir();
+  await cp('fixtures/sample-game', dir, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.includes('.gamelayer') });
+  for (const v of versions) {
+    await writeFile(path.join(dir, `app-media/levels/${v}.dat`), Buffer.alloc(4000, v.charCodeAt(1)));
+    const r = await runCli(['build', '--tag', v, '--push', repo, ...extra], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+  }
+  return dir;
+}
+
+/** Kills `args` once the registry has answered `method` on a path matching `path` `n` times since now. */
+async function killAtWrite(args: string[], cwd: string, method: string, pathRe: RegExp, n = 1) {
+  await registry.resetAccessLog();
+  const run = startCli(args, { cwd });
+  return killWhen(run, async () => (await registry.accessLog()).filter((e) => e.method === method && pathRe.test(e.path) && e.status < 300).length >= n, { pollMs: 1 });
+}
+
+describe('kill -9 during prune --apply and sign', () => {
+  it('prune --apply killed after its first delete: no manifest lacks a blob; the next prune --apply leaves what one run leaves', async () => {
+    const name = 'studio/kill-prune';
+    const repo = `${registry.host}/${name}`;
+    const dir = await builds(repo, ['v1', 'v2', 'v3'], ['--sbom', '--sign', path.join(keys, 'key.pem')]);
+    const before = await storedTags(registry.storageDir, name);
+    const killed = await killAtWrite(['prune', repo, '--keep', '1', '--apply'], dir, 'DELETE', /\/manifests\//);
+    expect(killed.killed).toBe(true);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    // Something went, not everything.
+    const mid = await storedTags(registry.storageDir, name);
+    expect(Object.keys(mid).length).toBeLessThan(Object.keys(before).length);
+
+    const again = await runCli(['prune', repo, '--keep', '1', '--apply'], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    const after = await storedTags(registry.storageDir, name);
+    // What one run leaves (test/prune.test.ts): v3's build, the line tag, and v1's and v2's tags of images v3 shares
+    // (a plain registry deletes manifests, not tags); and what is attached to images that still exist.
+    const own = Object.keys(after).filter((t) => !t.startsWith('sha256-'));
+    const left = ['v1', 'v2'].flatMap((v) => ['app', 'engine', 'engine-media'].map((t) => `${v}-${t}`));
+    expect(own.sort()).toEqual(['gamelayer-line.default', ...left, 'v3', 'v3-app', 'v3-app-media', 'v3-engine', 'v3-engine-media', 'v3.gamelayer-record'].sort());
+    const alive = async (digest: string) =>
+      (await fetch(`${registry.url}/v2/${name}/manifests/${digest}`, { method: 'HEAD', headers: { Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json' } })).status === 200;
+    const orphans: string[] = [];
+    for (const t of Object.keys(after).filter((x) => x.startsWith('sha256-'))) {
+      const subject = `sha256:${t.slice('sha256-'.length, 'sha256-'.length + 64)}`;
+      if (!(await alive(subject))) orphans.push(t);
+    }
+    expect(orphans).toEqual([]);
+    const v = await runCli(['verify', `${repo}:v3`, '--key', path.join(keys, 'pub.pem'), '--require-sbom'], { cwd: dir });
+    expect(v.code, v.stderr).toBe(0);
+  }, 300_000);
+
+  it('sign killed after its first blob upload: no manifest lacks a blob; the next sign signs and verify passes', async () => {
+    const name = 'studio/kill-sign';
+    const repo = `${registry.host}/${name}`;
+    const dir = await builds(repo, ['v1'], ['--sbom']);
+    const killed = await killAtWrite(['sign', `${repo}:v1`, '--key', path.join(keys, 'key.pem')], dir, 'PUT', /\/blobs\/uploads\//);
+    expect(killed.killed).toBe(true);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+
+    const again = await runCli(['sign', `${repo}:v1`, '--key', path.join(keys, 'key.pem')], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    const v = await runCli(['verify', `${repo}:v1`, '--key', path.join(keys, 'pub.pem'), '--require-sbom'], { cwd: dir });
+    expect(v.code, v.stderr).toBe(0);
+  }, 300_000);
+
+  it('sign killed after its first signature manifest: the next sign completes the rest and verify passes', async () => {
+    const name = 'studio/kill-sign-2';
+    const repo = `${registry.host}/${name}`;
+    const dir = await builds(repo, ['v1'], ['--sbom']);
+    const killed = await killAtWrite(['sign', `${repo}:v1`, '--key', path.join(keys, 'key.pem')], dir, 'PUT', /\/manifests\/sha256-[0-9a-f]{64}\.sig$/);
+    expect(killed.killed).toBe(true);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    const again = await runCli(['sign', `${repo}:v1`, '--key', path.join(keys, 'key.pem')], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/already signed image/);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    const v = await runCli(['verify', `${repo}:v1`, '--key', path.join(keys, 'pub.pem'), '--require-sbom'], { cwd: dir });
+    expect(v.code, v.stderr).toBe(0);
+  }, 300_000);
+});
