@@ -143,6 +143,25 @@ export function forEachElement(bytes: Buffer, i: number, each: (start: number, e
   }
 }
 
+/** The index just past the value at `i` (stepped over, not checked). */
+export function valueEnd(bytes: Buffer, i: number): number {
+  return skipValue(bytes, i, endsOf(bytes));
+}
+
+/**
+ * Where the elements of the list whose opening bracket is at `i` lie: from its first element's start to its last
+ * one's end (undefined: an empty list, or no list).
+ */
+export function listInner(bytes: Buffer, i: number): { start: number; end: number } | undefined {
+  if (bytes[i] !== 0x5b) return undefined;
+  const close = valueEnd(bytes, i) - 1;
+  const start = skipSpace(bytes, i + 1);
+  if (start >= close) return undefined;
+  let end = close;
+  while (end > start && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d || bytes[end - 1] === 0x09)) end--;
+  return { start, end };
+}
+
 function listElements(bytes: Buffer, i: number): { start: number; end: number }[] {
   const out: { start: number; end: number }[] = [];
   forEachElement(bytes, i, (start, end) => out.push({ start, end }));
@@ -369,18 +388,19 @@ function skipValue(b: Buffer, i: number, ends: Map<number, number>): number {
   const known = ends.get(i);
   if (known !== undefined) return known;
   // The open containers at depths 1 to 3 (0: the one at i, whose end is returned), by where they start.
-  const open = [-1, -1, -1, -1];
+  // Made at the first inner container: an entry (none inside) allocates nothing.
+  let open: number[] | undefined;
   let depth = 0;
   for (let j = i; j < b.length; j++) {
     const x = b[j];
     if (x === QUOTE) {
       j = skipString(b, j) - 1;
     } else if (x === 0x7b || x === 0x5b) {
-      if (depth === 1 || depth === 2 || (depth === 3 && x === 0x5b)) open[depth] = j;
+      if (depth === 1 || depth === 2 || (depth === 3 && x === 0x5b)) (open ??= [-1, -1, -1, -1])[depth] = j;
       depth++;
     } else if (x === 0x7d || x === 0x5d) {
       --depth;
-      if (depth <= 3 && open[depth]! >= 0) {
+      if (open && depth <= 3 && open[depth]! >= 0) {
         if (ends.size < SHALLOW_ENDS) ends.set(open[depth]!, j + 1);
         open[depth] = -1;
       }
