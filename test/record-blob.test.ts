@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildRecordArtifact, streamRecordArtifact, wholeRecord } from '../src/registry/artifact.js';
+import { noteInflated } from '../src/registry/record-blob.js';
 import type { BuildRecord, Descriptor, FileEntry } from '../src/types.js';
 
 const ENTRIES = 60_000;
@@ -57,6 +58,19 @@ describe('the record artifact a push makes', () => {
     expect(made.record.equals(read)).toBe(true);
     const truncated = read.subarray(0, read.length >> 1);
     expect((await streamRecordArtifact(record, subject, 0, truncated)).record.equals(read)).toBe(true);
+  });
+
+  it('checks a blob read as the previous record against what it was noted to inflate to, not inflating it again', async () => {
+    const json = Buffer.from(JSON.stringify(buildRecordArtifactContent(record)));
+    const read = gzipSync(json, { level: 1 });
+    noteInflated(read, json);
+    expect((await streamRecordArtifact(record, subject, 0, read)).record === read).toBe(true);
+    // The note is what is compared: a blob noted as other JSON is not reused, though its bytes would inflate to this.
+    const misnoted = gzipSync(json, { level: 1 });
+    noteInflated(misnoted, Buffer.from(JSON.stringify(buildRecordArtifactContent(bigRecord('1.0.1')))));
+    const made = await streamRecordArtifact(record, subject, 0, misnoted);
+    expect(made.record === misnoted).toBe(false);
+    expect(made.record.equals(buildRecordArtifact(record, subject).record)).toBe(true);
   });
 
   it('never holds the record as one JSON string', async () => {

@@ -79,6 +79,37 @@ describe('a record parsed from its bytes', () => {
     }
   });
 
+  it('shares a layer\'s entries that are a run of its manifest\'s text, and only those', () => {
+    const r = record(300);
+    const app = r.manifests[0]!.entries;
+    const lastChanged = [...app.slice(10, 20), { ...app[20]!, size: 7 }];
+    r.plan.layers = [
+      { tree: 'app', index: 0, entries: app, inputKey: 'a', bytes: 1, platform: 'linux/amd64' },
+      { tree: 'app', index: 1, entries: app.slice(100, 200), inputKey: 'b', bytes: 1, platform: 'linux/amd64' },
+      { tree: 'app', index: 2, entries: lastChanged, inputKey: 'c', bytes: 1, platform: 'linux/amd64' },
+      { tree: 'app', index: 3, entries: [app[5]!, app[4]!], inputKey: 'd', bytes: 1, platform: 'linux/amd64' },
+    ];
+    // Indented, a layer's entries are other bytes than its manifest's (deeper): parsed, none shared.
+    const indented = JSON.stringify(r, null, 1);
+    expect(parseRecordBytes(Buffer.from(indented))).toEqual(JSON.parse(indented));
+    {
+      const text = JSON.stringify(r);
+      const parsed = parseRecordBytes(Buffer.from(text)) as ReturnType<typeof record>;
+      expect(parsed).toEqual(JSON.parse(text));
+      const [whole, middle, changed, swapped] = parsed.plan.layers.map((l) => l.entries);
+      const m = parsed.manifests[0]!.entries;
+      expect(whole).not.toBe(m);
+      expect(whole!.every((e, i) => e === m[i])).toBe(true);
+      expect(middle!.every((e, i) => e === m[100 + i])).toBe(true);
+      expect(changed!.slice(0, 10).every((e, i) => e === m[10 + i])).toBe(true);
+      expect(changed![10]).not.toBe(m[20]);
+      expect(swapped![0]).toBe(m[5]);
+      expect(swapped![1]).toBe(m[4]);
+    }
+    const broken = '{"manifests":[{"tree":"t","entries":[{"path":"a"},{"path":"b"}]}],"plan":{"layers":[{"tree":"t","entries":[{"path":"a"},]}]}}';
+    expect(() => parseRecordBytes(Buffer.from(broken))).toThrow(SyntaxError);
+  });
+
   it('readBuildRecord holds each entry once', async () => {
     const dir = await tempDir();
     await mkdir(path.join(dir, 'records'));

@@ -10,7 +10,7 @@ import { keptState, readKeptState } from '../src/inventory/gc-state.js';
 import type { GameConfig } from '../src/config/load.js';
 import { pullCost } from '../src/diff/pull-cost.js';
 import { lastBuildForPullCost } from '../src/diff/states.js';
-import { manifestHeads, readBuildSummary, readRecordTotals, totalsOf, wholeParse, withoutKeys } from '../src/state/record-summary.js';
+import { forEachElement, manifestHeads, objectMembers, readBuildSummary, readRecordTotals, topLevelMembers, totalsOf, wholeParse, withoutKeys } from '../src/state/record-summary.js';
 import { tempDir } from './support/tmp.js';
 
 const entry = (i: number) => ({ path: `levels/ä "odd" {name} [${i}] \\ \u2603.dat`, type: 'file', mode: 420, size: i, xxh64: '0123456789abcdef' });
@@ -58,6 +58,48 @@ describe('build record summary', () => {
     await writeFile(scan, JSON.stringify({ kind: 'scan', schemaVersion: 1, game: 'g', createdAt: 'x', manifests: [], plan: {} }));
     await expect(readBuildSummary(scan)).rejects.toMatchObject({ code: 'record.no-build' });
     await expect(readBuildSummary(path.join(dir, 'none.json'))).rejects.toMatchObject({ code: 'record.no-build' });
+  });
+});
+
+describe('stepping over a record\'s containers again', () => {
+  // The ends of the containers a skip stepped over are kept per buffer (skipValue): every later step through the
+  // same buffer must find the spans a fresh buffer gives, at every depth, around strings with brackets and escapes.
+  it('finds the same members and elements as a fresh copy of the bytes, at every level', () => {
+    const r = record(300) as ReturnType<typeof record> & { plan: { layers: unknown[] } };
+    r.plan.layers.push({ tree: 'app', index: 1, entries: [entry(1), entry(2)], nested: [[['a]"\\', '}'], []], { x: [{ y: ']' }] }], inputKey: 'k2', bytes: 1 });
+    const bytes = Buffer.from(JSON.stringify(r));
+    // Every object's members and every list's elements, depth first, as [start, end] spans of `b`.
+    const outline = (b: Buffer, fresh: boolean): number[][] => {
+      const out: number[][] = [];
+      const at = (i: number) => (fresh ? Buffer.from(b) : b);
+      const visit = (i: number, end: number) => {
+        if (b[i] === 0x7b) {
+          for (const m of objectMembers(at(i), i).members) {
+            out.push([m.valueStart, m.valueEnd]);
+            visit(m.valueStart, m.valueEnd);
+          }
+        } else if (b[i] === 0x5b) {
+          const spans: number[][] = [];
+          forEachElement(at(i), i, (s, e) => spans.push([s, e]));
+          for (const [s, e] of spans) {
+            out.push([s!, e!]);
+            visit(s!, e!);
+          }
+        }
+        expect(end).toBeGreaterThan(i);
+      };
+      for (const m of topLevelMembers(b).members) {
+        out.push([m.valueStart, m.valueEnd]);
+        visit(m.valueStart, m.valueEnd);
+      }
+      return out;
+    };
+    const kept = outline(bytes, false);
+    const fresh = outline(bytes, true);
+    expect(kept.length).toBeGreaterThan(3000);
+    expect(kept).toEqual(fresh);
+    // Each span is a value JSON.parse reads on its own.
+    for (const [s, e] of kept.slice(0, 50)) expect(() => JSON.parse(bytes.toString('utf8', s, e))).not.toThrow();
   });
 });
 

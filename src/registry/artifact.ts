@@ -23,7 +23,7 @@ import { putManifestSettled } from './manifest-put.js';
 import { bufferSource, EMPTY_CONFIG, getSmallBlob, MAX_SMALL_BLOB } from './small-blob.js';
 import { newestFirst, referrersApi } from './referrers.js';
 import { hasLineCopy, readLineCopy, saveLineCopy, type LineCopy } from './line-copy.js';
-import { gzipJson, inflatesToJson } from './record-blob.js';
+import { gzipJson, inflatesToJson, noteInflated } from './record-blob.js';
 import { parseRecordBytes } from '../state/record-parse.js';
 import { isLargeGzippedRecord, parseGzippedRecord, RecordInflateError } from '../state/record-gzip.js';
 
@@ -761,7 +761,11 @@ function gunzipRecord(bytes: Buffer, where: string): Buffer {
 
 /** The record's JSON from its gzipped blob: a large one inflated and parsed a piece at a time (record-gzip.ts). */
 async function gzippedRecordJson(bytes: Buffer, where: string): Promise<unknown> {
-  if (!isLargeGzippedRecord(bytes)) return safeRecordJson(gunzipRecord(bytes, where));
+  if (!isLargeGzippedRecord(bytes)) {
+    const json = gunzipRecord(bytes, where);
+    noteInflated(bytes, json);
+    return safeRecordJson(json);
+  }
   try {
     return await parseGzippedRecord(bytes, MAX_RECORD_BYTES);
   } catch (e) {

@@ -103,6 +103,7 @@ export function objectMembers(bytes: Buffer, i: number): Members {
   i = skipSpace(bytes, i + 1);
   const members: MemberSpan[] = [];
   if (bytes[i] === 0x7d) return { members, end: i };
+  const ends = endsOf(bytes);
   for (;;) {
     if (bytes[i] !== QUOTE) throw new SyntaxError('expected a key');
     const start = i;
@@ -111,7 +112,7 @@ export function objectMembers(bytes: Buffer, i: number): Members {
     i = skipSpace(bytes, keyEnd);
     if (bytes[i] !== 0x3a) throw new SyntaxError('expected ":"');
     const valueStart = skipSpace(bytes, i + 1);
-    const valueEnd = skipValue(bytes, valueStart);
+    const valueEnd = skipValue(bytes, valueStart, ends);
     members.push({ key, start, valueStart, valueEnd });
     i = skipSpace(bytes, valueEnd);
     if (bytes[i] === 0x2c) {
@@ -128,8 +129,9 @@ export function forEachElement(bytes: Buffer, i: number, each: (start: number, e
   if (bytes[i] !== 0x5b) throw new SyntaxError('not a list');
   i = skipSpace(bytes, i + 1);
   if (bytes[i] === 0x5d) return;
+  const ends = endsOf(bytes);
   for (;;) {
-    const end = skipValue(bytes, i);
+    const end = skipValue(bytes, i, ends);
     each(i, end);
     i = skipSpace(bytes, end);
     if (bytes[i] === 0x2c) {
@@ -139,6 +141,25 @@ export function forEachElement(bytes: Buffer, i: number, each: (start: number, e
     if (bytes[i] === 0x5d) return;
     throw new SyntaxError('expected "," or "]"');
   }
+}
+
+/** The index just past the value at `i` (stepped over, not checked). */
+export function valueEnd(bytes: Buffer, i: number): number {
+  return skipValue(bytes, i, endsOf(bytes));
+}
+
+/**
+ * Where the elements of the list whose opening bracket is at `i` lie: from its first element's start to its last
+ * one's end (undefined: an empty list, or no list).
+ */
+export function listInner(bytes: Buffer, i: number): { start: number; end: number } | undefined {
+  if (bytes[i] !== 0x5b) return undefined;
+  const close = valueEnd(bytes, i) - 1;
+  const start = skipSpace(bytes, i + 1);
+  if (start >= close) return undefined;
+  let end = close;
+  while (end > start && (bytes[end - 1] === 0x20 || bytes[end - 1] === 0x0a || bytes[end - 1] === 0x0d || bytes[end - 1] === 0x09)) end--;
+  return { start, end };
 }
 
 function listElements(bytes: Buffer, i: number): { start: number; end: number }[] {
@@ -336,8 +357,26 @@ function skipString(b: Buffer, i: number): number {
   throw new SyntaxError('unterminated string');
 }
 
+/**
+ * Where the containers a skip stepped over end, per buffer: the record's readers step over the same bytes again
+ * and again (the top level steps over `manifests`, then each manifest, then each manifest's `entries`, before the
+ * entries one at a time), and each pass was a byte loop over the whole record, cold in a CLI process: 22 MB and
+ * four passes. Kept: the containers one and two levels below the one skipped (each manifest, its `entries`; the
+ * plan's layers), and the lists three below (a plan layer's entries), not the objects there (the entries
+ * themselves), at most SHALLOW_ENDS of them: a few hundred in a record, any number of entries.
+ */
+const shallowEnds = new WeakMap<Buffer, Map<number, number>>();
+const SHALLOW_ENDS = 1 << 16;
+
+/** The buffer's known container ends (skipValue's); fetched once per list or object stepped through. */
+function endsOf(b: Buffer): Map<number, number> {
+  let ends = shallowEnds.get(b);
+  if (!ends) shallowEnds.set(b, (ends = new Map()));
+  return ends;
+}
+
 /** The index just past the value starting at `i`: a string, or an object or list by its brackets, or a scalar. */
-function skipValue(b: Buffer, i: number): number {
+function skipValue(b: Buffer, i: number, ends: Map<number, number>): number {
   const c = b[i];
   if (c === QUOTE) return skipString(b, i);
   if (c !== 0x7b && c !== 0x5b) {
@@ -346,15 +385,26 @@ function skipValue(b: Buffer, i: number): number {
     if (j === i) throw new SyntaxError('expected a value');
     return j;
   }
+  const known = ends.get(i);
+  if (known !== undefined) return known;
+  // The open containers at depths 1 to 3 (0: the one at i, whose end is returned), by where they start.
+  // Made at the first inner container: an entry (none inside) allocates nothing.
+  let open: number[] | undefined;
   let depth = 0;
   for (let j = i; j < b.length; j++) {
     const x = b[j];
     if (x === QUOTE) {
       j = skipString(b, j) - 1;
     } else if (x === 0x7b || x === 0x5b) {
+      if (depth === 1 || depth === 2 || (depth === 3 && x === 0x5b)) (open ??= [-1, -1, -1, -1])[depth] = j;
       depth++;
     } else if (x === 0x7d || x === 0x5d) {
-      if (--depth === 0) return j + 1;
+      --depth;
+      if (open && depth <= 3 && open[depth]! >= 0) {
+        if (ends.size < SHALLOW_ENDS) ends.set(open[depth]!, j + 1);
+        open[depth] = -1;
+      }
+      if (depth === 0) return j + 1;
     }
   }
   throw new SyntaxError('unbalanced brackets');
