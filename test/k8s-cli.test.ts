@@ -105,6 +105,23 @@ describe('gamelayer k8s / ecs', () => {
     expect(e.stderr).toBe('error[deploy.option]: --memory: got 512; expected for --cpu 1024 on Fargate: 2048-8192 MiB in steps of 1024\n');
   });
 
+  // A trial found these left out of the spec without a word: --replicas 3 of a GameServer wrote one server,
+  // --port-policy and --no-health of a pod or Deployment wrote nothing of them.
+  it('flags that mean nothing for the kind are refused, naming the kinds they are for', () => {
+    const cases: [string[], string][] = [
+      [['--kind', 'gameserver', '--replicas', '3'], '--replicas: not for --kind gameserver; a pod or GameServer is one server\nhint: pass --kind deployment or --kind fleet, or leave --replicas out'],
+      [['--replicas', '2'], '--replicas: not for --kind pod; a pod or GameServer is one server\nhint: pass --kind deployment or --kind fleet, or leave --replicas out'],
+      [['--kind', 'deployment', '--port-policy', 'Passthrough'], '--port-policy: not for --kind deployment; it is an Agones port setting\nhint: pass --kind gameserver or --kind fleet, or leave --port-policy out'],
+      [['--no-health'], '--no-health: not for --kind pod; it turns off Agones health checking\nhint: pass --kind gameserver or --kind fleet, or leave --no-health out'],
+    ];
+    for (const [args, message] of cases) {
+      const r = cli('k8s', ...args);
+      expect(r.stderr).toBe(`error[deploy.option]: ${message}\n`);
+      expect(r.status).toBe(2);
+    }
+    expect(cli('k8s', '--kind', 'fleet', '--replicas', '0', '--port-policy', 'Passthrough', '--no-health').status).toBe(0);
+  });
+
   // A trial found these written into the spec as given: the API server refuses the object at apply time (an invalid
   // label, service account or priority class name), or Agones drops the host port of a Dynamic port without a word.
   it('node selectors, service accounts, priority classes and host ports the cluster would refuse or drop name themselves', () => {

@@ -152,7 +152,19 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Flags that mean nothing for some kinds: the spec was written without them, and without a word. */
+const KIND_ONLY_FLAGS: { flag: string; given: (f: K8sFlags) => boolean; kinds: string[]; why: string }[] = [
+  { flag: '--replicas', given: (f) => f.replicas !== undefined, kinds: ['deployment', 'fleet'], why: 'a pod or GameServer is one server' },
+  { flag: '--port-policy', given: (f) => f.portPolicy !== undefined, kinds: ['gameserver', 'fleet'], why: 'it is an Agones port setting' },
+  { flag: '--no-health', given: (f) => f.health === false, kinds: ['gameserver', 'fleet'], why: 'it turns off Agones health checking' },
+];
+
 export function k8sFlagsToOptions(f: K8sFlags): Partial<K8sOptions> {
+  for (const k of KIND_ONLY_FLAGS) {
+    if (f.kind !== undefined && k.given(f) && !k.kinds.includes(f.kind)) {
+      throw new GamelayerError('deploy.option', `${k.flag}: not for --kind ${f.kind}; ${k.why}`, `pass --kind ${k.kinds.join(' or --kind ')}, or leave ${k.flag} out`);
+    }
+  }
   const o: Partial<K8sOptions> = {
     kind: f.kind as K8sOptions['kind'],
     ...(f.volumes !== undefined ? { volumes: f.volumes as K8sOptions['volumes'] } : {}),
