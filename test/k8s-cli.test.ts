@@ -107,12 +107,15 @@ describe('gamelayer k8s / ecs', () => {
 
   // A trial found these left out of the spec without a word: --replicas 3 of a GameServer wrote one server,
   // --port-policy and --no-health of a pod or Deployment wrote nothing of them.
-  it('flags that mean nothing for the kind are refused, naming the kinds they are for', () => {
+  it('flags that mean nothing for the kind, and keys given twice with different values, are refused', () => {
     const cases: [string[], string][] = [
       [['--kind', 'gameserver', '--replicas', '3'], '--replicas: not for --kind gameserver; a pod or GameServer is one server\nhint: pass --kind deployment or --kind fleet, or leave --replicas out'],
       [['--replicas', '2'], '--replicas: not for --kind pod; a pod or GameServer is one server\nhint: pass --kind deployment or --kind fleet, or leave --replicas out'],
       [['--kind', 'deployment', '--port-policy', 'Passthrough'], '--port-policy: not for --kind deployment; it is an Agones port setting\nhint: pass --kind gameserver or --kind fleet, or leave --port-policy out'],
       [['--no-health'], '--no-health: not for --kind pod; it turns off Agones health checking\nhint: pass --kind gameserver or --kind fleet, or leave --no-health out'],
+      // The spec kept the last node selector, and both env entries (the container seeing the last), without a word.
+      [['--node-selector', 'pool=a', '--node-selector', 'pool=b'], '--node-selector: got "pool=a, pool=b"; expected one value for each key'],
+      [['-e', 'A=1', '-e', 'A=2'], '--env: got "A=1, A=2"; expected one value for each key'],
     ];
     for (const [args, message] of cases) {
       const r = cli('k8s', ...args);
@@ -120,6 +123,9 @@ describe('gamelayer k8s / ecs', () => {
       expect(r.status).toBe(2);
     }
     expect(cli('k8s', '--kind', 'fleet', '--replicas', '0', '--port-policy', 'Passthrough', '--no-health').status).toBe(0);
+    const same = cli('k8s', '--node-selector', 'pool=a', '--node-selector', 'pool=a', '-e', 'A=1', '-e', 'A=1');
+    expect(same.status).toBe(0);
+    expect(same.stdout.match(/- name: A\n/g)).toHaveLength(1);
   });
 
   // A trial found these written into the spec as given: the API server refuses the object at apply time (an invalid

@@ -280,6 +280,21 @@ export function keyValueOption(flag: string, value: string): [string, string] {
   return [value.slice(0, eq), value.slice(eq + 1)];
 }
 
+/**
+ * A repeatable KEY=VALUE flag: one entry per key, in order. A key given twice with different values is an error: the
+ * spec kept the last one (--node-selector) or both, the container seeing the last (--env), without a word.
+ */
+export function keyValueOptions(flag: string, values: string[]): [string, string][] {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    const [k, value] = keyValueOption(flag, v);
+    const before = out.get(k);
+    if (before !== undefined && before !== value) bad(flag, `${k}=${before}, ${k}=${value}`, 'one value for each key');
+    out.set(k, value);
+  }
+  return [...out];
+}
+
 export function integerOption(flag: string, value: string): number {
   if (!/^\d+$/.test(value.trim())) bad(flag, value, 'a whole number');
   return Number(value);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { GamelayerError } from '../../errors.js';
 import { fillManifests, kustomizeImages } from '../../k8s/fill.js';
 import { loadDeployInput, requirePushed, type DeployInput } from '../../k8s/input.js';
-import { integerOption, k8sOptionsFromConfig, keyValueOption, mergeK8sOptions, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
+import { integerOption, k8sOptionsFromConfig, keyValueOptions, mergeK8sOptions, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
 import { k8sYaml, writeOutput } from '../../k8s/output.js';
 import { emittedImages, k8sFileName, k8sWorkload } from '../../k8s/workloads.js';
 import { commandConfig, commandReporter } from '../context.js';
@@ -190,11 +190,11 @@ export function k8sFlagsToOptions(f: K8sFlags): Partial<K8sOptions> {
   if (f.gid !== undefined) o.runAsGroup = integerOption('--gid', f.gid);
   if (f.copyRoot !== undefined) o.copyRoot = f.copyRoot;
   const scheduling: NonNullable<K8sOptions['scheduling']> = {};
-  if ((f.nodeSelector ?? []).length > 0) scheduling.nodeSelector = Object.fromEntries(f.nodeSelector.map((kv) => keyValueOption('--node-selector', kv)));
+  if ((f.nodeSelector ?? []).length > 0) scheduling.nodeSelector = Object.fromEntries(keyValueOptions('--node-selector', f.nodeSelector));
   if (f.priorityClass !== undefined) scheduling.priorityClassName = f.priorityClass;
   if (f.serviceAccount !== undefined) scheduling.serviceAccountName = f.serviceAccount;
   if (f.gracePeriod !== undefined) scheduling.terminationGracePeriodSeconds = integerOption('--grace-period', f.gracePeriod);
   if (Object.keys(scheduling).length > 0) o.scheduling = scheduling;
-  if ((f.env ?? []).length > 0) o.env = f.env.map((kv) => keyValueOption('--env', kv)).map(([name, value]) => ({ name, value }));
+  if ((f.env ?? []).length > 0) o.env = keyValueOptions('--env', f.env).map(([name, value]) => ({ name, value }));
   return o;
 }
