@@ -123,6 +123,19 @@ describe('gamelayer k8s / ecs', () => {
       expect(r.status).toBe(2);
     }
     expect(cli('k8s', '--kind', 'fleet', '--replicas', '0', '--port-policy', 'Passthrough', '--no-health').status).toBe(0);
+    // ecs: the log and health-check settings without the flag they shape were left out without a word.
+    for (const [args, message] of [
+      [['--health-interval', '10'], '--health-interval: needs --health-cmd; without it the task has no health check for it to shape\nhint: pass --health-cmd, or leave --health-interval out'],
+      [['--log-region', 'eu-west-1'], '--log-region: needs --log-group; without it the task has no log configuration for it to shape\nhint: pass --log-group, or leave --log-region out'],
+    ] as [string[], string][]) {
+      const r = cli('ecs', ...args);
+      expect(r.stderr).toBe(`error[deploy.option]: ${message}\n`);
+      expect(r.status).toBe(2);
+    }
+    const ecs = cli('ecs', '--log-group', 'games', '--log-region', 'eu-west-1', '--health-cmd', 'true', '--health-interval', '10');
+    expect(ecs.status, ecs.stderr).toBe(0);
+    expect(ecs.stdout).toContain('"awslogs-region": "eu-west-1"');
+    expect(ecs.stdout).toContain('"interval": 10');
     const same = cli('k8s', '--node-selector', 'pool=a', '--node-selector', 'pool=a', '-e', 'A=1', '-e', 'A=1');
     expect(same.status).toBe(0);
     expect(same.stdout.match(/- name: A\n/g)).toHaveLength(1);
