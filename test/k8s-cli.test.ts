@@ -116,6 +116,8 @@ describe('gamelayer k8s / ecs', () => {
       // The spec kept the last node selector, and both env entries (the container seeing the last), without a word.
       [['--node-selector', 'pool=a', '--node-selector', 'pool=b'], '--node-selector: got "pool=a, pool=b"; expected one value for each key'],
       [['-e', 'A=1', '-e', 'A=2'], '--env: got "A=1, A=2"; expected one value for each key'],
+      // Written as given; the API server refuses a request above its limit at apply time.
+      [['--cpu', '2', '--cpu-limit', '500m'], '--cpu-limit: got "500m"; expected at least the CPU request (--cpu 2): Kubernetes refuses a request above its limit'],
     ];
     for (const [args, message] of cases) {
       const r = cli('k8s', ...args);
@@ -138,6 +140,7 @@ describe('gamelayer k8s / ecs', () => {
     expect(ecs.stdout).toContain('"interval": 10');
     const same = cli('k8s', '--node-selector', 'pool=a', '--node-selector', 'pool=a', '-e', 'A=1', '-e', 'A=1');
     expect(same.status).toBe(0);
+    expect(cli('k8s', '--cpu', '500m', '--cpu-limit', '0.5').status).toBe(0);
     expect(same.stdout.match(/- name: A\n/g)).toHaveLength(1);
   });
 
