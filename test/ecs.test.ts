@@ -51,6 +51,16 @@ describe('ecs task definition', () => {
     expect(td.tags).toContainEqual({ key: 'gamelayer.tree.app-media', value: sha('app-mediamanifest') });
   });
 
+  // A trial found k8s saying this and ecs not: a task on a scratch base was written without a word and failed at its
+  // first copy container (sh: not found).
+  it('a scratch base image: says the copy containers and start guard cannot run', () => {
+    const scratch = { ...input(), baseImage: 'scratch' };
+    expect(ecsTaskDefinition(scratch).notes).toContain(
+      'baseImage is scratch: the tree images have no sh or cp, so the copy containers and the start guard cannot run; set baseImage in gamelayer.yaml to an image with a POSIX shell (busybox, debian-slim, ...)',
+    );
+    expect(ecsTaskDefinition(input()).notes.join('\n')).not.toContain('scratch');
+  });
+
   it('small game: Fargate default storage suffices, says so, leaves ephemeralStorage out', () => {
     const e = ecsTaskDefinition(input());
     expect(e.taskDefinition.ephemeralStorage).toBeUndefined();

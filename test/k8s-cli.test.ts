@@ -105,6 +105,45 @@ describe('gamelayer k8s / ecs', () => {
     expect(e.stderr).toBe('error[deploy.option]: --memory: got 512; expected for --cpu 1024 on Fargate: 2048-8192 MiB in steps of 1024\n');
   });
 
+  // A trial found these left out of the spec without a word: --replicas 3 of a GameServer wrote one server,
+  // --port-policy and --no-health of a pod or Deployment wrote nothing of them.
+  it('flags that mean nothing for the kind, and keys given twice with different values, are refused', () => {
+    const cases: [string[], string][] = [
+      [['--kind', 'gameserver', '--replicas', '3'], '--replicas: not for --kind gameserver; a pod or GameServer is one server\nhint: pass --kind deployment or --kind fleet, or leave --replicas out'],
+      [['--replicas', '2'], '--replicas: not for --kind pod; a pod or GameServer is one server\nhint: pass --kind deployment or --kind fleet, or leave --replicas out'],
+      [['--kind', 'deployment', '--port-policy', 'Passthrough'], '--port-policy: not for --kind deployment; it is an Agones port setting\nhint: pass --kind gameserver or --kind fleet, or leave --port-policy out'],
+      [['--no-health'], '--no-health: not for --kind pod; it turns off Agones health checking\nhint: pass --kind gameserver or --kind fleet, or leave --no-health out'],
+      // The spec kept the last node selector, and both env entries (the container seeing the last), without a word.
+      [['--node-selector', 'pool=a', '--node-selector', 'pool=b'], '--node-selector: got "pool=a, pool=b"; expected one value for each key'],
+      [['-e', 'A=1', '-e', 'A=2'], '--env: got "A=1, A=2"; expected one value for each key'],
+      // Written as given; the API server refuses a request above its limit at apply time.
+      [['--cpu', '2', '--cpu-limit', '500m'], '--cpu-limit: got "500m"; expected at least the CPU request (--cpu 2): Kubernetes refuses a request above its limit'],
+    ];
+    for (const [args, message] of cases) {
+      const r = cli('k8s', ...args);
+      expect(r.stderr).toBe(`error[deploy.option]: ${message}\n`);
+      expect(r.status).toBe(2);
+    }
+    expect(cli('k8s', '--kind', 'fleet', '--replicas', '0', '--port-policy', 'Passthrough', '--no-health').status).toBe(0);
+    // ecs: the log and health-check settings without the flag they shape were left out without a word.
+    for (const [args, message] of [
+      [['--health-interval', '10'], '--health-interval: needs --health-cmd; without it the task has no health check for it to shape\nhint: pass --health-cmd, or leave --health-interval out'],
+      [['--log-region', 'eu-west-1'], '--log-region: needs --log-group; without it the task has no log configuration for it to shape\nhint: pass --log-group, or leave --log-region out'],
+    ] as [string[], string][]) {
+      const r = cli('ecs', ...args);
+      expect(r.stderr).toBe(`error[deploy.option]: ${message}\n`);
+      expect(r.status).toBe(2);
+    }
+    const ecs = cli('ecs', '--log-group', 'games', '--log-region', 'eu-west-1', '--health-cmd', 'true', '--health-interval', '10');
+    expect(ecs.status, ecs.stderr).toBe(0);
+    expect(ecs.stdout).toContain('"awslogs-region": "eu-west-1"');
+    expect(ecs.stdout).toContain('"interval": 10');
+    const same = cli('k8s', '--node-selector', 'pool=a', '--node-selector', 'pool=a', '-e', 'A=1', '-e', 'A=1');
+    expect(same.status).toBe(0);
+    expect(cli('k8s', '--cpu', '500m', '--cpu-limit', '0.5').status).toBe(0);
+    expect(same.stdout.match(/- name: A\n/g)).toHaveLength(1);
+  });
+
   // A trial found these written into the spec as given: the API server refuses the object at apply time (an invalid
   // label, service account or priority class name), or Agones drops the host port of a Dynamic port without a word.
   it('node selectors, service accounts, priority classes and host ports the cluster would refuse or drop name themselves', () => {

@@ -200,6 +200,13 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     if (gib > FARGATE_DEFAULT_EPHEMERAL_GIB) ephemeralStorage = { sizeInGiB: Math.max(gib, FARGATE_MIN_EPHEMERAL_GIB) };
     else notes.push(`the task needs ${gib} GiB of ephemeral storage: Fargate's default ${FARGATE_DEFAULT_EPHEMERAL_GIB} GiB is enough`);
   }
+  // As k8s says it (k8s/pod.ts): a task that cannot start should not be written without a word.
+  if (input.baseImage === 'scratch') {
+    notes.push(
+      'baseImage is scratch: the tree images have no sh or cp, so the copy containers and the start guard cannot run; ' +
+        'set baseImage in gamelayer.yaml to an image with a POSIX shell (busybox, debian-slim, ...)',
+    );
+  }
   if (o.healthTimings && !o.health) {
     notes.push('deploy.agones.health: an ECS health check needs a command; pass --health-cmd to use these timings');
   }

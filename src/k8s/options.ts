@@ -166,6 +166,13 @@ export function mergeK8sOptions(base: Partial<K8sOptions>, over: Partial<K8sOpti
 
 const QUANTITY = /^(\d+(\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const QUANTITY_SUFFIX: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+
+/** A quantity already checked against QUANTITY, as a number (for comparing a request with its limit). */
+function quantityValue(q: string): number {
+  const m = QUANTITY.exec(q)!;
+  return Number(m[1]) * (m[3] ? QUANTITY_SUFFIX[m[3]]! : 1);
+}
 
 /**
  * The volume mode when none is asked for, per kind; chosen from the pod start figures in docs/deploy.md
@@ -224,6 +231,15 @@ export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
   ] as const) {
     if (q !== undefined && !QUANTITY.test(q)) bad(flag, q, 'a Kubernetes quantity such as 500m, 2, 512Mi or 4Gi');
   }
+  // The API server refuses a container whose request is above its limit: found here, by the run that writes it.
+  for (const [flag, request, limit, requestFlag] of [
+    ['--cpu-limit', o.engine.cpu, o.engine.cpuLimit, '--cpu'],
+    ['--copy-cpu-limit', o.copy.cpu, o.copy.cpuLimit, '--copy-cpu'],
+  ] as const) {
+    if (limit !== undefined && quantityValue(request) > quantityValue(limit)) {
+      bad(flag, limit, `at least the CPU request (${requestFlag} ${request}): Kubernetes refuses a request above its limit`);
+    }
+  }
   if (!Number.isInteger(o.scratchBytes) || o.scratchBytes < 0) bad('--scratch', o.scratchBytes, 'a size such as 1GiB');
   for (const [flag, id] of [['--uid', o.runAsUser], ['--gid', o.runAsGroup]] as const) {
     if (!Number.isInteger(id) || id < 0 || id > 2 ** 31 - 1) bad(flag, id, 'a numeric id ≥ 0');
@@ -278,6 +294,21 @@ export function keyValueOption(flag: string, value: string): [string, string] {
   const eq = value.indexOf('=');
   if (eq <= 0) bad(flag, value, 'KEY=VALUE');
   return [value.slice(0, eq), value.slice(eq + 1)];
+}
+
+/**
+ * A repeatable KEY=VALUE flag: one entry per key, in order. A key given twice with different values is an error: the
+ * spec kept the last one (--node-selector) or both, the container seeing the last (--env), without a word.
+ */
+export function keyValueOptions(flag: string, values: string[]): [string, string][] {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    const [k, value] = keyValueOption(flag, v);
+    const before = out.get(k);
+    if (before !== undefined && before !== value) bad(flag, `${k}=${before}, ${k}=${value}`, 'one value for each key');
+    out.set(k, value);
+  }
+  return [...out];
 }
 
 export function integerOption(flag: string, value: string): number {

@@ -409,8 +409,16 @@ export class RegistryClient {
     return expected;
   }
 
-  /** All tags of a repository, following `Link: <…>; rel="next"` pages of at most 1000 (ECR's limit). */
+  /** All tags of a repository, following `Link: <…>; rel="next"` pages of at most 1000 (ECR's limit); none when it does not exist. */
   async listTags(repo: string, pageSize = 1000, access: Access = 'pull'): Promise<string[]> {
+    return (await this.listTagsIfExists(repo, pageSize, access)) ?? [];
+  }
+
+  /**
+   * listTags, but undefined when the registry answers the first page 404: no such repository (distribution and ECR
+   * answer NAME_UNKNOWN; a repository whose tags were all deleted answers 200 with none).
+   */
+  async listTagsIfExists(repo: string, pageSize = 1000, access: Access = 'pull'): Promise<string[] | undefined> {
     const tags: string[] = [];
     const n = Math.min(1000, Math.max(1, Math.floor(pageSize)));
     let target: string | URL = `/v2/${repo}/tags/list?n=${n}`;
@@ -428,7 +436,7 @@ export class RegistryClient {
       });
       if (res.status === 404) {
         await res.discard();
-        return tags;
+        return page === 0 ? undefined : tags;
       }
       const what = `list tags of ${repo}`;
       let body: { tags?: unknown };

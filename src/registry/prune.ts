@@ -12,6 +12,7 @@
 // they would be tags naming nothing alive, one set per pruned build, that no lifecycle policy for untagged images
 // expires. Blobs are the registry's to collect (its garbage collector; on ECR, once no image references them).
 import { BatchDeleteImageCommand, PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { GamelayerError } from '../errors.js';
 import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from './artifact.js';
 import { pushScope } from './auth.js';
@@ -50,6 +51,17 @@ export interface PruneOptions {
    * line's newest build is kept (a branch built once would hold its build forever).
    */
   idleLineDays?: number;
+  /**
+   * Registry reads in flight at once (default 8). One request per tag, one after another, took minutes on a
+   * repository of thousands of tags; a 429 or 5xx is retried by the client (honouring Retry-After). Deletes stay
+   * one at a time, in order.
+   */
+  concurrency?: number;
+}
+
+/** The reads of each item in parallel (at most `limit` at once), answers in the items' order. */
+function readAll<T, R>(limit: LimitFunction, items: T[], read: (item: T) => Promise<R>): Promise<R[]> {
+  return Promise.all(items.map((item) => limit(() => read(item))));
 }
 
 export interface PrunedBuild {
@@ -86,24 +98,26 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     throw new GamelayerError('cli.keep', `--keep ${opts.keep}: expected a whole number of builds, at least 1`);
   }
   const { client, repo } = opts;
+  const limit = pLimit(Math.max(1, opts.concurrency ?? 8));
   const tags = new Set(await client.listTags(repo));
-  const builds: PrunedBuild[] = [];
-  for (const t of [...tags].filter((x) => x.endsWith(RECORD_TAG_SUFFIX)).sort()) {
+  const recordTags = [...tags].filter((x) => x.endsWith(RECORD_TAG_SUFFIX)).sort();
+  const builds: PrunedBuild[] = await readAll(limit, recordTags, async (t) => {
     const tag = t.slice(0, -RECORD_TAG_SUFFIX.length);
     const m = await client.getManifest(repo, t);
     const doc = JSON.parse(m.bytes.toString('utf8')) as { annotations?: Record<string, string> };
-    builds.push({ tag, createdAt: doc.annotations?.[CREATED] ?? '', tags: [t, tag, ...TREES.map((x) => `${tag}-${x}`)].filter((x) => tags.has(x)) });
-  }
+    return { tag, createdAt: doc.annotations?.[CREATED] ?? '', tags: [t, tag, ...TREES.map((x) => `${tag}-${x}`)].filter((x) => tags.has(x)) };
+  });
   builds.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.tag.localeCompare(a.tag));
 
   // Which digest each tag names; a digest any surviving tag names must survive.
   const digestOf = new Map<string, string>();
   const mediaTypeOf = new Map<string, string>();
-  for (const t of tags) {
-    const head = await client.headManifest(repo, t);
+  const heads = await readAll(limit, [...tags], (t) => client.headManifest(repo, t));
+  [...tags].forEach((t, i) => {
+    const head = heads[i];
     if (head?.digest) digestOf.set(t, head.digest);
     if (head?.mediaType) mediaTypeOf.set(t, head.mediaType);
-  }
+  });
   // A line tag (`gamelayer-line.<line>`) names its line's newest record: that build is kept beyond --keep (the
   // line's next build --push reads it), and the line tag itself is never deleted (the next push moves it).
   const retired = idleLines(builds, [...tags].filter((t) => t.startsWith(LINE_TAG_PREFIX)), digestOf, opts.idleLineDays);
@@ -127,14 +141,12 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   // The platform manifests of a deleted multi-platform index carry signatures too; those of a kept index stay.
   const childrenOf = async (tagged: string[]) => {
     const out = new Set<string>();
-    for (const t of tagged.filter((x) => INDEX_TYPES.has(mediaTypeOf.get(x) ?? '') && !x.startsWith('sha256-') && !x.endsWith(RECORD_TAG_SUFFIX))) {
-      const doc = JSON.parse((await client.getManifest(repo, t)).bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] };
-      for (const m of doc.manifests ?? []) if (typeof m.digest === 'string') out.add(m.digest);
-    }
+    const indexes = tagged.filter((x) => INDEX_TYPES.has(mediaTypeOf.get(x) ?? '') && !x.startsWith('sha256-') && !x.endsWith(RECORD_TAG_SUFFIX));
+    const docs = await readAll(limit, indexes, async (t) => JSON.parse((await client.getManifest(repo, t)).bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] });
+    for (const doc of docs) for (const m of doc.manifests ?? []) if (typeof m.digest === 'string') out.add(m.digest);
     return out;
   };
-  const goneChildren = await childrenOf([...deleted.values()].map((t) => t[0]!));
-  const keptChildren = await childrenOf([...tags].filter((t) => !removedTags.has(t)));
+  const [goneChildren, keptChildren] = await Promise.all([childrenOf([...deleted.values()].map((t) => t[0]!)), childrenOf([...tags].filter((t) => !removedTags.has(t)))]);
   for (const c of keptChildren) goneChildren.delete(c);
   for (const d of survivingDigests) if (d) goneChildren.delete(d);
   // What is attached is found through tags anyone who may push can write (`sha256-<hex>`, `.sig`): it is never
@@ -143,12 +155,12 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const protectedDigests = new Set([...keptByTag, ...keptChildren]);
   // A prune killed between an image's delete and its attachments' left signature and referrers tags naming an
   // image that is gone: found by those tags (`sha256-<hex>`, `.sig`) whose manifest no longer exists, and deleted
-  // as attached to it. One HEAD per subject no tag or tagged index names (an SBOM's signature's).
+  // as attached to it. One HEAD per subject no tag or tagged index names (an SBOM's signature's), read with the others.
   const known = new Set<string>([...digestOf.values(), ...keptChildren, ...goneChildren]);
   const subjects = [...new Set([...tags].flatMap((t) => (/^sha256-([0-9a-f]{64})(\.sig)?$/.exec(t) ? [`sha256:${t.slice(7, 71)}`] : [])))].filter((d) => !known.has(d));
-  const orphaned: string[] = [];
-  for (const d of subjects) if (!(await client.headManifest(repo, d))) orphaned.push(d);
-  const attached = (await attachedTo(client, repo, [...deleted.keys(), ...goneChildren, ...orphaned], tags, digestOf)).filter((a) => !protectedDigests.has(a.digest));
+  const present = await Promise.all(subjects.map((d) => limit(() => client.headManifest(repo, d))));
+  const orphaned = subjects.filter((_, i) => !present[i]);
+  const attached = (await attachedTo(client, repo, limit, [...deleted.keys(), ...goneChildren, ...orphaned], tags, digestOf)).filter((a) => !protectedDigests.has(a.digest));
   const claimed = new Set(builds.flatMap((b) => b.tags));
   const result: PruneResult = {
     repository: `${client.host}/${repo}`,
@@ -225,17 +237,23 @@ function namedBuilds(builds: PrunedBuild[], names: string[], digestOf: Map<strin
 }
 
 /** The signatures, referrers indexes and SBOMs (with their signatures) attached to the manifests `digests`. */
-async function attachedTo(client: RegistryClient, repo: string, digests: string[], tags: Set<string>, digestOf: Map<string, string>): Promise<PruneResult['attached']> {
+async function attachedTo(client: RegistryClient, repo: string, limit: LimitFunction, digests: string[], tags: Set<string>, digestOf: Map<string, string>): Promise<PruneResult['attached']> {
   const out: PruneResult['attached'] = [];
   const add = (tag: string, what: PruneResult['attached'][number]['what']) => {
     const d = tags.has(tag) ? digestOf.get(tag) : undefined;
     if (d && !out.some((a) => a.digest === d)) out.push({ digest: d, tags: [tag], what });
   };
-  for (const d of digests) {
+  // The referrers indexes read in parallel; what they list is taken in the digests' order, as before.
+  const indexes = await readAll(limit, digests, async (d) => {
+    const indexTag = referrersTag(d);
+    if (!tags.has(indexTag)) return undefined;
+    return JSON.parse((await client.getManifest(repo, indexTag)).bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] };
+  });
+  for (const [i, d] of digests.entries()) {
     add(`${referrersTag(d)}${SIGNATURE_TAG_SUFFIX}`, 'signature');
     const indexTag = referrersTag(d);
-    if (!tags.has(indexTag)) continue;
-    const doc = JSON.parse((await client.getManifest(repo, indexTag)).bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] };
+    const doc = indexes[i];
+    if (!doc) continue;
     for (const m of doc.manifests ?? []) {
       if (typeof m.digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(m.digest)) continue;
       // A referrer of a deleted image (its subject): an SBOM, untagged, with its own signature.

@@ -1,5 +1,6 @@
 // gamelayer ecs: the last build as an ECS task definition (RegisterTaskDefinition input), images pinned by digest.
 import type { Command } from 'commander';
+import { GamelayerError } from '../../errors.js';
 import { ecsOptionsFromConfig } from '../../ecs/from-deploy.js';
 import { ecsJson, ecsTaskDefinition, type EcsNetworkMode, type EcsOptions, type LaunchType } from '../../ecs/task-definition.js';
 import { loadDeployInput, requirePushed } from '../../k8s/input.js';
@@ -96,6 +97,21 @@ export function register(program: Command): void {
       if (flags.copyRoot !== undefined) options.copyRoot = flags.copyRoot;
       if (flags.networkMode !== undefined) options.networkMode = flags.networkMode as EcsNetworkMode;
       if (flags.hostPort !== undefined) options.hostPort = integerOption('--host-port', flags.hostPort);
+      // Flags that only shape the log configuration or the health check: without them the task was written as if
+      // they had not been given.
+      for (const [flag, given, needs] of [
+        ['--log-region', flags.logRegion !== undefined, flags.logGroup !== undefined ? undefined : '--log-group'],
+        ['--log-stream-prefix', flags.logStreamPrefix !== undefined, flags.logGroup !== undefined ? undefined : '--log-group'],
+        ['--log-create-group', flags.logCreateGroup === true, flags.logGroup !== undefined ? undefined : '--log-group'],
+        ['--health-interval', flags.healthInterval !== undefined, flags.healthCmd !== undefined ? undefined : '--health-cmd'],
+        ['--health-timeout', flags.healthTimeout !== undefined, flags.healthCmd !== undefined ? undefined : '--health-cmd'],
+        ['--health-retries', flags.healthRetries !== undefined, flags.healthCmd !== undefined ? undefined : '--health-cmd'],
+        ['--health-start-period', flags.healthStartPeriod !== undefined, flags.healthCmd !== undefined ? undefined : '--health-cmd'],
+      ] as const) {
+        if (given && needs) {
+          throw new GamelayerError('deploy.option', `${flag}: needs ${needs}; without it the task has no ${needs === '--log-group' ? 'log configuration' : 'health check'} for it to shape`, `pass ${needs}, or leave ${flag} out`);
+        }
+      }
       if (flags.logGroup !== undefined) {
         options.logs = { group: flags.logGroup, ...(flags.logRegion ? { region: flags.logRegion } : {}), ...(flags.logStreamPrefix ? { streamPrefix: flags.logStreamPrefix } : {}), ...(flags.logCreateGroup ? { createGroup: true } : {}) };
       }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { GamelayerError } from '../../errors.js';
 import { fillManifests, kustomizeImages } from '../../k8s/fill.js';
 import { loadDeployInput, requirePushed, type DeployInput } from '../../k8s/input.js';
-import { integerOption, k8sOptionsFromConfig, keyValueOption, mergeK8sOptions, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
+import { integerOption, k8sOptionsFromConfig, keyValueOptions, mergeK8sOptions, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
 import { k8sYaml, writeOutput } from '../../k8s/output.js';
 import { emittedImages, k8sFileName, k8sWorkload } from '../../k8s/workloads.js';
 import { commandConfig, commandReporter } from '../context.js';
@@ -152,7 +152,19 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Flags that mean nothing for some kinds: the spec was written without them, and without a word. */
+const KIND_ONLY_FLAGS: { flag: string; given: (f: K8sFlags) => boolean; kinds: string[]; why: string }[] = [
+  { flag: '--replicas', given: (f) => f.replicas !== undefined, kinds: ['deployment', 'fleet'], why: 'a pod or GameServer is one server' },
+  { flag: '--port-policy', given: (f) => f.portPolicy !== undefined, kinds: ['gameserver', 'fleet'], why: 'it is an Agones port setting' },
+  { flag: '--no-health', given: (f) => f.health === false, kinds: ['gameserver', 'fleet'], why: 'it turns off Agones health checking' },
+];
+
 export function k8sFlagsToOptions(f: K8sFlags): Partial<K8sOptions> {
+  for (const k of KIND_ONLY_FLAGS) {
+    if (f.kind !== undefined && k.given(f) && !k.kinds.includes(f.kind)) {
+      throw new GamelayerError('deploy.option', `${k.flag}: not for --kind ${f.kind}; ${k.why}`, `pass --kind ${k.kinds.join(' or --kind ')}, or leave ${k.flag} out`);
+    }
+  }
   const o: Partial<K8sOptions> = {
     kind: f.kind as K8sOptions['kind'],
     ...(f.volumes !== undefined ? { volumes: f.volumes as K8sOptions['volumes'] } : {}),
@@ -178,11 +190,11 @@ export function k8sFlagsToOptions(f: K8sFlags): Partial<K8sOptions> {
   if (f.gid !== undefined) o.runAsGroup = integerOption('--gid', f.gid);
   if (f.copyRoot !== undefined) o.copyRoot = f.copyRoot;
   const scheduling: NonNullable<K8sOptions['scheduling']> = {};
-  if ((f.nodeSelector ?? []).length > 0) scheduling.nodeSelector = Object.fromEntries(f.nodeSelector.map((kv) => keyValueOption('--node-selector', kv)));
+  if ((f.nodeSelector ?? []).length > 0) scheduling.nodeSelector = Object.fromEntries(keyValueOptions('--node-selector', f.nodeSelector));
   if (f.priorityClass !== undefined) scheduling.priorityClassName = f.priorityClass;
   if (f.serviceAccount !== undefined) scheduling.serviceAccountName = f.serviceAccount;
   if (f.gracePeriod !== undefined) scheduling.terminationGracePeriodSeconds = integerOption('--grace-period', f.gracePeriod);
   if (Object.keys(scheduling).length > 0) o.scheduling = scheduling;
-  if ((f.env ?? []).length > 0) o.env = f.env.map((kv) => keyValueOption('--env', kv)).map(([name, value]) => ({ name, value }));
+  if ((f.env ?? []).length > 0) o.env = keyValueOptions('--env', f.env).map(([name, value]) => ({ name, value }));
   return o;
 }
