@@ -3,6 +3,7 @@
 // from the previous build's record, and the images are the warm host's, digest for digest. Real registry
 // (distribution 2.8), the library's build and push. Bytes given to the chunker are counted on its one entry point.
 import { mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
+import { chunkedHost } from './support/chunked-tree.js';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { Chunker } from '../src/chunk/fastcdc.js';
@@ -28,26 +29,9 @@ async function makeSources(dir: string): Promise<void> {
   await writeFile(path.join(dir, 'app-media/readme.txt'), 'small files stay whole');
 }
 
+/** The host's gamelayer.yaml. */
 async function host(root: string, name: string, sources: string): Promise<string> {
-  const dir = path.join(root, name);
-  await mkdir(dir, { recursive: true });
-  const t = (tree: string) => path.join(sources, tree);
-  const yaml = path.join(dir, 'gamelayer.yaml');
-  await writeFile(
-    yaml,
-    [
-      'game: fresh-chunks',
-      'version: 1.0.0',
-      'start: /opt/local/engine/start.sh',
-      'trees:',
-      `  engine: {source: ${t('engine')}}`,
-      `  engine-media: {source: ${t('engine-media')}}`,
-      `  app: {source: ${t('app')}}`,
-      `  app-media: {source: ${t('app-media')}, chunks: {minFileSize: 1MiB, avgChunkSize: 64KiB}}`,
-      '',
-    ].join('\n'),
-  );
-  return yaml;
+  return path.join(await chunkedHost(root, name, sources, 'fresh-chunks'), 'gamelayer.yaml');
 }
 
 /** Bytes handed to the chunker (its gear hash and cut-point skipping) since the last call. */

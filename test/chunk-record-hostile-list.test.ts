@@ -5,6 +5,7 @@
 // (distribution), the CLI as a process.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chunkedHost } from './support/chunked-tree.js';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import xxhash from 'xxhash-wasm';
@@ -30,25 +31,7 @@ async function makeSources(dir: string): Promise<void> {
 }
 
 /** A host: a folder of its own (its own .gamelayer/) whose gamelayer.yaml points at the shared sources. */
-async function host(root: string, name: string, sources: string): Promise<string> {
-  const dir = path.join(root, name);
-  await mkdir(dir, { recursive: true });
-  await writeFile(
-    path.join(dir, 'gamelayer.yaml'),
-    [
-      'game: hostile-lists',
-      'version: 1.0.0',
-      'start: /opt/local/engine/start.sh',
-      'trees:',
-      `  engine: {source: ${path.join(sources, 'engine')}}`,
-      `  engine-media: {source: ${path.join(sources, 'engine-media')}}`,
-      `  app: {source: ${path.join(sources, 'app')}}`,
-      `  app-media: {source: ${path.join(sources, 'app-media')}, chunks: {minFileSize: 1MiB, avgChunkSize: 64KiB}}`,
-      '',
-    ].join('\n'),
-  );
-  return dir;
-}
+const host = (root: string, name: string, sources: string) => chunkedHost(root, name, sources, 'hostile-lists');
 
 describe('a registry record whose chunk list is edited but self-consistent', () => {
   it('a fresh host checks it against the file, warns naming the file and the record, and pushes the true recipe', async () => {

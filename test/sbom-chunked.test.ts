@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { chunkedHost } from './support/chunked-tree.js';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -42,26 +43,7 @@ async function makeSources(dir: string): Promise<void> {
 }
 
 /** A host: a folder with its own gamelayer.yaml and state, building the shared sources. */
-async function host(root: string, name: string, sources: string): Promise<string> {
-  const dir = path.join(root, name);
-  await mkdir(dir, { recursive: true });
-  const t = (tree: string) => path.join(sources, tree);
-  await writeFile(
-    path.join(dir, 'gamelayer.yaml'),
-    [
-      'game: sbom-chunks',
-      'version: 1.0.0',
-      'start: /opt/local/engine/start.sh',
-      'trees:',
-      `  engine: {source: ${t('engine')}}`,
-      `  engine-media: {source: ${t('engine-media')}}`,
-      `  app: {source: ${t('app')}}`,
-      `  app-media: {source: ${t('app-media')}, chunks: {minFileSize: 1MiB, avgChunkSize: 64KiB}}`,
-      '',
-    ].join('\n'),
-  );
-  return dir;
-}
+const host = (root: string, name: string, sources: string) => chunkedHost(root, name, sources, 'sbom-chunks');
 
 interface FileComponent {
   name: string;

@@ -136,3 +136,28 @@ export async function addNativeAssembler(folder: string): Promise<void> {
 export async function sizeOf(file: string): Promise<number> {
   return (await stat(file)).size;
 }
+
+/**
+ * A host folder `root/name` with a gamelayer.yaml whose four trees are `sources/<tree>`, app media chunked at test
+ * sizes (files of 1 MiB and more, 64 KiB chunks): several hosts building the same sources. Returns the folder.
+ */
+export async function chunkedHost(root: string, name: string, sources: string, game: string): Promise<string> {
+  const dir = path.join(root, name);
+  await mkdir(dir, { recursive: true });
+  const t = (tree: string) => path.join(sources, tree);
+  await writeFile(
+    path.join(dir, 'gamelayer.yaml'),
+    [
+      `game: ${game}`,
+      'version: 1.0.0',
+      'start: /opt/local/engine/start.sh',
+      'trees:',
+      `  engine: {source: ${t('engine')}}`,
+      `  engine-media: {source: ${t('engine-media')}}`,
+      `  app: {source: ${t('app')}}`,
+      `  app-media: {source: ${t('app-media')}, chunks: {minFileSize: 1MiB, avgChunkSize: 64KiB}}`,
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
