@@ -1,0 +1,55 @@
+// What `inspect` shows of a local build record: its summary, and each tree's and plan layer's entries counted
+// (state/record-summary.ts `RecordTotals`). A large record (from `recordStream.minBytes` on; the 1M-entry game's is
+// 172 MB) is not held: its file is read a MiB at a time for the text around its lists of entries
+// (record-stream.ts `recordLists`), then each list a few thousand entries at a time, parsed and counted. Held
+// whole, its bytes were most of `inspect`'s 230-242 MiB at 1M entries (issue 17 item 2).
+import { closeSync, openSync } from 'node:fs';
+import { GamelayerError } from '../errors.js';
+import { recordFileSize, recordStream } from './record-file.js';
+import { Duplicate, listBatches, recordLists } from './record-stream.js';
+import { countEntry, readRecordBytes, recordNotJson, recordTotalsOf, totalsWith, type EntryCounts, type RecordTotals } from './record-summary.js';
+
+/** The totals of the record in `file`; the errors of `readBuildSummary` for a missing, corrupt or scan record. */
+export async function readRecordTotals(file: string): Promise<RecordTotals> {
+  const size = await recordFileSize(file, (f) => new GamelayerError('record.no-build', `${f}: no build yet, run gamelayer build`));
+  const large = size >= recordStream.minBytes ? largeRecordTotals(file) : undefined;
+  return large ?? recordTotalsOf(file, await readRecordBytes(file));
+}
+
+/** The totals of a large record, its file read twice a piece at a time; undefined when it has a key twice (read whole). */
+function largeRecordTotals(file: string): RecordTotals | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (e) {
+    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+  }
+  try {
+    const { skeleton, lists } = recordLists(fd);
+    // A plan layer whose entries are its tree's (the same bytes, by their digest) is counted once.
+    const byDigest = new Map<string, EntryCounts>();
+    const counts = new Map<string, EntryCounts>();
+    for (const l of lists) {
+      let c = byDigest.get(l.digest);
+      if (!c) {
+        c = { entries: 0, files: 0, bytes: 0 };
+        for (const batch of listBatches(fd, l)) for (const e of batch) countEntry(c, e);
+        byDigest.set(l.digest, c);
+      }
+      counts.set(`${l.kind}${l.index}`, c);
+    }
+    return totalsWith(file, Buffer.from(skeleton), (kind, index) => {
+      const c = counts.get(`${kind}${index}`);
+      // `entries` there but not a list: as the whole record's reader says of it.
+      if (!c) throw new SyntaxError('not a list');
+      return { ...c };
+    });
+  } catch (e) {
+    if (e instanceof Duplicate) return undefined;
+    if (e instanceof GamelayerError) throw e;
+    if (e instanceof SyntaxError) throw recordNotJson(file);
+    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+}
