@@ -332,3 +332,29 @@ describe('a large record (from recordStream.minBytes on) read for inspect withou
     expect((await streamed(() => readRecordTotals(none))).value).toMatch(/^record.no-build: /);
   });
 });
+
+describe('totals of a record read whole from a registry (inspect REF)', () => {
+  it('are the same for its lists packed (a large record) as for objects, symlinks and folders counted', async () => {
+    const { packedRecord, parseRecordBytes } = await import('../src/state/record-parse.js');
+    const { packedStoreOf } = await import('../src/entries/packed-list.js');
+    const r = record(300);
+    const mixed = [...r.manifests[0]!.entries, { path: 'd', type: 'dir', mode: 493, size: 0 }, { path: 'l', type: 'symlink', mode: 511, size: 5, linkTarget: 'x/y/z' }];
+    r.manifests[0]!.entries = mixed as never;
+    r.plan.layers[0]!.entries = mixed as never;
+    const text = Buffer.from(JSON.stringify(r));
+    const saved = { entries: packedRecord.minEntries, whole: wholeParse.maxBytes };
+    let packed;
+    try {
+      Object.assign(packedRecord, { minEntries: 10 });
+      wholeParse.maxBytes = 0;
+      packed = parseRecordBytes(text) as BuildRecord;
+    } finally {
+      packedRecord.minEntries = saved.entries;
+      wholeParse.maxBytes = saved.whole;
+    }
+    expect(packedStoreOf(packed.manifests[0]!.entries)).toBeDefined();
+    const objects = JSON.parse(text.toString('utf8')) as BuildRecord;
+    expect(totalsOf(packed)).toEqual(totalsOf(objects));
+    expect(totalsOf(packed).trees[0]).toMatchObject({ entries: 302, files: 300, bytes: (299 * 300) / 2 + 5 });
+  });
+});
