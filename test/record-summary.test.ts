@@ -304,6 +304,8 @@ describe('a large record (from recordStream.minBytes on) read for inspect withou
     const good = record(50);
     const { plan: _p, ...noPlan } = good;
     const text = JSON.stringify(good);
+    const nullEntry = JSON.stringify({ ...good, manifests: [{ ...good.manifests[0], entries: [...good.manifests[0]!.entries.slice(0, 9), null] }] });
+    const numberEntry = JSON.stringify({ ...good, plan: { layers: [{ ...good.plan.layers[0], entries: [3] }] } });
     const texts = [
       text.slice(0, -300),
       text.slice(0, text.indexOf('"entries"') + 30),
@@ -317,6 +319,8 @@ describe('a large record (from recordStream.minBytes on) read for inspect withou
       JSON.stringify({ ...good, plan: {} }),
       JSON.stringify({ kind: 'scan', schemaVersion: 1, game: 'g', createdAt: 'x', manifests: [], plan: {} }),
       text.replace('"tags"', '"manifests":[],"tags"'), // a key twice: read the plain way
+      nullEntry,
+      numberEntry,
       '[1,2]',
       '{"manifests":[],"plan":{}} x',
     ];
@@ -328,6 +332,9 @@ describe('a large record (from recordStream.minBytes on) read for inspect withou
         expect((await streamed(() => read(file))).value, `${read.name} of text ${i}`).toEqual(whole.value);
       }
     }
+    // An element that is no entry is named as readRecord names it, not a TypeError (`error[internal]` before).
+    expect((await withLargest(() => readRecordTotals(path.join(dir, `r${texts.indexOf(nullEntry)}.json`)))).value).toMatch(/^record.corrupt: .*: manifests\[0\]\.entries\[9\]: expected a map$/);
+    expect((await streamed(() => readRecordTotals(path.join(dir, `r${texts.indexOf(numberEntry)}.json`)))).value).toMatch(/^record.corrupt: .*: plan\.layers\[0\]\.entries\[0\]: expected a map$/);
     const none = path.join(dir, 'none.json');
     expect((await streamed(() => readRecordTotals(none))).value).toMatch(/^record.no-build: /);
   });

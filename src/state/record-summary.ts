@@ -211,8 +211,16 @@ function countEntries(bytes: Buffer, i: number): EntryCounts {
   return c;
 }
 
-/** Adds one entry (parsed, not checked) to `c`. */
+/** An element of a list of entries that is not an object (`null`, a number): at index `at` of its list. */
+export class NotAnEntry extends Error {
+  constructor(readonly at: number) {
+    super(`entry ${at} is not a map`);
+  }
+}
+
+/** Adds one entry (parsed, its fields not checked) to `c`; NotAnEntry when it is no object to read them from. */
 export function countEntry(c: EntryCounts, entry: unknown): void {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new NotAnEntry(c.entries);
   const e = entry as { path?: unknown; type?: unknown; size?: unknown };
   if (c.entries === 0 && typeof e.path === 'string') c.firstPath = e.path;
   c.entries++;
@@ -264,7 +272,16 @@ export function totalsWith(file: string, bytes: Buffer, count: (kind: 'm' | 'l',
   const summary = parseBuildSummary(file, bytes);
   const corrupt = (problem: string) => recordCorrupt(file, problem);
   try {
-    const trees: RecordTotals['trees'] = countedManifests(file, bytes, (list, n) => count('m', n, list));
+    // An element that is no entry: named as the record's schema names it (`readRecord` says the same of it).
+    const counted = (kind: 'm' | 'l', index: number, list: number): EntryCounts => {
+      try {
+        return count(kind, index, list);
+      } catch (e) {
+        if (e instanceof NotAnEntry) throw corrupt(`${kind === 'm' ? 'manifests' : 'plan.layers'}[${index}].entries[${e.at}]: expected a map`);
+        throw e;
+      }
+    };
+    const trees: RecordTotals['trees'] = countedManifests(file, bytes, (list, n) => counted('m', n, list));
     const plan = topLevelMembers(bytes).members.find((m) => m.key === 'plan')!;
     const layers = objectMembers(bytes, plan.valueStart).members.find((m) => m.key === 'layers');
     if (!layers) throw corrupt('plan.layers: missing');
@@ -274,7 +291,7 @@ export function totalsWith(file: string, bytes: Buffer, count: (kind: 'm' | 'l',
       const head = parseStored(plannedLayerHeadSchema, value);
       if (!head.ok) throw corrupt(`plan.layers[${planLayers.length}].${head.problem}`);
       if (!dropped) throw corrupt(`plan.layers[${planLayers.length}].entries: missing`);
-      planLayers.push({ ...head.value, ...count('l', planLayers.length, dropped.valueStart) });
+      planLayers.push({ ...head.value, ...counted('l', planLayers.length, dropped.valueStart) });
     });
     return { ...summary, trees, planLayers };
   } catch (e) {

@@ -26,22 +26,20 @@ function largeRecordTotals(file: string): RecordTotals | undefined {
   }
   try {
     const { skeleton, lists } = recordLists(fd);
+    const spans = new Map(lists.map((l) => [`${l.kind}${l.index}`, l]));
     // A plan layer whose entries are its tree's (the same bytes, by their digest) is counted once.
     const byDigest = new Map<string, EntryCounts>();
-    const counts = new Map<string, EntryCounts>();
-    for (const l of lists) {
+    // Counted when asked, in the record's order, so that a bad entry is named as the whole reader names it.
+    return totalsWith(file, Buffer.from(skeleton), (kind, index) => {
+      const l = spans.get(`${kind}${index}`);
+      // `entries` there but not a list: as the whole record's reader says of it.
+      if (!l) throw new SyntaxError('not a list');
       let c = byDigest.get(l.digest);
       if (!c) {
         c = { entries: 0, files: 0, bytes: 0 };
         for (const batch of listBatches(fd, l)) for (const e of batch) countEntry(c, e);
         byDigest.set(l.digest, c);
       }
-      counts.set(`${l.kind}${l.index}`, c);
-    }
-    return totalsWith(file, Buffer.from(skeleton), (kind, index) => {
-      const c = counts.get(`${kind}${index}`);
-      // `entries` there but not a list: as the whole record's reader says of it.
-      if (!c) throw new SyntaxError('not a list');
       return { ...c };
     });
   } catch (e) {
