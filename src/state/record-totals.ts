@@ -9,15 +9,42 @@ import { recordFileSize, recordStream } from './record-file.js';
 import { Duplicate, listBatches, recordLists } from './record-stream.js';
 import { countEntry, readRecordBytes, recordNotJson, recordTotalsOf, totalsWith, type EntryCounts, type RecordTotals } from './record-summary.js';
 
+const noBuild = (f: string) => new GamelayerError('record.no-build', `${f}: no build yet, run gamelayer build`);
+
 /** The totals of the record in `file`; the errors of `readBuildSummary` for a missing, corrupt or scan record. */
 export async function readRecordTotals(file: string): Promise<RecordTotals> {
-  const size = await recordFileSize(file, (f) => new GamelayerError('record.no-build', `${f}: no build yet, run gamelayer build`));
-  const large = size >= recordStream.minBytes ? largeRecordTotals(file) : undefined;
+  const large = await withLargeRecord(file, (skeleton, elements) => {
+    // A plan layer whose entries are its tree's (the same bytes, by their digest) is counted once.
+    const byDigest = new Map<string, EntryCounts>();
+    return totalsWith(file, skeleton, (kind, index) => {
+      const list = elements(kind, index);
+      let c = byDigest.get(list.digest);
+      if (!c) {
+        c = { entries: 0, files: 0, bytes: 0 };
+        for (const batch of list.batches()) for (const e of batch) countEntry(c, e);
+        byDigest.set(list.digest, c);
+      }
+      return { ...c };
+    });
+  });
   return large ?? recordTotalsOf(file, await readRecordBytes(file));
 }
 
-/** The totals of a large record, its file read twice a piece at a time; undefined when it has a key twice (read whole). */
-function largeRecordTotals(file: string): RecordTotals | undefined {
+/** A list of entries of a large record: its bytes' digest, and its elements parsed a batch at a time. */
+export interface LargeList {
+  digest: string;
+  batches(): Iterable<unknown[]>;
+}
+
+/**
+ * `use` of a large record (from `recordStream.minBytes` on; the errors of `readBuildSummary` for a missing one):
+ * its text with each list of entries `[]` (the skeleton: parsed and checked as a record's bytes are), and each
+ * list, a manifest's (`m`) or a plan layer's (`l`) by its index, read from the file when asked (a SyntaxError when
+ * there is no list there). Undefined for a smaller record, or one with a key twice where lists are looked for: the
+ * caller reads those whole.
+ */
+export async function withLargeRecord<T>(file: string, use: (skeleton: Buffer, list: (kind: 'm' | 'l', index: number) => LargeList) => T): Promise<T | undefined> {
+  if ((await recordFileSize(file, noBuild)) < recordStream.minBytes) return undefined;
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -27,20 +54,12 @@ function largeRecordTotals(file: string): RecordTotals | undefined {
   try {
     const { skeleton, lists } = recordLists(fd);
     const spans = new Map(lists.map((l) => [`${l.kind}${l.index}`, l]));
-    // A plan layer whose entries are its tree's (the same bytes, by their digest) is counted once.
-    const byDigest = new Map<string, EntryCounts>();
-    // Counted when asked, in the record's order, so that a bad entry is named as the whole reader names it.
-    return totalsWith(file, Buffer.from(skeleton), (kind, index) => {
+    // Read when asked, in the record's order, so that a bad entry is named as the whole reader names it.
+    return use(Buffer.from(skeleton), (kind, index) => {
       const l = spans.get(`${kind}${index}`);
       // `entries` there but not a list: as the whole record's reader says of it.
       if (!l) throw new SyntaxError('not a list');
-      let c = byDigest.get(l.digest);
-      if (!c) {
-        c = { entries: 0, files: 0, bytes: 0 };
-        for (const batch of listBatches(fd, l)) for (const e of batch) countEntry(c, e);
-        byDigest.set(l.digest, c);
-      }
-      return { ...c };
+      return { digest: l.digest, batches: () => listBatches(fd, l) };
     });
   } catch (e) {
     if (e instanceof Duplicate) return undefined;
