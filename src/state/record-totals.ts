@@ -39,10 +39,9 @@ export interface LargeList {
 /**
  * `use` of a large record (from `recordStream.minBytes` on; the errors of `readBuildSummary` for a missing one):
  * its text with each list of entries `[]` (the skeleton: parsed and checked as a record's bytes are), and each
- * list, a manifest's (`m`) or a plan layer's (`l`) by its index, read from the file when asked while `use` runs (the
- * file is closed when it returns; a SyntaxError when
- * there is no list there). Undefined for a smaller record, or one with a key twice where lists are looked for: the
- * caller reads those whole.
+ * list, a manifest's (`m`) or a plan layer's (`l`) by its index, read from the file when asked while `use` runs
+ * (the file is closed when it returns; a SyntaxError when there is no list there). Undefined for a smaller record,
+ * or one with a key twice where lists are looked for: the caller reads those whole.
  */
 export async function withLargeRecord<T>(file: string, use: (skeleton: Buffer, list: (kind: 'm' | 'l', index: number) => LargeList) => T): Promise<T | undefined> {
   if ((await recordFileSize(file, noBuild)) < recordStream.minBytes) return undefined;
