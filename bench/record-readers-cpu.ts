@@ -19,7 +19,9 @@ async function cpu(f: () => unknown): Promise<number> {
 
 if (child === 'child') {
   const root = before;
-  const rs = (await import(`${root}/src/state/record-summary.ts`)) as typeof import('../src/state/record-summary.js');
+  // readRecordTotals moved to record-totals.ts (it streams a large record); an older checkout has it in record-summary.ts.
+  type Totals = { readRecordTotals: (file: string) => Promise<unknown> };
+  const rs = (await import(`${root}/src/state/record-totals.ts`).catch(() => import(`${root}/src/state/record-summary.ts`))) as Totals;
   const rc = (await import(`${root}/src/k8s/record-counts.ts`)) as typeof import('../src/k8s/record-counts.js');
   const rm = (await import(`${root}/src/state/record-members.ts`)) as typeof import('../src/state/record-members.js');
   const st = (await import(`${root}/src/state/record-stream.ts`)) as typeof import('../src/state/record-stream.js');

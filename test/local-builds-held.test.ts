@@ -11,7 +11,7 @@ import { loadConfig, type GameConfig } from '../src/config/load.js';
 import { gcStore } from '../src/inventory/gc.js';
 import { inspectRecord } from '../src/inventory/inspect.js';
 import { listLocal, localBuild, localBuildSummaries } from '../src/inventory/local.js';
-import { readRecordTotals } from '../src/state/record-summary.js';
+import { readRecordTotals } from '../src/state/record-totals.js';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
 

@@ -10,7 +10,10 @@ import { keptState, readKeptState } from '../src/inventory/gc-state.js';
 import type { GameConfig } from '../src/config/load.js';
 import { pullCost } from '../src/diff/pull-cost.js';
 import { lastBuildForPullCost } from '../src/diff/states.js';
-import { forEachElement, manifestHeads, objectMembers, readBuildSummary, readRecordTotals, topLevelMembers, totalsOf, wholeParse, withoutKeys } from '../src/state/record-summary.js';
+import { forEachElement, manifestHeads, objectMembers, readBuildSummary, topLevelMembers, totalsOf, wholeParse, withoutKeys } from '../src/state/record-summary.js';
+import { readRecordTotals } from '../src/state/record-totals.js';
+import { recordStream } from '../src/state/record-file.js';
+import { streamRead } from '../src/state/record-stream.js';
 import { tempDir } from './support/tmp.js';
 
 const entry = (i: number) => ({ path: `levels/ä "odd" {name} [${i}] \\ \u2603.dat`, type: 'file', mode: 420, size: i, xxh64: '0123456789abcdef' });
@@ -246,5 +249,119 @@ describe('the last build for diff --against\'s pull cost', () => {
     Object.assign(newer.manifests[0]!, { chunks: { minFileSize: 1, avgChunkSize: 262_144 } });
     await writeFile(path.join(stateDir, 'records', 'build-last.json'), JSON.stringify(newer));
     expect((await lastBuildForPullCost(config))!.manifests[0]!.entries).toHaveLength(20_000);
+  });
+});
+
+/** What `f` gives (or its error's code and message) and the largest Buffer.allocUnsafe it made. */
+async function withLargest<T>(f: () => Promise<T>): Promise<{ value: T | string; largest: number }> {
+  const alloc = vi.spyOn(Buffer, 'allocUnsafe');
+  try {
+    const value = await f().catch((e: Error & { code?: string }) => `${e.code}: ${e.message}`);
+    return { value, largest: Math.max(0, ...alloc.mock.calls.map((c) => c[0])) };
+  } finally {
+    alloc.mockRestore();
+  }
+}
+
+describe('a large record (from recordStream.minBytes on) read for inspect without its bytes held', () => {
+  const saved = { min: recordStream.minBytes, ...streamRead };
+  const streamed = async <T>(f: () => Promise<T>) => {
+    recordStream.minBytes = 0;
+    Object.assign(streamRead, { batch: 7, chunk: 4096 });
+    try {
+      return await withLargest(f);
+    } finally {
+      recordStream.minBytes = saved.min;
+      Object.assign(streamRead, { batch: saved.batch, chunk: saved.chunk });
+    }
+  };
+
+  it('gives the summary and totals of the record held whole, reading it a piece at a time', async () => {
+    const dir = await tempDir();
+    const big = record(20_000);
+    // A plan layer with entries of its own (not its manifest's), an empty manifest, and entries that are no files.
+    big.plan.layers.push({ tree: 'app', index: 1, entries: [{ ...entry(7), type: 'dir' }, { path: 'x', type: 'symlink', mode: 511, size: 2 }] as never, inputKey: 'k1', bytes: 2 });
+    big.manifests.push({ tree: 'engine', entries: [], digest: 'sha256:ee', root: '/opt/local/engine', source: { kind: 'dir', path: 'engine' } });
+    const text = JSON.stringify(big, null, 1);
+    const file = path.join(dir, 'build-v1.json');
+    await writeFile(file, text);
+    const held = await withLargest(() => readRecordTotals(file));
+    const heldSummary = await withLargest(() => readBuildSummary(file));
+    expect(held.largest).toBeGreaterThanOrEqual(text.length);
+    const totals = await streamed(() => readRecordTotals(file));
+    const summary = await streamed(() => readBuildSummary(file));
+    expect(totals.value).toEqual(held.value);
+    expect(summary.value).toEqual(heldSummary.value);
+    // No piece of it near its size: it was read a chunk (at most a MiB) and a batch of entries at a time.
+    expect(text.length).toBeGreaterThan(6 << 20);
+    expect(totals.largest).toBeLessThan(text.length / 6);
+    expect(summary.largest).toBeLessThan(text.length / 6);
+    expect((totals.value as { planLayers: { files: number; entries: number }[] }).planLayers[1]).toMatchObject({ entries: 2, files: 0, firstPath: entry(7).path });
+  });
+
+  it('refuses what the whole reader refuses, with the same code and message', async () => {
+    const dir = await tempDir();
+    const good = record(50);
+    const { plan: _p, ...noPlan } = good;
+    const text = JSON.stringify(good);
+    const nullEntry = JSON.stringify({ ...good, manifests: [{ ...good.manifests[0], entries: [...good.manifests[0]!.entries.slice(0, 9), null] }] });
+    const numberEntry = JSON.stringify({ ...good, plan: { layers: [{ ...good.plan.layers[0], entries: [3] }] } });
+    const texts = [
+      text.slice(0, -300),
+      text.slice(0, text.indexOf('"entries"') + 30),
+      JSON.stringify(noPlan),
+      JSON.stringify({ ...good, manifests: {} }),
+      JSON.stringify({ ...good, plan: [] }),
+      JSON.stringify({ ...good, schemaVersion: 2 }),
+      JSON.stringify({ ...good, manifests: [{ ...good.manifests[0], entries: 'none' }] }),
+      JSON.stringify({ ...good, plan: { layers: [{ ...good.plan.layers[0], entries: 3 }] } }),
+      JSON.stringify({ ...good, plan: { layers: [{ ...good.plan.layers[0], index: 'x' }] } }),
+      JSON.stringify({ ...good, plan: {} }),
+      JSON.stringify({ kind: 'scan', schemaVersion: 1, game: 'g', createdAt: 'x', manifests: [], plan: {} }),
+      text.replace('"tags"', '"manifests":[],"tags"'), // a key twice: read the plain way
+      nullEntry,
+      numberEntry,
+      '[1,2]',
+      '{"manifests":[],"plan":{}} x',
+    ];
+    for (const [i, t] of texts.entries()) {
+      const file = path.join(dir, `r${i}.json`);
+      await writeFile(file, t);
+      for (const read of [readRecordTotals, readBuildSummary]) {
+        const whole = await withLargest(() => read(file));
+        expect((await streamed(() => read(file))).value, `${read.name} of text ${i}`).toEqual(whole.value);
+      }
+    }
+    // An element that is no entry is named as readRecord names it, not a TypeError (`error[internal]` before).
+    expect((await withLargest(() => readRecordTotals(path.join(dir, `r${texts.indexOf(nullEntry)}.json`)))).value).toMatch(/^record.corrupt: .*: manifests\[0\]\.entries\[9\]: expected a map$/);
+    expect((await streamed(() => readRecordTotals(path.join(dir, `r${texts.indexOf(numberEntry)}.json`)))).value).toMatch(/^record.corrupt: .*: plan\.layers\[0\]\.entries\[0\]: expected a map$/);
+    const none = path.join(dir, 'none.json');
+    expect((await streamed(() => readRecordTotals(none))).value).toMatch(/^record.no-build: /);
+  });
+});
+
+describe('totals of a record read whole from a registry (inspect REF)', () => {
+  it('are the same for its lists packed (a large record) as for objects, symlinks and folders counted', async () => {
+    const { packedRecord, parseRecordBytes } = await import('../src/state/record-parse.js');
+    const { packedStoreOf } = await import('../src/entries/packed-list.js');
+    const r = record(300);
+    const mixed = [...r.manifests[0]!.entries, { path: 'd', type: 'dir', mode: 493, size: 0 }, { path: 'l', type: 'symlink', mode: 511, size: 5, linkTarget: 'x/y/z' }];
+    r.manifests[0]!.entries = mixed as never;
+    r.plan.layers[0]!.entries = mixed as never;
+    const text = Buffer.from(JSON.stringify(r));
+    const saved = { entries: packedRecord.minEntries, whole: wholeParse.maxBytes };
+    let packed;
+    try {
+      Object.assign(packedRecord, { minEntries: 10 });
+      wholeParse.maxBytes = 0;
+      packed = parseRecordBytes(text) as BuildRecord;
+    } finally {
+      packedRecord.minEntries = saved.entries;
+      wholeParse.maxBytes = saved.whole;
+    }
+    expect(packedStoreOf(packed.manifests[0]!.entries)).toBeDefined();
+    const objects = JSON.parse(text.toString('utf8')) as BuildRecord;
+    expect(totalsOf(packed)).toEqual(totalsOf(objects));
+    expect(totalsOf(packed).trees[0]).toMatchObject({ entries: 302, files: 300, bytes: (299 * 300) / 2 + 5 });
   });
 });

@@ -1,9 +1,11 @@
 // What the deploy specs take from a build record's entries: per tree manifest, how many entries, their bytes, how
 // many are executable, and the same outside a chunked tree's chunk store. Read from the record's bytes one entry at
 // a time (state/record-summary.ts steps over the rest): a 1M-entry game's record is 170 MB of JSON, which parsed
-// whole took 626 MiB to emit a spec that needs a few numbers per tree.
+// whole took 626 MiB to emit a spec that needs a few numbers per tree; a large record is not held at all, its
+// lists read from the file a batch at a time (state/record-totals.ts): its bytes were 164 of `k8s`'s 240 MiB.
 import { inChunkStore } from '../chunk/recipe.js';
 import { countedManifests, forEachElement, parseBuildSummary, readRecordBytes, recordCorrupt, recordNotJson, type BuildRecordSummary, type ManifestHead } from '../state/record-summary.js';
+import { withLargeRecord } from '../state/record-totals.js';
 import { isFileEntry, type BuildRecord, type FileEntry } from '../types.js';
 
 /** A manifest's entries counted as the deploy input needs them. */
@@ -55,17 +57,30 @@ export function deployRecordOf(record: BuildRecord): DeployRecord {
   };
 }
 
-/** The deploy view of the build record in `file`; the errors of `readBuildRecord` for a missing, scan or corrupt one. */
+/**
+ * The deploy view of the build record in `file`; the errors of `readBuildRecord` for a missing, scan or corrupt one.
+ * A large record (from `recordStream.minBytes` on) is not held: its lists read a batch at a time (record-totals.ts).
+ */
 export async function readDeployRecord(file: string): Promise<DeployRecord> {
+  const large = await withLargeRecord(file, (skeleton, list) =>
+    deployRecordFrom(file, skeleton, (n, _at, visit) => {
+      for (const batch of list('m', n).batches()) for (const e of batch) visit(e);
+    }),
+  );
+  if (large) return large;
   const bytes = await readRecordBytes(file);
+  return deployRecordFrom(file, bytes, (_n, at, visit) => forEachElement(bytes, at, (s, end) => visit(JSON.parse(bytes.toString('utf8', s, end)))));
+}
+
+/** The deploy view from a record's bytes, each manifest's entries handed to `visit` by `each` (`at`: the list's first byte). */
+function deployRecordFrom(file: string, bytes: Buffer, each: (n: number, at: number, visit: (e: unknown) => void) => void): DeployRecord {
   const summary = parseBuildSummary(file, bytes);
   const corrupt = (problem: string) => recordCorrupt(file, problem);
   try {
     const manifests = countedManifests(file, bytes, (list, n) => {
       const c = entryCounter();
       let i = 0;
-      forEachElement(bytes, list, (s, end) => {
-        const e: unknown = JSON.parse(bytes.toString('utf8', s, end));
+      each(n, list, (e) => {
         if (!isFileEntry(e)) throw corrupt(`manifests[${n}].entries[${i}]: not an entry (path, type, mode, size)`);
         c.add(e);
         i++;

@@ -5,6 +5,12 @@ import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { GamelayerError, errnoCode } from '../errors.js';
 
+/**
+ * Records from which the file is read without its bytes held whole (record-stream.ts, record-members.ts): the
+ * 1M-entry game's is 172 MB. Below, a record's bytes cost less than a second read of the file. Settable for tests.
+ */
+export const recordStream = { minBytes: 32 << 20 };
+
 /** What a missing record means to the caller: no record at that path, or no build yet. */
 export type MissingRecord = (file: string) => GamelayerError;
 

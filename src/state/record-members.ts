@@ -71,6 +71,20 @@ export function textAt(file: PathLike, start: number, end: number): string {
   }
 }
 
+/**
+ * The text of the record's summary from its members' places: the entries' members (`manifests`, `plan`) stand in
+ * as empty values of their kind (the summary only checks the kind, and `0` fails that check), the rest as it is.
+ */
+export function summaryText(file: PathLike, members: readonly MemberPlace[]): Buffer {
+  const skipped: Record<string, [number, string]> = { manifests: [0x5b, '[]'], plan: [0x7b, '{}'] };
+  const parts = members.map((m) => {
+    const skip = skipped[m.key];
+    const value = skip ? (textAt(file, m.valueStart, m.valueStart + 1).charCodeAt(0) === skip[0] ? skip[1] : '0') : textAt(file, m.valueStart, m.valueEnd);
+    return `${JSON.stringify(m.key)}:${value}`;
+  });
+  return Buffer.from(`{${parts.join(',')}}`);
+}
+
 /** Writes to `out` the file's bytes [start, end), a MiB at a time. */
 export async function copyRange(file: PathLike, out: FileHandle, start: number, end: number): Promise<void> {
   const fd = openSync(file, 'r');

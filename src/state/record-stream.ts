@@ -17,7 +17,7 @@ import { packedFromBatches } from './record-parse.js';
 /** Elements parsed in one JSON.parse, and bytes read at a time. Settable for tests (small ones cross every boundary). */
 export const streamRead = { batch: 4096, chunk: 1 << 20 };
 
-interface ListSpan {
+export interface ListSpan {
   /** Where in the record: a manifest's (`m`) or a plan layer's (`l`), and its index in that list. */
   kind: 'm' | 'l';
   index: number;
@@ -51,13 +51,14 @@ interface Frame {
   keys?: Set<string>;
 }
 
-class Duplicate extends Error {}
+/** A key twice where lists of entries are looked for (`recordLists`): such a record is read the plain way. */
+export class Duplicate extends Error {}
 
 /** The record at `file`, or undefined when it has a key twice where lists are looked for. */
 export function parseRecordFile(file: string, minPacked: number): unknown {
   const fd = openSync(file, 'r');
   try {
-    const { skeleton, lists } = firstRead(fd);
+    const { skeleton, lists } = recordLists(fd);
     const value = JSON.parse(skeleton) as Record<string, unknown>;
     // A manifest's packed list by its bytes' digest: a layer whose bytes are the same is that list (read-only).
     const made = new Map<string, unknown[]>();
@@ -84,27 +85,29 @@ function put(value: Record<string, unknown>, l: ListSpan, list: unknown[]): void
 /** The list's elements: packed when at least `minPacked` and the store gives them back exactly, else objects. */
 function readList(fd: number, l: ListSpan, minPacked: number): unknown[] {
   if (l.count === 0) return [];
-  function* batches(): Generator<unknown[]> {
-    for (let b = 0; b < l.batches.length; b += 2) {
-      const start = l.batches[b]!;
-      const buf = Buffer.allocUnsafe(l.batches[b + 1]! - start);
-      for (let got = 0; got < buf.length; ) {
-        const n = readSync(fd, buf, got, buf.length - got, start + got);
-        if (n === 0) throw new SyntaxError('the record changed while it was read');
-        got += n;
-      }
-      const elements = JSON.parse(`[${buf.toString('utf8')}]`) as unknown[];
-      // A blank element (`[1,,2]`, `[1,]`) is one element fewer than the commas say, or a SyntaxError.
-      const want = b + 2 < l.batches.length ? streamRead.batch : l.count - (l.batches.length / 2 - 1) * streamRead.batch;
-      if (elements.length !== want) throw new SyntaxError('an empty element in a list');
-      yield elements;
-    }
-  }
-  const packed = l.count >= minPacked ? packedFromBatches(batches()) : undefined;
+  const packed = l.count >= minPacked ? packedFromBatches(listBatches(fd, l)) : undefined;
   if (packed) return packed;
   const out: unknown[] = [];
-  for (const elements of batches()) for (const e of elements) out.push(e);
+  for (const elements of listBatches(fd, l)) for (const e of elements) out.push(e);
   return out;
+}
+
+/** The list's elements read from the file `streamRead.batch` at a time, each batch parsed by one JSON.parse. */
+export function* listBatches(fd: number, l: ListSpan): Generator<unknown[]> {
+  for (let b = 0; b < l.batches.length; b += 2) {
+    const start = l.batches[b]!;
+    const buf = Buffer.allocUnsafe(l.batches[b + 1]! - start);
+    for (let got = 0; got < buf.length; ) {
+      const n = readSync(fd, buf, got, buf.length - got, start + got);
+      if (n === 0) throw new SyntaxError('the record changed while it was read');
+      got += n;
+    }
+    const elements = JSON.parse(`[${buf.toString('utf8')}]`) as unknown[];
+    // A blank element (`[1,,2]`, `[1,]`) is one element fewer than the commas say, or a SyntaxError.
+    const want = b + 2 < l.batches.length ? streamRead.batch : l.count - (l.batches.length / 2 - 1) * streamRead.batch;
+    if (elements.length !== want) throw new SyntaxError('an empty element in a list');
+    yield elements;
+  }
 }
 
 /** Depth of the deepest container looked at outside a list of entries: a plan layer's `entries` (top 1, plan 2, layers 3, layer 4). */
@@ -115,7 +118,7 @@ const LOOKED_AT = 5;
  * tokenized (util/json-tokens.ts, which checks them as JSON.parse would); only the containers down to a list of
  * entries and that list's elements are reported, and each list's elements are parsed a batch at a time afterwards.
  */
-function firstRead(fd: number): { skeleton: string; lists: ListSpan[] } {
+export function recordLists(fd: number): { skeleton: string; lists: ListSpan[] } {
   const kept: Buffer[] = [];
   const lists: ListSpan[] = [];
   const stack: Frame[] = [];

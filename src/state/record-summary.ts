@@ -4,9 +4,11 @@
 // even one at a time, grew the heap to about 350 MiB before a full collection. The two big values (`manifests`,
 // `plan`) are stepped over in the file's bytes (every byte JSON gives meaning to is ASCII, and no byte of a UTF-8
 // multi-byte character is), and only the rest is parsed and checked.
-import { readRecordFileBytes } from './record-file.js';
+import { readRecordFileBytes, recordFileSize, recordStream } from './record-file.js';
+import { summaryText, topLevelPlaces } from './record-members.js';
 import { GamelayerError } from '../errors.js';
-import { buildRecordSchema, parseStored, plannedLayerSchema, treeManifestSchema, type BuildRecord, type PlannedLayer, type TreeManifest } from '../types.js';
+import { eachEntry } from '../entries/packed-list.js';
+import { buildRecordSchema, parseStored, plannedLayerSchema, treeManifestSchema, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest } from '../types.js';
 
 export type BuildRecordSummary = Omit<BuildRecord, 'manifests' | 'plan'>;
 
@@ -35,15 +37,32 @@ export function recordNotJson(file: string): GamelayerError {
   return new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
 }
 
-/** Reads a build record's summary; the errors of `readBuildRecord` for a missing, corrupt or scan record. */
+/**
+ * Reads a build record's summary; the errors of `readBuildRecord` for a missing, corrupt or scan record. From
+ * `recordStream.minBytes` on the file is not held: its top-level members are found a MiB at a time
+ * (record-members.ts) and only the summary's are read (`inspect` read the 1M-entry game's 172 MB twice for them).
+ */
 export async function readBuildSummary(file: string): Promise<BuildRecordSummary> {
+  if ((await recordFileSize(file, noBuild)) >= recordStream.minBytes) return parseBuildSummary(file, largeSummaryText(file));
   const bytes = await readRecordBytes(file);
   return parseBuildSummary(file, bytes);
 }
 
+/** The summary's text of a large record, its file read a MiB at a time. */
+function largeSummaryText(file: string): Buffer {
+  try {
+    return summaryText(file, topLevelPlaces(file).members);
+  } catch (e) {
+    if (e instanceof SyntaxError) throw recordNotJson(file);
+    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
+  }
+}
+
+const noBuild = (f: string) => new GamelayerError('record.no-build', `${f}: no build yet, run gamelayer build`);
+
 /** A record file's bytes, with the errors `readBuildRecord` gives for a missing or unreadable one. */
 export function readRecordBytes(file: string): Promise<Buffer> {
-  return readRecordFileBytes(file, (f) => new GamelayerError('record.no-build', `${f}: no build yet, run gamelayer build`));
+  return readRecordFileBytes(file, noBuild);
 }
 
 /** A build record's summary from its bytes (`file` names it in errors). */
@@ -188,14 +207,25 @@ export interface EntryCounts {
 /** Counts the entries of the list at `i`, one parsed at a time (none held). */
 function countEntries(bytes: Buffer, i: number): EntryCounts {
   const c: EntryCounts = { entries: 0, files: 0, bytes: 0 };
-  forEachElement(bytes, i, (start, end) => {
-    const e = JSON.parse(bytes.toString('utf8', start, end)) as { path?: unknown; type?: unknown; size?: unknown };
-    if (c.entries === 0 && typeof e.path === 'string') c.firstPath = e.path;
-    c.entries++;
-    if (e.type === 'file') c.files++;
-    if (typeof e.size === 'number') c.bytes += e.size;
-  });
+  forEachElement(bytes, i, (start, end) => countEntry(c, JSON.parse(bytes.toString('utf8', start, end))));
   return c;
+}
+
+/** An element of a list of entries that is not an object (`null`, a number): at index `at` of its list. */
+export class NotAnEntry extends Error {
+  constructor(readonly at: number) {
+    super(`entry ${at} is not a map`);
+  }
+}
+
+/** Adds one entry (parsed, its fields not checked) to `c`; NotAnEntry when it is no object to read them from. */
+export function countEntry(c: EntryCounts, entry: unknown): void {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) throw new NotAnEntry(c.entries);
+  const e = entry as { path?: unknown; type?: unknown; size?: unknown };
+  if (c.entries === 0 && typeof e.path === 'string') c.firstPath = e.path;
+  c.entries++;
+  if (e.type === 'file') c.files++;
+  if (typeof e.size === 'number') c.bytes += e.size;
 }
 
 /** A record as `inspect` shows it: the summary, the trees' and the plan's layers' heads with their entries counted. */
@@ -204,14 +234,19 @@ export interface RecordTotals extends BuildRecordSummary {
   planLayers: (Omit<PlannedLayer, 'entries'> & EntryCounts)[];
 }
 
-/** The totals of a record read whole. */
+/**
+ * The totals of a record read whole. One pass per list, nothing kept: a large list is packed (record-parse.ts), each
+ * element an object made as it is read, and `filter` kept 1M of them (`inspect REF` of the 1M-entry game: 910 MiB).
+ */
 export function totalsOf(record: BuildRecord): RecordTotals {
-  const counts = (list: readonly { path: string; type: string; size: number }[]): EntryCounts => ({
-    entries: list.length,
-    files: list.filter((e) => e.type === 'file').length,
-    bytes: list.reduce((s, e) => s + e.size, 0),
-    ...(list.length ? { firstPath: list[0]!.path } : {}),
-  });
+  const counts = (list: readonly FileEntry[]): EntryCounts => {
+    const c: EntryCounts = { entries: list.length, files: 0, bytes: 0 };
+    for (const e of eachEntry(list)) {
+      if (e.type === 'file') c.files++;
+      c.bytes += e.size;
+    }
+    return list.length ? { ...c, firstPath: list[0]!.path } : c;
+  };
   const { manifests, plan, ...summary } = record;
   return {
     ...summary,
@@ -221,16 +256,32 @@ export function totalsOf(record: BuildRecord): RecordTotals {
 }
 
 /**
- * The totals of the record in `file`, its entries counted in its bytes one at a time: on a 1M-entry game the
- * record is 170 MB of JSON, which parsed whole took 700 MiB. The heads are checked against the record's schema; the
- * entries only parsed.
+ * The totals of the record whose bytes are `bytes`, its entries counted in them one at a time: on a 1M-entry game
+ * the record is 170 MB of JSON, which parsed whole took 700 MiB. The heads are checked against the record's schema;
+ * the entries only parsed. Files from `recordStream.minBytes` on are not held at all (record-totals.ts).
  */
-export async function readRecordTotals(file: string): Promise<RecordTotals> {
-  const bytes = await readRecordBytes(file);
+export function recordTotalsOf(file: string, bytes: Buffer): RecordTotals {
+  return totalsWith(file, bytes, (_kind, _index, list) => countEntries(bytes, list));
+}
+
+/**
+ * The totals of a record from `bytes` (the record, or its text with each list of entries `[]`), each list's counts
+ * from `count`: a manifest's (`m`) or a plan layer's (`l`), by its index, its first byte in `bytes`.
+ */
+export function totalsWith(file: string, bytes: Buffer, count: (kind: 'm' | 'l', index: number, list: number) => EntryCounts): RecordTotals {
   const summary = parseBuildSummary(file, bytes);
   const corrupt = (problem: string) => recordCorrupt(file, problem);
   try {
-    const trees: RecordTotals['trees'] = countedManifests(file, bytes, (list) => countEntries(bytes, list));
+    // An element that is no entry: named as the record's schema names it (`readRecord` says the same of it).
+    const counted = (kind: 'm' | 'l', index: number, list: number): EntryCounts => {
+      try {
+        return count(kind, index, list);
+      } catch (e) {
+        if (e instanceof NotAnEntry) throw corrupt(`${kind === 'm' ? 'manifests' : 'plan.layers'}[${index}].entries[${e.at}]: expected a map`);
+        throw e;
+      }
+    };
+    const trees: RecordTotals['trees'] = countedManifests(file, bytes, (list, n) => counted('m', n, list));
     const plan = topLevelMembers(bytes).members.find((m) => m.key === 'plan')!;
     const layers = objectMembers(bytes, plan.valueStart).members.find((m) => m.key === 'layers');
     if (!layers) throw corrupt('plan.layers: missing');
@@ -240,7 +291,7 @@ export async function readRecordTotals(file: string): Promise<RecordTotals> {
       const head = parseStored(plannedLayerHeadSchema, value);
       if (!head.ok) throw corrupt(`plan.layers[${planLayers.length}].${head.problem}`);
       if (!dropped) throw corrupt(`plan.layers[${planLayers.length}].entries: missing`);
-      planLayers.push({ ...head.value, ...countEntries(bytes, dropped.valueStart) });
+      planLayers.push({ ...head.value, ...counted('l', planLayers.length, dropped.valueStart) });
     });
     return { ...summary, trees, planLayers };
   } catch (e) {

@@ -9,9 +9,9 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { jsonChunks } from '../util/json-chunks.js';
 import { writeTextPieces } from '../util/write-all.js';
 import { packedRecord, parseRecordBytes } from './record-parse.js';
-import { copyRange, textAt, topLevelPlaces } from './record-members.js';
+import { copyRange, summaryText, topLevelPlaces } from './record-members.js';
 import { parseRecordFile } from './record-stream.js';
-import { readRecordFileBytes, recordFileSize } from './record-file.js';
+import { readRecordFileBytes, recordFileSize, recordStream } from './record-file.js';
 import { parseBuildSummary, withMember, type BuildRecordSummary } from './record-summary.js';
 
 export type { ScanRecord };
@@ -64,11 +64,7 @@ export async function readRecord(file: string): Promise<AnyRecord> {
   return large ? checkRecord(file, large.value) : parseRecord(file, await readRecordBytes(file));
 }
 
-/**
- * Records from which the file is parsed without its bytes held whole (record-stream.ts): the 1M-entry game's is 172
- * MB. Below, a record's bytes cost less than a second read of the file. Settable for tests.
- */
-export const recordStream = { minBytes: 32 << 20 };
+export { recordStream };
 
 /** A large record read from its file a MiB at a time; undefined for a small one (or one read the plain way). */
 async function readLargeRecord(file: string): Promise<{ value: unknown } | undefined> {
@@ -234,14 +230,7 @@ function largeRecordMembers(file: string): { places: ReturnType<typeof topLevelP
     if (e instanceof SyntaxError) throw notJson(file);
     throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
   }
-  // The entries' members stand in as empty values of their kind (the summary only checks the kind); the rest as is.
-  const skipped: Record<string, [number, string]> = { manifests: [0x5b, '[]'], plan: [0x7b, '{}'] };
-  const parts = places.members.map((m) => {
-    const skip = skipped[m.key];
-    const value = skip ? (textAt(file, m.valueStart, m.valueStart + 1).charCodeAt(0) === skip[0] ? skip[1] : '0') : textAt(file, m.valueStart, m.valueEnd);
-    return `${JSON.stringify(m.key)}:${value}`;
-  });
-  return { places, summaryBytes: Buffer.from(`{${parts.join(',')}}`) };
+  return { places, summaryBytes: summaryText(file, places.members) };
 }
 
 /** `withMember` of the file's bytes, written a MiB at a time around the spliced member. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { inspectRecord, type InspectView } from '../../inventory/inspect.js';
 import { localBuildSummaries, localBuildSummary } from '../../inventory/local.js';
-import { readRecordTotals } from '../../state/record-summary.js';
+import { readRecordTotals } from '../../state/record-totals.js';
 import type { BuildRecord } from '../../types.js';
 import { exists } from '../../util/exists.js';
 import { GamelayerError } from '../../errors.js';
