@@ -15,9 +15,7 @@ import { createGunzip } from 'node:zlib';
 import { errnoCode, GamelayerError } from '../errors.js';
 import type { OciStore } from '../oci/store.js';
 import { compareBytewise } from '../scan/manifest.js';
-import { writeFileAtomic } from '../util/atomic-write.js';
-import { diskFullError } from '../util/disk-full.js';
-import { writeAll } from '../util/write-all.js';
+import { writeCheckedJsonFrom } from '../util/checked-json.js';
 import { tarHasher, type MemberRecipe } from './tar-hash.js';
 
 /**
@@ -215,59 +213,42 @@ const utf8 = (latin1: string) => Buffer.from(latin1, 'latin1').toString('utf8');
 
 /** Hashes every member of the layer's blob into the cache file `file` (written atomically), a piece at a time. */
 async function hashLayer(store: OciStore, layer: LayerRef, file: string): Promise<void> {
-  await writeFileAtomic(
-    file,
-    async (tmp) => {
-      const fh = await open(tmp, 'wx');
-      try {
-        const hash = createHash('sha256');
-        let pos = HEADER_LENGTH;
-        let pending = `${JSON.stringify({ digest: layer.digest })}\n`;
-        let buf = Buffer.allocUnsafe(1 << 17);
-        const flush = async () => {
-          const need = Buffer.byteLength(pending);
-          if (need > buf.length) buf = Buffer.allocUnsafe(need);
-          const bytes = buf.subarray(0, buf.write(pending, 0, need, 'utf8'));
-          pending = '';
-          hash.update(bytes);
-          await writeAll(fh, bytes, pos);
-          pos += bytes.length;
-        };
-        let files = 0;
-        let sorted = true;
-        let previous: string | undefined;
-        const to = {
-          file(f: LayerFile) {
-            if (sorted && previous !== undefined && compareBytewise(previous, f.name) >= 0) sorted = false;
-            previous = f.name;
-            files++;
-            pending += `${JSON.stringify(f.recipe ? [f.name, f.size, f.sha256, f.recipe] : [f.name, f.size, f.sha256])}\n`;
-          },
-          whiteout(name: string) {
-            pending += `w${JSON.stringify(name)}\n`;
-          },
-          // Pieces of 32K characters die young (see PIECE in cyclonedx.ts).
-          drain: () => (pending.length >= 1 << 15 ? flush() : Promise.resolve()),
-        };
-        const blob = await store.openBlob(layer.digest, layer.size);
-        const decompress = decompressorFor(layer.mediaType, layer.digest);
-        const { sink } = tarHasher(to);
-        try {
-          if (decompress) await pipeline(blob, decompress, sink);
-          else await pipeline(blob, sink);
-        } catch (e) {
-          if (e instanceof GamelayerError) throw e;
-          throw new GamelayerError('sbom.layer-unreadable', `layer ${layer.digest} in the local store is not a readable ${layer.mediaType}: ${(e as Error).message}`, 'rebuild the image (gamelayer build) so its layers are in the store');
-        }
-        pending += `${JSON.stringify({ files, sorted })}\n`;
-        await flush();
-        await writeAll(fh, Buffer.from(header(hash.digest('hex'))), 0);
-      } finally {
-        await fh.close();
-      }
-    },
-    { writeError: (e) => diskFullError(e, 'state.disk-full', path.dirname(file), path.basename(file)) },
-  );
+  await writeCheckedJsonFrom(file, CACHE_FORMAT, async (emit) => {
+    let pending = `${JSON.stringify({ digest: layer.digest })}\n`;
+    const flush = () => {
+      const piece = pending;
+      pending = '';
+      return emit(piece);
+    };
+    let files = 0;
+    let sorted = true;
+    let previous: string | undefined;
+    const to = {
+      file(f: LayerFile) {
+        if (sorted && previous !== undefined && compareBytewise(previous, f.name) >= 0) sorted = false;
+        previous = f.name;
+        files++;
+        pending += `${JSON.stringify(f.recipe ? [f.name, f.size, f.sha256, f.recipe] : [f.name, f.size, f.sha256])}\n`;
+      },
+      whiteout(name: string) {
+        pending += `w${JSON.stringify(name)}\n`;
+      },
+      // Pieces of 32K characters die young (see PIECE in cyclonedx.ts).
+      drain: () => (pending.length >= 1 << 15 ? flush() : Promise.resolve()),
+    };
+    const blob = await store.openBlob(layer.digest, layer.size);
+    const decompress = decompressorFor(layer.mediaType, layer.digest);
+    const { sink } = tarHasher(to);
+    try {
+      if (decompress) await pipeline(blob, decompress, sink);
+      else await pipeline(blob, sink);
+    } catch (e) {
+      if (e instanceof GamelayerError) throw e;
+      throw new GamelayerError('sbom.layer-unreadable', `layer ${layer.digest} in the local store is not a readable ${layer.mediaType}: ${(e as Error).message}`, 'rebuild the image (gamelayer build) so its layers are in the store');
+    }
+    pending += `${JSON.stringify({ files, sorted })}\n`;
+    await flush();
+  });
 }
 
 function decompressorFor(mediaType: string, digest: string): Duplex | undefined {

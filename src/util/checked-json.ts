@@ -7,7 +7,7 @@ import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { diskFullError } from './disk-full.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { writeAll, writeTextPieces } from './write-all.js';
+import { textWriter, writeAll } from './write-all.js';
 
 export type CheckedRead<T> = { ok: true; value: T; format: string } | { ok: false; missing: boolean; reason: string };
 
@@ -46,6 +46,16 @@ export async function writeCheckedJson(file: string, format: string, value: unkn
  * written as they come, the checksum taken on the way and the header (of fixed length) written last, in front.
  */
 export async function writeCheckedJsonPieces(file: string, format: string, body: Iterable<string>): Promise<void> {
+  await writeCheckedJsonFrom(file, format, async (emit) => {
+    for (const piece of body) await emit(piece);
+  });
+}
+
+/**
+ * writeCheckedJsonPieces for a writer that produces its pieces as it goes (a layer read through a stream, say):
+ * `write` hands each piece to `emit` and resolves when the body is complete.
+ */
+export async function writeCheckedJsonFrom(file: string, format: string, write: (emit: (piece: string) => Promise<void>) => Promise<void>): Promise<void> {
   const headerBytes = (sha: string) => Buffer.from(`${JSON.stringify({ format, sha256: sha })}\n`);
   const headerLength = headerBytes('0'.repeat(64)).length;
   await writeFileAtomic(
@@ -54,7 +64,8 @@ export async function writeCheckedJsonPieces(file: string, format: string, body:
       const fh = await open(tmp, 'wx');
       try {
         const hash = createHash('sha256');
-        await writeTextPieces(fh, body, headerLength, (bytes) => hash.update(bytes));
+        const writer = textWriter(fh, headerLength, (bytes) => hash.update(bytes));
+        await write((piece) => writer.write(piece));
         await writeAll(fh, headerBytes(hash.digest('hex')), 0);
       } finally {
         await fh.close();

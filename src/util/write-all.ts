@@ -17,17 +17,26 @@ export async function writeAll(fh: FileHandle, buf: Uint8Array, position?: numbe
  * it dead, which for the pieces of a 1M-entry record is tens of MiB at a time.
  */
 export async function writeTextPieces(fh: FileHandle, pieces: Iterable<string>, position?: number, onBytes?: (bytes: Buffer) => void): Promise<number> {
+  const writer = textWriter(fh, position, onBytes);
+  for (const piece of pieces) await writer.write(piece);
+  return writer.written();
+}
+
+/** writeTextPieces for a caller that has its pieces one at a time (pushed to it, not pulled from an iterable). */
+export function textWriter(fh: FileHandle, position?: number, onBytes?: (bytes: Buffer) => void): { write(piece: string): Promise<void>; written(): number } {
   let buf = Buffer.allocUnsafe(1 << 16);
   let at = position;
   let written = 0;
-  for (const piece of pieces) {
-    const need = Buffer.byteLength(piece);
-    if (need > buf.length) buf = Buffer.allocUnsafe(need);
-    const bytes = buf.subarray(0, buf.write(piece, 0, need, 'utf8'));
-    onBytes?.(bytes);
-    await writeAll(fh, bytes, at);
-    if (at !== undefined) at += bytes.length;
-    written += bytes.length;
-  }
-  return written;
+  return {
+    async write(piece) {
+      const need = Buffer.byteLength(piece);
+      if (need > buf.length) buf = Buffer.allocUnsafe(need);
+      const bytes = buf.subarray(0, buf.write(piece, 0, need, 'utf8'));
+      onBytes?.(bytes);
+      await writeAll(fh, bytes, at);
+      if (at !== undefined) at += bytes.length;
+      written += bytes.length;
+    },
+    written: () => written,
+  };
 }
