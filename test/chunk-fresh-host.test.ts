@@ -3,7 +3,7 @@
 // from the previous build's record, and the images are the warm host's, digest for digest. Real registry
 // (distribution 2.8), the library's build and push. Bytes given to the chunker are counted on its one entry point.
 import { mkdir, open, readdir, stat, writeFile } from 'node:fs/promises';
-import { chunkedHost } from './support/chunked-tree.js';
+import { chunkedHost, writeChunkSources } from './support/chunked-tree.js';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { Chunker } from '../src/chunk/fastcdc.js';
@@ -19,15 +19,7 @@ const MiB = 1024 * KiB;
 
 
 /** The sources, shared by both hosts (each host is a folder with its own gamelayer.yaml and state). */
-async function makeSources(dir: string): Promise<void> {
-  for (const t of ['engine', 'engine-media', 'app', 'app-media/paks']) await mkdir(path.join(dir, t), { recursive: true });
-  await writeFile(path.join(dir, 'engine/start.sh'), '#!/bin/sh\necho start\n', { mode: 0o755 });
-  await writeFile(path.join(dir, 'engine-media/e.dat'), 'engine media');
-  await writeFile(path.join(dir, 'app/app.cfg'), 'port=1\n');
-  await writeFile(path.join(dir, 'app-media/paks/a.pak'), prng('a', 3 * MiB + 100));
-  await writeFile(path.join(dir, 'app-media/paks/b.pak'), prng('b', 2 * MiB));
-  await writeFile(path.join(dir, 'app-media/readme.txt'), 'small files stay whole');
-}
+const makeSources = (dir: string) => writeChunkSources(dir, { a: 3 * MiB + 100, b: 2 * MiB }, { 'readme.txt': 'small files stay whole' });
 
 /** The host's gamelayer.yaml. */
 async function host(root: string, name: string, sources: string): Promise<string> {

@@ -5,7 +5,7 @@
 // (distribution), the CLI as a process.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { chunkedHost } from './support/chunked-tree.js';
+import { chunkedHost, writeChunkSources } from './support/chunked-tree.js';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import xxhash from 'xxhash-wasm';
@@ -13,7 +13,6 @@ import { formatRecipe, recipePath } from '../src/chunk/recipe.js';
 import { fetchBuildRecordFor, pushBuildRecord } from '../src/registry/artifact.js';
 import type { BuildRecord } from '../src/types.js';
 import { runCli } from './support/cli-process.js';
-import { prng } from './support/prng.js';
 import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
@@ -21,14 +20,7 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 const registry = useRegistry();
 
-async function makeSources(dir: string): Promise<void> {
-  for (const t of ['engine', 'engine-media', 'app', 'app-media/paks']) await mkdir(path.join(dir, t), { recursive: true });
-  await writeFile(path.join(dir, 'engine/start.sh'), '#!/bin/sh\necho start\n', { mode: 0o755 });
-  await writeFile(path.join(dir, 'engine-media/e.dat'), 'engine media');
-  await writeFile(path.join(dir, 'app/app.cfg'), 'port=1\n');
-  await writeFile(path.join(dir, 'app-media/paks/a.pak'), prng('a', 2 * MiB + 100));
-  await writeFile(path.join(dir, 'app-media/paks/b.pak'), prng('b', MiB + 7));
-}
+const makeSources = (dir: string) => writeChunkSources(dir, { a: 2 * MiB + 100, b: MiB + 7 });
 
 /** A host: a folder of its own (its own .gamelayer/) whose gamelayer.yaml points at the shared sources. */
 const host = (root: string, name: string, sources: string) => chunkedHost(root, name, sources, 'hostile-lists');

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
-import { chunkedHost } from './support/chunked-tree.js';
+import { chunkedHost, writeChunkSources } from './support/chunked-tree.js';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -31,16 +31,7 @@ const registry = useRegistry();
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const sha256File = (f: string) => sha256(readFileSync(f));
 
-async function makeSources(dir: string): Promise<void> {
-  for (const t of ['engine', 'engine-media', 'app', 'app-media/paks']) await mkdir(path.join(dir, t), { recursive: true });
-  await writeFile(path.join(dir, 'engine/start.sh'), '#!/bin/sh\necho start\n', { mode: 0o755 });
-  await writeFile(path.join(dir, 'engine-media/e.dat'), 'engine media');
-  await writeFile(path.join(dir, 'app/app.cfg'), 'port=1\n');
-  await writeFile(path.join(dir, 'app-media/paks/a.pak'), prng('a', 3 * MiB + 100));
-  await writeFile(path.join(dir, 'app-media/paks/b.pak'), prng('b', 2 * MiB));
-  await writeFile(path.join(dir, 'app-media/paks/d.pak'), prng('d', MiB + 5));
-  await writeFile(path.join(dir, 'app-media/readme.txt'), 'small files stay whole');
-}
+const makeSources = (dir: string) => writeChunkSources(dir, { a: 3 * MiB + 100, b: 2 * MiB, d: MiB + 5 }, { 'readme.txt': 'small files stay whole' });
 
 /** A host: a folder with its own gamelayer.yaml and state, building the shared sources. */
 const host = (root: string, name: string, sources: string) => chunkedHost(root, name, sources, 'sbom-chunks');

@@ -9,6 +9,7 @@ import { chmod, copyFile, lstat, mkdir, readdir, readlink, stat, symlink, writeF
 import path from 'node:path';
 import xxhash from 'xxhash-wasm';
 import { ASSEMBLER_PATH, assemblerFor } from '../../src/oci/assembler.js';
+import { prng } from './prng.js';
 
 export const CHUNK_STORE = '.gamelayer-chunks';
 
@@ -160,4 +161,17 @@ export async function chunkedHost(root: string, name: string, sources: string, g
     ].join('\n'),
   );
   return dir;
+}
+
+/**
+ * The sources of the chunk tests' hosts: a start script, an engine media file, an app config, and in app media one
+ * `paks/<seed>.pak` of `prng(seed, size)` bytes for each of `paks`, plus `files` (path under app-media → text).
+ */
+export async function writeChunkSources(dir: string, paks: Record<string, number>, files: Record<string, string> = {}): Promise<void> {
+  for (const t of ['engine', 'engine-media', 'app', 'app-media/paks']) await mkdir(path.join(dir, t), { recursive: true });
+  await writeFile(path.join(dir, 'engine/start.sh'), '#!/bin/sh\necho start\n', { mode: 0o755 });
+  await writeFile(path.join(dir, 'engine-media/e.dat'), 'engine media');
+  await writeFile(path.join(dir, 'app/app.cfg'), 'port=1\n');
+  for (const [seed, size] of Object.entries(paks)) await writeFile(path.join(dir, `app-media/paks/${seed}.pak`), prng(seed, size));
+  for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, 'app-media', name), text);
 }
