@@ -74,6 +74,11 @@ export interface FakeEcr {
   /** Lifetime of the tokens it hands out; ECR's is 12 hours. */
   tokenLifetimeMs: number;
   blobMounting: boolean;
+  /**
+   * Calls of `op` after the first `after` wait, unprocessed, until `until` settles; one whose client went away
+   * meanwhile (killed) is then dropped, as a request that never reached ECR. `held` counts the calls held.
+   */
+  hold?: { op: string; after?: number; until: Promise<unknown>; calls?: number; held?: number };
   /** The next `times` calls of `op` answer ThrottlingException. */
   throttle(op: string, times: number): void;
   stop(): Promise<void>;
@@ -105,6 +110,13 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
       if (problem) {
         fake.rejected.push(problem);
         return awsError(res, 'InvalidSignatureException', `The request signature we calculated does not match the signature you provided (${problem}).`, 403);
+      }
+      const hold = fake.hold;
+      if (hold?.op === op && (hold.calls = (hold.calls ?? 0) + 1) > (hold.after ?? 0)) {
+        hold.held = (hold.held ?? 0) + 1;
+        const go = () => (req.socket.destroyed ? undefined : answer(op, body, res));
+        void hold.until.then(go, go);
+        return;
       }
       answer(op, body, res);
     }, () => res.destroy());
