@@ -6,7 +6,9 @@
 // a rollback target, what deployed specs pin), and every tag that is not part of a build (line tags included). A removed build's
 // manifests are deleted by digest (distribution API: DELETE /v2/<repo>/manifests/<digest>; on ECR
 // BatchDeleteImage), except a digest a kept tag also names (an unchanged tree image): on ECR only the old tag is
-// removed, elsewhere it stays (the distribution API cannot remove one tag of several). Records go last.
+// removed, elsewhere it stays (the distribution API cannot remove one tag of several). Records go last; on the
+// distribution API, one DELETE at a time, each manifest goes before what it lists (prune-records.ts), so a prune
+// killed anywhere leaves no manifest naming a deleted one.
 // What is attached to a deleted image goes with it: its cosign signature (`sha256-<hex>.sig`), the referrers index
 // tagged `sha256-<hex>` (the referrers tag schema) and the SBOMs it lists, with their signatures; left behind,
 // they would be tags naming nothing alive, one set per pruned build, that no lifecycle policy for untagged images
@@ -18,6 +20,7 @@ import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from './artifact.js';
 import { pushScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import type { EcrApi } from './ecr.js';
+import { detachRecordIndexes } from './prune-records.js';
 import { referrersTag } from './referrers.js';
 
 /** cosign's signature tag: `sha256-<hex>.sig` beside the signed manifest (src/sign/cosign.ts writes it). */
@@ -158,9 +161,19 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   // as attached to it. One HEAD per subject no tag or tagged index names (an SBOM's signature's), read with the others.
   const known = new Set<string>([...digestOf.values(), ...keptChildren, ...goneChildren]);
   const subjects = [...new Set([...tags].flatMap((t) => (/^sha256-([0-9a-f]{64})(\.sig)?$/.exec(t) ? [`sha256:${t.slice(7, 71)}`] : [])))].filter((d) => !known.has(d));
-  const present = await Promise.all(subjects.map((d) => limit(() => client.headManifest(repo, d))));
+  const present = await Promise.all(subjects.map((d) => limit(() => client.getManifestIfExists(repo, d))));
   const orphaned = subjects.filter((_, i) => !present[i]);
-  const attached = (await attachedTo(client, repo, limit, [...deleted.keys(), ...goneChildren, ...orphaned], tags, digestOf)).filter((a) => !protectedDigests.has(a.digest));
+  // An SBOM whose referrers index went before it (a prune killed between the two) is tagged by nothing: found by its
+  // signature's tag, it goes (with the signature) when its own subject is gone.
+  const strays = await readAll(limit, subjects.filter((_, i) => present[i]), async (d) => {
+    const subject = (JSON.parse(present[subjects.indexOf(d)]!.bytes.toString('utf8')) as { subject?: { digest?: unknown } }).subject?.digest;
+    return typeof subject === 'string' && !known.has(subject) && !(await client.headManifest(repo, subject)) ? d : undefined;
+  });
+  const strayDigests = strays.filter((d): d is string => d !== undefined);
+  const attached = [
+    ...strayDigests.map((digest) => ({ digest, tags: [], what: 'sbom' as const })),
+    ...(await attachedTo(client, repo, limit, [...deleted.keys(), ...goneChildren, ...orphaned, ...strayDigests], tags, digestOf)),
+  ].filter((a) => !protectedDigests.has(a.digest));
   const claimed = new Set(builds.flatMap((b) => b.tags));
   const result: PruneResult = {
     repository: `${client.host}/${repo}`,
@@ -183,7 +196,11 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     if (result.untagged.length) await ecrDelete(opts.ecr, repo, result.untagged.map((imageTag) => ({ imageTag })));
     if (order.length) await ecrDelete(opts.ecr, repo, order.map((e) => ({ imageDigest: e.digest })));
   } else {
-    for (const e of order) await deleteManifest(client, repo, e.digest);
+    // One DELETE at a time, each manifest before what it lists: the record indexes first (prune-records.ts), a
+    // referrers index before its SBOMs; a prune killed anywhere leaves no manifest naming a deleted one.
+    const records = await detachRecordIndexes(client, repo, result.deleted.filter(isRecord), (t) => mediaTypeOf.get(t), (d) => deleteManifest(client, repo, d));
+    for (const e of order.filter((x) => !isRecord(x))) await deleteManifest(client, repo, e.digest);
+    for (const d of records) await deleteManifest(client, repo, d);
   }
   return result;
 }
@@ -254,13 +271,14 @@ async function attachedTo(client: RegistryClient, repo: string, limit: LimitFunc
     const indexTag = referrersTag(d);
     const doc = indexes[i];
     if (!doc) continue;
+    // The index before the SBOMs it lists: deleted after them, it would name missing manifests meanwhile.
+    add(indexTag, 'referrers index');
     for (const m of doc.manifests ?? []) {
       if (typeof m.digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(m.digest)) continue;
       // A referrer of a deleted image (its subject): an SBOM, untagged, with its own signature.
       if (!out.some((a) => a.digest === m.digest)) out.push({ digest: m.digest, tags: [], what: 'sbom' });
       add(`${referrersTag(m.digest)}${SIGNATURE_TAG_SUFFIX}`, 'signature');
     }
-    add(indexTag, 'referrers index');
   }
   return out;
 }

@@ -18,6 +18,8 @@ export interface CliOptions {
   stdin?: string;
   /** Run as another user: `setpriv --reuid=U --regid=G --clear-groups` in front of node. */
   asUser?: { uid: number; gid: number };
+  /** A command put in front of node (strace with a kill injected at one system call, say: kill-at-syscall.ts). */
+  prefix?: string[];
 }
 
 export interface RunningCli {
@@ -30,7 +32,9 @@ export function startCli(args: string[], opts: CliOptions = {}): RunningCli {
   const argv = [CLI, ...args];
   const child = opts.asUser
     ? spawn('setpriv', [`--reuid=${opts.asUser.uid}`, `--regid=${opts.asUser.gid}`, '--clear-groups', process.execPath, ...argv], { cwd: opts.cwd, env })
-    : spawn(process.execPath, argv, { cwd: opts.cwd, env });
+    : opts.prefix
+      ? spawn(opts.prefix[0]!, [...opts.prefix.slice(1), process.execPath, ...argv], { cwd: opts.cwd, env })
+      : spawn(process.execPath, argv, { cwd: opts.cwd, env });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -74,6 +74,13 @@ export interface FakeEcr {
   /** Lifetime of the tokens it hands out; ECR's is 12 hours. */
   tokenLifetimeMs: number;
   blobMounting: boolean;
+  /**
+   * Calls of `op` after the first `after` wait, unprocessed, until `until` settles; one whose client went away
+   * meanwhile (killed) is then dropped, as a request that never reached ECR. `held` counts the calls held. With
+   * `processed`, a held call is carried out at once and only its answer waits (`answered` counts those ready): the
+   * client dies with ECR's work done.
+   */
+  hold?: { op: string; after?: number; until: Promise<unknown>; processed?: boolean; calls?: number; held?: number; answered?: number };
   /** The next `times` calls of `op` answer ThrottlingException. */
   throttle(op: string, times: number): void;
   stop(): Promise<void>;
@@ -105,6 +112,31 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
       if (problem) {
         fake.rejected.push(problem);
         return awsError(res, 'InvalidSignatureException', `The request signature we calculated does not match the signature you provided (${problem}).`, 403);
+      }
+      const hold = fake.hold;
+      if (hold?.op === op && (hold.calls = (hold.calls ?? 0) + 1) > (hold.after ?? 0)) {
+        hold.held = (hold.held ?? 0) + 1;
+        if (hold.processed) {
+          // The answer is kept (status, headers, body) and sent once `until` settles, if anyone is still there.
+          let kept: { status: number; headers: Record<string, string>; body: string } | undefined;
+          const late = {
+            writeHead(status: number, headers: Record<string, string>) {
+              kept = { status, headers, body: '' };
+              return late;
+            },
+            end(text: string) {
+              kept!.body = text;
+              hold.answered = (hold.answered ?? 0) + 1;
+              const send = () => (req.socket.destroyed ? undefined : res.writeHead(kept!.status, kept!.headers).end(kept!.body));
+              void hold.until.then(send, send);
+            },
+          };
+          answer(op, body, late as unknown as ServerResponse);
+          return;
+        }
+        const go = () => (req.socket.destroyed ? undefined : answer(op, body, res));
+        void hold.until.then(go, go);
+        return;
       }
       answer(op, body, res);
     }, () => res.destroy());

@@ -36,6 +36,8 @@ export interface FaultRule {
   path: RegExp;
   /** How many matching requests get the fault; default 1. */
   count?: number;
+  /** How many matching requests go through untouched before the fault applies (the k-th upload, say); default 0. */
+  after?: number;
   action: FaultAction;
 }
 
@@ -65,6 +67,7 @@ export async function startFaultProxy(targetHost: string, initial: FaultRule[] =
   let rules: FaultRule[] = [];
   let remaining: number[] = [];
   let fired: number[] = [];
+  let passed: number[] = [];
   const seen: SeenRequest[] = [];
   const sockets = new Set<Socket>();
   const proxy: FaultProxy = {
@@ -78,6 +81,7 @@ export async function startFaultProxy(targetHost: string, initial: FaultRule[] =
       rules = next;
       remaining = next.map((r) => r.count ?? 1);
       fired = next.map(() => 0);
+      passed = next.map(() => 0);
     },
     stop: () =>
       new Promise<void>((resolve) => {
@@ -95,6 +99,12 @@ export async function startFaultProxy(targetHost: string, initial: FaultRule[] =
     );
     const record: SeenRequest = { method, path: url, fault: index >= 0 ? index : undefined, headers: req.headers };
     seen.push(record);
+    if (index >= 0 && passed[index]! < (rules[index]!.after ?? 0)) {
+      passed[index]!++;
+      record.fault = undefined;
+      forward(req, res);
+      return;
+    }
     if (index < 0) {
       forward(req, res);
       return;

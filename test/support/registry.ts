@@ -220,10 +220,13 @@ export async function storedRepositories(storageDir: string): Promise<string[]> 
   return out.sort();
 }
 
-/** Digests of every manifest revision stored in `repo`. */
+/**
+ * Digests of every manifest revision stored in `repo`. A deleted manifest (DELETE by digest) loses its revision's
+ * `link` but keeps the folder (and its blob, until the registry's garbage collection): it is not counted.
+ */
 export async function storedManifests(storageDir: string, repo: string): Promise<string[]> {
   const dir = path.join(storageDir, ...V2, 'repositories', ...repo.split('/'), '_manifests', 'revisions', 'sha256');
-  return (await listDir(dir)).map((h) => `sha256:${h}`).sort();
+  return (await listDir(dir)).filter((h) => existsSync(path.join(dir, h, 'link'))).map((h) => `sha256:${h}`).sort();
 }
 
 /** Tag → manifest digest, as stored. */

@@ -1,0 +1,47 @@
+// A build's record tag names an index listing the server image's platform manifests and the record manifest
+// (artifact.ts). Deleted after the images, the index would name missing manifests until it goes (and for good, if
+// prune is killed between); deleted before them, the build's images would have no record, and the next prune would
+// take them for tags of no build and keep them. So before the images go, each record tag is moved to the record
+// manifest alone (the form earlier versions pushed, still read) and the index is deleted: nothing then lists an image
+// about to go, and the next prune still finds the build. The record manifests go last.
+import { BUILD_RECORD_ARTIFACT_TYPE, RECORD_TAG_SUFFIX } from './artifact.js';
+import type { RegistryClient } from './client.js';
+
+const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+
+interface IndexDoc {
+  manifests?: { digest?: unknown; mediaType?: unknown; artifactType?: unknown; platform?: { os?: unknown } }[];
+}
+
+/**
+ * Moves each removed record tag off its index (see above) and deletes the index with `remove`; returns the digests
+ * of the record manifests, for the caller to delete after the images. A record tag already on its manifest (an
+ * older push, or a prune killed after the move) is left as it is.
+ */
+export async function detachRecordIndexes(
+  client: RegistryClient,
+  repo: string,
+  records: { digest: string; tags: string[] }[],
+  mediaTypeOf: (tag: string) => string | undefined,
+  remove: (digest: string) => Promise<void>,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const r of records) {
+    const tag = r.tags.find((t) => t.endsWith(RECORD_TAG_SUFFIX));
+    if (!tag || !INDEX_TYPES.has(mediaTypeOf(tag) ?? '')) {
+      out.push(r.digest);
+      continue;
+    }
+    const index = JSON.parse((await client.getManifest(repo, r.digest)).bytes.toString('utf8')) as IndexDoc;
+    const entry = (index.manifests ?? []).find((m) => m.artifactType === BUILD_RECORD_ARTIFACT_TYPE || m.platform?.os === 'unknown');
+    if (typeof entry?.digest !== 'string') {
+      out.push(r.digest); // not one of ours: deleted last, as before
+      continue;
+    }
+    const manifest = await client.getManifest(repo, entry.digest);
+    await client.putManifest(repo, tag, manifest.bytes, manifest.mediaType || String(entry.mediaType));
+    await remove(r.digest);
+    out.push(entry.digest);
+  }
+  return out;
+}

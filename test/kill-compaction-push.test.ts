@@ -1,0 +1,143 @@
+// kill -9 of `build --push` on a compaction update (day 2 rewrites most of one old layer: the plan rewrites it
+// beside the day's patch, docs/compaction.md) at several points: while the rewritten layer is written locally,
+// after the first new blob reached the registry, after the first manifest, before the build record, before the
+// line's tag. After each: the registry stores no manifest with a missing blob, the local store and records are
+// consistent, and the next `build --push` completes with the image digests of an uninterrupted run, uploading no
+// blob the registry already had.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killWhen, runCli, startCli } from './support/cli-process.js';
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
+import { changeKillGame, writeKillGame } from './support/kill-game.js';
+import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
+import { tempDir } from './support/tmp.js';
+import { recordProblems, storeProblems } from './support/verify-state.js';
+
+let registry: TestRegistry;
+let proxy: FaultProxy;
+let root: string;
+let template: string;
+/** The uninterrupted day 2: image digests by name, and the image tags it left. */
+let reference: { images: Record<string, string>; tags: Record<string, string>; newBlobs: number };
+
+const store = (p: string) => path.join(p, '.gamelayer/oci');
+const blobCount = async (p: string) => (existsSync(path.join(store(p), 'blobs/sha256')) ? (await readdir(path.join(store(p), 'blobs/sha256'))).length : 0);
+/** A held request is never given up on (the defaults, 60 s idle and 120 s in all, would retry it). */
+const HOLD_ENV = { GAMELAYER_REGISTRY_IDLE_TIMEOUT: '86400', GAMELAYER_REGISTRY_TIMEOUT: '86400' };
+
+interface BuildOut {
+  images: { name: string; digest: string }[];
+  summary: { trees: { tree: string; decision: string; reason?: string }[] };
+}
+
+async function push(p: string, dest: string, tag: string): Promise<BuildOut> {
+  const r = await runCli(['build', '--tag', tag, '--push', dest, '--json'], { cwd: p });
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as BuildOut;
+}
+
+/** Blob uploads the registry completed for `repo` since the log was reset, by digest. */
+async function uploaded(repo: string): Promise<string[]> {
+  return (await registry.accessLog())
+    .filter((e) => e.method === 'PUT' && e.status === 201 && e.path.startsWith(`/v2/${repo}/blobs/uploads/`))
+    .map((e) => new URL(e.path, 'http://x').searchParams.get('digest') ?? '?');
+}
+
+/** Blobs linked into `repo` in the registry's storage. */
+async function linkedBlobs(repo: string): Promise<string[]> {
+  const dir = path.join(registry.storageDir, 'docker/registry/v2/repositories', repo, '_layers/sha256');
+  return existsSync(dir) ? (await readdir(dir)).map((h) => `sha256:${h}`) : [];
+}
+
+const imageTags = (tags: Record<string, string>) => Object.fromEntries(Object.entries(tags).filter(([t]) => t.startsWith('v2') && !t.endsWith('.gamelayer-record')));
+
+beforeAll(async () => {
+  registry = await startRegistry();
+  proxy = await startFaultProxy(registry.host);
+  root = await tempDir('gl-kill-compaction-');
+  template = path.join(root, 'template');
+  await writeKillGame(template);
+  const v1 = await runCli(['build', '--tag', 'v1'], { cwd: template });
+  expect(v1.code, v1.stderr).toBe(0);
+  const ref = path.join(root, 'reference');
+  execFileSync('cp', ['-a', template, ref]);
+  await push(ref, `${proxy.host}/studio/reference`, 'v1');
+  await changeKillGame(ref, 2);
+  await registry.resetAccessLog();
+  const out = await push(ref, `${proxy.host}/studio/reference`, 'v2');
+  // Day 2 is a compaction update: an old app-media layer is rewritten, not only patched.
+  expect(out.summary.trees.find((t) => t.tree === 'app-media')).toMatchObject({ decision: 'compacted', reason: expect.stringMatching(/^rewrote layer/) });
+  const tags = await storedTags(registry.storageDir, 'studio/reference');
+  reference = { images: Object.fromEntries(out.images.map((i) => [i.name, i.digest])), tags: imageTags(tags), newBlobs: (await uploaded('studio/reference')).length };
+  expect(reference.newBlobs).toBeGreaterThanOrEqual(4); // two layers, two image configs at least
+}, 120_000);
+afterAll(async () => {
+  await proxy?.stop();
+  await registry?.stop();
+});
+
+describe('kill -9 during build --push of a compaction update', () => {
+  const manifestPut = (tag: string) => ({ method: 'PUT', path: (repo: string) => new RegExp(`^/v2/${repo}/manifests/${tag.replace('.', '\\.')}$`) });
+  const points: { name: string; hold?: { method: string; path: (repo: string) => RegExp; after?: number }; local?: true }[] = [
+    { name: 'while the rewritten layer is written', local: true },
+    { name: 'after the first new blob upload', hold: { method: 'PUT', path: (repo) => new RegExp(`^/v2/${repo}/blobs/uploads/`), after: 1 } },
+    { name: 'after the first manifest', hold: { method: 'PUT', path: (repo) => new RegExp(`^/v2/${repo}/manifests/`), after: 1 } },
+    { name: 'before the build record', hold: manifestPut('v2.gamelayer-record') },
+    { name: "before the line's tag", hold: manifestPut('gamelayer-line.default') },
+  ];
+
+  it.each(points.map((p, i) => [i, p.name] as const))('point %i: %s', async (i) => {
+    const point = points[i]!;
+    const repo = `studio/kill-${i}`;
+    const dest = `${proxy.host}/${repo}`;
+    const p = path.join(root, `point-${i}`);
+    execFileSync('cp', ['-a', template, p]);
+    await push(p, dest, 'v1');
+    const v1Tags = await storedTags(registry.storageDir, repo);
+    await changeKillGame(p, 2);
+
+    let release = () => {};
+    if (point.hold) {
+      const until = new Promise<void>((r) => (release = r));
+      proxy.setRules([{ method: point.hold.method, path: point.hold.path(repo), after: point.hold.after, action: { kind: 'hold', until } }]);
+    }
+    const blobsBefore = await blobCount(p);
+    const run = startCli(['build', '--tag', 'v2', '--push', dest], { cwd: p, env: HOLD_ENV });
+    const outcome = await killWhen(run, async () => (point.local ? (await blobCount(p)) > blobsBefore : proxy.fired[0]! > 0), { pollMs: 2 });
+    // The held request stays held until the end: released now, it could still reach the registry (its client's
+    // close not seen by the proxy yet) and complete during the checks below.
+    proxy.setRules([]);
+    expect(outcome.killed, outcome.killed ? '' : `ended before the kill: ${JSON.stringify(outcome)}`).toBe(true);
+
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    expect(await storeProblems(store(p))).toEqual([]);
+    expect(await recordProblems(path.join(p, '.gamelayer'), store(p))).toEqual([]);
+    const mid = await storedTags(registry.storageDir, repo);
+    // The line's tag still names day 1's record: the next run plans on it again.
+    expect(mid['gamelayer-line.default']).toBe(v1Tags['gamelayer-line.default']);
+    if (i >= 3) expect(imageTags(mid)).toEqual(reference.tags);
+    if (i === 3) expect(mid['v2.gamelayer-record']).toBeUndefined();
+    const had = new Set(await linkedBlobs(repo));
+
+    await registry.resetAccessLog();
+    const next = await push(p, dest, 'v2');
+    expect(Object.fromEntries(next.images.map((x) => [x.name, x.digest]))).toEqual(reference.images);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    const tags = await storedTags(registry.storageDir, repo);
+    expect(imageTags(tags)).toEqual(reference.tags);
+    expect(tags['gamelayer-line.default']).toBe(tags['v2.gamelayer-record']);
+    // Nothing the registry already had went up again, nothing twice.
+    const sent = await uploaded(repo);
+    expect(sent.filter((d) => had.has(d))).toEqual([]);
+    expect(new Set(sent).size).toBe(sent.length);
+    // What the killed run completed is not sent again: from the manifests on, every blob was there.
+    if (i >= 1) expect(sent.length).toBeLessThan(reference.newBlobs);
+    if (i >= 3) expect(sent).toEqual([]);
+    expect(await storeProblems(store(p))).toEqual([]);
+    expect(await recordProblems(path.join(p, '.gamelayer'), store(p))).toEqual([]);
+    release();
+  });
+});

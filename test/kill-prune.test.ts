@@ -1,0 +1,158 @@
+// kill -9 of `gamelayer prune --apply` at several points of its deletes, beyond the first one
+// (test/kill-sign-prune.test.ts): half-way through the images, after the last image before what is attached to
+// them, after a referrers index before its SBOMs, before the record manifests; on a CNCF registry, the kill held at
+// one DELETE by a proxy; and on ECR (the fake, real AWS SDK) after the untag call, before the BatchDeleteImage of the
+// digests, and once ECR carried that call out but before its answer reached prune. After each kill the registry stores no manifest with a missing blob or child, and the next prune
+// --apply completes and leaves exactly the tags and manifests one uninterrupted run leaves.
+import { execFileSync } from 'node:child_process';
+import { cp, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killWhen, runCli, startCli } from './support/cli-process.js';
+import { FAKE_CREDENTIALS, startFakeEcr, type FakeEcr } from './support/fake-ecr.js';
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
+import { startRegistry, storageProblems, storedManifests, storedTags, type TestRegistry } from './support/registry.js';
+import { tempDir } from './support/tmp.js';
+
+let registry: TestRegistry;
+let proxy: FaultProxy;
+let ecr: FakeEcr;
+let dir: string;
+/** The deletes of prune --keep 1 in the order it makes them (src/registry/prune.ts). */
+let order: { digest: string; kind: 'image' | 'signature' | 'sbom' | 'referrers index' | 'record' }[];
+
+const TEMPLATE = 'studio/prune-template';
+const AWS_ENV = { AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true', AWS_REGION: 'eu-west-3' };
+const v2 = (storage: string) => path.join(storage, 'docker/registry/v2');
+
+/** A copy of the template repository (three builds, signed, with SBOMs) named `to` in `storage`. */
+async function copyRepo(to: string, storage = registry.storageDir): Promise<void> {
+  if (storage !== registry.storageDir) await cp(path.join(v2(registry.storageDir), 'blobs'), path.join(v2(storage), 'blobs'), { recursive: true, force: false });
+  await mkdir(path.dirname(path.join(v2(storage), 'repositories', to)), { recursive: true });
+  await cp(path.join(v2(registry.storageDir), 'repositories', TEMPLATE), path.join(v2(storage), 'repositories', to), { recursive: true });
+}
+
+async function state(storage: string, repo: string) {
+  return { tags: await storedTags(storage, repo), manifests: await storedManifests(storage, repo) };
+}
+
+beforeAll(async () => {
+  [registry, ecr] = await Promise.all([startRegistry(), startFakeEcr()]);
+  proxy = await startFaultProxy(registry.host);
+  dir = await tempDir('gl-kill-prune-');
+  const keys = path.join(dir, 'keys');
+  await mkdir(keys);
+  execFileSync('sh', ['-c', 'cd "$1" && openssl ecparam -genkey -name prime256v1 -noout -out key.pem', 'sh', keys]);
+  const game = path.join(dir, 'game');
+  await cp('fixtures/sample-game', game, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.includes('.gamelayer') });
+  for (const v of ['v1', 'v2', 'v3']) {
+    execFileSync('sh', ['-c', `head -c 4000 /dev/zero | tr '\\0' '${v[1]}' > "$1"`, 'sh', path.join(game, `app-media/levels/${v}.dat`)]);
+    const r = await runCli(['build', '--tag', v, '--push', `${registry.host}/${TEMPLATE}`, '--sbom', '--sign', path.join(keys, 'key.pem')], { cwd: game });
+    expect(r.code, r.stderr).toBe(0);
+  }
+  const dry = await runCli(['prune', `${registry.host}/${TEMPLATE}`, '--keep', '1', '--json'], { cwd: dir });
+  expect(dry.code, dry.stderr).toBe(0);
+  const plan = JSON.parse(dry.stdout) as { deleted: { digest: string; tags: string[] }[]; attached: { digest: string; what: 'signature' | 'sbom' | 'referrers index' }[] };
+  const isRecord = (e: { tags: string[] }) => e.tags.some((t) => t.endsWith('.gamelayer-record'));
+  order = [
+    ...plan.deleted.filter((e) => !isRecord(e)).map((e) => ({ digest: e.digest, kind: 'image' as const })),
+    ...plan.attached.map((a) => ({ digest: a.digest, kind: a.what })),
+    ...plan.deleted.filter(isRecord).map((e) => ({ digest: e.digest, kind: 'record' as const })),
+  ];
+  // v1 and v2 go: their server and app-media images, each signed with an SBOM (itself signed) and its index.
+  expect(order.filter((o) => o.kind === 'image').length).toBeGreaterThanOrEqual(4);
+  expect(order.filter((o) => o.kind === 'sbom')).toHaveLength(2);
+}, 180_000);
+afterAll(async () => {
+  await proxy?.stop();
+  await Promise.all([registry?.stop(), ecr?.stop()]);
+});
+
+describe('kill -9 during prune --apply on a registry', () => {
+  let reference: Awaited<ReturnType<typeof state>>;
+  beforeAll(async () => {
+    await copyRepo('studio/prune-reference');
+    const r = await runCli(['prune', `${registry.host}/studio/prune-reference`, '--keep', '1', '--apply'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    reference = await state(registry.storageDir, 'studio/prune-reference');
+  }, 60_000);
+
+  // Its DELETEs, in order: the record indexes (after each record tag moved to its record manifest,
+  // src/registry/prune-records.ts), the images, what was attached (a referrers index before its SBOMs), the records.
+  const count = (kind: string) => order.filter((o) => o.kind === kind).length;
+  const images = () => count('record') + count('image');
+  const points: { name: string; deletesBefore: () => number }[] = [
+    { name: 'half-way through the images', deletesBefore: () => count('record') + Math.floor(count('image') / 2) },
+    { name: 'after the last image, before what was attached', deletesBefore: images },
+    { name: 'after a referrers index, before the SBOMs it lists', deletesBefore: () => images() + order.filter((o) => o.kind !== 'image' && o.kind !== 'record').findIndex((o) => o.kind === 'sbom') },
+    { name: 'before the record manifests', deletesBefore: () => images() + order.filter((o) => o.kind !== 'image' && o.kind !== 'record').length },
+  ];
+
+  it.each(points.map((p, i) => [i, p.name] as const))('point %i: %s', async (i) => {
+    const name = `studio/prune-${i}`;
+    const repo = `${proxy.host}/${name}`;
+    await copyRepo(name);
+    const before = await storedManifests(registry.storageDir, name);
+    const n = points[i]!.deletesBefore();
+    let release = () => {};
+    const until = new Promise<void>((r) => (release = r));
+    // Held until the end of the test: released at once, it could still reach the registry during the checks.
+    proxy.setRules([{ method: 'DELETE', path: new RegExp(`^/v2/${name}/manifests/sha256:[0-9a-f]{64}$`), after: n, action: { kind: 'hold', until } }]);
+    const killed = await killWhen(startCli(['prune', repo, '--keep', '1', '--apply'], { cwd: dir }), () => proxy.fired[0]! > 0, { pollMs: 2 });
+    proxy.setRules([]);
+    expect(killed.killed, JSON.stringify(killed)).toBe(true);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    // Exactly the deletes before the held one were made.
+    expect(before.length - (await storedManifests(registry.storageDir, name)).length).toBe(n);
+
+    const again = await runCli(['prune', repo, '--keep', '1', '--apply'], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    expect(await state(registry.storageDir, name)).toEqual(reference);
+    release();
+  });
+});
+
+describe('kill -9 during prune --apply on ECR', () => {
+  const flags = () => ['--ecr', '--endpoint', ecr.endpoint];
+  let reference: Awaited<ReturnType<typeof state>>;
+  beforeAll(async () => {
+    await copyRepo('studio/prune-reference', ecr.registry.storageDir);
+    ecr.repositories.set('studio/prune-reference', { mutability: 'MUTABLE', scanOnPush: false, createdAt: Date.now() });
+    const r = await runCli(['prune', `${ecr.host}/studio/prune-reference`, '--keep', '1', '--apply', ...flags()], { cwd: dir, env: AWS_ENV });
+    expect(r.code, r.stderr).toBe(0);
+    reference = await state(ecr.registry.storageDir, 'studio/prune-reference');
+  }, 60_000);
+
+  const points: { name: string; processed: boolean }[] = [
+    { name: 'after the untag call, before the BatchDeleteImage of the digests', processed: false },
+    { name: 'while ECR answers the BatchDeleteImage of the digests (ECR did it; the answer is lost)', processed: true },
+  ];
+
+  it.each(points.map((p, i) => [i, p.name] as const))('point %i: %s', async (i) => {
+    const name = `studio/prune-ecr-${i}`;
+    await copyRepo(name, ecr.registry.storageDir);
+    ecr.repositories.set(name, { mutability: 'MUTABLE', scanOnPush: false, createdAt: Date.now() });
+    const before = await state(ecr.registry.storageDir, name);
+    let release = () => {};
+    const until = new Promise<void>((r) => (release = r));
+    const hold = { op: 'BatchDeleteImage', after: 1, until, processed: points[i]!.processed, held: 0, answered: 0 };
+    ecr.hold = hold;
+    const run = startCli(['prune', `${ecr.host}/${name}`, '--keep', '1', '--apply', ...flags()], { cwd: dir, env: AWS_ENV });
+    const killed = await killWhen(run, () => (hold.processed ? hold.answered > 0 : hold.held > 0), { pollMs: 2 });
+    ecr.hold = undefined;
+    expect(killed.killed, JSON.stringify(killed)).toBe(true);
+    expect(await storageProblems(ecr.registry.storageDir)).toEqual([]);
+    const mid = await state(ecr.registry.storageDir, name);
+    // The shared tags are off; the manifests are all there, or all gone that one run deletes.
+    expect(Object.keys(mid.tags).length).toBeLessThan(Object.keys(before.tags).length);
+    if (hold.processed) expect(mid.manifests.length).toBeLessThan(before.manifests.length);
+    else expect(mid.manifests).toEqual(before.manifests);
+
+    const again = await runCli(['prune', `${ecr.host}/${name}`, '--keep', '1', '--apply', ...flags()], { cwd: dir, env: AWS_ENV });
+    expect(again.code, again.stderr).toBe(0);
+    expect(await storageProblems(ecr.registry.storageDir)).toEqual([]);
+    expect(await state(ecr.registry.storageDir, name)).toEqual(reference);
+    release();
+  });
+});
