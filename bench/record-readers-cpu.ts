@@ -4,6 +4,7 @@
 // Usage: tsx bench/record-readers-cpu.ts RECORD BEFORE_CHECKOUT AFTER_CHECKOUT [ROUNDS=3]
 // Prints a line per run: checkout, then CPU ms (user + system) of each reader, in that order, in one process.
 import { execFileSync } from 'node:child_process';
+import { closeSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,11 +26,23 @@ if (child === 'child') {
   const rc = (await import(`${root}/src/k8s/record-counts.ts`)) as typeof import('../src/k8s/record-counts.js');
   const rm = (await import(`${root}/src/state/record-members.ts`)) as typeof import('../src/state/record-members.js');
   const st = (await import(`${root}/src/state/record-stream.ts`)) as typeof import('../src/state/record-stream.js');
+  // Since stop 38 these two read a descriptor the caller opened; an older checkout's open the path themselves.
+  const fdOrPath = <R>(f: (...a: never[]) => R, ...rest: unknown[]): R => {
+    const call = f as (first: string | number, ...r: unknown[]) => R;
+    if (/openSync\(file/.test(String(f))) return call(record, ...rest);
+    const fd = openSync(record, 'r');
+    try {
+      return call(fd, ...rest);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const size = statSync(record).size;
   const out = [
     `totals ${await cpu(() => rs.readRecordTotals(record))}`,
     `deploy ${await cpu(() => rc.readDeployRecord(record))}`,
-    `places ${await cpu(() => rm.topLevelPlaces(record))}`,
-    `stream ${await cpu(() => st.parseRecordFile(record, 131_072))}`,
+    `places ${await cpu(() => fdOrPath(rm.topLevelPlaces, size, record))}`,
+    `stream ${await cpu(() => fdOrPath(st.parseRecordFile, 131_072))}`,
   ];
   console.log(out.join('  '));
 } else {

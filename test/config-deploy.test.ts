@@ -82,6 +82,24 @@ describe('deploy: in gamelayer.yaml', () => {
     );
   });
 
+  // Kubernetes refuses a container whose limit is below its request at apply time: refused at load, at the limit.
+  it('a limit below its request, in resources or copyResources, compared as quantities', () => {
+    expect(errorOf('deploy:\n  resources:\n    requests: {cpu: "2", memory: 4Gi}\n    limits: {cpu: "1", memory: 2Gi}')).toBe(
+      [
+        `${FILE}:14:19: deploy.resources.limits.cpu: 1 is below the request (resources.requests.cpu: 2); Kubernetes refuses a limit lower than its request`,
+        `${FILE}:14:32: deploy.resources.limits.memory: 2Gi is below the request (resources.requests.memory: 4Gi); Kubernetes refuses a limit lower than its request`,
+      ].join('\n'),
+    );
+    expect(errorOf('deploy:\n  copyResources:\n    requests: {memory: 2Gi}\n    limits: {memory: 2G}')).toBe(
+      `${FILE}:14:22: deploy.copyResources.limits.memory: 2G is below the request (copyResources.requests.memory: 2Gi); Kubernetes refuses a limit lower than its request`,
+    );
+    expect(errorOf('deploy:\n  resources:\n    requests: {cpu: 1001m}\n    limits: {cpu: "1"}')).toMatch(/deploy\.resources\.limits\.cpu: 1 is below the request/);
+    expect(errorOf('deploy:\n  resources:\n    limits: {cpu: "-1"}')).toMatch(/deploy\.resources\.limits\.cpu: -1: expected a quantity ≥ 0/);
+    // Equal values written differently, and limits above their requests, are fine.
+    expect(errorOf('deploy:\n  resources:\n    requests: {cpu: 1500m, memory: 2G, ephemeral-storage: "999"}\n    limits: {cpu: "1.5", memory: 2Gi, ephemeral-storage: "1e3"}')).toBeUndefined();
+    expect(errorOf('deploy:\n  copyResources:\n    requests: {cpu: ".5", memory: "0.3"}\n    limits: {cpu: 500m, memory: 300m}')).toBeUndefined();
+  });
+
   it('ports: protocol, hostPort without Static, duplicate names; an unknown deploy key', () => {
     expect(errorOf('deploy:\n  ports:\n    - {containerPort: 7777, protocol: SCTP}')).toMatch(/^\/games\/my-game\/gamelayer\.yaml:13:\d+: deploy\.ports\.0\.protocol: /);
     expect(errorOf('deploy:\n  ports:\n    - {containerPort: 7777, hostPort: 7777}')).toBe(

@@ -258,4 +258,9 @@ describe('ecs: the deploy section of gamelayer.yaml', () => {
     // No section: nothing derived, the task definition is as before.
     expect(ecsOptionsFromConfig(fixtureConfig().deploy)).toEqual({ options: {}, notes: [] });
   });
+
+  it('quantities read as the config loader and the k8s specs read them (.5, 1e9, 1.5Gi), rounded up exactly', () => {
+    const config = fixtureConfig('deploy:\n  resources:\n    requests: {cpu: ".5", memory: "1e9"}\n    limits: {cpu: "0.7", memory: 1.5Gi}');
+    expect(ecsOptionsFromConfig(config.deploy).options).toEqual({ engineCpu: 512, engineMemoryReservation: 954, engineMemory: 1536 });
+  });
 });

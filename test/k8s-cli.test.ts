@@ -141,6 +141,8 @@ describe('gamelayer k8s / ecs', () => {
     const same = cli('k8s', '--node-selector', 'pool=a', '--node-selector', 'pool=a', '-e', 'A=1', '-e', 'A=1');
     expect(same.status).toBe(0);
     expect(cli('k8s', '--cpu', '500m', '--cpu-limit', '0.5').status).toBe(0);
+    // Compared exactly: 700 × 0.001 is above 0.7 in floating point.
+    expect(cli('k8s', '--cpu', '700m', '--cpu-limit', '0.7').status).toBe(0);
     expect(same.stdout.match(/- name: A\n/g)).toHaveLength(1);
   });
 

@@ -292,8 +292,8 @@ describe('deploy settings', () => {
     expect(() => emit({ volumes: 'init', engineResources: { limits: { 'ephemeral-storage': '100Mi' } } })).toThrow(
       /^deploy\.resources\.limits\.ephemeral-storage: 100Mi is less than the \d+Mi the tree copies take/,
     );
-    // With no copies the same limit is fine.
-    expect(emit({ volumes: 'none', engineResources: { limits: { 'ephemeral-storage': '100Mi' } } }).engine.resources!.limits!['ephemeral-storage']).toBe('100Mi');
+    // With no copies a limit below them is fine, as long as it is not below the request (the scratch space).
+    expect(emit({ volumes: 'none', engineResources: { limits: { 'ephemeral-storage': '1100Mi' } } }).engine.resources!.limits!['ephemeral-storage']).toBe('1100Mi');
     const merged = mergeK8sOptions(
       { scheduling: { priorityClassName: 'a', nodeSelector: { x: '1' } }, env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] },
       { scheduling: { priorityClassName: 'b' }, env: [{ name: 'A', value: 'flag' }] },
@@ -302,5 +302,26 @@ describe('deploy settings', () => {
     expect(spec.priorityClassName).toBe('b');
     expect(spec.nodeSelector).toEqual({ x: '1' });
     expect(engine.env).toEqual([{ name: 'B', value: '2' }, { name: 'A', value: 'flag' }]);
+  });
+
+  // The config's own pairs are checked at load; a limit from it can still cross a request a flag or its default
+  // gives (key by key merge), which the API server refuses at apply time.
+  it('a merged limit below its request is refused, naming the config field and the flag', () => {
+    expect(() => emit({ engineResources: { limits: { memory: '1Gi' } } })).toThrow(
+      'deploy.resources.limits.memory 1Gi is below requests.memory 2Gi (--memory): Kubernetes refuses a limit lower than its request',
+    );
+    expect(() => emit({ engine: { cpu: '1', memory: '2Gi', cpuLimit: '1500m' }, engineResources: { requests: { cpu: '2' } } })).toThrow(
+      'limits.cpu 1500m (--cpu-limit) is below deploy.resources.requests.cpu 2',
+    );
+    expect(() => emit({ volumes: 'none', engineResources: { limits: { 'ephemeral-storage': '100Mi' } } })).toThrow(
+      'deploy.resources.limits.ephemeral-storage 100Mi is below requests.ephemeral-storage 1024Mi (the tree copies and --scratch)',
+    );
+    expect(() => emit({ volumes: 'init', copyResources: { requests: { memory: '1Gi' } } })).toThrow(
+      'limits.memory 128Mi (--copy-memory) is below deploy.copyResources.requests.memory 1Gi',
+    );
+    // Without copy containers their resources are not written, so not checked; a limit above the request is fine.
+    expect(() => emit({ volumes: 'none', copyResources: { requests: { memory: '1Gi' } } })).not.toThrow();
+    const { engine } = emit({ engineResources: { requests: { memory: '3G' }, limits: { memory: '3Gi' } } });
+    expect(engine.resources).toMatchObject({ requests: { memory: '3G' }, limits: { memory: '3Gi' } });
   });
 });

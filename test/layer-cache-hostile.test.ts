@@ -50,13 +50,16 @@ async function editCache(dir: string, edit: (rows: Record<string, Row[]>) => voi
 
 const first = (rows: Record<string, Row[]>, tree: string) => Object.entries(rows).find(([, r]) => r[0]!.layer.tree === tree && r[0]!.layer.index === 0)!;
 
+/** The edit: the app layer's rows name the engine layer's blob (sound, in the store) and its diffID. */
+function engineBlobUnderApp(rows: Record<string, Row[]>): void {
+  const engine = first(rows, 'engine')[1][0]!.layer;
+  for (const r of first(rows, 'app')[1]) Object.assign(r.layer, { diffID: engine.diffID, digest: engine.digest, size: engine.size, mediaType: engine.mediaType });
+}
+
 describe('a layer cache row naming another layer', () => {
   it("the engine layer's blob under the app layer's inputs: refused against the previous record, the app layer built again", async () => {
     const dir = await host();
-    const file = await editCache(dir, (rows) => {
-      const engine = first(rows, 'engine')[1][0]!.layer;
-      for (const r of first(rows, 'app')[1]) Object.assign(r.layer, { diffID: engine.diffID, digest: engine.digest, size: engine.size, mediaType: engine.mediaType });
-    });
+    const file = await editCache(dir, engineBlobUnderApp);
     const r = await runCli(['build', '--tag', 'v2'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(serverImage(r.stdout)).toEqual(reference);
@@ -74,5 +77,28 @@ describe('a layer cache row naming another layer', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(serverImage(r.stdout)).toEqual(reference);
     expect(r.stderr).toContain(`${file}: layer cache row not used`);
+  }, 120_000);
+
+  // The rows are checked against the previous build's record; with none (deleted, a state folder partly restored),
+  // only another local record of these settings can vouch for a row: a row none names is not used.
+  it("the engine layer's blob under the app layer's inputs, no record at all: not used, every layer built again", async () => {
+    const dir = await host();
+    await rm(path.join(dir, '.gamelayer/records'), { recursive: true });
+    const file = await editCache(dir, engineBlobUnderApp);
+    const r = await runCli(['build', '--tag', 'v2'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(serverImage(r.stdout)).toEqual(reference);
+    expect(r.stderr).toContain(`${file}: layer cache row not used (no build record of these settings names the layer of inputs`);
+    expect(r.stdout).not.toMatch(/ reused /);
+  }, 120_000);
+
+  it('no previous record (build-last.json gone), another local record of these settings: its rows are used', async () => {
+    const dir = await host();
+    await rm(path.join(dir, '.gamelayer/records/build-last.json'));
+    const r = await runCli(['build', '--tag', 'v2'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(serverImage(r.stdout)).toEqual(reference);
+    expect(r.stderr).not.toContain('layer cache row not used');
+    expect(r.stdout).not.toMatch(/ built /);
   }, 120_000);
 });

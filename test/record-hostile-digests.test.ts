@@ -5,6 +5,7 @@ import { cp, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fetchBuildRecordFor, pushBuildRecord } from '../src/registry/artifact.js';
+import type { BuiltLayer } from '../src/types.js';
 import { runCli } from './support/cli-process.js';
 import { copySample } from './support/sample.js';
 import { useRegistry } from './support/suite-registry.js';
@@ -26,29 +27,35 @@ async function host(): Promise<string> {
   return dir;
 }
 
+/**
+ * A first build pushed to a repository of its own, its record replaced by one whose first layer `lie` rewrites (a
+ * newer record of the same line, its subject the same image), then a fresh host's build of the same game.
+ */
+async function freshOnLie(slug: string, lie: (l: BuiltLayer) => BuiltLayer) {
+  const name = `studio/${slug}-${process.pid}`;
+  const repo = `${registry.host}/${name}`;
+  const first = await runCli(['build', '--push', repo, '--tag', 'v1', '--line', 'main'], { cwd: await host() });
+  expect(first.code, first.stderr).toBe(0);
+  const found = await fetchBuildRecordFor(`${repo}:v1`);
+  const record = {
+    ...found.record,
+    createdAt: new Date(Date.parse(found.record.createdAt) + 60_000).toISOString(),
+    layers: found.record.layers.map((l, i) => (i === 0 ? lie(l) : l)),
+  };
+  const server = found.record.images.find((i) => i.name === 'server')!;
+  const head = await fetch(`${registry.url}/v2/${name}/manifests/${server.digest}`, { method: 'HEAD', headers: { accept: server.mediaType } });
+  const subject = { mediaType: server.mediaType, digest: server.digest, size: Number(head.headers.get('content-length')) };
+  await pushBuildRecord({ to: repo, record, subject, tags: ['v1'], line: 'main' });
+  const fresh = await runCli(['build', '--push', repo, '--tag', 'v2', '--line', 'main'], { cwd: await host() });
+  expect(fresh.code, fresh.stderr).toBe(0);
+  return { repo, found, layer: found.record.layers[0]!, fresh };
+}
+
 describe('a build record whose digests are not digests', () => {
   it('a fresh host plans afresh with a warning naming the field, and pushes a sound image', async () => {
-    const name = `studio/digests-${process.pid}`;
-    const repo = `${registry.host}/${name}`;
-    const first = await runCli(['build', '--push', repo, '--tag', 'v1', '--line', 'main'], { cwd: await host() });
-    expect(first.code, first.stderr).toBe(0);
-
-    const found = await fetchBuildRecordFor(`${repo}:v1`);
-    const layer = found.record.layers[0]!;
-    const hex = layer.digest.slice('sha256:'.length);
     // Resolves (URL dot segments) to the layer's own blob: a HEAD of it answers 200.
-    const lie = {
-      ...found.record,
-      createdAt: new Date(Date.parse(found.record.createdAt) + 60_000).toISOString(),
-      layers: found.record.layers.map((l, i) => (i === 0 ? { ...l, digest: `sha256:${hex}/../sha256:${hex}` } : l)),
-    };
-    const server = found.record.images.find((i) => i.name === 'server')!;
-    const head = await fetch(`${registry.url}/v2/${name}/manifests/${server.digest}`, { method: 'HEAD', headers: { accept: server.mediaType } });
-    const subject = { mediaType: server.mediaType, digest: server.digest, size: Number(head.headers.get('content-length')) };
-    await pushBuildRecord({ to: repo, record: lie, subject, tags: ['v1'], line: 'main' });
-
-    const fresh = await runCli(['build', '--push', repo, '--tag', 'v2', '--line', 'main'], { cwd: await host() });
-    expect(fresh.code, fresh.stderr).toBe(0);
+    const hexOf = (l: BuiltLayer) => l.digest.slice('sha256:'.length);
+    const { repo, found, fresh } = await freshOnLie('digests', (l) => ({ ...l, digest: `sha256:${hexOf(l)}/../sha256:${hexOf(l)}` }));
     expect(fresh.stderr).toMatch(/layers\[0\]\.digest: "sha256:[0-9a-f]{64}\/\.\.\/sha256:[0-9a-f]{64}" is not a digest/);
     // The image it pushed is the first build's: same content, same layers.
     const v2 = (await fetchBuildRecordFor(`${repo}:v2`)).record;
@@ -58,25 +65,7 @@ describe('a build record whose digests are not digests', () => {
   }, 240_000);
 
   it('a record whose layer size is wrong: a fresh host plans afresh with a warning naming the record and the layer', async () => {
-    const name = `studio/sizes-${process.pid}`;
-    const repo = `${registry.host}/${name}`;
-    const first = await runCli(['build', '--push', repo, '--tag', 'v1', '--line', 'main'], { cwd: await host() });
-    expect(first.code, first.stderr).toBe(0);
-
-    const found = await fetchBuildRecordFor(`${repo}:v1`);
-    const layer = found.record.layers[0]!;
-    const lie = {
-      ...found.record,
-      createdAt: new Date(Date.parse(found.record.createdAt) + 60_000).toISOString(),
-      layers: found.record.layers.map((l, i) => (i === 0 ? { ...l, size: l.size + 1 } : l)),
-    };
-    const server = found.record.images.find((i) => i.name === 'server')!;
-    const head = await fetch(`${registry.url}/v2/${name}/manifests/${server.digest}`, { method: 'HEAD', headers: { accept: server.mediaType } });
-    const subject = { mediaType: server.mediaType, digest: server.digest, size: Number(head.headers.get('content-length')) };
-    await pushBuildRecord({ to: repo, record: lie, subject, tags: ['v1'], line: 'main' });
-
-    const fresh = await runCli(['build', '--push', repo, '--tag', 'v2', '--line', 'main'], { cwd: await host() });
-    expect(fresh.code, fresh.stderr).toBe(0);
+    const { repo, found, layer, fresh } = await freshOnLie('sizes', (l) => ({ ...l, size: l.size + 1 }));
     const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
     expect(fresh.stderr).toMatch(
       new RegExp(

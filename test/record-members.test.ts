@@ -1,6 +1,7 @@
 // A large record's push is noted without reading or writing it whole (src/state/record-members.ts): its top-level
 // members found a MiB at a time are those `topLevelMembers` finds in its bytes, and markPushed writes the very bytes
 // it writes for a small record (the push spliced in, or the same entry replaced), whatever the record's layout.
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -27,6 +28,16 @@ function record(pushed?: unknown[]) {
   };
 }
 
+/** The places of the file's members, read through a descriptor as the callers open it. */
+function placesOf(file: string) {
+  const fd = openSync(file, 'r');
+  try {
+    return topLevelPlaces(fd, fstatSync(fd).size, file);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 describe('a large record noted as pushed', () => {
   it('has the members topLevelMembers finds', async () => {
     const dir = await tempDir();
@@ -34,14 +45,14 @@ describe('a large record noted as pushed', () => {
     for (const text of [JSON.stringify(record()), ` ${JSON.stringify(record([{ repository: 'x', images: [], at: 't' }]), null, 2)}\n`, '{}', '{"a":1,"b":"}","c":[{"d":[]}],"e":true}']) {
       await writeFile(file, text);
       const bytes = Buffer.from(text);
-      const places = topLevelPlaces(file);
+      const places = placesOf(file);
       const members = topLevelMembers(bytes);
       expect(places.members).toEqual(members.members.map(({ key, valueStart, valueEnd }) => ({ key, valueStart, valueEnd })));
       expect(places.end).toBe(members.end);
     }
     for (const text of ['{"a":1,}', '{"a":1', '{"a":1}x', '[1]', '{"a" 1}', '{"a":}', '{,"a":1}']) {
       await writeFile(file, text);
-      expect(() => topLevelPlaces(file), text).toThrow(SyntaxError);
+      expect(() => placesOf(file), text).toThrow(SyntaxError);
     }
   });
 

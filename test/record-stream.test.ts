@@ -1,6 +1,7 @@
 // A large record read from its file a piece at a time (src/state/record-stream.ts) is what JSON.parse gives: its
 // lists of entries packed (or objects when small or not packable), a layer byte for byte its manifest that same
 // list, and invalid JSON a SyntaxError. Tiny reads and batches make every list and string cross a read's boundary.
+import { closeSync, openSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -51,7 +52,12 @@ afterEach(() => {
 async function parsed(text: string, minPacked = 10): Promise<unknown> {
   const file = path.join(dir, 'r.json');
   await writeFile(file, text);
-  return parseRecordFile(file, minPacked);
+  const fd = openSync(file, 'r');
+  try {
+    return parseRecordFile(fd, minPacked);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 type Lists = { manifests: { entries: FileEntry[] }[]; plan: { layers: { entries: FileEntry[] }[] } };

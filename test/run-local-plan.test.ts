@@ -120,6 +120,10 @@ describe('quantities and flags', () => {
     expect(quantityBytes('1G', 'x')).toBe(1e9);
     expect(quantityNumber('250m', 'x')).toBe(0.25);
     expect(quantityNumber('2', 'x')).toBe(2);
+    // Every form the config loader and the k8s specs take.
+    expect(quantityNumber('.5', 'x')).toBe(0.5);
+    expect(quantityNumber('1e3', 'x')).toBe(1000);
+    expect(quantityBytes('1.5Gi', 'x')).toBe(1536 * 2 ** 20);
     expect(() => quantityNumber('2 GB', 'limits.memory')).toThrow('limits.memory: "2 GB" is not a Kubernetes quantity');
   });
 

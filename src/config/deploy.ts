@@ -4,6 +4,7 @@
 // kubernetes-models' OpenAPI validators (formats such as quantities). Problems come back as (path, message) pairs;
 // load.ts turns the paths into the yaml's line and column.
 import { ENV_NAME_EXPECTED, LABEL_KEY_EXPECTED, LABEL_VALUE_EXPECTED, SUBDOMAIN_EXPECTED, isDnsSubdomain, isEnvName, isLabelKey, isLabelValue } from './k8s-names.js';
+import { compareQuantities, parseQuantity } from './quantity.js';
 import { createRequire } from 'node:module';
 import type { Ajv as AjvClass, ErrorObject, ValidateFunction } from 'ajv';
 import type { IAffinity } from 'kubernetes-models/v1/Affinity';
@@ -164,6 +165,10 @@ export function deployProblems(raw: RawDeploy): DeployProblem[] {
   check(['resources'], raw.resources, crd('resources'), (v) => new (model('ResourceRequirements'))(v as IResourceRequirements).validate());
   check(['copyResources'], raw.copyResources, crd('resources'), (v) => new (model('ResourceRequirements'))(v as IResourceRequirements).validate());
   check(['agones', 'health'], raw.agones?.health, crd('health'));
+  // Compared only where the quantities themselves passed: one message for a value, not two.
+  for (const field of ['resources', 'copyResources'] as const) {
+    if (!out.some((p) => p.path[1] === field)) out.push(...limitProblems(field, raw[field]));
+  }
   // Names the API server refuses the object for, which the schemas above take as any string.
   for (const [k, v] of Object.entries(raw.nodeSelector ?? {})) {
     if (typeof v !== 'string') continue;
@@ -193,6 +198,37 @@ export function deployProblems(raw: RawDeploy): DeployProblem[] {
       out.push({ path: ['deploy', 'ports', i], message: 'portPolicy Static needs a hostPort' });
     }
   });
+  return out;
+}
+
+/**
+ * What the API server refuses a container for that the schemas let through: a negative quantity, or a limit below
+ * its request (`requests.cpu: 2, limits.cpu: 1`), compared as quantities (`1500m` = `1.5`, `2Gi` > `2G`).
+ */
+function limitProblems(field: 'resources' | 'copyResources', value: Record<string, unknown> | undefined): DeployProblem[] {
+  const out: DeployProblem[] = [];
+  const side = (kind: 'requests' | 'limits') => {
+    const v = value?.[kind];
+    return v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {};
+  };
+  const requests = side('requests');
+  const limits = side('limits');
+  for (const [kind, values] of [['requests', requests], ['limits', limits]] as const) {
+    for (const [name, v] of Object.entries(values)) {
+      const q = parseQuantity(v);
+      if (q && q.num < 0n) out.push({ path: ['deploy', field, kind, name], message: `${String(v)}: expected a quantity ≥ 0` });
+    }
+  }
+  for (const [name, v] of Object.entries(limits)) {
+    const limit = parseQuantity(v);
+    const request = parseQuantity(requests[name]);
+    if (limit && request && limit.num >= 0n && compareQuantities(limit, request) < 0) {
+      out.push({
+        path: ['deploy', field, 'limits', name],
+        message: `${String(v)} is below the request (${field}.requests.${name}: ${String(requests[name])}); Kubernetes refuses a limit lower than its request`,
+      });
+    }
+  }
   return out;
 }
 

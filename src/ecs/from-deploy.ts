@@ -2,24 +2,23 @@
 // engine's cpu/memory, ports with protocols, health timings and the grace period. What ECS cannot express is left
 // out with a note, so the task definition never claims a setting it does not carry.
 import type { DeployConfig } from '../config/deploy.js';
+import { ceilQuantity, parseQuantity } from '../config/quantity.js';
 import { GamelayerError } from '../errors.js';
 import type { EcsOptions } from './task-definition.js';
 
 /** ECS's limit on a container's stop timeout (SIGTERM → SIGKILL), and its lower bound. */
 export const ECS_MAX_STOP_TIMEOUT = 120;
 const ECS_MIN_STOP_TIMEOUT = 2;
-const MiB = 1024 ** 2;
+const MiB = 2n ** 20n;
 
-const SUFFIX: Record<string, number> = {
-  '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-};
-
-/** A Kubernetes quantity (`500m`, `2`, `512Mi`, `4Gi`) as a number (the config loader has checked its format). */
-function quantity(q: unknown, field: string): number {
-  const m = /^(\d+(?:\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(String(q).trim());
-  if (!m) throw new GamelayerError('deploy.option', `${field}: ${JSON.stringify(q)} is not a quantity ECS can use`, 'write it as 500m, 2, 512Mi or 4Gi');
-  return Number(m[1]) * SUFFIX[m[2] ?? '']!;
+/**
+ * A Kubernetes quantity as ⌈q × mul / div⌉, read as the config loader and the k8s specs read it (`500m`, `1.5`,
+ * `1e3`, `2Gi`), so ECS gets the same figures.
+ */
+function quantity(q: unknown, field: string, mul: bigint, div: bigint): number {
+  const parsed = parseQuantity(q);
+  if (!parsed) throw new GamelayerError('deploy.option', `${field}: ${JSON.stringify(q)} is not a quantity ECS can use`, 'write it as 500m, 2, 512Mi or 4Gi');
+  return ceilQuantity(parsed, mul, div);
 }
 
 /** Fields of the section that have no ECS counterpart. */
@@ -50,12 +49,12 @@ export function ecsOptionsFromConfig(deploy: DeployConfig | undefined): EcsFromD
   const cpu = requests.cpu ?? limits.cpu;
   if (cpu !== undefined) {
     const field = requests.cpu !== undefined ? 'deploy.resources.requests.cpu' : 'deploy.resources.limits.cpu';
-    options.engineCpu = Math.ceil(quantity(cpu, field) * 1024);
+    options.engineCpu = quantity(cpu, field, 1024n, 1n);
   }
   // memory is ECS's hard limit (the container is killed above it), memoryReservation its soft one.
-  if (limits.memory !== undefined) options.engineMemory = Math.ceil(quantity(limits.memory, 'deploy.resources.limits.memory') / MiB);
+  if (limits.memory !== undefined) options.engineMemory = quantity(limits.memory, 'deploy.resources.limits.memory', 1n, MiB);
   if (requests.memory !== undefined) {
-    options.engineMemoryReservation = Math.ceil(quantity(requests.memory, 'deploy.resources.requests.memory') / MiB);
+    options.engineMemoryReservation = quantity(requests.memory, 'deploy.resources.requests.memory', 1n, MiB);
   }
   if (requests['ephemeral-storage'] !== undefined || limits['ephemeral-storage'] !== undefined) {
     notes.push('deploy.resources ephemeral-storage: ECS sizes the task\'s storage from the trees and --scratch; left out');

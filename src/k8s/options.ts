@@ -5,6 +5,7 @@ import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequire
 import type { DeployConfig, PodScheduling } from '../config/deploy.js';
 import { GamelayerError } from '../errors.js';
 import { parseSize } from '../config/schema.js';
+import { compareQuantities, parseQuantity } from '../config/quantity.js';
 import { GiB } from './sizes.js';
 
 export const WORKLOAD_KINDS = ['pod', 'deployment', 'gameserver', 'fleet'] as const;
@@ -166,12 +167,10 @@ export function mergeK8sOptions(base: Partial<K8sOptions>, over: Partial<K8sOpti
 
 const QUANTITY = /^(\d+(\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const QUANTITY_SUFFIX: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
 
-/** A quantity already checked against QUANTITY, as a number (for comparing a request with its limit). */
-function quantityValue(q: string): number {
-  const m = QUANTITY.exec(q)!;
-  return Number(m[1]) * (m[3] ? QUANTITY_SUFFIX[m[3]]! : 1);
+/** Whether `request` (checked against QUANTITY) is above `limit`, compared exactly (`700m` is `0.7`, not above). */
+function above(request: string, limit: string): boolean {
+  return compareQuantities(parseQuantity(request)!, parseQuantity(limit)!) > 0;
 }
 
 /**
@@ -236,7 +235,7 @@ export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
     ['--cpu-limit', o.engine.cpu, o.engine.cpuLimit, '--cpu'],
     ['--copy-cpu-limit', o.copy.cpu, o.copy.cpuLimit, '--copy-cpu'],
   ] as const) {
-    if (limit !== undefined && quantityValue(request) > quantityValue(limit)) {
+    if (limit !== undefined && above(request, limit)) {
       bad(flag, limit, `at least the CPU request (${requestFlag} ${request}): Kubernetes refuses a request above its limit`);
     }
   }

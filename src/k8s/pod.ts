@@ -6,10 +6,12 @@ import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
+import { ceilQuantity, parseQuantity } from '../config/quantity.js';
 import { GamelayerError } from '../errors.js';
 import { wholeFilesNeeded } from '../chunk/refuse.js';
 import type { DeployInput, DeployTree } from './input.js';
 import type { ContainerResources, K8sOptions } from './options.js';
+import { checkMergedLimits, type ComputedFrom } from './resource-limits.js';
 import { COPY_SENTINEL, GUARD_NAME, TREE_SENTINEL, copyScript, guardScript } from './scripts.js';
 import { quantityMi, treeCopyDiskBytes } from './sizes.js';
 
@@ -94,12 +96,14 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
       : { name: d.volume, image: { reference: ref(d.tree), pullPolicy: options.pullPolicy } },
   );
 
+  const copyResources = mergeResources(resources(options.copy), options.copyResources);
+  if (copies.length > 0) checkMergedLimits(copyResources, options.copyResources, 'copyResources', COPY_FROM);
   const initContainers: IContainer[] = copies.map((d) => ({
     name: `copy-${d.tree.tree}`,
     image: ref(d.tree),
     imagePullPolicy: options.pullPolicy,
     command: ['sh', '-c', copyScript(d.tree.tree, d.tree.mount, d.target, { chunked: d.tree.chunked })],
-    resources: mergeResources(resources(options.copy), options.copyResources),
+    resources: structuredClone(copyResources),
     securityContext: containerSecurity(options, true),
     volumeMounts: [{ name: d.volume, mountPath: d.target }],
   }));
@@ -118,6 +122,7 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
   computed.limits = { ...computed.limits, 'ephemeral-storage': quantityMi(ephemeral) };
   const engineResources = mergeResources(computed, options.engineResources);
   checkEphemeral(engineResources, copied);
+  checkMergedLimits(engineResources, options.engineResources, 'resources', ENGINE_FROM);
 
   const engineContainer: IContainer = {
     name: ENGINE_CONTAINER,
@@ -229,6 +234,12 @@ function labelValue(v: string): string | undefined {
   return v.length <= 63 && /^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(v) ? v : undefined;
 }
 
+const ENGINE_FROM: ComputedFrom = {
+  requests: { cpu: '--cpu', memory: '--memory', 'ephemeral-storage': 'the tree copies and --scratch' },
+  limits: { cpu: '--cpu-limit', memory: '--memory', 'ephemeral-storage': 'the tree copies and --scratch' },
+};
+const COPY_FROM: ComputedFrom = { requests: { cpu: '--copy-cpu', memory: '--copy-memory' }, limits: { cpu: '--copy-cpu-limit', memory: '--copy-memory' } };
+
 function resources(r: ContainerResources): { requests: Record<string, string>; limits: Record<string, string> } {
   return {
     requests: { cpu: r.cpu, memory: r.memory },
@@ -260,10 +271,9 @@ function checkEphemeral(r: { requests: Record<string, string>; limits: Record<st
   }
 }
 
-const BINARY: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60, m: 1e-3 };
 function quantityToBytes(q: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(q);
-  return m ? Number(m[1]) * BINARY[m[2] ?? '']! : undefined;
+  const parsed = parseQuantity(q);
+  return parsed && ceilQuantity(parsed);
 }
 
 function containerSecurity(options: K8sOptions, readOnlyRoot: boolean): ISecurityContext {

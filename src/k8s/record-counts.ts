@@ -4,7 +4,7 @@
 // whole took 626 MiB to emit a spec that needs a few numbers per tree; a large record is not held at all, its
 // lists read from the file a batch at a time (state/record-totals.ts): its bytes were 164 of `k8s`'s 240 MiB.
 import { inChunkStore } from '../chunk/recipe.js';
-import { countedManifests, forEachElement, parseBuildSummary, readRecordBytes, recordCorrupt, recordNotJson, type BuildRecordSummary, type ManifestHead } from '../state/record-summary.js';
+import { countedManifests, forEachElement, parseBuildSummary, recordCorrupt, recordNotJson, type BuildRecordSummary, type ManifestHead } from '../state/record-summary.js';
 import { withLargeRecord } from '../state/record-totals.js';
 import { isFileEntry, type BuildRecord, type FileEntry } from '../types.js';
 
@@ -62,14 +62,14 @@ export function deployRecordOf(record: BuildRecord): DeployRecord {
  * A large record (from `recordStream.minBytes` on) is not held: its lists read a batch at a time (record-totals.ts).
  */
 export async function readDeployRecord(file: string): Promise<DeployRecord> {
-  const large = await withLargeRecord(file, (skeleton, list) =>
-    deployRecordFrom(file, skeleton, (n, _at, visit) => {
-      for (const batch of list('m', n).batches()) for (const e of batch) visit(e);
-    }),
+  return withLargeRecord(
+    file,
+    (skeleton, list) =>
+      deployRecordFrom(file, skeleton, (n, _at, visit) => {
+        for (const batch of list('m', n).batches()) for (const e of batch) visit(e);
+      }),
+    (bytes) => deployRecordFrom(file, bytes, (_n, at, visit) => forEachElement(bytes, at, (s, end) => visit(JSON.parse(bytes.toString('utf8', s, end))))),
   );
-  if (large) return large;
-  const bytes = await readRecordBytes(file);
-  return deployRecordFrom(file, bytes, (_n, at, visit) => forEachElement(bytes, at, (s, end) => visit(JSON.parse(bytes.toString('utf8', s, end)))));
 }
 
 /** The deploy view from a record's bytes, each manifest's entries handed to `visit` by `each` (`at`: the list's first byte). */

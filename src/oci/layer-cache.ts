@@ -23,7 +23,7 @@ export class LayerCache {
   private changed: boolean;
 
   private constructor(
-    private readonly file: string,
+    readonly file: string,
     private readonly rows: Map<string, CacheRow[]>,
     readonly rejected?: string,
   ) {
@@ -45,6 +45,21 @@ export class LayerCache {
   get empty(): boolean {
     for (const rows of this.rows.values()) if (rows.length > 0) return false;
     return true;
+  }
+
+  /** Rows for these inputs, whatever they say. */
+  has(inputKey: string, kind: 'gzip' | 'zstd', mtime: number): boolean {
+    return (this.rows.get(slot(inputKey, kind, mtime))?.length ?? 0) > 0;
+  }
+
+  /** Drops the rows for these inputs (nothing vouches for them); whether there were any. */
+  drop(inputKey: string, kind: 'gzip' | 'zstd', mtime: number): boolean {
+    const had = this.has(inputKey, kind, mtime);
+    if (had) {
+      this.rows.delete(slot(inputKey, kind, mtime));
+      this.changed = true;
+    }
+    return had;
   }
 
   /**

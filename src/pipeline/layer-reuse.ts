@@ -4,6 +4,7 @@ import type { OciStore } from '../oci/store.js';
 import type { Reporter } from '../report/reporter.js';
 import type { BuildRecord, BuiltLayer } from '../types.js';
 import { LayerCache } from '../oci/layer-cache.js';
+import { recordedLayers } from './recorded-layers.js';
 
 export interface LayerReuse {
   cache: LayerCache;
@@ -23,6 +24,9 @@ export interface LayerReuseInput {
   kind: 'gzip' | 'zstd';
   mtime: number;
   compressor: string;
+  /** Where the other local build records are, and the settings they must have been built with to vouch for a row. */
+  config: { stateDir: string };
+  settingsKey: string;
 }
 
 /**
@@ -58,5 +62,26 @@ export function layerReuse(i: LayerReuseInput): LayerReuse {
   // The previous build's layers (same settings: same kind and mtime, so the same tar for the same inputs).
   const recorded = new Map<string, string>();
   for (const l of [...(i.record?.layers ?? []), ...(i.kept?.values() ?? [])]) recorded.set(l.inputKey, l.diffID);
-  return { cache, kept: i.kept, cached: (inputKey) => cache.find(inputKey, kind, mtime, compressor, store, onDamaged, recorded.get(inputKey), onDisagrees) };
+  // Rows of inputs the previous build did not have: the other local records of these settings, read once if needed.
+  let others: Promise<Map<string, Set<string>>> | undefined;
+  const vouched = async (inputKey: string): Promise<string | undefined> => {
+    const previous = recorded.get(inputKey);
+    if (previous !== undefined || !cache.has(inputKey, kind, mtime)) return previous;
+    others ??= recordedLayers(i.config.stateDir, i.settingsKey);
+    const diffIDs = (await others).get(inputKey);
+    return diffIDs?.size === 1 ? [...diffIDs][0] : undefined;
+  };
+  return {
+    cache,
+    kept: i.kept,
+    cached: async (inputKey) => {
+      const diffID = await vouched(inputKey);
+      // No record vouches for the row: its blob, sound as it is, may be any layer's. Not used, never trusted.
+      if (diffID === undefined) {
+        if (cache.drop(inputKey, kind, mtime)) onDisagrees(cache.file, `no build record of these settings names the layer of inputs ${inputKey.slice(0, 19)}…`);
+        return undefined;
+      }
+      return cache.find(inputKey, kind, mtime, compressor, store, onDamaged, diffID, onDisagrees);
+    },
+  };
 }

@@ -6,6 +6,7 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPod } from 'kubernetes-models/v1/Pod';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
+import { ceilQuantity, parseQuantity, type Quantity } from '../config/quantity.js';
 import { GamelayerError } from '../errors.js';
 import { ENGINE_CONTAINER } from '../k8s/pod.js';
 import { GUARD_NAME } from '../k8s/scripts.js';
@@ -206,30 +207,18 @@ function plannedContainer(
   };
 }
 
-const SUFFIX: Record<string, number> = {
-  '': 1,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
+/** A Kubernetes quantity (`250m`, `2`, `.5`, `512Mi`, `1G`, `1e3`), read as the config and k8s read it. */
+function quantity(q: string, where: string): Quantity {
+  const parsed = parseQuantity(q);
+  if (!parsed) throw new GamelayerError('run.quantity', `${where}: ${JSON.stringify(q)} is not a Kubernetes quantity such as 500m, 2, 512Mi`);
+  return parsed;
+}
 
-/** A Kubernetes quantity (`250m`, `2`, `512Mi`, `1G`) as a number. */
 export function quantityNumber(q: string, where: string): number {
-  const m = /^(\d+(?:\.\d+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/.exec(q.trim());
-  if (!m) throw new GamelayerError('run.quantity', `${where}: ${JSON.stringify(q)} is not a Kubernetes quantity such as 500m, 2, 512Mi`);
-  return Number(m[1]) * SUFFIX[m[2] ?? '']!;
+  const parsed = quantity(q, where);
+  return Number(parsed.num) / Number(parsed.den);
 }
 
 export function quantityBytes(q: string, where: string): number {
-  return Math.ceil(quantityNumber(q, where));
+  return ceilQuantity(quantity(q, where));
 }

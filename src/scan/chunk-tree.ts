@@ -14,7 +14,8 @@ import { recordChunkLists, recordRecipe, type ManifestWithRecipes, type RecordCh
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import type { FileEntry, TreeManifest, TreeName } from '../types.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
-import { ChangedWhileReading, hashFile, hex64, xxhashApi, type StatSnapshot, type XxhashApi } from './hash.js';
+import { ChangedWhileReading, hashFile, hex64, xxhashApi, type StatSnapshot } from './hash.js';
+import { ListsCheck } from './list-check.js';
 import { makeManifest, withParentDirs } from './manifest.js';
 import { scanGame, type BigFileHasher, type GameScan, type ScanOptions, type TreeScan } from './scan.js';
 
@@ -167,77 +168,28 @@ function sameList(a: ChunkList, b: ChunkList): boolean {
 }
 
 /**
- * Checks a chunk list against a file's bytes as they stream by (from its start): each chunk's bytes must hash to its
- * sha256 and xxh64, and the bytes end where the list does. The whole file's sha256 is the caller's (one for several
- * lists checked in the same read).
- */
-class ListCheck {
-  private at = 0;
-  private left: number;
-  private sha = createHash('sha256');
-  private x: ReturnType<XxhashApi['create64']>;
-  private bad = false;
-  constructor(
-    readonly list: ChunkList,
-    private readonly api: XxhashApi,
-  ) {
-    this.left = list.chunks[0]?.size ?? 0;
-    this.x = api.create64();
-  }
-  update(block: Uint8Array): void {
-    let start = 0;
-    while (!this.bad && start < block.length) {
-      const c = this.list.chunks[this.at];
-      if (!c) {
-        this.bad = true; // more bytes than the list holds
-        return;
-      }
-      const n = Math.min(this.left, block.length - start);
-      const part = block.subarray(start, start + n);
-      this.sha.update(part);
-      this.x.update(part);
-      start += n;
-      this.left -= n;
-      if (this.left === 0) {
-        if (this.sha.digest('hex') !== c.sha256 || hex64(this.x.digest()) !== c.xxh64) this.bad = true;
-        this.at++;
-        this.left = this.list.chunks[this.at]?.size ?? 0;
-        this.sha = createHash('sha256');
-        this.x = this.api.create64();
-      }
-    }
-  }
-  /** Whether the bytes were the list's, given the sha256 of all of them. */
-  matches(wholeSha256: string): boolean {
-    return !this.bad && this.at === this.list.chunks.length && wholeSha256 === this.list.sha256;
-  }
-}
-
-/**
  * Whether `list` is the file's content: each chunk's bytes hash to its sha256 and xxh64, the whole file to the list's
  * sha256. One read, no chunker: what a cached list not computed here costs before its recipe is trusted. A checksum
  * on the cache file only finds a torn write; a list edited with its checksum kept would otherwise become a recipe
  * that assembles another file on the node (its sha256 made to match it: the sh assembly checks that alone).
  */
 async function listMatchesFile(file: string, list: ChunkList, onBytes?: (n: number) => void): Promise<boolean> {
-  const check = new ListCheck(list, await xxhashApi());
-  const whole = createHash('sha256');
+  const check = new ListsCheck([list], await xxhashApi());
   const fh = await open(file, 'r');
   try {
     const buf = Buffer.allocUnsafe(READ_BLOCK);
     let offset = 0;
-    for (;;) {
-      // Never past the list's end plus one byte: a longer file fails without being read whole.
+    // Never past the list's end plus one byte (a longer file fails without being read whole), nor past a chunk
+    // that does not match.
+    while (check.alive) {
       const { bytesRead } = await fh.read(buf, 0, Math.min(READ_BLOCK, list.size + 1 - offset), offset);
       if (bytesRead === 0) break;
-      const block = buf.subarray(0, bytesRead);
-      check.update(block);
-      whole.update(block);
+      check.update(buf.subarray(0, bytesRead));
       offset += bytesRead;
       onBytes?.(bytesRead);
       if (offset > list.size) return false;
     }
-    return check.matches(whole.digest('hex'));
+    return check.matched().length === 1;
   } finally {
     await fh.close();
   }
@@ -353,15 +305,10 @@ export function chunkingHasher(
         // transform takes one), unless the recipe cache has one: a touched file on a warm host, read as before.
         const candidates = (await localSizes()).has(before.size) ? [] : (await previous).candidates(before.size, MAX_CANDIDATES);
         if (candidates.length === 0) return hashFile(file, before);
-        const api = await xxhashApi();
-        const checks = candidates.map((l) => new ListCheck(l, api));
-        const whole = createHash('sha256');
-        const xxh64 = await hashFile(file, before, undefined, (block) => {
-          whole.update(block);
-          for (const c of checks) c.update(block);
-        });
-        const sha256 = whole.digest('hex');
-        recordChecks.set(file, { size: before.size, xxh64, tried: candidates, matched: checks.filter((c) => c.matches(sha256)).map((c) => c.list) });
+        // One pass for all of them: each byte range they name hashed once, the whole file's sha256 beside.
+        const check = new ListsCheck(candidates, await xxhashApi());
+        const xxh64 = await hashFile(file, before, undefined, (block) => check.update(block));
+        recordChecks.set(file, { size: before.size, xxh64, tried: candidates, matched: check.matched() });
         return xxh64;
       }
       const list = await chunkFileForScan(file, before, avg);

@@ -43,9 +43,26 @@ export async function openRecordFile(file: string, missing: MissingRecord = noSu
   }
 }
 
+/**
+ * `use` of the record file opened and checked once (`openRecordFile`), closed when `use` is done. Every read of it
+ * goes through this descriptor: a file put at the path after the check (a FIFO, another record) is never read.
+ */
+export async function withRecordFile<T>(file: string, missing: MissingRecord, use: (opened: { handle: FileHandle; size: number }) => T | Promise<T>): Promise<T> {
+  const opened = await openRecordFile(file, missing);
+  try {
+    return await use(opened);
+  } finally {
+    await opened.handle.close();
+  }
+}
+
 /** A record file's bytes: a regular file only, read up to the size it had when opened. */
-export async function readRecordFileBytes(file: string, missing: MissingRecord = noSuchRecord): Promise<Buffer> {
-  const { handle, size } = await openRecordFile(file, missing);
+export function readRecordFileBytes(file: string, missing: MissingRecord = noSuchRecord): Promise<Buffer> {
+  return withRecordFile(file, missing, (opened) => readOpenedBytes(file, opened));
+}
+
+/** The bytes of a record file `openRecordFile` opened, up to the size it had then (`file` names it in errors). */
+export async function readOpenedBytes(file: string, { handle, size }: { handle: FileHandle; size: number }): Promise<Buffer> {
   try {
     const bytes = Buffer.allocUnsafe(size);
     let at = 0;
@@ -58,16 +75,7 @@ export async function readRecordFileBytes(file: string, missing: MissingRecord =
     return at === size ? bytes : bytes.subarray(0, at);
   } catch (e) {
     throw unreadable(file, (e as Error).message);
-  } finally {
-    await handle.close();
   }
-}
-
-/** The size of a record file, refusing what is not a regular file (as `readRecordFileBytes` would). */
-export async function recordFileSize(file: string, missing: MissingRecord = noSuchRecord): Promise<number> {
-  const { handle, size } = await openRecordFile(file, missing);
-  await handle.close();
-  return size;
 }
 
 function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {

@@ -2,7 +2,7 @@
 // 1M-entry game's record is 5 MB gzipped and 172 MB inflated, and a `build --push` inflated it into one Buffer beside
 // the scan (461–472 MiB peak). A blob whose gzip trailer names recordStream.minBytes or more is inflated a piece at a
 // time into a temp file and parsed from there as a large local record is (record-stream.ts, a MiB at a time).
-import { createWriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -49,7 +49,13 @@ export async function parseGzippedRecord(gz: Buffer, maxBytes: number): Promise<
     }
     let value: unknown;
     try {
-      value = parseRecordFile(file, packedRecord.minEntries);
+      // The temp file this function just wrote, in a folder of its own.
+      const fd = openSync(file, 'r');
+      try {
+        value = parseRecordFile(fd, packedRecord.minEntries);
+      } finally {
+        closeSync(fd);
+      }
     } catch (e) {
       if (e instanceof SyntaxError) return undefined;
       throw e;

@@ -3,7 +3,9 @@
 // at the end of a push. Here only the members' places are found; the summary is parsed from the small members'
 // text, and the new file is the old one copied a MiB at a time around the spliced member (`withMember`'s bytes).
 // The bytes are read through the shared tokenizer (util/json-tokens.ts), which checks them as JSON.parse would.
-import { closeSync, openSync, readSync, type PathLike } from 'node:fs';
+// Every function reads the descriptor the caller opened and checked (record-file.ts `withRecordFile`), never the path
+// again: what is read is the file that was checked.
+import { readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { JsonTokenizer } from '../util/json-tokens.js';
 
@@ -15,88 +17,76 @@ export interface MemberPlace {
 
 const PIECE = 1 << 20;
 
-/** The top-level object's members (file offsets) and where its closing brace is; SyntaxError if it is not one object. */
-export function topLevelPlaces(file: PathLike): { members: MemberPlace[]; end: number; size: number } {
-  const fd = openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(PIECE);
-    const members: MemberPlace[] = [];
-    let key = '';
-    let valueStart = -1;
-    let end = -1;
-    const notObject = () => new SyntaxError('not an object');
-    const t = new JsonTokenizer(
-      {
-        key: (k) => (key = k),
-        open: (array, start, depth) => {
-          if (depth === 1 && array) throw notObject();
-          if (depth === 2) valueStart = start;
-        },
-        close: (_array, at, depth) => {
-          if (depth === 2) members.push({ key, valueStart, valueEnd: at });
-          else end = at - 1;
-        },
-        scalar: (start, at, depth) => {
-          if (depth === 1) throw notObject();
-          members.push({ key, valueStart: start, valueEnd: at });
-        },
+/**
+ * The top-level object's members (file offsets) and where its closing brace is, from the file's first `size` bytes
+ * (its size when checked); SyntaxError if they are not one object. `file` names it in errors.
+ */
+export function topLevelPlaces(fd: number, size: number, file: string): { members: MemberPlace[]; end: number; size: number } {
+  const buf = Buffer.allocUnsafe(PIECE);
+  const members: MemberPlace[] = [];
+  let key = '';
+  let valueStart = -1;
+  let end = -1;
+  const notObject = () => new SyntaxError('not an object');
+  const t = new JsonTokenizer(
+    {
+      key: (k) => (key = k),
+      open: (array, start, depth) => {
+        if (depth === 1 && array) throw notObject();
+        if (depth === 2) valueStart = start;
       },
-      { file: String(file), reportDepth: 2, keyDepth: 1 },
-    );
-    for (;;) {
-      const n = readSync(fd, buf, 0, PIECE, t.offset);
-      if (n === 0) break;
-      t.push(buf, 0, n);
-    }
-    t.end();
-    return { members, end, size: t.offset };
-  } finally {
-    closeSync(fd);
+      close: (_array, at, depth) => {
+        if (depth === 2) members.push({ key, valueStart, valueEnd: at });
+        else end = at - 1;
+      },
+      scalar: (start, at, depth) => {
+        if (depth === 1) throw notObject();
+        members.push({ key, valueStart: start, valueEnd: at });
+      },
+    },
+    { file, reportDepth: 2, keyDepth: 1 },
+  );
+  while (t.offset < size) {
+    const n = readSync(fd, buf, 0, Math.min(PIECE, size - t.offset), t.offset);
+    if (n === 0) break;
+    t.push(buf, 0, n);
   }
+  t.end();
+  return { members, end, size: t.offset };
 }
 
 /** The text of bytes [start, end) of the file. */
-export function textAt(file: PathLike, start: number, end: number): string {
-  const fd = openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(end - start);
-    for (let got = 0; got < buf.length; ) {
-      const n = readSync(fd, buf, got, buf.length - got, start + got);
-      if (n === 0) throw new SyntaxError('the record changed while it was read');
-      got += n;
-    }
-    return buf.toString('utf8');
-  } finally {
-    closeSync(fd);
+export function textAt(fd: number, start: number, end: number): string {
+  const buf = Buffer.allocUnsafe(end - start);
+  for (let got = 0; got < buf.length; ) {
+    const n = readSync(fd, buf, got, buf.length - got, start + got);
+    if (n === 0) throw new SyntaxError('the record changed while it was read');
+    got += n;
   }
+  return buf.toString('utf8');
 }
 
 /**
  * The text of the record's summary from its members' places: the entries' members (`manifests`, `plan`) stand in
  * as empty values of their kind (the summary only checks the kind, and `0` fails that check), the rest as it is.
  */
-export function summaryText(file: PathLike, members: readonly MemberPlace[]): Buffer {
+export function summaryText(fd: number, members: readonly MemberPlace[]): Buffer {
   const skipped: Record<string, [number, string]> = { manifests: [0x5b, '[]'], plan: [0x7b, '{}'] };
   const parts = members.map((m) => {
     const skip = skipped[m.key];
-    const value = skip ? (textAt(file, m.valueStart, m.valueStart + 1).charCodeAt(0) === skip[0] ? skip[1] : '0') : textAt(file, m.valueStart, m.valueEnd);
+    const value = skip ? (textAt(fd, m.valueStart, m.valueStart + 1).charCodeAt(0) === skip[0] ? skip[1] : '0') : textAt(fd, m.valueStart, m.valueEnd);
     return `${JSON.stringify(m.key)}:${value}`;
   });
   return Buffer.from(`{${parts.join(',')}}`);
 }
 
 /** Writes to `out` the file's bytes [start, end), a MiB at a time. */
-export async function copyRange(file: PathLike, out: FileHandle, start: number, end: number): Promise<void> {
-  const fd = openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(PIECE);
-    for (let at = start; at < end; ) {
-      const n = readSync(fd, buf, 0, Math.min(PIECE, end - at), at);
-      if (n === 0) throw new Error('the record changed while it was copied');
-      await out.write(buf, 0, n);
-      at += n;
-    }
-  } finally {
-    closeSync(fd);
+export async function copyRange(fd: number, out: FileHandle, start: number, end: number): Promise<void> {
+  const buf = Buffer.allocUnsafe(PIECE);
+  for (let at = start; at < end; ) {
+    const n = readSync(fd, buf, 0, Math.min(PIECE, end - at), at);
+    if (n === 0) throw new Error('the record changed while it was copied');
+    await out.write(buf, 0, n);
+    at += n;
   }
 }

@@ -9,7 +9,7 @@
 // is a SyntaxError (the first read tokenizes through util/json-tokens.ts). A record with a key twice where a list
 // is looked for is read the plain way (`undefined`).
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { packedStoreOf } from '../entries/packed-list.js';
 import { JsonTokenizer } from '../util/json-tokens.js';
 import { packedFromBatches } from './record-parse.js';
@@ -54,9 +54,8 @@ interface Frame {
 /** A key twice where lists of entries are looked for (`recordLists`): such a record is read the plain way. */
 export class Duplicate extends Error {}
 
-/** The record at `file`, or undefined when it has a key twice where lists are looked for. */
-export function parseRecordFile(file: string, minPacked: number): unknown {
-  const fd = openSync(file, 'r');
+/** The record in the open file `fd`, or undefined when it has a key twice where lists are looked for. */
+export function parseRecordFile(fd: number, minPacked: number): unknown {
   try {
     const { skeleton, lists } = recordLists(fd);
     const value = JSON.parse(skeleton) as Record<string, unknown>;
@@ -72,8 +71,6 @@ export function parseRecordFile(file: string, minPacked: number): unknown {
   } catch (e) {
     if (e instanceof Duplicate) return undefined;
     throw e;
-  } finally {
-    closeSync(fd);
   }
 }
 

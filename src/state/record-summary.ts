@@ -4,7 +4,7 @@
 // even one at a time, grew the heap to about 350 MiB before a full collection. The two big values (`manifests`,
 // `plan`) are stepped over in the file's bytes (every byte JSON gives meaning to is ASCII, and no byte of a UTF-8
 // multi-byte character is), and only the rest is parsed and checked.
-import { readRecordFileBytes, recordFileSize, recordStream } from './record-file.js';
+import { readOpenedBytes, recordStream, withRecordFile } from './record-file.js';
 import { summaryText, topLevelPlaces } from './record-members.js';
 import { GamelayerError } from '../errors.js';
 import { eachEntry } from '../entries/packed-list.js';
@@ -42,16 +42,17 @@ export function recordNotJson(file: string): GamelayerError {
  * `recordStream.minBytes` on the file is not held: its top-level members are found a MiB at a time
  * (record-members.ts) and only the summary's are read (`inspect` read the 1M-entry game's 172 MB twice for them).
  */
-export async function readBuildSummary(file: string): Promise<BuildRecordSummary> {
-  if ((await recordFileSize(file, noBuild)) >= recordStream.minBytes) return parseBuildSummary(file, largeSummaryText(file));
-  const bytes = await readRecordBytes(file);
-  return parseBuildSummary(file, bytes);
+export function readBuildSummary(file: string): Promise<BuildRecordSummary> {
+  // One open: the file read is the one checked (a regular file, and its size then).
+  return withRecordFile(file, noBuild, async (opened) =>
+    parseBuildSummary(file, opened.size >= recordStream.minBytes ? largeSummaryText(file, opened.handle.fd, opened.size) : await readOpenedBytes(file, opened)),
+  );
 }
 
 /** The summary's text of a large record, its file read a MiB at a time. */
-function largeSummaryText(file: string): Buffer {
+function largeSummaryText(file: string, fd: number, size: number): Buffer {
   try {
-    return summaryText(file, topLevelPlaces(file).members);
+    return summaryText(fd, topLevelPlaces(fd, size, file).members);
   } catch (e) {
     if (e instanceof SyntaxError) throw recordNotJson(file);
     throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
@@ -59,11 +60,6 @@ function largeSummaryText(file: string): Buffer {
 }
 
 const noBuild = (f: string) => new GamelayerError('record.no-build', `${f}: no build yet, run gamelayer build`);
-
-/** A record file's bytes, with the errors `readBuildRecord` gives for a missing or unreadable one. */
-export function readRecordBytes(file: string): Promise<Buffer> {
-  return readRecordFileBytes(file, noBuild);
-}
 
 /** A build record's summary from its bytes (`file` names it in errors). */
 export function parseBuildSummary(file: string, bytes: Buffer): BuildRecordSummary {

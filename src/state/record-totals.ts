@@ -3,17 +3,16 @@
 // 172 MB) is not held: its file is read a MiB at a time for the text around its lists of entries
 // (record-stream.ts `recordLists`), then each list a few thousand entries at a time, parsed and counted. Held
 // whole, its bytes were most of `inspect`'s 230-242 MiB at 1M entries (issue 17 item 2).
-import { closeSync, openSync } from 'node:fs';
 import { GamelayerError } from '../errors.js';
-import { recordFileSize, recordStream } from './record-file.js';
+import { readOpenedBytes, recordStream, withRecordFile } from './record-file.js';
 import { Duplicate, listBatches, recordLists } from './record-stream.js';
-import { countEntry, readRecordBytes, recordNotJson, recordTotalsOf, totalsWith, type EntryCounts, type RecordTotals } from './record-summary.js';
+import { countEntry, recordNotJson, recordTotalsOf, totalsWith, type EntryCounts, type RecordTotals } from './record-summary.js';
 
 const noBuild = (f: string) => new GamelayerError('record.no-build', `${f}: no build yet, run gamelayer build`);
 
 /** The totals of the record in `file`; the errors of `readBuildSummary` for a missing, corrupt or scan record. */
-export async function readRecordTotals(file: string): Promise<RecordTotals> {
-  const large = await withLargeRecord(file, (skeleton, elements) => {
+export function readRecordTotals(file: string): Promise<RecordTotals> {
+  return withLargeRecord(file, (skeleton, elements) => {
     // A plan layer whose entries are its tree's (the same bytes, by their digest) is counted once.
     const byDigest = new Map<string, EntryCounts>();
     return totalsWith(file, skeleton, (kind, index) => {
@@ -26,8 +25,7 @@ export async function readRecordTotals(file: string): Promise<RecordTotals> {
       }
       return { ...c };
     });
-  });
-  return large ?? recordTotalsOf(file, await readRecordBytes(file));
+  }, (bytes) => recordTotalsOf(file, bytes));
 }
 
 /** A list of entries of a large record: its bytes' digest, and its elements parsed a batch at a time. */
@@ -40,33 +38,33 @@ export interface LargeList {
  * `use` of a large record (from `recordStream.minBytes` on; the errors of `readBuildSummary` for a missing one):
  * its text with each list of entries `[]` (the skeleton: parsed and checked as a record's bytes are), and each
  * list, a manifest's (`m`) or a plan layer's (`l`) by its index, read from the file when asked while `use` runs
- * (the file is closed when it returns; a SyntaxError when there is no list there). Undefined for a smaller record,
- * or one with a key twice where lists are looked for: the caller reads those whole.
+ * (the file is closed when it returns; a SyntaxError when there is no list there). A smaller record, or one with a
+ * key twice where lists are looked for, goes to `whole` with its bytes. The file is opened once: what is read is
+ * the file that was checked to be a regular one.
  */
-export async function withLargeRecord<T>(file: string, use: (skeleton: Buffer, list: (kind: 'm' | 'l', index: number) => LargeList) => T): Promise<T | undefined> {
-  if ((await recordFileSize(file, noBuild)) < recordStream.minBytes) return undefined;
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch (e) {
-    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
-  }
+export function withLargeRecord<T>(file: string, use: (skeleton: Buffer, list: (kind: 'm' | 'l', index: number) => LargeList) => T, whole: (bytes: Buffer) => T): Promise<T> {
+  return withRecordFile(file, noBuild, async (opened) => {
+    const large = opened.size >= recordStream.minBytes ? largeRecord(file, opened.handle.fd, use) : undefined;
+    return large ? large.value : whole(await readOpenedBytes(file, opened));
+  });
+}
+
+function largeRecord<T>(file: string, fd: number, use: (skeleton: Buffer, list: (kind: 'm' | 'l', index: number) => LargeList) => T): { value: T } | undefined {
   try {
     const { skeleton, lists } = recordLists(fd);
     const spans = new Map(lists.map((l) => [`${l.kind}${l.index}`, l]));
     // Read when asked, in the record's order, so that a bad entry is named as the whole reader names it.
-    return use(Buffer.from(skeleton), (kind, index) => {
+    const value = use(Buffer.from(skeleton), (kind, index) => {
       const l = spans.get(`${kind}${index}`);
       // `entries` there but not a list: as the whole record's reader says of it.
       if (!l) throw new SyntaxError('not a list');
       return { digest: l.digest, batches: () => listBatches(fd, l) };
     });
+    return { value };
   } catch (e) {
     if (e instanceof Duplicate) return undefined;
     if (e instanceof GamelayerError) throw e;
     if (e instanceof SyntaxError) throw recordNotJson(file);
     throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
-  } finally {
-    closeSync(fd);
   }
 }

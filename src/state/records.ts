@@ -1,6 +1,6 @@
 // Records of earlier scans and builds in `.gamelayer/records/`: the baselines `gamelayer diff` compares against.
 // Plain JSON (readable with jq), written to a temp file and renamed so a reader never sees half a record.
-import { copyFile, open, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { copyFile, open, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { buildRecordSchema, parseStored, scanRecordSchema, TREE_NAMES, type BuildRecord, type PushedTo, type ScanRecord, type TreeManifest, type TreeName } from '../types.js';
@@ -11,7 +11,7 @@ import { writeTextPieces } from '../util/write-all.js';
 import { packedRecord, parseRecordBytes } from './record-parse.js';
 import { copyRange, summaryText, topLevelPlaces } from './record-members.js';
 import { parseRecordFile } from './record-stream.js';
-import { readRecordFileBytes, recordFileSize, recordStream } from './record-file.js';
+import { noSuchRecord, openRecordFile, readOpenedBytes, recordStream, withRecordFile } from './record-file.js';
 import { parseBuildSummary, withMember, type BuildRecordSummary } from './record-summary.js';
 
 export type { ScanRecord };
@@ -59,20 +59,21 @@ export async function saveScanRecord(stateDir: string, game: string, manifests: 
 }
 
 /** Reads a scan or build record; a clear error when the file is missing or is not a record. */
-export async function readRecord(file: string): Promise<AnyRecord> {
-  const large = await readLargeRecord(file);
-  return large ? checkRecord(file, large.value) : parseRecord(file, await readRecordBytes(file));
+export function readRecord(file: string): Promise<AnyRecord> {
+  // One open: the file read is the one checked (a regular file, and its size then).
+  return withRecordFile(file, noSuchRecord, async (opened) => {
+    const large = opened.size >= recordStream.minBytes ? readLargeRecord(file, opened.handle.fd) : undefined;
+    return large ? checkRecord(file, large.value) : parseRecord(file, await readOpenedBytes(file, opened));
+  });
 }
 
 export { recordStream };
 
-/** A large record read from its file a MiB at a time; undefined for a small one (or one read the plain way). */
-async function readLargeRecord(file: string): Promise<{ value: unknown } | undefined> {
-  const size = await recordFileSize(file);
-  if (size < recordStream.minBytes) return undefined;
+/** A large record read from its file a MiB at a time; undefined for one read the plain way. */
+function readLargeRecord(file: string, fd: number): { value: unknown } | undefined {
   let value: unknown;
   try {
-    value = parseRecordFile(file, packedRecord.minEntries);
+    value = parseRecordFile(fd, packedRecord.minEntries);
   } catch (e) {
     if (e instanceof SyntaxError) throw notJson(file);
     throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
@@ -82,10 +83,6 @@ async function readLargeRecord(file: string): Promise<{ value: unknown } | undef
 
 function notJson(file: string): GamelayerError {
   return new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
-}
-
-function readRecordBytes(file: string): Promise<Buffer> {
-  return readRecordFileBytes(file);
 }
 
 /**
@@ -190,18 +187,22 @@ export async function markPushed(stateDir: string, record: BuildRecord, entry: P
 
 /** Notes the push in one record file (see markPushed). */
 async function markOne(file: string, record: BuildRecord, entry: PushedTo): Promise<'skipped' | 'unchanged' | 'written'> {
-  const size = await stat(file).then(
-    (s) => s.size,
-    (e: unknown) => {
-      if (errnoCode(e) === 'ENOENT') return undefined;
-      throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
-    },
-  );
-  if (size === undefined) return 'skipped';
+  // Opened once: the places found, the summary read and the bytes copied around the new member are all of the file
+  // that was checked, not of one put at its path meanwhile.
+  const opened = await openRecordFile(file).catch((e: unknown) => (e instanceof GamelayerError && e.code === 'record.missing' ? undefined : Promise.reject(e)));
+  if (!opened) return 'skipped';
+  try {
+    return await markOpened(file, opened, record, entry);
+  } finally {
+    await opened.handle.close();
+  }
+}
+
+async function markOpened(file: string, opened: { handle: FileHandle; size: number }, record: BuildRecord, entry: PushedTo): Promise<'skipped' | 'unchanged' | 'written'> {
+  const fd = opened.handle.fd;
   // A large record is neither read nor written whole: its members are found in the file (record-members.ts).
-  const large = size >= recordStream.minBytes ? largeRecordMembers(file) : undefined;
-  const bytes = large ? undefined : await readRecordBytes(file).catch((e: unknown) => (e instanceof GamelayerError && e.code === 'record.missing' ? undefined : Promise.reject(e)));
-  if (!large && bytes === undefined) return 'skipped';
+  const large = opened.size >= recordStream.minBytes ? largeRecordMembers(file, fd, opened.size) : undefined;
+  const bytes = large ? undefined : await readOpenedBytes(file, opened);
   let current: BuildRecordSummary;
   try {
     current = parseBuildSummary(file, large ? large.summaryBytes : bytes!);
@@ -216,25 +217,25 @@ async function markOne(file: string, record: BuildRecord, entry: PushedTo): Prom
   if (before && JSON.stringify(before.images) === JSON.stringify(entry.images)) return 'unchanged';
   const pushed = (current.pushed ?? []).filter((p) => p.repository !== entry.repository);
   const json = JSON.stringify([...pushed, entry]);
-  if (large) await writeSpliced(file, large.places, 'pushed', json);
+  if (large) await writeSpliced(file, fd, large.places, 'pushed', json);
   else await writeBytes(file, withMember(bytes!, 'pushed', json));
   return 'written';
 }
 
 /** What markOne needs of a large record: its members' places, and a small text with its summary's members. */
-function largeRecordMembers(file: string): { places: ReturnType<typeof topLevelPlaces>; summaryBytes: Buffer } | undefined {
+function largeRecordMembers(file: string, fd: number, size: number): { places: ReturnType<typeof topLevelPlaces>; summaryBytes: Buffer } | undefined {
   let places: ReturnType<typeof topLevelPlaces>;
   try {
-    places = topLevelPlaces(file);
+    places = topLevelPlaces(fd, size, file);
   } catch (e) {
     if (e instanceof SyntaxError) throw notJson(file);
     throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
   }
-  return { places, summaryBytes: summaryText(file, places.members) };
+  return { places, summaryBytes: summaryText(fd, places.members) };
 }
 
 /** `withMember` of the file's bytes, written a MiB at a time around the spliced member. */
-async function writeSpliced(file: string, places: ReturnType<typeof topLevelPlaces>, key: string, json: string): Promise<void> {
+async function writeSpliced(file: string, fd: number, places: ReturnType<typeof topLevelPlaces>, key: string, json: string): Promise<void> {
   const at = places.members.find((m) => m.key === key);
   const [cutFrom, cutTo, text] = at ? [at.valueStart, at.valueEnd, json] : [places.end, places.end, `${places.members.length ? ',' : ''}${JSON.stringify(key)}:${json}`];
   await writeFileAtomic(
@@ -242,9 +243,9 @@ async function writeSpliced(file: string, places: ReturnType<typeof topLevelPlac
     async (tmp) => {
       const out = await open(tmp, 'wx');
       try {
-        await copyRange(file, out, 0, cutFrom);
+        await copyRange(fd, out, 0, cutFrom);
         await out.write(Buffer.from(text));
-        await copyRange(file, out, cutTo, places.size);
+        await copyRange(fd, out, cutTo, places.size);
       } finally {
         await out.close();
       }

@@ -352,18 +352,32 @@ export class JsonTokenizer {
         i++;
         continue;
       }
+      if (c === 0x5d || c === 0x7d) {
+        // `]` or `}`: after a value, or at once in an empty container (anything else is the byte loop's to name).
+        const array = c === 0x5d;
+        if ((mode !== Mode.After && mode !== (array ? Mode.ValueOrClose : Mode.KeyOrClose)) || stack[depth - 1] !== (array ? ARRAY : OBJECT)) break loop;
+        if (depth <= report && ev.close) {
+          this.depth = depth - 1;
+          ev.close(array, base + i + 1, depth);
+          report = this.reportDepth;
+          keyDepth = this.keyDepth;
+        }
+        depth--;
+        i++;
+        if (depth === 0) {
+          mode = Mode.Done;
+          break loop;
+        }
+        mode = Mode.After;
+        continue;
+      }
       switch (mode) {
         case Mode.Value:
         case Mode.ValueOrClose: {
           let j: number;
           if (c === 0x22) {
-            j = i + 1;
-            while (j < to && PLAIN[chunk[j]!]) j++;
-            if (j === to || chunk[j] !== 0x22) {
-              j = stringEnd(chunk, j, to);
-              if (j < 0) break loop;
-            }
-            j++;
+            j = quotedEnd(chunk, i, to);
+            if (j < 0) break loop;
           } else if (c === 0x7b || c === 0x5b) {
             if (depth >= deepest) break loop;
             const array = c === 0x5b;
@@ -376,22 +390,6 @@ export class JsonTokenizer {
             }
             i++;
             mode = array ? Mode.ValueOrClose : Mode.KeyOrClose;
-            continue;
-          } else if (c === 0x5d) {
-            if (mode !== Mode.ValueOrClose) break loop;
-            if (depth <= report && ev.close) {
-              this.depth = depth - 1;
-              ev.close(true, base + i + 1, depth);
-              report = this.reportDepth;
-              keyDepth = this.keyDepth;
-            }
-            depth--;
-            i++;
-            if (depth === 0) {
-              mode = Mode.Done;
-              break loop;
-            }
-            mode = Mode.After;
             continue;
           } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
             j = numberEnd(chunk, i, to);
@@ -417,30 +415,9 @@ export class JsonTokenizer {
         }
         case Mode.KeyOrClose:
         case Mode.Key: {
-          if (c !== 0x22) {
-            if (c !== 0x7d || mode !== Mode.KeyOrClose) break loop;
-            if (depth <= report && ev.close) {
-              this.depth = depth - 1;
-              ev.close(false, base + i + 1, depth);
-              report = this.reportDepth;
-              keyDepth = this.keyDepth;
-            }
-            depth--;
-            i++;
-            if (depth === 0) {
-              mode = Mode.Done;
-              break loop;
-            }
-            mode = Mode.After;
-            continue;
-          }
-          let j = i + 1;
-          while (j < to && PLAIN[chunk[j]!]) j++;
-          if (j === to || chunk[j] !== 0x22) {
-            j = stringEnd(chunk, j, to);
-            if (j < 0) break loop;
-          }
-          j++;
+          if (c !== 0x22) break loop;
+          const j = quotedEnd(chunk, i, to);
+          if (j < 0) break loop;
           if (depth <= keyDepth && ev.key) {
             this.depth = depth;
             ev.key(JSON.parse(Buffer.from(chunk.buffer, chunk.byteOffset + i, j - i).toString('utf8')) as string, base + i, base + j, depth);
@@ -459,28 +436,12 @@ export class JsonTokenizer {
           i++;
           mode = Mode.Value;
           continue;
-        case Mode.After: {
-          const kind = stack[depth - 1];
-          if (c === 0x2c) {
-            i++;
-            mode = kind === OBJECT ? Mode.Key : Mode.Value;
-            continue;
-          }
-          if (c === 0x7d ? kind !== OBJECT : c !== 0x5d || kind !== ARRAY) break loop;
-          if (depth <= report && ev.close) {
-            this.depth = depth - 1;
-            ev.close(c === 0x5d, base + i + 1, depth);
-            report = this.reportDepth;
-            keyDepth = this.keyDepth;
-          }
-          depth--;
+        case Mode.After:
+          // (A closing bracket was taken above.)
+          if (c !== 0x2c) break loop;
           i++;
-          if (depth === 0) {
-            mode = Mode.Done;
-            break loop;
-          }
+          mode = stack[depth - 1] === OBJECT ? Mode.Key : Mode.Value;
           continue;
-        }
         default:
           break loop;
       }
@@ -697,6 +658,18 @@ function numberEnd(b: Uint8Array, i: number, to: number): number {
 }
 
 /** The end of the literal at `i` (its first byte `c`), for the fast path: -1 when it is not one or the chunk cuts it. */
+/**
+ * Just past the closing quote of the string whose opening quote is at `b[i]`; -1 as `stringEnd` says. The run of
+ * plain bytes is stepped over here (small enough to be inlined into the fast path): most strings end there.
+ */
+function quotedEnd(b: Uint8Array, i: number, to: number): number {
+  let j = i + 1;
+  while (j < to && PLAIN[b[j]!]) j++;
+  if (j < to && b[j] === 0x22) return j + 1;
+  j = stringEnd(b, j, to);
+  return j < 0 ? -1 : j + 1;
+}
+
 function literalEnd(b: Uint8Array, i: number, to: number, c: number): number {
   if (c === 0x74) return i + 4 <= to && b[i + 1] === 0x72 && b[i + 2] === 0x75 && b[i + 3] === 0x65 ? i + 4 : -1;
   if (c === 0x66) return i + 5 <= to && b[i + 1] === 0x61 && b[i + 2] === 0x6c && b[i + 3] === 0x73 && b[i + 4] === 0x65 ? i + 5 : -1;
