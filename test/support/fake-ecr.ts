@@ -311,11 +311,12 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
   // takes a call's entries in order, so an index and the images it lists, in one call, are taken not to go.
   async function listedByIndexes(repo: string): Promise<Set<string>> {
     const out = new Set<string>();
-    for (const d of await storedManifests(registry.storageDir, repo)) {
-      const bytes = await readStoredBlob(registry.storageDir, d);
-      const doc = bytes ? (JSON.parse(bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] }) : {};
+    const digests = await storedManifests(registry.storageDir, repo);
+    const blobs = await Promise.all(digests.map((d) => readStoredBlob(registry.storageDir, d)));
+    digests.forEach((d, i) => {
+      const doc = blobs[i] ? (JSON.parse(blobs[i].toString('utf8')) as { manifests?: { digest?: unknown }[] }) : {};
       for (const m of Array.isArray(doc.manifests) ? doc.manifests : []) if (typeof m.digest === 'string' && m.digest !== d) out.add(m.digest);
-    }
+    });
     return out;
   }
 
@@ -330,8 +331,10 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
         method: 'DELETE',
         headers: { authorization: `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}` },
       });
+    // Read once, kept up to date as this call removes tags (a file read per tag per entry took seconds on big calls).
+    const tags = await storedTags(registry.storageDir, repo);
+    const untag = (digest: string) => Object.keys(tags).forEach((t) => tags[t] === digest && delete tags[t]);
     for (const id of ids) {
-      const tags = await storedTags(registry.storageDir, repo);
       if (id.imageTag !== undefined && id.imageDigest === undefined) {
         const digest = tags[id.imageTag];
         if (!digest) failures.push({ imageId: id, failureCode: 'ImageTagDoesNotMatchDigest', failureReason: 'Requested image not found' });
@@ -343,6 +346,7 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
             continue;
           }
           await rm(path.join(registry.storageDir, 'docker/registry/v2/repositories', repo, '_manifests/tags', id.imageTag), { recursive: true, force: true });
+          delete tags[id.imageTag];
           if (last) await deleteByDigest(digest);
           imageIds.push({ imageTag: id.imageTag, imageDigest: digest });
         }
@@ -354,6 +358,7 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
       }
       const r = await deleteByDigest(String(id.imageDigest));
       if (r.status === 202) imageIds.push({ imageDigest: id.imageDigest });
+      if (r.status === 202) untag(String(id.imageDigest));
       else failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: `Requested image not found (${r.status})` });
     }
     return { imageIds, failures };
