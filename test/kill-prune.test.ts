@@ -140,6 +140,16 @@ describe('kill -9 during prune --apply on ECR', () => {
   });
   const count = (kind: string) => order.filter((o) => o.kind === kind).length;
 
+  it('on a repository with immutable tags: the record indexes go with their tags (ECR refuses moving one), same result', async () => {
+    const name = 'studio/prune-ecr-immutable';
+    await copyRepo(name, ecr.registry.storageDir);
+    ecr.repositories.set(name, { mutability: 'IMMUTABLE', scanOnPush: false, createdAt: Date.now() });
+    const r = await runCli(['prune', `${ecr.host}/${name}`, '--keep', '1', '--apply', ...flags()], { cwd: dir, env: AWS_ENV });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await storageProblems(ecr.registry.storageDir)).toEqual([]);
+    expect(await state(ecr.registry.storageDir, name)).toEqual(reference);
+  });
+
   // `after`: the BatchDeleteImage calls let through before the one held (the first is the untag).
   const points: { name: string; after: number; processed: boolean }[] = [
     { name: 'after the untag call and the record tags\' moves, before the indexes\' call', after: 1, processed: false },

@@ -12,7 +12,7 @@ import type { LimitFunction } from 'p-limit';
 import { GamelayerError } from '../errors.js';
 import { RECORD_TAG_SUFFIX } from './artifact.js';
 import type { RegistryClient } from './client.js';
-import type { EcrApi } from './ecr.js';
+import { isTagImmutable, type EcrApi } from './ecr.js';
 import { detachRecordIndexes } from './prune-records.js';
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
@@ -34,7 +34,11 @@ export async function ecrPruneDeletes(api: EcrApi, client: RegistryClient, repo:
   const isRecord = (e: { tags: string[] }) => e.tags.some((t) => t.endsWith(RECORD_TAG_SUFFIX));
   const records = plan.deleted.filter(isRecord);
   const recordIndexes: string[] = [];
-  const recordManifests = await detachRecordIndexes(client, repo, records, mediaTypeOf, async (d) => void recordIndexes.push(d));
+  // ECR refuses to move an immutable tag: there the record index goes with its tag, and a prune killed before the
+  // images' call leaves them to no build (listed as unclaimed, never deleted) until deleted by hand.
+  const info = records.length ? await api.describeRepository(repo) : undefined;
+  const movable = (tag: string) => !info || !isTagImmutable(info, tag);
+  const recordManifests = await detachRecordIndexes(client, repo, records, mediaTypeOf, async (d) => void recordIndexes.push(d), movable);
   const rest = unique([...plan.deleted.filter((e) => !isRecord(e)), ...plan.attached].map((e) => e.digest));
   // A record tag already on its manifest: an earlier prune may have moved it and been killed before deleting the
   // index, which, untagged, still lists the build's images.

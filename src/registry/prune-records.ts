@@ -24,6 +24,8 @@ export async function detachRecordIndexes(
   records: { digest: string; tags: string[] }[],
   mediaTypeOf: (tag: string) => string | undefined,
   remove: (digest: string) => Promise<void>,
+  /** False for a tag that cannot move (ECR immutable tags): its index is deleted with it, the build's record lost until its images go. */
+  movable: (tag: string) => boolean = () => true,
 ): Promise<string[]> {
   const out: string[] = [];
   for (const r of records) {
@@ -38,8 +40,10 @@ export async function detachRecordIndexes(
       out.push(r.digest); // not one of ours: deleted last, as before
       continue;
     }
-    const manifest = await client.getManifest(repo, entry.digest);
-    await client.putManifest(repo, tag, manifest.bytes, manifest.mediaType || String(entry.mediaType));
+    if (movable(tag)) {
+      const manifest = await client.getManifest(repo, entry.digest);
+      await client.putManifest(repo, tag, manifest.bytes, manifest.mediaType || String(entry.mediaType));
+    }
     await remove(r.digest);
     out.push(entry.digest);
   }
