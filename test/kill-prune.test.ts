@@ -83,6 +83,7 @@ describe('kill -9 during prune --apply on a registry', () => {
   const count = (kind: string) => order.filter((o) => o.kind === kind).length;
   const images = () => count('record') + count('image');
   const points: { name: string; deletesBefore: () => number }[] = [
+    { name: 'after the first record tag\'s move, before its index\'s DELETE', deletesBefore: () => 0 },
     { name: 'half-way through the images', deletesBefore: () => count('record') + Math.floor(count('image') / 2) },
     { name: 'after the last image, before what was attached', deletesBefore: images },
     { name: 'after a referrers index, before the SBOMs it lists', deletesBefore: () => images() + order.filter((o) => o.kind !== 'image' && o.kind !== 'record').findIndex((o) => o.kind === 'sbom') },

@@ -5,9 +5,9 @@
 // (the build records' indexes, once each record tag is moved to its record manifest as on the distribution API,
 // prune-records.ts; referrers indexes; image indexes listing tree images), then the images with their signatures
 // and SBOMs, the record manifests last. A prune killed between two calls leaves no index naming a deleted image, and
-// the next prune finishes: it finds the builds by their record tags still, and a record index left untagged by a
-// kill between the tag's move and the index's delete through DescribeImages.
-import { BatchDeleteImageCommand, DescribeImagesCommand } from '@aws-sdk/client-ecr';
+// the next prune finishes: it finds the builds by their record tags still, and a record index whose record tag had
+// moved by the `sha256-<hex>.gamelayer-index` tag it got first (prune-records.ts).
+import { BatchDeleteImageCommand } from '@aws-sdk/client-ecr';
 import type { LimitFunction } from 'p-limit';
 import { GamelayerError } from '../errors.js';
 import { RECORD_TAG_SUFFIX } from './artifact.js';
@@ -40,15 +40,9 @@ export async function ecrPruneDeletes(api: EcrApi, client: RegistryClient, repo:
   const movable = (tag: string) => !info || !isTagImmutable(info, tag);
   const recordManifests = await detachRecordIndexes(client, repo, records, mediaTypeOf, async (d) => void recordIndexes.push(d), movable);
   const rest = unique([...plan.deleted.filter((e) => !isRecord(e)), ...plan.attached].map((e) => e.digest));
-  // A record tag already on its manifest: an earlier prune may have moved it and been killed before deleting the
-  // index, which, untagged, still lists the build's images.
-  const moved = records.some((r) => !INDEX_TYPES.has(mediaTypeOf(r.tags.find((t) => t.endsWith(RECORD_TAG_SUFFIX))!) ?? ''));
-  const goes = new Set([...rest, ...recordManifests]);
-  const orphans = moved ? await untaggedIndexesListing(api, client, repo, goes) : [];
-
   // What each index among the deletes lists (read again: a handful of small documents per removed build).
-  const all = unique([...recordIndexes, ...orphans, ...rest, ...recordManifests]);
-  const indexes = new Set([...recordIndexes, ...orphans, ...[...plan.deleted, ...plan.attached].filter((e) => e.tags.some((t) => INDEX_TYPES.has(mediaTypeOf(t) ?? ''))).map((e) => e.digest)]);
+  const all = unique([...recordIndexes, ...rest, ...recordManifests]);
+  const indexes = new Set([...recordIndexes, ...[...plan.deleted, ...plan.attached].filter((e) => e.tags.some((t) => INDEX_TYPES.has(mediaTypeOf(t) ?? ''))).map((e) => e.digest)]);
   const listed = new Map<string, string[]>();
   await Promise.all([...indexes].map((d) => limit(async () => listed.set(d, childrenOf((await client.getManifest(repo, d)).bytes)))));
 
@@ -76,26 +70,6 @@ function unique(digests: string[]): string[] {
 function childrenOf(bytes: Buffer): string[] {
   const doc = JSON.parse(bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] };
   return (Array.isArray(doc.manifests) ? doc.manifests : []).map((m) => m.digest).filter((d): d is string => typeof d === 'string');
-}
-
-/** Untagged indexes of the repository (DescribeImages) that list one of `goes`. */
-async function untaggedIndexesListing(api: EcrApi, client: RegistryClient, repo: string, goes: Set<string>): Promise<string[]> {
-  const found: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out = await api.sdk
-      .send(new DescribeImagesCommand({ repositoryName: repo, ...(api.registryId ? { registryId: api.registryId } : {}), filter: { tagStatus: 'UNTAGGED' }, maxResults: 1000, nextToken }))
-      .catch((e: unknown) => {
-        throw new GamelayerError('ecr.api', `ECR DescribeImages in ${repo}: ${(e as Error).message}`, 'check that the credentials allow ecr:DescribeImages', { cause: e });
-      });
-    for (const image of out.imageDetails ?? []) {
-      const d = image.imageDigest;
-      if (!d || !INDEX_TYPES.has(image.imageManifestMediaType ?? '')) continue;
-      if (childrenOf((await client.getManifest(repo, d)).bytes).some((c) => goes.has(c))) found.push(d);
-    }
-    nextToken = out.nextToken;
-  } while (nextToken);
-  return found;
 }
 
 /** BatchDeleteImage of `imageIds`, in order, 100 a call; an image already gone is no failure (a prune run again). */

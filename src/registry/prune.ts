@@ -21,7 +21,7 @@ import { pushScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import type { EcrApi } from './ecr.js';
 import { ecrPruneDeletes } from './prune-ecr.js';
-import { detachRecordIndexes } from './prune-records.js';
+import { detachRecordIndexes, PENDING_INDEX_TAG } from './prune-records.js';
 import { referrersTag } from './referrers.js';
 
 /** cosign's signature tag: `sha256-<hex>.sig` beside the signed manifest (src/sign/cosign.ts writes it). */
@@ -131,8 +131,11 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const deployed = deployedBuilds(builds, opts.deployed ?? [], digestOf);
   const kept = builds.filter((b, i) => i < opts.keep || isLineHead(b) || named.has(b) || deployed.has(b));
   const removed = builds.filter((b) => !kept.includes(b));
+  // A record index whose record tag an earlier prune moved, killed before deleting it (prune-records.ts): it goes
+  // first, unless a kept tag names it too. Only a tag naming the digest it spells counts.
+  const pending = [...tags].filter((t) => PENDING_INDEX_TAG.test(t) && digestOf.get(t) === `sha256:${PENDING_INDEX_TAG.exec(t)![1]}`);
   // A retired line's tag names its newest build's record: it goes with that record (or is untagged on ECR).
-  const removedTags = new Set([...removed.flatMap((b) => b.tags), ...retired]);
+  const removedTags = new Set([...pending, ...removed.flatMap((b) => b.tags), ...retired]);
   const survivingDigests = new Set([...tags].filter((t) => !removedTags.has(t)).map((t) => digestOf.get(t)));
   const deleted = new Map<string, string[]>();
   const shared: string[] = [];

@@ -5,8 +5,7 @@
 //   CreateRepository and BatchCheckLayerAvailability (answered from the registry's storage, so it adds nothing to
 //   the registry's access log); BatchDeleteImage (by digest: a DELETE through the registry's own API; by tag: the
 //   tag's link removed from its storage, as ECR untags, and the image deleted with its last tag; an image an index
-//   in the repository lists is refused, ImageReferencedByManifestList), DescribeImages (the stored manifests, their
-//   tags and media type; filter tagStatus, paged by maxResults) and Put/GetLifecyclePolicy (kept per repository). The real
+//   in the repository lists is refused, ImageReferencedByManifestList) and Put/GetLifecyclePolicy (kept per repository). The real
 //   SDK talks to it with SigV4: each request's signature is checked against FAKE_CREDENTIALS (test/support/sigv4.ts,
 //   shared with fake-codebuild), and its Credential scope is recorded.
 // - a front for the registry with ECR's habits: repositories must be created first (404 NAME_UNKNOWN), immutable
@@ -228,17 +227,6 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
         );
         return;
       }
-      case 'DescribeImages': {
-        if (!fake.repositories.has(repoName)) return notFound(res, repoName);
-        const status = (body.filter as { tagStatus?: string } | undefined)?.tagStatus ?? 'ANY';
-        const max = Number(body.maxResults ?? 100);
-        const from = Number(body.nextToken ?? 0);
-        void describeImages(repoName, status).then(
-          (all) => json(res, { imageDetails: all.slice(from, from + max), ...(from + max < all.length ? { nextToken: String(from + max) } : {}) }),
-          (e: unknown) => awsError(res, 'ServerException', (e as Error).message),
-        );
-        return;
-      }
       case 'GetAuthorizationToken':
         return json(res, {
           authorizationData: [
@@ -290,20 +278,6 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
       default:
         return awsError(res, 'UnknownOperationException', `fake ECR does not implement ${op}`);
     }
-  }
-
-  /** The repository's images (stored manifests) with their tags and media type, in digest order, as ECR lists them. */
-  async function describeImages(repo: string, tagStatus: string) {
-    const tags = await storedTags(registry.storageDir, repo);
-    const out: { registryId: string; repositoryName: string; imageDigest: string; imageTags?: string[]; imageManifestMediaType?: string }[] = [];
-    for (const d of await storedManifests(registry.storageDir, repo)) {
-      const imageTags = Object.keys(tags).filter((t) => tags[t] === d).sort();
-      if ((tagStatus === 'TAGGED' && !imageTags.length) || (tagStatus === 'UNTAGGED' && imageTags.length)) continue;
-      const bytes = await readStoredBlob(registry.storageDir, d);
-      const mediaType = bytes ? (JSON.parse(bytes.toString('utf8')) as { mediaType?: string }).mediaType : undefined;
-      out.push({ registryId: FAKE_ACCOUNT, repositoryName: repo, imageDigest: d, ...(imageTags.length ? { imageTags } : {}), ...(mediaType ? { imageManifestMediaType: mediaType } : {}) });
-    }
-    return out;
   }
 
   // ECR refuses to delete an image a manifest list / image index in the repository still lists (failure
