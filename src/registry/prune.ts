@@ -6,9 +6,10 @@
 // a rollback target, what deployed specs pin), and every tag that is not part of a build (line tags included). A removed build's
 // manifests are deleted by digest (distribution API: DELETE /v2/<repo>/manifests/<digest>; on ECR
 // BatchDeleteImage), except a digest a kept tag also names (an unchanged tree image): on ECR only the old tag is
-// removed, elsewhere it stays (the distribution API cannot remove one tag of several). Records go last; on the
-// distribution API, one DELETE at a time, each manifest goes before what it lists (prune-records.ts), so a prune
-// killed anywhere leaves no manifest naming a deleted one.
+// removed, elsewhere it stays (the distribution API cannot remove one tag of several). Records go last; each manifest
+// goes before what it lists (prune-records.ts): on the distribution API one DELETE at a time, on ECR in rounds of
+// BatchDeleteImage calls (prune-ecr.ts; ECR refuses to delete what an index still lists), so a prune killed anywhere
+// leaves no manifest naming a deleted one.
 // What is attached to a deleted image goes with it: its cosign signature (`sha256-<hex>.sig`), the referrers index
 // tagged `sha256-<hex>` (the referrers tag schema) and the SBOMs it lists, with their signatures; left behind,
 // they would be tags naming nothing alive, one set per pruned build, that no lifecycle policy for untagged images
