@@ -1,8 +1,9 @@
 // kill -9 of `gamelayer prune --apply` at several points of its deletes, beyond the first one
 // (test/kill-sign-prune.test.ts): half-way through the images, after the last image before what is attached to
 // them, after a referrers index before its SBOMs, before the record manifests; on a CNCF registry, the kill held at
-// one DELETE by a proxy; and on ECR (the fake, real AWS SDK) after the untag call, before the BatchDeleteImage of the
-// digests, and once ECR carried that call out but before its answer reached prune. After each kill the registry stores no manifest with a missing blob or child, and the next prune
+// one DELETE by a proxy; and on ECR (the fake, real AWS SDK, refusing as ECR does to delete an image an index lists)
+// before and while each of its BatchDeleteImage calls after the untag (the indexes', the images', the record
+// manifests'), ECR having carried out the held call or not. After each kill the registry stores no manifest with a missing blob or child, and the next prune
 // --apply completes and leaves exactly the tags and manifests one uninterrupted run leaves.
 import { execFileSync } from 'node:child_process';
 import { cp, mkdir } from 'node:fs/promises';
@@ -82,6 +83,7 @@ describe('kill -9 during prune --apply on a registry', () => {
   const count = (kind: string) => order.filter((o) => o.kind === kind).length;
   const images = () => count('record') + count('image');
   const points: { name: string; deletesBefore: () => number }[] = [
+    { name: 'after the first record tag\'s move, before its index\'s DELETE', deletesBefore: () => 0 },
     { name: 'half-way through the images', deletesBefore: () => count('record') + Math.floor(count('image') / 2) },
     { name: 'after the last image, before what was attached', deletesBefore: images },
     { name: 'after a referrers index, before the SBOMs it lists', deletesBefore: () => images() + order.filter((o) => o.kind !== 'image' && o.kind !== 'record').findIndex((o) => o.kind === 'sbom') },
@@ -116,17 +118,46 @@ describe('kill -9 during prune --apply on a registry', () => {
 describe('kill -9 during prune --apply on ECR', () => {
   const flags = () => ['--ecr', '--endpoint', ecr.endpoint];
   let reference: Awaited<ReturnType<typeof state>>;
+  /** The BatchDeleteImage calls of one uninterrupted run: what each deletes (tag or digest). */
+  let calls: string[][];
   beforeAll(async () => {
     await copyRepo('studio/prune-reference', ecr.registry.storageDir);
     ecr.repositories.set('studio/prune-reference', { mutability: 'MUTABLE', scanOnPush: false, createdAt: Date.now() });
+    const from = ecr.calls.length;
     const r = await runCli(['prune', `${ecr.host}/studio/prune-reference`, '--keep', '1', '--apply', ...flags()], { cwd: dir, env: AWS_ENV });
     expect(r.code, r.stderr).toBe(0);
     reference = await state(ecr.registry.storageDir, 'studio/prune-reference');
+    calls = ecr.calls.slice(from).filter((c) => c.op === 'BatchDeleteImage').map((c) => (c.body.imageIds as { imageDigest?: string; imageTag?: string }[]).map((i) => i.imageTag ?? i.imageDigest!));
   }, 60_000);
 
-  const points: { name: string; processed: boolean }[] = [
-    { name: 'after the untag call, before the BatchDeleteImage of the digests', processed: false },
-    { name: 'while ECR answers the BatchDeleteImage of the digests (ECR did it; the answer is lost)', processed: true },
+  it('deletes each index a call before what it lists: untag, indexes, images and attachments, record manifests', () => {
+    const digestsOf = (what: string) => order.filter((o) => o.kind === what).map((o) => o.digest).sort();
+    expect(calls).toHaveLength(4);
+    expect(calls[0]!.every((t) => !t.startsWith('sha256:'))).toBe(true);
+    // The record indexes (the records' digests in the plan) and the referrers indexes first.
+    expect([...calls[1]!].sort()).toEqual([...digestsOf('record'), ...digestsOf('referrers index')].sort());
+    expect([...calls[2]!].sort()).toEqual([...digestsOf('image'), ...digestsOf('signature'), ...digestsOf('sbom')].sort());
+    expect(calls[3]).toHaveLength(count('record'));
+  });
+  const count = (kind: string) => order.filter((o) => o.kind === kind).length;
+
+  it('on a repository with immutable tags: the record indexes go with their tags (ECR refuses moving one), same result', async () => {
+    const name = 'studio/prune-ecr-immutable';
+    await copyRepo(name, ecr.registry.storageDir);
+    ecr.repositories.set(name, { mutability: 'IMMUTABLE', scanOnPush: false, createdAt: Date.now() });
+    const r = await runCli(['prune', `${ecr.host}/${name}`, '--keep', '1', '--apply', ...flags()], { cwd: dir, env: AWS_ENV });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await storageProblems(ecr.registry.storageDir)).toEqual([]);
+    expect(await state(ecr.registry.storageDir, name)).toEqual(reference);
+  });
+
+  // `after`: the BatchDeleteImage calls let through before the one held (the first is the untag).
+  const points: { name: string; after: number; processed: boolean }[] = [
+    { name: 'after the untag call and the record tags\' moves, before the indexes\' call', after: 1, processed: false },
+    { name: 'while ECR answers the indexes\' call (ECR did it; the answer is lost)', after: 1, processed: true },
+    { name: 'after the indexes\' call, before the images\' call', after: 2, processed: false },
+    { name: 'while ECR answers the images\' call (ECR did it; the answer is lost)', after: 2, processed: true },
+    { name: 'before the record manifests\' call', after: 3, processed: false },
   ];
 
   it.each(points.map((p, i) => [i, p.name] as const))('point %i: %s', async (i) => {
@@ -136,18 +167,20 @@ describe('kill -9 during prune --apply on ECR', () => {
     const before = await state(ecr.registry.storageDir, name);
     let release = () => {};
     const until = new Promise<void>((r) => (release = r));
-    const hold = { op: 'BatchDeleteImage', after: 1, until, processed: points[i]!.processed, held: 0, answered: 0 };
+    const point = points[i]!;
+    const hold = { op: 'BatchDeleteImage', after: point.after, until, processed: point.processed, held: 0, answered: 0 };
     ecr.hold = hold;
     const run = startCli(['prune', `${ecr.host}/${name}`, '--keep', '1', '--apply', ...flags()], { cwd: dir, env: AWS_ENV });
     const killed = await killWhen(run, () => (hold.processed ? hold.answered > 0 : hold.held > 0), { pollMs: 2 });
     ecr.hold = undefined;
     expect(killed.killed, JSON.stringify(killed)).toBe(true);
+    // No manifest names a missing one: ECR would not have let it happen, and the fake refuses as ECR does.
     expect(await storageProblems(ecr.registry.storageDir)).toEqual([]);
     const mid = await state(ecr.registry.storageDir, name);
-    // The shared tags are off; the manifests are all there, or all gone that one run deletes.
+    // The shared tags are off; the manifests are all there before the first delete by digest, fewer after.
     expect(Object.keys(mid.tags).length).toBeLessThan(Object.keys(before.tags).length);
-    if (hold.processed) expect(mid.manifests.length).toBeLessThan(before.manifests.length);
-    else expect(mid.manifests).toEqual(before.manifests);
+    if (point.after === 1 && !point.processed) expect(mid.manifests).toEqual(before.manifests);
+    else expect(mid.manifests.length).toBeLessThan(before.manifests.length);
 
     const again = await runCli(['prune', `${ecr.host}/${name}`, '--keep', '1', '--apply', ...flags()], { cwd: dir, env: AWS_ENV });
     expect(again.code, again.stderr).toBe(0);

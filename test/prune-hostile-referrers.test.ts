@@ -48,4 +48,32 @@ describe('gamelayer prune and a referrers index naming a kept image', () => {
     expect(after.status).toBe(200);
     expect(after.headers.get('docker-content-digest')).toBe(v2);
   }, 240_000);
+
+  it('a pending record index tag (sha256-<hex>.gamelayer-index) naming a kept build\'s record index deletes nothing of it', async () => {
+    const name = 'studio/pending-index';
+    const repo = `${registry.host}/${name}`;
+    const dir = await tempDir();
+    await cp('fixtures/sample-game', dir, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.includes('.gamelayer') });
+    for (const v of ['v1', 'v2']) {
+      await writeFile(path.join(dir, `app-media/levels/${v}.dat`), Buffer.alloc(4000, v.charCodeAt(1)));
+      const r = await runCli(['build', '--tag', v, '--push', repo], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    // The tag prune gives a record index before moving its record tag off it (src/registry/prune-records.ts), here
+    // on the kept build's index: as a prune killed there would leave it, or anyone who may push could write it.
+    const kept = (await storedTags(registry.storageDir, name))['v2.gamelayer-record']!;
+    const res = await fetch(`${registry.url}/v2/${name}/manifests/${kept}`, { headers: { accept: INDEX } });
+    const put = await fetch(`${registry.url}/v2/${name}/manifests/${kept.replace(':', '-')}.gamelayer-index`, { method: 'PUT', headers: { 'content-type': INDEX }, body: Buffer.from(await res.arrayBuffer()) });
+    expect(put.status).toBe(201);
+
+    const r = await runCli(['prune', repo, '--keep', '1', '--apply', '--json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { removed: { tag: string }[]; deleted: { digest: string }[]; left: string[] };
+    expect(result.removed.map((b) => b.tag)).toEqual(['v1']);
+    expect(result.deleted.map((d) => d.digest)).not.toContain(kept);
+    expect(result.left).toContain(`${kept.replace(':', '-')}.gamelayer-index`);
+    expect((await storedTags(registry.storageDir, name))['v2.gamelayer-record']).toBe(kept);
+    const v2 = await runCli(['inspect', `${repo}:v2`, '--json'], { cwd: dir });
+    expect(v2.code, v2.stderr).toBe(0);
+  }, 240_000);
 });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { FAKE_CREDENTIALS, startFakeEcr, type FakeEcr } from './support/fake-ecr.js';
-import { startRegistry, storedTags, type TestRegistry } from './support/registry.js';
+import { readStoredBlob, startRegistry, storedTags, type TestRegistry } from './support/registry.js';
 import { tempDir } from './support/tmp.js';
 
 let registry: TestRegistry;
@@ -89,13 +89,25 @@ describe('gamelayer prune on ECR', () => {
     const repo = `${ecr.host}/studio/game`;
     const flags = ['--ecr', '--endpoint', ecr.endpoint];
     const dir = await threeBuilds(repo, flags, AWS_ENV);
+    const before = await storedTags(ecr.registry.storageDir, 'studio/game');
     const r = await runCli(['prune', repo, '--keep', '2', '--apply', '--json', ...flags], { cwd: dir, env: AWS_ENV });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.untagged).toEqual(['v1-app', 'v1-engine', 'v1-engine-media']);
     expect(out.left).toEqual([]);
-    expect(ecr.calls.filter((c) => c.op === 'BatchDeleteImage')).toHaveLength(2);
+    // ECR refuses to delete an image an index in the repository lists (ImageReferencedByManifestList): the untag, then
+    // the record index (its tag moved to the record manifest first), then the image it listed, the record manifest last.
+    const ids = (c: { body: Record<string, unknown> }) => (c.body.imageIds as { imageDigest?: string; imageTag?: string }[]).map((i) => i.imageTag ?? i.imageDigest);
+    const recordIndex = JSON.parse((await readStoredBlob(ecr.registry.storageDir, before['v1.gamelayer-record']!))!.toString('utf8')) as { manifests: { digest: string; platform?: { os?: string } }[] };
+    const recordManifest = recordIndex.manifests.find((m) => m.platform?.os === 'unknown')!.digest;
+    expect(recordIndex.manifests.map((m) => m.digest)).toContain(before['v1']);
+    expect(ecr.calls.filter((c) => c.op === 'BatchDeleteImage').map(ids)).toEqual([
+      ['v1-app', 'v1-engine', 'v1-engine-media'],
+      [before['v1.gamelayer-record']],
+      [before['v1'], before['v1-app-media']],
+      [recordManifest],
+    ]);
     expect(await tagsOf(ecr.registry.storageDir, 'studio/game')).toEqual([...buildTags('v2'), ...buildTags('v3'), LINE_TAG].sort());
 
     const printed = await runCli(['prune', repo, '--lifecycle-policy', 'print', '--json', ...flags], { cwd: dir, env: AWS_ENV });

@@ -3,9 +3,16 @@
 // prune is killed between); deleted before them, the build's images would have no record, and the next prune would
 // take them for tags of no build and keep them. So before the images go, each record tag is moved to the record
 // manifest alone (the form earlier versions pushed, still read) and the index is deleted: nothing then lists an image
-// about to go, and the next prune still finds the build. The record manifests go last.
+// about to go, and the next prune still finds the build. The record manifests go last. Before the move the index gets
+// a tag of its own, `sha256-<hex>.gamelayer-index` (PENDING_INDEX_TAG): a prune killed between the move and the
+// delete would leave the index untagged, unknown to the next prune, which would delete the images it still lists;
+// tagged, the next prune deletes it first (prune.ts). The delete by digest takes that tag with it.
 import { BUILD_RECORD_ARTIFACT_TYPE, RECORD_TAG_SUFFIX } from './artifact.js';
 import type { RegistryClient } from './client.js';
+
+/** The tag an index gets while its record tag moves off it (see above). */
+export const PENDING_INDEX_TAG = /^sha256-([0-9a-f]{64})\.gamelayer-index$/;
+export const pendingIndexTag = (digest: string) => `${digest.replace(':', '-')}.gamelayer-index`;
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 
@@ -24,6 +31,8 @@ export async function detachRecordIndexes(
   records: { digest: string; tags: string[] }[],
   mediaTypeOf: (tag: string) => string | undefined,
   remove: (digest: string) => Promise<void>,
+  /** False for a tag that cannot move (ECR immutable tags): its index is deleted with it, the build's record lost until its images go. */
+  movable: (tag: string) => boolean = () => true,
 ): Promise<string[]> {
   const out: string[] = [];
   for (const r of records) {
@@ -32,14 +41,18 @@ export async function detachRecordIndexes(
       out.push(r.digest);
       continue;
     }
-    const index = JSON.parse((await client.getManifest(repo, r.digest)).bytes.toString('utf8')) as IndexDoc;
+    const got = await client.getManifest(repo, r.digest);
+    const index = JSON.parse(got.bytes.toString('utf8')) as IndexDoc;
     const entry = (index.manifests ?? []).find((m) => m.artifactType === BUILD_RECORD_ARTIFACT_TYPE || m.platform?.os === 'unknown');
     if (typeof entry?.digest !== 'string') {
       out.push(r.digest); // not one of ours: deleted last, as before
       continue;
     }
-    const manifest = await client.getManifest(repo, entry.digest);
-    await client.putManifest(repo, tag, manifest.bytes, manifest.mediaType || String(entry.mediaType));
+    if (movable(tag)) {
+      await client.putManifest(repo, pendingIndexTag(r.digest), got.bytes, got.mediaType || 'application/vnd.oci.image.index.v1+json');
+      const manifest = await client.getManifest(repo, entry.digest);
+      await client.putManifest(repo, tag, manifest.bytes, manifest.mediaType || String(entry.mediaType));
+    }
     await remove(r.digest);
     out.push(entry.digest);
   }

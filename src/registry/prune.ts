@@ -6,21 +6,23 @@
 // a rollback target, what deployed specs pin), and every tag that is not part of a build (line tags included). A removed build's
 // manifests are deleted by digest (distribution API: DELETE /v2/<repo>/manifests/<digest>; on ECR
 // BatchDeleteImage), except a digest a kept tag also names (an unchanged tree image): on ECR only the old tag is
-// removed, elsewhere it stays (the distribution API cannot remove one tag of several). Records go last; on the
-// distribution API, one DELETE at a time, each manifest goes before what it lists (prune-records.ts), so a prune
-// killed anywhere leaves no manifest naming a deleted one.
+// removed, elsewhere it stays (the distribution API cannot remove one tag of several). Records go last; each manifest
+// goes before what it lists (prune-records.ts): on the distribution API one DELETE at a time, on ECR in rounds of
+// BatchDeleteImage calls (prune-ecr.ts; ECR refuses to delete what an index still lists), so a prune killed anywhere
+// leaves no manifest naming a deleted one.
 // What is attached to a deleted image goes with it: its cosign signature (`sha256-<hex>.sig`), the referrers index
 // tagged `sha256-<hex>` (the referrers tag schema) and the SBOMs it lists, with their signatures; left behind,
 // they would be tags naming nothing alive, one set per pruned build, that no lifecycle policy for untagged images
 // expires. Blobs are the registry's to collect (its garbage collector; on ECR, once no image references them).
-import { BatchDeleteImageCommand, PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
+import { PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { GamelayerError } from '../errors.js';
 import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from './artifact.js';
 import { pushScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import type { EcrApi } from './ecr.js';
-import { detachRecordIndexes } from './prune-records.js';
+import { ecrPruneDeletes } from './prune-ecr.js';
+import { detachRecordIndexes, PENDING_INDEX_TAG } from './prune-records.js';
 import { referrersTag } from './referrers.js';
 
 /** cosign's signature tag: `sha256-<hex>.sig` beside the signed manifest (src/sign/cosign.ts writes it). */
@@ -130,8 +132,11 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const deployed = deployedBuilds(builds, opts.deployed ?? [], digestOf);
   const kept = builds.filter((b, i) => i < opts.keep || isLineHead(b) || named.has(b) || deployed.has(b));
   const removed = builds.filter((b) => !kept.includes(b));
+  // A record index whose record tag an earlier prune moved, killed before deleting it (prune-records.ts): it goes
+  // first, unless a kept tag names it too. Only a tag naming the digest it spells counts.
+  const pending = [...tags].filter((t) => PENDING_INDEX_TAG.test(t) && digestOf.get(t) === `sha256:${PENDING_INDEX_TAG.exec(t)![1]}`);
   // A retired line's tag names its newest build's record: it goes with that record (or is untagged on ECR).
-  const removedTags = new Set([...removed.flatMap((b) => b.tags), ...retired]);
+  const removedTags = new Set([...pending, ...removed.flatMap((b) => b.tags), ...retired]);
   const survivingDigests = new Set([...tags].filter((t) => !removedTags.has(t)).map((t) => digestOf.get(t)));
   const deleted = new Map<string, string[]>();
   const shared: string[] = [];
@@ -163,16 +168,21 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const subjects = [...new Set([...tags].flatMap((t) => (/^sha256-([0-9a-f]{64})(\.sig)?$/.exec(t) ? [`sha256:${t.slice(7, 71)}`] : [])))].filter((d) => !known.has(d));
   const present = await Promise.all(subjects.map((d) => limit(() => client.getManifestIfExists(repo, d))));
   const orphaned = subjects.filter((_, i) => !present[i]);
-  // An SBOM whose referrers index went before it (a prune killed between the two) is tagged by nothing: found by its
-  // signature's tag, it goes (with the signature) when its own subject is gone.
-  const strays = await readAll(limit, subjects.filter((_, i) => present[i]), async (d) => {
+  const listedAttached = await attachedTo(client, repo, limit, [...deleted.keys(), ...goneChildren, ...orphaned], tags, digestOf);
+  // An SBOM whose referrers index went before it is tagged by nothing: found by its signature's tag, it goes (with
+  // the signature) when its own subject is gone (a prune killed between the SBOM's subject and the SBOM) or goes now
+  // (on ECR the referrers index goes a call before the images: a prune killed between the two).
+  const goes = new Set([...deleted.keys(), ...goneChildren]);
+  const strays = await readAll(limit, subjects.filter((_, i) => present[i] && !listedAttached.some((a) => a.digest === subjects[i])), async (d) => {
     const subject = (JSON.parse(present[subjects.indexOf(d)]!.bytes.toString('utf8')) as { subject?: { digest?: unknown } }).subject?.digest;
-    return typeof subject === 'string' && !known.has(subject) && !(await client.headManifest(repo, subject)) ? d : undefined;
+    if (typeof subject !== 'string') return undefined;
+    return goes.has(subject) || (!known.has(subject) && !(await client.headManifest(repo, subject))) ? d : undefined;
   });
   const strayDigests = strays.filter((d): d is string => d !== undefined);
   const attached = [
+    ...listedAttached,
     ...strayDigests.map((digest) => ({ digest, tags: [], what: 'sbom' as const })),
-    ...(await attachedTo(client, repo, limit, [...deleted.keys(), ...goneChildren, ...orphaned, ...strayDigests], tags, digestOf)),
+    ...(await attachedTo(client, repo, limit, strayDigests, tags, digestOf)),
   ].filter((a) => !protectedDigests.has(a.digest));
   const claimed = new Set(builds.flatMap((b) => b.tags));
   const result: PruneResult = {
@@ -193,8 +203,8 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   // Signatures and SBOMs after their images (a verifier never sees an image without its signature), records last.
   const order = [...result.deleted.filter((e) => !isRecord(e)), ...attached, ...result.deleted.filter(isRecord)];
   if (opts.ecr) {
-    if (result.untagged.length) await ecrDelete(opts.ecr, repo, result.untagged.map((imageTag) => ({ imageTag })));
-    if (order.length) await ecrDelete(opts.ecr, repo, order.map((e) => ({ imageDigest: e.digest })));
+    // In rounds of BatchDeleteImage calls, each index before what it lists (prune-ecr.ts): ECR refuses the other way.
+    await ecrPruneDeletes(opts.ecr, client, repo, result, (t) => mediaTypeOf.get(t), limit);
   } else {
     // One DELETE at a time, each manifest before what it lists: the record indexes first (prune-records.ts), a
     // referrers index before its SBOMs; a prune killed anywhere leaves no manifest naming a deleted one.
@@ -299,19 +309,6 @@ export async function deleteManifest(client: RegistryClient, repo: string, diges
       `delete manifest ${repo}@${digest}: ${client.host} does not allow deletes (405)`,
       'enable them in the registry (distribution: storage.delete.enabled: true), or remove the tags another way',
     );
-  }
-}
-
-async function ecrDelete(api: EcrApi, repo: string, imageIds: { imageDigest?: string; imageTag?: string }[]): Promise<void> {
-  for (let i = 0; i < imageIds.length; i += 100) {
-    const out = await api.sdk.send(new BatchDeleteImageCommand({ repositoryName: repo, ...(api.registryId ? { registryId: api.registryId } : {}), imageIds: imageIds.slice(i, i + 100) })).catch((e: unknown) => {
-      throw new GamelayerError('ecr.api', `ECR BatchDeleteImage in ${repo}: ${(e as Error).message}`, undefined, { cause: e });
-    });
-    const failures = (out.failures ?? []).filter((f) => f.failureCode !== 'ImageNotFound');
-    if (failures.length) {
-      const f = failures[0]!;
-      throw new GamelayerError('ecr.api', `ECR BatchDeleteImage in ${repo}: ${f.imageId?.imageDigest ?? f.imageId?.imageTag}: ${f.failureCode}: ${f.failureReason}`);
-    }
   }
 }
 

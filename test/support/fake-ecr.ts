@@ -4,7 +4,8 @@
 //   makes: GetAuthorizationToken (the registry's own `AWS:<password>`, base64), DescribeRepositories,
 //   CreateRepository and BatchCheckLayerAvailability (answered from the registry's storage, so it adds nothing to
 //   the registry's access log); BatchDeleteImage (by digest: a DELETE through the registry's own API; by tag: the
-//   tag's link removed from its storage, as ECR untags) and Put/GetLifecyclePolicy (kept per repository). The real
+//   tag's link removed from its storage, as ECR untags, and the image deleted with its last tag; an image an index
+//   in the repository lists is refused, ImageReferencedByManifestList) and Put/GetLifecyclePolicy (kept per repository). The real
 //   SDK talks to it with SigV4: each request's signature is checked against FAKE_CREDENTIALS (test/support/sigv4.ts,
 //   shared with fake-codebuild), and its Credential scope is recorded.
 // - a front for the registry with ECR's habits: repositories must be created first (404 NAME_UNKNOWN), immutable
@@ -19,7 +20,7 @@ import { createServer, request as httpRequest, type IncomingMessage, type Server
 import type { Socket } from 'node:net';
 import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { startRegistry, storedTags, type TestRegistry } from './registry.js';
+import { readStoredBlob, startRegistry, storedManifests, storedTags, type TestRegistry } from './registry.js';
 import { checkSigV4 } from './sigv4.js';
 
 export const FAKE_ACCOUNT = '123456789012';
@@ -279,25 +280,59 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
     }
   }
 
+  // ECR refuses to delete an image a manifest list / image index in the repository still lists (failure
+  // ImageReferencedByManifestList). Judged against the repository as it was when the call came: ECR does not say it
+  // takes a call's entries in order, so an index and the images it lists, in one call, are taken not to go.
+  async function listedByIndexes(repo: string): Promise<Set<string>> {
+    const out = new Set<string>();
+    const digests = await storedManifests(registry.storageDir, repo);
+    const blobs = await Promise.all(digests.map((d) => readStoredBlob(registry.storageDir, d)));
+    digests.forEach((d, i) => {
+      const doc = blobs[i] ? (JSON.parse(blobs[i].toString('utf8')) as { manifests?: { digest?: unknown }[] }) : {};
+      for (const m of Array.isArray(doc.manifests) ? doc.manifests : []) if (typeof m.digest === 'string' && m.digest !== d) out.add(m.digest);
+    });
+    return out;
+  }
+
   async function batchDelete(repo: string, ids: { imageDigest?: string; imageTag?: string }[]) {
     const imageIds: unknown[] = [];
     const failures: unknown[] = [];
-    for (const id of ids) {
-      const tags = await storedTags(registry.storageDir, repo);
-      if (id.imageTag !== undefined && id.imageDigest === undefined) {
-        if (!tags[id.imageTag]) failures.push({ imageId: id, failureCode: 'ImageTagDoesNotMatchDigest', failureReason: 'Requested image not found' });
-        else {
-          // ECR removes just this tag; the image goes with its last tag.
-          await rm(path.join(registry.storageDir, 'docker/registry/v2/repositories', repo, '_manifests/tags', id.imageTag), { recursive: true, force: true });
-          imageIds.push({ imageTag: id.imageTag, imageDigest: tags[id.imageTag] });
-        }
-        continue;
-      }
-      const r = await fetch(`http://${registry.host}/v2/${repo}/manifests/${id.imageDigest}`, {
+    const listed = await listedByIndexes(repo);
+    const referenced = (id: { imageDigest?: string; imageTag?: string }) =>
+      failures.push({ imageId: id, failureCode: 'ImageReferencedByManifestList', failureReason: 'Requested image referenced by manifest list' });
+    const deleteByDigest = (digest: string) =>
+      fetch(`http://${registry.host}/v2/${repo}/manifests/${digest}`, {
         method: 'DELETE',
         headers: { authorization: `Basic ${Buffer.from(`AWS:${password}`).toString('base64')}` },
       });
+    // Read once, kept up to date as this call removes tags (a file read per tag per entry took seconds on big calls).
+    const tags = await storedTags(registry.storageDir, repo);
+    const untag = (digest: string) => Object.keys(tags).forEach((t) => tags[t] === digest && delete tags[t]);
+    for (const id of ids) {
+      if (id.imageTag !== undefined && id.imageDigest === undefined) {
+        const digest = tags[id.imageTag];
+        if (!digest) failures.push({ imageId: id, failureCode: 'ImageTagDoesNotMatchDigest', failureReason: 'Requested image not found' });
+        else {
+          // ECR removes just this tag; the image goes with its last tag (refused while an index lists it).
+          const last = !Object.entries(tags).some(([t, d]) => t !== id.imageTag && d === digest);
+          if (last && listed.has(digest)) {
+            referenced(id);
+            continue;
+          }
+          await rm(path.join(registry.storageDir, 'docker/registry/v2/repositories', repo, '_manifests/tags', id.imageTag), { recursive: true, force: true });
+          delete tags[id.imageTag];
+          if (last) await deleteByDigest(digest);
+          imageIds.push({ imageTag: id.imageTag, imageDigest: digest });
+        }
+        continue;
+      }
+      if (id.imageDigest !== undefined && listed.has(id.imageDigest)) {
+        referenced(id);
+        continue;
+      }
+      const r = await deleteByDigest(String(id.imageDigest));
       if (r.status === 202) imageIds.push({ imageDigest: id.imageDigest });
+      if (r.status === 202) untag(String(id.imageDigest));
       else failures.push({ imageId: id, failureCode: 'ImageNotFound', failureReason: `Requested image not found (${r.status})` });
     }
     return { imageIds, failures };

@@ -2,7 +2,7 @@
 // distribution API. Each build has its record tag (`<tag>.gamelayer-record`, created time in its annotations), its
 // image tag and four tree-image tags; tree images that "did not change" between builds share a digest, as real
 // builds' do. A few line tags, cosign-style signature tags and referrers indexes are mixed in, so prune meets every
-// kind of tag it reads. Used by test/prune-many-tags.test.ts and bench/prune.ts.
+// kind of tag it reads. Used by test/prune-many-tags.test.ts, test/prune-ecr-many.test.ts and bench/prune.ts.
 import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 
@@ -22,11 +22,11 @@ function index(annotations: Record<string, string>, manifests: { digest: string;
 
 const digestOf = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-/** `count` builds in `repo` at `url` (http://host:port); build i is created i minutes after a fixed start. */
-export async function writeManyBuilds(url: string, repo: string, count: number, opts: { concurrency?: number } = {}): Promise<ManyBuilds> {
+/** `count` builds in `repo` at `url` (http://host:port, `headers` for its auth); build i is created i minutes after a fixed start. */
+export async function writeManyBuilds(url: string, repo: string, count: number, opts: { concurrency?: number; headers?: Record<string, string> } = {}): Promise<ManyBuilds> {
   const limit = pLimit(opts.concurrency ?? 16);
   const put = async (ref: string, body: Buffer) => {
-    const res = await fetch(`${url}/v2/${repo}/manifests/${ref}`, { method: 'PUT', headers: { 'content-type': INDEX }, body: new Uint8Array(body) });
+    const res = await fetch(`${url}/v2/${repo}/manifests/${ref}`, { method: 'PUT', headers: { ...opts.headers, 'content-type': INDEX }, body: new Uint8Array(body) });
     if (res.status !== 201) throw new Error(`PUT ${repo}:${ref}: ${res.status} ${await res.text()}`);
   };
   const start = Date.parse('2026-01-01T00:00:00Z');
@@ -63,9 +63,9 @@ export async function writeManyBuilds(url: string, repo: string, count: number, 
 }
 
 /** Points `gamelayer-line.<line>` at build `tag`'s record. */
-export async function writeLineTag(url: string, repo: string, line: string, tag: string): Promise<void> {
-  const got = await fetch(`${url}/v2/${repo}/manifests/${tag}.gamelayer-record`, { headers: { accept: INDEX } });
+export async function writeLineTag(url: string, repo: string, line: string, tag: string, headers: Record<string, string> = {}): Promise<void> {
+  const got = await fetch(`${url}/v2/${repo}/manifests/${tag}.gamelayer-record`, { headers: { ...headers, accept: INDEX } });
   if (got.status !== 200) throw new Error(`GET ${repo}:${tag}.gamelayer-record: ${got.status}`);
-  const res = await fetch(`${url}/v2/${repo}/manifests/gamelayer-line.${line}`, { method: 'PUT', headers: { 'content-type': INDEX }, body: Buffer.from(await got.arrayBuffer()) });
+  const res = await fetch(`${url}/v2/${repo}/manifests/gamelayer-line.${line}`, { method: 'PUT', headers: { ...headers, 'content-type': INDEX }, body: Buffer.from(await got.arrayBuffer()) });
   if (res.status !== 201) throw new Error(`PUT line tag ${line}: ${res.status}`);
 }
