@@ -37,7 +37,17 @@ export async function sideFromArg(arg: string, reporter?: Reporter): Promise<Dif
       await cache.dispose();
     }
   }
-  const record = await readRecord(arg);
+  // A file the user named need not be a record at all (diff gamelayer.yaml): the readers' hint, "delete it", is
+  // for a damaged record of .gamelayer/records, never for whatever file was given here.
+  const record = await readRecord(arg).catch((e: unknown) => {
+    if (!(e instanceof GamelayerError) || e.code !== 'record.corrupt') throw e;
+    throw new GamelayerError(
+      e.code,
+      e.message,
+      `diff takes record files (.gamelayer/records/*.json: scan-last.json, build-<tag>.json) or directories; if ${arg} is a damaged record, delete it and scan or build again`,
+      { cause: e },
+    );
+  });
   return { name: arg, manifests: record.manifests, build: record.kind === 'build' ? record : undefined };
 }
 
