@@ -7,6 +7,7 @@ import { diffCacheDir } from './cache-dir.js';
 import type { Reporter } from '../report/reporter.js';
 import { scanGameChunked } from '../scan/chunk-tree.js';
 import { scanTree } from '../scan/scan.js';
+import { namedRecordError } from '../state/named-record.js';
 import { manifestHeads, parseBuildSummary, type BuildRecordSummary } from '../state/record-summary.js';
 import { LAST_BUILD, LAST_SCAN, latestRecord, readBuildRecord, readRecord, recordsDir } from '../state/records.js';
 import type { BuildRecord, TreeManifest } from '../types.js';
@@ -37,16 +38,8 @@ export async function sideFromArg(arg: string, reporter?: Reporter): Promise<Dif
       await cache.dispose();
     }
   }
-  // A file the user named need not be a record at all (diff gamelayer.yaml): the readers' hint, "delete it", is
-  // for a damaged record of .gamelayer/records, never for whatever file was given here.
   const record = await readRecord(arg).catch((e: unknown) => {
-    if (!(e instanceof GamelayerError) || e.code !== 'record.corrupt') throw e;
-    throw new GamelayerError(
-      e.code,
-      e.message,
-      `diff takes record files (.gamelayer/records/*.json: scan-last.json, build-<tag>.json) or directories; if ${arg} is a damaged record, delete it and scan or build again`,
-      { cause: e },
-    );
+    throw namedRecordError(e, arg, 'diff takes record files (.gamelayer/records/*.json: scan-last.json, build-<tag>.json) or directories');
   });
   return { name: arg, manifests: record.manifests, build: record.kind === 'build' ? record : undefined };
 }
