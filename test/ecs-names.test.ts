@@ -1,7 +1,8 @@
 // ECS task definition names and paths that ECS would refuse (or mis-read) are refused where they are given, naming
-// the flag, as k8s does: `--family 'my game'` and `--copy-root relative` were written into the task definition, the
+// the flag, as k8s does (and `codebuild imagedefinitions --server-container 'bad name!'`, a name no container has): `--family 'my game'` and `--copy-root relative` were written into the task definition, the
 // first refused by RegisterTaskDefinition only at deploy time, the second a relative containerPath and copy script.
 import { describe, expect, it } from 'vitest';
+import { imageDefinitions } from '../src/codebuild/imagedefinitions.js';
 import { ecsTaskDefinition } from '../src/ecs/task-definition.js';
 import { deployInputFrom } from '../src/k8s/input.js';
 import { REPOSITORY, fixtureConfig, fixtureRecord } from './k8s-fixture.js';
@@ -28,5 +29,11 @@ describe('ECS family and copy root', () => {
     const td = ecsTaskDefinition(input(), { copyRoot: '/copies' }).taskDefinition;
     const paths = (td.containerDefinitions ?? []).flatMap((c) => (c.mountPoints ?? []).map((m) => m.containerPath));
     expect(paths).toContain('/copies/app');
+  });
+
+  it.each(['bad name!', 'a:b', '', 'x'.repeat(256)])('imagedefinitions --server-container %j is refused', (serverContainer) => {
+    expect(() => imageDefinitions(input(), { serverContainer })).toThrow(
+      `--server-container: got ${JSON.stringify(serverContainer)}; expected 1-255 letters, digits, "_" and "-" (an ECS container name)`,
+    );
   });
 });
