@@ -1,7 +1,8 @@
-// Commands that only read a registry (or delete from it) do not offer the push's flags. `ls`, `inspect`, `diff
-// --against`, `sbom`, `verify` and `prune` took --concurrency ("parallel blob uploads") and ignored it, and took
-// --create-repo / --scan-on-push / --immutable-tags, which on an ECR host created the repository (a dry-run prune
-// or an `ls` of a misspelt name made an empty repository); elsewhere they were silently ignored.
+// Commands that work on images already in a registry (read, delete, sign or index them) do not offer the push's
+// flags. `ls`, `inspect`, `diff --against`, `sbom`, `verify`, `prune`, `sign` and `index` took --concurrency
+// ("parallel blob uploads") and ignored it, and took --create-repo / --scan-on-push / --immutable-tags, which on an
+// ECR host created the repository (a dry-run prune or an `ls` of a misspelt name made an empty repository); elsewhere
+// they were silently ignored.
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 
@@ -13,10 +14,12 @@ const READS: [string, string[]][] = [
   ['sbom', ['sbom', `${REPO}:1`]],
   ['verify', ['verify', `${REPO}:1`, '--key', 'k.pub']],
   ['prune', ['prune', REPO]],
+  ['sign', ['sign', `${REPO}:1`, '--key', 'k.pem']],
+  ['index', ['index', REPO]],
 ];
 const PUSH_ONLY = [['--concurrency', '2'], ['--create-repo'], ['--scan-on-push'], ['--immutable-tags']];
 
-describe('read-only registry commands refuse the push flags', () => {
+describe('commands on images already in the registry refuse the push flags', () => {
   it.each(READS)('%s', async (name, args) => {
     const help = await runCli([name, '--help']);
     expect(help.code).toBe(0);

@@ -145,7 +145,7 @@ export function register(program: Command): void {
       }
       if (opts.exitCode && changed) process.exitCode = EXIT.changes;
     });
-  addRegistryOptions(command, 'read');
+  addRegistryOptions(command, 'existing');
 }
 
 /** The platform whose node the pull cost is for: `--platform`, which the newer build must have, else its first. */
