@@ -164,6 +164,7 @@ export const ERROR_CODES = [
   'push.replication-timeout',
   'push.replication-timeout-value',
   'push.repository-only',
+  'push.reserved-tag',
   'push.tag-immutable',
   'push.targets-failed',
   'record.corrupt',

@@ -441,7 +441,7 @@ const cases: Case[] = [
     setup: async () => ({ dir: built, args: ['push', `https://${plain.host}/studio/game:1.0.0`] }),
     stderr: () =>
       `error: reach registry ${plain.host}: TLS with ${plain.host} failed (EPROTO)\n` +
-      'hint: a plain-HTTP registry needs --insecure (loopback hosts are spoken to in HTTP by default)\n',
+      `hint: ${plain.host} answers in plain HTTP on this port: drop https:// (loopback hosts are spoken to in plain HTTP)\n`,
   },
   {
     name: 'registry: plain HTTP to a host that is not this machine',

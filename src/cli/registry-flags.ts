@@ -20,17 +20,25 @@ export interface RegistryFlags {
   immutableTags?: boolean;
 }
 
-export function addRegistryOptions(cmd: Command): Command {
-  return cmd
-    .option('--insecure', 'allow plain HTTP to a registry that is not on this machine')
-    .option('--concurrency <n>', 'parallel blob uploads (default 4; 3 on Amazon ECR)')
+/**
+ * `use` is what the command does with the registry. A command that works on images already there (reads, deletes,
+ * signs or indexes them) uploads no layers and must not create a repository: --concurrency and --create-repo (with
+ * its --scan-on-push, --immutable-tags) are not offered there. They were, and did nothing but create an ECR repository
+ * on `ls`, `diff --against` or a dry-run prune.
+ */
+export function addRegistryOptions(cmd: Command, use: 'push' | 'existing' = 'push'): Command {
+  cmd.option('--insecure', 'allow plain HTTP to a registry that is not on this machine');
+  if (use === 'push') cmd.option('--concurrency <n>', 'parallel blob uploads (default 4; 3 on Amazon ECR)');
+  cmd
     .option('--username <user>', 'registry user (or GAMELAYER_REGISTRY_USERNAME; default: docker config.json)')
     .option('--password-stdin', 'read the registry password from stdin')
     .addOption(new Option('--password [password]').hideHelp())
     .option('--ecr', 'treat the registry as Amazon ECR even if its host is not <account>.dkr.ecr.<region>.amazonaws.com (one destination only)')
     .option('--no-ecr', 'treat an ECR host as a plain registry (with --username AWS --password-stdin)')
     .option('--region <region>', 'ECR: AWS region of the ECR API (default: from the host name, else AWS_REGION)')
-    .option('--endpoint <url>', 'ECR: another ECR API endpoint (or GAMELAYER_ECR_ENDPOINT)')
+    .option('--endpoint <url>', 'ECR: another ECR API endpoint (or GAMELAYER_ECR_ENDPOINT)');
+  if (use === 'existing') return cmd;
+  return cmd
     .option('--create-repo', 'ECR: create the repository if it does not exist')
     .option('--scan-on-push', 'ECR, with --create-repo: scan images on push')
     .option('--immutable-tags', 'ECR, with --create-repo: make tags immutable');

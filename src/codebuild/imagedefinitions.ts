@@ -18,6 +18,10 @@ export interface ImageDefinition {
  */
 export function imageDefinitions(input: DeployInput, opts: { serverContainer?: string } = {}): ImageDefinition[] {
   if (opts.serverContainer !== undefined) {
+    // The name must match a container of the service's task definition: one ECS cannot have never matches.
+    if (!/^[A-Za-z0-9_-]{1,255}$/.test(opts.serverContainer)) {
+      throw new GamelayerError('deploy.option', `--server-container: got ${JSON.stringify(opts.serverContainer)}; expected 1-255 letters, digits, "_" and "-" (an ECS container name)`);
+    }
     if (!input.serverImage) {
       throw new GamelayerError(
         'codebuild.no-server-image',

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import picomatch from 'picomatch';
-import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { TREE_NAMES, type TreeName } from '../types.js';
@@ -304,7 +304,8 @@ const EXPECTED_WORDS: Record<string, string> = { object: 'a map', array: 'a list
 
 function describe(v: unknown): string {
   if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
+  // doc.getIn hands back the YAML's own nodes for collections, not arrays: a sequence node is a list.
+  if (Array.isArray(v) || isSeq(v)) return 'a list';
   if (typeof v === 'object') return 'a map';
   return `${typeof v} ${JSON.stringify(v)}`;
 }

@@ -184,7 +184,7 @@ const chunksSchema = z
   });
 
 const treeSchema = z.strictObject({
-  source: z.union([z.string().min(1), z.record(platform, z.string().min(1))], {
+  source: z.union([z.string().min(1, { message: 'expected a non-empty path' }), z.record(platform, z.string().min(1, { message: 'expected a non-empty path' }))], {
     message: 'expected a path (directory, .tar or .tar.gz) or a map from platform to path',
   }),
   include: globList.default(['**']),
@@ -211,10 +211,16 @@ export const configSchema = z.strictObject({
     .regex(/^\w[\w.-]{0,114}$/, { message: 'expected a tag of letters, digits, "_", "." or "-" (at most 115 characters, leaving room for tree suffixes), such as 1.4.2' })
     .optional(),
   baseImage: baseImage.default('scratch'),
-  start: z.union([z.string().min(1).transform((s) => [s]), z.array(z.string().min(1)).min(1)], {
-    message: 'expected the engine start command as a string or a list of strings',
-  }),
-  platforms: z.array(platform).min(1).default(['linux/amd64']),
+  start: z.union(
+    [
+      z.string().min(1).transform((s) => [s]),
+      z.array(z.string().min(1, { message: 'expected a non-empty string' })).min(1, { message: 'expected the engine start command: at least one word' }),
+    ],
+    {
+      message: 'expected the engine start command as a string or a list of strings',
+    },
+  ),
+  platforms: z.array(platform).min(1, { message: 'expected at least one platform, such as linux/amd64' }).default(['linux/amd64']),
   registry: imageReference.optional(),
   store: z.string().min(1, { message: 'expected a non-empty path' }).default('.gamelayer/oci'),
   layers: z

@@ -1,12 +1,13 @@
 // Resolves what `gamelayer diff` compares: recorded states (scan or build records) or plain directories.
 import { readFile, stat } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError, errnoCode } from '../errors.js';
+import { diffCacheDir } from './cache-dir.js';
 import type { Reporter } from '../report/reporter.js';
 import { scanGameChunked } from '../scan/chunk-tree.js';
 import { scanTree } from '../scan/scan.js';
+import { namedRecordError } from '../state/named-record.js';
 import { manifestHeads, parseBuildSummary, type BuildRecordSummary } from '../state/record-summary.js';
 import { LAST_BUILD, LAST_SCAN, latestRecord, readBuildRecord, readRecord, recordsDir } from '../state/records.js';
 import type { BuildRecord, TreeManifest } from '../types.js';
@@ -29,11 +30,17 @@ export async function sideFromArg(arg: string, reporter?: Reporter): Promise<Dif
     throw e;
   }
   if (s.isDirectory()) {
-    const stateDir = path.join(os.tmpdir(), 'gamelayer-diff-cache');
-    const scan = await scanTree('app', path.resolve(arg), { include: ['**'], exclude: [] }, { stateDir, reporter, field: arg });
-    return { name: arg, manifests: [{ ...scan.manifest, tree: 'app' }] };
+    const cache = await diffCacheDir(reporter);
+    try {
+      const scan = await scanTree('app', path.resolve(arg), { include: ['**'], exclude: [] }, { stateDir: cache.dir, reporter, field: arg });
+      return { name: arg, manifests: [{ ...scan.manifest, tree: 'app' }] };
+    } finally {
+      await cache.dispose();
+    }
   }
-  const record = await readRecord(arg);
+  const record = await readRecord(arg).catch((e: unknown) => {
+    throw namedRecordError(e, arg, 'diff takes record files (.gamelayer/records/*.json: scan-last.json, build-<tag>.json) or directories');
+  });
   return { name: arg, manifests: record.manifests, build: record.kind === 'build' ? record : undefined };
 }
 

@@ -125,6 +125,10 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     const max = fargate ? 120 : 86_400;
     if (!Number.isInteger(o.stopTimeout) || o.stopTimeout < 2 || o.stopTimeout > max) bad('--stop-timeout', o.stopTimeout, `whole seconds from 2 to ${max}${fargate ? ' on Fargate' : ''}`);
   }
+  // What RegisterTaskDefinition accepts as a family; the default (familyName) always fits.
+  if (o.family !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(o.family)) bad('--family', o.family, '1-255 letters, digits, "_" and "-" (ECS task definition family)');
+  // A relative root would be a relative containerPath and copy target (k8s refuses it the same way).
+  if (!o.copyRoot.startsWith('/') || o.copyRoot.split('/').includes('..')) bad('--copy-root', o.copyRoot, 'an absolute path such as /mnt');
   const logConfiguration = o.logs ? awslogs(o.logs, input, fargate) : undefined;
   const healthCheck = o.health ? ecsHealthCheck(withTimings(o.health, o.healthTimings)) : undefined;
   checkEngineSize(o);

@@ -209,7 +209,6 @@ async function detectO3de(dir: string, special: string[]): Promise<InitProposal 
 // ---- anything else: engine/, engine-media/, app/, app-media/ if present, else empty folders
 
 async function detectUnknown(dir: string): Promise<InitProposal> {
-  const notes = ['the layout was not recognised (no Unreal LinuxServer/, Unity *_Data/ or BinLinux64.Dedicated): each tree defaults to a folder of its name; edit the sources'];
   const emptyDirs: string[] = [];
   const trees = {} as Record<TreeName, TreeProposal>;
   for (const t of ['engine', 'engine-media', 'app', 'app-media'] as const) {
@@ -219,6 +218,13 @@ async function detectUnknown(dir: string): Promise<InitProposal> {
       if (!emptyDirs.length) emptyDirs.push(EMPTY_TREE_DIR);
     }
   }
+  // Say what the trees are: "a folder of its name" was said also when no such folder exists and every tree is empty.
+  const found = Object.values(trees).filter((t) => t.source !== EMPTY_TREE_DIR).length;
+  const what =
+    found === 0
+      ? `no engine/, engine-media/, app/ or app-media/ folder either, so every tree is the empty folder ${EMPTY_TREE_DIR} (a build of it holds no game)`
+      : `each tree is the folder of its name where there is one, else the empty folder ${EMPTY_TREE_DIR}`;
+  const notes = [`the layout was not recognised (no Unreal LinuxServer/, Unity *_Data/ or BinLinux64.Dedicated): ${what}; edit the sources`];
   notes.push('start is a guess: set it to the server start command inside the image');
   return { dir, layout: 'unknown', evidence: 'no known layout', game: gameName(path.basename(dir)), start: ['/opt/local/engine/start.sh'], trees, notes, emptyDirs };
 }

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
+import { namedRecordError } from '../state/named-record.js';
 import { readBuildRecord } from '../state/records.js';
 import { regionalRepository, type RegionalPin } from './regional.js';
 import { deployRecordOf, readDeployRecord, type CountedManifest, type DeployRecord } from './record-counts.js';
@@ -212,6 +213,9 @@ function startArgv(start: string[]): string[] {
   return [...start];
 }
 
+/** What --record takes, for the hint of a named file that is not a record. */
+const RECORD_TAKES = '--record takes a build record (.gamelayer/records/build-<tag>.json) or a pushed build HOST/REPO:TAG';
+
 /**
  * The deploy input of a loaded config: its last build record (or `recordFile`), pushed to `repository`
  * (default: the config's registry, else the one repository the record says the build was pushed to).
@@ -242,7 +246,10 @@ export async function loadDeployInput(
   // A record that is there but cannot be read (not a regular file, no permission) is named as such, not blamed on the config.
   const record = unnamed
     ? await readDeployRecord(recordFile).catch((e: unknown) => {
-        throw e instanceof GamelayerError && e.code === 'record.unreadable' ? e : noRepository();
+        if (e instanceof GamelayerError && e.code === 'record.unreadable') throw e;
+        // A file named with --record that is no record: that is the fix, not the config's registry.
+        if (opts.recordFile !== undefined && e instanceof GamelayerError && e.code === 'record.corrupt') throw namedRecordError(e, recordFile, RECORD_TAKES);
+        throw noRepository();
       })
     : await readDeployRecord(recordFile).catch((e: unknown) => {
         // A fresh host (a new clone, a CI host) has no build of its own: the pushed build is what it deploys.
@@ -250,7 +257,7 @@ export async function loadDeployInput(
           const repo = opts.repository ?? config.registry ?? 'HOST/REPO';
           throw new GamelayerError(e.code, e.message, `on a host without the build (a fresh clone, a CI host), deploy a pushed one: --record ${repo}:TAG (gamelayer ls ${repo} lists them)`);
         }
-        throw e;
+        throw opts.recordFile === undefined ? e : namedRecordError(e, recordFile, RECORD_TAKES);
       });
   // `build --push REPO` with no registry in the config: the record names where the build went, the one place to deploy from.
   const pushedTo = [...new Set((record.pushed ?? []).map((p) => p.repository))];

@@ -187,6 +187,8 @@ export const DEFAULT_VOLUMES: Record<WorkloadKind, VolumeMode> = {
 };
 
 /** Merges partial options over the defaults and checks them; errors name the option. */
+const INT32_MAX = 2 ** 31 - 1;
+
 export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
   const kind = partial.kind ?? DEFAULT_K8S_OPTIONS.kind;
   const o: K8sOptions = {
@@ -210,7 +212,8 @@ export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
   if (o.namespace !== undefined && (o.namespace.length > 63 || !DNS_LABEL.test(o.namespace))) {
     bad('--namespace', o.namespace, 'a DNS label: lower-case letters, digits and "-", at most 63 characters');
   }
-  if (!Number.isInteger(o.replicas) || o.replicas < 0) bad('--replicas', o.replicas, 'a whole number ≥ 0');
+  // Kubernetes counts replicas and ids in int32: a larger value is refused by the API server at apply time.
+  if (!Number.isInteger(o.replicas) || o.replicas < 0 || o.replicas > INT32_MAX) bad('--replicas', o.replicas, `a whole number from 0 to ${INT32_MAX}`);
   checkPort('--port', o.port.containerPort);
   if (o.hostPort !== undefined) checkPort('--host-port', o.hostPort);
   if (o.portPolicy === 'Static' && o.hostPort === undefined && (o.kind === 'gameserver' || o.kind === 'fleet')) {
@@ -241,7 +244,7 @@ export function k8sOptions(partial: Partial<K8sOptions> = {}): K8sOptions {
   }
   if (!Number.isInteger(o.scratchBytes) || o.scratchBytes < 0) bad('--scratch', o.scratchBytes, 'a size such as 1GiB');
   for (const [flag, id] of [['--uid', o.runAsUser], ['--gid', o.runAsGroup]] as const) {
-    if (!Number.isInteger(id) || id < 0 || id > 2 ** 31 - 1) bad(flag, id, 'a numeric id ≥ 0');
+    if (!Number.isInteger(id) || id < 0 || id > INT32_MAX) bad(flag, id, `a numeric id from 0 to ${INT32_MAX}`);
   }
   for (const p of o.extraPorts) checkPort(`port ${p.name}`, p.containerPort);
   const portNames = [o.portName ?? 'game', ...o.extraPorts.map((p) => p.name)];
@@ -311,7 +314,7 @@ export function keyValueOptions(flag: string, values: string[]): [string, string
 }
 
 export function integerOption(flag: string, value: string): number {
-  if (!/^\d+$/.test(value.trim())) bad(flag, value, 'a whole number');
+  if (!/^\d+$/.test(value.trim())) bad(flag, value, 'a whole number ≥ 0');
   return Number(value);
 }
 

@@ -9,6 +9,7 @@ import { DockerAuth, pullScope, pushScope, type RegistryAuth } from './auth.js';
 import { parseChallenge } from './challenge.js';
 import type { Credentials } from './credentials.js';
 import { assertTransportAllowed, registryBaseUrl } from './reference.js';
+import { plainToHttpsPort, tlsFailure } from './tls-errors.js';
 import { backoffDelay, DEFAULT_RETRY, isRetryableError, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
 import { BodyTooLarge, DEADLINE_MS, MAX_BODY_BYTES, MAX_DRAIN_BYTES, send, TransportError, type HttpResponse } from './transport.js';
 
@@ -502,7 +503,7 @@ export class RegistryClient {
       return new GamelayerError('registry.unreachable', `${what}: ${this.host} refused the connection (after ${attempts} attempts)`, 'is the registry running and is the port right?', { cause: e });
     }
     if (/CERT|SSL|TLS|EPROTO/i.test(code)) {
-      return new GamelayerError('registry.tls', `${what}: TLS with ${this.host} failed (${code})`, 'a plain-HTTP registry needs --insecure (loopback hosts are spoken to in HTTP by default)', { cause: e });
+      return tlsFailure(this.host, code, what, e);
     }
     const hint = code === 'ETIMEDOUT' ? `${GAVE_UP_HINT}; on a slow link raise GAMELAYER_REGISTRY_TIMEOUT (seconds)` : GAVE_UP_HINT;
     return new GamelayerError('registry.network', `${what}: network error with ${this.host} (${code}) after ${attempts} attempts`, hint, { cause: e });
@@ -522,8 +523,11 @@ export class RegistryClient {
   private async statusError(res: HttpResponse, what: string): Promise<RegistryError> {
     let registryCode: string | undefined;
     let registryMessage: string | undefined;
+    const text = await res.peek(ERROR_BODY_BYTES).catch(() => '');
+    const httpsPort = plainToHttpsPort(this.host, res.status, text, what);
+    if (httpsPort) return new RegistryError('registry.tls', httpsPort.message, httpsPort.hint, res.status);
     try {
-      const body = JSON.parse(await res.peek(ERROR_BODY_BYTES)) as { errors?: { code?: unknown; message?: unknown }[] };
+      const body = JSON.parse(text) as { errors?: { code?: unknown; message?: unknown }[] };
       const first = body.errors?.[0];
       if (typeof first?.code === 'string') registryCode = first.code.slice(0, 100);
       if (typeof first?.message === 'string') registryMessage = first.message.slice(0, 300);

@@ -275,7 +275,7 @@ export async function ecrTarget(opts: EcrTargetOptions): Promise<EcrTarget> {
       throw new GamelayerError(
         'ecr.no-repository',
         `ECR repository "${opts.repository}" does not exist in ${opts.host}${api.region ? ` (region ${api.region})` : ''}`,
-        'create it (pass --create-repo, or createRepository: true), or check the repository name and the AWS account/region',
+        'create it (a push with --create-repo, or createRepository: true), or check the repository name and the AWS account/region',
       );
     }
     repository = await api.createRepository(opts.repository, opts);

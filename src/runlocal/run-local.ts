@@ -9,6 +9,7 @@ import { deployInputFrom, lastBuildRecordPath, readBuildRecord } from '../k8s/in
 import { k8sOptionsFromConfig, mergeK8sOptions, type K8sOptions } from '../k8s/options.js';
 import { resourceName } from '../k8s/pod.js';
 import { k8sWorkload } from '../k8s/workloads.js';
+import { namedRecordError } from '../state/named-record.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import { checkPublish, executePlan, type ExecuteResult } from './execute.js';
 import { ensureTreeImages } from './images.js';
@@ -58,7 +59,10 @@ export async function runLocal(opts: RunLocalOptions): Promise<RunLocalResult> {
   const reporter = opts.reporter ?? silentReporter;
   checkPublish(opts.publishPort, opts.network);
   const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
-  const input = deployInputFrom(config, await readBuildRecord(recordFile), localRepository(config), recordFile);
+  const record = await readBuildRecord(recordFile).catch((e: unknown) => {
+    throw opts.recordFile === undefined ? e : namedRecordError(e, recordFile, '--record takes a build record (.gamelayer/records/build-<tag>.json)');
+  });
+  const input = deployInputFrom(config, record, localRepository(config), recordFile);
   // The pod gamelayer k8s would emit: the config's deploy section, then the caller's options over it.
   const fromConfig = k8sOptionsFromConfig(config.deploy);
   // Docker has no downward API: env entries of the deploy section that need the cluster (valueFrom) are left out.

@@ -2,9 +2,10 @@
 // sees the old content or the new, never a part; after a crash or power cut the new name holds all its bytes. The
 // temp file names its writer (temp-files.ts), so one left by a killed writer is swept by the next write, and a
 // failed write removes its temp file and leaves the target as it was.
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
+import { makeFolders } from './make-folders.js';
 import { sweepStaleTemps, tempTag } from './temp-files.js';
 
 export interface AtomicWriteOptions {
@@ -58,8 +59,8 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const dir = path.dirname(file);
   const tmpDir = opts.tmpDir ?? dir;
-  await mkdir(dir, { recursive: true });
-  if (tmpDir !== dir) await mkdir(tmpDir, { recursive: true });
+  await makeFolders(dir);
+  if (tmpDir !== dir) await makeFolders(tmpDir);
   await sweepStaleTemps(tmpDir);
   const tmp = path.join(tmpDir, `${path.basename(file)}.${tempTag()}.tmp`);
   try {

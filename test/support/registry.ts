@@ -22,6 +22,8 @@ export interface StartRegistryOptions {
   readOnlyRepos?: string[];
   /** Answer with relative Location headers (distribution's http.relativeurls). */
   relativeUrls?: boolean;
+  /** Serve HTTPS with a self-signed certificate for 127.0.0.1 (its file: `caFile`). The access log is not readable. */
+  tls?: boolean;
 }
 
 export interface AccessLogEntry {
@@ -37,6 +39,8 @@ export interface TestRegistry {
   storageDir: string;
   users: RegistryUser[];
   tokenServer?: TokenServer;
+  /** With `tls`: the self-signed certificate (PEM) the registry serves, to trust with NODE_EXTRA_CA_CERTS. */
+  caFile?: string;
   /** Every request the registry answered, in order, from its access log. */
   accessLog(): Promise<AccessLogEntry[]>;
   /** Number of blob uploads the registry completed (PUT …/blobs/uploads/… answered 201). */
@@ -80,6 +84,15 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       `    issuer: ${tokenServer.issuer}\n    rootcertbundle: ${tokenServer.certFile}\n`;
   }
 
+  let tlsYaml = '';
+  const caFile = path.join(dir, 'cert.pem');
+  if (options.tls) {
+    const keyFile = path.join(dir, 'key.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', keyFile, '-out', caFile,
+      '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    tlsYaml = `  tls:\n    certificate: ${caFile}\n    key: ${keyFile}\n`;
+  }
+
   // The port can be taken between freePort() and the registry's bind: try a few times.
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
@@ -87,6 +100,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: false\n` +
       `storage:\n  filesystem:\n    rootdirectory: ${storageDir}\n  delete:\n    enabled: true\n  maintenance:\n    uploadpurging:\n      enabled: false\n` +
       `http:\n  addr: 127.0.0.1:${port}\n  secret: gamelayer-test-secret\n  relativeurls: ${options.relativeUrls ? 'true' : 'false'}\n` +
+      tlsYaml +
       authYaml;
     await writeFile(path.join(dir, 'config.yml'), config);
     await writeFile(logFile, '');
@@ -95,8 +109,9 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     child.stdout!.pipe(log);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const url = `http://127.0.0.1:${port}`;
-    const up = await waitUntilAnswers(`${url}/v2/`, child, 10_000);
+    const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+    // A TLS registry is probed in plain HTTP: its 400 ("HTTP request to an HTTPS server") says it is serving.
+    const up = await waitUntilAnswers(`http://127.0.0.1:${port}/v2/`, child, 10_000, options.tls === true);
     if (!up) {
       child.kill('SIGKILL');
       if (/address already in use/.test(stderr)) continue;
@@ -133,6 +148,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       storageDir,
       users,
       tokenServer,
+      ...(options.tls ? { caFile } : {}),
       accessLog: readLog,
       async completedUploads() {
         return (await readLog()).filter((e) => e.method === 'PUT' && /\/blobs\/uploads\//.test(e.path) && e.status === 201)
@@ -153,14 +169,14 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
   throw new Error('docker-registry: no free port after 5 attempts');
 }
 
-async function waitUntilAnswers(url: string, child: ChildProcess, timeoutMs: number): Promise<boolean> {
+async function waitUntilAnswers(url: string, child: ChildProcess, timeoutMs: number, tls = false): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) return false;
     try {
       const res = await fetch(url);
       // 200 without auth, 401 with auth: either way the registry is serving.
-      if (res.status === 200 || res.status === 401) return true;
+      if (res.status === 200 || res.status === 401 || (tls && res.status === 400)) return true;
     } catch {
       // not listening yet
     }

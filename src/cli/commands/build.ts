@@ -78,6 +78,10 @@ export function register(program: Command): void {
           ? new GamelayerError('cli.needs-push', `${flag} works with the daemonless builder: the SBOM is read from its layers`, `drop --builder docker, or sign the pushed images with gamelayer sign REF --key KEY`)
           : new GamelayerError('cli.needs-push', `${flag} goes with --push REPO: the SBOM and signatures are attached in the registry`);
       }
+      // The daemonless builder writes no Dockerfile: the variant flag would do nothing there.
+      if (flags.dockerCompat && flags.builder !== 'docker') {
+        throw new GamelayerError('cli.docker-compat', '--docker-compat goes with --builder docker: it picks the Dockerfile variant the Docker daemon builds', 'pass --builder docker, or drop --docker-compat (gamelayer dockerfile --docker-compat writes that variant)');
+      }
       const pushTo = flags.push ?? [];
       // Every destination is checked before anything runs: a typo found by the registry lookup left the scan
       // hashing every tree before the command could exit.

@@ -59,6 +59,12 @@ export function register(program: Command): void {
       let cost: { value: PullCost; from: string; to: string } | undefined;
       let costNote: string | undefined;
       let baseMoves: BaseMove[] = [];
+      // 0 lists no paths (the table and the "… and N more" lines only); a value that is not a count is refused, not
+      // read as 20 (abc, 0) or as "all but the last five" (-5).
+      const limit = Number(opts.limit);
+      if (!/^\d+$/.test(opts.limit.trim()) || !Number.isSafeInteger(limit)) {
+        throw new GamelayerError('cli.diff-args', `--limit ${opts.limit}: expected a whole number of paths per tree, 0 or more`);
+      }
       if (opts.platform !== undefined && !opts.against) throw new GamelayerError('cli.diff-args', '--platform goes with --against: it chooses the node whose pull cost is reported');
       if (opts.against) {
         if (a || b) throw new GamelayerError('cli.diff-args', '--against compares with the working trees: give no A or B with it');
@@ -130,7 +136,7 @@ export function register(program: Command): void {
         printJson({ before: before.name, after: after.name, changed, trees: diffs, chunks: diffs.flatMap((d) => chunkDiff(d) ?? []), layers, pullCost: cost?.value, pullCostTo: cost?.to, ...(baseMoves.length ? { baseMoved: baseMoves } : {}) });
       } else {
         process.stdout.write(`${before.name} → ${after.name}\n${diffTable(diffs)}\n`);
-        const details = diffDetails(diffs, Number(opts.limit) || 20);
+        const details = diffDetails(diffs, limit);
         process.stdout.write(details ? `\n${details}\n` : baseMoves.length ? '\nno changes in the trees\n' : '\nno changes\n');
         if (layers) process.stdout.write(`\n${layerTable(layers)}\n`);
         if (cost) process.stdout.write(`\n${pullCostTable(cost.value, cost.from, cost.to)}\n`);
@@ -139,7 +145,7 @@ export function register(program: Command): void {
       }
       if (opts.exitCode && changed) process.exitCode = EXIT.changes;
     });
-  addRegistryOptions(command);
+  addRegistryOptions(command, 'existing');
 }
 
 /** The platform whose node the pull cost is for: `--platform`, which the newer build must have, else its first. */

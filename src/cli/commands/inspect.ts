@@ -52,7 +52,7 @@ export function register(program: Command): void {
       if (flags.json) return printJson(view);
       process.stdout.write(render(printable(view), pushedNote));
     });
-  addRegistryOptions(cmd);
+  addRegistryOptions(cmd, 'existing');
 }
 
 /**

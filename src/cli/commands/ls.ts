@@ -52,5 +52,5 @@ export function register(program: Command): void {
         )}\n${count(tags.length, 'tag')}, ${count(builds.length, 'build')} in ${store}\n`,
       );
     });
-  addRegistryOptions(cmd);
+  addRegistryOptions(cmd, 'existing');
 }

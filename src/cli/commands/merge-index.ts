@@ -58,5 +58,5 @@ export function register(program: Command): void {
       ];
       process.stdout.write(`${lines.join('\n')}\n`);
     });
-  addRegistryOptions(cmd);
+  addRegistryOptions(cmd, 'existing');
 }

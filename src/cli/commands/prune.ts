@@ -76,7 +76,7 @@ export function register(program: Command): void {
       }
       if (flags.exitCode && !result.applied && result.deleted.length + result.untagged.length + result.attached.length > 0) process.exitCode = EXIT.changes;
     });
-  addRegistryOptions(cmd);
+  addRegistryOptions(cmd, 'existing');
 }
 
 /**

@@ -56,6 +56,7 @@ export function register(program: Command): void {
         else process.stdout.write(`${pushText(result)}\n`);
         return;
       }
+      await refuseReservedTags(to, flags, config.stateDir);
       const { pushImage } = await import('../../registry/push.js');
       const result = await pushImage({
         layout: config.store,
@@ -109,6 +110,32 @@ async function buildRecordFor(stateDir: string, to: string): Promise<{ record: B
   const record = await readBuildRecord(file);
   if (record.tags[0] !== ref.tag) return undefined;
   return { record, repository: `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}` };
+}
+
+/**
+ * One image pushed under tags of its own choosing may not take a tag that names something else of gamelayer's: a
+ * build record, a line tag, a signature (the record or signature is replaced, and later reads fail), or a tree image
+ * tag of a local build (`1.4.2-app`) for another image than that one (the build's app image is replaced).
+ */
+async function refuseReservedTags(to: string, flags: PushFlags, stateDir: string): Promise<void> {
+  const { reservedTagMeaning, treeTagParts } = await import('../../registry/reserved-tags.js');
+  const destTag = parseReference(to).tag;
+  const source = flags.image ?? destTag;
+  for (const tag of [...(destTag ? [destTag] : []), ...flags.alsoTag, ...(flags.tag ?? [])]) {
+    const flag = tag === destTag ? `push ${to}` : `--also-tag ${tag}`;
+    const meaning = reservedTagMeaning(tag);
+    if (meaning) {
+      throw new GamelayerError('push.reserved-tag', `${flag}: the tag ${tag} is gamelayer's: it names ${meaning}, which this push would replace with an image`, 'choose another tag; build records, line tags and signatures are written by build --push, push and sign');
+    }
+    const parts = treeTagParts(tag);
+    if (parts && source !== tag && (await exists(path.join(recordsDir(stateDir), `build-${parts.build}.json`)))) {
+      throw new GamelayerError(
+        'push.reserved-tag',
+        `${flag}: the tag ${tag} is the ${parts.tree} image of the build ${parts.build} (${path.join(recordsDir(stateDir), `build-${parts.build}.json`)}); this push would replace it with ${source ?? 'another image'}`,
+        `push the build with gamelayer push HOST/REPO:${parts.build}, or choose another tag`,
+      );
+    }
+  }
 }
 
 /** A bare tag goes to the registry repository named in gamelayer.yaml. */

@@ -42,5 +42,5 @@ export function register(program: Command): void {
         }
       });
     });
-  addRegistryOptions(cmd);
+  addRegistryOptions(cmd, 'existing');
 }

@@ -25,5 +25,5 @@ export function register(program: Command): void {
         process.stdout.write(`${s.upToDate ? 'already signed' : 'signed'} ${s.what} ${s.digest} as ${s.identity} (tag ${s.tag})\n`);
       }
     });
-  addRegistryOptions(cmd);
+  addRegistryOptions(cmd, 'existing');
 }

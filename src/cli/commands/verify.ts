@@ -49,5 +49,5 @@ export function register(program: Command): void {
         throw new GamelayerError('verify.failed', `${result.ref}: ${result.problems.join('; ')}`, hint);
       }
     });
-  addRegistryOptions(cmd);
+  addRegistryOptions(cmd, 'existing');
 }

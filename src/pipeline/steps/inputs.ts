@@ -10,6 +10,7 @@ import { OciStore } from '../../oci/store.js';
 import { sourceDateEpoch } from '../../oci/source-date.js';
 import { ECR_MAX_LAYER_BYTES, LAYER_FORMAT } from '../../plan/plan.js';
 import type { TargetOptions } from '../../registry/push.js';
+import { reservedTagMeaning } from '../../registry/reserved-tags.js';
 import type { PreviousLookup } from './previous-types.js';
 import { silentReporter, type Reporter } from '../../report/reporter.js';
 import { TREE_NAMES, type TreeName } from '../../types.js';
@@ -92,6 +93,9 @@ export async function resolveInputs(opts: BuildOptions): Promise<BuildInputs> {
   if (!TAG.test(tag) || !TAG.test(`${tag}-engine-media`)) {
     throw new GamelayerError('build.bad-tag', `--tag ${JSON.stringify(tag)}: expected letters, digits, "_", "." or "-" (at most 115 characters, leaving room for tree suffixes)`);
   }
+  // A build's tags land beside its record, line and signature tags: one of their forms would replace what it names.
+  const reserved = reservedTagMeaning(tag);
+  if (reserved) throw new GamelayerError('build.bad-tag', `--tag ${JSON.stringify(tag)}: a tag of gamelayer's own form (it names ${reserved})`, 'choose another tag');
   const platforms = opts.platforms ?? config.platforms;
   for (const p of platforms) {
     if (!config.platforms.includes(p)) {

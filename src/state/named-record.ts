@@ -1,0 +1,10 @@
+// A record file the user named (diff FILE, --record FILE) need not be a record at all: `--record gamelayer.yaml`,
+// `diff /etc/passwd`. The readers' hint for a file that does not parse, "delete it and scan or build again", is for a
+// damaged record of .gamelayer/records; for a named file it says what was expected instead, and keeps "delete it"
+// for the case where the file is a damaged record.
+import { GamelayerError } from '../errors.js';
+
+export function namedRecordError(e: unknown, file: string, takes: string): unknown {
+  if (!(e instanceof GamelayerError) || e.code !== 'record.corrupt') return e;
+  return new GamelayerError(e.code, e.message, `${takes}; if ${file} is a damaged record, delete it and scan or build again`, { cause: e });
+}

@@ -1,0 +1,26 @@
+// init on a folder of no known layout said "each tree defaults to a folder of its name" also when there was no such
+// folder and every tree had been set to the empty folder gamelayer-empty: the note now says which it is.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { tempDir } from './support/tmp.js';
+
+describe('init note on an unrecognised layout', () => {
+  it('no tree folder: every tree is the empty folder, and the note says so', async () => {
+    const dir = path.join(await tempDir(), 'server');
+    await mkdir(dir);
+    const r = await runCli(['init', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('no engine/, engine-media/, app/ or app-media/ folder either, so every tree is the empty folder gamelayer-empty (a build of it holds no game)');
+    expect(r.stdout).not.toContain('a folder of its name');
+  });
+
+  it('some tree folders: the note says the others are empty', async () => {
+    const dir = path.join(await tempDir(), 'server');
+    await mkdir(path.join(dir, 'app'), { recursive: true });
+    const r = await runCli(['init', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('each tree is the folder of its name where there is one, else the empty folder gamelayer-empty');
+  });
+});
