@@ -65,7 +65,8 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   for (const [key, item] of distinct) {
     // A placeholder key is in no cache and no record: not looked up.
     const kept = copies.has(key) ? undefined : reuse.kept?.get(key);
-    const hit = copies.has(key) ? undefined : (kept ?? (await reuse.cached(key)));
+    // A tree marker's file is not hashed as its entry says (plan.ts sentinelLayer): never proven, built again (it is tiny).
+    const hit = copies.has(key) ? undefined : (kept ?? (await reuse.cached(key, item.marker ? undefined : item.layer)));
     if (hit) built.set(key, { layer: { ...hit, tree: item.layer.tree, index: item.layer.index }, reused: true });
     else toBuild.push(item);
     if (kept && !(await store.hasBlob(kept.digest, kept.size))) inRegistryOnly.add(kept.digest);
