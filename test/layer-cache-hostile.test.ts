@@ -1,7 +1,7 @@
 // A layer cache edited with its checksum recomputed (.gamelayer/cache/layers.json): its rows map a layer's inputs to
 // a blob, and every blob of the store is sound, so a row naming another layer's blob passed every check and the
-// build shipped the engine's layer as the app's. A row must be of the inputs asked for, and of the tar the previous
-// build recorded for them.
+// build shipped the engine's layer as the app's. A row must be of the inputs asked for, and of the tar a build record
+// gives them, or with no record its blob must be proven the tar of the layer's planned entries.
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
