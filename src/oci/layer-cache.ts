@@ -52,20 +52,12 @@ export class LayerCache {
     return (this.rows.get(slot(inputKey, kind, mtime))?.length ?? 0) > 0;
   }
 
-  /** Drops the rows for these inputs (nothing vouches for them); whether there were any. */
-  drop(inputKey: string, kind: 'gzip' | 'zstd', mtime: number): boolean {
-    const had = this.has(inputKey, kind, mtime);
-    if (had) {
-      this.rows.delete(slot(inputKey, kind, mtime));
-      this.changed = true;
-    }
-    return had;
-  }
-
   /**
    * The reusable layer for these inputs, if its blob is in the store and proven to hash to its digest (a valid
    * verified marker, else a full hash: see oci/blob-verify.ts). A damaged blob is removed, reported through
-   * `onDamaged` and treated as absent, so the layer is built again.
+   * `onDamaged` and treated as absent, so the layer is built again. A row must then have the `recordedDiffID` a
+   * build record gives these inputs, or, with no record to vouch, pass `prove` (its blob read back: layer-proof.ts);
+   * a row that does not is dropped through `onDisagrees`.
    */
   async find(
     inputKey: string,
@@ -76,6 +68,7 @@ export class LayerCache {
     onDamaged?: (file: string, problem: string) => void,
     recordedDiffID?: string,
     onDisagrees?: (file: string, problem: string) => void,
+    prove?: (layer: BuiltLayer) => Promise<string | undefined>,
   ): Promise<BuiltLayer | undefined> {
     const key = slot(inputKey, kind, mtime);
     const candidates = this.rows.get(key) ?? [];
@@ -98,8 +91,14 @@ export class LayerCache {
         onDisagrees?.(this.file, problem);
         continue;
       }
+      // Once one row is found the others are only checked to be in the store: they are not used this build.
       const check = await store.checkBlob(row.layer.digest, row.layer.size);
       if (check.status === 'ok') {
+        const unproven = prove && !found ? await prove(row.layer) : undefined;
+        if (unproven) {
+          onDisagrees?.(this.file, unproven);
+          continue;
+        }
         alive.push(row);
         found ??= row.layer;
       } else if (check.status === 'damaged') onDamaged?.(check.file, check.problem);

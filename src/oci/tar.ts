@@ -156,6 +156,15 @@ function header(t: TarEntry, mtime: Date): TarHeader {
   };
 }
 
+/**
+ * Each entry of the layer with its header blocks, byte for byte as the layer writer writes them (same entries, order,
+ * mount folders and mtime): what a layer cache row's blob is held against (layer-proof.ts).
+ */
+export function* layerTarHeaders(entries: readonly FileEntry[], mount: string, mtime: number, tree?: string): Generator<{ name: string; entry: FileEntry; header: Buffer }> {
+  const date = new Date(mtime * 1000);
+  for (const t of layerTarEntriesInOrder(entries, mount, tree)) yield { name: t.name, entry: t.entry, header: encodeHeader(header(t, date) as ReturnType<typeof normalizeHeader>) };
+}
+
 export interface LayerTarOptions {
   /** Where the tree lives in the image, e.g. `/opt/local/app`. */
   mount: string;

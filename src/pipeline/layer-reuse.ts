@@ -1,17 +1,24 @@
 // Where a layer of this build comes from without being built: the layers a registry previous build keeps (present
-// in the repository, never downloaded), else the local layer cache, whose blob must be in the store and check out.
+// in the repository, never downloaded), else the local layer cache, whose blob must be in the store and check out,
+// and be the tar of these inputs: a build record says so, or with none the blob is read back (oci/layer-proof.ts).
 import type { OciStore } from '../oci/store.js';
 import type { Reporter } from '../report/reporter.js';
-import type { BuildRecord, BuiltLayer } from '../types.js';
+import type { BuildRecord, BuiltLayer, PlannedLayer, TreeName } from '../types.js';
 import { LayerCache } from '../oci/layer-cache.js';
+import { LAYER_MEDIA_TYPE } from '../oci/layer-kinds.js';
+import { proveLayerBlob } from '../oci/layer-proof.js';
 import { recordedLayers } from './recorded-layers.js';
 
 export interface LayerReuse {
   cache: LayerCache;
   /** A registry previous build's layers present in the repository, by inputKey (set when that build is built on). */
   kept?: Map<string, BuiltLayer>;
-  /** The cached layer of these inputs, its blob proven in the store; a damaged blob is removed and reported. */
-  cached(inputKey: string): Promise<BuiltLayer | undefined>;
+  /**
+   * The cached layer of these inputs, its blob proven in the store; a damaged blob is removed and reported. A row no
+   * build record vouches for is used only when its blob is proven the tar of `planned`'s entries: without `planned`
+   * (asked while planning) it is not used, and kept for the layers step to prove.
+   */
+  cached(inputKey: string, planned?: Pick<PlannedLayer, 'entries' | 'tree'>): Promise<BuiltLayer | undefined>;
 }
 
 export interface LayerReuseInput {
@@ -24,6 +31,8 @@ export interface LayerReuseInput {
   kind: 'gzip' | 'zstd';
   mtime: number;
   compressor: string;
+  /** Where each tree is in the image: a layer's tar holds its entries below it. */
+  mounts: Record<TreeName, string>;
   /** Where the other local build records are, and the settings they must have been built with to vouch for a row. */
   config: { stateDir: string };
   settingsKey: string;
@@ -74,14 +83,15 @@ export function layerReuse(i: LayerReuseInput): LayerReuse {
   return {
     cache,
     kept: i.kept,
-    cached: async (inputKey) => {
+    cached: async (inputKey, planned) => {
       const diffID = await vouched(inputKey);
-      // No record vouches for the row: its blob, sound as it is, may be any layer's. Not used, never trusted.
-      if (diffID === undefined) {
-        if (cache.drop(inputKey, kind, mtime)) onDisagrees(cache.file, `no build record of these settings names the layer of inputs ${inputKey.slice(0, 19)}…`);
-        return undefined;
-      }
-      return cache.find(inputKey, kind, mtime, compressor, store, onDamaged, diffID, onDisagrees);
+      if (diffID !== undefined) return cache.find(inputKey, kind, mtime, compressor, store, onDamaged, diffID, onDisagrees);
+      // No record vouches for the row (a cold build killed part-way, a record collected): its blob, sound as it is,
+      // may be any layer's. Used only once read back and found to be the tar of these very entries.
+      if (!planned || !cache.has(inputKey, kind, mtime)) return undefined;
+      const prove = async (layer: BuiltLayer) =>
+        layer.mediaType !== LAYER_MEDIA_TYPE[kind] ? `its blob is ${layer.mediaType}, this build's layers ${LAYER_MEDIA_TYPE[kind]}` : proveLayerBlob(store, layer, planned, i.mounts[planned.tree], mtime);
+      return cache.find(inputKey, kind, mtime, compressor, store, onDamaged, undefined, onDisagrees, prove);
     },
   };
 }

@@ -1,7 +1,7 @@
 // The diffID each local build record of these settings gives a layer's inputs: what a layer cache row for inputs the
 // previous build did not have (a branch switched back to, the previous record deleted or not restored) is checked
 // against. A cache row names a blob the store holds and checks out, but only a record says it is the tar of these
-// inputs; a row no record vouches for is not used (layer-reuse.ts).
+// inputs cheaply; a row no record vouches for has its blob read back and proven first (layer-reuse.ts, oci/layer-proof.ts).
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LAST_BUILD, recordsDir } from '../state/records.js';

@@ -5,14 +5,12 @@
 // write time would exist only for the layers this build wrote. A blob never changes under its digest, so the
 // result is cached per layer digest: a build whose layers are all reused hashes nothing, a small change hashes
 // only its new patch layer, and a build without --sbom pays nothing at all.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { Duplex } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { errnoCode, GamelayerError } from '../errors.js';
+import { decompressorFor } from '../oci/layer-decompress.js';
 import type { OciStore } from '../oci/store.js';
 import { compareBytewise } from '../scan/manifest.js';
 import { writeCheckedJsonFrom } from '../util/checked-json.js';
@@ -60,10 +58,6 @@ export interface LayerFileList {
   /** The files in the tar's order, those of each read of the file together (its checksum was checked when opened). */
   each(): AsyncGenerator<LayerFile[]>;
 }
-
-const TAR_TYPES = new Set(['application/vnd.oci.image.layer.v1.tar', 'application/vnd.docker.image.rootfs.diff.tar']);
-const GZIP_TYPES = new Set(['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.docker.image.rootfs.diff.tar.gzip']);
-const ZSTD_TYPES = new Set(['application/vnd.oci.image.layer.v1.tar+zstd']);
 
 type LayerRef = { digest: string; size: number; mediaType: string };
 
@@ -237,7 +231,7 @@ async function hashLayer(store: OciStore, layer: LayerRef, file: string): Promis
       drain: () => (pending.length >= 1 << 15 ? flush() : Promise.resolve()),
     };
     const blob = await store.openBlob(layer.digest, layer.size);
-    const decompress = decompressorFor(layer.mediaType, layer.digest);
+    const decompress = decompressorFor(layer.mediaType, () => new GamelayerError('sbom.layer-type', `layer ${layer.digest} has media type ${layer.mediaType}, which the SBOM cannot read`));
     const { sink } = tarHasher(to);
     try {
       if (decompress) await pipeline(blob, decompress, sink);
@@ -249,19 +243,4 @@ async function hashLayer(store: OciStore, layer: LayerRef, file: string): Promis
     pending += `${JSON.stringify({ files, sorted })}\n`;
     await flush();
   });
-}
-
-function decompressorFor(mediaType: string, digest: string): Duplex | undefined {
-  if (TAR_TYPES.has(mediaType)) return undefined;
-  if (GZIP_TYPES.has(mediaType)) return createGunzip();
-  if (ZSTD_TYPES.has(mediaType)) return zstdDecompressor();
-  throw new GamelayerError('sbom.layer-type', `layer ${digest} has media type ${mediaType}, which the SBOM cannot read`);
-}
-
-/** `zstd -d -c` as a Duplex (Node 20's zlib has no zstd). */
-function zstdDecompressor(): Duplex {
-  const child = spawn('zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const output = child.stdout!;
-  child.on('error', (e) => output.destroy(new GamelayerError('zstd.missing', `cannot run zstd: ${e.message}`, 'install zstd (apt-get install zstd)')));
-  return Duplex.from({ writable: child.stdin!, readable: output });
 }

@@ -17,7 +17,7 @@ import { entrySourceOf } from '../../entries/packed-list.js';
 import { sentinelBytes, TREE_SENTINEL } from '../../oci/sentinel.js';
 import { isWhiteout } from '../../plan/incremental.js';
 import type { ChunkSources } from '../../scan/chunk-tree.js';
-import { xxhashApi } from '../../scan/hash.js';
+import { hex64, xxhashApi } from '../../scan/hash.js';
 import type { BuiltLayer, PlannedLayer, TreeManifest } from '../../types.js';
 import type { LayerReuse } from '../layer-reuse.js';
 import { layerSlots } from '../layer-slots.js';
@@ -65,7 +65,7 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   for (const [key, item] of distinct) {
     // A placeholder key is in no cache and no record: not looked up.
     const kept = copies.has(key) ? undefined : reuse.kept?.get(key);
-    const hit = copies.has(key) ? undefined : (kept ?? (await reuse.cached(key)));
+    const hit = copies.has(key) ? undefined : (kept ?? (await reuse.cached(key, item.marker ? await markerProof(item) : item.layer)));
     if (hit) built.set(key, { layer: { ...hit, tree: item.layer.tree, index: item.layer.index }, reused: true });
     else toBuild.push(item);
     if (kept && !(await store.hasBlob(kept.digest, kept.size))) inRegistryOnly.add(kept.digest);
@@ -201,6 +201,15 @@ interface Item {
   layer: PlannedLayer;
   source: TreeManifest;
   marker?: ContentSource;
+}
+
+/**
+ * A tree marker's layer as its blob is proven against: the sentinel's entry carries the tree's digest where a file's
+ * content hash goes (plan.ts sentinelLayer), so it is given the hash of the bytes the marker holds.
+ */
+async function markerProof({ layer, source }: Item): Promise<Pick<PlannedLayer, 'entries' | 'tree'>> {
+  const hash = hex64((await xxhashApi()).h64Raw(sentinelBytes(source)));
+  return { tree: layer.tree, entries: layer.entries.map((e) => (e.path === TREE_SENTINEL ? { ...e, xxh64: hash } : e)) };
 }
 
 /** Whiteouts of patch layers are empty files that exist in no tree: serve them without touching the disk. */

@@ -1,0 +1,26 @@
+// The decompressor of a layer blob by its media type: what reads a layer back (the SBOM's member hashes, the layer
+// cache's proof of a row) undoes what the layer writer did, as a stream.
+import { spawn } from 'node:child_process';
+import { Duplex } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { GamelayerError } from '../errors.js';
+
+const TAR_TYPES = new Set(['application/vnd.oci.image.layer.v1.tar', 'application/vnd.docker.image.rootfs.diff.tar']);
+const GZIP_TYPES = new Set(['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.docker.image.rootfs.diff.tar.gzip']);
+const ZSTD_TYPES = new Set(['application/vnd.oci.image.layer.v1.tar+zstd']);
+
+/** The decompressor of a blob of `mediaType` (none for a plain tar); `unknown` is thrown for a type no layer has. */
+export function decompressorFor(mediaType: string, unknown: () => Error): Duplex | undefined {
+  if (TAR_TYPES.has(mediaType)) return undefined;
+  if (GZIP_TYPES.has(mediaType)) return createGunzip();
+  if (ZSTD_TYPES.has(mediaType)) return zstdDecompressor();
+  throw unknown();
+}
+
+/** `zstd -d -c` as a Duplex (Node 20's zlib has no zstd). */
+function zstdDecompressor(): Duplex {
+  const child = spawn('zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const output = child.stdout!;
+  child.on('error', (e) => output.destroy(new GamelayerError('zstd.missing', `cannot run zstd: ${e.message}`, 'install zstd (apt-get install zstd)')));
+  return Duplex.from({ writable: child.stdin!, readable: output });
+}

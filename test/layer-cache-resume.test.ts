@@ -1,0 +1,70 @@
+// A cold build killed after it finished some layers: no build record exists yet, only the layer cache rows it saved
+// after each layer (layer-cache.ts save()). The next build proves each row's blob is the tar of its planned entries
+// (src/oci/layer-proof.ts) and reuses it: it neither builds nor writes those layers again, and gives the digests an
+// uninterrupted build gives. (Rows no record vouched for were dropped and every layer built again: tens of GB on a
+// real game.)
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { makeBigGame, makeProject, type BigGame } from './support/big-game.js';
+import { killWhen, runCli, startCli } from './support/cli-process.js';
+
+let root: string;
+let game: BigGame;
+let reference: { server: string; layers: number };
+
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'gl-resume-'));
+  game = await makeBigGame(root, 32e6, 300);
+  const r = await runCli(['build', '--json'], { cwd: await makeProject(path.join(root, 'reference'), game) });
+  expect(r.code, r.stderr).toBe(0);
+  const out = JSON.parse(r.stdout) as { images: { name: string; digest: string }[]; summary: { built: number } };
+  reference = { server: out.images.find((i) => i.name === 'server')!.digest, layers: out.summary.built };
+  expect(reference.layers).toBeGreaterThan(20);
+}, 120_000);
+afterAll(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+/** Each blob file of the store with what a rewrite would change (a new file renamed over it: inode and mtime). */
+async function blobFiles(project: string): Promise<Map<string, string>> {
+  const dir = path.join(project, '.gamelayer/oci/blobs/sha256');
+  const out = new Map<string, string>();
+  for (const name of await readdir(dir).catch(() => [] as string[])) {
+    const st = await stat(path.join(dir, name), { bigint: true });
+    out.set(name, `${st.ino}:${st.mtimeNs}`);
+  }
+  return out;
+}
+
+/** The layer digests the cache's rows name (the layers the killed build finished and saved). */
+async function cachedLayers(project: string): Promise<string[]> {
+  const text = await readFile(path.join(project, '.gamelayer/cache/layers.json'), 'utf8');
+  const rows = JSON.parse(text.slice(text.indexOf('\n') + 1)) as Record<string, { layer: { digest: string } }[]>;
+  return Object.values(rows).flatMap((r) => r.map((x) => x.layer.digest));
+}
+
+it('a cold build killed after some layers: the next build reuses the finished layers without writing them again', async () => {
+  const project = await makeProject(path.join(root, 'killed'), game);
+  const blobs = path.join(project, '.gamelayer/oci/blobs/sha256');
+  const outcome = await killWhen(startCli(['build'], { cwd: project }), async () => (await readdir(blobs).catch(() => [])).length >= 8, { extraMs: 5 });
+  expect(outcome.killed, outcome.killed ? '' : `ended before the kill: ${JSON.stringify(outcome)}`).toBe(true);
+  const finished = await cachedLayers(project);
+  expect(finished.length).toBeGreaterThanOrEqual(6);
+  expect(finished.length).toBeLessThan(reference.layers);
+  const before = await blobFiles(project);
+
+  const next = await runCli(['build', '--json'], { cwd: project });
+  expect(next.stderr).toBe('');
+  expect(next.code).toBe(0);
+  const out = JSON.parse(next.stdout) as { images: { name: string; digest: string }[]; summary: { built: number; reused: number; layers: { digest: string; reused: boolean }[] } };
+  expect(out.images.find((x) => x.name === 'server')!.digest).toBe(reference.server);
+  // Every layer the killed build saved is reused, and only the others are built.
+  const reused = new Set(out.summary.layers.filter((l) => l.reused).map((l) => l.digest));
+  for (const d of finished) expect(reused.has(d), `${d} reused`).toBe(true);
+  expect(out.summary.built).toBe(reference.layers - finished.length);
+  // Their blobs are the killed build's files, untouched.
+  const after = await blobFiles(project);
+  for (const d of finished) expect(after.get(d.slice(7)), d).toBe(before.get(d.slice(7)));
+}, 120_000);
