@@ -1,6 +1,6 @@
 // Walks a directory tree with readdir, matching the tree's globs itself (util/glob-match.ts: fast-glob's matcher
 // dropped names holding a newline): never follows symlinks, stats every entry once, rejects what a layer cannot
-// faithfully hold (special files, non-UTF-8 names).
+// faithfully hold (special files, non-UTF-8 names, paths longer than Linux allows).
 import { lstatSync, readdirSync, readlinkSync, type Dirent, type Stats } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -28,6 +28,10 @@ export interface Filters {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** lstat's options, made once: the walk passes them for every entry. */
 const NO_THROW = { throwIfNoEntry: false } as const;
+/** Linux's PATH_MAX less the terminating NUL: no system call takes a longer path. */
+const PATH_MAX_BYTES = 4095;
+/** Below this many UTF-16 units a path cannot exceed PATH_MAX_BYTES (3 UTF-8 bytes per unit at most). */
+const PATH_SAFE_UNITS = Math.floor(PATH_MAX_BYTES / 3);
 
 export async function walkDir(root: string, filters: Filters, label: string): Promise<WalkedEntry[]> {
   const entries: WalkedEntry[] = [];
@@ -55,6 +59,7 @@ export async function walkDirEach(root: string, filters: Filters, label: string,
       suspect.add(slash > 0 ? rel.slice(0, slash) : '');
     }
     if (!isLayerSafeName(rel)) assertLayerSafeName(rel, `${label}: ${prefix + rel}`);
+    if (prefix.length + rel.length > PATH_SAFE_UNITS) assertPathFits(prefix + rel, label);
     if (isDirectory) {
       visit({ path: rel, type: 'dir', rawMode: 0o755, size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0, linkTarget: undefined });
       return;
@@ -140,6 +145,7 @@ function listEntries(root: string, label: string, found: (rel: string, isDirecto
     } catch (e) {
       const code = errnoCode(e);
       if (code === 'ENOENT' && rel !== '') continue; // removed since its parent was listed: not part of this scan
+      if (code === 'ENAMETOOLONG') assertPathFits(dir, label, true);
       if (code === 'EACCES' || code === 'EPERM') {
         throw new GamelayerError('scan.unreadable', `${label}: ${dir} cannot be listed (permission denied)`, 'fix its permissions or exclude it in gamelayer.yaml');
       }
@@ -197,6 +203,22 @@ async function assertUtf8Names(root: string, dirs: string[], filters: Filters, l
       }
     }
   }
+}
+
+/**
+ * Refuses a path longer than Linux's PATH_MAX: no walk, hash or runtime could open it by name. (A tar could store
+ * it, but readdir by full path cannot reach it, and Node has no openat to descend relative to a folder.) The message
+ * shows the path's ends, not its kilobytes.
+ */
+function assertPathFits(full: string, label: string, tooLong = false): void {
+  const bytes = Buffer.byteLength(full);
+  if (!tooLong && bytes <= PATH_MAX_BYTES) return;
+  const shown = full.length > 160 ? `${full.slice(0, 80)}…${full.slice(-60)}` : full;
+  throw new GamelayerError(
+    'scan.path-too-long',
+    `${label}: a path in the tree is ${bytes} bytes, longer than Linux allows (${PATH_MAX_BYTES}): ${shown}`,
+    'shorten its folder names, or exclude the folder in gamelayer.yaml',
+  );
 }
 
 /** Names gamelayer writes at a tree's root: the image sentinel and the copy-complete marker of deployments. */
