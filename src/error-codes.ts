@@ -245,6 +245,7 @@ export const ERROR_CODES = [
   'scan.glob-outside',
   'scan.name-too-long',
   'scan.non-utf8-name',
+  'scan.path-too-long',
   'scan.read',
   'scan.reserved-name',
   'scan.source-kind',

@@ -110,6 +110,10 @@ describe('config', () => {
   it('parses sizes', () => {
     expect(parseSize('512MiB')).toBe(512 * 1024 * 1024);
     expect(parseSize('1.5GB')).toBe(1.5e9);
+    // TiB and TB were "not a size" (a trial's --scratch 1TiB); PiB is not a unit.
+    expect(parseSize('1TiB')).toBe(1024 ** 4);
+    expect(parseSize('2 tb')).toBe(2e12);
+    expect(parseSize('1PiB')).toBeUndefined();
     expect(parseSize(4096)).toBe(4096);
     expect(parseSize('0')).toBeUndefined();
     expect(parseSize('12 parsecs')).toBeUndefined();

@@ -100,6 +100,12 @@ describe('gamelayer k8s / ecs', () => {
     const s = cli('k8s', '--scratch', 'lots');
     expect(s.status).toBe(2);
     expect(s.stderr).toBe('error[deploy.option]: --scratch: got "lots"; expected a size such as 512MiB, 2GiB or a byte count\n');
+    // A TiB is a size (it was refused as "expected a size such as 512MiB…").
+    const t = cli('k8s', '--scratch', '1TiB');
+    expect(t.stderr).toBe('');
+    expect(t.status).toBe(0);
+    const storage = (out: string) => Number(/ephemeral-storage: "?(\d+)Mi/.exec(out)![1]);
+    expect(storage(t.stdout) - storage(cli('k8s', '--scratch', '0').stdout)).toBe(1024 * 1024);
     const e = cli('ecs', '--cpu', '1024', '--memory', '512');
     expect(e.status).toBe(2);
     expect(e.stderr).toBe('error[deploy.option]: --memory: got 512; expected for --cpu 1024 on Fargate: 2048-8192 MiB in steps of 1024\n');

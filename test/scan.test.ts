@@ -95,7 +95,7 @@ describe('scan: manifest', () => {
 });
 
 describe('scan: walk', () => {
-  it('lists the same entries with the default filters (plain readdir) as through fast-glob', async () => {
+  it('lists the same entries with the default filters (no matching) as through the glob matcher', async () => {
     const dir = await tempDir();
     const root = path.join(dir, 't');
     await writeTree(root, {
@@ -108,7 +108,7 @@ describe('scan: walk', () => {
     await mkdir(path.join(root, 'empty/inner'), { recursive: true });
     const shape = (entries: WalkedEntry[]) => entries.map((e) => `${e.type} ${e.path} ${e.size} ${e.linkTarget ?? ''}`).sort();
     const plain = await walkDir(root, ALL, 'app');
-    // A second include pattern that adds nothing sends the walk through fast-glob.
+    // A second include pattern that adds nothing sends the walk through the glob matcher.
     const globbed = await walkDir(root, { include: ['**', 'media/**'], exclude: [] }, 'app');
     expect(shape(plain)).toEqual(shape(globbed));
     // Links are entries, never followed: nothing of media/ shows up under links/to-dir.

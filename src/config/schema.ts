@@ -8,12 +8,15 @@ const SIZE_UNITS: Record<string, number> = {
   KB: 1e3,
   MB: 1e6,
   GB: 1e9,
+  TB: 1e12,
   KIB: 1024,
   MIB: 1024 ** 2,
   GIB: 1024 ** 3,
+  // A scratch volume or an exported tree can be that big: refusing `1TiB` as "not a size" was a trial's surprise.
+  TIB: 1024 ** 4,
 };
 
-/** Parses `512MiB`, `1.5GB`, `4096` into bytes; undefined when it is not a size. */
+/** Parses `512MiB`, `1.5GB`, `1TiB`, `4096` into bytes; undefined when it is not a size. */
 export function parseSize(value: string | number): number | undefined {
   if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : undefined;
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);

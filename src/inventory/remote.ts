@@ -1,6 +1,8 @@
 // What a registry repository holds: its tags (tags list API), each tag's manifest digest, kind and size.
 // Build records are tags ending in `.gamelayer-record` (registry/artifact.ts RECORD_TAG_SUFFIX), naming a record index or
-// manifest; a line tag `gamelayer-line.<line>` names the same record as the line's newest build's record tag.
+// manifest; a line tag `gamelayer-line.<line>` names the same record as the line's newest build's record tag. A tag is
+// labelled a record by what it names (the build-record artifact type), never by its name alone: a tag so named that
+// points at an image is listed as the image it is.
 import pLimit from 'p-limit';
 import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from '../registry/artifact.js';
 import type { RegistryClient } from '../registry/client.js';
@@ -51,7 +53,7 @@ export async function listRemote(client: RegistryClient, repo: string, concurren
         const m = await client.getManifest(repo, tag);
         const doc = manifestDoc(m.bytes, `${client.host}/${repo}:${tag}`);
         const mediaType = m.mediaType || doc.mediaType || '';
-        const isRecord = tag.endsWith(RECORD_TAG_SUFFIX) || Boolean(doc.artifactType?.startsWith(RECORD_ARTIFACT));
+        const isRecord = isRecordDoc(doc);
         let size = m.size;
         let kind: RemoteKind;
         if (INDEX_TYPES.has(mediaType) || doc.manifests) {
@@ -74,13 +76,18 @@ export async function listRemote(client: RegistryClient, repo: string, concurren
       }),
     ),
   );
-  for (const row of rows.filter((r) => r.tag.startsWith(LINE_TAG_PREFIX))) {
-    row.kind = 'record';
+  for (const row of rows.filter((r) => r.kind === 'record' && r.tag.startsWith(LINE_TAG_PREFIX))) {
     row.line = row.tag.slice(LINE_TAG_PREFIX.length);
     const named = rows.find((r) => r.recordOf !== undefined && r.digest === row.digest);
     if (named) row.recordOf = named.recordOf;
   }
   return rows;
+}
+
+/** A record index (its artifact type, or a record manifest among its entries) or a record manifest. */
+function isRecordDoc(doc: ManifestDoc): boolean {
+  const record = (type: string | undefined) => type?.startsWith(RECORD_ARTIFACT) === true;
+  return record(doc.artifactType) || record(doc.config?.mediaType) || (doc.manifests ?? []).some((m) => record(m.artifactType));
 }
 
 /** A platform manifest's config and layers, leaving out blobs already in `seen` (an earlier platform's). */

@@ -11,6 +11,7 @@ import { MEDIA_TREES, SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLaye
 import { fetchBuildRecordFor, pushBuildRecord, type PushBuildRecordResult } from './artifact.js';
 import { MEDIA_TYPES } from './client.js';
 import { putManifestSettled } from './manifest-put.js';
+import { buildTagClash } from './reserved-tags.js';
 import { pushTargetFor, type TargetOptions } from './connect.js';
 import { parseReference } from './reference.js';
 import { getSmallBlob } from './small-blob.js';
@@ -53,6 +54,9 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
   if (ref.tag || ref.digest) {
     throw new GamelayerError('push.repository-only', `${opts.repository}: expected a repository without tag or digest`, 'give the tag with --tag');
   }
+  // The merged indexes take <tag> and <tag>-<tree>: 1.0.0-app would replace build 1.0.0's app image.
+  const clash = buildTagClash(opts.tag);
+  if (clash) throw new GamelayerError('push.reserved-tag', `index --tag ${opts.tag}: ${clash}`, 'merge platform builds of a tag that does not end in -engine, -engine-media, -app or -app-media');
   if (opts.platforms.length < 2) {
     throw new GamelayerError('index.platforms', `${opts.platforms.length ? opts.platforms[0] : 'no platform'}: an index merges two platforms or more`, 'list them in the config\'s platforms:, or with --platform');
   }

@@ -19,3 +19,14 @@ export function treeTagParts(tag: string): { build: string; tree: string } | und
   }
   return undefined;
 }
+
+/**
+ * Why `tag` may not be a build's tag: ending in `-<tree>` it is the form of another build's tree image tag
+ * (`1.0.0-app` is the app image of 1.0.0), which pushing the build would replace; undefined when it may.
+ * Decided by the name alone, not by the repository's tags: build 1.0.0 may be pushed after 1.0.0-app too, and
+ * `ls`, `push` and `prune` read such a tag as a tree tag (treeTagParts) wherever they meet it.
+ */
+export function buildTagClash(tag: string): string | undefined {
+  const parts = treeTagParts(tag);
+  return parts && `it is the form of the ${parts.tree} image tag of the build ${parts.build}, which this build's server image would replace in a repository holding both`;
+}

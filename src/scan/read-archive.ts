@@ -4,10 +4,10 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import picomatch from 'picomatch';
 import { GamelayerError } from '../errors.js';
 import type { FileEntry } from '../types.js';
 import { createXxh64 } from './hash.js';
+import { globMatcher } from '../util/glob-match.js';
 import { tarExtract } from '../util/tar-extract.js';
 import { linksLeavingTree, resolveLink } from './link-resolve.js';
 import { normalizeMode } from './manifest.js';
@@ -107,8 +107,8 @@ export async function readArchive(
   onBytes?: (n: number) => void,
   maxFileBytes?: number,
 ): Promise<FileEntry[]> {
-  const included = picomatch(filters.include, { dot: true });
-  const excluded = filters.exclude.length ? picomatch(filters.exclude, { dot: true }) : () => false;
+  const included = globMatcher(filters.include);
+  const excluded = globMatcher(filters.exclude);
   const wanted = (p: string) => included(p) && !excluded(p);
   // The tree as `tar -x` of the whole archive would leave it; only wanted entries go into the manifest.
   const tree = new ArchiveTree(file, label);

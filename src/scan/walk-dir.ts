@@ -1,10 +1,10 @@
-// Walks a directory tree with fast-glob (with plain readdir, fast-glob not even loaded, when the filters take
-// everything): never follows symlinks, stats every entry once, rejects what a layer cannot faithfully hold (special
-// files, non-UTF-8 names).
+// Walks a directory tree with readdir, matching the tree's globs itself (util/glob-match.ts: fast-glob's matcher
+// dropped names holding a newline): never follows symlinks, stats every entry once, rejects what a layer cannot
+// faithfully hold (special files, non-UTF-8 names, paths longer than Linux allows).
 import { lstatSync, readdirSync, readlinkSync, type Dirent, type Stats } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import picomatch from 'picomatch';
+import { globBase, globMatcher, type PathMatcher } from '../util/glob-match.js';
 import { globLeavesTree } from '../config/schema.js';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { EntryType } from '../types.js';
@@ -28,6 +28,10 @@ export interface Filters {
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** lstat's options, made once: the walk passes them for every entry. */
 const NO_THROW = { throwIfNoEntry: false } as const;
+/** Linux's PATH_MAX less the terminating NUL: no system call takes a longer path. */
+const PATH_MAX_BYTES = 4095;
+/** Below this many UTF-16 units a path cannot exceed PATH_MAX_BYTES (3 UTF-8 bytes per unit at most). */
+const PATH_SAFE_UNITS = Math.floor(PATH_MAX_BYTES / 3);
 
 export async function walkDir(root: string, filters: Filters, label: string): Promise<WalkedEntry[]> {
   const entries: WalkedEntry[] = [];
@@ -55,6 +59,7 @@ export async function walkDirEach(root: string, filters: Filters, label: string,
       suspect.add(slash > 0 ? rel.slice(0, slash) : '');
     }
     if (!isLayerSafeName(rel)) assertLayerSafeName(rel, `${label}: ${prefix + rel}`);
+    if (prefix.length + rel.length > PATH_SAFE_UNITS) assertPathFits(prefix + rel, label);
     if (isDirectory) {
       visit({ path: rel, type: 'dir', rawMode: 0o755, size: 0, mtimeMs: 0, ctimeMs: 0, ino: 0, linkTarget: undefined });
       return;
@@ -85,23 +90,7 @@ export async function walkDirEach(root: string, filters: Filters, label: string,
   };
   // Names and types come from readdir (no stat). Sync: listing cached directories costs less than handing each
   // readdir to the thread pool.
-  if (takesEverything(filters)) listEverything(root, label, found);
-  else {
-    // fast-glob (a quarter of a megabyte of JavaScript) loads only when patterns need matching: a command whose
-    // trees take every entry (the default) does not load it (start-up time, issue 17).
-    const { default: fg } = await import('fast-glob');
-    const listed = fg.sync(filters.include, {
-      cwd: root,
-      dot: true,
-      onlyFiles: false,
-      followSymbolicLinks: false,
-      objectMode: true,
-      ignore: filters.exclude,
-      unique: filters.include.length > 1,
-      suppressErrors: false,
-    }) as unknown as { path: string; dirent: Dirent }[];
-    for (const { path: rel, dirent } of listed) found(rel, dirent.isDirectory());
-  }
+  listEntries(root, label, found, takesEverything(filters) ? undefined : globFilter(filters));
   await assertUtf8Names(root, [...suspect], filters, label);
 }
 
@@ -110,12 +99,42 @@ function takesEverything(filters: Filters): boolean {
   return filters.include.length === 1 && filters.include[0] === '**' && filters.exclude.length === 0;
 }
 
+/** Which listed entries a walk keeps, and which folders it enters. */
+interface WalkFilter {
+  keep(rel: string): boolean;
+  enter(rel: string): boolean;
+}
+
 /**
- * Every entry under `root`, as fast-glob lists `**` with `dot` and without following links, but with plain
- * readdir: on 100k files fast-glob's per-entry matching costs about three times the listing itself, and with
- * nothing to match a no-op rescan is mostly the walk. Each entry goes to `found` as its folder is listed.
+ * The tree's globs as fast-glob applied them (its entry set is kept, so layers do not change): an entry is kept
+ * when it lies below an include's base and matches it; an excluded entry is dropped with everything below it; a
+ * folder outside every include's base is not entered.
  */
-function listEverything(root: string, label: string, found: (rel: string, isDirectory: boolean) => void): void {
+function globFilter(filters: Filters): WalkFilter {
+  const byBase = new Map<string, string[]>();
+  for (const pattern of filters.include) {
+    const base = globBase(pattern);
+    byBase.set(base, [...(byBase.get(base) ?? []), pattern]);
+  }
+  // Like fast-glob: one pattern at the root makes every pattern match anywhere (`MonoBleedingEdge/**` then keeps the
+  // folder itself). A folder listed or not holds the same entry: the scan adds each file's parents.
+  const atRoot = byBase.has('') ? new Map([['', filters.include]]) : byBase;
+  const groups: { below: string; matches: PathMatcher }[] = [...atRoot].map(([base, patterns]) => ({
+    below: base === '' ? '' : `${base}/`,
+    matches: globMatcher(patterns),
+  }));
+  const excluded = globMatcher(filters.exclude);
+  return {
+    keep: (rel) => !excluded(rel) && groups.some((g) => rel.startsWith(g.below) && g.matches(rel)),
+    enter: (rel) => !excluded(rel) && groups.some((g) => rel.startsWith(g.below) || g.below.startsWith(`${rel}/`)),
+  };
+}
+
+/**
+ * Every entry under `root` (those `filter` keeps, when given), listed with plain readdir and without following
+ * links. Each entry goes to `found` as its folder is listed.
+ */
+function listEntries(root: string, label: string, found: (rel: string, isDirectory: boolean) => void, filter?: WalkFilter): void {
   const pending: string[] = [''];
   while (pending.length > 0) {
     const rel = pending.pop()!;
@@ -126,6 +145,7 @@ function listEverything(root: string, label: string, found: (rel: string, isDire
     } catch (e) {
       const code = errnoCode(e);
       if (code === 'ENOENT' && rel !== '') continue; // removed since its parent was listed: not part of this scan
+      if (code === 'ENAMETOOLONG') assertPathFits(dir, label, true);
       if (code === 'EACCES' || code === 'EPERM') {
         throw new GamelayerError('scan.unreadable', `${label}: ${dir} cannot be listed (permission denied)`, 'fix its permissions or exclude it in gamelayer.yaml');
       }
@@ -135,8 +155,13 @@ function listEverything(root: string, label: string, found: (rel: string, isDire
     for (const dirent of dirents) {
       const p = base + dirent.name;
       const isDirectory = dirent.isDirectory();
-      found(p, isDirectory);
-      if (isDirectory) pending.push(p);
+      if (filter === undefined) {
+        found(p, isDirectory);
+        if (isDirectory) pending.push(p);
+        continue;
+      }
+      if (filter.keep(p)) found(p, isDirectory);
+      if (isDirectory && filter.enter(p)) pending.push(p);
     }
   }
 }
@@ -157,11 +182,11 @@ function specialKind(s: Stats): string {
 }
 
 /**
- * Node decodes names as UTF-8, replacing bytes that are not with U+FFFD: such a path names no file (and with
- * stats on, fast-glob silently drops the whole folder). Read the folder's names as bytes and fail clearly.
+ * Node decodes names as UTF-8, replacing bytes that are not with U+FFFD: such a path names no file. Read the
+ * folder's names as bytes and fail clearly.
  */
 async function assertUtf8Names(root: string, dirs: string[], filters: Filters, label: string): Promise<void> {
-  const excluded = filters.exclude.length ? picomatch(filters.exclude, { dot: true }) : () => false;
+  const excluded = globMatcher(filters.exclude);
   for (const dir of dirs) {
     const names = await readdir(path.join(root, dir), { encoding: 'buffer' });
     for (const name of names) {
@@ -178,6 +203,22 @@ async function assertUtf8Names(root: string, dirs: string[], filters: Filters, l
       }
     }
   }
+}
+
+/**
+ * Refuses a path longer than Linux's PATH_MAX: no walk, hash or runtime could open it by name. (A tar could store
+ * it, but readdir by full path cannot reach it, and Node has no openat to descend relative to a folder.) The message
+ * shows the path's ends, not its kilobytes.
+ */
+function assertPathFits(full: string, label: string, tooLong = false): void {
+  const bytes = Buffer.byteLength(full);
+  if (!tooLong && bytes <= PATH_MAX_BYTES) return;
+  const shown = full.length > 160 ? `${full.slice(0, 80)}…${full.slice(-60)}` : full;
+  throw new GamelayerError(
+    'scan.path-too-long',
+    `${label}: a path in the tree is ${bytes} bytes, longer than Linux allows (${PATH_MAX_BYTES}): ${shown}`,
+    'shorten its folder names, or exclude the folder in gamelayer.yaml',
+  );
 }
 
 /** Names gamelayer writes at a tree's root: the image sentinel and the copy-complete marker of deployments. */

@@ -4,6 +4,7 @@
 import type { GameConfig } from '../../config/load.js';
 import { GamelayerError } from '../../errors.js';
 import { platformTag } from '../../registry/merge-index.js';
+import { buildTagClash } from '../../registry/reserved-tags.js';
 
 /** The tag of a platform build, or undefined when this build is not one. */
 export function platformBuildTag(config: GameConfig, platforms: string[] | undefined, push: string | undefined, tag: string | undefined): string | undefined {
@@ -15,5 +16,9 @@ export function platformBuildTag(config: GameConfig, platforms: string[] | undef
       'build each platform on its own host with --platform P, then run gamelayer index REPO --tag T',
     );
   }
-  return platformTag(tag ?? config.version ?? 'latest', platforms[0]!);
+  const base = tag ?? config.version ?? 'latest';
+  // The build's own tag is suffixed here, so build's check of it (steps/inputs.ts) would see 1.0.0-app-linux-arm64.
+  const clash = buildTagClash(base);
+  if (clash) throw new GamelayerError('build.bad-tag', `--tag ${JSON.stringify(base)}: ${clash}`, 'choose a tag that does not end in -engine, -engine-media, -app or -app-media');
+  return platformTag(base, platforms[0]!);
 }

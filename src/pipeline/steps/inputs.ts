@@ -10,7 +10,7 @@ import { OciStore } from '../../oci/store.js';
 import { sourceDateEpoch } from '../../oci/source-date.js';
 import { ECR_MAX_LAYER_BYTES, LAYER_FORMAT } from '../../plan/plan.js';
 import type { TargetOptions } from '../../registry/push.js';
-import { reservedTagMeaning } from '../../registry/reserved-tags.js';
+import { buildTagClash, reservedTagMeaning } from '../../registry/reserved-tags.js';
 import type { PreviousLookup } from './previous-types.js';
 import { silentReporter, type Reporter } from '../../report/reporter.js';
 import { TREE_NAMES, type TreeName } from '../../types.js';
@@ -96,6 +96,8 @@ export async function resolveInputs(opts: BuildOptions): Promise<BuildInputs> {
   // A build's tags land beside its record, line and signature tags: one of their forms would replace what it names.
   const reserved = reservedTagMeaning(tag);
   if (reserved) throw new GamelayerError('build.bad-tag', `--tag ${JSON.stringify(tag)}: a tag of gamelayer's own form (it names ${reserved})`, 'choose another tag');
+  const clash = buildTagClash(tag);
+  if (clash) throw new GamelayerError('build.bad-tag', `--tag ${JSON.stringify(tag)}: ${clash}`, 'choose a tag that does not end in -engine, -engine-media, -app or -app-media (such as 1.0.0-app.1 or app-1.0.0)');
   const platforms = opts.platforms ?? config.platforms;
   for (const p of platforms) {
     if (!config.platforms.includes(p)) {

@@ -15,7 +15,7 @@ import { pushTargetFor, type PushTarget } from '../../registry/push.js';
 import { parseReference } from '../../registry/reference.js';
 import { silentReporter } from '../../report/reporter.js';
 import { markPushed, recordForRegistry } from '../../state/records.js';
-import { pushBuild, type PushBuildOptions, type PushBuildResult } from './push.js';
+import { pushBuild, refuseClashingBuildTag, type PushBuildOptions, type PushBuildResult } from './push.js';
 import { outcomeText, type TargetOutcome } from './push-outcome.js';
 
 /** The replication checks load the AWS SDK's ECR client: only when two ECR targets could replicate (start-up time). */
@@ -67,6 +67,7 @@ export async function pushBuildToMany(opts: PushBuildToManyOptions): Promise<Pus
   const { repositories, replication = 'auto', replicationTimeoutMs: timeoutMs, replicationPollMs, joinWaitMs, ...shared } = opts;
   const reporter = opts.reporter ?? silentReporter;
   if (!repositories.length) throw new GamelayerError('push.no-targets', 'push to several repositories: none given');
+  refuseClashingBuildTag(opts.record);
   const planned: Planned[] = repositories.map((r, index) => {
     const dest = typeof r === 'string' ? { repository: r } : r;
     const ref = parseReference(dest.repository);

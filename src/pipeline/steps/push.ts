@@ -5,6 +5,7 @@
 // distant registry their round trips, not their bytes, are the cost). One target serves all pushes: one ECR token,
 // one repo check. The record goes last, once every image is there.
 import { GamelayerError } from '../../errors.js';
+import { buildTagClash } from '../../registry/reserved-tags.js';
 import path from 'node:path';
 import { openLayout, parseLayoutDocument, REF_NAME, type LayoutReader } from '../../oci/layout.js';
 import { platformImages } from '../../oci/model.js';
@@ -64,8 +65,21 @@ export interface PushBuildResult {
   blobs: PushResult['blobs'];
 }
 
+/**
+ * A build tagged `1.0.0-app` (build refuses such tags; a record of an older gamelayer may hold one) would replace
+ * the app image of build 1.0.0 in the repository: refused before anything is written to it.
+ */
+export function refuseClashingBuildTag(record: Pick<BuildRecord, 'tags'>): void {
+  const tag = record.tags[0]!;
+  const clash = buildTagClash(tag);
+  if (clash) {
+    throw new GamelayerError('push.reserved-tag', `push of the build ${tag}: ${clash}`, 'build it again under a tag that does not end in -engine, -engine-media, -app or -app-media');
+  }
+}
+
 export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult> {
   const { store, repository, stateDir, gamePlatforms, mediaWaitMs, recordRead, previousTarget, ...rest } = opts;
+  refuseClashingBuildTag(opts.record);
   const record = recordForRegistry(opts.record);
   const ref = parseReference(repository);
   if (ref.tag || ref.digest) {
