@@ -26,7 +26,12 @@ vi.mock('../src/state/record-file.js', async (importOriginal) => {
     reads.files.push(file);
     return real.readRecordFileBytes(file, ...rest);
   };
-  return { ...real, readRecordFileBytes };
+  // The same, on a file already opened and checked (withRecordFile): what the readers use since the reopen went.
+  const readOpenedBytes: typeof real.readOpenedBytes = (file, ...rest) => {
+    reads.files.push(file);
+    return real.readOpenedBytes(file, ...rest);
+  };
+  return { ...real, readRecordFileBytes, readOpenedBytes };
 });
 
 function record(version: string, entries = 5000) {
