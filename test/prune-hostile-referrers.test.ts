@@ -14,17 +14,23 @@ const registry = useRegistry();
 
 const INDEX = 'application/vnd.oci.image.index.v1+json';
 
+/** The sample game built and pushed as v1 then v2 (one app-media file differs) into `name` of the test registry. */
+async function twoBuilds(name: string): Promise<{ repo: string; dir: string }> {
+  const repo = `${registry.host}/${name}`;
+  const dir = await tempDir();
+  await cp('fixtures/sample-game', dir, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.includes('.gamelayer') });
+  for (const v of ['v1', 'v2']) {
+    await writeFile(path.join(dir, `app-media/levels/${v}.dat`), Buffer.alloc(4000, v.charCodeAt(1)));
+    const r = await runCli(['build', '--tag', v, '--push', repo], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+  }
+  return { repo, dir };
+}
+
 describe('gamelayer prune and a referrers index naming a kept image', () => {
   it('deletes the removed build, never the kept image the index names', async () => {
     const name = 'studio/referrers';
-    const repo = `${registry.host}/${name}`;
-    const dir = await tempDir();
-    await cp('fixtures/sample-game', dir, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.includes('.gamelayer') });
-    for (const v of ['v1', 'v2']) {
-      await writeFile(path.join(dir, `app-media/levels/${v}.dat`), Buffer.alloc(4000, v.charCodeAt(1)));
-      const r = await runCli(['build', '--tag', v, '--push', repo], { cwd: dir });
-      expect(r.code, r.stderr).toBe(0);
-    }
+    const { repo, dir } = await twoBuilds(name);
     const stored = await storedTags(registry.storageDir, name);
     const v1 = stored['v1-app-media']!;
     const v2 = stored['v2-app-media']!;
@@ -51,14 +57,7 @@ describe('gamelayer prune and a referrers index naming a kept image', () => {
 
   it('a pending record index tag (sha256-<hex>.gamelayer-index) naming a kept build\'s record index deletes nothing of it', async () => {
     const name = 'studio/pending-index';
-    const repo = `${registry.host}/${name}`;
-    const dir = await tempDir();
-    await cp('fixtures/sample-game', dir, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.includes('.gamelayer') });
-    for (const v of ['v1', 'v2']) {
-      await writeFile(path.join(dir, `app-media/levels/${v}.dat`), Buffer.alloc(4000, v.charCodeAt(1)));
-      const r = await runCli(['build', '--tag', v, '--push', repo], { cwd: dir });
-      expect(r.code, r.stderr).toBe(0);
-    }
+    const { repo, dir } = await twoBuilds(name);
     // The tag prune gives a record index before moving its record tag off it (src/registry/prune-records.ts), here
     // on the kept build's index: as a prune killed there would leave it, or anyone who may push could write it.
     const kept = (await storedTags(registry.storageDir, name))['v2.gamelayer-record']!;
