@@ -5,7 +5,7 @@
 // body against the entry's xxh64, the padding and the end-of-tar blocks zero, nothing after them, and the whole
 // uncompressed stream against the row's diffID. Nothing is held but one entry's header and a hash state.
 import { createHash } from 'node:crypto';
-import { Writable } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { hex64, xxhashApi, type XxhashApi } from '../scan/hash.js';
 import type { BuiltLayer, FileEntry, PlannedLayer } from '../types.js';
@@ -23,13 +23,23 @@ const END_OF_TAR = 2 * BLOCK;
  * Undefined when `layer`'s blob in `store` is exactly the tar the layer writer makes of `planned`'s entries under
  * `mount` with `mtime` (and its uncompressed bytes hash to `layer.diffID`); else why not, for a warning.
  */
-export async function proveLayerBlob(store: OciStore, layer: BuiltLayer, planned: Pick<PlannedLayer, 'entries' | 'tree'>, mount: string, mtime: number): Promise<string | undefined> {
+export async function proveLayerBlob(
+  store: OciStore,
+  layer: BuiltLayer,
+  planned: Pick<PlannedLayer, 'entries' | 'tree'>,
+  mount: string,
+  mtime: number,
+  onBlobBytes?: (n: number) => void,
+): Promise<string | undefined> {
   try {
     const blob = await store.openBlob(layer.digest, layer.size);
     const decompress = decompressorFor(layer.mediaType, () => new Error(`its media type ${layer.mediaType} is not a layer's`));
     const sink = tarMatcher(layerTarHeaders(planned.entries, mount, mtime, planned.tree), layer.diffID, await xxhashApi());
-    if (decompress) await pipeline(blob, decompress, sink);
-    else await pipeline(blob, sink);
+    // The blob's bytes as they are read: a resume proves gigabytes, and the user sees it move.
+    const counted = onBlobBytes ? blob.pipe(new Transform({ transform: (chunk: Buffer, _enc, done) => (onBlobBytes(chunk.length), done(null, chunk)) })) : blob;
+    if (onBlobBytes) blob.once('error', (e) => counted.destroy(e));
+    if (decompress) await pipeline(counted, decompress, sink);
+    else await pipeline(counted, sink);
     return undefined;
   } catch (e) {
     if (e instanceof NotThisLayer) return `its blob ${layer.digest.slice(0, 19)}… ${e.message}`;

@@ -89,8 +89,13 @@ export function layerReuse(i: LayerReuseInput): LayerReuse {
       // No record vouches for the row (a cold build killed part-way, a record collected): its blob, sound as it is,
       // may be any layer's. Used only once read back and found to be the tar of these very entries.
       if (!planned || !cache.has(inputKey, kind, mtime)) return undefined;
-      const prove = async (layer: BuiltLayer) =>
-        layer.mediaType !== LAYER_MEDIA_TYPE[kind] ? `its blob is ${layer.mediaType}, this build's layers ${LAYER_MEDIA_TYPE[kind]}` : proveLayerBlob(store, layer, planned, i.mounts[planned.tree], mtime);
+      const prove = async (layer: BuiltLayer) => {
+        if (layer.mediaType !== LAYER_MEDIA_TYPE[kind]) return `its blob is ${layer.mediaType}, this build's layers ${LAYER_MEDIA_TYPE[kind]}`;
+        const task = reporter.task(`${planned.tree}: proving a cached layer no build record names`, layer.size, 'bytes');
+        const why = await proveLayerBlob(store, layer, planned, i.mounts[planned.tree], mtime, (n) => task.tick(n));
+        task.done(why === undefined ? `layer ${layer.digest.slice(7, 19)} proven` : undefined);
+        return why;
+      };
       return cache.find(inputKey, kind, mtime, compressor, store, onDamaged, undefined, onDisagrees, prove);
     },
   };
