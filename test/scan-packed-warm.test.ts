@@ -1,7 +1,7 @@
 // A rescan of a large tree (its stat cache holding it) with `packWarm` (a build's) keeps its entries in a packed
 // store: the manifest, the stats and the stat cache it saves are the object path's, byte for byte; the files the
 // cache vouches for are not read, an edited and an added file are. The size from which it packs is lowered to 0.
-import { cp, readFile, readdir, rm, utimes, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, cp, readFile, readdir, rm, utimes, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { packedStoreOf } from '../src/entries/packed-list.js';
@@ -18,6 +18,87 @@ async function statCaches(stateDir: string): Promise<string[]> {
   const dir = path.join(stateDir, 'cache', 'stat');
   return Promise.all((await readdir(dir)).sort().map((f) => readFile(path.join(dir, f), 'utf8')));
 }
+
+/** A tree of 60 files in 3 folders, old enough that the stat cache keeps every file. */
+async function makeTree(root: string): Promise<void> {
+  for (let d = 0; d < 3; d++) {
+    await mkdir(path.join(root, `d${d}`, 'sub'), { recursive: true });
+    for (let i = 0; i < 20; i++) await writeFile(path.join(root, `d${d}`, i % 3 ? 'sub' : '', `f${i}.dat`), `file ${d} ${i}\n`.repeat(i));
+  }
+  const old = new Date(Date.now() - 3600_000);
+  const touchAll = async (p: string): Promise<void> => {
+    for (const e of await readdir(p, { withFileTypes: true })) {
+      const f = path.join(p, e.name);
+      if (e.isDirectory()) await touchAll(f);
+      await utimes(f, old, old);
+    }
+  };
+  await touchAll(root);
+}
+
+/** Every file's ctime moved (its mode written again): each stored row misses, as in a fresh checkout. */
+async function newCtimes(p: string): Promise<void> {
+  for (const e of await readdir(p, { withFileTypes: true })) {
+    const f = path.join(p, e.name);
+    if (e.isDirectory()) await newCtimes(f);
+    else await chmod(f, 0o644);
+  }
+}
+
+// A build with a previous build hashes in the scan (packHashes answers false), also when the stat cache holds
+// nothing for this source folder (a checkout in another folder, a CI host) or only stale rows: its entries stay
+// packed. A first scan materialized its cold store into an object per entry (1M entries: 493-505 MiB peak RSS).
+describe('a scan that hashes every file, with packWarm', () => {
+  const scanBoth = async (dir: string, root: string, state?: string) => {
+    const run = async (packWarm: boolean) => {
+      const stateDir = path.join(dir, `state-${packWarm}`);
+      if (state) await cp(state, stateDir, { recursive: true });
+      packedScan.minHashedEntries = 0;
+      const s = await scanTree('app', root, ALL, { stateDir, packWarm, packHashes: () => false });
+      return { s, caches: await statCaches(stateDir) };
+    };
+    return { objects: await run(false), packed: await run(true) };
+  };
+
+  it('keeps a first scan packed: the object path manifest, stats and stat cache', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 'tree');
+    await makeTree(root);
+    const { objects, packed } = await scanBoth(dir, root);
+    expect(packedStoreOf(objects.s.manifest.entries)).toBeUndefined();
+    expect(packedStoreOf(packed.s.manifest.entries)).toBeDefined();
+    expect(packed.s.manifest.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(JSON.stringify(packed.s.manifest)).toBe(JSON.stringify(objects.s.manifest));
+    const { ms: _a, ...statsPacked } = packed.s.stats;
+    const { ms: _b, ...statsObjects } = objects.s.stats;
+    expect(statsPacked).toEqual(statsObjects);
+    expect(statsPacked).toMatchObject({ hashedFiles: 60, cacheHits: 0 });
+    expect(packed.caches).toEqual(objects.caches);
+    expect(packed.caches).toHaveLength(1);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps a rescan whose every stored row is stale packed, and saves the same stat cache as a first scan', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 'tree');
+    await makeTree(root);
+    const fresh = path.join(dir, 'fresh-state');
+    await scanTree('app', root, ALL, { stateDir: fresh });
+    const stale = path.join(dir, 'stale-state');
+    await cp(fresh, stale, { recursive: true });
+    await newCtimes(root);
+    const first = await scanTree('app', root, ALL, { stateDir: path.join(dir, 'first-state'), packWarm: true, packHashes: () => false });
+    const { objects, packed } = await scanBoth(dir, root, stale);
+    expect(packedStoreOf(packed.s.manifest.entries)).toBeDefined();
+    expect(JSON.stringify(packed.s.manifest)).toBe(JSON.stringify(objects.s.manifest));
+    expect(JSON.stringify(packed.s.manifest)).toBe(JSON.stringify(first.manifest));
+    expect(packed.s.stats).toMatchObject({ hashedFiles: 60, cacheHits: 0 });
+    expect(packed.caches).toEqual(objects.caches);
+    expect(packed.caches).toEqual(await statCaches(path.join(dir, 'first-state')));
+    expect(packed.caches).not.toEqual(await statCaches(stale));
+    await rm(dir, { recursive: true, force: true });
+  });
+});
 
 describe('a rescan with packWarm', () => {
   it('gives the object path manifest, stats and stat cache from a packed store', async () => {
