@@ -6,7 +6,6 @@ import type { Reporter } from '../report/reporter.js';
 import type { BuildRecord, BuiltLayer, PlannedLayer, TreeName } from '../types.js';
 import { LayerCache } from '../oci/layer-cache.js';
 import { LAYER_MEDIA_TYPE } from '../oci/layer-kinds.js';
-import { proveLayerBlob } from '../oci/layer-proof.js';
 import { recordedLayers } from './recorded-layers.js';
 
 export interface LayerReuse {
@@ -92,6 +91,8 @@ export function layerReuse(i: LayerReuseInput): LayerReuse {
       const prove = async (layer: BuiltLayer) => {
         if (layer.mediaType !== LAYER_MEDIA_TYPE[kind]) return `its blob is ${layer.mediaType}, this build's layers ${LAYER_MEDIA_TYPE[kind]}`;
         const task = reporter.task(`${planned.tree}: proving a cached layer no build record names`, layer.size, 'bytes');
+        // Loaded when a proof is due: it holds the layer writer's tar code, which a no-op build never loads (start-up time).
+        const { proveLayerBlob } = await import('../oci/layer-proof.js');
         const why = await proveLayerBlob(store, layer, planned, i.mounts[planned.tree], mtime, (n) => task.tick(n));
         task.done(why === undefined ? `layer ${layer.digest.slice(7, 19)} proven` : undefined);
         return why;
