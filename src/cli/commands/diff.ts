@@ -66,12 +66,20 @@ export function register(program: Command): void {
         throw new GamelayerError('cli.diff-args', `--limit ${opts.limit}: expected a whole number of paths per tree, 0 or more`);
       }
       if (opts.platform !== undefined && !opts.against) throw new GamelayerError('cli.diff-args', '--platform goes with --against: it chooses the node whose pull cost is reported');
+      // These only act with --against: without it they were silently ignored (a local diff ran as if not given).
+      for (const [flag, given] of [['--line', opts.line !== undefined], ['--to', opts.to !== undefined], ['--if-exists', !!opts.ifExists]] as const) {
+        if (given && !opts.against) throw new GamelayerError('cli.diff-args', `${flag} goes with --against: without it nothing reads it`);
+      }
       if (opts.against) {
         if (a || b) throw new GamelayerError('cli.diff-args', '--against compares with the working trees: give no A or B with it');
         const { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord } = await import('../../registry/artifact.js');
         const { parseReference } = await import('../../registry/reference.js');
         const registry = await registryOptions(opts);
         const target = parseReference(opts.against);
+        // A tag or digest names the record itself: a line given beside it chose nothing (it was ignored).
+        if (opts.line !== undefined && (target.tag || target.digest)) {
+          throw new GamelayerError('cli.diff-args', `--line ${opts.line} goes with --against host/repo (no tag or digest): ${opts.against} names one build`);
+        }
         let older: BuildRecord;
         let name = opts.against;
         // Nothing to compare with is an answer ("every layer is new"); any other failure stays an error.
