@@ -60,6 +60,13 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
   if (opts.platforms.length < 2) {
     throw new GamelayerError('index.platforms', `${opts.platforms.length ? opts.platforms[0] : 'no platform'}: an index merges two platforms or more`, 'list them in the config\'s platforms:, or with --platform');
   }
+  // The same platform twice made an index listing one manifest twice, called multi-platform (and moved the line).
+  const seen = new Set<string>();
+  for (const platform of opts.platforms) {
+    const key = formatPlatform(parsePlatform(platform));
+    if (seen.has(key)) throw new GamelayerError('index.platforms', `${platform}: given twice; an index merges two platforms or more, each once`, 'list each platform once in the config\'s platforms:, or with --platform');
+    seen.add(key);
+  }
   const repo = ref.repository;
   const where = `${ref.registry}/${repo}`;
   const target = await pushTargetFor(ref, opts);
