@@ -24,9 +24,13 @@ export async function main(argv: string[]): Promise<number> {
     // Commander's own usage messages get the code too; subcommands inherit this (registered below).
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error[cli.usage]: ')) })
     .exitOverride()
-    // `--out "$DIR"` with DIR unset: an empty --out printed to stdout (or wrote into the current folder) and exited 0.
+    // `--out "$DIR"` with DIR unset: an empty --out printed to stdout (or wrote into the current folder) and exited 0;
+    // an empty --sign pushed unsigned images and an empty `sbom --key` took an unsigned SBOM, as if not given.
     .hook('preAction', (_program, action) => {
-      if (action.opts().out === '') throw new GamelayerError('cli.usage', '--out: empty', 'name the file or folder to write (is a shell variable unset?), or leave --out out');
+      const opts = action.opts();
+      for (const name of ['out', 'sign', 'key']) {
+        if (opts[name] === '') throw new GamelayerError('cli.usage', `--${name}: empty`, `give the --${name} value (is a shell variable unset?), or leave --${name} out`);
+      }
     });
   for (const register of await loadCommands(commandsNeeded(argv))) register(program);
   registerCompletion(program);
