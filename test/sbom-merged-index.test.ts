@@ -1,6 +1,7 @@
 // `sbom REPO:TAG` of a merged multi-platform build (platform builds pushed with --sbom, then `index`): the SBOMs are
 // on the platform manifests, not the index. The hint said "build with --push REPO --sbom to attach one", which the
 // user had done; it now names each platform manifest to ask, and each of those refs prints its SBOM.
+import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { copyTwoPlatformSample } from './support/sample.js';
@@ -37,5 +38,11 @@ describe('sbom of a merged multi-platform build', () => {
       const one = await cli('sbom', m[1]!);
       expect(JSON.parse(one.stdout).bomFormat).toBe('CycloneDX');
     }
+    // With --key: it said "none of the 0 SBOMs attached … is signed by this key" and "build with --push REPO --sbom --sign KEY".
+    execFileSync('sh', ['-c', 'openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null | openssl pkey -pubout -out pub.pem'], { cwd: game });
+    const keyed = await runCli(['sbom', `${repo}:v1`, '--key', 'pub.pem'], { cwd: game });
+    expect(keyed.code).toBe(1);
+    expect(keyed.stderr).toContain(`: no SBOM attached to sha256:`);
+    expect(keyed.stderr).toContain('hint: a multi-platform index: the SBOMs of a merged build are attached to its platform manifests');
   }, 240_000);
 });

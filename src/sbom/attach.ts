@@ -201,7 +201,7 @@ export async function fetchSbomFile(ref: string, file: string, opts: TargetOptio
  * A merged multi-platform build carries its SBOMs on its platform manifests, not on the index: "build with --sbom"
  * sent a user who had done so to build again. Names the platform manifests to ask instead.
  */
-async function platformSbomHint(target: PushTarget, repo: string, digest: string): Promise<string | undefined> {
+export async function platformSbomHint(target: PushTarget, repo: string, digest: string): Promise<string | undefined> {
   const m = await target.client.getManifestIfExists(repo, digest).catch(() => undefined);
   if (!m) return undefined;
   let doc: { mediaType?: string; manifests?: { digest?: string; platform?: { os?: string; architecture?: string; variant?: string } }[] };
