@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .argument('[b]', 'a record file or a directory')
     .option('--json', 'print every change as JSON on stdout')
     .option('--limit <n>', 'changed paths listed per tree', '20')
-    .option('--exit-code', 'exit 3 when anything changed (0 when nothing did, 1 on failure, 2 on a usage error)')
+    .option('--exit-code', 'exit 3 when anything changed, also with --against when there is nothing to compare with (0 when nothing did, 1 on failure, 2 on a usage error)')
     .option('--against <ref>', 'compare with the build record of an image in a registry (host/repo:tag), or with the newest build of the line of work in host/repo; and report pull cost')
     .option('--line <name>', 'with --against host/repo: the line of work (default: as build --push chooses it)')
     .option('--if-exists', 'with --against: an image or record that is not in the registry is reported, not an error')
@@ -86,6 +86,9 @@ export function register(program: Command): void {
         const nothing = (why: string) => {
           if (opts.json) printJson({ before: null, note: why });
           else process.stdout.write(`${why}\n`);
+          // Every layer is new: changed. It exited 0 ("nothing changed"), so a step that builds only on a change
+          // skipped the first build of a line or repository.
+          if (opts.exitCode) process.exitCode = EXIT.changes;
         };
         try {
           if (!target.tag && !target.digest) {
