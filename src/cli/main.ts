@@ -2,7 +2,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { EXIT, exitStatusOf, isGamelayerError, type ErrorCode } from '../errors.js';
+import { EXIT, exitStatusOf, GamelayerError, isGamelayerError, type ErrorCode } from '../errors.js';
 import { redactReference } from '../registry/reference.js';
 import { closeReporters } from '../report/reporter.js';
 import { diskFullFallback } from '../util/disk-full.js';
@@ -23,7 +23,15 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError()
     // Commander's own usage messages get the code too; subcommands inherit this (registered below).
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error[cli.usage]: ')) })
-    .exitOverride();
+    .exitOverride()
+    // `--out "$DIR"` with DIR unset: an empty --out printed to stdout (or wrote into the current folder) and exited 0;
+    // an empty --sign pushed unsigned images and an empty `sbom --key` took an unsigned SBOM, as if not given.
+    .hook('preAction', (_program, action) => {
+      const opts = action.opts();
+      for (const name of ['out', 'sign', 'key']) {
+        if (opts[name] === '') throw new GamelayerError('cli.usage', `--${name}: empty`, `give the --${name} value (is a shell variable unset?), or leave --${name} out`);
+      }
+    });
   for (const register of await loadCommands(commandsNeeded(argv))) register(program);
   registerCompletion(program);
   addExamples(program);

@@ -45,6 +45,11 @@ export async function writeImageDefinitions(file: string, defs: ImageDefinition[
   const abs = path.resolve(file);
   await assertOutFolder(path.dirname(abs), '--out');
   await assertOutFile(abs, '--out');
-  await writeFileAtomic(abs, imageDefinitionsJson(defs));
+  try {
+    await writeFileAtomic(abs, imageDefinitionsJson(defs));
+  } catch (e) {
+    // As buildspec's --out says it (k8s/output.ts): an unwritable path was error[internal] here.
+    throw new GamelayerError('deploy.write', `${abs}: cannot write: ${(e as Error).message}`, undefined, { cause: e });
+  }
   return abs;
 }

@@ -223,7 +223,16 @@ export const configSchema = z.strictObject({
       message: 'expected the engine start command as a string or a list of strings',
     },
   ),
-  platforms: z.array(platform).min(1, { message: 'expected at least one platform, such as linux/amd64' }).default(['linux/amd64']),
+  platforms: z
+    .array(platform)
+    .min(1, { message: 'expected at least one platform, such as linux/amd64' })
+    // A platform twice built an index listing one manifest twice, and a batch buildspec with two jobs of one name.
+    .superRefine((list, ctx) => {
+      list.forEach((p, i) => {
+        if (list.indexOf(p) < i) ctx.addIssue({ code: 'custom', path: [i], message: `${p} is listed twice (also entry ${list.indexOf(p)})` });
+      });
+    })
+    .default(['linux/amd64']),
   registry: imageReference.optional(),
   store: z.string().min(1, { message: 'expected a non-empty path' }).default('.gamelayer/oci'),
   layers: z

@@ -54,11 +54,23 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
   if (ref.tag || ref.digest) {
     throw new GamelayerError('push.repository-only', `${opts.repository}: expected a repository without tag or digest`, 'give the tag with --tag');
   }
+  // Not a tag any build could have made: it was asked of the registry, and the missing-build message suggested
+  // `gamelayer build … --tag <it>` unquoted (`a;$(id)` would run a command when pasted).
+  if (!/^[\w][\w.-]{0,127}$/.test(opts.tag)) {
+    throw new GamelayerError('build.bad-tag', `index --tag ${JSON.stringify(opts.tag)}: expected letters, digits, "_", "." or "-", as build --tag`, 'give the tag the platform builds were given');
+  }
   // The merged indexes take <tag> and <tag>-<tree>: 1.0.0-app would replace build 1.0.0's app image.
   const clash = buildTagClash(opts.tag);
   if (clash) throw new GamelayerError('push.reserved-tag', `index --tag ${opts.tag}: ${clash}`, 'merge platform builds of a tag that does not end in -engine, -engine-media, -app or -app-media');
   if (opts.platforms.length < 2) {
     throw new GamelayerError('index.platforms', `${opts.platforms.length ? opts.platforms[0] : 'no platform'}: an index merges two platforms or more`, 'list them in the config\'s platforms:, or with --platform');
+  }
+  // The same platform twice made an index listing one manifest twice, called multi-platform (and moved the line).
+  const seen = new Set<string>();
+  for (const platform of opts.platforms) {
+    const key = formatPlatform(parsePlatform(platform));
+    if (seen.has(key)) throw new GamelayerError('index.platforms', `${platform}: given twice; an index merges two platforms or more, each once`, 'list each platform once in the config\'s platforms:, or with --platform');
+    seen.add(key);
   }
   const repo = ref.repository;
   const where = `${ref.registry}/${repo}`;

@@ -191,10 +191,31 @@ export async function fetchSbomFile(ref: string, file: string, opts: TargetOptio
     throw new GamelayerError(
       'sbom.not-found',
       `${name}: no SBOM attached to ${digest} (${found.via === 'referrers' ? 'the referrers API lists none' : `no ${SBOM_ARTIFACT_TYPE} in the referrers tag ${digest.replace(':', '-')}`})`,
-      'build with --push REPO --sbom to attach one',
+      (await platformSbomHint(target, repo, digest)) ?? 'build with --push REPO --sbom to attach one',
     );
   }
   return { ...(await readSbomFile(target, repo, first.digest, digest, found.via, file)), others: found.manifests.length - 1 };
+}
+
+/**
+ * A merged multi-platform build carries its SBOMs on its platform manifests, not on the index: "build with --sbom"
+ * sent a user who had done so to build again. Names the platform manifests to ask instead.
+ */
+export async function platformSbomHint(target: PushTarget, repo: string, digest: string): Promise<string | undefined> {
+  const m = await target.client.getManifestIfExists(repo, digest).catch(() => undefined);
+  if (!m) return undefined;
+  let doc: { mediaType?: string; manifests?: { digest?: string; platform?: { os?: string; architecture?: string; variant?: string } }[] };
+  try {
+    doc = JSON.parse(m.bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(doc.manifests) || doc.manifests.length === 0) return undefined;
+  const refs = doc.manifests
+    .filter((d) => typeof d.digest === 'string' && d.platform?.os && d.platform.architecture)
+    .map((d) => `gamelayer sbom ${target.client.host}/${repo}@${d.digest} (${[d.platform!.os, d.platform!.architecture, d.platform!.variant].filter(Boolean).join('/')})`);
+  if (!refs.length) return undefined;
+  return `a multi-platform index: the SBOMs of a merged build are attached to its platform manifests (build --platform P --push REPO --sbom): ${refs.join('; ')}`;
 }
 
 export async function readSbom(target: PushTarget, repo: string, artifactDigest: string, subject: string, via: FoundSbom['via']): Promise<FoundSbom> {

@@ -108,7 +108,7 @@ function publicKeyFromDer(der: Buffer, where: string): KeyObject {
 
 function checkP256(key: KeyObject, where: string): KeyObject {
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-    throw new GamelayerError('sign.key-type', `${where}: a ${key.asymmetricKeyType ?? 'non-asymmetric'} ${key.asymmetricKeyDetails?.namedCurve ?? ''} key; expected ECDSA P-256`, 'make one with: openssl ecparam -genkey -name prime256v1 -noout | openssl pkcs8 -topk8 -nocrypt -out cosign.key');
+    throw new GamelayerError('sign.key-type', `${where}: a ${[key.asymmetricKeyType ?? 'non-asymmetric', key.asymmetricKeyDetails?.namedCurve].filter(Boolean).join(' ')} key; expected ECDSA P-256`, 'make one with: openssl ecparam -genkey -name prime256v1 -noout | openssl pkcs8 -topk8 -nocrypt -out cosign.key');
   }
   return key;
 }

@@ -7,7 +7,7 @@ import { MEDIA_TYPES, type RegistryClient } from '../registry/client.js';
 import type { PushTarget, TargetOptions } from '../registry/push.js';
 import { listReferrers } from '../registry/referrers.js';
 import { readFile } from 'node:fs/promises';
-import { readSbom, readSbomFile, resolveImage, SBOM_ARTIFACT_TYPE, withTempFile, type FoundSbom, type FoundSbomFile } from '../sbom/attach.js';
+import { platformSbomHint, readSbom, readSbomFile, resolveImage, SBOM_ARTIFACT_TYPE, withTempFile, type FoundSbom, type FoundSbomFile } from '../sbom/attach.js';
 import { signManifest, verifyManifest, type CheckedSignature, type SignResult } from '../sign/cosign.js';
 import type { Signer } from '../sign/keys.js';
 
@@ -158,9 +158,9 @@ export async function fetchSignedSbomFile(opts: { ref: string; key: KeyObject; t
     const v = await verifyManifest({ client: target.client, repo, digest: s.digest, key: opts.key, repository });
     if (v.verified) return readSbomFile(target, repo, s.digest, digest, found.via, opts.file);
   }
-  throw new GamelayerError(
-    'sbom.not-found',
-    `${name}: none of the ${found.manifests.length} SBOMs attached to ${digest} is signed by this key`,
-    found.manifests.length ? 'sign it with gamelayer sign REF --key KEY' : 'build with --push REPO --sbom --sign KEY',
-  );
+  // None at all (said "none of the 0 SBOMs"): a merged index's are on its platform manifests (platformSbomHint).
+  if (!found.manifests.length) {
+    throw new GamelayerError('sbom.not-found', `${name}: no SBOM attached to ${digest}`, (await platformSbomHint(target, repo, digest)) ?? 'build with --push REPO --sbom --sign KEY');
+  }
+  throw new GamelayerError('sbom.not-found', `${name}: none of the ${found.manifests.length} SBOMs attached to ${digest} is signed by this key`, 'sign it with gamelayer sign REF --key KEY');
 }

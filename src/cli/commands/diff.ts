@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .argument('[b]', 'a record file or a directory')
     .option('--json', 'print every change as JSON on stdout')
     .option('--limit <n>', 'changed paths listed per tree', '20')
-    .option('--exit-code', 'exit 3 when anything changed (0 when nothing did, 1 on failure, 2 on a usage error)')
+    .option('--exit-code', 'exit 3 when anything changed, also with --against when there is nothing to compare with (0 when nothing did, 1 on failure, 2 on a usage error)')
     .option('--against <ref>', 'compare with the build record of an image in a registry (host/repo:tag), or with the newest build of the line of work in host/repo; and report pull cost')
     .option('--line <name>', 'with --against host/repo: the line of work (default: as build --push chooses it)')
     .option('--if-exists', 'with --against: an image or record that is not in the registry is reported, not an error')
@@ -66,18 +66,29 @@ export function register(program: Command): void {
         throw new GamelayerError('cli.diff-args', `--limit ${opts.limit}: expected a whole number of paths per tree, 0 or more`);
       }
       if (opts.platform !== undefined && !opts.against) throw new GamelayerError('cli.diff-args', '--platform goes with --against: it chooses the node whose pull cost is reported');
+      // These only act with --against: without it they were silently ignored (a local diff ran as if not given).
+      for (const [flag, given] of [['--line', opts.line !== undefined], ['--to', opts.to !== undefined], ['--if-exists', !!opts.ifExists]] as const) {
+        if (given && !opts.against) throw new GamelayerError('cli.diff-args', `${flag} goes with --against: without it nothing reads it`);
+      }
       if (opts.against) {
         if (a || b) throw new GamelayerError('cli.diff-args', '--against compares with the working trees: give no A or B with it');
         const { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord } = await import('../../registry/artifact.js');
         const { parseReference } = await import('../../registry/reference.js');
         const registry = await registryOptions(opts);
         const target = parseReference(opts.against);
+        // A tag or digest names the record itself: a line given beside it chose nothing (it was ignored).
+        if (opts.line !== undefined && (target.tag || target.digest)) {
+          throw new GamelayerError('cli.diff-args', `--line ${opts.line} goes with --against host/repo (no tag or digest): ${opts.against} names one build`);
+        }
         let older: BuildRecord;
         let name = opts.against;
         // Nothing to compare with is an answer ("every layer is new"); any other failure stays an error.
         const nothing = (why: string) => {
           if (opts.json) printJson({ before: null, note: why });
           else process.stdout.write(`${why}\n`);
+          // Every layer is new: changed. It exited 0 ("nothing changed"), so a step that builds only on a change
+          // skipped the first build of a line or repository.
+          if (opts.exitCode) process.exitCode = EXIT.changes;
         };
         try {
           if (!target.tag && !target.digest) {

@@ -1,7 +1,10 @@
 // gamelayer sbom: prints the CycloneDX SBOM attached to an image (checked against its digest, schema and image).
 import type { Command } from 'commander';
 import { createReadStream } from 'node:fs';
-import { copyFile } from 'node:fs/promises';
+import { copyFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { GamelayerError } from '../../errors.js';
+import { assertOutFile, assertOutFolder } from '../../util/fs-access.js';
 import { pipeline } from 'node:stream/promises';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
@@ -19,6 +22,12 @@ export function register(program: Command): void {
     .option('--key <key>', 'take only an SBOM signed by this key (PEM public key or awskms:///ARN)')
     .action(async (ref: string, flags: SbomFlags) => {
       const options = await registryOptions(flags);
+      // A folder or an impossible path for -o was an error[internal] (EISDIR, ENOENT) after the download.
+      const out = flags.out === undefined ? undefined : path.resolve(flags.out);
+      if (out) {
+        await assertOutFolder(path.dirname(out), '--out');
+        await assertOutFile(out, '--out');
+      }
       const { withTempFile } = await import('../../sbom/attach.js');
       // Downloaded into a temp file and checked there (digest first) before a byte of it is printed: a 1M-file
       // game's SBOM is about 270 MB, never held whole.
@@ -33,8 +42,8 @@ export function register(program: Command): void {
           found = await fetchSbomFile(ref, file, options);
           if (found.others) process.stderr.write(`warning: ${found.others + 1} SBOMs are attached to ${found.subject}; printing ${found.digest} (pass --key to take only a signed one)\n`);
         }
-        if (flags.out) {
-          await copyFile(file, flags.out);
+        if (out) {
+          await copyOut(file, out!);
           process.stderr.write(`SBOM ${found.digest} of ${found.subject} (found via ${found.via}) written to ${flags.out}\n`);
         } else {
           await pipeline(createReadStream(file), process.stdout, { end: false });
@@ -43,4 +52,16 @@ export function register(program: Command): void {
       });
     });
   addRegistryOptions(cmd, 'existing');
+}
+
+/** The checked SBOM to `out` through a sibling temp file: a failed copy (full disk) leaves no half-written SBOM. */
+async function copyOut(file: string, out: string): Promise<void> {
+  const tmp = `${out}.tmp-${process.pid}`;
+  try {
+    await copyFile(file, tmp);
+    await rename(tmp, out);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw new GamelayerError('deploy.write', `${out}: cannot write: ${(e as Error).message}`, undefined, { cause: e });
+  }
 }

@@ -32,7 +32,7 @@ export function register(program: Command): void {
         }
       }
       if (!result.ok) {
-        // Signed, but by another key: signing again is not the first thing to try.
+        // Signed, but by another key or damaged (a tampered signature cannot be told from another key's): say both.
         const unsigned = result.items.some((i) => i.signatures.length === 0);
         const failed = result.items.filter((i) => i.signatures.length > 0 && !i.signatures.some((sig) => sig.valid));
         // This key made a signature there, but of another image or under another name: the key is not the problem.
@@ -44,7 +44,7 @@ export function register(program: Command): void {
           : otherImage
           ? 'a signature made with this key names another image (copied or replayed from another tag): sign this image with gamelayer sign REF --key KEY'
           : otherKey
-            ? 'its signatures were made with another key: pass the public key of the key that signed it (or sign it again with gamelayer sign REF --key KEY)'
+            ? 'its signatures do not verify with this key: made with another key (pass the public key of the key that signed it) or damaged (sign it again with gamelayer sign REF --key KEY)'
             : 'sign it with gamelayer sign REF --key KEY (or build --push REPO --sign KEY; a build merged from platform builds: gamelayer index REPO --sign KEY)';
         throw new GamelayerError('verify.failed', `${result.ref}: ${result.problems.join('; ')}`, hint);
       }
