@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { EXIT, exitStatusOf, GamelayerError, isGamelayerError, type ErrorCode } from '../errors.js';
 import { redactReference } from '../registry/reference.js';
+import { visibleControls } from '../report/printable.js';
 import { closeReporters } from '../report/reporter.js';
 import { diskFullFallback } from '../util/disk-full.js';
 import { writeDeniedError } from '../util/fs-access.js';
@@ -91,14 +92,16 @@ function reportError(thrown: unknown, json: boolean): number {
     // A last guard: whatever message echoes a reference the user typed, its user-info is never printed.
     const message = redactReference(e.message);
     const hint = e.hint === undefined ? undefined : redactReference(e.hint);
-    process.stderr.write(`error[${e.code}]: ${message}\n`);
-    if (hint) process.stderr.write(`hint: ${hint}\n`);
+    // On the terminal an escape sequence from a registry's or an archive's text would act (a forged line, a
+    // retitled window): shown escaped. The JSON form escapes it anyway.
+    process.stderr.write(`error[${e.code}]: ${visibleControls(message)}\n`);
+    if (hint) process.stderr.write(`hint: ${visibleControls(hint)}\n`);
     if (json) printErrorJson(e.code, message, hint);
     return exitStatusOf(e.code);
   }
   const err = e as Error;
   const hint = 'this looks like a bug in gamelayer; rerun with GAMELAYER_DEBUG=1 and report the stack';
-  process.stderr.write(`error[internal]: ${redactReference(err?.message ?? String(e))}\n`);
+  process.stderr.write(`error[internal]: ${visibleControls(redactReference(err?.message ?? String(e)))}\n`);
   if (process.env.GAMELAYER_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
   else process.stderr.write(`hint: ${hint}\n`);
   if (json) printErrorJson('internal', err?.message ?? String(e), hint);

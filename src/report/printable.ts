@@ -9,3 +9,13 @@ export function printable<T>(v: T): T {
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, printable(x)])) as T;
   return v;
 }
+
+const CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * `text` with every control character but tab and newline written as a `\uXXXX` escape: for error messages, which
+ * echo what a registry, an archive or a file name said (a platform, a failure reason, a path) and may span lines.
+ */
+export function visibleControls(text: string): string {
+  return text.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
