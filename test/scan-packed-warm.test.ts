@@ -104,20 +104,7 @@ describe('a rescan with packWarm', () => {
   it('gives the object path manifest, stats and stat cache from a packed store', async () => {
     const dir = await tempDir();
     const root = path.join(dir, 'tree');
-    for (let d = 0; d < 3; d++) {
-      await mkdir(path.join(root, `d${d}`, 'sub'), { recursive: true });
-      for (let i = 0; i < 20; i++) await writeFile(path.join(root, `d${d}`, i % 3 ? 'sub' : '', `f${i}.dat`), `file ${d} ${i}\n`.repeat(i));
-    }
-    // Old enough that the stat cache keeps every file.
-    const old = new Date(Date.now() - 3600_000);
-    const touchAll = async (p: string): Promise<void> => {
-      for (const e of await readdir(p, { withFileTypes: true })) {
-        const f = path.join(p, e.name);
-        if (e.isDirectory()) await touchAll(f);
-        await utimes(f, old, old);
-      }
-    };
-    await touchAll(root);
+    await makeTree(root);
     const cold = path.join(dir, 'cold-state');
     await scanTree('app', root, ALL, { stateDir: cold });
     await writeFile(path.join(root, 'd1', 'sub', 'f4.dat'), 'edited\n');
