@@ -7,8 +7,8 @@ import { mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
-import { isAlive, sweepStaleTemps, tempTag } from '../util/temp-files.js';
-import { acquireLock } from './store.js';
+import { isAlive, isStaleTemp, sweepStaleTemps, tempTag } from '../util/temp-files.js';
+import { acquireLock } from '../util/lock-file.js';
 
 /** The folder of holds in a store. */
 export const HOLDS_FOLDER = '.holds';
@@ -22,6 +22,11 @@ function holdsDir(storeDir: string): string {
 
 /** Whether the hold file names a live process (a hold from another host counts as live: we cannot tell). */
 async function live(file: string): Promise<boolean> {
+  // A build's hold names its process in its file name too: one killed before its text was written is empty.
+  if (isStaleTemp(path.basename(file))) {
+    await unlink(file).catch(() => {});
+    return false;
+  }
   const text = await readFile(file, 'utf8').catch((e) => (errnoCode(e) === 'ENOENT' ? undefined : ''));
   if (text === undefined) return false;
   const [pid, host] = text.split(' ');

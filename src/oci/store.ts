@@ -5,14 +5,14 @@
 import { createHash } from 'node:crypto';
 import { fstatSync } from 'node:fs';
 import { link, mkdir, open, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { Descriptor } from '../types.js';
 import { diskFullError } from '../util/disk-full.js';
-import { isAlive, sweepStaleTemps, tempTag } from '../util/temp-files.js';
+import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
+import { acquireLock } from '../util/lock-file.js';
 import { writeAll } from '../util/write-all.js';
 import { exists } from '../util/exists.js';
 import { syncDir, writeDurably, writeFileAtomic } from '../util/atomic-write.js';
@@ -454,43 +454,3 @@ export function serializeIndex(index: ImageIndex): string {
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }
 
-
-const LOCK_TIMEOUT_MS = 120_000;
-
-/**
- * An exclusive lock file (O_EXCL create) holding "pid host". A lock left by a process that died on this
- * host is taken over; otherwise we wait, and give a clear error after LOCK_TIMEOUT_MS.
- */
-export async function acquireLock(file: string, timeoutMs = LOCK_TIMEOUT_MS): Promise<() => Promise<void>> {
-  const me = `${process.pid} ${hostname()}`;
-  const started = Date.now();
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const fh = await open(file, 'wx');
-      await fh.writeFile(me);
-      await fh.close();
-      return async () => {
-        await unlink(file).catch(() => {});
-      };
-    } catch (e) {
-      if (errnoCode(e) !== 'EEXIST') throw e;
-    }
-    const holder = await readFile(file, 'utf8').catch(() => '');
-    const [pid, host] = holder.split(' ');
-    if (host === hostname() && pid && !isAlive(Number(pid))) {
-      // Remove only the stale lock we read, not one a live process just created: rename is atomic.
-      const stale = `${file}.stale-${process.pid}`;
-      if (await rename(file, stale).then(() => true, () => false)) {
-        const taken = await readFile(stale, 'utf8').catch(() => '');
-        // A live process's lock moved by mistake goes back, unless a newer lock is already in its place.
-        if (taken !== holder) await link(stale, file).catch(() => {});
-        await unlink(stale).catch(() => {});
-      }
-      continue;
-    }
-    if (Date.now() - started > timeoutMs) {
-      throw new GamelayerError('store.locked', `${file}: held by process ${holder || '?'} for over ${timeoutMs / 1000}s`, 'wait for the other build to finish, or remove the lock file if no build is running');
-    }
-    await new Promise((r) => setTimeout(r, Math.min(200, 10 + attempt * 10)));
-  }
-}

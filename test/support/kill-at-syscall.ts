@@ -6,11 +6,11 @@ import { runCli, type CliOptions, type CliResult } from './cli-process.js';
 export interface SyscallPoint {
   /** The path the system call names (absolute). */
   path: string;
-  /** Which calls: `unlink` (a file deleted). */
-  call: 'unlink';
+  /** Which calls: `unlink` (a file deleted), `link` (a hard link made: a lock file put in place). */
+  call: 'unlink' | 'link';
 }
 
-const CALLS = { unlink: 'unlink,unlinkat' } as const;
+const CALLS = { unlink: 'unlink,unlinkat', link: 'link,linkat' } as const;
 
 /** Runs the CLI under strace, killed (SIGKILL) as it enters the first `point.call` on `point.path`. */
 export async function runCliKilledAt(args: string[], point: SyscallPoint, opts: CliOptions = {}): Promise<{ killed: boolean; result: CliResult }> {
