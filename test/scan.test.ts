@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkfifo } from './support/mkfifo.js';
 import { appendFile, mkdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
-import { createWriteStream } from 'node:fs';
+import { appendFileSync, createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -211,15 +211,19 @@ describe('scan: changes while hashing', () => {
   it('fails the scan clearly when a file keeps changing, and writes no cache', async () => {
     const dir = await tempDir();
     const root = path.join(dir, 't');
-    // Big enough to be read in many chunks. The writer runs in this process, on the event loop the scan's reads
-    // come back to, so it appends between every two of them however busy the cores are (a writer process of its own
-    // could be starved for a whole attempt on a loaded machine, and the scan then passed).
+    // Big enough to be read in many chunks. The writer appends synchronously once per turn of the event loop the
+    // scan's reads come back to, so it appends between every two of them however busy the cores are (a writer
+    // process, or async appends through libuv's thread pool shared with the scan's reads, could be starved for a
+    // whole attempt on a loaded machine, and the scan then passed).
     const size = 96 << 20;
     const big = path.join(root, 'big.pak');
     await writeTree(root, { 'big.pak': Buffer.alloc(size, 1) });
     let writing = true;
     const writer = (async () => {
-      while (writing) await appendFile(big, 'x\n');
+      while (writing) {
+        appendFileSync(big, 'x\n');
+        await new Promise((r) => setImmediate(r));
+      }
     })();
     try {
       await expect(scanDir(root, path.join(dir, 's'), ALL, { attempts: 2 })).rejects.toThrow(`${big}: the file changed while it was being hashed`);
