@@ -259,6 +259,7 @@ export const ERROR_CODES = [
   'sign.key',
   'sign.key-file',
   'sign.key-format',
+  'sign.key-private',
   'sign.key-type',
   'sign.kms',
   'sign.kms-ref',
