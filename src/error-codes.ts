@@ -276,6 +276,7 @@ export const ERROR_CODES = [
   'store.index-missing',
   'store.layout-version',
   'store.locked',
+  'store.missing',
   'store.not-layout',
   'store.tag',
   'verify.failed',
