@@ -1,7 +1,7 @@
 // `build --store DIR` writes a build into another OCI layout; `push` (and `load`) of that build take the same
 // `--store DIR`. Without it there was no way to push such a build: push read the config's store and answered
 // "no image <tag>", hint "build the image first", for a build that had just been made.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,5 +36,49 @@ describe('push --store', () => {
 
   it('push and load --help offer --store with the words of build --help', async () => {
     for (const c of ['push', 'load']) expect((await runCli([c, '--help'])).stdout).toMatch(/^ {2}--store <dir> +OCI image layout directory/m);
+  });
+});
+
+// A --store naming nothing read as "no image tagged 1.0.0, build it first" (load) or "not an OCI image layout, build
+// the image first" (push): the user had built, into the folder they meant to name. It now says the store is missing.
+describe('--store of a folder that is not a store', () => {
+  const noDocker = { DOCKER_HOST: 'unix:///tmp/gl-no-docker.sock' };
+
+  it.each([
+    ['load', []],
+    ['push', ['127.0.0.1:9/studio/game:v1']],
+  ])('%s --store MISSING says the store does not exist, naming the path and the flag', async (command, args) => {
+    const dir = path.join(root, `missing-${command}`);
+    await writeGame(dir);
+    const missing = path.join(root, 'no-such/oci');
+    const r = await runCli([command, ...args, '--store', missing], { cwd: dir, env: noDocker });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `error[store.missing]: --store ${missing}: the store does not exist\nhint: pass the folder a build wrote (gamelayer build --store DIR), or leave out --store for the config's store (${path.join(dir, '.gamelayer/oci')})\n`,
+    );
+  });
+
+  it('a file, or a folder that is no layout, is named as such', async () => {
+    const dir = path.join(root, 'not-layout');
+    await writeGame(dir);
+    const file = await runCli(['load', '--store', 'gamelayer.yaml'], { cwd: dir, env: noDocker });
+    expect(file.code).toBe(1);
+    expect(file.stderr).toContain(`error[store.not-layout]: --store ${path.join(dir, 'gamelayer.yaml')}: is a file, not a store folder\n`);
+    await mkdir(path.join(dir, 'empty'));
+    const folder = await runCli(['push', '127.0.0.1:9/studio/game:v1', '--store', 'empty'], { cwd: dir, env: noDocker });
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toContain(`error[store.not-layout]: --store ${path.join(dir, 'empty')}: not an OCI image layout (no oci-layout file)\n`);
+  });
+
+  it('load with no store yet says so; a --store a build wrote (relative) is taken, as far as the daemon', async () => {
+    const dir = path.join(root, 'load-store');
+    await writeGame(dir);
+    const none = await runCli(['load'], { cwd: dir, env: noDocker });
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain(`error[load.not-found]: ${path.join(dir, '.gamelayer/oci')}: the store does not exist (no image tagged 1.0.0)\n`);
+    expect((await runCli(['build', '--store', 'out/oci', '-t', 'v1'], { cwd: dir })).code).toBe(0);
+    const r = await runCli(['load', '--store', 'out/oci', '-t', 'v1', '--json'], { cwd: dir, env: noDocker });
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).error.code).toBe('docker.unreachable');
   });
 });

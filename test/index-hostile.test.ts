@@ -4,25 +4,20 @@
 // merge before anything is put, naming the tag.
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fetchBuildRecordFor } from '../src/registry/artifact.js';
 import { pushBuildRecord } from '../src/registry/artifact.js';
 import { runCli } from './support/cli-process.js';
-import { copyTwoPlatformSample } from './support/sample.js';
+import { useTwoPlatformSample } from './support/sample.js';
 import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
 const registry = useRegistry();
-let game: string;
-
-beforeAll(async () => {
-  game = await tempDir();
-  await copyTwoPlatformSample(game);
-}, 120_000);
+const sample = useTwoPlatformSample();
 
 async function host(gameName?: string): Promise<string> {
   const dir = await tempDir();
-  await cp(game, dir, { recursive: true, verbatimSymlinks: true });
+  await cp(sample.dir, dir, { recursive: true, verbatimSymlinks: true });
   if (gameName) {
     const file = path.join(dir, 'gamelayer.yaml');
     await writeFile(file, (await readFile(file, 'utf8')).replace(/^game: .*$/m, `game: ${gameName}`));

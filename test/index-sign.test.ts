@@ -5,25 +5,20 @@
 // one: the platform builds attach theirs to their own manifests, which the index names.
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { startRegistry } from './support/registry.js';
-import { copyTwoPlatformSample } from './support/sample.js';
+import { useTwoPlatformSample } from './support/sample.js';
 import { useSigningFixture } from './support/signing-fixture.js';
 import { tempDir } from './support/tmp.js';
 
 const fx = useSigningFixture('index-sign-');
-let game: string;
-
-beforeAll(async () => {
-  game = await tempDir();
-  await copyTwoPlatformSample(game);
-}, 60_000);
+const sample = useTwoPlatformSample();
 
 /** A host of its own: a copy of the game folder with an empty state. */
 async function host(): Promise<string> {
   const dir = await tempDir();
-  await cp(game, dir, { recursive: true, verbatimSymlinks: true });
+  await cp(sample.dir, dir, { recursive: true, verbatimSymlinks: true });
   return dir;
 }
 

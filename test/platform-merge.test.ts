@@ -12,20 +12,18 @@ import { parseBuildspec, type Buildspec } from '../src/codebuild/buildspec-schem
 import { runCli } from './support/cli-process.js';
 import { startContainerd, type PrivateContainerd } from './support/private-containerd.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
-import { copyTwoPlatformSample } from './support/sample.js';
+import { useTwoPlatformSample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 const run = promisify(execFile);
 let registry: TestRegistry;
 let containerd: PrivateContainerd;
-let game: string;
+// The two-platform sample: per-platform engine sources, shared media.
+const sample = useTwoPlatformSample();
 
 beforeAll(async () => {
   registry = await startRegistry();
   containerd = await startContainerd();
-  // The two-platform sample: per-platform engine sources, shared media.
-  game = await tempDir();
-  await copyTwoPlatformSample(game);
 }, 120_000);
 afterAll(async () => {
   await containerd?.stop();
@@ -35,7 +33,7 @@ afterAll(async () => {
 /** A host of its own: a copy of the game folder with its own (empty) .gamelayer/. */
 async function host(): Promise<string> {
   const dir = await tempDir();
-  await cp(game, dir, { recursive: true });
+  await cp(sample.dir, dir, { recursive: true });
   return dir;
 }
 
@@ -205,7 +203,7 @@ describe('the batch buildspec\'s graph, run here: platform jobs at once on separ
   it('each platform job pushes its platform, the merge job the indexes, the record and the deploy artifacts', async () => {
     const name = `studio/platforms-batch-${process.pid}`;
     const repo = `${registry.host}/${name}`;
-    const specText = (await cli(game, 'codebuild', 'buildspec', '--batch')).stdout;
+    const specText = (await cli(sample.dir, 'codebuild', 'buildspec', '--batch')).stdout;
     const spec = parseBuildspec(specText, 'buildspec-batch.yml');
     const bin = await tempDir();
     await writeFile(path.join(bin, 'gamelayer'), `#!/bin/sh\nexec "${process.execPath}" "${path.resolve('bin/gamelayer.js')}" "$@"\n`, { mode: 0o755 });

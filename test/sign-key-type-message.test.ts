@@ -10,13 +10,14 @@ let dir: string;
 beforeAll(async () => {
   dir = await tempDir();
   execFileSync('openssl', ['genpkey', '-algorithm', 'ED25519', '-out', path.join(dir, 'ed.pem')]);
+  execFileSync('openssl', ['pkey', '-in', path.join(dir, 'ed.pem'), '-pubout', '-out', path.join(dir, 'ed.pub')]);
   execFileSync('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-384', '-out', path.join(dir, 'p384.pem')]);
 });
 
 describe('sign / verify with a key that is not ECDSA P-256', () => {
   it.each([
     ['sign', 'ed.pem', 'a ed25519 key; expected ECDSA P-256'],
-    ['verify', 'ed.pem', 'a ed25519 key; expected ECDSA P-256'],
+    ['verify', 'ed.pub', 'a ed25519 key; expected ECDSA P-256'],
     ['sign', 'p384.pem', 'a ec secp384r1 key; expected ECDSA P-256'],
   ])('%s --key %s says "%s", before the registry is asked', async (command, key, text) => {
     // Port 9 (discard) on loopback: nothing answers, so reaching the registry would fail with another error.

@@ -45,5 +45,33 @@ export function withStoreFlag(config: GameConfig, store: string | undefined): Ga
   return store === undefined ? config : { ...config, store: path.resolve(store) };
 }
 
+/**
+ * As `withStoreFlag`, for the commands that read a store: a `--store` naming nothing, a file or a folder that is not a
+ * layout is said to be that, with the flag. It read as "no image tagged …" (load) or "build the image first" (push),
+ * which sent the user to build what was built, into another folder.
+ */
+export async function withReadStoreFlag(config: GameConfig, store: string | undefined): Promise<GameConfig> {
+  const checked = withStoreFlag(config, store);
+  if (store === undefined) return checked;
+  const dir = checked.store;
+  const { stat } = await import('node:fs/promises');
+  const { OCI_LAYOUT_FILE } = await import('../oci/layout.js');
+  const s = await stat(dir).catch((e: NodeJS.ErrnoException) => e);
+  if (s instanceof Error) {
+    const missing = s.code === 'ENOENT' || s.code === 'ENOTDIR';
+    throw new GamelayerError(
+      'store.missing',
+      `--store ${dir}: ${missing ? 'the store does not exist' : `cannot read the store (${s.code ?? s.message})`}`,
+      missing ? `pass the folder a build wrote (gamelayer build --store DIR), or leave out --store for the config's store (${config.store})` : undefined,
+    );
+  }
+  if (!s.isDirectory()) throw new GamelayerError('store.not-layout', `--store ${dir}: is a file, not a store folder`, 'pass the folder a build wrote (gamelayer build --store DIR)');
+  const marker = await stat(path.join(dir, OCI_LAYOUT_FILE)).catch(() => undefined);
+  if (!marker?.isFile()) {
+    throw new GamelayerError('store.not-layout', `--store ${dir}: not an OCI image layout (no ${OCI_LAYOUT_FILE} file)`, 'pass the folder a build wrote (gamelayer build --store DIR)');
+  }
+  return checked;
+}
+
 /** `--store` of the commands that read a build from the local store: the same words as `build --store`. */
 export const STORE_FLAG_HELP = 'OCI image layout directory the build was written to (default: store from the config, .gamelayer/oci)';

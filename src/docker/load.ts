@@ -12,6 +12,7 @@ import { count } from '../report/plural.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import { LAST_BUILD, readBuildRecord, recordsDir } from '../state/records.js';
 import { TREE_NAMES } from '../types.js';
+import { exists } from '../util/exists.js';
 import { connectDocker, daemonError, daemonInfo, followStream, type DaemonInfo } from './daemon.js';
 import { checkDaemonLayers, dockerSaveStream, resolveSaveImages, type DaemonImage, type SaveImage } from './save-format.js';
 
@@ -117,10 +118,12 @@ export async function loadBuild(opts: LoadBuildOptions): Promise<LoadedImage[]> 
   const present = new Set((await layoutTags(config.store).catch(() => [])).map((d) => d.annotations?.[REF_NAME]));
   if (!present.has(tag)) {
     const have = [...present].filter(Boolean).join(', ');
+    // No store at all is not "no such tag": nothing was built here yet, or the build went to another folder.
+    const noStore = !have && !(await exists(config.store));
     throw new GamelayerError(
       'load.not-found',
-      `${config.store}: no image tagged ${tag}`,
-      have ? `tags in the store: ${have}` : 'build it first: gamelayer build',
+      noStore ? `${config.store}: the store does not exist (no image tagged ${tag})` : `${config.store}: no image tagged ${tag}`,
+      have ? `tags in the store: ${have}` : noStore ? 'build it first (gamelayer build), or pass --store DIR, the folder the build wrote' : 'build it first: gamelayer build',
     );
   }
   // The server image of a chunked tree holds chunks, not files: `docker run` of it would start an engine without them.

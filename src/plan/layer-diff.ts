@@ -72,3 +72,30 @@ export async function layerDiff(
     bytesToBuild,
   };
 }
+
+/**
+ * Which layers of the build `newer` were already in the build `older` (by input key) and which it made: two
+ * recorded builds, no working trees (`diff --against A --to B`). `rebuilt` here means made by `newer`.
+ */
+export function recordLayerDiff(older: Pick<BuildRecord, 'layers' | 'plan'>, newer: Pick<BuildRecord, 'plan' | 'platforms'>): LayerDiff {
+  const known = new Set([...older.layers.map((l) => l.inputKey), ...older.plan.layers.map((l) => l.inputKey)]);
+  const layers: LayerChange[] = [];
+  const counted = new Set<string>();
+  let bytesToBuild = 0;
+  for (const l of newer.plan.layers) {
+    const status = known.has(l.inputKey) ? 'reused' : 'rebuilt';
+    if (status === 'rebuilt' && !counted.has(l.inputKey)) {
+      counted.add(l.inputKey);
+      bytesToBuild += l.bytes;
+    }
+    // Records of one platform may leave a layer's platform out: it is the build's only one.
+    const platform = l.platform ?? newer.platforms[0] ?? '';
+    layers.push({ tree: l.tree, index: l.index, platform, files: totalsOf(l.entries).files, bytes: l.bytes, status, ...(status === 'rebuilt' && l.patch ? { patch: true } : {}) });
+  }
+  return {
+    layers,
+    reused: layers.filter((l) => l.status === 'reused').length,
+    rebuilt: layers.filter((l) => l.status === 'rebuilt').length,
+    bytesToBuild,
+  };
+}

@@ -106,9 +106,15 @@ function publicKeyFromDer(der: Buffer, where: string): KeyObject {
   }
 }
 
+/** Signing wants a private key, verifying its public half: the hint says how to make the one that is wanted. */
+const KEY_TYPE_HINT = {
+  private: 'make one with: openssl ecparam -genkey -name prime256v1 -noout | openssl pkcs8 -topk8 -nocrypt -out cosign.key',
+  public: 'pass the public key of the ECDSA P-256 key that signed (openssl pkey -in cosign.key -pubout -out cosign.pub)',
+};
+
 function checkP256(key: KeyObject, where: string): KeyObject {
   if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
-    throw new GamelayerError('sign.key-type', `${where}: a ${[key.asymmetricKeyType ?? 'non-asymmetric', key.asymmetricKeyDetails?.namedCurve].filter(Boolean).join(' ')} key; expected ECDSA P-256`, 'make one with: openssl ecparam -genkey -name prime256v1 -noout | openssl pkcs8 -topk8 -nocrypt -out cosign.key');
+    throw new GamelayerError('sign.key-type', `${where}: a ${[key.asymmetricKeyType ?? 'non-asymmetric', key.asymmetricKeyDetails?.namedCurve].filter(Boolean).join(' ')} key; expected ECDSA P-256`, KEY_TYPE_HINT[key.type === 'public' ? 'public' : 'private']);
   }
   return key;
 }
@@ -153,11 +159,23 @@ async function readPrivateKey(file: string, env: NodeJS.ProcessEnv): Promise<Key
   return checkP256(key, file);
 }
 
-/** The public key of `--key FILE|awskms:///KEY` for verification (a PEM public key; a private key file works too). */
+/**
+ * The public key of `--key FILE|awskms:///KEY` for verification: a PEM public key. A private key is refused: whoever
+ * verifies should not hold (or be handed) the signer's secret, and a verifier taking one invites passing it around.
+ */
 export async function publicKeyFor(ref: string, opts: KmsOptions = {}, env: NodeJS.ProcessEnv = process.env): Promise<KeyObject> {
   if (isKmsKey(ref)) return (await kmsClient(ref, opts, env)).publicKey();
   const pem = await readKeyFile(ref);
-  if (/PRIVATE KEY/.test(pem)) return createPublicKey(await readPrivateKey(ref, env));
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(pem)) {
+    const cosign = /(COSIGN|SIGSTORE) PRIVATE KEY/.test(pem);
+    // The hint is a command to paste: a path with spaces or quotes is single-quoted for sh.
+    const arg = /^[\w./:@%+=,-]+$/.test(ref) ? ref : `'${ref.replaceAll("'", `'\\''`)}'`;
+    throw new GamelayerError(
+      'sign.key-private',
+      `${ref}: a private key; --key here takes the public key (cosign.pub)`,
+      cosign ? `make the public key with: cosign public-key --key ${arg} > cosign.pub` : `make the public key with: openssl pkey -in ${arg} -pubout -out cosign.pub`,
+    );
+  }
   try {
     return checkP256(createPublicKey({ key: pem, format: 'pem' }), ref);
   } catch (e) {

@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { beforeAll } from 'vitest';
 import { loadConfig, type GameConfig } from '../../src/config/load.js';
 import { tempDir } from './tmp.js';
 
@@ -20,6 +21,25 @@ export async function copyTwoPlatformSample(dst: string): Promise<void> {
     .replace('source: ./engine/BinLinux64.Dedicated.tar.gz', 'source: {linux/amd64: ./engine/BinLinux64.Dedicated.tar.gz, linux/arm64: ./engine-arm64}')
     .replace('baseImage: scratch', 'baseImage: scratch\nplatforms: [linux/amd64, linux/arm64]');
   await writeFile(path.join(dst, 'gamelayer.yaml'), yaml);
+}
+
+/**
+ * Registers a `beforeAll` that copies the two-platform sample (`copyTwoPlatformSample`) into a temp folder of the test
+ * file's own; `dir` is that folder, read by tests and later hooks (an error before the `beforeAll` has run).
+ */
+export function useTwoPlatformSample(timeout = 120_000): { readonly dir: string } {
+  let dir: string | undefined;
+  beforeAll(async () => {
+    const made = await tempDir();
+    await copyTwoPlatformSample(made);
+    dir = made;
+  }, timeout);
+  return {
+    get dir(): string {
+      if (dir === undefined) throw new Error('the two-platform sample is used before beforeAll copied it');
+      return dir;
+    },
+  };
 }
 
 /** A copy of the sample game (without its .gamelayer state) at `dst`; `umask` applies to the copy. */

@@ -62,14 +62,22 @@ function describeChange(a: TreeDiff['modified'][number]['before'], b: TreeDiff['
 }
 
 /** Per layer of the next build: reused from the recorded build, or rebuilt, with its content bytes. */
-export function layerTable(d: LayerDiff): string {
+/**
+ * The layers of the next build (against the recorded one), or with `builds` the layers of one recorded build against
+ * an older one's (`diff --against A --to B`): the newer's layers were made, not "to rebuild".
+ */
+export function layerTable(d: LayerDiff, builds?: { older: string; newer: string }): string {
   const multi = new Set(d.layers.map((l) => l.platform)).size > 1;
   // The words `build` uses for the same layers: a new layer on top of the recorded build is a `patch`.
-  const rows = d.layers.map((l) => [multi ? `${l.tree} ${l.platform}` : l.tree, String(l.index), String(l.files), formatBytes(l.bytes), l.patch ? 'patch' : l.status]);
+  const made = builds ? 'new' : 'rebuilt';
+  const rows = d.layers.map((l) => [multi ? `${l.tree} ${l.platform}` : l.tree, String(l.index), String(l.files), formatBytes(l.bytes), l.patch ? 'patch' : l.status === 'rebuilt' ? made : l.status]);
   const patches = d.layers.filter((l) => l.patch).length;
+  const patchNote = patches ? ` (${patches} patch)` : '';
   return [
-    table(['tree', 'layer', 'files', 'content', 'next build'], rows, [1, 2, 3]),
-    `layers: ${d.reused} reused, ${d.rebuilt} to rebuild${patches ? ` (${patches} patch)` : ''}; ${formatBytes(d.bytesToBuild)} of content to tar, compress and push`,
+    table(['tree', 'layer', 'files', 'content', builds ? `in ${builds.newer}` : 'next build'], rows, [1, 2, 3]),
+    builds
+      ? `layers of ${builds.newer}: ${d.reused} reused from ${builds.older}, ${d.rebuilt} new${patchNote}; ${formatBytes(d.bytesToBuild)} of new content`
+      : `layers: ${d.reused} reused, ${d.rebuilt} to rebuild${patchNote}; ${formatBytes(d.bytesToBuild)} of content to tar, compress and push`,
   ].join('\n');
 }
 

@@ -5,7 +5,7 @@ import { showsSteps, step } from '../../report/step.js';
 import { assertBaseline, lastBuildForPullCost, lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { diffDetails, diffTable, layerTable, pullCostTable } from './diff-format.js';
-import { layerDiff } from '../../plan/layer-diff.js';
+import { layerDiff, recordLayerDiff, type LayerDiff } from '../../plan/layer-diff.js';
 import { loadBaseImage, parseBaseRef } from '../../oci/base-image.js';
 import { parsePlatform } from '../../oci/image.js';
 import { pullCost, type PullCost } from '../../diff/pull-cost.js';
@@ -41,10 +41,10 @@ export function register(program: Command): void {
     .option('--json', 'print every change as JSON on stdout')
     .option('--limit <n>', 'changed paths listed per tree', '20')
     .option('--exit-code', 'exit 3 when anything changed, also with --against when there is nothing to compare with (0 when nothing did, 1 on failure, 2 on a usage error)')
-    .option('--against <ref>', 'compare with the build record of an image in a registry (host/repo:tag), or with the newest build of the line of work in host/repo; and report pull cost')
+    .option('--against <ref>', 'compare the working trees (or --to) with the build record of an image in a registry (host/repo:tag), or with the newest build of the line of work in host/repo; and report the pull cost to the last local build (or --to)')
     .option('--line <name>', 'with --against host/repo: the line of work (default: as build --push chooses it)')
     .option('--if-exists', 'with --against: an image or record that is not in the registry is reported, not an error')
-    .option('--to <ref>', 'with --against: the newer image (default: the last local build)')
+    .option('--to <ref>', 'with --against: the newer build, an image in a registry: its build record is compared with the --against one (files, layers, base, pull cost) instead of the working trees')
     .option('--platform <os/arch>', "with --against: the pull cost of a node of this platform (default: the newer build's first)")
     .action(async (a: string | undefined, b: string | undefined, opts: DiffFlags, cmd: Command) => {
       const reporter = commandReporter(!!opts.json);
@@ -59,6 +59,8 @@ export function register(program: Command): void {
       let cost: { value: PullCost; from: string; to: string } | undefined;
       let costNote: string | undefined;
       let baseMoves: BaseMove[] = [];
+      // With --to: B's layers against A's, from the two records (no working trees, no planning).
+      let recordLayers: LayerDiff | undefined;
       // 0 lists no paths (the table and the "… and N more" lines only); a value that is not a count is refused, not
       // read as 20 (abc, 0) or as "all but the last five" (-5).
       const limit = Number(opts.limit);
@@ -71,7 +73,7 @@ export function register(program: Command): void {
         if (given && !opts.against) throw new GamelayerError('cli.diff-args', `${flag} goes with --against: without it nothing reads it`);
       }
       if (opts.against) {
-        if (a || b) throw new GamelayerError('cli.diff-args', '--against compares with the working trees: give no A or B with it');
+        if (a || b) throw new GamelayerError('cli.diff-args', '--against compares with the working trees (or --to): give no A or B with it');
         const { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord } = await import('../../registry/artifact.js');
         const { parseReference } = await import('../../registry/reference.js');
         const registry = await registryOptions(opts);
@@ -115,11 +117,21 @@ export function register(program: Command): void {
           throw e;
         }
         before = { name, manifests: older.manifests, build: older };
-        baseMoves = await (await import('../../pipeline/base-source.js')).currentBaseMoves(await gameConfig(), older, registry);
-        after = await inStep('scan trees', async () => workingTrees(await gameConfig(), reporter));
-        const newer = opts.to ? (await fetchBuildRecordFor(opts.to, registry)).record : await lastBuildForPullCost(await gameConfig());
-        if (newer) cost = { value: pullCost(older, newer, costPlatform(newer, opts.platform)), from: opts.against, to: opts.to ?? `the last build (${newer.tags[0]})` };
-        else costNote = 'no local build to compute the pull cost to (build first, or give --to <ref>)';
+        if (opts.to) {
+          // A against B, both build records in a registry: the files, layers, base and pull cost all between the
+          // two (the tables showed A against the working trees, only the pull cost used B).
+          const newer = (await fetchBuildRecordFor(opts.to, registry)).record;
+          after = { name: opts.to, manifests: newer.manifests, build: newer };
+          baseMoves = (await import('../../pipeline/base-source.js')).movedBases(older, newer);
+          recordLayers = recordLayerDiff(older, newer);
+          cost = { value: pullCost(older, newer, costPlatform(newer, opts.platform)), from: opts.against, to: opts.to };
+        } else {
+          baseMoves = await (await import('../../pipeline/base-source.js')).currentBaseMoves(await gameConfig(), older, registry);
+          after = await inStep('scan trees', async () => workingTrees(await gameConfig(), reporter));
+          const newer = await lastBuildForPullCost(await gameConfig());
+          if (newer) cost = { value: pullCost(older, newer, costPlatform(newer, opts.platform)), from: opts.against, to: `the last build (${newer.tags[0]})` };
+          else costNote = 'no local build to compute the pull cost to (build first, or give --to <ref>)';
+        }
       } else if (a && b) {
         before = await sideFromArg(a, reporter);
         after = await sideFromArg(b, reporter);
@@ -136,20 +148,20 @@ export function register(program: Command): void {
       // A moved base changes every image though no tree did: a CI step building only on a change must not skip it.
       const changed = diffs.some(hasChanges) || baseMoves.length > 0;
       // Against a build, and with the working trees on the other side: which layers a build would redo.
-      const config = before.build && !b ? await gameConfig() : undefined;
+      const config = before.build && !b && !recordLayers ? await gameConfig() : undefined;
       // A registry base is not read here (diff works offline): its layer count is the one the record pinned.
       const baseLayerCount = async (platform: string) =>
         parseBaseRef(config!.baseImage, config!.dir).kind === 'registry'
           ? (before.build?.bases?.find((b) => b.platform === platform)?.layers ?? 0)
           : (await loadBaseImage(config!.baseImage, { baseDir: config!.dir, platform: parsePlatform(platform) })).layers.length;
-      const layers = config && before.build ? await inStep('diff layers', () => layerDiff(config, after.manifests, before.build!, baseLayerCount)) : undefined;
+      const layers = recordLayers ?? (config && before.build ? await inStep('diff layers', () => layerDiff(config, after.manifests, before.build!, baseLayerCount)) : undefined);
       if (opts.json) {
         printJson({ before: before.name, after: after.name, changed, trees: diffs, chunks: diffs.flatMap((d) => chunkDiff(d) ?? []), layers, pullCost: cost?.value, pullCostTo: cost?.to, ...(baseMoves.length ? { baseMoved: baseMoves } : {}) });
       } else {
         process.stdout.write(`${before.name} → ${after.name}\n${diffTable(diffs)}\n`);
         const details = diffDetails(diffs, limit);
         process.stdout.write(details ? `\n${details}\n` : baseMoves.length ? '\nno changes in the trees\n' : '\nno changes\n');
-        if (layers) process.stdout.write(`\n${layerTable(layers)}\n`);
+        if (layers) process.stdout.write(`\n${layerTable(layers, recordLayers ? { older: before.name, newer: after.name } : undefined)}\n`);
         if (cost) process.stdout.write(`\n${pullCostTable(cost.value, cost.from, cost.to)}\n`);
         if (costNote) process.stdout.write(`\n${costNote}\n`);
         for (const m of baseMoves) process.stdout.write(`\n${baseMoveText(m)}; a build makes new images on the same layers\n`);

@@ -1,6 +1,6 @@
 // gamelayer load: images of the local OCI store into the Docker daemon (streamed docker-save format).
 import type { Command } from 'commander';
-import { commandConfig, commandReporter, printJson, STORE_FLAG_HELP, withStoreFlag } from '../context.js';
+import { commandConfig, commandReporter, printJson, STORE_FLAG_HELP, withReadStoreFlag } from '../context.js';
 
 interface LoadFlags {
   tag?: string;
@@ -20,7 +20,7 @@ export function register(program: Command): void {
     .option('--store <dir>', STORE_FLAG_HELP)
     .option('--json', 'print the loaded images as JSON on stdout')
     .action(async (flags: LoadFlags, cmd: Command) => {
-      const config = withStoreFlag(await commandConfig(cmd), flags.store);
+      const config = await withReadStoreFlag(await commandConfig(cmd), flags.store);
       const { loadBuild } = await import('../../docker/load.js');
       const loaded = await loadBuild({
         config,

@@ -9,7 +9,7 @@ import { readBuildRecord, recordsDir } from '../../state/records.js';
 import type { BuildRecord } from '../../types.js';
 import { exists } from '../../util/exists.js';
 import { pushManyText, pushText } from './build.js';
-import { commandConfig, commandReporter, printJson, STORE_FLAG_HELP, withStoreFlag } from '../context.js';
+import { commandConfig, commandReporter, printJson, STORE_FLAG_HELP, withReadStoreFlag } from '../context.js';
 import { addRegistryOptions, checkEcrFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
 interface PushFlags extends RegistryFlags {
@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .option('--no-replication', 'with several destinations: push to each, even to a region ECR replication copies the first one to')
     .action(async (refs: string[], flags: PushFlags, cmd: Command) => {
-      const config = withStoreFlag(await commandConfig(cmd), flags.store);
+      const config = await withReadStoreFlag(await commandConfig(cmd), flags.store);
       const reporter = commandReporter(Boolean(flags.json));
       checkEcrFlags(flags, refs.map((r) => destination(r, config.registry, config.file)));
       if (refs.length > 1) return pushMany(refs, flags, config, reporter);

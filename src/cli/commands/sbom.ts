@@ -1,9 +1,11 @@
 // gamelayer sbom: prints the CycloneDX SBOM attached to an image (checked against its digest, schema and image).
 import type { Command } from 'commander';
 import { createReadStream } from 'node:fs';
-import { copyFile, rename, rm } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError } from '../../errors.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { firstMissingFolder, removeEmptyFolders } from '../../util/created-folders.js';
 import { assertOutFile, assertOutFolder } from '../../util/fs-access.js';
 import { pipeline } from 'node:stream/promises';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
@@ -18,7 +20,7 @@ export function register(program: Command): void {
     .command('sbom')
     .description('print the CycloneDX SBOM attached to an image (build --push REPO --sbom attaches one)')
     .argument('<ref>', 'the image: host[:port]/repo:tag or host[:port]/repo@sha256:…')
-    .option('-o, --out <file>', 'write the SBOM to this file instead of stdout')
+    .option('-o, --out <file>', 'write the SBOM to this file instead of stdout (missing folders are created)')
     .option('--key <key>', 'take only an SBOM signed by this key (PEM public key or awskms:///ARN)')
     .action(async (ref: string, flags: SbomFlags) => {
       const options = await registryOptions(flags);
@@ -54,14 +56,16 @@ export function register(program: Command): void {
   addRegistryOptions(cmd, 'existing');
 }
 
-/** The checked SBOM to `out` through a sibling temp file: a failed copy (full disk) leaves no half-written SBOM. */
+/**
+ * The checked SBOM to `out` as every --out is written (temp file, fsync, rename: a failed copy, a full disk say, leaves
+ * no half-written SBOM), its missing folders created as `k8s --out` does; folders it made are removed again on failure.
+ */
 async function copyOut(file: string, out: string): Promise<void> {
-  const tmp = `${out}.tmp-${process.pid}`;
+  const created = await firstMissingFolder(path.dirname(out));
   try {
-    await copyFile(file, tmp);
-    await rename(tmp, out);
+    await writeFileAtomic(out, (tmp) => copyFile(file, tmp));
   } catch (e) {
-    await rm(tmp, { force: true });
+    if (created) await removeEmptyFolders(path.dirname(out), created);
     throw new GamelayerError('deploy.write', `${out}: cannot write: ${(e as Error).message}`, undefined, { cause: e });
   }
 }
