@@ -65,7 +65,7 @@ describe('prune and `<tag>.gamelayer-pruned` marks not of an interrupted prune',
       return { bytes: Buffer.from(await r.arrayBuffer()), type: r.headers.get('content-type')! };
     };
     const put = async (ref: string, m: { bytes: Buffer; type: string }) =>
-      expect((await fetch(`${reg.url}/v2/studio/marks/manifests/${ref}`, { method: 'PUT', headers: { 'content-type': m.type }, body: m.bytes })).status).toBe(201);
+      expect((await fetch(`${reg.url}/v2/studio/marks/manifests/${ref}`, { method: 'PUT', headers: { 'content-type': m.type }, body: new Uint8Array(m.bytes) })).status).toBe(201);
     const OCI = 'application/vnd.oci.image.manifest.v1+json';
     const v1Index = JSON.parse((await get('v1.gamelayer-record', INDEX)).bytes.toString('utf8')) as { manifests: { digest: string; artifactType?: string }[] };
     const v1Record = v1Index.manifests.find((m) => m.artifactType?.startsWith('application/vnd.gamelayer.build-record'))!.digest;

@@ -147,7 +147,10 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   // first, unless a kept tag names it too. Only a tag naming the digest it spells counts.
   const pending = [...tags].filter((t) => PENDING_INDEX_TAG.test(t) && digestOf.get(t) === `sha256:${PENDING_INDEX_TAG.exec(t)![1]}`);
   // A retired line's tag names its newest build's record: it goes with that record (or is untagged on ECR).
-  const removedTags = new Set([...pending, ...removed.flatMap((b) => b.tags), ...retired]);
+  // A tag a kept build claims too stays: `1.0-app` is build 1.0's app image and, pushed by an older gamelayer, the
+  // server image of the build 1.0-app; removing either build deleted what the tag names, which the other still used.
+  const keptTags = new Set(kept.flatMap((b) => b.tags));
+  const removedTags = new Set([...pending, ...removed.flatMap((b) => b.tags).filter((t) => !keptTags.has(t)), ...retired]);
   const survivingDigests = new Set([...tags].filter((t) => !removedTags.has(t)).map((t) => digestOf.get(t)));
   const deleted = new Map<string, string[]>();
   const shared: string[] = [];
