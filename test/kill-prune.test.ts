@@ -151,6 +151,45 @@ describe('kill -9 during prune --apply on ECR', () => {
     expect(await state(ecr.registry.storageDir, name)).toEqual(reference);
   });
 
+  // Immutable tags: the record tags cannot move, so each record manifest is tagged `<tag>.gamelayer-pruned` before
+  // its index goes with its record tag; killed before the images went, the next prune finds the builds by those tags
+  // and finishes (before, it listed the images as tags of no build and never deleted them).
+  const immutablePoints: { name: string; after: number; processed: boolean }[] = [
+    { name: 'after the untag call and the records\' marks, before the indexes\' call', after: 1, processed: false },
+    { name: 'while ECR answers the indexes\' call (ECR did it; the answer is lost)', after: 1, processed: true },
+    { name: 'after the indexes\' call, before the images\' call', after: 2, processed: false },
+    { name: 'before the record manifests\' call', after: 3, processed: false },
+  ];
+  it.each(immutablePoints.map((p, i) => [i, p.name] as const))('immutable tags, point %i: %s', async (i) => {
+    const name = `studio/prune-ecr-immutable-${i}`;
+    await copyRepo(name, ecr.registry.storageDir);
+    ecr.repositories.set(name, { mutability: 'IMMUTABLE', scanOnPush: false, createdAt: Date.now() });
+    let release = () => {};
+    const until = new Promise<void>((r) => (release = r));
+    const point = immutablePoints[i]!;
+    const hold = { op: 'BatchDeleteImage', after: point.after, until, processed: point.processed, held: 0, answered: 0 };
+    ecr.hold = hold;
+    const run = startCli(['prune', `${ecr.host}/${name}`, '--keep', '1', '--apply', ...flags()], { cwd: dir, env: AWS_ENV });
+    const killed = await killWhen(run, () => (hold.processed ? hold.answered > 0 : hold.held > 0), { pollMs: 2 });
+    ecr.hold = undefined;
+    expect(killed.killed, JSON.stringify(killed)).toBe(true);
+    expect(await storageProblems(ecr.registry.storageDir)).toEqual([]);
+    const marks = Object.keys((await state(ecr.registry.storageDir, name)).tags).filter((t) => t.endsWith('.gamelayer-pruned')).sort();
+    expect(marks).toEqual(['v1.gamelayer-pruned', 'v2.gamelayer-pruned']);
+
+    const dry = await runCli(['prune', `${ecr.host}/${name}`, '--keep', '1', '--json', ...flags()], { cwd: dir, env: AWS_ENV });
+    const plan = JSON.parse(dry.stdout) as { removed: { tag: string; interrupted?: boolean }[]; unclaimed: string[] };
+    expect(plan.removed.map((b) => [b.tag, b.interrupted])).toEqual([['v2', true], ['v1', true]]);
+    expect(plan.unclaimed).toEqual([]);
+    // --keep 3 would keep all three builds: what the killed prune had decided to remove goes all the same.
+    const again = await runCli(['prune', `${ecr.host}/${name}`, '--keep', '3', '--apply', ...flags()], { cwd: dir, env: AWS_ENV });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('finished removing 2 builds an interrupted prune had begun: v2, v1');
+    expect(await storageProblems(ecr.registry.storageDir)).toEqual([]);
+    expect(await state(ecr.registry.storageDir, name)).toEqual(reference);
+    release();
+  });
+
   // `after`: the BatchDeleteImage calls let through before the one held (the first is the untag).
   const points: { name: string; after: number; processed: boolean }[] = [
     { name: 'after the untag call and the record tags\' moves, before the indexes\' call', after: 1, processed: false },

@@ -2,11 +2,14 @@
 // after each layer (layer-cache.ts save()). The next build proves each row's blob is the tar of its planned entries
 // (src/oci/layer-proof.ts) and reuses it: it neither builds nor writes those layers again, and gives the digests an
 // uninterrupted build gives. (Rows no record vouched for were dropped and every layer built again: tens of GB on a
-// real game.)
+// real game.) The proofs run side by side, as many as the machine has cores (at most 8), each with its progress task.
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { build } from '../src/pipeline/build.js';
+import { silentReporter, type Reporter } from '../src/report/reporter.js';
 import { makeBigGame, makeProject, type BigGame } from './support/big-game.js';
 import { killWhen, runCli, startCli } from './support/cli-process.js';
 
@@ -67,4 +70,31 @@ it('a cold build killed after some layers: the next build reuses the finished la
   // Their blobs are the killed build's files, untouched.
   const after = await blobFiles(project);
   for (const d of finished) expect(after.get(d.slice(7)), d).toBe(before.get(d.slice(7)));
+}, 120_000);
+
+it('the records gone: every layer is proven, side by side up to the number of cores, each with its progress task', async () => {
+  const project = await makeProject(path.join(root, 'proofs'), game);
+  const cold = await runCli(['build'], { cwd: project });
+  expect(cold.code, cold.stderr).toBe(0);
+  await rm(path.join(project, '.gamelayer/records'), { recursive: true });
+  let open = 0;
+  let most = 0;
+  const proven: string[] = [];
+  const reporter: Reporter = {
+    ...silentReporter,
+    task(label) {
+      if (!label.includes('proving a cached layer')) return { tick() {}, done() {} };
+      most = Math.max(most, ++open);
+      return { tick() {}, done: (summary) => void (open--, proven.push(summary ?? 'not proven')) };
+    },
+  };
+  const out = await build({ config: await loadConfig(path.join(project, 'gamelayer.yaml')), reporter });
+  expect(out.record.images.find((x) => x.name === 'server')!.digest).toBe(reference.server);
+  expect(out.summary.built).toBe(0);
+  expect(proven).toHaveLength(reference.layers);
+  for (const s of proven) expect(s).toMatch(/^layer [0-9a-f]{12} proven$/);
+  // One blob streamed per proof: never more at once than the limit; several at once where there are cores.
+  const limit = Math.min(8, os.availableParallelism());
+  expect(most).toBeLessThanOrEqual(limit);
+  expect(most).toBeGreaterThanOrEqual(Math.min(2, limit));
 }, 120_000);

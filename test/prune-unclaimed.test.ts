@@ -47,3 +47,36 @@ describe('prune and tags no build record claims', () => {
     expect(left).not.toContain('v1.gamelayer-record');
   });
 });
+
+describe('prune and `<tag>.gamelayer-pruned` marks not of an interrupted prune', () => {
+  // The mark an interrupted prune leaves on ECR with immutable tags (test/kill-prune.test.ts) makes the next prune
+  // remove its build whatever --keep says; a tag of that form is taken for one only when it names the build's own
+  // record manifest (anyone who may push can write a tag).
+  it('an image, or another build\'s record manifest, under such a tag removes nothing', async () => {
+    const repo = `${reg.host}/studio/marks`;
+    for (const [tag, fill] of [['v1', 4], ['v2', 5], ['v3', 6]] as const) {
+      await writeFile(path.join(dir, 'app-media/paks/a.pak'), Buffer.alloc(50_000, fill));
+      const b = await runCli(['build', '--tag', tag, '--push', repo], { cwd: dir });
+      expect(b.code, b.stderr).toBe(0);
+    }
+    const get = async (ref: string, accept: string) => {
+      const r = await fetch(`${reg.url}/v2/studio/marks/manifests/${ref}`, { headers: { accept } });
+      expect(r.status).toBe(200);
+      return { bytes: Buffer.from(await r.arrayBuffer()), type: r.headers.get('content-type')! };
+    };
+    const put = async (ref: string, m: { bytes: Buffer; type: string }) =>
+      expect((await fetch(`${reg.url}/v2/studio/marks/manifests/${ref}`, { method: 'PUT', headers: { 'content-type': m.type }, body: new Uint8Array(m.bytes) })).status).toBe(201);
+    const OCI = 'application/vnd.oci.image.manifest.v1+json';
+    const v1Index = JSON.parse((await get('v1.gamelayer-record', INDEX)).bytes.toString('utf8')) as { manifests: { digest: string; artifactType?: string }[] };
+    const v1Record = v1Index.manifests.find((m) => m.artifactType?.startsWith('application/vnd.gamelayer.build-record'))!.digest;
+    await put('v2.gamelayer-pruned', await get('v2-app-media', `${OCI}, ${INDEX}`));
+    await put('v3.gamelayer-pruned', await get(v1Record, OCI));
+
+    const plan = await runCli(['prune', repo, '--keep', '3', '--json'], { cwd: dir });
+    expect(plan.code, plan.stderr).toBe(0);
+    const out = JSON.parse(plan.stdout) as { kept: { tag: string; interrupted?: boolean }[]; removed: unknown[]; unclaimed: string[] };
+    expect(out.kept.map((b) => [b.tag, b.interrupted])).toEqual([['v3', undefined], ['v2', undefined], ['v1', undefined]]);
+    expect(out.removed).toEqual([]);
+    expect(out.unclaimed).toEqual(['v2.gamelayer-pruned', 'v3.gamelayer-pruned']);
+  });
+});

@@ -10,10 +10,9 @@
 import { BatchDeleteImageCommand } from '@aws-sdk/client-ecr';
 import type { LimitFunction } from 'p-limit';
 import { GamelayerError } from '../errors.js';
-import { RECORD_TAG_SUFFIX } from './artifact.js';
 import type { RegistryClient } from './client.js';
 import { isTagImmutable, type EcrApi } from './ecr.js';
-import { detachRecordIndexes } from './prune-records.js';
+import { detachRecordIndexes, isRecordEntry } from './prune-records.js';
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 /** BatchDeleteImage takes at most this many image ids a call. */
@@ -31,11 +30,11 @@ export interface EcrDeletes {
 /** Carries out prune's deletes on ECR in dependency order (see above). */
 export async function ecrPruneDeletes(api: EcrApi, client: RegistryClient, repo: string, plan: EcrDeletes, mediaTypeOf: (tag: string) => string | undefined, limit: LimitFunction): Promise<void> {
   if (plan.untagged.length) await ecrDelete(api, repo, plan.untagged.map((imageTag) => ({ imageTag })));
-  const isRecord = (e: { tags: string[] }) => e.tags.some((t) => t.endsWith(RECORD_TAG_SUFFIX));
+  const isRecord = isRecordEntry;
   const records = plan.deleted.filter(isRecord);
   const recordIndexes: string[] = [];
-  // ECR refuses to move an immutable tag: there the record index goes with its tag, and a prune killed before the
-  // images' call leaves them to no build (listed as unclaimed, never deleted) until deleted by hand.
+  // ECR refuses to move an immutable tag: there the record index goes with its tag, the record manifest tagged
+  // `<tag>.gamelayer-pruned` first, by which the next prune finishes a prune killed before the images' call.
   const info = records.length ? await api.describeRepository(repo) : undefined;
   const movable = (tag: string) => !info || !isTagImmutable(info, tag);
   const recordManifests = await detachRecordIndexes(client, repo, records, mediaTypeOf, async (d) => void recordIndexes.push(d), movable);

@@ -7,12 +7,20 @@
 // a tag of its own, `sha256-<hex>.gamelayer-index` (PENDING_INDEX_TAG): a prune killed between the move and the
 // delete would leave the index untagged, unknown to the next prune, which would delete the images it still lists;
 // tagged, the next prune deletes it first (prune.ts). The delete by digest takes that tag with it.
+// Where the record tag cannot move (ECR immutable tags) the index goes with it, and a prune killed before the images
+// went would leave them to no build. So first the record manifest gets the tag `<tag>.gamelayer-pruned`
+// (PRUNED_TAG_SUFFIX, a new tag: immutability only forbids moving one): the next prune finds the build by it and
+// finishes removing it (prune.ts); it goes with the record manifest, last.
 import { BUILD_RECORD_ARTIFACT_TYPE, RECORD_TAG_SUFFIX } from './artifact.js';
 import type { RegistryClient } from './client.js';
 
 /** The tag an index gets while its record tag moves off it (see above). */
 export const PENDING_INDEX_TAG = /^sha256-([0-9a-f]{64})\.gamelayer-index$/;
 export const pendingIndexTag = (digest: string) => `${digest.replace(':', '-')}.gamelayer-index`;
+/** Names the record manifest of a build a prune is removing, where its record tag could not move (see above). */
+export const PRUNED_TAG_SUFFIX = '.gamelayer-pruned';
+/** A build record among prune's deletes: named by its record tag, or by the tag of a build being removed. */
+export const isRecordEntry = (e: { tags: string[] }) => e.tags.some((t) => t.endsWith(RECORD_TAG_SUFFIX) || t.endsWith(PRUNED_TAG_SUFFIX));
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 
@@ -31,7 +39,7 @@ export async function detachRecordIndexes(
   records: { digest: string; tags: string[] }[],
   mediaTypeOf: (tag: string) => string | undefined,
   remove: (digest: string) => Promise<void>,
-  /** False for a tag that cannot move (ECR immutable tags): its index is deleted with it, the build's record lost until its images go. */
+  /** False for a tag that cannot move (ECR immutable tags): its index is deleted with it, the record manifest tagged `<tag>.gamelayer-pruned` first. */
   movable: (tag: string) => boolean = () => true,
 ): Promise<string[]> {
   const out: string[] = [];
@@ -52,6 +60,13 @@ export async function detachRecordIndexes(
       await client.putManifest(repo, pendingIndexTag(r.digest), got.bytes, got.mediaType || 'application/vnd.oci.image.index.v1+json');
       const manifest = await client.getManifest(repo, entry.digest);
       await client.putManifest(repo, tag, manifest.bytes, manifest.mediaType || String(entry.mediaType));
+    } else {
+      // Put only when missing: a prune killed after it ran again (ECR may refuse even the same image on a tag).
+      const marker = `${tag.slice(0, -RECORD_TAG_SUFFIX.length)}${PRUNED_TAG_SUFFIX}`;
+      if ((await client.headManifest(repo, marker))?.digest !== entry.digest) {
+        const manifest = await client.getManifest(repo, entry.digest);
+        await client.putManifest(repo, marker, manifest.bytes, manifest.mediaType || String(entry.mediaType));
+      }
     }
     await remove(r.digest);
     out.push(entry.digest);

@@ -17,12 +17,12 @@
 import { PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { GamelayerError } from '../errors.js';
-import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from './artifact.js';
+import { BUILD_RECORD_ARTIFACT_TYPE, LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from './artifact.js';
 import { pushScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import type { EcrApi } from './ecr.js';
 import { ecrPruneDeletes } from './prune-ecr.js';
-import { detachRecordIndexes, PENDING_INDEX_TAG } from './prune-records.js';
+import { detachRecordIndexes, isRecordEntry, PENDING_INDEX_TAG, PRUNED_TAG_SUFFIX } from './prune-records.js';
 import { referrersTag } from './referrers.js';
 
 /** cosign's signature tag: `sha256-<hex>.sig` beside the signed manifest (src/sign/cosign.ts writes it). */
@@ -74,6 +74,8 @@ export interface PrunedBuild {
   createdAt: string;
   /** Tags of the build: its record tag, image tag and tree-image tags found in the repository. */
   tags: string[];
+  /** An earlier prune was removing it and was interrupted (its record manifest tagged `<tag>.gamelayer-pruned`). */
+  interrupted?: true;
 }
 
 export interface PruneResult {
@@ -106,12 +108,19 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const limit = pLimit(Math.max(1, opts.concurrency ?? 8));
   const tags = new Set(await client.listTags(repo));
   const recordTags = [...tags].filter((x) => x.endsWith(RECORD_TAG_SUFFIX)).sort();
-  const builds: PrunedBuild[] = await readAll(limit, recordTags, async (t) => {
-    const tag = t.slice(0, -RECORD_TAG_SUFFIX.length);
+  // A build an interrupted prune was removing where its record tag could not move (ECR immutable tags,
+  // prune-records.ts): found by the tag its record manifest got, `<tag>.gamelayer-pruned`, its record tag gone or not.
+  const pruneMarks = [...tags].filter((x) => x.endsWith(PRUNED_TAG_SUFFIX) && !tags.has(`${x.slice(0, -PRUNED_TAG_SUFFIX.length)}${RECORD_TAG_SUFFIX}`));
+  const found = await readAll(limit, [...recordTags, ...pruneMarks].sort(), async (t) => {
+    const tag = t.endsWith(RECORD_TAG_SUFFIX) ? t.slice(0, -RECORD_TAG_SUFFIX.length) : t.slice(0, -PRUNED_TAG_SUFFIX.length);
     const m = await client.getManifest(repo, t);
-    const doc = JSON.parse(m.bytes.toString('utf8')) as { annotations?: Record<string, string> };
-    return { tag, createdAt: doc.annotations?.[CREATED] ?? '', tags: [t, tag, ...TREES.map((x) => `${tag}-${x}`)].filter((x) => tags.has(x)) };
+    const doc = JSON.parse(m.bytes.toString('utf8')) as { annotations?: Record<string, string>; manifests?: { digest?: unknown }[] };
+    const interrupted = await interruptedRemoval(client, repo, `${tag}${PRUNED_TAG_SUFFIX}`, tags, [m.digest, ...(doc.manifests ?? []).map((x) => x.digest)]);
+    if (t.endsWith(PRUNED_TAG_SUFFIX) && !interrupted) return undefined; // not a record manifest: a tag like any other
+    const own = [t, ...(interrupted && t.endsWith(RECORD_TAG_SUFFIX) ? [`${tag}${PRUNED_TAG_SUFFIX}`] : []), tag, ...TREES.map((x) => `${tag}-${x}`)];
+    return { tag, createdAt: doc.annotations?.[CREATED] ?? '', tags: own.filter((x) => tags.has(x)), ...(interrupted ? { interrupted } : {}) };
   });
+  const builds: PrunedBuild[] = found.filter((b): b is PrunedBuild => b !== undefined);
   builds.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.tag.localeCompare(a.tag));
 
   // Which digest each tag names; a digest any surviving tag names must survive.
@@ -130,13 +139,18 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const isLineHead = (b: PrunedBuild) => lineTargets.has(digestOf.get(`${b.tag}${RECORD_TAG_SUFFIX}`));
   const named = namedBuilds(builds, opts.tags ?? [], digestOf, `${client.host}/${repo}`);
   const deployed = deployedBuilds(builds, opts.deployed ?? [], digestOf);
-  const kept = builds.filter((b, i) => i < opts.keep || isLineHead(b) || named.has(b) || deployed.has(b));
+  // What an interrupted prune was removing goes whatever --keep says (and takes no place in it), unless kept by name.
+  const ranked = builds.filter((b) => !b.interrupted);
+  const kept = builds.filter((b) => (!b.interrupted && ranked.indexOf(b) < opts.keep) || isLineHead(b) || named.has(b) || deployed.has(b));
   const removed = builds.filter((b) => !kept.includes(b));
   // A record index whose record tag an earlier prune moved, killed before deleting it (prune-records.ts): it goes
   // first, unless a kept tag names it too. Only a tag naming the digest it spells counts.
   const pending = [...tags].filter((t) => PENDING_INDEX_TAG.test(t) && digestOf.get(t) === `sha256:${PENDING_INDEX_TAG.exec(t)![1]}`);
   // A retired line's tag names its newest build's record: it goes with that record (or is untagged on ECR).
-  const removedTags = new Set([...pending, ...removed.flatMap((b) => b.tags), ...retired]);
+  // A tag a kept build claims too stays: `1.0-app` is build 1.0's app image and, pushed by an older gamelayer, the
+  // server image of the build 1.0-app; removing either build deleted what the tag names, which the other still used.
+  const keptTags = new Set(kept.flatMap((b) => b.tags));
+  const removedTags = new Set([...pending, ...removed.flatMap((b) => b.tags).filter((t) => !keptTags.has(t)), ...retired]);
   const survivingDigests = new Set([...tags].filter((t) => !removedTags.has(t)).map((t) => digestOf.get(t)));
   const deleted = new Map<string, string[]>();
   const shared: string[] = [];
@@ -199,7 +213,7 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   };
   if (!opts.apply) return result;
   // Images before records: a record never outlives... the other way round would leave images without a record.
-  const isRecord = (e: { tags: string[] }) => e.tags.some((t) => t.endsWith(RECORD_TAG_SUFFIX));
+  const isRecord = isRecordEntry;
   // Signatures and SBOMs after their images (a verifier never sees an image without its signature), records last.
   const order = [...result.deleted.filter((e) => !isRecord(e)), ...attached, ...result.deleted.filter(isRecord)];
   if (opts.ecr) {
@@ -229,6 +243,20 @@ function idleLines(builds: PrunedBuild[], lineTags: string[], digestOf: Map<stri
     const at = head ? Date.parse(head.createdAt) : NaN;
     return !Number.isNaN(at) && newest - at > days * 86_400_000;
   });
+}
+
+/**
+ * Whether `mark` (`<tag>.gamelayer-pruned`) marks a build an interrupted prune was removing: it names a build record
+ * manifest, and the build's record tag, where still there, names it or an index listing it (`listed`: that tag's
+ * digest and what it lists; the mark's own digest when the record tag is gone). Anyone who may push can write a tag: one of another shape is not
+ * taken for a prune's decision.
+ */
+async function interruptedRemoval(client: RegistryClient, repo: string, mark: string, tags: Set<string>, listed: unknown[]): Promise<true | undefined> {
+  if (!tags.has(mark)) return undefined;
+  const m = await client.getManifest(repo, mark);
+  const doc = JSON.parse(m.bytes.toString('utf8')) as { artifactType?: unknown; config?: { mediaType?: unknown } };
+  const isRecord = doc.artifactType === BUILD_RECORD_ARTIFACT_TYPE || doc.config?.mediaType === BUILD_RECORD_ARTIFACT_TYPE;
+  return isRecord && listed.includes(m.digest) ? true : undefined;
 }
 
 /** The builds deployed specs run (see PruneOptions.deployed). */

@@ -2,10 +2,12 @@
 // 1.4.2.gamelayer-record) replaced what it named: the build record, a line's newest record, a signature or SBOM.
 import { TREE_NAMES } from '../types.js';
 import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from './artifact.js';
+import { PRUNED_TAG_SUFFIX } from './prune-records.js';
 
 /** What `tag` names when gamelayer owns it (a build record, a line tag, a cosign or referrers tag), else undefined. */
 export function reservedTagMeaning(tag: string): string | undefined {
   if (tag.endsWith(RECORD_TAG_SUFFIX)) return `the build record of ${tag.slice(0, -RECORD_TAG_SUFFIX.length)}`;
+  if (tag.endsWith(PRUNED_TAG_SUFFIX)) return `the build record of ${tag.slice(0, -PRUNED_TAG_SUFFIX.length)} while a prune removes it`;
   if (tag.startsWith(LINE_TAG_PREFIX)) return `the newest build record of the line ${tag.slice(LINE_TAG_PREFIX.length)}`;
   if (/^sha256-[0-9a-f]{64}/.test(tag)) return `a signature, SBOM or referrers list of the image sha256:${tag.slice(7, 71)}`;
   return undefined;

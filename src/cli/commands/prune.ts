@@ -63,6 +63,8 @@ export function register(program: Command): void {
           `kept ${count(result.kept.length, 'build')}: ${result.kept.map((b) => b.tag).join(', ') || '-'}`,
           `${verb} ${count(result.removed.length, 'build')}: ${result.removed.map((b) => b.tag).join(', ') || '-'} (${count(result.deleted.length, 'manifest')})`,
         ];
+        const finished = result.removed.filter((b) => b.interrupted).map((b) => b.tag);
+        if (finished.length) lines.push(`${result.applied ? 'finished' : 'would finish'} removing ${count(finished.length, 'build')} an interrupted prune had begun: ${finished.join(', ')}`);
         if (result.retiredLines.length) lines.push(`${result.applied ? 'retired' : 'would retire'} ${count(result.retiredLines.length, 'idle line')}: ${result.retiredLines.join(', ')} (their next build plans afresh, or pass --from)`);
         if (result.attached.length) lines.push(`${verb} their ${count(result.attached.length, 'attached manifest')} (signatures, SBOMs, referrers indexes)`);
         if (result.untagged.length) lines.push(`${result.applied ? 'untagged' : 'would untag'} ${count(result.untagged.length, 'tag')} whose image a kept build still uses`);

@@ -3,8 +3,10 @@
 // with its blob in the store, is never tarred or compressed again. The rest is built a few at a time, each saved to
 // the cache as it finishes; a damaged copy in the archive content cache is dropped and the layer built once more.
 import { rm } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import pLimit from 'p-limit';
 import { GamelayerError } from '../../errors.js';
 import { ASSEMBLER_PATH, assemblerBytes } from '../../oci/assembler.js';
 import { chunkedContentSource } from '../../oci/chunk-content.js';
@@ -62,13 +64,29 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   const built = new Map<string, { layer: BuiltLayer; reused: boolean }>();
   const toBuild: Item[] = [];
   const inRegistryOnly = new Set<string>();
-  for (const [key, item] of distinct) {
-    // A placeholder key is in no cache and no record: not looked up.
-    const kept = copies.has(key) ? undefined : reuse.kept?.get(key);
-    const hit = copies.has(key) ? undefined : (kept ?? (await reuse.cached(key, item.marker ? await markerProof(item) : item.layer)));
+  // The lookups a few at a time: a cache row no build record vouches for (a cold build killed part-way) is proven
+  // by reading its blob back (oci/layer-proof.ts), a decompression each, which one at a time left the other cores
+  // idle. Each proof streams its blob: memory grows with the limit (a decompressor and its buffers), not the layers.
+  const lookups = pLimit(Math.max(1, Math.min(8, availableParallelism())));
+  const found = await Promise.allSettled(
+    [...distinct].map(([key, item]) =>
+      lookups(async () => {
+        // A placeholder key is in no cache and no record: not looked up.
+        const kept = copies.has(key) ? undefined : reuse.kept?.get(key);
+        const hit = copies.has(key) ? undefined : (kept ?? (await reuse.cached(key, item.marker ? await markerProof(item) : item.layer)));
+        return { hit, registryOnly: kept && !(await store.hasBlob(kept.digest, kept.size)) ? kept.digest : undefined };
+      }),
+    ),
+  );
+  // Every lookup settled before an error is raised: none goes on (removing a damaged blob) after the build failed.
+  const lookupFailed = found.find((f): f is PromiseRejectedResult => f.status === 'rejected');
+  if (lookupFailed) throw lookupFailed.reason;
+  // In the plans' order, as one at a time.
+  for (const [n, [key, item]] of [...distinct].entries()) {
+    const { hit, registryOnly } = (found[n] as PromiseFulfilledResult<{ hit: BuiltLayer | undefined; registryOnly: string | undefined }>).value;
     if (hit) built.set(key, { layer: { ...hit, tree: item.layer.tree, index: item.layer.index }, reused: true });
     else toBuild.push(item);
-    if (kept && !(await store.hasBlob(kept.digest, kept.size))) inRegistryOnly.add(kept.digest);
+    if (registryOnly) inRegistryOnly.add(registryOnly);
   }
   // Biggest first: the longest layer starts at once and the small ones fill the other slots around it, so all
   // cores stay busy to the end rather than one big layer running alone at the finish.

@@ -77,6 +77,25 @@ export function refuseClashingBuildTag(record: Pick<BuildRecord, 'tags'>): void 
   }
 }
 
+/**
+ * An older gamelayer could push a build tagged `1.0-app`, the form of build 1.0's app image tag: pushing build 1.0
+ * would move that tag off the older build's server image (a spec pinning `REPO:1.0-app` would run a tree image).
+ * Asked only for a tree tag the push would move (an unchanged tree asks nothing more), before any write.
+ */
+async function refuseReplacingOlderBuild(target: PushTarget, repo: string, serverTag: string, treeTags: string[], current: Map<string, ManifestInfo | undefined>, layout: LayoutReader): Promise<void> {
+  const local = (tag: string) => layout.entries.find((d) => d.annotations?.[REF_NAME] === tag)?.digest;
+  const moving = treeTags.filter((t) => current.get(t) && current.get(t)!.digest !== local(t));
+  const records = await Promise.all(moving.map((t) => target.client.headManifest(repo, recordTag(t), 'push')));
+  const taken = moving.find((_, i) => records[i]);
+  if (taken) {
+    throw new GamelayerError(
+      'push.reserved-tag',
+      `push of the build ${serverTag}: its image tag ${taken} is the image of the build ${taken} in ${repo} (its record ${recordTag(taken)}), which an older gamelayer pushed; this push would replace it`,
+      `remove the build ${taken} first (gamelayer prune, or delete its tags) if nothing runs it, or build under another tag`,
+    );
+  }
+}
+
 export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult> {
   const { store, repository, stateDir, gamePlatforms, mediaWaitMs, recordRead, previousTarget, ...rest } = opts;
   refuseClashingBuildTag(opts.record);
@@ -110,6 +129,7 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   const current = await currentTags(target, ref.repository, [...record.tags, recordTag(serverTag!), ...(line ? [line] : [])], known);
   // The layout read once for every image of the build (and the record's subject below).
   const layout = await openLayout(store);
+  await refuseReplacingOlderBuild(target, ref.repository, serverTag!, treeTags, current, layout);
   // The server image's manifest and config, read (once) before anything is sent: a store missing them fails here,
   // with no tag of this build moved yet.
   const localSubject = await localManifest(layout, serverTag!);
