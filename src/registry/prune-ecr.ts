@@ -13,6 +13,7 @@ import { GamelayerError } from '../errors.js';
 import { RECORD_TAG_SUFFIX } from './artifact.js';
 import type { RegistryClient } from './client.js';
 import { isTagImmutable, type EcrApi } from './ecr.js';
+import { readIndex } from './index-entries.js';
 import { detachRecordIndexes } from './prune-records.js';
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
@@ -44,7 +45,7 @@ export async function ecrPruneDeletes(api: EcrApi, client: RegistryClient, repo:
   const all = unique([...recordIndexes, ...rest, ...recordManifests]);
   const indexes = new Set([...recordIndexes, ...[...plan.deleted, ...plan.attached].filter((e) => e.tags.some((t) => INDEX_TYPES.has(mediaTypeOf(t) ?? ''))).map((e) => e.digest)]);
   const listed = new Map<string, string[]>();
-  await Promise.all([...indexes].map((d) => limit(async () => listed.set(d, childrenOf((await client.getManifest(repo, d)).bytes)))));
+  await Promise.all([...indexes].map((d) => limit(async () => listed.set(d, (await readIndex(client, repo, d)).manifests.map((m) => m.digest)))));
 
   let left = all;
   for (;;) {
@@ -65,11 +66,6 @@ export async function ecrPruneDeletes(api: EcrApi, client: RegistryClient, repo:
 
 function unique(digests: string[]): string[] {
   return [...new Set(digests)];
-}
-
-function childrenOf(bytes: Buffer): string[] {
-  const doc = JSON.parse(bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] };
-  return (Array.isArray(doc.manifests) ? doc.manifests : []).map((m) => m.digest).filter((d): d is string => typeof d === 'string');
 }
 
 /** BatchDeleteImage of `imageIds`, in order, 100 a call; an image already gone is no failure (a prune run again). */

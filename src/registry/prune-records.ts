@@ -9,16 +9,13 @@
 // tagged, the next prune deletes it first (prune.ts). The delete by digest takes that tag with it.
 import { BUILD_RECORD_ARTIFACT_TYPE, RECORD_TAG_SUFFIX } from './artifact.js';
 import type { RegistryClient } from './client.js';
+import { readIndex } from './index-entries.js';
 
 /** The tag an index gets while its record tag moves off it (see above). */
 export const PENDING_INDEX_TAG = /^sha256-([0-9a-f]{64})\.gamelayer-index$/;
 export const pendingIndexTag = (digest: string) => `${digest.replace(':', '-')}.gamelayer-index`;
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
-
-interface IndexDoc {
-  manifests?: { digest?: unknown; mediaType?: unknown; artifactType?: unknown; platform?: { os?: unknown } }[];
-}
 
 /**
  * Moves each removed record tag off its index (see above) and deletes the index with `remove`; returns the digests
@@ -41,10 +38,9 @@ export async function detachRecordIndexes(
       out.push(r.digest);
       continue;
     }
-    const got = await client.getManifest(repo, r.digest);
-    const index = JSON.parse(got.bytes.toString('utf8')) as IndexDoc;
-    const entry = (index.manifests ?? []).find((m) => m.artifactType === BUILD_RECORD_ARTIFACT_TYPE || m.platform?.os === 'unknown');
-    if (typeof entry?.digest !== 'string') {
+    const got = await readIndex(client, repo, r.digest);
+    const entry = got.manifests.find((m) => m.artifactType === BUILD_RECORD_ARTIFACT_TYPE || m.platform?.os === 'unknown');
+    if (!entry) {
       out.push(r.digest); // not one of ours: deleted last, as before
       continue;
     }

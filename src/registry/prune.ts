@@ -21,6 +21,7 @@ import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from './artifact.js';
 import { pushScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import type { EcrApi } from './ecr.js';
+import { manifestName, manifestObject, readIndex } from './index-entries.js';
 import { ecrPruneDeletes } from './prune-ecr.js';
 import { detachRecordIndexes, PENDING_INDEX_TAG } from './prune-records.js';
 import { referrersTag } from './referrers.js';
@@ -109,8 +110,8 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const builds: PrunedBuild[] = await readAll(limit, recordTags, async (t) => {
     const tag = t.slice(0, -RECORD_TAG_SUFFIX.length);
     const m = await client.getManifest(repo, t);
-    const doc = JSON.parse(m.bytes.toString('utf8')) as { annotations?: Record<string, string> };
-    return { tag, createdAt: doc.annotations?.[CREATED] ?? '', tags: [t, tag, ...TREES.map((x) => `${tag}-${x}`)].filter((x) => tags.has(x)) };
+    const created = (manifestObject(m.bytes, manifestName(client, repo, t)).annotations as Record<string, unknown> | null | undefined)?.[CREATED];
+    return { tag, createdAt: typeof created === 'string' ? created : '', tags: [t, tag, ...TREES.map((x) => `${tag}-${x}`)].filter((x) => tags.has(x)) };
   });
   builds.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.tag.localeCompare(a.tag));
 
@@ -150,8 +151,8 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const childrenOf = async (tagged: string[]) => {
     const out = new Set<string>();
     const indexes = tagged.filter((x) => INDEX_TYPES.has(mediaTypeOf.get(x) ?? '') && !x.startsWith('sha256-') && !x.endsWith(RECORD_TAG_SUFFIX));
-    const docs = await readAll(limit, indexes, async (t) => JSON.parse((await client.getManifest(repo, t)).bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] });
-    for (const doc of docs) for (const m of doc.manifests ?? []) if (typeof m.digest === 'string') out.add(m.digest);
+    const docs = await readAll(limit, indexes, (t) => readIndex(client, repo, t));
+    for (const doc of docs) for (const m of doc.manifests) out.add(m.digest);
     return out;
   };
   const [goneChildren, keptChildren] = await Promise.all([childrenOf([...deleted.values()].map((t) => t[0]!)), childrenOf([...tags].filter((t) => !removedTags.has(t)))]);
@@ -174,7 +175,7 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   // (on ECR the referrers index goes a call before the images: a prune killed between the two).
   const goes = new Set([...deleted.keys(), ...goneChildren]);
   const strays = await readAll(limit, subjects.filter((_, i) => present[i] && !listedAttached.some((a) => a.digest === subjects[i])), async (d) => {
-    const subject = (JSON.parse(present[subjects.indexOf(d)]!.bytes.toString('utf8')) as { subject?: { digest?: unknown } }).subject?.digest;
+    const subject = (manifestObject(present[subjects.indexOf(d)]!.bytes, manifestName(client, repo, d)).subject as { digest?: unknown } | null | undefined)?.digest;
     if (typeof subject !== 'string') return undefined;
     return goes.has(subject) || (!known.has(subject) && !(await client.headManifest(repo, subject))) ? d : undefined;
   });
@@ -274,7 +275,7 @@ async function attachedTo(client: RegistryClient, repo: string, limit: LimitFunc
   const indexes = await readAll(limit, digests, async (d) => {
     const indexTag = referrersTag(d);
     if (!tags.has(indexTag)) return undefined;
-    return JSON.parse((await client.getManifest(repo, indexTag)).bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] };
+    return readIndex(client, repo, indexTag);
   });
   for (const [i, d] of digests.entries()) {
     add(`${referrersTag(d)}${SIGNATURE_TAG_SUFFIX}`, 'signature');
@@ -283,8 +284,8 @@ async function attachedTo(client: RegistryClient, repo: string, limit: LimitFunc
     if (!doc) continue;
     // The index before the SBOMs it lists: deleted after them, it would name missing manifests meanwhile.
     add(indexTag, 'referrers index');
-    for (const m of doc.manifests ?? []) {
-      if (typeof m.digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(m.digest)) continue;
+    for (const m of doc.manifests) {
+      if (!/^sha256:[a-f0-9]{64}$/.test(m.digest)) continue;
       // A referrer of a deleted image (its subject): an SBOM, untagged, with its own signature.
       if (!out.some((a) => a.digest === m.digest)) out.push({ digest: m.digest, tags: [], what: 'sbom' });
       add(`${referrersTag(m.digest)}${SIGNATURE_TAG_SUFFIX}`, 'signature');
