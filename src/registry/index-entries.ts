@@ -43,6 +43,40 @@ export async function readIndex(client: RegistryClient, repo: string, reference:
   return { bytes: got.bytes, digest: got.digest, mediaType: got.mediaType, manifests: indexEntries(got.bytes, where) };
 }
 
+/**
+ * The manifests one prune run has read, by the digest their bytes hash to. A manifest is content: once read (and
+ * hashed by the client) it is listed from memory, never fetched again, so prune-records.ts and prune-ecr.ts take
+ * the lists of the indexes prune.ts read to plan instead of a second GET of each.
+ */
+export class ManifestReads {
+  private readonly byDigest = new Map<string, { bytes: Buffer; digest: string; mediaType: string; manifests?: IndexEntry[] }>();
+
+  constructor(
+    private readonly client: RegistryClient,
+    private readonly repo: string,
+  ) {}
+
+  /** A manifest read elsewhere (its bytes, and the digest the client computed from them). */
+  keep(got: { bytes: Buffer; digest: string; mediaType: string }): void {
+    if (!this.byDigest.has(got.digest)) this.byDigest.set(got.digest, { bytes: got.bytes, digest: got.digest, mediaType: got.mediaType });
+  }
+
+  /**
+   * The index `reference` (a tag or a digest), checked: from memory when `reference`, or the digest `expected` a
+   * HEAD gave for the tag, was read before; else fetched (and kept).
+   */
+  async index(reference: string, expected?: string): Promise<ReadIndex> {
+    const kept = this.byDigest.get(expected ?? reference) ?? this.byDigest.get(reference);
+    if (!kept) {
+      const read = await readIndex(this.client, this.repo, reference);
+      this.byDigest.set(read.digest, read);
+      return read;
+    }
+    kept.manifests ??= indexEntries(kept.bytes, manifestName(this.client, this.repo, reference));
+    return { bytes: kept.bytes, digest: kept.digest, mediaType: kept.mediaType, manifests: kept.manifests };
+  }
+}
+
 /** The checked `manifests` of index bytes read as `where`. */
 export function indexEntries(bytes: Buffer, where: string): IndexEntry[] {
   const doc = manifestObject(bytes, where);

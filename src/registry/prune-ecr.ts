@@ -13,7 +13,7 @@ import { GamelayerError } from '../errors.js';
 import { RECORD_TAG_SUFFIX } from './artifact.js';
 import type { RegistryClient } from './client.js';
 import { isTagImmutable, type EcrApi } from './ecr.js';
-import { readIndex } from './index-entries.js';
+import type { ManifestReads } from './index-entries.js';
 import { detachRecordIndexes } from './prune-records.js';
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
@@ -30,7 +30,16 @@ export interface EcrDeletes {
 }
 
 /** Carries out prune's deletes on ECR in dependency order (see above). */
-export async function ecrPruneDeletes(api: EcrApi, client: RegistryClient, repo: string, plan: EcrDeletes, mediaTypeOf: (tag: string) => string | undefined, limit: LimitFunction): Promise<void> {
+export async function ecrPruneDeletes(
+  api: EcrApi,
+  client: RegistryClient,
+  repo: string,
+  plan: EcrDeletes,
+  mediaTypeOf: (tag: string) => string | undefined,
+  limit: LimitFunction,
+  /** The manifests prune read to plan (its image, record and referrers indexes): listed from memory, not read again. */
+  reads: ManifestReads,
+): Promise<void> {
   if (plan.untagged.length) await ecrDelete(api, repo, plan.untagged.map((imageTag) => ({ imageTag })));
   const isRecord = (e: { tags: string[] }) => e.tags.some((t) => t.endsWith(RECORD_TAG_SUFFIX));
   const records = plan.deleted.filter(isRecord);
@@ -39,13 +48,13 @@ export async function ecrPruneDeletes(api: EcrApi, client: RegistryClient, repo:
   // images' call leaves them to no build (listed as unclaimed, never deleted) until deleted by hand.
   const info = records.length ? await api.describeRepository(repo) : undefined;
   const movable = (tag: string) => !info || !isTagImmutable(info, tag);
-  const recordManifests = await detachRecordIndexes(client, repo, records, mediaTypeOf, async (d) => void recordIndexes.push(d), movable);
+  const recordManifests = await detachRecordIndexes(client, repo, reads, records, mediaTypeOf, async (d) => void recordIndexes.push(d), movable);
   const rest = unique([...plan.deleted.filter((e) => !isRecord(e)), ...plan.attached].map((e) => e.digest));
-  // What each index among the deletes lists (read again: a handful of small documents per removed build).
+  // What each index among the deletes lists: prune read nearly all of them to plan; only the others are fetched.
   const all = unique([...recordIndexes, ...rest, ...recordManifests]);
   const indexes = new Set([...recordIndexes, ...[...plan.deleted, ...plan.attached].filter((e) => e.tags.some((t) => INDEX_TYPES.has(mediaTypeOf(t) ?? ''))).map((e) => e.digest)]);
   const listed = new Map<string, string[]>();
-  await Promise.all([...indexes].map((d) => limit(async () => listed.set(d, (await readIndex(client, repo, d)).manifests.map((m) => m.digest)))));
+  await Promise.all([...indexes].map((d) => limit(async () => listed.set(d, (await reads.index(d)).manifests.map((m) => m.digest)))));
 
   let left = all;
   for (;;) {

@@ -9,7 +9,7 @@
 // tagged, the next prune deletes it first (prune.ts). The delete by digest takes that tag with it.
 import { BUILD_RECORD_ARTIFACT_TYPE, RECORD_TAG_SUFFIX } from './artifact.js';
 import type { RegistryClient } from './client.js';
-import { readIndex } from './index-entries.js';
+import type { ManifestReads } from './index-entries.js';
 
 /** The tag an index gets while its record tag moves off it (see above). */
 export const PENDING_INDEX_TAG = /^sha256-([0-9a-f]{64})\.gamelayer-index$/;
@@ -25,6 +25,8 @@ const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'applica
 export async function detachRecordIndexes(
   client: RegistryClient,
   repo: string,
+  /** The manifests prune read to plan: a record index among them is not fetched again. */
+  reads: ManifestReads,
   records: { digest: string; tags: string[] }[],
   mediaTypeOf: (tag: string) => string | undefined,
   remove: (digest: string) => Promise<void>,
@@ -38,7 +40,7 @@ export async function detachRecordIndexes(
       out.push(r.digest);
       continue;
     }
-    const got = await readIndex(client, repo, r.digest);
+    const got = await reads.index(r.digest);
     const entry = got.manifests.find((m) => m.artifactType === BUILD_RECORD_ARTIFACT_TYPE || m.platform?.os === 'unknown');
     if (!entry) {
       out.push(r.digest); // not one of ours: deleted last, as before

@@ -21,7 +21,7 @@ import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from './artifact.js';
 import { pushScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import type { EcrApi } from './ecr.js';
-import { manifestName, manifestObject, readIndex } from './index-entries.js';
+import { ManifestReads, manifestName, manifestObject } from './index-entries.js';
 import { ecrPruneDeletes } from './prune-ecr.js';
 import { detachRecordIndexes, PENDING_INDEX_TAG } from './prune-records.js';
 import { referrersTag } from './referrers.js';
@@ -106,10 +106,13 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const { client, repo } = opts;
   const limit = pLimit(Math.max(1, opts.concurrency ?? 8));
   const tags = new Set(await client.listTags(repo));
+  // Every manifest read here, by digest: the deletes below list the indexes from it rather than reading them again.
+  const reads = new ManifestReads(client, repo);
   const recordTags = [...tags].filter((x) => x.endsWith(RECORD_TAG_SUFFIX)).sort();
   const builds: PrunedBuild[] = await readAll(limit, recordTags, async (t) => {
     const tag = t.slice(0, -RECORD_TAG_SUFFIX.length);
     const m = await client.getManifest(repo, t);
+    reads.keep(m);
     const created = (manifestObject(m.bytes, manifestName(client, repo, t)).annotations as Record<string, unknown> | null | undefined)?.[CREATED];
     return { tag, createdAt: typeof created === 'string' ? created : '', tags: [t, tag, ...TREES.map((x) => `${tag}-${x}`)].filter((x) => tags.has(x)) };
   });
@@ -151,7 +154,9 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const childrenOf = async (tagged: string[]) => {
     const out = new Set<string>();
     const indexes = tagged.filter((x) => INDEX_TYPES.has(mediaTypeOf.get(x) ?? '') && !x.startsWith('sha256-') && !x.endsWith(RECORD_TAG_SUFFIX));
-    const docs = await readAll(limit, indexes, (t) => readIndex(client, repo, t));
+    // One read per manifest, not per tag (a tree image unchanged over many builds has a tag in each).
+    const byDigest = new Map(indexes.map((t) => [digestOf.get(t) ?? t, t]));
+    const docs = await readAll(limit, [...byDigest.values()], (t) => reads.index(t, digestOf.get(t)));
     for (const doc of docs) for (const m of doc.manifests) out.add(m.digest);
     return out;
   };
@@ -169,7 +174,7 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const subjects = [...new Set([...tags].flatMap((t) => (/^sha256-([0-9a-f]{64})(\.sig)?$/.exec(t) ? [`sha256:${t.slice(7, 71)}`] : [])))].filter((d) => !known.has(d));
   const present = await Promise.all(subjects.map((d) => limit(() => client.getManifestIfExists(repo, d))));
   const orphaned = subjects.filter((_, i) => !present[i]);
-  const listedAttached = await attachedTo(client, repo, limit, [...deleted.keys(), ...goneChildren, ...orphaned], tags, digestOf);
+  const listedAttached = await attachedTo(reads, limit, [...deleted.keys(), ...goneChildren, ...orphaned], tags, digestOf);
   // An SBOM whose referrers index went before it is tagged by nothing: found by its signature's tag, it goes (with
   // the signature) when its own subject is gone (a prune killed between the SBOM's subject and the SBOM) or goes now
   // (on ECR the referrers index goes a call before the images: a prune killed between the two).
@@ -183,7 +188,7 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const attached = [
     ...listedAttached,
     ...strayDigests.map((digest) => ({ digest, tags: [], what: 'sbom' as const })),
-    ...(await attachedTo(client, repo, limit, strayDigests, tags, digestOf)),
+    ...(await attachedTo(reads, limit, strayDigests, tags, digestOf)),
   ].filter((a) => !protectedDigests.has(a.digest));
   const claimed = new Set(builds.flatMap((b) => b.tags));
   const result: PruneResult = {
@@ -205,11 +210,11 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const order = [...result.deleted.filter((e) => !isRecord(e)), ...attached, ...result.deleted.filter(isRecord)];
   if (opts.ecr) {
     // In rounds of BatchDeleteImage calls, each index before what it lists (prune-ecr.ts): ECR refuses the other way.
-    await ecrPruneDeletes(opts.ecr, client, repo, result, (t) => mediaTypeOf.get(t), limit);
+    await ecrPruneDeletes(opts.ecr, client, repo, result, (t) => mediaTypeOf.get(t), limit, reads);
   } else {
     // One DELETE at a time, each manifest before what it lists: the record indexes first (prune-records.ts), a
     // referrers index before its SBOMs; a prune killed anywhere leaves no manifest naming a deleted one.
-    const records = await detachRecordIndexes(client, repo, result.deleted.filter(isRecord), (t) => mediaTypeOf.get(t), (d) => deleteManifest(client, repo, d));
+    const records = await detachRecordIndexes(client, repo, reads, result.deleted.filter(isRecord), (t) => mediaTypeOf.get(t), (d) => deleteManifest(client, repo, d));
     for (const e of order.filter((x) => !isRecord(x))) await deleteManifest(client, repo, e.digest);
     for (const d of records) await deleteManifest(client, repo, d);
   }
@@ -265,7 +270,7 @@ function namedBuilds(builds: PrunedBuild[], names: string[], digestOf: Map<strin
 }
 
 /** The signatures, referrers indexes and SBOMs (with their signatures) attached to the manifests `digests`. */
-async function attachedTo(client: RegistryClient, repo: string, limit: LimitFunction, digests: string[], tags: Set<string>, digestOf: Map<string, string>): Promise<PruneResult['attached']> {
+async function attachedTo(reads: ManifestReads, limit: LimitFunction, digests: string[], tags: Set<string>, digestOf: Map<string, string>): Promise<PruneResult['attached']> {
   const out: PruneResult['attached'] = [];
   const add = (tag: string, what: PruneResult['attached'][number]['what']) => {
     const d = tags.has(tag) ? digestOf.get(tag) : undefined;
@@ -275,7 +280,7 @@ async function attachedTo(client: RegistryClient, repo: string, limit: LimitFunc
   const indexes = await readAll(limit, digests, async (d) => {
     const indexTag = referrersTag(d);
     if (!tags.has(indexTag)) return undefined;
-    return readIndex(client, repo, indexTag);
+    return reads.index(indexTag, digestOf.get(indexTag));
   });
   for (const [i, d] of digests.entries()) {
     add(`${referrersTag(d)}${SIGNATURE_TAG_SUFFIX}`, 'signature');
