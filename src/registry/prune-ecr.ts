@@ -40,6 +40,11 @@ export async function ecrPruneDeletes(
   /** The manifests prune read to plan (its image, record and referrers indexes): listed from memory, not read again. */
   reads: ManifestReads,
 ): Promise<void> {
+  // What each index among the deletes lists (the record indexes among them), read and checked before any call: prune
+  // read nearly all of them to plan, so they come from memory; only the others are fetched.
+  const indexes = [...plan.deleted, ...plan.attached].filter((e) => e.tags.some((t) => INDEX_TYPES.has(mediaTypeOf(t) ?? ''))).map((e) => e.digest);
+  const listed = new Map<string, string[]>();
+  await Promise.all(unique(indexes).map((d) => limit(async () => listed.set(d, (await reads.index(d)).manifests.map((m) => m.digest)))));
   if (plan.untagged.length) await ecrDelete(api, repo, plan.untagged.map((imageTag) => ({ imageTag })));
   const isRecord = (e: { tags: string[] }) => e.tags.some((t) => t.endsWith(RECORD_TAG_SUFFIX));
   const records = plan.deleted.filter(isRecord);
@@ -50,11 +55,7 @@ export async function ecrPruneDeletes(
   const movable = (tag: string) => !info || !isTagImmutable(info, tag);
   const recordManifests = await detachRecordIndexes(client, repo, reads, records, mediaTypeOf, async (d) => void recordIndexes.push(d), movable);
   const rest = unique([...plan.deleted.filter((e) => !isRecord(e)), ...plan.attached].map((e) => e.digest));
-  // What each index among the deletes lists: prune read nearly all of them to plan; only the others are fetched.
   const all = unique([...recordIndexes, ...rest, ...recordManifests]);
-  const indexes = new Set([...recordIndexes, ...[...plan.deleted, ...plan.attached].filter((e) => e.tags.some((t) => INDEX_TYPES.has(mediaTypeOf(t) ?? ''))).map((e) => e.digest)]);
-  const listed = new Map<string, string[]>();
-  await Promise.all([...indexes].map((d) => limit(async () => listed.set(d, (await reads.index(d)).manifests.map((m) => m.digest)))));
 
   let left = all;
   for (;;) {

@@ -9,7 +9,7 @@
 // tagged, the next prune deletes it first (prune.ts). The delete by digest takes that tag with it.
 import { BUILD_RECORD_ARTIFACT_TYPE, RECORD_TAG_SUFFIX } from './artifact.js';
 import type { RegistryClient } from './client.js';
-import type { ManifestReads } from './index-entries.js';
+import type { ManifestReads, ReadIndex } from './index-entries.js';
 
 /** The tag an index gets while its record tag moves off it (see above). */
 export const PENDING_INDEX_TAG = /^sha256-([0-9a-f]{64})\.gamelayer-index$/;
@@ -20,7 +20,8 @@ const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'applica
 /**
  * Moves each removed record tag off its index (see above) and deletes the index with `remove`; returns the digests
  * of the record manifests, for the caller to delete after the images. A record tag already on its manifest (an
- * older push, or a prune killed after the move) is left as it is.
+ * older push, or a prune killed after the move) is left as it is. Every index is read (and checked) before the first
+ * move: one that is not an index stops the prune with nothing of it done.
  */
 export async function detachRecordIndexes(
   client: RegistryClient,
@@ -34,13 +35,19 @@ export async function detachRecordIndexes(
   movable: (tag: string) => boolean = () => true,
 ): Promise<string[]> {
   const out: string[] = [];
+  const indexes = new Map<string, ReadIndex>();
+  const tagOf = (r: { tags: string[] }) => r.tags.find((t) => t.endsWith(RECORD_TAG_SUFFIX));
   for (const r of records) {
-    const tag = r.tags.find((t) => t.endsWith(RECORD_TAG_SUFFIX));
-    if (!tag || !INDEX_TYPES.has(mediaTypeOf(tag) ?? '')) {
+    const tag = tagOf(r);
+    if (tag && INDEX_TYPES.has(mediaTypeOf(tag) ?? '')) indexes.set(r.digest, await reads.index(r.digest));
+  }
+  for (const r of records) {
+    const tag = tagOf(r);
+    const got = indexes.get(r.digest);
+    if (!tag || !got) {
       out.push(r.digest);
       continue;
     }
-    const got = await reads.index(r.digest);
     const entry = got.manifests.find((m) => m.artifactType === BUILD_RECORD_ARTIFACT_TYPE || m.platform?.os === 'unknown');
     if (!entry) {
       out.push(r.digest); // not one of ours: deleted last, as before
