@@ -12,14 +12,17 @@ import { readStoredBlob, storedManifests, storedTags } from './support/registry.
 let ecr: FakeEcr;
 let made: ManyBuilds;
 const REPO = 'studio/many';
+const FEW = 'studio/read-once';
 const AWS_ENV = { AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true', AWS_REGION: 'eu-west-3' };
 
 beforeAll(async () => {
   ecr = await startFakeEcr();
   ecr.repositories.set(REPO, { mutability: 'MUTABLE', scanOnPush: false, createdAt: Date.now() });
+  ecr.repositories.set(FEW, { mutability: 'MUTABLE', scanOnPush: false, createdAt: Date.now() });
   const user = ecr.registry.users[0]!;
   const headers = { authorization: `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}` };
   made = await writeManyBuilds(ecr.registry.url, REPO, 80, { headers });
+  await writeManyBuilds(ecr.registry.url, FEW, 20, { headers });
   await writeLineTag(ecr.registry.url, REPO, 'main', 'b00079', headers);
 }, 120_000);
 afterAll(async () => {
@@ -71,5 +74,27 @@ describe('prune --apply on ECR, more than 100 images to delete', () => {
     for (const b of plan.kept) for (const t of b.tags) expect(after).toContain(t);
     expect((await runCli(['prune', repo, '--keep', '10', '--json', ...flags], { env: AWS_ENV }).then((r) => JSON.parse(r.stdout) as typeof plan)).deleted).toEqual([]);
     expect(made.builds).toHaveLength(80);
+  });
+
+  it('reads each manifest once: the deletes list the indexes prune read to plan, not a second GET of each', async () => {
+    const repo = `${ecr.host}/${FEW}`;
+    const flags = ['--ecr', '--endpoint', ecr.endpoint];
+    const digestOfTag = await storedTags(ecr.registry.storageDir, FEW);
+    const from = ecr.frontSeen.length;
+    const applied = await runCli(['prune', repo, '--keep', '3', '--apply', ...flags], { env: AWS_ENV });
+    expect(applied.code, applied.stderr).toBe(0);
+    // Every manifest GET of the run, by the digest it names (a tag's as it was before the prune).
+    const prefix = `/v2/${FEW}/manifests/`;
+    const gets = ecr.frontSeen
+      .slice(from)
+      .filter((r) => r.method === 'GET' && r.path.startsWith(prefix))
+      .map((r) => decodeURIComponent(r.path.slice(prefix.length).split('?')[0]!))
+      .map((ref) => (ref.startsWith('sha256:') ? ref : digestOfTag[ref] ?? ref));
+    const twice = [...new Set(gets.filter((d, i) => gets.indexOf(d) !== i))];
+    expect(twice, `${gets.length} manifest GETs, ${new Set(gets).size} manifests`).toEqual([]);
+    // The deletes happened (the fake refuses an index's child before the index: the lists read once were right).
+    expect(ecr.calls.slice(-1)[0]?.op).toBe('BatchDeleteImage');
+    const left = await runCli(['prune', repo, '--keep', '3', '--json', ...flags], { env: AWS_ENV });
+    expect((JSON.parse(left.stdout) as { deleted: unknown[] }).deleted).toEqual([]);
   });
 });

@@ -1,22 +1,19 @@
 // CLI entry: parses arguments, calls the library, prints. No logic of its own (DESIGN.md "Library first").
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { Command, CommanderError } from 'commander';
-import { EXIT, exitStatusOf, GamelayerError, isGamelayerError, type ErrorCode } from '../errors.js';
-import { redactReference } from '../registry/reference.js';
-import { visibleControls } from '../report/printable.js';
+import { Command } from 'commander';
+import { EXIT, GamelayerError } from '../errors.js';
 import { closeReporters } from '../report/reporter.js';
-import { diskFullFallback } from '../util/disk-full.js';
-import { writeDeniedError } from '../util/fs-access.js';
 import { gamelayerVersion } from '../version.js';
 import { COMMAND_MODULES, loadCommands } from './commands/index.js';
 import { registerCompletion } from './completion.js';
 import { exitQuietlyOnClosedStdout } from './closed-stdout.js';
 import { addExamples } from './examples.js';
+import { reportError } from './report-error.js';
 import { guardUnsettled, UNSETTLED_MESSAGE } from './unsettled.js';
 
 export async function main(argv: string[]): Promise<number> {
-  exitQuietlyOnClosedStdout();
+  exitQuietlyOnClosedStdout(wantsJson(argv));
   const program = new Command('gamelayer')
     .description('Ship large game servers as containers: only what changed is built, pushed and pulled.')
     .version(gamelayerVersion(), '-V, --version', 'print the version of gamelayer')
@@ -74,42 +71,6 @@ export function commandsNeeded(argv: string[]): string[] | undefined {
 function wantsJson(argv: string[]): boolean {
   const end = argv.indexOf('--');
   return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
-}
-
-/**
- * Prints an error for people (`error[code]: message`, `hint: …` on stderr) and, under --json, for scripts
- * (`{"error": {"code", "message", "hint"}}` on stdout); returns the exit status (docs/errors.md "Exit status").
- */
-function reportError(thrown: unknown, json: boolean): number {
-  const e = diskFullFallback(writeDeniedError(thrown));
-  if (e instanceof CommanderError) {
-    // Commander already printed usage errors (through outputError above); help and version exit 0.
-    if (e.exitCode === 0) return EXIT.ok;
-    if (json) printErrorJson('cli.usage', e.message.replace(/^error: /, ''), 'see --help');
-    return EXIT.usage;
-  }
-  if (isGamelayerError(e)) {
-    // A last guard: whatever message echoes a reference the user typed, its user-info is never printed.
-    const message = redactReference(e.message);
-    const hint = e.hint === undefined ? undefined : redactReference(e.hint);
-    // On the terminal an escape sequence from a registry's or an archive's text would act (a forged line, a
-    // retitled window): shown escaped. The JSON form escapes it anyway.
-    process.stderr.write(`error[${e.code}]: ${visibleControls(message)}\n`);
-    if (hint) process.stderr.write(`hint: ${visibleControls(hint)}\n`);
-    if (json) printErrorJson(e.code, message, hint);
-    return exitStatusOf(e.code);
-  }
-  const err = e as Error;
-  const hint = 'this looks like a bug in gamelayer; rerun with GAMELAYER_DEBUG=1 and report the stack';
-  process.stderr.write(`error[internal]: ${visibleControls(redactReference(err?.message ?? String(e)))}\n`);
-  if (process.env.GAMELAYER_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
-  else process.stderr.write(`hint: ${hint}\n`);
-  if (json) printErrorJson('internal', err?.message ?? String(e), hint);
-  return EXIT.failure;
-}
-
-function printErrorJson(code: ErrorCode | 'internal', message: string, hint: string | undefined): void {
-  process.stdout.write(`${JSON.stringify({ error: { code, message, ...(hint ? { hint } : {}) } })}\n`);
 }
 
 // Run when this file is the program (`tsx src/cli/main.ts`, `node dist/cli/main.js`); bin/gamelayer.js and

@@ -6,7 +6,7 @@ import type { Reporter } from '../report/reporter.js';
 import type { BuildRecord, BuiltLayer, PlannedLayer, TreeName } from '../types.js';
 import { LayerCache } from '../oci/layer-cache.js';
 import { LAYER_MEDIA_TYPE } from '../oci/layer-kinds.js';
-import { recordedLayers } from './recorded-layers.js';
+import { recordedLayers, type RecordedLayers } from './recorded-layers.js';
 
 export interface LayerReuse {
   cache: LayerCache;
@@ -70,14 +70,14 @@ export function layerReuse(i: LayerReuseInput): LayerReuse {
   // The previous build's layers (same settings: same kind and mtime, so the same tar for the same inputs).
   const recorded = new Map<string, string>();
   for (const l of [...(i.record?.layers ?? []), ...(i.kept?.values() ?? [])]) recorded.set(l.inputKey, l.diffID);
-  // Rows of inputs the previous build did not have: the other local records of these settings, read once if needed.
-  let others: Promise<Map<string, Set<string>>> | undefined;
+  // Rows of inputs the previous build did not have: the newest few other local records of these settings, read
+  // one at a time only as far as needed (recorded-layers.ts).
+  let others: RecordedLayers | undefined;
   const vouched = async (inputKey: string): Promise<string | undefined> => {
     const previous = recorded.get(inputKey);
     if (previous !== undefined || !cache.has(inputKey, kind, mtime)) return previous;
     others ??= recordedLayers(i.config.stateDir, i.settingsKey);
-    const diffIDs = (await others).get(inputKey);
-    return diffIDs?.size === 1 ? [...diffIDs][0] : undefined;
+    return others.diffID(inputKey);
   };
   return {
     cache,

@@ -1,24 +1,82 @@
-// The diffID each local build record of these settings gives a layer's inputs: what a layer cache row for inputs the
+// The diffID a local build record of these settings gives a layer's inputs: what a layer cache row for inputs the
 // previous build did not have (a branch switched back to, the previous record deleted or not restored) is checked
 // against. A cache row names a blob the store holds and checks out, but only a record says it is the tar of these
 // inputs cheaply; a row no record vouches for has its blob read back and proven first (layer-reuse.ts, oci/layer-proof.ts).
-import { readdir } from 'node:fs/promises';
+//
+// Reading a record costs its size (its summary is found by stepping over its entries: ~170 MB for a 1M-entry game),
+// and `.gamelayer/records/` keeps one per tag ever built. So only the newest few records (by modification time) are
+// asked, newest first, one at a time and only until one names the inputs: a build reads at most `vouching.records` of
+// them, whatever the number kept. A row only an older record names is proven from its blob, as one no record names.
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LAST_BUILD, recordsDir } from '../state/records.js';
 import { readBuildSummary } from '../state/record-summary.js';
 
-/** inputKey → the diffIDs the records of `settingsKey` give it (more than one: records disagree, none is used). */
-export async function recordedLayers(stateDir: string, settingsKey: string): Promise<Map<string, Set<string>>> {
+/** How many of the newest local records a build reads at most to vouch for rows. Settable for tests. */
+export const vouching = { records: 4 };
+
+export interface RecordedLayers {
+  /**
+   * The diffID the newest of the newest few records of these settings that names `inputKey` gives it; undefined
+   * when none of them does.
+   */
+  diffID(inputKey: string): Promise<string | undefined>;
+  /** Record files read so far (for tests: the bound). */
+  readonly reads: number;
+}
+
+/** The records of `stateDir` as vouchers for `settingsKey`'s layers, read lazily (see above). */
+export function recordedLayers(stateDir: string, settingsKey: string): RecordedLayers {
   const dir = recordsDir(stateDir);
-  const names = await readdir(dir).catch(() => [] as string[]);
-  const out = new Map<string, Set<string>>();
-  for (const name of names) {
-    // build-last.json is a copy of one of the others.
-    if (!/^build-.+\.json$/.test(name) || name === LAST_BUILD) continue;
+  const found = new Map<string, string>();
+  let files: Promise<string[]> | undefined;
+  let next = 0;
+  let reads = 0;
+  // One record read at a time, whoever asks: two rows asked at once must not read the same record twice.
+  let reading: Promise<unknown> = Promise.resolve();
+
+  const readNext = async (): Promise<boolean> => {
+    const list = await (files ??= newestRecords(dir, vouching.records));
+    if (next >= list.length) return false;
+    const file = list[next++]!;
+    reads++;
     // Summaries only (the entries are stepped over); a damaged record vouches for nothing.
-    const record = await readBuildSummary(path.join(dir, name)).catch(() => undefined);
-    if (record?.settingsKey !== settingsKey) continue;
-    for (const l of record.layers) out.set(l.inputKey, (out.get(l.inputKey) ?? new Set()).add(l.diffID));
-  }
-  return out;
+    const record = await readBuildSummary(file).catch(() => undefined);
+    if (record?.settingsKey === settingsKey) {
+      // Newest first: a newer record's word stands (the row must still have that diffID, and its blob be sound).
+      for (const l of record.layers) if (!found.has(l.inputKey)) found.set(l.inputKey, l.diffID);
+    }
+    return true;
+  };
+
+  return {
+    get reads() {
+      return reads;
+    },
+    async diffID(inputKey) {
+      for (;;) {
+        if (found.has(inputKey)) return found.get(inputKey);
+        const turn = reading.then(readNext);
+        reading = turn.catch(() => undefined);
+        if (!(await turn)) return found.get(inputKey);
+      }
+    },
+  };
+}
+
+/** The `count` newest build records of `dir` (build-last.json is a copy of one of them), newest first. */
+async function newestRecords(dir: string, count: number): Promise<string[]> {
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^build-.+\.json$/.test(n) && n !== LAST_BUILD);
+  const dated = await Promise.all(
+    names.map(async (name) => {
+      const file = path.join(dir, name);
+      const st = await stat(file).catch(() => undefined);
+      return { file, mtime: st?.isFile() ? st.mtimeMs : -1 };
+    }),
+  );
+  return dated
+    .filter((d) => d.mtime >= 0)
+    .sort((a, b) => b.mtime - a.mtime || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
+    .slice(0, count)
+    .map((d) => d.file);
 }

@@ -12,6 +12,7 @@ import type { LimitFunction } from 'p-limit';
 import { GamelayerError } from '../errors.js';
 import type { RegistryClient } from './client.js';
 import { isTagImmutable, type EcrApi } from './ecr.js';
+import type { ManifestReads } from './index-entries.js';
 import { detachRecordIndexes, isRecordEntry } from './prune-records.js';
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
@@ -28,7 +29,21 @@ export interface EcrDeletes {
 }
 
 /** Carries out prune's deletes on ECR in dependency order (see above). */
-export async function ecrPruneDeletes(api: EcrApi, client: RegistryClient, repo: string, plan: EcrDeletes, mediaTypeOf: (tag: string) => string | undefined, limit: LimitFunction): Promise<void> {
+export async function ecrPruneDeletes(
+  api: EcrApi,
+  client: RegistryClient,
+  repo: string,
+  plan: EcrDeletes,
+  mediaTypeOf: (tag: string) => string | undefined,
+  limit: LimitFunction,
+  /** The manifests prune read to plan (its image, record and referrers indexes): listed from memory, not read again. */
+  reads: ManifestReads,
+): Promise<void> {
+  // What each index among the deletes lists (the record indexes among them), read and checked before any call: prune
+  // read nearly all of them to plan, so they come from memory; only the others are fetched.
+  const indexes = [...plan.deleted, ...plan.attached].filter((e) => e.tags.some((t) => INDEX_TYPES.has(mediaTypeOf(t) ?? ''))).map((e) => e.digest);
+  const listed = new Map<string, string[]>();
+  await Promise.all(unique(indexes).map((d) => limit(async () => listed.set(d, (await reads.index(d)).manifests.map((m) => m.digest)))));
   if (plan.untagged.length) await ecrDelete(api, repo, plan.untagged.map((imageTag) => ({ imageTag })));
   const isRecord = isRecordEntry;
   const records = plan.deleted.filter(isRecord);
@@ -37,13 +52,9 @@ export async function ecrPruneDeletes(api: EcrApi, client: RegistryClient, repo:
   // `<tag>.gamelayer-pruned` first, by which the next prune finishes a prune killed before the images' call.
   const info = records.length ? await api.describeRepository(repo) : undefined;
   const movable = (tag: string) => !info || !isTagImmutable(info, tag);
-  const recordManifests = await detachRecordIndexes(client, repo, records, mediaTypeOf, async (d) => void recordIndexes.push(d), movable);
+  const recordManifests = await detachRecordIndexes(client, repo, reads, records, mediaTypeOf, async (d) => void recordIndexes.push(d), movable);
   const rest = unique([...plan.deleted.filter((e) => !isRecord(e)), ...plan.attached].map((e) => e.digest));
-  // What each index among the deletes lists (read again: a handful of small documents per removed build).
   const all = unique([...recordIndexes, ...rest, ...recordManifests]);
-  const indexes = new Set([...recordIndexes, ...[...plan.deleted, ...plan.attached].filter((e) => e.tags.some((t) => INDEX_TYPES.has(mediaTypeOf(t) ?? ''))).map((e) => e.digest)]);
-  const listed = new Map<string, string[]>();
-  await Promise.all([...indexes].map((d) => limit(async () => listed.set(d, childrenOf((await client.getManifest(repo, d)).bytes)))));
 
   let left = all;
   for (;;) {
@@ -64,11 +75,6 @@ export async function ecrPruneDeletes(api: EcrApi, client: RegistryClient, repo:
 
 function unique(digests: string[]): string[] {
   return [...new Set(digests)];
-}
-
-function childrenOf(bytes: Buffer): string[] {
-  const doc = JSON.parse(bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] };
-  return (Array.isArray(doc.manifests) ? doc.manifests : []).map((m) => m.digest).filter((d): d is string => typeof d === 'string');
 }
 
 /** BatchDeleteImage of `imageIds`, in order, 100 a call; an image already gone is no failure (a prune run again). */

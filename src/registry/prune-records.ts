@@ -13,6 +13,7 @@
 // finishes removing it (prune.ts); it goes with the record manifest, last.
 import { BUILD_RECORD_ARTIFACT_TYPE, RECORD_TAG_SUFFIX } from './artifact.js';
 import type { RegistryClient } from './client.js';
+import type { ManifestReads, ReadIndex } from './index-entries.js';
 
 /** The tag an index gets while its record tag moves off it (see above). */
 export const PENDING_INDEX_TAG = /^sha256-([0-9a-f]{64})\.gamelayer-index$/;
@@ -24,18 +25,17 @@ export const isRecordEntry = (e: { tags: string[] }) => e.tags.some((t) => t.end
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 
-interface IndexDoc {
-  manifests?: { digest?: unknown; mediaType?: unknown; artifactType?: unknown; platform?: { os?: unknown } }[];
-}
-
 /**
  * Moves each removed record tag off its index (see above) and deletes the index with `remove`; returns the digests
  * of the record manifests, for the caller to delete after the images. A record tag already on its manifest (an
- * older push, or a prune killed after the move) is left as it is.
+ * older push, or a prune killed after the move) is left as it is. Every index is read (and checked) before the first
+ * move: one that is not an index stops the prune with nothing of it done.
  */
 export async function detachRecordIndexes(
   client: RegistryClient,
   repo: string,
+  /** The manifests prune read to plan: a record index among them is not fetched again. */
+  reads: ManifestReads,
   records: { digest: string; tags: string[] }[],
   mediaTypeOf: (tag: string) => string | undefined,
   remove: (digest: string) => Promise<void>,
@@ -43,16 +43,21 @@ export async function detachRecordIndexes(
   movable: (tag: string) => boolean = () => true,
 ): Promise<string[]> {
   const out: string[] = [];
+  const indexes = new Map<string, ReadIndex>();
+  const tagOf = (r: { tags: string[] }) => r.tags.find((t) => t.endsWith(RECORD_TAG_SUFFIX));
   for (const r of records) {
-    const tag = r.tags.find((t) => t.endsWith(RECORD_TAG_SUFFIX));
-    if (!tag || !INDEX_TYPES.has(mediaTypeOf(tag) ?? '')) {
+    const tag = tagOf(r);
+    if (tag && INDEX_TYPES.has(mediaTypeOf(tag) ?? '')) indexes.set(r.digest, await reads.index(r.digest));
+  }
+  for (const r of records) {
+    const tag = tagOf(r);
+    const got = indexes.get(r.digest);
+    if (!tag || !got) {
       out.push(r.digest);
       continue;
     }
-    const got = await client.getManifest(repo, r.digest);
-    const index = JSON.parse(got.bytes.toString('utf8')) as IndexDoc;
-    const entry = (index.manifests ?? []).find((m) => m.artifactType === BUILD_RECORD_ARTIFACT_TYPE || m.platform?.os === 'unknown');
-    if (typeof entry?.digest !== 'string') {
+    const entry = got.manifests.find((m) => m.artifactType === BUILD_RECORD_ARTIFACT_TYPE || m.platform?.os === 'unknown');
+    if (!entry) {
       out.push(r.digest); // not one of ours: deleted last, as before
       continue;
     }

@@ -21,6 +21,7 @@ import { BUILD_RECORD_ARTIFACT_TYPE, LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from '
 import { pushScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import type { EcrApi } from './ecr.js';
+import { ManifestReads, manifestName, manifestObject } from './index-entries.js';
 import { ecrPruneDeletes } from './prune-ecr.js';
 import { detachRecordIndexes, isRecordEntry, PENDING_INDEX_TAG, PRUNED_TAG_SUFFIX } from './prune-records.js';
 import { referrersTag } from './referrers.js';
@@ -107,6 +108,8 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const { client, repo } = opts;
   const limit = pLimit(Math.max(1, opts.concurrency ?? 8));
   const tags = new Set(await client.listTags(repo));
+  // Every manifest read here, by digest: the deletes below list the indexes from it rather than reading them again.
+  const reads = new ManifestReads(client, repo);
   const recordTags = [...tags].filter((x) => x.endsWith(RECORD_TAG_SUFFIX)).sort();
   // A build an interrupted prune was removing where its record tag could not move (ECR immutable tags,
   // prune-records.ts): found by the tag its record manifest got, `<tag>.gamelayer-pruned`, its record tag gone or not.
@@ -114,11 +117,14 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const found = await readAll(limit, [...recordTags, ...pruneMarks].sort(), async (t) => {
     const tag = t.endsWith(RECORD_TAG_SUFFIX) ? t.slice(0, -RECORD_TAG_SUFFIX.length) : t.slice(0, -PRUNED_TAG_SUFFIX.length);
     const m = await client.getManifest(repo, t);
-    const doc = JSON.parse(m.bytes.toString('utf8')) as { annotations?: Record<string, string>; manifests?: { digest?: unknown }[] };
-    const interrupted = await interruptedRemoval(client, repo, `${tag}${PRUNED_TAG_SUFFIX}`, tags, [m.digest, ...(doc.manifests ?? []).map((x) => x.digest)]);
+    reads.keep(m);
+    const doc = manifestObject(m.bytes, manifestName(client, repo, t));
+    const children = Array.isArray(doc.manifests) ? (doc.manifests as unknown[]).map((x) => (x as { digest?: unknown } | null)?.digest) : [];
+    const interrupted = await interruptedRemoval(client, repo, reads, `${tag}${PRUNED_TAG_SUFFIX}`, tags, [m.digest, ...children]);
     if (t.endsWith(PRUNED_TAG_SUFFIX) && !interrupted) return undefined; // not a record manifest: a tag like any other
     const own = [t, ...(interrupted && t.endsWith(RECORD_TAG_SUFFIX) ? [`${tag}${PRUNED_TAG_SUFFIX}`] : []), tag, ...TREES.map((x) => `${tag}-${x}`)];
-    return { tag, createdAt: doc.annotations?.[CREATED] ?? '', tags: own.filter((x) => tags.has(x)), ...(interrupted ? { interrupted } : {}) };
+    const created = (doc.annotations as Record<string, unknown> | null | undefined)?.[CREATED];
+    return { tag, createdAt: typeof created === 'string' ? created : '', tags: own.filter((x) => tags.has(x)), ...(interrupted ? { interrupted } : {}) };
   });
   const builds: PrunedBuild[] = found.filter((b): b is PrunedBuild => b !== undefined);
   builds.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.tag.localeCompare(a.tag));
@@ -164,8 +170,10 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const childrenOf = async (tagged: string[]) => {
     const out = new Set<string>();
     const indexes = tagged.filter((x) => INDEX_TYPES.has(mediaTypeOf.get(x) ?? '') && !x.startsWith('sha256-') && !x.endsWith(RECORD_TAG_SUFFIX));
-    const docs = await readAll(limit, indexes, async (t) => JSON.parse((await client.getManifest(repo, t)).bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] });
-    for (const doc of docs) for (const m of doc.manifests ?? []) if (typeof m.digest === 'string') out.add(m.digest);
+    // One read per manifest, not per tag (a tree image unchanged over many builds has a tag in each).
+    const byDigest = new Map(indexes.map((t) => [digestOf.get(t) ?? t, t]));
+    const docs = await readAll(limit, [...byDigest.values()], (t) => reads.index(t, digestOf.get(t)));
+    for (const doc of docs) for (const m of doc.manifests) out.add(m.digest);
     return out;
   };
   const [goneChildren, keptChildren] = await Promise.all([childrenOf([...deleted.values()].map((t) => t[0]!)), childrenOf([...tags].filter((t) => !removedTags.has(t)))]);
@@ -182,13 +190,13 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const subjects = [...new Set([...tags].flatMap((t) => (/^sha256-([0-9a-f]{64})(\.sig)?$/.exec(t) ? [`sha256:${t.slice(7, 71)}`] : [])))].filter((d) => !known.has(d));
   const present = await Promise.all(subjects.map((d) => limit(() => client.getManifestIfExists(repo, d))));
   const orphaned = subjects.filter((_, i) => !present[i]);
-  const listedAttached = await attachedTo(client, repo, limit, [...deleted.keys(), ...goneChildren, ...orphaned], tags, digestOf);
+  const listedAttached = await attachedTo(reads, limit, [...deleted.keys(), ...goneChildren, ...orphaned], tags, digestOf);
   // An SBOM whose referrers index went before it is tagged by nothing: found by its signature's tag, it goes (with
   // the signature) when its own subject is gone (a prune killed between the SBOM's subject and the SBOM) or goes now
   // (on ECR the referrers index goes a call before the images: a prune killed between the two).
   const goes = new Set([...deleted.keys(), ...goneChildren]);
   const strays = await readAll(limit, subjects.filter((_, i) => present[i] && !listedAttached.some((a) => a.digest === subjects[i])), async (d) => {
-    const subject = (JSON.parse(present[subjects.indexOf(d)]!.bytes.toString('utf8')) as { subject?: { digest?: unknown } }).subject?.digest;
+    const subject = (manifestObject(present[subjects.indexOf(d)]!.bytes, manifestName(client, repo, d)).subject as { digest?: unknown } | null | undefined)?.digest;
     if (typeof subject !== 'string') return undefined;
     return goes.has(subject) || (!known.has(subject) && !(await client.headManifest(repo, subject))) ? d : undefined;
   });
@@ -196,7 +204,7 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const attached = [
     ...listedAttached,
     ...strayDigests.map((digest) => ({ digest, tags: [], what: 'sbom' as const })),
-    ...(await attachedTo(client, repo, limit, strayDigests, tags, digestOf)),
+    ...(await attachedTo(reads, limit, strayDigests, tags, digestOf)),
   ].filter((a) => !protectedDigests.has(a.digest));
   const claimed = new Set(builds.flatMap((b) => b.tags));
   const result: PruneResult = {
@@ -218,11 +226,11 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const order = [...result.deleted.filter((e) => !isRecord(e)), ...attached, ...result.deleted.filter(isRecord)];
   if (opts.ecr) {
     // In rounds of BatchDeleteImage calls, each index before what it lists (prune-ecr.ts): ECR refuses the other way.
-    await ecrPruneDeletes(opts.ecr, client, repo, result, (t) => mediaTypeOf.get(t), limit);
+    await ecrPruneDeletes(opts.ecr, client, repo, result, (t) => mediaTypeOf.get(t), limit, reads);
   } else {
     // One DELETE at a time, each manifest before what it lists: the record indexes first (prune-records.ts), a
     // referrers index before its SBOMs; a prune killed anywhere leaves no manifest naming a deleted one.
-    const records = await detachRecordIndexes(client, repo, result.deleted.filter(isRecord), (t) => mediaTypeOf.get(t), (d) => deleteManifest(client, repo, d));
+    const records = await detachRecordIndexes(client, repo, reads, result.deleted.filter(isRecord), (t) => mediaTypeOf.get(t), (d) => deleteManifest(client, repo, d));
     for (const e of order.filter((x) => !isRecord(x))) await deleteManifest(client, repo, e.digest);
     for (const d of records) await deleteManifest(client, repo, d);
   }
@@ -251,11 +259,13 @@ function idleLines(builds: PrunedBuild[], lineTags: string[], digestOf: Map<stri
  * digest and what it lists; the mark's own digest when the record tag is gone). Anyone who may push can write a tag: one of another shape is not
  * taken for a prune's decision.
  */
-async function interruptedRemoval(client: RegistryClient, repo: string, mark: string, tags: Set<string>, listed: unknown[]): Promise<true | undefined> {
+async function interruptedRemoval(client: RegistryClient, repo: string, reads: ManifestReads, mark: string, tags: Set<string>, listed: unknown[]): Promise<true | undefined> {
   if (!tags.has(mark)) return undefined;
   const m = await client.getManifest(repo, mark);
-  const doc = JSON.parse(m.bytes.toString('utf8')) as { artifactType?: unknown; config?: { mediaType?: unknown } };
-  const isRecord = doc.artifactType === BUILD_RECORD_ARTIFACT_TYPE || doc.config?.mediaType === BUILD_RECORD_ARTIFACT_TYPE;
+  reads.keep(m);
+  const doc = manifestObject(m.bytes, manifestName(client, repo, mark));
+  const config = doc.config as { mediaType?: unknown } | null | undefined;
+  const isRecord = doc.artifactType === BUILD_RECORD_ARTIFACT_TYPE || config?.mediaType === BUILD_RECORD_ARTIFACT_TYPE;
   return isRecord && listed.includes(m.digest) ? true : undefined;
 }
 
@@ -292,7 +302,7 @@ function namedBuilds(builds: PrunedBuild[], names: string[], digestOf: Map<strin
 }
 
 /** The signatures, referrers indexes and SBOMs (with their signatures) attached to the manifests `digests`. */
-async function attachedTo(client: RegistryClient, repo: string, limit: LimitFunction, digests: string[], tags: Set<string>, digestOf: Map<string, string>): Promise<PruneResult['attached']> {
+async function attachedTo(reads: ManifestReads, limit: LimitFunction, digests: string[], tags: Set<string>, digestOf: Map<string, string>): Promise<PruneResult['attached']> {
   const out: PruneResult['attached'] = [];
   const add = (tag: string, what: PruneResult['attached'][number]['what']) => {
     const d = tags.has(tag) ? digestOf.get(tag) : undefined;
@@ -302,7 +312,7 @@ async function attachedTo(client: RegistryClient, repo: string, limit: LimitFunc
   const indexes = await readAll(limit, digests, async (d) => {
     const indexTag = referrersTag(d);
     if (!tags.has(indexTag)) return undefined;
-    return JSON.parse((await client.getManifest(repo, indexTag)).bytes.toString('utf8')) as { manifests?: { digest?: unknown }[] };
+    return reads.index(indexTag, digestOf.get(indexTag));
   });
   for (const [i, d] of digests.entries()) {
     add(`${referrersTag(d)}${SIGNATURE_TAG_SUFFIX}`, 'signature');
@@ -311,8 +321,8 @@ async function attachedTo(client: RegistryClient, repo: string, limit: LimitFunc
     if (!doc) continue;
     // The index before the SBOMs it lists: deleted after them, it would name missing manifests meanwhile.
     add(indexTag, 'referrers index');
-    for (const m of doc.manifests ?? []) {
-      if (typeof m.digest !== 'string' || !/^sha256:[a-f0-9]{64}$/.test(m.digest)) continue;
+    for (const m of doc.manifests) {
+      if (!/^sha256:[a-f0-9]{64}$/.test(m.digest)) continue;
       // A referrer of a deleted image (its subject): an SBOM, untagged, with its own signature.
       if (!out.some((a) => a.digest === m.digest)) out.push({ digest: m.digest, tags: [], what: 'sbom' });
       add(`${referrersTag(m.digest)}${SIGNATURE_TAG_SUFFIX}`, 'signature');

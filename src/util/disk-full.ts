@@ -39,3 +39,20 @@ export function diskFullFallback(e: unknown): unknown {
     { cause: e },
   );
 }
+
+/**
+ * A failed write to standard output (`gamelayer … > /dev/full`, a full disk under `> file`): a full disk is
+ * `disk.full` naming standard output; anything else stays an internal error, its message naming standard output.
+ */
+export function stdoutWriteError(e: unknown): Error {
+  const errno = errnoCode(e);
+  if (errno && FULL.has(errno)) {
+    return new GamelayerError(
+      'disk.full',
+      `standard output: no space left on the device (${errno})`,
+      "free space on the file system standard output goes to, or give the command's --out FILE where it has one",
+      { cause: e },
+    );
+  }
+  return new Error(`standard output: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
