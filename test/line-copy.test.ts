@@ -160,6 +160,35 @@ describe('the local copy of a line record', () => {
     expect(JSON.parse(copy!.index.bytes.toString()).subject.digest).toBe(built.record.images.find((i) => i.name === 'server')!.digest);
   });
 
+  it('a kept layer the registry lost since this host\'s push is found by the no-op, and sent again though the tags name the same images', async () => {
+    const repo = `${registry.host}/studio/copy-lost`;
+    const v2 = '/v2/studio/copy-lost';
+    const dir = await tempDir();
+    copySample(dir);
+    const config = await sampleConfig(dir);
+    const first = (await buildPush(config, repo)).built;
+    const copy = (await readLineCopy(lineCopyDir(config.stateDir), `${registry.host}/studio/copy-lost`, 'gamelayer-line.main'))!;
+    const engine = first.record.layers.find((l) => l.tree === 'engine')!;
+    const res = await fetch(`${registry.url}${v2}/blobs/${engine.digest}`, { method: 'DELETE' });
+    expect(res.status).toBe(202); // a lifecycle policy or a manual delete
+
+    await registry.resetAccessLog();
+    const { built, pushed } = await buildPush(config, repo);
+    const log = await requests();
+    // The record came from the copy (the tag still names its index); the layers' HEADs asked with it found the gap.
+    expect(registryReads(log, v2)).toEqual([`GET ${v2}/blobs/${copy.blob.digest}`]);
+    expect(built.summary.previous).toMatchObject({ source: 'registry', ref: `${repo}:gamelayer-line.main` });
+    expect(built.summary.remoteLayers?.gone).toBe(1);
+    // Answered missing in the lookup's round; the push, whose tags named the same images, checked the images' blobs
+    // again (not trusting the tags) and sent it from this host's store.
+    const heads = (await registry.accessLog()).filter((e) => e.method === 'HEAD' && e.path === `${v2}/blobs/${engine.digest}`);
+    expect(heads.length).toBeGreaterThanOrEqual(1);
+    expect(heads.every((e) => e.status === 404)).toBe(true);
+    // The push sent it again: the registry holds every blob its manifests name.
+    expect(pushed.blobs.uploaded).toBeGreaterThanOrEqual(1);
+    expect((await fetch(`${registry.url}${v2}/blobs/${engine.digest}`, { method: 'HEAD' })).status).toBe(200);
+  });
+
   it('a copy file of another repository or tag, or cut short, is not read', async () => {
     const dir = await tempDir();
     const doc = (text: string) => ({ digest: `sha256:${createHash('sha256').update(text).digest('hex')}`, bytes: Buffer.from(text) });

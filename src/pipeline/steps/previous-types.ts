@@ -27,6 +27,8 @@ export interface RegistryPrevious {
     lineTag?: { tag: string; named: ManifestInfo; at: number };
     /** What the tags the push will set named (undefined: no such tag), asked beside the kept layers (`askTags`). */
     tagsNamed?: { answers: ReadonlyMap<string, ManifestInfo | undefined>; at: number };
+    /** The record's layers found missing from the repository (`gone`): a push there sends them again, tags or not. */
+    lost?: string[];
     copied?: string;
   };
   /**

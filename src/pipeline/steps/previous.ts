@@ -281,6 +281,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
       throw new DamagedRecordError(`${ref}: layer ${l.digest} (${l.tree} layer ${l.index}) has ${l.size} bytes in the record, ${size} in ${repositoryOf(repository)}`);
     } else present.set(l.inputKey, l);
   }
+  if (gone.length) recordRead = { ...recordRead, lost: [...new Set(gone.map((l) => l.digest))] };
   return { ref, record, repository, present, gone, recordRead, target, ...(plannedOn ? { plannedOn } : {}) };
 }
 
