@@ -77,13 +77,13 @@ export async function previousReadAfterScan(i: Pick<BuildInputs, 'config' | 'reb
  */
 export function startPreviousLookup(o: Omit<PreviousLookup, 'result' | 'asking'>): PreviousLookup | undefined {
   if (!usesRegistry(o)) return undefined;
-  let targetMade: () => void = () => undefined;
-  const made = new Promise<void>((resolve) => (targetMade = resolve));
-  const result = findRegistryPrevious({ from: o.from, push: o.push, line: o.line, registry: o.registry ?? {}, copyDir: o.copyDir, askTags: o.askTags, onTarget: targetMade });
+  let askedFirst: () => void = () => undefined;
+  const firstOut = new Promise<void>((resolve) => (askedFirst = resolve));
+  const result = findRegistryPrevious({ from: o.from, push: o.push, line: o.line, registry: o.registry ?? {}, copyDir: o.copyDir, askTags: o.askTags, onAsked: askedFirst });
   // Seen by findPrevious; a build that fails before it gets there (an unwritable store) leaves no unhandled rejection.
   result.catch(() => undefined);
   // Only the --push lookup makes its client here (with --from, the record is read through a client of its own).
-  const asking = o.from ? Promise.resolve() : Promise.race([made, result.then(() => undefined, () => undefined)]);
+  const asking = o.from ? Promise.resolve() : Promise.race([firstOut, result.then(() => undefined, () => undefined)]);
   return { rebase: o.rebase, from: o.from, push: o.push, line: o.line, registry: o.registry, copyDir: o.copyDir, askTags: o.askTags, result, asking };
 }
 
@@ -195,8 +195,11 @@ export interface FindPreviousOptions {
    * be asked (not a valid tag) is left to the push.
    */
   askTags?: string[];
-  /** Called once the --push repository's client is made, just before the line's record is asked for. */
-  onTarget?: () => void;
+  /**
+   * With --push: called once the lookup's first questions are out (the line tag's; with this host's copy of the
+   * line's record, once the copy was read and checked and the questions its record raises were asked too).
+   */
+  onAsked?: () => void;
 }
 
 /** undefined when the repository has no record of the line yet; every other problem is an error. */
@@ -210,6 +213,8 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   let blobServed: Promise<void> | undefined;
   let plannedOn: RegistryPrevious['plannedOn'];
   let earlyTags: Promise<{ answers: Map<string, ManifestInfo | undefined>; at: number }> | undefined;
+  // The sizes of the layers of this host's copy of the line's record, asked before the line tag was answered.
+  let earlySizes: { key: string; sizes: Promise<Map<string, number>> } | undefined;
   const fromRepository = o.from !== undefined && !parseReference(o.from).tag && !parseReference(o.from).digest;
   if (o.from && fromRepository) {
     // --from REPO: the newest build of the line in that repository (a PR check builds on its target branch's).
@@ -229,7 +234,6 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   } else if (o.push) {
     // One target for the line's record and its layers (one set of credentials, one ECR token).
     pushTarget = await pushTargetFor(parseReference(o.push), o.registry);
-    o.onTarget?.();
     // With this host's copy of the line's record (it pushed the line before: a rebuild, a no-op above all), the
     // push's tags are asked in the first round, beside the line tag's HEAD and the ping, not beside the kept layers'
     // HEADs: they need nothing the record says, and the second round, which the build then waits for, is smaller.
@@ -237,7 +241,23 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     if (o.askTags?.length && o.copyDir !== undefined && hasLineCopy(o.copyDir, `${pushTarget.client.host}/${r.repository}`, lineTag(o.line))) {
       earlyTags = stamped(tagAnswers(pushTarget, r.repository, o.askTags));
     }
-    const found = await fetchLineRecord(o.push, o.line, { ...o.registry, target: pushTarget, copyDir: o.copyDir });
+    // The kept layers' HEADs go out as soon as this host's copy of the line's record checks out, beside the line
+    // tag's HEAD (one round): their answers are taken below only for the layers of the record the tag names.
+    const lineTarget = pushTarget;
+    const found = await fetchLineRecord(o.push, o.line, {
+      ...o.registry,
+      target: lineTarget,
+      copyDir: o.copyDir,
+      onCopyRead: (copied) => {
+        if (copied) {
+          const digests = layerDigests(copied);
+          const sizes = blobSizes(lineTarget, r.repository, digests);
+          sizes.catch(() => undefined);
+          earlySizes = { key: digests.join(','), sizes };
+        }
+        o.onAsked?.();
+      },
+    });
     if (found) {
       record = found.record;
       blobServed = found.blobServed;
@@ -266,7 +286,10 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   // this target: BuildResult.previousTarget).
   const repo = parseReference(repository).repository;
   const asked = earlyTags ?? (pushTarget && o.askTags?.length ? stamped(tagAnswers(pushTarget, repo, o.askTags)) : undefined);
-  const [sizes, , , answers] = await Promise.all([blobSizes(target, repo, [...new Set(record.layers.map((l) => l.digest))]), target.client.ping(), blobServed, asked]);
+  const digests = layerDigests(record);
+  // Asked already when the record is the copy's (the same layers in the same repository): not asked twice.
+  const sizesAsked = earlySizes?.key === digests.join(',') && repository === o.push ? earlySizes.sizes : blobSizes(target, repo, digests);
+  const [sizes, , , answers] = await Promise.all([sizesAsked, target.client.ping(), blobServed, asked]);
   // When they were answered: the push takes them only while fresh.
   if (answers) recordRead = { ...recordRead, tagsNamed: answers };
   const present = new Map<string, BuiltLayer>();
@@ -283,6 +306,11 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   }
   if (gone.length) recordRead = { ...recordRead, lost: [...new Set(gone.map((l) => l.digest))] };
   return { ref, record, repository, present, gone, recordRead, target, ...(plannedOn ? { plannedOn } : {}) };
+}
+
+/** The distinct blobs a record's layers name, in order. */
+function layerDigests(record: BuildRecord): string[] {
+  return [...new Set(record.layers.map((l) => l.digest))];
 }
 
 /** `answers` with the time they came. */
