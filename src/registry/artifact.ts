@@ -709,21 +709,10 @@ export async function fetchLineRecord(
     told = true;
   };
   if (opts.copyDir !== undefined && hasLineCopy(opts.copyDir, copyKey, tag)) {
-    // The HEAD goes out at once and the copy is read meanwhile; the ping beside it: the auth learns the registry's
-    // scheme before the requests that follow go out side by side.
-    const named = client.headManifest(r.repository, tag);
-    const pinged = client.ping();
-    const early = readLineCopy(opts.copyDir, copyKey, tag).then((read) => read && recordFromCopy(client, r.repository, tag, name, read, tell)).finally(() => tell(undefined));
-    // Seen below, unless the HEAD or the ping fails first: then no unhandled rejection is left behind.
-    early.catch(() => undefined);
-    const [answer, read] = await Promise.all([named, early, pinged]);
-    copy = read?.copy;
-    if (!answer) return undefined;
-    // A copy that checks out by its digests but is no record is what the registry holds under those digests too:
-    // the registry's read below reports it as it would on a fresh host.
-    if (read?.found && answer.digest === read.copy.index.digest) {
-      return { ...read.found, via: 'tag', tag, tagNamed: answer, ...(read.blobServed ? { blobServed: read.blobServed } : {}) };
-    }
+    const viaCopy = await lineFromCopy(client, r.repository, tag, name, opts.copyDir, copyKey, tell);
+    copy = viaCopy.copy;
+    if (!viaCopy.answer) return undefined;
+    if (viaCopy.hit) return { ...viaCopy.hit.found, via: 'tag', tag, tagNamed: viaCopy.answer, ...(viaCopy.hit.blobServed ? { blobServed: viaCopy.hit.blobServed } : {}) };
   }
   const asked = client.getManifestIfExists(r.repository, tag);
   tell(undefined);
@@ -732,6 +721,37 @@ export async function fetchLineRecord(
   const found = await readRecord(client, r.repository, tag, undefined, name, top);
   if (opts.copyDir !== undefined && found.documents) await saveLineCopy(opts.copyDir, copyKey, tag, found.documents, copy);
   return { ...found, via: 'tag', tag, tagNamed: { digest: top.digest, mediaType: top.mediaType, size: top.size } };
+}
+
+/**
+ * The line tag's HEAD (beside the ping) and, meanwhile, this host's copy of the line's record read and checked, its
+ * questions asked (recordFromCopy). `hit` only when the tag names exactly the copy's index; `answer` undefined: no
+ * such tag. A copy's record that is not the one the tag names is not returned, so not held while the registry's
+ * record is read (a 1M-entry record is large).
+ */
+async function lineFromCopy(
+  client: RegistryClient,
+  repo: string,
+  tag: string,
+  name: string,
+  copyDir: string,
+  copyKey: string,
+  onRecord: (record: BuildRecord | undefined) => void,
+): Promise<{ answer?: ManifestInfo; copy?: LineCopy; hit?: { found: Omit<FoundBuildRecord, 'via'>; blobServed?: Promise<void> } }> {
+  // The HEAD goes out at once and the copy is read meanwhile; the ping beside it: the auth learns the registry's
+  // scheme before the requests that follow go out side by side.
+  const named = client.headManifest(repo, tag);
+  const pinged = client.ping();
+  const early = readLineCopy(copyDir, copyKey, tag)
+    .then((read) => read && recordFromCopy(client, repo, tag, name, read, onRecord))
+    .finally(() => onRecord(undefined));
+  // Seen below, unless the HEAD or the ping fails first: then no unhandled rejection is left behind.
+  early.catch(() => undefined);
+  const [answer, read] = await Promise.all([named, early, pinged]);
+  // A copy that checks out by its digests but is no record is what the registry holds under those digests too:
+  // the registry's read after this reports it as it would on a fresh host.
+  const hit = answer && read?.found && answer.digest === read.copy.index.digest ? { found: read.found, ...(read.blobServed ? { blobServed: read.blobServed } : {}) } : undefined;
+  return { ...(answer ? { answer } : {}), ...(read ? { copy: read.copy } : {}), ...(hit ? { hit } : {}) };
 }
 
 /**
