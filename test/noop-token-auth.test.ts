@@ -4,6 +4,7 @@
 // with a token, the tokens shared per scope set (not one per request), and nothing is sent.
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerAuth } from '../src/registry/auth.js';
 import { runCli } from './support/cli-process.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 import { copySample } from './support/sample.js';
@@ -16,6 +17,31 @@ beforeAll(async () => {
 afterAll(async () => reg?.stop());
 
 describe('a no-op build --push to a token registry', () => {
+  it('a request that went without a token, challenged after a sibling got one for its scopes, retries with that one', async () => {
+    const u = reg.users[0]!;
+    const auth = new DockerAuth(reg.host, { username: u.username, password: u.password, source: 'test' }, true);
+    const ts = reg.tokenServer!;
+    const scopes = ['repository:studio/siblings:pull'];
+    const challenge = `Bearer realm="${ts.realm}",service="${ts.service}",scope="${scopes[0]}"`;
+    const before = ts.issued.length;
+    // Both sent before the realm was known (no authorization); the first challenge fetches the token.
+    expect(await auth.refresh(challenge, scopes, undefined)).toBe(true);
+    const token = await auth.authorization(scopes);
+    expect(ts.issued.length).toBe(before + 1);
+    // The second one's challenge: the token now cached covers it, so it is retried with it, not fetched again (on
+    // the code before, a second token was fetched and the first dropped).
+    expect(await auth.refresh(challenge, scopes, undefined)).toBe(true);
+    expect(ts.issued.length).toBe(before + 1);
+    expect(await auth.authorization(scopes)).toBe(token);
+    // A token refused itself is dropped and fetched anew, as before.
+    expect(await auth.refresh(challenge, scopes, token)).toBe(true);
+    expect(ts.issued.length).toBe(before + 2);
+    // A challenge asking more than the cached token was fetched for gets a token of its own.
+    const wider = `Bearer realm="${ts.realm}",service="${ts.service}",scope="repository:studio/siblings:pull,push"`;
+    expect(await auth.refresh(wider, scopes, undefined)).toBe(true);
+    expect(ts.issued.length).toBe(before + 3);
+  });
+
   it('asks in one round before the realm is known, shares the tokens, and sends nothing', async () => {
     const dir = await tempDir();
     const game = path.join(dir, 'game');
