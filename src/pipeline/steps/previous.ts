@@ -10,7 +10,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { GamelayerError } from '../../errors.js';
 import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord, LINE_TAG_PREFIX, lineTag, recordTag } from '../../registry/artifact.js';
-import { hasLineCopy, lineCopyDir } from '../../registry/line-copy.js';
+import { lineCopyDir, lineCopySize } from '../../registry/line-copy.js';
 import { OtherLineError, otherLineRecord } from '../../registry/line-fallback.js';
 import { pullScope } from '../../registry/auth.js';
 import type { ManifestInfo } from '../../registry/client.js';
@@ -235,12 +235,14 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     // One target for the line's record and its layers (one set of credentials, one ECR token).
     pushTarget = await pushTargetFor(parseReference(o.push), o.registry);
     // With this host's copy of the line's record (it pushed the line before: a rebuild, a no-op above all), the
-    // push's tags are asked in the first round, beside the line tag's HEAD and the ping, not beside the kept layers'
-    // HEADs: they need nothing the record says, and the second round, which the build then waits for, is smaller.
+    // push's tags are asked at once, beside the line tag's HEAD and the ping: they need nothing the record says.
     const r = parseReference(o.push);
-    if (o.askTags?.length && o.copyDir !== undefined && hasLineCopy(o.copyDir, `${pushTarget.client.host}/${r.repository}`, lineTag(o.line))) {
-      earlyTags = stamped(tagAnswers(pushTarget, r.repository, o.askTags));
-    }
+    const copySize = o.copyDir !== undefined ? lineCopySize(o.copyDir, `${pushTarget.client.host}/${r.repository}`, lineTag(o.line)) : undefined;
+    if (o.askTags?.length && copySize !== undefined) earlyTags = stamped(tagAnswers(pushTarget, r.repository, o.askTags));
+    // The caller waits for the copy's questions only when its record is small (read and checked in milliseconds): a
+    // large one's parse (a 100k-file game's 3 MiB, a second of CPU for 1M entries) would hold back the build's start,
+    // whose scan it overlapped; its layers' HEADs then go out once it is read, whenever that is.
+    if (copySize === undefined || copySize > WAIT_FOR_COPY_MAX_BYTES) o.onAsked?.();
     // The kept layers' HEADs go out as soon as this host's copy of the line's record checks out, beside the line
     // tag's HEAD (one round): their answers are taken below only for the layers of the record the tag names.
     const lineTarget = pushTarget;
@@ -307,6 +309,9 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   if (gone.length) recordRead = { ...recordRead, lost: [...new Set(gone.map((l) => l.digest))] };
   return { ref, record, repository, present, gone, recordRead, target, ...(plannedOn ? { plannedOn } : {}) };
 }
+
+/** The largest copy of a line's record the CLI waits for (read, checked, its questions asked) before the build starts. */
+export const WAIT_FOR_COPY_MAX_BYTES = 1 << 20;
 
 /** The distinct blobs a record's layers name, in order. */
 function layerDigests(record: BuildRecord): string[] {
