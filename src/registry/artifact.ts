@@ -685,11 +685,17 @@ function staleRecord(where: string, name: string, has: string | undefined, wante
  * build. `tagNamed` is what the tag named when it was asked (a push of the same line need not ask again). A record
  * read from the copy comes with `blobServed`: the registry's record blob being read and checked against its digest
  * (it rejects with a DamagedRecordError as a read from the registry would); await it before trusting the record.
+ *
+ * The copy is read and checked while the tag's HEAD is out, and the questions its record raises go out before that
+ * HEAD is answered (one round, not two): the record blob's GET here, the kept layers' HEADs through `onCopyRead`,
+ * called with the copy's record once it checks out (undefined: no copy, or none that checks out; called once, as
+ * soon as the first questions are out). Their answers are facts about digests, whoever asked; the copy's
+ * record itself is returned, and so used, only when the tag names exactly the copy's index.
  */
 export async function fetchLineRecord(
   repository: string,
   line: string,
-  opts: FetchBuildRecordOptions & { copyDir?: string } = {},
+  opts: FetchBuildRecordOptions & { copyDir?: string; onCopyRead?: (record: BuildRecord | undefined) => void } = {},
 ): Promise<(FoundBuildRecord & { tag: string; tagNamed: ManifestInfo; blobServed?: Promise<void> }) | undefined> {
   const r = parseReference(repository);
   const { client } = opts.target ?? (await pushTargetFor(r, opts));
@@ -697,35 +703,88 @@ export async function fetchLineRecord(
   const name = `${client.host}/${r.repository}:${tag}`;
   const copyKey = `${client.host}/${r.repository}`;
   let copy: LineCopy | undefined;
+  let told = false;
+  const tell = (record: BuildRecord | undefined) => {
+    if (!told) opts.onCopyRead?.(record);
+    told = true;
+  };
   if (opts.copyDir !== undefined && hasLineCopy(opts.copyDir, copyKey, tag)) {
-    // The HEAD goes out at once and the copy is read meanwhile; the ping beside it: the auth learns the registry's
-    // scheme before the requests that follow go out side by side.
-    const [named, read] = await Promise.all([client.headManifest(r.repository, tag), readLineCopy(opts.copyDir, copyKey, tag), client.ping()]);
-    copy = read;
-    if (!named) return undefined;
-    if (copy && named.digest === copy.index.digest) {
-      // The record blob as the registry serves it is still read and checked (a damaged registry copy is reported
-      // as before, and the push repairs it); the caller awaits it beside its next round (the kept layers' HEADs).
-      const { blob, manifest } = copy;
-      const blobServed = getSmallBlob(client, r.repository, blob.digest, `get build record ${blob.digest} from ${r.repository}`).then((bytes) => {
-        if (bytes.length !== blob.bytes.length || sha256(bytes) !== blob.digest) {
-          throw new DamagedRecordError(`${client.host}/${r.repository}@${manifest.digest}: the record blob does not match its digest ${blob.digest}`);
-        }
-      });
-      blobServed.catch(() => undefined);
-      const top = { ...named, bytes: copy.index.bytes, size: copy.index.bytes.length };
-      // A copy that checks out by its digests but is no record is what the registry holds under those digests too:
-      // the registry's read below reports it as it would on a fresh host.
-      const found = await readRecord(client, r.repository, tag, undefined, name, top, copy).catch(() => undefined);
-      // (A copy whose manifest names another blob had it read from the registry, and checked, by readRecord.)
-      if (found) return { ...found, via: 'tag', tag, tagNamed: named, ...(found.recordBlob === copy.blob.digest ? { blobServed } : {}) };
-    }
+    const viaCopy = await lineFromCopy(client, r.repository, tag, name, opts.copyDir, copyKey, tell);
+    copy = viaCopy.copy;
+    if (!viaCopy.answer) return undefined;
+    if (viaCopy.hit) return { ...viaCopy.hit.found, via: 'tag', tag, tagNamed: viaCopy.answer, ...(viaCopy.hit.blobServed ? { blobServed: viaCopy.hit.blobServed } : {}) };
   }
-  const top = await client.getManifestIfExists(r.repository, tag);
+  const asked = client.getManifestIfExists(r.repository, tag);
+  tell(undefined);
+  const top = await asked;
   if (!top) return undefined;
   const found = await readRecord(client, r.repository, tag, undefined, name, top);
   if (opts.copyDir !== undefined && found.documents) await saveLineCopy(opts.copyDir, copyKey, tag, found.documents, copy);
   return { ...found, via: 'tag', tag, tagNamed: { digest: top.digest, mediaType: top.mediaType, size: top.size } };
+}
+
+/**
+ * The line tag's HEAD (beside the ping) and, meanwhile, this host's copy of the line's record read and checked, its
+ * questions asked (recordFromCopy). `hit` only when the tag names exactly the copy's index; `answer` undefined: no
+ * such tag. A copy's record that is not the one the tag names is not returned, so not held while the registry's
+ * record is read (a 1M-entry record is large).
+ */
+async function lineFromCopy(
+  client: RegistryClient,
+  repo: string,
+  tag: string,
+  name: string,
+  copyDir: string,
+  copyKey: string,
+  onRecord: (record: BuildRecord | undefined) => void,
+): Promise<{ answer?: ManifestInfo; copy?: LineCopy; hit?: { found: Omit<FoundBuildRecord, 'via'>; blobServed?: Promise<void> } }> {
+  // The HEAD goes out at once and the copy is read meanwhile; the ping beside it: the auth learns the registry's
+  // scheme before the requests that follow go out side by side.
+  const named = client.headManifest(repo, tag);
+  const pinged = client.ping();
+  const early = readLineCopy(copyDir, copyKey, tag)
+    .then((read) => read && recordFromCopy(client, repo, tag, name, read, onRecord))
+    .finally(() => onRecord(undefined));
+  // Seen below, unless the HEAD or the ping fails first: then no unhandled rejection is left behind.
+  early.catch(() => undefined);
+  const [answer, read] = await Promise.all([named, early, pinged]);
+  // A copy that checks out by its digests but is no record is what the registry holds under those digests too:
+  // the registry's read after this reports it as it would on a fresh host.
+  const hit = answer && read?.found && answer.digest === read.copy.index.digest ? { found: read.found, ...(read.blobServed ? { blobServed: read.blobServed } : {}) } : undefined;
+  return { ...(answer ? { answer } : {}), ...(read ? { copy: read.copy } : {}), ...(hit ? { hit } : {}) };
+}
+
+/**
+ * The record in this host's copy of a line's documents (each checked against the digest naming it), and the
+ * registry's record blob being read and checked (`blobServed`); undefined `found` when the copy is no readable record.
+ * Called before the registry says which index the line tag names: the caller uses `found` only when it is the copy's.
+ */
+async function recordFromCopy(
+  client: RegistryClient,
+  repo: string,
+  tag: string,
+  name: string,
+  copy: LineCopy,
+  onRecord?: (record: BuildRecord) => void,
+): Promise<{ copy: LineCopy; found?: Omit<FoundBuildRecord, 'via'>; blobServed?: Promise<void> }> {
+  const top = { digest: copy.index.digest, mediaType: MEDIA_TYPES.ociIndex, bytes: copy.index.bytes, size: copy.index.bytes.length };
+  const found = await readRecord(client, repo, tag, undefined, name, top, copy).catch(() => undefined);
+  if (!found) return { copy };
+  // The record blob as the registry serves it is still read and checked (a damaged registry copy is reported as
+  // before, and the push repairs it); the caller awaits it beside the kept layers' HEADs. (A copy whose manifest names
+  // another blob had that one read from the registry, and checked, by readRecord.)
+  const { blob, manifest } = copy;
+  const blobServed =
+    found.recordBlob === blob.digest
+      ? getSmallBlob(client, repo, blob.digest, `get build record ${blob.digest} from ${repo}`).then((bytes) => {
+          if (bytes.length !== blob.bytes.length || sha256(bytes) !== blob.digest) {
+            throw new DamagedRecordError(`${client.host}/${repo}@${manifest.digest}: the record blob does not match its digest ${blob.digest}`);
+          }
+        })
+      : undefined;
+  blobServed?.catch(() => undefined);
+  onRecord?.(found.record);
+  return { copy, found, ...(blobServed ? { blobServed } : {}) };
 }
 
 /** Records pushed since the tags moved out of the blob get their tags, creation time, CodeBuild build and previous record from the manifest. */

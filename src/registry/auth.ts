@@ -52,6 +52,8 @@ export class DockerAuth implements RegistryAuth {
   private mode: 'anonymous' | 'basic' | 'bearer' = 'anonymous';
   private bearer?: BearerRealm;
   private readonly tokens = new Map<string, string>();
+  /** The scopes each cached token was asked for (more than its key's when a challenge named more). */
+  private readonly tokenScopes = new Map<string, string[]>();
   /** Pending token fetches, so parallel uploads share one request per scope set. */
   private readonly pending = new Map<string, Promise<string>>();
 
@@ -95,11 +97,18 @@ export class DockerAuth implements RegistryAuth {
       this.mode = 'bearer';
       this.bearer = { realm: url, service: challenge.params.service };
       const wanted = [...new Set([...scopes, ...(challenge.params.scope ? challenge.params.scope.split(' ') : [])])];
+      // Requests sent side by side before the realm was known went without a token; one whose challenge came after
+      // a sibling's token for the same scopes (one that covers what this challenge asks) retries with it: a token
+      // fetch of its own was one more round trip, and dropped the token the others were using.
+      const key = scopeKey(scopes);
+      const cached = this.tokens.get(key);
+      if (cached !== undefined && sent !== `Bearer ${cached}` && wanted.every((w) => this.tokenScopes.get(key)?.includes(w))) return true;
       // Drop the cached token (it was refused or lacked a scope) and fetch a new one.
-      this.tokens.delete(scopeKey(scopes));
+      this.tokens.delete(key);
       this.tokens.delete(scopeKey(wanted));
       const token = await this.fetchToken(wanted);
-      this.tokens.set(scopeKey(scopes), token);
+      this.tokens.set(key, token);
+      this.tokenScopes.set(key, wanted);
       return true;
     }
     return false;
@@ -189,6 +198,7 @@ export class DockerAuth implements RegistryAuth {
     const token = body.token ?? body.access_token;
     if (!token) throw new GamelayerError('registry.auth', `${this.host}: token service answered without a token`);
     this.tokens.set(scopeKey(scopes), token);
+    this.tokenScopes.set(scopeKey(scopes), scopes);
     return token;
   }
 }

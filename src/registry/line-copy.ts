@@ -10,7 +10,7 @@
 // ignored and the record is read from the registry, as on a fresh host. Writing it is best effort: a cache, never an
 // error, replaced whole (temp file + rename) so a reader sees the old copy or the new one.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -51,6 +51,15 @@ function copyFile(dir: string, repository: string, tag: string): string {
 /** Whether a copy of `tag` in `repository` may be there (a stat: the caller decides how to ask before reading it). */
 export function hasLineCopy(dir: string, repository: string, tag: string): boolean {
   return existsSync(copyFile(dir, repository, tag));
+}
+
+/** The size of the copy of `tag` in `repository` (a stat; undefined: none). */
+export function lineCopySize(dir: string, repository: string, tag: string): number | undefined {
+  try {
+    return statSync(copyFile(dir, repository, tag), { throwIfNoEntry: false })?.size;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -86,6 +86,12 @@ export interface PushImageOptions {
    * bytes to the reporter already (Reporter.pushPlanned).
    */
   knownMissing?: ReadonlySet<string>;
+  /**
+   * Blobs the destination was found to lack a moment ago although manifests there may name them (a lifecycle policy
+   * or a manual delete since they were pushed): an image holding one is pushed through, its blobs checked and the
+   * lost ones sent, even when its tags name it already.
+   */
+  lost?: ReadonlySet<string>;
 }
 
 /** This host's part of blobs shared with `of` hosts: the shared blobs, in digest order, whose index mod `of` is `index`. */
@@ -232,7 +238,9 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
     if (current) reporter.info(`note: ${repository}:${t} moves from ${current.digest.slice(0, 19)} to ${top.digest.slice(0, 19)}`);
     staleTags.push(t);
   }
-  const topExists = tags.length === 0 ? Boolean(await client.headManifest(repo, top.digest, 'push')) : staleTags.length === 0;
+  // An image the registry holds, but not all of whose blobs (lost since): not up to date, whatever its tags name.
+  const holdsLost = opts.lost?.size ? [...layers, ...configs].some((b) => opts.lost!.has(b.digest)) : false;
+  const topExists = holdsLost ? false : tags.length === 0 ? Boolean(await client.headManifest(repo, top.digest, 'push')) : staleTags.length === 0;
   if (topExists) {
     reporter.info(`${formatReference({ ...ref, tag: tags[0], digest: undefined })}: up to date (${top.digest})`);
     return { ...result, upToDate: true, blobs: { ...result.blobs, skipped: result.blobs.total } };

@@ -134,9 +134,10 @@ export function register(program: Command): void {
       const registry = await registryOptions(flags);
       const previousSteps = primary || flags.from ? await import('../../pipeline/steps/previous.js') : undefined;
       const line = flags.line ?? (previousSteps ? (await previousSteps.defaultLine(config.dir)).line : undefined);
-      // The registry's previous build is asked for now: once its client is made (credentials read), the event loop
-      // runs once more so that its first request goes out, and its round trips overlap the loading of the build's
-      // modules that follows (start-up, issue 17).
+      // The registry's previous build is asked for now: once its first questions are asked (its client made; with
+      // this host's copy of the line's record, that copy read and its layers asked about too), the event loop runs
+      // once more so that they go out, and their round trip overlaps the loading of the build's modules that follows
+      // (start-up, issue 17).
       // Inside CodeBuild: the commit's first 8 hex digits as the default tag (as the seed pipeline did), its
       // revision as a label (stable for the same commit), the build ARN in the record.
       const { codebuildEnvironment } = await import('../../codebuild/environment.js');

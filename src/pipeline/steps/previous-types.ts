@@ -27,6 +27,8 @@ export interface RegistryPrevious {
     lineTag?: { tag: string; named: ManifestInfo; at: number };
     /** What the tags the push will set named (undefined: no such tag), asked beside the kept layers (`askTags`). */
     tagsNamed?: { answers: ReadonlyMap<string, ManifestInfo | undefined>; at: number };
+    /** The record's layers found missing from the repository (`gone`): a push there sends them again, tags or not. */
+    lost?: string[];
     copied?: string;
   };
   /**
@@ -50,6 +52,9 @@ export interface PreviousLookup {
   /** With --push: the tags the push will set besides the line tag, asked beside the kept layers (one round fewer). */
   readonly askTags?: string[];
   readonly result: Promise<RegistryPrevious | undefined>;
-  /** Settles once the lookup is about to send its first request (its client made: credentials read). */
+  /**
+   * Settles once the lookup's first questions are out (its client made: credentials read; with this host's copy of
+   * the line's record, the copy read and the kept layers' HEADs and the record blob's GET asked as well).
+   */
   readonly asking: Promise<unknown>;
 }

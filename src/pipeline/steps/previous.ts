@@ -10,7 +10,7 @@ import path from 'node:path';
 import pLimit from 'p-limit';
 import { GamelayerError } from '../../errors.js';
 import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord, LINE_TAG_PREFIX, lineTag, recordTag } from '../../registry/artifact.js';
-import { hasLineCopy, lineCopyDir } from '../../registry/line-copy.js';
+import { lineCopyDir, lineCopySize } from '../../registry/line-copy.js';
 import { OtherLineError, otherLineRecord } from '../../registry/line-fallback.js';
 import { pullScope } from '../../registry/auth.js';
 import type { ManifestInfo } from '../../registry/client.js';
@@ -77,13 +77,13 @@ export async function previousReadAfterScan(i: Pick<BuildInputs, 'config' | 'reb
  */
 export function startPreviousLookup(o: Omit<PreviousLookup, 'result' | 'asking'>): PreviousLookup | undefined {
   if (!usesRegistry(o)) return undefined;
-  let targetMade: () => void = () => undefined;
-  const made = new Promise<void>((resolve) => (targetMade = resolve));
-  const result = findRegistryPrevious({ from: o.from, push: o.push, line: o.line, registry: o.registry ?? {}, copyDir: o.copyDir, askTags: o.askTags, onTarget: targetMade });
+  let askedFirst: () => void = () => undefined;
+  const firstOut = new Promise<void>((resolve) => (askedFirst = resolve));
+  const result = findRegistryPrevious({ from: o.from, push: o.push, line: o.line, registry: o.registry ?? {}, copyDir: o.copyDir, askTags: o.askTags, onAsked: askedFirst });
   // Seen by findPrevious; a build that fails before it gets there (an unwritable store) leaves no unhandled rejection.
   result.catch(() => undefined);
   // Only the --push lookup makes its client here (with --from, the record is read through a client of its own).
-  const asking = o.from ? Promise.resolve() : Promise.race([made, result.then(() => undefined, () => undefined)]);
+  const asking = o.from ? Promise.resolve() : Promise.race([firstOut, result.then(() => undefined, () => undefined)]);
   return { rebase: o.rebase, from: o.from, push: o.push, line: o.line, registry: o.registry, copyDir: o.copyDir, askTags: o.askTags, result, asking };
 }
 
@@ -195,8 +195,11 @@ export interface FindPreviousOptions {
    * be asked (not a valid tag) is left to the push.
    */
   askTags?: string[];
-  /** Called once the --push repository's client is made, just before the line's record is asked for. */
-  onTarget?: () => void;
+  /**
+   * With --push: called once the lookup's first questions are out (the line tag's; with this host's copy of the
+   * line's record, once the copy was read and checked and the questions its record raises were asked too).
+   */
+  onAsked?: () => void;
 }
 
 /** undefined when the repository has no record of the line yet; every other problem is an error. */
@@ -210,6 +213,8 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   let blobServed: Promise<void> | undefined;
   let plannedOn: RegistryPrevious['plannedOn'];
   let earlyTags: Promise<{ answers: Map<string, ManifestInfo | undefined>; at: number }> | undefined;
+  // The sizes of the layers of this host's copy of the line's record, asked before the line tag was answered.
+  let earlySizes: { key: string; sizes: Promise<Map<string, number>> } | undefined;
   const fromRepository = o.from !== undefined && !parseReference(o.from).tag && !parseReference(o.from).digest;
   if (o.from && fromRepository) {
     // --from REPO: the newest build of the line in that repository (a PR check builds on its target branch's).
@@ -229,15 +234,32 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   } else if (o.push) {
     // One target for the line's record and its layers (one set of credentials, one ECR token).
     pushTarget = await pushTargetFor(parseReference(o.push), o.registry);
-    o.onTarget?.();
     // With this host's copy of the line's record (it pushed the line before: a rebuild, a no-op above all), the
-    // push's tags are asked in the first round, beside the line tag's HEAD and the ping, not beside the kept layers'
-    // HEADs: they need nothing the record says, and the second round, which the build then waits for, is smaller.
+    // push's tags are asked at once, beside the line tag's HEAD and the ping: they need nothing the record says.
     const r = parseReference(o.push);
-    if (o.askTags?.length && o.copyDir !== undefined && hasLineCopy(o.copyDir, `${pushTarget.client.host}/${r.repository}`, lineTag(o.line))) {
-      earlyTags = stamped(tagAnswers(pushTarget, r.repository, o.askTags));
-    }
-    const found = await fetchLineRecord(o.push, o.line, { ...o.registry, target: pushTarget, copyDir: o.copyDir });
+    const copySize = o.copyDir !== undefined ? lineCopySize(o.copyDir, `${pushTarget.client.host}/${r.repository}`, lineTag(o.line)) : undefined;
+    if (o.askTags?.length && copySize !== undefined) earlyTags = stamped(tagAnswers(pushTarget, r.repository, o.askTags));
+    // The caller waits for the copy's questions only when its record is small (read and checked in milliseconds): a
+    // large one's parse (a 100k-file game's 3 MiB, a second of CPU for 1M entries) would hold back the build's start,
+    // whose scan it overlapped; its layers' HEADs then go out once it is read, whenever that is.
+    if (copySize === undefined || copySize > WAIT_FOR_COPY_MAX_BYTES) o.onAsked?.();
+    // The kept layers' HEADs go out as soon as this host's copy of the line's record checks out, beside the line
+    // tag's HEAD (one round): their answers are taken below only for the layers of the record the tag names.
+    const lineTarget = pushTarget;
+    const found = await fetchLineRecord(o.push, o.line, {
+      ...o.registry,
+      target: lineTarget,
+      copyDir: o.copyDir,
+      onCopyRead: (copied) => {
+        if (copied) {
+          const digests = layerDigests(copied);
+          const sizes = blobSizes(lineTarget, r.repository, digests);
+          sizes.catch(() => undefined);
+          earlySizes = { key: digests.join(','), sizes };
+        }
+        o.onAsked?.();
+      },
+    });
     if (found) {
       record = found.record;
       blobServed = found.blobServed;
@@ -266,7 +288,10 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   // this target: BuildResult.previousTarget).
   const repo = parseReference(repository).repository;
   const asked = earlyTags ?? (pushTarget && o.askTags?.length ? stamped(tagAnswers(pushTarget, repo, o.askTags)) : undefined);
-  const [sizes, , , answers] = await Promise.all([blobSizes(target, repo, [...new Set(record.layers.map((l) => l.digest))]), target.client.ping(), blobServed, asked]);
+  const digests = layerDigests(record);
+  // Asked already when the record is the copy's (the same layers in the same repository): not asked twice.
+  const sizesAsked = earlySizes?.key === digests.join(',') && repository === o.push ? earlySizes.sizes : blobSizes(target, repo, digests);
+  const [sizes, , , answers] = await Promise.all([sizesAsked, target.client.ping(), blobServed, asked]);
   // When they were answered: the push takes them only while fresh.
   if (answers) recordRead = { ...recordRead, tagsNamed: answers };
   const present = new Map<string, BuiltLayer>();
@@ -281,7 +306,16 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
       throw new DamagedRecordError(`${ref}: layer ${l.digest} (${l.tree} layer ${l.index}) has ${l.size} bytes in the record, ${size} in ${repositoryOf(repository)}`);
     } else present.set(l.inputKey, l);
   }
+  if (gone.length) recordRead = { ...recordRead, lost: [...new Set(gone.map((l) => l.digest))] };
   return { ref, record, repository, present, gone, recordRead, target, ...(plannedOn ? { plannedOn } : {}) };
+}
+
+/** The largest copy of a line's record the CLI waits for (read, checked, its questions asked) before the build starts. */
+export const WAIT_FOR_COPY_MAX_BYTES = 1 << 20;
+
+/** The distinct blobs a record's layers name, in order. */
+function layerDigests(record: BuildRecord): string[] {
+  return [...new Set(record.layers.map((l) => l.digest))];
 }
 
 /** `answers` with the time they came. */

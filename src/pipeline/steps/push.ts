@@ -138,8 +138,11 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   // upload, with a stripe too (the stripes split the server image's media layers, which the tree images share).
   const treesMissing = await treeBlobsMissing(layout, target, ref.repository, serverTag!, treeTags, current);
   rest.reporter?.pushPlanned?.(treesMissing.bytes);
+  // Layers the lookup found gone from this repository: the images holding them are pushed through even where their
+  // tags name them already (a no-op after the registry lost a blob would otherwise leave manifests naming it).
+  const lost = read?.lost?.length ? new Set(read.lost) : undefined;
   const push = (tag: string) =>
-    pushImage({ ...rest, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, layoutReader: layout, to: `${repo}:${tag}`, image: tag, current, ...(tag !== serverTag ? { knownMissing: treesMissing.digests } : {}) });
+    pushImage({ ...rest, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, layoutReader: layout, to: `${repo}:${tag}`, image: tag, current, ...(lost ? { lost } : {}), ...(tag !== serverTag ? { knownMissing: treesMissing.digests } : {}) });
   const server = await push(serverTag!);
   // Every push settles before an error is raised: none keeps running behind a failed command.
   const trees = await Promise.allSettled(treeTags.map(push));
