@@ -112,6 +112,7 @@ export const ERROR_CODES = [
   'env.source-date-epoch',
   'fill.read',
   'fill.scalar',
+  'fill.unknown-digest',
   'fill.unknown-image',
   'fill.usage',
   'fill.yaml',

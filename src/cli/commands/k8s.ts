@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError } from '../../errors.js';
-import { fillManifests, kustomizeImages } from '../../k8s/fill.js';
+import { digestsIn, fillManifests, kustomizeImages } from '../../k8s/fill.js';
+import { knownImages } from '../../k8s/fill-known.js';
 import { loadDeployInput, requirePushed, type DeployInput } from '../../k8s/input.js';
 import { integerOption, k8sOptionsFromConfig, keyValueOptions, mergeK8sOptions, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
 import { k8sYaml, writeOutput } from '../../k8s/output.js';
@@ -93,7 +94,7 @@ export function register(program: Command): void {
       const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
       const pushed = (names: string[]) => (flags.local ? undefined : requirePushed(record, input, names, recordFile));
       if (flags.fill || flags.kustomizeImages) {
-        await fillCommand(input, flags, reporter, pushed);
+        await fillCommand(input, flags, reporter, pushed, config.store);
         return;
       }
       const emission = k8sWorkload(input, mergeK8sOptions(k8sOptionsFromConfig(config.deploy), k8sFlagsToOptions(flags)));
@@ -115,6 +116,7 @@ async function fillCommand(
   flags: K8sFlags,
   reporter: ReturnType<typeof commandReporter>,
   pushed: (names: string[]) => void,
+  storeDir: string,
 ): Promise<void> {
   const refs = (flags.refs ?? 'digest') as K8sOptions['refs'];
   if (flags.kustomizeImages) {
@@ -133,7 +135,10 @@ async function fillCommand(
     const text = file === '-' ? await readStdin() : await readFile(file, 'utf8').catch((e: Error) => {
       throw new GamelayerError('fill.read', `${file}: cannot read: ${e.message}`);
     });
-    const r = fillManifests(text, file === '-' ? '(stdin)' : file, input, refs);
+    // An earlier fill's digest-only references: which image each is, from the local store's copy of it.
+    const names = new Set(['server', ...input.trees.map((t) => t.tree)]);
+    const known = await knownImages(storeDir, digestsIn(text), input.game, names);
+    const r = fillManifests(text, file === '-' ? '(stdin)' : file, input, refs, known);
     for (const x of r.replacements) reporter.info(`${file}:${x.line}:${x.col}: ${x.from} -> ${x.to}`);
     if (r.replacements.length === 0) reporter.warn(`${file}: no image reference of ${input.game} found`);
     results.push({ file, text: r.text, count: r.replacements.length });
