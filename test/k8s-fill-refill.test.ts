@@ -76,4 +76,13 @@ describe('k8s --fill --in-place, again after a new build', () => {
     expect(r.stderr).toContain('hint: write gamelayer://server or gamelayer://<tree> there');
     expect(await readFile(path.join(dir, 'other.yaml'), 'utf8')).toBe(before);
   });
+
+  it('a manifest that is not UTF-8: refused with the byte offset, written nowhere (decoding would replace the bad bytes)', async () => {
+    const before = Buffer.concat([Buffer.from('# caf'), Buffer.from([0xe9]), Buffer.from('\nspec:\n  containers:\n  - name: engine\n    image: gamelayer://server\n')]);
+    await writeFile(path.join(dir, 'latin1.yaml'), before);
+    const r = await runCli(['k8s', '--fill', 'latin1.yaml', '--in-place', '--local'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error[fill.read]: latin1.yaml: not UTF-8 text (byte 5 is not valid UTF-8)');
+    expect(Buffer.compare(await readFile(path.join(dir, 'latin1.yaml')), before)).toBe(0);
+  });
 });

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError } from '../../errors.js';
+import { utf8Text } from '../../util/utf8-text.js';
 import { digestsIn, fillManifests, kustomizeImages } from '../../k8s/fill.js';
 import { knownImages } from '../../k8s/fill-known.js';
 import { loadDeployInput, requirePushed, type DeployInput } from '../../k8s/input.js';
@@ -132,9 +133,10 @@ async function fillCommand(
   // Read and rewrite every file first: a bad one stops the command before anything is written.
   const results: { file: string; text: string; count: number }[] = [];
   for (const file of flags.fill) {
-    const text = file === '-' ? await readStdin() : await readFile(file, 'utf8').catch((e: Error) => {
+    const bytes = file === '-' ? await readStdin() : await readFile(file).catch((e: Error) => {
       throw new GamelayerError('fill.read', `${file}: cannot read: ${e.message}`);
     });
+    const text = utf8Text(bytes, file === '-' ? '(stdin)' : file);
     // An earlier fill's digest-only references: which image each is, from the local store's copy of it.
     const names = new Set(['server', ...input.trees.map((t) => t.tree)]);
     const known = await knownImages(storeDir, digestsIn(text), input.game, names);
@@ -151,10 +153,10 @@ async function fillCommand(
   }
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** Flags that mean nothing for some kinds: the spec was written without them, and without a word. */
