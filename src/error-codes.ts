@@ -132,6 +132,7 @@ export const ERROR_CODES = [
   'index.platform-record',
   'index.platforms',
   'init.disk-full',
+  'init.empty-folder',
   'init.exists',
   'init.target',
   'layer.duplicate',

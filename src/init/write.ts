@@ -1,7 +1,7 @@
 // Writes the proposal of detect.ts as a commented gamelayer.yaml. The text is validated by the config loader
 // before it is written (init never leaves a config that does not load), and written through a temp file and a
 // rename: an existing config is only replaced with --force.
-import { link, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONFIG_FILE, parseConfig } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
@@ -46,7 +46,8 @@ export async function initGame(opts: InitOptions): Promise<InitResult> {
   if (opts.game) proposal.game = opts.game;
   const text = renderConfig(proposal);
   parseConfig(text, file); // a proposal that does not load is a bug here, never the user's to find
-  for (const d of proposal.emptyDirs) await mkdir(path.join(dir, d), { recursive: true });
+  for (const d of proposal.emptyDirs) await checkEmptyFolder(path.join(dir, d));
+  for (const d of proposal.emptyDirs) await makeEmptyFolder(path.join(dir, d));
   const temp = path.join(dir, `.${CONFIG_FILE}.${process.pid}.tmp`);
   try {
     await writeFile(temp, text, { flag: 'wx' });
@@ -65,6 +66,33 @@ export async function initGame(opts: InitOptions): Promise<InitResult> {
     await rm(temp, { force: true });
   }
   return { file, proposal, text };
+}
+
+/**
+ * The folder empty trees point at must be an empty folder of its own: a symlink there (to /etc, say) or a folder
+ * with files would put them in every "empty" tree's image, and a file there failed as an internal EEXIST.
+ * Checked before anything is written, so a refusal leaves the build folder as it was.
+ */
+async function checkEmptyFolder(folder: string): Promise<void> {
+  const st = await lstat(folder).catch((e) => {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw e;
+  });
+  if (!st) return;
+  const what = st.isSymbolicLink() ? 'a symbolic link' : !st.isDirectory() ? 'not a folder' : (await readdir(folder)).length > 0 ? 'a folder that is not empty' : undefined;
+  if (what === undefined) return;
+  throw new GamelayerError(
+    'init.empty-folder',
+    `${folder}: ${what}; init points the trees this build has nothing for at it, and whatever it holds would go into their images`,
+    `move ${path.basename(folder)} away (init creates it empty), or give the trees their sources and run init again`,
+  );
+}
+
+async function makeEmptyFolder(folder: string): Promise<void> {
+  await mkdir(folder).catch(async (e) => {
+    if (errnoCode(e) !== 'EEXIST') throw e;
+    await checkEmptyFolder(folder); // appeared meanwhile: still only an empty folder will do
+  });
 }
 
 const LAYOUT_NAMES = { unreal: 'Unreal Engine', o3de: 'Lumberyard / O3DE', unity: 'Unity', unknown: 'not recognised' } as const;

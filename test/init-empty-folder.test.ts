@@ -1,0 +1,63 @@
+// `gamelayer init` points the trees a build has nothing for at `gamelayer-empty/`, which it creates. What already
+// stands at that name must be an empty folder: the old code took a symlink there (to /etc) as the empty tree, so a
+// build put the host's /etc into three images, and a file there failed as an internal EEXIST.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { tempDir } from './support/tmp.js';
+
+async function buildFolder(): Promise<string> {
+  const dir = await tempDir('gl-init-empty-');
+  await mkdir(path.join(dir, 'app'));
+  await writeFile(path.join(dir, 'app', 'game.cfg'), 'x\n');
+  return dir;
+}
+
+describe('gamelayer init and what stands at gamelayer-empty', () => {
+  it('a symlink there (to a folder full of files): refused by name, nothing written', async () => {
+    const dir = await buildFolder();
+    const outside = await tempDir('gl-init-outside-');
+    await writeFile(path.join(outside, 'secret'), 'not game data\n');
+    await symlink(outside, path.join(dir, 'gamelayer-empty'));
+    const r = await runCli(['init', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error[init.empty-folder]: ${path.join(dir, 'gamelayer-empty')}: a symbolic link; init points the trees this build has nothing for at it`);
+    expect(r.stderr).not.toContain('error[internal]');
+    expect(existsSync(path.join(dir, 'gamelayer.yaml'))).toBe(false);
+    expect(await readlink(path.join(dir, 'gamelayer-empty'))).toBe(outside);
+  });
+
+  it('a file there: init.empty-folder (was an internal EEXIST), the file kept', async () => {
+    const dir = await buildFolder();
+    await writeFile(path.join(dir, 'gamelayer-empty'), 'mine\n');
+    const r = await runCli(['init', dir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error[init.empty-folder]: ${path.join(dir, 'gamelayer-empty')}: not a folder`);
+    expect(await readFile(path.join(dir, 'gamelayer-empty'), 'utf8')).toBe('mine\n');
+    expect(existsSync(path.join(dir, 'gamelayer.yaml'))).toBe(false);
+  });
+
+  it('a folder with files there: refused; --force does not change that, and the old config stays', async () => {
+    const dir = await buildFolder();
+    await mkdir(path.join(dir, 'gamelayer-empty'));
+    await writeFile(path.join(dir, 'gamelayer-empty', 'leftover.pak'), 'x');
+    await writeFile(path.join(dir, 'gamelayer.yaml'), '# mine\n');
+    const r = await runCli(['init', dir, '--force']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error[init.empty-folder]: ${path.join(dir, 'gamelayer-empty')}: a folder that is not empty`);
+    expect(await readFile(path.join(dir, 'gamelayer.yaml'), 'utf8')).toBe('# mine\n');
+  });
+
+  it('init twice: the empty folder the first made is taken again, and the build of it holds only app', async () => {
+    const dir = await buildFolder();
+    expect((await runCli(['init', dir])).code).toBe(0);
+    const again = await runCli(['init', dir, '--force']);
+    expect(again.code, again.stderr).toBe(0);
+    const scan = await runCli(['scan', '--json'], { cwd: dir });
+    expect(scan.code, scan.stderr).toBe(0);
+    const files = (JSON.parse(scan.stdout) as { trees: { tree: string; files: number }[] }).trees.map((t) => [t.tree, t.files]);
+    expect(files).toEqual([['engine', 0], ['engine-media', 0], ['app', 1], ['app-media', 0]]);
+  });
+});
