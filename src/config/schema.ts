@@ -44,6 +44,9 @@ export const platform = z.string().regex(OS_ARCH, {
 // Docker/OCI reference grammar, simplified: [host[:port]/]path[:tag][@sha256:hex]
 const REFERENCE =
   /^(?:(?:[a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+/** One path part of a repository name (the distribution reference grammar). */
+export const REPOSITORY_PART = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+export const GAME_MAX = 128;
 const LOCAL_BASE = /^(oci|oci-archive|docker-archive):.+$/;
 
 /** What is wrong with a reference a user may well write (a URL scheme, a repository in upper case), if that is it. */
@@ -204,9 +207,19 @@ const treesShape = Object.fromEntries(TREE_NAMES.map((t) => [t, treeSchema])) as
 const MAX_LAYERS_MESSAGE = 'expected a whole number from 4 to 120 (layers of one image, base layers included)';
 
 export const configSchema = z.strictObject({
-  game: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, {
-    message: 'expected a lower-case name of letters, digits, ".", "_" or "-" such as my-game',
-  }),
+  game: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, {
+      message: 'expected a lower-case name of letters, digits, ".", "_" or "-" such as my-game',
+      abort: true,
+    })
+    // The name is a repository path part (`load` and `run-local` tag images with it, `dockerfile` names the base
+    // after it): "a.b..c" or "game-" passed here and failed there, as an invalid reference naming no field.
+    .regex(REPOSITORY_PART, {
+      message: 'expected a repository path part: letters or digits at both ends, separated by one ".", one or two "_", or "-"s (such as my-game or my_game.v2)',
+      abort: true,
+    })
+    .max(GAME_MAX, { message: `expected at most ${GAME_MAX} characters: room for a registry host and a namespace in Docker's 255-character repository names` }),
   // build's default tag: what `build --tag` takes (build.bad-tag), so a bad one is the config's error, not the flag's.
   version: z
     .string()

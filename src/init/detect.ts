@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
+import { GAME_MAX } from '../config/schema.js';
 import type { TreeName } from '../types.js';
 
 export type LayoutKind = 'unreal' | 'o3de' | 'unity' | 'unknown';
@@ -233,12 +234,16 @@ async function detectUnknown(dir: string): Promise<InitProposal> {
 
 /** A valid `game:` (lower-case letters, digits, ".", "_", "-") from a folder or project name. */
 export function gameName(from: string): string {
+  const trim = (v: string) => v.replace(/^[._-]+|[._-]+$/g, '');
   const n = from
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '') // "Ünïcode" → "Unicode", not "n-code"
     .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, '-')
-    .replace(/^[^a-z0-9]+|-+$/g, '');
-  return n || 'my-game';
+    // A repository path part: separators are one ".", one or two "_", or "-"s; "a..b" or "a._b" become "a-b".
+    .replace(/[._-]{2,}/g, (m) => (/^-+$/.test(m) || m === '__' ? m : '-'));
+  return trim(trim(n).slice(0, GAME_MAX)) || 'my-game';
 }
 
 function rel(from: string, to: string): string {
