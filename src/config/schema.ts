@@ -225,6 +225,8 @@ export const configSchema = z.strictObject({
     .string()
     .min(1, { message: 'expected a non-empty string', abort: true })
     .regex(/^\w[\w.-]{0,114}$/, { message: 'expected a tag of letters, digits, "_", "." or "-" (at most 115 characters, leaving room for tree suffixes), such as 1.4.2' })
+    // build's tag by default, and records/build-last.json is the last build's pointer (build.bad-tag for --tag).
+    .refine((v) => v !== 'last', { message: '"last" names the last build\'s record (records/build-last.json), which every build replaces: expected another tag, such as 1.4.2' })
     .optional(),
   baseImage: baseImage.default('scratch'),
   start: z.union(
