@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'cli.buildspec-kind',
   'cli.compression',
   'cli.concurrency',
+  'cli.context-stdout',
   'cli.diff-args',
   'cli.docker-compat',
   'cli.duration',

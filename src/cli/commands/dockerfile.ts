@@ -33,6 +33,13 @@ export function register(program: Command): void {
     .action(async (flags: DockerfileFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       const toStdout = flags.context === '-';
+      // Checked before any work: a game's context is gigabytes of tar, and a terminal would act on its bytes.
+      if (toStdout && process.stdout.isTTY) {
+        throw new GamelayerError('cli.context-stdout', '--context -: stdout is a terminal; the build context is a tar archive', 'pipe it (gamelayer dockerfile --context - | docker build -) or write a file (--context context.tar)');
+      }
+      if (toStdout && flags.json) {
+        throw new GamelayerError('cli.context-stdout', '--context - with --json: both would go to stdout, the JSON after the tar', 'write the context to a file (--context context.tar) to have the JSON too');
+      }
       const reporter = commandReporter(Boolean(flags.json) || toStdout);
       let compat = false;
       if (flags.dockerCompat === 'auto') compat = (await (await import('../../docker/daemon.js')).daemonInfo()).needsCompat;
