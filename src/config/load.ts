@@ -189,6 +189,27 @@ export function parseConfig(text: string, file: string): GameConfig {
   claimNestedMounts(trees);
   const stateDir = path.join(dir, '.gamelayer');
   const store = path.resolve(dir, raw.store);
+  // A folder of gamelayer's own that IS a tree's source cannot be left out of it (the whole tree would go): the
+  // store there was built into the tree's image, build after build, and its index.json written over the game's.
+  for (const name of TREE_NAMES) {
+    for (const source of Object.values(trees[name].sources)) {
+      if (source === store) {
+        throw new GamelayerError(
+          'config.invalid',
+          `${where(offsetOf(doc, ['store']) ?? offsetOf(doc, ['trees', name, 'source']))}: store: ${store} is the source of trees.${name}: ` +
+            `the local OCI store would be written into the tree's folder and built into its image; expected a folder of its own, such as .gamelayer/oci`,
+          'fix gamelayer.yaml and run again',
+        );
+      }
+      if (source === stateDir) {
+        throw new GamelayerError(
+          'config.invalid',
+          `${where(offsetOf(doc, ['trees', name, 'source']))}: trees.${name}.source: ${source} is gamelayer's state folder (caches, records, the store): expected the tree's own folder`,
+          'fix gamelayer.yaml and run again',
+        );
+      }
+    }
+  }
   for (const name of TREE_NAMES) excludeOwnFolders(trees[name], [
     { folder: stateDir, what: "gamelayer's state folder" },
     { folder: store, what: 'the local OCI store' },
