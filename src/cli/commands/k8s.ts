@@ -6,6 +6,7 @@ import { GamelayerError } from '../../errors.js';
 import { utf8Text } from '../../util/utf8-text.js';
 import { digestsIn, fillManifests, kustomizeImages } from '../../k8s/fill.js';
 import { knownImages } from '../../k8s/fill-known.js';
+import { refuseFillClashes } from '../../k8s/fill-clash.js';
 import { loadDeployInput, requirePushed, type DeployInput } from '../../k8s/input.js';
 import { integerOption, k8sOptionsFromConfig, keyValueOptions, mergeK8sOptions, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
 import { k8sYaml, writeOutput } from '../../k8s/output.js';
@@ -130,6 +131,7 @@ async function fillCommand(
   }
   if (!flags.fill) return;
   if (flags.inPlace && flags.out) throw new GamelayerError('fill.usage', '--fill: --in-place and --out exclude each other');
+  refuseFillClashes(flags.fill, flags.out);
   // Read and rewrite every file first: a bad one stops the command before anything is written.
   const results: { file: string; text: string; count: number }[] = [];
   for (const file of flags.fill) {
