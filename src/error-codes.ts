@@ -45,6 +45,7 @@ export const ERROR_CODES = [
   'cli.lifecycle-policy',
   'cli.needs-push',
   'cli.no-registry',
+  'cli.out-exists',
   'cli.out-is-folder',
   'cli.out-not-folder',
   'cli.password',

@@ -16,6 +16,7 @@ import { writeOutput } from '../../k8s/output.js';
 import type { Reporter } from '../../report/reporter.js';
 import { commandConfig, commandReporter } from '../context.js';
 import { followUntilInterrupted } from './codebuild-follow.js';
+import { refuseForeignFile } from '../../util/generated-file.js';
 
 interface AwsFlags {
   endpoint?: string;
@@ -125,7 +126,8 @@ export function register(program: Command): void {
     .option('--batch', 'a batch build (build graph): one job per platform on a host of that architecture, then a merge job (gamelayer index)')
     .option('--sbom', 'the pushed build attaches its CycloneDX SBOM (build --sbom; in a batch, each platform build)')
     .option('--sign <key>', 'the pushed images are signed with this key (build --sign; in a batch, index --sign too): awskms:///<key ARN> (the role needs kms:Sign and kms:GetPublicKey), kept in GAMELAYER_SIGN_KEY')
-    .action(async (flags: { out?: string; docker?: boolean; prCheck?: boolean; batch?: boolean; sbom?: boolean; sign?: string }, cmd: Command) => {
+    .option('--force', 'replace an --out file gamelayer did not write (a buildspec of your own)')
+    .action(async (flags: { out?: string; docker?: boolean; prCheck?: boolean; batch?: boolean; sbom?: boolean; sign?: string; force?: boolean }, cmd: Command) => {
       const kinds = (['docker', 'pr-check', 'batch'] as const).filter((k) => flags[k === 'pr-check' ? 'prCheck' : k]).map((k) => `--${k}`);
       if (kinds.length > 1) throw new GamelayerError('cli.buildspec-kind', `${kinds.join(' and ')}: choose one`);
       const kind: BuildspecKind = flags.docker ? 'docker' : flags.prCheck ? 'pr-check' : 'daemonless';
@@ -134,6 +136,7 @@ export function register(program: Command): void {
         ? (await import('../../codebuild/batch-buildspec.js')).emitBatchBuildspec(config, { sourceRoot: process.cwd(), supply: flags })
         : emitBuildspec(config, { kind, sourceRoot: process.cwd(), supply: flags });
       if (flags.out) {
+        await refuseForeignFile(path.resolve(flags.out), flags.force);
         const file = await writeOutput(path.dirname(flags.out), path.basename(flags.out), text);
         commandReporter(false).info(`wrote ${file}`);
       } else {

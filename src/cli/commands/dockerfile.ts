@@ -12,12 +12,14 @@ import { GamelayerError } from '../../errors.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { assertOutFolder } from '../../util/fs-access.js';
+import { refuseForeignFile } from '../../util/generated-file.js';
 
 interface DockerfileFlags {
   out: string;
   dockerCompat?: string | boolean;
   platform?: string;
   context?: string;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -30,6 +32,7 @@ export function register(program: Command): void {
     .option('--platform <os/arch>', 'platform whose layer plan to follow (default: the first in gamelayer.yaml)')
     .option('--context <file>', 'also write the build context as a tar ("-" for stdout: `... --context - | docker build -`)')
     .option('--json', 'print what was written as JSON on stdout')
+    .option('--force', 'replace files of those names that gamelayer did not write (a Dockerfile of your own in --out)')
     .action(async (flags: DockerfileFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       const toStdout = flags.context === '-';
@@ -51,6 +54,8 @@ export function register(program: Command): void {
       const files = emitDockerfiles(game.input, { compat });
       const out = path.resolve(flags.out);
       await assertOutFolder(out, '--out');
+      // Every file checked before any is written: a refusal leaves --out as it was.
+      for (const f of files) await refuseForeignFile(path.join(out, f.name), flags.force);
       await mkdir(out, { recursive: true });
       for (const f of files) {
         await writeFileAtomic(path.join(out, f.name), f.content);
