@@ -137,6 +137,7 @@ export const ERROR_CODES = [
   'init.empty-folder',
   'init.exists',
   'init.target',
+  'init.unwritable',
   'layer.duplicate',
   'layer.mount',
   'layer.outside-mount',

@@ -2,7 +2,7 @@
 // stands at that name must be an empty folder: the old code took a symlink there (to /etc) as the empty tree, so a
 // build put the host's /etc into three images, and a file there failed as an internal EEXIST.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readlink, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
@@ -59,5 +59,17 @@ describe('gamelayer init and what stands at gamelayer-empty', () => {
     expect(scan.code, scan.stderr).toBe(0);
     const files = (JSON.parse(scan.stdout) as { trees: { tree: string; files: number }[] }).trees.map((t) => [t.tree, t.files]);
     expect(files).toEqual([['engine', 0], ['engine-media', 0], ['app', 1], ['app-media', 0]]);
+  });
+
+  it('a build folder this user may not write: init.unwritable saying what init writes (the hint named --out and --store, which init has not)', async () => {
+    const dir = await buildFolder();
+    await chmod(dir, 0o755); // readable by all, writable by its owner (root) only
+    const r = await runCli(['init', dir], { asUser: { uid: 65534, gid: 65534 } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `error[init.unwritable]: ${dir}: cannot write gamelayer.yaml or gamelayer-empty/ there (EACCES)\n` +
+        'hint: init writes into the build folder: make it writable for this user (or run as its owner), or run init on a writable copy of the build\n',
+    );
+    expect(existsSync(path.join(dir, 'gamelayer.yaml'))).toBe(false);
   });
 });

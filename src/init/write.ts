@@ -1,12 +1,13 @@
 // Writes the proposal of detect.ts as a commented gamelayer.yaml. The text is validated by the config loader
 // before it is written (init never leaves a config that does not load), and written through a temp file and a
 // rename: an existing config is only replaced with --force.
-import { link, lstat, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONFIG_FILE, parseConfig } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { diskFullError } from '../util/disk-full.js';
+import { isWriteDenied } from '../util/fs-access.js';
 import { TREE_NAMES } from '../types.js';
 import { detectLayout, type InitProposal } from './detect.js';
 
@@ -47,19 +48,34 @@ export async function initGame(opts: InitOptions): Promise<InitResult> {
   const text = renderConfig(proposal);
   parseConfig(text, file); // a proposal that does not load is a bug here, never the user's to find
   for (const d of proposal.emptyDirs) await checkEmptyFolder(path.join(dir, d));
-  for (const d of proposal.emptyDirs) await makeEmptyFolder(path.join(dir, d));
   const temp = path.join(dir, `.${CONFIG_FILE}.${process.pid}.tmp`);
+  // Folders this run made, removed again when the config is not written: a refused init leaves the folder as it was.
+  const made: string[] = [];
+  const undo = async () => {
+    for (const d of made) await rmdir(d).catch(() => {});
+  };
   try {
+    for (const d of proposal.emptyDirs) if (await makeEmptyFolder(path.join(dir, d))) made.push(path.join(dir, d));
     await writeFile(temp, text, { flag: 'wx' });
   } catch (e) {
     // A full disk: no empty temp file left behind, and an error that says so (it was an internal ENOSPC).
     await rm(temp, { force: true });
+    await undo();
+    if (isWriteDenied(e)) {
+      // The generic hint names --out and --store, which init has not: say what init writes, and where.
+      throw new GamelayerError(
+        'init.unwritable',
+        `${dir}: cannot write ${CONFIG_FILE}${proposal.emptyDirs.length ? ` or ${proposal.emptyDirs.join(', ')}/` : ''} there (${errnoCode(e)})`,
+        'init writes into the build folder: make it writable for this user (or run as its owner), or run init on a writable copy of the build',
+      );
+    }
     throw diskFullError(e, 'init.disk-full', dir, CONFIG_FILE);
   }
   try {
     if (opts.force) await rename(temp, file);
     else await link(temp, file); // fails if a config appeared meanwhile: never overwrite without --force
   } catch (e) {
+    await undo();
     if (errnoCode(e) === 'EEXIST') throw new GamelayerError('init.exists', `${file} already exists`, 'edit it, or pass --force to replace it with a fresh proposal');
     throw e;
   } finally {
@@ -88,11 +104,16 @@ async function checkEmptyFolder(folder: string): Promise<void> {
   );
 }
 
-async function makeEmptyFolder(folder: string): Promise<void> {
-  await mkdir(folder).catch(async (e) => {
+/** Makes the empty folder; true when this call made it (false: an empty one was there). */
+async function makeEmptyFolder(folder: string): Promise<boolean> {
+  try {
+    await mkdir(folder);
+    return true;
+  } catch (e) {
     if (errnoCode(e) !== 'EEXIST') throw e;
     await checkEmptyFolder(folder); // appeared meanwhile: still only an empty folder will do
-  });
+    return false;
+  }
 }
 
 const LAYOUT_NAMES = { unreal: 'Unreal Engine', o3de: 'Lumberyard / O3DE', unity: 'Unity', unknown: 'not recognised' } as const;
