@@ -108,6 +108,10 @@ export function parseConfig(text: string, file: string): GameConfig {
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
+    // The library's own words for a second document name one of its functions: say what it means for the file.
+    if (e.code === 'MULTIPLE_DOCS') {
+      throw new GamelayerError('config.yaml', `${where(e.pos[0])}: invalid YAML: a second document starts here (---); ${path.basename(file)} is one document`, 'remove the second document, or the --- line that starts it');
+    }
     throw new GamelayerError('config.yaml', `${where(e.pos[0])}: invalid YAML: ${firstLine(e.message)}`);
   }
   let plain: unknown;
