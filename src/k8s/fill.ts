@@ -68,9 +68,18 @@ function buildDigests(input: DeployInput): Map<string, string> {
   return m;
 }
 
-/** The `sha256:<hex>` digests a manifest text names: those `knownImages` may have to look up. */
-export function digestsIn(text: string): string[] {
-  return [...new Set(text.match(/sha256:[a-f0-9]{64}/g) ?? [])];
+/**
+ * The digests a manifest text pins the build's repository to with no tag (`<repository>@sha256:…`): the only ones
+ * `knownImages` has to look up (any other digest in the text, a layer's say, is never read from the store).
+ */
+export function digestsIn(text: string, repository: string): string[] {
+  const at = `${repository}@`;
+  const out = new Set<string>();
+  for (let i = text.indexOf(at); i >= 0; i = text.indexOf(at, i + 1)) {
+    const m = /^sha256:[a-f0-9]{64}/.exec(text.slice(i + at.length, i + at.length + 71));
+    if (m) out.add(m[0]);
+  }
+  return [...out];
 }
 
 /** Rewrites the image references of one file's text; `file` names it in messages. */

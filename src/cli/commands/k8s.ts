@@ -141,7 +141,7 @@ async function fillCommand(
     const text = utf8Text(bytes, file === '-' ? '(stdin)' : file);
     // An earlier fill's digest-only references: which image each is, from the local store's copy of it.
     const names = new Set(['server', ...input.trees.map((t) => t.tree)]);
-    const known = await knownImages(storeDir, digestsIn(text), input.game, names);
+    const known = await knownImages(storeDir, digestsIn(text, input.repository), input.game, names);
     const r = fillManifests(text, file === '-' ? '(stdin)' : file, input, refs, known);
     for (const x of r.replacements) reporter.info(`${file}:${x.line}:${x.col}: ${x.from} -> ${x.to}`);
     if (r.replacements.length === 0) reporter.warn(`${file}: no image reference of ${input.game} found`);
