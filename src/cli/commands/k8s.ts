@@ -7,6 +7,7 @@ import { utf8Text } from '../../util/utf8-text.js';
 import { digestsIn, fillManifests, kustomizeImages } from '../../k8s/fill.js';
 import { knownImages } from '../../k8s/fill-known.js';
 import { refuseFillClashes } from '../../k8s/fill-clash.js';
+import { writeInPlace } from '../../k8s/fill-in-place.js';
 import { loadDeployInput, requirePushed, type DeployInput } from '../../k8s/input.js';
 import { integerOption, k8sOptionsFromConfig, keyValueOptions, mergeK8sOptions, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
 import { k8sYaml, writeOutput } from '../../k8s/output.js';
@@ -149,7 +150,7 @@ async function fillCommand(
     pushed(r.replacements.map((x) => x.image));
   }
   for (const r of results) {
-    if (flags.inPlace && r.file !== '-') await writeOutput(path.dirname(path.resolve(r.file)), path.basename(r.file), r.text);
+    if (flags.inPlace && r.file !== '-') await writeInPlace(r.file, r.text);
     else if (flags.out) reporter.info(`wrote ${await writeOutput(flags.out, r.file === '-' ? 'stdin.yaml' : path.basename(r.file), r.text)}`);
     else process.stdout.write(r.text);
   }
