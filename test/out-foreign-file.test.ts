@@ -52,4 +52,17 @@ describe('a file of the user\'s own where a generated one goes', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(await readFile(path.join(dir, 'buildspec.yml'), 'utf8')).toContain('written by `gamelayer codebuild buildspec`');
   });
+
+  it('dockerfile --context over a file that is not a tar (gamelayer.yaml itself): refused; a context written before is replaced', async () => {
+    const config = await readFile(path.join(dir, 'gamelayer.yaml'), 'utf8');
+    const r = await runCli(['dockerfile', '--out', 'df', '--context', 'gamelayer.yaml'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error[cli.out-exists]: ${path.join(dir, 'gamelayer.yaml')}: exists and is not a tar archive`);
+    expect(await readFile(path.join(dir, 'gamelayer.yaml'), 'utf8')).toBe(config);
+    for (let i = 0; i < 2; i++) {
+      const ok = await runCli(['dockerfile', '--out', 'df', '--context', 'context.tar'], { cwd: dir });
+      expect(ok.code, ok.stderr).toBe(0);
+    }
+    expect((await readFile(path.join(dir, 'context.tar'))).subarray(257, 262).toString('latin1')).toBe('ustar');
+  });
 });

@@ -34,3 +34,32 @@ export async function refuseForeignFile(file: string, force: boolean | undefined
     'write elsewhere (--out), move the file away, or pass --force to replace it',
   );
 }
+
+/**
+ * Refuses to replace `file` with a tar unless it is one already (a build context written before), or `force`:
+ * `dockerfile --context gamelayer.yaml`, a slip of the keyboard, replaced the config with the context.
+ */
+export async function refuseNonTarFile(file: string, force: boolean | undefined): Promise<void> {
+  if (force) return;
+  let head: Buffer;
+  try {
+    const fh = await open(file, 'r');
+    try {
+      const buf = Buffer.alloc(512);
+      const { bytesRead } = await fh.read(buf, 0, 512, 0);
+      head = buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'EISDIR') return;
+    throw e;
+  }
+  // An empty file holds nothing to lose; a tar says "ustar" at offset 257 of its first header.
+  if (head.length === 0 || head.subarray(257, 262).toString('latin1') === 'ustar') return;
+  throw new GamelayerError(
+    'cli.out-exists',
+    `${file}: exists and is not a tar archive; writing the build context there would replace it`,
+    'name another file for --context (such as context.tar), move the file away, or pass --force to replace it',
+  );
+}

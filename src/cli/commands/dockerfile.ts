@@ -12,7 +12,7 @@ import { GamelayerError } from '../../errors.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { assertOutFolder } from '../../util/fs-access.js';
-import { refuseForeignFile } from '../../util/generated-file.js';
+import { refuseForeignFile, refuseNonTarFile } from '../../util/generated-file.js';
 
 interface DockerfileFlags {
   out: string;
@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .option('--platform <os/arch>', 'platform whose layer plan to follow (default: the first in gamelayer.yaml)')
     .option('--context <file>', 'also write the build context as a tar ("-" for stdout: `... --context - | docker build -`)')
     .option('--json', 'print what was written as JSON on stdout')
-    .option('--force', 'replace files of those names that gamelayer did not write (a Dockerfile of your own in --out)')
+    .option('--force', 'replace files of those names that gamelayer did not write (a Dockerfile of your own in --out; a --context file that is not a tar)')
     .action(async (flags: DockerfileFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       const toStdout = flags.context === '-';
@@ -54,8 +54,9 @@ export function register(program: Command): void {
       const files = emitDockerfiles(game.input, { compat });
       const out = path.resolve(flags.out);
       await assertOutFolder(out, '--out');
-      // Every file checked before any is written: a refusal leaves --out as it was.
+      // Every file checked before any is written: a refusal leaves --out (and the --context file) as they were.
       for (const f of files) await refuseForeignFile(path.join(out, f.name), flags.force);
+      if (flags.context && !toStdout) await refuseNonTarFile(path.resolve(flags.context), flags.force);
       await mkdir(out, { recursive: true });
       for (const f of files) {
         await writeFileAtomic(path.join(out, f.name), f.content);
