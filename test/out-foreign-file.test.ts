@@ -65,4 +65,18 @@ describe('a file of the user\'s own where a generated one goes', () => {
     }
     expect((await readFile(path.join(dir, 'context.tar'))).subarray(257, 262).toString('latin1')).toBe('ustar');
   });
+
+  it('codebuild imagedefinitions --out over a file that is not JSON (gamelayer.yaml): refused; its own JSON is replaced', async () => {
+    const built = await runCli(['build'], { cwd: dir });
+    expect(built.code, built.stderr).toBe(0);
+    const config = await readFile(path.join(dir, 'gamelayer.yaml'), 'utf8');
+    const r = await runCli(['codebuild', 'imagedefinitions', '--local', '--out', 'gamelayer.yaml'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error[cli.out-exists]: ${path.join(dir, 'gamelayer.yaml')}: exists and is not JSON`);
+    expect(await readFile(path.join(dir, 'gamelayer.yaml'), 'utf8')).toBe(config);
+    for (let i = 0; i < 2; i++) {
+      const ok = await runCli(['codebuild', 'imagedefinitions', '--local', '--out', 'imagedefinitions.json'], { cwd: dir });
+      expect(ok.code, ok.stderr).toBe(0);
+    }
+  });
 });

@@ -16,7 +16,7 @@ import { writeOutput } from '../../k8s/output.js';
 import type { Reporter } from '../../report/reporter.js';
 import { commandConfig, commandReporter } from '../context.js';
 import { followUntilInterrupted } from './codebuild-follow.js';
-import { refuseForeignFile } from '../../util/generated-file.js';
+import { refuseForeignFile, refuseNonJsonFile } from '../../util/generated-file.js';
 
 interface AwsFlags {
   endpoint?: string;
@@ -154,13 +154,15 @@ export function register(program: Command): void {
     .option('--record <file|ref>', 'build record: a file (default: .gamelayer/records/build-last.json), or a pushed build host/repo:tag (read from the registry)')
     .option('--server-container <name>', 'one entry: this container runs the combined server image (default: the containers of gamelayer ecs)')
     .option('--local', 'skip the check that the images were pushed to the repository')
-    .action(async (flags: { out?: string; repository?: string; region?: string; registry?: string; record?: string; serverContainer?: string; local?: boolean }, cmd: Command) => {
+    .option('--force', 'replace an --out file that is not JSON')
+    .action(async (flags: { out?: string; repository?: string; region?: string; registry?: string; record?: string; serverContainer?: string; local?: boolean; force?: boolean }, cmd: Command) => {
       const config = await commandConfig(cmd);
       // --region / --registry as for k8s and ecs: a pipeline per region deploys that region's copy.
       const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
       const defs = imageDefinitions(input, { serverContainer: flags.serverContainer });
       if (!flags.local) requirePushed(record, input, flags.serverContainer !== undefined ? ['server'] : input.trees.map((t) => t.tree), recordFile);
       if (flags.out) {
+        await refuseNonJsonFile(path.resolve(flags.out), flags.force);
         const file = await writeImageDefinitions(flags.out, defs);
         commandReporter(false).info(`wrote ${file}`);
       } else {
