@@ -180,6 +180,17 @@ export function parseConfig(text: string, file: string): GameConfig {
         }
         sources[p] = path.resolve(dir, src);
       }
+      // A source for a platform the game is not built for was dropped without a word (arm64's engine added, the
+      // platform not): the build went on for amd64 alone.
+      for (const p of Object.keys(t.source)) {
+        if (!raw.platforms.includes(p)) {
+          throw new GamelayerError(
+            'config.platform-source',
+            `${where(offsetOf(doc, ['trees', name, 'source', p]) ?? offsetOf(doc, ['trees', name, 'source']))}: trees.${name}.source: ${p} is not in "platforms" (${raw.platforms.join(', ')}); its source would never be built`,
+            `add ${p} to platforms, or remove its entry`,
+          );
+        }
+      }
     }
     if (t.chunks && name === 'engine') {
       throw new GamelayerError(
