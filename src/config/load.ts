@@ -238,7 +238,7 @@ export function parseConfig(text: string, file: string): GameConfig {
     baseImage: raw.baseImage,
     start: raw.start,
     platforms: raw.platforms,
-    registry: raw.registry,
+    registry: raw.registry === undefined ? undefined : repositoryOnly(raw.registry),
     store,
     layers: raw.layers,
     trees,
@@ -299,6 +299,17 @@ function claimNestedMounts(trees: Record<TreeName, TreeConfig>): void {
       trees[outer].exclude = [...trees[outer].exclude, rel, `${rel}/**`];
     }
   }
+}
+
+/**
+ * `registry:` as the repository alone: a tag or digest written there (`host/game:v1`) was dropped by push and the
+ * buildspec but refused by k8s, ecs, imagedefinitions, load and run-local, far from the line that wrote it.
+ */
+function repositoryOnly(ref: string): string {
+  const noDigest = ref.split('@')[0]!;
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
 
 function normaliseMount(m: string): string {
