@@ -72,4 +72,13 @@ describe('gamelayer init and what stands at gamelayer-empty', () => {
     );
     expect(existsSync(path.join(dir, 'gamelayer.yaml'))).toBe(false);
   });
+
+  it('a folder named gamelayer.yaml: init.exists, also with --force (was an internal EISDIR), nothing made', async () => {
+    const dir = await buildFolder();
+    await mkdir(path.join(dir, 'gamelayer.yaml'));
+    const r = await runCli(['init', dir, '--force']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(`error[init.exists]: ${path.join(dir, 'gamelayer.yaml')} is a folder, not a config file\nhint: move the folder gamelayer.yaml away, then run init again\n`);
+    expect(existsSync(path.join(dir, 'gamelayer-empty'))).toBe(false);
+  });
 });

@@ -39,7 +39,10 @@ export async function initGame(opts: InitOptions): Promise<InitResult> {
   });
   if (!st.isDirectory()) throw new GamelayerError('init.target', `${dir}: not a folder`, 'give the folder of the dedicated-server build, not a file in it');
   const file = path.join(dir, CONFIG_FILE);
-  const exists = await stat(file).then(() => true, () => false);
+  const existing = await stat(file).catch(() => undefined);
+  // A folder of that name cannot be replaced by a file, --force or not (it was an internal EISDIR).
+  if (existing?.isDirectory()) throw new GamelayerError('init.exists', `${file} is a folder, not a config file`, `move the folder ${CONFIG_FILE} away, then run init again`);
+  const exists = existing !== undefined;
   if (exists && !opts.force) {
     throw new GamelayerError('init.exists', `${file} already exists`, 'edit it, or pass --force to replace it with a fresh proposal');
   }
