@@ -64,7 +64,8 @@ export async function initGame(opts: InitOptions): Promise<InitResult> {
     // A full disk: no empty temp file left behind, and an error that says so (it was an internal ENOSPC).
     await rm(temp, { force: true });
     await undo();
-    if (isWriteDenied(e)) {
+    // Denied, or a folder the kernel will not let anything be made in (/proc says ENOENT): the folder refuses writes.
+    if (isWriteDenied(e) || errnoCode(e) === 'ENOENT') {
       // The generic hint names --out and --store, which init has not: say what init writes, and where.
       throw new GamelayerError(
         'init.unwritable',
