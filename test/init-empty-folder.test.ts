@@ -81,4 +81,10 @@ describe('gamelayer init and what stands at gamelayer-empty', () => {
     expect(r.stderr).toBe(`error[init.exists]: ${path.join(dir, 'gamelayer.yaml')} is a folder, not a config file\nhint: move the folder gamelayer.yaml away, then run init again\n`);
     expect(existsSync(path.join(dir, 'gamelayer-empty'))).toBe(false);
   });
+
+  it('a folder the kernel makes nothing in (/proc answers ENOENT): init.unwritable, not an internal error', async () => {
+    const r = await runCli(['init', '/proc']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error[init.unwritable]: /proc: cannot write gamelayer.yaml or gamelayer-empty/ there (ENOENT)');
+  });
 });
