@@ -189,8 +189,18 @@ const chunksSchema = z
     }
   });
 
+/**
+ * A path of the config: relative to its folder, or absolute. `~` is a shell's, never expanded here: `store: ~/x`
+ * made a folder named "~" beside the config (one `rm -rf ~` away from the home folder) and `source: ~/game` was
+ * "does not exist".
+ */
+const configPath = z
+  .string()
+  .min(1, { message: 'expected a non-empty path' })
+  .refine((v) => !/^~($|\/)/.test(v) && !/^~[A-Za-z0-9._-]*\//.test(v), { message: 'starts with "~", which only a shell expands: write the absolute path (or one relative to the config\'s folder)' });
+
 const treeSchema = z.strictObject({
-  source: z.union([z.string().min(1, { message: 'expected a non-empty path' }), z.record(platform, z.string().min(1, { message: 'expected a non-empty path' }))], {
+  source: z.union([configPath, z.record(platform, configPath)], {
     message: 'expected a path (directory, .tar or .tar.gz) or a map from platform to path',
   }),
   include: globList.default(['**']),
@@ -249,7 +259,7 @@ export const configSchema = z.strictObject({
     })
     .default(['linux/amd64']),
   registry: imageReference.optional(),
-  store: z.string().min(1, { message: 'expected a non-empty path' }).default('.gamelayer/oci'),
+  store: configPath.default('.gamelayer/oci'),
   layers: z
     .strictObject({
       targetSize: size.default(512 * 1024 ** 2),
