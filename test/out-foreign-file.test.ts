@@ -79,4 +79,17 @@ describe('a file of the user\'s own where a generated one goes', () => {
       expect(ok.code, ok.stderr).toBe(0);
     }
   });
+
+  it('k8s --out DIR: a pod.yaml of the user\'s own is refused; its own spec is replaced (runs after the build above)', async () => {
+    await mkdir(path.join(dir, 'deploy'));
+    const own = 'apiVersion: v1\nkind: Pod\nmetadata: {name: mine}\n';
+    await writeFile(path.join(dir, 'deploy', 'pod.yaml'), own);
+    const r = await runCli(['k8s', '--local', '--out', 'deploy'], { cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error[cli.out-exists]: ${path.join(dir, 'deploy', 'pod.yaml')}: exists and was not written by gamelayer`);
+    expect(await readFile(path.join(dir, 'deploy', 'pod.yaml'), 'utf8')).toBe(own);
+    expect((await runCli(['k8s', '--local', '--out', 'deploy', '--force'], { cwd: dir })).code).toBe(0);
+    const again = await runCli(['k8s', '--local', '--out', 'deploy'], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+  });
 });

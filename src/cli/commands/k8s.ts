@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError } from '../../errors.js';
 import { utf8Text } from '../../util/utf8-text.js';
+import { refuseForeignFile } from '../../util/generated-file.js';
 import { digestsIn, fillManifests, kustomizeImages } from '../../k8s/fill.js';
 import { knownImages } from '../../k8s/fill-known.js';
 import { refuseFillClashes } from '../../k8s/fill-clash.js';
@@ -16,6 +17,7 @@ import { commandConfig, commandReporter } from '../context.js';
 
 interface K8sFlags {
   kind: string;
+  force?: boolean;
   volumes?: string;
   out?: string;
   repository?: string;
@@ -91,6 +93,7 @@ export function register(program: Command): void {
     .option('--in-place', 'with --fill: rewrite the files themselves')
     .option('--kustomize-images', "print a kustomization's images: block for this build (base manifests name gamelayer/server, gamelayer/<tree>)")
     .option('--local', 'skip the check that the images were pushed to the repository (kind, minikube, run-local)')
+    .option('--force', 'with --out: replace a spec file gamelayer did not write (a pod.yaml of your own)')
     .action(async (flags: K8sFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       const reporter = commandReporter(false);
@@ -106,6 +109,7 @@ export function register(program: Command): void {
       for (const r of emission.requirements) reporter.info(`requires: ${r}`);
       for (const n of emission.notes) reporter.warn(n);
       if (flags.out) {
+        await refuseForeignFile(path.resolve(flags.out, k8sFileName(emission.options)), flags.force);
         const file = await writeOutput(flags.out, k8sFileName(emission.options), text);
         reporter.info(`wrote ${file}`);
       } else {
