@@ -88,6 +88,8 @@ describe('disk full under gamelayer init', () => {
       );
       expect(r.code).toBe(1);
       expect((await readdir(dir)).filter((f) => f.includes('gamelayer.yaml'))).toEqual([]);
+      // The empty trees' folder it made is gone again: the build folder is as it was.
+      expect(await readdir(dir)).toEqual(['app']);
     } finally {
       await rm(path.join(mnt, 'filler'), { force: true });
       await rm(dir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { ARTIFACTS, supplyFlags, supplyHeader, type BuildspecSupply } from './buildspec.js';
 import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
+import { shellWord } from './shell-word.js';
 
 /** The CodeBuild environment of a platform's job: ARM containers for arm64 (Graviton), Linux (x86_64) for amd64. */
 export const PLATFORM_ENVIRONMENTS: Record<string, { type: 'LINUX_CONTAINER' | 'ARM_CONTAINER'; image: string }> = {
@@ -97,10 +98,10 @@ export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOpt
       },
       post_build: {
         commands: [
-          `if [ -n "$GAMELAYER_PLATFORM" ]; then cp ${stateDir}/records/build-last.json ${BATCH_OUT}/${ARTIFACTS.buildRecord}; ` +
+          `if [ -n "$GAMELAYER_PLATFORM" ]; then cp ${shellWord(`${stateDir}/records/build-last.json`)} ${BATCH_OUT}/${ARTIFACTS.buildRecord}; ` +
             `else ${gl(`k8s --repository "$REPOSITORY_URI" --out ${BATCH_OUT}/${ARTIFACTS.k8sDir}`)} && ` +
             `${gl(`codebuild imagedefinitions --repository "$REPOSITORY_URI" --out ${BATCH_OUT}/${ARTIFACTS.imageDefinitions}`)} && ` +
-            `cp ${stateDir}/records/build-last.json ${BATCH_OUT}/${ARTIFACTS.buildRecord}; fi`,
+            `cp ${shellWord(`${stateDir}/records/build-last.json`)} ${BATCH_OUT}/${ARTIFACTS.buildRecord}; fi`,
         ],
       },
     },

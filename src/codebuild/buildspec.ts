@@ -6,6 +6,7 @@ import { Document } from 'yaml';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
+import { shellWord } from './shell-word.js';
 
 export type BuildspecKind = 'daemonless' | 'docker' | 'pr-check';
 
@@ -171,7 +172,7 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
         commands: [
           gl(`k8s --repository "$REPOSITORY_URI" --out ${ARTIFACTS.k8sDir}`),
           gl(`codebuild imagedefinitions --repository "$REPOSITORY_URI" --out ${ARTIFACTS.imageDefinitions}`),
-          `cp ${stateDir}/records/build-last.json ${ARTIFACTS.buildRecord}`,
+          `cp ${shellWord(`${stateDir}/records/build-last.json`)} ${ARTIFACTS.buildRecord}`,
           ...pullCost,
         ],
       },

@@ -108,6 +108,10 @@ export function parseConfig(text: string, file: string): GameConfig {
   };
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
+    // The library's own words for a second document name one of its functions: say what it means for the file.
+    if (e.code === 'MULTIPLE_DOCS') {
+      throw new GamelayerError('config.yaml', `${where(e.pos[0])}: invalid YAML: a second document starts here (---); ${path.basename(file)} is one document`, 'remove the second document, or the --- line that starts it');
+    }
     throw new GamelayerError('config.yaml', `${where(e.pos[0])}: invalid YAML: ${firstLine(e.message)}`);
   }
   let plain: unknown;
@@ -176,6 +180,17 @@ export function parseConfig(text: string, file: string): GameConfig {
         }
         sources[p] = path.resolve(dir, src);
       }
+      // A source for a platform the game is not built for was dropped without a word (arm64's engine added, the
+      // platform not): the build went on for amd64 alone.
+      for (const p of Object.keys(t.source)) {
+        if (!raw.platforms.includes(p)) {
+          throw new GamelayerError(
+            'config.platform-source',
+            `${where(offsetOf(doc, ['trees', name, 'source', p]) ?? offsetOf(doc, ['trees', name, 'source']))}: trees.${name}.source: ${p} is not in "platforms" (${raw.platforms.join(', ')}); its source would never be built`,
+            `add ${p} to platforms, or remove its entry`,
+          );
+        }
+      }
     }
     if (t.chunks && name === 'engine') {
       throw new GamelayerError(
@@ -189,6 +204,27 @@ export function parseConfig(text: string, file: string): GameConfig {
   claimNestedMounts(trees);
   const stateDir = path.join(dir, '.gamelayer');
   const store = path.resolve(dir, raw.store);
+  // A folder of gamelayer's own that IS a tree's source cannot be left out of it (the whole tree would go): the
+  // store there was built into the tree's image, build after build, and its index.json written over the game's.
+  for (const name of TREE_NAMES) {
+    for (const source of Object.values(trees[name].sources)) {
+      if (source === store) {
+        throw new GamelayerError(
+          'config.invalid',
+          `${where(offsetOf(doc, ['store']) ?? offsetOf(doc, ['trees', name, 'source']))}: store: ${store} is the source of trees.${name}: ` +
+            `the local OCI store would be written into the tree's folder and built into its image; expected a folder of its own, such as .gamelayer/oci`,
+          'fix gamelayer.yaml and run again',
+        );
+      }
+      if (source === stateDir) {
+        throw new GamelayerError(
+          'config.invalid',
+          `${where(offsetOf(doc, ['trees', name, 'source']))}: trees.${name}.source: ${source} is gamelayer's state folder (caches, records, the store): expected the tree's own folder`,
+          'fix gamelayer.yaml and run again',
+        );
+      }
+    }
+  }
   for (const name of TREE_NAMES) excludeOwnFolders(trees[name], [
     { folder: stateDir, what: "gamelayer's state folder" },
     { folder: store, what: 'the local OCI store' },
@@ -202,7 +238,7 @@ export function parseConfig(text: string, file: string): GameConfig {
     baseImage: raw.baseImage,
     start: raw.start,
     platforms: raw.platforms,
-    registry: raw.registry,
+    registry: raw.registry === undefined ? undefined : repositoryOnly(raw.registry),
     store,
     layers: raw.layers,
     trees,
@@ -263,6 +299,17 @@ function claimNestedMounts(trees: Record<TreeName, TreeConfig>): void {
       trees[outer].exclude = [...trees[outer].exclude, rel, `${rel}/**`];
     }
   }
+}
+
+/**
+ * `registry:` as the repository alone: a tag or digest written there (`host/game:v1`) was dropped by push and the
+ * buildspec but refused by k8s, ecs, imagedefinitions, load and run-local, far from the line that wrote it.
+ */
+function repositoryOnly(ref: string): string {
+  const noDigest = ref.split('@')[0]!;
+  const slash = noDigest.lastIndexOf('/');
+  const colon = noDigest.lastIndexOf(':');
+  return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
 
 function normaliseMount(m: string): string {

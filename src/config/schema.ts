@@ -44,6 +44,9 @@ export const platform = z.string().regex(OS_ARCH, {
 // Docker/OCI reference grammar, simplified: [host[:port]/]path[:tag][@sha256:hex]
 const REFERENCE =
   /^(?:(?:[a-zA-Z0-9-]+\.)*[a-zA-Z0-9-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+/** One path part of a repository name (the distribution reference grammar). */
+export const REPOSITORY_PART = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+export const GAME_MAX = 128;
 const LOCAL_BASE = /^(oci|oci-archive|docker-archive):.+$/;
 
 /** What is wrong with a reference a user may well write (a URL scheme, a repository in upper case), if that is it. */
@@ -186,8 +189,18 @@ const chunksSchema = z
     }
   });
 
+/**
+ * A path of the config: relative to its folder, or absolute. `~` is a shell's, never expanded here: `store: ~/x`
+ * made a folder named "~" beside the config (one `rm -rf ~` away from the home folder) and `source: ~/game` was
+ * "does not exist".
+ */
+const configPath = z
+  .string()
+  .min(1, { message: 'expected a non-empty path' })
+  .refine((v) => !/^~($|\/)/.test(v) && !/^~[A-Za-z0-9._-]*\//.test(v), { message: 'starts with "~", which only a shell expands: write the absolute path (or one relative to the config\'s folder)' });
+
 const treeSchema = z.strictObject({
-  source: z.union([z.string().min(1, { message: 'expected a non-empty path' }), z.record(platform, z.string().min(1, { message: 'expected a non-empty path' }))], {
+  source: z.union([configPath, z.record(platform, configPath)], {
     message: 'expected a path (directory, .tar or .tar.gz) or a map from platform to path',
   }),
   include: globList.default(['**']),
@@ -204,14 +217,26 @@ const treesShape = Object.fromEntries(TREE_NAMES.map((t) => [t, treeSchema])) as
 const MAX_LAYERS_MESSAGE = 'expected a whole number from 4 to 120 (layers of one image, base layers included)';
 
 export const configSchema = z.strictObject({
-  game: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, {
-    message: 'expected a lower-case name of letters, digits, ".", "_" or "-" such as my-game',
-  }),
+  game: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, {
+      message: 'expected a lower-case name of letters, digits, ".", "_" or "-" such as my-game',
+      abort: true,
+    })
+    // The name is a repository path part (`load` and `run-local` tag images with it, `dockerfile` names the base
+    // after it): "a.b..c" or "game-" passed here and failed there, as an invalid reference naming no field.
+    .regex(REPOSITORY_PART, {
+      message: 'expected a repository path part: letters or digits at both ends, separated by one ".", one or two "_", or "-"s (such as my-game or my_game.v2)',
+      abort: true,
+    })
+    .max(GAME_MAX, { message: `expected at most ${GAME_MAX} characters: room for a registry host and a namespace in Docker's 255-character repository names` }),
   // build's default tag: what `build --tag` takes (build.bad-tag), so a bad one is the config's error, not the flag's.
   version: z
     .string()
     .min(1, { message: 'expected a non-empty string', abort: true })
     .regex(/^\w[\w.-]{0,114}$/, { message: 'expected a tag of letters, digits, "_", "." or "-" (at most 115 characters, leaving room for tree suffixes), such as 1.4.2' })
+    // build's tag by default, and records/build-last.json is the last build's pointer (build.bad-tag for --tag).
+    .refine((v) => v !== 'last', { message: '"last" names the last build\'s record (records/build-last.json), which every build replaces: expected another tag, such as 1.4.2' })
     .optional(),
   baseImage: baseImage.default('scratch'),
   start: z.union(
@@ -234,7 +259,7 @@ export const configSchema = z.strictObject({
     })
     .default(['linux/amd64']),
   registry: imageReference.optional(),
-  store: z.string().min(1, { message: 'expected a non-empty path' }).default('.gamelayer/oci'),
+  store: configPath.default('.gamelayer/oci'),
   layers: z
     .strictObject({
       targetSize: size.default(512 * 1024 ** 2),

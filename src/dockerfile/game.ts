@@ -10,6 +10,7 @@ import { silentReporter, type Reporter } from '../report/reporter.js';
 import { scanGame } from '../scan/scan.js';
 import { TREE_NAMES, type LayerPlan, type TreeManifest, type TreeName } from '../types.js';
 import { dockerBaseImage, type DockerfileInput } from './emit.js';
+import { startArgv } from '../config/start.js';
 
 export interface DockerGame {
   config: GameConfig;
@@ -67,7 +68,7 @@ export async function dockerGame(config: GameConfig, opts: DockerGameOptions = {
     platform,
     baseImage: base.image,
     baseSource: base.source,
-    start: config.start,
+    start: startArgv(config.start),
     trees: TREE_NAMES.map((t) => ({
       name: t,
       mount: config.trees[t].mount,

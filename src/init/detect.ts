@@ -7,6 +7,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
+import { GAME_MAX } from '../config/schema.js';
 import type { TreeName } from '../types.js';
 
 export type LayoutKind = 'unreal' | 'o3de' | 'unity' | 'unknown';
@@ -126,7 +127,7 @@ async function detectUnity(dir: string): Promise<InitProposal | undefined> {
     game: gameName(name),
     start: [`${g}/${player}`, '-batchmode', '-nographics'],
     trees: {
-      engine: { source: '.', include: [player, '*.so', 'MonoBleedingEdge/**'], mount: g, why: 'the player, UnityPlayer.so and the Mono runtime' },
+      engine: { source: '.', include: [globLiteral(player), '*.so', 'MonoBleedingEdge/**'], mount: g, why: 'the player, UnityPlayer.so and the Mono runtime' },
       'engine-media': resources
         ? { source: `${data}/Resources`, mount: `${g}/${data}/Resources`, why: 'built-in engine resources' }
         : { source: EMPTY_TREE_DIR, mount: `${g}/${data}/Resources`, why: 'no engine resources in this build' },
@@ -233,12 +234,24 @@ async function detectUnknown(dir: string): Promise<InitProposal> {
 
 /** A valid `game:` (lower-case letters, digits, ".", "_", "-") from a folder or project name. */
 export function gameName(from: string): string {
+  const trim = (v: string) => v.replace(/^[._-]+|[._-]+$/g, '');
   const n = from
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '') // "Ünïcode" → "Unicode", not "n-code"
     .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, '-')
-    .replace(/^[^a-z0-9]+|-+$/g, '');
-  return n || 'my-game';
+    // A repository path part: separators are one ".", one or two "_", or "-"s; "a..b" or "a._b" become "a-b".
+    .replace(/[._-]{2,}/g, (m) => (/^-+$/.test(m) || m === '__' ? m : '-'));
+  return trim(trim(n).slice(0, GAME_MAX)) || 'my-game';
+}
+
+/**
+ * A file name as a glob matching only itself: a player named `!Game.x86_64` was a negation (the engine tree took
+ * every file but it, gamelayer.yaml included), `Game[1].x86_64` a character class.
+ */
+function globLiteral(name: string): string {
+  return name.replace(/[\\*?[\]{}()!+@|]/g, '\\$&');
 }
 
 function rel(from: string, to: string): string {

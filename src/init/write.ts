@@ -1,12 +1,13 @@
 // Writes the proposal of detect.ts as a commented gamelayer.yaml. The text is validated by the config loader
 // before it is written (init never leaves a config that does not load), and written through a temp file and a
 // rename: an existing config is only replaced with --force.
-import { link, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { link, lstat, mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CONFIG_FILE, parseConfig } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { diskFullError } from '../util/disk-full.js';
+import { isWriteDenied } from '../util/fs-access.js';
 import { TREE_NAMES } from '../types.js';
 import { detectLayout, type InitProposal } from './detect.js';
 
@@ -38,7 +39,10 @@ export async function initGame(opts: InitOptions): Promise<InitResult> {
   });
   if (!st.isDirectory()) throw new GamelayerError('init.target', `${dir}: not a folder`, 'give the folder of the dedicated-server build, not a file in it');
   const file = path.join(dir, CONFIG_FILE);
-  const exists = await stat(file).then(() => true, () => false);
+  const existing = await stat(file).catch(() => undefined);
+  // A folder of that name cannot be replaced by a file, --force or not (it was an internal EISDIR).
+  if (existing?.isDirectory()) throw new GamelayerError('init.exists', `${file} is a folder, not a config file`, `move the folder ${CONFIG_FILE} away, then run init again`);
+  const exists = existing !== undefined;
   if (exists && !opts.force) {
     throw new GamelayerError('init.exists', `${file} already exists`, 'edit it, or pass --force to replace it with a fresh proposal');
   }
@@ -46,25 +50,74 @@ export async function initGame(opts: InitOptions): Promise<InitResult> {
   if (opts.game) proposal.game = opts.game;
   const text = renderConfig(proposal);
   parseConfig(text, file); // a proposal that does not load is a bug here, never the user's to find
-  for (const d of proposal.emptyDirs) await mkdir(path.join(dir, d), { recursive: true });
+  for (const d of proposal.emptyDirs) await checkEmptyFolder(path.join(dir, d));
   const temp = path.join(dir, `.${CONFIG_FILE}.${process.pid}.tmp`);
+  // Folders this run made, removed again when the config is not written: a refused init leaves the folder as it was.
+  const made: string[] = [];
+  const undo = async () => {
+    for (const d of made) await rmdir(d).catch(() => {});
+  };
   try {
+    for (const d of proposal.emptyDirs) if (await makeEmptyFolder(path.join(dir, d))) made.push(path.join(dir, d));
     await writeFile(temp, text, { flag: 'wx' });
   } catch (e) {
     // A full disk: no empty temp file left behind, and an error that says so (it was an internal ENOSPC).
     await rm(temp, { force: true });
+    await undo();
+    // Denied, or a folder the kernel will not let anything be made in (/proc says ENOENT): the folder refuses writes.
+    if (isWriteDenied(e) || errnoCode(e) === 'ENOENT') {
+      // The generic hint names --out and --store, which init has not: say what init writes, and where.
+      throw new GamelayerError(
+        'init.unwritable',
+        `${dir}: cannot write ${CONFIG_FILE}${proposal.emptyDirs.length ? ` or ${proposal.emptyDirs.join(', ')}/` : ''} there (${errnoCode(e)})`,
+        'init writes into the build folder: make it writable for this user (or run as its owner), or run init on a writable copy of the build',
+      );
+    }
     throw diskFullError(e, 'init.disk-full', dir, CONFIG_FILE);
   }
   try {
     if (opts.force) await rename(temp, file);
     else await link(temp, file); // fails if a config appeared meanwhile: never overwrite without --force
   } catch (e) {
+    await undo();
     if (errnoCode(e) === 'EEXIST') throw new GamelayerError('init.exists', `${file} already exists`, 'edit it, or pass --force to replace it with a fresh proposal');
     throw e;
   } finally {
     await rm(temp, { force: true });
   }
   return { file, proposal, text };
+}
+
+/**
+ * The folder empty trees point at must be an empty folder of its own: a symlink there (to /etc, say) or a folder
+ * with files would put them in every "empty" tree's image, and a file there failed as an internal EEXIST.
+ * Checked before anything is written, so a refusal leaves the build folder as it was.
+ */
+async function checkEmptyFolder(folder: string): Promise<void> {
+  const st = await lstat(folder).catch((e) => {
+    if (errnoCode(e) === 'ENOENT') return undefined;
+    throw e;
+  });
+  if (!st) return;
+  const what = st.isSymbolicLink() ? 'a symbolic link' : !st.isDirectory() ? 'not a folder' : (await readdir(folder)).length > 0 ? 'a folder that is not empty' : undefined;
+  if (what === undefined) return;
+  throw new GamelayerError(
+    'init.empty-folder',
+    `${folder}: ${what}; init points the trees this build has nothing for at it, and whatever it holds would go into their images`,
+    `move ${path.basename(folder)} away (init creates it empty), or give the trees their sources and run init again`,
+  );
+}
+
+/** Makes the empty folder; true when this call made it (false: an empty one was there). */
+async function makeEmptyFolder(folder: string): Promise<boolean> {
+  try {
+    await mkdir(folder);
+    return true;
+  } catch (e) {
+    if (errnoCode(e) !== 'EEXIST') throw e;
+    await checkEmptyFolder(folder); // appeared meanwhile: still only an empty folder will do
+    return false;
+  }
 }
 
 const LAYOUT_NAMES = { unreal: 'Unreal Engine', o3de: 'Lumberyard / O3DE', unity: 'Unity', unknown: 'not recognised' } as const;

@@ -37,23 +37,59 @@ export function buildImageRefs(input: DeployInput, refs: RefStyle = 'digest'): M
 
 /**
  * Which build image a reference in a manifest means: a placeholder names it; a reference into the build's
- * repository (any tag or digest) means the tree whose tag suffix it carries (`…:old-app-media`), else the server.
+ * repository means the image its digest is (this build's, or one `known` names: an earlier build's in the local
+ * store), else the tree whose tag suffix it carries (`…:old-app-media`), else the server. A reference pinned by an
+ * unknown digest with no tag (what an earlier `--fill` wrote) is `unknown`: it may be a tree's copy image, and
+ * taking it for the server would run the server image there without a word.
  */
-function imageOf(value: string, input: DeployInput): string | undefined {
+function imageOf(value: string, input: DeployInput, known: ReadonlyMap<string, string>): string | { unknown: string } | undefined {
   if (value.startsWith(PLACEHOLDER_SCHEME)) return value.slice(PLACEHOLDER_SCHEME.length);
   const at = value.indexOf('@');
   const noDigest = at < 0 ? value : value.slice(0, at);
+  const digest = at < 0 ? undefined : value.slice(at + 1);
   const slash = noDigest.lastIndexOf('/');
   const colon = noDigest.lastIndexOf(':');
   const repo = colon > slash ? noDigest.slice(0, colon) : noDigest;
   if (repo !== input.repository) return undefined;
+  const named = digest === undefined ? undefined : buildDigests(input).get(digest) ?? known.get(digest);
+  if (named !== undefined) return named;
   const tag = colon > slash ? noDigest.slice(colon + 1) : '';
   const tree = input.trees.map((t) => t.tree).find((t) => tag === t || tag.endsWith(`-${t}`));
-  return tree ?? 'server';
+  if (tree) return tree;
+  if (tag === '' && digest !== undefined) return { unknown: digest };
+  return 'server';
+}
+
+/** The build's own image digests → image name (`server`, a tree). */
+function buildDigests(input: DeployInput): Map<string, string> {
+  const m = new Map<string, string>();
+  if (input.serverDigestRef) m.set(input.serverDigestRef.slice(input.serverDigestRef.indexOf('@') + 1), 'server');
+  for (const t of input.trees) m.set(t.imageDigest, t.tree);
+  return m;
+}
+
+/**
+ * The digests a manifest text pins the build's repository to with no tag (`<repository>@sha256:…`): the only ones
+ * `knownImages` has to look up (any other digest in the text, a layer's say, is never read from the store).
+ */
+export function digestsIn(text: string, repository: string): string[] {
+  const at = `${repository}@`;
+  const out = new Set<string>();
+  for (let i = text.indexOf(at); i >= 0; i = text.indexOf(at, i + 1)) {
+    const m = /^sha256:[a-f0-9]{64}/.exec(text.slice(i + at.length, i + at.length + 71));
+    if (m) out.add(m[0]);
+  }
+  return [...out];
 }
 
 /** Rewrites the image references of one file's text; `file` names it in messages. */
-export function fillManifests(text: string, file: string, input: DeployInput, refs: RefStyle = 'digest'): FillResult {
+export function fillManifests(
+  text: string,
+  file: string,
+  input: DeployInput,
+  refs: RefStyle = 'digest',
+  known: ReadonlyMap<string, string> = new Map(),
+): FillResult {
   const targets = buildImageRefs(input, refs);
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
@@ -76,8 +112,16 @@ export function fillManifests(text: string, file: string, input: DeployInput, re
     if (seen.has(node) || typeof node.value !== 'string') return;
     const value = node.value;
     if (!value.startsWith(PLACEHOLDER_SCHEME) && !imageKey) return;
-    const image = imageOf(value, input);
+    const image = imageOf(value, input, known);
     if (image === undefined) return;
+    if (typeof image === 'object') {
+      const p = where(node.range![0]);
+      throw new GamelayerError(
+        'fill.unknown-digest',
+        `${file}:${p.line}:${p.col}: ${value}: pinned by digest only, and ${image.unknown} is none of build ${input.tag}'s images nor of the builds in the local store: it could be the server or a tree image`,
+        'write gamelayer://server or gamelayer://<tree> there (keep that template and fill it with --out), or fill with --refs tag: a reference that keeps its tag (…:<tag>-<tree>@sha256:…) says which image it is',
+      );
+    }
     seen.add(node);
     found.push({ node, image, value, volume });
   };

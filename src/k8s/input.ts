@@ -10,6 +10,7 @@ import { deployRecordOf, readDeployRecord, type CountedManifest, type DeployReco
 import { fetchDeployRecord, isRecordReference } from './record-source.js';
 import type { TargetOptions } from '../registry/push.js';
 import { TREE_NAMES, type BuildRecord, type TreeName } from '../types.js';
+import { startArgv } from '../config/start.js';
 
 export interface DeployTree {
   tree: TreeName;
@@ -207,11 +208,6 @@ function checkRepository(repository: string): void {
   }
 }
 
-/** `start: "./server -port 7777"` is one string in the config: run it through sh like Docker's shell form. */
-function startArgv(start: string[]): string[] {
-  if (start.length === 1 && /\s/.test(start[0]!)) return ['sh', '-c', start[0]!];
-  return [...start];
-}
 
 /** What --record takes, for the hint of a named file that is not a record. */
 const RECORD_TAKES = '--record takes a build record (.gamelayer/records/build-<tag>.json) or a pushed build HOST/REPO:TAG';

@@ -73,9 +73,27 @@ export function leftoverCommands(runId: string): string {
   );
 }
 
+/** Docker's own network modes; any other name must be a network the daemon has. */
+const NETWORK_MODES = new Set(['default', 'none', 'host', 'bridge']);
+
+/**
+ * A named network the daemon lacks, found before anything is created: the old code ran every copy container first
+ * and failed only when the engine's was created (HTTP 404, network not found).
+ */
+async function checkNetwork(docker: Docker, network: string | undefined): Promise<void> {
+  if (network === undefined || NETWORK_MODES.has(network) || network.startsWith('container:')) return;
+  try {
+    await docker.getNetwork(encodeURIComponent(network)).inspect();
+  } catch (e) {
+    if ((e as { statusCode?: number }).statusCode !== 404) return; // the create call reports any other daemon failure
+    throw new GamelayerError('run.option', `--network ${network}: the Docker daemon has no such network`, `docker network ls lists them (docker network create ${network} makes it), or pass --network default`);
+  }
+}
+
 export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> {
   const { docker, plan, runId } = opts;
   checkPublish(opts.publishPort, opts.network);
+  await checkNetwork(docker, opts.network);
   const reporter = opts.reporter ?? silentReporter;
   const prefix = `gamelayer-${runId}`;
   const labels = (container?: string) => ({ [RUN_LABEL]: runId, [GAME_LABEL]: opts.game, ...(container ? { [CONTAINER_LABEL]: container } : {}) });

@@ -16,6 +16,7 @@ import { writeOutput } from '../../k8s/output.js';
 import type { Reporter } from '../../report/reporter.js';
 import { commandConfig, commandReporter } from '../context.js';
 import { followUntilInterrupted } from './codebuild-follow.js';
+import { refuseForeignFile, refuseNonJsonFile } from '../../util/generated-file.js';
 
 interface AwsFlags {
   endpoint?: string;
@@ -125,7 +126,8 @@ export function register(program: Command): void {
     .option('--batch', 'a batch build (build graph): one job per platform on a host of that architecture, then a merge job (gamelayer index)')
     .option('--sbom', 'the pushed build attaches its CycloneDX SBOM (build --sbom; in a batch, each platform build)')
     .option('--sign <key>', 'the pushed images are signed with this key (build --sign; in a batch, index --sign too): awskms:///<key ARN> (the role needs kms:Sign and kms:GetPublicKey), kept in GAMELAYER_SIGN_KEY')
-    .action(async (flags: { out?: string; docker?: boolean; prCheck?: boolean; batch?: boolean; sbom?: boolean; sign?: string }, cmd: Command) => {
+    .option('--force', 'replace an --out file gamelayer did not write (a buildspec of your own)')
+    .action(async (flags: { out?: string; docker?: boolean; prCheck?: boolean; batch?: boolean; sbom?: boolean; sign?: string; force?: boolean }, cmd: Command) => {
       const kinds = (['docker', 'pr-check', 'batch'] as const).filter((k) => flags[k === 'pr-check' ? 'prCheck' : k]).map((k) => `--${k}`);
       if (kinds.length > 1) throw new GamelayerError('cli.buildspec-kind', `${kinds.join(' and ')}: choose one`);
       const kind: BuildspecKind = flags.docker ? 'docker' : flags.prCheck ? 'pr-check' : 'daemonless';
@@ -134,6 +136,7 @@ export function register(program: Command): void {
         ? (await import('../../codebuild/batch-buildspec.js')).emitBatchBuildspec(config, { sourceRoot: process.cwd(), supply: flags })
         : emitBuildspec(config, { kind, sourceRoot: process.cwd(), supply: flags });
       if (flags.out) {
+        await refuseForeignFile(path.resolve(flags.out), flags.force);
         const file = await writeOutput(path.dirname(flags.out), path.basename(flags.out), text);
         commandReporter(false).info(`wrote ${file}`);
       } else {
@@ -151,13 +154,15 @@ export function register(program: Command): void {
     .option('--record <file|ref>', 'build record: a file (default: .gamelayer/records/build-last.json), or a pushed build host/repo:tag (read from the registry)')
     .option('--server-container <name>', 'one entry: this container runs the combined server image (default: the containers of gamelayer ecs)')
     .option('--local', 'skip the check that the images were pushed to the repository')
-    .action(async (flags: { out?: string; repository?: string; region?: string; registry?: string; record?: string; serverContainer?: string; local?: boolean }, cmd: Command) => {
+    .option('--force', 'replace an --out file that is not JSON')
+    .action(async (flags: { out?: string; repository?: string; region?: string; registry?: string; record?: string; serverContainer?: string; local?: boolean; force?: boolean }, cmd: Command) => {
       const config = await commandConfig(cmd);
       // --region / --registry as for k8s and ecs: a pipeline per region deploys that region's copy.
       const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
       const defs = imageDefinitions(input, { serverContainer: flags.serverContainer });
       if (!flags.local) requirePushed(record, input, flags.serverContainer !== undefined ? ['server'] : input.trees.map((t) => t.tree), recordFile);
       if (flags.out) {
+        await refuseNonJsonFile(path.resolve(flags.out), flags.force);
         const file = await writeImageDefinitions(flags.out, defs);
         commandReporter(false).info(`wrote ${file}`);
       } else {

@@ -12,12 +12,14 @@ import { GamelayerError } from '../../errors.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { assertOutFolder } from '../../util/fs-access.js';
+import { refuseForeignFile, refuseNonTarFile } from '../../util/generated-file.js';
 
 interface DockerfileFlags {
   out: string;
   dockerCompat?: string | boolean;
   platform?: string;
   context?: string;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -30,9 +32,17 @@ export function register(program: Command): void {
     .option('--platform <os/arch>', 'platform whose layer plan to follow (default: the first in gamelayer.yaml)')
     .option('--context <file>', 'also write the build context as a tar ("-" for stdout: `... --context - | docker build -`)')
     .option('--json', 'print what was written as JSON on stdout')
+    .option('--force', 'replace files of those names that gamelayer did not write (a Dockerfile of your own in --out; a --context file that is not a tar)')
     .action(async (flags: DockerfileFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       const toStdout = flags.context === '-';
+      // Checked before any work: a game's context is gigabytes of tar, and a terminal would act on its bytes.
+      if (toStdout && process.stdout.isTTY) {
+        throw new GamelayerError('cli.context-stdout', '--context -: stdout is a terminal; the build context is a tar archive', 'pipe it (gamelayer dockerfile --context - | docker build -) or write a file (--context context.tar)');
+      }
+      if (toStdout && flags.json) {
+        throw new GamelayerError('cli.context-stdout', '--context - with --json: both would go to stdout, the JSON after the tar', 'write the context to a file (--context context.tar) to have the JSON too');
+      }
       const reporter = commandReporter(Boolean(flags.json) || toStdout);
       let compat = false;
       if (flags.dockerCompat === 'auto') compat = (await (await import('../../docker/daemon.js')).daemonInfo()).needsCompat;
@@ -44,6 +54,9 @@ export function register(program: Command): void {
       const files = emitDockerfiles(game.input, { compat });
       const out = path.resolve(flags.out);
       await assertOutFolder(out, '--out');
+      // Every file checked before any is written: a refusal leaves --out (and the --context file) as they were.
+      for (const f of files) await refuseForeignFile(path.join(out, f.name), flags.force);
+      if (flags.context && !toStdout) await refuseNonTarFile(path.resolve(flags.context), flags.force);
       await mkdir(out, { recursive: true });
       for (const f of files) {
         await writeFileAtomic(path.join(out, f.name), f.content);

@@ -3,7 +3,12 @@ import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError } from '../../errors.js';
-import { fillManifests, kustomizeImages } from '../../k8s/fill.js';
+import { utf8Text } from '../../util/utf8-text.js';
+import { refuseForeignFile } from '../../util/generated-file.js';
+import { digestsIn, fillManifests, kustomizeImages } from '../../k8s/fill.js';
+import { knownImages } from '../../k8s/fill-known.js';
+import { refuseFillClashes } from '../../k8s/fill-clash.js';
+import { writeInPlace } from '../../k8s/fill-in-place.js';
 import { loadDeployInput, requirePushed, type DeployInput } from '../../k8s/input.js';
 import { integerOption, k8sOptionsFromConfig, keyValueOptions, mergeK8sOptions, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
 import { k8sYaml, writeOutput } from '../../k8s/output.js';
@@ -12,6 +17,7 @@ import { commandConfig, commandReporter } from '../context.js';
 
 interface K8sFlags {
   kind: string;
+  force?: boolean;
   volumes?: string;
   out?: string;
   repository?: string;
@@ -87,13 +93,14 @@ export function register(program: Command): void {
     .option('--in-place', 'with --fill: rewrite the files themselves')
     .option('--kustomize-images', "print a kustomization's images: block for this build (base manifests name gamelayer/server, gamelayer/<tree>)")
     .option('--local', 'skip the check that the images were pushed to the repository (kind, minikube, run-local)')
+    .option('--force', 'with --out: replace a spec file gamelayer did not write (a pod.yaml of your own)')
     .action(async (flags: K8sFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       const reporter = commandReporter(false);
       const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
       const pushed = (names: string[]) => (flags.local ? undefined : requirePushed(record, input, names, recordFile));
       if (flags.fill || flags.kustomizeImages) {
-        await fillCommand(input, flags, reporter, pushed);
+        await fillCommand(input, flags, reporter, pushed, config.store);
         return;
       }
       const emission = k8sWorkload(input, mergeK8sOptions(k8sOptionsFromConfig(config.deploy), k8sFlagsToOptions(flags)));
@@ -102,6 +109,7 @@ export function register(program: Command): void {
       for (const r of emission.requirements) reporter.info(`requires: ${r}`);
       for (const n of emission.notes) reporter.warn(n);
       if (flags.out) {
+        await refuseForeignFile(path.resolve(flags.out, k8sFileName(emission.options)), flags.force);
         const file = await writeOutput(flags.out, k8sFileName(emission.options), text);
         reporter.info(`wrote ${file}`);
       } else {
@@ -115,6 +123,7 @@ async function fillCommand(
   flags: K8sFlags,
   reporter: ReturnType<typeof commandReporter>,
   pushed: (names: string[]) => void,
+  storeDir: string,
 ): Promise<void> {
   const refs = (flags.refs ?? 'digest') as K8sOptions['refs'];
   if (flags.kustomizeImages) {
@@ -127,29 +136,34 @@ async function fillCommand(
   }
   if (!flags.fill) return;
   if (flags.inPlace && flags.out) throw new GamelayerError('fill.usage', '--fill: --in-place and --out exclude each other');
+  refuseFillClashes(flags.fill, flags.out);
   // Read and rewrite every file first: a bad one stops the command before anything is written.
   const results: { file: string; text: string; count: number }[] = [];
   for (const file of flags.fill) {
-    const text = file === '-' ? await readStdin() : await readFile(file, 'utf8').catch((e: Error) => {
+    const bytes = file === '-' ? await readStdin() : await readFile(file).catch((e: Error) => {
       throw new GamelayerError('fill.read', `${file}: cannot read: ${e.message}`);
     });
-    const r = fillManifests(text, file === '-' ? '(stdin)' : file, input, refs);
+    const text = utf8Text(bytes, file === '-' ? '(stdin)' : file);
+    // An earlier fill's digest-only references: which image each is, from the local store's copy of it.
+    const names = new Set(['server', ...input.trees.map((t) => t.tree)]);
+    const known = await knownImages(storeDir, digestsIn(text, input.repository), input.game, names);
+    const r = fillManifests(text, file === '-' ? '(stdin)' : file, input, refs, known);
     for (const x of r.replacements) reporter.info(`${file}:${x.line}:${x.col}: ${x.from} -> ${x.to}`);
     if (r.replacements.length === 0) reporter.warn(`${file}: no image reference of ${input.game} found`);
     results.push({ file, text: r.text, count: r.replacements.length });
     pushed(r.replacements.map((x) => x.image));
   }
   for (const r of results) {
-    if (flags.inPlace && r.file !== '-') await writeOutput(path.dirname(path.resolve(r.file)), path.basename(r.file), r.text);
+    if (flags.inPlace && r.file !== '-') await writeInPlace(r.file, r.text);
     else if (flags.out) reporter.info(`wrote ${await writeOutput(flags.out, r.file === '-' ? 'stdin.yaml' : path.basename(r.file), r.text)}`);
     else process.stdout.write(r.text);
   }
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** Flags that mean nothing for some kinds: the spec was written without them, and without a word. */

@@ -86,7 +86,7 @@ export function register(program: Command): void {
         else {
           // As every error: code, message, hint. The exit status stays the engine's own (README).
           process.stderr.write(`error[run.engine-exit]: container ${result.plan.engine.name} exited with code ${result.exitCode}\n`);
-          process.stderr.write(`hint: ${engineExitHint(result.plan.engine.name, result.exitCode)}\n`);
+          process.stderr.write(`hint: ${engineExitHint(result.plan.engine.name, result.exitCode, config.baseImage)}\n`);
         }
         process.exitCode = result.exitCode;
       } catch (e) {
@@ -104,8 +104,11 @@ export function register(program: Command): void {
 }
 
 /** What an engine's exit code usually means, and where to look. */
-function engineExitHint(name: string, code: number): string {
+function engineExitHint(name: string, code: number, baseImage: string): string {
   const where = `its output is above, each line prefixed [${name}]; --keep keeps the container to inspect`;
+  // On scratch a start script's interpreter (#!/bin/sh) is in no layer: Docker says "exec <start>: no such file or
+  // directory" of a file that is there, which sent users looking for a missing start script.
+  if (baseImage === 'scratch') return `${where}. baseImage is scratch: "exec …: no such file or directory" there means the start command is a script whose interpreter (#!/bin/sh) no layer holds; set baseImage to an image with a shell, or start a static binary`;
   if (code === 137) return `137 is a SIGKILL: out of memory (raise deploy.resources limits) or killed from outside; ${where}`;
   if (code === 143) return `143 is a SIGTERM: stopped from outside (--timeout?); ${where}`;
   if (code === 126 || code === 127) return `${code}: the command could not be run (not found or not executable in the image); ${where}`;

@@ -17,6 +17,7 @@ import type { LayersOutput } from './layers.js';
 import type { PlatformPlan } from './plan.js';
 import type { RegistryPrevious } from './previous.js';
 import { settleAll } from '../../util/settle-all.js';
+import { startArgv } from '../../config/start.js';
 
 export { SERVER_IMAGE } from '../../types.js';
 
@@ -65,7 +66,7 @@ export async function writeImages(i: ImagesInput): Promise<ImagesOutput> {
     layers: p.plan.layers.map((l) => ({ ...built.get(l.inputKey)!.layer, tree: l.tree, index: l.index })),
     sentinels: Object.fromEntries([...p.sentinels].map(([tree, s]) => [tree, built.get(s.inputKey)!.layer])) as Record<TreeName, BuiltLayer>,
   }));
-  const meta = { game: config.game, version: config.version, start: config.start, treeDigests, labels: i.labels };
+  const meta = { game: config.game, version: config.version, start: startArgv(config.start), treeDigests, labels: i.labels };
   const images = await storeImages(store, perPlatform, TREE_NAMES, meta, { inRegistryOnly, baseInRegistry });
   const tags = imageTags(tag);
   const partial = (inRegistryOnly.size && remote) || baseInRegistry.size;

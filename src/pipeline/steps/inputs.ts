@@ -85,6 +85,8 @@ export interface BuildInputs {
 }
 
 const TAG = /^[\w][\w.-]{0,127}$/;
+/** The tag whose record file is the last build's pointer (records/build-last.json). */
+const LAST_TAG = 'last';
 
 export async function resolveInputs(opts: BuildOptions): Promise<BuildInputs> {
   const { config } = opts;
@@ -96,6 +98,10 @@ export async function resolveInputs(opts: BuildOptions): Promise<BuildInputs> {
   // A build's tags land beside its record, line and signature tags: one of their forms would replace what it names.
   const reserved = reservedTagMeaning(tag);
   if (reserved) throw new GamelayerError('build.bad-tag', `--tag ${JSON.stringify(tag)}: a tag of gamelayer's own form (it names ${reserved})`, 'choose another tag');
+  // records/build-<tag>.json: tag `last` would be the last-build pointer itself, which the next build replaces.
+  if (tag === LAST_TAG) {
+    throw new GamelayerError('build.bad-tag', `--tag "last": the name of the last build's record (records/build-last.json), which the next build replaces: this build's record would be lost`, 'choose another tag');
+  }
   const clash = buildTagClash(tag);
   if (clash) throw new GamelayerError('build.bad-tag', `--tag ${JSON.stringify(tag)}: ${clash}`, 'choose a tag that does not end in -engine, -engine-media, -app or -app-media (such as 1.0.0-app.1 or app-1.0.0)');
   const platforms = opts.platforms ?? config.platforms;

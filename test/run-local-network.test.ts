@@ -1,0 +1,40 @@
+// `run-local --network NAME` with a network the Docker daemon does not have. The old code created and ran every
+// copy container first and failed only at the engine's (docker.daemon, HTTP 404 "network … not found"); now the
+// name is checked before anything is created, as a flag value (exit 2). Against the real Docker engine.
+import { spawnSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { tempDir } from './support/tmp.js';
+
+const GAME = 'run-local-network-test';
+const TREES = ['engine', 'engine-media', 'app', 'app-media'];
+let dir: string;
+
+beforeAll(async () => {
+  dir = await tempDir('gl-run-net-');
+  for (const t of TREES) {
+    await mkdir(path.join(dir, t));
+    await writeFile(path.join(dir, t, 'f.txt'), `${t}\n`);
+  }
+  await writeFile(path.join(dir, 'gamelayer.yaml'), [`game: ${GAME}`, 'start: [/opt/local/engine/run]', 'trees:', ...TREES.map((t) => `  ${t}: {source: ${t}}`), ''].join('\n'));
+  const r = await runCli(['build', '--tag', 'n1'], { cwd: dir });
+  expect(r.code, r.stderr).toBe(0);
+});
+
+afterAll(() => {
+  spawnSync('docker', ['rmi', '-f', ...['n1', 'n1-engine', 'n1-engine-media', 'n1-app', 'n1-app-media'].map((t) => `${GAME}:${t}`)], { stdio: 'ignore' });
+});
+
+describe('run-local --network with a network the daemon lacks', () => {
+  for (const network of ['gl-no-such-network', 'two words']) {
+    it(`"${network}": run.option before any container, none left behind`, async () => {
+      const r = await runCli(['run-local', '--volumes', 'none', '--network', network], { cwd: dir });
+      expect(r.stderr).toContain(`error[run.option]: --network ${network}: the Docker daemon has no such network`);
+      expect(r.code).toBe(2);
+      const left = spawnSync('docker', ['ps', '-aq', '--filter', `label=dev.gamelayer.game=${GAME}`], { encoding: 'utf8' });
+      expect(left.stdout.trim()).toBe('');
+    });
+  }
+});
