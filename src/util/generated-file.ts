@@ -12,21 +12,9 @@ const HEAD_BYTES = 4096;
 /** Refuses to replace `file` when it exists and gamelayer did not write it, unless `force`. */
 export async function refuseForeignFile(file: string, force: boolean | undefined): Promise<void> {
   if (force) return;
-  let head: string;
-  try {
-    const fh = await open(file, 'r');
-    try {
-      const buf = Buffer.alloc(HEAD_BYTES);
-      const { bytesRead } = await fh.read(buf, 0, HEAD_BYTES, 0);
-      head = buf.subarray(0, bytesRead).toString('utf8');
-    } finally {
-      await fh.close();
-    }
-  } catch (e) {
-    // Nothing there (or a dangling link): nothing to lose. A folder is refused where the file is written.
-    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'EISDIR') return;
-    throw e;
-  }
+  const bytes = await readHead(file, HEAD_BYTES);
+  if (bytes === undefined) return;
+  const head = bytes.toString('utf8');
   if (MARK.test(head)) return;
   throw new GamelayerError(
     'cli.out-exists',
@@ -41,20 +29,8 @@ export async function refuseForeignFile(file: string, force: boolean | undefined
  */
 export async function refuseNonTarFile(file: string, force: boolean | undefined): Promise<void> {
   if (force) return;
-  let head: Buffer;
-  try {
-    const fh = await open(file, 'r');
-    try {
-      const buf = Buffer.alloc(512);
-      const { bytesRead } = await fh.read(buf, 0, 512, 0);
-      head = buf.subarray(0, bytesRead);
-    } finally {
-      await fh.close();
-    }
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'EISDIR') return;
-    throw e;
-  }
+  const head = await readHead(file, 512);
+  if (head === undefined) return;
   // An empty file holds nothing to lose; a tar says "ustar" at offset 257 of its first header.
   if (head.length === 0 || head.subarray(257, 262).toString('latin1') === 'ustar') return;
   throw new GamelayerError(
@@ -89,5 +65,25 @@ export async function refuseNonJsonFile(file: string, force: boolean | undefined
       `${file}: exists and is not JSON; writing there would replace it`,
       'name another file for --out (such as imagedefinitions.json), move the file away, or pass --force to replace it',
     );
+  }
+}
+
+/**
+ * The first `bytes` bytes of `file`, or undefined when nothing is there (or a dangling link: nothing to lose); a
+ * folder too, since it is refused where the file is written.
+ */
+async function readHead(file: string, bytes: number): Promise<Buffer | undefined> {
+  try {
+    const fh = await open(file, 'r');
+    try {
+      const buf = Buffer.alloc(bytes);
+      const { bytesRead } = await fh.read(buf, 0, bytes, 0);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'EISDIR') return undefined;
+    throw e;
   }
 }
