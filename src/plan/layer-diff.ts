@@ -4,7 +4,7 @@
 import { treeSourceFor, type GameConfig } from '../config/load.js';
 import { planIncremental, recordedTrees, SERVER_STACK_ORDER } from './incremental.js';
 import { totalsOf } from '../entries/packed-list.js';
-import { TREE_NAMES, type BuildRecord, type TreeManifest, type TreeName } from '../types.js';
+import { TREE_NAMES, type BuildRecord, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 
 export interface LayerChange {
   tree: TreeName;
@@ -35,11 +35,8 @@ export async function layerDiff(
   record: Pick<BuildRecord, 'layers' | 'plan' | 'manifests' | 'bases'>,
   baseLayerCount: BaseLayerCount,
 ): Promise<LayerDiff> {
-  const known = new Set([...record.layers.map((l) => l.inputKey), ...record.plan.layers.map((l) => l.inputKey)]);
+  const tally = layerTally(record);
   const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
-  const layers: LayerChange[] = [];
-  const counted = new Set<string>();
-  let bytesToBuild = 0;
   for (const platform of config.platforms) {
     const baseLayers = await baseLayerCount(platform);
     const manifests = TREE_NAMES.map((t) => {
@@ -56,21 +53,9 @@ export async function layerDiff(
       mounts,
       freshOrder: SERVER_STACK_ORDER,
     });
-    for (const l of plan.layers) {
-      const status = known.has(l.inputKey) ? 'reused' : 'rebuilt';
-      if (status === 'rebuilt' && !counted.has(l.inputKey)) {
-        counted.add(l.inputKey);
-        bytesToBuild += l.bytes;
-      }
-      layers.push({ tree: l.tree, index: l.index, platform, files: totalsOf(l.entries).files, bytes: l.bytes, status, ...(status === 'rebuilt' && l.patch ? { patch: true } : {}) });
-    }
+    for (const l of plan.layers) tally.add(l, platform);
   }
-  return {
-    layers,
-    reused: layers.filter((l) => l.status === 'reused').length,
-    rebuilt: layers.filter((l) => l.status === 'rebuilt').length,
-    bytesToBuild,
-  };
+  return tally.result();
 }
 
 /**
@@ -78,24 +63,32 @@ export async function layerDiff(
  * recorded builds, no working trees (`diff --against A --to B`). `rebuilt` here means made by `newer`.
  */
 export function recordLayerDiff(older: Pick<BuildRecord, 'layers' | 'plan'>, newer: Pick<BuildRecord, 'plan' | 'platforms'>): LayerDiff {
-  const known = new Set([...older.layers.map((l) => l.inputKey), ...older.plan.layers.map((l) => l.inputKey)]);
+  const tally = layerTally(older);
+  // Records of one platform may leave a layer's platform out: it is the build's only one.
+  for (const l of newer.plan.layers) tally.add(l, l.platform ?? newer.platforms[0] ?? '');
+  return tally.result();
+}
+
+/** Layers counted against a recorded build: reused when it has their input key; a new layer's bytes counted once. */
+function layerTally(record: Pick<BuildRecord, 'layers' | 'plan'>) {
+  const known = new Set([...record.layers.map((l) => l.inputKey), ...record.plan.layers.map((l) => l.inputKey)]);
   const layers: LayerChange[] = [];
   const counted = new Set<string>();
   let bytesToBuild = 0;
-  for (const l of newer.plan.layers) {
-    const status = known.has(l.inputKey) ? 'reused' : 'rebuilt';
-    if (status === 'rebuilt' && !counted.has(l.inputKey)) {
-      counted.add(l.inputKey);
-      bytesToBuild += l.bytes;
-    }
-    // Records of one platform may leave a layer's platform out: it is the build's only one.
-    const platform = l.platform ?? newer.platforms[0] ?? '';
-    layers.push({ tree: l.tree, index: l.index, platform, files: totalsOf(l.entries).files, bytes: l.bytes, status, ...(status === 'rebuilt' && l.patch ? { patch: true } : {}) });
-  }
   return {
-    layers,
-    reused: layers.filter((l) => l.status === 'reused').length,
-    rebuilt: layers.filter((l) => l.status === 'rebuilt').length,
-    bytesToBuild,
+    add(l: PlannedLayer, platform: string): void {
+      const status = known.has(l.inputKey) ? 'reused' : 'rebuilt';
+      if (status === 'rebuilt' && !counted.has(l.inputKey)) {
+        counted.add(l.inputKey);
+        bytesToBuild += l.bytes;
+      }
+      layers.push({ tree: l.tree, index: l.index, platform, files: totalsOf(l.entries).files, bytes: l.bytes, status, ...(status === 'rebuilt' && l.patch ? { patch: true } : {}) });
+    },
+    result: (): LayerDiff => ({
+      layers,
+      reused: layers.filter((l) => l.status === 'reused').length,
+      rebuilt: layers.filter((l) => l.status === 'rebuilt').length,
+      bytesToBuild,
+    }),
   };
 }
