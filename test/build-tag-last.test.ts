@@ -2,24 +2,16 @@
 // code took `build --tag last`: its record was the pointer, the next build replaced it, and build `last` was left
 // with images and no record (gc then kept its tags as unclaimed; `inspect last` found no build).
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
-
-const TREES = ['engine', 'engine-media', 'app', 'app-media'];
+import { writeTinyGame } from './support/trees.js';
 
 async function game(version?: string): Promise<string> {
   const dir = await tempDir('gl-tag-last-');
-  for (const t of TREES) {
-    await mkdir(path.join(dir, t));
-    await writeFile(path.join(dir, t, 'f.txt'), `${t}\n`);
-  }
-  await writeFile(
-    path.join(dir, 'gamelayer.yaml'),
-    ['game: tag-last', ...(version ? [`version: ${version}`] : []), 'start: [/opt/local/engine/run]', 'trees:', ...TREES.map((t) => `  ${t}: {source: ${t}}`), ''].join('\n'),
-  );
+  await writeTinyGame(dir, ['game: tag-last', ...(version ? [`version: ${version}`] : []), 'start: [/opt/local/engine/run]']);
   return dir;
 }
 

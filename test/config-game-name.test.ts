@@ -2,18 +2,16 @@
 // `localhost/<game>`), `dockerfile` names a local base `gamelayer-base/<game>`. The old rule took any run of
 // ".", "_" and "-" and a separator at the end, so "a.b..c" or "game-" loaded, built, and failed only at `load` as
 // an invalid reference that named no field; init proposed such names from folder names ("a.b..c", "Ünïcode" → "n-code").
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
-
-const TREES = ['engine', 'engine-media', 'app', 'app-media'];
+import { writeTinyGame } from './support/trees.js';
 
 async function game(name: string): Promise<string> {
   const dir = await tempDir('gl-game-name-');
-  for (const t of TREES) await mkdir(path.join(dir, t));
-  await writeFile(path.join(dir, 'gamelayer.yaml'), [`game: "${name}"`, 'start: [/opt/local/engine/run]', 'trees:', ...TREES.map((t) => `  ${t}: {source: ${t}}`), ''].join('\n'));
+  await writeTinyGame(dir, [`game: "${name}"`, 'start: [/opt/local/engine/run]'], { files: false });
   return dir;
 }
 

@@ -1,25 +1,17 @@
 // `registry: host/game:v1` (a tag written in the config's registry). push and the buildspec dropped the tag, but
 // the old code handed it as it was to k8s, ecs, imagedefinitions, load and run-local, which refused it as "expected
 // host/path without tag or digest" with a hint to set registry, far from the config line. It is the repository.
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
+import { writeTinyGame } from './support/trees.js';
 
-const TREES = ['engine', 'engine-media', 'app', 'app-media'];
 let dir: string;
 
 beforeAll(async () => {
   dir = await tempDir('gl-registry-tag-');
-  for (const t of TREES) {
-    await mkdir(path.join(dir, t));
-    await writeFile(path.join(dir, t, 'f.txt'), `${t}\n`);
-  }
-  await writeFile(
-    path.join(dir, 'gamelayer.yaml'),
-    ['game: reg-tag', 'start: [/opt/local/engine/run]', 'registry: localhost:5000/studio/reg-tag:v1', 'trees:', ...TREES.map((t) => `  ${t}: {source: ${t}}`), ''].join('\n'),
-  );
+  await writeTinyGame(dir, ['game: reg-tag', 'start: [/opt/local/engine/run]', 'registry: localhost:5000/studio/reg-tag:v1']);
   const r = await runCli(['build'], { cwd: dir });
   expect(r.code, r.stderr).toBe(0);
 });

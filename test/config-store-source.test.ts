@@ -2,22 +2,17 @@
 // folders out of a tree that holds them (`store: app/oci`), but not one that IS the tree: the old code wrote the OCI
 // layout into the game's folder (blobs/, oci-layout, index.json beside its files; a game's own index.json stopped
 // the build after blobs/ and oci-layout were made there) and the next build put the store into the app image.
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
-
-const TREES = ['engine', 'engine-media', 'app', 'app-media'];
+import { writeTinyGame } from './support/trees.js';
 
 async function game(extra: string, sources: Record<string, string> = {}): Promise<string> {
   const dir = await tempDir('gl-store-src-');
-  for (const t of TREES) await mkdir(path.join(dir, t));
+  await writeTinyGame(dir, ['game: store-src', 'start: [/opt/local/engine/run]', extra], { files: false, source: (t) => sources[t] ?? t });
   await writeFile(path.join(dir, 'app', 'index.json'), '{"the":"game\'s own"}\n');
-  await writeFile(
-    path.join(dir, 'gamelayer.yaml'),
-    ['game: store-src', 'start: [/opt/local/engine/run]', extra, 'trees:', ...TREES.map((t) => `  ${t}: {source: ${sources[t] ?? t}}`), ''].join('\n'),
-  );
   return dir;
 }
 

@@ -2,18 +2,15 @@
 // took it as a relative path: the store became a folder named "~" beside the config (one `rm -rf ~` away from the
 // home folder), and a source was "does not exist".
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
-
-const TREES = ['engine', 'engine-media', 'app', 'app-media'];
+import { writeTinyGame } from './support/trees.js';
 
 async function game(extra: string, app = 'app'): Promise<string> {
   const dir = await tempDir('gl-tilde-');
-  for (const t of TREES) await mkdir(path.join(dir, t));
-  await writeFile(path.join(dir, 'gamelayer.yaml'), ['game: tilde', 'start: [/x]', extra, 'trees:', ...TREES.map((t) => `  ${t}: {source: "${t === 'app' ? app : t}"}`), ''].join('\n'));
+  await writeTinyGame(dir, ['game: tilde', 'start: [/x]', extra], { files: false, source: (t) => `"${t === 'app' ? app : t}"` });
   return dir;
 }
 

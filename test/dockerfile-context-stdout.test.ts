@@ -1,24 +1,19 @@
 // `dockerfile --context -` streams the build context, a tar of the whole game, to stdout. The old code wrote it to
 // a terminal too (gigabytes of binary that the terminal acts on), and with --json printed the JSON after the tar
 // into the same stream `docker build -` reads.
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
+import { writeTinyGame } from './support/trees.js';
 
-const TREES = ['engine', 'engine-media', 'app', 'app-media'];
 // The CLI on a pseudo-terminal: Python's pty module runs it with stdout a tty and copies what it writes.
 const ON_TTY = ['python3', '-c', 'import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)'];
 let dir: string;
 
 beforeAll(async () => {
   dir = await tempDir('gl-ctx-stdout-');
-  for (const t of TREES) {
-    await mkdir(path.join(dir, t));
-    await writeFile(path.join(dir, t, 'f.txt'), `${t}\n`);
-  }
-  await writeFile(path.join(dir, 'gamelayer.yaml'), ['game: ctx', 'start: [/opt/local/engine/run]', 'trees:', ...TREES.map((t) => `  ${t}: {source: ${t}}`), ''].join('\n'));
+  await writeTinyGame(dir, ['game: ctx', 'start: [/opt/local/engine/run]']);
 });
 
 describe('dockerfile --context -', () => {

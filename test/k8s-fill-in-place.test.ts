@@ -6,21 +6,14 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
+import { writeTinyGame } from './support/trees.js';
 
-const TREES = ['engine', 'engine-media', 'app', 'app-media'];
 const PINNED = /^image: localhost:5000\/in-place@sha256:[a-f0-9]{64}\n$/;
 let dir: string;
 
 beforeAll(async () => {
   dir = await tempDir('gl-in-place-');
-  for (const t of TREES) {
-    await mkdir(path.join(dir, t));
-    await writeFile(path.join(dir, t, 'f.txt'), `${t}\n`);
-  }
-  await writeFile(
-    path.join(dir, 'gamelayer.yaml'),
-    ['game: in-place', 'start: [/opt/local/engine/run]', 'registry: localhost:5000/in-place', 'trees:', ...TREES.map((t) => `  ${t}: {source: ${t}}`), ''].join('\n'),
-  );
+  await writeTinyGame(dir, ['game: in-place', 'start: [/opt/local/engine/run]', 'registry: localhost:5000/in-place']);
   const r = await runCli(['build'], { cwd: dir });
   expect(r.code, r.stderr).toBe(0);
 });

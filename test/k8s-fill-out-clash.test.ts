@@ -7,20 +7,13 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
+import { writeTinyGame } from './support/trees.js';
 
-const TREES = ['engine', 'engine-media', 'app', 'app-media'];
 let dir: string;
 
 beforeAll(async () => {
   dir = await tempDir('gl-fill-clash-');
-  for (const t of TREES) {
-    await mkdir(path.join(dir, t));
-    await writeFile(path.join(dir, t, 'f.txt'), `${t}\n`);
-  }
-  await writeFile(
-    path.join(dir, 'gamelayer.yaml'),
-    ['game: clash', 'start: [/opt/local/engine/run]', 'registry: localhost:5000/clash', 'trees:', ...TREES.map((t) => `  ${t}: {source: ${t}}`), ''].join('\n'),
-  );
+  await writeTinyGame(dir, ['game: clash', 'start: [/opt/local/engine/run]', 'registry: localhost:5000/clash']);
   for (const [sub, image] of [['a', 'server'], ['b', 'app']]) {
     await mkdir(path.join(dir, sub!));
     await writeFile(path.join(dir, sub!, 'fleet.yaml'), `image: gamelayer://${image}\n`);

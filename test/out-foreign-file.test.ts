@@ -5,21 +5,14 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
+import { writeTinyGame } from './support/trees.js';
 
-const TREES = ['engine', 'engine-media', 'app', 'app-media'];
 const OWN_DOCKERFILE = 'FROM debian:bookworm\nRUN make my-own-thing\n';
 let dir: string;
 
 beforeAll(async () => {
   dir = await tempDir('gl-foreign-');
-  for (const t of TREES) {
-    await mkdir(path.join(dir, t));
-    await writeFile(path.join(dir, t, 'f.txt'), `${t}\n`);
-  }
-  await writeFile(
-    path.join(dir, 'gamelayer.yaml'),
-    ['game: foreign', 'start: [/opt/local/engine/run]', 'registry: 123456789012.dkr.ecr.us-east-1.amazonaws.com/foreign', 'trees:', ...TREES.map((t) => `  ${t}: {source: ${t}}`), ''].join('\n'),
-  );
+  await writeTinyGame(dir, ['game: foreign', 'start: [/opt/local/engine/run]', 'registry: 123456789012.dkr.ecr.us-east-1.amazonaws.com/foreign']);
 });
 
 describe('a file of the user\'s own where a generated one goes', () => {

@@ -2,23 +2,18 @@
 // copy container first and failed only at the engine's (docker.daemon, HTTP 404 "network … not found"); now the
 // name is checked before anything is created, as a flag value (exit 2). Against the real Docker engine.
 import { spawnSync } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
+import { writeTinyGame } from './support/trees.js';
 
 const GAME = 'run-local-network-test';
-const TREES = ['engine', 'engine-media', 'app', 'app-media'];
 let dir: string;
 
 beforeAll(async () => {
   dir = await tempDir('gl-run-net-');
-  for (const t of TREES) {
-    await mkdir(path.join(dir, t));
-    await writeFile(path.join(dir, t, 'f.txt'), `${t}\n`);
-  }
-  await writeFile(path.join(dir, 'gamelayer.yaml'), [`game: ${GAME}`, 'start: [/opt/local/engine/run]', 'trees:', ...TREES.map((t) => `  ${t}: {source: ${t}}`), ''].join('\n'));
+  await writeTinyGame(dir, [`game: ${GAME}`, 'start: [/opt/local/engine/run]']);
   const r = await runCli(['build', '--tag', 'n1'], { cwd: dir });
   expect(r.code, r.stderr).toBe(0);
 });

@@ -49,3 +49,19 @@ export async function writeGame(root: string): Promise<void> {
   });
   await writeFile(path.join(root, 'gamelayer.yaml'), GAME_YAML);
 }
+
+const TREE_DIRS = ['engine', 'engine-media', 'app', 'app-media'];
+
+/**
+ * The smallest game: four folders named after their trees, each holding `f.txt` (none with `files: false`), and a
+ * gamelayer.yaml of the `head` lines, then `trees:` and a line per tree (so a line number in an error is the
+ * head's). `source` gives a tree's YAML source value (default: its folder).
+ */
+export async function writeTinyGame(dir: string, head: string[], opts: { files?: boolean; source?: (tree: string) => string } = {}): Promise<void> {
+  for (const t of TREE_DIRS) {
+    await mkdir(path.join(dir, t), { recursive: true });
+    if (opts.files !== false) await writeFile(path.join(dir, t, 'f.txt'), `${t}\n`);
+  }
+  const trees = TREE_DIRS.map((t) => `  ${t}: {source: ${opts.source ? opts.source(t) : t}}`);
+  await writeFile(path.join(dir, 'gamelayer.yaml'), [...head, 'trees:', ...trees, ''].join('\n'));
+}
