@@ -111,6 +111,9 @@ describe('kill -9 during build --push of a compaction update', () => {
     // close not seen by the proxy yet) and complete during the checks below.
     proxy.setRules([]);
     expect(outcome.killed, outcome.killed ? '' : `ended before the kill: ${JSON.stringify(outcome)}`).toBe(true);
+    // An upload the killed run had in flight may still complete at the registry: its blob and its log line must both
+    // land before `had` and the log's reset below (under load one landed between them and counted as sent again).
+    await proxy.idle();
 
     expect(await storageProblems(registry.storageDir)).toEqual([]);
     expect(await storeProblems(store(p))).toEqual([]);

@@ -59,6 +59,11 @@ export interface FaultProxy {
   /** How many times each rule fired. */
   fired: number[];
   setRules(rules: FaultRule[]): void;
+  /**
+   * Resolves once no request forwarded to the registry is waiting for its answer: one sent by a client killed since
+   * may still complete there (a blob linked, its access-log line written) after the kill.
+   */
+  idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -70,6 +75,7 @@ export async function startFaultProxy(targetHost: string, initial: FaultRule[] =
   let passed: number[] = [];
   const seen: SeenRequest[] = [];
   const sockets = new Set<Socket>();
+  let forwarding = 0;
   const proxy: FaultProxy = {
     host: '',
     url: '',
@@ -82,6 +88,9 @@ export async function startFaultProxy(targetHost: string, initial: FaultRule[] =
       remaining = next.map((r) => r.count ?? 1);
       fired = next.map(() => 0);
       passed = next.map(() => 0);
+    },
+    async idle() {
+      while (forwarding > 0) await new Promise((r) => setTimeout(r, 5));
     },
     stop: () =>
       new Promise<void>((resolve) => {
@@ -189,6 +198,8 @@ export async function startFaultProxy(targetHost: string, initial: FaultRule[] =
       path: req.url,
       headers: req.headers,
     });
+    forwarding++;
+    upstream.on('close', () => forwarding--);
     upstream.on('error', () => res.destroy());
     upstream.on('response', (up) => {
       if (beforeAnswer) {
