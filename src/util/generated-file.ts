@@ -23,8 +23,9 @@ export async function refuseForeignFile(file: string, force: boolean | undefined
       await fh.close();
     }
   } catch (e) {
-    // Nothing there (or a dangling link): nothing to lose. A folder is refused where the file is written.
-    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'EISDIR') return;
+    // Nothing there (or a dangling link): nothing to lose. A folder, or a file where a folder of the path
+    // should be (k8s --out gamelayer.yaml), is refused where the file is written (cli.out-is-folder / out-not-folder).
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'EISDIR' || errnoCode(e) === 'ENOTDIR') return;
     throw e;
   }
   if (MARK.test(head)) return;
@@ -52,7 +53,7 @@ export async function refuseNonTarFile(file: string, force: boolean | undefined)
       await fh.close();
     }
   } catch (e) {
-    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'EISDIR') return;
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'EISDIR' || errnoCode(e) === 'ENOTDIR') return;
     throw e;
   }
   // An empty file holds nothing to lose; a tar says "ustar" at offset 257 of its first header.
