@@ -46,6 +46,7 @@ export const ERROR_CODES = [
   'cli.needs-push',
   'cli.no-registry',
   'cli.out-exists',
+  'cli.out-in-tree',
   'cli.out-is-folder',
   'cli.out-not-folder',
   'cli.password',

@@ -66,6 +66,13 @@ export function treeSourceFor(tree: TreeConfig, platform: string): { path: strin
   return { path: own, shared: false };
 }
 
+/** Every tree source as a folder no output may go into, with the config field that names it (`trees.app.source`). */
+export function treeSourceFolders(config: Pick<GameConfig, 'trees'>): { folder: string; field: string }[] {
+  return Object.values(config.trees).flatMap((t) =>
+    Object.entries(t.sources).map(([platform, folder]) => ({ folder, field: `trees.${t.name}.source${platform === '*' ? '' : `.${platform}`}` })),
+  );
+}
+
 /**
  * Where to find an example config: the sample game in a checkout of gamelayer; in an installed package (which
  * ships no fixtures) the README's config section, by the path of the README the package ships.

@@ -1,0 +1,27 @@
+// Paths compared as the file system sees them: a symlink to a folder is that folder. The part of a path that does
+// not exist yet (an --out folder to be created) is taken as written, below the real path of its existing parent.
+import { realpath } from 'node:fs/promises';
+import path from 'node:path';
+import { errnoCode } from '../errors.js';
+
+/** `p` absolute, with every symlink of its longest existing prefix resolved; the missing rest appended as written. */
+export async function realPathOfExisting(p: string): Promise<string> {
+  const abs = path.resolve(p);
+  const missing: string[] = [];
+  for (let at = abs; ; at = path.dirname(at)) {
+    try {
+      return path.join(await realpath(at), ...missing.reverse());
+    } catch (e) {
+      const code = errnoCode(e);
+      // ENOTDIR/ELOOP/EACCES: nothing better is known than the path as written from here on.
+      if (code !== 'ENOENT' || path.dirname(at) === at) return abs;
+      missing.push(path.basename(at));
+    }
+  }
+}
+
+/** Whether `inner` is `outer` or lies below it (both absolute, normalised). */
+export function isSameOrInside(outer: string, inner: string): boolean {
+  const rel = path.relative(outer, inner);
+  return rel === '' || (!rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel));
+}
