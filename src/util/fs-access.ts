@@ -88,9 +88,9 @@ export interface GuardedFolder {
  * would put the generated files into that tree's image. Real paths are compared, so a symlink gets no further.
  */
 export async function assertOutsideFolders(out: string, flag: string, guarded: GuardedFolder[]): Promise<void> {
-  const real = await realPathOfExisting(out);
+  const real = realPathOfExisting(out);
   for (const g of guarded) {
-    if (!isSameOrInside(await realPathOfExisting(g.folder), real)) continue;
+    if (!isSameOrInside(realPathOfExisting(g.folder), real)) continue;
     throw new GamelayerError(
       'cli.out-in-tree',
       `${flag} ${out}: inside ${g.field} (${g.folder}); the next build would put what is written there into that tree's image`,
