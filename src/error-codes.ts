@@ -138,6 +138,7 @@ export const ERROR_CODES = [
   'init.empty-folder',
   'init.exists',
   'init.target',
+  'init.unreadable',
   'init.unwritable',
   'layer.duplicate',
   'layer.mount',

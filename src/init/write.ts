@@ -1,7 +1,8 @@
 // Writes the proposal of detect.ts as a commented gamelayer.yaml. The text is validated by the config loader
 // before it is written (init never leaves a config that does not load), and written through a temp file and a
 // rename: an existing config is only replaced with --force.
-import { chmod, link, lstat, mkdir, readdir, realpath, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, link, lstat, mkdir, readdir, realpath, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import path from 'node:path';
 import { CONFIG_FILE, parseConfig } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
@@ -38,6 +39,14 @@ export async function initGame(opts: InitOptions): Promise<InitResult> {
     throw e;
   });
   if (!st.isDirectory()) throw new GamelayerError('init.target', `${dir}: not a folder`, 'give the folder of the dedicated-server build, not a file in it');
+  // A folder this user may not list (0700, another owner) failed later, at gamelayer-empty, as "cannot write".
+  await access(dir, constants.R_OK | constants.X_OK).catch((e) => {
+    throw new GamelayerError(
+      'init.unreadable',
+      `${dir}: cannot read the folder (${errnoCode(e) ?? (e as Error).message}); init looks at the build's files to propose a config`,
+      'make the folder readable for this user (or run init as its owner)',
+    );
+  });
   const file = path.join(dir, CONFIG_FILE);
   const existing = await stat(file).catch(() => undefined);
   // A folder of that name cannot be replaced by a file, --force or not (it was an internal EISDIR).
