@@ -2,7 +2,7 @@
 // folders out of a tree that holds them (`store: app/oci`), but not one that IS the tree: the old code wrote the OCI
 // layout into the game's folder (blobs/, oci-layout, index.json beside its files; a game's own index.json stopped
 // the build after blobs/ and oci-layout were made there) and the next build put the store into the app image.
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
@@ -24,6 +24,24 @@ describe('a folder of gamelayer\'s own as a tree\'s source', () => {
     expect(r.stderr).toContain(`error[config.invalid]: ${path.join(dir, 'gamelayer.yaml')}:3:8: store: ${path.join(dir, 'app')} is the source of trees.app`);
     expect((await readdir(path.join(dir, 'app'))).sort()).toEqual(['index.json']);
     expect(await readFile(path.join(dir, 'app', 'index.json'), 'utf8')).toBe('{"the":"game\'s own"}\n');
+  });
+
+  // The old code compared the paths as written: a symlink to the source got past both checks.
+  it('store: a symlink to the app folder: refused as the app folder itself', async () => {
+    const dir = await game('store: oci-link');
+    await symlink('app', path.join(dir, 'oci-link'));
+    const r = await runCli(['build'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error[config.invalid]: ${path.join(dir, 'gamelayer.yaml')}:3:8: store: ${path.join(dir, 'oci-link')} is the source of trees.app`);
+    expect((await readdir(path.join(dir, 'app'))).sort()).toEqual(['index.json']);
+  });
+
+  it('store: inside a symlink to the app folder (link/oci): left out of the tree, with the warning', async () => {
+    const dir = await game('store: link/oci');
+    await symlink('app', path.join(dir, 'link'));
+    const r = await runCli(['scan'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("warning: app: oci (the local OCI store) lies inside the tree's source; it is left out of the tree");
   });
 
   it('a tree whose source is .gamelayer: refused at that source', async () => {

@@ -82,6 +82,19 @@ describe('gamelayer init and what stands at gamelayer-empty', () => {
     expect(existsSync(path.join(dir, 'gamelayer-empty'))).toBe(false);
   });
 
+  it('a build folder this user may not read (0700, another owner): init.unreadable naming it (it said "cannot write", state.unwritable)', async () => {
+    const dir = await buildFolder();
+    await chmod(dir, 0o700);
+    const r = await runCli(['init', dir], { asUser: { uid: 65534, gid: 65534 } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `error[init.unreadable]: ${dir}: cannot read the folder (EACCES); init looks at the build's files to propose a config\n` +
+        'hint: make the folder readable for this user (or run init as its owner)\n',
+    );
+    expect(existsSync(path.join(dir, 'gamelayer.yaml'))).toBe(false);
+    expect(existsSync(path.join(dir, 'gamelayer-empty'))).toBe(false);
+  });
+
   it('a folder the kernel makes nothing in (/proc answers ENOENT): init.unwritable, not an internal error', async () => {
     const r = await runCli(['init', '/proc']);
     expect(r.code).toBe(1);

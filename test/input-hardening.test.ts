@@ -2,7 +2,7 @@
 // leave the tree, SOURCE_DATE_EPOCH past a tar header, gamelayer's own folders inside a tree, a YAML alias bomb,
 // `--out` of the wrong kind, and a state folder the user may not write. The real CLI, the exact outcome.
 import { execFileSync } from 'node:child_process';
-import { chmod, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -149,8 +149,10 @@ describe('clear errors instead of "this looks like a bug"', () => {
 
   it('codebuild buildspec --out naming a folder', async () => {
     const dir = await game();
-    const r = await cli(dir, ['codebuild', 'buildspec', '--out', 'app']);
-    expect(errors(r.stderr)).toBe(`error[cli.out-is-folder]: --out ${dir}/app: is a folder, not a file\nhint: name the file to write, e.g. buildspec.yml inside that folder\n`);
+    // A folder of no tree: app, the old one here, is now refused as a tree's source (cli.out-in-tree).
+    await mkdir(path.join(dir, 'deploy'));
+    const r = await cli(dir, ['codebuild', 'buildspec', '--out', 'deploy']);
+    expect(errors(r.stderr)).toBe(`error[cli.out-is-folder]: --out ${dir}/deploy: is a folder, not a file\nhint: name the file to write, e.g. buildspec.yml inside that folder\n`);
     expect(r.code).toBe(2); // a cli.* error
   });
 });

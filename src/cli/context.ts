@@ -2,7 +2,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { GamelayerError } from '../errors.js';
-import { loadConfig, type GameConfig } from '../config/load.js';
+import { loadConfig, treeSourceFolders, type GameConfig } from '../config/load.js';
+import { assertOutsideFolders } from '../util/fs-access.js';
 import { defaultReporter, silentReporter, type Reporter } from '../report/reporter.js';
 import { formatRetry, onRetry } from '../report/retries.js';
 
@@ -12,6 +13,14 @@ export function configPath(cmd: Command): string {
 
 export async function commandConfig(cmd: Command): Promise<GameConfig> {
   return loadConfig(configPath(cmd));
+}
+
+/**
+ * Refuses an output path (`--out`, `--context`) of a command that has the config, when it is or lies in a tree's
+ * source: checked before any work, as the file-or-folder checks of the output are.
+ */
+export async function refuseOutInTrees(config: GameConfig, out: string | undefined, flag: string): Promise<void> {
+  if (out !== undefined && out !== '-') await assertOutsideFolders(out, flag, treeSourceFolders(config));
 }
 
 /**

@@ -8,6 +8,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import type { z } from 'zod';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { TREE_NAMES, type TreeName } from '../types.js';
+import { realPathOfExisting } from '../util/real-path.js';
 import { gamelayerRoot } from '../version.js';
 import { deployConfig, deployProblems, type DeployConfig } from './deploy.js';
 import { configSchema, type RawConfig } from './schema.js';
@@ -64,6 +65,13 @@ export function treeSourceFor(tree: TreeConfig, platform: string): { path: strin
     throw new GamelayerError('config.platform-source', `tree ${tree.name} has no source for platform ${platform}`);
   }
   return { path: own, shared: false };
+}
+
+/** Every tree source as a folder no output may go into, with the config field that names it (`trees.app.source`). */
+export function treeSourceFolders(config: Pick<GameConfig, 'trees'>): { folder: string; field: string }[] {
+  return Object.values(config.trees).flatMap((t) =>
+    Object.entries(t.sources).map(([platform, folder]) => ({ folder, field: `trees.${t.name}.source${platform === '*' ? '' : `.${platform}`}` })),
+  );
 }
 
 /**
@@ -208,7 +216,8 @@ export function parseConfig(text: string, file: string): GameConfig {
   // store there was built into the tree's image, build after build, and its index.json written over the game's.
   for (const name of TREE_NAMES) {
     for (const source of Object.values(trees[name].sources)) {
-      if (source === store) {
+      // Real paths: `store: oci-link` with oci-link -> app got past a comparison of the paths as written.
+      if (source === store || realPathOfExisting(source) === realPathOfExisting(store)) {
         throw new GamelayerError(
           'config.invalid',
           `${where(offsetOf(doc, ['store']) ?? offsetOf(doc, ['trees', name, 'source']))}: store: ${store} is the source of trees.${name}: ` +
@@ -216,7 +225,7 @@ export function parseConfig(text: string, file: string): GameConfig {
           'fix gamelayer.yaml and run again',
         );
       }
-      if (source === stateDir) {
+      if (source === stateDir || realPathOfExisting(source) === realPathOfExisting(stateDir)) {
         throw new GamelayerError(
           'config.invalid',
           `${where(offsetOf(doc, ['trees', name, 'source']))}: trees.${name}.source: ${source} is gamelayer's state folder (caches, records, the store): expected the tree's own folder`,
@@ -273,7 +282,8 @@ function contains(outer: string, inner: string): boolean {
 function excludeOwnFolders(tree: TreeConfig, own: { folder: string; what: string }[]): void {
   for (const source of new Set(Object.values(tree.sources))) {
     for (const { folder, what } of own) {
-      const rel = path.relative(source, folder);
+      // Real paths: a store named through a symlink (`store: link/oci`, link -> app) is inside app all the same.
+      const rel = path.relative(realPathOfExisting(source), realPathOfExisting(folder));
       if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) continue;
       const posix = rel.split(path.sep).join('/');
       if (tree.ownFolders?.some((f) => posix === f.path || posix.startsWith(`${f.path}/`))) continue; // inside one already left out

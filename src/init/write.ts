@@ -1,7 +1,8 @@
 // Writes the proposal of detect.ts as a commented gamelayer.yaml. The text is validated by the config loader
 // before it is written (init never leaves a config that does not load), and written through a temp file and a
 // rename: an existing config is only replaced with --force.
-import { link, lstat, mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { access, chmod, link, lstat, mkdir, readdir, realpath, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import path from 'node:path';
 import { CONFIG_FILE, parseConfig } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
@@ -38,6 +39,14 @@ export async function initGame(opts: InitOptions): Promise<InitResult> {
     throw e;
   });
   if (!st.isDirectory()) throw new GamelayerError('init.target', `${dir}: not a folder`, 'give the folder of the dedicated-server build, not a file in it');
+  // A folder this user may not list (0700, another owner) failed later, at gamelayer-empty, as "cannot write".
+  await access(dir, constants.R_OK | constants.X_OK).catch((e) => {
+    throw new GamelayerError(
+      'init.unreadable',
+      `${dir}: cannot read the folder (${errnoCode(e) ?? (e as Error).message}); init looks at the build's files to propose a config`,
+      'make the folder readable for this user (or run init as its owner)',
+    );
+  });
   const file = path.join(dir, CONFIG_FILE);
   const existing = await stat(file).catch(() => undefined);
   // A folder of that name cannot be replaced by a file, --force or not (it was an internal EISDIR).
@@ -51,7 +60,10 @@ export async function initGame(opts: InitOptions): Promise<InitResult> {
   const text = renderConfig(proposal);
   parseConfig(text, file); // a proposal that does not load is a bug here, never the user's to find
   for (const d of proposal.emptyDirs) await checkEmptyFolder(path.join(dir, d));
-  const temp = path.join(dir, `.${CONFIG_FILE}.${process.pid}.tmp`);
+  // --force over a symlinked config writes its target (the rename replaced the link with a file of its own, and the
+  // link's target kept the old config), keeping the file's mode: the temp file lives beside that target.
+  const target = exists ? await realpath(file) : file;
+  const temp = path.join(path.dirname(target), `.${CONFIG_FILE}.${process.pid}.tmp`);
   // Folders this run made, removed again when the config is not written: a refused init leaves the folder as it was.
   const made: string[] = [];
   const undo = async () => {
@@ -60,6 +72,7 @@ export async function initGame(opts: InitOptions): Promise<InitResult> {
   try {
     for (const d of proposal.emptyDirs) if (await makeEmptyFolder(path.join(dir, d))) made.push(path.join(dir, d));
     await writeFile(temp, text, { flag: 'wx' });
+    if (existing) await chmod(temp, existing.mode & 0o7777);
   } catch (e) {
     // A full disk: no empty temp file left behind, and an error that says so (it was an internal ENOSPC).
     await rm(temp, { force: true });
@@ -69,14 +82,14 @@ export async function initGame(opts: InitOptions): Promise<InitResult> {
       // The generic hint names --out and --store, which init has not: say what init writes, and where.
       throw new GamelayerError(
         'init.unwritable',
-        `${dir}: cannot write ${CONFIG_FILE}${proposal.emptyDirs.length ? ` or ${proposal.emptyDirs.join(', ')}/` : ''} there (${errnoCode(e)})`,
+        `${path.dirname(target)}: cannot write ${path.basename(target)}${proposal.emptyDirs.length ? ` or ${proposal.emptyDirs.join(', ')}/` : ''} there (${errnoCode(e)})`,
         'init writes into the build folder: make it writable for this user (or run as its owner), or run init on a writable copy of the build',
       );
     }
     throw diskFullError(e, 'init.disk-full', dir, CONFIG_FILE);
   }
   try {
-    if (opts.force) await rename(temp, file);
+    if (opts.force) await rename(temp, target);
     else await link(temp, file); // fails if a config appeared meanwhile: never overwrite without --force
   } catch (e) {
     await undo();

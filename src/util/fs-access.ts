@@ -4,6 +4,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
+import { isSameOrInside, realPathOfExisting } from './real-path.js';
 
 const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
 const TEMP_NAME = /\.tmp$|\d+-[0-9a-f]{8}-[0-9a-f]{12}/;
@@ -73,5 +74,27 @@ export async function assertWritableFolder(dir: string): Promise<void> {
       }
       throw writeDeniedError(Object.assign(e as Error, { path: at }));
     }
+  }
+}
+
+/** A folder no output may go into, and the config field that names it (`trees.app.source`). */
+export interface GuardedFolder {
+  folder: string;
+  field: string;
+}
+
+/**
+ * Refuses an output path (`--out app/k8s`) that is, or lies inside, a guarded folder (a tree's source): the next build
+ * would put the generated files into that tree's image. Real paths are compared, so a symlink gets no further.
+ */
+export async function assertOutsideFolders(out: string, flag: string, guarded: GuardedFolder[]): Promise<void> {
+  const real = realPathOfExisting(out);
+  for (const g of guarded) {
+    if (!isSameOrInside(realPathOfExisting(g.folder), real)) continue;
+    throw new GamelayerError(
+      'cli.out-in-tree',
+      `${flag} ${out}: inside ${g.field} (${g.folder}); the next build would put what is written there into that tree's image`,
+      `write it outside the trees' sources (a folder beside gamelayer.yaml such as deploy/), or change ${g.field} in gamelayer.yaml`,
+    );
   }
 }

@@ -83,7 +83,9 @@ async function readHead(file: string, bytes: number): Promise<Buffer | undefined
       await fh.close();
     }
   } catch (e) {
-    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'EISDIR') return undefined;
+    // A folder, or a file where a folder of the path should be (k8s --out gamelayer.yaml), is refused where the
+    // file is written (cli.out-is-folder / out-not-folder).
+    if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'EISDIR' || errnoCode(e) === 'ENOTDIR') return undefined;
     throw e;
   }
 }

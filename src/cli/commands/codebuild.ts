@@ -14,7 +14,7 @@ async function sdk() {
 import { loadDeployInput, requirePushed } from '../../k8s/input.js';
 import { writeOutput } from '../../k8s/output.js';
 import type { Reporter } from '../../report/reporter.js';
-import { commandConfig, commandReporter } from '../context.js';
+import { commandConfig, commandReporter, refuseOutInTrees } from '../context.js';
 import { followUntilInterrupted } from './codebuild-follow.js';
 import { refuseForeignFile, refuseNonJsonFile } from '../../util/generated-file.js';
 
@@ -132,6 +132,7 @@ export function register(program: Command): void {
       if (kinds.length > 1) throw new GamelayerError('cli.buildspec-kind', `${kinds.join(' and ')}: choose one`);
       const kind: BuildspecKind = flags.docker ? 'docker' : flags.prCheck ? 'pr-check' : 'daemonless';
       const config = await commandConfig(cmd);
+      await refuseOutInTrees(config, flags.out, '--out');
       const text = flags.batch
         ? (await import('../../codebuild/batch-buildspec.js')).emitBatchBuildspec(config, { sourceRoot: process.cwd(), supply: flags })
         : emitBuildspec(config, { kind, sourceRoot: process.cwd(), supply: flags });
@@ -157,6 +158,7 @@ export function register(program: Command): void {
     .option('--force', 'replace an --out file that is not JSON')
     .action(async (flags: { out?: string; repository?: string; region?: string; registry?: string; record?: string; serverContainer?: string; local?: boolean; force?: boolean }, cmd: Command) => {
       const config = await commandConfig(cmd);
+      await refuseOutInTrees(config, flags.out, '--out');
       // --region / --registry as for k8s and ecs: a pipeline per region deploys that region's copy.
       const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
       const defs = imageDefinitions(input, { serverContainer: flags.serverContainer });

@@ -9,7 +9,7 @@ import { dockerContext } from '../../dockerfile/context.js';
 import { emitDockerfiles } from '../../dockerfile/emit.js';
 import { dockerGame } from '../../dockerfile/game.js';
 import { GamelayerError } from '../../errors.js';
-import { commandConfig, commandReporter, printJson } from '../context.js';
+import { commandConfig, commandReporter, printJson, refuseOutInTrees } from '../context.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { assertOutFolder } from '../../util/fs-access.js';
 import { refuseForeignFile, refuseNonTarFile } from '../../util/generated-file.js';
@@ -35,6 +35,8 @@ export function register(program: Command): void {
     .option('--force', 'replace files of those names that gamelayer did not write (a Dockerfile of your own in --out; a --context file that is not a tar)')
     .action(async (flags: DockerfileFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
+      await refuseOutInTrees(config, flags.out, '--out');
+      await refuseOutInTrees(config, flags.context, '--context');
       const toStdout = flags.context === '-';
       // Checked before any work: a game's context is gigabytes of tar, and a terminal would act on its bytes.
       if (toStdout && process.stdout.isTTY) {

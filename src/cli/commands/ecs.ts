@@ -6,7 +6,7 @@ import { ecsJson, ecsTaskDefinition, type EcsNetworkMode, type EcsOptions, type 
 import { loadDeployInput, requirePushed } from '../../k8s/input.js';
 import { integerOption, portOption, sizeOption } from '../../k8s/options.js';
 import { writeOutput } from '../../k8s/output.js';
-import { commandConfig, commandReporter } from '../context.js';
+import { commandConfig, commandReporter, refuseOutInTrees } from '../context.js';
 
 export const ECS_FILE = 'ecs-task-definition.json';
 
@@ -77,6 +77,7 @@ export function register(program: Command): void {
     .option('--local', 'skip the check that the images were pushed to the repository')
     .action(async (flags: EcsFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
+      await refuseOutInTrees(config, flags.out, '--out');
       const reporter = commandReporter(false);
       const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
       // The deploy section of gamelayer.yaml first, flags over it.

@@ -13,7 +13,7 @@ import { loadDeployInput, requirePushed, type DeployInput } from '../../k8s/inpu
 import { integerOption, k8sOptionsFromConfig, keyValueOptions, mergeK8sOptions, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
 import { k8sYaml, writeOutput } from '../../k8s/output.js';
 import { emittedImages, k8sFileName, k8sWorkload } from '../../k8s/workloads.js';
-import { commandConfig, commandReporter } from '../context.js';
+import { commandConfig, commandReporter, refuseOutInTrees } from '../context.js';
 
 interface K8sFlags {
   kind: string;
@@ -96,6 +96,7 @@ export function register(program: Command): void {
     .option('--force', 'with --out: replace a spec file gamelayer did not write (a pod.yaml of your own)')
     .action(async (flags: K8sFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
+      await refuseOutInTrees(config, flags.out, '--out');
       const reporter = commandReporter(false);
       const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
       const pushed = (names: string[]) => (flags.local ? undefined : requirePushed(record, input, names, recordFile));

@@ -1,6 +1,6 @@
 // gamelayer run-local: the last build's pod on the local Docker engine (init containers, then the engine).
 import type { Command } from 'commander';
-import { isGamelayerError } from '../../errors.js';
+import { GamelayerError, isGamelayerError } from '../../errors.js';
 import type { K8sOptions } from '../../k8s/options.js';
 import { integerOption } from '../../k8s/options.js';
 import { commandConfig, commandReporter } from '../context.js';
@@ -15,7 +15,7 @@ interface RunLocalFlags {
   record?: string;
   uid?: string;
   gid?: string;
-  publish?: string;
+  publish?: string[];
   network?: string;
 }
 
@@ -31,12 +31,21 @@ export function register(program: Command): void {
     .option('-e, --env <K=V>', 'environment variable for the engine container (repeatable)', (v: string, all: string[]) => [...all, v], [] as string[])
     .option('--timeout <duration>', 'stop the run after this long (90s, 5m, 1h), counted from the first container; fails the run')
     .option('--keep', 'keep the containers and volumes afterwards, for docker logs / docker inspect')
-    .option('-p, --publish <port>', "publish the engine's game port on 127.0.0.1:PORT")
+    // Collected, to refuse a second: the engine has one game port, and `-p 7777 -p 7778` (docker's way to publish
+    // several) published 7778 alone, without a word.
+    .option('-p, --publish <port>', "publish the engine's game port on 127.0.0.1:PORT (once: the engine has one game port)", (v: string, all: string[] | undefined) => [...(all ?? []), v])
     .option('--network <name>', "the engine's Docker network: default (Docker's bridge), none, host or a network name", 'default')
     .option('--record <file>', 'build record to run (default: .gamelayer/records/build-last.json)')
     .option('--uid <uid>', 'user id of every container; 0 runs as root (default 1000, as gamelayer k8s)')
     .option('--gid <gid>', 'group id and fsGroup (default 1000)')
     .action(async (args: string[], flags: RunLocalFlags, cmd: Command) => {
+      if (flags.publish && flags.publish.length > 1) {
+        throw new GamelayerError(
+          'run.option',
+          `--publish given ${flags.publish.length} times (${flags.publish.join(', ')}): it publishes the engine's one game port on 127.0.0.1:PORT`,
+          'give -p once; to reach the server on another host port too, forward it (socat, or docker run -p of your own)',
+        );
+      }
       const config = await commandConfig(cmd);
       const reporter = commandReporter(false);
       // Heavy modules (dockerode) load only here: the CLI starts fast for every other command.
@@ -47,7 +56,7 @@ export function register(program: Command): void {
       if (flags.gid !== undefined) k8s.runAsGroup = integerOption('--gid', flags.gid);
       const env = flags.env.map((e) => envEntry('--env', e));
       const timeoutMs = flags.timeout === undefined ? undefined : durationMs('--timeout', flags.timeout);
-      const publishPort = flags.publish === undefined ? undefined : portNumber('--publish', flags.publish);
+      const publishPort = flags.publish?.[0] === undefined ? undefined : portNumber('--publish', flags.publish[0]);
 
       const controller = new AbortController();
       let signalled: NodeJS.Signals | undefined;

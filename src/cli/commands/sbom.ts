@@ -1,6 +1,6 @@
 // gamelayer sbom: prints the CycloneDX SBOM attached to an image (checked against its digest, schema and image).
 import type { Command } from 'commander';
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError } from '../../errors.js';
@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../../util/atomic-write.js';
 import { firstMissingFolder, removeEmptyFolders } from '../../util/created-folders.js';
 import { assertOutFile, assertOutFolder } from '../../util/fs-access.js';
 import { pipeline } from 'node:stream/promises';
+import { configPath, refuseOutInTrees } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
 interface SbomFlags extends RegistryFlags {
@@ -22,11 +23,12 @@ export function register(program: Command): void {
     .argument('<ref>', 'the image: host[:port]/repo:tag or host[:port]/repo@sha256:…')
     .option('-o, --out <file>', 'write the SBOM to this file instead of stdout (missing folders are created)')
     .option('--key <key>', 'take only an SBOM signed by this key (PEM public key or awskms:///ARN)')
-    .action(async (ref: string, flags: SbomFlags) => {
+    .action(async (ref: string, flags: SbomFlags, c: Command) => {
       const options = await registryOptions(flags);
       // A folder or an impossible path for -o was an error[internal] (EISDIR, ENOENT) after the download.
       const out = flags.out === undefined ? undefined : path.resolve(flags.out);
       if (out) {
+        await refuseOutInGameTrees(c, flags.out!);
         await assertOutFolder(path.dirname(out), '--out');
         await assertOutFile(out, '--out');
       }
@@ -54,6 +56,18 @@ export function register(program: Command): void {
       });
     });
   addRegistryOptions(cmd, 'existing');
+}
+
+/**
+ * sbom needs no config, but where there is one (gamelayer.yaml here, or --config) -o must not write into its trees.
+ * A config that does not load is that command's problem, not this one's: no trees are known then.
+ */
+async function refuseOutInGameTrees(c: Command, out: string): Promise<void> {
+  const file = configPath(c);
+  if (!existsSync(file)) return;
+  const { loadConfig } = await import('../../config/load.js');
+  const config = await loadConfig(file).catch(() => undefined);
+  if (config) await refuseOutInTrees(config, out, '--out');
 }
 
 /**
