@@ -16,6 +16,8 @@
  * the target of an `import()`): the build fails otherwise, so the list cannot silently go stale.
  */
 export const PACK_HEADS = [
+  // The launcher is compiled before the code cache is installed, and so is what it imports (esbuild's helpers).
+  'src/cli/launch.ts',
   'src/cli/main.ts',
   'src/cli/zod-jitless.ts',
   'src/cli/commands/build.ts',
