@@ -157,6 +157,33 @@ describe('CLI start-up', () => {
     expect(packagesOf(noop)).toEqual([]);
   });
 
+  it('a no-op build --push reads its modules from a few files of the bundle (packs; it read 80 files before, about 0.3 ms each)', async () => {
+    const game = await tempDir();
+    copySample(game);
+    const dir = await tempDir();
+    const out = path.join(dir, 'read.txt');
+    // Every JavaScript file Node reads and compiles (a module run from a pack is neither).
+    await writeFile(
+      path.join(dir, 'count.cjs'),
+      `const Module = require('node:module');\nconst { appendFileSync } = require('node:fs');\nconst js = Module._extensions['.js'];\n` +
+        `Module._extensions['.js'] = function (m, filename) {\n  appendFileSync(process.env.READ_OUT, filename + '\\n');\n  return js.apply(this, arguments);\n};\n`,
+    );
+    const registry = await startRegistry();
+    try {
+      const build = ['-c', path.join(game, 'gamelayer.yaml'), 'build', '--tag', 'v1', '--push', `${registry.host}/studio/x`];
+      await run(process.execPath, [BIN, ...build]);
+      await writeFile(out, '');
+      const { stdout } = await run(process.execPath, ['-r', path.join(dir, 'count.cjs'), BIN, ...build], { env: { ...process.env, READ_OUT: out } });
+      expect(stdout).toMatch(/layers: 0 built/);
+      expect(stdout).toMatch(/0 B sent/);
+      const read = (await readFile(out, 'utf8')).split('\n').filter((f) => f.includes('/dist/cli-bundle/'));
+      expect(read.length).toBeGreaterThan(3);
+      expect(read.length).toBeLessThanOrEqual(12);
+    } finally {
+      await registry.stop();
+    }
+  });
+
   it('the bundle loads a command as a chunk of its own: build --help leaves out the AWS SDK and every other command', async () => {
     const loaded = await loadedBy(['build', '--help'], BIN);
     expect(loaded.filter((f) => f.includes('/node_modules/'))).toEqual([]);
