@@ -833,6 +833,11 @@ async function gzippedRecordJson(bytes: Buffer, where: string): Promise<unknown>
   }
 }
 
+/** A record blob's JSON (gzip by its magic bytes, else plain, as records were first pushed); undefined: not JSON. */
+export async function recordBlobJson(bytes: Buffer, where: string): Promise<unknown> {
+  return bytes[0] === 0x1f && bytes[1] === 0x8b ? gzippedRecordJson(bytes, where) : safeRecordJson(bytes);
+}
+
 /** The record's JSON from its bytes (record-parse.ts: no whole string, plan entries shared); undefined: not JSON. */
 function safeRecordJson(bytes: Buffer): unknown {
   try {
