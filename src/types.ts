@@ -212,8 +212,12 @@ export const buildRecordSchema = z.object({
   codebuildArn: z.string().optional(),
   /** The line of work (branch) of a build planned on the registry's state: its record moves the line's tag. */
   line: z.string().optional(),
-  /** The record this build was planned on, when it came from the registry. */
-  previous: z.object({ ref: z.string(), createdAt: z.string() }).optional(),
+  /**
+   * The record this build was planned on, when it came from the registry. `ref` is what was read (a line tag moves on
+   * with the line); `blob` is the digest of that record's blob, where `inspect REF` reads it again (whatever the tags
+   * say since) to tell the layers this build kept from those it made.
+   */
+  previous: z.object({ ref: z.string(), createdAt: z.string(), blob: z.string().optional() }).optional(),
   /** A base image read from a registry, per platform: the manifest it resolved to (pinned), and where it is. */
   bases: z.array(z.object({ platform: z.string(), ref: z.string(), digest: z.string(), repository: z.string(), layers: z.number() })).optional(),
   /** Where this build's images went: written locally after each successful push; deploy commands check it. */

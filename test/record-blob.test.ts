@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { buildRecordArtifact, streamRecordArtifact, wholeRecord } from '../src/registry/artifact.js';
 import { noteInflated } from '../src/registry/record-blob.js';
-import type { BuildRecord, Descriptor, FileEntry } from '../src/types.js';
+import { buildRecordSchema, treeManifestSchema, type BuildRecord, type Descriptor, type FileEntry } from '../src/types.js';
 
 const ENTRIES = 60_000;
 const subject: Descriptor = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'e'.repeat(64)}`, size: 500 };
@@ -132,5 +132,8 @@ describe('a small record\'s artifact (fewer than wholeRecord.maxEntries entries:
 /** What the record blob holds: the record but its tags, time and provenance, and no source path of the build host. */
 function buildRecordArtifactContent(r: BuildRecord): unknown {
   const { tags: _t, createdAt: _c, codebuildArn: _a, previous: _p, ...content } = r;
-  return { ...content, manifests: content.manifests.map((m) => ({ ...m, root: '', source: { ...m.source, path: '' } })) };
+  // Keys in the schema's order, as a record read back from a file has them.
+  const ordered = <T extends object>(v: T, keys: string[]) => Object.fromEntries(keys.filter((k) => k in v).map((k) => [k, (v as Record<string, unknown>)[k]]));
+  const manifests = content.manifests.map((m) => ordered({ ...m, root: '', source: { ...m.source, path: '' } }, Object.keys(treeManifestSchema.shape)));
+  return ordered({ ...content, manifests }, Object.keys(buildRecordSchema.shape));
 }

@@ -14,7 +14,7 @@ import { constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import { GamelayerError } from '../errors.js';
 import type { Reporter } from '../report/reporter.js';
-import { buildRecordSchema, parseStored, type BuildRecord, type Descriptor, type TreeManifest } from '../types.js';
+import { buildRecordSchema, parseStored, treeManifestSchema, type BuildRecord, type Descriptor, type TreeManifest } from '../types.js';
 import { MEDIA_TYPES, type Access, type ManifestInfo, type RegistryClient } from './client.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from './push.js';
 import { formatReference, parseReference } from './reference.js';
@@ -142,12 +142,28 @@ function recordEntries(record: BuildRecord): number {
  */
 function recordContent(record: BuildRecord): Omit<BuildRecord, 'tags' | 'createdAt' | 'codebuildArn' | 'previous'> {
   const { tags: _tags, createdAt: _createdAt, codebuildArn: _arn, previous: _previous, ...content } = record;
-  return { ...content, manifests: content.manifests.map(withoutHostPaths) };
+  return inSchemaOrder({ ...content, manifests: content.manifests.map(withoutHostPaths) }, RECORD_KEYS);
 }
 
 /** A tree manifest without the paths of its source on the build host (empty: read back, they name nothing here). */
 function withoutHostPaths(m: TreeManifest): TreeManifest {
-  return { ...m, root: '', source: { ...m.source, path: '' } };
+  return inSchemaOrder({ ...m, root: '', source: { ...m.source, path: '' } }, MANIFEST_KEYS);
+}
+
+const RECORD_KEYS = Object.keys(buildRecordSchema.shape);
+const MANIFEST_KEYS = Object.keys(treeManifestSchema.shape);
+
+/**
+ * `value` with its keys in the schema's order (any other after them). A record read back from a file comes in that
+ * order, one just built in the order the build wrote its fields: the same record must be the same JSON, the same blob,
+ * or a `push` of a build `build --push` already put there sends its record again and moves its tags to a new index.
+ */
+function inSchemaOrder<T extends object>(value: T, keys: readonly string[]): T {
+  const fields = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (k in fields) out[k] = fields[k];
+  for (const k of Object.keys(fields)) if (!(k in out)) out[k] = fields[k];
+  return out as T;
 }
 
 function artifactAround(record: BuildRecord, subject: Descriptor, bytes: Buffer): RecordArtifact {
@@ -831,6 +847,11 @@ async function gzippedRecordJson(bytes: Buffer, where: string): Promise<unknown>
     if (e instanceof RecordInflateError) throw new DamagedRecordError(`${where}: the record layer is not a readable gzip stream: ${e.message}`);
     throw e;
   }
+}
+
+/** A record blob's JSON (gzip by its magic bytes, else plain, as records were first pushed); undefined: not JSON. */
+export async function recordBlobJson(bytes: Buffer, where: string): Promise<unknown> {
+  return bytes[0] === 0x1f && bytes[1] === 0x8b ? gzippedRecordJson(bytes, where) : safeRecordJson(bytes);
 }
 
 /** The record's JSON from its bytes (record-parse.ts: no whole string, plan entries shared); undefined: not JSON. */

@@ -147,6 +147,11 @@ export interface PushResult {
   /** Every tag already pointed at this digest: nothing was sent. */
   upToDate: boolean;
   blobs: { total: number; skipped: number; mounted: number; uploaded: number };
+  /**
+   * With `sentEarlier`: the blobs of this image that run sent in its shared blob phase. `blobs.skipped` counts them
+   * (the registry had them when this image was pushed); they were not there before the run.
+   */
+  sentEarlier?: number;
   /** Bytes streamed to the registry (a retried upload counts twice). */
   bytesSent: number;
   uploaded: string[];
@@ -364,6 +369,7 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
   // Blobs of this image that this run sent a moment earlier are this image's uploads, not "already there".
   const earlier = (kind: 'uploaded' | 'mounted') => all.filter((b) => !missing.has(b.digest) && opts.sentEarlier?.get(b.digest) === kind).length;
   const sentBefore = earlier('uploaded') + earlier('mounted');
+  if (opts.sentEarlier) result.sentEarlier = sentBefore;
   // Their bytes were counted in that phase: this line's bytes are this call's own, and it says so.
   const shared = sentBefore ? `${count(sentBefore, 'blob')} sent in the shared blob phase; here ` : '';
   reporter.info(

@@ -22,7 +22,7 @@ export interface UploadOptions {
   chunkSize?: number;
   /** ECR semantics for chunked uploads: fixed 5,248,080-byte parts, offsets tracked by us. */
   ecr?: boolean;
-  /** Progress in bytes; negative when bytes sent must be sent again. */
+  /** Progress in bytes sent; negative when bytes sent must be sent again. A mounted blob reports none. */
   onProgress?: (delta: number) => void;
 }
 
@@ -80,7 +80,8 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
         mountFrom = undefined; // mount once; after that, upload
         if (started === 'mounted') {
           await checkMounted(client, repo, blob, from!, what);
-          settleProgress(blob.size);
+          // No progress: nothing was sent (the task's done() counts a mounted blob's bytes as done, without a rate).
+          settleProgress(0);
           return { outcome: 'mounted', bytesSent: 0, recoveries: failures };
         }
         session = started;

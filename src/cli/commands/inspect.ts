@@ -30,8 +30,13 @@ export function register(program: Command): void {
       let pushedNote: string | undefined;
       if (what?.includes('/')) {
         const { fetchBuildRecordFor } = await import('../../registry/artifact.js');
-        const found = await fetchBuildRecordFor(what, await registryOptions(flags));
-        view = inspectRecord(found.record, `${what} (record ${found.digest}, via ${found.via})`);
+        const options = await registryOptions(flags);
+        const found = await fetchBuildRecordFor(what, options);
+        // The build it was planned on, for its layers: those this build kept rather than made.
+        const { previousLayers } = await import('../../registry/previous-layers.js');
+        const kept = await previousLayers(what, found.record, options);
+        const earlier = kept && found.record.previous ? [{ createdAt: found.record.previous.createdAt, layers: kept }] : [];
+        view = inspectRecord(found.record, `${what} (record ${found.digest}, via ${found.via})`, earlier);
         // A record as pushed holds no `pushed` (the local record notes it after the push): it is where it was read.
         const ref = parseReference(what);
         if (!view.pushed) pushedNote = `pushed: ${ref.registry}/${ref.repository} (where this record was read)`;

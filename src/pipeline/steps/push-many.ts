@@ -157,6 +157,9 @@ export async function pushBuildToMany(opts: PushBuildToManyOptions): Promise<Pus
     p.outcome.bytesSent += r.value.bytesSent;
     p.outcome.uploaded += r.value.blobs.uploaded;
     p.outcome.mounted += r.value.blobs.mounted;
+    // "Already there" as a one-target push counts it (per image, what the registry held before this run): the blob
+    // phase only looked at the blobs in the store, and a fresh host's store lacks the kept layers (they were 0).
+    p.outcome.skipped = r.value.blobs.skipped - r.value.images.reduce((n, i) => n + (i.sentEarlier ?? 0), 0);
   });
   if (opts.stateDir) for (const p of ready) if (p.outcome.status === 'pushed') await markTarget(opts, p.outcome.push!, p.outcome.repository, p.region);
 

@@ -82,7 +82,9 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
       : {}),
     // A pushed build moves its line's tag to its record, whatever it was planned on (--from none too).
     ...(i.push ? { line: i.line } : {}),
-    ...(i.previous.info.source === 'registry' ? { previous: { ref: i.previous.info.ref!, createdAt: i.previous.info.createdAt! } } : {}),
+    ...(i.previous.info.source === 'registry'
+      ? { previous: { ref: i.previous.info.ref!, createdAt: i.previous.info.createdAt!, ...(i.previous.remote ? { blob: i.previous.remote.recordRead.blob } : {}) } }
+      : {}),
   };
   const moved = movedBases(previous, record);
   for (const m of moved) {
