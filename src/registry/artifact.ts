@@ -31,6 +31,13 @@ export const BUILD_RECORD_ARTIFACT_TYPE = 'application/vnd.gamelayer.build-recor
 /** The layer holding the record: its JSON, gzip-compressed. Records pushed by earlier versions hold plain JSON with the artifact type as the layer type; both are read. */
 export const BUILD_RECORD_GZIP_TYPE = `${BUILD_RECORD_ARTIFACT_TYPE}+gzip`;
 export const RECORD_TAG_SUFFIX = '.gamelayer-record';
+
+/**
+ * The tag of a record index no record tag may name any more: one prune is removing (prune-records.ts), or one a
+ * push of the same image replaced (pushBuildRecord). The next prune deletes it first, unless a kept tag names it.
+ */
+export const PENDING_INDEX_TAG = /^sha256-([0-9a-f]{64})\.gamelayer-index$/;
+export const pendingIndexTag = (digest: string) => `${digest.replace(':', '-')}.gamelayer-index`;
 /** Prefix of the moving tag naming the newest build record of a line of work (a branch). */
 export const LINE_TAG_PREFIX = 'gamelayer-line.';
 /** The platform of the record inside the index: one no runtime selects (BuildKit's choice for attestations). */
@@ -336,6 +343,7 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
 
   const index = recordIndex(artifact, opts.subject, await platformManifests(client, repo, opts.subject), opts.record, opts.line);
   result.digest = index.descriptor.digest;
+  const superseded = new Set<string>();
   for (const tag of fallbackTags) {
     const current = await client.headManifest(repo, tag, 'push');
     if (current?.digest === index.descriptor.digest) {
@@ -348,6 +356,10 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
         result.kept.push(tag);
         continue;
       }
+    }
+    if (current && !superseded.has(current.digest)) {
+      superseded.add(current.digest);
+      await markSupersededIndex(client, repo, current.digest, opts.subject.digest);
     }
     await putManifestSettled(client, repo, tag, index.bytes, MEDIA_TYPES.ociIndex, { resend, reporter: opts.reporter });
     result.tags.push(tag);
@@ -376,6 +388,21 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
     if (result.lineTag) await keepCopy(index);
   }
   return result;
+}
+
+/**
+ * A record index of the same image that this push's record tag moves off (the build pushed again at another time: a
+ * retry, a killed run done over; its record differs by its creation time). Untagged, no prune would find it, and the
+ * prune that removes the build would delete the images it still lists. So before the tag moves it gets the pending
+ * tag, by which the next prune deletes it first. An index of another image (the tag rebuilt with new content) names
+ * images no build claims any more, which no prune deletes: it is left as it is.
+ */
+async function markSupersededIndex(client: RegistryClient, repo: string, digest: string, subject: string): Promise<void> {
+  const old = await client.getManifestIfExists(repo, digest, 'push');
+  if (!old || old.digest !== digest) return;
+  const doc = safeJson(old.bytes.toString('utf8')) as { mediaType?: unknown; subject?: { digest?: unknown } } | undefined;
+  if (doc?.mediaType !== MEDIA_TYPES.ociIndex || doc.subject?.digest !== subject) return;
+  await client.putManifest(repo, pendingIndexTag(digest), old.bytes, MEDIA_TYPES.ociIndex);
 }
 
 /**

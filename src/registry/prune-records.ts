@@ -11,13 +11,11 @@
 // went would leave them to no build. So first the record manifest gets the tag `<tag>.gamelayer-pruned`
 // (PRUNED_TAG_SUFFIX, a new tag: immutability only forbids moving one): the next prune finds the build by it and
 // finishes removing it (prune.ts); it goes with the record manifest, last.
-import { BUILD_RECORD_ARTIFACT_TYPE, RECORD_TAG_SUFFIX } from './artifact.js';
+import { BUILD_RECORD_ARTIFACT_TYPE, pendingIndexTag, RECORD_TAG_SUFFIX } from './artifact.js';
 import type { RegistryClient } from './client.js';
 import type { ManifestReads, ReadIndex } from './index-entries.js';
 
-/** The tag an index gets while its record tag moves off it (see above). */
-export const PENDING_INDEX_TAG = /^sha256-([0-9a-f]{64})\.gamelayer-index$/;
-export const pendingIndexTag = (digest: string) => `${digest.replace(':', '-')}.gamelayer-index`;
+export { PENDING_INDEX_TAG } from './artifact.js';
 /** Names the record manifest of a build a prune is removing, where its record tag could not move (see above). */
 export const PRUNED_TAG_SUFFIX = '.gamelayer-pruned';
 /** A build record among prune's deletes: named by its record tag, or by the tag of a build being removed. */
