@@ -57,6 +57,18 @@ describe('inspect of a pushed daily build', () => {
     // Day 1's own layer is the app tree's patch.
     expect(content(d1).filter((l) => !d0Digests.has(l.digest)).map((l) => [l.tree, l.status])).toEqual([['app', 'patch']]);
     expect(content(d1).some((l) => l.status === 'new')).toBe(false);
+
+    // Day 2: day 1's patch is kept now, as every other layer day 2 did not make ("patch" counted it as made).
+    const day2 = path.join(dir, 'day2');
+    copySample(day2);
+    await appendFile(path.join(day2, 'app/config/server.cfg'), '\nmax_players=64\n');
+    await appendFile(path.join(day2, 'app/game.xml'), '\n<!-- day 2 -->\n');
+    expect((await runCli(['build', '--tag', 'd2', '--push', repo], { cwd: day2 })).code).toBe(0);
+    const d2 = await inspect(`${repo}:d2`, reader);
+    const d1Patch = content(d1).find((l) => l.status === 'patch')!.digest;
+    const d1Digests = new Set(d1.layers.map((l) => l.digest));
+    expect(content(d2).find((l) => l.digest === d1Patch)?.status).toBe('kept');
+    expect(content(d2).filter((l) => !d1Digests.has(l.digest)).map((l) => l.status)).toEqual(['patch']);
   }, 180_000);
 
   it('tells kept from new when every build is pushed under the same tag (the version, bumped once a month)', async () => {

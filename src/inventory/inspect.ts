@@ -54,7 +54,8 @@ export function inspectRecord(
       size: l.size,
       files: p?.files ?? 0,
       bytes: p?.bytes ?? 0,
-      status: (marker ? 'marker' : p?.patch ? 'patch' : older.has(l.digest) ? 'kept' : 'new') as LayerStatus,
+      // A patch an earlier build made is kept here like any of its layers: `patch` is one this build made.
+      status: (marker ? 'marker' : older.has(l.digest) ? 'kept' : p?.patch ? 'patch' : 'new') as LayerStatus,
     };
   });
   const server = record.images.find((i) => i.name === 'server' && i.layers);
