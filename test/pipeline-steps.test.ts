@@ -9,6 +9,7 @@ import { writeImages } from '../src/pipeline/steps/images.js';
 import { resolveInputs } from '../src/pipeline/steps/inputs.js';
 import { buildLayers } from '../src/pipeline/steps/layers.js';
 import { planPlatforms } from '../src/pipeline/steps/plan.js';
+import { loadBases } from '../src/pipeline/base-source.js';
 import { findPrevious } from '../src/pipeline/steps/previous.js';
 import { recordBuild, summarize } from '../src/pipeline/steps/record.js';
 import { scanTrees } from '../src/pipeline/steps/scan.js';
@@ -23,7 +24,8 @@ async function runSteps(config: Awaited<ReturnType<typeof sampleConfig>>, tag: s
   const cache = await openLayerCache(config.stateDir, inputs.reporter);
   const previous = await findPrevious(inputs);
   const reuse = layerReuse({ ...inputs, cache, kept: previous.kept });
-  const planned = await planPlatforms({ ...inputs, scans, previous: previous.record, reuse });
+  const bases = await loadBases(config, inputs, inputs.platforms);
+  const planned = await planPlatforms({ ...inputs, scans, previous: previous.record, reuse, bases });
   const layers = await buildLayers({ ...inputs, plans: planned.plans, reuse });
   const images = await writeImages({ ...inputs, ...planned, ...layers, remote: previous.remote });
   const recorded = await recordBuild({ ...inputs, plans: planned.plans, images, previous });

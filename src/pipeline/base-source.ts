@@ -40,6 +40,20 @@ export async function baseLoader(config: GameConfig, opts: { push?: string; regi
   };
 }
 
+/** The base image of each platform of a build, read once (before the plan needs it: a build reads it beside the scan). */
+export interface LoadedBases {
+  byPlatform: Map<string, BaseImage>;
+  /** The base is in the registry the build pushes to. */
+  sameRegistry: boolean;
+}
+
+export async function loadBases(config: GameConfig, opts: { push?: string; registry?: TargetOptions }, platforms: readonly string[]): Promise<LoadedBases> {
+  const source = await baseLoader(config, opts);
+  const byPlatform = new Map<string, BaseImage>();
+  for (const p of platforms) byPlatform.set(p, await source.load(p));
+  return { byPlatform, sameRegistry: source.sameRegistry };
+}
+
 /**
  * A base the registry does not have (no such repository or tag) is a config error: named by the `baseImage` field
  * it came from (file, line), as config errors are, with a pinned digest suggested (a tag can move or go away).

@@ -17,6 +17,7 @@ import { writeImages } from './steps/images.js';
 import { resolveInputs, type BuildOptions } from './steps/inputs.js';
 import { buildLayers } from './steps/layers.js';
 import { planPlatforms } from './steps/plan.js';
+import { loadBases } from './base-source.js';
 import { findPrevious, previousReadAfterScan, type PreviousOutput } from './steps/previous.js';
 import type { RegistryPrevious } from './steps/previous-types.js';
 import { recordBuild, summarize, type BuildSummary } from './steps/record.js';
@@ -96,17 +97,21 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles): Promise<Buil
         },
         () => undefined,
       );
+  // The base images are read beside the scan too: a base that is not there (a mistyped tag) fails the build before
+  // the whole game is hashed for nothing.
+  const basesP = loadBases(inputs.config, { push: inputs.push, registry: inputs.registry }, inputs.platforms);
+  basesP.catch(() => scanAbort.abort());
   const cacheP = openLayerCache(inputs.config.stateDir, inputs.reporter);
   // One read per file (docs/architecture.md): with no previous build to diff against and no cached layer to look up,
   // the build packs every file the stat cache misses whatever its hash, so the layer writer hashes it as it packs it.
   const packHashes = () => cacheP.then((c) => c.empty && previousNow().then((p) => p.record === undefined)).catch(() => false);
   const scanned = scanTrees({ ...inputs, started, previous: previousRecord, packHashes, openFiles, signal: scanAbort.signal });
-  const [{ scans, scanMs }, previous] = await Promise.all([scanned, deferred ? scanned.then(previousNow) : previousNow()]);
+  const [{ scans, scanMs }, previous, bases] = await Promise.all([scanned, deferred ? scanned.then(previousNow) : previousNow(), basesP]);
   const cache = await cacheP;
   seedFromRecord(cache, previous.record, inputs.kind, inputs.mtime);
   const reuse = layerReuse({ ...inputs, cache, kept: previous.kept, record: previous.record });
   const previousBlob = previous.record && previous.remote ? previous.remote.recordRead.blob : undefined;
-  const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, previousBlob, previousRef: previous.info.ref, reuse });
+  const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, previousBlob, previousRef: previous.info.ref, reuse, bases });
   const chunkSources = new Map(scans.flatMap((s) => (s.chunkSources ? [[s.manifest.digest, s.chunkSources] as const] : [])));
   const pending = scans.flatMap((s) => (s.pending ? [s.pending] : []));
   const { built, inRegistryOnly } = await buildLayers({ ...inputs, plans, reuse, chunkSources, pending });

@@ -17,7 +17,7 @@ import { LARGE_GAME_ENTRIES, type TreeScan } from '../../scan/scan.js';
 import { LAST_BUILD, recordsDir } from '../../state/records.js';
 import { TREE_NAMES, type BuildRecord, type BuiltLayer, type FileEntry, type LayerPlan, type PlannedLayer, type TreeManifest, type TreeName } from '../../types.js';
 import { collectOldGarbage } from '../../util/young-garbage.js';
-import { baseLoader } from '../base-source.js';
+import type { LoadedBases } from '../base-source.js';
 import type { LayerReuse } from '../layer-reuse.js';
 import { fixpointKey, isFixpoint, noteFixpoints, readFixpoints, recordedPlan, unchangedDecisions } from '../plan-fixpoint.js';
 import { gamelayerVersion } from '../../version.js';
@@ -45,6 +45,8 @@ export type PlanInput = Pick<BuildInputs, 'config' | 'reporter' | 'platforms' | 
   /** Where `previous` was read (REPO:TAG of a registry's record, the local record's path), for warnings. */
   previousRef?: string;
   reuse: LayerReuse;
+  /** The platforms' base images (read by the caller beside the scan: a missing base fails the build before the trees are read). */
+  bases: LoadedBases;
 };
 
 export interface PlanOutput {
@@ -58,13 +60,12 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
   const findLayer = async (inputKey: string): Promise<BuiltLayer | undefined> => (reuse.kept ? reuse.kept.get(inputKey) : reuse.cached(inputKey));
   // Plan per platform; media trees are shared, so their layers (same inputKey) are built once.
   const plans: PlatformPlan[] = [];
-  const baseSource = await baseLoader(config, { push: i.push, registry: i.registry });
   const baseInRegistry = new Set<string>();
   // A previous record read by digest: the keys of plannings from it that gave back its own plan (a no-op's).
   const fixpoints = previous && i.previousBlob ? await readFixpoints(config.stateDir) : undefined;
   const noted: string[] = [];
   for (const name of i.platforms) {
-    const base = await baseSource.load(name);
+    const base = i.bases.byPlatform.get(name)!;
     const manifests = TREE_NAMES.map((t) => manifestFor(i.scans, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
     let prevTrees = previous ? await reusableTrees(previous, name, findLayer) : {};
     const key =
@@ -94,7 +95,7 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
     const plan: LayerPlan = { layers: inc.layers.map((l) => ({ ...l, platform: name })) };
     const tooBig = plan.layers.find((l) => compressedLowerBound(l.bytes, kind) > layerLimit);
     if (tooBig) throw layerTooBig(tooBig, layerLimit);
-    if (baseSource.sameRegistry) {
+    if (i.bases.sameRegistry) {
       for (const l of base.layers) if (!(await store.hasBlob(l.digest, l.size))) baseInRegistry.add(l.digest);
     } else await base.copyLayersInto(store);
     // Read (and checked) only for a build with a chunked tree: no other image carries it.
