@@ -113,6 +113,12 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
         if (session) abandon(client, repo, session);
         throw damaged;
       }
+      // A mount the registry refused outright (a source repository these credentials may not read, or one it does
+      // not have, tried for a base kept in each region): the blob is uploaded instead.
+      if (phase === 'start' && mountFrom !== undefined && !(e instanceof TransientRegistryError)) {
+        mountFrom = undefined;
+        continue;
+      }
       if (!(e instanceof TransientRegistryError)) throw e;
       failures++;
       if (failures >= client.retry.attempts) {
