@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { FAKE_CREDENTIALS, startFakeEcr, type FakeEcr } from './support/fake-ecr.js';
 import { freePort, startRegistry, storageProblems, type TestRegistry } from './support/registry.js';
+import { startFaultProxy } from './support/fault-proxy.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
@@ -197,6 +198,38 @@ describe('baseImage from a registry', () => {
     expect(summary.summary.baseMoved).toHaveLength(1);
     expect(summary.summary.built).toBe(0); // every layer of ours kept
     expect(moved.stderr).toContain(`base image ${locked.host}/base/busybox:1 (linux/amd64) moved since the previous build`);
+  }, 300_000);
+
+  it('in another registry, with a copy under the same name in the target registry (a base kept in each region): the push mounts its layers from that copy', async () => {
+    const dir = await game(`${locked.host}/base/busybox:1`);
+    const { layer } = await busyboxLayer();
+    const home = await tempDir();
+    await mkdir(path.join(home, '.docker'));
+    const u = locked.users[0]!;
+    await writeFile(path.join(home, '.docker/config.json'), JSON.stringify({ auths: { [locked.host]: { auth: Buffer.from(`${u.username}:${u.password}`).toString('base64') } } }));
+    await plain.resetAccessLog();
+    await gl(dir, ['build', '--push', `${plain.host}/studio/region2`, '--tag', 'v1'], { HOME: home, DOCKER_CONFIG: path.join(home, '.docker') });
+    const log = await plain.accessLog();
+    // plain holds base/busybox too (beforeAll): the layer is mounted from it, not uploaded again.
+    expect(log.some((e) => e.method === 'POST' && e.path.includes(`mount=${encodeURIComponent(layer.digest)}`) && e.path.includes('from=base%2Fbusybox') && e.status === 201)).toBe(true);
+    expect(log.filter((e) => e.method === 'PUT' && e.path.includes(`digest=${encodeURIComponent(layer.digest)}`))).toEqual([]);
+    expect(await storageProblems(plain.storageDir)).toEqual([]);
+  }, 300_000);
+
+  it('a mount the registry refuses outright (403: a source these credentials may not read) is uploaded instead', async () => {
+    const proxy = await startFaultProxy(plain.host, [
+      { method: 'POST', path: /^\/v2\/studio\/mount-denied\/blobs\/uploads\/$/, action: { kind: 'status', status: 403, body: JSON.stringify({ errors: [{ code: 'DENIED', message: 'requested access to the resource is denied' }] }) } },
+    ]);
+    try {
+      const dir = await game(`${proxy.host}/base/busybox:1`);
+      await gl(dir, ['build', '--push', `${proxy.host}/studio/mount-denied`, '--tag', 'v1']);
+      expect(proxy.fired[0]).toBe(1);
+      const { layer } = await busyboxLayer();
+      expect(execFileSync('skopeo', ['inspect', '--tls-verify=false', `docker://${plain.host}/studio/mount-denied:v1`]).toString()).toContain(layer.digest);
+      expect(await storageProblems(plain.storageDir)).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
   }, 300_000);
 
   it('bad input: an unreachable base registry, a platform the base lacks, a reference that is not there', async () => {

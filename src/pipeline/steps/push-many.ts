@@ -15,7 +15,7 @@ import { pushTargetFor, type PushTarget } from '../../registry/push.js';
 import { parseReference } from '../../registry/reference.js';
 import { silentReporter } from '../../report/reporter.js';
 import { markPushed, recordForRegistry } from '../../state/records.js';
-import { pushBuild, refuseClashingBuildTag, type PushBuildOptions, type PushBuildResult } from './push.js';
+import { baseMountSources, pushBuild, refuseClashingBuildTag, type PushBuildOptions, type PushBuildResult } from './push.js';
 import { outcomeText, type TargetOutcome } from './push-outcome.js';
 
 /** The replication checks load the AWS SDK's ECR client: only when two ECR targets could replicate (start-up time). */
@@ -127,7 +127,7 @@ export async function pushBuildToMany(opts: PushBuildToManyOptions): Promise<Pus
       repo: parseReference(p.dest.repository).repository,
       target: p.target!,
       concurrency: optionsOf(p).concurrency,
-      mountFrom: baseMounts(opts, p.dest.repository),
+      mountFrom: baseMountSources(opts.record, parseReference(p.dest.repository), opts.mountFrom),
     })),
     reporter,
     chunkedAbove: opts.chunkedAbove,
@@ -224,13 +224,6 @@ async function markTarget(opts: PushBuildToManyOptions, push: PushBuildResult, r
     images: record.tags.map((tag, i) => ({ name: i === 0 ? 'server' : tag.slice(record.tags[0]!.length + 1), digest: push.images[i]!.digest })),
     at: new Date().toISOString(),
   });
-}
-
-/** Base images in the same registry as the target: their layers are mounted, as the one-target push does. */
-function baseMounts(opts: PushBuildToManyOptions, repository: string): string[] {
-  const ref = parseReference(repository);
-  const bases = (opts.record.bases ?? []).map((b) => parseReference(b.repository)).filter((b) => b.registry === ref.registry && b.repository !== ref.repository);
-  return [...new Set([...(opts.mountFrom ?? []), ...bases.map((b) => b.repository)])];
 }
 
 function repoName(p: Planned): string {

@@ -66,6 +66,20 @@ export interface PushBuildResult {
 }
 
 /**
+ * The repositories of the target's registry to mount base layers from: a base image in this registry is mounted from
+ * its repository, never downloaded and sent again; a base in another registry is tried under the same repository
+ * name here (a studio keeps its base in each region's registry, and ECR replication keeps the name): a registry
+ * that lacks it answers the mount with an upload, which goes on as one (on ECR, only blobs it says are there).
+ */
+export function baseMountSources(record: Pick<BuildRecord, 'bases'>, target: { registry: string; repository: string }, extra: readonly string[] = []): string[] {
+  const bases = (record.bases ?? []).map((b) => parseReference(b.repository)).filter((b) => b.repository !== target.repository);
+  // This registry's own first: a sure mount.
+  const own = bases.filter((b) => b.registry === target.registry).map((b) => b.repository);
+  const copies = bases.filter((b) => b.registry !== target.registry).map((b) => b.repository);
+  return [...new Set([...extra, ...own, ...copies])];
+}
+
+/**
  * A build tagged `1.0.0-app` (build refuses such tags; a record of an older gamelayer may hold one) would replace
  * the app image of build 1.0.0 in the repository: refused before anything is written to it.
  */
@@ -111,9 +125,7 @@ export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult
   const repo = `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}`;
   // A prepared target (a multi-target push opened it already), else this repository's.
   const target = rest.target ?? (previousTarget && sameRepository(previousTarget.repository, ref) ? previousTarget.target : await pushTargetFor(ref, rest));
-  // A base image in this registry: its layers are mounted from its repository, never downloaded and sent again.
-  const baseRepos = (record.bases ?? []).map((b) => parseReference(b.repository)).filter((b) => b.registry === ref.registry && b.repository !== ref.repository);
-  const mountFrom = [...new Set([...(rest.mountFrom ?? []), ...baseRepos.map((b) => b.repository)])];
+  const mountFrom = baseMountSources(record, ref, rest.mountFrom);
   const stripe = rest.stripe ?? mediaStripe(record, gamePlatforms, mediaWaitMs);
   const [serverTag, ...treeTags] = record.tags;
   // Every tag this push sets (images, record, line) is asked once, all at once: a no-op push is then one round of
