@@ -355,6 +355,23 @@ const FARGATE_SIZES: Record<number, { min: number; max: number; step: number; ex
   16384: { min: 32768, max: 122880, step: 8192 },
 };
 
+/**
+ * The task size for an engine of `cpu` units and `memory` MiB when none was given: the defaults (1024 units, 2048
+ * MiB) when they hold it; else on Fargate the smallest supported pair that does (the fewest CPU units, then the least
+ * memory on that size's steps), on EC2 the engine's own figures. undefined: beyond Fargate's largest size.
+ */
+export function fitTaskSize(engine: { cpu?: number; memory?: number }, launchType: LaunchType): { cpu: number; memory: number } | undefined {
+  const cpu = Math.max(DEFAULT_ECS_OPTIONS.cpu, engine.cpu ?? 0);
+  const memory = Math.max(DEFAULT_ECS_OPTIONS.memory, engine.memory ?? 0);
+  if (launchType !== 'fargate') return { cpu, memory };
+  for (const [units, size] of Object.entries(FARGATE_SIZES).map(([u, s]) => [Number(u), s] as const).sort((a, b) => a[0] - b[0])) {
+    if (units < cpu) continue;
+    const fits = size.min >= memory ? size.min : size.min + Math.ceil((memory - size.min) / size.step) * size.step;
+    if (fits <= size.max) return { cpu: units, memory: fits };
+  }
+  return undefined;
+}
+
 function checkFargateSize(cpu: number, memory: number): void {
   const size = FARGATE_SIZES[cpu];
   if (!size) bad('--cpu', cpu, `a Fargate CPU size: ${Object.keys(FARGATE_SIZES).join(', ')}`);

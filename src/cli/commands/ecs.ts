@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { GamelayerError } from '../../errors.js';
 import { ecsOptionsFromConfig } from '../../ecs/from-deploy.js';
-import { ecsJson, ecsTaskDefinition, type EcsNetworkMode, type EcsOptions, type LaunchType } from '../../ecs/task-definition.js';
+import { ecsJson, ecsTaskDefinition, fitTaskSize, type EcsNetworkMode, type EcsOptions, type LaunchType } from '../../ecs/task-definition.js';
 import { loadDeployInput, requirePushed } from '../../k8s/input.js';
 import { integerOption, portOption, sizeOption } from '../../k8s/options.js';
 import { writeOutput } from '../../k8s/output.js';
@@ -88,6 +88,16 @@ export function register(program: Command): void {
         cpu: integerOption('--cpu', flags.cpu),
         memory: integerOption('--memory', flags.memory),
       };
+      // No --cpu and no --memory: a task that holds the engine deploy.resources asks for (the defaults when they do).
+      if (cmd.getOptionValueSource('cpu') === 'default' && cmd.getOptionValueSource('memory') === 'default') {
+        const engine = { cpu: options.engineCpu, memory: Math.max(options.engineMemory ?? 0, options.engineMemoryReservation ?? 0) || undefined };
+        const size = fitTaskSize(engine, options.launchType!);
+        if (size && (size.cpu !== options.cpu || size.memory !== options.memory)) {
+          Object.assign(options, size);
+          const kind = options.launchType === 'fargate' ? 'the smallest Fargate size' : 'the size';
+          fromConfig.notes.push(`task size ${size.cpu} CPU units, ${size.memory} MiB: ${kind} holding deploy.resources (engine ${engine.cpu ?? 0} CPU units, ${engine.memory ?? 0} MiB); --cpu and --memory set it`);
+        }
+      }
       if (flags.family !== undefined) options.family = flags.family;
       if (flags.platform !== undefined) options.platform = flags.platform;
       if (flags.port !== undefined) options.port = portOption('--port', flags.port);
