@@ -82,26 +82,11 @@ describe('a no-op build --push', () => {
       // The line tag's HEAD is held until every tag's HEAD reached the registry: the second round (record blob,
       // layers) cannot start before it is answered, so they came in the first round. On the code before, they came
       // beside the layers' HEADs: the hold then ends by its fallback and the assertion below fails.
-      let released: 'tags' | 'fallback' | undefined;
-      const tagsFirst = new Promise<void>((resolve) => {
-        const poll = setInterval(() => {
-          if (seenTags()) {
-            clearInterval(poll);
-            clearTimeout(fallback);
-            released = 'tags';
-            resolve();
-          }
-        }, 5);
-        const fallback = setTimeout(() => {
-          clearInterval(poll);
-          released = 'fallback';
-          resolve();
-        }, 30_000);
-      });
+      const tagsFirst = releaseWhen(seenTags);
       proxy.seen.length = 0;
-      proxy.setRules([{ method: 'HEAD', path: new RegExp(`^${v2}/manifests/gamelayer-line\\.main$`), action: { kind: 'hold', until: tagsFirst } }]);
+      proxy.setRules([{ method: 'HEAD', path: new RegExp(`^${v2}/manifests/gamelayer-line\\.main$`), action: { kind: 'hold', until: tagsFirst.until } }]);
       const again = await build();
-      expect(released).toBe('tags');
+      expect(tagsFirst.by()).toBe('seen');
       expect(again.push.bytesSent).toBe(0);
       expect(again.push.images.every((i) => i.upToDate)).toBe(true);
       // Each still asked once: the push took the lookup's answers.
@@ -129,26 +114,11 @@ describe('a no-op build --push', () => {
       // The line tag's HEAD is held until every kept layer's HEAD and the record blob's GET reached the registry: they
       // no longer wait for its answer (one round). On the code before they did: the hold ends by its fallback and
       // the assertion below fails.
-      let released: 'all' | 'fallback' | undefined;
-      const allFirst = new Promise<void>((resolve) => {
-        const poll = setInterval(() => {
-          if (seenAll()) {
-            clearInterval(poll);
-            clearTimeout(fallback);
-            released = 'all';
-            resolve();
-          }
-        }, 5);
-        const fallback = setTimeout(() => {
-          clearInterval(poll);
-          released = 'fallback';
-          resolve();
-        }, 30_000);
-      });
+      const allFirst = releaseWhen(seenAll);
       proxy.seen.length = 0;
-      proxy.setRules([{ method: 'HEAD', path: new RegExp(`^${v2}/manifests/gamelayer-line\\.main$`), action: { kind: 'hold', until: allFirst } }]);
+      proxy.setRules([{ method: 'HEAD', path: new RegExp(`^${v2}/manifests/gamelayer-line\\.main$`), action: { kind: 'hold', until: allFirst.until } }]);
       const again = await build();
-      expect(released).toBe('all');
+      expect(allFirst.by()).toBe('seen');
       expect(again.push.bytesSent).toBe(0);
       expect(again.summary.layers.every((l) => l.reused)).toBe(true);
       // Each still asked once.
@@ -194,3 +164,22 @@ describe('a no-op build --push', () => {
     expect(log).toHaveLength(again.record.tags.length + 1);
   });
 });
+
+/**
+ * A hold's end: once `seen()` is true (polled every 5 ms), else after 30 s; `by()` says which, so a request that came
+ * only after the held one was answered fails the test instead of hanging it.
+ */
+function releaseWhen(seen: () => boolean): { until: Promise<void>; by: () => 'seen' | 'fallback' | undefined } {
+  let by: 'seen' | 'fallback' | undefined;
+  const until = new Promise<void>((resolve) => {
+    const end = (how: 'seen' | 'fallback') => {
+      clearInterval(poll);
+      clearTimeout(fallback);
+      by = how;
+      resolve();
+    };
+    const poll = setInterval(() => seen() && end('seen'), 5);
+    const fallback = setTimeout(() => end('fallback'), 30_000);
+  });
+  return { until, by: () => by };
+}
