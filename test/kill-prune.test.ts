@@ -160,19 +160,32 @@ describe('kill -9 during prune --apply on ECR', () => {
     { name: 'after the indexes\' call, before the images\' call', after: 2, processed: false },
     { name: 'before the record manifests\' call', after: 3, processed: false },
   ];
-  it.each(immutablePoints.map((p, i) => [i, p.name] as const))('immutable tags, point %i: %s', async (i) => {
-    const name = `studio/prune-ecr-immutable-${i}`;
+  /** The reference repository copied to `name`, its tags of this mutability. */
+  async function seedRepo(name: string, mutability: 'MUTABLE' | 'IMMUTABLE'): Promise<void> {
     await copyRepo(name, ecr.registry.storageDir);
-    ecr.repositories.set(name, { mutability: 'IMMUTABLE', scanOnPush: false, createdAt: Date.now() });
+    ecr.repositories.set(name, { mutability, scanOnPush: false, createdAt: Date.now() });
+  }
+
+  /**
+   * `prune --keep 1 --apply` of `name`, killed at `point`: the BatchDeleteImage call after `point.after` others is held
+   * (before ECR does it, or once done with its answer held back: `processed`). Returns what lets the held call go.
+   */
+  async function killPruneAt(name: string, point: { after: number; processed: boolean }): Promise<() => void> {
     let release = () => {};
     const until = new Promise<void>((r) => (release = r));
-    const point = immutablePoints[i]!;
     const hold = { op: 'BatchDeleteImage', after: point.after, until, processed: point.processed, held: 0, answered: 0 };
     ecr.hold = hold;
     const run = startCli(['prune', `${ecr.host}/${name}`, '--keep', '1', '--apply', ...flags()], { cwd: dir, env: AWS_ENV });
     const killed = await killWhen(run, () => (hold.processed ? hold.answered > 0 : hold.held > 0), { pollMs: 2 });
     ecr.hold = undefined;
     expect(killed.killed, JSON.stringify(killed)).toBe(true);
+    return release;
+  }
+
+  it.each(immutablePoints.map((p, i) => [i, p.name] as const))('immutable tags, point %i: %s', async (i) => {
+    const name = `studio/prune-ecr-immutable-${i}`;
+    await seedRepo(name, 'IMMUTABLE');
+    const release = await killPruneAt(name, immutablePoints[i]!);
     expect(await storageProblems(ecr.registry.storageDir)).toEqual([]);
     const marks = Object.keys((await state(ecr.registry.storageDir, name)).tags).filter((t) => t.endsWith('.gamelayer-pruned')).sort();
     expect(marks).toEqual(['v1.gamelayer-pruned', 'v2.gamelayer-pruned']);
@@ -201,18 +214,10 @@ describe('kill -9 during prune --apply on ECR', () => {
 
   it.each(points.map((p, i) => [i, p.name] as const))('point %i: %s', async (i) => {
     const name = `studio/prune-ecr-${i}`;
-    await copyRepo(name, ecr.registry.storageDir);
-    ecr.repositories.set(name, { mutability: 'MUTABLE', scanOnPush: false, createdAt: Date.now() });
+    await seedRepo(name, 'MUTABLE');
     const before = await state(ecr.registry.storageDir, name);
-    let release = () => {};
-    const until = new Promise<void>((r) => (release = r));
     const point = points[i]!;
-    const hold = { op: 'BatchDeleteImage', after: point.after, until, processed: point.processed, held: 0, answered: 0 };
-    ecr.hold = hold;
-    const run = startCli(['prune', `${ecr.host}/${name}`, '--keep', '1', '--apply', ...flags()], { cwd: dir, env: AWS_ENV });
-    const killed = await killWhen(run, () => (hold.processed ? hold.answered > 0 : hold.held > 0), { pollMs: 2 });
-    ecr.hold = undefined;
-    expect(killed.killed, JSON.stringify(killed)).toBe(true);
+    const release = await killPruneAt(name, point);
     // No manifest names a missing one: ECR would not have let it happen, and the fake refuses as ECR does.
     expect(await storageProblems(ecr.registry.storageDir)).toEqual([]);
     const mid = await state(ecr.registry.storageDir, name);
