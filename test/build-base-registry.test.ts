@@ -127,6 +127,15 @@ const busyboxLayer = async () => {
   return { manifest: amd.digest, layer: m.layers[0]! };
 };
 
+/** A HOME whose docker config logs in to the `locked` registry (as `docker login` leaves it), as env for the CLI. */
+async function lockedLogin(): Promise<Record<string, string>> {
+  const home = await tempDir();
+  await mkdir(path.join(home, '.docker'));
+  const u = locked.users[0]!;
+  await writeFile(path.join(home, '.docker/config.json'), JSON.stringify({ auths: { [locked.host]: { auth: Buffer.from(`${u.username}:${u.password}`).toString('base64') } } }));
+  return { HOME: home, DOCKER_CONFIG: path.join(home, '.docker') };
+}
+
 beforeAll(async () => {
   layout = path.join(await tempDir(), 'busybox');
   await multiPlatformLayout(layout);
@@ -169,11 +178,8 @@ describe('baseImage from a registry', () => {
   it('in another registry with htpasswd auth: read with the docker config credentials, verified, cached; moves are reported', async () => {
     const dir = await game(`${locked.host}/base/busybox:1`);
     const { layer } = await busyboxLayer();
-    const home = await tempDir();
-    await mkdir(path.join(home, '.docker'));
     const u = locked.users[0]!;
-    await writeFile(path.join(home, '.docker/config.json'), JSON.stringify({ auths: { [locked.host]: { auth: Buffer.from(`${u.username}:${u.password}`).toString('base64') } } }));
-    const env = { HOME: home, DOCKER_CONFIG: path.join(home, '.docker') };
+    const env = await lockedLogin();
 
     const denied = await glFails(dir, ['build', '--push', `${plain.host}/studio/fromlocked`, '--tag', 'v1'], { HOME: await tempDir(), DOCKER_CONFIG: await tempDir() });
     expect(denied).toContain(`base image ${locked.host}/base/busybox:1`);
@@ -203,12 +209,9 @@ describe('baseImage from a registry', () => {
   it('in another registry, with a copy under the same name in the target registry (a base kept in each region): the push mounts its layers from that copy', async () => {
     const dir = await game(`${locked.host}/base/busybox:1`);
     const { layer } = await busyboxLayer();
-    const home = await tempDir();
-    await mkdir(path.join(home, '.docker'));
-    const u = locked.users[0]!;
-    await writeFile(path.join(home, '.docker/config.json'), JSON.stringify({ auths: { [locked.host]: { auth: Buffer.from(`${u.username}:${u.password}`).toString('base64') } } }));
+    const env = await lockedLogin();
     await plain.resetAccessLog();
-    await gl(dir, ['build', '--push', `${plain.host}/studio/region2`, '--tag', 'v1'], { HOME: home, DOCKER_CONFIG: path.join(home, '.docker') });
+    await gl(dir, ['build', '--push', `${plain.host}/studio/region2`, '--tag', 'v1'], env);
     const log = await plain.accessLog();
     // plain holds base/busybox too (beforeAll): the layer is mounted from it, not uploaded again.
     expect(log.some((e) => e.method === 'POST' && e.path.includes(`mount=${encodeURIComponent(layer.digest)}`) && e.path.includes('from=base%2Fbusybox') && e.status === 201)).toBe(true);
