@@ -8,7 +8,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import type { z } from 'zod';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { TREE_NAMES, type TreeName } from '../types.js';
-import { realPathOfExisting } from '../util/real-path.js';
+import { isSameOrInside, realPathOfExisting } from '../util/real-path.js';
 import { gamelayerRoot } from '../version.js';
 import { deployConfig, deployProblems, type DeployConfig } from './deploy.js';
 import { configSchema, type RawConfig } from './schema.js';
@@ -283,8 +283,9 @@ function excludeOwnFolders(tree: TreeConfig, own: { folder: string; what: string
   for (const source of new Set(Object.values(tree.sources))) {
     for (const { folder, what } of own) {
       // Real paths: a store named through a symlink (`store: link/oci`, link -> app) is inside app all the same.
-      const rel = path.relative(realPathOfExisting(source), realPathOfExisting(folder));
-      if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) continue;
+      const [outer, inner] = [realPathOfExisting(source), realPathOfExisting(folder)];
+      if (outer === inner || !isSameOrInside(outer, inner)) continue; // the same folder is refused where it is named
+      const rel = path.relative(outer, inner);
       const posix = rel.split(path.sep).join('/');
       if (tree.ownFolders?.some((f) => posix === f.path || posix.startsWith(`${f.path}/`))) continue; // inside one already left out
       const glob = posix.replace(/[\\*?[\]{}()!+@|]/g, '\\$&');
