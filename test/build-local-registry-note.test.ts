@@ -22,7 +22,7 @@ describe('a local build on a host with no build, the config naming a registry', 
     const first = await runCli(['build', '--tag', 'v1'], { cwd: dir });
     expect(first.code, first.stderr).toBe(0);
     expect(first.stderr).toContain(
-      'note: 127.0.0.1:9/studio/game (registry in gamelayer.yaml) was not read: without --push a build plans on .gamelayer/ only; build --push 127.0.0.1:9/studio/game (or --from 127.0.0.1:9/studio/game) plans on its newest build of the line, so a push sends only the change',
+      'note: 127.0.0.1:9/studio/game (registry in gamelayer.yaml) was not read: without --push a build plans on .gamelayer/ only; build --push (or --from 127.0.0.1:9/studio/game) plans on its newest build of the line, so a push sends only the change',
     );
     // The next local build plans on the first: nothing to say.
     const second = await runCli(['build', '--tag', 'v2'], { cwd: dir });

@@ -36,6 +36,18 @@ interface BuildFlags extends RegistryFlags {
   sign?: string;
 }
 
+/** What a bare --push holds until the config is read: no repository reference is empty. */
+const CONFIG_REGISTRY = '';
+
+function configRegistry(registry: string | undefined, configFile: string): string {
+  if (registry) return registry;
+  throw new GamelayerError(
+    'cli.no-registry',
+    `--push without a repository: ${configFile} has no "registry"`,
+    'give one (--push 127.0.0.1:5000/studio/game), or set registry in gamelayer.yaml',
+  );
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('build')
@@ -55,10 +67,14 @@ export function register(program: Command): void {
     )
     .option('--line <name>', 'line of work (branch) whose previous build --push uses and moves (default: GAMELAYER_LINE, CODEBUILD_WEBHOOK_HEAD_REF, the git branch, else "default")')
     .option('--rebase', 'plan every tree afresh instead of adding patch layers to the previous build')
-    .option(
-      '--push <repository>',
-      'then push every image and the build record to host[:port]/repo (only the blobs it lacks); repeat it to push to several repositories (one per region) in one run: each blob read once, uploaded once per registry',
-      (v: string, acc: string[] = []) => [...acc, v],
+    .addOption(
+      new Option(
+        '--push [repository]',
+        'then push every image and the build record to host[:port]/repo (only the blobs it lacks; without a repository: registry from the config); repeat it to push to several repositories (one per region) in one run: each blob read once, uploaded once per registry',
+      )
+        // A bare --push stands for the config's registry, resolved once the config is read.
+        .preset(CONFIG_REGISTRY)
+        .argParser((v: string, acc: string[] = []) => [...acc, v]),
     )
     .option(
       '--media-wait <duration>',
@@ -82,13 +98,15 @@ export function register(program: Command): void {
       if (flags.dockerCompat && flags.builder !== 'docker') {
         throw new GamelayerError('cli.docker-compat', '--docker-compat goes with --builder docker: it picks the Dockerfile variant the Docker daemon builds', 'pass --builder docker, or drop --docker-compat (gamelayer dockerfile --docker-compat writes that variant)');
       }
-      const pushTo = flags.push ?? [];
+      const given = flags.push ?? [];
       // Every destination is checked before anything runs: a typo found by the registry lookup left the scan
       // hashing every tree before the command could exit.
-      if (pushTo.length) {
+      if (given.some((repo) => repo !== CONFIG_REGISTRY)) {
         const { parseReference } = await import('../../registry/reference.js');
-        for (const repo of pushTo) parseReference(repo);
+        for (const repo of given) if (repo !== CONFIG_REGISTRY) parseReference(repo);
       }
+      const config = await commandConfig(cmd);
+      const pushTo = given.map((repo) => (repo === CONFIG_REGISTRY ? configRegistry(config.registry, config.file) : repo));
       checkEcrFlags(flags, pushTo);
       const mediaWaitMs = flags.mediaWait !== undefined ? (await import('../../codebuild/duration.js')).parseDuration('--media-wait', flags.mediaWait) : undefined;
       // --media-wait shares the media layers between hosts that each build one platform and push: alone it did nothing.
@@ -103,7 +121,6 @@ export function register(program: Command): void {
       if (pushTo.length > 1 && flags.builder === 'docker') {
         throw new GamelayerError('cli.push-targets', `--builder docker pushes to one repository; ${pushTo.length} --push given`, 'build daemonless (the default) to push to several repositories in one run, or push the others with gamelayer push');
       }
-      const config = await commandConfig(cmd);
       const reporter = commandReporter(!!flags.json);
       if (flags.builder === 'docker') {
         // Heavy modules load only on the path that needs them: a CLI start stays fast.
@@ -185,7 +202,7 @@ export function register(program: Command): void {
       // registry's builds were not read, so this one is laid out afresh, and a later push of it sends whole trees.
       const prev = result.summary.previous;
       if (!primary && !flags.from && !flags.rebase && prev.source === 'none' && config.registry) {
-        reporter.info(`note: ${config.registry} (registry in ${path.basename(config.file)}) was not read: without --push a build plans on .gamelayer/ only; build --push ${config.registry} (or --from ${config.registry}) plans on its newest build of the line, so a push sends only the change`);
+        reporter.info(`note: ${config.registry} (registry in ${path.basename(config.file)}) was not read: without --push a build plans on .gamelayer/ only; build --push (or --from ${config.registry}) plans on its newest build of the line, so a push sends only the change`);
       }
       const pushRecord = platformTag ? { ...result.record, line: undefined } : result.record;
       if (pushTo.length > 1) {
