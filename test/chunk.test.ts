@@ -4,7 +4,9 @@ import { mkdir, readFile, writeFile, readdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { Chunker, chunkLengths, chunkSizes } from '../src/chunk/fastcdc.js';
-import { GEAR } from '../src/chunk/gear.js';
+import { gearTable } from '../src/chunk/gear.js';
+
+const GEAR = gearTable();
 import { chunkPath, formatRecipe, parseRecipe, recipePath } from '../src/chunk/recipe.js';
 import { chunkFile, chunkFileForScan, chunkTree, chunkingHasher } from '../src/scan/chunk-tree.js';
 import { scanTree } from '../src/scan/scan.js';

@@ -2,7 +2,7 @@
 // the first `min` bytes of a chunk, and normalised chunking (a harder mask before the average size, an easier one
 // after). An insertion or deletion moves only the boundaries near it: the hash sees a 32-byte window, so the
 // chunker falls back into step with the old boundaries within a chunk or two.
-import { GEAR } from './gear.js';
+import { gearTable } from './gear.js';
 
 export interface ChunkSizes {
   min: number;
@@ -30,7 +30,7 @@ let scanHash = 0;
  * in registers with fewer bound checks, 2-3× the speed of the plain loop here; the cuts are the same.
  */
 function gearScan(buf: Uint8Array, i: number, stop: number, h: number, mask: number): number {
-  const g = GEAR;
+  const g = gearTable();
   for (const stop4 = stop - 3; i < stop4; i += 4) {
     h = ((h << 1) + g[buf[i]!]!) | 0;
     if ((h & mask) === 0) return i + 1;

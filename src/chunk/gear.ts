@@ -9,4 +9,10 @@ function makeGear(): Int32Array {
   return g;
 }
 
-export const GEAR: Int32Array = makeGear();
+let gear: Int32Array | undefined;
+
+/** The table, made on first use: only chunked trees need it, and 256 sha256 cost every CLI start a few ms. */
+export function gearTable(): Int32Array {
+  gear ??= makeGear();
+  return gear;
+}
