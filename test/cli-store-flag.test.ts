@@ -1,7 +1,7 @@
 // `build --store DIR` writes a build into another OCI layout; `push` (and `load`) of that build take the same
 // `--store DIR`. Without it there was no way to push such a build: push read the config's store and answered
 // "no image <tag>", hint "build the image first", for a build that had just been made.
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,23 @@ describe('--store of a folder that is not a store', () => {
     const folder = await runCli(['push', '127.0.0.1:9/studio/game:v1', '--store', 'empty'], { cwd: dir, env: noDocker });
     expect(folder.code).toBe(1);
     expect(folder.stderr).toContain(`error[store.not-layout]: --store ${path.join(dir, 'empty')}: not an OCI image layout (no oci-layout file)\n`);
+  });
+
+  // The flag's check is the store's own (OciStore.open): a layout of another version was taken by the flag and
+  // failed later, on whatever the command read first.
+  it.each([
+    ['load', ['-t', 'v1']],
+    ['push', ['127.0.0.1:9/studio/game:v1']],
+  ])('%s --store of a layout of another version says so, with the flag', async (command, args) => {
+    const dir = path.join(root, `version-${command}`);
+    await writeGame(dir);
+    expect((await runCli(['build', '--store', 'out/oci', '-t', 'v1'], { cwd: dir })).code).toBe(0);
+    await writeFile(path.join(dir, 'out/oci/oci-layout'), '{"imageLayoutVersion":"2.0.0"}');
+    const r = await runCli([command, ...args, '--store', 'out/oci'], { cwd: dir, env: noDocker });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      `error[store.layout-version]: --store ${path.join(dir, 'out/oci')}: unsupported image layout version in oci-layout (gamelayer reads 1.0.0)\nhint: pass the folder a build wrote (gamelayer build --store DIR)\n`,
+    );
   });
 
   it('load with no store yet says so; a --store a build wrote (relative) is taken, as far as the daemon', async () => {

@@ -14,13 +14,13 @@ afterEach(() => {
   vouching.records = DEFAULT;
 });
 
-/** A build record of `settingsKey` whose one layer has the inputs `inputKey` and the tar `diffID`. */
-function record(settingsKey: string, inputKey: string, diffID: string) {
+/** A build record of `settingsKey`, built at `createdAt`, whose one layer has the inputs `inputKey` and the tar `diffID`. */
+function record(settingsKey: string, inputKey: string, diffID: string, createdAt: string) {
   const entries = [{ path: 'a.dat', type: 'file', mode: 420, size: 1, xxh64: '0123456789abcdef' }];
   return {
     schemaVersion: 1,
     game: 'g',
-    createdAt: '2026-12-05T00:00:00.000Z',
+    createdAt,
     tags: ['t'],
     platforms: ['linux/amd64'],
     manifests: [{ tree: 'app', entries, digest: 'sha256:dd', root: '/opt/local/app', source: { kind: 'dir', path: 'app' } }],
@@ -32,7 +32,7 @@ function record(settingsKey: string, inputKey: string, diffID: string) {
   };
 }
 
-/** `count` records, build-r<i>.json, record i naming inputs k<i> as tar d<i>, modified i minutes after a start. */
+/** `count` records, build-r<i>.json, record i naming inputs k<i> as tar d<i>, built (and modified) i minutes after a start. */
 async function records(count: number, settingsOf: (i: number) => string = () => 'S'): Promise<string> {
   const state = await tempDir();
   const dir = path.join(state, 'records');
@@ -40,7 +40,7 @@ async function records(count: number, settingsOf: (i: number) => string = () => 
   const start = Date.parse('2026-01-01T00:00:00Z') / 1000;
   for (let i = 0; i < count; i++) {
     const file = path.join(dir, `build-r${String(i).padStart(3, '0')}.json`);
-    await writeFile(file, JSON.stringify(record(settingsOf(i), `k${i}`, `sha256:d${i}`)));
+    await writeFile(file, JSON.stringify(record(settingsOf(i), `k${i}`, `sha256:d${i}`, new Date((start + i * 60) * 1000).toISOString())));
     await utimes(file, start + i * 60, start + i * 60);
   }
   return state;
@@ -62,6 +62,20 @@ describe('records vouching for layer cache rows', () => {
     const together = recordedLayers(state, 'S');
     expect(await Promise.all(['k196', 'k199', 'k1', 'k198'].map((k) => together.diffID(k)))).toEqual(['sha256:d196', 'sha256:d199', undefined, 'sha256:d198']);
     expect(together.reads).toBe(DEFAULT);
+  });
+
+  // Noting a push rewrites the record file (markPushed): the old code took the file's time for the build's, so an old
+  // build pushed again passed for the newest and took one of the few places from a newer build.
+  it('the newest are those built last, whatever the times of the files: an old record rewritten (a push noted) is still old', async () => {
+    const state = await records(10);
+    const old = path.join(state, 'records', 'build-r002.json');
+    const now = Date.now() / 1000;
+    await utimes(old, now, now);
+    const vouchers = recordedLayers(state, 'S');
+    expect(await vouchers.diffID('k2')).toBeUndefined();
+    expect(vouchers.reads).toBe(DEFAULT);
+    expect(await Promise.all(['k9', 'k8', 'k7', 'k6'].map((k) => vouchers.diffID(k)))).toEqual(['sha256:d9', 'sha256:d8', 'sha256:d7', 'sha256:d6']);
+    expect(vouchers.reads).toBe(DEFAULT);
   });
 
   it('an old record still vouches when it is among the newest few, and records of other settings vouch for nothing', async () => {

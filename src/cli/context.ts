@@ -1,7 +1,7 @@
 // What every command needs: the loaded config and a reporter suited to where it runs.
 import path from 'node:path';
 import type { Command } from 'commander';
-import { GamelayerError } from '../errors.js';
+import { GamelayerError, errnoCode, isGamelayerError } from '../errors.js';
 import { loadConfig, treeSourceFolders, type GameConfig } from '../config/load.js';
 import { assertOutsideFolders } from '../util/fs-access.js';
 import { defaultReporter, silentReporter, type Reporter } from '../report/reporter.js';
@@ -57,28 +57,21 @@ export function withStoreFlag(config: GameConfig, store: string | undefined): Ga
 /**
  * As `withStoreFlag`, for the commands that read a store: a `--store` naming nothing, a file or a folder that is not a
  * layout is said to be that, with the flag. It read as "no image tagged …" (load) or "build the image first" (push),
- * which sent the user to build what was built, into another folder.
+ * which sent the user to build what was built, into another folder. The store tells which (`OciStore.open`); this
+ * puts the flag in front and says what to pass.
  */
 export async function withReadStoreFlag(config: GameConfig, store: string | undefined): Promise<GameConfig> {
   const checked = withStoreFlag(config, store);
   if (store === undefined) return checked;
-  const dir = checked.store;
-  const { stat } = await import('node:fs/promises');
-  const { OCI_LAYOUT_FILE } = await import('../oci/layout.js');
-  const s = await stat(dir).catch((e: NodeJS.ErrnoException) => e);
-  if (s instanceof Error) {
-    const missing = s.code === 'ENOENT' || s.code === 'ENOTDIR';
-    throw new GamelayerError(
-      'store.missing',
-      `--store ${dir}: ${missing ? 'the store does not exist' : `cannot read the store (${s.code ?? s.message})`}`,
-      missing ? `pass the folder a build wrote (gamelayer build --store DIR), or leave out --store for the config's store (${config.store})` : undefined,
-    );
-  }
-  if (!s.isDirectory()) throw new GamelayerError('store.not-layout', `--store ${dir}: is a file, not a store folder`, 'pass the folder a build wrote (gamelayer build --store DIR)');
-  const marker = await stat(path.join(dir, OCI_LAYOUT_FILE)).catch(() => undefined);
-  if (!marker?.isFile()) {
-    throw new GamelayerError('store.not-layout', `--store ${dir}: not an OCI image layout (no ${OCI_LAYOUT_FILE} file)`, 'pass the folder a build wrote (gamelayer build --store DIR)');
-  }
+  const { OciStore } = await import('../oci/store.js');
+  await OciStore.open(checked.store, { create: false }).catch((e: unknown) => {
+    if (!isGamelayerError(e) || !e.code.startsWith('store.')) throw e;
+    const built = 'pass the folder a build wrote (gamelayer build --store DIR)';
+    const gone = e.code === 'store.missing' && ['ENOENT', 'ENOTDIR'].includes(errnoCode(e.cause) ?? '');
+    // A folder that cannot be read (EACCES) is no case for another folder.
+    const hint = e.code !== 'store.missing' ? built : gone ? `${built}, or leave out --store for the config's store (${config.store})` : undefined;
+    throw new GamelayerError(e.code, `--store ${e.message}`, hint, { cause: e });
+  });
   return checked;
 }
 

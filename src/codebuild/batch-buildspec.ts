@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Document } from 'yaml';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
-import { ARTIFACTS, supplyFlags, supplyHeader, type BuildspecSupply } from './buildspec.js';
+import { ARTIFACTS, sourceRelative, supplyFlags, supplyHeader, type BuildspecSupply } from './buildspec.js';
 import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
 import { shellWord } from './shell-word.js';
 
@@ -48,13 +48,7 @@ export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOpt
     }
   }
   const root = path.resolve(opts.sourceRoot ?? process.cwd());
-  const rel = (p: string, what: string) => {
-    const r = path.relative(root, p);
-    if (r === '' || r.startsWith('..') || path.isAbsolute(r)) {
-      throw new GamelayerError('buildspec.outside-source', `${what} ${p} is outside the source root ${root}: CodeBuild only has the checked-out source`, 'run gamelayer codebuild buildspec from the root of the repository that holds the game');
-    }
-    return r.split(path.sep).join('/');
-  };
+  const rel = (p: string, what: string) => sourceRelative(root, p, what);
   const configFile = rel(config.file, 'the config');
   const stateDir = rel(config.stateDir, 'the state directory');
   const gl = (args: string) => `gamelayer -c "$GAMELAYER_CONFIG" ${args}`;

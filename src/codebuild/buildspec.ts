@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Document } from 'yaml';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
+import { isSameOrInside } from '../util/real-path.js';
 import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
 import { shellWord } from './shell-word.js';
 
@@ -61,20 +62,25 @@ export const ARTIFACTS = {
   k8sDir: 'k8s-out',
 } as const;
 
+/**
+ * `p` (the config, the state folder) as the buildspec names it: relative to the source root, with `/`. A path not
+ * strictly inside the root is refused, since CodeBuild has only the checkout; a folder named `..x` is inside.
+ */
+export function sourceRelative(root: string, p: string, what: string): string {
+  if (p === root || !isSameOrInside(root, p)) {
+    throw new GamelayerError(
+      'buildspec.outside-source',
+      `${what} ${p} is outside the source root ${root}: CodeBuild only has the checked-out source`,
+      'run gamelayer codebuild buildspec from the root of the repository that holds the game',
+    );
+  }
+  return path.relative(root, p).split(path.sep).join('/');
+}
+
 export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {}): Buildspec {
   const kind = opts.kind ?? 'daemonless';
   const root = path.resolve(opts.sourceRoot ?? process.cwd());
-  const rel = (p: string, what: string) => {
-    const r = path.relative(root, p);
-    if (r === '' || r.startsWith('..') || path.isAbsolute(r)) {
-      throw new GamelayerError(
-        'buildspec.outside-source',
-        `${what} ${p} is outside the source root ${root}: CodeBuild only has the checked-out source`,
-        'run gamelayer codebuild buildspec from the root of the repository that holds the game',
-      );
-    }
-    return r.split(path.sep).join('/');
-  };
+  const rel = (p: string, what: string) => sourceRelative(root, p, what);
   if (kind !== 'daemonless') refuseSupplyWithout(opts.supply, kind === 'docker' ? '--docker' : '--pr-check');
   const configFile = rel(config.file, 'the config');
   const stateDir = rel(config.stateDir, 'the state directory');

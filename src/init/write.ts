@@ -1,14 +1,15 @@
 // Writes the proposal of detect.ts as a commented gamelayer.yaml. The text is validated by the config loader
 // before it is written (init never leaves a config that does not load), and written through a temp file and a
 // rename: an existing config is only replaced with --force.
-import { access, chmod, link, lstat, mkdir, readdir, realpath, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { access, link, lstat, mkdir, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import { CONFIG_FILE, parseConfig } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
-import { GamelayerError, errnoCode } from '../errors.js';
+import { GamelayerError, errnoCode, isGamelayerError } from '../errors.js';
 import { diskFullError } from '../util/disk-full.js';
 import { isWriteDenied } from '../util/fs-access.js';
+import { writeThroughLink } from '../util/write-through-link.js';
 import { TREE_NAMES } from '../types.js';
 import { detectLayout, type InitProposal } from './detect.js';
 
@@ -60,36 +61,39 @@ export async function initGame(opts: InitOptions): Promise<InitResult> {
   const text = renderConfig(proposal);
   parseConfig(text, file); // a proposal that does not load is a bug here, never the user's to find
   for (const d of proposal.emptyDirs) await checkEmptyFolder(path.join(dir, d));
-  // --force over a symlinked config writes its target (the rename replaced the link with a file of its own, and the
-  // link's target kept the old config), keeping the file's mode: the temp file lives beside that target.
-  const target = exists ? await realpath(file) : file;
-  const temp = path.join(path.dirname(target), `.${CONFIG_FILE}.${process.pid}.tmp`);
   // Folders this run made, removed again when the config is not written: a refused init leaves the folder as it was.
   const made: string[] = [];
   const undo = async () => {
     for (const d of made) await rmdir(d).catch(() => {});
   };
+  // A write refused at `target` (a symlinked config's target, under --force), said as init's own error.
+  const refused = (e: unknown, target: string): unknown => {
+    // Denied, or a folder the kernel will not let anything be made in (/proc says ENOENT): the folder refuses writes.
+    if (!isWriteDenied(e) && errnoCode(e) !== 'ENOENT') return diskFullError(e, 'init.disk-full', dir, CONFIG_FILE);
+    // The generic hint names --out and --store, which init has not: say what init writes, and where.
+    return new GamelayerError(
+      'init.unwritable',
+      `${path.dirname(target)}: cannot write ${path.basename(target)}${proposal.emptyDirs.length ? ` or ${proposal.emptyDirs.join(', ')}/` : ''} there (${errnoCode(e)})`,
+      'init writes into the build folder: make it writable for this user (or run as its owner), or run init on a writable copy of the build',
+    );
+  };
+  const temp = path.join(dir, `.${CONFIG_FILE}.${process.pid}.tmp`);
   try {
     for (const d of proposal.emptyDirs) if (await makeEmptyFolder(path.join(dir, d))) made.push(path.join(dir, d));
+    // --force over a config (an existing one means --force here): replaced where it really is, its mode kept.
+    if (existing) {
+      await writeThroughLink(file, text, refused);
+      return { file, proposal, text };
+    }
     await writeFile(temp, text, { flag: 'wx' });
-    if (existing) await chmod(temp, existing.mode & 0o7777);
   } catch (e) {
     // A full disk: no empty temp file left behind, and an error that says so (it was an internal ENOSPC).
     await rm(temp, { force: true });
     await undo();
-    // Denied, or a folder the kernel will not let anything be made in (/proc says ENOENT): the folder refuses writes.
-    if (isWriteDenied(e) || errnoCode(e) === 'ENOENT') {
-      // The generic hint names --out and --store, which init has not: say what init writes, and where.
-      throw new GamelayerError(
-        'init.unwritable',
-        `${path.dirname(target)}: cannot write ${path.basename(target)}${proposal.emptyDirs.length ? ` or ${proposal.emptyDirs.join(', ')}/` : ''} there (${errnoCode(e)})`,
-        'init writes into the build folder: make it writable for this user (or run as its owner), or run init on a writable copy of the build',
-      );
-    }
-    throw diskFullError(e, 'init.disk-full', dir, CONFIG_FILE);
+    throw isGamelayerError(e) ? e : refused(e, file);
   }
   try {
-    if (opts.force) await rename(temp, target);
+    if (opts.force) await rename(temp, file);
     else await link(temp, file); // fails if a config appeared meanwhile: never overwrite without --force
   } catch (e) {
     await undo();

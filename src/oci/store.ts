@@ -92,6 +92,28 @@ export interface OpenStoreOptions {
   markers?: string;
 }
 
+/**
+ * An existing layout, told apart from a missing folder (`store.missing`), a file or a folder without `oci-layout`
+ * (`store.not-layout`) and another layout version (`store.layout-version`). Each message starts with the folder, so
+ * a caller may put the option that named it in front (`--store`); a missing folder's error has the errno as cause.
+ */
+async function checkLayoutFolder(dir: string): Promise<void> {
+  const s = await stat(dir).catch((e: unknown) => e as Error);
+  if (s instanceof Error) {
+    const code = errnoCode(s);
+    const missing = code === 'ENOENT' || code === 'ENOTDIR';
+    throw new GamelayerError('store.missing', `${dir}: ${missing ? 'the store does not exist' : `cannot read the store (${code ?? s.message})`}`, undefined, { cause: s });
+  }
+  if (!s.isDirectory()) throw new GamelayerError('store.not-layout', `${dir}: is a file, not a store folder`);
+  const layout = await readFile(path.join(dir, OCI_LAYOUT_FILE), 'utf8').catch((e: unknown) => {
+    const code = errnoCode(e);
+    throw new GamelayerError('store.not-layout', `${dir}: not an OCI image layout (${code === 'ENOENT' ? `no ${OCI_LAYOUT_FILE} file` : `${OCI_LAYOUT_FILE}: ${code ?? e}`})`);
+  });
+  if (!/"imageLayoutVersion"\s*:\s*"1\.0\.0"/.test(layout)) {
+    throw new GamelayerError('store.layout-version', `${dir}: unsupported image layout version in ${OCI_LAYOUT_FILE} (gamelayer reads 1.0.0)`);
+  }
+}
+
 export class OciStore {
   private constructor(
     readonly dir: string,
@@ -101,12 +123,7 @@ export class OciStore {
   static async open(dir: string, options: OpenStoreOptions = {}): Promise<OciStore> {
     const store = new OciStore(path.resolve(dir), options.markers && path.resolve(options.markers));
     if (options.create === false) {
-      const layout = await readFile(path.join(store.dir, OCI_LAYOUT_FILE), 'utf8').catch((e: unknown) => {
-        throw new GamelayerError('store.not-layout', `${store.dir}: not an OCI image layout (${OCI_LAYOUT_FILE}: ${errnoCode(e) ?? e})`);
-      });
-      if (!/"imageLayoutVersion"\s*:\s*"1\.0\.0"/.test(layout)) {
-        throw new GamelayerError('store.layout-version', `${path.join(store.dir, OCI_LAYOUT_FILE)}: unsupported image layout version`);
-      }
+      await checkLayoutFolder(store.dir);
       return store;
     }
     await mkdir(blobsDir(store.dir), { recursive: true });

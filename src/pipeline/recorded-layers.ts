@@ -4,13 +4,15 @@
 // inputs cheaply; a row no record vouches for has its blob read back and proven first (layer-reuse.ts, oci/layer-proof.ts).
 //
 // Reading a record costs its size (its summary is found by stepping over its entries: ~170 MB for a 1M-entry game),
-// and `.gamelayer/records/` keeps one per tag ever built. So only the newest few records (by modification time) are
-// asked, newest first, one at a time and only until one names the inputs: a build reads at most `vouching.records` of
-// them, whatever the number kept. A row only an older record names is proven from its blob, as one no record names.
-import { readdir, stat } from 'node:fs/promises';
+// and `.gamelayer/records/` keeps one per tag ever built. So only the newest few records (by the build time each
+// holds, not the file's, which noting a push renews) are asked, newest first, one at a time and only until one names
+// the inputs: a build reads at most `vouching.records` of them, whatever the number kept. A row only an older record
+// names is proven from its blob, as one no record names.
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LAST_BUILD, recordsDir } from '../state/records.js';
 import { readBuildSummary } from '../state/record-summary.js';
+import { recordCreatedMs } from '../state/record-created.js';
 
 /** How many of the newest local records a build reads at most to vouch for rows. Settable for tests. */
 export const vouching = { records: 4 };
@@ -64,19 +66,16 @@ export function recordedLayers(stateDir: string, settingsKey: string): RecordedL
   };
 }
 
-/** The `count` newest build records of `dir` (build-last.json is a copy of one of them), newest first. */
+/**
+ * The `count` newest build records of `dir` (build-last.json is a copy of one of them), newest first: by the time
+ * each says its build was made, read from its head (record-created.ts), ties by name. A record with no time there
+ * comes after every dated one (gamelayer writes the time in the head: such a file is damaged or not a record).
+ */
 async function newestRecords(dir: string, count: number): Promise<string[]> {
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^build-.+\.json$/.test(n) && n !== LAST_BUILD);
-  const dated = await Promise.all(
-    names.map(async (name) => {
-      const file = path.join(dir, name);
-      const st = await stat(file).catch(() => undefined);
-      return { file, mtime: st?.isFile() ? st.mtimeMs : -1 };
-    }),
-  );
-  return dated
-    .filter((d) => d.mtime >= 0)
-    .sort((a, b) => b.mtime - a.mtime || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
+  return names
+    .map((name) => ({ file: path.join(dir, name), created: recordCreatedMs(path.join(dir, name)) ?? -Infinity }))
+    .sort((a, b) => (b.created === a.created ? 0 : b.created - a.created) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
     .slice(0, count)
     .map((d) => d.file);
 }
