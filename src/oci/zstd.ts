@@ -273,7 +273,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
     const length = filled;
     filling = undefined;
     const p = feed
-      .call({ type: 'chunk', fd: fh.fd, slot, length })
+      .call({ type: 'chunk', fd: fh.fd, job, slot, length })
       .then(
         () => {
           free.push(slot);
@@ -325,7 +325,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
       try {
         if (failed) return await stop();
         send(); // the last slot, part full
-        const r = await feed.call({ type: 'diff-id' }); // after every chunk: the worker answers in order
+        const r = await feed.call({ type: 'diff-id', job }); // after every chunk: the worker answers in order
         if (failed) return await stop();
         await fh.close();
         await exited;
