@@ -182,6 +182,33 @@ describe('zstd layers', () => {
     }, 60_000);
   });
 
+  it('zstd 1.5.4 and later run without their asynchronous I/O threads (same bytes); an older one, or one of unknown version, gets no flag', async () => {
+    const real = execFileSync('sh', ['-c', 'command -v zstd'], { encoding: 'utf8' }).trim();
+    /** A zstd that says `version` and records its arguments, then compresses as the real one. */
+    const zstdSaying = (name: string, version: string) => {
+      const bin = path.join(tmp, name);
+      writeFileSync(bin, `#!/bin/sh\ncase "$1" in --version) echo "*** Zstandard CLI (64-bit) ${version}, by Yann Collet ***"; exit 0;; esac\necho "$@" > "${bin}.args"\nexec "${real}" "$@"\n`);
+      chmodSync(bin, 0o755);
+      return bin;
+    };
+    const input = noise(3 << 20, 'asyncio');
+    const argsOf = async (bin: string) => {
+      const out = openSync(path.join(tmp, `${path.basename(bin)}.zst`), 'w+');
+      try {
+        const feed = await startZstdToFile({ output: out, bin });
+        await feed.write(input);
+        expect((await feed.end()).diffID).toBe(sha256(input));
+        await feed.abort();
+      } finally {
+        closeSync(out);
+      }
+      expect(execFileSync(real, ['-d', '-c', path.join(tmp, `${path.basename(bin)}.zst`)], { maxBuffer: 16 << 20 }).equals(input)).toBe(true);
+      return readFileSync(`${bin}.args`, 'utf8').trim().split(' ');
+    };
+    for (const v of ['v1.5.4', 'v1.5.5', 'v1.6.0']) expect(await argsOf(zstdSaying(`zstd-${v}`, v))).toContain('--no-asyncio');
+    for (const v of ['v1.5.2', 'v1.4.8', 'something else']) expect(await argsOf(zstdSaying(`zstd-${v.replace(' ', '-')}`, v))).not.toContain('--no-asyncio');
+  }, 60_000);
+
   it('a layer given up half-way leaves nothing behind in its feed: the next layer on it gets the diffID of its own tar', async () => {
     // The feed's threads go on to the next layer. Its hash of the input used to live on in the thread until a
     // diff-id or a failed write: a layer given up between writes (a file changed, the size limit, a damaged cache
