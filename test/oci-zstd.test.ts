@@ -4,11 +4,12 @@
 // compressor fails, and a layer an independent client (skopeo's Go zstd decoder, GNU tar) reads back.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirContentSource } from '../src/oci/content.js';
 import { closeGzipWorkers } from '../src/oci/gzip.js';
@@ -16,7 +17,7 @@ import { imageConfig, imageManifest, layerDescriptor } from '../src/oci/image.js
 import { buildLayer, type BuildLayerOptions } from '../src/oci/layer.js';
 import { OciStore } from '../src/oci/store.js';
 import { layerTar } from '../src/oci/tar.js';
-import { closeZstdWorkers, createZstd } from '../src/oci/zstd.js';
+import { closeZstdWorkers, createZstd, startZstdToFile } from '../src/oci/zstd.js';
 import type { FileEntry, PlannedLayer } from '../src/types.js';
 import { noise, scanEntries } from './support/oci-fixtures.js';
 import { copySample } from './support/sample.js';
@@ -180,6 +181,58 @@ describe('zstd layers', () => {
       expect(storeFiles(store)).toEqual(before);
     }, 60_000);
   });
+
+  it('zstd 1.5.4 and later run without their asynchronous I/O threads (same bytes); an older one, or one of unknown version, gets no flag', async () => {
+    const real = execFileSync('sh', ['-c', 'command -v zstd'], { encoding: 'utf8' }).trim();
+    /** A zstd that says `version` and records its arguments, then compresses as the real one. */
+    const zstdSaying = (name: string, version: string) => {
+      const bin = path.join(tmp, name);
+      writeFileSync(bin, `#!/bin/sh\ncase "$1" in --version) echo "*** Zstandard CLI (64-bit) ${version}, by Yann Collet ***"; exit 0;; esac\necho "$@" > "${bin}.args"\nexec "${real}" "$@"\n`);
+      chmodSync(bin, 0o755);
+      return bin;
+    };
+    const input = noise(3 << 20, 'asyncio');
+    const argsOf = async (bin: string) => {
+      const out = openSync(path.join(tmp, `${path.basename(bin)}.zst`), 'w+');
+      try {
+        const feed = await startZstdToFile({ output: out, bin });
+        await feed.write(input);
+        expect((await feed.end()).diffID).toBe(sha256(input));
+        await feed.abort();
+      } finally {
+        closeSync(out);
+      }
+      expect(execFileSync(real, ['-d', '-c', path.join(tmp, `${path.basename(bin)}.zst`)], { maxBuffer: 16 << 20 }).equals(input)).toBe(true);
+      return readFileSync(`${bin}.args`, 'utf8').trim().split(' ');
+    };
+    for (const v of ['v1.5.4', 'v1.5.5', 'v1.6.0']) expect(await argsOf(zstdSaying(`zstd-${v}`, v))).toContain('--no-asyncio');
+    for (const v of ['v1.5.2', 'v1.4.8', 'something else']) expect(await argsOf(zstdSaying(`zstd-${v.replace(' ', '-')}`, v))).not.toContain('--no-asyncio');
+  }, 60_000);
+
+  it('a layer given up half-way leaves nothing behind in its feed: the next layer on it gets the diffID of its own tar', async () => {
+    // The feed's threads go on to the next layer. Its hash of the input used to live on in the thread until a
+    // diff-id or a failed write: a layer given up between writes (a file changed, the size limit, a damaged cache
+    // copy retried) left its bytes in the next layer's diffID.
+    const bin = path.join(tmp, 'reads-all-zstd');
+    writeFileSync(bin, '#!/bin/sh\nfor a; do fifo=$a; done\nexec cat "$fifo" > /dev/null\n'); // never blocks a write
+    chmodSync(bin, 0o755);
+    const out = openSync(path.join(tmp, 'given-up.zst'), 'w+');
+    try {
+      const first = await startZstdToFile({ output: out, bin });
+      await first.write(noise(5 << 20, 'given-up')); // two full slots go to the feed's threads
+      await sleep(300); // they are written and hashed (cat reads at once): nothing is in flight when it is given up
+      await first.abort();
+      const input = noise(3 << 20, 'next');
+      const next = await startZstdToFile({ output: out });
+      await next.write(input);
+      const { diffID, bytes } = await next.end();
+      await next.abort();
+      expect(bytes).toBe(input.length);
+      expect(diffID).toBe(sha256(input));
+    } finally {
+      closeSync(out);
+    }
+  }, 60_000);
 
   it('a file changed after the scan (read in pieces, past the small-file path) fails the layer and leaves nothing', async () => {
     const store = await storeAt('changed');

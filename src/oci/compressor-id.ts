@@ -60,9 +60,8 @@ export function zstdMissing(bin: string, e: Error): GamelayerError {
 
 const versions = new Map<string, Promise<string>>();
 
-/** `zstd v1.5.4 -1 -T0 …`: everything that decides the bytes, for the layer cache key. */
-export async function zstdCompressorId(options: ZstdOptions = {}): Promise<string> {
-  const bin = options.bin ?? 'zstd';
+/** `v1.5.4` (what `bin --version` says), asked once per binary. */
+export function zstdVersion(bin: string): Promise<string> {
   let v = versions.get(bin);
   if (!v) {
     v = promisify(execFile)(bin, ['--version']).then(
@@ -71,5 +70,10 @@ export async function zstdCompressorId(options: ZstdOptions = {}): Promise<strin
     );
     versions.set(bin, v);
   }
-  return `zstd ${await v} ${zstdArgs(options.level ?? DEFAULT_ZSTD_LEVEL).join(' ')}`;
+  return v;
+}
+
+/** `zstd v1.5.4 -1 -T0 …`: everything that decides the bytes, for the layer cache key. */
+export async function zstdCompressorId(options: ZstdOptions = {}): Promise<string> {
+  return `zstd ${await zstdVersion(options.bin ?? 'zstd')} ${zstdArgs(options.level ?? DEFAULT_ZSTD_LEVEL).join(' ')}`;
 }

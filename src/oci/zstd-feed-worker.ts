@@ -8,8 +8,9 @@ import { parentPort } from 'node:worker_threads';
 export type FeedRequest =
   /** Once, before any chunk: the feed's shared slots (chunks then name theirs by index: no buffer to clone per chunk). */
   | { id: number; type: 'slots'; slots: SharedArrayBuffer[] }
-  | { id: number; type: 'chunk'; fd: number; slot: number; length: number }
-  | { id: number; type: 'diff-id' }
+  /** The slot's bytes into the diffID of `job` (a new job starts a new hash: one given up half-way is dropped). */
+  | { id: number; type: 'chunk'; fd: number; job: number; slot: number; length: number }
+  | { id: number; type: 'diff-id'; job: number }
   /** Hashes what the file holds beyond the part hashed so far (of the same `job`); with `end`, all of it. */
   | { id: number; type: 'hash-file'; fd: number; job: number; end: boolean };
 
@@ -23,8 +24,8 @@ export interface FeedReply {
 }
 
 let slots: SharedArrayBuffer[] = [];
-let hash: Hash | undefined;
-let hashed = 0;
+/** The diffID so far: the job it belongs to, and the bytes hashed. */
+let input: { job: number; hash: Hash; bytes: number } | undefined;
 let readBuffer: Buffer | undefined;
 /** The output file's hash so far: the job it belongs to and the bytes read. */
 let output: { job: number; hash: Hash; size: number } | undefined;
@@ -36,17 +37,16 @@ function handle(req: FeedRequest): FeedReply | undefined {
       return undefined;
     case 'chunk': {
       const view = new Uint8Array(slots[req.slot]!, 0, req.length);
-      (hash ??= createHash('sha256')).update(view);
-      hashed += req.length;
+      if (input?.job !== req.job) input = { job: req.job, hash: createHash('sha256'), bytes: 0 };
+      input.hash.update(view);
+      input.bytes += req.length;
       for (let off = 0; off < view.length; ) off += writeSync(req.fd, view, off, view.length - off);
       return { id: req.id };
     }
     case 'diff-id': {
-      const digest = `sha256:${(hash ?? createHash('sha256')).digest('hex')}`;
-      const bytes = hashed;
-      hash = undefined;
-      hashed = 0;
-      return { id: req.id, digest, bytes };
+      const done = input?.job === req.job ? input : { hash: createHash('sha256'), bytes: 0 };
+      input = undefined;
+      return { id: req.id, digest: `sha256:${done.hash.digest('hex')}`, bytes: done.bytes };
     }
     case 'hash-file': {
       // While zstd still writes, this reads what is there now (never past what was written) and goes on later.
@@ -72,9 +72,6 @@ parentPort?.on('message', (req: FeedRequest) => {
     reply = handle(req);
     if (!reply) return;
   } catch (e) {
-    // After a failed write the layer is abandoned: the next one starts a fresh hash.
-    hash = undefined;
-    hashed = 0;
     reply = { id: req.id, error: { message: (e as Error).message, code: (e as NodeJS.ErrnoException).code } };
   }
   parentPort!.postMessage(reply);
