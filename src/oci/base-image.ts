@@ -11,11 +11,12 @@ import type * as tar from 'tar-stream';
 import { GamelayerError } from '../errors.js';
 import { tarExtract } from '../util/tar-extract.js';
 import type { Descriptor } from '../types.js';
-import { formatPlatform, type ImageConfig, type ImageManifest, type Platform } from './image.js';
+import { formatPlatform, type ImageConfig, type Platform } from './image.js';
 import { BlobMismatch, byteRange, VerifyDigest } from './blob-verify.js';
-import { INDEX_MEDIA_TYPE, layoutBlob, REF_NAME, sha256Digest, type ImageIndex } from './layout.js';
+import { INDEX_MEDIA_TYPE, layoutBlob, REF_NAME, sha256Digest } from './layout.js';
 import type { Layer } from './model.js';
 import { OciStore } from './store.js';
+import { baseConfig, baseIndexEntries, baseManifest, dockerManifestEntries } from './base-documents.js';
 
 /**
  * A base image as the image model sees it: its layers are model layers (digest, diffID, size, media type, and an
@@ -114,7 +115,7 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
           }
         },
       };
-      return fromLayout(ref, parsed.dir, await src.readIndex(), parsed.tag, blobs, (d, diffID) => layoutBlob(parsed.dir, d, diffID), options.platform);
+      return fromLayout(ref, parsed.dir, (await src.readIndex()).manifests, parsed.tag, blobs, (d, diffID) => layoutBlob(parsed.dir, d, diffID), options.platform);
     }
     case 'oci-archive': {
       const small = await readSmallMembers(parsed.file);
@@ -130,7 +131,8 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
         copy: (store, layers) => copyArchiveMembers(parsed.file, store, new Map(layers.map((l) => [`blobs/sha256/${l.digest.slice(7)}`, l]))),
       };
       const blobOf: LayerOf = (d, diffID) => archiveLayer(parsed.file, `blobs/sha256/${d.digest.slice(7)}`, d, diffID);
-      return fromLayout(ref, parsed.file, JSON.parse(indexBytes.toString('utf8')) as ImageIndex, parsed.tag, blobs, blobOf, options.platform);
+      const entries = baseIndexEntries(parseJson(indexBytes, `${parsed.file}:index.json`), `${parsed.file}:index.json`);
+      return fromLayout(ref, parsed.file, entries, parsed.tag, blobs, blobOf, options.platform);
     }
     case 'docker-archive':
       return fromDockerArchive(ref, parsed.file, parsed.ref);
@@ -148,7 +150,7 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
  * registry stage): layer media types carried over to OCI, diff_ids checked against the layers.
  */
 export function baseFromParts(ref: string, where: string, configBytes: Buffer, manifestLayers: Descriptor[], copy: (s: OciStore) => Promise<void>, layerOf: LayerOf): BaseImage {
-  const config = parseJson<ImageConfig>(configBytes, `${where} config`);
+  const config = baseConfig(parseJson(configBytes, `${where} config`), `${where} config`);
   return finish(ref, where, config, manifestLayers.map((l) => ociLayer(l, where)), copy, layerOf);
 }
 
@@ -190,9 +192,9 @@ interface BlobReader {
   copy(store: OciStore, layers: Descriptor[]): Promise<void>;
 }
 
-function parseJson<T>(bytes: Buffer, where: string): T {
+function parseJson(bytes: Buffer, where: string): unknown {
   try {
-    return JSON.parse(bytes.toString('utf8')) as T;
+    return JSON.parse(bytes.toString('utf8')) as unknown;
   } catch (e) {
     throw new GamelayerError('base.json', `${where}: not valid JSON: ${(e as Error).message}`);
   }
@@ -201,7 +203,7 @@ function parseJson<T>(bytes: Buffer, where: string): T {
 async function fromLayout(
   ref: string,
   where: string,
-  index: ImageIndex,
+  entries: Descriptor[],
   tag: string | undefined,
   blobs: BlobReader,
   layerOf: LayerOf,
@@ -209,33 +211,36 @@ async function fromLayout(
 ): Promise<BaseImage> {
   let desc: Descriptor | undefined;
   if (tag !== undefined) {
-    desc = index.manifests.find((m) => m.annotations?.[REF_NAME] === tag);
+    desc = entries.find((m) => m.annotations?.[REF_NAME] === tag);
     if (!desc) {
-      const tags = index.manifests.map((m) => m.annotations?.[REF_NAME]).filter(Boolean);
+      const tags = entries.map((m) => m.annotations?.[REF_NAME]).filter(Boolean);
       throw new GamelayerError('base.tag', `${where}: no image tagged "${tag}" (tags: ${tags.join(', ') || 'none'})`);
     }
   } else {
-    if (index.manifests.length !== 1) {
-      throw new GamelayerError('base.ambiguous', `${where}: holds ${index.manifests.length} images; name one with :TAG`);
+    if (entries.length !== 1) {
+      throw new GamelayerError('base.ambiguous', `${where}: holds ${entries.length} images; name one with :TAG`);
     }
-    desc = index.manifests[0]!;
+    desc = entries[0]!;
   }
   // A multi-platform index: take the wanted platform's manifest.
   while (INDEX_TYPES.has(desc.mediaType)) {
-    const inner: ImageIndex = parseJson<ImageIndex>(await blobs.small(desc.digest), `${where} index ${desc.digest}`);
+    const at = `${where} index ${desc.digest}`;
+    const inner = baseIndexEntries(parseJson(await blobs.small(desc.digest), at), at);
     const pick: Descriptor | undefined = wanted
-      ? inner.manifests.find((m) => m.platform && formatPlatform(m.platform) === formatPlatform(wanted))
-      : inner.manifests.length === 1
-        ? inner.manifests[0]
+      ? inner.find((m) => m.platform && formatPlatform(m.platform) === formatPlatform(wanted))
+      : inner.length === 1
+        ? inner[0]
         : undefined;
     if (!pick) {
-      const have = inner.manifests.map((m) => (m.platform ? formatPlatform(m.platform) : '?')).join(', ');
+      const have = inner.map((m) => (m.platform ? formatPlatform(m.platform) : '?')).join(', ');
       throw new GamelayerError('base.platform', `${ref}: no manifest for ${wanted ? formatPlatform(wanted) : 'a single platform'} (has ${have})`);
     }
     desc = pick;
   }
-  const manifest = parseJson<ImageManifest>(await blobs.small(desc.digest), `${where} manifest ${desc.digest}`);
-  const config = parseJson<ImageConfig>(await blobs.small(manifest.config.digest), `${where} config ${manifest.config.digest}`);
+  const manifestAt = `${where} manifest ${desc.digest}`;
+  const manifest = baseManifest(parseJson(await blobs.small(desc.digest), manifestAt), manifestAt);
+  const configAt = `${where} config ${manifest.config.digest}`;
+  const config = baseConfig(parseJson(await blobs.small(manifest.config.digest), configAt), configAt);
   const layers = manifest.layers.map((l) => ociLayer(l, where));
   return { ...finish(ref, where, config, layers, (store) => blobs.copy(store, layers), layerOf), digest: desc.digest };
 }
@@ -318,11 +323,6 @@ function normalizeDockerName(name: string): string {
   return /:[^/]+$/.test(full.slice(full.lastIndexOf('/'))) ? full : `${full}:latest`;
 }
 
-interface DockerManifestEntry {
-  Config: string;
-  RepoTags?: string[] | null;
-  Layers: string[];
-}
 
 /** `docker save` output: manifest.json names the config and the layer files (plain tars, usually). */
 async function fromDockerArchive(ref: string, file: string, name?: string): Promise<BaseImage> {
@@ -346,7 +346,7 @@ async function fromDockerArchive(ref: string, file: string, name?: string): Prom
   });
   const manifestBytes = small.get('manifest.json');
   if (!manifestBytes) throw new GamelayerError('base.not-docker-archive', `${file}: no manifest.json; not a docker-save archive`);
-  const entries = parseJson<DockerManifestEntry[]>(manifestBytes, `${file}:manifest.json`);
+  const entries = dockerManifestEntries(parseJson(manifestBytes, `${file}:manifest.json`), `${file}:manifest.json`);
   const wanted = name === undefined ? undefined : normalizeDockerName(name);
   const entry = wanted
     ? entries.find((e) => e.RepoTags?.some((t) => normalizeDockerName(t) === wanted))
@@ -359,7 +359,7 @@ async function fromDockerArchive(ref: string, file: string, name?: string): Prom
   }
   const configBytes = small.get(entry.Config);
   if (!configBytes) throw new GamelayerError('base.blob-missing', `${file}: config ${entry.Config} is missing`);
-  const config = parseJson<ImageConfig>(configBytes, `${file}:${entry.Config}`);
+  const config = baseConfig(parseJson(configBytes, `${file}:${entry.Config}`), `${file}:${entry.Config}`);
   const layerFiles = new Map<string, Descriptor>();
   const layers = entry.Layers.map((l, i) => {
     const m = members.get(l);
