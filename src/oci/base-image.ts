@@ -16,6 +16,7 @@ import { BlobMismatch, byteRange, VerifyDigest } from './blob-verify.js';
 import { INDEX_MEDIA_TYPE, layoutBlob, REF_NAME, sha256Digest } from './layout.js';
 import type { Layer } from './model.js';
 import { OciStore } from './store.js';
+import { ArchiveDocuments } from './archive-documents.js';
 import { baseConfig, baseIndexEntries, baseManifest, dockerManifestEntries } from './base-documents.js';
 
 /**
@@ -123,7 +124,9 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
       if (!indexBytes) throw new GamelayerError('base.not-layout', `${parsed.file}: no index.json; not an OCI archive`);
       const blobs: BlobReader = {
         small: async (d) => {
-          const b = small.get(`blobs/sha256/${d.slice('sha256:'.length)}`);
+          const member = `blobs/sha256/${d.slice('sha256:'.length)}`;
+          const b = small.get(member);
+          if (!b && small.isNotJson(member)) throw new GamelayerError('base.json', `${parsed.file}: blob ${d} is not a JSON document`);
           if (!b) throw new GamelayerError('base.blob-missing', `${parsed.file}: blob ${d} is missing`);
           if (sha256Digest(b) !== d) throw new GamelayerError('base.blob-corrupt', `${parsed.file}: blob ${d} does not match its digest`);
           return b;
@@ -254,17 +257,18 @@ function finish(ref: string, where: string, config: ImageConfig, layers: Descrip
   return { ref, config, platform, layers: layers.map((d, i) => layerOf(d, diffIDs[i]!)), diffIDs, copyLayersInto: copy };
 }
 
-const SMALL = 4 << 20;
-
-/** One pass over an archive: every member up to 4 MiB (index, manifests, configs), by normalised name. */
-async function readSmallMembers(file: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
+/** One pass over an archive: its JSON members (index, manifests, configs), by normalised name (archive-documents.ts). */
+async function readSmallMembers(file: string): Promise<ArchiveDocuments> {
+  const out = new ArchiveDocuments(file);
   await walkArchive(file, async (name, header, body) => {
-    if (header.type === 'file' && header.size <= SMALL) {
-      const chunks: Buffer[] = [];
-      for await (const c of body) chunks.push(c as Buffer);
-      out.set(name, Buffer.concat(chunks));
+    if (header.type !== 'file') return;
+    const chunks: Buffer[] = [];
+    let wanted: boolean | undefined;
+    for await (const c of body) {
+      wanted ??= out.wants(name, header.size ?? 0, c as Buffer);
+      if (wanted) chunks.push(c as Buffer);
     }
+    if (wanted ?? out.wants(name, header.size ?? 0, Buffer.alloc(0))) out.keep(name, Buffer.concat(chunks));
   });
   return out;
 }
@@ -328,21 +332,23 @@ function normalizeDockerName(name: string): string {
 async function fromDockerArchive(ref: string, file: string, name?: string): Promise<BaseImage> {
   // One pass reads the small JSON members and hashes every member, so layer descriptors are known
   // without holding layers in memory.
-  const small = new Map<string, Buffer>();
+  const small = new ArchiveDocuments(file);
   const members = new Map<string, { digest: string; size: number; magic: Buffer }>();
   await walkArchive(file, async (member, header, body) => {
     if (header.type !== 'file') return;
     const hash = createHash('sha256');
     const keep: Buffer[] = [];
     let magic: Buffer | undefined;
+    let wanted: boolean | undefined;
     for await (const c of body) {
       const b = c as Buffer;
       magic ??= b.subarray(0, 4);
+      wanted ??= small.wants(member, header.size ?? 0, b);
       hash.update(b);
-      if (header.size <= SMALL) keep.push(b);
+      if (wanted) keep.push(b);
     }
-    members.set(member, { digest: `sha256:${hash.digest('hex')}`, size: header.size, magic: magic ?? Buffer.alloc(0) });
-    if (header.size <= SMALL) small.set(member, Buffer.concat(keep));
+    members.set(member, { digest: `sha256:${hash.digest('hex')}`, size: header.size ?? 0, magic: magic ?? Buffer.alloc(0) });
+    if (wanted ?? small.wants(member, header.size ?? 0, Buffer.alloc(0))) small.keep(member, Buffer.concat(keep));
   });
   const manifestBytes = small.get('manifest.json');
   if (!manifestBytes) throw new GamelayerError('base.not-docker-archive', `${file}: no manifest.json; not a docker-save archive`);
