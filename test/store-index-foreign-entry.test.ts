@@ -59,4 +59,17 @@ describe('an index.json entry that is not a manifest gamelayer can walk', () => 
     }
     expect((await readdir(s.blobs)).sort()).toEqual([...names].sort());
   });
+
+  it('a tag holding an escape sequence and a newline: ls shows it quoted on its line, never as it is', async () => {
+    const s = await builtStore('gl-foreign-tag-');
+    const index = JSON.parse(await readFile(s.index, 'utf8')) as { manifests: { annotations: Record<string, string> }[] };
+    const copy = structuredClone(index.manifests[0]!);
+    copy.annotations['org.opencontainers.image.ref.name'] = 'a\u001b[2J\nb';
+    index.manifests.push(copy);
+    await writeFile(s.index, JSON.stringify(index, null, 2));
+    const r = await runCli(['ls'], { cwd: s.dir });
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('\u001b');
+    expect(r.stdout).toMatch(/^"a\\u001b\[2J\\nb" +other +[0-9a-f]{12} /m);
+  });
 });
