@@ -17,6 +17,7 @@ import { INDEX_MEDIA_TYPE, layoutBlob, REF_NAME, sha256Digest } from './layout.j
 import type { Layer } from './model.js';
 import { OciStore } from './store.js';
 import { ArchiveDocuments } from './archive-documents.js';
+import { ArchiveLinks, memberName } from './archive-links.js';
 import { baseConfig, baseIndexEntries, baseManifest, dockerManifestEntries } from './base-documents.js';
 
 /**
@@ -304,7 +305,7 @@ async function walkArchive(file: string, visit: Visit): Promise<void> {
     input.pipe(gunzip).pipe(extract as unknown as NodeJS.WritableStream);
   } else input.pipe(extract as unknown as NodeJS.WritableStream);
   for await (const entry of extract) {
-    const name = entry.header.name.split('/').filter((p) => p !== '' && p !== '.').join('/');
+    const name = memberName(entry.header.name);
     await visit(name, entry.header, entry);
     entry.resume();
   }
@@ -334,7 +335,9 @@ async function fromDockerArchive(ref: string, file: string, name?: string): Prom
   // without holding layers in memory.
   const small = new ArchiveDocuments(file);
   const members = new Map<string, { digest: string; size: number; magic: Buffer }>();
+  const links = new ArchiveLinks();
   await walkArchive(file, async (member, header, body) => {
+    links.add(member, header.type, header.linkname);
     if (header.type !== 'file') return;
     const hash = createHash('sha256');
     const keep: Buffer[] = [];
@@ -368,8 +371,10 @@ async function fromDockerArchive(ref: string, file: string, name?: string): Prom
   const config = baseConfig(parseJson(configBytes, `${file}:${entry.Config}`), `${file}:${entry.Config}`);
   const layerFiles = new Map<string, Descriptor>();
   const layers = entry.Layers.map((l, i) => {
-    const m = members.get(l);
-    if (!m) throw new GamelayerError('base.blob-missing', `${file}: layer ${l} is missing`);
+    const found = links.resolve(l, (n) => members.has(n));
+    if (found && 'outside' in found) throw new GamelayerError('base.archive', `${file}: layer ${l} is a link to ${found.outside}, outside the archive`);
+    const m = found && members.get(found.member);
+    if (!found || !m) throw new GamelayerError('base.blob-missing', `${file}: layer ${l} is missing`);
     const gz = m.magic[0] === 0x1f && m.magic[1] === 0x8b;
     const zst = m.magic.length >= 4 && m.magic.readUInt32LE(0) === 0xfd2fb528;
     const d: Descriptor = {
@@ -380,7 +385,7 @@ async function fromDockerArchive(ref: string, file: string, name?: string): Prom
     if (!gz && !zst && config.rootfs?.diff_ids?.[i] !== m.digest) {
       throw new GamelayerError('base.diff-ids', `${file}: layer ${l} hashes to ${m.digest}, but the config says ${config.rootfs?.diff_ids?.[i]}`);
     }
-    layerFiles.set(l, d);
+    layerFiles.set(found.member, d);
     return d;
   });
   const member = new Map([...layerFiles].map(([name, d]) => [d.digest, name]));
