@@ -3,7 +3,7 @@
 // open or the read for ever, and /dev/zero (a blob linked to it) was read without end: a build grew to 2.7 GB in
 // 5 s. O_NONBLOCK makes opening a FIFO return at once; the kind and size are then taken from the open descriptor,
 // and no more than the size it had then is read.
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
 /** The file's bytes, or why they were not read (the caller names the file and picks the error code). */
@@ -37,5 +37,20 @@ export async function readSmallFile(file: string, maxBytes: number): Promise<Sma
     return { bytes: at === st.size ? bytes : bytes.subarray(0, at) };
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * A state file (a cache, read once before the work that needs it) read whole and synchronously, when it is a regular
+ * file: a FIFO put in its place blocked the build for ever. fs errors (ENOENT) are thrown as they are.
+ */
+export function readRegularFileSync(file: string): { bytes: Buffer } | { notFile: string } {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { notFile: kindOf(st) };
+    return { bytes: readFileSync(fd) };
+  } finally {
+    closeSync(fd);
   }
 }
