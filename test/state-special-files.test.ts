@@ -9,11 +9,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startCli, type RunningCli } from './support/cli-process.js';
 import { mkfifo } from './support/mkfifo.js';
 import { copySample } from './support/sample.js';
+import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 import { writeTinyGame } from './support/trees.js';
 
 /** xxh64 of no bytes: the name of an empty member's cached copy. */
 const EMPTY_XXH64 = 'ef46db3751d8e999';
+
+const registry = useRegistry();
 
 // A CLI left blocked on a FIFO by a failing run is killed, not left behind.
 const running: RunningCli[] = [];
@@ -86,5 +89,17 @@ describe('a FIFO in place of a state file', () => {
     const gc = await run(['gc', '--apply'], g.dir);
     expect(gc.stderr).not.toContain('error');
     expect(gc.code).toBe(0);
+  });
+
+  it('the last build record: diff --against refuses it, naming the file (was: blocked for ever)', async () => {
+    const g = await builtSample('gl-state-last-');
+    const repo = `${registry.host}/studio/state-last`;
+    const pushed = await run(['build', '--push', repo], g.dir);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    const last = path.join(g.state, 'records', 'build-last.json');
+    await fifoInPlace(last);
+    const r = await run(['diff', '--against', repo], g.dir);
+    expect(r.stderr).toContain(`error[record.unreadable]: ${last}: cannot be read: not a regular file (a FIFO)\n`);
+    expect(r.code).toBe(1);
   });
 });
