@@ -3,7 +3,7 @@
 // so neither is trusted to hold files. The old code read such a path with readFile: a FIFO blocked the build for
 // ever, /dev/zero was read without end (2.7 GB of memory in 5 s), a directory was an internal error (EISDIR).
 // Each is refused now, naming the file and what it is.
-import { rm, symlink, mkdir } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCli, type RunningCli } from './support/cli-process.js';
@@ -23,6 +23,9 @@ function run(args: string[], cwd: string) {
   return r.result;
 }
 
+// A damaged base layout is the base's error: building again (the store's hint) would not mend it.
+const BASE_HINT = "hint: the base image's layout is damaged or incomplete: copy it again (skopeo copy … oci:DIR:TAG)\n";
+
 const blob = (layout: string, digest: string) => path.join(layout, 'blobs', 'sha256', digest.slice('sha256:'.length));
 
 /** A game on `oci:base:b`, a one-layer base layout; returns the layout's manifest and config digests. */
@@ -30,7 +33,7 @@ async function gameOnBase(prefix: string) {
   const dir = await tempDir(prefix);
   await writeTinyGame(dir, ['game: odd-base', 'start: [/opt/local/engine/run]', 'baseImage: oci:base:b']);
   const written = await addTag(path.join(dir, 'base'), 'b', [{ layers: [{ files: { 'etc/os-release': 'ID=test\n' } }] }]);
-  return { dir, layout: path.join(dir, 'base'), manifest: written.top.digest, config: written.images[0]!.config.digest };
+  return { dir, layout: path.join(dir, 'base'), manifest: written.top.digest, config: written.images[0]!.config.digest, layer: written.images[0]!.layers[0]!.digest };
 }
 
 describe('a base layout whose documents are not regular files', () => {
@@ -39,7 +42,7 @@ describe('a base layout whose documents are not regular files', () => {
     await rm(blob(g.layout, g.manifest));
     await mkdir(blob(g.layout, g.manifest));
     const r = await run(['build'], g.dir);
-    expect(r.stderr).toContain(`error[store.blob-corrupt]: ${blob(g.layout, g.manifest)}: a directory, not a blob file\n`);
+    expect(r.stderr).toContain(`error[base.blob-corrupt]: base image oci:base:b: ${blob(g.layout, g.manifest)}: a directory, not a blob file\n${BASE_HINT}`);
     expect(r.code).toBe(1);
   });
 
@@ -48,7 +51,19 @@ describe('a base layout whose documents are not regular files', () => {
     await rm(blob(g.layout, g.config));
     await mkfifo(blob(g.layout, g.config));
     const r = await run(['build'], g.dir);
-    expect(r.stderr).toContain(`error[store.blob-corrupt]: ${blob(g.layout, g.config)}: a FIFO, not a blob file\n`);
+    expect(r.stderr).toContain(`error[base.blob-corrupt]: base image oci:base:b: ${blob(g.layout, g.config)}: a FIFO, not a blob file\n${BASE_HINT}`);
+    expect(r.code).toBe(1);
+  });
+
+  it('a layer blob overwritten with other bytes of its size: the base is named, with its own hint (was: the store\'s, build again)', async () => {
+    const g = await gameOnBase('gl-base-samesize-');
+    const file = blob(g.layout, g.layer);
+    const bytes = await readFile(file);
+    bytes[bytes.length >> 1]! ^= 0xff;
+    await writeFile(file, bytes);
+    const r = await run(['build'], g.dir);
+    expect(r.stderr).toContain(`error[base.blob-corrupt]: base image oci:base:b: ${file}: content hashes to sha256:`);
+    expect(r.stderr).toContain(`, not ${g.layer}\n${BASE_HINT}`);
     expect(r.code).toBe(1);
   });
 

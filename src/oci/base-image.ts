@@ -42,6 +42,22 @@ export interface BaseImage {
   pinned?: { digest: string; repository: string };
 }
 
+/**
+ * A blob of a base layout that is missing or damaged, as the base's error (`base.blob-missing`, `base.blob-corrupt`):
+ * the store's hint ("run gamelayer build again: it … rebuilds a damaged layer") would send the user round in circles.
+ */
+function baseBlobError(ref: string): (e: unknown) => never {
+  return (e) => {
+    if (!(e instanceof GamelayerError) || !['store.blob-missing', 'store.blob-corrupt', 'store.blob-too-big'].includes(e.code)) throw e;
+    throw new GamelayerError(
+      e.code === 'store.blob-missing' ? 'base.blob-missing' : 'base.blob-corrupt',
+      `base image ${ref}: ${e.message}`,
+      "the base image's layout is damaged or incomplete: copy it again (skopeo copy … oci:DIR:TAG)",
+      { cause: e },
+    );
+  };
+}
+
 export type BaseRef =
   | { kind: 'scratch' }
   | { kind: 'oci'; dir: string; tag?: string }
@@ -108,12 +124,18 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
       return { ref, layers: [], diffIDs: [], copyLayersInto: async () => {} };
     case 'oci': {
       const src = await OciStore.open(parsed.dir, { create: false });
+      // A damaged blob here is the base layout's: its own code and hint (a build again would not mend it).
       const blobs: BlobReader = {
-        small: (d) => src.readBlob(d),
+        small: (d) => src.readBlob(d).catch(baseBlobError(ref)),
         copy: async (store, layers) => {
           for (const l of layers) {
             // Copied again unless the copy in the store is known good (a damaged one is replaced).
-            if ((await store.checkBlob(l.digest, l.size)).status !== 'ok') await store.putBlob(await src.openBlob(l.digest, l.size), l);
+            if ((await store.checkBlob(l.digest, l.size)).status === 'ok') continue;
+            try {
+              await store.putBlob(await src.openBlob(l.digest, l.size), l);
+            } catch (e) {
+              baseBlobError(ref)(e);
+            }
           }
         },
       };
