@@ -316,20 +316,32 @@ type Visit = (name: string, header: tar.Header, body: AsyncIterable<unknown>) =>
 
 /** Walks a tar (gzip-compressed or not) member by member; unread bodies are skipped. */
 async function walkArchive(file: string, visit: Visit): Promise<void> {
+  // The first bytes first: a file that cannot be read (missing, a directory) fails here, before any stream is made
+  // whose error would have no listener (it crashed the CLI with a stack trace).
+  const head = await sniffGzip(file).catch((e: unknown) => {
+    throw new GamelayerError('base.unreadable', `${file}: cannot read: ${(e as Error).message}`);
+  });
   // Loaded when an archive is read, not with the module (util/tar-extract.ts).
   const extract = await tarExtract();
   const input = createReadStream(file);
   input.on('error', (e) => extract.destroy(new GamelayerError('base.unreadable', `${file}: cannot read: ${e.message}`)));
-  const head = await sniffGzip(file);
   if (head) {
     const gunzip = createGunzip();
     gunzip.on('error', (e) => extract.destroy(new GamelayerError('base.archive', `${file}: ${e.message}`)));
     input.pipe(gunzip).pipe(extract as unknown as NodeJS.WritableStream);
   } else input.pipe(extract as unknown as NodeJS.WritableStream);
-  for await (const entry of extract) {
-    const name = memberName(entry.header.name);
-    await visit(name, entry.header, entry);
-    entry.resume();
+  try {
+    for await (const entry of extract) {
+      const name = memberName(entry.header.name);
+      await visit(name, entry.header, entry);
+      entry.resume();
+    }
+  } catch (e) {
+    if (e instanceof GamelayerError) throw e;
+    // tar-stream's own words for bytes that are not a tar ("Unexpected end of data", "Invalid tar header").
+    throw new GamelayerError('base.archive', `${file}: not a readable tar archive: ${(e as Error).message}`);
+  } finally {
+    input.destroy();
   }
 }
 
