@@ -98,9 +98,15 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
   const onDisk = new Set<string>();
   let bytesKept = 0;
   for (const name of (await readdir(blobDir)).sort()) {
+    // Only blobs are gc's: a file of another name (a README put there, a temp file of another tool) or a folder is
+    // left alone. It was counted as garbage, and `gc --apply` stopped at it half done (`"sha256:README" is not a
+    // sha256 digest`), after the index and the records had changed and before the blobs were removed.
+    if (!/^[a-f0-9]{64}$/.test(name)) continue;
+    const st = await stat(path.join(blobDir, name)).catch(() => undefined);
+    if (!st?.isFile()) continue;
     const digest = `sha256:${name}`;
     onDisk.add(digest);
-    const size = (await stat(path.join(blobDir, name))).size;
+    const size = st.size;
     if (reachable.has(digest)) bytesKept += size;
     else garbage.push({ digest, size });
   }
