@@ -38,4 +38,16 @@ describe('the JSON members kept from a base image archive', () => {
     expect(r.stderr).not.toContain('error');
     expect(r.code).toBe(0);
   });
+
+  it('an index.json that is not JSON at all is named as such, not as missing', async () => {
+    const dir = await tempDir('gl-archive-index-');
+    await writeTinyGame(dir, ['game: archive-documents', 'start: [/opt/local/engine/run]', 'baseImage: oci-archive:base.tar:b']);
+    const layout = path.join(dir, 'layout');
+    await addTag(layout, 'b', [{ layers: [{ files: { 'etc/os-release': 'ID=test\n' } }] }]);
+    await writeFile(path.join(layout, 'index.json'), Buffer.from([0x1f, 0x8b, 0x08, 0x00]));
+    execFileSync('tar', ['-cf', path.join(dir, 'base.tar'), '-C', layout, '.']);
+    const r = await runCli(['build'], { cwd: dir });
+    expect(r.stderr).toContain(`error[base.json]: ${path.join(dir, 'base.tar')}:index.json: not valid JSON (it does not start with "{" or "[")\n`);
+    expect(r.code).toBe(1);
+  });
 });

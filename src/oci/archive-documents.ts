@@ -44,12 +44,9 @@ export class ArchiveDocuments {
     this.notJson.delete(name);
   }
 
+  /** The member's bytes; undefined when the archive has no such member. One that is not JSON is said to be so. */
   get(name: string): Buffer | undefined {
+    if (this.notJson.has(name)) throw new GamelayerError('base.json', `${this.file}:${name}: not valid JSON (it does not start with "{" or "[")`);
     return this.kept.get(name);
-  }
-
-  /** The member is there, but is not a JSON document. */
-  isNotJson(name: string): boolean {
-    return this.notJson.has(name);
   }
 }

@@ -149,7 +149,6 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
         small: async (d) => {
           const member = `blobs/sha256/${d.slice('sha256:'.length)}`;
           const b = small.get(member);
-          if (!b && small.isNotJson(member)) throw new GamelayerError('base.json', `${parsed.file}: blob ${d} is not a JSON document`);
           if (!b) throw new GamelayerError('base.blob-missing', `${parsed.file}: blob ${d} is missing`);
           if (sha256Digest(b) !== d) throw new GamelayerError('base.blob-corrupt', `${parsed.file}: blob ${d} does not match its digest`);
           return b;
