@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'base.ref',
   'base.registry',
   'base.tag',
+  'base.too-many-layers',
   'base.unreadable',
   'build.assembler-damaged',
   'build.bad-tag',

@@ -1,6 +1,7 @@
 // A push reads each manifest and config of the local store once: the server image's were read twice (once before
 // anything is sent, to fail early and to compare the record's index, then again to push the image). Counted as the
-// whole-file reads of each blob (manifests and configs are read whole; layers stream and are not counted here).
+// whole-file reads of each blob (manifests and configs are read whole; layers stream and are not counted here), by
+// readFile or through an opened descriptor.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
@@ -21,7 +22,12 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     if (typeof file === 'string') stats.set(file, (stats.get(file) ?? 0) + 1);
     return (fs.stat as (...a: unknown[]) => unknown)(file, ...rest);
   }) as typeof fs.stat;
-  return { ...fs, readFile, stat, default: { ...fs, readFile, stat } };
+  // Small documents are read through an open descriptor (util/small-file.ts: a regular file only): an open is a read.
+  const open = ((file: unknown, ...rest: unknown[]) => {
+    if (typeof file === 'string') reads.set(file, (reads.get(file) ?? 0) + 1);
+    return (fs.open as (...a: unknown[]) => unknown)(file, ...rest);
+  }) as typeof fs.open;
+  return { ...fs, readFile, stat, open, default: { ...fs, readFile, stat, open } };
 });
 
 const registry = useRegistry();

@@ -1,5 +1,5 @@
 // Resolves what `gamelayer diff` compares: recorded states (scan or build records) or plain directories.
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError, errnoCode } from '../errors.js';
@@ -8,6 +8,7 @@ import type { Reporter } from '../report/reporter.js';
 import { scanGameChunked } from '../scan/chunk-tree.js';
 import { scanTree } from '../scan/scan.js';
 import { namedRecordError } from '../state/named-record.js';
+import { readRecordFileBytes } from '../state/record-file.js';
 import { manifestHeads, parseBuildSummary, type BuildRecordSummary } from '../state/record-summary.js';
 import { LAST_BUILD, LAST_SCAN, latestRecord, readBuildRecord, readRecord, recordsDir } from '../state/records.js';
 import type { BuildRecord, TreeManifest } from '../types.js';
@@ -84,13 +85,13 @@ export type PullCostSide = BuildRecordSummary & { manifests: TreeManifest[] };
  */
 export async function lastBuildForPullCost(config: GameConfig): Promise<PullCostSide | undefined> {
   const file = path.join(recordsDir(config.stateDir), LAST_BUILD);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return undefined;
-    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
-  }
+  // A regular file only (record-file.ts): a FIFO in its place would block the diff for ever.
+  const none = new GamelayerError('record.missing', `${file}: no such record`);
+  const bytes = await readRecordFileBytes(file, () => none).catch((e: unknown) => {
+    if (e === none) return undefined;
+    throw e;
+  });
+  if (bytes === undefined) return undefined;
   const heads = manifestHeads(file, bytes);
   if (heads.some((h) => h.chunks)) return readBuildRecord(file);
   return { ...parseBuildSummary(file, bytes), manifests: heads.map((h) => ({ ...h, entries: [] })) };

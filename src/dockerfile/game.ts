@@ -3,6 +3,7 @@
 import path from 'node:path';
 import { treeSourceFor, type GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
+import { assertBaseLayerRoom } from '../oci/base-room.js';
 import { loadBaseImage } from '../oci/base-image.js';
 import { parsePlatform } from '../oci/image.js';
 import { planLayers } from '../plan/plan.js';
@@ -38,6 +39,7 @@ export function pickPlatform(config: GameConfig, platform?: string): string {
 async function baseLayerCount(config: GameConfig, platform: string): Promise<number> {
   if (config.baseImage === 'scratch' || !/^(oci|oci-archive|docker-archive):/.test(config.baseImage)) return 0;
   const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(platform) });
+  await assertBaseLayerRoom(config, base.layers.length);
   return base.layers.length;
 }
 

@@ -17,15 +17,15 @@
 // - docker contexts' re-packed archives (`cache/docker/<tree>-<hash>.tar`): the newest per tree;
 // - copies of a line's record (`cache/line-records/*.copy`, one per repository and line): those written in the last
 //   30 days (a line idle longer reads its record from the registry again), and the newest.
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
-import { GamelayerError } from '../errors.js';
 import { LayerCache } from '../oci/layer-cache.js';
 import { lineCopyDir } from '../registry/line-copy.js';
 import { cacheFile as recipeCacheFile } from '../scan/chunk-tree.js';
 import { staleScanCaches } from '../scan/scan-caches.js';
 import { manifestHeads, parseBuildSummary, type ManifestHead } from '../state/record-summary.js';
+import { readRecordFileBytes } from '../state/record-file.js';
 import { readBuildRecord } from '../state/records.js';
 import type { BuildRecord } from '../types.js';
 import { filesByAge } from '../util/files-by-age.js';
@@ -72,9 +72,8 @@ export function keptState(r: BuildRecord): KeptState {
  * the chunk lists are in the manifests' heads.
  */
 export async function readKeptState(file: string): Promise<KeptState> {
-  const bytes = await readFile(file).catch((e: unknown) => {
-    throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
-  });
+  // A regular file only, read up to its size when opened (a FIFO in the records folder would block gc for ever).
+  const bytes = await readRecordFileBytes(file);
   const heads = manifestHeads(file, bytes);
   if (heads.some((h) => h.source.kind === 'archive')) return keptState(await readBuildRecord(file));
   return { createdAt: parseBuildSummary(file, bytes).createdAt, recipes: recipeNames(heads), archiveMembers: new Set() };

@@ -9,6 +9,7 @@ import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { lockStoreForGc } from '../oci/store-holds.js';
 import { REF_NAME, type OciStore } from '../oci/store.js';
+import { readDocumentRefs } from '../oci/document-refs.js';
 import type { Descriptor } from '../types.js';
 import { pruneLayerCache, readKeptState, staleStateFiles, type KeptState } from './gc-state.js';
 import { buildTags } from './inspect.js';
@@ -79,7 +80,10 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
   const index = await store.readIndex();
   const remaining = index.manifests.filter((m) => !dropTags.has(m.annotations?.[REF_NAME] ?? ''));
   const reachable = new Set<string>();
-  for (const d of remaining) await walk(store, d, reachable);
+  for (const d of remaining) {
+    const name = d.annotations?.[REF_NAME] !== undefined ? `tag ${d.annotations[REF_NAME]}` : `entry ${d.digest}`;
+    await walk(store, d, reachable, `${name} of ${store.indexPath}`);
+  }
   for (const b of kept) {
     for (const l of b.record.layers) reachable.add(l.digest);
     for (const i of b.record.images) {
@@ -94,9 +98,15 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
   const onDisk = new Set<string>();
   let bytesKept = 0;
   for (const name of (await readdir(blobDir)).sort()) {
+    // Only blobs are gc's: a file of another name (a README put there, a temp file of another tool) or a folder is
+    // left alone. It was counted as garbage, and `gc --apply` stopped at it half done (`"sha256:README" is not a
+    // sha256 digest`), after the index and the records had changed and before the blobs were removed.
+    if (!/^[a-f0-9]{64}$/.test(name)) continue;
+    const st = await stat(path.join(blobDir, name)).catch(() => undefined);
+    if (!st?.isFile()) continue;
     const digest = `sha256:${name}`;
     onDisk.add(digest);
-    const size = (await stat(path.join(blobDir, name))).size;
+    const size = st.size;
     if (reachable.has(digest)) bytesKept += size;
     else garbage.push({ digest, size });
   }
@@ -135,12 +145,12 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
 const JSON_TYPES = /(manifest|index)\.v\d\+json$|manifest\.list\.v2\+json$|distribution\.manifest\.v2\+json$/;
 
 /** Adds `d` and everything it references (index → manifests → config and layers) to `into`. */
-async function walk(store: OciStore, d: Descriptor, into: Set<string>): Promise<void> {
+async function walk(store: OciStore, d: Descriptor, into: Set<string>, what = `${d.mediaType.includes('index') ? 'index' : 'manifest'} ${d.digest}`): Promise<void> {
   if (into.has(d.digest)) return;
   into.add(d.digest);
   if (!JSON_TYPES.test(d.mediaType) || !(await store.hasBlob(d.digest))) return;
-  const doc = JSON.parse((await store.readBlob(d.digest)).toString('utf8')) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[]; subject?: Descriptor };
-  for (const m of doc.manifests ?? []) await walk(store, m, into);
+  const doc = await readDocumentRefs(store, d.digest, what);
+  for (const m of doc.manifests) await walk(store, m, into);
   if (doc.config) into.add(doc.config.digest);
-  for (const l of doc.layers ?? []) into.add(l.digest);
+  for (const l of doc.layers) into.add(l.digest);
 }

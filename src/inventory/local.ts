@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { OciStore, REF_NAME } from '../oci/store.js';
+import { readDocumentRefs } from '../oci/document-refs.js';
 import { LAST_BUILD, readBuildRecord, recordsDir } from '../state/records.js';
 import { readBuildSummary, type BuildRecordSummary } from '../state/record-summary.js';
 import { TREE_NAMES, type BuildRecord, type Descriptor } from '../types.js';
@@ -102,7 +103,7 @@ export async function listLocal(config: GameConfig): Promise<{ store: string; ta
       image: mine ? o!.image : 'other',
       digest: d.digest,
       mediaType: d.mediaType,
-      size: await imageSize(store, d),
+      size: await imageSize(store, d, new Set(), `tag ${tag} of ${store.indexPath}`),
       build: mine ? o!.build.tag : undefined,
       createdAt: mine ? o!.build.record.createdAt : undefined,
       record: Boolean(mine && o!.image === 'server' && o!.build.tag === tag),
@@ -115,13 +116,13 @@ export async function listLocal(config: GameConfig): Promise<{ store: string; ta
  * Bytes an image takes: its manifest, config and layers; for an index, every platform's, each blob once (the
  * platforms of a game share their media layers, which the store and a registry hold once).
  */
-export async function imageSize(store: OciStore, d: Descriptor, seen = new Set<string>()): Promise<number> {
+export async function imageSize(store: OciStore, d: Descriptor, seen = new Set<string>(), what = `image ${d.digest}`): Promise<number> {
   if (seen.has(d.digest)) return 0;
   seen.add(d.digest);
-  const doc = JSON.parse((await store.readBlob(d.digest)).toString('utf8')) as { manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+  const doc = await readDocumentRefs(store, d.digest, what);
   let n = d.size;
-  for (const m of doc.manifests ?? []) n += await imageSize(store, m, seen);
-  for (const b of [...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) {
+  for (const m of doc.manifests) n += await imageSize(store, m, seen);
+  for (const b of [...(doc.config ? [doc.config] : []), ...doc.layers]) {
     if (seen.has(b.digest)) continue;
     seen.add(b.digest);
     n += b.size;

@@ -11,11 +11,14 @@ import type * as tar from 'tar-stream';
 import { GamelayerError } from '../errors.js';
 import { tarExtract } from '../util/tar-extract.js';
 import type { Descriptor } from '../types.js';
-import { formatPlatform, type ImageConfig, type ImageManifest, type Platform } from './image.js';
+import { formatPlatform, type ImageConfig, type Platform } from './image.js';
 import { BlobMismatch, byteRange, VerifyDigest } from './blob-verify.js';
-import { INDEX_MEDIA_TYPE, layoutBlob, REF_NAME, sha256Digest, type ImageIndex } from './layout.js';
+import { INDEX_MEDIA_TYPE, layoutBlob, REF_NAME, sha256Digest } from './layout.js';
 import type { Layer } from './model.js';
 import { OciStore } from './store.js';
+import { ArchiveDocuments } from './archive-documents.js';
+import { ArchiveLinks, memberName } from './archive-links.js';
+import { baseConfig, baseIndexEntries, baseManifest, dockerManifestEntries } from './base-documents.js';
 
 /**
  * A base image as the image model sees it: its layers are model layers (digest, diffID, size, media type, and an
@@ -37,6 +40,22 @@ export interface BaseImage {
   copyLayersInto(store: OciStore): Promise<void>;
   /** A base read from a registry: the platform manifest it resolved to (pinned in the build record) and where. */
   pinned?: { digest: string; repository: string };
+}
+
+/**
+ * A blob of a base layout that is missing or damaged, as the base's error (`base.blob-missing`, `base.blob-corrupt`):
+ * the store's hint ("run gamelayer build again: it … rebuilds a damaged layer") would send the user round in circles.
+ */
+function baseBlobError(ref: string): (e: unknown) => never {
+  return (e) => {
+    if (!(e instanceof GamelayerError) || !['store.blob-missing', 'store.blob-corrupt', 'store.blob-too-big'].includes(e.code)) throw e;
+    throw new GamelayerError(
+      e.code === 'store.blob-missing' ? 'base.blob-missing' : 'base.blob-corrupt',
+      `base image ${ref}: ${e.message}`,
+      "the base image's layout is damaged or incomplete: copy it again (skopeo copy … oci:DIR:TAG)",
+      { cause: e },
+    );
+  };
 }
 
 export type BaseRef =
@@ -105,16 +124,22 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
       return { ref, layers: [], diffIDs: [], copyLayersInto: async () => {} };
     case 'oci': {
       const src = await OciStore.open(parsed.dir, { create: false });
+      // A damaged blob here is the base layout's: its own code and hint (a build again would not mend it).
       const blobs: BlobReader = {
-        small: (d) => src.readBlob(d),
+        small: (d) => src.readBlob(d).catch(baseBlobError(ref)),
         copy: async (store, layers) => {
           for (const l of layers) {
             // Copied again unless the copy in the store is known good (a damaged one is replaced).
-            if ((await store.checkBlob(l.digest, l.size)).status !== 'ok') await store.putBlob(await src.openBlob(l.digest, l.size), l);
+            if ((await store.checkBlob(l.digest, l.size)).status === 'ok') continue;
+            try {
+              await store.putBlob(await src.openBlob(l.digest, l.size), l);
+            } catch (e) {
+              baseBlobError(ref)(e);
+            }
           }
         },
       };
-      return fromLayout(ref, parsed.dir, await src.readIndex(), parsed.tag, blobs, (d, diffID) => layoutBlob(parsed.dir, d, diffID), options.platform);
+      return fromLayout(ref, parsed.dir, (await src.readIndex()).manifests, parsed.tag, blobs, (d, diffID) => layoutBlob(parsed.dir, d, diffID), options.platform);
     }
     case 'oci-archive': {
       const small = await readSmallMembers(parsed.file);
@@ -122,7 +147,8 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
       if (!indexBytes) throw new GamelayerError('base.not-layout', `${parsed.file}: no index.json; not an OCI archive`);
       const blobs: BlobReader = {
         small: async (d) => {
-          const b = small.get(`blobs/sha256/${d.slice('sha256:'.length)}`);
+          const member = `blobs/sha256/${d.slice('sha256:'.length)}`;
+          const b = small.get(member);
           if (!b) throw new GamelayerError('base.blob-missing', `${parsed.file}: blob ${d} is missing`);
           if (sha256Digest(b) !== d) throw new GamelayerError('base.blob-corrupt', `${parsed.file}: blob ${d} does not match its digest`);
           return b;
@@ -130,7 +156,8 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
         copy: (store, layers) => copyArchiveMembers(parsed.file, store, new Map(layers.map((l) => [`blobs/sha256/${l.digest.slice(7)}`, l]))),
       };
       const blobOf: LayerOf = (d, diffID) => archiveLayer(parsed.file, `blobs/sha256/${d.digest.slice(7)}`, d, diffID);
-      return fromLayout(ref, parsed.file, JSON.parse(indexBytes.toString('utf8')) as ImageIndex, parsed.tag, blobs, blobOf, options.platform);
+      const entries = baseIndexEntries(parseJson(indexBytes, `${parsed.file}:index.json`), `${parsed.file}:index.json`);
+      return fromLayout(ref, parsed.file, entries, parsed.tag, blobs, blobOf, options.platform);
     }
     case 'docker-archive':
       return fromDockerArchive(ref, parsed.file, parsed.ref);
@@ -148,7 +175,7 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
  * registry stage): layer media types carried over to OCI, diff_ids checked against the layers.
  */
 export function baseFromParts(ref: string, where: string, configBytes: Buffer, manifestLayers: Descriptor[], copy: (s: OciStore) => Promise<void>, layerOf: LayerOf): BaseImage {
-  const config = parseJson<ImageConfig>(configBytes, `${where} config`);
+  const config = baseConfig(parseJson(configBytes, `${where} config`), `${where} config`);
   return finish(ref, where, config, manifestLayers.map((l) => ociLayer(l, where)), copy, layerOf);
 }
 
@@ -190,9 +217,9 @@ interface BlobReader {
   copy(store: OciStore, layers: Descriptor[]): Promise<void>;
 }
 
-function parseJson<T>(bytes: Buffer, where: string): T {
+function parseJson(bytes: Buffer, where: string): unknown {
   try {
-    return JSON.parse(bytes.toString('utf8')) as T;
+    return JSON.parse(bytes.toString('utf8')) as unknown;
   } catch (e) {
     throw new GamelayerError('base.json', `${where}: not valid JSON: ${(e as Error).message}`);
   }
@@ -201,7 +228,7 @@ function parseJson<T>(bytes: Buffer, where: string): T {
 async function fromLayout(
   ref: string,
   where: string,
-  index: ImageIndex,
+  entries: Descriptor[],
   tag: string | undefined,
   blobs: BlobReader,
   layerOf: LayerOf,
@@ -209,33 +236,36 @@ async function fromLayout(
 ): Promise<BaseImage> {
   let desc: Descriptor | undefined;
   if (tag !== undefined) {
-    desc = index.manifests.find((m) => m.annotations?.[REF_NAME] === tag);
+    desc = entries.find((m) => m.annotations?.[REF_NAME] === tag);
     if (!desc) {
-      const tags = index.manifests.map((m) => m.annotations?.[REF_NAME]).filter(Boolean);
+      const tags = entries.map((m) => m.annotations?.[REF_NAME]).filter(Boolean);
       throw new GamelayerError('base.tag', `${where}: no image tagged "${tag}" (tags: ${tags.join(', ') || 'none'})`);
     }
   } else {
-    if (index.manifests.length !== 1) {
-      throw new GamelayerError('base.ambiguous', `${where}: holds ${index.manifests.length} images; name one with :TAG`);
+    if (entries.length !== 1) {
+      throw new GamelayerError('base.ambiguous', `${where}: holds ${entries.length} images; name one with :TAG`);
     }
-    desc = index.manifests[0]!;
+    desc = entries[0]!;
   }
   // A multi-platform index: take the wanted platform's manifest.
   while (INDEX_TYPES.has(desc.mediaType)) {
-    const inner: ImageIndex = parseJson<ImageIndex>(await blobs.small(desc.digest), `${where} index ${desc.digest}`);
+    const at = `${where} index ${desc.digest}`;
+    const inner = baseIndexEntries(parseJson(await blobs.small(desc.digest), at), at);
     const pick: Descriptor | undefined = wanted
-      ? inner.manifests.find((m) => m.platform && formatPlatform(m.platform) === formatPlatform(wanted))
-      : inner.manifests.length === 1
-        ? inner.manifests[0]
+      ? inner.find((m) => m.platform && formatPlatform(m.platform) === formatPlatform(wanted))
+      : inner.length === 1
+        ? inner[0]
         : undefined;
     if (!pick) {
-      const have = inner.manifests.map((m) => (m.platform ? formatPlatform(m.platform) : '?')).join(', ');
+      const have = inner.map((m) => (m.platform ? formatPlatform(m.platform) : '?')).join(', ');
       throw new GamelayerError('base.platform', `${ref}: no manifest for ${wanted ? formatPlatform(wanted) : 'a single platform'} (has ${have})`);
     }
     desc = pick;
   }
-  const manifest = parseJson<ImageManifest>(await blobs.small(desc.digest), `${where} manifest ${desc.digest}`);
-  const config = parseJson<ImageConfig>(await blobs.small(manifest.config.digest), `${where} config ${manifest.config.digest}`);
+  const manifestAt = `${where} manifest ${desc.digest}`;
+  const manifest = baseManifest(parseJson(await blobs.small(desc.digest), manifestAt), manifestAt);
+  const configAt = `${where} config ${manifest.config.digest}`;
+  const config = baseConfig(parseJson(await blobs.small(manifest.config.digest), configAt), configAt);
   const layers = manifest.layers.map((l) => ociLayer(l, where));
   return { ...finish(ref, where, config, layers, (store) => blobs.copy(store, layers), layerOf), digest: desc.digest };
 }
@@ -249,17 +279,18 @@ function finish(ref: string, where: string, config: ImageConfig, layers: Descrip
   return { ref, config, platform, layers: layers.map((d, i) => layerOf(d, diffIDs[i]!)), diffIDs, copyLayersInto: copy };
 }
 
-const SMALL = 4 << 20;
-
-/** One pass over an archive: every member up to 4 MiB (index, manifests, configs), by normalised name. */
-async function readSmallMembers(file: string): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
+/** One pass over an archive: its JSON members (index, manifests, configs), by normalised name (archive-documents.ts). */
+async function readSmallMembers(file: string): Promise<ArchiveDocuments> {
+  const out = new ArchiveDocuments(file);
   await walkArchive(file, async (name, header, body) => {
-    if (header.type === 'file' && header.size <= SMALL) {
-      const chunks: Buffer[] = [];
-      for await (const c of body) chunks.push(c as Buffer);
-      out.set(name, Buffer.concat(chunks));
+    if (header.type !== 'file') return;
+    const chunks: Buffer[] = [];
+    let wanted: boolean | undefined;
+    for await (const c of body) {
+      wanted ??= out.wants(name, header.size ?? 0, c as Buffer);
+      if (wanted) chunks.push(c as Buffer);
     }
+    if (wanted ?? out.wants(name, header.size ?? 0, Buffer.alloc(0))) out.keep(name, Buffer.concat(chunks));
   });
   return out;
 }
@@ -284,20 +315,32 @@ type Visit = (name: string, header: tar.Header, body: AsyncIterable<unknown>) =>
 
 /** Walks a tar (gzip-compressed or not) member by member; unread bodies are skipped. */
 async function walkArchive(file: string, visit: Visit): Promise<void> {
+  // The first bytes first: a file that cannot be read (missing, a directory) fails here, before any stream is made
+  // whose error would have no listener (it crashed the CLI with a stack trace).
+  const head = await sniffGzip(file).catch((e: unknown) => {
+    throw new GamelayerError('base.unreadable', `${file}: cannot read: ${(e as Error).message}`);
+  });
   // Loaded when an archive is read, not with the module (util/tar-extract.ts).
   const extract = await tarExtract();
   const input = createReadStream(file);
   input.on('error', (e) => extract.destroy(new GamelayerError('base.unreadable', `${file}: cannot read: ${e.message}`)));
-  const head = await sniffGzip(file);
   if (head) {
     const gunzip = createGunzip();
     gunzip.on('error', (e) => extract.destroy(new GamelayerError('base.archive', `${file}: ${e.message}`)));
     input.pipe(gunzip).pipe(extract as unknown as NodeJS.WritableStream);
   } else input.pipe(extract as unknown as NodeJS.WritableStream);
-  for await (const entry of extract) {
-    const name = entry.header.name.split('/').filter((p) => p !== '' && p !== '.').join('/');
-    await visit(name, entry.header, entry);
-    entry.resume();
+  try {
+    for await (const entry of extract) {
+      const name = memberName(entry.header.name);
+      await visit(name, entry.header, entry);
+      entry.resume();
+    }
+  } catch (e) {
+    if (e instanceof GamelayerError) throw e;
+    // tar-stream's own words for bytes that are not a tar ("Unexpected end of data", "Invalid tar header").
+    throw new GamelayerError('base.archive', `${file}: not a readable tar archive: ${(e as Error).message}`);
+  } finally {
+    input.destroy();
   }
 }
 
@@ -318,35 +361,34 @@ function normalizeDockerName(name: string): string {
   return /:[^/]+$/.test(full.slice(full.lastIndexOf('/'))) ? full : `${full}:latest`;
 }
 
-interface DockerManifestEntry {
-  Config: string;
-  RepoTags?: string[] | null;
-  Layers: string[];
-}
 
 /** `docker save` output: manifest.json names the config and the layer files (plain tars, usually). */
 async function fromDockerArchive(ref: string, file: string, name?: string): Promise<BaseImage> {
   // One pass reads the small JSON members and hashes every member, so layer descriptors are known
   // without holding layers in memory.
-  const small = new Map<string, Buffer>();
+  const small = new ArchiveDocuments(file);
   const members = new Map<string, { digest: string; size: number; magic: Buffer }>();
+  const links = new ArchiveLinks();
   await walkArchive(file, async (member, header, body) => {
+    links.add(member, header.type, header.linkname);
     if (header.type !== 'file') return;
     const hash = createHash('sha256');
     const keep: Buffer[] = [];
     let magic: Buffer | undefined;
+    let wanted: boolean | undefined;
     for await (const c of body) {
       const b = c as Buffer;
       magic ??= b.subarray(0, 4);
+      wanted ??= small.wants(member, header.size ?? 0, b);
       hash.update(b);
-      if (header.size <= SMALL) keep.push(b);
+      if (wanted) keep.push(b);
     }
-    members.set(member, { digest: `sha256:${hash.digest('hex')}`, size: header.size, magic: magic ?? Buffer.alloc(0) });
-    if (header.size <= SMALL) small.set(member, Buffer.concat(keep));
+    members.set(member, { digest: `sha256:${hash.digest('hex')}`, size: header.size ?? 0, magic: magic ?? Buffer.alloc(0) });
+    if (wanted ?? small.wants(member, header.size ?? 0, Buffer.alloc(0))) small.keep(member, Buffer.concat(keep));
   });
   const manifestBytes = small.get('manifest.json');
   if (!manifestBytes) throw new GamelayerError('base.not-docker-archive', `${file}: no manifest.json; not a docker-save archive`);
-  const entries = parseJson<DockerManifestEntry[]>(manifestBytes, `${file}:manifest.json`);
+  const entries = dockerManifestEntries(parseJson(manifestBytes, `${file}:manifest.json`), `${file}:manifest.json`);
   const wanted = name === undefined ? undefined : normalizeDockerName(name);
   const entry = wanted
     ? entries.find((e) => e.RepoTags?.some((t) => normalizeDockerName(t) === wanted))
@@ -359,11 +401,13 @@ async function fromDockerArchive(ref: string, file: string, name?: string): Prom
   }
   const configBytes = small.get(entry.Config);
   if (!configBytes) throw new GamelayerError('base.blob-missing', `${file}: config ${entry.Config} is missing`);
-  const config = parseJson<ImageConfig>(configBytes, `${file}:${entry.Config}`);
+  const config = baseConfig(parseJson(configBytes, `${file}:${entry.Config}`), `${file}:${entry.Config}`);
   const layerFiles = new Map<string, Descriptor>();
   const layers = entry.Layers.map((l, i) => {
-    const m = members.get(l);
-    if (!m) throw new GamelayerError('base.blob-missing', `${file}: layer ${l} is missing`);
+    const found = links.resolve(l, (n) => members.has(n));
+    if (found && 'outside' in found) throw new GamelayerError('base.archive', `${file}: layer ${l} is a link to ${found.outside}, outside the archive`);
+    const m = found && members.get(found.member);
+    if (!found || !m) throw new GamelayerError('base.blob-missing', `${file}: layer ${l} is missing`);
     const gz = m.magic[0] === 0x1f && m.magic[1] === 0x8b;
     const zst = m.magic.length >= 4 && m.magic.readUInt32LE(0) === 0xfd2fb528;
     const d: Descriptor = {
@@ -374,7 +418,7 @@ async function fromDockerArchive(ref: string, file: string, name?: string): Prom
     if (!gz && !zst && config.rootfs?.diff_ids?.[i] !== m.digest) {
       throw new GamelayerError('base.diff-ids', `${file}: layer ${l} hashes to ${m.digest}, but the config says ${config.rootfs?.diff_ids?.[i]}`);
     }
-    layerFiles.set(l, d);
+    layerFiles.set(found.member, d);
     return d;
   });
   const member = new Map([...layerFiles].map(([name, d]) => [d.digest, name]));

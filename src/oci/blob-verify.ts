@@ -14,11 +14,12 @@
 // the blob, removes it and builds the layer again.
 import { createHash } from 'node:crypto';
 import { createReadStream, type BigIntStats } from 'node:fs';
-import { chmod, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { GamelayerError } from '../errors.js';
 import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
+import { readSmallFile } from '../util/small-file.js';
 
 export class BlobMismatch extends GamelayerError {
   constructor(where: string, what: string) {
@@ -52,8 +53,9 @@ export async function markerValid(markerDir: string | undefined, file: string, d
   if (!markerDir) return false;
   const st = await stat(file, { bigint: true }).catch(() => undefined);
   if (!st?.isFile() || (size !== undefined && st.size !== BigInt(size))) return false;
-  const marker = await readFile(markerFile(markerDir, digest), 'utf8').catch(() => undefined);
-  return marker === fingerprint(file, st);
+  // A marker that is not a small regular file (a FIFO would block the read) is no marker.
+  const marker = await readSmallFile(markerFile(markerDir, digest), 4096).catch(() => undefined);
+  return marker !== undefined && 'bytes' in marker && marker.bytes.toString('utf8') === fingerprint(file, st);
 }
 
 /** Records that the blob's bytes, as they are now, hash to its digest. Best effort: without a marker the blob is hashed again. */

@@ -1,11 +1,12 @@
 // Opens a scanned file's bytes as a stream for the layer writer, and proves on the way that they are
 // still the bytes the scan hashed: a layer never holds content that differs from its recorded xxh64.
-import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline, Readable, Transform, type TransformCallback } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GamelayerError, errnoCode } from '../errors.js';
+import { kindOf } from '../util/small-file.js';
 import { writeAll } from '../util/write-all.js';
 import { tarExtract } from '../util/tar-extract.js';
 import { diskFullError } from '../util/disk-full.js';
@@ -127,12 +128,18 @@ async function openSized(file: string, entry: FileEntry, mismatch: Mismatch): Pr
   requireFile(entry, file);
   let fh: FileHandle;
   try {
-    fh = await open(file, 'r');
+    // O_NONBLOCK: a FIFO put in the file's place since the scan opens at once and is refused by its kind below.
+    fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw mismatch(file, 'it was removed');
     throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`, unreadableHint(e));
   }
-  const { size } = await fh.stat();
+  const st = await fh.stat();
+  if (!st.isFile()) {
+    await fh.close();
+    throw mismatch(file, `it is ${kindOf(st)} now, not a file`);
+  }
+  const { size } = st;
   if (size !== entry.size) {
     await fh.close();
     throw mismatch(file, `its size is ${size} bytes instead of ${entry.size}`);
@@ -220,7 +227,8 @@ export function readVerifiedInto(file: string, entry: FileEntry, buf: Buffer, of
   requireFile(entry, file);
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    // O_NONBLOCK: a FIFO put in the file's place since the scan does not block the open; its read then comes up short.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw mismatch(file, 'it was removed');
     throw new GamelayerError('content.unreadable', `${file}: cannot read: ${(e as Error).message}`, unreadableHint(e));
@@ -301,7 +309,8 @@ export async function archiveContentSource(
       continue;
     }
     const st = await stat(cached(hash)).catch(() => undefined);
-    if (st?.size === e.size && (!options.verify || (await hashOf(cached(hash))) === hash)) continue;
+    // Only a regular file is a copy: a FIFO in its place (size 0, as an empty member's) would block its reader.
+    if (st?.isFile() && st.size === e.size && (!options.verify || (await hashOf(cached(hash))) === hash)) continue;
     if (st) await rm(cached(hash), { force: true });
     missing.add(hash);
     wanted.set(e.path, e);

@@ -98,7 +98,9 @@ export interface ImageConfigInput {
   created?: string;
 }
 
-function mergeEnv(base: string[] = [], ours: string[] = []): string[] {
+/** A base's Env of `null` (as docker writes an unset list) is no variables. */
+function mergeEnv(base: string[] | null = [], ours: string[] = []): string[] {
+  base ??= [];
   const key = (e: string) => e.split('=', 1)[0]!;
   const replaced = new Set(ours.map(key));
   return [...base.filter((e) => !replaced.has(key(e))), ...ours];

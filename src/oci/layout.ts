@@ -4,10 +4,11 @@
 // too, layers verified as they stream. The store (store.ts) writes through these names; push, load and run-local
 // read through `readLayoutImage`. Nothing read from a layout is trusted before it is verified.
 import { createHash } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { ErrorCode } from '../error-codes.js';
+import { readSmallFile, type SmallFile } from '../util/small-file.js';
 import type { Descriptor } from '../types.js';
 import { openVerifiedBlob, verifiedRanges, type BlobMismatch } from './blob-verify.js';
 import { MEDIA_TYPES } from './media-types.js';
@@ -30,6 +31,9 @@ export interface ImageIndex {
   annotations?: Record<string, string>;
   subject?: Descriptor;
 }
+
+/** The largest manifest, config or index.json read whole. */
+const MAX_DOCUMENT = 16 << 20;
 
 const DIGEST = /^sha256:([a-f0-9]{64})$/;
 
@@ -71,13 +75,17 @@ const READER_INDEX_ERRORS: IndexErrors = { missing: 'layout.missing', invalid: '
 /** index.json of a layout, checked to be an image index (schemaVersion 2 with a manifests list). */
 export async function readLayoutIndex(layoutDir: string, errors: IndexErrors = STORE_INDEX_ERRORS): Promise<ImageIndex> {
   const file = path.join(layoutDir, 'index.json');
-  let text: string;
+  let read: SmallFile;
   try {
-    text = await readFile(file, 'utf8');
+    read = await readSmallFile(file, MAX_DOCUMENT);
   } catch (e) {
     const missing = errnoCode(e) === 'ENOENT' && errors !== STORE_INDEX_ERRORS;
     throw new GamelayerError(errors.missing, `${file}: ${missing ? 'missing (the OCI layout index)' : `cannot read: ${(e as Error).message}`}`, missing ? errors.hint : undefined);
   }
+  // A FIFO or a device in its place would be read for ever; an index bigger than any document is not one.
+  if ('notFile' in read) throw new GamelayerError(errors.invalid, `${file}: ${read.notFile}, not the layout's index file`);
+  if ('tooBig' in read) throw new GamelayerError(errors.invalid, `${file}: ${read.tooBig} bytes is too big for the layout's index`);
+  const text = read.bytes.toString('utf8');
   let index: ImageIndex;
   try {
     index = JSON.parse(text) as ImageIndex;
@@ -137,7 +145,6 @@ export interface ReadLayoutOptions {
   allowMissing?: boolean;
 }
 
-const MAX_DOCUMENT = 16 << 20;
 
 /**
  * A small blob (manifest, config) read whole and checked against its name, and against its descriptor's size when
@@ -154,9 +161,11 @@ export async function readLayoutDocument(
   const file = blobPath(layoutDir, digest, 'layout.digest');
   let bytes: Buffer;
   try {
-    const s = await stat(file);
-    if (s.size > MAX_DOCUMENT) throw new GamelayerError('layout.invalid', `${file}: ${s.size} bytes is too big for ${what}`);
-    bytes = await readFile(file);
+    // Only a regular file is read: a blob linked to /dev/zero or made a FIFO would be read for ever.
+    const read = await readSmallFile(file, MAX_DOCUMENT);
+    if ('notFile' in read) throw new GamelayerError('layout.corrupt', `${file}: ${read.notFile}, not a blob file (${what})`, 'the store is damaged: rebuild the image');
+    if ('tooBig' in read) throw new GamelayerError('layout.invalid', `${file}: ${read.tooBig} bytes is too big for ${what}`);
+    bytes = read.bytes;
   } catch (e) {
     if (e instanceof GamelayerError) throw e;
     if (errnoCode(e) === 'ENOENT') {
@@ -207,9 +216,14 @@ export interface LayoutReader {
 type DocumentReader = LayoutReader['document'];
 
 export async function openLayout(layoutDir: string): Promise<LayoutReader> {
-  const marker = await readFile(path.join(layoutDir, OCI_LAYOUT_FILE), 'utf8').catch((e: unknown) => {
+  const markerRead = await readSmallFile(path.join(layoutDir, OCI_LAYOUT_FILE), 64 << 10).catch((e: unknown) => {
     throw new GamelayerError('layout.missing', `${layoutDir}: not an OCI image layout (${path.join(layoutDir, OCI_LAYOUT_FILE)}: ${errnoCode(e) ?? e})`, 'build the image first (gamelayer build)');
   });
+  if (!('bytes' in markerRead)) {
+    const why = 'notFile' in markerRead ? markerRead.notFile : `${markerRead.tooBig} bytes`;
+    throw new GamelayerError('layout.missing', `${layoutDir}: not an OCI image layout (${path.join(layoutDir, OCI_LAYOUT_FILE)}: ${why})`, 'build the image first (gamelayer build)');
+  }
+  const marker = markerRead.bytes.toString('utf8');
   try {
     JSON.parse(marker);
   } catch (e) {

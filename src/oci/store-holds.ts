@@ -3,12 +3,13 @@
 // gc takes it alone (<store>/.holds/gc, exclusive). A build waits while gc runs; gc waits until no build holds
 // the store. Each side creates its own file first and then looks for the other's, so one of them always sees
 // the other. Holds of processes that died on this host are stale and ignored (and removed).
-import { mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { isAlive, isStaleTemp, sweepStaleTemps, tempTag } from '../util/temp-files.js';
 import { acquireLock } from '../util/lock-file.js';
+import { readSmallFile } from '../util/small-file.js';
 
 /** The folder of holds in a store. */
 export const HOLDS_FOLDER = '.holds';
@@ -27,8 +28,10 @@ async function live(file: string): Promise<boolean> {
     await unlink(file).catch(() => {});
     return false;
   }
-  const text = await readFile(file, 'utf8').catch((e) => (errnoCode(e) === 'ENOENT' ? undefined : ''));
-  if (text === undefined) return false;
+  // A hold is a small regular file gamelayer wrote; anything else there (a FIFO would block the read) holds nothing.
+  const read = await readSmallFile(file, 4096).catch((e: unknown) => (errnoCode(e) === 'ENOENT' ? undefined : { bytes: Buffer.alloc(0) }));
+  if (read === undefined || !('bytes' in read)) return false;
+  const text = read.bytes.toString('utf8');
   const [pid, host] = text.split(' ');
   if (host === hostname() && pid && !isAlive(Number(pid))) {
     await unlink(file).catch(() => {});

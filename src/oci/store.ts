@@ -4,7 +4,7 @@
 // under a lock and is replaced atomically, and never names a blob the store does not hold.
 import { createHash } from 'node:crypto';
 import { fstatSync } from 'node:fs';
-import { link, mkdir, open, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,6 +14,7 @@ import { diskFullError } from '../util/disk-full.js';
 import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
 import { acquireLock } from '../util/lock-file.js';
 import { writeAll } from '../util/write-all.js';
+import { readSmallFile } from '../util/small-file.js';
 import { exists } from '../util/exists.js';
 import { syncDir, writeDurably, writeFileAtomic } from '../util/atomic-write.js';
 import { blobPath, blobsDir, INDEX_MEDIA_TYPE, CONFIG_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, digestHex, OCI_LAYOUT_BYTES, OCI_LAYOUT_FILE, readLayoutIndex, REF_NAME, sha256Digest, type ImageIndex } from './layout.js';
@@ -105,10 +106,15 @@ async function checkLayoutFolder(dir: string): Promise<void> {
     throw new GamelayerError('store.missing', `${dir}: ${missing ? 'the store does not exist' : `cannot read the store (${code ?? s.message})`}`, undefined, { cause: s });
   }
   if (!s.isDirectory()) throw new GamelayerError('store.not-layout', `${dir}: is a file, not a store folder`);
-  const layout = await readFile(path.join(dir, OCI_LAYOUT_FILE), 'utf8').catch((e: unknown) => {
+  // Read only as a regular file of bounded size: a FIFO there would block, /dev/zero would never end.
+  const read = await readSmallFile(path.join(dir, OCI_LAYOUT_FILE), 64 << 10).catch((e: unknown) => {
     const code = errnoCode(e);
     throw new GamelayerError('store.not-layout', `${dir}: not an OCI image layout (${code === 'ENOENT' ? `no ${OCI_LAYOUT_FILE} file` : `${OCI_LAYOUT_FILE}: ${code ?? e}`})`);
   });
+  if (!('bytes' in read)) {
+    throw new GamelayerError('store.not-layout', `${dir}: not an OCI image layout (${OCI_LAYOUT_FILE}: ${'notFile' in read ? read.notFile : `${read.tooBig} bytes`})`);
+  }
+  const layout = read.bytes.toString('utf8');
   if (!/"imageLayoutVersion"\s*:\s*"1\.0\.0"/.test(layout)) {
     throw new GamelayerError('store.layout-version', `${dir}: unsupported image layout version in ${OCI_LAYOUT_FILE} (gamelayer reads 1.0.0)`);
   }
@@ -201,10 +207,14 @@ export class OciStore {
   /** A small blob (a manifest, config or index) read whole and verified. */
   async readBlob(digest: string, maxBytes = 16 << 20): Promise<Buffer> {
     const file = this.blobPath(digest);
-    const st = await stat(file).catch(() => undefined);
-    if (!st) throw new GamelayerError('store.blob-missing', `${file}: blob ${digest} is not in the store ${this.dir}`);
-    if (st.size > maxBytes) throw new GamelayerError('store.blob-too-big', `${file}: ${st.size} bytes is too big for a JSON document`);
-    const bytes = await readFile(file);
+    const read = await readSmallFile(file, maxBytes).catch((e: unknown) => {
+      if (errnoCode(e) === 'ENOENT') throw new GamelayerError('store.blob-missing', `${file}: blob ${digest} is not in the store ${this.dir}`);
+      throw e;
+    });
+    // A blob linked to /dev/zero or made a FIFO would be read for ever: only a regular file is read.
+    if ('notFile' in read) throw new BlobMismatch(file, `${read.notFile}, not a blob file`);
+    if ('tooBig' in read) throw new GamelayerError('store.blob-too-big', `${file}: ${read.tooBig} bytes is too big for a JSON document`);
+    const { bytes } = read;
     if (sha256Digest(bytes) !== digest) {
       await voidMarkers(file);
       throw new BlobMismatch(file, `content hashes to ${sha256Digest(bytes)}, not ${digest}`);

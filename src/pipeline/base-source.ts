@@ -5,6 +5,7 @@
 import { configPosition, type GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { loadBaseImage, parseBaseRef, type BaseImage } from '../oci/base-image.js';
+import { assertBaseLayerRoom } from '../oci/base-room.js';
 import { parsePlatform } from '../oci/image.js';
 import type { TargetOptions } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
@@ -50,7 +51,11 @@ export interface LoadedBases {
 export async function loadBases(config: GameConfig, opts: { push?: string; registry?: TargetOptions }, platforms: readonly string[]): Promise<LoadedBases> {
   const source = await baseLoader(config, opts);
   const byPlatform = new Map<string, BaseImage>();
-  for (const p of platforms) byPlatform.set(p, await source.load(p));
+  for (const p of platforms) {
+    const base = await source.load(p);
+    await assertBaseLayerRoom(config, base.layers.length);
+    byPlatform.set(p, base);
+  }
   return { byPlatform, sameRegistry: source.sameRegistry };
 }
 

@@ -6,6 +6,7 @@
 import { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
 import { baseFromParts, BASE_INDEX_TYPES, type BaseImage } from '../oci/base-image.js';
+import { baseIndexEntries, baseManifest } from '../oci/base-documents.js';
 import { formatPlatform, type Platform } from '../oci/image.js';
 import { sha256Digest, type OciStore } from '../oci/store.js';
 import type { Descriptor } from '../types.js';
@@ -36,10 +37,10 @@ export async function pullBaseImage(ref: string, o: PullBaseOptions): Promise<Ba
     const repo = r.repository;
     let m = await client.getManifest(repo, r.digest ?? r.tag ?? 'latest');
     if (r.digest && m.digest !== r.digest) throw mismatch(name, `manifest ${r.digest}`, m.digest);
-    let doc = parse(m.bytes, `${name} manifest`) as { mediaType?: string; manifests?: Descriptor[]; config?: Descriptor; layers?: Descriptor[] };
+    let doc = parse(m.bytes, `${name} manifest`) as { mediaType?: string; manifests?: unknown } | null;
     let listed: Descriptor | undefined;
-    if (BASE_INDEX_TYPES.has(doc.mediaType ?? m.mediaType) || Array.isArray(doc.manifests)) {
-      const entries = doc.manifests ?? [];
+    if (BASE_INDEX_TYPES.has(doc?.mediaType ?? m.mediaType) || Array.isArray(doc?.manifests)) {
+      const entries = baseIndexEntries(doc, `base image ${name}: index ${m.digest}`);
       const pick = (listed = entries.find((e) => e.platform && samePlatform(e.platform, o.platform)));
       if (!pick) {
         const have = entries.map((e) => (e.platform ? formatPlatform(e.platform) : '?')).join(', ');
@@ -49,9 +50,8 @@ export async function pullBaseImage(ref: string, o: PullBaseOptions): Promise<Ba
       if (m.digest !== pick.digest) throw mismatch(name, `manifest ${pick.digest}`, m.digest);
       doc = parse(m.bytes, `${name} manifest ${pick.digest}`) as typeof doc;
     }
-    if (!doc.config || !Array.isArray(doc.layers)) throw new GamelayerError('base.json', `base image ${name}: manifest ${m.digest} is not an image manifest (no config or layers)`);
-    const configBytes = await smallBlob(client, repo, doc.config, name);
-    const layers = doc.layers;
+    const { config, layers } = baseManifest(doc, `base image ${name}: manifest ${m.digest}`);
+    const configBytes = await smallBlob(client, repo, config, name);
     const base = baseFromParts(ref, `${name}@${m.digest}`, configBytes, layers, async (store: OciStore) => {
       await withBaseContext(name, async () => {
         for (const l of base.layers) {

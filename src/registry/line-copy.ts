@@ -11,8 +11,9 @@
 // error, replaced whole (temp file + rename) so a reader sees the old copy or the new one.
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readSmallFile } from '../util/small-file.js';
 
 const MAGIC = 'gamelayer-line-copy/1';
 
@@ -69,7 +70,10 @@ export function lineCopySize(dir: string, repository: string, tag: string): numb
 export async function readLineCopy(dir: string, repository: string, tag: string): Promise<LineCopy | undefined> {
   let file: Buffer;
   try {
-    file = await readFile(copyFile(dir, repository, tag));
+    // A regular file only: a FIFO in its place would block the push for ever.
+    const read = await readSmallFile(copyFile(dir, repository, tag), Number.MAX_SAFE_INTEGER);
+    if (!('bytes' in read)) return undefined;
+    file = read.bytes;
   } catch {
     return undefined;
   }

@@ -4,7 +4,7 @@
 // file holds, which the next save writes again as they are), the numbers in typed arrays, the hashes as one string:
 // about 75 bytes a row, and the file is read a MiB at a time, its checksum taken on the way.
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 
 /** The columns as JSON.parse gives them (a small cache, an older format): made into StoredRows by `fromColumns`. */
 export interface Columns {
@@ -154,12 +154,14 @@ export const compactRows = { minBytes: 16 << 20 };
 export function readStatRows(file: string, format: string, chunkSize = 1 << 20): StoredRows | undefined {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    // O_NONBLOCK: a FIFO in the cache's place is opened at once, and left to the JSON reader to refuse by its kind.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
     return undefined;
   }
   try {
-    if (fstatSync(fd).size < compactRows.minBytes) return undefined;
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size < compactRows.minBytes) return undefined;
     return readRows(fd, format, chunkSize);
   } catch (e) {
     if (e instanceof NotThisLayout) return undefined;

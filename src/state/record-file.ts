@@ -4,6 +4,7 @@
 import { constants } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { GamelayerError, errnoCode } from '../errors.js';
+import { kindOf } from '../util/small-file.js';
 
 /**
  * Records from which the file is read without its bytes held whole (record-stream.ts, record-members.ts): the
@@ -76,13 +77,4 @@ export async function readOpenedBytes(file: string, { handle, size }: { handle: 
   } catch (e) {
     throw unreadable(file, (e as Error).message);
   }
-}
-
-function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSocket()) return 'a socket';
-  return 'not a file';
 }

@@ -1,11 +1,11 @@
 // JSON files that carry a sha256 of their body, written atomically: a truncated or garbled file is
 // detected on read and reported, never trusted. Used by every cache and record we keep on disk.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { diskFullError } from './disk-full.js';
+import { readRegularFileSync } from './small-file.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { textWriter, writeAll } from './write-all.js';
 
@@ -17,7 +17,10 @@ export async function readCheckedJson<T>(file: string, format: string | readonly
   try {
     // Synchronous: these files are read once, before the work that needs them, with nothing else to overlap;
     // the promise API reads a multi-MB cache in 512 KiB round trips through the thread pool.
-    text = readFileSync(file, 'utf8');
+    // Only a regular file: a FIFO in its place would block the read for ever (it is then rewritten, as a bad one is).
+    const read = readRegularFileSync(file);
+    if ('notFile' in read) return { ok: false, missing: false, reason: `not a regular file (${read.notFile})` };
+    text = read.bytes.toString('utf8');
   } catch (e) {
     const missing = errnoCode(e) === 'ENOENT';
     return { ok: false, missing, reason: missing ? 'missing' : `unreadable (${errnoCode(e) ?? String(e)})` };

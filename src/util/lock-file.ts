@@ -2,10 +2,11 @@
 // file first and linked to the lock's name (link fails if the name exists), so a process killed at any moment never
 // leaves an empty lock that no one could tell was stale (a create-then-write lock killed between the two did: every
 // later build waited for it, then failed). Locks of processes that died on this host are taken over.
-import { link, readFile, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { link, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
+import { readSmallFile } from './small-file.js';
 import { isAlive, isStaleTemp, tempTag } from './temp-files.js';
 
 export const LOCK_TIMEOUT_MS = 120_000;
@@ -24,7 +25,7 @@ export async function acquireLock(file: string, timeoutMs = LOCK_TIMEOUT_MS): Pr
   const started = Date.now();
   for (let attempt = 0; ; attempt++) {
     if (await tryCreate(file, me)) return () => unlink(file).catch(() => {});
-    const holder = await readFile(file, 'utf8').catch((e) => (errnoCode(e) === 'ENOENT' ? undefined : ''));
+    const holder = await lockText(file).catch((e) => (errnoCode(e) === 'ENOENT' ? undefined : ''));
     if (holder === undefined) continue; // released between our link and our read
     if (await isStaleLock(file, holder)) {
       await takeOver(file, holder);
@@ -35,6 +36,15 @@ export async function acquireLock(file: string, timeoutMs = LOCK_TIMEOUT_MS): Pr
     }
     await new Promise((r) => setTimeout(r, Math.min(200, 10 + attempt * 10)));
   }
+}
+
+/**
+ * A lock's text. Only a small regular file is read: anything else in its place (a FIFO, which would block the read
+ * for ever) names no process, and is taken over as an unnamed lock is.
+ */
+async function lockText(file: string): Promise<string> {
+  const read = await readSmallFile(file, 4096);
+  return 'bytes' in read ? read.bytes.toString('utf8') : '';
 }
 
 /** Writes the holder's text beside the lock and links it into place: true when the lock is ours. */
@@ -63,7 +73,7 @@ async function isStaleLock(file: string, holder: string): Promise<boolean> {
 async function takeOver(file: string, holder: string): Promise<void> {
   const aside = `${file}.${tempTag()}`;
   if (!(await rename(file, aside).then(() => true, () => false))) return;
-  const taken = await readFile(aside, 'utf8').catch(() => '');
+  const taken = await lockText(aside).catch(() => '');
   // A live process's lock moved by mistake goes back, unless a newer lock is already in its place.
   if (taken !== holder) await link(aside, file).catch(() => {});
   await unlink(aside).catch(() => {});

@@ -6,6 +6,7 @@ import { commandConfig, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { fitTable } from '../table.js';
 import { count } from '../../report/plural.js';
+import { printable } from '../../report/printable.js';
 
 interface LsFlags extends RegistryFlags {
   json?: boolean;
@@ -46,7 +47,9 @@ export function register(program: Command): void {
       process.stdout.write(
         `${fitTable(
           ['TAG', 'IMAGE', 'DIGEST', 'SIZE', 'CREATED', 'RECORD'],
-          tags.map((t) => [t.tag, t.image, t.digest.slice(7, 19), formatBytes(t.size), t.createdAt ? t.createdAt.slice(0, 16).replace('T', ' ') : '-', t.record ? 'yes' : '']),
+          // index.json may have been written by another tool, or by hand: a tag is shown quoted when it holds a
+          // control character (an escape sequence, a newline), never sent to the terminal as it is.
+          tags.map((t) => [printable(t.tag), t.image, t.digest.slice(7, 19), formatBytes(t.size), t.createdAt ? t.createdAt.slice(0, 16).replace('T', ' ') : '-', t.record ? 'yes' : '']),
           [3],
           { shrink: 0 },
         )}\n${count(tags.length, 'tag')}, ${count(builds.length, 'build')} in ${store}\n`,

@@ -1,0 +1,102 @@
+// A small document of an OCI layout (index.json, a manifest or config blob) that is not a regular file: a FIFO, a
+// link to /dev/zero, a directory. A base image's layout is someone else's folder and the store can be tampered with,
+// so neither is trusted to hold files. The old code read such a path with readFile: a FIFO blocked the build for
+// ever, /dev/zero was read without end (2.7 GB of memory in 5 s), a directory was an internal error (EISDIR).
+// Each is refused now, naming the file and what it is.
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startCli, type RunningCli } from './support/cli-process.js';
+import { addTag } from './support/make-layout.js';
+import { mkfifo } from './support/mkfifo.js';
+import { tempDir } from './support/tmp.js';
+import { writeTinyGame } from './support/trees.js';
+
+// A CLI left blocked on a FIFO by a failing run is killed, not left behind.
+const running: RunningCli[] = [];
+afterEach(() => {
+  for (const r of running.splice(0)) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+});
+function run(args: string[], cwd: string) {
+  const r = startCli(args, { cwd });
+  running.push(r);
+  return r.result;
+}
+
+// A damaged base layout is the base's error: building again (the store's hint) would not mend it.
+const BASE_HINT = "hint: the base image's layout is damaged or incomplete: copy it again (skopeo copy … oci:DIR:TAG)\n";
+
+const blob = (layout: string, digest: string) => path.join(layout, 'blobs', 'sha256', digest.slice('sha256:'.length));
+
+/** A game on `oci:base:b`, a one-layer base layout; returns the layout's manifest and config digests. */
+async function gameOnBase(prefix: string) {
+  const dir = await tempDir(prefix);
+  await writeTinyGame(dir, ['game: odd-base', 'start: [/opt/local/engine/run]', 'baseImage: oci:base:b']);
+  const written = await addTag(path.join(dir, 'base'), 'b', [{ layers: [{ files: { 'etc/os-release': 'ID=test\n' } }] }]);
+  return { dir, layout: path.join(dir, 'base'), manifest: written.top.digest, config: written.images[0]!.config.digest, layer: written.images[0]!.layers[0]!.digest };
+}
+
+describe('a base layout whose documents are not regular files', () => {
+  it('a manifest blob that is a directory is refused, naming the blob file (was: internal EISDIR)', async () => {
+    const g = await gameOnBase('gl-base-dir-');
+    await rm(blob(g.layout, g.manifest));
+    await mkdir(blob(g.layout, g.manifest));
+    const r = await run(['build'], g.dir);
+    expect(r.stderr).toContain(`error[base.blob-corrupt]: base image oci:base:b: ${blob(g.layout, g.manifest)}: a directory, not a blob file\n${BASE_HINT}`);
+    expect(r.code).toBe(1);
+  });
+
+  it('a config blob that is a FIFO is refused at once (was: the build blocked for ever)', async () => {
+    const g = await gameOnBase('gl-base-fifo-');
+    await rm(blob(g.layout, g.config));
+    await mkfifo(blob(g.layout, g.config));
+    const r = await run(['build'], g.dir);
+    expect(r.stderr).toContain(`error[base.blob-corrupt]: base image oci:base:b: ${blob(g.layout, g.config)}: a FIFO, not a blob file\n${BASE_HINT}`);
+    expect(r.code).toBe(1);
+  });
+
+  it('a layer blob overwritten with other bytes of its size: the base is named, with its own hint (was: the store\'s, build again)', async () => {
+    const g = await gameOnBase('gl-base-samesize-');
+    const file = blob(g.layout, g.layer);
+    const bytes = await readFile(file);
+    bytes[bytes.length >> 1]! ^= 0xff;
+    await writeFile(file, bytes);
+    const r = await run(['build'], g.dir);
+    expect(r.stderr).toContain(`error[base.blob-corrupt]: base image oci:base:b: ${file}: content hashes to sha256:`);
+    expect(r.stderr).toContain(`, not ${g.layer}\n${BASE_HINT}`);
+    expect(r.code).toBe(1);
+  });
+
+  it('index.json linked to /dev/zero is refused at once (was: read without end)', async () => {
+    const g = await gameOnBase('gl-base-zero-');
+    await rm(path.join(g.layout, 'index.json'));
+    await symlink('/dev/zero', path.join(g.layout, 'index.json'));
+    const r = await run(['build'], g.dir);
+    expect(r.stderr).toContain(`error[store.index-invalid]: ${path.join(g.layout, 'index.json')}: a character device, not the layout's index file\n`);
+    expect(r.code).toBe(1);
+  });
+});
+
+describe("the store's own manifest blob made a FIFO", () => {
+  it('ls, gc and push refuse it naming the blob file; the next build writes it anew', async () => {
+    const dir = await tempDir('gl-store-fifo-');
+    await writeTinyGame(dir, ['game: odd-store', 'start: [/opt/local/engine/run]']);
+    const built = await run(['build', '--json'], dir);
+    expect(built.code).toBe(0);
+    const out = JSON.parse(built.stdout) as { tags: string[]; images: { name: string; digest: string }[] };
+    const digest = out.images.find((i) => i.name === 'server')!.digest;
+    const file = blob(path.join(dir, '.gamelayer', 'oci'), digest);
+    await rm(file);
+    await mkfifo(file);
+    for (const args of [['ls'], ['gc']]) {
+      const r = await run(args, dir);
+      expect(r.stderr, args.join(' ')).toContain(`error[store.blob-corrupt]: ${file}: a FIFO, not a blob file\n`);
+      expect(r.code).toBe(1);
+    }
+    const push = await run(['push', '--image', out.tags[0]!, '127.0.0.1:9/odd/store'], dir);
+    expect(push.stderr).toContain(`error[layout.corrupt]: ${file}: a FIFO, not a blob file (manifest ${digest})\n`);
+    expect(push.code).toBe(1);
+    expect((await run(['build'], dir)).code).toBe(0);
+    expect((await run(['ls'], dir)).code).toBe(0);
+  });
+});
