@@ -5,23 +5,15 @@
 // Each is refused now, naming the file and what it is.
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startCli, type RunningCli } from './support/cli-process.js';
+import { describe, expect, it } from 'vitest';
+import { useReapedCli } from './support/reaped-cli.js';
 import { addTag } from './support/make-layout.js';
 import { mkfifo } from './support/mkfifo.js';
 import { tempDir } from './support/tmp.js';
 import { writeTinyGame } from './support/trees.js';
 
 // A CLI left blocked on a FIFO by a failing run is killed, not left behind.
-const running: RunningCli[] = [];
-afterEach(() => {
-  for (const r of running.splice(0)) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
-});
-function run(args: string[], cwd: string) {
-  const r = startCli(args, { cwd });
-  running.push(r);
-  return r.result;
-}
+const run = useReapedCli();
 
 // A damaged base layout is the base's error: building again (the store's hint) would not mend it.
 const BASE_HINT = "hint: the base image's layout is damaged or incomplete: copy it again (skopeo copy … oci:DIR:TAG)\n";

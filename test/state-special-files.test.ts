@@ -5,8 +5,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startCli, type RunningCli } from './support/cli-process.js';
+import { describe, expect, it } from 'vitest';
+import { useReapedCli } from './support/reaped-cli.js';
 import { mkfifo } from './support/mkfifo.js';
 import { copySample } from './support/sample.js';
 import { useRegistry } from './support/suite-registry.js';
@@ -19,15 +19,7 @@ const EMPTY_XXH64 = 'ef46db3751d8e999';
 const registry = useRegistry();
 
 // A CLI left blocked on a FIFO by a failing run is killed, not left behind.
-const running: RunningCli[] = [];
-afterEach(() => {
-  for (const r of running.splice(0)) if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
-});
-function run(args: string[], cwd: string) {
-  const r = startCli(args, { cwd });
-  running.push(r);
-  return r.result;
-}
+const run = useReapedCli();
 
 /** The sample game (its engine is a tarball: archive members are cached) built once. */
 async function builtSample(prefix: string): Promise<{ dir: string; state: string }> {
