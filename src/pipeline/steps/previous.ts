@@ -51,7 +51,8 @@ export interface PreviousInfo {
   reason?: string;
 }
 
-export type PreviousInput = Pick<BuildInputs, 'config' | 'reporter' | 'settingsKey' | 'line' | 'rebase' | 'from' | 'push' | 'registry' | 'previousLookup'>;
+export type PreviousInput = Pick<BuildInputs, 'config' | 'reporter' | 'settingsKey' | 'line' | 'rebase' | 'from' | 'push' | 'registry' | 'previousLookup'> &
+  Partial<Pick<BuildInputs, 'platforms'>>;
 
 /** Whether a build with these options takes its previous build from a registry (--from REF, or --push). */
 function usesRegistry(i: { rebase?: boolean; from?: string; push?: string }): boolean {
@@ -150,7 +151,14 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
   if (remote?.plannedOn?.recordTag) {
     const of = `${remote.plannedOn.line ? `line ${remote.plannedOn.line}, ` : ''}built ${remote.record.createdAt}`;
     const how = previous ? `planned on its newest build record (${remote.ref}, ${of})` : `its newest build record (${remote.ref}, ${of}) was built with other layer settings: every tree is planned afresh`;
-    reporter.info(`note: ${repositoryOf(i.push!)} has no line tag (${lineTag(line!)}, nor another line's; deleted?): ${how}; this push tags the line again; --from none plans afresh`);
+    // A build of one platform of several never tags the line (gamelayer index does, for the merged build): before the
+    // first merge a repository holds no line tag, and that is no deletion this push repairs.
+    const platformBuild = i.platforms !== undefined && i.platforms.length < config.platforms.length;
+    const lineTagNote = platformBuild
+      ? `${lineTag(line!)}, nor another line's: builds of one platform leave it to gamelayer index`
+      : `${lineTag(line!)}, nor another line's; deleted?`;
+    const after = platformBuild ? 'gamelayer index tags the line once the platforms are merged' : 'this push tags the line again';
+    reporter.info(`note: ${repositoryOf(i.push!)} has no line tag (${lineTagNote}): ${how}; ${after}; --from none plans afresh`);
   } else if (remote?.plannedOn) {
     const how = previous ? `planned on line ${remote.plannedOn.line}'s newest build (${remote.ref}, built ${remote.record.createdAt})` : `line ${remote.plannedOn.line}'s newest build (${remote.ref}) was built with other layer settings: every tree is planned afresh`;
     reporter.info(`note: line ${lineName} has no build in ${repositoryOf(i.push!)} yet: ${how}; --from none plans afresh`);
