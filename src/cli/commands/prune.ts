@@ -37,6 +37,8 @@ export function register(program: Command): void {
       const { pushTargetFor } = await import('../../registry/push.js');
       const { pruneRepository, lifecyclePolicy, putLifecyclePolicy } = await import('../../registry/prune.js');
       const keep = parseKeep(flags.keep);
+      // Checked before the registry is asked anything, and named as given ("abc", not the NaN it parses to).
+      const idleLineDays = flags.idleLines === undefined ? undefined : parseIdleDays(flags.idleLines);
       const ref = parseReference(repo);
       if (ref.tag || ref.digest) throw new GamelayerError('push.repository-only', `${repo}: expected a repository without tag or digest`, 'prune works on a whole repository');
       const target = await pushTargetFor(ref, await registryOptions(flags));
@@ -55,7 +57,7 @@ export function register(program: Command): void {
         return;
       }
       const deployed = await deployedDigests(flags.keepDeployed, `${ref.registry}/${ref.repository}`);
-      const result = await pruneRepository({ client: target.client, repo: ref.repository, keep, apply: flags.apply, ecr: api, tags: flags.tag, deployed, idleLineDays: flags.idleLines === undefined ? undefined : Number(flags.idleLines) });
+      const result = await pruneRepository({ client: target.client, repo: ref.repository, keep, apply: flags.apply, ecr: api, tags: flags.tag, deployed, idleLineDays });
       if (flags.json) printJson(result);
       else {
         const verb = result.applied ? 'deleted' : 'would delete';
@@ -101,4 +103,11 @@ async function deployedDigests(files: string[], repository: string): Promise<str
     out.push([...new Set(found)]);
   }
   return out;
+}
+
+/** `--idle-lines DAYS`: a number of days above 0 (decimals allowed). */
+function parseIdleDays(value: string): number {
+  const days = Number(value);
+  if (value.trim() === '' || !Number.isFinite(days) || days <= 0) throw new GamelayerError('cli.keep', `--idle-lines ${value}: expected a number of days above 0`);
+  return days;
 }
