@@ -69,8 +69,8 @@ export function register(program: Command): void {
         if (finished.length) lines.push(`${result.applied ? 'finished' : 'would finish'} removing ${count(finished.length, 'build')} an interrupted prune had begun: ${finished.join(', ')}`);
         if (result.retiredLines.length) lines.push(`${result.applied ? 'retired' : 'would retire'} ${count(result.retiredLines.length, 'idle line')}: ${result.retiredLines.join(', ')} (their next build plans afresh, or pass --from)`);
         if (result.attached.length) lines.push(`${verb} their ${count(result.attached.length, 'attached manifest')} (signatures, SBOMs, referrers indexes)`);
-        if (result.untagged.length) lines.push(`${result.applied ? 'untagged' : 'would untag'} ${count(result.untagged.length, 'tag')} whose image a kept build still uses`);
-        if (result.left.length) lines.push(`left ${count(result.left.length, 'tag')} whose image a kept build still uses (${result.left.join(', ')}): this registry cannot remove one tag of several`);
+        if (result.untagged.length) lines.push(`${result.applied ? 'untagged' : 'would untag'} ${count(result.untagged.length, 'tag')} whose image ${STILL_NAMED}`);
+        if (result.left.length) lines.push(`left ${count(result.left.length, 'tag')} whose image ${STILL_NAMED} (${result.left.join(', ')}): this registry cannot remove one tag of several`);
         if (result.unclaimed.length) {
           const shown = result.unclaimed.slice(0, 8).join(', ') + (result.unclaimed.length > 8 ? `, and ${result.unclaimed.length - 8} more` : '');
           lines.push(`left ${count(result.unclaimed.length, 'tag')} that no build record here claims (${shown}): their build record is gone, or they are not gamelayer's; prune never deletes those (delete what is unused by hand)`);
@@ -111,3 +111,7 @@ function parseIdleDays(value: string): number {
   if (value.trim() === '' || !Number.isFinite(days) || days <= 0) throw new GamelayerError('cli.keep', `--idle-lines ${value}: expected a number of days above 0`);
   return days;
 }
+
+// A removed build's image stays when a tag that stays names it: a kept build's (an unchanged tree image), or one no
+// build record claims (a tag put by hand on a build's image). "A kept build still uses" was wrong for the latter.
+const STILL_NAMED = 'a kept build or a tag no build claims still names';
