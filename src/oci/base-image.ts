@@ -286,18 +286,28 @@ type Visit = (name: string, header: tar.Header, body: AsyncIterable<unknown>) =>
 async function walkArchive(file: string, visit: Visit): Promise<void> {
   // Loaded when an archive is read, not with the module (util/tar-extract.ts).
   const extract = await tarExtract();
+  // Read before any stream is opened: a missing file failed both streams, and the extract's 'error' event, with no
+  // listener yet while this waited, crashed the process.
+  const head = await sniffGzip(file).catch((e: unknown) => {
+    throw new GamelayerError('base.unreadable', `${file}: cannot read: ${e instanceof Error ? e.message : String(e)}`);
+  });
   const input = createReadStream(file);
   input.on('error', (e) => extract.destroy(new GamelayerError('base.unreadable', `${file}: cannot read: ${e.message}`)));
-  const head = await sniffGzip(file);
   if (head) {
     const gunzip = createGunzip();
     gunzip.on('error', (e) => extract.destroy(new GamelayerError('base.archive', `${file}: ${e.message}`)));
     input.pipe(gunzip).pipe(extract as unknown as NodeJS.WritableStream);
   } else input.pipe(extract as unknown as NodeJS.WritableStream);
-  for await (const entry of extract) {
-    const name = entry.header.name.split('/').filter((p) => p !== '' && p !== '.').join('/');
-    await visit(name, entry.header, entry);
-    entry.resume();
+  try {
+    for await (const entry of extract) {
+      const name = entry.header.name.split('/').filter((p) => p !== '' && p !== '.').join('/');
+      await visit(name, entry.header, entry);
+      entry.resume();
+    }
+  } catch (e) {
+    // tar-stream's own errors (a file that is no tar: "Unexpected end of data", "Invalid tar header") name no file.
+    if (e instanceof GamelayerError) throw e;
+    throw new GamelayerError('base.archive', `${file}: not a readable tar archive (${e instanceof Error ? e.message : String(e)})`);
   }
 }
 
