@@ -5,6 +5,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
 import { writeTinyGame } from './support/trees.js';
@@ -36,5 +37,14 @@ describe('a local baseImage that is missing or no image', () => {
     expect(r.stderr).toContain(`error[${code}]: ${field()}${what(dir)}`);
     expect(r.stderr).toContain("hint: check the path in baseImage (relative paths start at gamelayer.yaml's folder)");
     expect(r.stderr).not.toMatch(/\n\s+at |error\[internal\]/);
+  });
+
+  it('a tag the local base does not hold: base.tag at the field', async () => {
+    const layout = path.join(dir, 'busybox-layout');
+    await writeBusyboxLayout(layout, { tag: 'busybox' });
+    const r = await buildOn('oci:busybox-layout:nope');
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`error[base.tag]: ${field()}${layout}: no image tagged "nope"`);
+    expect(r.stderr).toContain('hint: check the tag in baseImage');
   });
 });

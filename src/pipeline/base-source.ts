@@ -77,14 +77,14 @@ async function atBaseImageField(config: GameConfig, e: unknown): Promise<unknown
 }
 
 /** Errors of a local base that is not there or no image (a wrong path in baseImage): named by the field, as config errors are. */
-const LOCAL_BASE_MISSING = new Set(['base.unreadable', 'base.archive', 'store.not-layout']);
+const LOCAL_BASE_MISSING = new Set(['base.unreadable', 'base.archive', 'store.not-layout', 'base.tag']);
 
 async function atLocalBaseField(config: GameConfig, e: unknown): Promise<unknown> {
   if (!(e instanceof GamelayerError) || !LOCAL_BASE_MISSING.has(e.code)) return e;
   return new GamelayerError(
     e.code,
     `${await configPosition(config.file, ['baseImage'])}: baseImage: ${e.message}`,
-    e.hint ?? `check the path in baseImage (relative paths start at ${path.basename(config.file)}'s folder); make the base with skopeo copy docker://IMAGE ${config.baseImage.split(':')[0]}:…`,
+    e.hint ?? (e.code === 'base.tag' ? 'check the tag in baseImage (after the path: oci:DIR:TAG, oci-archive:FILE:TAG, docker-archive:FILE:NAME:TAG)' : undefined) ?? `check the path in baseImage (relative paths start at ${path.basename(config.file)}'s folder); make the base with skopeo copy docker://IMAGE ${config.baseImage.split(':')[0]}:…`,
     { cause: e },
   );
 }
