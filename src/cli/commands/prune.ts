@@ -67,7 +67,7 @@ export function register(program: Command): void {
         ];
         const finished = result.removed.filter((b) => b.interrupted).map((b) => b.tag);
         if (finished.length) lines.push(`${result.applied ? 'finished' : 'would finish'} removing ${count(finished.length, 'build')} an interrupted prune had begun: ${finished.join(', ')}`);
-        if (result.retiredLines.length) lines.push(`${result.applied ? 'retired' : 'would retire'} ${count(result.retiredLines.length, 'idle line')}: ${result.retiredLines.join(', ')} (their next build plans afresh, or pass --from)`);
+        if (result.retiredLines.length) lines.push(`${result.applied ? 'retired' : 'would retire'} ${count(result.retiredLines.length, 'idle line')}: ${result.retiredLines.join(', ')} (the next build of each plans on another line's newest build, as a line's first build does; --from chooses another)`);
         if (result.attached.length) lines.push(`${verb} their ${count(result.attached.length, 'attached manifest')} (signatures, SBOMs, referrers indexes)`);
         if (result.untagged.length) lines.push(`${result.applied ? 'untagged' : 'would untag'} ${count(result.untagged.length, 'tag')} whose image ${STILL_NAMED}`);
         if (result.left.length) lines.push(`left ${count(result.left.length, 'tag')} whose image ${STILL_NAMED} (${result.left.join(', ')}): this registry cannot remove one tag of several`);
