@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_LABEL } from '../src/runlocal/execute.js';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { CLI, runCli } from './support/cli-process.js';
@@ -29,6 +29,11 @@ beforeAll(async () => {
   const built = await runCli(['build'], { cwd: dir });
   expect(built.code, built.stderr).toBe(0);
 }, 120_000);
+
+// The images run-local loaded into the daemon go with the test.
+afterAll(async () => {
+  for (const img of await docker.listImages({ filters: { reference: ['run-closed:*'] } })) await docker.getImage(img.Id).remove({ force: true }).catch(() => {});
+});
 
 /** run-local with its stdout closed by the reader as soon as the first log line came (as `| head -1` does). */
 function runClosingStdout(volumes: string): Promise<{ code: number | null; stderr: string; runId?: string }> {
