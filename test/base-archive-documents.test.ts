@@ -28,7 +28,7 @@ describe('the JSON members kept from a base image archive', () => {
   it('more than 64 MiB of JSON members: refused, naming the archive (was: all held in memory)', async () => {
     const dir = await gameOnArchive('gl-archive-json-', (i) => Buffer.from(`{"pad${i}":"${'a'.repeat(MEMBER - 20)}"}`));
     const r = await runCli(['build'], { cwd: dir });
-    expect(r.stderr).toContain(`error[base.archive]: ${path.join(dir, 'base.tar')}: holds more than 64 MiB of JSON members; not an image archive\n`);
+    expect(r.stderr).toContain(`error[base.archive]: ${path.join(dir, 'gamelayer.yaml')}:3:12: baseImage: ${path.join(dir, 'base.tar')}: holds more than 64 MiB of JSON members; not an image archive\n`);
     expect(r.code).toBe(1);
   });
 

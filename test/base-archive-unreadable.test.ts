@@ -19,19 +19,20 @@ describe('an archive base that cannot be read as one', () => {
   it('a docker-archive that is not there: base.unreadable naming it, no stack trace', async () => {
     const { dir, r } = await buildOn('docker-archive:gone.tar');
     const file = path.join(dir, 'gone.tar');
-    expect(r.stderr).toBe(`error[base.unreadable]: ${file}: cannot read: ENOENT: no such file or directory, open '${file}'\n`);
+    expect(r.stderr).toContain(`error[base.unreadable]: ${path.join(dir, 'gamelayer.yaml')}:3:12: baseImage: ${file}: cannot read: ENOENT: no such file or directory, open '${file}'\n`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.code).toBe(1);
   });
 
   it('an oci-archive that is a folder: base.unreadable naming it', async () => {
     const { dir, r } = await buildOn('oci-archive:layout', (d) => mkdir(path.join(d, 'layout')).then(() => {}));
-    expect(r.stderr).toContain(`error[base.unreadable]: ${path.join(dir, 'layout')}: cannot read: EISDIR`);
+    expect(r.stderr).toContain(`error[base.unreadable]: ${path.join(dir, 'gamelayer.yaml')}:3:12: baseImage: ${path.join(dir, 'layout')}: cannot read: EISDIR`);
     expect(r.code).toBe(1);
   });
 
   it('an oci-archive that is not a tar: base.archive naming it', async () => {
     const { dir, r } = await buildOn('oci-archive:notes.tar', (d) => writeFile(path.join(d, 'notes.tar'), 'not a tar\n'));
-    expect(r.stderr).toMatch(new RegExp(`error\\[base\\.archive\\]: ${path.join(dir, 'notes.tar')}: not a readable tar archive: `));
+    expect(r.stderr).toMatch(new RegExp(`error\\[base\\.archive\\]: ${path.join(dir, 'gamelayer.yaml')}:3:12: baseImage: ${path.join(dir, 'notes.tar')}: not a readable tar archive: `));
     expect(r.code).toBe(1);
   });
 });

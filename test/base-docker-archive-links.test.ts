@@ -47,7 +47,7 @@ describe('a docker-save archive whose repeated layer is a symbolic link', () => 
   it('out of the archive: refused naming the layer and the link', async () => {
     const g = await gameOnSave('gl-save-outside-', '../../../etc/passwd');
     const r = await runCli(['build'], { cwd: g.dir });
-    expect(r.stderr).toContain(`error[base.archive]: ${path.join(g.dir, 'base.tar')}: layer two/layer.tar is a link to ../../../etc/passwd, outside the archive\n`);
+    expect(r.stderr).toContain(`error[base.archive]: ${path.join(g.dir, 'gamelayer.yaml')}:3:12: baseImage: ${path.join(g.dir, 'base.tar')}: layer two/layer.tar is a link to ../../../etc/passwd, outside the archive\n`);
     expect(r.code).toBe(1);
   });
 });

@@ -85,7 +85,7 @@ describe('gamelayer prune --tag keeps deployed builds', () => {
     // Idle more than ~9 ms before the newest build (the feature line's head is older by whole builds): retired.
     const r = await runCli(['prune', repo, '--keep', '1', '--idle-lines', '0.0000001', '--apply'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('retired 1 idle line: feature-x (their next build plans afresh, or pass --from)');
+    expect(r.stdout).toContain("retired 1 idle line: feature-x (the next build of each plans on another line's newest build, as a line's first build does; --from chooses another)");
     expect(r.stdout).toContain('deleted 2 builds: m1, f1');
     const tags = Object.keys(await storedTags(registry.storageDir, 'studio/lines'));
     expect(tags).toContain('gamelayer-line.main');
@@ -95,5 +95,9 @@ describe('gamelayer prune --tag keeps deployed builds', () => {
     const next = await runCli(['build', '--tag', 'm3', '--push', repo, '--line', 'main'], { cwd: dir });
     expect(next.code, next.stderr).toBe(0);
     expect(next.stdout).toContain(`previous build: ${repo}:gamelayer-line.main (line main)`);
+    // The retired line's next build plans on the newest build of another line, as the prune said (not afresh).
+    const back = await runCli(['build', '--tag', 'f2', '--push', repo, '--line', 'feature-x'], { cwd: dir });
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stdout).toContain(`previous build: ${repo}:gamelayer-line.main (line main's newest: line feature-x has none yet)`);
   }, 240_000);
 });

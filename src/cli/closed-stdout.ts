@@ -9,6 +9,18 @@ export const CLOSED_STDOUT_STATUS = 141;
 
 let installed = false;
 let json = false;
+/** A command with something to undo when stdout's reader goes away (run-local's containers): see onClosedStdout. */
+let undo: (() => void) | undefined;
+let undoing = false;
+
+/**
+ * While set, stdout's reader going away calls `handler` once instead of exiting at once: a run that created
+ * containers removes them first (run-local | head -1 left its engine container behind). The handler must end the
+ * process, with CLOSED_STDOUT_STATUS; further failed writes to stdout meanwhile are ignored. undefined: the default.
+ */
+export function onClosedStdout(handler: (() => void) | undefined): void {
+  undo = handler;
+}
 
 /** Listens once, for the whole process, for stdout's reader going away; any other failed write to stdout ends
  * the run with an error (status 1), not Node's stack. `asJson`: the command was given --json. */
@@ -18,6 +30,12 @@ export function exitQuietlyOnClosedStdout(asJson = false): void {
   installed = true;
   let reported = false;
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (undoing) return;
+    if (e.code === 'EPIPE' && undo) {
+      undoing = true;
+      undo();
+      return;
+    }
     if (e.code === 'EPIPE') process.exit(CLOSED_STDOUT_STATUS);
     // A second failure (the --json form written to the same broken stdout) adds nothing to the first.
     if (reported) return;

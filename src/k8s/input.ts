@@ -244,7 +244,7 @@ export async function loadDeployInput(
     ? await readDeployRecord(recordFile).catch((e: unknown) => {
         if (e instanceof GamelayerError && e.code === 'record.unreadable') throw e;
         // A file named with --record that is no record: that is the fix, not the config's registry.
-        if (opts.recordFile !== undefined && e instanceof GamelayerError && e.code === 'record.corrupt') throw namedRecordError(e, recordFile, RECORD_TAKES);
+        if (opts.recordFile !== undefined && e instanceof GamelayerError && (e.code === 'record.corrupt' || e.code === 'record.no-build')) throw namedRecordError(e, recordFile, RECORD_TAKES);
         throw noRepository();
       })
     : await readDeployRecord(recordFile).catch((e: unknown) => {

@@ -2,6 +2,7 @@
 // a registry. A registry base is read with the push's options; explicit credentials (--username) go only to the
 // push's own registry, never to another host. When the base is in the registry the build pushes to, its layers
 // are not downloaded: the push mounts them (or finds them there).
+import path from 'node:path';
 import { configPosition, type GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { loadBaseImage, parseBaseRef, type BaseImage } from '../oci/base-image.js';
@@ -23,7 +24,13 @@ export interface BaseSource {
 export async function baseLoader(config: GameConfig, opts: { push?: string; registry?: TargetOptions }): Promise<BaseSource> {
   const parsed = parseBaseRef(config.baseImage, config.dir);
   if (parsed.kind !== 'registry') {
-    return { sameRegistry: false, load: (p) => loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(p) }) };
+    return {
+      sameRegistry: false,
+      load: (p) =>
+        loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(p) }).catch(async (e: unknown) => {
+          throw await atLocalBaseField(config, e);
+        }),
+    };
   }
   const base = parseReference(parsed.ref);
   const push = opts.push ? parseReference(opts.push) : undefined;
@@ -70,6 +77,19 @@ async function atBaseImageField(config: GameConfig, e: unknown): Promise<unknown
     'base.pull',
     `${await configPosition(config.file, ['baseImage'])}: baseImage: ${e.message}`,
     'check the repository and tag of baseImage; pin it by digest (host/repo:tag@sha256:…) so that a tag that moves or goes away cannot change or break the build',
+    { cause: e },
+  );
+}
+
+/** Errors of a local base that is not there or no image (a wrong path in baseImage): named by the field, as config errors are. */
+const LOCAL_BASE_MISSING = new Set(['base.unreadable', 'base.archive', 'store.not-layout', 'store.missing', 'base.tag']);
+
+async function atLocalBaseField(config: GameConfig, e: unknown): Promise<unknown> {
+  if (!(e instanceof GamelayerError) || !LOCAL_BASE_MISSING.has(e.code)) return e;
+  return new GamelayerError(
+    e.code,
+    `${await configPosition(config.file, ['baseImage'])}: baseImage: ${e.message}`,
+    e.hint ?? (e.code === 'base.tag' ? 'check the tag in baseImage (after the path: oci:DIR:TAG, oci-archive:FILE:TAG, docker-archive:FILE:NAME:TAG)' : undefined) ?? `check the path in baseImage (relative paths start at ${path.basename(config.file)}'s folder); make the base with skopeo copy docker://IMAGE ${config.baseImage.split(':')[0]}:…`,
     { cause: e },
   );
 }

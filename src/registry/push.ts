@@ -296,7 +296,9 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
         })
       : b;
   let mounting = true;
-  const blobTaskLabel = (b: ImageBlob) => `blob ${b.digest.slice(7, 19)} (${tags[0] ?? top.digest.slice(7, 19)})`;
+  // In a push to several repositories (sentEarlier) each one's lines name it, as its blob phase's do: a tag alone
+  // left two "blob … (v1): mounted" lines that did not say which registry each was.
+  const blobTaskLabel = (b: ImageBlob) => `blob ${b.digest.slice(7, 19)} (${opts.sentEarlier ? `${client.host}/${repo}` : (tags[0] ?? top.digest.slice(7, 19))})`;
   const send = (b: ImageBlob) =>
     limit(async () => {
       const task = reporter.task(blobTaskLabel(b), b.size, 'bytes');

@@ -23,6 +23,7 @@ import { fileTooBig } from './size-limit.js';
 import { StatCache, type StatKey } from './stat-cache.js';
 import { walkDirEach, type Filters, type WalkedEntry } from './walk-dir.js';
 import { count } from '../report/plural.js';
+import { emptyByGlobs } from './empty-tree.js';
 
 export interface ScanOptions {
   /** `.gamelayer/` of the game: caches live under `cache/`. */
@@ -560,8 +561,13 @@ export async function scanGame(config: GameConfig, opts: Omit<ScanOptions, 'stat
     opts.signal?.throwIfAborted();
     const filters = { include: tc.include, exclude: tc.exclude };
     const shared = tc.sources['*'];
+    const warnEmpty = async (scanned: TreeScan, field: string, source: string) => {
+      const warning = await emptyByGlobs(field, source, filters, scanned.manifest.entries.length);
+      if (warning) opts.reporter?.warn(warning);
+    };
     if (shared !== undefined) {
       trees.push(await scanTree(name, shared, filters, { ...opts, stateDir: config.stateDir }));
+      await warnEmpty(trees[trees.length - 1]!, `trees.${name}`, shared);
     } else {
       for (const p of platforms) {
         const src = tc.sources[p];
@@ -569,6 +575,7 @@ export async function scanGame(config: GameConfig, opts: Omit<ScanOptions, 'stat
         trees.push(
           await scanTree(name, src, filters, { ...opts, stateDir: config.stateDir, platform: p, field: `trees.${name}.source.${p}` }),
         );
+        await warnEmpty(trees[trees.length - 1]!, `trees.${name} (${p})`, src);
       }
     }
   }

@@ -69,6 +69,22 @@ export async function refuseNonJsonFile(file: string, force: boolean | undefined
 }
 
 /**
+ * Refuses to replace `file` with an SBOM unless it is a CycloneDX document already (an earlier `sbom -o`), empty, or
+ * `force`: `sbom REF -o gamelayer.yaml` (or notes.txt) replaced the file without a word. Only the head is read: a
+ * 1M-file game's SBOM is 270 MB, and `bomFormat` comes first in CycloneDX JSON as written.
+ */
+export async function refuseNonSbomFile(file: string, force: boolean | undefined): Promise<void> {
+  if (force) return;
+  const head = await readHead(file, HEAD_BYTES);
+  if (head === undefined || head.length === 0 || /"bomFormat"\s*:\s*"CycloneDX"/.test(head.toString('utf8'))) return;
+  throw new GamelayerError(
+    'cli.out-exists',
+    `${file}: exists and is not a CycloneDX SBOM; writing the SBOM there would replace it`,
+    'name another file for --out (such as sbom.cdx.json), move the file away, or pass --force to replace it',
+  );
+}
+
+/**
  * The first `bytes` bytes of `file`, or undefined when nothing is there (or a dangling link: nothing to lose); a
  * folder too, since it is refused where the file is written.
  */

@@ -197,6 +197,19 @@ export function register(program: Command): void {
         registry,
         previousLookup,
         reporter,
+      }).catch(async (e: unknown) => {
+        // Several --push: the first is where the build plans. With it unreachable nothing is pushed anywhere, though
+        // a target that fails later gets none while the others are pushed: say which one it was and what to do.
+        const lookupFailed = previousLookup !== undefined && (await previousLookup.result.then(() => false, () => true));
+        if (pushTo.length > 1 && lookupFailed && e instanceof GamelayerError && /^registry\.(unreachable|network|unknown-host|tls)/.test(e.code)) {
+          throw new GamelayerError(
+            e.code,
+            `${e.message} (the first --push, ${primary}, is where this build reads its previous build: nothing was pushed)`,
+            `${e.hint ? `${e.hint} Meanwhile` : 'Meanwhile'}, to push the other repositories, give one of them first (--push ${pushTo[1]} --push …): the build plans on its line there`,
+            { cause: e },
+          );
+        }
+        throw e;
       });
       // A host with no build of its own (a new clone) and a registry in the config, building without --push: the
       // registry's builds were not read, so this one is laid out afresh, and a later push of it sends whole trees.

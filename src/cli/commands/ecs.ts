@@ -1,5 +1,5 @@
 // gamelayer ecs: the last build as an ECS task definition (RegisterTaskDefinition input), images pinned by digest.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { GamelayerError } from '../../errors.js';
 import { ecsOptionsFromConfig } from '../../ecs/from-deploy.js';
 import { ecsJson, ecsTaskDefinition, fitTaskSize, type EcsNetworkMode, type EcsOptions, type LaunchType } from '../../ecs/task-definition.js';
@@ -53,8 +53,9 @@ export function register(program: Command): void {
     .option('--record <file|ref>', 'build record to deploy: a file (default: .gamelayer/records/build-last.json), or a pushed build host/repo:tag (read from the registry: a rollback from a fresh host)')
     .option('--family <name>', 'task definition family (default: the game name)')
     .option('--launch-type <type>', 'fargate or ec2', 'fargate')
-    .option('--cpu <units>', 'task CPU units (1024 = one vCPU)', '1024')
-    .option('--memory <mib>', 'task memory in MiB', '2048')
+    // Without either, the task is sized from deploy.resources (below): the help says so, not a bare 1024 / 2048.
+    .addOption(new Option('--cpu <units>', 'task CPU units (1024 = one vCPU)').default('1024', '1024, or with neither --cpu nor --memory the smallest size holding deploy.resources'))
+    .addOption(new Option('--memory <mib>', 'task memory in MiB').default('2048', '2048, or sized with --cpu as above'))
     .option('--platform <os/arch>', 'which built platform to run (default: the first)')
     .option('--port <port>', 'game port as PORT[/udp|/tcp] (default 7777/udp)')
     .option('--scratch <size>', 'writable space beside images and copies (default 1GiB)')
@@ -137,7 +138,19 @@ export function register(program: Command): void {
         };
       }
       if (flags.stopTimeout !== undefined) options.stopTimeout = integerOption('--stop-timeout', flags.stopTimeout);
-      const emission = ecsTaskDefinition(input, options);
+      const emission = (() => {
+        try {
+          return ecsTaskDefinition(input, options);
+        } catch (e) {
+          // One of the pair given, the other's default does not fit it: that default was never the user's choice.
+          const defaulted = (['cpu', 'memory'] as const).find((k) => cmd.getOptionValueSource(k) === 'default');
+          const other = defaulted === 'cpu' ? 'memory' : 'cpu';
+          if (defaulted && cmd.getOptionValueSource(other) !== 'default' && e instanceof GamelayerError && e.code === 'deploy.option' && e.message.includes(`--${defaulted}`)) {
+            throw new GamelayerError(e.code, `${e.message} (--${defaulted} ${options[defaulted]} is its default: it was not given)`, `pass --${defaulted} too, or neither --cpu nor --memory: the task is then sized from deploy.resources`);
+          }
+          throw e;
+        }
+      })();
       // The task runs every tree image (the engine's and one copy per other tree).
       if (!flags.local) requirePushed(record, input, input.trees.map((t) => t.tree), recordFile);
       for (const n of [...fromConfig.notes, ...emission.notes]) reporter.info(`note: ${n}`);

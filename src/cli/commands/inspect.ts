@@ -9,7 +9,7 @@ import { exists } from '../../util/exists.js';
 import { GamelayerError } from '../../errors.js';
 import { parseReference } from '../../registry/reference.js';
 import { formatBytes } from '../../report/reporter.js';
-import { commandConfig, printJson } from '../context.js';
+import { commandConfig, commandReporter, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { fitTable } from '../table.js';
 import { count } from '../../report/plural.js';
@@ -52,7 +52,19 @@ export function register(program: Command): void {
         });
         // The chosen build's entries counted in its file, not held (a 1M-entry record is 170 MB of JSON).
         const totals = await readRecordTotals(build.file);
-        view = inspectRecord(totals, build.file, summaries.map((b) => b.record), await layersNotInStore(config.store, totals));
+        const earlier: Pick<BuildRecord, 'createdAt' | 'layers'>[] = summaries.map((b) => b.record);
+        // Planned on the registry's record, and that build's own local record is gone (gc removed it, or it was built
+        // on another host): its layers are read from the record blob the build names, as `inspect REPO:TAG` does, so
+        // the layers this build kept are not shown as made by it. Unreadable (offline): said, not guessed.
+        const prev = totals.previous;
+        if (prev?.blob && !summaries.some((b) => b.record.createdAt === prev.createdAt)) {
+          const { previousLayers } = await import('../../registry/previous-layers.js');
+          commandReporter(!!flags.json); // registry retries shown with their reason, as for inspect REPO:TAG
+          const kept = await previousLayers(prev.ref, totals, await registryOptions(flags)).catch(() => undefined);
+          if (kept) earlier.push({ createdAt: prev.createdAt, layers: kept });
+          else process.stderr.write(`${printable(`note: the record of the build this one was planned on (${prev.ref}, built ${prev.createdAt}) is not here and could not be read from the registry: layers this build kept show as new`)}\n`);
+        }
+        view = inspectRecord(totals, build.file, earlier, await layersNotInStore(config.store, totals));
       }
       if (flags.json) return printJson(view);
       process.stdout.write(render(printable(view), pushedNote));

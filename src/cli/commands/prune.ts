@@ -37,6 +37,8 @@ export function register(program: Command): void {
       const { pushTargetFor } = await import('../../registry/push.js');
       const { pruneRepository, lifecyclePolicy, putLifecyclePolicy } = await import('../../registry/prune.js');
       const keep = parseKeep(flags.keep);
+      // Checked before the registry is asked anything, and named as given ("abc", not the NaN it parses to).
+      const idleLineDays = flags.idleLines === undefined ? undefined : parseIdleDays(flags.idleLines);
       const ref = parseReference(repo);
       if (ref.tag || ref.digest) throw new GamelayerError('push.repository-only', `${repo}: expected a repository without tag or digest`, 'prune works on a whole repository');
       const target = await pushTargetFor(ref, await registryOptions(flags));
@@ -55,7 +57,7 @@ export function register(program: Command): void {
         return;
       }
       const deployed = await deployedDigests(flags.keepDeployed, `${ref.registry}/${ref.repository}`);
-      const result = await pruneRepository({ client: target.client, repo: ref.repository, keep, apply: flags.apply, ecr: api, tags: flags.tag, deployed, idleLineDays: flags.idleLines === undefined ? undefined : Number(flags.idleLines) });
+      const result = await pruneRepository({ client: target.client, repo: ref.repository, keep, apply: flags.apply, ecr: api, tags: flags.tag, deployed, idleLineDays });
       if (flags.json) printJson(result);
       else {
         const verb = result.applied ? 'deleted' : 'would delete';
@@ -65,10 +67,10 @@ export function register(program: Command): void {
         ];
         const finished = result.removed.filter((b) => b.interrupted).map((b) => b.tag);
         if (finished.length) lines.push(`${result.applied ? 'finished' : 'would finish'} removing ${count(finished.length, 'build')} an interrupted prune had begun: ${finished.join(', ')}`);
-        if (result.retiredLines.length) lines.push(`${result.applied ? 'retired' : 'would retire'} ${count(result.retiredLines.length, 'idle line')}: ${result.retiredLines.join(', ')} (their next build plans afresh, or pass --from)`);
+        if (result.retiredLines.length) lines.push(`${result.applied ? 'retired' : 'would retire'} ${count(result.retiredLines.length, 'idle line')}: ${result.retiredLines.join(', ')} (the next build of each plans on another line's newest build, as a line's first build does; --from chooses another)`);
         if (result.attached.length) lines.push(`${verb} their ${count(result.attached.length, 'attached manifest')} (signatures, SBOMs, referrers indexes)`);
-        if (result.untagged.length) lines.push(`${result.applied ? 'untagged' : 'would untag'} ${count(result.untagged.length, 'tag')} whose image a kept build still uses`);
-        if (result.left.length) lines.push(`left ${count(result.left.length, 'tag')} whose image a kept build still uses (${result.left.join(', ')}): this registry cannot remove one tag of several`);
+        if (result.untagged.length) lines.push(`${result.applied ? 'untagged' : 'would untag'} ${count(result.untagged.length, 'tag')} whose image ${STILL_NAMED}`);
+        if (result.left.length) lines.push(`left ${count(result.left.length, 'tag')} whose image ${STILL_NAMED} (${result.left.join(', ')}): this registry cannot remove one tag of several`);
         if (result.unclaimed.length) {
           const shown = result.unclaimed.slice(0, 8).join(', ') + (result.unclaimed.length > 8 ? `, and ${result.unclaimed.length - 8} more` : '');
           lines.push(`left ${count(result.unclaimed.length, 'tag')} that no build record here claims (${shown}): their build record is gone, or they are not gamelayer's; prune never deletes those (delete what is unused by hand)`);
@@ -102,3 +104,14 @@ async function deployedDigests(files: string[], repository: string): Promise<str
   }
   return out;
 }
+
+/** `--idle-lines DAYS`: a number of days above 0 (decimals allowed). */
+function parseIdleDays(value: string): number {
+  const days = Number(value);
+  if (value.trim() === '' || !Number.isFinite(days) || days <= 0) throw new GamelayerError('cli.keep', `--idle-lines ${value}: expected a number of days above 0`);
+  return days;
+}
+
+// A removed build's image stays when a tag that stays names it: a kept build's (an unchanged tree image), or one no
+// build record claims (a tag put by hand on a build's image). "A kept build still uses" was wrong for the latter.
+const STILL_NAMED = 'a kept build or a tag no build claims still names';

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { GamelayerError, isGamelayerError } from '../../errors.js';
 import type { K8sOptions } from '../../k8s/options.js';
 import { integerOption } from '../../k8s/options.js';
+import { CLOSED_STDOUT_STATUS, onClosedStdout } from '../closed-stdout.js';
 import { commandConfig, commandReporter } from '../context.js';
 import { count } from '../../report/plural.js';
 
@@ -72,6 +73,13 @@ export function register(program: Command): void {
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
+      // Whoever reads the logs went away (run-local | head): the run stops as on Ctrl-C, its containers and volumes
+      // removed, then exits as a program killed by SIGPIPE. It exited at once and left them behind.
+      let stdoutClosed = false;
+      onClosedStdout(() => {
+        stdoutClosed = true;
+        controller.abort('stdout closed');
+      });
       try {
         const result = await runLocal({
           config,
@@ -99,6 +107,7 @@ export function register(program: Command): void {
         }
         process.exitCode = result.exitCode;
       } catch (e) {
+        if (stdoutClosed && isGamelayerError(e) && e.code === 'run.interrupted') process.exit(CLOSED_STDOUT_STATUS);
         if (signalled && isGamelayerError(e) && e.code === 'run.interrupted') {
           process.stderr.write(`error[${e.code}]: ${e.message}\n`);
           // Everything the run created is removed by now; an image load still streaming must not keep us waiting.
@@ -108,7 +117,10 @@ export function register(program: Command): void {
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        onClosedStdout(undefined);
       }
+      // The engine ended on its own before the stop took effect: everything is removed, and stdout is gone.
+      if (stdoutClosed) process.exit(CLOSED_STDOUT_STATUS);
     });
 }
 

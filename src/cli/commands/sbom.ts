@@ -7,6 +7,7 @@ import { GamelayerError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { firstMissingFolder, removeEmptyFolders } from '../../util/created-folders.js';
 import { assertOutFile, assertOutFolder } from '../../util/fs-access.js';
+import { refuseNonSbomFile } from '../../util/generated-file.js';
 import { pipeline } from 'node:stream/promises';
 import { configPath, refuseOutInTrees } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
@@ -14,6 +15,7 @@ import { addRegistryOptions, registryOptions, type RegistryFlags } from '../regi
 interface SbomFlags extends RegistryFlags {
   out?: string;
   key?: string;
+  force?: boolean;
 }
 
 export function register(program: Command): void {
@@ -23,6 +25,7 @@ export function register(program: Command): void {
     .argument('<ref>', 'the image: host[:port]/repo:tag or host[:port]/repo@sha256:…')
     .option('-o, --out <file>', 'write the SBOM to this file instead of stdout (missing folders are created)')
     .option('--key <key>', 'take only an SBOM signed by this key (PEM public key or awskms:///ARN)')
+    .option('--force', 'with -o: replace a file that is not an SBOM (gamelayer.yaml, notes of your own)')
     .action(async (ref: string, flags: SbomFlags, c: Command) => {
       const options = await registryOptions(flags);
       // A folder or an impossible path for -o was an error[internal] (EISDIR, ENOENT) after the download.
@@ -31,6 +34,8 @@ export function register(program: Command): void {
         await refuseOutInGameTrees(c, flags.out!);
         await assertOutFolder(path.dirname(out), '--out');
         await assertOutFile(out, '--out');
+        // Before the download: a file of the user's is never replaced by surprise (as dockerfile, k8s, codebuild --out).
+        await refuseNonSbomFile(out, flags.force);
       }
       const { withTempFile } = await import('../../sbom/attach.js');
       // Downloaded into a temp file and checked there (digest first) before a byte of it is printed: a 1M-file

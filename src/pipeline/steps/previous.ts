@@ -51,7 +51,8 @@ export interface PreviousInfo {
   reason?: string;
 }
 
-export type PreviousInput = Pick<BuildInputs, 'config' | 'reporter' | 'settingsKey' | 'line' | 'rebase' | 'from' | 'push' | 'registry' | 'previousLookup'>;
+export type PreviousInput = Pick<BuildInputs, 'config' | 'reporter' | 'settingsKey' | 'line' | 'rebase' | 'from' | 'push' | 'registry' | 'previousLookup'> &
+  Partial<Pick<BuildInputs, 'platforms'>>;
 
 /** Whether a build with these options takes its previous build from a registry (--from REF, or --push). */
 function usesRegistry(i: { rebase?: boolean; from?: string; push?: string }): boolean {
@@ -146,14 +147,23 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
   }
   // The line as its tag names it (a branch like release/1.4 is release-1.4-<hash> there).
   const lineName = line === undefined ? line : lineTag(line).slice(LINE_TAG_PREFIX.length);
-  if (otherLine) reporter.warn(`line "${lineName}" has no build in ${repositoryOf(i.push!)} yet, and ${otherLine}: every tree is planned afresh`);
+  // The repository the line was looked for in: --push's, else --from REPO's.
+  const lineRepository = i.push ?? i.from;
+  if (otherLine) reporter.warn(`line "${lineName}" has no build in ${repositoryOf(lineRepository!)} yet, and ${otherLine}: every tree is planned afresh`);
   if (remote?.plannedOn?.recordTag) {
     const of = `${remote.plannedOn.line ? `line ${remote.plannedOn.line}, ` : ''}built ${remote.record.createdAt}`;
     const how = previous ? `planned on its newest build record (${remote.ref}, ${of})` : `its newest build record (${remote.ref}, ${of}) was built with other layer settings: every tree is planned afresh`;
-    reporter.info(`note: ${repositoryOf(i.push!)} has no line tag (${lineTag(line!)}, nor another line's; deleted?): ${how}; this push tags the line again; --from none plans afresh`);
+    // A build of one platform of several never tags the line (gamelayer index does, for the merged build): before the
+    // first merge a repository holds no line tag, and that is no deletion this push repairs.
+    const platformBuild = i.platforms !== undefined && i.platforms.length < config.platforms.length;
+    const lineTagNote = platformBuild
+      ? `${lineTag(line!)}, nor another line's: builds of one platform leave it to gamelayer index`
+      : `${lineTag(line!)}, nor another line's; deleted?`;
+    const after = platformBuild ? 'gamelayer index tags the line once the platforms are merged' : 'this push tags the line again';
+    reporter.info(`note: ${repositoryOf(lineRepository!)} has no line tag (${lineTagNote}): ${how}; ${i.push ? after : 'a push of this build tags the line'}; --from none plans afresh`);
   } else if (remote?.plannedOn) {
     const how = previous ? `planned on line ${remote.plannedOn.line}'s newest build (${remote.ref}, built ${remote.record.createdAt})` : `line ${remote.plannedOn.line}'s newest build (${remote.ref}) was built with other layer settings: every tree is planned afresh`;
-    reporter.info(`note: line ${lineName} has no build in ${repositoryOf(i.push!)} yet: ${how}; --from none plans afresh`);
+    reporter.info(`note: line ${lineName} has no build in ${repositoryOf(lineRepository!)} yet: ${how}; --from none plans afresh`);
   }
   if (remote?.gone.length && previous) {
     const trees = [...new Set(remote.gone.map((l) => l.tree))];
@@ -219,10 +229,20 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   if (o.from && fromRepository) {
     // --from REPO: the newest build of the line in that repository (a PR check builds on its target branch's).
     const found = await fetchLineRecord(o.from, o.line, o.registry);
-    if (!found) return undefined;
-    record = found.record;
-    recordRead = { repository: o.from, blob: found.recordBlob };
-    ref = `${repositoryOf(o.from)}:${found.tag}`;
+    if (found) {
+      record = found.record;
+      recordRead = { repository: o.from, blob: found.recordBlob };
+      ref = `${repositoryOf(o.from)}:${found.tag}`;
+    } else {
+      // The line's first build, as with --push (and as `diff --against REPO` compares): planned on the line it most
+      // likely came from. It planned afresh, so a pull-request check into a new branch showed every layer as new.
+      const other = await otherLineRecord(o.from, o.line, o.registry);
+      if (!other) return undefined;
+      record = other.found.record;
+      plannedOn = other.line;
+      recordRead = { repository: o.from, blob: other.found.recordBlob };
+      ref = `${repositoryOf(o.from)}:${other.found.tag}`;
+    }
     repository = o.push ?? o.from;
   } else if (o.from) {
     const r = parseReference(o.from);
