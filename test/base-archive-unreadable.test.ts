@@ -26,7 +26,7 @@ describe('an archive base that cannot be read as one', () => {
 
   it('an oci-archive that is a folder: base.unreadable naming it', async () => {
     const { dir, r } = await buildOn('oci-archive:layout', (d) => mkdir(path.join(d, 'layout')).then(() => {}));
-    expect(r.stderr).toContain(`error[base.unreadable]: ${path.join(dir, 'gamelayer.yaml')}:3:12: baseImage: ${path.join(dir, 'layout')}: cannot read: EISDIR`);
+    expect(r.stderr).toContain(`error[base.unreadable]: ${path.join(dir, 'gamelayer.yaml')}:3:12: baseImage: ${path.join(dir, 'layout')}: cannot read: a directory, not a regular file`);
     expect(r.code).toBe(1);
   });
 

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 import { copySample } from './support/sample.js';
+import { dailyOnFreshHost } from './support/fresh-host-daily.js';
 import { tempDir } from './support/tmp.js';
 
 let registry: TestRegistry;
@@ -31,17 +32,8 @@ async function inspect(ref: string, cwd: string): Promise<View> {
 describe('inspect of a pushed daily build', () => {
   it('calls the layers kept from the previous build kept, and only the cold build\'s new', async () => {
     const repo = `${registry.host}/studio/game`;
-    const day0 = path.join(dir, 'day0');
-    copySample(day0);
-    const cold = await runCli(['build', '--tag', 'd0', '--push', repo], { cwd: day0 });
-    expect(cold.code, cold.stderr).toBe(0);
-
     // Day 1 on a fresh host: one changed file, no .gamelayer/.
-    const day1 = path.join(dir, 'day1');
-    copySample(day1);
-    await appendFile(path.join(day1, 'app/config/server.cfg'), '\nmax_players=64\n');
-    const daily = await runCli(['build', '--tag', 'd1', '--push', repo], { cwd: day1 });
-    expect(daily.code, daily.stderr).toBe(0);
+    await dailyOnFreshHost(dir, ['--push', repo]);
 
     // Read from a third host that has neither build.
     const reader = path.join(dir, 'reader');

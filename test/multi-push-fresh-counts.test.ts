@@ -2,12 +2,11 @@
 // blobs the registry already held as a one-target push does. The blob phase only looks at the blobs in the store,
 // and a fresh host's store lacks the kept layers, so the line said "0 already there" while the per-image lines
 // above it found every kept layer there.
-import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
-import { copySample } from './support/sample.js';
+import { dailyOnFreshHost } from './support/fresh-host-daily.js';
 import { tempDir } from './support/tmp.js';
 
 const registries: TestRegistry[] = [];
@@ -33,17 +32,8 @@ describe('build --push to two registries from a fresh host', () => {
   it('says how many blobs each registry already held, kept layers included', async () => {
     const repos = registries.map((r) => `${r.host}/studio/game`);
     const pushArgs = repos.flatMap((r) => ['--push', r]);
-    const day0 = path.join(dir, 'day0');
-    copySample(day0);
-    const cold = await runCli(['build', '--tag', 'd0', ...pushArgs], { cwd: day0 });
-    expect(cold.code, cold.stderr).toBe(0);
-
     // Day 1 on a fresh host: a copy of the sources with one changed file and no .gamelayer/.
-    const day1 = path.join(dir, 'day1');
-    copySample(day1);
-    await appendFile(path.join(day1, 'app/config/server.cfg'), '\nmax_players=64\n');
-    const r = await runCli(['build', '--tag', 'd1', ...pushArgs], { cwd: day1 });
-    expect(r.code, r.stderr).toBe(0);
+    const r = await dailyOnFreshHost(dir, pushArgs);
     const out = `${r.stdout}\n${r.stderr}`;
     expect(out).toMatch(/layers kept in the registry \(not downloaded\)/);
     for (const repo of repos) {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { diffCacheDir } from './cache-dir.js';
+import type { TreeDiff } from './diff.js';
 import type { Reporter } from '../report/reporter.js';
 import { scanGameChunked } from '../scan/chunk-tree.js';
 import { scanTree } from '../scan/scan.js';
@@ -19,9 +20,11 @@ export interface DiffSide {
   manifests: TreeManifest[];
   /** Set when this side is a build record: its layers, to tell reused layers from rebuilt ones. */
   build?: Pick<BuildRecord, 'layers' | 'plan' | 'manifests' | 'bases'>;
+  /** Set when this side is a directory (scanned as the app tree, so it pairs with a record's or the working trees'). */
+  directory?: true;
 }
 
-/** A record file, or a directory scanned as one tree (labelled `dir`, so two directories pair up). */
+/** A record file, or a directory scanned as one tree (the app tree: against a record or the working trees, their app). */
 export async function sideFromArg(arg: string, reporter?: Reporter): Promise<DiffSide> {
   let s;
   try {
@@ -33,8 +36,8 @@ export async function sideFromArg(arg: string, reporter?: Reporter): Promise<Dif
   if (s.isDirectory()) {
     const cache = await diffCacheDir(reporter);
     try {
-      const scan = await scanTree('app', path.resolve(arg), { include: ['**'], exclude: [] }, { stateDir: cache.dir, reporter, field: arg });
-      return { name: arg, manifests: [{ ...scan.manifest, tree: 'app' }] };
+      const scan = await scanTree('app', path.resolve(arg), { include: ['**'], exclude: [] }, { stateDir: cache.dir, reporter, field: arg, label: arg });
+      return { name: arg, manifests: [{ ...scan.manifest, tree: 'app' }], directory: true };
     } finally {
       await cache.dispose();
     }
@@ -43,6 +46,11 @@ export async function sideFromArg(arg: string, reporter?: Reporter): Promise<Dif
     throw namedRecordError(e, arg, 'diff takes record files (.gamelayer/records/*.json: scan-last.json, build-<tag>.json) or directories');
   });
   return { name: arg, manifests: record.manifests, build: record.kind === 'build' ? record : undefined };
+}
+
+/** Two directories are no tree of a game: their one row says `dir`, not the `app` each was scanned as. */
+export function labelDirectories(diffs: TreeDiff[], before: DiffSide, after: DiffSide): TreeDiff[] {
+  return before.directory && after.directory ? diffs.map((d) => ({ ...d, label: 'dir' })) : diffs;
 }
 
 export async function workingTrees(config: GameConfig, reporter?: Reporter): Promise<DiffSide> {

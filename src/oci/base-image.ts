@@ -2,7 +2,6 @@
 // Its layer blobs are copied into our store byte for byte (by digest, never recompressed), so the base
 // layers keep the digests every node already has.
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -17,6 +16,7 @@ import { INDEX_MEDIA_TYPE, layoutBlob, REF_NAME, sha256Digest } from './layout.j
 import type { Layer } from './model.js';
 import { OciStore } from './store.js';
 import { ArchiveDocuments } from './archive-documents.js';
+import { openArchive } from './archive-file.js';
 import { ArchiveLinks, memberName } from './archive-links.js';
 import { baseConfig, baseIndexEntries, baseManifest, dockerManifestEntries } from './base-documents.js';
 
@@ -315,16 +315,18 @@ type Visit = (name: string, header: tar.Header, body: AsyncIterable<unknown>) =>
 
 /** Walks a tar (gzip-compressed or not) member by member; unread bodies are skipped. */
 async function walkArchive(file: string, visit: Visit): Promise<void> {
-  // The first bytes first: a file that cannot be read (missing, a directory) fails here, before any stream is made
-  // whose error would have no listener (it crashed the CLI with a stack trace).
-  const head = await sniffGzip(file).catch((e: unknown) => {
-    throw new GamelayerError('base.unreadable', `${file}: cannot read: ${(e as Error).message}`);
-  });
+  // Opened (and sniffed) first: a file that cannot be read (missing, a directory, a FIFO) fails here, before any
+  // stream is made whose error would have no listener (it crashed the CLI with a stack trace).
+  const { handle, gzip } = await openArchive(file);
   // Loaded when an archive is read, not with the module (util/tar-extract.ts).
-  const extract = await tarExtract();
-  const input = createReadStream(file);
+  const extract = await tarExtract().catch(async (e: unknown) => {
+    await handle.close();
+    throw e;
+  });
+  // The same descriptor the sniff read (closed with the stream).
+  const input = handle.createReadStream({ start: 0 });
   input.on('error', (e) => extract.destroy(new GamelayerError('base.unreadable', `${file}: cannot read: ${e.message}`)));
-  if (head) {
+  if (gzip) {
     const gunzip = createGunzip();
     gunzip.on('error', (e) => extract.destroy(new GamelayerError('base.archive', `${file}: ${e.message}`)));
     input.pipe(gunzip).pipe(extract as unknown as NodeJS.WritableStream);
@@ -342,14 +344,6 @@ async function walkArchive(file: string, visit: Visit): Promise<void> {
   } finally {
     input.destroy();
   }
-}
-
-async function sniffGzip(file: string): Promise<boolean> {
-  for await (const c of createReadStream(file, { start: 0, end: 1 })) {
-    const b = c as Buffer;
-    return b[0] === 0x1f && b[1] === 0x8b;
-  }
-  return false;
 }
 
 /** `busybox:1` → `docker.io/library/busybox:1`, as docker and skopeo write RepoTags. */

@@ -12,10 +12,11 @@ import { readSmallFile, type SmallFile } from '../util/small-file.js';
 import type { Descriptor } from '../types.js';
 import { openVerifiedBlob, verifiedRanges, type BlobMismatch } from './blob-verify.js';
 import { MEDIA_TYPES } from './media-types.js';
+import { checkLayoutFolder } from './layout-folder.js';
 import type { AnyImage, Image, ImageBlob, ImageManifest, IndexDocument, Layer } from './model.js';
 
 export { MEDIA_TYPES };
-export const OCI_LAYOUT_FILE = 'oci-layout';
+export { OCI_LAYOUT_FILE } from './layout-folder.js';
 export const OCI_LAYOUT_BYTES = '{"imageLayoutVersion":"1.0.0"}';
 export const INDEX_MEDIA_TYPE = MEDIA_TYPES.ociIndex;
 export const MANIFEST_MEDIA_TYPE = MEDIA_TYPES.ociManifest;
@@ -216,19 +217,14 @@ export interface LayoutReader {
 type DocumentReader = LayoutReader['document'];
 
 export async function openLayout(layoutDir: string): Promise<LayoutReader> {
-  const markerRead = await readSmallFile(path.join(layoutDir, OCI_LAYOUT_FILE), 64 << 10).catch((e: unknown) => {
-    throw new GamelayerError('layout.missing', `${layoutDir}: not an OCI image layout (${path.join(layoutDir, OCI_LAYOUT_FILE)}: ${errnoCode(e) ?? e})`, 'build the image first (gamelayer build)');
+  // The store's own check of the folder and its oci-layout (layout-folder.ts). A store that is not there, or no
+  // layout, is an image not built here: layout.missing, with its hint; another layout version is said as such.
+  await checkLayoutFolder(layoutDir).catch((e: unknown) => {
+    if (e instanceof GamelayerError && (e.code === 'store.missing' || e.code === 'store.not-layout')) {
+      throw new GamelayerError('layout.missing', e.message, 'build the image first (gamelayer build)', { cause: e });
+    }
+    throw e;
   });
-  if (!('bytes' in markerRead)) {
-    const why = 'notFile' in markerRead ? markerRead.notFile : `${markerRead.tooBig} bytes`;
-    throw new GamelayerError('layout.missing', `${layoutDir}: not an OCI image layout (${path.join(layoutDir, OCI_LAYOUT_FILE)}: ${why})`, 'build the image first (gamelayer build)');
-  }
-  const marker = markerRead.bytes.toString('utf8');
-  try {
-    JSON.parse(marker);
-  } catch (e) {
-    throw new GamelayerError('layout.missing', `${layoutDir}: not an OCI image layout (${OCI_LAYOUT_FILE}: ${(e as Error).message})`, 'build the image first (gamelayer build)');
-  }
   const entries = await layoutTags(layoutDir);
   // Blobs are named by their digest, so a document verified once stays right for as long as the reader is used.
   const read = new Map<string, Promise<{ file: string; bytes: Buffer }>>();

@@ -14,9 +14,10 @@ import { diskFullError } from '../util/disk-full.js';
 import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
 import { acquireLock } from '../util/lock-file.js';
 import { writeAll } from '../util/write-all.js';
-import { readSmallFile } from '../util/small-file.js';
 import { exists } from '../util/exists.js';
+import { readSmallFile } from '../util/small-file.js';
 import { syncDir, writeDurably, writeFileAtomic } from '../util/atomic-write.js';
+import { checkLayoutFolder } from './layout-folder.js';
 import { blobPath, blobsDir, INDEX_MEDIA_TYPE, CONFIG_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, digestHex, OCI_LAYOUT_BYTES, OCI_LAYOUT_FILE, readLayoutIndex, REF_NAME, sha256Digest, type ImageIndex } from './layout.js';
 import { blobsOf, childManifests, platformImages, type AnyImage } from './model.js';
 import { BlobMismatch, checkBlob, markerValid, markVerified, openVerifiedBlob, sweepMarkers, voidMarkers, type BlobCheck } from './blob-verify.js';
@@ -91,33 +92,6 @@ export interface OpenStoreOptions {
    * are then not hashed again until their file changes. Without it every reuse check hashes the whole blob.
    */
   markers?: string;
-}
-
-/**
- * An existing layout, told apart from a missing folder (`store.missing`), a file or a folder without `oci-layout`
- * (`store.not-layout`) and another layout version (`store.layout-version`). Each message starts with the folder, so
- * a caller may put the option that named it in front (`--store`); a missing folder's error has the errno as cause.
- */
-async function checkLayoutFolder(dir: string): Promise<void> {
-  const s = await stat(dir).catch((e: unknown) => e as Error);
-  if (s instanceof Error) {
-    const code = errnoCode(s);
-    const missing = code === 'ENOENT' || code === 'ENOTDIR';
-    throw new GamelayerError('store.missing', `${dir}: ${missing ? 'the store does not exist' : `cannot read the store (${code ?? s.message})`}`, undefined, { cause: s });
-  }
-  if (!s.isDirectory()) throw new GamelayerError('store.not-layout', `${dir}: is a file, not a store folder`);
-  // Read only as a regular file of bounded size: a FIFO there would block, /dev/zero would never end.
-  const read = await readSmallFile(path.join(dir, OCI_LAYOUT_FILE), 64 << 10).catch((e: unknown) => {
-    const code = errnoCode(e);
-    throw new GamelayerError('store.not-layout', `${dir}: not an OCI image layout (${code === 'ENOENT' ? `no ${OCI_LAYOUT_FILE} file` : `${OCI_LAYOUT_FILE}: ${code ?? e}`})`);
-  });
-  if (!('bytes' in read)) {
-    throw new GamelayerError('store.not-layout', `${dir}: not an OCI image layout (${OCI_LAYOUT_FILE}: ${'notFile' in read ? read.notFile : `${read.tooBig} bytes`})`);
-  }
-  const layout = read.bytes.toString('utf8');
-  if (!/"imageLayoutVersion"\s*:\s*"1\.0\.0"/.test(layout)) {
-    throw new GamelayerError('store.layout-version', `${dir}: unsupported image layout version in ${OCI_LAYOUT_FILE} (gamelayer reads 1.0.0)`);
-  }
 }
 
 export class OciStore {

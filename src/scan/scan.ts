@@ -141,12 +141,13 @@ export async function scanTree(
   tree: TreeName,
   sourcePath: string,
   filters: Filters,
-  opts: ScanOptions & { platform?: string; field?: string },
+  opts: ScanOptions & { platform?: string; field?: string; label?: string },
 ): Promise<TreeScan> {
   const started = Date.now();
   const field = opts.field ?? `trees.${tree}.source`;
   const source = await resolveSource(sourcePath, field);
-  const label = opts.platform ? `${tree} (${opts.platform})` : tree;
+  // What progress and warnings call it: the tree, or what the caller scans as one (diff's directory).
+  const label = opts.label ?? (opts.platform ? `${tree} (${opts.platform})` : tree);
   const result: { entries: FileEntry[]; stats: PartialStats; pending?: StatCache; packed?: PackedEntries } =
     source.kind === 'dir'
       ? await scanDir(tree, source, filters, label, opts)

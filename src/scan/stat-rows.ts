@@ -4,7 +4,8 @@
 // file holds, which the next save writes again as they are), the numbers in typed arrays, the hashes as one string:
 // about 75 bytes a row, and the file is read a MiB at a time, its checksum taken on the way.
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
+import { openRegularFileSync } from '../util/small-file.js';
 
 /** The columns as JSON.parse gives them (a small cache, an older format): made into StoredRows by `fromColumns`. */
 export interface Columns {
@@ -152,22 +153,22 @@ export const compactRows = { minBytes: 16 << 20 };
  * layout, a wrong checksum) or smaller than `compactRows.minBytes`: the caller then reads it the general way.
  */
 export function readStatRows(file: string, format: string, chunkSize = 1 << 20): StoredRows | undefined {
-  let fd: number;
+  let opened;
   try {
-    // O_NONBLOCK: a FIFO in the cache's place is opened at once, and left to the JSON reader to refuse by its kind.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    // A FIFO in the cache's place is opened at once, and left to the JSON reader to refuse by its kind.
+    opened = openRegularFileSync(file);
   } catch {
     return undefined;
   }
+  if ('notFile' in opened) return undefined;
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.size < compactRows.minBytes) return undefined;
-    return readRows(fd, format, chunkSize);
+    if (opened.size < compactRows.minBytes) return undefined;
+    return readRows(opened.fd, format, chunkSize);
   } catch (e) {
     if (e instanceof NotThisLayout) return undefined;
     throw e;
   } finally {
-    closeSync(fd);
+    closeSync(opened.fd);
   }
 }
 

@@ -1,8 +1,9 @@
 // When a local build record's build was made, from the record itself (`createdAt`), read from the head of its file:
 // what orders the records (recorded-layers.ts picks the newest few). The file's modification time does not: noting a
 // push rewrites an old record, which then passed for the newest.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, readSync } from 'node:fs';
 import { JsonTokenizer } from '../util/json-tokens.js';
+import { openRegularFileSync } from '../util/small-file.js';
 
 /**
  * Bytes of a record's head that are read. The writers put `createdAt` after `schemaVersion`, `game` and `version`
@@ -15,23 +16,23 @@ const HEAD_BYTES = 4096;
  * be read, or whose head holds no such top-level member with a date.
  */
 export function recordCreatedMs(file: string): number | undefined {
-  let fd: number;
+  let opened;
   try {
-    // O_NONBLOCK: a FIFO named like a record is refused by its kind, not waited on (record-file.ts).
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    // Not waited on when a FIFO is named like a record: refused by its kind (record-file.ts).
+    opened = openRegularFileSync(file);
   } catch {
     return undefined;
   }
+  if ('notFile' in opened) return undefined;
   try {
-    if (!fstatSync(fd).isFile()) return undefined;
     const head = Buffer.allocUnsafe(HEAD_BYTES);
-    const text = createdAtIn(head.subarray(0, readSync(fd, head, 0, HEAD_BYTES, 0)));
+    const text = createdAtIn(head.subarray(0, readSync(opened.fd, head, 0, HEAD_BYTES, 0)));
     const ms = text === undefined ? NaN : Date.parse(text);
     return Number.isNaN(ms) ? undefined : ms;
   } catch {
     return undefined;
   } finally {
-    closeSync(fd);
+    closeSync(opened.fd);
   }
 }
 

@@ -1,10 +1,9 @@
 // Opening a record file someone named on the command line (`diff FILE`, `--record FILE`, the state's own records):
 // only a regular file is read, and only as many bytes as it held when opened. A FIFO would block the open or the
 // read for ever, and /dev/zero would be read without end (a process grew to 23 GB before it was killed).
-import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { GamelayerError, errnoCode } from '../errors.js';
-import { kindOf } from '../util/small-file.js';
+import { openRegularFile } from '../util/small-file.js';
 
 /**
  * Records from which the file is read without its bytes held whole (record-stream.ts, record-members.ts): the
@@ -21,27 +20,17 @@ function unreadable(file: string, reason: string): GamelayerError {
   return new GamelayerError('record.unreadable', `${file}: cannot be read: ${reason}`);
 }
 
-/**
- * The record file opened for reading, checked to be a regular file, with its size. O_NONBLOCK so that opening a
- * FIFO returns at once (it is then refused by its kind); it changes nothing for a regular file's reads.
- */
+/** The record file opened for reading (without waiting on a FIFO: small-file.ts), checked to be a regular file, with its size. */
 export async function openRecordFile(file: string, missing: MissingRecord = noSuchRecord): Promise<{ handle: FileHandle; size: number }> {
-  let handle: FileHandle;
+  let opened;
   try {
-    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    opened = await openRegularFile(file);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') throw missing(file);
     throw unreadable(file, (e as Error).message);
   }
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw unreadable(file, `not a regular file (${kindOf(st)})`);
-    return { handle, size: st.size };
-  } catch (e) {
-    await handle.close();
-    if (e instanceof GamelayerError) throw e;
-    throw unreadable(file, (e as Error).message);
-  }
+  if ('notFile' in opened) throw unreadable(file, `not a regular file (${opened.notFile})`);
+  return opened;
 }
 
 /**

@@ -4,7 +4,7 @@
 // 5 s. O_NONBLOCK makes opening a FIFO return at once; the kind and size are then taken from the open descriptor,
 // and no more than the size it had then is read.
 import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 /** The file's bytes, or why they were not read (the caller names the file and picks the error code). */
 export type SmallFile = { bytes: Buffer } | { notFile: string } | { tooBig: number };
@@ -19,24 +19,55 @@ export function kindOf(st: { isDirectory(): boolean; isFIFO(): boolean; isCharac
   return 'not a file';
 }
 
-/** Reads `file` when it is a regular file of at most `maxBytes`; fs errors (ENOENT, EACCES) are thrown as they are. */
-export async function readSmallFile(file: string, maxBytes: number): Promise<SmallFile> {
+/**
+ * `file` opened for reading when it is a regular file (its size as opened), else what it is; the caller closes the
+ * handle. fs errors of the open (ENOENT, EACCES) are thrown as they are.
+ */
+export async function openRegularFile(file: string): Promise<{ handle: FileHandle; size: number } | { notFile: string }> {
   const handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const st = await handle.stat();
-    if (!st.isFile()) return { notFile: kindOf(st) };
-    if (st.size > maxBytes) return { tooBig: st.size };
-    const bytes = Buffer.allocUnsafe(st.size);
+    if (st.isFile()) return { handle, size: st.size };
+    await handle.close();
+    return { notFile: kindOf(st) };
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+}
+
+/** Reads `file` when it is a regular file of at most `maxBytes`; fs errors (ENOENT, EACCES) are thrown as they are. */
+export async function readSmallFile(file: string, maxBytes: number): Promise<SmallFile> {
+  const opened = await openRegularFile(file);
+  if ('notFile' in opened) return opened;
+  const { handle, size } = opened;
+  try {
+    if (size > maxBytes) return { tooBig: size };
+    const bytes = Buffer.allocUnsafe(size);
     let at = 0;
-    while (at < st.size) {
-      const { bytesRead } = await handle.read(bytes, at, st.size - at, at);
+    while (at < size) {
+      const { bytesRead } = await handle.read(bytes, at, size - at, at);
       if (bytesRead === 0) break;
       at += bytesRead;
     }
     // A file cut while read is short: its digest or its JSON then tells.
-    return { bytes: at === st.size ? bytes : bytes.subarray(0, at) };
+    return { bytes: at === size ? bytes : bytes.subarray(0, at) };
   } finally {
     await handle.close();
+  }
+}
+
+/** `openRegularFile`, synchronously: the descriptor and its size, or what the path is; the caller closes the descriptor. */
+export function openRegularFileSync(file: string): { fd: number; size: number } | { notFile: string } {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (st.isFile()) return { fd, size: st.size };
+    closeSync(fd);
+    return { notFile: kindOf(st) };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
   }
 }
 
@@ -45,12 +76,11 @@ export async function readSmallFile(file: string, maxBytes: number): Promise<Sma
  * file: a FIFO put in its place blocked the build for ever. fs errors (ENOENT) are thrown as they are.
  */
 export function readRegularFileSync(file: string): { bytes: Buffer } | { notFile: string } {
-  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  const opened = openRegularFileSync(file);
+  if ('notFile' in opened) return opened;
   try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) return { notFile: kindOf(st) };
-    return { bytes: readFileSync(fd) };
+    return { bytes: readFileSync(opened.fd) };
   } finally {
-    closeSync(fd);
+    closeSync(opened.fd);
   }
 }

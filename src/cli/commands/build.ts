@@ -313,7 +313,8 @@ function previousText(s: BuildResult['summary']): string {
   // A registry record's reference, line and date are anyone's text: control characters quoted (as inspect does).
   const p = printable(s.previous);
   if (p.source === 'none') return `previous build: none (${p.reason}); every tree planned afresh`;
-  const kept = s.remoteLayers ? `; ${count(s.remoteLayers.kept, 'layer')} kept in the registry (not downloaded)${s.remoteLayers.gone ? `, ${s.remoteLayers.gone} gone from it (rebuilt)` : ''}` : '';
+  // Rows of the layer table, as the summary line counts (remoteLayers.kept counts distinct layers, markers included).
+  const kept = s.remoteLayers ? `; ${count(s.layers.filter((l) => l.inRegistry).length, 'layer')} kept in the registry (not downloaded)${s.remoteLayers.gone ? `, ${s.remoteLayers.gone} gone from it (rebuilt)` : ''}` : '';
   return `previous build: ${p.ref}${p.plannedOn ? ` (line ${p.plannedOn}'s newest: line ${p.line} has none yet)` : p.plannedOnRecord ? ` (the repository's newest build record: it has no line tag)` : p.line ? ` (line ${p.line})` : ''}, built ${p.createdAt}${kept}`;
 }
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { GameConfig } from '../../config/load.js';
 import { diffManifests, hasChanges } from '../../diff/diff.js';
 import { showsSteps, step } from '../../report/step.js';
-import { assertBaseline, lastBuildForPullCost, lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
+import { assertBaseline, labelDirectories, lastBuildForPullCost, lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
 import { commandConfig, commandReporter, printJson } from '../context.js';
 import { diffDetails, diffTable, layerTable, pullCostTable } from './diff-format.js';
 import { layerDiff, recordLayerDiff, type LayerDiff } from '../../plan/layer-diff.js';
@@ -144,7 +144,7 @@ export function register(program: Command): void {
         after = await inStep('scan trees', async () => workingTrees(await gameConfig(), reporter));
         before ??= await inStep('read record', async () => lastRecordedSide(await gameConfig()));
       }
-      const diffs = diffManifests(before.manifests, after.manifests);
+      const diffs = labelDirectories(diffManifests(before.manifests, after.manifests), before, after);
       // A moved base changes every image though no tree did: a CI step building only on a change must not skip it.
       const changed = diffs.some(hasChanges) || baseMoves.length > 0;
       // Against a build, and with the working trees on the other side: which layers a build would redo.

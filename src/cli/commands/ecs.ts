@@ -1,4 +1,5 @@
 // gamelayer ecs: the last build as an ECS task definition (RegisterTaskDefinition input), images pinned by digest.
+import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { GamelayerError } from '../../errors.js';
 import { ecsOptionsFromConfig } from '../../ecs/from-deploy.js';
@@ -6,6 +7,7 @@ import { ecsJson, ecsTaskDefinition, fitTaskSize, type EcsNetworkMode, type EcsO
 import { loadDeployInput, requirePushed } from '../../k8s/input.js';
 import { integerOption, portOption, sizeOption } from '../../k8s/options.js';
 import { writeOutput } from '../../k8s/output.js';
+import { refuseForeignTaskDefinition } from '../../util/generated-file.js';
 import { commandConfig, commandReporter, refuseOutInTrees } from '../context.js';
 
 export const ECS_FILE = 'ecs-task-definition.json';
@@ -40,6 +42,7 @@ interface EcsFlags {
   healthRetries?: string;
   healthStartPeriod?: string;
   stopTimeout?: string;
+  force?: boolean;
 }
 
 export function register(program: Command): void {
@@ -76,6 +79,7 @@ export function register(program: Command): void {
     .option('--health-start-period <s>', 'seconds of grace after the start (0-300)')
     .option('--stop-timeout <s>', 'seconds between SIGTERM and SIGKILL for the engine (Fargate 2-120; ECS default 30)')
     .option('--local', 'skip the check that the images were pushed to the repository')
+    .option('--force', `with --out: replace a ${ECS_FILE} gamelayer did not write (a task definition of your own)`)
     .action(async (flags: EcsFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       await refuseOutInTrees(config, flags.out, '--out');
@@ -155,7 +159,9 @@ export function register(program: Command): void {
       if (!flags.local) requirePushed(record, input, input.trees.map((t) => t.tree), recordFile);
       for (const n of [...fromConfig.notes, ...emission.notes]) reporter.info(`note: ${n}`);
       const text = ecsJson(emission);
-      if (flags.out) reporter.info(`wrote ${await writeOutput(flags.out, ECS_FILE, text)}`);
-      else process.stdout.write(text);
+      if (flags.out) {
+        await refuseForeignTaskDefinition(path.resolve(flags.out, ECS_FILE), flags.force);
+        reporter.info(`wrote ${await writeOutput(flags.out, ECS_FILE, text)}`);
+      } else process.stdout.write(text);
     });
 }

@@ -22,6 +22,8 @@ export interface LayerOutcome {
   files: number;
   bytes: number;
   reused: boolean;
+  /** Reused from the registry's previous build, whose repository holds it (not in the store). */
+  inRegistry: boolean;
 }
 
 export interface BuildSummary {
@@ -130,7 +132,7 @@ export function summarize(i: SummaryInput): BuildSummary {
   const outcomes: LayerOutcome[] = perPlatform.flatMap((p) =>
     p.layers.map((l) => {
       const planned = plans.find((x) => x.name === p.platformName)!.plan.layers.find((x) => x.inputKey === l.inputKey)!;
-      return { layer: l, platform: p.platformName, patch: !!planned.patch, files: totalsOf(planned.entries).files, bytes: planned.bytes, reused: built.get(l.inputKey)!.reused };
+      return { layer: l, platform: p.platformName, patch: !!planned.patch, files: totalsOf(planned.entries).files, bytes: planned.bytes, reused: built.get(l.inputKey)!.reused, inRegistry: !!remoteKept?.has(l.inputKey) && built.get(l.inputKey)!.reused };
     }),
   );
   const newLayers = [...built.values()].filter((b) => !b.reused);
