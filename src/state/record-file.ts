@@ -3,7 +3,7 @@
 // read for ever, and /dev/zero would be read without end (a process grew to 23 GB before it was killed).
 import type { FileHandle } from 'node:fs/promises';
 import { GamelayerError, errnoCode } from '../errors.js';
-import { openRegularFile } from '../util/small-file.js';
+import { openRegularFile, readUpTo } from '../util/small-file.js';
 
 /**
  * Records from which the file is read without its bytes held whole (record-stream.ts, record-members.ts): the
@@ -54,15 +54,8 @@ export function readRecordFileBytes(file: string, missing: MissingRecord = noSuc
 /** The bytes of a record file `openRecordFile` opened, up to the size it had then (`file` names it in errors). */
 export async function readOpenedBytes(file: string, { handle, size }: { handle: FileHandle; size: number }): Promise<Buffer> {
   try {
-    const bytes = Buffer.allocUnsafe(size);
-    let at = 0;
-    while (at < size) {
-      const { bytesRead } = await handle.read(bytes, at, size - at, at);
-      if (bytesRead === 0) break;
-      at += bytesRead;
-    }
     // A file cut while read is short: its JSON is then truncated, which the parsers report as a damaged record.
-    return at === size ? bytes : bytes.subarray(0, at);
+    return await readUpTo(handle, size);
   } catch (e) {
     throw unreadable(file, (e as Error).message);
   }

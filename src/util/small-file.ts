@@ -43,15 +43,8 @@ export async function readSmallFile(file: string, maxBytes: number): Promise<Sma
   const { handle, size } = opened;
   try {
     if (size > maxBytes) return { tooBig: size };
-    const bytes = Buffer.allocUnsafe(size);
-    let at = 0;
-    while (at < size) {
-      const { bytesRead } = await handle.read(bytes, at, size - at, at);
-      if (bytesRead === 0) break;
-      at += bytesRead;
-    }
     // A file cut while read is short: its digest or its JSON then tells.
-    return { bytes: at === size ? bytes : bytes.subarray(0, at) };
+    return { bytes: await readUpTo(handle, size) };
   } finally {
     await handle.close();
   }
@@ -83,4 +76,16 @@ export function readRegularFileSync(file: string): { bytes: Buffer } | { notFile
   } finally {
     closeSync(opened.fd);
   }
+}
+
+/** The first `size` bytes of an open file (its size when opened); fewer when it was cut meanwhile. */
+export async function readUpTo(handle: FileHandle, size: number): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(size);
+  let at = 0;
+  while (at < size) {
+    const { bytesRead } = await handle.read(bytes, at, size - at, at);
+    if (bytesRead === 0) break;
+    at += bytesRead;
+  }
+  return at === size ? bytes : bytes.subarray(0, at);
 }
