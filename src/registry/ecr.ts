@@ -28,6 +28,11 @@ export const ECR_BATCH_SIZE = 100;
 export const ECR_DEFAULT_CONCURRENCY = 3;
 /** ECR's Distribution API answers at most 1000 tags per page. */
 export const ECR_TAGS_PAGE = 1000;
+/**
+ * The tags `--create-repo --immutable-tags` leaves mutable: the line tags (artifact.ts LINE_TAG_PREFIX, not imported:
+ * artifact.ts reaches this file), which every build of a line moves so that the next one plans on it.
+ */
+export const LINE_TAG_FILTER = 'gamelayer-line.*';
 export { ECR_ENDPOINT_ENV };
 
 export interface EcrOptions {
@@ -138,7 +143,10 @@ export class EcrApi {
             repositoryName: name,
             ...(this.registryId ? { registryId: this.registryId } : {}),
             imageScanningConfiguration: { scanOnPush: o.scanOnPush ?? false },
-            imageTagMutability: o.immutableTags ? 'IMMUTABLE' : 'MUTABLE',
+            // Immutable except the line tags: each build of a line moves its tag (the next build plans on it).
+            ...(o.immutableTags
+              ? { imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: LINE_TAG_FILTER }] }
+              : { imageTagMutability: 'MUTABLE' }),
           }),
         ),
       );

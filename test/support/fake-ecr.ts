@@ -9,7 +9,7 @@
 //   SDK talks to it with SigV4: each request's signature is checked against FAKE_CREDENTIALS (test/support/sigv4.ts,
 //   shared with fake-codebuild), and its Credential scope is recorded.
 // - a front for the registry with ECR's habits: repositories must be created first (404 NAME_UNKNOWN), immutable
-//   tags answer 400 TAG_INVALID, and mount requests open a plain upload (202) unless blob mounting is on.
+//   tags (the setting, less its exclusion filters) answer 400 TAG_INVALID, and mount requests open a plain upload (202) unless blob mounting is on.
 // - replication: DescribeRegistry answers the rules set in `replication`; DescribeImageReplicationStatus answers,
 //   per destination region of the rules covering the repository, IN_PROGRESS for the first `afterPolls` asks about
 //   an image, then copies the repository (its storage: tags, manifests, blobs) into the FakeEcr registered for that
@@ -28,7 +28,9 @@ export const FAKE_CREDENTIALS = { accessKeyId: 'AKIAFAKEECRTEST00001', secretAcc
 const TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
 
 export interface FakeRepository {
-  mutability: 'MUTABLE' | 'IMMUTABLE';
+  mutability: 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION';
+  /** Wildcard filters of tags exempt from `mutability` (imageTagMutabilityExclusionFilters). */
+  exclusions?: string[];
   scanOnPush: boolean;
   createdAt: number;
   /** The text given to PutLifecyclePolicy. */
@@ -150,6 +152,7 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
     repositoryUri: `${fake.host}/${name}`,
     createdAt: r.createdAt / 1000,
     imageTagMutability: r.mutability,
+    ...(r.exclusions ? { imageTagMutabilityExclusionFilters: r.exclusions.map((filter) => ({ filterType: 'WILDCARD', filter })) } : {}),
     imageScanningConfiguration: { scanOnPush: r.scanOnPush },
   });
   const notFound = (res: ServerResponse, name: string) =>
@@ -247,8 +250,18 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
         if (fake.repositories.has(name)) {
           return awsError(res, 'RepositoryAlreadyExistsException', `The repository with name '${name}' already exists in the registry with id '${FAKE_ACCOUNT}'`);
         }
+        const mutability = String(body.imageTagMutability ?? 'MUTABLE');
+        const filters = (body.imageTagMutabilityExclusionFilters as { filterType?: string; filter?: string }[] | undefined) ?? [];
+        if (!['MUTABLE', 'IMMUTABLE', 'IMMUTABLE_WITH_EXCLUSION', 'MUTABLE_WITH_EXCLUSION'].includes(mutability)) {
+          return awsError(res, 'InvalidParameterException', `Invalid parameter at 'imageTagMutability': ${mutability}`);
+        }
+        // As ECR: filters go with a *_WITH_EXCLUSION setting only, and are wildcard patterns of tag characters.
+        if (mutability.endsWith('_WITH_EXCLUSION') !== filters.length > 0 || filters.some((f) => f.filterType !== 'WILDCARD' || !/^[\w.*-]{1,128}$/.test(f.filter ?? ''))) {
+          return awsError(res, 'InvalidParameterException', `Invalid parameter at 'imageTagMutabilityExclusionFilters' for ${mutability}`);
+        }
         const r: FakeRepository = {
-          mutability: body.imageTagMutability === 'IMMUTABLE' ? 'IMMUTABLE' : 'MUTABLE',
+          mutability: mutability as FakeRepository['mutability'],
+          ...(filters.length ? { exclusions: filters.map((f) => f.filter!) } : {}),
           scanOnPush: Boolean((body.imageScanningConfiguration as { scanOnPush?: boolean } | undefined)?.scanOnPush),
           createdAt: Date.now(),
         };
@@ -354,7 +367,7 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
     }
     readBody(req).then(async (body) => {
       const reference = m?.[2] === 'manifests' ? m[3]! : '';
-      if (req.method === 'PUT' && reference && !reference.startsWith('sha256:') && fake.repositories.get(repo!)?.mutability === 'IMMUTABLE') {
+      if (req.method === 'PUT' && reference && !reference.startsWith('sha256:') && tagImmutable(fake.repositories.get(repo!), reference)) {
         const current = (await storedTags(registry.storageDir, repo!))[reference];
         const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
         if (current && current !== digest) {
@@ -395,6 +408,16 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
     },
   };
   return fake;
+}
+
+/** ECR's rule: a tag an exclusion filter matches has the opposite of the repository's setting. */
+function tagImmutable(r: FakeRepository | undefined, tag: string): boolean {
+  if (!r) return false;
+  const excluded = (r.exclusions ?? []).some((f) => new RegExp(`^${f.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(tag));
+  if (r.mutability === 'IMMUTABLE') return true;
+  if (r.mutability === 'IMMUTABLE_WITH_EXCLUSION') return !excluded;
+  if (r.mutability === 'MUTABLE_WITH_EXCLUSION') return excluded;
+  return false;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
