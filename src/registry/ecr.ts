@@ -28,6 +28,8 @@ export const ECR_BATCH_SIZE = 100;
 export const ECR_DEFAULT_CONCURRENCY = 3;
 /** ECR's Distribution API answers at most 1000 tags per page. */
 export const ECR_TAGS_PAGE = 1000;
+/** What a push does through ECR's registry API, as IAM actions (a 403 there names one; the hint names them all). */
+export const ECR_PUSH_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage'];
 /**
  * The tags `--create-repo --immutable-tags` leaves mutable: the line tags (artifact.ts LINE_TAG_PREFIX, not imported:
  * artifact.ts reaches this file), which every build of a line moves so that the next one plans on it.
@@ -289,7 +291,10 @@ export async function ecrTarget(opts: EcrTargetOptions): Promise<EcrTarget> {
     repository = await api.createRepository(opts.repository, opts);
   }
   const auth = new EcrTokenAuth(() => api.authorizationToken(), opts.clock);
-  const client = new RegistryClient({ host: opts.host, insecure: opts.insecure, auth, retry: opts.retry, idleTimeoutMs: opts.idleTimeoutMs });
+  const deniedHint =
+    `the AWS credentials need, on ${opts.repository}${api.region ? ` in ${api.region}` : ''}, ${ECR_PUSH_ACTIONS.join(', ')}: ` +
+    `allowed by their IAM policy and not refused by the repository's policy (aws ecr get-repository-policy --repository-name ${opts.repository})`;
+  const client = new RegistryClient({ host: opts.host, insecure: opts.insecure, auth, retry: opts.retry, idleTimeoutMs: opts.idleTimeoutMs, deniedHint });
   const info = repository;
   // The region the API calls went to: --region or the host's, else the SDK's own (AWS_REGION, the profile). The
   // local record notes it, so k8s/ecs --region find this push whichever way the region was given.

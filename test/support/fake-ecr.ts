@@ -77,6 +77,8 @@ export interface FakeEcr {
   /** Lifetime of the tokens it hands out; ECR's is 12 hours. */
   tokenLifetimeMs: number;
   blobMounting: boolean;
+  /** The principal (an ARN) a repository policy refuses: its pushes answer 403 DENIED as ECR's do. */
+  denyPush?: string;
   /**
    * Calls of `op` after the first `after` wait, unprocessed, until `until` settles; one whose client went away
    * meanwhile (killed) is then dropped, as a request that never reached ECR. `held` counts the calls held. With
@@ -360,6 +362,12 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
     if (repo && !fake.repositories.has(repo)) {
       req.resume();
       return registryError(res, 404, 'NAME_UNKNOWN', `The repository with name '${repo}' does not exist in the registry with id '${FAKE_ACCOUNT}'`);
+    }
+    // A repository policy refusing the pusher, as ECR answers it (403 DENIED, the action and the policy named).
+    if (repo && fake.denyPush && req.method !== 'GET' && req.method !== 'HEAD') {
+      req.resume();
+      const action = m?.[2] === 'manifests' ? 'ecr:PutImage' : 'ecr:InitiateLayerUpload';
+      return registryError(res, 403, 'DENIED', `User: ${fake.denyPush} is not authorized to perform: ${action} on resource: arn:aws:ecr:fake-region:${FAKE_ACCOUNT}:repository/${repo} because no resource-based policy allows the ${action} action`);
     }
     if (m?.[2] === 'blobs' && url.searchParams.has('mount') && !fake.blobMounting) {
       url.searchParams.delete('mount');
