@@ -68,6 +68,7 @@ export interface EcrRepositoryInfo {
   tagMutability: string;
   /** Wildcard filters of tags exempt from the repository's mutability setting. */
   mutabilityExclusions: string[];
+  scanOnPush: boolean;
 }
 
 /** The ECR API calls a push makes, with SDK errors turned into messages that name the registry and repository. */
@@ -242,7 +243,33 @@ function repositoryInfo(r: Repository, created: boolean): EcrRepositoryInfo {
     created,
     tagMutability: r.imageTagMutability ?? 'MUTABLE',
     mutabilityExclusions: (r.imageTagMutabilityExclusionFilters ?? []).map((f) => f.filter ?? '').filter(Boolean),
+    scanOnPush: r.imageScanningConfiguration?.scanOnPush ?? false,
   };
+}
+
+/**
+ * --immutable-tags / --scan-on-push set up a repository --create-repo creates; on one that exists without them they
+ * did nothing, and the build engineer believed its tags immutable or its images scanned. Refused before anything is
+ * sent, with the command that changes the repository (gamelayer never changes an existing repository's settings).
+ */
+function refuseIgnoredSettings(info: EcrRepositoryInfo, opts: Pick<EcrOptions, 'immutableTags' | 'scanOnPush'>, region: string | undefined): void {
+  const where = `ECR repository "${info.name}"${region ? ` (region ${region})` : ''}`;
+  if (opts.immutableTags && info.tagMutability !== 'IMMUTABLE' && info.tagMutability !== 'IMMUTABLE_WITH_EXCLUSION') {
+    throw new GamelayerError(
+      'ecr.repository-settings',
+      `--immutable-tags: ${where} exists with mutable tags (${info.tagMutability}); the flag only sets up a repository --create-repo creates`,
+      `make its tags immutable but the line tags: aws ecr put-image-tag-mutability --repository-name ${info.name} --image-tag-mutability IMMUTABLE_WITH_EXCLUSION ` +
+        `--image-tag-mutability-exclusion-filters filterType=WILDCARD,filter='${LINE_TAG_FILTER}'; or drop --immutable-tags`,
+    );
+  }
+  if (opts.scanOnPush && !info.scanOnPush) {
+    throw new GamelayerError(
+      'ecr.repository-settings',
+      `--scan-on-push: ${where} exists without scan on push; the flag only sets up a repository --create-repo creates`,
+      `turn it on: aws ecr put-image-scanning-configuration --repository-name ${info.name} --image-scanning-configuration scanOnPush=true; ` +
+        "or drop --scan-on-push (a registry-level scanning configuration scans whatever the repository's setting)",
+    );
+  }
 }
 
 /** Whether ECR refuses to move `tag` in a repository with this mutability setting. */
@@ -289,6 +316,8 @@ export async function ecrTarget(opts: EcrTargetOptions): Promise<EcrTarget> {
       );
     }
     repository = await api.createRepository(opts.repository, opts);
+  } else {
+    refuseIgnoredSettings(repository, opts, api.region);
   }
   const auth = new EcrTokenAuth(() => api.authorizationToken(), opts.clock);
   const deniedHint =
