@@ -222,11 +222,26 @@ export class EcrApi {
     if (/region is missing/i.test(err.message ?? '')) {
       return new GamelayerError('ecr.region', `${where}: no AWS region: the host name does not name one`, 'pass --region (or set AWS_REGION)', { cause: e });
     }
-    if (['ThrottlingException', 'TooManyRequestsException', 'LimitExceededException'].includes(name)) {
+    // On ECR LimitExceededException is a service quota reached (repositories, tags per image, …), not a rate: no
+    // wait or lower concurrency helps. The SDK still retries it as throttling.
+    if (name === 'LimitExceededException') {
+      return new GamelayerError(
+        awsErrorCode(name),
+        `${where}: a service quota of the account is reached: ${err.message ?? name}`,
+        'see the Amazon Elastic Container Registry quotas in Service Quotas (aws service-quotas list-service-quotas --service-code ecr): raise the one reached, or free some (gamelayer prune)',
+        { cause: e },
+      );
+    }
+    if (['ThrottlingException', 'TooManyRequestsException'].includes(name)) {
       return new GamelayerError(awsErrorCode(name), `${where}: still throttled after retries: ${err.message ?? name}`, 'ECR API rates are per account and region; lower --concurrency or try again shortly', { cause: e });
     }
     if (['AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException'].includes(name)) {
-      return new GamelayerError(awsErrorCode(name), `${where}: denied: ${err.message ?? name}`, 'check the AWS credentials and that their IAM policy allows this ECR action', { cause: e });
+      // `what` is the operation, then the repository it is about, if any (`BatchCheckLayerAvailability in REPO`).
+      const [op, ...rest] = what.split(' ');
+      const repo = rest.filter((w) => w !== 'in').join(' ');
+      const action = `ecr:${op}`;
+      const on = [repo, this.region ? `in ${this.region}` : ''].filter(Boolean).join(' ');
+      return new GamelayerError(awsErrorCode(name), `${where}: denied: ${err.message ?? name}`, `check the AWS credentials, and that their IAM policy (and the repository policy) allows ${action}${on ? ` on ${on}` : ''}`, { cause: e });
     }
     if (err.code && /^E[A-Z]+$/.test(err.code)) {
       return new GamelayerError('ecr.network', `${where}: cannot reach the ECR API (${err.code})${this.endpoint ? ` at ${this.endpoint}` : ''}`, undefined, { cause: e });

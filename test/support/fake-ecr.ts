@@ -88,6 +88,8 @@ export interface FakeEcr {
   hold?: { op: string; after?: number; until: Promise<unknown>; processed?: boolean; calls?: number; held?: number; answered?: number };
   /** The next `times` calls of `op` answer ThrottlingException. */
   throttle(op: string, times: number): void;
+  /** The next `times` calls of `op` answer the AWS error `type` (HTTP 400) with `message`. */
+  failNext(op: string, times: number, type: string, message: string): void;
   stop(): Promise<void>;
 }
 
@@ -95,6 +97,7 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
   const password = randomBytes(12).toString('hex');
   const registry = await startRegistry({ auth: 'basic', users: [{ username: 'AWS', password }], relativeUrls: opts.relativeUrls });
   const throttles = new Map<string, number>();
+  const failures = new Map<string, { times: number; type: string; message: string }>();
   const sockets = new Set<Socket>();
   const track = (s: Server) => s.on('connection', (c) => (sockets.add(c), c.on('close', () => sockets.delete(c))));
 
@@ -108,6 +111,11 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
       if (left > 0) {
         throttles.set(op, left - 1);
         return awsError(res, 'ThrottlingException', 'Rate exceeded');
+      }
+      const failure = failures.get(op);
+      if (failure && failure.times > 0) {
+        failure.times--;
+        return awsError(res, failure.type, failure.message);
       }
       if (scope?.[1] !== FAKE_CREDENTIALS.accessKeyId) {
         return awsError(res, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
@@ -409,6 +417,7 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
     tokenLifetimeMs: opts.tokenLifetimeMs ?? 12 * 3600_000,
     blobMounting: opts.blobMounting ?? false,
     throttle: (op, times) => throttles.set(op, times),
+    failNext: (op, times, type, message) => failures.set(op, { times, type, message }),
     async stop() {
       for (const s of sockets) s.destroy();
       await Promise.all([api, front].map((s) => new Promise<void>((r) => s.close(() => r()))));
