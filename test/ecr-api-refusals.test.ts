@@ -1,8 +1,9 @@
 // ECR API refusals as a build engineer meets them setting a project up, through the CLI: a service quota reached
 // (LimitExceededException, e.g. CreateRepository past the repositories a region's registry may hold) was reported
 // as throttling ("still throttled after retries … lower --concurrency"), sending the user after rates; and a denied
-// call said "allows this ECR action" without naming the IAM action. The quota is now named as one (with Service
-// Quotas), and a refusal names `ecr:<Action>` on the repository and region.
+// call said "allows this ECR action" without naming the IAM action, for expired session credentials too. The quota
+// is now named as one (with Service Quotas), expired credentials as expired, and a refusal names `ecr:<Action>` on
+// the repository and region.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,6 +45,15 @@ describe('ECR API refusals', () => {
     expect(r.stderr).toContain('hint: see the Amazon Elastic Container Registry quotas in Service Quotas (aws service-quotas list-service-quotas --service-code ecr)');
     expect(r.stderr).not.toContain('throttled');
     expect(await storedRepositories(ecr.registry.storageDir)).toEqual([]);
+  });
+
+  it('expired session credentials are named as such, not as a missing permission', async () => {
+    ecr.failNext('DescribeRepositories', 1, 'ExpiredTokenException', 'The security token included in the request is expired');
+    const r = await build('studio/game');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error[ecr.ExpiredTokenException]: ECR DescribeRepositories studio/game (');
+    expect(r.stderr).toContain('region eu-west-1): the AWS credentials have expired: The security token included in the request is expired');
+    expect(r.stderr).toContain('hint: renew them (aws sso login, a new assume-role session) and run again');
   });
 
   it('a denied call names the IAM action, the repository and the region', async () => {

@@ -235,7 +235,16 @@ export class EcrApi {
     if (['ThrottlingException', 'TooManyRequestsException'].includes(name)) {
       return new GamelayerError(awsErrorCode(name), `${where}: still throttled after retries: ${err.message ?? name}`, 'ECR API rates are per account and region; lower --concurrency or try again shortly', { cause: e });
     }
-    if (['AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException'].includes(name)) {
+    if (name === 'ExpiredTokenException') {
+      // Not a permission: short-lived credentials (an SSO or assumed-role session in the environment) ran out.
+      return new GamelayerError(
+        awsErrorCode(name),
+        `${where}: the AWS credentials have expired: ${err.message ?? name}`,
+        'renew them (aws sso login, a new assume-role session) and run again; a role the SDK reads itself (CodeBuild, EC2, ECS) is renewed on its own',
+        { cause: e },
+      );
+    }
+    if (['AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException'].includes(name)) {
       // `what` is the operation, then the repository it is about, if any (`BatchCheckLayerAvailability in REPO`).
       const [op, ...rest] = what.split(' ');
       const repo = rest.filter((w) => w !== 'in').join(' ');
