@@ -112,6 +112,7 @@ export const ERROR_CODES = [
   'ecr.network',
   'ecr.no-repository',
   'ecr.region',
+  'ecr.repository-settings',
   'ecr.token',
   'env.source-date-epoch',
   'fill.read',

@@ -170,7 +170,7 @@ describe('buildspecs/', () => {
   it('the daemonless and docker buildspecs tag with 8 characters of the commit, push in the build phase and stop on failure', async () => {
     for (const f of ['buildspec.yml', 'buildspec-docker.yml']) {
       const spec = await readSpec(f);
-      expect(spec.phases.pre_build?.commands).toContain('export IMAGE_TAG="${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}"');
+      expect(spec.phases.pre_build?.commands).toContain('export IMAGE_TAG="${IMAGE_TAG:-${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}}"; export IMAGE_TAG="${IMAGE_TAG:-build-$CODEBUILD_BUILD_NUMBER}"');
       expect(spec.env?.shell).toBe('bash');
       for (const p of ['install', 'pre_build', 'build'] as const) expect(spec.phases[p]?.['on-failure'], `${f} ${p}`).toBe('ABORT');
       expect(spec.phases.build?.commands).toEqual([

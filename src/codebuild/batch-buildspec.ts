@@ -78,8 +78,11 @@ export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOpt
         'on-failure': 'ABORT',
         commands: [
           'test -n "$REPOSITORY_URI" || { echo "REPOSITORY_URI is not set: set it on the CodeBuild project (host/path of the image repository)" >&2; false; }',
-          // Every job of the batch builds the same commit: the same tag, which the merge job gives the indexes.
-          'export IMAGE_TAG="${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}"',
+          // Every job of the batch builds the same commit: the same tag, which the merge job gives the indexes. With
+          // no commit (an S3 source) the jobs share nothing to name the build by (each has its own build number):
+          // IMAGE_TAG must then come from StartBuildBatch, and its absence stops the job here, not at `--tag ""`.
+          'export IMAGE_TAG="${IMAGE_TAG:-${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}}"',
+          'test -n "$IMAGE_TAG" || { echo "IMAGE_TAG is not set and CodeBuild resolved no commit (CODEBUILD_RESOLVED_SOURCE_VERSION): start the batch with IMAGE_TAG set (gamelayer codebuild start --batch --env IMAGE_TAG=...)" >&2; false; }',
           `mkdir -p ${BATCH_OUT}`,
         ],
       },

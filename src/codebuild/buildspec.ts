@@ -101,7 +101,9 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
   };
   const needRepository =
     'test -n "$REPOSITORY_URI" || { echo "REPOSITORY_URI is not set: set it on the CodeBuild project (host/path of the image repository)" >&2; false; }';
-  const tag = 'export IMAGE_TAG="${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}"';
+  // IMAGE_TAG set on the project or by StartBuild wins; a build with no commit (source NO_SOURCE, an S3 source)
+  // is tagged build-<number>, as `gamelayer build` tags it by default: `--tag ""` was refused at the build phase.
+  const tag = 'export IMAGE_TAG="${IMAGE_TAG:-${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}}"; export IMAGE_TAG="${IMAGE_TAG:-build-$CODEBUILD_BUILD_NUMBER}"';
   // Against the newest build of this line of work in the registry: a line with no build yet says so (exit 0); any
   // other failure (registry unreachable, damaged record) fails the phase instead of passing for "no earlier build".
   const diff = `${gl('diff --against "$REPOSITORY_URI"')} > ${ARTIFACTS.diffReport}`;
@@ -220,7 +222,12 @@ export function emitBuildspec(config: GameConfig, opts: BuildspecOptions = {}): 
   doc.commentBefore = [
     ` AWS CodeBuild buildspec for ${config.game} (${configFile}), written by \`gamelayer codebuild buildspec\`.`,
     ...HEADERS[kind].map((l) => ` ${l}`),
-    ...(kind === 'pr-check' ? [] : [' The image tag is the first 8 characters of the commit CodeBuild resolved (CODEBUILD_RESOLVED_SOURCE_VERSION).']),
+    ...(kind === 'pr-check'
+      ? []
+      : [
+          ' The image tag is IMAGE_TAG when the project or StartBuild sets it, else the first 8 characters of the commit',
+          ' CodeBuild resolved (CODEBUILD_RESOLVED_SOURCE_VERSION), else build-<CODEBUILD_BUILD_NUMBER> (no commit: an S3 source).',
+        ]),
     ...supplyHeader(opts.supply),
   ].join('\n');
   return doc.toString({ lineWidth: 0, indent: 2, indentSeq: true });

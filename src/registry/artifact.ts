@@ -373,7 +373,14 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
     };
     if (current?.digest === index.descriptor.digest) result.lineTag = line;
     else if (theirs?.newer) leaveTo(theirs);
-    else if (!(current && target.immutableTag?.(line))) {
+    else if (current && target.immutableTag?.(line)) {
+      // Said aloud: the line would otherwise plan on its first build forever, each day's change growing with no sign.
+      opts.reporter?.info(
+        `note: ${where}:${line} cannot move (the repository's tags are immutable): it still names an older build (${current.digest.slice(0, 19)}), ` +
+          `which the line's next build plans on; exempt the line tags: aws ecr put-image-tag-mutability --repository-name ${repo} ` +
+          `--image-tag-mutability IMMUTABLE_WITH_EXCLUSION --image-tag-mutability-exclusion-filters filterType=WILDCARD,filter='gamelayer-line.*'`,
+      );
+    } else {
       await putManifestSettled(client, repo, line, index.bytes, MEDIA_TYPES.ociIndex, { resend, reporter: opts.reporter });
       result.lineTag = line;
       // Another build of the line may have put its record in the same moment (a registry offers no conditional PUT):

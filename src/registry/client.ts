@@ -43,6 +43,8 @@ export interface RegistryClientOptions {
   exchangeTimeoutMs?: number;
   /** Bytes drained from an unwanted answer before its connection is dropped instead; default 64 KiB. */
   maxDrainBytes?: number;
+  /** The hint of a 403 / DENIED answer (ECR's names the IAM actions a push needs); default a generic one. */
+  deniedHint?: string;
 }
 
 /** Reads a time in seconds from the environment (decimals allowed); a malformed value is an error, not a default. */
@@ -97,6 +99,11 @@ export class RegistryError extends GamelayerError {
 
 /** Bytes of an error answer's body read for its detail; the rest is dropped with the connection. */
 const ERROR_BODY_BYTES = 64 * 1024;
+/**
+ * Characters of a registry's error message kept. ECR's refusals name the principal's and the repository's ARNs
+ * before what refused (`… because no resource-based policy allows the ecr:PutImage action`): 300 cut that off.
+ */
+const MAX_REGISTRY_MESSAGE = 600;
 /** What to do once retries gave up (docs/errors.md): no manifest was put, so a later run just sends what is missing. */
 const GAVE_UP_HINT = 'the registry or the network failed repeatedly; try again later (the next push sends only what is missing)';
 
@@ -141,6 +148,7 @@ export class RegistryClient {
   private readonly idleTimeoutMs: number;
   private readonly exchangeTimeoutMs: number;
   private readonly maxDrainBytes: number;
+  private readonly deniedHint: string;
 
   constructor(opts: RegistryClientOptions) {
     this.insecure = opts.insecure ?? false;
@@ -151,6 +159,7 @@ export class RegistryClient {
     this.idleTimeoutMs = opts.idleTimeoutMs ?? timeoutFromEnv('GAMELAYER_REGISTRY_IDLE_TIMEOUT') ?? 60_000;
     this.exchangeTimeoutMs = opts.exchangeTimeoutMs ?? timeoutFromEnv('GAMELAYER_REGISTRY_TIMEOUT') ?? DEADLINE_MS;
     this.maxDrainBytes = opts.maxDrainBytes ?? MAX_DRAIN_BYTES;
+    this.deniedHint = opts.deniedHint ?? 'check that these credentials may push to this repository';
   }
 
   /** Resolves a Location header (absolute or relative) against the URL it answered, keeping its query. */
@@ -530,14 +539,14 @@ export class RegistryClient {
       const body = JSON.parse(text) as { errors?: { code?: unknown; message?: unknown }[] };
       const first = body.errors?.[0];
       if (typeof first?.code === 'string') registryCode = first.code.slice(0, 100);
-      if (typeof first?.message === 'string') registryMessage = first.message.slice(0, 300);
+      if (typeof first?.message === 'string') registryMessage = first.message.slice(0, MAX_REGISTRY_MESSAGE);
     } catch {
       // not an OCI error body
     }
-    const detail = registryCode || registryMessage ? `: ${registryCode ?? ''}${registryMessage ? ` ${registryMessage}` : ''}`.slice(0, 300) : '';
+    const detail = registryCode || registryMessage ? `: ${registryCode ?? ''}${registryMessage ? ` ${registryMessage}` : ''}`.slice(0, MAX_REGISTRY_MESSAGE + 102) : '';
     const error = (code: ErrorCode, message: string, hint?: string) => new RegistryError(code, message, hint, res.status, registryCode, registryMessage);
     if (res.status === 403 || registryCode === 'DENIED') {
-      return error('registry.denied', `${what}: ${this.host} denied access (HTTP ${res.status}${detail})`, 'check that these credentials may push to this repository');
+      return error('registry.denied', `${what}: ${this.host} denied access (HTTP ${res.status}${detail})`, this.deniedHint);
     }
     if (res.status === 404) {
       const hint = registryCode === 'NAME_UNKNOWN' ? 'the repository does not exist: create it (on Amazon ECR: --create-repo), or check the name' : undefined;

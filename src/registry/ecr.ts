@@ -28,6 +28,13 @@ export const ECR_BATCH_SIZE = 100;
 export const ECR_DEFAULT_CONCURRENCY = 3;
 /** ECR's Distribution API answers at most 1000 tags per page. */
 export const ECR_TAGS_PAGE = 1000;
+/** What a push does through ECR's registry API, as IAM actions (a 403 there names one; the hint names them all). */
+export const ECR_PUSH_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage'];
+/**
+ * The tags `--create-repo --immutable-tags` leaves mutable: the line tags (artifact.ts LINE_TAG_PREFIX, not imported:
+ * artifact.ts reaches this file), which every build of a line moves so that the next one plans on it.
+ */
+export const LINE_TAG_FILTER = 'gamelayer-line.*';
 export { ECR_ENDPOINT_ENV };
 
 export interface EcrOptions {
@@ -61,6 +68,7 @@ export interface EcrRepositoryInfo {
   tagMutability: string;
   /** Wildcard filters of tags exempt from the repository's mutability setting. */
   mutabilityExclusions: string[];
+  scanOnPush: boolean;
 }
 
 /** The ECR API calls a push makes, with SDK errors turned into messages that name the registry and repository. */
@@ -138,7 +146,10 @@ export class EcrApi {
             repositoryName: name,
             ...(this.registryId ? { registryId: this.registryId } : {}),
             imageScanningConfiguration: { scanOnPush: o.scanOnPush ?? false },
-            imageTagMutability: o.immutableTags ? 'IMMUTABLE' : 'MUTABLE',
+            // Immutable except the line tags: each build of a line moves its tag (the next build plans on it).
+            ...(o.immutableTags
+              ? { imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: LINE_TAG_FILTER }] }
+              : { imageTagMutability: 'MUTABLE' }),
           }),
         ),
       );
@@ -211,11 +222,35 @@ export class EcrApi {
     if (/region is missing/i.test(err.message ?? '')) {
       return new GamelayerError('ecr.region', `${where}: no AWS region: the host name does not name one`, 'pass --region (or set AWS_REGION)', { cause: e });
     }
-    if (['ThrottlingException', 'TooManyRequestsException', 'LimitExceededException'].includes(name)) {
+    // On ECR LimitExceededException is a service quota reached (repositories, tags per image, …), not a rate: no
+    // wait or lower concurrency helps. The SDK still retries it as throttling.
+    if (name === 'LimitExceededException') {
+      return new GamelayerError(
+        awsErrorCode(name),
+        `${where}: a service quota of the account is reached: ${err.message ?? name}`,
+        'see the Amazon Elastic Container Registry quotas in Service Quotas (aws service-quotas list-service-quotas --service-code ecr): raise the one reached, or free some (gamelayer prune)',
+        { cause: e },
+      );
+    }
+    if (['ThrottlingException', 'TooManyRequestsException'].includes(name)) {
       return new GamelayerError(awsErrorCode(name), `${where}: still throttled after retries: ${err.message ?? name}`, 'ECR API rates are per account and region; lower --concurrency or try again shortly', { cause: e });
     }
-    if (['AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException'].includes(name)) {
-      return new GamelayerError(awsErrorCode(name), `${where}: denied: ${err.message ?? name}`, 'check the AWS credentials and that their IAM policy allows this ECR action', { cause: e });
+    if (name === 'ExpiredTokenException') {
+      // Not a permission: short-lived credentials (an SSO or assumed-role session in the environment) ran out.
+      return new GamelayerError(
+        awsErrorCode(name),
+        `${where}: the AWS credentials have expired: ${err.message ?? name}`,
+        'renew them (aws sso login, a new assume-role session) and run again; a role the SDK reads itself (CodeBuild, EC2, ECS) is renewed on its own',
+        { cause: e },
+      );
+    }
+    if (['AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException'].includes(name)) {
+      // `what` is the operation, then the repository it is about, if any (`BatchCheckLayerAvailability in REPO`).
+      const [op, ...rest] = what.split(' ');
+      const repo = rest.filter((w) => w !== 'in').join(' ');
+      const action = `ecr:${op}`;
+      const on = [repo, this.region ? `in ${this.region}` : ''].filter(Boolean).join(' ');
+      return new GamelayerError(awsErrorCode(name), `${where}: denied: ${err.message ?? name}`, `check the AWS credentials, and that their IAM policy (and the repository policy) allows ${action}${on ? ` on ${on}` : ''}`, { cause: e });
     }
     if (err.code && /^E[A-Z]+$/.test(err.code)) {
       return new GamelayerError('ecr.network', `${where}: cannot reach the ECR API (${err.code})${this.endpoint ? ` at ${this.endpoint}` : ''}`, undefined, { cause: e });
@@ -232,7 +267,33 @@ function repositoryInfo(r: Repository, created: boolean): EcrRepositoryInfo {
     created,
     tagMutability: r.imageTagMutability ?? 'MUTABLE',
     mutabilityExclusions: (r.imageTagMutabilityExclusionFilters ?? []).map((f) => f.filter ?? '').filter(Boolean),
+    scanOnPush: r.imageScanningConfiguration?.scanOnPush ?? false,
   };
+}
+
+/**
+ * --immutable-tags / --scan-on-push set up a repository --create-repo creates; on one that exists without them they
+ * did nothing, and the build engineer believed its tags immutable or its images scanned. Refused before anything is
+ * sent, with the command that changes the repository (gamelayer never changes an existing repository's settings).
+ */
+function refuseIgnoredSettings(info: EcrRepositoryInfo, opts: Pick<EcrOptions, 'immutableTags' | 'scanOnPush'>, region: string | undefined): void {
+  const where = `ECR repository "${info.name}"${region ? ` (region ${region})` : ''}`;
+  if (opts.immutableTags && info.tagMutability !== 'IMMUTABLE' && info.tagMutability !== 'IMMUTABLE_WITH_EXCLUSION') {
+    throw new GamelayerError(
+      'ecr.repository-settings',
+      `--immutable-tags: ${where} exists with mutable tags (${info.tagMutability}); the flag only sets up a repository --create-repo creates`,
+      `make its tags immutable but the line tags: aws ecr put-image-tag-mutability --repository-name ${info.name} --image-tag-mutability IMMUTABLE_WITH_EXCLUSION ` +
+        `--image-tag-mutability-exclusion-filters filterType=WILDCARD,filter='${LINE_TAG_FILTER}'; or drop --immutable-tags`,
+    );
+  }
+  if (opts.scanOnPush && !info.scanOnPush) {
+    throw new GamelayerError(
+      'ecr.repository-settings',
+      `--scan-on-push: ${where} exists without scan on push; the flag only sets up a repository --create-repo creates`,
+      `turn it on: aws ecr put-image-scanning-configuration --repository-name ${info.name} --image-scanning-configuration scanOnPush=true; ` +
+        "or drop --scan-on-push (a registry-level scanning configuration scans whatever the repository's setting)",
+    );
+  }
 }
 
 /** Whether ECR refuses to move `tag` in a repository with this mutability setting. */
@@ -279,9 +340,14 @@ export async function ecrTarget(opts: EcrTargetOptions): Promise<EcrTarget> {
       );
     }
     repository = await api.createRepository(opts.repository, opts);
+  } else {
+    refuseIgnoredSettings(repository, opts, api.region);
   }
   const auth = new EcrTokenAuth(() => api.authorizationToken(), opts.clock);
-  const client = new RegistryClient({ host: opts.host, insecure: opts.insecure, auth, retry: opts.retry, idleTimeoutMs: opts.idleTimeoutMs });
+  const deniedHint =
+    `the AWS credentials need, on ${opts.repository}${api.region ? ` in ${api.region}` : ''}, ${ECR_PUSH_ACTIONS.join(', ')}: ` +
+    `allowed by their IAM policy and not refused by the repository's policy (aws ecr get-repository-policy --repository-name ${opts.repository})`;
+  const client = new RegistryClient({ host: opts.host, insecure: opts.insecure, auth, retry: opts.retry, idleTimeoutMs: opts.idleTimeoutMs, deniedHint });
   const info = repository;
   // The region the API calls went to: --region or the host's, else the SDK's own (AWS_REGION, the profile). The
   // local record notes it, so k8s/ecs --region find this push whichever way the region was given.

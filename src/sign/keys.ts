@@ -2,7 +2,7 @@
 // (`awskms:///<key id, ARN or alias>`, cosign's notation) that signs through the KMS Sign API, so the private key never
 // leaves KMS. Public keys for verification: a PEM file, or the KMS key's GetPublicKey. Nothing here prints key
 // material: messages name the file or the key id, never its content, and errors from parsing are not echoed.
-import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { GamelayerError } from '../errors.js';
 
@@ -117,6 +117,20 @@ function checkP256(key: KeyObject, where: string): KeyObject {
     throw new GamelayerError('sign.key-type', `${where}: a ${[key.asymmetricKeyType ?? 'non-asymmetric', key.asymmetricKeyDetails?.namedCurve].filter(Boolean).join(' ')} key; expected ECDSA P-256`, KEY_TYPE_HINT[key.type === 'public' ? 'public' : 'private']);
   }
   return key;
+}
+
+/**
+ * Asks of a signer, before a build pushes anything, all that signing needs: its public key and one signature of a
+ * fixed probe, checked against it. A KMS role may read a key (kms:GetPublicKey) without the right to sign with it
+ * (kms:Sign): asked for the public key alone, that left a pushed build unsigned. One KMS Sign call per run.
+ */
+export async function proveSigner(signer: Signer): Promise<void> {
+  const publicKey = await signer.publicKey();
+  const probe = Buffer.from('gamelayer: signing key probe, nothing is signed with this signature\n');
+  const signature = await signer.sign(probe);
+  if (!cryptoVerify('sha256', probe, { key: publicKey, dsaEncoding: 'der' }, signature)) {
+    throw new GamelayerError('sign.key', `${signer.name}: its signature of a probe does not verify with its public key`, 'check that the key is the ECDSA P-256 key meant');
+  }
 }
 
 /** A signer for `--key FILE|awskms:///KEY`. */

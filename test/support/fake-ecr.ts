@@ -9,7 +9,7 @@
 //   SDK talks to it with SigV4: each request's signature is checked against FAKE_CREDENTIALS (test/support/sigv4.ts,
 //   shared with fake-codebuild), and its Credential scope is recorded.
 // - a front for the registry with ECR's habits: repositories must be created first (404 NAME_UNKNOWN), immutable
-//   tags answer 400 TAG_INVALID, and mount requests open a plain upload (202) unless blob mounting is on.
+//   tags (the setting, less its exclusion filters) answer 400 TAG_INVALID, and mount requests open a plain upload (202) unless blob mounting is on.
 // - replication: DescribeRegistry answers the rules set in `replication`; DescribeImageReplicationStatus answers,
 //   per destination region of the rules covering the repository, IN_PROGRESS for the first `afterPolls` asks about
 //   an image, then copies the repository (its storage: tags, manifests, blobs) into the FakeEcr registered for that
@@ -28,7 +28,9 @@ export const FAKE_CREDENTIALS = { accessKeyId: 'AKIAFAKEECRTEST00001', secretAcc
 const TARGET_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
 
 export interface FakeRepository {
-  mutability: 'MUTABLE' | 'IMMUTABLE';
+  mutability: 'MUTABLE' | 'IMMUTABLE' | 'IMMUTABLE_WITH_EXCLUSION' | 'MUTABLE_WITH_EXCLUSION';
+  /** Wildcard filters of tags exempt from `mutability` (imageTagMutabilityExclusionFilters). */
+  exclusions?: string[];
   scanOnPush: boolean;
   createdAt: number;
   /** The text given to PutLifecyclePolicy. */
@@ -75,6 +77,8 @@ export interface FakeEcr {
   /** Lifetime of the tokens it hands out; ECR's is 12 hours. */
   tokenLifetimeMs: number;
   blobMounting: boolean;
+  /** The principal (an ARN) a repository policy refuses: its pushes answer 403 DENIED as ECR's do. */
+  denyPush?: string;
   /**
    * Calls of `op` after the first `after` wait, unprocessed, until `until` settles; one whose client went away
    * meanwhile (killed) is then dropped, as a request that never reached ECR. `held` counts the calls held. With
@@ -84,6 +88,8 @@ export interface FakeEcr {
   hold?: { op: string; after?: number; until: Promise<unknown>; processed?: boolean; calls?: number; held?: number; answered?: number };
   /** The next `times` calls of `op` answer ThrottlingException. */
   throttle(op: string, times: number): void;
+  /** The next `times` calls of `op` answer the AWS error `type` (HTTP 400) with `message`. */
+  failNext(op: string, times: number, type: string, message: string): void;
   stop(): Promise<void>;
 }
 
@@ -91,6 +97,7 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
   const password = randomBytes(12).toString('hex');
   const registry = await startRegistry({ auth: 'basic', users: [{ username: 'AWS', password }], relativeUrls: opts.relativeUrls });
   const throttles = new Map<string, number>();
+  const failures = new Map<string, { times: number; type: string; message: string }>();
   const sockets = new Set<Socket>();
   const track = (s: Server) => s.on('connection', (c) => (sockets.add(c), c.on('close', () => sockets.delete(c))));
 
@@ -104,6 +111,11 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
       if (left > 0) {
         throttles.set(op, left - 1);
         return awsError(res, 'ThrottlingException', 'Rate exceeded');
+      }
+      const failure = failures.get(op);
+      if (failure && failure.times > 0) {
+        failure.times--;
+        return awsError(res, failure.type, failure.message);
       }
       if (scope?.[1] !== FAKE_CREDENTIALS.accessKeyId) {
         return awsError(res, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
@@ -150,6 +162,7 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
     repositoryUri: `${fake.host}/${name}`,
     createdAt: r.createdAt / 1000,
     imageTagMutability: r.mutability,
+    ...(r.exclusions ? { imageTagMutabilityExclusionFilters: r.exclusions.map((filter) => ({ filterType: 'WILDCARD', filter })) } : {}),
     imageScanningConfiguration: { scanOnPush: r.scanOnPush },
   });
   const notFound = (res: ServerResponse, name: string) =>
@@ -247,8 +260,18 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
         if (fake.repositories.has(name)) {
           return awsError(res, 'RepositoryAlreadyExistsException', `The repository with name '${name}' already exists in the registry with id '${FAKE_ACCOUNT}'`);
         }
+        const mutability = String(body.imageTagMutability ?? 'MUTABLE');
+        const filters = (body.imageTagMutabilityExclusionFilters as { filterType?: string; filter?: string }[] | undefined) ?? [];
+        if (!['MUTABLE', 'IMMUTABLE', 'IMMUTABLE_WITH_EXCLUSION', 'MUTABLE_WITH_EXCLUSION'].includes(mutability)) {
+          return awsError(res, 'InvalidParameterException', `Invalid parameter at 'imageTagMutability': ${mutability}`);
+        }
+        // As ECR: filters go with a *_WITH_EXCLUSION setting only, and are wildcard patterns of tag characters.
+        if (mutability.endsWith('_WITH_EXCLUSION') !== filters.length > 0 || filters.some((f) => f.filterType !== 'WILDCARD' || !/^[\w.*-]{1,128}$/.test(f.filter ?? ''))) {
+          return awsError(res, 'InvalidParameterException', `Invalid parameter at 'imageTagMutabilityExclusionFilters' for ${mutability}`);
+        }
         const r: FakeRepository = {
-          mutability: body.imageTagMutability === 'IMMUTABLE' ? 'IMMUTABLE' : 'MUTABLE',
+          mutability: mutability as FakeRepository['mutability'],
+          ...(filters.length ? { exclusions: filters.map((f) => f.filter!) } : {}),
           scanOnPush: Boolean((body.imageScanningConfiguration as { scanOnPush?: boolean } | undefined)?.scanOnPush),
           createdAt: Date.now(),
         };
@@ -348,13 +371,19 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
       req.resume();
       return registryError(res, 404, 'NAME_UNKNOWN', `The repository with name '${repo}' does not exist in the registry with id '${FAKE_ACCOUNT}'`);
     }
+    // A repository policy refusing the pusher, as ECR answers it (403 DENIED, the action and the policy named).
+    if (repo && fake.denyPush && req.method !== 'GET' && req.method !== 'HEAD') {
+      req.resume();
+      const action = m?.[2] === 'manifests' ? 'ecr:PutImage' : 'ecr:InitiateLayerUpload';
+      return registryError(res, 403, 'DENIED', `User: ${fake.denyPush} is not authorized to perform: ${action} on resource: arn:aws:ecr:fake-region:${FAKE_ACCOUNT}:repository/${repo} because no resource-based policy allows the ${action} action`);
+    }
     if (m?.[2] === 'blobs' && url.searchParams.has('mount') && !fake.blobMounting) {
       url.searchParams.delete('mount');
       url.searchParams.delete('from');
     }
     readBody(req).then(async (body) => {
       const reference = m?.[2] === 'manifests' ? m[3]! : '';
-      if (req.method === 'PUT' && reference && !reference.startsWith('sha256:') && fake.repositories.get(repo!)?.mutability === 'IMMUTABLE') {
+      if (req.method === 'PUT' && reference && !reference.startsWith('sha256:') && tagImmutable(fake.repositories.get(repo!), reference)) {
         const current = (await storedTags(registry.storageDir, repo!))[reference];
         const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
         if (current && current !== digest) {
@@ -388,6 +417,7 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
     tokenLifetimeMs: opts.tokenLifetimeMs ?? 12 * 3600_000,
     blobMounting: opts.blobMounting ?? false,
     throttle: (op, times) => throttles.set(op, times),
+    failNext: (op, times, type, message) => failures.set(op, { times, type, message }),
     async stop() {
       for (const s of sockets) s.destroy();
       await Promise.all([api, front].map((s) => new Promise<void>((r) => s.close(() => r()))));
@@ -395,6 +425,16 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
     },
   };
   return fake;
+}
+
+/** ECR's rule: a tag an exclusion filter matches has the opposite of the repository's setting. */
+function tagImmutable(r: FakeRepository | undefined, tag: string): boolean {
+  if (!r) return false;
+  const excluded = (r.exclusions ?? []).some((f) => new RegExp(`^${f.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(tag));
+  if (r.mutability === 'IMMUTABLE') return true;
+  if (r.mutability === 'IMMUTABLE_WITH_EXCLUSION') return !excluded;
+  if (r.mutability === 'MUTABLE_WITH_EXCLUSION') return excluded;
+  return false;
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {

@@ -27,6 +27,8 @@ export interface FakeKms {
   calls: KmsCall[];
   /** Requests refused for a bad signature or credentials, with the reason. */
   rejected: string[];
+  /** Keys (ARNs) whose Sign the caller's IAM policy does not allow (GetPublicKey still answers), as KMS refuses. */
+  signDenied: Set<string>;
   /** A new P-256 signing key; returns its ARN. */
   createKey(): string;
   /** A key of another spec (for the refusal test). */
@@ -88,6 +90,9 @@ export async function startFakeKms(): Promise<FakeKms> {
           SigningAlgorithms: key.spec === 'ECC_NIST_P256' ? ['ECDSA_SHA_256'] : ['RSASSA_PSS_SHA_256'],
         });
       case 'Sign': {
+        if (fake.signDenied.has(arn)) {
+          return send(res, 400, { __type: 'AccessDeniedException', message: `User: arn:aws:sts::${ACCOUNT}:assumed-role/codebuild-game/1 is not authorized to perform: kms:Sign on resource: ${arn} because no identity-based policy allows the kms:Sign action` });
+        }
         if (key.spec !== 'ECC_NIST_P256' || input.SigningAlgorithm !== 'ECDSA_SHA_256') {
           return send(res, 400, { __type: 'InvalidKeyUsageException', message: `${String(input.SigningAlgorithm)} is not valid for ${key.spec}` });
         }
@@ -113,7 +118,8 @@ export async function startFakeKms(): Promise<FakeKms> {
     keys.set(arn, { spec, privateKey: pair.privateKey, publicKey: pair.publicKey });
     return arn;
   };
-  return {
+  const fake: FakeKms = {
+    signDenied: new Set(),
     endpoint: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     calls,
@@ -123,6 +129,7 @@ export async function startFakeKms(): Promise<FakeKms> {
     publicKeyPem: (arn) => keys.get(arn)!.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
+  return fake;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

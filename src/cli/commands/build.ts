@@ -144,9 +144,11 @@ export function register(program: Command): void {
       const store = flags.store ?? flags.out;
       if (store) await assertOutFolder(path.resolve(store), flags.store ? '--store' : '--out');
       // The key is read before the build: a wrong path or passphrase fails fast, not after the push. A KMS key is
-      // asked for its public key now (kept for signing): no access, an unknown or an RSA key fails before the push.
-      const signer = flags.sign ? await (await import('../../sign/keys.js')).signerFor(flags.sign) : undefined;
-      await signer?.publicKey();
+      // asked for its public key now (kept for signing) and signs a probe: no access (kms:GetPublicKey or kms:Sign),
+      // an unknown or an RSA key fails before the push.
+      const keys = flags.sign ? await import('../../sign/keys.js') : undefined;
+      const signer = flags.sign ? await keys!.signerFor(flags.sign) : undefined;
+      if (signer) await keys!.proveSigner(signer);
       // Also for a base image in a registry: it is read with the options (and credentials) of a push.
       const registry = await registryOptions(flags);
       const previousSteps = primary || flags.from ? await import('../../pipeline/steps/previous.js') : undefined;

@@ -24,9 +24,10 @@ export function register(program: Command): void {
     .option('--json', 'print the result as JSON on stdout')
     .action(async (repo: string, flags: IndexFlags, c: Command) => {
       const config = await commandConfig(c);
-      // As build: the key is read (a KMS key asked for its public key) before anything is put.
-      const signer = flags.sign ? await (await import('../../sign/keys.js')).signerFor(flags.sign) : undefined;
-      await signer?.publicKey();
+      // As build: the key is read (a KMS key asked for its public key, a probe signed) before anything is put.
+      const keys = flags.sign ? await import('../../sign/keys.js') : undefined;
+      const signer = flags.sign ? await keys!.signerFor(flags.sign) : undefined;
+      if (signer) await keys!.proveSigner(signer);
       const { codebuildEnvironment } = await import('../../codebuild/environment.js');
       const tag = flags.tag ?? codebuildEnvironment(process.env)?.defaultTag ?? config.version ?? 'latest';
       const line = flags.line ?? (await (await import('../../pipeline/steps/previous.js')).defaultLine(config.dir)).line;

@@ -1,0 +1,41 @@
+// `build --push --sign awskms:///…` with credentials that may read the key (kms:GetPublicKey) but not sign with it
+// (kms:Sign missing from the role's policy, a common slip): the key was asked only for its public key before the
+// build, so the five images, the build record and the line tag went up unsigned before Sign was refused, and a
+// deploy that verifies signatures then refused the line's newest build. A probe signature now goes with that first
+// ask: the build is refused before anything is pushed, the error naming kms:Sign.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { KMS_TEST_CREDENTIALS, startFakeKms, type FakeKms } from './support/fake-kms.js';
+import { startRegistry, storedRepositories, type TestRegistry } from './support/registry.js';
+import { writeGame } from './support/trees.js';
+
+let root: string;
+let reg: TestRegistry;
+let kms: FakeKms;
+beforeAll(async () => {
+  root = await mkdtemp(path.join(os.tmpdir(), 'gl-kms-denied-'));
+  [reg, kms] = await Promise.all([startRegistry(), startFakeKms()]);
+});
+afterAll(async () => {
+  await Promise.all([reg?.stop(), kms?.stop()]);
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+const env = { AWS_ACCESS_KEY_ID: KMS_TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: KMS_TEST_CREDENTIALS.secretAccessKey, AWS_REGION: 'eu-west-1', AWS_EC2_METADATA_DISABLED: 'true' };
+
+describe('build --push --sign with a KMS key the credentials may not sign with', () => {
+  it('fails before anything is pushed, naming kms:Sign', async () => {
+    const dir = path.join(root, 'game');
+    await writeGame(dir);
+    const arn = kms.createKey();
+    kms.signDenied.add(arn);
+    const r = await runCli(['build', '-t', 'v1', '--push', `${reg.host}/studio/game`, '--sign', `awskms://${kms.host}/${arn}`], { cwd: dir, env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error[sign.kms]: KMS Sign for ${arn} (region eu-west-1) failed: AccessDeniedException:`);
+    expect(r.stderr).toContain('is not authorized to perform: kms:Sign');
+    expect(await storedRepositories(reg.storageDir)).toEqual([]);
+  });
+});

@@ -1,0 +1,66 @@
+// ECR API refusals as a build engineer meets them setting a project up, through the CLI: a service quota reached
+// (LimitExceededException, e.g. CreateRepository past the repositories a region's registry may hold) was reported
+// as throttling ("still throttled after retries … lower --concurrency"), sending the user after rates; and a denied
+// call said "allows this ECR action" without naming the IAM action, for expired session credentials too. The quota
+// is now named as one (with Service Quotas), expired credentials as expired, and a refusal names `ecr:<Action>` on
+// the repository and region.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { FAKE_CREDENTIALS, startFakeEcr, type FakeEcr } from './support/fake-ecr.js';
+import { storedRepositories } from './support/registry.js';
+import { writeGame } from './support/trees.js';
+
+let dir: string;
+let ecr: FakeEcr;
+const env = () => ({
+  HOME: dir,
+  AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_PROFILE: undefined,
+});
+const build = (repo: string, flags: string[] = []) =>
+  runCli(['build', '-t', 'v1', '--push', `${ecr.host}/${repo}`, '--ecr', '--endpoint', ecr.endpoint, '--region', 'eu-west-1', ...flags], { cwd: dir, env: env() });
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'gl-ecr-refusals-'));
+  await writeGame(dir);
+  ecr = await startFakeEcr();
+});
+afterAll(async () => {
+  await ecr?.stop();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('ECR API refusals', () => {
+  it('a service quota reached is named as one, not as throttling', async () => {
+    ecr.failNext('CreateRepository', 10, 'LimitExceededException', 'The operation did not succeed because it would have exceeded a service limit for your account.');
+    const r = await build('studio/quota', ['--create-repo']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error[ecr.LimitExceededException]: ECR CreateRepository studio/quota (');
+    expect(r.stderr).toContain('region eu-west-1): a service quota of the account is reached: The operation did not succeed');
+    expect(r.stderr).toContain('hint: see the Amazon Elastic Container Registry quotas in Service Quotas (aws service-quotas list-service-quotas --service-code ecr)');
+    expect(r.stderr).not.toContain('throttled');
+    expect(await storedRepositories(ecr.registry.storageDir)).toEqual([]);
+  });
+
+  it('expired session credentials are named as such, not as a missing permission', async () => {
+    ecr.failNext('DescribeRepositories', 1, 'ExpiredTokenException', 'The security token included in the request is expired');
+    const r = await build('studio/game');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error[ecr.ExpiredTokenException]: ECR DescribeRepositories studio/game (');
+    expect(r.stderr).toContain('region eu-west-1): the AWS credentials have expired: The security token included in the request is expired');
+    expect(r.stderr).toContain('hint: renew them (aws sso login, a new assume-role session) and run again');
+  });
+
+  it('a denied call names the IAM action, the repository and the region', async () => {
+    ecr.failNext('DescribeRepositories', 1, 'AccessDeniedException', 'User: arn:aws:sts::123456789012:assumed-role/ci/1 is not authorized to perform: ecr:DescribeRepositories on resource: arn:aws:ecr:eu-west-1:123456789012:repository/studio/game because no identity-based policy allows the ecr:DescribeRepositories action');
+    const r = await build('studio/game');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error[ecr.AccessDeniedException]: ECR DescribeRepositories studio/game (');
+    expect(r.stderr).toContain('hint: check the AWS credentials, and that their IAM policy (and the repository policy) allows ecr:DescribeRepositories on studio/game in eu-west-1');
+  });
+});
