@@ -9,8 +9,8 @@ import type { Reporter } from '../report/reporter.js';
 import { scanGameChunked } from '../scan/chunk-tree.js';
 import { scanTree } from '../scan/scan.js';
 import { namedRecordError } from '../state/named-record.js';
-import { readRecordFileBytes } from '../state/record-file.js';
-import { manifestHeads, parseBuildSummary, type BuildRecordSummary } from '../state/record-summary.js';
+import type { BuildRecordSummary } from '../state/record-summary.js';
+import { readRecordHeads } from '../state/record-totals.js';
 import { LAST_BUILD, LAST_SCAN, latestRecord, readBuildRecord, readRecord, recordsDir } from '../state/records.js';
 import type { BuildRecord, TreeManifest } from '../types.js';
 
@@ -95,12 +95,11 @@ export async function lastBuildForPullCost(config: GameConfig): Promise<PullCost
   const file = path.join(recordsDir(config.stateDir), LAST_BUILD);
   // A regular file only (record-file.ts): a FIFO in its place would block the diff for ever.
   const none = new GamelayerError('record.missing', `${file}: no such record`);
-  const bytes = await readRecordFileBytes(file, () => none).catch((e: unknown) => {
+  const read = await readRecordHeads(file, () => none, (heads, summary): PullCostSide | 'whole' =>
+    heads.some((h) => h.chunks) ? 'whole' : { ...summary(), manifests: heads.map((h) => ({ ...h, entries: [] })) },
+  ).catch((e: unknown) => {
     if (e === none) return undefined;
     throw e;
   });
-  if (bytes === undefined) return undefined;
-  const heads = manifestHeads(file, bytes);
-  if (heads.some((h) => h.chunks)) return readBuildRecord(file);
-  return { ...parseBuildSummary(file, bytes), manifests: heads.map((h) => ({ ...h, entries: [] })) };
+  return read === 'whole' ? readBuildRecord(file) : read;
 }

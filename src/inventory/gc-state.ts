@@ -24,8 +24,9 @@ import { LayerCache } from '../oci/layer-cache.js';
 import { lineCopyDir } from '../registry/line-copy.js';
 import { cacheFile as recipeCacheFile } from '../scan/chunk-tree.js';
 import { staleScanCaches } from '../scan/scan-caches.js';
-import { manifestHeads, parseBuildSummary, type ManifestHead } from '../state/record-summary.js';
-import { readRecordFileBytes } from '../state/record-file.js';
+import type { ManifestHead } from '../state/record-summary.js';
+import { noSuchRecord } from '../state/record-file.js';
+import { readRecordHeads } from '../state/record-totals.js';
 import { readBuildRecord } from '../state/records.js';
 import type { BuildRecord } from '../types.js';
 import { filesByAge } from '../util/files-by-age.js';
@@ -73,10 +74,11 @@ export function keptState(r: BuildRecord): KeptState {
  */
 export async function readKeptState(file: string): Promise<KeptState> {
   // A regular file only, read up to its size when opened (a FIFO in the records folder would block gc for ever).
-  const bytes = await readRecordFileBytes(file);
-  const heads = manifestHeads(file, bytes);
-  if (heads.some((h) => h.source.kind === 'archive')) return keptState(await readBuildRecord(file));
-  return { createdAt: parseBuildSummary(file, bytes).createdAt, recipes: recipeNames(heads), archiveMembers: new Set() };
+  // A large record's skeleton read a MiB at a time, not its bytes held (record-totals.ts).
+  const state = await readRecordHeads(file, noSuchRecord, (heads, summary): KeptState | 'whole' =>
+    heads.some((h) => h.source.kind === 'archive') ? 'whole' : { createdAt: summary().createdAt, recipes: recipeNames(heads), archiveMembers: new Set() },
+  );
+  return state === 'whole' ? keptState(await readBuildRecord(file)) : state;
 }
 
 function recipeNames(manifests: readonly ManifestHead[]): Set<string> {

@@ -31,6 +31,7 @@ import { eachEntry, hasFileOf, nonFolderTotalsOf, totalsOf } from '../entries/pa
 import { CHUNKS_DIR, recipeFileOf } from '../chunk/recipe.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';
+import { layersInPathOrder, unpackedEntries, unpackedStack } from './unpacked-stack.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
 /** xxh64 of zero bytes: the content of a whiteout file (defined in the scan stage, below this one). */
@@ -635,6 +636,8 @@ export function planIncremental(
       ? { label: tree, added: [], removed: [], modified: [], unchanged: cur.entries.length, bytesAdded: 0, bytesModified: 0, bytesRemoved: 0 }
       : filesOnceInOrder(own)
       ? diffEntriesOf(tree, unpackedInOrder(own), cur.entries)
+      : layersInPathOrder(own)
+      ? diffEntriesOf(tree, unpackedEntries(own), cur.entries)
       : diffEntries(tree, [...stateOf(own).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path)), cur.entries);
     const typeChange = d.modified.find((m) => m.before.type !== m.after.type);
     if (typeChange) {
@@ -851,6 +854,7 @@ function liveness(stack: readonly PlannedLayer[], trees: readonly TreeName[], cu
       continue;
     }
     if (liveInOrder(layers, cur.entries, out)) continue;
+    if (liveMerged(layers, cur.entries, out)) continue;
     const want = new Map(current.get(t)!.entries.map((e) => [e.path, e]));
     const found = new Map<PlannedLayer, FileEntry[]>();
     for (const [path, o] of stateOf(layers)) {
@@ -883,6 +887,40 @@ function liveInOrder(layers: readonly PlannedLayer[], want: readonly FileEntry[]
   if (!filesOnceInOrder(layers) || !inPathOrder([want], false)) return false;
   for (const l of layers) out.set(l, { ...out.get(l)!, entries: () => liveEntriesInOrder(layers, want, l) });
   liveEntriesInOrder(layers, want, undefined, (l, e) => {
+    const live = out.get(l)!;
+    live.count++;
+    live.bytes += e.size;
+  });
+  return true;
+}
+
+/**
+ * Like liveInOrder, for layers each in path order but overlapping or with whiteouts (a tree with patches on it): what
+ * they unpack to is merged from the layers in path order (unpackedStack) and walked beside the manifest; each layer's
+ * live entries are found again when asked. False, with `out` untouched, when a layer or the manifest is out of order.
+ */
+function liveMerged(layers: readonly PlannedLayer[], want: readonly FileEntry[], out: Map<PlannedLayer, Live>): boolean {
+  if (!layersInPathOrder(layers) || !inPathOrder([want], false)) return false;
+  const walk = (each: (l: PlannedLayer, e: FileEntry) => void) => {
+    let j = 0;
+    let w = want[0];
+    for (const { entry: e, layer: l } of unpackedStack(layers)) {
+      if (e.type === 'dir') continue;
+      while (w && compareBytewise(w.path, e.path) < 0) w = want[++j];
+      if (w && w.path === e.path && sameEntry(w, e)) each(l, e);
+    }
+  };
+  for (const l of layers) {
+    out.set(l, {
+      ...out.get(l)!,
+      entries: () => {
+        const found: FileEntry[] = [];
+        walk((x, e) => x === l && found.push(e));
+        return found;
+      },
+    });
+  }
+  walk((l, e) => {
     const live = out.get(l)!;
     live.count++;
     live.bytes += e.size;
@@ -1257,6 +1295,11 @@ export function recordedTreeProblem(tree: TreeName, prev: PreviousTree, mount: s
   // compared without a map of every path.
   if (filesOnceInOrder(prev.layers)) {
     const first = firstDifference(unpackedInOrder(prev.layers), prev.manifest.entries);
+    return first !== undefined ? `${tree}: its layers do not unpack to its recorded manifest (${first} differs)` : undefined;
+  }
+  // Layers each in path order (patches with whiteouts on a tree): merged in path order, also without a map.
+  if (layersInPathOrder(prev.layers)) {
+    const first = firstDifference(unpackedEntries(prev.layers), prev.manifest.entries);
     return first !== undefined ? `${tree}: its layers do not unpack to its recorded manifest (${first} differs)` : undefined;
   }
   const state = [...stateOf(prev.layers).values()].map((o) => o.entry).sort((a, b) => compareBytewise(a.path, b.path));

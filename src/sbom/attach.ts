@@ -218,10 +218,6 @@ export async function platformSbomHint(target: PushTarget, repo: string, digest:
   return `a multi-platform index: the SBOMs of a merged build are attached to its platform manifests (build --platform P --push REPO --sbom): ${refs.join('; ')}`;
 }
 
-export async function readSbom(target: PushTarget, repo: string, artifactDigest: string, subject: string, via: FoundSbom['via']): Promise<FoundSbom> {
-  return withTempFile(async (file) => ({ ...withoutFile(await readSbomFile(target, repo, artifactDigest, subject, via, file)), bytes: await readFile(file) }));
-}
-
 /**
  * The SBOM artifact `artifactDigest`'s document downloaded into `file` (created), checked against its digest before
  * anything reads it, then against the CycloneDX schema and the image it names, a piece at a time (sbom-read.ts).

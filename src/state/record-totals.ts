@@ -4,9 +4,9 @@
 // (record-stream.ts `recordLists`), then each list a few thousand entries at a time, parsed and counted. Held
 // whole, its bytes were most of `inspect`'s 230-242 MiB at 1M entries (issue 17 item 2).
 import { GamelayerError } from '../errors.js';
-import { readOpenedBytes, recordStream, withRecordFile } from './record-file.js';
+import { readOpenedBytes, recordStream, withRecordFile, type MissingRecord } from './record-file.js';
 import { Duplicate, listBatches, recordLists } from './record-stream.js';
-import { countEntry, recordNotJson, recordTotalsOf, totalsWith, type EntryCounts, type RecordTotals } from './record-summary.js';
+import { countEntry, manifestHeads, parseBuildSummary, recordNotJson, recordTotalsOf, totalsWith, type BuildRecordSummary, type EntryCounts, type ManifestHead, type RecordTotals } from './record-summary.js';
 
 const noBuild = (f: string) => new GamelayerError('record.no-build', `${f}: no build yet, run gamelayer build`);
 
@@ -42,8 +42,8 @@ export interface LargeList {
  * key twice where lists are looked for, goes to `whole` with its bytes. The file is opened once: what is read is
  * the file that was checked to be a regular one.
  */
-export function withLargeRecord<T>(file: string, use: (skeleton: Buffer, list: (kind: 'm' | 'l', index: number) => LargeList) => T, whole: (bytes: Buffer) => T): Promise<T> {
-  return withRecordFile(file, noBuild, async (opened) => {
+export function withLargeRecord<T>(file: string, use: (skeleton: Buffer, list: (kind: 'm' | 'l', index: number) => LargeList) => T, whole: (bytes: Buffer) => T, missing: MissingRecord = noBuild): Promise<T> {
+  return withRecordFile(file, missing, async (opened) => {
     const large = opened.size >= recordStream.minBytes ? largeRecord(file, opened.handle.fd, use) : undefined;
     return large ? large.value : whole(await readOpenedBytes(file, opened));
   });
@@ -67,4 +67,15 @@ function largeRecord<T>(file: string, fd: number, use: (skeleton: Buffer, list: 
     if (e instanceof SyntaxError) throw recordNotJson(file);
     throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
   }
+}
+
+/**
+ * A build record's summary and its manifests' heads (no entries), for readers that need a build's entries only for
+ * some trees (`diff --against`'s pull cost, `gc`'s kept state): `pick` chooses from the heads, with the summary at
+ * hand. A large record is read a MiB at a time for its skeleton (its lists of entries `[]`), never held: read whole,
+ * the 1M-entry game's 172 MB were held beside everything else (`diff --against` 434 MiB, `gc` 235 MiB per record).
+ */
+export function readRecordHeads<T>(file: string, missing: MissingRecord, pick: (heads: ManifestHead[], summary: () => BuildRecordSummary) => T): Promise<T> {
+  const from = (bytes: Buffer) => pick(manifestHeads(file, bytes), () => parseBuildSummary(file, bytes));
+  return withLargeRecord(file, from, from, missing);
 }
