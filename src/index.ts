@@ -4,7 +4,7 @@ export { GamelayerError, isGamelayerError } from './errors.js';
 export { ERROR_CODES, EXIT, exitStatusOf, isErrorCode, awsErrorCode, type ErrorCode, type KnownErrorCode } from './error-codes.js';
 export { loadConfig, parseConfig, treeSourceFor, CONFIG_FILE, type GameConfig, type TreeConfig } from './config/load.js';
 export { parseSize } from './config/schema.js';
-export { silentReporter, plainReporter, ttyReporter, defaultReporter, closeReporters, formatBytes, formatRate, formatDuration, type Reporter, type ProgressTask } from './report/reporter.js';
+export { silentReporter, plainReporter, ttyReporter, defaultReporter, closeReporters, formatBytes, formatRate, formatDuration, type Reporter, type ProgressTask, type TaskOptions } from './report/reporter.js';
 export { scanTree, scanGame, resolveSource, type ScanOptions, type TreeScan, type TreeScanStats, type GameScan } from './scan/scan.js';
 export { makeManifest, entriesDigest, normalizeMode, compareBytewise, treeBytes } from './scan/manifest.js';
 export { diffManifests, diffEntries, hasChanges, type TreeDiff } from './diff/diff.js';

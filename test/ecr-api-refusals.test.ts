@@ -3,7 +3,7 @@
 // as throttling ("still throttled after retries … lower --concurrency"), sending the user after rates; and a denied
 // call said "allows this ECR action" without naming the IAM action, for expired session credentials too. The quota
 // is now named as one (with Service Quotas), expired credentials as expired, and a refusal names `ecr:<Action>` on
-// the repository and region.
+// the repository and region. A quota is not retried either: waiting seconds does not lift it.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -36,10 +36,14 @@ afterAll(async () => {
 });
 
 describe('ECR API refusals', () => {
-  it('a service quota reached is named as one, not as throttling', async () => {
+  it('a service quota reached is named as one, not as throttling, and not retried', async () => {
     ecr.failNext('CreateRepository', 10, 'LimitExceededException', 'The operation did not succeed because it would have exceeded a service limit for your account.');
+    const from = ecr.calls.length;
     const r = await build('studio/quota', ['--create-repo']);
+    ecr.failNext('CreateRepository', 0, '', '');
     expect(r.code).toBe(1);
+    // One call: the SDK counts LimitExceededException as throttling and retried it 5 times (8-19 s of backoff).
+    expect(ecr.calls.slice(from).filter((c) => c.op === 'CreateRepository')).toHaveLength(1);
     expect(r.stderr).toContain('error[ecr.LimitExceededException]: ECR CreateRepository studio/quota (');
     expect(r.stderr).toContain('region eu-west-1): a service quota of the account is reached: The operation did not succeed');
     expect(r.stderr).toContain('hint: see the Amazon Elastic Container Registry quotas in Service Quotas (aws service-quotas list-service-quotas --service-code ecr)');

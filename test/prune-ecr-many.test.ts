@@ -49,6 +49,10 @@ describe('prune --apply on ECR, more than 100 images to delete', () => {
     const from = ecr.calls.length;
     const applied = await runCli(['prune', repo, '--keep', '10', '--apply', ...flags], { env: AWS_ENV });
     expect(applied.code, applied.stderr).toBe(0);
+    // Progress of the deletes (stderr is a pipe): lines as the BatchDeleteImage calls go, all counted at the end.
+    const total = Number(/^prune delete: \d+\/(\d+) \(\d+%\)$/m.exec(applied.stderr)?.[1]);
+    expect(total, applied.stderr).toBeGreaterThan(200);
+    expect(applied.stderr).toMatch(new RegExp(`^prune delete: ${total} images and tags \\(`, 'm'));
 
     const calls = ecr.calls.slice(from).filter((c) => c.op === 'BatchDeleteImage').map((c) => c.body.imageIds as { imageDigest?: string; imageTag?: string }[]);
     for (const c of calls) expect(c.length).toBeLessThanOrEqual(100);

@@ -56,7 +56,9 @@ describe('gamelayer prune on a registry', () => {
     expect(await tagsOf(registry.storageDir, 'studio/game')).toEqual(before);
 
     const applied = await runCli(['prune', repo, '--keep', '1', '--apply'], { cwd: dir });
-    expect(applied.stderr).toBe('');
+    // Only its steps (stderr is a pipe: a line each; progress lines only for a slow one).
+    const step = (label: string, end: string) => `(?:${label}: \\d+/\\d+ \\(\\d+%\\)\\n)*${label}: ${end} \\(\\d+\\.\\d\\ds\\)\\n`;
+    expect(applied.stderr).toMatch(new RegExp(`^${step('prune read', '3 records, \\d+ tags')}${step('prune delete', '\\d+ manifests')}$`));
     expect(applied.code).toBe(0);
     expect(applied.stdout).toContain('deleted 2 builds: v2, v1 (6 manifests)');
     expect(await tagsOf(registry.storageDir, 'studio/game')).toEqual([...buildTags('v3'), LINE_TAG, 'v1-app', 'v1-engine', 'v1-engine-media', 'v2-app', 'v2-engine', 'v2-engine-media'].sort());

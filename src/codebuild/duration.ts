@@ -1,24 +1,6 @@
 // Durations on the command line (`--timeout 45m`, `--poll-interval 2s`) and in output (`1m 05s`).
-import { GamelayerError } from '../errors.js';
-
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `90s`, `45m`, `1h30m`, `500ms`, or a bare number of seconds → milliseconds. */
-export function parseDuration(flag: string, value: string): number {
-  const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const part = /(\d+(?:\.\d+)?)(ms|h|m|s)/gy;
-  let total = 0;
-  let matched = 0;
-  for (let m = part.exec(text); m; m = part.exec(text)) {
-    total += Number(m[1]) * UNIT_MS[m[2]!]!;
-    matched = part.lastIndex;
-  }
-  if (text === '' || matched !== text.length || total <= 0) {
-    throw new GamelayerError('cli.duration', `${flag} ${JSON.stringify(value)}: expected a duration such as 90s, 45m, 1h30m or 500ms`);
-  }
-  return Math.round(total);
-}
+// The parser lives in util/ (the registry stage reads a duration from the environment too).
+export { parseDuration } from '../util/duration.js';
 
 /** Whole seconds as `42s`, `3m 07s`, `1h 02m`. */
 export function formatSeconds(seconds: number): string {

@@ -7,6 +7,9 @@ import { DescribeImageReplicationStatusCommand, DescribeRegistryCommand, type Re
 import { GamelayerError } from '../errors.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import type { EcrApi } from './ecr.js';
+import { REPLICATION_TIMEOUT_ENV, REPLICATION_TIMEOUT_MS } from './replication-timeout.js';
+
+export { REPLICATION_TIMEOUT_ENV, REPLICATION_TIMEOUT_MS, replicationTimeoutMs } from './replication-timeout.js';
 
 /** Where a replicated image should land: a region of an account (registry id). */
 export interface ReplicationDestination {
@@ -14,12 +17,8 @@ export interface ReplicationDestination {
   registryId: string;
 }
 
-/** Default bound of the wait for replication (ECR documents most replications within 30 minutes). */
-export const REPLICATION_TIMEOUT_MS = 30 * 60_000;
 /** Default pause between two DescribeImageReplicationStatus rounds. */
 export const REPLICATION_POLL_MS = 10_000;
-/** Environment variable with the bound in seconds. */
-export const REPLICATION_TIMEOUT_ENV = 'GAMELAYER_REPLICATION_TIMEOUT';
 
 /** Whether a rule applies to the repository: no filter, or one of its PREFIX_MATCH filters starts its name. */
 function ruleCovers(rule: ReplicationRule, repository: string): boolean {
@@ -117,7 +116,7 @@ export async function waitForReplication(opts: WaitForReplicationOptions): Promi
         `ECR replication: ${d.region} (registry ${d.registryId}) still lacks ${opts.repository}@${missing[0]} (${nameOf(missing[0]!)})` +
           `${missing.length > 1 ? ` and ${missing.length - 1} more images` : ''} after ${Math.round((now() - started) / 1000)}s` +
           (open.length > 1 ? `; ${open.slice(1).map((x) => x.region).join(', ')} too` : ''),
-        `no deploy spec for ${open.map((x) => x.region).join(', ')} was written from this push; raise ${REPLICATION_TIMEOUT_ENV} (seconds), or push to ${d.region} directly with --no-replication`,
+        `no deploy spec for ${open.map((x) => x.region).join(', ')} was written from this push; raise ${REPLICATION_TIMEOUT_ENV} (e.g. 1h), or push to ${d.region} directly with --no-replication`,
       );
     }
     reporter.info(
@@ -125,15 +124,4 @@ export async function waitForReplication(opts: WaitForReplicationOptions): Promi
     );
     await pause(Math.min(pollMs, Math.max(0, timeoutMs - (now() - started))));
   }
-}
-
-/** The bound from the environment (seconds), else the default. */
-export function replicationTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
-  const raw = env[REPLICATION_TIMEOUT_ENV];
-  if (raw === undefined || raw === '') return REPLICATION_TIMEOUT_MS;
-  const s = Number(raw);
-  if (!Number.isFinite(s) || s <= 0) {
-    throw new GamelayerError('push.replication-timeout-value', `${REPLICATION_TIMEOUT_ENV}=${raw}: expected a number of seconds above 0`);
-  }
-  return s * 1000;
 }

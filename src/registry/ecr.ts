@@ -18,6 +18,7 @@ import { awsHttpsAgent } from '../util/proxy.js';
 import { GamelayerError } from '../errors.js';
 import { RegistryClient } from './client.js';
 import { EcrTokenAuth, type EcrToken } from './ecr-auth.js';
+import { ecrRetryStrategy } from './ecr-retry.js';
 import { ECR_ENDPOINT_ENV, parseEcrHost, type EcrHost } from './ecr-host.js';
 import type { PushTarget } from './target.js';
 import type { RetryPolicy } from './retry.js';
@@ -54,7 +55,7 @@ export interface EcrOptions {
   immutableTags?: boolean;
   /** AWS credentials; default the SDK's standard chain (env, SSO, profile, web identity, container, instance). */
   credentials?: ECRClientConfig['credentials'];
-  /** Attempts per ECR API call (throttling and server errors are retried by the SDK); default 6. */
+  /** Attempts per ECR API call (throttling and server errors are retried by the SDK, a quota reached is not); default 6. */
   maxAttempts?: number;
   /** Milliseconds clock, for the token's half-life. */
   clock?: () => number;
@@ -99,6 +100,8 @@ export class EcrApi {
       endpoint: this.endpoint,
       credentials: opts.credentials,
       maxAttempts: opts.maxAttempts ?? 6,
+      // A quota reached (LimitExceededException) is not retried as throttling is (ecr-retry.ts).
+      retryStrategy: ecrRetryStrategy(opts.maxAttempts ?? 6),
       // A FIPS / dual-stack registry host talks to the matching API endpoint; an explicit endpoint is used as given.
       useFipsEndpoint: (!this.endpoint && parsed?.fips) || undefined,
       useDualstackEndpoint: (!this.endpoint && parsed?.dualStack) || undefined,

@@ -38,13 +38,15 @@ export async function ecrPruneDeletes(
   limit: LimitFunction,
   /** The manifests prune read to plan (its image, record and referrers indexes): listed from memory, not read again. */
   reads: ManifestReads,
+  /** Told how many images (or tags) each BatchDeleteImage call removed. */
+  progress: (n: number) => void = () => {},
 ): Promise<void> {
   // What each index among the deletes lists (the record indexes among them), read and checked before any call: prune
   // read nearly all of them to plan, so they come from memory; only the others are fetched.
   const indexes = [...plan.deleted, ...plan.attached].filter((e) => e.tags.some((t) => INDEX_TYPES.has(mediaTypeOf(t) ?? ''))).map((e) => e.digest);
   const listed = new Map<string, string[]>();
   await Promise.all(unique(indexes).map((d) => limit(async () => listed.set(d, (await reads.index(d)).manifests.map((m) => m.digest)))));
-  if (plan.untagged.length) await ecrDelete(api, repo, plan.untagged.map((imageTag) => ({ imageTag })));
+  if (plan.untagged.length) await ecrDelete(api, progress, repo, plan.untagged.map((imageTag) => ({ imageTag })));
   const isRecord = isRecordEntry;
   const records = plan.deleted.filter(isRecord);
   const recordIndexes: string[] = [];
@@ -64,13 +66,13 @@ export async function ecrPruneDeletes(
     const named = new Set(left.flatMap((d) => listed.get(d) ?? []));
     const round = lists.filter((d) => !named.has(d));
     if (!round.length) throw new GamelayerError('ecr.api', `prune on ${repo}: the indexes to delete list each other (${lists.join(', ')}); nothing can go first`);
-    await ecrDelete(api, repo, round.map((imageDigest) => ({ imageDigest })));
+    await ecrDelete(api, progress, repo, round.map((imageDigest) => ({ imageDigest })));
     left = left.filter((d) => !round.includes(d));
   }
   // Images, then what is attached to them, the record manifests last: a kill never leaves images without a record.
   const last = new Set(recordManifests);
-  await ecrDelete(api, repo, left.filter((d) => !last.has(d)).map((imageDigest) => ({ imageDigest })));
-  await ecrDelete(api, repo, left.filter((d) => last.has(d)).map((imageDigest) => ({ imageDigest })));
+  await ecrDelete(api, progress, repo, left.filter((d) => !last.has(d)).map((imageDigest) => ({ imageDigest })));
+  await ecrDelete(api, progress, repo, left.filter((d) => last.has(d)).map((imageDigest) => ({ imageDigest })));
 }
 
 function unique(digests: string[]): string[] {
@@ -78,7 +80,7 @@ function unique(digests: string[]): string[] {
 }
 
 /** BatchDeleteImage of `imageIds`, in order, 100 a call; an image already gone is no failure (a prune run again). */
-async function ecrDelete(api: EcrApi, repo: string, imageIds: { imageDigest?: string; imageTag?: string }[]): Promise<void> {
+async function ecrDelete(api: EcrApi, progress: (n: number) => void, repo: string, imageIds: { imageDigest?: string; imageTag?: string }[]): Promise<void> {
   for (let i = 0; i < imageIds.length; i += ECR_BATCH) {
     const out = await api.sdk.send(new BatchDeleteImageCommand({ repositoryName: repo, ...(api.registryId ? { registryId: api.registryId } : {}), imageIds: imageIds.slice(i, i + ECR_BATCH) })).catch((e: unknown) => {
       throw new GamelayerError('ecr.api', `ECR BatchDeleteImage in ${repo}: ${(e as Error).message}`, undefined, { cause: e });
@@ -93,5 +95,6 @@ async function ecrDelete(api: EcrApi, repo: string, imageIds: { imageDigest?: st
         referenced ? 'an image index in the repository still lists it (one gamelayer did not push, or not of a pruned build): delete that index first, then run prune again' : undefined,
       );
     }
+    progress(Math.min(ECR_BATCH, imageIds.length - i));
   }
 }

@@ -22,6 +22,22 @@ export const PRUNED_TAG_SUFFIX = '.gamelayer-pruned';
 export const isRecordEntry = (e: { tags: string[] }) => e.tags.some((t) => t.endsWith(RECORD_TAG_SUFFIX) || t.endsWith(PRUNED_TAG_SUFFIX));
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+const tagOf = (r: { tags: string[] }) => r.tags.find((t) => t.endsWith(RECORD_TAG_SUFFIX));
+/** The record manifest a build's record index lists; none in an index that is not one of ours. */
+const recordEntry = (index: ReadIndex) => index.manifests.find((m) => m.artifactType === BUILD_RECORD_ARTIFACT_TYPE || m.platform?.os === 'unknown');
+
+/**
+ * How many manifests the records' deletes remove (detachRecordIndexes, then its record manifests): two for a record
+ * tag naming a record index (the index, then the record manifest it lists), else one. For prune's progress.
+ */
+export async function recordDeleteCount(reads: ManifestReads, records: { digest: string; tags: string[] }[], mediaTypeOf: (tag: string) => string | undefined): Promise<number> {
+  let n = 0;
+  for (const r of records) {
+    const tag = tagOf(r);
+    n += tag && INDEX_TYPES.has(mediaTypeOf(tag) ?? '') && recordEntry(await reads.index(r.digest)) ? 2 : 1;
+  }
+  return n;
+}
 
 /**
  * Moves each removed record tag off its index (see above) and deletes the index with `remove`; returns the digests
@@ -42,7 +58,6 @@ export async function detachRecordIndexes(
 ): Promise<string[]> {
   const out: string[] = [];
   const indexes = new Map<string, ReadIndex>();
-  const tagOf = (r: { tags: string[] }) => r.tags.find((t) => t.endsWith(RECORD_TAG_SUFFIX));
   for (const r of records) {
     const tag = tagOf(r);
     if (tag && INDEX_TYPES.has(mediaTypeOf(tag) ?? '')) indexes.set(r.digest, await reads.index(r.digest));
@@ -54,7 +69,7 @@ export async function detachRecordIndexes(
       out.push(r.digest);
       continue;
     }
-    const entry = got.manifests.find((m) => m.artifactType === BUILD_RECORD_ARTIFACT_TYPE || m.platform?.os === 'unknown');
+    const entry = recordEntry(got);
     if (!entry) {
       out.push(r.digest); // not one of ours: deleted last, as before
       continue;

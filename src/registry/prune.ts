@@ -17,13 +17,14 @@
 import { PutLifecyclePolicyCommand } from '@aws-sdk/client-ecr';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { GamelayerError } from '../errors.js';
+import { silentReporter, type Reporter } from '../report/reporter.js';
 import { BUILD_RECORD_ARTIFACT_TYPE, LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from './artifact.js';
 import { pushScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import type { EcrApi } from './ecr.js';
 import { ManifestReads, manifestName, manifestObject } from './index-entries.js';
 import { ecrPruneDeletes } from './prune-ecr.js';
-import { detachRecordIndexes, isRecordEntry, PENDING_INDEX_TAG, PRUNED_TAG_SUFFIX } from './prune-records.js';
+import { detachRecordIndexes, isRecordEntry, PENDING_INDEX_TAG, PRUNED_TAG_SUFFIX, recordDeleteCount } from './prune-records.js';
 import { referrersTag } from './referrers.js';
 
 /** cosign's signature tag: `sha256-<hex>.sig` beside the signed manifest (src/sign/cosign.ts writes it). */
@@ -63,6 +64,8 @@ export interface PruneOptions {
    * one at a time, in order.
    */
   concurrency?: number;
+  /** Progress of the reads (one per tag) and of the deletes: bars on a terminal, lines in a CI log. */
+  reporter?: Reporter;
 }
 
 /** The reads of each item in parallel (at most `limit` at once), answers in the items' order. */
@@ -118,13 +121,16 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     );
   }
   const tags = new Set(listed);
+  const reporter = opts.reporter ?? silentReporter;
   // Every manifest read here, by digest: the deletes below list the indexes from it rather than reading them again.
   const reads = new ManifestReads(client, repo);
   const recordTags = [...tags].filter((x) => x.endsWith(RECORD_TAG_SUFFIX)).sort();
   // A build an interrupted prune was removing where its record tag could not move (ECR immutable tags,
   // prune-records.ts): found by the tag its record manifest got, `<tag>.gamelayer-pruned`, its record tag gone or not.
   const pruneMarks = [...tags].filter((x) => x.endsWith(PRUNED_TAG_SUFFIX) && !tags.has(`${x.slice(0, -PRUNED_TAG_SUFFIX.length)}${RECORD_TAG_SUFFIX}`));
-  const found = await readAll(limit, [...recordTags, ...pruneMarks].sort(), async (t) => {
+  // The reads that grow with the repository: a record manifest per build and a HEAD per tag.
+  const reading = reporter.task('prune read', recordTags.length + pruneMarks.length + tags.size, 'items', { progressLines: true });
+  const readBuild = async (t: string): Promise<PrunedBuild | undefined> => {
     const tag = t.endsWith(RECORD_TAG_SUFFIX) ? t.slice(0, -RECORD_TAG_SUFFIX.length) : t.slice(0, -PRUNED_TAG_SUFFIX.length);
     const m = await client.getManifest(repo, t);
     reads.keep(m);
@@ -135,6 +141,11 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     const own = [t, ...(interrupted && t.endsWith(RECORD_TAG_SUFFIX) ? [`${tag}${PRUNED_TAG_SUFFIX}`] : []), tag, ...TREES.map((x) => `${tag}-${x}`)];
     const created = (doc.annotations as Record<string, unknown> | null | undefined)?.[CREATED];
     return { tag, createdAt: typeof created === 'string' ? created : '', tags: own.filter((x) => tags.has(x)), ...(interrupted ? { interrupted } : {}) };
+  };
+  const found = await readAll(limit, [...recordTags, ...pruneMarks].sort(), async (t) => {
+    const build = await readBuild(t);
+    reading.tick(1);
+    return build;
   });
   const builds: PrunedBuild[] = found.filter((b): b is PrunedBuild => b !== undefined);
   builds.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.tag.localeCompare(a.tag));
@@ -142,7 +153,12 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   // Which digest each tag names; a digest any surviving tag names must survive.
   const digestOf = new Map<string, string>();
   const mediaTypeOf = new Map<string, string>();
-  const heads = await readAll(limit, [...tags], (t) => client.headManifest(repo, t));
+  const heads = await readAll(limit, [...tags], async (t) => {
+    const head = await client.headManifest(repo, t);
+    reading.tick(1);
+    return head;
+  });
+  reading.done(`${recordTags.length + pruneMarks.length} records, ${tags.size} tags`);
   [...tags].forEach((t, i) => {
     const head = heads[i];
     if (head?.digest) digestOf.set(t, head.digest);
@@ -234,16 +250,29 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const isRecord = isRecordEntry;
   // Signatures and SBOMs after their images (a verifier never sees an image without its signature), records last.
   const order = [...result.deleted.filter((e) => !isRecord(e)), ...attached, ...result.deleted.filter(isRecord)];
+  // Manifests to delete (and tags to take off, on ECR); a build's record index and its record manifest are two.
+  const records = await recordDeleteCount(reads, result.deleted.filter(isRecord), (t) => mediaTypeOf.get(t));
+  const deleting = reporter.task('prune delete', result.untagged.length + order.filter((e) => !isRecord(e)).length + records, 'items', { progressLines: true });
+  let gone = 0;
+  const progress = (n: number) => {
+    gone += n;
+    deleting.tick(n);
+  };
   if (opts.ecr) {
     // In rounds of BatchDeleteImage calls, each index before what it lists (prune-ecr.ts): ECR refuses the other way.
-    await ecrPruneDeletes(opts.ecr, client, repo, result, (t) => mediaTypeOf.get(t), limit, reads);
+    await ecrPruneDeletes(opts.ecr, client, repo, result, (t) => mediaTypeOf.get(t), limit, reads, progress);
   } else {
     // One DELETE at a time, each manifest before what it lists: the record indexes first (prune-records.ts), a
     // referrers index before its SBOMs; a prune killed anywhere leaves no manifest naming a deleted one.
-    const records = await detachRecordIndexes(client, repo, reads, result.deleted.filter(isRecord), (t) => mediaTypeOf.get(t), (d) => deleteManifest(client, repo, d));
-    for (const e of order.filter((x) => !isRecord(x))) await deleteManifest(client, repo, e.digest);
-    for (const d of records) await deleteManifest(client, repo, d);
+    const remove = async (d: string) => {
+      await deleteManifest(client, repo, d);
+      progress(1);
+    };
+    const recordManifests = await detachRecordIndexes(client, repo, reads, result.deleted.filter(isRecord), (t) => mediaTypeOf.get(t), remove);
+    for (const e of order.filter((x) => !isRecord(x))) await remove(e.digest);
+    for (const d of recordManifests) await remove(d);
   }
+  deleting.done(`${gone} ${opts.ecr ? 'images and tags' : 'manifests'}`);
   return result;
 }
 

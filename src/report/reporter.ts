@@ -19,11 +19,25 @@ export interface ProgressTask {
   done(summary?: string): void;
 }
 
+export interface TaskOptions {
+  /**
+   * A long task of many items (prune's deletes): in plain output (CI logs, pipes) it also prints progress lines while
+   * it runs, at each tenth of its total (from PROGRESS_TENTHS_MIN items) and every PROGRESS_LINE_MS while it moves;
+   * a silent minute read as a hang.
+   */
+  progressLines?: boolean;
+}
+
+/** The longest pause between two progress lines of a moving task in plain output. */
+export const PROGRESS_LINE_MS = 10_000;
+/** Tasks of fewer items get no line per tenth (a line per item or two), only the time-based ones. */
+export const PROGRESS_TENTHS_MIN = 100;
+
 export interface Reporter {
   info(message: string): void;
   warn(message: string): void;
   /** Start a long-running task with a known total (bytes when unit is 'bytes'). */
-  task(label: string, total: number, unit: 'bytes' | 'items'): ProgressTask;
+  task(label: string, total: number, unit: 'bytes' | 'items', options?: TaskOptions): ProgressTask;
   /**
    * The bytes a push's coming blob tasks add up to, announced before the first of them starts (added to what was
    * announced before): the push bar's total is known at once instead of growing as uploads start.
@@ -45,12 +59,25 @@ export function plainReporter(out: NodeJS.WritableStream = process.stderr): Repo
   return {
     info: (m) => out.write(`${m}\n`),
     warn: (m) => out.write(`warning: ${m}\n`),
-    task(label, total, unit) {
+    task(label, total, unit, options) {
       const started = Date.now();
       let worked = 0;
+      const lines = options?.progressLines === true && unit === 'items' && total > 0;
+      let tenth = 0;
+      let lastLine = started;
       return {
         tick(n) {
           worked += n;
+          if (!lines) return;
+          const at = Math.min(worked, total);
+          const now = Date.now();
+          const reached = Math.floor((at * 10) / total);
+          // The line at 100% is done()'s.
+          if (at < total && ((reached > tenth && total >= PROGRESS_TENTHS_MIN) || now - lastLine >= PROGRESS_LINE_MS)) {
+            tenth = Math.max(tenth, reached);
+            lastLine = now;
+            out.write(`${label}: ${at}/${total} (${Math.floor((at * 100) / total)}%)\n`);
+          }
         },
         done(summary) {
           const ms = Date.now() - started;

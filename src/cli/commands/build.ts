@@ -121,6 +121,8 @@ export function register(program: Command): void {
       if (pushTo.length > 1 && flags.builder === 'docker') {
         throw new GamelayerError('cli.push-targets', `--builder docker pushes to one repository; ${pushTo.length} --push given`, 'build daemonless (the default) to push to several repositories in one run, or push the others with gamelayer push');
       }
+      // The replication bound of a push to several repositories, read before the scan (a bad value failed after the push).
+      const replicationTimeoutMs = pushTo.length > 1 && flags.replication ? (await import('../../registry/replication-timeout.js')).replicationTimeoutMs() : undefined;
       const reporter = commandReporter(!!flags.json);
       if (flags.builder === 'docker') {
         // Heavy modules load only on the path that needs them: a CLI start stays fast.
@@ -227,6 +229,7 @@ export function register(program: Command): void {
           record: pushRecord,
           repositories: pushTo,
           replication: flags.replication ? 'auto' : 'off',
+          replicationTimeoutMs,
           stateDir: config.stateDir,
           reporter,
         });

@@ -2,7 +2,7 @@
 // --apply. On ECR, --lifecycle-policy print|apply writes the lifecycle policy that goes with it.
 import type { Command } from 'commander';
 import { EXIT, GamelayerError } from '../../errors.js';
-import { parseKeep, printJson } from '../context.js';
+import { commandReporter, parseKeep, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { count } from '../../report/plural.js';
 
@@ -57,7 +57,7 @@ export function register(program: Command): void {
         return;
       }
       const deployed = await deployedDigests(flags.keepDeployed, `${ref.registry}/${ref.repository}`);
-      const result = await pruneRepository({ client: target.client, repo: ref.repository, keep, apply: flags.apply, ecr: api, tags: flags.tag, deployed, idleLineDays });
+      const result = await pruneRepository({ client: target.client, repo: ref.repository, keep, apply: flags.apply, ecr: api, tags: flags.tag, deployed, idleLineDays, reporter: commandReporter(!!flags.json) });
       if (flags.json) printJson(result);
       else {
         const verb = result.applied ? 'deleted' : 'would delete';

@@ -78,6 +78,8 @@ async function pushMany(refs: string[], flags: PushFlags, config: Awaited<Return
   if (flags.image !== undefined || (flags.tag ?? []).length || flags.alsoTag.length) {
     throw new GamelayerError('cli.push-targets', `push to ${refs.length} destinations takes a build (a tag with a build record), not --image, --also-tag or -t`, 'push one image at a time to one destination');
   }
+  // Read before the store and the registries: a bad value failed only after the push.
+  const replicationTimeoutMs = flags.replication ? (await import('../../registry/replication-timeout.js')).replicationTimeoutMs() : undefined;
   const tos = refs.map((r) => destination(r, config.registry, config.file));
   const tags = [...new Set(tos.map((t) => parseReference(t).tag))];
   if (tags.length !== 1 || tags[0] === undefined) {
@@ -94,6 +96,7 @@ async function pushMany(refs: string[], flags: PushFlags, config: Awaited<Return
     record: builds[0]!.record,
     repositories: builds.map((b) => b!.repository),
     replication: flags.replication ? 'auto' : 'off',
+    replicationTimeoutMs,
     stateDir: config.stateDir,
     reporter,
   });

@@ -9,6 +9,7 @@
 import { GamelayerError } from '../../errors.js';
 import type { ReplicationDestination } from '../../registry/ecr-replication.js';
 import { parseEcrHost } from '../../registry/ecr-host.js';
+import { replicationTimeoutMs } from '../../registry/replication-timeout.js';
 import type { EcrOptions, EcrTarget } from '../../registry/ecr.js';
 import { uploadBlobsToTargets, type BlobTargetResult } from '../../registry/multi-push.js';
 import { pushTargetFor, type PushTarget } from '../../registry/push.js';
@@ -38,7 +39,7 @@ export interface PushBuildToManyOptions extends Omit<PushBuildOptions, 'reposito
   repositories: (string | PushDestination)[];
   /** `auto` (default): let ECR replication serve the regions its rules cover; `off`: push to each target. */
   replication?: 'auto' | 'off';
-  /** Bound of the wait for replication; default $GAMELAYER_REPLICATION_TIMEOUT seconds, else 30 minutes. */
+  /** Bound of the wait for replication; default $GAMELAYER_REPLICATION_TIMEOUT (read before anything is pushed), else 30 minutes. */
   replicationTimeoutMs?: number;
   replicationPollMs?: number;
   /** How long uploads of one blob wait for each other before reading it apart (see registry/shared-read.ts). */
@@ -64,7 +65,9 @@ interface Planned {
 }
 
 export async function pushBuildToMany(opts: PushBuildToManyOptions): Promise<PushBuildToManyResult> {
-  const { repositories, replication = 'auto', replicationTimeoutMs: timeoutMs, replicationPollMs, joinWaitMs, ...shared } = opts;
+  const { repositories, replication = 'auto', replicationPollMs, joinWaitMs, ...shared } = opts;
+  // A bad value fails here, not at the wait after minutes of pushing.
+  const timeoutMs = opts.replicationTimeoutMs ?? (replication === 'auto' && repositories.length > 1 ? replicationTimeoutMs() : undefined);
   const reporter = opts.reporter ?? silentReporter;
   if (!repositories.length) throw new GamelayerError('push.no-targets', 'push to several repositories: none given');
   refuseClashingBuildTag(opts.record);
@@ -174,13 +177,13 @@ export async function pushBuildToMany(opts: PushBuildToManyOptions): Promise<Pus
     const images = [...push.images.map((i) => ({ name: i.tags[0] ?? i.digest, digest: i.digest })), { name: `${opts.record.tags[0]} build record`, digest: push.record.digest }];
     try {
       const api = (source.target as EcrTarget).api;
-      const { replicationTimeoutMs, waitForReplication } = await ecrReplication();
+      const { waitForReplication } = await ecrReplication();
       await waitForReplication({
         api,
         repository: repoName(source),
         images,
         destinations: served.map((p) => ({ region: p.region!, registryId: p.registryId ?? api.registryId ?? '' })),
-        timeoutMs: timeoutMs ?? replicationTimeoutMs(),
+        timeoutMs,
         pollMs: replicationPollMs,
         reporter,
       });
