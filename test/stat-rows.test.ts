@@ -4,7 +4,7 @@
 // boundary of a path, an escape and a number.
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ColumnRows, compactRows, readStatRows, StoredRows, type Columns, type Rows } from '../src/scan/stat-rows.js';
 import { writeCheckedJson } from '../src/util/checked-json.js';
 import { tempDir } from './support/tmp.js';
@@ -90,6 +90,32 @@ describe('a stat cache read into compact rows', () => {
     await writeCheckedJson(file, FORMAT, columns(9));
     compactRows.minBytes = 1 << 20;
     expect(readStatRows(file, FORMAT)).toBeUndefined();
+  });
+});
+
+describe('a path looked up away from the walk’s next row (a file removed or added since the cache was saved)', () => {
+  it('is found by its bytes, with no string made per row (a map of every path was 80 MiB at 1M rows)', async () => {
+    const dir = await tempDir();
+    const n = 5000;
+    const c = columns(n);
+    // A path twice: the last row is the one found, as a map set row by row kept it.
+    c.paths[n - 2] = c.paths[7]!;
+    const file = path.join(dir, 'c.json');
+    await writeCheckedJson(file, FORMAT, c);
+    const rows = readStatRows(file, FORMAT)!;
+    const made = vi.spyOn(StoredRows.prototype, 'path');
+    const parsed = vi.spyOn(JSON, 'parse');
+    try {
+      for (let i = 0; i < n; i += 7) if (i !== 7) expect(rows.rowOf(c.paths[i]!), c.paths[i]).toBe(i);
+      expect(rows.rowOf(c.paths[7]!)).toBe(n - 2);
+      for (const missing of ['nope', `${c.paths[3]!}x`, c.paths[3]!.slice(0, -1), 'ä/😀 "q" \\ \t\u0001.y', '']) expect(rows.rowOf(missing), missing).toBe(-1);
+      // Strings made for the lookups: none for the rows (the old table parsed each of the 5000).
+      expect(made).toHaveBeenCalledTimes(0);
+      expect(parsed.mock.calls.length).toBeLessThan(10);
+    } finally {
+      made.mockRestore();
+      parsed.mockRestore();
+    }
   });
 });
 

@@ -45,6 +45,12 @@ export { EMPTY_XXH64 } from '../scan/hash.js';
 export const SERVER_STACK_ORDER: readonly TreeName[] = ['engine-media', 'engine', 'app-media', 'app'];
 
 export interface IncrementalOptions extends PlanOptions {
+  /**
+   * Called before steps 2, 3 and 4: each walks a changed tree's entries (read from a packed list, an object each) and
+   * leaves tens of MiB of old garbage at 1M entries, which V8 lets the next step allocate on top of. A build of a
+   * large game collects it there (collectOldGarbage); the plan is the same either way.
+   */
+  betweenSteps?: () => void;
   /** Patch layers one tree may carry before its cheapest adjacent pair is merged; default maxPatchLayers. */
   maxPatches?: number;
   /** Patch layers the image may carry (every tree); default 60 layers in all, at least 16 patches. */
@@ -335,6 +341,7 @@ export function planIncremental(
   const keptTrees = TREE_NAMES.filter((t) => !freshTrees.includes(t));
   const treeLayers = (t: TreeName) => stack.filter((l) => l.tree === t && !isMarker(l));
 
+  opts.betweenSteps?.();
   // 2. Dead bytes: rewrite the layers where removing them costs least per byte removed.
   const content = manifests.reduce((n, m) => n + totalBytes(m.entries), 0);
   const live = liveness(stack, keptTrees, current);
@@ -553,6 +560,7 @@ export function planIncremental(
     stack = next;
   }
 
+  opts.betweenSteps?.();
   // 3. Layer count. First a changed tree's newest patch goes into its new top when that is cheap (its live files
   // are the top's again); then, ahead of the limit, runs of patches merge when that is as cheap; at the limit the
   // run of one tree's adjacent patches that costs least per layer it removes. A merge's cost is its live bytes
@@ -625,6 +633,7 @@ export function planIncremental(
     stack = stack.filter((l) => !gone.has(l)).map((l) => (l === lower ? merged : l));
   }
 
+  opts.betweenSteps?.();
   // 4. The top of each kept tree: what its layers lack to unpack to exactly the manifest.
   const tops: PlannedLayer[] = [];
   for (const tree of keptTrees) {

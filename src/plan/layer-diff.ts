@@ -34,6 +34,8 @@ export async function layerDiff(
   current: readonly TreeManifest[],
   record: Pick<BuildRecord, 'layers' | 'plan' | 'manifests' | 'bases'>,
   baseLayerCount: BaseLayerCount,
+  /** Given to the planner (IncrementalOptions.betweenSteps): the diff of a large game collects garbage there. */
+  betweenSteps?: () => void,
 ): Promise<LayerDiff> {
   const tally = layerTally(record);
   const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
@@ -52,6 +54,7 @@ export async function layerDiff(
       baseLayers,
       mounts,
       freshOrder: SERVER_STACK_ORDER,
+      ...(betweenSteps ? { betweenSteps } : {}),
     });
     for (const l of plan.layers) tally.add(l, platform);
   }

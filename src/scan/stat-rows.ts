@@ -70,7 +70,12 @@ export class ColumnRows implements Rows {
 }
 
 export class StoredRows implements Rows {
-  private index?: Map<string, number>;
+  /**
+   * The rows by their path's hash: open addressing, row + 1 in each slot (0: empty), 2 to 4 slots a row (8-16 bytes).
+   * A map of every path was a string and a map slot a row (about 80 MiB at 1M rows), made on the first path that is
+   * not at the walk's next row: every rescan after a file was removed or added (docs/architecture.md).
+   */
+  private index?: Int32Array;
 
   constructor(
     /** The paths' JSON texts one after another, each followed by a comma (the last one too, or not). */
@@ -128,14 +133,54 @@ export class StoredRows implements Rows {
     return e - s - 2 === relPath.length;
   }
 
-  /** The row of `relPath` from a table of every path, made on the first call (a path not at the walk's next row). */
+  /**
+   * The row of `relPath` from a table of every row by its path's hash, made on the first call (a path not at the
+   * walk's next row), no path string made: each candidate is compared on its bytes (`pathIs`).
+   */
   rowOf(relPath: string): number {
-    if (!this.index) {
-      this.index = new Map();
-      for (let i = 0; i < this.length; i++) this.index.set(this.path(i), i);
+    const index = (this.index ??= this.hashIndex());
+    const mask = index.length - 1;
+    for (let slot = pathHash(relPath) & mask; index[slot] !== 0; slot = (slot + 1) & mask) {
+      const row = index[slot]! - 1;
+      if (this.pathIs(row, relPath)) return row;
     }
-    return this.index.get(relPath) ?? -1;
+    return -1;
   }
+
+  private hashIndex(): Int32Array {
+    let size = 2;
+    while (size < this.length * 2) size *= 2;
+    const index = new Int32Array(size);
+    const mask = size - 1;
+    // The last row of a path first, so that it is the one found (as a map set row by row kept it).
+    for (let i = this.length - 1; i >= 0; i--) {
+      let slot = textHash(this.pathText, this.start(i), this.pathEnd[i]!) & mask;
+      while (index[slot] !== 0) slot = (slot + 1) & mask;
+      index[slot] = i + 1;
+    }
+    return index;
+  }
+}
+
+/** FNV-1a over bytes `from` to `to` of `text`: a row's path as JSON, its quotes included. */
+function textHash(text: Uint8Array, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let k = from; k < to; k++) h = Math.imul(h ^ text[k]!, 0x01000193);
+  return h >>> 0;
+}
+
+/** `textHash` of JSON.stringify(relPath)'s UTF-8 bytes; plain ASCII (nothing escaped) hashed from its characters. */
+function pathHash(relPath: string): number {
+  let h = Math.imul(0x811c9dc5 ^ 0x22, 0x01000193);
+  for (let k = 0; k < relPath.length; k++) {
+    const c = relPath.charCodeAt(k);
+    if (c >= 127 || c < 32 || c === 34 || c === 92) {
+      const json = Buffer.from(JSON.stringify(relPath));
+      return textHash(json, 0, json.length);
+    }
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  return Math.imul(h ^ 0x22, 0x01000193) >>> 0;
 }
 
 const EXPECT_PATHS = Buffer.from('{"paths":[');

@@ -12,7 +12,9 @@ import { pullCost, type PullCost } from '../../diff/pull-cost.js';
 import { chunkDiff } from '../../diff/chunks.js';
 import { EXIT, GamelayerError } from '../../errors.js';
 import { baseMoveText, type BaseMove } from '../../pipeline/base-move.js';
-import type { BuildRecord } from '../../types.js';
+import type { BuildRecord, TreeManifest } from '../../types.js';
+import { LARGE_GAME_ENTRIES } from '../../scan/scan.js';
+import { collectOldGarbage } from '../../util/young-garbage.js';
 import type { OtherLineRecord } from '../../registry/line-fallback.js';
 import type { TargetOptions } from '../../registry/push.js';
 import type { Reporter } from '../../report/reporter.js';
@@ -154,7 +156,7 @@ export function register(program: Command): void {
         parseBaseRef(config!.baseImage, config!.dir).kind === 'registry'
           ? (before.build?.bases?.find((b) => b.platform === platform)?.layers ?? 0)
           : (await loadBaseImage(config!.baseImage, { baseDir: config!.dir, platform: parsePlatform(platform) })).layers.length;
-      const layers = recordLayers ?? (config && before.build ? await inStep('diff layers', () => layerDiff(config, after.manifests, before.build!, baseLayerCount)) : undefined);
+      const layers = recordLayers ?? (config && before.build ? await inStep('diff layers', () => layerDiff(config, after.manifests, before.build!, baseLayerCount, largeGame(after.manifests) ? collectOldGarbage : undefined)) : undefined);
       if (opts.json) {
         printJson({ before: before.name, after: after.name, changed, trees: diffs, chunks: diffs.flatMap((d) => chunkDiff(d) ?? []), layers, pullCost: cost?.value, pullCostTo: cost?.to, ...(baseMoves.length ? { baseMoved: baseMoves } : {}) });
       } else {
@@ -195,4 +197,9 @@ async function planOnOtherLine(repository: string, line: string, registry: Targe
   if (other?.line.recordTag) reporter.info(`note: ${repository} has no line tag (line ${line}'s, nor another line's; deleted?): compared with its newest build record ${other.line.recordTag}, which the next build plans on`);
   else if (other) reporter.info(`note: line ${line} has no build in ${repository} yet: compared with line ${other.line.line}'s newest build, which its first build plans on`);
   return other;
+}
+
+/** A game whose planning leaves tens of MiB of old garbage per step (a 1M-entry tree walked as objects). */
+function largeGame(manifests: readonly TreeManifest[]): boolean {
+  return manifests.reduce((n, m) => n + m.entries.length, 0) >= LARGE_GAME_ENTRIES;
 }

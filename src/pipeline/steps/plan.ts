@@ -64,6 +64,7 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
   // A previous record read by digest: the keys of plannings from it that gave back its own plan (a no-op's).
   const fixpoints = previous && i.previousBlob ? await readFixpoints(config.stateDir) : undefined;
   const noted: string[] = [];
+  const large = i.scans.reduce((n, s) => n + s.manifest.entries.length, 0) >= LARGE_GAME_ENTRIES;
   for (const name of i.platforms) {
     const base = i.bases.byPlatform.get(name)!;
     const manifests = TREE_NAMES.map((t) => manifestFor(i.scans, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
@@ -89,6 +90,7 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
         baseLayers: base.layers.length,
         mounts,
         freshOrder: SERVER_STACK_ORDER,
+        ...(large ? { betweenSteps: collectOldGarbage } : {}),
       });
       if (key && !damaged && isFixpoint(inc.layers, inc.decisions, previous!, name)) noted.push(key);
     }
@@ -109,7 +111,7 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
     plans.push({ name, base, manifests, plan, sentinels, decisions: inc.decisions });
   }
   // What planning 1M entries left behind (cut groups, copies with folders added, key text) goes before the layers.
-  if (i.scans.reduce((n, s) => n + s.manifest.entries.length, 0) >= LARGE_GAME_ENTRIES) collectOldGarbage();
+  if (large) collectOldGarbage();
   if (fixpoints && noted.length) await noteFixpoints(config.stateDir, fixpoints, noted);
   return { plans, baseInRegistry };
 }
