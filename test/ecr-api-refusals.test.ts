@@ -4,55 +4,31 @@
 // call said "allows this ECR action" without naming the IAM action, for expired session credentials too. The quota
 // is now named as one (with Service Quotas), expired credentials as expired, and a refusal names `ecr:<Action>` on
 // the repository and region. A quota is not retried either: waiting seconds does not lift it.
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './support/cli-process.js';
-import { FAKE_CREDENTIALS, startFakeEcr, type FakeEcr } from './support/fake-ecr.js';
+import { describe, expect, it } from 'vitest';
 import { storedRepositories } from './support/registry.js';
-import { writeGame } from './support/trees.js';
+import { useEcrGame } from './support/ecr-game.js';
 
-let dir: string;
-let ecr: FakeEcr;
-const env = () => ({
-  HOME: dir,
-  AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_PROFILE: undefined,
-});
-const build = (repo: string, flags: string[] = []) =>
-  runCli(['build', '-t', 'v1', '--push', `${ecr.host}/${repo}`, '--ecr', '--endpoint', ecr.endpoint, '--region', 'eu-west-1', ...flags], { cwd: dir, env: env() });
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'gl-ecr-refusals-'));
-  await writeGame(dir);
-  ecr = await startFakeEcr();
-});
-afterAll(async () => {
-  await ecr?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const t = useEcrGame('gl-ecr-refusals-');
+const build = (repo: string, flags: string[] = []) => t.buildPush(repo, 'v1', flags);
 
 describe('ECR API refusals', () => {
   it('a service quota reached is named as one, not as throttling, and not retried', async () => {
-    ecr.failNext('CreateRepository', 10, 'LimitExceededException', 'The operation did not succeed because it would have exceeded a service limit for your account.');
-    const from = ecr.calls.length;
+    t.ecr.failNext('CreateRepository', 10, 'LimitExceededException', 'The operation did not succeed because it would have exceeded a service limit for your account.');
+    const from = t.ecr.calls.length;
     const r = await build('studio/quota', ['--create-repo']);
-    ecr.failNext('CreateRepository', 0, '', '');
+    t.ecr.failNext('CreateRepository', 0, '', '');
     expect(r.code).toBe(1);
     // One call: the SDK counts LimitExceededException as throttling and retried it 5 times (8-19 s of backoff).
-    expect(ecr.calls.slice(from).filter((c) => c.op === 'CreateRepository')).toHaveLength(1);
+    expect(t.ecr.calls.slice(from).filter((c) => c.op === 'CreateRepository')).toHaveLength(1);
     expect(r.stderr).toContain('error[ecr.LimitExceededException]: ECR CreateRepository studio/quota (');
     expect(r.stderr).toContain('region eu-west-1): a service quota of the account is reached: The operation did not succeed');
     expect(r.stderr).toContain('hint: see the Amazon Elastic Container Registry quotas in Service Quotas (aws service-quotas list-service-quotas --service-code ecr)');
     expect(r.stderr).not.toContain('throttled');
-    expect(await storedRepositories(ecr.registry.storageDir)).toEqual([]);
+    expect(await storedRepositories(t.ecr.registry.storageDir)).toEqual([]);
   });
 
   it('expired session credentials are named as such, not as a missing permission', async () => {
-    ecr.failNext('DescribeRepositories', 1, 'ExpiredTokenException', 'The security token included in the request is expired');
+    t.ecr.failNext('DescribeRepositories', 1, 'ExpiredTokenException', 'The security token included in the request is expired');
     const r = await build('studio/game');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error[ecr.ExpiredTokenException]: ECR DescribeRepositories studio/game (');
@@ -61,7 +37,7 @@ describe('ECR API refusals', () => {
   });
 
   it('a denied call names the IAM action, the repository and the region', async () => {
-    ecr.failNext('DescribeRepositories', 1, 'AccessDeniedException', 'User: arn:aws:sts::123456789012:assumed-role/ci/1 is not authorized to perform: ecr:DescribeRepositories on resource: arn:aws:ecr:eu-west-1:123456789012:repository/studio/game because no identity-based policy allows the ecr:DescribeRepositories action');
+    t.ecr.failNext('DescribeRepositories', 1, 'AccessDeniedException', 'User: arn:aws:sts::123456789012:assumed-role/ci/1 is not authorized to perform: ecr:DescribeRepositories on resource: arn:aws:ecr:eu-west-1:123456789012:repository/studio/game because no identity-based policy allows the ecr:DescribeRepositories action');
     const r = await build('studio/game');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error[ecr.AccessDeniedException]: ECR DescribeRepositories studio/game (');

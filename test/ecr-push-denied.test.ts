@@ -3,41 +3,21 @@
 // ecr:InitiateLayerUpload action`). The message was cut at 300 characters, losing which policy refused, and the hint
 // was the generic one; it now keeps the whole message and names the repository, its region, the ECR actions a push
 // needs and the repository-policy command. Nothing of the build lands in the repository.
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './support/cli-process.js';
-import { FAKE_CREDENTIALS, startFakeEcr, type FakeEcr } from './support/fake-ecr.js';
+import { describe, expect, it } from 'vitest';
+import { FAKE_CREDENTIALS } from './support/fake-ecr.js';
 import { storedManifests } from './support/registry.js';
-import { writeGame } from './support/trees.js';
+import { useEcrGame } from './support/ecr-game.js';
 
-let dir: string;
-let ecr: FakeEcr;
-const env = () => ({
-  HOME: dir,
-  AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_PROFILE: undefined,
-});
+const t = useEcrGame('gl-ecr-denied-');
 const ROLE = 'arn:aws:sts::123456789012:assumed-role/codebuild-game-service-role/AWSCodeBuild-0b7b8894-2989-4175-b812-673870e3aa1b';
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'gl-ecr-denied-'));
-  await writeGame(dir);
-  ecr = await startFakeEcr();
-});
-afterAll(async () => {
-  await ecr?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
 
 describe('a push an ECR repository policy refuses', () => {
   it('says which policy refused, and which actions on which repository and region a push needs', async () => {
-    ecr.repositories.set('studio/game', { mutability: 'MUTABLE', scanOnPush: false, createdAt: Date.now() });
-    ecr.denyPush = ROLE;
-    const r = await runCli(['build', '-t', 'v1', '--push', `${ecr.host}/studio/game`, '--ecr', '--endpoint', ecr.endpoint, '--region', 'eu-west-1'], { cwd: dir, env: env() });
+    t.ecr.repositories.set('studio/game', { mutability: 'MUTABLE', scanOnPush: false, createdAt: Date.now() });
+    t.ecr.denyPush = ROLE;
+    const r = await t.buildPush('studio/game', 'v1');
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`error[registry.denied]:`);
     expect(r.stderr).toContain(`${ROLE} is not authorized to perform: ecr:InitiateLayerUpload on resource: arn:aws:ecr:fake-region:123456789012:repository/studio/game because no resource-based policy allows the ecr:InitiateLayerUpload action`);
@@ -46,8 +26,8 @@ describe('a push an ECR repository policy refuses', () => {
         "allowed by their IAM policy and not refused by the repository's policy (aws ecr get-repository-policy --repository-name studio/game)",
     );
     expect(r.stdout + r.stderr).not.toContain(FAKE_CREDENTIALS.secretAccessKey);
-    expect(await storedManifests(ecr.registry.storageDir, 'studio/game')).toEqual([]);
-    const record = JSON.parse(await readFile(path.join(dir, '.gamelayer/records/build-v1.json'), 'utf8')) as { pushed?: unknown[] };
+    expect(await storedManifests(t.ecr.registry.storageDir, 'studio/game')).toEqual([]);
+    const record = JSON.parse(await readFile(path.join(t.dir, '.gamelayer/records/build-v1.json'), 'utf8')) as { pushed?: unknown[] };
     expect(record.pushed ?? []).toEqual([]);
   });
 });

@@ -2,43 +2,21 @@
 // existed without them they did nothing, silently: a build engineer adding them to the buildspec of an existing
 // repository believed its tags immutable and its images scanned. They are now refused before anything is sent, with the
 // `aws ecr` command that changes the repository; a repository that has the settings takes them as before.
-import { appendFile, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './support/cli-process.js';
-import { FAKE_CREDENTIALS, startFakeEcr, type FakeEcr } from './support/fake-ecr.js';
+import { describe, expect, it } from 'vitest';
 import { storedManifests } from './support/registry.js';
-import { writeGame } from './support/trees.js';
+import { useEcrGame } from './support/ecr-game.js';
 
-let dir: string;
-let ecr: FakeEcr;
-const env = () => ({
-  HOME: dir,
-  AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_PROFILE: undefined,
-});
-const build = (tag: string, flags: string[]) =>
-  runCli(['build', '-t', tag, '--push', `${ecr.host}/studio/game`, '--ecr', '--endpoint', ecr.endpoint, '--region', 'eu-west-1', ...flags], { cwd: dir, env: env() });
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'gl-ecr-settings-'));
-  await writeGame(dir);
-  ecr = await startFakeEcr();
-});
-afterAll(async () => {
-  await ecr?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const t = useEcrGame('gl-ecr-settings-');
+const build = (tag: string, flags: string[]) => t.buildPush('studio/game', tag, flags);
 
 describe('--immutable-tags / --scan-on-push for a repository that exists', () => {
   it('are refused where the repository lacks the setting, and taken where it has it', async () => {
     const first = await build('v1', ['--create-repo']);
     expect(first.code, first.stderr).toBe(0);
-    const manifests = await storedManifests(ecr.registry.storageDir, 'studio/game');
-    await appendFile(path.join(dir, 'app/game.xml'), '<v2/>\n');
+    const manifests = await storedManifests(t.ecr.registry.storageDir, 'studio/game');
+    await appendFile(path.join(t.dir, 'app/game.xml'), '<v2/>\n');
 
     const immutable = await build('v2', ['--create-repo', '--immutable-tags']);
     expect(immutable.code).toBe(1);
@@ -53,10 +31,10 @@ describe('--immutable-tags / --scan-on-push for a repository that exists', () =>
     expect(scan.stderr).toContain('error[ecr.repository-settings]: --scan-on-push: ECR repository "studio/game" (region eu-west-1) exists without scan on push');
     expect(scan.stderr).toContain('aws ecr put-image-scanning-configuration --repository-name studio/game --image-scanning-configuration scanOnPush=true');
     // Nothing was pushed by the refused runs.
-    expect(await storedManifests(ecr.registry.storageDir, 'studio/game')).toEqual(manifests);
+    expect(await storedManifests(t.ecr.registry.storageDir, 'studio/game')).toEqual(manifests);
 
     // The repository changed as the hints say: the same flags are taken.
-    ecr.repositories.set('studio/game', { ...ecr.repositories.get('studio/game')!, mutability: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['gamelayer-line.*'], scanOnPush: true });
+    t.ecr.repositories.set('studio/game', { ...t.ecr.repositories.get('studio/game')!, mutability: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['gamelayer-line.*'], scanOnPush: true });
     const after = await build('v2', ['--create-repo', '--immutable-tags', '--scan-on-push']);
     expect(after.code, after.stderr).toBe(0);
   });
