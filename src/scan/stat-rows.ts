@@ -5,7 +5,7 @@
 // about 75 bytes a row, and the file is read a MiB at a time, its checksum taken on the way.
 import { createHash } from 'node:crypto';
 import { closeSync, readSync } from 'node:fs';
-import { openRegularFileSync } from '../util/small-file.js';
+import { openRegularFileSyncOrNone } from '../util/small-file.js';
 
 /** The columns as JSON.parse gives them (a small cache, an older format): made into StoredRows by `fromColumns`. */
 export interface Columns {
@@ -198,14 +198,9 @@ export const compactRows = { minBytes: 16 << 20 };
  * layout, a wrong checksum) or smaller than `compactRows.minBytes`: the caller then reads it the general way.
  */
 export function readStatRows(file: string, format: string, chunkSize = 1 << 20): StoredRows | undefined {
-  let opened;
-  try {
-    // A FIFO in the cache's place is opened at once, and left to the JSON reader to refuse by its kind.
-    opened = openRegularFileSync(file);
-  } catch {
-    return undefined;
-  }
-  if ('notFile' in opened) return undefined;
+  // A FIFO in the cache's place is opened at once, and left to the JSON reader to refuse by its kind.
+  const opened = openRegularFileSyncOrNone(file);
+  if (!opened) return undefined;
   try {
     if (opened.size < compactRows.minBytes) return undefined;
     return readRows(opened.fd, format, chunkSize);

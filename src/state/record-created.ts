@@ -3,7 +3,7 @@
 // push rewrites an old record, which then passed for the newest.
 import { closeSync, readSync } from 'node:fs';
 import { JsonTokenizer } from '../util/json-tokens.js';
-import { openRegularFileSync } from '../util/small-file.js';
+import { openRegularFileSyncOrNone } from '../util/small-file.js';
 
 /**
  * Bytes of a record's head that are read. The writers put `createdAt` after `schemaVersion`, `game` and `version`
@@ -16,14 +16,9 @@ const HEAD_BYTES = 4096;
  * be read, or whose head holds no such top-level member with a date.
  */
 export function recordCreatedMs(file: string): number | undefined {
-  let opened;
-  try {
-    // Not waited on when a FIFO is named like a record: refused by its kind (record-file.ts).
-    opened = openRegularFileSync(file);
-  } catch {
-    return undefined;
-  }
-  if ('notFile' in opened) return undefined;
+  // Not waited on when a FIFO is named like a record: refused by its kind (record-file.ts).
+  const opened = openRegularFileSyncOrNone(file);
+  if (!opened) return undefined;
   try {
     const head = Buffer.allocUnsafe(HEAD_BYTES);
     const text = createdAtIn(head.subarray(0, readSync(opened.fd, head, 0, HEAD_BYTES, 0)));

@@ -64,6 +64,16 @@ export function openRegularFileSync(file: string): { fd: number; size: number } 
   }
 }
 
+/** `openRegularFileSync` for readers to whom a missing, unreadable or special file is no file (a cache, a hint). */
+export function openRegularFileSyncOrNone(file: string): { fd: number; size: number } | undefined {
+  try {
+    const opened = openRegularFileSync(file);
+    return 'notFile' in opened ? undefined : opened;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * A state file (a cache, read once before the work that needs it) read whole and synchronously, when it is a regular
  * file: a FIFO put in its place blocked the build for ever. fs errors (ENOENT) are thrown as they are.
