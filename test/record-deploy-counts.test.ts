@@ -3,45 +3,25 @@
 // and refuses what it refuses with the same code and message.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { readDeployRecord } from '../src/k8s/record-counts.js';
 import { recordStream } from '../src/state/record-file.js';
 import { streamRead } from '../src/state/record-stream.js';
+import { appTreeRecord, restoreStreamSettingsAfterEach, streamDefaults } from './support/stream-record.js';
 import { tempDir } from './support/tmp.js';
 
 const entry = (i: number) => ({ path: i % 7 === 0 ? `.gamelayer-chunks/c${i}` : `bin/ä "x" [${i}].so`, type: i % 5 === 0 ? 'dir' : 'file', mode: i % 3 === 0 ? 493 : 420, size: i % 5 === 0 ? 0 : i });
 
-function record(n: number) {
-  const entries = Array.from({ length: n }, (_, i) => entry(i));
-  return {
-    kind: 'build',
-    schemaVersion: 1,
-    game: 'g',
-    createdAt: '2026-12-06T00:00:00.000Z',
-    tags: ['v1'],
-    platforms: ['linux/amd64'],
-    manifests: [
-      { tree: 'app', entries, digest: 'sha256:dd', root: '/opt/local/app', source: { kind: 'dir', path: 'app' } },
-      { tree: 'engine', entries: [], digest: 'sha256:ee', root: '/opt/local/engine', source: { kind: 'dir', path: 'engine' } },
-    ],
-    plan: { layers: [{ tree: 'app', index: 0, entries, inputKey: 'k', bytes: 1 }] },
-    layers: [],
-    images: [],
-  };
-}
+const record = (n: number) => appTreeRecord(Array.from({ length: n }, (_, i) => entry(i)));
 
-const saved = { min: recordStream.minBytes, ...streamRead };
-afterEach(() => {
-  recordStream.minBytes = saved.min;
-  Object.assign(streamRead, { batch: saved.batch, chunk: saved.chunk });
-});
+restoreStreamSettingsAfterEach();
 beforeEach(() => {
   Object.assign(streamRead, { batch: 7, chunk: 4096 });
 });
 
 /** readDeployRecord of `file` (or its error's code and message), whole or streamed, and its largest allocation. */
 async function read(file: string, streamed: boolean): Promise<{ value: unknown; largest: number }> {
-  recordStream.minBytes = streamed ? 0 : saved.min;
+  recordStream.minBytes = streamed ? 0 : streamDefaults.minBytes;
   const alloc = vi.spyOn(Buffer, 'allocUnsafe');
   try {
     const value = await readDeployRecord(file).catch((e: Error & { code?: string }) => `${e.code}: ${e.message}`);

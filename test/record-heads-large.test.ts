@@ -4,45 +4,25 @@
 // the 1M-entry game's 172 MB record was held beside the scan: `diff --against` peaked at 434 MiB).
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { GameConfig } from '../src/config/load.js';
 import { lastBuildForPullCost } from '../src/diff/states.js';
 import { readKeptState } from '../src/inventory/gc-state.js';
 import { recordStream } from '../src/state/record-file.js';
 import { streamRead } from '../src/state/record-stream.js';
 import { LAST_BUILD, recordsDir } from '../src/state/records.js';
+import { appTreeRecord, restoreStreamSettingsAfterEach, streamDefaults } from './support/stream-record.js';
 import { tempDir } from './support/tmp.js';
 
 const entry = (i: number) => ({ path: `bin/f${String(i).padStart(6, '0')}`, type: 'file', mode: 420, size: i, xxh64: '0123456789abcdef' });
 
-function record(n: number) {
-  const entries = Array.from({ length: n }, (_, i) => entry(i));
-  return {
-    kind: 'build',
-    schemaVersion: 1,
-    game: 'g',
-    createdAt: '2026-12-06T00:00:00.000Z',
-    tags: ['v1'],
-    platforms: ['linux/amd64'],
-    manifests: [
-      { tree: 'app', entries, digest: 'sha256:dd', root: '/opt/local/app', source: { kind: 'dir', path: 'app' } },
-      { tree: 'engine', entries: [], digest: 'sha256:ee', root: '/opt/local/engine', source: { kind: 'dir', path: 'engine' } },
-    ],
-    plan: { layers: [{ tree: 'app', index: 0, entries, inputKey: 'k', bytes: 1 }] },
-    layers: [],
-    images: [],
-  };
-}
+const record = (n: number) => appTreeRecord(Array.from({ length: n }, (_, i) => entry(i)));
 
-const saved = { min: recordStream.minBytes, ...streamRead };
-afterEach(() => {
-  recordStream.minBytes = saved.min;
-  Object.assign(streamRead, { batch: saved.batch, chunk: saved.chunk });
-});
+restoreStreamSettingsAfterEach();
 
 /** `read()` (or its error's code and message), whole or streamed, and its largest Buffer allocation. */
 async function measured(read: () => Promise<unknown>, streamed: boolean): Promise<{ value: unknown; largest: number }> {
-  recordStream.minBytes = streamed ? 0 : saved.min;
+  recordStream.minBytes = streamed ? 0 : streamDefaults.minBytes;
   Object.assign(streamRead, { batch: 7, chunk: 4096 });
   const alloc = vi.spyOn(Buffer, 'allocUnsafe');
   try {
