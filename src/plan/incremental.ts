@@ -32,8 +32,10 @@ import { CHUNKS_DIR, recipeFileOf } from '../chunk/recipe.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';
 import { layersInPathOrder, unpackedEntries, unpackedStack } from './unpacked-stack.js';
+import { isWhiteout, WHITEOUT_PREFIX, whiteoutTarget } from './whiteout.js';
 
-export const WHITEOUT_PREFIX = '.wh.';
+export { isWhiteout } from './whiteout.js';
+
 /** xxh64 of zero bytes: the content of a whiteout file (defined in the scan stage, below this one). */
 export { EMPTY_XXH64 } from '../scan/hash.js';
 
@@ -816,9 +818,8 @@ export function stateOf(layers: readonly PlannedLayer[]): Map<string, Owner> {
   for (const layer of layers) {
     const hidden = new Set<string>();
     for (const e of eachEntry(layer.entries)) {
-      if (!isWhiteout(e)) continue;
-      const slash = e.path.lastIndexOf('/');
-      hidden.add(`${e.path.slice(0, slash + 1)}${e.path.slice(slash + 1 + WHITEOUT_PREFIX.length)}`);
+      const target = whiteoutTarget(e);
+      if (target !== undefined) hidden.add(target);
     }
     if (hidden.size) {
       for (const p of state.keys()) {
@@ -1174,10 +1175,8 @@ function keptEntries(layers: readonly PlannedLayer[], files: FileEntry[]): FileE
   const whiteouts = new Map<string, FileEntry>();
   for (const l of layers) {
     for (const e of l.entries) {
-      if (!isWhiteout(e)) continue;
-      const slash = e.path.lastIndexOf('/');
-      const target = `${e.path.slice(0, slash + 1)}${e.path.slice(slash + 1 + WHITEOUT_PREFIX.length)}`;
-      if (!names.has(target)) whiteouts.set(e.path, e);
+      const target = whiteoutTarget(e);
+      if (target !== undefined && !names.has(target)) whiteouts.set(e.path, e);
     }
   }
   return [...files, ...whiteouts.values()];
@@ -1286,10 +1285,6 @@ function assertNoMountBelow(tree: TreeName, mount: string, p: string, allMounts:
   }
 }
 
-export function isWhiteout(e: FileEntry): boolean {
-  const name = e.path.slice(e.path.lastIndexOf('/') + 1);
-  return name.startsWith(WHITEOUT_PREFIX);
-}
 
 /**
  * Why a recorded tree cannot be built on: a layer whose entries do not give its inputKey (its blob would not

@@ -6,14 +6,8 @@
 import { eachEntry } from '../entries/packed-list.js';
 import { compareBytewise } from '../scan/manifest.js';
 import type { FileEntry, PlannedLayer } from '../types.js';
+import { whiteoutTarget } from './whiteout.js';
 
-const WHITEOUT_PREFIX = '.wh.';
-
-function whiteoutTarget(e: FileEntry): string | undefined {
-  const slash = e.path.lastIndexOf('/');
-  if (!e.path.startsWith(WHITEOUT_PREFIX, slash + 1)) return undefined;
-  return `${e.path.slice(0, slash + 1)}${e.path.slice(slash + 1 + WHITEOUT_PREFIX.length)}`;
-}
 
 /** Lists whose entries other than whiteouts are known to be in strictly increasing path order. */
 const sortedLists = new WeakSet<readonly FileEntry[]>();
