@@ -21,6 +21,8 @@ export const PACK_HEADS = [
   'src/cli/main.ts',
   'src/cli/zod-jitless.ts',
   'src/cli/commands/build.ts',
+  // build's warning of a start script on scratch whose interpreter no tree holds, before the pipeline loads.
+  'src/scan/start-interpreter.ts',
   'src/registry/reference.ts',
   'src/pipeline/steps/previous.ts',
   'src/codebuild/environment.ts',

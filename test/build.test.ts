@@ -71,7 +71,7 @@ describe('build: OCI validity and independent clients', () => {
       expect(await describeTree(path.join(rootfs, t))).toEqual(await describeTree(path.join(game, t)));
     }
     const umociConfig = JSON.parse(await readFile(path.join(bundle, 'config.json'), 'utf8'));
-    expect(umociConfig.process.args).toEqual(['/opt/local/engine/start.sh']);
+    expect(umociConfig.process.args).toEqual(['/opt/local/engine/bin/SampleGame.ServerLauncher']);
 
     // A tree image holds its tree and the sentinel naming the tree's digest, nothing else.
     const treeBundle = path.join(dir, 'tree-bundle');

@@ -18,6 +18,7 @@ import { GamelayerError } from '../src/errors.js';
 import { TREE_NAMES } from '../src/types.js';
 import { busyboxImage, docker, imageFiles, removeImages, runImage, saveImage, tarFiles, type FsEntry } from './support/docker-images.js';
 import { tempDir } from './support/tmp.js';
+import { sampleYamlOn } from './support/sample.js';
 import { writeTree } from './support/trees.js';
 
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -40,7 +41,7 @@ describe('sample game through the daemon and through gamelayer load', () => {
     const archive = await saveImage(base, dir);
     await cp(path.join(REPO, 'fixtures/sample-game'), path.join(dir, 'game'), { recursive: true, verbatimSymlinks: true });
     const yaml = path.join(dir, 'game', 'gamelayer.yaml');
-    await writeFile(yaml, (await readFile(yaml, 'utf8')).replace('baseImage: scratch', `baseImage: docker-archive:${archive}`));
+    await writeFile(yaml, sampleYamlOn(await readFile(yaml, 'utf8'), `docker-archive:${archive}`));
     config = await loadConfig(yaml);
   });
 

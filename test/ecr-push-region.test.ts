@@ -5,36 +5,18 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { FAKE_CREDENTIALS, startFakeEcr, type FakeEcr } from './support/fake-ecr.js';
+import { useEcrGame } from './support/ecr-game.js';
 import { writeGame } from './support/trees.js';
 
-let dir: string;
-let ecr: FakeEcr;
-const env = () => ({
-  HOME: dir, // no ~/.aws, ~/.docker
-  AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
-  AWS_EC2_METADATA_DISABLED: 'true',
-  AWS_REGION: undefined,
-  AWS_PROFILE: undefined,
-});
-
-beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'gl-ecr-region-'));
-  await writeGame(dir);
-  ecr = await startFakeEcr();
-});
-afterAll(async () => {
-  await ecr?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const ecrGame = useEcrGame('gl-ecr-region-');
 
 describe('build --push to ECR behind another host name', () => {
   it('records the region, and k8s / ecs --region pin that copy', async () => {
+    const { dir, ecr } = ecrGame;
     const repo = `${ecr.host}/studio/game`;
-    const r = await runCli(['build', '--tag', 'v1', '--push', repo, '--ecr', '--endpoint', ecr.endpoint, '--region', 'eu-west-1', '--create-repo'], { cwd: dir, env: env() });
+    const r = await ecrGame.buildPush('studio/game', 'v1', ['--create-repo']); // --region eu-west-1
     expect(r.stderr).not.toContain('error');
     expect(r.code).toBe(0);
     const record = JSON.parse(await readFile(path.join(dir, '.gamelayer/records/build-v1.json'), 'utf8')) as { pushed: { repository: string; region?: string }[] };
@@ -52,11 +34,12 @@ describe('build --push to ECR behind another host name', () => {
   // The region from AWS_REGION alone (no --region, a host that names none): the SDK used it to sign, yet the record
   // had no region, and `k8s --region` refused the build just pushed there.
   it('records the region the SDK took from AWS_REGION', async () => {
+    const { ecr } = ecrGame;
     const game = await mkdtemp(path.join(os.tmpdir(), 'gl-ecr-region-env-'));
     try {
       await writeGame(game);
       const repo = `${ecr.host}/studio/env-game`;
-      const r = await runCli(['build', '--tag', 'v1', '--push', repo, '--ecr', '--endpoint', ecr.endpoint, '--create-repo'], { cwd: game, env: { ...env(), HOME: game, AWS_REGION: 'ap-south-1' } });
+      const r = await runCli(['build', '--tag', 'v1', '--push', repo, '--ecr', '--endpoint', ecr.endpoint, '--create-repo'], { cwd: game, env: { ...ecrGame.env(), HOME: game, AWS_REGION: 'ap-south-1' } });
       expect(r.code, r.stderr).toBe(0);
       // The SDK did sign for that region: the region recorded is the one the API calls went to.
       expect(ecr.calls.filter((c) => c.body.repositoryName === 'studio/env-game').map((c) => c.region)).toContain('ap-south-1');

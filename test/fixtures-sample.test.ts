@@ -135,7 +135,7 @@ describe('sample game trees and config', () => {
     expect(config.game).toBe('sample-game');
     expect(config.version).toBe('1.0.0');
     expect(config.baseImage).toBe('scratch');
-    expect(config.start).toEqual(['/opt/local/engine/start.sh']);
+    expect(config.start).toEqual(['/opt/local/engine/bin/SampleGame.ServerLauncher']);
     expect(config.registry).toBeUndefined();
     expect(config.trees.engine.sources['*']).toBe(ENGINE_TARBALL);
     for (const t of ['engine-media', 'app', 'app-media'] as const) {

@@ -23,7 +23,7 @@ const LAYERS = [
 
 // The server image stacks engine-media, engine, app-media, app (docs/compaction.md); the tree images hold one tree each.
 const IMAGES = [
-  ['server', 'linux/amd64', 'sha256:e896dd0263feda6bb6727e223a412e884837fd3d0ac9e1c6d4c7bad86b163ca0'],
+  ['server', 'linux/amd64', 'sha256:27bd4580749f69891da5d07e73eff5dc14752f27e1c609b4289d61adc0a4f514'],
   ['engine', 'linux/amd64', 'sha256:e9919dcdeab4bdbcc1be96eb9f9eac156d6ea515881fcb0c6d2467e81f53d3a1'],
   ['engine-media', 'linux/amd64', 'sha256:19cd02df3796df58ce89d4037e2e0a4d34c3b0e06b0524cc9b37637cfa4f2ed7'],
   ['app', 'linux/amd64', 'sha256:72b87f13b927fb005ef8a54b6051699d8389ca80826f99e612b8d573a69d032f'],

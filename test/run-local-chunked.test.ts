@@ -15,7 +15,7 @@ import { runLocal } from '../src/runlocal/run-local.js';
 import { build } from '../src/pipeline/build.js';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { addNativeAssembler, chunkPath, writeChunkedTree, type ChunkedTree } from './support/chunked-tree.js';
-import { copySample } from './support/sample.js';
+import { copySample, sampleYamlOn } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 const GAME = 'run-local-chunked-test';
@@ -43,7 +43,7 @@ async function game(name: string, edit: (appMedia: string, tree: ChunkedTree) =>
   const dir = path.join(work, name);
   copySample(dir);
   const yaml = path.join(dir, 'gamelayer.yaml');
-  await writeFile(yaml, (await readFile(yaml, 'utf8')).replace('game: sample-game', `game: ${GAME}`).replace('baseImage: scratch', `baseImage: ${baseRef}`));
+  await writeFile(yaml, sampleYamlOn((await readFile(yaml, 'utf8')).replace('game: sample-game', `game: ${GAME}`), baseRef));
   const appMedia = path.join(dir, 'app-media');
   const tree = await writeChunkedTree(appMedia, `${appMedia}.chunked`, { minFileSize: MIN_FILE_SIZE, chunkSize: 8192 });
   await rm(appMedia, { recursive: true });
@@ -107,9 +107,7 @@ describe('gamelayer run-local with a chunked tree (real Docker engine)', () => {
     const yaml = path.join(dir, 'gamelayer.yaml');
     await writeFile(
       yaml,
-      (await readFile(yaml, 'utf8'))
-        .replace('game: sample-game', `game: ${GAME}`)
-        .replace('baseImage: scratch', `baseImage: ${baseRef}`)
+      sampleYamlOn((await readFile(yaml, 'utf8')).replace('game: sample-game', `game: ${GAME}`), baseRef)
         .replace('    source: ./app-media', '    source: ./app-media\n    chunks: {minFileSize: 1MiB, avgChunkSize: 64KiB}'),
     );
     const config = await loadConfig(yaml);

@@ -1,4 +1,4 @@
-// The sample game as it ships (baseImage: scratch, start: its start.sh) run with `run-local --volumes none`:
+// The sample game on its scratch base, started by its start.sh run with `run-local --volumes none`:
 // Docker's only words are "exec /opt/local/engine/start.sh: no such file or directory", of a file that is in the
 // image (its interpreter, /bin/sh, is not). The old hint said only where the output was; now it says what that
 // message means on scratch. Against the real Docker engine.
@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { copySample } from './support/sample.js';
+import { copySample, SAMPLE_SCRIPT_START_LINE, SAMPLE_START_LINE } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 const GAME = 'run-local-scratch-test';
@@ -17,7 +17,8 @@ beforeAll(async () => {
   dir = await tempDir('gl-scratch-script-');
   copySample(dir);
   const yaml = path.join(dir, 'gamelayer.yaml');
-  await writeFile(yaml, (await readFile(yaml, 'utf8')).replace('game: sample-game', `game: ${GAME}`));
+  // The sample's start.sh as the start, on its scratch base (it ships starting its launcher for this reason).
+  await writeFile(yaml, (await readFile(yaml, 'utf8')).replace('game: sample-game', `game: ${GAME}`).replace(SAMPLE_START_LINE, SAMPLE_SCRIPT_START_LINE));
   const r = await runCli(['build', '--tag', 's1'], { cwd: dir });
   expect(r.code, r.stderr).toBe(0);
 });

@@ -16,7 +16,7 @@ import { runLocal } from '../src/runlocal/run-local.js';
 import { silentReporter } from '../src/report/reporter.js';
 import type { BuildRecord } from '../src/types.js';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
-import { copySample } from './support/sample.js';
+import { copySample, sampleYamlOn } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 const BIN = fileURLToPath(new URL('../bin/gamelayer.js', import.meta.url));
@@ -34,7 +34,7 @@ async function game(name: string, edit: (dir: string) => Promise<void> = async (
   const yaml = path.join(dir, 'gamelayer.yaml');
   await writeFile(
     yaml,
-    (await readFile(yaml, 'utf8')).replace('game: sample-game', `game: ${GAME}`).replace('baseImage: scratch', `baseImage: ${baseRef}`),
+    sampleYamlOn((await readFile(yaml, 'utf8')).replace('game: sample-game', `game: ${GAME}`), baseRef),
   );
   await edit(dir);
   const config = await loadConfig(yaml);

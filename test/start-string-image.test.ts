@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { runCli } from './support/cli-process.js';
-import { copySample } from './support/sample.js';
+import { copySample, SAMPLE_START_LINE } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 const GAME = 'start-string-test';
@@ -24,7 +24,7 @@ beforeAll(async () => {
     (await readFile(yaml, 'utf8'))
       .replace('game: sample-game', `game: ${GAME}`)
       .replace('baseImage: scratch', `baseImage: ${base}`)
-      .replace('start: ["/opt/local/engine/start.sh"]', 'start: "/opt/local/engine/start.sh --port 7777"'),
+      .replace(SAMPLE_START_LINE, 'start: "/opt/local/engine/start.sh --port 7777"'),
   );
   const r = await runCli(['build', '--tag', 't1'], { cwd: dir });
   expect(r.code, r.stderr).toBe(0);

@@ -23,6 +23,13 @@ export async function refuseOutInTrees(config: GameConfig, out: string | undefin
   if (out !== undefined && out !== '-') await assertOutsideFolders(out, flag, treeSourceFolders(config));
 }
 
+/** Warns (stderr, once) when the start program cannot run on the config's base: a script whose interpreter is nowhere. */
+export async function warnStartInterpreter(config: GameConfig, platforms: readonly string[] | undefined, reporter: Reporter): Promise<void> {
+  const { startInterpreterWarning } = await import('../scan/start-interpreter.js');
+  const w = await startInterpreterWarning(config, platforms?.length ? platforms : config.platforms);
+  if (w) reporter.warn(w);
+}
+
 /**
  * JSON output goes to stdout alone, so progress is silenced, but warnings (an ignored cache, a rebase) still reach
  * stderr; otherwise bars on a TTY, lines in CI.

@@ -6,6 +6,7 @@ import { compareBytewise } from '../scan/manifest.js';
 import { isPendingHash } from '../scan/pending.js';
 import { eachEntry } from '../entries/packed-list.js';
 import type { FileEntry, PlannedLayer } from '../types.js';
+import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../util/whiteout.js';
 import { collectYoungGarbage } from '../util/young-garbage.js';
 import type { ContentReader, ContentSource } from './content.js';
 import { BLOCK, encodeHeader, normalizeHeader, padding, writeUstarHeader, type TarHeaderFields } from './tar-header.js';
@@ -122,14 +123,11 @@ function assertInsideMount(name: string, prefix: string, tree: string, mount: st
   if (prefix && !name.startsWith(`${prefix}/`)) throw outside('lands at /' + name);
   const slash = name.lastIndexOf('/');
   const base = name.slice(slash + 1);
-  if (!base.startsWith(WHITEOUT)) return;
-  const target = base.slice(WHITEOUT.length);
-  if (target === OPAQUE_SUFFIX) return; // `.wh..wh..opq`: hides lower content of this folder, which is inside the mount
+  if (!base.startsWith(WHITEOUT_PREFIX)) return;
+  if (base === OPAQUE_WHITEOUT) return; // hides lower content of this folder, which is inside the mount
+  const target = base.slice(WHITEOUT_PREFIX.length);
   if (target === '' || target === '.' || target === '..' || target.includes('/')) throw outside(`is a whiteout of "${target}"`);
 }
-
-const WHITEOUT = '.wh.';
-const OPAQUE_SUFFIX = '.wh..opq';
 
 export type TarHeader = TarHeaderFields;
 

@@ -32,9 +32,9 @@ import { CHUNKS_DIR, recipeFileOf } from '../chunk/recipe.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';
 import { layersInPathOrder, unpackedEntries, unpackedStack } from './unpacked-stack.js';
-import { isWhiteout, WHITEOUT_PREFIX, whiteoutTarget } from './whiteout.js';
+import { isWhiteout, WHITEOUT_PREFIX, whiteoutTarget } from '../util/whiteout.js';
 
-export { isWhiteout } from './whiteout.js';
+export { isWhiteout } from '../util/whiteout.js';
 
 /** xxh64 of zero bytes: the content of a whiteout file (defined in the scan stage, below this one). */
 export { EMPTY_XXH64 } from '../scan/hash.js';

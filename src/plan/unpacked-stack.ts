@@ -6,7 +6,7 @@
 import { eachEntry } from '../entries/packed-list.js';
 import { compareBytewise } from '../scan/manifest.js';
 import type { FileEntry, PlannedLayer } from '../types.js';
-import { whiteoutTarget } from './whiteout.js';
+import { whiteoutTarget } from '../util/whiteout.js';
 
 
 /** Lists whose entries other than whiteouts are known to be in strictly increasing path order. */

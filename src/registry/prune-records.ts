@@ -14,6 +14,7 @@
 import { BUILD_RECORD_ARTIFACT_TYPE, pendingIndexTag, RECORD_TAG_SUFFIX } from './artifact.js';
 import type { RegistryClient } from './client.js';
 import type { ManifestReads, ReadIndex } from './index-entries.js';
+import { runBounded } from './prune-waves.js';
 
 export { PENDING_INDEX_TAG } from './artifact.js';
 /** Names the record manifest of a build a prune is removing, where its record tag could not move (see above). */
@@ -55,39 +56,45 @@ export async function detachRecordIndexes(
   remove: (digest: string) => Promise<void>,
   /** False for a tag that cannot move (ECR immutable tags): its index is deleted with it, the record manifest tagged `<tag>.gamelayer-pruned` first. */
   movable: (tag: string) => boolean = () => true,
+  /**
+   * How many records are detached at once (default one at a time). Each record's steps stay in order (its index
+   * tagged, its record tag moved, then the index deleted); records are independent of each other.
+   */
+  concurrency = 1,
 ): Promise<string[]> {
-  const out: string[] = [];
   const indexes = new Map<string, ReadIndex>();
   for (const r of records) {
     const tag = tagOf(r);
     if (tag && INDEX_TYPES.has(mediaTypeOf(tag) ?? '')) indexes.set(r.digest, await reads.index(r.digest));
   }
-  for (const r of records) {
-    const tag = tagOf(r);
-    const got = indexes.get(r.digest);
-    if (!tag || !got) {
-      out.push(r.digest);
-      continue;
-    }
-    const entry = recordEntry(got);
-    if (!entry) {
-      out.push(r.digest); // not one of ours: deleted last, as before
-      continue;
-    }
-    if (movable(tag)) {
-      await client.putManifest(repo, pendingIndexTag(r.digest), got.bytes, got.mediaType || 'application/vnd.oci.image.index.v1+json');
+  return runBounded(records, concurrency, (r) => detachOne(client, repo, r, indexes.get(r.digest), remove, movable));
+}
+
+/** One record of detachRecordIndexes: the digest of the record manifest left to delete last. */
+async function detachOne(
+  client: RegistryClient,
+  repo: string,
+  r: { digest: string; tags: string[] },
+  got: ReadIndex | undefined,
+  remove: (digest: string) => Promise<void>,
+  movable: (tag: string) => boolean,
+): Promise<string> {
+  const tag = tagOf(r);
+  if (!tag || !got) return r.digest;
+  const entry = recordEntry(got);
+  if (!entry) return r.digest; // not one of ours: deleted last, as before
+  if (movable(tag)) {
+    await client.putManifest(repo, pendingIndexTag(r.digest), got.bytes, got.mediaType || 'application/vnd.oci.image.index.v1+json');
+    const manifest = await client.getManifest(repo, entry.digest);
+    await client.putManifest(repo, tag, manifest.bytes, manifest.mediaType || String(entry.mediaType));
+  } else {
+    // Put only when missing: a prune killed after it ran again (ECR may refuse even the same image on a tag).
+    const marker = `${tag.slice(0, -RECORD_TAG_SUFFIX.length)}${PRUNED_TAG_SUFFIX}`;
+    if ((await client.headManifest(repo, marker))?.digest !== entry.digest) {
       const manifest = await client.getManifest(repo, entry.digest);
-      await client.putManifest(repo, tag, manifest.bytes, manifest.mediaType || String(entry.mediaType));
-    } else {
-      // Put only when missing: a prune killed after it ran again (ECR may refuse even the same image on a tag).
-      const marker = `${tag.slice(0, -RECORD_TAG_SUFFIX.length)}${PRUNED_TAG_SUFFIX}`;
-      if ((await client.headManifest(repo, marker))?.digest !== entry.digest) {
-        const manifest = await client.getManifest(repo, entry.digest);
-        await client.putManifest(repo, marker, manifest.bytes, manifest.mediaType || String(entry.mediaType));
-      }
+      await client.putManifest(repo, marker, manifest.bytes, manifest.mediaType || String(entry.mediaType));
     }
-    await remove(r.digest);
-    out.push(entry.digest);
   }
-  return out;
+  await remove(r.digest);
+  return entry.digest;
 }

@@ -6,6 +6,7 @@
 import { createHash, hash as hashOnce, type Hash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { RECIPE_PREFIX, RecipeReader } from '../chunk/recipe.js';
+import { WHITEOUT_PREFIX } from '../util/whiteout.js';
 
 export interface TarFile {
   /** Member name as in the tar: no leading `/` or `./`, no trailing `/`. */
@@ -132,7 +133,7 @@ export function tarHasher(to?: TarMemberSink): { sink: Writable; members: TarMem
       const isFile = flag === 0x30 && !folder;
       name = name.replace(/^(\.\/|\/)+/, '').replace(/\/$/, '');
       const base = name.slice(name.lastIndexOf('/') + 1);
-      if (isFile && base.startsWith('.wh.')) {
+      if (isFile && base.startsWith(WHITEOUT_PREFIX)) {
         onWhiteout(name);
         body = { kind: 'skip' };
       } else if (isFile || flag === 0x37 /* contiguous file */) {

@@ -11,6 +11,7 @@ import { mountPrefix } from '../oci/tar.js';
 import type { OciStore } from '../oci/store.js';
 import type { BuildRecord, TreeManifest, TreeName } from '../types.js';
 import { compareBytewise } from '../scan/manifest.js';
+import { whiteoutTargetPath } from '../util/whiteout.js';
 import { layerFileList, layerFiles, type LayerFile, type LayerFileList } from './layer-files.js';
 
 export interface TreeFile {
@@ -144,10 +145,7 @@ export async function manifestFileStream(input: TreeFilesInput, m: TreeManifest)
     }
   }
   // What each layer's whiteouts remove (from the layers below it): a name and everything under it.
-  const removed = lists.map((l) => new Set(l.whiteouts.map((w) => {
-    const slash = w.lastIndexOf('/');
-    return `${w.slice(0, slash + 1)}${w.slice(slash + 1 + '.wh.'.length)}`;
-  })));
+  const removed = lists.map((l) => new Set(l.whiteouts.map((w) => whiteoutTargetPath(w)!)));
   const removedAbove = (name: string, layer: number) => {
     for (let j = layer + 1; j < removed.length; j++) {
       const r = removed[j]!;
@@ -274,10 +272,7 @@ function merged(m: TreeManifest, a: AsyncIterable<TreeFile[]>, b: AsyncIterable<
  */
 function removeWhitedOut(visible: Map<string, unknown>, whiteouts: readonly string[]): void {
   const removed = new Set<string>();
-  for (const w of whiteouts) {
-    const slash = w.lastIndexOf('/');
-    removed.add(`${w.slice(0, slash + 1)}${w.slice(slash + 1 + '.wh.'.length)}`);
-  }
+  for (const w of whiteouts) removed.add(whiteoutTargetPath(w)!);
   for (const k of visible.keys()) {
     for (let end = k.length; end > 0; end = k.lastIndexOf('/', end - 1)) {
       if (removed.has(end === k.length ? k : k.slice(0, end))) {

@@ -1,4 +1,4 @@
-// The scan's per-source caches (`cache/stat/<id>.json`, `cache/archive/<id>.json`) are named by the source's absolute
+// The scan's per-source caches (`cache/stat/<id>.json`, `cache/archive/<id>.json`, `cache/archive-members/<id>.json`) are named by the source's absolute
 // path. A checkout whose path changes with every build (CodeBuild's CODEBUILD_SRC_DIR is /codebuild/output/src<N>/…
 // with a new N each build, and the buildspec caches these folders) so left one more file per tree per build, carried
 // from host to host for ever. The build and gc remove the files of sources the config does not name once nobody has
@@ -13,7 +13,7 @@ import { cacheFile } from './scan.js';
 /** What the build leaves: files of other sources written in the last week (the build of another config beside). */
 export const BUILD_KEEPS_MS = 7 * 86_400_000;
 
-export const SCAN_CACHE_KINDS = ['stat', 'archive'] as const;
+export const SCAN_CACHE_KINDS = ['stat', 'archive', 'archive-members'] as const;
 
 /**
  * At most this many files of other sources stay per kind, however recent: a cache restored with fresh file times (a

@@ -5,6 +5,7 @@ import { lstatSync, readdirSync, readlinkSync, type Dirent, type Stats } from 'n
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { globBase, globMatcher, type PathMatcher } from '../util/glob-match.js';
+import { WHITEOUT_PREFIX } from '../util/whiteout.js';
 import { globLeavesTree } from '../config/schema.js';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { EntryType } from '../types.js';
@@ -228,7 +229,7 @@ export const RESERVED_ROOT_NAMES = ['.gamelayer-tree', '.complete'];
 function isLayerSafeName(rel: string): boolean {
   if (rel.startsWith('.') && RESERVED_ROOT_NAMES.includes(rel)) return false;
   const slash = rel.lastIndexOf('/');
-  return !rel.startsWith('.wh.', slash + 1);
+  return !rel.startsWith(WHITEOUT_PREFIX, slash + 1);
 }
 
 /**
@@ -244,10 +245,10 @@ export function assertLayerSafeName(rel: string, where: string): void {
     );
   }
   const name = rel.slice(rel.lastIndexOf('/') + 1);
-  if (name.startsWith('.wh.')) {
+  if (name.startsWith(WHITEOUT_PREFIX)) {
     throw new GamelayerError(
       'scan.whiteout-name',
-      `${where}: names starting with ".wh." are reserved for OCI whiteouts; a layer cannot hold this file`,
+      `${where}: names starting with "${WHITEOUT_PREFIX}" are reserved for OCI whiteouts; a layer cannot hold this file`,
       'rename it, or exclude it in gamelayer.yaml',
     );
   }

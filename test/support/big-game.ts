@@ -16,6 +16,10 @@ export interface BigGame {
 export async function makeBigGame(dir: string, size = 40e6, files = 300): Promise<BigGame> {
   const gen = path.join(dir, 'game');
   const r = await generateGame({ out: gen, size, files, seed: 'reliability' });
+  // A build-only game on scratch: its start is a stand-in launcher, as the trees fixture's, not the generated start.sh,
+  // whose #!/bin/sh no layer holds (the build warns of that, and these tests expect a clean stderr).
+  await mkdir(path.join(gen, 'engine', 'bin'), { recursive: true });
+  await writeFile(path.join(gen, 'engine', 'bin', 'server'), Buffer.from('\x7fELF\x02\x01\x01\x00', 'latin1'), { mode: 0o755 });
   const tarball = path.join(dir, 'engine.tar.gz');
   execFileSync('tar', ['-C', path.join(gen, 'engine'), '-czf', tarball, '.']);
   return {
@@ -36,7 +40,7 @@ export async function makeProject(dir: string, game: BigGame, extraYaml = ''): P
   const s = game.sources;
   await writeFile(
     path.join(dir, 'gamelayer.yaml'),
-    `game: big-game\nversion: 1.0.0\nstart: /opt/local/engine/start.sh\nlayers:\n  targetSize: 1MB\n` +
+    `game: big-game\nversion: 1.0.0\nstart: /opt/local/engine/bin/server\nlayers:\n  targetSize: 1MB\n` +
       `trees:\n  engine: {source: ${s.engine}}\n  engine-media: {source: ${s['engine-media']}}\n` +
       `  app: {source: ${s.app}}\n  app-media: {source: ${s['app-media']}}\n${extraYaml}`,
   );

@@ -42,6 +42,17 @@ export function useTwoPlatformSample(timeout = 120_000): { readonly dir: string 
   };
 }
 
+/** The sample's start as it ships: its launcher (a stand-in binary), since scratch has no /bin/sh for start.sh. */
+export const SAMPLE_START_LINE = 'start: ["/opt/local/engine/bin/SampleGame.ServerLauncher"]';
+/** The start a test that runs the sample gives it: start.sh, which verifies the four trees, on a base with a shell. */
+export const SAMPLE_SCRIPT_START_LINE = 'start: ["/opt/local/engine/start.sh"]';
+
+/** The sample's gamelayer.yaml text on `baseImage` (a base with a shell), started by its start.sh. */
+export function sampleYamlOn(yaml: string, baseImage: string): string {
+  if (!yaml.includes('baseImage: scratch') || !yaml.includes(SAMPLE_START_LINE)) throw new Error('not the sample\'s gamelayer.yaml');
+  return yaml.replace('baseImage: scratch', `baseImage: ${baseImage}`).replace(SAMPLE_START_LINE, SAMPLE_SCRIPT_START_LINE);
+}
+
 /** A copy of the sample game (without its .gamelayer state) at `dst`; `umask` applies to the copy. */
 export function copySample(dst: string, umask = '022'): void {
   execFileSync('sh', ['-c', `umask ${umask} && mkdir -p "$2" && cd "$1" && tar --exclude=./.gamelayer -cf - . | (cd "$2" && tar --no-same-permissions -xf -)`, 'sh', SAMPLE, dst]);

@@ -13,8 +13,14 @@ export interface TokenServer {
   service: string;
   issuer: string;
   certFile: string;
-  /** Token requests answered so far, with the user they were issued to ('' for anonymous). */
-  issued: { user: string; scopes: string[] }[];
+  /** Token requests answered so far, with the user they were issued to ('' for anonymous) and when (ms). */
+  issued: { user: string; scopes: string[]; at: number; token: string }[];
+  /**
+   * The `exp` claim of the tokens issued from now on, in seconds after their issue (default 300). The registry
+   * (distribution 2.8) accepts a token until 60 s past its `exp` (its leeway for clock skew): -57 makes a token
+   * the registry refuses about 3 s after it was issued.
+   */
+  expSeconds: number;
   stop(): Promise<void>;
 }
 
@@ -38,11 +44,12 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
   const certDer = new X509Certificate(readFileSync(certFile)).raw;
   const issuer = 'gamelayer-test-issuer';
   const issued: TokenServer['issued'] = [];
+  const state = { expSeconds: 300 };
 
   const sign = (sub: string, access: { type: string; name: string; actions: string[] }[]): string => {
     const now = Math.floor(Date.now() / 1000);
     const header = { typ: 'JWT', alg: 'RS256', x5c: [certDer.toString('base64')] };
-    const claims = { iss: issuer, sub, aud: opts.service, exp: now + 300, nbf: now - 10, iat: now, jti: randomUUID(), access };
+    const claims = { iss: issuer, sub, aud: opts.service, exp: now + state.expSeconds, nbf: now - 10, iat: now, jti: randomUUID(), access };
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     const signature = createSign('RSA-SHA256').update(input).sign(key);
     return `${input}.${b64url(signature)}`;
@@ -66,7 +73,7 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
       user = known.username;
     }
     const scopes = url.searchParams.getAll('scope');
-    issued.push({ user, scopes });
+    const at = Date.now();
     const access = scopes.flatMap((s) => {
       const m = /^(repository):([^:]+):(.+)$/.exec(s);
       if (!m) return [];
@@ -78,8 +85,9 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
       return [{ type: m[1]!, name, actions }];
     });
     const token = sign(user, access);
+    issued.push({ user, scopes, at, token });
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ token, access_token: token, expires_in: 300, issued_at: new Date().toISOString() }));
+    res.end(JSON.stringify({ token, access_token: token, expires_in: Math.max(1, state.expSeconds + 60), issued_at: new Date().toISOString() }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const addr = server.address();
@@ -90,6 +98,12 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
     issuer,
     certFile,
     issued,
+    get expSeconds() {
+      return state.expSeconds;
+    },
+    set expSeconds(s: number) {
+      state.expSeconds = s;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

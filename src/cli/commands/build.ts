@@ -9,7 +9,7 @@ import type { DockerBuildResult } from '../../docker/daemon-build.js';
 import type { AttachResult } from '../../supply/build-attach.js';
 import { GamelayerError } from '../../errors.js';
 import { formatBytes, formatRate } from '../../report/reporter.js';
-import { commandConfig, commandReporter, printJson } from '../context.js';
+import { commandConfig, commandReporter, printJson, warnStartInterpreter } from '../context.js';
 import { addRegistryOptions, checkEcrFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
 import { assertOutFolder } from '../../util/fs-access.js';
@@ -124,6 +124,7 @@ export function register(program: Command): void {
       // The replication bound of a push to several repositories, read before the scan (a bad value failed after the push).
       const replicationTimeoutMs = pushTo.length > 1 && flags.replication ? (await import('../../registry/replication-timeout.js')).replicationTimeoutMs() : undefined;
       const reporter = commandReporter(!!flags.json);
+      await warnStartInterpreter(config, flags.platform, reporter);
       if (flags.builder === 'docker') {
         // Heavy modules load only on the path that needs them: a CLI start stays fast.
         const { buildWithDocker } = await import('../../docker/daemon-build.js');

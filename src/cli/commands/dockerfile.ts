@@ -9,7 +9,7 @@ import { dockerContext } from '../../dockerfile/context.js';
 import { emitDockerfiles } from '../../dockerfile/emit.js';
 import { dockerGame } from '../../dockerfile/game.js';
 import { GamelayerError } from '../../errors.js';
-import { commandConfig, commandReporter, printJson, refuseOutInTrees } from '../context.js';
+import { commandConfig, commandReporter, printJson, refuseOutInTrees, warnStartInterpreter } from '../context.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { assertOutFolder } from '../../util/fs-access.js';
 import { refuseForeignFile, refuseNonTarFile } from '../../util/generated-file.js';
@@ -52,6 +52,7 @@ export function register(program: Command): void {
       else if (flags.dockerCompat !== undefined) {
         throw new GamelayerError('cli.docker-compat', `--docker-compat ${String(flags.dockerCompat)}: expected no value, "yes" or "auto"`);
       }
+      await warnStartInterpreter(config, flags.platform ? [flags.platform] : config.platforms.slice(0, 1), reporter);
       const game = await dockerGame(config, { platform: flags.platform, reporter });
       const files = emitDockerfiles(game.input, { compat });
       const out = path.resolve(flags.out);

@@ -1,6 +1,6 @@
 // gamelayer load: images of the local OCI store into the Docker daemon (streamed docker-save format).
 import type { Command } from 'commander';
-import { commandConfig, commandReporter, printJson, STORE_FLAG_HELP, withReadStoreFlag } from '../context.js';
+import { commandConfig, commandReporter, printJson, STORE_FLAG_HELP, warnStartInterpreter, withReadStoreFlag } from '../context.js';
 
 interface LoadFlags {
   tag?: string;
@@ -21,13 +21,15 @@ export function register(program: Command): void {
     .option('--json', 'print the loaded images as JSON on stdout')
     .action(async (flags: LoadFlags, cmd: Command) => {
       const config = await withReadStoreFlag(await commandConfig(cmd), flags.store);
+      const reporter = commandReporter(Boolean(flags.json));
+      await warnStartInterpreter(config, undefined, reporter);
       const { loadBuild } = await import('../../docker/load.js');
       const loaded = await loadBuild({
         config,
         tag: flags.tag,
         repository: flags.image,
         trees: flags.trees,
-        reporter: commandReporter(Boolean(flags.json)),
+        reporter,
       });
       if (flags.json) printJson({ images: loaded });
       else for (const l of loaded) process.stdout.write(`${l.repoTags.join(', ')}  ${l.id}\n`);
