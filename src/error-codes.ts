@@ -274,6 +274,7 @@ export const ERROR_CODES = [
   'sign.kms-ref',
   'sign.kms-region',
   'sign.no-image',
+  'sign.sbom-invalid',
   'state.disk-full',
   'state.unwritable',
   'store.blob-corrupt',
