@@ -269,6 +269,7 @@ export const ERROR_CODES = [
   'sign.key-file',
   'sign.key-format',
   'sign.key-private',
+  'sign.key-public',
   'sign.key-type',
   'sign.kms',
   'sign.kms-ref',
