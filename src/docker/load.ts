@@ -15,6 +15,7 @@ import { TREE_NAMES } from '../types.js';
 import { exists } from '../util/exists.js';
 import { connectDocker, daemonError, daemonInfo, followStream, type DaemonInfo } from './daemon.js';
 import { checkDaemonLayers, dockerSaveStream, resolveSaveImages, type DaemonImage, type SaveImage } from './save-format.js';
+import { withStoreRead } from '../oci/store-holds.js';
 
 export interface LoadImagesOptions {
   /** OCI image layout directory. */
@@ -111,7 +112,12 @@ export async function defaultLoadTag(config: GameConfig): Promise<string> {
 }
 
 /** Loads `<tag>` (server) and `<tag>-<tree>` from config.store as `<repo>:<tag>`, `<repo>:<tag>-<tree>`. */
-export async function loadBuild(opts: LoadBuildOptions): Promise<LoadedImage[]> {
+/** Loads holding the store as a reader: a gc waits instead of deleting the blobs being streamed. */
+export function loadBuild(opts: LoadBuildOptions): Promise<LoadedImage[]> {
+  return withStoreRead(opts.config.store, () => loadBuildHeld(opts));
+}
+
+async function loadBuildHeld(opts: LoadBuildOptions): Promise<LoadedImage[]> {
   const { config } = opts;
   const tag = opts.tag ?? (await defaultLoadTag(config));
   const repo = dockerRepository(config, opts.repository);
