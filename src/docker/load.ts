@@ -33,7 +33,12 @@ export interface LoadedImage {
 }
 
 /** Images of the local store into the daemon: the layout source (the daemon's platform picked), then the daemon sink. */
-export async function loadImages(opts: LoadImagesOptions): Promise<LoadedImage[]> {
+/** Loads holding the store as a reader (load, run-local): a gc waits instead of deleting the blobs being streamed. */
+export function loadImages(opts: LoadImagesOptions): Promise<LoadedImage[]> {
+  return withStoreRead(opts.layout, () => loadImagesHeld(opts));
+}
+
+async function loadImagesHeld(opts: LoadImagesOptions): Promise<LoadedImage[]> {
   const info = await daemonInfo(opts.docker ?? connectDocker());
   const images = await resolveSaveImages(opts.layout, opts.images, daemonPlatform(info));
   return writeImagesToDaemon(images, { info, reporter: opts.reporter });
@@ -112,12 +117,7 @@ export async function defaultLoadTag(config: GameConfig): Promise<string> {
 }
 
 /** Loads `<tag>` (server) and `<tag>-<tree>` from config.store as `<repo>:<tag>`, `<repo>:<tag>-<tree>`. */
-/** Loads holding the store as a reader: a gc waits instead of deleting the blobs being streamed. */
-export function loadBuild(opts: LoadBuildOptions): Promise<LoadedImage[]> {
-  return withStoreRead(opts.config.store, () => loadBuildHeld(opts));
-}
-
-async function loadBuildHeld(opts: LoadBuildOptions): Promise<LoadedImage[]> {
+export async function loadBuild(opts: LoadBuildOptions): Promise<LoadedImage[]> {
   const { config } = opts;
   const tag = opts.tag ?? (await defaultLoadTag(config));
   const repo = dockerRepository(config, opts.repository);
