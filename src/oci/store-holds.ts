@@ -108,3 +108,15 @@ export async function withStoreRead<T>(storeDir: string, fn: () => Promise<T>): 
     await release?.();
   }
 }
+
+/**
+ * How many builds, pushes and loads hold the store now (live holds only). A dry-run gc reads the store as it is:
+ * what they are writing has no record yet and shows as removable, though `gc --apply` waits for them.
+ */
+export async function liveHolds(storeDir: string): Promise<number> {
+  const dir = holdsDir(storeDir);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let n = 0;
+  for (const name of names) if (HOLDERS.some((h) => name.startsWith(h)) && (await live(path.join(dir, name)))) n++;
+  return n;
+}
