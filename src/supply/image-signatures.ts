@@ -111,7 +111,8 @@ async function sbomProblem(target: PushTarget, repo: string, artifact: string, s
   return withTempFile((file) => readSbomFile(target, repo, artifact, subject, via, file)).then(
     () => undefined,
     (e: unknown) => {
-      if (!(e instanceof GamelayerError)) throw e;
+      // The document's own faults; a registry or network failure is not one (sign would say "delete it").
+      if (!(e instanceof GamelayerError) || !/^(sbom|referrers)\./.test(e.code)) throw e;
       return e.message;
     },
   );
