@@ -23,11 +23,11 @@ const LAYERS = [
 
 // The server image stacks engine-media, engine, app-media, app (docs/compaction.md); the tree images hold one tree each.
 const IMAGES = [
-  ['server', 'linux/amd64', 'sha256:27bd4580749f69891da5d07e73eff5dc14752f27e1c609b4289d61adc0a4f514'],
-  ['engine', 'linux/amd64', 'sha256:e9919dcdeab4bdbcc1be96eb9f9eac156d6ea515881fcb0c6d2467e81f53d3a1'],
-  ['engine-media', 'linux/amd64', 'sha256:19cd02df3796df58ce89d4037e2e0a4d34c3b0e06b0524cc9b37637cfa4f2ed7'],
-  ['app', 'linux/amd64', 'sha256:72b87f13b927fb005ef8a54b6051699d8389ca80826f99e612b8d573a69d032f'],
-  ['app-media', 'linux/amd64', 'sha256:e43956c38e24881a062f31344cd75969ae7b00893ab8609a5c7cbee0ab824085'],
+  ['server', 'linux/amd64', 'sha256:0ac3aa7ea34d7ef0fd9fd72946ea1a548a7319eec61ce80c8cd39bc9decf5e78'],
+  ['engine', 'linux/amd64', 'sha256:612fd5b7da706d96998f4f7b087d95f044143d73f766ab4519fb6f8004b1a09f'],
+  ['engine-media', 'linux/amd64', 'sha256:93076c72b98f207e97f593f129cc28a917bdc4f78e0f752cf6fb987ea7fee21d'],
+  ['app', 'linux/amd64', 'sha256:0d8c4f9a76e3bbbf0828744e1dfc2b178ba55ef0c80a3525c4f06324a349939a'],
+  ['app-media', 'linux/amd64', 'sha256:0f4ce1488005f397a07101cc2abc5f12f5ef5d679aeb7c2ca6c9a3ba1215c218'],
 ];
 
 describe('golden digests of the sample game', () => {

@@ -136,8 +136,11 @@ describe('reading the build record', () => {
     await expect(readBuildRecord(file)).rejects.toThrow(`${file}: not valid JSON (truncated or corrupt record)`);
     writeFileSync(file, JSON.stringify({ ...fixtureRecord(), images: undefined }));
     await expect(readBuildRecord(file)).rejects.toThrow(`${file}: not a gamelayer scan or build record: images: expected a list`);
+    writeFileSync(file, JSON.stringify({ ...fixtureRecord(), schemaVersion: '1' }));
+    await expect(readBuildRecord(file)).rejects.toThrow(`${file}: not a gamelayer scan or build record: schemaVersion: expected 1, got "1"`);
+    // A later format is a newer gamelayer's record, not a damaged one.
     writeFileSync(file, JSON.stringify({ ...fixtureRecord(), schemaVersion: 2 }));
-    await expect(readBuildRecord(file)).rejects.toThrow(`${file}: not a gamelayer scan or build record: schemaVersion: expected 1, got 2`);
+    await expect(readBuildRecord(file)).rejects.toThrow(`${file}: the record has schemaVersion 2, written by a newer gamelayer (this one reads 1)`);
     // A scan record is a record, but there is nothing to deploy in it.
     writeFileSync(file, JSON.stringify({ kind: 'scan', schemaVersion: 1, game: 'g', createdAt: 'now', manifests: [] }));
     await expect(readBuildRecord(file)).rejects.toThrow(`${file}: a scan record, not a build record`);

@@ -15,6 +15,7 @@ import { TREE_NAMES } from '../types.js';
 import { exists } from '../util/exists.js';
 import { connectDocker, daemonError, daemonInfo, followStream, type DaemonInfo } from './daemon.js';
 import { checkDaemonLayers, dockerSaveStream, resolveSaveImages, type DaemonImage, type SaveImage } from './save-format.js';
+import { withStoreRead } from '../oci/store-holds.js';
 
 export interface LoadImagesOptions {
   /** OCI image layout directory. */
@@ -32,7 +33,12 @@ export interface LoadedImage {
 }
 
 /** Images of the local store into the daemon: the layout source (the daemon's platform picked), then the daemon sink. */
-export async function loadImages(opts: LoadImagesOptions): Promise<LoadedImage[]> {
+/** Loads holding the store as a reader (load, run-local): a gc waits instead of deleting the blobs being streamed. */
+export function loadImages(opts: LoadImagesOptions): Promise<LoadedImage[]> {
+  return withStoreRead(opts.layout, () => loadImagesHeld(opts));
+}
+
+async function loadImagesHeld(opts: LoadImagesOptions): Promise<LoadedImage[]> {
   const info = await daemonInfo(opts.docker ?? connectDocker());
   const images = await resolveSaveImages(opts.layout, opts.images, daemonPlatform(info));
   return writeImagesToDaemon(images, { info, reporter: opts.reporter });

@@ -17,7 +17,7 @@ import { createReadStream, type BigIntStats } from 'node:fs';
 import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
-import { GamelayerError } from '../errors.js';
+import { GamelayerError, errnoCode } from '../errors.js';
 import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
 import { readSmallFile } from '../util/small-file.js';
 
@@ -183,8 +183,22 @@ export function openVerifiedBlob(file: string, digest: string, size?: number, on
     onMismatch?.(e);
     return e;
   });
-  pipeline(createReadStream(file, { highWaterMark: 1 << 20 }), verify, () => {});
+  pipeline(blobFileStream(file, {}, () => onMismatch?.(new BlobMismatch(file, BLOB_GONE))), verify, () => {});
   return verify;
+}
+
+const BLOB_GONE = 'the file is gone (removed while it was being read: by hand, or by a gamelayer gc on another host)';
+
+/**
+ * The blob file's bytes. A file removed since it was listed is the store's problem, not the reader's: `onGone` runs
+ * before the error reaches the stream's consumer, so a push names the file instead of blaming the network (ENOENT).
+ */
+function blobFileStream(file: string, range: { start?: number; end?: number }, onGone: () => void): Readable {
+  const stream = createReadStream(file, { ...range, highWaterMark: 1 << 20 });
+  stream.once('error', (e) => {
+    if (errnoCode(e) === 'ENOENT') onGone();
+  });
+  return stream;
 }
 
 /**
@@ -258,7 +272,7 @@ export function verifiedRanges(file: string, digest: string, size: number): Veri
           );
         },
       });
-      pipeline(createReadStream(file, { start, end, highWaterMark: 1 << 20 }), t, () => {});
+      pipeline(blobFileStream(file, { start, end }, () => mismatch(BLOB_GONE)), t, () => {});
       return t;
     },
   };

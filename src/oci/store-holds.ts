@@ -1,9 +1,10 @@
 // Builds and gc share the local store through holds: every build holds it (a file per build in <store>/.holds/,
-// named with the temp tag of util/temp-files.ts so a killed build's hold is swept as stale),
+// named with the temp tag of util/temp-files.ts so a killed build's hold is swept as stale), and so does every
+// command reading a build's blobs out of it (push, load: `read.` holds, else gc deleted blobs under a running push),
 // gc takes it alone (<store>/.holds/gc, exclusive). A build waits while gc runs; gc waits until no build holds
 // the store. Each side creates its own file first and then looks for the other's, so one of them always sees
 // the other. Holds of processes that died on this host are stale and ignored (and removed).
-import { mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
@@ -42,11 +43,14 @@ async function live(file: string): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** The prefixes of hold files: a build's, and a reader's (push, load). gc waits for both. */
+const HOLDERS = ['build.', 'read.'] as const;
+
 /** A build's hold on the store, released by the returned function; waits while a gc runs. */
-export async function holdStoreForBuild(storeDir: string, timeoutMs = WAIT_MS): Promise<() => Promise<void>> {
+export async function holdStoreForBuild(storeDir: string, timeoutMs = WAIT_MS, holder: (typeof HOLDERS)[number] = 'build.'): Promise<() => Promise<void>> {
   const dir = holdsDir(storeDir);
   await mkdir(dir, { recursive: true });
-  const mine = path.join(dir, `build.${tempTag()}`);
+  const mine = path.join(dir, `${holder}${tempTag()}`);
   await sweepStaleTemps(dir); // holds of builds that were killed
   const started = Date.now();
   for (;;) {
@@ -68,12 +72,12 @@ export async function lockStoreForGc(storeDir: string, timeoutMs = WAIT_MS): Pro
   const started = Date.now();
   try {
     for (;;) {
-      const builds = (await readdir(dir)).filter((n) => n.startsWith('build.'));
+      const builds = (await readdir(dir)).filter((n) => HOLDERS.some((h) => n.startsWith(h)));
       const running = [];
       for (const b of builds) if (await live(path.join(dir, b))) running.push(b);
       if (running.length === 0) return release;
       if (Date.now() - started > timeoutMs) {
-        throw new GamelayerError('store.locked', `${dir}: ${running.length} build(s) held the store for over ${timeoutMs / 1000}s`, 'run gc when no build is running, or remove the hold files of builds that are gone');
+        throw new GamelayerError('store.locked', `${dir}: ${running.length} build(s), push(es) or load(s) held the store for over ${timeoutMs / 1000}s`, 'run gc when none is running, or remove the hold files of those that are gone');
       }
       await sleep(100);
     }
@@ -81,4 +85,38 @@ export async function lockStoreForGc(storeDir: string, timeoutMs = WAIT_MS): Pro
     await release();
     throw e;
   }
+}
+
+/**
+ * Runs `fn` holding the store as a reader (push, load): a gc waits until it is done, and it waits while a gc runs. A
+ * store that does not exist is left to `fn` to report; one this user cannot write (a read-only copy) is read unheld:
+ * no gc of this user can run there either.
+ */
+export async function withStoreRead<T>(storeDir: string, fn: () => Promise<T>): Promise<T> {
+  // No store: nothing to hold, and mkdir must not make one (fn says what is missing).
+  if (!(await stat(storeDir).then((st) => st.isDirectory(), () => false))) return fn();
+  let release: (() => Promise<void>) | undefined;
+  try {
+    release = await holdStoreForBuild(storeDir, WAIT_MS, 'read.');
+  } catch (e) {
+    const code = errnoCode(e);
+    if (code !== 'ENOENT' && code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM' && code !== 'ENOTDIR') throw e;
+  }
+  try {
+    return await fn();
+  } finally {
+    await release?.();
+  }
+}
+
+/**
+ * How many builds, pushes and loads hold the store now (live holds only). A dry-run gc reads the store as it is:
+ * what they are writing has no record yet and shows as removable, though `gc --apply` waits for them.
+ */
+export async function liveHolds(storeDir: string): Promise<number> {
+  const dir = holdsDir(storeDir);
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let n = 0;
+  for (const name of names) if (HOLDERS.some((h) => name.startsWith(h)) && (await live(path.join(dir, name)))) n++;
+  return n;
 }

@@ -157,6 +157,10 @@ async function readPrivateKey(file: string, env: NodeJS.ProcessEnv): Promise<Key
   if (/ENCRYPTED (COSIGN|SIGSTORE) PRIVATE KEY/.test(pem)) {
     throw new GamelayerError('sign.key-format', `${file}: a cosign-encrypted key, which gamelayer does not read`, 'export it as PKCS#8 PEM (openssl pkcs8), or keep the key in AWS KMS (--key awskms:///ARN)');
   }
+  // The public half (cosign.pub) passed by mistake: say so, rather than "not a readable private key".
+  if (/-----BEGIN PUBLIC KEY-----/.test(pem) && !/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(pem)) {
+    throw new GamelayerError('sign.key-public', `${file}: a public key; signing takes the private key (cosign.key)`, 'pass the private key it was made from; the public key is what verify --key and sbom --key take');
+  }
   let key: KeyObject;
   try {
     key = createPrivateKey({ key: pem, format: 'pem', passphrase: env[KEY_PASSWORD_ENV] });

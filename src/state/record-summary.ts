@@ -32,6 +32,22 @@ export function recordCorrupt(file: string, problem: string): GamelayerError {
   return new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: ${problem}`, 'delete it and scan or build again');
 }
 
+/** The record format this gamelayer writes and reads. */
+export const RECORD_SCHEMA_VERSION = 1;
+
+/**
+ * A record of a later format (written by a newer gamelayer) is not damaged: saying so, and "delete it", would have
+ * a user throw away a good record. Throws for a schemaVersion above the one this gamelayer reads.
+ */
+export function refuseNewerRecord(file: string, schemaVersion: unknown): void {
+  if (typeof schemaVersion !== 'number' || !(schemaVersion > RECORD_SCHEMA_VERSION)) return;
+  throw new GamelayerError(
+    'record.invalid',
+    `${file}: the record has schemaVersion ${schemaVersion}, written by a newer gamelayer (this one reads ${RECORD_SCHEMA_VERSION})`,
+    'upgrade gamelayer on this machine to the version that wrote it; the record was left as it is',
+  );
+}
+
 /** A record whose bytes are not JSON. */
 export function recordNotJson(file: string): GamelayerError {
   return new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
@@ -74,6 +90,7 @@ export function parseBuildSummary(file: string, bytes: Buffer): BuildRecordSumma
   }
   const r = value as { kind?: unknown; schemaVersion?: unknown };
   if (r.kind === 'scan') throw new GamelayerError('record.no-build', `${file}: a scan record, not a build record`, 'run gamelayer build');
+  refuseNewerRecord(file, r.schemaVersion);
   if (r.schemaVersion !== 1) throw corrupt(`schemaVersion: expected 1, got ${JSON.stringify(r.schemaVersion)}`);
   const parsed = parseStored(summarySchema, value);
   if (!parsed.ok) throw corrupt(parsed.problem);

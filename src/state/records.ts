@@ -12,7 +12,7 @@ import { packedRecord, parseRecordBytes } from './record-parse.js';
 import { copyRange, summaryText, topLevelPlaces } from './record-members.js';
 import { parseRecordFile } from './record-stream.js';
 import { noSuchRecord, openRecordFile, readOpenedBytes, recordStream, withRecordFile } from './record-file.js';
-import { parseBuildSummary, withMember, type BuildRecordSummary } from './record-summary.js';
+import { parseBuildSummary, refuseNewerRecord, withMember, type BuildRecordSummary } from './record-summary.js';
 
 export type { ScanRecord };
 
@@ -105,6 +105,7 @@ function checkRecord(file: string, value: unknown): AnyRecord {
   if (!r || typeof r !== 'object' || !Array.isArray(r.manifests)) {
     throw new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record`, 'delete it and scan or build again');
   }
+  refuseNewerRecord(file, r.schemaVersion);
   if (r.schemaVersion !== 1) {
     throw new GamelayerError('record.corrupt', `${file}: not a gamelayer scan or build record: schemaVersion: expected 1, got ${JSON.stringify(r.schemaVersion)}`, 'delete it and scan or build again');
   }

@@ -63,7 +63,9 @@ export async function attachSupplyChain(opts: AttachOptions): Promise<AttachResu
   if (opts.signer) {
     const repo = `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}`;
     for (const image of pushed.images) {
-      const s = await signImage({ ...rest, target, ref: `${repo}:${image.tags[0]}`, signer: opts.signer });
+      // The SBOM this build attached (or found made from the same inputs) is its own: not read back to be checked.
+      const madeHere = result.sbom ? new Set([result.sbom.digest]) : undefined;
+      const s = await signImage({ ...rest, target, ref: `${repo}:${image.tags[0]}`, signer: opts.signer, madeHere });
       result.signatures.push(s);
       result.signaturesAdded += s.signed.filter((x) => !x.upToDate).length;
       result.bytesSent += s.bytesSent;

@@ -30,6 +30,8 @@ export interface SignImageOptions extends TargetOptions {
   target?: PushTarget;
   /** Also sign the SBOMs attached to the image (default true). */
   sboms?: boolean;
+  /** SBOM artifacts the caller attached itself (build --sbom): not downloaded and checked again before signing. */
+  madeHere?: ReadonlySet<string>;
 }
 
 export interface SignImageResult {
@@ -49,11 +51,25 @@ export async function signImage(opts: SignImageOptions): Promise<SignImageResult
   const signed: SignImageResult['signed'] = [];
   const sign = async (d: string, what: SignImageResult['signed'][number]['what'], id = identity) =>
     signed.push({ ...(await signManifest({ target, repo, digest: d, identity: id, signer: opts.signer })), what });
+  // Every attached SBOM is checked before anything is signed: anyone who may push can attach one, and a signature
+  // vouches for the document; one that fails verify's checks would be signed and still fail verify.
+  const sboms = opts.sboms === false ? [] : await listReferrers(client, repo, digest, SBOM_ARTIFACT_TYPE).then((r) => r.manifests.map((m) => ({ digest: m.digest, via: r.via })));
+  const bad: string[] = [];
+  for (const s of sboms) {
+    if (opts.madeHere?.has(s.digest)) continue;
+    const why = await sbomProblem(target, repo, s.digest, digest, s.via);
+    if (why) bad.push(why);
+  }
+  if (bad.length) {
+    throw new GamelayerError(
+      'sign.sbom-invalid',
+      `${name}: ${bad.join('; ')}`,
+      `nothing was signed. Such an SBOM was not made for this image by gamelayer build --sbom (damaged, or attached by someone else): delete that manifest from ${repository} (DELETE /v2/<repo>/manifests/<digest>; on ECR aws ecr batch-delete-image), then sign again`,
+    );
+  }
   await sign(digest, 'image');
   for (const child of await childManifests(client, repo, digest)) await sign(child, 'platform manifest');
-  if (opts.sboms !== false) {
-    for (const s of (await listReferrers(client, repo, digest, SBOM_ARTIFACT_TYPE)).manifests) await sign(s.digest, 'sbom', repository);
-  }
+  for (const s of sboms) await sign(s.digest, 'sbom', repository);
   return { ref: name, digest, signed, bytesSent: signed.reduce((n, s) => n + s.bytesSent, 0) };
 }
 
@@ -72,6 +88,8 @@ export interface VerifiedItem {
   signatures: CheckedSignature[];
   /** SBOMs: the document passed its digest, schema and subject checks. */
   documentValid?: boolean;
+  /** SBOMs: why the document failed them. */
+  documentProblem?: string;
 }
 
 export interface VerifyImageResult {
@@ -83,6 +101,21 @@ export interface VerifyImageResult {
   problems: string[];
   /** --require-sbom and none is attached. */
   sbomMissing: boolean;
+}
+
+/**
+ * Why an attached SBOM fails the checks (artifact type, digest, CycloneDX schema, the image it names), or undefined.
+ * Checked in a temp file a piece at a time and never read back: a 1M-file game's SBOM is 208 MiB.
+ */
+async function sbomProblem(target: PushTarget, repo: string, artifact: string, subject: string, via: FoundSbom['via']): Promise<string | undefined> {
+  return withTempFile((file) => readSbomFile(target, repo, artifact, subject, via, file)).then(
+    () => undefined,
+    (e: unknown) => {
+      // The document's own faults; a registry or network failure is not one (sign would say "delete it").
+      if (!(e instanceof GamelayerError) || !/^(sbom|referrers)\./.test(e.code)) throw e;
+      return e.message;
+    },
+  );
 }
 
 /** Verifies the image `ref`, its platform manifests and its SBOMs against `key`. */
@@ -105,11 +138,8 @@ export async function verifyImage(opts: VerifyImageOptions): Promise<VerifyImage
     const sboms = await listReferrers(client, repo, subject, SBOM_ARTIFACT_TYPE);
     for (const s of sboms.manifests) {
       const item = await check(s.digest, 'sbom');
-      // Checked in a temp file a piece at a time and never read back: a 1M-file game's SBOM is 208 MiB.
-      item.documentValid = await withTempFile((file) => readSbomFile(target, repo, s.digest, subject, sboms.via, file)).then(
-        () => true,
-        () => false,
-      );
+      item.documentProblem = await sbomProblem(target, repo, s.digest, subject, sboms.via);
+      item.documentValid = item.documentProblem === undefined;
     }
     return sboms.manifests.length;
   };
@@ -126,7 +156,7 @@ export async function verifyImage(opts: VerifyImageOptions): Promise<VerifyImage
       const why = i.signatures.length ? i.signatures.map((s) => s.reason).join('; ') : 'no signature (no sha256-….sig tag)';
       problems.push(`${i.what} ${i.digest}: not verified: ${why}`);
     }
-    if (i.documentValid === false) problems.push(`sbom ${i.digest}: the document fails its digest, schema or subject check`);
+    if (i.documentValid === false) problems.push(`sbom ${i.digest}: the document fails its digest, schema or subject check: ${i.documentProblem}`);
   }
   const sbomMissing = Boolean(opts.requireSbom) && withoutSbom.length > 0;
   if (sbomMissing) {

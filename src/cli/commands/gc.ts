@@ -38,6 +38,11 @@ export function register(program: Command): void {
         if (result.cacheFiles > 0) lines.push(`${verb} ${result.cacheFiles} cache files no kept build needs`);
         if (result.layerCacheRows > 0) lines.push(`${verb} ${result.layerCacheRows} layer cache rows of those blobs`);
         if (!result.applied && result.blobs.length + result.removedTags.length > 0) lines.push('dry run: pass --apply to remove');
+        if (!result.applied) {
+          const { liveHolds } = await import('../../oci/store-holds.js');
+          const held = await liveHolds(result.store);
+          if (held > 0) lines.push(`note: ${held} build(s), push(es) or load(s) are using this store now: what they write is not recorded yet and may be listed above; gc --apply waits for them first`);
+        }
         process.stdout.write(`${lines.join('\n')}\n`);
       }
       if (flags.exitCode && !result.applied && result.blobs.length + result.removedTags.length > 0) process.exitCode = EXIT.changes;

@@ -113,6 +113,10 @@ export function register(program: Command): void {
         await refuseForeignFile(path.resolve(flags.out, k8sFileName(emission.options)), flags.force);
         const file = await writeOutput(flags.out, k8sFileName(emission.options), text);
         reporter.info(`wrote ${file}`);
+        const { removeStaleVariants } = await import('../../k8s/out-variants.js');
+        for (const r of await removeStaleVariants(flags.out, emission.options, emission.object)) {
+          reporter.info(`removed ${r.file}: it defined the same ${emission.object.kind} ${emission.object.metadata?.name} (--volumes ${r.volumes}), and kubectl apply -f ${flags.out} would apply both`);
+        }
       } else {
         process.stdout.write(text);
       }

@@ -58,15 +58,11 @@ export function register(program: Command): void {
       }
       await refuseReservedTags(to, flags, config.stateDir);
       const { pushImage } = await import('../../registry/push.js');
-      const result = await pushImage({
-        layout: config.store,
-        to,
-        image: flags.image,
-        game: config.game,
-        tags: [...flags.alsoTag, ...(flags.tag ?? [])],
-        ...(await registryOptions(flags)),
-        reporter,
-      });
+      const { withStoreRead } = await import('../../oci/store-holds.js');
+      const registry = await registryOptions(flags);
+      const result = await withStoreRead(config.store, () =>
+        pushImage({ layout: config.store, to, image: flags.image, game: config.game, tags: [...flags.alsoTag, ...(flags.tag ?? [])], ...registry, reporter }),
+      );
       if (flags.json) printJson(result);
       else process.stdout.write(summary(result));
     });

@@ -39,7 +39,11 @@ export function register(program: Command): void {
         const otherImage = !unsigned && failed.some((i) => i.signatures.some((sig) => sig.keyMatched));
         const otherKey = !unsigned && failed.length > 0;
         const onlySbom = result.sbomMissing && result.items.every((i) => i.verified && i.documentValid !== false);
-        const hint = onlySbom
+        // A document that fails its checks is not fixed by a signature (gamelayer sign refuses to sign it).
+        const badDocument = result.items.some((i) => i.documentValid === false);
+        const hint = badDocument
+          ? 'an attached SBOM fails its checks (damaged, or not made for this image by gamelayer build --sbom): delete that manifest from the repository; signing it would not make it true'
+          : onlySbom
           ? 'its signatures verify, but no SBOM is attached: build --push REPO --sbom attaches one to the server image (tree images carry none; a merged build: each build --platform P --push REPO --sbom, to its platform manifest); or verify without --require-sbom'
           : otherImage
           ? 'a signature made with this key names another image (copied or replayed from another tag): sign this image with gamelayer sign REF --key KEY'

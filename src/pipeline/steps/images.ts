@@ -66,7 +66,7 @@ export async function writeImages(i: ImagesInput): Promise<ImagesOutput> {
     layers: p.plan.layers.map((l) => ({ ...built.get(l.inputKey)!.layer, tree: l.tree, index: l.index })),
     sentinels: Object.fromEntries([...p.sentinels].map(([tree, s]) => [tree, built.get(s.inputKey)!.layer])) as Record<TreeName, BuiltLayer>,
   }));
-  const meta = { game: config.game, version: config.version, start: startArgv(config.start), treeDigests, labels: i.labels };
+  const meta = { game: config.game, start: startArgv(config.start), treeDigests, labels: i.labels };
   const images = await storeImages(store, perPlatform, TREE_NAMES, meta, { inRegistryOnly, baseInRegistry });
   const tags = imageTags(tag);
   const partial = (inRegistryOnly.size && remote) || baseInRegistry.size;
@@ -95,7 +95,6 @@ export interface ImageMeta {
   /** Extra labels on every image (e.g. the source revision). */
   labels?: Record<string, string>;
   game: string;
-  version?: string;
   start: string[];
   treeDigests: Record<string, string>;
 }
@@ -113,6 +112,11 @@ export interface NotInStore {
   baseInRegistry?: Set<string>;
 }
 
+/**
+ * An image's labels and annotations. The config's `version` is left out: it would give identical trees new image
+ * digests on every release, so every pod template (pinned by digest) would change and roll with nothing to
+ * deliver; the version lives in the build record and the workload's own metadata.
+ */
 function labels(meta: ImageMeta, image: string): Record<string, string> {
   const l: Record<string, string> = {
     ...meta.labels,
@@ -120,7 +124,6 @@ function labels(meta: ImageMeta, image: string): Record<string, string> {
     'dev.gamelayer.game': meta.game,
     'dev.gamelayer.image': image,
   };
-  if (meta.version) l['org.opencontainers.image.version'] = meta.version;
   for (const [tree, digest] of Object.entries(meta.treeDigests)) {
     if (image === SERVER_IMAGE || image === tree) l[`dev.gamelayer.tree.${tree}.digest`] = digest;
   }

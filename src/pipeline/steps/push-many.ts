@@ -18,6 +18,7 @@ import { silentReporter } from '../../report/reporter.js';
 import { markPushed, recordForRegistry } from '../../state/records.js';
 import { baseMountSources, pushBuild, refuseClashingBuildTag, type PushBuildOptions, type PushBuildResult } from './push.js';
 import { outcomeText, type TargetOutcome } from './push-outcome.js';
+import { withStoreRead } from '../../oci/store-holds.js';
 
 /** The replication checks load the AWS SDK's ECR client: only when two ECR targets could replicate (start-up time). */
 const ecrReplication = () => import('../../registry/ecr-replication.js');
@@ -64,7 +65,12 @@ interface Planned {
   outcome: TargetOutcome;
 }
 
-export async function pushBuildToMany(opts: PushBuildToManyOptions): Promise<PushBuildToManyResult> {
+/** Pushes holding the store as a reader: a gc waits instead of deleting the blobs being sent. */
+export function pushBuildToMany(opts: PushBuildToManyOptions): Promise<PushBuildToManyResult> {
+  return withStoreRead(opts.store, () => pushBuildToManyHeld(opts));
+}
+
+async function pushBuildToManyHeld(opts: PushBuildToManyOptions): Promise<PushBuildToManyResult> {
   const { repositories, replication = 'auto', replicationPollMs, joinWaitMs, ...shared } = opts;
   // A bad value fails here, not at the wait after minutes of pushing.
   const timeoutMs = opts.replicationTimeoutMs ?? (replication === 'auto' && repositories.length > 1 ? replicationTimeoutMs() : undefined);

@@ -17,6 +17,7 @@ import { markPushed, recordForRegistry } from '../../state/records.js';
 import { MEDIA_TREES, type BuildRecord, type Descriptor } from '../../types.js';
 import type { RegistryPrevious } from './previous-types.js';
 import { lineCopyDir } from '../../registry/line-copy.js';
+import { withStoreRead } from '../../oci/store-holds.js';
 
 export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' | 'tags' | 'layout'> {
   store: string;
@@ -110,7 +111,12 @@ async function refuseReplacingOlderBuild(target: PushTarget, repo: string, serve
   }
 }
 
-export async function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult> {
+/** Pushes holding the store as a reader: a gc waits instead of deleting the blobs being sent. */
+export function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult> {
+  return withStoreRead(opts.store, () => pushBuildHeld(opts));
+}
+
+async function pushBuildHeld(opts: PushBuildOptions): Promise<PushBuildResult> {
   const { store, repository, stateDir, gamePlatforms, mediaWaitMs, recordRead, previousTarget, ...rest } = opts;
   refuseClashingBuildTag(opts.record);
   const record = recordForRegistry(opts.record);
