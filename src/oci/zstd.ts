@@ -67,8 +67,9 @@ export function createZstd(options: ZstdOptions = {}): Duplex {
 
 
 /**
- * Tar bytes per slot of a feed, and slots per feed: the most a layer holds in flight towards zstd. A slot is sent
- * when full (the tar writer's 1 MiB chunks are gathered), so a message and a round of pipe writes carry 2 MiB.
+ * Tar bytes per slot of a feed, and slots per feed: the most a layer holds in flight. A slot is sent when full (the
+ * tar writer's 1 MiB chunks are gathered), so a message and a round of pipe writes carry 2 MiB. Twelve (24 MiB) let
+ * the tar run ahead while one `zstd` finishes and the next starts around a raw run (four stalled the tar there).
  */
 const SLOT_BYTES = 2 << 20;
 const SLOTS = 12;
