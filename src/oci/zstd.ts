@@ -320,7 +320,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
    * of the 3.1 GB game at load 12 (measured). The tar waits only for free slots.
    */
   let chain: Promise<void> = Promise.resolve();
-  const then = (op: () => unknown) => {
+  const queue = (op: () => unknown) => {
     chain = chain
       .then(async () => {
         if (!failed) await op();
@@ -334,18 +334,18 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
   /** Where a piece goes: see `startZstdToFile`. */
   const route = (piece: Piece) => {
     const random = looksRandom(new Uint8Array(feed.slots[piece.slot]!, piece.offset, piece.length));
-    if (raw && random) return then(() => post('raw', options.output, piece));
+    if (raw && random) return queue(() => void post('raw', options.output, piece));
     raw = false;
     if (!random) {
-      for (const h of held.splice(0)) then(() => toZstd(h));
-      return then(() => toZstd(piece));
+      for (const h of held.splice(0)) queue(() => toZstd(h));
+      return queue(() => toZstd(piece));
     }
     held.push(piece);
     if (held.length < RAW_RUN_CHUNKS) return;
-    then(() => endChild(true));
+    queue(() => endChild(true));
     raw = true;
     framed = true;
-    for (const h of held.splice(0)) then(() => post('raw', options.output, h));
+    for (const h of held.splice(0)) queue(() => void post('raw', options.output, h));
   };
 
   /** Copies `bytes` into the slot being filled (taking a free one first); a slot that is full goes to the thread. */
@@ -414,8 +414,8 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
         if (failed) return await stop();
         send(); // the last slot, part full
         // A random run too short to be written raw goes to zstd, as does an input of nothing (zstd's empty frame).
-        for (const h of held.splice(0)) then(() => toZstd(h));
-        then(() => (framed ? undefined : toZstd()));
+        for (const h of held.splice(0)) queue(() => toZstd(h));
+        queue(() => (framed ? undefined : toZstd()));
         await chain;
         if (failed) return await stop();
         const r = await feed.call({ type: 'diff-id', job }); // after every chunk: the worker answers in order
