@@ -1,8 +1,9 @@
 // The `zstd` processes of a zstd layer: one for each stretch of the tar between raw runs (zstd-raw.ts), each reading
 // a named pipe (fifo-pool.ts) and writing the blob's temp file itself, at the file offset the layer's writers share.
-// They are started one after the other by a small shell of the layer's own: a spawn from Node forks the whole build
-// process (page tables of some 200 MB, then copy-on-write faults in every thread), measured at 0.5 s of CPU for the
-// 40 zstd processes of the 3.1 GB game; the shell forks only itself.
+// They are started by a small shell of the layer's own: a spawn from Node forks the whole build process (page tables
+// of some 200 MB, then copy-on-write faults in every thread), measured at 0.5 s of CPU for the 40 zstd processes of
+// the 3.1 GB game; the shell forks only itself. A zstd may start before the one before it exits: one that has had no
+// input has written nothing.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
@@ -34,10 +35,11 @@ interface Exit {
 }
 
 /**
- * Reads lines of pipe paths and runs `bin args… <pipe>` for each, in turn, with stdout the blob; writes each one's
- * exit status on fd 3. zstd gets no stdin and no fd 3.
+ * Reads lines of pipe paths and starts `bin args… <pipe>` for each, with stdout the blob; writes `<exit status>
+ * <pipe>` on fd 3 when one ends (a line under PIPE_BUF: written whole). zstd gets no stdin and no fd 3. At the end of
+ * its input the shell waits for the ones still running.
  */
-const SCRIPT = 'bin=$1; shift\nwhile IFS= read -r fifo; do "$bin" "$@" "$fifo" </dev/null 3>&-; echo $? >&3; done';
+const SCRIPT = 'bin=$1; shift\nwhile IFS= read -r fifo; do ( "$bin" "$@" "$fifo" </dev/null 3>&-; echo "$? $fifo" >&3 ) & done\nwait';
 
 /** Where `bin` is (as spawn would find it), or undefined. */
 function findBinary(bin: string): string | undefined {
@@ -57,8 +59,8 @@ function findBinary(bin: string): string | undefined {
 export class ZstdLauncher {
   private shell: ChildProcess | undefined;
   private stderr = '';
-  /** The status line of the zstd running now is for this. */
-  private waiting: ((e: Exit) => void) | undefined;
+  /** The zstd processes running, by pipe: what their status line settles. */
+  private readonly waiting = new Map<string, (e: Exit) => void>();
   private gone: Exit | undefined;
   private statusBuffer = '';
 
@@ -81,11 +83,13 @@ export class ZstdLauncher {
     (shell.stdio[3] as Readable).on('data', (d: Buffer) => {
       this.statusBuffer += d.toString();
       for (let nl = this.statusBuffer.indexOf('\n'); nl >= 0; nl = this.statusBuffer.indexOf('\n')) {
-        const code = Number(this.statusBuffer.slice(0, nl));
+        const line = this.statusBuffer.slice(0, nl);
         this.statusBuffer = this.statusBuffer.slice(nl + 1);
+        const space = line.indexOf(' ');
+        const code = Number(line.slice(0, space));
         // As a shell says it: a zstd killed by a signal exits with 128 + its number.
         const signal = code > 128 ? Object.entries(os.signals).find(([, n]) => n === code - 128)?.[0] : undefined;
-        this.settle({ code, signal });
+        this.settle(line.slice(space + 1), { code, signal });
       }
     });
     shell.stdin!.on('error', () => {}); // the shell is gone: its exit says so
@@ -94,26 +98,25 @@ export class ZstdLauncher {
     return shell;
   }
 
-  private settle(e: Exit): void {
-    const w = this.waiting;
-    this.waiting = undefined;
+  private settle(fifo: string, e: Exit): void {
+    const w = this.waiting.get(fifo);
+    this.waiting.delete(fifo);
     w?.(e);
   }
 
   private end(e: Exit): void {
     this.gone ??= e;
-    this.settle(e.code === 0 && !e.signal ? { code: -1, signal: e.signal } : e);
+    for (const fifo of [...this.waiting.keys()]) this.settle(fifo, e.code === 0 && !e.signal ? { code: -1, signal: e.signal } : e);
   }
 
-  /** Starts the next zstd; resolves once both ends of its pipe are open. Only once the one before has exited. */
+  /** Starts a zstd; resolves once both ends of its pipe are open. */
   async next(): Promise<ZstdChild> {
-    if (this.waiting) throw new Error('zstd launcher: the previous zstd is still running');
     if (this.gone) throw this.failureOf(this.gone);
     const shell = (this.shell ??= this.start());
     const fifo = await takeFifo();
     let exit: Exit | undefined;
     const exited = new Promise<void>((resolve) => {
-      this.waiting = (e) => ((exit ??= e), resolve());
+      this.waiting.set(fifo, (e) => ((exit ??= e), resolve()));
     });
     shell.stdin!.write(`${fifo}\n`);
     // The write end opens once zstd has opened the read end. For a zstd that never does (broken, died at start) a
@@ -151,12 +154,12 @@ export class ZstdLauncher {
     return new GamelayerError('zstd.failed', `${this.bin} ${how}: ${this.stderr.trim() || 'no message'}`, 'the layer was not stored; run the build again, and check the zstd install if it fails again');
   }
 
-  /** No more zstd processes: the shell reads the end of its input and exits. */
+  /** No more zstd processes: the shell reads the end of its input and exits once those running have. */
   close(): void {
     this.shell?.stdin!.end();
   }
 
-  /** Kills the shell and its zstd (its process group). */
+  /** Kills the shell and its zstd processes (its process group). */
   kill(): void {
     const pid = this.shell?.pid;
     if (pid === undefined || this.gone) return;
