@@ -160,9 +160,12 @@ async function ioArgs(bin: string): Promise<string[]> {
 export interface ZstdFileFeed {
   /** Hands `chunk` to zstd; resolves once it was copied (the caller may reuse the buffer). Not concurrently. */
   write(chunk: Uint8Array): Promise<void>;
-  /** Ends the input and waits for zstd to exit 0; returns the sha256 (`diffID`) and size of all input. */
+  /** Ends the input and waits for every zstd to exit 0; returns the sha256 (`diffID`) and size of all input. */
   end(): Promise<{ diffID: string; bytes: number }>;
-  /** After `end`: sha256 and size of the output file (`options.output`), read from disk on the feed's thread. */
+  /**
+   * After `end`: sha256 and size of the output file (`options.output`), on the feed's thread: zstd's frames read
+   * from disk as they were written, raw frames hashed from memory as they were written.
+   */
   hashFile(fd: number): Promise<{ digest: string; size: number }>;
   /** Stops zstd, waits for the feed's thread, drops the pipe. Safe at any time, and twice; `end`/`hashFile` call it. */
   abort(): Promise<void>;
