@@ -22,6 +22,8 @@ afterAll(async () => {
 /**
  * A `zstd` first on PATH: the first layer's compresses its input, then waits (up to 30 s, so old code ends too) until
  * a second layer's has started, writes how many had started into `marks/seen-by-first`, and ends with `firstEnd`.
+ * "Started" is counted once a zstd has read its whole input (the pipe it is given): the layer writer starts a zstd
+ * ahead of the stretch it may get, and one that never gets any is killed, having started nothing.
  */
 async function fakeZstdOnPath(dir: string, firstEnd: string): Promise<string> {
   const bin = path.join(dir, 'bin');
@@ -33,15 +35,21 @@ async function fakeZstdOnPath(dir: string, firstEnd: string): Promise<string> {
     path.join(bin, 'zstd'),
     `#!/bin/sh
 case "$1" in --version) exec "${realZstd}" "$@";; esac
+for a; do fifo=$a; done
+# Compressed from a pipe, as from the pipe it was given: zstd writes the content size of a file it can stat.
+input="${marks}/input.$$"
+cat "$fifo" > "$input"
+args=""; for a; do [ "$a" = "$fifo" ] || args="$args $a"; done
+set -- $args
 touch "${marks}/started.$$"
 if mkdir "${marks}/first" 2>/dev/null; then
-  "${realZstd}" "$@" || exit $?
+  cat "$input" | "${realZstd}" "$@" || exit $?
   i=0
   while [ ${started} -lt 2 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
   echo ${started} > "${marks}/seen-by-first"
   ${firstEnd}
 fi
-exec "${realZstd}" "$@"
+cat "$input" | "${realZstd}" "$@"
 `,
   );
   chmodSync(path.join(bin, 'zstd'), 0o755);

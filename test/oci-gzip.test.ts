@@ -93,7 +93,8 @@ describe('zstd', () => {
     expect(b.equals(a)).toBe(true);
     expect(a.readUInt32LE(0)).toBe(0xfd2fb528);
     expect(execFileSync('zstd', ['-d', '-c'], { input: a, maxBuffer: 64 << 20 }).equals(input)).toBe(true);
-    expect(await zstdCompressorId()).toMatch(/^zstd v\d+\.\d+\.\d+ -1 -T0/);
+    // Format 2 (raw frames for random runs): layers of format 1 are rebuilt once.
+    expect(await zstdCompressorId()).toMatch(/^gamelayer-zstd\/2 zstd v\d+\.\d+\.\d+ -1 -T0 .* raw-runs=4x1048576:sampled-entropy>7\.98$/);
   });
 
   it('reports a missing zstd binary clearly', async () => {

@@ -1,7 +1,8 @@
-// zstd layers (issue 17): the tar goes through a feed thread into a named pipe that `zstd` reads, and zstd writes the
-// blob's temp file itself. These tests pin what that must keep: the bytes (the same whatever the thread count, and
-// the same as the stdin pipe gave before), correct digests, a clear error and nothing left behind when the
-// compressor fails, and a layer an independent client (skopeo's Go zstd decoder, GNU tar) reads back.
+// zstd layers (issue 17): the tar goes through a feed thread into named pipes that `zstd` processes read, and they
+// write the blob's temp file themselves; long runs of random-looking tar become raw frames the feed's thread writes.
+// These tests pin what that must keep: the bytes (the same whatever the thread count; zstd's frames as its stdin pipe
+// gives them, raw frames exactly where the input is random), correct digests, a clear error and nothing left behind
+// when the compressor fails, and a layer independent clients (zstd -d, skopeo's Go zstd decoder, umoci) read back.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +22,9 @@ import { closeZstdWorkers, createZstd, startZstdToFile } from '../src/oci/zstd.j
 import type { FileEntry, PlannedLayer } from '../src/types.js';
 import { noise, scanEntries } from './support/oci-fixtures.js';
 import { copySample } from './support/sample.js';
+import { zstdFrames } from './support/zstd-frames.js';
+
+const MiB = 1 << 20;
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'oci-zstd-'));
 afterAll(async () => {
@@ -48,6 +52,7 @@ beforeAll(async () => {
   writeFileSync(path.join(root, 'bin/server'), text);
   writeFileSync(path.join(root, 'media/paks/a.pak'), noise(5_000_001, 'a'));
   writeFileSync(path.join(root, 'media/paks/b.pak'), Buffer.concat([noise(700_000, 'b'), text.subarray(0, 3_333_333)]));
+  writeFileSync(path.join(root, 'media/paks/c.pak'), noise(12_000_000, 'c')); // a run of random MiBs long enough to be raw
   writeFileSync(path.join(root, 'media/empty'), '');
   for (let i = 0; i < 200; i++) writeFileSync(path.join(root, `media/s${i}.cfg`), `setting_${i} = ${'x'.repeat(i * 37)}\n`);
   writeFileSync(path.join(root, 'media/edge.bin'), noise(256 * 1024 + 1, 'edge')); // just past the small-file path
@@ -75,7 +80,7 @@ function storeFiles(store: OciStore): { blobs: string[]; temps: string[] } {
 }
 
 describe('zstd layers', () => {
-  it('give the same bytes across runs and with 1, 2 and 3 zstd threads, as the stdin pipe did; diffID and digest are right', async () => {
+  it('give the same bytes across runs and with 1, 2 and 3 zstd threads; random runs are raw frames, the rest zstd\'s own, as its stdin pipe gives them; diffID and digest are right', async () => {
     const tar = await tarBytes();
     expect(tar.length).toBeGreaterThan(16 << 20); // many of zstd's jobs (2 MiB at level 1, 8 MiB at level 3), so the thread count could matter
     const built = [];
@@ -93,20 +98,82 @@ describe('zstd layers', () => {
       expect(b.l.diffID).toBe(built[0]!.l.diffID);
     }
     // The diffID is the sha256 of the uncompressed tar, and zstd -d gives exactly that tar back.
+    const blob = built[0]!.blob;
     expect(built[0]!.l.diffID).toBe(sha256(tar));
-    const decoded = execFileSync('zstd', ['-d', '-c'], { input: built[0]!.blob, maxBuffer: 256 << 20 });
+    const decoded = execFileSync('zstd', ['-d', '-c'], { input: blob, maxBuffer: 256 << 20 });
     expect(decoded.equals(tar)).toBe(true);
-    // The blob is byte for byte what `zstd` gave through its stdin (createZstd): layers built before keep their digests.
-    const viaStdin: Buffer[] = [];
-    await pipeline(Readable.from([tar]), createZstd(), async function* (src) {
-      for await (const c of src) viaStdin.push(c as Buffer);
-    });
-    expect(Buffer.concat(viaStdin).equals(built[0]!.blob)).toBe(true);
+
+    // Frame by frame, in tar order: a raw frame is one whole MiB of the tar at a multiple of a MiB; a zstd frame is
+    // byte for byte what `zstd` gives through its stdin (createZstd) for its stretch of the tar.
+    const rawPieces = new Set<number>();
+    let at = 0;
+    for (const f of zstdFrames(blob)) {
+      const bytes = blob.subarray(f.start, f.start + f.length);
+      if (f.kind === 'raw') {
+        expect(at % MiB).toBe(0);
+        expect(f.content!.length).toBe(MiB);
+        expect(f.contentSize).toBe(MiB);
+        expect(f.content!.equals(tar.subarray(at, at + MiB))).toBe(true);
+        rawPieces.add(at / MiB);
+        at += MiB;
+        continue;
+      }
+      const stretch = execFileSync('zstd', ['-d', '-c'], { input: bytes, maxBuffer: 256 << 20 });
+      expect(stretch.equals(tar.subarray(at, at + stretch.length))).toBe(true);
+      const viaStdin: Buffer[] = [];
+      await pipeline(Readable.from([stretch]), createZstd(), async function* (src) {
+        for await (const c of src) viaStdin.push(c as Buffer);
+      });
+      expect(Buffer.concat(viaStdin).equals(bytes)).toBe(true);
+      at += stretch.length;
+    }
+    expect(at).toBe(tar.length);
+    // Where: every MiB wholly inside c.pak (12 MB of random bytes) is raw; none holding the text of bin/server is.
+    const cStart = tar.indexOf(readFileSync(path.join(root, 'media/paks/c.pak')).subarray(0, 64));
+    const pieces = (from: number, to: number) => Array.from({ length: Math.max(0, Math.floor(to / MiB) - Math.ceil(from / MiB)) }, (_, i) => Math.ceil(from / MiB) + i);
+    const inC = pieces(cStart, cStart + 12_000_000);
+    expect(inC.length).toBeGreaterThanOrEqual(10);
+    for (const p of inC) expect(rawPieces.has(p), `piece ${p}`).toBe(true);
+    const text = readFileSync(path.join(root, 'bin/server'));
+    const textStart = tar.indexOf(text.subarray(0, 4096));
+    for (let p = Math.floor(textStart / MiB); p * MiB < textStart + text.length; p++) expect(rawPieces.has(p), `piece ${p}`).toBe(false);
+    expect(rawPieces.size).toBeLessThan(tar.length / MiB - 12); // the text went through zstd
   }, 120_000);
+
+  it('a tar of text only is one zstd frame (no process per file); one that ends in a raw run, or is nothing but random MiBs, is whole frames with no zstd left behind', async () => {
+    const text = Buffer.from('map de_dust2; sv_cheats 0; mp_roundtime 2\n'.repeat(30_000)); // ~1.2 MB
+    const cases: [Buffer, string[]][] = [
+      [Buffer.concat(Array.from({ length: 8 }, () => text)), ['zstd']],
+      [Buffer.concat([text.subarray(0, MiB), noise(5 * MiB, 'tail')]), ['zstd', 'raw', 'raw', 'raw', 'raw', 'raw']],
+      [noise(6 * MiB, 'all'), ['raw', 'raw', 'raw', 'raw', 'raw', 'raw']],
+      [Buffer.concat([noise(3 * MiB, 'short'), text]), ['zstd']], // a random run too short to be raw
+    ];
+    for (const [i, [input, kinds]] of cases.entries()) {
+      const file = path.join(tmp, `feed-${i}.zst`);
+      const out = openSync(file, 'w+');
+      try {
+        const feed = await startZstdToFile({ output: out });
+        for (let at = 0; at < input.length; at += 300_000) await feed.write(input.subarray(at, at + 300_000)); // not on MiB bounds
+        expect((await feed.end()).diffID).toBe(sha256(input));
+        const { digest, size } = await feed.hashFile(out);
+        const blob = readFileSync(file);
+        expect(sha256(blob)).toBe(digest);
+        expect(blob.length).toBe(size);
+        expect(zstdFrames(blob).map((f) => f.kind)).toEqual(kinds);
+        expect(execFileSync('zstd', ['-d', '-c'], { input: blob, maxBuffer: 64 << 20 }).equals(input)).toBe(true);
+      } finally {
+        closeSync(out);
+      }
+      // The zstd started for a stretch that never came (case 1) was killed, as was the layer's shell.
+      const children = execFileSync('ps', ['-o', 'comm=', '--ppid', String(process.pid)], { encoding: 'utf8' }).split('\n').map((x) => x.trim());
+      expect(children.filter((c) => c === 'zstd' || c === 'sh')).toEqual([]);
+    }
+  }, 60_000);
 
   it('skopeo (Go zstd decoder) recompresses the layer to gzip and umoci unpacks exactly the input files', async () => {
     const store = await storeAt('skopeo');
     const l = await build(store);
+    expect(zstdFrames(readFileSync(store.blobPath(l.digest))).map((f) => f.kind)).toContain('raw'); // both kinds of frame
     const config = imageConfig({ platform: { os: 'linux', architecture: 'amd64' }, layers: [{ diffID: l.diffID, createdBy: 'test' }], entrypoint: ['/opt/local/app/bin/server'] });
     await store.putJson(config.bytes, config.descriptor.mediaType);
     const manifest = imageManifest({ config: config.descriptor, layers: [layerDescriptor(l)] });
@@ -234,20 +301,26 @@ describe('zstd layers', () => {
     }
   }, 60_000);
 
-  it('a file changed after the scan (read in pieces, past the small-file path) fails the layer and leaves nothing', async () => {
-    const store = await storeAt('changed');
-    const before = storeFiles(store);
-    const pak = path.join(root, 'media/paks/a.pak');
-    const original = readFileSync(pak);
-    const altered = Buffer.from(original);
-    altered[4_000_000] = altered[4_000_000]! ^ 0xff; // same size, different bytes deep inside: only the content hash sees it
-    writeFileSync(pak, altered);
-    try {
-      await expect(build(store)).rejects.toMatchObject({ code: 'content.changed', message: expect.stringMatching(/a\.pak: changed since it was scanned: its content hashes to xxh64/) });
-    } finally {
-      writeFileSync(pak, original);
+  it('a file changed after the scan (read in pieces, past the small-file path) fails the layer and leaves nothing, in zstd\'s stretch or in a raw run', async () => {
+    // a.pak's change is read while zstd takes the tar; c.pak's deep inside a raw run, after raw frames were written.
+    for (const [name, at] of [['a.pak', 4_000_000], ['c.pak', 10_000_000]] as const) {
+      const store = await storeAt(`changed-${name}`);
+      const before = storeFiles(store);
+      const pak = path.join(root, 'media/paks', name);
+      const original = readFileSync(pak);
+      const altered = Buffer.from(original);
+      altered[at] = altered[at]! ^ 0xff; // same size, different bytes deep inside: only the content hash sees it
+      writeFileSync(pak, altered);
+      try {
+        await expect(build(store)).rejects.toMatchObject({ code: 'content.changed', message: expect.stringContaining(`${name}: changed since it was scanned: its content hashes to xxh64`) });
+      } finally {
+        writeFileSync(pak, original);
+      }
+      expect(storeFiles(store)).toEqual(before);
     }
-    expect(storeFiles(store)).toEqual(before);
+    // The feed threads are fine afterwards: the layer builds.
+    const ok = await build(await storeAt('changed-after'));
+    expect(ok.diffID).toBe(sha256(await tarBytes()));
   }, 60_000);
 
   it('the CLI (its bundle, where the feed thread is an entry point of its own) builds the sample game with zstd layers', async () => {

@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { GamelayerError } from '../errors.js';
+import { RAW_CHUNK, RAW_RUN_CHUNKS, RAW_TEST } from './zstd-raw.js';
 
 export interface GzipOptions {
   /**
@@ -73,7 +74,12 @@ export function zstdVersion(bin: string): Promise<string> {
   return v;
 }
 
-/** `zstd v1.5.4 -1 -T0 …`: everything that decides the bytes, for the layer cache key. */
+/**
+ * `gamelayer-zstd/2 zstd v1.5.4 -1 -T0 … raw-runs=…`: everything that decides the bytes, for the layer cache key.
+ * Format 2: long runs of random-looking input are raw frames written by gamelayer (zstd-raw.ts), so layers of
+ * format 1 (all of the tar through `zstd`) are rebuilt once.
+ */
 export async function zstdCompressorId(options: ZstdOptions = {}): Promise<string> {
-  return `zstd ${await zstdVersion(options.bin ?? 'zstd')} ${zstdArgs(options.level ?? DEFAULT_ZSTD_LEVEL).join(' ')}`;
+  const zstd = `zstd ${await zstdVersion(options.bin ?? 'zstd')} ${zstdArgs(options.level ?? DEFAULT_ZSTD_LEVEL).join(' ')}`;
+  return `gamelayer-zstd/2 ${zstd} raw-runs=${RAW_RUN_CHUNKS}x${RAW_CHUNK}:${RAW_TEST}`;
 }

@@ -1,15 +1,16 @@
 // zstd layers through Debian's `zstd` CLI (Node 20's zlib has no zstd). Multi-threaded mode with fixed
 // settings: its output depends on level and input only, not on the thread count (checked in tests).
 import { spawn } from 'node:child_process';
-import { closeSync, constants, fdatasync as fdatasyncCb, openSync } from 'node:fs';
-import { open, rm, type FileHandle } from 'node:fs/promises';
+import { fdatasync as fdatasyncCb } from 'node:fs';
 import { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Worker } from 'node:worker_threads';
 import { promisify } from 'node:util';
 import { GamelayerError } from '../errors.js';
-import { removeFifos, takeFifo } from './fifo-pool.js';
+import { removeFifos } from './fifo-pool.js';
 import { startOciWorker } from './worker-start.js';
+import { ZstdLauncher, type ZstdChild } from './zstd-child.js';
+import { looksRandom, RAW_CHUNK, RAW_RUN_CHUNKS } from './zstd-raw.js';
 import type { FeedReply, FeedRequest } from './zstd-feed-worker.js';
 
 export { DEFAULT_ZSTD_LEVEL, zstdCompressorId, type ZstdOptions } from './compressor-id.js';
@@ -66,11 +67,12 @@ export function createZstd(options: ZstdOptions = {}): Duplex {
 
 
 /**
- * Tar bytes per slot of a feed, and slots per feed: the most a layer holds in flight towards zstd. A slot is sent
- * when full (the tar writer's 1 MiB chunks are gathered), so a message and a round of pipe writes carry 2 MiB.
+ * Tar bytes per slot of a feed, and slots per feed: the most a layer holds in flight. A slot is sent when full (the
+ * tar writer's 1 MiB chunks are gathered), so a message and a round of pipe writes carry 2 MiB. Twelve (24 MiB) let
+ * the tar run ahead while one `zstd` finishes and the next starts around a raw run (four stalled the tar there).
  */
 const SLOT_BYTES = 2 << 20;
-const SLOTS = 4;
+const SLOTS = 12;
 
 const fdatasync = promisify(fdatasyncCb);
 
@@ -158,9 +160,12 @@ async function ioArgs(bin: string): Promise<string[]> {
 export interface ZstdFileFeed {
   /** Hands `chunk` to zstd; resolves once it was copied (the caller may reuse the buffer). Not concurrently. */
   write(chunk: Uint8Array): Promise<void>;
-  /** Ends the input and waits for zstd to exit 0; returns the sha256 (`diffID`) and size of all input. */
+  /** Ends the input and waits for every zstd to exit 0; returns the sha256 (`diffID`) and size of all input. */
   end(): Promise<{ diffID: string; bytes: number }>;
-  /** After `end`: sha256 and size of the output file (`options.output`), read from disk on the feed's thread. */
+  /**
+   * After `end`: sha256 and size of the output file (`options.output`), on the feed's thread: zstd's frames read
+   * from disk as they were written, raw frames hashed from memory as they were written.
+   */
   hashFile(fd: number): Promise<{ digest: string; size: number }>;
   /** Stops zstd, waits for the feed's thread, drops the pipe. Safe at any time, and twice; `end`/`hashFile` call it. */
   abort(): Promise<void>;
@@ -171,100 +176,176 @@ export interface ZstdFileOptions extends ZstdOptions {
   output: number;
 }
 
+/** A piece of the tar (at most RAW_CHUNK, at a multiple of it) in a feed slot. */
+interface Piece {
+  slot: number;
+  offset: number;
+  length: number;
+}
+
 /**
- * zstd reading a named pipe and writing straight into a file. A worker thread hashes the input (the diffID) and
- * writes it into the pipe with plain blocking writes; the calling thread only copies each chunk into a shared slot.
+ * A zstd layer's blob, written into a file. The tar is cut into pieces of RAW_CHUNK; a run of at least
+ * RAW_RUN_CHUNKS pieces that look random (`looksRandom`) is written by the feed's thread as raw zstd frames
+ * (zstd-raw.ts), everything else goes to `zstd` processes, one per stretch between such runs, which read a named
+ * pipe and write into the file themselves (zstd-child.ts). The blob is their frames in tar order. A worker thread
+ * hashes the input (the diffID), writes the pipes with plain blocking writes and the raw frames, and hashes the blob
+ * as it grows; the calling thread only copies each chunk into a shared slot and decides where each piece goes.
  * Through a child's stdin pipe the calling thread made one non-blocking 64 KiB write and one poll per 64 KiB (5 s
- * of the main thread for 3.1 GB). The output never passes through Node. The bytes are those of `createZstd` (same
- * arguments; a pipe's size is unknown to zstd, as stdin's is: test/oci-zstd.test.ts).
+ * of the main thread for 3.1 GB). zstd's output never passes through Node; raw runs never pass through zstd (on
+ * random bytes `zstd -1` and its pipe cost about as much CPU as making the tar). The bytes depend on the input only:
+ * the cuts are at fixed offsets and the test is a function of a piece's bytes (test/oci-zstd.test.ts).
  */
 export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFileFeed> {
   const bin = options.bin ?? 'zstd';
   const args = [...zstdArgs(options.level ?? DEFAULT_ZSTD_LEVEL, options.threads), ...(await ioArgs(bin))];
-  const fifo = await takeFifo();
-  let child;
-  try {
-    child = spawn(bin, [...args, fifo], { stdio: ['ignore', options.output, 'pipe'] });
-  } catch (e) {
-    await rm(fifo, { force: true });
-    throw missing(bin, e as Error);
-  }
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-  let exit: { code: number; signal?: string; error?: Error } | undefined;
-  const exited = new Promise<void>((resolve) => {
-    child.once('error', (e) => ((exit ??= { code: -1, error: e }), resolve()));
-    child.once('close', (code, signal) => ((exit ??= { code: code ?? (signal ? -1 : 0), signal: signal ?? undefined }), resolve()));
-  });
-  const failure = (): GamelayerError => {
-    if (exit?.error) return missing(bin, exit.error);
-    const how = exit?.signal ? `was killed by ${exit.signal}` : `exited with ${exit?.code}`;
-    return new GamelayerError('zstd.failed', `${bin} ${how}: ${stderr.trim() || 'no message'}`, 'the layer was not stored; run the build again, and check the zstd install if it fails again');
-  };
-
-  // The write end opens once zstd has opened the read end. For a zstd that never does (not installed, died at start)
-  // a read end is opened here and held until that open returned, so it never waits for ever.
-  let opened = false;
-  const opening = open(fifo, 'w');
-  void exited.then(() => {
-    if (opened) return;
-    let reader: number | undefined;
-    try {
-      reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    } catch {
-      return; // the pipe is gone: the open already returned
-    }
-    void opening.finally(() => closeSync(reader!)).catch(() => {});
-  });
-  let fh: FileHandle;
-  try {
-    fh = await opening;
-    opened = true;
-  } finally {
-    await rm(fifo, { force: true });
-  }
-  if (exit) {
-    await fh.close();
-    await exited;
-    throw failure();
-  }
+  /** The zstd taking the input now: started with the first piece it gets (a layer of random bytes starts none). */
+  let child: ZstdChild | undefined;
+  const launcher = new ZstdLauncher(bin, args, options.output);
+  /** Whether any zstd was started or any raw frame written: an input of nothing still makes a frame. */
+  let framed = false;
 
   const feed = idleFeeds.pop() ?? new FeedWorker();
   const job = nextJob++;
   allFeeds.add(feed);
   const free = feed.slots.map((_, i) => i);
+  /** Pieces of each slot not yet taken by the feed's thread: the slot is free again at 0. */
+  const refs = feed.slots.map(() => 0);
   /** The slot being filled, and its bytes so far. */
   let filling: number | undefined;
   let filled = 0;
   const slotWaiters: (() => void)[] = [];
   const inFlight = new Set<Promise<unknown>>();
+  /** Requests to the feed's thread that write into the current zstd's pipe. */
+  const toChild = new Set<Promise<unknown>>();
+  /** Random-looking pieces not yet known to be part of a raw run; and whether a raw run is going on. */
+  const held: Piece[] = [];
+  let raw = false;
   let failed: Error | undefined;
   let finished = false;
 
   /** Once anything failed: zstd's own exit status and message say why (a broken pipe is only the symptom). */
   const stop = async (e?: Error): Promise<never> => {
     failed ??= e ?? new Error('zstd feed stopped');
+    const c = child;
     // A broken pipe: zstd closed its input and is on its way out; killing it now would lose its exit status and message.
-    if (!exit && (failed as NodeJS.ErrnoException).code === 'EPIPE') await Promise.race([exited, sleep(EXIT_GRACE_MS)]);
-    if (!exit) child.kill('SIGKILL');
-    await exited;
-    throw exit && exit.code !== 0 ? failure() : failed;
+    if (c && !c.exit() && (failed as NodeJS.ErrnoException).code === 'EPIPE') await Promise.race([c.exited, sleep(EXIT_GRACE_MS)]);
+    if (!c) throw failed;
+    c.kill();
+    await c.exited;
+    const exit = c.exit();
+    throw exit && exit.code !== 0 ? c.failure() : failed;
   };
 
   const abort = async () => {
     if (finished) return;
     finished = true;
     failed ??= new Error('zstd feed aborted');
-    if (!exit) child.kill('SIGKILL');
-    await exited;
+    launcher.kill();
+    await launcher.done();
+    await chain; // what was queued is dropped (failed is set); what ran fails on the killed processes
     await Promise.allSettled([...inFlight, flushing]);
-    await fh.close().catch(() => {});
+    await child?.pipe.close().catch(() => {});
+    await nextChild?.then((n) => n.pipe.close()).catch(() => {});
     // A worker that lost track (a write it never answered) is not handed to another layer.
     if (!feed.broken && inFlight.size === 0) idleFeeds.push(feed);
     else {
       allFeeds.delete(feed);
       void feed.terminate();
     }
+  };
+
+  /** A request about `piece`; its slot is free again once every piece of it was taken. */
+  const post = (type: 'chunk' | 'raw', fd: number, piece: Piece): Promise<unknown> => {
+    const p = feed
+      .call({ type, fd, job, ...piece })
+      .then(
+        () => {
+          if (--refs[piece.slot]! === 0) free.push(piece.slot);
+        },
+        (e: Error) => {
+          failed ??= e;
+        },
+      )
+      .finally(() => {
+        inFlight.delete(p);
+        slotWaiters.shift()?.();
+      });
+    inFlight.add(p);
+    return p;
+  };
+
+  /**
+   * A zstd started ahead, while the one before still runs: the next stretch has it at once (starting one took 35-45
+   * ms at load 7, 52 times for the 3.1 GB game). It writes nothing before its first input, which the feed's thread
+   * writes after the raw frames before it. The one left unused at the end is killed.
+   */
+  let nextChild: Promise<ZstdChild> | undefined;
+  const takeChild = () => {
+    const c = nextChild ?? launcher.next();
+    nextChild = launcher.next();
+    nextChild.catch(() => {}); // its failure is the layer's when it is taken
+    return c;
+  };
+
+  /** Hands a piece to a zstd (none: only starts one), starting one first where a raw run (or nothing) came before. */
+  const toZstd = async (piece?: Piece) => {
+    if (!child) {
+      child = await takeChild();
+      framed = true;
+    }
+    if (!piece) return;
+    const p = post('chunk', child.pipe.fd, piece);
+    toChild.add(p);
+    void p.finally(() => toChild.delete(p));
+  };
+
+  /** Ends the current zstd's input and waits for it to exit 0: its frame is then whole in the file. */
+  const endChild = async () => {
+    const c = child;
+    if (!c) return;
+    await Promise.all(toChild);
+    if (failed) return stop();
+    child = undefined;
+    await c.pipe.close();
+    await c.exited;
+    if (c.exit()?.code !== 0) {
+      child = c;
+      throw c.failure();
+    }
+  };
+
+  /**
+   * What the pieces become runs in their order, apart from the thread making the tar: ending a zstd (its last jobs,
+   * its exit) and starting the next would have stopped the tar for 50 ms each time, 6 s in all for the 52 switches
+   * of the 3.1 GB game at load 12 (measured). The tar waits only for free slots.
+   */
+  let chain: Promise<void> = Promise.resolve();
+  const queue = (op: () => unknown) => {
+    chain = chain
+      .then(async () => {
+        if (!failed) await op();
+      })
+      .catch((e: Error) => {
+        failed ??= e;
+        for (const w of slotWaiters.splice(0)) w();
+      });
+  };
+
+  /** Where a piece goes: see `startZstdToFile`. */
+  const route = (piece: Piece) => {
+    const random = looksRandom(new Uint8Array(feed.slots[piece.slot]!, piece.offset, piece.length));
+    if (raw && random) return queue(() => void post('raw', options.output, piece));
+    raw = false;
+    if (!random) {
+      for (const h of held.splice(0)) queue(() => toZstd(h));
+      return queue(() => toZstd(piece));
+    }
+    held.push(piece);
+    if (held.length < RAW_RUN_CHUNKS) return;
+    queue(() => endChild());
+    raw = true;
+    framed = true;
+    for (const h of held.splice(0)) queue(() => void post('raw', options.output, h));
   };
 
   /** Copies `bytes` into the slot being filled (taking a free one first); a slot that is full goes to the thread. */
@@ -283,30 +364,20 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
       if (filled === SLOT_BYTES) send();
     }
   };
-  /** Hands the slot being filled to the feed's thread. */
+  /** Routes the pieces of the slot being filled (slots are filled whole, so pieces fall at multiples of RAW_CHUNK). */
   const send = () => {
     if (filling === undefined) return;
     const slot = filling;
     const length = filled;
     filling = undefined;
-    const p = feed
-      .call({ type: 'chunk', fd: fh.fd, job, slot, length })
-      .then(
-        () => {
-          free.push(slot);
-        },
-        (e: Error) => {
-          failed ??= e;
-        },
-      )
-      .finally(() => {
-        inFlight.delete(p);
-        slotWaiters.shift()?.();
-      });
-    inFlight.add(p);
+    const pieces: Piece[] = [];
+    for (let offset = 0; offset < length; offset += RAW_CHUNK) pieces.push({ slot, offset, length: Math.min(RAW_CHUNK, length - offset) });
+    refs[slot] = pieces.length;
+    if (pieces.length === 0) free.push(slot);
+    for (const piece of pieces) route(piece);
   };
 
-  // Every OUTPUT_EVERY bytes of input, the feed's thread hashes what zstd wrote so far and the disk is asked to
+  // Every OUTPUT_EVERY bytes of input, the feed's thread hashes what was written so far and the disk is asked to
   // write it out (fdatasync, in the thread pool): the end of the layer then has only the tail of both to wait for.
   let sinceLook = 0;
   let flushing: Promise<void> | undefined;
@@ -342,11 +413,21 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
       try {
         if (failed) return await stop();
         send(); // the last slot, part full
+        // A random run too short to be written raw goes to zstd, as does an input of nothing (zstd's empty frame).
+        for (const h of held.splice(0)) queue(() => toZstd(h));
+        queue(() => (framed ? undefined : toZstd()));
+        await chain;
+        if (failed) return await stop();
         const r = await feed.call({ type: 'diff-id', job }); // after every chunk: the worker answers in order
         if (failed) return await stop();
-        await fh.close();
-        await exited;
-        if (exit?.code !== 0) throw failure();
+        await endChild();
+        // The zstd started for a stretch that never came: killed (with the shell) before any input, it wrote nothing.
+        if (nextChild) {
+          launcher.kill();
+          await (await nextChild.catch(() => undefined))?.exited;
+        }
+        launcher.close();
+        await launcher.done();
         return { diffID: r.digest!, bytes: r.bytes! };
       } catch (e) {
         await abort();
