@@ -27,7 +27,7 @@ const packed = (es: FileEntry[]) => packedList(PackedEntries.from(sorted(es)));
 /** A TreeDiff as plain data (a packed list read out), to compare with toEqual. */
 const plain = (d: ReturnType<typeof diffEntries>) => JSON.parse(JSON.stringify(d)) as unknown;
 
-const before = [
+const before: FileEntry[] = [
   dir('a'),
   file('a/x'),
   file('a.b'),
@@ -56,7 +56,7 @@ const before = [
   { path: 'nohash', type: 'file', mode: 0o644, size: 0 },
   { ...file('mode'), mode: 0o755 },
 ];
-const after = [
+const after: FileEntry[] = [
   dir('a'),
   file('a/x'),
   file('a.b', 'changed'),
