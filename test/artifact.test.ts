@@ -17,6 +17,7 @@ import {
   buildRecordArtifact,
   EMPTY_CONFIG,
   fetchBuildRecordFor,
+  locateBuildRecordFor,
   pushBuildRecord,
   recordTag,
 } from '../src/registry/artifact.js';
@@ -187,6 +188,19 @@ describe('the build record artifact', () => {
     const referrers = (await reg.accessLog()).filter((e) => e.path.includes('/referrers/'));
     expect(referrers).toHaveLength(1);
     expect(referrers[0]!.status).toBe(404);
+  });
+
+  it('is located without being read (diff --against reads it after the scan); a missing image or record fails at once', async () => {
+    await reg.resetAccessLog();
+    const read = await locateBuildRecordFor(`${reg.host}/studio/game:v1`);
+    const recordGets = async () => (await reg.accessLog()).filter((e) => e.method === 'GET' && (e.path.includes('/blobs/') || e.path.includes('.gamelayer-record') || /manifests\/sha256:/.test(e.path)));
+    // Found (the image's HEAD, the referrers lookup, the fallback tag's HEAD): no manifest of the record, no blob.
+    expect(await recordGets()).toEqual([]);
+    const found = await read();
+    expect(found.record).toEqual((await fetchBuildRecordFor(`${reg.host}/studio/game:v1`)).record);
+    expect((await recordGets()).some((e) => e.path.includes('/blobs/sha256:'))).toBe(true);
+    expect((await fails(locateBuildRecordFor(`${reg.host}/studio/game:nope`))).code).toBe('record.no-image');
+    expect((await fails(locateBuildRecordFor(`${reg.host}/studio/game@${image.digest}`))).code).toBe('record.not-found');
   });
 
   it('reads a record pushed by an earlier version (plain JSON layer); a damaged gzip layer is a clear error', async () => {

@@ -226,6 +226,13 @@ export class PackedEntries implements EntrySource {
     return out.seal();
   }
 
+  /** Entries `order[j]` (in that order) as a new sealed store: part of this one, whose folders it need not list. */
+  subset(order: Int32Array): PackedEntries {
+    const out = this.permuted(order);
+    out.foldersListed = false;
+    return out;
+  }
+
   /** Folder paths that entries lie in ('' for the root), each once. */
   folderPaths(): readonly string[] {
     return this.folders;
@@ -472,6 +479,91 @@ export class PackedEntries implements EntrySource {
       at += out.write(tail, at, 'latin1');
     }
     return h.update(out.subarray(0, at));
+  }
+
+  /** Each folder's path as the UTF-8 bytes a path starts with (`dir/`, or none for the root); made once a folder is asked. */
+  private prefixes: Buffer[] = [];
+
+  private prefixBytes(f: number): Buffer {
+    let b = this.prefixes[f];
+    if (b === undefined) {
+      const dir = this.folders[f]!;
+      this.prefixes[f] = b = Buffer.from(dir === '' ? '' : `${dir}/`, 'utf8');
+    }
+    return b;
+  }
+
+  /**
+   * Entry i's path against entry j's of `other` (another store or this one), as `compareBytewise` of the two paths:
+   * compared on their UTF-8 bytes (a folder's prefix, then the name), no string made. UTF-8 byte order is code point
+   * order, which compareBytewise gives.
+   */
+  comparePath(i: number, other: PackedEntries, j: number): number {
+    const fa = this.folder.data[i]!;
+    const fb = other.folder.data[j]!;
+    let x = i === 0 ? 0 : this.nameEnd.data[i - 1]!;
+    const xe = this.nameEnd.data[i]!;
+    let y = j === 0 ? 0 : other.nameEnd.data[j - 1]!;
+    const ye = other.nameEnd.data[j]!;
+    const an = this.names;
+    const bn = other.names;
+    if (!(other === this && fa === fb)) {
+      const pa = this.prefixBytes(fa);
+      const pb = other.prefixBytes(fb);
+      if (!pa.equals(pb)) {
+        // The prefixes as far as the shorter goes; then its name goes on against the rest of the longer prefix.
+        const m = Math.min(pa.length, pb.length);
+        for (let k = 0; k < m; k++) {
+          const d = pa[k]! - pb[k]!;
+          if (d !== 0) return d;
+        }
+        if (pa.length < pb.length) {
+          for (let k = m; k < pb.length; k++, x++) {
+            if (x >= xe) return -1;
+            const d = an[x]! - pb[k]!;
+            if (d !== 0) return d;
+          }
+        } else {
+          for (let k = m; k < pa.length; k++, y++) {
+            if (y >= ye) return 1;
+            const d = pa[k]! - bn[y]!;
+            if (d !== 0) return d;
+          }
+        }
+      }
+    }
+    for (; x < xe && y < ye; x++, y++) {
+      const d = an[x]! - bn[y]!;
+      if (d !== 0) return d;
+    }
+    return xe - x - (ye - y);
+  }
+
+  /** `sameEntry(this.entry(i), other.entry(j))` from the columns: type, mode, size, xxh64 and link target. */
+  sameEntryAs(i: number, other: PackedEntries, j: number): boolean {
+    if (this.typeCode.data[i] !== other.typeCode.data[j] || this.modes.data[i] !== other.modes.data[j] || this.sizes.data[i] !== other.sizes.data[j]) return false;
+    const ka = this.hashKind.data[i];
+    const kb = other.hashKind.data[j];
+    if (ka === HEX_HASH && kb === HEX_HASH) {
+      if (this.hashes.data[i] !== other.hashes.data[j]) return false;
+    } else if (this.xxh64(i) !== other.xxh64(j)) return false;
+    return this.linkTarget(i) === other.linkTarget(j);
+  }
+
+  /** True when entry i's name starts with `.wh.` (a whiteout as the planner writes it), read from its bytes. */
+  isWhiteoutAt(i: number): boolean {
+    const start = i === 0 ? 0 : this.nameEnd.data[i - 1]!;
+    const n = this.names;
+    return this.nameEnd.data[i]! - start >= 4 && n[start] === 0x2e && n[start + 1] === 0x77 && n[start + 2] === 0x68 && n[start + 3] === 0x2e;
+  }
+
+  /** Whether the paths are in strictly increasing bytewise order (and, if asked, no name is a whiteout's), from the columns. */
+  inPathOrder(noWhiteouts: boolean): boolean {
+    for (let i = 0; i < this.length; i++) {
+      if (noWhiteouts && this.isWhiteoutAt(i)) return false;
+      if (i > 0 && this.comparePath(i - 1, this, i) >= 0) return false;
+    }
+    return true;
   }
 
   /** Bytes held by the columns (not counting the folder strings and the sparse maps). */

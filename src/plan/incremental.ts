@@ -27,7 +27,7 @@ import { diffEntries, diffEntriesOf, sameEntry, type TreeDiff } from '../diff/di
 import { GamelayerError } from '../errors.js';
 import { EMPTY_XXH64 } from '../scan/hash.js';
 import { compareBytewise, entriesDigest } from '../scan/manifest.js';
-import { eachEntry, hasFileOf, nonFolderTotalsOf, totalsOf } from '../entries/packed-list.js';
+import { eachEntry, entrySourceOf, hasFileOf, nonFolderTotalsOf, packedStoreOf, totalsOf } from '../entries/packed-list.js';
 import { CHUNKS_DIR, recipeFileOf } from '../chunk/recipe.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';
@@ -271,6 +271,8 @@ export function planIncremental(
   const changed = new Set<TreeName>();
   const reasons = new Map<TreeName, string[]>();
   const note = (t: TreeName, r: string) => reasons.set(t, [...(reasons.get(t) ?? []), r]);
+  /** Per changed tree, its changed files big enough for a layer of their own (bigChanges). */
+  const bigChanged = new Map<TreeName, number>();
 
   // 1. Which trees keep their recorded layers.
   const slots: Slot[] = [];
@@ -330,6 +332,8 @@ export function planIncremental(
         continue;
       }
       changed.add(tree);
+      // What step 3 asks of this diff, counted now: diffing the tree again there made its entries again.
+      bigChanged.set(tree, bigChanges(d, ownLayerSize(opts, treeBytes)));
       newBytes += changedBytes;
       newPacked += ratio(tree) * changedBytes;
       changedFilePacked += ratio(tree) * changedFilesBytes(cur, d, changedBytes);
@@ -347,6 +351,7 @@ export function planIncremental(
   // 2. Dead bytes: rewrite the layers where removing them costs least per byte removed.
   const content = manifests.reduce((n, m) => n + totalBytes(m.entries), 0);
   const live = liveness(stack, keptTrees, current);
+  const liveStack = stack;
   let dead = stack.reduce((n, l) => n + (l.bytes - live.get(l)!.bytes), 0);
   // The limit is on the compressed image (what the registry stores and a fresh node pulls): kept layers count as
   // built, their dead share as their share of the layer's content; new layers (tops, trees planned afresh) at their
@@ -567,7 +572,7 @@ export function planIncremental(
   // are the top's again); then, ahead of the limit, runs of patches merge when that is as cheap; at the limit the
   // run of one tree's adjacent patches that costs least per layer it removes. A merge's cost is its live bytes
   // pushed again and the layers above it that nodes unpack again, so it is weighed against the day's new bytes.
-  const tops0 = new Map(keptTrees.map((t) => [t, changed.has(t) ? 1 + bigChanges(previous[t]!.manifest, current.get(t)!, ownLayerSize(opts, treeBytesOf.get(t)!)) : 0]));
+  const tops0 = new Map(keptTrees.map((t) => [t, changed.has(t) ? 1 + bigChanged.get(t)! : 0]));
   const newTop = (t: TreeName) => tops0.get(t)!;
   /** A layer's compressed size: recorded, else its bytes at its tree's measured ratio. */
   const packedOf = (l: PlannedLayer) => packed.get(l) ?? ratio(l.tree) * l.bytes;
@@ -576,7 +581,9 @@ export function planIncremental(
   /** What the day's folds re-send: part of the day's cost, so the early merges' budget is what is left of it. */
   let foldSent = 0;
   {
-    const liveNow = liveness(stack, keptTrees, current);
+    // Step 2's liveness holds while its stack does (nothing rewritten): walking the trees again cost a second walk
+    // of every kept entry.
+    const liveNow = stack === liveStack ? live : liveness(stack, keptTrees, current);
     const aboveNow = bytesAbove(stack);
     const folded = new Set<PlannedLayer>();
     for (const t of keptTrees) {
@@ -645,6 +652,10 @@ export function planIncremental(
     // turn and their folders: walked beside the manifest, without a map and a list of every path.
     const d = unpacksTo(own, cur.entries, cur.digest)
       ? { label: tree, added: [], removed: [], modified: [], unchanged: cur.entries.length, bytesAdded: 0, bytesModified: 0, bytesRemoved: 0 }
+      : own.length === 1 && orderedList(own[0]!.entries)
+      ? // One layer in strictly increasing path order, no whiteout: it unpacks to its list as it is (two packed
+        // stores are then compared on their columns).
+        diffEntries(tree, own[0]!.entries, cur.entries)
       : filesOnceInOrder(own)
       ? diffEntriesOf(tree, unpackedInOrder(own), cur.entries)
       : layersInPathOrder(own)
@@ -795,8 +806,7 @@ function totalBytes(entries: readonly FileEntry[]): number {
 }
 
 /** Changed files big enough for a layer of their own. */
-function bigChanges(before: TreeManifest, after: TreeManifest, targetSize: number): number {
-  const d = diffEntries(after.tree, before.entries, after.entries);
+function bigChanges(d: TreeDiff, targetSize: number): number {
   return [...d.added, ...d.modified.map((m) => m.after)].filter((e) => e.type === 'file' && e.size >= targetSize).length;
 }
 
@@ -975,10 +985,14 @@ function unpacksTo(layers: readonly PlannedLayer[], entries: readonly FileEntry[
   const own = layers[0]!.entries;
   if (own.length !== entries.length) return false;
   if (own !== entries && digestOfList(own) !== (digest ?? digestOfList(entries))) return false;
-  if (!orderedLists.has(own)) {
-    if (!inPathOrder([own], true)) return false;
-    orderedLists.add(own);
-  }
+  return orderedList(own);
+}
+
+/** Whether a list is in strictly increasing path order with no whiteout; remembered per list. */
+function orderedList(list: readonly FileEntry[]): boolean {
+  if (orderedLists.has(list)) return true;
+  if (!inPathOrder([list], true)) return false;
+  orderedLists.add(list);
   return true;
 }
 
@@ -1055,6 +1069,8 @@ function firstDifference(before: Iterable<FileEntry>, after: readonly FileEntry[
 
 /** Whether the lists, one after another, are in strictly increasing path order (and, if asked, hold no whiteout). */
 function inPathOrder(lists: readonly (readonly FileEntry[])[], noWhiteouts: boolean): boolean {
+  const store = lists.length === 1 ? packedStoreOf(lists[0]!) : undefined;
+  if (store) return store.inPathOrder(noWhiteouts);
   let last: string | undefined;
   for (const list of lists) {
     for (const e of eachEntry(list)) {
@@ -1189,7 +1205,11 @@ function liveLayer(like: PlannedLayer, files: FileEntry[], current: TreeManifest
 }
 
 function withParents(files: FileEntry[], current: TreeManifest): FileEntry[] {
-  const byPath = new Map(files.map((e) => [e.path, e]));
+  return withParentsIn(new Map(files.map((e) => [e.path, e])), current);
+}
+
+/** withParents of the entries of `byPath` (by their paths), which it adds the folders to. */
+function withParentsIn(byPath: Map<string, FileEntry>, current: TreeManifest): FileEntry[] {
   const dirs = dirsOf(current);
   for (const p of [...byPath.keys()]) {
     for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) {
@@ -1205,7 +1225,14 @@ const dirCache = new WeakMap<TreeManifest, Map<string, FileEntry>>();
 function dirsOf(m: TreeManifest): Map<string, FileEntry> {
   let d = dirCache.get(m);
   if (!d) {
-    d = new Map(m.entries.filter((e) => e.type === 'dir').map((e) => [e.path, e]));
+    // Only the folders are made as objects (a packed manifest's 1M files are not).
+    const source = entrySourceOf(m.entries);
+    d = new Map();
+    for (let i = 0; i < source.length; i++) {
+      if (source.type(i) !== 'dir') continue;
+      const e = m.entries[i]!;
+      d.set(e.path, e);
+    }
     dirCache.set(m, d);
   }
   return d;
@@ -1239,10 +1266,20 @@ function renumber(layers: PlannedLayer[]): PlannedLayer[] {
 /** Added and modified entries (with their parent directories) and a whiteout per topmost removed path. */
 function patchLayer(tree: TreeName, index: number, d: TreeDiff, current: TreeManifest, mount: string, allMounts: string[] = []): PlannedLayer {
   const byPath = new Map<string, FileEntry>();
-  for (const e of [...d.added, ...d.modified.map((m) => m.after), ...d.removed]) assertTreePath(tree, mount, e.path);
+  for (const e of [...d.added, ...d.modified.map((m) => m.after)]) assertTreePath(tree, mount, e.path);
+  // The removed entries one at a time (a packed diff's are a store: 100k of them are not made into objects at once).
+  for (const e of eachEntry(d.removed)) assertTreePath(tree, mount, e.path);
   for (const e of [...d.added, ...d.modified.map((m) => m.after)]) byPath.set(e.path, e);
-  const removed = new Set(d.removed.map((e) => e.path));
-  for (const e of d.removed) {
+  // The removed paths that hold another removed entry (a few folders), not every removed path.
+  const parents = new Set<string>();
+  for (const e of eachEntry(d.removed)) {
+    const slash = e.path.lastIndexOf('/');
+    if (slash > 0) parents.add(e.path.slice(0, slash));
+  }
+  const removed = new Set<string>();
+  for (const e of eachEntry(d.removed)) if (parents.has(e.path)) removed.add(e.path);
+  parents.clear();
+  for (const e of eachEntry(d.removed)) {
     const slash = e.path.lastIndexOf('/');
     const parent = slash > 0 ? e.path.slice(0, slash) : '';
     if (parent && removed.has(parent)) continue; // its folder's whiteout removes it
@@ -1250,7 +1287,8 @@ function patchLayer(tree: TreeName, index: number, d: TreeDiff, current: TreeMan
     const wh = `${parent ? `${parent}/` : ''}${WHITEOUT_PREFIX}${e.path.slice(slash + 1)}`;
     byPath.set(wh, { path: wh, type: 'file', mode: 0o644, size: 0, xxh64: EMPTY_XXH64 });
   }
-  const entries = withParents([...byPath.values()], current);
+  // Its own map takes the folders: a copy of it (100k whiteouts after a removal) was a second map held beside it.
+  const entries = withParentsIn(byPath, current);
   const bytes = totalBytes(entries);
   return { tree, index, entries, inputKey: layerInputKey(mount, entries), bytes, patch: true };
 }

@@ -571,6 +571,15 @@ export interface FetchBuildRecordOptions extends TargetOptions {
  * has it, else through the fallback tag. Errors say which image and what was tried.
  */
 export async function fetchBuildRecordFor(ref: string, opts: FetchBuildRecordOptions = {}): Promise<FoundBuildRecord> {
+  return (await locateBuildRecordFor(ref, opts))();
+}
+
+/**
+ * fetchBuildRecordFor in two steps: where the record of `ref` is (the image, its referrers or fallback tag: its
+ * errors come here, at once), then a read of it when called. `diff --against` hashes the working trees between the
+ * two, so the record (70 MiB of packed entries at 1M) is not held beside the scan.
+ */
+export async function locateBuildRecordFor(ref: string, opts: FetchBuildRecordOptions = {}): Promise<() => Promise<FoundBuildRecord>> {
   const r = parseReference(ref);
   const repo = r.repository;
   const { client } = opts.target ?? (await pushTargetFor(r, opts));
@@ -585,12 +594,13 @@ export async function fetchBuildRecordFor(ref: string, opts: FetchBuildRecordOpt
     subject = head.digest;
     // The tag names a record itself (a record tag, or a line tag gamelayer-line.<line>): read it as it is.
     if (head.mediaType === MEDIA_TYPES.ociIndex && (r.tag.endsWith(RECORD_TAG_SUFFIX) || r.tag.startsWith(LINE_TAG_PREFIX))) {
-      return { ...(await readRecord(client, repo, r.tag, undefined, name)), via: 'tag' };
+      const tag = r.tag;
+      return async () => ({ ...(await readRecord(client, repo, tag, undefined, name)), via: 'tag' });
     }
   }
 
   const viaReferrers = await findByReferrers(client, repo, subject);
-  if (viaReferrers) return { ...(await readRecord(client, repo, viaReferrers, subject, name)), via: 'referrers' };
+  if (viaReferrers) return async () => ({ ...(await readRecord(client, repo, viaReferrers, subject, name)), via: 'referrers' });
 
   if (!r.tag) {
     throw new GamelayerError('record.not-found', `${name}: no build record found: ${client.host} lists no referrers for it`, 'look it up by tag (the fallback record tag is <tag>.gamelayer-record)');
@@ -600,7 +610,7 @@ export async function fetchBuildRecordFor(ref: string, opts: FetchBuildRecordOpt
   if (!head) {
     throw new GamelayerError('record.not-found', `${name}: no build record: neither referrers of ${subject} nor the tag ${tag} in ${client.host}/${repo}`, `the image was pushed without its record, by another tool, or its record was deleted since; gamelayer ls ${client.host}/${repo} lists the builds that have one`);
   }
-  return { ...(await readRecord(client, repo, tag, subject, name)), via: 'tag' };
+  return async () => ({ ...(await readRecord(client, repo, tag, subject, name)), via: 'tag' });
 }
 
 /** The newest build-record artifact among the image's referrers; undefined when there is none or no API. */

@@ -17,6 +17,7 @@ export {
   DamagedRecordError,
   fetchBuildRecordFor,
   fetchLineRecord,
+  locateBuildRecordFor,
   lineTag,
   pushBuildRecord,
   recordIndex,

@@ -171,7 +171,7 @@ export function register(program: Command): void {
       // The tags the push will set are asked with the kept layers (the default tag as the build's inputs choose it;
       // a tag the build then refuses only wasted its HEADs).
       const pushTag = platformTag ?? flags.tag ?? codebuild?.defaultTag ?? config.version ?? 'latest';
-      const previousLookup = previousSteps?.startPreviousLookup({
+      let previousLookup = previousSteps?.startPreviousLookup({
         rebase: flags.rebase,
         from: flags.from,
         push: primary,
@@ -216,6 +216,9 @@ export function register(program: Command): void {
         }
         throw e;
       });
+      // Its answer holds the previous build's record (a registry's, 60 MiB of packed entries at 1M) that nothing reads
+      // any more: not kept through the push, the SBOM and the signatures.
+      previousLookup = undefined;
       // A host with no build of its own (a new clone) and a registry in the config, building without --push: the
       // registry's builds were not read, so this one is laid out afresh, and a later push of it sends whole trees.
       const prev = result.summary.previous;

@@ -76,7 +76,7 @@ export function register(program: Command): void {
       }
       if (opts.against) {
         if (a || b) throw new GamelayerError('cli.diff-args', '--against compares with the working trees (or --to): give no A or B with it');
-        const { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord } = await import('../../registry/artifact.js');
+        const { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord, locateBuildRecordFor } = await import('../../registry/artifact.js');
         const { parseReference } = await import('../../registry/reference.js');
         const registry = await registryOptions(opts);
         const target = parseReference(opts.against);
@@ -84,8 +84,10 @@ export function register(program: Command): void {
         if (opts.line !== undefined && (target.tag || target.digest)) {
           throw new GamelayerError('cli.diff-args', `--line ${opts.line} goes with --against host/repo (no tag or digest): ${opts.against} names one build`);
         }
-        let older: BuildRecord;
+        // The older record itself, or (a tag or digest) where it is: read after the working trees are scanned.
+        let older: BuildRecord | (() => Promise<BuildRecord>);
         let name = opts.against;
+        const absent = (e: unknown) => opts.ifExists && e instanceof GamelayerError && (e.code === 'record.no-image' || e.code === 'record.not-found');
         // Nothing to compare with is an answer ("every layer is new"); any other failure stays an error.
         const nothing = (why: string) => {
           if (opts.json) printJson({ before: null, note: why });
@@ -111,25 +113,40 @@ export function register(program: Command): void {
             const record = (found ?? other!.found)!;
             older = record.record;
             name = `${opts.against}:${record.tag}`;
-          } else older = (await fetchBuildRecordFor(opts.against, registry)).record;
-        } catch (e) {
-          if (opts.ifExists && e instanceof GamelayerError && (e.code === 'record.no-image' || e.code === 'record.not-found')) {
-            return nothing(`${e.message}: nothing to compare with`);
+          } else {
+            // Found now (no image, no record: said before the trees are hashed), read when needed.
+            const read = await locateBuildRecordFor(opts.against, registry);
+            older = opts.to ? (await read()).record : async () => (await read()).record;
           }
+        } catch (e) {
+          if (absent(e)) return nothing(`${(e as Error).message}: nothing to compare with`);
           throw e;
         }
-        before = { name, manifests: older.manifests, build: older };
         if (opts.to) {
           // A against B, both build records in a registry: the files, layers, base and pull cost all between the
           // two (the tables showed A against the working trees, only the pull cost used B).
+          if (typeof older === 'function') throw new Error('the --against record is read before --to');
+          before = { name, manifests: older.manifests, build: older };
           const newer = (await fetchBuildRecordFor(opts.to, registry)).record;
           after = { name: opts.to, manifests: newer.manifests, build: newer };
           baseMoves = (await import('../../pipeline/base-source.js')).movedBases(older, newer);
           recordLayers = recordLayerDiff(older, newer);
           cost = { value: pullCost(older, newer, costPlatform(newer, opts.platform)), from: opts.against, to: opts.to };
         } else {
-          baseMoves = await (await import('../../pipeline/base-source.js')).currentBaseMoves(await gameConfig(), older, registry);
           after = await inStep('scan trees', async () => workingTrees(await gameConfig(), reporter));
+          // Read after the scan, as the plain diff reads its record: a 1M-entry record is not held beside the walk.
+          if (typeof older === 'function') {
+            const read = older;
+            try {
+              older = await inStep('read record', read);
+            } catch (e) {
+              // Gone since it was found (a prune meanwhile): as if it had not been there.
+              if (absent(e)) return nothing(`${(e as Error).message}: nothing to compare with`);
+              throw e;
+            }
+          }
+          before = { name, manifests: older.manifests, build: older };
+          baseMoves = await (await import('../../pipeline/base-source.js')).currentBaseMoves(await gameConfig(), older, registry);
           const newer = await lastBuildForPullCost(await gameConfig());
           if (newer) cost = { value: pullCost(older, newer, costPlatform(newer, opts.platform)), from: opts.against, to: `the last build (${newer.tags[0]})` };
           else costNote = 'no local build to compute the pull cost to (build first, or give --to <ref>)';
