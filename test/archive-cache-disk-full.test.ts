@@ -50,7 +50,7 @@ describe('disk full while caching an engine tarball member', () => {
       const store = path.join(root, `store-${leave}`);
       await writeFile(
         path.join(project, 'gamelayer.yaml'),
-        `game: full-game\nstart: /opt/local/engine/start.sh\nstore: ${store}\ntrees:\n  engine: {source: engine.tar.gz}\n` +
+        `game: full-game\nstart: /opt/local/engine/server.bin\nstore: ${store}\ntrees:\n  engine: {source: engine.tar.gz}\n` +
           '  engine-media: {source: engine-media}\n  app: {source: app}\n  app-media: {source: app-media}\n',
       );
       await fillUpTo(mnt, leave);
@@ -101,10 +101,11 @@ describe('disk full under an output folder no step names', () => {
   it('dockerfile --out: disk.full with what to do (was error[internal]: ENOSPC, "a bug in gamelayer")', async () => {
     const project = path.join(root, 'df-game');
     for (const tree of ['engine', 'engine-media', 'app', 'app-media']) await mkdir(path.join(project, tree), { recursive: true });
-    await writeFile(path.join(project, 'engine/start.sh'), '#!/bin/sh\n', { mode: 0o755 });
+    // A stand-in binary: a `#!` start script on scratch would draw the start warning (stop 41) beside the error.
+    await writeFile(path.join(project, 'engine/server'), Buffer.from('\x7fELF stand-in'), { mode: 0o755 });
     await writeFile(
       path.join(project, 'gamelayer.yaml'),
-      'game: full-game\nstart: /opt/local/engine/start.sh\ntrees:\n  engine: {source: engine}\n  engine-media: {source: engine-media}\n  app: {source: app}\n  app-media: {source: app-media}\n',
+      'game: full-game\nstart: /opt/local/engine/server\ntrees:\n  engine: {source: engine}\n  engine-media: {source: engine-media}\n  app: {source: app}\n  app-media: {source: app-media}\n',
     );
     await fillUpTo(mnt, 0);
     try {
