@@ -285,14 +285,36 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     };
     const images = result.deleted.filter((e) => !isRecord(e));
     // Read before the first delete: an index that does not parse stops the prune with nothing of it done.
-    const [imagesListed, attachedListed] = [await listedBy(images), await listedBy(attached)];
-    const recordManifests = await detachRecordIndexes(client, repo, reads, result.deleted.filter(isRecord), (t) => mediaTypeOf.get(t), remove, undefined, deletes);
+    const [imagesListed, attachedListed] = [await listedBy(images), withSignaturesAfterSubjects(attached, await listedBy(attached))];
+    // The record indexes one at a time: detached side by side, a prune killed among the images left a record
+    // index and its `.gamelayer-index` tag that the next prune did not remove (test/kill-prune.test.ts, points 1
+    // and 4, about one run in two; the cause was not found, so the concurrency was taken back there).
+    const recordManifests = await detachRecordIndexes(client, repo, reads, result.deleted.filter(isRecord), (t) => mediaTypeOf.get(t), remove, undefined, 1);
     await deleteInWaves(images.map((e) => e.digest), imagesListed, deletes, remove);
     await deleteInWaves(attached.map((e) => e.digest), attachedListed, deletes, remove);
     await deleteInWaves(recordManifests, new Map(), deletes, remove);
   }
   deleting.done(`${gone} ${opts.ecr ? 'images and tags' : 'manifests'}`);
   return result;
+}
+
+/**
+ * `listed` with each signature ordered after its subject when both go in the same step: an SBOM whose referrers
+ * index is gone is found by its signature's tag alone (`sha256-<hex>.sig`), so that tag must outlive it. Deleted
+ * side by side, a kill could leave the SBOM with no tag and no index naming it, which no later prune would find.
+ */
+function withSignaturesAfterSubjects(attached: { digest: string; tags: string[] }[], listed: Map<string, string[]>): Map<string, string[]> {
+  const going = new Set(attached.map((a) => a.digest));
+  const out = new Map([...listed].map(([d, c]) => [d, [...c]]));
+  for (const a of attached) {
+    for (const t of a.tags) {
+      const m = /^sha256-([0-9a-f]{64})\.sig$/.exec(t);
+      const subject = m ? `sha256:${m[1]}` : undefined;
+      if (!subject || subject === a.digest || !going.has(subject)) continue;
+      out.set(subject, [...(out.get(subject) ?? []), a.digest]);
+    }
+  }
+  return out;
 }
 
 /**
