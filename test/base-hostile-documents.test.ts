@@ -7,11 +7,10 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { addTag, MT, tarOf } from './support/make-layout.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { useRegistryBehindFaultProxy } from './support/registry-behind-fault-proxy.js';
 import { tempDir } from './support/tmp.js';
 import { writeTinyGame } from './support/trees.js';
 
@@ -118,26 +117,17 @@ describe('archives with documents of the wrong shape', () => {
 });
 
 describe('a registry answering a base manifest of the wrong shape', () => {
-  let registry: TestRegistry;
-  let proxy: FaultProxy;
-  beforeAll(async () => {
-    registry = await startRegistry();
-    proxy = await startFaultProxy(registry.host);
-  });
-  afterAll(async () => {
-    await proxy?.stop();
-    await registry?.stop();
-  });
+  const net = useRegistryBehindFaultProxy();
 
   it('a layer entry of null is refused naming the base and the entry', async () => {
     const dir = await tempDir('gl-hb-registry-');
-    await writeTinyGame(dir, ['game: hostile-base', 'start: [/opt/local/engine/run]', `baseImage: ${proxy.host}/os/base:b`]);
+    await writeTinyGame(dir, ['game: hostile-base', 'start: [/opt/local/engine/run]', `baseImage: ${net.proxy.host}/os/base:b`]);
     const config = { mediaType: MT.config, digest: sha256('{}'), size: 2 };
     const body = JSON.stringify({ schemaVersion: 2, mediaType: MT.manifest, config, layers: [null] });
     const headers = { 'content-type': MT.manifest, 'docker-content-digest': sha256(body) };
-    proxy.setRules([{ path: /^\/v2\/os\/base\/manifests\/b$/, count: 10, action: { kind: 'status', status: 200, headers, body } }]);
+    net.proxy.setRules([{ path: /^\/v2\/os\/base\/manifests\/b$/, count: 10, action: { kind: 'status', status: 200, headers, body } }]);
     const r = await runCli(['build'], { cwd: dir });
-    expect(r.stderr).toContain(`base image ${proxy.host}/os/base:b: manifest ${sha256(body)}: layers[0]: null, not a descriptor\n`);
+    expect(r.stderr).toContain(`base image ${net.proxy.host}/os/base:b: manifest ${sha256(body)}: layers[0]: null, not a descriptor\n`);
     expect(r.stderr).toMatch(/^error\[base\.json\]: /);
     expect(r.code).toBe(1);
   });

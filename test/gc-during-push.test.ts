@@ -5,23 +5,13 @@
 import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, sleep, startCli } from './support/cli-process.js';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { useRegistryBehindFaultProxy } from './support/registry-behind-fault-proxy.js';
 import { tempDir } from './support/tmp.js';
 import { writeTinyGame } from './support/trees.js';
 
-let registry: TestRegistry;
-let proxy: FaultProxy;
-beforeAll(async () => {
-  registry = await startRegistry();
-  proxy = await startFaultProxy(registry.host);
-});
-afterAll(async () => {
-  await proxy?.stop();
-  await registry?.stop();
-});
+const net = useRegistryBehindFaultProxy();
 
 describe('gc --apply while a push reads the store', () => {
   it('waits for the push, which sends every blob; then removes the build', async () => {
@@ -33,9 +23,9 @@ describe('gc --apply while a push reads the store', () => {
 
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
-    proxy.setRules([{ method: 'POST', path: /\/blobs\/uploads\/$/, action: { kind: 'hold', until: gate } }]);
-    const push = startCli(['push', `${proxy.host}/studio/gcpush:v1`], { cwd: dir });
-    while (!proxy.fired[0]) await sleep(20);
+    net.proxy.setRules([{ method: 'POST', path: /\/blobs\/uploads\/$/, action: { kind: 'hold', until: gate } }]);
+    const push = startCli(['push', `${net.proxy.host}/studio/gcpush:v1`], { cwd: dir });
+    while (!net.proxy.fired[0]) await sleep(20);
 
     const gc = startCli(['gc', '--apply', '--keep', '1'], { cwd: dir });
     let gcDone = false;
@@ -49,7 +39,7 @@ describe('gc --apply while a push reads the store', () => {
     expect(pushed.code, pushed.stderr).toBe(0);
     expect(collected.code, collected.stderr).toBe(0);
     expect(collected.stdout).toContain('removed 1 build: v1');
-    const tags = ((await (await fetch(`${registry.url}/v2/studio/gcpush/tags/list`)).json()) as { tags: string[] }).tags;
+    const tags = ((await (await fetch(`${net.registry.url}/v2/studio/gcpush/tags/list`)).json()) as { tags: string[] }).tags;
     expect(tags).toEqual(expect.arrayContaining(['v1', 'v1-app', 'v1.gamelayer-record']));
     // No hold is left behind.
     expect((await readdir(path.join(dir, '.gamelayer', 'oci', '.holds'))).filter((n) => n !== 'gc' && !n.startsWith('.'))).toEqual([]);

@@ -4,23 +4,13 @@
 // holds the push's uploads until the file is gone, however loaded the machine.
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli, sleep, startCli } from './support/cli-process.js';
-import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { useRegistryBehindFaultProxy } from './support/registry-behind-fault-proxy.js';
 import { tempDir } from './support/tmp.js';
 import { writeTinyGame } from './support/trees.js';
 
-let registry: TestRegistry;
-let proxy: FaultProxy;
-beforeAll(async () => {
-  registry = await startRegistry();
-  proxy = await startFaultProxy(registry.host);
-});
-afterAll(async () => {
-  await proxy?.stop();
-  await registry?.stop();
-});
+const net = useRegistryBehindFaultProxy();
 
 describe('a store blob removed during a push', () => {
   it('is named as the store\'s file, not blamed on the network', async () => {
@@ -34,14 +24,14 @@ describe('a store blob removed during a push', () => {
     let open!: () => void;
     const gate = new Promise<void>((r) => (open = r));
     // Every upload waits at its start: the blob is read only after the gate opens.
-    proxy.setRules([{ method: 'POST', path: /\/blobs\/uploads\/$/, count: 1000, action: { kind: 'hold', until: gate } }]);
-    const push = startCli(['push', `${proxy.host}/studio/gone:v1`, '--concurrency', '1'], { cwd: dir });
-    while (!proxy.fired[0]) await sleep(20);
+    net.proxy.setRules([{ method: 'POST', path: /\/blobs\/uploads\/$/, count: 1000, action: { kind: 'hold', until: gate } }]);
+    const push = startCli(['push', `${net.proxy.host}/studio/gone:v1`, '--concurrency', '1'], { cwd: dir });
+    while (!net.proxy.fired[0]) await sleep(20);
     await rm(file);
     open();
     const r = await push.result;
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${file}: the file is gone (removed while it was being read`);
-    expect(r.stderr).not.toContain('registry.network');
+    expect(r.stderr).not.toContain('net.registry.network');
   });
 });

@@ -1,0 +1,36 @@
+// A real registry behind a fault proxy, started once for a test file (or a describe block): tests push through
+// `proxy.host` to hold, fail or count what the registry receives, and read the registry directly.
+import { afterAll, beforeAll } from 'vitest';
+import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
+import { startRegistry, type TestRegistry } from './registry.js';
+
+export interface RegistryBehindFaultProxy {
+  readonly registry: TestRegistry;
+  readonly proxy: FaultProxy;
+}
+
+/** Registers the start and stop hooks in the calling scope; the fields are there from its beforeAll on. */
+export function useRegistryBehindFaultProxy(): RegistryBehindFaultProxy {
+  let registry: TestRegistry | undefined;
+  let proxy: FaultProxy | undefined;
+  beforeAll(async () => {
+    registry = await startRegistry();
+    proxy = await startFaultProxy(registry.host);
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    await registry?.stop();
+  });
+  const started = <T>(x: T | undefined): T => {
+    if (x === undefined) throw new Error('useRegistryBehindFaultProxy: read before its beforeAll ran');
+    return x;
+  };
+  return {
+    get registry() {
+      return started(registry);
+    },
+    get proxy() {
+      return started(proxy);
+    },
+  };
+}
