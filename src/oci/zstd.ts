@@ -68,11 +68,13 @@ export function createZstd(options: ZstdOptions = {}): Duplex {
 
 /**
  * Tar bytes per slot of a feed, and slots per feed: the most a layer holds in flight. A slot is sent when full (the
- * tar writer's 1 MiB chunks are gathered), so a message and a round of pipe writes carry 2 MiB. Twelve (24 MiB) let
- * the tar run ahead while one `zstd` finishes and the next starts around a raw run (four stalled the tar there).
+ * tar writer's 1 MiB chunks are gathered), so a message and a round of pipe writes carry 2 MiB. Eight (16 MiB) let
+ * the tar run ahead while one `zstd` finishes and the next starts around a raw run (four stalled the tar there);
+ * twelve were no faster on the 3.1 GB game (3 pairs) and took a cold zstd build of 100k files to 247-261 MiB of
+ * peak RSS, over issue 17's 256 MiB (eight: 230-236 MiB).
  */
 const SLOT_BYTES = 2 << 20;
-const SLOTS = 12;
+const SLOTS = 8;
 
 const fdatasync = promisify(fdatasyncCb);
 
