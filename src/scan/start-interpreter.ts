@@ -1,11 +1,13 @@
 // On a scratch base the start program's #! interpreter (/bin/sh) must come from a tree: when none holds it, Docker's
 // only words are "exec /opt/local/engine/start.sh: no such file or directory", of a file that is there, and only
 // run-local explained them, after the engine failed. build, dockerfile and load say it up front, as a warning.
-import { lstat, open } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import path from 'node:path';
 import { treeSourceFor, type GameConfig, type TreeConfig } from '../config/load.js';
 import { startArgv } from '../config/start.js';
 import { globMatcher } from '../util/glob-match.js';
+import { isSameOrInside } from '../util/real-path.js';
+import { openRegularFile, readUpTo } from '../util/small-file.js';
 import { archiveMembers, type ArchiveMember } from './archive-members.js';
 
 const HEAD_BYTES = 256;
@@ -57,21 +59,20 @@ async function lookUp(config: GameConfig, platform: string, p: string): Promise<
   const s = await lstat(file).catch(() => undefined);
   if (!s) return undefined;
   if (!s.isFile()) return { type: s.isSymbolicLink() ? 'symlink' : 'other' };
-  const fh = await open(file, 'r');
+  // Opened as a regular file only: one swapped for a FIFO since the lstat must not block the build.
+  const opened = await openRegularFile(file);
+  if ('notFile' in opened) return { type: 'other' };
   try {
-    const head = Buffer.alloc(HEAD_BYTES);
-    const { bytesRead } = await fh.read(head, 0, HEAD_BYTES, 0);
-    return { type: 'file', head: head.subarray(0, bytesRead) };
+    return { type: 'file', head: await readUpTo(opened.handle, Math.min(opened.size, HEAD_BYTES)) };
   } finally {
-    await fh.close();
+    await opened.handle.close();
   }
 }
 
 function owner(config: GameConfig, p: string): TreeConfig | undefined {
   let best: TreeConfig | undefined;
   for (const t of Object.values(config.trees)) {
-    const inside = t.mount === '/' || p === t.mount || p.startsWith(`${t.mount}/`);
-    if (inside && (!best || t.mount.length > best.mount.length)) best = t;
+    if (isSameOrInside(t.mount, p) && (!best || t.mount.length > best.mount.length)) best = t;
   }
   return best;
 }
