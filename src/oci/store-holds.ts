@@ -72,9 +72,7 @@ export async function lockStoreForGc(storeDir: string, timeoutMs = WAIT_MS): Pro
   const started = Date.now();
   try {
     for (;;) {
-      const builds = (await readdir(dir)).filter((n) => HOLDERS.some((h) => n.startsWith(h)));
-      const running = [];
-      for (const b of builds) if (await live(path.join(dir, b))) running.push(b);
+      const running = await liveHolders(dir);
       if (running.length === 0) return release;
       if (Date.now() - started > timeoutMs) {
         throw new GamelayerError('store.locked', `${dir}: ${running.length} build(s), push(es) or load(s) held the store for over ${timeoutMs / 1000}s`, 'run gc when none is running, or remove the hold files of those that are gone');
@@ -114,9 +112,12 @@ export async function withStoreRead<T>(storeDir: string, fn: () => Promise<T>): 
  * what they are writing has no record yet and shows as removable, though `gc --apply` waits for them.
  */
 export async function liveHolds(storeDir: string): Promise<number> {
-  const dir = holdsDir(storeDir);
-  const names = await readdir(dir).catch(() => [] as string[]);
-  let n = 0;
-  for (const name of names) if (HOLDERS.some((h) => name.startsWith(h)) && (await live(path.join(dir, name)))) n++;
-  return n;
+  return (await liveHolders(holdsDir(storeDir)).catch(() => [])).length;
+}
+
+/** The hold files in `dir` of builds, pushes and loads still running. */
+async function liveHolders(dir: string): Promise<string[]> {
+  const running = [];
+  for (const name of await readdir(dir)) if (HOLDERS.some((h) => name.startsWith(h)) && (await live(path.join(dir, name)))) running.push(name);
+  return running;
 }
