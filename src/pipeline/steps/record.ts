@@ -45,7 +45,7 @@ export interface BuildSummary {
   ms: number;
 }
 
-export type RecordInput = Pick<BuildInputs, 'config' | 'reporter' | 'tag' | 'platforms' | 'settingsKey' | 'line' | 'push' | 'codebuildArn'> & {
+export type RecordInput = Pick<BuildInputs, 'config' | 'reporter' | 'tag' | 'platforms' | 'settingsKey' | 'line' | 'push' | 'codebuildArn' | 'revision' | 'sourceUrl'> & {
   plans: PlatformPlan[];
   images: ImagesOutput;
   previous: PreviousOutput;
@@ -78,6 +78,8 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     images: recordImages(images),
     index: plans.length > 1 ? topLevel(images, SERVER_IMAGE).digest : undefined,
     codebuildArn: i.codebuildArn,
+    revision: i.revision,
+    sourceUrl: i.sourceUrl,
     settingsKey: i.settingsKey,
     ...(plans.some((p) => p.base.pinned)
       ? { bases: plans.map((p) => ({ platform: p.name, ref: config.baseImage, digest: p.base.pinned!.digest, repository: p.base.pinned!.repository, layers: p.base.layers.length })) }
@@ -104,6 +106,11 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     else delete record.previous;
     if (previous.codebuildArn !== undefined) record.codebuildArn = previous.codebuildArn;
     else delete record.codebuildArn;
+    // The commit that first built it too: a commit that changed nothing of the game rewrites no record.
+    for (const k of ['revision', 'sourceUrl'] as const) {
+      if (previous[k] !== undefined) record[k] = previous[k];
+      else delete record[k];
+    }
   }
   const dir = recordsDir(config.stateDir);
   const recordFile = path.join(dir, `build-${tag}.json`);
