@@ -95,6 +95,8 @@ export interface AttachedSbom extends PushReferrerResult {
  * Attaches the build's SBOM to its server image in `repo`: an SBOM of the same image made from the same inputs
  * (its key) already attached is reused, so a new tag of the same content sends nothing and makes nothing; else the
  * document is written into a temp file of the store, one tree's files at a time, and uploaded from there.
+ * A reused one is read and checked first (digest, CycloneDX schema, the image it names) as `verify` checks it: anyone
+ * who may push can attach a document under the same key annotation, and the caller signs what this returns.
  */
 export async function attachBuildSbom(config: GameConfig, store: OciStore, record: BuildRecord, target: PushTarget, repo: string): Promise<AttachedSbom> {
   const input = await buildSbomInput(config, store, record);
@@ -106,7 +108,9 @@ export async function attachBuildSbom(config: GameConfig, store: OciStore, recor
     const layer = artifact?.layers.find((l) => l.mediaType === SBOM_MEDIA_TYPE);
     const files = Number(artifact?.annotations?.[SBOM_FILES]);
     if (!artifact || artifact.annotations?.[SBOM_KEY] !== key || !layer || !Number.isSafeInteger(files)) continue;
-    if (!(await target.availability.missing(repo, [layer.digest])).size) return { digest: d.digest, upToDate: true, bytesSent: 0, via: found.via, bytes: layer.size, files };
+    if ((await target.availability.missing(repo, [layer.digest])).size) continue;
+    // Read whole (the bytes its digest names, a CycloneDX document of this image): a damaged or foreign one is not reused.
+    if (await sbomIntact(target, repo, d.digest, input.subject.digest, found.via)) return { digest: d.digest, upToDate: true, bytesSent: 0, via: found.via, bytes: layer.size, files };
   }
   const sbom = await writeSbomFile(input, store.tempPath());
   try {
@@ -120,6 +124,20 @@ export async function attachBuildSbom(config: GameConfig, store: OciStore, recor
   } finally {
     await sbom.remove();
   }
+}
+
+/**
+ * Whether the SBOM artifact `digest` passes `readSbomFile`'s checks; its document's own faults say no, a registry or
+ * network failure is thrown. Checked in a temp file a piece at a time (a 1M-file game's SBOM is 208 MiB).
+ */
+async function sbomIntact(target: PushTarget, repo: string, digest: string, subject: string, via: FoundSbom['via']): Promise<boolean> {
+  return withTempFile((file) => readSbomFile(target, repo, digest, subject, via, file)).then(
+    () => true,
+    (e: unknown) => {
+      if (e instanceof GamelayerError && /^(sbom|referrers)\./.test(e.code)) return false;
+      throw e;
+    },
+  );
 }
 
 /** The server image of a record: its index when several platforms were built, else its one manifest. */

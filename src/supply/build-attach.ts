@@ -63,7 +63,8 @@ export async function attachSupplyChain(opts: AttachOptions): Promise<AttachResu
   if (opts.signer) {
     const repo = `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}`;
     for (const image of pushed.images) {
-      // The SBOM this build attached (or found made from the same inputs) is its own: not read back to be checked.
+      // The SBOM this build attached, or found made from the same inputs and read and checked (attachBuildSbom): not
+      // read again. Any other attached SBOM is read and checked by signImage before anything is signed.
       const madeHere = result.sbom ? new Set([result.sbom.digest]) : undefined;
       const s = await signImage({ ...rest, target, ref: `${repo}:${image.tags[0]}`, signer: opts.signer, madeHere });
       result.signatures.push(s);
