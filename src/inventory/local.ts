@@ -7,6 +7,7 @@ import { GamelayerError } from '../errors.js';
 import { OciStore, REF_NAME } from '../oci/store.js';
 import { readDocumentRefs } from '../oci/document-refs.js';
 import { LAST_BUILD, readBuildRecord, recordsDir } from '../state/records.js';
+import { buildRecordName, isLegacyRecordName, tagOfRecordName } from '../state/record-name.js';
 import { readBuildSummary, type BuildRecordSummary } from '../state/record-summary.js';
 import { TREE_NAMES, type BuildRecord, type Descriptor } from '../types.js';
 import { exists } from '../util/exists.js';
@@ -64,10 +65,12 @@ async function readLocalBuilds<R extends BuildRecordSummary>(config: GameConfig,
   const names = await readdir(dir).catch(() => [] as string[]);
   const out: { tag: string; file: string; record: R }[] = [];
   for (const n of names) {
-    const m = /^build-(.+)\.json$/.exec(n);
-    if (!m || n === LAST_BUILD) continue;
+    const tag = tagOfRecordName(n);
+    if (tag === undefined || n === LAST_BUILD) continue;
+    // An old name of a tag with upper case, beside the current one (written again since, elsewhere): listed once.
+    if (isLegacyRecordName(n) && names.includes(buildRecordName(tag))) continue;
     const file = path.join(dir, n);
-    out.push({ tag: m[1]!, file, record: await read(file) });
+    out.push({ tag, file, record: await read(file) });
   }
   return out.sort((a, b) => b.record.createdAt.localeCompare(a.record.createdAt) || a.tag.localeCompare(b.tag));
 }

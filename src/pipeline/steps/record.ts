@@ -4,6 +4,7 @@
 // writes nothing.
 import path from 'node:path';
 import { copyRecord, LAST_BUILD, recordsDir, writeRecord } from '../../state/records.js';
+import { buildRecordName, dropLegacyRecord } from '../../state/record-name.js';
 import type { TreeDecision } from '../../plan/incremental.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
 import { exists } from '../../util/exists.js';
@@ -113,11 +114,12 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     }
   }
   const dir = recordsDir(config.stateDir);
-  const recordFile = path.join(dir, `build-${tag}.json`);
+  const recordFile = path.join(dir, buildRecordName(tag));
   if (!unchanged || !(await exists(recordFile))) {
     await writeRecord(recordFile, { kind: 'build', ...record });
     await copyRecord(recordFile, path.join(dir, LAST_BUILD));
   }
+  await dropLegacyRecord(dir, tag);
   return { record, recordFile, layers: allLayers, baseMoved: moved };
 }
 
