@@ -246,6 +246,13 @@ describe('build: inside AWS CodeBuild', () => {
     expect(view('1111aaaa').revision).toBe('1111aaaa2222bbbb3333');
     expect(view('4444cccc').revision).toBe('4444cccc5555dddd6666');
     expect(run('4444cccc5555dddd6666', ['inspect', '1111aaaa'])).toContain('revision: 1111aaaa2222bbbb3333 (https://github.com/studio/game)');
+    const ls = run('4444cccc5555dddd6666', ['ls']);
+    expect(ls).toContain(' yes (1111aaaa2222)\n');
+    expect(ls).toContain(' yes (4444cccc5555)\n');
+    const listed = JSON.parse(run('4444cccc5555dddd6666', ['ls', '--json']));
+    const builds = listed.builds as { tag: string; revision?: string }[];
+    expect((listed.tags as { tag: string; revision?: string }[]).find((t) => t.tag === '1111aaaa')?.revision).toBe('1111aaaa2222bbbb3333');
+    expect(Object.fromEntries(builds.map((b) => [b.tag, b.revision]))).toEqual({ '1111aaaa': '1111aaaa2222bbbb3333', '4444cccc': '4444cccc5555dddd6666' });
     // On the workload's own metadata, once: not in its pod template, which stays the same for both commits.
     const spec = run('4444cccc5555dddd6666', ['k8s', '--kind', 'deployment', '--local', '--repository', 'registry.example/game']);
     expect(spec.split('gamelayer.dev/revision: 4444cccc5555dddd6666').length).toBe(2);

@@ -68,6 +68,10 @@ describe('the same content pushed again from fresh hosts', () => {
     // The commit rides in the record's manifest (and tag index), not in the images: a new commit, the same images.
     expect(second.record.revision).toBe(codebuild(3).CODEBUILD_RESOLVED_SOURCE_VERSION);
     expect(second.record.images).toEqual(found.record.images);
+    const listed = await runCli(['ls', repo, '--json'], { cwd: await freshHost() });
+    const rows = (JSON.parse(listed.stdout) as { tags: { tag: string; revision?: string }[] }).tags;
+    expect(rows.find((r) => r.tag === 'd2.gamelayer-record')?.revision).toBe(codebuild(3).CODEBUILD_RESOLVED_SOURCE_VERSION);
+    expect(rows.find((r) => r.tag === 'd2')?.revision).toBeUndefined();
     expect(second.record.manifests.every((m) => m.root === '')).toBe(true);
   }, 240_000);
 });

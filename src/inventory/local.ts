@@ -45,6 +45,8 @@ export interface LocalTagRow {
   createdAt?: string;
   /** The tag is a build's own tag (its server image): `inspect <tag>` shows its record. */
   record: boolean;
+  /** The commit that built it (a CodeBuild build), from its record: the images carry no revision label. */
+  revision?: string;
 }
 
 /**
@@ -110,6 +112,7 @@ export async function listLocal(config: GameConfig): Promise<{ store: string; ta
       build: mine ? o!.build.tag : undefined,
       createdAt: mine ? o!.build.record.createdAt : undefined,
       record: Boolean(mine && o!.image === 'server' && o!.build.tag === tag),
+      ...(mine && o!.build.record.revision !== undefined ? { revision: o!.build.record.revision } : {}),
     });
   }
   return { store: store.dir, tags, builds };
