@@ -5,11 +5,13 @@
 // and hashed once, the first time it is fetched; the fact (this blob's tar hashes to this diff_id) is kept beside the
 // store's verified-blob markers, keyed by the blob's digest (content-addressed: it stays true while the digest does).
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GamelayerError } from '../errors.js';
+import { readSmallFile } from '../util/small-file.js';
+import { tempTag } from '../util/temp-files.js';
 import { decompressorFor } from './layer-decompress.js';
 import type { OciStore } from './store.js';
 
@@ -31,7 +33,9 @@ export function diffIdMarkerName(digest: string): string {
  */
 export async function verifyBaseDiffId(store: OciStore, layer: BaseLayerRef, image: string, index: number): Promise<void> {
   const marker = store.markerDir && path.join(store.markerDir, diffIdMarkerName(layer.digest));
-  if (marker && (await readFile(marker, 'utf8').catch(() => undefined)) === layer.diffID) return;
+  // A marker that is not a small regular file (a FIFO would block the read) is no marker.
+  const known = marker ? await readSmallFile(marker, 256).catch(() => undefined) : undefined;
+  if (known && 'bytes' in known && known.bytes.toString('utf8') === layer.diffID) return;
   const got = await uncompressedDigest(store, layer);
   if (got !== layer.diffID) {
     throw new GamelayerError(
@@ -60,7 +64,8 @@ async function uncompressedDigest(store: OciStore, layer: BaseLayerRef): Promise
 
 /** Best effort, as the verified-blob markers: without one, the layer is hashed again next time. */
 async function writeMarker(file: string, diffID: string): Promise<void> {
-  const tmp = `${file}.${process.pid}.tmp`;
+  // Named as the store's other markers' temps, so a run killed between write and rename leaves one the next sweeps.
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${tempTag()}`);
   try {
     await mkdir(path.dirname(file), { recursive: true });
     await writeFile(tmp, diffID);
