@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { useSigningFixture } from './support/signing-fixture.js';
 import { writeGame } from './support/trees.js';
+import { useRegistryBehindFaultProxy } from './support/registry-behind-fault-proxy.js';
 
 const fx = useSigningFixture('gl-sign-reused-sbom-');
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -57,3 +58,34 @@ describe('build --sbom --sign with a tampered SBOM under the matching key annota
     expect(after.manifests.length).toBe(2);
   });
 });
+
+describe('build --sbom --sign reusing its own SBOM', () => {
+  const behind = useRegistryBehindFaultProxy();
+
+  it('does not read back an SBOM it made, one this key signed, or one it will not sign', async () => {
+    const dir = path.join(fx.root, 'game-own');
+    await writeGame(dir);
+    const repo = `${behind.proxy.host}/studio/own`;
+    const key = path.join(fx.root, 'key.pem');
+    // v1 signs the SBOM it made (not read back); v2 is another tag of the same content: reused, already signed by
+    // this key, so neither read nor signed again; v3 the same without --sign: the annotation is enough.
+    for (const [tag, sign] of [['v1', true], ['v2', true], ['v3', false]] as const) {
+      const before = behind.proxy.seen.length;
+      const r = await runCli(['build', '-t', tag, '--push', repo, '--sbom', ...(sign ? ['--sign', key] : [])], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      const gets = behind.proxy.seen.slice(before).filter((q) => q.method === 'GET' && /\/blobs\/sha256:/.test(q.path));
+      const sbomLayer = await sbomLayerDigest(behind.registry.url, 'studio/own', tag);
+      expect(gets.map((g) => g.path), tag).not.toContain(`/v2/studio/own/blobs/${sbomLayer}`);
+    }
+  });
+});
+
+/** The digest of the SBOM document attached to the image `tag` names (the first SBOM referrer's layer). */
+async function sbomLayerDigest(registryUrl: string, name: string, tag: string): Promise<string> {
+  const v2 = `${registryUrl}/v2/${name}`;
+  const image = (await fetch(`${v2}/manifests/${tag}`, { method: 'HEAD', headers: { accept: OCI_MANIFEST } })).headers.get('docker-content-digest')!;
+  const index = (await (await fetch(`${v2}/manifests/${image.replace(':', '-')}`, { headers: { accept: OCI_INDEX } })).json()) as { manifests: { digest: string }[] };
+  expect(index.manifests).toHaveLength(1);
+  const artifact = (await (await fetch(`${v2}/manifests/${index.manifests[0]!.digest}`, { headers: { accept: OCI_MANIFEST } })).json()) as { layers: { digest: string }[] };
+  return artifact.layers[0]!.digest;
+}

@@ -95,10 +95,19 @@ export interface AttachedSbom extends PushReferrerResult {
  * Attaches the build's SBOM to its server image in `repo`: an SBOM of the same image made from the same inputs
  * (its key) already attached is reused, so a new tag of the same content sends nothing and makes nothing; else the
  * document is written into a temp file of the store, one tree's files at a time, and uploaded from there.
- * A reused one is read and checked first (digest, CycloneDX schema, the image it names) as `verify` checks it: anyone
- * who may push can attach a document under the same key annotation, and the caller signs what this returns.
+ * With `vouch` (the build signs what this returns), a candidate is reused only when `vouch` says this key already
+ * signed it (it was read when it was signed) or it is read and passes `verify`'s checks (digest, CycloneDX schema, the
+ * image it names): anyone who may push can attach a document under the same key annotation. Without it the
+ * annotation is enough: an unsigned SBOM vouches for nothing, and reading it would download it on every no-op.
  */
-export async function attachBuildSbom(config: GameConfig, store: OciStore, record: BuildRecord, target: PushTarget, repo: string): Promise<AttachedSbom> {
+export async function attachBuildSbom(
+  config: GameConfig,
+  store: OciStore,
+  record: BuildRecord,
+  target: PushTarget,
+  repo: string,
+  opts: { vouch?: (artifact: string) => Promise<boolean> } = {},
+): Promise<AttachedSbom> {
   const input = await buildSbomInput(config, store, record);
   const key = sbomKey(input);
   const found = await listReferrers(target.client, repo, input.subject.digest, SBOM_ARTIFACT_TYPE);
@@ -109,8 +118,9 @@ export async function attachBuildSbom(config: GameConfig, store: OciStore, recor
     const files = Number(artifact?.annotations?.[SBOM_FILES]);
     if (!artifact || artifact.annotations?.[SBOM_KEY] !== key || !layer || !Number.isSafeInteger(files)) continue;
     if ((await target.availability.missing(repo, [layer.digest])).size) continue;
-    // Read whole (the bytes its digest names, a CycloneDX document of this image): a damaged or foreign one is not reused.
-    if (await sbomIntact(target, repo, d.digest, input.subject.digest, found.via)) return { digest: d.digest, upToDate: true, bytesSent: 0, via: found.via, bytes: layer.size, files };
+    // To be signed: read whole (the bytes its digest names, a CycloneDX document of this image) unless already signed
+    // by this key; a damaged or foreign one is not reused.
+    if (!opts.vouch || (await opts.vouch(d.digest)) || (await sbomIntact(target, repo, d.digest, input.subject.digest, found.via))) return { digest: d.digest, upToDate: true, bytesSent: 0, via: found.via, bytes: layer.size, files };
   }
   const sbom = await writeSbomFile(input, store.tempPath());
   try {
