@@ -6,6 +6,7 @@ export const ERROR_CODES = [
   'base.archive',
   'base.blob-corrupt',
   'base.blob-missing',
+  'base.diff-id-mismatch',
   'base.diff-ids',
   'base.json',
   'base.layer-type',

@@ -210,6 +210,12 @@ export const buildRecordSchema = z.object({
   /** What the plan depended on besides content; a later build reuses this build's layers only when it matches. */
   settingsKey: z.string().optional(),
   codebuildArn: z.string().optional(),
+  /**
+   * The commit (CodeBuild's resolved source version) and the source repository that built it: kept here and in the
+   * record's manifest annotations, never in the images, whose digests would change with every commit (docs too).
+   */
+  revision: z.string().optional(),
+  sourceUrl: z.string().optional(),
   /** The line of work (branch) of a build planned on the registry's state: its record moves the line's tag. */
   line: z.string().optional(),
   /**

@@ -134,10 +134,17 @@ describe('the build record artifact', () => {
     const elsewhere = record('2024-05-03T08:00:00Z', image.digest);
     elsewhere.manifests = elsewhere.manifests.map((m) => ({ ...m, root: '/codebuild/output/src42/src/app', source: { kind: 'dir', path: '/codebuild/output/src42/src/app' } }));
     elsewhere.codebuildArn = 'arn:aws:codebuild:eu-west-1:123456789012:build/game:42';
+    elsewhere.revision = '4444cccc5555dddd6666';
+    elsewhere.sourceUrl = 'https://github.com/studio/game';
     elsewhere.previous = { ref: 'r/game:gamelayer-line.main', createdAt: '2024-05-02T08:00:00Z' };
     const c = buildRecordArtifact(elsewhere, subjectOf(image));
     expect(c.recordDescriptor.digest).toBe(a.recordDescriptor.digest);
-    expect(JSON.parse(c.manifest.toString()).annotations).toMatchObject({ 'dev.gamelayer.codebuild-arn': elsewhere.codebuildArn, 'dev.gamelayer.previous': JSON.stringify(elsewhere.previous) });
+    expect(JSON.parse(c.manifest.toString()).annotations).toMatchObject({
+      'dev.gamelayer.codebuild-arn': elsewhere.codebuildArn,
+      'dev.gamelayer.previous': JSON.stringify(elsewhere.previous),
+      'org.opencontainers.image.revision': elsewhere.revision,
+      'org.opencontainers.image.source': elsewhere.sourceUrl,
+    });
   });
 
   it('is sent gzip-compressed: a record of many files costs a fraction of its JSON', () => {

@@ -209,20 +209,52 @@ describe('build: platforms', () => {
 });
 
 describe('build: inside AWS CodeBuild', () => {
-  it('tags with the commit\'s first 8 hex digits, labels the revision, records the build ARN', async () => {
+  const codebuild = (sha: string) => ({
+    ...process.env,
+    CODEBUILD_BUILD_ID: `game:${sha.slice(0, 4)}`,
+    CODEBUILD_BUILD_ARN: `arn:aws:codebuild:us-east-1:123456789012:build/game:${sha.slice(0, 4)}`,
+    CODEBUILD_RESOLVED_SOURCE_VERSION: sha,
+    CODEBUILD_SOURCE_REPO_URL: 'https://github.com/studio/game',
+  });
+
+  it('tags with the commit\'s first 8 hex digits, records the revision and the build ARN, labels no image with them', async () => {
     const dir = await tempDir();
     copySample(dir);
-    const env = {
-      ...process.env,
-      CODEBUILD_BUILD_ID: 'game:7f1c',
-      CODEBUILD_BUILD_ARN: 'arn:aws:codebuild:us-east-1:123456789012:build/game:7f1c',
-      CODEBUILD_RESOLVED_SOURCE_VERSION: '9a8b7c6d5e4f30211203',
-    };
+    const env = codebuild('9a8b7c6d5e4f30211203');
     const out = JSON.parse(execFileSync(path.resolve('bin/gamelayer.js'), ['build', '--json'], { cwd: dir, env }).toString());
     expect(out.tags[0]).toBe('9a8b7c6d');
     const record = JSON.parse(await readFile(path.join(dir, '.gamelayer/records/build-9a8b7c6d.json'), 'utf8'));
     expect(record.codebuildArn).toBe(env.CODEBUILD_BUILD_ARN);
-    const labels = JSON.parse(execFileSync('skopeo', ['inspect', `oci:${out.store}:9a8b7c6d`]).toString()).Labels;
-    expect(labels['org.opencontainers.image.revision']).toBe('9a8b7c6d5e4f30211203');
+    expect(record.revision).toBe('9a8b7c6d5e4f30211203');
+    expect(record.sourceUrl).toBe('https://github.com/studio/game');
+    const labels = JSON.parse(execFileSync('skopeo', ['inspect', `oci:${out.store}:9a8b7c6d`]).toString()).Labels ?? {};
+    expect(labels['org.opencontainers.image.revision']).toBeUndefined();
+    expect(labels['org.opencontainers.image.source']).toBeUndefined();
+  });
+
+  it('a commit that changes nothing of the game (docs only) makes the same image digests; inspect names each commit', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const run = (sha: string, args: string[]) => execFileSync(path.resolve('bin/gamelayer.js'), args, { cwd: dir, env: codebuild(sha) }).toString();
+    const first = JSON.parse(run('1111aaaa2222bbbb3333', ['build', '--json']));
+    const second = JSON.parse(run('4444cccc5555dddd6666', ['build', '--json']));
+    expect(second.tags[0]).toBe('4444cccc');
+    const digests = (out: { images: { name: string; platform?: string; digest: string }[] }) => out.images.map((i) => `${i.name} ${i.platform ?? ''} ${i.digest}`);
+    expect(digests(first).length).toBeGreaterThan(0);
+    expect(digests(second)).toEqual(digests(first));
+    const view = (tag: string) => JSON.parse(run('4444cccc5555dddd6666', ['inspect', tag, '--json']));
+    expect(view('1111aaaa').revision).toBe('1111aaaa2222bbbb3333');
+    expect(view('4444cccc').revision).toBe('4444cccc5555dddd6666');
+    expect(run('4444cccc5555dddd6666', ['inspect', '1111aaaa'])).toContain('revision: 1111aaaa2222bbbb3333 (https://github.com/studio/game)');
+    const ls = run('4444cccc5555dddd6666', ['ls']);
+    expect(ls).toContain(' yes (1111aaaa2222)\n');
+    expect(ls).toContain(' yes (4444cccc5555)\n');
+    const listed = JSON.parse(run('4444cccc5555dddd6666', ['ls', '--json']));
+    const builds = listed.builds as { tag: string; revision?: string }[];
+    expect((listed.tags as { tag: string; revision?: string }[]).find((t) => t.tag === '1111aaaa')?.revision).toBe('1111aaaa2222bbbb3333');
+    expect(Object.fromEntries(builds.map((b) => [b.tag, b.revision]))).toEqual({ '1111aaaa': '1111aaaa2222bbbb3333', '4444cccc': '4444cccc5555dddd6666' });
+    // On the workload's own metadata, once: not in its pod template, which stays the same for both commits.
+    const spec = run('4444cccc5555dddd6666', ['k8s', '--kind', 'deployment', '--local', '--repository', 'registry.example/game']);
+    expect(spec.split('gamelayer.dev/revision: 4444cccc5555dddd6666').length).toBe(2);
   });
 });

@@ -3,8 +3,7 @@
 // refused DIGEST_INVALID while its blobs' links read empty. The real registry gives that answer at a known point
 // (the fault proxy empties the links around the PUT); the signature and the artifact must be put again and land.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pushTargetFor } from '../src/registry/connect.js';
@@ -18,6 +17,7 @@ import type { FaultProxy } from './support/fault-proxy.js';
 import { useFaultRegistry } from './support/fault-registry.js';
 import { randomContent, type WrittenTag } from './support/make-layout.js';
 import { storedTags, type TestRegistry } from './support/registry.js';
+import { tempDir } from './support/tmp.js';
 
 const fx = useFaultRegistry('gl-concurrent-sign-', [{ platform: { os: 'linux', architecture: 'amd64' }, layers: [{ files: { 'bin/server': randomContent(50_000) } }] }]);
 let layout: string;
@@ -27,7 +27,7 @@ let proxy: FaultProxy;
 let key: string;
 beforeAll(async () => {
   ({ layout, image, registry: reg, proxy } = fx);
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'gl-sign-key-'));
+  const dir = await tempDir('gl-sign-key-');
   key = path.join(dir, 'key.pem');
   execFileSync('openssl', ['ecparam', '-genkey', '-name', 'prime256v1', '-noout', '-out', key]);
 });

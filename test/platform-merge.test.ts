@@ -185,7 +185,8 @@ async function runJob(spec: Buildspec, job: string, src: string, bin: string, en
   for (const phase of ['pre_build', 'build', 'post_build'] as const) {
     for (const command of spec.phases[phase]?.commands ?? []) lines.push(command, `rc=$?; if [ $rc -ne 0 ]; then echo "[${phase}] failed with $rc" >&2; exit $rc; fi`);
   }
-  const script = path.join(src, '..', `${path.basename(src)}-phases.sh`);
+  // Outside the source folder (the job must not see it), in a temp folder removed with the others.
+  const script = path.join(await tempDir('gl-phases-'), 'phases.sh');
   await writeFile(script, `${lines.join('\n')}\n`);
   return new Promise((resolve) => {
     const child = spawn('bash', [script], {

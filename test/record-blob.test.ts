@@ -131,7 +131,7 @@ describe('a small record\'s artifact (fewer than wholeRecord.maxEntries entries:
 
 /** What the record blob holds: the record but its tags, time and provenance, and no source path of the build host. */
 function buildRecordArtifactContent(r: BuildRecord): unknown {
-  const { tags: _t, createdAt: _c, codebuildArn: _a, previous: _p, ...content } = r;
+  const { tags: _t, createdAt: _c, codebuildArn: _a, revision: _r, sourceUrl: _s, previous: _p, ...content } = r;
   // Keys in the schema's order, as a record read back from a file has them.
   const ordered = <T extends object>(v: T, keys: string[]) => Object.fromEntries(keys.filter((k) => k in v).map((k) => [k, (v as Record<string, unknown>)[k]]));
   const manifests = content.manifests.map((m) => ordered({ ...m, root: '', source: { ...m.source, path: '' } }, Object.keys(treeManifestSchema.shape)));

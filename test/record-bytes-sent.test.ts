@@ -24,7 +24,11 @@ async function freshHost(): Promise<string> {
   return dir;
 }
 
-const codebuild = (n: number) => ({ CODEBUILD_BUILD_ARN: `arn:aws:codebuild:eu-west-1:123456789012:build/game:${n}`, CODEBUILD_BUILD_ID: `game:${n}` });
+const codebuild = (n: number) => ({
+  CODEBUILD_BUILD_ARN: `arn:aws:codebuild:eu-west-1:123456789012:build/game:${n}`,
+  CODEBUILD_BUILD_ID: `game:${n}`,
+  CODEBUILD_RESOLVED_SOURCE_VERSION: `${n}`.repeat(40),
+});
 
 describe('the same content pushed again from fresh hosts', () => {
   it('the same tag from another CodeBuild run sends nothing; a new tag sends only manifests', async () => {
@@ -45,6 +49,7 @@ describe('the same content pushed again from fresh hosts', () => {
     // The record still names the run that first built this content.
     const found = await fetchBuildRecordFor(`${repo}:d1`);
     expect(found.record.codebuildArn).toBe(codebuild(1).CODEBUILD_BUILD_ARN);
+    expect(found.record.revision).toBe(codebuild(1).CODEBUILD_RESOLVED_SOURCE_VERSION);
 
     // The same content under a new tag, from a third host: no blob, the record blob already there.
     await registry.resetAccessLog();
@@ -60,6 +65,13 @@ describe('the same content pushed again from fresh hosts', () => {
     const second = await fetchBuildRecordFor(`${repo}:d2`);
     expect(second.record.tags[0]).toBe('d2');
     expect(second.record.codebuildArn).toBe(codebuild(3).CODEBUILD_BUILD_ARN);
+    // The commit rides in the record's manifest (and tag index), not in the images: a new commit, the same images.
+    expect(second.record.revision).toBe(codebuild(3).CODEBUILD_RESOLVED_SOURCE_VERSION);
+    expect(second.record.images).toEqual(found.record.images);
+    const listed = await runCli(['ls', repo, '--json'], { cwd: await freshHost() });
+    const rows = (JSON.parse(listed.stdout) as { tags: { tag: string; revision?: string }[] }).tags;
+    expect(rows.find((r) => r.tag === 'd2.gamelayer-record')?.revision).toBe(codebuild(3).CODEBUILD_RESOLVED_SOURCE_VERSION);
+    expect(rows.find((r) => r.tag === 'd2')?.revision).toBeUndefined();
     expect(second.record.manifests.every((m) => m.root === '')).toBe(true);
   }, 240_000);
 });

@@ -1,9 +1,9 @@
 // Small files are hashed in one synchronous pass (issue 17): the same hash as the streaming path, the same checks.
-import { mkdtemp, stat, truncate, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createXxh64, hashFile } from '../src/scan/hash.js';
+import { tempDir } from './support/tmp.js';
 
 async function expected(bytes: Buffer): Promise<string> {
   const h = await createXxh64();
@@ -13,7 +13,7 @@ async function expected(bytes: Buffer): Promise<string> {
 
 describe('hashFile of small files', () => {
   it('gives the streaming xxh64 on both sides of the small-file bound', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'gl-hash-'));
+    const dir = await tempDir('gl-hash-');
     for (const size of [0, 1, 4095, 65536, 65537, 3 << 20]) {
       const bytes = Buffer.alloc(size);
       for (let i = 0; i < size; i++) bytes[i] = (i * 31 + size) & 0xff;
@@ -24,7 +24,7 @@ describe('hashFile of small files', () => {
   });
 
   it('refuses a small file that shrank since it was statted, and one that grew from empty', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'gl-hash-'));
+    const dir = await tempDir('gl-hash-');
     const file = path.join(dir, 'f');
     await writeFile(file, 'abcdef');
     const before = await stat(file);
@@ -38,7 +38,7 @@ describe('hashFile of small files', () => {
   });
 
   it('a missing file fails with its errno, as before', async () => {
-    const file = path.join(os.tmpdir(), `gl-missing-${process.pid}`);
+    const file = path.join(await tempDir('gl-hash-'), 'missing');
     await expect(hashFile(file, { size: 1, mtimeMs: 0, ctimeMs: 0 })).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

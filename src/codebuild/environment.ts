@@ -1,5 +1,5 @@
 // The facts of the AWS CodeBuild build we run inside, read from the variables CodeBuild sets in every build
-// container. Used for the default image tag, image labels and the BuildRecord's codebuildArn.
+// container. Used for the default image tag and the BuildRecord's codebuildArn, revision and sourceUrl.
 
 export interface CodebuildEnvironment {
   buildId: string;
@@ -15,7 +15,10 @@ export interface CodebuildEnvironment {
   initiator?: string;
   /** `<first 8 characters of the resolved source version>`, else `build-<number>`, else undefined. */
   defaultTag?: string;
-  /** Image labels / annotations describing the build, sorted by key. */
+  /**
+   * Annotations describing the build, sorted by key. `gamelayer build` puts none on an image (a revision label gives
+   * every image a new digest with each commit): it records the revision and source in the build record.
+   */
   labels: Record<string, string>;
 }
 

@@ -11,6 +11,7 @@ import { parseReference } from '../registry/reference.js';
 import { count } from '../report/plural.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import { LAST_BUILD, readBuildRecord, recordsDir } from '../state/records.js';
+import { buildRecordFile } from '../state/record-name.js';
 import { TREE_NAMES } from '../types.js';
 import { exists } from '../util/exists.js';
 import { connectDocker, daemonError, daemonInfo, followStream, type DaemonInfo } from './daemon.js';
@@ -133,7 +134,7 @@ export async function loadBuild(opts: LoadBuildOptions): Promise<LoadedImage[]> 
     );
   }
   // The server image of a chunked tree holds chunks, not files: `docker run` of it would start an engine without them.
-  const record = await readBuildRecord(path.join(recordsDir(config.stateDir), `build-${tag}.json`)).catch(() => undefined);
+  const record = await readBuildRecord(await buildRecordFile(recordsDir(config.stateDir), tag)).catch(() => undefined);
   const chunked = chunkedTreeNames(record?.manifests ?? []);
   if (chunked.length > 0) throw wholeFilesNeeded(chunked, `gamelayer load (docker run of ${tag})`, 'run it with gamelayer run-local, whose copy containers assemble the files');
   const wanted = [tag, ...(opts.trees === false ? [] : TREE_NAMES.map((t) => `${tag}-${t}`).filter((t) => present.has(t)))];

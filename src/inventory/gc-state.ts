@@ -111,7 +111,11 @@ export async function staleStateFiles(k: StateKeep): Promise<string[]> {
     const m = /^sha256-([0-9a-f]{64})\.json$/.exec(name);
     return m !== null && !k.blobStays(`sha256:${m[1]}`);
   });
-  await sweep(path.join(cache, 'verified-blobs'), (name) => /^[0-9a-f]{64}$/.test(name) && !k.blobStays(`sha256:${name}`));
+  await sweep(path.join(cache, 'verified-blobs'), (name) => {
+    // A blob's verified marker, or the diff_id proven of a base layer's tar (base-diffid.ts).
+    const m = /^(?:diffid-)?([0-9a-f]{64})$/.exec(name);
+    return m !== null && !k.blobStays(`sha256:${m[1]}`);
+  });
 
   const recipes = new Set(k.kept.flatMap((r) => [...r.recipes]));
   await sweep(path.join(cache, 'recipes'), async (name, file) => name.endsWith('.json') && !recipes.has(name) && !(await sinceNewest(file)));

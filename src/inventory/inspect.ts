@@ -23,6 +23,9 @@ export interface InspectView {
   /** Where the build was pushed, when the record carries it (written by build --push / push). */
   pushed?: unknown;
   codebuildArn?: string;
+  /** The commit and source repository that built it (CodeBuild), from the record: the images carry no revision label. */
+  revision?: string;
+  sourceUrl?: string;
 }
 
 /**
@@ -82,6 +85,8 @@ export function inspectRecord(
     index: record.index,
     pushed: loose.pushed ?? loose.pushes ?? loose.destinations,
     codebuildArn: record.codebuildArn,
+    revision: record.revision,
+    sourceUrl: record.sourceUrl,
   };
 }
 

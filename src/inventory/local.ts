@@ -7,6 +7,7 @@ import { GamelayerError } from '../errors.js';
 import { OciStore, REF_NAME } from '../oci/store.js';
 import { readDocumentRefs } from '../oci/document-refs.js';
 import { LAST_BUILD, readBuildRecord, recordsDir } from '../state/records.js';
+import { buildRecordName, isLegacyRecordName, tagOfRecordName } from '../state/record-name.js';
 import { readBuildSummary, type BuildRecordSummary } from '../state/record-summary.js';
 import { TREE_NAMES, type BuildRecord, type Descriptor } from '../types.js';
 import { exists } from '../util/exists.js';
@@ -44,6 +45,8 @@ export interface LocalTagRow {
   createdAt?: string;
   /** The tag is a build's own tag (its server image): `inspect <tag>` shows its record. */
   record: boolean;
+  /** The commit that built it (a CodeBuild build), from its record: the images carry no revision label. */
+  revision?: string;
 }
 
 /**
@@ -64,10 +67,12 @@ async function readLocalBuilds<R extends BuildRecordSummary>(config: GameConfig,
   const names = await readdir(dir).catch(() => [] as string[]);
   const out: { tag: string; file: string; record: R }[] = [];
   for (const n of names) {
-    const m = /^build-(.+)\.json$/.exec(n);
-    if (!m || n === LAST_BUILD) continue;
+    const tag = tagOfRecordName(n);
+    if (tag === undefined || n === LAST_BUILD) continue;
+    // An old name of a tag with upper case, beside the current one (written again since, elsewhere): listed once.
+    if (isLegacyRecordName(n) && names.includes(buildRecordName(tag))) continue;
     const file = path.join(dir, n);
-    out.push({ tag: m[1]!, file, record: await read(file) });
+    out.push({ tag, file, record: await read(file) });
   }
   return out.sort((a, b) => b.record.createdAt.localeCompare(a.record.createdAt) || a.tag.localeCompare(b.tag));
 }
@@ -107,6 +112,7 @@ export async function listLocal(config: GameConfig): Promise<{ store: string; ta
       build: mine ? o!.build.tag : undefined,
       createdAt: mine ? o!.build.record.createdAt : undefined,
       record: Boolean(mine && o!.image === 'server' && o!.build.tag === tag),
+      ...(mine && o!.build.record.revision !== undefined ? { revision: o!.build.record.revision } : {}),
     });
   }
   return { store: store.dir, tags, builds };

@@ -21,6 +21,8 @@ export interface RemoteTagRow {
   recordOf?: string;
   /** For a line tag `gamelayer-line.<line>`: the line. */
   line?: string;
+  /** For a record tag: the commit that built it, as its index's annotation says (a CodeBuild build). */
+  revision?: string;
 }
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
@@ -31,9 +33,11 @@ interface ManifestDoc {
   config?: { digest?: string; size: number; mediaType?: string };
   layers?: { digest?: string; size: number }[];
   manifests?: { digest: string; size: number; artifactType?: string }[];
+  annotations?: Record<string, unknown>;
 }
 
 const RECORD_ARTIFACT = 'application/vnd.gamelayer.build-record';
+const REVISION = 'org.opencontainers.image.revision';
 
 export async function listRemote(client: RegistryClient, repo: string, concurrency = 8): Promise<RemoteTagRow[]> {
   const listed = await client.listTagsIfExists(repo);
@@ -72,7 +76,16 @@ export async function listRemote(client: RegistryClient, repo: string, concurren
           size += (doc.config?.size ?? 0) + (doc.layers ?? []).reduce((s, l) => s + l.size, 0);
         }
         if (isRecord) kind = 'record';
-        return { tag, digest: m.digest, mediaType, kind, size, ...(isRecord && tag.endsWith(RECORD_TAG_SUFFIX) ? { recordOf: tag.slice(0, -RECORD_TAG_SUFFIX.length) } : {}) };
+        const revision = isRecord ? doc.annotations?.[REVISION] : undefined;
+        return {
+          tag,
+          digest: m.digest,
+          mediaType,
+          kind,
+          size,
+          ...(isRecord && tag.endsWith(RECORD_TAG_SUFFIX) ? { recordOf: tag.slice(0, -RECORD_TAG_SUFFIX.length) } : {}),
+          ...(typeof revision === 'string' ? { revision } : {}),
+        };
       }),
     ),
   );

@@ -48,6 +48,8 @@ export interface DeployInput {
   /** Repository without tag or digest, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com/my-game`. */
   repository: string;
   tag: string;
+  /** The commit that built it (CodeBuild), from the record: a workload annotation, never in the pod template. */
+  revision?: string;
   platforms: string[];
   baseImage: string;
   /** The four trees in the stable order engine → engine-media → app → app-media. */
@@ -156,6 +158,7 @@ export function deployInputOf(config: GameConfig, record: DeployRecord, reposito
     version: record.version ?? config.version,
     repository,
     tag,
+    ...(record.revision !== undefined ? { revision: record.revision } : {}),
     platforms: [...(record.platforms.length > 0 ? record.platforms : config.platforms)],
     baseImage: config.baseImage,
     trees,

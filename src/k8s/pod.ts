@@ -166,7 +166,7 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
     ...(volumes.length > 0 ? { volumes } : {}),
   };
   const all = annotations(input, deliveries);
-  const perBuild = ['gamelayer.dev/version', 'gamelayer.dev/tag', 'gamelayer.dev/server-image'];
+  const perBuild = ['gamelayer.dev/version', 'gamelayer.dev/tag', 'gamelayer.dev/revision', 'gamelayer.dev/server-image'];
   const allLabels = labels(input, options);
   return {
     labels: allLabels,
@@ -218,6 +218,7 @@ function annotations(input: DeployInput, deliveries: TreeDelivery[]): Record<str
   const a: Record<string, string> = {};
   if (input.version !== undefined) a['gamelayer.dev/version'] = input.version;
   a['gamelayer.dev/tag'] = input.tag;
+  if (input.revision !== undefined) a['gamelayer.dev/revision'] = input.revision;
   if (input.serverImage) a['gamelayer.dev/server-image'] = input.serverImage;
   for (const t of input.trees) {
     const digests = Object.entries(t.treeDigests);

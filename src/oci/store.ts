@@ -156,6 +156,11 @@ export class OciStore {
   }
 
   /** Presence (and size) only: enough to name a blob in index.json, not to reuse it (see checkBlob). */
+  /** The folder of verified-blob markers, when the store keeps them (facts proven of a blob's bytes go beside them). */
+  get markerDir(): string | undefined {
+    return this.markers;
+  }
+
   async hasBlob(digest: string, size?: number): Promise<boolean> {
     const st = await stat(this.blobPath(digest)).catch(() => undefined);
     return st !== undefined && st.isFile() && (size === undefined || st.size === size);

@@ -51,6 +51,9 @@ const CREATED = 'org.opencontainers.image.created';
 const TAGS = 'dev.gamelayer.tags';
 /** Annotations holding where a build was made, kept out of the record blob with the tags (see recordContent). */
 const CODEBUILD_ARN = 'dev.gamelayer.codebuild-arn';
+// The standard keys, on the record's manifest (never on the images: their digests would change with every commit).
+const REVISION = 'org.opencontainers.image.revision';
+const SOURCE = 'org.opencontainers.image.source';
 const PREVIOUS = 'dev.gamelayer.previous';
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -147,8 +150,8 @@ function recordEntries(record: BuildRecord): number {
  * in another checkout folder or by another CodeBuild run has the same record blob, already in the registry, and
  * only the small manifests go up again (CodeBuild checks out each build in a folder of its own).
  */
-function recordContent(record: BuildRecord): Omit<BuildRecord, 'tags' | 'createdAt' | 'codebuildArn' | 'previous'> {
-  const { tags: _tags, createdAt: _createdAt, codebuildArn: _arn, previous: _previous, ...content } = record;
+function recordContent(record: BuildRecord): Omit<BuildRecord, 'tags' | 'createdAt' | 'codebuildArn' | 'revision' | 'sourceUrl' | 'previous'> {
+  const { tags: _tags, createdAt: _createdAt, codebuildArn: _arn, revision: _revision, sourceUrl: _source, previous: _previous, ...content } = record;
   return inSchemaOrder({ ...content, manifests: content.manifests.map(withoutHostPaths) }, RECORD_KEYS);
 }
 
@@ -194,6 +197,8 @@ function artifactAround(record: BuildRecord, subject: Descriptor, bytes: Buffer)
         'dev.gamelayer.game': record.game,
         [TAGS]: JSON.stringify(tags),
         ...(record.codebuildArn !== undefined ? { [CODEBUILD_ARN]: record.codebuildArn } : {}),
+        ...(record.revision !== undefined ? { [REVISION]: record.revision } : {}),
+        ...(record.sourceUrl !== undefined ? { [SOURCE]: record.sourceUrl } : {}),
         ...(record.previous !== undefined ? { [PREVIOUS]: JSON.stringify(record.previous) } : {}),
       },
     }),
@@ -491,7 +496,14 @@ export function recordIndex(artifact: RecordArtifact, subject: Descriptor, platf
         },
       ],
       subject: { mediaType: subject.mediaType, digest: subject.digest, size: subject.size },
-      annotations: { [CREATED]: record.createdAt, 'dev.gamelayer.game': record.game, ...(line ? { [LINE_ANNOTATION]: line } : {}) },
+      annotations: {
+        [CREATED]: record.createdAt,
+        'dev.gamelayer.game': record.game,
+        ...(line ? { [LINE_ANNOTATION]: line } : {}),
+        // The tag's index says which commit built it (it changes with each build anyway: its creation time does).
+        ...(record.revision !== undefined ? { [REVISION]: record.revision } : {}),
+        ...(record.sourceUrl !== undefined ? { [SOURCE]: record.sourceUrl } : {}),
+      },
     }),
   );
   return { bytes, descriptor: { mediaType: MEDIA_TYPES.ociIndex, digest: sha256(bytes), size: bytes.length, artifactType: BUILD_RECORD_ARTIFACT_TYPE } };
@@ -847,13 +859,15 @@ async function recordFromCopy(
   return { copy, found, ...(blobServed ? { blobServed } : {}) };
 }
 
-/** Records pushed since the tags moved out of the blob get their tags, creation time, CodeBuild build and previous record from the manifest. */
+/** Records pushed since the tags moved out of the blob get their tags, creation time, CodeBuild build, revision and previous record from the manifest. */
 function withManifestFields(json: unknown, annotations: Record<string, string> | undefined): unknown {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return json;
   const out = { ...(json as Record<string, unknown>) };
   if (out.createdAt === undefined && annotations?.[CREATED] !== undefined) out.createdAt = annotations[CREATED];
   if (out.tags === undefined && annotations?.[TAGS] !== undefined) out.tags = safeJson(annotations[TAGS]);
   if (out.codebuildArn === undefined && annotations?.[CODEBUILD_ARN] !== undefined) out.codebuildArn = annotations[CODEBUILD_ARN];
+  if (out.revision === undefined && annotations?.[REVISION] !== undefined) out.revision = annotations[REVISION];
+  if (out.sourceUrl === undefined && annotations?.[SOURCE] !== undefined) out.sourceUrl = annotations[SOURCE];
   if (out.previous === undefined && annotations?.[PREVIOUS] !== undefined) out.previous = safeJson(annotations[PREVIOUS]);
   return out;
 }

@@ -1,12 +1,14 @@
 // A base image read from a registry (`ubuntu:22.04`, `public.ecr.aws/…`, ECR, `…@sha256:…`) with the credentials a
 // push would use (docker config.json, credential helpers, ECR). The reference resolves through its index to the
 // wanted platform's manifest, whose digest the build record pins; manifest and config are checked against their
-// digests, and every layer blob is verified as it is written into the store (where it then stays, as a cache).
+// digests, and every layer blob is verified as it is written into the store (where it then stays, as a cache), its
+// uncompressed tar against the config's diff_id the first time (base-diffid.ts).
 // A build pushing to the same registry does not call copyLayersInto: the push mounts the base layers from here.
 import { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
 import { baseFromParts, BASE_INDEX_TYPES, type BaseImage } from '../oci/base-image.js';
 import { baseIndexEntries, baseManifest } from '../oci/base-documents.js';
+import { verifyBaseDiffId } from '../oci/base-diffid.js';
 import { formatPlatform, type Platform } from '../oci/image.js';
 import { sha256Digest, type OciStore } from '../oci/store.js';
 import type { Descriptor } from '../types.js';
@@ -54,9 +56,10 @@ export async function pullBaseImage(ref: string, o: PullBaseOptions): Promise<Ba
     const configBytes = await smallBlob(client, repo, config, name);
     const base = baseFromParts(ref, `${name}@${m.digest}`, configBytes, layers, async (store: OciStore) => {
       await withBaseContext(name, async () => {
-        for (const l of base.layers) {
-          if (await store.hasBlob(l.digest, l.size)) continue;
-          await store.putBlob(await client.getBlob(repo, l.digest), { digest: l.digest, size: l.size });
+        for (const [i, l] of base.layers.entries()) {
+          if (!(await store.hasBlob(l.digest, l.size))) await store.putBlob(await client.getBlob(repo, l.digest), { digest: l.digest, size: l.size });
+          // The config's diff_id is checked against the layer's tar once (then known by its marker).
+          await verifyBaseDiffId(store, { ...l, diffID: base.diffIDs[i]! }, `${name}@${m.digest}`, i);
         }
       });
     }, (d, diffID) => registryBlob(client, repo, d, diffID));

@@ -7,6 +7,7 @@ import { GamelayerError } from '../errors.js';
 import { createHash } from 'node:crypto';
 import { formatPlatform, imageIndex, parsePlatform } from '../oci/image.js';
 import { LAST_BUILD, markPushed, recordsDir, writeRecord } from '../state/records.js';
+import { buildRecordName, dropLegacyRecord } from '../state/record-name.js';
 import { MEDIA_TREES, SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type Descriptor, type TreeManifest } from '../types.js';
 import { fetchBuildRecordFor, pushBuildRecord, type PushBuildRecordResult } from './artifact.js';
 import { MEDIA_TYPES } from './client.js';
@@ -174,10 +175,11 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
 
   let recordFile: string | undefined;
   if (opts.stateDir) {
-    recordFile = path.join(recordsDir(opts.stateDir), `build-${opts.tag}.json`);
+    recordFile = path.join(recordsDir(opts.stateDir), buildRecordName(opts.tag));
     // Also the host's last build: k8s, ecs and codebuild imagedefinitions read it (the merge job of a batch).
     await writeRecord(recordFile, { ...record, kind: 'build' });
     await writeRecord(path.join(recordsDir(opts.stateDir), LAST_BUILD), { ...record, kind: 'build' });
+    await dropLegacyRecord(recordsDir(opts.stateDir), opts.tag);
     await markPushed(opts.stateDir, record, {
       repository: where,
       images: record.tags.map((t, i) => ({ name: i === 0 ? SERVER_IMAGE : TREE_NAMES[i - 1]!, digest: indexDescriptors.get(i === 0 ? SERVER_IMAGE : TREE_NAMES[i - 1]!)!.digest })),
@@ -278,6 +280,8 @@ function mergedRecord(records: BuildRecord[], tag: string, platforms: string[], 
     index: indexes.get(SERVER_IMAGE)!.digest,
     ...(first.settingsKey !== undefined ? { settingsKey: first.settingsKey } : {}),
     ...(first.codebuildArn !== undefined ? { codebuildArn: first.codebuildArn } : {}),
+    ...(first.revision !== undefined ? { revision: first.revision } : {}),
+    ...(first.sourceUrl !== undefined ? { sourceUrl: first.sourceUrl } : {}),
     ...(line !== undefined ? { line } : {}),
     ...(first.previous ? { previous: first.previous } : {}),
     ...(bases.length ? { bases } : {}),

@@ -95,8 +95,19 @@ export interface AttachedSbom extends PushReferrerResult {
  * Attaches the build's SBOM to its server image in `repo`: an SBOM of the same image made from the same inputs
  * (its key) already attached is reused, so a new tag of the same content sends nothing and makes nothing; else the
  * document is written into a temp file of the store, one tree's files at a time, and uploaded from there.
+ * With `vouch` (the build signs what this returns), a candidate is reused only when `vouch` says this key already
+ * signed it (it was read when it was signed) or it is read and passes `verify`'s checks (digest, CycloneDX schema, the
+ * image it names): anyone who may push can attach a document under the same key annotation. Without it the
+ * annotation is enough: an unsigned SBOM vouches for nothing, and reading it would download it on every no-op.
  */
-export async function attachBuildSbom(config: GameConfig, store: OciStore, record: BuildRecord, target: PushTarget, repo: string): Promise<AttachedSbom> {
+export async function attachBuildSbom(
+  config: GameConfig,
+  store: OciStore,
+  record: BuildRecord,
+  target: PushTarget,
+  repo: string,
+  opts: { vouch?: (artifact: string) => Promise<boolean> } = {},
+): Promise<AttachedSbom> {
   const input = await buildSbomInput(config, store, record);
   const key = sbomKey(input);
   const found = await listReferrers(target.client, repo, input.subject.digest, SBOM_ARTIFACT_TYPE);
@@ -106,7 +117,10 @@ export async function attachBuildSbom(config: GameConfig, store: OciStore, recor
     const layer = artifact?.layers.find((l) => l.mediaType === SBOM_MEDIA_TYPE);
     const files = Number(artifact?.annotations?.[SBOM_FILES]);
     if (!artifact || artifact.annotations?.[SBOM_KEY] !== key || !layer || !Number.isSafeInteger(files)) continue;
-    if (!(await target.availability.missing(repo, [layer.digest])).size) return { digest: d.digest, upToDate: true, bytesSent: 0, via: found.via, bytes: layer.size, files };
+    if ((await target.availability.missing(repo, [layer.digest])).size) continue;
+    // To be signed: read whole (the bytes its digest names, a CycloneDX document of this image) unless already signed
+    // by this key; a damaged or foreign one is not reused.
+    if (!opts.vouch || (await opts.vouch(d.digest)) || (await sbomIntact(target, repo, d.digest, input.subject.digest, found.via))) return { digest: d.digest, upToDate: true, bytesSent: 0, via: found.via, bytes: layer.size, files };
   }
   const sbom = await writeSbomFile(input, store.tempPath());
   try {
@@ -120,6 +134,20 @@ export async function attachBuildSbom(config: GameConfig, store: OciStore, recor
   } finally {
     await sbom.remove();
   }
+}
+
+/**
+ * Whether the SBOM artifact `digest` passes `readSbomFile`'s checks; its document's own faults say no, a registry or
+ * network failure is thrown. Checked in a temp file a piece at a time (a 1M-file game's SBOM is 208 MiB).
+ */
+async function sbomIntact(target: PushTarget, repo: string, digest: string, subject: string, via: FoundSbom['via']): Promise<boolean> {
+  return withTempFile((file) => readSbomFile(target, repo, digest, subject, via, file)).then(
+    () => true,
+    (e: unknown) => {
+      if (e instanceof GamelayerError && /^(sbom|referrers)\./.test(e.code)) return false;
+      throw e;
+    },
+  );
 }
 
 /** The server image of a record: its index when several platforms were built, else its one manifest. */

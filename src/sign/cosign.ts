@@ -77,6 +77,22 @@ async function readSignatureLayers(client: RegistryClient, repo: string, tag: st
   return parsed.data.layers;
 }
 
+/** Whether one of `layers` is a valid signature of `opts.digest` by `opts.signer`'s key under `opts.identity`. */
+async function signedAmong(client: RegistryClient, opts: SignOptions, layers: SigLayer[]): Promise<boolean> {
+  const publicKey = await opts.signer.publicKey();
+  for (const l of layers) {
+    const ok = await checkLayer(client, opts.repo, l, publicKey, opts.digest).catch(() => undefined);
+    if (ok?.valid && ok.payload?.dockerReference === opts.identity) return true;
+  }
+  return false;
+}
+
+/** Whether `opts.digest` already carries a valid signature by `opts.signer`'s key under `opts.identity`. */
+export async function isSignedBy(opts: SignOptions): Promise<boolean> {
+  const layers = await readSignatureLayers(opts.target.client, opts.repo, signatureTag(opts.digest)).catch(() => undefined);
+  return layers ? signedAmong(opts.target.client, opts, layers) : false;
+}
+
 export async function signManifest(opts: SignOptions): Promise<SignResult> {
   const { client } = opts.target;
   const tag = signatureTag(opts.digest);
@@ -85,11 +101,7 @@ export async function signManifest(opts: SignOptions): Promise<SignResult> {
     throw new GamelayerError('sign.no-image', `${where}: no manifest ${opts.digest} to sign`, 'push the image first');
   }
   const existing = (await readSignatureLayers(client, opts.repo, tag)) ?? [];
-  const publicKey = await opts.signer.publicKey();
-  for (const l of existing) {
-    const ok = await checkLayer(client, opts.repo, l, publicKey, opts.digest).catch(() => undefined);
-    if (ok?.valid && ok.payload?.dockerReference === opts.identity) return { digest: opts.digest, identity: opts.identity, tag, upToDate: true, bytesSent: 0 };
-  }
+  if (await signedAmong(client, opts, existing)) return { digest: opts.digest, identity: opts.identity, tag, upToDate: true, bytesSent: 0 };
 
   const payload = simpleSigningPayload({ dockerReference: opts.identity, manifestDigest: opts.digest, optional: { creator: `gamelayer ${gamelayerVersion()}` } });
   const signature = await opts.signer.sign(payload);

@@ -13,6 +13,7 @@ import { copyRange, summaryText, topLevelPlaces } from './record-members.js';
 import { parseRecordFile } from './record-stream.js';
 import { noSuchRecord, openRecordFile, readOpenedBytes, recordStream, withRecordFile } from './record-file.js';
 import { parseBuildSummary, refuseNewerRecord, withMember, type BuildRecordSummary } from './record-summary.js';
+import { buildRecordFile } from './record-name.js';
 
 export type { ScanRecord };
 
@@ -165,7 +166,7 @@ export async function markPushed(stateDir: string, record: BuildRecord, entry: P
   // Each file is read as bytes and only its summary parsed; the new `pushed` is spliced into the bytes. A 100k-file
   // game's record is tens of MB of JSON (1M files: 170 MB): parsing it again whole (the caller holds it already) and
   // writing it out from objects took more memory than the push itself, and so did holding both files' bytes at once.
-  const [tagged, last] = [`build-${record.tags[0]}.json`, LAST_BUILD].map((name) => path.join(dir, name)) as [string, string];
+  const [tagged, last] = [await buildRecordFile(dir, String(record.tags[0])), path.join(dir, LAST_BUILD)];
   const files = tagged === last ? [tagged] : [tagged, last];
   // The last build is a copy of its tagged record: the same bytes are checked and changed once (compared before the
   // tagged record is rewritten, a piece at a time, neither held whole).

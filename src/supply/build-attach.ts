@@ -9,6 +9,7 @@ import { BLOB_SOURCE_ANNOTATION, fetchMissingBlobs } from '../registry/partial-l
 import { pushTargetFor, type TargetOptions } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
 import { attachBuildSbom, serverImage } from '../sbom/attach.js';
+import { isSignedBy } from '../sign/cosign.js';
 import type { Signer } from '../sign/keys.js';
 import type { BuildRecord } from '../types.js';
 import { signImage, type SignImageResult } from './image-signatures.js';
@@ -56,14 +57,18 @@ export async function attachSupplyChain(opts: AttachOptions): Promise<AttachResu
   if (opts.sbom) {
     const store = await OciStore.open(opts.store, { create: false });
     await fetchKeptLayers(opts, store);
-    const up = await attachBuildSbom(config, store, record, target, ref.repository);
+    const { signer } = opts;
+    // SBOMs are signed under the repository's name (signImage).
+    const vouch = signer && ((artifact: string) => isSignedBy({ target, repo: ref.repository, digest: artifact, identity: `${ref.registry}/${ref.repository}`, signer }));
+    const up = await attachBuildSbom(config, store, record, target, ref.repository, { vouch });
     result.sbom = { digest: up.digest, bytes: up.bytes, files: up.files, upToDate: up.upToDate, bytesSent: up.bytesSent, via: up.via };
     result.bytesSent += up.bytesSent;
   }
   if (opts.signer) {
     const repo = `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}`;
     for (const image of pushed.images) {
-      // The SBOM this build attached (or found made from the same inputs) is its own: not read back to be checked.
+      // The SBOM this build attached, or found made from the same inputs and signed by this key or read and checked
+      // (attachBuildSbom): not read again. Any other attached SBOM is read and checked by signImage before anything is signed.
       const madeHere = result.sbom ? new Set([result.sbom.digest]) : undefined;
       const s = await signImage({ ...rest, target, ref: `${repo}:${image.tags[0]}`, signer: opts.signer, madeHere });
       result.signatures.push(s);

@@ -1,7 +1,7 @@
 // Run as a child process (`node --expose-gc --import tsx test/support/stat-cache-spill-probe.ts N`): reserves N files
 // in each of 3 stat caches, then moves their reserved stats to files (`spillReserved`), and prints as JSON the
 // process's array buffer bytes before and after (a full GC before each measure).
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { StatCache, type ReservedFile } from '../../src/scan/stat-cache.js';
@@ -27,3 +27,4 @@ await new Promise((resolve) => setTimeout(resolve, 50));
 gc();
 const after = process.memoryUsage().arrayBuffers;
 process.stdout.write(JSON.stringify({ before, after }));
+rmSync(dir, { recursive: true, force: true });

@@ -160,11 +160,11 @@ export function register(program: Command): void {
       // this host's copy of the line's record, that copy read and its layers asked about too), the event loop runs
       // once more so that they go out, and their round trip overlaps the loading of the build's modules that follows
       // (start-up, issue 17).
-      // Inside CodeBuild: the commit's first 8 hex digits as the default tag (as the seed pipeline did), its
-      // revision as a label (stable for the same commit), the build ARN in the record.
+      // Inside CodeBuild: the commit's first 8 hex digits as the default tag (as the seed pipeline did); its revision,
+      // source repository and build ARN in the record, not in the images: a label would give every image a new digest
+      // with each commit (a docs-only one too), and every Deployment and Fleet would roll with nothing to deliver.
       const { codebuildEnvironment } = await import('../../codebuild/environment.js');
       const codebuild = codebuildEnvironment(process.env);
-      const revision = codebuild?.resolvedSourceVersion;
       // A build of one platform of several, pushed: it tags <tag>-<os>-<arch>, and `gamelayer index` merges.
       const { platformBuildTag } = await import('./platform-build.js');
       const platformTag = platformBuildTag(config, flags.platform, primary, flags.tag ?? codebuild?.defaultTag);
@@ -189,9 +189,8 @@ export function register(program: Command): void {
         config,
         tag: platformTag ?? flags.tag ?? codebuild?.defaultTag,
         codebuildArn: codebuild?.buildArn,
-        labels: revision
-          ? { 'org.opencontainers.image.revision': revision, ...(codebuild?.sourceRepoUrl ? { 'org.opencontainers.image.source': codebuild.sourceRepoUrl } : {}) }
-          : undefined,
+        revision: codebuild?.resolvedSourceVersion,
+        sourceUrl: codebuild?.sourceRepoUrl,
         platforms: flags.platform,
         out: store,
         compression: flags.compression,

@@ -105,6 +105,7 @@ function render(v: InspectView, pushedNote?: string): string {
   out.push('', fitTable(['IMAGE', 'PLATFORM', 'SIZE', 'DIGEST'], v.images.map((i) => [i.name, i.platform ?? '', i.size === undefined ? '' : formatBytes(i.size), i.digest]), [2], { shrink: 3 }));
   if (v.index) out.push(`index: ${v.index}`);
   out.push('', ...(pushedNote && !v.pushed ? [printable(pushedNote)] : pushedLines(v.pushed)));
+  if (v.revision) out.push(`revision: ${v.revision}${v.sourceUrl ? ` (${v.sourceUrl})` : ''}`);
   if (v.codebuildArn) out.push(`codebuild: ${v.codebuildArn}`);
   return `${out.join('\n')}\n`;
 }

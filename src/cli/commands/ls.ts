@@ -30,7 +30,7 @@ export function register(program: Command): void {
         process.stdout.write(
           `${fitTable(
             ['TAG', 'KIND', 'DIGEST', 'SIZE'],
-            tags.map((t) => [t.tag, t.kind === 'record' ? `record of ${t.recordOf ?? '?'}${t.line !== undefined ? ` (line ${t.line})` : ''}` : t.kind, t.digest.slice(7, 19), formatBytes(t.size)]),
+            tags.map((t) => [t.tag, t.kind === 'record' ? `record of ${t.recordOf ?? '?'}${t.line !== undefined ? ` (line ${t.line})` : ''}${t.revision !== undefined ? `, commit ${printable(t.revision.slice(0, 12))}` : ''}` : t.kind, t.digest.slice(7, 19), formatBytes(t.size)]),
             [3],
             { shrink: [0, 1] },
           )}\n${count(tags.length, 'tag')}, ${count(tags.filter((t) => t.kind === 'record' && t.line === undefined).length, 'build record')}\n`,
@@ -39,7 +39,7 @@ export function register(program: Command): void {
       }
       const config = await commandConfig(c);
       const { store, tags, builds } = await listLocal(config);
-      if (flags.json) return printJson({ store, tags, builds: builds.map((b) => ({ tag: b.tag, file: b.file, createdAt: b.record.createdAt, tags: b.record.tags })) });
+      if (flags.json) return printJson({ store, tags, builds: builds.map((b) => ({ tag: b.tag, file: b.file, createdAt: b.record.createdAt, tags: b.record.tags, ...(b.record.revision !== undefined ? { revision: b.record.revision } : {}) })) });
       if (!tags.length) {
         process.stdout.write(`${store}: no images yet (gamelayer build makes some)\n`);
         return;
@@ -49,7 +49,7 @@ export function register(program: Command): void {
           ['TAG', 'IMAGE', 'DIGEST', 'SIZE', 'CREATED', 'RECORD'],
           // index.json may have been written by another tool, or by hand: a tag is shown quoted when it holds a
           // control character (an escape sequence, a newline), never sent to the terminal as it is.
-          tags.map((t) => [printable(t.tag), t.image, t.digest.slice(7, 19), formatBytes(t.size), t.createdAt ? t.createdAt.slice(0, 16).replace('T', ' ') : '-', t.record ? 'yes' : '']),
+          tags.map((t) => [printable(t.tag), t.image, t.digest.slice(7, 19), formatBytes(t.size), t.createdAt ? t.createdAt.slice(0, 16).replace('T', ' ') : '-', t.record ? (t.revision !== undefined ? `yes (${printable(t.revision.slice(0, 12))})` : 'yes') : '']),
           [3],
           { shrink: 0 },
         )}\n${count(tags.length, 'tag')}, ${count(builds.length, 'build')} in ${store}\n`,

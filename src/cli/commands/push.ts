@@ -6,6 +6,7 @@ import type { PushResult } from '../../registry/push.js';
 import { parseReference } from '../../registry/reference.js';
 import { formatBytes } from '../../report/reporter.js';
 import { readBuildRecord, recordsDir } from '../../state/records.js';
+import { buildRecordFile, buildRecordName } from '../../state/record-name.js';
 import type { BuildRecord } from '../../types.js';
 import { exists } from '../../util/exists.js';
 import { pushManyText, pushText } from './build.js';
@@ -83,7 +84,7 @@ async function pushMany(refs: string[], flags: PushFlags, config: Awaited<Return
   }
   const builds = await Promise.all(tos.map((t) => buildRecordFor(config.stateDir, t)));
   if (builds.some((b) => !b)) {
-    throw new GamelayerError('cli.push-targets', `push ${refs.join(' ')}: ${tags[0]} has no local build record (${path.join(recordsDir(config.stateDir), `build-${tags[0]}.json`)})`, 'build it first (gamelayer build --tag TAG), or push one image at a time');
+    throw new GamelayerError('cli.push-targets', `push ${refs.join(' ')}: ${tags[0]} has no local build record (${path.join(recordsDir(config.stateDir), buildRecordName(tags[0]!))})`, 'build it first (gamelayer build --tag TAG), or push one image at a time');
   }
   const { pushBuildToMany } = await import('../../pipeline/steps/push-many.js');
   const result = await pushBuildToMany({
@@ -104,7 +105,7 @@ async function pushMany(refs: string[], flags: PushFlags, config: Awaited<Return
 async function buildRecordFor(stateDir: string, to: string): Promise<{ record: BuildRecord; repository: string } | undefined> {
   const ref = parseReference(to);
   if (!ref.tag || ref.digest) return undefined;
-  const file = path.join(recordsDir(stateDir), `build-${ref.tag}.json`);
+  const file = await buildRecordFile(recordsDir(stateDir), ref.tag);
   if (!(await exists(file))) return undefined;
   const record = await readBuildRecord(file);
   if (record.tags[0] !== ref.tag) return undefined;
@@ -127,10 +128,11 @@ async function refuseReservedTags(to: string, flags: PushFlags, stateDir: string
       throw new GamelayerError('push.reserved-tag', `${flag}: the tag ${tag} is gamelayer's: it names ${meaning}, which this push would replace with an image`, 'choose another tag; build records, line tags and signatures are written by build --push, push and sign');
     }
     const parts = treeTagParts(tag);
-    if (parts && source !== tag && (await exists(path.join(recordsDir(stateDir), `build-${parts.build}.json`)))) {
+    const buildFile = parts ? await buildRecordFile(recordsDir(stateDir), parts.build) : undefined;
+    if (parts && source !== tag && buildFile && (await exists(buildFile))) {
       throw new GamelayerError(
         'push.reserved-tag',
-        `${flag}: the tag ${tag} is the ${parts.tree} image of the build ${parts.build} (${path.join(recordsDir(stateDir), `build-${parts.build}.json`)}); this push would replace it with ${source ?? 'another image'}`,
+        `${flag}: the tag ${tag} is the ${parts.tree} image of the build ${parts.build} (${buildFile}); this push would replace it with ${source ?? 'another image'}`,
         `push the build with gamelayer push HOST/REPO:${parts.build}, or choose another tag`,
       );
     }

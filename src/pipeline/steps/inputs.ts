@@ -30,6 +30,12 @@ export interface BuildOptions {
   concurrency?: number;
   /** Recorded in the BuildRecord when the build runs in AWS CodeBuild. */
   codebuildArn?: string;
+  /**
+   * The commit and source repository that built it: in the BuildRecord (and its manifest's annotations), not in the
+   * images, so a commit that changes nothing of the game makes the same image digests.
+   */
+  revision?: string;
+  sourceUrl?: string;
   /** Extra labels on every image. Keep them stable for the same sources, or every build makes new images. */
   labels?: Record<string, string>;
   /** Ignore the previous build: plan every tree afresh (no patch layers). */
@@ -82,6 +88,8 @@ export interface BuildInputs {
   previousLookup?: PreviousLookup;
   labels?: Record<string, string>;
   codebuildArn?: string;
+  revision?: string;
+  sourceUrl?: string;
 }
 
 const TAG = /^[\w][\w.-]{0,127}$/;
@@ -144,5 +152,7 @@ export async function resolveInputs(opts: BuildOptions): Promise<BuildInputs> {
     previousLookup: opts.previousLookup,
     labels: opts.labels,
     codebuildArn: opts.codebuildArn,
+    revision: opts.revision,
+    sourceUrl: opts.sourceUrl,
   };
 }

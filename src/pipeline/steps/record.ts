@@ -4,6 +4,7 @@
 // writes nothing.
 import path from 'node:path';
 import { copyRecord, LAST_BUILD, recordsDir, writeRecord } from '../../state/records.js';
+import { buildRecordName, dropLegacyRecord } from '../../state/record-name.js';
 import type { TreeDecision } from '../../plan/incremental.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
 import { exists } from '../../util/exists.js';
@@ -45,7 +46,7 @@ export interface BuildSummary {
   ms: number;
 }
 
-export type RecordInput = Pick<BuildInputs, 'config' | 'reporter' | 'tag' | 'platforms' | 'settingsKey' | 'line' | 'push' | 'codebuildArn'> & {
+export type RecordInput = Pick<BuildInputs, 'config' | 'reporter' | 'tag' | 'platforms' | 'settingsKey' | 'line' | 'push' | 'codebuildArn' | 'revision' | 'sourceUrl'> & {
   plans: PlatformPlan[];
   images: ImagesOutput;
   previous: PreviousOutput;
@@ -78,6 +79,8 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     images: recordImages(images),
     index: plans.length > 1 ? topLevel(images, SERVER_IMAGE).digest : undefined,
     codebuildArn: i.codebuildArn,
+    revision: i.revision,
+    sourceUrl: i.sourceUrl,
     settingsKey: i.settingsKey,
     ...(plans.some((p) => p.base.pinned)
       ? { bases: plans.map((p) => ({ platform: p.name, ref: config.baseImage, digest: p.base.pinned!.digest, repository: p.base.pinned!.repository, layers: p.base.layers.length })) }
@@ -104,13 +107,19 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     else delete record.previous;
     if (previous.codebuildArn !== undefined) record.codebuildArn = previous.codebuildArn;
     else delete record.codebuildArn;
+    // The commit that first built it too: a commit that changed nothing of the game rewrites no record.
+    for (const k of ['revision', 'sourceUrl'] as const) {
+      if (previous[k] !== undefined) record[k] = previous[k];
+      else delete record[k];
+    }
   }
   const dir = recordsDir(config.stateDir);
-  const recordFile = path.join(dir, `build-${tag}.json`);
+  const recordFile = path.join(dir, buildRecordName(tag));
   if (!unchanged || !(await exists(recordFile))) {
     await writeRecord(recordFile, { kind: 'build', ...record });
     await copyRecord(recordFile, path.join(dir, LAST_BUILD));
   }
+  await dropLegacyRecord(dir, tag);
   return { record, recordFile, layers: allLayers, baseMoved: moved };
 }
 

@@ -1,0 +1,89 @@
+// A registry base image whose config is well formed but lies: its rootfs.diff_ids entry is not the sha256 of its
+// layer's tar. gamelayer checked the config against its digest and the layer against its own, and copied the lying
+// diff_id into every image it built, which a node then refused at pull. Now a base layer is decompressed and hashed
+// the first time it is fetched, against the config; the fact is kept beside the verified-blob markers.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeBusyboxLayout } from './support/busybox-layout.js';
+import { startRegistry, type TestRegistry } from './support/registry.js';
+import { copySample } from './support/sample.js';
+import { tempDir } from './support/tmp.js';
+
+const run = promisify(execFile);
+const BIN = path.resolve('bin/gamelayer.js');
+const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+let reg: TestRegistry;
+
+/** The busybox layout, its config's diff_id replaced by `diffID` when given; returns the layer's true diff_id. */
+async function busybox(dir: string, diffID?: string): Promise<{ layer: string; truth: string }> {
+  await writeBusyboxLayout(dir, { tag: 'busybox' });
+  const blob = (d: string) => readFile(path.join(dir, 'blobs/sha256', d.slice(7)));
+  const put = async (bytes: Buffer) => {
+    await writeFile(path.join(dir, 'blobs/sha256', sha256(bytes).slice(7)), bytes);
+    return { digest: sha256(bytes), size: bytes.length };
+  };
+  const indexFile = path.join(dir, 'index.json');
+  const index = JSON.parse(await readFile(indexFile, 'utf8')) as { manifests: { digest: string; size: number }[] };
+  const manifest = JSON.parse((await blob(index.manifests[0]!.digest)).toString()) as { config: { digest: string; size: number }; layers: { digest: string }[] };
+  const config = JSON.parse((await blob(manifest.config.digest)).toString()) as { rootfs: { diff_ids: string[] } };
+  const truth = config.rootfs.diff_ids[0]!;
+  if (diffID) {
+    config.rootfs.diff_ids[0] = diffID;
+    const newManifest = await put(Buffer.from(JSON.stringify({ ...manifest, config: { ...manifest.config, ...(await put(Buffer.from(JSON.stringify(config)))) } })));
+    await writeFile(indexFile, JSON.stringify({ ...index, manifests: [{ ...index.manifests[0], ...newManifest }] }));
+  }
+  return { layer: manifest.layers[0]!.digest, truth };
+}
+
+async function push(layout: string, to: string): Promise<void> {
+  await run('skopeo', ['copy', '--dest-tls-verify=false', `oci:${layout}:busybox`, `docker://${to}`]);
+}
+
+async function game(baseImage: string): Promise<string> {
+  const dir = await tempDir();
+  copySample(dir);
+  const file = path.join(dir, 'gamelayer.yaml');
+  await writeFile(file, (await readFile(file, 'utf8')).replace('baseImage: scratch', `baseImage: ${baseImage}`));
+  return dir;
+}
+
+beforeAll(async () => {
+  reg = await startRegistry();
+}, 120_000);
+afterAll(async () => reg?.stop());
+
+describe('a registry base image whose config names a wrong diff_id', () => {
+  it('fails the build naming the image, the layer index and both digests; an honest base is checked and the fact kept', async () => {
+    const lie = `sha256:${'ab'.repeat(32)}`;
+    const lying = path.join(await tempDir(), 'lying');
+    const { layer, truth } = await busybox(lying, lie);
+    expect(truth).not.toBe(lie);
+    await push(lying, `${reg.host}/base/lying:1`);
+    const dir = await game(`${reg.host}/base/lying:1`);
+    const failed = await run(BIN, ['build', '--tag', 'v1'], { cwd: dir }).then(
+      () => undefined,
+      (e: { stderr: string }) => e.stderr,
+    );
+    expect(failed, 'the build should fail').toBeDefined();
+    expect(failed).toContain(`error[base.diff-id-mismatch]: base image ${reg.host}/base/lying:1@sha256:`);
+    expect(failed).toContain(`layer 0 (${layer}) decompresses to a tar of sha256 ${truth}, but the image config's rootfs.diff_ids[0] says ${lie}`);
+    // No record, no image: nothing was built on it.
+    expect(await readdir(path.join(dir, '.gamelayer/records')).catch(() => [])).toEqual([]);
+
+    const honest = path.join(await tempDir(), 'honest');
+    await busybox(honest);
+    await push(honest, `${reg.host}/base/honest:1`);
+    const ok = await game(`${reg.host}/base/honest:1`);
+    await run(BIN, ['build', '--tag', 'v1'], { cwd: ok });
+    const marker = path.join(ok, '.gamelayer/cache/verified-blobs', `diffid-${layer.slice(7)}`);
+    expect(await readFile(marker, 'utf8')).toBe(truth);
+    // The marker is what the next build trusts; one that names another diff_id is no proof: hashed again, and right.
+    await writeFile(marker, lie);
+    await run(BIN, ['build', '--tag', 'v2'], { cwd: ok });
+    expect(await readFile(marker, 'utf8')).toBe(truth);
+  });
+});
