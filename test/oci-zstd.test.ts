@@ -331,9 +331,9 @@ describe('zstd layers', () => {
   }
 
   it('where a zstd stretch gives way to a raw run, the raw frames follow that zstd\'s frame even when it writes its frame late; the blob is the same as with zstd writing at once', async () => {
-    // The end of a stretch no longer waits for its zstd on the tar's side: the feed's thread holds what comes after
-    // back until that zstd exited. This zstd writes its whole frame 0.3 s after it read its input: raw frames written
-    // before would land in front of it.
+    // A stretch's zstd writes its frame into the blob itself, and the raw frames after it may go there only once it
+    // exited: this one writes its whole frame 0.3 s after it read its input, so raw frames written on its input's end
+    // (and not on its exit) would land in front of it. Pins the order for any change to how that wait is done.
     const late = path.join(tmp, 'late-zstd');
     writeFileSync(late, '#!/bin/sh\nzstd "$@" | { sleep 0.3; cat; }\n');
     chmodSync(late, 0o755);

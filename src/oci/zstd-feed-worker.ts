@@ -23,16 +23,7 @@ export type FeedRequest =
   | { id: number; type: 'raw'; fd: number; job: number; slot: number; offset: number; length: number }
   | { id: number; type: 'diff-id'; job: number }
   /** Hashes what the file holds beyond the part hashed so far (of the same `job`); with `end`, all of it. */
-  | { id: number; type: 'hash-file'; fd: number; job: number; end: boolean }
-  /**
-   * A `zstd` of `job` has had all its input and may still be writing its frame: what comes after this (raw frames,
-   * the next `zstd`'s input, hashing the file) waits for `open` with the same `gate`, only its diffID goes on.
-   */
-  | { id: number; type: 'gate'; job: number; gate: number }
-  /** That `zstd` exited 0: its frame is whole in the file, what waited for it runs now. */
-  | { id: number; type: 'open'; job: number; gate: number }
-  /** The job is given up: every request of it still waiting gets an error (and the worker is free for another). */
-  | { id: number; type: 'drop'; job: number };
+  | { id: number; type: 'hash-file'; fd: number; job: number; end: boolean };
 
 export interface FeedReply {
   id: number;
@@ -85,20 +76,13 @@ function hashFile(fd: number, job: number): { hash: Hash; size: number } {
   return output;
 }
 
-/** Requests whose output side waits for a gate (the first of them is that gate), in the order they came. */
-const waiting: FeedRequest[] = [];
-/** Gates opened (their `zstd` exited 0) that are not yet at the head of `waiting`. */
-const opened = new Set<number>();
-
-/** The output side of a request: what it writes and hashes of the blob, or its answer. */
-function handle(req: FeedRequest, inputTaken: boolean): FeedReply | undefined {
+function handle(req: FeedRequest): FeedReply | undefined {
   switch (req.type) {
     case 'slots':
       slots = req.slots;
       return undefined;
     case 'chunk': {
-      const view = new Uint8Array(slots[req.slot]!, req.offset, req.length);
-      if (!inputTaken) takeInput(req.job, view);
+      const view = takeInput(req.job, new Uint8Array(slots[req.slot]!, req.offset, req.length));
       for (let off = 0; off < view.length; ) off += writeSync(req.fd, view, off, view.length - off);
       return { id: req.id };
     }
@@ -110,7 +94,7 @@ function handle(req: FeedRequest, inputTaken: boolean): FeedReply | undefined {
       for (let i = 0; i < frame.length; i += 2) {
         const head = frame[i]!;
         const body = frame[i + 1]!;
-        if (!inputTaken) takeInput(req.job, body);
+        takeInput(req.job, body);
         out.hash.update(head);
         out.hash.update(body);
         out.size += head.length + body.length;
@@ -118,8 +102,6 @@ function handle(req: FeedRequest, inputTaken: boolean): FeedReply | undefined {
       }
       return { id: req.id };
     }
-    case 'gate':
-      return { id: req.id };
     case 'diff-id': {
       const done = input?.job === req.job ? input : { hash: createHash('sha256'), bytes: 0 };
       input = undefined;
@@ -132,61 +114,16 @@ function handle(req: FeedRequest, inputTaken: boolean): FeedReply | undefined {
       output = undefined;
       return { id: req.id, digest: `sha256:${done.hash.digest('hex')}`, bytes: done.size };
     }
-    case 'open':
-    case 'drop':
-      return { id: req.id };
-  }
-}
-
-function run(req: FeedRequest, inputTaken: boolean): void {
-  let reply: FeedReply | undefined;
-  try {
-    reply = handle(req, inputTaken);
-    if (!reply) return;
-  } catch (e) {
-    reply = failed(req, e as Error);
-  }
-  parentPort!.postMessage(reply);
-}
-
-function failed(req: FeedRequest, e: Error): FeedReply {
-  return { id: req.id, error: { message: e.message, code: (e as NodeJS.ErrnoException).code } };
-}
-
-/** Runs what waited, up to the next gate not yet opened. */
-function runWaiting(): void {
-  while (waiting.length > 0) {
-    const head = waiting[0]!;
-    if (head.type === 'gate') {
-      if (!opened.delete(head.gate)) return;
-    }
-    waiting.shift();
-    run(head, true);
   }
 }
 
 parentPort?.on('message', (req: FeedRequest) => {
-  switch (req.type) {
-    case 'open':
-      opened.add(req.gate);
-      runWaiting();
-      return run(req, false);
-    case 'drop':
-      for (const w of waiting.splice(0)) parentPort!.postMessage(failed(w, new Error('zstd feed: job dropped')));
-      opened.clear();
-      return run(req, false);
-    case 'diff-id':
-      // Every input of the job was hashed when it came (below), whatever waits.
-      return run(req, false);
-  }
-  if (waiting.length === 0 && req.type !== 'gate') return run(req, false);
-  // While a gate is shut, the input goes into the diffID now (it is in tar order) and the rest waits: the tar's
-  // thread gets its slots back only once written, but the hashing is done when the gate opens.
+  let reply: FeedReply | undefined;
   try {
-    if (req.type === 'chunk' || req.type === 'raw') takeInput(req.job, new Uint8Array(slots[req.slot]!, req.offset, req.length));
+    reply = handle(req);
+    if (!reply) return;
   } catch (e) {
-    return void parentPort!.postMessage(failed(req, e as Error));
+    reply = { id: req.id, error: { message: (e as Error).message, code: (e as NodeJS.ErrnoException).code } };
   }
-  waiting.push(req);
-  runWaiting();
+  parentPort!.postMessage(reply);
 });

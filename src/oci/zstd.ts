@@ -131,8 +131,6 @@ const OUTPUT_EVERY = 64 << 20;
 /** How long a zstd that closed its input may take to exit by itself before it is killed. */
 const EXIT_GRACE_MS = 5000;
 const allFeeds = new Set<FeedWorker>();
-/** Names the gates of every feed: one a stale `open` named is never another layer's. */
-let nextGate = 0;
 
 /** Stops the zstd feed workers (tests, or a library caller that wants a clean exit right away). */
 export async function closeZstdWorkers(): Promise<void> {
@@ -226,31 +224,18 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
   let raw = false;
   let failed: Error | undefined;
   let finished = false;
-  /** Ends of `zstd` processes whose input is whole, still writing their frame (see `shutChild`); they never reject. */
-  const ending = new Set<Promise<void>>();
-  /** Why one of those failed (its exit status and message), and a promise settled then. */
-  let childFailure: Error | undefined;
-  let onChildFailure = () => {};
-  const childFailed = new Promise<void>((resolve) => (onChildFailure = resolve));
 
   /** Once anything failed: zstd's own exit status and message say why (a broken pipe is only the symptom). */
   const stop = async (e?: Error): Promise<never> => {
     failed ??= e ?? new Error('zstd feed stopped');
     const c = child;
-    // A broken pipe: a zstd closed its input and is on its way out (this one, or one ending); killing it now would lose
-    // its exit status and message.
-    if (!childFailure && (failed as NodeJS.ErrnoException).code === 'EPIPE') {
-      await Promise.race([...(c && !c.exit() ? [c.exited] : []), childFailed, sleep(EXIT_GRACE_MS)]);
-    }
-    const why = childFailure;
-    if (!c) {
-      launcher.kill();
-      throw why ?? failed;
-    }
+    // A broken pipe: zstd closed its input and is on its way out; killing it now would lose its exit status and message.
+    if (c && !c.exit() && (failed as NodeJS.ErrnoException).code === 'EPIPE') await Promise.race([c.exited, sleep(EXIT_GRACE_MS)]);
+    if (!c) throw failed;
     c.kill();
     await c.exited;
     const exit = c.exit();
-    throw why ?? (exit && exit.code !== 0 ? c.failure() : failed);
+    throw exit && exit.code !== 0 ? c.failure() : failed;
   };
 
   const abort = async () => {
@@ -260,9 +245,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
     launcher.kill();
     await launcher.done();
     await chain; // what was queued is dropped (failed is set); what ran fails on the killed processes
-    // What waits in the feed's thread behind a gate gets its error: the ends waiting for it settle.
-    if (!feed.broken) await feed.call({ type: 'drop', job }).catch(() => {});
-    await Promise.allSettled([...inFlight, flushing, ...ending]);
+    await Promise.allSettled([...inFlight, flushing]);
     await child?.pipe.close().catch(() => {});
     await nextChild?.then((n) => n.pipe.close()).catch(() => {});
     // A worker that lost track (a write it never answered) is not handed to another layer.
@@ -318,45 +301,6 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
     void p.finally(() => toChild.delete(p));
   };
 
-  /**
-   * Ends the current zstd's input where a raw run starts, without waiting for it. Its frame must be whole in the file
-   * before what follows is written there; the feed's thread holds that back behind a gate (hashing its diffID
-   * meanwhile), opened once this zstd exited 0. The wait for that exit (52-63 ms at load 7, 36 times on the 3.1 GB
-   * game) was on the layer's chain, where nothing was handed to the feed's thread.
-   */
-  const shutChild = () => {
-    const c = child;
-    if (!c) return;
-    child = undefined;
-    const drained = Promise.all(toChild); // post never rejects: a failure sets `failed`
-    const gate = nextGate++;
-    const shut = feed.call({ type: 'gate', job, gate }).then(
-      () => {},
-      (e: Error) => void (failed ??= e),
-    );
-    inFlight.add(shut);
-    void shut.finally(() => inFlight.delete(shut));
-    const p = (async () => {
-      await drained;
-      await c.pipe.close();
-      await c.exited;
-      if (c.exit()?.code !== 0) throw c.failure();
-      // Once the layer failed, what waits behind its gates gets its error (then the other ends settle too).
-      await feed.call(failed ? { type: 'drop', job } : { type: 'open', job, gate });
-    })()
-      .catch((e: Error) => {
-        if (c.exit() && c.exit()!.code !== 0) {
-          childFailure ??= e;
-          onChildFailure();
-        }
-        failed ??= e;
-        for (const w of slotWaiters.splice(0)) w();
-        void feed.call({ type: 'drop', job }).catch(() => {});
-      })
-      .finally(() => ending.delete(p));
-    ending.add(p);
-  };
-
   /** Ends the current zstd's input and waits for it to exit 0: its frame is then whole in the file. */
   const endChild = async () => {
     const c = child;
@@ -400,7 +344,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
     }
     held.push(piece);
     if (held.length < RAW_RUN_CHUNKS) return;
-    queue(() => shutChild());
+    queue(() => endChild());
     raw = true;
     framed = true;
     for (const h of held.splice(0)) queue(() => void post('raw', options.output, h));
@@ -477,7 +421,6 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
         await chain;
         if (failed) return await stop();
         const r = await feed.call({ type: 'diff-id', job }); // after every chunk: the worker answers in order
-        await Promise.all(ending);
         if (failed) return await stop();
         await endChild();
         // The zstd started for a stretch that never came: killed (with the shell) before any input, it wrote nothing.
