@@ -19,6 +19,7 @@ import { buildLayer, type BuildLayerOptions } from '../src/oci/layer.js';
 import { OciStore } from '../src/oci/store.js';
 import { layerTar } from '../src/oci/tar.js';
 import { closeZstdWorkers, createZstd, startZstdToFile } from '../src/oci/zstd.js';
+import { rawFrame } from '../src/oci/zstd-raw.js';
 import type { FileEntry, PlannedLayer } from '../src/types.js';
 import { noise, scanEntries } from './support/oci-fixtures.js';
 import { copySample } from './support/sample.js';
@@ -300,6 +301,79 @@ describe('zstd layers', () => {
       closeSync(out);
     }
   }, 60_000);
+
+  /** Text and random MiBs in stretches: zstd, a raw run of 5, zstd (with a random run too short to be raw), a raw run of 4, zstd. */
+  function switchingInput(): { input: Buffer; parts: { kind: 'zstd' | 'raw'; bytes: Buffer }[] } {
+    const text = (n: number, seed: string) => Buffer.from(`${seed}: sv_cheats 0; mp_roundtime 5; bot_add ct\n`.repeat(Math.ceil(n / 40))).subarray(0, n);
+    const parts: { kind: 'zstd' | 'raw'; bytes: Buffer }[] = [
+      { kind: 'zstd', bytes: text(2 * MiB, 'a') },
+      { kind: 'raw', bytes: noise(5 * MiB, 'run-1') },
+      { kind: 'zstd', bytes: Buffer.concat([text(MiB, 'b'), noise(3 * MiB, 'short'), text(MiB, 'c')]) },
+      { kind: 'raw', bytes: noise(4 * MiB, 'run-2') },
+      { kind: 'zstd', bytes: text(MiB + 123_457, 'd') },
+    ];
+    return { input: Buffer.concat(parts.map((p) => p.bytes)), parts };
+  }
+
+  /** The blob `startZstdToFile` makes of `input` with `bin`, written in chunks of an odd size (gathered into slots). */
+  async function feedBlob(input: Buffer, name: string, bin?: string) {
+    const file = path.join(tmp, name);
+    const out = openSync(file, 'w+');
+    try {
+      const feed = await startZstdToFile({ output: out, bin });
+      for (let at = 0; at < input.length; at += 300_001) await feed.write(input.subarray(at, at + 300_001));
+      const { diffID, bytes } = await feed.end();
+      const { digest, size } = await feed.hashFile(out);
+      return { diffID, bytes, digest, size, blob: readFileSync(file) };
+    } finally {
+      closeSync(out);
+    }
+  }
+
+  it('where a zstd stretch gives way to a raw run, the raw frames follow that zstd\'s frame even when it writes its frame late; the blob is the same as with zstd writing at once', async () => {
+    // A stretch's zstd writes its frame into the blob itself, and the raw frames after it may go there only once it
+    // exited: this one writes its whole frame 0.3 s after it read its input, so raw frames written on its input's end
+    // (and not on its exit) would land in front of it. Pins the order for any change to how that wait is done.
+    const late = path.join(tmp, 'late-zstd');
+    writeFileSync(late, '#!/bin/sh\nzstd "$@" | { sleep 0.3; cat; }\n');
+    chmodSync(late, 0o755);
+    const { input, parts } = switchingInput();
+    // What the blob must be: each zstd stretch as zstd makes it from its stdin, each random MiB of a raw run a raw frame.
+    const expected: Buffer[] = [];
+    for (const part of parts) {
+      if (part.kind === 'raw') {
+        for (let at = 0; at < part.bytes.length; at += MiB) expected.push(...rawFrame(part.bytes.subarray(at, at + MiB)).map((b) => Buffer.from(b)));
+        continue;
+      }
+      const z: Buffer[] = [];
+      await pipeline(Readable.from([part.bytes]), createZstd(), async function* (src) {
+        for await (const c of src) z.push(c as Buffer);
+      });
+      expected.push(...z);
+    }
+    const want = Buffer.concat(expected);
+    for (const [name, bin] of [['at-once.zst', undefined], ['late.zst', late]] as const) {
+      const r = await feedBlob(input, name, bin);
+      expect(r.blob.equals(want), name).toBe(true);
+      expect(r.diffID).toBe(sha256(input));
+      expect(r.bytes).toBe(input.length);
+      expect(r.digest).toBe(sha256(r.blob));
+      expect(r.size).toBe(r.blob.length);
+      expect(zstdFrames(r.blob).map((f) => f.kind)).toEqual(['zstd', ...Array(5).fill('raw'), 'zstd', ...Array(4).fill('raw'), 'zstd']);
+      expect(execFileSync('zstd', ['-d', '-c'], { input: r.blob, maxBuffer: 256 << 20 }).equals(input)).toBe(true);
+    }
+  }, 120_000);
+
+  it('a zstd that fails after its input, while the raw run after it waits: a zstd.failed error with its message, and the feed is fine afterwards', async () => {
+    const bin = path.join(tmp, 'fails-at-end-zstd');
+    writeFileSync(bin, '#!/bin/sh\nzstd "$@" || exit $?\necho "zstd: simulated failure at the end of its input" >&2\nexit 3\n');
+    chmodSync(bin, 0o755);
+    const { input } = switchingInput();
+    await expect(feedBlob(input, 'fails-at-end.zst', bin)).rejects.toMatchObject({ code: 'zstd.failed', message: expect.stringMatching(/exited with 3: zstd: simulated failure at the end of its input/) });
+    const ok = await feedBlob(input, 'after-failure.zst');
+    expect(ok.diffID).toBe(sha256(input));
+    expect(ok.digest).toBe(sha256(ok.blob));
+  }, 120_000);
 
   it('a file changed after the scan (read in pieces, past the small-file path) fails the layer and leaves nothing, in zstd\'s stretch or in a raw run', async () => {
     // a.pak's change is read while zstd takes the tar; c.pak's deep inside a raw run, after raw frames were written.
