@@ -109,12 +109,15 @@ function packedAt(bytes: Buffer, starts: readonly number[], ends: readonly numbe
       yield JSON.parse(`[${bytes.toString('utf8', starts[from]!, ends[to - 1]!)}]`) as unknown[];
     }
   }
-  return packedFromBatches(batches());
+  return packedFromBatches(batches(), starts.length);
 }
 
-/** Elements, a batch at a time, in a packed store, as its list view; undefined as soon as one is not packable. */
-export function packedFromBatches(batches: Iterable<unknown[]>): FileEntry[] | undefined {
-  const store = new PackedEntries();
+/**
+ * Elements, a batch at a time, in a packed store, as its list view; undefined as soon as one is not packable. `count`:
+ * how many there are (the store takes its room at once).
+ */
+export function packedFromBatches(batches: Iterable<unknown[]>, count = 0): FileEntry[] | undefined {
+  const store = new PackedEntries().reserve(count);
   for (const batch of batches) {
     for (const e of batch) {
       if (!packable(e)) return undefined;

@@ -82,7 +82,7 @@ function put(value: Record<string, unknown>, l: ListSpan, list: unknown[]): void
 /** The list's elements: packed when at least `minPacked` and the store gives them back exactly, else objects. */
 function readList(fd: number, l: ListSpan, minPacked: number): unknown[] {
   if (l.count === 0) return [];
-  const packed = l.count >= minPacked ? packedFromBatches(listBatches(fd, l)) : undefined;
+  const packed = l.count >= minPacked ? packedFromBatches(listBatches(fd, l), l.count) : undefined;
   if (packed) return packed;
   const out: unknown[] = [];
   for (const elements of listBatches(fd, l)) for (const e of elements) out.push(e);
