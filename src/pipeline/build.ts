@@ -21,6 +21,7 @@ import { loadBases } from './base-source.js';
 import { findPrevious, previousReadAfterScan, type PreviousOutput } from './steps/previous.js';
 import type { RegistryPrevious } from './steps/previous-types.js';
 import { recordBuild, summarize, type BuildSummary } from './steps/record.js';
+import { shareScannedManifests } from './shared-manifests.js';
 import { scanTrees } from './steps/scan.js';
 
 export type { BuildOptions } from './steps/inputs.js';
@@ -108,6 +109,8 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles): Promise<Buil
   const scanned = scanTrees({ ...inputs, started, previous: previousRecord, packHashes, openFiles, signal: scanAbort.signal });
   const [{ scans, scanMs }, previous, bases] = await Promise.all([scanned, deferred ? scanned.then(previousNow) : previousNow(), basesP]);
   const cache = await cacheP;
+  // An unchanged tree's manifest is held once, the scan's, from here on (the registry's record's was a second store).
+  if (previous.record) shareScannedManifests(previous.record, scans.map((s) => s.manifest));
   seedFromRecord(cache, previous.record, inputs.kind, inputs.mtime);
   const reuse = layerReuse({ ...inputs, cache, kept: previous.kept, record: previous.record });
   const previousBlob = previous.record && previous.remote ? previous.remote.recordRead.blob : undefined;

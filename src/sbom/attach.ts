@@ -13,9 +13,9 @@ import type { OciStore } from '../oci/store.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from '../registry/push.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 import { listReferrers, pushReferrer, readArtifact, referrerArtifact, type PushReferrerResult } from '../registry/referrers.js';
-import { TREE_NAMES, type BuildRecord, type Descriptor, type TreeName } from '../types.js';
+import { TREE_NAMES, type Descriptor, type TreeName } from '../types.js';
 import { gamelayerVersion } from '../version.js';
-import { makeSbom, SBOM_FORMAT, SBOM_MEDIA_TYPE, type BaseImageInfo, type Sbom, type SbomInput } from './cyclonedx.js';
+import { makeSbom, SBOM_FORMAT, SBOM_MEDIA_TYPE, type BaseImageInfo, type Sbom, type SbomInput, type SbomRecord } from './cyclonedx.js';
 import { checkSbomFile, downloadCheckedBlob } from './sbom-read.js';
 import { writeSbomFile } from './sbom-file.js';
 
@@ -24,14 +24,14 @@ export const SBOM_ARTIFACT_TYPE = SBOM_MEDIA_TYPE;
 const MAX_SBOM_BYTES = 1024 ** 3;
 
 /** The SBOM of a build that is in the local store (the record's server image as subject), in memory. */
-export async function makeBuildSbom(config: GameConfig, store: OciStore, record: BuildRecord): Promise<Sbom & { subject: Descriptor }> {
+export async function makeBuildSbom(config: GameConfig, store: OciStore, record: SbomRecord): Promise<Sbom & { subject: Descriptor }> {
   const input = await buildSbomInput(config, store, record);
   const sbom = await makeSbom(input);
   return { ...sbom, subject: input.subject };
 }
 
 /** What the SBOM of a build is made from. */
-async function buildSbomInput(config: GameConfig, store: OciStore, record: BuildRecord): Promise<SbomInput & { subject: Descriptor }> {
+async function buildSbomInput(config: GameConfig, store: OciStore, record: SbomRecord): Promise<SbomInput & { subject: Descriptor }> {
   const top = serverImage(record);
   const subject: Descriptor = { ...top, size: (await store.readBlob(top.digest)).length };
   const base: BaseImageInfo[] = [];
@@ -52,7 +52,7 @@ async function buildSbomInput(config: GameConfig, store: OciStore, record: Build
  * A base image in a registry, as the build pinned it: its digest from the record's `bases`, its layers the first ones
  * of the server image. Read again from the base loader it was refused ("reads local bases only") after the push.
  */
-function registryBase(ref: string, record: BuildRecord, platform: string): BaseImageInfo {
+function registryBase(ref: string, record: SbomRecord, platform: string): BaseImageInfo {
   const pinned = record.bases?.find((b) => b.platform === platform);
   const server = record.images.find((i) => i.name === 'server' && i.platform === platform && i.layers);
   if (!pinned || !server?.layers || server.layers.length < pinned.layers) {
@@ -108,6 +108,7 @@ export async function attachBuildSbom(
   repo: string,
   opts: { vouch?: (artifact: string) => Promise<boolean> } = {},
 ): Promise<AttachedSbom> {
+export async function attachBuildSbom(config: GameConfig, store: OciStore, record: SbomRecord, target: PushTarget, repo: string): Promise<AttachedSbom> {
   const input = await buildSbomInput(config, store, record);
   const key = sbomKey(input);
   const found = await listReferrers(target.client, repo, input.subject.digest, SBOM_ARTIFACT_TYPE);
@@ -151,7 +152,7 @@ async function sbomIntact(target: PushTarget, repo: string, digest: string, subj
 }
 
 /** The server image of a record: its index when several platforms were built, else its one manifest. */
-export function serverImage(record: BuildRecord): { mediaType: string; digest: string } {
+export function serverImage(record: SbomRecord): { mediaType: string; digest: string } {
   const server = record.images.filter((i) => i.name === 'server');
   const top = server.find((i) => i.platform === undefined) ?? (server.length === 1 ? server[0] : undefined);
   if (!top) throw new GamelayerError('sbom.no-image', 'the build record names no server image');

@@ -13,10 +13,10 @@ import { entrySourceOf } from '../entries/packed-list.js';
 import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
 import type { OciStore } from '../oci/store.js';
-import type { BuildRecord, TreeManifest, TreeName } from '../types.js';
+import type { TreeManifest, TreeName } from '../types.js';
 import { gamelayerVersion } from '../version.js';
 import { collectOldGarbage } from '../util/young-garbage.js';
-import { manifestFiles, manifestFileStream, type TreeFile } from './tree-files.js';
+import { manifestFiles, manifestFileStream, type SbomRecord, type TreeFile } from './tree-files.js';
 
 // The format plugins the library's own validator uses (CommonJS, loaded as it loads them).
 const require = createRequire(import.meta.url);
@@ -41,8 +41,10 @@ export interface BaseImageInfo {
   layers: string[];
 }
 
+export type { SbomRecord };
+
 export interface SbomInput {
-  record: BuildRecord;
+  record: SbomRecord;
   store: OciStore;
   stateDir: string;
   /** Mount path of each tree in the image (config.trees[tree].mount). */

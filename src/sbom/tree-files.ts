@@ -22,8 +22,14 @@ export interface TreeFile {
   recipeSha256?: string;
 }
 
+/**
+ * What an SBOM reads of a build record: everything but its plan (the layers' lists, which the image's layers and
+ * the manifests say again). A caller may let the plan's lists go before the SBOM (a kept 1M-entry layer's store).
+ */
+export type SbomRecord = Omit<BuildRecord, 'plan'>;
+
 export interface TreeFilesInput {
-  record: BuildRecord;
+  record: SbomRecord;
   store: OciStore;
   stateDir: string;
   /** Mount path of each tree in the image (config.trees[tree].mount). */

@@ -52,7 +52,7 @@ export async function parseGzippedRecord(gz: Buffer, maxBytes: number): Promise<
       // The temp file this function just wrote, in a folder of its own.
       const fd = openSync(file, 'r');
       try {
-        value = parseRecordFile(fd, packedRecord.minEntries);
+        value = parseRecordFile(fd, packedRecord.minEntries, packedRecord.minLayerEntries);
       } finally {
         closeSync(fd);
       }

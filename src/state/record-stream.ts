@@ -54,17 +54,26 @@ interface Frame {
 /** A key twice where lists of entries are looked for (`recordLists`): such a record is read the plain way. */
 export class Duplicate extends Error {}
 
-/** The record in the open file `fd`, or undefined when it has a key twice where lists are looked for. */
-export function parseRecordFile(fd: number, minPacked: number): unknown {
+/**
+ * The record in the open file `fd`, or undefined when it has a key twice where lists are looked for. Lists of
+ * `minPacked` entries or more are packed; a plan layer's of a tree whose manifest was packed from `minBeside` on.
+ */
+export function parseRecordFile(fd: number, minPacked: number, minBeside = minPacked): unknown {
   try {
     const { skeleton, lists } = recordLists(fd);
     const value = JSON.parse(skeleton) as Record<string, unknown>;
     // A manifest's packed list by its bytes' digest: a layer whose bytes are the same is that list (read-only).
     const made = new Map<string, unknown[]>();
+    /** Trees with a packed manifest (the manifests come before the plan in a record gamelayer writes). */
+    const packedTrees = new Set<unknown>();
     for (const l of lists) {
       const same = made.get(l.digest);
-      const list = same ?? readList(fd, l, minPacked);
-      if (!same && l.kind === 'm' && packedStoreOf(list)) made.set(l.digest, list);
+      const beside = l.kind === 'l' && packedTrees.has(holderOf(value, l).tree);
+      const list = same ?? readList(fd, l, beside ? Math.min(minPacked, minBeside) : minPacked);
+      if (!same && l.kind === 'm' && packedStoreOf(list)) {
+        made.set(l.digest, list);
+        packedTrees.add(holderOf(value, l).tree);
+      }
       put(value, l, list);
     }
     return value;
@@ -74,15 +83,19 @@ export function parseRecordFile(fd: number, minPacked: number): unknown {
   }
 }
 
-function put(value: Record<string, unknown>, l: ListSpan, list: unknown[]): void {
+function holderOf(value: Record<string, unknown>, l: ListSpan): Record<string, unknown> {
   const holders = l.kind === 'm' ? value.manifests : (value.plan as Record<string, unknown>).layers;
-  (holders as Record<string, unknown>[])[l.index]!.entries = list;
+  return (holders as Record<string, unknown>[])[l.index]!;
+}
+
+function put(value: Record<string, unknown>, l: ListSpan, list: unknown[]): void {
+  holderOf(value, l).entries = list;
 }
 
 /** The list's elements: packed when at least `minPacked` and the store gives them back exactly, else objects. */
 function readList(fd: number, l: ListSpan, minPacked: number): unknown[] {
   if (l.count === 0) return [];
-  const packed = l.count >= minPacked ? packedFromBatches(listBatches(fd, l)) : undefined;
+  const packed = l.count >= minPacked ? packedFromBatches(listBatches(fd, l), l.count) : undefined;
   if (packed) return packed;
   const out: unknown[] = [];
   for (const elements of listBatches(fd, l)) for (const e of elements) out.push(e);

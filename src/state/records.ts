@@ -74,7 +74,7 @@ export { recordStream };
 function readLargeRecord(file: string, fd: number): { value: unknown } | undefined {
   let value: unknown;
   try {
-    value = parseRecordFile(fd, packedRecord.minEntries);
+    value = parseRecordFile(fd, packedRecord.minEntries, packedRecord.minLayerEntries);
   } catch (e) {
     if (e instanceof SyntaxError) throw notJson(file);
     throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);

@@ -11,14 +11,15 @@ import { parseReference } from '../registry/reference.js';
 import { attachBuildSbom, serverImage } from '../sbom/attach.js';
 import { isSignedBy } from '../sign/cosign.js';
 import type { Signer } from '../sign/keys.js';
-import type { BuildRecord } from '../types.js';
+import type { SbomRecord } from '../sbom/cyclonedx.js';
 import { signImage, type SignImageResult } from './image-signatures.js';
 
 export interface AttachOptions extends TargetOptions {
   config: GameConfig;
   /** The local OCI layout the build wrote. */
   store: string;
-  record: BuildRecord;
+  /** The build's record; its plan is not read (see SbomRecord). */
+  record: SbomRecord;
   /** `host[:port]/repo` the build was pushed to. */
   repository: string;
   pushed: PushBuildResult;

@@ -7,6 +7,8 @@ import { outcomeText } from '../../pipeline/steps/push-outcome.js';
 import { baseMoveText } from '../../pipeline/base-move.js';
 import type { DockerBuildResult } from '../../docker/daemon-build.js';
 import type { AttachResult } from '../../supply/build-attach.js';
+import type { SbomRecord } from '../../sbom/cyclonedx.js';
+import type { BuildRecord } from '../../types.js';
 import { GamelayerError } from '../../errors.js';
 import { formatBytes, formatRate } from '../../report/reporter.js';
 import { commandConfig, commandReporter, printJson, warnStartInterpreter } from '../context.js';
@@ -185,7 +187,7 @@ export function register(program: Command): void {
         await new Promise((resolve) => setImmediate(resolve));
       }
       const { build } = await import('../../pipeline/build.js');
-      const result = await build({
+      let result: BuildResult | undefined = await build({
         config,
         tag: platformTag ?? flags.tag ?? codebuild?.defaultTag,
         codebuildArn: codebuild?.buildArn,
@@ -224,7 +226,7 @@ export function register(program: Command): void {
       if (!primary && !flags.from && !flags.rebase && prev.source === 'none' && config.registry) {
         reporter.info(`note: ${config.registry} (registry in ${path.basename(config.file)}) was not read: without --push a build plans on .gamelayer/ only; build --push (or --from ${config.registry}) plans on its newest build of the line, so a push sends only the change`);
       }
-      const pushRecord = platformTag ? { ...result.record, line: undefined } : result.record;
+      let pushRecord: BuildRecord | undefined = platformTag ? { ...result.record, line: undefined } : result.record;
       if (pushTo.length > 1) {
         const many = await (await import('../../pipeline/steps/push-many.js')).pushBuildToMany({
           ...registry,
@@ -236,41 +238,70 @@ export function register(program: Command): void {
           stateDir: config.stateDir,
           reporter,
         });
+        const shownMany = pushedBuild(result);
+        result = pushRecord = undefined;
+        if (flags.sbom || signer) await collectBeforeSupplyChain(shownMany.record);
         const attachedMany = [];
         for (const t of many.targets) {
           if (!t.push || !(flags.sbom || signer)) continue;
           attachedMany.push({
             repository: t.repository,
-            ...(await (await import('../../supply/build-attach.js')).attachSupplyChain({ ...registry, config, store: result.store, record: result.record, repository: t.repository, pushed: t.push, sbom: flags.sbom, signer })),
+            ...(await (await import('../../supply/build-attach.js')).attachSupplyChain({ ...registry, config, store: shownMany.store, record: shownMany.record, repository: t.repository, pushed: t.push, sbom: flags.sbom, signer })),
           });
         }
-        if (flags.json) printJson({ ...buildJson(result), push: many, ...(attachedMany.length ? { supplyChain: attachedMany } : {}) });
-        else process.stdout.write(`${buildText(result)}\n${pushManyText(many)}\n${attachedMany.map((a) => `${a.repository}:\n${attachText(a)}\n`).join('')}`);
+        if (flags.json) printJson({ ...buildJson(shownMany), push: many, ...(attachedMany.length ? { supplyChain: attachedMany } : {}) });
+        else process.stdout.write(`${buildText(shownMany)}\n${pushManyText(many)}\n${attachedMany.map((a) => `${a.repository}:\n${attachText(a)}\n`).join('')}`);
         return;
       }
       const pushed = primary
         ? await (await import('../../pipeline/steps/push.js')).pushBuild({ ...registry, store: result.store, record: pushRecord, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter, recordRead: result.previousRecordRead, previousTarget: result.previousTarget })
         : undefined;
+      const shown = pushedBuild(result);
+      result = pushRecord = undefined;
+      if (pushed && (flags.sbom || signer)) await collectBeforeSupplyChain(shown.record);
       const attached =
         pushed && (flags.sbom || signer)
           ? await (await import('../../supply/build-attach.js')).attachSupplyChain({
               ...registry,
               config,
-              store: result.store,
-              record: result.record,
+              store: shown.store,
+              record: shown.record,
               repository: primary!,
               pushed,
               sbom: flags.sbom,
               signer,
             })
           : undefined;
-      if (flags.json) printJson({ ...buildJson(result), push: pushed, ...(attached ? { supplyChain: attached } : {}) });
-      else process.stdout.write(`${buildText(result)}\n${pushed ? `${pushText(pushed)}\n` : ''}${attached ? `${attachText(attached)}\n` : ''}`);
+      if (flags.json) printJson({ ...buildJson(shown), push: pushed, ...(attached ? { supplyChain: attached } : {}) });
+      else process.stdout.write(`${buildText(shown)}\n${pushed ? `${pushText(pushed)}\n` : ''}${attached ? `${attachText(attached)}\n` : ''}`);
     });
   addRegistryOptions(cmd);
 }
 
-function buildJson(r: BuildResult) {
+/** What is printed of a build, and what its SBOM and signatures read: its record but the plan. */
+type ShownBuild = Pick<BuildResult, 'store' | 'recordFile' | 'summary'> & { record: SbomRecord };
+
+/**
+ * A build once pushed: what is left to do reads nothing of its plan, nor of its scans (their manifests are the
+ * record's). The plan's lists of a tree kept on the previous build's layers are that record's stores (a 1M-entry
+ * layer and a patch of 100k whiteouts: 35 MiB and more), held through the SBOM's walk when the whole result was.
+ */
+function pushedBuild(r: BuildResult): ShownBuild {
+  const { plan: _plan, ...record } = r.record;
+  return { store: r.store, recordFile: r.recordFile, summary: r.summary, record };
+}
+
+/**
+ * A full GC before the SBOM's walk of a large game: what the plan's lists held is dead now (pushedBuild), and the walk
+ * allocated on top of it until its first collection (a 1M-entry layer's store: 35 MiB more at the SBOM's start).
+ */
+async function collectBeforeSupplyChain(record: SbomRecord): Promise<void> {
+  const { LARGE_GAME_ENTRIES } = await import('../../scan/scan.js');
+  if (record.manifests.reduce((n, m) => n + m.entries.length, 0) < LARGE_GAME_ENTRIES) return;
+  (await import('../../util/young-garbage.js')).collectOldGarbage();
+}
+
+function buildJson(r: ShownBuild) {
   return {
     store: r.store,
     record: r.recordFile,
@@ -280,7 +311,7 @@ function buildJson(r: BuildResult) {
   };
 }
 
-export function buildText(r: BuildResult): string {
+export function buildText(r: ShownBuild): string {
   const s = r.summary;
   const multi = r.record.platforms.length > 1;
   const rows = s.layers.map((l) => [
