@@ -11,7 +11,7 @@ import { isSameOrInside, realPathOfExisting } from '../util/real-path.js';
 import { readSmallFile } from '../util/small-file.js';
 import { gamelayerRoot } from '../version.js';
 import { deployConfig, deployProblems, type DeployConfig } from './deploy.js';
-import { configSchema, type RawConfig } from './schema.js';
+import { configSchema, shownValue, type RawConfig } from './schema.js';
 
 export const CONFIG_FILE = 'gamelayer.yaml';
 
@@ -366,7 +366,9 @@ function describeIssue(issue: z.core.$ZodIssue, doc: Document, where: (o?: numbe
   if (issue.code === 'invalid_type') {
     const value = doc.getIn(p);
     const expected = EXPECTED_WORDS[issue.expected] ?? issue.expected;
-    msg = value === undefined ? `missing; expected ${expected}` : `expected ${expected}, got ${describe(value)}`;
+    // `.inf` is a YAML number zod refuses as one: "expected a number, got number null" read as nonsense.
+    const finite = typeof value === 'number' && !Number.isFinite(value) && issue.expected === 'number' ? 'a finite number' : expected;
+    msg = value === undefined ? `missing; expected ${expected}` : `expected ${finite}, got ${describe(value)}`;
   } else if (issue.code === 'too_small' || issue.code === 'too_big' || issue.code === 'invalid_value') {
     // A value of the right type but out of range or not one of the choices: say what was given.
     const value = doc.getIn(p);
@@ -382,7 +384,7 @@ function describe(v: unknown): string {
   // doc.getIn hands back the YAML's own nodes for collections, not arrays: a sequence node is a list.
   if (Array.isArray(v) || isSeq(v)) return 'a list';
   if (typeof v === 'object') return 'a map';
-  return `${typeof v} ${JSON.stringify(v)}`;
+  return `${typeof v} ${shownValue(v)}`;
 }
 
 function allowedKeys(p: string[]): string | undefined {
