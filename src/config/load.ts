@@ -1,6 +1,5 @@
 // Loads gamelayer.yaml: YAML with positions, schema validation, cross-field rules, paths resolved.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import picomatch from 'picomatch';
@@ -9,11 +8,18 @@ import type { z } from 'zod';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { TREE_NAMES, type TreeName } from '../types.js';
 import { isSameOrInside, realPathOfExisting } from '../util/real-path.js';
+import { readSmallFile } from '../util/small-file.js';
 import { gamelayerRoot } from '../version.js';
 import { deployConfig, deployProblems, type DeployConfig } from './deploy.js';
-import { configSchema, type RawConfig } from './schema.js';
+import { configSchema, shownValue, type RawConfig } from './schema.js';
 
 export const CONFIG_FILE = 'gamelayer.yaml';
+
+/**
+ * The most a config file may hold. A gamelayer.yaml is a few KiB; `-c` naming a pak or /dev/zero was read whole
+ * (600 MiB of memory, then "Invalid string length"), and a FIFO blocked for ever.
+ */
+export const CONFIG_MAX_BYTES = 4 * 1024 * 1024;
 
 /** Alias expansions allowed in one document (yaml's own default): a small config needs none or a few. */
 const MAX_ALIAS_COUNT = 100;
@@ -86,9 +92,9 @@ function exampleConfigHint(): string {
 
 export async function loadConfig(file: string): Promise<GameConfig> {
   const abs = path.resolve(file);
-  let text: string;
+  let read: Awaited<ReturnType<typeof readSmallFile>>;
   try {
-    text = await readFile(abs, 'utf8');
+    read = await readSmallFile(abs, CONFIG_MAX_BYTES);
   } catch (e) {
     if (errnoCode(e) === 'ENOENT') {
       throw new GamelayerError(
@@ -97,12 +103,22 @@ export async function loadConfig(file: string): Promise<GameConfig> {
         `run gamelayer init in the build folder to write one, create a ${CONFIG_FILE} (${exampleConfigHint()}), or pass --config FILE`,
       );
     }
-    if (errnoCode(e) === 'EISDIR') {
-      throw new GamelayerError('config.unreadable', `${abs}: is a folder, not a config file`, `pass the file: --config ${path.join(abs, CONFIG_FILE)}`);
-    }
     throw new GamelayerError('config.unreadable', `${abs}: cannot read: ${(e as Error).message}`);
   }
-  return parseConfig(text, abs);
+  if ('notFile' in read) {
+    if (read.notFile === 'a directory') {
+      throw new GamelayerError('config.unreadable', `${abs}: is a folder, not a config file`, `pass the file: --config ${path.join(abs, CONFIG_FILE)}`);
+    }
+    throw new GamelayerError('config.unreadable', `${abs}: is ${read.notFile}, not a config file`, `write the config to a file and pass that: relative paths in it start at its folder`);
+  }
+  if ('tooBig' in read) {
+    throw new GamelayerError(
+      'config.unreadable',
+      `${abs}: ${read.tooBig} bytes, more than a config file holds (at most ${CONFIG_MAX_BYTES})`,
+      `is it the config? pass your ${CONFIG_FILE} with --config FILE`,
+    );
+  }
+  return parseConfig(read.bytes.toString('utf8'), abs);
 }
 
 /** Parses and validates config text; `file` is used for messages and to resolve relative paths. */
@@ -260,8 +276,9 @@ export function parseConfig(text: string, file: string): GameConfig {
  * found after loading (a source that does not exist); the file alone when it cannot be read again.
  */
 export async function configPosition(file: string, field: string[]): Promise<string> {
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  if (text === undefined) return file;
+  const read = await readSmallFile(file, CONFIG_MAX_BYTES).catch(() => undefined);
+  if (read === undefined || !('bytes' in read)) return file;
+  const text = read.bytes.toString('utf8');
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
   const offset = offsetOf(doc, field) ?? nearestOffset(doc, field);
@@ -349,7 +366,9 @@ function describeIssue(issue: z.core.$ZodIssue, doc: Document, where: (o?: numbe
   if (issue.code === 'invalid_type') {
     const value = doc.getIn(p);
     const expected = EXPECTED_WORDS[issue.expected] ?? issue.expected;
-    msg = value === undefined ? `missing; expected ${expected}` : `expected ${expected}, got ${describe(value)}`;
+    // `.inf` is a YAML number zod refuses as one: "expected a number, got number null" read as nonsense.
+    const finite = typeof value === 'number' && !Number.isFinite(value) && issue.expected === 'number' ? 'a finite number' : expected;
+    msg = value === undefined ? `missing; expected ${expected}` : `expected ${finite}, got ${describe(value)}`;
   } else if (issue.code === 'too_small' || issue.code === 'too_big' || issue.code === 'invalid_value') {
     // A value of the right type but out of range or not one of the choices: say what was given.
     const value = doc.getIn(p);
@@ -365,7 +384,7 @@ function describe(v: unknown): string {
   // doc.getIn hands back the YAML's own nodes for collections, not arrays: a sequence node is a list.
   if (Array.isArray(v) || isSeq(v)) return 'a list';
   if (typeof v === 'object') return 'a map';
-  return `${typeof v} ${JSON.stringify(v)}`;
+  return `${typeof v} ${shownValue(v)}`;
 }
 
 function allowedKeys(p: string[]): string | undefined {

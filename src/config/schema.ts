@@ -18,19 +18,33 @@ const SIZE_UNITS: Record<string, number> = {
 
 /** Parses `512MiB`, `1.5GB`, `1TiB`, `4096` into bytes; undefined when it is not a size. */
 export function parseSize(value: string | number): number | undefined {
-  if (typeof value === 'number') return Number.isInteger(value) && value > 0 ? value : undefined;
+  // Past 2^53 bytes a count is no longer exact (1e30 was taken as a limit no layer reaches): no disk holds that.
+  const ok = (n: number) => (Number.isSafeInteger(n) && n > 0 ? n : undefined);
+  if (typeof value === 'number') return ok(value);
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(value);
   if (!m) return undefined;
   const unit = SIZE_UNITS[(m[2] || 'B').toUpperCase()];
   if (unit === undefined) return undefined;
-  const n = Math.round(Number(m[1]) * unit);
-  return n > 0 ? n : undefined;
+  return ok(Math.round(Number(m[1]) * unit));
 }
 
-const size = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  const n = parseSize(v);
+/**
+ * A config value as the YAML wrote it, for a message: `.inf`, `-.inf` and `.nan` (and `1e400`, which YAML reads as
+ * infinity) are no JSON, whose `null` for them read as "the field is empty".
+ */
+export function shownValue(v: unknown): string {
+  if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? '.nan' : v > 0 ? '.inf' : '-.inf';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return Array.isArray(v) ? 'a list' : 'a map';
+  return JSON.stringify(v) ?? String(v);
+}
+
+// Any YAML value comes in, so that a size written as `.inf`, `true` or a list is named as such rather than as zod's
+// "Invalid input" of a union none of whose members matched.
+const size = z.unknown().transform((v, ctx) => {
+  const n = typeof v === 'number' || typeof v === 'string' ? parseSize(v) : undefined;
   if (n === undefined) {
-    ctx.addIssue({ code: 'custom', message: `expected a size such as 512MiB, 2GiB or a byte count, got ${JSON.stringify(v)}` });
+    ctx.addIssue({ code: 'custom', message: `expected a size such as 512MiB, 2GiB or a byte count, got ${shownValue(v)}` });
     return z.NEVER;
   }
   return n;

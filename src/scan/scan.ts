@@ -443,16 +443,29 @@ async function scanDir(
  */
 function warnLinksLeaving(entries: Iterable<FileEntry>, label: string, root: string, reporter: Reporter): void {
   // Only chains: a link written to point outside directly is the documented, deliberate case (SECURITY.md).
-  const leaving = linksLeavingTree(entries).filter((l) => l.resolution.via !== undefined);
-  if (leaving.length === 0) return;
-  const shown = leaving
-    .slice(0, 3)
-    .map((l) => `${l.path} -> ${l.target}${l.resolution.via ? ` (through ${l.resolution.via})` : ''}`)
-    .join(', ');
-  reporter.warn(
-    `${label}: ${leaving.length} symlink${leaving.length > 1 ? 's' : ''} in ${root} lead${leaving.length > 1 ? '' : 's'} outside the tree: ${shown}${leaving.length > 3 ? ', …' : ''}; ` +
-      'they are stored as links, and in the image point at whatever lies there',
-  );
+  const chained = linksLeavingTree(entries).filter((l) => l.resolution.via !== undefined);
+  // A cycle (`loop -> loop`, `a -> b -> a`) never leads anywhere: it was named as leading outside, which sent users
+  // looking for a path out of the tree. In the image it fails as it does here (ELOOP).
+  const leaving = chained.filter((l) => l.resolution.why !== 'loop');
+  const loops = chained.filter((l) => l.resolution.why === 'loop');
+  const shown = (list: typeof chained) =>
+    list
+      .slice(0, 3)
+      .map((l) => `${l.path} -> ${l.target} (through ${l.resolution.via})`)
+      .join(', ') + (list.length > 3 ? ', …' : '');
+  const links = (n: number) => `${n} symlink${n > 1 ? 's' : ''} in ${root}`;
+  if (leaving.length > 0) {
+    reporter.warn(
+      `${label}: ${links(leaving.length)} lead${leaving.length > 1 ? '' : 's'} outside the tree: ${shown(leaving)}; ` +
+        'they are stored as links, and in the image point at whatever lies there',
+    );
+  }
+  if (loops.length > 0) {
+    reporter.warn(
+      `${label}: ${links(loops.length)} never resolve${loops.length > 1 ? '' : 's'}, a loop of links: ${shown(loops)}; ` +
+        'they are stored as links, and opening one in the image fails (too many levels of symbolic links)',
+    );
+  }
 }
 
 /**

@@ -3,7 +3,7 @@
 // leaves KMS. Public keys for verification: a PEM file, or the KMS key's GetPublicKey. Nothing here prints key
 // material: messages name the file or the key id, never its content, and errors from parsing are not echoed.
 import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFileBounded } from '../util/read-bounded.js';
 import { GamelayerError } from '../errors.js';
 
 export const KMS_ENDPOINT_ENV = 'GAMELAYER_KMS_ENDPOINT';
@@ -202,10 +202,18 @@ export async function publicKeyFor(ref: string, opts: KmsOptions = {}, env: Node
   }
 }
 
+/** A PEM key is well under a KiB; /dev/zero given as --key was read to 600 MiB, then "Invalid string length". */
+const KEY_FILE_MAX_BYTES = 1024 * 1024;
+
 async function readKeyFile(file: string): Promise<string> {
+  let read: Buffer | { tooBig: true };
   try {
-    return await readFile(file, 'utf8');
+    read = await readFileBounded(file, KEY_FILE_MAX_BYTES);
   } catch (e) {
     throw new GamelayerError('sign.key-file', `cannot read key file ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
+  if (!Buffer.isBuffer(read)) {
+    throw new GamelayerError('sign.key-file', `cannot read key file ${file}: more than ${KEY_FILE_MAX_BYTES} bytes, more than a PEM key holds`);
+  }
+  return read.toString('utf8');
 }

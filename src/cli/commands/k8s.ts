@@ -1,10 +1,10 @@
 // gamelayer k8s: the last build as a Pod, Deployment, Agones GameServer or Fleet, images pinned by digest.
 import type { Command } from 'commander';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError } from '../../errors.js';
 import { utf8Text } from '../../util/utf8-text.js';
 import { refuseForeignFile } from '../../util/generated-file.js';
+import { readBounded, readFileBounded } from '../../util/read-bounded.js';
 import { digestsIn, fillManifests, kustomizeImages } from '../../k8s/fill.js';
 import { knownImages } from '../../k8s/fill-known.js';
 import { refuseFillClashes } from '../../k8s/fill-clash.js';
@@ -145,9 +145,7 @@ async function fillCommand(
   // Read and rewrite every file first: a bad one stops the command before anything is written.
   const results: { file: string; text: string; count: number }[] = [];
   for (const file of flags.fill) {
-    const bytes = file === '-' ? await readStdin() : await readFile(file).catch((e: Error) => {
-      throw new GamelayerError('fill.read', `${file}: cannot read: ${e.message}`);
-    });
+    const bytes = await readFillInput(file);
     const text = utf8Text(bytes, file === '-' ? '(stdin)' : file);
     // An earlier fill's digest-only references: which image each is, from the local store's copy of it.
     const names = new Set(['server', ...input.trees.map((t) => t.tree)]);
@@ -165,10 +163,18 @@ async function fillCommand(
   }
 }
 
-async function readStdin(): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+/** The most a manifest given to --fill may hold: Helm output of a big chart is a few MiB. */
+export const FILL_MAX_BYTES = 64 * 1024 * 1024;
+
+async function readFillInput(file: string): Promise<Buffer> {
+  const name = file === '-' ? '(stdin)' : file;
+  const read = await (file === '-' ? readBounded(process.stdin, FILL_MAX_BYTES) : readFileBounded(file, FILL_MAX_BYTES)).catch((e: Error) => {
+    throw new GamelayerError('fill.read', `${name}: cannot read: ${e.message}`);
+  });
+  if (!Buffer.isBuffer(read)) {
+    throw new GamelayerError('fill.read', `${name}: more than ${FILL_MAX_BYTES} bytes, more than a manifest holds`, 'give --fill the Kubernetes manifests to fill (YAML files, or - for stdin)');
+  }
+  return read;
 }
 
 /** Flags that mean nothing for some kinds: the spec was written without them, and without a word. */

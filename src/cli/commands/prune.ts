@@ -83,19 +83,26 @@ export function register(program: Command): void {
   addRegistryOptions(cmd, 'existing');
 }
 
+/** The most a deployed spec given to --keep-deployed may hold (/dev/zero was read without end). */
+const KEEP_DEPLOYED_MAX_BYTES = 64 * 1024 * 1024;
+
 /**
  * Per spec file, the digests of this repository's images it pins (`REPO@sha256:…`, `REPO:TAG@sha256:…`). A file that
  * names none is an error: it would keep nothing (another repository's spec, or a spec of tags).
  */
 async function deployedDigests(files: string[], repository: string): Promise<string[][]> {
-  const { readFile } = await import('node:fs/promises');
+  const { readFileBounded } = await import('../../util/read-bounded.js');
   const escaped = repository.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const pinned = new RegExp(`(?<![\\w./-])${escaped}(?::[\\w][\\w.-]*)?@(sha256:[a-f0-9]{64})`, 'g');
   const out: string[][] = [];
   for (const file of files) {
-    const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    const read = await readFileBounded(file, KEEP_DEPLOYED_MAX_BYTES).catch((e: NodeJS.ErrnoException) => {
       throw new GamelayerError('cli.usage', `--keep-deployed ${file}: cannot read it (${e.code ?? e.message})`, 'name a spec file that exists');
     });
+    if (!Buffer.isBuffer(read)) {
+      throw new GamelayerError('cli.usage', `--keep-deployed ${file}: more than ${KEEP_DEPLOYED_MAX_BYTES} bytes, more than a spec holds`, 'name the deployed spec files (YAML or JSON)');
+    }
+    const text = read.toString('utf8');
     const found = [...text.matchAll(pinned)].map((m) => m[1]!);
     if (!found.length) {
       throw new GamelayerError('record.no-build', `prune --keep-deployed ${file}: pins no image of ${repository} by digest, so it would keep nothing`, `give the specs deployed from ${repository} (gamelayer k8s / ecs write images as ${repository}@sha256:…)`);

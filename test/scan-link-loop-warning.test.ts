@@ -1,0 +1,30 @@
+// A directory tree's links that form a cycle (`loop -> loop`, `p -> q -> p`) are named as a loop, through the CLI,
+// apart from links that really lead outside through another link. Was: every cycle was warned about as "leads
+// outside the tree", which sent users looking for a path out of the tree that is not there.
+import { symlink } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { tempDir } from './support/tmp.js';
+import { writeGame } from './support/trees.js';
+
+describe('symlink cycles in a directory tree', () => {
+  it('are warned about as loops, and a chain that leaves is still warned about as leaving', async () => {
+    const dir = await tempDir();
+    await writeGame(dir);
+    const app = path.join(dir, 'app');
+    await symlink('loop', path.join(app, 'loop'));
+    await symlink('q', path.join(app, 'p'));
+    await symlink('p', path.join(app, 'q'));
+    await symlink('..', path.join(app, 'up'));
+    await symlink('up/../etc', path.join(app, 'esc'));
+    const r = await runCli(['scan'], { cwd: dir });
+    expect(r.code).toBe(0);
+    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning: '));
+    expect(warnings).toEqual([
+      `warning: app: 1 symlink in ${app} leads outside the tree: esc -> up/../etc (through up); they are stored as links, and in the image point at whatever lies there`,
+      `warning: app: 3 symlinks in ${app} never resolve, a loop of links: loop -> loop (through loop), p -> q (through q), q -> p (through p); ` +
+        'they are stored as links, and opening one in the image fails (too many levels of symbolic links)',
+    ]);
+  });
+});
