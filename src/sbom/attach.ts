@@ -103,12 +103,11 @@ export interface AttachedSbom extends PushReferrerResult {
 export async function attachBuildSbom(
   config: GameConfig,
   store: OciStore,
-  record: BuildRecord,
+  record: SbomRecord,
   target: PushTarget,
   repo: string,
   opts: { vouch?: (artifact: string) => Promise<boolean> } = {},
 ): Promise<AttachedSbom> {
-export async function attachBuildSbom(config: GameConfig, store: OciStore, record: SbomRecord, target: PushTarget, repo: string): Promise<AttachedSbom> {
   const input = await buildSbomInput(config, store, record);
   const key = sbomKey(input);
   const found = await listReferrers(target.client, repo, input.subject.digest, SBOM_ARTIFACT_TYPE);
