@@ -61,6 +61,10 @@ async function entries(cache: string): Promise<Map<string, string>> {
   return out;
 }
 
+function withoutVerified(m: Map<string, string>): Map<string, string> {
+  return new Map([...m].filter(([name]) => name !== 'verified.json'));
+}
+
 async function entryFile(cache: string, bundleFile: string): Promise<string> {
   const [folder] = await readdir(cache);
   return path.join(cache, folder!, `${bundleFile}.v8cache`);
@@ -143,7 +147,9 @@ describe('the CLI code cache', () => {
     expect(repaired.get('main.js.v8cache')).not.toBe(before.get('main.js.v8cache'));
     expect(await readFile(file)).not.toEqual(damaged);
     expect((await gamelayer(pkg, cache, ['--help'])).stdout).toContain(DESCRIPTION);
-    expect(await entries(cache)).toEqual(repaired);
+    // The bytecode entries stay as repaired. verified.json may be written now: it notes the repaired entry's check
+    // once that entry is SETTLED_MS old, which this run is or is not depending on the machine's load.
+    expect(withoutVerified(await entries(cache))).toEqual(withoutVerified(repaired));
 
     await truncate(file, Math.floor(length / 2));
     const truncated = await entries(cache);
