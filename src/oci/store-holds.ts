@@ -5,6 +5,7 @@
 // the store. Each side creates its own file first and then looks for the other's, so one of them always sees
 // the other. Holds of processes that died on this host are stale and ignored (and removed).
 import { mkdir, readdir, stat, unlink, writeFile } from 'node:fs/promises';
+import { checkNewStoreFolder } from './layout-folder.js';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
@@ -49,6 +50,8 @@ const HOLDERS = ['build.', 'read.'] as const;
 /** A build's hold on the store, released by the returned function; waits while a gc runs. */
 export async function holdStoreForBuild(storeDir: string, timeoutMs = WAIT_MS, holder: (typeof HOLDERS)[number] = 'build.'): Promise<() => Promise<void>> {
   const dir = holdsDir(storeDir);
+  // Refused before the hold's folder is made in it: a folder of other files is no store (layout-folder.ts).
+  await checkNewStoreFolder(storeDir);
   await mkdir(dir, { recursive: true });
   const mine = path.join(dir, `${holder}${tempTag()}`);
   await sweepStaleTemps(dir); // holds of builds that were killed
@@ -67,6 +70,7 @@ export async function holdStoreForBuild(storeDir: string, timeoutMs = WAIT_MS, h
 /** The store for gc alone: no build starts while it is held, and it is granted once running builds ended. */
 export async function lockStoreForGc(storeDir: string, timeoutMs = WAIT_MS): Promise<() => Promise<void>> {
   const dir = holdsDir(storeDir);
+  await checkNewStoreFolder(storeDir);
   await mkdir(dir, { recursive: true });
   const release = await acquireLock(path.join(dir, GC), timeoutMs);
   const started = Date.now();

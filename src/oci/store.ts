@@ -17,7 +17,7 @@ import { writeAll } from '../util/write-all.js';
 import { exists } from '../util/exists.js';
 import { readSmallFile } from '../util/small-file.js';
 import { syncDir, writeDurably, writeFileAtomic } from '../util/atomic-write.js';
-import { checkLayoutFolder } from './layout-folder.js';
+import { checkLayoutFolder, checkNewStoreFolder } from './layout-folder.js';
 import { blobPath, blobsDir, INDEX_MEDIA_TYPE, CONFIG_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, digestHex, OCI_LAYOUT_BYTES, OCI_LAYOUT_FILE, readLayoutIndex, REF_NAME, sha256Digest, type ImageIndex } from './layout.js';
 import { blobsOf, childManifests, platformImages, type AnyImage } from './model.js';
 import { BlobMismatch, checkBlob, markerValid, markVerified, openVerifiedBlob, sweepMarkers, voidMarkers, type BlobCheck } from './blob-verify.js';
@@ -106,6 +106,7 @@ export class OciStore {
       await checkLayoutFolder(store.dir);
       return store;
     }
+    await checkNewStoreFolder(store.dir);
     await mkdir(blobsDir(store.dir), { recursive: true });
     await mkdir(store.tmpDir, { recursive: true });
     // Half-written blobs of runs that were killed: never under a digest name, but they take space.
