@@ -2,7 +2,7 @@
 // variables, then Docker's config.json (`credHelpers`, `auths`, `credsStore`). Secrets are returned to the caller
 // only; no message here ever contains one.
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readSmallFile } from '../util/small-file.js';
 import os from 'node:os';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
@@ -88,11 +88,18 @@ export async function resolveCredentials(host: string, opts: CredentialOptions =
   return undefined;
 }
 
+const DOCKER_CONFIG_MAX_BYTES = 4 << 20;
+
 async function readDockerConfig(file: string): Promise<DockerConfig | undefined> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // Bounded, a regular file only: a FIFO there would block every push, /dev/zero would be read without end.
+    const read = await readSmallFile(file, DOCKER_CONFIG_MAX_BYTES);
+    if ('notFile' in read) throw new GamelayerError('registry.credentials', `${file}: cannot read: ${read.notFile}, not a regular file`);
+    if ('tooBig' in read) throw new GamelayerError('registry.credentials', `${file}: ${read.tooBig} bytes; a docker config.json is a few KiB (gamelayer reads up to ${DOCKER_CONFIG_MAX_BYTES / (1 << 20)} MiB)`);
+    text = read.bytes.toString('utf8');
   } catch (e) {
+    if (e instanceof GamelayerError) throw e;
     if (errnoCode(e) === 'ENOENT') return undefined;
     throw new GamelayerError('registry.credentials', `${file}: cannot read: ${(e as Error).message}`);
   }
