@@ -8,6 +8,7 @@ import { readOpenedBytes, recordStream, withRecordFile } from './record-file.js'
 import { summaryText, topLevelPlaces } from './record-members.js';
 import { GamelayerError } from '../errors.js';
 import { eachEntry } from '../entries/packed-list.js';
+import { isWhiteoutPath } from '../util/whiteout.js';
 import { buildRecordSchema, parseStored, plannedLayerSchema, treeManifestSchema, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest } from '../types.js';
 
 export type BuildRecordSummary = Omit<BuildRecord, 'manifests' | 'plan'>;
@@ -237,7 +238,8 @@ export function countEntry(c: EntryCounts, entry: unknown): void {
   const e = entry as { path?: unknown; type?: unknown; size?: unknown };
   if (c.entries === 0 && typeof e.path === 'string') c.firstPath = e.path;
   c.entries++;
-  if (e.type === 'file') c.files++;
+  // A whiteout is a file in the tar but removes one: not counted among the layer's files.
+  if (e.type === 'file' && !(typeof e.path === 'string' && isWhiteoutPath(e.path))) c.files++;
   if (typeof e.size === 'number') c.bytes += e.size;
 }
 
@@ -255,7 +257,7 @@ export function totalsOf(record: BuildRecord): RecordTotals {
   const counts = (list: readonly FileEntry[]): EntryCounts => {
     const c: EntryCounts = { entries: list.length, files: 0, bytes: 0 };
     for (const e of eachEntry(list)) {
-      if (e.type === 'file') c.files++;
+      if (e.type === 'file' && !isWhiteoutPath(e.path)) c.files++;
       c.bytes += e.size;
     }
     return list.length ? { ...c, firstPath: list[0]!.path } : c;
