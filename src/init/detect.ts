@@ -226,7 +226,9 @@ async function detectUnknown(dir: string): Promise<InitProposal> {
       ? `no engine/, engine-media/, app/ or app-media/ folder either, so every tree is the empty folder ${EMPTY_TREE_DIR} (a build of it holds no game)`
       : `each tree is the folder of its name where there is one, else the empty folder ${EMPTY_TREE_DIR}`;
   const notes = [`the layout was not recognised (no Unreal LinuxServer/, Unity *_Data/ or BinLinux64.Dedicated): ${what}; edit the sources`];
-  notes.push('start is a guess: set it to the server start command inside the image');
+  // engine/start.sh is what the sample and the docs start: taken as it is when there, a guess otherwise.
+  const startScript = trees.engine.source === 'engine' && (await isFile(path.join(dir, 'engine', 'start.sh')));
+  if (!startScript) notes.push('start is a guess: set it to the server start command inside the image');
   return { dir, layout: 'unknown', evidence: 'no known layout', game: gameName(path.basename(dir)), start: ['/opt/local/engine/start.sh'], trees, notes, emptyDirs };
 }
 
@@ -260,6 +262,10 @@ function rel(from: string, to: string): string {
 
 async function isDir(p: string): Promise<boolean> {
   return stat(p).then((s) => s.isDirectory(), () => false);
+}
+
+async function isFile(p: string): Promise<boolean> {
+  return stat(p).then((s) => s.isFile(), () => false);
 }
 
 async function names(dir: string): Promise<string[]> {
