@@ -11,8 +11,9 @@ let root: string;
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'gl-unsettled-'));
   await writeFile(path.join(root, 'gamelayer.yaml'), GAME_YAML);
-  // Preloaded into the CLI: every fs/promises readFile returns a promise that never settles and holds nothing open.
-  await writeFile(path.join(root, 'never.cjs'), "require('node:fs/promises').readFile = () => new Promise(() => {});\n");
+  // Preloaded into the CLI: every fs/promises readFile and open returns a promise that never settles and holds nothing
+  // open (the config is read through open since stop 42, as a regular file of bounded size).
+  await writeFile(path.join(root, 'never.cjs'), "const fsp = require('node:fs/promises');\nfsp.readFile = () => new Promise(() => {});\nfsp.open = () => new Promise(() => {});\n");
 });
 afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
