@@ -4,17 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { PackedEntries, packedDigest } from '../src/entries/packed-entries.js';
 import { packedFromBatches } from '../src/state/record-parse.js';
 import type { FileEntry } from '../src/types.js';
+import { EMPTY_XXH64, ODD_ENTRIES } from './support/odd-entries.js';
 
-const EMPTY = 'ef46db3751d8e999';
-const ENTRIES: FileEntry[] = [
-  { path: 'a', type: 'dir', mode: 493, size: 0 },
-  { path: 'a/b', type: 'dir', mode: 493, size: 0 },
-  { path: 'a/b/c', type: 'file', mode: 420, size: 0, xxh64: EMPTY },
-  { path: 'a/bc', type: 'file', mode: 493, size: 12, xxh64: '00000000000000ff' },
-  { path: 'a/ln', type: 'symlink', mode: 511, size: 0, linkTarget: '../ü "x"' },
-  { path: 'ab', type: 'file', mode: 420, size: 3, xxh64: 'not-a-hex-hash' },
-  { path: 'ü/日本', type: 'file', mode: 420, size: 1, xxh64: '0123456789abcdef' },
-];
+const EMPTY = EMPTY_XXH64;
+const ENTRIES: FileEntry[] = [...ODD_ENTRIES];
 
 describe('a packed store given its room up front', () => {
   it('holds what a store grown entry by entry holds, whatever room it was given', () => {

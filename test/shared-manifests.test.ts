@@ -7,17 +7,10 @@ import { packedList, packedStoreOf } from '../src/entries/packed-list.js';
 import { sameStoreEntries, shareScannedManifests } from '../src/pipeline/shared-manifests.js';
 import { entriesDigest } from '../src/scan/manifest.js';
 import type { BuildRecord, FileEntry, TreeManifest } from '../src/types.js';
+import { EMPTY_XXH64, ODD_ENTRIES } from './support/odd-entries.js';
 
-const EMPTY = 'ef46db3751d8e999';
-const ENTRIES: FileEntry[] = [
-  { path: 'a', type: 'dir', mode: 493, size: 0 },
-  { path: 'a/b', type: 'dir', mode: 493, size: 0 },
-  { path: 'a/b/c', type: 'file', mode: 420, size: 0, xxh64: EMPTY },
-  { path: 'a/bc', type: 'file', mode: 493, size: 12, xxh64: '00000000000000ff' },
-  { path: 'a/ln', type: 'symlink', mode: 511, size: 0, linkTarget: '../ü "x"' },
-  { path: 'ab', type: 'file', mode: 420, size: 3, xxh64: 'not-a-hex-hash' },
-  { path: 'ü/日本', type: 'file', mode: 420, size: 1, xxh64: '0123456789abcdef' },
-];
+const EMPTY = EMPTY_XXH64;
+const ENTRIES: FileEntry[] = [...ODD_ENTRIES];
 
 const packed = (entries: FileEntry[]) => packedList(PackedEntries.from(entries));
 
