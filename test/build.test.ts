@@ -256,5 +256,8 @@ describe('build: inside AWS CodeBuild', () => {
     // On the workload's own metadata, once: not in its pod template, which stays the same for both commits.
     const spec = run('4444cccc5555dddd6666', ['k8s', '--kind', 'deployment', '--local', '--repository', 'registry.example/game']);
     expect(spec.split('gamelayer.dev/revision: 4444cccc5555dddd6666').length).toBe(2);
+    // On the ECS task definition's tags (metadata of the registration, not of the containers).
+    const task = JSON.parse(run('4444cccc5555dddd6666', ['ecs', '--local', '--repository', 'registry.example/game'])) as { tags: { key: string; value: string }[] };
+    expect(task.tags).toContainEqual({ key: 'gamelayer.revision', value: '4444cccc5555dddd6666' });
   });
 });

@@ -332,6 +332,8 @@ function labels(input: DeployInput): Record<string, string> {
   const l: Record<string, string> = { 'gamelayer.game': input.game };
   if (input.version !== undefined) l['gamelayer.version'] = input.version;
   l['gamelayer.tag'] = input.tag;
+  // The commit CodeBuild built (the record's, never an image label: a docs-only commit gives the same images).
+  if (input.revision !== undefined) l['gamelayer.revision'] = input.revision;
   for (const t of input.trees) {
     l[`gamelayer.tree.${t.tree}`] = Object.entries(t.treeDigests)
       .map(([p, d]) => (p === '*' ? d : `${p}=${d}`))
