@@ -1,5 +1,5 @@
 // JSON.stringify(value, null, indent) in pieces (issue 17 item 2): `diff --json` of a 100k-file removal lists every
-// removed entry, and the whole text as one string (about 20 MB, with V8's builder parts and the write's buffer
+// removed entry, and the whole text as one string (16 MB, with V8's builder parts and the write's buffer
 // beside it) was the command's peak at 1M entries. The same characters, made and handed on a piece at a time.
 
 /** Characters per piece handed on: below V8's large-object size, so a piece dies young (see json-chunks.ts). */
