@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { GamelayerError, errnoCode, isGamelayerError } from '../errors.js';
 import { loadConfig, treeSourceFolders, type GameConfig } from '../config/load.js';
 import { assertOutsideFolders } from '../util/fs-access.js';
+import { jsonPrettyChunks } from '../util/json-pretty-chunks.js';
 import { defaultReporter, silentReporter, type Reporter } from '../report/reporter.js';
 import { formatRetry, onRetry } from '../report/retries.js';
 
@@ -44,8 +45,10 @@ export function commandReporter(json: boolean): Reporter {
 
 let stopRetries: (() => void) | undefined;
 
+/** `value` as JSON, indented by 2, on stdout: written in pieces, never one string (`diff --json` lists 100k entries). */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  for (const piece of jsonPrettyChunks(value)) process.stdout.write(piece);
+  process.stdout.write('\n');
 }
 
 /** `--keep N` of gc and prune: a whole number of builds, at least 1; the error quotes what was typed. */

@@ -27,10 +27,11 @@ import { diffEntries, diffEntriesOf, sameEntry, type TreeDiff } from '../diff/di
 import { GamelayerError } from '../errors.js';
 import { EMPTY_XXH64 } from '../scan/hash.js';
 import { compareBytewise, entriesDigest } from '../scan/manifest.js';
-import { eachEntry, entrySourceOf, hasFileOf, nonFolderTotalsOf, packedStoreOf, totalsOf } from '../entries/packed-list.js';
+import { eachEntry, entrySourceOf, hasFileOf, isPendingHash, nonFolderTotalsOf, packedStoreOf, totalsOf } from '../entries/packed-list.js';
 import { CHUNKS_DIR, recipeFileOf } from '../chunk/recipe.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';
+import { packedPatchEntries } from './packed-patch.js';
 import { layersInPathOrder, unpackedEntries, unpackedStack } from './unpacked-stack.js';
 import { isWhiteout, WHITEOUT_PREFIX, whiteoutTarget } from '../util/whiteout.js';
 
@@ -1265,11 +1266,10 @@ function renumber(layers: PlannedLayer[]): PlannedLayer[] {
 
 /** Added and modified entries (with their parent directories) and a whiteout per topmost removed path. */
 function patchLayer(tree: TreeName, index: number, d: TreeDiff, current: TreeManifest, mount: string, allMounts: string[] = []): PlannedLayer {
-  const byPath = new Map<string, FileEntry>();
-  for (const e of [...d.added, ...d.modified.map((m) => m.after)]) assertTreePath(tree, mount, e.path);
+  const kept = [...d.added, ...d.modified.map((m) => m.after)];
+  for (const e of kept) assertTreePath(tree, mount, e.path);
   // The removed entries one at a time (a packed diff's are a store: 100k of them are not made into objects at once).
   for (const e of eachEntry(d.removed)) assertTreePath(tree, mount, e.path);
-  for (const e of [...d.added, ...d.modified.map((m) => m.after)]) byPath.set(e.path, e);
   // The removed paths that hold another removed entry (a few folders), not every removed path.
   const parents = new Set<string>();
   for (const e of eachEntry(d.removed)) {
@@ -1279,12 +1279,26 @@ function patchLayer(tree: TreeName, index: number, d: TreeDiff, current: TreeMan
   const removed = new Set<string>();
   for (const e of eachEntry(d.removed)) if (parents.has(e.path)) removed.add(e.path);
   parents.clear();
-  for (const e of eachEntry(d.removed)) {
-    const slash = e.path.lastIndexOf('/');
-    const parent = slash > 0 ? e.path.slice(0, slash) : '';
-    if (parent && removed.has(parent)) continue; // its folder's whiteout removes it
-    assertNoMountBelow(tree, mount, e.path, allMounts);
-    const wh = `${parent ? `${parent}/` : ''}${WHITEOUT_PREFIX}${e.path.slice(slash + 1)}`;
+  /** The topmost removed paths, each checked: what gets a whiteout. */
+  const topmost = function* (): Generator<string> {
+    for (const e of eachEntry(d.removed)) {
+      const slash = e.path.lastIndexOf('/');
+      const parent = slash > 0 ? e.path.slice(0, slash) : '';
+      if (parent && removed.has(parent)) continue; // its folder's whiteout removes it
+      assertNoMountBelow(tree, mount, e.path, allMounts);
+      yield e.path;
+    }
+  };
+  if (packedStoreOf(d.removed) && !kept.some(isPendingHash)) {
+    // Many removed (a packed diff's store): the patch is a store too, its whiteouts never objects nor a map.
+    const entries = packedPatchEntries(kept, topmost(), dirsOf(current));
+    return { tree, index, entries, inputKey: layerInputKey(mount, entries), bytes: totalBytes(entries), patch: true };
+  }
+  const byPath = new Map<string, FileEntry>(kept.map((e) => [e.path, e]));
+  for (const p of topmost()) {
+    const slash = p.lastIndexOf('/');
+    const parent = slash > 0 ? p.slice(0, slash) : '';
+    const wh = `${parent ? `${parent}/` : ''}${WHITEOUT_PREFIX}${p.slice(slash + 1)}`;
     byPath.set(wh, { path: wh, type: 'file', mode: 0o644, size: 0, xxh64: EMPTY_XXH64 });
   }
   // Its own map takes the folders: a copy of it (100k whiteouts after a removal) was a second map held beside it.
