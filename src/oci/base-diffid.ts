@@ -5,13 +5,10 @@
 // and hashed once, the first time it is fetched; the fact (this blob's tar hashes to this diff_id) is kept beside the
 // store's verified-blob markers, keyed by the blob's digest (content-addressed: it stays true while the digest does).
 import { createHash } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GamelayerError } from '../errors.js';
-import { readSmallFile } from '../util/small-file.js';
-import { tempTag } from '../util/temp-files.js';
+import { readMarkerText, writeMarkerText } from './blob-verify.js';
 import { decompressorFor } from './layer-decompress.js';
 import type { OciStore } from './store.js';
 
@@ -32,10 +29,9 @@ export function diffIdMarkerName(digest: string): string {
  * `base.diff-id-mismatch` naming the image, the layer index and both digests when not.
  */
 export async function verifyBaseDiffId(store: OciStore, layer: BaseLayerRef, image: string, index: number): Promise<void> {
-  const marker = store.markerDir && path.join(store.markerDir, diffIdMarkerName(layer.digest));
-  // A marker that is not a small regular file (a FIFO would block the read) is no marker.
-  const known = marker ? await readSmallFile(marker, 256).catch(() => undefined) : undefined;
-  if (known && 'bytes' in known && known.bytes.toString('utf8') === layer.diffID) return;
+  const markers = store.markerDir;
+  const name = diffIdMarkerName(layer.digest);
+  if (markers && (await readMarkerText(markers, name)) === layer.diffID) return;
   const got = await uncompressedDigest(store, layer);
   if (got !== layer.diffID) {
     throw new GamelayerError(
@@ -44,7 +40,8 @@ export async function verifyBaseDiffId(store: OciStore, layer: BaseLayerRef, ima
       'the base image\'s config does not describe its layers (a runtime would refuse every image built on it): rebuild or re-push the base image, or pick another',
     );
   }
-  if (marker) await writeMarker(marker, layer.diffID);
+  // Best effort, as the verified-blob markers: without one, the layer is hashed again next time.
+  if (markers) await writeMarkerText(markers, name, layer.diffID).catch(() => {});
 }
 
 async function uncompressedDigest(store: OciStore, layer: BaseLayerRef): Promise<string> {
@@ -60,17 +57,4 @@ async function uncompressedDigest(store: OciStore, layer: BaseLayerRef): Promise
   if (decompress) await pipeline(blob, decompress, sink);
   else await pipeline(blob, sink);
   return `sha256:${hash.digest('hex')}`;
-}
-
-/** Best effort, as the verified-blob markers: without one, the layer is hashed again next time. */
-async function writeMarker(file: string, diffID: string): Promise<void> {
-  // Named as the store's other markers' temps, so a run killed between write and rename leaves one the next sweeps.
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${tempTag()}`);
-  try {
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(tmp, diffID);
-    await rename(tmp, file);
-  } catch {
-    await rm(tmp, { force: true }).catch(() => {});
-  }
 }

@@ -39,8 +39,8 @@ function fingerprint(file: string, st: BigIntStats): string {
  * Where a blob's marker lives: one file per digest (two stores sharing the folder differ by path and inode). The
  * digest was checked when its blob's path was made (layout.ts's blobPath), so its hex is a plain file name.
  */
-function markerFile(markerDir: string, digest: string): string {
-  return path.join(markerDir, digest.slice('sha256:'.length));
+function markerName(digest: string): string {
+  return digest.slice('sha256:'.length);
 }
 
 /** Removes markers half-written by runs that were killed. */
@@ -53,9 +53,33 @@ export async function markerValid(markerDir: string | undefined, file: string, d
   if (!markerDir) return false;
   const st = await stat(file, { bigint: true }).catch(() => undefined);
   if (!st?.isFile() || (size !== undefined && st.size !== BigInt(size))) return false;
-  // A marker that is not a small regular file (a FIFO would block the read) is no marker.
-  const marker = await readSmallFile(markerFile(markerDir, digest), 4096).catch(() => undefined);
-  return marker !== undefined && 'bytes' in marker && marker.bytes.toString('utf8') === fingerprint(file, st);
+  return (await readMarkerText(markerDir, markerName(digest))) === fingerprint(file, st);
+}
+
+/**
+ * The text of the marker `name` in `markerDir` (a blob's fingerprint, or a fact proven of its bytes: base-diffid.ts);
+ * undefined when there is none. A marker that is not a small regular file (a FIFO would block the read) is none.
+ */
+export async function readMarkerText(markerDir: string, name: string): Promise<string | undefined> {
+  const marker = await readSmallFile(path.join(markerDir, name), 4096).catch(() => undefined);
+  return marker !== undefined && 'bytes' in marker ? marker.bytes.toString('utf8') : undefined;
+}
+
+/**
+ * Writes the marker `name` whole (a temp the sweep knows, then a rename). Throws what the write threw; the temp is
+ * gone either way.
+ */
+export async function writeMarkerText(markerDir: string, name: string, text: string): Promise<void> {
+  await mkdir(markerDir, { recursive: true });
+  const tmp = path.join(markerDir, `.${name}.${tempTag()}`);
+  try {
+    await writeSmall(tmp, text);
+    await rename(tmp, path.join(markerDir, name));
+  } catch (e) {
+    // A write that failed (a full disk) leaves no empty temp marker behind, as a failed rename leaves none.
+    await rm(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** Records that the blob's bytes, as they are now, hash to its digest. Best effort: without a marker the blob is hashed again. */
@@ -63,16 +87,7 @@ export async function markVerified(markerDir: string | undefined, file: string, 
   if (!markerDir) return;
   try {
     const st = await stat(file, { bigint: true });
-    await mkdir(markerDir, { recursive: true });
-    const tmp = path.join(markerDir, `.${digest.slice('sha256:'.length)}.${tempTag()}`);
-    try {
-      await writeSmall(tmp, fingerprint(file, st));
-      await rename(tmp, markerFile(markerDir, digest));
-    } catch (e) {
-      // A write that failed (a full disk) leaves no empty temp marker behind, as a failed rename leaves none.
-      await rm(tmp, { force: true });
-      throw e;
-    }
+    await writeMarkerText(markerDir, markerName(digest), fingerprint(file, st));
   } catch {
     // A read-only state folder keeps no markers: slower, never wrong.
   }
