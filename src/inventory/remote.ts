@@ -4,7 +4,7 @@
 // labelled a record by what it names (the build-record artifact type), never by its name alone: a tag so named that
 // points at an image is listed as the image it is.
 import pLimit from 'p-limit';
-import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from '../registry/artifact.js';
+import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX, REVISION_ANNOTATION } from '../registry/artifact.js';
 import type { RegistryClient } from '../registry/client.js';
 import { GamelayerError } from '../errors.js';
 
@@ -37,7 +37,6 @@ interface ManifestDoc {
 }
 
 const RECORD_ARTIFACT = 'application/vnd.gamelayer.build-record';
-const REVISION = 'org.opencontainers.image.revision';
 
 export async function listRemote(client: RegistryClient, repo: string, concurrency = 8): Promise<RemoteTagRow[]> {
   const listed = await client.listTagsIfExists(repo);
@@ -76,7 +75,7 @@ export async function listRemote(client: RegistryClient, repo: string, concurren
           size += (doc.config?.size ?? 0) + (doc.layers ?? []).reduce((s, l) => s + l.size, 0);
         }
         if (isRecord) kind = 'record';
-        const revision = isRecord ? doc.annotations?.[REVISION] : undefined;
+        const revision = isRecord ? doc.annotations?.[REVISION_ANNOTATION] : undefined;
         return {
           tag,
           digest: m.digest,

@@ -51,9 +51,18 @@ const CREATED = 'org.opencontainers.image.created';
 const TAGS = 'dev.gamelayer.tags';
 /** Annotations holding where a build was made, kept out of the record blob with the tags (see recordContent). */
 const CODEBUILD_ARN = 'dev.gamelayer.codebuild-arn';
-// The standard keys, on the record's manifest (never on the images: their digests would change with every commit).
-const REVISION = 'org.opencontainers.image.revision';
+// The standard keys, on the record's manifest and the tag's index (never on the images: their digests would change
+// with every commit). `ls REPO` reads the revision from the index.
+export const REVISION_ANNOTATION = 'org.opencontainers.image.revision';
 const SOURCE = 'org.opencontainers.image.source';
+
+/** The commit and source repository of a build (CodeBuild), as annotations: none when the record has none. */
+function sourceAnnotations(record: Pick<BuildRecord, 'revision' | 'sourceUrl'>): Record<string, string> {
+  return {
+    ...(record.revision !== undefined ? { [REVISION_ANNOTATION]: record.revision } : {}),
+    ...(record.sourceUrl !== undefined ? { [SOURCE]: record.sourceUrl } : {}),
+  };
+}
 const PREVIOUS = 'dev.gamelayer.previous';
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -197,8 +206,7 @@ function artifactAround(record: BuildRecord, subject: Descriptor, bytes: Buffer)
         'dev.gamelayer.game': record.game,
         [TAGS]: JSON.stringify(tags),
         ...(record.codebuildArn !== undefined ? { [CODEBUILD_ARN]: record.codebuildArn } : {}),
-        ...(record.revision !== undefined ? { [REVISION]: record.revision } : {}),
-        ...(record.sourceUrl !== undefined ? { [SOURCE]: record.sourceUrl } : {}),
+        ...sourceAnnotations(record),
         ...(record.previous !== undefined ? { [PREVIOUS]: JSON.stringify(record.previous) } : {}),
       },
     }),
@@ -501,8 +509,7 @@ export function recordIndex(artifact: RecordArtifact, subject: Descriptor, platf
         'dev.gamelayer.game': record.game,
         ...(line ? { [LINE_ANNOTATION]: line } : {}),
         // The tag's index says which commit built it (it changes with each build anyway: its creation time does).
-        ...(record.revision !== undefined ? { [REVISION]: record.revision } : {}),
-        ...(record.sourceUrl !== undefined ? { [SOURCE]: record.sourceUrl } : {}),
+        ...sourceAnnotations(record),
       },
     }),
   );
@@ -866,7 +873,7 @@ function withManifestFields(json: unknown, annotations: Record<string, string> |
   if (out.createdAt === undefined && annotations?.[CREATED] !== undefined) out.createdAt = annotations[CREATED];
   if (out.tags === undefined && annotations?.[TAGS] !== undefined) out.tags = safeJson(annotations[TAGS]);
   if (out.codebuildArn === undefined && annotations?.[CODEBUILD_ARN] !== undefined) out.codebuildArn = annotations[CODEBUILD_ARN];
-  if (out.revision === undefined && annotations?.[REVISION] !== undefined) out.revision = annotations[REVISION];
+  if (out.revision === undefined && annotations?.[REVISION_ANNOTATION] !== undefined) out.revision = annotations[REVISION_ANNOTATION];
   if (out.sourceUrl === undefined && annotations?.[SOURCE] !== undefined) out.sourceUrl = annotations[SOURCE];
   if (out.previous === undefined && annotations?.[PREVIOUS] !== undefined) out.previous = safeJson(annotations[PREVIOUS]);
   return out;
