@@ -3,6 +3,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
 import { startRegistry, type TestRegistry } from './registry.js';
+import { started } from './started.js';
 
 export interface RegistryBehindFaultProxy {
   readonly registry: TestRegistry;
@@ -21,16 +22,12 @@ export function useRegistryBehindFaultProxy(): RegistryBehindFaultProxy {
     await proxy?.stop();
     await registry?.stop();
   });
-  const started = <T>(x: T | undefined): T => {
-    if (x === undefined) throw new Error('useRegistryBehindFaultProxy: read before its beforeAll ran');
-    return x;
-  };
   return {
     get registry() {
-      return started(registry);
+      return started(registry, 'useRegistryBehindFaultProxy');
     },
     get proxy() {
-      return started(proxy);
+      return started(proxy, 'useRegistryBehindFaultProxy');
     },
   };
 }

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { startCountingProxy, type CountingProxy } from '../../bench/registry-proxy.js';
 import { startRegistry, type TestRegistry } from './registry.js';
+import { started } from './started.js';
 
 export interface RegistryBehindProxy {
   readonly registry: TestRegistry;
@@ -22,16 +23,12 @@ export function useRegistryBehindProxy(): RegistryBehindProxy {
     await proxy?.close();
     await registry?.stop();
   });
-  const started = <T>(x: T | undefined): T => {
-    if (x === undefined) throw new Error('useRegistryBehindProxy: read before its beforeAll ran');
-    return x;
-  };
   return {
     get registry() {
-      return started(registry);
+      return started(registry, 'useRegistryBehindProxy');
     },
     get proxy() {
-      return started(proxy);
+      return started(proxy, 'useRegistryBehindProxy');
     },
   };
 }
