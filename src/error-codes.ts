@@ -212,6 +212,7 @@ export const ERROR_CODES = [
   'registry.reference-credentials',
   'registry.retries',
   'registry.timeout-setting',
+  'registry.chunked-setting',
   'registry.tls',
   'registry.too-large',
   'registry.transient',
