@@ -282,3 +282,39 @@ describe('ECR mode: our own offset (ECR keeps whole parts only, its Range is not
     await storedRight(t.blob.digest);
   });
 });
+
+describe('the kept sessions stay few and young', () => {
+  it('a save sweeps entries past 7 days and beyond the newest 64', async () => {
+    const { utimes } = await import('node:fs/promises');
+    const dir = path.join(await tempDir(), 'uploads');
+    await mkdir(dir, { recursive: true });
+    const old = Date.now() / 1000 - 8 * 24 * 3600;
+    for (let i = 0; i < 75; i++) {
+      const f = path.join(dir, `${String(i).padStart(32, '0')}.json`);
+      await writeFile(f, '{}');
+      // Ten of them older than a week; the rest a second apart, the lowest numbers oldest.
+      const at = i < 10 ? old : Date.now() / 1000 - 3600 + i;
+      await utimes(f, at, at);
+    }
+    const sessions = new UploadSessions(dir);
+    const key: UploadKey = { registry: 'r', repository: 'a/b', digest: `sha256:${'a'.repeat(64)}`, size: 1, identity: identityOf(undefined) };
+    await sessions.save(key, new URL('http://127.0.0.1:1/v2/a/b/blobs/uploads/x'), 0);
+    const left = (await readdir(dir)).sort();
+    expect(left).toHaveLength(64);
+    // The 65 young ones but the 2 oldest of them, and the new entry.
+    expect(left.filter((n) => n.startsWith('0000'))).toEqual(Array.from({ length: 63 }, (_, k) => `${String(k + 12).padStart(32, '0')}.json`));
+    expect('saved' in (await sessions.find(key))).toBe(true);
+  });
+});
+
+describe('GAMELAYER_CHUNKED_UPLOAD_ABOVE', () => {
+  it('sets from which size blobs go up in chunks; a malformed value is an error naming it', async () => {
+    const { chunkedAboveDefault } = await import('../src/registry/chunked-above.js');
+    expect(chunkedAboveDefault({})).toBe(1024 ** 3);
+    expect(chunkedAboveDefault({ GAMELAYER_CHUNKED_UPLOAD_ABOVE: '256' })).toBe(256 * 1024 * 1024);
+    expect(chunkedAboveDefault({ GAMELAYER_CHUNKED_UPLOAD_ABOVE: '0.5' })).toBe(512 * 1024);
+    for (const bad of ['0', '-3', '1e3', '12 MiB', 'lots']) {
+      expect(() => chunkedAboveDefault({ GAMELAYER_CHUNKED_UPLOAD_ABOVE: bad })).toThrow(`GAMELAYER_CHUNKED_UPLOAD_ABOVE="${bad}": expected a positive number of MiB`);
+    }
+  });
+});
