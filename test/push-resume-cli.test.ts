@@ -99,4 +99,30 @@ describe('gamelayer push killed mid-layer, run again', () => {
     for (const d of [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]) expect(await blobSha(repo, d)).toBe(d);
     expect(await storageProblems(registry.storageDir)).toEqual([]);
   }, 300_000);
+
+  it('straight to distribution (no buffering front), the cut chunk cancels the session: the rerun warns and sends the layer whole', async () => {
+    const direct = await startCountingProxy(registry.host, 'stream');
+    try {
+      const repo = 'studio/restart';
+      const to = `${direct.host}/${repo}:v1`;
+      const first = startCli(['push', to, '--concurrency', '1'], { cwd: dir, env });
+      direct.onReceived = (total) => {
+        if (total < CHUNK + 36 * MIB) return;
+        direct.onReceived = undefined;
+        first.child.kill('SIGKILL');
+      };
+      expect((await first.result).signal).toBe('SIGKILL');
+      direct.reset();
+      const again = await runCli(['push', to, '--concurrency', '1'], { cwd: dir, env });
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).toMatch(/the upload kept from an earlier run is no longer held by .*sending the blob from byte 0/);
+      expect(direct.received).toBeGreaterThanOrEqual(layer.size);
+      expect(await readdir(path.join(dir, '.gamelayer/uploads'))).toEqual([]);
+      const manifest = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/${repo}:v1`]).toString()) as { layers: { digest: string }[] };
+      expect(manifest.layers.map((l) => l.digest)).toContain(layer.digest);
+      expect(await blobSha(repo, layer.digest)).toBe(layer.digest);
+    } finally {
+      await direct.stop();
+    }
+  }, 300_000);
 });
