@@ -195,6 +195,7 @@ export const ERROR_CODES = [
   'registry.auth',
   'registry.bad-answer',
   'registry.blob-size',
+  'registry.chunked-setting',
   'registry.credential-helper',
   'registry.credentials',
   'registry.delete-disabled',

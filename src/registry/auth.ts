@@ -16,6 +16,8 @@ export interface RegistryAuth {
    * carried (undefined: it went anonymously).
    */
   refresh(wwwAuthenticate: string | undefined, scopes: string[], sent?: string): Promise<boolean>;
+  /** Who the credentials are (a user name), for local state keyed by credential (upload-sessions.ts); never a secret. */
+  readonly principal?: string;
 }
 
 export function pushScope(repository: string): string {
@@ -62,6 +64,10 @@ export class DockerAuth implements RegistryAuth {
     private readonly credentials: Credentials | undefined,
     private readonly insecure = false,
   ) {}
+
+  get principal(): string | undefined {
+    return this.credentials?.username;
+  }
 
   async authorization(scopes: string[]): Promise<string | undefined> {
     if (this.mode === 'basic') return this.basicHeader();

@@ -7,6 +7,7 @@ export { headAvailability, pushImage, pushTargetFor, writeImageToRegistry, type 
 export { formatReference, isLoopbackHost, parseReference, type ImageReference } from './reference.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 export { ECR_CHUNK_SIZE, uploadBlob, type BlobSource, type UploadOptions, type UploadResult } from './upload.js';
+export { UploadSessions, uploadSessionsDir, type SavedUpload, type UploadKey } from './upload-sessions.js';
 export { EcrTokenAuth, type EcrToken } from './ecr-auth.js';
 export { isEcrHost, parseEcrHost, type EcrHost } from './ecr-host.js';
 export { EcrApi, ecrTarget, isTagImmutable, ECR_DEFAULT_CONCURRENCY, ECR_ENDPOINT_ENV, type EcrOptions, type EcrTarget, type EcrTargetOptions } from './ecr.js';

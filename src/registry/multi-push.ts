@@ -14,6 +14,8 @@ import type { Descriptor } from '../types.js';
 import { SharedBlobReads } from './shared-read.js';
 import type { PushTarget } from './target.js';
 import { uploadBlob } from './upload.js';
+import type { UploadSessions } from './upload-sessions.js';
+import { chunkedAboveDefault } from './chunked-above.js';
 
 export interface BlobTarget {
   /** `host/repo`, for messages and results. */
@@ -46,9 +48,11 @@ export interface UploadToTargetsOptions {
   images: string[];
   targets: BlobTarget[];
   reporter?: Reporter;
-  /** Blobs of at least this size go up in resumable chunks; default 1 GiB. */
+  /** Blobs of at least this size go up in resumable chunks; default 1 GiB (or GAMELAYER_CHUNKED_UPLOAD_ABOVE). */
   chunkedAbove?: number;
   chunkSize?: number;
+  /** Where chunked uploads keep their sessions across runs (see PushImageOptions.uploadSessions). */
+  uploadSessions?: UploadSessions;
   /** How long uploads of one blob wait for each other before the read starts without the late ones. */
   joinWaitMs?: number;
 }
@@ -102,7 +106,7 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
   reporter.pushPlanned?.(jobs.reduce((n, j) => n + j.blob.size * j.targets.length, 0));
   const slots = opts.targets.map((t) => Math.max(1, t.concurrency ?? t.target.concurrency ?? 4));
   const mounting = opts.targets.map(() => true);
-  const chunkedAbove = opts.chunkedAbove ?? 1024 ** 3;
+  const chunkedAbove = opts.chunkedAbove ?? chunkedAboveDefault();
 
   const uploadOne = async (job: Job, i: number): Promise<void> => {
     const t = opts.targets[i]!;
@@ -118,6 +122,8 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
         chunkSize: opts.chunkSize,
         ecr: t.target.ecr,
         onProgress: (n) => task.tick(n),
+        sessions: opts.uploadSessions,
+        onNote: (m, warn) => (warn ? reporter.warn(m) : reporter.info(m)),
       });
       task.done(up.outcome);
       // As pushImage does: a registry that answers a sure mount with an upload does not mount; stop asking.

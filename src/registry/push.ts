@@ -15,6 +15,8 @@ import { childManifests, platformImages, uniqueBlobs, type AnyImage, type ImageB
 import { formatReference, parseReference, type ImageReference } from './reference.js';
 import type { RetryPolicy } from './retry.js';
 import { uploadBlob } from './upload.js';
+import type { UploadSessions } from './upload-sessions.js';
+import { chunkedAboveDefault } from './chunked-above.js';
 import { putManifestSettled } from './manifest-put.js';
 import type { EcrOptions } from './ecr.js';
 import { headAvailability, pushTargetFor, type TargetOptions } from './connect.js';
@@ -48,9 +50,11 @@ export interface PushImageOptions {
   reporter?: Reporter;
   /** Repositories on the same registry to try a cross-repository mount from. */
   mountFrom?: string[];
-  /** Blobs of at least this size go up in resumable chunks; default 1 GiB. */
+  /** Blobs of at least this size go up in resumable chunks; default 1 GiB (or GAMELAYER_CHUNKED_UPLOAD_ABOVE). */
   chunkedAbove?: number;
   chunkSize?: number;
+  /** Where chunked uploads keep their sessions, so a run killed part-way is continued by the next (`.gamelayer/uploads/`). */
+  uploadSessions?: UploadSessions;
   retry?: Partial<RetryPolicy>;
   /** Give up on an exchange after this long without a byte either way; default 60 s. */
   idleTimeoutMs?: number;
@@ -259,7 +263,7 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
   result.blobs.skipped = result.blobs.total - missing.size;
   const toSend = (list: ImageBlob[]) => list.filter((b) => missing.has(b.digest));
   const limit = pLimit(Math.max(1, opts.concurrency ?? target.concurrency ?? 4));
-  const chunkedAbove = opts.chunkedAbove ?? 1024 ** 3;
+  const chunkedAbove = opts.chunkedAbove ?? chunkedAboveDefault();
   const mountFrom = opts.mountFrom ?? [];
   const sources = !mountFrom.length
     ? new Map<string, string>()
@@ -309,6 +313,8 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
         chunkSize: opts.chunkSize,
         ecr: target.ecr,
         onProgress: (n) => task.tick(n),
+        sessions: opts.uploadSessions,
+        onNote: (m, warn) => (warn ? reporter.warn(m) : reporter.info(m)),
       });
       task.done(r.outcome);
       // The source surely held the blob, yet the registry opened an upload: it does not mount. Stop asking.

@@ -1,12 +1,16 @@
 // Blob uploads (OCI distribution-spec "pushing blobs"): optional cross-repository mount, then either one streamed
 // PATCH of the whole blob or a chunked, resumable series of PATCHes, then PUT ?digest=. Every step follows the
 // newest Location. Transient failures resume (chunked: from the registry's Range, or — for ECR — from our own
-// offset) or restart the upload on a new session; the blob is streamed from disk, never held in memory.
+// offset) or restart the upload on a new session; the blob is streamed from disk, never held in memory. A chunked
+// upload keeps its session in the state folder (upload-sessions.ts) after every acknowledged chunk, so the next run
+// continues it after a killed process; the final PUT ?digest= has the registry check the whole blob, and a kept
+// session it will not continue or finish is dropped for a fresh upload, never an error.
 import { GamelayerError } from '../errors.js';
 import type { ImageBlob } from '../oci/model.js';
 import { pullScope, pushScope } from './auth.js';
 import { RegistryError, TransientRegistryError, type RegistryClient } from './client.js';
 import { backoffDelay, sleep } from './retry.js';
+import { identityOf, type UploadKey, type UploadSessions } from './upload-sessions.js';
 
 /** Amazon ECR's upload part size: its parts must be at least 5 MiB; offsets are ours, its Range is not trusted. */
 export const ECR_CHUNK_SIZE = 5_248_080;
@@ -24,6 +28,10 @@ export interface UploadOptions {
   ecr?: boolean;
   /** Progress in bytes sent; negative when bytes sent must be sent again. A mounted blob reports none. */
   onProgress?: (delta: number) => void;
+  /** Chunked uploads: where sessions are kept across runs (`.gamelayer/uploads/`); none: nothing kept. */
+  sessions?: UploadSessions;
+  /** What became of a kept session (continued, or dropped for a fresh upload: `warn`). */
+  onNote?: (message: string, warn: boolean) => void;
 }
 
 export interface UploadResult {
@@ -71,6 +79,23 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
   let mountFrom = opts.mountFrom;
   let failures = 0;
   let phase: 'start' | 'data' | 'finish' = 'start';
+  const note = opts.onNote ?? (() => {});
+  const keep: Kept | undefined =
+    chunked && opts.sessions
+      ? { store: opts.sessions, key: { registry: client.host, repository: repo, digest: blob.digest, size: blob.size, identity: identityOf(client.auth.principal) } }
+      : undefined;
+  /** On a session kept from an earlier run: a refusal from the registry means a fresh upload, not an error. */
+  let resumed = false;
+  if (keep) {
+    const kept = await resumeKept(client, repo, blob, keep, opts.ecr === true, what, note);
+    if (kept) {
+      session = kept.location;
+      offset = kept.held;
+      resumed = true;
+      mountFrom = undefined;
+      settleProgress(offset);
+    }
+  }
   for (;;) {
     try {
       if (!session) {
@@ -87,6 +112,7 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
         session = started;
         offset = 0;
         settleProgress(0);
+        if (keep) await keep.store.save(keep.key, session, 0);
       }
       phase = 'data';
       if (!chunked) {
@@ -100,10 +126,12 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
           // ECR: our offsets. Others: the registry says what it holds; fall back to ours when it says nothing.
           offset = opts.ecr ? end + 1 : (res.held && res.held > offset ? res.held : end + 1);
           settleProgress(offset);
+          if (keep) await keep.store.save(keep.key, session, offset);
         }
       }
       phase = 'finish';
-      await finish(client, repo, session, blob, what);
+      await finish(client, repo, session, blob, what, resumed);
+      await keep?.store.drop(keep.key);
       settleProgress(blob.size);
       return { outcome: 'uploaded', bytesSent, recoveries: failures };
     } catch (e) {
@@ -111,7 +139,19 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
       const damaged = blob.damage?.();
       if (damaged) {
         if (session) abandon(client, repo, session);
+        await keep?.store.drop(keep.key);
         throw damaged;
+      }
+      // A kept session the registry will not continue (gone, another offset) or whose bytes it will not take as the
+      // blob (the final PUT's digest check): dropped, and the blob goes up whole on a new session.
+      if (resumed && session && isResumeRefusal(e)) {
+        note(`${what}: ${client.host} refused to go on with the upload kept from an earlier run (${(e as Error).message}): sending the blob from byte 0`, true);
+        abandon(client, repo, session);
+        await keep?.store.drop(keep.key);
+        resumed = false;
+        session = undefined;
+        settleProgress(0);
+        continue;
       }
       // A mount the registry refused outright (a source repository these credentials may not read, or one it does
       // not have, tried for a base kept in each region): the blob is uploaded instead.
@@ -127,6 +167,7 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
       await sleep(backoffDelay(client.retry, failures, e.retryAfterMs));
       if (phase === 'finish' && (await client.blobExists(repo, blob.digest, 'push'))) {
         // The PUT landed but its answer was lost.
+        await keep?.store.drop(keep.key);
         settleProgress(blob.size);
         return { outcome: 'uploaded', bytesSent, recoveries: failures };
       }
@@ -146,6 +187,8 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
       }
       // Whole-blob PATCH broken part-way, or a session the registry no longer resumes: start over.
       abandon(client, repo, session);
+      await keep?.store.drop(keep.key);
+      resumed = false;
       session = undefined;
       settleProgress(0);
     }
@@ -224,7 +267,7 @@ const LAYER_EXISTS = new Set(['LayerAlreadyExists', 'LayerAlreadyExistsException
 /** The registry's error codes for "those bytes do not hash to that digest". */
 const DIGEST_REFUSED = new Set(['DIGEST_INVALID', 'BAD_DIGEST', 'InvalidLayerException', 'InvalidLayer']);
 
-async function finish(client: RegistryClient, repo: string, session: URL, blob: BlobSource, what: string): Promise<void> {
+async function finish(client: RegistryClient, repo: string, session: URL, blob: BlobSource, what: string, resumed = false): Promise<void> {
   const digest = blob.digest;
   let res;
   try {
@@ -241,6 +284,8 @@ async function finish(client: RegistryClient, repo: string, session: URL, blob: 
     // ECR refuses to complete an upload of a layer another push completed meanwhile (LayerAlreadyExists):
     // the repository has the blob, which is all this upload was for.
     if (e instanceof RegistryError && LAYER_EXISTS.has(e.registryCode ?? '') && (await client.blobExists(repo, digest, 'push'))) return;
+    // A session kept from an earlier run may hold bytes that are not this blob's prefix: the caller starts over.
+    if (resumed && e instanceof RegistryError && DIGEST_REFUSED.has(e.registryCode ?? '')) throw e;
     if (e instanceof RegistryError && DIGEST_REFUSED.has(e.registryCode ?? '')) throw await digestDispute(client, blob, what, `refused the upload as not matching its digest (${e.registryCode}: ${e.registryMessage ?? e.message})`);
     throw e;
   }
@@ -293,4 +338,64 @@ function abandon(client: RegistryClient, repo: string, session: URL): void {
     .request({ method: 'DELETE', target: session, scopes: [pushScope(repo)], ok: [204, 200, 202, 404, 400], retry: false, what: 'cancel upload' })
     .then((r) => r.discard())
     .catch(() => {});
+}
+
+/** A session kept from an earlier run, and where it is kept. */
+interface Kept {
+  store: UploadSessions;
+  key: UploadKey;
+}
+
+/** A registry's refusal of a kept session (not of our credentials: those are the user's to fix). */
+function isResumeRefusal(e: unknown): boolean {
+  return e instanceof RegistryError && !(e instanceof TransientRegistryError) && e.status !== 401 && e.status !== 403;
+}
+
+/**
+ * The session kept for this blob, if the registry still has it: where to continue and from which byte. Plain
+ * registries are asked (GET: `Range: 0-<last>`); ECR's Range is not trusted, so its offset is the one we kept (the
+ * end of its last acknowledged part: ECR keeps whole parts only). Anything that does not fit is dropped, with a word.
+ */
+async function resumeKept(
+  client: RegistryClient,
+  repo: string,
+  blob: BlobSource,
+  keep: Kept,
+  ecr: boolean,
+  what: string,
+  note: (message: string, warn: boolean) => void,
+): Promise<{ location: URL; held: number } | undefined> {
+  const found = await keep.store.find(keep.key);
+  if ('none' in found) {
+    if (found.none === 'damaged') note(`${what}: the upload kept in ${keep.store.dir} from an earlier run was unreadable: dropped, sending the blob from byte 0`, true);
+    return undefined;
+  }
+  const saved = found.saved;
+  const dropped = async (why: string, session?: URL) => {
+    if (session) abandon(client, repo, session);
+    await keep.store.drop(keep.key);
+    note(`${what}: the upload kept from an earlier run ${why}: sending the blob from byte 0`, true);
+    return undefined;
+  };
+  let url: URL;
+  try {
+    url = client.resolve(saved.url, client.base);
+  } catch {
+    return dropped('has an upload URL this registry connection may not use');
+  }
+  // Our credentials go to the registry's own origin only: a kept URL elsewhere is not followed.
+  if (url.origin !== client.base.origin) return dropped(`points at ${url.origin}, not ${client.base.origin}`);
+  let held: number;
+  let location = url;
+  if (ecr) {
+    held = saved.held;
+  } else {
+    const status = await uploadStatus(client, repo, url, what);
+    if (!status) return dropped(`is no longer held by ${client.host} (expired, cancelled, or no Range in its answer)`);
+    held = status.held;
+    location = status.location;
+  }
+  if (held > blob.size) return dropped(`holds ${held} bytes, more than the blob's ${blob.size}`, location);
+  note(`${what}: continuing the upload kept from an earlier run at byte ${held} of ${blob.size}`, false);
+  return { location, held };
 }

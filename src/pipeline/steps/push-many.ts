@@ -19,6 +19,7 @@ import { markPushed, recordForRegistry } from '../../state/records.js';
 import { baseMountSources, pushBuild, refuseClashingBuildTag, type PushBuildOptions, type PushBuildResult } from './push.js';
 import { outcomeText, type TargetOutcome } from './push-outcome.js';
 import { withStoreRead } from '../../oci/store-holds.js';
+import { UploadSessions, uploadSessionsDir } from '../../registry/upload-sessions.js';
 
 /** The replication checks load the AWS SDK's ECR client: only when two ECR targets could replicate (start-up time). */
 const ecrReplication = () => import('../../registry/ecr-replication.js');
@@ -128,6 +129,8 @@ async function pushBuildToManyHeld(opts: PushBuildToManyOptions): Promise<PushBu
   }
 
   const direct = planned.filter((p) => p.target && !p.from);
+  // Chunked uploads keep their sessions, so a run killed part-way is continued by the next.
+  const uploadSessions = opts.uploadSessions ?? (opts.stateDir ? new UploadSessions(uploadSessionsDir(opts.stateDir)) : undefined);
   const blobPhase = await uploadBlobsToTargets({
     layout: opts.store,
     images: opts.record.tags,
@@ -141,6 +144,7 @@ async function pushBuildToManyHeld(opts: PushBuildToManyOptions): Promise<PushBu
     reporter,
     chunkedAbove: opts.chunkedAbove,
     chunkSize: opts.chunkSize,
+    uploadSessions,
     joinWaitMs,
   });
   const sentEarlier = new Map<Planned, Map<string, 'uploaded' | 'mounted'>>();
@@ -156,7 +160,7 @@ async function pushBuildToManyHeld(opts: PushBuildToManyOptions): Promise<PushBu
   const ready = direct.filter((p) => !p.outcome.error);
   const pushes = await Promise.allSettled(
     // The local record is noted below, one target after the other (side by side they would overwrite each other).
-    ready.map((p) => pushBuild({ ...optionsOf(p), store: opts.store, record: opts.record, repository: p.dest.repository, stateDir: undefined, reporter, target: p.target, sentEarlier: sentEarlier.get(p) })),
+    ready.map((p) => pushBuild({ ...optionsOf(p), store: opts.store, record: opts.record, repository: p.dest.repository, stateDir: undefined, uploadSessions, reporter, target: p.target, sentEarlier: sentEarlier.get(p) })),
   );
   pushes.forEach((r, k) => {
     const p = ready[k]!;

@@ -18,6 +18,7 @@ import { MEDIA_TREES, type BuildRecord, type Descriptor } from '../../types.js';
 import type { RegistryPrevious } from './previous-types.js';
 import { lineCopyDir } from '../../registry/line-copy.js';
 import { withStoreRead } from '../../oci/store-holds.js';
+import { UploadSessions, uploadSessionsDir } from '../../registry/upload-sessions.js';
 
 export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' | 'tags' | 'layout'> {
   store: string;
@@ -159,8 +160,10 @@ async function pushBuildHeld(opts: PushBuildOptions): Promise<PushBuildResult> {
   // Layers the lookup found gone from this repository: the images holding them are pushed through even where their
   // tags name them already (a no-op after the registry lost a blob would otherwise leave manifests naming it).
   const lost = read?.lost?.length ? new Set(read.lost) : undefined;
+  // Chunked uploads keep their sessions beside the records, so a push killed part-way is continued by the next.
+  const uploadSessions = rest.uploadSessions ?? (stateDir ? new UploadSessions(uploadSessionsDir(stateDir)) : undefined);
   const push = (tag: string) =>
-    pushImage({ ...rest, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, layoutReader: layout, to: `${repo}:${tag}`, image: tag, current, ...(lost ? { lost } : {}), ...(tag !== serverTag ? { knownMissing: treesMissing.digests } : {}) });
+    pushImage({ ...rest, uploadSessions, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, layoutReader: layout, to: `${repo}:${tag}`, image: tag, current, ...(lost ? { lost } : {}), ...(tag !== serverTag ? { knownMissing: treesMissing.digests } : {}) });
   const server = await push(serverTag!);
   // Every push settles before an error is raised: none keeps running behind a failed command.
   const trees = await Promise.allSettled(treeTags.map(push));
