@@ -63,4 +63,27 @@ describe('sign and verify of an image whose manifest the registry answers with o
       await proxy.stop();
     }
   });
+
+  it('an index served with an odd Content-Type (application/json): its platform manifests are still signed and verified', async () => {
+    const image = await manifestDigest('studio/game', 'v1');
+    const size = Number((await fetch(`${fx.reg.url}/v2/studio/game/manifests/v1`, { method: 'HEAD', headers: { Accept: MANIFEST } })).headers.get('content-length'));
+    const index = JSON.stringify({ schemaVersion: 2, mediaType: INDEX, manifests: [{ mediaType: MANIFEST, digest: image, size, platform: { os: 'linux', architecture: 'amd64' } }] });
+    const put = await fetch(`${fx.reg.url}/v2/studio/game/manifests/multi`, { method: 'PUT', headers: { 'Content-Type': INDEX }, body: index });
+    expect(put.status).toBe(201);
+    const indexDigest = put.headers.get('docker-content-digest')!;
+    const proxy = await startFaultProxy(fx.reg.host, [
+      { method: 'GET', path: new RegExp(`/manifests/(${indexDigest}|multi)$`), count: 100, action: { kind: 'status', status: 200, headers: { 'content-type': 'application/json', 'docker-content-digest': indexDigest }, body: index } },
+    ]);
+    try {
+      const r = await runCli(['sign', `${proxy.host}/studio/game:multi`, '--key', path.join(fx.root, 'key.pem')], { cwd: fx.root });
+      expect(r.code).toBe(0);
+      expect(await hasTag('studio/game', `${indexDigest.replace(':', '-')}.sig`)).toBe(true);
+      expect(await hasTag('studio/game', `${image.replace(':', '-')}.sig`)).toBe(true);
+      const v = await runCli(['verify', `${proxy.host}/studio/game:multi`, '--key', path.join(fx.root, 'pub.pem'), '--json'], { cwd: fx.root });
+      expect(v.code).toBe(0);
+      expect(JSON.parse(v.stdout).items.map((i: { what: string; digest: string }) => `${i.what} ${i.digest}`)).toEqual([`image ${indexDigest}`, `platform manifest ${image}`]);
+    } finally {
+      await proxy.stop();
+    }
+  });
 });

@@ -22,14 +22,17 @@ async function childManifests(client: RegistryClient, repo: string, digest: stri
   const m = await client.getManifest(repo, digest);
   const where = `${client.host}/${repo}@${digest}`;
   if (m.digest !== digest) throw new GamelayerError('registry.digest', `${where}: the manifest the registry sent hashes to ${m.digest}`);
-  const type = mediaType ?? m.mediaType;
-  if (type !== MEDIA_TYPES.ociIndex && type !== MEDIA_TYPES.dockerList) return [];
   let json: unknown;
   try {
     json = JSON.parse(m.bytes.toString('utf8'));
   } catch {
     json = undefined;
   }
+  // An index by what the document says (its mediaType, its `manifests`), as base-pull.ts judges one: a proxy that
+  // answers with Content-Type application/json must not leave the platform manifests unsigned and unchecked.
+  const doc = json as { mediaType?: unknown; manifests?: unknown } | null | undefined;
+  const type = typeof doc?.mediaType === 'string' ? doc.mediaType : (mediaType ?? m.mediaType);
+  if (type !== MEDIA_TYPES.ociIndex && type !== MEDIA_TYPES.dockerList && !Array.isArray(doc?.manifests)) return [];
   const parsed = indexSchema.safeParse(json);
   if (!parsed.success) throw new GamelayerError('verify.invalid', `${where} is not a valid image index`);
   return parsed.data.manifests.map((c) => c.digest);
