@@ -254,6 +254,7 @@ export const ERROR_CODES = [
   'scan.changed',
   'scan.file-too-big',
   'scan.glob-outside',
+  'scan.mount-hidden',
   'scan.name-too-long',
   'scan.non-utf8-name',
   'scan.path-too-long',

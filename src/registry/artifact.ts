@@ -20,7 +20,7 @@ import { pushTargetFor, type PushTarget, type TargetOptions } from './push.js';
 import { formatReference, parseReference } from './reference.js';
 import { uploadBlob } from './upload.js';
 import { putManifestSettled } from './manifest-put.js';
-import { bufferSource, EMPTY_CONFIG, getSmallBlob, MAX_SMALL_BLOB } from './small-blob.js';
+import { bufferSource, EMPTY_CONFIG, getSizedBlob, MAX_SMALL_BLOB } from './small-blob.js';
 import { newestFirst, referrersApi } from './referrers.js';
 import { hasLineCopy, readLineCopy, saveLineCopy, type LineCopy } from './line-copy.js';
 import { gzipJson, inflatesToJson, noteInflated } from './record-blob.js';
@@ -474,7 +474,7 @@ async function recordInPlace(
   const { current, localSubject } = opts;
   if (!current || !localSubject || !tags.length || !tags.every((t) => current.get(t)?.digest)) return undefined;
   if (sha256(localSubject.bytes) !== opts.subject.digest) return undefined;
-  const platforms = await platformsOf(localSubject.bytes, opts.subject, `the local copy of ${opts.subject.digest}`, localSubject.blob);
+  const platforms = await platformsOf(localSubject.bytes, opts.subject, `the local copy of ${opts.subject.digest}`, (d) => localSubject.blob(d.digest));
   const index = recordIndex(artifact, opts.subject, platforms, opts.record, opts.line);
   if (!tags.every((t) => current.get(t)?.digest === index.descriptor.digest)) return undefined;
   const d = artifact.recordDescriptor;
@@ -525,11 +525,11 @@ async function platformManifests(client: RegistryClient, repo: string, subject: 
   const m = await client.getManifest(repo, subject.digest, 'push');
   const where = `${client.host}/${repo}@${subject.digest}`;
   if (m.digest !== subject.digest) throw new GamelayerError('registry.digest', `${where}: the manifest the registry sent hashes to ${m.digest}`);
-  return platformsOf(m.bytes, subject, where, (digest) => getSmallBlob(client, repo, digest, `get config ${digest} from ${repo}`));
+  return platformsOf(m.bytes, subject, where, (d) => getSizedBlob(client, repo, d, `get config ${d.digest} from ${repo}`));
 }
 
 /** The platform manifests of the subject's manifest bytes (the registry's or the local store's: the same bytes). */
-async function platformsOf(manifest: Buffer, subject: Descriptor, where: string, readBlob: (digest: string) => Promise<Buffer>): Promise<Descriptor[]> {
+async function platformsOf(manifest: Buffer, subject: Descriptor, where: string, readBlob: (d: { digest: string; size: number }) => Promise<Buffer | undefined>): Promise<Descriptor[]> {
   const json = safeJson(manifest.toString('utf8')) as { manifests?: unknown; config?: unknown; mediaType?: string } | undefined;
   if (json && Array.isArray(json.manifests)) {
     const entries = z.array(descriptorSchema.extend({ platform: platformSchema.optional() })).safeParse(json.manifests);
@@ -538,8 +538,8 @@ async function platformsOf(manifest: Buffer, subject: Descriptor, where: string,
   }
   const config = descriptorSchema.safeParse(json?.config);
   if (!config.success) throw new GamelayerError('record.invalid', `${where}: not an image manifest`);
-  const bytes = await readBlob(config.data.digest);
-  if (sha256(bytes) !== config.data.digest) throw new GamelayerError('registry.digest', `${where}: config ${config.data.digest} from the registry does not match its digest`);
+  const bytes = await readBlob(config.data);
+  if (!bytes || sha256(bytes) !== config.data.digest) throw new GamelayerError('registry.digest', `${where}: config ${config.data.digest} from the registry does not match its digest`);
   const platform = platformSchema.safeParse(safeJson(bytes.toString('utf8')));
   if (!platform.success) throw new GamelayerError('record.invalid', `${where}: its config names no os/architecture`);
   const { architecture, os, variant } = platform.data;
@@ -548,8 +548,8 @@ async function platformsOf(manifest: Buffer, subject: Descriptor, where: string,
 
 /** Whether the registry serves exactly the bytes of `d` (a small blob: read whole and hashed). */
 async function servedIntact(client: RegistryClient, repo: string, d: Descriptor): Promise<boolean> {
-  const bytes = await getSmallBlob(client, repo, d.digest, `check blob ${d.digest} in ${repo}`);
-  return bytes.length === d.size && sha256(bytes) === d.digest;
+  const bytes = await getSizedBlob(client, repo, d, `check blob ${d.digest} in ${repo}`);
+  return bytes !== undefined && bytes.length === d.size && sha256(bytes) === d.digest;
 }
 
 // ---- finding a record ----
@@ -705,8 +705,8 @@ async function readRecord(
   const layer = parsed.data.layers.find((l) => l.mediaType === BUILD_RECORD_GZIP_TYPE || l.mediaType === BUILD_RECORD_ARTIFACT_TYPE);
   if (!layer) throw new GamelayerError('record.invalid', `${where}: the artifact holds no ${BUILD_RECORD_GZIP_TYPE} (or plain ${BUILD_RECORD_ARTIFACT_TYPE}) layer`);
   if (layer.size > MAX_RECORD_BYTES) throw new GamelayerError('record.invalid', `${where}: the record is ${layer.size} bytes, more than a build record can be`);
-  const bytes = local?.blob.digest === layer.digest ? local.blob.bytes : await getSmallBlob(client, repo, layer.digest, `get build record ${layer.digest} from ${repo}`);
-  if (bytes.length !== layer.size || sha256(bytes) !== layer.digest) {
+  const bytes = local?.blob.digest === layer.digest ? local.blob.bytes : await getSizedBlob(client, repo, layer, `get build record ${layer.digest} from ${repo}`);
+  if (!bytes || bytes.length !== layer.size || sha256(bytes) !== layer.digest) {
     throw new DamagedRecordError(`${where}: the record blob does not match its digest ${layer.digest}`);
   }
   const value = withManifestFields(layer.mediaType === BUILD_RECORD_GZIP_TYPE ? await gzippedRecordJson(bytes, where) : safeRecordJson(bytes), parsed.data.annotations) as { schemaVersion?: unknown } | undefined;
@@ -855,8 +855,8 @@ async function recordFromCopy(
   const { blob, manifest } = copy;
   const blobServed =
     found.recordBlob === blob.digest
-      ? getSmallBlob(client, repo, blob.digest, `get build record ${blob.digest} from ${repo}`).then((bytes) => {
-          if (bytes.length !== blob.bytes.length || sha256(bytes) !== blob.digest) {
+      ? getSizedBlob(client, repo, { digest: blob.digest, size: blob.bytes.length }, `get build record ${blob.digest} from ${repo}`).then((bytes) => {
+          if (!bytes || bytes.length !== blob.bytes.length || sha256(bytes) !== blob.digest) {
             throw new DamagedRecordError(`${client.host}/${repo}@${manifest.digest}: the record blob does not match its digest ${blob.digest}`);
           }
         })

@@ -15,7 +15,7 @@ import { putManifestSettled } from './manifest-put.js';
 import { buildTagClash } from './reserved-tags.js';
 import { pushTargetFor, type TargetOptions } from './connect.js';
 import { parseReference } from './reference.js';
-import { getSmallBlob } from './small-blob.js';
+import { getSizedBlob } from './small-blob.js';
 import type { RegistryClient } from './client.js';
 import path from 'node:path';
 
@@ -201,13 +201,14 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
  * child itself must say it: an image manifest (not an index) whose config names that os/architecture/variant.
  */
 async function checkChildPlatform(client: RegistryClient, repo: string, manifest: Buffer, platform: string, what: string): Promise<void> {
-  const json = parseJson(manifest) as { config?: { digest?: unknown } } | undefined;
+  const json = parseJson(manifest) as { config?: { digest?: unknown; size?: unknown } } | undefined;
   const digest = json?.config?.digest;
-  if (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest)) {
+  const size = json?.config?.size;
+  if (typeof digest !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(digest) || typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
     throw new GamelayerError('index.platform-record', `${what} is not an image manifest`, 'push the platform build again');
   }
-  const bytes = await getSmallBlob(client, repo, digest, `get config ${digest} from ${repo}`);
-  if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== digest) {
+  const bytes = await getSizedBlob(client, repo, { digest, size }, `get config ${digest} from ${repo}`);
+  if (!bytes || `sha256:${createHash('sha256').update(bytes).digest('hex')}` !== digest) {
     throw new GamelayerError('registry.digest', `${what}: its config ${digest} from the registry does not match its digest`);
   }
   const config = parseJson(bytes) as { os?: unknown; architecture?: unknown; variant?: unknown } | undefined;

@@ -11,6 +11,7 @@
 // went would leave them to no build. So first the record manifest gets the tag `<tag>.gamelayer-pruned`
 // (PRUNED_TAG_SUFFIX, a new tag: immutability only forbids moving one): the next prune finds the build by it and
 // finishes removing it (prune.ts); it goes with the record manifest, last.
+import { GamelayerError } from '../errors.js';
 import { BUILD_RECORD_ARTIFACT_TYPE, pendingIndexTag, RECORD_TAG_SUFFIX } from './artifact.js';
 import type { RegistryClient } from './client.js';
 import type { ManifestReads, ReadIndex } from './index-entries.js';
@@ -84,17 +85,25 @@ async function detachOne(
   const entry = recordEntry(got);
   if (!entry) return r.digest; // not one of ours: deleted last, as before
   if (movable(tag)) {
+    // Read and hashed before the first put: bytes of another manifest must not get the tag, nor leave a half move.
+    const manifest = await recordManifest(client, repo, entry.digest);
     await client.putManifest(repo, pendingIndexTag(r.digest), got.bytes, got.mediaType || 'application/vnd.oci.image.index.v1+json');
-    const manifest = await client.getManifest(repo, entry.digest);
     await client.putManifest(repo, tag, manifest.bytes, manifest.mediaType || String(entry.mediaType));
   } else {
     // Put only when missing: a prune killed after it ran again (ECR may refuse even the same image on a tag).
     const marker = `${tag.slice(0, -RECORD_TAG_SUFFIX.length)}${PRUNED_TAG_SUFFIX}`;
     if ((await client.headManifest(repo, marker))?.digest !== entry.digest) {
-      const manifest = await client.getManifest(repo, entry.digest);
+      const manifest = await recordManifest(client, repo, entry.digest);
       await client.putManifest(repo, marker, manifest.bytes, manifest.mediaType || String(entry.mediaType));
     }
   }
   await remove(r.digest);
   return entry.digest;
+}
+
+/** The record manifest `digest` names, its bytes hashed to it: a tag is put on them as they are. */
+async function recordManifest(client: RegistryClient, repo: string, digest: string) {
+  const m = await client.getManifest(repo, digest);
+  if (m.digest !== digest) throw new GamelayerError('registry.digest', `${client.host}/${repo}@${digest}: the manifest the registry sent hashes to ${m.digest}`);
+  return m;
 }

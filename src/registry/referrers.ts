@@ -12,7 +12,7 @@ import { MEDIA_TYPES, type RegistryClient } from './client.js';
 import type { PushTarget } from './push.js';
 import { putManifestSettled } from './manifest-put.js';
 import { uploadBlob, type BlobSource } from './upload.js';
-import { bufferSource, EMPTY_CONFIG, getSmallBlob } from './small-blob.js';
+import { bufferSource, EMPTY_CONFIG, getSizedBlob } from './small-blob.js';
 
 const CREATED = 'org.opencontainers.image.created';
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -220,8 +220,8 @@ export async function readArtifact(client: RegistryClient, repo: string, digest:
 export async function readArtifactBlob(client: RegistryClient, repo: string, d: Descriptor, maxBytes: number): Promise<Buffer> {
   const where = `${client.host}/${repo}`;
   if (d.size > maxBytes) throw new GamelayerError('referrers.too-large', `${where}: blob ${d.digest} is ${d.size} bytes, more than ${maxBytes} allowed for a ${d.mediaType}`);
-  const bytes = await getSmallBlob(client, repo, d.digest, `get ${d.mediaType} ${d.digest} from ${repo}`);
-  if (bytes.length !== d.size || sha256(bytes) !== d.digest) throw new GamelayerError('referrers.invalid', `${where}: blob ${d.digest} does not match its digest`);
+  const bytes = await getSizedBlob(client, repo, d, `get ${d.mediaType} ${d.digest} from ${repo}`);
+  if (!bytes || bytes.length !== d.size || sha256(bytes) !== d.digest) throw new GamelayerError('referrers.invalid', `${where}: blob ${d.digest} does not match its digest`);
   return bytes;
 }
 

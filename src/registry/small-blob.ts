@@ -31,6 +31,20 @@ export async function getSmallBlob(client: RegistryClient, repo: string, digest:
   return moved.buffer(maxBytes);
 }
 
+/**
+ * A small blob whose descriptor gives its size, or undefined when the answer is longer than that: another blob, which
+ * the caller reports as it reports bytes of another digest. An endless answer is read no further than the size (it
+ * was read on to MAX_SMALL_BLOB: half a GiB in memory, and as much again to join it, for a 2 KiB build record).
+ */
+export async function getSizedBlob(client: RegistryClient, repo: string, d: { digest: string; size: number }, what: string): Promise<Buffer | undefined> {
+  try {
+    return await getSmallBlob(client, repo, d.digest, what, Math.min(d.size, MAX_SMALL_BLOB));
+  } catch (e) {
+    if (e instanceof GamelayerError && e.code === 'registry.too-large') return undefined;
+    throw e;
+  }
+}
+
 /** Bytes in memory as an upload source (any byte range; its digest is that of the bytes). */
 export function bufferSource(digest: string, bytes: Buffer, origin: string): BlobSource {
   return {

@@ -24,6 +24,7 @@ import { StatCache, type StatKey } from './stat-cache.js';
 import { walkDirEach, type Filters, type WalkedEntry } from './walk-dir.js';
 import { count } from '../report/plural.js';
 import { emptyByGlobs } from './empty-tree.js';
+import { assertNothingAboveMounts } from './mount-above.js';
 
 export interface ScanOptions {
   /** `.gamelayer/` of the game: caches live under `cache/`. */
@@ -581,6 +582,7 @@ export async function scanGame(config: GameConfig, opts: Omit<ScanOptions, 'stat
     };
     if (shared !== undefined) {
       trees.push(await scanTree(name, shared, filters, { ...opts, stateDir: config.stateDir }));
+      assertNothingAboveMounts(config, trees[trees.length - 1]!.manifest);
       await warnEmpty(trees[trees.length - 1]!, `trees.${name}`, shared);
     } else {
       for (const p of platforms) {
@@ -589,6 +591,7 @@ export async function scanGame(config: GameConfig, opts: Omit<ScanOptions, 'stat
         trees.push(
           await scanTree(name, src, filters, { ...opts, stateDir: config.stateDir, platform: p, field: `trees.${name}.source.${p}` }),
         );
+        assertNothingAboveMounts(config, trees[trees.length - 1]!.manifest);
         await warnEmpty(trees[trees.length - 1]!, `trees.${name} (${p})`, src);
       }
     }

@@ -3,6 +3,7 @@
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { GamelayerError } from '../errors.js';
+import { isDigest } from '../oci/layout.js';
 import { MEDIA_TYPES, type RegistryClient } from '../registry/client.js';
 import type { PushTarget, TargetOptions } from '../registry/push.js';
 import { listReferrers } from '../registry/referrers.js';
@@ -11,15 +12,29 @@ import { platformSbomHint, readSbomFile, resolveImage, SBOM_ARTIFACT_TYPE, withT
 import { signManifest, verifyManifest, type CheckedSignature, type SignResult } from '../sign/cosign.js';
 import type { Signer } from '../sign/keys.js';
 
-const indexSchema = z.looseObject({ mediaType: z.string().optional(), manifests: z.array(z.looseObject({ digest: z.string() })) });
+const indexSchema = z.looseObject({ mediaType: z.string().optional(), manifests: z.array(z.looseObject({ digest: z.string().refine(isDigest) })) });
 
-/** The platform manifests under an index (none for a plain manifest). */
+/**
+ * The platform manifests under an index (none for a plain manifest). The bytes must hash to `digest`: the children
+ * they list are signed with the studio's key, and a registry (or a proxy) answering other bytes would choose them.
+ */
 async function childManifests(client: RegistryClient, repo: string, digest: string, mediaType?: string): Promise<string[]> {
   const m = await client.getManifest(repo, digest);
-  const type = mediaType ?? m.mediaType;
-  if (type !== MEDIA_TYPES.ociIndex && type !== MEDIA_TYPES.dockerList) return [];
-  const parsed = indexSchema.safeParse(JSON.parse(m.bytes.toString('utf8')));
-  if (!parsed.success) throw new GamelayerError('verify.invalid', `${client.host}/${repo}@${digest} is not a valid image index`);
+  const where = `${client.host}/${repo}@${digest}`;
+  if (m.digest !== digest) throw new GamelayerError('registry.digest', `${where}: the manifest the registry sent hashes to ${m.digest}`);
+  let json: unknown;
+  try {
+    json = JSON.parse(m.bytes.toString('utf8'));
+  } catch {
+    json = undefined;
+  }
+  // An index by what the document says (its mediaType, its `manifests`), as base-pull.ts judges one: a proxy that
+  // answers with Content-Type application/json must not leave the platform manifests unsigned and unchecked.
+  const doc = json as { mediaType?: unknown; manifests?: unknown } | null | undefined;
+  const type = typeof doc?.mediaType === 'string' ? doc.mediaType : (mediaType ?? m.mediaType);
+  if (type !== MEDIA_TYPES.ociIndex && type !== MEDIA_TYPES.dockerList && !Array.isArray(doc?.manifests)) return [];
+  const parsed = indexSchema.safeParse(json);
+  if (!parsed.success) throw new GamelayerError('verify.invalid', `${where} is not a valid image index`);
   return parsed.data.manifests.map((c) => c.digest);
 }
 
@@ -67,8 +82,10 @@ export async function signImage(opts: SignImageOptions): Promise<SignImageResult
       `nothing was signed. Such an SBOM was not made for this image by gamelayer build --sbom (damaged, or attached by someone else): delete that manifest from ${repository} (DELETE /v2/<repo>/manifests/<digest>; on ECR aws ecr batch-delete-image), then sign again`,
     );
   }
+  // Read (and checked) before anything is signed: a bad answer leaves no signature behind.
+  const children = await childManifests(client, repo, digest);
   await sign(digest, 'image');
-  for (const child of await childManifests(client, repo, digest)) await sign(child, 'platform manifest');
+  for (const child of children) await sign(child, 'platform manifest');
   for (const s of sboms) await sign(s.digest, 'sbom', repository);
   return { ref: name, digest, signed, bytesSent: signed.reduce((n, s) => n + s.bytesSent, 0) };
 }
