@@ -12,6 +12,7 @@ import { readSmallFile } from '../util/small-file.js';
 import { gamelayerRoot } from '../version.js';
 import { deployConfig, deployProblems, type DeployConfig } from './deploy.js';
 import { configSchema, shownValue, type RawConfig } from './schema.js';
+import { foreignValues } from './yaml-values.js';
 
 export const CONFIG_FILE = 'gamelayer.yaml';
 
@@ -137,6 +138,15 @@ export function parseConfig(text: string, file: string): GameConfig {
       throw new GamelayerError('config.yaml', `${where(e.pos[0])}: invalid YAML: a second document starts here (---); ${path.basename(file)} is one document`, 'remove the second document, or the --- line that starts it');
     }
     throw new GamelayerError('config.yaml', `${where(e.pos[0])}: invalid YAML: ${firstLine(e.message)}`);
+  }
+  // Before toJS: a Buffer, Date or Set reached the schema as "a map", and `!foo bar` as the plain string "bar".
+  const foreign = foreignValues(doc);
+  if (foreign.length > 0) {
+    throw new GamelayerError(
+      'config.invalid',
+      foreign.map((f) => `${where(f.offset)}: ${f.field}: ${f.what}; expected a plain string, number, true/false, list or map`).join('\n'),
+      `write the plain value: drop the tag, and quote a string YAML would read as something else ("2001-12-14"); then run again`,
+    );
   }
   let plain: unknown;
   try {
