@@ -1,7 +1,9 @@
 // `store:` naming a folder that holds other files (`store: .` in the game folder, `store: /`) made the store there:
 // blobs/, index.json, oci-layout, .holds/ and .tmp/ written among the user's files (found in stop 42's trial). A
 // store is now made only in a new or empty folder, a layout, or one holding only a store's own names (a first run
-// killed before its oci-layout); any other is refused before anything is written.
+// killed before its oci-layout); any other is refused before anything is written. So is one holding only another
+// tool's index.json, an oci-layout of another version, or a layout whose index is no OCI index: the index was read
+// (and refused) only after blobs/sha256, .tmp/, .holds/ and oci-layout had been made beside it (stop 42).
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,5 +38,43 @@ describe('a store folder holding other files', () => {
       expect(r.code, r.stderr).toBe(0);
       expect(await readdir(path.join(dir, 'store'))).toContain('oci-layout');
     }
+  });
+
+  it.each([
+    [
+      'only another tool\'s index.json',
+      { 'index.json': '{"hello": 1}' },
+      'error[store.not-layout]: STORE: not an OCI image layout (no oci-layout file) and its index.json is not one a new store leaves (not an OCI image index (schemaVersion 2 with manifests))',
+    ],
+    [
+      'only an index.json listing a manifest',
+      { 'index.json': JSON.stringify({ schemaVersion: 2, manifests: [{ digest: `sha256:${'0'.repeat(64)}`, size: 3 }] }) },
+      'error[store.not-layout]: STORE: not an OCI image layout (no oci-layout file) and its index.json is not one a new store leaves (it lists 1 manifest)',
+    ],
+    ['an oci-layout of another version', { 'oci-layout': '{"imageLayoutVersion":"2.0.0"}' }, 'error[store.layout-version]: STORE: unsupported image layout version'],
+    [
+      'a layout whose index.json is no OCI index',
+      { 'oci-layout': '{"imageLayoutVersion":"1.0.0"}', 'index.json': '[]' },
+      'error[store.index-invalid]: STORE/index.json: not an OCI image index',
+    ],
+  ])('a store folder holding %s is refused, and nothing is written in it', async (_, files: Record<string, string>, message) => {
+    const dir = await sampleWithStore('./store');
+    const store = path.join(dir, 'store');
+    await mkdir(store);
+    for (const [name, text] of Object.entries(files)) await writeFile(path.join(store, name), text);
+    const r = await runCli(['build'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(message.replace('STORE', store));
+    expect((await readdir(store)).sort()).toEqual(Object.keys(files).sort());
+    for (const [name, text] of Object.entries(files)) expect(await readFile(path.join(store, name), 'utf8')).toBe(text);
+  });
+
+  it('a folder holding only an empty index (what a killed first run of any version could leave) becomes the store', async () => {
+    const dir = await sampleWithStore('./store');
+    await mkdir(path.join(dir, 'store'));
+    await writeFile(path.join(dir, 'store', 'index.json'), '{"schemaVersion":2,"manifests":[]}');
+    const r = await runCli(['build'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readdir(path.join(dir, 'store'))).toContain('oci-layout');
   });
 });
