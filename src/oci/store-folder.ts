@@ -1,6 +1,7 @@
 // Whether a folder may become (or already is) the store a build writes: checked by reading alone, before the store
 // or a hold writes anything in it (OciStore.open, store-holds.ts).
-import { readdir } from 'node:fs/promises';
+import { lstat, readdir, readlink, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { checkLayoutFolder, OCI_LAYOUT_FILE } from './layout-folder.js';
@@ -38,6 +39,7 @@ export async function checkNewStoreFolder(dir: string): Promise<void> {
       );
     }
   }
+  await checkOwnFolders(dir, names);
   if (!names.includes('index.json')) return;
   // A bad index was found only after blobs/, .tmp/, .holds/ and oci-layout had been made beside it.
   if (layout) {
@@ -53,4 +55,30 @@ export async function checkNewStoreFolder(dir: string): Promise<void> {
     `${dir}: not an OCI image layout (no ${OCI_LAYOUT_FILE} file) and its index.json is not one a new store leaves (${why}): gamelayer does not make a store over another's files`,
     HINT,
   );
+}
+
+/** The store's own folders, where present: each must be a folder (or a link to one), else the store's first write failed (EEXIST, ENOTDIR) after the hold was made. */
+const OWN_FOLDERS = ['blobs', 'blobs/sha256', '.tmp', '.holds'];
+
+async function checkOwnFolders(dir: string, names: string[]): Promise<void> {
+  for (const name of OWN_FOLDERS) {
+    if (!names.includes(name.split('/')[0]!)) continue;
+    const at = path.join(dir, name);
+    const link = await lstat(at).catch(() => undefined);
+    if (link === undefined) continue; // blobs/sha256 not made yet
+    const s = await stat(at).catch((e: unknown) => e as Error);
+    const what =
+      s instanceof Error
+        ? // A dangling link: mkdir -p made the folder it names, outside the store, and the blobs went there.
+          `a symbolic link to ${await readlink(at).catch(() => '?')}, which ${errnoCode(s) === 'ELOOP' ? 'loops' : 'does not exist'}`
+        : s.isDirectory()
+          ? undefined
+          : `${kindOf(s)}, not a folder`;
+    if (what === undefined) continue;
+    throw new GamelayerError('store.not-layout', `${at}: ${what}: the store keeps ${name === '.holds' ? 'the holds of builds' : name === '.tmp' ? 'its temp files' : 'its blobs'} in a folder there`, `remove or move ${at}, or point store: in gamelayer.yaml (or --store) at a new or empty folder`);
+  }
+}
+
+function kindOf(s: Stats): string {
+  return s.isFIFO() ? 'a FIFO' : s.isSocket() ? 'a socket' : s.isCharacterDevice() || s.isBlockDevice() ? 'a device' : 'a file';
 }
