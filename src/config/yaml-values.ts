@@ -1,7 +1,8 @@
 // The YAML values gamelayer.yaml may hold: strings, numbers, true/false, null, lists and maps. YAML's other kinds
 // (`!!binary`, `!!timestamp`, `!!set`, `!!omap`, `!!pairs`) came through as a Buffer, a Date or a Set, which the
 // schema named "a map"; a tag of no schema (`!foo bar`) or one its value does not fit (`!!int x`) was dropped with a
-// warning and the plain text kept. Each is refused where it is written, naming the field and what the tag makes.
+// warning and the plain text kept. Each is refused where it is written, naming the field and what the tag makes;
+// so are keys that name no field (a list, a map, null).
 import { isCollection, isMap, isPair, isScalar, isSeq, visit, type Document, type Node } from 'yaml';
 
 export interface ForeignValue {
@@ -11,7 +12,11 @@ export interface ForeignValue {
   offset: number | undefined;
   /** What was written, in words (`a binary value (!!binary: bytes)`). */
   what: string;
+  /** What belongs there instead. */
+  expected: string;
 }
+
+const PLAIN = 'a plain string, number, true/false, list or map';
 
 const CORE = 'tag:yaml.org,2002:';
 
@@ -53,6 +58,16 @@ function foreignKind(node: Node): string | undefined {
   return `a ${isMap(node) ? 'map' : 'list'} with the tag ${shortTag(tag)}, which gamelayer.yaml does not read`;
 }
 
+/**
+ * A key that names no field: a list or map (`? [a, b]`, made a string of its YAML with a warning from Node on
+ * stderr) or null (`~:`, an empty name): both were "unknown field" with no position, one of them with no name.
+ */
+function foreignKey(node: Node): string | undefined {
+  if (isCollection(node)) return `a ${isMap(node) ? 'map' : 'list'} used as a key`;
+  if (isScalar(node) && node.value === null) return `an empty (null) key${node.source ? ` (${node.source})` : ''}`;
+  return undefined;
+}
+
 /** The field a node sits at, from the visitor's ancestors. */
 function fieldOf(key: number | 'key' | 'value' | null, node: Node, ancestors: readonly unknown[]): string {
   const parts: string[] = [];
@@ -73,9 +88,11 @@ export function foreignValues(doc: Document): ForeignValue[] {
   visit(doc, {
     Node(key, node, ancestors) {
       if (!isScalar(node) && !isCollection(node)) return undefined;
-      const what = foreignKind(node);
+      const kind = foreignKind(node);
+      const badKey = kind === undefined && key === 'key' ? foreignKey(node) : undefined;
+      const what = kind ?? badKey;
       if (what === undefined) return undefined;
-      found.push({ field: fieldOf(key, node, ancestors), offset: node.range?.[0], what });
+      found.push({ field: fieldOf(key, node, ancestors), offset: node.range?.[0], what, expected: badKey ? 'a field name' : PLAIN });
       return visit.SKIP;
     },
   });
