@@ -112,7 +112,8 @@ function diffIdTap(layer: BaseLayerRef, image: string, index: number): DiffIdTap
     diffID: async () => {
       if (!ended) return undefined;
       await done;
-      if (failed) throw undecompressable(layer, image, index, failed);
+      // A decompressor that could not run (zstd.missing) says so itself; bytes it refused are the layer's fault.
+      if (failed) throw failed instanceof GamelayerError ? failed : undecompressable(layer, image, index, failed);
       return `sha256:${hash.digest('hex')}`;
     },
   };
