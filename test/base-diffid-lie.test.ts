@@ -41,8 +41,8 @@ async function busybox(dir: string, diffID?: string): Promise<{ layer: string; t
   return { layer: manifest.layers[0]!.digest, truth };
 }
 
-/** A one-layer layout whose layer's bytes are `layer`, typed gzip (whatever they are). */
-async function oneLayer(dir: string, layer: Buffer, diffID: string): Promise<string> {
+/** A one-layer layout whose layer's bytes are `layer`, typed `mediaType` (gzip by default, whatever they are). */
+async function oneLayer(dir: string, layer: Buffer, diffID: string, mediaType = 'application/vnd.oci.image.layer.v1.tar+gzip'): Promise<string> {
   await mkdir(path.join(dir, 'blobs/sha256'), { recursive: true });
   const put = async (bytes: Buffer) => {
     await writeFile(path.join(dir, 'blobs/sha256', sha256(bytes).slice(7)), bytes);
@@ -56,7 +56,7 @@ async function oneLayer(dir: string, layer: Buffer, diffID: string): Promise<str
         schemaVersion: 2,
         mediaType: 'application/vnd.oci.image.manifest.v1+json',
         config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', ...blob }],
+        layers: [{ mediaType, ...blob }],
       }),
     ),
   );
@@ -142,5 +142,19 @@ describe('a registry base image whose config names a wrong diff_id', () => {
     expect(r.stderr).toContain(`error[base.diff-id-mismatch]: base image ${reg.host}/base/not-gzip:1@sha256:`);
     expect(r.stderr).toContain(`layer 0 (${layer}) does not decompress as application/vnd.oci.image.layer.v1.tar+gzip (`);
     expect(r.stderr).toContain(`so it cannot be the tar its config's rootfs.diff_ids[0] names (${diffID})`);
+  });
+
+  it('a zstd layer with no zstd to decompress it says zstd is missing (not that the layer does not decompress)', async () => {
+    const layout = path.join(await tempDir(), 'zstd-base');
+    const tar = Buffer.alloc(1024); // two zero blocks: an empty tar
+    const { stdout } = await run('sh', ['-c', 'head -c 1024 /dev/zero | zstd -q -c | base64 -w0']);
+    const layer = await oneLayer(layout, Buffer.from(stdout, 'base64'), sha256(tar), 'application/vnd.oci.image.layer.v1.tar+zstd');
+    await push(layout, `${reg.host}/base/zstd:1`);
+    const dir = await game(`${reg.host}/base/zstd:1`);
+    const noTools = await tempDir();
+    const r = await runCli(['build', '--tag', 'v1'], { cwd: dir, env: { PATH: noTools } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error[base.pull]: base image ${reg.host}/base/zstd:1: cannot run zstd: spawn zstd ENOENT\nhint: install zstd`);
+    expect(r.stderr).not.toContain(`layer 0 (${layer}) does not decompress`);
   });
 });
