@@ -7,7 +7,7 @@ describe('a config path of blanks only', () => {
   it.each([
     [`game: g\nstart: /s\nstore: " "\n${FOUR_TREES}`, '3:8: store: is only blanks: expected a path'],
     [`game: g\nstart: /s\nstore: "\\t "\n${FOUR_TREES}`, '3:8: store: is only blanks: expected a path'],
-    [`game: g\nstart: /s\n${FOUR_TREES.replace('source: a}', 'source: "  "}')}`, '6:17: trees.app.source: expected a path (directory, .tar or .tar.gz) or a map from platform to path'],
+    [`game: g\nstart: /s\n${FOUR_TREES.replace('source: a}', 'source: "  "}')}`, '6:17: trees.app.source: is only blanks: expected a path'],
   ])('%s', (text, message) => {
     expect(configErrorOf(text)).toBe(`/games/g/gamelayer.yaml:${message}`);
   });
