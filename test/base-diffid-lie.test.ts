@@ -1,16 +1,18 @@
 // A registry base image whose config is well formed but lies: its rootfs.diff_ids entry is not the sha256 of its
 // layer's tar. gamelayer checked the config against its digest and the layer against its own, and copied the lying
 // diff_id into every image it built, which a node then refused at pull. Now a base layer is decompressed and hashed
-// the first time it is fetched, against the config; the fact is kept beside the verified-blob markers.
+// the first time it is fetched, against the config; the fact is kept beside the verified-blob markers. The tar is
+// hashed as the layer comes in from the registry: it was read a second time, back from the store (stop 42).
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 import { copySample } from './support/sample.js';
+import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
 
 const run = promisify(execFile);
@@ -39,8 +41,34 @@ async function busybox(dir: string, diffID?: string): Promise<{ layer: string; t
   return { layer: manifest.layers[0]!.digest, truth };
 }
 
+/** A one-layer layout whose layer's bytes are `layer`, typed `mediaType` (gzip by default, whatever they are). */
+async function oneLayer(dir: string, layer: Buffer, diffID: string, mediaType = 'application/vnd.oci.image.layer.v1.tar+gzip'): Promise<string> {
+  await mkdir(path.join(dir, 'blobs/sha256'), { recursive: true });
+  const put = async (bytes: Buffer) => {
+    await writeFile(path.join(dir, 'blobs/sha256', sha256(bytes).slice(7)), bytes);
+    return { digest: sha256(bytes), size: bytes.length };
+  };
+  const config = await put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [diffID] } })));
+  const blob = await put(layer);
+  const manifest = await put(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType, ...blob }],
+      }),
+    ),
+  );
+  await writeFile(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const ref = { 'org.opencontainers.image.ref.name': 'busybox' };
+  await writeFile(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: ref }] }));
+  return blob.digest;
+}
+
 async function push(layout: string, to: string): Promise<void> {
-  await run('skopeo', ['copy', '--dest-tls-verify=false', `oci:${layout}:busybox`, `docker://${to}`]);
+  // Blobs as they are: skopeo would gzip a layer typed gzip that is not.
+  await run('skopeo', ['copy', '--preserve-digests', '--dest-tls-verify=false', `oci:${layout}:busybox`, `docker://${to}`]);
 }
 
 async function game(baseImage: string): Promise<string> {
@@ -85,5 +113,48 @@ describe('a registry base image whose config names a wrong diff_id', () => {
     await writeFile(marker, lie);
     await run(BIN, ['build', '--tag', 'v2'], { cwd: ok });
     expect(await readFile(marker, 'utf8')).toBe(truth);
+  });
+
+  it('a layer fetched into the store is read once: its tar is hashed on the way in, the stored blob never opened', async () => {
+    const layout = path.join(await tempDir(), 'once');
+    const { layer, truth } = await busybox(layout);
+    await push(layout, `${reg.host}/base/once:1`);
+    const dir = await game(`${reg.host}/base/once:1`);
+    const trace = path.join(dir, 'openat.txt');
+    // libuv's io_uring would open files out of strace's sight: the plain system calls are what is counted.
+    const r = await runCli(['build', '--tag', 'v1'], { cwd: dir, env: { UV_USE_IO_URING: '0' }, prefix: ['strace', '-f', '-qq', '-e', 'trace=openat', '-o', trace] });
+    expect(r.code, r.stderr).toBe(0);
+    const blob = path.join(dir, '.gamelayer/oci/blobs/sha256', layer.slice(7));
+    const opens = (await readFile(trace, 'utf8')).split('\n').filter((l) => l.includes(`"${blob}"`));
+    expect(opens).toEqual([]);
+    // Checked all the same: the proven diff_id is kept.
+    expect(await readFile(path.join(dir, '.gamelayer/cache/verified-blobs', `diffid-${layer.slice(7)}`), 'utf8')).toBe(truth);
+  });
+
+  it('a layer that is not the gzip its media type says fails the build naming the layer, after its digest is proven', async () => {
+    const layout = path.join(await tempDir(), 'not-gzip');
+    const diffID = `sha256:${'cd'.repeat(32)}`;
+    const layer = await oneLayer(layout, Buffer.from('plain text, no gzip member\n'.repeat(100)), diffID);
+    await push(layout, `${reg.host}/base/not-gzip:1`);
+    const dir = await game(`${reg.host}/base/not-gzip:1`);
+    const r = await runCli(['build', '--tag', 'v1'], { cwd: dir });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error[base.diff-id-mismatch]: base image ${reg.host}/base/not-gzip:1@sha256:`);
+    expect(r.stderr).toContain(`layer 0 (${layer}) does not decompress as application/vnd.oci.image.layer.v1.tar+gzip (`);
+    expect(r.stderr).toContain(`so it cannot be the tar its config's rootfs.diff_ids[0] names (${diffID})`);
+  });
+
+  it('a zstd layer with no zstd to decompress it says zstd is missing (not that the layer does not decompress)', async () => {
+    const layout = path.join(await tempDir(), 'zstd-base');
+    const tar = Buffer.alloc(1024); // two zero blocks: an empty tar
+    const { stdout } = await run('sh', ['-c', 'head -c 1024 /dev/zero | zstd -q -c | base64 -w0']);
+    const layer = await oneLayer(layout, Buffer.from(stdout, 'base64'), sha256(tar), 'application/vnd.oci.image.layer.v1.tar+zstd');
+    await push(layout, `${reg.host}/base/zstd:1`);
+    const dir = await game(`${reg.host}/base/zstd:1`);
+    const noTools = await tempDir();
+    const r = await runCli(['build', '--tag', 'v1'], { cwd: dir, env: { PATH: noTools } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`error[base.pull]: base image ${reg.host}/base/zstd:1: cannot run zstd: spawn zstd ENOENT\nhint: install zstd`);
+    expect(r.stderr).not.toContain(`layer 0 (${layer}) does not decompress`);
   });
 });

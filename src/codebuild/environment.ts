@@ -1,5 +1,7 @@
 // The facts of the AWS CodeBuild build we run inside, read from the variables CodeBuild sets in every build
-// container. Used for the default image tag and the BuildRecord's codebuildArn, revision and sourceUrl.
+// container. Used for the default image tag and the BuildRecord's codebuildArn, revision and sourceUrl. No image
+// labels are made of them (stop 43 removed `labels`): one would give every image a new digest with each commit, and
+// the record's revision annotation is spelt once, in registry/artifact.ts.
 
 export interface CodebuildEnvironment {
   buildId: string;
@@ -15,11 +17,6 @@ export interface CodebuildEnvironment {
   initiator?: string;
   /** `<first 8 characters of the resolved source version>`, else `build-<number>`, else undefined. */
   defaultTag?: string;
-  /**
-   * Annotations describing the build, sorted by key. `gamelayer build` puts none on an image (a revision label gives
-   * every image a new digest with each commit): it records the revision and source in the build record.
-   */
-  labels: Record<string, string>;
 }
 
 const TAG = /^[\w][\w.-]{0,127}$/;
@@ -42,13 +39,6 @@ export function codebuildEnvironment(env: NodeJS.ProcessEnv = process.env): Code
   const short = resolvedSourceVersion?.slice(0, 8);
   const defaultTag = short && TAG.test(short) ? short : buildNumber !== undefined ? `build-${buildNumber}` : undefined;
 
-  const labels: Record<string, string> = { 'com.amazonaws.codebuild.build-id': buildId };
-  if (buildArn) labels['com.amazonaws.codebuild.build-arn'] = buildArn;
-  if (buildNumber !== undefined) labels['com.amazonaws.codebuild.build-number'] = String(buildNumber);
-  if (resolvedSourceVersion) labels['org.opencontainers.image.revision'] = resolvedSourceVersion;
-  if (sourceRepoUrl) labels['org.opencontainers.image.source'] = sourceRepoUrl;
-  const sorted = Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
-
   return {
     buildId,
     buildArn,
@@ -59,6 +49,5 @@ export function codebuildEnvironment(env: NodeJS.ProcessEnv = process.env): Code
     region: value('AWS_REGION') ?? value('AWS_DEFAULT_REGION'),
     initiator: value('CODEBUILD_INITIATOR'),
     defaultTag,
-    labels: sorted,
   };
 }

@@ -9,9 +9,11 @@ import { GamelayerError, errnoCode } from '../errors.js';
 import { TREE_NAMES, type TreeName } from '../types.js';
 import { isSameOrInside, realPathOfExisting } from '../util/real-path.js';
 import { readSmallFile } from '../util/small-file.js';
+import { badUtf8Byte, strictUtf8 } from '../util/utf8-text.js';
 import { gamelayerRoot } from '../version.js';
 import { deployConfig, deployProblems, type DeployConfig } from './deploy.js';
 import { configSchema, shownValue, type RawConfig } from './schema.js';
+import { foreignValues } from './yaml-values.js';
 
 export const CONFIG_FILE = 'gamelayer.yaml';
 
@@ -118,7 +120,28 @@ export async function loadConfig(file: string): Promise<GameConfig> {
       `is it the config? pass your ${CONFIG_FILE} with --config FILE`,
     );
   }
-  return parseConfig(read.bytes.toString('utf8'), abs);
+  return parseConfig(configText(read.bytes, abs), abs);
+}
+
+/**
+ * The config's bytes as UTF-8 text. A lenient decode made each bad byte U+FFFD: `source: café` saved as Latin-1
+ * named a folder "caf\uFFFD" that did not exist, and a UTF-16 file was one long string of NULs "expected a map".
+ */
+function configText(bytes: Buffer, file: string): string {
+  const text = strictUtf8(bytes);
+  if (text !== undefined) return text;
+  const at = badUtf8Byte(bytes);
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  const before = bytes.subarray(0, at);
+  const line = before.filter((b) => b === 0x0a).length + 1;
+  const col = at - (before.lastIndexOf(0x0a) + 1) + 1;
+  throw new GamelayerError(
+    'config.yaml',
+    utf16
+      ? `${file}: not UTF-8 text: it starts with a UTF-16 byte order mark (saved as UTF-16, "Unicode" in some editors); ${CONFIG_FILE} is UTF-8`
+      : `${file}:${line}:${col}: not UTF-8 text: byte 0x${bytes[at]!.toString(16).toUpperCase().padStart(2, '0')} (byte ${at + 1} of the file) is not valid UTF-8; ${CONFIG_FILE} is UTF-8`,
+    `save the file as UTF-8 (iconv -f ${utf16 ? 'UTF-16' : 'LATIN1'} -t UTF-8, or your editor's encoding setting) and run again`,
+  );
 }
 
 /** Parses and validates config text; `file` is used for messages and to resolve relative paths. */
@@ -137,6 +160,15 @@ export function parseConfig(text: string, file: string): GameConfig {
       throw new GamelayerError('config.yaml', `${where(e.pos[0])}: invalid YAML: a second document starts here (---); ${path.basename(file)} is one document`, 'remove the second document, or the --- line that starts it');
     }
     throw new GamelayerError('config.yaml', `${where(e.pos[0])}: invalid YAML: ${firstLine(e.message)}`);
+  }
+  // Before toJS: a Buffer, Date or Set reached the schema as "a map", and `!foo bar` as the plain string "bar".
+  const foreign = foreignValues(doc);
+  if (foreign.length > 0) {
+    throw new GamelayerError(
+      'config.invalid',
+      foreign.map((f) => `${where(f.offset)}: ${f.field}: ${f.what}; expected ${f.expected}`).join('\n'),
+      `write plain values and field names: drop the tag, and quote a string YAML would read as something else ("2001-12-14"); then run again`,
+    );
   }
   let plain: unknown;
   try {

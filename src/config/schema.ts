@@ -211,6 +211,8 @@ const chunksSchema = z
 const configPath = z
   .string()
   .min(1, { message: 'expected a non-empty path' })
+  // `store: " "` made a folder named by a blank in the game folder, and built into it.
+  .refine((v) => v === '' || /\S/.test(v), { message: 'is only blanks: expected a path' })
   .refine((v) => !/^~($|\/)/.test(v) && !/^~[A-Za-z0-9._-]*\//.test(v), { message: 'starts with "~", which only a shell expands: write the absolute path (or one relative to the config\'s folder)' });
 
 const treeSchema = z.strictObject({

@@ -4,9 +4,11 @@
 // mislead) passed as it was: every image built on it failed only on a node, at pull. Each base layer is decompressed
 // and hashed once, the first time it is fetched; the fact (this blob's tar hashes to this diff_id) is kept beside the
 // store's verified-blob markers, keyed by the blob's digest (content-addressed: it stays true while the digest does).
+// A layer fetched into the store is hashed on its way in (`putBaseLayer`): a 300 MB base was read twice, once from
+// the registry and once back from the store; the tar's hash counts only once the blob's digest is proven.
 import { createHash } from 'node:crypto';
-import { Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { pipeline as pipelineCallback, Transform, Writable, type Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import { GamelayerError } from '../errors.js';
 import { readMarkerText, writeMarkerText } from './blob-verify.js';
 import { decompressorFor } from './layer-decompress.js';
@@ -26,13 +28,14 @@ export function diffIdMarkerName(digest: string): string {
 
 /**
  * Checks that base layer `index` of `image`, held in `store`, decompresses to the tar its config's diff_id names;
- * `base.diff-id-mismatch` naming the image, the layer index and both digests when not.
+ * `base.diff-id-mismatch` naming the image, the layer index and both digests when not. `hashed` is the tar's digest
+ * when the caller took it as the verified blob came in (`putBaseLayer`); else the blob is read from the store.
  */
-export async function verifyBaseDiffId(store: OciStore, layer: BaseLayerRef, image: string, index: number): Promise<void> {
+export async function verifyBaseDiffId(store: OciStore, layer: BaseLayerRef, image: string, index: number, hashed?: string): Promise<void> {
   const markers = store.markerDir;
   const name = diffIdMarkerName(layer.digest);
   if (markers && (await readMarkerText(markers, name)) === layer.diffID) return;
-  const got = await uncompressedDigest(store, layer);
+  const got = hashed ?? (await uncompressedDigest(store, layer, image, index));
   if (got !== layer.diffID) {
     throw new GamelayerError(
       'base.diff-id-mismatch',
@@ -44,7 +47,30 @@ export async function verifyBaseDiffId(store: OciStore, layer: BaseLayerRef, ima
   if (markers) await writeMarkerText(markers, name, layer.diffID).catch(() => {});
 }
 
-async function uncompressedDigest(store: OciStore, layer: BaseLayerRef): Promise<string> {
+/**
+ * Stores the base layer `fetch` opens (the registry's stream) under its digest, hashing its uncompressed tar as it goes
+ * by: the tar's digest, returned once the store proved the blob's digest, or undefined when the store took the blob
+ * without reading it (another build stored it meanwhile). An undecompressable blob is `base.diff-id-mismatch`.
+ */
+export async function putBaseLayer(store: OciStore, fetch: () => Promise<Readable>, layer: BaseLayerRef, image: string, index: number): Promise<string | undefined> {
+  const tap = diffIdTap(layer, image, index); // a media type no layer has is refused before the download starts
+  const content = await fetch().catch((e: unknown) => {
+    tap.stream.destroy();
+    throw e;
+  });
+  // Errors of either side destroy both: the download's reach the store's writer, a failed write stops the download.
+  await store.putBlob(pipelineCallback(content, tap.stream, () => {}), { digest: layer.digest, size: layer.size });
+  return tap.diffID();
+}
+
+interface DiffIdTap {
+  /** Passes the blob's bytes on unchanged, feeding a copy to the decompressor (its pace is the download's). */
+  stream: Transform;
+  /** The tar's digest; undefined when the stream did not reach its end. */
+  diffID(): Promise<string | undefined>;
+}
+
+function diffIdTap(layer: BaseLayerRef, image: string, index: number): DiffIdTap {
   const hash = createHash('sha256');
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -52,9 +78,59 @@ async function uncompressedDigest(store: OciStore, layer: BaseLayerRef): Promise
       done();
     },
   });
-  const blob = await store.openBlob(layer.digest, layer.size);
   const decompress = decompressorFor(layer.mediaType, () => new GamelayerError('base.layer-type', `base layer ${layer.digest}: media type ${layer.mediaType} is not a layer's`));
-  if (decompress) await pipeline(blob, decompress, sink);
-  else await pipeline(blob, sink);
-  return `sha256:${hash.digest('hex')}`;
+  const inner: Writable = decompress ?? sink;
+  // A blob that does not decompress stops the copy, not the download: the digest is checked first, then this said.
+  let failed: Error | undefined;
+  let resume: (() => void) | undefined;
+  const done = (decompress ? pipeline(decompress, sink) : finished(sink)).catch((e: unknown) => {
+    failed = e as Error;
+    resume?.();
+  });
+  let ended = false;
+  const stream = new Transform({
+    transform(chunk: Buffer, _enc, next) {
+      if (failed || inner.write(chunk)) return next(null, chunk);
+      resume = () => {
+        resume = undefined;
+        next(null, chunk);
+      };
+      inner.once('drain', () => resume?.());
+    },
+    flush(next) {
+      ended = true;
+      if (!failed) inner.end();
+      next();
+    },
+    destroy(err, next) {
+      if (!ended) inner.destroy();
+      next(err);
+    },
+  });
+  return {
+    stream,
+    diffID: async () => {
+      if (!ended) return undefined;
+      await done;
+      // A decompressor that could not run (zstd.missing) says so itself; bytes it refused are the layer's fault.
+      if (failed) throw failed instanceof GamelayerError ? failed : undecompressable(layer, image, index, failed);
+      return `sha256:${hash.digest('hex')}`;
+    },
+  };
+}
+
+function undecompressable(layer: BaseLayerRef, image: string, index: number, e: Error): GamelayerError {
+  return new GamelayerError(
+    'base.diff-id-mismatch',
+    `base image ${image}: layer ${index} (${layer.digest}) does not decompress as ${layer.mediaType} (${e.message}), so it cannot be the tar its config's rootfs.diff_ids[${index}] names (${layer.diffID})`,
+    'the base image\'s layer is not what its manifest says it is: rebuild or re-push the base image, or pick another',
+  );
+}
+
+/** The tar's digest of a layer already in the store, read back through the same tap. */
+async function uncompressedDigest(store: OciStore, layer: BaseLayerRef, image: string, index: number): Promise<string> {
+  const tap = diffIdTap(layer, image, index);
+  const discard = new Writable({ write: (_c, _e, done) => done() });
+  await pipeline(await store.openBlob(layer.digest, layer.size), tap.stream, discard);
+  return (await tap.diffID())!;
 }

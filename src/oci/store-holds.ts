@@ -5,7 +5,7 @@
 // the store. Each side creates its own file first and then looks for the other's, so one of them always sees
 // the other. Holds of processes that died on this host are stale and ignored (and removed).
 import { mkdir, readdir, stat, unlink, writeFile } from 'node:fs/promises';
-import { checkNewStoreFolder } from './layout-folder.js';
+import { checkNewStoreFolder } from './store-folder.js';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';

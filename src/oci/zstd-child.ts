@@ -114,6 +114,12 @@ export class ZstdLauncher {
     if (this.gone) throw this.failureOf(this.gone);
     const shell = (this.shell ??= this.start());
     const fifo = await takeFifo();
+    // The shell may have ended while the pipe was made (a layer's end kills the one started ahead; mkfifo is a fork,
+    // slow at high load): its end settled only the pipes registered then, so this one would be waited on for ever.
+    if (this.gone) {
+      await rm(fifo, { force: true });
+      throw this.failureOf(this.gone);
+    }
     let exit: Exit | undefined;
     const exited = new Promise<void>((resolve) => {
       this.waiting.set(fifo, (e) => ((exit ??= e), resolve()));

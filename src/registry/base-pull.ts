@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
 import { baseFromParts, BASE_INDEX_TYPES, type BaseImage } from '../oci/base-image.js';
 import { baseIndexEntries, baseManifest } from '../oci/base-documents.js';
-import { verifyBaseDiffId } from '../oci/base-diffid.js';
+import { putBaseLayer, verifyBaseDiffId } from '../oci/base-diffid.js';
 import { formatPlatform, type Platform } from '../oci/image.js';
 import { sha256Digest, type OciStore } from '../oci/store.js';
 import type { Descriptor } from '../types.js';
@@ -57,9 +57,12 @@ export async function pullBaseImage(ref: string, o: PullBaseOptions): Promise<Ba
     const base = baseFromParts(ref, `${name}@${m.digest}`, configBytes, layers, async (store: OciStore) => {
       await withBaseContext(name, async () => {
         for (const [i, l] of base.layers.entries()) {
-          if (!(await store.hasBlob(l.digest, l.size))) await store.putBlob(await client.getBlob(repo, l.digest), { digest: l.digest, size: l.size });
+          const layer = { ...l, diffID: base.diffIDs[i]! };
+          const image = `${name}@${m.digest}`;
+          // A layer fetched now has its tar hashed on the way in (read once); one already stored is read back.
+          const hashed = (await store.hasBlob(l.digest, l.size)) ? undefined : await putBaseLayer(store, () => client.getBlob(repo, l.digest), layer, image, i);
           // The config's diff_id is checked against the layer's tar once (then known by its marker).
-          await verifyBaseDiffId(store, { ...l, diffID: base.diffIDs[i]! }, `${name}@${m.digest}`, i);
+          await verifyBaseDiffId(store, layer, image, i, hashed);
         }
       });
     }, (d, diffID) => registryBlob(client, repo, d, diffID));

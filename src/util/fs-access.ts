@@ -65,15 +65,25 @@ export async function assertWritableFolder(dir: string): Promise<void> {
   for (;;) {
     try {
       await access(at, constants.W_OK);
-      return;
     } catch (e) {
       const code = errnoCode(e);
       if (code === 'ENOENT' && path.dirname(at) !== at) {
         at = path.dirname(at);
         continue;
       }
+      // A path through a file (`store: gamelayer.yaml/oci`) or a loop of links: an internal ENOTDIR or ELOOP.
+      if (code === 'ENOTDIR' || code === 'ELOOP') {
+        const why = code === 'ELOOP' ? 'its symbolic links loop (ELOOP)' : 'a part of the path is a file, not a folder (ENOTDIR)';
+        throw new GamelayerError('state.unwritable', `${at}: cannot write: ${why}`, 'name a folder there (it is created when missing), or name another folder', { cause: e });
+      }
       throw writeDeniedError(Object.assign(e as Error, { path: at }));
     }
+    // A file where the folder is (`.gamelayer` a file) passed the check, and its first mkdir failed as an internal ENOTDIR.
+    const s = await stat(at).catch(() => undefined);
+    if (s && !s.isDirectory()) {
+      throw new GamelayerError('state.unwritable', `${at}: is a file, not a folder`, `a folder is written there: remove or move ${at}, or name another folder`);
+    }
+    return;
   }
 }
 

@@ -1,5 +1,6 @@
-// Text files gamelayer rewrites byte for byte (a manifest --fill edits): decoded strictly, since a lenient decode
-// turns each bad byte into U+FFFD and the rewritten file would differ beyond what was meant to change.
+// Text files gamelayer rewrites byte for byte (a manifest --fill edits) or reads paths from (gamelayer.yaml): decoded
+// strictly, since a lenient decode turns each bad byte into U+FFFD: the rewritten file would differ beyond what was
+// meant to change, and a source path would name a folder that is not there.
 import { GamelayerError } from '../errors.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -9,15 +10,24 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * file would differ from the old one beyond its image references (the promise of --fill, --in-place above all).
  */
 export function utf8Text(bytes: Buffer, file: string): string {
+  const text = strictUtf8(bytes);
+  if (text === undefined) {
+    throw new GamelayerError('fill.read', `${file}: not UTF-8 text (byte ${badUtf8Byte(bytes)} is not valid UTF-8): a manifest is YAML in UTF-8`, 'convert the file to UTF-8 (iconv -t UTF-8) and run again');
+  }
+  return text;
+}
+
+/** `bytes` as UTF-8 text (a byte order mark kept), or undefined when they are not UTF-8. */
+export function strictUtf8(bytes: Uint8Array): string | undefined {
   try {
     return UTF8.decode(bytes);
   } catch {
-    throw new GamelayerError('fill.read', `${file}: not UTF-8 text (byte ${badUtf8Byte(bytes)} is not valid UTF-8): a manifest is YAML in UTF-8`, 'convert the file to UTF-8 (iconv -t UTF-8) and run again');
+    return undefined;
   }
 }
 
 /** The offset of the first byte that starts no valid UTF-8 sequence (one linear pass; shortest forms only). */
-function badUtf8Byte(b: Buffer): number {
+export function badUtf8Byte(b: Uint8Array): number {
   let i = 0;
   while (i < b.length) {
     const c = b[i]!;
