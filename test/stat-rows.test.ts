@@ -66,6 +66,15 @@ describe('a stat cache read into compact rows', () => {
     }
   });
 
+  it('parses columns longer than a piece of number text within one read (stop 43: 32 KiB pieces of a MiB read)', async () => {
+    const dir = await tempDir();
+    // 8000 rows: each number column is 40-150 KB of text, cut into pieces inside a 1 MiB read.
+    const c = columns(8000);
+    const file = path.join(dir, 'long.json');
+    await writeCheckedJson(file, FORMAT, c);
+    for (const chunk of [1 << 20, 40_000]) same(readStatRows(file, FORMAT, chunk)!, c);
+  });
+
   it('leaves any other file to the general reader', async () => {
     const dir = await tempDir();
     const file = path.join(dir, 'c.json');
