@@ -3,7 +3,8 @@
 // cache vouches for are not read, an edited and an added file are. The size from which it packs is lowered to 0.
 import { chmod, cp, readFile, readdir, rm, utimes, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { PackedEntries } from '../src/entries/packed-entries.js';
 import { packedStoreOf } from '../src/entries/packed-list.js';
 import { packedScan, scanTree } from '../src/scan/scan.js';
 import { tempDir } from './support/tmp.js';
@@ -125,6 +126,72 @@ describe('a rescan with packWarm', () => {
     const { ms: _b, ...statsObjects } = objects.s.stats;
     expect(statsPacked).toEqual(statsObjects);
     expect(statsPacked).toMatchObject({ hashedFiles: 2, cacheHits: 59 });
+    expect(packed.caches).toEqual(objects.caches);
+    await rm(dir, { recursive: true, force: true });
+  });
+});
+
+// A rescan whose stat cache held a large tree (stop 43): the walk fills a store from its first entry, its columns
+// sized once for the cache's rows (the first 128Ki entries were objects, moved into a store that then doubled its
+// columns, each doubling a copy beside the last: the walk's peak at 1M files). A tree that shrank below the bound
+// gives its objects, as before.
+describe('a rescan with packWarm whose stat cache held a large tree', () => {
+  const rescanOf = async (dir: string, root: string, cold: string, name: string, min: number, packWarm: boolean) => {
+    const stateDir = path.join(dir, name);
+    await cp(cold, stateDir, { recursive: true });
+    packedScan.minHashedEntries = min;
+    const s = await scanTree('app', root, ALL, { stateDir, packWarm });
+    return { s, caches: await statCaches(stateDir) };
+  };
+
+  it('walks into a store with room for the cached rows from the start: the object path manifest and stat cache', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 'tree');
+    await makeTree(root);
+    const cold = path.join(dir, 'cold-state');
+    await scanTree('app', root, ALL, { stateDir: cold });
+    await writeFile(path.join(root, 'd0', 'new.dat'), 'added\n');
+    // Each reserve: the room asked for and the entries the store held then.
+    const reserved: [number, number][] = [];
+    const original = PackedEntries.prototype.reserve;
+    const reserve = vi.spyOn(PackedEntries.prototype, 'reserve').mockImplementation(function (this: PackedEntries, n: number) {
+      reserved.push([n, this.length]);
+      return original.call(this, n);
+    });
+    let packed;
+    try {
+      packed = await rescanOf(dir, root, cold, 'packed', 40, true);
+      // Reserved before any entry went in: room for the 60 cached rows and a little more, never doubled.
+      expect(reserved).toHaveLength(1);
+      expect(reserved[0]![0]).toBeGreaterThanOrEqual(60);
+      expect(reserved[0]![1]).toBe(0);
+    } finally {
+      reserve.mockRestore();
+    }
+    const objects = await rescanOf(dir, root, cold, 'objects', 40, false);
+    expect(packedStoreOf(packed.s.manifest.entries)).toBeDefined();
+    expect(packedStoreOf(objects.s.manifest.entries)).toBeUndefined();
+    expect(JSON.stringify(packed.s.manifest)).toBe(JSON.stringify(objects.s.manifest));
+    expect(packed.s.stats).toMatchObject({ hashedFiles: 1, cacheHits: 60 });
+    expect(packed.caches).toEqual(objects.caches);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('gives objects for a tree that shrank below the bound, the same manifest and stat cache', async () => {
+    const dir = await tempDir();
+    const root = path.join(dir, 'tree');
+    await makeTree(root);
+    const cold = path.join(dir, 'cold-state');
+    await scanTree('app', root, ALL, { stateDir: cold });
+    await rm(path.join(root, 'd1'), { recursive: true });
+    await rm(path.join(root, 'd2'), { recursive: true });
+    // 60 rows cached, 22 entries now (20 files, 2 folders), the bound 40 between.
+    const packed = await rescanOf(dir, root, cold, 'packed', 40, true);
+    const objects = await rescanOf(dir, root, cold, 'objects', 40, false);
+    expect(packed.s.manifest.entries).toHaveLength(22);
+    expect(packedStoreOf(packed.s.manifest.entries)).toBeUndefined();
+    expect(JSON.stringify(packed.s.manifest)).toBe(JSON.stringify(objects.s.manifest));
+    expect(packed.s.stats).toMatchObject({ hashedFiles: 0, cacheHits: 20 });
     expect(packed.caches).toEqual(objects.caches);
     await rm(dir, { recursive: true, force: true });
   });

@@ -277,6 +277,14 @@ async function scanDir(
   // into 1M objects, 500 MiB peak against 220 for the cold build.
   const packWarm = opts.packWarm === true;
   let packLater = !big && !store && ((cache.empty && opts.packEntries === true) || packWarm);
+  // A rescan whose stat cache held a large tree walks into a store from the first entry, with room for the rows the
+  // cache kept: the first 128Ki entries as objects and the columns' doublings (each a copy beside the last) were the
+  // walk's peak at 1M files (stop 43). The objects of a tree that shrank below the bound are made as before.
+  const warmStore = packLater && !cache.empty && cache.storedRows >= packedScan.minHashedEntries;
+  if (warmStore) {
+    store = new PackedEntries().reserve(cache.storedRows + (cache.storedRows >> 4));
+    packLater = false;
+  }
   // Each walked entry becomes its FileEntry at once (the walk's records are not kept): a file the cache vouches for
   // gets its stored hash; the others are reserved in the cache, in walk order, and hashed below.
   let entries: FileEntry[] = [];
@@ -338,7 +346,7 @@ async function scanDir(
   const leaveToWriter = toHash > 0 && !big && opts.packHashes !== undefined && (await opts.packHashes(tree, opts.platform));
   opts.signal?.throwIfAborted();
   if (leaveToWriter) {
-    const packed = store && store.length >= packedScan.minEntries ? store : undefined;
+    const packed = store && store.length >= (warmStore ? packedScan.minHashedEntries : packedScan.minEntries) ? store : undefined;
     if (store && !packed) cache.attach((entries = store.materialize()));
     return { entries, stats: { cacheHits, hashedFiles: 0, hashedBytes: 0, cacheRejected: cache.rejected }, pending: cache, ...(packed ? { packed } : {}) };
   }

@@ -135,6 +135,11 @@ export class StatCache {
     return this.rows.length === 0;
   }
 
+  /** Rows the stored cache holds (files of the scan that saved it). */
+  get storedRows(): number {
+    return this.rows.length;
+  }
+
   /** The stored row of `relPath` when every stat field matches, else -1. */
   lookup(relPath: string, size: number, mtimeMs: number, ctimeMs: number, ino: number): number {
     const r = this.rowOf(relPath);
@@ -145,7 +150,7 @@ export class StatCache {
 
   /** The hash of a row `lookup` returned. */
   hashAt(row: number): string {
-    return this.rows.xxh64.slice(row * HASH_CHARS, (row + 1) * HASH_CHARS);
+    return this.rows.hashAt(row);
   }
 
   /** Keeps a stored row (a hit of this scan) for the next save, at the walk's current place. */

@@ -25,7 +25,8 @@ export interface Rows {
   readonly mtime: ArrayLike<number>;
   readonly ctime: ArrayLike<number>;
   readonly ino: ArrayLike<number>;
-  readonly xxh64: string;
+  /** Row i's xxh64, 16 hex digits. */
+  hashAt(i: number): string;
   /** Row i's path as JSON (what JSON.stringify gave when it was saved). */
   pathJson(i: number): string;
   /** True when row i's path is `relPath`. */
@@ -41,7 +42,7 @@ export class ColumnRows implements Rows {
   readonly mtime: number[];
   readonly ctime: number[];
   readonly ino: number[];
-  readonly xxh64: string;
+  private readonly xxh64: string;
   private readonly paths: string[];
 
   constructor(c: Columns) {
@@ -54,6 +55,10 @@ export class ColumnRows implements Rows {
 
   pathJson(i: number): string {
     return JSON.stringify(this.paths[i]);
+  }
+
+  hashAt(i: number): string {
+    return this.xxh64.slice(i * HASH_CHARS, (i + 1) * HASH_CHARS);
   }
 
   pathIs(i: number, relPath: string): boolean {
@@ -86,7 +91,8 @@ export class StoredRows implements Rows {
     readonly mtime: Float64Array,
     readonly ctime: Float64Array,
     readonly ino: Float64Array,
-    readonly xxh64: string,
+    /** Every row's xxh64 as its 16 hex digits' bytes, one after another. */
+    private readonly hex: Buffer,
   ) {}
 
   static fromColumns(c: Columns): StoredRows {
@@ -98,7 +104,7 @@ export class StoredRows implements Rows {
       at += Buffer.byteLength(texts[i]!) + (i > 0 ? 1 : 0);
       pathEnd[i] = at;
     }
-    return new StoredRows(pathText, pathEnd, Float64Array.from(c.size), Float64Array.from(c.mtime), Float64Array.from(c.ctime), Float64Array.from(c.ino), c.xxh64);
+    return new StoredRows(pathText, pathEnd, Float64Array.from(c.size), Float64Array.from(c.mtime), Float64Array.from(c.ctime), Float64Array.from(c.ino), Buffer.from(c.xxh64, 'latin1'));
   }
 
   get length(): number {
@@ -107,6 +113,10 @@ export class StoredRows implements Rows {
 
   private start(i: number): number {
     return i === 0 ? 0 : this.pathEnd[i - 1]! + 1;
+  }
+
+  hashAt(i: number): string {
+    return this.hex.toString('latin1', i * HASH_CHARS, (i + 1) * HASH_CHARS);
   }
 
   /** Row i's path as JSON (what JSON.stringify gave when it was saved). */
@@ -184,6 +194,8 @@ function pathHash(relPath: string): number {
 }
 
 const EXPECT_PATHS = Buffer.from('{"paths":[');
+/** Hex digits of one row's xxh64. */
+const HASH_CHARS = 16;
 const NUMBER_KEYS = ['size', 'mtime', 'ctime', 'ino'] as const;
 
 /**
@@ -214,29 +226,64 @@ export function readStatRows(file: string, format: string, chunkSize = 1 << 20):
 
 class NotThisLayout extends Error {}
 
-function readRows(fd: number, format: string, chunkSize: number): StoredRows | undefined {
-  const buf = Buffer.allocUnsafe(chunkSize);
-  let pos = 0;
-  let n = 0;
-  let i = 0;
-  const hash = createHash('sha256');
-  let bodyFrom = -1;
-  /** The next byte of the file (-1 at its end), read a chunk at a time; the body's bytes go to the checksum. */
-  const refill = (): boolean => {
-    if (bodyFrom >= 0) hash.update(buf.subarray(bodyFrom, n));
-    pos += n;
-    n = readSync(fd, buf, 0, chunkSize, pos);
-    i = 0;
-    bodyFrom = bodyFrom >= 0 ? 0 : -1;
-    return n > 0;
-  };
-  const next = (): number => (i < n || refill() ? buf[i++]! : -1);
-  const expect = (bytes: Buffer | string) => {
-    for (const c of typeof bytes === 'string' ? Buffer.from(bytes) : bytes) if (next() !== c) throw new NotThisLayout();
-  };
-  // The header line: {"format":…,"sha256":…}
+/**
+ * Characters of number text parsed at once: a piece, the array JSON.parse makes of it and the strings on the way
+ * stay below V8's regular object size (128 KiB), so they die in the young generation. Pieces of a MiB lived in the
+ * large-object space until a full GC: with the growing copies of the paths' text and of the list of their ends, about
+ * 110 MiB of garbage and spare room beside the 68 MiB of rows of a 1M-file cache (issue 17 item 2, stop 43).
+ */
+const NUMBER_PIECE = 32 << 10;
+
+/** A file read a chunk at a time from its start; the bytes from `hashFrom` on go to the checksum. */
+class ChunkReader {
+  readonly buf: Buffer;
+  pos = 0;
+  n = 0;
+  i = 0;
+  private bodyFrom = -1;
+  private readonly hash = createHash('sha256');
+
+  constructor(
+    private readonly fd: number,
+    private readonly chunkSize: number,
+  ) {
+    this.buf = Buffer.allocUnsafe(chunkSize);
+  }
+
+  /** The next chunk; false at the file's end. */
+  refill(): boolean {
+    if (this.bodyFrom >= 0) this.hash.update(this.buf.subarray(this.bodyFrom, this.n));
+    this.pos += this.n;
+    this.n = readSync(this.fd, this.buf, 0, this.chunkSize, this.pos);
+    this.i = 0;
+    this.bodyFrom = this.bodyFrom >= 0 ? 0 : -1;
+    return this.n > 0;
+  }
+
+  /** The next byte of the file, -1 at its end. */
+  next(): number {
+    return this.i < this.n || this.refill() ? this.buf[this.i++]! : -1;
+  }
+
+  expect(bytes: Buffer | string): void {
+    for (const c of typeof bytes === 'string' ? Buffer.from(bytes) : bytes) if (this.next() !== c) throw new NotThisLayout();
+  }
+
+  /** Hashes the bytes from the current one on. */
+  startHash(): void {
+    this.bodyFrom = this.i;
+  }
+
+  /** The checksum of the bytes read since `startHash` (the whole file must have been read). */
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/** The header line, {"format":…,"sha256":…}: its checksum, or NotThisLayout. */
+function readHeader(r: ChunkReader, format: string): string {
   const header: number[] = [];
-  for (let c = next(); c !== 0x0a; c = next()) {
+  for (let c = r.next(); c !== 0x0a; c = r.next()) {
     if (c < 0 || header.length > 1024) throw new NotThisLayout();
     header.push(c);
   }
@@ -247,105 +294,155 @@ function readRows(fd: number, format: string, chunkSize: number): StoredRows | u
     throw new NotThisLayout();
   }
   if (head?.format !== format || typeof head.sha256 !== 'string') throw new NotThisLayout();
-  bodyFrom = i;
-  expect(EXPECT_PATHS);
-  // Paths: JSON strings, comma-separated, copied as they are.
-  let text = Buffer.allocUnsafe(1 << 20);
+  return head.sha256;
+}
+
+/**
+ * The paths' JSON strings, comma-separated, up to the list's closing bracket: their count and the length of their
+ * text (the file's bytes as they are, commas between). With `text` and `ends` (sized by a first walk that passed
+ * none), the text is copied there and each path's end noted; a file that grew between the walks is NotThisLayout.
+ */
+function walkPaths(r: ChunkReader, text?: Buffer, ends?: Int32Array): { count: number; textLength: number } {
   let textLength = 0;
-  const ends: number[] = [];
-  const room = (need: number) => {
-    if (textLength + need <= text.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(text.length * 2, textLength + need));
-    text.copy(bigger, 0, 0, textLength);
-    text = bigger;
+  let count = 0;
+  const put = (from: number, to: number) => {
+    if (text) {
+      if (textLength + to - from > text.length) throw new NotThisLayout();
+      r.buf.copy(text, textLength, from, to);
+    }
+    textLength += to - from;
   };
-  let c = next();
-  if (c !== 0x5d) {
-    for (;;) {
-      if (c !== 0x22) throw new NotThisLayout();
-      room(1);
-      text[textLength++] = c;
-      // The string's bytes up to its closing quote, a run at a time.
-      for (;;) {
-        if (i >= n && !refill()) throw new NotThisLayout();
-        let k = i;
-        while (k < n && buf[k] !== 0x22 && buf[k] !== 0x5c) k++;
-        room(k - i + 2);
-        buf.copy(text, textLength, i, k);
-        textLength += k - i;
-        i = k;
-        if (i >= n) continue;
-        const q = buf[i++]!;
-        text[textLength++] = q;
-        if (q === 0x22) break;
-        // A backslash: the escaped byte is copied as it is.
-        const esc = next();
-        if (esc < 0) throw new NotThisLayout();
-        text[textLength++] = esc;
-      }
-      ends.push(textLength);
-      c = next();
-      if (c === 0x5d) break;
-      if (c !== 0x2c) throw new NotThisLayout();
-      room(1);
-      text[textLength++] = c;
-      c = next();
+  const one = (c: number) => {
+    if (text) {
+      if (textLength >= text.length) throw new NotThisLayout();
+      text[textLength] = c;
     }
-  }
-  const count = ends.length;
-  // The numbers: each column's text parsed a piece at a time (cut at a comma) into a typed array.
-  const columns: Float64Array[] = [];
-  for (const key of NUMBER_KEYS) {
-    expect(`,"${key}":[`);
-    const out = new Float64Array(count);
-    let filled = 0;
-    let carry = '';
-    for (;;) {
-      if (i >= n && !refill()) throw new NotThisLayout();
-      let close = buf.indexOf(0x5d, i);
-      if (close >= n) close = -1;
-      let piece = carry + buf.toString('latin1', i, close >= 0 ? close : n);
-      i = close >= 0 ? close + 1 : n;
-      if (close < 0) {
-        const cut = piece.lastIndexOf(',');
-        carry = piece.slice(cut + 1);
-        piece = cut >= 0 ? piece.slice(0, cut) : '';
-      }
-      if (piece) {
-        let values: unknown[];
-        try {
-          values = JSON.parse(`[${piece}]`) as unknown[];
-        } catch {
-          throw new NotThisLayout();
-        }
-        for (const v of values) {
-          if (typeof v !== 'number' || filled === count) throw new NotThisLayout();
-          out[filled++] = v;
-        }
-      }
-      if (close >= 0) break;
-    }
-    if (filled !== count) throw new NotThisLayout();
-    columns.push(out);
-  }
-  expect(',"xxh64":"');
-  const hex: string[] = [];
+    textLength++;
+  };
+  let c = r.next();
+  if (c === 0x5d) return { count, textLength };
   for (;;) {
-    if (i >= n && !refill()) throw new NotThisLayout();
-    const q = buf.indexOf(0x22, i);
-    const end = q >= 0 && q < n ? q : n;
-    hex.push(buf.toString('latin1', i, end));
-    i = end;
-    if (end < n) {
-      i++;
+    if (c !== 0x22) throw new NotThisLayout();
+    one(c);
+    // The string's bytes up to its closing quote, a run at a time.
+    for (;;) {
+      if (r.i >= r.n && !r.refill()) throw new NotThisLayout();
+      const buf = r.buf;
+      let k = r.i;
+      while (k < r.n && buf[k] !== 0x22 && buf[k] !== 0x5c) k++;
+      put(r.i, k);
+      r.i = k;
+      if (r.i >= r.n) continue;
+      const q = buf[r.i++]!;
+      one(q);
+      if (q === 0x22) break;
+      // A backslash: the escaped byte is copied as it is.
+      const esc = r.next();
+      if (esc < 0) throw new NotThisLayout();
+      one(esc);
+    }
+    if (ends) {
+      if (count >= ends.length) throw new NotThisLayout();
+      ends[count] = textLength;
+    }
+    count++;
+    c = r.next();
+    if (c === 0x5d) return { count, textLength };
+    if (c !== 0x2c) throw new NotThisLayout();
+    one(c);
+    c = r.next();
+  }
+}
+
+/** A column of `count` numbers up to its closing bracket, parsed a piece at a time (cut at a comma). */
+function readNumbers(r: ChunkReader, count: number): Float64Array {
+  const out = new Float64Array(count);
+  let filled = 0;
+  let carry = '';
+  for (;;) {
+    if (r.i >= r.n && !r.refill()) throw new NotThisLayout();
+    const buf = r.buf;
+    const to = Math.min(r.n, r.i + NUMBER_PIECE);
+    // Looked for within the piece only: a search to the chunk's end per piece read the chunk many times over.
+    let close = buf.subarray(r.i, to).indexOf(0x5d);
+    if (close >= 0) close += r.i;
+    let piece = carry + buf.toString('latin1', r.i, close >= 0 ? close : to);
+    r.i = close >= 0 ? close + 1 : to;
+    if (close < 0) {
+      const cut = piece.lastIndexOf(',');
+      carry = piece.slice(cut + 1);
+      piece = cut >= 0 ? piece.slice(0, cut) : '';
+    }
+    if (piece) {
+      let values: unknown[];
+      try {
+        values = JSON.parse(`[${piece}]`) as unknown[];
+      } catch {
+        throw new NotThisLayout();
+      }
+      for (const v of values) {
+        if (typeof v !== 'number' || filled === count) throw new NotThisLayout();
+        out[filled++] = v;
+      }
+    }
+    if (close >= 0) break;
+  }
+  if (filled !== count) throw new NotThisLayout();
+  return out;
+}
+
+/** `count` hashes of 16 hex digits, one string up to its closing quote, copied as bytes. */
+function readHashes(r: ChunkReader, count: number): Buffer {
+  const hex = Buffer.allocUnsafeSlow(count * HASH_CHARS);
+  let at = 0;
+  for (;;) {
+    if (r.i >= r.n && !r.refill()) throw new NotThisLayout();
+    const buf = r.buf;
+    let k = r.i;
+    for (; k < r.n; k++) {
+      const c = buf[k]!;
+      if (c === 0x22) break;
+      // 0-9, a-f: nothing else is a hash digit.
+      if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66)) || at === hex.length) throw new NotThisLayout();
+      hex[at++] = c;
+    }
+    r.i = k;
+    if (k < r.n) {
+      r.i++;
       break;
     }
   }
-  expect('}');
-  if (next() !== -1) throw new NotThisLayout();
-  const xxh64 = hex.join('');
-  if (xxh64.length !== count * 16 || !/^[0-9a-f]*$/.test(xxh64)) throw new NotThisLayout();
-  if (hash.digest('hex') !== head.sha256) throw new NotThisLayout();
-  const pathText = Buffer.from(text.subarray(0, textLength));
-  return new StoredRows(pathText, Int32Array.from(ends), columns[0]!, columns[1]!, columns[2]!, columns[3]!, xxh64);
+  if (at !== hex.length) throw new NotThisLayout();
+  return hex;
+}
+
+/**
+ * Two walks: the first counts the paths and measures their text, the second reads the whole file into room of
+ * exactly that size (a text grown by doubling, and a list of ends, left their copies in the allocator), checking
+ * the checksum on the way. Only the second walk's bytes are kept, and only once they are checked.
+ */
+function readRows(fd: number, format: string, chunkSize: number): StoredRows | undefined {
+  const first = new ChunkReader(fd, chunkSize);
+  readHeader(first, format);
+  first.expect(EXPECT_PATHS);
+  const { count, textLength } = walkPaths(first);
+  const r = new ChunkReader(fd, chunkSize);
+  const sha256 = readHeader(r, format);
+  r.startHash();
+  r.expect(EXPECT_PATHS);
+  const text = Buffer.allocUnsafeSlow(textLength);
+  const ends = new Int32Array(count);
+  const walked = walkPaths(r, text, ends);
+  if (walked.count !== count || walked.textLength !== textLength) throw new NotThisLayout();
+  const columns: Float64Array[] = [];
+  for (const key of NUMBER_KEYS) {
+    r.expect(`,"${key}":[`);
+    columns.push(readNumbers(r, count));
+  }
+  r.expect(',"xxh64":"');
+  const hex = readHashes(r, count);
+  r.expect('}');
+  if (r.next() !== -1) throw new NotThisLayout();
+  if (r.digest() !== sha256) throw new NotThisLayout();
+  return new StoredRows(text, ends, columns[0]!, columns[1]!, columns[2]!, columns[3]!, hex);
 }
