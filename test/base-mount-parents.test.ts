@@ -66,7 +66,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(() => {
-  const tags = ['plain', 'steam'].flatMap((t) => [t, `${t}-app`]).map((t) => `${GAME}:${t}`);
+  const tags = ['plain', 'steam', 'docker'].flatMap((t) => [t, `${t}-app`]).map((t) => `${GAME}:${t}`);
   spawnSync('docker', ['rmi', '-f', ...tags], { stdio: 'ignore' });
 });
 
@@ -135,5 +135,20 @@ describe('folders above a mount, on a base that holds them', () => {
     // The base's own layers were copied in (verified, to be read); no layer of the game was made.
     const base = new Set(await readdir(path.join(root, 'link/blobs/sha256')));
     expect([...(await blobs())].filter((b) => !before.has(b) && !base.has(b))).toEqual([]);
+  });
+
+  it('--builder docker copies the tree to its mount, keeping the base\'s home', async () => {
+    await useBase(bases.steam!);
+    const df = await runCli(['dockerfile', '--out', 'df', '--docker-compat'], { cwd: root });
+    expect(df.code, df.stderr).toBe(0);
+    const text = await readFile(path.join(root, 'df', 'Dockerfile'), 'utf8');
+    expect(text).toContain('COPY --from=app ["/layer-0/home/steam/game/", "/home/steam/game/"]');
+    expect(text).toContain('COPY --from=engine ["/layer-0/", "/"]');
+    const r = await runCli(['build', '--builder', 'docker', '--docker-compat', '--tag', 'docker'], { cwd: root });
+    expect(r.code, r.stderr).toBe(0);
+    for (const image of [`${GAME}:docker`, `${GAME}:docker-app`]) {
+      const run = inImage(image, CHECK);
+      expect(run.out, image).toBe('1000:1000 750\nhome-writable\napp\n');
+    }
   });
 });
