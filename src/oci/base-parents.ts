@@ -62,6 +62,21 @@ export async function baseNodes(layers: readonly BaseLayerBlob[], paths: readonl
   return nodes;
 }
 
+/**
+ * The base layers a marker was read from (gc drops it with any of them); undefined for a marker that does not check
+ * out (nothing would trust it: it goes too).
+ */
+export function baseParentsMarkerLayers(text: string | undefined): string[] | undefined {
+  try {
+    const outer = JSON.parse(text ?? '') as { body?: unknown; sha256?: unknown };
+    if (typeof outer.body !== 'string' || createHash('sha256').update(outer.body).digest('hex') !== outer.sha256) return undefined;
+    const layers = (JSON.parse(outer.body) as { layers?: unknown }).layers;
+    return Array.isArray(layers) && layers.every((l) => typeof l === 'string') ? (layers as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function markerText(layers: readonly string[], paths: readonly string[], nodes: BaseNodes): string {
   const body = JSON.stringify({ format: FORMAT, layers, paths, nodes: [...nodes].sort(([a], [b]) => (a < b ? -1 : 1)) });
   return JSON.stringify({ body, sha256: createHash('sha256').update(body).digest('hex') });
