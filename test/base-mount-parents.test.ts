@@ -5,11 +5,12 @@
 // /home/steam/game` keeps them); a mount through a base symlink is refused before any layer is written; bases that
 // hold those folders as root 0755 (or not at all) keep their layers' bytes. Run on the real Docker engine.
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { runCli } from './support/cli-process.js';
+import { startRegistry, type TestRegistry } from './support/registry.js';
 import type { TarEntry } from './support/make-layout.js';
 import { tempDir } from './support/tmp.js';
 
@@ -17,11 +18,12 @@ const GAME = 'parents-test';
 const at = { mtime: new Date(0), uid: 0, gid: 0 };
 const dir = (name: string, mode = 0o755, uid = 0): TarEntry => ({ ...at, name, type: 'directory', mode, uid, gid: uid });
 let root: string;
+let registry: TestRegistry | undefined;
 const bases: Record<string, string> = {};
 
 /** The game's layers by tree and index (digest and diff_id), from the build's record. */
-async function recordLayers(tag: string): Promise<Record<string, string>> {
-  const record = JSON.parse(await readFile(path.join(root, '.gamelayer/records', `build-${tag}.json`), 'utf8')) as { layers: { tree: string; index: number; diffID: string }[] };
+async function recordLayers(tag: string, game = root): Promise<Record<string, string>> {
+  const record = JSON.parse(await readFile(path.join(game, '.gamelayer/records', `build-${tag}.json`), 'utf8')) as { layers: { tree: string; index: number; diffID: string }[] };
   return Object.fromEntries(record.layers.map((l) => [`${l.tree}/${l.index}`, l.diffID]));
 }
 
@@ -65,7 +67,8 @@ beforeAll(async () => {
   );
 }, 60_000);
 
-afterAll(() => {
+afterAll(async () => {
+  await registry?.stop();
   const tags = ['plain', 'steam', 'docker'].flatMap((t) => [t, `${t}-app`]).map((t) => `${GAME}:${t}`);
   spawnSync('docker', ['rmi', '-f', ...tags], { stdio: 'ignore' });
 });
@@ -122,6 +125,44 @@ describe('folders above a mount, on a base that holds them', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('layers: 0 built, 4 reused');
     expect(await readFile(marker, 'utf8')).toBe(good);
+  });
+
+  it('a docker-archive base (plain tar layers) gives the same layers as the layout it was copied from', async () => {
+    const archive = path.join(root, 'steam.tar');
+    const copy = spawnSync('skopeo', ['copy', `oci:${path.join(root, 'steam')}:busybox`, `docker-archive:${archive}:steam:1`], { encoding: 'utf8' });
+    expect(copy.status, copy.stderr).toBe(0);
+    await useBase(`docker-archive:${archive}`);
+    const r = await runCli(['build', '--tag', 'archive'], { cwd: root });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await recordLayers('archive')).toEqual(await recordLayers('steam'));
+  });
+
+  it('a registry base in the registry pushed to (its layers never downloaded into the store) is read there', async () => {
+    registry = await startRegistry();
+    const copy = spawnSync('skopeo', ['copy', '--dest-tls-verify=false', `oci:${path.join(root, 'steam')}:busybox`, `docker://${registry.host}/base/steam:1`], { encoding: 'utf8' });
+    expect(copy.status, copy.stderr).toBe(0);
+    await useBase(`${registry.host}/base/steam:1`);
+    // A fresh state folder: no store copy of the base's layers, no marker.
+    const fresh = path.join(root, 'fresh');
+    await mkdir(fresh);
+    for (const t of ['engine', 'engine-media', 'app', 'app-media', 'gamelayer.yaml']) await cp(path.join(root, t), path.join(fresh, t), { recursive: true });
+    const image = `${registry.host}/studio/parents`;
+    const r = await runCli(['build', '--push', image, '--tag', 'reg'], { cwd: fresh });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await recordLayers('reg', fresh)).toEqual(await recordLayers('steam'));
+    // The base's layers stayed in the registry (mounted at push): the folders were read from there.
+    const layout = path.join(root, 'steam');
+    const blob = async (d: string) => JSON.parse(await readFile(path.join(layout, 'blobs/sha256', d.slice(7)), 'utf8')) as { manifests: { digest: string }[]; layers: { digest: string }[] };
+    const index = JSON.parse(await readFile(path.join(layout, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+    const baseLayers = (await blob(index.manifests[0]!.digest)).layers.map((l) => l.digest.slice(7));
+    const stored = await readdir(path.join(fresh, '.gamelayer/oci/blobs/sha256'));
+    expect(baseLayers).toHaveLength(2);
+    expect(stored.filter((b) => baseLayers.includes(b))).toEqual([]);
+    expect((await readdir(path.join(fresh, '.gamelayer/cache/verified-blobs'))).filter((n) => n.startsWith('parents-'))).toHaveLength(1);
+    const pull = spawnSync('docker', ['pull', '-q', `${image}:reg`], { encoding: 'utf8' });
+    expect(pull.status, pull.stderr).toBe(0);
+    expect(inImage(`${image}:reg`, CHECK).out).toBe('1000:1000 750\nhome-writable\napp\n');
+    spawnSync('docker', ['rmi', '-f', `${image}:reg`], { stdio: 'ignore' });
   });
 
   it('a mount through a base symlink is refused before any layer is written', async () => {
