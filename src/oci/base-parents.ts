@@ -26,6 +26,8 @@ export interface BaseLayerBlob {
 }
 
 const FORMAT = 'gamelayer-base-parents/1';
+/** A marker lists every base layer (71 bytes each): room for a base of 120 layers, the most a build takes, and more. */
+export const MARKER_MAX_BYTES = 64 * 1024;
 
 /** `home/steam/game` → [`home`, `home/steam`]; `/` → []. Every folder strictly above each mount, sorted. */
 export function mountAncestors(mounts: readonly string[]): string[] {
@@ -51,7 +53,7 @@ export async function baseNodes(layers: readonly BaseLayerBlob[], paths: readonl
   const digests = layers.map((l) => l.digest);
   const name = baseParentsMarkerName(digests, paths);
   if (markerDir) {
-    const known = parseMarker(await readMarkerText(markerDir, name), digests, paths);
+    const known = parseMarker(await readMarkerText(markerDir, name, MARKER_MAX_BYTES), digests, paths);
     if (known) return known;
   }
   const nodes: BaseNodes = new Map();
@@ -67,28 +69,36 @@ export async function baseNodes(layers: readonly BaseLayerBlob[], paths: readonl
  * out (nothing would trust it: it goes too).
  */
 export function baseParentsMarkerLayers(text: string | undefined): string[] | undefined {
+  const body = checkedBody(text);
+  if (body === undefined) return undefined;
   try {
-    const outer = JSON.parse(text ?? '') as { body?: unknown; sha256?: unknown };
-    if (typeof outer.body !== 'string' || createHash('sha256').update(outer.body).digest('hex') !== outer.sha256) return undefined;
-    const layers = (JSON.parse(outer.body) as { layers?: unknown }).layers;
+    const layers = (JSON.parse(body) as { layers?: unknown }).layers;
     return Array.isArray(layers) && layers.every((l) => typeof l === 'string') ? (layers as string[]) : undefined;
   } catch {
     return undefined;
   }
 }
 
+/** A marker is its body's sha256, a newline, and the body (JSON): a torn or edited one does not check out. */
 function markerText(layers: readonly string[], paths: readonly string[], nodes: BaseNodes): string {
   const body = JSON.stringify({ format: FORMAT, layers, paths, nodes: [...nodes].sort(([a], [b]) => (a < b ? -1 : 1)) });
-  return JSON.stringify({ body, sha256: createHash('sha256').update(body).digest('hex') });
+  return `${createHash('sha256').update(body).digest('hex')}\n${body}`;
+}
+
+/** The body of a marker whose checksum holds; else undefined. */
+function checkedBody(text: string | undefined): string | undefined {
+  const nl = text?.indexOf('\n') ?? -1;
+  if (text === undefined || nl !== 64) return undefined;
+  const body = text.slice(nl + 1);
+  return createHash('sha256').update(body).digest('hex') === text.slice(0, nl) ? body : undefined;
 }
 
 /** The nodes a marker holds, when its checksum holds and it is of these layers and paths; else undefined. */
 function parseMarker(text: string | undefined, layers: readonly string[], paths: readonly string[]): BaseNodes | undefined {
-  if (text === undefined) return undefined;
+  const body = checkedBody(text);
+  if (body === undefined) return undefined;
   try {
-    const outer = JSON.parse(text) as { body?: unknown; sha256?: unknown };
-    if (typeof outer.body !== 'string' || createHash('sha256').update(outer.body).digest('hex') !== outer.sha256) return undefined;
-    const doc = JSON.parse(outer.body) as { format?: unknown; layers?: unknown; paths?: unknown; nodes?: unknown };
+    const doc = JSON.parse(body) as { format?: unknown; layers?: unknown; paths?: unknown; nodes?: unknown };
     if (doc.format !== FORMAT || JSON.stringify(doc.layers) !== JSON.stringify(layers) || JSON.stringify(doc.paths) !== JSON.stringify(paths)) return undefined;
     if (!Array.isArray(doc.nodes)) return undefined;
     const out: BaseNodes = new Map();
