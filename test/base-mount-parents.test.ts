@@ -5,7 +5,7 @@
 // /home/steam/game` keeps them); a mount through a base symlink is refused before any layer is written; bases that
 // hold those folders as root 0755 (or not at all) keep their layers' bytes. Run on the real Docker engine.
 import { spawnSync } from 'node:child_process';
-import { cp, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
@@ -125,6 +125,14 @@ describe('folders above a mount, on a base that holds them', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain('layers: 0 built, 4 reused');
     expect(await readFile(marker, 'utf8')).toBe(good);
+  });
+
+  it('a cached layer no record vouches for is proven against its tar with the base\'s folders, and reused', async () => {
+    await rm(path.join(root, '.gamelayer/records'), { recursive: true });
+    const r = await runCli(['build', '--tag', 'steam'], { cwd: root });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('layer cache row not used');
+    expect(r.stdout).toContain('layers: 0 built, 4 reused');
   });
 
   it('a docker-archive base (plain tar layers) gives the same layers as the layout it was copied from', async () => {
