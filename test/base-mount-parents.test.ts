@@ -69,7 +69,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await registry?.stop();
-  const tags = ['plain', 'steam', 'docker'].flatMap((t) => [t, `${t}-app`]).map((t) => `${GAME}:${t}`);
+  const tags = ['plain', 'steam', 'docker', 'dreg'].flatMap((t) => [t, `${t}-app`]).map((t) => `${GAME}:${t}`);
   spawnSync('docker', ['rmi', '-f', ...tags], { stdio: 'ignore' });
 });
 
@@ -201,5 +201,16 @@ describe('folders above a mount, on a base that holds them', () => {
       const run = inImage(image, CHECK);
       expect(run.out, image).toBe('1000:1000 750\nhome-writable\napp\n');
     }
+  });
+
+  it('--builder docker on a base by reference reads its folders from the daemon\'s copy (dockerfile alone stays offline)', async () => {
+    const fresh = path.join(root, 'fresh');
+    const r = await runCli(['build', '--builder', 'docker', '--docker-compat', '--tag', 'dreg'], { cwd: fresh });
+    expect(r.code, r.stderr).toBe(0);
+    const run = inImage(`${GAME}:dreg`, CHECK);
+    expect(run.out).toBe('1000:1000 750\nhome-writable\napp\n');
+    const df = await runCli(['dockerfile', '--out', 'df', '--docker-compat'], { cwd: fresh });
+    expect(df.code, df.stderr).toBe(0);
+    expect(await readFile(path.join(fresh, 'df', 'Dockerfile'), 'utf8')).toContain('COPY --from=app ["/layer-0/", "/"]');
   });
 });

@@ -27,6 +27,8 @@ export interface DockerGameOptions {
   /** One of config.platforms; default the first. Docker builds one platform at a time. */
   platform?: string;
   reporter?: Reporter;
+  /** A base given by reference: its folders above the mounts as the daemon's copy holds them (docker/daemon-base.ts). */
+  baseParents?: Record<TreeName, MountParents>;
 }
 
 export function pickPlatform(config: GameConfig, platform?: string): string {
@@ -39,10 +41,12 @@ export function pickPlatform(config: GameConfig, platform?: string): string {
 
 /**
  * Layers the base brings, as the daemonless build counts them, and the folders it holds above the mounts with an
- * owner or mode of their own (oci/base-parents.ts); a registry reference is unknown here (0, none).
+ * owner or mode of their own (oci/base-parents.ts); a reference's layer count is unknown here (0), its folders those
+ * the daemon build read (`dockerfile` alone: none).
  */
-async function localBase(config: GameConfig, platform: string, mounts: Record<TreeName, string>): Promise<{ layers: number; parents?: Record<TreeName, MountParents> }> {
-  if (config.baseImage === 'scratch' || !/^(oci|oci-archive|docker-archive):/.test(config.baseImage)) return { layers: 0 };
+async function localBase(config: GameConfig, platform: string, mounts: Record<TreeName, string>, byReference?: Record<TreeName, MountParents>): Promise<{ layers: number; parents?: Record<TreeName, MountParents> }> {
+  if (config.baseImage === 'scratch') return { layers: 0 };
+  if (!/^(oci|oci-archive|docker-archive):/.test(config.baseImage)) return { layers: 0, ...(byReference ? { parents: byReference } : {}) };
   const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(platform) });
   await assertBaseLayerRoom(config, base.layers.length);
   const parents = await baseMountParents(base, mounts, path.join(config.stateDir, 'cache', 'verified-blobs'));
@@ -60,7 +64,7 @@ export async function dockerGame(config: GameConfig, opts: DockerGameOptions = {
     manifests[t] = s.manifest;
   }
   const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
-  const local = await localBase(config, platform, mounts);
+  const local = await localBase(config, platform, mounts, opts.baseParents);
   const plan = planLayers(
     TREE_NAMES.map((t) => manifests[t]),
     {
