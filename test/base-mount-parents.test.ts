@@ -69,7 +69,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await registry?.stop();
-  const tags = ['plain', 'steam', 'docker', 'dreg'].flatMap((t) => [t, `${t}-app`]).map((t) => `${GAME}:${t}`);
+  const tags = ['plain', 'steam', 'docker', 'dreg'].flatMap((t) => [t, ...['engine', 'engine-media', 'app', 'app-media'].map((x) => `${t}-${x}`)]).map((t) => `${GAME}:${t}`);
+  if (registry) tags.push(`${registry.host}/base/steam:1`); // pulled by the docker builder
   spawnSync('docker', ['rmi', '-f', ...tags], { stdio: 'ignore' });
 });
 
