@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dockerBaseImage } from '../src/dockerfile/emit.js';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { runCli } from './support/cli-process.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
@@ -71,6 +72,7 @@ afterAll(async () => {
   await registry?.stop();
   const tags = ['plain', 'steam', 'docker', 'dreg'].flatMap((t) => [t, ...['engine', 'engine-media', 'app', 'app-media'].map((x) => `${t}-${x}`)]).map((t) => `${GAME}:${t}`);
   if (registry) tags.push(`${registry.host}/base/steam:1`); // pulled by the docker builder
+  if (bases.steam) tags.push(dockerBaseImage(GAME, bases.steam).image); // loaded by it
   spawnSync('docker', ['rmi', '-f', ...tags], { stdio: 'ignore' });
 });
 
