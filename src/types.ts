@@ -226,6 +226,11 @@ export const buildRecordSchema = z.object({
   previous: z.object({ ref: z.string(), createdAt: z.string(), blob: z.string().optional() }).optional(),
   /** A base image read from a registry, per platform: the manifest it resolved to (pinned), and where it is. */
   bases: z.array(z.object({ platform: z.string(), ref: z.string(), digest: z.string(), repository: z.string(), layers: z.number() })).optional(),
+  /**
+   * Per platform and tree, the folders above the mount that the base holds with an owner or mode of their own, as
+   * the layers were made with them (plan/mount-parents.ts); absent when there are none (every scratch build).
+   */
+  parents: z.record(z.string(), z.record(z.string(), z.array(z.object({ path: z.string(), uid: z.number(), gid: z.number(), mode: z.number() })))).optional(),
   /** Where this build's images went: written locally after each successful push; deploy commands check it. */
   pushed: z.array(pushedToSchema).optional(),
 });

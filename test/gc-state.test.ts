@@ -4,7 +4,11 @@
 import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Readable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { keptState, staleStateFiles, LINE_COPY_MS } from '../src/inventory/gc-state.js';
+import { baseNodes } from '../src/oci/base-parents.js';
+import { tarOf } from './support/make-layout.js';
 import { OTHER_SOURCES_KEPT } from '../src/scan/scan-caches.js';
 import { cacheFile as recipeCacheFile } from '../src/scan/chunk-tree.js';
 import { cacheFile as scanCacheFile } from '../src/scan/scan.js';
@@ -139,4 +143,19 @@ describe('gc and the state folder', () => {
       }
     }
   }, 240_000);
+
+  it("a marker of a base's folders above the mounts goes with any of the base layers it was read from, or when damaged", async () => {
+    const { config } = await sampleGame();
+    const markers = path.join(config.stateDir, 'cache', 'verified-blobs');
+    const [a, b] = ['a', 'b'].map((c) => `sha256:${c.repeat(64)}`);
+    const tar = gzipSync(await tarOf([{ name: 'home/', type: 'directory', mode: 0o750, uid: 1000, gid: 1000, mtime: new Date(0) }], new Map()));
+    const layer = (digest: string) => ({ digest, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', open: () => Readable.from([tar]) });
+    await baseNodes([layer(a!), layer(b!)], ['home'], markers);
+    const [name] = await readdir(markers);
+    const marker = path.join(markers, name!);
+    const damaged = await plant(path.join(markers, `parents-${'c'.repeat(64)}`), 0, 'not a marker');
+    expect(await staleStateFiles({ config, kept: [], blobStays: () => true })).toEqual(expect.not.arrayContaining([marker]));
+    expect(await staleStateFiles({ config, kept: [], blobStays: () => true })).toContain(damaged);
+    expect(await staleStateFiles({ config, kept: [], blobStays: (d) => d === a })).toContain(marker);
+  });
 });

@@ -7,7 +7,8 @@ import type Docker from 'dockerode';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { dockerContext } from '../dockerfile/context.js';
-import { dockerGame, type DockerGame } from '../dockerfile/game.js';
+import { dockerGame, pickPlatform, type DockerGame } from '../dockerfile/game.js';
+import { daemonBaseParents } from './daemon-base.js';
 import { SERVER_DOCKERFILE, treeDockerfile } from '../dockerfile/layout.js';
 import { parseBaseRef } from '../oci/base-image.js';
 import { resolveCredentials } from '../registry/credentials.js';
@@ -81,7 +82,9 @@ export async function buildWithDocker(opts: DockerBuildOptions): Promise<DockerB
   }
   const buildkit = opts.buildkit ?? !compat;
   reporter.info(`docker: daemon ${info.version} at ${info.address}, ${buildkit ? 'BuildKit' : 'legacy builder'}, ${compat ? 'compat Dockerfile' : 'COPY --link'}`);
-  const game = await dockerGame(config, { platform: opts.platform, reporter });
+  // A base by reference is read from the daemon's copy (local bases by dockerGame itself).
+  const byReference = parseBaseRef(config.baseImage, config.dir).kind === 'registry' ? await daemonBaseParents(info, config, pickPlatform(config, opts.platform)) : undefined;
+  const game = await dockerGame(config, { platform: opts.platform, reporter, ...(byReference ? { baseParents: byReference } : {}) });
   await ensureBase(game, info, reporter);
 
   const images: DockerBuiltImage[] = [];

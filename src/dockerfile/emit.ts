@@ -12,6 +12,12 @@ export interface DockerTree {
   layers: number;
   /** The source is an archive: it comes as `<tree>.tar` and is ADDed. */
   archive: boolean;
+  /**
+   * The base holds folders above the mount with an owner or mode of its own (`/home/steam`, uid 1000, 0750): the
+   * layers are copied to the mount, not to `/` with their folders (which would make those root 0755), and without
+   * `--link` (which makes a copy's missing parents as root's in its own layer, shown over the base's).
+   */
+  baseParents?: boolean;
 }
 
 export interface DockerfileInput {
@@ -72,8 +78,15 @@ function treeStage(t: DockerTree): string[] {
 
 function copyLayers(t: DockerTree, link: string): string[] {
   const out: string[] = [];
-  for (let i = 0; i < t.layers; i++) out.push(`COPY ${link}--from=${t.name} ${json([`/${layerDir(i)}/`, '/'])}`);
+  for (let i = 0; i < t.layers; i++) out.push(copyFolder(t, link, `/${layerDir(i)}`));
   return out;
+}
+
+/** COPY of one folder of the tree's stage (a layer's, the sentinel's) into the image (see DockerTree.baseParents). */
+function copyFolder(t: DockerTree, link: string, folder: string): string {
+  if (!t.baseParents) return `COPY ${link}--from=${t.name} ${json([`${folder}/`, '/'])}`;
+  const mount = `/${t.mount.split('/').filter((p) => p !== '' && p !== '.').join('/')}`;
+  return `COPY --from=${t.name} ${json([`${folder}${mount}/`, `${mount}/`])}`;
 }
 
 function finalStage(input: DockerfileInput, name: string): string[] {
@@ -117,7 +130,7 @@ export function treeImageDockerfile(input: DockerfileInput, tree: TreeName, opts
   const link = opts.compat ? '' : '--link ';
   const lines = [...header(input, `Init image of tree ${tree}`, opts), ...baseArg(input), ...treeStage(t)];
   lines.push(...finalStage(input, `${tree}-image`), `# The tree at ${oneLine(t.mount)}, then the marker file ${oneLine(t.mount)}/.gamelayer-tree.`);
-  lines.push(...copyLayers(t, link), `COPY ${link}--from=${t.name} ${json([`/${SENTINEL_DIR}/`, '/'])}`, labels(input, tree));
+  lines.push(...copyLayers(t, link), copyFolder(t, link, `/${SENTINEL_DIR}`), labels(input, tree));
   return `${lines.join('\n')}\n`;
 }
 

@@ -5,6 +5,8 @@ import { treeSourceFor, type GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { assertBaseLayerRoom } from '../oci/base-room.js';
 import { loadBaseImage } from '../oci/base-image.js';
+import { baseMountParents } from '../oci/base-parents.js';
+import type { MountParents } from '../plan/mount-parents.js';
 import { parsePlatform } from '../oci/image.js';
 import { planLayers } from '../plan/plan.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
@@ -25,6 +27,8 @@ export interface DockerGameOptions {
   /** One of config.platforms; default the first. Docker builds one platform at a time. */
   platform?: string;
   reporter?: Reporter;
+  /** A base given by reference: its folders above the mounts as the daemon's copy holds them (docker/daemon-base.ts). */
+  baseParents?: Record<TreeName, MountParents>;
 }
 
 export function pickPlatform(config: GameConfig, platform?: string): string {
@@ -35,12 +39,18 @@ export function pickPlatform(config: GameConfig, platform?: string): string {
   return p;
 }
 
-/** Layers the base brings, as the daemonless build counts them; a registry reference is unknown here (0). */
-async function baseLayerCount(config: GameConfig, platform: string): Promise<number> {
-  if (config.baseImage === 'scratch' || !/^(oci|oci-archive|docker-archive):/.test(config.baseImage)) return 0;
+/**
+ * Layers the base brings, as the daemonless build counts them, and the folders it holds above the mounts with an
+ * owner or mode of their own (oci/base-parents.ts); a reference's layer count is unknown here (0), its folders those
+ * the daemon build read (`dockerfile` alone: none).
+ */
+async function localBase(config: GameConfig, platform: string, mounts: Record<TreeName, string>, byReference?: Record<TreeName, MountParents>): Promise<{ layers: number; parents?: Record<TreeName, MountParents> }> {
+  if (config.baseImage === 'scratch') return { layers: 0 };
+  if (!/^(oci|oci-archive|docker-archive):/.test(config.baseImage)) return { layers: 0, ...(byReference ? { parents: byReference } : {}) };
   const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(platform) });
   await assertBaseLayerRoom(config, base.layers.length);
-  return base.layers.length;
+  const parents = await baseMountParents(base, mounts, path.join(config.stateDir, 'cache', 'verified-blobs'));
+  return { layers: base.layers.length, parents };
 }
 
 export async function dockerGame(config: GameConfig, opts: DockerGameOptions = {}): Promise<DockerGame> {
@@ -54,13 +64,15 @@ export async function dockerGame(config: GameConfig, opts: DockerGameOptions = {
     manifests[t] = s.manifest;
   }
   const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
+  const local = await localBase(config, platform, mounts, opts.baseParents);
   const plan = planLayers(
     TREE_NAMES.map((t) => manifests[t]),
     {
       targetSize: config.layers.targetSize,
       maxLayers: config.layers.maxLayers,
-      baseLayers: await baseLayerCount(config, platform),
+      baseLayers: local.layers,
       mounts,
+      ...(local.parents ? { parents: local.parents } : {}),
     },
   );
   const base = dockerBaseImage(config.game, config.baseImage);
@@ -76,6 +88,7 @@ export async function dockerGame(config: GameConfig, opts: DockerGameOptions = {
       mount: config.trees[t].mount,
       layers: plan.layers.filter((l) => l.tree === t).length,
       archive: manifests[t].source.kind === 'archive',
+      ...(local.parents?.[t].size ? { baseParents: true } : {}),
     })),
   };
   return { config, platform, manifests, plan, input };

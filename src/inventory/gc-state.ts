@@ -5,7 +5,7 @@
 //
 // Kept, per cache:
 // - verified-blob markers and SBOM file lists (`cache/verified-blobs/<hex>`, `cache/layer-files/sha256-<hex>.json`):
-//   those of blobs the store still holds after gc;
+//   those of blobs the store still holds after gc (a base's folders above the mounts, `parents-<hex>`: all its layers);
 // - the layer cache (`cache/layers.json`): rows whose blob the store still holds;
 // - chunk lists (`cache/recipes/<xxh64>-<size>-<avg>.json`): those of files a kept build's record names, and any
 //   written since the newest kept build (a scan since: the next build's changed files);
@@ -20,6 +20,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
+import { baseParentsMarkerLayers, MARKER_MAX_BYTES } from '../oci/base-parents.js';
+import { readMarkerText } from '../oci/blob-verify.js';
 import { LayerCache } from '../oci/layer-cache.js';
 import { lineCopyDir } from '../registry/line-copy.js';
 import { cacheFile as recipeCacheFile } from '../scan/chunk-tree.js';
@@ -111,7 +113,9 @@ export async function staleStateFiles(k: StateKeep): Promise<string[]> {
     const m = /^sha256-([0-9a-f]{64})\.json$/.exec(name);
     return m !== null && !k.blobStays(`sha256:${m[1]}`);
   });
-  await sweep(path.join(cache, 'verified-blobs'), (name) => {
+  await sweep(path.join(cache, 'verified-blobs'), async (name, file) => {
+    // The base's folders above the mounts, read from several base layers (base-parents.ts): goes with any of them.
+    if (/^parents-[0-9a-f]{64}$/.test(name)) return baseParentsMarkerLayers(await readMarkerText(path.dirname(file), name, MARKER_MAX_BYTES))?.every((d) => k.blobStays(d)) !== true;
     // A blob's verified marker, or the diff_id proven of a base layer's tar (base-diffid.ts).
     const m = /^(?:diffid-)?([0-9a-f]{64})$/.exec(name);
     return m !== null && !k.blobStays(`sha256:${m[1]}`);

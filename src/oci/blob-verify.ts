@@ -60,8 +60,8 @@ export async function markerValid(markerDir: string | undefined, file: string, d
  * The text of the marker `name` in `markerDir` (a blob's fingerprint, or a fact proven of its bytes: base-diffid.ts);
  * undefined when there is none. A marker that is not a small regular file (a FIFO would block the read) is none.
  */
-export async function readMarkerText(markerDir: string, name: string): Promise<string | undefined> {
-  const marker = await readSmallFile(path.join(markerDir, name), 4096).catch(() => undefined);
+export async function readMarkerText(markerDir: string, name: string, maxBytes = 4096): Promise<string | undefined> {
+  const marker = await readSmallFile(path.join(markerDir, name), maxBytes).catch(() => undefined);
   return marker !== undefined && 'bytes' in marker ? marker.bytes.toString('utf8') : undefined;
 }
 

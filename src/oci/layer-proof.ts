@@ -9,6 +9,7 @@ import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { hex64, xxhashApi, type XxhashApi } from '../scan/hash.js';
 import type { BuiltLayer, FileEntry, PlannedLayer } from '../types.js';
+import type { MountParents } from '../plan/mount-parents.js';
 import { decompressorFor } from './layer-decompress.js';
 import type { OciStore } from './store.js';
 import { BLOCK, padding } from './tar-header.js';
@@ -26,7 +27,7 @@ const END_OF_TAR = 2 * BLOCK;
 export async function proveLayerBlob(
   store: OciStore,
   layer: BuiltLayer,
-  planned: Pick<PlannedLayer, 'entries' | 'tree'>,
+  planned: Pick<PlannedLayer, 'entries' | 'tree'> & { parents?: MountParents },
   mount: string,
   mtime: number,
   onBlobBytes?: (n: number) => void,
@@ -34,7 +35,7 @@ export async function proveLayerBlob(
   try {
     const blob = await store.openBlob(layer.digest, layer.size);
     const decompress = decompressorFor(layer.mediaType, () => new Error(`its media type ${layer.mediaType} is not a layer's`));
-    const sink = tarMatcher(layerTarHeaders(planned.entries, mount, mtime, planned.tree), layer.diffID, await xxhashApi());
+    const sink = tarMatcher(layerTarHeaders(planned.entries, mount, mtime, planned.tree, planned.parents), layer.diffID, await xxhashApi());
     // The blob's bytes as they are read: a resume proves gigabytes, and the user sees it move.
     const counted = onBlobBytes ? blob.pipe(new Transform({ transform: (chunk: Buffer, _enc, done) => (onBlobBytes(chunk.length), done(null, chunk)) })) : blob;
     if (onBlobBytes) blob.once('error', (e) => counted.destroy(e));

@@ -3,6 +3,7 @@
 import { Transform, type TransformCallback, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BuiltLayer, PlannedLayer } from '../types.js';
+import type { MountParents } from '../plan/mount-parents.js';
 import type { ContentSource } from './content.js';
 import { createDigestingGzip } from './gzip.js';
 import type { OciStore } from './store.js';
@@ -16,6 +17,8 @@ export interface BuildLayerOptions {
   content: ContentSource;
   /** Mount path of the layer's tree in the image, e.g. `/opt/local/app-media`. */
   mount: string;
+  /** The base's owner and mode of folders above the mount that are not root 0755 (plan/mount-parents.ts). */
+  parents?: MountParents;
   store: OciStore;
   compression?: LayerCompression;
   /** Entry mtime in seconds; default SOURCE_DATE_EPOCH or 0. */
@@ -67,7 +70,7 @@ export async function buildLayer(layer: PlannedLayer, options: BuildLayerOptions
   // The tar writer's chunks are reused (layerTarChunks): each is written to the gzip stream, which copies it into
   // the block it fills, before the next is asked for. No buffer is made per MiB of tar (1M empty files make 512 MiB
   // of headers), so none waits for a GC in the malloc heap, which then keeps the pages.
-  const tar = layerTarChunks(layer, options.content, { mount: options.mount, mtime: options.mtime, tree: layer.tree });
+  const tar = layerTarChunks(layer, options.content, { mount: options.mount, mtime: options.mtime, tree: layer.tree, parents: options.parents });
   let out: Promise<void> | undefined;
   try {
     const limit = options.maxBytes === undefined ? undefined : new SizeLimit(options.maxBytes, options.tooBig ?? (() => new Error(`layer over ${options.maxBytes} bytes`)));
@@ -106,7 +109,7 @@ export async function buildLayer(layer: PlannedLayer, options: BuildLayerOptions
  */
 async function buildZstdLayer(layer: PlannedLayer, options: BuildLayerOptions, compression: ZstdOptions): Promise<BuiltLayer> {
   const writer = await options.store.createFileBlobWriter();
-  const tar = layerTarChunks(layer, options.content, { mount: options.mount, mtime: options.mtime, tree: layer.tree });
+  const tar = layerTarChunks(layer, options.content, { mount: options.mount, mtime: options.mtime, tree: layer.tree, parents: options.parents });
   let zstd: ZstdFileFeed | undefined;
   // zstd's output is at most its input plus 1/256 and a few KiB (ZSTD_compressBound): the blob's size (an fstat) is
   // looked at only once the input could have taken it over the limit, not for every chunk of every layer.

@@ -5,6 +5,7 @@ import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
 import { isPendingHash } from '../scan/pending.js';
 import { eachEntry } from '../entries/packed-list.js';
+import type { MountParents } from '../plan/mount-parents.js';
 import type { FileEntry, PlannedLayer } from '../types.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../util/whiteout.js';
 import { collectYoungGarbage } from '../util/young-garbage.js';
@@ -31,20 +32,28 @@ export interface TarEntry {
   /** Path inside the image, no leading `/`, no trailing `/`. */
   name: string;
   entry: FileEntry;
+  /** Owner of a folder above the mount that the base holds as another's (plan/mount-parents.ts); else root. */
+  owner?: { uid: number; gid: number };
+}
+
+/** A folder above the mount: root 0755, or the base's owner and mode where the base has its own (mount-parents.ts). */
+function mountDir(dir: string, parents: MountParents | undefined): TarEntry {
+  const p = parents?.get(dir);
+  return p ? { name: dir, entry: { path: dir, type: 'dir', mode: p.mode, size: 0 }, owner: { uid: p.uid, gid: p.gid } } : { name: dir, entry: { path: dir, type: 'dir', mode: 0o755, size: 0 } };
 }
 
 /**
  * Every entry of the layer as it lands in the image, plus the directories above it (the mount path's own
  * parents included, so the layer stands alone on any base): sorted bytewise, which puts parents first.
  */
-export function layerTarEntries(entries: readonly FileEntry[], mount: string, tree = 'the tree'): TarEntry[] {
+export function layerTarEntries(entries: readonly FileEntry[], mount: string, tree = 'the tree', parents?: MountParents): TarEntry[] {
   const prefix = mountPrefix(mount);
   const byName = new Map<string, TarEntry>();
   const addParents = (name: string) => {
     for (let i = name.lastIndexOf('/'); i > 0; i = name.lastIndexOf('/', i - 1)) {
       const dir = name.slice(0, i);
       if (byName.has(dir)) break;
-      byName.set(dir, { name: dir, entry: { path: dir, type: 'dir', mode: 0o755, size: 0 } });
+      byName.set(dir, mountDir(dir, parents));
     }
   };
   if (prefix) {
@@ -75,7 +84,7 @@ export function layerTarEntries(entries: readonly FileEntry[], mount: string, tr
  * given. Any other list (unsorted, a folder missing) is handed to layerTarEntries, whose output this equals.
  * Errors about bad entries are thrown here, before the first entry is written, as layerTarEntries throws them.
  */
-export function layerTarEntriesInOrder(entries: readonly FileEntry[], mount: string, tree = 'the tree'): Iterable<TarEntry> {
+export function layerTarEntriesInOrder(entries: readonly FileEntry[], mount: string, tree = 'the tree', parents?: MountParents): Iterable<TarEntry> {
   const prefix = mountPrefix(mount);
   const dirs = new Set<string>();
   let previous: string | undefined;
@@ -87,17 +96,16 @@ export function layerTarEntriesInOrder(entries: readonly FileEntry[], mount: str
     const name = prefix ? `${prefix}/${e.path}` : e.path;
     assertInsideMount(name, prefix, tree, mount, e.path);
     plain &&= !NEEDS_CODE_POINT_ORDER.test(e.path);
-    if (previous !== undefined && !(plain ? previous < e.path : compareBytewise(previous, e.path) < 0)) return layerTarEntries(entries, mount, tree);
+    if (previous !== undefined && !(plain ? previous < e.path : compareBytewise(previous, e.path) < 0)) return layerTarEntries(entries, mount, tree, parents);
     const slash = e.path.lastIndexOf('/');
-    if (slash > 0 && !dirs.has(e.path.slice(0, slash))) return layerTarEntries(entries, mount, tree);
+    if (slash > 0 && !dirs.has(e.path.slice(0, slash))) return layerTarEntries(entries, mount, tree, parents);
     if (e.type === 'dir') dirs.add(e.path);
     previous = e.path;
   }
   const mountDirs: TarEntry[] = [];
   if (prefix) {
     for (let i = prefix.indexOf('/'); i > 0; i = prefix.indexOf('/', i + 1)) {
-      const dir = prefix.slice(0, i);
-      mountDirs.push({ name: dir, entry: { path: dir, type: 'dir', mode: 0o755, size: 0 } });
+      mountDirs.push(mountDir(prefix.slice(0, i), parents));
     }
     mountDirs.push({ name: prefix, entry: { path: '', type: 'dir', mode: 0o755, size: 0 } });
   }
@@ -145,8 +153,8 @@ function header(t: TarEntry, mtime: Date): TarHeader {
     mode: e.mode & 0o7777,
     size,
     mtime,
-    uid: 0,
-    gid: 0,
+    uid: t.owner?.uid ?? 0,
+    gid: t.owner?.gid ?? 0,
     uname: '',
     gname: '',
     linkname: e.type === 'symlink' ? e.linkTarget : undefined,
@@ -158,9 +166,9 @@ function header(t: TarEntry, mtime: Date): TarHeader {
  * Each entry of the layer with its header blocks, byte for byte as the layer writer writes them (same entries, order,
  * mount folders and mtime): what a layer cache row's blob is held against (layer-proof.ts).
  */
-export function* layerTarHeaders(entries: readonly FileEntry[], mount: string, mtime: number, tree?: string): Generator<{ name: string; entry: FileEntry; header: Buffer }> {
+export function* layerTarHeaders(entries: readonly FileEntry[], mount: string, mtime: number, tree?: string, parents?: MountParents): Generator<{ name: string; entry: FileEntry; header: Buffer }> {
   const date = new Date(mtime * 1000);
-  for (const t of layerTarEntriesInOrder(entries, mount, tree)) yield { name: t.name, entry: t.entry, header: encodeHeader(header(t, date) as ReturnType<typeof normalizeHeader>) };
+  for (const t of layerTarEntriesInOrder(entries, mount, tree, parents)) yield { name: t.name, entry: t.entry, header: encodeHeader(header(t, date) as ReturnType<typeof normalizeHeader>) };
 }
 
 export interface LayerTarOptions {
@@ -170,6 +178,8 @@ export interface LayerTarOptions {
   mtime?: number;
   /** The tree whose layer this is, for messages. */
   tree?: string;
+  /** The base's owner and mode of folders above the mount that are not root 0755 (plan/mount-parents.ts). */
+  parents?: MountParents;
 }
 
 /** Files up to this size are read whole, straight into the tar writer's output chunk (no stream per file). */
@@ -190,7 +200,7 @@ export function layerTarChunks(layer: Pick<PlannedLayer, 'entries'>, content: Co
 }
 
 function* layerPackEntries(layer: Pick<PlannedLayer, 'entries'>, content: ContentSource, options: LayerTarOptions, inPlace: boolean): Generator<PackEntry> {
-  const entries = layerTarEntriesInOrder(layer.entries, options.mount, options.tree);
+  const entries = layerTarEntriesInOrder(layer.entries, options.mount, options.tree, options.parents);
   const mtime = new Date((options.mtime ?? sourceDateEpoch()) * 1000);
   const readInto = content.readInto?.bind(content);
   const reader = content.reader?.bind(content);

@@ -1,7 +1,8 @@
 // Where a build's base image comes from: a local layout or archive (oci:, oci-archive:, docker-archive:, scratch), or
 // a registry. A registry base is read with the push's options; explicit credentials (--username) go only to the
 // push's own registry, never to another host. When the base is in the registry the build pushes to, its layers
-// are not downloaded: the push mounts them (or finds them there).
+// are not stored: the push mounts them (or finds them there); they are streamed once only to read the folders above
+// the mounts (oci/base-parents.ts).
 import path from 'node:path';
 import { configPosition, type GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';

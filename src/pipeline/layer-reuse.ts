@@ -2,6 +2,7 @@
 // in the repository, never downloaded), else the local layer cache, whose blob must be in the store and check out,
 // and be the tar of these inputs: a build record says so, or with none the blob is read back (oci/layer-proof.ts).
 import type { OciStore } from '../oci/store.js';
+import type { MountParents } from '../plan/mount-parents.js';
 import type { Reporter } from '../report/reporter.js';
 import type { BuildRecord, BuiltLayer, PlannedLayer, TreeName } from '../types.js';
 import { LayerCache } from '../oci/layer-cache.js';
@@ -17,7 +18,7 @@ export interface LayerReuse {
    * build record vouches for is used only when its blob is proven the tar of `planned`'s entries: without `planned`
    * (asked while planning) it is not used, and kept for the layers step to prove.
    */
-  cached(inputKey: string, planned?: Pick<PlannedLayer, 'entries' | 'tree'>): Promise<BuiltLayer | undefined>;
+  cached(inputKey: string, planned?: Pick<PlannedLayer, 'entries' | 'tree'> & { parents?: MountParents }): Promise<BuiltLayer | undefined>;
 }
 
 export interface LayerReuseInput {

@@ -31,6 +31,7 @@ import { eachEntry, entrySourceOf, hasFileOf, isPendingHash, nonFolderTotalsOf, 
 import { CHUNKS_DIR, recipeFileOf } from '../chunk/recipe.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 import { layerInputKey, planLayers, type PlanOptions } from './plan.js';
+import type { MountParents } from './mount-parents.js';
 import { packedPatchEntries } from './packed-patch.js';
 import { layersInPathOrder, unpackedEntries, unpackedStack } from './unpacked-stack.js';
 import { isWhiteout, WHITEOUT_PREFIX, whiteoutTarget } from '../util/whiteout.js';
@@ -563,7 +564,7 @@ export function planIncremental(
       const kept = live.get(l)!;
       const verb = kept.count ? 'rewrote' : 'dropped';
       note(l.tree, `${verb} layer ${l.index} (${Math.round((100 * (l.bytes - kept.bytes)) / Math.max(l.bytes, 1))} % dead)`);
-      if (kept.count) next.push(liveLayer(l, keptEntries([l], kept.entries()), current.get(l.tree)!, opts.mounts[l.tree]));
+      if (kept.count) next.push(liveLayer(l, keptEntries([l], kept.entries()), current.get(l.tree)!, opts.mounts[l.tree], opts.parents?.[l.tree]));
     }
     stack = next;
   }
@@ -638,7 +639,7 @@ export function planIncremental(
     const [lower] = run;
     const entries = mergedEntries(stack, run, current.get(lower!.tree)!);
     note(lower!.tree, `merged patch layers ${run.map((l) => l.index).join(', ').replace(/, (\d+)$/, ' and $1')}`);
-    const merged = liveLayer(lower!, entries, current.get(lower!.tree)!, opts.mounts[lower!.tree]);
+    const merged = liveLayer(lower!, entries, current.get(lower!.tree)!, opts.mounts[lower!.tree], opts.parents?.[lower!.tree]);
     const gone = new Set(run.slice(1));
     stack = stack.filter((l) => !gone.has(l)).map((l) => (l === lower ? merged : l));
   }
@@ -1200,9 +1201,9 @@ function keptEntries(layers: readonly PlannedLayer[], files: FileEntry[]): FileE
 }
 
 /** A layer of the given files and whiteouts in place of `like` (same tree, patch or not), with their parent folders. */
-function liveLayer(like: PlannedLayer, files: FileEntry[], current: TreeManifest, mount: string): PlannedLayer {
+function liveLayer(like: PlannedLayer, files: FileEntry[], current: TreeManifest, mount: string, parents: MountParents | undefined): PlannedLayer {
   const entries = withParents(files, current);
-  return { tree: like.tree, index: like.index, entries, inputKey: layerInputKey(mount, entries), bytes: totalBytes(entries), ...(like.patch ? { patch: true } : {}) };
+  return { tree: like.tree, index: like.index, entries, inputKey: layerInputKey(mount, entries, parents), bytes: totalBytes(entries), ...(like.patch ? { patch: true } : {}) };
 }
 
 function withParents(files: FileEntry[], current: TreeManifest): FileEntry[] {
@@ -1249,8 +1250,8 @@ function topLayers(tree: TreeName, d: TreeDiff, current: TreeManifest, opts: Inc
   const rest: TreeDiff = { ...d, added: d.added.filter((e) => !isBig.has(e.path)), modified: d.modified.filter((m) => !isBig.has(m.after.path)) };
   const out: PlannedLayer[] = [];
   // Big files first, the patch last: a tree's patch is then its top layer, cheap to fold into the next day's.
-  for (const e of big) out.push(liveLayer({ tree, index: 0, entries: [], inputKey: '', bytes: 0, patch: true }, [e], current, opts.mounts[tree]));
-  if (rest.added.length || rest.removed.length || rest.modified.length) out.push(patchLayer(tree, 0, rest, current, opts.mounts[tree], Object.values(opts.mounts)));
+  for (const e of big) out.push(liveLayer({ tree, index: 0, entries: [], inputKey: '', bytes: 0, patch: true }, [e], current, opts.mounts[tree], opts.parents?.[tree]));
+  if (rest.added.length || rest.removed.length || rest.modified.length) out.push(patchLayer(tree, 0, rest, current, opts.mounts[tree], Object.values(opts.mounts), opts.parents?.[tree]));
   return out;
 }
 
@@ -1265,7 +1266,7 @@ function renumber(layers: PlannedLayer[]): PlannedLayer[] {
 }
 
 /** Added and modified entries (with their parent directories) and a whiteout per topmost removed path. */
-function patchLayer(tree: TreeName, index: number, d: TreeDiff, current: TreeManifest, mount: string, allMounts: string[] = []): PlannedLayer {
+function patchLayer(tree: TreeName, index: number, d: TreeDiff, current: TreeManifest, mount: string, allMounts: string[] = [], above?: MountParents): PlannedLayer {
   const kept = [...d.added, ...d.modified.map((m) => m.after)];
   for (const e of kept) assertTreePath(tree, mount, e.path);
   // The removed entries one at a time (a packed diff's are a store: 100k of them are not made into objects at once).
@@ -1292,7 +1293,7 @@ function patchLayer(tree: TreeName, index: number, d: TreeDiff, current: TreeMan
   if (packedStoreOf(d.removed) && !kept.some(isPendingHash)) {
     // Many removed (a packed diff's store): the patch is a store too, its whiteouts never objects nor a map.
     const entries = packedPatchEntries(kept, topmost(), dirsOf(current));
-    return { tree, index, entries, inputKey: layerInputKey(mount, entries), bytes: totalBytes(entries), patch: true };
+    return { tree, index, entries, inputKey: layerInputKey(mount, entries, above), bytes: totalBytes(entries), patch: true };
   }
   const byPath = new Map<string, FileEntry>(kept.map((e) => [e.path, e]));
   for (const p of topmost()) {
@@ -1304,7 +1305,7 @@ function patchLayer(tree: TreeName, index: number, d: TreeDiff, current: TreeMan
   // Its own map takes the folders: a copy of it (100k whiteouts after a removal) was a second map held beside it.
   const entries = withParentsIn(byPath, current);
   const bytes = totalBytes(entries);
-  return { tree, index, entries, inputKey: layerInputKey(mount, entries), bytes, patch: true };
+  return { tree, index, entries, inputKey: layerInputKey(mount, entries, above), bytes, patch: true };
 }
 
 /**
@@ -1342,9 +1343,9 @@ function assertNoMountBelow(tree: TreeName, mount: string, p: string, allMounts:
  * Why a recorded tree cannot be built on: a layer whose entries do not give its inputKey (its blob would not
  * hold them), or layers that do not unpack to the recorded manifest. Undefined when the record is sound.
  */
-export function recordedTreeProblem(tree: TreeName, prev: PreviousTree, mount: string): string | undefined {
+export function recordedTreeProblem(tree: TreeName, prev: PreviousTree, mount: string, parents?: MountParents): string | undefined {
   for (const [i, l] of prev.layers.entries()) {
-    if (l.tree !== tree || layerInputKey(mount, l.entries) !== l.inputKey) return `${tree} layer ${i}: its entries do not match its inputKey ${l.inputKey}`;
+    if (l.tree !== tree || layerInputKey(mount, l.entries, parents) !== l.inputKey) return `${tree} layer ${i}: its entries do not match its inputKey ${l.inputKey}`;
   }
   if (unpacksTo(prev.layers, prev.manifest.entries)) return undefined;
   // Layers holding every file once, in order, with no whiteout, unpack to their files in turn and their folders:

@@ -2,6 +2,7 @@
 // same planning a build does, so it lives with the planner. The base image's layer count comes from the caller
 // (reading a base image is the image stage's job, above this one).
 import { treeSourceFor, type GameConfig } from '../config/load.js';
+import type { MountParents } from './mount-parents.js';
 import { planIncremental, recordedTrees, SERVER_STACK_ORDER } from './incremental.js';
 import { totalsOf } from '../entries/packed-list.js';
 import { TREE_NAMES, type BuildRecord, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
@@ -26,8 +27,11 @@ export interface LayerDiff {
   bytesToBuild: number;
 }
 
-/** How many layers the base image has on a platform (`os/arch[/variant]`). */
-export type BaseLayerCount = (platform: string) => Promise<number>;
+/**
+ * How many layers the base image has on a platform (`os/arch[/variant]`), and per tree the folders it holds above the
+ * mount with an owner or mode of their own (part of the layers' keys: mount-parents.ts), when known.
+ */
+export type BaseLayerCount = (platform: string) => Promise<{ layers: number; parents?: Partial<Record<TreeName, MountParents>> }>;
 
 export async function layerDiff(
   config: GameConfig,
@@ -40,7 +44,7 @@ export async function layerDiff(
   const tally = layerTally(record);
   const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
   for (const platform of config.platforms) {
-    const baseLayers = await baseLayerCount(platform);
+    const { layers: baseLayers, parents } = await baseLayerCount(platform);
     const manifests = TREE_NAMES.map((t) => {
       const shared = treeSourceFor(config.trees[t], platform).shared;
       const m = current.find((x) => x.tree === t && x.platform === (shared ? undefined : platform));
@@ -53,6 +57,7 @@ export async function layerDiff(
       maxLayers: config.layers.maxLayers,
       baseLayers,
       mounts,
+      ...(parents ? { parents } : {}),
       freshOrder: SERVER_STACK_ORDER,
       ...(betweenSteps ? { betweenSteps } : {}),
     });

@@ -9,6 +9,7 @@
 import { createHash } from 'node:crypto';
 import { compareBytewise, hashEntries } from '../scan/manifest.js';
 import { entriesBelowOf, entrySourceOf } from '../entries/packed-list.js';
+import { parentsKeyText, type MountParents } from './mount-parents.js';
 import { TREE_NAMES, type FileEntry, type LayerPlan, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
 
 export interface PlanOptions {
@@ -20,6 +21,8 @@ export interface PlanOptions {
   baseLayers?: number;
   /** Mount path per tree: part of every layer's inputKey, since the tar paths start with it. */
   mounts: Record<TreeName, string>;
+  /** Per tree, the base's owner and mode of the folders above its mount that are not root 0755 (mount-parents.ts). */
+  parents?: Partial<Record<TreeName, MountParents>>;
 }
 
 /** Bumped whenever the tar layout of a planned layer changes, so cached layers are not reused wrongly. */
@@ -95,14 +98,14 @@ function cut(s: TreeSplit, opts: PlanOptions): PlannedLayer[] {
   // are written, 8 MiB on 1M files); a packed tree's list view, nothing made per entry. Cut into several, a packed
   // tree's entries are its objects.
   if (oneLayer && source.listsEveryFolder()) {
-    return [{ tree: s.tree, index: 0, entries: s.manifest.entries, inputKey: layerInputKey(opts.mounts[s.tree], s.manifest.entries), bytes: source.fileTotals().bytes }];
+    return [{ tree: s.tree, index: 0, entries: s.manifest.entries, inputKey: layerInputKey(opts.mounts[s.tree], s.manifest.entries, opts.parents?.[s.tree]), bytes: source.fileTotals().bytes }];
   }
   const entries = source.materialize();
   const hashes = mask === undefined ? undefined : (s.pathHashes ??= pathHashesOf(entries));
   const dirs = new Map<string, FileEntry>();
   for (const e of entries) if (e.type === 'dir') dirs.set(e.path, e);
   // One layer still, its missing folders added.
-  if (oneLayer) return [makeLayer(s.tree, 0, withAncestors(entries, dirs), opts.mounts[s.tree])];
+  if (oneLayer) return [makeLayer(s.tree, 0, withAncestors(entries, dirs), opts.mounts[s.tree], opts.parents?.[s.tree])];
   const groups: FileEntry[][] = [];
   let current: FileEntry[] = [];
   for (let i = 0; i < entries.length; i++) {
@@ -120,7 +123,7 @@ function cut(s: TreeSplit, opts: PlanOptions): PlannedLayer[] {
     }
   }
   if (current.length || groups.length === 0) groups.push(current);
-  return groups.map((g, index) => makeLayer(s.tree, index, withAncestors(g, dirs), opts.mounts[s.tree]));
+  return groups.map((g, index) => makeLayer(s.tree, index, withAncestors(g, dirs), opts.mounts[s.tree], opts.parents?.[s.tree]));
 }
 
 /**
@@ -156,15 +159,20 @@ function isSortedBytewise(entries: readonly FileEntry[]): boolean {
   return true;
 }
 
-export function layerInputKey(mount: string, entries: readonly FileEntry[]): string {
-  const h = createHash('sha256').update(`${LAYER_FORMAT}\n${mount}\n`);
+/**
+ * A layer's inputs: its tar's format, mount and entries, and the base's owner and mode of folders above the mount
+ * where they are not root 0755 (those layers' folders differ). With none, the key is as it always was.
+ */
+export function layerInputKey(mount: string, entries: readonly FileEntry[], parents?: MountParents): string {
+  const above = parentsKeyText(parents);
+  const h = createHash('sha256').update(above ? `${LAYER_FORMAT}+parents\n${above}\n${mount}\n` : `${LAYER_FORMAT}\n${mount}\n`);
   return `sha256:${hashEntries(h, entries).digest('hex')}`;
 }
 
-function makeLayer(tree: TreeName, index: number, entries: FileEntry[], mount: string): PlannedLayer {
+function makeLayer(tree: TreeName, index: number, entries: FileEntry[], mount: string, parents?: MountParents): PlannedLayer {
   let bytes = 0;
   for (const e of entries) bytes += e.size;
-  return { tree, index, entries, inputKey: layerInputKey(mount, entries), bytes };
+  return { tree, index, entries, inputKey: layerInputKey(mount, entries, parents), bytes };
 }
 
 /** Layers over ECR's per-layer limit cannot be pushed there: say which, before any work is done. */

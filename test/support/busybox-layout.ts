@@ -22,6 +22,8 @@ export function hostPlatform(): { os: 'linux'; architecture: string } {
 export interface BusyboxLayoutOptions {
   /** Image tag in the layout (default `busybox`). */
   tag?: string;
+  /** Layers on top of busybox's, each a list of tar entries (no file bodies: folders, links, empty files). */
+  extraLayers?: TarEntry[][];
 }
 
 
@@ -53,20 +55,25 @@ export async function writeBusyboxLayout(dir: string, options: BusyboxLayoutOpti
   };
   const platform = hostPlatform();
   const layerDesc = await put(layer, 'application/vnd.oci.image.layer.v1.tar+gzip');
+  const extra = [];
+  for (const entries of options.extraLayers ?? []) {
+    const t = await tarOf(entries, new Map());
+    extra.push({ tar: t, desc: await put(gzipSync(t, { level: 1 }), 'application/vnd.oci.image.layer.v1.tar+gzip') });
+  }
   const config = await put(
     Buffer.from(
       JSON.stringify({
         architecture: platform.architecture,
         os: platform.os,
         config: { Env: ['PATH=/bin'], Cmd: ['sh'], Labels: { 'busybox.sha256': sha256(bin) } },
-        rootfs: { type: 'layers', diff_ids: [sha256(tar)] },
+        rootfs: { type: 'layers', diff_ids: [sha256(tar), ...extra.map((x) => sha256(x.tar))] },
         history: [{ created_by: `busybox ${applets.length} applets` }],
       }),
     ),
     'application/vnd.oci.image.config.v1+json',
   );
   const manifest = await put(
-    Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layerDesc] })),
+    Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layerDesc, ...extra.map((x) => x.desc)] })),
     'application/vnd.oci.image.manifest.v1+json',
   );
   await writeFile(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Command } from 'commander';
 import type { GameConfig } from '../../config/load.js';
 import { diffManifests, hasChanges } from '../../diff/diff.js';
@@ -8,11 +9,13 @@ import { diffDetails, diffTable, layerTable, pullCostTable } from './diff-format
 import { layerDiff, recordLayerDiff, type LayerDiff } from '../../plan/layer-diff.js';
 import { loadBaseImage, parseBaseRef } from '../../oci/base-image.js';
 import { parsePlatform } from '../../oci/image.js';
+import { baseMountParents } from '../../oci/base-parents.js';
+import { parentsFromRecord } from '../../plan/mount-parents.js';
 import { pullCost, type PullCost } from '../../diff/pull-cost.js';
 import { chunkDiff } from '../../diff/chunks.js';
 import { EXIT, GamelayerError } from '../../errors.js';
 import { baseMoveText, type BaseMove } from '../../pipeline/base-move.js';
-import type { BuildRecord, TreeManifest } from '../../types.js';
+import { TREE_NAMES, type BuildRecord, type TreeManifest, type TreeName } from '../../types.js';
 import { LARGE_GAME_ENTRIES } from '../../scan/scan.js';
 import { collectOldGarbage } from '../../util/young-garbage.js';
 import type { OtherLineRecord } from '../../registry/line-fallback.js';
@@ -169,10 +172,18 @@ export function register(program: Command): void {
       // Against a build, and with the working trees on the other side: which layers a build would redo.
       const config = before.build && !b && !recordLayers ? await gameConfig() : undefined;
       // A registry base is not read here (diff works offline): its layer count is the one the record pinned.
-      const baseLayerCount = async (platform: string) =>
-        parseBaseRef(config!.baseImage, config!.dir).kind === 'registry'
-          ? (before.build?.bases?.find((b) => b.platform === platform)?.layers ?? 0)
-          : (await loadBaseImage(config!.baseImage, { baseDir: config!.dir, platform: parsePlatform(platform) })).layers.length;
+      // The folders above the mounts (part of the layers' keys): a local base's read (known from the build's marker), a
+      // registry base's as the record kept them.
+      const baseLayerCount = async (platform: string) => {
+        if (parseBaseRef(config!.baseImage, config!.dir).kind === 'registry') {
+          const pinned = before.build?.bases?.find((b) => b.platform === platform);
+          const parents = Object.fromEntries(TREE_NAMES.map((t) => [t, parentsFromRecord(before.build?.parents, platform, t)]));
+          return { layers: pinned?.layers ?? 0, parents };
+        }
+        const base = await loadBaseImage(config!.baseImage, { baseDir: config!.dir, platform: parsePlatform(platform) });
+        const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config!.trees[t].mount])) as Record<TreeName, string>;
+        return { layers: base.layers.length, parents: await baseMountParents(base, mounts, path.join(config!.stateDir, 'cache', 'verified-blobs')) };
+      };
       const layers = recordLayers ?? (config && before.build ? await inStep('diff layers', () => layerDiff(config, after.manifests, before.build!, baseLayerCount, largeGame(after.manifests) ? collectOldGarbage : undefined)) : undefined);
       if (opts.json) {
         printJson({ before: before.name, after: after.name, changed, trees: diffs, chunks: diffs.flatMap((d) => chunkDiff(d) ?? []), layers, pullCost: cost?.value, pullCostTo: cost?.to, ...(baseMoves.length ? { baseMoved: baseMoves } : {}) });

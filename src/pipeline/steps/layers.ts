@@ -13,6 +13,7 @@ import { chunkedContentSource } from '../../oci/chunk-content.js';
 import { ArchiveCacheCorrupt, contentSourceFor, type ContentSource } from '../../oci/content.js';
 import { packHashingSource } from '../../oci/pack-hash.js';
 import { layerInputKey } from '../../plan/plan.js';
+import type { MountParents } from '../../plan/mount-parents.js';
 import type { PendingHashes } from '../../scan/pending.js';
 import { cacheFile } from '../../scan/scan.js';
 import { entrySourceOf } from '../../entries/packed-list.js';
@@ -55,11 +56,11 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   for (const p of plans) {
     for (const l of p.plan.layers) {
       const source = p.manifests.find((m) => m.tree === l.tree)!;
-      distinct.set(l.inputKey, { layer: l, source });
+      distinct.set(l.inputKey, { layer: l, source, parents: p.parents[l.tree] });
       if (pendingOf.has(source)) copies.set(l.inputKey, [...(copies.get(l.inputKey) ?? []), l]);
     }
     // A pending tree's marker names its digest, known once its layers are written: planned again and built then.
-    for (const m of p.manifests) if (!pendingOf.has(m)) distinct.set(p.sentinels.get(m.tree)!.inputKey, { layer: p.sentinels.get(m.tree)!, source: m, marker: markerContent(m, p.name) });
+    for (const m of p.manifests) if (!pendingOf.has(m)) distinct.set(p.sentinels.get(m.tree)!.inputKey, { layer: p.sentinels.get(m.tree)!, source: m, marker: markerContent(m, p.name), parents: p.parents[m.tree] });
   }
   const built = new Map<string, { layer: BuiltLayer; reused: boolean }>();
   const toBuild: Item[] = [];
@@ -73,7 +74,7 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
       lookups(async () => {
         // A placeholder key is in no cache and no record: not looked up.
         const kept = copies.has(key) ? undefined : reuse.kept?.get(key);
-        const hit = copies.has(key) ? undefined : (kept ?? (await reuse.cached(key, item.marker ? await markerProof(item) : item.layer)));
+        const hit = copies.has(key) ? undefined : (kept ?? (await reuse.cached(key, { ...(item.marker ? await markerProof(item) : item.layer), parents: item.parents })));
         return { hit, registryOnly: kept && !(await store.hasBlob(kept.digest, kept.size)) ? kept.digest : undefined };
       }),
     ),
@@ -124,11 +125,11 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
     return c;
   };
   /** A layer whose files were pending gets its real key once they are hashed, in every plan that holds it. */
-  const keyAgain = (layer: PlannedLayer, result: BuiltLayer): BuiltLayer => {
+  const keyAgain = (layer: PlannedLayer, parents: MountParents, result: BuiltLayer): BuiltLayer => {
     const all = copies.get(layer.inputKey);
     if (!all) return result;
     if (entrySourceOf(layer.entries).hasPending()) throw new Error(`${layer.tree} layer ${layer.index}: a file of it was not hashed while it was packed`);
-    const inputKey = layerInputKey(mounts[layer.tree], layer.entries);
+    const inputKey = layerInputKey(mounts[layer.tree], layer.entries, parents);
     for (const l of all) l.inputKey = inputKey;
     distinct.set(inputKey, distinct.get(result.inputKey)!);
     return { ...result, inputKey };
@@ -140,7 +141,7 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
     await Promise.allSettled(items.map((item) => slots.run((inputDone) => (failed ? Promise.resolve() : buildOne(item, inputDone).catch((error: unknown) => void (failed ??= { error }))))));
     if (failed) throw failed.error;
   };
-  const buildOne = async ({ layer, source, marker }: Item, inputDone: () => void) => {
+  const buildOne = async ({ layer, source, marker, parents }: Item, inputDone: () => void) => {
     let last = 0;
     // The layer writer (tar, the gzip pool, zstd) loads with the first layer to build: a no-op never loads it.
     const { buildLayer } = await import('../../oci/layer.js');
@@ -148,6 +149,7 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
       buildLayer(layer, {
         content: marker ?? withWhiteouts(await contentFor(source)),
         mount: mounts[layer.tree],
+        parents,
         store,
         compression,
         mtime: i.mtime,
@@ -183,7 +185,7 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
       }
       result = await attempt();
     }
-    result = keyAgain(layer, result);
+    result = keyAgain(layer, parents, result);
     reuse.cache.remember(result, i.kind, i.mtime, i.compressor);
     built.set(result.inputKey, { layer: result, reused: false });
     // Saved after every layer: an interrupted build's next run reuses what this one finished.
@@ -198,9 +200,9 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
       for (const m of p.manifests) {
         if (!pendingOf.has(m)) continue;
         const old = p.sentinels.get(m.tree)!;
-        const sentinel = sentinelLayer(m, mounts[m.tree], old.index);
+        const sentinel = sentinelLayer(m, mounts[m.tree], old.index, undefined, p.parents[m.tree]);
         p.sentinels.set(m.tree, sentinel);
-        if (!markerItems.some((x) => x.layer.inputKey === sentinel.inputKey)) markerItems.push({ layer: sentinel, source: m, marker: markerContent(m, p.name) });
+        if (!markerItems.some((x) => x.layer.inputKey === sentinel.inputKey)) markerItems.push({ layer: sentinel, source: m, marker: markerContent(m, p.name), parents: p.parents[m.tree] });
         distinct.set(sentinel.inputKey, markerItems.find((x) => x.layer.inputKey === sentinel.inputKey)!);
       }
     }
@@ -219,6 +221,8 @@ interface Item {
   layer: PlannedLayer;
   source: TreeManifest;
   marker?: ContentSource;
+  /** The folders above the tree's mount as this platform's base holds them. */
+  parents: MountParents;
 }
 
 /**

@@ -1,11 +1,14 @@
 // Step plan: per platform, the base image and the layer plan of the four trees. A tree the previous build holds
 // keeps its layers (whose every layer can still be reused) and gets a patch layer, or is rebased; the rest is planned
 // afresh. A layer certain to be over the registry's limit is refused here, before anything is built. The base's
-// layers are copied into the store, or, when the base is in the registry the build pushes to, left there.
+// layers are copied into the store, or, when the base is in the registry the build pushes to, left there; either
+// way the base's folders above the mounts are read from them first (oci/base-parents.ts), once per state folder.
 import path from 'node:path';
 import { treeSourceFor } from '../../config/load.js';
 import { GamelayerError } from '../../errors.js';
 import type { BaseImage } from '../../oci/base-image.js';
+import { baseMountParents } from '../../oci/base-parents.js';
+import { parentsFromRecord, parentsKeyText, type MountParents } from '../../plan/mount-parents.js';
 import { ASSEMBLER_PATH, assemblerBytes } from '../../oci/assembler.js';
 import { compressedLowerBound } from '../../oci/layer-kinds.js';
 import { sentinelBytes, TREE_SENTINEL } from '../../oci/sentinel.js';
@@ -31,6 +34,8 @@ export interface PlatformPlan {
   /** Each tree image's sentinel layer, after the tree's own layers (in a chunked tree, with the native assembler). */
   sentinels: Map<TreeName, PlannedLayer>;
   decisions: IncrementalPlan['decisions'];
+  /** Per tree, the base's owner and mode of folders above its mount that are not root 0755 (plan/mount-parents.ts). */
+  parents: Record<TreeName, MountParents>;
 }
 
 export type PlanInput = Pick<BuildInputs, 'config' | 'reporter' | 'platforms' | 'store' | 'mounts' | 'kind' | 'layerLimit' | 'from' | 'push' | 'registry' | 'settingsKey'> & {
@@ -67,8 +72,13 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
   const large = i.scans.reduce((n, s) => n + s.manifest.entries.length, 0) >= LARGE_GAME_ENTRIES;
   for (const name of i.platforms) {
     const base = i.bases.byPlatform.get(name)!;
+    // The base's layers in the store first (verified there): the folders above the mounts are read from them, once.
+    if (!i.bases.sameRegistry) await base.copyLayersInto(store);
+    // Before any layer is planned: a mount through a base symlink fails here, and the parents are part of the keys. A
+    // base left in the registry pushed to is read from there (streamed, not stored) the first time.
+    const parents = await baseMountParents(base, mounts, store.markerDir, store);
     const manifests = TREE_NAMES.map((t) => manifestFor(i.scans, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
-    let prevTrees = previous ? await reusableTrees(previous, name, findLayer) : {};
+    let prevTrees = previous ? sameParents(await reusableTrees(previous, name, findLayer), previous, name, parents) : {};
     const key =
       fixpoints && previous && i.previousBlob
         ? fixpointKey({ version: gamelayerVersion(), platform: name, settingsKey: i.settingsKey, targetSize: config.layers.targetSize, maxLayers: config.layers.maxLayers, mounts, baseLayers: base.layers.map((l) => l.digest), manifests, recordBlob: i.previousBlob })
@@ -79,7 +89,7 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
       inc = { layers: recordedPlan(previous!, name), decisions: unchangedDecisions() };
     } else {
       // The record is not trusted: a layer that does not hold what it says would make the image differ from the sources.
-      const damaged = (Object.entries(prevTrees) as [TreeName, PreviousTree][]).filter(([, p]) => !p.unavailable).map(([t, p]) => recordedTreeProblem(t, p, mounts[t])).find(Boolean);
+      const damaged = (Object.entries(prevTrees) as [TreeName, PreviousTree][]).filter(([, p]) => !p.unavailable).map(([t, p]) => recordedTreeProblem(t, p, mounts[t], parents[t])).find(Boolean);
       if (damaged) {
         reporter.warn(`the previous build record (${i.previousRef ?? i.from ?? path.join(recordsDir(config.stateDir), LAST_BUILD)}) is damaged: ${damaged}; planning every tree afresh`);
         prevTrees = {};
@@ -89,6 +99,7 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
         maxLayers: config.layers.maxLayers,
         baseLayers: base.layers.length,
         mounts,
+        parents,
         freshOrder: SERVER_STACK_ORDER,
         ...(large ? { betweenSteps: collectOldGarbage } : {}),
       });
@@ -97,18 +108,16 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
     const plan: LayerPlan = { layers: inc.layers.map((l) => ({ ...l, platform: name })) };
     const tooBig = plan.layers.find((l) => compressedLowerBound(l.bytes, kind) > layerLimit);
     if (tooBig) throw layerTooBig(tooBig, layerLimit);
-    if (i.bases.sameRegistry) {
-      for (const l of base.layers) if (!(await store.hasBlob(l.digest, l.size))) baseInRegistry.add(l.digest);
-    } else await base.copyLayersInto(store);
+    if (i.bases.sameRegistry) for (const l of base.layers) if (!(await store.hasBlob(l.digest, l.size))) baseInRegistry.add(l.digest);
     // Read (and checked) only for a build with a chunked tree: no other image carries it.
     const helper = manifests.some((m) => m.chunks) ? assemblerBytes(name) : undefined;
     const helperEntry = helper && (await assemblerEntry(await helper));
     const sentinels = new Map(
       manifests.map(
-        (m) => [m.tree, sentinelLayer(m, mounts[m.tree], plan.layers.filter((l) => l.tree === m.tree).length, m.chunks ? helperEntry : undefined)] as const,
+        (m) => [m.tree, sentinelLayer(m, mounts[m.tree], plan.layers.filter((l) => l.tree === m.tree).length, m.chunks ? helperEntry : undefined, parents[m.tree])] as const,
       ),
     );
-    plans.push({ name, base, manifests, plan, sentinels, decisions: inc.decisions });
+    plans.push({ name, base, manifests, plan, sentinels, decisions: inc.decisions, parents });
   }
   // What planning 1M entries left behind (cut groups, copies with folders added, key text) goes before the layers.
   if (large) collectOldGarbage();
@@ -132,6 +141,16 @@ async function reusableTrees(
   return out;
 }
 
+/** A recorded tree whose layers were made with other folders above its mount than this base's: planned afresh. */
+function sameParents(trees: Partial<Record<TreeName, PreviousTree>>, record: BuildRecord, platform: string, parents: Record<TreeName, MountParents>): Partial<Record<TreeName, PreviousTree>> {
+  const out: Partial<Record<TreeName, PreviousTree>> = {};
+  for (const [tree, prev] of Object.entries(trees) as [TreeName, PreviousTree][]) {
+    const same = parentsKeyText(parentsFromRecord(record.parents, platform, tree)) === parentsKeyText(parents[tree]);
+    out[tree] = same || prev.unavailable ? prev : { ...prev, unavailable: 'the base image holds the folders above its mount with another owner or mode than its layers were made with' };
+  }
+  return out;
+}
+
 function manifestFor(scans: TreeScan[], tree: TreeName, platform: string | undefined): TreeManifest {
   const s = scans.find((x) => x.manifest.tree === tree && x.manifest.platform === platform);
   if (!s) throw new Error(`no scan of ${tree}${platform ? ` for ${platform}` : ''}`);
@@ -142,13 +161,13 @@ function manifestFor(scans: TreeScan[], tree: TreeName, platform: string | undef
  * The layer `<mount>/.gamelayer-tree` naming the tree and its digest; a chunked tree's also holds the native assembler
  * of the platform (`.gamelayer-chunks/assemble`, mode 755), which its init copy runs (docs/chunks.md).
  */
-export function sentinelLayer(m: TreeManifest, mount: string, index: number, helper?: FileEntry): PlannedLayer {
+export function sentinelLayer(m: TreeManifest, mount: string, index: number, helper?: FileEntry, parents?: MountParents): PlannedLayer {
   const bytes = sentinelBytes(m);
   // The xxh64 is informational here (the layers step serves the bytes itself); the digest inside makes the key unique.
   const entries: FileEntry[] = [{ path: TREE_SENTINEL, type: 'file' as const, mode: 0o644, size: bytes.length, xxh64: m.digest.slice(7, 23) }];
   // Sorted bytewise like every layer's entries: `.gamelayer-chunks/…` before `.gamelayer-tree`.
   if (helper) entries.unshift(helper);
-  return { tree: m.tree, index, entries, inputKey: layerInputKey(mount, entries), bytes: entries.reduce((n, e) => n + e.size, 0) };
+  return { tree: m.tree, index, entries, inputKey: layerInputKey(mount, entries, parents), bytes: entries.reduce((n, e) => n + e.size, 0) };
 }
 
 async function assemblerEntry(bytes: Buffer): Promise<FileEntry> {

@@ -2,6 +2,7 @@
 // image) written to `.gamelayer/records/` as `build-<tag>.json` and the last build; and the summary the CLI prints.
 // Skipped when its inputs are cached: a build that changed nothing has the previous record, byte for byte, and
 // writes nothing.
+import { recordedParents } from '../../plan/mount-parents.js';
 import path from 'node:path';
 import { copyRecord, LAST_BUILD, recordsDir, writeRecord } from '../../state/records.js';
 import { buildRecordName, dropLegacyRecord } from '../../state/record-name.js';
@@ -82,6 +83,7 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     revision: i.revision,
     sourceUrl: i.sourceUrl,
     settingsKey: i.settingsKey,
+    ...recordedParents(plans),
     ...(plans.some((p) => p.base.pinned)
       ? { bases: plans.map((p) => ({ platform: p.name, ref: config.baseImage, digest: p.base.pinned!.digest, repository: p.base.pinned!.repository, layers: p.base.layers.length })) }
       : {}),
