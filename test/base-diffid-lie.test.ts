@@ -115,7 +115,7 @@ describe('a registry base image whose config names a wrong diff_id', () => {
     expect(await readFile(marker, 'utf8')).toBe(truth);
   });
 
-  it('a layer fetched into the store is read once: its tar is hashed on the way in, the stored blob never opened', async () => {
+  it('a layer fetched into the store is hashed on the way in: the stored blob is opened once, by the folders-above-mounts pass alone', async () => {
     const layout = path.join(await tempDir(), 'once');
     const { layer, truth } = await busybox(layout);
     await push(layout, `${reg.host}/base/once:1`);
@@ -126,7 +126,9 @@ describe('a registry base image whose config names a wrong diff_id', () => {
     expect(r.code, r.stderr).toBe(0);
     const blob = path.join(dir, '.gamelayer/oci/blobs/sha256', layer.slice(7));
     const opens = (await readFile(trace, 'utf8')).split('\n').filter((l) => l.includes(`"${blob}"`));
-    expect(opens).toEqual([]);
+    // The diff_id check reads nothing back (it was one open more before); oci/base-parents.ts reads the layer once
+    // for the folders above the mounts, a pass of its own (it needs the mounts, which the download does not know).
+    expect(opens).toHaveLength(1);
     // Checked all the same: the proven diff_id is kept.
     expect(await readFile(path.join(dir, '.gamelayer/cache/verified-blobs', `diffid-${layer.slice(7)}`), 'utf8')).toBe(truth);
   });
