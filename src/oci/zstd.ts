@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { GamelayerError } from '../errors.js';
 import { removeFifos } from './fifo-pool.js';
 import { startOciWorker } from './worker-start.js';
-import { ZstdLauncher, type ZstdChild } from './zstd-child.js';
+import { closeZstdHost, ZstdLauncher, type ZstdChild } from './zstd-child.js';
 import { looksRandom, RAW_CHUNK, RAW_RUN_CHUNKS } from './zstd-raw.js';
 import type { FeedReply, FeedRequest } from './zstd-feed-worker.js';
 
@@ -134,6 +134,7 @@ const allFeeds = new Set<FeedWorker>();
 
 /** Stops the zstd feed workers (tests, or a library caller that wants a clean exit right away). */
 export async function closeZstdWorkers(): Promise<void> {
+  closeZstdHost();
   removeFifos();
   const all = [...allFeeds];
   allFeeds.clear();
@@ -423,7 +424,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
         const r = await feed.call({ type: 'diff-id', job }); // after every chunk: the worker answers in order
         if (failed) return await stop();
         await endChild();
-        // The zstd started for a stretch that never came: killed (with the shell) before any input, it wrote nothing.
+        // The zstd started for a stretch that never came: killed before any input, it wrote nothing.
         if (nextChild) {
           launcher.kill();
           await (await nextChild.catch(() => undefined))?.exited;
