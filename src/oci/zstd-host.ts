@@ -67,10 +67,17 @@ while (my $line = <STDIN>) {
   POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), $chld);
 }
 # The build is done or gone: a zstd still waiting for its pipe's writer (the build was killed) gets an empty input
-# rather than waiting for ever; what it writes goes into a temp file that is swept as its writer's.
-for my $fifo (values %fifoOf) { my $w; close $w if sysopen($w, $fifo, POSIX::O_WRONLY() | POSIX::O_NONBLOCK()) }
-# Their exits are still reported (by the handler: SIGCHLD cuts the sleep short).
-sleep 1 while %idOf;
+# rather than waiting for ever (what it writes goes into a temp file swept as its writer's); one not yet at its open
+# gets there soon, hence the loop. A pipe already removed had both ends open. Exits are still reported (SIGCHLD cuts
+# the select short).
+while (%idOf) {
+  for my $id (keys %fifoOf) {
+    my $w;
+    if (sysopen($w, $fifoOf{$id}, POSIX::O_WRONLY() | POSIX::O_NONBLOCK())) { close $w; delete $fifoOf{$id} }
+    elsif ($! != POSIX::ENXIO()) { delete $fifoOf{$id} }
+  }
+  select(undef, undef, undef, 0.05);
+}
 `;
 
 const hex = (s: string) => Buffer.from(s).toString('hex');
