@@ -1,10 +1,10 @@
 // One perl process per build that starts every zstd of every zstd layer. A spawn from Node forks the whole build
 // process (page tables of ~200 MB, copy-on-write faults in every thread after it): a shell per layer and a `mkfifo`
-// per eight pipes cost the thread making the tar 0.6-0.9 s of a cold build of the 3.1 GB game at load 8 (bench/README.md,
-// "Stop 43"). This one is forked once, at the first zstd layer, while the build is still small; it makes each named
-// pipe itself, and asks for a pipe of 1 MiB (F_SETPIPE_SZ, which Node cannot call) before zstd reads it: through 64
-// KiB each MiB of tar is 16 hand-overs between the feed's thread and zstd. perl-base is essential on Debian; without
-// perl, zstd-child.ts falls back to a shell per layer.
+// per eight pipes cost the thread making the tar 0.6-0.9 s of a cold build of the 3.1 GB game at load 8
+// (bench/README.md, "Stop 43"). This one is forked once, at the first zstd layer, while the build is still small; it
+// makes each named pipe itself, and asks for a pipe of 1 MiB (F_SETPIPE_SZ, which Node cannot call) before zstd reads
+// it: through 64 KiB each MiB of tar is 16 hand-overs between the feed's thread and zstd. perl-base is essential on
+// Debian; without perl, zstd-child.ts falls back to a shell per layer.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
