@@ -66,10 +66,11 @@ function buildHost(): ZstdHost | undefined {
   return (host = perl ? new ZstdHost(perl) : undefined);
 }
 
-/** Lets the build's launcher end once its zstd processes have (tests, closeZstdWorkers; at exit it ends anyway). */
-export function closeZstdHost(): void {
-  host?.close();
+/** Ends the build's launcher once its zstd processes have (closeZstdWorkers; at exit it ends with its input anyway). */
+export async function closeZstdHost(): Promise<void> {
+  const h = host;
   host = undefined;
+  await h?.close();
 }
 
 /** As a shell says it: a zstd killed by a signal exits with 128 + its number. */

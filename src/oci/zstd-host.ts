@@ -96,6 +96,8 @@ export class ZstdHost {
   private stderr = '';
   private statusBuffer = '';
   private gone = false;
+  /** Settles once the host process is gone. */
+  private readonly exited: Promise<void>;
 
   constructor(perl: string) {
     // Its own process group, as zstd's processes had before: a Ctrl-C to the build's terminal reaches the build,
@@ -104,8 +106,15 @@ export class ZstdHost {
     this.proc.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-2000)));
     (this.proc.stdio[3] as Readable).on('data', (d: Buffer) => this.onStatus(d.toString()));
     this.proc.stdin!.on('error', () => {}); // the host is gone: its exit says so
-    this.proc.once('error', (e) => this.end(`cannot run ${perl}: ${e.message}`));
-    this.proc.once('close', (code, signal) => this.end(`the zstd launcher (perl) ended (${signal ?? code}): ${this.stderr.trim() || 'no message'}`));
+    this.exited = new Promise((resolve) => {
+      const ended = (message: string) => {
+        this.end(message);
+        this.reference(false);
+        resolve();
+      };
+      this.proc.once('error', (e) => ended(`cannot run ${perl}: ${e.message}`));
+      this.proc.once('close', (code, signal) => ended(`the zstd launcher (perl) ended (${signal ?? code}): ${this.stderr.trim() || 'no message'}`));
+    });
     this.reference(false);
   }
 
@@ -171,11 +180,16 @@ export class ZstdHost {
     return { made: madeP, exited: exitedP, kill: () => this.running.has(id) && !this.gone && (this.proc.stdin as Writable).write(`kill ${id}\n`) };
   }
 
-  /** No more zstd: the host exits by itself once those running have (their exits still settle). */
-  close(): void {
-    if (this.gone) return;
+  /**
+   * No more zstd: the host exits once those running have (their exits still settle); resolves then, when it was
+   * reaped (its CPU and its zstd processes' are then this process's children's: bench/lib.ts counts them).
+   */
+  close(): Promise<void> {
+    if (this.gone) return this.exited;
     this.gone = true;
+    this.reference(true);
     this.proc.stdin!.end();
+    return this.exited;
   }
 }
 

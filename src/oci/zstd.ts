@@ -134,7 +134,7 @@ const allFeeds = new Set<FeedWorker>();
 
 /** Stops the zstd feed workers (tests, or a library caller that wants a clean exit right away). */
 export async function closeZstdWorkers(): Promise<void> {
-  closeZstdHost();
+  await closeZstdHost();
   removeFifos();
   const all = [...allFeeds];
   allFeeds.clear();
