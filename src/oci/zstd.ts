@@ -132,7 +132,10 @@ const OUTPUT_EVERY = 64 << 20;
 const EXIT_GRACE_MS = 5000;
 const allFeeds = new Set<FeedWorker>();
 
-/** Stops the zstd feed workers (tests, or a library caller that wants a clean exit right away). */
+/**
+ * Stops the zstd feed workers and ends the build's zstd launcher, waiting until it was reaped (tests, the bench, or a
+ * library caller that wants a clean exit right away; call it once no layer is being built).
+ */
 export async function closeZstdWorkers(): Promise<void> {
   await closeZstdHost();
   removeFifos();
