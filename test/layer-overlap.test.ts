@@ -22,7 +22,7 @@ afterAll(async () => {
 /**
  * A `zstd` first on PATH: the first layer's compresses its input, then waits (up to 30 s, so old code ends too) until
  * a second layer's has started, writes how many had started into `marks/seen-by-first`, and ends with `firstEnd`.
- * "Started" is counted once a zstd has read its whole input (the pipe it is given): the layer writer starts a zstd
+ * "Started" is counted once a zstd has read its whole input (the pipe on its stdin): the layer writer starts a zstd
  * ahead of the stretch it may get, and one that never gets any is killed, having started nothing.
  */
 async function fakeZstdOnPath(dir: string, firstEnd: string): Promise<string> {
@@ -35,12 +35,9 @@ async function fakeZstdOnPath(dir: string, firstEnd: string): Promise<string> {
     path.join(bin, 'zstd'),
     `#!/bin/sh
 case "$1" in --version) exec "${realZstd}" "$@";; esac
-for a; do fifo=$a; done
-# Compressed from a pipe, as from the pipe it was given: zstd writes the content size of a file it can stat.
+# Its input is the pipe on stdin; compressed from a pipe again, as zstd would have.
 input="${marks}/input.$$"
-cat "$fifo" > "$input"
-args=""; for a; do [ "$a" = "$fifo" ] || args="$args $a"; done
-set -- $args
+cat > "$input"
 touch "${marks}/started.$$"
 if mkdir "${marks}/first" 2>/dev/null; then
   cat "$input" | "${realZstd}" "$@" || exit $?

@@ -193,16 +193,16 @@ describe('zstd layers', () => {
   }, 120_000);
 
   describe('a compressor that fails', () => {
-    /** A fake `zstd` (a shell script); the real one's last argument is the pipe it reads. */
+    /** A fake `zstd` (a shell script) of no known version: it reads the pipe as its stdin, as the real one. */
     function fakeZstd(name: string, body: string): string {
       const file = path.join(tmp, name);
-      writeFileSync(file, `#!/bin/sh\nfor a; do fifo=$a; done\n${body}\n`);
+      writeFileSync(file, `#!/bin/sh\ncase "$1" in --version) exit 1;; esac\n${body}\n`);
       chmodSync(file, 0o755);
       return file;
     }
 
     it('dies half-way: a zstd.failed error with its message and exit status, and no blob or temp file in the store', async () => {
-      const bin = fakeZstd('crash-zstd', 'head -c 3000000 "$fifo" > /dev/null\necho "zstd: simulated crash after 3 MB" >&2\nexit 3');
+      const bin = fakeZstd('crash-zstd', 'head -c 3000000 > /dev/null\necho "zstd: simulated crash after 3 MB" >&2\nexit 3');
       const store = await storeAt('crash');
       const before = storeFiles(store);
       const err = await build(store, { bin }).then(
@@ -220,7 +220,7 @@ describe('zstd layers', () => {
     it('is killed after writing a complete-looking frame: an error, not a truncated blob', async () => {
       // The first 8 MB of the tar compressed into a valid zstd frame (what a blob cut short could look like), then a
       // SIGKILL: only the exit status tells that the output is not the whole layer.
-      const bin = fakeZstd('killed-zstd', 'head -c 8000000 "$fifo" | zstd -3 -q -c\nkill -9 $$');
+      const bin = fakeZstd('killed-zstd', 'head -c 8000000 | zstd -3 -q -c\nkill -9 $$');
       const store = await storeAt('killed');
       const before = storeFiles(store);
       await expect(build(store, { bin })).rejects.toMatchObject({ code: 'zstd.failed', message: expect.stringMatching(/killed-zstd was killed by SIGKILL/) });
@@ -277,12 +277,56 @@ describe('zstd layers', () => {
     for (const v of ['v1.5.2', 'v1.4.8', 'something else']) expect(await argsOf(zstdSaying(`zstd-${v.replace(' ', '-')}`, v))).not.toContain('--no-asyncio');
   }, 60_000);
 
+  it('zstd reads a pipe of 1 MiB where the kernel grants one (the build\'s perl launcher asks for it); without perl on PATH a shell of the layer\'s starts it, with the same blob', async () => {
+    const real = execFileSync('sh', ['-c', 'command -v zstd'], { encoding: 'utf8' }).trim();
+    const perl = execFileSync('sh', ['-c', 'command -v perl'], { encoding: 'utf8' }).trim();
+    // A zstd that records the size of the pipe on its stdin (F_GETPIPE_SZ), then compresses as the real one.
+    const sizes = path.join(tmp, 'pipe-sizes');
+    mkdirSync(sizes);
+    const bin = path.join(tmp, 'pipe-size-zstd');
+    writeFileSync(bin, `#!/bin/sh\ncase "$1" in --version) exec "${real}" "$@";; esac\n"${perl}" -e 'print fcntl(STDIN, 1032, 0)' > "${sizes}/$$"\nexec "${real}" "$@"\n`);
+    chmodSync(bin, 0o755);
+    // (An empty file: the zstd started ahead for a stretch that never came, killed before it wrote its size.)
+    const recorded = () =>
+      readdirSync(sizes)
+        .map((f) => readFileSync(path.join(sizes, f), 'utf8'))
+        .filter((t) => t !== '')
+        .map(Number);
+    // What the kernel grants a fresh pipe now: 1 MiB, or the default once root's pipes are over pipe-user-pages-soft.
+    const granted = Number(execFileSync(perl, ['-e', 'pipe(R, W); print fcntl(W, 1031, 1048576) ? 1048576 : 65536'], { encoding: 'utf8' }));
+    const { input } = switchingInput();
+    const withPerl = await feedBlob(input, 'perl-launched.zst', bin);
+    // The three zstd stretches of the input, and maybe the one started ahead for a stretch that never came.
+    expect(recorded().length).toBeGreaterThanOrEqual(3);
+    expect(new Set(recorded())).toEqual(new Set([granted]));
+
+    rmSync(sizes, { recursive: true });
+    mkdirSync(sizes);
+    const noPerl = path.join(tmp, 'no-perl-bin');
+    mkdirSync(noPerl);
+    for (const tool of ['mkfifo']) execFileSync('ln', ['-s', execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), path.join(noPerl, tool)]);
+    const pathBefore = process.env.PATH;
+    await closeZstdWorkers(); // the build's launcher, started above, ends: the next layer looks for perl again
+    process.env.PATH = noPerl;
+    try {
+      const withShell = await feedBlob(input, 'shell-launched.zst', bin);
+      expect(withShell.blob.equals(withPerl.blob)).toBe(true);
+      expect(withShell.digest).toBe(withPerl.digest);
+      expect(withShell.diffID).toBe(sha256(input));
+    } finally {
+      process.env.PATH = pathBefore;
+    }
+    expect(recorded().length).toBeGreaterThanOrEqual(3);
+    expect(new Set(recorded())).toEqual(new Set([65536])); // a shell cannot ask for more
+    expect(execFileSync(real, ['-d', '-c'], { input: withPerl.blob, maxBuffer: 64 << 20 }).equals(input)).toBe(true);
+  }, 120_000);
+
   it('a layer given up half-way leaves nothing behind in its feed: the next layer on it gets the diffID of its own tar', async () => {
     // The feed's threads go on to the next layer. Its hash of the input used to live on in the thread until a
     // diff-id or a failed write: a layer given up between writes (a file changed, the size limit, a damaged cache
     // copy retried) left its bytes in the next layer's diffID.
     const bin = path.join(tmp, 'reads-all-zstd');
-    writeFileSync(bin, '#!/bin/sh\nfor a; do fifo=$a; done\nexec cat "$fifo" > /dev/null\n'); // never blocks a write
+    writeFileSync(bin, '#!/bin/sh\ncase "$1" in --version) exit 1;; esac\nexec cat > /dev/null\n'); // never blocks a write
     chmodSync(bin, 0o755);
     const out = openSync(path.join(tmp, 'given-up.zst'), 'w+');
     try {

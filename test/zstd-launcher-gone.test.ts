@@ -3,7 +3,8 @@
 // registered one, so nothing ever settled it, no reader ever opened the pipe, and its open for writing blocked a
 // thread of the pool for ever; the layer's end waited on it (oci-zstd.test.ts's "late zstd" case hung once for
 // 120 s at high load, where mkfifo, a fork of the test process, is slow). It now fails like any start on a gone shell.
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,8 +26,11 @@ describe('a zstd started while its launcher shell is killed', () => {
     mkdirSync(bin);
     writeFileSync(path.join(bin, 'mkfifo'), `#!/bin/sh\nwhile [ -e '${hold}' ]; do sleep 0.01; done\nexec /usr/bin/mkfifo "$@"\n`);
     chmodSync(path.join(bin, 'mkfifo'), 0o755);
+    // No perl on PATH: the layer's own shell starts the zstd, with pipes from mkfifo (with perl, the build's launcher
+    // makes the pipes itself and this wait cannot arise).
+    symlinkSync(execFileSync('sh', ['-c', 'command -v zstd'], { encoding: 'utf8' }).trim(), path.join(bin, 'zstd'));
     const savedPath = process.env.PATH;
-    process.env.PATH = `${bin}${path.delimiter}${savedPath ?? ''}`;
+    process.env.PATH = bin;
     const out = openSync(path.join(tmp, 'blob'), 'w');
     try {
       removeFifos(); // none made ahead: the next start makes its pipe with the mkfifo above

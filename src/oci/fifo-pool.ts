@@ -1,5 +1,6 @@
-// Named pipes for the zstd layer writer (zstd.ts reads the blob's tar from one): made ahead in batches, in a
-// folder of this process's own under the temp dir, each used once.
+// Named pipes for the zstd layer writer (zstd reads the blob's tar from one), in a folder of this process's own under
+// the temp dir, each used once: named here for the build's zstd launcher to make (zstd-host.ts), or, without perl,
+// made ahead in batches by `mkfifo`.
 import { execFile } from 'node:child_process';
 import { existsSync, lstatSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,14 +22,8 @@ export function removeFifos(): void {
   if (fifoDir) rmSync(fifoDir, { recursive: true, force: true });
 }
 
-/**
- * A fresh named pipe (mode 600) in this process's own folder under the temp dir (mode 700, removed at exit): one
- * made earlier, else a batch of FIFO_BATCH. Each is used once and removed as soon as both ends are open.
- */
-export async function takeFifo(): Promise<string> {
-  for (let ready = fifoPool.pop(); ready !== undefined; ready = fifoPool.pop()) {
-    if (lstatSync(ready, { throwIfNoEntry: false })?.isFIFO()) return ready;
-  }
+/** This process's folder for named pipes under the temp dir (mode 700, removed at exit), made on first use. */
+function pipeFolder(): string {
   if (!fifoDir || !existsSync(fifoDir)) {
     if (!fifoDir) {
       process.once('exit', removeFifos);
@@ -37,7 +32,23 @@ export async function takeFifo(): Promise<string> {
     }
     fifoDir = mkdtempSync(path.join(tmpdir(), `${FIFO_DIR}${tempTag()}.`));
   }
-  const names = Array.from({ length: FIFO_BATCH }, () => path.join(fifoDir!, `zstd-in.${fifoSeq++}`));
+  return fifoDir;
+}
+
+/** A fresh name in that folder, for a pipe (or a zstd's message file) someone else makes. */
+export function fifoName(): string {
+  return path.join(pipeFolder(), `zstd-in.${fifoSeq++}`);
+}
+
+/**
+ * A fresh named pipe (mode 600) in this process's own folder: one made earlier, else a batch of FIFO_BATCH. Each is
+ * used once and removed as soon as both ends are open.
+ */
+export async function takeFifo(): Promise<string> {
+  for (let ready = fifoPool.pop(); ready !== undefined; ready = fifoPool.pop()) {
+    if (lstatSync(ready, { throwIfNoEntry: false })?.isFIFO()) return ready;
+  }
+  const names = Array.from({ length: FIFO_BATCH }, () => fifoName());
   await promisify(execFile)('mkfifo', ['-m', '600', ...names]).catch((e: Error) => {
     throw new GamelayerError('zstd.failed', `cannot make a named pipe for zstd in ${fifoDir}: ${e.message}`, 'zstd layers need mkfifo (coreutils)');
   });

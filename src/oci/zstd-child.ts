@@ -1,9 +1,9 @@
 // The `zstd` processes of a zstd layer: one for each stretch of the tar between raw runs (zstd-raw.ts), each reading
-// a named pipe (fifo-pool.ts) and writing the blob's temp file itself, at the file offset the layer's writers share.
-// They are started by a small shell of the layer's own: a spawn from Node forks the whole build process (page tables
-// of some 200 MB, then copy-on-write faults in every thread), measured at 0.5 s of CPU for the 40 zstd processes of
-// the 3.1 GB game; the shell forks only itself. A zstd may start before the one before it exits: one that has had no
-// input has written nothing.
+// a named pipe (fifo-pool.ts) and appending to the blob's temp file itself (the layer's writers write in turn, each at
+// the file's end: raw frames only after the zstd before them exited, a zstd started ahead only after its input came).
+// They are started by the build's perl launcher (zstd-host.ts), or, without perl, by a small shell of the layer's own:
+// a spawn from Node forks the whole build process (page tables of some 200 MB, then copy-on-write faults in every
+// thread), measured at 0.5 s of CPU for the 40 zstd processes of the 3.1 GB game; those launchers fork only themselves.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
@@ -12,7 +12,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
 import { zstdMissing as missing } from './compressor-id.js';
-import { takeFifo } from './fifo-pool.js';
+import { fifoName, takeFifo } from './fifo-pool.js';
+import { ZstdHost } from './zstd-host.js';
 
 /** One zstd of the layer, from the start of its input to its exit. */
 export interface ZstdChild {
@@ -24,7 +25,7 @@ export interface ZstdChild {
   exit(): Exit | undefined;
   /** The error its exit status and message make. */
   failure(): GamelayerError;
-  /** Kills it (and the layer's shell: a killed zstd ends the layer). */
+  /** Kills the layer's zstd processes: a killed zstd ends the layer. */
   kill(): void;
 }
 
@@ -32,14 +33,16 @@ interface Exit {
   code: number;
   signal?: string;
   error?: Error;
+  /** Its own stderr (the build's launcher keeps each zstd's apart). */
+  message?: string;
 }
 
 /**
- * Reads lines of pipe paths and starts `bin args… <pipe>` for each, with stdout the blob; writes `<exit status>
- * <pipe>` on fd 3 when one ends (a line under PIPE_BUF: written whole). zstd gets no stdin and no fd 3. At the end of
- * its input the shell waits for the ones still running.
+ * Without perl: reads lines of pipe paths and starts `bin args… <pipe >>out` for each; writes `<exit status> <pipe>`
+ * on fd 3 when one ends (a line under PIPE_BUF: written whole). zstd gets no fd 3. At the end of its input the shell
+ * waits for the ones still running.
  */
-const SCRIPT = 'bin=$1; shift\nwhile IFS= read -r fifo; do ( "$bin" "$@" "$fifo" </dev/null 3>&-; echo "$? $fifo" >&3 ) & done\nwait';
+const SCRIPT = 'bin=$1; out=$2; shift 2\nwhile IFS= read -r fifo; do ( "$bin" "$@" <"$fifo" >>"$out" 3>&-; echo "$? $fifo" >&3 ) & done\nwait';
 
 /** Where `bin` is (as spawn would find it), or undefined. */
 function findBinary(bin: string): string | undefined {
@@ -55,27 +58,52 @@ function findBinary(bin: string): string | undefined {
   return undefined;
 }
 
-/** The shell that starts a layer's zstd processes; `next` starts one. */
+/** The build's perl launcher, started with the first zstd layer (while the build is small); undefined without perl. */
+let host: ZstdHost | undefined;
+function buildHost(): ZstdHost | undefined {
+  if (host?.alive()) return host;
+  const perl = findBinary('perl');
+  return (host = perl ? new ZstdHost(perl) : undefined);
+}
+
+/** Ends the build's launcher once its zstd processes have (closeZstdWorkers; at exit it ends with its input anyway). */
+export async function closeZstdHost(): Promise<void> {
+  const h = host;
+  host = undefined;
+  await h?.close();
+}
+
+/** As a shell says it: a zstd killed by a signal exits with 128 + its number. */
+const signalOf = (code: number) => (code > 128 ? Object.entries(os.signals).find(([, n]) => n === code - 128)?.[0] : undefined);
+
+/** Starts a layer's zstd processes, writing into the blob's temp file (`output`, a descriptor of this process). */
 export class ZstdLauncher {
   private shell: ChildProcess | undefined;
   private stderr = '';
-  /** The zstd processes running, by pipe: what their status line settles. */
+  /** Without perl: the zstd processes running, by pipe: what their status line settles. */
   private readonly waiting = new Map<string, (e: Exit) => void>();
+  /** With the build's launcher: the zstd processes started and not yet gone, to kill and wait for. */
+  private readonly live = new Set<{ exited: Promise<unknown>; kill: () => void }>();
   private gone: Exit | undefined;
   private statusBuffer = '';
+  /** `bin` as found on PATH now (the build's launcher outlives a change of PATH). */
+  private found: string | undefined;
+  /** The blob's temp file as the launcher opens it again, for appending (not through this descriptor's offset). */
+  private readonly outputPath: string;
 
   constructor(
     private readonly bin: string,
     private readonly args: string[],
-    private readonly output: number,
-  ) {}
+    output: number,
+  ) {
+    this.outputPath = `/proc/${process.pid}/fd/${output}`;
+  }
 
-  private start(): ChildProcess {
-    if (!findBinary(this.bin)) throw missing(this.bin, Object.assign(new Error(`spawn ${this.bin} ENOENT`), { code: 'ENOENT' }));
+  private startShell(): ChildProcess {
     let shell: ChildProcess;
     try {
       // Its own process group: killing the layer kills the shell and the zstd it runs.
-      shell = spawn('/bin/sh', ['-c', SCRIPT, 'sh', this.bin, ...this.args], { stdio: ['pipe', this.output, 'pipe', 'pipe'], detached: true });
+      shell = spawn('/bin/sh', ['-c', SCRIPT, 'sh', this.found!, this.outputPath, ...this.args], { stdio: ['pipe', 'ignore', 'pipe', 'pipe'], detached: true });
     } catch (e) {
       throw missing('/bin/sh', e as Error);
     }
@@ -87,9 +115,7 @@ export class ZstdLauncher {
         this.statusBuffer = this.statusBuffer.slice(nl + 1);
         const space = line.indexOf(' ');
         const code = Number(line.slice(0, space));
-        // As a shell says it: a zstd killed by a signal exits with 128 + its number.
-        const signal = code > 128 ? Object.entries(os.signals).find(([, n]) => n === code - 128)?.[0] : undefined;
-        this.settle(line.slice(space + 1), { code, signal });
+        this.settle(line.slice(space + 1), { code, signal: signalOf(code) });
       }
     });
     shell.stdin!.on('error', () => {}); // the shell is gone: its exit says so
@@ -109,10 +135,24 @@ export class ZstdLauncher {
     for (const fifo of [...this.waiting.keys()]) this.settle(fifo, e.code === 0 && !e.signal ? { code: -1, signal: e.signal } : e);
   }
 
-  /** Starts a zstd; resolves once both ends of its pipe are open. */
-  async next(): Promise<ZstdChild> {
-    if (this.gone) throw this.failureOf(this.gone);
-    const shell = (this.shell ??= this.start());
+  /** Starts a zstd through the build's launcher, or (without perl) the layer's shell; the pipe and its exit. */
+  private async launch(): Promise<{ fifo: string; exited: Promise<Exit> }> {
+    const h = buildHost();
+    if (h) {
+      const fifo = fifoName();
+      const started = h.start(this.found!, this.args, fifo, this.outputPath, `${fifo}.err`);
+      const entry = { exited: started.exited, kill: started.kill };
+      this.live.add(entry);
+      const exited = started.exited.then((e): Exit => {
+        this.live.delete(entry);
+        return { code: e.code, signal: signalOf(e.code), message: e.message };
+      });
+      await started.made.catch(async (e: Error) => {
+        throw new GamelayerError('zstd.failed', `cannot start ${this.bin}: ${e.message}`, 'the layer was not stored; run the build again');
+      });
+      return { fifo, exited };
+    }
+    const shell = (this.shell ??= this.startShell());
     const fifo = await takeFifo();
     // The shell may have ended while the pipe was made (a layer's end kills the one started ahead; mkfifo is a fork,
     // slow at high load): its end settled only the pipes registered then, so this one would be waited on for ever.
@@ -120,11 +160,19 @@ export class ZstdLauncher {
       await rm(fifo, { force: true });
       throw this.failureOf(this.gone);
     }
-    let exit: Exit | undefined;
-    const exited = new Promise<void>((resolve) => {
-      this.waiting.set(fifo, (e) => ((exit ??= e), resolve()));
-    });
+    const exited = new Promise<Exit>((resolve) => this.waiting.set(fifo, resolve));
     shell.stdin!.write(`${fifo}\n`);
+    return { fifo, exited };
+  }
+
+  /** Starts a zstd; resolves once both ends of its pipe are open. */
+  async next(): Promise<ZstdChild> {
+    if (this.gone) throw this.failureOf(this.gone);
+    this.found ??= findBinary(this.bin);
+    if (!this.found) throw missing(this.bin, Object.assign(new Error(`spawn ${this.bin} ENOENT`), { code: 'ENOENT' }));
+    const { fifo, exited: exitOf } = await this.launch();
+    let exit: Exit | undefined;
+    const exited = exitOf.then((e) => void (exit ??= e));
     // The write end opens once zstd has opened the read end. For a zstd that never does (broken, died at start) a
     // read end is opened here and held until that open returned, so it never waits for ever.
     let opened = false;
@@ -157,16 +205,18 @@ export class ZstdLauncher {
   private failureOf(exit: Exit | undefined): GamelayerError {
     if (exit?.error) return missing(this.bin, exit.error);
     const how = exit?.signal ? `was killed by ${exit.signal}` : `exited with ${exit?.code}`;
-    return new GamelayerError('zstd.failed', `${this.bin} ${how}: ${this.stderr.trim() || 'no message'}`, 'the layer was not stored; run the build again, and check the zstd install if it fails again');
+    const message = (exit?.message ?? this.stderr).trim();
+    return new GamelayerError('zstd.failed', `${this.bin} ${how}: ${message || 'no message'}`, 'the layer was not stored; run the build again, and check the zstd install if it fails again');
   }
 
-  /** No more zstd processes: the shell reads the end of its input and exits once those running have. */
+  /** No more zstd processes: the layer's shell reads the end of its input and exits once those running have. */
   close(): void {
     this.shell?.stdin!.end();
   }
 
-  /** Kills the shell and its zstd processes (its process group). */
+  /** Kills the layer's zstd processes (and its shell, with them: its process group). */
   kill(): void {
+    for (const z of this.live) z.kill();
     const pid = this.shell?.pid;
     if (pid === undefined || this.gone) return;
     try {
@@ -176,8 +226,9 @@ export class ZstdLauncher {
     }
   }
 
-  /** Resolves once the shell is gone (after `close` or `kill`). */
+  /** Resolves once the layer's zstd processes are gone (after `close` or `kill`). */
   async done(): Promise<void> {
+    await Promise.all([...this.live].map((z) => z.exited));
     const shell = this.shell;
     if (!shell || this.gone) return;
     await new Promise<void>((resolve) => shell.once('close', () => resolve()));

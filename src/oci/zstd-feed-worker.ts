@@ -16,9 +16,9 @@ export type FeedRequest =
    */
   | { id: number; type: 'chunk'; fd: number; job: number; slot: number; offset: number; length: number }
   /**
-   * Bytes of a slot into the diffID, then as one raw frame onto the end of the blob `fd` (at its file offset, which
-   * the `zstd` processes writing it share), hashed into the blob's digest from memory. Only while no `zstd` writes
-   * the blob: what it wrote is hashed from the file first.
+   * Bytes of a slot into the diffID, then as one raw frame onto the end of the blob `fd` (where the hash of the file
+   * has reached: its end), hashed into the blob's digest from memory. Only while no `zstd` writes the blob: what it
+   * wrote is hashed from the file first.
    */
   | { id: number; type: 'raw'; fd: number; job: number; slot: number; offset: number; length: number }
   | { id: number; type: 'diff-id'; job: number }
@@ -49,12 +49,16 @@ function takeInput(job: number, view: Uint8Array): Uint8Array {
   return view;
 }
 
-/** Writes `head` then `body` at the file's offset; a short write goes on where it stopped. */
-function writeAll(fd: number, head: Uint8Array, body: Uint8Array): void {
+/**
+ * Writes `head` then `body` at `position` (the blob's end: the `zstd` processes append to it through descriptors of
+ * their own, so this one's offset is not where they stopped); a short write goes on where it stopped.
+ */
+function writeAll(fd: number, head: Uint8Array, body: Uint8Array, position: number): void {
   let parts = [head, body];
   for (let left = head.length + body.length; left > 0; ) {
-    let n = writevSync(fd, parts);
+    let n = writevSync(fd, parts, position);
     left -= n;
+    position += n;
     while (parts.length > 0 && n >= parts[0]!.length) n -= parts.shift()!.length;
     if (n > 0) parts = [parts[0]!.subarray(n), ...parts.slice(1)];
   }
@@ -97,8 +101,8 @@ function handle(req: FeedRequest): FeedReply | undefined {
         takeInput(req.job, body);
         out.hash.update(head);
         out.hash.update(body);
+        writeAll(req.fd, head, body, out.size);
         out.size += head.length + body.length;
-        writeAll(req.fd, head, body);
       }
       return { id: req.id };
     }

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { GamelayerError } from '../errors.js';
 import { removeFifos } from './fifo-pool.js';
 import { startOciWorker } from './worker-start.js';
-import { ZstdLauncher, type ZstdChild } from './zstd-child.js';
+import { closeZstdHost, ZstdLauncher, type ZstdChild } from './zstd-child.js';
 import { looksRandom, RAW_CHUNK, RAW_RUN_CHUNKS } from './zstd-raw.js';
 import type { FeedReply, FeedRequest } from './zstd-feed-worker.js';
 
@@ -132,8 +132,12 @@ const OUTPUT_EVERY = 64 << 20;
 const EXIT_GRACE_MS = 5000;
 const allFeeds = new Set<FeedWorker>();
 
-/** Stops the zstd feed workers (tests, or a library caller that wants a clean exit right away). */
+/**
+ * Stops the zstd feed workers and ends the build's zstd launcher, waiting until it was reaped (tests, the bench, or a
+ * library caller that wants a clean exit right away; call it once no layer is being built).
+ */
 export async function closeZstdWorkers(): Promise<void> {
+  await closeZstdHost();
   removeFifos();
   const all = [...allFeeds];
   allFeeds.clear();
@@ -423,7 +427,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
         const r = await feed.call({ type: 'diff-id', job }); // after every chunk: the worker answers in order
         if (failed) return await stop();
         await endChild();
-        // The zstd started for a stretch that never came: killed (with the shell) before any input, it wrote nothing.
+        // The zstd started for a stretch that never came: killed before any input, it wrote nothing.
         if (nextChild) {
           launcher.kill();
           await (await nextChild.catch(() => undefined))?.exited;
