@@ -119,7 +119,7 @@ async function buildZstdLayer(layer: PlannedLayer, options: BuildLayerOptions, c
   const tooBig = () => (options.tooBig ?? (() => new Error(`layer over ${options.maxBytes} bytes`)))();
   let diffID: string;
   try {
-    zstd = await startZstdToFile({ ...compression, output: writer.handle.fd });
+    zstd = await startZstdToFile({ ...compression, output: writer.handle.fd, outputPath: writer.path });
     // Each chunk is copied into the feed before the next is asked for: the tar writer reuses it.
     for await (const chunk of tar) {
       options.onBytes?.(chunk.length);

@@ -41,6 +41,8 @@ export interface BlobWriter {
 export interface FileBlobWriter {
   /** The temp file, open for writing. */
   readonly handle: FileHandle;
+  /** Its path, for a process that opens it itself (a compressor appending to it). */
+  readonly path: string;
   /** Bytes in the file now (one fstat). */
   size(): number;
   /**
@@ -302,7 +304,7 @@ export class OciStore {
     file.fh = handle;
     const commit = (expected?: { digest?: string; size?: number }, hashFile?: (fd: number) => Promise<{ digest: string; size: number }>) =>
       this.commitTemp(file, expected, (fh) => (hashFile ? hashFile(fh.fd) : hashHandle(fh)));
-    return { handle, size: () => fstatSync(handle.fd).size, commit, abort: () => file.abort() };
+    return { handle, path: path.resolve(file.tmp), size: () => fstatSync(handle.fd).size, commit, abort: () => file.abort() };
   }
 
   /** Stores a stream as a blob; with `expected`, a mismatch is an error and nothing is stored. */

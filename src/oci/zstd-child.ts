@@ -95,8 +95,9 @@ export class ZstdLauncher {
     private readonly bin: string,
     private readonly args: string[],
     output: number,
+    outputPath?: string,
   ) {
-    this.outputPath = `/proc/${process.pid}/fd/${output}`;
+    this.outputPath = outputPath ?? `/proc/${process.pid}/fd/${output}`;
   }
 
   private startShell(): ChildProcess {

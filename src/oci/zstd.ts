@@ -180,6 +180,8 @@ export interface ZstdFileFeed {
 export interface ZstdFileOptions extends ZstdOptions {
   /** File descriptor zstd writes the compressed bytes to (a blob's temp file). */
   output: number;
+  /** That file's path, which each zstd opens for appending (default: `/proc/<pid>/fd/<output>`, Linux only). */
+  outputPath?: string;
 }
 
 /** A piece of the tar (at most RAW_CHUNK, at a multiple of it) in a feed slot. */
@@ -206,7 +208,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
   const args = [...zstdArgs(options.level ?? DEFAULT_ZSTD_LEVEL, options.threads), ...(await ioArgs(bin))];
   /** The zstd taking the input now: started with the first piece it gets (a layer of random bytes starts none). */
   let child: ZstdChild | undefined;
-  const launcher = new ZstdLauncher(bin, args, options.output);
+  const launcher = new ZstdLauncher(bin, args, options.output, options.outputPath);
   /** Whether any zstd was started or any raw frame written: an input of nothing still makes a frame. */
   let framed = false;
 
