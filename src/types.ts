@@ -231,6 +231,13 @@ export const buildRecordSchema = z.object({
    * the layers were made with them (plan/mount-parents.ts); absent when there are none (every scratch build).
    */
   parents: z.record(z.string(), z.record(z.string(), z.array(z.object({ path: z.string(), uid: z.number(), gid: z.number(), mode: z.number() })))).optional(),
+  /**
+   * Per platform, the key of the base's folders `parents` describes (oci/base-parents.ts baseParentsMarkerName: the
+   * base's layer digests and the folders above the mounts): a host without the base read (a fresh CodeBuild host, its
+   * base left in the registry it pushes to) takes `parents` from the record when its key is this one, instead of
+   * streaming the base's layers. Absent on a scratch base.
+   */
+  baseFolders: z.record(z.string(), z.string()).optional(),
   /** Where this build's images went: written locally after each successful push; deploy commands check it. */
   pushed: z.array(pushedToSchema).optional(),
 });

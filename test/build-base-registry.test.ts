@@ -162,6 +162,14 @@ describe('baseImage from a registry', () => {
     await plain.resetAccessLog();
     await gl(dir, ['build', '--push', `${plain.host}/studio/onbase`, '--tag', 'v1']);
     expect((await plain.accessLog()).filter((e) => e.method === 'GET' && e.path.endsWith(`/blobs/${layer.digest}`))).toEqual([]);
+    // A fresh host (no state folder, as a new CodeBuild host) takes them from the registry's record (its
+    // `baseFolders` names this base and these mounts): the base is not streamed in every build.
+    const fresh = path.join(await tempDir(), 'fresh');
+    await cp(dir, fresh, { recursive: true, filter: (src) => path.basename(src) !== '.gamelayer' });
+    await plain.resetAccessLog();
+    await gl(fresh, ['build', '--push', `${plain.host}/studio/onbase`, '--tag', 'v2']);
+    expect((await plain.accessLog()).filter((e) => e.method === 'GET' && e.path.endsWith(`/blobs/${layer.digest}`))).toEqual([]);
+    expect(existsSync(path.join(fresh, '.gamelayer/records/build-v2.json'))).toBe(true);
 
     const record = JSON.parse((await readFile(path.join(dir, '.gamelayer/records/build-v1.json'), 'utf8')).replace(/^[^{]*/, '')) as { bases: unknown[] };
     expect(record.bases).toEqual([{ platform: 'linux/amd64', ref: `${plain.host}/base/busybox:1`, digest: manifest, repository: `${plain.host}/base/busybox`, layers: 1 }]);

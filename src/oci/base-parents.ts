@@ -44,6 +44,12 @@ export function baseParentsMarkerName(layers: readonly string[], paths: readonly
   return `parents-${createHash('sha256').update(JSON.stringify([FORMAT, layers, paths])).digest('hex')}`;
 }
 
+/** The key of what `baseMountParents` reads for this base and these mounts; undefined when it reads nothing. */
+export function baseFoldersKey(base: Pick<BaseImage, 'layers'>, mounts: Record<TreeName, string>): string | undefined {
+  const paths = mountAncestors(Object.values(mounts));
+  return paths.length && base.layers.length ? baseParentsMarkerName(base.layers.map((l) => l.digest), paths) : undefined;
+}
+
 /**
  * The final state in the base of each of `paths` (closed under parents: each path's folders are in it too). Read
  * from the marker when one for these layers and paths checks out, else from the layers (and the marker written).

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { treeSourceFor } from '../../config/load.js';
 import { GamelayerError } from '../../errors.js';
 import type { BaseImage } from '../../oci/base-image.js';
-import { baseMountParents } from '../../oci/base-parents.js';
+import { baseFoldersKey, baseMountParents, MARKER_MAX_BYTES } from '../../oci/base-parents.js';
+import { readMarkerText } from '../../oci/blob-verify.js';
 import { parentsFromRecord, parentsKeyText, type MountParents } from '../../plan/mount-parents.js';
 import { ASSEMBLER_PATH, assemblerBytes } from '../../oci/assembler.js';
 import { compressedLowerBound } from '../../oci/layer-kinds.js';
@@ -36,6 +37,8 @@ export interface PlatformPlan {
   decisions: IncrementalPlan['decisions'];
   /** Per tree, the base's owner and mode of folders above its mount that are not root 0755 (plan/mount-parents.ts). */
   parents: Record<TreeName, MountParents>;
+  /** What `parents` was read for (the base's layers and the folders above the mounts); none on a scratch base. */
+  foldersKey?: string;
 }
 
 export type PlanInput = Pick<BuildInputs, 'config' | 'reporter' | 'platforms' | 'store' | 'mounts' | 'kind' | 'layerLimit' | 'from' | 'push' | 'registry' | 'settingsKey'> & {
@@ -76,7 +79,8 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
     if (!i.bases.sameRegistry) await base.copyLayersInto(store);
     // Before any layer is planned: a mount through a base symlink fails here, and the parents are part of the keys. A
     // base left in the registry pushed to is read from there (streamed, not stored) the first time.
-    const parents = await baseMountParents(base, mounts, store.markerDir, store);
+    const foldersKey = baseFoldersKey(base, mounts);
+    const parents = (await parentsRecordedFor(foldersKey, previous, name, store.markerDir)) ?? (await baseMountParents(base, mounts, store.markerDir, store));
     const manifests = TREE_NAMES.map((t) => manifestFor(i.scans, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
     let prevTrees = previous ? sameParents(await reusableTrees(previous, name, findLayer), previous, name, parents) : {};
     const key =
@@ -117,7 +121,7 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
         (m) => [m.tree, sentinelLayer(m, mounts[m.tree], plan.layers.filter((l) => l.tree === m.tree).length, m.chunks ? helperEntry : undefined, parents[m.tree])] as const,
       ),
     );
-    plans.push({ name, base, manifests, plan, sentinels, decisions: inc.decisions, parents });
+    plans.push({ name, base, manifests, plan, sentinels, decisions: inc.decisions, parents, ...(foldersKey ? { foldersKey } : {}) });
   }
   // What planning 1M entries left behind (cut groups, copies with folders added, key text) goes before the layers.
   if (large) collectOldGarbage();
@@ -139,6 +143,18 @@ async function reusableTrees(
     out[tree] = all ? prev : { ...prev, unavailable: 'its recorded layers are gone or damaged' };
   }
   return out;
+}
+
+/**
+ * The parents the previous record kept for this very base and these mounts (`baseFolders`), when this host has not
+ * read them itself: a fresh host whose base stays in the registry it pushes to would otherwise stream the base's
+ * layers in every build. The record is trusted as far as its other fields are (its blob checked by digest); a host
+ * that has read the base (its marker) goes by what it read.
+ */
+async function parentsRecordedFor(key: string | undefined, previous: BuildRecord | undefined, platform: string, markerDir: string | undefined): Promise<Record<TreeName, MountParents> | undefined> {
+  if (key === undefined || previous?.baseFolders?.[platform] !== key) return undefined;
+  if (markerDir && (await readMarkerText(markerDir, key, MARKER_MAX_BYTES)) !== undefined) return undefined;
+  return Object.fromEntries(TREE_NAMES.map((t) => [t, parentsFromRecord(previous.parents, platform, t)])) as Record<TreeName, MountParents>;
 }
 
 /** A recorded tree whose layers were made with other folders above its mount than this base's: planned afresh. */

@@ -84,6 +84,7 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     sourceUrl: i.sourceUrl,
     settingsKey: i.settingsKey,
     ...recordedParents(plans),
+    ...(plans.some((p) => p.foldersKey) ? { baseFolders: Object.fromEntries(plans.filter((p) => p.foldersKey).map((p) => [p.name, p.foldersKey!])) } : {}),
     ...(plans.some((p) => p.base.pinned)
       ? { bases: plans.map((p) => ({ platform: p.name, ref: config.baseImage, digest: p.base.pinned!.digest, repository: p.base.pinned!.repository, layers: p.base.layers.length })) }
       : {}),
