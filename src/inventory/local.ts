@@ -4,6 +4,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
+import { checkLayoutFolder, OCI_LAYOUT_FILE } from '../oci/layout-folder.js';
 import { OciStore, REF_NAME } from '../oci/store.js';
 import { readDocumentRefs } from '../oci/document-refs.js';
 import { LAST_BUILD, readBuildRecord, recordsDir } from '../state/records.js';
@@ -78,7 +79,11 @@ async function readLocalBuilds<R extends BuildRecordSummary>(config: GameConfig,
 }
 
 export async function openLocalStore(config: GameConfig): Promise<OciStore | undefined> {
-  if (!(await exists(path.join(config.store, 'index.json')))) return undefined;
+  if (!(await exists(path.join(config.store, 'index.json')))) {
+    // A layout of another version without an index was "no images yet" (gc: "removed 0"): refused, as a build does.
+    if (await exists(path.join(config.store, OCI_LAYOUT_FILE))) await checkLayoutFolder(config.store);
+    return undefined;
+  }
   return OciStore.open(config.store, { create: false });
 }
 

@@ -55,11 +55,13 @@ export async function listRemote(client: RegistryClient, repo: string, concurren
       limit(async () => {
         const m = await client.getManifest(repo, tag);
         const doc = manifestDoc(m.bytes, `${client.host}/${repo}:${tag}`);
-        const mediaType = m.mediaType || doc.mediaType || '';
+        // The document says what it is (as base-pull.ts judges one), not the Content-Type a registry or proxy sent:
+        // a manifest served as an index was listed as an empty index, an index served as application/json as other.
+        const mediaType = typeof doc.mediaType === 'string' ? doc.mediaType : m.mediaType || '';
         const isRecord = isRecordDoc(doc);
         let size = m.size;
         let kind: RemoteKind;
-        if (INDEX_TYPES.has(mediaType) || doc.manifests) {
+        if ((typeof doc.mediaType === 'string' && INDEX_TYPES.has(doc.mediaType)) || Array.isArray(doc.manifests)) {
           kind = 'index';
           // Each blob once: the platforms of a game share their media layers, which the registry holds once.
           const seen = new Set<string>();

@@ -575,6 +575,8 @@ export interface FoundBuildRecord {
   digest: string;
   /** The record blob's digest: its bytes were read and matched it. */
   recordBlob: string;
+  /** Its size in bytes (the scale of a related record's read: previous-layers.ts). */
+  recordBlobSize: number;
   /** How it was found. */
   via: 'referrers' | 'tag';
   /** Read through an index (how records are pushed now): the three documents, each checked against its digest. */
@@ -724,7 +726,7 @@ async function readRecord(
   if (notDigest) throw new DamagedRecordError(`${where}: invalid build record: ${notDigest.field}: ${JSON.stringify(notDigest.value)} is not a digest (sha256:<64 hex digits>)`);
   // Checked and shaped by the same schema as the local copy: a build planned on either writes the same bytes.
   const documents = viaIndex ? { index: { digest: top.digest, bytes: top.bytes }, manifest: { digest: m.digest, bytes: m.bytes }, blob: { digest: layer.digest, bytes } } : undefined;
-  return { record: record.value, subject, digest: top.digest, recordBlob: layer.digest, ...(documents ? { documents } : {}) };
+  return { record: record.value, subject, digest: top.digest, recordBlob: layer.digest, recordBlobSize: layer.size, ...(documents ? { documents } : {}) };
 }
 
 const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;

@@ -22,6 +22,8 @@ export interface ReadIndex {
   manifests: IndexEntry[];
 }
 
+/** The media types of an image index (OCI) and a manifest list (Docker). */
+export const INDEX_TYPES: ReadonlySet<string> = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 /** The OCI digest grammar (algorithm ":" encoded): a descriptor's digest names the next request or delete. */
 const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 const HINT =
@@ -56,6 +58,23 @@ export class ManifestReads {
     private readonly repo: string,
   ) {}
 
+  /**
+   * Whether the manifest `digest` is an index, judged by its document (its mediaType, its `manifests`) as
+   * base-pull.ts judges one, not by the Content-Type a registry or a proxy answered: read once, its bytes checked.
+   */
+  async isIndex(digest: string, tag?: string): Promise<boolean> {
+    const where = manifestName(this.client, this.repo, tag ?? digest);
+    let kept = this.byDigest.get(digest);
+    if (!kept) {
+      const got = await this.client.getManifest(this.repo, digest);
+      if (got.digest !== digest) throw new GamelayerError('registry.digest', `${where}: the manifest the registry sent for ${digest} hashes to ${got.digest}`, HINT);
+      kept = { bytes: got.bytes, digest: got.digest, mediaType: got.mediaType };
+      this.byDigest.set(digest, kept);
+    }
+    const doc = manifestObject(kept.bytes, where);
+    return typeof doc.mediaType === 'string' ? INDEX_TYPES.has(doc.mediaType) || Array.isArray(doc.manifests) : Array.isArray(doc.manifests);
+  }
+
   /** A manifest read elsewhere (its bytes, and the digest the client computed from them). */
   keep(got: { bytes: Buffer; digest: string; mediaType: string }): void {
     if (!this.byDigest.has(got.digest)) this.byDigest.set(got.digest, { bytes: got.bytes, digest: got.digest, mediaType: got.mediaType });
@@ -69,6 +88,10 @@ export class ManifestReads {
     const kept = this.byDigest.get(expected ?? reference) ?? this.byDigest.get(reference);
     if (!kept) {
       const read = await readIndex(this.client, this.repo, reference);
+      // Prune deletes on what this lists: a tag moved since the HEAD (or an answer of other bytes) must not decide.
+      if (expected !== undefined && read.digest !== expected) {
+        throw new GamelayerError('registry.digest', `${manifestName(this.client, this.repo, reference)}: the index the registry sent hashes to ${read.digest}, not ${expected} as it said`, HINT);
+      }
       this.byDigest.set(read.digest, read);
       return read;
     }
@@ -96,6 +119,12 @@ export function indexEntries(bytes: Buffer, where: string): IndexEntry[] {
     }
     return m as unknown as IndexEntry;
   });
+}
+
+/** The media type a manifest's document gives itself (the type a put must send), else `fallback`. */
+export function documentMediaType(bytes: Buffer, where: string, fallback: string): string {
+  const type = manifestObject(bytes, where).mediaType;
+  return typeof type === 'string' && type ? type : fallback;
 }
 
 /** Manifest bytes as a JSON object (any manifest: prune also reads a record's annotations and an SBOM's subject). */

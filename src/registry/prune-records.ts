@@ -14,7 +14,7 @@
 import { GamelayerError } from '../errors.js';
 import { BUILD_RECORD_ARTIFACT_TYPE, pendingIndexTag, RECORD_TAG_SUFFIX } from './artifact.js';
 import type { RegistryClient } from './client.js';
-import type { ManifestReads, ReadIndex } from './index-entries.js';
+import { documentMediaType, type ManifestReads, type ReadIndex } from './index-entries.js';
 import { runBounded } from './prune-waves.js';
 
 export { PENDING_INDEX_TAG } from './artifact.js';
@@ -87,14 +87,15 @@ async function detachOne(
   if (movable(tag)) {
     // Read and hashed before the first put: bytes of another manifest must not get the tag, nor leave a half move.
     const manifest = await recordManifest(client, repo, entry.digest);
-    await client.putManifest(repo, pendingIndexTag(r.digest), got.bytes, got.mediaType || 'application/vnd.oci.image.index.v1+json');
-    await client.putManifest(repo, tag, manifest.bytes, manifest.mediaType || String(entry.mediaType));
+    // Put with the type each document gives itself, not the Content-Type it was served with (a proxy's application/json).
+    await client.putManifest(repo, pendingIndexTag(r.digest), got.bytes, documentMediaType(got.bytes, `${client.host}/${repo}@${r.digest}`, 'application/vnd.oci.image.index.v1+json'));
+    await client.putManifest(repo, tag, manifest.bytes, documentMediaType(manifest.bytes, `${client.host}/${repo}@${entry.digest}`, String(entry.mediaType ?? manifest.mediaType)));
   } else {
     // Put only when missing: a prune killed after it ran again (ECR may refuse even the same image on a tag).
     const marker = `${tag.slice(0, -RECORD_TAG_SUFFIX.length)}${PRUNED_TAG_SUFFIX}`;
     if ((await client.headManifest(repo, marker))?.digest !== entry.digest) {
       const manifest = await recordManifest(client, repo, entry.digest);
-      await client.putManifest(repo, marker, manifest.bytes, manifest.mediaType || String(entry.mediaType));
+      await client.putManifest(repo, marker, manifest.bytes, documentMediaType(manifest.bytes, `${client.host}/${repo}@${entry.digest}`, String(entry.mediaType ?? manifest.mediaType)));
     }
   }
   await remove(r.digest);

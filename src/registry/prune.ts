@@ -167,8 +167,13 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   [...tags].forEach((t, i) => {
     const head = heads[i];
     if (head?.digest) digestOf.set(t, head.digest);
-    if (head?.mediaType) mediaTypeOf.set(t, head.mediaType);
   });
+  // Index or not by each document (read once per digest, its bytes checked), not by the Content-Type of the HEAD: a
+  // proxy answering application/json for a kept index left its platform manifests unprotected, to be deleted with a
+  // removed index listing them too.
+  const tagOf = new Map([...digestOf].map(([t, d]) => [d, t]));
+  const indexes = new Set((await readAll(limit, [...tagOf], async ([d, t]) => ((await reads.isIndex(d, t)) ? d : undefined))).filter((d) => d !== undefined));
+  for (const [t, d] of digestOf) mediaTypeOf.set(t, indexes.has(d) ? 'application/vnd.oci.image.index.v1+json' : 'application/vnd.oci.image.manifest.v1+json');
   // A line tag (`gamelayer-line.<line>`) names its line's newest record: that build is kept beyond --keep (the
   // line's next build --push reads it), and the line tag itself is never deleted (the next push moves it).
   const retired = idleLines(builds, [...tags].filter((t) => t.startsWith(LINE_TAG_PREFIX)), digestOf, opts.idleLineDays);

@@ -127,7 +127,12 @@ export async function resolveSource(sourcePath: string, field: string): Promise<
     throw new GamelayerError('scan.source-unreadable', `${field}: ${sourcePath} cannot be read: ${(e as Error).message}`);
   }
   if (s.isDirectory()) return { kind: 'dir', path: sourcePath };
-  const compression = s.isFile() ? await sniffArchive(sourcePath) : undefined;
+  // A file stat calls regular may still refuse a read (/proc/self/mem: EIO; no permission: EACCES): named, not internal.
+  const compression = s.isFile()
+    ? await sniffArchive(sourcePath).catch((e: unknown) => {
+        throw new GamelayerError('scan.source-unreadable', `${field}: ${sourcePath} cannot be read: ${(e as Error).message}`, 'point the source at the tree\'s folder or at its tarball, a file this user can read');
+      })
+    : undefined;
   if (!compression) {
     throw new GamelayerError(
       'scan.source-kind',

@@ -1,4 +1,5 @@
 // gamelayer inspect [TAG|REF]: a build record: trees, layers (size, patch / kept / new), base, images, pushes.
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { inspectRecord, type InspectView } from '../../inventory/inspect.js';
@@ -33,9 +34,10 @@ export function register(program: Command): void {
         const options = await registryOptions(flags);
         const found = await fetchBuildRecordFor(what, options);
         // The build it was planned on, for its layers: those this build kept rather than made.
-        const { previousLayers } = await import('../../registry/previous-layers.js');
-        const kept = await previousLayers(what, found.record, options);
-        const earlier = kept && found.record.previous ? [{ createdAt: found.record.previous.createdAt, layers: kept }] : [];
+        const { previousLayers, previousRecordLimit } = await import('../../registry/previous-layers.js');
+        const kept = await previousLayers(what, found.record, previousRecordLimit(found.recordBlobSize), options);
+        const earlier = kept && 'layers' in kept && found.record.previous ? [{ createdAt: found.record.previous.createdAt, layers: kept.layers }] : [];
+        if (kept && 'unread' in kept && found.record.previous) unreadPrevious(found.record.previous, kept.unread);
         view = inspectRecord(found.record, `${what} (record ${found.digest}, via ${found.via})`, earlier);
         // A record as pushed holds no `pushed` (the local record notes it after the push): it is where it was read.
         const ref = parseReference(what);
@@ -58,11 +60,12 @@ export function register(program: Command): void {
         // the layers this build kept are not shown as made by it. Unreadable (offline): said, not guessed.
         const prev = totals.previous;
         if (prev?.blob && !summaries.some((b) => b.record.createdAt === prev.createdAt)) {
-          const { previousLayers } = await import('../../registry/previous-layers.js');
+          const { previousLayers, previousRecordLimit } = await import('../../registry/previous-layers.js');
           commandReporter(!!flags.json); // registry retries shown with their reason, as for inspect REPO:TAG
-          const kept = await previousLayers(prev.ref, totals, await registryOptions(flags)).catch(() => undefined);
-          if (kept) earlier.push({ createdAt: prev.createdAt, layers: kept });
-          else process.stderr.write(`${printable(`note: the record of the build this one was planned on (${prev.ref}, built ${prev.createdAt}) is not here and could not be read from the registry: layers this build kept show as new`)}\n`);
+          const limit = previousRecordLimit((await stat(build.file)).size);
+          const kept = await previousLayers(prev.ref, totals, limit, await registryOptions(flags)).catch((e: unknown) => ({ unread: (e as Error).message }));
+          if (kept && 'layers' in kept) earlier.push({ createdAt: prev.createdAt, layers: kept.layers });
+          else unreadPrevious(prev, kept?.unread ?? 'no record blob named', ' is not here and');
         }
         view = inspectRecord(totals, build.file, earlier, await layersNotInStore(config.store, totals));
       }
@@ -70,6 +73,11 @@ export function register(program: Command): void {
       process.stdout.write(render(printable(view), pushedNote));
     });
   addRegistryOptions(cmd, 'existing');
+}
+
+/** The previous build's record could not be read: said on stderr (the view stays JSON), not silently ignored. */
+function unreadPrevious(prev: { ref: string; createdAt: string }, why: string, notHere = ''): void {
+  process.stderr.write(`${printable(`note: the record of the build this one was planned on (${prev.ref}, built ${prev.createdAt})${notHere} could not be read from the registry (${why}): layers this build kept show as new`)}\n`);
 }
 
 /**
