@@ -68,12 +68,15 @@ async function baseTagged(tag: string, size: number): Promise<void> {
   expect(res.status, 'the registry stores a manifest whatever size it names').toBe(201);
 }
 
-async function gameOn(base: string): Promise<string> {
+/** The sample on `base`; `topMounts`: each tree mounted at `/<tree>`, so no folder sits above a mount. */
+async function gameOn(base: string, topMounts = false): Promise<string> {
   const dir = await tempDir();
   copySample(dir);
   const yaml = path.join(dir, 'gamelayer.yaml');
-  const text = await readFile(yaml, 'utf8');
-  await writeFile(yaml, /^baseImage:.*$/m.test(text) ? text.replace(/^baseImage:.*$/m, `baseImage: ${base}`) : `baseImage: ${base}\n${text}`);
+  let text = await readFile(yaml, 'utf8');
+  text = /^baseImage:.*$/m.test(text) ? text.replace(/^baseImage:.*$/m, `baseImage: ${base}`) : `baseImage: ${base}\n${text}`;
+  if (topMounts) text = text.replace(/^  ([a-z-]+):\n    source: (.*)$/gm, (_l, tree: string, source: string) => `  ${tree}:\n    source: ${source}\n    mount: /${tree}`);
+  await writeFile(yaml, text.replace(/\/opt\/local\/engine\//, topMounts ? '/engine/' : '/opt/local/engine/'));
   return dir;
 }
 
@@ -81,11 +84,23 @@ describe('a base layer mounted from a manifest that names it with a wrong size',
   for (const [what, size] of [
     ['one byte', 1],
   ] as const) {
-    it(`${what}: the push stops, naming the blob and both sizes, and no manifest of ours is there`, async () => {
+    it(`${what}: the base's layer read for the folders above the mounts stops at the size its manifest names, naming the blob; nothing is pushed`, async () => {
+      const tag = `size${size}`.replace('-', 'minus');
+      await baseTagged(tag, size);
+      const repo = `studio/on-lying-base-read-${tag}-${process.pid}`;
+      const r = await runCli(['build', '--tag', 'v1', '--push', `${registry.host}/${repo}`], { cwd: await gameOn(`${registry.host}/${baseRepo}:${tag}`) });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`error[registry.digest]: ${registry.host}/${baseRepo} blob ${layer.digest}: more than ${size} bytes`);
+      const tags = await fetch(`${registry.url}/v2/${repo}/tags/list`);
+      const listed = tags.status === 200 ? ((await tags.json()) as { tags: string[] | null }).tags ?? [] : [];
+      expect(listed).toEqual([]);
+    }, 120_000);
+
+    it(`${what}, no folder above a mount (the base not read): the push stops, naming the blob and both sizes, and no manifest of ours is there`, async () => {
       const tag = `size${size}`.replace('-', 'minus');
       await baseTagged(tag, size);
       const repo = `studio/on-lying-base-${tag}-${process.pid}`;
-      const r = await runCli(['build', '--tag', 'v1', '--push', `${registry.host}/${repo}`], { cwd: await gameOn(`${registry.host}/${baseRepo}:${tag}`) });
+      const r = await runCli(['build', '--tag', 'v1', '--push', `${registry.host}/${repo}`], { cwd: await gameOn(`${registry.host}/${baseRepo}:${tag}`, true) });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('error[push.mount-mismatch]');
       expect(r.stderr).toContain(`the blob mounted from ${baseRepo} has ${layer.size} bytes, the image names it with ${size}`);
