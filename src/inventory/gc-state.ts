@@ -20,7 +20,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
-import { baseParentsMarkerLayers, MARKER_MAX_BYTES } from '../oci/base-parents.js';
+import { baseParentsMarkerLayers } from '../oci/base-parents.js';
 import { readMarkerText } from '../oci/blob-verify.js';
 import { LayerCache } from '../oci/layer-cache.js';
 import { lineCopyDir } from '../registry/line-copy.js';
@@ -115,7 +115,7 @@ export async function staleStateFiles(k: StateKeep): Promise<string[]> {
   });
   await sweep(path.join(cache, 'verified-blobs'), async (name, file) => {
     // The base's folders above the mounts, read from several base layers (base-parents.ts): goes with any of them.
-    if (/^parents-[0-9a-f]{64}$/.test(name)) return baseParentsMarkerLayers(await readMarkerText(path.dirname(file), name, MARKER_MAX_BYTES))?.every((d) => k.blobStays(d)) !== true;
+    if (/^parents-[0-9a-f]{64}$/.test(name)) return (await baseParentsMarkerLayers(file))?.every((d) => k.blobStays(d)) !== true;
     // A blob's verified marker, or the diff_id proven of a base layer's tar (base-diffid.ts).
     const m = /^(?:diffid-)?([0-9a-f]{64})$/.exec(name);
     return m !== null && !k.blobStays(`sha256:${m[1]}`);

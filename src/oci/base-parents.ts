@@ -2,9 +2,10 @@
 // layer writes those folders, and a runtime's overlay shows the layer's copy, so the layer must carry the base's
 // owner and mode (plan/mount-parents.ts). Found by applying the base layers' tars in order (entries, whiteouts, opaque
 // folders, a folder replaced by a file or link) for those few paths only. The result is kept as a marker beside the
-// base's diff_id markers, named by the layers' digests and the paths (content-addressed) and holding its own
-// checksum: a no-op build does not decompress the base again, and a damaged marker is computed afresh.
+// base's diff_id markers, named by the layers' digests and the paths (content-addressed), a checked JSON file
+// (util/checked-json.ts): a no-op build does not decompress the base again, and a damaged marker is computed afresh.
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GamelayerError } from '../errors.js';
@@ -12,11 +13,10 @@ import { mountParents, type BaseNode, type BaseNodes, type MountParents } from '
 import { TREE_NAMES, type TreeName } from '../types.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../util/whiteout.js';
 import { tarExtract } from '../util/tar-extract.js';
-import { readMarkerText, writeMarkerText } from './blob-verify.js';
+import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
 import type { BaseImage } from './base-image.js';
 import { decompressorFor } from './layer-decompress.js';
 import type { OciStore } from './store.js';
-
 
 /** A base layer: its blob digest, media type, and its bytes as a verified stream. */
 export interface BaseLayerBlob {
@@ -26,8 +26,6 @@ export interface BaseLayerBlob {
 }
 
 const FORMAT = 'gamelayer-base-parents/1';
-/** A marker lists every base layer (71 bytes each): room for a base of 120 layers, the most a build takes, and more. */
-export const MARKER_MAX_BYTES = 64 * 1024;
 
 /** `home/steam/game` → [`home`, `home/steam`]; `/` → []. Every folder strictly above each mount, sorted. */
 export function mountAncestors(mounts: readonly string[]): string[] {
@@ -59,14 +57,14 @@ export async function baseNodes(layers: readonly BaseLayerBlob[], paths: readonl
   const digests = layers.map((l) => l.digest);
   const name = baseParentsMarkerName(digests, paths);
   if (markerDir) {
-    const known = parseMarker(await readMarkerText(markerDir, name, MARKER_MAX_BYTES), digests, paths);
+    const known = await readMarker(path.join(markerDir, name), digests, paths);
     if (known) return known;
   }
   const nodes: BaseNodes = new Map();
   const tracked = new Set(paths);
   for (const l of layers) await applyLayer(nodes, tracked, l);
   // Best effort, as the diff_id markers: without one, the base is read again next time.
-  if (markerDir) await writeMarkerText(markerDir, name, markerText(digests, paths, nodes)).catch(() => {});
+  if (markerDir) await writeCheckedJson(path.join(markerDir, name), FORMAT, { layers: digests, paths, nodes: [...nodes].sort(([a], [b]) => (a < b ? -1 : 1)) }).catch(() => {});
   return nodes;
 }
 
@@ -74,48 +72,24 @@ export async function baseNodes(layers: readonly BaseLayerBlob[], paths: readonl
  * The base layers a marker was read from (gc drops it with any of them); undefined for a marker that does not check
  * out (nothing would trust it: it goes too).
  */
-export function baseParentsMarkerLayers(text: string | undefined): string[] | undefined {
-  const body = checkedBody(text);
-  if (body === undefined) return undefined;
-  try {
-    const layers = (JSON.parse(body) as { layers?: unknown }).layers;
-    return Array.isArray(layers) && layers.every((l) => typeof l === 'string') ? (layers as string[]) : undefined;
-  } catch {
-    return undefined;
+export async function baseParentsMarkerLayers(file: string): Promise<string[] | undefined> {
+  const read = await readCheckedJson<{ layers?: unknown }>(file, FORMAT);
+  const layers = read.ok ? read.value.layers : undefined;
+  return Array.isArray(layers) && layers.every((l) => typeof l === 'string') ? (layers as string[]) : undefined;
+}
+
+/** The nodes a marker holds (a checked JSON file: util/checked-json.ts), when it is of these layers and paths. */
+async function readMarker(file: string, layers: readonly string[], paths: readonly string[]): Promise<BaseNodes | undefined> {
+  const read = await readCheckedJson<{ layers?: unknown; paths?: unknown; nodes?: unknown }>(file, FORMAT);
+  if (!read.ok) return undefined;
+  const doc = read.value;
+  if (JSON.stringify(doc.layers) !== JSON.stringify(layers) || JSON.stringify(doc.paths) !== JSON.stringify(paths) || !Array.isArray(doc.nodes)) return undefined;
+  const out: BaseNodes = new Map();
+  for (const [p, n] of doc.nodes as [string, BaseNode][]) {
+    if (!paths.includes(p) || !validNode(n)) return undefined;
+    out.set(p, n);
   }
-}
-
-/** A marker is its body's sha256, a newline, and the body (JSON): a torn or edited one does not check out. */
-function markerText(layers: readonly string[], paths: readonly string[], nodes: BaseNodes): string {
-  const body = JSON.stringify({ format: FORMAT, layers, paths, nodes: [...nodes].sort(([a], [b]) => (a < b ? -1 : 1)) });
-  return `${createHash('sha256').update(body).digest('hex')}\n${body}`;
-}
-
-/** The body of a marker whose checksum holds; else undefined. */
-function checkedBody(text: string | undefined): string | undefined {
-  const nl = text?.indexOf('\n') ?? -1;
-  if (text === undefined || nl !== 64) return undefined;
-  const body = text.slice(nl + 1);
-  return createHash('sha256').update(body).digest('hex') === text.slice(0, nl) ? body : undefined;
-}
-
-/** The nodes a marker holds, when its checksum holds and it is of these layers and paths; else undefined. */
-function parseMarker(text: string | undefined, layers: readonly string[], paths: readonly string[]): BaseNodes | undefined {
-  const body = checkedBody(text);
-  if (body === undefined) return undefined;
-  try {
-    const doc = JSON.parse(body) as { format?: unknown; layers?: unknown; paths?: unknown; nodes?: unknown };
-    if (doc.format !== FORMAT || JSON.stringify(doc.layers) !== JSON.stringify(layers) || JSON.stringify(doc.paths) !== JSON.stringify(paths)) return undefined;
-    if (!Array.isArray(doc.nodes)) return undefined;
-    const out: BaseNodes = new Map();
-    for (const [p, n] of doc.nodes as [string, BaseNode][]) {
-      if (!paths.includes(p) || !validNode(n)) return undefined;
-      out.set(p, n);
-    }
-    return out;
-  } catch {
-    return undefined;
-  }
+  return out;
 }
 
 function validNode(n: unknown): n is BaseNode {

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { treeSourceFor } from '../../config/load.js';
 import { GamelayerError } from '../../errors.js';
 import type { BaseImage } from '../../oci/base-image.js';
-import { baseFoldersKey, baseMountParents, MARKER_MAX_BYTES } from '../../oci/base-parents.js';
-import { readMarkerText } from '../../oci/blob-verify.js';
+import { baseFoldersKey, baseMountParents } from '../../oci/base-parents.js';
+import { exists } from '../../util/exists.js';
 import { parentsFromRecord, parentsKeyText, type MountParents } from '../../plan/mount-parents.js';
 import { ASSEMBLER_PATH, assemblerBytes } from '../../oci/assembler.js';
 import { compressedLowerBound } from '../../oci/layer-kinds.js';
@@ -153,7 +153,7 @@ async function reusableTrees(
  */
 async function parentsRecordedFor(key: string | undefined, previous: BuildRecord | undefined, platform: string, markerDir: string | undefined): Promise<Record<TreeName, MountParents> | undefined> {
   if (key === undefined || previous?.baseFolders?.[platform] !== key) return undefined;
-  if (markerDir && (await readMarkerText(markerDir, key, MARKER_MAX_BYTES)) !== undefined) return undefined;
+  if (markerDir && (await exists(path.join(markerDir, key)))) return undefined;
   return Object.fromEntries(TREE_NAMES.map((t) => [t, parentsFromRecord(previous.parents, platform, t)])) as Record<TreeName, MountParents>;
 }
 
