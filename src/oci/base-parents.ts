@@ -9,8 +9,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GamelayerError } from '../errors.js';
-import { mountParents, type BaseNode, type BaseNodes, type MountParents } from '../plan/mount-parents.js';
-import { TREE_NAMES, type TreeName } from '../types.js';
+import { treesMountParents, type BaseNode, type BaseNodes, type MountParents } from '../plan/mount-parents.js';
+import type { TreeName } from '../types.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../util/whiteout.js';
 import { tarExtract } from '../util/tar-extract.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
@@ -27,12 +27,15 @@ export interface BaseLayerBlob {
 
 const FORMAT = 'gamelayer-base-parents/1';
 
-/** `home/steam/game` → [`home`, `home/steam`]; `/` → []. Every folder strictly above each mount, sorted. */
-export function mountAncestors(mounts: readonly string[]): string[] {
+/**
+ * `home/steam/game` → [`home`, `home/steam`, `home/steam/game`]; `/` → []. Every folder above each mount and the
+ * mount itself (its folder is in the layers too), sorted.
+ */
+export function mountFolders(mounts: readonly string[]): string[] {
   const out = new Set<string>();
   for (const m of mounts) {
     const parts = m.split('/').filter((p) => p !== '' && p !== '.');
-    for (let i = 1; i < parts.length; i++) out.add(parts.slice(0, i).join('/'));
+    for (let i = 1; i <= parts.length; i++) out.add(parts.slice(0, i).join('/'));
   }
   return [...out].sort();
 }
@@ -44,7 +47,7 @@ export function baseParentsMarkerName(layers: readonly string[], paths: readonly
 
 /** The key of what `baseMountParents` reads for this base and these mounts; undefined when it reads nothing. */
 export function baseFoldersKey(base: Pick<BaseImage, 'layers'>, mounts: Record<TreeName, string>): string | undefined {
-  const paths = mountAncestors(Object.values(mounts));
+  const paths = mountFolders(Object.values(mounts));
   return paths.length && base.layers.length ? baseParentsMarkerName(base.layers.map((l) => l.digest), paths) : undefined;
 }
 
@@ -163,7 +166,7 @@ function nodeOf(h: { type?: string | null; mode?: number; uid?: number; gid?: nu
 }
 
 /**
- * Per tree, the folders above its mount as the base holds them (plan/mount-parents.ts): none on scratch. A layer
+ * Per tree, the folders above and at its mount as the base holds them (plan/mount-parents.ts): none on scratch. A layer
  * blob is read from the store when it holds it, else from the base's source (a base in the registry pushed to is
  * not copied into the store); either way verified against its digest as it streams.
  */
@@ -179,8 +182,8 @@ export async function baseMountParents(
       mediaType: l.mediaType,
       open: async () => (store && (await store.hasBlob(l.digest, l.size)) ? store.openBlob(l.digest, l.size) : l.open()),
     })),
-    mountAncestors(Object.values(mounts)),
+    mountFolders(Object.values(mounts)),
     markerDir,
   );
-  return Object.fromEntries(TREE_NAMES.map((t) => [t, mountParents(t, mounts[t], nodes, base.ref)])) as Record<TreeName, MountParents>;
+  return treesMountParents(mounts, nodes, base.ref);
 }
