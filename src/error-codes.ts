@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'base.diff-ids',
   'base.json',
   'base.layer-type',
+  'base.mount-not-folder',
   'base.mount-through-link',
   'base.not-docker-archive',
   'base.not-layout',

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { baseNodes, mountAncestors, type BaseLayerBlob } from '../src/oci/base-parents.js';
+import { baseNodes, mountFolders, type BaseLayerBlob } from '../src/oci/base-parents.js';
 import { mountParents } from '../src/plan/mount-parents.js';
 import { tarOf, type TarEntry } from './support/make-layout.js';
 import { tempDir } from './support/tmp.js';
@@ -30,11 +30,11 @@ async function layer(entries: TarEntry[], gzip = true): Promise<BaseLayerBlob> {
   };
 }
 
-const PATHS = mountAncestors(['/home/steam/game', '/opt/local/engine', '/']);
+const PATHS = mountFolders(['/home/steam/game', '/opt/local/engine', '/']);
 
 describe('the base folders above the mounts', () => {
   it('lists every folder strictly above each mount', () => {
-    expect(PATHS).toEqual(['home', 'home/steam', 'opt', 'opt/local']);
+    expect(PATHS).toEqual(['home', 'home/steam', 'home/steam/game', 'opt', 'opt/local', 'opt/local/engine']);
   });
 
   it('takes the last layer that says, with whiteouts and opaque folders hiding what is below', async () => {

@@ -91,11 +91,18 @@ describe('the local copy of a line record', () => {
     let log = await requests();
     expect(first.built.summary.layers.every((l) => l.reused)).toBe(true);
     expect(first.pushed.bytesSent).toBe(0);
-    expect(registryReads(log, v2)).toEqual([
+    const reads = registryReads(log, v2);
+    expect(reads.slice(0, 3)).toEqual([
       `GET ${v2}/manifests/gamelayer-line.main`,
       expect.stringMatching(new RegExp(`^GET ${v2}/manifests/sha256:[a-f0-9]{64}$`)),
       expect.stringMatching(new RegExp(`^GET ${v2}/blobs/sha256:[a-f0-9]{64}$`)),
     ]);
+    // Then, once, the record's images and their configs, which prove the kept layers' diffIDs (record-diffids.ts):
+    // the server image and the tree images (their marker layers are in no other), a manifest and a config each.
+    const images = reads.slice(3);
+    expect(images.filter((r) => r.startsWith(`GET ${v2}/manifests/sha256:`))).toHaveLength(5);
+    expect(images.filter((r) => r.startsWith(`GET ${v2}/blobs/sha256:`))).toHaveLength(5);
+    expect(images).toHaveLength(10);
     // The line tag's GET answered the push's question too: not asked again by a HEAD.
     expect(log).not.toContain(`HEAD ${v2}/manifests/gamelayer-line.main`);
     expect(copyFiles(config)).toHaveLength(1);
@@ -104,6 +111,7 @@ describe('the local copy of a line record', () => {
     const second = await buildPush(config, repo);
     log = await requests();
     expect(second.pushed.bytesSent).toBe(0);
+    // The proof is kept beside the copy: the no-op reads no image again.
     expect(registryReads(log, v2)).toEqual([`GET ${v2}/blobs/${second.built.previousRecordRead!.blob}`]);
     expect(log).toContain(`HEAD ${v2}/manifests/gamelayer-line.main`);
   });

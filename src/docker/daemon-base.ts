@@ -10,8 +10,8 @@ import { pipeline } from 'node:stream/promises';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { loadBaseImage, type BaseImage } from '../oci/base-image.js';
-import { baseNodes, mountAncestors } from '../oci/base-parents.js';
-import { mountParents, type MountParents } from '../plan/mount-parents.js';
+import { baseNodes, mountFolders } from '../oci/base-parents.js';
+import { treesMountParents, type MountParents } from '../plan/mount-parents.js';
 import { TREE_NAMES, type TreeName } from '../types.js';
 import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
 import { followStream, type DaemonInfo } from './daemon.js';
@@ -42,10 +42,10 @@ export async function daemonBaseParents(info: DaemonInfo, config: GameConfig, pl
   try {
     const nodes = await baseNodes(
       diffIds.map((digest, i) => ({ digest, mediaType: PLAIN_LAYER, open: async () => layerOf(await (saved ??= save()), i, digest) })),
-      mountAncestors(Object.values(mounts)),
+      mountFolders(Object.values(mounts)),
       path.join(config.stateDir, 'cache', 'verified-blobs'),
     );
-    return Object.fromEntries(TREE_NAMES.map((t) => [t, mountParents(t, mounts[t], nodes, ref)])) as Record<TreeName, MountParents>;
+    return treesMountParents(mounts, nodes, ref);
   } finally {
     if (temp) await rm(temp, { recursive: true, force: true });
   }

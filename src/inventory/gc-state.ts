@@ -16,7 +16,8 @@
 //   any written since the newest kept build;
 // - docker contexts' re-packed archives (`cache/docker/<tree>-<hash>.tar`): the newest per tree;
 // - copies of a line's record (`cache/line-records/*.copy`, one per repository and line): those written in the last
-//   30 days (a line idle longer reads its record from the registry again), and the newest.
+//   30 days (a line idle longer reads its record from the registry again), and the newest; likewise the proofs
+//   that a record's diffIDs agree with its images (`cache/line-records/proven-<hex>`).
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
@@ -133,6 +134,9 @@ export async function staleStateFiles(k: StateKeep): Promise<string[]> {
   const copies = lineCopyDir(k.config.stateDir);
   const older = new Set(await allButNewest(copies, (name) => (name.endsWith('.copy') ? 'line' : undefined)));
   await sweep(copies, async (_name, file) => older.has(file) && !(await young(file, LINE_COPY_MS)));
+  // Proofs of records' diffIDs (registry/record-proof.ts), one per record read or pushed: as the copies.
+  const olderProofs = new Set(await allButNewest(copies, (name) => (/^proven-[0-9a-f]{64}$/.test(name) ? 'proof' : undefined)));
+  await sweep(copies, async (_name, file) => olderProofs.has(file) && !(await young(file, LINE_COPY_MS)));
   return out.sort();
 }
 

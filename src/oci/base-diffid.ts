@@ -11,6 +11,7 @@ import { pipeline as pipelineCallback, Transform, Writable, type Readable } from
 import { finished, pipeline } from 'node:stream/promises';
 import { GamelayerError } from '../errors.js';
 import { readMarkerText, writeMarkerText } from './blob-verify.js';
+import { layerFoldersSink, type LayerFolders } from './base-folders.js';
 import { decompressorFor } from './layer-decompress.js';
 import type { OciStore } from './store.js';
 
@@ -47,20 +48,33 @@ export async function verifyBaseDiffId(store: OciStore, layer: BaseLayerRef, ima
   if (markers) await writeMarkerText(markers, name, layer.diffID).catch(() => {});
 }
 
+/** What a download read of its layer: its tar's digest, and the folders asked for (undefined: not read, read again). */
+export interface FetchedLayer {
+  diffID: string | undefined;
+  folders?: LayerFolders;
+}
+
 /**
  * Stores the base layer `fetch` opens (the registry's stream) under its digest, hashing its uncompressed tar as it goes
- * by: the tar's digest, returned once the store proved the blob's digest, or undefined when the store took the blob
- * without reading it (another build stored it meanwhile). An undecompressable blob is `base.diff-id-mismatch`.
+ * by: the tar's digest, given once the store proved the blob's digest, or undefined when the store took the blob
+ * without reading it (another build stored it meanwhile). An undecompressable blob is `base.diff-id-mismatch`. With
+ * `tracked` (the folders above and at the trees' mounts, oci/base-parents.ts), the same decompressed tar is walked for
+ * them too: the layer is then read once, not once more from the store. A tar that walk cannot read gives no folders
+ * (the folders pass reads it again and names the fault).
  */
-export async function putBaseLayer(store: OciStore, fetch: () => Promise<Readable>, layer: BaseLayerRef, image: string, index: number): Promise<string | undefined> {
-  const tap = diffIdTap(layer, image, index); // a media type no layer has is refused before the download starts
+export async function putBaseLayer(store: OciStore, fetch: () => Promise<Readable>, layer: BaseLayerRef, image: string, index: number, tracked?: ReadonlySet<string>): Promise<FetchedLayer> {
+  const folders = tracked ? await layerFoldersSink(tracked) : undefined;
+  folders?.done.catch(() => {}); // a failed walk only means no folders: the download is not stopped by it
+  const tap = diffIdTap(layer, image, index, folders?.sink); // a media type no layer has is refused before the download starts
   const content = await fetch().catch((e: unknown) => {
     tap.stream.destroy();
     throw e;
   });
   // Errors of either side destroy both: the download's reach the store's writer, a failed write stops the download.
   await store.putBlob(pipelineCallback(content, tap.stream, () => {}), { digest: layer.digest, size: layer.size });
-  return tap.diffID();
+  const diffID = await tap.diffID();
+  const read = diffID && folders ? await folders.done.catch(() => undefined) : undefined;
+  return { diffID, ...(read ? { folders: read } : {}) };
 }
 
 interface DiffIdTap {
@@ -70,12 +84,33 @@ interface DiffIdTap {
   diffID(): Promise<string | undefined>;
 }
 
-function diffIdTap(layer: BaseLayerRef, image: string, index: number): DiffIdTap {
+function diffIdTap(layer: BaseLayerRef, image: string, index: number, tar?: NodeJS.WritableStream): DiffIdTap {
   const hash = createHash('sha256');
+  // The tar walk (when asked for) gets each chunk too; one that fails is left behind, the hash goes on.
+  let walking = tar !== undefined;
+  tar?.on('error', () => (walking = false));
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
       hash.update(chunk);
+      if (!walking || tar!.write(chunk)) return done();
+      let called = false;
+      const go = () => {
+        if (called) return;
+        called = true;
+        tar!.off('error', go);
+        done();
+      };
+      tar!.once('drain', go);
+      tar!.once('error', go);
+    },
+    final(done) {
+      if (walking) tar!.end();
+      walking = false; // ended: the tar walk finishes on its own (not destroyed with this sink)
       done();
+    },
+    destroy(err, done) {
+      if (walking) (tar as unknown as { destroy(e?: Error): void }).destroy();
+      done(err);
     },
   });
   const decompress = decompressorFor(layer.mediaType, () => new GamelayerError('base.layer-type', `base layer ${layer.digest}: media type ${layer.mediaType} is not a layer's`));

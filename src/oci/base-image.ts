@@ -14,6 +14,7 @@ import { formatPlatform, type ImageConfig, type Platform } from './image.js';
 import { BlobMismatch, byteRange, VerifyDigest } from './blob-verify.js';
 import { INDEX_MEDIA_TYPE, layoutBlob, REF_NAME, sha256Digest } from './layout.js';
 import type { Layer } from './model.js';
+import type { FoldersSeen } from './base-folders.js';
 import { OciStore } from './store.js';
 import { ArchiveDocuments } from './archive-documents.js';
 import { openArchive } from './archive-file.js';
@@ -36,8 +37,12 @@ export interface BaseImage {
   diffIDs: string[];
   /** The manifest digest, when the source keeps the manifest (OCI layout or archive; not docker-archive). */
   digest?: string;
-  /** Copies the base layer blobs missing from `store` into it, verified against their digests. */
-  copyLayersInto(store: OciStore): Promise<void>;
+  /**
+   * Copies the base layer blobs missing from `store` into it, verified against their digests. A registry base fills
+   * `seen` with the folders at `seen.paths` of each layer it downloads (read on the way in: oci/base-parents.ts then
+   * reads none of them again); other sources leave it empty.
+   */
+  copyLayersInto(store: OciStore, seen?: FoldersSeen): Promise<void>;
   /** A base read from a registry: the platform manifest it resolved to (pinned in the build record) and where. */
   pinned?: { digest: string; repository: string };
 }
@@ -174,7 +179,7 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
  * A base image from its manifest's layers and its config's bytes, as every source makes it (exported for the
  * registry stage): layer media types carried over to OCI, diff_ids checked against the layers.
  */
-export function baseFromParts(ref: string, where: string, configBytes: Buffer, manifestLayers: Descriptor[], copy: (s: OciStore) => Promise<void>, layerOf: LayerOf): BaseImage {
+export function baseFromParts(ref: string, where: string, configBytes: Buffer, manifestLayers: Descriptor[], copy: (s: OciStore, seen?: FoldersSeen) => Promise<void>, layerOf: LayerOf): BaseImage {
   const config = baseConfig(parseJson(configBytes, `${where} config`), `${where} config`);
   return finish(ref, where, config, manifestLayers.map((l) => ociLayer(l, where)), copy, layerOf);
 }
@@ -270,7 +275,7 @@ async function fromLayout(
   return { ...finish(ref, where, config, layers, (store) => blobs.copy(store, layers), layerOf), digest: desc.digest };
 }
 
-function finish(ref: string, where: string, config: ImageConfig, layers: Descriptor[], copy: (s: OciStore) => Promise<void>, layerOf: LayerOf): BaseImage {
+function finish(ref: string, where: string, config: ImageConfig, layers: Descriptor[], copy: (s: OciStore, seen?: FoldersSeen) => Promise<void>, layerOf: LayerOf): BaseImage {
   const diffIDs = config.rootfs?.diff_ids ?? [];
   if (diffIDs.length !== layers.length) {
     throw new GamelayerError('base.diff-ids', `${where}: the config lists ${diffIDs.length} diff_ids for ${layers.length} layers`);

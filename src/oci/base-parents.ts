@@ -9,11 +9,10 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GamelayerError } from '../errors.js';
-import { mountParents, type BaseNode, type BaseNodes, type MountParents } from '../plan/mount-parents.js';
-import { TREE_NAMES, type TreeName } from '../types.js';
-import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../util/whiteout.js';
-import { tarExtract } from '../util/tar-extract.js';
+import { treesMountParents, type BaseNode, type BaseNodes, type MountParents } from '../plan/mount-parents.js';
+import type { TreeName } from '../types.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
+import { layerFoldersSink, type FoldersSeen, type LayerFolders } from './base-folders.js';
 import type { BaseImage } from './base-image.js';
 import { decompressorFor } from './layer-decompress.js';
 import type { OciStore } from './store.js';
@@ -27,12 +26,15 @@ export interface BaseLayerBlob {
 
 const FORMAT = 'gamelayer-base-parents/1';
 
-/** `home/steam/game` → [`home`, `home/steam`]; `/` → []. Every folder strictly above each mount, sorted. */
-export function mountAncestors(mounts: readonly string[]): string[] {
+/**
+ * `home/steam/game` → [`home`, `home/steam`, `home/steam/game`]; `/` → []. Every folder above each mount and the
+ * mount itself (its folder is in the layers too), sorted.
+ */
+export function mountFolders(mounts: readonly string[]): string[] {
   const out = new Set<string>();
   for (const m of mounts) {
     const parts = m.split('/').filter((p) => p !== '' && p !== '.');
-    for (let i = 1; i < parts.length; i++) out.add(parts.slice(0, i).join('/'));
+    for (let i = 1; i <= parts.length; i++) out.add(parts.slice(0, i).join('/'));
   }
   return [...out].sort();
 }
@@ -44,7 +46,7 @@ export function baseParentsMarkerName(layers: readonly string[], paths: readonly
 
 /** The key of what `baseMountParents` reads for this base and these mounts; undefined when it reads nothing. */
 export function baseFoldersKey(base: Pick<BaseImage, 'layers'>, mounts: Record<TreeName, string>): string | undefined {
-  const paths = mountAncestors(Object.values(mounts));
+  const paths = mountFolders(Object.values(mounts));
   return paths.length && base.layers.length ? baseParentsMarkerName(base.layers.map((l) => l.digest), paths) : undefined;
 }
 
@@ -52,7 +54,7 @@ export function baseFoldersKey(base: Pick<BaseImage, 'layers'>, mounts: Record<T
  * The final state in the base of each of `paths` (closed under parents: each path's folders are in it too). Read
  * from the marker when one for these layers and paths checks out, else from the layers (and the marker written).
  */
-export async function baseNodes(layers: readonly BaseLayerBlob[], paths: readonly string[], markerDir: string | undefined): Promise<BaseNodes> {
+export async function baseNodes(layers: readonly BaseLayerBlob[], paths: readonly string[], markerDir: string | undefined, seen?: FoldersSeen): Promise<BaseNodes> {
   if (paths.length === 0 || layers.length === 0) return new Map();
   const digests = layers.map((l) => l.digest);
   const name = baseParentsMarkerName(digests, paths);
@@ -62,7 +64,9 @@ export async function baseNodes(layers: readonly BaseLayerBlob[], paths: readonl
   }
   const nodes: BaseNodes = new Map();
   const tracked = new Set(paths);
-  for (const l of layers) await applyLayer(nodes, tracked, l);
+  // Layers a download just read for these very paths are not read again.
+  const known = seen && JSON.stringify(seen.paths) === JSON.stringify(paths) ? seen.layers : undefined;
+  for (const l of layers) applyLayer(nodes, known?.get(l.digest) ?? (await readLayer(tracked, l)));
   // Best effort, as the diff_id markers: without one, the base is read again next time.
   if (markerDir) await writeCheckedJson(path.join(markerDir, name), FORMAT, { layers: digests, paths, nodes: [...nodes].sort(([a], [b]) => (a < b ? -1 : 1)) }).catch(() => {});
   return nodes;
@@ -100,78 +104,56 @@ function validNode(n: unknown): n is BaseNode {
   return x.type === 'other' && typeof x.what === 'string';
 }
 
-/** `./a/b/` → `a/b`. */
-function cleanName(name: string): string {
-  let n = name;
-  while (n.startsWith('./')) n = n.slice(2);
-  return n.replace(/^\/+/, '').replace(/\/+$/, '');
-}
-
-/**
- * Applies one layer to `nodes` for the `tracked` paths. A layer's whiteouts hide what the layers below hold (its
- * own entries stay, wherever they come in the tar), so they are applied first; then its entries, a non-folder
- * replacing what was below it.
- */
-async function applyLayer(nodes: BaseNodes, tracked: ReadonlySet<string>, layer: BaseLayerBlob): Promise<void> {
-  const hidden: string[] = [];
-  const opaque: string[] = [];
-  const entries = new Map<string, BaseNode>();
-  const extract = await tarExtract();
+/** Reads one layer's LayerFolders from its blob. */
+async function readLayer(tracked: ReadonlySet<string>, layer: BaseLayerBlob): Promise<LayerFolders> {
+  const { sink, done } = await layerFoldersSink(tracked);
   const unknown = () => new GamelayerError('base.layer-type', `base layer ${layer.digest}: media type ${layer.mediaType} is not a layer's`);
   const decompress = decompressorFor(layer.mediaType, unknown);
   const blob = await layer.open();
-  const reading = decompress ? pipeline(blob, decompress, extract as unknown as NodeJS.WritableStream) : pipeline(blob, extract as unknown as NodeJS.WritableStream);
-  const walking = (async () => {
-    for await (const entry of extract) {
-      const h = entry.header;
-      const name = cleanName(h.name);
-      const slash = name.lastIndexOf('/');
-      const base = name.slice(slash + 1);
-      const folder = slash < 0 ? '' : name.slice(0, slash);
-      if (base === OPAQUE_WHITEOUT) opaque.push(folder);
-      else if (base.startsWith(WHITEOUT_PREFIX)) hidden.push(`${folder ? `${folder}/` : ''}${base.slice(WHITEOUT_PREFIX.length)}`);
-      else if (tracked.has(name)) entries.set(name, nodeOf(h));
-      entry.resume();
-    }
-  })();
+  const reading = decompress ? pipeline(blob, decompress, sink) : pipeline(blob, sink);
   try {
-    await Promise.all([reading, walking]);
+    return (await Promise.all([reading, done]))[1];
   } catch (e) {
-    if (e instanceof GamelayerError) throw e;
-    throw new GamelayerError('base.archive', `base layer ${layer.digest}: not a readable layer tar: ${(e as Error).message}`);
+    throw unreadable(layer.digest, e);
   }
+}
+
+/** A base layer whose tar cannot be read, as `base.archive` (a GamelayerError of its own passes as it is). */
+function unreadable(digest: string, e: unknown): GamelayerError {
+  if (e instanceof GamelayerError) return e;
+  return new GamelayerError('base.archive', `base layer ${digest}: not a readable layer tar: ${(e as Error).message}`);
+}
+
+/**
+ * Applies one layer to `nodes`. A layer's whiteouts hide what the layers below hold (its own entries stay, wherever
+ * they come in the tar), so they are applied first; then its entries (the last of a path wins, as when unpacked), a
+ * non-folder replacing what was below it.
+ */
+function applyLayer(nodes: BaseNodes, layer: LayerFolders): void {
+  const entries = new Map(layer.entries);
   const drop = (p: string, self: boolean) => {
     for (const k of [...nodes.keys()]) if ((self && k === p) || (p === '' ? true : k.startsWith(`${p}/`))) nodes.delete(k);
   };
-  for (const p of hidden) drop(p, true);
-  for (const d of opaque) drop(d, false);
+  for (const p of layer.hidden) drop(p, true);
+  for (const d of layer.opaque) drop(d, false);
   for (const [p, n] of [...entries].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (n.type !== 'dir') drop(p, false);
     nodes.set(p, n);
   }
 }
 
-/** A tar header as a node; PAX `uid` / `gid` (ids beyond ustar's octal fields) win, as they do when unpacked. */
-function nodeOf(h: { type?: string | null; mode?: number; uid?: number; gid?: number; linkname?: string | null; pax?: unknown }): BaseNode {
-  const pax = (h.pax ?? {}) as Record<string, string | undefined>;
-  if (h.type === 'directory') {
-    const id = (text: string | undefined, plain: number | undefined) => (text !== undefined && /^\d+$/.test(text) ? Number(text) : (plain ?? 0));
-    return { type: 'dir', uid: id(pax.uid, h.uid), gid: id(pax.gid, h.gid), mode: (h.mode ?? 0o755) & 0o7777 };
-  }
-  if (h.type === 'symlink') return { type: 'symlink', target: h.linkname ?? '' };
-  return { type: 'other', what: h.type === 'link' ? 'a hard link' : h.type === 'file' || !h.type ? 'a file' : `a ${h.type}` };
-}
-
 /**
- * Per tree, the folders above its mount as the base holds them (plan/mount-parents.ts): none on scratch. A layer
+ * Per tree, the folders above and at its mount as the base holds them (plan/mount-parents.ts): none on scratch. A layer
  * blob is read from the store when it holds it, else from the base's source (a base in the registry pushed to is
- * not copied into the store); either way verified against its digest as it streams.
+ * not copied into the store); either way verified against its digest as it streams. A layer `seen` holds (read as it
+ * was downloaded) is not read at all.
  */
 export async function baseMountParents(
   base: Pick<BaseImage, 'ref' | 'layers'>,
   mounts: Record<TreeName, string>,
   markerDir: string | undefined,
   store?: Pick<OciStore, 'hasBlob' | 'openBlob'>,
+  seen?: FoldersSeen,
 ): Promise<Record<TreeName, MountParents>> {
   const nodes = await baseNodes(
     base.layers.map((l) => ({
@@ -179,8 +161,9 @@ export async function baseMountParents(
       mediaType: l.mediaType,
       open: async () => (store && (await store.hasBlob(l.digest, l.size)) ? store.openBlob(l.digest, l.size) : l.open()),
     })),
-    mountAncestors(Object.values(mounts)),
+    mountFolders(Object.values(mounts)),
     markerDir,
+    seen,
   );
-  return Object.fromEntries(TREE_NAMES.map((t) => [t, mountParents(t, mounts[t], nodes, base.ref)])) as Record<TreeName, MountParents>;
+  return treesMountParents(mounts, nodes, base.ref);
 }

@@ -36,7 +36,7 @@ export interface TarEntry {
   owner?: { uid: number; gid: number };
 }
 
-/** A folder above the mount: root 0755, or the base's owner and mode where the base has its own (mount-parents.ts). */
+/** A folder above or at the mount: root 0755, or the base's owner and mode where the base has its own (mount-parents.ts). */
 function mountDir(dir: string, parents: MountParents | undefined): TarEntry {
   const p = parents?.get(dir);
   return p ? { name: dir, entry: { path: dir, type: 'dir', mode: p.mode, size: 0 }, owner: { uid: p.uid, gid: p.gid } } : { name: dir, entry: { path: dir, type: 'dir', mode: 0o755, size: 0 } };
@@ -57,7 +57,7 @@ export function layerTarEntries(entries: readonly FileEntry[], mount: string, tr
     }
   };
   if (prefix) {
-    byName.set(prefix, { name: prefix, entry: { path: '', type: 'dir', mode: 0o755, size: 0 } });
+    byName.set(prefix, { ...mountDir(prefix, parents), entry: { ...mountDir(prefix, parents).entry, path: '' } });
     addParents(prefix);
   }
   for (const e of entries) {
@@ -107,7 +107,8 @@ export function layerTarEntriesInOrder(entries: readonly FileEntry[], mount: str
     for (let i = prefix.indexOf('/'); i > 0; i = prefix.indexOf('/', i + 1)) {
       mountDirs.push(mountDir(prefix.slice(0, i), parents));
     }
-    mountDirs.push({ name: prefix, entry: { path: '', type: 'dir', mode: 0o755, size: 0 } });
+    const own = mountDir(prefix, parents);
+    mountDirs.push({ ...own, entry: { ...own.entry, path: '' } });
   }
   return {
     *[Symbol.iterator]() {

@@ -23,6 +23,7 @@ import { putManifestSettled } from './manifest-put.js';
 import { bufferSource, EMPTY_CONFIG, getSizedBlob, MAX_SMALL_BLOB } from './small-blob.js';
 import { newestFirst, referrersApi } from './referrers.js';
 import { hasLineCopy, readLineCopy, saveLineCopy, type LineCopy } from './line-copy.js';
+import { markRecordProven } from './record-proof.js';
 import { gzipJson, inflatesToJson, noteInflated } from './record-blob.js';
 import { parseRecordBytes } from '../state/record-parse.js';
 import { isLargeGzippedRecord, parseGzippedRecord, RecordInflateError } from '../state/record-gzip.js';
@@ -296,6 +297,8 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
     if (!opts.lineCopy || !line || opts.lineCopy.holds === index.descriptor.digest) return;
     const documents = { index: { digest: index.descriptor.digest, bytes: index.bytes }, manifest: { digest: artifact.descriptor.digest, bytes: artifact.manifest }, blob: { digest: artifact.recordDescriptor.digest, bytes: artifact.record } };
     await saveLineCopy(opts.lineCopy.dir, where, line, documents);
+    // This host made the record (its kept layers' diffIDs checked when it was planned): no check when it is read back.
+    await markRecordProven(opts.lineCopy.dir, documents.blob.digest);
   };
   const upToDate = await recordInPlace(opts, client, repo, artifact, fallbackTags, line);
   if (upToDate) {

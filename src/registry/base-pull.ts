@@ -9,6 +9,7 @@ import { GamelayerError } from '../errors.js';
 import { baseFromParts, BASE_INDEX_TYPES, type BaseImage } from '../oci/base-image.js';
 import { baseIndexEntries, baseManifest } from '../oci/base-documents.js';
 import { putBaseLayer, verifyBaseDiffId } from '../oci/base-diffid.js';
+import type { FoldersSeen } from '../oci/base-folders.js';
 import { formatPlatform, type Platform } from '../oci/image.js';
 import { sha256Digest, type OciStore } from '../oci/store.js';
 import type { Descriptor } from '../types.js';
@@ -54,15 +55,18 @@ export async function pullBaseImage(ref: string, o: PullBaseOptions): Promise<Ba
     }
     const { config, layers } = baseManifest(doc, `base image ${name}: manifest ${m.digest}`);
     const configBytes = await smallBlob(client, repo, config, name);
-    const base = baseFromParts(ref, `${name}@${m.digest}`, configBytes, layers, async (store: OciStore) => {
+    const base = baseFromParts(ref, `${name}@${m.digest}`, configBytes, layers, async (store: OciStore, seen?: FoldersSeen) => {
       await withBaseContext(name, async () => {
+        const tracked = seen ? new Set(seen.paths) : undefined;
         for (const [i, l] of base.layers.entries()) {
           const layer = { ...l, diffID: base.diffIDs[i]! };
           const image = `${name}@${m.digest}`;
-          // A layer fetched now has its tar hashed on the way in (read once); one already stored is read back.
-          const hashed = (await store.hasBlob(l.digest, l.size)) ? undefined : await putBaseLayer(store, () => client.getBlob(repo, l.digest), layer, image, i);
+          // A layer fetched now has its tar hashed on the way in, and walked for the folders at the mounts (read once);
+          // one already stored is read back.
+          const fetched = (await store.hasBlob(l.digest, l.size)) ? undefined : await putBaseLayer(store, () => client.getBlob(repo, l.digest), layer, image, i, tracked);
           // The config's diff_id is checked against the layer's tar once (then known by its marker).
-          await verifyBaseDiffId(store, layer, image, i, hashed);
+          await verifyBaseDiffId(store, layer, image, i, fetched?.diffID);
+          if (seen && fetched?.folders) seen.layers.set(l.digest, fetched.folders);
         }
       });
     }, (d, diffID) => registryBlob(client, repo, d, diffID));

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { treeSourceFor } from '../../config/load.js';
 import { GamelayerError } from '../../errors.js';
 import type { BaseImage } from '../../oci/base-image.js';
-import { baseFoldersKey, baseMountParents } from '../../oci/base-parents.js';
+import { baseFoldersKey, baseMountParents, mountFolders } from '../../oci/base-parents.js';
+import type { FoldersSeen } from '../../oci/base-folders.js';
 import { exists } from '../../util/exists.js';
 import { parentsFromRecord, parentsKeyText, type MountParents } from '../../plan/mount-parents.js';
 import { ASSEMBLER_PATH, assemblerBytes } from '../../oci/assembler.js';
@@ -75,12 +76,15 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
   const large = i.scans.reduce((n, s) => n + s.manifest.entries.length, 0) >= LARGE_GAME_ENTRIES;
   for (const name of i.platforms) {
     const base = i.bases.byPlatform.get(name)!;
-    // The base's layers in the store first (verified there): the folders above the mounts are read from them, once.
-    if (!i.bases.sameRegistry) await base.copyLayersInto(store);
-    // Before any layer is planned: a mount through a base symlink fails here, and the parents are part of the keys. A
-    // base left in the registry pushed to is read from there (streamed, not stored) the first time.
+    // Before any layer is planned: a mount through a base symlink fails here, and the parents are part of the keys.
     const foldersKey = baseFoldersKey(base, mounts);
-    const parents = (await parentsRecordedFor(foldersKey, previous, name, store.markerDir)) ?? (await baseMountParents(base, mounts, store.markerDir, store));
+    const recorded = await parentsRecordedFor(foldersKey, previous, name, store.markerDir);
+    // The base's layers in the store first (verified there); a layer downloaded now is walked for the folders at the
+    // mounts as it comes in (`seen`), so the folders pass reads only layers the store held already. A base left in
+    // the registry pushed to is read from there (streamed, not stored) the first time.
+    const seen: FoldersSeen | undefined = recorded || !foldersKey ? undefined : { paths: mountFolders(Object.values(mounts)), layers: new Map() };
+    if (!i.bases.sameRegistry) await base.copyLayersInto(store, seen);
+    const parents = recorded ?? (await baseMountParents(base, mounts, store.markerDir, store, seen));
     const manifests = TREE_NAMES.map((t) => manifestFor(i.scans, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
     let prevTrees = previous ? sameParents(await reusableTrees(previous, name, findLayer), previous, name, parents) : {};
     const key =

@@ -11,6 +11,8 @@ import pLimit from 'p-limit';
 import { GamelayerError } from '../../errors.js';
 import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord, LINE_TAG_PREFIX, lineTag, recordTag } from '../../registry/artifact.js';
 import { lineCopyDir, lineCopySize } from '../../registry/line-copy.js';
+import { checkKeptDiffIds, recordImageDiffIds, type ImageDiffIds } from '../../registry/record-diffids.js';
+import { markRecordProven, recordProven } from '../../registry/record-proof.js';
 import { OtherLineError, otherLineRecord } from '../../registry/line-fallback.js';
 import { pullScope } from '../../registry/auth.js';
 import type { ManifestInfo } from '../../registry/client.js';
@@ -311,6 +313,10 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   const digests = layerDigests(record);
   // Asked already when the record is the copy's (the same layers in the same repository): not asked twice.
   const sizesAsked = earlySizes?.key === digests.join(',') && repository === o.push ? earlySizes.sizes : blobSizes(target, repo, digests);
+  // The record's images, whose configs prove the kept layers' diffIDs (record-diffids.ts), read beside the HEADs; not
+  // for a record this host proved (or pushed) before.
+  const saidAsked = (await recordProven(o.copyDir, recordRead.blob)) ? undefined : imageDiffIdsOf(record, ref, recordRead.repository, repository, target, o.registry);
+  saidAsked?.catch(() => undefined);
   const [sizes, , , answers] = await Promise.all([sizesAsked, target.client.ping(), blobServed, asked]);
   // When they were answered: the push takes them only while fresh.
   if (answers) recordRead = { ...recordRead, tagsNamed: answers };
@@ -326,8 +332,22 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
       throw new DamagedRecordError(`${ref}: layer ${l.digest} (${l.tree} layer ${l.index}) has ${l.size} bytes in the record, ${size} in ${repositoryOf(repository)}`);
     } else present.set(l.inputKey, l);
   }
+  // A kept layer's diffID goes into this build's configs as the record gives it: only once an image of the record says so.
+  if (saidAsked) {
+    const said = await saidAsked;
+    checkKeptDiffIds(record, present.values(), said, ref, repositoryOf(recordRead.repository));
+    // Proven whole only when its images named every layer (a layer gone with its images is checked when it is back).
+    if (record.layers.every((l) => said.has(l.digest))) await markRecordProven(o.copyDir, recordRead.blob);
+  }
   if (gone.length) recordRead = { ...recordRead, lost: [...new Set(gone.map((l) => l.digest))] };
   return { ref, record, repository, present, gone, recordRead, target, ...(plannedOn ? { plannedOn } : {}) };
+}
+
+/** recordImageDiffIds of the record's images, in the repository the record was read from (with its own client when not `repository`'s). */
+async function imageDiffIdsOf(record: BuildRecord, ref: string, imagesAt: string, repository: string, target: PushTarget, registry: TargetOptions): Promise<ImageDiffIds> {
+  const r = parseReference(imagesAt);
+  const client = repositoryOf(imagesAt) === repositoryOf(repository) ? target.client : (await pushTargetFor(r, registry)).client;
+  return recordImageDiffIds(client, r.repository, record, ref);
 }
 
 /** The largest copy of a line's record the CLI waits for (read, checked, its questions asked) before the build starts. */

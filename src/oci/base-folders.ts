@@ -1,0 +1,65 @@
+// A base layer's tar walked for a few paths (the folders above and at the trees' mounts): its whiteouts, opaque
+// folders and its own entries there, as oci/base-parents.ts applies them in layer order. A module of its own, as
+// the download's pass (oci/base-diffid.ts) walks the tar it decompresses with it too: the layer is then read once.
+import type { BaseNode } from '../plan/mount-parents.js';
+import { tarExtract } from '../util/tar-extract.js';
+import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../util/whiteout.js';
+
+/** What one layer says about the tracked paths: whiteouts, opaque folders, and its own entries at them. */
+export interface LayerFolders {
+  hidden: string[];
+  opaque: string[];
+  entries: [string, BaseNode][];
+}
+
+/**
+ * Folders of one base layer a download already read (the diff_id pass, oci/base-diffid.ts), by layer digest, for
+ * `paths`: baseNodes applies them instead of reading the layer again.
+ */
+export interface FoldersSeen {
+  paths: readonly string[];
+  layers: Map<string, LayerFolders>;
+}
+
+/**
+ * A writable for a layer's uncompressed tar that collects its LayerFolders for `tracked`: `done` settles once the tar
+ * has ended (rejects on a tar it cannot read).
+ */
+export async function layerFoldersSink(tracked: ReadonlySet<string>): Promise<{ sink: NodeJS.WritableStream; done: Promise<LayerFolders> }> {
+  const extract = await tarExtract();
+  const out: LayerFolders = { hidden: [], opaque: [], entries: [] };
+  const done = (async () => {
+    for await (const entry of extract) {
+      const h = entry.header;
+      const name = cleanName(h.name);
+      const slash = name.lastIndexOf('/');
+      const base = name.slice(slash + 1);
+      const folder = slash < 0 ? '' : name.slice(0, slash);
+      if (base === OPAQUE_WHITEOUT) out.opaque.push(folder);
+      else if (base.startsWith(WHITEOUT_PREFIX)) out.hidden.push(`${folder ? `${folder}/` : ''}${base.slice(WHITEOUT_PREFIX.length)}`);
+      else if (tracked.has(name)) out.entries.push([name, nodeOf(h)]);
+      entry.resume();
+    }
+    return out;
+  })();
+  return { sink: extract as unknown as NodeJS.WritableStream, done };
+}
+
+/** `./a/b/` → `a/b`. */
+function cleanName(name: string): string {
+  let n = name;
+  while (n.startsWith('./')) n = n.slice(2);
+  return n.replace(/^\/+/, '').replace(/\/+$/, '');
+}
+
+/** A tar header as a node; PAX `uid` / `gid` (ids beyond ustar's octal fields) win, as they do when unpacked. */
+function nodeOf(h: { type?: string | null; mode?: number; uid?: number; gid?: number; linkname?: string | null; pax?: unknown }): BaseNode {
+  const pax = (h.pax ?? {}) as Record<string, string | undefined>;
+  if (h.type === 'directory') {
+    const id = (text: string | undefined, plain: number | undefined) => (text !== undefined && /^\d+$/.test(text) ? Number(text) : (plain ?? 0));
+    return { type: 'dir', uid: id(pax.uid, h.uid), gid: id(pax.gid, h.gid), mode: (h.mode ?? 0o755) & 0o7777 };
+  }
+  if (h.type === 'symlink') return { type: 'symlink', target: h.linkname ?? '' };
+  return { type: 'other', what: h.type === 'link' ? 'a hard link' : h.type === 'file' || !h.type ? 'a file' : `a ${h.type}` };
+}
+
