@@ -85,6 +85,22 @@ describe('CLI start-up', () => {
     }
   });
 
+  it('a no-op build --push to a plain-http registry loads neither node:https nor node:tls (they load with the first https exchange)', async () => {
+    const game = await tempDir();
+    copySample(game);
+    const registry = await startRegistry();
+    try {
+      const build = ['-c', path.join(game, 'gamelayer.yaml'), 'build', '--tag', 'v1', '--push', `${registry.host}/studio/x`];
+      await run(process.execPath, [BIN, ...build]);
+      const loaded = await loadedBy(build, BIN);
+      // The registry client did load (its http exchanges): the check below is not vacuous.
+      expect(loaded).toContain('cjs:node:http');
+      expect(loaded.filter((f) => /^(cjs:)?(node:)?(https|tls)$/.test(f))).toEqual([]);
+    } finally {
+      await registry.stop();
+    }
+  });
+
   it('a scan loads no glob library but picomatch, with or without include/exclude patterns, in the bundle too', async () => {
     const game = await tempDir();
     copySample(game);
