@@ -21,12 +21,13 @@ export const PACK_HEADS = [
   'src/cli/main.ts',
   'src/cli/zod-jitless.ts',
   'src/cli/commands/build.ts',
-  // build's warning of a start script on scratch whose interpreter no tree holds, before the pipeline loads.
-  'src/scan/start-interpreter.ts',
   'src/registry/reference.ts',
   'src/pipeline/steps/previous.ts',
   'src/codebuild/environment.ts',
   'src/cli/commands/platform-build.ts',
+  // build's warning of a start script on scratch whose interpreter no tree holds: once the registry lookup's first
+  // questions are out, before the pipeline loads.
+  'src/scan/start-interpreter.ts',
   'src/pipeline/build.ts',
   'src/pipeline/steps/push.ts',
 ];
