@@ -178,11 +178,12 @@ describe('CLI start-up', () => {
     copySample(game);
     const dir = await tempDir();
     const out = path.join(dir, 'read.txt');
-    // Every JavaScript file Node reads and compiles (a module run from a pack is neither).
+    // Every JavaScript file read (Node's loader and the launcher's both read through fs.readFileSync; a module run
+    // from a pack is not read).
     await writeFile(
       path.join(dir, 'count.cjs'),
-      `const Module = require('node:module');\nconst { appendFileSync } = require('node:fs');\nconst js = Module._extensions['.js'];\n` +
-        `Module._extensions['.js'] = function (m, filename) {\n  appendFileSync(process.env.READ_OUT, filename + '\\n');\n  return js.apply(this, arguments);\n};\n`,
+      `const fs = require('node:fs');\nconst { appendFileSync } = fs;\nconst read = fs.readFileSync;\n` +
+        `fs.readFileSync = function (file) {\n  if (typeof file === 'string' && file.endsWith('.js')) appendFileSync(process.env.READ_OUT, file + '\\n');\n  return read.apply(this, arguments);\n};\n`,
     );
     const registry = await startRegistry();
     try {
