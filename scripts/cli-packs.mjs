@@ -39,10 +39,16 @@ const RUNTIME = `(function (table, head, headModule, headRequire) {
   var join = headRequire('node:path').join;
   var dir = headRequire('node:path').dirname(headModule.filename);
   var has = Object.prototype.hasOwnProperty;
+  // A file of the folder that another pack (or Node) already ran is in require.cache under its path, and Node's
+  // require would find it there too, after resolving the path again on every require (its own relative cache keeps
+  // only what Node loaded itself: 345 resolutions, 66 distinct, in a no-op build --push): taken from there directly.
   function requireFor(m) {
     return function require(id) {
       var name = typeof id === 'string' && id.slice(0, 2) === './' ? id.slice(2) : '';
-      return name !== '' && has.call(table, name) ? load(name, m) : m.require(id);
+      if (name === '') return m.require(id);
+      if (has.call(table, name)) return load(name, m);
+      var cached = headRequire.cache[join(dir, name)];
+      return cached !== undefined ? cached.exports : m.require(id);
     };
   }
   // As Node's own loader: a module in the cache (done, or still running in a cycle) is not run again; one that
