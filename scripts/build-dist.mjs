@@ -94,6 +94,20 @@ rmSync(old, { recursive: true, force: true });
  * head is written as one file holding the chunks it imports statically, which then load from it instead of from
  * their own files (a no-op loaded 80 files, each costing about 0.3 ms however small).
  */
+/**
+ * `text` with each non-ASCII character of a comment line written as `\\uXXXX`. esbuild escapes them in strings,
+ * templates and regular expressions (its ASCII charset) but leaves comments as they are, and one such character makes
+ * the whole file non-ASCII: the launcher then decodes it as UTF-8 instead of Latin-1 (src/cli/bundle-source.ts,
+ * about 3 ms of a start for the files a no-op build reads). A line that is not a comment is left as it is.
+ */
+function asciiComments(text) {
+  if (!/[^\x00-\x7f]/.test(text)) return text;
+  return text
+    .split('\n')
+    .map((line) => (/^\s*(\/\/|\/\*|\*)/.test(line) ? line.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : line))
+    .join('\n');
+}
+
 async function bundleCli(outdir) {
   const result = await esbuild.build({
     absWorkingDir: root,
@@ -127,7 +141,7 @@ async function bundleCli(outdir) {
       banner: usesUrl ? "'use strict';\nvar __gamelayerModuleUrl = require('node:url').pathToFileURL(module.filename).href;" : "'use strict';",
       logLevel: 'warning',
     });
-    texts.set(path.basename(file.path), cjs.code);
+    texts.set(path.basename(file.path), asciiComments(cjs.code));
   }
   // The metafile names files by their path from absWorkingDir; every output is in outdir, so its name alone.
   const outputs = {};

@@ -21,12 +21,13 @@ export const PACK_HEADS = [
   'src/cli/main.ts',
   'src/cli/zod-jitless.ts',
   'src/cli/commands/build.ts',
-  // build's warning of a start script on scratch whose interpreter no tree holds, before the pipeline loads.
-  'src/scan/start-interpreter.ts',
   'src/registry/reference.ts',
   'src/pipeline/steps/previous.ts',
   'src/codebuild/environment.ts',
   'src/cli/commands/platform-build.ts',
+  // build's warning of a start script on scratch whose interpreter no tree holds: once the registry lookup's first
+  // questions are out, before the pipeline loads.
+  'src/scan/start-interpreter.ts',
   'src/pipeline/build.ts',
   'src/pipeline/steps/push.ts',
 ];
@@ -37,17 +38,29 @@ const RUNTIME = `(function (table, head, headModule, headRequire) {
   var Module = headRequire('node:module');
   var join = headRequire('node:path').join;
   var dir = headRequire('node:path').dirname(headModule.filename);
+  var sep = headRequire('node:path').sep;
   var has = Object.prototype.hasOwnProperty;
+  // The path of a file of the folder, as path.join makes it: a plain file name (every require of the bundle) is
+  // joined without path.join's normalizing, which a no-op build's hundreds of requires paid each time.
+  function fileOf(name) {
+    return /^[\\w-][\\w.-]*$/.test(name) ? dir + sep + name : join(dir, name);
+  }
+  // A file of the folder that another pack (or Node) already ran is in require.cache under its path, and Node's
+  // require would find it there too, after resolving the path again on every require (its own relative cache keeps
+  // only what Node loaded itself: 345 resolutions, 66 distinct, in a no-op build --push): taken from there directly.
   function requireFor(m) {
     return function require(id) {
       var name = typeof id === 'string' && id.slice(0, 2) === './' ? id.slice(2) : '';
-      return name !== '' && has.call(table, name) ? load(name, m) : m.require(id);
+      if (name === '') return m.require(id);
+      if (has.call(table, name)) return load(name, m);
+      var cached = headRequire.cache[fileOf(name)];
+      return cached !== undefined ? cached.exports : m.require(id);
     };
   }
   // As Node's own loader: a module in the cache (done, or still running in a cycle) is not run again; one that
   // throws leaves the cache.
   function load(name, parent) {
-    var filename = join(dir, name);
+    var filename = fileOf(name);
     var cached = headRequire.cache[filename];
     if (cached !== undefined) return cached.exports;
     var m = new Module(filename, parent);

@@ -68,6 +68,24 @@ describe('CLI bundle packs', () => {
     ).toEqual({ error: 'd failed', again: 'd', runs: ['h', 'a', 'd', 'h', 'a', 'd'] });
   });
 
+  it("takes a module another pack ran from require.cache, without Node's resolution of its path", async () => {
+    const dir = await tempDir();
+    const files = { ...FILES, 'g.js': `'use strict';\nglobalThis.runs.push('g');\nmodule.exports = require("./a.js");` };
+    const outputs = { ...OUTPUTS, 'g.js': { entryPoint: 'src/g.ts', imports: [{ path: 'a.js', kind: 'import-statement' }] } };
+    // h's pack holds a.js and d.js; g's pack holds g.js alone and requires a.js from h's.
+    const packs = makePacks(new Map(Object.entries(files)), outputs, ['src/h.ts', 'src/g.ts']);
+    expect([...packs.keys()]).toEqual(['h.js', 'g.js']);
+    for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), packs.get(name) ?? text);
+    const counting = `const Module = require('node:module');\nconst resolve = Module._resolveFilename;\nout.resolved = [];\nModule._resolveFilename = function (request) { out.resolved.push(request); return resolve.apply(this, arguments); };\n`;
+    expect(await inNode(dir, `${counting}const h = load('h.js');\nout.resolved = [];\nout.same = load('g.js') === h.a;\nout.runs = globalThis.runs;`)).toEqual({
+      resolved: ['./g.js'],
+      same: true,
+      runs: ['h', 'a', 'd', 'g'],
+    });
+    // g first: a.js is in no cache yet, so Node loads it from its own file; h's pack then takes that instance.
+    expect(await inNode(dir, `const g = load('g.js');\nout.same = load('h.js').a === g;\nout.runs = globalThis.runs;`)).toEqual({ same: true, runs: ['g', 'a', 'd', 'h'] });
+  });
+
   it('refuses a head that is not an entry of the bundle (a stale list)', () => {
     expect(() => makePacks(new Map(Object.entries(FILES)), OUTPUTS, ['src/gone.ts'])).toThrow(/src\/gone\.ts is not an entry/);
   });

@@ -85,6 +85,22 @@ describe('CLI start-up', () => {
     }
   });
 
+  it('a no-op build --push to a plain-http registry loads neither node:https nor node:tls (they load with the first https exchange), nor node:v8', async () => {
+    const game = await tempDir();
+    copySample(game);
+    const registry = await startRegistry();
+    try {
+      const build = ['-c', path.join(game, 'gamelayer.yaml'), 'build', '--tag', 'v1', '--push', `${registry.host}/studio/x`];
+      await run(process.execPath, [BIN, ...build]);
+      const loaded = await loadedBy(build, BIN);
+      // The registry client did load (its http exchanges): the check below is not vacuous.
+      expect(loaded).toContain('cjs:node:http');
+      expect(loaded.filter((f) => /^(cjs:)?(node:)?(https|tls|v8)$/.test(f))).toEqual([]);
+    } finally {
+      await registry.stop();
+    }
+  });
+
   it('a scan loads no glob library but picomatch, with or without include/exclude patterns, in the bundle too', async () => {
     const game = await tempDir();
     copySample(game);
@@ -162,11 +178,12 @@ describe('CLI start-up', () => {
     copySample(game);
     const dir = await tempDir();
     const out = path.join(dir, 'read.txt');
-    // Every JavaScript file Node reads and compiles (a module run from a pack is neither).
+    // Every JavaScript file read (Node's loader and the launcher's both read through fs.readFileSync; a module run
+    // from a pack is not read).
     await writeFile(
       path.join(dir, 'count.cjs'),
-      `const Module = require('node:module');\nconst { appendFileSync } = require('node:fs');\nconst js = Module._extensions['.js'];\n` +
-        `Module._extensions['.js'] = function (m, filename) {\n  appendFileSync(process.env.READ_OUT, filename + '\\n');\n  return js.apply(this, arguments);\n};\n`,
+      `const fs = require('node:fs');\nconst { appendFileSync } = fs;\nconst read = fs.readFileSync;\n` +
+        `fs.readFileSync = function (file) {\n  if (typeof file === 'string' && file.endsWith('.js')) appendFileSync(process.env.READ_OUT, file + '\\n');\n  return read.apply(this, arguments);\n};\n`,
     );
     const registry = await startRegistry();
     try {

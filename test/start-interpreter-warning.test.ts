@@ -7,6 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { removeImages } from './support/docker-images.js';
+import { startRegistry } from './support/registry.js';
 import { copySample, SAMPLE_SCRIPT_START_LINE, SAMPLE_START_LINE } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
@@ -62,6 +63,22 @@ describe('a start script whose interpreter no layer holds', () => {
       expect(count(load.stderr, WARNING)).toBe(1);
     } finally {
       await removeImages(['w1', 'w1-engine', 'w1-engine-media', 'w1-app', 'w1-app-media'].map((t) => `start-interp-sample:${t}`));
+    }
+  });
+
+  it('build --push warns once too, cold and as a no-op (the check runs once the registry lookup has asked its questions)', async () => {
+    const dir = await folderGame('#!/bin/sh\nexec ./server\n');
+    const WARNING = warning(dir, '/opt/local/engine/run');
+    const registry = await startRegistry();
+    try {
+      for (const run of ['cold', 'no-op']) {
+        const r = await runCli(['build', '--tag', 'p1', '--push', `${registry.host}/studio/start-interp`], { cwd: dir });
+        expect(r.code, `${run}: ${r.stderr}`).toBe(0);
+        expect(count(r.stderr, WARNING), `${run}: ${r.stderr}`).toBe(1);
+        if (run === 'no-op') expect(r.stdout).toMatch(/ 0 B sent/);
+      }
+    } finally {
+      await registry.stop();
     }
   });
 

@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installBundleSourceReader } from './bundle-source.js';
 import { installCodeCache } from './code-cache.js';
 
 interface CliMain {
@@ -14,7 +15,9 @@ interface CliMain {
 
 export async function run(argv: string[]): Promise<number> {
   const here = fileURLToPath(import.meta.url);
-  const cache = installCodeCache(realpathSync(path.dirname(here)));
+  const bundleDir = realpathSync(path.dirname(here));
+  installBundleSourceReader(bundleDir);
+  const cache = installCodeCache(bundleDir);
   const cli = createRequire(here)('./main.js') as CliMain;
   const code = await cli.main(argv);
   // The cache's entries say which commands' runs went into them: the command typed, `version`, or `all` (help,

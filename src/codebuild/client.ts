@@ -2,7 +2,7 @@
 // CodeBuild's API limits are low, and a pipeline of many projects polling will hit them) and errors a user can act on.
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { GamelayerError } from '../errors.js';
-import { awsHttpsAgent } from '../util/proxy.js';
+import { awsHttpsAgent } from '../util/proxy-agent.js';
 import { backoffDelay, retrying as retryingCall } from '../util/retry.js';
 
 export const ENDPOINT_ENV = 'GAMELAYER_CODEBUILD_ENDPOINT';

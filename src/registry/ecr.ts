@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-ecr';
 import pLimit from 'p-limit';
 import { awsErrorCode } from '../error-codes.js';
-import { awsHttpsAgent } from '../util/proxy.js';
+import { awsHttpsAgent } from '../util/proxy-agent.js';
 import { GamelayerError } from '../errors.js';
 import { RegistryClient } from './client.js';
 import { EcrTokenAuth, type EcrToken } from './ecr-auth.js';

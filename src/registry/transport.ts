@@ -2,10 +2,10 @@
 // and a streamed request body. Knows nothing about registries, auth or retries; network failures come back as
 // TransportError with the errno code.
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EnvProxyHttpsAgent, proxyAuthorization, proxyFor } from '../util/proxy.js';
+import { proxyAuthorization, proxyFor } from '../util/proxy.js';
 
 export interface HttpRequest {
   method: string;
@@ -103,17 +103,29 @@ export class TransportError extends Error {
 
 const agents = {
   http: new http.Agent({ keepAlive: true, maxSockets: 16 }),
-  // Connects through HTTPS_PROXY (a CONNECT tunnel) unless NO_PROXY or loopback says direct.
-  https: new EnvProxyHttpsAgent({ keepAlive: true, maxSockets: 16 }),
   /** Plain-http targets through HTTP_PROXY: requests in absolute form to the proxy, kept alive per proxy. */
   httpProxy: new http.Agent({ keepAlive: true, maxSockets: 16 }),
 };
+
+/**
+ * node:https (with node:tls) and its agent, loaded by the first https exchange: a run that talks plain http alone (a
+ * loopback registry) never needs them, and they cost about 2.5 ms to load (issue 17).
+ */
+let httpsStack: { https: typeof https; agent: https.Agent } | undefined;
+let httpsLoading: Promise<unknown> | undefined;
+function loadHttps(): Promise<unknown> {
+  httpsLoading ??= Promise.all([import('node:https'), import('../util/proxy-agent.js')]).then(([h, a]) => {
+    // Connects through HTTPS_PROXY (a CONNECT tunnel) unless NO_PROXY or loopback says direct.
+    httpsStack = { https: h.default, agent: new a.EnvProxyHttpsAgent({ keepAlive: true, maxSockets: 16 }) };
+  });
+  return httpsLoading;
+}
 
 /** Where a request goes: the target itself, or (plain http behind HTTP_PROXY) the proxy with the absolute URL. */
 function route(url: URL, headers: Record<string, string>): { target: URL | http.RequestOptions; agent: http.Agent } {
   // Read here for https too (the agent reads it again per connection): a bad proxy URL fails as itself.
   const proxy = proxyFor(url);
-  if (url.protocol === 'https:') return { target: url, agent: agents.https };
+  if (url.protocol === 'https:') return { target: url, agent: httpsStack!.agent };
   if (!proxy) return { target: url, agent: agents.http };
   const auth = proxyAuthorization(proxy);
   if (auth) headers['proxy-authorization'] = auth;
@@ -154,7 +166,8 @@ async function collect(res: http.IncomingMessage, host: string, maxBytes: number
 
 export function send(req: HttpRequest): Promise<HttpResponse> {
   const isHttps = req.url.protocol === 'https:';
-  const lib = isHttps ? https : http;
+  if (isHttps && !httpsStack) return loadHttps().then(() => send(req));
+  const lib = isHttps ? httpsStack!.https : http;
   const headers: Record<string, string> = { ...req.headers };
   if (Buffer.isBuffer(req.body)) headers['content-length'] = String(req.body.length);
   const host = req.url.host;

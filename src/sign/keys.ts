@@ -49,7 +49,7 @@ async function kmsClient(ref: string, opts: KmsOptions, env: NodeJS.ProcessEnv) 
   // gamelayer runs on Node 20 by design; the SDK's notice about its future Node 22 floor is not for our users.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const { KMSClient, SignCommand, GetPublicKeyCommand } = await import('@aws-sdk/client-kms');
-  const sdk = new KMSClient({ region, endpoint, credentials: opts.credentials, maxAttempts: 4, requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000, httpsAgent: (await import('../util/proxy.js')).awsHttpsAgent() } });
+  const sdk = new KMSClient({ region, endpoint, credentials: opts.credentials, maxAttempts: 4, requestHandler: { connectionTimeout: 10_000, requestTimeout: 60_000, httpsAgent: (await import('../util/proxy-agent.js')).awsHttpsAgent() } });
   const fail = (what: string, e: unknown) => {
     const err = e as { name?: string; message?: string };
     if (e instanceof GamelayerError) return e;

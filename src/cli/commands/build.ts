@@ -126,8 +126,8 @@ export function register(program: Command): void {
       // The replication bound of a push to several repositories, read before the scan (a bad value failed after the push).
       const replicationTimeoutMs = pushTo.length > 1 && flags.replication ? (await import('../../registry/replication-timeout.js')).replicationTimeoutMs() : undefined;
       const reporter = commandReporter(!!flags.json);
-      await warnStartInterpreter(config, flags.platform, reporter);
       if (flags.builder === 'docker') {
+        await warnStartInterpreter(config, flags.platform, reporter);
         // Heavy modules load only on the path that needs them: a CLI start stays fast.
         const { buildWithDocker } = await import('../../docker/daemon-build.js');
         const result = await buildWithDocker({
@@ -186,6 +186,8 @@ export function register(program: Command): void {
         await previousLookup.asking;
         await new Promise((resolve) => setImmediate(resolve));
       }
+      // Checked once the lookup's questions are out (their round trip overlaps it): a warning, before the build.
+      await warnStartInterpreter(config, flags.platform, reporter);
       const { build } = await import('../../pipeline/build.js');
       let result: BuildResult | undefined = await build({
         config,
