@@ -5,7 +5,7 @@
 // one: the platform builds attach theirs to their own manifests, which the index names.
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { startRegistry } from './support/registry.js';
 import { useTwoPlatformSample } from './support/sample.js';
@@ -15,10 +15,19 @@ import { tempDir } from './support/tmp.js';
 const fx = useSigningFixture('index-sign-');
 const sample = useTwoPlatformSample();
 
-/** A host of its own: a copy of the game folder with an empty state. */
-async function host(): Promise<string> {
+const PLATFORMS = ['linux/amd64', 'linux/arm64'] as const;
+type Platform = (typeof PLATFORMS)[number];
+/** Per platform, a game folder whose state holds that platform's local build (no push, no SBOM, unsigned). */
+const built = {} as Record<Platform, string>;
+
+/**
+ * A host of its own: a copy of the game folder with an empty state, or (`platform`) with that platform's local build
+ * in its state, so the test's `build --platform P --push` reuses the layers instead of writing them again (a cold
+ * build of the sample is most of such a run's time); what it pushes, attaches and signs is its own.
+ */
+async function host(platform?: Platform): Promise<string> {
   const dir = await tempDir();
-  await cp(sample.dir, dir, { recursive: true, verbatimSymlinks: true });
+  await cp(platform ? built[platform] : sample.dir, dir, { recursive: true, verbatimSymlinks: true });
   return dir;
 }
 
@@ -28,12 +37,20 @@ async function cli(dir: string, ...args: string[]) {
   return r;
 }
 
+beforeAll(async () => {
+  for (const p of PLATFORMS) {
+    const dir = await host();
+    await cli(dir, 'build', '--platform', p, '--tag', 'v1');
+    built[p] = dir;
+  }
+}, 240_000);
+
 describe('index --sign', () => {
   it('signs the merged indexes; verify --require-sbom takes the platform builds\' SBOMs', async () => {
     const repo = `${fx.reg.host}/studio/merged`;
     const key = path.join(fx.root, 'key.pem');
     const pub = path.join(fx.root, 'pub.pem');
-    for (const p of ['linux/amd64', 'linux/arm64']) await cli(await host(), 'build', '--platform', p, '--tag', 'v1', '--push', repo, '--sbom', '--sign', key);
+    for (const p of PLATFORMS) await cli(await host(p), 'build', '--platform', p, '--tag', 'v1', '--push', repo, '--sbom', '--sign', key);
     const merger = await host();
     await cli(merger, 'index', repo, '--tag', 'v1');
     const unsigned = await runCli(['verify', `${repo}:v1`, '--key', pub], { cwd: merger });
@@ -55,8 +72,8 @@ describe('index --sign', () => {
   it('verify --require-sbom of a merged index fails when one platform build attached no SBOM, naming its manifest', async () => {
     const repo = `${fx.reg.host}/studio/half`;
     const key = path.join(fx.root, 'key.pem');
-    await cli(await host(), 'build', '--platform', 'linux/amd64', '--tag', 'v1', '--push', repo, '--sbom', '--sign', key);
-    await cli(await host(), 'build', '--platform', 'linux/arm64', '--tag', 'v1', '--push', repo, '--sign', key);
+    await cli(await host('linux/amd64'), 'build', '--platform', 'linux/amd64', '--tag', 'v1', '--push', repo, '--sbom', '--sign', key);
+    await cli(await host('linux/arm64'), 'build', '--platform', 'linux/arm64', '--tag', 'v1', '--push', repo, '--sign', key);
     const merger = await host();
     await cli(merger, 'index', repo, '--tag', 'v1', '--sign', key);
     const v = await runCli(['verify', `${repo}:v1`, '--key', path.join(fx.root, 'pub.pem'), '--require-sbom'], { cwd: merger });
@@ -71,8 +88,8 @@ describe('index --sign', () => {
       const repo = `${locked.host}/studio/locked`;
       const key = path.join(fx.root, 'key.pem');
       const auth = ['--username', user.username, '--password-stdin'];
-      for (const p of ['linux/amd64', 'linux/arm64']) {
-        const b = await runCli(['build', '--platform', p, '--tag', 'v1', '--push', repo, ...auth], { cwd: await host(), stdin: `${user.password}\n` });
+      for (const p of PLATFORMS) {
+        const b = await runCli(['build', '--platform', p, '--tag', 'v1', '--push', repo, ...auth], { cwd: await host(p), stdin: `${user.password}\n` });
         expect(b.code, b.stderr).toBe(0);
       }
       const merged = await runCli(['index', repo, '--tag', 'v1', '--sign', key, ...auth], { cwd: await host(), stdin: `${user.password}\n` });

@@ -27,9 +27,16 @@ const TEMPLATE = 'studio/prune-template';
 const AWS_ENV = { AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey, AWS_EC2_METADATA_DISABLED: 'true', AWS_REGION: 'eu-west-3' };
 const v2 = (storage: string) => path.join(storage, 'docker/registry/v2');
 
+/** Storages (other than the registry's) the template's blobs were copied to: once each, the copy is a few hundred ms. */
+const blobsIn = new Set<string>();
+
 /** A copy of the template repository (three builds, signed, with SBOMs) named `to` in `storage`. */
 async function copyRepo(to: string, storage = registry.storageDir): Promise<void> {
-  if (storage !== registry.storageDir) await cp(path.join(v2(registry.storageDir), 'blobs'), path.join(v2(storage), 'blobs'), { recursive: true, force: false });
+  // The template's blobs never change after the beforeAll, and no test deletes blobs (prune deletes manifests).
+  if (storage !== registry.storageDir && !blobsIn.has(storage)) {
+    await cp(path.join(v2(registry.storageDir), 'blobs'), path.join(v2(storage), 'blobs'), { recursive: true, force: false });
+    blobsIn.add(storage);
+  }
   await mkdir(path.dirname(path.join(v2(storage), 'repositories', to)), { recursive: true });
   await cp(path.join(v2(registry.storageDir), 'repositories', TEMPLATE), path.join(v2(storage), 'repositories', to), { recursive: true });
 }

@@ -2,7 +2,7 @@
 // registry stores no manifest with a missing blob, and the next run of the same command completes and leaves what an
 // uninterrupted run leaves (no signature, SBOM or referrers index of a deleted image; the image signed and verified).
 import { execFileSync } from 'node:child_process';
-import { cp, writeFile } from 'node:fs/promises';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killWhen, runCli, startCli } from './support/cli-process.js';
@@ -32,6 +32,16 @@ async function builds(repo: string, versions: string[], extra: string[]): Promis
   return dir;
 }
 
+const v2 = (storage: string) => path.join(storage, 'docker/registry/v2');
+/** The sample's v1, pushed with its SBOM (unsigned) to SIGN_TEMPLATE once: what each sign test signs, copied to a repository of its own. */
+const SIGN_TEMPLATE = 'studio/sign-template';
+let signDir: string;
+/** A copy (in the registry's storage: its blobs are shared) of the unsigned template repository, named `to`. */
+async function copySignTemplate(to: string): Promise<void> {
+  await mkdir(path.dirname(path.join(v2(registry.storageDir), 'repositories', to)), { recursive: true });
+  await cp(path.join(v2(registry.storageDir), 'repositories', SIGN_TEMPLATE), path.join(v2(registry.storageDir), 'repositories', to), { recursive: true });
+}
+
 /** Kills `args` once the registry has answered `method` on a path matching `path` `n` times since now. */
 async function killAtWrite(args: string[], cwd: string, method: string, pathRe: RegExp, n = 1) {
   await registry.resetAccessLog();
@@ -40,6 +50,11 @@ async function killAtWrite(args: string[], cwd: string, method: string, pathRe: 
 }
 
 describe('kill -9 during prune --apply and sign', () => {
+  // The sign tests sign the same unsigned build: built and pushed once, each test signs its own copy of the repository.
+  beforeAll(async () => {
+    signDir = await builds(`${registry.host}/${SIGN_TEMPLATE}`, ['v1'], ['--sbom']);
+  }, 120_000);
+
   it('prune --apply killed after its first delete: no manifest lacks a blob; the next prune --apply leaves what one run leaves', async () => {
     const name = 'studio/kill-prune';
     const repo = `${registry.host}/${name}`;
@@ -77,7 +92,8 @@ describe('kill -9 during prune --apply and sign', () => {
   it('sign killed after its first blob upload: no manifest lacks a blob; the next sign signs and verify passes', async () => {
     const name = 'studio/kill-sign';
     const repo = `${registry.host}/${name}`;
-    const dir = await builds(repo, ['v1'], ['--sbom']);
+    await copySignTemplate(name);
+    const dir = signDir;
     const killed = await killAtWrite(['sign', `${repo}:v1`, '--key', path.join(keys, 'key.pem')], dir, 'PUT', /\/blobs\/uploads\//);
     expect(killed.killed).toBe(true);
     expect(await storageProblems(registry.storageDir)).toEqual([]);
@@ -92,7 +108,8 @@ describe('kill -9 during prune --apply and sign', () => {
   it('sign killed after its first signature manifest: the next sign completes the rest and verify passes', async () => {
     const name = 'studio/kill-sign-2';
     const repo = `${registry.host}/${name}`;
-    const dir = await builds(repo, ['v1'], ['--sbom']);
+    await copySignTemplate(name);
+    const dir = signDir;
     const killed = await killAtWrite(['sign', `${repo}:v1`, '--key', path.join(keys, 'key.pem')], dir, 'PUT', /\/manifests\/sha256-[0-9a-f]{64}\.sig$/);
     expect(killed.killed).toBe(true);
     expect(await storageProblems(registry.storageDir)).toEqual([]);

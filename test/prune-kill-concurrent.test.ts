@@ -4,7 +4,7 @@
 // the images (server indexes, which list tree images), in the second (the tree images), and among the attachments
 // and records. The registry's storage is then checked, and a second prune finishes the job.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killWhen, runCli, sleep, startCli } from './support/cli-process.js';
+import { killWhen, runCli, startCli } from './support/cli-process.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { writeLineTag, writeManyBuilds } from './support/many-builds.js';
 import { startRegistry, storageProblems, storedManifests, storedTags, type TestRegistry } from './support/registry.js';
@@ -46,7 +46,10 @@ describe('prune --apply killed while its deletes run side by side', () => {
       // The held one, those before it, and some after it: the deletes went on around it (one at a time, none would).
       expect(deletes).toBeGreaterThan(after + 1);
 
-      await sleep(100); // the held request, released, finds its client gone and is dropped
+      // The held request, released, finds its client gone and is dropped, or (its socket's close not yet seen) goes on
+      // to the registry: once the release has run (the next turn), idle() waits for such a request's answer.
+      await new Promise((r) => setImmediate(r));
+      await proxy.idle();
       expect(await storageProblems(reg.storageDir)).toEqual([]);
       expect(await danglingTags(repo)).toEqual([]);
 

@@ -16,12 +16,14 @@ import { listFilesUnder, recordProblems, storeProblems } from './support/verify-
 let root: string;
 let game: BigGame;
 let reference: { server: string; blobs: number; layers: number };
+/** The project the reference build was made in: built, untouched by the build kills, the push kills start from it. */
+let built: string;
 let registry: TestRegistry;
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'gl-kill-'));
   game = await makeBigGame(root, 32e6, 300);
-  const ref = await makeProject(path.join(root, 'reference'), game);
+  const ref = (built = await makeProject(path.join(root, 'reference'), game));
   const r = await runCli(['build', '--json'], { cwd: ref });
   expect(r.stderr).toBe('');
   const out = JSON.parse(r.stdout) as { images: { name: string; digest: string }[]; summary: { built: number } };
@@ -99,9 +101,8 @@ describe('kill -9 during a push', () => {
   let project: string;
   let proxy: FaultProxy;
   beforeAll(async () => {
-    project = await makeProject(path.join(root, 'push'), game);
-    const r = await runCli(['build'], { cwd: project });
-    expect(r.code).toBe(0);
+    // The reference build's project: the same build a `build` of a new project would make, already done.
+    project = built;
     proxy = await startFaultProxy(registry.host);
   }, 60_000);
   afterAll(async () => proxy?.stop());

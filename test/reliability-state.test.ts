@@ -51,6 +51,12 @@ async function expectValidState(project: string, store = path.join(project, '.ga
 }
 
 let root: string;
+/**
+ * The 12 MB generated game the tests that only build it share (two builds at once, disk full): generated once. The
+ * test that writes into its game's files generates its own.
+ */
+let readOnly: Promise<BigGame> | undefined;
+const readOnlyGame = () => (readOnly ??= makeBigGame(path.join(root, 'read-only'), 12e6, 150));
 beforeAll(async () => {
   root = await mkdtemp(path.join(os.tmpdir(), 'gl-state-'));
 });
@@ -260,7 +266,7 @@ describe('stale or damaged caches and records are never trusted', () => {
 describe('two builds of the same game at once', () => {
   let game: BigGame;
   beforeAll(async () => {
-    game = await makeBigGame(path.join(root, 'concurrent'), 12e6, 150);
+    game = await readOnlyGame();
   }, 60_000);
 
   it('both succeed with the same images, every tag of both lands in index.json, store and records stay valid', async () => {
@@ -363,7 +369,7 @@ describe('disk full while writing the store', () => {
     mnt = path.join(root, 'small-fs');
     await mkdir(mnt);
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=3m', 'tmpfs', mnt]);
-    game = await makeBigGame(path.join(root, 'full'), 12e6, 150);
+    game = await readOnlyGame();
     small = await makeBigGame(path.join(root, 'full-small'), 500e3, 30);
   }, 60_000);
   afterAll(() => {

@@ -42,11 +42,18 @@ async function cli(args: string[], cwd: string) {
 const prop = (c: { properties: { name: string; value: string }[] }, name: string) => c.properties.find((p) => p.name === name)?.value;
 
 describe('SBOM', () => {
-  it('build --push --sbom attaches a CycloneDX SBOM whose file hashes match sha256sum of the image unpacked by umoci', async () => {
+  // The sample pushed once with its SBOM: what the tests that only read it (or tamper with its blob and put it back)
+  // look at. Tests that build again, change the sample or need another registry make their own.
+  let shared: { dir: string; repo: string; built: ReturnType<typeof JSON.parse> };
+  beforeAll(async () => {
     const dir = await tempDir();
     copySample(dir);
     const repo = `${registry.host}/studio/sbom`;
-    const built = JSON.parse(await cli(['build', '--push', repo, '--tag', 'v1', '--sbom', '--json'], dir));
+    shared = { dir, repo, built: JSON.parse(await cli(['build', '--push', repo, '--tag', 'v1', '--sbom', '--json'], dir)) };
+  }, 300_000);
+
+  it('build --push --sbom attaches a CycloneDX SBOM whose file hashes match sha256sum of the image unpacked by umoci', async () => {
+    const { dir, repo, built } = shared;
     const server = built.images.find((i: { name: string }) => i.name === 'server');
     expect(built.supplyChain.sbom).toMatchObject({ upToDate: false, via: 'tag' });
     expect(built.supplyChain.sbom.bytes).toBeGreaterThan(1000);
@@ -168,10 +175,7 @@ describe('SBOM', () => {
   }, 300_000);
 
   it('gamelayer sbom prints the stored bytes as they are, and refuses a blob whose bytes do not match its digest, printing nothing of it', async () => {
-    const dir = await tempDir();
-    copySample(dir);
-    const repo = `${registry.host}/studio/sbom-tamper`;
-    const built = JSON.parse(await cli(['build', '--push', repo, '--tag', 'v1', '--sbom', '--json'], dir));
+    const { dir, repo, built } = shared;
     const artifact = JSON.parse((await readStoredBlob(registry.storageDir, built.supplyChain.sbom.digest))!.toString('utf8'));
     const blob = artifact.layers[0].digest as string;
     const stored = (await readStoredBlob(registry.storageDir, blob))!;
@@ -232,10 +236,7 @@ describe('SBOM', () => {
   }, 300_000);
 
   it('gamelayer sbom never parses the SBOM it fetches whole (a 1M-file game\'s is about 270 MB of JSON): a piece at a time', async () => {
-    const dir = await tempDir();
-    copySample(dir);
-    const repo = `${registry.host}/studio/sbom-once`;
-    await cli(['build', '--push', repo, '--tag', 'v1', '--sbom'], dir);
+    const { repo } = shared;
     const parse = vi.spyOn(JSON, 'parse');
     try {
       const found = await fetchSbom(`${repo}:v1`, { insecure: true });

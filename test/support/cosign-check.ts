@@ -24,6 +24,9 @@ export interface PolicyOutcome {
   detail: string;
 }
 
+/** Set once skopeo answered "sigstore disabled": the binary does not change, so later checks go to openssl at once. */
+let skopeoLacksSigstore = false;
+
 /** `skopeo copy --policy` (sigstoreSigned, keyPath `pub`) of `ref`; the openssl rule where skopeo lacks sigstore. */
 export async function sigstorePolicyCheck(ref: string, pub: string, registriesD: string): Promise<PolicyOutcome> {
   const host = ref.slice(0, ref.indexOf('/'));
@@ -37,8 +40,11 @@ export async function sigstorePolicyCheck(ref: string, pub: string, registriesD:
         transports: { docker: { [host]: [{ type: 'sigstoreSigned', keyPath: pub, signedIdentity: { type: 'matchRepoDigestOrExact' } }] } },
       }),
     );
-    const r = spawnSync('skopeo', ['--registries.d', registriesD, '--policy', policy, 'copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${work}/layout:x`], { encoding: 'utf8' });
-    if (!r.stderr.includes(SIGSTORE_DISABLED)) return { accepted: r.status === 0, by: 'skopeo-policy', detail: r.stderr };
+    if (!skopeoLacksSigstore) {
+      const r = spawnSync('skopeo', ['--registries.d', registriesD, '--policy', policy, 'copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${work}/layout:x`], { encoding: 'utf8' });
+      if (!r.stderr.includes(SIGSTORE_DISABLED)) return { accepted: r.status === 0, by: 'skopeo-policy', detail: r.stderr };
+      skopeoLacksSigstore = true;
+    }
     return { ...(await opensslRule(ref, pub, work)), by: 'openssl' };
   } finally {
     await rm(work, { recursive: true, force: true });
