@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { OciStore } from './store.js';
 import type { BuiltLayer } from '../types.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
+import { sweepStaleTemps } from '../util/temp-files.js';
 
 const FORMAT = 'gamelayer-layer-cache/1';
 
@@ -33,6 +34,9 @@ export class LayerCache {
 
   static async open(stateDir: string): Promise<LayerCache> {
     const file = path.join(stateDir, 'cache', 'layers.json');
+    // A run killed while it replaced a file of cache/ left its temp file; a later run that writes nothing there
+    // (every row already saved) would never sweep it, so the sweep is made here, as the store's at its opening.
+    await sweepStaleTemps(path.dirname(file)).catch(() => undefined);
     const read = await readCheckedJson<Record<string, CacheRow[]>>(file, FORMAT);
     const rows = new Map<string, CacheRow[]>();
     if (read.ok && read.value && typeof read.value === 'object') {
