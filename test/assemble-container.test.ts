@@ -47,12 +47,12 @@ function ok(r: SpawnSyncReturns<string>): string {
   return r.stdout.trim();
 }
 
-/** A tree image: the busybox base plus `folder` at MOUNT, built by the Docker engine. */
-function treeImage(name: string, folder: string): string {
+/** A tree image: the busybox base plus `folder` at `at` (MOUNT unless said), built by the Docker engine. */
+function treeImage(name: string, folder: string, at = MOUNT): string {
   const ctx = path.join(work, `ctx-${name}`);
   mkdirSync(ctx);
   execFileSync('cp', ['-a', folder, path.join(ctx, 'tree')]);
-  writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${base}\nCOPY tree ${MOUNT}\n`);
+  writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${base}\nCOPY tree ${at}\n`);
   // A tag of this run's own: another run of this file on the machine removes its images when it ends.
   const tag = `gamelayer-test/assemble-${name}-${RUN}:1`;
   ok(docker(['build', '-q', '--label', LABEL, '-t', tag, ctx]));
@@ -88,18 +88,19 @@ function smallEmptyDir(name: string, size: string): { volume: string; dir: strin
  * The init container: the chunked copy script, read-only root, uid 1000 with the volume's group, no capabilities.
  * `cpus` throttles it (the kill test: the native assembler would finish the file before the kill lands).
  */
-function copyArgs(image: string, volume: string, name?: string, cpus?: string): string[] {
+function copyArgs(image: string, volume: string, name?: string, cpus?: string, from = MOUNT): string[] {
   return [
     ...(name ? ['--name', name] : ['--rm']),
     ...(cpus ? ['--cpus', cpus] : []),
     '--read-only', '--user', `${UID}:${UID}`, '--cap-drop', 'ALL', '--network', 'none', '--label', LABEL,
     '-v', `${volume}:${TARGET}`,
-    image, 'sh', '-c', copyScript('app-media', MOUNT, TARGET, { chunked: true }),
+    image, 'sh', '-c', copyScript('app-media', from, TARGET, { chunked: true }),
   ];
 }
 
-function runCopy(image: string, volume: string): SpawnSyncReturns<string> {
-  return docker(['run', ...copyArgs(image, volume)]);
+/** The copy of the tree at `from` in `image` (MOUNT unless said) into `volume`. */
+function runCopy(image: string, volume: string, from = MOUNT): SpawnSyncReturns<string> {
+  return docker(['run', ...copyArgs(image, volume, undefined, undefined, from)]);
 }
 
 /** The engine container's guard in front of a start command that leaves a mark. */
@@ -165,12 +166,24 @@ function goodImage(native: boolean): string {
   return image;
 }
 
-/** A copy of the chunked folder (with the native assembler or not), changed by `edit`, as a tree image. */
-function variant(name: string, native: boolean, edit: (folder: string) => void): string {
-  const folder = path.join(work, `variant-${name}`);
-  execFileSync('cp', ['-a', native ? chunkedNative : chunked, folder]);
-  edit(folder);
-  return treeImage(name, folder);
+/** Where the variants image keeps variant i: each a whole chunked tree, copied from there as from a mount. */
+const VARIANTS = '/opt/local/variants';
+const variantImages = new Map<boolean, string>();
+/**
+ * Copies of the chunked folder (with the native assembler or not), variant i changed by `edits[i]`, in one tree
+ * image at VARIANTS/i: one image build for all of them instead of one each.
+ */
+function variantsImage(native: boolean, edits: ((folder: string) => void)[]): string {
+  let image = variantImages.get(native);
+  if (image) return image;
+  const folder = path.join(work, `variants-${native ? 'native' : 'sh'}`);
+  mkdirSync(folder);
+  for (const [i, edit] of edits.entries()) {
+    execFileSync('cp', ['-a', native ? chunkedNative : chunked, path.join(folder, String(i))]);
+    edit(path.join(folder, String(i)));
+  }
+  variantImages.set(native, (image = treeImage(`${native ? 'native-' : ''}variants`, folder, VARIANTS)));
+  return image;
 }
 
 beforeAll(async () => {
@@ -275,10 +288,10 @@ for (const native of [false, true]) {
     ];
     for (const [i, b] of bad.entries()) {
       it(`${b.label}: exits non-zero naming the file (and the chunk), no .complete (a stale one removed), no temporary`, () => {
-        const image = variant(`${tag}bad${i}`, native, b.edit);
+        const image = variantsImage(native, bad.map((x) => x.edit));
         const { volume, dir } = emptyDir(`${tag}bad${i}`);
         writeFileSync(path.join(dir, COPY_SENTINEL), '');
-        const r = runCopy(image, volume);
+        const r = runCopy(image, volume, `${VARIANTS}/${i}`);
         expect(r.status).not.toBe(0);
         expect(r.stdout).toBe(native ? NATIVE_LINE : '');
         expect(r.stderr).toMatch(b.message);
