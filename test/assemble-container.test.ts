@@ -27,8 +27,8 @@ const UID = 1000;
  * The kill test's big file and the CPU share its first copy gets: throttled on both paths, so the kill lands while
  * the file is assembled however fast the path is, and the file need not be big (the rerun assembles it unthrottled).
  */
-const KILL_MIB = Number(process.env.KILL_MIB ?? 64);
-const KILL_CPUS = process.env.KILL_CPUS ?? '0.01';
+const KILL_MIB = 64;
+const KILL_CPUS = '0.01';
 /** What the copy prints first when it runs the native assembler (this host's CPU decides the hash code). */
 const NATIVE_LINE = `gamelayer: app-media: assembling with the native assembler (${execFileSync(assemblerFor(`linux/${process.arch === 'x64' ? 'amd64' : process.arch}`)!.path, ['--probe'], { encoding: 'utf8' }).trim()})\n`;
 
