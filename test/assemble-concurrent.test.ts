@@ -5,7 +5,7 @@
 // written; a good tree comes out identical at every worker count.
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COPY_SENTINEL, copyScript } from '../src/k8s/scripts.js';
@@ -20,11 +20,14 @@ const LABEL = 'gamelayer-test=assemble-concurrent';
 const BIG = ['paks/a.pak', 'paks/b.pak', 'paks/c.pak', 'paks/d.pak', 'paks/e.pak', 'paks/f.pak'];
 const SIZES = [3_100_000, 2_400_000, 4_000_017, 1_700_000, 2_900_000, 3_300_000];
 
+const RUN = randomBytes(3).toString('hex');
 let work: string;
 let base: string;
 let source: string;
 let chunked: string;
 let tree: ChunkedTree;
+/** files(source), hashed once: the source never changes. */
+let sourceFiles: Record<string, string>;
 const images: string[] = [];
 const volumes: string[] = [];
 
@@ -44,20 +47,32 @@ function image(name: string, edit: (folder: string) => void = () => {}): string 
   execFileSync('cp', ['-a', chunked, path.join(ctx, 'tree')]);
   edit(path.join(ctx, 'tree'));
   writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${base}\nCOPY tree ${MOUNT}\n`);
-  const tag = `gamelayer-test/assemble-concurrent-${name}:1`;
+  // A tag of this run's own: another run of this file on the machine removes its images when it ends.
+  const tag = `gamelayer-test/assemble-concurrent-${name}-${RUN}:1`;
   ok(docker(['build', '-q', '--label', LABEL, '-t', tag, ctx]));
   images.push(tag);
   rmSync(ctx, { recursive: true, force: true });
   return tag;
 }
 
-/** A Docker volume made like a kubelet's emptyDir; returns its name and host path. */
+let good: string | undefined;
+/** The unchanged chunked folder as a tree image, built once for the runs with 1, 2 and 4 workers. */
+function goodImage(): string {
+  return (good ??= image('good'));
+}
+
+/**
+ * A Docker volume made like a kubelet's emptyDir; returns its name and host path. The mode is set from the host, as
+ * the kubelet does (the tests run as root): no container needed for it.
+ */
 function emptyDir(name: string): { volume: string; dir: string } {
   const volume = `gamelayer-test-concurrent-${name}-${randomBytes(3).toString('hex')}`;
   ok(docker(['volume', 'create', '--label', LABEL, volume]));
   volumes.push(volume);
-  ok(docker(['run', '--rm', '-v', `${volume}:/v`, base, 'sh', '-c', 'chmod 2777 /v']));
-  return { volume, dir: ok(docker(['volume', 'inspect', '-f', '{{.Mountpoint}}', volume])) };
+  const dir = ok(docker(['volume', 'inspect', '-f', '{{.Mountpoint}}', volume]));
+  chmodSync(dir, 0o2777);
+  expect(statSync(dir).mode & 0o7777).toBe(0o2777);
+  return { volume, dir };
 }
 
 /** The init container's copy with `workers` files at once, read-only root, non-root, two CPUs. */
@@ -94,6 +109,7 @@ beforeAll(async () => {
   chunked = path.join(work, 'chunked');
   tree = await writeChunkedTree(source, chunked, { minFileSize: 1_000_000, chunkSize: 262_144 });
   await addNativeAssembler(chunked);
+  sourceFiles = files(source);
 }, 120_000);
 
 afterAll(() => {
@@ -110,11 +126,11 @@ describe('native assembler, several files at once (real Docker engine, busybox b
   for (const workers of [1, 2, 4]) {
     it(`${workers} file(s) at a time: every file identical to its source, the sentinel written`, () => {
       const { volume, dir } = emptyDir(`good${workers}`);
-      const r = runCopy(image(`good${workers}`), volume, workers);
+      const r = runCopy(goodImage(), volume, workers);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect(r.stdout).toMatch(/^gamelayer: app-media: assembling with the native assembler/);
-      const want = files(source);
+      const want = sourceFiles;
       expect(files(dir)).toEqual({ ...want, [COPY_SENTINEL]: createHash('sha256').digest('hex') });
     });
   }
@@ -148,7 +164,7 @@ describe('native assembler, several files at once (real Docker engine, busybox b
       expect(left[file]).toBeUndefined();
       expect(Object.keys(left).filter((p) => p.endsWith('.gamelayer-tmp'))).toEqual([]);
       // What did get written is whole and verified: each file there is its source.
-      for (const [p, sum] of Object.entries(left)) expect(sum, p).toBe(files(source)[p]);
+      for (const [p, sum] of Object.entries(left)) expect(sum, p).toBe(sourceFiles[p]);
     });
   }
 

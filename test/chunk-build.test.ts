@@ -29,15 +29,18 @@ const KiB = 1024;
 const MiB = 1024 * KiB;
 
 
+let paks: { a: Buffer; b: Buffer } | undefined;
+
 async function makeGame(dir: string): Promise<void> {
   for (const t of ['engine', 'engine-media', 'app', 'app-media']) await mkdir(path.join(dir, t), { recursive: true });
   await writeFile(path.join(dir, 'engine/start.sh'), '#!/bin/sh\necho start\n', { mode: 0o755 });
   await writeFile(path.join(dir, 'engine-media/e.dat'), 'engine media');
   await writeFile(path.join(dir, 'app/app.cfg'), 'app');
   await mkdir(path.join(dir, 'app-media/paks'), { recursive: true });
-  // Incompressible, so compressed layer bytes measure chunk bytes.
-  await writeFile(path.join(dir, 'app-media/paks/a.pak'), prng('a', 6 * MiB + 100));
-  await writeFile(path.join(dir, 'app-media/paks/b.pak'), prng('b', 5 * MiB));
+  // Incompressible, so compressed layer bytes measure chunk bytes. Made once: every game gets the same bytes.
+  paks ??= { a: prng('a', 6 * MiB + 100), b: prng('b', 5 * MiB) };
+  await writeFile(path.join(dir, 'app-media/paks/a.pak'), paks.a);
+  await writeFile(path.join(dir, 'app-media/paks/b.pak'), paks.b);
   await writeFile(path.join(dir, 'app-media/readme.txt'), 'small files stay whole');
   await writeFile(
     path.join(dir, 'gamelayer.yaml'),

@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -71,9 +72,12 @@ describe('sample game through the daemon and through gamelayer load', () => {
     expect(ran.output).toContain('sample-game: all four trees verified');
     expect(ran.code).toBe(0);
 
-    for (const suffix of ['', ...TREE_NAMES.map((t) => `-${t}`)]) {
-      const a = withoutRuntime(await imageFiles(`gl-test/docker:t1${suffix}`));
-      const b = withoutRuntime(await imageFiles(`gl-test/daemonless:t1${suffix}`));
+    // The exports read at once (each is a daemon round trip and a stream), compared in order.
+    const suffixes = ['', ...TREE_NAMES.map((t) => `-${t}`)];
+    const files = await Promise.all(suffixes.flatMap((suffix) => [`gl-test/docker:t1${suffix}`, `gl-test/daemonless:t1${suffix}`].map(async (ref) => withoutRuntime(await imageFiles(ref)))));
+    for (const [i, suffix] of suffixes.entries()) {
+      const a = files[2 * i]!;
+      const b = files[2 * i + 1]!;
       expect(Object.keys(a).length).toBeGreaterThan(20);
       expect(a, `image t1${suffix}`).toEqual(b);
     }
@@ -116,7 +120,8 @@ describe('sample game through the daemon and through gamelayer load', () => {
       if (saved === undefined) delete process.env.DOCKER_HOST;
       else process.env.DOCKER_HOST = saved;
     }
-    const cli = await run('npx', ['tsx', path.join(REPO, 'src/cli/main.ts'), '-c', config.file, 'load', '--tag', 't1'], {
+    // The compiled CLI (the test setup compiles dist/ from the current sources): no tsx start-up to pay for.
+    const cli = await run(process.execPath, [path.join(REPO, 'bin/gamelayer.js'), '-c', config.file, 'load', '--tag', 't1'], {
       env: { ...process.env, DOCKER_HOST: 'unix:///tmp/gl-no-docker.sock' },
     }).catch((x: { code: number; stderr: string }) => x);
     expect((cli as { code: number }).code).toBe(1);
@@ -167,9 +172,11 @@ describe('split trees and docker cache', () => {
     const layersA = (await docker.getImage('gl-test/split:a').inspect()).RootFS.Layers!;
     expect(layersA).toHaveLength(game.plan.layers.length); // scratch base
 
-    // Each docker layer holds exactly the files (and symlinks) of its planned layer.
-    const saved = await tarFiles(await docker.getImage('gl-test/split:a').get());
-    const manifest = JSON.parse(await readLayerManifest('gl-test/split:a')) as { Layers: string[] }[];
+    // Each docker layer holds exactly the files (and symlinks) of its planned layer. One `docker save`, read for the
+    // manifest and for each layer.
+    const savedTar = await bytesOf(await docker.getImage('gl-test/split:a').get());
+    const saved = await tarFiles(Readable.from([savedTar]));
+    const manifest = JSON.parse(await readLayerManifest(savedTar)) as { Layers: string[] }[];
     const layerFiles = manifest[0]!.Layers;
     expect(layerFiles).toHaveLength(game.plan.layers.length);
     expect(saved.size).toBeGreaterThan(0);
@@ -177,7 +184,7 @@ describe('split trees and docker cache', () => {
       const planned = game.plan.layers[i]!;
       const mount = config.trees[planned.tree].mount.slice(1);
       const want = planned.entries.filter((e) => e.type !== 'dir').map((e) => `${mount}/${e.path}`).sort();
-      const have = [...(await layerEntries('gl-test/split:a', layerFiles[i]!))].filter(([, e]) => e.type !== 'dir').map(([n]) => n).sort();
+      const have = [...(await layerEntries(savedTar, layerFiles[i]!))].filter(([, e]) => e.type !== 'dir').map(([n]) => n).sort();
       expect(have, `docker layer ${i} = ${planned.tree} layer ${planned.index}`).toEqual(want);
     }
 
@@ -200,7 +207,14 @@ describe('split trees and docker cache', () => {
   });
 });
 
-async function readLayerManifest(image: string): Promise<string> {
+async function bytesOf(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream as AsyncIterable<Buffer>) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+/** manifest.json of a `docker save` tar. */
+async function readLayerManifest(saved: Buffer): Promise<string> {
   const tar = await import('tar-stream');
   const extract = tar.extract();
   let manifest = '';
@@ -212,12 +226,12 @@ async function readLayerManifest(image: string): Promise<string> {
     }
   })();
   const { pipeline } = await import('node:stream/promises');
-  await Promise.all([pipeline(await docker.getImage(image).get(), extract), done]);
+  await Promise.all([pipeline(Readable.from([saved]), extract), done]);
   return manifest;
 }
 
-/** The entries of one layer tar inside `docker save` of an image. */
-async function layerEntries(image: string, layerFile: string): Promise<Map<string, FsEntry>> {
+/** The entries of one layer tar inside a `docker save` tar. */
+async function layerEntries(saved: Buffer, layerFile: string): Promise<Map<string, FsEntry>> {
   const tar = await import('tar-stream');
   const { PassThrough } = await import('node:stream');
   const extract = tar.extract();
@@ -234,6 +248,6 @@ async function layerEntries(image: string, layerFile: string): Promise<Map<strin
     }
   })();
   const { pipeline } = await import('node:stream/promises');
-  await Promise.all([pipeline(await docker.getImage(image).get(), extract), done]);
+  await Promise.all([pipeline(Readable.from([saved]), extract), done]);
   return result;
 }

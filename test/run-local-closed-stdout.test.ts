@@ -20,8 +20,9 @@ beforeAll(async () => {
     await mkdir(path.join(dir, t));
     await writeFile(path.join(dir, t, `${t}.txt`), `${t}\n`);
   }
-  // Logs a line a second for a minute: still running when the reader goes away.
-  await writeFile(path.join(dir, 'engine/start.sh'), '#!/bin/sh\nfor i in $(seq 60); do echo "tick $i"; sleep 1; done\n', { mode: 0o755 });
+  // Logs a line a second for a minute: still running when the reader goes away. It ends on the stop's SIGTERM, as an
+  // engine does (PID 1 without a handler ignores it, and the stop would wait out its 10 s grace for the SIGKILL).
+  await writeFile(path.join(dir, 'engine/start.sh'), '#!/bin/sh\ntrap "exit 143" TERM\nfor i in $(seq 60); do echo "tick $i"; sleep 1; done\n', { mode: 0o755 });
   await writeFile(
     path.join(dir, 'gamelayer.yaml'),
     ['game: run-closed', `baseImage: ${base}`, 'start: [/opt/local/engine/start.sh]', 'trees:', ...['engine', 'engine-media', 'app', 'app-media'].map((t) => `  ${t}: {source: ${t}}`), ''].join('\n'),
