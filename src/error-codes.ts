@@ -215,6 +215,7 @@ export const ERROR_CODES = [
   'registry.reference-credentials',
   'registry.retries',
   'registry.timeout-setting',
+  'registry.retries-setting',
   'registry.tls',
   'registry.too-large',
   'registry.transient',

@@ -431,9 +431,16 @@ const cases: Case[] = [
   {
     name: 'registry: nothing listening',
     code: 'registry.unreachable',
-    setup: async () => ({ dir: built, args: ['push', `127.0.0.1:${await freePort()}/studio/game:1.0.0`] }),
+    // Two attempts (GAMELAYER_REGISTRY_RETRIES): the default six spend about 8 s of back-off on the same message.
+    setup: async () => ({ dir: built, args: ['push', `127.0.0.1:${await freePort()}/studio/game:1.0.0`], opts: { env: { GAMELAYER_REGISTRY_RETRIES: '2' } } }),
     stderr: (_d, a) =>
-      `error: reach registry ${hostOf(a)}: ${hostOf(a)} refused the connection (after 6 attempts)\nhint: is the registry running and is the port right?\n`,
+      `error: reach registry ${hostOf(a)}: ${hostOf(a)} refused the connection (after 2 attempts)\nhint: is the registry running and is the port right?\n`,
+  },
+  {
+    name: 'registry: retries setting not a whole number',
+    code: 'registry.retries-setting',
+    setup: async () => ({ dir: built, args: ['push', `${plain.host}/studio/game:1.0.0`], opts: { env: { GAMELAYER_REGISTRY_RETRIES: '0' } } }),
+    stderr: () => 'error: GAMELAYER_REGISTRY_RETRIES="0": expected a whole number of attempts from 1 to 20, such as 6\n',
   },
   {
     name: 'registry: TLS to a plain-HTTP registry',

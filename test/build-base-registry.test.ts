@@ -250,7 +250,8 @@ describe('baseImage from a registry', () => {
 
   it('bad input: an unreachable base registry, a platform the base lacks, a reference that is not there', async () => {
     const port = await freePort();
-    const unreachable = await glFails(await game(`127.0.0.1:${port}/base/busybox:1`), ['build']);
+    // Two attempts (GAMELAYER_REGISTRY_RETRIES): the default six only wait longer for the same refusal.
+    const unreachable = await glFails(await game(`127.0.0.1:${port}/base/busybox:1`), ['build'], { GAMELAYER_REGISTRY_RETRIES: '2' });
     expect(unreachable).toContain(`error[base.pull]: base image 127.0.0.1:${port}/base/busybox:1:`);
     expect(unreachable).toContain('refused the connection');
 

@@ -369,9 +369,10 @@ describe('buildspecs/buildspec.yml, run', () => {
     const spec = await readSpec('buildspec.yml');
     const src = path.join(work, 'src-down');
     await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, verbatimSymlinks: true, filter: (p) => !p.includes('.gamelayer') });
-    const r = await runBuildspec(spec, src, { REPOSITORY_URI: `127.0.0.1:${await freePort()}/${REPO}`, CODEBUILD_RESOLVED_SOURCE_VERSION: '1a2b3c4d5e6f' });
+    // Two attempts (GAMELAYER_REGISTRY_RETRIES): the default six only wait longer for the same refusal.
+    const r = await runBuildspec(spec, src, { REPOSITORY_URI: `127.0.0.1:${await freePort()}/${REPO}`, CODEBUILD_RESOLVED_SOURCE_VERSION: '1a2b3c4d5e6f', GAMELAYER_REGISTRY_RETRIES: '2' });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('refused the connection');
+    expect(r.stderr).toContain('refused the connection (after 2 attempts)');
     expect(r.stderr).toMatch(/\[pre_build\] failed with [1-9]/);
     expect(await readFile(path.join(src, 'gamelayer-diff.txt'), 'utf8')).not.toContain('no earlier build');
   });

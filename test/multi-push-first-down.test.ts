@@ -21,13 +21,15 @@ describe('several --push with the first one unreachable', () => {
     const down = `127.0.0.1:${await freePort()}/studio/game`;
     const other = `${up.host}/studio/game`;
     await up.resetAccessLog();
-    const r = await runCli(['build', '--tag', 'v1', '--push', down, '--push', other], { cwd: dir });
+    // Two attempts per request (GAMELAYER_REGISTRY_RETRIES): the default six wait about 8 s longer for the same refusal.
+    const env = { GAMELAYER_REGISTRY_RETRIES: '2' };
+    const r = await runCli(['build', '--tag', 'v1', '--push', down, '--push', other], { cwd: dir, env });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(new RegExp(`^error\\[registry\\.unreachable\\]: .* \\(the first --push, ${down.replace(/\./g, '\\.')}, is where this build reads its previous build: nothing was pushed\\)$`, 'm'));
     expect(r.stderr).toContain(`Meanwhile, to push the other repositories, give one of them first (--push ${other} --push …): the build plans on its line there\n`);
     expect((await up.accessLog()).filter((l) => l.method !== 'GET' && l.method !== 'HEAD')).toEqual([]);
     // Given first, the reachable one is pushed, and the unreachable one is the failed target.
-    const swapped = await runCli(['build', '--tag', 'v1', '--push', other, '--push', down], { cwd: dir });
+    const swapped = await runCli(['build', '--tag', 'v1', '--push', other, '--push', down], { cwd: dir, env });
     expect(swapped.code).toBe(1);
     expect(swapped.stderr).toContain('error[push.targets-failed]: 1 of 2 targets failed');
     expect(swapped.stdout + swapped.stderr).toContain(`${other}: pushed`);

@@ -58,6 +58,20 @@ export function timeoutFromEnv(name: string, env: NodeJS.ProcessEnv = process.en
   return Math.round(seconds * 1000);
 }
 
+/**
+ * `GAMELAYER_REGISTRY_RETRIES`: attempts in all for a request that fails in a way worth repeating (default 6, about
+ * 8 s of back-off): more on a flaky link, 1 to fail at once (an interactive check of a registry that is down).
+ */
+export function attemptsFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = env.GAMELAYER_REGISTRY_RETRIES;
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v.trim());
+  if (!/^\d+$/.test(v.trim()) || n < 1 || n > 20) {
+    throw new GamelayerError('registry.retries-setting', `GAMELAYER_REGISTRY_RETRIES="${v}": expected a whole number of attempts from 1 to 20, such as 6`);
+  }
+  return n;
+}
+
 export interface RequestOptions {
   method: string;
   /** Path under the registry (`/v2/…`) or an absolute URL the registry gave us (Location). */
@@ -155,7 +169,8 @@ export class RegistryClient {
     this.base = registryBaseUrl(opts.host, this.insecure);
     this.host = this.base.host;
     this.auth = opts.auth ?? new DockerAuth(this.host, opts.credentials, this.insecure);
-    this.retry = { ...DEFAULT_RETRY, ...opts.retry };
+    const attempts = attemptsFromEnv();
+    this.retry = { ...DEFAULT_RETRY, ...(attempts !== undefined ? { attempts } : {}), ...opts.retry };
     this.idleTimeoutMs = opts.idleTimeoutMs ?? timeoutFromEnv('GAMELAYER_REGISTRY_IDLE_TIMEOUT') ?? 60_000;
     this.exchangeTimeoutMs = opts.exchangeTimeoutMs ?? timeoutFromEnv('GAMELAYER_REGISTRY_TIMEOUT') ?? DEADLINE_MS;
     this.maxDrainBytes = opts.maxDrainBytes ?? MAX_DRAIN_BYTES;
