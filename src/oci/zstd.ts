@@ -13,6 +13,7 @@ import { closeZstdHost, ZstdLauncher, type ZstdChild } from './zstd-child.js';
 import { looksRandom, RAW_CHUNK, RAW_RUN_CHUNKS } from './zstd-raw.js';
 import type { FeedReply, FeedRequest } from './zstd-feed-worker.js';
 import type { ChunkPool } from './tar.js';
+import { sharedXxhMemory, XXH_RESERVED } from '../scan/xxh64-shared.js';
 
 export { DEFAULT_ZSTD_LEVEL, zstdCompressorId, type ZstdOptions } from './compressor-id.js';
 import { DEFAULT_ZSTD_LEVEL, zstdArgs, zstdMissing as missing, zstdVersion, type ZstdOptions } from './compressor-id.js';
@@ -86,9 +87,21 @@ class FeedWorker {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, { resolve: (r: FeedReply) => void; reject: (e: Error) => void }>();
   private nextId = 0;
-  readonly slots = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(SLOT_BYTES));
+  /**
+   * The slots lie in a shared memory with an xxh64 instance of its own (scan/xxh64-shared.ts): the files the tar
+   * writer reads into them are hashed there, not copied into another memory first.
+   */
+  readonly memory = sharedXxhMemory(SLOTS * SLOT_BYTES);
+  readonly slots = Array.from({ length: SLOTS }, (_, i) => new Uint8Array(this.memory.buffer, XXH_RESERVED + i * SLOT_BYTES, SLOT_BYTES));
   /** The slots as Buffers, lent to the tar writer to fill (ZstdFileFeed.chunks). */
-  readonly slotBuffers = this.slots.map((s) => Buffer.from(s));
+  readonly slotBuffers = this.slots.map((s) => Buffer.from(s.buffer, s.byteOffset, s.length));
+
+  /** The slot `bytes` lie in, or -1. */
+  slotOf(bytes: Uint8Array): number {
+    if (bytes.buffer !== this.memory.buffer) return -1;
+    const i = Math.floor((bytes.byteOffset - XXH_RESERVED) / SLOT_BYTES);
+    return i >= 0 && i < SLOTS ? i : -1;
+  }
   broken = false;
 
   constructor() {
@@ -356,7 +369,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
 
   /** Where a piece goes: see `startZstdToFile`. */
   const route = (piece: Piece) => {
-    const random = looksRandom(new Uint8Array(feed.slots[piece.slot]!, piece.offset, piece.length));
+    const random = looksRandom(feed.slots[piece.slot]!.subarray(piece.offset, piece.offset + piece.length));
     if (raw && random) return queue(() => void post('raw', options.output, piece));
     raw = false;
     if (!random) {
@@ -377,7 +390,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
    */
   const takeBack = async (slot: number, bytes: Uint8Array) => {
     lent.delete(slot);
-    if (filling !== undefined || bytes.byteOffset !== 0) {
+    if (filling !== undefined || bytes.byteOffset !== feed.slots[slot]!.byteOffset) {
       await gather(bytes);
       free.push(slot);
       return;
@@ -399,7 +412,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
         filled = 0;
       }
       const n = Math.min(bytes.length - at, SLOT_BYTES - filled);
-      new Uint8Array(feed.slots[filling]!, filled, n).set(bytes.subarray(at, at + n));
+      feed.slots[filling]!.set(bytes.subarray(at, at + n), filled);
       filled += n;
       at += n;
       if (filled === SLOT_BYTES) send();
@@ -451,7 +464,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
     async write(chunk) {
       if (finished) throw new Error('zstd feed already finished');
       if (failed) return stop();
-      const slot = feed.slots.indexOf(chunk.buffer as SharedArrayBuffer);
+      const slot = feed.slotOf(chunk);
       if (slot >= 0 && lent.has(slot)) await takeBack(slot, chunk);
       else await gather(chunk);
       sinceLook += chunk.length;
