@@ -31,6 +31,13 @@ export async function createXxh64(): Promise<{ update(b: Uint8Array): void; dige
   };
 }
 
+/** xxh64 (hex) of `bytes` in one call: in place where they lie in a zstd feed's slots (xxh64-shared.ts). */
+export function xxh64Hex(bytes: Uint8Array): string {
+  const h = createXxh64InPlace();
+  h.update(bytes);
+  return hex64(h.digest());
+}
+
 const CHUNK = 1 << 20;
 const bufferPool: Buffer[] = [];
 
