@@ -9,7 +9,7 @@ import xxhash from 'xxhash-wasm';
 import { describe, expect, it } from 'vitest';
 import { createXxh64 } from '../src/scan/hash.js';
 import { XXHASH_WASM } from '../src/scan/xxh64-module.js';
-import { createXxh64InPlace, sharedXxhMemory, withImportedMemory, XXH_RESERVED } from '../src/scan/xxh64-shared.js';
+import { createXxh64InPlace, sharedXxhMemory, withImportedMemory, xxh64Once, XXH_RESERVED } from '../src/scan/xxh64-shared.js';
 
 describe('xxh64 where the bytes lie', () => {
   it('runs xxhash-wasm 1.1.0\'s own module, with its memory imported', () => {
@@ -40,6 +40,8 @@ describe('xxh64 where the bytes lie', () => {
         });
         expect(h.digest(), `${size} bytes from ${source}`).toBe(want);
       }
+      expect(xxh64Once(inSlot), `${size} bytes at once, in a slot`).toBe(want);
+      expect(xxh64Once(data), `${size} bytes at once`).toBe(want);
     }
     // The hasher's own first page of a slot memory is not taken for bytes to hash in place: copied, the same hash.
     const low = new Uint8Array(memory.buffer, 0, 100);

@@ -3,7 +3,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import xxhash from 'xxhash-wasm';
 import { GamelayerError } from '../errors.js';
-import { createXxh64InPlace } from './xxh64-shared.js';
+import { createXxh64InPlace, xxh64Once } from './xxh64-shared.js';
 
 export type XxhashApi = Awaited<ReturnType<typeof xxhash>>;
 type Api = XxhashApi;
@@ -33,9 +33,7 @@ export async function createXxh64(): Promise<{ update(b: Uint8Array): void; dige
 
 /** xxh64 (hex) of `bytes` in one call: in place where they lie in a zstd feed's slots (xxh64-shared.ts). */
 export function xxh64Hex(bytes: Uint8Array): string {
-  const h = createXxh64InPlace();
-  h.update(bytes);
-  return hex64(h.digest());
+  return hex64(xxh64Once(bytes));
 }
 
 const CHUNK = 1 << 20;

@@ -2,7 +2,8 @@
 // xxhash-wasm hashes only bytes inside its own memory: each MiB was first copied there (out of shared memory, with
 // V8's byte-wise relaxed copy: 0.18 s of the main thread for the 3.1 GB game). Here the same wasm module has its
 // memory made an import, and is instantiated on shared memories that hold such slots (`sharedXxhMemory`): bytes in
-// one are hashed in place; any other bytes are copied into a small memory of this module's own, as xxhash-wasm does.
+// one are hashed in place; any other bytes are copied into the memory of an instance of this module's own (not
+// shared), as xxhash-wasm does.
 // The hash is xxhash-wasm's (test/xxh64-shared.test.ts).
 import { XXHASH_WASM } from './xxh64-module.js';
 
@@ -19,6 +20,8 @@ interface Instance {
   init64(state: number, seed: bigint): void;
   update64(state: number, at: number, length: number): void;
   digest64(state: number): bigint;
+  /** One-shot xxh64 of `length` bytes at `at`. */
+  xxh64(at: number, length: number, seed: bigint): bigint;
 }
 
 /**
@@ -69,7 +72,7 @@ const byMemory = new WeakMap<ArrayBufferLike, Instance>();
 function instantiate(memory: WebAssembly.Memory): Instance {
   compiled ??= new WebAssembly.Module(withImportedMemory(Buffer.from(XXHASH_WASM, 'base64')));
   const e = new WebAssembly.Instance(compiled, { env: { memory } }).exports as unknown as Omit<Instance, 'bytes'>;
-  const x: Instance = { bytes: new Uint8Array(memory.buffer), init64: e.init64, update64: e.update64, digest64: e.digest64 };
+  const x: Instance = { bytes: new Uint8Array(memory.buffer), init64: e.init64, update64: e.update64, digest64: e.digest64, xxh64: e.xxh64 };
   byMemory.set(memory.buffer, x);
   return x;
 }
@@ -87,9 +90,19 @@ export function sharedXxhMemory(bytes: number): WebAssembly.Memory {
 
 let home: Instance | undefined;
 
+/**
+ * The module as it is, on its own memory (not shared: V8 copies into shared memory byte-wise, relaxed), for bytes
+ * that lie anywhere else: as xxhash-wasm does, they are copied there to be hashed.
+ */
+function ownInstance(): Instance {
+  const e = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(XXHASH_WASM, 'base64'))).exports as unknown as Omit<Instance, 'bytes'> & { mem: WebAssembly.Memory };
+  e.mem.grow(Math.max(0, 1 + HOME_BYTES / PAGE - e.mem.buffer.byteLength / PAGE));
+  return { bytes: new Uint8Array(e.mem.buffer), init64: e.init64, update64: e.update64, digest64: e.digest64, xxh64: e.xxh64 };
+}
+
 /** A streaming xxh64 (seed 0) whose state lives here, so each update goes to the instance where the bytes lie. */
 export function createXxh64InPlace(): { update(b: Uint8Array): void; digest(): bigint } {
-  const own = (home ??= instantiate(new WebAssembly.Memory({ initial: 1 + HOME_BYTES / PAGE, maximum: 1 + HOME_BYTES / PAGE, shared: true })));
+  const own = (home ??= ownInstance());
   const state = new Uint8Array(STATE);
   own.bytes.fill(0, 0, STATE);
   own.init64(0, 0n);
@@ -116,4 +129,18 @@ export function createXxh64InPlace(): { update(b: Uint8Array): void; digest(): b
       return BigInt.asUintN(64, own.digest64(0));
     },
   };
+}
+
+/** xxh64 (seed 0) of `b` in one call, where it lies if that is a slot memory (a small file read into a feed's slot). */
+export function xxh64Once(b: Uint8Array): bigint {
+  const x = byMemory.get(b.buffer);
+  if (x && b.byteOffset >= XXH_RESERVED) return BigInt.asUintN(64, x.xxh64(b.byteOffset, b.length, 0n));
+  if (b.length > HOME_BYTES) {
+    const h = createXxh64InPlace();
+    h.update(b);
+    return h.digest();
+  }
+  const own = (home ??= ownInstance());
+  own.bytes.set(b);
+  return BigInt.asUintN(64, own.xxh64(0, b.length, 0n));
 }
