@@ -70,7 +70,7 @@ export function createZstd(options: ZstdOptions = {}): Duplex {
 
 /**
  * Tar bytes per slot of a feed, and slots per feed: the most a layer holds in flight. A slot is sent when full (the
- * tar writer's 1 MiB chunks are gathered), so a message and a round of pipe writes carry 2 MiB. Eight (16 MiB) let
+ * tar writer fills a slot at a time: ChunkPool), so a message and a round of pipe writes carry 2 MiB. Eight (16 MiB) let
  * the tar run ahead while one `zstd` finishes and the next starts around a raw run (four stalled the tar there);
  * twelve were no faster on the 3.1 GB game (3 pairs) and took a cold zstd build of 100k files to 247-261 MiB of
  * peak RSS, over issue 17's 256 MiB (eight: 230-236 MiB).
@@ -223,7 +223,7 @@ interface Piece {
  * (zstd-raw.ts), everything else goes to `zstd` processes, one per stretch between such runs, which read a named
  * pipe and write into the file themselves (zstd-child.ts). The blob is their frames in tar order. A worker thread
  * hashes the input (the diffID), writes the pipes with plain blocking writes and the raw frames, and hashes the blob
- * as it grows; the calling thread only copies each chunk into a shared slot and decides where each piece goes.
+ * as it grows; the calling thread makes the tar in the shared slots (`chunks`) and decides where each piece goes.
  * Through a child's stdin pipe the calling thread made one non-blocking 64 KiB write and one poll per 64 KiB (5 s
  * of the main thread for 3.1 GB). zstd's output never passes through Node; raw runs never pass through zstd (on
  * random bytes `zstd -1` and its pipe cost about as much CPU as making the tar). The bytes depend on the input only:
