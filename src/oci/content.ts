@@ -10,7 +10,7 @@ import { kindOf } from '../util/small-file.js';
 import { writeAll } from '../util/write-all.js';
 import { tarExtract } from '../util/tar-extract.js';
 import { diskFullError } from '../util/disk-full.js';
-import { createXxh64, hex64, xxhashApi } from '../scan/hash.js';
+import { createXxh64, xxh64Hex } from '../scan/hash.js';
 import type { FileEntry, TreeSource } from '../types.js';
 import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
 
@@ -211,19 +211,11 @@ export async function openVerifiedReader(file: string, entry: FileEntry, mismatc
   };
 }
 
-let xxh: Awaited<ReturnType<typeof xxhashApi>> | undefined;
-
 /**
  * `openVerified` for a small file, with synchronous calls (open, fstat, read, close: no stream, no promise, no
  * buffer per file): reads it into `buf` at `offset`, which must have `entry.size + 1` bytes of room.
  */
 export function readVerifiedInto(file: string, entry: FileEntry, buf: Buffer, offset: number, mismatch: Mismatch = changed): void | Promise<void> {
-  if (!xxh) {
-    return xxhashApi().then((api) => {
-      xxh = api;
-      readVerifiedInto(file, entry, buf, offset, mismatch);
-    });
-  }
   requireFile(entry, file);
   let fd: number;
   try {
@@ -242,7 +234,7 @@ export function readVerifiedInto(file: string, entry: FileEntry, buf: Buffer, of
       if (size !== entry.size) throw mismatch(file, `its size is ${size} bytes instead of ${entry.size}`);
       throw mismatch(file, got > entry.size ? `it grew beyond ${entry.size} bytes` : `it has ${got} bytes instead of ${entry.size}`);
     }
-    const hash = hex64(xxh.h64Raw(buf.subarray(offset, offset + got)));
+    const hash = xxh64Hex(buf.subarray(offset, offset + got));
     if (hash !== entry.xxh64) throw mismatch(file, `its content hashes to xxh64 ${hash}, not ${entry.xxh64}`);
   } finally {
     closeSync(fd);

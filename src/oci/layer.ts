@@ -109,7 +109,7 @@ export async function buildLayer(layer: PlannedLayer, options: BuildLayerOptions
  */
 async function buildZstdLayer(layer: PlannedLayer, options: BuildLayerOptions, compression: ZstdOptions): Promise<BuiltLayer> {
   const writer = await options.store.createFileBlobWriter();
-  const tar = layerTarChunks(layer, options.content, { mount: options.mount, mtime: options.mtime, tree: layer.tree, parents: options.parents });
+  let tar: AsyncGenerator<Buffer> | undefined;
   let zstd: ZstdFileFeed | undefined;
   // zstd's output is at most its input plus 1/256 and a few KiB (ZSTD_compressBound): the blob's size (an fstat) is
   // looked at only once the input could have taken it over the limit, not for every chunk of every layer.
@@ -120,7 +120,8 @@ async function buildZstdLayer(layer: PlannedLayer, options: BuildLayerOptions, c
   let diffID: string;
   try {
     zstd = await startZstdToFile({ ...compression, output: writer.handle.fd, outputPath: writer.path });
-    // Each chunk is copied into the feed before the next is asked for: the tar writer reuses it.
+    // The tar is written into the feed's slots (its chunk pool): each chunk is the feed's once written to it.
+    tar = layerTarChunks(layer, options.content, { mount: options.mount, mtime: options.mtime, tree: layer.tree, parents: options.parents }, zstd.chunks);
     for await (const chunk of tar) {
       options.onBytes?.(chunk.length);
       input += chunk.length;
@@ -131,7 +132,7 @@ async function buildZstdLayer(layer: PlannedLayer, options: BuildLayerOptions, c
     ({ diffID } = await zstd.end());
     if (overLimit()) throw tooBig();
   } catch (e) {
-    await tar.return(undefined).catch(() => {});
+    await tar?.return(undefined).catch(() => {});
     await zstd?.abort();
     await writer.abort();
     throw e;

@@ -6,7 +6,7 @@ import { closeSync, constants, fstatSync, openSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { GamelayerError, errnoCode } from '../errors.js';
-import { createXxh64, EMPTY_XXH64, hex64, xxhashApi, type StatSnapshot, type XxhashApi } from '../scan/hash.js';
+import { createXxh64, EMPTY_XXH64, xxh64Hex, type StatSnapshot } from '../scan/hash.js';
 import type { FileEntry } from '../types.js';
 import { ContentChanged, readFileAt, readUpToSync, unreadableHint, type ContentReader, type ContentSource } from './content.js';
 
@@ -25,8 +25,6 @@ export interface PackHashes {
  * a FIFO swapped in does not block the open: the fstat after the read then says it is no file.
  */
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
-
-let xxh: XxhashApi | undefined;
 
 function openError(file: string, e: unknown): GamelayerError {
   const code = errnoCode(e);
@@ -58,7 +56,7 @@ function readHashingInto(file: string, before: StatSnapshot, buf: Buffer, offset
   try {
     const got = readUpToSync(fd, file, buf, offset, before.size);
     checkUnmoved(file, before, got, fstatSync(fd));
-    return hex64(xxh!.h64Raw(buf.subarray(offset, offset + got)));
+    return xxh64Hex(buf.subarray(offset, offset + got));
   } finally {
     closeSync(fd);
   }
@@ -140,7 +138,6 @@ export function packHashingSource(inner: ContentSource, root: string, pending: P
     readInto: (e, buf, offset) => {
       const slot = pending.slotOf(e);
       if (slot < 0) return inner.readInto ? inner.readInto(e, buf, offset) : readWhole(inner, e, buf, offset);
-      if (!xxh) return xxhashApi().then((api) => ((xxh = api), fillSmall(e, slot, buf, offset)));
       fillSmall(e, slot, buf, offset);
     },
     reader: async (e) => {

@@ -196,8 +196,21 @@ export function layerTar(layer: Pick<PlannedLayer, 'entries'>, content: ContentS
  * caller copies or consumes it first). Big files are read straight into the chunks where the source allows: no
  * buffer is made per MiB, so there is no garbage to collect. Same bytes as `layerTar`.
  */
-export function layerTarChunks(layer: Pick<PlannedLayer, 'entries'>, content: ContentSource, options: LayerTarOptions): AsyncGenerator<Buffer> {
-  return tarChunks(layerPackEntries(layer, content, options, true), undefined, true);
+export function layerTarChunks(layer: Pick<PlannedLayer, 'entries'>, content: ContentSource, options: LayerTarOptions, pool?: ChunkPool): AsyncGenerator<Buffer> {
+  return tarChunks(layerPackEntries(layer, content, options, true), undefined, true, pool);
+}
+
+/**
+ * Where the tar writer takes its chunks from instead of its own (layerTarChunks): the consumer's buffers, e.g. the
+ * zstd feed's shared slots, so files are read straight into what the consumer hands on (no copy of every byte).
+ * A chunk handed out is the consumer's from then on: the writer never writes into it again. Every chunk but the
+ * last is handed out full (`bytes` long): a file that does not fit in the rest of one is copied across the border.
+ */
+export interface ChunkPool {
+  /** Bytes of each chunk. */
+  readonly bytes: number;
+  /** A chunk to write into (`bytes` long, any content): the consumer's own when it has one free, else a new one. */
+  take(): Buffer;
 }
 
 function* layerPackEntries(layer: Pick<PlannedLayer, 'entries'>, content: ContentSource, options: LayerTarOptions, inPlace: boolean): Generator<PackEntry> {
@@ -240,7 +253,7 @@ export interface PackEntry {
 const VOID_TYPES = new Set(['directory', 'symlink', 'link', 'character-device', 'block-device', 'fifo']);
 
 /** Bytes per output chunk: many small entries share one, so downstream stages (digest, gzip) see few big writes. */
-const CHUNK = 1 << 20;
+const CHUNK_BYTES = 1 << 20;
 /** Stream chunks at least this big are passed on as they are rather than copied into the output chunk. */
 const PASS_THROUGH = 64 * 1024;
 const END_OF_TAR = 2 * BLOCK;
@@ -254,18 +267,25 @@ const GC_EVERY_BYTES = 16 << 20;
  * and closes the open body.
  */
 export function packEntries(entries: Iterable<PackEntry> | AsyncIterable<PackEntry>, opts: { onBytes?: (n: number) => void } = {}): Readable {
-  return Readable.from(tarChunks(entries, opts.onBytes), { objectMode: false, highWaterMark: CHUNK });
+  return Readable.from(tarChunks(entries, opts.onBytes), { objectMode: false, highWaterMark: CHUNK_BYTES });
 }
 
 /**
  * With `reuse`, a chunk handed out is taken back for later output once the consumer asks for the next one:
  * the consumer must be done with it by then (layerTarChunks).
  */
-async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry>, onBytes?: (n: number) => void, reuse = false): AsyncGenerator<Buffer> {
+async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry>, onBytes?: (n: number) => void, reuse = false, pool?: ChunkPool): AsyncGenerator<Buffer> {
   // New output chunks are zero-filled, so header fields left blank and padding need no writes. A chunk taken back
-  // (with reuse) is not zeroed whole, most of it is overwritten by file bytes: its headers' blocks and padding are.
-  let buf = Buffer.alloc(CHUNK);
-  let bufDirty = false;
+  // (with reuse) or from a pool is not zeroed whole, most of it is overwritten by file bytes: its headers' blocks and
+  // padding are.
+  const CHUNK = pool?.bytes ?? CHUNK_BYTES;
+  /** With a pool: every chunk handed out full (see ChunkPool), none taken back. */
+  const aligned = pool !== undefined;
+  if (aligned) reuse = false;
+  let buf = pool ? pool.take() : Buffer.alloc(CHUNK);
+  let bufDirty = aligned;
+  /** A small file that does not fit in the rest of a pool's chunk is read here, then copied across the border. */
+  let scratch: Buffer | undefined;
   let off = 0;
   /** Output in order; `owner` is the writer's own chunk the bytes lie in (taken back once handed out, with reuse). */
   const ready: { bytes: Buffer; owner?: typeof buf }[] = [];
@@ -287,6 +307,10 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
   };
   /** The next chunk (the caller makes it `buf`). */
   const fresh = () => {
+    if (pool) {
+      bufDirty = true;
+      return pool.take();
+    }
     const again = spare.pop();
     bufDirty = again !== undefined;
     if (again) return again;
@@ -320,6 +344,7 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
     }
   };
   const passOn = (b: Buffer) => {
+    if (aligned) return copy(b);
     handedOn(b.length); // a file's read buffer, as dead as a chunk once taken
     if (off > 0) ready.push({ bytes: buf.subarray(0, off), owner: buf });
     ready.push({ bytes: b });
@@ -379,12 +404,18 @@ async function* tarChunks(entries: Iterable<PackEntry> | AsyncIterable<PackEntry
       writeHeader(h);
       onBytes?.(h.size);
       // The reader may write one byte past the body (to see a file that grew): that byte lies in the padding.
-      if (h.size + padding(h.size) + 1 > CHUNK) {
+      const need = h.size + padding(h.size) + 1;
+      if (aligned && off === CHUNK) room(1);
+      if (aligned && need > CHUNK - off) {
+        if (!scratch || scratch.length < h.size + 1) scratch = Buffer.allocUnsafe(Math.max(h.size + 1, SMALL_FILE + 1));
+        await body.readInto(scratch, 0);
+        copy(scratch.subarray(0, h.size));
+      } else if (need > CHUNK) {
         const own = Buffer.allocUnsafe(h.size + 1);
         await body.readInto(own, 0);
         passOn(own.subarray(0, h.size));
       } else {
-        room(h.size + padding(h.size) + 1);
+        room(need);
         await body.readInto(buf, off);
         off += h.size;
         buf.fill(0, off, Math.min(CHUNK, off + 1));

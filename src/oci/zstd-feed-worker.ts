@@ -9,7 +9,7 @@ import { rawFrame } from './zstd-raw.js';
 
 export type FeedRequest =
   /** Once, before any chunk: the feed's shared slots (chunks then name theirs by index: no buffer to clone per chunk). */
-  | { id: number; type: 'slots'; slots: SharedArrayBuffer[] }
+  | { id: number; type: 'slots'; slots: Uint8Array[] }
   /**
    * Bytes of a slot into the diffID of `job` (a new job starts a new hash: one given up half-way is dropped), then
    * into the pipe `fd`.
@@ -34,7 +34,7 @@ export interface FeedReply {
   error?: { message: string; code?: string };
 }
 
-let slots: SharedArrayBuffer[] = [];
+let slots: Uint8Array[] = [];
 /** The diffID so far: the job it belongs to, and the bytes hashed. */
 let input: { job: number; hash: Hash; bytes: number } | undefined;
 let readBuffer: Buffer | undefined;
@@ -86,13 +86,13 @@ function handle(req: FeedRequest): FeedReply | undefined {
       slots = req.slots;
       return undefined;
     case 'chunk': {
-      const view = takeInput(req.job, new Uint8Array(slots[req.slot]!, req.offset, req.length));
+      const view = takeInput(req.job, slots[req.slot]!.subarray(req.offset, req.offset + req.length));
       for (let off = 0; off < view.length; ) off += writeSync(req.fd, view, off, view.length - off);
       return { id: req.id };
     }
     case 'raw': {
       const out = hashFile(req.fd, req.job);
-      const frame = rawFrame(new Uint8Array(slots[req.slot]!, req.offset, req.length));
+      const frame = rawFrame(slots[req.slot]!.subarray(req.offset, req.offset + req.length));
       // Block by block, each hashed twice (diffID, blob) and written while it is in the cache: written 1 MiB at a
       // time after its hashes, the copy into the page cache took twice the system time (measured, 1 GB).
       for (let i = 0; i < frame.length; i += 2) {

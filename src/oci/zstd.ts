@@ -12,6 +12,8 @@ import { startOciWorker } from './worker-start.js';
 import { closeZstdHost, ZstdLauncher, type ZstdChild } from './zstd-child.js';
 import { looksRandom, RAW_CHUNK, RAW_RUN_CHUNKS } from './zstd-raw.js';
 import type { FeedReply, FeedRequest } from './zstd-feed-worker.js';
+import type { ChunkPool } from './tar.js';
+import { sharedXxhMemory, XXH_RESERVED } from '../scan/xxh64-shared.js';
 
 export { DEFAULT_ZSTD_LEVEL, zstdCompressorId, type ZstdOptions } from './compressor-id.js';
 import { DEFAULT_ZSTD_LEVEL, zstdArgs, zstdMissing as missing, zstdVersion, type ZstdOptions } from './compressor-id.js';
@@ -68,7 +70,7 @@ export function createZstd(options: ZstdOptions = {}): Duplex {
 
 /**
  * Tar bytes per slot of a feed, and slots per feed: the most a layer holds in flight. A slot is sent when full (the
- * tar writer's 1 MiB chunks are gathered), so a message and a round of pipe writes carry 2 MiB. Eight (16 MiB) let
+ * tar writer fills a slot at a time: ChunkPool), so a message and a round of pipe writes carry 2 MiB. Eight (16 MiB) let
  * the tar run ahead while one `zstd` finishes and the next starts around a raw run (four stalled the tar there);
  * twelve were no faster on the 3.1 GB game (3 pairs) and took a cold zstd build of 100k files to 247-261 MiB of
  * peak RSS, over issue 17's 256 MiB (eight: 230-236 MiB).
@@ -85,7 +87,21 @@ class FeedWorker {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, { resolve: (r: FeedReply) => void; reject: (e: Error) => void }>();
   private nextId = 0;
-  readonly slots = Array.from({ length: SLOTS }, () => new SharedArrayBuffer(SLOT_BYTES));
+  /**
+   * The slots lie in a shared memory with an xxh64 instance of its own (scan/xxh64-shared.ts): the files the tar
+   * writer reads into them are hashed there, not copied into another memory first.
+   */
+  readonly memory = sharedXxhMemory(SLOTS * SLOT_BYTES);
+  readonly slots = Array.from({ length: SLOTS }, (_, i) => new Uint8Array(this.memory.buffer, XXH_RESERVED + i * SLOT_BYTES, SLOT_BYTES));
+  /** The slots as Buffers, lent to the tar writer to fill (ZstdFileFeed.chunks). */
+  readonly slotBuffers = this.slots.map((s) => Buffer.from(s.buffer, s.byteOffset, s.length));
+
+  /** The slot `bytes` lie in, or -1. */
+  slotOf(bytes: Uint8Array): number {
+    if (bytes.buffer !== this.memory.buffer) return -1;
+    const i = Math.floor((bytes.byteOffset - XXH_RESERVED) / SLOT_BYTES);
+    return i >= 0 && i < SLOTS ? i : -1;
+  }
   broken = false;
 
   constructor() {
@@ -164,8 +180,18 @@ async function ioArgs(bin: string): Promise<string[]> {
 
 /** zstd compressing into a file: see `startZstdToFile`. */
 export interface ZstdFileFeed {
-  /** Hands `chunk` to zstd; resolves once it was copied (the caller may reuse the buffer). Not concurrently. */
+  /**
+   * Hands `chunk` to zstd; resolves once it was copied (the caller may reuse the buffer), or, for a chunk of
+   * `chunks`, taken as it is (it is the feed's again). Not concurrently.
+   */
   write(chunk: Uint8Array): Promise<void>;
+  /**
+   * The feed's free slots lent to the tar writer (layerTarChunks' pool): the files are read straight into them and
+   * `write` sends them on as they are, where copying each 1 MiB chunk into a slot took 0.3 s of the main thread for
+   * the 3.1 GB game (V8 copies into shared memory with a byte-wise relaxed memmove). With none free, a new buffer,
+   * which `write` copies.
+   */
+  chunks: ChunkPool;
   /** Ends the input and waits for every zstd to exit 0; returns the sha256 (`diffID`) and size of all input. */
   end(): Promise<{ diffID: string; bytes: number }>;
   /**
@@ -197,7 +223,7 @@ interface Piece {
  * (zstd-raw.ts), everything else goes to `zstd` processes, one per stretch between such runs, which read a named
  * pipe and write into the file themselves (zstd-child.ts). The blob is their frames in tar order. A worker thread
  * hashes the input (the diffID), writes the pipes with plain blocking writes and the raw frames, and hashes the blob
- * as it grows; the calling thread only copies each chunk into a shared slot and decides where each piece goes.
+ * as it grows; the calling thread makes the tar in the shared slots (`chunks`) and decides where each piece goes.
  * Through a child's stdin pipe the calling thread made one non-blocking 64 KiB write and one poll per 64 KiB (5 s
  * of the main thread for 3.1 GB). zstd's output never passes through Node; raw runs never pass through zstd (on
  * random bytes `zstd -1` and its pipe cost about as much CPU as making the tar). The bytes depend on the input only:
@@ -218,6 +244,8 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
   const free = feed.slots.map((_, i) => i);
   /** Pieces of each slot not yet taken by the feed's thread: the slot is free again at 0. */
   const refs = feed.slots.map(() => 0);
+  /** Slots lent to the tar writer (`chunks`), not yet back through `write`. */
+  const lent = new Set<number>();
   /** The slot being filled, and its bytes so far. */
   let filling: number | undefined;
   let filled = 0;
@@ -341,7 +369,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
 
   /** Where a piece goes: see `startZstdToFile`. */
   const route = (piece: Piece) => {
-    const random = looksRandom(new Uint8Array(feed.slots[piece.slot]!, piece.offset, piece.length));
+    const random = looksRandom(feed.slots[piece.slot]!.subarray(piece.offset, piece.offset + piece.length));
     if (raw && random) return queue(() => void post('raw', options.output, piece));
     raw = false;
     if (!random) {
@@ -356,6 +384,24 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
     for (const h of held.splice(0)) queue(() => void post('raw', options.output, h));
   };
 
+  /**
+   * A lent slot back with the tar's next bytes at its start: it becomes the slot being filled, as it is. Elsewhere (a
+   * slot part filled before it) its bytes are copied like any chunk's, and it is free again.
+   */
+  const takeBack = async (slot: number, bytes: Uint8Array) => {
+    lent.delete(slot);
+    if (filling !== undefined || bytes.byteOffset !== feed.slots[slot]!.byteOffset) {
+      await gather(bytes);
+      free.push(slot);
+      return;
+    }
+    filling = slot;
+    filled = bytes.length;
+    if (filled === SLOT_BYTES) send();
+    // The tar writer's next chunk: a slot, if one comes free, rather than a new buffer to copy.
+    while (free.length === 0 && !failed) await new Promise<void>((r) => slotWaiters.push(r));
+  };
+
   /** Copies `bytes` into the slot being filled (taking a free one first); a slot that is full goes to the thread. */
   const gather = async (bytes: Uint8Array) => {
     for (let at = 0; at < bytes.length; ) {
@@ -366,7 +412,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
         filled = 0;
       }
       const n = Math.min(bytes.length - at, SLOT_BYTES - filled);
-      new Uint8Array(feed.slots[filling]!, filled, n).set(bytes.subarray(at, at + n));
+      feed.slots[filling]!.set(bytes.subarray(at, at + n), filled);
       filled += n;
       at += n;
       if (filled === SLOT_BYTES) send();
@@ -406,10 +452,21 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
   };
 
   return {
+    chunks: {
+      bytes: SLOT_BYTES,
+      take() {
+        const slot = failed ? undefined : free.pop();
+        if (slot === undefined) return Buffer.alloc(SLOT_BYTES);
+        lent.add(slot);
+        return feed.slotBuffers[slot]!;
+      },
+    },
     async write(chunk) {
       if (finished) throw new Error('zstd feed already finished');
       if (failed) return stop();
-      await gather(chunk);
+      const slot = feed.slotOf(chunk);
+      if (slot >= 0 && lent.has(slot)) await takeBack(slot, chunk);
+      else await gather(chunk);
       sinceLook += chunk.length;
       if (sinceLook >= OUTPUT_EVERY) {
         sinceLook = 0;

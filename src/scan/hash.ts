@@ -3,6 +3,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import xxhash from 'xxhash-wasm';
 import { GamelayerError } from '../errors.js';
+import { createXxh64InPlace, xxh64Once } from './xxh64-shared.js';
 
 export type XxhashApi = Awaited<ReturnType<typeof xxhash>>;
 type Api = XxhashApi;
@@ -18,13 +19,21 @@ export function hex64(v: bigint): string {
   return v.toString(16).padStart(16, '0');
 }
 
-/** A streaming xxh64 for callers that already have the bytes flowing (archives, tar writers). */
+/**
+ * A streaming xxh64 for callers that already have the bytes flowing (archives, tar writers): xxhash-wasm's hash,
+ * taken where the bytes lie when they are in a zstd feed's slots (xxh64-shared.ts).
+ */
 export async function createXxh64(): Promise<{ update(b: Uint8Array): void; digest(): string }> {
-  const h: Hasher = (await xxhashApi()).create64();
+  const h = createXxh64InPlace();
   return {
-    update: (b) => void h.update(b),
+    update: (b) => h.update(b),
     digest: () => hex64(h.digest()),
   };
+}
+
+/** xxh64 (hex) of `bytes` in one call: in place where they lie in a zstd feed's slots (xxh64-shared.ts). */
+export function xxh64Hex(bytes: Uint8Array): string {
+  return hex64(xxh64Once(bytes));
 }
 
 const CHUNK = 1 << 20;
