@@ -96,16 +96,32 @@ describe('a base layer mounted from a manifest that names it with a wrong size',
       expect(listed).toEqual([]);
     }, 120_000);
 
-    it(`${what}, no folder above a mount (the base not read): the push stops, naming the blob and both sizes, and no manifest of ours is there`, async () => {
+    it(`${what}, the base's folders known from the registry's record of a build on its true manifest (the base not read on this fresh host): the push stops, naming the blob and both sizes, and no manifest of ours is there`, async () => {
       const tag = `size${size}`.replace('-', 'minus');
-      await baseTagged(tag, size);
+      // Every mount's folder is looked up in the base (stop 44), so the base is read wherever it is not known. A
+      // fresh host building on the line's record takes what the base's layers hold at the mounts from the record
+      // (keyed by layer digests and paths) and mounts the layer without reading it, also when the base's tag now
+      // names that layer with another size: the push's check is the guard there.
+      await baseTagged('true-first', layer.size);
       const repo = `studio/on-lying-base-${tag}-${process.pid}`;
-      const r = await runCli(['build', '--tag', 'v1', '--push', `${registry.host}/${repo}`], { cwd: await gameOn(`${registry.host}/${baseRepo}:${tag}`, true) });
+      const first = await runCli(['build', '--tag', 'v0', '--push', `${registry.host}/${repo}`], { cwd: await gameOn(`${registry.host}/${baseRepo}:true-first`, true) });
+      expect(first.code, first.stderr).toBe(0);
+      const tagsOf = async () => ((await (await fetch(`${registry.url}/v2/${repo}/tags/list`)).json()) as { tags: string[] }).tags.sort();
+      const before = await tagsOf();
+      expect(before).toContain('v0');
+      await baseTagged(tag, size);
+      // The line's repository holds that layer already, with its true size: its own check finds the lie there
+      // (registry.blob-size). A second repository, new, gets the layer mounted from the base's: the push's guard
+      // (push.mount-mismatch). Both are told in the targets' failure.
+      const second = `studio/on-lying-base-second-${tag}-${process.pid}`;
+      const r = await runCli(['build', '--tag', 'v1', '--push', `${registry.host}/${repo}`, '--push', `${registry.host}/${second}`], { cwd: await gameOn(`${registry.host}/${baseRepo}:${tag}`, true) });
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain('error[push.mount-mismatch]');
+      expect(r.stderr).toContain('error[push.targets-failed]: 2 of 2 targets failed');
+      expect(r.stderr).toContain(`holds ${layer.digest} with ${layer.size} bytes, the blob has ${size}`);
       expect(r.stderr).toContain(`the blob mounted from ${baseRepo} has ${layer.size} bytes, the image names it with ${size}`);
-      const tags = await fetch(`${registry.url}/v2/${repo}/tags/list`);
-      const listed = tags.status === 200 ? ((await tags.json()) as { tags: string[] | null }).tags ?? [] : [];
+      expect(await tagsOf()).toEqual(before);
+      const secondTags = await fetch(`${registry.url}/v2/${second}/tags/list`);
+      const listed = secondTags.status === 200 ? ((await secondTags.json()) as { tags: string[] | null }).tags ?? [] : [];
       expect(listed).toEqual([]);
     }, 120_000);
   }

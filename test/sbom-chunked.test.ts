@@ -82,6 +82,16 @@ function tarMembers(tar: Buffer): { name: string; at: number; size: number }[] {
   return out;
 }
 
+/** Puts `bytes` as a blob of `repo` in the suite's registry (monolithic upload); its digest. */
+async function putBlobBytes(repo: string, bytes: Buffer): Promise<string> {
+  const digest = `sha256:${sha256(bytes)}`;
+  const start = await fetch(`${registry.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+  const location = new URL(start.headers.get('location')!, registry.url);
+  location.searchParams.set('digest', digest);
+  expect((await fetch(location, { method: 'PUT', body: new Uint8Array(bytes), headers: { 'content-type': 'application/octet-stream' } })).status).toBe(201);
+  return digest;
+}
+
 describe('a chunked tree\'s SBOM', () => {
   it('lists the assembled files at their paths with the size and sha256 of the source, after a change and on a fresh host', async () => {
     const root = await tempDir('gl-sbom-chunks-');
@@ -140,10 +150,12 @@ describe('a chunked tree\'s SBOM', () => {
     const record = structuredClone(found.record);
     const server = record.images.find((i) => i.name === 'server' && !i.platform) ?? record.images.find((i) => i.name === 'server')!;
     const member = 'opt/local/app-media/.gamelayer-chunks/r/paks/b.pak';
+    const serverAsBuilt = { digest: server.digest, layers: server.layers };
     for (const [what, edit, why] of [
       ['not a recipe (JSON)', (t: string) => `${'{"recipe":"paks/b.pak","size":1}'.padEnd(t.length - 1, ' ')}\n`, /first line/],
       ['a size its chunks do not add up to', (t: string) => t.replace(/^size (\d+)$/m, (_, n: string) => `size ${String(Number(n) + 1).padStart(n.length, '0')}`), /its chunks add up to \d+ bytes, the header says \d+/],
     ] as const) {
+      Object.assign(server, serverAsBuilt); // each forgery starts from the image as built
       const layer = await (async () => {
         // The topmost layer holding it (the one below, v1's recipe, is replaced by it in the image).
         const media = record.layers.filter((x) => x.tree === 'app-media').map((x) => Object.assign(x, found.record.layers.find((y) => y.inputKey === x.inputKey && y.tree === x.tree)));
@@ -168,7 +180,27 @@ describe('a chunked tree\'s SBOM', () => {
       const location = new URL(start.headers.get('location')!, registry.url);
       location.searchParams.set('digest', digest);
       expect((await fetch(location, { method: 'PUT', body: blob, headers: { 'content-type': 'application/octet-stream' } })).status).toBe(201);
+      const oldDigest = layer.l.digest;
       Object.assign(layer.l, { digest, size: blob.length, diffID: `sha256:${sha256(tar)}` });
+      // The forger makes the record's server image name that layer too (a manifest and config consistent with it):
+      // a record whose kept layers its images do not name, or name with another diffID, is damaged and planned
+      // afresh before any layer is read (record-diffid-lie.test.ts), so this recipe would never be reached.
+      expect(server.mediaType).toMatch(/manifest/);
+      const manifest = (await (await fetch(`${registry.url}/v2/${name}/manifests/${server.digest}`, { headers: { accept: server.mediaType } })).json()) as {
+        config: { digest: string; size: number };
+        layers: { digest: string; size: number }[];
+      };
+      const cfg = JSON.parse(Buffer.from(await (await fetch(`${registry.url}/v2/${name}/blobs/${manifest.config.digest}`)).arrayBuffer()).toString()) as { rootfs: { diff_ids: string[] } };
+      const at = manifest.layers.findIndex((x) => x.digest === oldDigest);
+      expect(at, 'the server image holds the layer').toBeGreaterThanOrEqual(0);
+      cfg.rootfs.diff_ids[at] = layer.l.diffID;
+      manifest.layers[at] = { ...manifest.layers[at]!, digest, size: blob.length };
+      const cfgBytes = Buffer.from(JSON.stringify(cfg));
+      manifest.config = { ...manifest.config, digest: await putBlobBytes(name, cfgBytes), size: cfgBytes.length };
+      const manifestBytes = Buffer.from(JSON.stringify(manifest));
+      const manifestDigest = `sha256:${sha256(manifestBytes)}`;
+      expect((await fetch(`${registry.url}/v2/${name}/manifests/${manifestDigest}`, { method: 'PUT', body: manifestBytes, headers: { 'content-type': server.mediaType } })).status).toBe(201);
+      Object.assign(server, { digest: manifestDigest, layers: server.layers?.map((x) => (x.digest === oldDigest ? { ...x, digest, size: blob.length } : x)) });
       const head = await fetch(`${registry.url}/v2/${name}/manifests/${server.digest}`, { method: 'HEAD', headers: { accept: server.mediaType } });
       await pushBuildRecord({ to: repo, record, subject: { mediaType: server.mediaType, digest: server.digest, size: Number(head.headers.get('content-length')) }, tags: [], line: `hostile-${what.length}` });
 
