@@ -55,6 +55,12 @@ describe("a registry record whose kept layer's diffID is not its image's", () =>
     const head = await fetch(`${registry.url}/v2/${name}/manifests/${server.digest}`, { method: 'HEAD', headers: { accept: server.mediaType } });
     await pushBuildRecord({ to: repo, record: forged, subject: { mediaType: server.mediaType, digest: server.digest, size: Number(head.headers.get('content-length')) }, tags: [], line: 'main' });
 
+    // A build of other layer settings does not build on the record anyway: it says so, and calls nothing damaged.
+    const other = await runCli(['build', '--compression', 'zstd', '--line', 'main', '--from', repo], { cwd: await copyOf(game) });
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stderr).not.toContain('damaged');
+    expect(other.stdout + other.stderr).toContain(`previous build: none (${repo}:gamelayer-line.main was built with other layer settings`);
+
     const r = await runCli(['build', '--push', repo, '--tag', 'v2', '--line', 'main'], { cwd: await copyOf(game) });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(

@@ -15,6 +15,11 @@ export interface RegistryPrevious {
   /** Layers of the record no longer in `repository` (lifecycle policy, manual delete): their trees are rebuilt. */
   gone: BuiltLayer[];
   /**
+   * Why the record's images contradict the diffID it gives a kept layer (it is then damaged: not built on), or
+   * undefined; asked beside the layers' HEADs, awaited only by a build that would build on the record.
+   */
+  diffIdProblem?: Promise<string | undefined>;
+  /**
    * The record blob this lookup read and verified against its digest, and the repository it read it from; with
    * --push, also what the line tag named when asked (`at`: Date.now() then; a push of the same line soon after does
    * not ask again) and the index the

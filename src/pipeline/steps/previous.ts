@@ -116,7 +116,7 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
   let damaged: string | undefined;
   // A line's first build whose other lines could not be listed or read plans afresh, as it would with none.
   let otherLine: string | undefined;
-  const remote = useRegistry
+  let remote = useRegistry
     ? await lookupFor(i).catch((e: unknown) => {
         if (e instanceof OtherLineError) {
           otherLine = e.message;
@@ -127,6 +127,15 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
         return undefined;
       })
     : undefined;
+  // A record of this build's settings is built on only once its images confirm its kept layers' diffIDs (asked beside
+  // the lookup's HEADs); one of other settings is not built on, and is not called damaged for what it would keep.
+  if (remote && !i.rebase && remote.record.settingsKey === settingsKey) {
+    const problem = await remote.diffIdProblem;
+    if (problem !== undefined) {
+      damaged = problem;
+      remote = undefined;
+    }
+  }
   let previousInfo: PreviousInfo;
   let previous: BuildRecord | undefined;
   if (i.rebase) previousInfo = { source: 'none', reason: '--rebase' };
@@ -332,15 +341,34 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
       throw new DamagedRecordError(`${ref}: layer ${l.digest} (${l.tree} layer ${l.index}) has ${l.size} bytes in the record, ${size} in ${repositoryOf(repository)}`);
     } else present.set(l.inputKey, l);
   }
-  // A kept layer's diffID goes into this build's configs as the record gives it: only once an image of the record says so.
-  if (saidAsked) {
+  // A kept layer's diffID goes into this build's configs as the record gives it: only once an image of the record says
+  // so. Settled here, judged by the build that would build on the record (findPrevious): a record of other settings
+  // is not built on, so what its images say does not matter there (it was warned of as damaged).
+  const diffIdProblem = saidAsked ? keptDiffIdProblem(saidAsked, record, present, ref, recordRead, o.copyDir) : Promise.resolve(undefined);
+  diffIdProblem.catch(() => undefined);
+  if (gone.length) recordRead = { ...recordRead, lost: [...new Set(gone.map((l) => l.digest))] };
+  return { ref, record, repository, present, gone, recordRead, target, diffIdProblem, ...(plannedOn ? { plannedOn } : {}) };
+}
+
+/** Why the record's images contradict its kept layers' diffIDs (checkKeptDiffIds), or undefined; proven records marked. */
+async function keptDiffIdProblem(
+  saidAsked: Promise<ImageDiffIds>,
+  record: BuildRecord,
+  present: Map<string, BuiltLayer>,
+  ref: string,
+  recordRead: { repository: string; blob: string },
+  copyDir: string | undefined,
+): Promise<string | undefined> {
+  try {
     const said = await saidAsked;
     checkKeptDiffIds(record, present.values(), said, ref, repositoryOf(recordRead.repository));
     // Proven whole only when its images named every layer (a layer gone with its images is checked when it is back).
-    if (record.layers.every((l) => said.has(l.digest))) await markRecordProven(o.copyDir, recordRead.blob);
+    if (record.layers.every((l) => said.has(l.digest))) await markRecordProven(copyDir, recordRead.blob);
+    return undefined;
+  } catch (e) {
+    if (e instanceof DamagedRecordError) return e.message;
+    throw e;
   }
-  if (gone.length) recordRead = { ...recordRead, lost: [...new Set(gone.map((l) => l.digest))] };
-  return { ref, record, repository, present, gone, recordRead, target, ...(plannedOn ? { plannedOn } : {}) };
 }
 
 /** recordImageDiffIds of the record's images, in the repository the record was read from (with its own client when not `repository`'s). */
