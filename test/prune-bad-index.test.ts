@@ -4,27 +4,19 @@
 // printed as error[internal] with "this looks like a bug". It is now one clear error naming the repository and the
 // reference (src/registry/index-entries.ts), and nothing is deleted on its word.
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { startFaultProxy, type FaultProxy, type FaultRule } from './support/fault-proxy.js';
+import { useRegistryBehindFaultProxy } from './support/registry-behind-fault-proxy.js';
+import { type FaultRule } from './support/fault-proxy.js';
 import { writeManyBuilds } from './support/many-builds.js';
-import { startRegistry, storedTags, type TestRegistry } from './support/registry.js';
+import { storedTags } from './support/registry.js';
 
 const INDEX = 'application/vnd.oci.image.index.v1+json';
-let registry: TestRegistry;
-let proxy: FaultProxy;
+const running = useRegistryBehindFaultProxy();
 
-beforeAll(async () => {
-  registry = await startRegistry();
-  proxy = await startFaultProxy(registry.host);
-}, 120_000);
-afterAll(async () => {
-  await proxy?.stop();
-  await registry?.stop();
-});
 
 async function digestOf(repo: string, tag: string): Promise<string> {
-  const res = await fetch(`${registry.url}/v2/${repo}/manifests/${tag}`, { method: 'HEAD', headers: { accept: INDEX } });
+  const res = await fetch(`${running.registry.url}/v2/${repo}/manifests/${tag}`, { method: 'HEAD', headers: { accept: INDEX } });
   expect(res.status).toBe(200);
   return res.headers.get('docker-content-digest')!;
 }
@@ -50,9 +42,9 @@ describe('gamelayer prune and an index that is not one', () => {
   it.each(CASES.map((c, i) => [c.name, i] as const))('%s: a clear error, nothing deleted', async (_name, i) => {
     const c = CASES[i]!;
     const name = `studio/bad-${i}`;
-    await writeManyBuilds(registry.url, name, 10);
+    await writeManyBuilds(running.registry.url, name, 10);
     const ref = c.ref === 'referrers' ? (await digestOf(name, 'b00000')).replace(':', '-') : c.ref === 'record' ? 'b00001.gamelayer-record' : c.ref;
-    const before = await storedTags(registry.storageDir, name);
+    const before = await storedTags(running.registry.storageDir, name);
     const serve = (method: string, reference: string, headers: Record<string, string> = {}): FaultRule => ({
       method,
       path: new RegExp(`^/v2/${name}/manifests/${reference}$`),
@@ -62,14 +54,14 @@ describe('gamelayer prune and an index that is not one', () => {
     const digest = `sha256:${createHash('sha256').update(c.body).digest('hex')}`;
     // The tag names the bad index through and through: its HEAD, its GET and the GET by its digest (prune judges
     // each tag's manifest by its document, read by the digest the HEAD gave).
-    proxy.setRules([serve('GET', ref), serve('HEAD', ref, { 'docker-content-digest': digest, 'content-length': String(Buffer.byteLength(c.body)) }), serve('GET', digest)]);
-    const r = await runCli(['prune', `${proxy.host}/${name}`, '--keep', '1', '--json', ...(c.apply ? ['--apply'] : [])]);
-    expect(proxy.fired.reduce((a, b) => a + b, 0), 'the bad body was served').toBeGreaterThan(0);
+    running.proxy.setRules([serve('GET', ref), serve('HEAD', ref, { 'docker-content-digest': digest, 'content-length': String(Buffer.byteLength(c.body)) }), serve('GET', digest)]);
+    const r = await runCli(['prune', `${running.proxy.host}/${name}`, '--keep', '1', '--json', ...(c.apply ? ['--apply'] : [])]);
+    expect(running.proxy.fired.reduce((a, b) => a + b, 0), 'the bad body was served').toBeGreaterThan(0);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(c.expect);
     expect(r.stderr).not.toMatch(/error\[internal\]|at .+:\d+:\d+/);
     expect((JSON.parse(r.stdout) as { error: { code: string } }).error.code).toMatch(/^registry\.(bad-answer|digest)$/);
     // Nothing was deleted: every tag still names what it named.
-    expect(await storedTags(registry.storageDir, name)).toEqual(before);
+    expect(await storedTags(running.registry.storageDir, name)).toEqual(before);
   }, 120_000);
 });

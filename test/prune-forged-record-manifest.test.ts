@@ -2,24 +2,20 @@
 // that manifest by digest and put whatever bytes came back under the tag, unhashed. A proxy or registry answering
 // with another manifest (here the kept build's record) got the removed build's tag put on it: `ls` then showed a
 // build v1 whose record is v2's, and the next prune kept it. The bytes must hash to the digest before any tag moves.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { startFaultProxy } from './support/fault-proxy.js';
-import { startRegistry, storedTags, type TestRegistry } from './support/registry.js';
+import { storedTags } from './support/registry.js';
+import { useRegistry } from './support/suite-registry.js';
+import { tempDir } from './support/tmp.js';
 import { writeGame } from './support/trees.js';
 
+const reg = useRegistry();
 let root: string;
-let reg: TestRegistry;
 beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'gl-prune-forged-'));
-  reg = await startRegistry();
-});
-afterAll(async () => {
-  await reg?.stop();
-  if (root) await rm(root, { recursive: true, force: true });
+  root = await tempDir('gl-prune-forged-');
 });
 
 const INDEX = 'application/vnd.oci.image.index.v1+json';

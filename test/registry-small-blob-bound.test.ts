@@ -2,24 +2,18 @@
 // is. A registry answering it with an endless body was read up to 512 MiB (the bound of the largest record any game
 // could have) before anything was said: half a GiB held, and about as much again to join the pieces, for a 2 KiB
 // record. The descriptor's size is the bound: a byte more is another blob, reported as bytes of another digest are.
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { startFaultProxy } from './support/fault-proxy.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { useRegistry } from './support/suite-registry.js';
+import { tempDir } from './support/tmp.js';
 import { writeGame } from './support/trees.js';
 
+const reg = useRegistry();
 let root: string;
-let reg: TestRegistry;
 beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'gl-small-blob-'));
-  reg = await startRegistry();
-});
-afterAll(async () => {
-  await reg?.stop();
-  if (root) await rm(root, { recursive: true, force: true });
+  root = await tempDir('gl-small-blob-');
 });
 
 const INDEX = 'application/vnd.oci.image.index.v1+json';
