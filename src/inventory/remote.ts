@@ -7,6 +7,7 @@ import pLimit from 'p-limit';
 import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX, REVISION_ANNOTATION } from '../registry/artifact.js';
 import type { RegistryClient } from '../registry/client.js';
 import { GamelayerError } from '../errors.js';
+import { isIndexDocument } from '../oci/media-types.js';
 
 export type RemoteKind = 'image' | 'index' | 'record' | 'other';
 
@@ -25,7 +26,6 @@ export interface RemoteTagRow {
   revision?: string;
 }
 
-const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 
 interface ManifestDoc {
   mediaType?: string;
@@ -61,7 +61,7 @@ export async function listRemote(client: RegistryClient, repo: string, concurren
         const isRecord = isRecordDoc(doc);
         let size = m.size;
         let kind: RemoteKind;
-        if ((typeof doc.mediaType === 'string' && INDEX_TYPES.has(doc.mediaType)) || Array.isArray(doc.manifests)) {
+        if (isIndexDocument(doc)) {
           kind = 'index';
           // Each blob once: the platforms of a game share their media layers, which the registry holds once.
           const seen = new Set<string>();

@@ -20,6 +20,7 @@ import { ArchiveDocuments } from './archive-documents.js';
 import { openArchive } from './archive-file.js';
 import { ArchiveLinks, memberName } from './archive-links.js';
 import { baseConfig, baseIndexEntries, baseManifest, dockerManifestEntries } from './base-documents.js';
+import { INDEX_MEDIA_TYPES } from './media-types.js';
 
 /**
  * A base image as the image model sees it: its layers are model layers (digest, diffID, size, media type, and an
@@ -104,7 +105,6 @@ const DOCKER_TO_OCI: Record<string, string> = {
   'application/vnd.docker.image.rootfs.diff.tar': 'application/vnd.oci.image.layer.v1.tar',
   'application/vnd.docker.image.rootfs.diff.tar.zstd': 'application/vnd.oci.image.layer.v1.tar+zstd',
 };
-const INDEX_TYPES = new Set([INDEX_MEDIA_TYPE, 'application/vnd.docker.distribution.manifest.list.v2+json']);
 
 /** Same bytes, OCI name: our manifests are OCI, and these media types mean the same layer format. */
 function ociLayer(d: Descriptor, where: string): Descriptor {
@@ -215,7 +215,6 @@ function archiveLayer(file: string, member: string, d: Descriptor, diffID: strin
   return { mediaType: d.mediaType, digest: d.digest, size: d.size, diffID, origin: where, open, damage: () => damaged };
 }
 
-export { INDEX_TYPES as BASE_INDEX_TYPES };
 
 interface BlobReader {
   small(digest: string): Promise<Buffer>;
@@ -253,7 +252,7 @@ async function fromLayout(
     desc = entries[0]!;
   }
   // A multi-platform index: take the wanted platform's manifest.
-  while (INDEX_TYPES.has(desc.mediaType)) {
+  while (INDEX_MEDIA_TYPES.has(desc.mediaType)) {
     const at = `${where} index ${desc.digest}`;
     const inner = baseIndexEntries(parseJson(await blobs.small(desc.digest), at), at);
     const pick: Descriptor | undefined = wanted

@@ -662,9 +662,10 @@ const recordIndexSchema = z.looseObject({
 });
 
 /** A manifest by tag or digest; by digest, the bytes must hash to it (nothing from a registry is trusted unchecked). */
-async function getVerifiedManifest(client: RegistryClient, repo: string, reference: string) {
+export async function getVerifiedManifest(client: RegistryClient, repo: string, reference: string) {
   const m = await client.getManifest(repo, reference);
-  if (reference.startsWith('sha256:') && m.digest !== reference) {
+  // A tag never holds ':' (distribution's grammar): a reference with one is a digest.
+  if (reference.includes(':') && m.digest !== reference) {
     throw new GamelayerError('registry.digest', `${client.host}/${repo}@${reference}: the manifest the registry sent hashes to ${m.digest}`);
   }
   return m;

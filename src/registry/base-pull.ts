@@ -6,7 +6,8 @@
 // A build pushing to the same registry does not call copyLayersInto: the push mounts the base layers from here.
 import { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
-import { baseFromParts, BASE_INDEX_TYPES, type BaseImage } from '../oci/base-image.js';
+import { baseFromParts, type BaseImage } from '../oci/base-image.js';
+import { INDEX_MEDIA_TYPES } from '../oci/media-types.js';
 import { baseIndexEntries, baseManifest } from '../oci/base-documents.js';
 import { putBaseLayer, verifyBaseDiffId } from '../oci/base-diffid.js';
 import type { FoldersSeen } from '../oci/base-folders.js';
@@ -42,7 +43,7 @@ export async function pullBaseImage(ref: string, o: PullBaseOptions): Promise<Ba
     if (r.digest && m.digest !== r.digest) throw mismatch(name, `manifest ${r.digest}`, m.digest);
     let doc = parse(m.bytes, `${name} manifest`) as { mediaType?: string; manifests?: unknown } | null;
     let listed: Descriptor | undefined;
-    if (BASE_INDEX_TYPES.has(doc?.mediaType ?? m.mediaType) || Array.isArray(doc?.manifests)) {
+    if (INDEX_MEDIA_TYPES.has(doc?.mediaType ?? m.mediaType) || Array.isArray(doc?.manifests)) {
       const entries = baseIndexEntries(doc, `base image ${name}: index ${m.digest}`);
       const pick = (listed = entries.find((e) => e.platform && samePlatform(e.platform, o.platform)));
       if (!pick) {

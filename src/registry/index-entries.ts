@@ -5,6 +5,7 @@
 // deleted on its word (never a SyntaxError or a TypeError from deep inside a loop).
 import { GamelayerError } from '../errors.js';
 import type { RegistryClient } from './client.js';
+import { isIndexDocument } from '../oci/media-types.js';
 
 /** One checked entry of an index's `manifests`. */
 export interface IndexEntry {
@@ -22,8 +23,6 @@ export interface ReadIndex {
   manifests: IndexEntry[];
 }
 
-/** The media types of an image index (OCI) and a manifest list (Docker). */
-export const INDEX_TYPES: ReadonlySet<string> = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 /** The OCI digest grammar (algorithm ":" encoded): a descriptor's digest names the next request or delete. */
 const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
 const HINT =
@@ -72,7 +71,7 @@ export class ManifestReads {
       this.byDigest.set(digest, kept);
     }
     const doc = manifestObject(kept.bytes, where);
-    return typeof doc.mediaType === 'string' ? INDEX_TYPES.has(doc.mediaType) || Array.isArray(doc.manifests) : Array.isArray(doc.manifests);
+    return isIndexDocument(doc);
   }
 
   /** A manifest read elsewhere (its bytes, and the digest the client computed from them). */

@@ -14,8 +14,8 @@ import type { RegistryClient } from './client.js';
 import { isTagImmutable, type EcrApi } from './ecr.js';
 import type { ManifestReads } from './index-entries.js';
 import { detachRecordIndexes, isRecordEntry } from './prune-records.js';
+import { INDEX_MEDIA_TYPES } from '../oci/media-types.js';
 
-const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 /** BatchDeleteImage takes at most this many image ids a call. */
 export const ECR_BATCH = 100;
 
@@ -43,7 +43,7 @@ export async function ecrPruneDeletes(
 ): Promise<void> {
   // What each index among the deletes lists (the record indexes among them), read and checked before any call: prune
   // read nearly all of them to plan, so they come from memory; only the others are fetched.
-  const indexes = [...plan.deleted, ...plan.attached].filter((e) => e.tags.some((t) => INDEX_TYPES.has(mediaTypeOf(t) ?? ''))).map((e) => e.digest);
+  const indexes = [...plan.deleted, ...plan.attached].filter((e) => e.tags.some((t) => INDEX_MEDIA_TYPES.has(mediaTypeOf(t) ?? ''))).map((e) => e.digest);
   const listed = new Map<string, string[]>();
   await Promise.all(unique(indexes).map((d) => limit(async () => listed.set(d, (await reads.index(d)).manifests.map((m) => m.digest)))));
   if (plan.untagged.length) await ecrDelete(api, progress, repo, plan.untagged.map((imageTag) => ({ imageTag })));

@@ -12,10 +12,11 @@
 // (PRUNED_TAG_SUFFIX, a new tag: immutability only forbids moving one): the next prune finds the build by it and
 // finishes removing it (prune.ts); it goes with the record manifest, last.
 import { GamelayerError } from '../errors.js';
-import { BUILD_RECORD_ARTIFACT_TYPE, pendingIndexTag, RECORD_TAG_SUFFIX } from './artifact.js';
+import { BUILD_RECORD_ARTIFACT_TYPE, getVerifiedManifest, pendingIndexTag, RECORD_TAG_SUFFIX } from './artifact.js';
 import type { RegistryClient } from './client.js';
 import { documentMediaType, type ManifestReads, type ReadIndex } from './index-entries.js';
 import { runBounded } from './prune-waves.js';
+import { INDEX_MEDIA_TYPES } from '../oci/media-types.js';
 
 export { PENDING_INDEX_TAG } from './artifact.js';
 /** Names the record manifest of a build a prune is removing, where its record tag could not move (see above). */
@@ -23,7 +24,6 @@ export const PRUNED_TAG_SUFFIX = '.gamelayer-pruned';
 /** A build record among prune's deletes: named by its record tag, or by the tag of a build being removed. */
 export const isRecordEntry = (e: { tags: string[] }) => e.tags.some((t) => t.endsWith(RECORD_TAG_SUFFIX) || t.endsWith(PRUNED_TAG_SUFFIX));
 
-const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 const tagOf = (r: { tags: string[] }) => r.tags.find((t) => t.endsWith(RECORD_TAG_SUFFIX));
 /** The record manifest a build's record index lists; none in an index that is not one of ours. */
 const recordEntry = (index: ReadIndex) => index.manifests.find((m) => m.artifactType === BUILD_RECORD_ARTIFACT_TYPE || m.platform?.os === 'unknown');
@@ -36,7 +36,7 @@ export async function recordDeleteCount(reads: ManifestReads, records: { digest:
   let n = 0;
   for (const r of records) {
     const tag = tagOf(r);
-    n += tag && INDEX_TYPES.has(mediaTypeOf(tag) ?? '') && recordEntry(await reads.index(r.digest)) ? 2 : 1;
+    n += tag && INDEX_MEDIA_TYPES.has(mediaTypeOf(tag) ?? '') && recordEntry(await reads.index(r.digest)) ? 2 : 1;
   }
   return n;
 }
@@ -66,7 +66,7 @@ export async function detachRecordIndexes(
   const indexes = new Map<string, ReadIndex>();
   for (const r of records) {
     const tag = tagOf(r);
-    if (tag && INDEX_TYPES.has(mediaTypeOf(tag) ?? '')) indexes.set(r.digest, await reads.index(r.digest));
+    if (tag && INDEX_MEDIA_TYPES.has(mediaTypeOf(tag) ?? '')) indexes.set(r.digest, await reads.index(r.digest));
   }
   return runBounded(records, concurrency, (r) => detachOne(client, repo, r, indexes.get(r.digest), remove, movable));
 }
@@ -86,7 +86,7 @@ async function detachOne(
   if (!entry) return r.digest; // not one of ours: deleted last, as before
   if (movable(tag)) {
     // Read and hashed before the first put: bytes of another manifest must not get the tag, nor leave a half move.
-    const manifest = await recordManifest(client, repo, entry.digest);
+    const manifest = await getVerifiedManifest(client, repo, entry.digest);
     // Put with the type each document gives itself, not the Content-Type it was served with (a proxy's application/json).
     await client.putManifest(repo, pendingIndexTag(r.digest), got.bytes, documentMediaType(got.bytes, `${client.host}/${repo}@${r.digest}`, 'application/vnd.oci.image.index.v1+json'));
     await client.putManifest(repo, tag, manifest.bytes, documentMediaType(manifest.bytes, `${client.host}/${repo}@${entry.digest}`, String(entry.mediaType ?? manifest.mediaType)));
@@ -94,17 +94,10 @@ async function detachOne(
     // Put only when missing: a prune killed after it ran again (ECR may refuse even the same image on a tag).
     const marker = `${tag.slice(0, -RECORD_TAG_SUFFIX.length)}${PRUNED_TAG_SUFFIX}`;
     if ((await client.headManifest(repo, marker))?.digest !== entry.digest) {
-      const manifest = await recordManifest(client, repo, entry.digest);
+      const manifest = await getVerifiedManifest(client, repo, entry.digest);
       await client.putManifest(repo, marker, manifest.bytes, documentMediaType(manifest.bytes, `${client.host}/${repo}@${entry.digest}`, String(entry.mediaType ?? manifest.mediaType)));
     }
   }
   await remove(r.digest);
   return entry.digest;
-}
-
-/** The record manifest `digest` names, its bytes hashed to it: a tag is put on them as they are. */
-async function recordManifest(client: RegistryClient, repo: string, digest: string) {
-  const m = await client.getManifest(repo, digest);
-  if (m.digest !== digest) throw new GamelayerError('registry.digest', `${client.host}/${repo}@${digest}: the manifest the registry sent hashes to ${m.digest}`);
-  return m;
 }

@@ -27,10 +27,10 @@ import { ecrPruneDeletes } from './prune-ecr.js';
 import { deleteInWaves, PRUNE_DELETE_CONCURRENCY } from './prune-waves.js';
 import { detachRecordIndexes, isRecordEntry, PENDING_INDEX_TAG, PRUNED_TAG_SUFFIX, recordDeleteCount } from './prune-records.js';
 import { referrersTag } from './referrers.js';
+import { INDEX_MEDIA_TYPES } from '../oci/media-types.js';
 
 /** cosign's signature tag: `sha256-<hex>.sig` beside the signed manifest (src/sign/cosign.ts writes it). */
 const SIGNATURE_TAG_SUFFIX = '.sig';
-const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 
 const TREES = ['engine', 'engine-media', 'app', 'app-media'];
 const CREATED = 'org.opencontainers.image.created';
@@ -205,7 +205,7 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   // The platform manifests of a deleted multi-platform index carry signatures too; those of a kept index stay.
   const childrenOf = async (tagged: string[]) => {
     const out = new Set<string>();
-    const indexes = tagged.filter((x) => INDEX_TYPES.has(mediaTypeOf.get(x) ?? '') && !x.startsWith('sha256-') && !x.endsWith(RECORD_TAG_SUFFIX));
+    const indexes = tagged.filter((x) => INDEX_MEDIA_TYPES.has(mediaTypeOf.get(x) ?? '') && !x.startsWith('sha256-') && !x.endsWith(RECORD_TAG_SUFFIX));
     // One read per manifest, not per tag (a tree image unchanged over many builds has a tag in each).
     const byDigest = new Map(indexes.map((t) => [digestOf.get(t) ?? t, t]));
     const docs = await readAll(limit, [...byDigest.values()], (t) => reads.index(t, digestOf.get(t)));
@@ -262,7 +262,7 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const order = [...result.deleted.filter((e) => !isRecord(e)), ...attached, ...result.deleted.filter(isRecord)];
   // What each index among `entries` lists (read when prune planned: from memory), for the order of the deletes.
   const listedBy = async (entries: { digest: string; tags: string[]; what?: string }[]) => {
-    const indexes = entries.filter((e) => e.what === 'referrers index' || e.tags.some((t) => INDEX_TYPES.has(mediaTypeOf.get(t) ?? '')));
+    const indexes = entries.filter((e) => e.what === 'referrers index' || e.tags.some((t) => INDEX_MEDIA_TYPES.has(mediaTypeOf.get(t) ?? '')));
     const docs = await readAll(limit, indexes, (e) => reads.index(e.digest));
     return new Map(indexes.map((e, i) => [e.digest, docs[i]!.manifests.map((m) => m.digest)]));
   };
