@@ -40,7 +40,7 @@ export function mountFolders(mounts: readonly string[]): string[] {
 }
 
 /** The marker's name: content-addressed by the layers and the paths asked about. */
-export function baseParentsMarkerName(layers: readonly string[], paths: readonly string[]): string {
+function baseParentsMarkerName(layers: readonly string[], paths: readonly string[]): string {
   return `parents-${createHash('sha256').update(JSON.stringify([FORMAT, layers, paths])).digest('hex')}`;
 }
 

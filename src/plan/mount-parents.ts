@@ -23,7 +23,7 @@ export interface ParentDir {
 /** A tree's folders above and at its mount that its layers write other than root 0755, by path (no leading `/`). Empty: as ever. */
 export type MountParents = ReadonlyMap<string, ParentDir>;
 
-export const NO_PARENTS: MountParents = new Map();
+const NO_PARENTS: MountParents = new Map();
 
 /** `home/steam/game` → [`home`, `home/steam`, `home/steam/game`]: the folders a layer of a tree there writes. */
 function foldersOf(mount: string): string[] {

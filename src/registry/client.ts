@@ -62,7 +62,7 @@ export function timeoutFromEnv(name: string, env: NodeJS.ProcessEnv = process.en
  * `GAMELAYER_REGISTRY_RETRIES`: attempts in all for a request that fails in a way worth repeating (default 6, about
  * 8 s of back-off): more on a flaky link, 1 to fail at once (an interactive check of a registry that is down).
  */
-export function attemptsFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+function attemptsFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const v = env.GAMELAYER_REGISTRY_RETRIES;
   if (v === undefined || v === '') return undefined;
   const n = Number(v.trim());

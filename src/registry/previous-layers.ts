@@ -1,12 +1,12 @@
 // The layers of the build a pushed record was planned on, read from the record blob it names (`previous.blob`):
 // content-addressed, so a tag reused by every build (a version bumped once a month) or moved since cannot mislead.
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { builtLayerSchema, type BuildRecord, type BuiltLayer } from '../types.js';
 import { recordBlobJson } from './artifact.js';
 import { pushTargetFor, type TargetOptions } from './push.js';
 import { parseReference } from './reference.js';
 import { getSmallBlob, MAX_SMALL_BLOB } from './small-blob.js';
+import { isDigest, sha256Digest } from '../oci/layout.js';
 
 const layersOnly = z.object({ layers: z.array(builtLayerSchema) });
 
@@ -29,13 +29,13 @@ export type PreviousLayers = { layers: BuiltLayer[] } | { unread: string };
 export async function previousLayers(ref: string, record: Pick<BuildRecord, 'previous'>, maxBytes: number, opts: TargetOptions = {}): Promise<PreviousLayers | undefined> {
   const digest = record.previous?.blob;
   if (!digest) return undefined;
-  if (!/^sha256:[a-f0-9]{64}$/.test(digest)) return { unread: `the record names it by ${JSON.stringify(digest)}, not a sha256 digest` };
+  if (!isDigest(digest)) return { unread: `the record names it by ${JSON.stringify(digest)}, not a sha256 digest` };
   try {
     const r = parseReference(ref);
     const { client } = await pushTargetFor(r, opts);
     const where = `${client.host}/${r.repository}@${digest}`;
     const bytes = await getSmallBlob(client, r.repository, digest, `get build record ${digest} from ${r.repository}`, maxBytes);
-    if (`sha256:${createHash('sha256').update(bytes).digest('hex')}` !== digest) return { unread: `${where}: the registry answered other bytes` };
+    if (sha256Digest(bytes) !== digest) return { unread: `${where}: the registry answered other bytes` };
     const parsed = layersOnly.safeParse(await recordBlobJson(bytes, where));
     return parsed.success ? { layers: parsed.data.layers } : { unread: `${where}: not a build record (no valid layers)` };
   } catch (e) {

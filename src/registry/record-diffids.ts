@@ -4,12 +4,12 @@
 // tool) about a diffID made every image built on it one a node refuses at pull. The record names the images it
 // made; their configs (small, checked against their digests) list each layer's diff_id. A kept layer's diffID must be
 // what an image of the record says for that layer digest; else the record is damaged (the caller plans afresh).
-import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import type { BuildRecord, BuiltLayer } from '../types.js';
 import { DamagedRecordError } from './artifact.js';
 import type { RegistryClient } from './client.js';
 import { getSizedBlob } from './small-blob.js';
+import { sha256Digest } from '../oci/layout.js';
 
 /** Largest image config read (a config is a few KiB; a bigger one is no config of ours). */
 const MAX_CONFIG = 4 << 20;
@@ -101,7 +101,7 @@ async function imageDiffIds(client: RegistryClient, repo: string, image: RecordI
 async function configBlob(client: RegistryClient, repo: string, d: { digest: string; size: number }, at: string): Promise<Buffer> {
   if (!Number.isSafeInteger(d.size) || d.size < 0 || d.size > MAX_CONFIG) throw new DamagedRecordError(`${at}: its config ${d.digest} is ${d.size} bytes, not an image config's`);
   const bytes = await getSizedBlob(client, repo, d, `get config ${d.digest} of ${at}`);
-  const got = bytes && `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const got = bytes && sha256Digest(bytes);
   if (got !== d.digest) throw new DamagedRecordError(`${at}: the registry sent a config ${d.digest} that ${got ? `hashes to ${got}` : `is longer than its ${d.size} bytes`}`);
   return bytes!;
 }

@@ -3,17 +3,18 @@
 // registry nothing more for it. Written when the check passed, and for a record this host pushed (its layers were
 // made here, or kept from a record that was checked). Best effort: without the file, the check runs again.
 import { readMarkerText, writeMarkerText } from '../oci/blob-verify.js';
+import { isDigest } from '../oci/layout.js';
 
 /** `proven-<hex>` for the record blob `sha256:<hex>`. */
-export function recordProofName(blob: string): string {
+function recordProofName(blob: string): string {
   return `proven-${blob.slice('sha256:'.length)}`;
 }
 
 export async function recordProven(dir: string | undefined, blob: string): Promise<boolean> {
-  return dir !== undefined && /^sha256:[0-9a-f]{64}$/.test(blob) && (await readMarkerText(dir, recordProofName(blob))) === blob;
+  return dir !== undefined && isDigest(blob) && (await readMarkerText(dir, recordProofName(blob))) === blob;
 }
 
 export async function markRecordProven(dir: string | undefined, blob: string): Promise<void> {
-  if (dir === undefined || !/^sha256:[0-9a-f]{64}$/.test(blob)) return;
+  if (dir === undefined || !isDigest(blob)) return;
   await writeMarkerText(dir, recordProofName(blob), blob).catch(() => undefined);
 }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { filesByAge } from '../util/files-by-age.js';
 import { readSmallFile } from '../util/small-file.js';
+import { isDigest } from '../oci/layout.js';
 
 /** What one entry holds. `held` is the byte count the registry acknowledged (the next chunk starts there). */
 export interface SavedUpload {
@@ -38,9 +39,9 @@ const MAX_ENTRY_BYTES = 16 * 1024;
 /** An upload URL longer than this is not kept (the entry stays small). */
 const MAX_URL_CHARS = 8 * 1024;
 /** Registries purge idle uploads (distribution after 168 h by default): older entries are swept. */
-export const SESSION_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+const SESSION_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 /** At most this many entries are kept; the oldest go first. */
-export const MAX_SESSIONS = 64;
+const MAX_SESSIONS = 64;
 
 /** `.gamelayer/uploads` beside the other state. */
 export function uploadSessionsDir(stateDir: string): string {
@@ -128,7 +129,7 @@ function checked(v: unknown): SavedUpload | undefined {
   const str = (k: string) => typeof o[k] === 'string' && (o[k] as string).length > 0 && (o[k] as string).length <= MAX_URL_CHARS;
   const count = (k: string) => Number.isSafeInteger(o[k]) && (o[k] as number) >= 0;
   if (o.version !== 1 || !['registry', 'repository', 'digest', 'identity', 'url', 'at'].every(str) || !count('size') || !count('held')) return undefined;
-  if (!/^sha256:[0-9a-f]{64}$/.test(o.digest as string) || Number.isNaN(Date.parse(o.at as string))) return undefined;
+  if (!isDigest(o.digest as string) || Number.isNaN(Date.parse(o.at as string))) return undefined;
   let url: URL;
   try {
     url = new URL(o.url as string);
