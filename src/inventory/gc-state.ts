@@ -22,7 +22,6 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { baseParentsMarkerLayers } from '../oci/base-parents.js';
-import { readMarkerText } from '../oci/blob-verify.js';
 import { LayerCache } from '../oci/layer-cache.js';
 import { lineCopyDir } from '../registry/line-copy.js';
 import { cacheFile as recipeCacheFile } from '../scan/chunk-tree.js';
@@ -132,11 +131,11 @@ export async function staleStateFiles(k: StateKeep): Promise<string[]> {
 
   out.push(...(await allButNewest(path.join(cache, 'docker'), (name) => /^(.+)-[0-9a-f]{32}\.tar$/.exec(name)?.[1])));
   const copies = lineCopyDir(k.config.stateDir);
-  const older = new Set(await allButNewest(copies, (name) => (name.endsWith('.copy') ? 'line' : undefined)));
+  // The line copies, and the proofs of records' diffIDs (registry/record-proof.ts, one per record read or pushed)
+  // beside them: of each kind all but the newest, once idle for LINE_COPY_MS. One listing of the folder for both.
+  const kindOf = (name: string) => (name.endsWith('.copy') ? 'line' : /^proven-[0-9a-f]{64}$/.test(name) ? 'proof' : undefined);
+  const older = new Set(await allButNewest(copies, kindOf));
   await sweep(copies, async (_name, file) => older.has(file) && !(await young(file, LINE_COPY_MS)));
-  // Proofs of records' diffIDs (registry/record-proof.ts), one per record read or pushed: as the copies.
-  const olderProofs = new Set(await allButNewest(copies, (name) => (/^proven-[0-9a-f]{64}$/.test(name) ? 'proof' : undefined)));
-  await sweep(copies, async (_name, file) => olderProofs.has(file) && !(await young(file, LINE_COPY_MS)));
   return out.sort();
 }
 
