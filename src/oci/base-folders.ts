@@ -3,7 +3,8 @@
 // the download's pass (oci/base-diffid.ts) walks the tar it decompresses with it too: the layer is then read once.
 import type { BaseNode } from '../plan/mount-parents.js';
 import { tarExtract } from '../util/tar-extract.js';
-import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from '../util/whiteout.js';
+import { OPAQUE_WHITEOUT, whiteoutTargetPath } from '../util/whiteout.js';
+import { memberName } from './archive-links.js';
 
 /** What one layer says about the tracked paths: whiteouts, opaque folders, and its own entries at them. */
 export interface LayerFolders {
@@ -31,25 +32,17 @@ export async function layerFoldersSink(tracked: ReadonlySet<string>): Promise<{ 
   const done = (async () => {
     for await (const entry of extract) {
       const h = entry.header;
-      const name = cleanName(h.name);
+      const name = memberName(h.name);
       const slash = name.lastIndexOf('/');
-      const base = name.slice(slash + 1);
-      const folder = slash < 0 ? '' : name.slice(0, slash);
-      if (base === OPAQUE_WHITEOUT) out.opaque.push(folder);
-      else if (base.startsWith(WHITEOUT_PREFIX)) out.hidden.push(`${folder ? `${folder}/` : ''}${base.slice(WHITEOUT_PREFIX.length)}`);
+      const hidden = whiteoutTargetPath(name);
+      if (name.slice(slash + 1) === OPAQUE_WHITEOUT) out.opaque.push(slash < 0 ? '' : name.slice(0, slash));
+      else if (hidden !== undefined) out.hidden.push(hidden);
       else if (tracked.has(name)) out.entries.push([name, nodeOf(h)]);
       entry.resume();
     }
     return out;
   })();
   return { sink: extract as unknown as NodeJS.WritableStream, done };
-}
-
-/** `./a/b/` → `a/b`. */
-function cleanName(name: string): string {
-  let n = name;
-  while (n.startsWith('./')) n = n.slice(2);
-  return n.replace(/^\/+/, '').replace(/\/+$/, '');
 }
 
 /** A tar header as a node; PAX `uid` / `gid` (ids beyond ustar's octal fields) win, as they do when unpacked. */

@@ -5,6 +5,7 @@
 // volume mounted there would be mounted through the link. Refused once the outer tree is scanned, before any layer.
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
+import { eachEntry } from '../entries/packed-list.js';
 import { GamelayerError } from '../errors.js';
 import { TREE_NAMES, type TreeManifest, type TreeName } from '../types.js';
 
@@ -22,7 +23,8 @@ export function assertNothingAboveMounts(config: Pick<GameConfig, 'trees'>, mani
     for (let i = 1; i < parts.length; i++) above.set(parts.slice(0, i).join('/'), inner);
   }
   if (above.size === 0) return;
-  for (const e of manifest.entries) {
+  // Through the packed columns: the list view costs per entry read, and this runs on every scan with nested mounts.
+  for (const e of eachEntry(manifest.entries)) {
     const inner = above.get(e.path);
     if (inner === undefined || e.type === 'dir') continue;
     const label = manifest.platform ? `${manifest.tree} (${manifest.platform})` : manifest.tree;

@@ -129,7 +129,7 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
     : undefined;
   // A record of this build's settings is built on only once its images confirm its kept layers' diffIDs (asked beside
   // the lookup's HEADs); one of other settings is not built on, and is not called damaged for what it would keep.
-  if (remote && !i.rebase && remote.record.settingsKey === settingsKey) {
+  if (remote && remote.record.settingsKey === settingsKey) {
     const problem = await remote.diffIdProblem;
     if (problem !== undefined) {
       damaged = problem;
