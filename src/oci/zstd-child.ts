@@ -58,12 +58,17 @@ function findBinary(bin: string): string | undefined {
   return undefined;
 }
 
-/** The build's perl launcher, started with the first zstd layer (while the build is small); undefined without perl. */
-let host: ZstdHost | undefined;
+/**
+ * The build's perl launcher, started with the first zstd layer (while the build is small); null once perl was not
+ * found (not looked for again on each zstd start: a walk of PATH each time).
+ */
+let host: ZstdHost | null | undefined;
 function buildHost(): ZstdHost | undefined {
+  if (host === null) return undefined;
   if (host?.alive()) return host;
   const perl = findBinary('perl');
-  return (host = perl ? new ZstdHost(perl) : undefined);
+  host = perl ? new ZstdHost(perl) : null;
+  return host ?? undefined;
 }
 
 /** Ends the build's launcher once its zstd processes have (closeZstdWorkers; at exit it ends with its input anyway). */

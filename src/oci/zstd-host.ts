@@ -139,7 +139,7 @@ export class ZstdHost {
       if (!s) continue;
       if (kind === 'made') s.made();
       else if (kind === 'fail') this.settle(Number(id), { code: -1, message: Buffer.from(rest ?? '', 'hex').toString() });
-      else if (kind === 'exit') this.settle(Number(id), { code: Number(rest), message: readMessage(s.err) });
+      else if (kind === 'exit') this.settle(Number(id), { code: Number(rest), message: Number(rest) === 0 ? '' : readMessage(s.err) }); // a message only says why it failed
     }
   }
 

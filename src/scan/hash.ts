@@ -7,7 +7,6 @@ import { createXxh64InPlace, xxh64Once } from './xxh64-shared.js';
 
 export type XxhashApi = Awaited<ReturnType<typeof xxhash>>;
 type Api = XxhashApi;
-type Hasher = ReturnType<Api['create64']>;
 let api: Promise<Api> | undefined;
 
 export function xxhashApi(): Promise<Api> {
