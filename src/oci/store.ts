@@ -95,6 +95,11 @@ export interface OpenStoreOptions {
    * are then not hashed again until their file changes. Without it every reuse check hashes the whole blob.
    */
   markers?: string;
+  /**
+   * The caller checked the folder (checkNewStoreFolder) under the hold it keeps on the store: not read again (a build
+   * holds its store from its start, and the check reads and parses the store's index.json).
+   */
+  folderChecked?: boolean;
 }
 
 export class OciStore {
@@ -109,7 +114,7 @@ export class OciStore {
       await checkLayoutFolder(store.dir);
       return store;
     }
-    await checkNewStoreFolder(store.dir);
+    if (!options.folderChecked) await checkNewStoreFolder(store.dir);
     await mkdir(blobsDir(store.dir), { recursive: true });
     await mkdir(store.tmpDir, { recursive: true });
     // Half-written blobs of runs that were killed: never under a digest name, but they take space.

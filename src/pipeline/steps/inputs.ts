@@ -122,7 +122,8 @@ export async function resolveInputs(opts: BuildOptions): Promise<BuildInputs> {
   const compression: LayerCompression = { kind };
   const compressor = await compressorId(compression);
   const mtime = sourceDateEpoch();
-  const store = await OciStore.open(opts.out ?? config.store, { markers: path.join(config.stateDir, 'cache', 'verified-blobs') });
+  // Only build() resolves inputs, under the hold it took on this store once the folder was checked (store-holds.ts).
+  const store = await OciStore.open(opts.out ?? config.store, { markers: path.join(config.stateDir, 'cache', 'verified-blobs'), folderChecked: true });
   await assertStoreOfGame(store, config.game, config.file);
 
   // The registry's limit applies to compressed layers: a file is refused from its size alone only when no
