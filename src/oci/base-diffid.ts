@@ -12,7 +12,7 @@ import { finished, pipeline } from 'node:stream/promises';
 import { GamelayerError } from '../errors.js';
 import { readMarkerText, writeMarkerText } from './blob-verify.js';
 import { layerFoldersSink, type LayerFolders } from './base-folders.js';
-import { decompressorFor } from './layer-decompress.js';
+import { decompressorFor, notALayerType } from './layer-decompress.js';
 import type { OciStore } from './store.js';
 
 export interface BaseLayerRef {
@@ -113,7 +113,7 @@ function diffIdTap(layer: BaseLayerRef, image: string, index: number, tar?: Node
       done(err);
     },
   });
-  const decompress = decompressorFor(layer.mediaType, () => new GamelayerError('base.layer-type', `base layer ${layer.digest}: media type ${layer.mediaType} is not a layer's`));
+  const decompress = decompressorFor(layer.mediaType, () => notALayerType(layer.digest, layer.mediaType));
   const inner: Writable = decompress ?? sink;
   // A blob that does not decompress stops the copy, not the download: the digest is checked first, then this said.
   let failed: Error | undefined;

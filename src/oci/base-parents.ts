@@ -9,12 +9,12 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GamelayerError } from '../errors.js';
-import { sourcesMountParents, treesMountParents, type BaseNode, type BaseNodes, type MountParents } from '../plan/mount-parents.js';
+import { foldersOf, sourcesMountParents, treesMountParents, type BaseNode, type BaseNodes, type MountParents } from '../plan/mount-parents.js';
 import type { TreeManifest, TreeName } from '../types.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
 import { layerFoldersSink, type FoldersSeen, type LayerFolders } from './base-folders.js';
 import type { BaseImage } from './base-image.js';
-import { decompressorFor } from './layer-decompress.js';
+import { decompressorFor, notALayerType } from './layer-decompress.js';
 import type { OciStore } from './store.js';
 
 /** A base layer: its blob digest, media type, and its bytes as a verified stream. */
@@ -31,12 +31,7 @@ const FORMAT = 'gamelayer-base-parents/1';
  * mount itself (its folder is in the layers too), sorted.
  */
 export function mountFolders(mounts: readonly string[]): string[] {
-  const out = new Set<string>();
-  for (const m of mounts) {
-    const parts = m.split('/').filter((p) => p !== '' && p !== '.');
-    for (let i = 1; i <= parts.length; i++) out.add(parts.slice(0, i).join('/'));
-  }
-  return [...out].sort();
+  return [...new Set(mounts.flatMap(foldersOf))].sort();
 }
 
 /** The marker's name: content-addressed by the layers and the paths asked about. */
@@ -106,8 +101,7 @@ function validNode(n: unknown): n is BaseNode {
 /** Reads one layer's LayerFolders from its blob. */
 async function readLayer(tracked: ReadonlySet<string>, layer: BaseLayerBlob): Promise<LayerFolders> {
   const { sink, done } = await layerFoldersSink(tracked);
-  const unknown = () => new GamelayerError('base.layer-type', `base layer ${layer.digest}: media type ${layer.mediaType} is not a layer's`);
-  const decompress = decompressorFor(layer.mediaType, unknown);
+  const decompress = decompressorFor(layer.mediaType, () => notALayerType(layer.digest, layer.mediaType));
   const blob = await layer.open();
   const reading = decompress ? pipeline(blob, decompress, sink) : pipeline(blob, sink);
   try {
