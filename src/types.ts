@@ -238,6 +238,12 @@ export const buildRecordSchema = z.object({
    * streaming the base's layers. Absent on a scratch base.
    */
   baseFolders: z.record(z.string(), z.string()).optional(),
+  /**
+   * Per platform whose mounts nest with folders between them, the base's folders there of an owner or mode of their
+   * own (an empty list: none), whether or not a tree's layers took them (plan/mount-parents.ts): with `parents`, what
+   * a host taking them from the record needs. Absent on a scratch base and without such folders.
+   */
+  between: z.record(z.string(), z.array(z.object({ path: z.string(), uid: z.number(), gid: z.number(), mode: z.number() }))).optional(),
   /** Where this build's images went: written locally after each successful push; deploy commands check it. */
   pushed: z.array(pushedToSchema).optional(),
 });

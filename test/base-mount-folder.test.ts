@@ -3,7 +3,10 @@
 // layer. Now, as `COPY app /srv/game` keeps an existing destination folder, the layers keep the base's owner and mode
 // there (root 0755 where the base lacks it, as every folder of a tree is written); a base holding a symlink (or a
 // file) at the mount is refused; and a tree mounted inside another's mount writes the folders in between as the
-// outer tree does, so its layers never change the outer tree's folders. Built through the CLI, checked on Docker.
+// outer tree does, so its layers never change the outer tree's folders. A folder in between that the outer tree's
+// source lacks was written root 0755 by the inner tree all the same, over the base's (stop 45): it keeps the base's
+// now, as `COPY app-media /srv/game/mods/paks` keeps it. Built through the CLI, checked on Docker and with GNU tar
+// over the layers skopeo names.
 import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -35,6 +38,23 @@ async function writeConfig(base: string, mounts: Record<string, string>): Promis
   );
 }
 
+/** The last entry at `name` in the layers of `tag` in the build's store, in layer order, as GNU tar lists it. */
+function lastInLayers(tag: string, name: string): string {
+  const store = path.join(root, '.gamelayer/oci');
+  const raw = spawnSync('skopeo', ['inspect', '--raw', `oci:${store}:${tag}`], { encoding: 'utf8' });
+  expect(raw.status, raw.stderr).toBe(0);
+  let last = '';
+  for (const l of (JSON.parse(raw.stdout) as { layers: { digest: string }[] }).layers) {
+    const tar = spawnSync('tar', ['--numeric-owner', '-tvzf', path.join(store, 'blobs/sha256', l.digest.slice(7))], { encoding: 'utf8' });
+    expect(tar.status, tar.stderr).toBe(0);
+    for (const line of tar.stdout.split('\n')) {
+      const f = line.split(/\s+/);
+      if (f[5]?.replace(/\/$/, '') === name) last = `${f[0]} ${f[1]}`;
+    }
+  }
+  return last;
+}
+
 function stat(image: string, paths: string[]): string {
   const r = spawnSync('docker', ['run', '--rm', '--entrypoint', 'sh', image, '-c', `stat -c "%n %u:%g %a" ${paths.join(' ')}`], { encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
@@ -59,7 +79,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(() => {
-  const tags = ['own', 'nest'].flatMap((t) => [t, ...TREES.map((x) => `${t}-${x}`)]).map((t) => `${GAME}:${t}`);
+  const tags = ['own', 'nest', 'gap'].flatMap((t) => [t, ...TREES.map((x) => `${t}-${x}`)]).map((t) => `${GAME}:${t}`);
   spawnSync('docker', ['rmi', '-f', ...tags], { stdio: 'ignore' });
 });
 
@@ -92,6 +112,23 @@ describe('the mount folder on a base that holds it', () => {
     expect(stat(`${GAME}:nest-engine`, ['/srv/game', '/srv/game/mods'])).toBe(want);
     expect(stat(`${GAME}:nest`, ['/srv/game', '/srv/game/mods'])).toBe(want);
     expect(stat(`${GAME}:nest`, ['/srv/game/mods/app'])).toBe('/srv/game/mods/app 0:0 755\n');
+  });
+
+  it("a folder in between that the outer tree's source lacks keeps the base's owner and mode", async () => {
+    // The outer tree (app, only hello.txt) has no `mods`: nothing of it writes /srv/game/mods, the inner tree's layers do.
+    await writeConfig(bases.owned!, { app: '/srv/game', 'app-media': '/srv/game/mods/paks' });
+    const r = await runCli(['build', '--tag', 'gap'], { cwd: root });
+    expect(r.code, r.stderr).toBe(0);
+    for (const tag of ['gap', 'gap-app-media']) expect(lastInLayers(tag, 'srv/game/mods'), tag).toBe('drwx------ 1000/1000');
+    expect(lastInLayers('gap', 'srv/game/mods/paks')).toBe('drwxr-xr-x 0/0');
+    const load = await runCli(['load', '--tag', 'gap'], { cwd: root });
+    expect(load.code, load.stderr).toBe(0);
+    const want = '/srv/game 1000:1000 750\n/srv/game/mods 1000:1000 700\n/srv/game/mods/paks 0:0 755\n';
+    expect(stat(`${GAME}:gap`, ['/srv/game', '/srv/game/mods', '/srv/game/mods/paks'])).toBe(want);
+    expect(stat(`${GAME}:gap-app-media`, ['/srv/game', '/srv/game/mods', '/srv/game/mods/paks'])).toBe(want);
+    // The record keeps the base's folder between the mounts: a host taking the folders from it plans the same keys.
+    const record = JSON.parse(await readFile(path.join(root, '.gamelayer/records/build-gap.json'), 'utf8')) as { between?: Record<string, unknown> };
+    expect(Object.values(record.between ?? {})).toEqual([[{ path: 'srv/game/mods', uid: 1000, gid: 1000, mode: 0o700 }]]);
   });
 
   it('a symlink at the mount in the base is refused before any layer is written, naming the tree, mount and base', async () => {

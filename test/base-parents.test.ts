@@ -7,7 +7,8 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { baseNodes, mountFolders, type BaseLayerBlob } from '../src/oci/base-parents.js';
-import { mountParents } from '../src/plan/mount-parents.js';
+import { foldersBetweenMounts, mountParents, nodesFromRecord, recordedParents, sourcesMountParents, type BaseNodes } from '../src/plan/mount-parents.js';
+import type { TreeManifest, TreeName } from '../src/types.js';
 import { tarOf, type TarEntry } from './support/make-layout.js';
 import { tempDir } from './support/tmp.js';
 
@@ -70,6 +71,28 @@ describe('the base folders above the mounts', () => {
     const nodes = await baseNodes([await layer([dir('home/'), dir('home/steam/', 0o750, 1000)])], PATHS, undefined);
     expect([...mountParents('app', '/home/steam/game', nodes, 'b')]).toEqual([['home/steam', { uid: 1000, gid: 1000, mode: 0o750 }]]);
     expect(mountParents('engine', '/opt/local/engine', nodes, 'b').size).toBe(0);
+  });
+
+  it('a folder between nested mounts is the outer tree\'s where its source holds it, else the base\'s; a record rebuilds it', () => {
+    const mounts: Record<TreeName, string> = { engine: '/opt/engine', 'engine-media': '/opt/engine-media', app: '/srv/game', 'app-media': '/srv/game/Content/Paks' };
+    expect(foldersBetweenMounts(mounts)).toEqual(['srv/game/Content']);
+    const owned = (uid: number, mode: number) => ({ type: 'dir' as const, uid, gid: uid, mode });
+    const nodes: BaseNodes = new Map([['srv', owned(0, 0o755)], ['srv/game', owned(1000, 0o750)], ['srv/game/Content', owned(1000, 0o700)]]);
+    const manifest = (tree: TreeName, paths: string[]) => ({ tree, entries: paths.map((p) => ({ path: p, type: 'dir', mode: 0o755, size: 0 })) }) as unknown as TreeManifest;
+    const others = (['engine', 'engine-media', 'app-media'] as const).map((t) => manifest(t, []));
+    const lacks = sourcesMountParents(mounts, nodes, 'b', [...others, manifest('app', ['Maps'])]);
+    expect([...lacks.parents['app-media']]).toEqual([['srv/game', { uid: 1000, gid: 1000, mode: 0o750 }], ['srv/game/Content', { uid: 1000, gid: 1000, mode: 0o700 }]]);
+    const holds = sourcesMountParents(mounts, nodes, 'b', [...others, manifest('app', ['Content', 'Maps'])]);
+    expect([...holds.parents['app-media']]).toEqual([['srv/game', { uid: 1000, gid: 1000, mode: 0o750 }]]);
+    // Either way the record keeps the base's folder in between, so a host that takes the folders from it knows it.
+    const record = recordedParents([{ name: 'linux/amd64', ...holds }]);
+    expect(record.between).toEqual({ 'linux/amd64': [{ path: 'srv/game/Content', uid: 1000, gid: 1000, mode: 0o700 }] });
+    const again = nodesFromRecord(record, 'linux/amd64', true)!;
+    expect(sourcesMountParents(mounts, again, 'b', [...others, manifest('app', ['Maps'])]).parents).toEqual(lacks.parents);
+    // A record without `between` (made before it) is not taken for nested mounts.
+    expect(nodesFromRecord({ parents: record.parents }, 'linux/amd64', true)).toBeUndefined();
+    // Without the sources (the rule before): the folder in between is the outer tree's.
+    expect([...mountParents('app-media', mounts['app-media'], nodes, 'b', [mounts.app])]).toEqual([['srv/game', { uid: 1000, gid: 1000, mode: 0o750 }]]);
   });
 
   it('keeps the answer as a marker: read back without the layers; a damaged or foreign one is computed again', async () => {

@@ -10,8 +10,8 @@ import { pipeline } from 'node:stream/promises';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { loadBaseImage, type BaseImage } from '../oci/base-image.js';
-import { baseNodes, mountFolders } from '../oci/base-parents.js';
-import { treesMountParents, type MountParents } from '../plan/mount-parents.js';
+import { layersMountParents } from '../oci/base-parents.js';
+import type { MountParents } from '../plan/mount-parents.js';
 import { TREE_NAMES, type TreeName } from '../types.js';
 import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
 import { followStream, type DaemonInfo } from './daemon.js';
@@ -40,12 +40,12 @@ export async function daemonBaseParents(info: DaemonInfo, config: GameConfig, pl
     return loadBaseImage(`docker-archive:${file}`);
   };
   try {
-    const nodes = await baseNodes(
+    return await layersMountParents(
       diffIds.map((digest, i) => ({ digest, mediaType: PLAIN_LAYER, open: async () => layerOf(await (saved ??= save()), i, digest) })),
-      mountFolders(Object.values(mounts)),
+      mounts,
       path.join(config.stateDir, 'cache', 'verified-blobs'),
+      ref,
     );
-    return treesMountParents(mounts, nodes, ref);
   } finally {
     if (temp) await rm(temp, { recursive: true, force: true });
   }

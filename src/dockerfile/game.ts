@@ -44,12 +44,12 @@ export function pickPlatform(config: GameConfig, platform?: string): string {
  * owner or mode of their own (oci/base-parents.ts); a reference's layer count is unknown here (0), its folders those
  * the daemon build read (`dockerfile` alone: none).
  */
-async function localBase(config: GameConfig, platform: string, mounts: Record<TreeName, string>, byReference?: Record<TreeName, MountParents>): Promise<{ layers: number; parents?: Record<TreeName, MountParents> }> {
+async function localBase(config: GameConfig, platform: string, mounts: Record<TreeName, string>, manifests: readonly TreeManifest[], byReference?: Record<TreeName, MountParents>): Promise<{ layers: number; parents?: Record<TreeName, MountParents> }> {
   if (config.baseImage === 'scratch') return { layers: 0 };
   if (!/^(oci|oci-archive|docker-archive):/.test(config.baseImage)) return { layers: 0, ...(byReference ? { parents: byReference } : {}) };
   const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(platform) });
   await assertBaseLayerRoom(config, base.layers.length);
-  const parents = await baseMountParents(base, mounts, path.join(config.stateDir, 'cache', 'verified-blobs'));
+  const parents = await baseMountParents(base, mounts, path.join(config.stateDir, 'cache', 'verified-blobs'), manifests);
   return { layers: base.layers.length, parents };
 }
 
@@ -64,7 +64,7 @@ export async function dockerGame(config: GameConfig, opts: DockerGameOptions = {
     manifests[t] = s.manifest;
   }
   const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
-  const local = await localBase(config, platform, mounts, opts.baseParents);
+  const local = await localBase(config, platform, mounts, Object.values(manifests), opts.baseParents);
   const plan = planLayers(
     TREE_NAMES.map((t) => manifests[t]),
     {

@@ -5,14 +5,15 @@
 // and hashed once, the first time it is fetched; the fact (this blob's tar hashes to this diff_id) is kept beside the
 // store's verified-blob markers, keyed by the blob's digest (content-addressed: it stays true while the digest does).
 // A layer fetched into the store is hashed on its way in (`putBaseLayer`): a 300 MB base was read twice, once from
-// the registry and once back from the store; the tar's hash counts only once the blob's digest is proven.
+// the registry and once back from the store; the tar's hash counts only once the blob's digest is proven. A local
+// base's layer (layout or archive) goes through the same tap on its copy, for the folders at the mounts only.
 import { createHash } from 'node:crypto';
 import { pipeline as pipelineCallback, Transform, Writable, type Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { GamelayerError } from '../errors.js';
 import { readMarkerText, writeMarkerText } from './blob-verify.js';
 import { layerFoldersSink, type LayerFolders } from './base-folders.js';
-import { decompressorFor } from './layer-decompress.js';
+import { decompressorFor, notALayerType } from './layer-decompress.js';
 import type { OciStore } from './store.js';
 
 export interface BaseLayerRef {
@@ -63,18 +64,36 @@ export interface FetchedLayer {
  * (the folders pass reads it again and names the fault).
  */
 export async function putBaseLayer(store: OciStore, fetch: () => Promise<Readable>, layer: BaseLayerRef, image: string, index: number, tracked?: ReadonlySet<string>): Promise<FetchedLayer> {
+  const put = await putTapped(store, fetch, layer, (e) => undecompressable(layer, image, index, e), tracked);
+  const diffID = await put.diffID();
+  const read = diffID && put.folders ? await put.folders.catch(() => undefined) : undefined;
+  return { diffID, ...(read ? { folders: read } : {}) };
+}
+
+/**
+ * Stores a local base's layer blob (`content`: read from its layout or archive), walking its decompressed tar for
+ * `tracked` (the folders above and at the mounts) on the way: the stored blob is then not read back for them. Its
+ * tar's digest is not checked here (the copy of a local base never did); a blob that does not
+ * decompress, or a tar the walk cannot read, gives no folders (baseNodes reads the blob again and names the fault).
+ */
+export async function putLocalBaseLayer(store: OciStore, content: Readable, layer: Omit<BaseLayerRef, 'diffID'>, tracked: ReadonlySet<string>): Promise<LayerFolders | undefined> {
+  const put = await putTapped(store, async () => content, { ...layer, diffID: '' }, (e) => e, tracked);
+  const read = await put.diffID().catch(() => undefined);
+  return read ? await put.folders?.catch(() => undefined) : undefined;
+}
+
+/** The blob `fetch` opens, stored under its digest through a diffIdTap (and a tar walk for `tracked`, when given). */
+async function putTapped(store: OciStore, fetch: () => Promise<Readable>, layer: BaseLayerRef, failed: (e: Error) => Error, tracked?: ReadonlySet<string>): Promise<{ diffID(): Promise<string | undefined>; folders?: Promise<LayerFolders> }> {
   const folders = tracked ? await layerFoldersSink(tracked) : undefined;
   folders?.done.catch(() => {}); // a failed walk only means no folders: the download is not stopped by it
-  const tap = diffIdTap(layer, image, index, folders?.sink); // a media type no layer has is refused before the download starts
+  const tap = diffIdTap(layer, failed, folders?.sink); // a media type no layer has is refused before the download starts
   const content = await fetch().catch((e: unknown) => {
     tap.stream.destroy();
     throw e;
   });
   // Errors of either side destroy both: the download's reach the store's writer, a failed write stops the download.
   await store.putBlob(pipelineCallback(content, tap.stream, () => {}), { digest: layer.digest, size: layer.size });
-  const diffID = await tap.diffID();
-  const read = diffID && folders ? await folders.done.catch(() => undefined) : undefined;
-  return { diffID, ...(read ? { folders: read } : {}) };
+  return { diffID: tap.diffID, ...(folders ? { folders: folders.done } : {}) };
 }
 
 interface DiffIdTap {
@@ -84,7 +103,7 @@ interface DiffIdTap {
   diffID(): Promise<string | undefined>;
 }
 
-function diffIdTap(layer: BaseLayerRef, image: string, index: number, tar?: NodeJS.WritableStream): DiffIdTap {
+function diffIdTap(layer: BaseLayerRef, undecompressable: (e: Error) => Error, tar?: NodeJS.WritableStream): DiffIdTap {
   const hash = createHash('sha256');
   // The tar walk (when asked for) gets each chunk too; one that fails is left behind, the hash goes on.
   let walking = tar !== undefined;
@@ -113,7 +132,7 @@ function diffIdTap(layer: BaseLayerRef, image: string, index: number, tar?: Node
       done(err);
     },
   });
-  const decompress = decompressorFor(layer.mediaType, () => new GamelayerError('base.layer-type', `base layer ${layer.digest}: media type ${layer.mediaType} is not a layer's`));
+  const decompress = decompressorFor(layer.mediaType, () => notALayerType(layer.digest, layer.mediaType));
   const inner: Writable = decompress ?? sink;
   // A blob that does not decompress stops the copy, not the download: the digest is checked first, then this said.
   let failed: Error | undefined;
@@ -148,7 +167,7 @@ function diffIdTap(layer: BaseLayerRef, image: string, index: number, tar?: Node
       if (!ended) return undefined;
       await done;
       // A decompressor that could not run (zstd.missing) says so itself; bytes it refused are the layer's fault.
-      if (failed) throw failed instanceof GamelayerError ? failed : undecompressable(layer, image, index, failed);
+      if (failed) throw failed instanceof GamelayerError ? failed : undecompressable(failed);
       return `sha256:${hash.digest('hex')}`;
     },
   };
@@ -164,7 +183,7 @@ function undecompressable(layer: BaseLayerRef, image: string, index: number, e: 
 
 /** The tar's digest of a layer already in the store, read back through the same tap. */
 async function uncompressedDigest(store: OciStore, layer: BaseLayerRef, image: string, index: number): Promise<string> {
-  const tap = diffIdTap(layer, image, index);
+  const tap = diffIdTap(layer, (e) => undecompressable(layer, image, index, e));
   const discard = new Writable({ write: (_c, _e, done) => done() });
   await pipeline(await store.openBlob(layer.digest, layer.size), tap.stream, discard);
   return (await tap.diffID())!;

@@ -15,6 +15,7 @@ import { BlobMismatch, byteRange, VerifyDigest } from './blob-verify.js';
 import { INDEX_MEDIA_TYPE, layoutBlob, REF_NAME, sha256Digest } from './layout.js';
 import type { Layer } from './model.js';
 import type { FoldersSeen } from './base-folders.js';
+import { putLocalBaseLayer } from './base-diffid.js';
 import { OciStore } from './store.js';
 import { ArchiveDocuments } from './archive-documents.js';
 import { openArchive } from './archive-file.js';
@@ -39,9 +40,9 @@ export interface BaseImage {
   /** The manifest digest, when the source keeps the manifest (OCI layout or archive; not docker-archive). */
   digest?: string;
   /**
-   * Copies the base layer blobs missing from `store` into it, verified against their digests. A registry base fills
-   * `seen` with the folders at `seen.paths` of each layer it downloads (read on the way in: oci/base-parents.ts then
-   * reads none of them again); other sources leave it empty.
+   * Copies the base layer blobs missing from `store` into it, verified against their digests, and fills `seen` with
+   * the folders at `seen.paths` of each layer it copies (read on the way in, from a registry, a layout or an archive:
+   * oci/base-parents.ts then reads none of them again).
    */
   copyLayersInto(store: OciStore, seen?: FoldersSeen): Promise<void>;
   /** A base read from a registry: the platform manifest it resolved to (pinned in the build record) and where. */
@@ -132,12 +133,12 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
       // A damaged blob here is the base layout's: its own code and hint (a build again would not mend it).
       const blobs: BlobReader = {
         small: (d) => src.readBlob(d).catch(baseBlobError(ref)),
-        copy: async (store, layers) => {
+        copy: async (store, layers, seen) => {
           for (const l of layers) {
             // Copied again unless the copy in the store is known good (a damaged one is replaced).
             if ((await store.checkBlob(l.digest, l.size)).status === 'ok') continue;
             try {
-              await store.putBlob(await src.openBlob(l.digest, l.size), l);
+              await putLayer(store, await src.openBlob(l.digest, l.size), l, seen);
             } catch (e) {
               baseBlobError(ref)(e);
             }
@@ -158,7 +159,7 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
           if (sha256Digest(b) !== d) throw new GamelayerError('base.blob-corrupt', `${parsed.file}: blob ${d} does not match its digest`);
           return b;
         },
-        copy: (store, layers) => copyArchiveMembers(parsed.file, store, new Map(layers.map((l) => [`blobs/sha256/${l.digest.slice(7)}`, l]))),
+        copy: (store, layers, seen) => copyArchiveMembers(parsed.file, store, new Map(layers.map((l) => [`blobs/sha256/${l.digest.slice(7)}`, l])), seen),
       };
       const blobOf: LayerOf = (d, diffID) => archiveLayer(parsed.file, `blobs/sha256/${d.digest.slice(7)}`, d, diffID);
       const entries = baseIndexEntries(parseJson(indexBytes, `${parsed.file}:index.json`), `${parsed.file}:index.json`);
@@ -218,7 +219,17 @@ function archiveLayer(file: string, member: string, d: Descriptor, diffID: strin
 
 interface BlobReader {
   small(digest: string): Promise<Buffer>;
-  copy(store: OciStore, layers: Descriptor[]): Promise<void>;
+  copy(store: OciStore, layers: Descriptor[], seen?: FoldersSeen): Promise<void>;
+}
+
+/**
+ * Stores one layer blob of a local base; with `seen`, its tar is walked for the folders at `seen.paths` in the same
+ * pass (oci/base-parents.ts then reads it no more), as a registry base's layer is on its download.
+ */
+async function putLayer(store: OciStore, content: Readable, d: Descriptor, seen: FoldersSeen | undefined): Promise<void> {
+  if (!seen) return void (await store.putBlob(content, { digest: d.digest, size: d.size }));
+  const folders = await putLocalBaseLayer(store, content, { digest: d.digest, size: d.size, mediaType: d.mediaType }, new Set(seen.paths));
+  if (folders) seen.layers.set(d.digest, folders);
 }
 
 function parseJson(bytes: Buffer, where: string): unknown {
@@ -271,7 +282,7 @@ async function fromLayout(
   const configAt = `${where} config ${manifest.config.digest}`;
   const config = baseConfig(parseJson(await blobs.small(manifest.config.digest), configAt), configAt);
   const layers = manifest.layers.map((l) => ociLayer(l, where));
-  return { ...finish(ref, where, config, layers, (store) => blobs.copy(store, layers), layerOf), digest: desc.digest };
+  return { ...finish(ref, where, config, layers, (store, seen) => blobs.copy(store, layers, seen), layerOf), digest: desc.digest };
 }
 
 function finish(ref: string, where: string, config: ImageConfig, layers: Descriptor[], copy: (s: OciStore, seen?: FoldersSeen) => Promise<void>, layerOf: LayerOf): BaseImage {
@@ -299,15 +310,15 @@ async function readSmallMembers(file: string): Promise<ArchiveDocuments> {
   return out;
 }
 
-/** Streams the listed members into the store, each checked against its descriptor. */
-async function copyArchiveMembers(file: string, store: OciStore, wanted: Map<string, Descriptor>): Promise<void> {
+/** Streams the listed members into the store, each checked against its descriptor (and walked for `seen`: putLayer). */
+async function copyArchiveMembers(file: string, store: OciStore, wanted: Map<string, Descriptor>, seen?: FoldersSeen): Promise<void> {
   const todo = new Map<string, Descriptor>();
   for (const [name, d] of wanted) if ((await store.checkBlob(d.digest, d.size)).status !== 'ok') todo.set(name, d);
   if (todo.size === 0) return;
   await walkArchive(file, async (name, header, body) => {
     const d = todo.get(name);
     if (!d || header.type !== 'file') return;
-    await store.putBlob(Readable.from(body), { digest: d.digest, size: d.size });
+    await putLayer(store, Readable.from(body), d, seen);
     todo.delete(name);
   });
   if (todo.size > 0) {
@@ -420,5 +431,5 @@ async function fromDockerArchive(ref: string, file: string, name?: string): Prom
     return d;
   });
   const member = new Map([...layerFiles].map(([name, d]) => [d.digest, name]));
-  return finish(ref, file, config, layers, (store) => copyArchiveMembers(file, store, layerFiles), (d, diffID) => archiveLayer(file, member.get(d.digest)!, d, diffID));
+  return finish(ref, file, config, layers, (store, seen) => copyArchiveMembers(file, store, layerFiles, seen), (d, diffID) => archiveLayer(file, member.get(d.digest)!, d, diffID));
 }

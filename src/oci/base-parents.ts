@@ -9,12 +9,12 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GamelayerError } from '../errors.js';
-import { treesMountParents, type BaseNode, type BaseNodes, type MountParents } from '../plan/mount-parents.js';
-import type { TreeName } from '../types.js';
+import { foldersOf, sourcesMountParents, treesMountParents, type BaseNode, type BaseNodes, type MountParents } from '../plan/mount-parents.js';
+import type { TreeManifest, TreeName } from '../types.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
 import { layerFoldersSink, type FoldersSeen, type LayerFolders } from './base-folders.js';
 import type { BaseImage } from './base-image.js';
-import { decompressorFor } from './layer-decompress.js';
+import { decompressorFor, notALayerType } from './layer-decompress.js';
 import type { OciStore } from './store.js';
 
 /** A base layer: its blob digest, media type, and its bytes as a verified stream. */
@@ -31,12 +31,7 @@ const FORMAT = 'gamelayer-base-parents/1';
  * mount itself (its folder is in the layers too), sorted.
  */
 export function mountFolders(mounts: readonly string[]): string[] {
-  const out = new Set<string>();
-  for (const m of mounts) {
-    const parts = m.split('/').filter((p) => p !== '' && p !== '.');
-    for (let i = 1; i <= parts.length; i++) out.add(parts.slice(0, i).join('/'));
-  }
-  return [...out].sort();
+  return [...new Set(mounts.flatMap(foldersOf))].sort();
 }
 
 /** The marker's name: content-addressed by the layers and the paths asked about. */
@@ -44,9 +39,8 @@ function baseParentsMarkerName(layers: readonly string[], paths: readonly string
   return `parents-${createHash('sha256').update(JSON.stringify([FORMAT, layers, paths])).digest('hex')}`;
 }
 
-/** The key of what `baseMountParents` reads for this base and these mounts; undefined when it reads nothing. */
-export function baseFoldersKey(base: Pick<BaseImage, 'layers'>, mounts: Record<TreeName, string>): string | undefined {
-  const paths = mountFolders(Object.values(mounts));
+/** The key of what baseNodes reads for this base at `paths` (mountFolders); undefined when it reads nothing. */
+export function baseFoldersKey(base: Pick<BaseImage, 'layers'>, paths: readonly string[]): string | undefined {
   return paths.length && base.layers.length ? baseParentsMarkerName(base.layers.map((l) => l.digest), paths) : undefined;
 }
 
@@ -64,8 +58,8 @@ export async function baseNodes(layers: readonly BaseLayerBlob[], paths: readonl
   }
   const nodes: BaseNodes = new Map();
   const tracked = new Set(paths);
-  // Layers a download just read for these very paths are not read again.
-  const known = seen && JSON.stringify(seen.paths) === JSON.stringify(paths) ? seen.layers : undefined;
+  // Layers a download just read for these very paths (the one list the caller made for both) are not read again.
+  const known = seen?.paths === paths ? seen.layers : undefined;
   for (const l of layers) applyLayer(nodes, known?.get(l.digest) ?? (await readLayer(tracked, l)));
   // Best effort, as the diff_id markers: without one, the base is read again next time.
   if (markerDir) await writeCheckedJson(path.join(markerDir, name), FORMAT, { layers: digests, paths, nodes: [...nodes].sort(([a], [b]) => (a < b ? -1 : 1)) }).catch(() => {});
@@ -107,8 +101,7 @@ function validNode(n: unknown): n is BaseNode {
 /** Reads one layer's LayerFolders from its blob. */
 async function readLayer(tracked: ReadonlySet<string>, layer: BaseLayerBlob): Promise<LayerFolders> {
   const { sink, done } = await layerFoldersSink(tracked);
-  const unknown = () => new GamelayerError('base.layer-type', `base layer ${layer.digest}: media type ${layer.mediaType} is not a layer's`);
-  const decompress = decompressorFor(layer.mediaType, unknown);
+  const decompress = decompressorFor(layer.mediaType, () => notALayerType(layer.digest, layer.mediaType));
   const blob = await layer.open();
   const reading = decompress ? pipeline(blob, decompress, sink) : pipeline(blob, sink);
   try {
@@ -143,27 +136,34 @@ function applyLayer(nodes: BaseNodes, layer: LayerFolders): void {
 }
 
 /**
- * Per tree, the folders above and at its mount as the base holds them (plan/mount-parents.ts): none on scratch. A layer
- * blob is read from the store when it holds it, else from the base's source (a base in the registry pushed to is
- * not copied into the store); either way verified against its digest as it streams. A layer `seen` holds (read as it
- * was downloaded) is not read at all.
+ * A base's layers as baseNodes reads them: a blob from the store when it holds it, else from the base's source (a base
+ * in the registry pushed to is not copied into the store); either way verified against its digest as it streams.
  */
-export async function baseMountParents(
-  base: Pick<BaseImage, 'ref' | 'layers'>,
+export function baseLayerBlobs(base: Pick<BaseImage, 'layers'>, store?: Pick<OciStore, 'hasBlob' | 'openBlob'>): BaseLayerBlob[] {
+  return base.layers.map((l) => ({
+    digest: l.digest,
+    mediaType: l.mediaType,
+    open: async () => (store && (await store.hasBlob(l.digest, l.size)) ? store.openBlob(l.digest, l.size) : l.open()),
+  }));
+}
+
+/**
+ * Per tree, the folders above and at its mount as the base of `layers` holds them (plan/mount-parents.ts): none on
+ * scratch. With the trees' `manifests`, a folder between nested mounts that the outer tree's source lacks takes the
+ * base's (sourcesMountParents, as a build plans it); without, every such folder is taken as the outer tree's.
+ */
+export async function layersMountParents(
+  layers: readonly BaseLayerBlob[],
   mounts: Record<TreeName, string>,
   markerDir: string | undefined,
-  store?: Pick<OciStore, 'hasBlob' | 'openBlob'>,
-  seen?: FoldersSeen,
+  baseRef: string,
+  manifests?: readonly TreeManifest[],
 ): Promise<Record<TreeName, MountParents>> {
-  const nodes = await baseNodes(
-    base.layers.map((l) => ({
-      digest: l.digest,
-      mediaType: l.mediaType,
-      open: async () => (store && (await store.hasBlob(l.digest, l.size)) ? store.openBlob(l.digest, l.size) : l.open()),
-    })),
-    mountFolders(Object.values(mounts)),
-    markerDir,
-    seen,
-  );
-  return treesMountParents(mounts, nodes, base.ref);
+  const nodes = await baseNodes(layers, mountFolders(Object.values(mounts)), markerDir);
+  return manifests ? sourcesMountParents(mounts, nodes, baseRef, manifests).parents : treesMountParents(mounts, nodes, baseRef);
+}
+
+/** layersMountParents of a loaded base, its layers read from its source (a local base's: `diff`, `dockerfile`). */
+export async function baseMountParents(base: Pick<BaseImage, 'ref' | 'layers'>, mounts: Record<TreeName, string>, markerDir: string | undefined, manifests?: readonly TreeManifest[]): Promise<Record<TreeName, MountParents>> {
+  return layersMountParents(baseLayerBlobs(base), mounts, markerDir, base.ref, manifests);
 }

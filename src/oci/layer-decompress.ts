@@ -17,6 +17,11 @@ export function decompressorFor(mediaType: string, unknown: () => Error): Duplex
   throw unknown();
 }
 
+/** `base.layer-type`: a base layer whose media type is not a layer's (what decompressorFor's callers throw). */
+export function notALayerType(digest: string, mediaType: string): GamelayerError {
+  return new GamelayerError('base.layer-type', `base layer ${digest}: media type ${mediaType} is not a layer's`);
+}
+
 /** `zstd -d -c` as a Duplex (Node 20's zlib has no zstd). */
 function zstdDecompressor(): Duplex {
   const child = spawn('zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'inherit'] });

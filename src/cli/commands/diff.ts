@@ -182,7 +182,7 @@ export function register(program: Command): void {
         }
         const base = await loadBaseImage(config!.baseImage, { baseDir: config!.dir, platform: parsePlatform(platform) });
         const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config!.trees[t].mount])) as Record<TreeName, string>;
-        return { layers: base.layers.length, parents: await baseMountParents(base, mounts, path.join(config!.stateDir, 'cache', 'verified-blobs')) };
+        return { layers: base.layers.length, parents: await baseMountParents(base, mounts, path.join(config!.stateDir, 'cache', 'verified-blobs'), after.manifests.filter((m) => m.platform === undefined || m.platform === platform)) };
       };
       const layers = recordLayers ?? (config && before.build ? await inStep('diff layers', () => layerDiff(config, after.manifests, before.build!, baseLayerCount, largeGame(after.manifests) ? collectOldGarbage : undefined)) : undefined);
       if (opts.json) {

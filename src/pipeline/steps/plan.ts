@@ -7,10 +7,10 @@ import path from 'node:path';
 import { treeSourceFor } from '../../config/load.js';
 import { GamelayerError } from '../../errors.js';
 import type { BaseImage } from '../../oci/base-image.js';
-import { baseFoldersKey, baseMountParents, mountFolders } from '../../oci/base-parents.js';
+import { baseFoldersKey, baseLayerBlobs, baseNodes, mountFolders } from '../../oci/base-parents.js';
 import type { FoldersSeen } from '../../oci/base-folders.js';
 import { exists } from '../../util/exists.js';
-import { parentsFromRecord, parentsKeyText, type MountParents } from '../../plan/mount-parents.js';
+import { foldersBetweenMounts, nodesFromRecord, parentsFromRecord, parentsKeyText, sourcesMountParents, type BaseNodes, type MountParents } from '../../plan/mount-parents.js';
 import { ASSEMBLER_PATH, assemblerBytes } from '../../oci/assembler.js';
 import { compressedLowerBound } from '../../oci/layer-kinds.js';
 import { sentinelBytes, TREE_SENTINEL } from '../../oci/sentinel.js';
@@ -40,6 +40,8 @@ export interface PlatformPlan {
   parents: Record<TreeName, MountParents>;
   /** What `parents` was read for (the base's layers and the folders above the mounts); none on a scratch base. */
   foldersKey?: string;
+  /** The base's own folders between nested mounts, for the record (sourcesMountParents); none on a scratch base. */
+  between?: MountParents;
 }
 
 export type PlanInput = Pick<BuildInputs, 'config' | 'reporter' | 'platforms' | 'store' | 'mounts' | 'kind' | 'layerLimit' | 'from' | 'push' | 'registry' | 'settingsKey'> & {
@@ -74,18 +76,22 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
   const fixpoints = previous && i.previousBlob ? await readFixpoints(config.stateDir) : undefined;
   const noted: string[] = [];
   const large = i.scans.reduce((n, s) => n + s.manifest.entries.length, 0) >= LARGE_GAME_ENTRIES;
+  // The folders above and at the mounts: the same for every platform, worked out once.
+  const paths = mountFolders(Object.values(mounts));
+  const nested = foldersBetweenMounts(mounts).length > 0;
   for (const name of i.platforms) {
     const base = i.bases.byPlatform.get(name)!;
     // Before any layer is planned: a mount through a base symlink fails here, and the parents are part of the keys.
-    const foldersKey = baseFoldersKey(base, mounts);
-    const recorded = await parentsRecordedFor(foldersKey, previous, name, store.markerDir);
+    const foldersKey = baseFoldersKey(base, paths);
+    const recorded = await nodesRecordedFor(foldersKey, previous, name, store.markerDir, nested);
     // The base's layers in the store first (verified there); a layer downloaded now is walked for the folders at the
     // mounts as it comes in (`seen`), so the folders pass reads only layers the store held already. A base left in
     // the registry pushed to is read from there (streamed, not stored) the first time.
-    const seen: FoldersSeen | undefined = recorded || !foldersKey ? undefined : { paths: mountFolders(Object.values(mounts)), layers: new Map() };
+    const seen: FoldersSeen | undefined = recorded || !foldersKey ? undefined : { paths, layers: new Map() };
     if (!i.bases.sameRegistry) await base.copyLayersInto(store, seen);
-    const parents = recorded ?? (await baseMountParents(base, mounts, store.markerDir, store, seen));
+    const nodes = recorded ?? (await baseNodes(baseLayerBlobs(base, store), paths, store.markerDir, seen));
     const manifests = TREE_NAMES.map((t) => manifestFor(i.scans, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
+    const { parents, between } = sourcesMountParents(mounts, nodes, base.ref, manifests);
     let prevTrees = previous ? sameParents(await reusableTrees(previous, name, findLayer), previous, name, parents) : {};
     const key =
       fixpoints && previous && i.previousBlob
@@ -125,7 +131,7 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
         (m) => [m.tree, sentinelLayer(m, mounts[m.tree], plan.layers.filter((l) => l.tree === m.tree).length, m.chunks ? helperEntry : undefined, parents[m.tree])] as const,
       ),
     );
-    plans.push({ name, base, manifests, plan, sentinels, decisions: inc.decisions, parents, ...(foldersKey ? { foldersKey } : {}) });
+    plans.push({ name, base, manifests, plan, sentinels, decisions: inc.decisions, parents, ...(foldersKey ? { foldersKey, ...(between ? { between } : {}) } : {}) });
   }
   // What planning 1M entries left behind (cut groups, copies with folders added, key text) goes before the layers.
   if (large) collectOldGarbage();
@@ -150,15 +156,15 @@ async function reusableTrees(
 }
 
 /**
- * The parents the previous record kept for this very base and these mounts (`baseFolders`), when this host has not
- * read them itself: a fresh host whose base stays in the registry it pushes to would otherwise stream the base's
+ * The base's folders the previous record kept for this very base and these mounts (`baseFolders`), when this host has
+ * not read them itself: a fresh host whose base stays in the registry it pushes to would otherwise stream the base's
  * layers in every build. The record is trusted as far as its other fields are (its blob checked by digest); a host
  * that has read the base (its marker) goes by what it read.
  */
-async function parentsRecordedFor(key: string | undefined, previous: BuildRecord | undefined, platform: string, markerDir: string | undefined): Promise<Record<TreeName, MountParents> | undefined> {
+async function nodesRecordedFor(key: string | undefined, previous: BuildRecord | undefined, platform: string, markerDir: string | undefined, nested: boolean): Promise<BaseNodes | undefined> {
   if (key === undefined || previous?.baseFolders?.[platform] !== key) return undefined;
   if (markerDir && (await exists(path.join(markerDir, key)))) return undefined;
-  return Object.fromEntries(TREE_NAMES.map((t) => [t, parentsFromRecord(previous.parents, platform, t)])) as Record<TreeName, MountParents>;
+  return nodesFromRecord(previous, platform, nested);
 }
 
 /** A recorded tree whose layers were made with other folders above its mount than this base's: planned afresh. */
