@@ -48,6 +48,11 @@ export function uploadSessionsDir(stateDir: string): string {
   return path.join(stateDir, 'uploads');
 }
 
+/** The sessions kept in a state folder (in `uploadSessionsDir`); none without one. */
+export function stateUploadSessions(stateDir: string | undefined): UploadSessions | undefined {
+  return stateDir ? new UploadSessions(uploadSessionsDir(stateDir)) : undefined;
+}
+
 /** The credential's part of a key: a hash, so no user name is written in the state folder. */
 export function identityOf(name: string | undefined): string {
   return createHash('sha256').update(`gamelayer-upload\n${name ?? ''}`).digest('hex').slice(0, 16);
