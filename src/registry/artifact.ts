@@ -27,6 +27,7 @@ import { markRecordProven } from './record-proof.js';
 import { gzipJson, inflatesToJson, noteInflated } from './record-blob.js';
 import { parseRecordBytes } from '../state/record-parse.js';
 import { isLargeGzippedRecord, parseGzippedRecord, RecordInflateError } from '../state/record-gzip.js';
+import { safeJson } from '../util/safe-json.js';
 
 export const BUILD_RECORD_ARTIFACT_TYPE = 'application/vnd.gamelayer.build-record.v1+json';
 /** The layer holding the record: its JSON, gzip-compressed. Records pushed by earlier versions hold plain JSON with the artifact type as the layer type; both are read. */
@@ -929,14 +930,6 @@ export async function recordBlobJson(bytes: Buffer, where: string): Promise<unkn
 function safeRecordJson(bytes: Buffer): unknown {
   try {
     return parseRecordBytes(bytes);
-  } catch {
-    return undefined;
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
   } catch {
     return undefined;
   }

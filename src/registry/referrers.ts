@@ -13,6 +13,7 @@ import type { PushTarget } from './push.js';
 import { putManifestSettled } from './manifest-put.js';
 import { uploadBlob, type BlobSource } from './upload.js';
 import { bufferSource, EMPTY_CONFIG, getSizedBlob } from './small-blob.js';
+import { safeJson } from '../util/safe-json.js';
 
 const CREATED = 'org.opencontainers.image.created';
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -223,12 +224,4 @@ export async function readArtifactBlob(client: RegistryClient, repo: string, d: 
   const bytes = await getSizedBlob(client, repo, d, `get ${d.mediaType} ${d.digest} from ${repo}`);
   if (!bytes || bytes.length !== d.size || sha256(bytes) !== d.digest) throw new GamelayerError('referrers.invalid', `${where}: blob ${d.digest} does not match its digest`);
   return bytes;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
