@@ -439,6 +439,13 @@ export class RegistryClient {
     return (await this.listTagsIfExists(repo, pageSize, access)) ?? [];
   }
 
+  /** listTags of a repository that must be there: none (404) is a `registry.not-found` naming it, with `hint`. */
+  async listTagsOfExisting(repo: string, hint: string): Promise<string[]> {
+    const tags = await this.listTagsIfExists(repo);
+    if (!tags) throw new GamelayerError('registry.not-found', `${this.host}/${repo}: no such repository (${this.host} answered 404 to its tag list)`, hint);
+    return tags;
+  }
+
   /**
    * listTags, but undefined when the registry answers the first page 404: no such repository (distribution and ECR
    * answer NAME_UNKNOWN; a repository whose tags were all deleted answers 200 with none).
