@@ -39,15 +39,8 @@ interface ManifestDoc {
 const RECORD_ARTIFACT = 'application/vnd.gamelayer.build-record';
 
 export async function listRemote(client: RegistryClient, repo: string, concurrency = 8): Promise<RemoteTagRow[]> {
-  const listed = await client.listTagsIfExists(repo);
   // An empty table ("0 tags") for a repository that is not there hid a misspelt name or the wrong registry.
-  if (!listed) {
-    throw new GamelayerError(
-      'registry.not-found',
-      `${client.host}/${repo}: no such repository (${client.host} answered 404 to its tag list)`,
-      'check the repository name and the registry; build --push creates it (on Amazon ECR: with --create-repo)',
-    );
-  }
+  const listed = await client.listTagsOfExisting(repo, 'check the repository name and the registry; build --push creates it (on Amazon ECR: with --create-repo)');
   const tags = listed.sort();
   const limit = pLimit(concurrency);
   const rows: RemoteTagRow[] = await Promise.all(

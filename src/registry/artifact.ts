@@ -27,6 +27,8 @@ import { markRecordProven } from './record-proof.js';
 import { gzipJson, inflatesToJson, noteInflated } from './record-blob.js';
 import { parseRecordBytes } from '../state/record-parse.js';
 import { isLargeGzippedRecord, parseGzippedRecord, RecordInflateError } from '../state/record-gzip.js';
+import { isDigest, sha256Digest } from '../oci/layout.js';
+import { safeJson } from '../util/safe-json.js';
 
 export const BUILD_RECORD_ARTIFACT_TYPE = 'application/vnd.gamelayer.build-record.v1+json';
 /** The layer holding the record: its JSON, gzip-compressed. Records pushed by earlier versions hold plain JSON with the artifact type as the layer type; both are read. */
@@ -65,8 +67,6 @@ function sourceAnnotations(record: Pick<BuildRecord, 'revision' | 'sourceUrl'>):
   };
 }
 const PREVIOUS = 'dev.gamelayer.previous';
-
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 /** The fallback tag of the record of the image tagged `tag`. */
 export function recordTag(tag: string): string {
@@ -190,7 +190,7 @@ function artifactAround(record: BuildRecord, subject: Descriptor, bytes: Buffer)
   const { tags } = record;
   const recordDescriptor: Descriptor = {
     mediaType: BUILD_RECORD_GZIP_TYPE,
-    digest: sha256(bytes),
+    digest: sha256Digest(bytes),
     size: bytes.length,
     annotations: { 'org.opencontainers.image.title': 'build-record.json.gz' },
   };
@@ -214,7 +214,7 @@ function artifactAround(record: BuildRecord, subject: Descriptor, bytes: Buffer)
   );
   return {
     manifest,
-    descriptor: { mediaType: MEDIA_TYPES.ociManifest, digest: sha256(manifest), size: manifest.length, artifactType: BUILD_RECORD_ARTIFACT_TYPE },
+    descriptor: { mediaType: MEDIA_TYPES.ociManifest, digest: sha256Digest(manifest), size: manifest.length, artifactType: BUILD_RECORD_ARTIFACT_TYPE },
     record: bytes,
     recordDescriptor,
   };
@@ -476,7 +476,7 @@ async function recordInPlace(
   const tags = [...fallbackTags, ...(line ? [line] : [])];
   const { current, localSubject } = opts;
   if (!current || !localSubject || !tags.length || !tags.every((t) => current.get(t)?.digest)) return undefined;
-  if (sha256(localSubject.bytes) !== opts.subject.digest) return undefined;
+  if (sha256Digest(localSubject.bytes) !== opts.subject.digest) return undefined;
   const platforms = await platformsOf(localSubject.bytes, opts.subject, `the local copy of ${opts.subject.digest}`, (d) => localSubject.blob(d.digest));
   const index = recordIndex(artifact, opts.subject, platforms, opts.record, opts.line);
   if (!tags.every((t) => current.get(t)?.digest === index.descriptor.digest)) return undefined;
@@ -516,7 +516,7 @@ export function recordIndex(artifact: RecordArtifact, subject: Descriptor, platf
       },
     }),
   );
-  return { bytes, descriptor: { mediaType: MEDIA_TYPES.ociIndex, digest: sha256(bytes), size: bytes.length, artifactType: BUILD_RECORD_ARTIFACT_TYPE } };
+  return { bytes, descriptor: { mediaType: MEDIA_TYPES.ociIndex, digest: sha256Digest(bytes), size: bytes.length, artifactType: BUILD_RECORD_ARTIFACT_TYPE } };
 }
 
 export const LINE_ANNOTATION = 'dev.gamelayer.line';
@@ -542,7 +542,7 @@ async function platformsOf(manifest: Buffer, subject: Descriptor, where: string,
   const config = descriptorSchema.safeParse(json?.config);
   if (!config.success) throw new GamelayerError('record.invalid', `${where}: not an image manifest`);
   const bytes = await readBlob(config.data);
-  if (!bytes || sha256(bytes) !== config.data.digest) throw new GamelayerError('registry.digest', `${where}: config ${config.data.digest} from the registry does not match its digest`);
+  if (!bytes || sha256Digest(bytes) !== config.data.digest) throw new GamelayerError('registry.digest', `${where}: config ${config.data.digest} from the registry does not match its digest`);
   const platform = platformSchema.safeParse(safeJson(bytes.toString('utf8')));
   if (!platform.success) throw new GamelayerError('record.invalid', `${where}: its config names no os/architecture`);
   const { architecture, os, variant } = platform.data;
@@ -552,7 +552,7 @@ async function platformsOf(manifest: Buffer, subject: Descriptor, where: string,
 /** Whether the registry serves exactly the bytes of `d` (a small blob: read whole and hashed). */
 async function servedIntact(client: RegistryClient, repo: string, d: Descriptor): Promise<boolean> {
   const bytes = await getSizedBlob(client, repo, d, `check blob ${d.digest} in ${repo}`);
-  return bytes !== undefined && bytes.length === d.size && sha256(bytes) === d.digest;
+  return bytes !== undefined && bytes.length === d.size && sha256Digest(bytes) === d.digest;
 }
 
 // ---- finding a record ----
@@ -712,7 +712,7 @@ async function readRecord(
   if (!layer) throw new GamelayerError('record.invalid', `${where}: the artifact holds no ${BUILD_RECORD_GZIP_TYPE} (or plain ${BUILD_RECORD_ARTIFACT_TYPE}) layer`);
   if (layer.size > MAX_RECORD_BYTES) throw new GamelayerError('record.invalid', `${where}: the record is ${layer.size} bytes, more than a build record can be`);
   const bytes = local?.blob.digest === layer.digest ? local.blob.bytes : await getSizedBlob(client, repo, layer, `get build record ${layer.digest} from ${repo}`);
-  if (!bytes || bytes.length !== layer.size || sha256(bytes) !== layer.digest) {
+  if (!bytes || bytes.length !== layer.size || sha256Digest(bytes) !== layer.digest) {
     throw new DamagedRecordError(`${where}: the record blob does not match its digest ${layer.digest}`);
   }
   const value = withManifestFields(layer.mediaType === BUILD_RECORD_GZIP_TYPE ? await gzippedRecordJson(bytes, where) : safeRecordJson(bytes), parsed.data.annotations) as { schemaVersion?: unknown } | undefined;
@@ -733,8 +733,6 @@ async function readRecord(
   return { record: record.value, subject, digest: top.digest, recordBlob: layer.digest, recordBlobSize: layer.size, ...(documents ? { documents } : {}) };
 }
 
-const SHA256_DIGEST = /^sha256:[a-f0-9]{64}$/;
-
 /**
  * The first digest of a record that is not `sha256:<64 hex>`. The record's digests name blobs and manifests in
  * requests (a `sha256:<hex>/../…` would resolve to another path of the registry) and in the manifests a build puts:
@@ -747,7 +745,7 @@ function firstNonDigest(r: BuildRecord): { field: string; value: string } | unde
     ['index', r.index],
     ...(r.bases ?? []).map((b, i): [string, string] => [`bases[${i}].digest`, b.digest]),
   ];
-  for (const [field, value] of fields) if (value !== undefined && !SHA256_DIGEST.test(value)) return { field, value };
+  for (const [field, value] of fields) if (value !== undefined && !isDigest(value)) return { field, value };
   return undefined;
 }
 
@@ -862,7 +860,7 @@ async function recordFromCopy(
   const blobServed =
     found.recordBlob === blob.digest
       ? getSizedBlob(client, repo, { digest: blob.digest, size: blob.bytes.length }, `get build record ${blob.digest} from ${repo}`).then((bytes) => {
-          if (!bytes || bytes.length !== blob.bytes.length || sha256(bytes) !== blob.digest) {
+          if (!bytes || bytes.length !== blob.bytes.length || sha256Digest(bytes) !== blob.digest) {
             throw new DamagedRecordError(`${client.host}/${repo}@${manifest.digest}: the record blob does not match its digest ${blob.digest}`);
           }
         })
@@ -929,14 +927,6 @@ export async function recordBlobJson(bytes: Buffer, where: string): Promise<unkn
 function safeRecordJson(bytes: Buffer): unknown {
   try {
     return parseRecordBytes(bytes);
-  } catch {
-    return undefined;
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
   } catch {
     return undefined;
   }

@@ -1,7 +1,6 @@
 // An OCI Distribution API client: one request loop (auth header, one token refresh on 401, retries with backoff
 // honouring Retry-After) and the small endpoints built on it. Blob uploads live in upload.ts.
 import type { Readable } from 'node:stream';
-import { createHash } from 'node:crypto';
 import { noticeRetry } from '../report/retries.js';
 import { GamelayerError, type ErrorCode } from '../errors.js';
 import { MEDIA_TYPES } from '../oci/media-types.js';
@@ -12,6 +11,7 @@ import { assertTransportAllowed, registryBaseUrl } from './reference.js';
 import { plainToHttpsPort, tlsFailure } from './tls-errors.js';
 import { backoffDelay, DEFAULT_RETRY, isRetryableError, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
 import { BodyTooLarge, DEADLINE_MS, MAX_BODY_BYTES, MAX_DRAIN_BYTES, send, TransportError, type HttpResponse } from './transport.js';
+import { sha256Digest } from '../oci/layout.js';
 
 export { MEDIA_TYPES };
 
@@ -405,7 +405,7 @@ export class RegistryClient {
       return undefined;
     }
     const bytes = await res.buffer();
-    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const digest = sha256Digest(bytes);
     return { bytes, digest, size: bytes.length, mediaType: (res.header('content-type') ?? '').split(';')[0]!.trim() };
   }
 
@@ -421,7 +421,7 @@ export class RegistryClient {
       what: `put manifest ${repo}:${reference}`,
     });
     await res.discard();
-    const expected = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    const expected = sha256Digest(bytes);
     const got = res.header('docker-content-digest');
     // The spec answers 201 Created; a bare 200 (no digest of what was stored) is what a page answering every
     // request sends, and the manifest may be stored nowhere.
@@ -437,6 +437,13 @@ export class RegistryClient {
   /** All tags of a repository, following `Link: <…>; rel="next"` pages of at most 1000 (ECR's limit); none when it does not exist. */
   async listTags(repo: string, pageSize = 1000, access: Access = 'pull'): Promise<string[]> {
     return (await this.listTagsIfExists(repo, pageSize, access)) ?? [];
+  }
+
+  /** listTags of a repository that must be there: none (404) is a `registry.not-found` naming it, with `hint`. */
+  async listTagsOfExisting(repo: string, hint: string): Promise<string[]> {
+    const tags = await this.listTagsIfExists(repo);
+    if (!tags) throw new GamelayerError('registry.not-found', `${this.host}/${repo}: no such repository (${this.host} answered 404 to its tag list)`, hint);
+    return tags;
   }
 
   /**

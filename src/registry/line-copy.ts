@@ -14,6 +14,7 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readSmallFile } from '../util/small-file.js';
+import { sha256Digest } from '../oci/layout.js';
 
 const MAGIC = 'gamelayer-line-copy/1';
 
@@ -38,7 +39,6 @@ interface Header {
   parts: { digest: string; size: number }[];
 }
 
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 /** The folder of the copies in a game's state folder. */
 export function lineCopyDir(stateDir: string): string {
@@ -92,7 +92,7 @@ export async function readLineCopy(dir: string, repository: string, tag: string)
     if (!Number.isSafeInteger(p?.size) || p.size < 0 || at + p.size > file.length) return undefined;
     const bytes = file.subarray(at, at + p.size);
     at += p.size;
-    if (sha256(bytes) !== p.digest) return undefined;
+    if (sha256Digest(bytes) !== p.digest) return undefined;
     docs.push({ digest: p.digest, bytes });
   }
   if (at !== file.length) return undefined;

@@ -6,12 +6,12 @@
 // After such a refusal the blobs and child manifests the manifest names are asked for again: any really missing is
 // sent again by the caller (`resend`), then the PUT is repeated, a bounded number of times. A manifest is still
 // never put before everything it names is there: the registry checks that on every PUT.
-import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { GamelayerError } from '../errors.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import { RegistryError, type RegistryClient } from './client.js';
 import { backoffDelay, sleep } from './retry.js';
+import { sha256Digest } from '../oci/layout.js';
 
 /** Registry codes that say "this manifest names something I cannot find" (or, in distribution's race, a link read empty). */
 const REFUSED_FOR_CONTENT = new Set(['DIGEST_INVALID', 'MANIFEST_BLOB_UNKNOWN', 'BLOB_UNKNOWN', 'MANIFEST_UNKNOWN']);
@@ -59,7 +59,7 @@ export function refusedForContent(e: unknown): e is RegistryError {
  */
 export async function putManifestSettled(client: RegistryClient, repo: string, reference: string, bytes: Buffer, mediaType: string, opts: SettledPutOptions = {}): Promise<string> {
   const reporter = opts.reporter ?? silentReporter;
-  const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  const digest = sha256Digest(bytes);
   for (let refusals = 1; ; refusals++) {
     let refusal: RegistryError;
     try {

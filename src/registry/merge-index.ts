@@ -4,7 +4,6 @@
 // trees agree and every child manifest is confirmed in the repository; the indexes go up before the record, the
 // record (which moves the line's tag) last.
 import { GamelayerError } from '../errors.js';
-import { createHash } from 'node:crypto';
 import { formatPlatform, imageIndex, parsePlatform } from '../oci/image.js';
 import { LAST_BUILD, markPushed, recordsDir, writeRecord } from '../state/records.js';
 import { buildRecordName, dropLegacyRecord } from '../state/record-name.js';
@@ -18,6 +17,7 @@ import { parseReference } from './reference.js';
 import { getSizedBlob } from './small-blob.js';
 import type { RegistryClient } from './client.js';
 import path from 'node:path';
+import { sha256Digest } from '../oci/layout.js';
 
 /** The tag a build of one platform pushes its server image under: `<tag>-linux-arm64` (its trees add `-<tree>`). */
 export function platformTag(tag: string, platform: string): string {
@@ -208,7 +208,7 @@ async function checkChildPlatform(client: RegistryClient, repo: string, manifest
     throw new GamelayerError('index.platform-record', `${what} is not an image manifest`, 'push the platform build again');
   }
   const bytes = await getSizedBlob(client, repo, { digest, size }, `get config ${digest} from ${repo}`);
-  if (!bytes || `sha256:${createHash('sha256').update(bytes).digest('hex')}` !== digest) {
+  if (!bytes || sha256Digest(bytes) !== digest) {
     throw new GamelayerError('registry.digest', `${what}: its config ${digest} from the registry does not match its digest`);
   }
   const config = parseJson(bytes) as { os?: unknown; architecture?: unknown; variant?: unknown } | undefined;

@@ -115,17 +115,9 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   }
   const { client, repo } = opts;
   const limit = pLimit(Math.max(1, opts.concurrency ?? 8));
-  const listed = await client.listTagsIfExists(repo);
   // A repository that is not there (a misspelt name, the wrong registry) is an error, as for ls: "kept 0 builds,
   // would delete 0" let a nightly prune of a typo succeed forever.
-  if (!listed) {
-    throw new GamelayerError(
-      'registry.not-found',
-      `${client.host}/${repo}: no such repository (${client.host} answered 404 to its tag list)`,
-      'check the repository name and the registry (gamelayer ls HOST/REPO lists a repository)',
-    );
-  }
-  const tags = new Set(listed);
+  const tags = new Set(await client.listTagsOfExisting(repo, 'check the repository name and the registry (gamelayer ls HOST/REPO lists a repository)'));
   const reporter = opts.reporter ?? silentReporter;
   // Every manifest read here, by digest: the deletes below list the indexes from it rather than reading them again.
   const reads = new ManifestReads(client, repo);

@@ -21,19 +21,41 @@ export type ImageDiffIds = Map<string, { diffID: string; image: RecordImage }>;
 
 /**
  * The diff_ids the configs of the record's images in `repo` give its layers. Reads the fewest images that hold every
- * layer (by the layers the record lists for each): the server images first, which hold all but the tree images'
- * marker layers. An image gone from the repository says nothing (its layers are then unproven, see checkKeptDiffIds);
- * one whose manifest or config is not what its digest names, or is no image, is a DamagedRecordError.
+ * layer, server images first (they hold all but the tree images' marker layers), by the layers the record lists for
+ * each or, in an older record that lists none, by the layers its plan says each holds (expectedLayers); a layer no
+ * image read holds after all is looked for in the images not read yet that may hold it, so no image that could prove
+ * a layer is passed over. An image gone from the repository says nothing (its layers are then unproven, see
+ * checkKeptDiffIds); one whose manifest or config is not what its digest names, or is no image, is a DamagedRecordError.
  */
 export async function recordImageDiffIds(client: RegistryClient, repo: string, record: BuildRecord, ref: string): Promise<ImageDiffIds> {
-  const out: ImageDiffIds = new Map();
-  const images = pickImages(record, new Set(record.layers.map((l) => l.digest)));
+  const platformImages = record.images.filter((i) => !/index/.test(i.mediaType));
+  const ordered = [...platformImages.filter((i) => i.name === 'server'), ...platformImages.filter((i) => i.name !== 'server')];
+  const expected = expectedLayers(record, ordered);
+  const read = new Map<RecordImage, Map<string, string> | undefined>();
   const limit = pLimit(8);
-  const read = await Promise.all(images.map((image) => limit(() => imageDiffIds(client, repo, image, ref))));
-  // In the images' order (server images first), whichever answered first: a message names the same image every time.
-  read.forEach((ids, i) => {
-    for (const [digest, diffID] of ids ?? []) if (!out.has(digest)) out.set(digest, { diffID, image: images[i]! });
-  });
+  const readImages = async (images: RecordImage[]): Promise<void> => {
+    const got = await Promise.all(images.map((image) => limit(() => imageDiffIds(client, repo, image, ref))));
+    images.forEach((image, i) => read.set(image, got[i]));
+  };
+  const unproven = (): Set<string> => {
+    const left = new Set(record.layers.map((l) => l.digest));
+    for (const ids of read.values()) for (const digest of ids?.keys() ?? []) left.delete(digest);
+    return left;
+  };
+  await readImages(pickImages(ordered, expected, unproven()));
+  // Then the images not read that may hold a layer still unproven: by the layers they should hold, then (an older
+  // record's plan said wrong) any whose layers the record does not list.
+  for (const may of [(i: RecordImage, left: Set<string>) => [...expected.get(i)!].some((d) => left.has(d)), (i: RecordImage) => !i.layers]) {
+    const left = unproven();
+    if (left.size === 0) break;
+    await readImages(ordered.filter((i) => !read.has(i) && may(i, left)));
+  }
+  // The first in that order (server images first) of the images read that holds it: a message names the same image
+  // every time.
+  const out: ImageDiffIds = new Map();
+  for (const image of ordered) {
+    for (const [digest, diffID] of read.get(image) ?? []) if (!out.has(digest)) out.set(digest, { diffID, image });
+  }
   return out;
 }
 
@@ -58,23 +80,51 @@ function imageName(image: RecordImage): string {
   return `${image.name}${image.platform ? ` ${image.platform}` : ''}`;
 }
 
-/**
- * The platform images (not indexes) whose layers cover `digests`, server images first; every platform image when the
- * record does not list their layers (then each is read).
- */
-function pickImages(record: BuildRecord, digests: Set<string>): RecordImage[] {
-  const platformImages = record.images.filter((i) => !/index/.test(i.mediaType));
-  if (platformImages.some((i) => !i.layers)) return platformImages;
-  const ordered = [...platformImages.filter((i) => i.name === 'server'), ...platformImages.filter((i) => i.name !== 'server')];
+/** The images of `ordered` whose expected layers cover `digests`, in that order. */
+function pickImages(ordered: RecordImage[], expected: Map<RecordImage, Set<string>>, digests: Set<string>): RecordImage[] {
   const left = new Set(digests);
   const out: RecordImage[] = [];
   for (const image of ordered) {
-    if (!image.layers!.some((l) => left.has(l.digest))) continue;
-    out.push(image);
-    for (const l of image.layers!) left.delete(l.digest);
     if (left.size === 0) break;
+    const holds = expected.get(image)!;
+    if (![...holds].some((d) => left.has(d))) continue;
+    out.push(image);
+    for (const d of holds) left.delete(d);
   }
   return out;
+}
+
+/**
+ * The layer digests each platform image should hold: those the record lists for it; for an image it lists none for
+ * (an older record), its plan's layers of the image's platform (a server image: every tree's; a tree image: its
+ * tree's) and, for a tree image, one of the tree's marker layers (the layers no plan names; a tree image holds one,
+ * the first platform's image the first). Only an order to read in: what an image holds is taken from its manifest.
+ */
+function expectedLayers(record: BuildRecord, images: RecordImage[]): Map<RecordImage, Set<string>> {
+  const digestOf = new Map(record.layers.map((l) => [l.inputKey, l.digest]));
+  const planned = new Set(record.plan.layers.map((l) => l.inputKey));
+  const markers = new Map<string, string[]>();
+  for (const l of record.layers) {
+    if (planned.has(l.inputKey)) continue;
+    const ofTree = markers.get(l.tree) ?? [];
+    if (!ofTree.includes(l.digest)) markers.set(l.tree, [...ofTree, l.digest]);
+  }
+  const seen = new Map<string, number>();
+  return new Map(
+    images.map((image) => {
+      if (image.layers) return [image, new Set(image.layers.map((l) => l.digest))];
+      const holds = new Set<string>();
+      for (const l of record.plan.layers) {
+        const digest = digestOf.get(l.inputKey);
+        if (digest && (l.platform === undefined || l.platform === image.platform) && (image.name === 'server' || l.tree === image.name)) holds.add(digest);
+      }
+      const n = seen.get(image.name) ?? 0;
+      seen.set(image.name, n + 1);
+      const marker = markers.get(image.name)?.[n];
+      if (marker) holds.add(marker);
+      return [image, holds];
+    }),
+  );
 }
 
 /** Layer digest → diff_id, from an image's manifest and config, each checked against the digest naming it; undefined: no such image. */

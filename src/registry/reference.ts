@@ -1,6 +1,7 @@
 // Image references (`host[:port]/path[:tag][@sha256:…]`) and the rules for talking to a registry host.
 import { isIP } from 'node:net';
 import { GamelayerError } from '../errors.js';
+import { isDigest } from '../oci/layout.js';
 
 export interface ImageReference {
   /** Registry host as used in URLs, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com` or `127.0.0.1:5000`. */
@@ -16,7 +17,6 @@ export interface ImageReference {
 const DOCKER_HUB = 'registry-1.docker.io';
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 /** Parses a reference; a first component with a `.`, a `:` or `localhost` is the registry host (Docker's rule). */
 export function parseReference(ref: string): ImageReference {
@@ -48,7 +48,7 @@ export function parseReference(ref: string): ImageReference {
   if (at >= 0) {
     digest = rest.slice(at + 1);
     rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) throw bad(`digest "${digest}" is not sha256:<64 hex digits>`);
+    if (!isDigest(digest)) throw bad(`digest "${digest}" is not sha256:<64 hex digits>`);
   }
   let tag: string | undefined;
   const lastSlash = rest.lastIndexOf('/');

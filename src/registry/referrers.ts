@@ -2,7 +2,6 @@
 // referrers API when the registry has it, else through the referrers tag schema: an OCI index tagged
 // `sha256-<hex of the subject>` that the client keeps up to date. Used for the SBOM; the build record's lookup
 // (artifact.ts) asks the referrers API through `referrersApi` here, and keeps its own fallback tag.
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { GamelayerError } from '../errors.js';
 import type { ErrorCode } from '../error-codes.js';
@@ -13,9 +12,10 @@ import type { PushTarget } from './push.js';
 import { putManifestSettled } from './manifest-put.js';
 import { uploadBlob, type BlobSource } from './upload.js';
 import { bufferSource, EMPTY_CONFIG, getSizedBlob } from './small-blob.js';
+import { safeJson } from '../util/safe-json.js';
+import { sha256Digest } from '../oci/layout.js';
 
 const CREATED = 'org.opencontainers.image.created';
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 /** The referrers tag schema's tag for `digest` (`sha256:abc…` → `sha256-abc…`). */
 export function referrersTag(digest: string): string {
@@ -116,7 +116,7 @@ export function referrerArtifact(opts: {
   annotations?: Record<string, string>;
 }): ReferrerArtifact {
   const blobs = opts.blobs.map((b) => {
-    const digest = 'bytes' in b ? sha256(b.bytes) : b.source.digest;
+    const digest = 'bytes' in b ? sha256Digest(b.bytes) : b.source.digest;
     const size = 'bytes' in b ? b.bytes.length : b.source.size;
     return {
       descriptor: { mediaType: b.mediaType, digest, size, ...(b.annotations ? { annotations: b.annotations } : {}) },
@@ -138,7 +138,7 @@ export function referrerArtifact(opts: {
     manifest,
     descriptor: {
       mediaType: MEDIA_TYPES.ociManifest,
-      digest: sha256(manifest),
+      digest: sha256Digest(manifest),
       size: manifest.length,
       artifactType: opts.artifactType,
       ...(opts.annotations ? { annotations: opts.annotations } : {}),
@@ -221,14 +221,6 @@ export async function readArtifactBlob(client: RegistryClient, repo: string, d: 
   const where = `${client.host}/${repo}`;
   if (d.size > maxBytes) throw new GamelayerError('referrers.too-large', `${where}: blob ${d.digest} is ${d.size} bytes, more than ${maxBytes} allowed for a ${d.mediaType}`);
   const bytes = await getSizedBlob(client, repo, d, `get ${d.mediaType} ${d.digest} from ${repo}`);
-  if (!bytes || bytes.length !== d.size || sha256(bytes) !== d.digest) throw new GamelayerError('referrers.invalid', `${where}: blob ${d.digest} does not match its digest`);
+  if (!bytes || bytes.length !== d.size || sha256Digest(bytes) !== d.digest) throw new GamelayerError('referrers.invalid', `${where}: blob ${d.digest} does not match its digest`);
   return bytes;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,12 +1,12 @@
 // Small blobs to and from a registry, for the artifacts beside an image (the build record, the SBOM, signatures):
 // one GET that reads a blob whole (following a redirect to the storage behind the registry), and an in-memory blob
 // as an upload source. The caller checks what it read against the digest.
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
 import { pullScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import type { BlobSource } from './upload.js';
+import { sha256Digest } from '../oci/layout.js';
 
 /** The OCI empty descriptor: `{}` as config of an artifact that needs none. */
 export const EMPTY_CONFIG = {
@@ -52,6 +52,6 @@ export function bufferSource(digest: string, bytes: Buffer, origin: string): Blo
     size: bytes.length,
     origin,
     open: (start = 0, end = bytes.length - 1) => Readable.from([bytes.subarray(start, end + 1)]),
-    actualDigest: async () => `sha256:${createHash('sha256').update(bytes).digest('hex')}`,
+    actualDigest: async () => sha256Digest(bytes),
   };
 }

@@ -11,27 +11,22 @@ import { filesByAge } from '../util/files-by-age.js';
 import { readSmallFile } from '../util/small-file.js';
 import { isDigest } from '../oci/layout.js';
 
-/** What one entry holds. `held` is the byte count the registry acknowledged (the next chunk starts there). */
-export interface SavedUpload {
-  version: 1;
-  registry: string;
-  repository: string;
-  digest: string;
-  size: number;
-  /** Who opened it (a hash of the user name): another credential's session is not ours to continue. */
-  identity: string;
-  url: string;
-  held: number;
-  at: string;
-}
-
 /** The blob a session is for: where, what, and under which credential. */
 export interface UploadKey {
   registry: string;
   repository: string;
   digest: string;
   size: number;
+  /** Who opened it (a hash of the user name): another credential's session is not ours to continue. */
   identity: string;
+}
+
+/** What one entry holds: its key, and `held`, the byte count the registry acknowledged (the next chunk starts there). */
+export interface SavedUpload extends UploadKey {
+  version: 1;
+  url: string;
+  held: number;
+  at: string;
 }
 
 /** An entry is a few hundred bytes; anything bigger is not ours. */
@@ -46,6 +41,11 @@ const MAX_SESSIONS = 64;
 /** `.gamelayer/uploads` beside the other state. */
 export function uploadSessionsDir(stateDir: string): string {
   return path.join(stateDir, 'uploads');
+}
+
+/** The sessions kept in a state folder (in `uploadSessionsDir`); none without one. */
+export function stateUploadSessions(stateDir: string | undefined): UploadSessions | undefined {
+  return stateDir ? new UploadSessions(uploadSessionsDir(stateDir)) : undefined;
 }
 
 /** The credential's part of a key: a hash, so no user name is written in the state folder. */

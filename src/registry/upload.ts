@@ -96,6 +96,14 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
       settleProgress(offset);
     }
   }
+  /** Cancels `broken` and forgets it (kept copy too): the blob goes up whole on a new session. */
+  const restartFresh = async (broken: URL): Promise<void> => {
+    abandon(client, repo, broken);
+    await keep?.store.drop(keep.key);
+    resumed = false;
+    session = undefined;
+    settleProgress(0);
+  };
   for (;;) {
     try {
       if (!session) {
@@ -146,11 +154,7 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
       // blob (the final PUT's digest check): dropped, and the blob goes up whole on a new session.
       if (resumed && session && isResumeRefusal(e)) {
         note(`${what}: ${client.host} refused to go on with the upload kept from an earlier run (${(e as Error).message}): sending the blob from byte 0`, true);
-        abandon(client, repo, session);
-        await keep?.store.drop(keep.key);
-        resumed = false;
-        session = undefined;
-        settleProgress(0);
+        await restartFresh(session);
         continue;
       }
       // A mount the registry refused outright (a source repository these credentials may not read, or one it does
@@ -186,11 +190,7 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
         }
       }
       // Whole-blob PATCH broken part-way, or a session the registry no longer resumes: start over.
-      abandon(client, repo, session);
-      await keep?.store.drop(keep.key);
-      resumed = false;
-      session = undefined;
-      settleProgress(0);
+      await restartFresh(session);
     }
   }
 }

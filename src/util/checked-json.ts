@@ -8,6 +8,7 @@ import { diskFullError } from './disk-full.js';
 import { readRegularFileSync } from './small-file.js';
 import { writeFileAtomic } from './atomic-write.js';
 import { textWriter, writeAll } from './write-all.js';
+import { safeJson } from './safe-json.js';
 
 export type CheckedRead<T> = { ok: true; value: T; format: string } | { ok: false; missing: boolean; reason: string };
 
@@ -80,14 +81,6 @@ export async function writeCheckedJsonFrom(file: string, format: string, write: 
 
 function sha256(s: string): string {
   return createHash('sha256').update(s).digest('hex');
-}
-
-function safeJson(s: string): unknown {
-  try {
-    return JSON.parse(s);
-  } catch {
-    return undefined;
-  }
 }
 
 function isHeader(v: unknown): v is { format: string; sha256: string } {

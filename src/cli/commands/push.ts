@@ -61,8 +61,8 @@ export function register(program: Command): void {
       const { pushImage } = await import('../../registry/push.js');
       const { withStoreRead } = await import('../../oci/store-holds.js');
       const registry = await registryOptions(flags);
-      const { UploadSessions, uploadSessionsDir } = await import('../../registry/upload-sessions.js');
-      const uploadSessions = new UploadSessions(uploadSessionsDir(config.stateDir));
+      const { stateUploadSessions } = await import('../../registry/upload-sessions.js');
+      const uploadSessions = stateUploadSessions(config.stateDir);
       const result = await withStoreRead(config.store, () =>
         pushImage({ layout: config.store, to, image: flags.image, game: config.game, tags: [...flags.alsoTag, ...(flags.tag ?? [])], ...registry, uploadSessions, reporter }),
       );

@@ -19,7 +19,7 @@ import { markPushed, recordForRegistry } from '../../state/records.js';
 import { baseMountSources, pushBuild, refuseClashingBuildTag, type PushBuildOptions, type PushBuildResult } from './push.js';
 import { outcomeText, type TargetOutcome } from './push-outcome.js';
 import { withStoreRead } from '../../oci/store-holds.js';
-import { UploadSessions, uploadSessionsDir } from '../../registry/upload-sessions.js';
+import { stateUploadSessions } from '../../registry/upload-sessions.js';
 
 /** The replication checks load the AWS SDK's ECR client: only when two ECR targets could replicate (start-up time). */
 const ecrReplication = () => import('../../registry/ecr-replication.js');
@@ -130,7 +130,7 @@ async function pushBuildToManyHeld(opts: PushBuildToManyOptions): Promise<PushBu
 
   const direct = planned.filter((p) => p.target && !p.from);
   // Chunked uploads keep their sessions, so a run killed part-way is continued by the next.
-  const uploadSessions = opts.uploadSessions ?? (opts.stateDir ? new UploadSessions(uploadSessionsDir(opts.stateDir)) : undefined);
+  const uploadSessions = opts.uploadSessions ?? stateUploadSessions(opts.stateDir);
   const blobPhase = await uploadBlobsToTargets({
     layout: opts.store,
     images: opts.record.tags,

@@ -18,7 +18,7 @@ import { MEDIA_TREES, type BuildRecord, type Descriptor } from '../../types.js';
 import type { RegistryPrevious } from './previous-types.js';
 import { lineCopyDir } from '../../registry/line-copy.js';
 import { withStoreRead } from '../../oci/store-holds.js';
-import { UploadSessions, uploadSessionsDir } from '../../registry/upload-sessions.js';
+import { stateUploadSessions } from '../../registry/upload-sessions.js';
 
 export interface PushBuildOptions extends Omit<PushImageOptions, 'to' | 'image' | 'tags' | 'layout'> {
   store: string;
@@ -161,7 +161,7 @@ async function pushBuildHeld(opts: PushBuildOptions): Promise<PushBuildResult> {
   // tags name them already (a no-op after the registry lost a blob would otherwise leave manifests naming it).
   const lost = read?.lost?.length ? new Set(read.lost) : undefined;
   // Chunked uploads keep their sessions beside the records, so a push killed part-way is continued by the next.
-  const uploadSessions = rest.uploadSessions ?? (stateDir ? new UploadSessions(uploadSessionsDir(stateDir)) : undefined);
+  const uploadSessions = rest.uploadSessions ?? stateUploadSessions(stateDir);
   const push = (tag: string) =>
     pushImage({ ...rest, uploadSessions, stripe, game: rest.game ?? record.game, mountFrom, target, layout: store, layoutReader: layout, to: `${repo}:${tag}`, image: tag, current, ...(lost ? { lost } : {}), ...(tag !== serverTag ? { knownMissing: treesMissing.digests } : {}) });
   const server = await push(serverTag!);
