@@ -92,9 +92,11 @@ class FeedWorker {
    * writer reads into them are hashed there, not copied into another memory first.
    */
   readonly memory = sharedXxhMemory(SLOTS * SLOT_BYTES);
-  readonly slots = Array.from({ length: SLOTS }, (_, i) => new Uint8Array(this.memory.buffer, XXH_RESERVED + i * SLOT_BYTES, SLOT_BYTES));
-  /** The slots as Buffers, lent to the tar writer to fill (ZstdFileFeed.chunks). */
-  readonly slotBuffers = this.slots.map((s) => Buffer.from(s.buffer, s.byteOffset, s.length));
+  /**
+   * One view of each slot: Buffers, as the tar writer fills them (ZstdFileFeed.chunks); posted to the feed's thread,
+   * they arrive there as Uint8Arrays on the same memory.
+   */
+  readonly slots = Array.from({ length: SLOTS }, (_, i) => Buffer.from(this.memory.buffer, XXH_RESERVED + i * SLOT_BYTES, SLOT_BYTES));
 
   /** The slot `bytes` lie in, or -1. */
   slotOf(bytes: Uint8Array): number {
@@ -250,6 +252,10 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
   let filling: number | undefined;
   let filled = 0;
   const slotWaiters: (() => void)[] = [];
+  /** Resolves once a slot is free (or the feed failed: the caller checks). */
+  const slotFree = async () => {
+    while (free.length === 0 && !failed) await new Promise<void>((r) => slotWaiters.push(r));
+  };
   const inFlight = new Set<Promise<unknown>>();
   /** Requests to the feed's thread that write into the current zstd's pipe. */
   const toChild = new Set<Promise<unknown>>();
@@ -399,14 +405,14 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
     filled = bytes.length;
     if (filled === SLOT_BYTES) send();
     // The tar writer's next chunk: a slot, if one comes free, rather than a new buffer to copy.
-    while (free.length === 0 && !failed) await new Promise<void>((r) => slotWaiters.push(r));
+    await slotFree();
   };
 
   /** Copies `bytes` into the slot being filled (taking a free one first); a slot that is full goes to the thread. */
   const gather = async (bytes: Uint8Array) => {
     for (let at = 0; at < bytes.length; ) {
       if (filling === undefined) {
-        while (free.length === 0 && !failed) await new Promise<void>((r) => slotWaiters.push(r));
+        await slotFree();
         if (failed) return stop();
         filling = free.pop()!;
         filled = 0;
@@ -458,7 +464,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
         const slot = failed ? undefined : free.pop();
         if (slot === undefined) return Buffer.alloc(SLOT_BYTES);
         lent.add(slot);
-        return feed.slotBuffers[slot]!;
+        return feed.slots[slot]!;
       },
     },
     async write(chunk) {
