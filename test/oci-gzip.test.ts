@@ -4,7 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { closeGzipWorkers, createDigestingGzip, createParallelGzip, gzipCompressorId } from '../src/oci/gzip.js';
-import { createZstd, zstdCompressorId } from '../src/oci/zstd.js';
+import { zstdCompressorId } from '../src/oci/zstd.js';
+import { createZstd } from '../src/oci/zstd-stream.js';
 import { noise } from './support/oci-fixtures.js';
 
 afterAll(closeGzipWorkers);
