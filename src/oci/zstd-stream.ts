@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { Duplex } from 'node:stream';
 import { GamelayerError } from '../errors.js';
+import { tailOf } from '../util/child-output.js';
 import { DEFAULT_ZSTD_LEVEL, zstdArgs, zstdMissing as missing, type ZstdOptions } from './compressor-id.js';
 
 /**
@@ -12,8 +13,7 @@ import { DEFAULT_ZSTD_LEVEL, zstdArgs, zstdMissing as missing, type ZstdOptions 
 export function createZstd(options: ZstdOptions = {}): Duplex {
   const bin = options.bin ?? 'zstd';
   const child = spawn(bin, zstdArgs(options.level ?? DEFAULT_ZSTD_LEVEL, options.threads), { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+  const stderr = tailOf(child.stderr);
   let outEnded = false;
   let exit: number | null | undefined;
 
@@ -36,7 +36,7 @@ export function createZstd(options: ZstdOptions = {}): Duplex {
   const finish = () => {
     if (!outEnded || exit === undefined) return;
     if (exit === 0) duplex.push(null);
-    else duplex.destroy(new GamelayerError('zstd.failed', `${bin} exited with ${exit}: ${stderr.trim()}`));
+    else duplex.destroy(new GamelayerError('zstd.failed', `${bin} exited with ${exit}: ${stderr().trim()}`));
   };
   child.stdout.on('data', (d: Buffer) => {
     if (!duplex.push(d)) child.stdout.pause();
