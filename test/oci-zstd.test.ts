@@ -18,7 +18,8 @@ import { imageConfig, imageManifest, layerDescriptor } from '../src/oci/image.js
 import { buildLayer, type BuildLayerOptions } from '../src/oci/layer.js';
 import { OciStore } from '../src/oci/store.js';
 import { layerTar } from '../src/oci/tar.js';
-import { closeZstdWorkers, createZstd, startZstdToFile } from '../src/oci/zstd.js';
+import { closeZstdWorkers, startZstdToFile } from '../src/oci/zstd.js';
+import { createZstd } from '../src/oci/zstd-stream.js';
 import { rawFrame } from '../src/oci/zstd-raw.js';
 import type { FileEntry, PlannedLayer } from '../src/types.js';
 import { noise, scanEntries } from './support/oci-fixtures.js';

@@ -1,10 +1,14 @@
 // One block of the parallel gzip: a pure function of (block, previous 32 KiB, level, last?), so the
 // stream is byte-identical whatever thread compresses which block.
 import { constants, deflateRawSync } from 'node:zlib';
+import { countBytes, LANE_COUNTS, laneEntropy } from './byte-entropy.js';
 
 /** Deflate's window: each block may refer back this far into the previous one. */
 export const DICTIONARY_SIZE = 32 * 1024;
 const STORED_MAX = 65535;
+
+/** The lane tables of counts (byte-entropy.ts), reused block after block (one set per worker thread). */
+const lanes = new Uint32Array(LANE_COUNTS);
 
 /**
  * Whether a block looks already compressed (.pak, .ogg, .png, nested archives): byte entropy near 8 bits.
@@ -12,40 +16,9 @@ const STORED_MAX = 65535;
  */
 export function looksIncompressible(block: Uint8Array): boolean {
   if (block.length < 4096) return false;
-  const counts = byteCounts(block);
-  let entropy = 0;
-  for (let i = 0; i < 256; i++) {
-    const c = counts[i]!;
-    if (c === 0) continue;
-    const p = c / block.length;
-    entropy -= p * Math.log2(p);
-  }
-  return entropy > 7.98;
-}
-
-/**
- * How often each byte value occurs. Read four bytes at a time into four tables (one per byte lane), so no count
- * waits for the one before it: about 1.7× the bytes per CPU-second of one table and one byte at a time, on every
- * block of every gzip layer. The counts, and so the decision, are the same.
- */
-export function byteCounts(block: Uint8Array): Uint32Array {
-  const lanes = new Uint32Array(1024);
-  const counts = new Uint32Array(256);
-  let i = 0;
-  if (block.byteOffset % 4 === 0) {
-    const words = new Uint32Array(block.buffer, block.byteOffset, block.length >>> 2);
-    for (let w = 0; w < words.length; w++) {
-      const v = words[w]!;
-      lanes[v & 255]!++;
-      lanes[256 + ((v >>> 8) & 255)]!++;
-      lanes[512 + ((v >>> 16) & 255)]!++;
-      lanes[768 + (v >>> 24)]!++;
-    }
-    for (let b = 0; b < 256; b++) counts[b] = lanes[b]! + lanes[256 + b]! + lanes[512 + b]! + lanes[768 + b]!;
-    i = words.length * 4;
-  }
-  for (; i < block.length; i++) counts[block[i]!]!++;
-  return counts;
+  lanes.fill(0);
+  countBytes(lanes, block);
+  return laneEntropy(lanes, block.length) > 7.98;
 }
 
 /** Bytes `storedBlocks` makes of `length` input bytes. */

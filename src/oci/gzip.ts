@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { compressBlock, DICTIONARY_SIZE, storedSize } from './gzip-block.js';
 import type { BlockJob, BlockResult } from './gzip-worker.js';
 import type { DigestReply, DigestRequest } from './gzip-digest-state.js';
+import { WorkerCalls, type Unnumbered } from './worker-calls.js';
 import { startOciWorker } from './worker-start.js';
 
 export const GZIP_MEDIA_SUFFIX = '+gzip';
@@ -22,8 +23,8 @@ const GZIP_HEADER = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff]
 interface PoolWorker {
   worker: Worker;
   busy?: Task;
-  /** Digest requests sent to this worker and not answered yet, by id. */
-  digests: Map<number, { resolve: (r: DigestReply) => void; reject: (e: Error) => void }>;
+  /** Digest requests sent to this worker and not answered yet. */
+  digests: WorkerCalls<DigestRequest, DigestReply>;
 }
 
 /** One stream's digests (sha256 and CRC-32 of its input), taken in a pool worker: blocks in order, then `end`. */
@@ -34,8 +35,6 @@ interface DigestLane {
   /** The stream was abandoned: its state in the worker is dropped. */
   drop(): void;
 }
-
-type DigestCall = DigestRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
 
 interface Task {
   job: BlockJob;
@@ -68,20 +67,15 @@ class BlockPool {
   digestLane(): DigestLane {
     const w = this.workers[0] ?? this.spawn();
     const stream = this.nextStream++;
-    const call = (req: DigestCall): Promise<DigestReply> => {
+    const call = (req: Unnumbered<DigestRequest>): Promise<DigestReply> => {
       if (!this.workers.includes(w)) return Promise.reject(new Error('gzip worker is gone'));
-      const id = this.nextId++;
-      return new Promise<DigestReply>((resolve, reject) => {
-        w.digests.set(id, { resolve, reject });
-        w.worker.ref();
-        w.worker.postMessage({ ...req, id } satisfies DigestRequest);
-      });
+      return w.digests.call(req);
     };
     return {
       block: (input, length) => call({ stream, type: 'block', input, length }),
       end: () => call({ stream, type: 'end' }).then((r) => ({ digest: r.digest!, crc: r.crc!, bytes: r.bytes! })),
       drop: () => {
-        if (this.workers.includes(w)) w.worker.postMessage({ stream, type: 'drop', id: this.nextId++ } satisfies DigestRequest);
+        if (this.workers.includes(w)) w.worker.postMessage({ stream, type: 'drop', id: w.digests.id() } satisfies DigestRequest);
       },
     };
   }
@@ -129,20 +123,15 @@ class BlockPool {
   }
 
   private spawn(): PoolWorker {
-    const w = { digests: new Map() } as unknown as PoolWorker;
+    const w = {} as PoolWorker;
+    // A compress job out keeps the thread referenced when the last digest call is answered.
+    w.digests = new WorkerCalls<DigestRequest, DigestReply>(() => w.worker, () => w.busy !== undefined);
     w.worker = startOciWorker<BlockResult | DigestReply>('gzip-worker', 'gzip worker', {
       onMessage: (r) => {
-        if (r.kind === 'digest') {
-          const waiting = w.digests.get(r.id);
-          w.digests.delete(r.id);
-          if (!w.busy && w.digests.size === 0) w.worker.unref();
-          if (r.error !== undefined) waiting?.reject(new Error(`gzip worker: ${r.error}`));
-          else waiting?.resolve(r);
-          return;
-        }
+        if (r.kind === 'digest') return w.digests.answer(r, r.error !== undefined ? new Error(`gzip worker: ${r.error}`) : undefined);
         const task = w.busy;
         w.busy = undefined;
-        if (w.digests.size === 0) w.worker.unref();
+        if (w.digests.pending === 0) w.worker.unref();
         if (task) {
           if (r.error !== undefined) task.reject(new Error(`gzip worker: ${r.error}`));
           else if (r.data) task.resolve(Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength));
@@ -158,8 +147,7 @@ class BlockPool {
         this.workers.splice(this.workers.indexOf(w), 1);
         w.busy?.reject(e);
         w.busy = undefined;
-        for (const d of w.digests.values()) d.reject(e);
-        w.digests.clear();
+        w.digests.fail(e);
         this.pump();
       },
     });

@@ -11,6 +11,7 @@ import { constants as os } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
+import { onLines, tailOf } from '../util/child-output.js';
 import { zstdMissing as missing } from './compressor-id.js';
 import { fifoName, takeFifo } from './fifo-pool.js';
 import { ZstdHost } from './zstd-host.js';
@@ -84,13 +85,13 @@ const signalOf = (code: number) => (code > 128 ? Object.entries(os.signals).find
 /** Starts a layer's zstd processes, writing into the blob's temp file (`output`, a descriptor of this process). */
 export class ZstdLauncher {
   private shell: ChildProcess | undefined;
-  private stderr = '';
+  /** The end of the shell's stderr (its zstd processes' too), once it was started. */
+  private stderr = () => '';
   /** Without perl: the zstd processes running, by pipe: what their status line settles. */
   private readonly waiting = new Map<string, (e: Exit) => void>();
   /** With the build's launcher: the zstd processes started and not yet gone, to kill and wait for. */
   private readonly live = new Set<{ exited: Promise<unknown>; kill: () => void }>();
   private gone: Exit | undefined;
-  private statusBuffer = '';
   /** `bin` as found on PATH now (the build's launcher outlives a change of PATH). */
   private found: string | undefined;
   /** The blob's temp file as the launcher opens it again, for appending (not through this descriptor's offset). */
@@ -113,16 +114,11 @@ export class ZstdLauncher {
     } catch (e) {
       throw missing('/bin/sh', e as Error);
     }
-    shell.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-2000)));
-    (shell.stdio[3] as Readable).on('data', (d: Buffer) => {
-      this.statusBuffer += d.toString();
-      for (let nl = this.statusBuffer.indexOf('\n'); nl >= 0; nl = this.statusBuffer.indexOf('\n')) {
-        const line = this.statusBuffer.slice(0, nl);
-        this.statusBuffer = this.statusBuffer.slice(nl + 1);
-        const space = line.indexOf(' ');
-        const code = Number(line.slice(0, space));
-        this.settle(line.slice(space + 1), { code, signal: signalOf(code) });
-      }
+    this.stderr = tailOf(shell.stderr!);
+    onLines(shell.stdio[3] as Readable, (line) => {
+      const space = line.indexOf(' ');
+      const code = Number(line.slice(0, space));
+      this.settle(line.slice(space + 1), { code, signal: signalOf(code) });
     });
     shell.stdin!.on('error', () => {}); // the shell is gone: its exit says so
     shell.once('error', (e) => this.end({ code: -1, error: e }));
@@ -211,7 +207,7 @@ export class ZstdLauncher {
   private failureOf(exit: Exit | undefined): GamelayerError {
     if (exit?.error) return missing(this.bin, exit.error);
     const how = exit?.signal ? `was killed by ${exit.signal}` : `exited with ${exit?.code}`;
-    const message = (exit?.message ?? this.stderr).trim();
+    const message = (exit?.message ?? this.stderr()).trim();
     return new GamelayerError('zstd.failed', `${this.bin} ${how}: ${message || 'no message'}`, 'the layer was not stored; run the build again, and check the zstd install if it fails again');
   }
 

@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { onLines, tailOf } from '../util/child-output.js';
 
 /** How a zstd ended, as a shell says it: a signal is 128 + its number; `code` -1 when it was never started. */
 export interface HostExit {
@@ -93,9 +94,9 @@ export class ZstdHost {
   private readonly proc: ChildProcess;
   private readonly running = new Map<number, Started>();
   private nextId = 0;
-  private stderr = '';
-  private statusBuffer = '';
   private gone = false;
+  /** The end of what the host wrote on stderr. */
+  private readonly stderr: () => string;
   /** Settles once the host process is gone. */
   private readonly exited: Promise<void>;
 
@@ -103,8 +104,8 @@ export class ZstdHost {
     // Its own process group, as zstd's processes had before: a Ctrl-C to the build's terminal reaches the build,
     // which ends its layers (their zstd are killed through here); the host ends at the end of its input.
     this.proc = spawn(perl, ['-e', SCRIPT], { stdio: ['pipe', 'ignore', 'pipe', 'pipe'], detached: true });
-    this.proc.stderr!.on('data', (d: Buffer) => (this.stderr = (this.stderr + d.toString()).slice(-2000)));
-    (this.proc.stdio[3] as Readable).on('data', (d: Buffer) => this.onStatus(d.toString()));
+    this.stderr = tailOf(this.proc.stderr!);
+    onLines(this.proc.stdio[3] as Readable, (line) => this.onStatus(line));
     this.proc.stdin!.on('error', () => {}); // the host is gone: its exit says so
     this.exited = new Promise((resolve) => {
       const ended = (message: string) => {
@@ -113,7 +114,7 @@ export class ZstdHost {
         resolve();
       };
       this.proc.once('error', (e) => ended(`cannot run ${perl}: ${e.message}`));
-      this.proc.once('close', (code, signal) => ended(`the zstd launcher (perl) ended (${signal ?? code}): ${this.stderr.trim() || 'no message'}`));
+      this.proc.once('close', (code, signal) => ended(`the zstd launcher (perl) ended (${signal ?? code}): ${this.stderr().trim() || 'no message'}`));
     });
     this.reference(false);
   }
@@ -130,17 +131,13 @@ export class ZstdHost {
     }
   }
 
-  private onStatus(text: string): void {
-    this.statusBuffer += text;
-    for (let nl = this.statusBuffer.indexOf('\n'); nl >= 0; nl = this.statusBuffer.indexOf('\n')) {
-      const [kind, id, rest] = this.statusBuffer.slice(0, nl).split(' ');
-      this.statusBuffer = this.statusBuffer.slice(nl + 1);
-      const s = this.running.get(Number(id));
-      if (!s) continue;
-      if (kind === 'made') s.made();
-      else if (kind === 'fail') this.settle(Number(id), { code: -1, message: Buffer.from(rest ?? '', 'hex').toString() });
-      else if (kind === 'exit') this.settle(Number(id), { code: Number(rest), message: Number(rest) === 0 ? '' : readMessage(s.err) }); // a message only says why it failed
-    }
+  private onStatus(line: string): void {
+    const [kind, id, rest] = line.split(' ');
+    const s = this.running.get(Number(id));
+    if (!s) return;
+    if (kind === 'made') s.made();
+    else if (kind === 'fail') this.settle(Number(id), { code: -1, message: Buffer.from(rest ?? '', 'hex').toString() });
+    else if (kind === 'exit') this.settle(Number(id), { code: Number(rest), message: Number(rest) === 0 ? '' : readMessage(s.err) }); // a message only says why it failed
   }
 
   private settle(id: number, e: HostExit): void {
@@ -171,7 +168,7 @@ export class ZstdHost {
     const exitedP = new Promise<HostExit>((resolve) => (exited = resolve));
     if (this.gone) {
       made('the zstd launcher (perl) is gone');
-      exited({ code: -1, message: `the zstd launcher (perl) is gone: ${this.stderr.trim() || 'no message'}` });
+      exited({ code: -1, message: `the zstd launcher (perl) is gone: ${this.stderr().trim() || 'no message'}` });
     } else {
       if (this.running.size === 0) this.reference(true);
       this.running.set(id, { made, exited, err });

@@ -1,6 +1,7 @@
 // The part of a zstd layer's format gamelayer writes itself: long runs of bytes that will not compress (paks,
 // textures, nested archives) become zstd frames of raw blocks (RFC 8878), not input to `zstd`. A layer blob is the
 // concatenation of zstd's frames and these, in tar order; every zstd decoder reads concatenated frames.
+import { countBytes, LANE_COUNTS, laneEntropy } from './byte-entropy.js';
 
 /** The tar is cut at multiples of this; each piece is tested on its own. Part of the format. */
 export const RAW_CHUNK = 1 << 20;
@@ -14,46 +15,23 @@ const SAMPLES = 16;
 const SAMPLE_BYTES = 4096;
 const MAX_BLOCK = 128 << 10;
 
-/** Four byte-lane tables of counts (one per byte of a 32-bit word), reused by every call: nothing allocated per piece. */
-const lanes = new Int32Array(1024);
+/** The lane tables of counts (byte-entropy.ts), reused by every call: nothing allocated per piece. */
+const lanes = new Uint32Array(LANE_COUNTS);
 
 /**
  * Whether a piece of the tar looks already compressed: the byte entropy of 64 KiB sampled from it above 7.98 bits
  * (random bytes give 7.997 on so many samples; ELF code 5-6.5, text 4-5). A pure function of the bytes; a wrong
  * guess costs only size. Sampling keeps it at 1/16 of a full histogram's cost, on every byte of every layer.
- * The samples are counted four bytes at a time into one set of lane tables (a table per sample, allocated per call,
- * took 3-4× the time: 0.3 s of the main thread for the 3.1 GB game); the counts, so the entropy, are the same.
+ * The samples are counted into one set of lane tables (a table per sample, allocated per call, took 3-4× the time:
+ * 0.3 s of the main thread for the 3.1 GB game); the counts, so the entropy, are the same.
  */
 export function looksRandom(piece: Uint8Array): boolean {
   if (piece.length < RAW_CHUNK) return false;
+  // A multiple of 4: every sample lies as the piece does, at a word boundary or not.
   const step = Math.floor((piece.length - SAMPLE_BYTES) / (SAMPLES - 1)) & ~3;
-  const l = lanes;
-  l.fill(0);
-  if (piece.byteOffset % 4 === 0) {
-    const words = new Int32Array(piece.buffer, piece.byteOffset, piece.length >>> 2);
-    for (let s = 0; s < SAMPLES; s++) {
-      const from = (s * step) >>> 2;
-      const to = from + (SAMPLE_BYTES >>> 2);
-      for (let w = from; w < to; w++) {
-        const v = words[w]!;
-        l[v & 255]!++;
-        l[256 + ((v >>> 8) & 255)]!++;
-        l[512 + ((v >>> 16) & 255)]!++;
-        l[768 + (v >>> 24)]!++;
-      }
-    }
-  } else {
-    for (let s = 0; s < SAMPLES; s++) for (let i = s * step, end = i + SAMPLE_BYTES; i < end; i++) l[piece[i]!]!++;
-  }
-  const n = SAMPLES * SAMPLE_BYTES;
-  let entropy = 0;
-  for (let b = 0; b < 256; b++) {
-    const c = l[b]! + l[256 + b]! + l[512 + b]! + l[768 + b]!;
-    if (c === 0) continue;
-    const p = c / n;
-    entropy -= p * Math.log2(p);
-  }
-  return entropy > 7.98;
+  lanes.fill(0);
+  countBytes(lanes, piece, SAMPLES, SAMPLE_BYTES, step);
+  return laneEntropy(lanes, SAMPLES * SAMPLE_BYTES) > 7.98;
 }
 
 /** Bytes `rawFrame` adds to `length` bytes of content. */

@@ -1,152 +1,24 @@
 // zstd layers through Debian's `zstd` CLI (Node 20's zlib has no zstd). Multi-threaded mode with fixed
 // settings: its output depends on level and input only, not on the thread count (checked in tests).
-import { spawn } from 'node:child_process';
 import { fdatasync as fdatasyncCb } from 'node:fs';
-import { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Worker } from 'node:worker_threads';
 import { promisify } from 'node:util';
-import { GamelayerError } from '../errors.js';
 import { removeFifos } from './fifo-pool.js';
-import { startOciWorker } from './worker-start.js';
-import { closeZstdHost, ZstdLauncher, type ZstdChild } from './zstd-child.js';
-import { looksRandom, RAW_CHUNK, RAW_RUN_CHUNKS } from './zstd-raw.js';
-import type { FeedReply, FeedRequest } from './zstd-feed-worker.js';
 import type { ChunkPool } from './tar.js';
-import { sharedXxhMemory, XXH_RESERVED } from '../scan/xxh64-shared.js';
+import { closeZstdHost, ZstdLauncher, type ZstdChild } from './zstd-child.js';
+import { closeFeeds, releaseFeed, SLOT_BYTES, takeFeed } from './zstd-feed.js';
+import { looksRandom, RAW_CHUNK, RAW_RUN_CHUNKS } from './zstd-raw.js';
 
 export { DEFAULT_ZSTD_LEVEL, zstdCompressorId, type ZstdOptions } from './compressor-id.js';
-import { DEFAULT_ZSTD_LEVEL, zstdArgs, zstdMissing as missing, zstdVersion, type ZstdOptions } from './compressor-id.js';
-
-/**
- * A duplex that zstd-compresses what is written to it. It ends only after zstd exited 0: a zstd
- * that fails half-way gives a stream error, never a truncated blob that looks complete.
- */
-export function createZstd(options: ZstdOptions = {}): Duplex {
-  const bin = options.bin ?? 'zstd';
-  const child = spawn(bin, zstdArgs(options.level ?? DEFAULT_ZSTD_LEVEL, options.threads), { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-  let outEnded = false;
-  let exit: number | null | undefined;
-
-  const duplex = new Duplex({
-    write(chunk: Buffer, _enc, cb) {
-      if (child.stdin.write(chunk)) cb();
-      else child.stdin.once('drain', () => cb());
-    },
-    final(cb) {
-      child.stdin.end(cb);
-    },
-    read() {
-      child.stdout.resume();
-    },
-    destroy(err, cb) {
-      if (exit === undefined) child.kill('SIGKILL');
-      cb(err);
-    },
-  });
-  const finish = () => {
-    if (!outEnded || exit === undefined) return;
-    if (exit === 0) duplex.push(null);
-    else duplex.destroy(new GamelayerError('zstd.failed', `${bin} exited with ${exit}: ${stderr.trim()}`));
-  };
-  child.stdout.on('data', (d: Buffer) => {
-    if (!duplex.push(d)) child.stdout.pause();
-  });
-  child.stdout.on('end', () => {
-    outEnded = true;
-    finish();
-  });
-  child.on('error', (e) => duplex.destroy(missing(bin, e)));
-  child.stdin.on('error', (e) => duplex.destroy(e));
-  child.on('close', (code, signal) => {
-    exit = code ?? (signal ? -1 : 0);
-    finish();
-  });
-  return duplex;
-}
-
-
-/**
- * Tar bytes per slot of a feed, and slots per feed: the most a layer holds in flight. A slot is sent when full (the
- * tar writer fills a slot at a time: ChunkPool), so a message and a round of pipe writes carry 2 MiB. Eight (16 MiB) let
- * the tar run ahead while one `zstd` finishes and the next starts around a raw run (four stalled the tar there);
- * twelve were no faster on the 3.1 GB game (3 pairs) and took a cold zstd build of 100k files to 247-261 MiB of
- * peak RSS, over issue 17's 256 MiB (eight: 230-236 MiB).
- */
-const SLOT_BYTES = 2 << 20;
-const SLOTS = 8;
+import { DEFAULT_ZSTD_LEVEL, zstdArgs, zstdVersion, type ZstdOptions } from './compressor-id.js';
 
 const fdatasync = promisify(fdatasyncCb);
 
-type Request = FeedRequest extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
-
-/** A worker thread of the zstd feed, with its shared slots; one layer uses it at a time. */
-class FeedWorker {
-  private readonly worker: Worker;
-  private readonly waiting = new Map<number, { resolve: (r: FeedReply) => void; reject: (e: Error) => void }>();
-  private nextId = 0;
-  /**
-   * The slots lie in a shared memory with an xxh64 instance of its own (scan/xxh64-shared.ts): the files the tar
-   * writer reads into them are hashed there, not copied into another memory first.
-   */
-  readonly memory = sharedXxhMemory(SLOTS * SLOT_BYTES);
-  readonly slots = Array.from({ length: SLOTS }, (_, i) => new Uint8Array(this.memory.buffer, XXH_RESERVED + i * SLOT_BYTES, SLOT_BYTES));
-  /** The slots as Buffers, lent to the tar writer to fill (ZstdFileFeed.chunks). */
-  readonly slotBuffers = this.slots.map((s) => Buffer.from(s.buffer, s.byteOffset, s.length));
-
-  /** The slot `bytes` lie in, or -1. */
-  slotOf(bytes: Uint8Array): number {
-    if (bytes.buffer !== this.memory.buffer) return -1;
-    const i = Math.floor((bytes.byteOffset - XXH_RESERVED) / SLOT_BYTES);
-    return i >= 0 && i < SLOTS ? i : -1;
-  }
-  broken = false;
-
-  constructor() {
-    this.worker = startOciWorker<FeedReply>('zstd-feed-worker', 'zstd feed worker', {
-      onMessage: (r) => {
-        const w = this.waiting.get(r.id);
-        this.waiting.delete(r.id);
-        if (this.waiting.size === 0) this.worker.unref();
-        w?.resolve(r);
-      },
-      onFail: (e) => {
-        this.broken = true;
-        for (const w of this.waiting.values()) w.reject(e);
-        this.waiting.clear();
-      },
-    });
-    this.worker.postMessage({ id: -1, type: 'slots', slots: this.slots } satisfies FeedRequest);
-  }
-
-  /** Sends a request; the reply's error, if any, becomes a rejection (with the errno code kept). */
-  call(req: Request): Promise<FeedReply> {
-    if (this.broken) return Promise.reject(new Error('zstd feed worker is gone'));
-    const id = this.nextId++;
-    return new Promise<FeedReply>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.worker.ref();
-      this.worker.postMessage({ ...req, id });
-    }).then((r) => {
-      if (r.error) throw Object.assign(new Error(r.error.message), { code: r.error.code });
-      return r;
-    });
-  }
-
-  terminate(): Promise<number> {
-    return this.worker.terminate();
-  }
-}
-
-const idleFeeds: FeedWorker[] = [];
 let nextJob = 0;
 /** Input bytes between two looks at the output: its hash and its flush to disk go on while zstd writes. */
 const OUTPUT_EVERY = 64 << 20;
 /** How long a zstd that closed its input may take to exit by itself before it is killed. */
 const EXIT_GRACE_MS = 5000;
-const allFeeds = new Set<FeedWorker>();
 
 /**
  * Stops the zstd feed workers and ends the build's zstd launcher, waiting until it was reaped (tests, the bench, or a
@@ -155,10 +27,7 @@ const allFeeds = new Set<FeedWorker>();
 export async function closeZstdWorkers(): Promise<void> {
   await closeZstdHost();
   removeFifos();
-  const all = [...allFeeds];
-  allFeeds.clear();
-  idleFeeds.length = 0;
-  await Promise.all(all.map((w) => w.terminate()));
+  await closeFeeds();
 }
 
 /**
@@ -238,9 +107,8 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
   /** Whether any zstd was started or any raw frame written: an input of nothing still makes a frame. */
   let framed = false;
 
-  const feed = idleFeeds.pop() ?? new FeedWorker();
+  const feed = takeFeed();
   const job = nextJob++;
-  allFeeds.add(feed);
   const free = feed.slots.map((_, i) => i);
   /** Pieces of each slot not yet taken by the feed's thread: the slot is free again at 0. */
   const refs = feed.slots.map(() => 0);
@@ -250,6 +118,10 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
   let filling: number | undefined;
   let filled = 0;
   const slotWaiters: (() => void)[] = [];
+  /** Resolves once a slot is free (or the feed failed: the caller checks). */
+  const slotFree = async () => {
+    while (free.length === 0 && !failed) await new Promise<void>((r) => slotWaiters.push(r));
+  };
   const inFlight = new Set<Promise<unknown>>();
   /** Requests to the feed's thread that write into the current zstd's pipe. */
   const toChild = new Set<Promise<unknown>>();
@@ -258,6 +130,15 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
   let raw = false;
   let failed: Error | undefined;
   let finished = false;
+  /** The first failure is the layer's (what follows it is its symptom). */
+  const fail = (e: Error) => {
+    failed ??= e;
+  };
+  /** `p` in `set` until it settles. */
+  const track = (set: Set<Promise<unknown>>, p: Promise<unknown>) => {
+    set.add(p);
+    void p.finally(() => set.delete(p));
+  };
 
   /** Once anything failed: zstd's own exit status and message say why (a broken pipe is only the symptom). */
   const stop = async (e?: Error): Promise<never> => {
@@ -283,30 +164,18 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
     await child?.pipe.close().catch(() => {});
     await nextChild?.then((n) => n.pipe.close()).catch(() => {});
     // A worker that lost track (a write it never answered) is not handed to another layer.
-    if (!feed.broken && inFlight.size === 0) idleFeeds.push(feed);
-    else {
-      allFeeds.delete(feed);
-      void feed.terminate();
-    }
+    releaseFeed(feed, inFlight.size === 0);
   };
 
   /** A request about `piece`; its slot is free again once every piece of it was taken. */
   const post = (type: 'chunk' | 'raw', fd: number, piece: Piece): Promise<unknown> => {
     const p = feed
       .call({ type, fd, job, ...piece })
-      .then(
-        () => {
-          if (--refs[piece.slot]! === 0) free.push(piece.slot);
-        },
-        (e: Error) => {
-          failed ??= e;
-        },
-      )
-      .finally(() => {
-        inFlight.delete(p);
-        slotWaiters.shift()?.();
-      });
-    inFlight.add(p);
+      .then(() => {
+        if (--refs[piece.slot]! === 0) free.push(piece.slot);
+      }, fail)
+      .finally(() => slotWaiters.shift()?.());
+    track(inFlight, p);
     return p;
   };
 
@@ -330,9 +199,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
       framed = true;
     }
     if (!piece) return;
-    const p = post('chunk', child.pipe.fd, piece);
-    toChild.add(p);
-    void p.finally(() => toChild.delete(p));
+    track(toChild, post('chunk', child.pipe.fd, piece));
   };
 
   /** Ends the current zstd's input and waits for it to exit 0: its frame is then whole in the file. */
@@ -362,7 +229,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
         if (!failed) await op();
       })
       .catch((e: Error) => {
-        failed ??= e;
+        fail(e);
         for (const w of slotWaiters.splice(0)) w();
       });
   };
@@ -399,14 +266,14 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
     filled = bytes.length;
     if (filled === SLOT_BYTES) send();
     // The tar writer's next chunk: a slot, if one comes free, rather than a new buffer to copy.
-    while (free.length === 0 && !failed) await new Promise<void>((r) => slotWaiters.push(r));
+    await slotFree();
   };
 
   /** Copies `bytes` into the slot being filled (taking a free one first); a slot that is full goes to the thread. */
   const gather = async (bytes: Uint8Array) => {
     for (let at = 0; at < bytes.length; ) {
       if (filling === undefined) {
-        while (free.length === 0 && !failed) await new Promise<void>((r) => slotWaiters.push(r));
+        await slotFree();
         if (failed) return stop();
         filling = free.pop()!;
         filled = 0;
@@ -436,18 +303,12 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
   let sinceLook = 0;
   let flushing: Promise<void> | undefined;
   const lookAtOutput = () => {
-    const p = feed.call({ type: 'hash-file', fd: options.output, job, end: false }).then(
-      () => undefined,
-      (e: Error) => {
-        failed ??= e;
-      },
+    track(
+      inFlight,
+      feed.call({ type: 'hash-file', fd: options.output, job, end: false }).then(() => undefined, fail),
     );
-    inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
     flushing ??= fdatasync(options.output)
-      .catch((e: Error) => {
-        failed ??= e;
-      })
+      .catch(fail)
       .finally(() => (flushing = undefined));
   };
 
@@ -458,7 +319,7 @@ export async function startZstdToFile(options: ZstdFileOptions): Promise<ZstdFil
         const slot = failed ? undefined : free.pop();
         if (slot === undefined) return Buffer.alloc(SLOT_BYTES);
         lent.add(slot);
-        return feed.slotBuffers[slot]!;
+        return feed.slots[slot]!;
       },
     },
     async write(chunk) {
