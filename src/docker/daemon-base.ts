@@ -3,6 +3,8 @@
 // emitted Dockerfiles copy a tree under a base folder of its own owner or mode to its mount (dockerfile/emit.ts).
 // Known by the image's diff_ids from then on (oci/base-parents.ts's marker): the base is saved from the daemon and
 // read only the first time. A base the daemon cannot pull is left to the build, which fails with the daemon's words.
+// Asked after the scan, with the trees' manifests: a folder between nested mounts follows the native build's rule
+// (the outer tree's where its source holds it, else the base's: plan/mount-parents.ts sourcesMountParents).
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,13 +14,13 @@ import { GamelayerError } from '../errors.js';
 import { loadBaseImage, type BaseImage } from '../oci/base-image.js';
 import { layersMountParents } from '../oci/base-parents.js';
 import type { MountParents } from '../plan/mount-parents.js';
-import { TREE_NAMES, type TreeName } from '../types.js';
+import { TREE_NAMES, type TreeManifest, type TreeName } from '../types.js';
 import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
 import { followStream, type DaemonInfo } from './daemon.js';
 
 const PLAIN_LAYER = 'application/vnd.oci.image.layer.v1.tar';
 
-export async function daemonBaseParents(info: DaemonInfo, config: GameConfig, platform: string): Promise<Record<TreeName, MountParents> | undefined> {
+export async function daemonBaseParents(info: DaemonInfo, config: GameConfig, platform: string, manifests: readonly TreeManifest[]): Promise<Record<TreeName, MountParents> | undefined> {
   const ref = config.baseImage;
   const image = info.docker.getImage(ref);
   const inspected = (await image.inspect().catch(() => undefined)) ?? (await pulled(info, ref, platform));
@@ -45,6 +47,7 @@ export async function daemonBaseParents(info: DaemonInfo, config: GameConfig, pl
       mounts,
       path.join(config.stateDir, 'cache', 'verified-blobs'),
       ref,
+      manifests,
     );
   } finally {
     if (temp) await rm(temp, { recursive: true, force: true });

@@ -15,7 +15,7 @@ import { resolveCredentials } from '../registry/credentials.js';
 import { layoutTags, REF_NAME } from '../oci/layout.js';
 import { parseReference } from '../registry/reference.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
-import { TREE_NAMES, type TreeName } from '../types.js';
+import { TREE_NAMES, type TreeManifest, type TreeName } from '../types.js';
 import { connectDocker, daemonError, daemonInfo, followStream, type DaemonInfo, type DaemonMessage } from './daemon.js';
 import { dockerRepository, loadImages } from './load.js';
 import { count } from '../report/plural.js';
@@ -82,8 +82,9 @@ export async function buildWithDocker(opts: DockerBuildOptions): Promise<DockerB
   }
   const buildkit = opts.buildkit ?? !compat;
   reporter.info(`docker: daemon ${info.version} at ${info.address}, ${buildkit ? 'BuildKit' : 'legacy builder'}, ${compat ? 'compat Dockerfile' : 'COPY --link'}`);
-  // A base by reference is read from the daemon's copy (local bases by dockerGame itself).
-  const byReference = parseBaseRef(config.baseImage, config.dir).kind === 'registry' ? await daemonBaseParents(info, config, pickPlatform(config, opts.platform)) : undefined;
+  // A base by reference is read from the daemon's copy (local bases by dockerGame itself), once the trees are scanned.
+  const platform = pickPlatform(config, opts.platform);
+  const byReference = parseBaseRef(config.baseImage, config.dir).kind === 'registry' ? (manifests: readonly TreeManifest[]) => daemonBaseParents(info, config, platform, manifests) : undefined;
   const game = await dockerGame(config, { platform: opts.platform, reporter, ...(byReference ? { baseParents: byReference } : {}) });
   await ensureBase(game, info, reporter);
 

@@ -27,8 +27,11 @@ export interface DockerGameOptions {
   /** One of config.platforms; default the first. Docker builds one platform at a time. */
   platform?: string;
   reporter?: Reporter;
-  /** A base given by reference: its folders above the mounts as the daemon's copy holds them (docker/daemon-base.ts). */
-  baseParents?: Record<TreeName, MountParents>;
+  /**
+   * A base given by reference: its folders above the mounts as the daemon's copy holds them (docker/daemon-base.ts),
+   * asked once the trees are scanned: a folder between nested mounts is the outer tree's only where its source holds it.
+   */
+  baseParents?: (manifests: readonly TreeManifest[]) => Promise<Record<TreeName, MountParents> | undefined>;
 }
 
 export function pickPlatform(config: GameConfig, platform?: string): string {
@@ -44,9 +47,12 @@ export function pickPlatform(config: GameConfig, platform?: string): string {
  * owner or mode of their own (oci/base-parents.ts); a reference's layer count is unknown here (0), its folders those
  * the daemon build read (`dockerfile` alone: none).
  */
-async function localBase(config: GameConfig, platform: string, mounts: Record<TreeName, string>, manifests: readonly TreeManifest[], byReference?: Record<TreeName, MountParents>): Promise<{ layers: number; parents?: Record<TreeName, MountParents> }> {
+async function localBase(config: GameConfig, platform: string, mounts: Record<TreeName, string>, manifests: readonly TreeManifest[], byReference?: DockerGameOptions['baseParents']): Promise<{ layers: number; parents?: Record<TreeName, MountParents> }> {
   if (config.baseImage === 'scratch') return { layers: 0 };
-  if (!/^(oci|oci-archive|docker-archive):/.test(config.baseImage)) return { layers: 0, ...(byReference ? { parents: byReference } : {}) };
+  if (!/^(oci|oci-archive|docker-archive):/.test(config.baseImage)) {
+    const parents = await byReference?.(manifests);
+    return { layers: 0, ...(parents ? { parents } : {}) };
+  }
   const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(platform) });
   await assertBaseLayerRoom(config, base.layers.length);
   const parents = await baseMountParents(base, mounts, path.join(config.stateDir, 'cache', 'verified-blobs'), manifests);
