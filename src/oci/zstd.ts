@@ -1,6 +1,5 @@
 // zstd layers through Debian's `zstd` CLI (Node 20's zlib has no zstd). Multi-threaded mode with fixed
 // settings: its output depends on level and input only, not on the thread count (checked in tests).
-import { spawn } from 'node:child_process';
 import { fdatasync as fdatasyncCb } from 'node:fs';
 import { Duplex } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,61 +9,21 @@ import { GamelayerError } from '../errors.js';
 import { removeFifos } from './fifo-pool.js';
 import { startOciWorker } from './worker-start.js';
 import { closeZstdHost, ZstdLauncher, type ZstdChild } from './zstd-child.js';
+import { zstdProcess } from './zstd-process.js';
 import { looksRandom, RAW_CHUNK, RAW_RUN_CHUNKS } from './zstd-raw.js';
 import type { FeedReply, FeedRequest } from './zstd-feed-worker.js';
 import type { ChunkPool } from './tar.js';
 import { sharedXxhMemory, XXH_RESERVED } from '../scan/xxh64-shared.js';
 
 export { DEFAULT_ZSTD_LEVEL, zstdCompressorId, type ZstdOptions } from './compressor-id.js';
-import { DEFAULT_ZSTD_LEVEL, zstdArgs, zstdMissing as missing, zstdVersion, type ZstdOptions } from './compressor-id.js';
+import { DEFAULT_ZSTD_LEVEL, zstdArgs, zstdVersion, type ZstdOptions } from './compressor-id.js';
 
 /**
- * A duplex that zstd-compresses what is written to it. It ends only after zstd exited 0: a zstd
- * that fails half-way gives a stream error, never a truncated blob that looks complete.
+ * A duplex that zstd-compresses what is written to it. It ends only after zstd exited 0: a zstd that fails half-way
+ * gives a stream error, never a truncated blob that looks complete (oci/zstd-process.ts).
  */
 export function createZstd(options: ZstdOptions = {}): Duplex {
-  const bin = options.bin ?? 'zstd';
-  const child = spawn(bin, zstdArgs(options.level ?? DEFAULT_ZSTD_LEVEL, options.threads), { stdio: ['pipe', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-  let outEnded = false;
-  let exit: number | null | undefined;
-
-  const duplex = new Duplex({
-    write(chunk: Buffer, _enc, cb) {
-      if (child.stdin.write(chunk)) cb();
-      else child.stdin.once('drain', () => cb());
-    },
-    final(cb) {
-      child.stdin.end(cb);
-    },
-    read() {
-      child.stdout.resume();
-    },
-    destroy(err, cb) {
-      if (exit === undefined) child.kill('SIGKILL');
-      cb(err);
-    },
-  });
-  const finish = () => {
-    if (!outEnded || exit === undefined) return;
-    if (exit === 0) duplex.push(null);
-    else duplex.destroy(new GamelayerError('zstd.failed', `${bin} exited with ${exit}: ${stderr.trim()}`));
-  };
-  child.stdout.on('data', (d: Buffer) => {
-    if (!duplex.push(d)) child.stdout.pause();
-  });
-  child.stdout.on('end', () => {
-    outEnded = true;
-    finish();
-  });
-  child.on('error', (e) => duplex.destroy(missing(bin, e)));
-  child.stdin.on('error', (e) => duplex.destroy(e));
-  child.on('close', (code, signal) => {
-    exit = code ?? (signal ? -1 : 0);
-    finish();
-  });
-  return duplex;
+  return zstdProcess(options.bin ?? 'zstd', zstdArgs(options.level ?? DEFAULT_ZSTD_LEVEL, options.threads), (why) => new GamelayerError('zstd.failed', why));
 }
 
 
