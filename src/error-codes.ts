@@ -100,6 +100,7 @@ export const ERROR_CODES = [
   'deploy.write',
   'diff.arg-missing',
   'diff.no-baseline',
+  'disk.cross-device',
   'disk.full',
   'docker.bad-tag',
   'docker.base',

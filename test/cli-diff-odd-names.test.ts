@@ -19,8 +19,11 @@ describe('gamelayer diff with control characters in names', () => {
     await writeFile(path.join(dir, 'app/evil\n  - game.xml'), 'x');
     await writeFile(path.join(dir, 'app/tab\there.cfg'), 'y');
     await writeFile(path.join(dir, 'app/plain name é.cfg'), 'z');
+    // U+009B is a C1 CSI (a terminal reads "[2J" after it as clear-screen); JSON.stringify leaves it as it is.
+    await writeFile(path.join(dir, 'app/wipe\u009b2J.cfg'), 'w');
     const text = (await run(BIN, ['diff'], { cwd: dir, env: { ...process.env, CI: 'true' } })).stdout;
     const list = text.slice(text.indexOf('\napp:\n') + 1).split('\n\n')[0]!.trimEnd().split('\n');
-    expect(list).toEqual(['app:', '  + "evil\\n  - game.xml" (1 B)', '  + plain name é.cfg (1 B)', '  + "tab\\there.cfg" (1 B)']);
+    expect(list).toEqual(['app:', '  + "evil\\n  - game.xml" (1 B)', '  + plain name é.cfg (1 B)', '  + "tab\\there.cfg" (1 B)', '  + "wipe\\u009b2J.cfg" (1 B)']);
+    expect(text).not.toContain('\u009b');
   });
 });

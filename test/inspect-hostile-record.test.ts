@@ -26,7 +26,7 @@ describe('inspect of a registry record with control characters', () => {
     const first = await runCli(['build', '--push', repo, '--tag', 'v1'], { cwd: dir });
     expect(first.code, first.stderr).toBe(0);
     const found = await fetchBuildRecordFor(`${repo}:v1`);
-    const lie = { ...found.record, game: 'evil\u001b]0;owned\u0007\nforged: line', codebuildArn: 'arn\u001b[2Jx' };
+    const lie = { ...found.record, game: 'evil\u001b]0;owned\u0007\nforged: line', codebuildArn: 'arn\u001b[2Jx', version: '1\u009b2J' };
     const server = found.record.images.find((i) => i.name === 'server')!;
     const head = await fetch(`${registry.url}/v2/${name}/manifests/${server.digest}`, { method: 'HEAD', headers: { accept: server.mediaType } });
     await pushBuildRecord({ to: repo, record: lie, subject: { mediaType: server.mediaType, digest: server.digest, size: Number(head.headers.get('content-length')) }, tags: ['v1'] });
@@ -34,6 +34,9 @@ describe('inspect of a registry record with control characters', () => {
     const r = await runCli(['inspect', `${repo}:v1`], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).not.toContain('\u001b');
+    // A C1 CSI (U+009B), which JSON.stringify leaves as it is, is escaped too.
+    expect(r.stdout).not.toContain('\u009b');
+    expect(r.stdout).toContain('"1\\u009b2J"');
     expect(r.stdout).not.toMatch(/^forged: line/m);
     expect(r.stdout).toContain('of "evil\\u001b]0;owned\\u0007\\nforged: line"');
     expect(r.stdout).toContain('codebuild: "arn\\u001b[2Jx"');

@@ -190,3 +190,25 @@ describe('a layer cache row naming another layer', () => {
     expect(r.stdout).not.toMatch(/ built /);
   }, 120_000);
 });
+
+describe('a layer cache row that is no object', () => {
+  // A null (or a number) among a key's rows was error[internal] in the build's lookup and in gc, whose methods read
+  // each row's compressor and layer. Such rows are dropped as the file is read; the sound rows beside them are used.
+  it('null and 5 beside the app layer\'s row, no record: the build reuses every layer, gc runs, the rows are gone', async () => {
+    const dir = await host();
+    await rm(path.join(dir, '.gamelayer/records'), { recursive: true });
+    await editCache(dir, (rows) => {
+      const [appKey, appRows] = first(rows, 'app');
+      rows[appKey] = [null, ...appRows, 5] as unknown as Row[];
+    });
+    const r = await runCli(['build', '--tag', 'v2'], { cwd: dir });
+    expect(r.stderr).not.toContain('error[');
+    expect(r.code).toBe(0);
+    expect(serverImage(r.stdout)).toEqual(reference);
+    expect(status(r.stdout).every((l) => l.endsWith(' reused'))).toBe(true);
+    const gc = await runCli(['gc', '--apply'], { cwd: dir });
+    expect(gc.stderr).not.toContain('error[');
+    expect(gc.code).toBe(0);
+    expect(Object.values(await readRows(dir)).flat().every((row) => row !== null && typeof row === 'object')).toBe(true);
+  }, 120_000);
+});

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { listRemote } from '../src/inventory/remote.js';
 import { RegistryClient } from '../src/registry/client.js';
+import { runCli } from './support/cli-process.js';
 
 let server: http.Server;
 let host: string;
@@ -34,11 +35,18 @@ beforeAll(async () => {
     const page = m && pages[m[1]!];
     if (page) return page(res, req.url!);
     // Repositories whose one tag names a manifest no registry holds: not JSON, or a layer size that is text.
-    const manifest = /^\/v2\/(badjson|badsize)\/(tags\/list|manifests\/v1)/.exec(req.url ?? '');
+    // nullentry / nulllayer: an index entry, or a layer descriptor, that is null.
+    const manifest = /^\/v2\/(badjson|badsize|nullentry|nulllayer)\/(tags\/list|manifests\/v1)/.exec(req.url ?? '');
     if (manifest) {
       if (manifest[2] === 'tags/list') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: manifest[1], tags: ['v1'] }));
       const layer = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${'a'.repeat(64)}`, size: '12' };
-      const body = manifest[1] === 'badjson' ? '{"schemaVersion": 2,' : JSON.stringify({ schemaVersion: 2, config: { ...layer, size: 2 }, layers: [layer] });
+      const config = { ...layer, mediaType: 'application/vnd.oci.image.config.v1+json', size: 2 };
+      const body =
+        manifest[1] === 'badjson'
+          ? '{"schemaVersion": 2,'
+          : manifest[1] === 'nullentry'
+            ? JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests: [null] })
+            : JSON.stringify({ schemaVersion: 2, config, layers: manifest[1] === 'nulllayer' ? [{ ...layer, size: 12 }, null] : [layer] });
       const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
       return void res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'docker-content-digest': digest }).end(body);
     }
@@ -80,5 +88,13 @@ describe('a tag list no registry sends', () => {
       code: 'registry.bad-answer',
       message: `${host}/badsize:v1: the manifest's descriptors are not digests with byte counts; that is not a registry's answer`,
     });
+  });
+
+  it('ls (the CLI): an index entry or a layer descriptor that is null is refused naming the tag (was error[internal])', async () => {
+    for (const repo of ['nullentry', 'nulllayer']) {
+      const r = await runCli(['ls', `${host}/${repo}`], { env: { GAMELAYER_REGISTRY_RETRIES: '1' } });
+      expect(r.stderr).toContain(`error[registry.bad-answer]: ${host}/${repo}:v1: the manifest's descriptors are not digests with byte counts; that is not a registry's answer`);
+      expect(r.code).toBe(1);
+    }
   });
 });

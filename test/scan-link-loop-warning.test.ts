@@ -28,3 +28,17 @@ describe('symlink cycles in a directory tree', () => {
     ]);
   });
 });
+
+describe('a warning naming a file whose name holds an escape sequence', () => {
+  it('shows it escaped (as errors do), never as the bytes a terminal acts on', async () => {
+    const dir = await tempDir();
+    await writeGame(dir);
+    // A link loop's names are echoed by the scan's warning: ESC (C0) and CSI (C1, U+009B) in them.
+    await symlink('red\u001b[31m', path.join(dir, 'app', 'wipe\u009b2J'));
+    await symlink('wipe\u009b2J', path.join(dir, 'app', 'red\u001b[31m'));
+    const r = await runCli(['scan'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/[\u001b\u009b]/);
+    expect(r.stderr).toContain('red\\u001b[31m -> wipe\\u009b2J (through wipe\\u009b2J)');
+  });
+});

@@ -5,6 +5,7 @@ import { GamelayerError, errnoCode, isGamelayerError } from '../errors.js';
 import { loadConfig, treeSourceFolders, type GameConfig } from '../config/load.js';
 import { assertOutsideFolders } from '../util/fs-access.js';
 import { jsonPrettyChunks } from '../util/json-pretty-chunks.js';
+import { visibleControls } from '../report/printable.js';
 import { defaultReporter, silentReporter, type Reporter } from '../report/reporter.js';
 import { formatRetry, onRetry } from '../report/retries.js';
 
@@ -36,7 +37,7 @@ export async function warnStartInterpreter(config: GameConfig, platforms: readon
  * stderr; otherwise bars on a TTY, lines in CI.
  */
 export function commandReporter(json: boolean): Reporter {
-  const reporter: Reporter = json ? { ...silentReporter, warn: (m) => process.stderr.write(`warning: ${m}\n`) } : defaultReporter();
+  const reporter: Reporter = json ? { ...silentReporter, warn: (m) => process.stderr.write(`warning: ${visibleControls(m)}\n`) } : defaultReporter();
   // Registry retries are shown with their reason (on stderr; under --json too, stdout stays JSON).
   stopRetries?.();
   stopRetries = onRetry((n) => (json ? process.stderr.write(`${formatRetry(n)}\n`) : reporter.info(formatRetry(n))));

@@ -4,6 +4,7 @@ import { GamelayerError } from '../errors.js';
 import { ECR_ENDPOINT_ENV, isEcrHost, parseEcrHost } from '../registry/ecr-host.js';
 import type { PushImageOptions } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
+import { readBounded } from '../util/read-bounded.js';
 
 export interface RegistryFlags {
   insecure?: boolean;
@@ -148,8 +149,21 @@ export async function registryOptions(flags: RegistryFlags): Promise<RegistryOpt
   };
 }
 
+/** A password or token is a few KiB (an ECR token about 2, a JWT rarely past 8): more is not one. */
+const MAX_PASSWORD_BYTES = 64 * 1024;
+
+/**
+ * The password piped in, read no further than MAX_PASSWORD_BYTES: `--password-stdin < /dev/zero` (or `yes |`) was
+ * read without end, its memory growing until the process was killed.
+ */
 async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  const read = await readBounded(process.stdin, MAX_PASSWORD_BYTES);
+  if ('tooBig' in read) {
+    throw new GamelayerError(
+      'cli.password-stdin',
+      `--password-stdin: stdin holds more than ${MAX_PASSWORD_BYTES / 1024} KiB, more than a password or token`,
+      'pipe in the password alone: echo "$PASSWORD" | gamelayer … --username U --password-stdin',
+    );
+  }
+  return read.toString('utf8');
 }

@@ -4,6 +4,7 @@ import { CommanderError } from 'commander';
 import { EXIT, exitStatusOf, isGamelayerError, type ErrorCode } from '../errors.js';
 import { redactReference } from '../registry/reference.js';
 import { visibleControls } from '../report/printable.js';
+import { crossDeviceError } from '../util/cross-device.js';
 import { diskFullFallback } from '../util/disk-full.js';
 import { writeDeniedError } from '../util/fs-access.js';
 
@@ -12,7 +13,7 @@ import { writeDeniedError } from '../util/fs-access.js';
  * (`{"error": {"code", "message", "hint"}}` on stdout); returns the exit status (docs/errors.md "Exit status").
  */
 export function reportError(thrown: unknown, json: boolean): number {
-  const e = diskFullFallback(writeDeniedError(thrown));
+  const e = crossDeviceError(diskFullFallback(writeDeniedError(thrown)));
   if (e instanceof CommanderError) {
     // Commander already printed usage errors (through outputError in main.ts); help and version exit 0.
     if (e.exitCode === 0) return EXIT.ok;

@@ -126,7 +126,8 @@ function manifestDoc(bytes: Buffer, where: string): ManifestDoc {
     throw new GamelayerError('registry.bad-answer', `${where}: the manifest is not JSON; that is not a registry's answer`);
   }
   const descriptors = [...(doc?.config ? [doc.config] : []), ...(Array.isArray(doc?.layers) ? doc.layers : []), ...(Array.isArray(doc?.manifests) ? doc.manifests : [])];
-  const bad = descriptors.find((d) => !d || !isSize(d.size) || (d.digest !== undefined && !DIGEST.test(d.digest)));
+  // some, not find: find returns the bad entry itself, and a null entry is falsy (it was taken for none).
+  const bad = descriptors.some((d) => !d || !isSize(d.size) || (d.digest !== undefined && !DIGEST.test(d.digest)));
   if (!doc || typeof doc !== 'object' || (doc.layers !== undefined && !Array.isArray(doc.layers)) || (doc.manifests !== undefined && !Array.isArray(doc.manifests)) || bad) {
     throw new GamelayerError('registry.bad-answer', `${where}: the manifest's descriptors are not digests with byte counts; that is not a registry's answer`);
   }

@@ -39,10 +39,20 @@ export class LayerCache {
     await sweepStaleTemps(path.dirname(file)).catch(() => undefined);
     const read = await readCheckedJson<Record<string, CacheRow[]>>(file, FORMAT);
     const rows = new Map<string, CacheRow[]>();
+    let dropped = false;
     if (read.ok && read.value && typeof read.value === 'object') {
-      for (const [k, v] of Object.entries(read.value)) if (Array.isArray(v)) rows.set(k, v);
+      for (const [k, v] of Object.entries(read.value)) {
+        if (!Array.isArray(v)) continue;
+        // A row every method may look into (its compressor, its layer's digest): a null one was error[internal]
+        // in find and in gc. find checks the rest of a layer, and says so when it does not fit.
+        const sound = v.filter((r: unknown) => isRowShaped(r));
+        if (sound.length !== v.length) dropped = true;
+        rows.set(k, sound);
+      }
     }
-    return new LayerCache(file, rows, read.ok || read.missing ? undefined : read.reason);
+    const cache = new LayerCache(file, rows, read.ok || read.missing ? undefined : read.reason);
+    if (dropped) cache.changed = true;
+    return cache;
   }
 
   /** No layer cached (a fresh state folder): no layer of this build can be found here, whatever its key. */
@@ -159,4 +169,11 @@ export class LayerCache {
 
 function slot(inputKey: string, kind: string, mtime: number): string {
   return `${inputKey}|${kind}|${mtime}`;
+}
+
+/** An object with a compressor string and a layer object: what a row is at least. */
+function isRowShaped(r: unknown): r is CacheRow {
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return false;
+  const row = r as { compressor?: unknown; layer?: unknown };
+  return typeof row.compressor === 'string' && typeof row.layer === 'object' && row.layer !== null && !Array.isArray(row.layer);
 }

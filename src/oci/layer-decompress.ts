@@ -1,9 +1,9 @@
 // The decompressor of a layer blob by its media type: what reads a layer back (the SBOM's member hashes, the layer
 // cache's proof of a row) undoes what the layer writer did, as a stream.
-import { spawn } from 'node:child_process';
 import { Duplex } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GamelayerError } from '../errors.js';
+import { zstdProcess } from './zstd-process.js';
 
 const TAR_TYPES = new Set(['application/vnd.oci.image.layer.v1.tar', 'application/vnd.docker.image.rootfs.diff.tar']);
 const GZIP_TYPES = new Set(['application/vnd.oci.image.layer.v1.tar+gzip', 'application/vnd.docker.image.rootfs.diff.tar.gzip']);
@@ -22,10 +22,12 @@ export function notALayerType(digest: string, mediaType: string): GamelayerError
   return new GamelayerError('base.layer-type', `base layer ${digest}: media type ${mediaType} is not a layer's`);
 }
 
-/** `zstd -d -c` as a Duplex (Node 20's zlib has no zstd). */
+/**
+ * `zstd -d -c` as a Duplex (Node 20's zlib has no zstd). Its exit status is checked (zstd-process.ts): a frame it
+ * cannot decode after good ones ended the output early as if complete, and zstd's own message reached the terminal
+ * unlabelled while the layer was taken.
+ */
 function zstdDecompressor(): Duplex {
-  const child = spawn('zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const output = child.stdout!;
-  child.on('error', (e) => output.destroy(new GamelayerError('zstd.missing', `cannot run zstd: ${e.message}`, 'install zstd (apt-get install zstd)')));
-  return Duplex.from({ writable: child.stdin!, readable: output });
+  // A plain Error: the bytes are the layer's fault, and each reader names the layer (base.archive, sbom.layer-unreadable…).
+  return zstdProcess('zstd', ['-d', '-c', '-q'], (why) => new Error(why));
 }

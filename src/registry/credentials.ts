@@ -71,10 +71,12 @@ export async function resolveCredentials(host: string, opts: CredentialOptions =
   const file = path.join(dir, 'config.json');
   const config = await readDockerConfig(file);
   if (!config) return undefined;
-  const helper = lookup(config.credHelpers, host);
+  const helper = configString(file, `credHelpers.${host}`, lookup(config.credHelpers, host));
   if (helper) return runCredentialHelper(helper, host, env);
   const entry = lookup(config.auths, host);
   if (entry) {
+    // Each field a string where present: an `auth` of 5 failed in Buffer.from as error[internal], an object was sent as "[object Object]".
+    for (const field of ['auth', 'username', 'password', 'identitytoken'] as const) configString(file, `auths.${host}.${field}`, entry[field]);
     if (entry.identitytoken) return { identityToken: entry.identitytoken, source: `${file} auths` };
     if (entry.auth) {
       const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
@@ -84,8 +86,15 @@ export async function resolveCredentials(host: string, opts: CredentialOptions =
     }
     if (entry.username && entry.password) return { username: entry.username, password: entry.password, source: `${file} auths` };
   }
-  if (config.credsStore) return runCredentialHelper(config.credsStore, host, env);
+  const store = configString(file, 'credsStore', config.credsStore);
+  if (store) return runCredentialHelper(store, host, env);
   return undefined;
+}
+
+/** A docker config.json field that must be a string where it is set; `where` names it (auths.HOST.auth). */
+function configString(file: string, where: string, v: unknown): string | undefined {
+  if (v === undefined || v === null || typeof v === 'string') return v ?? undefined;
+  throw new GamelayerError('registry.credentials', `${file}: ${where} is ${Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`}, not a string`, 'fix that entry of the docker config (docker login writes it), or remove it');
 }
 
 const DOCKER_CONFIG_MAX_BYTES = 4 << 20;
@@ -123,6 +132,9 @@ export async function runCredentialHelper(name: string, host: string, env: NodeJ
       const c = err && typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : err ? 1 : 0;
       resolve({ stdout: String(out), stderr: String(errOut), code: c, spawnError: errnoCode(err) === 'ENOENT' ? 'ENOENT' : undefined });
     });
+    // A helper that exits (or closes its stdin) before reading the host: EPIPE here, which as an unhandled 'error'
+    // event ended gamelayer with a stack trace. Its exit code and output say what happened.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(host);
   });
   if (spawnError) {
@@ -137,13 +149,18 @@ export async function runCredentialHelper(name: string, host: string, env: NodeJ
     if (/not found/i.test(stdout + stderr)) return undefined;
     throw new GamelayerError('registry.credential-helper', `credential helper ${program} failed for ${host} (exit ${code})`);
   }
-  let parsed: { Username?: string; Secret?: string };
+  let parsed: { Username?: unknown; Secret?: unknown };
   try {
     parsed = JSON.parse(stdout) as typeof parsed;
   } catch {
     throw new GamelayerError('registry.credential-helper', `credential helper ${program} printed invalid JSON for ${host}`);
   }
-  if (!parsed.Secret) return undefined;
+  // JSON, but not the protocol's object of strings (`null` was an error[internal]; an object a "[object Object]" password).
+  const stringOrAbsent = (v: unknown) => v === undefined || typeof v === 'string';
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed) || !stringOrAbsent(parsed.Username) || !stringOrAbsent(parsed.Secret)) {
+    throw new GamelayerError('registry.credential-helper', `credential helper ${program} printed JSON for ${host} that is not an object with string Username and Secret`);
+  }
+  if (typeof parsed.Secret !== 'string' || !parsed.Secret) return undefined;
   if (parsed.Username === '<token>') return { identityToken: parsed.Secret, source: program };
-  return { username: parsed.Username ?? '', password: parsed.Secret, source: program };
+  return { username: typeof parsed.Username === 'string' ? parsed.Username : '', password: parsed.Secret, source: program };
 }

@@ -1,6 +1,7 @@
 // One reporter interface for progress and logs, so a TTY, a CodeBuild log and a test each get what they need.
 import { createRequire } from 'node:module';
 import type cliProgressTypes from 'cli-progress';
+import { visibleControls } from './printable.js';
 
 // Loaded with the first bar, not with this module: every command imports the reporter, few draw bars on a TTY
 // (start-up time, bench/README.md "Peers").
@@ -58,7 +59,8 @@ export const silentReporter: Reporter = {
 export function plainReporter(out: NodeJS.WritableStream = process.stderr): Reporter {
   return {
     info: (m) => out.write(`${m}\n`),
-    warn: (m) => out.write(`warning: ${m}\n`),
+    // A warning echoes file names and registry text: an escape sequence in one is shown, not acted on (as errors).
+    warn: (m) => out.write(`warning: ${visibleControls(m)}\n`),
     task(label, total, unit, options) {
       const started = Date.now();
       let worked = 0;
@@ -180,7 +182,7 @@ export function ttyReporter(out: NodeJS.WriteStream = process.stderr): Reporter 
   const fit = (label: string, width: number) => (label.length > width ? `${label.slice(0, width - 1)}…` : label.padEnd(width));
   return {
     info: log,
-    warn: (m) => log(`warning: ${m}`),
+    warn: (m) => log(`warning: ${visibleControls(m)}`),
     pushPlanned(bytes) {
       planned += bytes;
       if (!push) return;

@@ -5,6 +5,7 @@ import { chunkDiff } from '../../diff/chunks.js';
 import type { TreeDiff } from '../../diff/diff.js';
 import type { LayerDiff } from '../../plan/layer-diff.js';
 import type { PullCost } from '../../diff/pull-cost.js';
+import { printable } from '../../report/printable.js';
 import { formatBytes } from '../../report/reporter.js';
 import type { FileEntry } from '../../types.js';
 import { table } from '../table.js';
@@ -23,10 +24,10 @@ export function diffTable(diffs: TreeDiff[]): string {
 
 /**
  * A path as one line of output: quoted as a JSON string (as git quotes such names) when it holds a control
- * character, so a newline in a file name cannot split its line in two or forge another.
+ * character (C0 or C1), so a newline in a file name cannot split its line in two or forge another, nor a CSI act.
  */
 export function shownPath(p: string): string {
-  return /[\u0000-\u001f\u007f]/.test(p) ? JSON.stringify(p) : p;
+  return printable(p);
 }
 
 /** The changed paths, a line each, `+` added, `~` modified, `-` removed; at most `limit` per tree. */
