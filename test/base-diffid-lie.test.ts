@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
-import type { TarEntry } from './support/make-layout.js';
+import { writeOneLayerLayout, type TarEntry } from './support/make-layout.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 import { copySample } from './support/sample.js';
 import { runCli } from './support/cli-process.js';
@@ -41,31 +41,6 @@ async function busybox(dir: string, diffID?: string, extraLayers?: TarEntry[][])
     await writeFile(indexFile, JSON.stringify({ ...index, manifests: [{ ...index.manifests[0], ...newManifest }] }));
   }
   return { layer: manifest.layers[0]!.digest, truth };
-}
-
-/** A one-layer layout whose layer's bytes are `layer`, typed `mediaType` (gzip by default, whatever they are). */
-async function oneLayer(dir: string, layer: Buffer, diffID: string, mediaType = 'application/vnd.oci.image.layer.v1.tar+gzip'): Promise<string> {
-  await mkdir(path.join(dir, 'blobs/sha256'), { recursive: true });
-  const put = async (bytes: Buffer) => {
-    await writeFile(path.join(dir, 'blobs/sha256', sha256(bytes).slice(7)), bytes);
-    return { digest: sha256(bytes), size: bytes.length };
-  };
-  const config = await put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [diffID] } })));
-  const blob = await put(layer);
-  const manifest = await put(
-    Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-        layers: [{ mediaType, ...blob }],
-      }),
-    ),
-  );
-  await writeFile(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  const ref = { 'org.opencontainers.image.ref.name': 'busybox' };
-  await writeFile(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: ref }] }));
-  return blob.digest;
 }
 
 async function push(layout: string, to: string): Promise<void> {
@@ -148,7 +123,7 @@ describe('a registry base image whose config names a wrong diff_id', () => {
   it('a layer that is not the gzip its media type says fails the build naming the layer, after its digest is proven', async () => {
     const layout = path.join(await tempDir(), 'not-gzip');
     const diffID = `sha256:${'cd'.repeat(32)}`;
-    const layer = await oneLayer(layout, Buffer.from('plain text, no gzip member\n'.repeat(100)), diffID);
+    const layer = await writeOneLayerLayout(layout, Buffer.from('plain text, no gzip member\n'.repeat(100)), diffID, undefined, 'busybox');
     await push(layout, `${reg.host}/base/not-gzip:1`);
     const dir = await game(`${reg.host}/base/not-gzip:1`);
     const r = await runCli(['build', '--tag', 'v1'], { cwd: dir });
@@ -162,7 +137,7 @@ describe('a registry base image whose config names a wrong diff_id', () => {
     const layout = path.join(await tempDir(), 'zstd-base');
     const tar = Buffer.alloc(1024); // two zero blocks: an empty tar
     const { stdout } = await run('sh', ['-c', 'head -c 1024 /dev/zero | zstd -q -c | base64 -w0']);
-    const layer = await oneLayer(layout, Buffer.from(stdout, 'base64'), sha256(tar), 'application/vnd.oci.image.layer.v1.tar+zstd');
+    const layer = await writeOneLayerLayout(layout, Buffer.from(stdout, 'base64'), sha256(tar), 'application/vnd.oci.image.layer.v1.tar+zstd', 'busybox');
     await push(layout, `${reg.host}/base/zstd:1`);
     const dir = await game(`${reg.host}/base/zstd:1`);
     const noTools = await tempDir();

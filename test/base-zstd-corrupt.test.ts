@@ -9,35 +9,11 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
+import { writeOneLayerLayout } from './support/make-layout.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-
-/** An OCI layout with one image, `latest`, of one zstd layer (`layer`) whose tar is `tar`. */
-async function zstdBase(dir: string, tar: Buffer, layer: Buffer): Promise<string> {
-  await mkdir(path.join(dir, 'blobs/sha256'), { recursive: true });
-  const put = async (b: Buffer) => {
-    await writeFile(path.join(dir, 'blobs/sha256', sha256(b).slice(7)), b);
-    return { digest: sha256(b), size: b.length };
-  };
-  const config = await put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [sha256(tar)] } })));
-  const blob = await put(layer);
-  const manifest = await put(
-    Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: 'application/vnd.oci.image.manifest.v1+json',
-        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
-        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd', ...blob }],
-      }),
-    ),
-  );
-  await writeFile(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
-  const ref = { 'org.opencontainers.image.ref.name': 'latest' };
-  await writeFile(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: ref }] }));
-  return blob.digest;
-}
 
 describe('a zstd base layer with a frame zstd cannot decode after good ones', () => {
   it('fails as base.archive naming the layer, with zstd\'s message; the good stream alone builds', async () => {
@@ -53,7 +29,7 @@ describe('a zstd base layer with a frame zstd cannot decode after good ones', ()
     const build = async (layer: Buffer) => {
       const game = await tempDir();
       copySample(game);
-      const digest = await zstdBase(path.join(game, 'base'), tar, layer);
+      const digest = await writeOneLayerLayout(path.join(game, 'base'), layer, sha256(tar), 'application/vnd.oci.image.layer.v1.tar+zstd');
       const yaml = path.join(game, 'gamelayer.yaml');
       await writeFile(yaml, (await readFile(yaml, 'utf8')).replace('baseImage: scratch', 'baseImage: oci:./base:latest'));
       return { digest, r: await runCli(['build'], { cwd: game }) };

@@ -4,30 +4,18 @@
 // unhandled 'error' event); an object was used as "[object Object]". Now each is an error naming the file and the
 // field (or the helper), and a helper that says "not found" without reading its stdin means anonymous, as it should.
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
+import { useTagListRegistry } from './support/tag-list-registry.js';
 import { tempDir } from './support/tmp.js';
 
-let server: Server;
-let host = '';
+const registry = useTagListRegistry();
 let work = '';
 
 beforeAll(async () => {
-  // A registry without auth: ls asks /v2/ and the tag list; the credentials are looked up all the same.
-  server = createServer((req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(req.url!.startsWith('/v2/game/tags/list') ? JSON.stringify({ name: 'game', tags: ['v1'] }) : '{}');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  host = `127.0.0.1:${(server.address() as { port: number }).port}`;
   work = await tempDir();
   await mkdir(path.join(work, 'bin'));
-});
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
 /** `ls HOST/game` with this config.json, and a helper docker-credential-closed running `script` with its stdin closed. */
@@ -37,13 +25,13 @@ async function ls(config: unknown, script = 'exit 1') {
   const helper = path.join(work, 'bin', 'docker-credential-closed');
   await writeFile(helper, `#!/bin/sh\nexec 0<&-\n${script}\n`);
   await chmod(helper, 0o755);
-  return runCli(['ls', `${host}/game`], { env: { DOCKER_CONFIG: dir, PATH: `${path.join(work, 'bin')}:${process.env.PATH}`, GAMELAYER_REGISTRY_RETRIES: '1' } });
+  return runCli(['ls', `${registry.host()}/game`], { env: { DOCKER_CONFIG: dir, PATH: `${path.join(work, 'bin')}:${process.env.PATH}`, GAMELAYER_REGISTRY_RETRIES: '1' } });
 }
 
 describe('a docker config.json that does not hold what Docker writes', () => {
   it('an auth that is a number: registry.credentials naming the file and the field', async () => {
-    const r = await ls({ auths: { [host]: { auth: 5 } } });
-    expect(r.stderr).toMatch(new RegExp(`^error\\[registry\\.credentials\\]: \\S+/config\\.json: auths\\.${host.replace(/\./g, '\\.')}\\.auth is a number, not a string$`, 'm'));
+    const r = await ls({ auths: { [registry.host()]: { auth: 5 } } });
+    expect(r.stderr).toMatch(new RegExp(`^error\\[registry\\.credentials\\]: \\S+/config\\.json: auths\\.${registry.host().replace(/\./g, '\\.')}\\.auth is a number, not a string$`, 'm'));
     expect(r.code).toBe(1);
   });
 
@@ -56,15 +44,15 @@ describe('a docker config.json that does not hold what Docker writes', () => {
 
 describe('a credential helper that exits without reading the host', () => {
   it('and says "not found": anonymous, the listing works', async () => {
-    const r = await ls({ credHelpers: { [host]: 'closed' } }, 'echo "credentials not found in native keychain"\nexit 1');
+    const r = await ls({ credHelpers: { [registry.host()]: 'closed' } }, 'echo "credentials not found in native keychain"\nexit 1');
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('v1');
     expect(r.code).toBe(0);
   });
 
   it('and prints null: registry.credential-helper naming the helper', async () => {
-    const r = await ls({ credHelpers: { [host]: 'closed' } }, 'echo null');
-    expect(r.stderr).toContain(`error[registry.credential-helper]: credential helper docker-credential-closed printed JSON for ${host} that is not an object with string Username and Secret`);
+    const r = await ls({ credHelpers: { [registry.host()]: 'closed' } }, 'echo null');
+    expect(r.stderr).toContain(`error[registry.credential-helper]: credential helper docker-credential-closed printed JSON for ${registry.host()} that is not an object with string Username and Secret`);
     expect(r.code).toBe(1);
   });
 });

@@ -147,3 +147,22 @@ export async function addTag(layoutDir: string, tag: string, images: ImageSpec[]
   allDigests.add(top.digest);
   return { tag, top, images: written, allDigests: [...allDigests] };
 }
+
+/**
+ * A layout of one image tagged `tag`, of one layer whose blob is `layer` as given (typed `mediaType` whatever its bytes
+ * are) and whose config names `diffID`: for bases whose layer or config lies. Returns the layer's digest.
+ */
+export async function writeOneLayerLayout(dir: string, layer: Buffer, diffID: string, mediaType: string = MT.layerGzip, tag = 'latest'): Promise<string> {
+  await mkdir(path.join(dir, 'blobs/sha256'), { recursive: true });
+  const put = async (bytes: Buffer) => {
+    await writeFile(path.join(dir, 'blobs/sha256', sha256(bytes).slice(7)), bytes);
+    return { digest: sha256(bytes), size: bytes.length };
+  };
+  const config = await put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [diffID] } })));
+  const blob = await put(layer);
+  const manifest = await put(Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MT.manifest, config: { mediaType: MT.config, ...config }, layers: [{ mediaType, ...blob }] })));
+  await writeFile(path.join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const ref = { 'org.opencontainers.image.ref.name': tag };
+  await writeFile(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: MT.manifest, ...manifest, annotations: ref }] }));
+  return blob.digest;
+}
