@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { GamelayerError } from '../../errors.js';
 import type { PushResult } from '../../registry/push.js';
-import { parseReference } from '../../registry/reference.js';
+import { hostOnlyReferenceError, parseReference } from '../../registry/reference.js';
 import { formatBytes } from '../../report/reporter.js';
 import { readBuildRecord, recordsDir } from '../../state/records.js';
 import { buildRecordFile, buildRecordName } from '../../state/record-name.js';
@@ -144,6 +144,9 @@ async function refuseReservedTags(to: string, flags: PushFlags, stateDir: string
 /** A bare tag goes to the registry repository named in gamelayer.yaml. */
 function destination(ref: string, registry: string | undefined, configFile: string): string {
   if (ref.includes('/')) return ref;
+  // `HOST:PORT:TAG` is no bare tag (a tag holds no ":"): the repository was left out after the host.
+  const hostOnly = ref.includes(':') ? hostOnlyReferenceError(ref) : undefined;
+  if (hostOnly) throw hostOnly;
   if (!registry) {
     throw new GamelayerError(
       'cli.no-registry',
