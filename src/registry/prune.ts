@@ -24,6 +24,7 @@ import type { RegistryClient } from './client.js';
 import type { EcrApi } from './ecr.js';
 import { ManifestReads, manifestName, manifestObject } from './index-entries.js';
 import { ecrPruneDeletes } from './prune-ecr.js';
+import { leftoverTreeTags } from './prune-leftovers.js';
 import { deleteInWaves, PRUNE_DELETE_CONCURRENCY } from './prune-waves.js';
 import { detachRecordIndexes, isRecordEntry, PENDING_INDEX_TAG, PRUNED_TAG_SUFFIX, recordDeleteCount } from './prune-records.js';
 import { referrersTag } from './referrers.js';
@@ -192,7 +193,10 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   // A tag a kept build claims too stays: `1.0-app` is build 1.0's app image and, pushed by an older gamelayer, the
   // server image of the build 1.0-app; removing either build deleted what the tag names, which the other still used.
   const keptTags = new Set(kept.flatMap((b) => b.tags));
-  const removedTags = new Set([...pending, ...removed.flatMap((b) => b.tags).filter((t) => !keptTags.has(t)), ...retired]);
+  // A removed build's tree tag an earlier prune left beside a kept build's (prune-leftovers.ts) keeps nothing: its
+  // image goes with the last build that names it, and while one does, the tag is reported as left, not as no build's.
+  const leftovers = leftoverTreeTags(builds, tags, digestOf);
+  const removedTags = new Set([...pending, ...removed.flatMap((b) => b.tags).filter((t) => !keptTags.has(t)), ...retired, ...leftovers]);
   const survivingDigests = new Set([...tags].filter((t) => !removedTags.has(t)).map((t) => digestOf.get(t)));
   const deleted = new Map<string, string[]>();
   const shared: string[] = [];
@@ -253,7 +257,7 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     left: opts.ecr ? [] : shared.sort(),
     attached,
     retiredLines: retired.map((t) => t.slice(LINE_TAG_PREFIX.length)).sort(),
-    unclaimed: [...tags].filter((t) => !claimed.has(t) && !t.startsWith(LINE_TAG_PREFIX) && !t.startsWith('sha256-')).sort(),
+    unclaimed: [...tags].filter((t) => !claimed.has(t) && !removedTags.has(t) && !t.startsWith(LINE_TAG_PREFIX) && !t.startsWith('sha256-')).sort(),
   };
   if (!opts.apply) return result;
   // Images before records: a record never outlives... the other way round would leave images without a record.
