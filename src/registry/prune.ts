@@ -97,6 +97,11 @@ export interface PruneResult {
   deleted: { digest: string; tags: string[] }[];
   /** Tags taken off an image a kept tag still names (ECR only). */
   untagged: string[];
+  /**
+   * Why each build kept beyond the N newest is kept (by tag): `newest of line <line>`, `--tag`, `--keep-deployed`.
+   * A prune of `--keep 1` that kept two builds did not say why.
+   */
+  keptBecause: Record<string, string>;
   /** Tags of removed builds left in place: their image is a kept tag's too, and the registry cannot untag. */
   left: string[];
   /** Signatures, SBOMs and referrers indexes of the deleted manifests, deleted with them (or that would be). */
@@ -186,6 +191,13 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const ranked = builds.filter((b) => !b.interrupted);
   const kept = builds.filter((b) => (!b.interrupted && ranked.indexOf(b) < opts.keep) || isLineHead(b) || named.has(b) || deployed.has(b));
   const removed = builds.filter((b) => !kept.includes(b));
+  const keptBecause: Record<string, string> = {};
+  for (const b of kept) {
+    if (!b.interrupted && ranked.indexOf(b) < opts.keep) continue;
+    const lines = [...tags].filter((t) => t.startsWith(LINE_TAG_PREFIX) && !retired.includes(t) && digestOf.get(t) === digestOf.get(`${b.tag}${RECORD_TAG_SUFFIX}`));
+    const why = [...lines.map((t) => `newest of line ${t.slice(LINE_TAG_PREFIX.length)}`), ...(named.has(b) ? ['--tag'] : []), ...(deployed.has(b) ? ['--keep-deployed'] : [])];
+    keptBecause[b.tag] = why.join(', ');
+  }
   // A record index whose record tag an earlier prune moved, killed before deleting it (prune-records.ts): it goes
   // first, unless a kept tag names it too. Only a tag naming the digest it spells counts.
   const pending = [...tags].filter((t) => PENDING_INDEX_TAG.test(t) && digestOf.get(t) === `sha256:${PENDING_INDEX_TAG.exec(t)![1]}`);
@@ -251,6 +263,7 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     repository: `${client.host}/${repo}`,
     applied: Boolean(opts.apply),
     kept,
+    keptBecause,
     removed,
     deleted: [...deleted].map(([digest, t]) => ({ digest, tags: t.sort() })),
     untagged: opts.ecr ? shared.sort() : [],

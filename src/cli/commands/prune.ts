@@ -62,7 +62,7 @@ export function register(program: Command): void {
       else {
         const verb = result.applied ? 'deleted' : 'would delete';
         const lines = [
-          `kept ${count(result.kept.length, 'build')}: ${result.kept.map((b) => b.tag).join(', ') || '-'}`,
+          `kept ${count(result.kept.length, 'build')}: ${result.kept.map((b) => (result.keptBecause[b.tag] ? `${b.tag} (${result.keptBecause[b.tag]})` : b.tag)).join(', ') || '-'}`,
           `${verb} ${count(result.removed.length, 'build')}: ${result.removed.map((b) => b.tag).join(', ') || '-'} (${count(result.deleted.length, 'manifest')})`,
         ];
         const finished = result.removed.filter((b) => b.interrupted).map((b) => b.tag);
