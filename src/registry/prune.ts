@@ -209,15 +209,6 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   // image goes with the last build that names it, and while one does, the tag is reported as left, not as no build's.
   const leftovers = leftoverTreeTags(builds, tags, digestOf);
   const removedTags = new Set([...pending, ...removed.flatMap((b) => b.tags).filter((t) => !keptTags.has(t)), ...retired, ...leftovers]);
-  const survivingDigests = new Set([...tags].filter((t) => !removedTags.has(t)).map((t) => digestOf.get(t)));
-  const deleted = new Map<string, string[]>();
-  const shared: string[] = [];
-  for (const t of removedTags) {
-    const d = digestOf.get(t);
-    if (!d) continue;
-    if (survivingDigests.has(d)) shared.push(t);
-    else deleted.set(d, [...(deleted.get(d) ?? []), t]);
-  }
   // The platform manifests of a deleted multi-platform index carry signatures too; those of a kept index stay.
   const childrenOf = async (tagged: string[]) => {
     const out = new Set<string>();
@@ -228,7 +219,19 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     for (const doc of docs) for (const m of doc.manifests) out.add(m.digest);
     return out;
   };
-  const [goneChildren, keptChildren] = await Promise.all([childrenOf([...deleted.values()].map((t) => t[0]!)), childrenOf([...tags].filter((t) => !removedTags.has(t)))]);
+  const keptChildren = await childrenOf([...tags].filter((t) => !removedTags.has(t)));
+  // A manifest a kept index lists survives too: a merged build's indexes (`gamelayer index`) list the images of the
+  // platform builds, which are builds of their own; removing one deleted its images from under the kept release.
+  const survivingDigests = new Set([...[...tags].filter((t) => !removedTags.has(t)).map((t) => digestOf.get(t)), ...keptChildren]);
+  const deleted = new Map<string, string[]>();
+  const shared: string[] = [];
+  for (const t of removedTags) {
+    const d = digestOf.get(t);
+    if (!d) continue;
+    if (survivingDigests.has(d)) shared.push(t);
+    else deleted.set(d, [...(deleted.get(d) ?? []), t]);
+  }
+  const goneChildren = await childrenOf([...deleted.values()].map((t) => t[0]!));
   for (const c of keptChildren) goneChildren.delete(c);
   for (const d of survivingDigests) if (d) goneChildren.delete(d);
   // What is attached is found through tags anyone who may push can write (`sha256-<hex>`, `.sig`): it is never

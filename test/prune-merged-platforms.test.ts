@@ -1,0 +1,53 @@
+// A game of two platforms built on two hosts and merged (`build --platform P --push`, then `gamelayer index`) leaves
+// three build records in the repository: one per platform build and the merged one, whose indexes (`1.0`,
+// `1.0-<tree>`) list the platform builds' images. `prune --keep 1` kept the merged build and one platform build and
+// deleted the other platform build's images by digest: the kept indexes then named manifests that were gone, and
+// nodes of that platform could not pull the release prune had kept. A manifest a kept index lists now stays.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { storageProblems, storedManifests } from './support/registry.js';
+import { useRegistry } from './support/suite-registry.js';
+import { tempDir } from './support/tmp.js';
+import { writeTinyGame } from './support/trees.js';
+
+const registry = useRegistry();
+let dir: string;
+beforeAll(async () => {
+  dir = await tempDir('gl-prune-merged-');
+  await writeTinyGame(dir, ['game: merged', 'version: 1.0.0', 'start: [/opt/local/engine/run]', 'platforms: [linux/amd64, linux/arm64]'], {
+    source: (t) => (t === 'engine' || t === 'app' ? `{linux/amd64: ${t}, linux/arm64: ${t}}` : t),
+  });
+});
+
+const INDEX = 'application/vnd.oci.image.index.v1+json';
+
+async function children(name: string, tag: string): Promise<string[]> {
+  const r = await fetch(`${registry.url}/v2/${name}/manifests/${tag}`, { headers: { accept: INDEX } });
+  expect(r.status, `${name}:${tag}`).toBe(200);
+  return ((await r.json()) as { manifests: { digest: string }[] }).manifests.map((m) => m.digest);
+}
+
+describe('prune of a repository holding platform builds and their merge', () => {
+  it('never deletes a manifest a kept index lists', async () => {
+    const name = 'studio/merged';
+    const repo = `${registry.host}/${name}`;
+    for (const p of ['linux/amd64', 'linux/arm64']) {
+      const b = await runCli(['build', '--platform', p, '--push', repo, '--line', 'main'], { cwd: dir });
+      expect(b.code, b.stderr).toBe(0);
+    }
+    const merged = await runCli(['index', repo, '--line', 'main'], { cwd: dir });
+    expect(merged.code, merged.stderr).toBe(0);
+    const listed = (await Promise.all(['1.0.0', '1.0.0-engine', '1.0.0-engine-media', '1.0.0-app', '1.0.0-app-media'].map((t) => children(name, t)))).flat();
+    expect(listed.length).toBe(10);
+
+    const r = await runCli(['prune', repo, '--keep', '1', '--apply'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('1.0.0 (newest of line main)');
+    const stored = await storedManifests(registry.storageDir, name);
+    expect(listed.filter((d) => !stored.includes(d))).toEqual([]);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    // The merged build still reads whole.
+    const inspect = await runCli(['inspect', `${repo}:1.0.0`], { cwd: dir });
+    expect(inspect.code, inspect.stderr).toBe(0);
+  });
+});
