@@ -24,7 +24,7 @@ import type { RegistryClient } from './client.js';
 import type { EcrApi } from './ecr.js';
 import { ManifestReads, manifestName, manifestObject } from './index-entries.js';
 import { ecrPruneDeletes } from './prune-ecr.js';
-import { leftoverTreeTags } from './prune-leftovers.js';
+import { leftoverTags } from './prune-leftovers.js';
 import { deleteInWaves, PRUNE_DELETE_CONCURRENCY } from './prune-waves.js';
 import { detachRecordIndexes, isRecordEntry, PENDING_INDEX_TAG, PRUNED_TAG_SUFFIX, recordDeleteCount } from './prune-records.js';
 import { referrersTag } from './referrers.js';
@@ -205,9 +205,11 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   // A tag a kept build claims too stays: `1.0-app` is build 1.0's app image and, pushed by an older gamelayer, the
   // server image of the build 1.0-app; removing either build deleted what the tag names, which the other still used.
   const keptTags = new Set(kept.flatMap((b) => b.tags));
-  // A removed build's tree tag an earlier prune left beside a kept build's (prune-leftovers.ts) keeps nothing: its
-  // image goes with the last build that names it, and while one does, the tag is reported as left, not as no build's.
-  const leftovers = leftoverTreeTags(builds, tags, digestOf);
+  // A removed build's tag an earlier prune left beside a kept build's image (prune-leftovers.ts) keeps nothing: its
+  // image goes with the last build that names or lists it; while one does, the tag is reported as left, not as no build's.
+  const indexTags = builds.flatMap((b) => b.tags).filter((t) => indexes.has(digestOf.get(t) ?? '') && !t.endsWith(RECORD_TAG_SUFFIX) && !t.endsWith(PRUNED_TAG_SUFFIX));
+  const indexLists = new Map(await readAll(limit, indexTags, async (t) => [t, (await reads.index(t, digestOf.get(t))).manifests.map((m) => m.digest)] as const));
+  const leftovers = leftoverTags(builds, tags, digestOf, indexLists);
   const removedTags = new Set([...pending, ...removed.flatMap((b) => b.tags).filter((t) => !keptTags.has(t)), ...retired, ...leftovers]);
   // The platform manifests of a deleted multi-platform index carry signatures too; those of a kept index stay.
   const childrenOf = async (tagged: string[]) => {
