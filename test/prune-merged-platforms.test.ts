@@ -2,7 +2,8 @@
 // three build records in the repository: one per platform build and the merged one, whose indexes (`1.0`,
 // `1.0-<tree>`) list the platform builds' images. `prune --keep 1` kept the merged build and one platform build and
 // deleted the other platform build's images by digest: the kept indexes then named manifests that were gone, and
-// nodes of that platform could not pull the release prune had kept. A manifest a kept index lists now stays.
+// nodes of that platform could not pull the release prune had kept. A manifest a kept index lists now stays, and a
+// merged platform build is a part of its merged build, not one of the N newest (--keep 5 kept under two releases).
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -44,7 +45,8 @@ describe('prune of a repository holding platform builds and their merge', () => 
 
     const r = await runCli(['prune', repo, '--keep', '1', '--apply'], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('1.0.0 (newest of line main)');
+    // The platform builds are parts of the merged one, not builds of their own for --keep: they go, their images stay.
+    expect(r.stdout).toMatch(/^kept 1 build: 1\.0\.0\ndeleted 2 builds: 1\.0\.0-linux-(amd|arm)64, 1\.0\.0-linux-(amd|arm)64 \(/);
     const stored = await storedManifests(registry.storageDir, name);
     expect(listed.filter((d) => !stored.includes(d))).toEqual([]);
     expect(await storageProblems(registry.storageDir)).toEqual([]);
@@ -56,7 +58,7 @@ describe('prune of a repository holding platform builds and their merge', () => 
     // lists their images, never "no build record here claims", whose advice (delete by hand) would break it.
     const again = await runCli(['prune', repo, '--keep', '1'], { cwd: dir });
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/^left 5 tags whose image a kept build or a tag no build claims still names \(1\.0\.0-linux-(amd|arm)64, /m);
+    expect(again.stdout).toMatch(/^left 10 tags whose image a kept build or a tag no build claims still names \(1\.0\.0-linux-amd64, /m);
     expect(again.stdout).not.toContain('no build record here claims');
 
     // The next release: 1.0.0 goes, and with it every platform manifest its indexes listed, their tags too.
@@ -66,7 +68,7 @@ describe('prune of a repository holding platform builds and their merge', () => 
       expect(b.code, b.stderr).toBe(0);
     }
     expect((await runCli(['index', repo, '--tag', '1.1.0', '--line', 'main'], { cwd: dir })).code).toBe(0);
-    const next = await runCli(['prune', repo, '--keep', '2', '--apply'], { cwd: dir });
+    const next = await runCli(['prune', repo, '--keep', '1', '--apply'], { cwd: dir });
     expect(next.code, next.stderr).toBe(0);
     expect(next.stdout, next.stdout).not.toContain('no build record here claims');
     // What changed (the app tree, so the server images) went with its tags; the unchanged trees' images are

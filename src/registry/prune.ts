@@ -187,13 +187,22 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const isLineHead = (b: PrunedBuild) => lineTargets.has(digestOf.get(`${b.tag}${RECORD_TAG_SUFFIX}`));
   const named = namedBuilds(builds, opts.tags ?? [], digestOf, `${client.host}/${repo}`);
   const deployed = deployedBuilds(builds, opts.deployed ?? [], digestOf);
+  // What each index a build tags lists (read with the tags above: no more requests).
+  const indexTags = builds.flatMap((b) => b.tags).filter((t) => indexes.has(digestOf.get(t) ?? '') && !t.endsWith(RECORD_TAG_SUFFIX) && !t.endsWith(PRUNED_TAG_SUFFIX));
+  const indexLists = new Map(await readAll(limit, indexTags, async (t) => [t, (await reads.index(t, digestOf.get(t))).manifests.map((m) => m.digest)] as const));
+  // A platform build merged by `gamelayer index` (its server image listed by another build's server index) is a part
+  // of that build, not one of the N newest: with two platforms, --keep 5 kept fewer than two releases. It goes unless
+  // kept by name; its images stay while the merged build lists them.
+  const mergedServers = new Set(builds.flatMap((b) => indexLists.get(b.tag) ?? []));
+  const isMergedPart = (b: PrunedBuild) => mergedServers.has(digestOf.get(b.tag) ?? '');
   // What an interrupted prune was removing goes whatever --keep says (and takes no place in it), unless kept by name.
-  const ranked = builds.filter((b) => !b.interrupted);
-  const kept = builds.filter((b) => (!b.interrupted && ranked.indexOf(b) < opts.keep) || isLineHead(b) || named.has(b) || deployed.has(b));
+  const ranked = builds.filter((b) => !b.interrupted && !isMergedPart(b));
+  const newest = (b: PrunedBuild) => ranked.includes(b) && ranked.indexOf(b) < opts.keep;
+  const kept = builds.filter((b) => newest(b) || isLineHead(b) || named.has(b) || deployed.has(b));
   const removed = builds.filter((b) => !kept.includes(b));
   const keptBecause: Record<string, string> = {};
   for (const b of kept) {
-    if (!b.interrupted && ranked.indexOf(b) < opts.keep) continue;
+    if (newest(b)) continue;
     const lines = [...tags].filter((t) => t.startsWith(LINE_TAG_PREFIX) && !retired.includes(t) && digestOf.get(t) === digestOf.get(`${b.tag}${RECORD_TAG_SUFFIX}`));
     const why = [...lines.map((t) => `newest of line ${t.slice(LINE_TAG_PREFIX.length)}`), ...(named.has(b) ? ['--tag'] : []), ...(deployed.has(b) ? ['--keep-deployed'] : [])];
     keptBecause[b.tag] = why.join(', ');
@@ -207,8 +216,6 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const keptTags = new Set(kept.flatMap((b) => b.tags));
   // A removed build's tag an earlier prune left beside a kept build's image (prune-leftovers.ts) keeps nothing: its
   // image goes with the last build that names or lists it; while one does, the tag is reported as left, not as no build's.
-  const indexTags = builds.flatMap((b) => b.tags).filter((t) => indexes.has(digestOf.get(t) ?? '') && !t.endsWith(RECORD_TAG_SUFFIX) && !t.endsWith(PRUNED_TAG_SUFFIX));
-  const indexLists = new Map(await readAll(limit, indexTags, async (t) => [t, (await reads.index(t, digestOf.get(t))).manifests.map((m) => m.digest)] as const));
   const leftovers = leftoverTags(builds, tags, digestOf, indexLists);
   const removedTags = new Set([...pending, ...removed.flatMap((b) => b.tags).filter((t) => !keptTags.has(t)), ...retired, ...leftovers]);
   // The platform manifests of a deleted multi-platform index carry signatures too; those of a kept index stay.
