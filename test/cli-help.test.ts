@@ -64,10 +64,23 @@ describe('gamelayer completion', () => {
     expect(await complete('gamelayer push --password')).toEqual(['--password-stdin']); // the refused --password is hidden
   });
 
+  // After an option taking a value the script offered every flag (`gamelayer -c <TAB>` never listed the yaml files),
+  // and a value before the command (`gamelayer -c game.yaml bu<TAB>`, the buildspec's form) was taken for a command
+  // name, so nothing completed after it.
+  it('bash: after an option that takes a value, file names (no flags); a value before the command is skipped', async () => {
+    expect(await complete('gamelayer -c game.yaml bu')).toEqual(['build']);
+    expect(await complete('gamelayer -c game.yaml build --ta')).toEqual(['--tag']);
+    for (const line of ['gamelayer -c ', 'gamelayer build --store ', 'gamelayer k8s --out ', 'gamelayer gc -t ']) expect(await complete(line), line).toEqual([]);
+    // A flag without a value is followed by flags as before.
+    expect(await complete('gamelayer build --json --ta')).toEqual(['--tag']);
+  });
+
   it('zsh: a compdef script over the same tree; an unknown shell is a usage error', async () => {
     const zsh = (await runCli(['completion', 'zsh'])).stdout;
     expect(zsh).toMatch(/^#compdef gamelayer\n/);
     expect(zsh).toContain('"gc") words="--apply --config --exit-code --help --json --keep --tag --version -V -c -t"');
+    expect(zsh).toContain('"gc") words="--config --keep --tag -c -t"');
+    expect(zsh).toContain('_files; return');
     const fish = await runCli(['completion', 'fish']);
     expect(fish.code).toBe(2);
     expect(fish.stderr).toBe('error[cli.shell]: completion fish: expected bash or zsh\n');

@@ -7,25 +7,37 @@ interface Node {
   path: string;
   subcommands: string[];
   options: string[];
+  /** Options that take a value (`-c <file>`, `--out <dir>`): after one, a file or value is completed, not a flag. */
+  valued: string[];
 }
 
+type Opt = Command['options'][number];
+const names = (o: Opt) => [o.long, o.short].filter((x): x is string => Boolean(x));
+const takesValue = (o: Opt) => o.required || o.optional;
+
 function nodes(cmd: Command, prefix: string, globals: string[]): Node[] {
-  const options = [...globals, ...cmd.options.filter((o) => !o.hidden).flatMap((o) => [o.long, o.short].filter((x): x is string => Boolean(x))), '--help'];
-  const here: Node = { path: prefix, subcommands: cmd.commands.map((c) => c.name()), options: [...new Set(options)].sort() };
+  const shown = cmd.options.filter((o) => !o.hidden);
+  const options = [...globals, ...shown.flatMap(names), '--help'];
+  const here: Node = { path: prefix, subcommands: cmd.commands.map((c) => c.name()), options: [...new Set(options)].sort(), valued: shown.filter(takesValue).flatMap(names).sort() };
   return [here, ...cmd.commands.flatMap((c) => nodes(c, prefix ? `${prefix} ${c.name()}` : c.name(), globals))];
 }
 
 export function completionScript(program: Command, shell: string): string {
-  const globals = program.options.flatMap((o) => [o.long, o.short].filter((x): x is string => Boolean(x)));
-  const all = nodes(program, '', []).map((n) => (n.path ? { ...n, options: [...new Set([...n.options, ...globals])].sort() } : n));
+  const globals = program.options.flatMap(names);
+  const valuedGlobals = program.options.filter(takesValue).flatMap(names);
+  const all = nodes(program, '', []).map((n) =>
+    n.path ? { ...n, options: [...new Set([...n.options, ...globals])].sort(), valued: [...new Set([...n.valued, ...valuedGlobals])].sort() } : n,
+  );
   const cases = all
     .map((n) => `    ${JSON.stringify(n.path)}) words=${JSON.stringify([...n.subcommands, ...n.options].join(' '))} ;;`)
     .join('\n');
+  const valuedCases = all.map((n) => `    ${JSON.stringify(n.path)}) words=${JSON.stringify(n.valued.join(' '))} ;;`).join('\n');
   const body = `# the words after "gamelayer" that name (sub)commands, joined by spaces
 _gamelayer_words() {
   local path="" w
   for w in "$@"; do
-    case "$w" in -*) ;; *) if [ -n "$(_gamelayer_list "\${path:+$path }$w" 2>/dev/null)" ] || _gamelayer_is_cmd "\${path:+$path }$w"; then path="\${path:+$path }$w"; fi ;; esac
+    # Only a (sub)command extends the path: a value (-c game.yaml) is skipped, not taken for one.
+    case "$w" in -*) ;; *) if _gamelayer_is_cmd "\${path:+$path }$w"; then path="\${path:+$path }$w"; fi ;; esac
   done
   printf '%s' "$path"
 }
@@ -36,6 +48,14 @@ _gamelayer_list() {
 ${cases}
   esac
   printf '%s' "$words"
+}
+# the options of a (sub)command that take a value: after one, files (or the value) rather than flags
+_gamelayer_valued() {
+  local words=""
+  case "$1" in
+${valuedCases}
+  esac
+  printf '%s' "$words"
 }`;
   if (shell === 'bash') {
     return `# bash completion for gamelayer (gamelayer completion bash > /etc/bash_completion.d/gamelayer)
@@ -43,6 +63,9 @@ ${body}
 _gamelayer() {
   local cur="\${COMP_WORDS[COMP_CWORD]}"
   local path; path="$(_gamelayer_words "\${COMP_WORDS[@]:1:COMP_CWORD-1}")"
+  local prev="\${COMP_WORDS[COMP_CWORD-1]}"
+  # After an option that takes a value (-c, --out, --store, --kind …): nothing here, so bash completes file names.
+  case " $(_gamelayer_valued "$path") " in *" $prev "*) [ "$COMP_CWORD" -gt 1 ] && { COMPREPLY=(); return; } ;; esac
   local words; words="$(_gamelayer_list "$path")"
   [ "$words" = "__none__" ] && words=""
   COMPREPLY=( $(compgen -W "$words" -- "$cur") )
@@ -57,6 +80,7 @@ complete -o default -F _gamelayer gamelayer
 ${body}
 _gamelayer() {
   local path; path="$(_gamelayer_words "\${(@)words[2,CURRENT-1]}")"
+  if (( CURRENT > 2 )) && [[ " $(_gamelayer_valued "$path") " == *" \${words[CURRENT-1]} "* ]]; then _files; return; fi
   local list; list="$(_gamelayer_list "$path")"
   [ "$list" = "__none__" ] && list=""
   local -a choices; choices=(\${=list})

@@ -1,6 +1,7 @@
 // The schema of gamelayer.yaml. Messages say what is expected; load.ts adds file, line and field.
 import { z } from 'zod';
 import { TREE_NAMES } from '../types.js';
+import { hostOnlyMessage, registryHostOnly } from '../util/host-only-reference.js';
 import { deploySchema } from './deploy.js';
 
 const SIZE_UNITS: Record<string, number> = {
@@ -82,7 +83,10 @@ function referenceMistake(v: string): string | undefined {
 /** A refinement of a reference field: the mistake when one is recognised, else `message`. */
 function referenceCheck(ok: (v: string) => boolean, message: string) {
   return (v: string, ctx: z.RefinementCtx) => {
-    if (!ok(v)) ctx.addIssue({ code: 'custom', message: referenceMistake(v) ?? message });
+    // A registry host alone passes the grammar (Docker Hub's library/<host>), so it is refused before it.
+    const hostOnly = registryHostOnly(v);
+    if (hostOnly) ctx.addIssue({ code: 'custom', message: hostOnlyMessage(v, hostOnly) });
+    else if (!ok(v)) ctx.addIssue({ code: 'custom', message: referenceMistake(v) ?? message });
   };
 }
 

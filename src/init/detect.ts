@@ -9,6 +9,9 @@ import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { GAME_MAX } from '../config/schema.js';
 import type { TreeName } from '../types.js';
+import { EMPTY_TREE_DIR } from './empty-tree-dir.js';
+
+export { EMPTY_TREE_DIR };
 
 export type LayoutKind = 'unreal' | 'o3de' | 'unity' | 'unknown';
 
@@ -36,8 +39,6 @@ export interface InitProposal {
   emptyDirs: string[];
 }
 
-/** The empty folder a tree points at when the build has nothing for it (an empty tree is valid). */
-export const EMPTY_TREE_DIR = 'gamelayer-empty';
 
 export async function detectLayout(dir: string): Promise<InitProposal> {
   const abs = path.resolve(dir);

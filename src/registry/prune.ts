@@ -24,6 +24,7 @@ import type { RegistryClient } from './client.js';
 import type { EcrApi } from './ecr.js';
 import { ManifestReads, manifestName, manifestObject } from './index-entries.js';
 import { ecrPruneDeletes } from './prune-ecr.js';
+import { leftoverTags } from './prune-leftovers.js';
 import { deleteInWaves, PRUNE_DELETE_CONCURRENCY } from './prune-waves.js';
 import { detachRecordIndexes, isRecordEntry, PENDING_INDEX_TAG, PRUNED_TAG_SUFFIX, recordDeleteCount } from './prune-records.js';
 import { referrersTag } from './referrers.js';
@@ -96,6 +97,11 @@ export interface PruneResult {
   deleted: { digest: string; tags: string[] }[];
   /** Tags taken off an image a kept tag still names (ECR only). */
   untagged: string[];
+  /**
+   * Why each build kept beyond the N newest is kept (by tag): `newest of line <line>`, `--tag`, `--keep-deployed`.
+   * A prune of `--keep 1` that kept two builds did not say why.
+   */
+  keptBecause: Record<string, string>;
   /** Tags of removed builds left in place: their image is a kept tag's too, and the registry cannot untag. */
   left: string[];
   /** Signatures, SBOMs and referrers indexes of the deleted manifests, deleted with them (or that would be). */
@@ -173,10 +179,26 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const isLineHead = (b: PrunedBuild) => lineTargets.has(digestOf.get(`${b.tag}${RECORD_TAG_SUFFIX}`));
   const named = namedBuilds(builds, opts.tags ?? [], digestOf, `${client.host}/${repo}`);
   const deployed = deployedBuilds(builds, opts.deployed ?? [], digestOf);
+  // What each index a build tags lists (read with the tags above: no more requests).
+  const indexTags = builds.flatMap((b) => b.tags).filter((t) => indexes.has(digestOf.get(t) ?? '') && !t.endsWith(RECORD_TAG_SUFFIX) && !t.endsWith(PRUNED_TAG_SUFFIX));
+  const indexLists = new Map(await readAll(limit, indexTags, async (t) => [t, (await reads.index(t, digestOf.get(t))).manifests.map((m) => m.digest)] as const));
+  // A platform build merged by `gamelayer index` (its server image listed by another build's server index) is a part
+  // of that build, not one of the N newest: with two platforms, --keep 5 kept fewer than two releases. It goes unless
+  // kept by name; its images stay while the merged build lists them.
+  const mergedServers = new Set(builds.flatMap((b) => indexLists.get(b.tag) ?? []));
+  const isMergedPart = (b: PrunedBuild) => mergedServers.has(digestOf.get(b.tag) ?? '');
   // What an interrupted prune was removing goes whatever --keep says (and takes no place in it), unless kept by name.
-  const ranked = builds.filter((b) => !b.interrupted);
-  const kept = builds.filter((b) => (!b.interrupted && ranked.indexOf(b) < opts.keep) || isLineHead(b) || named.has(b) || deployed.has(b));
+  const ranked = builds.filter((b) => !b.interrupted && !isMergedPart(b));
+  const newest = (b: PrunedBuild) => ranked.includes(b) && ranked.indexOf(b) < opts.keep;
+  const kept = builds.filter((b) => newest(b) || isLineHead(b) || named.has(b) || deployed.has(b));
   const removed = builds.filter((b) => !kept.includes(b));
+  const keptBecause: Record<string, string> = {};
+  for (const b of kept) {
+    if (newest(b)) continue;
+    const lines = [...tags].filter((t) => t.startsWith(LINE_TAG_PREFIX) && !retired.includes(t) && digestOf.get(t) === digestOf.get(`${b.tag}${RECORD_TAG_SUFFIX}`));
+    const why = [...lines.map((t) => `newest of line ${t.slice(LINE_TAG_PREFIX.length)}`), ...(named.has(b) ? ['--tag'] : []), ...(deployed.has(b) ? ['--keep-deployed'] : [])];
+    keptBecause[b.tag] = why.join(', ');
+  }
   // A record index whose record tag an earlier prune moved, killed before deleting it (prune-records.ts): it goes
   // first, unless a kept tag names it too. Only a tag naming the digest it spells counts.
   const pending = [...tags].filter((t) => PENDING_INDEX_TAG.test(t) && digestOf.get(t) === `sha256:${PENDING_INDEX_TAG.exec(t)![1]}`);
@@ -184,16 +206,10 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   // A tag a kept build claims too stays: `1.0-app` is build 1.0's app image and, pushed by an older gamelayer, the
   // server image of the build 1.0-app; removing either build deleted what the tag names, which the other still used.
   const keptTags = new Set(kept.flatMap((b) => b.tags));
-  const removedTags = new Set([...pending, ...removed.flatMap((b) => b.tags).filter((t) => !keptTags.has(t)), ...retired]);
-  const survivingDigests = new Set([...tags].filter((t) => !removedTags.has(t)).map((t) => digestOf.get(t)));
-  const deleted = new Map<string, string[]>();
-  const shared: string[] = [];
-  for (const t of removedTags) {
-    const d = digestOf.get(t);
-    if (!d) continue;
-    if (survivingDigests.has(d)) shared.push(t);
-    else deleted.set(d, [...(deleted.get(d) ?? []), t]);
-  }
+  // A removed build's tag an earlier prune left beside a kept build's image (prune-leftovers.ts) keeps nothing: its
+  // image goes with the last build that names or lists it; while one does, the tag is reported as left, not as no build's.
+  const leftovers = leftoverTags(builds, tags, digestOf, indexLists);
+  const removedTags = new Set([...pending, ...removed.flatMap((b) => b.tags).filter((t) => !keptTags.has(t)), ...retired, ...leftovers]);
   // The platform manifests of a deleted multi-platform index carry signatures too; those of a kept index stay.
   const childrenOf = async (tagged: string[]) => {
     const out = new Set<string>();
@@ -204,7 +220,19 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     for (const doc of docs) for (const m of doc.manifests) out.add(m.digest);
     return out;
   };
-  const [goneChildren, keptChildren] = await Promise.all([childrenOf([...deleted.values()].map((t) => t[0]!)), childrenOf([...tags].filter((t) => !removedTags.has(t)))]);
+  const keptChildren = await childrenOf([...tags].filter((t) => !removedTags.has(t)));
+  // A manifest a kept index lists survives too: a merged build's indexes (`gamelayer index`) list the images of the
+  // platform builds, which are builds of their own; removing one deleted its images from under the kept release.
+  const survivingDigests = new Set([...[...tags].filter((t) => !removedTags.has(t)).map((t) => digestOf.get(t)), ...keptChildren]);
+  const deleted = new Map<string, string[]>();
+  const shared: string[] = [];
+  for (const t of removedTags) {
+    const d = digestOf.get(t);
+    if (!d) continue;
+    if (survivingDigests.has(d)) shared.push(t);
+    else deleted.set(d, [...(deleted.get(d) ?? []), t]);
+  }
+  const goneChildren = await childrenOf([...deleted.values()].map((t) => t[0]!));
   for (const c of keptChildren) goneChildren.delete(c);
   for (const d of survivingDigests) if (d) goneChildren.delete(d);
   // What is attached is found through tags anyone who may push can write (`sha256-<hex>`, `.sig`): it is never
@@ -239,13 +267,14 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     repository: `${client.host}/${repo}`,
     applied: Boolean(opts.apply),
     kept,
+    keptBecause,
     removed,
     deleted: [...deleted].map(([digest, t]) => ({ digest, tags: t.sort() })),
     untagged: opts.ecr ? shared.sort() : [],
     left: opts.ecr ? [] : shared.sort(),
     attached,
     retiredLines: retired.map((t) => t.slice(LINE_TAG_PREFIX.length)).sort(),
-    unclaimed: [...tags].filter((t) => !claimed.has(t) && !t.startsWith(LINE_TAG_PREFIX) && !t.startsWith('sha256-')).sort(),
+    unclaimed: [...tags].filter((t) => !claimed.has(t) && !removedTags.has(t) && !t.startsWith(LINE_TAG_PREFIX) && !t.startsWith('sha256-')).sort(),
   };
   if (!opts.apply) return result;
   // Images before records: a record never outlives... the other way round would leave images without a record.

@@ -2,6 +2,7 @@
 import { isIP } from 'node:net';
 import { GamelayerError } from '../errors.js';
 import { isDigest } from '../oci/layout.js';
+import { hostOnlyMessage, registryHostOnly } from '../util/host-only-reference.js';
 
 export interface ImageReference {
   /** Registry host as used in URLs, e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com` or `127.0.0.1:5000`. */
@@ -18,15 +19,24 @@ const DOCKER_HUB = 'registry-1.docker.io';
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
 
+function badReference(ref: string, why: string): GamelayerError {
+  return new GamelayerError(
+    'registry.reference',
+    `invalid image reference "${redactReference(ref)}": ${why}`,
+    'expected host[:port]/repository[:tag][@sha256:digest], e.g. 127.0.0.1:5000/studio/game:v1',
+  );
+}
+
+/** The error for a registry host written with no repository after it (`127.0.0.1:5000`), when `ref` is one. */
+export function hostOnlyReferenceError(ref: string): GamelayerError | undefined {
+  const host = registryHostOnly(ref);
+  return host === undefined ? undefined : badReference(ref, hostOnlyMessage(ref, host));
+}
+
 /** Parses a reference; a first component with a `.`, a `:` or `localhost` is the registry host (Docker's rule). */
 export function parseReference(ref: string): ImageReference {
   const shown = redactReference(ref);
-  const bad = (why: string) =>
-    new GamelayerError(
-      'registry.reference',
-      `invalid image reference "${shown}": ${why}`,
-      'expected host[:port]/repository[:tag][@sha256:digest], e.g. 127.0.0.1:5000/studio/game:v1',
-    );
+  const bad = (why: string) => badReference(ref, why);
   let rest = ref.trim();
   let scheme: 'http' | 'https' | undefined;
   const schemeMatch = /^(https?):\/\//.exec(rest);
@@ -43,6 +53,9 @@ export function parseReference(ref: string): ImageReference {
     );
   }
   if (scheme && !rest.includes('/')) throw bad('a registry URL needs a repository after the host');
+  // `127.0.0.1:5000` alone is Docker Hub's library/127.0.0.1 by the grammar: never what was meant, never asked there.
+  const hostOnly = hostOnlyReferenceError(rest);
+  if (hostOnly) throw hostOnly;
   let digest: string | undefined;
   const at = rest.indexOf('@');
   if (at >= 0) {

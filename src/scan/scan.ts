@@ -24,6 +24,7 @@ import { StatCache, type StatKey } from './stat-cache.js';
 import { walkDirEach, type Filters, type WalkedEntry } from './walk-dir.js';
 import { count } from '../report/plural.js';
 import { emptyByGlobs } from './empty-tree.js';
+import { EMPTY_TREE_DIR } from '../init/empty-tree-dir.js';
 import { assertNothingAboveMounts } from './mount-above.js';
 
 export interface ScanOptions {
@@ -122,7 +123,12 @@ export async function resolveSource(sourcePath: string, field: string): Promise<
           'restore the link\'s target, or point the source at the tree itself',
         );
       }
-      throw new GamelayerError('scan.source-missing', `${field}: ${sourcePath} does not exist`, 'check the path in gamelayer.yaml (relative paths start at the yaml\'s folder)');
+      // git keeps no empty folder: a fresh clone (a CI host) lacks the one init made for trees with nothing in them.
+      const hint =
+        path.basename(sourcePath) === EMPTY_TREE_DIR
+          ? `${EMPTY_TREE_DIR} is the empty folder gamelayer init made for trees the build has nothing for, and git keeps no empty folder (a fresh clone lacks it): create it before the build (mkdir -p ${sourcePath}), empty (a file in it would go into the tree's image)`
+          : 'check the path in gamelayer.yaml (relative paths start at the yaml\'s folder)';
+      throw new GamelayerError('scan.source-missing', `${field}: ${sourcePath} does not exist`, hint);
     }
     throw new GamelayerError('scan.source-unreadable', `${field}: ${sourcePath} cannot be read: ${(e as Error).message}`);
   }

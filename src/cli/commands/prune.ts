@@ -62,7 +62,7 @@ export function register(program: Command): void {
       else {
         const verb = result.applied ? 'deleted' : 'would delete';
         const lines = [
-          `kept ${count(result.kept.length, 'build')}: ${result.kept.map((b) => b.tag).join(', ') || '-'}`,
+          `kept ${count(result.kept.length, 'build')}: ${result.kept.map((b) => (result.keptBecause[b.tag] ? `${b.tag} (${result.keptBecause[b.tag]})` : b.tag)).join(', ') || '-'}`,
           `${verb} ${count(result.removed.length, 'build')}: ${result.removed.map((b) => b.tag).join(', ') || '-'} (${count(result.deleted.length, 'manifest')})`,
         ];
         const finished = result.removed.filter((b) => b.interrupted).map((b) => b.tag);
@@ -70,10 +70,11 @@ export function register(program: Command): void {
         if (result.retiredLines.length) lines.push(`${result.applied ? 'retired' : 'would retire'} ${count(result.retiredLines.length, 'idle line')}: ${result.retiredLines.join(', ')} (the next build of each plans on another line's newest build, as a line's first build does; --from chooses another)`);
         if (result.attached.length) lines.push(`${verb} their ${count(result.attached.length, 'attached manifest')} (signatures, SBOMs, referrers indexes)`);
         if (result.untagged.length) lines.push(`${result.applied ? 'untagged' : 'would untag'} ${count(result.untagged.length, 'tag')} whose image ${STILL_NAMED}`);
-        if (result.left.length) lines.push(`left ${count(result.left.length, 'tag')} whose image ${STILL_NAMED} (${result.left.join(', ')}): this registry cannot remove one tag of several`);
+        // Both lists grow with the builds pruned before (a tree tag left per build): the first 8 named, --json has all.
+        const shown = (tags: string[]) => tags.slice(0, 8).join(', ') + (tags.length > 8 ? `, and ${tags.length - 8} more` : '');
+        if (result.left.length) lines.push(`left ${count(result.left.length, 'tag')} whose image ${STILL_NAMED} (${shown(result.left)}): this registry cannot remove one tag of several`);
         if (result.unclaimed.length) {
-          const shown = result.unclaimed.slice(0, 8).join(', ') + (result.unclaimed.length > 8 ? `, and ${result.unclaimed.length - 8} more` : '');
-          lines.push(`left ${count(result.unclaimed.length, 'tag')} that no build record here claims (${shown}): their build record is gone, or they are not gamelayer's; prune never deletes those (delete what is unused by hand)`);
+          lines.push(`left ${count(result.unclaimed.length, 'tag')} that no build record here claims (${shown(result.unclaimed)}): their build record is gone, or they are not gamelayer's; prune never deletes those (delete what is unused by hand)`);
         }
         if (!result.applied && result.deleted.length) lines.push('dry run: pass --apply to delete');
         process.stdout.write(`${lines.join('\n')}\n`);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { GamelayerError } from '../../errors.js';
 import type { PushResult } from '../../registry/push.js';
-import { parseReference } from '../../registry/reference.js';
+import { hostOnlyReferenceError, parseReference } from '../../registry/reference.js';
 import { formatBytes } from '../../report/reporter.js';
 import { readBuildRecord, recordsDir } from '../../state/records.js';
 import { buildRecordFile, buildRecordName } from '../../state/record-name.js';
@@ -27,7 +27,7 @@ export function register(program: Command): void {
     .command('push')
     .description('push a build (its five images, then its build record) or, with --image, one image from the local store to a registry, sending only the blobs it lacks')
     .argument('<ref...>', 'destination host[:port]/repo[:tag], or just a tag to push to the registry named in gamelayer.yaml; several (same tag) push one build to several repositories in one run')
-    .option('--also-tag <tag>', 'another tag to set on the destination (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--also-tag <tag>', 'another tag to set on the destination (repeatable); of a build: on its server image, once the whole build is pushed', (v: string, acc: string[]) => [...acc, v], [])
     // -t/--tag names a build's tag in the other commands; kept here, hidden, for old scripts.
     .addOption(new Option('-t, --tag <tag>').hideHelp().argParser((v: string, acc: string[] = []) => [...acc, v]))
     .option('--image <tag|digest>', 'push only this image of the local store (default: the whole build tagged like <ref>)')
@@ -41,32 +41,35 @@ export function register(program: Command): void {
       if (refs.length > 1) return pushMany(refs, flags, config, reporter);
       const to = destination(refs[0]!, config.registry, config.file);
       // A tag with a build record is a build: all five images and the record go up (the record then says where,
-      // for the deploy commands). --image or --tag push one image, as before.
-      const build = flags.image === undefined && (flags.tag ?? []).length === 0 && flags.alsoTag.length === 0 ? await buildRecordFor(config.stateDir, to) : undefined;
+      // for the deploy commands). --image pushes one image, as before.
+      const alsoTags = [...flags.alsoTag, ...(flags.tag ?? [])];
+      const build = flags.image === undefined ? await buildRecordFor(config.stateDir, to) : undefined;
+      // Checked before anything is sent, the build's further tags among them.
+      if (!build || alsoTags.length) await refuseReservedTags(to, flags, config.stateDir);
+      const registry = await registryOptions(flags);
+      let pushed: Awaited<ReturnType<typeof import('../../pipeline/steps/push.js').pushBuild>> | undefined;
       if (build) {
         const { pushBuild } = await import('../../pipeline/steps/push.js');
-        const result = await pushBuild({
-          ...(await registryOptions(flags)),
-          store: config.store,
-          record: build.record,
-          repository: build.repository,
-          stateDir: config.stateDir,
-          reporter,
-        });
-        if (flags.json) printJson(result);
-        else process.stdout.write(`${pushText(result)}\n`);
-        return;
+        pushed = await pushBuild({ ...registry, store: config.store, record: build.record, repository: build.repository, stateDir: config.stateDir, reporter });
+        // `push 1.4.2 --also-tag latest` sent the server image alone (no tree image, no record), which k8s and ecs
+        // then refused as never pushed: the build goes up whole, and its further tags name its server image.
+        if (!alsoTags.length) {
+          if (flags.json) printJson(pushed);
+          else process.stdout.write(`${pushText(pushed)}\n`);
+          return;
+        }
       }
-      await refuseReservedTags(to, flags, config.stateDir);
       const { pushImage } = await import('../../registry/push.js');
       const { withStoreRead } = await import('../../oci/store-holds.js');
-      const registry = await registryOptions(flags);
       const { stateUploadSessions } = await import('../../registry/upload-sessions.js');
       const uploadSessions = stateUploadSessions(config.stateDir);
       const result = await withStoreRead(config.store, () =>
-        pushImage({ layout: config.store, to, image: flags.image, game: config.game, tags: [...flags.alsoTag, ...(flags.tag ?? [])], ...registry, uploadSessions, reporter }),
+        pushImage({ layout: config.store, to, image: flags.image, game: config.game, tags: alsoTags, ...registry, uploadSessions, reporter }),
       );
-      if (flags.json) printJson(result);
+      if (pushed) {
+        if (flags.json) printJson({ ...pushed, alsoTagged: { tags: alsoTags, digest: result.digest } });
+        else process.stdout.write(`${pushText(pushed)}\nalso tagged ${alsoTags.join(', ')}: ${result.repository}@${result.digest} (the server image)\n`);
+      } else if (flags.json) printJson(result);
       else process.stdout.write(summary(result));
     });
   addRegistryOptions(cmd);
@@ -144,6 +147,9 @@ async function refuseReservedTags(to: string, flags: PushFlags, stateDir: string
 /** A bare tag goes to the registry repository named in gamelayer.yaml. */
 function destination(ref: string, registry: string | undefined, configFile: string): string {
   if (ref.includes('/')) return ref;
+  // `HOST:PORT:TAG` is no bare tag (a tag holds no ":"): the repository was left out after the host.
+  const hostOnly = ref.includes(':') ? hostOnlyReferenceError(ref) : undefined;
+  if (hostOnly) throw hostOnly;
   if (!registry) {
     throw new GamelayerError(
       'cli.no-registry',
