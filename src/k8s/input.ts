@@ -11,6 +11,7 @@ import { fetchDeployRecord, isRecordReference } from './record-source.js';
 import type { TargetOptions } from '../registry/push.js';
 import { TREE_NAMES, type BuildRecord, type TreeName } from '../types.js';
 import { startArgv } from '../config/start.js';
+import { sameRepository } from './same-repository.js';
 
 export interface DeployTree {
   tree: TreeName;
@@ -268,20 +269,34 @@ export async function loadDeployInput(
   return { input: deployInputOf(config, record, repository, recordFile), recordFile, record };
 }
 
+/** Digest → tag of another local build that pushed it to the repository deployed from (k8s/pushed-by-others.ts). */
+export type PushedByOthers = ReadonlyMap<string, string>;
+
 /**
  * Refuses to emit references the registry lacks: the local build record must say (its `pushed` entries, written
  * after a successful push) that `repository` received each named image (`server` or a tree) with the digest being
- * deployed. `--local` (local clusters, run-local) skips it.
+ * deployed, or (`others`, read by pushed-by-others.ts) that another local build pushed that very digest there.
+ * Returns the images only another build pushed, with its tag, for a note. `--local` (local clusters, run-local) skips it.
  */
-export function requirePushed(record: Pick<BuildRecord, 'pushed'>, input: DeployInput, names: readonly string[], recordFile = 'build record'): void {
+export function requirePushed(
+  record: Pick<BuildRecord, 'pushed'>,
+  input: DeployInput,
+  names: readonly string[],
+  recordFile = 'build record',
+  others: PushedByOthers = new Map(),
+): { name: string; by: string }[] {
   const wanted = [...new Set(names)];
-  if (wanted.length === 0) return;
+  if (wanted.length === 0) return [];
   const entry = (record.pushed ?? []).find((p) => sameRepository(p.repository, input.repository));
-  const missing = wanted.filter((name) => {
-    const digest = name === 'server' ? input.serverDigestRef?.split('@')[1] : input.trees.find((t) => t.tree === name)?.imageDigest;
-    return !entry?.images.some((i) => i.name === name && i.digest === digest);
+  const digestOf = (name: string) => (name === 'server' ? input.serverDigestRef?.split('@')[1] : input.trees.find((t) => t.tree === name)?.imageDigest);
+  const unpushed = wanted.filter((name) => !entry?.images.some((i) => i.name === name && i.digest === digestOf(name)));
+  // Pushed there by another local build with the very digest: the spec pins the digest, the registry serves it.
+  const byOthers = unpushed.flatMap((name) => {
+    const by = others.get(digestOf(name) ?? '');
+    return by === undefined ? [] : [{ name, by }];
   });
-  if (missing.length === 0) return;
+  const missing = unpushed.filter((name) => !byOthers.some((o) => o.name === name));
+  if (missing.length === 0) return byOthers;
   const where = (record.pushed ?? []).map((p) => p.repository);
   // A record read from a registry (--record host/repo:tag) knows only that repository, not the other places the
   // build went (a push to several regions): the copy elsewhere is checked by reading its record from there.
@@ -311,8 +326,3 @@ export function requirePushed(record: Pick<BuildRecord, 'pushed'>, input: Deploy
   );
 }
 
-/** `host/path` compared without a scheme and with Docker Hub's implied names. */
-function sameRepository(a: string, b: string): boolean {
-  const norm = (r: string) => r.replace(/^[a-z]+:\/\//, '').replace(/^(index\.)?docker\.io\//, 'docker.io/');
-  return norm(a) === norm(b);
-}

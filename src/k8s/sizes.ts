@@ -23,7 +23,10 @@ export function treeDiskBytes(tree: Pick<DeployTree, 'bytes' | 'entries'>): numb
  * any other tree's copy holds what its image holds.
  */
 export function treeCopyDiskBytes(tree: Pick<DeployTree, 'bytes' | 'entries' | 'assembled'>): number {
-  return treeDiskBytes(tree.assembled ?? tree);
+  // Never 0: the copy writes its sentinel (.complete, a block) even into an empty tree's volume, and the kubelet
+  // enforces an emptyDir sizeLimit only when it is above 0 (`sizeLimit: 0Mi` reads as empty, works as no limit).
+  // One block rounded up to whole MiB, as every size here, is 1 MiB.
+  return Math.max(treeDiskBytes(tree.assembled ?? tree), MiB);
 }
 
 /** A Kubernetes quantity in Mi; inputs are whole MiB already, so the value is exact. */

@@ -12,6 +12,7 @@ async function sdk() {
   return { ...(await import('../../codebuild/builds.js')), ...(await import('../../codebuild/client.js')) };
 }
 import { loadDeployInput, requirePushed } from '../../k8s/input.js';
+import { pushedByOthers, pushedByOthersNote } from '../../k8s/pushed-by-others.js';
 import { writeOutput } from '../../k8s/output.js';
 import type { Reporter } from '../../report/reporter.js';
 import { commandConfig, commandReporter, refuseOutInTrees } from '../context.js';
@@ -162,7 +163,11 @@ export function register(program: Command): void {
       // --region / --registry as for k8s and ecs: a pipeline per region deploys that region's copy.
       const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
       const defs = imageDefinitions(input, { serverContainer: flags.serverContainer });
-      if (!flags.local) requirePushed(record, input, flags.serverContainer !== undefined ? ['server'] : input.trees.map((t) => t.tree), recordFile);
+      if (!flags.local) {
+        const others = await pushedByOthers(config.stateDir, record, input, recordFile);
+        const note = pushedByOthersNote(input, requirePushed(record, input, flags.serverContainer !== undefined ? ['server'] : input.trees.map((t) => t.tree), recordFile, others));
+        if (note) commandReporter(false).info(`note: ${note}`);
+      }
       if (flags.out) {
         await refuseNonJsonFile(path.resolve(flags.out), flags.force);
         const file = await writeImageDefinitions(flags.out, defs);

@@ -41,7 +41,7 @@ export function diffDetails(diffs: TreeDiff[], limit: number): string {
   };
   for (const d of diffs) {
     const lines = [
-      ...d.added.filter(shown).map((e) => `  + ${name(e.path)}${e.type === 'file' && !recipeFileOf(e.path) ? ` (${formatBytes(e.size)})` : ''}`),
+      ...d.added.filter(shown).map((e) => `  + ${name(e.path)}${e.type === 'file' && !recipeFileOf(e.path) ? ` (${formatBytes(e.size)})` : linkSuffix(e)}`),
       ...d.modified.filter((m) => shown(m.after)).map((m) => `  ~ ${name(m.after.path)}${recipeFileOf(m.after.path) ? '' : describeChange(m.before, m.after)}`),
       ...d.removed.filter((e) => shown(e)).map((e) => `  - ${name(e.path)}`),
     ];
@@ -55,9 +55,14 @@ export function diffDetails(diffs: TreeDiff[], limit: number): string {
   return out.join('\n');
 }
 
+/** ` -> target` of a symlink, as `ls -l` shows it (quoted when it holds a control character, as a path is). */
+function linkSuffix(e: FileEntry): string {
+  return e.type === 'symlink' && e.linkTarget !== undefined ? ` -> ${shownPath(e.linkTarget)}` : '';
+}
+
 function describeChange(a: TreeDiff['modified'][number]['before'], b: TreeDiff['modified'][number]['after']): string {
-  if (a.type !== b.type) return ` (${a.type} → ${b.type})`;
-  if (a.linkTarget !== b.linkTarget) return ` (link ${a.linkTarget} → ${b.linkTarget})`;
+  if (a.type !== b.type) return ` (${a.type} → ${b.type}${linkSuffix(b)})`;
+  if (a.linkTarget !== b.linkTarget) return ` (link ${shownPath(a.linkTarget ?? '')} → ${shownPath(b.linkTarget ?? '')})`;
   if (a.xxh64 === b.xxh64 && a.size === b.size) return ` (mode ${a.mode.toString(8)} → ${b.mode.toString(8)})`;
   return ` (${formatBytes(a.size)} → ${formatBytes(b.size)})`;
 }

@@ -5,6 +5,7 @@ import { GamelayerError } from '../../errors.js';
 import { ecsOptionsFromConfig } from '../../ecs/from-deploy.js';
 import { ecsJson, ecsTaskDefinition, fitTaskSize, type EcsNetworkMode, type EcsOptions, type LaunchType } from '../../ecs/task-definition.js';
 import { loadDeployInput, requirePushed } from '../../k8s/input.js';
+import { pushedByOthers, pushedByOthersNote } from '../../k8s/pushed-by-others.js';
 import { integerOption, portOption, sizeOption } from '../../k8s/options.js';
 import { writeOutput } from '../../k8s/output.js';
 import { refuseForeignTaskDefinition } from '../../util/generated-file.js';
@@ -156,7 +157,11 @@ export function register(program: Command): void {
         }
       })();
       // The task runs every tree image (the engine's and one copy per other tree).
-      if (!flags.local) requirePushed(record, input, input.trees.map((t) => t.tree), recordFile);
+      if (!flags.local) {
+        const others = await pushedByOthers(config.stateDir, record, input, recordFile);
+        const note = pushedByOthersNote(input, requirePushed(record, input, input.trees.map((t) => t.tree), recordFile, others));
+        if (note) reporter.info(`note: ${note}`);
+      }
       for (const n of [...fromConfig.notes, ...emission.notes]) reporter.info(`note: ${n}`);
       const text = ecsJson(emission);
       if (flags.out) {

@@ -10,6 +10,7 @@ import { knownImages } from '../../k8s/fill-known.js';
 import { refuseFillClashes } from '../../k8s/fill-clash.js';
 import { writeInPlace } from '../../k8s/fill-in-place.js';
 import { loadDeployInput, requirePushed, type DeployInput } from '../../k8s/input.js';
+import { pushedByOthers, pushedByOthersNote } from '../../k8s/pushed-by-others.js';
 import { integerOption, k8sOptionsFromConfig, keyValueOptions, mergeK8sOptions, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
 import { k8sYaml, writeOutput } from '../../k8s/output.js';
 import { emittedImages, k8sFileName, k8sWorkload } from '../../k8s/workloads.js';
@@ -99,7 +100,12 @@ export function register(program: Command): void {
       await refuseOutInTrees(config, flags.out, '--out');
       const reporter = commandReporter(false);
       const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
-      const pushed = (names: string[]) => (flags.local ? undefined : requirePushed(record, input, names, recordFile));
+      const others = flags.local ? new Map<string, string>() : await pushedByOthers(config.stateDir, record, input, recordFile);
+      const pushed = (names: string[]) => {
+        if (flags.local) return;
+        const note = pushedByOthersNote(input, requirePushed(record, input, names, recordFile, others));
+        if (note) reporter.info(`note: ${note}`);
+      };
       if (flags.fill || flags.kustomizeImages) {
         await fillCommand(input, flags, reporter, pushed, config.store);
         return;

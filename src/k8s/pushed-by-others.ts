@@ -1,0 +1,47 @@
+// The same content built again under another tag has the same image digests; only the first build was pushed. A
+// spec pins images by digest, and a registry serves a manifest by digest whichever tag it came with: the digests
+// other local builds pushed to a repository are what a deploy of this build can pull there.
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { LAST_BUILD, recordsDir } from '../state/records.js';
+import { tagOfRecordName } from '../state/record-name.js';
+import { readBuildSummary } from '../state/record-summary.js';
+import type { BuildRecord } from '../types.js';
+import type { DeployInput, PushedByOthers } from './input.js';
+import { sameRepository } from './same-repository.js';
+
+/**
+ * Image digests the other local builds in `stateDir` pushed to the input's repository. Read only when the record
+ * is a local file whose own `pushed` lacks one of the input's images there (most deploys read no other record). A
+ * record that cannot be read is passed over: it is not the build deployed, and without it the check refuses as before.
+ */
+export async function pushedByOthers(stateDir: string, record: Pick<BuildRecord, 'pushed' | 'tags'>, input: DeployInput, recordFile: string): Promise<PushedByOthers> {
+  if (!path.isAbsolute(recordFile)) return new Map();
+  const wanted = [input.serverDigestRef?.split('@')[1], ...input.trees.map((t) => t.imageDigest)].filter((d): d is string => d !== undefined);
+  const own = record.pushed?.find((p) => sameRepository(p.repository, input.repository));
+  if (wanted.every((d) => own?.images.some((i) => i.digest === d))) return new Map();
+  const dir = recordsDir(stateDir);
+  const found = new Map<string, string>();
+  for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) {
+    const tag = tagOfRecordName(name);
+    if (tag === undefined || name === LAST_BUILD || tag === record.tags[0]) continue;
+    const summary = await readBuildSummary(path.join(dir, name)).catch(() => undefined);
+    for (const p of summary?.pushed ?? []) {
+      if (!sameRepository(p.repository, input.repository)) continue;
+      for (const i of p.images) if (wanted.includes(i.digest) && !found.has(i.digest)) found.set(i.digest, summary!.tags[0] ?? tag);
+    }
+  }
+  return found;
+}
+
+/** What a deploy says when some of its images were pushed only by other builds (requirePushed's return). */
+export function pushedByOthersNote(input: DeployInput, covered: readonly { name: string; by: string }[]): string | undefined {
+  if (covered.length === 0) return undefined;
+  const builds = [...new Set(covered.map((c) => c.by))];
+  const names = covered.map((c) => c.name);
+  return (
+    `build ${input.tag} was not pushed to ${input.repository}, but build${builds.length > 1 ? 's' : ''} ${builds.join(', ')} pushed ` +
+    `${names.join(', ')} there with the same digest${names.length > 1 ? 's' : ''}, which the spec pins; ` +
+    `tag ${input.tag} and its record are there once you run gamelayer push ${input.repository}:${input.tag}`
+  );
+}
