@@ -4,22 +4,17 @@
 // derived from the image digest, lists sorted by the bytes of their UTF-8 keys, never by a locale), so a no-op build
 // makes the same SBOM and sends nothing new, on any host.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import * as CDX from '@cyclonedx/cyclonedx-library';
-import { Ajv, type ValidateFunction } from 'ajv';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+import type { ValidateFunction } from 'ajv';
 import { entrySourceOf } from '../entries/packed-list.js';
 import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
+import { compileSbomValidators, precompiledSbomValidators, type SbomValidators } from './cyclonedx-schema.js';
 import type { OciStore } from '../oci/store.js';
 import type { TreeManifest, TreeName } from '../types.js';
 import { gamelayerVersion } from '../version.js';
 import { collectOldGarbage } from '../util/young-garbage.js';
 import { manifestFiles, manifestFileStream, type SbomRecord, type TreeFile } from './tree-files.js';
-
-// The format plugins the library's own validator uses (CommonJS, loaded as it loads them).
-const require = createRequire(import.meta.url);
 
 export const SBOM_MEDIA_TYPE = 'application/vnd.cyclonedx+json';
 export const SBOM_SPEC = CDX.Spec.Version.v1dot6;
@@ -276,49 +271,16 @@ export function distinctBomRefs(doc: unknown, what: string): Set<string> {
   return seen;
 }
 
-let compiled: Promise<{ bom: ValidateFunction; component: ValidateFunction }> | undefined;
+let compiled: Promise<SbomValidators> | undefined;
 
 async function sbomValidator(): Promise<ValidateFunction> {
   return (await sbomValidators()).bom;
 }
 
 /** The schema's validator of a document, and of one component (what sbom-read.ts checks each file's against). */
-export function sbomValidators(): Promise<{ bom: ValidateFunction; component: ValidateFunction }> {
-  compiled ??= (async () => {
-    const addFormats = require('ajv-formats') as (ajv: Ajv) => Ajv;
-    const addFormats2019 = require('ajv-formats-draft2019') as (ajv: Ajv, opts: { formats: string[] }) => Ajv;
-    const dir = path.join(path.dirname(require.resolve('@cyclonedx/cyclonedx-library/package.json')), 'res', 'schema');
-    const read = async (f: string) => withoutUniqueItems(JSON.parse(await readFile(path.join(dir, f), 'utf8'))) as Record<string, unknown>;
-    const [schema, spdx, crypto, jsf] = await Promise.all(
-      ['bom-1.6.SNAPSHOT.schema.json', 'spdx.SNAPSHOT.schema.json', 'cryptography-defs.SNAPSHOT.schema.json', 'jsf-0.82.SNAPSHOT.schema.json'].map(read),
-    );
-    const ajv = new Ajv({
-      useDefaults: false,
-      strict: false,
-      strictSchema: false,
-      addUsedSchema: false,
-      loadSchema: (uri: string) => Promise.reject(new Error(`remote schemas are disabled: ${uri}`)),
-      schemas: {
-        'http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json': spdx,
-        'http://cyclonedx.org/schema/cryptography-defs.SNAPSHOT.schema.json': crypto,
-        'http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json': jsf,
-      },
-    });
-    addFormats(ajv);
-    addFormats2019(ajv, { formats: ['idn-email'] });
-    ajv.addFormat('iri-reference', true);
-    ajv.addSchema(schema!);
-    const id = schema!.$id as string;
-    return { bom: ajv.getSchema(id)!, component: ajv.getSchema(`${id}#/definitions/component`)! };
-  })();
+export function sbomValidators(): Promise<SbomValidators> {
+  compiled ??= (async () => precompiledSbomValidators() ?? (await compileSbomValidators()))();
   return compiled;
-}
-
-/** The schema with every `uniqueItems` keyword removed (checked by validateSbom instead; see there). */
-function withoutUniqueItems(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(withoutUniqueItems);
-  if (!node || typeof node !== 'object') return node;
-  return Object.fromEntries(Object.entries(node).filter(([k]) => k !== 'uniqueItems').map(([k, v]) => [k, withoutUniqueItems(v)]));
 }
 
 /** A name-based (v5-style) UUID from the image digest: the same image always gets the same serial number. */
