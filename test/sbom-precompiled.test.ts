@@ -6,6 +6,8 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import * as CDX from '@cyclonedx/cyclonedx-library';
+import { SBOM_SPEC } from '../src/sbom/cyclonedx.js';
 import { compileSbomValidators, PRECOMPILED_FILE, precompiledSbomValidators } from '../src/sbom/cyclonedx-schema.js';
 import { tempDir } from './support/tmp.js';
 
@@ -54,6 +56,10 @@ describe('the precompiled CycloneDX validators', () => {
     }
     // The cases cover both verdicts: the valid ones pass, each break fails.
     expect(verdicts).toEqual(cases.map(([name]) => name.startsWith('valid') || name.includes('(accepted')));
+  });
+
+  it("check the spec version the library writes (SBOM_SPEC, written out so a check need not load the library)", () => {
+    expect(SBOM_SPEC).toBe(CDX.Spec.Version.v1dot6);
   });
 
   it('a file there that is not the validators is an error naming it', async () => {
