@@ -6,7 +6,6 @@
 import { createHash } from 'node:crypto';
 // The library builds the document's skeleton alone: loaded then (about 80 ms), not by the commands that check one.
 import type * as CDX from '@cyclonedx/cyclonedx-library';
-type CdxLibrary = typeof CDX;
 import type { ValidateFunction } from 'ajv';
 import { entrySourceOf } from '../entries/packed-list.js';
 import { GamelayerError } from '../errors.js';
@@ -17,6 +16,8 @@ import type { TreeManifest, TreeName } from '../types.js';
 import { gamelayerVersion } from '../version.js';
 import { collectOldGarbage } from '../util/young-garbage.js';
 import { manifestFiles, manifestFileStream, type SbomRecord, type TreeFile } from './tree-files.js';
+
+type CdxLibrary = typeof CDX;
 
 export const SBOM_MEDIA_TYPE = 'application/vnd.cyclonedx+json';
 /** The spec version written and checked: the library's `Spec.Version.v1dot6`, the schema bom-1.6 (test/sbom-precompiled.test.ts). */
