@@ -1,7 +1,7 @@
 // CLI start-up (issue 17): a command loads its own modules only, so a short command (a no-op build, --version) does
 // not pay for every other command's dependencies. Which modules a real run of the compiled CLI loads, recorded by
 // a module hook in the child process.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -96,6 +96,26 @@ describe('CLI start-up', () => {
       // The registry client did load (its http exchanges): the check below is not vacuous.
       expect(loaded).toContain('cjs:node:http');
       expect(loaded.filter((f) => /^(cjs:)?(node:)?(https|tls|v8)$/.test(f))).toEqual([]);
+    } finally {
+      await registry.stop();
+    }
+  });
+
+  it('verify of an image with an SBOM loads the precompiled SBOM validators: no CycloneDX library, no ajv compiler', async () => {
+    const game = await tempDir();
+    copySample(game);
+    execFileSync('sh', ['-c', 'cd "$1" && openssl ecparam -genkey -name prime256v1 -noout | openssl pkcs8 -topk8 -nocrypt -out key.pem && openssl ec -in key.pem -pubout -out pub.pem 2>/dev/null', 'sh', game]);
+    const registry = await startRegistry();
+    try {
+      const ref = `${registry.host}/studio/x`;
+      await run(process.execPath, [BIN, 'build', '--tag', 'v1', '--push', ref, '--sbom', '--sign', path.join(game, 'key.pem')], { cwd: game });
+      const verify = ['verify', `${ref}:v1`, '--key', path.join(game, 'pub.pem'), '--require-sbom'];
+      // The SBOM was checked (so the check below is not vacuous).
+      expect((await run(process.execPath, [BIN, ...verify], { cwd: game })).stdout).toMatch(/^verified sbom sha256:/m);
+      const loaded = await loadedBy(verify, BIN);
+      expect(loaded).toContain(`cjs:${path.resolve('dist/sbom/cyclonedx-validators.cjs')}`);
+      expect(packagesOf(loaded)).not.toContain('@cyclonedx/cyclonedx-library');
+      expect(loaded.filter((f) => /node_modules\/ajv\/dist\/(compile|core|ajv)\b/.test(f))).toEqual([]);
     } finally {
       await registry.stop();
     }

@@ -4,25 +4,24 @@
 // derived from the image digest, lists sorted by the bytes of their UTF-8 keys, never by a locale), so a no-op build
 // makes the same SBOM and sends nothing new, on any host.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import * as CDX from '@cyclonedx/cyclonedx-library';
-import { Ajv, type ValidateFunction } from 'ajv';
-import { createRequire } from 'node:module';
-import path from 'node:path';
+// The library builds the document's skeleton alone: loaded then (about 80 ms), not by the commands that check one.
+import type * as CDX from '@cyclonedx/cyclonedx-library';
+import type { ValidateFunction } from 'ajv';
 import { entrySourceOf } from '../entries/packed-list.js';
 import { GamelayerError } from '../errors.js';
 import { compareBytewise } from '../scan/manifest.js';
+import { compileSbomValidators, precompiledSbomValidators, type SbomValidators } from './cyclonedx-schema.js';
 import type { OciStore } from '../oci/store.js';
 import type { TreeManifest, TreeName } from '../types.js';
 import { gamelayerVersion } from '../version.js';
 import { collectOldGarbage } from '../util/young-garbage.js';
 import { manifestFiles, manifestFileStream, type SbomRecord, type TreeFile } from './tree-files.js';
 
-// The format plugins the library's own validator uses (CommonJS, loaded as it loads them).
-const require = createRequire(import.meta.url);
+type CdxLibrary = typeof CDX;
 
 export const SBOM_MEDIA_TYPE = 'application/vnd.cyclonedx+json';
-export const SBOM_SPEC = CDX.Spec.Version.v1dot6;
+/** The spec version written and checked: the library's `Spec.Version.v1dot6`, the schema bom-1.6 (test/sbom-precompiled.test.ts). */
+export const SBOM_SPEC = '1.6';
 /**
  * The version of the bytes gamelayer makes from the same inputs, part of an SBOM's reuse key (attach.ts `sbomKey`):
  * change it when they change, so SBOMs already attached are made again once. 2: every list in byte order of UTF-8
@@ -89,7 +88,7 @@ export async function treeFiles(input: Pick<SbomInput, 'record' | 'store' | 'sta
  */
 export async function writeSbom(input: SbomInput, sink: SbomSink): Promise<{ files: number }> {
   const trees: SbomTree[] = input.record.manifests.map((m) => ({ manifest: m, id: m.platform ? `${m.tree}@${m.platform}` : m.tree, hasFiles: entrySourceOf(m.entries).fileTotals().files > 0 }));
-  const { json, marks } = skeleton(input, trees);
+  const { json, marks } = skeleton(await import('@cyclonedx/cyclonedx-library'), input, trees);
   await validateSbom(json.replace(MARK_LIST, (_, i: string) => `[${fileComponent(trees[Number(i)]!.id, { path: 'x', size: 0, sha256: '0'.repeat(64) })}]`), 'the SBOM gamelayer made');
   let files = 0;
   let written = 0;
@@ -144,7 +143,7 @@ function sortedFiles(list: TreeFile[]): TreeFile[] {
 }
 
 /** Adds properties to `to` in byte order of name, then value (the library adds them as given with `sortLists` off). */
-function addProperties(to: CDX.Models.PropertyRepository, props: [string, string][]): void {
+function addProperties(CDX: CdxLibrary, to: CDX.Models.PropertyRepository, props: [string, string][]): void {
   for (const [n, v] of props.sort(([a, x], [b, y]) => compareBytewise(a, b) || compareBytewise(x, y))) to.add(new CDX.Models.Property(n, v));
 }
 
@@ -180,12 +179,12 @@ function fileComponent(id: string, f: TreeFile): string {
  * The document without its files, as JSON: each tree with files has the list `["<mark>"]` in their place, and
  * `marks` says where each list lies, in the order of the text.
  */
-function skeleton(input: SbomInput, trees: readonly SbomTree[]): { json: string; marks: { tree: number; start: number; end: number }[] } {
+function skeleton(CDX: CdxLibrary, input: SbomInput, trees: readonly SbomTree[]): { json: string; marks: { tree: number; start: number; end: number }[] } {
   const { record, subject } = input;
   const bom = new CDX.Models.Bom();
   bom.serialNumber = serialFor(subject.digest);
   const game = new CDX.Models.Component(CDX.Enums.ComponentType.Container, record.game, { bomRef: 'game', version: record.version });
-  addProperties(game.properties, [[`${P}:image.digest`, subject.digest], [`${P}:image.mediaType`, subject.mediaType]]);
+  addProperties(CDX, game.properties, [[`${P}:image.digest`, subject.digest], [`${P}:image.mediaType`, subject.mediaType]]);
   bom.metadata.component = game;
   const tool = new CDX.Models.Component(CDX.Enums.ComponentType.Application, 'gamelayer', { version: gamelayerVersion() });
   bom.metadata.tools.components.add(tool);
@@ -193,14 +192,14 @@ function skeleton(input: SbomInput, trees: readonly SbomTree[]): { json: string;
   const components: CDX.Models.Component[] = [];
   for (const b of input.base) {
     const c = new CDX.Models.Component(CDX.Enums.ComponentType.Container, b.ref, { bomRef: `base:${b.platform}`, version: b.digest });
-    addProperties(c.properties, [[`${P}:platform`, b.platform], ...b.layers.map((l, i): [string, string] => [`${P}:layer.${String(i).padStart(3, '0')}`, l])]);
+    addProperties(CDX, c.properties, [[`${P}:platform`, b.platform], ...b.layers.map((l, i): [string, string] => [`${P}:layer.${String(i).padStart(3, '0')}`, l])]);
     components.push(c);
   }
   for (const t of trees) {
     const m = t.manifest;
     const c = new CDX.Models.Component(CDX.Enums.ComponentType.Application, m.tree, { bomRef: `tree:${t.id}` });
     c.hashes.set(CDX.Enums.HashAlgorithm['SHA-256'], m.digest.replace(/^sha256:/, ''));
-    addProperties(c.properties, [[`${P}:tree.digest`, m.digest], [`${P}:mount`, input.mounts[m.tree]], ...(m.platform ? [[`${P}:platform`, m.platform] as [string, string]] : [])]);
+    addProperties(CDX, c.properties, [[`${P}:tree.digest`, m.digest], [`${P}:mount`, input.mounts[m.tree]], ...(m.platform ? [[`${P}:platform`, m.platform] as [string, string]] : [])]);
     // One stand-in file, so the tree is normalised with a list of components (replaced by the mark below).
     if (t.hasFiles) c.components.add(new CDX.Models.Component(CDX.Enums.ComponentType.File, 'x', { bomRef: `file:${t.id}:` }));
     components.push(c);
@@ -276,49 +275,16 @@ export function distinctBomRefs(doc: unknown, what: string): Set<string> {
   return seen;
 }
 
-let compiled: Promise<{ bom: ValidateFunction; component: ValidateFunction }> | undefined;
+let compiled: Promise<SbomValidators> | undefined;
 
 async function sbomValidator(): Promise<ValidateFunction> {
   return (await sbomValidators()).bom;
 }
 
 /** The schema's validator of a document, and of one component (what sbom-read.ts checks each file's against). */
-export function sbomValidators(): Promise<{ bom: ValidateFunction; component: ValidateFunction }> {
-  compiled ??= (async () => {
-    const addFormats = require('ajv-formats') as (ajv: Ajv) => Ajv;
-    const addFormats2019 = require('ajv-formats-draft2019') as (ajv: Ajv, opts: { formats: string[] }) => Ajv;
-    const dir = path.join(path.dirname(require.resolve('@cyclonedx/cyclonedx-library/package.json')), 'res', 'schema');
-    const read = async (f: string) => withoutUniqueItems(JSON.parse(await readFile(path.join(dir, f), 'utf8'))) as Record<string, unknown>;
-    const [schema, spdx, crypto, jsf] = await Promise.all(
-      ['bom-1.6.SNAPSHOT.schema.json', 'spdx.SNAPSHOT.schema.json', 'cryptography-defs.SNAPSHOT.schema.json', 'jsf-0.82.SNAPSHOT.schema.json'].map(read),
-    );
-    const ajv = new Ajv({
-      useDefaults: false,
-      strict: false,
-      strictSchema: false,
-      addUsedSchema: false,
-      loadSchema: (uri: string) => Promise.reject(new Error(`remote schemas are disabled: ${uri}`)),
-      schemas: {
-        'http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json': spdx,
-        'http://cyclonedx.org/schema/cryptography-defs.SNAPSHOT.schema.json': crypto,
-        'http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json': jsf,
-      },
-    });
-    addFormats(ajv);
-    addFormats2019(ajv, { formats: ['idn-email'] });
-    ajv.addFormat('iri-reference', true);
-    ajv.addSchema(schema!);
-    const id = schema!.$id as string;
-    return { bom: ajv.getSchema(id)!, component: ajv.getSchema(`${id}#/definitions/component`)! };
-  })();
+export function sbomValidators(): Promise<SbomValidators> {
+  compiled ??= (async () => precompiledSbomValidators() ?? (await compileSbomValidators()))();
   return compiled;
-}
-
-/** The schema with every `uniqueItems` keyword removed (checked by validateSbom instead; see there). */
-function withoutUniqueItems(node: unknown): unknown {
-  if (Array.isArray(node)) return node.map(withoutUniqueItems);
-  if (!node || typeof node !== 'object') return node;
-  return Object.fromEntries(Object.entries(node).filter(([k]) => k !== 'uniqueItems').map(([k, v]) => [k, withoutUniqueItems(v)]));
 }
 
 /** A name-based (v5-style) UUID from the image digest: the same image always gets the same serial number. */
