@@ -11,6 +11,7 @@ import { GamelayerError } from '../errors.js';
 import { ARTIFACTS, sourceRelative, supplyFlags, supplyHeader, type BuildspecSupply } from './buildspec.js';
 import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
 import { shellWord } from './shell-word.js';
+import { yamlText } from '../util/yaml-text.js';
 
 /** The CodeBuild environment of a platform's job: ARM containers for arm64 (Graviton), Linux (x86_64) for amd64. */
 export const PLATFORM_ENVIRONMENTS: Record<string, { type: 'LINUX_CONTAINER' | 'ARM_CONTAINER'; image: string }> = {
@@ -122,7 +123,7 @@ export function emitBatchBuildspec(config: GameConfig, opts: BatchBuildspecOptio
     ' Start it with: gamelayer codebuild start --project P --batch --watch',
     ...supplyHeader(opts.supply),
   ].join('\n');
-  return doc.toString({ lineWidth: 0, indent: 2, indentSeq: true });
+  return yamlText(doc, { lineWidth: 0, indent: 2, indentSeq: true });
 }
 
 /** `host/path[:tag][@digest]` → `host/path`. */

@@ -8,6 +8,7 @@ import { GamelayerError } from '../errors.js';
 import { isSameOrInside } from '../util/real-path.js';
 import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
 import { shellWord } from './shell-word.js';
+import { yamlText } from '../util/yaml-text.js';
 
 export type BuildspecKind = 'daemonless' | 'docker' | 'pr-check';
 
@@ -230,7 +231,7 @@ export function emitBuildspec(config: GameConfig, opts: BuildspecOptions = {}): 
         ]),
     ...supplyHeader(opts.supply),
   ].join('\n');
-  return doc.toString({ lineWidth: 0, indent: 2, indentSeq: true });
+  return yamlText(doc, { lineWidth: 0, indent: 2, indentSeq: true });
 }
 
 function checked(spec: Buildspec): Buildspec {

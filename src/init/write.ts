@@ -139,17 +139,25 @@ async function makeEmptyFolder(folder: string): Promise<boolean> {
 
 const LAYOUT_NAMES = { unreal: 'Unreal Engine', o3de: 'Lumberyard / O3DE', unity: 'Unity', unknown: 'not recognised' } as const;
 
+/**
+ * Text inside a comment line: one line, whatever the build folder's names hold. A project folder named
+ * `P\nversion: 6.6.6 #` ended the layout comment, and its second line was a `version:` of the config.
+ */
+function commentText(s: string): string {
+  return s.replace(/[\r\n\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** The yaml text: the detected layout and every guess as comments, the fields in the order docs/config.md lists them. */
 export function renderConfig(p: InitProposal): string {
   const q = (s: string) => JSON.stringify(s);
   const list = (xs: string[]) => `[${xs.map(q).join(', ')}]`;
   const out: string[] = [
     `# gamelayer.yaml written by \`gamelayer init\`: every field is described in docs/config.md.`,
-    `# Layout: ${LAYOUT_NAMES[p.layout]} (${p.evidence}).`,
+    `# Layout: ${LAYOUT_NAMES[p.layout]} (${commentText(p.evidence)}).`,
   ];
   if (p.notes.length) {
     out.push('# Check these guesses:');
-    for (const n of p.notes) out.push(`#   - ${n}`);
+    for (const n of p.notes) out.push(`#   - ${commentText(n)}`);
   }
   out.push(
     '',
@@ -165,7 +173,7 @@ export function renderConfig(p: InitProposal): string {
   );
   for (const t of TREE_NAMES) {
     const tree = p.trees[t];
-    out.push(`  # ${tree.why}`, `  ${t}:`, `    source: ${q(tree.source)}`);
+    out.push(`  # ${commentText(tree.why)}`, `  ${t}:`, `    source: ${q(tree.source)}`);
     if (tree.include) out.push(`    include: ${list(tree.include)}`);
     if (tree.exclude) out.push(`    exclude: ${list(tree.exclude)}`);
     if (tree.mount) out.push(`    mount: ${q(tree.mount)}`);

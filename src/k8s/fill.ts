@@ -156,6 +156,9 @@ export function fillManifests(
   for (const f of found) {
     const [start, end] = f.node.range!;
     const p = where(start);
+    // Before the image is looked up: a `|` block keeps its line break in the value, and "the build has no image
+    // "server\n"" named the wrong fault.
+    if (f.node.type === 'BLOCK_LITERAL' || f.node.type === 'BLOCK_FOLDED') throw blockScalar(file, p, f.value);
     const to = targets.get(f.image);
     if (to === undefined) {
       throw new GamelayerError(
@@ -165,9 +168,7 @@ export function fillManifests(
       );
     }
     const quoted = quoteLike(f.node, to);
-    if (quoted === undefined) {
-      throw new GamelayerError('fill.scalar', `${file}:${p.line}:${p.col}: ${f.value}: a block scalar cannot be rewritten in place`, 'write the image reference on one line');
-    }
+    if (quoted === undefined) throw blockScalar(file, p, f.value);
     out += text.slice(pos, start) + quoted;
     pos = end;
     replacements.push({ ...p, from: f.value, to, image: f.image });
@@ -201,6 +202,10 @@ function refuseChunkedWholeFiles(
       'deliver the tree through init containers running the assembling copy (gamelayer k8s --volumes init writes them; copy its initContainers and volumes)',
     );
   }
+}
+
+function blockScalar(file: string, p: { line: number; col: number }, value: string): GamelayerError {
+  return new GamelayerError('fill.scalar', `${file}:${p.line}:${p.col}: ${JSON.stringify(value)}: a block scalar cannot be rewritten in place`, 'write the image reference on one line');
 }
 
 /** The new value written the way the old one was: plain, 'single' or "double" quoted. */

@@ -75,6 +75,8 @@ const NO_BUILD_HINT = 'run gamelayer build first';
 export { readBuildRecord };
 
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** Docker's tag grammar (registry/reference.ts). */
+const TAG = /^\w[\w.-]{0,127}$/;
 
 /**
  * What the assembling copy of a chunked manifest writes: every entry but the chunk store, plus the assembled files
@@ -107,6 +109,12 @@ export function deployInputOf(config: GameConfig, record: DeployRecord, reposito
   }
   const tag = record.tags[0];
   if (tag === undefined) throw new GamelayerError('deploy.record-tag', `${recordFile}: tags: the build record has no tag`, NO_BUILD_HINT);
+  // The tag goes into every image reference written (`<repository>:<tag>-<tree>@…`, imagedefinitions.json, `--fill`'s
+  // plain scalars, the kustomize block's comment line): a record read from a registry is anyone's with push rights,
+  // and its `1.0\nimages: …` or `x # y` made YAML of its own there.
+  if (!TAG.test(tag)) {
+    throw new GamelayerError('deploy.record-tag', `${recordFile}: tags[0]: ${JSON.stringify(tag)} is not an image tag (letters, digits, "_", "." or "-", at most 128 characters)`, 'the record was not written by gamelayer build: deploy another build');
+  }
 
   const trees = TREE_NAMES.map((tree): DeployTree => {
     const digest = imageDigest(record, tree, recordFile);

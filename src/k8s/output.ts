@@ -5,6 +5,7 @@ import { GamelayerError } from '../errors.js';
 import type { DeployInput } from './input.js';
 import type { K8sEmission } from './workloads.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { yamlText } from '../util/yaml-text.js';
 import { assertOutFile, assertOutFolder } from '../util/fs-access.js';
 
 export function k8sYaml(input: DeployInput, emission: K8sEmission): string {
@@ -18,7 +19,7 @@ export function k8sYaml(input: DeployInput, emission: K8sEmission): string {
   ];
   doc.commentBefore = header.join('\n');
   // lineWidth 0: no folding, so a long image reference or script line stays one line.
-  return doc.toString({ lineWidth: 0 });
+  return yamlText(doc, { lineWidth: 0 });
 }
 
 /** Writes atomically (temp file, fsync, rename). */

@@ -105,6 +105,15 @@ export async function signManifest(opts: SignOptions): Promise<SignResult> {
 
   const payload = simpleSigningPayload({ dockerReference: opts.identity, manifestDigest: opts.digest, optional: { creator: `gamelayer ${gamelayerVersion()}` } });
   const signature = await opts.signer.sign(payload);
+  // What KMS (or whatever answers at its endpoint) sent back is checked before it goes up: a signature that does not
+  // verify was pushed and reported "signed", and stays in the signature manifest, which a next sign only appends to.
+  if (!verifies(payload, await opts.signer.publicKey(), signature)) {
+    throw new GamelayerError(
+      'sign.key',
+      `${opts.signer.name}: its signature of ${opts.digest} does not verify with its public key; nothing was pushed for it`,
+      'check that the key is the ECDSA P-256 key meant (for KMS: that the endpoint is KMS, and GetPublicKey and Sign name the same key)',
+    );
+  }
   const layer: SigLayer = { mediaType: SIMPLESIGNING_MEDIA_TYPE, digest: sha256(payload), size: payload.length, annotations: { [SIGNATURE_ANNOTATION]: signature.toString('base64') } };
   const layers = [...existing, layer];
   // cosign's config for a signature image: the payloads as its "layers".
@@ -155,19 +164,22 @@ export interface CheckedSignature {
   payload?: SimpleSigning;
 }
 
+/** Whether `signature` (ASN.1 DER) is `key`'s ECDSA signature of `payload`; a malformed one is not. */
+function verifies(payload: Buffer, key: KeyObject, signature: Buffer): boolean {
+  try {
+    return cryptoVerify('sha256', payload, { key, dsaEncoding: 'der' }, signature);
+  } catch {
+    return false;
+  }
+}
+
 async function checkLayer(client: RegistryClient, repo: string, l: SigLayer, key: KeyObject, digest: string): Promise<CheckedSignature> {
   if (l.mediaType !== SIMPLESIGNING_MEDIA_TYPE) return { layer: l.digest, valid: false, reason: `media type ${l.mediaType}` };
   const b64 = l.annotations?.[SIGNATURE_ANNOTATION];
   if (!b64) return { layer: l.digest, valid: false, reason: `no ${SIGNATURE_ANNOTATION} annotation` };
   const payload = await readArtifactBlob(client, repo, l as Descriptor, MAX_PAYLOAD_BYTES);
   const signature = Buffer.from(b64, 'base64');
-  let ok = false;
-  try {
-    ok = cryptoVerify('sha256', payload, { key, dsaEncoding: 'der' }, signature);
-  } catch {
-    ok = false;
-  }
-  if (!ok) return { layer: l.digest, valid: false, reason: 'the signature does not verify with this key' };
+  if (!verifies(payload, key, signature)) return { layer: l.digest, valid: false, reason: 'the signature does not verify with this key' };
   const parsed = parseSimpleSigning(payload, `${client.host}/${repo} signature ${l.digest}`);
   if (parsed.manifestDigest !== digest) return { layer: l.digest, valid: false, keyMatched: true, reason: `signs ${parsed.manifestDigest}, not ${digest}`, payload: parsed };
   return { layer: l.digest, valid: true, keyMatched: true, payload: parsed };

@@ -89,10 +89,17 @@ async function kmsClient(ref: string, opts: KmsOptions, env: NodeJS.ProcessEnv) 
       } catch (e) {
         throw fail('GetPublicKey', e);
       }
-      if (out.KeySpec !== 'ECC_NIST_P256' || !out.PublicKey) {
-        throw new GamelayerError('sign.key-type', `KMS key ${keyId} is ${out.KeySpec ?? 'of unknown type'}; cosign-format signatures here need ECC_NIST_P256`);
+      // The answer is checked as any other bytes from the network: an endpoint that is not KMS (or a proxy) may send
+      // a KeySpec that is no string, or a PublicKey that is none ("[object Object]", or error[internal] from Buffer).
+      const spec: unknown = out.KeySpec;
+      if (spec !== 'ECC_NIST_P256') {
+        throw new GamelayerError('sign.key-type', `KMS key ${keyId} is ${typeof spec === 'string' ? spec : `of unknown type (KeySpec ${JSON.stringify(spec) ?? 'missing'})`}; cosign-format signatures here need ECC_NIST_P256`);
       }
-      return publicKeyFromDer(Buffer.from(out.PublicKey), `KMS key ${keyId}`);
+      const der: unknown = out.PublicKey;
+      if (!(der instanceof Uint8Array) || der.length === 0) {
+        throw new GamelayerError('sign.key', `KMS key ${keyId}: GetPublicKey answered no public key (PublicKey ${der === undefined ? 'missing' : `of type ${typeof der}`})`, 'check that the endpoint is KMS (awskms://HOST/KEY or GAMELAYER_KMS_ENDPOINT)');
+      }
+      return publicKeyFromDer(Buffer.from(der), `KMS key ${keyId}`);
     },
   };
 }

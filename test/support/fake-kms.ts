@@ -29,6 +29,11 @@ export interface FakeKms {
   rejected: string[];
   /** Keys (ARNs) whose Sign the caller's IAM policy does not allow (GetPublicKey still answers), as KMS refuses. */
   signDenied: Set<string>;
+  /**
+   * Answers KMS itself never gives (what a wrong endpoint or a proxy might), per key ARN: the body of a successful
+   * Sign (given the message signed) or GetPublicKey replaced by what the function makes of the real one.
+   */
+  tamper: Map<string, { sign?: (real: Record<string, unknown>, message: Buffer) => unknown; getPublicKey?: (real: Record<string, unknown>) => unknown }>;
   /** A new P-256 signing key; returns its ARN. */
   createKey(): string;
   /** A key of another spec (for the refusal test). */
@@ -81,14 +86,16 @@ export async function startFakeKms(): Promise<FakeKms> {
     if (!key) return send(res, 400, { __type: 'NotFoundException', message: `Key '${String(input.KeyId)}' does not exist` });
     const arn = [...keys.entries()].find(([, k]) => k === key)![0];
     switch (op) {
-      case 'GetPublicKey':
-        return send(res, 200, {
+      case 'GetPublicKey': {
+        const real = {
           KeyId: arn,
           KeySpec: key.spec,
           KeyUsage: 'SIGN_VERIFY',
           PublicKey: key.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
           SigningAlgorithms: key.spec === 'ECC_NIST_P256' ? ['ECDSA_SHA_256'] : ['RSASSA_PSS_SHA_256'],
-        });
+        };
+        return send(res, 200, fake.tamper.get(arn)?.getPublicKey?.(real) ?? real);
+      }
       case 'Sign': {
         if (fake.signDenied.has(arn)) {
           return send(res, 400, { __type: 'AccessDeniedException', message: `User: arn:aws:sts::${ACCOUNT}:assumed-role/codebuild-game/1 is not authorized to perform: kms:Sign on resource: ${arn} because no identity-based policy allows the kms:Sign action` });
@@ -103,7 +110,8 @@ export async function startFakeKms(): Promise<FakeKms> {
         }
         if (message.length === 0 || message.length > 4096) return send(res, 400, { __type: 'ValidationException', message: 'Message must be 1 to 4096 bytes' });
         const signature = cryptoSign('sha256', message, { key: key.privateKey, dsaEncoding: 'der' });
-        return send(res, 200, { KeyId: arn, Signature: signature.toString('base64'), SigningAlgorithm: 'ECDSA_SHA_256' });
+        const real = { KeyId: arn, Signature: signature.toString('base64'), SigningAlgorithm: 'ECDSA_SHA_256' };
+        return send(res, 200, fake.tamper.get(arn)?.sign?.(real, message) ?? real);
       }
       default:
         return send(res, 400, { __type: 'UnknownOperationException', message: `operation ${op} is not faked` });
@@ -120,6 +128,7 @@ export async function startFakeKms(): Promise<FakeKms> {
   };
   const fake: FakeKms = {
     signDenied: new Set(),
+    tamper: new Map(),
     endpoint: `http://127.0.0.1:${port}`,
     host: `127.0.0.1:${port}`,
     calls,
