@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import fg from 'fast-glob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCommands } from '../src/cli/commands/index.js';
-import { emitBuildspec, type BuildspecKind } from '../src/codebuild/buildspec.js';
+import { SOURCE_TAG, emitBuildspec, type BuildspecKind } from '../src/codebuild/buildspec.js';
 import { parseBuildspec, PHASE_NAMES, type Buildspec } from '../src/codebuild/buildspec-schema.js';
 import { loadConfig, parseConfig } from '../src/config/load.js';
 import { GamelayerError } from '../src/errors.js';
@@ -91,7 +91,7 @@ function shellSegments(line: string): string[][] {
 }
 
 const SHELL_KEYWORDS = new Set(['if', 'then', 'else', 'fi']);
-const OTHER_PROGRAMS = new Set(['npm', 'export', 'test', '[', 'echo', 'false', 'cat', 'cp', 'aws', 'docker']);
+const OTHER_PROGRAMS = new Set(['npm', 'export', 'test', '[', '[[', 'echo', 'false', 'cat', 'cp', 'aws', 'docker']);
 
 /** Parses `gamelayer …` words against the real command tree; returns options the CLI does not know. */
 function unknownOptions(words: string[]): string[] {
@@ -170,7 +170,7 @@ describe('buildspecs/', () => {
   it('the daemonless and docker buildspecs tag with 8 characters of the commit, push in the build phase and stop on failure', async () => {
     for (const f of ['buildspec.yml', 'buildspec-docker.yml']) {
       const spec = await readSpec(f);
-      expect(spec.phases.pre_build?.commands).toContain('export IMAGE_TAG="${IMAGE_TAG:-${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}}"; export IMAGE_TAG="${IMAGE_TAG:-build-$CODEBUILD_BUILD_NUMBER}"');
+      expect(spec.phases.pre_build?.commands).toContain(`${SOURCE_TAG}; export IMAGE_TAG="\${IMAGE_TAG:-build-$CODEBUILD_BUILD_NUMBER}"`);
       expect(spec.env?.shell).toBe('bash');
       for (const p of ['install', 'pre_build', 'build'] as const) expect(spec.phases[p]?.['on-failure'], `${f} ${p}`).toBe('ABORT');
       expect(spec.phases.build?.commands).toEqual([
@@ -376,6 +376,24 @@ describe('buildspecs/buildspec.yml, run', () => {
     expect(r.stderr).toMatch(/\[pre_build\] failed with [1-9]/);
     expect(await readFile(path.join(src, 'gamelayer-diff.txt'), 'utf8')).not.toContain('no earlier build');
   });
+
+  it('an S3 source: the tag is build-<number>, never the object version id CodeBuild resolved', async () => {
+    // For an S3 source CODEBUILD_RESOLVED_SOURCE_VERSION is the object's version id (this one is S3's documented
+    // example): its first 8 characters, "3/L4kqtJ", were the tag, and the build phase refused it (build.bad-tag).
+    const spec = await readSpec('buildspec.yml');
+    const src = path.join(work, 'src-s3');
+    await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, verbatimSymlinks: true, filter: (p) => !p.includes('.gamelayer') });
+    const repositoryUri = `${registry.host}/studio/s3-source`;
+    const r = await runBuildspec(spec, src, {
+      REPOSITORY_URI: repositoryUri,
+      CODEBUILD_SOURCE_REPO_URL: 's3://game-drops/sample-game/server.zip',
+      CODEBUILD_RESOLVED_SOURCE_VERSION: '3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo',
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(Object.keys(await storedTags(registry.storageDir, 'studio/s3-source'))).toEqual(expect.arrayContaining(['build-12', 'build-12.gamelayer-record']));
+    const defs = JSON.parse(await readFile(path.join(src, 'imagedefinitions.json'), 'utf8')) as { imageUri: string }[];
+    expect(defs[0]!.imageUri).toContain(`${repositoryUri}:build-12-engine@sha256:`);
+  }, 120_000);
 
   it('stops in pre_build with a clear message when REPOSITORY_URI is not set', async () => {
     const spec = await readSpec('buildspec.yml');

@@ -53,6 +53,15 @@ export interface BuildspecOptions {
   sourceRoot?: string;
 }
 
+/**
+ * IMAGE_TAG, unless the project or StartBuild set it: the first 8 characters of the source version CodeBuild resolved
+ * (the commit; an S3 source's object version id) when they make a tag, as `gamelayer build` takes its default tag
+ * (codebuild/environment.ts). An S3 version id may not (`3/L4kqtJ…+…`, S3's own example): it was the tag all the same,
+ * and the build phase refused it (`build.bad-tag`); such a build is now tagged as one with no source version.
+ */
+export const SOURCE_TAG =
+  'if [ -z "$IMAGE_TAG" ] && [[ "${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]*$ ]]; then export IMAGE_TAG="${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}"; fi';
+
 /** Files the post_build phase writes; all become artifacts. */
 export const ARTIFACTS = {
   imageDefinitions: 'imagedefinitions.json',
@@ -101,9 +110,9 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
   };
   const needRepository =
     'test -n "$REPOSITORY_URI" || { echo "REPOSITORY_URI is not set: set it on the CodeBuild project (host/path of the image repository)" >&2; false; }';
-  // IMAGE_TAG set on the project or by StartBuild wins; a build with no commit (source NO_SOURCE, an S3 source)
-  // is tagged build-<number>, as `gamelayer build` tags it by default: `--tag ""` was refused at the build phase.
-  const tag = 'export IMAGE_TAG="${IMAGE_TAG:-${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}}"; export IMAGE_TAG="${IMAGE_TAG:-build-$CODEBUILD_BUILD_NUMBER}"';
+  // IMAGE_TAG set on the project or by StartBuild wins; a build with no usable source version (source NO_SOURCE, an
+  // S3 version id that makes no tag) is tagged build-<number>, as `gamelayer build` tags it by default: `--tag ""` was refused at the build phase.
+  const tag = `${SOURCE_TAG}; export IMAGE_TAG="\${IMAGE_TAG:-build-$CODEBUILD_BUILD_NUMBER}"`;
   // Against the newest build of this line of work in the registry: a line with no build yet says so (exit 0); any
   // other failure (registry unreachable, damaged record) fails the phase instead of passing for "no earlier build".
   const diff = `${gl('diff --against "$REPOSITORY_URI"')} > ${ARTIFACTS.diffReport}`;
