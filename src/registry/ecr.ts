@@ -22,6 +22,7 @@ import { ecrRetryStrategy } from './ecr-retry.js';
 import { ECR_ENDPOINT_ENV, parseEcrHost, type EcrHost } from './ecr-host.js';
 import type { PushTarget } from './target.js';
 import type { RetryPolicy } from './retry.js';
+import { EXPIRED_HINT, EXPIRED_TOKEN } from '../util/aws-expired.js';
 
 /** BatchCheckLayerAvailability takes at most 100 digests a call. */
 export const ECR_BATCH_SIZE = 100;
@@ -238,14 +239,9 @@ export class EcrApi {
     if (['ThrottlingException', 'TooManyRequestsException'].includes(name)) {
       return new GamelayerError(awsErrorCode(name), `${where}: still throttled after retries: ${err.message ?? name}`, 'ECR API rates are per account and region; lower --concurrency or try again shortly', { cause: e });
     }
-    if (name === 'ExpiredTokenException') {
+    if (name === EXPIRED_TOKEN) {
       // Not a permission: short-lived credentials (an SSO or assumed-role session in the environment) ran out.
-      return new GamelayerError(
-        awsErrorCode(name),
-        `${where}: the AWS credentials have expired: ${err.message ?? name}`,
-        'renew them (aws sso login, a new assume-role session) and run again; a role the SDK reads itself (CodeBuild, EC2, ECS) is renewed on its own',
-        { cause: e },
-      );
+      return new GamelayerError(awsErrorCode(name), `${where}: the AWS credentials have expired: ${err.message ?? name}`, EXPIRED_HINT, { cause: e });
     }
     if (['AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException'].includes(name)) {
       // `what` is the operation, then the repository it is about, if any (`BatchCheckLayerAvailability in REPO`).
