@@ -17,6 +17,7 @@ import { OtherLineError, otherLineRecord } from '../../registry/line-fallback.js
 import { pullScope } from '../../registry/auth.js';
 import type { ManifestInfo } from '../../registry/client.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from '../../registry/push.js';
+import { readOnly } from '../../registry/connect.js';
 import { formatReference, parseReference } from '../../registry/reference.js';
 import type { Reporter } from '../../report/reporter.js';
 import { LAST_BUILD, readRecord, recordStream, recordsDir, type AnyRecord } from '../../state/records.js';
@@ -257,7 +258,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     repository = o.push ?? o.from;
   } else if (o.from) {
     const r = parseReference(o.from);
-    const found = await fetchBuildRecordFor(o.from, o.registry);
+    const found = await fetchBuildRecordFor(o.from, readOnly(o.registry));
     record = found.record;
     recordRead = { repository: repositoryOf(o.from), blob: found.recordBlob };
     ref = formatReference(r);
