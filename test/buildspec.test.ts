@@ -13,6 +13,7 @@ import { parseBuildspec, PHASE_NAMES, type Buildspec } from '../src/codebuild/bu
 import { loadConfig, parseConfig } from '../src/config/load.js';
 import { GamelayerError } from '../src/errors.js';
 import { freePort, startRegistry, storedTags, type TestRegistry } from './support/registry.js';
+import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
 
 const commands = await loadCommands();
@@ -129,8 +130,8 @@ describe('buildspecs/', () => {
       expect(spec.env?.variables?.GAMELAYER_CONFIG).toBe(SAMPLE);
       expect(spec.phases.install?.['runtime-versions']).toEqual({ nodejs: 20 });
       expect(spec.phases.install?.commands[0]).toBe('npm ci --no-audit --no-fund');
-      // The scan caches only: the registry is the build state, the store only grows.
-      expect(spec.cache?.paths).toEqual(['fixtures/sample-game/.gamelayer/cache/stat/**/*', 'fixtures/sample-game/.gamelayer/cache/archive/**/*']);
+      // No cache: the registry is the build state, and no scan cache survives CodeBuild's fresh checkout (below).
+      expect(spec.cache, f).toBeUndefined();
       expect(spec.artifacts?.files.length).toBeGreaterThan(0);
     }
   });
@@ -218,12 +219,12 @@ describe('buildspec schema and emitter', () => {
   });
 
   const trees = 'trees:\n  engine: {source: e}\n  engine-media: {source: em}\n  app: {source: a}\n  app-media: {source: am}\n';
-  it('uses the config\'s registry as REPOSITORY_URI (tag dropped) and caches the scan caches only, never a store', () => {
+  it('uses the config\'s registry as REPOSITORY_URI (tag dropped) and caches nothing', () => {
     const config = parseConfig(`game: g\nstart: ./s\nregistry: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/studio/g:v1\nstore: ../oci-store\n${trees}`, '/src/games/g/gamelayer.yaml');
     const text = emitBuildspec(config, { sourceRoot: '/src' });
     const spec = parseBuildspec(text, 'emitted');
     expect(spec.env?.variables).toEqual({ GAMELAYER_CONFIG: 'games/g/gamelayer.yaml', REPOSITORY_URI: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/studio/g' });
-    expect(spec.cache?.paths).toEqual(['games/g/.gamelayer/cache/stat/**/*', 'games/g/.gamelayer/cache/archive/**/*']);
+    expect(spec.cache).toBeUndefined();
     expect(spec.phases.post_build?.commands).toContain('cp games/g/.gamelayer/records/build-last.json gamelayer-build-record.json');
   });
 
@@ -291,7 +292,7 @@ async function runBuildspec(spec: Buildspec, src: string, env: Record<string, st
 /** The app-media file the second commit of the sample changes (the first in path order). */
 const SECOND_COMMIT_ASSET = fg.sync('**/*', { cwd: path.join(ROOT, 'fixtures/sample-game/app-media'), onlyFiles: true })[0]!;
 
-/** What a CodeBuild host with the buildspec's cache holds before the build: the source, and the cached paths only. */
+/** What a CodeBuild host holds before the build: the source, and the paths a buildspec's cache would bring back. */
 async function emptyHost(src: string, spec: Buildspec): Promise<void> {
   const keep = new Set(await fg(spec.cache?.paths ?? [], { cwd: src, dot: true }));
   for (const f of await fg('**/.gamelayer/**/*', { cwd: src, dot: true })) if (!keep.has(f)) await rm(path.join(src, f), { force: true });
@@ -364,6 +365,34 @@ describe('buildspecs/buildspec.yml, run', () => {
     expect(cost).toMatch(/^engine +0\/\d+ +0 B /m);
     expect(cost).toMatch(/^app-media +[1-9]\d*\/\d+ +[\d.]+ KiB /m);
   }, 240_000);
+
+  it('caches nothing: CodeBuild checks the source out afresh at another path, and no scan cache is ever used there', async () => {
+    // What the buildspecs cached up to stop 44 (`cache: paths`), brought back into the next build's checkout, as a
+    // LOCAL or S3 cache does: the stat caches are keyed by the source's absolute path and each file's inode and ctime,
+    // the archive listings likewise, so the second checkout (another CODEBUILD_SRC_DIR, the same files and times)
+    // rehashes every file. The cache only cost its upload and download and promised what it never gave.
+    const cached = ['fixtures/sample-game/.gamelayer/cache/stat', 'fixtures/sample-game/.gamelayer/cache/archive'];
+    const checkout = async (n: number) => {
+      const src = path.join(work, `codebuild-src${n}`, 'src');
+      await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, filter: (p) => !p.includes('.gamelayer') });
+      return src;
+    };
+    const scan = async (src: string) => {
+      const r = await runCli(['-c', SAMPLE, 'scan', '--json'], { cwd: src });
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { trees: { tree: string; cacheHits: number; hashedFiles: number }[] }).trees;
+    };
+    const first = await checkout(1);
+    await scan(first);
+    // The same checkout again: the caches work where the files stay.
+    expect((await scan(first)).every((t) => t.hashedFiles === 0 && t.cacheHits > 0)).toBe(true);
+    const second = await checkout(2);
+    for (const c of cached) await cp(path.join(first, c), path.join(second, c), { recursive: true, preserveTimestamps: true });
+    const trees = await scan(second);
+    expect(trees.map((t) => [t.tree, t.cacheHits])).toEqual(trees.map((t) => [t.tree, 0]));
+    expect(trees.every((t) => t.hashedFiles > 0)).toBe(true);
+    for (const f of await buildspecFiles()) expect((await readSpec(f)).cache, f).toBeUndefined();
+  }, 120_000);
 
   it('a registry that cannot be read fails pre_build: never taken for "no earlier build"', async () => {
     const spec = await readSpec('buildspec.yml');

@@ -103,7 +103,6 @@ export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOpt
       },
     },
     artifacts: { files: ['**/*'], 'base-directory': BATCH_OUT },
-    cache: { paths: [`${stateDir}/cache/stat/**/*`, `${stateDir}/cache/archive/**/*`] },
   };
   // Our own output must be a valid buildspec; a failure here is a bug.
   buildspecSchema.parse(spec);

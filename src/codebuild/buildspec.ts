@@ -93,10 +93,10 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
   if (kind !== 'daemonless') refuseSupplyWithout(opts.supply, kind === 'docker' ? '--docker' : '--pr-check');
   const configFile = rel(config.file, 'the config');
   const stateDir = rel(config.stateDir, 'the state directory');
-  // The registry is the build state: a host with an empty cache plans on the newest record of its line there and
-  // downloads no kept layer. What a cache still saves is hashing: the scan caches (file stats, archive listings).
-  // Never the store, which only grows.
-  const cachePaths = [`${stateDir}/cache/stat/**/*`, `${stateDir}/cache/archive/**/*`];
+  // The registry is the build state: a host with an empty .gamelayer/ plans on the newest record of its line there
+  // and downloads no kept layer. No `cache:` either: the scan caches it held (file stats, archive listings) are
+  // keyed by the source's absolute path and each file's inode and ctime, and CodeBuild checks the source out afresh
+  // at another path every build, so none was ever used (test/buildspec.test.ts measures it) while S3 moved them.
 
   const gl = (args: string) => `gamelayer -c "$GAMELAYER_CONFIG" ${args}`;
   const variables: Record<string, string> = { GAMELAYER_CONFIG: configFile };
@@ -149,7 +149,6 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
         },
       },
       artifacts: { files: [ARTIFACTS.diffReport, ARTIFACTS.pullCostReport] },
-      cache: { paths: cachePaths },
     });
   }
 
@@ -174,7 +173,6 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
         build: { 'on-failure': 'ABORT', commands: [gl('build --builder docker --push "$REPOSITORY_URI" --tag "$IMAGE_TAG"')] },
       },
       artifacts: { files: [ARTIFACTS.diffReport] },
-      cache: { paths: cachePaths },
     });
   }
 
@@ -197,7 +195,6 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
     artifacts: {
       files: [ARTIFACTS.imageDefinitions, ARTIFACTS.buildRecord, ARTIFACTS.diffReport, ARTIFACTS.pullCostReport, `${ARTIFACTS.k8sDir}/**/*`],
     },
-    cache: { paths: cachePaths },
   });
 }
 
@@ -207,13 +204,13 @@ const HEADERS: Record<BuildspecKind, string[]> = {
     'then the build record beside the image. Works on an empty host: the previous build is the newest record of the',
     'branch (line of work) in the registry, and the layers it keeps are never downloaded. Optional BASELINE_TAG: an',
     'earlier image to report the pull cost against. Project settings: environment variable REPOSITORY_URI (host/path',
-    'of the image repository); a role that may push to it. Optional cache (LOCAL_CUSTOM_CACHE or S3): the scan caches',
-    'only, which spare re-hashing unchanged files.',
+    'of the image repository); a role that may push to it. No cache: the source is checked out afresh every build,',
+    'so no file stat carries over (each build hashes every file), and the registry holds the build state.',
   ],
   docker: [
     'Docker daemon path: gamelayer writes the Dockerfile and builds through the daemon, then pushes.',
     'Project settings: privileged mode on (Docker in the build container); environment variable REPOSITORY_URI',
-    '(an ECR repository URI); a role allowed ecr:GetAuthorizationToken and to push; cache as for buildspec.yml.',
+    '(an ECR repository URI); a role allowed ecr:GetAuthorizationToken and to push; no cache, as for buildspec.yml.',
     'The Docker builder writes no build record, so no k8s spec or imagedefinitions.json: use buildspec.yml for those.',
   ],
   'pr-check': [
