@@ -33,7 +33,7 @@ describe('a base image in ECR and a repository the push creates', () => {
 
     const r = await ecrGame.buildPush('studio/game', 'd0', ['--create-repo', '--immutable-tags', '--scan-on-push'], dir);
     expect(r.code, r.stderr).toBe(0);
-    expect(ecr.repositories.get('studio/game')).toMatchObject({ mutability: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['gamelayer-line.*'], scanOnPush: true });
+    expect(ecr.repositories.get('studio/game')).toMatchObject({ mutability: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['gamelayer-line.*', 'sha256-*'], scanOnPush: true });
     // The base's repository is as it was: never created, changed or held to the push's settings.
     expect(ecr.repositories.get('base/os')).toMatchObject({ mutability: 'MUTABLE', scanOnPush: false });
     expect(ecr.calls.filter((c) => c.op === 'CreateRepository').map((c) => c.body.repositoryName)).toEqual(['studio/game']);
