@@ -111,7 +111,8 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
   const needRepository =
     'test -n "$REPOSITORY_URI" || { echo "REPOSITORY_URI is not set: set it on the CodeBuild project (host/path of the image repository)" >&2; false; }';
   // IMAGE_TAG set on the project or by StartBuild wins; a build with no usable source version (source NO_SOURCE, an
-  // S3 version id that makes no tag) is tagged build-<number>, as `gamelayer build` tags it by default: `--tag ""` was refused at the build phase.
+  // S3 version id that makes no tag) is tagged build-<number>, as `gamelayer build` tags it by default: `--tag ""`
+  // was refused at the build phase.
   const tag = `${SOURCE_TAG}; export IMAGE_TAG="\${IMAGE_TAG:-build-$CODEBUILD_BUILD_NUMBER}"`;
   // Against the newest build of this line of work in the registry: a line with no build yet says so (exit 0); any
   // other failure (registry unreachable, damaged record) fails the phase instead of passing for "no earlier build".
