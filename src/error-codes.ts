@@ -272,6 +272,7 @@ export const ERROR_CODES = [
   'scan.vanished',
   'scan.whiteout-name',
   'sign.digest',
+  'sign.immutable-tag',
   'sign.key',
   'sign.key-file',
   'sign.key-format',

@@ -8,11 +8,12 @@ import { Command } from 'commander';
 import fg from 'fast-glob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCommands } from '../src/cli/commands/index.js';
-import { emitBuildspec, type BuildspecKind } from '../src/codebuild/buildspec.js';
+import { SOURCE_TAG, emitBuildspec, type BuildspecKind } from '../src/codebuild/buildspec.js';
 import { parseBuildspec, PHASE_NAMES, type Buildspec } from '../src/codebuild/buildspec-schema.js';
 import { loadConfig, parseConfig } from '../src/config/load.js';
 import { GamelayerError } from '../src/errors.js';
 import { freePort, startRegistry, storedTags, type TestRegistry } from './support/registry.js';
+import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
 
 const commands = await loadCommands();
@@ -91,7 +92,7 @@ function shellSegments(line: string): string[][] {
 }
 
 const SHELL_KEYWORDS = new Set(['if', 'then', 'else', 'fi']);
-const OTHER_PROGRAMS = new Set(['npm', 'export', 'test', '[', 'echo', 'false', 'cat', 'cp', 'aws', 'docker']);
+const OTHER_PROGRAMS = new Set(['npm', 'export', 'test', '[', '[[', 'echo', 'false', 'cat', 'cp', 'aws', 'docker']);
 
 /** Parses `gamelayer …` words against the real command tree; returns options the CLI does not know. */
 function unknownOptions(words: string[]): string[] {
@@ -129,8 +130,8 @@ describe('buildspecs/', () => {
       expect(spec.env?.variables?.GAMELAYER_CONFIG).toBe(SAMPLE);
       expect(spec.phases.install?.['runtime-versions']).toEqual({ nodejs: 20 });
       expect(spec.phases.install?.commands[0]).toBe('npm ci --no-audit --no-fund');
-      // The scan caches only: the registry is the build state, the store only grows.
-      expect(spec.cache?.paths).toEqual(['fixtures/sample-game/.gamelayer/cache/stat/**/*', 'fixtures/sample-game/.gamelayer/cache/archive/**/*']);
+      // No cache: the registry is the build state, and no scan cache survives CodeBuild's fresh checkout (below).
+      expect(spec.cache, f).toBeUndefined();
       expect(spec.artifacts?.files.length).toBeGreaterThan(0);
     }
   });
@@ -170,7 +171,7 @@ describe('buildspecs/', () => {
   it('the daemonless and docker buildspecs tag with 8 characters of the commit, push in the build phase and stop on failure', async () => {
     for (const f of ['buildspec.yml', 'buildspec-docker.yml']) {
       const spec = await readSpec(f);
-      expect(spec.phases.pre_build?.commands).toContain('export IMAGE_TAG="${IMAGE_TAG:-${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}}"; export IMAGE_TAG="${IMAGE_TAG:-build-$CODEBUILD_BUILD_NUMBER}"');
+      expect(spec.phases.pre_build?.commands).toContain(`${SOURCE_TAG}; export IMAGE_TAG="\${IMAGE_TAG:-build-$CODEBUILD_BUILD_NUMBER}"`);
       expect(spec.env?.shell).toBe('bash');
       for (const p of ['install', 'pre_build', 'build'] as const) expect(spec.phases[p]?.['on-failure'], `${f} ${p}`).toBe('ABORT');
       expect(spec.phases.build?.commands).toEqual([
@@ -218,12 +219,12 @@ describe('buildspec schema and emitter', () => {
   });
 
   const trees = 'trees:\n  engine: {source: e}\n  engine-media: {source: em}\n  app: {source: a}\n  app-media: {source: am}\n';
-  it('uses the config\'s registry as REPOSITORY_URI (tag dropped) and caches the scan caches only, never a store', () => {
+  it('uses the config\'s registry as REPOSITORY_URI (tag dropped) and caches nothing', () => {
     const config = parseConfig(`game: g\nstart: ./s\nregistry: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/studio/g:v1\nstore: ../oci-store\n${trees}`, '/src/games/g/gamelayer.yaml');
     const text = emitBuildspec(config, { sourceRoot: '/src' });
     const spec = parseBuildspec(text, 'emitted');
     expect(spec.env?.variables).toEqual({ GAMELAYER_CONFIG: 'games/g/gamelayer.yaml', REPOSITORY_URI: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/studio/g' });
-    expect(spec.cache?.paths).toEqual(['games/g/.gamelayer/cache/stat/**/*', 'games/g/.gamelayer/cache/archive/**/*']);
+    expect(spec.cache).toBeUndefined();
     expect(spec.phases.post_build?.commands).toContain('cp games/g/.gamelayer/records/build-last.json gamelayer-build-record.json');
   });
 
@@ -291,7 +292,7 @@ async function runBuildspec(spec: Buildspec, src: string, env: Record<string, st
 /** The app-media file the second commit of the sample changes (the first in path order). */
 const SECOND_COMMIT_ASSET = fg.sync('**/*', { cwd: path.join(ROOT, 'fixtures/sample-game/app-media'), onlyFiles: true })[0]!;
 
-/** What a CodeBuild host with the buildspec's cache holds before the build: the source, and the cached paths only. */
+/** What a CodeBuild host holds before the build: the source, and the paths a buildspec's cache would bring back. */
 async function emptyHost(src: string, spec: Buildspec): Promise<void> {
   const keep = new Set(await fg(spec.cache?.paths ?? [], { cwd: src, dot: true }));
   for (const f of await fg('**/.gamelayer/**/*', { cwd: src, dot: true })) if (!keep.has(f)) await rm(path.join(src, f), { force: true });
@@ -365,6 +366,34 @@ describe('buildspecs/buildspec.yml, run', () => {
     expect(cost).toMatch(/^app-media +[1-9]\d*\/\d+ +[\d.]+ KiB /m);
   }, 240_000);
 
+  it('caches nothing: CodeBuild checks the source out afresh at another path, and no scan cache is ever used there', async () => {
+    // What the buildspecs cached up to stop 44 (`cache: paths`), brought back into the next build's checkout, as a
+    // LOCAL or S3 cache does: the stat caches are keyed by the source's absolute path and each file's inode and ctime,
+    // the archive listings likewise, so the second checkout (another CODEBUILD_SRC_DIR, the same files and times)
+    // rehashes every file. The cache only cost its upload and download and promised what it never gave.
+    const cached = ['fixtures/sample-game/.gamelayer/cache/stat', 'fixtures/sample-game/.gamelayer/cache/archive'];
+    const checkout = async (n: number) => {
+      const src = path.join(work, `codebuild-src${n}`, 'src');
+      await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true, filter: (p) => !p.includes('.gamelayer') });
+      return src;
+    };
+    const scan = async (src: string) => {
+      const r = await runCli(['-c', SAMPLE, 'scan', '--json'], { cwd: src });
+      expect(r.code, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { trees: { tree: string; cacheHits: number; hashedFiles: number }[] }).trees;
+    };
+    const first = await checkout(1);
+    await scan(first);
+    // The same checkout again: the caches work where the files stay.
+    expect((await scan(first)).every((t) => t.hashedFiles === 0 && t.cacheHits > 0)).toBe(true);
+    const second = await checkout(2);
+    for (const c of cached) await cp(path.join(first, c), path.join(second, c), { recursive: true, preserveTimestamps: true });
+    const trees = await scan(second);
+    expect(trees.map((t) => [t.tree, t.cacheHits])).toEqual(trees.map((t) => [t.tree, 0]));
+    expect(trees.every((t) => t.hashedFiles > 0)).toBe(true);
+    for (const f of await buildspecFiles()) expect((await readSpec(f)).cache, f).toBeUndefined();
+  }, 120_000);
+
   it('a registry that cannot be read fails pre_build: never taken for "no earlier build"', async () => {
     const spec = await readSpec('buildspec.yml');
     const src = path.join(work, 'src-down');
@@ -376,6 +405,24 @@ describe('buildspecs/buildspec.yml, run', () => {
     expect(r.stderr).toMatch(/\[pre_build\] failed with [1-9]/);
     expect(await readFile(path.join(src, 'gamelayer-diff.txt'), 'utf8')).not.toContain('no earlier build');
   });
+
+  it('an S3 source: the tag is build-<number>, never the object version id CodeBuild resolved', async () => {
+    // For an S3 source CODEBUILD_RESOLVED_SOURCE_VERSION is the object's version id (this one is S3's documented
+    // example): its first 8 characters, "3/L4kqtJ", were the tag, and the build phase refused it (build.bad-tag).
+    const spec = await readSpec('buildspec.yml');
+    const src = path.join(work, 'src-s3');
+    await cp(path.join(ROOT, 'fixtures/sample-game'), path.join(src, 'fixtures/sample-game'), { recursive: true, verbatimSymlinks: true, filter: (p) => !p.includes('.gamelayer') });
+    const repositoryUri = `${registry.host}/studio/s3-source`;
+    const r = await runBuildspec(spec, src, {
+      REPOSITORY_URI: repositoryUri,
+      CODEBUILD_SOURCE_REPO_URL: 's3://game-drops/sample-game/server.zip',
+      CODEBUILD_RESOLVED_SOURCE_VERSION: '3/L4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo',
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(Object.keys(await storedTags(registry.storageDir, 'studio/s3-source'))).toEqual(expect.arrayContaining(['build-12', 'build-12.gamelayer-record']));
+    const defs = JSON.parse(await readFile(path.join(src, 'imagedefinitions.json'), 'utf8')) as { imageUri: string }[];
+    expect(defs[0]!.imageUri).toContain(`${repositoryUri}:build-12-engine@sha256:`);
+  }, 120_000);
 
   it('stops in pre_build with a clear message when REPOSITORY_URI is not set', async () => {
     const spec = await readSpec('buildspec.yml');

@@ -76,7 +76,7 @@ describe('gamelayer push --ecr', () => {
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as { digest: string; blobs: { uploaded: number } };
     expect(out.blobs.uploaded).toBe(3);
-    expect(ecr.repositories.get('studio/game')).toMatchObject({ mutability: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['gamelayer-line.*'], scanOnPush: true });
+    expect(ecr.repositories.get('studio/game')).toMatchObject({ mutability: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['gamelayer-line.*', 'sha256-*'], scanOnPush: true });
     expect((await storedTags(ecr.registry.storageDir, 'studio/game')).v1).toBe(out.digest);
     // The SDK took the region from --region and the key from the environment.
     expect(ecr.calls.filter((c) => c.op === 'GetAuthorizationToken').at(-1)).toMatchObject({ region: 'eu-west-3', accessKeyId: FAKE_CREDENTIALS.accessKeyId });

@@ -24,7 +24,7 @@ describe('daily builds on an ECR repository with immutable tags', () => {
     const game = path.join(t.dir, 'created');
     await writeGame(game);
     await day(game, 'studio/game', 'd1', ['--create-repo', '--immutable-tags']);
-    expect(t.ecr.repositories.get('studio/game')).toMatchObject({ mutability: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['gamelayer-line.*'] });
+    expect(t.ecr.repositories.get('studio/game')).toMatchObject({ mutability: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['gamelayer-line.*', 'sha256-*'] });
     for (const [tag, before] of [['d2', 'd1'], ['d3', 'd2']] as const) {
       const r = await day(game, 'studio/game', tag);
       expect(r.stdout).toMatch(new RegExp(`previous build: .*gamelayer-line\\.default .*`));
@@ -50,6 +50,6 @@ describe('daily builds on an ECR repository with immutable tags', () => {
     const tags = await storedTags(t.ecr.registry.storageDir, 'studio/strict');
     expect(tags['gamelayer-line.default']).toBe(first);
     expect(r.stdout + r.stderr).toContain(`note: ${t.ecr.host}/studio/strict:gamelayer-line.default cannot move (the repository's tags are immutable)`);
-    expect(r.stdout + r.stderr).toContain("aws ecr put-image-tag-mutability --repository-name studio/strict --image-tag-mutability IMMUTABLE_WITH_EXCLUSION --image-tag-mutability-exclusion-filters filterType=WILDCARD,filter='gamelayer-line.*'");
+    expect(r.stdout + r.stderr).toContain("aws ecr put-image-tag-mutability --repository-name studio/strict --image-tag-mutability IMMUTABLE_WITH_EXCLUSION --image-tag-mutability-exclusion-filters filterType=WILDCARD,filter='gamelayer-line.*' filterType=WILDCARD,filter='sha256-*'");
   });
 });

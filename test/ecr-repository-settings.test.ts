@@ -24,7 +24,7 @@ describe('--immutable-tags / --scan-on-push for a repository that exists', () =>
       '--immutable-tags: ECR repository "studio/game" (region eu-west-1) exists with mutable tags (MUTABLE); the flag only sets up a repository --create-repo creates',
     );
     expect(immutable.stderr).toContain(
-      "hint: make its tags immutable but the line tags: aws ecr put-image-tag-mutability --repository-name studio/game --image-tag-mutability IMMUTABLE_WITH_EXCLUSION --image-tag-mutability-exclusion-filters filterType=WILDCARD,filter='gamelayer-line.*'",
+      "hint: make its tags immutable but the line, signature and referrers tags: aws ecr put-image-tag-mutability --repository-name studio/game --image-tag-mutability IMMUTABLE_WITH_EXCLUSION --image-tag-mutability-exclusion-filters filterType=WILDCARD,filter='gamelayer-line.*' filterType=WILDCARD,filter='sha256-*'",
     );
     const scan = await build('v2', ['--scan-on-push']);
     expect(scan.code).toBe(1);

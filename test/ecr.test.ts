@@ -128,12 +128,15 @@ describe('push to ECR (fake ECR API + real registry)', () => {
       ecr: { ...ecrOpts, createRepository: true, scanOnPush: true, immutableTags: true },
     });
     expect(r.blobs.uploaded).toBe(2);
-    // Immutable but for the line tags, which each build of a line moves.
-    expect(ecr.repositories.get('studio/created')).toMatchObject({ mutability: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['gamelayer-line.*'], scanOnPush: true });
+    // Immutable but for the line tags, which each build of a line moves, and the signature and referrers tags.
+    expect(ecr.repositories.get('studio/created')).toMatchObject({ mutability: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['gamelayer-line.*', 'sha256-*'], scanOnPush: true });
     expect(callsOf('CreateRepository').at(-1)!.body).toMatchObject({
       repositoryName: 'studio/created',
       imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION',
-      imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: 'gamelayer-line.*' }],
+      imageTagMutabilityExclusionFilters: [
+        { filterType: 'WILDCARD', filter: 'gamelayer-line.*' },
+        { filterType: 'WILDCARD', filter: 'sha256-*' },
+      ],
       imageScanningConfiguration: { scanOnPush: true },
     });
   });

@@ -42,7 +42,7 @@ export function addRegistryOptions(cmd: Command, use: 'push' | 'existing' = 'pus
   return cmd
     .option('--create-repo', 'ECR: create the repository if it does not exist')
     .option('--scan-on-push', 'ECR, with --create-repo: scan images on push')
-    .option('--immutable-tags', 'ECR, with --create-repo: make tags immutable, but the line tags (gamelayer-line.*)');
+    .option('--immutable-tags', 'ECR, with --create-repo: make tags immutable, but the line tags (gamelayer-line.*) and signature tags (sha256-*)');
 }
 
 /** The flags that only mean something to ECR's API (--region also names a region elsewhere: not among them). */

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Document } from 'yaml';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
-import { ARTIFACTS, sourceRelative, supplyFlags, supplyHeader, type BuildspecSupply } from './buildspec.js';
+import { ARTIFACTS, SOURCE_TAG, sourceRelative, supplyFlags, supplyHeader, type BuildspecSupply } from './buildspec.js';
 import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
 import { shellWord } from './shell-word.js';
 import { yamlText } from '../util/yaml-text.js';
@@ -80,9 +80,9 @@ export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOpt
         commands: [
           'test -n "$REPOSITORY_URI" || { echo "REPOSITORY_URI is not set: set it on the CodeBuild project (host/path of the image repository)" >&2; false; }',
           // Every job of the batch builds the same commit: the same tag, which the merge job gives the indexes. With
-          // no commit (an S3 source) the jobs share nothing to name the build by (each has its own build number):
+          // no usable source version the jobs share nothing to name the build by (each has its own build number):
           // IMAGE_TAG must then come from StartBuildBatch, and its absence stops the job here, not at `--tag ""`.
-          'export IMAGE_TAG="${IMAGE_TAG:-${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}}"',
+          SOURCE_TAG,
           'test -n "$IMAGE_TAG" || { echo "IMAGE_TAG is not set and CodeBuild resolved no commit (CODEBUILD_RESOLVED_SOURCE_VERSION): start the batch with IMAGE_TAG set (gamelayer codebuild start --batch --env IMAGE_TAG=...)" >&2; false; }',
           `mkdir -p ${BATCH_OUT}`,
         ],
@@ -104,7 +104,6 @@ export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOpt
       },
     },
     artifacts: { files: ['**/*'], 'base-directory': BATCH_OUT },
-    cache: { paths: [`${stateDir}/cache/stat/**/*`, `${stateDir}/cache/archive/**/*`] },
   };
   // Our own output must be a valid buildspec; a failure here is a bug.
   buildspecSchema.parse(spec);

@@ -54,6 +54,15 @@ export interface BuildspecOptions {
   sourceRoot?: string;
 }
 
+/**
+ * IMAGE_TAG, unless the project or StartBuild set it: the first 8 characters of the source version CodeBuild resolved
+ * (the commit; an S3 source's object version id) when they make a tag, as `gamelayer build` takes its default tag
+ * (codebuild/environment.ts). An S3 version id may not (`3/L4kqtJ…+…`, S3's own example): it was the tag all the same,
+ * and the build phase refused it (`build.bad-tag`); such a build is now tagged as one with no source version.
+ */
+export const SOURCE_TAG =
+  'if [ -z "$IMAGE_TAG" ] && [[ "${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]*$ ]]; then export IMAGE_TAG="${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}"; fi';
+
 /** Files the post_build phase writes; all become artifacts. */
 export const ARTIFACTS = {
   imageDefinitions: 'imagedefinitions.json',
@@ -85,10 +94,10 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
   if (kind !== 'daemonless') refuseSupplyWithout(opts.supply, kind === 'docker' ? '--docker' : '--pr-check');
   const configFile = rel(config.file, 'the config');
   const stateDir = rel(config.stateDir, 'the state directory');
-  // The registry is the build state: a host with an empty cache plans on the newest record of its line there and
-  // downloads no kept layer. What a cache still saves is hashing: the scan caches (file stats, archive listings).
-  // Never the store, which only grows.
-  const cachePaths = [`${stateDir}/cache/stat/**/*`, `${stateDir}/cache/archive/**/*`];
+  // The registry is the build state: a host with an empty .gamelayer/ plans on the newest record of its line there
+  // and downloads no kept layer. No `cache:` either: the scan caches it held (file stats, archive listings) are
+  // keyed by the source's absolute path and each file's inode and ctime, and CodeBuild checks the source out afresh
+  // at another path every build, so none was ever used (test/buildspec.test.ts measures it) while S3 moved them.
 
   const gl = (args: string) => `gamelayer -c "$GAMELAYER_CONFIG" ${args}`;
   const variables: Record<string, string> = { GAMELAYER_CONFIG: configFile };
@@ -102,9 +111,10 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
   };
   const needRepository =
     'test -n "$REPOSITORY_URI" || { echo "REPOSITORY_URI is not set: set it on the CodeBuild project (host/path of the image repository)" >&2; false; }';
-  // IMAGE_TAG set on the project or by StartBuild wins; a build with no commit (source NO_SOURCE, an S3 source)
-  // is tagged build-<number>, as `gamelayer build` tags it by default: `--tag ""` was refused at the build phase.
-  const tag = 'export IMAGE_TAG="${IMAGE_TAG:-${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}}"; export IMAGE_TAG="${IMAGE_TAG:-build-$CODEBUILD_BUILD_NUMBER}"';
+  // IMAGE_TAG set on the project or by StartBuild wins; a build with no usable source version (source NO_SOURCE, an
+  // S3 version id that makes no tag) is tagged build-<number>, as `gamelayer build` tags it by default: `--tag ""`
+  // was refused at the build phase.
+  const tag = `${SOURCE_TAG}; export IMAGE_TAG="\${IMAGE_TAG:-build-$CODEBUILD_BUILD_NUMBER}"`;
   // Against the newest build of this line of work in the registry: a line with no build yet says so (exit 0); any
   // other failure (registry unreachable, damaged record) fails the phase instead of passing for "no earlier build".
   const diff = `${gl('diff --against "$REPOSITORY_URI"')} > ${ARTIFACTS.diffReport}`;
@@ -141,7 +151,6 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
         },
       },
       artifacts: { files: [ARTIFACTS.diffReport, ARTIFACTS.pullCostReport] },
-      cache: { paths: cachePaths },
     });
   }
 
@@ -166,7 +175,6 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
         build: { 'on-failure': 'ABORT', commands: [gl('build --builder docker --push "$REPOSITORY_URI" --tag "$IMAGE_TAG"')] },
       },
       artifacts: { files: [ARTIFACTS.diffReport] },
-      cache: { paths: cachePaths },
     });
   }
 
@@ -189,7 +197,6 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
     artifacts: {
       files: [ARTIFACTS.imageDefinitions, ARTIFACTS.buildRecord, ARTIFACTS.diffReport, ARTIFACTS.pullCostReport, `${ARTIFACTS.k8sDir}/**/*`],
     },
-    cache: { paths: cachePaths },
   });
 }
 
@@ -199,13 +206,13 @@ const HEADERS: Record<BuildspecKind, string[]> = {
     'then the build record beside the image. Works on an empty host: the previous build is the newest record of the',
     'branch (line of work) in the registry, and the layers it keeps are never downloaded. Optional BASELINE_TAG: an',
     'earlier image to report the pull cost against. Project settings: environment variable REPOSITORY_URI (host/path',
-    'of the image repository); a role that may push to it. Optional cache (LOCAL_CUSTOM_CACHE or S3): the scan caches',
-    'only, which spare re-hashing unchanged files.',
+    'of the image repository); a role that may push to it. No cache: the source is checked out afresh every build,',
+    'so no file stat carries over (each build hashes every file), and the registry holds the build state.',
   ],
   docker: [
     'Docker daemon path: gamelayer writes the Dockerfile and builds through the daemon, then pushes.',
     'Project settings: privileged mode on (Docker in the build container); environment variable REPOSITORY_URI',
-    '(an ECR repository URI); a role allowed ecr:GetAuthorizationToken and to push; cache as for buildspec.yml.',
+    '(an ECR repository URI); a role allowed ecr:GetAuthorizationToken and to push; no cache, as for buildspec.yml.',
     'The Docker builder writes no build record, so no k8s spec or imagedefinitions.json: use buildspec.yml for those.',
   ],
   'pr-check': [

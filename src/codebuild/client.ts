@@ -2,6 +2,7 @@
 // CodeBuild's API limits are low, and a pipeline of many projects polling will hit them) and errors a user can act on.
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { GamelayerError } from '../errors.js';
+import { EXPIRED_HINT, EXPIRED_TOKEN } from '../util/aws-expired.js';
 import { awsHttpsAgent } from '../util/proxy-agent.js';
 import { backoffDelay, retrying as retryingCall } from '../util/retry.js';
 
@@ -100,6 +101,9 @@ export function codebuildError(e: unknown, what: string, endpoint?: string): unk
   const where = endpoint ? ` (endpoint ${endpoint})` : '';
   if (name === 'ResourceNotFoundException') {
     return new GamelayerError('codebuild.not-found', `${what}${where}: ${message}`, 'check the project name and the region (--region or AWS_REGION)', { cause: e });
+  }
+  if (name === EXPIRED_TOKEN) {
+    return new GamelayerError('codebuild.credentials', `${what}${where}: the AWS credentials have expired: ${message}`, EXPIRED_HINT, { cause: e });
   }
   if (name === 'AccessDeniedException' || name === 'UnrecognizedClientException' || name === 'InvalidSignatureException') {
     return new GamelayerError('codebuild.denied', `${what}${where}: ${name}: ${message}`, 'check the AWS credentials and that they allow codebuild:StartBuild, BatchGetBuilds and StopBuild', { cause: e });

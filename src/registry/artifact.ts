@@ -29,6 +29,7 @@ import { parseRecordBytes } from '../state/record-parse.js';
 import { isLargeGzippedRecord, parseGzippedRecord, RecordInflateError } from '../state/record-gzip.js';
 import { isDigest, sha256Digest } from '../oci/layout.js';
 import { safeJson } from '../util/safe-json.js';
+import { exemptCommand } from './mutable-tags.js';
 
 export const BUILD_RECORD_ARTIFACT_TYPE = 'application/vnd.gamelayer.build-record.v1+json';
 /** The layer holding the record: its JSON, gzip-compressed. Records pushed by earlier versions hold plain JSON with the artifact type as the layer type; both are read. */
@@ -393,8 +394,7 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
       // Said aloud: the line would otherwise plan on its first build forever, each day's change growing with no sign.
       opts.reporter?.info(
         `note: ${where}:${line} cannot move (the repository's tags are immutable): it still names an older build (${current.digest.slice(0, 19)}), ` +
-          `which the line's next build plans on; exempt the line tags: aws ecr put-image-tag-mutability --repository-name ${repo} ` +
-          `--image-tag-mutability IMMUTABLE_WITH_EXCLUSION --image-tag-mutability-exclusion-filters filterType=WILDCARD,filter='gamelayer-line.*'`,
+          `which the line's next build plans on; exempt the line tags: ${exemptCommand(repo)}`,
       );
     } else {
       await putManifestSettled(client, repo, line, index.bytes, MEDIA_TYPES.ociIndex, { resend, reporter: opts.reporter });

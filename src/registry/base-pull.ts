@@ -17,6 +17,7 @@ import type { Descriptor } from '../types.js';
 import type { RegistryClient } from './client.js';
 import { registryBlob } from './image-source.js';
 import { pushTargetFor, type TargetOptions } from './push.js';
+import { readOnly } from './connect.js';
 import { formatReference, parseReference, type ImageReference } from './reference.js';
 
 const MAX_DOCUMENT = 4 << 20;
@@ -35,8 +36,8 @@ export async function pullBaseImage(ref: string, o: PullBaseOptions): Promise<Ba
   const name = formatReference(r);
   const wanted = formatPlatform(o.platform);
   return withBaseContext(name, async () => {
-    // Read-only use of the registry: never create a repository for a base.
-    const target = await pushTargetFor(r, { ...o, ecr: o.ecr ? { ...o.ecr, createRepository: false } : o.ecr });
+    // Read-only use of the registry: never create a repository for a base, nor hold it to the push's settings.
+    const target = await pushTargetFor(r, readOnly(o));
     const { client } = target;
     const repo = r.repository;
     let m = await client.getManifest(repo, r.digest ?? r.tag ?? 'latest');

@@ -41,6 +41,16 @@ function isCredentials(c: Credentials | CredentialOptions | undefined): c is Cre
   return c !== undefined && 'source' in c;
 }
 
+/**
+ * `opts` for reading a repository the build does not push to (a base image, the blobs a partial layout fetches from
+ * it, a `--from` record): the ECR repository setup of a push (`--create-repo`, `--immutable-tags`, `--scan-on-push`)
+ * is not for it. A base kept in ECR with mutable tags (its `stable` tag moves with each OS patch) failed
+ * `build --push … --create-repo --immutable-tags`, and its layers could not be fetched for the push.
+ */
+export function readOnly(opts: TargetOptions): TargetOptions {
+  return opts.ecr ? { ...opts, ecr: { ...opts.ecr, createRepository: false, immutableTags: false, scanOnPush: false } } : opts;
+}
+
 /** The registry behind a reference: an ECR target for ECR (see PushImageOptions.ecr), else a plain OCI client. */
 export async function pushTargetFor(ref: ImageReference, opts: TargetOptions): Promise<PushTarget> {
   const host = ref.scheme ? `${ref.scheme}://${ref.registry}` : ref.registry;

@@ -22,6 +22,8 @@ import { ecrRetryStrategy } from './ecr-retry.js';
 import { ECR_ENDPOINT_ENV, parseEcrHost, type EcrHost } from './ecr-host.js';
 import type { PushTarget } from './target.js';
 import type { RetryPolicy } from './retry.js';
+import { EXPIRED_HINT, EXPIRED_TOKEN } from '../util/aws-expired.js';
+import { exemptCommand, MUTABLE_TAG_FILTERS } from './mutable-tags.js';
 
 /** BatchCheckLayerAvailability takes at most 100 digests a call. */
 export const ECR_BATCH_SIZE = 100;
@@ -31,11 +33,6 @@ export const ECR_DEFAULT_CONCURRENCY = 3;
 export const ECR_TAGS_PAGE = 1000;
 /** What a push does through ECR's registry API, as IAM actions (a 403 there names one; the hint names them all). */
 export const ECR_PUSH_ACTIONS = ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage'];
-/**
- * The tags `--create-repo --immutable-tags` leaves mutable: the line tags (artifact.ts LINE_TAG_PREFIX, not imported:
- * artifact.ts reaches this file), which every build of a line moves so that the next one plans on it.
- */
-export const LINE_TAG_FILTER = 'gamelayer-line.*';
 export { ECR_ENDPOINT_ENV };
 
 export interface EcrOptions {
@@ -149,9 +146,10 @@ export class EcrApi {
             repositoryName: name,
             ...(this.registryId ? { registryId: this.registryId } : {}),
             imageScanningConfiguration: { scanOnPush: o.scanOnPush ?? false },
-            // Immutable except the line tags: each build of a line moves its tag (the next build plans on it).
+            // Immutable except the line tags (each build of a line moves its tag: the next build plans on it) and the
+            // signature and referrers tags (each build may add to them).
             ...(o.immutableTags
-              ? { imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', imageTagMutabilityExclusionFilters: [{ filterType: 'WILDCARD', filter: LINE_TAG_FILTER }] }
+              ? { imageTagMutability: 'IMMUTABLE_WITH_EXCLUSION', imageTagMutabilityExclusionFilters: MUTABLE_TAG_FILTERS.map((filter) => ({ filterType: 'WILDCARD' as const, filter })) }
               : { imageTagMutability: 'MUTABLE' }),
           }),
         ),
@@ -238,14 +236,9 @@ export class EcrApi {
     if (['ThrottlingException', 'TooManyRequestsException'].includes(name)) {
       return new GamelayerError(awsErrorCode(name), `${where}: still throttled after retries: ${err.message ?? name}`, 'ECR API rates are per account and region; lower --concurrency or try again shortly', { cause: e });
     }
-    if (name === 'ExpiredTokenException') {
+    if (name === EXPIRED_TOKEN) {
       // Not a permission: short-lived credentials (an SSO or assumed-role session in the environment) ran out.
-      return new GamelayerError(
-        awsErrorCode(name),
-        `${where}: the AWS credentials have expired: ${err.message ?? name}`,
-        'renew them (aws sso login, a new assume-role session) and run again; a role the SDK reads itself (CodeBuild, EC2, ECS) is renewed on its own',
-        { cause: e },
-      );
+      return new GamelayerError(awsErrorCode(name), `${where}: the AWS credentials have expired: ${err.message ?? name}`, EXPIRED_HINT, { cause: e });
     }
     if (['AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException'].includes(name)) {
       // `what` is the operation, then the repository it is about, if any (`BatchCheckLayerAvailability in REPO`).
@@ -285,8 +278,7 @@ function refuseIgnoredSettings(info: EcrRepositoryInfo, opts: Pick<EcrOptions, '
     throw new GamelayerError(
       'ecr.repository-settings',
       `--immutable-tags: ${where} exists with mutable tags (${info.tagMutability}); the flag only sets up a repository --create-repo creates`,
-      `make its tags immutable but the line tags: aws ecr put-image-tag-mutability --repository-name ${info.name} --image-tag-mutability IMMUTABLE_WITH_EXCLUSION ` +
-        `--image-tag-mutability-exclusion-filters filterType=WILDCARD,filter='${LINE_TAG_FILTER}'; or drop --immutable-tags`,
+      `make its tags immutable but the line, signature and referrers tags: ${exemptCommand(info.name)}; or drop --immutable-tags`,
     );
   }
   if (opts.scanOnPush && !info.scanOnPush) {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { layoutBlob, readLayoutImage } from '../oci/layout.js';
 import { missingBlobs, type AnyImage, type ImageBlob } from '../oci/model.js';
-import { pushTargetFor, type TargetOptions } from './connect.js';
+import { pushTargetFor, readOnly, type TargetOptions } from './connect.js';
 import { parseReference } from './reference.js';
 
 export const PARTIAL_ANNOTATION = 'dev.gamelayer.layout.partial';
@@ -79,7 +79,7 @@ export async function fetchMissingBlobs(layoutDir: string, image: AnyImage, sele
     let c = clients.get(source);
     if (!c) {
       const ref = parseReference(source);
-      c = pushTargetFor(ref, opts).then((t) => ({ client: t.client, repo: ref.repository }));
+      c = pushTargetFor(ref, readOnly(opts)).then((t) => ({ client: t.client, repo: ref.repository }));
       clients.set(source, c);
     }
     return c;

@@ -13,6 +13,7 @@ import type { PushTarget } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
 import { readArtifactBlob } from '../registry/referrers.js';
 import { putManifestSettled } from '../registry/manifest-put.js';
+import { exemptCommand } from '../registry/mutable-tags.js';
 import { uploadBlob } from '../registry/upload.js';
 import { bufferSource } from '../registry/small-blob.js';
 import type { Descriptor } from '../types.js';
@@ -103,6 +104,15 @@ export async function signManifest(opts: SignOptions): Promise<SignResult> {
   const existing = (await readSignatureLayers(client, opts.repo, tag)) ?? [];
   if (await signedAmong(client, opts, existing)) return { digest: opts.digest, identity: opts.identity, tag, upToDate: true, bytesSent: 0 };
 
+  // One more signature moves the tag: where the repository refuses that, said before anything is sent (the raw
+  // TAG_INVALID came after the payload's upload, and named no way out).
+  if (existing.length && opts.target.immutableTag?.(tag)) {
+    throw new GamelayerError(
+      'sign.immutable-tag',
+      `${where}:${tag} cannot take the signature of ${opts.digest} as ${opts.identity}: it holds ${existing.length} other signature${existing.length === 1 ? '' : 's'} of it and the repository's tags are immutable`,
+      `exempt the signature tags (the image is unchanged since a build signed it under its own tag): ${exemptCommand(opts.repo)}`,
+    );
+  }
   const payload = simpleSigningPayload({ dockerReference: opts.identity, manifestDigest: opts.digest, optional: { creator: `gamelayer ${gamelayerVersion()}` } });
   const signature = await opts.signer.sign(payload);
   // What KMS (or whatever answers at its endpoint) sent back is checked before it goes up: a signature that does not

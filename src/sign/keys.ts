@@ -5,6 +5,7 @@
 import { createHash, createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { readFileBounded } from '../util/read-bounded.js';
 import { GamelayerError } from '../errors.js';
+import { EXPIRED_HINT, EXPIRED_TOKEN } from '../util/aws-expired.js';
 
 export const KMS_ENDPOINT_ENV = 'GAMELAYER_KMS_ENDPOINT';
 /** Passphrase of an encrypted PEM private key (never a command-line argument: it would show in ps). */
@@ -58,6 +59,10 @@ async function kmsClient(ref: string, opts: KmsOptions, env: NodeJS.ProcessEnv) 
     }
     if (err.name === 'CredentialsProviderError' || /Could not load credentials/i.test(err.message ?? '')) {
       return new GamelayerError('sign.kms', `KMS ${what} for ${keyId}: no AWS credentials found`, 'set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an IAM role is attached', { cause: e });
+    }
+    if (err.name === EXPIRED_TOKEN) {
+      // The session, not the key nor its policy: the hint below sent the user to check those.
+      return new GamelayerError('sign.kms', `KMS ${what} for ${keyId}${region ? ` (region ${region})` : ''}: the AWS credentials have expired: ${err.message ?? err.name}`, EXPIRED_HINT, { cause: e });
     }
     // The network, not the key: an endpoint nothing answers at, a name that does not resolve, a proxy needed.
     const code = (e as { code?: string }).code ?? '';

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { checkSigV4, credentialOf } from './sigv4.js';
+import { checkSigV4, credentialOf, EXPIRED_TOKEN_MESSAGE, expiredSession } from './sigv4.js';
 
 export const TEST_CREDENTIALS = { accessKeyId: 'AKIDFAKECODEBUILD01', secretAccessKey: 'fake/secret/key/for/codebuild/tests' };
 export const TEST_REGION = 'eu-west-1';
@@ -122,6 +122,10 @@ export async function startFakeCodeBuild(): Promise<FakeCodeBuild> {
   });
 
   function handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+    if (expiredSession(req)) {
+      send(res, 400, { __type: 'ExpiredTokenException', message: EXPIRED_TOKEN_MESSAGE });
+      return;
+    }
     const problem = checkSigV4(req, body, { credentials: TEST_CREDENTIALS, region: TEST_REGION, service: 'codebuild' });
     if (problem) {
       rejected.push(problem);

@@ -21,7 +21,7 @@ import type { Socket } from 'node:net';
 import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { readStoredBlob, startRegistry, storedManifests, storedTags, type TestRegistry } from './registry.js';
-import { checkSigV4 } from './sigv4.js';
+import { checkSigV4, EXPIRED_TOKEN_MESSAGE, expiredSession } from './sigv4.js';
 
 export const FAKE_ACCOUNT = '123456789012';
 export const FAKE_CREDENTIALS = { accessKeyId: 'AKIAFAKEECRTEST00001', secretAccessKey: 'fake-secret-for-tests-only' };
@@ -117,6 +117,7 @@ export async function startFakeEcr(opts: { tokenLifetimeMs?: number; blobMountin
         failure.times--;
         return awsError(res, failure.type, failure.message);
       }
+      if (expiredSession(req)) return awsError(res, 'ExpiredTokenException', EXPIRED_TOKEN_MESSAGE);
       if (scope?.[1] !== FAKE_CREDENTIALS.accessKeyId) {
         return awsError(res, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
       }

@@ -6,6 +6,7 @@
 import { createHash, createHmac, generateKeyPairSync, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EXPIRED_TOKEN_MESSAGE, expiredSession } from './sigv4.js';
 
 export const KMS_TEST_CREDENTIALS = { accessKeyId: 'AKIDFAKEKMSTEST00001', secretAccessKey: 'fake/kms/secret/Kms-Secret-6060' };
 export const KMS_TEST_REGION = 'eu-west-1';
@@ -70,6 +71,7 @@ export async function startFakeKms(): Promise<FakeKms> {
   });
 
   function handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+    if (expiredSession(req)) return send(res, 400, { __type: 'ExpiredTokenException', message: EXPIRED_TOKEN_MESSAGE });
     const problem = checkSignature(req, body);
     if (problem) {
       rejected.push(problem);

@@ -62,3 +62,14 @@ export function checkSigV4(req: IncomingMessage, body: Buffer, expect: SigV4Expe
   const expected = createHmac('sha256', key).update(stringToSign).digest('hex');
   return expected === cred.signature ? undefined : 'signature mismatch';
 }
+
+/**
+ * A session token the stand-ins take as expired (`AWS_SESSION_TOKEN=expired-…`): AWS answers such a request, however
+ * well signed, `ExpiredTokenException` (HTTP 400), as for an SSO or assumed-role session that ran out.
+ */
+export const EXPIRED_SESSION_PREFIX = 'expired-';
+export const EXPIRED_TOKEN_MESSAGE = 'The security token included in the request is expired';
+
+export function expiredSession(req: IncomingMessage): boolean {
+  return String(req.headers['x-amz-security-token'] ?? '').startsWith(EXPIRED_SESSION_PREFIX);
+}

@@ -17,6 +17,7 @@ import { OtherLineError, otherLineRecord } from '../../registry/line-fallback.js
 import { pullScope } from '../../registry/auth.js';
 import type { ManifestInfo } from '../../registry/client.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from '../../registry/push.js';
+import { readOnly } from '../../registry/connect.js';
 import { formatReference, parseReference } from '../../registry/reference.js';
 import type { Reporter } from '../../report/reporter.js';
 import { LAST_BUILD, readRecord, recordStream, recordsDir, type AnyRecord } from '../../state/records.js';
@@ -257,7 +258,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     repository = o.push ?? o.from;
   } else if (o.from) {
     const r = parseReference(o.from);
-    const found = await fetchBuildRecordFor(o.from, o.registry);
+    const found = await fetchBuildRecordFor(o.from, readOnly(o.registry));
     record = found.record;
     recordRead = { repository: repositoryOf(o.from), blob: found.recordBlob };
     ref = formatReference(r);
@@ -453,8 +454,9 @@ function repositoryOf(ref: string): string {
 
 /**
  * The line of work a build belongs to, by default: GAMELAYER_LINE, else the branch of a CodeBuild webhook build
- * (CODEBUILD_WEBHOOK_HEAD_REF, `refs/heads/x` → `x`; tags → `tags`), else the checked-out git branch of `dir`,
- * else `default`. The same on every host building the same branch, so a fresh host finds what a warm one used.
+ * (CODEBUILD_WEBHOOK_HEAD_REF, `refs/heads/x` → `x`; tags → `tags`), else a branch in CODEBUILD_SOURCE_VERSION, else
+ * the checked-out git branch of `dir`, else the CodePipeline that started the build, else `default`. The same on
+ * every host building the same branch, so a fresh host finds what a warm one used.
  */
 export async function defaultLine(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<{ line: string; from: string }> {
   if (env.GAMELAYER_LINE) return { line: env.GAMELAYER_LINE, from: 'GAMELAYER_LINE' };
@@ -463,12 +465,28 @@ export async function defaultLine(dir: string, env: NodeJS.ProcessEnv = process.
     if (head.startsWith('refs/tags/')) return { line: 'tags', from: 'CODEBUILD_WEBHOOK_HEAD_REF' };
     return { line: head.replace(/^refs\/heads\//, ''), from: 'CODEBUILD_WEBHOOK_HEAD_REF' };
   }
-  // A build started by hand names a branch in CODEBUILD_SOURCE_VERSION (or a commit, a tag or pr/N: not lines).
-  const version = env.CODEBUILD_SOURCE_VERSION;
-  if (version && !/^[0-9a-f]{40}$/.test(version) && !/^pr\/\d+$/.test(version) && !version.startsWith('refs/tags/')) {
-    return { line: version.replace(/^refs\/heads\//, ''), from: 'CODEBUILD_SOURCE_VERSION' };
-  }
-  const branch = await gitBranch(dir, env);
-  if (branch) return { line: branch, from: 'git branch' };
+  const branch = sourceVersionBranch(env);
+  if (branch) return { line: branch, from: 'CODEBUILD_SOURCE_VERSION' };
+  const checkedOut = await gitBranch(dir, env);
+  if (checkedOut) return { line: checkedOut, from: 'git branch' };
+  // A CodePipeline run names its input artifact in CODEBUILD_SOURCE_VERSION (a new S3 object every run) and the
+  // artifact holds no .git: the pipeline is what stays the same from one run to the next.
+  const pipeline = /^codepipeline\/(.+)$/.exec(env.CODEBUILD_INITIATOR ?? '')?.[1];
+  if (pipeline) return { line: pipeline, from: 'CODEBUILD_INITIATOR' };
   return { line: 'default', from: 'no branch found' };
+}
+
+/**
+ * The branch a build started by hand names in CODEBUILD_SOURCE_VERSION (`main`, `refs/heads/main`, or with the commit
+ * `refs/heads/main^{<sha>}`), else undefined: a commit, a tag, a pull request, an S3 object version (an S3 source) or
+ * a CodePipeline input artifact (`arn:aws:s3:::…`, another object every run) is no line, and taken for one it made
+ * every build a new line's first.
+ */
+function sourceVersionBranch(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.CODEBUILD_SOURCE_REPO_URL?.startsWith('s3://')) return undefined;
+  const version = env.CODEBUILD_SOURCE_VERSION?.replace(/\^\{[0-9a-f]+\}$/, '');
+  // A git ref name never holds ":" (git check-ref-format), an ARN always does.
+  if (!version || version.includes(':') || /^[0-9a-f]{40}$/.test(version) || /^pr\/\d+$/.test(version)) return undefined;
+  if (version.startsWith('refs/') && !version.startsWith('refs/heads/')) return undefined;
+  return version.replace(/^refs\/heads\//, '');
 }
