@@ -82,7 +82,7 @@ describe('generated YAML with line separators in its strings', () => {
     expect(text).toContain('# AWS CodeBuild buildspec for my-game (game\\N');
     const spec = parse(text) as { env: { variables: Record<string, string> } };
     expect(spec.env.variables.GAMELAYER_CONFIG).toBe(name);
-    expect(Object.keys(spec)).toEqual(['version', 'env', 'phases', 'artifacts', 'cache']);
+    expect(Object.keys(spec)).toEqual(['version', 'env', 'phases', 'artifacts']);
   });
 });
 
