@@ -5,12 +5,11 @@
 // A chunked tree image built by gamelayer carries the native assembler (native/, src/oci/assembler.ts): when it
 // answers --probe, it does step 2 instead of the sh loop, with the same checks and the same messages.
 
+import { ASSEMBLY_TMP_SUFFIX } from '../chunk/recipe.js';
 import { ASSEMBLER_PATH, ASSEMBLER_PROBE } from '../oci/assembler.js';
 
 /** Folder of a chunked tree that holds chunks (`c/<hh>/<sha256>`) and recipes (`r/<path>`). Never copied as is. */
 export const CHUNK_STORE = '.gamelayer-chunks';
-/** Suffix of a file being assembled; renamed to the file's path once it matches its recipe. */
-export const ASSEMBLY_TMP_SUFFIX = '.gamelayer-tmp';
 /** The only recipe format this script reads (first line of every recipe). */
 export const RECIPE_MAGIC = 'gamelayer-recipe 1';
 /**

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { Chunker, chunkSizes } from '../chunk/fastcdc.js';
-import { CHUNKS_DIR, chunkablePath, inChunkStore, chunkPath, formatRecipe, recipePath, type Recipe } from '../chunk/recipe.js';
+import { ASSEMBLY_TMP_SUFFIX, CHUNKS_DIR, chunkablePath, inChunkStore, chunkPath, formatRecipe, recipePath, type Recipe } from '../chunk/recipe.js';
 import { recordChunkLists, recordRecipe, type ManifestWithRecipes, type RecordChunkLists, type RecordRecipe } from '../chunk/record-lists.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import type { FileEntry, TreeManifest, TreeName } from '../types.js';
@@ -359,6 +359,17 @@ export async function chunkTree(
     );
   }
   const big = m.entries.filter((e) => e.type === 'file' && e.size >= chunks.minFileSize && chunkablePath(e.path));
+  // The copy assembles <path> as <path>.gamelayer-tmp and renames it: a source entry of that name would be removed
+  // (or, with two files assembled at once, renamed into <path>), yet the copy would end complete.
+  const tmpNames = new Map(big.map((e) => [`${e.path}${ASSEMBLY_TMP_SUFFIX}`, e.path]));
+  const clash = m.entries.find((e) => tmpNames.has(e.path));
+  if (clash) {
+    throw new GamelayerError(
+      'chunks.reserved-path',
+      `${label}: ${path.join(m.root, clash.path)}: the copy of a chunked tree assembles ${tmpNames.get(clash.path)} under this name before renaming it, so the source cannot hold it beside that chunked file`,
+      `rename it, or exclude it (trees.${m.tree}.exclude), or raise trees.${m.tree}.chunks.minFileSize above the size of ${tmpNames.get(clash.path)}`,
+    );
+  }
   const stats: ChunkStats = { files: big.length, chunks: 0, chunkedFiles: 0, chunkedBytes: 0, fromRecord: 0 };
   const assembled = { files: big.length, bytes: big.reduce((n, e) => n + e.size, 0) };
   if (big.length === 0) return { ...scan, manifest: { ...m, chunks, assembled }, chunkSources: { root: m.root, chunks: new Map(), recipes: new Map() }, chunkStats: stats };
