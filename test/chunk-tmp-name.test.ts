@@ -3,7 +3,7 @@
 // the wrong bytes into place) and still wrote .complete. Measured before the fix with run-local: the build passed
 // and the engine found paks/big2.pak.gamelayer-tmp missing. Now the build refuses the tree, naming the file.
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
@@ -32,6 +32,7 @@ describe('a chunked tree holding the name the copy assembles a chunked file unde
     { label: 'a small file', extra: (m) => writeFile(path.join(m, 'paks/a.pak.gamelayer-tmp'), 'a file of the game'), name: 'paks/a.pak.gamelayer-tmp' },
     { label: 'a chunked file too', extra: (m) => writeFile(path.join(m, 'paks/a.pak.gamelayer-tmp'), prng('b', 2 * MiB)), name: 'paks/a.pak.gamelayer-tmp' },
     { label: 'a folder', extra: (m) => mkdir(path.join(m, 'paks/a.pak.gamelayer-tmp')), name: 'paks/a.pak.gamelayer-tmp' },
+    { label: 'a link', extra: (m) => symlink('a.pak', path.join(m, 'paks/a.pak.gamelayer-tmp')), name: 'paks/a.pak.gamelayer-tmp' },
   ];
   for (const c of cases) {
     it(`${c.label}: build refuses it (chunks.reserved-path), naming the path and the chunked file; nothing is built`, async () => {
