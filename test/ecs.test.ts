@@ -32,7 +32,7 @@ describe('ecs task definition', () => {
       expect(c.essential).toBe(false);
       expect(c.image).toBe(`${REPOSITORY}:v1-${t}@${sha(`${t}-image`)}`);
       expect(c.mountPoints).toEqual([{ sourceVolume: `tree-${t}`, containerPath: `/mnt/${t}`, readOnly: false }]);
-      expect(c.entryPoint![2]).toContain(`cp -R -P '/opt/local/${t}/.' '/mnt/${t}/'`);
+      expect(c.entryPoint![2]).toContain(`cp -R -P -f '/opt/local/${t}/.' '/mnt/${t}/'`);
       expect(c.readonlyRootFilesystem).toBe(true);
       expect(c.linuxParameters!.capabilities!.drop).toEqual(['ALL']);
     }

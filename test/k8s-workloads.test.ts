@@ -56,7 +56,7 @@ describe('copy mode (init containers)', () => {
         expect(c.image).toBe(`${REPOSITORY}:v1-${tree}@${sha(`${tree}-image`)}`);
         expect(c.volumeMounts).toEqual([{ name: `tree-${tree}`, mountPath: `/mnt/${tree}` }]);
         const s = script(c);
-        expect(s).toContain(`cp -R -P '/opt/local/${tree}/.' '/mnt/${tree}/'`);
+        expect(s).toContain(`cp -R -P -f '/opt/local/${tree}/.' '/mnt/${tree}/'`);
         // The sentinel is removed first and written last.
         const lines = s.trim().split('\n');
         expect(lines[1]).toBe(`rm -f '/mnt/${tree}/.complete'`);

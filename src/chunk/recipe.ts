@@ -9,6 +9,13 @@ export const RECIPE_PREFIX = `${CHUNKS_DIR}/r/`;
 
 export const RECIPE_VERSION = 'gamelayer-recipe 1';
 
+/**
+ * Suffix of a file the init copy is assembling (`<path>.gamelayer-tmp`, renamed to `<path>` once it matches its
+ * recipe; native/assemble.c has the same). A source path of that name beside a chunked file would be removed and
+ * overwritten by the copy: chunkTree refuses it.
+ */
+export const ASSEMBLY_TMP_SUFFIX = '.gamelayer-tmp';
+
 export interface RecipeChunk {
   /** sha256 of the chunk's bytes, 64 lower-case hex digits: its name. */
   sha256: string;

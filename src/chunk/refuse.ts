@@ -9,7 +9,8 @@ export function wholeFilesNeeded(trees: readonly string[], what: string, wayOut:
     'chunks.whole-files',
     `${what} needs whole files, but tree${trees.length > 1 ? 's' : ''} ${list} ${trees.length > 1 ? 'are' : 'is'} chunked (trees.<tree>.chunks): ` +
       'its images hold content-defined chunks and recipes, assembled into files only by the copy step of an init-container deployment',
-    `${wayOut}; or remove trees.${trees[0]}.chunks from gamelayer.yaml and build again (whole files, docs/chunks.md)`,
+    // True whether or not the config still asks for chunks: the build deployed may predate turning them off.
+    `${wayOut}; or build again without trees.${trees[0]}.chunks in gamelayer.yaml, for whole files (docs/chunks.md)`,
   );
 }
 

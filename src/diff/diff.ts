@@ -1,6 +1,7 @@
 // What changed between two states of a game: per tree, entries added / modified / removed and their bytes.
 import type { PackedEntries } from '../entries/packed-entries.js';
 import { packedList, packedStoreOf } from '../entries/packed-list.js';
+import { recipeFileOf } from '../chunk/recipe.js';
 import { compareBytewise } from '../scan/manifest.js';
 import type { FileEntry, TreeManifest } from '../types.js';
 import { chunkedFileCounts, type FileCounts } from './chunked-files.js';
@@ -22,6 +23,30 @@ export interface TreeDiff {
    * tree's entries, as its layers hold them.
    */
   files?: FileCounts;
+  /**
+   * Set when the tree's chunk settings differ between the two sides (`trees.<tree>.chunks` turned on, off or
+   * changed; null: whole files): its big files' entries then change though their content may not.
+   */
+  chunking?: { before: ChunkSettings | null; after: ChunkSettings | null };
+  /** With `chunking`: the chunked files whose recipe changed while their content (size, xxh64) did not: cut again. */
+  recut?: string[];
+}
+
+export type ChunkSettings = NonNullable<TreeManifest['chunks']>;
+
+/** What `chunking` and `recut` say of a tree whose chunk settings moved between `x` and `y`; {} when they did not. */
+function chunkingChange(x: TreeManifest, y: TreeManifest, d: TreeDiff): Pick<TreeDiff, 'chunking' | 'recut'> {
+  const a = x.chunks;
+  const b = y.chunks;
+  if (a?.minFileSize === b?.minFileSize && a?.avgChunkSize === b?.avgChunkSize) return {};
+  const content = (m: TreeManifest) => new Map((m.recipes ?? []).map((r) => [r.path, `${r.size}:${r.xxh64}`]));
+  const before = content(x);
+  const after = content(y);
+  const recut = d.modified.flatMap(({ after: e }) => {
+    const f = recipeFileOf(e.path);
+    return f !== undefined && before.has(f) && before.get(f) === after.get(f) ? [f] : [];
+  });
+  return { chunking: { before: a ?? null, after: b ?? null }, ...(recut.length ? { recut } : {}) };
 }
 
 export function sameEntry(a: FileEntry, b: FileEntry): boolean {
@@ -185,7 +210,7 @@ export function diffManifests(before: readonly TreeManifest[], after: readonly T
         ? { label: l, added: [], removed: [], modified: [], unchanged: y.entries.length, bytesAdded: 0, bytesModified: 0, bytesRemoved: 0 }
         : diffEntries(l, x?.entries ?? [], y?.entries ?? []);
     if (x?.chunks || y?.chunks) d.files = chunkedFileCounts(d, x, y);
-    return d;
+    return x && y ? Object.assign(d, chunkingChange(x, y, d)) : d;
   });
 }
 

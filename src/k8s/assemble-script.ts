@@ -5,12 +5,11 @@
 // A chunked tree image built by gamelayer carries the native assembler (native/, src/oci/assembler.ts): when it
 // answers --probe, it does step 2 instead of the sh loop, with the same checks and the same messages.
 
+import { ASSEMBLY_TMP_SUFFIX } from '../chunk/recipe.js';
 import { ASSEMBLER_PATH, ASSEMBLER_PROBE } from '../oci/assembler.js';
 
 /** Folder of a chunked tree that holds chunks (`c/<hh>/<sha256>`) and recipes (`r/<path>`). Never copied as is. */
 export const CHUNK_STORE = '.gamelayer-chunks';
-/** Suffix of a file being assembled; renamed to the file's path once it matches its recipe. */
-export const ASSEMBLY_TMP_SUFFIX = '.gamelayer-tmp';
 /** The only recipe format this script reads (first line of every recipe). */
 export const RECIPE_MAGIC = 'gamelayer-recipe 1';
 /**
@@ -53,16 +52,17 @@ gl_unfinished() { rm -f ${sent}; }
 trap gl_unfinished EXIT
 if [ ! -d ${src} ]; then echo "${tag} "${src}" is missing from this image" >&2; exit 1; fi
 ${targetCheck(tag, dst)}
-# 1. The tree without its chunk store, as the plain copy does it (cp -R -P: modes and links kept).
+# 1. The tree without its chunk store, as the plain copy does it (cp -R -P: modes and links kept; -f: links a
+# restarted copy made before are replaced, where busybox's cp fails without it).
 set -- ${quote(`${from}/`)}*
 if [ "$#" -gt 500 ]; then
-  for e in "$@"; do cp -R -P "$e" ${quote(`${to}/`)}; done
+  for e in "$@"; do cp -R -P -f "$e" ${quote(`${to}/`)}; done
 elif [ -e "$1" ] || [ -L "$1" ]; then
-  cp -R -P "$@" ${quote(`${to}/`)}
+  cp -R -P -f "$@" ${quote(`${to}/`)}
 fi
 for e in ${quote(`${from}/`)}.[!.]* ${quote(`${from}/`)}..?*; do
   if [ "$e" = ${store} ] || { [ ! -e "$e" ] && [ ! -L "$e" ]; }; then continue; fi
-  cp -R -P "$e" ${quote(`${to}/`)}
+  cp -R -P -f "$e" ${quote(`${to}/`)}
 done
 # 2. Each recipe's file from its chunks.
 gl_c=${quote(`${from}/${CHUNK_STORE}/c`)}

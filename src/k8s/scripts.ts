@@ -47,6 +47,8 @@ export interface CopyScriptOptions {
  * (owned by root: "preserving times for 'DST/.': Operation not permitted", exit 1) and busybox prints one
  * "can't preserve ownership" line per file. What -a would add is nothing here: layer files are all uid 0 with
  * one fixed mtime, and -R keeps the permission bits (the executable bit is all a manifest keeps) and -P the links.
+ * `-f`: an init container restarted in the same pod copies over its own earlier copy, whose links busybox's cp will
+ * not replace without it ("can't create '…': File exists", so the copy never completed); GNU's replaces them anyway.
  */
 export function copyScript(tree: string, from: string, to: string, options: CopyScriptOptions = {}): string {
   if (options.chunked) return chunkedCopyScript(tree, from, to, COPY_SENTINEL, options.workers ?? ASSEMBLY_WORKERS, shellQuote, options.native ?? true);
@@ -61,7 +63,8 @@ export function copyScript(tree: string, from: string, to: string, options: Copy
     'trap gl_unfinished EXIT',
     `if [ ! -d ${src} ]; then echo "gamelayer: ${tree}: "${src}" is missing from this image" >&2; exit 1; fi`,
     targetCheck(`gamelayer: ${tree}:`, dst),
-    `cp -R -P ${shellQuote(`${from}/.`)} ${shellQuote(`${to}/`)}`,
+    // -f: a restarted copy (same emptyDir) meets the links it copied before; busybox cp fails on those without it.
+    `cp -R -P -f ${shellQuote(`${from}/.`)} ${shellQuote(`${to}/`)}`,
     // A link the tree held under the sentinel's name is replaced, never written through.
     `rm -f ${sentinel}`,
     'trap - EXIT',

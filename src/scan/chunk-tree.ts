@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { Chunker, chunkSizes } from '../chunk/fastcdc.js';
-import { CHUNKS_DIR, chunkablePath, inChunkStore, chunkPath, formatRecipe, recipePath, type Recipe } from '../chunk/recipe.js';
+import { ASSEMBLY_TMP_SUFFIX, CHUNKS_DIR, chunkablePath, inChunkStore, chunkPath, formatRecipe, recipePath, type Recipe } from '../chunk/recipe.js';
 import { recordChunkLists, recordRecipe, type ManifestWithRecipes, type RecordChunkLists, type RecordRecipe } from '../chunk/record-lists.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import type { FileEntry, TreeManifest, TreeName } from '../types.js';
@@ -206,6 +206,8 @@ interface RecordCheck {
   matched: ChunkList[];
 }
 const recordChecks = new Map<string, RecordCheck>();
+/** Files (absolute paths) the scan's hasher chunked in this build, for the transform's count. */
+const scanChunked = new Set<string>();
 
 /** Lists of one size checked in the scan's read of a file (a hostile record could list many per size). */
 const MAX_CANDIDATES = 4;
@@ -230,7 +232,7 @@ async function chunkListOf(
   reporter: Reporter,
   onBytes: (n: number) => void,
   previous: RecordChunkLists,
-): Promise<{ list: ChunkList; from: 'cache' | 'record' | 'chunker' }> {
+): Promise<{ list: ChunkList; from: 'scan' | 'cache' | 'record' | 'chunker' }> {
   const cache = cacheFile(stateDir, entry.size, entry.xxh64!, avg);
   const hit = await readCachedList(cache, entry, avg);
   const known = previous.find(entry.size, entry.xxh64!);
@@ -238,6 +240,8 @@ async function chunkListOf(
     // Trusted as is when this process computed it, or it is the list the previous build shipped for this content;
     // else checked against the file's bytes, and chunked again when it does not match.
     const mine = computed.get(cache);
+    // The scan's read of this file chunked it moments ago: said so, not "from the recipe cache".
+    if (mine && sameList(hit, mine) && scanChunked.delete(file)) return { list: hit, from: 'scan' };
     if ((mine && sameList(hit, mine)) || (known && sameList(hit, known)) || (await listMatchesFile(file, hit))) return { list: hit, from: 'cache' };
     reporter.warn(`${cache}: the cached chunk list does not match ${file}; not used (the file is chunked again)`);
   }
@@ -313,6 +317,7 @@ export function chunkingHasher(
       }
       const list = await chunkFileForScan(file, before, avg);
       hasher.chunked++;
+      scanChunked.add(file);
       await saveList(stateDir, list, avg, reporter);
       return list.xxh64;
     },
@@ -329,6 +334,8 @@ export interface ChunkStats {
   chunkedBytes: number;
   /** Files whose chunk list came from the previous build's record (not in the recipe cache). */
   fromRecord: number;
+  /** Files the scan's read chunked (their lists computed in this build, not in the transform). */
+  inScan: number;
 }
 
 /**
@@ -359,7 +366,18 @@ export async function chunkTree(
     );
   }
   const big = m.entries.filter((e) => e.type === 'file' && e.size >= chunks.minFileSize && chunkablePath(e.path));
-  const stats: ChunkStats = { files: big.length, chunks: 0, chunkedFiles: 0, chunkedBytes: 0, fromRecord: 0 };
+  // The copy assembles <path> as <path>.gamelayer-tmp and renames it: a source entry of that name would be removed
+  // (or, with two files assembled at once, renamed into <path>), yet the copy would end complete.
+  const tmpNames = new Map(big.map((e) => [`${e.path}${ASSEMBLY_TMP_SUFFIX}`, e.path]));
+  const clash = m.entries.find((e) => tmpNames.has(e.path));
+  if (clash) {
+    throw new GamelayerError(
+      'chunks.reserved-path',
+      `${label}: ${path.join(m.root, clash.path)}: the copy of a chunked tree assembles ${tmpNames.get(clash.path)} under this name before renaming it, so the source cannot hold it beside that chunked file`,
+      `rename it, or exclude it (trees.${m.tree}.exclude), or raise trees.${m.tree}.chunks.minFileSize above the size of ${tmpNames.get(clash.path)}`,
+    );
+  }
+  const stats: ChunkStats = { files: big.length, chunks: 0, chunkedFiles: 0, chunkedBytes: 0, fromRecord: 0, inScan: 0 };
   const assembled = { files: big.length, bytes: big.reduce((n, e) => n + e.size, 0) };
   if (big.length === 0) return { ...scan, manifest: { ...m, chunks, assembled }, chunkSources: { root: m.root, chunks: new Map(), recipes: new Map() }, chunkStats: stats };
   const sources: ChunkSources = { root: m.root, chunks: new Map(), recipes: new Map() };
@@ -378,6 +396,7 @@ export async function chunkTree(
       stats.chunkedBytes += e.size;
     }
     if (from === 'record') stats.fromRecord++;
+    if (from === 'scan') stats.inScan++;
     recipes.push(recordRecipe(e.path, list));
     const recipe: Recipe = { size: list.size, mode: e.mode, sha256: list.sha256, xxh64: list.xxh64, chunks: list.chunks.map((c) => ({ sha256: c.sha256, size: c.size })) };
     const bytes = Buffer.from(formatRecipe(recipe));
@@ -393,9 +412,9 @@ export async function chunkTree(
     }
   }
   stats.chunks = sources.chunks.size;
-  const reused = big.length - stats.chunkedFiles - stats.fromRecord;
+  const reused = big.length - stats.chunkedFiles - stats.fromRecord - stats.inScan;
   task.done(
-    `${big.length} files, ${sources.chunks.size} chunks${reused ? `, ${reused} from the recipe cache` : ''}${stats.fromRecord ? `, ${stats.fromRecord} from the previous build's record` : ''}`,
+    `${big.length} files, ${sources.chunks.size} chunks${stats.inScan ? `, ${stats.inScan} chunked while hashing` : ''}${reused ? `, ${reused} from the recipe cache` : ''}${stats.fromRecord ? `, ${stats.fromRecord} from the previous build's record` : ''}`,
   );
   const manifest: TreeManifest = { ...makeManifest(m.tree, m.source, withParentDirs(entries), m.platform), chunks, assembled, recipes };
   return { ...scan, manifest, chunkSources: sources, chunkStats: stats };

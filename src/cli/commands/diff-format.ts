@@ -2,7 +2,7 @@
 import { recipeFileOf } from '../../chunk/recipe.js';
 import { isUserEntry } from '../../diff/chunked-files.js';
 import { chunkDiff } from '../../diff/chunks.js';
-import type { TreeDiff } from '../../diff/diff.js';
+import type { ChunkSettings, TreeDiff } from '../../diff/diff.js';
 import type { LayerDiff } from '../../plan/layer-diff.js';
 import type { PullCost } from '../../diff/pull-cost.js';
 import { printable } from '../../report/printable.js';
@@ -40,9 +40,18 @@ export function diffDetails(diffs: TreeDiff[], limit: number): string {
     return f === undefined ? shownPath(p) : `${shownPath(f)} (chunked)`;
   };
   for (const d of diffs) {
+    const recut = new Set(d.recut);
     const lines = [
+      // First, so a limit never hides why a tree's big files all changed.
+      ...(d.chunking ? [`  ${chunkingLine(d.label.split(' ')[0]!, d.chunking)}`] : []),
       ...d.added.filter(shown).map((e) => `  + ${name(e.path)}${e.type === 'file' && !recipeFileOf(e.path) ? ` (${formatBytes(e.size)})` : linkSuffix(e)}`),
-      ...d.modified.filter((m) => shown(m.after)).map((m) => `  ~ ${name(m.after.path)}${recipeFileOf(m.after.path) ? '' : describeChange(m.before, m.after)}`),
+      ...d.modified
+        .filter((m) => shown(m.after))
+        .map((m) => {
+          const f = recipeFileOf(m.after.path);
+          if (f !== undefined && recut.has(f)) return `  ~ ${shownPath(f)} (chunked, cut again: same content)`;
+          return `  ~ ${name(m.after.path)}${f !== undefined ? '' : describeChange(m.before, m.after)}`;
+        }),
       ...d.removed.filter((e) => shown(e)).map((e) => `  - ${name(e.path)}`),
     ];
     const c = chunkDiff(d);
@@ -53,6 +62,17 @@ export function diffDetails(diffs: TreeDiff[], limit: number): string {
     if (lines.length > limit) out.push(`  … and ${lines.length - limit} more (use --json for all)`);
   }
   return out.join('\n');
+}
+
+/** The tree's chunk settings before and after, and what that does to its big files' entries. */
+function chunkingLine(tree: string, c: NonNullable<TreeDiff['chunking']>): string {
+  const said = (x: ChunkSettings | null) => (x ? `chunks of ~${formatBytes(x.avgChunkSize)} in files ≥ ${formatBytes(x.minFileSize)}` : 'whole files');
+  const what = !c.after
+    ? 'chunked files become whole files (a recipe removed, the file added)'
+    : !c.before
+      ? 'big files become chunks and a recipe (the file removed, a recipe added)'
+      : 'chunked files are cut again';
+  return `chunking: ${said(c.before)} → ${said(c.after)} (trees.${tree}.chunks changed): ${what}`;
 }
 
 /** ` -> target` of a symlink, as `ls -l` shows it (quoted when it holds a control character, as a path is). */
