@@ -38,9 +38,10 @@ export async function run(argv: string[]): Promise<number> {
 function exitAfterFailure(code: number): void {
   if (code === 0) return;
   let left = 2;
-  // A stream its reader closed answers the write with an error: it has taken all it will.
+  // A stream its reader closed answers the write with an error: it has taken all it will. The exit waits a turn so
+  // that the closed-stdout handler (closed-stdout.ts: status 141) hears of that error first, as it did before.
   const flushed = () => {
-    if (--left === 0) process.exit(code);
+    if (--left === 0) setImmediate(() => process.exit(code));
   };
   process.stdout.write('', flushed);
   process.stderr.write('', flushed);
