@@ -54,7 +54,8 @@ export { makeBuildSbom, pushSbom, fetchSbom, SBOM_ARTIFACT_TYPE, type FoundSbom 
 export { signerFor, publicKeyFor, isKmsKey, KMS_ENDPOINT_ENV, KEY_PASSWORD_ENV, type Signer, type KmsOptions } from './sign/keys.js';
 export { signManifest, verifyManifest, signatureTag, SIMPLESIGNING_MEDIA_TYPE, SIGNATURE_ANNOTATION, type SignResult, type VerifyManifestResult } from './sign/cosign.js';
 export { simpleSigningPayload, parseSimpleSigning, COSIGN_SIGNATURE_TYPE, type SimpleSigning } from './sign/payload.js';
-export { signImage, verifyImage, fetchSignedSbom, type SignImageResult, type VerifyImageResult } from './supply/image-signatures.js';
+export { verifyImage, fetchSignedSbom, type VerifyImageResult } from './supply/image-signatures.js';
+export { signImage, signImages, type SignImageResult, type SignImagesOptions } from './supply/sign-images.js';
 export { attachSupplyChain, type AttachOptions, type AttachResult } from './supply/build-attach.js';
 export { gamelayerVersion } from './version.js';
 export { onRetry, formatRetry, type RetryNotice } from './report/retries.js';

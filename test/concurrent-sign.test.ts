@@ -12,7 +12,7 @@ import { parseReference } from '../src/registry/reference.js';
 import { pushReferrer, referrerArtifact } from '../src/registry/referrers.js';
 import { signatureTag } from '../src/sign/cosign.js';
 import { signerFor } from '../src/sign/keys.js';
-import { signImage } from '../src/supply/image-signatures.js';
+import { signImage } from '../src/supply/sign-images.js';
 import type { FaultProxy } from './support/fault-proxy.js';
 import { useFaultRegistry } from './support/fault-registry.js';
 import { randomContent, type WrittenTag } from './support/make-layout.js';

@@ -15,7 +15,7 @@ import { GamelayerError } from '../errors.js';
 import { BUILD_RECORD_ARTIFACT_TYPE, getVerifiedManifest, pendingIndexTag, RECORD_TAG_SUFFIX } from './artifact.js';
 import type { RegistryClient } from './client.js';
 import { documentMediaType, type ManifestReads, type ReadIndex } from './index-entries.js';
-import { runBounded } from './prune-waves.js';
+import { runBounded } from '../util/run-bounded.js';
 import { INDEX_MEDIA_TYPES } from '../oci/media-types.js';
 
 export { PENDING_INDEX_TAG } from './artifact.js';

@@ -3,33 +3,10 @@
 // only once every manifest of the same step that lists it is gone (an index before its platform manifests, a
 // referrers index before its SBOMs). Within that rule any subset may be gone when prune is killed, as any prefix
 // could be when it went one at a time; the next prune takes what is left from the tags, as it did then.
-import pLimit from 'p-limit';
+import { runBounded } from '../util/run-bounded.js';
 
 /** Deletes in flight at once on a registry (DELETE /v2/<repo>/manifests/<digest>). */
 export const PRUNE_DELETE_CONCURRENCY = 4;
-
-/**
- * `work` of each item, at most `concurrency` at once, results in the items' order. After a failure nothing more
- * starts (as a loop would stop), what runs settles, then the failure is thrown.
- */
-export async function runBounded<T, R>(items: readonly T[], concurrency: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const limit = pLimit(Math.max(1, concurrency));
-  let failed = false;
-  const notStarted = new Error('not started: an earlier one failed');
-  const results = await Promise.allSettled(items.map((item) => limit(async () => {
-    if (failed) throw notStarted;
-    try {
-      return await work(item);
-    } catch (e) {
-      failed = true;
-      throw e;
-    }
-  })));
-  // The first failure that ran: those never started come after every one that did (the queue keeps the order).
-  const failure = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason !== notStarted);
-  if (failure) throw failure.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<R>).value);
-}
 
 /**
  * Deletes `digests` with `remove`, at most `limit` at once, in waves: a wave holds what no digest left to delete

@@ -12,7 +12,7 @@ import { attachBuildSbom, serverImage } from '../sbom/attach.js';
 import { isSignedBy } from '../sign/cosign.js';
 import type { Signer } from '../sign/keys.js';
 import type { SbomRecord } from '../sbom/cyclonedx.js';
-import { signImage, type SignImageResult } from './image-signatures.js';
+import { signImages, type SignImageResult } from './sign-images.js';
 
 export interface AttachOptions extends TargetOptions {
   config: GameConfig;
@@ -67,11 +67,11 @@ export async function attachSupplyChain(opts: AttachOptions): Promise<AttachResu
   }
   if (opts.signer) {
     const repo = `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}`;
-    for (const image of pushed.images) {
-      // The SBOM this build attached, or found made from the same inputs and signed by this key or read and checked
-      // (attachBuildSbom): not read again. Any other attached SBOM is read and checked by signImage before anything is signed.
-      const madeHere = result.sbom ? new Set([result.sbom.digest]) : undefined;
-      const s = await signImage({ ...rest, target, ref: `${repo}:${image.tags[0]}`, signer: opts.signer, madeHere });
+    // The SBOM this build attached, or found made from the same inputs and signed by this key or read and checked
+    // (attachBuildSbom): not read again. Any other attached SBOM is read and checked by signImages before anything is signed.
+    const madeHere = result.sbom ? new Set([result.sbom.digest]) : undefined;
+    const signed = await signImages({ ...rest, target, refs: pushed.images.map((image) => `${repo}:${image.tags[0]}`), signer: opts.signer, madeHere });
+    for (const s of signed) {
       result.signatures.push(s);
       result.signaturesAdded += s.signed.filter((x) => !x.upToDate).length;
       result.bytesSent += s.bytesSent;

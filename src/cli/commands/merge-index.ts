@@ -44,11 +44,7 @@ export function register(program: Command): void {
         stateDir: config.stateDir,
       });
       // The platform builds signed their own manifests (and SBOMs, attached to them); the indexes are new here.
-      const signatures = [];
-      if (signer) {
-        const { signImage } = await import('../../supply/image-signatures.js');
-        for (const i of result.indexes) signatures.push(await signImage({ ...registry, ref: `${repo}:${i.tag}`, signer }));
-      }
+      const signatures = signer ? await (await import('../../supply/sign-images.js')).signImages({ ...registry, refs: result.indexes.map((i) => `${repo}:${i.tag}`), signer }) : [];
       if (flags.json) return printJson(signer ? { ...result, signatures } : result);
       const made = signatures.flatMap((s) => s.signed);
       const lines = [

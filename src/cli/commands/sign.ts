@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .action(async (ref: string, flags: SignFlags) => {
       const options = await registryOptions(flags);
       const { signerFor } = await import('../../sign/keys.js');
-      const { signImage } = await import('../../supply/image-signatures.js');
+      const { signImage } = await import('../../supply/sign-images.js');
       const result = await signImage({ ...options, ref, signer: await signerFor(flags.key) });
       if (flags.json) return printJson(result);
       for (const s of result.signed) {
