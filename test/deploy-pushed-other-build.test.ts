@@ -1,31 +1,21 @@
 // The same content built twice under two tags, only the first pushed: the second build's images have the very
 // digests the first pushed to the repository, so a deploy spec of the second (pinned by digest) pulls. Real
 // registry, real CLI.
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type GameConfig } from '../src/config/load.js';
 import type { BuildRecord } from '../src/types.js';
+import { runCli } from './support/cli-process.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
-
-const BIN = path.resolve('bin/gamelayer.js');
 
 describe('deploy of a build whose images another build pushed', () => {
   let registry: TestRegistry;
   let config: GameConfig;
   let repo: string;
-  const cli = (args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(process.execPath, [BIN, '-c', config.file, ...args], { env: { PATH: process.env.PATH ?? '', HOME: config.dir } });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('close', (c) => resolve({ code: c ?? -1, stdout, stderr }));
-    });
+  const cli = (args: string[]) => runCli(['-c', config.file, ...args], { env: { HOME: config.dir } });
 
   beforeAll(async () => {
     registry = await startRegistry();

@@ -3,7 +3,6 @@
 // format), built by gamelayer's own daemonless path, then run with `trees.app-media.chunks` set. The init copy
 // assembles the paks and the engine's start.sh verifies every file of all four trees against app/checksums.sha256;
 // with a damaged chunk the copy fails naming the file and the chunk, and the engine never starts.
-import { createHash } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -15,7 +14,7 @@ import { runLocal } from '../src/runlocal/run-local.js';
 import { build } from '../src/pipeline/build.js';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { addNativeAssembler, chunkPath, writeChunkedTree, type ChunkedTree } from './support/chunked-tree.js';
-import { copySample, sampleYamlOn } from './support/sample.js';
+import { copySample, sampleYamlOn, writeChunkablePak } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 const GAME = 'run-local-chunked-test';
@@ -98,12 +97,7 @@ describe('gamelayer run-local with a chunked tree (real Docker engine)', () => {
     const dir = path.join(work, 'built-chunked');
     copySample(dir);
     // A 2 MiB pak (the sample's are too small to chunk), listed in the engine's checksum list like every file.
-    const pak = Buffer.alloc(2 * 1024 * 1024);
-    for (let i = 0; i < pak.length; i += 4) pak.writeUInt32LE(((Math.imul(i, 2654435761) >>> 0) ^ (i >>> 7)) >>> 0, i);
-    await writeFile(path.join(dir, 'app-media/gamedata.pak'), pak);
-    const list = path.join(dir, 'app/checksums.sha256');
-    const sum = createHash('sha256').update(pak).digest('hex');
-    await writeFile(list, (await readFile(list, 'utf8')).replace(/^[0-9a-f]{64}  app-media\/gamedata\.pak$/m, `${sum}  app-media/gamedata.pak`));
+    await writeChunkablePak(dir);
     const yaml = path.join(dir, 'gamelayer.yaml');
     await writeFile(
       yaml,

@@ -5,7 +5,6 @@
 // `docker start` of a copy container is that restart. Before the fix both copies exited 1; now they complete and
 // the engine verifies every file again.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -13,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTAINER_LABEL, GAME_LABEL } from '../src/runlocal/execute.js';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { runCli } from './support/cli-process.js';
-import { copySample, sampleYamlOn } from './support/sample.js';
+import { copySample, sampleYamlOn, writeChunkablePak } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 const GAME = 'run-local-copy-restart-test';
@@ -44,12 +43,7 @@ describe('a copy container restarted over its own earlier copy (real Docker engi
     copySample(dir);
     const baseRef = await writeBusyboxLayout(path.join(work, 'busybox-layout'));
     // A 2 MiB pak to chunk (listed in the engine's checksums), and a link in the chunked tree; app has one already.
-    const pak = Buffer.alloc(2 * 1024 * 1024);
-    for (let i = 0; i < pak.length; i += 4) pak.writeUInt32LE(((Math.imul(i, 2654435761) >>> 0) ^ (i >>> 7)) >>> 0, i);
-    await writeFile(path.join(dir, 'app-media/gamedata.pak'), pak);
-    const list = path.join(dir, 'app/checksums.sha256');
-    const sum = createHash('sha256').update(pak).digest('hex');
-    await writeFile(list, (await readFile(list, 'utf8')).replace(/^[0-9a-f]{64}  app-media\/gamedata\.pak$/m, `${sum}  app-media/gamedata.pak`));
+    await writeChunkablePak(dir);
     await symlink('gamedata.pak', path.join(dir, 'app-media/latest.pak'));
     const yaml = path.join(dir, 'gamelayer.yaml');
     await writeFile(

@@ -1,5 +1,6 @@
 // Copies of the bundled sample game for tests that build, change and compare it.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll } from 'vitest';
@@ -69,4 +70,19 @@ export async function sampleGame(yamlExtra = ''): Promise<{ dir: string; game: s
   const game = path.join(dir, 'game');
   copySample(game);
   return { dir, game, config: await sampleConfig(game, yamlExtra) };
+}
+
+/**
+ * Puts a 2 MiB pak (the sample's own are too small to chunk; deterministic, not compressible to nothing) at
+ * `app-media/gamedata.pak` of the sample copy in `dir`, and its sha256 in the engine's checksum list, which the
+ * engine verifies every file against at start.
+ */
+export async function writeChunkablePak(dir: string): Promise<Buffer> {
+  const pak = Buffer.alloc(2 * 1024 * 1024);
+  for (let i = 0; i < pak.length; i += 4) pak.writeUInt32LE(((Math.imul(i, 2654435761) >>> 0) ^ (i >>> 7)) >>> 0, i);
+  await writeFile(path.join(dir, 'app-media/gamedata.pak'), pak);
+  const list = path.join(dir, 'app/checksums.sha256');
+  const sum = createHash('sha256').update(pak).digest('hex');
+  await writeFile(list, (await readFile(list, 'utf8')).replace(/^[0-9a-f]{64}  app-media\/gamedata\.pak$/m, `${sum}  app-media/gamedata.pak`));
+  return pak;
 }
