@@ -1,10 +1,10 @@
 // What a build says of a chunked tree's big files: a first build chunks them in the scan's read (one read gives the
 // xxh64 and the chunk list), and its line said "2 from the recipe cache", as if nothing had been chunked.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeChunkSources } from './support/chunked-tree.js';
 import { runCli } from './support/cli-process.js';
-import { prng } from './support/prng.js';
 import { tempDir } from './support/tmp.js';
 
 const MiB = 1024 * 1024;
@@ -12,12 +12,7 @@ const MiB = 1024 * 1024;
 describe('the chunk line of a build', () => {
   it('a first build: the files chunked while hashing are said so; a build of the same files: from the recipe cache', async () => {
     const dir = await tempDir('chunk-build-output-');
-    for (const t of ['engine', 'engine-media', 'app', 'app-media/paks']) await mkdir(path.join(dir, t), { recursive: true });
-    await writeFile(path.join(dir, 'engine/start.sh'), '#!/bin/sh\necho start\n', { mode: 0o755 });
-    await writeFile(path.join(dir, 'engine-media/e.dat'), 'engine media');
-    await writeFile(path.join(dir, 'app/app.cfg'), 'app');
-    await writeFile(path.join(dir, 'app-media/paks/a.pak'), prng('a', 2 * MiB));
-    await writeFile(path.join(dir, 'app-media/paks/b.pak'), prng('b', 2 * MiB));
+    await writeChunkSources(dir, { a: 2 * MiB, b: 2 * MiB });
     await writeFile(
       path.join(dir, 'gamelayer.yaml'),
       ['game: chunky', 'version: 1.0.0', 'start: /opt/local/engine/start.sh', 'trees:', '  engine: {source: engine}', '  engine-media: {source: engine-media}', '  app: {source: app}', '  app-media: {source: app-media, chunks: {minFileSize: 1MiB, avgChunkSize: 64KiB}}', ''].join('\n'),

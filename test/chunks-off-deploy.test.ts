@@ -1,11 +1,11 @@
 // Chunks turned off in gamelayer.yaml, the last build still chunked: a whole-file target (the server image as it is)
 // is refused, and its hint must fit that state. It said "remove trees.app-media.chunks from gamelayer.yaml", which the
 // user had just done; the way out is to build again. After that build the same command passes.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeChunkSources } from './support/chunked-tree.js';
 import { runCli } from './support/cli-process.js';
-import { prng } from './support/prng.js';
 import { tempDir } from './support/tmp.js';
 
 const MiB = 1024 * 1024;
@@ -13,11 +13,7 @@ const MiB = 1024 * 1024;
 describe('a chunked build deployed after chunks were turned off in the config', () => {
   it('--volumes none is refused with a hint to build again; after the build it passes', async () => {
     const dir = await tempDir('chunks-off-deploy-');
-    for (const t of ['engine', 'engine-media', 'app', 'app-media/paks']) await mkdir(path.join(dir, t), { recursive: true });
-    await writeFile(path.join(dir, 'engine/start.sh'), '#!/bin/sh\necho start\n', { mode: 0o755 });
-    await writeFile(path.join(dir, 'engine-media/e.dat'), 'engine media');
-    await writeFile(path.join(dir, 'app/app.cfg'), 'app');
-    await writeFile(path.join(dir, 'app-media/paks/a.pak'), prng('a', 2 * MiB));
+    await writeChunkSources(dir, { a: 2 * MiB });
     const yaml = path.join(dir, 'gamelayer.yaml');
     await writeFile(
       yaml,

@@ -1,11 +1,11 @@
 // `diff` when trees.<tree>.chunks itself changed: every big file's entries change (cut again at another chunk size,
 // or turned into a whole file and back), though the user may not have touched a byte. Before, the diff listed
 // "~ paks/a.pak (chunked)" for an untouched file, or the same path both added and removed, and said nothing of why.
-import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeChunkSources } from './support/chunked-tree.js';
 import { runCli } from './support/cli-process.js';
-import { prng } from './support/prng.js';
 import { tempDir } from './support/tmp.js';
 
 const MiB = 1024 * 1024;
@@ -19,12 +19,7 @@ async function setChunks(dir: string, chunks: string): Promise<void> {
 describe('diff of a tree whose chunk settings changed', () => {
   it('says so first; a file cut again with the same content is marked so; --json carries chunking and recut', async () => {
     const dir = await tempDir('diff-chunking-');
-    for (const t of ['engine', 'engine-media', 'app', 'app-media/paks']) await mkdir(path.join(dir, t), { recursive: true });
-    await writeFile(path.join(dir, 'engine/start.sh'), '#!/bin/sh\necho start\n', { mode: 0o755 });
-    await writeFile(path.join(dir, 'engine-media/e.dat'), 'engine media');
-    await writeFile(path.join(dir, 'app/app.cfg'), 'app');
-    await writeFile(path.join(dir, 'app-media/paks/a.pak'), prng('a', 3 * MiB));
-    await writeFile(path.join(dir, 'app-media/paks/b.pak'), prng('b', 2 * MiB));
+    await writeChunkSources(dir, { a: 3 * MiB, b: 2 * MiB });
     await writeFile(
       path.join(dir, 'gamelayer.yaml'),
       ['game: chunky', 'version: 1.0.0', 'start: /opt/local/engine/start.sh', 'trees:', '  engine: {source: engine}', '  engine-media: {source: engine-media}', '  app: {source: app}', `  app-media: {source: app-media, ${CHUNKS}}`, ''].join('\n'),
