@@ -67,4 +67,17 @@ describe('signed daily builds on an ECR repository with immutable tags', () => {
     expect(d0.stderr).toContain('error[sign.immutable-tag]');
     expect(t.ecr.frontSeen.slice(seen).filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([]);
   }, 240_000);
+
+  it('index --sign on such a repository stops before any index is put', async () => {
+    t.ecr.repositories.set('studio/frozen-index', { mutability: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['gamelayer-line.*'], scanOnPush: false, createdAt: Date.now() });
+    const dir = await tempDir('gl-signed-index-');
+    copySample(dir);
+    await appendFile(path.join(dir, 'gamelayer.yaml'), '\nplatforms: [linux/amd64, linux/arm64]\n');
+    const seen = t.ecr.frontSeen.length;
+    const r = await runCli(['index', `${t.ecr.host}/studio/frozen-index`, '--tag', 'v1', '--sign', path.join(keys, 'key.pem'), '--ecr', '--endpoint', t.ecr.endpoint, '--region', 'eu-west-1'], { cwd: dir, env: t.env() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error[sign.immutable-tag]');
+    // Refused from the repository's settings: not even the platform builds' records were read.
+    expect(t.ecr.frontSeen.slice(seen)).toEqual([]);
+  }, 120_000);
 });
