@@ -29,6 +29,7 @@ export const ERROR_CODES = [
   'buildspec.invalid',
   'buildspec.outside-source',
   'buildspec.platforms',
+  'buildspec.regions',
   'buildspec.yaml',
   'chunks.archive-source',
   'chunks.recipe-invalid',

@@ -15,6 +15,7 @@ import { GamelayerError } from '../src/errors.js';
 import { freePort, startRegistry, storedTags, type TestRegistry } from './support/registry.js';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
+import { runBuildspecPhases, type PhaseRun } from './support/buildspec-run.js';
 
 const commands = await loadCommands();
 
@@ -248,45 +249,9 @@ afterAll(async () => {
   await registry?.stop();
 });
 
-interface PhaseRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs pre_build, build and post_build as one bash script that stops at the first failing command. */
-async function runBuildspec(spec: Buildspec, src: string, env: Record<string, string>): Promise<PhaseRun> {
-  const bin = path.join(work, 'bin');
-  await mkdir(bin, { recursive: true });
-  // What `npm ci` + the install phase's PATH line give in CodeBuild: a `gamelayer` on the PATH.
-  await writeFile(path.join(bin, 'gamelayer'), `#!/bin/sh\nexec "${process.execPath}" "${path.join(ROOT, 'bin/gamelayer.js')}" "$@"\n`, { mode: 0o755 });
-  const lines: string[] = [];
-  for (const phase of ['pre_build', 'build', 'post_build'] as const) {
-    for (const command of spec.phases[phase]?.commands ?? []) {
-      lines.push(`echo "[${phase}] ${command.replace(/["\\$`]/g, '\\$&')}" >&2`, command, `rc=$?; if [ $rc -ne 0 ]; then echo "[${phase}] failed with $rc" >&2; exit $rc; fi`);
-    }
-  }
-  const script = path.join(work, 'phases.sh');
-  await writeFile(script, `${lines.join('\n')}\n`);
-  return new Promise((resolve) => {
-    const child = spawn('bash', [script], {
-      cwd: src,
-      env: {
-        PATH: `${bin}:${process.env.PATH ?? ''}`,
-        HOME: work,
-        CODEBUILD_SRC_DIR: src,
-        CODEBUILD_BUILD_ID: 'sample-game:0b6f1d2c-1111-4222-8333-944445555666',
-        CODEBUILD_BUILD_NUMBER: '12',
-        ...spec.env?.variables,
-        ...env,
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runBuildspec(spec: Buildspec, src: string, env: Record<string, string>): Promise<PhaseRun> {
+  return runBuildspecPhases(spec, src, env, work);
 }
 
 /** The app-media file the second commit of the sample changes (the first in path order). */

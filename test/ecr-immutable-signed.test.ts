@@ -21,11 +21,11 @@ beforeAll(async () => {
 });
 
 /** Day `n` on a fresh host: the sample, with `n` lines added to one app file. */
-async function day(repo: string, n: number, flags: string[] = []) {
+async function day(repo: string, n: number, flags: string[] = [], sign = true) {
   const dir = await tempDir('gl-signed-day-');
   copySample(dir);
   for (let i = 0; i < n; i++) await appendFile(path.join(dir, 'app/config/server.cfg'), `\nday_${i + 1}=1\n`);
-  return t.buildPush(repo, `d${n}`, ['--line', 'main', '--sign', path.join(keys, 'key.pem'), ...flags], dir);
+  return t.buildPush(repo, `d${n}`, ['--line', 'main', ...(sign ? ['--sign', path.join(keys, 'key.pem')] : []), ...flags], dir);
 }
 
 describe('signed daily builds on an ECR repository with immutable tags', () => {
@@ -42,15 +42,42 @@ describe('signed daily builds on an ECR repository with immutable tags', () => {
     }
   }, 240_000);
 
-  it('a repository made immutable but the line tags (as before): the second day names the command that exempts the signature tags', async () => {
+  it('a repository made immutable but the line tags (as before): a signed build stops before anything is pushed, naming the command that exempts the signature tags', async () => {
     t.ecr.repositories.set('studio/older', { mutability: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['gamelayer-line.*'], scanOnPush: false, createdAt: Date.now() });
-    const d0 = await day('studio/older', 0);
+    // Day 0 unsigned: pushed as ever.
+    const d0 = await day('studio/older', 0, [], false);
     expect(d0.code, d0.stderr).toBe(0);
+    const seen = t.ecr.frontSeen.length;
+    // Day 1 signed: its engine is unchanged and would take a second signature. It stopped only after its images,
+    // record and line tag were pushed; now no upload and no manifest goes up.
     const d1 = await day('studio/older', 1);
     expect(d1.code).toBe(1);
-    expect(d1.stderr).toMatch(/error\[sign\.immutable-tag\]: .*studio\/older:sha256-[0-9a-f]{64}\.sig cannot take the signature of sha256:[0-9a-f]{64} as .*studio\/older:d1-[a-z-]+: it holds 1 other signature of it and the repository's tags are immutable/);
+    expect(d1.stderr).toMatch(/error\[sign\.immutable-tag\]: .*studio\/older:sha256-<hex>\.sig cannot take the signatures of a signed build: .*nothing was pushed/);
     expect(d1.stderr).toContain("--image-tag-mutability-exclusion-filters filterType=WILDCARD,filter='gamelayer-line.*' filterType=WILDCARD,filter='sha256-*'");
-    // Said by gamelayer before it sent the signature, not the registry's refusal of it.
     expect(d1.stderr).not.toContain('TAG_INVALID');
+    const writes = t.ecr.frontSeen.slice(seen).filter((r) => r.method !== 'GET' && r.method !== 'HEAD');
+    expect(writes).toEqual([]);
   }, 240_000);
+
+  it('a fully immutable repository: the first signed build stops before anything is pushed', async () => {
+    t.ecr.repositories.set('studio/frozen', { mutability: 'IMMUTABLE', scanOnPush: false, createdAt: Date.now() });
+    const seen = t.ecr.frontSeen.length;
+    const d0 = await day('studio/frozen', 0);
+    expect(d0.code).toBe(1);
+    expect(d0.stderr).toContain('error[sign.immutable-tag]');
+    expect(t.ecr.frontSeen.slice(seen).filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([]);
+  }, 240_000);
+
+  it('index --sign on such a repository stops before any index is put', async () => {
+    t.ecr.repositories.set('studio/frozen-index', { mutability: 'IMMUTABLE_WITH_EXCLUSION', exclusions: ['gamelayer-line.*'], scanOnPush: false, createdAt: Date.now() });
+    const dir = await tempDir('gl-signed-index-');
+    copySample(dir);
+    await appendFile(path.join(dir, 'gamelayer.yaml'), '\nplatforms: [linux/amd64, linux/arm64]\n');
+    const seen = t.ecr.frontSeen.length;
+    const r = await runCli(['index', `${t.ecr.host}/studio/frozen-index`, '--tag', 'v1', '--sign', path.join(keys, 'key.pem'), '--ecr', '--endpoint', t.ecr.endpoint, '--region', 'eu-west-1'], { cwd: dir, env: t.env() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error[sign.immutable-tag]');
+    // Refused from the repository's settings: not even the platform builds' records were read.
+    expect(t.ecr.frontSeen.slice(seen)).toEqual([]);
+  }, 120_000);
 });

@@ -7,6 +7,7 @@ import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { isSameOrInside } from '../util/real-path.js';
 import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
+import { regionRepositories, regionRepositoryLine } from './buildspec-regions.js';
 import { shellWord } from './shell-word.js';
 import { yamlText } from '../util/yaml-text.js';
 
@@ -52,6 +53,8 @@ export interface BuildspecOptions {
   supply?: BuildspecSupply;
   /** The source root the build runs in (CODEBUILD_SRC_DIR); paths in the buildspec are relative to it. Default cwd. */
   sourceRoot?: string;
+  /** Other AWS regions the build is pushed to as well (buildspec-regions.ts), after REPOSITORY_URI. */
+  regionsAlso?: string[];
 }
 
 /**
@@ -62,6 +65,11 @@ export interface BuildspecOptions {
  */
 export const SOURCE_TAG =
   'if [ -z "$IMAGE_TAG" ] && [[ "${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}" =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]*$ ]]; then export IMAGE_TAG="${CODEBUILD_RESOLVED_SOURCE_VERSION:0:8}"; fi';
+
+/** A region's imagedefinitions.json (`--region-also`): `imagedefinitions-eu-west-1.json`. */
+export function regionImageDefinitions(region: string): string {
+  return `imagedefinitions-${region}.json`;
+}
 
 /** Files the post_build phase writes; all become artifacts. */
 export const ARTIFACTS = {
@@ -103,6 +111,14 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
   const variables: Record<string, string> = { GAMELAYER_CONFIG: configFile };
   if (config.registry) variables.REPOSITORY_URI = repositoryOf(config.registry);
   const supply = supplyFlags(opts.supply, variables);
+  const regions = regionRepositories(opts.regionsAlso, kind === 'daemonless' ? undefined : kind === 'docker' ? '--docker' : '--pr-check');
+  // The build plans on REPOSITORY_URI's line (the first --push); each other region gets the same images, and its own
+  // deploy specs pinned to its copy.
+  const alsoPush = regions.map((r) => ` --push "$${r.variable}"`).join('');
+  const regionDeploy = regions.flatMap((r) => [
+    gl(`k8s --repository "$${r.variable}" --out ${ARTIFACTS.k8sDir}/${r.region}`),
+    gl(`codebuild imagedefinitions --repository "$${r.variable}" --out ${regionImageDefinitions(r.region)}`),
+  ]);
 
   const install = {
     'on-failure': 'ABORT' as const,
@@ -183,19 +199,20 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
     env: { shell: 'bash', variables, 'exported-variables': ['IMAGE_TAG'] },
     phases: {
       install,
-      pre_build: { 'on-failure': 'ABORT', commands: [needRepository, tag, baseline, diff, `cat ${ARTIFACTS.diffReport}`] },
-      build: { 'on-failure': 'ABORT', commands: [gl(`build --push "$REPOSITORY_URI" --tag "$IMAGE_TAG"${supply}`)] },
+      pre_build: { 'on-failure': 'ABORT', commands: [needRepository, ...regions.map(regionRepositoryLine), tag, baseline, diff, `cat ${ARTIFACTS.diffReport}`] },
+      build: { 'on-failure': 'ABORT', commands: [gl(`build --push "$REPOSITORY_URI"${alsoPush} --tag "$IMAGE_TAG"${supply}`)] },
       post_build: {
         commands: [
           gl(`k8s --repository "$REPOSITORY_URI" --out ${ARTIFACTS.k8sDir}`),
           gl(`codebuild imagedefinitions --repository "$REPOSITORY_URI" --out ${ARTIFACTS.imageDefinitions}`),
+          ...regionDeploy,
           `cp ${shellWord(`${stateDir}/records/build-last.json`)} ${ARTIFACTS.buildRecord}`,
           ...pullCost,
         ],
       },
     },
     artifacts: {
-      files: [ARTIFACTS.imageDefinitions, ARTIFACTS.buildRecord, ARTIFACTS.diffReport, ARTIFACTS.pullCostReport, `${ARTIFACTS.k8sDir}/**/*`],
+      files: [ARTIFACTS.imageDefinitions, ...regions.map((r) => regionImageDefinitions(r.region)), ARTIFACTS.buildRecord, ARTIFACTS.diffReport, ARTIFACTS.pullCostReport, `${ARTIFACTS.k8sDir}/**/*`],
     },
   });
 }
@@ -237,8 +254,21 @@ export function emitBuildspec(config: GameConfig, opts: BuildspecOptions = {}): 
           ' CodeBuild resolved (CODEBUILD_RESOLVED_SOURCE_VERSION), else build-<CODEBUILD_BUILD_NUMBER> (no commit: an S3 source).',
         ]),
     ...supplyHeader(opts.supply),
+    ...regionsHeader(opts.regionsAlso),
   ].join('\n');
   return yamlText(doc, { lineWidth: 0, indent: 2, indentSeq: true });
+}
+
+/** The header lines of a buildspec that pushes to other regions too. */
+function regionsHeader(regions: string[] | undefined): string[] {
+  const list = regionRepositories(regions, undefined);
+  if (!list.length) return [];
+  return [
+    ` Also pushed to ${list.map((r) => r.region).join(', ')} (docs/regions.md): REPOSITORY_URI_<REGION>, unless set on the project, is`,
+    " REPOSITORY_URI's account and name in that region; ECR replication rules covering a region push once and wait for",
+    ` the copy. Each region gets ${ARTIFACTS.k8sDir}/<region>/ and imagedefinitions-<region>.json. The role needs the push`,
+    " actions on every region's repository.",
+  ];
 }
 
 function checked(spec: Buildspec): Buildspec {

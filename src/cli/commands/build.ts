@@ -2,6 +2,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import type { BuildResult } from '../../pipeline/build.js';
 import type { PushBuildResult } from '../../pipeline/steps/push.js';
+import type { PushTarget } from '../../registry/target.js';
 import type { PushBuildToManyResult } from '../../pipeline/steps/push-many.js';
 import { outcomeText } from '../../pipeline/steps/push-outcome.js';
 import { baseMoveText } from '../../pipeline/base-move.js';
@@ -229,6 +230,8 @@ export function register(program: Command): void {
         reporter.info(`note: ${config.registry} (registry in ${path.basename(config.file)}) was not read: without --push a build plans on .gamelayer/ only; build --push (or --from ${config.registry}) plans on its newest build of the line, so a push sends only the change`);
       }
       let pushRecord: BuildRecord | undefined = platformTag ? { ...result.record, line: undefined } : result.record;
+      // A signed build to a repository whose signature tags are immutable stops here, before any byte goes up.
+      const primaryTarget = signer && primary ? await signableTargets(pushTo, registry, result.previousTarget) : undefined;
       if (pushTo.length > 1) {
         const many = await (await import('../../pipeline/steps/push-many.js')).pushBuildToMany({
           ...registry,
@@ -256,7 +259,7 @@ export function register(program: Command): void {
         return;
       }
       const pushed = primary
-        ? await (await import('../../pipeline/steps/push.js')).pushBuild({ ...registry, store: result.store, record: pushRecord, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter, recordRead: result.previousRecordRead, previousTarget: result.previousTarget })
+        ? await (await import('../../pipeline/steps/push.js')).pushBuild({ ...registry, ...(primaryTarget ? { target: primaryTarget } : {}), store: result.store, record: pushRecord, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter, recordRead: result.previousRecordRead, previousTarget: result.previousTarget })
         : undefined;
       const shown = pushedBuild(result);
       result = pushRecord = undefined;
@@ -278,6 +281,33 @@ export function register(program: Command): void {
       else process.stdout.write(`${buildText(shown)}\n${pushed ? `${pushText(pushed)}\n` : ''}${attached ? `${attachText(attached)}\n` : ''}`);
     });
   addRegistryOptions(cmd);
+}
+
+/**
+ * Opens each destination of a signed push and refuses one whose signature tags are immutable (ECR's
+ * DescribeRepositories, asked when the target opens; the build's own lookup target is taken for its repository).
+ * Returns the first destination's target, which the one-destination push then goes on with.
+ */
+async function signableTargets(
+  pushTo: string[],
+  registry: Awaited<ReturnType<typeof registryOptions>>,
+  previous: BuildResult['previousTarget'],
+): Promise<PushTarget> {
+  const { parseReference } = await import('../../registry/reference.js');
+  const { pushTargetFor } = await import('../../registry/push.js');
+  const { refuseImmutableSignatureTags } = await import('../../supply/sign-preflight.js');
+  const targets: PushTarget[] = [];
+  for (const repository of pushTo) {
+    const ref = parseReference(repository);
+    const same = previous && (() => {
+      const p = parseReference(previous.repository);
+      return p.registry === ref.registry && p.repository === ref.repository;
+    })();
+    const target = same ? previous.target : await pushTargetFor(ref, registry);
+    refuseImmutableSignatureTags(target, ref.repository, `${ref.registry}/${ref.repository}`);
+    targets.push(target);
+  }
+  return targets[0]!;
 }
 
 /** What is printed of a build, and what its SBOM and signatures read: its record but the plan. */

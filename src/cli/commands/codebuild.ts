@@ -127,16 +127,18 @@ export function register(program: Command): void {
     .option('--batch', 'a batch build (build graph): one job per platform on a host of that architecture, then a merge job (gamelayer index)')
     .option('--sbom', 'the pushed build attaches its CycloneDX SBOM (build --sbom; in a batch, each platform build)')
     .option('--sign <key>', 'the pushed images are signed with this key (build --sign; in a batch, index --sign too): awskms:///<key ARN> (the role needs kms:Sign and kms:GetPublicKey), kept in GAMELAYER_SIGN_KEY')
+    .option('--region-also <region...>', 'also push the build to the repository of the same name in these AWS regions (REPOSITORY_URI_<REGION>), with k8s specs and imagedefinitions.json pinned to each copy')
     .option('--force', 'replace an --out file gamelayer did not write (a buildspec of your own)')
-    .action(async (flags: { out?: string; docker?: boolean; prCheck?: boolean; batch?: boolean; sbom?: boolean; sign?: string; force?: boolean }, cmd: Command) => {
+    .action(async (flags: { out?: string; docker?: boolean; prCheck?: boolean; batch?: boolean; sbom?: boolean; sign?: string; regionAlso?: string[]; force?: boolean }, cmd: Command) => {
       const kinds = (['docker', 'pr-check', 'batch'] as const).filter((k) => flags[k === 'pr-check' ? 'prCheck' : k]).map((k) => `--${k}`);
       if (kinds.length > 1) throw new GamelayerError('cli.buildspec-kind', `${kinds.join(' and ')}: choose one`);
       const kind: BuildspecKind = flags.docker ? 'docker' : flags.prCheck ? 'pr-check' : 'daemonless';
       const config = await commandConfig(cmd);
       await refuseOutInTrees(config, flags.out, '--out');
+      if (flags.batch && flags.regionAlso?.length) (await import('../../codebuild/buildspec-regions.js')).regionRepositories(flags.regionAlso, '--batch');
       const text = flags.batch
         ? (await import('../../codebuild/batch-buildspec.js')).emitBatchBuildspec(config, { sourceRoot: process.cwd(), supply: flags })
-        : emitBuildspec(config, { kind, sourceRoot: process.cwd(), supply: flags });
+        : emitBuildspec(config, { kind, sourceRoot: process.cwd(), supply: flags, regionsAlso: flags.regionAlso });
       if (flags.out) {
         await refuseForeignFile(path.resolve(flags.out), flags.force);
         const file = await writeOutput(path.dirname(flags.out), path.basename(flags.out), text);

@@ -33,6 +33,13 @@ export function register(program: Command): void {
       const line = flags.line ?? (await (await import('../../pipeline/steps/previous.js')).defaultLine(config.dir)).line;
       // Read once: --password-stdin consumes stdin, so a second read would find no password for the signing.
       const registry = await registryOptions(flags);
+      if (signer) {
+        // As build --sign: a repository whose signature tags are immutable is refused before any index is put.
+        const { parseReference } = await import('../../registry/reference.js');
+        const ref = parseReference(repo);
+        const target = await (await import('../../registry/push.js')).pushTargetFor(ref, registry);
+        (await import('../../supply/sign-preflight.js')).refuseImmutableSignatureTags(target, ref.repository, `${ref.registry}/${ref.repository}`);
+      }
       const { mergePlatformBuilds } = await import('../../registry/merge-index.js');
       const result = await mergePlatformBuilds({
         ...registry,

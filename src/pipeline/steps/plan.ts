@@ -85,10 +85,14 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
     const foldersKey = baseFoldersKey(base, paths);
     const recorded = await nodesRecordedFor(foldersKey, previous, name, store.markerDir, nested);
     // The base's layers in the store first (verified there); a layer downloaded now is walked for the folders at the
-    // mounts as it comes in (`seen`), so the folders pass reads only layers the store held already. A base left in
-    // the registry pushed to is read from there (streamed, not stored) the first time.
+    // mounts as it comes in (`seen`), so the folders pass reads only layers the store held already.
     const seen: FoldersSeen | undefined = recorded || !foldersKey ? undefined : { paths, layers: new Map() };
-    if (!i.bases.sameRegistry) await base.copyLayersInto(store, seen);
+    // A base in the registry pushed to stays there for the push to mount from (baseInRegistry: the layers the store
+    // lacked). But when its layers are read for the folders anyway, they are kept while they stream in: a registry
+    // that cannot mount (ECR without BLOB_MOUNTING, the common case for an OS base kept beside the game) made the
+    // push download each of them a second time to upload it. The push still mounts first; it uploads from the store.
+    const lackedBefore = i.bases.sameRegistry ? await lackedBaseLayers(store, base) : undefined;
+    if (!i.bases.sameRegistry || seen) await base.copyLayersInto(store, seen);
     const nodes = recorded ?? (await baseNodes(baseLayerBlobs(base, store), paths, store.markerDir, seen));
     const manifests = TREE_NAMES.map((t) => manifestFor(i.scans, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
     const { parents, between } = sourcesMountParents(mounts, nodes, base.ref, manifests);
@@ -122,7 +126,7 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
     const plan: LayerPlan = { layers: inc.layers.map((l) => ({ ...l, platform: name })) };
     const tooBig = plan.layers.find((l) => compressedLowerBound(l.bytes, kind) > layerLimit);
     if (tooBig) throw layerTooBig(tooBig, layerLimit);
-    if (i.bases.sameRegistry) for (const l of base.layers) if (!(await store.hasBlob(l.digest, l.size))) baseInRegistry.add(l.digest);
+    for (const d of lackedBefore ?? []) baseInRegistry.add(d);
     // Read (and checked) only for a build with a chunked tree: no other image carries it.
     const helper = manifests.some((m) => m.chunks) ? assemblerBytes(name) : undefined;
     const helperEntry = helper && (await assemblerEntry(await helper));
@@ -208,4 +212,11 @@ export function layerTooBig(l: PlannedLayer, limit: number): GamelayerError {
     `${l.tree} layer ${l.index} holds ${formatBytes(l.bytes)}, over the registry layer limit of ${formatBytes(limit)} (layers.maxLayerSize)`,
     `the biggest file in it is ${biggest.path}; split such files before packaging, ` + 'or raise layers.maxLayerSize if your registry takes bigger layers',
   );
+}
+
+/** The digests of `base`'s layers the store does not hold. */
+async function lackedBaseLayers(store: Pick<BuildInputs['store'], 'hasBlob'>, base: { layers: readonly { digest: string; size: number }[] }): Promise<string[]> {
+  const lacked: string[] = [];
+  for (const l of base.layers) if (!(await store.hasBlob(l.digest, l.size))) lacked.push(l.digest);
+  return lacked;
 }
