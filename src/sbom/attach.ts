@@ -14,7 +14,6 @@ import { pushTargetFor, type PushTarget, type TargetOptions } from '../registry/
 import { formatReference, parseReference } from '../registry/reference.js';
 import { listReferrers, pushReferrer, readArtifact, referrerArtifact, type PushReferrerResult } from '../registry/referrers.js';
 import { TREE_NAMES, type Descriptor, type TreeName } from '../types.js';
-import { gamelayerVersion } from '../version.js';
 import { makeSbom, SBOM_FORMAT, SBOM_MEDIA_TYPE, type BaseImageInfo, type Sbom, type SbomInput, type SbomRecord } from './cyclonedx.js';
 import { checkSbomFile, downloadCheckedBlob } from './sbom-read.js';
 import { writeSbomFile } from './sbom-file.js';
@@ -66,15 +65,20 @@ const SBOM_KEY = 'dev.gamelayer.sbom.key';
 const SBOM_FILES = 'dev.gamelayer.sbom.files';
 
 /**
- * Everything an SBOM's bytes are a function of, hashed: the image (its digest fixes every file's bytes), the trees'
- * digests (their file lists), the game's name and version, the mounts, the base images and the tool's version.
- * An SBOM artifact of the same image carrying the same key holds the same document: it is reused, not made again.
+ * What an SBOM's content is a function of, hashed: the image (its digest fixes every file's bytes), the trees'
+ * digests (their file lists), the game's name and version, the mounts, the base images and SBOM_FORMAT (the rules
+ * the document is made by). An SBOM artifact of the same image carrying the same key holds the same content: it is
+ * reused, not made again.
+ *
+ * Not gamelayer's version (the document's tools entry names the one that made it): with it in the key, every upgrade
+ * made a new document for an unchanged image and attached it beside the one there, two SBOMs a reader cannot choose
+ * between. The rule: the key changes only when what the document says changes (bump SBOM_FORMAT when the rules of
+ * making it change), and the SBOM made then must replace the one attached before, not be added beside it.
  */
 export function sbomKey(input: SbomInput): string {
   const { record } = input;
   const what = {
     format: SBOM_FORMAT,
-    tool: gamelayerVersion(),
     game: record.game,
     version: record.version ?? null,
     subject: [input.subject.digest, input.subject.mediaType],
