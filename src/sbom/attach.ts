@@ -17,6 +17,7 @@ import { TREE_NAMES, type Descriptor, type TreeName } from '../types.js';
 import { makeSbom, SBOM_FORMAT, SBOM_MEDIA_TYPE, type BaseImageInfo, type Sbom, type SbomInput, type SbomRecord } from './cyclonedx.js';
 import { checkSbomFile, downloadCheckedBlob } from './sbom-read.js';
 import { writeSbomFile } from './sbom-file.js';
+import { refuseSeveralSboms } from './one-sbom.js';
 
 export const SBOM_ARTIFACT_TYPE = SBOM_MEDIA_TYPE;
 /** An SBOM lists every file of a game: large, but not unbounded. */
@@ -180,8 +181,6 @@ export interface FoundSbom {
   /** The SBOM artifact's manifest digest (what a signature of the SBOM signs). */
   digest: string;
   via: 'referrers' | 'tag';
-  /** How many other SBOMs are attached to the same image. */
-  others?: number;
 }
 
 /** Resolves `ref` (tag or digest) to an image digest in its registry. */
@@ -226,7 +225,8 @@ export async function fetchSbomFile(ref: string, file: string, opts: TargetOptio
       (await platformSbomHint(target, repo, digest)) ?? 'build with --push REPO --sbom to attach one',
     );
   }
-  return { ...(await readSbomFile(target, repo, first.digest, digest, found.via, file)), others: found.manifests.length - 1 };
+  refuseSeveralSboms(name, `${client.host}/${repo}`, digest, found);
+  return readSbomFile(target, repo, first.digest, digest, found.via, file);
 }
 
 /**
