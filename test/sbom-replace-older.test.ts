@@ -51,7 +51,7 @@ async function replacesOlder(host: string, name: string, via: 'tag' | 'referrers
 
   const again = await runCli(['build', '-t', 'v1', '--push', repo, '--sbom', '--sign', key], { cwd: dir });
   expect(again.code, again.stderr).toBe(0);
-  expect(again.stdout).toContain(`; it replaces ${sha256(older)}, made by an earlier gamelayer`);
+  expect(again.stdout).toContain(`; it replaces ${sha256(older)} (attached under another SBOM key: an earlier gamelayer's)`);
   const now = await listed();
   expect(now.map((m) => m.annotations?.['dev.gamelayer.sbom.key'])).toEqual([ourKey]);
   expect((await fetch(`${v2}/manifests/${sha256(older)}`, { headers: { accept: OCI_MANIFEST } })).status).toBe(404);

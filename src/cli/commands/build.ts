@@ -383,7 +383,7 @@ export function pushText(p: PushBuildResult): string {
 function attachText(a: AttachResult): string {
   const lines: string[] = [];
   if (a.sbom) {
-    const replaced = a.sbom.replaced.length ? `; it replaces ${a.sbom.replaced.join(', ')}, made by an earlier gamelayer` : '';
+    const replaced = a.sbom.replaced.length ? `; it replaces ${a.sbom.replaced.join(', ')} (attached under another SBOM key: an earlier gamelayer's)` : '';
     lines.push(`SBOM ${a.sbom.digest}: ${count(a.sbom.files, 'file')}, ${formatBytes(a.sbom.bytes)}${a.sbom.upToDate ? ' (already attached)' : ` (attached via ${a.sbom.via === 'referrers' ? 'the referrers API' : 'the referrers tag'})`}${replaced}`);
   }
   if (a.signatures.length) {
