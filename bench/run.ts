@@ -16,6 +16,7 @@ import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare
 import { regionsBench } from './regions.js';
 import { scanBench } from './scan.js';
 import { steadyBench, type SteadyScenario } from './steady.js';
+import { supplyChainBench } from './supply-chain.js';
 import { TREE_NAMES, type TreeName } from '../src/types.js';
 import { writeChunkReport, writeSteadyReport } from './steady-report.js';
 
@@ -153,6 +154,8 @@ for (const name of names) {
     await batchGraphBench({ size: size('graph-size', values['graph-size']!), changeMb: positiveNumber('change-mb', values['change-mb']!) });
   } else if (name === 'concurrent-push') {
     await concurrentPushBench({ rounds: positiveNumber('rounds', values.rounds!), hosts: positiveNumber('hosts', values.hosts!) });
+  } else if (name === 'supply-chain') {
+    await supplyChainBench({ runs });
   } else if (name === 'regions') {
     await regionsBench({ size: size('regions-size', values['regions-size']!), runs });
   } else if (name === 'assemble') {
@@ -181,6 +184,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, long-run, long-run-report, long-run-chunked-report, assemble, many-files, peers, peers-noop, peers-report, compare, compare-report, fresh-host, regions, batch-graph, concurrent-push, steady, steady-report, steady-chunks-report, steady-chunked-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, supply-chain, long-run, long-run-report, long-run-chunked-report, assemble, many-files, peers, peers-noop, peers-report, compare, compare-report, fresh-host, regions, batch-graph, concurrent-push, steady, steady-report, steady-chunks-report, steady-chunked-report`);
   }
 }

@@ -250,6 +250,7 @@ export const ERROR_CODES = [
   'sbom.no-image',
   'sbom.not-found',
   'sbom.reference',
+  'sbom.several',
   'scan.archive-bad-link',
   'scan.archive-conflict',
   'scan.archive-corrupt',

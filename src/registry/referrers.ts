@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { GamelayerError } from '../errors.js';
 import type { ErrorCode } from '../error-codes.js';
 import type { Descriptor } from '../types.js';
-import { pullScope } from './auth.js';
+import { pullScope, pushScope } from './auth.js';
 import { MEDIA_TYPES, type RegistryClient } from './client.js';
 import type { PushTarget } from './push.js';
 import { putManifestSettled } from './manifest-put.js';
@@ -201,6 +201,32 @@ async function addToReferrersTag(client: RegistryClient, repo: string, subject: 
   const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: [...current, d] }));
   await putManifestSettled(client, repo, referrersTag(subject), index, MEDIA_TYPES.ociIndex);
   return index.length;
+}
+
+/**
+ * Takes the referrer `digest` off `subject`: out of the referrers tag index (tag schema), then its manifest deleted
+ * (the referrers API lists what is stored). False when it is still listed: the API's registry refuses deletes.
+ * Under the tag schema it is off the list either way; a manifest left behind is untagged (prune, or ECR's lifecycle).
+ */
+export async function removeReferrer(client: RegistryClient, repo: string, subject: string, digest: string, via: Referrers['via']): Promise<boolean> {
+  if (via === 'tag') {
+    const current = (await referrersTagIndex(client, repo, subject)) ?? [];
+    const kept = current.filter((m) => m.digest !== digest);
+    if (kept.length < current.length) {
+      const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests: kept }));
+      await putManifestSettled(client, repo, referrersTag(subject), index, MEDIA_TYPES.ociIndex);
+    }
+  }
+  const res = await client.request({
+    method: 'DELETE',
+    target: `/v2/${repo}/manifests/${digest}`,
+    scopes: [pushScope(repo).replace(/pull,push$/, '*')],
+    // 405 (distribution with deletes off) or 400 (a registry that has no DELETE: UNSUPPORTED).
+    ok: [200, 202, 400, 404, 405],
+    what: `delete manifest ${repo}@${digest}`,
+  });
+  await res.discard();
+  return via === 'tag' || (res.status !== 405 && res.status !== 400);
 }
 
 /** An artifact manifest by digest, parsed; it must name `subject` when one is given. */

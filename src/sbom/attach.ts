@@ -12,12 +12,12 @@ import { parsePlatform } from '../oci/image.js';
 import type { OciStore } from '../oci/store.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from '../registry/push.js';
 import { formatReference, parseReference } from '../registry/reference.js';
-import { listReferrers, pushReferrer, readArtifact, referrerArtifact, type PushReferrerResult } from '../registry/referrers.js';
+import { listReferrers, pushReferrer, readArtifact, referrerArtifact, removeReferrer, type PushReferrerResult, type Referrers } from '../registry/referrers.js';
 import { TREE_NAMES, type Descriptor, type TreeName } from '../types.js';
-import { gamelayerVersion } from '../version.js';
 import { makeSbom, SBOM_FORMAT, SBOM_MEDIA_TYPE, type BaseImageInfo, type Sbom, type SbomInput, type SbomRecord } from './cyclonedx.js';
 import { checkSbomFile, downloadCheckedBlob } from './sbom-read.js';
 import { writeSbomFile } from './sbom-file.js';
+import { refuseSeveralSboms } from './one-sbom.js';
 
 export const SBOM_ARTIFACT_TYPE = SBOM_MEDIA_TYPE;
 /** An SBOM lists every file of a game: large, but not unbounded. */
@@ -66,15 +66,20 @@ const SBOM_KEY = 'dev.gamelayer.sbom.key';
 const SBOM_FILES = 'dev.gamelayer.sbom.files';
 
 /**
- * Everything an SBOM's bytes are a function of, hashed: the image (its digest fixes every file's bytes), the trees'
- * digests (their file lists), the game's name and version, the mounts, the base images and the tool's version.
- * An SBOM artifact of the same image carrying the same key holds the same document: it is reused, not made again.
+ * What an SBOM's content is a function of, hashed: the image (its digest fixes every file's bytes), the trees'
+ * digests (their file lists), the game's name and version, the mounts, the base images and SBOM_FORMAT (the rules
+ * the document is made by). An SBOM artifact of the same image carrying the same key holds the same content: it is
+ * reused, not made again.
+ *
+ * Not gamelayer's version (the document's tools entry names the one that made it): with it in the key, every upgrade
+ * made a new document for an unchanged image and attached it beside the one there, two SBOMs a reader cannot choose
+ * between. The rule: the key changes only when what the document says changes (bump SBOM_FORMAT when the rules of
+ * making it change), and the SBOM made then replaces the one attached before (`replaceOlderSboms`), not beside it.
  */
 export function sbomKey(input: SbomInput): string {
   const { record } = input;
   const what = {
     format: SBOM_FORMAT,
-    tool: gamelayerVersion(),
     game: record.game,
     version: record.version ?? null,
     subject: [input.subject.digest, input.subject.mediaType],
@@ -89,6 +94,8 @@ export interface AttachedSbom extends PushReferrerResult {
   /** Size of the document. */
   bytes: number;
   files: number;
+  /** SBOMs an earlier gamelayer attached to the image under another key, taken off it (`replaceOlderSboms`). */
+  replaced: string[];
 }
 
 /**
@@ -111,6 +118,34 @@ export async function attachBuildSbom(
   const input = await buildSbomInput(config, store, record);
   const key = sbomKey(input);
   const found = await listReferrers(target.client, repo, input.subject.digest, SBOM_ARTIFACT_TYPE);
+  const attached = await reuseOrAttach(input, key, found, store, target, repo, opts);
+  const replaced = await replaceOlderSboms(target, repo, input.subject.digest, found, key, attached.digest);
+  return { ...attached, replaced };
+}
+
+/**
+ * The SBOMs gamelayer attached to `subject` under another key (an earlier format, or a gamelayer whose key held its
+ * version), taken off it once this build's is there: an image carries one SBOM (one-sbom.ts), so the new one replaces
+ * them rather than sitting beside them. One without the key annotation is not gamelayer's: left for sign and verify
+ * to refuse, naming it. Those a registry will not delete stay listed, and are refused the same way.
+ */
+async function replaceOlderSboms(target: PushTarget, repo: string, subject: string, found: Referrers, key: string, kept: string): Promise<string[]> {
+  const older = found.manifests.filter((d) => d.digest !== kept && typeof d.annotations?.[SBOM_KEY] === 'string' && d.annotations[SBOM_KEY] !== key);
+  const replaced: string[] = [];
+  for (const d of older) if (await removeReferrer(target.client, repo, subject, d.digest, found.via)) replaced.push(d.digest);
+  return replaced;
+}
+
+/** This build's SBOM: one attached under `key` reused (see attachBuildSbom), else made and attached. */
+async function reuseOrAttach(
+  input: SbomInput & { subject: Descriptor },
+  key: string,
+  found: Referrers,
+  store: OciStore,
+  target: PushTarget,
+  repo: string,
+  opts: { vouch?: (artifact: string) => Promise<boolean> },
+): Promise<Omit<AttachedSbom, 'replaced'>> {
   for (const d of found.manifests) {
     if (d.annotations?.[SBOM_KEY] !== key) continue;
     const artifact = await readArtifact(target.client, repo, d.digest, input.subject.digest).catch(() => undefined);
@@ -176,8 +211,6 @@ export interface FoundSbom {
   /** The SBOM artifact's manifest digest (what a signature of the SBOM signs). */
   digest: string;
   via: 'referrers' | 'tag';
-  /** How many other SBOMs are attached to the same image. */
-  others?: number;
 }
 
 /** Resolves `ref` (tag or digest) to an image digest in its registry. */
@@ -222,7 +255,8 @@ export async function fetchSbomFile(ref: string, file: string, opts: TargetOptio
       (await platformSbomHint(target, repo, digest)) ?? 'build with --push REPO --sbom to attach one',
     );
   }
-  return { ...(await readSbomFile(target, repo, first.digest, digest, found.via, file)), others: found.manifests.length - 1 };
+  refuseSeveralSboms(name, `${client.host}/${repo}`, digest, found);
+  return readSbomFile(target, repo, first.digest, digest, found.via, file);
 }
 
 /**

@@ -23,9 +23,11 @@ export const SBOM_MEDIA_TYPE = 'application/vnd.cyclonedx+json';
 /** The spec version written and checked: the library's `Spec.Version.v1dot6`, the schema bom-1.6 (test/sbom-precompiled.test.ts). */
 export const SBOM_SPEC = '1.6';
 /**
- * The version of the bytes gamelayer makes from the same inputs, part of an SBOM's reuse key (attach.ts `sbomKey`):
- * change it when they change, so SBOMs already attached are made again once. 2: every list in byte order of UTF-8
- * (1 sorted by the host's locale). 3: a chunked tree lists the files its recipes stand for, not its chunks and recipes.
+ * The version of the rules gamelayer makes an SBOM's content by, part of its reuse key (attach.ts `sbomKey`, which
+ * holds no tool version: an upgrade that makes the same content reuses the SBOM attached). Change it when what the
+ * document says changes, so SBOMs already attached are made again once (and replaced, not added beside).
+ * 2: every list in byte order of UTF-8 (1 sorted by the host's locale). 3: a chunked tree lists the files its recipes
+ * stand for, not its chunks and recipes.
  */
 export const SBOM_FORMAT = 'gamelayer-sbom/3';
 const P = 'dev.gamelayer';

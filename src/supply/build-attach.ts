@@ -28,7 +28,8 @@ export interface AttachOptions extends TargetOptions {
 }
 
 export interface AttachResult {
-  sbom?: { digest: string; bytes: number; files: number; upToDate: boolean; bytesSent: number; via: 'referrers' | 'tag' };
+  /** `replaced`: SBOMs an earlier gamelayer attached to the image under another key, taken off it (attach.ts). */
+  sbom?: { digest: string; bytes: number; files: number; upToDate: boolean; bytesSent: number; via: 'referrers' | 'tag'; replaced: string[] };
   signatures: SignImageResult[];
   /** New signatures made (0 when every image was already signed by this key). */
   signaturesAdded: number;
@@ -62,7 +63,7 @@ export async function attachSupplyChain(opts: AttachOptions): Promise<AttachResu
     // SBOMs are signed under the repository's name (signImage).
     const vouch = signer && ((artifact: string) => isSignedBy({ target, repo: ref.repository, digest: artifact, identity: `${ref.registry}/${ref.repository}`, signer }));
     const up = await attachBuildSbom(config, store, record, target, ref.repository, { vouch });
-    result.sbom = { digest: up.digest, bytes: up.bytes, files: up.files, upToDate: up.upToDate, bytesSent: up.bytesSent, via: up.via };
+    result.sbom = { digest: up.digest, bytes: up.bytes, files: up.files, upToDate: up.upToDate, bytesSent: up.bytesSent, via: up.via, replaced: up.replaced };
     result.bytesSent += up.bytesSent;
   }
   if (opts.signer) {

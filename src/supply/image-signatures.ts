@@ -6,6 +6,7 @@ import type { PushTarget, TargetOptions } from '../registry/push.js';
 import { listReferrers } from '../registry/referrers.js';
 import { readFile } from 'node:fs/promises';
 import { platformSbomHint, readSbomFile, resolveImage, SBOM_ARTIFACT_TYPE, withTempFile, type FoundSbom, type FoundSbomFile } from '../sbom/attach.js';
+import { refuseSeveralSboms, severalSbomsHint, severalSbomsProblem } from '../sbom/one-sbom.js';
 import { verifyManifest, type CheckedSignature } from '../sign/cosign.js';
 import { childManifests, sbomProblem } from './image-reads.js';
 
@@ -37,6 +38,8 @@ export interface VerifyImageResult {
   problems: string[];
   /** --require-sbom and none is attached. */
   sbomMissing: boolean;
+  /** The images carrying more than one SBOM (sbom/one-sbom.ts: an image carries one), with or without --require-sbom. */
+  severalSboms: { problem: string; subject: string; hint: string }[];
 }
 
 /** Verifies the image `ref`, its platform manifests and its SBOMs against `key`. */
@@ -54,9 +57,12 @@ export async function verifyImage(opts: VerifyImageOptions): Promise<VerifyImage
   await check(digest, 'image');
   const children = await childManifests(client, repo, digest);
   for (const child of children) await check(child, 'platform manifest');
+  const severalSboms: VerifyImageResult['severalSboms'] = [];
   /** The SBOMs attached to `subject`, each checked (signature, digest, schema, the image it names); how many. */
   const checkSboms = async (subject: string) => {
     const sboms = await listReferrers(client, repo, subject, SBOM_ARTIFACT_TYPE);
+    const several = severalSbomsProblem(subject, sboms);
+    if (several) severalSboms.push({ problem: several, subject, hint: severalSbomsHint(`${client.host}/${repo}`, subject, sboms.via) });
     for (const s of sboms.manifests) {
       const item = await check(s.digest, 'sbom');
       item.documentProblem = await sbomProblem(target, repo, s.digest, subject, sboms.via);
@@ -71,7 +77,8 @@ export async function verifyImage(opts: VerifyImageOptions): Promise<VerifyImage
     withoutSbom = [];
     for (const child of children) if (!(await checkSboms(child))) withoutSbom.push(child);
   }
-  const problems: string[] = [];
+  // First: with two SBOMs, that each is signed and well-formed says nothing about which one the image holds.
+  const problems: string[] = severalSboms.map((s) => s.problem);
   for (const i of items) {
     if (!i.verified) {
       const why = i.signatures.length ? i.signatures.map((s) => s.reason).join('; ') : 'no signature (no sha256-….sig tag)';
@@ -87,12 +94,12 @@ export async function verifyImage(opts: VerifyImageOptions): Promise<VerifyImage
         : `no SBOM attached to image ${digest} nor to its platform manifest${withoutSbom.length > 1 ? 's' : ''} ${withoutSbom.join(', ')}`,
     );
   }
-  return { ref: name, digest, items, ok: problems.length === 0, problems, sbomMissing };
+  return { ref: name, digest, items, ok: problems.length === 0, problems, sbomMissing, severalSboms };
 }
 
 /**
- * The SBOM of `ref` whose signature verifies with `key` (an image may carry SBOMs anyone with push rights attached:
- * with a key, only a signed one is taken).
+ * The SBOM of `ref`, taken only when its signature verifies with `key`. An image carrying several (anyone with push
+ * rights can attach one) is refused, signed or not: which is the image's cannot be told (sbom/one-sbom.ts).
  */
 export async function fetchSignedSbom(opts: { ref: string; key: KeyObject; target?: PushTarget } & TargetOptions): Promise<FoundSbom> {
   return withTempFile(async (file) => {
@@ -106,6 +113,7 @@ export async function fetchSignedSbomFile(opts: { ref: string; key: KeyObject; t
   const { ref, target, repo, name, digest } = await resolveImage(opts.ref, opts);
   const repository = `${ref.registry}/${ref.repository}`;
   const found = await listReferrers(target.client, repo, digest, SBOM_ARTIFACT_TYPE);
+  refuseSeveralSboms(name, `${target.client.host}/${repo}`, digest, found);
   for (const s of found.manifests) {
     const v = await verifyManifest({ client: target.client, repo, digest: s.digest, key: opts.key, repository });
     if (v.verified) return readSbomFile(target, repo, s.digest, digest, found.via, opts.file);
@@ -114,5 +122,5 @@ export async function fetchSignedSbomFile(opts: { ref: string; key: KeyObject; t
   if (!found.manifests.length) {
     throw new GamelayerError('sbom.not-found', `${name}: no SBOM attached to ${digest}`, (await platformSbomHint(target, repo, digest)) ?? 'build with --push REPO --sbom --sign KEY');
   }
-  throw new GamelayerError('sbom.not-found', `${name}: none of the ${found.manifests.length} SBOMs attached to ${digest} is signed by this key`, 'sign it with gamelayer sign REF --key KEY');
+  throw new GamelayerError('sbom.not-found', `${name}: the SBOM ${found.manifests[0]!.digest} attached to ${digest} is not signed by this key`, 'sign it with gamelayer sign REF --key KEY');
 }

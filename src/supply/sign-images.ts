@@ -6,8 +6,9 @@
 import { GamelayerError } from '../errors.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
-import { listReferrers } from '../registry/referrers.js';
+import { listReferrers, type Referrers } from '../registry/referrers.js';
 import { resolveImage, SBOM_ARTIFACT_TYPE } from '../sbom/attach.js';
+import { refuseSeveralSboms } from '../sbom/one-sbom.js';
 import { signManifest, type SignResult } from '../sign/cosign.js';
 import type { Signer } from '../sign/keys.js';
 import { runBounded } from '../util/run-bounded.js';
@@ -51,6 +52,8 @@ interface ImagePlan {
   /** `registry/repo`: what SBOMs are signed as. */
   repository: string;
   sboms: { digest: string; via: 'referrers' | 'tag' }[];
+  /** The SBOMs' listing (none read when `sboms: false`). */
+  found?: Referrers;
   children: string[];
 }
 
@@ -84,10 +87,13 @@ export async function signImages(opts: SignImagesOptions): Promise<SignImageResu
     const repository = `${r.registry}/${r.repository}`;
     // A tag is what policies match (skopeo's default matchRepoDigestOrExact); a digest reference signs the repository.
     const identity = r.tag ? `${repository}:${r.tag}` : repository;
-    const sboms = opts.sboms === false ? [] : await listReferrers(target.client, repo, digest, SBOM_ARTIFACT_TYPE).then((l) => l.manifests.map((m) => ({ digest: m.digest, via: l.via })));
-    return { name, digest, target, repo, identity, repository, sboms, children: [] };
+    const found = opts.sboms === false ? undefined : await listReferrers(target.client, repo, digest, SBOM_ARTIFACT_TYPE);
+    const sboms = found?.manifests.map((m) => ({ digest: m.digest, via: found.via })) ?? [];
+    return { name, digest, target, repo, identity, repository, sboms, found, children: [] };
   });
   await refuseBadSboms(plans, opts.madeHere);
+  // Then two good ones: which is the image's cannot be told from the registry (sbom/one-sbom.ts).
+  for (const p of plans) if (p.found) refuseSeveralSboms(p.name, `${p.target.client.host}/${p.repo}`, p.digest, p.found, 'nothing was signed. ');
   // Read (and checked) before anything is signed: a bad answer leaves no signature behind.
   await runBounded(plans, concurrency, async (p) => {
     p.children = await childManifests(p.target.client, p.repo, p.digest);

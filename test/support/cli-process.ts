@@ -20,6 +20,8 @@ export interface CliOptions {
   asUser?: { uid: number; gid: number };
   /** A command put in front of node (strace with a kill injected at one system call, say: kill-at-syscall.ts). */
   prefix?: string[];
+  /** Another gamelayer.js to run than this checkout's (an upgraded copy: upgraded-cli.ts). */
+  cli?: string;
 }
 
 export interface RunningCli {
@@ -29,7 +31,7 @@ export interface RunningCli {
 
 export function startCli(args: string[], opts: CliOptions = {}): RunningCli {
   const env = { ...process.env, GAMELAYER_DEBUG: undefined, NO_COLOR: '1', ...opts.env };
-  const argv = [CLI, ...args];
+  const argv = [opts.cli ?? CLI, ...args];
   const child = opts.asUser
     ? spawn('setpriv', [`--reuid=${opts.asUser.uid}`, `--regid=${opts.asUser.gid}`, '--clear-groups', process.execPath, ...argv], { cwd: opts.cwd, env })
     : opts.prefix

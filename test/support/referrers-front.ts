@@ -1,7 +1,7 @@
 // A front on 127.0.0.1 that gives a distribution 2.8 registry the OCI distribution 1.1 referrers API: manifests put
 // through it that carry a `subject` are remembered, and GET /v2/<repo>/referrers/<digest> answers the OCI index of
 // them (with artifactType and annotations, honouring ?artifactType=), as distribution 3, zot or ECR do. A manifest
-// put with a subject is answered with the `OCI-Subject` header. Everything else is forwarded unchanged (Host kept,
+// put with a subject is answered with the `OCI-Subject` header; one deleted leaves the lists. Everything else is forwarded unchanged (Host kept,
 // so Location URLs point back here).
 import { createHash } from 'node:crypto';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
@@ -53,6 +53,11 @@ export async function startReferrersFront(targetHost: string): Promise<Referrers
         return;
       }
       const put = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
+      // A manifest deleted is no longer anyone's referrer (the API lists what is stored).
+      if (put && req.method === 'DELETE') {
+        seen.push({ method: 'DELETE', path: url.pathname });
+        for (const [key, list] of referrers) if (key.startsWith(`${put[1]}@`)) referrers.set(key, list.filter((r) => r.digest !== put[2]));
+      }
       if (put && req.method === 'PUT') {
         seen.push({ method: 'PUT', path: url.pathname });
         let m: { subject?: { digest: string }; artifactType?: string; config?: { mediaType?: string }; annotations?: Record<string, string>; mediaType?: string } | undefined;

@@ -412,7 +412,10 @@ export function pushText(p: PushBuildResult): string {
 
 function attachText(a: AttachResult): string {
   const lines: string[] = [];
-  if (a.sbom) lines.push(`SBOM ${a.sbom.digest}: ${count(a.sbom.files, 'file')}, ${formatBytes(a.sbom.bytes)}${a.sbom.upToDate ? ' (already attached)' : ` (attached via ${a.sbom.via === 'referrers' ? 'the referrers API' : 'the referrers tag'})`}`);
+  if (a.sbom) {
+    const replaced = a.sbom.replaced.length ? `; it replaces ${a.sbom.replaced.join(', ')} (attached under another SBOM key: an earlier gamelayer's)` : '';
+    lines.push(`SBOM ${a.sbom.digest}: ${count(a.sbom.files, 'file')}, ${formatBytes(a.sbom.bytes)}${a.sbom.upToDate ? ' (already attached)' : ` (attached via ${a.sbom.via === 'referrers' ? 'the referrers API' : 'the referrers tag'})`}${replaced}`);
+  }
   if (a.signatures.length) {
     const total = a.signatures.reduce((n, s) => n + s.signed.length, 0);
     lines.push(`signatures: ${a.signaturesAdded} new, ${total - a.signaturesAdded} already there`);

@@ -24,7 +24,7 @@ export function register(program: Command): void {
     .description('print the CycloneDX SBOM attached to an image (build --push REPO --sbom attaches one)')
     .argument('<ref>', 'the image: host[:port]/repo:tag or host[:port]/repo@sha256:…')
     .option('-o, --out <file>', 'write the SBOM to this file instead of stdout (missing folders are created)')
-    .option('--key <key>', 'take only an SBOM signed by this key (PEM public key or awskms:///ARN)')
+    .option('--key <key>', 'print it only when it is signed by this key (PEM public key or awskms:///ARN)')
     .option('--force', 'with -o: replace a file that is not an SBOM (gamelayer.yaml, notes of your own)')
     .action(async (ref: string, flags: SbomFlags, c: Command) => {
       const options = await registryOptions(flags);
@@ -48,8 +48,8 @@ export function register(program: Command): void {
           found = await fetchSignedSbomFile({ ...options, ref, key: await publicKeyFor(flags.key), file });
         } else {
           const { fetchSbomFile } = await import('../../sbom/attach.js');
+          // An image with several SBOMs is refused (sbom/one-sbom.ts): which one is the image's cannot be told.
           found = await fetchSbomFile(ref, file, options);
-          if (found.others) process.stderr.write(`warning: ${found.others + 1} SBOMs are attached to ${found.subject}; printing ${found.digest} (pass --key to take only a signed one)\n`);
         }
         if (out) {
           await copyOut(file, out!);

@@ -41,8 +41,11 @@ export function register(program: Command): void {
         const onlySbom = result.sbomMissing && result.items.every((i) => i.verified && i.documentValid !== false);
         // A document that fails its checks is not fixed by a signature (gamelayer sign refuses to sign it).
         const badDocument = result.items.some((i) => i.documentValid === false);
+        const several = result.severalSboms[0];
         const hint = badDocument
           ? 'an attached SBOM fails its checks (damaged, or not made for this image by gamelayer build --sbom): delete that manifest from the repository; signing it would not make it true'
+          : several
+          ? several.hint
           : onlySbom
           ? 'its signatures verify, but no SBOM is attached: build --push REPO --sbom attaches one to the server image (tree images carry none; a merged build: each build --platform P --push REPO --sbom, to its platform manifest); or verify without --require-sbom'
           : otherImage
