@@ -30,6 +30,7 @@ import { deleteInWaves, PRUNE_DELETE_CONCURRENCY } from './prune-waves.js';
 import { detachRecordIndexes, isRecordEntry, PENDING_INDEX_TAG, PRUNED_TAG_SUFFIX, recordDeleteCount } from './prune-records.js';
 import { referrersTag } from './referrers.js';
 import { INDEX_MEDIA_TYPES } from '../oci/media-types.js';
+import { instantMs, newestFirst } from '../util/instant.js';
 
 /** cosign's signature tag: `sha256-<hex>.sig` beside the signed manifest (src/sign/cosign.ts writes it). */
 const SIGNATURE_TAG_SUFFIX = '.sig';
@@ -119,6 +120,11 @@ export interface PruneResult {
    * for the removed builds with tags left, and deleted once none of their tags is left. Not on ECR (it untags).
    */
   notes: { written: string[]; deleted: string[] };
+  /**
+   * Builds whose record names no creation time that is an RFC 3339 date-time with a zone (missing, or other text):
+   * ranked oldest, after every dated build (so the first to go beyond --keep), and never a line's idle head.
+   */
+  undated: { tag: string; createdAt: string }[];
 }
 
 export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> {
@@ -157,7 +163,8 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     return build;
   });
   const builds: PrunedBuild[] = found.filter((b): b is PrunedBuild => b !== undefined);
-  builds.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.tag.localeCompare(a.tag));
+  // By the instant each record names (not its text: zones and fractions sorted wrong); one naming none ranks oldest.
+  builds.sort(newestFirst((b) => b.createdAt, (a, b) => b.tag.localeCompare(a.tag)));
 
   // Which digest each tag names; a digest any surviving tag names must survive.
   const digestOf = new Map<string, string>();
@@ -284,6 +291,7 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     left: opts.ecr ? [] : shared.sort(),
     attached,
     retiredLines: retired.map((t) => t.slice(LINE_TAG_PREFIX.length)).sort(),
+    undated: builds.filter((b) => instantMs(b.createdAt) === undefined).map((b) => ({ tag: b.tag, createdAt: b.createdAt })),
     notes: { written: notesToWrite.map((n) => leftNoteTag(n.build)).sort(), deleted: notesGone.sort() },
     unclaimed: [...tags].filter((t) => !claimed.has(t) && !removedTags.has(t) && !t.startsWith(LINE_TAG_PREFIX) && !t.startsWith('sha256-') && !notes.some((n) => n.tag === t)).sort(),
   };
@@ -408,11 +416,11 @@ function withSignaturesAfterSubjects(attached: { digest: string; tags: string[] 
 function idleLines(builds: PrunedBuild[], lineTags: string[], digestOf: Map<string, string>, days: number | undefined): string[] {
   if (days === undefined) return [];
   if (!Number.isFinite(days) || days <= 0) throw new GamelayerError('cli.keep', `--idle-lines ${days}: expected a number of days above 0`);
-  const newest = Math.max(...builds.map((b) => Date.parse(b.createdAt)).filter((t) => !Number.isNaN(t)));
+  const newest = Math.max(...builds.map((b) => instantMs(b.createdAt)).filter((t) => t !== undefined));
   return lineTags.filter((t) => {
     const head = builds.find((b) => digestOf.get(`${b.tag}${RECORD_TAG_SUFFIX}`) === digestOf.get(t));
-    const at = head ? Date.parse(head.createdAt) : NaN;
-    return !Number.isNaN(at) && newest - at > days * 86_400_000;
+    const at = head ? instantMs(head.createdAt) : undefined;
+    return at !== undefined && newest - at > days * 86_400_000;
   });
 }
 
