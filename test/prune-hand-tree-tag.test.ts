@@ -60,4 +60,33 @@ describe('prune and a tag put by hand shaped like a tree tag', () => {
     expect(Object.keys(tags).filter((t) => t.endsWith('.gamelayer-left')).sort()).toEqual(['v1.gamelayer-left', 'v2.gamelayer-left', 'v3.gamelayer-left']);
     expect(await storageProblems(registry.storageDir)).toEqual([]);
   });
+
+  it('deletes its note with the last of the tags it names', async () => {
+    const repo = `${registry.host}/studio/notes`;
+    const name = 'studio/notes';
+    const game = await tempDir('gl-prune-notes-');
+    await writeGame(game);
+    const push = async (tag: string, text: string) => {
+      for (const f of ['engine/start.sh', 'engine-media/shaders/a.glsl', 'app/game.xml', 'app-media/paks/a.pak']) await writeFile(path.join(game, f), `${f} ${text}\n`);
+      const r = await runCli(['build', '--tag', tag, '--push', repo], { cwd: game });
+      expect(r.code, r.stderr).toBe(0);
+    };
+    await push('v1', 'one');
+    // v2 changes the app only: v1's other tree tags are left beside v2's, and noted.
+    await writeFile(path.join(game, 'app/game.xml'), '<game v="2"/>\n');
+    const r2 = await runCli(['build', '--tag', 'v2', '--push', repo], { cwd: game });
+    expect(r2.code, r2.stderr).toBe(0);
+    expect((await runCli(['prune', repo, '--keep', '1', '--apply'], { cwd: game })).code).toBe(0);
+    expect(Object.keys(await storedTags(registry.storageDir, name))).toContain('v1.gamelayer-left');
+
+    // v3 changes every tree: v2 goes, and with its images the tags v1 left; nothing is left, so no note stays.
+    await push('v3', 'three');
+    const r = await runCli(['prune', repo, '--keep', '1', '--apply', '--json'], { cwd: game });
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { left: string[]; notes: { written: string[]; deleted: string[] } };
+    expect(result.left).toEqual([]);
+    expect(result.notes).toEqual({ written: [], deleted: ['v1.gamelayer-left'] });
+    expect(Object.keys(await storedTags(registry.storageDir, name)).filter((t) => !t.startsWith('v3')).sort()).toEqual(['gamelayer-line.default']);
+    expect(await storageProblems(registry.storageDir)).toEqual([]);
+  });
 });
