@@ -1,10 +1,10 @@
 // `diff` of a chunked tree counts the user's files (a partly rewritten pak is one modified file of its own size),
 // not the chunk entries its layers hold; the chunks keep their own line, and --json keeps both views.
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { writeChunkSources } from './support/chunked-tree.js';
 import { runCli } from './support/cli-process.js';
-import { prng } from './support/prng.js';
 import { tempDir } from './support/tmp.js';
 
 const MiB = 1024 * 1024;
@@ -12,13 +12,7 @@ const MiB = 1024 * 1024;
 describe('diff of a chunked tree', () => {
   it('counts files, not chunks', async () => {
     const dir = await tempDir('diff-chunked-');
-    for (const t of ['engine', 'engine-media', 'app', 'app-media/paks']) await mkdir(path.join(dir, t), { recursive: true });
-    await writeFile(path.join(dir, 'engine/start.sh'), '#!/bin/sh\necho start\n', { mode: 0o755 });
-    await writeFile(path.join(dir, 'engine-media/e.dat'), 'engine media');
-    await writeFile(path.join(dir, 'app/app.cfg'), 'app');
-    await writeFile(path.join(dir, 'app-media/paks/a.pak'), prng('a', 6 * MiB));
-    await writeFile(path.join(dir, 'app-media/paks/b.pak'), prng('b', 3 * MiB));
-    await writeFile(path.join(dir, 'app-media/readme.txt'), 'small files stay whole');
+    await writeChunkSources(dir, { a: 6 * MiB, b: 3 * MiB }, { 'readme.txt': 'small files stay whole' });
     await writeFile(
       path.join(dir, 'gamelayer.yaml'),
       ['game: chunky', 'version: 1.0.0', 'start: /opt/local/engine/start.sh', 'trees:', '  engine: {source: engine}', '  engine-media: {source: engine-media}', '  app: {source: app}', '  app-media: {source: app-media, chunks: {minFileSize: 1MiB, avgChunkSize: 64KiB}}', ''].join('\n'),

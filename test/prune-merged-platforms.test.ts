@@ -73,7 +73,10 @@ describe('prune of a repository holding platform builds and their merge', () => 
     expect(next.stdout, next.stdout).not.toContain('no build record here claims');
     // What changed (the app tree, so the server images) went with its tags; the unchanged trees' images are
     // 1.1.0's too, and their 1.0.0 tags stay beside 1.1.0's (left, as the output says).
-    const tags = Object.keys(await storedTags(registry.storageDir, name)).filter((t) => t.startsWith('1.0.0'));
+    const all = Object.keys(await storedTags(registry.storageDir, name)).filter((t) => t.startsWith('1.0.0'));
+    // Each build whose tags stay has prune's note of them (prune-left-notes.ts): what lets a later prune delete them.
+    expect(all.filter((t) => t.endsWith('.gamelayer-left')).sort()).toEqual(['1.0.0-linux-amd64.gamelayer-left', '1.0.0-linux-arm64.gamelayer-left', '1.0.0.gamelayer-left']);
+    const tags = all.filter((t) => !t.endsWith('.gamelayer-left'));
     expect(tags.filter((t) => t === '1.0.0' || t.endsWith('-app') || /-linux-(amd|arm)64$/.test(t))).toEqual([]);
     expect(tags.length).toBe(9);
     const now = await storedManifests(registry.storageDir, name);

@@ -16,7 +16,7 @@ import { layoutTags, REF_NAME } from '../oci/layout.js';
 import { parseReference } from '../registry/reference.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import { TREE_NAMES, type TreeManifest, type TreeName } from '../types.js';
-import { connectDocker, daemonError, daemonInfo, followStream, type DaemonInfo, type DaemonMessage } from './daemon.js';
+import { connectDocker, daemonError, daemonInfo, followStream, streamLines, type DaemonInfo, type DaemonMessage } from './daemon.js';
 import { dockerRepository, loadImages } from './load.js';
 import { count } from '../report/plural.js';
 
@@ -143,7 +143,7 @@ async function buildOne(
   }
   const stepLog: { instruction: string; cached: boolean }[] = [];
   const onMessage = (m: DaemonMessage) => {
-    for (const line of (m.stream ?? '').split('\n')) {
+    for (const line of streamLines(m)) {
       const step = /^Step \d+\/\d+ : (.*)$/.exec(line);
       if (step) {
         stepLog.push({ instruction: step[1]!, cached: false });
@@ -187,7 +187,7 @@ async function ensureBase(game: DockerGame, info: DaemonInfo, reporter: Reporter
       throw daemonError(e, `load the base image ${ref.file}`, info.address);
     }
     const msgs = await followStream(out, () => {}, `load the base image ${ref.file}`, info.address);
-    const loaded = msgs.map((m) => /Loaded image(?: ID)?: (\S+)/.exec(m.stream ?? '')?.[1]).filter(Boolean) as string[];
+    const loaded = msgs.flatMap((m) => streamLines(m)).map((l) => /Loaded image(?: ID)?: (\S+)/.exec(l)?.[1]).filter(Boolean) as string[];
     const pick = ref.ref ? loaded.find((l) => l === ref.ref || l.endsWith(`/${ref.ref}`)) ?? ref.ref : loaded[0];
     if (!pick) throw new GamelayerError('docker.base', `${ref.file}: docker load reported no image`);
     const colon = image.lastIndexOf(':');

@@ -88,7 +88,11 @@ export async function followStream(
     if (!line.trim()) return;
     let m: DaemonMessage;
     try {
-      m = JSON.parse(line) as DaemonMessage;
+      const parsed: unknown = JSON.parse(line);
+      // A message that is no object (`null`, a number) says nothing: reading its fields threw a TypeError that
+      // failed the whole build ("Cannot read properties of null").
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return;
+      m = parsed as DaemonMessage;
     } catch {
       m = { stream: `${line}\n` };
     }
@@ -112,6 +116,14 @@ export async function followStream(
     throw new GamelayerError('docker.daemon', `Docker daemon at ${address} failed to ${what}: ${msg}`);
   }
   return all;
+}
+
+/**
+ * The lines of a message's `stream` text that say something: a message whose `stream` is null, empty or only a
+ * line end (the daemon sends `{"stream":"\n"}` between others) has none, and printed it was an empty line.
+ */
+export function streamLines(m: DaemonMessage): string[] {
+  return typeof m.stream === 'string' ? m.stream.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '') : [];
 }
 
 export interface DaemonMessage {

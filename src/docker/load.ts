@@ -14,7 +14,7 @@ import { LAST_BUILD, readBuildRecord, recordsDir } from '../state/records.js';
 import { buildRecordFile } from '../state/record-name.js';
 import { TREE_NAMES } from '../types.js';
 import { exists } from '../util/exists.js';
-import { connectDocker, daemonError, daemonInfo, followStream, type DaemonInfo } from './daemon.js';
+import { connectDocker, daemonError, daemonInfo, followStream, streamLines, type DaemonInfo } from './daemon.js';
 import { checkDaemonLayers, dockerSaveStream, resolveSaveImages, type DaemonImage, type SaveImage } from './save-format.js';
 import { withStoreRead } from '../oci/store-holds.js';
 
@@ -81,7 +81,7 @@ export async function writeImagesToDaemon(images: DaemonImage[], opts: { docker?
     body.destroy();
     throw daemonError(e, 'load images', info.address);
   }
-  await followStream(out, (m) => m.stream && reporter.info(m.stream.trim()), 'load images', info.address);
+  await followStream(out, (m) => streamLines(m).forEach((l) => reporter.info(l)), 'load images', info.address);
   task.done(`${count(images.length, 'image')}, ${count(distinct.size, 'layer')}`);
   return images.map((i) => ({ selector: i.selector, repoTags: i.repoTags, id: i.image.config.digest }));
 }

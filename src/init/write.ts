@@ -147,6 +147,20 @@ function commentText(s: string): string {
   return s.replace(/[\r\n\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** The column the fields' comments start at: they line up below each other. */
+const COMMENT_COLUMN = 35;
+
+/**
+ * A field line with its comment at COMMENT_COLUMN; a field too long for that (a long game name, the registry line
+ * holding it) gets its comment on the line above instead. Written after the field at a fixed distance, the comment
+ * of a long game name started far right of the others and wrapped in an editor or terminal, the next line's
+ * comment back at the column.
+ */
+function commented(field: string, comment: string): string[] {
+  if (field.length < COMMENT_COLUMN - 1) return [`${field.padEnd(COMMENT_COLUMN)}# ${comment}`];
+  return [`# ${comment}:`, field];
+}
+
 /** The yaml text: the detected layout and every guess as comments, the fields in the order docs/config.md lists them. */
 export function renderConfig(p: InitProposal): string {
   const q = (s: string) => JSON.stringify(s);
@@ -161,13 +175,13 @@ export function renderConfig(p: InitProposal): string {
   }
   out.push(
     '',
-    `game: ${q(p.game)}                 # the image repository's last path part`,
-    `# version: 1.0.0                   # optional: goes into labels and annotations`,
-    `baseImage: scratch                 # or an image with a shell for init containers / run-local, e.g. oci:base:latest`,
+    ...commented(`game: ${q(p.game)}`, "the image repository's last path part"),
+    ...commented('# version: 1.0.0', 'optional: goes into labels and annotations'),
+    ...commented('baseImage: scratch', 'or an image with a shell for init containers / run-local, e.g. oci:base:latest'),
     `start: ${list(p.start)}`,
-    `platforms: [linux/amd64]           # add linux/arm64 with per-platform engine and app sources`,
-    `# registry: 123456789012.dkr.ecr.us-east-1.amazonaws.com/${p.game}   # where push / build --push go`,
-    `# store: .gamelayer/oci            # the local OCI image layout`,
+    ...commented('platforms: [linux/amd64]', 'add linux/arm64 with per-platform engine and app sources'),
+    ...commented(`# registry: 123456789012.dkr.ecr.us-east-1.amazonaws.com/${p.game}`, 'where push / build --push go'),
+    ...commented('# store: .gamelayer/oci', 'the local OCI image layout'),
     `# layers: {targetSize: 512MiB, maxLayers: 100, compression: gzip}`,
     'trees:',
   );

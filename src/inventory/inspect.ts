@@ -14,7 +14,11 @@ export interface InspectView {
   platforms: string[];
   /** Where the record came from: a file, or host/repo@digest. */
   source: string;
-  trees: { tree: string; platform?: string; files: number; bytes: number; digest: string; root: string }[];
+  /**
+   * The trees' files and their bytes. A chunked tree's are the files a copy of it holds (its big files whole, as
+   * assembled), not the chunk and recipe entries its images hold instead; `chunks` counts those chunks.
+   */
+  trees: { tree: string; platform?: string; files: number; bytes: number; chunks?: number; digest: string; root: string }[];
   layers: { tree: string; index: number; platform?: string; digest: string; size: number; files: number; bytes: number; status: LayerStatus }[];
   /** Layers of the server image that are not the build's own: the base image's. */
   base: { layers: number; size: number };
@@ -74,8 +78,7 @@ export function inspectRecord(
     trees: record.trees.map((m) => ({
       tree: m.tree,
       platform: m.platform,
-      files: m.files,
-      bytes: m.bytes,
+      ...treeFiles(m),
       digest: m.digest,
       root: m.root,
     })),
@@ -88,6 +91,18 @@ export function inspectRecord(
     revision: record.revision,
     sourceUrl: record.sourceUrl,
   };
+}
+
+/**
+ * A tree's files and bytes as its copy holds them. A chunked tree's entries under `.gamelayer-chunks/` are its chunks
+ * and one recipe per big file: its files are the others plus the big files (their count and bytes recorded as
+ * `assembled`; one per recipe, and the stored bytes, in records of builds before that was recorded).
+ */
+function treeFiles(m: RecordTotals['trees'][number]): { files: number; bytes: number; chunks?: number } {
+  if (!m.chunks) return { files: m.files, bytes: m.bytes };
+  const store = m.chunkStore ?? { files: 0, bytes: 0, chunks: 0, recipes: 0 };
+  const whole = m.assembled ?? { files: store.recipes, bytes: store.bytes };
+  return { files: m.files - store.files + whole.files, bytes: m.bytes - store.bytes + whole.bytes, chunks: store.chunks };
 }
 
 /**

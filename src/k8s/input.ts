@@ -5,6 +5,7 @@ import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { namedRecordError } from '../state/named-record.js';
 import { readBuildRecord } from '../state/records.js';
+import { ASSEMBLY_WORKERS } from './assemble-script.js';
 import { regionalRepository, type RegionalPin } from './regional.js';
 import { deployRecordOf, readDeployRecord, type CountedManifest, type DeployRecord } from './record-counts.js';
 import { fetchDeployRecord, isRecordReference } from './record-source.js';
@@ -40,7 +41,16 @@ export interface DeployTree {
    * A chunked tree's copy once assembled: its big files whole, no chunks or recipes (the copy leaves the chunk
    * store behind). What an emptyDir or a task's storage must hold; `bytes` and `entries` stay the image's content.
    */
-  assembled?: { bytes: number; entries: number };
+  assembled?: {
+    bytes: number;
+    entries: number;
+    /**
+     * Bytes a restarted copy may hold twice at once: it writes each big file again to a temporary beside the copy
+     * its first run completed, then renames it over that one, ASSEMBLY_WORKERS files at a time. So the largest
+     * ASSEMBLY_WORKERS big files (all of the big files' bytes for a record that does not list their sizes).
+     */
+    rewrite: number;
+  };
 }
 
 export interface DeployInput {
@@ -83,10 +93,15 @@ const TAG = /^\w[\w.-]{0,127}$/;
  * (their count and bytes are in the manifest: the recipes themselves are not in the record). Undefined for a tree
  * that is not chunked, or chunked by a build that did not record them (then the image's figures are all there is).
  */
-function assembledCopy(m: CountedManifest): { bytes: number; entries: number } | undefined {
+function assembledCopy(m: CountedManifest): NonNullable<DeployTree['assembled']> | undefined {
   const whole = m.chunks ? m.assembled : undefined;
   if (!whole) return undefined;
-  return { bytes: whole.bytes + m.outsideChunks.fileBytes, entries: whole.files + m.outsideChunks.entries };
+  const largest = m.recipes
+    ?.map((r) => r.size)
+    .sort((a, b) => b - a)
+    .slice(0, ASSEMBLY_WORKERS);
+  const rewrite = largest ? largest.reduce((s, n) => s + n, 0) : whole.bytes;
+  return { bytes: whole.bytes + m.outsideChunks.fileBytes, entries: whole.files + m.outsideChunks.entries, rewrite };
 }
 
 /**
@@ -136,7 +151,7 @@ export function deployInputOf(config: GameConfig, record: DeployRecord, reposito
     let bytes = 0;
     let entries = 0;
     let executables = 0;
-    let assembled: { bytes: number; entries: number } | undefined;
+    let assembled: DeployTree['assembled'];
     const treeDigests: Record<string, string> = {};
     for (const m of manifests) {
       bytes = Math.max(bytes, m.fileBytes);
@@ -144,7 +159,9 @@ export function deployInputOf(config: GameConfig, record: DeployRecord, reposito
       executables = Math.max(executables, m.executables);
       treeDigests[m.platform ?? '*'] = m.digest;
       const copy = assembledCopy(m);
-      if (copy) assembled = { bytes: Math.max(assembled?.bytes ?? 0, copy.bytes), entries: Math.max(assembled?.entries ?? 0, copy.entries) };
+      if (copy) {
+        assembled = { bytes: Math.max(assembled?.bytes ?? 0, copy.bytes), entries: Math.max(assembled?.entries ?? 0, copy.entries), rewrite: Math.max(assembled?.rewrite ?? 0, copy.rewrite) };
+      }
     }
     return {
       tree,

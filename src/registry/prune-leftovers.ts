@@ -4,6 +4,8 @@
 // image, so the tag stayed. The next prune found it claimed by no build record and kept its image for good (once
 // every build using that engine was pruned, the engine image and its layers stayed in the repository forever), and
 // advised deleting it by hand, which by digest would have deleted the kept build's image too.
+// Such a tag is deleted only when prune can prove it left it: a note it wrote (prune-left-notes.ts) names the tag with
+// the image it still names. The name alone proves nothing: a tag put by hand (`release-engine`) has the same shape.
 import { RECORD_TAG_SUFFIX } from './artifact.js';
 import { PRUNED_TAG_SUFFIX } from './prune-records.js';
 import { treeTagParts } from './reserved-tags.js';
@@ -17,12 +19,14 @@ const PLATFORM_TAG = /-linux-[a-z0-9]+(?:-v[5-8])?$/;
  * leaves it, and those images stay) or is a leftover itself, and its image is one a build here has as its own
  * `<tree>` image, or one a build's `<tree>` index lists. `<T>` (a platform build's server image): a build's server
  * index lists its image. `listed` gives, per tag of a build that names an index, the digests that index lists.
+ * `proven` gives, per tag a prune's note says it left, the digest it named then: no other tag is a leftover.
  */
 export function leftoverTags(
   builds: { tag: string; tags: string[] }[],
   tags: Set<string>,
   digestOf: Map<string, string>,
   listed: Map<string, string[]>,
+  proven: Map<string, string>,
 ): string[] {
   const claimed = new Set(builds.flatMap((b) => b.tags));
   // Per role ('' for the server image, else the tree), the images builds here have, and what their indexes list.
@@ -45,13 +49,14 @@ export function leftoverTags(
   const gone = (build: string) => !tags.has(`${build}${RECORD_TAG_SUFFIX}`) && !tags.has(`${build}${PRUNED_TAG_SUFFIX}`);
   const has = (map: Map<string, Set<string>>, role: string, t: string) => map.get(role)?.has(digestOf.get(t) ?? '') ?? false;
   // Only a platform build's tag, listed by a build's index: a tag put by hand on a build's server image keeps it.
-  const serverLeftover = (t: string) => !claimed.has(t) && PLATFORM_TAG.test(t) && gone(t) && has(inIndex, '', t);
+  const ours = (t: string) => digestOf.has(t) && proven.get(t) === digestOf.get(t);
+  const serverLeftover = (t: string) => !claimed.has(t) && ours(t) && PLATFORM_TAG.test(t) && gone(t) && has(inIndex, '', t);
   return [...tags]
     .filter((t) => {
       if (claimed.has(t)) return false;
       if (serverLeftover(t)) return true;
       const parts = treeTagParts(t);
-      if (!parts || !gone(parts.build)) return false;
+      if (!parts || !ours(t) || !gone(parts.build)) return false;
       if (tags.has(parts.build) && !serverLeftover(parts.build)) return false;
       return has(own, parts.tree, t) || has(inIndex, parts.tree, t);
     })

@@ -25,10 +25,12 @@ import type { EcrApi } from './ecr.js';
 import { ManifestReads, manifestName, manifestObject } from './index-entries.js';
 import { ecrPruneDeletes } from './prune-ecr.js';
 import { leftoverTags } from './prune-leftovers.js';
+import { leftNoteTag, ofBuild, readLeftNotes, writeLeftNotes, type LeftNote } from './prune-left-notes.js';
 import { deleteInWaves, PRUNE_DELETE_CONCURRENCY } from './prune-waves.js';
 import { detachRecordIndexes, isRecordEntry, PENDING_INDEX_TAG, PRUNED_TAG_SUFFIX, recordDeleteCount } from './prune-records.js';
 import { referrersTag } from './referrers.js';
 import { INDEX_MEDIA_TYPES } from '../oci/media-types.js';
+import { instantMs, newestFirst } from '../util/instant.js';
 
 /** cosign's signature tag: `sha256-<hex>.sig` beside the signed manifest (src/sign/cosign.ts writes it). */
 const SIGNATURE_TAG_SUFFIX = '.sig';
@@ -113,6 +115,16 @@ export interface PruneResult {
    * not gamelayer's (a base image kept in the repository). Line, signature and referrers tags are not counted.
    */
   unclaimed: string[];
+  /**
+   * Prune's notes of the tags it leaves (`<build>.gamelayer-left`, prune-left-notes.ts): written (or that would be)
+   * for the removed builds with tags left, and deleted once none of their tags is left. Not on ECR (it untags).
+   */
+  notes: { written: string[]; deleted: string[] };
+  /**
+   * Builds whose record names no creation time that is an RFC 3339 date-time with a zone (missing, or other text):
+   * ranked oldest, after every dated build (so the first to go beyond --keep), and never a line's idle head.
+   */
+  undated: { tag: string; createdAt: string }[];
 }
 
 export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> {
@@ -151,7 +163,8 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     return build;
   });
   const builds: PrunedBuild[] = found.filter((b): b is PrunedBuild => b !== undefined);
-  builds.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.tag.localeCompare(a.tag));
+  // By the instant each record names (not its text: zones and fractions sorted wrong); one naming none ranks oldest.
+  builds.sort(newestFirst((b) => b.createdAt, (a, b) => b.tag.localeCompare(a.tag)));
 
   // Which digest each tag names; a digest any surviving tag names must survive.
   const digestOf = new Map<string, string>();
@@ -208,7 +221,10 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   const keptTags = new Set(kept.flatMap((b) => b.tags));
   // A removed build's tag an earlier prune left beside a kept build's image (prune-leftovers.ts) keeps nothing: its
   // image goes with the last build that names or lists it; while one does, the tag is reported as left, not as no build's.
-  const leftovers = leftoverTags(builds, tags, digestOf, indexLists);
+  // Only the tags a note of an earlier prune names with the image they still name (prune-left-notes.ts).
+  const notes = await readLeftNotes(client, repo, reads, tags, limit);
+  const proven = new Map(notes.flatMap((n) => [...n.entries]));
+  const leftovers = leftoverTags(builds, tags, digestOf, indexLists, proven);
   const removedTags = new Set([...pending, ...removed.flatMap((b) => b.tags).filter((t) => !keptTags.has(t)), ...retired, ...leftovers]);
   // The platform manifests of a deleted multi-platform index carry signatures too; those of a kept index stay.
   const childrenOf = async (tagged: string[]) => {
@@ -263,6 +279,7 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     ...(await attachedTo(reads, limit, strayDigests, tags, digestOf)),
   ].filter((a) => !protectedDigests.has(a.digest));
   const claimed = new Set(builds.flatMap((b) => b.tags));
+  const { write: notesToWrite, remove: notesToRemove, gone: notesGone } = opts.ecr ? { write: [], remove: [], gone: [] } : leftNoteChanges(notes, removed, shared, tags, digestOf, deleted);
   const result: PruneResult = {
     repository: `${client.host}/${repo}`,
     applied: Boolean(opts.apply),
@@ -274,7 +291,9 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     left: opts.ecr ? [] : shared.sort(),
     attached,
     retiredLines: retired.map((t) => t.slice(LINE_TAG_PREFIX.length)).sort(),
-    unclaimed: [...tags].filter((t) => !claimed.has(t) && !removedTags.has(t) && !t.startsWith(LINE_TAG_PREFIX) && !t.startsWith('sha256-')).sort(),
+    undated: builds.filter((b) => instantMs(b.createdAt) === undefined).map((b) => ({ tag: b.tag, createdAt: b.createdAt })),
+    notes: { written: notesToWrite.map((n) => leftNoteTag(n.build)).sort(), deleted: notesGone.sort() },
+    unclaimed: [...tags].filter((t) => !claimed.has(t) && !removedTags.has(t) && !t.startsWith(LINE_TAG_PREFIX) && !t.startsWith('sha256-') && !notes.some((n) => n.tag === t)).sort(),
   };
   if (!opts.apply) return result;
   // Images before records: a record never outlives... the other way round would leave images without a record.
@@ -289,7 +308,7 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
   };
   // Manifests to delete (and tags to take off, on ECR); a build's record index and its record manifest are two.
   const records = await recordDeleteCount(reads, result.deleted.filter(isRecord), (t) => mediaTypeOf.get(t));
-  const deleting = reporter.task('prune delete', result.untagged.length + order.filter((e) => !isRecord(e)).length + records, 'items', { progressLines: true });
+  const deleting = reporter.task('prune delete', result.untagged.length + order.filter((e) => !isRecord(e)).length + records + notesToRemove.length, 'items', { progressLines: true });
   let gone = 0;
   const progress = (n: number) => {
     gone += n;
@@ -312,6 +331,8 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     const images = result.deleted.filter((e) => !isRecord(e));
     // Read before the first delete: an index that does not parse stops the prune with nothing of it done.
     const [imagesListed, attachedListed] = [await listedBy(images), withSignaturesAfterSubjects(attached, await listedBy(attached))];
+    // The notes of what this prune leaves, before anything goes: killed after, the next prune still knows its own.
+    await writeLeftNotes(client, repo, notesToWrite);
     // The record indexes one at a time: detached side by side, a prune killed among the images left a record
     // index and its `.gamelayer-index` tag that the next prune did not remove (test/kill-prune.test.ts, points 1
     // and 4, about one run in two; the cause was not found, so the concurrency was taken back there).
@@ -319,9 +340,53 @@ export async function pruneRepository(opts: PruneOptions): Promise<PruneResult> 
     await deleteInWaves(images.map((e) => e.digest), imagesListed, deletes, remove);
     await deleteInWaves(attached.map((e) => e.digest), attachedListed, deletes, remove);
     await deleteInWaves(recordManifests, new Map(), deletes, remove);
+    // A note once none of the tags it names is left; last, so that it outlives them.
+    await deleteInWaves(notesToRemove, new Map(), deletes, remove);
   }
   deleting.done(`${gone} ${opts.ecr ? 'images and tags' : 'manifests'}`);
   return result;
+}
+
+/**
+ * The notes (prune-left-notes.ts) this prune writes, and the digests of those it deletes. A removed build's tags left
+ * (`shared`: the registry cannot remove one tag of several) go into its note, with what its note named before and is
+ * still left; a note none of whose tags is left any more (each gone, deleted now, or naming another image) goes.
+ */
+function leftNoteChanges(
+  notes: LeftNote[],
+  removed: PrunedBuild[],
+  shared: string[],
+  tags: Set<string>,
+  digestOf: Map<string, string>,
+  deleted: Map<string, string[]>,
+): { write: { build: string; entries: Map<string, string> }[]; remove: string[]; gone: string[] } {
+  const stays = (t: string, d: string) => tags.has(t) && digestOf.get(t) === d && !deleted.has(d);
+  const left = new Set(shared);
+  const write: { build: string; entries: Map<string, string> }[] = [];
+  const builds = new Set([...notes.map((n) => n.build), ...removed.map((b) => b.tag)]);
+  const remove: string[] = [];
+  const gone: string[] = [];
+  for (const build of builds) {
+    const note = notes.find((n) => n.build === build);
+    const entries = new Map([...(note?.entries ?? [])].filter(([t, d]) => stays(t, d)));
+    const b = removed.find((x) => x.tag === build);
+    for (const t of b?.tags ?? []) {
+      const d = digestOf.get(t);
+      if (d && left.has(t) && ofBuild(t, build)) entries.set(t, d);
+    }
+    const same = note && note.entries.size === entries.size && [...entries].every(([t, d]) => note.entries.get(t) === d);
+    if (!entries.size) {
+      if (note) {
+        remove.push(note.digest);
+        gone.push(note.tag);
+      }
+    } else if (!same) {
+      write.push({ build, entries });
+      // The note it replaces, left untagged by the put: deleted, as nothing else would.
+      if (note) remove.push(note.digest);
+    }
+  }
+  return { write, remove, gone };
 }
 
 /**
@@ -351,11 +416,11 @@ function withSignaturesAfterSubjects(attached: { digest: string; tags: string[] 
 function idleLines(builds: PrunedBuild[], lineTags: string[], digestOf: Map<string, string>, days: number | undefined): string[] {
   if (days === undefined) return [];
   if (!Number.isFinite(days) || days <= 0) throw new GamelayerError('cli.keep', `--idle-lines ${days}: expected a number of days above 0`);
-  const newest = Math.max(...builds.map((b) => Date.parse(b.createdAt)).filter((t) => !Number.isNaN(t)));
+  const newest = Math.max(...builds.map((b) => instantMs(b.createdAt)).filter((t) => t !== undefined));
   return lineTags.filter((t) => {
     const head = builds.find((b) => digestOf.get(`${b.tag}${RECORD_TAG_SUFFIX}`) === digestOf.get(t));
-    const at = head ? Date.parse(head.createdAt) : NaN;
-    return !Number.isNaN(at) && newest - at > days * 86_400_000;
+    const at = head ? instantMs(head.createdAt) : undefined;
+    return at !== undefined && newest - at > days * 86_400_000;
   });
 }
 

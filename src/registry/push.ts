@@ -23,7 +23,7 @@ import { headAvailability, pushTargetFor, type TargetOptions } from './connect.j
 import { BLOB_SOURCE_ANNOTATION, blobSourcesOf, fetchMissingBlobs, lazyBlobSource, missingBlobs } from './partial-layout.js';
 import { OciStore } from '../oci/store.js';
 import { entryGame, GAME_ANNOTATION } from '../oci/store-game.js';
-import { settleAll } from '../util/settle-all.js';
+import { settleAllCancelling } from '../util/settle-all.js';
 
 export type { BlobAvailability, PushTarget, TargetOptions };
 export { headAvailability, pushTargetFor };
@@ -303,11 +303,13 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
   // In a push to several repositories (sentEarlier) each one's lines name it, as its blob phase's do: a tag alone
   // left two "blob … (v1): mounted" lines that did not say which registry each was.
   const blobTaskLabel = (b: ImageBlob) => `blob ${b.digest.slice(7, 19)} (${opts.sentEarlier ? `${client.host}/${repo}` : (tags[0] ?? top.digest.slice(7, 19))})`;
-  const send = (b: ImageBlob) =>
+  // A blob's upload, cancelled (settleAllCancelling) once another of its step failed: not started if still queued.
+  const send = (b: ImageBlob, signal: AbortSignal) =>
     limit(async () => {
+      signal.throwIfAborted();
       const task = reporter.task(blobTaskLabel(b), b.size, 'bytes');
       const source = mounting ? sources.get(b.digest) : undefined;
-      const r = await uploadBlob(client, repo, sourceOf(b), {
+      const r = await uploadBlob(client.cancellable(signal), repo, sourceOf(b), {
         mountFrom: source,
         chunked: b.size >= chunkedAbove,
         chunkSize: opts.chunkSize,
@@ -327,7 +329,7 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
   // The progress bar's total is known before the first upload starts, the other hosts' stripes included (this host
   // may have to send them): it never grows under a running bar.
   if (!known) reporter.pushPlanned?.(sumSizes([...first, ...later, ...toSend(configs)]));
-  await settleAll(first.map(send));
+  await settleAllCancelling(first, send);
   if (later.length) {
     // The other hosts' stripes: wait (bounded) for their owners to finish them; send only what is still missing.
     const left = await awaitOthers(later, opts.stripe!, (digests) => target.availability.missing(repo, digests), reporter);
@@ -336,9 +338,9 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
     // Their announced bytes are there: done on the bar, as a blob already there is.
     for (const b of later) if (!left.includes(b)) reporter.task(blobTaskLabel(b), b.size, 'bytes').done("sent by another platform's build");
     if (left.length) reporter.warn(`${left.length} shared blobs did not appear within ${Math.round(opts.stripe!.waitMs / 1000)} s: sending them from this host`);
-    await settleAll(left.map(send));
+    await settleAllCancelling(left, send);
   }
-  await settleAll(toSend(configs).map(send));
+  await settleAllCancelling(toSend(configs), send);
   // Another host pushing the same content at the same moment can make the registry refuse a manifest whose blobs
   // are there (manifest-put.ts): what it names is checked, what is really missing is sent again, and it is put again.
   const children = childManifests(image);
@@ -346,7 +348,7 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
     const blobs = all.filter((b) => lost.blobs.includes(b.digest));
     reporter.pushPlanned?.(sumSizes(blobs));
     mounting = false;
-    await settleAll(blobs.map(send));
+    await settleAllCancelling(blobs, send);
     for (const child of children.filter((c) => lost.manifests.includes(c.descriptor.digest))) {
       await putManifestSettled(client, repo, child.descriptor.digest, child.bytes, child.descriptor.mediaType, { resend, reporter });
     }

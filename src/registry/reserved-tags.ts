@@ -3,11 +3,13 @@
 import { TREE_NAMES } from '../types.js';
 import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX } from './artifact.js';
 import { PRUNED_TAG_SUFFIX } from './prune-records.js';
+import { LEFT_TAG_SUFFIX } from './prune-left-notes.js';
 
 /** What `tag` names when gamelayer owns it (a build record, a line tag, a cosign or referrers tag), else undefined. */
 export function reservedTagMeaning(tag: string): string | undefined {
   if (tag.endsWith(RECORD_TAG_SUFFIX)) return `the build record of ${tag.slice(0, -RECORD_TAG_SUFFIX.length)}`;
   if (tag.endsWith(PRUNED_TAG_SUFFIX)) return `the build record of ${tag.slice(0, -PRUNED_TAG_SUFFIX.length)} while a prune removes it`;
+  if (tag.endsWith(LEFT_TAG_SUFFIX)) return `prune's note of the tags of ${tag.slice(0, -LEFT_TAG_SUFFIX.length)} it left`;
   if (tag.startsWith(LINE_TAG_PREFIX)) return `the newest build record of the line ${tag.slice(LINE_TAG_PREFIX.length)}`;
   if (/^sha256-[0-9a-f]{64}/.test(tag)) return `a signature, SBOM or referrers list of the image sha256:${tag.slice(7, 71)}`;
   return undefined;

@@ -9,6 +9,7 @@ import { summaryText, topLevelPlaces } from './record-members.js';
 import { GamelayerError } from '../errors.js';
 import { eachEntry } from '../entries/packed-list.js';
 import { isWhiteoutPath } from '../util/whiteout.js';
+import { inChunkStore, isChunkPath, recipeFileOf } from '../chunk/recipe.js';
 import { buildRecordSchema, parseStored, plannedLayerSchema, treeManifestSchema, type BuildRecord, type FileEntry, type PlannedLayer, type TreeManifest } from '../types.js';
 
 export type BuildRecordSummary = Omit<BuildRecord, 'manifests' | 'plan'>;
@@ -216,6 +217,28 @@ export interface EntryCounts {
   bytes: number;
   /** The path of the first entry (a tree image's marker layer holds only `.gamelayer-tree`). */
   firstPath?: string;
+  /**
+   * A chunked tree's chunk store (`.gamelayer-chunks/`, docs/chunks.md), when the list has entries there: its files
+   * (chunks and recipes) and their bytes, and how many are chunks. They are counted in `files` and `bytes` too; the
+   * tree's own files are the others plus one per recipe.
+   */
+  chunkStore?: ChunkStoreCounts;
+}
+
+export interface ChunkStoreCounts {
+  files: number;
+  bytes: number;
+  chunks: number;
+  recipes: number;
+}
+
+/** Adds a file entry of the chunk store to `c`. */
+function countInChunkStore(c: EntryCounts, path: string, size: number): void {
+  const store = (c.chunkStore ??= { files: 0, bytes: 0, chunks: 0, recipes: 0 });
+  store.files++;
+  store.bytes += size;
+  if (isChunkPath(path)) store.chunks++;
+  else if (recipeFileOf(path) !== undefined) store.recipes++;
 }
 
 /** Counts the entries of the list at `i`, one parsed at a time (none held). */
@@ -239,7 +262,10 @@ export function countEntry(c: EntryCounts, entry: unknown): void {
   if (c.entries === 0 && typeof e.path === 'string') c.firstPath = e.path;
   c.entries++;
   // A whiteout is a file in the tar but removes one: not counted among the layer's files.
-  if (e.type === 'file' && !(typeof e.path === 'string' && isWhiteoutPath(e.path))) c.files++;
+  if (e.type === 'file' && !(typeof e.path === 'string' && isWhiteoutPath(e.path))) {
+    c.files++;
+    if (typeof e.path === 'string' && inChunkStore(e.path)) countInChunkStore(c, e.path, typeof e.size === 'number' ? e.size : 0);
+  }
   if (typeof e.size === 'number') c.bytes += e.size;
 }
 
@@ -257,7 +283,10 @@ export function totalsOf(record: BuildRecord): RecordTotals {
   const counts = (list: readonly FileEntry[]): EntryCounts => {
     const c: EntryCounts = { entries: list.length, files: 0, bytes: 0 };
     for (const e of eachEntry(list)) {
-      if (e.type === 'file' && !isWhiteoutPath(e.path)) c.files++;
+      if (e.type === 'file' && !isWhiteoutPath(e.path)) {
+        c.files++;
+        if (inChunkStore(e.path)) countInChunkStore(c, e.path, e.size);
+      }
       c.bytes += e.size;
     }
     return list.length ? { ...c, firstPath: list[0]!.path } : c;

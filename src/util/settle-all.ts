@@ -8,3 +8,28 @@ export async function settleAll<T>(promises: readonly Promise<T>[]): Promise<T[]
   if (failed) throw failed.reason;
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
+
+/**
+ * `work` of each item side by side, as settleAll waits for it, but the first failure aborts the signal every item
+ * was given: what can stop (a request between its attempts, a queued item not yet started) stops, rather than each
+ * retrying to its end before the failure is thrown. Still nothing is left running once this settles.
+ */
+export async function settleAllCancelling<T, R>(items: readonly T[], work: (item: T, signal: AbortSignal) => Promise<R>): Promise<R[]> {
+  const controller = new AbortController();
+  let first: { reason: unknown } | undefined;
+  const results = await Promise.allSettled(
+    items.map(async (item) => {
+      try {
+        return await work(item, controller.signal);
+      } catch (e) {
+        if (!first) {
+          first = { reason: e };
+          controller.abort(new Error('cancelled: another request of the same step failed'));
+        }
+        throw e;
+      }
+    }),
+  );
+  if (first) throw first.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<R>).value);
+}

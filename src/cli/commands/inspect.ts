@@ -97,7 +97,10 @@ function render(v: InspectView, pushedNote?: string): string {
   out.push(`build ${v.tags.join(', ')} of ${v.game}${v.version ? ` ${v.version}` : ''}, ${v.createdAt.slice(0, 19).replace('T', ' ')} UTC`);
   out.push(`record: ${path.isAbsolute(v.source) ? path.relative(process.cwd(), v.source) : v.source}`);
   out.push(`platforms: ${v.platforms.join(', ')}`);
-  out.push('', fitTable(['TREE', 'FILES', 'BYTES', 'DIGEST'], v.trees.map((t) => [t.platform ? `${t.tree} (${t.platform})` : t.tree, String(t.files), formatBytes(t.bytes), t.digest.slice(7, 19)]), [1, 2]));
+  // A chunked tree's files are those its copy holds; its images hold chunks instead, counted apart.
+  const chunked = v.trees.some((t) => t.chunks !== undefined);
+  const treeRow = (t: InspectView['trees'][number]) => [t.platform ? `${t.tree} (${t.platform})` : t.tree, String(t.files), formatBytes(t.bytes), ...(chunked ? [t.chunks === undefined ? '-' : String(t.chunks)] : []), t.digest.slice(7, 19)];
+  out.push('', fitTable(['TREE', 'FILES', 'BYTES', ...(chunked ? ['CHUNKS'] : []), 'DIGEST'], v.trees.map(treeRow), chunked ? [1, 2, 3] : [1, 2]));
   const counts = { new: 0, kept: 0, patch: 0, marker: 0 };
   for (const l of v.layers) counts[l.status]++;
   const content = v.layers.length - counts.marker;

@@ -76,6 +76,10 @@ export function register(program: Command): void {
         if (result.unclaimed.length) {
           lines.push(`left ${count(result.unclaimed.length, 'tag')} that no build record here claims (${shown(result.unclaimed)}): their build record is gone, or they are not gamelayer's; prune never deletes those (delete what is unused by hand)`);
         }
+        if (result.undated.length) {
+          const undated = result.undated.map((b) => `${b.tag} (${b.createdAt ? JSON.stringify(b.createdAt) : 'none'})`);
+          lines.push(`ranked oldest ${count(result.undated.length, 'build')} whose record's creation time is not an RFC 3339 date-time: ${shown(undated)}`);
+        }
         if (!result.applied && result.deleted.length) lines.push('dry run: pass --apply to delete');
         process.stdout.write(`${lines.join('\n')}\n`);
       }

@@ -1,0 +1,38 @@
+// A build's creation time (a record's `createdAt`, the `org.opencontainers.image.created` annotation) is RFC 3339
+// text. Compared as text, times written in another zone or with and without fractional seconds sort wrong:
+// "2026-12-07T10:00:00+01:00" (09:00 UTC) sorted after "2026-12-07T09:30:00Z", and "…09:30:00Z" after
+// "…09:30:00.250Z" ('Z' > '.'). They are compared as the instants they name.
+
+/** RFC 3339 date-time (section 5.6): a zone is required, so no machine's own zone decides the instant. */
+const RFC3339 = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The instant `text` names, as (fractional) milliseconds since the epoch; undefined for text that is not an RFC 3339
+ * date-time with a zone, or names no real date (month 13, 25 o'clock). Digits of the fraction beyond the millisecond
+ * count as a fraction of it, so `.0001Z` is after `Z`.
+ */
+export function instantMs(text: string): number | undefined {
+  const m = RFC3339.exec(text);
+  if (!m) return undefined;
+  const [, date, time, fraction = '', zone] = m;
+  const ms = Date.parse(`${date}T${time}${zone!.toUpperCase()}`);
+  if (Number.isNaN(ms)) return undefined;
+  // Date.parse rolls 24:00:00 and February 30 into the next day; RFC 3339 names neither.
+  const [y, mo, d] = date!.split('-').map(Number) as [number, number, number];
+  if (Number(time!.slice(0, 2)) > 23 || new Date(Date.UTC(y, mo - 1, d)).getUTCDate() !== d) return undefined;
+  return ms + Number(`0.${fraction || '0'}`) * 1000;
+}
+
+/**
+ * Orders things by a creation time, newest first: those whose time is not an RFC 3339 date-time after all the others
+ * (as the oldest), among themselves in the order `tie` gives, as are equal instants.
+ */
+export function newestFirst<T>(createdAt: (x: T) => string, tie: (a: T, b: T) => number): (a: T, b: T) => number {
+  return (a, b) => {
+    const [x, y] = [instantMs(createdAt(a)), instantMs(createdAt(b))];
+    if (x !== undefined && y !== undefined && x !== y) return y - x;
+    if (x === undefined && y !== undefined) return 1;
+    if (y === undefined && x !== undefined) return -1;
+    return tie(a, b);
+  };
+}
