@@ -78,6 +78,10 @@ describe('prune and a tag put by hand shaped like a tree tag', () => {
     expect(r2.code, r2.stderr).toBe(0);
     expect((await runCli(['prune', repo, '--keep', '1', '--apply'], { cwd: game })).code).toBe(0);
     expect(Object.keys(await storedTags(registry.storageDir, name))).toContain('v1.gamelayer-left');
+    // ls names the note for what it is, not an image a node could run.
+    const listed = await runCli(['ls', repo], { cwd: game });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^v1\.gamelayer-left +prune's note of v1's left tags /m);
 
     // v3 changes every tree: v2 goes, and with its images the tags v1 left; nothing is left, so no note stays.
     await push('v3', 'three');

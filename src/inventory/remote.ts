@@ -5,11 +5,12 @@
 // points at an image is listed as the image it is.
 import pLimit from 'p-limit';
 import { LINE_TAG_PREFIX, RECORD_TAG_SUFFIX, REVISION_ANNOTATION } from '../registry/artifact.js';
+import { LEFT_NOTE_ARTIFACT_TYPE, LEFT_TAG_SUFFIX } from '../registry/prune-left-notes.js';
 import type { RegistryClient } from '../registry/client.js';
 import { GamelayerError } from '../errors.js';
 import { isIndexDocument } from '../oci/media-types.js';
 
-export type RemoteKind = 'image' | 'index' | 'record' | 'other';
+export type RemoteKind = 'image' | 'index' | 'record' | 'note' | 'other';
 
 export interface RemoteTagRow {
   tag: string;
@@ -24,6 +25,8 @@ export interface RemoteTagRow {
   line?: string;
   /** For a record tag: the commit that built it, as its index's annotation says (a CodeBuild build). */
   revision?: string;
+  /** For prune's note of the tags it left (`<build>.gamelayer-left`, prune-left-notes.ts): that build. */
+  leftOf?: string;
 }
 
 
@@ -70,6 +73,9 @@ export async function listRemote(client: RegistryClient, repo: string, concurren
           size += (doc.config?.size ?? 0) + (doc.layers ?? []).reduce((s, l) => s + l.size, 0);
         }
         if (isRecord) kind = 'record';
+        // Prune's note of the tags it left is no image a node could run (an empty artifact): named as what it is.
+        const isLeftNote = !isRecord && doc.artifactType === LEFT_NOTE_ARTIFACT_TYPE;
+        if (isLeftNote) kind = 'note';
         const revision = isRecord ? doc.annotations?.[REVISION_ANNOTATION] : undefined;
         return {
           tag,
@@ -79,6 +85,7 @@ export async function listRemote(client: RegistryClient, repo: string, concurren
           size,
           ...(isRecord && tag.endsWith(RECORD_TAG_SUFFIX) ? { recordOf: tag.slice(0, -RECORD_TAG_SUFFIX.length) } : {}),
           ...(typeof revision === 'string' ? { revision } : {}),
+          ...(isLeftNote && tag.endsWith(LEFT_TAG_SUFFIX) ? { leftOf: tag.slice(0, -LEFT_TAG_SUFFIX.length) } : {}),
         };
       }),
     ),

@@ -1,12 +1,20 @@
 // gamelayer ls [REPO]: the local store's tags (with their builds), or a registry repository's tags.
 import type { Command } from 'commander';
 import { listLocal } from '../../inventory/local.js';
+import type { RemoteTagRow } from '../../inventory/remote.js';
 import { formatBytes } from '../../report/reporter.js';
 import { commandConfig, printJson } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { fitTable } from '../table.js';
 import { count } from '../../report/plural.js';
 import { printable } from '../../report/printable.js';
+
+/** The KIND column of a registry tag. */
+function kindText(t: RemoteTagRow): string {
+  if (t.kind === 'record') return `record of ${t.recordOf ?? '?'}${t.line !== undefined ? ` (line ${t.line})` : ''}${t.revision !== undefined ? `, commit ${printable(t.revision.slice(0, 12))}` : ''}`;
+  if (t.kind === 'note') return `prune's note of ${t.leftOf ?? '?'}'s left tags`;
+  return t.kind;
+}
 
 interface LsFlags extends RegistryFlags {
   json?: boolean;
@@ -30,7 +38,7 @@ export function register(program: Command): void {
         process.stdout.write(
           `${fitTable(
             ['TAG', 'KIND', 'DIGEST', 'SIZE'],
-            tags.map((t) => [t.tag, t.kind === 'record' ? `record of ${t.recordOf ?? '?'}${t.line !== undefined ? ` (line ${t.line})` : ''}${t.revision !== undefined ? `, commit ${printable(t.revision.slice(0, 12))}` : ''}` : t.kind, t.digest.slice(7, 19), formatBytes(t.size)]),
+            tags.map((t) => [t.tag, kindText(t), t.digest.slice(7, 19), formatBytes(t.size)]),
             [3],
             { shrink: [0, 1] },
           )}\n${count(tags.length, 'tag')}, ${count(tags.filter((t) => t.kind === 'record' && t.line === undefined).length, 'build record')}\n`,
