@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { ErrorCode } from '../error-codes.js';
-import { readSmallFile, type SmallFile } from '../util/small-file.js';
+import { kindOf, readSmallFile, type SmallFile } from '../util/small-file.js';
 import type { Descriptor } from '../types.js';
 import { openVerifiedBlob, verifiedRanges, type BlobMismatch } from './blob-verify.js';
 import { MEDIA_TYPES } from './media-types.js';
@@ -302,6 +302,8 @@ async function readManifest(layoutDir: string, d: Descriptor, options: ReadLayou
       continue;
     }
     if (!s) throw new GamelayerError('layout.missing-blob', `${p}: missing blob ${b.digest} of manifest ${d.digest}`, 'the store is incomplete: rebuild the image');
+    // A FIFO of the size its descriptor says (0) would block the read for ever: only a regular file is a blob.
+    if (!s.isFile()) throw new GamelayerError('layout.corrupt', `${p}: ${kindOf(s)}, not a blob file (manifest ${d.digest})`, 'the store is damaged: rebuild the image');
     if (s.size !== b.size) throw new GamelayerError('layout.corrupt', `${p}: ${s.size} bytes, manifest ${d.digest} says ${b.size}`, 'the store is damaged: rebuild the image');
   }
   // The config is small: read (verified) now, so every layer knows its diff_id.

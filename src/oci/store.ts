@@ -15,7 +15,7 @@ import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
 import { acquireLock } from '../util/lock-file.js';
 import { writeAll } from '../util/write-all.js';
 import { exists } from '../util/exists.js';
-import { readSmallFile } from '../util/small-file.js';
+import { kindOf, readSmallFile } from '../util/small-file.js';
 import { syncDir, writeDurably, writeFileAtomic } from '../util/atomic-write.js';
 import { checkLayoutFolder } from './layout-folder.js';
 import { checkNewStoreFolder } from './store-folder.js';
@@ -188,6 +188,8 @@ export class OciStore {
     const file = this.blobPath(digest);
     const st = await stat(file).catch(() => undefined);
     if (!st) throw new GamelayerError('store.blob-missing', `${file}: blob ${digest} is not in the store ${this.dir}`);
+    // A FIFO of the size a layer's descriptor says (0) blocked its read for ever: only a regular file is read.
+    if (!st.isFile()) throw new BlobMismatch(file, `${kindOf(st)}, not a blob file`);
     if (size !== undefined && st.size !== size) throw new BlobMismatch(file, `${st.size} bytes, expected ${size}`);
     return openVerifiedBlob(file, digest, size);
   }
