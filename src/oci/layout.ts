@@ -275,17 +275,35 @@ async function selectImage(layoutDir: string, entries: Descriptor[], selector: s
       tags.length ? `images in this store: ${tags.join(', ')}` : 'the store holds no tagged image; build one first',
     );
   }
-  return readManifest(layoutDir, top, options, document);
+  return readManifest(layoutDir, top, options, document, { left: MAX_MANIFESTS, image: `${path.join(layoutDir, 'index.json')}: image ${selector} (${top.digest})` });
 }
 
-async function readManifest(layoutDir: string, d: Descriptor, options: ReadLayoutOptions, document: DocumentReader): Promise<AnyImage> {
+/**
+ * The most manifests one image is read as, each child of an index counted as often as it is listed (the model holds
+ * each listing). An index listing the same index twice, 30 deep, is a few KiB but 2^30 manifests: the read ran for
+ * ever and its memory grew until the process was killed. A multi-platform image lists a few dozen.
+ */
+export const MAX_MANIFESTS = 1000;
+
+/** What is left of MAX_MANIFESTS for one image, and the image as its error names it. */
+interface ManifestBudget {
+  left: number;
+  image: string;
+}
+
+async function readManifest(layoutDir: string, d: Descriptor, options: ReadLayoutOptions, document: DocumentReader, budget: ManifestBudget): Promise<AnyImage> {
   const { file, bytes } = await document({ digest: d.digest }, `manifest ${d.digest}`);
   const value = parseLayoutDocument<{ mediaType?: string; config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] }>(file, bytes, `manifest ${d.digest}`);
   const mediaType = value.mediaType ?? d.mediaType;
   const descriptor: Descriptor = { ...d, mediaType, size: bytes.length };
   if (mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerList || value.manifests) {
     const manifests: AnyImage[] = [];
-    for (const child of value.manifests ?? []) manifests.push(await readManifest(layoutDir, child, options, document));
+    for (const child of value.manifests ?? []) {
+      if (--budget.left < 0) {
+        throw new GamelayerError('layout.invalid', `${budget.image}: lists more than ${MAX_MANIFESTS} manifests, counting those its nested indexes list (index ${d.digest} among them)`, 'not an image gamelayer reads: a multi-platform image lists a few dozen');
+      }
+      manifests.push(await readManifest(layoutDir, child, options, document, budget));
+    }
     return { kind: 'index', descriptor, bytes, index: value as IndexDocument, manifests };
   }
   if (!value.config) throw new GamelayerError('layout.invalid', `${file}: manifest ${d.digest} has no config`);
