@@ -3,11 +3,15 @@
 // the image so, each listing anew: at depth 16 the read took 12 s, at depth 30 it ran for ever with its memory
 // growing. The read now stops past MAX_MANIFESTS listings under one image, naming the image and an index.
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { MAX_MANIFESTS } from '../src/oci/layout.js';
+import { RegistryClient } from '../src/registry/client.js';
+import { readRegistryImage } from '../src/registry/image-source.js';
 import { useReapedCli } from './support/reaped-cli.js';
 import { tempDir } from './support/tmp.js';
 import { writeTinyGame } from './support/trees.js';
@@ -71,5 +75,41 @@ describe('an index that lists the same index again and again', () => {
     const r = await run(['push', '--store', 'foreign', '--image', 't', ...UNREACHABLE], dir, ONE_TRY);
     expect(r.stderr).toContain('error[registry.unreachable]');
     expect(r.code).toBe(1);
+  });
+});
+
+describe('the same index served by a registry (readRegistryImage, the library\'s registry source)', () => {
+  it('30 deep, 2 each: refused once past MAX_MANIFESTS reads, naming the image (was: 2^30 GETs)', async () => {
+    const layout = await tempDir('gl-fanout-registry-');
+    const top = await nestedLayout(layout, 30, 2);
+    let gets = 0;
+    // Serves the layout's blobs by digest (as manifests and as blobs), and `t` as the top index.
+    const server = createServer((req, res) => {
+      const ref = /^\/v2\/studio\/game\/manifests\/(.+)$/.exec(req.url ?? '')?.[1];
+      const blob = /^\/v2\/studio\/game\/blobs\/(sha256:[0-9a-f]{64})$/.exec(req.url ?? '')?.[1];
+      if (req.url === '/v2/') return res.writeHead(200).end('{}');
+      if (blob) return void readFile(path.join(layout, 'blobs', 'sha256', blob.slice(7))).then((b) => res.writeHead(200, { 'content-length': b.length }).end(b), () => res.writeHead(404).end());
+      if (!ref) return res.writeHead(404).end();
+      gets++;
+      const digest = ref === 't' ? top : ref;
+      readFile(path.join(layout, 'blobs', 'sha256', digest.slice('sha256:'.length))).then(
+        (bytes) => {
+          const mediaType = (JSON.parse(bytes.toString('utf8')) as { mediaType: string }).mediaType;
+          res.writeHead(200, { 'content-type': mediaType, 'docker-content-digest': digest, 'content-length': bytes.length }).end(bytes);
+        },
+        () => res.writeHead(404).end(),
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const client = new RegistryClient({ host, retry: { attempts: 1 } });
+      await expect(readRegistryImage(client, 'studio/game', 't')).rejects.toThrow(
+        `${host}/studio/game:t: lists more than ${MAX_MANIFESTS} manifests, counting those its nested indexes list (index sha256:`,
+      );
+      expect(gets).toBeLessThanOrEqual(MAX_MANIFESTS + 1);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
