@@ -13,6 +13,7 @@ import type { Descriptor } from '../types.js';
 import { openVerifiedBlob, verifiedRanges, type BlobMismatch } from './blob-verify.js';
 import { MEDIA_TYPES } from './media-types.js';
 import { checkLayoutFolder } from './layout-folder.js';
+import { documentRefsOf, isDigest } from './document-shape.js';
 import type { AnyImage, Image, ImageBlob, ImageManifest, IndexDocument, Layer } from './model.js';
 
 export { MEDIA_TYPES };
@@ -38,9 +39,7 @@ const MAX_DOCUMENT = 16 << 20;
 
 const DIGEST = /^sha256:([a-f0-9]{64})$/;
 
-export function isDigest(s: string): boolean {
-  return DIGEST.test(s);
-}
+export { isDigest };
 
 /** The hex of a sha256 digest; anything else is refused (a digest names a file: no `../` through it). */
 export function digestHex(digest: string, where?: string, code: ErrorCode = 'store.digest'): string {
@@ -293,21 +292,25 @@ interface ManifestBudget {
 
 async function readManifest(layoutDir: string, d: Descriptor, options: ReadLayoutOptions, document: DocumentReader, budget: ManifestBudget): Promise<AnyImage> {
   const { file, bytes } = await document({ digest: d.digest }, `manifest ${d.digest}`);
-  const value = parseLayoutDocument<{ mediaType?: string; config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] }>(file, bytes, `manifest ${d.digest}`);
-  const mediaType = value.mediaType ?? d.mediaType;
+  const value = parseLayoutDocument<{ mediaType?: unknown; manifests?: unknown }>(file, bytes, `manifest ${d.digest}`);
+  // Each reference checked before it is followed: a foreign layout's document may be any JSON (document-shape.ts).
+  const refs = documentRefsOf(value, file, `manifest ${d.digest}`);
+  const mediaType = typeof value.mediaType === 'string' ? value.mediaType : d.mediaType;
   const descriptor: Descriptor = { ...d, mediaType, size: bytes.length };
-  if (mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerList || value.manifests) {
+  if (mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerList || value.manifests !== undefined) {
     const manifests: AnyImage[] = [];
-    for (const child of value.manifests ?? []) {
+    for (const child of refs.manifests) {
       if (--budget.left < 0) {
         throw new GamelayerError('layout.invalid', `${budget.image}: lists more than ${MAX_MANIFESTS} manifests, counting those its nested indexes list (index ${d.digest} among them)`, 'not an image gamelayer reads: a multi-platform image lists a few dozen');
       }
       manifests.push(await readManifest(layoutDir, child, options, document, budget));
     }
-    return { kind: 'index', descriptor, bytes, index: value as IndexDocument, manifests };
+    return { kind: 'index', descriptor, bytes, index: value as unknown as IndexDocument, manifests };
   }
-  if (!value.config) throw new GamelayerError('layout.invalid', `${file}: manifest ${d.digest} has no config`);
-  const blobs = [value.config, ...(value.layers ?? [])];
+  const config = refs.config;
+  if (!config) throw new GamelayerError('layout.invalid', `${file}: manifest ${d.digest} has no config`);
+  const layers = refs.layers;
+  const blobs = [config, ...layers];
   const missing: Descriptor[] = [];
   // Each blob's presence and size, asked side by side, then judged in the manifest's order.
   const paths = blobs.map((b) => blobPath(layoutDir, b.digest, 'layout.digest'));
@@ -326,17 +329,18 @@ async function readManifest(layoutDir: string, d: Descriptor, options: ReadLayou
   }
   // The config is small: read (verified) now, so every layer knows its diff_id.
   let diffIDs: string[] = [];
-  if (!missing.some((m) => m.digest === value.config!.digest)) {
-    const config = await document({ digest: value.config.digest }, `config of ${d.digest}`);
-    diffIDs = parseLayoutDocument<{ rootfs?: { diff_ids?: string[] } }>(config.file, config.bytes, `config of ${d.digest}`).rootfs?.diff_ids ?? [];
+  if (!missing.some((m) => m.digest === config.digest)) {
+    const read = await document({ digest: config.digest }, `config of ${d.digest}`);
+    const said = parseLayoutDocument<{ rootfs?: { diff_ids?: unknown } } | null>(read.file, read.bytes, `config of ${d.digest}`)?.rootfs?.diff_ids;
+    // Taken only as a list of strings: a config of other JSON gives its layers no diff_id (as one without rootfs).
+    if (Array.isArray(said) && said.every((x) => typeof x === 'string')) diffIDs = said as string[];
   }
-  const layers = value.layers ?? [];
   const image: Image = {
     kind: 'image',
     descriptor,
     bytes,
-    manifest: value as ImageManifest,
-    config: layoutBlob(layoutDir, value.config) as ImageBlob,
+    manifest: value as unknown as ImageManifest,
+    config: layoutBlob(layoutDir, config) as ImageBlob,
     layers: layers.map((l, i) => layoutBlob(layoutDir, l, diffIDs.length === layers.length ? diffIDs[i] : undefined)),
     ...(options.allowMissing ? { missing } : {}),
   };
