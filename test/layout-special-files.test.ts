@@ -143,3 +143,24 @@ describe('a layer blob that is a FIFO of the size its descriptor says (0 bytes)'
     expect(r.code).toBe(1);
   });
 });
+
+describe("a folder in the store's blobs where a layer's blob goes", () => {
+  it('the build that writes the layer again names it and leaves it (was: error[internal] EISDIR)', async () => {
+    const dir = await tempDir('gl-store-blob-dir-');
+    await writeTinyGame(dir, ['game: odd-store', 'start: [/opt/local/engine/run]']);
+    const built = await run(['build', '--json'], dir);
+    expect(built.code).toBe(0);
+    const server = (JSON.parse(built.stdout) as { images: { name: string; digest: string }[] }).images.find((i) => i.name === 'server')!.digest;
+    const store = path.join(dir, '.gamelayer', 'oci');
+    const manifest = JSON.parse(await readFile(blob(store, server), 'utf8')) as { layers: { digest: string }[] };
+    const layer = manifest.layers.at(-1)!.digest;
+    await rm(blob(store, layer));
+    await mkdir(blob(store, layer));
+    await writeFile(path.join(blob(store, layer), 'kept.txt'), 'not the store\'s\n');
+    const r = await run(['build'], dir);
+    expect(r.stderr).toContain(`error[store.blob-corrupt]: ${blob(store, layer)}: a directory, where the blob ${layer} goes\n`);
+    expect(r.code).toBe(1);
+    // Nothing of it removed.
+    expect(await readFile(path.join(blob(store, layer), 'kept.txt'), 'utf8')).toBe("not the store's\n");
+  });
+});

@@ -288,7 +288,18 @@ export class OciStore {
     // A blob already here is kept only if it is known good; else these freshly hashed bytes replace it.
     if (await markerValid(this.markers, target, digest, size)) await rm(tmp, { force: true });
     else {
-      await rename(tmp, target);
+      await rename(tmp, target).catch(async (e: unknown) => {
+        // A folder (or a file below: blobs/sha256 made a file) where the blob goes is none of the store's own making,
+        // and never removed here: said, naming it (was: error[internal] EISDIR).
+        const code = errnoCode(e);
+        if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') throw e;
+        const st = await stat(target).catch(() => undefined);
+        throw new GamelayerError(
+          'store.blob-corrupt',
+          `${target}: ${st ? kindOf(st) : `cannot be written (${code})`}, where the blob ${digest} goes`,
+          'the store holds only blob files under blobs/sha256: move that away, then run gamelayer build again',
+        );
+      });
       await syncDir(path.dirname(target));
       await markVerified(this.markers, target, digest);
     }
