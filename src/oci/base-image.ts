@@ -124,6 +124,22 @@ export interface LoadBaseOptions {
 }
 
 export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}): Promise<BaseImage> {
+  const base = await loadLocalBase(ref, options);
+  // As a registry base is held (registry/base-pull.ts): the image's own config says what it runs on. A local base of
+  // another platform built images of the wanted one on its binaries, which fail on a node with "exec format error".
+  const wanted = options.platform;
+  if (wanted && base.platform && !samePlatform(base.platform, wanted)) {
+    throw new GamelayerError('base.platform', `base image ${ref}: its image is for ${formatPlatform(base.platform)}, not ${formatPlatform(wanted)}`, 'build only the platforms the base image has (platforms in gamelayer.yaml, --platform), or pick another base');
+  }
+  return base;
+}
+
+/** A config's platform against a wanted one: the same os and architecture, and variant when one is wanted. */
+function samePlatform(have: Platform, wanted: Platform): boolean {
+  return have.os === wanted.os && have.architecture === wanted.architecture && (!wanted.variant || have.variant === wanted.variant);
+}
+
+async function loadLocalBase(ref: string, options: LoadBaseOptions): Promise<BaseImage> {
   const parsed = parseBaseRef(ref, options.baseDir);
   switch (parsed.kind) {
     case 'scratch':
@@ -267,6 +283,7 @@ async function fromLayout(
     desc = entries[0]!;
   }
   // A multi-platform index: take the wanted platform's manifest.
+  let picked = false;
   while (INDEX_MEDIA_TYPES.has(desc.mediaType)) {
     const at = `${where} index ${desc.digest}`;
     const inner = baseIndexEntries(parseJson(await blobs.small(desc.digest), at), at);
@@ -280,12 +297,18 @@ async function fromLayout(
       throw new GamelayerError('base.platform', `${ref}: no manifest for ${wanted ? formatPlatform(wanted) : 'a single platform'} (has ${have})`);
     }
     desc = pick;
+    picked = true;
   }
   const manifestAt = `${where} manifest ${desc.digest}`;
   const manifest = baseManifest(parseJson(await blobs.small(desc.digest), manifestAt), manifestAt);
   const configAt = `${where} config ${manifest.config.digest}`;
   const config = baseConfig(parseJson(await blobs.small(manifest.config.digest), configAt), configAt);
   const layers = manifest.layers.map((l) => ociLayer(l, where));
+  // The index's word for a platform is only a label (a broken or hostile index lists an amd64 image as arm64).
+  if (wanted && picked && !samePlatform({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) }, wanted)) {
+    const says = formatPlatform({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) });
+    throw new GamelayerError('base.platform', `base image ${ref}: its index lists ${desc.digest} as ${formatPlatform(wanted)}, but that image's config says ${says}`, "the base image's index is broken or not to be trusted: copy the base again, or pick another");
+  }
   return { ...finishLocal(ref, where, config, layers, blobs.copy, layerOf), digest: desc.digest };
 }
 
