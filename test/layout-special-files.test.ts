@@ -3,6 +3,7 @@
 // so neither is trusted to hold files. The old code read such a path with readFile: a FIFO blocked the build for
 // ever, /dev/zero was read without end (2.7 GB of memory in 5 s), a directory was an internal error (EISDIR).
 // Each is refused now, naming the file and what it is.
+import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -90,5 +91,76 @@ describe("the store's own manifest blob made a FIFO", () => {
     expect(push.code).toBe(1);
     expect((await run(['build'], dir)).code).toBe(0);
     expect((await run(['ls'], dir)).code).toBe(0);
+  });
+});
+
+/**
+ * A base layout whose one layer is empty (0 bytes, uncompressed: a valid if odd layer) and whose blob is then made a
+ * FIFO: its size (0) is the descriptor's, so the size check passed it, and the copy's read blocked for ever.
+ */
+async function gameOnEmptyLayerFifo(prefix: string) {
+  const dir = await tempDir(prefix);
+  await writeTinyGame(dir, ['game: odd-base', 'start: [/opt/local/engine/run]', 'baseImage: oci:base:b']);
+  const layout = path.join(dir, 'base');
+  await mkdir(path.join(layout, 'blobs', 'sha256'), { recursive: true });
+  const put = async (bytes: Buffer) => {
+    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+    await writeFile(blob(layout, digest), bytes);
+    return { digest, size: bytes.length };
+  };
+  const layer = await put(Buffer.alloc(0));
+  const config = await put(Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [layer.digest] } })));
+  const manifest = await put(
+    Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        config: { mediaType: 'application/vnd.oci.image.config.v1+json', ...config },
+        layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar', ...layer }],
+      }),
+    ),
+  );
+  await writeFile(path.join(layout, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const ref = { 'org.opencontainers.image.ref.name': 'b' };
+  await writeFile(path.join(layout, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', ...manifest, annotations: ref }] }));
+  await rm(blob(layout, layer.digest));
+  await mkfifo(blob(layout, layer.digest));
+  return { dir, layout, layer: layer.digest, manifest: manifest.digest };
+}
+
+describe('a layer blob that is a FIFO of the size its descriptor says (0 bytes)', () => {
+  it('a base layout: the build refuses it at once, naming the blob (was: blocked for ever)', async () => {
+    const g = await gameOnEmptyLayerFifo('gl-base-layer-fifo-');
+    const r = await run(['build'], g.dir);
+    expect(r.stderr).toContain(`error[base.blob-corrupt]: base image oci:base:b: ${blob(g.layout, g.layer)}: a FIFO, not a blob file\n${BASE_HINT}`);
+    expect(r.code).toBe(1);
+  });
+
+  it('push --store of that layout refuses it before reaching the registry (was: read it, and blocked, after connecting)', async () => {
+    const g = await gameOnEmptyLayerFifo('gl-push-layer-fifo-');
+    const r = await run(['push', '--store', 'base', '--image', 'b', '127.0.0.1:9/odd/store'], g.dir, { env: { GAMELAYER_REGISTRY_RETRIES: '1' } });
+    expect(r.stderr).toContain(`error[layout.corrupt]: ${blob(g.layout, g.layer)}: a FIFO, not a blob file (manifest ${g.manifest})\n`);
+    expect(r.code).toBe(1);
+  });
+});
+
+describe("a folder in the store's blobs where a layer's blob goes", () => {
+  it('the build that writes the layer again names it and leaves it (was: error[internal] EISDIR)', async () => {
+    const dir = await tempDir('gl-store-blob-dir-');
+    await writeTinyGame(dir, ['game: odd-store', 'start: [/opt/local/engine/run]']);
+    const built = await run(['build', '--json'], dir);
+    expect(built.code).toBe(0);
+    const server = (JSON.parse(built.stdout) as { images: { name: string; digest: string }[] }).images.find((i) => i.name === 'server')!.digest;
+    const store = path.join(dir, '.gamelayer', 'oci');
+    const manifest = JSON.parse(await readFile(blob(store, server), 'utf8')) as { layers: { digest: string }[] };
+    const layer = manifest.layers.at(-1)!.digest;
+    await rm(blob(store, layer));
+    await mkdir(blob(store, layer));
+    await writeFile(path.join(blob(store, layer), 'kept.txt'), 'not the store\'s\n');
+    const r = await run(['build'], dir);
+    expect(r.stderr).toContain(`error[store.blob-corrupt]: ${blob(store, layer)}: a directory, where the blob ${layer} goes\n`);
+    expect(r.code).toBe(1);
+    // Nothing of it removed.
+    expect(await readFile(path.join(blob(store, layer), 'kept.txt'), 'utf8')).toBe("not the store's\n");
   });
 });

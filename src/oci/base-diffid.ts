@@ -6,7 +6,8 @@
 // store's verified-blob markers, keyed by the blob's digest (content-addressed: it stays true while the digest does).
 // A layer fetched into the store is hashed on its way in (`putBaseLayer`): a 300 MB base was read twice, once from
 // the registry and once back from the store; the tar's hash counts only once the blob's digest is proven. A local
-// base's layer (layout or archive) goes through the same tap on its copy, for the folders at the mounts only.
+// base's layer (layout or archive) goes through the same tap on its copy, and is held to its config's diff_id too
+// (it was not: a local base whose config lies built images that every runtime refused at pull).
 import { createHash } from 'node:crypto';
 import { pipeline as pipelineCallback, Transform, Writable, type Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
@@ -33,11 +34,19 @@ export function diffIdMarkerName(digest: string): string {
  * `base.diff-id-mismatch` naming the image, the layer index and both digests when not. `hashed` is the tar's digest
  * when the caller took it as the verified blob came in (`putBaseLayer`); else the blob is read from the store.
  */
-export async function verifyBaseDiffId(store: OciStore, layer: BaseLayerRef, image: string, index: number, hashed?: string): Promise<void> {
+export async function verifyBaseDiffId(
+  store: OciStore,
+  layer: BaseLayerRef,
+  image: string,
+  index: number,
+  hashed?: string,
+  /** The error of a blob that does not decompress (default: base.diff-id-mismatch, as a download says it). */
+  failed: (e: Error) => Error = (e) => undecompressable(layer, image, index, e),
+): Promise<void> {
   const markers = store.markerDir;
   const name = diffIdMarkerName(layer.digest);
   if (markers && (await readMarkerText(markers, name)) === layer.diffID) return;
-  const got = hashed ?? (await uncompressedDigest(store, layer, image, index));
+  const got = hashed ?? (await uncompressedDigest(store, layer, failed));
   if (got !== layer.diffID) {
     throw new GamelayerError(
       'base.diff-id-mismatch',
@@ -71,15 +80,22 @@ export async function putBaseLayer(store: OciStore, fetch: () => Promise<Readabl
 }
 
 /**
- * Stores a local base's layer blob (`content`: read from its layout or archive), walking its decompressed tar for
- * `tracked` (the folders above and at the mounts) on the way: the stored blob is then not read back for them. Its
- * tar's digest is not checked here (the copy of a local base never did); a blob that does not
- * decompress, or a tar the walk cannot read, gives no folders (baseNodes reads the blob again and names the fault).
+ * Stores a local base's layer blob (`content`: read from its layout or archive), hashing its decompressed tar and,
+ * with `tracked` (the folders above and at the mounts), walking it on the way: the stored blob is then not read back
+ * for either. The tar's digest is for the caller's verifyBaseDiffId; a blob that does not decompress gives none and
+ * no folders (its check reads the blob again and names the fault), a tar the walk cannot read no folders.
  */
-export async function putLocalBaseLayer(store: OciStore, content: Readable, layer: Omit<BaseLayerRef, 'diffID'>, tracked: ReadonlySet<string>): Promise<LayerFolders | undefined> {
+export async function putLocalBaseLayer(store: OciStore, content: Readable, layer: Omit<BaseLayerRef, 'diffID'>, tracked?: ReadonlySet<string>): Promise<FetchedLayer> {
   const put = await putTapped(store, async () => content, { ...layer, diffID: '' }, (e) => e, tracked);
-  const read = await put.diffID().catch(() => undefined);
-  return read ? await put.folders?.catch(() => undefined) : undefined;
+  const diffID = await put.diffID().catch(() => undefined);
+  const folders = diffID ? await put.folders?.catch(() => undefined) : undefined;
+  return { diffID, ...(folders ? { folders } : {}) };
+}
+
+/** A base layer whose tar cannot be read, as `base.archive` (a GamelayerError of its own passes as it is). */
+export function unreadableBaseLayer(digest: string, e: unknown): GamelayerError {
+  if (e instanceof GamelayerError) return e;
+  return new GamelayerError('base.archive', `base layer ${digest}: not a readable layer tar: ${(e as Error).message}`);
 }
 
 /** The blob `fetch` opens, stored under its digest through a diffIdTap (and a tar walk for `tracked`, when given). */
@@ -182,8 +198,8 @@ function undecompressable(layer: BaseLayerRef, image: string, index: number, e: 
 }
 
 /** The tar's digest of a layer already in the store, read back through the same tap. */
-async function uncompressedDigest(store: OciStore, layer: BaseLayerRef, image: string, index: number): Promise<string> {
-  const tap = diffIdTap(layer, (e) => undecompressable(layer, image, index, e));
+async function uncompressedDigest(store: OciStore, layer: BaseLayerRef, failed: (e: Error) => Error): Promise<string> {
+  const tap = diffIdTap(layer, failed);
   const discard = new Writable({ write: (_c, _e, done) => done() });
   await pipeline(await store.openBlob(layer.digest, layer.size), tap.stream, discard);
   return (await tap.diffID())!;

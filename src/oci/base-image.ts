@@ -15,7 +15,7 @@ import { BlobMismatch, byteRange, VerifyDigest } from './blob-verify.js';
 import { INDEX_MEDIA_TYPE, layoutBlob, REF_NAME, sha256Digest } from './layout.js';
 import type { Layer } from './model.js';
 import type { FoldersSeen } from './base-folders.js';
-import { putLocalBaseLayer } from './base-diffid.js';
+import { putLocalBaseLayer, unreadableBaseLayer, verifyBaseDiffId } from './base-diffid.js';
 import { OciStore } from './store.js';
 import { ArchiveDocuments } from './archive-documents.js';
 import { openArchive } from './archive-file.js';
@@ -124,6 +124,22 @@ export interface LoadBaseOptions {
 }
 
 export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}): Promise<BaseImage> {
+  const base = await loadLocalBase(ref, options);
+  // As a registry base is held (registry/base-pull.ts): the image's own config says what it runs on. A local base of
+  // another platform built images of the wanted one on its binaries, which fail on a node with "exec format error".
+  const wanted = options.platform;
+  if (wanted && base.platform && !samePlatform(base.platform, wanted)) {
+    throw new GamelayerError('base.platform', `base image ${ref}: its image is for ${formatPlatform(base.platform)}, not ${formatPlatform(wanted)}`, 'build only the platforms the base image has (platforms in gamelayer.yaml, --platform), or pick another base');
+  }
+  return base;
+}
+
+/** A config's platform against a wanted one: the same os and architecture, and variant when one is wanted. */
+function samePlatform(have: Platform, wanted: Platform): boolean {
+  return have.os === wanted.os && have.architecture === wanted.architecture && (!wanted.variant || have.variant === wanted.variant);
+}
+
+async function loadLocalBase(ref: string, options: LoadBaseOptions): Promise<BaseImage> {
   const parsed = parseBaseRef(ref, options.baseDir);
   switch (parsed.kind) {
     case 'scratch':
@@ -133,12 +149,12 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
       // A damaged blob here is the base layout's: its own code and hint (a build again would not mend it).
       const blobs: BlobReader = {
         small: (d) => src.readBlob(d).catch(baseBlobError(ref)),
-        copy: async (store, layers, seen) => {
+        copy: async (store, layers, seen, hashed) => {
           for (const l of layers) {
             // Copied again unless the copy in the store is known good (a damaged one is replaced).
             if ((await store.checkBlob(l.digest, l.size)).status === 'ok') continue;
             try {
-              await putLayer(store, await src.openBlob(l.digest, l.size), l, seen);
+              await putLayer(store, await src.openBlob(l.digest, l.size), l, seen, hashed);
             } catch (e) {
               baseBlobError(ref)(e);
             }
@@ -159,7 +175,7 @@ export async function loadBaseImage(ref: string, options: LoadBaseOptions = {}):
           if (sha256Digest(b) !== d) throw new GamelayerError('base.blob-corrupt', `${parsed.file}: blob ${d} does not match its digest`);
           return b;
         },
-        copy: (store, layers, seen) => copyArchiveMembers(parsed.file, store, new Map(layers.map((l) => [`blobs/sha256/${l.digest.slice(7)}`, l])), seen),
+        copy: (store, layers, seen, hashed) => copyArchiveMembers(parsed.file, store, new Map(layers.map((l) => [`blobs/sha256/${l.digest.slice(7)}`, l])), hashed, seen),
       };
       const blobOf: LayerOf = (d, diffID) => archiveLayer(parsed.file, `blobs/sha256/${d.digest.slice(7)}`, d, diffID);
       const entries = baseIndexEntries(parseJson(indexBytes, `${parsed.file}:index.json`), `${parsed.file}:index.json`);
@@ -217,19 +233,23 @@ function archiveLayer(file: string, member: string, d: Descriptor, diffID: strin
 }
 
 
+/** Copies a local base's layers into the store, noting in `hashed` (layer digest → tar digest) each tar it hashed. */
+type LocalCopy = (store: OciStore, layers: Descriptor[], seen: FoldersSeen | undefined, hashed: Map<string, string>) => Promise<void>;
+
 interface BlobReader {
   small(digest: string): Promise<Buffer>;
-  copy(store: OciStore, layers: Descriptor[], seen?: FoldersSeen): Promise<void>;
+  copy: LocalCopy;
 }
 
 /**
- * Stores one layer blob of a local base; with `seen`, its tar is walked for the folders at `seen.paths` in the same
- * pass (oci/base-parents.ts then reads it no more), as a registry base's layer is on its download.
+ * Stores one layer blob of a local base, its tar hashed on the way (into `hashed`, for the diff_id check of
+ * finishLocal); with `seen`, the tar is walked for the folders at `seen.paths` in the same pass (oci/base-parents.ts
+ * then reads it no more), as a registry base's layer is on its download.
  */
-async function putLayer(store: OciStore, content: Readable, d: Descriptor, seen: FoldersSeen | undefined): Promise<void> {
-  if (!seen) return void (await store.putBlob(content, { digest: d.digest, size: d.size }));
-  const folders = await putLocalBaseLayer(store, content, { digest: d.digest, size: d.size, mediaType: d.mediaType }, new Set(seen.paths));
-  if (folders) seen.layers.set(d.digest, folders);
+async function putLayer(store: OciStore, content: Readable, d: Descriptor, seen: FoldersSeen | undefined, hashed: Map<string, string>): Promise<void> {
+  const put = await putLocalBaseLayer(store, content, { digest: d.digest, size: d.size, mediaType: d.mediaType }, seen && new Set(seen.paths));
+  if (put.diffID) hashed.set(d.digest, put.diffID);
+  if (seen && put.folders) seen.layers.set(d.digest, put.folders);
 }
 
 function parseJson(bytes: Buffer, where: string): unknown {
@@ -263,6 +283,7 @@ async function fromLayout(
     desc = entries[0]!;
   }
   // A multi-platform index: take the wanted platform's manifest.
+  let picked = false;
   while (INDEX_MEDIA_TYPES.has(desc.mediaType)) {
     const at = `${where} index ${desc.digest}`;
     const inner = baseIndexEntries(parseJson(await blobs.small(desc.digest), at), at);
@@ -276,13 +297,36 @@ async function fromLayout(
       throw new GamelayerError('base.platform', `${ref}: no manifest for ${wanted ? formatPlatform(wanted) : 'a single platform'} (has ${have})`);
     }
     desc = pick;
+    picked = true;
   }
   const manifestAt = `${where} manifest ${desc.digest}`;
   const manifest = baseManifest(parseJson(await blobs.small(desc.digest), manifestAt), manifestAt);
   const configAt = `${where} config ${manifest.config.digest}`;
   const config = baseConfig(parseJson(await blobs.small(manifest.config.digest), configAt), configAt);
   const layers = manifest.layers.map((l) => ociLayer(l, where));
-  return { ...finish(ref, where, config, layers, (store, seen) => blobs.copy(store, layers, seen), layerOf), digest: desc.digest };
+  // The index's word for a platform is only a label (a broken or hostile index lists an amd64 image as arm64).
+  if (wanted && picked && !samePlatform({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) }, wanted)) {
+    const says = formatPlatform({ os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) });
+    throw new GamelayerError('base.platform', `base image ${ref}: its index lists ${desc.digest} as ${formatPlatform(wanted)}, but that image's config says ${says}`, "the base image's index is broken or not to be trusted: copy the base again, or pick another");
+  }
+  return { ...finishLocal(ref, where, config, layers, blobs.copy, layerOf), digest: desc.digest };
+}
+
+/**
+ * `finish` for a local base: its copy into the store then holds each layer's tar against the config's diff_id, as a
+ * registry base's download does (base-diffid.ts; once per layer, then known by its marker). A local base whose
+ * config lied passed: every image built on it was refused by the runtime at pull.
+ */
+function finishLocal(ref: string, where: string, config: ImageConfig, layers: Descriptor[], copy: LocalCopy, layerOf: LayerOf): BaseImage {
+  const diffIDs = config.rootfs?.diff_ids ?? [];
+  const copyChecked = async (store: OciStore, seen?: FoldersSeen) => {
+    const hashed = new Map<string, string>();
+    await copy(store, layers, seen, hashed);
+    for (const [i, l] of layers.entries()) {
+      await verifyBaseDiffId(store, { ...l, diffID: diffIDs[i]! }, ref, i, hashed.get(l.digest), (e) => unreadableBaseLayer(l.digest, e));
+    }
+  };
+  return finish(ref, where, config, layers, copyChecked, layerOf);
 }
 
 function finish(ref: string, where: string, config: ImageConfig, layers: Descriptor[], copy: (s: OciStore, seen?: FoldersSeen) => Promise<void>, layerOf: LayerOf): BaseImage {
@@ -311,14 +355,14 @@ async function readSmallMembers(file: string): Promise<ArchiveDocuments> {
 }
 
 /** Streams the listed members into the store, each checked against its descriptor (and walked for `seen`: putLayer). */
-async function copyArchiveMembers(file: string, store: OciStore, wanted: Map<string, Descriptor>, seen?: FoldersSeen): Promise<void> {
+async function copyArchiveMembers(file: string, store: OciStore, wanted: Map<string, Descriptor>, hashed: Map<string, string>, seen?: FoldersSeen): Promise<void> {
   const todo = new Map<string, Descriptor>();
   for (const [name, d] of wanted) if ((await store.checkBlob(d.digest, d.size)).status !== 'ok') todo.set(name, d);
   if (todo.size === 0) return;
   await walkArchive(file, async (name, header, body) => {
     const d = todo.get(name);
     if (!d || header.type !== 'file') return;
-    await putLayer(store, Readable.from(body), d, seen);
+    await putLayer(store, Readable.from(body), d, seen, hashed);
     todo.delete(name);
   });
   if (todo.size > 0) {
@@ -431,5 +475,5 @@ async function fromDockerArchive(ref: string, file: string, name?: string): Prom
     return d;
   });
   const member = new Map([...layerFiles].map(([name, d]) => [d.digest, name]));
-  return finish(ref, file, config, layers, (store, seen) => copyArchiveMembers(file, store, layerFiles, seen), (d, diffID) => archiveLayer(file, member.get(d.digest)!, d, diffID));
+  return finishLocal(ref, file, config, layers, (store, _layers, seen, hashed) => copyArchiveMembers(file, store, layerFiles, hashed, seen), (d, diffID) => archiveLayer(file, member.get(d.digest)!, d, diffID));
 }

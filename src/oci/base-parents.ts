@@ -13,6 +13,7 @@ import { foldersOf, sourcesMountParents, treesMountParents, type BaseNode, type 
 import type { TreeManifest, TreeName } from '../types.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
 import { layerFoldersSink, type FoldersSeen, type LayerFolders } from './base-folders.js';
+import { unreadableBaseLayer } from './base-diffid.js';
 import type { BaseImage } from './base-image.js';
 import { decompressorFor, notALayerType } from './layer-decompress.js';
 import type { OciStore } from './store.js';
@@ -107,15 +108,10 @@ async function readLayer(tracked: ReadonlySet<string>, layer: BaseLayerBlob): Pr
   try {
     return (await Promise.all([reading, done]))[1];
   } catch (e) {
-    throw unreadable(layer.digest, e);
+    throw unreadableBaseLayer(layer.digest, e);
   }
 }
 
-/** A base layer whose tar cannot be read, as `base.archive` (a GamelayerError of its own passes as it is). */
-function unreadable(digest: string, e: unknown): GamelayerError {
-  if (e instanceof GamelayerError) return e;
-  return new GamelayerError('base.archive', `base layer ${digest}: not a readable layer tar: ${(e as Error).message}`);
-}
 
 /**
  * Applies one layer to `nodes`. A layer's whiteouts hide what the layers below hold (its own entries stay, wherever

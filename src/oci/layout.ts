@@ -8,11 +8,12 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { ErrorCode } from '../error-codes.js';
-import { readSmallFile, type SmallFile } from '../util/small-file.js';
+import { kindOf, readSmallFile, type SmallFile } from '../util/small-file.js';
 import type { Descriptor } from '../types.js';
 import { openVerifiedBlob, verifiedRanges, type BlobMismatch } from './blob-verify.js';
 import { MEDIA_TYPES } from './media-types.js';
 import { checkLayoutFolder } from './layout-folder.js';
+import { documentRefsOf, isDigest } from './document-shape.js';
 import type { AnyImage, Image, ImageBlob, ImageManifest, IndexDocument, Layer } from './model.js';
 
 export { MEDIA_TYPES };
@@ -38,9 +39,7 @@ const MAX_DOCUMENT = 16 << 20;
 
 const DIGEST = /^sha256:([a-f0-9]{64})$/;
 
-export function isDigest(s: string): boolean {
-  return DIGEST.test(s);
-}
+export { isDigest };
 
 /** The hex of a sha256 digest; anything else is refused (a digest names a file: no `../` through it). */
 export function digestHex(digest: string, where?: string, code: ErrorCode = 'store.digest'): string {
@@ -275,21 +274,43 @@ async function selectImage(layoutDir: string, entries: Descriptor[], selector: s
       tags.length ? `images in this store: ${tags.join(', ')}` : 'the store holds no tagged image; build one first',
     );
   }
-  return readManifest(layoutDir, top, options, document);
+  return readManifest(layoutDir, top, options, document, { left: MAX_MANIFESTS, image: `${path.join(layoutDir, 'index.json')}: image ${selector} (${top.digest})` });
 }
 
-async function readManifest(layoutDir: string, d: Descriptor, options: ReadLayoutOptions, document: DocumentReader): Promise<AnyImage> {
+/**
+ * The most manifests one image is read as, each child of an index counted as often as it is listed (the model holds
+ * each listing). An index listing the same index twice, 30 deep, is a few KiB but 2^30 manifests: the read ran for
+ * ever and its memory grew until the process was killed. A multi-platform image lists a few dozen.
+ */
+export const MAX_MANIFESTS = 1000;
+
+/** What is left of MAX_MANIFESTS for one image, and the image as its error names it. */
+interface ManifestBudget {
+  left: number;
+  image: string;
+}
+
+async function readManifest(layoutDir: string, d: Descriptor, options: ReadLayoutOptions, document: DocumentReader, budget: ManifestBudget): Promise<AnyImage> {
   const { file, bytes } = await document({ digest: d.digest }, `manifest ${d.digest}`);
-  const value = parseLayoutDocument<{ mediaType?: string; config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] }>(file, bytes, `manifest ${d.digest}`);
-  const mediaType = value.mediaType ?? d.mediaType;
+  const value = parseLayoutDocument<{ mediaType?: unknown; manifests?: unknown }>(file, bytes, `manifest ${d.digest}`);
+  // Each reference checked before it is followed: a foreign layout's document may be any JSON (document-shape.ts).
+  const refs = documentRefsOf(value, file, `manifest ${d.digest}`);
+  const mediaType = typeof value.mediaType === 'string' ? value.mediaType : d.mediaType;
   const descriptor: Descriptor = { ...d, mediaType, size: bytes.length };
-  if (mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerList || value.manifests) {
+  if (mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerList || value.manifests !== undefined) {
     const manifests: AnyImage[] = [];
-    for (const child of value.manifests ?? []) manifests.push(await readManifest(layoutDir, child, options, document));
-    return { kind: 'index', descriptor, bytes, index: value as IndexDocument, manifests };
+    for (const child of refs.manifests) {
+      if (--budget.left < 0) {
+        throw new GamelayerError('layout.invalid', `${budget.image}: lists more than ${MAX_MANIFESTS} manifests, counting those its nested indexes list (index ${d.digest} among them)`, 'not an image gamelayer reads: a multi-platform image lists a few dozen');
+      }
+      manifests.push(await readManifest(layoutDir, child, options, document, budget));
+    }
+    return { kind: 'index', descriptor, bytes, index: value as unknown as IndexDocument, manifests };
   }
-  if (!value.config) throw new GamelayerError('layout.invalid', `${file}: manifest ${d.digest} has no config`);
-  const blobs = [value.config, ...(value.layers ?? [])];
+  const config = refs.config;
+  if (!config) throw new GamelayerError('layout.invalid', `${file}: manifest ${d.digest} has no config`);
+  const layers = refs.layers;
+  const blobs = [config, ...layers];
   const missing: Descriptor[] = [];
   // Each blob's presence and size, asked side by side, then judged in the manifest's order.
   const paths = blobs.map((b) => blobPath(layoutDir, b.digest, 'layout.digest'));
@@ -302,21 +323,24 @@ async function readManifest(layoutDir: string, d: Descriptor, options: ReadLayou
       continue;
     }
     if (!s) throw new GamelayerError('layout.missing-blob', `${p}: missing blob ${b.digest} of manifest ${d.digest}`, 'the store is incomplete: rebuild the image');
+    // A FIFO of the size its descriptor says (0) would block the read for ever: only a regular file is a blob.
+    if (!s.isFile()) throw new GamelayerError('layout.corrupt', `${p}: ${kindOf(s)}, not a blob file (manifest ${d.digest})`, 'the store is damaged: rebuild the image');
     if (s.size !== b.size) throw new GamelayerError('layout.corrupt', `${p}: ${s.size} bytes, manifest ${d.digest} says ${b.size}`, 'the store is damaged: rebuild the image');
   }
   // The config is small: read (verified) now, so every layer knows its diff_id.
   let diffIDs: string[] = [];
-  if (!missing.some((m) => m.digest === value.config!.digest)) {
-    const config = await document({ digest: value.config.digest }, `config of ${d.digest}`);
-    diffIDs = parseLayoutDocument<{ rootfs?: { diff_ids?: string[] } }>(config.file, config.bytes, `config of ${d.digest}`).rootfs?.diff_ids ?? [];
+  if (!missing.some((m) => m.digest === config.digest)) {
+    const read = await document({ digest: config.digest }, `config of ${d.digest}`);
+    const said = parseLayoutDocument<{ rootfs?: { diff_ids?: unknown } } | null>(read.file, read.bytes, `config of ${d.digest}`)?.rootfs?.diff_ids;
+    // Taken only as a list of strings: a config of other JSON gives its layers no diff_id (as one without rootfs).
+    if (Array.isArray(said) && said.every((x) => typeof x === 'string')) diffIDs = said as string[];
   }
-  const layers = value.layers ?? [];
   const image: Image = {
     kind: 'image',
     descriptor,
     bytes,
-    manifest: value as ImageManifest,
-    config: layoutBlob(layoutDir, value.config) as ImageBlob,
+    manifest: value as unknown as ImageManifest,
+    config: layoutBlob(layoutDir, config) as ImageBlob,
     layers: layers.map((l, i) => layoutBlob(layoutDir, l, diffIDs.length === layers.length ? diffIDs[i] : undefined)),
     ...(options.allowMissing ? { missing } : {}),
   };

@@ -15,7 +15,7 @@ import { sweepStaleTemps, tempTag } from '../util/temp-files.js';
 import { acquireLock } from '../util/lock-file.js';
 import { writeAll } from '../util/write-all.js';
 import { exists } from '../util/exists.js';
-import { readSmallFile } from '../util/small-file.js';
+import { kindOf, readSmallFile } from '../util/small-file.js';
 import { syncDir, writeDurably, writeFileAtomic } from '../util/atomic-write.js';
 import { checkLayoutFolder } from './layout-folder.js';
 import { checkNewStoreFolder } from './store-folder.js';
@@ -188,6 +188,8 @@ export class OciStore {
     const file = this.blobPath(digest);
     const st = await stat(file).catch(() => undefined);
     if (!st) throw new GamelayerError('store.blob-missing', `${file}: blob ${digest} is not in the store ${this.dir}`);
+    // A FIFO of the size a layer's descriptor says (0) blocked its read for ever: only a regular file is read.
+    if (!st.isFile()) throw new BlobMismatch(file, `${kindOf(st)}, not a blob file`);
     if (size !== undefined && st.size !== size) throw new BlobMismatch(file, `${st.size} bytes, expected ${size}`);
     return openVerifiedBlob(file, digest, size);
   }
@@ -286,7 +288,18 @@ export class OciStore {
     // A blob already here is kept only if it is known good; else these freshly hashed bytes replace it.
     if (await markerValid(this.markers, target, digest, size)) await rm(tmp, { force: true });
     else {
-      await rename(tmp, target);
+      await rename(tmp, target).catch(async (e: unknown) => {
+        // A folder (or a file below: blobs/sha256 made a file) where the blob goes is none of the store's own making,
+        // and never removed here: said, naming it (was: error[internal] EISDIR).
+        const code = errnoCode(e);
+        if (code !== 'EISDIR' && code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOTDIR') throw e;
+        const st = await stat(target).catch(() => undefined);
+        throw new GamelayerError(
+          'store.blob-corrupt',
+          `${target}: ${st ? kindOf(st) : `cannot be written (${code})`}, where the blob ${digest} goes`,
+          'the store holds only blob files under blobs/sha256: move that away, then run gamelayer build again',
+        );
+      });
       await syncDir(path.dirname(target));
       await markVerified(this.markers, target, digest);
     }

@@ -1,6 +1,6 @@
 // Where a build's base image comes from: a local layout or archive (oci:, oci-archive:, docker-archive:, scratch), or
-// a registry. A registry base is read with the push's options; explicit credentials (--username) go only to the
-// push's own registry, never to another host. When the base is in the registry the build pushes to, its layers
+// a registry. A registry base is read with the push's options; the credentials given for the push (--username, or
+// GAMELAYER_REGISTRY_USERNAME/PASSWORD) go only to the push's own registry, never to another host. When the base is in the registry the build pushes to, its layers
 // are not stored: the push mounts them (or finds them there); they are streamed once only to read the folders above
 // the mounts (oci/base-parents.ts).
 import path from 'node:path';
@@ -9,6 +9,7 @@ import { GamelayerError } from '../errors.js';
 import { loadBaseImage, parseBaseRef, type BaseImage } from '../oci/base-image.js';
 import { assertBaseLayerRoom } from '../oci/base-room.js';
 import { parsePlatform } from '../oci/image.js';
+import type { CredentialOptions } from '../registry/credentials.js';
 import type { TargetOptions } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
 import type { BuildRecord } from '../types.js';
@@ -37,8 +38,7 @@ export async function baseLoader(config: GameConfig, opts: { push?: string; regi
   const push = opts.push ? parseReference(opts.push) : undefined;
   const sameRegistry = push !== undefined && push.registry === base.registry;
   const registry = opts.registry ?? {};
-  const explicit = registry.credentials && !('source' in registry.credentials) && (registry.credentials.username || registry.credentials.password);
-  const baseOptions: TargetOptions = sameRegistry || !explicit ? registry : { ...registry, credentials: {} };
+  const baseOptions: TargetOptions = sameRegistry ? registry : { ...registry, credentials: perHostCredentials(registry.credentials) };
   const { pullBaseImage } = await import('../registry/base-pull.js');
   return {
     sameRegistry,
@@ -47,6 +47,18 @@ export async function baseLoader(config: GameConfig, opts: { push?: string; regi
         throw await atBaseImageField(config, e);
       }),
   };
+}
+
+/**
+ * Credentials for a base in another registry than the push's: only what is kept per host (docker config.json, its
+ * credential helpers, the ECR path). The pair given for the push, as --username or as GAMELAYER_REGISTRY_USERNAME and
+ * GAMELAYER_REGISTRY_PASSWORD, is not sent there: the environment's pair went to whatever host gamelayer.yaml's
+ * baseImage named (a Docker Hub base got a CI's private registry password).
+ */
+function perHostCredentials(given: TargetOptions['credentials']): CredentialOptions {
+  const options = given && !('source' in given) ? given : {};
+  const { GAMELAYER_REGISTRY_USERNAME: _user, GAMELAYER_REGISTRY_PASSWORD: _password, ...env } = options.env ?? process.env;
+  return { ...(options.dockerConfigDir !== undefined ? { dockerConfigDir: options.dockerConfigDir } : {}), env };
 }
 
 /** The base image of each platform of a build, read once (before the plan needs it: a build reads it beside the scan). */

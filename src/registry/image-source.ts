@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
 import { byteRange, VerifyDigest } from '../oci/blob-verify.js';
-import { MEDIA_TYPES, sha256Digest } from '../oci/layout.js';
+import { MAX_MANIFESTS, MEDIA_TYPES, sha256Digest } from '../oci/layout.js';
 import type { AnyImage, Image, ImageBlob, ImageManifest, IndexDocument, Layer } from '../oci/model.js';
 import type { Descriptor } from '../types.js';
 import type { RegistryClient } from './client.js';
@@ -76,6 +76,10 @@ function parse<T>(bytes: Buffer, where: string): T {
  * names it (a tag's against the one the index that lists it says), the config read and verified, the layers lazy.
  */
 export async function readRegistryImage(client: RegistryClient, repo: string, reference: string, listed?: Descriptor): Promise<AnyImage> {
+  return readImage(client, repo, reference, listed, { left: MAX_MANIFESTS, image: `${client.host}/${repo}:${reference}` });
+}
+
+async function readImage(client: RegistryClient, repo: string, reference: string, listed: Descriptor | undefined, budget: { left: number; image: string }): Promise<AnyImage> {
   const m = await client.getManifest(repo, reference);
   const expected = listed?.digest ?? (reference.startsWith('sha256:') ? reference : undefined);
   const where = `${client.host}/${repo}@${m.digest}`;
@@ -85,7 +89,13 @@ export async function readRegistryImage(client: RegistryClient, repo: string, re
   const descriptor: Descriptor = { ...(listed ?? {}), mediaType, digest: m.digest, size: m.bytes.length };
   if (mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerList || Array.isArray(doc.manifests)) {
     const manifests: AnyImage[] = [];
-    for (const child of doc.manifests ?? []) manifests.push(await readRegistryImage(client, repo, child.digest, child));
+    for (const child of doc.manifests ?? []) {
+      // Each listing is read (the model holds each): an index listing the same index twice, 30 deep, is 2^30 reads.
+      if (--budget.left < 0) {
+        throw new GamelayerError('registry.protocol', `${budget.image}: lists more than ${MAX_MANIFESTS} manifests, counting those its nested indexes list (index ${m.digest} among them)`);
+      }
+      manifests.push(await readImage(client, repo, child.digest, child, budget));
+    }
     return { kind: 'index', descriptor, bytes: m.bytes, index: doc as IndexDocument, manifests };
   }
   if (!doc.config || !Array.isArray(doc.layers)) throw new GamelayerError('registry.protocol', `${where}: not an image manifest (no config or layers)`);
