@@ -10,6 +10,7 @@ import { diffDetails, diffTable, layerTable, pullCostTable } from './diff-format
 import { layerDiff, recordLayerDiff, type LayerDiff } from '../../plan/layer-diff.js';
 import { loadBaseImage, parseBaseRef } from '../../oci/base-image.js';
 import { parsePlatform } from '../../oci/image.js';
+import { sourceDateEpoch } from '../../oci/source-date.js';
 import { baseMountParents } from '../../oci/base-parents.js';
 import { parentsFromRecord } from '../../plan/mount-parents.js';
 import { pullCost, type PullCost } from '../../diff/pull-cost.js';
@@ -185,7 +186,7 @@ export function register(program: Command): void {
         const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config!.trees[t].mount])) as Record<TreeName, string>;
         return { layers: base.layers.length, parents: await baseMountParents(base, mounts, path.join(config!.stateDir, 'cache', 'verified-blobs'), after.manifests.filter((m) => m.platform === undefined || m.platform === platform)) };
       };
-      const layers = recordLayers ?? (config && before.build ? await inStep('diff layers', () => layerDiff(config, after.manifests, before.build!, baseLayerCount, largeGame(after.manifests) ? collectOldGarbage : undefined)) : undefined);
+      const layers = recordLayers ?? (config && before.build ? await inStep('diff layers', () => layerDiff(config, after.manifests, before.build!, baseLayerCount, largeGame(after.manifests) ? collectOldGarbage : undefined, { kind: config.layers.compression, mtime: sourceDateEpoch() })) : undefined);
       if (opts.json) {
         printJson({ before: before.name, after: after.name, changed, trees: diffs, chunks: diffs.flatMap((d) => chunkDiff(d) ?? []), layers, pullCost: cost?.value, pullCostTo: cost?.to, ...(baseMoves.length ? { baseMoved: baseMoves } : {}) });
       } else {
@@ -193,6 +194,7 @@ export function register(program: Command): void {
         const details = diffDetails(diffs, limit);
         process.stdout.write(details ? `\n${details}\n` : baseMoves.length ? '\nno changes in the trees\n' : '\nno changes\n');
         if (layers) process.stdout.write(`\n${layerTable(layers, recordLayers ? { older: before.name, newer: after.name } : undefined)}\n`);
+        if (layers?.afresh) process.stdout.write(`the next build plans every tree afresh: ${before.name} was built with other layer settings (${layers.afresh})\n`);
         if (cost) process.stdout.write(`\n${pullCostTable(cost.value, cost.from, cost.to)}\n`);
         if (costNote) process.stdout.write(`\n${costNote}\n`);
         for (const m of baseMoves) process.stdout.write(`\n${baseMoveText(m)}; a build makes new images on the same layers\n`);
