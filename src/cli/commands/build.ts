@@ -333,6 +333,7 @@ export function buildText(r: ShownBuild): string {
       const what = t.decision === 'patched' ? 'patch layer added on top of the previous build' : t.decision === 'compacted' ? `compacted (${t.reason})` : `rebased (${t.reason})`;
       return `${multi ? `${t.tree} ${t.platform}` : t.tree}: ${what}`;
     });
+  notes.push(...wholeFileNotes(s.wholeFiles ?? []));
   return [
     table(['tree', 'layer', 'files', 'content', 'compressed', 'status', 'digest'], rows, [1, 2, 3, 4]),
     ...(notes.length ? ['', ...notes] : []),
@@ -348,6 +349,18 @@ export function buildText(r: ShownBuild): string {
     `server image ${r.record.tags[0]} = ${server.digest}`,
     `record ${r.recordFile}`,
   ].join('\n');
+}
+
+/** Big changed files sent whole again, per tree (the first 3 named): a chunked tree would send their new chunks. */
+function wholeFileNotes(files: NonNullable<BuildResult['summary']['wholeFiles']>): string[] {
+  const trees = [...new Set(files.map((f) => f.tree))];
+  return trees.map((tree) => {
+    const of = files.filter((f) => f.tree === tree);
+    const named = of.slice(0, 3).map((f) => `${printable(f.path)} (${formatBytes(f.bytes)})`).join(', ');
+    const more = of.length > 3 ? ` and ${of.length - 3} more` : '';
+    const verb = of.length === 1 ? 'changed and was' : 'changed and were';
+    return `${tree}: ${named}${more} ${verb} sent whole again; a chunked tree sends only the chunks that changed (trees.${tree}.chunks, docs/chunks.md)`;
+  });
 }
 
 function previousText(s: BuildResult['summary']): string {
