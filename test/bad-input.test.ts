@@ -495,7 +495,7 @@ const cases: Case[] = [
       args: ['push', `${basicReg.host}/studio/game:1.0.0`, '--username', 'ci', '--password-stdin'],
       opts: { stdin: 'wrong-pw\n' },
     }),
-    stderr: () => `error: reach registry ${basicReg.host}: ${basicReg.host} requires authentication and refused ours\n${authHint}`,
+    stderr: () => `error: reach registry ${basicReg.host}: ${basicReg.host} requires authentication and refused ours (user ci, from explicit username/password)\n${authHint}`,
   },
   {
     name: 'registry: no credentials for a registry that needs them',

@@ -89,6 +89,23 @@ describe('gamelayer push', () => {
     expect(r.stderr).toContain(`error[registry.unauthorized]: reach registry ${basicReg.host}: ${basicReg.host} requires authentication and refused ours`);
   });
 
+  // A stale `docker login` entry was refused with "refused ours" alone: the user could not tell which credentials
+  // were sent, nor that they came from a config.json they had forgotten.
+  it('refused credentials are named by user and source (docker config.json, the environment), never by password', async () => {
+    const dockerDir = path.join(work, 'docker-stale');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(dockerDir, { recursive: true });
+    await writeFile(path.join(dockerDir, 'config.json'), JSON.stringify({ auths: { [basicReg.host]: { auth: Buffer.from('old-ci:stale-secret').toString('base64') } } }));
+    const stale = await cli(['push', `${basicReg.host}/studio/game:v3`, '--image', 'v1'], { DOCKER_CONFIG: dockerDir });
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toContain(`${basicReg.host} requires authentication and refused ours (user old-ci, from ${path.join(dockerDir, 'config.json')} auths)`);
+    expect(stale.stdout + stale.stderr).not.toContain('stale-secret');
+    const env = await cli(['push', `${basicReg.host}/studio/game:v3`, '--image', 'v1'], { GAMELAYER_REGISTRY_USERNAME: 'ci', GAMELAYER_REGISTRY_PASSWORD: 'env-secret' });
+    expect(env.code).toBe(1);
+    expect(env.stderr).toContain('refused ours (user ci, from GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD)');
+    expect(env.stdout + env.stderr).not.toContain('env-secret');
+  });
+
   it('bad flags and destinations are clear errors', async () => {
     const c = await cli(['push', 'v1', '--concurrency', 'many']);
     expect(c.code).toBe(2); // a usage error

@@ -21,8 +21,8 @@ export async function commandConfig(cmd: Command): Promise<GameConfig> {
  * Refuses an output path (`--out`, `--context`) of a command that has the config, when it is or lies in a tree's
  * source: checked before any work, as the file-or-folder checks of the output are.
  */
-export async function refuseOutInTrees(config: GameConfig, out: string | undefined, flag: string): Promise<void> {
-  if (out !== undefined && out !== '-') await assertOutsideFolders(out, flag, treeSourceFolders(config));
+export async function refuseOutInTrees(config: GameConfig, out: string | undefined, flag: string, kind: 'file' | 'folder' = 'folder'): Promise<void> {
+  if (out !== undefined && out !== '-') await assertOutsideFolders(out, flag, treeSourceFolders(config), { kind, configDir: path.dirname(config.file) });
 }
 
 /** Warns (stderr, once) when the start program cannot run on the config's base: a script whose interpreter is nowhere. */

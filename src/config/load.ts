@@ -76,9 +76,14 @@ export function treeSourceFor(tree: TreeConfig, platform: string): { path: strin
 }
 
 /** Every tree source as a folder no output may go into, with the config field that names it (`trees.app.source`). */
-export function treeSourceFolders(config: Pick<GameConfig, 'trees'>): { folder: string; field: string }[] {
+export function treeSourceFolders(config: Pick<GameConfig, 'trees'>): { folder: string; field: string; globs: { include: string[]; exclude: string[]; excludeField: string } }[] {
   return Object.values(config.trees).flatMap((t) =>
-    Object.entries(t.sources).map(([platform, folder]) => ({ folder, field: `trees.${t.name}.source${platform === '*' ? '' : `.${platform}`}` })),
+    Object.entries(t.sources).map(([platform, folder]) => ({
+      folder,
+      field: `trees.${t.name}.source${platform === '*' ? '' : `.${platform}`}`,
+      // What the scan takes from the folder: an output its globs leave out goes into no image.
+      globs: { include: t.include, exclude: t.exclude, excludeField: `trees.${t.name}.exclude` },
+    })),
   );
 }
 

@@ -19,7 +19,7 @@ export interface DiffSide {
   name: string;
   manifests: TreeManifest[];
   /** Set when this side is a build record: its layers, to tell reused layers from rebuilt ones. */
-  build?: Pick<BuildRecord, 'layers' | 'plan' | 'manifests' | 'bases' | 'parents'>;
+  build?: Pick<BuildRecord, 'layers' | 'plan' | 'manifests' | 'bases' | 'parents' | 'settingsKey'>;
   /** Set when this side is a directory (scanned as the app tree, so it pairs with a record's or the working trees'). */
   directory?: true;
 }

@@ -3,6 +3,7 @@
 // (reading a base image is the image stage's job, above this one).
 import { treeSourceFor, type GameConfig } from '../config/load.js';
 import type { MountParents } from './mount-parents.js';
+import { layerSettingsKey, settingsChanges, type LayerSettings } from './settings-key.js';
 import { planIncremental, recordedTrees, SERVER_STACK_ORDER } from './incremental.js';
 import { totalsOf } from '../entries/packed-list.js';
 import { TREE_NAMES, type BuildRecord, type PlannedLayer, type TreeManifest, type TreeName } from '../types.js';
@@ -20,6 +21,8 @@ export interface LayerChange {
 }
 
 export interface LayerDiff {
+  /** Set when the recorded build was made with other layer settings: the next build plans every tree afresh. */
+  afresh?: string;
   layers: LayerChange[];
   reused: number;
   rebuilt: number;
@@ -36,13 +39,19 @@ export type BaseLayerCount = (platform: string) => Promise<{ layers: number; par
 export async function layerDiff(
   config: GameConfig,
   current: readonly TreeManifest[],
-  record: Pick<BuildRecord, 'layers' | 'plan' | 'manifests' | 'bases'>,
+  record: Pick<BuildRecord, 'layers' | 'plan' | 'manifests' | 'bases'> & Partial<Pick<BuildRecord, 'settingsKey'>>,
   baseLayerCount: BaseLayerCount,
   /** Given to the planner (IncrementalOptions.betweenSteps): the diff of a large game collects garbage there. */
   betweenSteps?: () => void,
+  /** The next build's settings (compression, SOURCE_DATE_EPOCH: the caller's): the default the config's and 0. */
+  next: Pick<LayerSettings, 'kind' | 'mtime'> = { kind: config.layers.compression, mtime: 0 },
 ): Promise<LayerDiff> {
   const tally = layerTally(record);
   const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
+  // A build does not build on a record of other layer settings (a mount moved): nor does its preview here. Layers
+  // whose inputs are the same (the trees that kept their mount) still count as reused, as the build reuses them.
+  const settingsKey = layerSettingsKey({ targetSize: config.layers.targetSize, maxLayers: config.layers.maxLayers, mounts, ...next });
+  const afresh = record.settingsKey !== undefined && record.settingsKey !== settingsKey ? settingsChanges(record.settingsKey, settingsKey) : undefined;
   for (const platform of config.platforms) {
     const { layers: baseLayers, parents } = await baseLayerCount(platform);
     const manifests = TREE_NAMES.map((t) => {
@@ -52,7 +61,7 @@ export async function layerDiff(
       return m;
     });
     // The same planning a build does: the recorded build's layers, plus patches where trees changed.
-    const plan = planIncremental(manifests, recordedTrees(record, platform), {
+    const plan = planIncremental(manifests, afresh ? {} : recordedTrees(record, platform), {
       targetSize: config.layers.targetSize,
       maxLayers: config.layers.maxLayers,
       baseLayers,
@@ -63,7 +72,7 @@ export async function layerDiff(
     });
     for (const l of plan.layers) tally.add(l, platform);
   }
-  return tally.result();
+  return { ...(afresh ? { afresh } : {}), ...tally.result() };
 }
 
 /**

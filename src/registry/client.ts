@@ -168,6 +168,8 @@ export class RegistryClient {
   private readonly exchangeTimeoutMs: number;
   private readonly maxDrainBytes: number;
   private readonly deniedHint: string;
+  /** Whose credentials a 401 refused (` (user ci, from <config.json> auths)`): a stale docker login is found by it. */
+  private readonly credentialsSaid: string;
 
   constructor(opts: RegistryClientOptions) {
     this.insecure = opts.insecure ?? false;
@@ -180,6 +182,8 @@ export class RegistryClient {
     this.exchangeTimeoutMs = opts.exchangeTimeoutMs ?? timeoutFromEnv('GAMELAYER_REGISTRY_TIMEOUT') ?? DEADLINE_MS;
     this.maxDrainBytes = opts.maxDrainBytes ?? MAX_DRAIN_BYTES;
     this.deniedHint = opts.deniedHint ?? 'check that these credentials may push to this repository';
+    const creds = opts.auth ? undefined : opts.credentials;
+    this.credentialsSaid = creds ? ` (${creds.username ? `user ${creds.username}, ` : ''}from ${creds.source})` : '';
   }
 
   /**
@@ -563,7 +567,7 @@ export class RegistryClient {
     }
     // Nothing sent (no credentials found, or a scheme ours cannot answer): "refused ours" would send the user
     // looking for a wrong password.
-    const why = sent ? 'refused ours' : 'none were found for it (no --username, GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD or docker config.json entry)';
+    const why = sent ? `refused ours${this.credentialsSaid}` : 'none were found for it (no --username, GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD or docker config.json entry)';
     return new GamelayerError('registry.unauthorized', `${o.what}: ${this.host} requires authentication and ${why}`, 'pass --username USER --password-stdin, set GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD, or docker login');
   }
 

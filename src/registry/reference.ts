@@ -44,6 +44,8 @@ export function parseReference(ref: string): ImageReference {
     scheme = schemeMatch[1] as 'http' | 'https';
     rest = rest.slice(schemeMatch[0].length);
   }
+  // skopeo's and podman's transport prefix: it read as a host "docker:" and failed on the path's letters.
+  if (/^docker:\/\//i.test(rest)) throw bad(`"docker://" is skopeo's transport prefix, not part of a reference: write ${redactReference(rest.slice('docker://'.length)) || 'host[:port]/repository'}`);
   // `user:password@host/…`: an `@` before the first `/` is user-info, never a digest (which follows the path).
   if (USER_INFO.test(rest)) {
     throw new GamelayerError(

@@ -4,6 +4,7 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
+import { globsTake } from './glob-match.js';
 import { isSameOrInside, realPathOfExisting } from './real-path.js';
 
 const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
@@ -87,24 +88,42 @@ export async function assertWritableFolder(dir: string): Promise<void> {
   }
 }
 
-/** A folder no output may go into, and the config field that names it (`trees.app.source`). */
+/**
+ * A folder no output may go into, and the config field that names it (`trees.app.source`); with the tree's globs,
+ * only where they would take what is written (an engine tree `source: .` with `include: ['*.so', …]` takes no `k8s/`).
+ */
 export interface GuardedFolder {
   folder: string;
   field: string;
+  globs?: { include: readonly string[]; exclude: readonly string[]; excludeField: string };
 }
 
 /**
- * Refuses an output path (`--out app/k8s`) that is, or lies inside, a guarded folder (a tree's source): the next build
- * would put the generated files into that tree's image. Real paths are compared, so a symlink gets no further.
+ * Refuses an output path (`--out app/k8s`: `kind` folder, or `--context ctx.tar`: file) that is, or lies inside, a
+ * guarded folder (a tree's source) whose globs take it: the next build would put the generated files into that
+ * tree's image. Real paths are compared, so a symlink gets no further.
  */
-export async function assertOutsideFolders(out: string, flag: string, guarded: GuardedFolder[]): Promise<void> {
+export async function assertOutsideFolders(
+  out: string,
+  flag: string,
+  guarded: GuardedFolder[],
+  opts: { kind?: 'file' | 'folder'; configDir?: string } = {},
+): Promise<void> {
+  const kind = opts.kind ?? 'folder';
   const real = realPathOfExisting(out);
   for (const g of guarded) {
-    if (!isSameOrInside(realPathOfExisting(g.folder), real)) continue;
+    const folder = realPathOfExisting(g.folder);
+    if (!isSameOrInside(folder, real)) continue;
+    const rel = path.relative(folder, real).split(path.sep).join('/');
+    if (g.globs && !globsTake(g.globs.include, g.globs.exclude, rel, kind === 'folder')) continue;
+    // A folder beside gamelayer.yaml is outside the trees unless the yaml is in this source (`source: .`); then
+    // leaving the output out of the tree is the way.
+    const besideConfig = opts.configDir === undefined || !isSameOrInside(folder, realPathOfExisting(opts.configDir)) ? ' (a folder beside gamelayer.yaml such as deploy/)' : '';
+    const leaveOut = g.globs && rel !== '' ? `, leave it out of the tree (add "${kind === 'folder' ? `${rel}/**` : rel}" to ${g.globs.excludeField} in gamelayer.yaml)` : '';
     throw new GamelayerError(
       'cli.out-in-tree',
       `${flag} ${out}: inside ${g.field} (${g.folder}); the next build would put what is written there into that tree's image`,
-      `write it outside the trees' sources (a folder beside gamelayer.yaml such as deploy/), or change ${g.field} in gamelayer.yaml`,
+      `write it outside the trees' sources${besideConfig}${leaveOut}, or change ${g.field} in gamelayer.yaml`,
     );
   }
 }

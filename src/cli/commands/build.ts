@@ -363,6 +363,7 @@ export function buildText(r: ShownBuild): string {
       const what = t.decision === 'patched' ? 'patch layer added on top of the previous build' : t.decision === 'compacted' ? `compacted (${t.reason})` : `rebased (${t.reason})`;
       return `${multi ? `${t.tree} ${t.platform}` : t.tree}: ${what}`;
     });
+  notes.push(...wholeFileNotes(s.wholeFiles ?? []));
   return [
     table(['tree', 'layer', 'files', 'content', 'compressed', 'status', 'digest'], rows, [1, 2, 3, 4]),
     ...(notes.length ? ['', ...notes] : []),
@@ -372,12 +373,34 @@ export function buildText(r: ShownBuild): string {
     // Counted as the table above counts: its rows; the tree markers apart. s.built and s.reused count distinct
     // layers, markers included, while a media layer has a row per platform: markers are what the rows' layers are not.
     `layers: ${s.layers.filter((l) => !l.reused).length} built, ${s.layers.filter((l) => l.reused).length} reused; ` +
-      `new bytes ${formatBytes(s.bytesNew)} of ${formatBytes(s.bytesTotal)}; scan ${(s.scanMs / 1000).toFixed(2)}s, total ${(s.ms / 1000).toFixed(2)}s (${formatRate(s.bytesNew, s.ms)})` +
+      `new bytes ${formatBytes(s.bytesNew)} of ${formatBytes(s.bytesTotal)}; scan ${(s.scanMs / 1000).toFixed(2)}s, total ${(s.ms / 1000).toFixed(2)}s${builtRate(s)}` +
       `${markers > 0 ? `; and ${count(markers, 'tree marker')}` : ''}`,
     `images in ${r.store}: ${r.record.tags.join(', ')}`,
     `server image ${r.record.tags[0]} = ${server.digest}`,
     `record ${r.recordFile}`,
   ].join('\n');
+}
+
+/**
+ * The rate of the work done: content tarred and compressed per second of the whole build. It was the compressed new
+ * bytes per second: a 900 MiB file of zeros built in 15 s read "0.3 MB/s", and a no-op build "0.0 MB/s".
+ */
+function builtRate(s: BuildResult['summary']): string {
+  const built = new Map(s.layers.filter((l) => !l.reused).map((l) => [l.layer.inputKey, l.bytes]));
+  const bytes = [...built.values()].reduce((n, b) => n + b, 0);
+  return bytes > 0 ? ` (${formatBytes(bytes)} of content built, ${formatRate(bytes, s.ms)})` : '';
+}
+
+/** Big changed files sent whole again, per tree (the first 3 named): a chunked tree would send their new chunks. */
+function wholeFileNotes(files: NonNullable<BuildResult['summary']['wholeFiles']>): string[] {
+  const trees = [...new Set(files.map((f) => f.tree))];
+  return trees.map((tree) => {
+    const of = files.filter((f) => f.tree === tree);
+    const named = of.slice(0, 3).map((f) => `${printable(f.path)} (${formatBytes(f.bytes)})`).join(', ');
+    const more = of.length > 3 ? ` and ${of.length - 3} more` : '';
+    const verb = of.length === 1 ? 'changed and was' : 'changed and were';
+    return `${tree}: ${named}${more} ${verb} sent whole again; a chunked tree sends only the chunks that changed (trees.${tree}.chunks, docs/chunks.md)`;
+  });
 }
 
 function previousText(s: BuildResult['summary']): string {

@@ -134,7 +134,7 @@ export function register(program: Command): void {
       if (kinds.length > 1) throw new GamelayerError('cli.buildspec-kind', `${kinds.join(' and ')}: choose one`);
       const kind: BuildspecKind = flags.docker ? 'docker' : flags.prCheck ? 'pr-check' : 'daemonless';
       const config = await commandConfig(cmd);
-      await refuseOutInTrees(config, flags.out, '--out');
+      await refuseOutInTrees(config, flags.out, '--out', 'file');
       if (flags.batch && flags.regionAlso?.length) (await import('../../codebuild/buildspec-regions.js')).regionRepositories(flags.regionAlso, '--batch');
       const text = flags.batch
         ? (await import('../../codebuild/batch-buildspec.js')).emitBatchBuildspec(config, { sourceRoot: process.cwd(), supply: flags })
@@ -161,7 +161,7 @@ export function register(program: Command): void {
     .option('--force', 'replace an --out file that is not JSON')
     .action(async (flags: { out?: string; repository?: string; region?: string; registry?: string; record?: string; serverContainer?: string; local?: boolean; force?: boolean }, cmd: Command) => {
       const config = await commandConfig(cmd);
-      await refuseOutInTrees(config, flags.out, '--out');
+      await refuseOutInTrees(config, flags.out, '--out', 'file');
       // --region / --registry as for k8s and ecs: a pipeline per region deploys that region's copy.
       const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
       const defs = imageDefinitions(input, { serverContainer: flags.serverContainer });

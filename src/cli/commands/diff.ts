@@ -1,14 +1,16 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { GameConfig } from '../../config/load.js';
 import { diffManifests, hasChanges } from '../../diff/diff.js';
 import { showsSteps, step } from '../../report/step.js';
 import { assertBaseline, labelDirectories, lastBuildForPullCost, lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
-import { commandConfig, commandReporter, printJson } from '../context.js';
+import { commandConfig, commandReporter, configPath, printJson } from '../context.js';
 import { diffDetails, diffTable, layerTable, pullCostTable } from './diff-format.js';
 import { layerDiff, recordLayerDiff, type LayerDiff } from '../../plan/layer-diff.js';
 import { loadBaseImage, parseBaseRef } from '../../oci/base-image.js';
 import { parsePlatform } from '../../oci/image.js';
+import { sourceDateEpoch } from '../../oci/source-date.js';
 import { baseMountParents } from '../../oci/base-parents.js';
 import { parentsFromRecord } from '../../plan/mount-parents.js';
 import { pullCost, type PullCost } from '../../diff/pull-cost.js';
@@ -41,8 +43,8 @@ export function register(program: Command): void {
       'show what changed: with no argument, the working trees against the last build (or scan); ' +
         'with A, A against the working trees; with A B, between two records or two directories',
     )
-    .argument('[a]', 'a record file (.gamelayer/records/*.json) or a directory')
-    .argument('[b]', 'a record file or a directory')
+    .argument('[a]', "a record file (.gamelayer/records/*.json), a local build's tag (1.4.2) or a directory")
+    .argument('[b]', "a record file, a local build's tag or a directory")
     .option('--json', 'print every change as JSON on stdout')
     .option('--limit <n>', 'changed paths listed per tree', '20')
     .option('--exit-code', 'exit 3 when anything changed, also with --against when there is nothing to compare with (0 when nothing did, 1 on failure, 2 on a usage error)')
@@ -155,12 +157,12 @@ export function register(program: Command): void {
           else costNote = 'no local build to compute the pull cost to (build first, or give --to <ref>)';
         }
       } else if (a && b) {
-        before = await sideFromArg(a, reporter);
-        after = await sideFromArg(b, reporter);
+        before = await sideFromArg(await recordOfTag(a, configPath(cmd), gameConfig), reporter);
+        after = await sideFromArg(await recordOfTag(b, configPath(cmd), gameConfig), reporter);
       } else {
         // The trees scanned before the record is read: a 1M-entry game's record (70 MiB of packed entries) is then
         // not held beside the scan's walk and stat cache.
-        if (a) before = await sideFromArg(a, reporter);
+        if (a) before = await sideFromArg(await recordOfTag(a, configPath(cmd), gameConfig), reporter);
         // No record at all: said before the trees are hashed (minutes on a big game), not after.
         else await assertBaseline(await gameConfig());
         after = await inStep('scan trees', async () => workingTrees(await gameConfig(), reporter));
@@ -184,7 +186,7 @@ export function register(program: Command): void {
         const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config!.trees[t].mount])) as Record<TreeName, string>;
         return { layers: base.layers.length, parents: await baseMountParents(base, mounts, path.join(config!.stateDir, 'cache', 'verified-blobs'), after.manifests.filter((m) => m.platform === undefined || m.platform === platform)) };
       };
-      const layers = recordLayers ?? (config && before.build ? await inStep('diff layers', () => layerDiff(config, after.manifests, before.build!, baseLayerCount, largeGame(after.manifests) ? collectOldGarbage : undefined)) : undefined);
+      const layers = recordLayers ?? (config && before.build ? await inStep('diff layers', () => layerDiff(config, after.manifests, before.build!, baseLayerCount, largeGame(after.manifests) ? collectOldGarbage : undefined, { kind: config.layers.compression, mtime: sourceDateEpoch() })) : undefined);
       if (opts.json) {
         printJson({ before: before.name, after: after.name, changed, trees: diffs, chunks: diffs.flatMap((d) => chunkDiff(d) ?? []), layers, pullCost: cost?.value, pullCostTo: cost?.to, ...(baseMoves.length ? { baseMoved: baseMoves } : {}) });
       } else {
@@ -192,6 +194,7 @@ export function register(program: Command): void {
         const details = diffDetails(diffs, limit);
         process.stdout.write(details ? `\n${details}\n` : baseMoves.length ? '\nno changes in the trees\n' : '\nno changes\n');
         if (layers) process.stdout.write(`\n${layerTable(layers, recordLayers ? { older: before.name, newer: after.name } : undefined)}\n`);
+        if (layers?.afresh) process.stdout.write(`the next build plans every tree afresh: ${before.name} was built with other layer settings (${layers.afresh})\n`);
         if (cost) process.stdout.write(`\n${pullCostTable(cost.value, cost.from, cost.to)}\n`);
         if (costNote) process.stdout.write(`\n${costNote}\n`);
         for (const m of baseMoves) process.stdout.write(`\n${baseMoveText(m)}; a build makes new images on the same layers\n`);
@@ -230,4 +233,23 @@ async function planOnOtherLine(repository: string, line: string, registry: Targe
 /** A game whose planning leaves tens of MiB of old garbage per step (a 1M-entry tree walked as objects). */
 function largeGame(manifests: readonly TreeManifest[]): boolean {
   return manifests.reduce((n, m) => n + m.entries.length, 0) >= LARGE_GAME_ENTRIES;
+}
+
+/**
+ * `diff 1.4.2 1.4.3`: an argument that is no file or folder but a local build's tag (as `inspect 1.4.2` takes it)
+ * names that build's record; anything else is left to sideFromArg, which says what is missing.
+ */
+async function recordOfTag(arg: string, configFile: string, gameConfig: () => Promise<GameConfig>): Promise<string> {
+  // Without a gamelayer.yaml (two directories need none) there are no local builds to look in.
+  if (existsSync(arg) || arg.includes('/') || arg.includes(path.sep) || !existsSync(configFile)) return arg;
+  const config = await gameConfig();
+  const { localBuildSummary } = await import('../../inventory/local.js');
+  try {
+    return (await localBuildSummary(config, arg)).file;
+  } catch (e) {
+    if (e instanceof GamelayerError && e.code === 'record.no-build') {
+      throw new GamelayerError('diff.arg-missing', `${arg}: no such record file, directory or local build`, `diff takes record files, directories or the tags of local builds (${e.hint ?? 'none here'})`);
+    }
+    throw e;
+  }
 }

@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .action(async (flags: DockerfileFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       await refuseOutInTrees(config, flags.out, '--out');
-      await refuseOutInTrees(config, flags.context, '--context');
+      await refuseOutInTrees(config, flags.context, '--context', 'file');
       const toStdout = flags.context === '-';
       // Checked before any work: a game's context is gigabytes of tar, and a terminal would act on its bytes.
       if (toStdout && process.stdout.isTTY) {

@@ -11,7 +11,7 @@ import { refuseFillClashes } from '../../k8s/fill-clash.js';
 import { writeInPlace } from '../../k8s/fill-in-place.js';
 import { loadDeployInput, requirePushed, type DeployInput } from '../../k8s/input.js';
 import { pushedByOthers, pushedByOthersNote } from '../../k8s/pushed-by-others.js';
-import { integerOption, k8sOptionsFromConfig, keyValueOptions, mergeK8sOptions, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
+import { integerOption, k8sOptions, k8sOptionsFromConfig, keyValueOptions, mergeK8sOptions, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
 import { k8sYaml, writeOutput } from '../../k8s/output.js';
 import { emittedImages, k8sFileName, k8sWorkload } from '../../k8s/workloads.js';
 import { commandConfig, commandReporter, refuseOutInTrees } from '../context.js';
@@ -99,6 +99,9 @@ export function register(program: Command): void {
       const config = await commandConfig(cmd);
       await refuseOutInTrees(config, flags.out, '--out');
       const reporter = commandReporter(false);
+      // The flags first: a mistyped --kind or --volumes was reported only once the registry and record were right.
+      const options = flags.fill || flags.kustomizeImages ? undefined : mergeK8sOptions(k8sOptionsFromConfig(config.deploy), k8sFlagsToOptions(flags));
+      if (options) k8sOptions(options); // checked now; the workload merges them again with the build's defaults
       const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
       const others = flags.local ? new Map<string, string>() : await pushedByOthers(config.stateDir, record, input, recordFile);
       const pushed = (names: string[]) => {
@@ -110,7 +113,7 @@ export function register(program: Command): void {
         await fillCommand(input, flags, reporter, pushed, config.store);
         return;
       }
-      const emission = k8sWorkload(input, mergeK8sOptions(k8sOptionsFromConfig(config.deploy), k8sFlagsToOptions(flags)));
+      const emission = k8sWorkload(input, options!);
       pushed(emittedImages(emission));
       const text = k8sYaml(input, emission);
       for (const r of emission.requirements) reporter.info(`requires: ${r}`);

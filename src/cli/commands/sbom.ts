@@ -72,7 +72,7 @@ async function refuseOutInGameTrees(c: Command, out: string): Promise<void> {
   if (!existsSync(file)) return;
   const { loadConfig } = await import('../../config/load.js');
   const config = await loadConfig(file).catch(() => undefined);
-  if (config) await refuseOutInTrees(config, out, '--out');
+  if (config) await refuseOutInTrees(config, out, '--out', 'file');
 }
 
 /**

@@ -8,7 +8,8 @@ import { compressorId, type LayerCompression } from '../../oci/layer-kinds.js';
 import { assertStoreOfGame } from '../../oci/store-game.js';
 import { OciStore } from '../../oci/store.js';
 import { sourceDateEpoch } from '../../oci/source-date.js';
-import { ECR_MAX_LAYER_BYTES, LAYER_FORMAT } from '../../plan/plan.js';
+import { ECR_MAX_LAYER_BYTES } from '../../plan/plan.js';
+import { layerSettingsKey } from '../../plan/settings-key.js';
 import type { TargetOptions } from '../../registry/push.js';
 import { buildTagClash, reservedTagMeaning } from '../../registry/reserved-tags.js';
 import type { PreviousLookup } from './previous-types.js';
@@ -130,7 +131,7 @@ export async function resolveInputs(opts: BuildOptions): Promise<BuildInputs> {
   // compression could bring it under the limit; everything else is measured while it is compressed (scan, plan, layers).
   const layerLimit = config.layers.maxLayerSize ?? ECR_MAX_LAYER_BYTES;
   const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
-  const settingsKey = JSON.stringify({ format: LAYER_FORMAT, targetSize: config.layers.targetSize, maxLayers: config.layers.maxLayers, mounts, kind, mtime });
+  const settingsKey = layerSettingsKey({ targetSize: config.layers.targetSize, maxLayers: config.layers.maxLayers, mounts, kind, mtime });
   return {
     config,
     reporter,

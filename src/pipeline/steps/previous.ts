@@ -19,6 +19,7 @@ import type { ManifestInfo } from '../../registry/client.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from '../../registry/push.js';
 import { readOnly } from '../../registry/connect.js';
 import { formatReference, parseReference } from '../../registry/reference.js';
+import { settingsChanges } from '../../plan/settings-key.js';
 import type { Reporter } from '../../report/reporter.js';
 import { LAST_BUILD, readRecord, recordStream, recordsDir, type AnyRecord } from '../../state/records.js';
 import type { BuildRecord, BuiltLayer } from '../../types.js';
@@ -146,16 +147,21 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
       previousInfo = { source: 'none', line, reason: `the record of line "${line}" in ${i.from ?? i.push} is damaged` };
     } else if (!remote) previousInfo = { source: 'none', line, reason: `no build of line "${line}" in ${i.from ?? i.push} yet` };
     else if (remote.record.settingsKey !== settingsKey) {
-      previousInfo = { source: 'none', ref: remote.ref, line, reason: `${remote.ref} was built with other layer settings (target size, layer limit, mounts, compression or SOURCE_DATE_EPOCH)` };
+      previousInfo = { source: 'none', ref: remote.ref, line, reason: `${remote.ref} was built with other layer settings (${settingsChanges(remote.record.settingsKey, settingsKey)})` };
     } else {
       previous = remote.record;
       previousInfo = { source: 'registry', ref: remote.ref, line, createdAt: remote.record.createdAt, ...(remote.plannedOn ? (remote.plannedOn.recordTag ? { plannedOnRecord: remote.plannedOn.recordTag } : { plannedOn: remote.plannedOn.line }) : {}) };
     }
   } else {
-    previous = await previousBuild(config.stateDir, settingsKey, reporter);
+    const last = await previousBuild(config.stateDir, reporter);
+    // The last build of other layer settings (a mount moved, another target size) is not built on: said by name.
+    const otherSettings = last && last.settingsKey !== settingsKey ? last : undefined;
+    previous = otherSettings ? undefined : last;
     previousInfo = previous
       ? { source: 'local', ref: path.join(recordsDir(config.stateDir), LAST_BUILD), createdAt: previous.createdAt }
-      : { source: 'none', reason: fromNone ? '--from none, and no earlier build in .gamelayer/' : 'no earlier build in .gamelayer/' };
+      : otherSettings
+        ? { source: 'none', reason: `${fromNone ? '--from none, and ' : ''}the last build (${otherSettings.tags[0] ?? LAST_BUILD}) was built with other layer settings (${settingsChanges(otherSettings.settingsKey, settingsKey)})` }
+        : { source: 'none', reason: fromNone ? '--from none, and no earlier build in .gamelayer/' : 'no earlier build in .gamelayer/' };
   }
   // The line as its tag names it (a branch like release/1.4 is release-1.4-<hash> there).
   const lineName = line === undefined ? line : lineTag(line).slice(LINE_TAG_PREFIX.length);
@@ -185,8 +191,8 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
   return { record: previous, info: previousInfo, remote, kept: previous && remote ? remote.present : undefined };
 }
 
-/** The last build's record, when its settings match this build's; a corrupt record is reported and ignored. */
-async function previousBuild(stateDir: string, settingsKey: string, reporter: Reporter): Promise<BuildRecord | undefined> {
+/** The last build's record (whatever its settings); a corrupt record is reported and ignored. */
+async function previousBuild(stateDir: string, reporter: Reporter): Promise<BuildRecord | undefined> {
   let record: AnyRecord;
   try {
     record = await readRecord(path.join(recordsDir(stateDir), LAST_BUILD));
@@ -198,7 +204,7 @@ async function previousBuild(stateDir: string, settingsKey: string, reporter: Re
     }
     throw e;
   }
-  if (record.kind !== 'build' || record.settingsKey !== settingsKey) return undefined;
+  if (record.kind !== 'build') return undefined;
   return record;
 }
 

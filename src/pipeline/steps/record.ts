@@ -11,6 +11,7 @@ import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeM
 import { exists } from '../../util/exists.js';
 import { totalsOf } from '../../entries/packed-list.js';
 import { baseMoveText, movedBases, type BaseMove } from '../base-source.js';
+import { changedWholeFiles, type WholeFile } from '../whole-files.js';
 import { recordImages, topLevel, type ImagesOutput } from './images.js';
 import type { BuildInputs } from './inputs.js';
 import type { LayersOutput } from './layers.js';
@@ -40,6 +41,8 @@ export interface BuildSummary {
   baseMoved?: BaseMove[];
   /** Kept layers found in the registry (never downloaded), and record layers gone from it (their trees rebuilt). */
   remoteLayers?: { kept: number; gone: number };
+  /** Big files of trees that are not chunked, changed since the previous build and so sent whole again. */
+  wholeFiles?: WholeFile[];
   /** Compressed bytes written this build, and compressed bytes of every layer of the images. */
   bytesNew: number;
   bytesTotal: number;
@@ -149,11 +152,15 @@ export function summarize(i: SummaryInput): BuildSummary {
   );
   const newLayers = [...built.values()].filter((b) => !b.reused);
   const moved = i.recorded.baseMoved;
+  // Per platform the layers built now; a media file shared by the platforms is named once.
+  const wholeFiles = plans.flatMap((p) => changedWholeFiles(p.plan.layers.filter((l) => built.get(l.inputKey)?.reused === false), p.manifests, i.previous.record, p.name));
+  const uniqueWhole = [...new Map(wholeFiles.map((w) => [`${w.tree}\0${w.path}`, w])).values()];
   return {
     layers: outcomes,
     trees: plans.flatMap((p) => TREE_NAMES.map((tree) => ({ platform: p.name, tree, ...p.decisions[tree] }))),
     previous: i.previous.info,
     ...(moved.length ? { baseMoved: moved } : {}),
+    ...(uniqueWhole.length ? { wholeFiles: uniqueWhole } : {}),
     ...(remoteKept ? { remoteLayers: { kept: [...built.values()].filter((b) => remoteKept.has(b.layer.inputKey) && b.reused).length, gone: i.previous.remote!.gone.length } } : {}),
     built: newLayers.length,
     reused: built.size - newLayers.length,
