@@ -337,12 +337,12 @@ static int assemble(const char *recipe, int check_only, char *buf) {
     fail("%s (recipe %s): size \"%s\": expected a byte count", j.rel, recipe, size);
     goto out;
   }
-  size_t ml = strlen(mode);
-  if ((ml != 3 && ml != 4) || strspn(mode, "01234567") != ml) {
-    fail("%s (recipe %s): mode \"%s\": expected octal permission bits such as 644", j.rel, recipe, mode);
+  // The scan records only these two modes: setuid, setgid or sticky bits are a hostile image's (docs/chunks.md).
+  if (strcmp(mode, "755") != 0 && strcmp(mode, "644") != 0) {
+    fail("%s (recipe %s): mode \"%s\": expected 755 or 644 (the modes gamelayer records)", j.rel, recipe, mode);
     goto out;
   }
-  j.mode = (unsigned)strtoul(mode, NULL, 8);
+  j.mode = mode[0] == '7' ? 0755 : 0644;
   if (!is_hex64(sum)) {
     fail("%s (recipe %s): sha256: expected 64 lower-case hex digits", j.rel, recipe);
     goto out;

@@ -128,6 +128,25 @@ describe('init copy of a hostile chunked tree image never writes outside its vol
   });
 });
 
+// The scan records every file as 755 or 644 (normalizeMode), so a recipe never says anything else: a recipe with
+// setuid, setgid or sticky bits, or any other mode, is a hostile image's, and must not make such a file on the volume.
+describe("init copy refuses a recipe mode the scan never records (setuid, setgid, sticky, others')", () => {
+  for (const v of variants) {
+    for (const mode of ['4755', '6777', '1644', '777', '0755']) {
+      it(`${v.label}: mode ${mode} is refused, the file is not written`, async () => {
+        const { from, to } = await setup(v.native);
+        const recipe = path.join(from, CHUNK_STORE, 'r', 'tool.bin');
+        writeFileSync(recipe, readFileSync(recipe, 'utf8').replace(/^mode [0-7]+$/m, `mode ${mode}`));
+        const r = run(v.bin(), from, to);
+        expect(r.status).not.toBe(0);
+        expect(r.stderr).toMatch(new RegExp(`^gamelayer: app-media: tool\\.bin \\(recipe .*\\): mode "${mode}": expected 755 or 644 \\(the modes gamelayer records\\)$`, 'm'));
+        expect(existsSync(path.join(to, 'tool.bin'))).toBe(false);
+        expect(existsSync(path.join(to, COPY_SENTINEL))).toBe(false);
+      });
+    }
+  }
+});
+
 describe('a copy that fails never leaves a .complete the tree image held', () => {
   it('the plain copy: cp fails after copying the image\'s .complete; the target has none', async () => {
     const { to } = await setup(false);

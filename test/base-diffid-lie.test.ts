@@ -75,7 +75,7 @@ describe('a registry base image whose config names a wrong diff_id', () => {
     );
     expect(failed, 'the build should fail').toBeDefined();
     expect(failed).toContain(`error[base.diff-id-mismatch]: base image ${reg.host}/base/lying:1@sha256:`);
-    expect(failed).toContain(`layer 0 (${layer}) decompresses to a tar of sha256 ${truth}, but the image config's rootfs.diff_ids[0] says ${lie}`);
+    expect(failed).toContain(`layer 0 (${layer}) decompresses to a tar whose digest is ${truth}, but the image config's rootfs.diff_ids[0] says ${lie}`);
     // No record, no image: nothing was built on it.
     expect(await readdir(path.join(dir, '.gamelayer/records')).catch(() => [])).toEqual([]);
 

@@ -34,7 +34,7 @@ async function game(prefix: string, baseImage: string): Promise<string> {
 }
 
 const mismatch = (ref: string, digest: string, truth: string, lie: string) =>
-  `error[base.diff-id-mismatch]: base image ${ref}: layer 0 (${digest}) decompresses to a tar of sha256 ${truth}, but the image config's rootfs.diff_ids[0] says ${lie}\n`;
+  `error[base.diff-id-mismatch]: base image ${ref}: layer 0 (${digest}) decompresses to a tar whose digest is ${truth}, but the image config's rootfs.diff_ids[0] says ${lie}\n`;
 
 describe('a local base whose config names another diff_id than its layer', () => {
   it('oci: refused naming the base and the layer (was: built, every image refused at pull); the truthful one builds, twice', async () => {

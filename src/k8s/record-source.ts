@@ -2,10 +2,23 @@
 // (`--record host/repo:tag`). A rollback from CI runs on a fresh host, with no record of the older build on disk;
 // the repository holds it beside its images, so the specs are written from that, pinned by digest as usual.
 import { existsSync } from 'node:fs';
+import pLimit from 'p-limit';
+import { GamelayerError } from '../errors.js';
 import { fetchBuildRecordFor } from '../registry/artifact.js';
 import { pushTargetFor, type TargetOptions } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
+import { TREE_NAMES } from '../types.js';
 import { deployRecordOf, type DeployRecord } from './record-counts.js';
+
+/**
+ * The most images a build record can name: the server image and one per tree, per platform, and an index of each
+ * when several platforms are built; the config takes 35 platforms (7 architectures, each plain or v5–v8:
+ * config/schema.ts). A record naming more is not one gamelayer wrote: each image would be one HEAD.
+ */
+const MAX_PLATFORMS = 35;
+export const MAX_RECORD_IMAGES = (1 + TREE_NAMES.length) * (MAX_PLATFORMS + 1);
+/** HEADs of the record's images at once, as the other registry fan-outs (record-diffids.ts, manifest-put.ts). */
+export const RECORD_IMAGE_LOOKUPS = 8;
 
 /** A registry host as Docker tells one: a first component with a `.` or a port between name characters, or localhost. */
 const HOST = /^(?:localhost|[a-z0-9-]+(?:\.[a-z0-9-]+)+|[a-z0-9-]+(?=:))(?::\d+)?$/i;
@@ -45,11 +58,21 @@ export async function fetchDeployRecord(ref: string, registry: TargetOptions = {
   const { record } = await fetchBuildRecordFor(ref, { ...registry, target });
   // The record went up after its images, but an image may have been deleted since (by hand, a lifecycle rule): each
   // is asked (one HEAD per image), and only those there count as pushed; a spec pinning a gone one is refused.
+  if (record.images.length > MAX_RECORD_IMAGES) {
+    throw new GamelayerError(
+      'record.invalid',
+      `${ref}: its build record names ${record.images.length} images; a build makes at most ${MAX_RECORD_IMAGES} (the server image and ${TREE_NAMES.length} tree images per platform, and an index of each, for at most ${MAX_PLATFORMS} platforms)`,
+      'not a record gamelayer wrote: deploy another build (gamelayer ls REPO lists them), or push this one again from a host holding it',
+    );
+  }
   const there = new Set<string>();
+  const lookup = pLimit(RECORD_IMAGE_LOOKUPS);
   await Promise.all(
-    [...new Set(record.images.map((i) => i.digest))].map(async (d) => {
-      if (await target.client.headManifest(r.repository, d)) there.add(d);
-    }),
+    [...new Set(record.images.map((i) => i.digest))].map((d) =>
+      lookup(async () => {
+        if (await target.client.headManifest(r.repository, d)) there.add(d);
+      }),
+    ),
   );
   const held = { repository, images: record.images.filter((i) => there.has(i.digest)).map((i) => ({ name: i.name, digest: i.digest })), at: record.createdAt };
   return { record: deployRecordOf({ ...record, pushed: [...(record.pushed ?? []), held] }), repository };

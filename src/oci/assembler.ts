@@ -15,8 +15,8 @@ export const ASSEMBLER_PROBE = 'gamelayer-assemble 1';
 
 /** The committed binaries (scripts/build-native.sh prints these after a rebuild; test/native-assemble.test.ts checks). */
 const BINARIES: Record<string, { file: string; size: number; sha256: string }> = {
-  amd64: { file: 'gamelayer-assemble-linux-amd64', size: 67224, sha256: 'a33d71e1ce96c204f12eeba2665ab19d113b878f818d2f840a6434be090ad31b' },
-  arm64: { file: 'gamelayer-assemble-linux-arm64', size: 665744, sha256: '90f5a12218bd24b4fdfeae06bbd4f40a49f4413606f8deb42d000dacf56ba0e5' },
+  amd64: { file: 'gamelayer-assemble-linux-amd64', size: 67224, sha256: 'd231a3313d7829cced3bfa22140317cae18d898df42a0ae65530e246cee5b1d5' },
+  arm64: { file: 'gamelayer-assemble-linux-arm64', size: 600208, sha256: '88db0b51d9e52dd5c162a9ac88d416e2686979535895584d97a4502e08390d9e' },
 };
 
 /** native/bin of gamelayer's package (a checkout or the installed package; from src/, dist/ and the CLI bundle alike). */

@@ -50,7 +50,7 @@ export async function verifyBaseDiffId(
   if (got !== layer.diffID) {
     throw new GamelayerError(
       'base.diff-id-mismatch',
-      `base image ${image}: layer ${index} (${layer.digest}) decompresses to a tar of sha256 ${got}, but the image config's rootfs.diff_ids[${index}] says ${layer.diffID}`,
+      `base image ${image}: layer ${index} (${layer.digest}) decompresses to a tar whose digest is ${got}, but the image config's rootfs.diff_ids[${index}] says ${layer.diffID}`,
       'the base image\'s config does not describe its layers (a runtime would refuse every image built on it): rebuild or re-push the base image, or pick another',
     );
   }

@@ -390,9 +390,16 @@ async function walkArchive(file: string, visit: Visit): Promise<void> {
     gunzip.on('error', (e) => extract.destroy(new GamelayerError('base.archive', `${file}: ${e.message}`)));
     input.pipe(gunzip).pipe(extract as unknown as NodeJS.WritableStream);
   } else input.pipe(extract as unknown as NodeJS.WritableStream);
+  // A name held twice (`tar -r` appends a second copy): readers that take the first and readers that take the last
+  // would disagree on the layer (the docker-save hash took the last, the store copy the first).
+  const names = new Set<string>();
   try {
     for await (const entry of extract) {
       const name = memberName(entry.header.name);
+      if (entry.header.type !== 'directory') {
+        if (names.has(name)) throw new GamelayerError('base.archive', `${file}: holds the member ${name} twice (an archive appended to?): which copy is meant is unknown`, 'write the archive again (docker save, skopeo copy) rather than adding to it');
+        names.add(name);
+      }
       await visit(name, entry.header, entry);
       entry.resume();
     }

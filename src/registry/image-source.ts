@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough, pipeline, type Readable } from 'node:stream';
 import { GamelayerError } from '../errors.js';
 import { byteRange, VerifyDigest } from '../oci/blob-verify.js';
+import { documentRefsOf, isDigest, type ShapeError } from '../oci/document-shape.js';
 import { MAX_MANIFESTS, MEDIA_TYPES, sha256Digest } from '../oci/layout.js';
 import type { AnyImage, Image, ImageBlob, ImageManifest, IndexDocument, Layer } from '../oci/model.js';
 import type { Descriptor } from '../types.js';
@@ -73,23 +74,41 @@ function parse<T>(bytes: Buffer, where: string): T {
 
 /**
  * An image (or index) of `repo` by tag or digest, as the model: every manifest checked against the digest that
- * names it (a tag's against the one the index that lists it says), the config read and verified, the layers lazy.
+ * names it (a tag's against the one the index that lists it says) and for its shape (document-shape.ts: a registry
+ * may serve any JSON under a sound digest), the config read and verified, the layers lazy.
  */
 export async function readRegistryImage(client: RegistryClient, repo: string, reference: string, listed?: Descriptor): Promise<AnyImage> {
-  return readImage(client, repo, reference, listed, { left: MAX_MANIFESTS, image: `${client.host}/${repo}:${reference}` });
+  const image = `${client.host}/${repo}${reference.startsWith('sha256:') ? '@' : ':'}${reference}`;
+  return readImage(client, repo, reference, listed, { left: MAX_MANIFESTS, image });
+}
+
+const protocolError: ShapeError = (message) => new GamelayerError('registry.protocol', message, 'the registry serves a document no image tool writes: push the image again');
+
+/** `rootfs.diff_ids` of a parsed config: a list of digests, or none (a config without them gives layers no diff_id). */
+function diffIdsOf(config: unknown, where: string): string[] {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw protocolError(`${where}: not a JSON object`);
+  const rootfs = (config as { rootfs?: unknown }).rootfs;
+  if (rootfs === undefined || rootfs === null) return [];
+  const ids = typeof rootfs === 'object' ? (rootfs as { diff_ids?: unknown }).diff_ids : rootfs;
+  if (ids === undefined) return [];
+  if (!Array.isArray(ids) || !ids.every((d) => typeof d === 'string' && isDigest(d))) throw protocolError(`${where}: rootfs.diff_ids: not a list of digests`);
+  return ids as string[];
 }
 
 async function readImage(client: RegistryClient, repo: string, reference: string, listed: Descriptor | undefined, budget: { left: number; image: string }): Promise<AnyImage> {
   const m = await client.getManifest(repo, reference);
   const expected = listed?.digest ?? (reference.startsWith('sha256:') ? reference : undefined);
-  const where = `${client.host}/${repo}@${m.digest}`;
+  // The image as asked for, or a manifest an index of it lists: errors name both.
+  const where = listed ? `${client.host}/${repo}@${m.digest} (listed by ${budget.image})` : reference.startsWith('sha256:') ? budget.image : `${budget.image} (${m.digest})`;
   if (expected !== undefined && m.digest !== expected) throw digestError(`${client.host}/${repo} manifest ${expected}`, `content hashes to ${m.digest}`);
-  const doc = parse<{ mediaType?: string; config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[] }>(m.bytes, `${where} manifest`);
-  const mediaType = doc.mediaType ?? m.mediaType;
+  const doc = parse<unknown>(m.bytes, `${where} manifest`);
+  const refs = documentRefsOf(doc, where, '', protocolError);
+  const fields = doc as { mediaType?: unknown; manifests?: unknown; layers?: unknown };
+  const mediaType = typeof fields.mediaType === 'string' ? fields.mediaType : m.mediaType;
   const descriptor: Descriptor = { ...(listed ?? {}), mediaType, digest: m.digest, size: m.bytes.length };
-  if (mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerList || Array.isArray(doc.manifests)) {
+  if (mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerList || fields.manifests !== undefined) {
     const manifests: AnyImage[] = [];
-    for (const child of doc.manifests ?? []) {
+    for (const child of refs.manifests) {
       // Each listing is read (the model holds each): an index listing the same index twice, 30 deep, is 2^30 reads.
       if (--budget.left < 0) {
         throw new GamelayerError('registry.protocol', `${budget.image}: lists more than ${MAX_MANIFESTS} manifests, counting those its nested indexes list (index ${m.digest} among them)`);
@@ -98,12 +117,14 @@ async function readImage(client: RegistryClient, repo: string, reference: string
     }
     return { kind: 'index', descriptor, bytes: m.bytes, index: doc as IndexDocument, manifests };
   }
-  if (!doc.config || !Array.isArray(doc.layers)) throw new GamelayerError('registry.protocol', `${where}: not an image manifest (no config or layers)`);
-  const config = registryBlob(client, repo, doc.config);
-  const configBytes = await readAll(config.open(), MAX_CONFIG, `${where} config ${doc.config.digest}`);
-  if (sha256Digest(configBytes) !== doc.config.digest) throw digestError(`${where} config`, `content hashes to ${sha256Digest(configBytes)}`);
-  const diffIDs = parse<{ rootfs?: { diff_ids?: string[] } }>(configBytes, `${where} config`).rootfs?.diff_ids ?? [];
-  const layers = doc.layers;
+  if (!refs.config || fields.layers === undefined) throw new GamelayerError('registry.protocol', `${where}: not an image manifest (no config or layers)`);
+  const configRef = refs.config;
+  const config = registryBlob(client, repo, configRef);
+  const configWhere = `${where} config ${configRef.digest}`;
+  const configBytes = await readAll(config.open(), MAX_CONFIG, configWhere);
+  if (sha256Digest(configBytes) !== configRef.digest) throw digestError(`${where} config`, `content hashes to ${sha256Digest(configBytes)}`);
+  const diffIDs = diffIdsOf(parse<unknown>(configBytes, configWhere), configWhere);
+  const layers = refs.layers;
   const image: Image = {
     kind: 'image',
     descriptor,
