@@ -7,7 +7,7 @@
 // from the registry, checked against its own digest), else it is removed and the registry is asked, as before.
 // Bounded: the newest KEEP copies stay (a read touches its copy), so a warm host holds a few records, not every day's.
 import { createHash } from 'node:crypto';
-import { readFile, rm, utimes } from 'node:fs/promises';
+import { readFile, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { filesByAge } from '../util/files-by-age.js';
@@ -29,8 +29,14 @@ function blobFile(dir: string, digest: string): string | undefined {
 export async function cachedRecordBlob(dir: string, digest: string, size: number): Promise<Buffer | undefined> {
   const file = blobFile(dir, digest);
   if (!file) return undefined;
-  const bytes = await readFile(file).catch(() => undefined);
-  if (!bytes) return undefined;
+  // Its size first: a copy of another size is not read whole to find out.
+  const st = await stat(file).catch(() => undefined);
+  if (!st) return undefined;
+  const bytes = st.size === size ? await readFile(file).catch(() => undefined) : undefined;
+  if (!bytes) {
+    await rm(file, { force: true });
+    return undefined;
+  }
   if (bytes.length !== size || `sha256:${createHash('sha256').update(bytes).digest('hex')}` !== digest) {
     await rm(file, { force: true });
     return undefined;
