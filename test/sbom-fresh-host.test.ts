@@ -1,7 +1,8 @@
 // `build --push --sbom` on a host with no local state (a fresh CodeBuild host): the build keeps the previous build's
 // layers in the registry without downloading them, yet the SBOM lists every file with its sha256 read from the
-// layer blobs. It failed with store.blob-missing (the kept layers are not in the store); they are now fetched from
-// the repository pushed to (digest-checked) before the SBOM is made.
+// layer blobs. It failed with store.blob-missing (the kept layers are not in the store); they were then fetched from
+// the repository pushed to (digest-checked), and since stop 46 a tree whose layers the host lacks is hashed from its
+// sources (sbom-fresh-host-gets.test.ts counts the GETs).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';

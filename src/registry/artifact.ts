@@ -24,6 +24,7 @@ import { bufferSource, EMPTY_CONFIG, getSizedBlob, MAX_SMALL_BLOB } from './smal
 import { newestFirst, referrersApi } from './referrers.js';
 import { hasLineCopy, readLineCopy, saveLineCopy, type LineCopy } from './line-copy.js';
 import { markRecordProven } from './record-proof.js';
+import { cachedRecordBlob, keepRecordBlob } from './record-blob-cache.js';
 import { gzipJson, inflatesToJson, noteInflated } from './record-blob.js';
 import { parseRecordBytes } from '../state/record-parse.js';
 import { isLargeGzippedRecord, parseGzippedRecord, RecordInflateError } from '../state/record-gzip.js';
@@ -588,6 +589,8 @@ export interface FoundBuildRecord {
 
 export interface FetchBuildRecordOptions extends TargetOptions {
   target?: PushTarget;
+  /** This host's record-blob copies (record-blob-cache.ts): the blob read from there when one checks out, else kept there. */
+  recordCache?: string;
 }
 
 /**
@@ -619,12 +622,12 @@ export async function locateBuildRecordFor(ref: string, opts: FetchBuildRecordOp
     // The tag names a record itself (a record tag, or a line tag gamelayer-line.<line>): read it as it is.
     if (head.mediaType === MEDIA_TYPES.ociIndex && (r.tag.endsWith(RECORD_TAG_SUFFIX) || r.tag.startsWith(LINE_TAG_PREFIX))) {
       const tag = r.tag;
-      return async () => ({ ...(await readRecord(client, repo, tag, undefined, name)), via: 'tag' });
+      return async () => ({ ...(await readRecord(client, repo, tag, undefined, name, undefined, undefined, opts.recordCache)), via: 'tag' });
     }
   }
 
   const viaReferrers = await findByReferrers(client, repo, subject);
-  if (viaReferrers) return async () => ({ ...(await readRecord(client, repo, viaReferrers, subject, name)), via: 'referrers' });
+  if (viaReferrers) return async () => ({ ...(await readRecord(client, repo, viaReferrers, subject, name, undefined, undefined, opts.recordCache)), via: 'referrers' });
 
   if (!r.tag) {
     throw new GamelayerError('record.not-found', `${name}: no build record found: ${client.host} lists no referrers for it`, 'look it up by tag (the fallback record tag is <tag>.gamelayer-record)');
@@ -634,7 +637,7 @@ export async function locateBuildRecordFor(ref: string, opts: FetchBuildRecordOp
   if (!head) {
     throw new GamelayerError('record.not-found', `${name}: no build record: neither referrers of ${subject} nor the tag ${tag} in ${client.host}/${repo}`, `the image was pushed without its record, by another tool, or its record was deleted since; gamelayer ls ${client.host}/${repo} lists the builds that have one`);
   }
-  return async () => ({ ...(await readRecord(client, repo, tag, subject, name)), via: 'tag' });
+  return async () => ({ ...(await readRecord(client, repo, tag, subject, name, undefined, undefined, opts.recordCache)), via: 'tag' });
 }
 
 /** The newest build-record artifact among the image's referrers; undefined when there is none or no API. */
@@ -683,6 +686,7 @@ async function readRecord(
   name: string,
   fetched?: Awaited<ReturnType<RegistryClient['getManifest']>>,
   local?: LineCopy,
+  blobCache?: string,
 ): Promise<Omit<FoundBuildRecord, 'via'>> {
   const top = fetched ?? (await getVerifiedManifest(client, repo, reference));
   let m = top;
@@ -711,10 +715,12 @@ async function readRecord(
   const layer = parsed.data.layers.find((l) => l.mediaType === BUILD_RECORD_GZIP_TYPE || l.mediaType === BUILD_RECORD_ARTIFACT_TYPE);
   if (!layer) throw new GamelayerError('record.invalid', `${where}: the artifact holds no ${BUILD_RECORD_GZIP_TYPE} (or plain ${BUILD_RECORD_ARTIFACT_TYPE}) layer`);
   if (layer.size > MAX_RECORD_BYTES) throw new GamelayerError('record.invalid', `${where}: the record is ${layer.size} bytes, more than a build record can be`);
-  const bytes = local?.blob.digest === layer.digest ? local.blob.bytes : await getSizedBlob(client, repo, layer, `get build record ${layer.digest} from ${repo}`);
+  const cached = local?.blob.digest === layer.digest ? local.blob.bytes : blobCache !== undefined ? await cachedRecordBlob(blobCache, layer.digest, layer.size) : undefined;
+  const bytes = cached ?? (await getSizedBlob(client, repo, layer, `get build record ${layer.digest} from ${repo}`));
   if (!bytes || bytes.length !== layer.size || sha256Digest(bytes) !== layer.digest) {
     throw new DamagedRecordError(`${where}: the record blob does not match its digest ${layer.digest}`);
   }
+  if (!cached && blobCache !== undefined) await keepRecordBlob(blobCache, layer.digest, bytes);
   const value = withManifestFields(layer.mediaType === BUILD_RECORD_GZIP_TYPE ? await gzippedRecordJson(bytes, where) : safeRecordJson(bytes), parsed.data.annotations) as { schemaVersion?: unknown } | undefined;
   if (typeof value?.schemaVersion === 'number' && value.schemaVersion > 1) {
     throw new GamelayerError(
@@ -801,7 +807,7 @@ export async function fetchLineRecord(
   tell(undefined);
   const top = await asked;
   if (!top) return undefined;
-  const found = await readRecord(client, r.repository, tag, undefined, name, top);
+  const found = await readRecord(client, r.repository, tag, undefined, name, top, undefined, opts.recordCache);
   if (opts.copyDir !== undefined && found.documents) await saveLineCopy(opts.copyDir, copyKey, tag, found.documents, copy);
   return { ...found, via: 'tag', tag, tagNamed: { digest: top.digest, mediaType: top.mediaType, size: top.size } };
 }

@@ -113,9 +113,9 @@ export async function attachBuildSbom(
   record: SbomRecord,
   target: PushTarget,
   repo: string,
-  opts: { vouch?: (artifact: string) => Promise<boolean> } = {},
+  opts: { vouch?: (artifact: string) => Promise<boolean>; fetchLayers?: SbomInput['fetchLayers'] } = {},
 ): Promise<AttachedSbom> {
-  const input = await buildSbomInput(config, store, record);
+  const input = { ...(await buildSbomInput(config, store, record)), ...(opts.fetchLayers ? { fetchLayers: opts.fetchLayers } : {}) };
   const key = sbomKey(input);
   const found = await listReferrers(target.client, repo, input.subject.digest, SBOM_ARTIFACT_TYPE);
   const attached = await reuseOrAttach(input, key, found, store, target, repo, opts);

@@ -15,7 +15,8 @@ import type { OciStore } from '../oci/store.js';
 import type { TreeManifest, TreeName } from '../types.js';
 import { gamelayerVersion } from '../version.js';
 import { collectOldGarbage } from '../util/young-garbage.js';
-import { manifestFiles, manifestFileStream, type SbomRecord, type TreeFile } from './tree-files.js';
+import { manifestFiles, manifestFileStream, missingTreeLayers, type SbomRecord, type TreeFile } from './tree-files.js';
+import { sourceFileStream } from './source-files.js';
 
 type CdxLibrary = typeof CDX;
 
@@ -53,6 +54,11 @@ export interface SbomInput {
   /** The image the SBOM describes (the server image: its manifest or index). */
   subject: { digest: string; mediaType: string };
   base: BaseImageInfo[];
+  /**
+   * Fetches layers of a tree into `store` when its files cannot be hashed from its sources (source-files.ts); without
+   * it such a tree's layers must be in the store already.
+   */
+  fetchLayers?: (layers: { digest: string; size: number; mediaType: string }[]) => Promise<void>;
 }
 
 export interface Sbom {
@@ -101,7 +107,7 @@ export async function writeSbom(input: SbomInput, sink: SbomSink): Promise<{ fil
     // The manifest is in byte order of its paths already (so are the bom-refs `file:<id>:<path>`, one prefix per
     // tree) and so are gamelayer's layers: the files are walked once, never held (1M of them held to sort were the
     // peak of a 1M-file game's SBOM). A record or layer from elsewhere is sorted, not trusted.
-    const batches: AsyncIterable<TreeFile[]> | TreeFile[][] = (await manifestFileStream(input, t.manifest)) ?? [sortedFiles(await manifestFiles(input, t.manifest))];
+    const batches = await treeFileBatches(input, t.manifest);
     let piece = '[';
     let n = 0;
     let previous: string | undefined;
@@ -122,6 +128,21 @@ export async function writeSbom(input: SbomInput, sink: SbomSink): Promise<{ fil
   }
   await sink(json.slice(at));
   return { files };
+}
+
+/**
+ * A tree's files with their sha256: from its layers when the store holds them all (hashed once per layer, cached), else
+ * from its sources (a fresh host keeps its kept layers in the registry: source-files.ts), else from its layers
+ * fetched first. The same files and hashes either way: the image unpacks to the sources.
+ */
+async function treeFileBatches(input: SbomInput, m: TreeManifest): Promise<AsyncIterable<TreeFile[]> | TreeFile[][]> {
+  const missing = await missingTreeLayers(input, m);
+  if (missing.length) {
+    const fromSources = await sourceFileStream(m);
+    if (fromSources) return fromSources;
+    await input.fetchLayers?.(missing);
+  }
+  return (await manifestFileStream(input, m)) ?? [sortedFiles(await manifestFiles(input, m))];
 }
 
 /** Builds, serialises and validates (against the CycloneDX JSON schema the library ships) the build's SBOM, in memory. */

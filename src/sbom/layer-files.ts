@@ -5,6 +5,8 @@
 // write time would exist only for the layers this build wrote. A blob never changes under its digest, so the
 // result is cached per layer digest: a build whose layers are all reused hashes nothing, a small change hashes
 // only its new patch layer, and a build without --sbom pays nothing at all.
+// A tree whose layers the store lacks (a fresh host keeps them in the registry) is hashed from its sources instead
+// (source-files.ts), not by downloading its layers.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import path from 'node:path';

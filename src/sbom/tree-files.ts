@@ -113,6 +113,13 @@ function treeLayersOf(input: TreeFilesInput, m: TreeManifest) {
   return image.layers!.flatMap((l) => treeLayers.get(l.digest) ?? []);
 }
 
+/** The tree's own layers of its image that `store` does not hold (kept in a registry by a fresh host's build). */
+export async function missingTreeLayers(input: TreeFilesInput, m: TreeManifest): Promise<{ digest: string; size: number; mediaType: string }[]> {
+  const missing = [];
+  for (const l of treeLayersOf(input, m)) if (!(await input.store.hasBlob(l.digest, l.size))) missing.push({ digest: l.digest, size: l.size, mediaType: l.mediaType });
+  return missing;
+}
+
 function fileMissing(m: TreeManifest, path: string, size: number, f: { size: number } | undefined): GamelayerError {
   return new GamelayerError(
     'sbom.file-missing',

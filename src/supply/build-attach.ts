@@ -37,13 +37,12 @@ export interface AttachResult {
 }
 
 /**
- * The SBOM's sha256s are read from the layer blobs. A build planned on a registry record (a fresh host) kept that
- * build's layers in the repository without downloading them: they are fetched from the repository just pushed to,
- * each checked against its digest, once (the store keeps them, and the SBOM's cache their file lists).
+ * The layers `lacking` of a tree whose SBOM hashes cannot come from its sources (an archive source, a chunked tree, a
+ * file changed since the scan: source-files.ts). A build planned on a registry record (a fresh host) kept them in the
+ * repository without downloading them: they are fetched from the repository just pushed to, each checked against its
+ * digest, once (the store keeps them, and the SBOM's cache their file lists).
  */
-async function fetchKeptLayers(opts: AttachOptions, store: OciStore): Promise<void> {
-  const lacking = [];
-  for (const l of opts.record.layers) if (!(await store.hasBlob(l.digest, l.size))) lacking.push({ mediaType: l.mediaType, digest: l.digest, size: l.size });
+async function fetchKeptLayers(opts: AttachOptions, lacking: { digest: string; size: number; mediaType: string }[]): Promise<void> {
   if (!lacking.length) return;
   const selector = serverImage(opts.record).digest;
   const image = await readLayoutImage(opts.store, selector, { allowMissing: true });
@@ -58,11 +57,10 @@ export async function attachSupplyChain(opts: AttachOptions): Promise<AttachResu
   const result: AttachResult = { signatures: [], signaturesAdded: 0, bytesSent: 0 };
   if (opts.sbom) {
     const store = await OciStore.open(opts.store, { create: false });
-    await fetchKeptLayers(opts, store);
     const { signer } = opts;
     // SBOMs are signed under the repository's name (signImage).
     const vouch = signer && ((artifact: string) => isSignedBy({ target, repo: ref.repository, digest: artifact, identity: `${ref.registry}/${ref.repository}`, signer }));
-    const up = await attachBuildSbom(config, store, record, target, ref.repository, { vouch });
+    const up = await attachBuildSbom(config, store, record, target, ref.repository, { vouch, fetchLayers: (lacking) => fetchKeptLayers(opts, lacking) });
     result.sbom = { digest: up.digest, bytes: up.bytes, files: up.files, upToDate: up.upToDate, bytesSent: up.bytesSent, via: up.via, replaced: up.replaced };
     result.bytesSent += up.bytesSent;
   }

@@ -12,6 +12,8 @@ export interface CountingProxy {
   received: number;
   /** Called after every piece of request body received (the test kills a client past a count here). */
   onReceived?: (total: number) => void;
+  /** Requests passed on since the last reset (method, path with query): what a test counts GETs of a blob by. */
+  seen: { method: string; path: string }[];
   /** Drop the Range header of GET answers. */
   stripRange: boolean;
   reset(): void;
@@ -23,14 +25,17 @@ export async function startCountingProxy(upstream: string, mode: 'buffer' | 'str
   const proxy: CountingProxy = {
     host: '',
     received: 0,
+    seen: [],
     stripRange: false,
     reset() {
       proxy.received = 0;
+      proxy.seen = [];
     },
     stop: () => new Promise<void>((r) => server.close(() => r())),
   };
   const agent = new http.Agent({ keepAlive: false });
   const server = http.createServer((req, res) => {
+    proxy.seen.push({ method: req.method ?? '', path: req.url ?? '' });
     const out = http.request(
       { host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: { ...req.headers, host: upstream }, agent },
       (answer) => {

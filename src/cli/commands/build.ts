@@ -181,6 +181,7 @@ export function register(program: Command): void {
         line: line ?? 'default',
         registry,
         copyDir: previousSteps.lineCopyDir(config.stateDir),
+        recordCache: previousSteps.recordBlobCacheDir(config.stateDir),
         askTags: pushTo.length === 1 ? previousSteps.pushedTags(pushTag) : undefined,
       });
       if (previousLookup) {

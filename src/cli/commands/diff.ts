@@ -83,7 +83,12 @@ export function register(program: Command): void {
         if (a || b) throw new GamelayerError('cli.diff-args', '--against compares with the working trees (or --to): give no A or B with it');
         const { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord, locateBuildRecordFor } = await import('../../registry/artifact.js');
         const { parseReference } = await import('../../registry/reference.js');
-        const registry = await registryOptions(opts);
+        // Against the working trees (a game folder): its state folder keeps the record blobs read, so a CodeBuild build's
+        // pre_build diff, build and post_build diff download the previous record once (record-blob-cache.ts).
+        // A folder without a readable gamelayer.yaml keeps no copy: its error comes where the trees are read, as before.
+        const stateDir = opts.to ? undefined : await gameConfig().then((c) => c.stateDir, () => undefined);
+        const recordCache = stateDir === undefined ? undefined : (await import('../../registry/record-blob-cache.js')).recordBlobCacheDir(stateDir);
+        const registry = { ...(await registryOptions(opts)), ...(recordCache ? { recordCache } : {}) };
         const target = parseReference(opts.against);
         // A tag or digest names the record itself: a line given beside it chose nothing (it was ignored).
         if (opts.line !== undefined && (target.tag || target.digest)) {

@@ -54,6 +54,8 @@ export interface PreviousLookup {
   readonly registry: TargetOptions | undefined;
   /** The folder of the local copies of line records (`lineCopyDir(stateDir)`); undefined: none read or kept. */
   readonly copyDir?: string;
+  /** This host's record-blob copies (`recordBlobCacheDir(stateDir)`); undefined: none read or kept. */
+  readonly recordCache?: string;
   /** With --push: the tags the push will set besides the line tag, asked beside the kept layers (one round fewer). */
   readonly askTags?: string[];
   readonly result: Promise<RegistryPrevious | undefined>;

@@ -11,6 +11,7 @@ import pLimit from 'p-limit';
 import { GamelayerError } from '../../errors.js';
 import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord, LINE_TAG_PREFIX, lineTag, recordTag } from '../../registry/artifact.js';
 import { lineCopyDir, lineCopySize } from '../../registry/line-copy.js';
+import { recordBlobCacheDir } from '../../registry/record-blob-cache.js';
 import { checkKeptDiffIds, recordImageDiffIds, type ImageDiffIds } from '../../registry/record-diffids.js';
 import { markRecordProven, recordProven } from '../../registry/record-proof.js';
 import { OtherLineError, otherLineRecord } from '../../registry/line-fallback.js';
@@ -31,7 +32,7 @@ import { count } from '../../report/plural.js';
 
 export type { PreviousLookup, RegistryPrevious };
 // The CLI names the copies' folder when it starts the lookup, before the registry modules are its own imports.
-export { lineCopyDir };
+export { lineCopyDir, recordBlobCacheDir };
 
 /** The tags a push of a build tagged `tag` sets besides the line tag (images, record): what `askTags` asks. */
 export function pushedTags(tag: string): string[] {
@@ -84,19 +85,19 @@ export function startPreviousLookup(o: Omit<PreviousLookup, 'result' | 'asking'>
   if (!usesRegistry(o)) return undefined;
   let askedFirst: () => void = () => undefined;
   const firstOut = new Promise<void>((resolve) => (askedFirst = resolve));
-  const result = findRegistryPrevious({ from: o.from, push: o.push, line: o.line, registry: o.registry ?? {}, copyDir: o.copyDir, askTags: o.askTags, onAsked: askedFirst });
+  const result = findRegistryPrevious({ from: o.from, push: o.push, line: o.line, registry: o.registry ?? {}, copyDir: o.copyDir, recordCache: o.recordCache, askTags: o.askTags, onAsked: askedFirst });
   // Seen by findPrevious; a build that fails before it gets there (an unwritable store) leaves no unhandled rejection.
   result.catch(() => undefined);
   // Only the --push lookup makes its client here (with --from, the record is read through a client of its own).
   const asking = o.from ? Promise.resolve() : Promise.race([firstOut, result.then(() => undefined, () => undefined)]);
-  return { rebase: o.rebase, from: o.from, push: o.push, line: o.line, registry: o.registry, copyDir: o.copyDir, askTags: o.askTags, result, asking };
+  return { rebase: o.rebase, from: o.from, push: o.push, line: o.line, registry: o.registry, copyDir: o.copyDir, recordCache: o.recordCache, askTags: o.askTags, result, asking };
 }
 
 function lookupFor(i: PreviousInput): Promise<RegistryPrevious | undefined> {
   const l = i.previousLookup;
   // The local copy only saves round trips (the same record either way): a lookup started with or without it is taken.
   const same = l !== undefined && l.rebase === i.rebase && l.from === i.from && l.push === i.push && l.line === i.line && l.registry === i.registry;
-  return same ? l.result : findRegistryPrevious({ from: i.from, push: i.push, line: i.line, registry: i.registry ?? {}, copyDir: lineCopyDir(i.config.stateDir) });
+  return same ? l.result : findRegistryPrevious({ from: i.from, push: i.push, line: i.line, registry: i.registry ?? {}, copyDir: lineCopyDir(i.config.stateDir), recordCache: recordBlobCacheDir(i.config.stateDir) });
 }
 
 export interface PreviousOutput {
@@ -217,6 +218,8 @@ export interface FindPreviousOptions {
   registry: TargetOptions;
   /** With --push: the folder of the local copies of line records (line-copy.ts); undefined: none read or kept. */
   copyDir?: string;
+  /** This host's record-blob copies (record-blob-cache.ts): a record read by an earlier command is not downloaded again. */
+  recordCache?: string;
   /**
    * With --push: tags the push will set (its images', its record's), asked beside the kept layers' HEADs with the
    * push's access; the push takes the answers while fresh instead of asking in a round of its own. A tag that cannot
@@ -246,7 +249,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   const fromRepository = o.from !== undefined && !parseReference(o.from).tag && !parseReference(o.from).digest;
   if (o.from && fromRepository) {
     // --from REPO: the newest build of the line in that repository (a PR check builds on its target branch's).
-    const found = await fetchLineRecord(o.from, o.line, o.registry);
+    const found = await fetchLineRecord(o.from, o.line, { ...o.registry, recordCache: o.recordCache });
     if (found) {
       record = found.record;
       recordRead = { repository: o.from, blob: found.recordBlob };
@@ -264,7 +267,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     repository = o.push ?? o.from;
   } else if (o.from) {
     const r = parseReference(o.from);
-    const found = await fetchBuildRecordFor(o.from, readOnly(o.registry));
+    const found = await fetchBuildRecordFor(o.from, { ...readOnly(o.registry), recordCache: o.recordCache });
     record = found.record;
     recordRead = { repository: repositoryOf(o.from), blob: found.recordBlob };
     ref = formatReference(r);
@@ -288,6 +291,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
       ...o.registry,
       target: lineTarget,
       copyDir: o.copyDir,
+      recordCache: o.recordCache,
       onCopyRead: (copied) => {
         if (copied) {
           const digests = layerDigests(copied);

@@ -1,0 +1,43 @@
+// The SBOM's hashes of a tree whose layers the store lacks come from its sources (source-files.ts): the same bytes as
+// from the layers, for folder and tar.gz trees; a source that no longer matches its manifest (changed since the scan,
+// same size) is not taken: that tree's layers are fetched and read, and the document still says what the image holds.
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { build } from '../src/pipeline/build.js';
+import { OciStore } from '../src/oci/store.js';
+import { serverImage } from '../src/sbom/attach.js';
+import { makeSbom, type SbomInput } from '../src/sbom/cyclonedx.js';
+import { TREE_NAMES, type TreeName } from '../src/types.js';
+import { sampleGame } from './support/sample.js';
+
+describe('SBOM hashes from the sources', () => {
+  it('gives the document the layers give, and falls back to the layers for a tree whose source changed', async () => {
+    const { game, config } = await sampleGame();
+    const built = await build({ config });
+    const store = await OciStore.open(built.store, { create: false });
+    const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
+    const input: SbomInput = { record: built.record, store, stateDir: config.stateDir, mounts, subject: serverImage(built.record), base: [] };
+    const fromLayers = await makeSbom(input);
+    expect(built.record.manifests.some((m) => m.source.kind === 'archive')).toBe(true);
+
+    // A store that holds none of the layers (a fresh host): every tree from its sources, nothing fetched.
+    const lacking = Object.assign(Object.create(store) as OciStore, { hasBlob: async () => false });
+    const fetched: string[][] = [];
+    const fetchLayers = async (layers: { digest: string }[]) => void fetched.push(layers.map((l) => l.digest));
+    const fromSources = await makeSbom({ ...input, store: lacking, fetchLayers });
+    expect(fetched).toEqual([]);
+    expect(fromSources.bytes.equals(fromLayers.bytes)).toBe(true);
+
+    // The app's config changed since the build, to bytes of the same size: the app tree's layers are fetched and read.
+    const cfg = path.join(game, 'app/config/server.cfg');
+    const old = await readFile(cfg);
+    await writeFile(cfg, Buffer.from(old.toString('latin1').replace(/[a-z]/, (c) => (c === 'z' ? 'y' : 'z')), 'latin1'));
+    expect((await readFile(cfg)).length).toBe(old.length);
+    const fallback = await makeSbom({ ...input, store: lacking, fetchLayers });
+    const appLayers = built.record.layers.filter((l) => l.tree === 'app').map((l) => l.digest);
+    expect(fetched.length).toBe(1);
+    expect(fetched[0]!.every((d) => appLayers.includes(d))).toBe(true);
+    expect(fallback.bytes.equals(fromLayers.bytes)).toBe(true);
+  }, 120_000);
+});
