@@ -4,7 +4,6 @@ import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
-import { globsTake } from './glob-match.js';
 import { isSameOrInside, realPathOfExisting } from './real-path.js';
 
 const DENIED = new Set(['EACCES', 'EPERM', 'EROFS']);
@@ -115,7 +114,8 @@ export async function assertOutsideFolders(
     const folder = realPathOfExisting(g.folder);
     if (!isSameOrInside(folder, real)) continue;
     const rel = path.relative(folder, real).split(path.sep).join('/');
-    if (g.globs && !globsTake(g.globs.include, g.globs.exclude, rel, kind === 'folder')) continue;
+    // The matcher loads only here: this module is part of every command's frame (`--version` loads no glob library).
+    if (g.globs && !(await import('./glob-match.js')).globsTake(g.globs.include, g.globs.exclude, rel, kind === 'folder')) continue;
     // A folder beside gamelayer.yaml is outside the trees unless the yaml is in this source (`source: .`); then
     // leaving the output out of the tree is the way.
     const besideConfig = opts.configDir === undefined || !isSameOrInside(folder, realPathOfExisting(opts.configDir)) ? ' (a folder beside gamelayer.yaml such as deploy/)' : '';
