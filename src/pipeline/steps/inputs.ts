@@ -97,10 +97,8 @@ const TAG = /^[\w][\w.-]{0,127}$/;
 /** The tag whose record file is the last build's pointer (records/build-last.json). */
 const LAST_TAG = 'last';
 
-export async function resolveInputs(opts: BuildOptions): Promise<BuildInputs> {
-  const { config } = opts;
-  const reporter = opts.reporter ?? silentReporter;
-  const tag = opts.tag ?? config.version ?? 'latest';
+/** The build's tag (`--tag`, else the config's version, else `latest`) as a tag the build may take. */
+export function checkBuildTag(tag: string): void {
   if (!TAG.test(tag) || !TAG.test(`${tag}-engine-media`)) {
     throw new GamelayerError('build.bad-tag', `--tag ${JSON.stringify(tag)}: expected letters, digits, "_", "." or "-" (at most 115 characters, leaving room for tree suffixes)`);
   }
@@ -113,12 +111,24 @@ export async function resolveInputs(opts: BuildOptions): Promise<BuildInputs> {
   }
   const clash = buildTagClash(tag);
   if (clash) throw new GamelayerError('build.bad-tag', `--tag ${JSON.stringify(tag)}: ${clash}`, 'choose a tag that does not end in -engine, -engine-media, -app or -app-media (such as 1.0.0-app.1 or app-1.0.0)');
-  const platforms = opts.platforms ?? config.platforms;
+}
+
+/** `--platform` values: each one of the config's platforms. */
+export function checkBuildPlatforms(config: GameConfig, platforms: readonly string[]): void {
   for (const p of platforms) {
     if (!config.platforms.includes(p)) {
       throw new GamelayerError('build.platform', `--platform ${p}: not in the platforms of ${config.file} (${config.platforms.join(', ')})`);
     }
   }
+}
+
+export async function resolveInputs(opts: BuildOptions): Promise<BuildInputs> {
+  const { config } = opts;
+  const reporter = opts.reporter ?? silentReporter;
+  const tag = opts.tag ?? config.version ?? 'latest';
+  checkBuildTag(tag);
+  const platforms = opts.platforms ?? config.platforms;
+  checkBuildPlatforms(config, platforms);
   const kind = opts.compression ?? config.layers.compression;
   const compression: LayerCompression = { kind };
   const compressor = await compressorId(compression);
