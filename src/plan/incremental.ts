@@ -329,7 +329,8 @@ export function planIncremental(
       const changedBytes = d.bytesAdded + d.bytesModified;
       if (treeBytes > 0 && changedBytes >= rebaseShare * treeBytes) {
         const share = Math.round((100 * changedBytes) / treeBytes);
-        decisions[tree] = { decision: 'rebased', reason: `the change holds ${share} % of the tree's bytes (re-planned from ${Math.round(rebaseShare * 100)} %)` };
+        // No parentheses: the build prints the reason inside its own, `rebased (…)`.
+        decisions[tree] = { decision: 'rebased', reason: `the change holds ${share} % of the tree's bytes, at least the ${Math.round(rebaseShare * 100)} % that re-plans a tree` };
         replaced();
         continue;
       }
