@@ -564,7 +564,7 @@ export function planIncremental(
       }
       const kept = live.get(l)!;
       const verb = kept.count ? 'rewrote' : 'dropped';
-      note(l.tree, `${verb} layer ${l.index} (${Math.round((100 * (l.bytes - kept.bytes)) / Math.max(l.bytes, 1))} % dead)`);
+      note(l.tree, `${verb} layer ${l.index}, ${Math.round((100 * (l.bytes - kept.bytes)) / Math.max(l.bytes, 1))} % dead`); // no parentheses: printed inside `compacted (…)`
       if (kept.count) next.push(liveLayer(l, keptEntries([l], kept.entries()), current.get(l.tree)!, opts.mounts[l.tree], opts.parents?.[l.tree]));
     }
     stack = next;
