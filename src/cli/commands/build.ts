@@ -155,12 +155,11 @@ export function register(program: Command): void {
       const { codebuildEnvironment } = await import('../../codebuild/environment.js');
       const codebuild = codebuildEnvironment(process.env);
       // A build of one platform of several, pushed: it tags <tag>-<os>-<arch>, and `gamelayer index` merges.
-      const { platformBuildTag } = await import('./platform-build.js');
+      const { checkBuildPlatforms, checkBuildTag, platformBuildTag } = await import('./platform-build.js');
       const platformTag = platformBuildTag(config, flags.platform, primary, flags.tag ?? codebuild?.defaultTag);
       // The tag the build takes, and its platforms, checked before anything else is read or warned of (the start's
       // warning came first, then the usage error); build() checks them again for the library's callers.
       const pushTag = platformTag ?? flags.tag ?? codebuild?.defaultTag ?? config.version ?? 'latest';
-      const { checkBuildPlatforms, checkBuildTag } = await import('../../pipeline/steps/inputs.js');
       checkBuildTag(pushTag);
       checkBuildPlatforms(config, flags.platform ?? config.platforms);
       const store = flags.store ?? flags.out;
