@@ -22,9 +22,11 @@ export const PACK_HEADS = [
   'src/cli/zod-jitless.ts',
   'src/cli/commands/build.ts',
   'src/registry/reference.ts',
-  'src/pipeline/steps/previous.ts',
+  // The build's tag (CodeBuild's default, a platform build's) and platforms, checked before the previous build is
+  // asked for or the start script warned of.
   'src/codebuild/environment.ts',
   'src/cli/commands/platform-build.ts',
+  'src/pipeline/steps/previous.ts',
   // build's warning of a start script on scratch whose interpreter no tree holds: once the registry lookup's first
   // questions are out, before the pipeline loads.
   'src/scan/start-interpreter.ts',

@@ -58,7 +58,7 @@ describe('a forced compaction', () => {
     expect(keys.has(A.inputKey)).toBe(false);
     expect(keys.has(C.inputKey)).toBe(false);
     expect(keys.has(B.inputKey)).toBe(false);
-    expect(inc.decisions['app-media'].reason).toMatch(/^rewrote layer \d \(60 % dead\); rewrote layer \d \(30 % dead\); rewrote layer \d \(30 % dead\)$/);
+    expect(inc.decisions['app-media'].reason).toMatch(/^rewrote layer \d, 60 % dead; rewrote layer \d, 30 % dead; rewrote layer \d, 30 % dead$/);
     // Every old copy is gone: the image holds its content only, and unpacks to exactly the sources.
     const content = after.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0);
     expect(inc.layers.reduce((n, l) => n + l.bytes, 0)).toBe(content);
@@ -73,7 +73,7 @@ describe('a forced compaction', () => {
     expect(keys.has(A.inputKey)).toBe(false);
     expect(keys.has(C.inputKey)).toBe(false);
     expect(keys.has(B.inputKey)).toBe(true);
-    expect(inc.decisions['app-media'].reason).toMatch(/^rewrote layer \d \(60 % dead\); rewrote layer \d \(30 % dead\)$/);
+    expect(inc.decisions['app-media'].reason).toMatch(/^rewrote layer \d, 60 % dead; rewrote layer \d, 30 % dead$/);
     // B's 3 MiB of old copies stay (about 6 % of the content: under the limit); the image unpacks to exactly the sources.
     const content = after.reduce((n, m) => n + m.entries.reduce((k, e) => k + e.size, 0), 0);
     expect(inc.layers.reduce((n, l) => n + l.bytes, 0)).toBe(content + 3 * MiB);

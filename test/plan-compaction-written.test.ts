@@ -51,7 +51,7 @@ describe('an early compaction (90–95 % of the allowance)', () => {
     const [Y, X] = mediaLayers as [PlannedLayer, PlannedLayer];
     expect(kept(Y)).toBe(false);
     expect(kept(X)).toBe(true);
-    expect(inc.decisions['app-media'].reason).toMatch(/^rewrote layer \d \(50 % dead\)/);
+    expect(inc.decisions['app-media'].reason).toMatch(/^rewrote layer \d, 50 % dead/);
   });
 
   it('in an image with a chunked tree, waits when the day\'s budget cannot reach its goal', () => {

@@ -67,13 +67,20 @@ export interface DockerBuildResult {
   images: DockerBuiltImage[];
 }
 
+/** The tag and platform a docker build takes, checked before the daemon is asked anything (and before any warning). */
+export function checkDockerBuildFlags(config: GameConfig, tag: string | undefined, platform: string | undefined): void {
+  const t = tag ?? config.version ?? 'latest';
+  if (!TAG.test(t) || !TAG.test(`${t}-engine-media`)) {
+    throw new GamelayerError('docker.bad-tag', `--tag ${JSON.stringify(t)}: expected letters, digits, "_", "." or "-" (at most 115 characters)`);
+  }
+  pickPlatform(config, platform);
+}
+
 export async function buildWithDocker(opts: DockerBuildOptions): Promise<DockerBuildResult> {
   const reporter = opts.reporter ?? silentReporter;
   const { config } = opts;
   const tag = opts.tag ?? config.version ?? 'latest';
-  if (!TAG.test(tag) || !TAG.test(`${tag}-engine-media`)) {
-    throw new GamelayerError('docker.bad-tag', `--tag ${JSON.stringify(tag)}: expected letters, digits, "_", "." or "-" (at most 115 characters)`);
-  }
+  checkDockerBuildFlags(config, opts.tag, opts.platform);
   const repo = dockerRepository(config, opts.repository);
   const info = await daemonInfo(opts.docker ?? connectDocker());
   const compat = opts.compat ?? info.needsCompat;

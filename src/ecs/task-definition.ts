@@ -101,7 +101,12 @@ export interface EcsEmission {
   notes: string[];
 }
 
-export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOptions> = {}): EcsEmission {
+/**
+ * The options as the task definition takes them, every value that needs no build checked (launch type, size, network
+ * mode, ports, user, family, copy root, log group name, health check, the engine's share): the CLI checks them before
+ * it looks for the registry and the build record, so a mistyped flag is said first.
+ */
+export function checkEcsOptions(partial: Partial<EcsOptions> = {}): EcsOptions {
   const o: EcsOptions = { ...DEFAULT_ECS_OPTIONS, ...partial };
   const fargate = o.launchType === 'fargate';
   if (o.launchType !== 'fargate' && o.launchType !== 'ec2') bad('--launch-type', o.launchType, 'fargate or ec2');
@@ -110,10 +115,6 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     if (!Number.isInteger(o.cpu) || o.cpu < 128) bad('--cpu', o.cpu, 'CPU units ≥ 128 (1024 = one vCPU)');
     if (!Number.isInteger(o.memory) || o.memory < 128) bad('--memory', o.memory, 'MiB ≥ 128');
   }
-  const platform = o.platform ?? input.platforms[0] ?? 'linux/amd64';
-  if (!input.platforms.includes(platform)) bad('--platform', platform, `one of the built platforms: ${input.platforms.join(', ')}`);
-  const arch = ARCH[platform];
-  if (!arch) bad('--platform', platform, `a platform ECS runs: ${Object.keys(ARCH).join(', ')}`);
   if (o.engineUser !== undefined && !/^\d+(:\d+)?$/.test(o.engineUser)) bad('--user', o.engineUser, 'uid or uid:gid, such as 1000:1000');
   if (!(ECS_NETWORK_MODES as readonly string[]).includes(o.networkMode)) bad('--network-mode', o.networkMode, ECS_NETWORK_MODES.join(', '));
   if (fargate && o.networkMode !== 'awsvpc') bad('--network-mode', o.networkMode, 'awsvpc on Fargate (bridge and host need --launch-type ec2)');
@@ -129,9 +130,21 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
   if (o.family !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(o.family)) bad('--family', o.family, '1-255 letters, digits, "_" and "-" (ECS task definition family)');
   // A relative root would be a relative containerPath and copy target (k8s refuses it the same way).
   if (!o.copyRoot.startsWith('/') || o.copyRoot.split('/').includes('..')) bad('--copy-root', o.copyRoot, 'an absolute path such as /mnt');
+  if (o.logs && !/^[.\-_/#A-Za-z0-9]{1,512}$/.test(o.logs.group)) bad('--log-group', o.logs.group, 'a CloudWatch log group name: letters, digits and . - _ / #, at most 512');
+  if (o.health) ecsHealthCheck(withTimings(o.health, o.healthTimings));
+  checkEngineSize(o);
+  return o;
+}
+
+export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOptions> = {}): EcsEmission {
+  const o = checkEcsOptions(partial);
+  const fargate = o.launchType === 'fargate';
+  const platform = o.platform ?? input.platforms[0] ?? 'linux/amd64';
+  if (!input.platforms.includes(platform)) bad('--platform', platform, `one of the built platforms: ${input.platforms.join(', ')}`);
+  const arch = ARCH[platform];
+  if (!arch) bad('--platform', platform, `a platform ECS runs: ${Object.keys(ARCH).join(', ')}`);
   const logConfiguration = o.logs ? awslogs(o.logs, input, fargate) : undefined;
   const healthCheck = o.health ? ecsHealthCheck(withTimings(o.health, o.healthTimings)) : undefined;
-  checkEngineSize(o);
 
   const engine = input.trees.find((t) => t.tree === 'engine')!;
   const copies = input.trees
@@ -252,7 +265,7 @@ function portMapping(o: EcsOptions, protocol: TransportProtocol): PortMapping {
 }
 
 function awslogs(logs: EcsLogs, input: DeployInput, fargate: boolean): LogConfiguration {
-  if (!/^[.\-_/#A-Za-z0-9]{1,512}$/.test(logs.group)) bad('--log-group', logs.group, 'a CloudWatch log group name: letters, digits and . - _ / #, at most 512');
+  // Its name is checked with the other options (checkEcsOptions).
   const host = input.repository.slice(0, input.repository.indexOf('/'));
   const region = logs.region ?? parseEcrHost(host)?.region;
   if (!region) {

@@ -329,7 +329,8 @@ export function planIncremental(
       const changedBytes = d.bytesAdded + d.bytesModified;
       if (treeBytes > 0 && changedBytes >= rebaseShare * treeBytes) {
         const share = Math.round((100 * changedBytes) / treeBytes);
-        decisions[tree] = { decision: 'rebased', reason: `the change holds ${share} % of the tree's bytes (re-planned from ${Math.round(rebaseShare * 100)} %)` };
+        // No parentheses: the build prints the reason inside its own, `rebased (…)`.
+        decisions[tree] = { decision: 'rebased', reason: `the change holds ${share} % of the tree's bytes, at least the ${Math.round(rebaseShare * 100)} % that re-plans a tree` };
         replaced();
         continue;
       }
@@ -563,7 +564,7 @@ export function planIncremental(
       }
       const kept = live.get(l)!;
       const verb = kept.count ? 'rewrote' : 'dropped';
-      note(l.tree, `${verb} layer ${l.index} (${Math.round((100 * (l.bytes - kept.bytes)) / Math.max(l.bytes, 1))} % dead)`);
+      note(l.tree, `${verb} layer ${l.index}, ${Math.round((100 * (l.bytes - kept.bytes)) / Math.max(l.bytes, 1))} % dead`); // no parentheses: printed inside `compacted (…)`
       if (kept.count) next.push(liveLayer(l, keptEntries([l], kept.entries()), current.get(l.tree)!, opts.mounts[l.tree], opts.parents?.[l.tree]));
     }
     stack = next;

@@ -128,9 +128,11 @@ export function register(program: Command): void {
       const replicationTimeoutMs = pushTo.length > 1 && flags.replication ? (await import('../../registry/replication-timeout.js')).replicationTimeoutMs() : undefined;
       const reporter = commandReporter(!!flags.json);
       if (flags.builder === 'docker') {
-        await warnStartInterpreter(config, flags.platform, reporter);
         // Heavy modules load only on the path that needs them: a CLI start stays fast.
-        const { buildWithDocker } = await import('../../docker/daemon-build.js');
+        const { buildWithDocker, checkDockerBuildFlags } = await import('../../docker/daemon-build.js');
+        // A mistyped flag is said before the start's warning (which the usage error then followed).
+        checkDockerBuildFlags(config, flags.tag, flags.platform?.[0]);
+        await warnStartInterpreter(config, flags.platform, reporter);
         const result = await buildWithDocker({
           config,
           tag: flags.tag,
@@ -147,6 +149,19 @@ export function register(program: Command): void {
       if (flags.builder !== 'daemonless') {
         throw new GamelayerError('cli.builder', `--builder ${flags.builder}: expected daemonless or docker`);
       }
+      // Inside CodeBuild: the commit's first 8 hex digits as the default tag (as the seed pipeline did); its revision,
+      // source repository and build ARN in the record, not in the images: a label would give every image a new digest
+      // with each commit (a docs-only one too), and every Deployment and Fleet would roll with nothing to deliver.
+      const { codebuildEnvironment } = await import('../../codebuild/environment.js');
+      const codebuild = codebuildEnvironment(process.env);
+      // A build of one platform of several, pushed: it tags <tag>-<os>-<arch>, and `gamelayer index` merges.
+      const { checkBuildPlatforms, checkBuildTag, platformBuildTag } = await import('./platform-build.js');
+      const platformTag = platformBuildTag(config, flags.platform, primary, flags.tag ?? codebuild?.defaultTag);
+      // The tag the build takes, and its platforms, checked before anything else is read or warned of (the start's
+      // warning came first, then the usage error); build() checks them again for the library's callers.
+      const pushTag = platformTag ?? flags.tag ?? codebuild?.defaultTag ?? config.version ?? 'latest';
+      checkBuildTag(pushTag);
+      checkBuildPlatforms(config, flags.platform ?? config.platforms);
       const store = flags.store ?? flags.out;
       if (store) await assertOutFolder(path.resolve(store), flags.store ? '--store' : '--out');
       // The key is read before the build: a wrong path or passphrase fails fast, not after the push. A KMS key is
@@ -163,17 +178,7 @@ export function register(program: Command): void {
       // this host's copy of the line's record, that copy read and its layers asked about too), the event loop runs
       // once more so that they go out, and their round trip overlaps the loading of the build's modules that follows
       // (start-up, issue 17).
-      // Inside CodeBuild: the commit's first 8 hex digits as the default tag (as the seed pipeline did); its revision,
-      // source repository and build ARN in the record, not in the images: a label would give every image a new digest
-      // with each commit (a docs-only one too), and every Deployment and Fleet would roll with nothing to deliver.
-      const { codebuildEnvironment } = await import('../../codebuild/environment.js');
-      const codebuild = codebuildEnvironment(process.env);
-      // A build of one platform of several, pushed: it tags <tag>-<os>-<arch>, and `gamelayer index` merges.
-      const { platformBuildTag } = await import('./platform-build.js');
-      const platformTag = platformBuildTag(config, flags.platform, primary, flags.tag ?? codebuild?.defaultTag);
-      // The tags the push will set are asked with the kept layers (the default tag as the build's inputs choose it;
-      // a tag the build then refuses only wasted its HEADs).
-      const pushTag = platformTag ?? flags.tag ?? codebuild?.defaultTag ?? config.version ?? 'latest';
+      // The tags the push will set (pushTag) are asked with the kept layers.
       let previousLookup = previousSteps?.startPreviousLookup({
         rebase: flags.rebase,
         from: flags.from,

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { dockerContext } from '../../dockerfile/context.js';
 import { emitDockerfiles } from '../../dockerfile/emit.js';
-import { dockerGame } from '../../dockerfile/game.js';
+import { dockerGame, pickPlatform } from '../../dockerfile/game.js';
 import { GamelayerError } from '../../errors.js';
 import { commandConfig, commandReporter, printJson, refuseOutInTrees, warnStartInterpreter } from '../context.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
@@ -45,6 +45,8 @@ export function register(program: Command): void {
       if (toStdout && flags.json) {
         throw new GamelayerError('cli.context-stdout', '--context - with --json: both would go to stdout, the JSON after the tar', 'write the context to a file (--context context.tar) to have the JSON too');
       }
+      // A mistyped --platform is said before the start's warning (the usage error followed it).
+      pickPlatform(config, flags.platform);
       const reporter = commandReporter(Boolean(flags.json) || toStdout);
       let compat = false;
       if (flags.dockerCompat === 'auto') compat = (await (await import('../../docker/daemon.js')).daemonInfo()).needsCompat;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { GamelayerError } from '../../errors.js';
 import { ecsOptionsFromConfig } from '../../ecs/from-deploy.js';
-import { ecsJson, ecsTaskDefinition, fitTaskSize, type EcsNetworkMode, type EcsOptions, type LaunchType } from '../../ecs/task-definition.js';
+import { checkEcsOptions, ecsJson, ecsTaskDefinition, fitTaskSize, type EcsNetworkMode, type EcsOptions, type LaunchType } from '../../ecs/task-definition.js';
 import { loadDeployInput, requirePushed } from '../../k8s/input.js';
 import { pushedByOthers, pushedByOthersNote } from '../../k8s/pushed-by-others.js';
 import { integerOption, portOption, sizeOption } from '../../k8s/options.js';
@@ -85,7 +85,6 @@ export function register(program: Command): void {
       const config = await commandConfig(cmd);
       await refuseOutInTrees(config, flags.out, '--out');
       const reporter = commandReporter(false);
-      const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
       // The deploy section of gamelayer.yaml first, flags over it.
       const fromConfig = ecsOptionsFromConfig(config.deploy);
       const options: Partial<EcsOptions> = {
@@ -143,11 +142,11 @@ export function register(program: Command): void {
         };
       }
       if (flags.stopTimeout !== undefined) options.stopTimeout = integerOption('--stop-timeout', flags.stopTimeout);
-      const emission = (() => {
+      // One of the pair given, the other's default does not fit it: that default was never the user's choice.
+      const sayDefault = <T>(make: () => T): T => {
         try {
-          return ecsTaskDefinition(input, options);
+          return make();
         } catch (e) {
-          // One of the pair given, the other's default does not fit it: that default was never the user's choice.
           const defaulted = (['cpu', 'memory'] as const).find((k) => cmd.getOptionValueSource(k) === 'default');
           const other = defaulted === 'cpu' ? 'memory' : 'cpu';
           if (defaulted && cmd.getOptionValueSource(other) !== 'default' && e instanceof GamelayerError && e.code === 'deploy.option' && e.message.includes(`--${defaulted}`)) {
@@ -155,7 +154,11 @@ export function register(program: Command): void {
           }
           throw e;
         }
-      })();
+      };
+      // The flags first: a mistyped --launch-type or --network-mode was said only once the registry and record were right.
+      sayDefault(() => checkEcsOptions(options));
+      const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
+      const emission = sayDefault(() => ecsTaskDefinition(input, options));
       // The task runs every tree image (the engine's and one copy per other tree).
       if (!flags.local) {
         const others = await pushedByOthers(config.stateDir, record, input, recordFile);

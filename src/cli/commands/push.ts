@@ -50,7 +50,7 @@ export function register(program: Command): void {
       let pushed: Awaited<ReturnType<typeof import('../../pipeline/steps/push.js').pushBuild>> | undefined;
       if (build) {
         const { pushBuild } = await import('../../pipeline/steps/push.js');
-        pushed = await pushBuild({ ...registry, store: config.store, record: build.record, repository: build.repository, stateDir: config.stateDir, reporter });
+        pushed = await pushBuild({ ...registry, store: config.store, record: await withLine(build.record, config.dir), repository: build.repository, stateDir: config.stateDir, reporter });
         // `push 1.4.2 --also-tag latest` sent the server image alone (no tree image, no record), which k8s and ecs
         // then refused as never pushed: the build goes up whole, and its further tags name its server image.
         if (!alsoTags.length) {
@@ -95,7 +95,7 @@ async function pushMany(refs: string[], flags: PushFlags, config: Awaited<Return
   const result = await pushBuildToMany({
     ...(await registryOptions(flags)),
     store: config.store,
-    record: builds[0]!.record,
+    record: await withLine(builds[0]!.record, config.dir),
     repositories: builds.map((b) => b!.repository),
     replication: flags.replication ? 'auto' : 'off',
     replicationTimeoutMs,
@@ -104,6 +104,17 @@ async function pushMany(refs: string[], flags: PushFlags, config: Awaited<Return
   });
   if (flags.json) printJson(result);
   else process.stdout.write(`${pushManyText(result)}\n`);
+}
+
+/**
+ * The build with its line of work, as build --push gives it: a build made without --push has none, and its push left
+ * the line tag on an older build (or on a record its record tag had moved off, listed by ls as `record of ?`). The
+ * push moves the line tag only when this build is the line's newest (pushBuildRecord compares creation times).
+ */
+async function withLine(record: BuildRecord, gameDir: string): Promise<BuildRecord> {
+  if (record.line !== undefined) return record;
+  const { defaultLine } = await import('../../pipeline/steps/previous.js');
+  return { ...record, line: (await defaultLine(gameDir)).line };
 }
 
 /** The local build record of the tag in `to` (`records/build-<tag>.json`), if there is one. */

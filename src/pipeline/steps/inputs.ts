@@ -11,8 +11,8 @@ import { sourceDateEpoch } from '../../oci/source-date.js';
 import { ECR_MAX_LAYER_BYTES } from '../../plan/plan.js';
 import { layerSettingsKey } from '../../plan/settings-key.js';
 import type { TargetOptions } from '../../registry/push.js';
-import { buildTagClash, reservedTagMeaning } from '../../registry/reserved-tags.js';
 import type { PreviousLookup } from './previous-types.js';
+import { checkBuildPlatforms, checkBuildTag } from './build-flags.js';
 import { silentReporter, type Reporter } from '../../report/reporter.js';
 import { TREE_NAMES, type TreeName } from '../../types.js';
 import { assertWritableFolder } from '../../util/fs-access.js';
@@ -93,32 +93,13 @@ export interface BuildInputs {
   sourceUrl?: string;
 }
 
-const TAG = /^[\w][\w.-]{0,127}$/;
-/** The tag whose record file is the last build's pointer (records/build-last.json). */
-const LAST_TAG = 'last';
-
 export async function resolveInputs(opts: BuildOptions): Promise<BuildInputs> {
   const { config } = opts;
   const reporter = opts.reporter ?? silentReporter;
   const tag = opts.tag ?? config.version ?? 'latest';
-  if (!TAG.test(tag) || !TAG.test(`${tag}-engine-media`)) {
-    throw new GamelayerError('build.bad-tag', `--tag ${JSON.stringify(tag)}: expected letters, digits, "_", "." or "-" (at most 115 characters, leaving room for tree suffixes)`);
-  }
-  // A build's tags land beside its record, line and signature tags: one of their forms would replace what it names.
-  const reserved = reservedTagMeaning(tag);
-  if (reserved) throw new GamelayerError('build.bad-tag', `--tag ${JSON.stringify(tag)}: a tag of gamelayer's own form (it names ${reserved})`, 'choose another tag');
-  // records/build-<tag>.json: tag `last` would be the last-build pointer itself, which the next build replaces.
-  if (tag === LAST_TAG) {
-    throw new GamelayerError('build.bad-tag', `--tag "last": the name of the last build's record (records/build-last.json), which the next build replaces: this build's record would be lost`, 'choose another tag');
-  }
-  const clash = buildTagClash(tag);
-  if (clash) throw new GamelayerError('build.bad-tag', `--tag ${JSON.stringify(tag)}: ${clash}`, 'choose a tag that does not end in -engine, -engine-media, -app or -app-media (such as 1.0.0-app.1 or app-1.0.0)');
+  checkBuildTag(tag);
   const platforms = opts.platforms ?? config.platforms;
-  for (const p of platforms) {
-    if (!config.platforms.includes(p)) {
-      throw new GamelayerError('build.platform', `--platform ${p}: not in the platforms of ${config.file} (${config.platforms.join(', ')})`);
-    }
-  }
+  checkBuildPlatforms(config, platforms);
   const kind = opts.compression ?? config.layers.compression;
   const compression: LayerCompression = { kind };
   const compressor = await compressorId(compression);
