@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { fstatSync } from 'node:fs';
 import { link, mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GamelayerError, errnoCode } from '../errors.js';
 import type { Descriptor } from '../types.js';
@@ -335,7 +335,10 @@ export class OciStore {
     }
     const w = this.createBlobWriter();
     try {
-      await pipeline(content, w.stream);
+      // A stream longer than the size it should have (a registry sending a blob without end) stops at the first
+      // byte past it: checking only once it ended let it fill the disk first.
+      if (expected?.size !== undefined) await pipeline(content, sizeBound(expected.size, `blob ${expected.digest ?? '(new)'}`), w.stream);
+      else await pipeline(content, w.stream);
     } catch (e) {
       await w.abort();
       throw e;
@@ -482,3 +485,14 @@ export function serializeIndex(index: ImageIndex): string {
   return `${JSON.stringify(ordered, null, 2)}\n`;
 }
 
+/** Passes a stream on while it holds at most `size` bytes; one byte more fails it (BlobMismatch, naming `where`). */
+function sizeBound(size: number, where: string): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      seen += chunk.length;
+      if (seen > size) return cb(new BlobMismatch(where, `more than ${size} bytes`));
+      cb(null, chunk);
+    },
+  });
+}
