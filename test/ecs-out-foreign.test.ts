@@ -42,4 +42,23 @@ describe('ecs --out over a task definition of the user\'s own', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(await readFile(file, 'utf8')).toBe(ours);
   });
+
+  // Two families into one folder (--family eu, then --family us): both are ecs-task-definition.json, and the second
+  // replaced the first without a word. Now it is refused unless --force; the same family is replaced as every day.
+  it('refuses to write one family over the task definition of another it wrote, unless --force', async () => {
+    const out = ['ecs', '--local', '--repository', '127.0.0.1:9/studio/game', '--out', 'families'];
+    const file = path.join(dir, 'families', 'ecs-task-definition.json');
+    expect((await runCli([...out, '--family', 'eu'], { cwd: dir })).code).toBe(0);
+    const eu = await readFile(file, 'utf8');
+    expect((await runCli([...out, '--family', 'eu'], { cwd: dir })).code).toBe(0);
+    const us = await runCli([...out, '--family', 'us'], { cwd: dir });
+    expect(us.code).toBe(2);
+    expect(us.stderr).toContain(
+      `error[cli.out-exists]: ${file}: is the task definition of family eu, and this one is family us; writing it there would drop eu's\n` +
+        'hint: give each family its own folder (--out DIR/<family>), or pass --force to replace it\n',
+    );
+    expect(await readFile(file, 'utf8')).toBe(eu);
+    expect((await runCli([...out, '--family', 'us', '--force'], { cwd: dir })).code).toBe(0);
+    expect(JSON.parse(await readFile(file, 'utf8')).family).toBe('us');
+  });
 });

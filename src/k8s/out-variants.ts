@@ -6,6 +6,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { GamelayerError } from '../errors.js';
 import { readSmallFile } from '../util/small-file.js';
 import { k8sFileName, type Workload } from './workloads.js';
 import type { K8sOptions } from './options.js';
@@ -37,6 +38,28 @@ async function generatedIdentity(file: string): Promise<Identity | undefined> {
   } catch {
     return undefined;
   }
+}
+
+function objectLabel(id: Identity): string {
+  return `${id.kind} ${id.name}${id.namespace ? ` in namespace ${id.namespace}` : ''}`;
+}
+
+/**
+ * Refuses to write `object` over `file` when gamelayer wrote that file for another object (kind, name, namespace),
+ * unless `force`: the file is named after the kind and mode only, so `--name us` into the folder of `--name eu` dropped
+ * eu's spec without a word, and `kubectl apply -f DIR` then left that Fleet on its old images.
+ */
+export async function refuseOtherObject(file: string, object: Workload, force: boolean | undefined): Promise<void> {
+  if (force) return;
+  const mine = identityOf(object);
+  const there = await generatedIdentity(file);
+  if (!mine || !there) return;
+  if (there.kind === mine.kind && there.name === mine.name && there.namespace === mine.namespace) return;
+  throw new GamelayerError(
+    'cli.out-exists',
+    `${file}: defines ${objectLabel(there)}, and this spec is ${objectLabel(mine)}; writing it there would drop that spec, and kubectl apply -f ${path.dirname(file)} would no longer update ${there.name}`,
+    'give each object its own folder (--out DIR/<name>), or pass --force to replace it',
+  );
 }
 
 /**

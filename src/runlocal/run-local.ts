@@ -7,6 +7,7 @@ import { GamelayerError } from '../errors.js';
 import { connectDocker } from '../docker/daemon.js';
 import { deployInputFrom, lastBuildRecordPath, readBuildRecord } from '../k8s/input.js';
 import { k8sOptionsFromConfig, mergeK8sOptions, type K8sOptions } from '../k8s/options.js';
+import { isRecordReference } from '../k8s/record-source.js';
 import { resourceName } from '../k8s/pod.js';
 import { k8sWorkload } from '../k8s/workloads.js';
 import { namedRecordError } from '../state/named-record.js';
@@ -58,6 +59,15 @@ export async function runLocal(opts: RunLocalOptions): Promise<RunLocalResult> {
   const { config } = opts;
   const reporter = opts.reporter ?? silentReporter;
   checkPublish(opts.publishPort, opts.network);
+  // k8s, ecs and imagedefinitions take a pushed build (--record HOST/REPO:TAG); run-local loads its images from the
+  // local store, so such a reference was read as a path: "<cwd>/HOST/REPO:TAG: no such record".
+  if (opts.recordFile !== undefined && isRecordReference(opts.recordFile)) {
+    throw new GamelayerError(
+      'run.option',
+      `--record ${opts.recordFile}: a pushed build; run-local runs a build of this host, its images loaded from the local store (${config.store}), never pulled`,
+      'pass a record file of a build made here (.gamelayer/records/build-<tag>.json), or build that commit here (the same trees give the same images); gamelayer k8s --record REF writes the spec of a pushed build',
+    );
+  }
   const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
   const record = await readBuildRecord(recordFile).catch((e: unknown) => {
     throw opts.recordFile === undefined ? e : namedRecordError(e, recordFile, '--record takes a build record (.gamelayer/records/build-<tag>.json)');

@@ -78,7 +78,7 @@ const ECS_MAX_BYTES = 1 << 20;
  * Refuses to replace `file` with a task definition unless an earlier `gamelayer ecs` wrote it (its `tags` hold
  * `gamelayer.game`), it is empty, or `force`: `ecs --out DIR` replaced a task definition of the user's own.
  */
-export async function refuseForeignTaskDefinition(file: string, force: boolean | undefined): Promise<void> {
+export async function refuseForeignTaskDefinition(file: string, force: boolean | undefined, family?: string): Promise<void> {
   if (force) return;
   let read;
   try {
@@ -89,12 +89,32 @@ export async function refuseForeignTaskDefinition(file: string, force: boolean |
   }
   // Not a regular file: refused where the file is written (cli.out-is-folder, …).
   if ('notFile' in read) return;
-  if ('bytes' in read && (read.bytes.length === 0 || taggedByGamelayer(read.bytes))) return;
+  if ('bytes' in read && read.bytes.length === 0) return;
+  if ('bytes' in read && taggedByGamelayer(read.bytes)) {
+    // Ours, but for another family (ecs --family eu, then --family us into one folder): replacing it dropped eu's
+    // task definition without a word.
+    const there = familyOf(read.bytes);
+    if (family === undefined || there === undefined || there === family) return;
+    throw new GamelayerError(
+      'cli.out-exists',
+      `${file}: is the task definition of family ${there}, and this one is family ${family}; writing it there would drop ${there}'s`,
+      'give each family its own folder (--out DIR/<family>), or pass --force to replace it',
+    );
+  }
   throw new GamelayerError(
     'cli.out-exists',
     `${file}: exists and was not written by gamelayer (no "${ECS_MARK}" tag); writing there would replace it`,
     'write elsewhere (--out), move the file away, or pass --force to replace it',
   );
+}
+
+function familyOf(bytes: Buffer): string | undefined {
+  try {
+    const family = (JSON.parse(bytes.toString('utf8')) as { family?: unknown } | null)?.family;
+    return typeof family === 'string' ? family : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function taggedByGamelayer(bytes: Buffer): boolean {

@@ -168,7 +168,7 @@ export function register(program: Command): void {
       for (const n of [...fromConfig.notes, ...emission.notes]) reporter.info(`note: ${n}`);
       const text = ecsJson(emission);
       if (flags.out) {
-        await refuseForeignTaskDefinition(path.resolve(flags.out, ECS_FILE), flags.force);
+        await refuseForeignTaskDefinition(path.resolve(flags.out, ECS_FILE), flags.force, emission.taskDefinition.family);
         reporter.info(`wrote ${await writeOutput(flags.out, ECS_FILE, text)}`);
       } else process.stdout.write(text);
     });

@@ -94,7 +94,7 @@ export function register(program: Command): void {
     .option('--in-place', 'with --fill: rewrite the files themselves')
     .option('--kustomize-images', "print a kustomization's images: block for this build (base manifests name gamelayer/server, gamelayer/<tree>)")
     .option('--local', 'skip the check that the images were pushed to the repository (kind, minikube, run-local)')
-    .option('--force', 'with --out: replace a spec file gamelayer did not write (a pod.yaml of your own)')
+    .option('--force', 'with --out: replace a spec file gamelayer did not write (a pod.yaml of your own), or wrote for another object (--name)')
     .action(async (flags: K8sFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       await refuseOutInTrees(config, flags.out, '--out');
@@ -120,9 +120,10 @@ export function register(program: Command): void {
       for (const n of emission.notes) reporter.warn(n);
       if (flags.out) {
         await refuseForeignFile(path.resolve(flags.out, k8sFileName(emission.options)), flags.force);
+        const { removeStaleVariants, refuseOtherObject } = await import('../../k8s/out-variants.js');
+        await refuseOtherObject(path.resolve(flags.out, k8sFileName(emission.options)), emission.object, flags.force);
         const file = await writeOutput(flags.out, k8sFileName(emission.options), text);
         reporter.info(`wrote ${file}`);
-        const { removeStaleVariants } = await import('../../k8s/out-variants.js');
         for (const r of await removeStaleVariants(flags.out, emission.options, emission.object)) {
           reporter.info(`removed ${r.file}: it defined the same ${emission.object.kind} ${emission.object.metadata?.name} (--volumes ${r.volumes}), and kubectl apply -f ${flags.out} would apply both`);
         }
