@@ -64,7 +64,9 @@ describe('kill -9 during prune --apply and sign', () => {
     expect(killed.killed).toBe(true);
     expect(await storageProblems(registry.storageDir)).toEqual([]);
     // Something went, not everything (the first delete is a record index, its tag moved first: count manifests).
-    const mid = await storedManifests(registry.storageDir, name);
+    // Prune writes its notes of the tags it leaves (`<build>.gamelayer-left`) before its first delete: not counted.
+    const notes = new Set(Object.entries(await storedTags(registry.storageDir, name)).filter(([t]) => t.endsWith('.gamelayer-left')).map(([, d]) => d));
+    const mid = (await storedManifests(registry.storageDir, name)).filter((d) => !notes.has(d));
     expect(mid.length).toBeLessThan(before.length);
     expect(mid.length).toBeGreaterThan(0);
 
@@ -76,7 +78,8 @@ describe('kill -9 during prune --apply and sign', () => {
     // (a plain registry deletes manifests, not tags); and what is attached to images that still exist.
     const own = Object.keys(after).filter((t) => !t.startsWith('sha256-'));
     const left = ['v1', 'v2'].flatMap((v) => ['app', 'engine', 'engine-media'].map((t) => `${v}-${t}`));
-    expect(own.sort()).toEqual(['gamelayer-line.default', ...left, 'v3', 'v3-app', 'v3-app-media', 'v3-engine', 'v3-engine-media', 'v3.gamelayer-record'].sort());
+    const notesLeft = ['v1.gamelayer-left', 'v2.gamelayer-left'];
+    expect(own.sort()).toEqual(['gamelayer-line.default', ...left, ...notesLeft, 'v3', 'v3-app', 'v3-app-media', 'v3-engine', 'v3-engine-media', 'v3.gamelayer-record'].sort());
     const alive = async (digest: string) =>
       (await fetch(`${registry.url}/v2/${name}/manifests/${digest}`, { method: 'HEAD', headers: { Accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json' } })).status === 200;
     const orphans: string[] = [];
