@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirstSequencer from './test/support/file-order.js';
 
 export default defineConfig({
   test: {
@@ -12,5 +13,7 @@ export default defineConfig({
     // Integration tests start real servers and write real files; two cores, so keep forks few.
     pool: 'forks',
     maxWorkers: 2,
+    // The longest files first (test/support/file-order.ts), so the run does not end on one long file alone.
+    sequence: { sequencer: LongestFirstSequencer },
   },
 });

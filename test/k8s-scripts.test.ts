@@ -25,7 +25,9 @@ let copyRoot: string;
 let bbBin: string;
 
 beforeEach(() => {
-  tmp = mkdtempSync(path.join(tmpdir(), 'gl-k8s-sh-'));
+  // Its folders are the trees' mount paths in gamelayer.yaml, which refuses paths under /dev (the container runtime's):
+  // not in the run's temp folder when that is on /dev/shm (test/support/memory-tmp.ts).
+  tmp = mkdtempSync(path.join(tmpdir().startsWith('/dev/') ? '/tmp' : tmpdir(), 'gl-k8s-sh-'));
   chmodSync(tmp, 0o755);
   // A quote and a blank in the paths: every path in the scripts must be quoted.
   mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, path.join(tmp, "image's root", 'opt', t)])) as Record<TreeName, string>;

@@ -5,18 +5,22 @@ import { execFileSync } from 'node:child_process';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killWhen, runCli, startCli } from './support/cli-process.js';
+import { runCli, startCli, type RunningCli } from './support/cli-process.js';
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { startRegistry, storageProblems, storedManifests, storedTags, type TestRegistry } from './support/registry.js';
 import { tempDir } from './support/tmp.js';
 
 let registry: TestRegistry;
+let proxy: FaultProxy;
 let keys: string;
 beforeAll(async () => {
   registry = await startRegistry();
+  proxy = await startFaultProxy(registry.host);
   keys = await tempDir('gl-kill-keys-');
   execFileSync('sh', ['-c', 'cd "$1" && openssl ecparam -genkey -name prime256v1 -noout -out key.pem && openssl ec -in key.pem -pubout -out pub.pem 2>/dev/null', 'sh', keys]);
 }, 60_000);
 afterAll(async () => {
+  await proxy?.stop();
   await registry?.stop();
 });
 
@@ -42,11 +46,21 @@ async function copySignTemplate(to: string): Promise<void> {
   await cp(path.join(v2(registry.storageDir), 'repositories', SIGN_TEMPLATE), path.join(v2(registry.storageDir), 'repositories', to), { recursive: true });
 }
 
-/** Kills `args` once the registry has answered `method` on a path matching `path` `n` times since now. */
+/**
+ * Runs `args` (their registry reached through the proxy: repositories under proxy.host) and kills it once the registry has answered `method` on
+ * a path matching `pathRe` `n` times: in the proxy, before the CLI reads that answer, however fast or loaded the
+ * machine (polling the registry's log, a short run on a fast disk could finish between two looks).
+ */
 async function killAtWrite(args: string[], cwd: string, method: string, pathRe: RegExp, n = 1) {
-  await registry.resetAccessLog();
-  const run = startCli(args, { cwd });
-  return killWhen(run, async () => (await registry.accessLog()).filter((e) => e.method === method && pathRe.test(e.path) && e.status < 300).length >= n, { pollMs: 1 });
+  let run: RunningCli | undefined;
+  const kill = async () => void run?.child.kill('SIGKILL');
+  proxy.setRules([{ method, path: pathRe, after: n - 1, action: { kind: 'around', before: async () => {}, after: kill } }]);
+  run = startCli(args, { cwd });
+  const result = await run.result;
+  proxy.setRules([]);
+  // A request the killed run had in flight may still complete at the registry: let it land before the checks.
+  await proxy.idle();
+  return { killed: result.signal === 'SIGKILL', result };
 }
 
 describe('kill -9 during prune --apply and sign', () => {
@@ -57,7 +71,7 @@ describe('kill -9 during prune --apply and sign', () => {
 
   it('prune --apply killed after its first delete: no manifest lacks a blob; the next prune --apply leaves what one run leaves', async () => {
     const name = 'studio/kill-prune';
-    const repo = `${registry.host}/${name}`;
+    const repo = `${proxy.host}/${name}`; // through the proxy, each run: a signature names the host it was made for
     const dir = await builds(repo, ['v1', 'v2', 'v3'], ['--sbom', '--sign', path.join(keys, 'key.pem')]);
     const before = await storedManifests(registry.storageDir, name);
     const killed = await killAtWrite(['prune', repo, '--keep', '1', '--apply'], dir, 'DELETE', /\/manifests\//);
@@ -94,7 +108,7 @@ describe('kill -9 during prune --apply and sign', () => {
 
   it('sign killed after its first blob upload: no manifest lacks a blob; the next sign signs and verify passes', async () => {
     const name = 'studio/kill-sign';
-    const repo = `${registry.host}/${name}`;
+    const repo = `${proxy.host}/${name}`; // through the proxy, each run: a signature names the host it was made for
     await copySignTemplate(name);
     const dir = signDir;
     const killed = await killAtWrite(['sign', `${repo}:v1`, '--key', path.join(keys, 'key.pem')], dir, 'PUT', /\/blobs\/uploads\//);
@@ -110,7 +124,7 @@ describe('kill -9 during prune --apply and sign', () => {
 
   it('sign killed after its first signature manifest: the next sign completes the rest and verify passes', async () => {
     const name = 'studio/kill-sign-2';
-    const repo = `${registry.host}/${name}`;
+    const repo = `${proxy.host}/${name}`; // through the proxy, each run: a signature names the host it was made for
     await copySignTemplate(name);
     const dir = signDir;
     const killed = await killAtWrite(['sign', `${repo}:v1`, '--key', path.join(keys, 'key.pem')], dir, 'PUT', /\/manifests\/sha256-[0-9a-f]{64}\.sig$/);
