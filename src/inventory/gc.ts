@@ -3,6 +3,8 @@
 // record names (its images, their layers, the layers a next build may keep or patch) is reachable, and so is
 // everything the remaining index.json points at; every other blob goes. Dry run unless `apply`.
 // With `apply`, the store is held alone (store-holds.ts): no build runs meanwhile.
+// Builds whose records are in the (shared) state folder but whose images are not in this store are another
+// config's (`store:`) or unknown: kept, records and caches, whatever --keep says.
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
@@ -11,9 +13,10 @@ import { lockStoreForGc } from '../oci/store-holds.js';
 import { REF_NAME, type OciStore } from '../oci/store.js';
 import { readDocumentRefs } from '../oci/document-refs.js';
 import type { Descriptor } from '../types.js';
+import { clearGcJournal, readGcJournal, writeGcJournal } from './gc-journal.js';
 import { pruneLayerCache, readKeptState, staleStateFiles, type KeptState } from './gc-state.js';
 import { buildTags } from './inspect.js';
-import { listLocal, localBuildSummary, openLocalStore } from './local.js';
+import { listLocal, localBuildSummary, openLocalStore, type LocalBuildSummary } from './local.js';
 
 export interface GcOptions {
   config: GameConfig;
@@ -29,6 +32,11 @@ export interface GcResult {
   store: string;
   applied: boolean;
   keptBuilds: string[];
+  /**
+   * Builds whose records are in the shared state folder but whose images are not in this store (another config's
+   * `store:`, or gone from every store gc can see): their records and caches are left as they are.
+   */
+  keptElsewhere: string[];
   removedBuilds: string[];
   /** Tags taken out of index.json (the removed builds' image tags). */
   removedTags: string[];
@@ -54,7 +62,7 @@ export async function gcStore(opts: GcOptions): Promise<GcResult> {
     throw new GamelayerError('cli.keep', `--keep ${opts.keep}: expected a whole number of builds, at least 1`);
   }
   const store = await openLocalStore(opts.config);
-  if (!store) return { store: opts.config.store, applied: Boolean(opts.apply), keptBuilds: [], removedBuilds: [], removedTags: [], blobs: [], bytesFreed: 0, bytesKept: 0, cacheFiles: 0, layerCacheRows: 0 };
+  if (!store) return { store: opts.config.store, applied: Boolean(opts.apply), keptBuilds: [], keptElsewhere: [], removedBuilds: [], removedTags: [], blobs: [], bytesFreed: 0, bytesKept: 0, cacheFiles: 0, layerCacheRows: 0 };
   const release = opts.apply ? await lockStoreForGc(store.dir) : undefined;
   try {
     return await collect(store, opts, keep);
@@ -64,11 +72,18 @@ export async function gcStore(opts: GcOptions): Promise<GcResult> {
 }
 
 async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<GcResult> {
-  const { tags: rows, builds } = await listLocal(opts.config);
+  const { tags: rows, builds: recorded } = await listLocal(opts.config);
+  // The records folder is the state folder's, which configs with other stores may share: a build is this store's
+  // when its images are here (a tag of it listed as its own, as `ls` counts). The others' records, and what their
+  // builds need of the caches, are never gc's to remove, nor counted in --keep.
+  // So are those a gc of this store killed after it rewrote the index was removing (gc-journal.ts).
+  const removing = await readGcJournal(store.dir);
+  const builds = recorded.filter((b) => rows.some((r) => r.build === b.tag) || removing.has(b.tag));
+  const elsewhere = recorded.filter((b) => !builds.includes(b));
   // By record file: localBuild reads the records again, so its objects are never the ones in `builds`.
   const named = new Set<string>();
-  for (const t of opts.tags ?? []) named.add((await localBuildSummary(opts.config, t, builds)).file);
-  const last = builds.length ? await localBuildSummary(opts.config, undefined, builds) : undefined;
+  for (const t of opts.tags ?? []) named.add((await localBuildSummary(opts.config, t, recorded)).file);
+  const last = recorded.length ? await localBuildSummary(opts.config, undefined, recorded) : undefined;
   const kept = builds.filter((b, i) => i < keep || named.has(b.file) || (last && b.file === last.file) || (last && b.tag === last.tag));
   const removed = builds.filter((b) => !kept.includes(b));
   const removedSet = new Set(removed.map((b) => b.tag));
@@ -112,15 +127,20 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
   }
   const going = new Set(garbage.map((g) => g.digest));
   const stays = (digest: string) => onDisk.has(digest) && !going.has(digest);
+  // The caches of the shared state folder keep the entries of blobs another store's builds name (the same layer
+  // may be in both stores): that store's next build of them is a no-op still.
+  const elsewhereBlobs = recordedBlobs(elsewhere);
+  const cacheStays = (digest: string) => stays(digest) || elsewhereBlobs.has(digest);
   // Of each kept record, only what the caches need (its entries parsed only for an archive tree's members).
   const keptStates: KeptState[] = [];
-  for (const b of kept) keptStates.push(await readKeptState(b.file));
-  const stale = await staleStateFiles({ config: opts.config, kept: keptStates, blobStays: stays });
-  const layerCacheRows = opts.apply ? 0 : await pruneLayerCache(opts.config.stateDir, stays, false);
+  for (const b of [...kept, ...elsewhere]) keptStates.push(await readKeptState(b.file));
+  const stale = await staleStateFiles({ config: opts.config, kept: keptStates, blobStays: cacheStays });
+  const layerCacheRows = opts.apply ? 0 : await pruneLayerCache(opts.config.stateDir, cacheStays, false);
   const result: GcResult = {
     store: store.dir,
     applied: Boolean(opts.apply),
     keptBuilds: kept.map((b) => b.tag),
+    keptElsewhere: elsewhere.map((b) => b.tag),
     removedBuilds: removed.map((b) => b.tag),
     removedTags: [...dropTags].sort(),
     blobs: garbage,
@@ -131,15 +151,32 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
   };
   if (!opts.apply) return result;
   // Index first (nothing then points at what goes), then the removed builds' records, then the blobs: a gc
-  // killed halfway leaves a store that loads, and running it again finishes the job.
+  // killed halfway leaves a store that loads, and running it again finishes the job. The records' tags are
+  // written down before (gc-journal.ts): untagged, they would otherwise look like another store's builds.
+  if (removed.length) await writeGcJournal(store.dir, removed.map((b) => b.tag));
   if (dropTags.size) await store.updateIndex((ix) => ({ ...ix, manifests: ix.manifests.filter((m) => !dropTags.has(m.annotations?.[REF_NAME] ?? '')) }));
   for (const b of removed) await rm(b.file, { force: true });
+  await clearGcJournal(store.dir);
   for (const g of garbage) await rm(store.blobPath(g.digest), { force: true });
   // Last: these only save work (a layer's file list for the SBOM, a blob's verified marker), so a gc killed
   // before this step leaves nothing wrong, only files the next gc removes.
   for (const f of stale) await rm(f, { force: true });
-  result.layerCacheRows = await pruneLayerCache(opts.config.stateDir, stays, true);
+  result.layerCacheRows = await pruneLayerCache(opts.config.stateDir, cacheStays, true);
   return result;
+}
+
+/** The blobs the records name: their layers, images (and the layers of each) and index. */
+function recordedBlobs(builds: readonly LocalBuildSummary[]): Set<string> {
+  const out = new Set<string>();
+  for (const { record } of builds) {
+    for (const l of record.layers) out.add(l.digest);
+    for (const i of record.images) {
+      out.add(i.digest);
+      for (const l of i.layers ?? []) out.add(l.digest);
+    }
+    if (record.index) out.add(record.index);
+  }
+  return out;
 }
 
 const JSON_TYPES = /(manifest|index)\.v\d\+json$|manifest\.list\.v2\+json$|distribution\.manifest\.v2\+json$/;

@@ -35,6 +35,7 @@ export function register(program: Command): void {
           `${verb} ${count(result.removedBuilds.length, 'build')}: ${result.removedBuilds.join(', ') || '-'} (${count(result.removedTags.length, 'tag')})`,
           `${verb} ${count(result.blobs.length, 'blob')}, ${formatBytes(result.bytesFreed)} freed; ${formatBytes(result.bytesKept)} kept in ${result.store}`,
         ];
+        if (result.keptElsewhere.length > 0) lines.push(`kept ${count(result.keptElsewhere.length, 'record')} of builds not in this store: ${result.keptElsewhere.join(', ')}`);
         if (result.cacheFiles > 0) lines.push(`${verb} ${result.cacheFiles} cache files no kept build needs`);
         if (result.layerCacheRows > 0) lines.push(`${verb} ${result.layerCacheRows} layer cache rows of those blobs`);
         if (!result.applied && result.blobs.length + result.removedTags.length > 0) lines.push('dry run: pass --apply to remove');
