@@ -31,7 +31,8 @@ describe('push --store', () => {
     const r = await runCli(['push', `${reg.host}/studio/game:v1`, '--store', other, '--json'], { cwd: dir });
     expect(r.stderr.replace(/^(blob|read|hash|build) .*\n/gm, '')).toBe('');
     expect(r.code).toBe(0);
-    expect(Object.keys(await storedTags(reg.storageDir, 'studio/game')).sort()).toEqual(['v1', 'v1-app', 'v1-app-media', 'v1-engine', 'v1-engine-media', 'v1.gamelayer-record']);
+    // The build's record goes with it, on the line a build --push would give it (user46b): its line tag too.
+    expect(Object.keys(await storedTags(reg.storageDir, 'studio/game')).sort()).toEqual(['gamelayer-line.default', 'v1', 'v1-app', 'v1-app-media', 'v1-engine', 'v1-engine-media', 'v1.gamelayer-record']);
   });
 
   it('push and load --help offer --store with the words of build --help', async () => {
