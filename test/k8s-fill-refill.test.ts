@@ -54,6 +54,9 @@ describe('k8s --fill --in-place, again after a new build', () => {
     const same = await runCli(['k8s', '--fill', 'pod.yaml', '--in-place', '--local'], { cwd: dir });
     expect(same.code, same.stderr).toBe(0);
     expect(await readFile(path.join(dir, 'pod.yaml'), 'utf8')).toBe(text);
+    // …and says so: each reference unchanged, no `X -> X` that reads as a change.
+    expect(same.stderr).toContain(`pod.yaml:7:12: ${REPO}@${one.server} (unchanged)`);
+    expect(same.stderr).not.toContain(' -> ');
 
     await writeFile(path.join(dir, 'app', 'file.txt'), 'app v2\n');
     await build();

@@ -161,7 +161,8 @@ async function fillCommand(
     const names = new Set(['server', ...input.trees.map((t) => t.tree)]);
     const known = await knownImages(storeDir, digestsIn(text, input.repository), input.game, names);
     const r = fillManifests(text, file === '-' ? '(stdin)' : file, input, refs, known);
-    for (const x of r.replacements) reporter.info(`${file}:${x.line}:${x.col}: ${x.from} -> ${x.to}`);
+    // A reference already this build's (a fill run again) is said as such: `X -> X` read as a change.
+    for (const x of r.replacements) reporter.info(`${file}:${x.line}:${x.col}: ${x.from === x.to ? `${x.from} (unchanged)` : `${x.from} -> ${x.to}`}`);
     if (r.replacements.length === 0) reporter.warn(`${file}: no image reference of ${input.game} found`);
     results.push({ file, text: r.text, count: r.replacements.length });
     pushed(r.replacements.map((x) => x.image));
