@@ -4,26 +4,16 @@
 // folder (record-blob-cache.ts); the emitted phases run here as written, the registry's blob GETs counted.
 import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseBuildspec } from '../src/codebuild/buildspec-schema.js';
 import { fetchBuildRecordFor } from '../src/registry/artifact.js';
 import { runBuildspecPhases } from './support/buildspec-run.js';
 import { runCli } from './support/cli-process.js';
-import { startCountingProxy, type CountingProxy } from './support/counting-proxy.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import { useCountingRegistry } from './support/counting-registry.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
-let registry: TestRegistry;
-let proxy: CountingProxy;
-beforeAll(async () => {
-  registry = await startRegistry();
-  proxy = await startCountingProxy(registry.host, 'stream');
-}, 120_000);
-afterAll(async () => {
-  await proxy?.stop();
-  await registry?.stop();
-});
+const fx = useCountingRegistry('stream');
 
 const DAY0 = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d';
 const DAY1 = '9a8b7c6d5e4f30211a2b3c4d5e6f708192a3b4c5';
@@ -36,7 +26,7 @@ async function codebuildDay(sourceVersion: string, env: Record<string, string>, 
   const emitted = await runCli(['codebuild', 'buildspec'], { cwd: src });
   expect(emitted.code, emitted.stderr).toBe(0);
   const work = await tempDir('gl-bs-reads-host-');
-  const r = await runBuildspecPhases(parseBuildspec(emitted.stdout, 'emitted'), src, { REPOSITORY_URI: `${proxy.host}/studio/game`, CODEBUILD_RESOLVED_SOURCE_VERSION: sourceVersion, ...env }, work);
+  const r = await runBuildspecPhases(parseBuildspec(emitted.stdout, 'emitted'), src, { REPOSITORY_URI: `${fx.proxy.host}/studio/game`, CODEBUILD_RESOLVED_SOURCE_VERSION: sourceVersion, ...env }, work);
   expect(r.code, r.stderr).toBe(0);
   return r;
 }
@@ -44,12 +34,12 @@ async function codebuildDay(sourceVersion: string, env: Record<string, string>, 
 describe('a CodeBuild build on a fresh host', () => {
   it('downloads the previous build record once across pre_build diff, build and post_build pull-cost diff', async () => {
     await codebuildDay(DAY0, {}, false);
-    const previous = await fetchBuildRecordFor(`${registry.host}/studio/game:${DAY0.slice(0, 8)}`);
-    proxy.reset();
+    const previous = await fetchBuildRecordFor(`${fx.registry.host}/studio/game:${DAY0.slice(0, 8)}`);
+    fx.proxy.reset();
     const r = await codebuildDay(DAY1, { BASELINE_TAG: DAY0.slice(0, 8) }, true);
     // All three commands compared with day 0's record (the pull-cost report is against the baseline, not "no baseline").
     expect(r.stdout).not.toContain('no baseline image');
-    const recordGets = proxy.seen.filter((s) => s.method === 'GET' && s.path.endsWith(`/blobs/${previous.recordBlob}`));
-    expect(recordGets.length, proxy.seen.map((s) => `${s.method} ${s.path}`).join('\n')).toBe(1);
+    const recordGets = fx.proxy.seen.filter((s) => s.method === 'GET' && s.path.endsWith(`/blobs/${previous.recordBlob}`));
+    expect(recordGets.length, fx.proxy.seen.map((s) => `${s.method} ${s.path}`).join('\n')).toBe(1);
   }, 300_000);
 });

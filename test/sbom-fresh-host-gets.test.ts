@@ -6,31 +6,22 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { OciStore } from '../src/oci/store.js';
 import { makeBuildSbom } from '../src/sbom/attach.js';
 import { readBuildRecord, recordsDir } from '../src/state/records.js';
 import { runCli } from './support/cli-process.js';
-import { startCountingProxy, type CountingProxy } from './support/counting-proxy.js';
-import { readStoredBlob, startRegistry, type TestRegistry } from './support/registry.js';
+import { useCountingRegistry } from './support/counting-registry.js';
+import { readStoredBlob } from './support/registry.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
-let registry: TestRegistry;
-let proxy: CountingProxy;
-beforeAll(async () => {
-  registry = await startRegistry();
-  proxy = await startCountingProxy(registry.host, 'stream');
-}, 120_000);
-afterAll(async () => {
-  await proxy?.stop();
-  await registry?.stop();
-});
+const fx = useCountingRegistry('stream');
 
 describe('build --push --sbom on a fresh host', () => {
   it('downloads no kept layer, and attaches the SBOM the layers give', async () => {
-    const repo = `${proxy.host}/studio/sbom-gets`;
+    const repo = `${fx.proxy.host}/studio/sbom-gets`;
     const day0Host = await tempDir('gl-sbom-gets-day0-');
     const fresh = await tempDir('gl-sbom-gets-fresh-');
     copySample(day0Host);
@@ -39,13 +30,13 @@ describe('build --push --sbom on a fresh host', () => {
     expect(day0.code, day0.stderr).toBe(0);
     await appendFile(path.join(fresh, 'app/config/server.cfg'), 'max_players=64\n');
 
-    proxy.reset();
+    fx.proxy.reset();
     const daily = await runCli(['build', '--tag', 'd1', '--push', repo, '--line', 'main', '--sbom'], { cwd: fresh, env: { HOME: await tempDir('gl-sbom-gets-home-') } });
     expect(daily.code, daily.stderr).toBe(0);
     const config = await loadConfig(path.join(fresh, 'gamelayer.yaml'));
     const record = await readBuildRecord(path.join(recordsDir(config.stateDir), 'build-last.json'));
     const layers = new Set(record.layers.map((l) => l.digest));
-    const blobGets = proxy.seen.filter((s) => s.method === 'GET' && /\/blobs\/sha256:/.test(s.path));
+    const blobGets = fx.proxy.seen.filter((s) => s.method === 'GET' && /\/blobs\/sha256:/.test(s.path));
     const layerGets = blobGets.filter((s) => layers.has(s.path.slice(s.path.lastIndexOf('/') + 1)));
     expect(layerGets.length, blobGets.map((s) => s.path).join('\n')).toBe(0);
 
@@ -54,7 +45,7 @@ describe('build --push --sbom on a fresh host', () => {
     let copied = 0;
     for (const l of record.layers) {
       if (await store.hasBlob(l.digest, l.size)) continue;
-      await store.putBlob(Readable.from([(await readStoredBlob(registry.storageDir, l.digest))!]), { digest: l.digest, size: l.size });
+      await store.putBlob(Readable.from([(await readStoredBlob(fx.registry.storageDir, l.digest))!]), { digest: l.digest, size: l.size });
       copied++;
     }
     expect(copied).toBeGreaterThan(0);

@@ -25,10 +25,13 @@ export function layerSettingsKey(s: LayerSettings): string {
  * What differs between a record's key and this build's, by config field (`trees.app.mount /srv/app → /srv/game`);
  * a key that cannot be read (an old or foreign record) is said so.
  */
+/** Said when what changed cannot be told field by field. */
+const SOME_SETTING = 'target size, layer limit, mounts, compression or SOURCE_DATE_EPOCH';
+
 export function settingsChanges(recorded: unknown, current: string): string {
   const before = parseKey(recorded);
   const after = parseKey(current);
-  if (!before || !after) return 'target size, layer limit, mounts, compression or SOURCE_DATE_EPOCH';
+  if (!before || !after) return SOME_SETTING;
   const changes: string[] = [];
   const show = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v) ?? 'none');
   const differs = (field: string, a: unknown, b: unknown, as: (v: unknown) => string = show) => {
@@ -40,7 +43,7 @@ export function settingsChanges(recorded: unknown, current: string): string {
   for (const t of TREE_NAMES) differs(`trees.${t}.mount`, recordOf(before.mounts)[t], recordOf(after.mounts)[t]);
   differs('compression', before.kind, after.kind);
   differs('SOURCE_DATE_EPOCH', before.mtime, after.mtime);
-  return changes.length ? changes.join(', ') : 'target size, layer limit, mounts, compression or SOURCE_DATE_EPOCH';
+  return changes.length ? changes.join(', ') : SOME_SETTING;
 }
 
 function parseKey(key: unknown): Record<string, unknown> | undefined {

@@ -6,9 +6,9 @@
 // used only when its size and sha256 are the digest asked for (the digest itself comes from the manifest just read
 // from the registry, checked against its own digest), else it is removed and the registry is asked, as before.
 // Bounded: the newest KEEP copies stay (a read touches its copy), so a warm host holds a few records, not every day's.
-import { createHash } from 'node:crypto';
 import { readFile, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
+import { isDigest, sha256Digest } from '../oci/layout.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { filesByAge } from '../util/files-by-age.js';
 
@@ -21,8 +21,7 @@ export function recordBlobCacheDir(stateDir: string): string {
 }
 
 function blobFile(dir: string, digest: string): string | undefined {
-  const m = /^sha256:([a-f0-9]{64})$/.exec(digest);
-  return m ? path.join(dir, `${m[1]}${SUFFIX}`) : undefined;
+  return isDigest(digest) ? path.join(dir, `${digest.slice('sha256:'.length)}${SUFFIX}`) : undefined;
 }
 
 /** The cached bytes of the blob `digest` of `size` bytes, checked against both; undefined when none checks out. */
@@ -33,11 +32,7 @@ export async function cachedRecordBlob(dir: string, digest: string, size: number
   const st = await stat(file).catch(() => undefined);
   if (!st) return undefined;
   const bytes = st.size === size ? await readFile(file).catch(() => undefined) : undefined;
-  if (!bytes) {
-    await rm(file, { force: true });
-    return undefined;
-  }
-  if (bytes.length !== size || `sha256:${createHash('sha256').update(bytes).digest('hex')}` !== digest) {
+  if (!bytes || bytes.length !== size || sha256Digest(bytes) !== digest) {
     await rm(file, { force: true });
     return undefined;
   }

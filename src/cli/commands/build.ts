@@ -302,18 +302,16 @@ async function signableTargets(
   const { parseReference } = await import('../../registry/reference.js');
   const { pushTargetFor } = await import('../../registry/push.js');
   const { refuseImmutableSignatureTags } = await import('../../supply/sign-preflight.js');
-  const targets: PushTarget[] = [];
+  const prev = previous && parseReference(previous.repository);
+  let first: PushTarget | undefined;
   for (const repository of pushTo) {
     const ref = parseReference(repository);
-    const same = previous && (() => {
-      const p = parseReference(previous.repository);
-      return p.registry === ref.registry && p.repository === ref.repository;
-    })();
-    const target = same ? previous.target : await pushTargetFor(ref, registry);
+    const same = prev !== undefined && prev.registry === ref.registry && prev.repository === ref.repository;
+    const target = same ? previous!.target : await pushTargetFor(ref, registry);
     refuseImmutableSignatureTags(target, ref.repository, `${ref.registry}/${ref.repository}`);
-    targets.push(target);
+    first ??= target;
   }
-  return targets[0]!;
+  return first!;
 }
 
 /** What is printed of a build, and what its SBOM and signatures read: its record but the plan. */
