@@ -5,42 +5,22 @@
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CONTAINER_LABEL, GAME_LABEL } from '../src/runlocal/execute.js';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { runCli } from './support/cli-process.js';
 import { copySample, sampleYamlOn } from './support/sample.js';
-import { tempDir } from './support/tmp.js';
+import { useRunLocalGame } from './support/run-local-game.js';
 
 const GAME = 'run-local-setuid-test';
-const docker = new Docker();
-let work: string;
-
-async function cleanUp(): Promise<void> {
-  const label = [`${GAME_LABEL}=${GAME}`];
-  for (const c of await docker.listContainers({ all: true, filters: { label } })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
-  for (const v of (await docker.listVolumes({ filters: { label } })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {});
-  for (const img of await docker.listImages({ filters: { reference: [`${GAME}:*`, `localhost/${GAME}:*`] } })) {
-    await docker.getImage(img.Id).remove({ force: true }).catch(() => {});
-  }
-}
-
-beforeAll(async () => {
-  work = await tempDir('gl-run-local-setuid-');
-  await cleanUp();
-}, 120_000);
-
-afterAll(async () => {
-  await cleanUp();
-}, 120_000);
+const { docker, work } = useRunLocalGame(GAME, 'gl-run-local-setuid-');
 
 describe('run-local copies of a tree image holding setuid and setgid files (real Docker engine, busybox base)', () => {
   it('as root (--uid 0) the copies clear the bits on the volume; the engine still starts', async () => {
-    const dir = path.join(work, 'game');
+    const dir = path.join(work(), 'game');
     copySample(dir);
     const at = { mtime: new Date(0), uid: 0, gid: 0 };
-    const baseRef = await writeBusyboxLayout(path.join(work, 'busybox-layout'), {
+    const baseRef = await writeBusyboxLayout(path.join(work(), 'busybox-layout'), {
       extraLayers: [
         [
           { ...at, name: 'opt/', type: 'directory', mode: 0o755 },
