@@ -9,6 +9,7 @@ export const ERROR_CODES = [
   'base.diff-id-mismatch',
   'base.diff-ids',
   'base.json',
+  'base.layer-duplicate',
   'base.layer-type',
   'base.mount-not-folder',
   'base.mount-through-link',

@@ -34,7 +34,7 @@ beforeEach(() => {
   copyRoot = path.join(tmp, 'mnt x');
   bbBin = path.join(tmp, 'busybox-bin');
   mkdirSync(bbBin);
-  for (const applet of ['sh', 'cp', 'rm', 'echo', '[', 'cat', 'id']) symlinkSync('/usr/bin/busybox', path.join(bbBin, applet));
+  for (const applet of ['sh', 'cp', 'chmod', 'rm', 'echo', '[', 'cat', 'id']) symlinkSync('/usr/bin/busybox', path.join(bbBin, applet));
 });
 
 afterEach(() => {
@@ -226,6 +226,40 @@ describe('emitted init containers and engine guard, run with sh', () => {
       expect(r.status).toBe(1);
       expect(r.stderr).toContain(`${said} ${UID}?`);
       expect(existsSync(path.join(target, COPY_SENTINEL))).toBe(false);
+    }
+  });
+
+  it('a hostile tree\'s setuid and setgid bits never reach the volume: ECS\'s root copies and the chunked copy, on busybox (its cp -R keeps them as root)', () => {
+    writeTrees();
+    makeVolumes();
+    const app = mounts.app;
+    // What no gamelayer scan records (it keeps 755 and 644): a base image's files under the mount, or a damaged image.
+    const hostile: [string, number][] = [['evil', 0o4755], ['sgid', 0o2755], ['gdir', 0o2755], ['gdir/inner', 0o6755], ['.hidden-suid', 0o4700]];
+    for (const [rel, mode] of hostile) {
+      if (rel === 'gdir') mkdirSync(path.join(app, rel));
+      else writeFileSync(path.join(app, rel), '#!/bin/sh\n');
+      chmodSync(path.join(app, rel), mode);
+    }
+    // Links, at the top and below, to a setuid file outside the tree: never followed, so it keeps its bit.
+    const victim = path.join(tmp, 'victim');
+    writeFileSync(victim, '');
+    chmodSync(victim, 0o4755);
+    symlinkSync(victim, path.join(app, 'outside'));
+    symlinkSync(victim, path.join(app, 'gdir', 'outside'));
+    const target = path.join(copyRoot, 'app');
+    const ecs = ecsTaskDefinition(inputFor(), { copyRoot }).taskDefinition.containerDefinitions!.find((c) => c.name === 'copy-app')!;
+    for (const argv of [ecs.entryPoint!, ['sh', '-c', copyScript('app', app, target, { chunked: true })]]) {
+      rmSync(target, { recursive: true, force: true });
+      makeVolumes();
+      const r = run(argv, { busybox: true });
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(existsSync(path.join(target, COPY_SENTINEL))).toBe(true);
+      for (const [rel, mode] of hostile) expect([rel, (lstatSync(path.join(target, rel)).mode & 0o7777).toString(8)]).toEqual([rel, (mode & 0o777).toString(8)]);
+      expect(readlinkSync(path.join(target, 'outside'))).toBe(victim);
+      expect(lstatSync(victim).mode & 0o7777).toBe(0o4755);
+      // The volume's own folder stays as the kubelet made it (setgid for fsGroup).
+      expect(lstatSync(target).mode & 0o7777).toBe(0o2777);
     }
   });
 

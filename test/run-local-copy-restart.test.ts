@@ -7,41 +7,22 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type Docker from 'dockerode';
+import { describe, expect, it } from 'vitest';
 import { CONTAINER_LABEL, GAME_LABEL } from '../src/runlocal/execute.js';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { runCli } from './support/cli-process.js';
 import { copySample, sampleYamlOn, writeChunkablePak } from './support/sample.js';
-import { tempDir } from './support/tmp.js';
+import { useRunLocalGame } from './support/run-local-game.js';
 
 const GAME = 'run-local-copy-restart-test';
-const docker = new Docker();
-let work: string;
-
-async function cleanUp(): Promise<void> {
-  const label = [`${GAME_LABEL}=${GAME}`];
-  for (const c of await docker.listContainers({ all: true, filters: { label } })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
-  for (const v of (await docker.listVolumes({ filters: { label } })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {});
-  for (const img of await docker.listImages({ filters: { reference: [`${GAME}:*`, `localhost/${GAME}:*`] } })) {
-    await docker.getImage(img.Id).remove({ force: true }).catch(() => {});
-  }
-}
-
-beforeAll(async () => {
-  work = await tempDir('gl-run-local-restart-');
-  await cleanUp();
-}, 120_000);
-
-afterAll(async () => {
-  await cleanUp();
-}, 120_000);
+const { docker, work } = useRunLocalGame(GAME, 'gl-run-local-restart-');
 
 describe('a copy container restarted over its own earlier copy (real Docker engine, busybox base)', () => {
   it('the plain copy and the assembling copy complete again, links and all; the engine then verifies every file', async () => {
-    const dir = path.join(work, 'game');
+    const dir = path.join(work(), 'game');
     copySample(dir);
-    const baseRef = await writeBusyboxLayout(path.join(work, 'busybox-layout'));
+    const baseRef = await writeBusyboxLayout(path.join(work(), 'busybox-layout'));
     // A 2 MiB pak to chunk (listed in the engine's checksums), and a link in the chunked tree; app has one already.
     await writeChunkablePak(dir);
     await symlink('gamedata.pak', path.join(dir, 'app-media/latest.pak'));

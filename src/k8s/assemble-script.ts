@@ -34,6 +34,21 @@ export function targetCheck(tag: string, dst: string): string {
 }
 
 /**
+ * Clears the setuid and setgid bits of everything a copy put at the top of `dst` and below (links neither followed
+ * nor changed; the volume's own folder kept as the kubelet made it). The scan records only 755 and 644, so such a bit
+ * comes from a damaged or hostile image (or a base image's files under the mount), and busybox's `cp -R` running as
+ * root (ECS's copies, `--uid 0`) keeps it: a setuid-root file on the volume the engine mounts. Each top-level entry
+ * that is not a link is named to `chmod -R`, which follows a link only when named and never below.
+ */
+export function dropSetIdBits(tag: string, dst: string, quote: Quote): string {
+  const under = quote(`${dst}/`);
+  return `for e in ${under}* ${under}.[!.]* ${under}..?*; do
+  if [ -L "$e" ] || [ ! -e "$e" ]; then continue; fi
+  chmod -R u-s,g-s "$e" || { echo "${tag} cannot clear setuid/setgid bits under "$e": is it this user's copy?" >&2; exit 1; }
+done`;
+}
+
+/**
  * The script. `from` and `to` are absolute paths (mount path and copy target); `quote` is the shell quoting of
  * scripts.ts. A missing or damaged chunk, a short file or an unknown recipe format stops the copy with a message
  * naming the file (and the chunk), removes the file's temporary, and leaves no sentinel.
@@ -64,6 +79,7 @@ for e in ${quote(`${from}/`)}.[!.]* ${quote(`${from}/`)}..?*; do
   if [ "$e" = ${store} ] || { [ ! -e "$e" ] && [ ! -L "$e" ]; }; then continue; fi
   cp -R -P -f "$e" ${quote(`${to}/`)}
 done
+${dropSetIdBits(tag, to, quote)}
 # 2. Each recipe's file from its chunks.
 gl_c=${quote(`${from}/${CHUNK_STORE}/c`)}
 gl_r=${quote(`${from}/${CHUNK_STORE}/r`)}

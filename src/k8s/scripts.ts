@@ -1,9 +1,9 @@
 // The two shell scripts a deployment runs: the copy done by each init container, and the guard in front of the
-// engine. Both run on the game's base image, so they use POSIX sh, `cp`, `rm` and `[` only (busybox has them); the
-// copy of a chunked tree also needs `cat`, `sha256sum`, `ls`, `chmod`, `mv` and `mkdir` (coreutils or busybox), or
+// engine. Both run on the game's base image, so they use POSIX sh, `cp`, `chmod`, `rm` and `[` only (busybox has them); the
+// copy of a chunked tree also needs `cat`, `sha256sum`, `ls`, `mv` and `mkdir` (coreutils or busybox), or
 // runs the native assembler its image carries.
 
-import { ASSEMBLY_WORKERS, chunkedCopyScript, targetCheck } from './assemble-script.js';
+import { ASSEMBLY_WORKERS, chunkedCopyScript, dropSetIdBits, targetCheck } from './assemble-script.js';
 
 export { ASSEMBLY_WORKERS, CHUNK_STORE } from './assemble-script.js';
 
@@ -46,7 +46,8 @@ export interface CopyScriptOptions {
  * `cp -R -P`, not `cp -a`: as a non-root user, GNU `cp -a SRC/. DST/` fails on the volume's own root directory
  * (owned by root: "preserving times for 'DST/.': Operation not permitted", exit 1) and busybox prints one
  * "can't preserve ownership" line per file. What -a would add is nothing here: layer files are all uid 0 with
- * one fixed mtime, and -R keeps the permission bits (the executable bit is all a manifest keeps) and -P the links.
+ * one fixed mtime, and -R keeps the permission bits (the executable bit is all a manifest keeps) and -P the links;
+ * busybox's -R keeps setuid and setgid too when run as root, so a chmod pass clears them (dropSetIdBits).
  * `-f`: an init container restarted in the same pod copies over its own earlier copy, whose links busybox's cp will
  * not replace without it ("can't create '…': File exists", so the copy never completed); GNU's replaces them anyway.
  */
@@ -65,6 +66,7 @@ export function copyScript(tree: string, from: string, to: string, options: Copy
     targetCheck(`gamelayer: ${tree}:`, dst),
     // -f: a restarted copy (same emptyDir) meets the links it copied before; busybox cp fails on those without it.
     `cp -R -P -f ${shellQuote(`${from}/.`)} ${shellQuote(`${to}/`)}`,
+    dropSetIdBits(`gamelayer: ${tree}:`, to, shellQuote),
     // A link the tree held under the sentinel's name is replaced, never written through.
     `rm -f ${sentinel}`,
     'trap - EXIT',

@@ -25,7 +25,8 @@ export interface BaseLayerBlob {
   open(): Promise<Readable> | Readable;
 }
 
-const FORMAT = 'gamelayer-base-parents/1';
+// 2: a layer naming a tracked path twice, differently, is refused (stop 47); a marker of 1 may have taken one.
+const FORMAT = 'gamelayer-base-parents/2';
 
 /**
  * `home/steam/game` → [`home`, `home/steam`, `home/steam/game`]; `/` → []. Every folder above each mount and the
@@ -49,7 +50,7 @@ export function baseFoldersKey(base: Pick<BaseImage, 'layers'>, paths: readonly 
  * The final state in the base of each of `paths` (closed under parents: each path's folders are in it too). Read
  * from the marker when one for these layers and paths checks out, else from the layers (and the marker written).
  */
-export async function baseNodes(layers: readonly BaseLayerBlob[], paths: readonly string[], markerDir: string | undefined, seen?: FoldersSeen): Promise<BaseNodes> {
+export async function baseNodes(layers: readonly BaseLayerBlob[], paths: readonly string[], markerDir: string | undefined, seen?: FoldersSeen, baseRef?: string): Promise<BaseNodes> {
   if (paths.length === 0 || layers.length === 0) return new Map();
   const digests = layers.map((l) => l.digest);
   const name = baseParentsMarkerName(digests, paths);
@@ -61,7 +62,11 @@ export async function baseNodes(layers: readonly BaseLayerBlob[], paths: readonl
   const tracked = new Set(paths);
   // Layers a download just read for these very paths (the one list the caller made for both) are not read again.
   const known = seen?.paths === paths ? seen.layers : undefined;
-  for (const l of layers) applyLayer(nodes, known?.get(l.digest) ?? (await readLayer(tracked, l)));
+  for (const l of layers) {
+    const folders = known?.get(l.digest) ?? (await readLayer(tracked, l));
+    refuseConflicts(folders, l.digest, baseRef);
+    applyLayer(nodes, folders);
+  }
   // Best effort, as the diff_id markers: without one, the base is read again next time.
   if (markerDir) await writeCheckedJson(path.join(markerDir, name), FORMAT, { layers: digests, paths, nodes: [...nodes].sort(([a], [b]) => (a < b ? -1 : 1)) }).catch(() => {});
   return nodes;
@@ -114,6 +119,34 @@ async function readLayer(tracked: ReadonlySet<string>, layer: BaseLayerBlob): Pr
 
 
 /**
+ * A layer holds each path once (image-spec layer.md: "MUST NOT include duplicate entries for file paths"). One naming
+ * a folder above or at a mount twice, differently (a folder and a file, two owners or modes, two link targets), has
+ * no one meaning: Docker refuses the layer ("duplicates of file paths not supported"), containerd keeps the last
+ * entry, and whether the mount is a folder, and with what owner, would depend on the node. Such a base is refused;
+ * a path repeated with the same header means the same either way and is taken.
+ */
+function refuseConflicts(layer: LayerFolders, digest: string, baseRef: string | undefined): void {
+  const first = new Map<string, BaseNode>();
+  for (const [p, n] of layer.entries) {
+    const before = first.get(p);
+    if (!before) first.set(p, n);
+    else if (JSON.stringify(before) !== JSON.stringify(n)) {
+      throw new GamelayerError(
+        'base.layer-duplicate',
+        `${baseRef ? `base image ${baseRef}: ` : ''}layer ${digest} holds /${p} twice, as ${nodeText(before)} and as ${nodeText(n)}: ` +
+          'an OCI layer names each path once, and runtimes unpack this one differently (Docker refuses it, containerd keeps the last)',
+        'rebuild the base image so that each layer names each path once (docker build, buildah and skopeo write such layers), or pick another base',
+      );
+    }
+  }
+}
+
+function nodeText(n: BaseNode): string {
+  if (n.type === 'dir') return `a folder (uid ${n.uid}, gid ${n.gid}, mode ${n.mode.toString(8).padStart(4, '0')})`;
+  return n.type === 'symlink' ? `a symlink to ${n.target}` : n.what;
+}
+
+/**
  * Applies one layer to `nodes`. A layer's whiteouts hide what the layers below hold (its own entries stay, wherever
  * they come in the tar), so they are applied first; then its entries (the last of a path wins, as when unpacked), a
  * non-folder replacing what was below it.
@@ -155,7 +188,7 @@ export async function layersMountParents(
   baseRef: string,
   manifests?: readonly TreeManifest[],
 ): Promise<Record<TreeName, MountParents>> {
-  const nodes = await baseNodes(layers, mountFolders(Object.values(mounts)), markerDir);
+  const nodes = await baseNodes(layers, mountFolders(Object.values(mounts)), markerDir, undefined, baseRef);
   return manifests ? sourcesMountParents(mounts, nodes, baseRef, manifests).parents : treesMountParents(mounts, nodes, baseRef);
 }
 

@@ -93,7 +93,7 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
     // push download each of them a second time to upload it. The push still mounts first; it uploads from the store.
     const lackedBefore = i.bases.sameRegistry ? await lackedBaseLayers(store, base) : undefined;
     if (!i.bases.sameRegistry || seen) await base.copyLayersInto(store, seen);
-    const nodes = recorded ?? (await baseNodes(baseLayerBlobs(base, store), paths, store.markerDir, seen));
+    const nodes = recorded ?? (await baseNodes(baseLayerBlobs(base, store), paths, store.markerDir, seen, base.ref));
     const manifests = TREE_NAMES.map((t) => manifestFor(i.scans, t, treeSourceFor(config.trees[t], name).shared ? undefined : name));
     const { parents, between } = sourcesMountParents(mounts, nodes, base.ref, manifests);
     let prevTrees = previous ? sameParents(await reusableTrees(previous, name, findLayer), previous, name, parents) : {};
