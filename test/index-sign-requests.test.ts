@@ -53,7 +53,6 @@ describe('index --sign with nothing new', () => {
     expect(signed.length).toBeGreaterThan(out.indexes.length);
     expect(signed.every((s) => s.upToDate)).toBe(true);
     expect(seen.filter((q) => q.method !== 'GET' && q.method !== 'HEAD')).toEqual([]);
-    console.log(merging, seen.length, out.indexes.length, signed.length, seen.map((q) => `${q.method} ${q.path}`).join('\n'));
     // Per merged index: its SBOM listing (referrers API + tag schema: 3) and its platform manifests (1); per digest
     // signed (the index and each manifest under it): its `.sig` manifest (1). The key's own checks are not requests.
     expect(seen.length - merging).toBeLessThanOrEqual(4 * out.indexes.length + signed.length);

@@ -35,7 +35,7 @@ async function swapSbom(name: string, tag: string, forge: (doc: Buffer) => Buffe
   const upload = await fetch(`${v2}/blobs/uploads/`, { method: 'POST' });
   const at = new URL(upload.headers.get('location')!, fx.reg.url);
   at.searchParams.set('digest', sha256(lie));
-  expect((await fetch(at, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: lie })).status).toBe(201);
+  expect((await fetch(at, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(lie) })).status).toBe(201);
   artifact.layers[0] = { ...artifact.layers[0]!, digest: sha256(lie), size: lie.length };
   const tampered = Buffer.from(JSON.stringify(artifact));
   expect((await fetch(`${v2}/manifests/${sha256(tampered)}`, { method: 'PUT', headers: { 'content-type': OCI_MANIFEST }, body: tampered })).status).toBe(201);
