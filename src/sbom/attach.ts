@@ -14,6 +14,7 @@ import { pushTargetFor, type PushTarget, type TargetOptions } from '../registry/
 import { formatReference, parseReference } from '../registry/reference.js';
 import { listReferrers, pushReferrer, readArtifact, referrerArtifact, removeReferrer, type PushReferrerResult, type Referrers } from '../registry/referrers.js';
 import { TREE_NAMES, type Descriptor, type TreeName } from '../types.js';
+import { gamelayerVersion } from '../version.js';
 import { makeSbom, SBOM_FORMAT, SBOM_MEDIA_TYPE, type BaseImageInfo, type Sbom, type SbomInput, type SbomRecord } from './cyclonedx.js';
 import { checkSbomFile, downloadCheckedBlob } from './sbom-read.js';
 import { writeSbomFile, type SbomFile } from './sbom-file.js';
@@ -205,7 +206,8 @@ async function madeByEarlierGamelayer(
       if (e instanceof GamelayerError && /^(sbom|referrers)\./.test(e.code)) return undefined;
       throw e;
     });
-    if (!version) continue;
+    // This gamelayer's own document was compared already.
+    if (!version || version === gamelayerVersion()) continue;
     const theirs = await writeSbomFile({ ...input, toolVersion: version }, store.tempPath());
     await theirs.remove();
     if (sbomArtifact(input.subject, key, theirs.files, { source: theirs.source }).descriptor.digest === c.digest) {
