@@ -148,7 +148,7 @@ export async function attachBuildSbom(
   const sbom = await writeSbomFile(input, store.tempPath());
   try {
     const artifact = sbomArtifact(input.subject, key, sbom.files, { source: sbom.source });
-    const earlier = opts.vouch && !candidates.some((c) => c.digest === artifact.descriptor.digest) ? await madeByEarlierGamelayer(input, key, candidates, store, target, repo, found.via) : undefined;
+    const earlier = opts.vouch && !candidates.some((c) => c.digest === artifact.descriptor.digest) ? await madeByEarlierGamelayer(input, key, candidates, sbom.size, store, target, repo, found.via) : undefined;
     const kept = earlier ?? { ...(await pushReferrer(target, repo, artifact)), bytes: sbom.size, files: sbom.files };
     return { ...kept, replaced: await replaceOtherSboms(target, repo, input.subject.digest, found, kept.digest, undefined, opts.removeSignatures) };
   } finally {
@@ -193,12 +193,16 @@ async function madeByEarlierGamelayer(
   input: SbomInput & { subject: Descriptor },
   key: string,
   candidates: Candidate[],
+  size: number,
   store: OciStore,
   target: PushTarget,
   repo: string,
   via: Referrers['via'],
 ): Promise<Omit<AttachedSbom, 'replaced'> | undefined> {
   for (const c of candidates) {
+    // Another version's document differs from this one's by the version string alone: one of another size is not
+    // downloaded (anyone who may push could list many large ones).
+    if (Math.abs(c.bytes - size) > MAX_VERSION_LENGTH) continue;
     const version = await withTempFile(async (file) => {
       await downloadCheckedBlob(target.client, repo, c.layer, file, MAX_SBOM_BYTES);
       return toolVersionOf(file);
@@ -216,6 +220,9 @@ async function madeByEarlierGamelayer(
   }
   return undefined;
 }
+
+/** The longest version string an earlier gamelayer's document is looked for with. */
+const MAX_VERSION_LENGTH = 64;
 
 /** The version of gamelayer a document's `metadata.tools` names, from its first 64 KiB (metadata comes first). */
 async function toolVersionOf(file: string): Promise<string | undefined> {
