@@ -247,7 +247,8 @@ function sbomArtifact(subject: Descriptor, key: string, files: number, blob: { b
 }
 
 /**
- * The SBOMs gamelayer attached to `subject` (its key annotation) other than `kept`, taken off it once `kept` is there:
+ * The SBOMs gamelayer attached to `subject` (its key annotation, on the listing and the artifact: an SBOM artifact of
+ * `subject`) other than `kept`, taken off it once `kept` is there:
  * an image carries one SBOM (one-sbom.ts). `keepKey`: those under that key stay (the build kept one on its annotation
  * alone). An SBOM without the annotation is not gamelayer's: left for sign and verify to refuse, naming it. Those a
  * registry will not delete stay listed, and are refused the same way; a deleted one's signatures go after it (a run
@@ -265,6 +266,10 @@ async function replaceOtherSboms(
   const other = found.manifests.filter((d) => d.digest !== kept && typeof d.annotations?.[SBOM_KEY] === 'string' && d.annotations[SBOM_KEY] !== keepKey);
   const replaced: string[] = [];
   for (const d of other) {
+    // The referrers tag index is anyone's to write: an entry may name any manifest (an image) with the annotation.
+    // Only an SBOM artifact of this image under gamelayer's annotation is deleted; what else is listed stays.
+    const artifact = await readArtifact(target.client, repo, d.digest, subject).catch(() => undefined);
+    if (artifact?.artifactType !== SBOM_ARTIFACT_TYPE || typeof artifact.annotations?.[SBOM_KEY] !== 'string' || artifact.annotations[SBOM_KEY] === keepKey) continue;
     const gone = await removeReferrer(target.client, repo, subject, d.digest, found.via);
     if (gone.unlisted) replaced.push(d.digest);
     if (gone.deleted) await removeSignatures?.(d.digest);
