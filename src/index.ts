@@ -50,7 +50,8 @@ export { workingTrees, sideFromArg, lastRecordedSide, type DiffSide } from './di
 export { mergePlatformBuilds, platformTag, type MergeIndexOptions, type MergeIndexResult } from './registry/merge-index.js';
 export { listReferrers, pushReferrer, referrerArtifact, referrersTag, type PushReferrerResult, type Referrers } from './registry/referrers.js';
 export { makeSbom, validateSbom, treeFiles, SBOM_MEDIA_TYPE, type Sbom, type SbomInput, type SbomRecord, type BaseImageInfo } from './sbom/cyclonedx.js';
-export { makeBuildSbom, pushSbom, fetchSbom, SBOM_ARTIFACT_TYPE, type FoundSbom } from './sbom/attach.js';
+export { makeBuildSbom, fetchSbom, SBOM_ARTIFACT_TYPE, type FoundSbom, type BuildSbom } from './sbom/attach.js';
+export { pushSbom } from './supply/push-sbom.js';
 export { signerFor, publicKeyFor, isKmsKey, KMS_ENDPOINT_ENV, KEY_PASSWORD_ENV, type Signer, type KmsOptions } from './sign/keys.js';
 export { signManifest, verifyManifest, signatureTag, SIMPLESIGNING_MEDIA_TYPE, SIGNATURE_ANNOTATION, type SignResult, type VerifyManifestResult } from './sign/cosign.js';
 export { simpleSigningPayload, parseSimpleSigning, COSIGN_SIGNATURE_TYPE, type SimpleSigning } from './sign/payload.js';

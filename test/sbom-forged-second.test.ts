@@ -2,7 +2,9 @@
 // referrer naming the image as its subject). `gamelayer sign` then signed it too, `verify --require-sbom` passed with
 // both, and `gamelayer sbom` printed the newer one with a warning: whoever trusted verify was told the image holds
 // what the forged document lists. Now an image carries one SBOM: sign (and build --sign) signs nothing, verify fails
-// and sbom (with or without --key) prints none while there are two, each naming the image and both SBOMs.
+// and sbom (with or without --key) prints none while there are two, each naming the image and both SBOMs. One that
+// copied gamelayer's key annotation is replaced by the next signed build (with its signature); one without is not
+// gamelayer's to remove, and the build refuses it.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -47,7 +49,7 @@ describe('an image with a forged second SBOM', () => {
     artifact.layers[0] = { ...artifact.layers[0]!, digest: sha256(forgedDoc), size: forgedDoc.length };
     const forged = Buffer.from(JSON.stringify(artifact));
     expect((await fetch(`${v2}/manifests/${sha256(forged)}`, { method: 'PUT', headers: { 'content-type': OCI_MANIFEST }, body: forged })).status).toBe(201);
-    const putIndex = (manifests: { digest: string; size: number }[]) =>
+    const putIndex = (manifests: { digest: string; size: number; mediaType?: string; artifactType?: string }[]) =>
       fetch(`${v2}/manifests/${referrersTag}`, { method: 'PUT', headers: { 'content-type': OCI_INDEX }, body: JSON.stringify({ ...index, manifests }) });
     expect((await putIndex([...index.manifests, { ...ours, digest: sha256(forged), size: forged.length }])).status).toBe(201);
     const tags = async () => ((await (await fetch(`${v2}/tags/list`)).json()) as { tags: string[] }).tags.sort();
@@ -61,11 +63,6 @@ describe('an image with a forged second SBOM', () => {
     expect(signed.stderr).toContain(ours.digest);
     expect(signed.stderr).toContain(`hint: nothing was signed. keep the one gamelayer build --push REPO --sbom printed`);
     expect(signed.stderr).toContain(`put the referrers index ${repo}:${referrersTag} again without it`);
-    expect(await tags()).toEqual(tagsBefore);
-
-    const rebuilt = await runCli(['build', '-t', 'v1', '--push', repo, '--sbom', '--sign', key], { cwd: dir });
-    expect(rebuilt.code).toBe(1);
-    expect(rebuilt.stderr).toContain(`error[sbom.several]: ${repo}:v1: ${both}`);
     expect(await tags()).toEqual(tagsBefore);
 
     // As the old sign did: the forged SBOM signed with the studio's key (an artifact signed by digest is signed under
@@ -88,8 +85,30 @@ describe('an image with a forged second SBOM', () => {
       expect(printed.stderr).toContain(`error[sbom.several]: ${repo}:v1: ${both}`);
     }
 
-    // As the hint says: the forged manifest deleted and the index put again without it.
-    expect((await fetch(`${v2}/manifests/${sha256(forged)}`, { method: 'DELETE' })).status).toBe(202);
+    // The forged artifact carries gamelayer's key annotation (copied) but is not the document this key signed: a signed
+    // build keeps its own and replaces the copy, with the signature made of it above.
+    const rebuilt = await runCli(['build', '-t', 'v1', '--push', repo, '--sbom', '--sign', key], { cwd: dir });
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(rebuilt.stdout).toContain(`SBOM ${ours.digest}`);
+    expect(rebuilt.stdout).toContain(`it replaces ${sha256(forged)}`);
+    expect(await tags()).toEqual(tagsBefore);
+    expect((await fetch(`${v2}/manifests/${sha256(forged)}`, { headers: { accept: OCI_MANIFEST } })).status).toBe(404);
+    expect((await runCli(['verify', `${repo}:v1`, '--key', pub, '--require-sbom'], { cwd: dir })).code).toBe(0);
+
+    // Attached again without the annotation, it is not gamelayer's: the build signs nothing and names both.
+    const { annotations: _copied, ...foreignArtifact } = JSON.parse(forged.toString('utf8')) as { annotations?: unknown };
+    const foreign = Buffer.from(JSON.stringify(foreignArtifact));
+    expect((await fetch(`${v2}/manifests/${sha256(foreign)}`, { method: 'PUT', headers: { 'content-type': OCI_MANIFEST }, body: foreign })).status).toBe(201);
+    expect((await putIndex([ours, { mediaType: OCI_MANIFEST, artifactType: 'application/vnd.cyclonedx+json', digest: sha256(foreign), size: foreign.length }])).status).toBe(201);
+    const tagsForeign = await tags();
+    const refused = await runCli(['build', '-t', 'v1', '--push', repo, '--sbom', '--sign', key], { cwd: dir });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`error[sbom.several]: ${repo}:v1: ${both}`);
+    expect(refused.stderr).toContain(sha256(foreign));
+    expect(await tags()).toEqual(tagsForeign);
+
+    // As the hint says: the foreign manifest deleted and the index put again without it.
+    expect((await fetch(`${v2}/manifests/${sha256(foreign)}`, { method: 'DELETE' })).status).toBe(202);
     expect((await putIndex([ours])).status).toBe(201);
     expect((await runCli(['sign', `${repo}:v1`, '--key', key], { cwd: dir })).code).toBe(0);
     const again = await runCli(['verify', `${repo}:v1`, '--key', pub, '--require-sbom'], { cwd: dir });

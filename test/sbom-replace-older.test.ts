@@ -2,7 +2,8 @@
 // its own version): `build --sbom` made a fresh one and attached it beside the old, and with one SBOM per image the
 // `--sign` that follows refused the image (sbom.several). Now the fresh SBOM replaces the old one: taken off the
 // referrers tag index, and deleted (what the referrers API lists), so build --sign, verify --require-sbom and sbom
-// see one. A foreign SBOM (no key annotation) is not gamelayer's to remove: sbom-forged-second.test.ts.
+// see one. A foreign SBOM (no key annotation) is not gamelayer's to remove: sbom-forged-second.test.ts. The replaced
+// SBOM's signature (`sha256-<hex>.sig`) was left behind, signing a manifest that is gone: now it goes with it.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -48,13 +49,22 @@ async function replacesOlder(host: string, name: string, via: 'tag' | 'referrers
   expect((await fetch(`${v2}/manifests/${ours!.digest}`, { method: 'DELETE' })).status).toBe(202);
   expect((await listed()).map((m) => m.digest)).toEqual([sha256(older)]);
   expect((await runCli(['sign', `${repo}@${sha256(older)}`, '--key', key], { cwd: dir })).code).toBe(0);
+  const olderSig = `${sha256(older).replace(':', '-')}.sig`;
+  expect((await fetch(`${v2}/manifests/${olderSig}`, { headers: { accept: OCI_MANIFEST } })).status).toBe(200);
 
   const again = await runCli(['build', '-t', 'v1', '--push', repo, '--sbom', '--sign', key], { cwd: dir });
   expect(again.code, again.stderr).toBe(0);
-  expect(again.stdout).toContain(`; it replaces ${sha256(older)} (attached under another SBOM key: an earlier gamelayer's)`);
+  // The older SBOM's signature went with it: left, it signed a manifest that is gone.
+  expect((await fetch(`${v2}/manifests/${olderSig}`, { headers: { accept: OCI_MANIFEST } })).status).toBe(404);
+  expect(again.stdout).toContain(`; it replaces ${sha256(older)} (under gamelayer's SBOM key annotation but not this build's document`);
   const now = await listed();
   expect(now.map((m) => m.annotations?.['dev.gamelayer.sbom.key'])).toEqual([ourKey]);
   expect((await fetch(`${v2}/manifests/${sha256(older)}`, { headers: { accept: OCI_MANIFEST } })).status).toBe(404);
+  // The image's and the new SBOM's signatures are there, and every manifest a tag names has its blobs.
+  const sigs = ((await (await fetch(`${v2}/tags/list`)).json()) as { tags: string[] }).tags.filter((t) => t.endsWith('.sig'));
+  expect(sigs).toContain(`${image.replace(':', '-')}.sig`);
+  expect(sigs).toContain(`${now[0]!.digest.replace(':', '-')}.sig`);
+  await expectBlobsOfEveryTag(v2);
 
   const verified = await runCli(['verify', `${repo}:v1`, '--key', path.join(fx.root, 'pub.pem'), '--require-sbom'], { cwd: dir });
   expect(verified.code, verified.stderr).toBe(0);
@@ -65,6 +75,17 @@ async function replacesOlder(host: string, name: string, via: 'tag' | 'referrers
   expect(noop.code, noop.stderr).toBe(0);
   expect(noop.stdout).toContain(`SBOM ${now[0]!.digest}`);
   expect(noop.stdout).not.toContain('replaces');
+}
+
+/** Every blob the manifest of every tag of the repository names is there. */
+async function expectBlobsOfEveryTag(v2: string): Promise<void> {
+  const tags = ((await (await fetch(`${v2}/tags/list`)).json()) as { tags: string[] }).tags;
+  for (const t of tags) {
+    const m = (await (await fetch(`${v2}/manifests/${t}`, { headers: { accept: `${OCI_MANIFEST}, ${OCI_INDEX}` } })).json()) as { config?: { digest: string }; layers?: { digest: string }[] };
+    for (const d of [m.config, ...(m.layers ?? [])].filter((x) => x !== undefined)) {
+      expect((await fetch(`${v2}/blobs/${d.digest}`, { method: 'HEAD' })).status, `${t}: ${d.digest}`).toBe(200);
+    }
+  }
 }
 
 describe('build --sbom --sign over an SBOM an earlier gamelayer attached under another key', () => {

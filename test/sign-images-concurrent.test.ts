@@ -70,8 +70,8 @@ describe('signing several digests', () => {
     let another!: () => void;
     const asked = new Promise<void>((r) => (another = r));
     fx.proxy.setRules([
-      { method: 'HEAD', path: SIG_TAG, action: { kind: 'hold', until: asked } },
-      { method: 'HEAD', path: SIG_TAG, action: { kind: 'around', before: async () => another() } },
+      { method: 'GET', path: SIG_TAG, action: { kind: 'hold', until: asked } },
+      { method: 'GET', path: SIG_TAG, action: { kind: 'around', before: async () => another() } },
     ]);
     const signed = await signImage({ ref: `${fx.proxy.host}/${repo}:v1`, signer });
     expect(fx.proxy.fired).toEqual([1, 1]);

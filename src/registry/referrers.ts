@@ -205,10 +205,11 @@ async function addToReferrersTag(client: RegistryClient, repo: string, subject: 
 
 /**
  * Takes the referrer `digest` off `subject`: out of the referrers tag index (tag schema), then its manifest deleted
- * (the referrers API lists what is stored). False when it is still listed: the API's registry refuses deletes.
- * Under the tag schema it is off the list either way; a manifest left behind is untagged (prune, or ECR's lifecycle).
+ * (the referrers API lists what is stored). `unlisted` false: it is still listed (the API's registry refuses deletes).
+ * Under the tag schema it is off the list either way; a manifest left behind (`deleted` false) is untagged (prune, or
+ * ECR's lifecycle).
  */
-export async function removeReferrer(client: RegistryClient, repo: string, subject: string, digest: string, via: Referrers['via']): Promise<boolean> {
+export async function removeReferrer(client: RegistryClient, repo: string, subject: string, digest: string, via: Referrers['via']): Promise<{ unlisted: boolean; deleted: boolean }> {
   if (via === 'tag') {
     const current = (await referrersTagIndex(client, repo, subject)) ?? [];
     const kept = current.filter((m) => m.digest !== digest);
@@ -217,16 +218,21 @@ export async function removeReferrer(client: RegistryClient, repo: string, subje
       await putManifestSettled(client, repo, referrersTag(subject), index, MEDIA_TYPES.ociIndex);
     }
   }
+  const deleted = await deleteManifestIfAllowed(client, repo, digest);
+  return { unlisted: via === 'tag' || deleted, deleted };
+}
+
+/** DELETE of a manifest by digest; false when the registry allows none (405 from distribution with deletes off, 400 UNSUPPORTED). */
+export async function deleteManifestIfAllowed(client: RegistryClient, repo: string, digest: string): Promise<boolean> {
   const res = await client.request({
     method: 'DELETE',
     target: `/v2/${repo}/manifests/${digest}`,
     scopes: [pushScope(repo).replace(/pull,push$/, '*')],
-    // 405 (distribution with deletes off) or 400 (a registry that has no DELETE: UNSUPPORTED).
     ok: [200, 202, 400, 404, 405],
     what: `delete manifest ${repo}@${digest}`,
   });
   await res.discard();
-  return via === 'tag' || (res.status !== 405 && res.status !== 400);
+  return res.status !== 405 && res.status !== 400;
 }
 
 /** An artifact manifest by digest, parsed; it must name `subject` when one is given. */

@@ -2,7 +2,7 @@
 // referrers API or the referrers tag schema; `gamelayer sbom REF` reads it back, checked against its digest, the
 // CycloneDX schema and the image it claims to describe.
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
@@ -14,20 +14,24 @@ import { pushTargetFor, type PushTarget, type TargetOptions } from '../registry/
 import { formatReference, parseReference } from '../registry/reference.js';
 import { listReferrers, pushReferrer, readArtifact, referrerArtifact, removeReferrer, type PushReferrerResult, type Referrers } from '../registry/referrers.js';
 import { TREE_NAMES, type Descriptor, type TreeName } from '../types.js';
+import { gamelayerVersion } from '../version.js';
 import { makeSbom, SBOM_FORMAT, SBOM_MEDIA_TYPE, type BaseImageInfo, type Sbom, type SbomInput, type SbomRecord } from './cyclonedx.js';
 import { checkSbomFile, downloadCheckedBlob } from './sbom-read.js';
-import { writeSbomFile } from './sbom-file.js';
+import { writeSbomFile, type SbomFile } from './sbom-file.js';
 import { refuseSeveralSboms } from './one-sbom.js';
 
 export const SBOM_ARTIFACT_TYPE = SBOM_MEDIA_TYPE;
 /** An SBOM lists every file of a game: large, but not unbounded. */
 const MAX_SBOM_BYTES = 1024 ** 3;
 
+/** An SBOM made by the library: the document and the key `pushSbom` annotates it with (what builds recognise it by). */
+export type BuildSbom = Sbom & { subject: Descriptor; key: string };
+
 /** The SBOM of a build that is in the local store (the record's server image as subject), in memory. */
-export async function makeBuildSbom(config: GameConfig, store: OciStore, record: SbomRecord): Promise<Sbom & { subject: Descriptor }> {
+export async function makeBuildSbom(config: GameConfig, store: OciStore, record: SbomRecord): Promise<BuildSbom> {
   const input = await buildSbomInput(config, store, record);
   const sbom = await makeSbom(input);
-  return { ...sbom, subject: input.subject };
+  return { ...sbom, subject: input.subject, key: sbomKey(input) };
 }
 
 /** What the SBOM of a build is made from. */
@@ -94,18 +98,33 @@ export interface AttachedSbom extends PushReferrerResult {
   /** Size of the document. */
   bytes: number;
   files: number;
-  /** SBOMs an earlier gamelayer attached to the image under another key, taken off it (`replaceOlderSboms`). */
+  /** SBOMs under gamelayer's key annotation taken off the image, this one kept (`replaceOtherSboms`). */
   replaced: string[];
+}
+
+/** Removes the signatures of a manifest deleted (an SBOM replaced); sign/ does, which sbom/ does not import. */
+export type RemoveSignatures = (digest: string) => Promise<unknown>;
+
+export interface AttachSbomOptions {
+  /** Whether this key already signed the SBOM artifact (the build signs what it keeps). */
+  vouch?: (artifact: string) => Promise<boolean>;
+  fetchLayers?: SbomInput['fetchLayers'];
+  /** Called for each replaced SBOM whose manifest was deleted: its `.sig` tag would sign a manifest that is gone. */
+  removeSignatures?: RemoveSignatures;
 }
 
 /**
  * Attaches the build's SBOM to its server image in `repo`: an SBOM of the same image made from the same inputs
  * (its key) already attached is reused, so a new tag of the same content sends nothing and makes nothing; else the
  * document is written into a temp file of the store, one tree's files at a time, and uploaded from there.
- * With `vouch` (the build signs what this returns), a candidate is reused only when `vouch` says this key already
- * signed it (it was read when it was signed) or it is read and passes `verify`'s checks (digest, CycloneDX schema, the
- * image it names): anyone who may push can attach a document under the same key annotation. Without it the
- * annotation is enough: an unsigned SBOM vouches for nothing, and reading it would download it on every no-op.
+ *
+ * With `vouch` (the build signs what it keeps) the key annotation is not enough: anyone who may push can attach a
+ * well-formed document of this image under it, and the build signed it. A candidate is reused only when this key
+ * already signed it (a build signed it, having made it or checked it so) or it is byte for byte the document this
+ * build makes (the document is deterministic: the build makes it and compares digests; one an earlier gamelayer made
+ * differs in the version `metadata.tools` names, so that version's document is made too). Any other SBOM under
+ * gamelayer's key annotation is then replaced. Without `vouch` the annotation is enough: an unsigned SBOM vouches for
+ * nothing, and checking it would make the document on every no-op.
  */
 export async function attachBuildSbom(
   config: GameConfig,
@@ -113,76 +132,149 @@ export async function attachBuildSbom(
   record: SbomRecord,
   target: PushTarget,
   repo: string,
-  opts: { vouch?: (artifact: string) => Promise<boolean>; fetchLayers?: SbomInput['fetchLayers'] } = {},
+  opts: AttachSbomOptions = {},
 ): Promise<AttachedSbom> {
   const input = { ...(await buildSbomInput(config, store, record)), ...(opts.fetchLayers ? { fetchLayers: opts.fetchLayers } : {}) };
   const key = sbomKey(input);
   const found = await listReferrers(target.client, repo, input.subject.digest, SBOM_ARTIFACT_TYPE);
-  const attached = await reuseOrAttach(input, key, found, store, target, repo, opts);
-  const replaced = await replaceOlderSboms(target, repo, input.subject.digest, found, key, attached.digest);
-  return { ...attached, replaced };
-}
-
-/**
- * The SBOMs gamelayer attached to `subject` under another key (an earlier format, or a gamelayer whose key held its
- * version), taken off it once this build's is there: an image carries one SBOM (one-sbom.ts), so the new one replaces
- * them rather than sitting beside them. One without the key annotation is not gamelayer's: left for sign and verify
- * to refuse, naming it. Those a registry will not delete stay listed, and are refused the same way.
- */
-async function replaceOlderSboms(target: PushTarget, repo: string, subject: string, found: Referrers, key: string, kept: string): Promise<string[]> {
-  const older = found.manifests.filter((d) => d.digest !== kept && typeof d.annotations?.[SBOM_KEY] === 'string' && d.annotations[SBOM_KEY] !== key);
-  const replaced: string[] = [];
-  for (const d of older) if (await removeReferrer(target.client, repo, subject, d.digest, found.via)) replaced.push(d.digest);
-  return replaced;
-}
-
-/** This build's SBOM: one attached under `key` reused (see attachBuildSbom), else made and attached. */
-async function reuseOrAttach(
-  input: SbomInput & { subject: Descriptor },
-  key: string,
-  found: Referrers,
-  store: OciStore,
-  target: PushTarget,
-  repo: string,
-  opts: { vouch?: (artifact: string) => Promise<boolean> },
-): Promise<Omit<AttachedSbom, 'replaced'>> {
-  for (const d of found.manifests) {
-    if (d.annotations?.[SBOM_KEY] !== key) continue;
-    const artifact = await readArtifact(target.client, repo, d.digest, input.subject.digest).catch(() => undefined);
-    const layer = artifact?.layers.find((l) => l.mediaType === SBOM_MEDIA_TYPE);
-    const files = Number(artifact?.annotations?.[SBOM_FILES]);
-    if (!artifact || artifact.annotations?.[SBOM_KEY] !== key || !layer || !Number.isSafeInteger(files)) continue;
-    if ((await target.availability.missing(repo, [layer.digest])).size) continue;
-    // To be signed: read whole (the bytes its digest names, a CycloneDX document of this image) unless already signed
-    // by this key; a damaged or foreign one is not reused.
-    if (!opts.vouch || (await opts.vouch(d.digest)) || (await sbomIntact(target, repo, d.digest, input.subject.digest, found.via))) return { digest: d.digest, upToDate: true, bytesSent: 0, via: found.via, bytes: layer.size, files };
+  const candidates = await reusable(target, repo, input.subject.digest, key, found);
+  const trusted = opts.vouch ? await firstAsync(candidates, (c) => opts.vouch!(c.digest)) : candidates[0];
+  if (trusted) {
+    // Without vouch only SBOMs under another key go (the one kept is taken on its annotation); with it, the one kept
+    // is this key's: the others are not the document it signed.
+    const replaced = await replaceOtherSboms(target, repo, input.subject.digest, found, trusted.digest, opts.vouch ? undefined : key, opts.removeSignatures);
+    return { digest: trusted.digest, upToDate: true, bytesSent: 0, via: found.via, bytes: trusted.bytes, files: trusted.files, replaced };
   }
   const sbom = await writeSbomFile(input, store.tempPath());
   try {
-    const artifact = referrerArtifact({
-      artifactType: SBOM_ARTIFACT_TYPE,
-      subject: input.subject,
-      blobs: [{ mediaType: SBOM_MEDIA_TYPE, source: sbom.source, annotations: { 'org.opencontainers.image.title': 'sbom.cdx.json' } }],
-      annotations: { [SBOM_FILES]: String(sbom.files), [SBOM_KEY]: key },
-    });
-    return { ...(await pushReferrer(target, repo, artifact)), bytes: sbom.size, files: sbom.files };
+    const artifact = sbomArtifact(input.subject, key, sbom.files, { source: sbom.source });
+    const earlier = opts.vouch && !candidates.some((c) => c.digest === artifact.descriptor.digest) ? await madeByEarlierGamelayer(input, key, candidates, sbom.size, store, target, repo, found.via) : undefined;
+    const kept = earlier ?? { ...(await pushReferrer(target, repo, artifact)), bytes: sbom.size, files: sbom.files };
+    return { ...kept, replaced: await replaceOtherSboms(target, repo, input.subject.digest, found, kept.digest, undefined, opts.removeSignatures) };
   } finally {
     await sbom.remove();
   }
 }
 
+/** An SBOM artifact under this build's key that is whole: its document's blob is in the repository. */
+interface Candidate {
+  digest: string;
+  layer: Descriptor;
+  bytes: number;
+  files: number;
+}
+
+/** The SBOMs of `subject` annotated with `key` whose artifact reads back so (newest first). */
+async function reusable(target: PushTarget, repo: string, subject: string, key: string, found: Referrers): Promise<Candidate[]> {
+  const out: Candidate[] = [];
+  for (const d of found.manifests) {
+    if (d.annotations?.[SBOM_KEY] !== key) continue;
+    const artifact = await readArtifact(target.client, repo, d.digest, subject).catch(() => undefined);
+    const layer = artifact?.layers.find((l) => l.mediaType === SBOM_MEDIA_TYPE);
+    const files = Number(artifact?.annotations?.[SBOM_FILES]);
+    if (!artifact || artifact.annotations?.[SBOM_KEY] !== key || !layer || !Number.isSafeInteger(files)) continue;
+    if ((await target.availability.missing(repo, [layer.digest])).size) continue;
+    out.push({ digest: d.digest, layer: layer as Descriptor, bytes: layer.size, files });
+  }
+  return out;
+}
+
+async function firstAsync<T>(items: readonly T[], test: (item: T) => Promise<boolean>): Promise<T | undefined> {
+  for (const item of items) if (await test(item)) return item;
+  return undefined;
+}
+
 /**
- * Whether the SBOM artifact `digest` passes `readSbomFile`'s checks; its document's own faults say no, a registry or
- * network failure is thrown. Checked in a temp file a piece at a time (a 1M-file game's SBOM is 208 MiB).
+ * A candidate that is the document an earlier gamelayer made of the same inputs (the same key: the same rules), byte
+ * for byte: its `metadata.tools` names that version, read from the document's start, and that version's document is
+ * made and compared. Reused (the upgrade makes no second SBOM); else undefined.
  */
-async function sbomIntact(target: PushTarget, repo: string, digest: string, subject: string, via: FoundSbom['via']): Promise<boolean> {
-  return withTempFile((file) => readSbomFile(target, repo, digest, subject, via, file)).then(
-    () => true,
-    (e: unknown) => {
-      if (e instanceof GamelayerError && /^(sbom|referrers)\./.test(e.code)) return false;
+async function madeByEarlierGamelayer(
+  input: SbomInput & { subject: Descriptor },
+  key: string,
+  candidates: Candidate[],
+  size: number,
+  store: OciStore,
+  target: PushTarget,
+  repo: string,
+  via: Referrers['via'],
+): Promise<Omit<AttachedSbom, 'replaced'> | undefined> {
+  for (const c of candidates) {
+    // Another version's document differs from this one's by the version string alone: one of another size is not
+    // downloaded (anyone who may push could list many large ones).
+    if (Math.abs(c.bytes - size) > MAX_VERSION_LENGTH) continue;
+    const version = await withTempFile(async (file) => {
+      await downloadCheckedBlob(target.client, repo, c.layer, file, MAX_SBOM_BYTES);
+      return toolVersionOf(file);
+    }).catch((e: unknown) => {
+      if (e instanceof GamelayerError && /^(sbom|referrers)\./.test(e.code)) return undefined;
       throw e;
-    },
-  );
+    });
+    // This gamelayer's own document was compared already.
+    if (!version || version === gamelayerVersion()) continue;
+    const theirs = await writeSbomFile({ ...input, toolVersion: version }, store.tempPath());
+    await theirs.remove();
+    if (sbomArtifact(input.subject, key, theirs.files, { source: theirs.source }).descriptor.digest === c.digest) {
+      return { digest: c.digest, upToDate: true, bytesSent: 0, via, bytes: c.bytes, files: c.files };
+    }
+  }
+  return undefined;
+}
+
+/** The longest version string an earlier gamelayer's document is looked for with. */
+const MAX_VERSION_LENGTH = 64;
+
+/** The version of gamelayer a document's `metadata.tools` names, from its first 64 KiB (metadata comes first). */
+async function toolVersionOf(file: string): Promise<string | undefined> {
+  const fh = await open(file, 'r');
+  try {
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, 0);
+    const head = buffer.subarray(0, bytesRead).toString('utf8');
+    return /"tools":\{"components":\[\{"type":"application","name":"gamelayer","version":"([^"\\]{1,64})"/.exec(head)?.[1];
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The one artifact an SBOM document goes up as, from build and from the library's pushSbom: its key and file count annotated. */
+function sbomArtifact(subject: Descriptor, key: string, files: number, blob: { bytes: Buffer } | { source: SbomFile['source'] }) {
+  return referrerArtifact({
+    artifactType: SBOM_ARTIFACT_TYPE,
+    subject,
+    blobs: [{ mediaType: SBOM_MEDIA_TYPE, ...blob, annotations: { 'org.opencontainers.image.title': 'sbom.cdx.json' } }],
+    annotations: { [SBOM_FILES]: String(files), [SBOM_KEY]: key },
+  });
+}
+
+/**
+ * The SBOMs gamelayer attached to `subject` (its key annotation, on the listing and the artifact: an SBOM artifact of
+ * `subject`) other than `kept`, taken off it once `kept` is there:
+ * an image carries one SBOM (one-sbom.ts). `keepKey`: those under that key stay (the build kept one on its annotation
+ * alone). An SBOM without the annotation is not gamelayer's: left for sign and verify to refuse, naming it. Those a
+ * registry will not delete stay listed, and are refused the same way; a deleted one's signatures go after it (a run
+ * killed between the two leaves a signature of a manifest that is gone, which prune finds by its tag).
+ */
+async function replaceOtherSboms(
+  target: PushTarget,
+  repo: string,
+  subject: string,
+  found: Referrers,
+  kept: string,
+  keepKey: string | undefined,
+  removeSignatures: RemoveSignatures | undefined,
+): Promise<string[]> {
+  const other = found.manifests.filter((d) => d.digest !== kept && typeof d.annotations?.[SBOM_KEY] === 'string' && d.annotations[SBOM_KEY] !== keepKey);
+  const replaced: string[] = [];
+  for (const d of other) {
+    // The referrers tag index is anyone's to write: an entry may name any manifest (an image) with the annotation.
+    // Only an SBOM artifact of this image under gamelayer's annotation is deleted; what else is listed stays.
+    const artifact = await readArtifact(target.client, repo, d.digest, subject).catch(() => undefined);
+    if (artifact?.artifactType !== SBOM_ARTIFACT_TYPE || typeof artifact.annotations?.[SBOM_KEY] !== 'string' || artifact.annotations[SBOM_KEY] === keepKey) continue;
+    const gone = await removeReferrer(target.client, repo, subject, d.digest, found.via);
+    if (gone.unlisted) replaced.push(d.digest);
+    if (gone.deleted) await removeSignatures?.(d.digest);
+  }
+  return replaced;
 }
 
 /** The server image of a record: its index when several platforms were built, else its one manifest. */
@@ -193,14 +285,22 @@ export function serverImage(record: SbomRecord): { mediaType: string; digest: st
   return { mediaType: top.mediaType, digest: top.digest };
 }
 
-export async function pushSbom(target: PushTarget, repo: string, subject: Descriptor, sbom: Sbom): Promise<PushReferrerResult & { bytes: number }> {
-  const artifact = referrerArtifact({
-    artifactType: SBOM_ARTIFACT_TYPE,
-    subject,
-    blobs: [{ mediaType: SBOM_MEDIA_TYPE, bytes: sbom.bytes, annotations: { 'org.opencontainers.image.title': 'sbom.cdx.json' } }],
-    annotations: { [SBOM_FILES]: String(sbom.files) },
-  });
-  return { ...(await pushReferrer(target, repo, artifact)), bytes: sbom.bytes.length };
+/**
+ * Attaches `sbom` (from makeBuildSbom) to the image `subject`, as `build --push --sbom` attaches its own: the same artifact
+ * (its key annotated, so a build recognises and reuses it), and the SBOMs gamelayer attached before under its key
+ * annotation replaced (`removeSignatures`: what removes a replaced one's signatures).
+ */
+export async function attachSbom(
+  target: PushTarget,
+  repo: string,
+  subject: Descriptor,
+  sbom: Sbom & { key: string },
+  opts: { removeSignatures?: RemoveSignatures } = {},
+): Promise<AttachedSbom> {
+  const found = await listReferrers(target.client, repo, subject.digest, SBOM_ARTIFACT_TYPE);
+  const pushed = await pushReferrer(target, repo, sbomArtifact(subject, sbom.key, sbom.files, { bytes: sbom.bytes }));
+  const replaced = await replaceOtherSboms(target, repo, subject.digest, found, pushed.digest, undefined, opts.removeSignatures);
+  return { ...pushed, bytes: sbom.bytes.length, files: sbom.files, replaced };
 }
 
 export interface FoundSbom {

@@ -59,6 +59,11 @@ export interface SbomInput {
    * it such a tree's layers must be in the store already.
    */
   fetchLayers?: (layers: { digest: string; size: number; mediaType: string }[]) => Promise<void>;
+  /**
+   * The gamelayer version `metadata.tools` names (default this one's): the same document as another gamelayer made it,
+   * to tell whether an SBOM attached under the same key is byte for byte what that version made (attach.ts).
+   */
+  toolVersion?: string;
 }
 
 export interface Sbom {
@@ -209,7 +214,7 @@ function skeleton(CDX: CdxLibrary, input: SbomInput, trees: readonly SbomTree[])
   const game = new CDX.Models.Component(CDX.Enums.ComponentType.Container, record.game, { bomRef: 'game', version: record.version });
   addProperties(CDX, game.properties, [[`${P}:image.digest`, subject.digest], [`${P}:image.mediaType`, subject.mediaType]]);
   bom.metadata.component = game;
-  const tool = new CDX.Models.Component(CDX.Enums.ComponentType.Application, 'gamelayer', { version: gamelayerVersion() });
+  const tool = new CDX.Models.Component(CDX.Enums.ComponentType.Application, 'gamelayer', { version: input.toolVersion ?? gamelayerVersion() });
   bom.metadata.tools.components.add(tool);
 
   const components: CDX.Models.Component[] = [];

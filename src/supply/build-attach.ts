@@ -9,7 +9,7 @@ import { BLOB_SOURCE_ANNOTATION, fetchMissingBlobs } from '../registry/partial-l
 import { pushTargetFor, type TargetOptions } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
 import { attachBuildSbom, serverImage } from '../sbom/attach.js';
-import { isSignedBy } from '../sign/cosign.js';
+import { isSignedBy, removeSignatures } from '../sign/cosign.js';
 import type { Signer } from '../sign/keys.js';
 import type { SbomRecord } from '../sbom/cyclonedx.js';
 import { signImages, type SignImageResult } from './sign-images.js';
@@ -60,7 +60,11 @@ export async function attachSupplyChain(opts: AttachOptions): Promise<AttachResu
     const { signer } = opts;
     // SBOMs are signed under the repository's name (signImage).
     const vouch = signer && ((artifact: string) => isSignedBy({ target, repo: ref.repository, digest: artifact, identity: `${ref.registry}/${ref.repository}`, signer }));
-    const up = await attachBuildSbom(config, store, record, target, ref.repository, { vouch, fetchLayers: (lacking) => fetchKeptLayers(opts, lacking) });
+    const up = await attachBuildSbom(config, store, record, target, ref.repository, {
+      vouch,
+      fetchLayers: (lacking) => fetchKeptLayers(opts, lacking),
+      removeSignatures: (digest) => removeSignatures(target.client, ref.repository, digest),
+    });
     result.sbom = { digest: up.digest, bytes: up.bytes, files: up.files, upToDate: up.upToDate, bytesSent: up.bytesSent, via: up.via, replaced: up.replaced };
     result.bytesSent += up.bytesSent;
   }

@@ -440,7 +440,7 @@ export function pushText(p: PushBuildResult): string {
 function attachText(a: AttachResult): string {
   const lines: string[] = [];
   if (a.sbom) {
-    const replaced = a.sbom.replaced.length ? `; it replaces ${a.sbom.replaced.join(', ')} (attached under another SBOM key: an earlier gamelayer's)` : '';
+    const replaced = a.sbom.replaced.length ? `; it replaces ${a.sbom.replaced.join(', ')} (under gamelayer's SBOM key annotation but not this build's document: an earlier gamelayer's, or attached by someone else; removed with its signatures)` : '';
     lines.push(`SBOM ${a.sbom.digest}: ${count(a.sbom.files, 'file')}, ${formatBytes(a.sbom.bytes)}${a.sbom.upToDate ? ' (already attached)' : ` (attached via ${a.sbom.via === 'referrers' ? 'the referrers API' : 'the referrers tag'})`}${replaced}`);
   }
   if (a.signatures.length) {
