@@ -9,7 +9,8 @@ import { OciStore } from '../src/oci/store.js';
 import { serverImage } from '../src/sbom/attach.js';
 import { makeSbom, type SbomInput } from '../src/sbom/cyclonedx.js';
 import { TREE_NAMES, type TreeName } from '../src/types.js';
-import { sampleGame } from './support/sample.js';
+import { loadConfig } from '../src/config/load.js';
+import { sampleGame, writeChunkablePak } from './support/sample.js';
 
 describe('SBOM hashes from the sources', () => {
   it('gives the document the layers give, and falls back to the layers for a tree whose source changed', async () => {
@@ -38,6 +39,37 @@ describe('SBOM hashes from the sources', () => {
     const appLayers = built.record.layers.filter((l) => l.tree === 'app').map((l) => l.digest);
     expect(fetched.length).toBe(1);
     expect(fetched[0]!.every((d) => appLayers.includes(d))).toBe(true);
+    expect(fallback.bytes.equals(fromLayers.bytes)).toBe(true);
+  }, 120_000);
+
+  it('a chunked tree: its recipes\' files from their sources and the record\'s chunk lists, the document the layers give; a changed big file falls back', async () => {
+    const { game } = await sampleGame();
+    const pak = await writeChunkablePak(game);
+    const yaml = path.join(game, 'gamelayer.yaml');
+    await writeFile(yaml, (await readFile(yaml, 'utf8')).replace('    source: ./app-media', '    source: ./app-media\n    chunks: {minFileSize: 1MiB, avgChunkSize: 64KiB}'));
+    const config = await loadConfig(yaml);
+    const built = await build({ config });
+    expect(built.record.manifests.find((m) => m.tree === 'app-media')!.recipes?.map((r) => r.path)).toEqual(['gamedata.pak']);
+    const store = await OciStore.open(built.store, { create: false });
+    const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
+    const input: SbomInput = { record: built.record, store, stateDir: config.stateDir, mounts, subject: serverImage(built.record), base: [] };
+    const fromLayers = await makeSbom(input);
+    expect(fromLayers.bytes.toString()).toContain('recipe.sha256');
+
+    const lacking = Object.assign(Object.create(store) as OciStore, { hasBlob: async () => false });
+    const fetched: string[][] = [];
+    const fetchLayers = async (layers: { digest: string }[]) => void fetched.push(layers.map((l) => l.digest));
+    const fromSources = await makeSbom({ ...input, store: lacking, fetchLayers });
+    expect(fetched).toEqual([]);
+    expect(fromSources.bytes.equals(fromLayers.bytes)).toBe(true);
+
+    // One byte of the big file changed since the build (same size): the chunked tree's layers are fetched and read.
+    pak[pak.length >> 1] ^= 0xff;
+    await writeFile(path.join(game, 'app-media/gamedata.pak'), pak);
+    const fallback = await makeSbom({ ...input, store: lacking, fetchLayers });
+    const mediaLayers = built.record.layers.filter((l) => l.tree === 'app-media').map((l) => l.digest);
+    expect(fetched.length).toBe(1);
+    expect(fetched[0]!.every((d) => mediaLayers.includes(d))).toBe(true);
     expect(fallback.bytes.equals(fromLayers.bytes)).toBe(true);
   }, 120_000);
 });
