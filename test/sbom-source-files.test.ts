@@ -64,7 +64,7 @@ describe('SBOM hashes from the sources', () => {
     expect(fromSources.bytes.equals(fromLayers.bytes)).toBe(true);
 
     // One byte of the big file changed since the build (same size): the chunked tree's layers are fetched and read.
-    pak[pak.length >> 1] ^= 0xff;
+    pak[pak.length >> 1] = pak[pak.length >> 1]! ^ 0xff;
     await writeFile(path.join(game, 'app-media/gamedata.pak'), pak);
     const fallback = await makeSbom({ ...input, store: lacking, fetchLayers });
     const mediaLayers = built.record.layers.filter((l) => l.tree === 'app-media').map((l) => l.digest);
