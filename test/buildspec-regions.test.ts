@@ -58,10 +58,6 @@ describe('codebuild buildspec --region-also', () => {
       [['--region-also', 'eu-west-1', 'eu-west-1'], '--region-also eu-west-1: given twice'],
       [['--pr-check', '--region-also', 'eu-west-1'], 'a pull-request check pushes nothing'],
       [['--docker', '--region-also', 'eu-west-1'], 'the Docker path pushes one repository'],
-      // Why a batch cannot (its jobs share media layers through one repository) and what to run instead.
-      [['--batch', '--region-also', 'eu-west-1'], 'the platform jobs of a batch share their new media layers through one repository'],
-      [['--batch', '--region-also', 'eu-west-1'], 'hint: use the single-build buildspec (gamelayer codebuild buildspec --region-also R)'],
-      [['--batch', '--region-also', 'eu-west-1'], 'or run this batch buildspec in one CodeBuild project per region'],
     ] as const) {
       const r = await runCli(['codebuild', 'buildspec', ...args], { cwd: dir });
       expect(r.code, r.stdout).toBe(1);

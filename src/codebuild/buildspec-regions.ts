@@ -18,20 +18,6 @@ export interface RegionRepository {
 /** The regions checked (names, no repeats) with their variables; `kind` names a buildspec that cannot take them. */
 export function regionRepositories(regions: readonly string[] | undefined, kind: string | undefined): RegionRepository[] {
   if (!regions?.length) return [];
-  if (kind === '--batch') {
-    // A batch's platform jobs share the day's new media layers through one repository: each sends its stripe and
-    // waits there for the others' (--media-wait). A push to several repositories has no stripes, so every job would
-    // send every new media blob to every region, and `index` merges in one repository. ECR replication is no way out
-    // either: the merge job notes no copy, so the other regions' deploy specs would be refused (deploy.not-pushed).
-    throw new GamelayerError(
-      'buildspec.regions',
-      'codebuild buildspec --batch --region-also: the platform jobs of a batch share their new media layers through one repository ' +
-        '(each sends its share and waits there for the others\', --media-wait), and gamelayer index merges them in that repository; ' +
-        'pushed to several regions, every job would send every new media layer to every region',
-      'use the single-build buildspec (gamelayer codebuild buildspec --region-also R): one host builds every platform daemonless and pushes it to each region; ' +
-        'or run this batch buildspec in one CodeBuild project per region, each with its own REPOSITORY_URI',
-    );
-  }
   if (kind) {
     throw new GamelayerError(
       'buildspec.regions',

@@ -119,11 +119,6 @@ export function register(program: Command): void {
       if (flags.mediaWait !== undefined && !flags.platform?.length) {
         throw new GamelayerError('cli.usage', '--media-wait goes with --platform P: it is for a host that builds one of the game\'s platforms while others build the rest', 'pass --platform, or drop --media-wait: a build of every platform sends everything itself');
       }
-      // The stripes split the shared media between hosts pushing to one repository; a push to several has none, so the
-      // wait was ignored and every host sent every new media layer to each destination.
-      if (flags.mediaWait !== undefined && pushTo.length > 1) {
-        throw new GamelayerError('cli.usage', `--media-wait goes with one --push: the platform builds share their media layers through one repository; ${pushTo.length} --push given`, 'push each platform build to one repository (gamelayer index merges them there), or drop --media-wait');
-      }
       // The first --push is where the build plans (its line's previous build) and what the docker builder tags.
       const primary = pushTo[0];
       if (pushTo.length > 1 && flags.builder === 'docker') {
@@ -251,6 +246,9 @@ export function register(program: Command): void {
           repositories: pushTo,
           replication: flags.replication ? 'auto' : 'off',
           replicationTimeoutMs,
+          // --media-wait: the shared media split with the other platforms' hosts in each repository (it was ignored).
+          gamePlatforms: config.platforms,
+          mediaWaitMs,
           stateDir: config.stateDir,
           reporter,
         });
