@@ -58,6 +58,22 @@ export interface FreshHostOptions {
   chunkAvg?: number;
 }
 
+/** The trees chunked in a bench project, and their chunk sizes. */
+export type BenchChunking = Pick<FreshHostOptions, 'chunk' | 'chunkMin' | 'chunkAvg'>;
+
+/** A checkout of the generated `game` in `dir`: its gamelayer.yaml (sources by absolute path), no state yet. */
+export async function benchProject(dir: string, game: string, o: BenchChunking): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const t = (tree: string) => path.join(game, tree);
+  const chunks = (tree: string) => (o.chunk?.includes(tree) ? `, chunks: {minFileSize: ${o.chunkMin ?? 64 << 20}, avgChunkSize: ${o.chunkAvg ?? 256 << 10}}` : '');
+  await writeFile(
+    path.join(dir, 'gamelayer.yaml'),
+    `game: fresh-game\nversion: 1.0.0\nstart: ["/opt/local/engine/start.sh"]\ntrees:\n  engine: {source: ${t('engine')}}\n` +
+      `  engine-media: {source: ${t('engine-media')}${chunks('engine-media')}}\n  app: {source: ${t('app')}${chunks('app')}}\n  app-media: {source: ${t('app-media')}${chunks('app-media')}}\n`,
+  );
+  return dir;
+}
+
 async function dropPageCache(): Promise<void> {
   await run('sync', []);
   await writeFile('/proc/sys/vm/drop_caches', '3\n');
@@ -75,18 +91,7 @@ export async function freshHostBench(o: FreshHostOptions): Promise<void> {
   // host's push must not make the fresh host's blobs "already there").
   const repoOf = (line: string) => `${proxy.host}/bench/${line}`;
   // Two hosts building the same sources: each a folder with its own gamelayer.yaml and state.
-  const project = async (name: string) => {
-    const dir = path.join(work, name);
-    await mkdir(dir, { recursive: true });
-    const t = (tree: string) => path.join(game, tree);
-    const chunks = (tree: string) => (o.chunk?.includes(tree) ? `, chunks: {minFileSize: ${o.chunkMin ?? 64 << 20}, avgChunkSize: ${o.chunkAvg ?? 256 << 10}}` : '');
-    await writeFile(
-      path.join(dir, 'gamelayer.yaml'),
-      `game: fresh-game\nversion: 1.0.0\nstart: ["/opt/local/engine/start.sh"]\ntrees:\n  engine: {source: ${t('engine')}}\n` +
-        `  engine-media: {source: ${t('engine-media')}${chunks('engine-media')}}\n  app: {source: ${t('app')}${chunks('app')}}\n  app-media: {source: ${t('app-media')}${chunks('app-media')}}\n`,
-    );
-    return dir;
-  };
+  const project = (name: string) => benchProject(path.join(work, name), game, o);
   const warm = await project('warm');
   const fresh = await project('fresh');
   const build = async (cwd: string, tag: string, line: string, repo = repoOf(line)) => {

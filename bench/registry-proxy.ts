@@ -16,10 +16,21 @@ export interface ProxyCounts {
   downloadBytes: number;
 }
 
+/** One request through the proxy: what a bench counts by kind (a layer blob's GET, a manifest's). */
+export interface ProxyRequest {
+  method: string;
+  path: string;
+  /** Body bytes sent (PATCH/PUT/POST) and answer body bytes received (GET). */
+  up: number;
+  down: number;
+}
+
 export interface CountingProxy {
   /** `127.0.0.1:PORT`, the registry address to give the client. */
   host: string;
   counts(): ProxyCounts;
+  /** With `log`: every request so far, in the order they were received (else none). */
+  requests(): ProxyRequest[];
   close(): Promise<void>;
 }
 
@@ -31,12 +42,18 @@ function endToEnd(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
   return out;
 }
 
-/** `delayMs`: each answer is held back that long (a registry that far away: one round trip per request). */
-export async function startCountingProxy(upstream: { host: string; port: number }, opts: { delayMs?: number } = {}): Promise<CountingProxy> {
+/**
+ * `delayMs`: each answer is held back that long (a registry that far away: one round trip per request). `log`: keep
+ * each request (method, path, bytes each way) for `requests()`.
+ */
+export async function startCountingProxy(upstream: { host: string; port: number }, opts: { delayMs?: number; log?: boolean } = {}): Promise<CountingProxy> {
   const counts: ProxyCounts = { uploadBytes: 0, manifestBytes: 0, requests: 0, uploadRequests: 0, downloadBytes: 0 };
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const log: ProxyRequest[] = [];
   const server = http.createServer((req, res) => {
     counts.requests++;
+    const entry: ProxyRequest = { method: req.method ?? '', path: req.url ?? '', up: 0, down: 0 };
+    if (opts.log) log.push(entry);
     const upload = ['PATCH', 'PUT', 'POST'].includes(req.method ?? '') && (req.url ?? '').startsWith('/v2/');
     const manifest = upload && /\/manifests\//.test(req.url ?? '');
     if (upload) counts.uploadRequests++;
@@ -45,7 +62,10 @@ export async function startCountingProxy(upstream: { host: string; port: number 
       (ur) => {
         const answer = () => {
           res.writeHead(ur.statusCode ?? 502, ur.statusMessage, endToEnd(ur.headers));
-          if (req.method === 'GET' && (req.url ?? '').startsWith('/v2/')) ur.on('data', (c: Buffer) => (counts.downloadBytes += c.length));
+          if (req.method === 'GET' && (req.url ?? '').startsWith('/v2/')) ur.on('data', (c: Buffer) => {
+            counts.downloadBytes += c.length;
+            entry.down += c.length;
+          });
           ur.pipe(res);
         };
         ur.on('error', () => res.destroy());
@@ -58,6 +78,7 @@ export async function startCountingProxy(upstream: { host: string; port: number 
     req.on('data', (c: Buffer) => {
       if (!upload) return;
       counts.uploadBytes += c.length;
+      entry.up += c.length;
       if (manifest) counts.manifestBytes += c.length;
     });
     up.on('error', (e) => {
@@ -77,6 +98,7 @@ export async function startCountingProxy(upstream: { host: string; port: number 
   return {
     host: `127.0.0.1:${port}`,
     counts: () => ({ ...counts }),
+    requests: () => [...log],
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -9,6 +9,7 @@ import { assembleBench } from './assemble.js';
 import { buildBench } from './build.js';
 import { compareBench } from './compare.js';
 import { freshHostBench } from './fresh-host.js';
+import { freshHostDayBench } from './fresh-host-day.js';
 import { longRunBench, writeLongRunReport } from './long-run.js';
 import { manyFilesBench } from './many-files.js';
 import { peersBench, peersNoopBench, writePeersReport } from './peers.js';
@@ -93,6 +94,12 @@ for (const name of names) {
       size: size('fresh-size', values['fresh-size']!),
       changeMb: positiveNumber('change-mb', values['change-mb']!),
       dropCaches: values['drop-caches'],
+      ...(values.chunk?.length ? { chunk: values.chunk, chunkMin: size('chunk-min', values['chunk-min']!), chunkAvg: size('chunk-avg', values['chunk-avg']!) } : {}),
+    });
+  } else if (name === 'fresh-host-day') {
+    await freshHostDayBench({
+      size: size('fresh-size', values['fresh-size']!),
+      changeMb: positiveNumber('change-mb', values['change-mb']!),
       ...(values.chunk?.length ? { chunk: values.chunk, chunkMin: size('chunk-min', values['chunk-min']!), chunkAvg: size('chunk-avg', values['chunk-avg']!) } : {}),
     });
   } else if (name === 'compare') {
@@ -184,6 +191,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, supply-chain, long-run, long-run-report, long-run-chunked-report, assemble, many-files, peers, peers-noop, peers-report, compare, compare-report, fresh-host, regions, batch-graph, concurrent-push, steady, steady-report, steady-chunks-report, steady-chunked-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, supply-chain, long-run, long-run-report, long-run-chunked-report, assemble, many-files, peers, peers-noop, peers-report, compare, compare-report, fresh-host, fresh-host-day, regions, batch-graph, concurrent-push, steady, steady-report, steady-chunks-report, steady-chunked-report`);
   }
 }

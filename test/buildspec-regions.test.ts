@@ -58,7 +58,6 @@ describe('codebuild buildspec --region-also', () => {
       [['--region-also', 'eu-west-1', 'eu-west-1'], '--region-also eu-west-1: given twice'],
       [['--pr-check', '--region-also', 'eu-west-1'], 'a pull-request check pushes nothing'],
       [['--docker', '--region-also', 'eu-west-1'], 'the Docker path pushes one repository'],
-      [['--batch', '--region-also', 'eu-west-1'], 'a batch merges its platform builds in one repository'],
     ] as const) {
       const r = await runCli(['codebuild', 'buildspec', ...args], { cwd: dir });
       expect(r.code, r.stdout).toBe(1);

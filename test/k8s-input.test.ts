@@ -173,8 +173,8 @@ describe('reading the build record', () => {
     writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...record, pushed: [push('127.0.0.1:5000/studio/g'), push('127.0.0.1:5001/eu/g')] }));
     await expect(loadDeployInput(config)).rejects.toMatchObject({
       code: 'deploy.repository',
-      message: `${config.file}: registry: not set, so the image repository is unknown (this build was pushed to 127.0.0.1:5000/studio/g, 127.0.0.1:5001/eu/g)`,
-      hint: 'pass --repository with one of them, or set registry in gamelayer.yaml',
+      message: `${config.file}: registry: not set, and this build was pushed to 2 repositories: 127.0.0.1:5000/studio/g, 127.0.0.1:5001/eu/g; a spec pins one copy`,
+      hint: 'name it: --repository 127.0.0.1:5000/studio/g or --repository 127.0.0.1:5001/eu/g (one spec per copy, each with its own --out); registry: in gamelayer.yaml names the default',
     });
     writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...record }));
   });

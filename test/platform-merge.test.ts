@@ -238,4 +238,47 @@ describe('the batch buildspec\'s graph, run here: platform jobs at once on separ
       expect(rec.tags[0]).toBe(`c0ffee12-${j.slice('build_'.length).replace('_', '-')}`);
     }
   }, 600_000);
+
+  it('with --region-also: each platform job pushes to both regions (each media blob up once in each), the merge job merges in each and pins each region\'s artifacts to its copy', async () => {
+    const away = await startRegistry();
+    try {
+      const name = `studio/platforms-regions-${process.pid}`;
+      const [homeRepo, awayRepo] = [`${registry.host}/${name}`, `${away.host}/${name}`];
+      const spec = parseBuildspec((await cli(sample.dir, 'codebuild', 'buildspec', '--batch', '--region-also', 'eu-west-1')).stdout, 'buildspec-batch.yml');
+      const bin = await tempDir();
+      await writeFile(path.join(bin, 'gamelayer'), `#!/bin/sh\nexec "${process.execPath}" "${path.resolve('bin/gamelayer.js')}" "$@"\n`, { mode: 0o755 });
+      const env = { REPOSITORY_URI: homeRepo, REPOSITORY_URI_EU_WEST_1: awayRepo, CODEBUILD_RESOLVED_SOURCE_VERSION: 'beef1234aa34bb56cc78dd90ee12ff34aa56bb78', GAMELAYER_LINE: 'main' };
+      const hosts = { build_linux_amd64: await host(), build_linux_arm64: await host(), merge: await host() };
+      const platformJobs = await Promise.all((['build_linux_amd64', 'build_linux_arm64'] as const).map((j) => runJob(spec, j, hosts[j], bin, env)));
+      for (const r of platformJobs) expect(r.code, r.stderr).toBe(0);
+      const merge = await runJob(spec, 'merge', hosts.merge, bin, env);
+      expect(merge.code, merge.stderr).toBe(0);
+
+      // The same indexes in both regions.
+      const digestOf = async (ref: string) => (await run('skopeo', ['inspect', '--tls-verify=false', '--format', '{{.Digest}}', `docker://${ref}`])).stdout.trim();
+      const [homeIndex, awayIndex] = [await digestOf(`${homeRepo}:beef1234`), await digestOf(`${awayRepo}:beef1234`)];
+      expect(awayIndex).toBe(homeIndex);
+      expect((await inspectRaw(`${awayRepo}:beef1234`)).manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
+      // The shared media split between the two jobs in each region: each media blob completed once per registry.
+      const media = await layersOf(hosts.build_linux_amd64, 'beef1234-linux-amd64', ['engine-media', 'app-media']);
+      expect(media.length).toBeGreaterThan(1);
+      for (const r of [registry, away]) {
+        const puts = (await r.accessLog()).filter((e) => e.method === 'PUT' && e.status === 201 && e.path.includes(`/${name}/blobs/uploads/`));
+        for (const d of media) expect(`${r.host} ${d}: ${puts.filter((e) => decodeURIComponent(e.path).includes(d)).length}`).toBe(`${r.host} ${d}: 1`);
+      }
+      // Each region's deploy artifacts name its copy, by the index digests.
+      const out = path.join(hosts.merge, 'gamelayer-out');
+      const uris = async (file: string) => (JSON.parse(await readFile(path.join(out, file), 'utf8')) as { imageUri: string }[]).map((d) => d.imageUri);
+      const [homeDefs, awayDefs] = [await uris('imagedefinitions.json'), await uris('imagedefinitions-eu-west-1.json')];
+      expect(homeDefs.length).toBeGreaterThan(0);
+      for (const u of homeDefs) expect(u.startsWith(`${homeRepo}:beef1234`)).toBe(true);
+      expect(awayDefs).toEqual(homeDefs.map((u) => u.replace(homeRepo, awayRepo)));
+      const awayPod = await readFile(path.join(out, 'k8s-out/eu-west-1/pod.yaml'), 'utf8');
+      expect(awayPod).toContain(`${awayRepo}:beef1234@${homeIndex}`);
+      expect(awayPod).not.toContain(registry.host);
+    } finally {
+      await away.stop();
+    }
+  }, 600_000);
 });
+

@@ -96,6 +96,13 @@ describe('ECR replication', () => {
     expect(nowhere.code).toBe(1);
     expect(nowhere.stderr).toContain('error[deploy.region]');
     expect(nowhere.stderr).toContain('no copy in region ap-south-1');
+    // No --region, --repository or registry: in the config: two copies, and the error names each with its flag.
+    for (const command of [['ecs'], ['k8s'], ['codebuild', 'imagedefinitions']]) {
+      const unnamed = await runCli(command, { cwd: dir });
+      expect(unnamed.code, unnamed.stdout).toBe(1);
+      expect(unnamed.stderr).toContain(`error[deploy.repository]: ${path.join(dir, 'gamelayer.yaml')}: registry: not set, and this build was pushed to 2 repositories: ${us.host}/studio/game (us-east-1), ${eu.host}/studio/game (eu-west-1)`);
+      expect(unnamed.stderr).toContain('hint: name it: --region us-east-1 or --region eu-west-1 (one spec per copy, each with its own --out)');
+    }
     const otherHost = await runCli(['k8s', '--registry', '127.0.0.1:1', '--repository', `${us.host}/studio/game`], { cwd: dir });
     expect(otherHost.code).toBe(1);
     expect(otherHost.stderr).toContain('error[deploy.not-pushed]');

@@ -3,12 +3,15 @@
 // (`build --platform P --push`), and a merge job that depends on all of them and runs `gamelayer index`, then writes
 // the deploy artifacts. One file: every job runs its phases, which branch on the job's GAMELAYER_PLATFORM.
 // No media job: the platform jobs plan the shared media trees on the same record from the same sources, so the
-// second finds their blobs in the repository and sends none of them (docs/codebuild.md).
+// second finds their blobs in the repository and sends none of them (docs/codebuild.md). With --region-also every
+// platform job pushes to each region's repository too (the media stripes split in each), and the merge job merges in
+// each repository and writes each region's deploy artifacts (docs/regions.md).
 import path from 'node:path';
 import { Document } from 'yaml';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
-import { ARTIFACTS, SOURCE_TAG, sourceRelative, supplyFlags, supplyHeader, type BuildspecSupply } from './buildspec.js';
+import { ARTIFACTS, regionImageDefinitions, SOURCE_TAG, sourceRelative, supplyFlags, supplyHeader, type BuildspecSupply } from './buildspec.js';
+import { regionRepositories, regionRepositoryLine } from './buildspec-regions.js';
 import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
 import { shellWord } from './shell-word.js';
 import { yamlText } from '../util/yaml-text.js';
@@ -33,6 +36,8 @@ export interface BatchBuildspecOptions {
   sourceRoot?: string;
   /** Each platform build attaches its SBOM and signs its images; the merge job signs the indexes it puts. */
   supply?: BuildspecSupply;
+  /** Other AWS regions every job pushes to or merges in as well (buildspec-regions.ts), after REPOSITORY_URI. */
+  regionsAlso?: string[];
 }
 
 export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOptions = {}): Buildspec {
@@ -56,6 +61,14 @@ export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOpt
   const variables: Record<string, string> = { GAMELAYER_CONFIG: configFile };
   if (config.registry) variables.REPOSITORY_URI = repositoryOf(config.registry);
   const supply = supplyFlags(opts.supply, variables);
+  const regions = regionRepositories(opts.regionsAlso, undefined);
+  const repositories = ['REPOSITORY_URI', ...regions.map((r) => r.variable)];
+  const index = repositories.map((v) => gl(`index "$${v}" --tag "$IMAGE_TAG"${opts.supply?.sign ? ' --sign "$GAMELAYER_SIGN_KEY"' : ''}`)).join(' && ');
+  const regionDeploy = regions.map(
+    (r) =>
+      `${gl(`k8s --repository "$${r.variable}" --out ${BATCH_OUT}/${ARTIFACTS.k8sDir}/${r.region}`)} && ` +
+      `${gl(`codebuild imagedefinitions --repository "$${r.variable}" --out ${BATCH_OUT}/${regionImageDefinitions(r.region)}`)} && `,
+  );
   const jobs = config.platforms.map((p) => ({
     identifier: jobIdentifier(p),
     env: { type: PLATFORM_ENVIRONMENTS[p]!.type, 'compute-type': PLATFORM_COMPUTE, image: PLATFORM_ENVIRONMENTS[p]!.image, variables: { GAMELAYER_PLATFORM: p } },
@@ -79,6 +92,7 @@ export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOpt
         'on-failure': 'ABORT',
         commands: [
           'test -n "$REPOSITORY_URI" || { echo "REPOSITORY_URI is not set: set it on the CodeBuild project (host/path of the image repository)" >&2; false; }',
+          ...regions.map(regionRepositoryLine),
           // Every job of the batch builds the same commit: the same tag, which the merge job gives the indexes. With
           // no usable source version the jobs share nothing to name the build by (each has its own build number):
           // IMAGE_TAG must then come from StartBuildBatch, and its absence stops the job here, not at `--tag ""`.
@@ -90,8 +104,8 @@ export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOpt
       build: {
         'on-failure': 'ABORT',
         commands: [
-          `if [ -n "$GAMELAYER_PLATFORM" ]; then ${gl(`build --platform "$GAMELAYER_PLATFORM" --push "$REPOSITORY_URI" --tag "$IMAGE_TAG" --media-wait 5m${supply}`)}; ` +
-            `else ${gl(`index "$REPOSITORY_URI" --tag "$IMAGE_TAG"${opts.supply?.sign ? ' --sign "$GAMELAYER_SIGN_KEY"' : ''}`)}; fi`,
+          `if [ -n "$GAMELAYER_PLATFORM" ]; then ${gl(`build --platform "$GAMELAYER_PLATFORM"${repositories.map((v) => ` --push "$${v}"`).join('')} --tag "$IMAGE_TAG" --media-wait 5m${supply}`)}; ` +
+            `else ${index}; fi`,
         ],
       },
       post_build: {
@@ -99,6 +113,7 @@ export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOpt
           `if [ -n "$GAMELAYER_PLATFORM" ]; then cp ${shellWord(`${stateDir}/records/build-last.json`)} ${BATCH_OUT}/${ARTIFACTS.buildRecord}; ` +
             `else ${gl(`k8s --repository "$REPOSITORY_URI" --out ${BATCH_OUT}/${ARTIFACTS.k8sDir}`)} && ` +
             `${gl(`codebuild imagedefinitions --repository "$REPOSITORY_URI" --out ${BATCH_OUT}/${ARTIFACTS.imageDefinitions}`)} && ` +
+            regionDeploy.join('') +
             `cp ${shellWord(`${stateDir}/records/build-last.json`)} ${BATCH_OUT}/${ARTIFACTS.buildRecord}; fi`,
         ],
       },
@@ -121,6 +136,13 @@ export function emitBatchBuildspec(config: GameConfig, opts: BatchBuildspecOptio
     ' Project settings: batch builds on (a batch service role), environment variable REPOSITORY_URI, a role that may push.',
     ' Start it with: gamelayer codebuild start --project P --batch --watch',
     ...supplyHeader(opts.supply),
+    ...(opts.regionsAlso?.length
+      ? [
+          ` Also pushed to ${opts.regionsAlso.join(', ')} (docs/regions.md): REPOSITORY_URI_<REGION>, unless set on the project, is`,
+          " REPOSITORY_URI's account and name in that region. Each platform job pushes to every region (the shared media",
+          ' split in each), the merge job merges in each and writes k8s-out/<region>/ and imagedefinitions-<region>.json.',
+        ]
+      : []),
   ].join('\n');
   return yamlText(doc, { lineWidth: 0, indent: 2, indentSeq: true });
 }

@@ -21,10 +21,8 @@ export function regionRepositories(regions: readonly string[] | undefined, kind:
   if (kind) {
     throw new GamelayerError(
       'buildspec.regions',
-      `codebuild buildspec ${kind} --region-also: ${kind === '--pr-check' ? 'a pull-request check pushes nothing' : kind === '--docker' ? 'the Docker path pushes one repository' : 'a batch merges its platform builds in one repository (gamelayer index)'}`,
-      kind === '--batch'
-        ? 'replicate the repository with ECR replication rules to the other regions, or use the single-build buildspec (gamelayer codebuild buildspec --region-also R)'
-        : 'use the daemonless buildspec (gamelayer codebuild buildspec --region-also R)',
+      `codebuild buildspec ${kind} --region-also: ${kind === '--pr-check' ? 'a pull-request check pushes nothing' : 'the Docker path pushes one repository'}`,
+      'use the daemonless buildspec (gamelayer codebuild buildspec --region-also R)',
     );
   }
   const seen = new Set<string>();

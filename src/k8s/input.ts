@@ -10,7 +10,7 @@ import { regionalRepository, type RegionalPin } from './regional.js';
 import { deployRecordOf, readDeployRecord, type CountedManifest, type DeployRecord } from './record-counts.js';
 import { fetchDeployRecord, isRecordReference } from './record-source.js';
 import type { TargetOptions } from '../registry/push.js';
-import { TREE_NAMES, type BuildRecord, type TreeName } from '../types.js';
+import { TREE_NAMES, type BuildRecord, type PushedTo, type TreeName } from '../types.js';
 import { startArgv } from '../config/start.js';
 import { sameRepository } from './same-repository.js';
 
@@ -257,13 +257,18 @@ export async function loadDeployInput(
     return { input: deployInputOf(config, fetched.record, repository, ref), recordFile: ref, record: fetched.record };
   }
   const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
-  const noRepository = (pushedTo: string[] = []) =>
-    new GamelayerError(
+  const noRepository = (pushed: PushedTo[] = []) => {
+    const copies = pushedCopies(pushed);
+    if (copies.length < 2) return new GamelayerError('deploy.repository', `${config.file}: registry: not set, so the image repository is unknown`, 'set registry in gamelayer.yaml or pass --repository');
+    // A build pushed to several repositories (one per region): the spec pins one copy, and which is the user's call.
+    const byRegion = copies.every((c) => c.region !== undefined) && new Set(copies.map((c) => c.region)).size === copies.length;
+    const choose = byRegion ? copies.map((c) => `--region ${c.region}`) : copies.map((c) => `--repository ${c.repository}`);
+    return new GamelayerError(
       'deploy.repository',
-      `${config.file}: registry: not set, so the image repository is unknown` +
-        (pushedTo.length > 1 ? ` (this build was pushed to ${pushedTo.join(', ')})` : ''),
-      pushedTo.length > 1 ? `pass --repository with one of them, or set registry in gamelayer.yaml` : 'set registry in gamelayer.yaml or pass --repository',
+      `${config.file}: registry: not set, and this build was pushed to ${copies.length} repositories: ${copies.map((c) => (c.region ? `${c.repository} (${c.region})` : c.repository)).join(', ')}; a spec pins one copy`,
+      `name it: ${choose.join(' or ')} (one spec per copy, each with its own --out); registry: in gamelayer.yaml names the default`,
     );
+  };
   const pinned = opts.region !== undefined || opts.registry !== undefined;
   const unnamed = opts.repository === undefined && config.registry === undefined && !pinned;
   // Nothing names the repository: only the record's pushes can; without a readable record the config is the fix.
@@ -287,11 +292,18 @@ export async function loadDeployInput(
   // `build --push REPO` with no registry in the config: the record names where the build went, the one place to deploy from.
   const pushedTo = [...new Set((record.pushed ?? []).map((p) => p.repository))];
   const named = opts.repository ?? config.registry ?? (pinned || pushedTo.length !== 1 ? undefined : pushedTo[0]);
-  if (named === undefined && !pinned) throw noRepository(pushedTo);
+  if (named === undefined && !pinned) throw noRepository(record.pushed);
   // --region / --registry: the copy of the build in that region or registry (same digests, its host).
   const repository = regionalRepository(record, named, opts, recordFile);
-  if (repository === undefined) throw noRepository(pushedTo);
+  if (repository === undefined) throw noRepository(record.pushed);
   return { input: deployInputOf(config, record, repository, recordFile), recordFile, record };
+}
+
+/** The repositories a build was pushed to, once each in push order, with the region of the first entry naming one. */
+function pushedCopies(pushed: readonly PushedTo[]): { repository: string; region?: string }[] {
+  const copies = new Map<string, string | undefined>();
+  for (const p of pushed) if (copies.get(p.repository) === undefined) copies.set(p.repository, p.region);
+  return [...copies].map(([repository, region]) => (region === undefined ? { repository } : { repository, region }));
 }
 
 /** Digest → tag of another local build that pushed it to the repository deployed from (k8s/pushed-by-others.ts). */

@@ -5,7 +5,7 @@
 // record (which moves the line's tag) last.
 import { GamelayerError } from '../errors.js';
 import { formatPlatform, imageIndex, parsePlatform } from '../oci/image.js';
-import { LAST_BUILD, markPushed, recordsDir, writeRecord } from '../state/records.js';
+import { LAST_BUILD, markPushed, readBuildRecord, recordsDir, writeRecord } from '../state/records.js';
 import { buildRecordName, dropLegacyRecord } from '../state/record-name.js';
 import { MEDIA_TREES, SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type Descriptor, type TreeManifest } from '../types.js';
 import { fetchBuildRecordFor, pushBuildRecord, type PushBuildRecordResult } from './artifact.js';
@@ -176,9 +176,13 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
   let recordFile: string | undefined;
   if (opts.stateDir) {
     recordFile = path.join(recordsDir(opts.stateDir), buildRecordName(opts.tag));
+    // The same builds merged in another repository before (a batch pushing to several regions merges in each): the
+    // record is the same, and keeps the repositories it lists as pushed to, for each region's deploy specs.
+    const earlier = await readBuildRecord(recordFile).catch(() => undefined);
+    const kept = earlier && earlier.index === record.index ? { pushed: earlier.pushed } : {};
     // Also the host's last build: k8s, ecs and codebuild imagedefinitions read it (the merge job of a batch).
-    await writeRecord(recordFile, { ...record, kind: 'build' });
-    await writeRecord(path.join(recordsDir(opts.stateDir), LAST_BUILD), { ...record, kind: 'build' });
+    await writeRecord(recordFile, { ...record, ...kept, kind: 'build' });
+    await writeRecord(path.join(recordsDir(opts.stateDir), LAST_BUILD), { ...record, ...kept, kind: 'build' });
     await dropLegacyRecord(recordsDir(opts.stateDir), opts.tag);
     await markPushed(opts.stateDir, record, {
       repository: where,

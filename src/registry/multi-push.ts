@@ -5,12 +5,15 @@
 // the same target), so they share one pass over the file. A target that fails (unreachable, refused credentials,
 // an upload that gives up) is set aside with its error and gets nothing more; the others go on. Manifests are not
 // this module's business: the caller puts them (pushImage finds the blobs there and sends only manifests), and
-// only on targets that got every blob.
+// only on targets that got every blob. With a stripe (the platform jobs of a batch graph, each pushing to every
+// region) each target gets this host's stripe of the shared media blobs first, then, once the other hosts' stripes
+// appeared there or the wait ran out, what is still missing, as a one-target push does (push.ts, BlobStripe).
 import { GamelayerError } from '../errors.js';
 import { layoutBlob, readLayoutImage } from '../oci/layout.js';
 import { descriptorOf, missingBlobs, platformImages } from '../oci/model.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import type { Descriptor } from '../types.js';
+import { awaitOthers, splitByStripe, type BlobStripe } from './push.js';
 import { SharedBlobReads } from './shared-read.js';
 import type { PushTarget } from './target.js';
 import { uploadBlob } from './upload.js';
@@ -55,6 +58,8 @@ export interface UploadToTargetsOptions {
   uploadSessions?: UploadSessions;
   /** How long uploads of one blob wait for each other before the read starts without the late ones. */
   joinWaitMs?: number;
+  /** The media blobs this host shares with the hosts building the game's other platforms, and its part of them. */
+  stripe?: BlobStripe;
 }
 
 export interface UploadToTargetsResult {
@@ -94,16 +99,25 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
       }
     }),
   );
-  const jobs: Job[] = [];
-  for (const blob of blobs) {
-    const targets = opts.targets.map((_, i) => i).filter((i) => lacking[i]!.missing.has(blob.digest));
-    if (!targets.length) continue;
-    shared.expect(blob, targets.map((i) => opts.targets[i]!.name));
-    jobs.push({ blob, targets });
-  }
+  const jobsOf = (list: Descriptor[], lacks: (i: number) => ReadonlySet<string>): Job[] => {
+    const jobs: Job[] = [];
+    for (const blob of list) {
+      const targets = opts.targets.map((_, i) => i).filter((i) => lacks(i).has(blob.digest));
+      if (!targets.length) continue;
+      shared.expect(blob, targets.map((i) => opts.targets[i]!.name));
+      jobs.push({ blob, targets });
+    }
+    return jobs;
+  };
+  // This host's stripe of the shared media blobs (and every other blob) first; the other hosts' stripes later.
+  const [first, later] = splitByStripe(blobs, opts.stripe);
+  const jobs = jobsOf(first, (i) => lacking[i]!.missing);
 
-  // Every upload to every target is known now: the progress bar's total is set before the first one starts.
-  reporter.pushPlanned?.(jobs.reduce((n, j) => n + j.blob.size * j.targets.length, 0));
+  // Every upload to every target is known now: the progress bar's total is set before the first one starts (the
+  // other hosts' stripes counted too: what they do not send in time, this host does).
+  reporter.pushPlanned?.(
+    jobs.reduce((n, j) => n + j.blob.size * j.targets.length, 0) + later.reduce((n, b) => n + b.size * lacking.filter((l) => l.missing.has(b.digest)).length, 0),
+  );
   const slots = opts.targets.map((t) => Math.max(1, t.concurrency ?? t.target.concurrency ?? 4));
   const mounting = opts.targets.map(() => true);
   const chunkedAbove = opts.chunkedAbove ?? chunkedAboveDefault();
@@ -141,7 +155,7 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
 
   // The scheduler: jobs in blob order; one starts when each of its live targets has a free slot.
   let corrupt: unknown;
-  await new Promise<void>((done) => {
+  const runJobs = (jobs: Job[]) => new Promise<void>((done) => {
     const waiting = [...jobs];
     let running = 0;
     const pump = () => {
@@ -175,6 +189,26 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
     };
     pump();
   });
+  await runJobs(jobs);
+  if (corrupt === undefined && later.length) {
+    // Each live target: the other hosts' stripes it lacked, once they appeared there or the wait ran out.
+    const left = await Promise.all(
+      opts.targets.map(async (t, i) => {
+        const wanted = later.filter((b) => lacking[i]!.missing.has(b.digest));
+        if (results[i]!.error || !wanted.length) return new Set<string>();
+        try {
+          const still = await awaitOthers(wanted, opts.stripe!, (digests) => t.target.availability.missing(t.repo, digests), reporter);
+          results[i]!.skipped += wanted.length - still.length;
+          if (still.length) reporter.warn(`${t.name}: ${still.length} shared blobs did not appear within ${Math.round(opts.stripe!.waitMs / 1000)} s: sending them from this host`);
+          return new Set(still.map((b) => b.digest));
+        } catch (e) {
+          results[i]!.error ??= e;
+          return new Set<string>();
+        }
+      }),
+    );
+    await runJobs(jobsOf(later, (i) => left[i]!));
+  }
   if (corrupt !== undefined) throw corrupt;
   return { targets: results, reads: shared.reads };
 }

@@ -122,7 +122,7 @@ export function splitByStripe<T extends { digest: string }>(blobs: T[], stripe: 
 }
 
 /** The blobs of `later` still missing once they all appeared or `stripe.waitMs` passed, checking with `missing`. */
-async function awaitOthers<T extends { digest: string }>(later: T[], stripe: BlobStripe, missing: (digests: string[]) => Promise<Set<string>>, reporter: Reporter): Promise<T[]> {
+export async function awaitOthers<T extends { digest: string }>(later: T[], stripe: BlobStripe, missing: (digests: string[]) => Promise<Set<string>>, reporter: Reporter): Promise<T[]> {
   const deadline = Date.now() + stripe.waitMs;
   let interval = stripe.pollMs ?? 500;
   let left = later;

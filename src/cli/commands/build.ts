@@ -246,6 +246,9 @@ export function register(program: Command): void {
           repositories: pushTo,
           replication: flags.replication ? 'auto' : 'off',
           replicationTimeoutMs,
+          // --media-wait: the shared media split with the other platforms' hosts in each repository (it was ignored).
+          gamePlatforms: config.platforms,
+          mediaWaitMs,
           stateDir: config.stateDir,
           reporter,
         });

@@ -135,9 +135,8 @@ export function register(program: Command): void {
       const kind: BuildspecKind = flags.docker ? 'docker' : flags.prCheck ? 'pr-check' : 'daemonless';
       const config = await commandConfig(cmd);
       await refuseOutInTrees(config, flags.out, '--out', 'file');
-      if (flags.batch && flags.regionAlso?.length) (await import('../../codebuild/buildspec-regions.js')).regionRepositories(flags.regionAlso, '--batch');
       const text = flags.batch
-        ? (await import('../../codebuild/batch-buildspec.js')).emitBatchBuildspec(config, { sourceRoot: process.cwd(), supply: flags })
+        ? (await import('../../codebuild/batch-buildspec.js')).emitBatchBuildspec(config, { sourceRoot: process.cwd(), supply: flags, regionsAlso: flags.regionAlso })
         : emitBuildspec(config, { kind, sourceRoot: process.cwd(), supply: flags, regionsAlso: flags.regionAlso });
       if (flags.out) {
         await refuseForeignFile(path.resolve(flags.out), flags.force);

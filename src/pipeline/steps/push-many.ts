@@ -16,7 +16,7 @@ import { pushTargetFor, type PushTarget } from '../../registry/push.js';
 import { parseReference } from '../../registry/reference.js';
 import { silentReporter } from '../../report/reporter.js';
 import { markPushed, recordForRegistry } from '../../state/records.js';
-import { baseMountSources, pushBuild, refuseClashingBuildTag, type PushBuildOptions, type PushBuildResult } from './push.js';
+import { baseMountSources, mediaStripe, pushBuild, refuseClashingBuildTag, type PushBuildOptions, type PushBuildResult } from './push.js';
 import { outcomeText, type TargetOutcome } from './push-outcome.js';
 import { withStoreRead } from '../../oci/store-holds.js';
 import { stateUploadSessions } from '../../registry/upload-sessions.js';
@@ -146,6 +146,8 @@ async function pushBuildToManyHeld(opts: PushBuildToManyOptions): Promise<PushBu
     chunkSize: opts.chunkSize,
     uploadSessions,
     joinWaitMs,
+    // A platform build of a batch graph (--media-wait): the shared media split with the other platforms' hosts, per target.
+    stripe: mediaStripe(opts.record, opts.gamePlatforms, opts.mediaWaitMs),
   });
   const sentEarlier = new Map<Planned, Map<string, 'uploaded' | 'mounted'>>();
   blobPhase.targets.forEach((r: BlobTargetResult, k) => {
