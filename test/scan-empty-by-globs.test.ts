@@ -36,7 +36,13 @@ describe('a tree whose globs leave nothing of a source with files', () => {
     const r = await runCli([command], { cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning:'));
+    // build also checks the start program (stop 47), which the same typo leaves out of the engine tree.
+    const start =
+      `warning: ${path.join(dir, 'gamelayer.yaml')}: start: /opt/local/engine/Server.x86_64 is in no tree: it lies under /opt/local/engine, the mount of trees.engine, ` +
+      `whose source ${path.join(dir, 'engine')} holds no Server.x86_64 (its include / exclude leave Server.x86_64 out): the engine cannot start ` +
+      '(Docker says "exec /opt/local/engine/Server.x86_64: no such file or directory"); correct start, or the tree\'s source or globs';
     expect(warnings).toEqual([
+      ...(command === 'build' ? [start] : []),
       `warning: trees.engine: include ["Server.x86"] left nothing of ${path.join(dir, 'engine')}, which is not empty: the tree is empty (globs are relative to the source)`,
     ]);
   });

@@ -11,7 +11,7 @@ const EXAMPLES: Record<string, string[]> = {
   ecs: ['gamelayer ecs --out ecs/'],
   dockerfile: ['gamelayer dockerfile --out dockerfiles/'],
   load: ['gamelayer load                          # the last build', 'gamelayer load --tag 1.4.2 --no-trees'],
-  'run-local': ['gamelayer run-local', 'gamelayer run-local --timeout 2m --keep'],
+  'run-local': ['gamelayer run-local', 'gamelayer run-local --tag 1.4.2 --timeout 2m --keep'],
   codebuild: ['gamelayer codebuild start --project game --watch', 'gamelayer codebuild buildspec --out buildspec.yml'],
   'codebuild start': ['gamelayer codebuild start --project game --watch --timeout 45m'],
   'codebuild watch': ['gamelayer codebuild watch game:0b0f7c1e-…'],

@@ -199,7 +199,10 @@ export function parseConfig(text: string, file: string): GameConfig {
         const p = pr.path.map(String);
         const key = keyOffsetOf(doc, p.slice(0, -1), p.at(-1)!);
         const offset = (pr.atKey ? key : undefined) ?? offsetOf(doc, p) ?? key ?? nearestOffset(doc, p);
-        return `${where(offset)}: ${p.join('.')}: ${pr.message}`;
+        // `value: 7777` in an env entry: Kubernetes wants the string "7777".
+        const value = doc.getIn(p);
+        const quote = pr.message === 'must be string' && (typeof value === 'number' || typeof value === 'boolean') ? quoteHint(doc, p) : '';
+        return `${where(offset)}: ${p.join('.')}: ${pr.message}${quote}`;
       });
       throw new GamelayerError('config.invalid', messages.join('\n'), `fix ${path.basename(file)} and run again`);
     }
@@ -406,12 +409,21 @@ function describeIssue(issue: z.core.$ZodIssue, doc: Document, where: (o?: numbe
     // `.inf` is a YAML number zod refuses as one: "expected a number, got number null" read as nonsense.
     const finite = typeof value === 'number' && !Number.isFinite(value) && issue.expected === 'number' ? 'a finite number' : expected;
     msg = value === undefined ? `missing; expected ${expected}` : `expected ${finite}, got ${describe(value)}`;
+    // `version: 1.10` is the YAML number 1.1: "got number 1.1" named a value the file does not hold.
+    if (issue.expected === 'string' && (typeof value === 'number' || typeof value === 'boolean')) msg += quoteHint(doc, p);
   } else if (issue.code === 'too_small' || issue.code === 'too_big' || issue.code === 'invalid_value') {
     // A value of the right type but out of range or not one of the choices: say what was given.
     const value = doc.getIn(p);
     if (value !== undefined && (value === null || typeof value !== 'object')) msg = `${msg}, got ${describe(value)}`;
   }
   return `${where(offset)}: ${field}: ${msg}`;
+}
+
+/** For a scalar YAML read as a number or true/false where a string is expected: how to write it as one. */
+function quoteHint(doc: Document, p: string[]): string {
+  const node = doc.getIn(p, true) as { source?: unknown } | undefined;
+  const text = typeof node?.source === 'string' ? node.source : undefined;
+  return text ? ` (YAML reads ${text} as a ${typeof doc.getIn(p) === 'number' ? 'number' : 'boolean'}: quote it, ${JSON.stringify(text)})` : '';
 }
 
 const EXPECTED_WORDS: Record<string, string> = { object: 'a map', array: 'a list', string: 'a string', number: 'a number', int: 'a whole number', boolean: 'true or false' };

@@ -128,7 +128,7 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
     const source = shared.sourceFor(job.blob, t.name);
     try {
       if (r.error) return; // set aside meanwhile: nothing more goes there
-      const task = reporter.task(`blob ${job.blob.digest.slice(7, 19)} (${t.name})`, job.blob.size, 'bytes');
+      const task = reporter.task(`blob ${job.blob.digest.slice(7, 19)} (${t.name})`, job.blob.size, 'bytes', { progressLines: true });
       const mountFrom = mounting[i] ? lacking[i]!.mounts.get(job.blob.digest) : undefined;
       const up = await uploadBlob(t.target.client, t.repo, source, {
         mountFrom,

@@ -307,7 +307,7 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
   const send = (b: ImageBlob, signal: AbortSignal) =>
     limit(async () => {
       signal.throwIfAborted();
-      const task = reporter.task(blobTaskLabel(b), b.size, 'bytes');
+      const task = reporter.task(blobTaskLabel(b), b.size, 'bytes', { progressLines: true });
       const source = mounting ? sources.get(b.digest) : undefined;
       const r = await uploadBlob(client.cancellable(signal), repo, sourceOf(b), {
         mountFrom: source,

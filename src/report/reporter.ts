@@ -22,9 +22,9 @@ export interface ProgressTask {
 
 export interface TaskOptions {
   /**
-   * A long task of many items (prune's deletes): in plain output (CI logs, pipes) it also prints progress lines while
-   * it runs, at each tenth of its total (from PROGRESS_TENTHS_MIN items) and every PROGRESS_LINE_MS while it moves;
-   * a silent minute read as a hang.
+   * A long task of many items (prune's deletes) or bytes (a build's layers, a blob's upload): in plain output (CI
+   * logs, pipes) it also prints progress lines while it runs, at each tenth of its total (from PROGRESS_TENTHS_MIN
+   * items or PROGRESS_TENTHS_MIN_BYTES) and every PROGRESS_LINE_MS while it moves; a silent minute read as a hang.
    */
   progressLines?: boolean;
 }
@@ -33,6 +33,8 @@ export interface TaskOptions {
 export const PROGRESS_LINE_MS = 10_000;
 /** Tasks of fewer items get no line per tenth (a line per item or two), only the time-based ones. */
 export const PROGRESS_TENTHS_MIN = 100;
+/** Byte tasks below this get no line per tenth (nine lines for a second's work), only the time-based ones. */
+export const PROGRESS_TENTHS_MIN_BYTES = 1024 ** 3;
 
 export interface Reporter {
   info(message: string): void;
@@ -64,7 +66,9 @@ export function plainReporter(out: NodeJS.WritableStream = process.stderr): Repo
     task(label, total, unit, options) {
       const started = Date.now();
       let worked = 0;
-      const lines = options?.progressLines === true && unit === 'items' && total > 0;
+      const lines = options?.progressLines === true && total > 0;
+      const byTenths = total >= (unit === 'bytes' ? PROGRESS_TENTHS_MIN_BYTES : PROGRESS_TENTHS_MIN);
+      const amount = (n: number) => (unit === 'bytes' ? formatBytes(n) : String(n));
       let tenth = 0;
       let lastLine = started;
       return {
@@ -75,10 +79,10 @@ export function plainReporter(out: NodeJS.WritableStream = process.stderr): Repo
           const now = Date.now();
           const reached = Math.floor((at * 10) / total);
           // The line at 100% is done()'s.
-          if (at < total && ((reached > tenth && total >= PROGRESS_TENTHS_MIN) || now - lastLine >= PROGRESS_LINE_MS)) {
+          if (at < total && ((reached > tenth && byTenths) || now - lastLine >= PROGRESS_LINE_MS)) {
             tenth = Math.max(tenth, reached);
             lastLine = now;
-            out.write(`${label}: ${at}/${total} (${Math.floor((at * 100) / total)}%)\n`);
+            out.write(`${label}: ${amount(at)}/${amount(total)} (${Math.floor((at * 100) / total)}%)\n`);
           }
         },
         done(summary) {

@@ -26,6 +26,7 @@ import { count } from '../report/plural.js';
 import { emptyByGlobs } from './empty-tree.js';
 import { EMPTY_TREE_DIR } from '../init/empty-tree-dir.js';
 import { assertNothingAboveMounts } from './mount-above.js';
+import { overlapWarnings } from './source-overlap.js';
 
 export interface ScanOptions {
   /** `.gamelayer/` of the game: caches live under `cache/`. */
@@ -615,6 +616,7 @@ export async function scanGame(config: GameConfig, opts: Omit<ScanOptions, 'stat
       }
     }
   }
+  for (const warning of overlapWarnings(config, trees.map((t) => t.manifest))) opts.reporter?.warn(warning);
   // The trees' stat caches and walk records are garbage now: freed before the next stage allocates on top of them.
   // Not after a small rescan that hashed nothing (a no-op build), whose garbage is small and whose time counts.
   if (trees.some((t) => t.stats.hashedFiles > 0) || trees.reduce((n, t) => n + t.manifest.entries.length, 0) >= LARGE_GAME_ENTRIES) collectOldGarbage();

@@ -57,6 +57,13 @@ export function register(program: Command): void {
       await warnStartInterpreter(config, flags.platform ? [flags.platform] : config.platforms.slice(0, 1), reporter);
       const game = await dockerGame(config, { platform: flags.platform, reporter });
       const files = emitDockerfiles(game.input, { compat });
+      if (game.input.baseSource) {
+        const { loadLocalBaseHint } = await import('../../dockerfile/local-base.js');
+        reporter.warn(
+          `${config.file}: baseImage: ${game.input.baseSource} is a local image, which the Dockerfiles name ${game.input.baseImage}: docker build looks that name up in the daemon, then on Docker Hub; ` +
+            `load it under that name first: ${loadLocalBaseHint(config.baseImage, game.input.baseImage, config.dir)}`,
+        );
+      }
       const out = path.resolve(flags.out);
       await assertOutFolder(out, '--out');
       // Every file checked before any is written: a refusal leaves --out (and the --context file) as they were.

@@ -37,6 +37,7 @@ export function register(program: Command): void {
     .action(async (refs: string[], flags: PushFlags, cmd: Command) => {
       const config = await withReadStoreFlag(await commandConfig(cmd), flags.store);
       const reporter = commandReporter(Boolean(flags.json));
+      refuseTagBesideRepository(refs);
       checkEcrFlags(flags, refs.map((r) => destination(r, config.registry, config.file)));
       if (refs.length > 1) return pushMany(refs, flags, config, reporter);
       const to = destination(refs[0]!, config.registry, config.file);
@@ -153,6 +154,22 @@ async function refuseReservedTags(to: string, flags: PushFlags, stateDir: string
       );
     }
   }
+}
+
+/**
+ * `push TAG REPO`, in build --push's order (`build --tag TAG --push REPO`), read as two destinations: the tag alone
+ * (the config's registry, or "no registry" when it has none) and the repository with no tag ("none"). Neither
+ * error named the fix: the tag goes into the reference.
+ */
+function refuseTagBesideRepository(refs: string[]): void {
+  const bare = refs.filter((r) => !r.includes('/') && !r.includes(':'));
+  const tagless = refs.filter((r) => r.includes('/') && !/[:@][^/]*$/.test(r));
+  if (bare.length !== 1 || tagless.length === 0) return;
+  throw new GamelayerError(
+    'cli.push-targets',
+    `push ${refs.join(' ')}: ${bare[0]} is a tag alone and ${tagless.join(', ')} ${tagless.length === 1 ? 'a repository' : 'repositories'} without one; a destination names its tag (HOST/REPO:TAG)`,
+    `push the build ${bare[0]} with: gamelayer push ${tagless.map((r) => `${r}:${bare[0]}`).join(' ')}`,
+  );
 }
 
 /** A bare tag goes to the registry repository named in gamelayer.yaml. */

@@ -14,6 +14,7 @@ interface RunLocalFlags {
   timeout?: string;
   keep?: boolean;
   record?: string;
+  tag?: string;
   uid?: string;
   gid?: string;
   publish?: string[];
@@ -37,6 +38,8 @@ export function register(program: Command): void {
     .option('-p, --publish <port>', "publish the engine's game port on 127.0.0.1:PORT (once: the engine has one game port)", (v: string, all: string[] | undefined) => [...(all ?? []), v])
     .option('--network <name>', "the engine's Docker network: default (Docker's bridge), none, host or a network name", 'default')
     .option('--record <file>', 'build record to run (default: .gamelayer/records/build-last.json)')
+    // -t names a build's tag as in build, load and gc: `run-local --tag v1` after `load --tag v1` was an unknown option.
+    .option('-t, --tag <tag>', 'the local build to run, by its tag (default: the last build)')
     .option('--uid <uid>', 'user id of every container; 0 runs as root (default 1000, as gamelayer k8s)')
     .option('--gid <gid>', 'group id and fsGroup (default 1000)')
     .action(async (args: string[], flags: RunLocalFlags, cmd: Command) => {
@@ -47,8 +50,12 @@ export function register(program: Command): void {
           'give -p once; to reach the server on another host port too, forward it (socat, or docker run -p of your own)',
         );
       }
+      if (flags.tag !== undefined && flags.record !== undefined) {
+        throw new GamelayerError('run.option', `--tag ${flags.tag} and --record ${flags.record} both name the build to run`, 'give one of them');
+      }
       const config = await commandConfig(cmd);
       const reporter = commandReporter(false);
+      const recordFile = flags.tag === undefined ? flags.record : (await (await import('../../inventory/local.js')).localBuildSummary(config, flags.tag)).file;
       // Heavy modules (dockerode) load only here: the CLI starts fast for every other command.
       const { runLocal, leftoverCommands, durationMs, envEntry, portNumber } = await import('../../runlocal/index.js');
       const k8s: Partial<K8sOptions> = { kind: flags.kind as K8sOptions['kind'] };
@@ -83,7 +90,7 @@ export function register(program: Command): void {
       try {
         const result = await runLocal({
           config,
-          recordFile: flags.record,
+          recordFile,
           k8s,
           env,
           args: args.length > 0 ? args : undefined,

@@ -97,7 +97,7 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   // The tree markers (one .gamelayer-tree file per tree image) are not rows of the layer table: say them apart.
   const markers = toBuild.filter(({ marker }) => marker).length + markersLater;
   const what = `build ${count(toBuild.length + markersLater - markers, 'layer')}${markers ? ` + ${count(markers, 'tree marker')}` : ''}`;
-  const task = toBuild.length ? reporter.task(what, totalBytes, 'bytes') : undefined;
+  const task = toBuild.length ? reporter.task(what, totalBytes, 'bytes', { progressLines: true }) : undefined;
   // `concurrency` layers make their tar at once, and one more may be finishing (compressor tail, hash, fsync, rename)
   // meanwhile: each running layer holds a compressor and its buffers (a zstd layer a feed thread: 10-15 MiB of RSS).
   const slots = layerSlots(i.concurrency, 1);
