@@ -3,17 +3,14 @@
 // both, and `gamelayer sbom` printed the newer one with a warning: whoever trusted verify was told the image holds
 // what the forged document lists. Now an image carries one SBOM: sign (and build --sign) signs nothing, verify fails
 // and sbom (with or without --key) prints none while there are two, each naming the image and both SBOMs.
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
+import { repositoryApi } from './support/sbom-referrers.js';
 import { useSigningFixture } from './support/signing-fixture.js';
 import { writeGame } from './support/trees.js';
 
 const fx = useSigningFixture('gl-sbom-forged-');
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 describe('an image with a forged second SBOM', () => {
   it('sign, build --sign, verify --require-sbom and sbom refuse it, naming both; once removed, all pass again', async () => {
@@ -21,7 +18,7 @@ describe('an image with a forged second SBOM', () => {
     await writeGame(dir);
     const name = 'studio/forged';
     const repo = `${fx.reg.host}/${name}`;
-    const v2 = `${fx.reg.url}/v2/${name}`;
+    const api = repositoryApi(fx.reg.url, name);
     const key = path.join(fx.root, 'key.pem');
     const pub = path.join(fx.root, 'pub.pem');
     const built = await runCli(['build', '-t', 'v1', '--push', repo, '--sbom', '--sign', key], { cwd: dir });
@@ -29,35 +26,27 @@ describe('an image with a forged second SBOM', () => {
 
     // The forger copies the real document, changes one file's sha256 (still valid CycloneDX of this image) and
     // attaches it as an artifact of its own through the referrers tag the build used.
-    const image = (await fetch(`${v2}/manifests/v1`, { method: 'HEAD', headers: { accept: OCI_MANIFEST } })).headers.get('docker-content-digest')!;
+    const image = await api.imageDigest('v1');
     const referrersTag = image.replace(':', '-');
-    const index = (await (await fetch(`${v2}/manifests/${referrersTag}`, { headers: { accept: OCI_INDEX } })).json()) as { manifests: { digest: string; size: number }[] };
+    const index = await api.referrers(image);
     expect(index.manifests).toHaveLength(1);
     const ours = index.manifests[0]!;
     expect(built.stdout).toContain(`SBOM ${ours.digest}`);
-    const artifact = (await (await fetch(`${v2}/manifests/${ours.digest}`, { headers: { accept: OCI_MANIFEST } })).json()) as { layers: { digest: string; size: number }[] };
-    const real = (await (await fetch(`${v2}/blobs/${artifact.layers[0]!.digest}`)).text()).toString();
+    const artifact = await api.manifest<{ layers: { digest: string }[] }>(ours.digest);
+    const real = await (await fetch(`${api.v2}/blobs/${artifact.layers[0]!.digest}`)).text();
     const at = real.indexOf('"content":"', real.indexOf('"type":"file"')) + '"content":"'.length;
     expect(at).toBeGreaterThan(20);
-    const forgedDoc = Buffer.from(real.slice(0, at) + 'f'.repeat(64) + real.slice(at + 64));
-    const upload = await fetch(`${v2}/blobs/uploads/`, { method: 'POST' });
-    const put = new URL(upload.headers.get('location')!, fx.reg.url);
-    put.searchParams.set('digest', sha256(forgedDoc));
-    expect((await fetch(put, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: forgedDoc })).status).toBe(201);
-    artifact.layers[0] = { ...artifact.layers[0]!, digest: sha256(forgedDoc), size: forgedDoc.length };
-    const forged = Buffer.from(JSON.stringify(artifact));
-    expect((await fetch(`${v2}/manifests/${sha256(forged)}`, { method: 'PUT', headers: { 'content-type': OCI_MANIFEST }, body: forged })).status).toBe(201);
-    const putIndex = (manifests: { digest: string; size: number }[]) =>
-      fetch(`${v2}/manifests/${referrersTag}`, { method: 'PUT', headers: { 'content-type': OCI_INDEX }, body: JSON.stringify({ ...index, manifests }) });
-    expect((await putIndex([...index.manifests, { ...ours, digest: sha256(forged), size: forged.length }])).status).toBe(201);
-    const tags = async () => ((await (await fetch(`${v2}/tags/list`)).json()) as { tags: string[] }).tags.sort();
+    const copy = await api.attachCopy(ours, Buffer.from(real.slice(0, at) + 'f'.repeat(64) + real.slice(at + 64)));
+    await api.putReferrers(image, { ...index, manifests: [...index.manifests, copy] });
+    const forged = copy.digest;
+    const tags = api.tags;
     const tagsBefore = await tags();
     const both = `2 SBOMs are attached to ${image} (`;
 
     const signed = await runCli(['sign', `${repo}:v1`, '--key', key], { cwd: dir });
     expect(signed.code).toBe(1);
     expect(signed.stderr).toContain(`error[sbom.several]: ${repo}:v1: ${both}`);
-    expect(signed.stderr).toContain(sha256(forged));
+    expect(signed.stderr).toContain(forged);
     expect(signed.stderr).toContain(ours.digest);
     expect(signed.stderr).toContain(`hint: nothing was signed. keep the one gamelayer build --push REPO --sbom printed`);
     expect(signed.stderr).toContain(`put the referrers index ${repo}:${referrersTag} again without it`);
@@ -70,13 +59,13 @@ describe('an image with a forged second SBOM', () => {
 
     // As the old sign did: the forged SBOM signed with the studio's key (an artifact signed by digest is signed under
     // the repository's name, as sign signs SBOMs), so every SBOM verifies and only their number is wrong.
-    const signedForged = await runCli(['sign', `${repo}@${sha256(forged)}`, '--key', key], { cwd: dir });
+    const signedForged = await runCli(['sign', `${repo}@${forged}`, '--key', key], { cwd: dir });
     expect(signedForged.code, signedForged.stderr).toBe(0);
     const verified = await runCli(['verify', `${repo}:v1`, '--key', pub, '--require-sbom'], { cwd: dir });
     expect(verified.code).toBe(1);
     expect(verified.stderr).toContain(`error[verify.failed]: ${repo}:v1: ${both}`);
-    expect(verified.stderr).toContain(sha256(forged));
-    expect(verified.stdout).toContain(`verified sbom ${sha256(forged)}`);
+    expect(verified.stderr).toContain(forged);
+    expect(verified.stdout).toContain(`verified sbom ${forged}`);
     expect(verified.stderr).toContain('hint: keep the one gamelayer build --push REPO --sbom printed');
     // Without --require-sbom too: verify vouches for the SBOMs it finds.
     expect((await runCli(['verify', `${repo}:v1`, '--key', pub], { cwd: dir })).code).toBe(1);
@@ -89,8 +78,8 @@ describe('an image with a forged second SBOM', () => {
     }
 
     // As the hint says: the forged manifest deleted and the index put again without it.
-    expect((await fetch(`${v2}/manifests/${sha256(forged)}`, { method: 'DELETE' })).status).toBe(202);
-    expect((await putIndex([ours])).status).toBe(201);
+    expect((await fetch(`${api.v2}/manifests/${forged}`, { method: 'DELETE' })).status).toBe(202);
+    await api.putReferrers(image, { ...index, manifests: [ours] });
     expect((await runCli(['sign', `${repo}:v1`, '--key', key], { cwd: dir })).code).toBe(0);
     const again = await runCli(['verify', `${repo}:v1`, '--key', pub, '--require-sbom'], { cwd: dir });
     expect(again.code, again.stderr).toBe(0);

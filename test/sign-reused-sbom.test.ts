@@ -2,18 +2,15 @@
 // inputs) and signed it without reading it: anyone who may push could attach a document under that annotation and get
 // it signed with the studio's key. Now a reused SBOM is read and checked first (digest, CycloneDX schema, the image it
 // names); one that fails is not reused, and sign refuses while it is attached.
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
+import { repositoryApi } from './support/sbom-referrers.js';
 import { useSigningFixture } from './support/signing-fixture.js';
 import { writeGame } from './support/trees.js';
 import { useRegistryBehindFaultProxy } from './support/registry-behind-fault-proxy.js';
 
 const fx = useSigningFixture('gl-sign-reused-sbom-');
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-const sha256 = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
 describe('build --sbom --sign with a tampered SBOM under the matching key annotation', () => {
   it('reads it, does not reuse it and signs nothing while it is attached', async () => {
@@ -21,40 +18,30 @@ describe('build --sbom --sign with a tampered SBOM under the matching key annota
     await writeGame(dir);
     const name = 'studio/reused';
     const repo = `${fx.reg.host}/${name}`;
-    const v2 = `${fx.reg.url}/v2/${name}`;
+    const api = repositoryApi(fx.reg.url, name);
     const key = path.join(fx.root, 'key.pem');
     const built = await runCli(['build', '-t', 'v1', '--push', repo, '--sbom'], { cwd: dir });
     expect(built.code, built.stderr).toBe(0);
 
     // The registry's SBOM is swapped for a document of another format, its artifact keeping every annotation (the key).
-    const image = (await fetch(`${v2}/manifests/v1`, { method: 'HEAD', headers: { accept: OCI_MANIFEST } })).headers.get('docker-content-digest')!;
-    const referrersTag = image.replace(':', '-');
-    const index = (await (await fetch(`${v2}/manifests/${referrersTag}`, { headers: { accept: OCI_INDEX } })).json()) as { manifests: { digest: string; size: number; annotations?: Record<string, string> }[] };
+    const image = await api.imageDigest('v1');
+    const index = await api.referrers(image);
     expect(index.manifests).toHaveLength(1);
     const ours = index.manifests[0]!;
     expect(ours.annotations?.['dev.gamelayer.sbom.key']).toMatch(/^sha256:/);
-    const artifact = (await (await fetch(`${v2}/manifests/${ours.digest}`, { headers: { accept: OCI_MANIFEST } })).json()) as { layers: { digest: string; size: number }[] };
-    const lie = Buffer.from(JSON.stringify({ spdxVersion: 'SPDX-2.3', name: 'not what was built' }));
-    const upload = await fetch(`${v2}/blobs/uploads/`, { method: 'POST' });
-    const at = new URL(upload.headers.get('location')!, fx.reg.url);
-    at.searchParams.set('digest', sha256(lie));
-    expect((await fetch(at, { method: 'PUT', headers: { 'content-type': 'application/octet-stream' }, body: lie })).status).toBe(201);
-    artifact.layers[0] = { ...artifact.layers[0]!, digest: sha256(lie), size: lie.length };
-    const tampered = Buffer.from(JSON.stringify(artifact));
-    expect((await fetch(`${v2}/manifests/${sha256(tampered)}`, { method: 'PUT', headers: { 'content-type': OCI_MANIFEST }, body: tampered })).status).toBe(201);
-    index.manifests = [{ ...ours, digest: sha256(tampered), size: tampered.length }];
-    expect((await fetch(`${v2}/manifests/${referrersTag}`, { method: 'PUT', headers: { 'content-type': OCI_INDEX }, body: JSON.stringify(index) })).status).toBe(201);
+    const swapped = await api.attachCopy(ours, Buffer.from(JSON.stringify({ spdxVersion: 'SPDX-2.3', name: 'not what was built' })));
+    await api.putReferrers(image, { ...index, manifests: [swapped] });
+    const tampered = swapped.digest;
 
     // The same content under a new tag: the SBOM's key matches the tampered one's annotation.
     const again = await runCli(['build', '-t', 'v2', '--push', repo, '--sbom', '--sign', key], { cwd: dir });
     expect(again.code).toBe(1);
-    expect(again.stderr).toContain(`error[sign.sbom-invalid]: ${repo}:v2: ${repo}@${sha256(tampered)}`);
+    expect(again.stderr).toContain(`error[sign.sbom-invalid]: ${repo}:v2: ${repo}@${tampered}`);
     expect(again.stderr).toContain('hint: nothing was signed.');
-    const tags = ((await (await fetch(`${v2}/tags/list`)).json()) as { tags: string[] }).tags;
-    expect(tags.filter((t) => t.endsWith('.sig'))).toEqual([]);
+    expect((await api.tags()).filter((t) => t.endsWith('.sig'))).toEqual([]);
     // A fresh SBOM was attached beside it (the tampered one was not reused as this build's own).
-    const after = (await (await fetch(`${v2}/manifests/${referrersTag}`, { headers: { accept: OCI_INDEX } })).json()) as { manifests: { digest: string }[] };
-    expect(after.manifests.map((m) => m.digest)).toContain(sha256(tampered));
+    const after = await api.referrers(image);
+    expect(after.manifests.map((m) => m.digest)).toContain(tampered);
     expect(after.manifests.length).toBe(2);
   });
 });
@@ -82,10 +69,8 @@ describe('build --sbom --sign reusing its own SBOM', () => {
 
 /** The digest of the SBOM document attached to the image `tag` names (the first SBOM referrer's layer). */
 async function sbomLayerDigest(registryUrl: string, name: string, tag: string): Promise<string> {
-  const v2 = `${registryUrl}/v2/${name}`;
-  const image = (await fetch(`${v2}/manifests/${tag}`, { method: 'HEAD', headers: { accept: OCI_MANIFEST } })).headers.get('docker-content-digest')!;
-  const index = (await (await fetch(`${v2}/manifests/${image.replace(':', '-')}`, { headers: { accept: OCI_INDEX } })).json()) as { manifests: { digest: string }[] };
+  const api = repositoryApi(registryUrl, name);
+  const index = await api.referrers(await api.imageDigest(tag));
   expect(index.manifests).toHaveLength(1);
-  const artifact = (await (await fetch(`${v2}/manifests/${index.manifests[0]!.digest}`, { headers: { accept: OCI_MANIFEST } })).json()) as { layers: { digest: string }[] };
-  return artifact.layers[0]!.digest;
+  return (await api.manifest<{ layers: { digest: string }[] }>(index.manifests[0]!.digest)).layers[0]!.digest;
 }
