@@ -4,11 +4,10 @@
 // the deploy artifacts. One file: every job runs its phases, which branch on the job's GAMELAYER_PLATFORM.
 // No media job: the platform jobs plan the shared media trees on the same record from the same sources, so the
 // second finds their blobs in the repository and sends none of them (docs/codebuild.md).
-import path from 'node:path';
 import { Document } from 'yaml';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
-import { ARTIFACTS, SOURCE_TAG, sourceRelative, supplyFlags, supplyHeader, type BuildspecSupply } from './buildspec.js';
+import { ARTIFACTS, buildspecStart, SOURCE_TAG, supplyHeader, type BuildspecSupply } from './buildspec.js';
 import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
 import { shellWord } from './shell-word.js';
 import { yamlText } from '../util/yaml-text.js';
@@ -48,14 +47,7 @@ export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOpt
       throw new GamelayerError('buildspec.platforms', `${config.file}: platform ${p}: CodeBuild has no build host for it`, `CodeBuild hosts: ${Object.keys(PLATFORM_ENVIRONMENTS).join(', ')}`);
     }
   }
-  const root = path.resolve(opts.sourceRoot ?? process.cwd());
-  const rel = (p: string, what: string) => sourceRelative(root, p, what);
-  const configFile = rel(config.file, 'the config');
-  const stateDir = rel(config.stateDir, 'the state directory');
-  const gl = (args: string) => `gamelayer -c "$GAMELAYER_CONFIG" ${args}`;
-  const variables: Record<string, string> = { GAMELAYER_CONFIG: configFile };
-  if (config.registry) variables.REPOSITORY_URI = repositoryOf(config.registry);
-  const supply = supplyFlags(opts.supply, variables);
+  const { stateDir, gl, variables, supply } = buildspecStart(config, opts);
   const jobs = config.platforms.map((p) => ({
     identifier: jobIdentifier(p),
     env: { type: PLATFORM_ENVIRONMENTS[p]!.type, 'compute-type': PLATFORM_COMPUTE, image: PLATFORM_ENVIRONMENTS[p]!.image, variables: { GAMELAYER_PLATFORM: p } },
@@ -123,12 +115,4 @@ export function emitBatchBuildspec(config: GameConfig, opts: BatchBuildspecOptio
     ...supplyHeader(opts.supply),
   ].join('\n');
   return yamlText(doc, { lineWidth: 0, indent: 2, indentSeq: true });
-}
-
-/** `host/path[:tag][@digest]` → `host/path`. */
-function repositoryOf(ref: string): string {
-  const noDigest = ref.split('@')[0]!;
-  const slash = noDigest.lastIndexOf('/');
-  const colon = noDigest.lastIndexOf(':');
-  return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }
