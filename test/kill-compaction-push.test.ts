@@ -13,7 +13,7 @@ import { killWhen, runCli, startCli } from './support/cli-process.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { runCliKilledAtRequest, type RequestPoint } from './support/kill-at-request.js';
 import { changeKillGame, writeKillGame } from './support/kill-game.js';
-import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
+import { startRegistry, storageProblems, storedBlobs, storedTags, type TestRegistry } from './support/registry.js';
 import { tempDir } from './support/tmp.js';
 import { recordProblems, storeProblems } from './support/verify-state.js';
 
@@ -46,10 +46,7 @@ async function uploaded(repo: string): Promise<string[]> {
 }
 
 /** Blobs linked into `repo` in the registry's storage. */
-async function linkedBlobs(repo: string): Promise<string[]> {
-  const dir = path.join(registry.storageDir, 'docker/registry/v2/repositories', repo, '_layers/sha256');
-  return existsSync(dir) ? (await readdir(dir)).map((h) => `sha256:${h}`) : [];
-}
+const linkedBlobs = (repo: string) => storedBlobs(registry.storageDir, repo);
 
 const imageTags = (tags: Record<string, string>) => Object.fromEntries(Object.entries(tags).filter(([t]) => t.startsWith('v2') && !t.endsWith('.gamelayer-record')));
 
