@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { runCli } from './support/cli-process.js';
-import { copySample } from './support/sample.js';
+import { sampleOnBase } from './support/sample.js';
 import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
@@ -37,13 +37,7 @@ async function baseLayout(revision: string): Promise<{ dir: string; digest: stri
 }
 
 /** A fresh host: a copy of the game with no .gamelayer, its baseImage set. */
-async function freshHost(baseImage: string): Promise<string> {
-  const dir = await tempDir();
-  copySample(dir);
-  const file = path.join(dir, 'gamelayer.yaml');
-  await writeFile(file, (await readFile(file, 'utf8')).replace('baseImage: scratch', `baseImage: ${baseImage}`));
-  return dir;
-}
+const freshHost = (baseImage: string) => sampleOnBase(baseImage);
 
 describe('a base image changed under the game is reported', () => {
   it('a tag that moved (security patch), then a pin by digest to the image from before it', async () => {

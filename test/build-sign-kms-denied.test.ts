@@ -3,32 +3,21 @@
 // build, so the five images, the build record and the line tag went up unsigned before Sign was refused, and a
 // deploy that verifies signatures then refused the line's newest build. A probe signature now goes with that first
 // ask: the build is refused before anything is pushed, the error naming kms:Sign.
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { KMS_TEST_CREDENTIALS, startFakeKms, type FakeKms } from './support/fake-kms.js';
-import { startRegistry, storedRepositories, type TestRegistry } from './support/registry.js';
+import { KMS_ENV, useRegistryAndKms } from './support/kms-registry.js';
+import { storedRepositories } from './support/registry.js';
+import { tempDir } from './support/tmp.js';
 import { writeGame } from './support/trees.js';
 
-let root: string;
-let reg: TestRegistry;
-let kms: FakeKms;
-beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'gl-kms-denied-'));
-  [reg, kms] = await Promise.all([startRegistry(), startFakeKms()]);
-});
-afterAll(async () => {
-  await Promise.all([reg?.stop(), kms?.stop()]);
-  if (root) await rm(root, { recursive: true, force: true });
-});
-
-const env = { AWS_ACCESS_KEY_ID: KMS_TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: KMS_TEST_CREDENTIALS.secretAccessKey, AWS_REGION: 'eu-west-1', AWS_EC2_METADATA_DISABLED: 'true' };
+const fx = useRegistryAndKms();
+const env = KMS_ENV;
 
 describe('build --push --sign with a KMS key the credentials may not sign with', () => {
   it('fails before anything is pushed, naming kms:Sign', async () => {
-    const dir = path.join(root, 'game');
+    const { reg, kms } = fx;
+    const dir = path.join(await tempDir('gl-kms-denied-'), 'game');
     await writeGame(dir);
     const arn = kms.createKey();
     kms.signDenied.add(arn);

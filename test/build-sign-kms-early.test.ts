@@ -1,32 +1,21 @@
 // `build --push --sign awskms:///…` with a KMS key that cannot sign (RSA, unknown, no access): the key is asked
 // before the build, as a PEM key is read before it, so nothing is pushed. It used to fail only after the five
 // images and the build record were in the registry (and the line's tag moved), the key asked at signing time.
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { KMS_TEST_CREDENTIALS, startFakeKms, type FakeKms } from './support/fake-kms.js';
-import { startRegistry, storedRepositories, type TestRegistry } from './support/registry.js';
+import { KMS_ENV, useRegistryAndKms } from './support/kms-registry.js';
+import { storedRepositories } from './support/registry.js';
+import { tempDir } from './support/tmp.js';
 import { writeGame } from './support/trees.js';
 
-let root: string;
-let reg: TestRegistry;
-let kms: FakeKms;
-beforeAll(async () => {
-  root = await mkdtemp(path.join(os.tmpdir(), 'gl-kms-early-'));
-  [reg, kms] = await Promise.all([startRegistry(), startFakeKms()]);
-});
-afterAll(async () => {
-  await Promise.all([reg?.stop(), kms?.stop()]);
-  if (root) await rm(root, { recursive: true, force: true });
-});
-
-const env = { AWS_ACCESS_KEY_ID: KMS_TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: KMS_TEST_CREDENTIALS.secretAccessKey, AWS_REGION: 'eu-west-1', AWS_EC2_METADATA_DISABLED: 'true' };
+const fx = useRegistryAndKms();
+const env = KMS_ENV;
 
 describe('build --push --sign with a KMS key that cannot sign', () => {
   it('fails before anything is pushed: an RSA key, then wrong credentials', async () => {
-    const dir = path.join(root, 'game');
+    const { reg, kms } = fx;
+    const dir = path.join(await tempDir('gl-kms-early-'), 'game');
     await writeGame(dir);
     const repo = `${reg.host}/studio/game`;
     const rsa = await runCli(['build', '-t', 'v1', '--push', repo, '--sign', `awskms://${kms.host}/${kms.createRsaKey()}`], { cwd: dir, env });

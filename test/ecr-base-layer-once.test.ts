@@ -3,17 +3,11 @@
 // them into the game's repository (ECR without BLOB_MOUNTING answers a mount with an upload session), downloaded each
 // of them again to upload it. The first build, and every day the OS patch brings new layers, cost the base twice.
 // Now the layers read for the folders are kept in the store; the push still tries the mount first.
-import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { writeBusyboxLayout } from './support/busybox-layout.js';
+import { pushBusyboxBase } from './support/busybox-layout.js';
 import { useEcrGame } from './support/ecr-game.js';
-import { copySample } from './support/sample.js';
-import { tempDir } from './support/tmp.js';
+import { sampleOnBase } from './support/sample.js';
 
-const run = promisify(execFile);
 const t = useEcrGame('gl-ecr-base-once-', { game: false });
 
 describe('a base image in the same ECR registry, no blob mounting', () => {
@@ -21,14 +15,9 @@ describe('a base image in the same ECR registry, no blob mounting', () => {
     const { ecr } = t;
     ecr.repositories.set('base/os', { mutability: 'MUTABLE', scanOnPush: false, createdAt: Date.now() });
     ecr.repositories.set('studio/game', { mutability: 'MUTABLE', scanOnPush: false, createdAt: Date.now() });
-    const layout = path.join(await tempDir(), 'base');
-    await writeBusyboxLayout(layout);
     const pw = ecr.registry.users[0]!;
-    await run('skopeo', ['copy', '--dest-tls-verify=false', '--dest-creds', `${pw.username}:${pw.password}`, `oci:${layout}:busybox`, `docker://${ecr.host}/base/os:stable`]);
-    const dir = await tempDir('gl-ecr-base-once-game-');
-    copySample(dir);
-    const yaml = path.join(dir, 'gamelayer.yaml');
-    await writeFile(yaml, (await readFile(yaml, 'utf8')).replace('baseImage: scratch', `baseImage: ${ecr.host}/base/os:stable`));
+    await pushBusyboxBase(`${ecr.host}/base/os:stable`, `${pw.username}:${pw.password}`);
+    const dir = await sampleOnBase(`${ecr.host}/base/os:stable`, 'gl-ecr-base-once-game-');
     const seen = ecr.frontSeen.length;
     const r = await t.buildPush('studio/game', 'd0', [], dir);
     expect(r.code, r.stderr).toBe(0);

@@ -3,33 +3,21 @@
 // --scan-on-push`. The base was read with the push's ECR options, so its repository was held to them: the build
 // stopped at `error[base.pull]: … --immutable-tags: ECR repository "base/os" … exists with mutable tags`, after the
 // game's repository had been created. The repository setup is the push's: the base is only read.
-import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { writeBusyboxLayout } from './support/busybox-layout.js';
-import { runCli } from './support/cli-process.js';
+import { pushBusyboxBase } from './support/busybox-layout.js';
 import { useEcrGame } from './support/ecr-game.js';
 import { storedTags } from './support/registry.js';
-import { copySample } from './support/sample.js';
-import { tempDir } from './support/tmp.js';
+import { sampleOnBase } from './support/sample.js';
 
-const run = promisify(execFile);
 const ecrGame = useEcrGame('gl-ecr-base-settings-', { game: false });
 
 describe('a base image in ECR and a repository the push creates', () => {
   it('--create-repo --immutable-tags --scan-on-push set up the game\'s repository; the base\'s is only read', async () => {
     const { ecr } = ecrGame;
     ecr.repositories.set('base/os', { mutability: 'MUTABLE', scanOnPush: false, createdAt: Date.now() });
-    const layout = path.join(await tempDir(), 'base');
-    await writeBusyboxLayout(layout);
     const pw = ecr.registry.users[0]!;
-    await run('skopeo', ['copy', '--dest-tls-verify=false', '--dest-creds', `${pw.username}:${pw.password}`, `oci:${layout}:busybox`, `docker://${ecr.host}/base/os:stable`]);
-    const dir = await tempDir('gl-ecr-base-game-');
-    copySample(dir);
-    const yaml = path.join(dir, 'gamelayer.yaml');
-    await writeFile(yaml, (await readFile(yaml, 'utf8')).replace('baseImage: scratch', `baseImage: ${ecr.host}/base/os:stable`));
+    await pushBusyboxBase(`${ecr.host}/base/os:stable`, `${pw.username}:${pw.password}`);
+    const dir = await sampleOnBase(`${ecr.host}/base/os:stable`, 'gl-ecr-base-game-');
 
     const r = await ecrGame.buildPush('studio/game', 'd0', ['--create-repo', '--immutable-tags', '--scan-on-push'], dir);
     expect(r.code, r.stderr).toBe(0);

@@ -11,8 +11,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killWhen, runCli, startCli } from './support/cli-process.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
+import { runCliKilledAtRequest, type RequestPoint } from './support/kill-at-request.js';
 import { changeKillGame, writeKillGame } from './support/kill-game.js';
-import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
+import { startRegistry, storageProblems, storedBlobs, storedTags, type TestRegistry } from './support/registry.js';
 import { tempDir } from './support/tmp.js';
 import { recordProblems, storeProblems } from './support/verify-state.js';
 
@@ -25,8 +26,6 @@ let reference: { images: Record<string, string>; tags: Record<string, string>; n
 
 const store = (p: string) => path.join(p, '.gamelayer/oci');
 const blobCount = async (p: string) => (existsSync(path.join(store(p), 'blobs/sha256')) ? (await readdir(path.join(store(p), 'blobs/sha256'))).length : 0);
-/** A held request is never given up on (the defaults, 60 s idle and 120 s in all, would retry it). */
-const HOLD_ENV = { GAMELAYER_REGISTRY_IDLE_TIMEOUT: '86400', GAMELAYER_REGISTRY_TIMEOUT: '86400' };
 
 interface BuildOut {
   images: { name: string; digest: string }[];
@@ -47,10 +46,7 @@ async function uploaded(repo: string): Promise<string[]> {
 }
 
 /** Blobs linked into `repo` in the registry's storage. */
-async function linkedBlobs(repo: string): Promise<string[]> {
-  const dir = path.join(registry.storageDir, 'docker/registry/v2/repositories', repo, '_layers/sha256');
-  return existsSync(dir) ? (await readdir(dir)).map((h) => `sha256:${h}`) : [];
-}
+const linkedBlobs = (repo: string) => storedBlobs(registry.storageDir, repo);
 
 const imageTags = (tags: Record<string, string>) => Object.fromEntries(Object.entries(tags).filter(([t]) => t.startsWith('v2') && !t.endsWith('.gamelayer-record')));
 
@@ -80,13 +76,14 @@ afterAll(async () => {
 });
 
 describe('kill -9 during build --push of a compaction update', () => {
-  const manifestPut = (tag: string) => ({ method: 'PUT', path: (repo: string) => new RegExp(`^/v2/${repo}/manifests/${tag.replace('.', '\\.')}$`) });
-  const points: { name: string; hold?: { method: string; path: (repo: string) => RegExp; after?: number }; local?: true }[] = [
+  // A push point's kill lands in the fault proxy, as the request arrives (never passed on): no poll can miss it.
+  const manifestPut = (repo: string, tag = '[^/]+') => ({ method: 'PUT', path: new RegExp(`^/v2/${repo}/manifests/${tag.replace('.', '\\.')}$`) });
+  const points: { name: string; at?: (repo: string) => RequestPoint; local?: true }[] = [
     { name: 'while the rewritten layer is written', local: true },
-    { name: 'after the first new blob upload', hold: { method: 'PUT', path: (repo) => new RegExp(`^/v2/${repo}/blobs/uploads/`), after: 1 } },
-    { name: 'after the first manifest', hold: { method: 'PUT', path: (repo) => new RegExp(`^/v2/${repo}/manifests/`), after: 1 } },
-    { name: 'before the build record', hold: manifestPut('v2.gamelayer-record') },
-    { name: "before the line's tag", hold: manifestPut('gamelayer-line.default') },
+    { name: 'after the first new blob upload', at: (r) => ({ method: 'PUT', path: new RegExp(`^/v2/${r}/blobs/uploads/`), nth: 2, at: 'arrived' }) },
+    { name: 'after the first manifest', at: (r) => ({ ...manifestPut(r), nth: 2, at: 'arrived' }) },
+    { name: 'before the build record', at: (r) => ({ ...manifestPut(r, 'v2.gamelayer-record'), at: 'arrived' }) },
+    { name: "before the line's tag", at: (r) => ({ ...manifestPut(r, 'gamelayer-line.default'), at: 'arrived' }) },
   ];
 
   it.each(points.map((p, i) => [i, p.name] as const))('point %i: %s', async (i) => {
@@ -99,21 +96,19 @@ describe('kill -9 during build --push of a compaction update', () => {
     const v1Tags = await storedTags(registry.storageDir, repo);
     await changeKillGame(p, 2);
 
-    let release = () => {};
-    if (point.hold) {
-      const until = new Promise<void>((r) => (release = r));
-      proxy.setRules([{ method: point.hold.method, path: point.hold.path(repo), after: point.hold.after, action: { kind: 'hold', until } }]);
-    }
+    const args = ['build', '--tag', 'v2', '--push', dest];
     const blobsBefore = await blobCount(p);
-    const run = startCli(['build', '--tag', 'v2', '--push', dest], { cwd: p, env: HOLD_ENV });
-    const outcome = await killWhen(run, async () => (point.local ? (await blobCount(p)) > blobsBefore : proxy.fired[0]! > 0), { pollMs: 2 });
-    // The held request stays held until the end: released now, it could still reach the registry (its client's
-    // close not seen by the proxy yet) and complete during the checks below.
-    proxy.setRules([]);
-    expect(outcome.killed, outcome.killed ? '' : `ended before the kill: ${JSON.stringify(outcome)}`).toBe(true);
+    const linkedBefore = await linkedBlobs(repo);
     // An upload the killed run had in flight may still complete at the registry: its blob and its log line must both
-    // land before `had` and the log's reset below (under load one landed between them and counted as sent again).
-    await proxy.idle();
+    // land before `had` and the log's reset below (runCliKilledAtRequest waits for it; under load one landed between
+    // them and counted as sent again).
+    const outcome = point.at
+      ? await runCliKilledAtRequest(proxy, point.at(repo), args, { cwd: p })
+      : await killWhen(startCli(args, { cwd: p }), async () => (await blobCount(p)) > blobsBefore, { pollMs: 2 });
+    expect(outcome.killed, outcome.killed ? '' : `ended before the kill: ${JSON.stringify(outcome)}`).toBe(true);
+    // The local point is a poll of the store (no request to hold): killed before the push began, or it did not test
+    // what it says (a kill seen late fails here rather than passing as a kill while writing).
+    if (point.local) expect(await linkedBlobs(repo)).toEqual(linkedBefore);
 
     expect(await storageProblems(registry.storageDir)).toEqual([]);
     expect(await storeProblems(store(p))).toEqual([]);
@@ -141,6 +136,5 @@ describe('kill -9 during build --push of a compaction update', () => {
     if (i >= 3) expect(sent).toEqual([]);
     expect(await storeProblems(store(p))).toEqual([]);
     expect(await recordProblems(path.join(p, '.gamelayer'), store(p))).toEqual([]);
-    release();
   });
 });

@@ -3,14 +3,12 @@
 // manifest with a missing blob, and the rerun completes both, with the uninterrupted run's images, sending neither
 // registry a blob it already had.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killWhen, runCli, startCli } from './support/cli-process.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { writeKillGame } from './support/kill-game.js';
-import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
+import { startRegistry, storageProblems, storedBlobs, storedTags, type TestRegistry } from './support/registry.js';
 import { tempDir } from './support/tmp.js';
 import { recordProblems, storeProblems } from './support/verify-state.js';
 
@@ -28,10 +26,7 @@ const HOLD_ENV = { GAMELAYER_REGISTRY_IDLE_TIMEOUT: '86400', GAMELAYER_REGISTRY_
 const imageTags = (tags: Record<string, string>) => Object.fromEntries(Object.entries(tags).filter(([t]) => t !== LINE && !t.endsWith('.gamelayer-record')));
 const store = (p: string) => path.join(p, '.gamelayer/oci');
 
-async function linkedBlobs(r: TestRegistry, repo: string): Promise<Set<string>> {
-  const dir = path.join(r.storageDir, 'docker/registry/v2/repositories', repo, '_layers/sha256');
-  return new Set(existsSync(dir) ? (await readdir(dir)).map((h) => `sha256:${h}`) : []);
-}
+const linkedBlobs = async (r: TestRegistry, repo: string) => new Set(await storedBlobs(r.storageDir, repo));
 
 async function uploaded(r: TestRegistry, repo: string): Promise<string[]> {
   return (await r.accessLog())

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { killWhen, runCli, startCli } from './support/cli-process.js';
 import { FAKE_CREDENTIALS, startFakeEcr, type FakeEcr } from './support/fake-ecr.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
+import { runCliKilledAtRequest } from './support/kill-at-request.js';
 import { startRegistry, storageProblems, storedManifests, storedTags, type TestRegistry } from './support/registry.js';
 import { tempDir } from './support/tmp.js';
 import { PRUNE_DELETE_CONCURRENCY } from '../src/registry/prune-waves.js';
@@ -104,12 +105,9 @@ describe('kill -9 during prune --apply on a registry', () => {
     await copyRepo(name);
     const before = await storedManifests(registry.storageDir, name);
     const n = points[i]!.deletesBefore();
-    let release = () => {};
-    const until = new Promise<void>((r) => (release = r));
-    // Held until the end of the test: released at once, it could still reach the registry during the checks.
-    proxy.setRules([{ method: 'DELETE', path: new RegExp(`^/v2/${name}/manifests/sha256:[0-9a-f]{64}$`), after: n, action: { kind: 'hold', until } }]);
-    const killed = await killWhen(startCli(['prune', repo, '--keep', '1', '--apply'], { cwd: dir }), () => proxy.fired[0]! > 0, { pollMs: 2 });
-    proxy.setRules([]);
+    // Killed as the delete after the first n reaches the proxy (held, never passed on, as are any after it).
+    const at = { method: 'DELETE', path: new RegExp(`^/v2/${name}/manifests/sha256:[0-9a-f]{64}$`), nth: n + 1, at: 'arrived' } as const;
+    const killed = await runCliKilledAtRequest(proxy, at, ['prune', repo, '--keep', '1', '--apply'], { cwd: dir });
     expect(killed.killed, JSON.stringify(killed)).toBe(true);
     expect(await storageProblems(registry.storageDir)).toEqual([]);
     // The deletes before the held one were made, give or take those of its wave in flight beside it (deletes run
@@ -125,7 +123,6 @@ describe('kill -9 during prune --apply on a registry', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(await storageProblems(registry.storageDir)).toEqual([]);
     expect(await state(registry.storageDir, name)).toEqual(reference);
-    release();
   });
 });
 

@@ -5,8 +5,9 @@ import { execFileSync } from 'node:child_process';
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli, type RunningCli } from './support/cli-process.js';
+import { runCli } from './support/cli-process.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
+import { runCliKilledAtRequest } from './support/kill-at-request.js';
 import { startRegistry, storageProblems, storedManifests, storedTags, type TestRegistry } from './support/registry.js';
 import { tempDir } from './support/tmp.js';
 
@@ -46,23 +47,6 @@ async function copySignTemplate(to: string): Promise<void> {
   await cp(path.join(v2(registry.storageDir), 'repositories', SIGN_TEMPLATE), path.join(v2(registry.storageDir), 'repositories', to), { recursive: true });
 }
 
-/**
- * Runs `args` (their registry reached through the proxy: repositories under proxy.host) and kills it once the registry has answered `method` on
- * a path matching `pathRe` `n` times: in the proxy, before the CLI reads that answer, however fast or loaded the
- * machine (polling the registry's log, a short run on a fast disk could finish between two looks).
- */
-async function killAtWrite(args: string[], cwd: string, method: string, pathRe: RegExp, n = 1) {
-  let run: RunningCli | undefined;
-  const kill = async () => void run?.child.kill('SIGKILL');
-  proxy.setRules([{ method, path: pathRe, after: n - 1, action: { kind: 'around', before: async () => {}, after: kill } }]);
-  run = startCli(args, { cwd });
-  const result = await run.result;
-  proxy.setRules([]);
-  // A request the killed run had in flight may still complete at the registry: let it land before the checks.
-  await proxy.idle();
-  return { killed: result.signal === 'SIGKILL', result };
-}
-
 describe('kill -9 during prune --apply and sign', () => {
   // The sign tests sign the same unsigned build: built and pushed once, each test signs its own copy of the repository.
   beforeAll(async () => {
@@ -74,7 +58,8 @@ describe('kill -9 during prune --apply and sign', () => {
     const repo = `${proxy.host}/${name}`; // through the proxy, each run: a signature names the host it was made for
     const dir = await builds(repo, ['v1', 'v2', 'v3'], ['--sbom', '--sign', path.join(keys, 'key.pem')]);
     const before = await storedManifests(registry.storageDir, name);
-    const killed = await killAtWrite(['prune', repo, '--keep', '1', '--apply'], dir, 'DELETE', /\/manifests\//);
+    // Killed in the proxy once the registry answered the first delete, before the CLI reads that answer.
+    const killed = await runCliKilledAtRequest(proxy, { method: 'DELETE', path: /\/manifests\//, at: 'answered' }, ['prune', repo, '--keep', '1', '--apply'], { cwd: dir });
     expect(killed.killed).toBe(true);
     expect(await storageProblems(registry.storageDir)).toEqual([]);
     // Something went, not everything (the first delete is a record index, its tag moved first: count manifests).
@@ -111,7 +96,7 @@ describe('kill -9 during prune --apply and sign', () => {
     const repo = `${proxy.host}/${name}`; // through the proxy, each run: a signature names the host it was made for
     await copySignTemplate(name);
     const dir = signDir;
-    const killed = await killAtWrite(['sign', `${repo}:v1`, '--key', path.join(keys, 'key.pem')], dir, 'PUT', /\/blobs\/uploads\//);
+    const killed = await runCliKilledAtRequest(proxy, { method: 'PUT', path: /\/blobs\/uploads\//, at: 'answered' }, ['sign', `${repo}:v1`, '--key', path.join(keys, 'key.pem')], { cwd: dir });
     expect(killed.killed).toBe(true);
     expect(await storageProblems(registry.storageDir)).toEqual([]);
 
@@ -127,7 +112,8 @@ describe('kill -9 during prune --apply and sign', () => {
     const repo = `${proxy.host}/${name}`; // through the proxy, each run: a signature names the host it was made for
     await copySignTemplate(name);
     const dir = signDir;
-    const killed = await killAtWrite(['sign', `${repo}:v1`, '--key', path.join(keys, 'key.pem')], dir, 'PUT', /\/manifests\/sha256-[0-9a-f]{64}\.sig$/);
+    const sig = /\/manifests\/sha256-[0-9a-f]{64}\.sig$/;
+    const killed = await runCliKilledAtRequest(proxy, { method: 'PUT', path: sig, at: 'answered' }, ['sign', `${repo}:v1`, '--key', path.join(keys, 'key.pem')], { cwd: dir });
     expect(killed.killed).toBe(true);
     expect(await storageProblems(registry.storageDir)).toEqual([]);
     const again = await runCli(['sign', `${repo}:v1`, '--key', path.join(keys, 'key.pem')], { cwd: dir });

@@ -1,30 +1,19 @@
 // A base image layer mounted from the base's repository sends nothing: the push's line for it says "mounted" with its
 // size and no transfer rate. It said "mounted 1.03 MiB (0.02s, 51.6 MB/s)", as if the base had gone up.
-import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { writeBusyboxLayout } from './support/busybox-layout.js';
+import { pushBusyboxBase } from './support/busybox-layout.js';
 import { runCli } from './support/cli-process.js';
-import { copySample } from './support/sample.js';
+import { sampleOnBase } from './support/sample.js';
 import { useRegistry } from './support/suite-registry.js';
-import { tempDir } from './support/tmp.js';
 
-const run = promisify(execFile);
 const registry = useRegistry();
 
 describe('push of a game on a base kept in the same registry', () => {
   it('reports the mounted base layer without a rate', async () => {
-    const layout = path.join(await tempDir(), 'base');
-    await writeBusyboxLayout(layout, { tag: 'busybox' });
     const base = `${registry.host}/base/os-mount`;
-    await run('skopeo', ['copy', '--dest-tls-verify=false', `oci:${layout}:busybox`, `docker://${base}:stable`]);
+    await pushBusyboxBase(`${base}:stable`);
 
-    const game = await tempDir();
-    copySample(game);
-    const file = path.join(game, 'gamelayer.yaml');
-    await writeFile(file, (await readFile(file, 'utf8')).replace('baseImage: scratch', `baseImage: ${base}:stable`));
+    const game = await sampleOnBase(`${base}:stable`);
     const r = await runCli(['build', '--push', `${registry.host}/studio/mount-rate`, '--tag', 'v1'], { cwd: game });
     expect(r.code, r.stderr).toBe(0);
     const mounted = r.stderr.split('\n').filter((l) => /^blob [0-9a-f]{12} \(v1\): mounted /.test(l));

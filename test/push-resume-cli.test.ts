@@ -8,27 +8,25 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { open, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from './support/cli-process.js';
-import { startCountingProxy, type CountingProxy } from './support/counting-proxy.js';
+import { useCountingRegistry } from './support/counting-registry.js';
 import { storageProblems } from './support/registry.js';
 import { copySample } from './support/sample.js';
-import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
-const registry = useRegistry({ relativeUrls: true });
+// Relative Locations: a client behind the proxy stays behind it.
+const fx = useCountingRegistry('buffer', { relativeUrls: true });
 const MIB = 1024 * 1024;
 /** The CLI's chunk: 64 MiB. The big file is incompressible, so its layer is a bit over 150 MiB: three chunks. */
 const CHUNK = 64 * MIB;
 const BIG = 150 * MIB;
 const env = { GAMELAYER_CHUNKED_UPLOAD_ABOVE: '32' };
 
-let proxy: CountingProxy;
 let dir: string;
 let layer: { digest: string; size: number };
 
 beforeAll(async () => {
-  proxy = await startCountingProxy(registry.host, 'buffer');
   dir = await tempDir();
   copySample(dir);
   const fh = await open(path.join(dir, 'app-media/big.pak'), 'w');
@@ -49,12 +47,8 @@ beforeAll(async () => {
   expect(layer.size).toBeGreaterThan(2 * CHUNK);
 }, 300_000);
 
-afterAll(async () => {
-  await proxy?.stop();
-});
-
 async function blobSha(repo: string, digest: string): Promise<string> {
-  const res = await fetch(`http://${registry.host}/v2/${repo}/blobs/${digest}`);
+  const res = await fetch(`http://${fx.registry.host}/v2/${repo}/blobs/${digest}`);
   expect(res.status).toBe(200);
   return `sha256:${createHash('sha256').update(Buffer.from(await res.arrayBuffer())).digest('hex')}`;
 }
@@ -62,14 +56,14 @@ async function blobSha(repo: string, digest: string): Promise<string> {
 describe('gamelayer push killed mid-layer, run again', () => {
   it('the rerun sends about the rest of the layer, not all of it; the registry ends with every blob right', async () => {
     const repo = 'studio/resume';
-    const to = `${proxy.host}/${repo}:v1`;
-    proxy.reset();
+    const to = `${fx.proxy.host}/${repo}:v1`;
+    fx.proxy.reset();
     const first = startCli(['push', to, '--concurrency', '1'], { cwd: dir, env });
     // Killed once 100 MiB reached the proxy: the first chunk of the big layer (64 MiB) acknowledged, the second cut.
     const killedAt = new Promise<number>((resolve) => {
-      proxy.onReceived = (total) => {
+      fx.proxy.onReceived = (total) => {
         if (total < CHUNK + 36 * MIB) return;
-        proxy.onReceived = undefined;
+        fx.proxy.onReceived = undefined;
         first.child.kill('SIGKILL');
         resolve(total);
       };
@@ -79,10 +73,10 @@ describe('gamelayer push killed mid-layer, run again', () => {
     const sentFirst = await killedAt;
     expect((await readdir(path.join(dir, '.gamelayer/uploads'))).filter((n) => n.endsWith('.json'))).toHaveLength(1);
 
-    proxy.reset();
+    fx.proxy.reset();
     const again = await runCli(['push', to, '--concurrency', '1'], { cwd: dir, env });
     expect(again.code, again.stderr).toBe(0);
-    const sentAgain = proxy.received;
+    const sentAgain = fx.proxy.received;
     expect(again.stderr).toContain(`continuing the upload kept from an earlier run at byte ${CHUNK} of ${layer.size}`);
     // The rest of the big layer (plus what else was not in yet: small blobs, manifests, the record), not all of it.
     expect(sentAgain).toBeGreaterThanOrEqual(layer.size - CHUNK);
@@ -91,17 +85,20 @@ describe('gamelayer push killed mid-layer, run again', () => {
     console.log(`killed after ${(sentFirst / MIB).toFixed(1)} MiB; rerun sent ${(sentAgain / MIB).toFixed(1)} MiB of a ${(layer.size / MIB).toFixed(1)} MiB layer`);
 
     // The registry's view, with an independent client: the manifest and every blob it names, hashed.
-    const manifest = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/${repo}:v1`]).toString()) as {
+    const manifest = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${fx.registry.host}/${repo}:v1`]).toString()) as {
       config: { digest: string };
       layers: { digest: string; size: number }[];
     };
     expect(manifest.layers.map((l) => l.digest)).toContain(layer.digest);
     for (const d of [manifest.config.digest, ...manifest.layers.map((l) => l.digest)]) expect(await blobSha(repo, d)).toBe(d);
-    expect(await storageProblems(registry.storageDir)).toEqual([]);
+    expect(await storageProblems(fx.registry.storageDir)).toEqual([]);
   }, 300_000);
 
   it('straight to distribution (no buffering front), the cut chunk cancels the session: the rerun warns and sends the layer whole', async () => {
-    const direct = await startCountingProxy(registry.host, 'stream');
+    // The same front, streaming: bytes go on as they come, so the kill cuts the registry's request too.
+    const direct = fx.proxy;
+    direct.mode = 'stream';
+    direct.reset();
     try {
       const repo = 'studio/restart';
       const to = `${direct.host}/${repo}:v1`;
@@ -118,11 +115,11 @@ describe('gamelayer push killed mid-layer, run again', () => {
       expect(again.stderr).toMatch(/the upload kept from an earlier run is no longer held by .*sending the blob from byte 0/);
       expect(direct.received).toBeGreaterThanOrEqual(layer.size);
       expect(await readdir(path.join(dir, '.gamelayer/uploads'))).toEqual([]);
-      const manifest = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${registry.host}/${repo}:v1`]).toString()) as { layers: { digest: string }[] };
+      const manifest = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${fx.registry.host}/${repo}:v1`]).toString()) as { layers: { digest: string }[] };
       expect(manifest.layers.map((l) => l.digest)).toContain(layer.digest);
       expect(await blobSha(repo, layer.digest)).toBe(layer.digest);
     } finally {
-      await direct.stop();
+      direct.mode = 'buffer';
     }
   }, 300_000);
 });

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBigGame, makeProject, type BigGame } from './support/big-game.js';
 import { killWhen, runCli, startCli } from './support/cli-process.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
-import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
+import { runCliKilledAtRequest, type RequestPoint } from './support/kill-at-request.js';
+import { startRegistry, storageProblems, storedBlobs, storedManifests, storedTags, type TestRegistry } from './support/registry.js';
 import { listFilesUnder, recordProblems, storeProblems } from './support/verify-state.js';
 
 let root: string;
@@ -113,44 +114,38 @@ describe('kill -9 during a push', () => {
       .filter((e) => e.method === 'PUT' && e.status === 201 && e.path.startsWith(`/v2/${repo}/blobs/uploads/`))
       .map((e) => new URL(e.path, 'http://x').searchParams.get('digest') ?? '?');
   }
-  async function manifestPuts(repo: string): Promise<number> {
-    return (await registry.accessLog()).filter((e) => e.method === 'PUT' && e.status === 201 && e.path.startsWith(`/v2/${repo}/manifests/`)).length;
-  }
-  async function patches(repo: string): Promise<number> {
-    return (await registry.accessLog()).filter((e) => e.method === 'PATCH' && e.path.startsWith(`/v2/${repo}/blobs/uploads/`)).length;
-  }
-
-  // A point with `hold` pushes through the fault proxy, which keeps that request (path under /v2/<repo>/) unanswered
-  // until the child is killed: the kill lands there however loaded the machine (polling the registry's log, a push
-  // near its end could finish between two looks).
-  const points: { name: string; when: (repo: string) => Promise<boolean>; extraMs?: number; hold?: { method: string; path: string } }[] = [
-    { name: 'during the first upload', when: async (r) => (await patches(r)) > 0 || (await completed(r)).length > 0 },
-    { name: 'after 2 blobs', when: async (r) => (await completed(r)).length >= 2, extraMs: 5 },
-    { name: 'half-way through the blobs', when: async (r) => (await completed(r)).length >= reference.layers / 2 },
-    { name: 'just before the first manifest', when: async (r) => (await completed(r)).length >= reference.layers },
-    { name: 'between images', when: async (r) => (await manifestPuts(r)) >= 1, extraMs: 20 },
+  // Each kill lands in the fault proxy the push goes through, at one request to /v2/<repo>/: as it arrives (never
+  // passed on) or once the registry answered it. Polling the registry's log instead, a push on a fast disk could
+  // finish, or pass the point, between two looks.
+  const blobPut = (r: string) => ({ method: 'PUT', path: new RegExp(`^/v2/${r}/blobs/uploads/`) });
+  const manifestPut = (r: string, tag = '[^/]+') => ({ method: 'PUT', path: new RegExp(`^/v2/${r}/manifests/${tag}$`) });
+  const points: { name: string; at: (repo: string) => RequestPoint }[] = [
+    { name: 'during the first upload', at: (r) => ({ method: 'PATCH', path: new RegExp(`^/v2/${r}/blobs/uploads/`), at: 'arrived' }) },
+    { name: 'after 2 blobs', at: (r) => ({ ...blobPut(r), nth: 2, at: 'answered' }) },
+    { name: 'half-way through the blobs', at: (r) => ({ ...blobPut(r), nth: Math.ceil(reference.layers / 2), at: 'answered' }) },
+    { name: 'just before the first manifest', at: (r) => ({ ...manifestPut(r), at: 'arrived' }) },
+    { name: 'between images', at: (r) => ({ ...manifestPut(r), at: 'answered' }) },
     // The last tree image's tag: the server image and the other trees may be through, the record is not.
-    { name: 'at the last images', when: async () => proxy.fired[0]! > 0, hold: { method: 'PUT', path: 'manifests/1.0.0-app-media' } },
+    { name: 'at the last images', at: (r) => ({ ...manifestPut(r, '1\\.0\\.0-app-media'), at: 'arrived' }) },
   ];
 
   it.each(points.map((p, i) => [i, p.name] as const))('point %i: %s', async (i) => {
     const point = points[i]!;
     const repo = `studio/kill-${i}`;
-    const dest = `${point.hold ? proxy.host : registry.host}/${repo}`;
-    let release = () => {};
-    if (point.hold) {
-      const until = new Promise<void>((r) => (release = r));
-      proxy.setRules([{ method: point.hold.method, path: new RegExp(`^/v2/${repo}/${point.hold.path}$`), action: { kind: 'hold', until } }]);
-    }
-    // A held request is never given up on (the defaults, 60 s idle and 120 s in all, would retry it).
-    const env = point.hold ? { GAMELAYER_REGISTRY_IDLE_TIMEOUT: '86400', GAMELAYER_REGISTRY_TIMEOUT: '86400' } : {};
-    const outcome = await killWhen(startCli(['build', '--push', dest], { cwd: project, env }), () => point.when(repo), { extraMs: point.extraMs, pollMs: 5 });
-    release();
-    proxy.setRules([]);
+    const dest = `${proxy.host}/${repo}`;
+    const outcome = await runCliKilledAtRequest(proxy, point.at(repo), ['build', '--push', dest], { cwd: project });
     expect(outcome.killed, outcome.killed ? '' : `ended before the kill: ${JSON.stringify(outcome)}`).toBe(true);
-    // An upload the killed run had in flight may still complete at the registry: it lands before `before` is read.
-    await proxy.idle();
-    if (point.hold) {
+    // Killed where meant (the registry's storage, as the proxy saw it answered): so many blobs in, no manifest yet;
+    // then some images, never the record.
+    const done = await storedBlobs(registry.storageDir, repo);
+    const manifests = await storedManifests(registry.storageDir, repo);
+    if (i === 0) expect(done).toEqual([]);
+    if (i === 1) expect(done.length).toBeGreaterThanOrEqual(2);
+    if (i === 2) expect(done.length).toBeGreaterThanOrEqual(reference.layers / 2);
+    if (i <= 3) expect(manifests).toEqual([]);
+    if (i >= 4) expect(manifests.length).toBeGreaterThan(0);
+    expect((await storedTags(registry.storageDir, repo))['1.0.0.gamelayer-record']).toBeUndefined();
+    if (i === 5) {
       // Killed where held: the server image is tagged, the held image and the record are not.
       const held = await storedTags(registry.storageDir, repo);
       expect(held['1.0.0']).toBe(reference.server);

@@ -3,14 +3,14 @@
 // use gamelayer build, the command that failed. The SBOM now names the base as the build pinned it (the record's
 // `bases` digest, the server image's first layers), and verify --require-sbom passes.
 import { execFile } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeBusyboxLayout } from './support/busybox-layout.js';
+import { pushBusyboxBase } from './support/busybox-layout.js';
 import { runCli } from './support/cli-process.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
-import { copySample } from './support/sample.js';
+import { sampleOnBase } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 const run = promisify(execFile);
@@ -18,13 +18,8 @@ let reg: TestRegistry;
 let dir: string;
 beforeAll(async () => {
   reg = await startRegistry();
-  const layout = path.join(await tempDir('gl-sbom-base-'), 'layout');
-  await writeBusyboxLayout(layout, { tag: 'os' });
-  await run('skopeo', ['copy', '--dest-tls-verify=false', `oci:${layout}:os`, `docker://${reg.host}/base/os:stable`]);
-  dir = await tempDir('gl-sbom-base-game-');
-  copySample(dir);
-  const file = path.join(dir, 'gamelayer.yaml');
-  await writeFile(file, (await readFile(file, 'utf8')).replace('baseImage: scratch', `baseImage: ${reg.host}/base/os:stable`));
+  await pushBusyboxBase(`${reg.host}/base/os:stable`);
+  dir = await sampleOnBase(`${reg.host}/base/os:stable`, 'gl-sbom-base-game-');
 }, 60_000);
 afterAll(async () => {
   await reg?.stop();

@@ -5,13 +5,12 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
+import { repositoryApi } from './support/sbom-referrers.js';
 import { useSigningFixture } from './support/signing-fixture.js';
 import { writeGame } from './support/trees.js';
 import { upgradedCli } from './support/upgraded-cli.js';
 
 const fx = useSigningFixture('gl-sbom-upgrade-');
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
 
 describe('build --sbom after a gamelayer upgrade', () => {
   it('reuses the SBOM attached to the unchanged image: no second one, and build --sign and verify --require-sbom pass', async () => {
@@ -19,12 +18,11 @@ describe('build --sbom after a gamelayer upgrade', () => {
     await writeGame(dir);
     const name = 'studio/upgrade';
     const repo = `${fx.reg.host}/${name}`;
-    const v2 = `${fx.reg.url}/v2/${name}`;
+    const api = repositoryApi(fx.reg.url, name);
     const built = await runCli(['build', '-t', 'v1', '--push', repo, '--sbom'], { cwd: dir });
     expect(built.code, built.stderr).toBe(0);
-    const image = (await fetch(`${v2}/manifests/v1`, { method: 'HEAD', headers: { accept: OCI_MANIFEST } })).headers.get('docker-content-digest')!;
-    const sboms = async () =>
-      ((await (await fetch(`${v2}/manifests/${image.replace(':', '-')}`, { headers: { accept: OCI_INDEX } })).json()) as { manifests: { digest: string }[] }).manifests.map((m) => m.digest);
+    const image = await api.imageDigest('v1');
+    const sboms = async () => (await api.referrers(image)).manifests.map((m) => m.digest);
     const first = await sboms();
     expect(first).toHaveLength(1);
 
@@ -34,7 +32,7 @@ describe('build --sbom after a gamelayer upgrade', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toContain(`SBOM ${first[0]}`);
     expect(again.stdout).toContain('(already attached)');
-    expect((await fetch(`${v2}/manifests/v1`, { method: 'HEAD', headers: { accept: OCI_MANIFEST } })).headers.get('docker-content-digest')).toBe(image);
+    expect(await api.imageDigest('v1')).toBe(image);
     expect(await sboms()).toEqual(first);
 
     const verified = await runCli(['verify', `${repo}:v1`, '--key', path.join(fx.root, 'pub.pem'), '--require-sbom'], { cwd: dir, cli });

@@ -6,30 +6,28 @@
 import { generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { KMS_TEST_CREDENTIALS, startFakeKms, type FakeKms } from './support/fake-kms.js';
-import { startRegistry, type TestRegistry } from './support/registry.js';
+import type { FakeKms } from './support/fake-kms.js';
+import { KMS_ENV, useRegistryAndKms } from './support/kms-registry.js';
+import type { TestRegistry } from './support/registry.js';
 import { tempDir } from './support/tmp.js';
 import { writeGame } from './support/trees.js';
 
+const fx = useRegistryAndKms();
 let dir: string;
 let reg: TestRegistry;
 let kms: FakeKms;
 let ref: string;
 beforeAll(async () => {
   dir = path.join(await tempDir('gl-kms-hostile-'), 'game');
-  [reg, kms] = await Promise.all([startRegistry(), startFakeKms()]);
+  ({ reg, kms } = fx);
   await writeGame(dir);
   ref = `${reg.host}/studio/game:v1`;
   const r = await runCli(['build', '-t', 'v1', '--push', `${reg.host}/studio/game`], { cwd: dir });
   expect(r.code, r.stderr).toBe(0);
 });
-afterAll(async () => {
-  await Promise.all([reg?.stop(), kms?.stop()]);
-});
-
-const env = { AWS_ACCESS_KEY_ID: KMS_TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: KMS_TEST_CREDENTIALS.secretAccessKey, AWS_REGION: 'eu-west-1', AWS_EC2_METADATA_DISABLED: 'true' };
+const env = KMS_ENV;
 
 /** `verify` of the image with the KMS key's real public key (a PEM file): what a deploy would see. */
 async function verifyWithPem(arn: string): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -6,18 +6,17 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RegistryClient } from '../src/registry/client.js';
 import { bufferSource } from '../src/registry/small-blob.js';
 import { uploadBlob } from '../src/registry/upload.js';
 import { identityOf, UploadSessions, type UploadKey } from '../src/registry/upload-sessions.js';
-import { startCountingProxy, type CountingProxy } from './support/counting-proxy.js';
+import { useCountingRegistry } from './support/counting-registry.js';
 import { readStoredBlob } from './support/registry.js';
-import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
-// Relative Locations: a client behind the test's proxy stays behind it.
-const registry = useRegistry({ relativeUrls: true });
+// Relative Locations: a client behind the test's proxy stays behind it. The proxy buffers each request (as nginx).
+const fx = useCountingRegistry('buffer', { relativeUrls: true });
 const CHUNK = 64 * 1024;
 const fast = { attempts: 3, baseDelayMs: 1, maxDelayMs: 5 };
 
@@ -42,7 +41,7 @@ async function openSession(host: string, repo: string, prefix: Buffer): Promise<
 }
 
 let seq = 0;
-async function setup(host = registry.host) {
+async function setup(host = fx.registry.host) {
   const dir = await tempDir();
   const sessions = new UploadSessions(path.join(dir, 'uploads'));
   const client = new RegistryClient({ host, retry: fast });
@@ -57,7 +56,7 @@ async function setup(host = registry.host) {
 }
 
 async function storedRight(digest: string): Promise<void> {
-  const stored = await readStoredBlob(registry.storageDir, digest);
+  const stored = await readStoredBlob(fx.registry.storageDir, digest);
   expect(stored).toBeDefined();
   expect(`sha256:${createHash('sha256').update(stored!).digest('hex')}`).toBe(digest);
 }
@@ -89,7 +88,7 @@ describe('a chunked upload kept across runs', () => {
 
   it('continues a kept session from the registry\'s Range: only the rest is sent', async () => {
     const t = await setup();
-    const url = await openSession(registry.host, t.repo, t.bytes.subarray(0, 3 * CHUNK));
+    const url = await openSession(fx.registry.host, t.repo, t.bytes.subarray(0, 3 * CHUNK));
     await t.sessions.save(t.key(), url, 3 * CHUNK);
     const r = await t.upload();
     expect(r.bytesSent).toBe(t.blob.size - 3 * CHUNK);
@@ -100,7 +99,7 @@ describe('a chunked upload kept across runs', () => {
 
   it('the registry\'s Range decides, not the kept count (a chunk acknowledged after the entry was written)', async () => {
     const t = await setup();
-    const url = await openSession(registry.host, t.repo, t.bytes.subarray(0, 2 * CHUNK));
+    const url = await openSession(fx.registry.host, t.repo, t.bytes.subarray(0, 2 * CHUNK));
     await t.sessions.save(t.key(), url, CHUNK);
     const r = await t.upload();
     expect(r.bytesSent).toBe(t.blob.size - 2 * CHUNK);
@@ -109,7 +108,7 @@ describe('a chunked upload kept across runs', () => {
 
   it('a session the registry no longer has (expired, cancelled: 404): a fresh upload, with a warning', async () => {
     const t = await setup();
-    const url = await openSession(registry.host, t.repo, t.bytes.subarray(0, 2 * CHUNK));
+    const url = await openSession(fx.registry.host, t.repo, t.bytes.subarray(0, 2 * CHUNK));
     expect((await fetch(url, { method: 'DELETE' })).status).toBe(204);
     await t.sessions.save(t.key(), url, 2 * CHUNK);
     const r = await t.upload();
@@ -123,7 +122,7 @@ describe('a chunked upload kept across runs', () => {
     // What a SIGKILL mid-chunk leaves against distribution without a buffering front: its file holds more than its
     // state says, and it cancels the upload on the next request ("upload resumed at wrong offset").
     const t = await setup();
-    const url = await openSession(registry.host, t.repo, t.bytes.subarray(0, CHUNK));
+    const url = await openSession(fx.registry.host, t.repo, t.bytes.subarray(0, CHUNK));
     await t.sessions.save(t.key(), url, CHUNK);
     await new Promise<void>((done) => {
       const req = http.request(url, { method: 'PATCH', headers: { 'content-type': 'application/octet-stream', 'content-length': String(CHUNK), 'content-range': `${CHUNK}-${2 * CHUNK - 1}` } });
@@ -137,7 +136,7 @@ describe('a chunked upload kept across runs', () => {
   });
 
   it('a registry that answers without Range: a fresh upload', async () => {
-    const proxy = await startCountingProxy(registry.host, 'stream');
+    const proxy = fx.proxy;
     try {
       proxy.stripRange = true;
       const t = await setup(proxy.host);
@@ -148,13 +147,13 @@ describe('a chunked upload kept across runs', () => {
       expect(t.notes.map((n) => n.warn)).toEqual([true]);
       await storedRight(t.blob.digest);
     } finally {
-      await proxy.stop();
+      proxy.stripRange = false;
     }
   });
 
   it('a session holding more than the blob: a fresh upload, the old session cancelled', async () => {
     const t = await setup();
-    const url = await openSession(registry.host, t.repo, Buffer.concat([t.bytes, Buffer.alloc(100, 7)]));
+    const url = await openSession(fx.registry.host, t.repo, Buffer.concat([t.bytes, Buffer.alloc(100, 7)]));
     await t.sessions.save(t.key(), url, 0);
     const r = await t.upload();
     expect(r.bytesSent).toBe(t.blob.size);
@@ -165,7 +164,7 @@ describe('a chunked upload kept across runs', () => {
   it('a session holding another blob\'s bytes: the registry refuses the digest, the blob goes up whole, with a warning', async () => {
     const t = await setup();
     const other = randomBytes(3 * CHUNK);
-    const url = await openSession(registry.host, t.repo, other);
+    const url = await openSession(fx.registry.host, t.repo, other);
     await t.sessions.save(t.key(), url, 3 * CHUNK);
     const r = await t.upload();
     expect(r.bytesSent).toBe(t.blob.size - 3 * CHUNK + t.blob.size);
@@ -177,7 +176,7 @@ describe('a chunked upload kept across runs', () => {
 
   it('another repository, registry or credential: not this upload\'s session (sent whole, the other entry kept)', async () => {
     const t = await setup();
-    const url = await openSession(registry.host, t.repo, t.bytes.subarray(0, 2 * CHUNK));
+    const url = await openSession(fx.registry.host, t.repo, t.bytes.subarray(0, 2 * CHUNK));
     await t.sessions.save(t.key({ repository: 'resume/elsewhere' }), url, 2 * CHUNK);
     await t.sessions.save(t.key({ registry: '127.0.0.1:1' }), url, 2 * CHUNK);
     await t.sessions.save(t.key({ identity: identityOf('someone-else') }), url, 2 * CHUNK);
@@ -190,7 +189,7 @@ describe('a chunked upload kept across runs', () => {
 
   it('an entry copied under this blob\'s name but naming another: dropped, sent whole', async () => {
     const t = await setup();
-    const url = await openSession(registry.host, t.repo, t.bytes.subarray(0, 2 * CHUNK));
+    const url = await openSession(fx.registry.host, t.repo, t.bytes.subarray(0, 2 * CHUNK));
     await t.sessions.save(t.key({ repository: 'resume/elsewhere' }), url, 2 * CHUNK);
     const [name] = await t.kept();
     const entry = (await import('node:fs/promises')).readFile(path.join(t.sessions.dir, name!), 'utf8');
@@ -217,7 +216,7 @@ describe('a chunked upload kept across runs', () => {
     ['too big', 'x'.repeat(20_000)],
   ])('a damaged entry (%s): dropped with a warning, sent whole', async (_what, text) => {
     const t = await setup();
-    await t.sessions.save(t.key(), new URL(`http://${registry.host}/v2/x`), 0);
+    await t.sessions.save(t.key(), new URL(`http://${fx.registry.host}/v2/x`), 0);
     const [mine] = await t.kept();
     await writeFile(path.join(t.sessions.dir, mine!), text);
     const r = await t.upload();
@@ -230,7 +229,7 @@ describe('a chunked upload kept across runs', () => {
   it('an entry that is a folder, or a state folder that cannot be written: the upload goes on', async () => {
     const t = await setup();
     await mkdir(t.sessions.dir, { recursive: true });
-    await t.sessions.save(t.key(), new URL(`http://${registry.host}/v2/x`), 0);
+    await t.sessions.save(t.key(), new URL(`http://${fx.registry.host}/v2/x`), 0);
     const [mine] = await t.kept();
     const file = path.join(t.sessions.dir, mine!);
     await (await import('node:fs/promises')).rm(file);
@@ -242,37 +241,29 @@ describe('a chunked upload kept across runs', () => {
 });
 
 describe('ECR mode: our own offset (ECR keeps whole parts only, its Range is not trusted)', () => {
-  let proxy: CountingProxy;
-  beforeAll(async () => {
-    proxy = await startCountingProxy(registry.host, 'buffer');
-  });
-  afterAll(async () => {
-    await proxy.stop();
-  });
-
   it('continues from the kept offset on the kept session without asking its status', async () => {
     const t = await setup();
     const ecrChunk = 5_248_080;
     const bytes = randomBytes(ecrChunk * 2 + 5000);
     const blob = blobOf(bytes);
-    const client = new RegistryClient({ host: proxy.host, retry: fast });
+    const client = new RegistryClient({ host: fx.proxy.host, retry: fast });
     const key: UploadKey = { registry: client.host, repository: t.repo, digest: blob.digest, size: blob.size, identity: identityOf(undefined) };
-    const url = await openSession(proxy.host, t.repo, bytes.subarray(0, ecrChunk));
+    const url = await openSession(fx.proxy.host, t.repo, bytes.subarray(0, ecrChunk));
     await t.sessions.save(key, url, ecrChunk);
-    proxy.reset();
-    await registry.resetAccessLog();
+    fx.proxy.reset();
+    await fx.registry.resetAccessLog();
     const r = await uploadBlob(client, t.repo, blob, { chunked: true, ecr: true, sessions: t.sessions });
     expect(r.bytesSent).toBe(blob.size - ecrChunk);
-    expect(proxy.received).toBe(blob.size - ecrChunk);
-    expect((await registry.accessLog()).filter((e) => e.method === 'GET' && e.path.includes('/blobs/uploads/'))).toEqual([]);
+    expect(fx.proxy.received).toBe(blob.size - ecrChunk);
+    expect((await fx.registry.accessLog()).filter((e) => e.method === 'GET' && e.path.includes('/blobs/uploads/'))).toEqual([]);
     await storedRight(blob.digest);
   });
 
   it('a kept ECR session the registry no longer has: its refusal of the part means a fresh upload', async () => {
     const t = await setup();
-    const client = new RegistryClient({ host: proxy.host, retry: fast });
+    const client = new RegistryClient({ host: fx.proxy.host, retry: fast });
     const notes: boolean[] = [];
-    const url = await openSession(proxy.host, t.repo, t.bytes.subarray(0, CHUNK));
+    const url = await openSession(fx.proxy.host, t.repo, t.bytes.subarray(0, CHUNK));
     expect((await fetch(url, { method: 'DELETE' })).status).toBe(204);
     await t.sessions.save({ ...t.key(), registry: client.host }, url, CHUNK);
     const r = await uploadBlob(client, t.repo, t.blob, { chunked: true, ecr: true, sessions: t.sessions, onNote: (_m, warn) => notes.push(warn) });

@@ -6,11 +6,10 @@
 // second finds their blobs in the repository and sends none of them (docs/codebuild.md). With --region-also every
 // platform job pushes to each region's repository too (the media stripes split in each), and the merge job merges in
 // each repository and writes each region's deploy artifacts (docs/regions.md).
-import path from 'node:path';
 import { Document } from 'yaml';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
-import { ARTIFACTS, regionImageDefinitions, SOURCE_TAG, sourceRelative, supplyFlags, supplyHeader, type BuildspecSupply } from './buildspec.js';
+import { ARTIFACTS, buildspecStart, regionImageDefinitions, SOURCE_TAG, supplyHeader, type BuildspecSupply } from './buildspec.js';
 import { regionRepositories, regionRepositoryLine } from './buildspec-regions.js';
 import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
 import { shellWord } from './shell-word.js';
@@ -53,14 +52,7 @@ export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOpt
       throw new GamelayerError('buildspec.platforms', `${config.file}: platform ${p}: CodeBuild has no build host for it`, `CodeBuild hosts: ${Object.keys(PLATFORM_ENVIRONMENTS).join(', ')}`);
     }
   }
-  const root = path.resolve(opts.sourceRoot ?? process.cwd());
-  const rel = (p: string, what: string) => sourceRelative(root, p, what);
-  const configFile = rel(config.file, 'the config');
-  const stateDir = rel(config.stateDir, 'the state directory');
-  const gl = (args: string) => `gamelayer -c "$GAMELAYER_CONFIG" ${args}`;
-  const variables: Record<string, string> = { GAMELAYER_CONFIG: configFile };
-  if (config.registry) variables.REPOSITORY_URI = repositoryOf(config.registry);
-  const supply = supplyFlags(opts.supply, variables);
+  const { stateDir, gl, variables, supply } = buildspecStart(config, opts);
   const regions = regionRepositories(opts.regionsAlso, undefined);
   const repositories = ['REPOSITORY_URI', ...regions.map((r) => r.variable)];
   const index = repositories.map((v) => gl(`index "$${v}" --tag "$IMAGE_TAG"${opts.supply?.sign ? ' --sign "$GAMELAYER_SIGN_KEY"' : ''}`)).join(' && ');
@@ -145,12 +137,4 @@ export function emitBatchBuildspec(config: GameConfig, opts: BatchBuildspecOptio
       : []),
   ].join('\n');
   return yamlText(doc, { lineWidth: 0, indent: 2, indentSeq: true });
-}
-
-/** `host/path[:tag][@digest]` → `host/path`. */
-function repositoryOf(ref: string): string {
-  const noDigest = ref.split('@')[0]!;
-  const slash = noDigest.lastIndexOf('/');
-  const colon = noDigest.lastIndexOf(':');
-  return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }

@@ -95,22 +95,29 @@ export function sourceRelative(root: string, p: string, what: string): string {
   return path.relative(root, p).split(path.sep).join('/');
 }
 
+/**
+ * What the single and the batch buildspec's commands start from: the state folder as the buildspec names it, `gl`
+ * (gamelayer on the game's config), the build's variables (GAMELAYER_CONFIG; REPOSITORY_URI when the game names a
+ * registry) and the supply flags (supplyFlags, which adds the variables they need).
+ */
+export function buildspecStart(config: GameConfig, opts: { sourceRoot?: string; supply?: BuildspecSupply }) {
+  const root = path.resolve(opts.sourceRoot ?? process.cwd());
+  const configFile = sourceRelative(root, config.file, 'the config');
+  const stateDir = sourceRelative(root, config.stateDir, 'the state directory');
+  const gl = (args: string) => `gamelayer -c "$GAMELAYER_CONFIG" ${args}`;
+  const variables: Record<string, string> = { GAMELAYER_CONFIG: configFile };
+  if (config.registry) variables.REPOSITORY_URI = repositoryOf(config.registry);
+  return { stateDir, gl, variables, supply: supplyFlags(opts.supply, variables) };
+}
+
 export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {}): Buildspec {
   const kind = opts.kind ?? 'daemonless';
-  const root = path.resolve(opts.sourceRoot ?? process.cwd());
-  const rel = (p: string, what: string) => sourceRelative(root, p, what);
   if (kind !== 'daemonless') refuseSupplyWithout(opts.supply, kind === 'docker' ? '--docker' : '--pr-check');
-  const configFile = rel(config.file, 'the config');
-  const stateDir = rel(config.stateDir, 'the state directory');
+  const { stateDir, gl, variables, supply } = buildspecStart(config, opts);
   // The registry is the build state: a host with an empty .gamelayer/ plans on the newest record of its line there
   // and downloads no kept layer. No `cache:` either: the scan caches it held (file stats, archive listings) are
   // keyed by the source's absolute path and each file's inode and ctime, and CodeBuild checks the source out afresh
   // at another path every build, so none was ever used (test/buildspec.test.ts measures it) while S3 moved them.
-
-  const gl = (args: string) => `gamelayer -c "$GAMELAYER_CONFIG" ${args}`;
-  const variables: Record<string, string> = { GAMELAYER_CONFIG: configFile };
-  if (config.registry) variables.REPOSITORY_URI = repositoryOf(config.registry);
-  const supply = supplyFlags(opts.supply, variables);
   const regions = regionRepositories(opts.regionsAlso, kind === 'daemonless' ? undefined : kind === 'docker' ? '--docker' : '--pr-check');
   // The build plans on REPOSITORY_URI's line (the first --push); each other region gets the same images, and its own
   // deploy specs pinned to its copy.

@@ -8,14 +8,13 @@
 // the SBOM). Any file that is not so (changed since the scan, gone, a record made elsewhere) makes this tree
 // undefined: its layers are read as before (docs/supply-chain.md, "Hashes from the sources").
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { formatRecipe, isChunkPath, recipeFileOf } from '../chunk/recipe.js';
 import { recordChunkLists } from '../chunk/record-lists.js';
 import { entrySourceOf } from '../entries/packed-list.js';
 import { compareBytewise } from '../scan/manifest.js';
+import { pipeArchive } from '../scan/read-archive.js';
 import { ChangedWhileReading, createXxh64, hashFile, hashSmallFile, SMALL_FILE, xxh64Hex, xxhashApi } from '../scan/hash.js';
 import type { TreeManifest, TreeSource } from '../types.js';
 import { tarExtract } from '../util/tar-extract.js';
@@ -188,9 +187,7 @@ async function hashArchiveFiles(source: Extract<TreeSource, { kind: 'archive' }>
     }, (e: unknown) => extract.destroy(e as Error));
   });
   try {
-    const input = createReadStream(source.path);
-    if (source.compression === 'gzip') await pipeline(input, createGunzip(), extract);
-    else await pipeline(input, extract);
+    await pipeArchive(source.path, source.compression, extract);
   } catch {
     return false;
   }

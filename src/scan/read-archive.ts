@@ -30,6 +30,13 @@ export async function sniffArchive(file: string): Promise<ArchiveCompression | u
   }
 }
 
+/** Streams a tar or tar.gz file, gunzipped as `compression` says, into `extract`; settles when the archive is read. */
+export async function pipeArchive(file: string, compression: ArchiveCompression, extract: NodeJS.WritableStream): Promise<void> {
+  const input = createReadStream(file);
+  if (compression === 'gzip') await pipeline(input, createGunzip(), extract);
+  else await pipeline(input, extract);
+}
+
 /** Normalises an archive member name to a tree-relative POSIX path; throws on absolute or `..` paths. */
 export function archivePath(archive: string, label: string, name: string): string | undefined {
   if (name.startsWith('/') || name.split('/').includes('..')) {
@@ -209,10 +216,8 @@ export async function readArchive(
     }
   });
 
-  const input = createReadStream(file);
   try {
-    if (compression === 'gzip') await pipeline(input, createGunzip(), extract);
-    else await pipeline(input, extract);
+    await pipeArchive(file, compression, extract);
   } catch (e) {
     if (e instanceof GamelayerError) throw e;
     throw new GamelayerError(

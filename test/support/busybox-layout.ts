@@ -2,12 +2,14 @@
 // /bin/busybox plus one symlink per applet (sh, cp, sha256sum, …), /tmp, PATH=/bin. A game whose gamelayer.yaml
 // says `baseImage: oci:<dir>:<tag>` then gets tree images that can run the copy and guard scripts.
 // (Debian's busybox runs its applets from its shell even without a link, so leaving links out breaks nothing.)
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { tarOf, type TarEntry } from './make-layout.js';
+import { tempDir } from './tmp.js';
 
 export const BUSYBOX_BIN = '/usr/bin/busybox';
 
@@ -86,4 +88,15 @@ export async function writeBusyboxLayout(dir: string, options: BusyboxLayoutOpti
     }),
   );
   return `oci:${dir}:${tag}`;
+}
+
+/**
+ * The busybox layout copied (skopeo) to `reference` (`host/repo:tag` of a plain-HTTP test registry), with `creds`
+ * (`user:password`) where the registry asks for them: a base image kept in a registry.
+ */
+export async function pushBusyboxBase(reference: string, creds?: string): Promise<void> {
+  const layout = path.join(await tempDir(), 'base');
+  await writeBusyboxLayout(layout);
+  // Not execFileSync: the registry may be served from this process (the fake ECR's front).
+  await promisify(execFile)('skopeo', ['copy', '--dest-tls-verify=false', ...(creds ? ['--dest-creds', creds] : []), `oci:${layout}:busybox`, `docker://${reference}`]);
 }

@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 
 export interface CountingProxy {
   host: string;
+  /** `buffer` or `stream` (above), for the requests that start from now on. */
+  mode: 'buffer' | 'stream';
   /** Request body bytes received from clients since the last reset. */
   received: number;
   /** Called after every piece of request body received (the test kills a client past a count here). */
@@ -24,6 +26,7 @@ export async function startCountingProxy(upstream: string, mode: 'buffer' | 'str
   const [upHost, upPort] = upstream.split(':') as [string, string];
   const proxy: CountingProxy = {
     host: '',
+    mode,
     received: 0,
     seen: [],
     stripRange: false,
@@ -47,16 +50,17 @@ export async function startCountingProxy(upstream: string, mode: 'buffer' | 'str
     );
     out.on('error', () => res.destroy());
     let ended = false;
+    const buffered = proxy.mode === 'buffer';
     const pieces: Buffer[] = [];
     req.on('data', (c: Buffer) => {
       proxy.received += c.length;
-      if (mode === 'buffer') pieces.push(c);
+      if (buffered) pieces.push(c);
       else out.write(c);
       proxy.onReceived?.(proxy.received);
     });
     req.on('end', () => {
       ended = true;
-      if (mode === 'buffer') for (const p of pieces) out.write(p);
+      if (buffered) for (const p of pieces) out.write(p);
       out.end();
     });
     // A client gone mid-body: buffered, the registry never hears of it; streamed, its request is cut too.

@@ -16,8 +16,9 @@ export type FaultAction =
   /**
    * Keep the request unanswered until `until` settles, then forward it if the client is still there: the client
    * waits at a known point for as long as the test wants (to kill it there, say), however loaded the machine.
+   * `onHeld` is called as the request is held (the test kills the client there: kill-at-request.ts).
    */
-  | { kind: 'hold'; until: Promise<unknown> }
+  | { kind: 'hold'; until: Promise<unknown>; onHeld?: () => void }
   /**
    * Run `before`, forward the request, and run `after` once the registry answered but before the answer reaches the
    * client: the registry's state is changed around one request at a known point (say, a storage file emptied the
@@ -135,6 +136,7 @@ export async function startFaultProxy(targetHost: string, initial: FaultRule[] =
       case 'hold': {
         const go = () => (req.socket.destroyed ? req.resume() : forward(req, res));
         void action.until.then(go, go);
+        action.onHeld?.();
         return;
       }
       case 'around':

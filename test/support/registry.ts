@@ -245,6 +245,12 @@ export async function storedManifests(storageDir: string, repo: string): Promise
   return (await listDir(dir)).filter((h) => existsSync(path.join(dir, h, 'link'))).map((h) => `sha256:${h}`).sort();
 }
 
+/** Digests of the blobs linked into `repo` (a push's completed uploads and mounts), as stored. */
+export async function storedBlobs(storageDir: string, repo: string): Promise<string[]> {
+  const dir = path.join(storageDir, ...V2, 'repositories', ...repo.split('/'), '_layers', 'sha256');
+  return (await listDir(dir)).filter((h) => existsSync(path.join(dir, h, 'link'))).map((h) => `sha256:${h}`).sort();
+}
+
 /** Tag → manifest digest, as stored. */
 export async function storedTags(storageDir: string, repo: string): Promise<Record<string, string>> {
   const dir = path.join(storageDir, ...V2, 'repositories', ...repo.split('/'), '_manifests', 'tags');

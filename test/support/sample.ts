@@ -41,6 +41,14 @@ export function sampleYamlOn(yaml: string, baseImage: string): string {
   return yaml.replace('baseImage: scratch', `baseImage: ${baseImage}`).replace(SAMPLE_START_LINE, SAMPLE_SCRIPT_START_LINE);
 }
 
+/** A copy of the sample game in a temp folder of its own (`prefix`), its baseImage `baseImage` (start as it ships). */
+export async function sampleOnBase(baseImage: string, prefix?: string): Promise<string> {
+  const dir = await tempDir(prefix);
+  copySample(dir);
+  const file = path.join(dir, 'gamelayer.yaml');
+  await writeFile(file, (await readFile(file, 'utf8')).replace('baseImage: scratch', `baseImage: ${baseImage}`));
+  return dir;
+}
 
 export async function sampleConfig(dir: string, yamlExtra = ''): Promise<GameConfig> {
   if (yamlExtra) await appendFile(path.join(dir, 'gamelayer.yaml'), `\n${yamlExtra}\n`);

@@ -4,7 +4,7 @@
 import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { formatSeconds } from '../../codebuild/duration.js';
 import type { Reporter } from '../../report/reporter.js';
-import { followUntilInterrupted } from './codebuild-follow.js';
+import { followUntilInterrupted, watchOptions } from './codebuild-follow.js';
 
 interface BatchFlags {
   project?: string;
@@ -49,16 +49,7 @@ export async function followBatch(client: CodeBuildClient, id: string, flags: Ba
     watchAgain: `watch --batch ${id}`,
     stopAgain: `stop --batch ${id}`,
     stopOnInterrupt: flags.stopOnInterrupt,
-    watch: (signal) =>
-      lib.watchBuildBatch({
-        client,
-        id,
-        timeoutMs: flags.timeoutMs,
-        pollMs: flags.pollMs,
-        signal,
-        region: flags.region,
-        onEvent: (e) => (e.kind === 'throttled' || e.kind === 'transient' ? reporter.warn(lib.formatBatchEvent(e)) : out(lib.formatBatchEvent(e))),
-      }),
+    watch: (signal) => lib.watchBuildBatch(watchOptions(client, id, flags, signal, reporter, lib.formatBatchEvent)),
     stop: async () => (await lib.stopBuildBatch(client, id))?.buildBatchStatus,
   });
   if (!watched) return;

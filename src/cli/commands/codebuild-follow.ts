@@ -2,6 +2,8 @@
 // --stop-on-interrupt says so or the user answers yes on a terminal. One implementation for single builds and
 // batches, so the two cannot drift apart in what an interrupt does or prints.
 import { createInterface } from 'node:readline/promises';
+import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import type { Reporter } from '../../report/reporter.js';
 
 /** Exit status after Ctrl-C (128 + SIGINT), the shell's convention. */
 export const INTERRUPTED = 130;
@@ -18,6 +20,22 @@ export interface FollowTarget<T> {
   watch: (signal: AbortSignal) => Promise<T>;
   /** Asks CodeBuild to stop it; resolves to its status as CodeBuild then states it. */
   stop: () => Promise<string | undefined>;
+}
+
+/**
+ * The options of watchBuild / watchBuildBatch from a command's flags: each event printed on stdout as `format` words
+ * it, CodeBuild's throttling and transient errors as warnings.
+ */
+export function watchOptions<E extends { kind: string }>(
+  client: CodeBuildClient,
+  id: string,
+  flags: { timeoutMs?: number; pollMs: number; region?: string },
+  signal: AbortSignal,
+  reporter: Reporter,
+  format: (e: E) => string,
+) {
+  const onEvent = (e: E) => (e.kind === 'throttled' || e.kind === 'transient' ? reporter.warn(format(e)) : void process.stdout.write(`${format(e)}\n`));
+  return { client, id, timeoutMs: flags.timeoutMs, pollMs: flags.pollMs, signal, region: flags.region, onEvent };
 }
 
 /** The watch's result, or undefined after Ctrl-C (then the exit status is set to INTERRUPTED). */

@@ -16,7 +16,7 @@ import { pushedByOthers, pushedByOthersNote } from '../../k8s/pushed-by-others.j
 import { writeOutput } from '../../k8s/output.js';
 import type { Reporter } from '../../report/reporter.js';
 import { commandConfig, commandReporter, refuseOutInTrees } from '../context.js';
-import { followUntilInterrupted } from './codebuild-follow.js';
+import { followUntilInterrupted, watchOptions } from './codebuild-follow.js';
 import { refuseForeignFile, refuseNonJsonFile } from '../../util/generated-file.js';
 
 interface AwsFlags {
@@ -197,16 +197,7 @@ async function follow(
     watchAgain: `watch ${id}`,
     stopAgain: `stop ${id}`,
     stopOnInterrupt: flags.stopOnInterrupt,
-    watch: (signal) =>
-      lib.watchBuild({
-        client,
-        id,
-        timeoutMs: flags.timeoutMs,
-        pollMs: flags.pollMs,
-        signal,
-        region: flags.region,
-        onEvent: (e) => (e.kind === 'throttled' || e.kind === 'transient' ? reporter.warn(lib.formatWatchEvent(e)) : out(lib.formatWatchEvent(e))),
-      }),
+    watch: (signal) => lib.watchBuild(watchOptions(client, id, flags, signal, reporter, lib.formatWatchEvent)),
     stop: async () => (await lib.stopBuild(client, id))?.buildStatus,
   });
   if (!build) return;
