@@ -27,6 +27,8 @@ export interface ExecuteOptions {
   keep?: boolean;
   /** Abort (Ctrl-C): stop what runs, clean up, throw run.interrupted. A string reason names the signal. */
   signal?: AbortSignal;
+  /** Abort after `signal` (a second Ctrl-C): kill the running container now instead of waiting out its grace. */
+  hurry?: AbortSignal;
   /** Deadline for the whole pod (init containers and engine), like activeDeadlineSeconds. */
   timeoutMs?: number;
   /** Seconds between SIGTERM and SIGKILL when a container is stopped early (default 10). */
@@ -192,7 +194,14 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     const first = await Promise.race([waited, stop.stopped]);
     if ('kind' in first) {
       reporter.info(`stopping ${name} (${first.kind === 'timeout' ? 'timeout' : first.name})`);
-      await container.stop({ t: grace }).catch(() => {});
+      // A second signal cuts the grace short, but the run still removes what it made: timeout(1) signals the
+      // process and then its group, npm forwards the Ctrl-C the terminal also sent, and each such second
+      // signal used to quit at once, leaving the engine running and every volume in the daemon.
+      const stopping = container.stop({ t: grace }).catch(() => {});
+      if (opts.hurry && !(await raceAbort(stopping, opts.hurry))) {
+        reporter.info(`killing ${name} (${String(opts.hurry.reason)} again)`);
+        await container.kill().catch(() => {});
+      }
       await within(waited, (grace + 5) * 1000);
       await within(ended, 1000);
       finish();
@@ -387,6 +396,18 @@ async function cleanup(docker: Docker, created: { containers: string[]; volumes:
 function tailText(tail: LogTail): string {
   const t = tail.text();
   return t ? `; its last output:\n${t}` : '; it printed nothing';
+}
+
+/** Waits for `p` or for `signal` to abort, whichever is first; true when `p` settled first. */
+async function raceAbort(p: Promise<unknown>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return false;
+  let onAbort!: () => void;
+  const aborted = new Promise<false>((resolve) => signal.addEventListener('abort', (onAbort = () => resolve(false)), { once: true }));
+  try {
+    return await Promise.race([p.then(() => true as const, () => true as const), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /** Waits for `p`, but at most `ms`; the timer never outlives the wait (it would hold the process open). */

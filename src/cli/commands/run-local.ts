@@ -60,15 +60,27 @@ export function register(program: Command): void {
       const publishPort = flags.publish?.[0] === undefined ? undefined : portNumber('--publish', flags.publish[0]);
 
       const controller = new AbortController();
+      const hurry = new AbortController();
       let signalled: NodeJS.Signals | undefined;
+      let signals = 0;
       let runId: string | undefined;
+      // 1st signal: stop gracefully and clean up; 2nd: kill the running container, still clean up; 3rd: quit.
+      // A second signal often comes from no person at all (timeout(1) signals the process and its group, npm
+      // forwards the Ctrl-C the terminal sent to the group too): quitting on it left the run's containers behind.
       const onSignal = (sig: NodeJS.Signals) => {
-        if (signalled) {
+        const again = sig === 'SIGINT' ? 'Ctrl-C' : sig;
+        signals += 1;
+        if (signals >= 3) {
           process.stderr.write(`${sig} again: quitting without cleaning up${runId ? `; remove what is left with: ${leftoverCommands(runId)}` : ''}\n`);
           process.exit(128 + (SIGNAL_NUMBERS[sig] ?? 1));
         }
+        if (signals === 2) {
+          process.stderr.write(`${sig} again: killing the running container now, then removing the run's containers and volumes (${again} once more to quit at once, leaving them)\n`);
+          hurry.abort(sig);
+          return;
+        }
         signalled = sig;
-        process.stderr.write(`${sig}: stopping the run and removing its containers and volumes (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to quit at once)\n`);
+        process.stderr.write(`${sig}: stopping the run and removing its containers and volumes (${again} again to kill the running container at once)\n`);
         controller.abort(sig);
       };
       process.on('SIGINT', onSignal);
@@ -92,6 +104,7 @@ export function register(program: Command): void {
           publishPort,
           network: flags.network,
           signal: controller.signal,
+          hurry: hurry.signal,
           reporter,
           onPlan: (_plan, id) => {
             runId = id;

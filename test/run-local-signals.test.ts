@@ -1,0 +1,126 @@
+// run-local stopped by signals the way schedulers and wrappers send them (real CLI, real Docker 20.10): a second
+// SIGTERM while the engine takes its grace (timeout(1) signals the process and then its group; npm forwards the
+// Ctrl-C the terminal also sent), a SIGTERM while a copy container runs, and the CLI run under timeout(1). Every
+// run must leave no container or volume behind. The second signal used to quit at once, leaving all of them.
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build } from '../src/pipeline/build.js';
+import { loadConfig, type GameConfig } from '../src/config/load.js';
+import { GAME_LABEL, RUN_LABEL } from '../src/runlocal/execute.js';
+import { writeBusyboxLayout } from './support/busybox-layout.js';
+import { CLI } from './support/cli-process.js';
+import { copySample, sampleYamlOn } from './support/sample.js';
+import { tempDir } from './support/tmp.js';
+
+const GAME = 'run-local-signals';
+const docker = new Docker();
+/** An engine that ignores SIGTERM (a server saving its world): docker stop waits out the whole grace. */
+const STUBBORN = ['--', 'sh', '-c', 'trap "" TERM; echo "server ready"; while :; do sleep 1; done'];
+
+let config: GameConfig;
+
+interface Run {
+  code: number | null;
+  stderr: string;
+  runId?: string;
+}
+
+/** The CLI (behind `prefix`, such as timeout); `onOutput` sees its output so far and may signal the CLI's process. */
+function run(args: string[], onOutput?: (all: string, kill: (s: NodeJS.Signals) => void) => void, prefix: string[] = []): Promise<Run> {
+  const argv = [...prefix, process.execPath, CLI, '-c', config.file, 'run-local', '--network', 'none', ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let both = '';
+  const seen = (d: Buffer, isErr: boolean) => {
+    if (isErr) stderr += d.toString();
+    both += d.toString();
+    onOutput?.(both, (s) => child.kill(s));
+  };
+  child.stdout.on('data', (d: Buffer) => seen(d, false));
+  child.stderr.on('data', (d: Buffer) => seen(d, true));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr, runId: /^run (\S+): containers and volumes labelled/m.exec(stderr)?.[1] }));
+  });
+}
+
+async function leftovers(runId?: string): Promise<string[]> {
+  const label = runId ? [`${RUN_LABEL}=${runId}`] : [`${GAME_LABEL}=${GAME}`];
+  const containers = await docker.listContainers({ all: true, filters: { label } });
+  const volumes = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
+  return [...containers.map((c) => `container ${c.Names[0]}`), ...volumes.map((v) => `volume ${v.Name}`)];
+}
+
+async function removeGameImages(): Promise<void> {
+  for (const img of await docker.listImages({ filters: { reference: [`${GAME}:*`] } })) {
+    await docker.getImage(img.Id).remove({ force: true }).catch(() => {});
+  }
+}
+
+beforeAll(async () => {
+  const work = await tempDir('gl-run-local-signals-');
+  const dir = path.join(work, 'game');
+  copySample(dir);
+  const yaml = path.join(dir, 'gamelayer.yaml');
+  const base = await writeBusyboxLayout(path.join(work, 'busybox-layout'));
+  await writeFile(yaml, sampleYamlOn((await readFile(yaml, 'utf8')).replace('game: sample-game', `game: ${GAME}`), base));
+  config = await loadConfig(yaml);
+  await build({ config });
+}, 120_000);
+
+afterAll(async () => {
+  const left = await leftovers();
+  // Whatever a failed case left must not stay in the daemon for the next run.
+  for (const c of await docker.listContainers({ all: true, filters: { label: [`${GAME_LABEL}=${GAME}`] } })) await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {});
+  for (const v of (await docker.listVolumes({ filters: { label: [`${GAME_LABEL}=${GAME}`] } })).Volumes ?? []) await docker.getVolume(v.Name).remove({ force: true }).catch(() => {});
+  await removeGameImages();
+  expect(left).toEqual([]);
+});
+
+describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
+  it('a second SIGTERM while the engine takes its grace kills it and still removes everything; exit 143', async () => {
+    let sent = 0;
+    const r = await run(STUBBORN, (err, kill) => {
+      if (sent === 0 && err.includes('[engine] server ready')) {
+        sent = 1;
+        kill('SIGTERM');
+      } else if (sent === 1 && err.includes('stopping engine (SIGTERM)')) {
+        sent = 2;
+        kill('SIGTERM');
+      }
+    });
+    expect(sent).toBe(2);
+    expect(r.runId).toBeDefined();
+    expect(await leftovers(r.runId)).toEqual([]);
+    expect(r.stderr).toContain("SIGTERM again: killing the running container now, then removing the run's containers and volumes");
+    expect(r.stderr).not.toContain('quitting without cleaning up');
+    expect(r.code).toBe(143);
+  }, 60_000);
+
+  it('SIGTERM while a copy container runs: the copy is stopped, the engine never starts, nothing is left; exit 143', async () => {
+    let sent = false;
+    const r = await run(STUBBORN, (err, kill) => {
+      if (!sent && err.includes('init container copy-app\n')) {
+        sent = true;
+        kill('SIGTERM');
+      }
+    });
+    expect(sent).toBe(true);
+    expect(r.stderr).toMatch(/^error\[run\.interrupted\]: interrupted \(SIGTERM\) while (init container copy-app was running|creating|preparing)/m);
+    expect(r.stderr).not.toContain('container engine\n');
+    expect(r.code).toBe(143);
+    expect(await leftovers(r.runId)).toEqual([]);
+  }, 60_000);
+
+  it('run under timeout(1), which signals the CLI and then its process group: nothing is left; exit 124', async () => {
+    const r = await run(['--', '/opt/local/engine/start.sh', '--serve'], undefined, ['timeout', '-s', 'TERM', '5']);
+    expect(r.stderr).toContain('SIGTERM: stopping the run');
+    expect(r.stderr).not.toContain('quitting without cleaning up');
+    expect(r.code).toBe(124);
+    expect(r.runId).toBeDefined();
+    expect(await leftovers(r.runId)).toEqual([]);
+  }, 60_000);
+});
