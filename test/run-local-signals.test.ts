@@ -2,7 +2,7 @@
 // SIGTERM while the engine takes its grace (timeout(1) signals the process and then its group; npm forwards the
 // Ctrl-C the terminal also sent), a SIGTERM while a copy container runs, and the CLI run under timeout(1). Every
 // run must leave no container or volume behind. The second signal used to quit at once, leaving all of them.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -12,6 +12,7 @@ import { loadConfig, type GameConfig } from '../src/config/load.js';
 import { GAME_LABEL, RUN_LABEL } from '../src/runlocal/execute.js';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { CLI } from './support/cli-process.js';
+import { freePort } from './support/registry.js';
 import { copySample, sampleYamlOn } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
@@ -28,9 +29,9 @@ interface Run {
   runId?: string;
 }
 
-/** The CLI (behind `prefix`, such as timeout); `onOutput` sees its output so far and may signal the CLI's process. */
+/** The CLI (behind `prefix`, such as timeout; without a network unless it publishes a port); `onOutput` sees its output so far and may signal the CLI's process. */
 function run(args: string[], onOutput?: (all: string, kill: (s: NodeJS.Signals) => void) => void, prefix: string[] = []): Promise<Run> {
-  const argv = [...prefix, process.execPath, CLI, '-c', config.file, 'run-local', '--network', 'none', ...args];
+  const argv = [...prefix, process.execPath, CLI, '-c', config.file, 'run-local', ...(args.includes('-p') ? [] : ['--network', 'none']), ...args];
   const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let both = '';
@@ -122,5 +123,34 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
     expect(r.code).toBe(124);
     expect(r.runId).toBeDefined();
     expect(await leftovers(r.runId)).toEqual([]);
+  }, 60_000);
+
+  it('a run killed with SIGKILL left its engine on the -p port: the next run is refused before any copy, naming it and how to remove it', async () => {
+    const port = await freePort();
+    let killed = false;
+    const dead = await run(['-p', String(port), ...STUBBORN], (out, kill) => {
+      if (!killed && out.includes('[engine] server ready')) {
+        killed = true;
+        kill('SIGKILL');
+      }
+    });
+    expect(killed).toBe(true);
+    expect(dead.runId).toBeDefined();
+    expect((await leftovers(dead.runId)).length).toBeGreaterThan(0);
+
+    const next = await run(['-p', String(port), ...STUBBORN]);
+    const commands = `docker rm -f $(docker ps -aq --filter label=${RUN_LABEL}=${dead.runId}); docker volume rm $(docker volume ls -q --filter label=${RUN_LABEL}=${dead.runId})`;
+    expect(next.stderr).toContain(`error[run.option]: --publish ${port}: container gamelayer-${dead.runId}-engine publishes port ${port} already (left by run-local run ${dead.runId})`);
+    expect(next.stderr).toContain(`hint: remove that run with: ${commands}`);
+    expect(next.stderr).not.toContain('init container');
+    expect(next.code).toBe(2);
+
+    // Without -p the run goes on, and says what the killed run left and how to remove it.
+    const plain = await run(['--', 'true']);
+    expect(plain.stderr).toContain(`${dead.runId}: 4 container(s) (1 running) and 3 volume(s) of an earlier run of ${GAME} are in the daemon`);
+    expect(plain.code).toBe(0);
+    expect(await leftovers(plain.runId)).toEqual([]);
+    execFileSync('sh', ['-c', commands], { stdio: 'ignore' });
+    expect(await leftovers()).toEqual([]);
   }, 60_000);
 });

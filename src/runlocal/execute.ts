@@ -10,9 +10,10 @@ import { LineSplitter, LogTail, type LogSink } from './logs.js';
 import type { PlannedContainer, RunPlan } from './plan.js';
 import { RunStop, stopError } from './stop.js';
 
-/** Every container and volume run-local creates carries this label; its value is the run id. */
-export const RUN_LABEL = 'dev.gamelayer.run-local';
-export const GAME_LABEL = 'dev.gamelayer.game';
+import { GAME_LABEL, RUN_LABEL, checkPortFree, earlierRunsNote, leftoverCommands } from './leftovers.js';
+
+/** Every container and volume run-local creates carries RUN_LABEL (the run id) and GAME_LABEL. */
+export { GAME_LABEL, RUN_LABEL, leftoverCommands };
 export const CONTAINER_LABEL = 'dev.gamelayer.container';
 
 export interface ExecuteOptions {
@@ -68,13 +69,6 @@ export function checkPublish(publishPort: number | undefined, network: string | 
   }
 }
 
-export function leftoverCommands(runId: string): string {
-  return (
-    `docker rm -f $(docker ps -aq --filter label=${RUN_LABEL}=${runId}); ` +
-    `docker volume rm $(docker volume ls -q --filter label=${RUN_LABEL}=${runId})`
-  );
-}
-
 /** Docker's own network modes; any other name must be a network the daemon has. */
 const NETWORK_MODES = new Set(['default', 'none', 'host', 'bridge']);
 
@@ -96,7 +90,10 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   const { docker, plan, runId } = opts;
   checkPublish(opts.publishPort, opts.network);
   await checkNetwork(docker, opts.network);
+  await checkPortFree(docker, opts.publishPort);
   const reporter = opts.reporter ?? silentReporter;
+  const earlier = await earlierRunsNote(docker, opts.game);
+  if (earlier) reporter.warn(earlier);
   const prefix = `gamelayer-${runId}`;
   const labels = (container?: string) => ({ [RUN_LABEL]: runId, [GAME_LABEL]: opts.game, ...(container ? { [CONTAINER_LABEL]: container } : {}) });
   const volumeName = (v: string) => `${prefix}-${v}`;
