@@ -46,6 +46,18 @@ describe('gamelayer prune --tag keeps deployed builds', () => {
     const bySpec = await runCli(['prune', repo, '--keep', '1', '--keep-deployed', path.join(dir, 'deployed', 'init.yaml'), '--json'], { cwd: dir });
     expect(bySpec.code, bySpec.stderr).toBe(0);
     expect(JSON.parse(bySpec.stdout).kept.map((b: { tag: string }) => b.tag)).toEqual(['v4', 'v1']);
+    // The folder k8s --out wrote, as kubectl apply -f takes it (a Service of your own beside the specs): it was
+    // refused, "cannot read it (EISDIR)". A folder whose files pin nothing is refused as a file would be.
+    await writeFile(path.join(dir, 'deployed', 'service.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: game}\n');
+    const byFolder = await runCli(['prune', repo, '--keep', '1', '--keep-deployed', path.join(dir, 'deployed'), '--json'], { cwd: dir });
+    expect(byFolder.stderr).not.toContain('EISDIR');
+    expect(byFolder.code, byFolder.stderr).toBe(0);
+    expect(JSON.parse(byFolder.stdout).kept.map((b: { tag: string }) => b.tag)).toEqual(['v4', 'v1']);
+    const emptyFolder = path.join(dir, 'not-deployed');
+    await cp(path.join(dir, 'deployed', 'service.yaml'), path.join(emptyFolder, 'service.yaml'));
+    const none = await runCli(['prune', repo, '--keep', '1', '--keep-deployed', emptyFolder, '--apply'], { cwd: dir });
+    expect(none.stderr).toContain(`error[record.no-build]: prune --keep-deployed ${emptyFolder}: no spec in this folder pins an image of ${repo} by digest, so it would keep nothing`);
+    expect(none.code).toBe(1);
     await writeFile(path.join(dir, 'other.yaml'), 'image: 127.0.0.1:1/other/game@sha256:' + 'a'.repeat(64) + '\n');
     const other = await runCli(['prune', repo, '--keep', '1', '--keep-deployed', path.join(dir, 'other.yaml'), '--apply'], { cwd: dir });
     expect(other.code).toBe(1);
