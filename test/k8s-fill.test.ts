@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { GamelayerError } from '../src/errors.js';
 import { fillManifests, kustomizeImages } from '../src/k8s/fill.js';
-import { deployInputFrom, lastBuildRecordPath } from '../src/k8s/input.js';
-import { REPOSITORY, fixtureConfig, fixtureRecord, pushedRecord, sha } from './k8s-fixture.js';
+import { deployInputFrom } from '../src/k8s/input.js';
+import { REPOSITORY, fixtureConfig, fixtureRecord, sha, writeFixtureGame } from './k8s-fixture.js';
 
 const input = () => deployInputFrom(fixtureConfig(), fixtureRecord(), REPOSITORY);
 const SERVER = `${REPOSITORY}@${sha('server-image')}`;
@@ -136,13 +136,7 @@ describe('gamelayer k8s --fill / --kustomize-images (real CLI) and kubectl kusto
   const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8' });
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'gl-k8s-fill-'));
-    const config = fixtureConfig('', dir);
-    writeFileSync(
-      config.file,
-      ['game: my-game', 'version: 1.4.2', 'baseImage: debian:bookworm-slim', 'start: [./bin/server]', `registry: ${REPOSITORY}`, 'trees:', ...['engine', 'engine-media', 'app', 'app-media'].map((t) => `  ${t}: { source: ${t} }`), ''].join('\n'),
-    );
-    mkdirSync(path.dirname(lastBuildRecordPath(config)), { recursive: true });
-    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...pushedRecord() }));
+    writeFixtureGame(dir);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -6,23 +6,16 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { lastBuildRecordPath } from '../src/k8s/input.js';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
-import { REPOSITORY, fixtureConfig, pushedRecord, sha } from './k8s-fixture.js';
+import { REPOSITORY, sha, writeFixtureGame } from './k8s-fixture.js';
 
 let dir: string;
 const cli = (...args: string[]) => runCli(args, { cwd: dir });
 
 beforeAll(async () => {
   dir = await tempDir('gl-kustomize-out-');
-  const config = fixtureConfig('', dir);
-  writeFileSync(
-    config.file,
-    ['game: my-game', 'version: 1.4.2', 'baseImage: debian:bookworm-slim', 'start: [./bin/server]', `registry: ${REPOSITORY}`, 'trees:', ...['engine', 'engine-media', 'app', 'app-media'].map((t) => `  ${t}: { source: ${t} }`), ''].join('\n'),
-  );
-  mkdirSync(path.dirname(lastBuildRecordPath(config)), { recursive: true });
-  writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...pushedRecord() }));
+  writeFixtureGame(dir);
 });
 
 describe('k8s --kustomize-images --out DIR', () => {

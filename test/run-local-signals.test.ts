@@ -14,6 +14,7 @@ import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { CLI } from './support/cli-process.js';
 import { freePort } from './support/registry.js';
 import { copySample, sampleYamlOn } from './support/sample.js';
+import { removeGameImages, runLeftovers } from './support/run-local-daemon.js';
 import { tempDir } from './support/tmp.js';
 
 const GAME = 'run-local-signals';
@@ -48,18 +49,7 @@ function run(args: string[], onOutput?: (all: string, kill: (s: NodeJS.Signals) 
   });
 }
 
-async function leftovers(runId?: string): Promise<string[]> {
-  const label = runId ? [`${RUN_LABEL}=${runId}`] : [`${GAME_LABEL}=${GAME}`];
-  const containers = await docker.listContainers({ all: true, filters: { label } });
-  const volumes = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
-  return [...containers.map((c) => `container ${c.Names[0]}`), ...volumes.map((v) => `volume ${v.Name}`)];
-}
-
-async function removeGameImages(): Promise<void> {
-  for (const img of await docker.listImages({ filters: { reference: [`${GAME}:*`] } })) {
-    await docker.getImage(img.Id).remove({ force: true }).catch(() => {});
-  }
-}
+const leftovers = (runId?: string) => runLeftovers(docker, GAME, runId);
 
 beforeAll(async () => {
   const work = await tempDir('gl-run-local-signals-');
@@ -77,7 +67,7 @@ afterAll(async () => {
   // Whatever a failed case left must not stay in the daemon for the next run.
   for (const c of await docker.listContainers({ all: true, filters: { label: [`${GAME_LABEL}=${GAME}`] } })) await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => {});
   for (const v of (await docker.listVolumes({ filters: { label: [`${GAME_LABEL}=${GAME}`] } })).Volumes ?? []) await docker.getVolume(v.Name).remove({ force: true }).catch(() => {});
-  await removeGameImages();
+  await removeGameImages(docker, GAME);
   expect(left).toEqual([]);
 });
 
