@@ -91,6 +91,21 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
     expect(r.code).toBe(143);
   }, 60_000);
 
+  it('SIGHUP (the terminal closed, an ssh session dropped) stops and removes everything like Ctrl-C; exit 129', async () => {
+    let sent = false;
+    const r = await run(['--', '/opt/local/engine/start.sh', '--serve'], (out, kill) => {
+      if (!sent && out.includes('[engine] sample-game: all four trees verified')) {
+        sent = true;
+        kill('SIGHUP');
+      }
+    });
+    expect(sent).toBe(true);
+    expect(r.runId).toBeDefined();
+    expect(await leftovers(r.runId)).toEqual([]);
+    expect(r.stderr).toContain('error[run.interrupted]: interrupted (SIGHUP) while container engine was running; stopped the run');
+    expect(r.code).toBe(129);
+  }, 60_000);
+
   it('SIGTERM while a copy container runs: the copy is stopped, the engine never starts, nothing is left; exit 143', async () => {
     let sent = false;
     const r = await run(STUBBORN, (err, kill) => {

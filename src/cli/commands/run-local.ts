@@ -20,7 +20,7 @@ interface RunLocalFlags {
   network?: string;
 }
 
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15 };
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 export function register(program: Command): void {
   program
@@ -68,6 +68,9 @@ export function register(program: Command): void {
       // A second signal often comes from no person at all (timeout(1) signals the process and its group, npm
       // forwards the Ctrl-C the terminal sent to the group too): quitting on it left the run's containers behind.
       const onSignal = (sig: NodeJS.Signals) => {
+        // The terminal closed (an ssh session dropped): nobody reads stderr any more, and a write to the gone
+        // terminal must not end the run before it removed its containers.
+        if (sig === 'SIGHUP') process.stderr.on('error', () => {});
         const again = sig === 'SIGINT' ? 'Ctrl-C' : sig;
         signals += 1;
         if (signals >= 3) {
@@ -83,6 +86,8 @@ export function register(program: Command): void {
         process.stderr.write(`${sig}: stopping the run and removing its containers and volumes (${again} again to kill the running container at once)\n`);
         controller.abort(sig);
       };
+      // SIGHUP too: Node's default for it is to exit at once, leaving the engine running and every volume behind.
+      process.on('SIGHUP', onSignal);
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       // Whoever reads the logs went away (run-local | head): the run stops as on Ctrl-C, its containers and volumes
@@ -128,6 +133,7 @@ export function register(program: Command): void {
         }
         throw e;
       } finally {
+        process.off('SIGHUP', onSignal);
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         onClosedStdout(undefined);
