@@ -160,6 +160,23 @@ describe('gamelayer k8s --fill / --kustomize-images (real CLI) and kubectl kusto
     expect(readFileSync(path.join(dir, 'helm.yaml'), 'utf8')).toBe(fillManifests(HELM, 'helm.yaml', input()).text);
   });
 
+  it('--fill --out DIR refuses to replace a spec k8s --out wrote there, and the input itself (that is --in-place)', () => {
+    expect(cli('k8s', '--kind', 'fleet', '--out', 'specs').status).toBe(0);
+    const spec = readFileSync(path.join(dir, 'specs/fleet-server-image.yaml'), 'utf8');
+    writeFileSync(path.join(dir, 'fleet-server-image.yaml'), HELM);
+    const over = cli('k8s', '--fill', 'fleet-server-image.yaml', '--out', 'specs');
+    expect(over.stderr).toContain(`error[cli.out-exists]: ${path.join(dir, 'specs/fleet-server-image.yaml')}: a spec gamelayer k8s wrote; the filled fleet-server-image.yaml would replace it`);
+    expect(over.status).toBe(2);
+    expect(readFileSync(path.join(dir, 'specs/fleet-server-image.yaml'), 'utf8')).toBe(spec);
+
+    mkdirSync(path.join(dir, 'mine'), { recursive: true });
+    writeFileSync(path.join(dir, 'mine/fleet.yaml'), HELM);
+    const self = cli('k8s', '--fill', 'mine/fleet.yaml', '--out', 'mine');
+    expect(self.stderr).toContain(`error[fill.usage]: --fill mine/fleet.yaml --out mine: the output ${path.join(dir, 'mine/fleet.yaml')} is the input itself`);
+    expect(self.status).toBe(1);
+    expect(readFileSync(path.join(dir, 'mine/fleet.yaml'), 'utf8')).toBe(HELM);
+  });
+
   it('--kustomize-images: kubectl kustomize sets the digests in a Deployment and a Fleet of a kustomization', () => {
     const r = cli('k8s', '--kustomize-images');
     expect(r.status).toBe(0);

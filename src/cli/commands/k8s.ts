@@ -7,7 +7,7 @@ import { refuseForeignFile } from '../../util/generated-file.js';
 import { readBounded, readFileBounded } from '../../util/read-bounded.js';
 import { digestsIn, fillManifests, kustomizeImages } from '../../k8s/fill.js';
 import { knownImages } from '../../k8s/fill-known.js';
-import { refuseFillClashes } from '../../k8s/fill-clash.js';
+import { refuseFillClashes, refuseFillOverOwnFiles } from '../../k8s/fill-clash.js';
 import { writeInPlace } from '../../k8s/fill-in-place.js';
 import { loadDeployInput, requirePushed, type DeployInput } from '../../k8s/input.js';
 import { pushedByOthers, pushedByOthersNote } from '../../k8s/pushed-by-others.js';
@@ -160,6 +160,7 @@ async function fillCommand(
   if (!flags.fill) return;
   if (flags.inPlace && flags.out) throw new GamelayerError('fill.usage', '--fill: --in-place and --out exclude each other');
   refuseFillClashes(flags.fill, flags.out);
+  if (flags.out) await refuseFillOverOwnFiles(flags.fill, flags.out, flags.force);
   // Read and rewrite every file first: a bad one stops the command before anything is written.
   const results: { file: string; text: string; count: number }[] = [];
   for (const file of flags.fill) {
