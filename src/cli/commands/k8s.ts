@@ -94,7 +94,7 @@ export function register(program: Command): void {
     .option('--in-place', 'with --fill: rewrite the files themselves')
     .option('--kustomize-images', "print a kustomization's images: block for this build (base manifests name gamelayer/server, gamelayer/<tree>); with --out DIR, DIR/kustomization.yaml as a kustomize Component (a folder of its own)")
     .option('--local', 'skip the check that the images were pushed to the repository (kind, minikube, run-local)')
-    .option('--force', 'with --out: replace a spec file gamelayer did not write (a pod.yaml of your own), or wrote for another object (--name); mix specs and the kustomize Component in one folder')
+    .option('--force', 'with --out: replace a spec file gamelayer did not write (a pod.yaml of your own), or wrote for another object (--name); mix specs and the kustomize Component in one folder; --fill over a spec k8s wrote')
     .action(async (flags: K8sFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       await refuseOutInTrees(config, flags.out, '--out');
