@@ -3,6 +3,7 @@
 // It used to write DIR/kustomize-images.yaml: no apiVersion or kind, a name no kustomization lists, and beside the
 // specs `kubectl apply -f DIR` failed on it ("Object 'Kind' is missing").
 import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { GamelayerError } from '../errors.js';
 import { fileStartsWith } from '../util/generated-file.js';
 import { kustomizeImages } from './fill.js';
@@ -66,4 +67,28 @@ export async function refuseComponentBesideSpecs(dir: string, force: boolean | u
     return `${old}: an images: block an earlier gamelayer k8s --kustomize-images --out wrote; it holds no Kubernetes object and kubectl apply -f ${dir} fails on it: remove it (k8s --kustomize-images --out DIR now writes DIR/${KUSTOMIZATION_FILE}, a Component, into a folder of its own)`;
   }
   return undefined;
+}
+
+/**
+ * The digests a kustomization's `images:` entries pin for `repository` (`newName: REPO`, `digest: sha256:…`, the
+ * block --kustomize-images writes): such a file names no `REPO@sha256:…`, so `prune --keep-deployed` kept nothing
+ * for a GitOps overlay and refused it. A file that is not YAML gives none.
+ */
+export function kustomizePinned(text: string, repository: string): string[] {
+  if (!text.includes('newName')) return [];
+  const found: string[] = [];
+  let docs;
+  try {
+    docs = parseAllDocuments(text);
+  } catch {
+    return [];
+  }
+  for (const doc of docs) {
+    const images = (doc.toJS({ maxAliasCount: 0 }) as { images?: unknown } | null)?.images;
+    if (!Array.isArray(images)) continue;
+    for (const i of images as { newName?: unknown; digest?: unknown }[]) {
+      if (i?.newName === repository && typeof i.digest === 'string' && /^sha256:[a-f0-9]{64}$/.test(i.digest)) found.push(i.digest);
+    }
+  }
+  return found;
 }

@@ -99,6 +99,7 @@ const KEEP_DEPLOYED_MAX_BYTES = 64 * 1024 * 1024;
  */
 async function deployedDigests(given: string[], repository: string): Promise<string[][]> {
   const { readFileBounded } = await import('../../util/read-bounded.js');
+  const { kustomizePinned } = await import('../../k8s/kustomize-out.js');
   const escaped = repository.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const pinned = new RegExp(`(?<![\\w./-])${escaped}(?::[\\w][\\w.-]*)?@(sha256:[a-f0-9]{64})`, 'g');
   const out: string[][] = [];
@@ -111,7 +112,7 @@ async function deployedDigests(given: string[], repository: string): Promise<str
       throw new GamelayerError('cli.usage', `--keep-deployed ${file}: more than ${KEEP_DEPLOYED_MAX_BYTES} bytes, more than a spec holds`, 'name the deployed spec files (YAML or JSON)');
     }
     const text = read.toString('utf8');
-    const found = [...text.matchAll(pinned)].map((m) => m[1]!);
+    const found = [...[...text.matchAll(pinned)].map((m) => m[1]!), ...kustomizePinned(text, repository)];
     // A folder holds other objects too (a Service, a kustomization): only the folder as a whole must pin one.
     if (!found.length && folder !== undefined) continue;
     if (!found.length) {
