@@ -145,7 +145,7 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
 
     const next = await run(['-p', String(port), ...STUBBORN]);
     const commands = `docker rm -f $(docker ps -aq --filter label=${RUN_LABEL}=${dead.runId}); docker volume rm $(docker volume ls -q --filter label=${RUN_LABEL}=${dead.runId})`;
-    expect(next.stderr).toContain(`error[run.option]: --publish ${port}: container gamelayer-${dead.runId}-engine publishes port ${port} already (left by run-local run ${dead.runId})`);
+    expect(next.stderr).toContain(`error[run.option]: --publish ${port}: container gamelayer-${dead.runId}-engine publishes port ${port}/udp already (left by run-local run ${dead.runId})`);
     expect(next.stderr).toContain(`hint: remove that run with: ${commands}`);
     expect(next.stderr).not.toContain('init container');
     expect(next.code).toBe(2);

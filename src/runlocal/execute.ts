@@ -90,7 +90,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   const { docker, plan, runId } = opts;
   checkPublish(opts.publishPort, opts.network);
   await checkNetwork(docker, opts.network);
-  await checkPortFree(docker, opts.publishPort);
+  await checkPortFree(docker, opts.publishPort, plan.engine.ports[0]?.protocol);
   const reporter = opts.reporter ?? silentReporter;
   const earlier = await earlierRunsNote(docker, opts.game);
   if (earlier) reporter.warn(earlier);

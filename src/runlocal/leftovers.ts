@@ -40,7 +40,7 @@ export async function earlierRunsNote(docker: Docker, game: string): Promise<str
  * Refuses `--publish port` before anything is created when a container already publishes it on the loopback (or on
  * every address), naming that container and, when an earlier run of ours left it, how to remove it.
  */
-export async function checkPortFree(docker: Docker, port: number | undefined): Promise<void> {
+export async function checkPortFree(docker: Docker, port: number | undefined, protocol: 'udp' | 'tcp' = 'udp'): Promise<void> {
   if (port === undefined) return;
   let holders: Docker.ContainerInfo[];
   try {
@@ -49,13 +49,15 @@ export async function checkPortFree(docker: Docker, port: number | undefined): P
   } catch (e) {
     throw daemonError(e, `list the containers publishing port ${port}`);
   }
-  const holder = holders.find((c) => (c.Ports ?? []).some((p) => p.PublicPort === port && (p.IP === '127.0.0.1' || p.IP === '0.0.0.0' || p.IP === '' || p.IP === undefined)));
+  // Docker refuses the same port and protocol on the loopback or on every IPv4 address; 7777/tcp leaves 7777/udp free.
+  const clashes = (p: Docker.Port) => p.PublicPort === port && p.Type === protocol && (p.IP === '127.0.0.1' || p.IP === '0.0.0.0' || !p.IP);
+  const holder = holders.find((c) => (c.Ports ?? []).some(clashes));
   if (!holder) return;
   const name = (holder.Names?.[0] ?? holder.Id.slice(0, 12)).replace(/^\//, '');
   const run = holder.Labels?.[RUN_LABEL];
   throw new GamelayerError(
     'run.option',
-    `--publish ${port}: container ${name} publishes port ${port} already${run ? ` (left by run-local run ${run})` : ''}, so Docker would refuse the engine after the copies`,
+    `--publish ${port}: container ${name} publishes port ${port}/${protocol} already${run ? ` (left by run-local run ${run})` : ''}, so Docker would refuse the engine after the copies`,
     run ? `remove that run with: ${leftoverCommands(run)}; or pass another -p` : `stop that container (docker rm -f ${name}), or pass another -p`,
   );
 }
