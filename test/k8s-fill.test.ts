@@ -10,8 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { GamelayerError } from '../src/errors.js';
 import { fillManifests, kustomizeImages } from '../src/k8s/fill.js';
-import { deployInputFrom, lastBuildRecordPath } from '../src/k8s/input.js';
-import { REPOSITORY, fixtureConfig, fixtureRecord, pushedRecord, sha } from './k8s-fixture.js';
+import { deployInputFrom } from '../src/k8s/input.js';
+import { REPOSITORY, fixtureConfig, fixtureRecord, sha, writeFixtureGame } from './k8s-fixture.js';
 
 const input = () => deployInputFrom(fixtureConfig(), fixtureRecord(), REPOSITORY);
 const SERVER = `${REPOSITORY}@${sha('server-image')}`;
@@ -136,13 +136,7 @@ describe('gamelayer k8s --fill / --kustomize-images (real CLI) and kubectl kusto
   const cli = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8' });
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'gl-k8s-fill-'));
-    const config = fixtureConfig('', dir);
-    writeFileSync(
-      config.file,
-      ['game: my-game', 'version: 1.4.2', 'baseImage: debian:bookworm-slim', 'start: [./bin/server]', `registry: ${REPOSITORY}`, 'trees:', ...['engine', 'engine-media', 'app', 'app-media'].map((t) => `  ${t}: { source: ${t} }`), ''].join('\n'),
-    );
-    mkdirSync(path.dirname(lastBuildRecordPath(config)), { recursive: true });
-    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...pushedRecord() }));
+    writeFixtureGame(dir);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -164,6 +158,23 @@ describe('gamelayer k8s --fill / --kustomize-images (real CLI) and kubectl kusto
     const inPlace = cli('k8s', '--fill', 'helm.yaml', '--in-place');
     expect(inPlace.status).toBe(0);
     expect(readFileSync(path.join(dir, 'helm.yaml'), 'utf8')).toBe(fillManifests(HELM, 'helm.yaml', input()).text);
+  });
+
+  it('--fill --out DIR refuses to replace a spec k8s --out wrote there, and the input itself (that is --in-place)', () => {
+    expect(cli('k8s', '--kind', 'fleet', '--out', 'specs').status).toBe(0);
+    const spec = readFileSync(path.join(dir, 'specs/fleet-server-image.yaml'), 'utf8');
+    writeFileSync(path.join(dir, 'fleet-server-image.yaml'), HELM);
+    const over = cli('k8s', '--fill', 'fleet-server-image.yaml', '--out', 'specs');
+    expect(over.stderr).toContain(`error[cli.out-exists]: ${path.join(dir, 'specs/fleet-server-image.yaml')}: a spec gamelayer k8s wrote; the filled fleet-server-image.yaml would replace it`);
+    expect(over.status).toBe(2);
+    expect(readFileSync(path.join(dir, 'specs/fleet-server-image.yaml'), 'utf8')).toBe(spec);
+
+    mkdirSync(path.join(dir, 'mine'), { recursive: true });
+    writeFileSync(path.join(dir, 'mine/fleet.yaml'), HELM);
+    const self = cli('k8s', '--fill', 'mine/fleet.yaml', '--out', 'mine');
+    expect(self.stderr).toContain(`error[fill.usage]: --fill mine/fleet.yaml --out mine: the output ${path.join(dir, 'mine/fleet.yaml')} is the input itself`);
+    expect(self.status).toBe(1);
+    expect(readFileSync(path.join(dir, 'mine/fleet.yaml'), 'utf8')).toBe(HELM);
   });
 
   it('--kustomize-images: kubectl kustomize sets the digests in a Deployment and a Fleet of a kustomization', () => {

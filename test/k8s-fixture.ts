@@ -1,6 +1,9 @@
 // A small game config and build record for the deploy tests: real shapes, synthetic content.
 import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseConfig, type GameConfig } from '../src/config/load.js';
+import { lastBuildRecordPath } from '../src/k8s/input.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type TreeManifest, type TreeName } from '../src/types.js';
 
 export const REPOSITORY = '123456789012.dkr.ecr.us-east-1.amazonaws.com/my-game';
@@ -108,3 +111,15 @@ export const DEPLOY = `deploy:
     scheduling: Distributed
     health: {initialDelaySeconds: 30, periodSeconds: 10, failureThreshold: 5}
 `;
+
+/** A folder the real CLI deploys from: fixtureConfig's game as gamelayer.yaml and pushedRecord as its last build. */
+export function writeFixtureGame(dir: string): GameConfig {
+  const config = fixtureConfig('', dir);
+  writeFileSync(
+    config.file,
+    ['game: my-game', 'version: 1.4.2', 'baseImage: debian:bookworm-slim', 'start: [./bin/server]', `registry: ${REPOSITORY}`, 'trees:', ...TREE_NAMES.map((t) => `  ${t}: { source: ${t} }`), ''].join('\n'),
+  );
+  mkdirSync(path.dirname(lastBuildRecordPath(config)), { recursive: true });
+  writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...pushedRecord() }));
+  return config;
+}

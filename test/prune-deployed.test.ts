@@ -32,6 +32,9 @@ describe('gamelayer prune --tag keeps deployed builds', () => {
         const init = await runCli(['k8s', '--kind', 'deployment', '--volumes', 'init'], { cwd: dir });
         expect(init.code, init.stderr).toBe(0);
         await writeFile(path.join(dir, 'deployed', 'init.yaml'), init.stdout);
+        // And through kustomize (GitOps): the images block as the overlay's Component.
+        const kustomize = await runCli(['k8s', '--kustomize-images', '--out', path.join(dir, 'overlay-images')], { cwd: dir });
+        expect(kustomize.code, kustomize.stderr).toBe(0);
       }
     }
     const before = await storedTags(registry.storageDir, 'studio/rollback');
@@ -46,6 +49,23 @@ describe('gamelayer prune --tag keeps deployed builds', () => {
     const bySpec = await runCli(['prune', repo, '--keep', '1', '--keep-deployed', path.join(dir, 'deployed', 'init.yaml'), '--json'], { cwd: dir });
     expect(bySpec.code, bySpec.stderr).toBe(0);
     expect(JSON.parse(bySpec.stdout).kept.map((b: { tag: string }) => b.tag)).toEqual(['v4', 'v1']);
+    // The folder k8s --out wrote, as kubectl apply -f takes it (a Service of your own beside the specs): it was
+    // refused, "cannot read it (EISDIR)". A folder whose files pin nothing is refused as a file would be.
+    await writeFile(path.join(dir, 'deployed', 'service.yaml'), 'apiVersion: v1\nkind: Service\nmetadata: {name: game}\n');
+    const byFolder = await runCli(['prune', repo, '--keep', '1', '--keep-deployed', path.join(dir, 'deployed'), '--json'], { cwd: dir });
+    expect(byFolder.stderr).not.toContain('EISDIR');
+    expect(byFolder.code, byFolder.stderr).toBe(0);
+    expect(JSON.parse(byFolder.stdout).kept.map((b: { tag: string }) => b.tag)).toEqual(['v4', 'v1']);
+    // The kustomize Component pins by newName + digest, no REPO@sha256: it kept nothing and was refused.
+    const byComponent = await runCli(['prune', repo, '--keep', '1', '--keep-deployed', path.join(dir, 'overlay-images', 'kustomization.yaml'), '--json'], { cwd: dir });
+    expect(byComponent.stderr).not.toContain('pins no image');
+    expect(byComponent.code, byComponent.stderr).toBe(0);
+    expect(JSON.parse(byComponent.stdout).kept.map((b: { tag: string }) => b.tag)).toEqual(['v4', 'v1']);
+    const emptyFolder = path.join(dir, 'not-deployed');
+    await cp(path.join(dir, 'deployed', 'service.yaml'), path.join(emptyFolder, 'service.yaml'));
+    const none = await runCli(['prune', repo, '--keep', '1', '--keep-deployed', emptyFolder, '--apply'], { cwd: dir });
+    expect(none.stderr).toContain(`error[record.no-build]: prune --keep-deployed ${emptyFolder}: no spec in this folder pins an image of ${repo} by digest, so it would keep nothing`);
+    expect(none.code).toBe(1);
     await writeFile(path.join(dir, 'other.yaml'), 'image: 127.0.0.1:1/other/game@sha256:' + 'a'.repeat(64) + '\n');
     const other = await runCli(['prune', repo, '--keep', '1', '--keep-deployed', path.join(dir, 'other.yaml'), '--apply'], { cwd: dir });
     expect(other.code).toBe(1);

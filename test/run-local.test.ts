@@ -11,12 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from '../src/pipeline/build.js';
 import { loadConfig, type GameConfig } from '../src/config/load.js';
 import { GamelayerError } from '../src/errors.js';
-import { GAME_LABEL, RUN_LABEL } from '../src/runlocal/execute.js';
+import { RUN_LABEL } from '../src/runlocal/execute.js';
 import { runLocal } from '../src/runlocal/run-local.js';
 import { silentReporter } from '../src/report/reporter.js';
 import type { BuildRecord } from '../src/types.js';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { copySample, sampleYamlOn } from './support/sample.js';
+import { removeGameImages, runLeftovers } from './support/run-local-daemon.js';
 import { tempDir } from './support/tmp.js';
 
 const BIN = fileURLToPath(new URL('../bin/gamelayer.js', import.meta.url));
@@ -66,19 +67,7 @@ function cli(config: GameConfig, args: string[], onStdout?: (all: string, child:
   });
 }
 
-/** Containers and volumes of one run (or of every run of GAME) still in the daemon. */
-async function leftovers(runId?: string): Promise<string[]> {
-  const label = runId ? [`${RUN_LABEL}=${runId}`] : [`${GAME_LABEL}=${GAME}`];
-  const containers = await docker.listContainers({ all: true, filters: { label } });
-  const volumes = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
-  return [...containers.map((c) => `container ${c.Names[0]}`), ...volumes.map((v) => `volume ${v.Name}`)];
-}
-
-async function removeGameImages(): Promise<void> {
-  for (const img of await docker.listImages({ filters: { reference: [`${GAME}:*`] } })) {
-    await docker.getImage(img.Id).remove({ force: true }).catch(() => {});
-  }
-}
+const leftovers = (runId?: string) => runLeftovers(docker, GAME, runId);
 
 let good: GameConfig;
 let corrupt: GameConfig;
@@ -87,7 +76,7 @@ let badCopy: GameConfig;
 beforeAll(async () => {
   work = await tempDir('gl-run-local-');
   baseRef = await writeBusyboxLayout(path.join(work, 'busybox-layout'));
-  await removeGameImages();
+  await removeGameImages(docker, GAME);
   [good, corrupt, badCopy] = await Promise.all([
     game('good'),
     // One file of app-media gone, its line still in app/checksums.sha256: start.sh must refuse.
@@ -105,7 +94,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   expect(await leftovers()).toEqual([]);
-  await removeGameImages();
+  await removeGameImages(docker, GAME);
 });
 
 // Independent runs (each checks only its own leftovers): concurrent, since most of a run is waiting for the daemon.

@@ -10,9 +10,10 @@ import { LineSplitter, LogTail, type LogSink } from './logs.js';
 import type { PlannedContainer, RunPlan } from './plan.js';
 import { RunStop, stopError } from './stop.js';
 
-/** Every container and volume run-local creates carries this label; its value is the run id. */
-export const RUN_LABEL = 'dev.gamelayer.run-local';
-export const GAME_LABEL = 'dev.gamelayer.game';
+import { GAME_LABEL, RUN_LABEL, checkPortFree, earlierRunsNote, leftoverCommands } from './leftovers.js';
+
+/** Every container and volume run-local creates carries RUN_LABEL (the run id) and GAME_LABEL. */
+export { GAME_LABEL, RUN_LABEL, leftoverCommands };
 export const CONTAINER_LABEL = 'dev.gamelayer.container';
 
 export interface ExecuteOptions {
@@ -27,6 +28,8 @@ export interface ExecuteOptions {
   keep?: boolean;
   /** Abort (Ctrl-C): stop what runs, clean up, throw run.interrupted. A string reason names the signal. */
   signal?: AbortSignal;
+  /** Abort after `signal` (a second Ctrl-C): kill the running container now instead of waiting out its grace. */
+  hurry?: AbortSignal;
   /** Deadline for the whole pod (init containers and engine), like activeDeadlineSeconds. */
   timeoutMs?: number;
   /** Seconds between SIGTERM and SIGKILL when a container is stopped early (default 10). */
@@ -66,13 +69,6 @@ export function checkPublish(publishPort: number | undefined, network: string | 
   }
 }
 
-export function leftoverCommands(runId: string): string {
-  return (
-    `docker rm -f $(docker ps -aq --filter label=${RUN_LABEL}=${runId}); ` +
-    `docker volume rm $(docker volume ls -q --filter label=${RUN_LABEL}=${runId})`
-  );
-}
-
 /** Docker's own network modes; any other name must be a network the daemon has. */
 const NETWORK_MODES = new Set(['default', 'none', 'host', 'bridge']);
 
@@ -94,7 +90,10 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   const { docker, plan, runId } = opts;
   checkPublish(opts.publishPort, opts.network);
   await checkNetwork(docker, opts.network);
+  await checkPortFree(docker, opts.publishPort, plan.engine.ports[0]?.protocol);
   const reporter = opts.reporter ?? silentReporter;
+  const earlier = await earlierRunsNote(docker, opts.game);
+  if (earlier) reporter.warn(earlier);
   const prefix = `gamelayer-${runId}`;
   const labels = (container?: string) => ({ [RUN_LABEL]: runId, [GAME_LABEL]: opts.game, ...(container ? { [CONTAINER_LABEL]: container } : {}) });
   const volumeName = (v: string) => `${prefix}-${v}`;
@@ -192,7 +191,14 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     const first = await Promise.race([waited, stop.stopped]);
     if ('kind' in first) {
       reporter.info(`stopping ${name} (${first.kind === 'timeout' ? 'timeout' : first.name})`);
-      await container.stop({ t: grace }).catch(() => {});
+      // A second signal cuts the grace short, but the run still removes what it made: timeout(1) signals the
+      // process and then its group, npm forwards the Ctrl-C the terminal also sent, and each such second
+      // signal used to quit at once, leaving the engine running and every volume in the daemon.
+      const stopping = container.stop({ t: grace }).catch(() => {});
+      if (opts.hurry && !(await raceAbort(stopping, opts.hurry))) {
+        reporter.info(`killing ${name} (${String(opts.hurry.reason)} again)`);
+        await container.kill().catch(() => {});
+      }
       await within(waited, (grace + 5) * 1000);
       await within(ended, 1000);
       finish();
@@ -387,6 +393,18 @@ async function cleanup(docker: Docker, created: { containers: string[]; volumes:
 function tailText(tail: LogTail): string {
   const t = tail.text();
   return t ? `; its last output:\n${t}` : '; it printed nothing';
+}
+
+/** Waits for `p` or for `signal` to abort, whichever is first; true when `p` settled first. */
+async function raceAbort(p: Promise<unknown>, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return false;
+  let onAbort!: () => void;
+  const aborted = new Promise<false>((resolve) => signal.addEventListener('abort', (onAbort = () => resolve(false)), { once: true }));
+  try {
+    return await Promise.race([p.then(() => true as const, () => true as const), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 /** Waits for `p`, but at most `ms`; the timer never outlives the wait (it would hold the process open). */

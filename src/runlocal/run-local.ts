@@ -36,6 +36,8 @@ export interface RunLocalOptions {
   network?: string;
   /** Abort to stop and clean up (reason: the signal's name); the run then fails with run.interrupted. */
   signal?: AbortSignal;
+  /** Abort after `signal` (a second Ctrl-C): the running container is killed rather than given its grace. */
+  hurry?: AbortSignal;
   docker?: Docker;
   reporter?: Reporter;
   /** Where container output goes (default: `[name] line` on this process's stdout / stderr). */
@@ -136,6 +138,7 @@ export async function runLocal(opts: RunLocalOptions): Promise<RunLocalResult> {
     reporter,
     keep: opts.keep,
     signal: opts.signal,
+    hurry: opts.hurry,
     timeoutMs: opts.timeoutMs,
     publishPort: opts.publishPort,
     network: opts.network,

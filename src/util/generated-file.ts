@@ -142,6 +142,12 @@ export async function refuseNonSbomFile(file: string, force: boolean | undefined
   );
 }
 
+/** Whether `file` begins with `mark` (false when nothing, or a folder, is there); only the head is read. */
+export async function fileStartsWith(file: string, mark: string): Promise<boolean> {
+  const head = await readHead(file, Buffer.byteLength(mark));
+  return head !== undefined && head.toString('utf8') === mark;
+}
+
 /**
  * The first `bytes` bytes of `file`, or undefined when nothing is there (or a dangling link: nothing to lose); a
  * folder too, since it is refused where the file is written.

@@ -7,7 +7,7 @@ import { refuseForeignFile } from '../../util/generated-file.js';
 import { readBounded, readFileBounded } from '../../util/read-bounded.js';
 import { digestsIn, fillManifests, kustomizeImages } from '../../k8s/fill.js';
 import { knownImages } from '../../k8s/fill-known.js';
-import { refuseFillClashes } from '../../k8s/fill-clash.js';
+import { refuseFillClashes, refuseFillOverOwnFiles } from '../../k8s/fill-clash.js';
 import { writeInPlace } from '../../k8s/fill-in-place.js';
 import { loadDeployInput, requirePushed, type DeployInput } from '../../k8s/input.js';
 import { pushedByOthers, pushedByOthersNote } from '../../k8s/pushed-by-others.js';
@@ -92,9 +92,9 @@ export function register(program: Command): void {
     .option('-e, --env <K=V>', 'environment variable of the engine container (repeatable; over deploy.env)', repeat, [] as string[])
     .option('--fill <files...>', "rewrite the image references of your own manifests (gamelayer://server, gamelayer://<tree>, or the repository's images) to this build's; - reads stdin; prints them, or writes into --out DIR, or --in-place")
     .option('--in-place', 'with --fill: rewrite the files themselves')
-    .option('--kustomize-images', "print a kustomization's images: block for this build (base manifests name gamelayer/server, gamelayer/<tree>)")
+    .option('--kustomize-images', "print a kustomization's images: block for this build (base manifests name gamelayer/server, gamelayer/<tree>); with --out DIR, DIR/kustomization.yaml as a kustomize Component (a folder of its own)")
     .option('--local', 'skip the check that the images were pushed to the repository (kind, minikube, run-local)')
-    .option('--force', 'with --out: replace a spec file gamelayer did not write (a pod.yaml of your own), or wrote for another object (--name)')
+    .option('--force', 'with --out: replace a spec file gamelayer did not write (a pod.yaml of your own), or wrote for another object (--name); mix specs and the kustomize Component in one folder; --fill over a spec k8s wrote')
     .action(async (flags: K8sFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       await refuseOutInTrees(config, flags.out, '--out');
@@ -122,6 +122,9 @@ export function register(program: Command): void {
         await refuseForeignFile(path.resolve(flags.out, k8sFileName(emission.options)), flags.force);
         const { removeStaleVariants, refuseOtherObject } = await import('../../k8s/out-variants.js');
         await refuseOtherObject(path.resolve(flags.out, k8sFileName(emission.options)), emission.object, flags.force);
+        const { refuseComponentBesideSpecs } = await import('../../k8s/kustomize-out.js');
+        const oldBlock = await refuseComponentBesideSpecs(flags.out, flags.force);
+        if (oldBlock) reporter.warn(oldBlock);
         const file = await writeOutput(flags.out, k8sFileName(emission.options), text);
         reporter.info(`wrote ${file}`);
         for (const r of await removeStaleVariants(flags.out, emission.options, emission.object)) {
@@ -144,14 +147,20 @@ async function fillCommand(
   if (flags.kustomizeImages) {
     if (flags.fill) throw new GamelayerError('fill.usage', '--kustomize-images and --fill: run them one at a time');
     pushed(['server', ...input.trees.map((t) => t.tree)]);
-    const text = kustomizeImages(input);
-    if (flags.out) reporter.info(`wrote ${await writeOutput(flags.out, 'kustomize-images.yaml', text)}`);
-    else process.stdout.write(text);
+    if (!flags.out) {
+      process.stdout.write(kustomizeImages(input));
+      return;
+    }
+    const { KUSTOMIZATION_FILE, kustomizeComponent, refuseSpecsBesideComponent } = await import('../../k8s/kustomize-out.js');
+    await refuseSpecsBesideComponent(flags.out, flags.force);
+    await refuseForeignFile(path.resolve(flags.out, KUSTOMIZATION_FILE), flags.force);
+    reporter.info(`wrote ${await writeOutput(flags.out, KUSTOMIZATION_FILE, kustomizeComponent(input))}`);
     return;
   }
   if (!flags.fill) return;
   if (flags.inPlace && flags.out) throw new GamelayerError('fill.usage', '--fill: --in-place and --out exclude each other');
   refuseFillClashes(flags.fill, flags.out);
+  if (flags.out) await refuseFillOverOwnFiles(flags.fill, flags.out, flags.force);
   // Read and rewrite every file first: a bad one stops the command before anything is written.
   const results: { file: string; text: string; count: number }[] = [];
   for (const file of flags.fill) {

@@ -1,5 +1,7 @@
 // gamelayer prune REPO --keep N: old builds (their tags and records) out of a registry repository; dry run unless
 // --apply. On ECR, --lifecycle-policy print|apply writes the lifecycle policy that goes with it.
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { EXIT, GamelayerError } from '../../errors.js';
 import { commandReporter, parseKeep, printJson } from '../context.js';
@@ -25,7 +27,7 @@ export function register(program: Command): void {
     .argument('<repo>', 'host[:port]/repository')
     .option('--keep <n>', 'newest builds to keep', '5')
     .option('-t, --tag <tag|digest>', 'also keep this build, by tag or by the digest of one of its images, as a deployed spec pins it (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
-    .option('--keep-deployed <file>', "also keep every build whose image this spec pins by digest (k8s / ECS / your own manifests; repeatable)", (v: string, acc: string[]) => [...acc, v], [])
+    .option('--keep-deployed <file|dir>', "also keep every build whose image this spec pins by digest (k8s / ECS / your own manifests; a folder: its YAML and JSON files; repeatable)", (v: string, acc: string[]) => [...acc, v], [])
     .option('--idle-lines <days>', "retire lines (branches) whose newest build is this many days older than the repository's newest: their line tag goes, and their newest build is kept only by --keep or --tag")
     .option('--apply', 'delete; without it, only print what would be deleted')
     .option('--exit-code', 'in a dry run, exit 3 when something would be deleted')
@@ -95,12 +97,14 @@ const KEEP_DEPLOYED_MAX_BYTES = 64 * 1024 * 1024;
  * Per spec file, the digests of this repository's images it pins (`REPO@sha256:…`, `REPO:TAG@sha256:…`). A file that
  * names none is an error: it would keep nothing (another repository's spec, or a spec of tags).
  */
-async function deployedDigests(files: string[], repository: string): Promise<string[][]> {
+async function deployedDigests(given: string[], repository: string): Promise<string[][]> {
   const { readFileBounded } = await import('../../util/read-bounded.js');
+  const { kustomizePinned } = await import('../../k8s/kustomize-out.js');
   const escaped = repository.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const pinned = new RegExp(`(?<![\\w./-])${escaped}(?::[\\w][\\w.-]*)?@(sha256:[a-f0-9]{64})`, 'g');
   const out: string[][] = [];
-  for (const file of files) {
+  const pinning = new Set<string>();
+  for (const { file, folder } of await deployedFiles(given)) {
     const read = await readFileBounded(file, KEEP_DEPLOYED_MAX_BYTES).catch((e: NodeJS.ErrnoException) => {
       throw new GamelayerError('cli.usage', `--keep-deployed ${file}: cannot read it (${e.code ?? e.message})`, 'name a spec file that exists');
     });
@@ -108,13 +112,42 @@ async function deployedDigests(files: string[], repository: string): Promise<str
       throw new GamelayerError('cli.usage', `--keep-deployed ${file}: more than ${KEEP_DEPLOYED_MAX_BYTES} bytes, more than a spec holds`, 'name the deployed spec files (YAML or JSON)');
     }
     const text = read.toString('utf8');
-    const found = [...text.matchAll(pinned)].map((m) => m[1]!);
+    const found = [...[...text.matchAll(pinned)].map((m) => m[1]!), ...kustomizePinned(text, repository)];
+    // A folder holds other objects too (a Service, a kustomization): only the folder as a whole must pin one.
+    if (!found.length && folder !== undefined) continue;
     if (!found.length) {
       throw new GamelayerError('record.no-build', `prune --keep-deployed ${file}: pins no image of ${repository} by digest, so it would keep nothing`, `give the specs deployed from ${repository} (gamelayer k8s / ecs write images as ${repository}@sha256:…)`);
     }
+    if (folder !== undefined) pinning.add(folder);
     out.push([...new Set(found)]);
   }
+  for (const folder of given) {
+    if (!pinning.has(folder) && (await isFolder(folder))) {
+      throw new GamelayerError('record.no-build', `prune --keep-deployed ${folder}: no spec in this folder pins an image of ${repository} by digest, so it would keep nothing`, `give the folder gamelayer k8s --out wrote for ${repository}, or its spec files`);
+    }
+  }
   return out;
+}
+
+async function isFolder(p: string): Promise<boolean> {
+  return stat(p).then((s) => s.isDirectory(), () => false);
+}
+
+/**
+ * `--keep-deployed` files, a folder standing for its YAML and JSON files (as `kubectl apply -f DIR` reads them): the
+ * folder `k8s --out` writes was refused (`cannot read it (EISDIR)`). Each file stays a spec of its own.
+ */
+async function deployedFiles(given: string[]): Promise<{ file: string; folder?: string }[]> {
+  const files: { file: string; folder?: string }[] = [];
+  for (const g of given) {
+    if (!(await isFolder(g))) {
+      files.push({ file: g });
+      continue;
+    }
+    const names = (await readdir(g, { withFileTypes: true })).filter((d) => d.isFile() && /\.(ya?ml|json)$/.test(d.name)).map((d) => d.name).sort();
+    files.push(...names.map((n) => ({ file: path.join(g, n), folder: g })));
+  }
+  return files;
 }
 
 /** `--idle-lines DAYS`: a number of days above 0 (decimals allowed). */

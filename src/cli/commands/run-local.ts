@@ -21,7 +21,7 @@ interface RunLocalFlags {
   network?: string;
 }
 
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15 };
+const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 export function register(program: Command): void {
   program
@@ -67,17 +67,34 @@ export function register(program: Command): void {
       const publishPort = flags.publish?.[0] === undefined ? undefined : portNumber('--publish', flags.publish[0]);
 
       const controller = new AbortController();
+      const hurry = new AbortController();
       let signalled: NodeJS.Signals | undefined;
+      let signals = 0;
       let runId: string | undefined;
+      // 1st signal: stop gracefully and clean up; 2nd: kill the running container, still clean up; 3rd: quit.
+      // A second signal often comes from no person at all (timeout(1) signals the process and its group, npm
+      // forwards the Ctrl-C the terminal sent to the group too): quitting on it left the run's containers behind.
       const onSignal = (sig: NodeJS.Signals) => {
-        if (signalled) {
+        // The terminal closed (an ssh session dropped): nobody reads stderr any more, and a write to the gone
+        // terminal must not end the run before it removed its containers.
+        if (sig === 'SIGHUP') process.stderr.on('error', () => {});
+        const again = sig === 'SIGINT' ? 'Ctrl-C' : sig;
+        signals += 1;
+        if (signals >= 3) {
           process.stderr.write(`${sig} again: quitting without cleaning up${runId ? `; remove what is left with: ${leftoverCommands(runId)}` : ''}\n`);
           process.exit(128 + (SIGNAL_NUMBERS[sig] ?? 1));
         }
+        if (signals === 2) {
+          process.stderr.write(`${sig} again: killing the running container now, then removing the run's containers and volumes (${again} once more to quit at once, leaving them)\n`);
+          hurry.abort(sig);
+          return;
+        }
         signalled = sig;
-        process.stderr.write(`${sig}: stopping the run and removing its containers and volumes (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again to quit at once)\n`);
+        process.stderr.write(`${sig}: stopping the run and removing its containers and volumes (${again} again to kill the running container at once)\n`);
         controller.abort(sig);
       };
+      // SIGHUP too: Node's default for it is to exit at once, leaving the engine running and every volume behind.
+      process.on('SIGHUP', onSignal);
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       // Whoever reads the logs went away (run-local | head): the run stops as on Ctrl-C, its containers and volumes
@@ -99,6 +116,7 @@ export function register(program: Command): void {
           publishPort,
           network: flags.network,
           signal: controller.signal,
+          hurry: hurry.signal,
           reporter,
           onPlan: (_plan, id) => {
             runId = id;
@@ -122,6 +140,7 @@ export function register(program: Command): void {
         }
         throw e;
       } finally {
+        process.off('SIGHUP', onSignal);
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
         onClosedStdout(undefined);
