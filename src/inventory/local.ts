@@ -12,6 +12,7 @@ import { buildRecordName, isLegacyRecordName, tagOfRecordName } from '../state/r
 import { readBuildSummary, type BuildRecordSummary } from '../state/record-summary.js';
 import { TREE_NAMES, type BuildRecord, type Descriptor } from '../types.js';
 import { exists } from '../util/exists.js';
+import { newestFirst } from '../util/instant.js';
 import { buildTags } from './inspect.js';
 
 export interface LocalBuild {
@@ -75,7 +76,8 @@ async function readLocalBuilds<R extends BuildRecordSummary>(config: GameConfig,
     const file = path.join(dir, n);
     out.push({ tag, file, record: await read(file) });
   }
-  return out.sort((a, b) => b.record.createdAt.localeCompare(a.record.createdAt) || a.tag.localeCompare(b.tag));
+  // By the instants the times name, not their text (another zone, or no fractional seconds, sorted wrong).
+  return out.sort(newestFirst((b) => b.record.createdAt, (a, b) => a.tag.localeCompare(b.tag)));
 }
 
 export async function openLocalStore(config: GameConfig): Promise<OciStore | undefined> {

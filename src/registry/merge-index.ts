@@ -18,6 +18,7 @@ import { getSizedBlob } from './small-blob.js';
 import type { RegistryClient } from './client.js';
 import path from 'node:path';
 import { sha256Digest } from '../oci/layout.js';
+import { olderFirst } from '../util/instant.js';
 
 /** The tag a build of one platform pushes its server image under: `<tag>-linux-arm64` (its trees add `-<tree>`). */
 export function platformTag(tag: string, platform: string): string {
@@ -252,7 +253,7 @@ function sorted(o: Record<string, string>): Record<string, string> {
 }
 
 /** What a build of every platform on one host would record, from the platform builds' records. */
-function mergedRecord(records: BuildRecord[], tag: string, platforms: string[], indexes: Map<string, Descriptor>, line: string | undefined): BuildRecord {
+export function mergedRecord(records: BuildRecord[], tag: string, platforms: string[], indexes: Map<string, Descriptor>, line: string | undefined): BuildRecord {
   const first = records[0]!;
   const manifests = new Map<string, TreeManifest>();
   const layers = new Map<string, BuiltLayer>();
@@ -260,8 +261,9 @@ function mergedRecord(records: BuildRecord[], tag: string, platforms: string[], 
     for (const m of r.manifests) manifests.set(`${m.tree}|${m.platform ?? ''}`, m);
     for (const l of r.layers) if (!layers.has(l.digest)) layers.set(l.digest, l);
   }
-  // The newest platform build's time: merging the same builds again gives the same record.
-  const createdAt = records.map((r) => r.createdAt).sort().at(-1)!;
+  // The newest platform build's time: merging the same builds again gives the same record. Newest by the instant
+  // (hosts may write other zones or precisions), the text as it was written; equal instants by text, for one answer.
+  const createdAt = records.map((r) => r.createdAt).sort((a, b) => olderFirst(a, b) || (a < b ? -1 : a > b ? 1 : 0)).at(-1)!;
   const images = [SERVER_IMAGE, ...TREE_NAMES].flatMap((name) => [
     ...records.flatMap((r) => r.images.filter((i) => i.name === name)),
     { name, digest: indexes.get(name)!.digest, mediaType: MEDIA_TYPES.ociIndex },

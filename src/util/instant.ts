@@ -28,11 +28,17 @@ export function instantMs(text: string): number | undefined {
  * (as the oldest), among themselves in the order `tie` gives, as are equal instants.
  */
 export function newestFirst<T>(createdAt: (x: T) => string, tie: (a: T, b: T) => number): (a: T, b: T) => number {
-  return (a, b) => {
-    const [x, y] = [instantMs(createdAt(a)), instantMs(createdAt(b))];
-    if (x !== undefined && y !== undefined && x !== y) return y - x;
-    if (x === undefined && y !== undefined) return 1;
-    if (y === undefined && x !== undefined) return -1;
-    return tie(a, b);
-  };
+  return (a, b) => olderFirst(createdAt(b), createdAt(a)) || tie(a, b);
+}
+
+/**
+ * Two creation times in time order: negative when `a` is the older, 0 for the same instant (or two texts that are
+ * no RFC 3339 date-time); a text that is none comes before (is older than) every one that is.
+ */
+export function olderFirst(a: string, b: string): number {
+  const [x, y] = [instantMs(a), instantMs(b)];
+  if (x !== undefined && y !== undefined) return x === y ? 0 : x - y;
+  if (x === undefined && y !== undefined) return -1;
+  if (y === undefined && x !== undefined) return 1;
+  return 0;
 }
