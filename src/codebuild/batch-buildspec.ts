@@ -4,6 +4,8 @@
 // the deploy artifacts. One file: every job runs its phases, which branch on the job's GAMELAYER_PLATFORM.
 // No media job: the platform jobs plan the shared media trees on the same record from the same sources, so the
 // second finds their blobs in the repository and sends none of them (docs/codebuild.md).
+// The last build into the config's store: its own pointer when the store is not the default (state/last-build.ts).
+import { lastBuildName } from '../state/last-build.js';
 import path from 'node:path';
 import { Document } from 'yaml';
 import type { GameConfig } from '../config/load.js';
@@ -96,10 +98,10 @@ export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOpt
       },
       post_build: {
         commands: [
-          `if [ -n "$GAMELAYER_PLATFORM" ]; then cp ${shellWord(`${stateDir}/records/build-last.json`)} ${BATCH_OUT}/${ARTIFACTS.buildRecord}; ` +
+          `if [ -n "$GAMELAYER_PLATFORM" ]; then cp ${shellWord(`${stateDir}/records/${lastBuildName(config.stateDir, config.store)}`)} ${BATCH_OUT}/${ARTIFACTS.buildRecord}; ` +
             `else ${gl(`k8s --repository "$REPOSITORY_URI" --out ${BATCH_OUT}/${ARTIFACTS.k8sDir}`)} && ` +
             `${gl(`codebuild imagedefinitions --repository "$REPOSITORY_URI" --out ${BATCH_OUT}/${ARTIFACTS.imageDefinitions}`)} && ` +
-            `cp ${shellWord(`${stateDir}/records/build-last.json`)} ${BATCH_OUT}/${ARTIFACTS.buildRecord}; fi`,
+            `cp ${shellWord(`${stateDir}/records/${lastBuildName(config.stateDir, config.store)}`)} ${BATCH_OUT}/${ARTIFACTS.buildRecord}; fi`,
         ],
       },
     },

@@ -5,7 +5,7 @@
 // record (which moves the line's tag) last.
 import { GamelayerError } from '../errors.js';
 import { formatPlatform, imageIndex, parsePlatform } from '../oci/image.js';
-import { LAST_BUILD, markPushed, recordsDir, writeRecord } from '../state/records.js';
+import { lastBuildName, markPushed, recordsDir, writeRecord } from '../state/records.js';
 import { buildRecordName, dropLegacyRecord } from '../state/record-name.js';
 import { MEDIA_TREES, SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type Descriptor, type TreeManifest } from '../types.js';
 import { fetchBuildRecordFor, pushBuildRecord, type PushBuildRecordResult } from './artifact.js';
@@ -38,6 +38,8 @@ export interface MergeIndexOptions extends TargetOptions {
   game?: string;
   /** The game's `.gamelayer/`: the merged record is written there too (with where it was pushed). */
   stateDir?: string;
+  /** The config's store: the merged build becomes its last build (state/last-build.ts); default .gamelayer/oci. */
+  store?: string;
 }
 
 export interface MergeIndexResult {
@@ -179,7 +181,7 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
     recordFile = path.join(recordsDir(opts.stateDir), buildRecordName(opts.tag));
     // Also the host's last build: k8s, ecs and codebuild imagedefinitions read it (the merge job of a batch).
     await writeRecord(recordFile, { ...record, kind: 'build' });
-    await writeRecord(path.join(recordsDir(opts.stateDir), LAST_BUILD), { ...record, kind: 'build' });
+    await writeRecord(path.join(recordsDir(opts.stateDir), lastBuildName(opts.stateDir, opts.store ?? path.join(opts.stateDir, 'oci'))), { ...record, kind: 'build' });
     await dropLegacyRecord(recordsDir(opts.stateDir), opts.tag);
     await markPushed(opts.stateDir, record, {
       repository: where,

@@ -4,7 +4,8 @@
 // writes nothing.
 import { recordedParents } from '../../plan/mount-parents.js';
 import path from 'node:path';
-import { copyRecord, LAST_BUILD, recordsDir, writeRecord } from '../../state/records.js';
+import { copyRecord, lastBuildFile, recordsDir, writeRecord } from '../../state/records.js';
+import { storeFromState } from '../../state/last-build.js';
 import { buildRecordName, dropLegacyRecord } from '../../state/record-name.js';
 import type { TreeDecision } from '../../plan/incremental.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
@@ -50,7 +51,8 @@ export interface BuildSummary {
   ms: number;
 }
 
-export type RecordInput = Pick<BuildInputs, 'config' | 'reporter' | 'tag' | 'platforms' | 'settingsKey' | 'line' | 'push' | 'codebuildArn' | 'revision' | 'sourceUrl'> & {
+export type RecordInput = Pick<BuildInputs, 'config' | 'reporter' | 'tag' | 'platforms' | 'settingsKey' | 'line' | 'push' | 'codebuildArn' | 'revision' | 'sourceUrl'> &
+  Partial<Pick<BuildInputs, 'store'>> & {
   plans: PlatformPlan[];
   images: ImagesOutput;
   previous: PreviousOutput;
@@ -68,6 +70,7 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
   const { config, reporter, tag, plans } = i;
   const { images, perPlatform, tags } = i.images;
   const previous = i.previous.record;
+  const storeDir = i.store?.dir ?? config.store;
   const manifests = uniqueManifests(plans.flatMap((p) => p.manifests));
   const allLayers = uniqueLayers(perPlatform.flatMap((p) => [...p.layers, ...Object.values(p.sentinels)]));
   const record: BuildRecord = {
@@ -86,6 +89,9 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     revision: i.revision,
     sourceUrl: i.sourceUrl,
     settingsKey: i.settingsKey,
+    // The store its images went to (local only: left out of the registry's copy), so gc of another store sharing
+    // this state folder tells a live store's builds from those of a store that is gone.
+    store: storeFromState(config.stateDir, storeDir),
     ...recordedParents(plans),
     ...(plans.some((p) => p.foldersKey) ? { baseFolders: Object.fromEntries(plans.filter((p) => p.foldersKey).map((p) => [p.name, p.foldersKey!])) } : {}),
     ...(plans.some((p) => p.base.pinned)
@@ -123,7 +129,8 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
   const recordFile = path.join(dir, buildRecordName(tag));
   if (!unchanged || !(await exists(recordFile))) {
     await writeRecord(recordFile, { kind: 'build', ...record });
-    await copyRecord(recordFile, path.join(dir, LAST_BUILD));
+    // The last build of this store (state/last-build.ts): another config's store beside it keeps its own.
+    await copyRecord(recordFile, lastBuildFile({ stateDir: config.stateDir, store: storeDir }));
   }
   await dropLegacyRecord(dir, tag);
   return { record, recordFile, layers: allLayers, baseMoved: moved };
