@@ -6,7 +6,7 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './support/cli-process.js';
+import { cliOk, runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
 import { writeTinyGame } from './support/trees.js';
 
@@ -26,11 +26,7 @@ describe('gc of a state folder holding the records of a store that is gone', () 
       await writeFile(path.join(dir, `${name}.yaml`), yaml.replace('game: orphans\n', `game: orphans\nstore: ${name}-store\n`));
     }
     const run = (...args: string[]) => runCli(args, { cwd: dir });
-    const ok = async (...args: string[]) => {
-      const r = await run(...args);
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      return r.stdout;
-    };
+    const ok = (...args: string[]) => cliOk(dir, args);
     await ok('build', '--tag', 'a1');
     await ok('-c', 'second.yaml', 'build', '--tag', 'b1');
     await ok('-c', 'third.yaml', 'build', '--tag', 'c1');

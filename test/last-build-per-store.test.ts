@@ -7,7 +7,7 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './support/cli-process.js';
+import { cliOk, runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
 import { writeTinyGame } from './support/trees.js';
 
@@ -21,11 +21,7 @@ describe('the last build of two configs sharing one state folder', () => {
     await writeFile(path.join(dir, 'second.yaml'), yaml.replace('game: last-per-store\n', 'game: last-per-store\nstore: second-store\n'));
     await writeFile(path.join(dir, 'gamelayer.yaml'), yaml.replace('app: {source: app}', 'app: {source: app, exclude: [other.txt]}'));
     const run = (...args: string[]) => runCli(args, { cwd: dir });
-    const ok = async (...args: string[]) => {
-      const r = await run(...args);
-      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-      return r.stdout;
-    };
+    const ok = (...args: string[]) => cliOk(dir, args);
     await ok('build', '--tag', 'a1');
     await ok('-c', 'second.yaml', 'build', '--tag', 'b1');
 

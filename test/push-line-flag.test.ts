@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './support/cli-process.js';
+import { cliOk, registryRecords, runCli } from './support/cli-process.js';
 import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 import { writeTinyGame } from './support/trees.js';
@@ -14,17 +14,8 @@ import { writeTinyGame } from './support/trees.js';
 const registry = useRegistry();
 const env = { GAMELAYER_LINE: undefined };
 
-async function cli(dir: string, args: string[]): Promise<string> {
-  const r = await runCli(args, { cwd: dir, env });
-  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
-  return r.stdout;
-}
-
-/** ls REPO's record rows: tag → what it is (`record of <build> (line <line>)`). */
-async function records(dir: string, repo: string): Promise<Record<string, string>> {
-  const { tags } = JSON.parse(await cli(dir, ['ls', repo, '--json'])) as { tags: { tag: string; kind: string; recordOf?: string; line?: string }[] };
-  return Object.fromEntries(tags.filter((t) => t.kind === 'record').map((t) => [t.tag, `record of ${t.recordOf}${t.line !== undefined ? ` (line ${t.line})` : ''}`]));
-}
+const cli = (dir: string, args: string[]) => cliOk(dir, args, env);
+const records = (dir: string, repo: string) => registryRecords(dir, repo, env);
 
 describe('push --line', () => {
   it("moves the named line's tag to the pushed build, as build --push --line does", async () => {
