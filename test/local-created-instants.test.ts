@@ -48,4 +48,18 @@ describe('local builds whose times are written in other zones and precisions', (
     expect(content.length).toBeGreaterThan(0);
     expect(content.map((l) => l.status)).toEqual(content.map(() => 'kept'));
   }, 60_000);
+
+  it('ls and inspect show a time written in another zone as the UTC time it names', async () => {
+    const dir = await tempDir('gl-created-utc-');
+    await writeTinyGame(dir, ['game: created-utc', 'start: [/opt/local/engine/run]']);
+    const r = await runCli(['build', '--tag', 'z1'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const records = path.join(dir, '.gamelayer', 'records');
+    // 10:00:30 UTC, written at -05:00: it was shown as "05:00", read as UTC.
+    for (const name of ['build-z1.json', 'build-last.json']) await setCreated(path.join(records, name), '2026-12-07T05:00:30.5-05:00');
+    const ls = await runCli(['ls'], { cwd: dir });
+    expect(ls.stdout.split('\n').find((l) => l.startsWith('z1 '))).toContain(' 2026-12-07 10:00 ');
+    const inspect = await runCli(['inspect', 'z1'], { cwd: dir });
+    expect(inspect.stdout.split('\n')[0]).toBe('build z1 of created-utc, 2026-12-07 10:00:30 UTC');
+  }, 60_000);
 });

@@ -24,6 +24,17 @@ export function instantMs(text: string): number | undefined {
 }
 
 /**
+ * A creation time as UTC text for people, `YYYY-MM-DD hh:mm` (with `:ss` when `seconds`): a time written in another
+ * zone ("…T05:00:00-05:00") was shown as its own digits, read as UTC (05:00 for 10:00). Text that is no RFC 3339
+ * date-time is given as it is.
+ */
+export function utcText(text: string, seconds = false): string {
+  const ms = instantMs(text);
+  if (ms === undefined) return text;
+  return new Date(Math.floor(ms)).toISOString().slice(0, seconds ? 19 : 16).replace('T', ' ');
+}
+
+/**
  * Orders things by a creation time, newest first: those whose time is not an RFC 3339 date-time after all the others
  * (as the oldest), among themselves in the order `tie` gives, as are equal instants.
  */
