@@ -46,4 +46,26 @@ describe('the last build of two configs sharing one state folder', () => {
     const b2 = JSON.parse(await ok('-c', 'second.yaml', 'build', '--tag', 'b2', '--json')).summary as { previous: { source: string } };
     expect(b2.previous.source).toBe('none');
   }, 90_000);
+
+  it("takes an older version's build-last.json as a store's own when that build is in the store", async () => {
+    const dir = await tempDir('gl-last-legacy-');
+    await writeTinyGame(dir, ['game: last-legacy', 'store: custom-store', 'start: [/opt/local/engine/run]']);
+    const ok = (...args: string[]) => cliOk(dir, args);
+    await ok('build', '--tag', 'v1');
+    // As an older version left it: the pointer named build-last.json, its record naming no store.
+    const records = path.join(dir, '.gamelayer', 'records');
+    const own = (await readdir(records)).filter((n) => n.startsWith('build-last@'));
+    expect(own).toHaveLength(1);
+    const record = JSON.parse(await readFile(path.join(records, own[0]!), 'utf8')) as Record<string, unknown>;
+    delete record.store;
+    await writeFile(path.join(records, 'build-last.json'), JSON.stringify(record));
+    await rm(path.join(records, own[0]!));
+
+    expect(JSON.parse(await ok('inspect', '--json')).tags[0]).toBe('v1');
+    expect((await runCli(['diff', '--exit-code'], { cwd: dir })).code).toBe(0);
+    const v1 = JSON.parse(await ok('build', '--tag', 'v1', '--json')).summary as { previous: { source: string; ref?: string } };
+    expect(v1.previous).toMatchObject({ source: 'local', ref: path.join(records, 'build-last.json') });
+    // That no-op build gave the store its own pointer.
+    expect((await readdir(records)).filter((n) => n.startsWith('build-last@'))).toEqual(own);
+  }, 60_000);
 });

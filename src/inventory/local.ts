@@ -7,7 +7,7 @@ import { GamelayerError } from '../errors.js';
 import { checkLayoutFolder, OCI_LAYOUT_FILE } from '../oci/layout-folder.js';
 import { OciStore, REF_NAME } from '../oci/store.js';
 import { readDocumentRefs } from '../oci/document-refs.js';
-import { isLastBuildName, lastBuildFile, readBuildRecord, recordsDir } from '../state/records.js';
+import { isLastBuildName, lastBuildToRead, readBuildRecord, recordsDir } from '../state/records.js';
 import { buildRecordName, isLegacyRecordName, tagOfRecordName } from '../state/record-name.js';
 import { readBuildSummary, type BuildRecordSummary } from '../state/record-summary.js';
 import { TREE_NAMES, type BuildRecord, type Descriptor } from '../types.js';
@@ -154,7 +154,7 @@ export async function localBuildSummary(config: GameConfig, tag?: string, summar
   const builds = summaries ?? (await localBuildSummaries(config));
   if (!tag) {
     // The store's last-build pointer is a copy of the tagged record: that build, by its file, when it is still here.
-    const last = lastBuildFile(config);
+    const last = await lastBuildToRead(config);
     const record = await readBuildSummary(last);
     const same = builds.find((b) => b.record.createdAt === record.createdAt && b.record.tags[0] === record.tags[0]);
     return same ?? { tag: record.tags[0] ?? 'last', file: last, record };

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { namedRecordError } from '../state/named-record.js';
-import { lastBuildFile, readBuildRecord } from '../state/records.js';
+import { lastBuildFile, lastBuildToRead, readBuildRecord } from '../state/records.js';
 import { ASSEMBLY_WORKERS } from './assemble-script.js';
 import { regionalRepository, type RegionalPin } from './regional.js';
 import { deployRecordOf, readDeployRecord, type CountedManifest, type DeployRecord } from './record-counts.js';
@@ -73,7 +73,7 @@ export interface DeployInput {
   start: string[];
 }
 
-/** The last build into the config's store (state/last-build.ts): the record deploy specs default to. */
+/** The last build into the config's store (state/last-build.ts): where a build writes the record deploy specs default to. */
 export function lastBuildRecordPath(config: GameConfig): string {
   return lastBuildFile(config);
 }
@@ -255,7 +255,7 @@ export async function loadDeployInput(
     const repository = regionalRepository(fetched.record, opts.repository ?? fetched.repository, opts, ref)!;
     return { input: deployInputOf(config, fetched.record, repository, ref), recordFile: ref, record: fetched.record };
   }
-  const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
+  const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : await lastBuildToRead(config);
   const noRepository = (pushedTo: string[] = []) =>
     new GamelayerError(
       'deploy.repository',

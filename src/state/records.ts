@@ -1,6 +1,6 @@
 // Records of earlier scans and builds in `.gamelayer/records/`: the baselines `gamelayer diff` compares against.
 // Plain JSON (readable with jq), written to a temp file and renamed so a reader never sees half a record.
-import { copyFile, open, readdir, writeFile, type FileHandle } from 'node:fs/promises';
+import { copyFile, open, readdir, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { buildRecordSchema, parseStored, scanRecordSchema, TREE_NAMES, type BuildRecord, type PushedTo, type ScanRecord, type TreeManifest, type TreeName } from '../types.js';
@@ -12,7 +12,7 @@ import { packedRecord, parseRecordBytes } from './record-parse.js';
 import { copyRange, summaryText, topLevelPlaces } from './record-members.js';
 import { parseRecordFile } from './record-stream.js';
 import { noSuchRecord, openRecordFile, readOpenedBytes, recordStream, withRecordFile } from './record-file.js';
-import { parseBuildSummary, refuseNewerRecord, withMember, type BuildRecordSummary } from './record-summary.js';
+import { parseBuildSummary, readBuildSummary, refuseNewerRecord, withMember, type BuildRecordSummary } from './record-summary.js';
 import { buildRecordFile } from './record-name.js';
 import { isLastBuildName, LAST_BUILD, lastBuildName } from './last-build.js';
 
@@ -27,9 +27,26 @@ export function recordsDir(stateDir: string): string {
 export const LAST_SCAN = 'scan-last.json';
 export { LAST_BUILD, isLastBuildName, lastBuildName } from './last-build.js';
 
-/** The last-build pointer of a config's store (last-build.ts). */
+/** The last-build pointer of a config's store (last-build.ts): where a build into it writes its record's copy. */
 export function lastBuildFile(config: { stateDir: string; store: string }): string {
   return path.join(recordsDir(config.stateDir), lastBuildName(config.stateDir, config.store));
+}
+
+/**
+ * The last build of a config's store, to read: its pointer; for a store other than the default that has none yet, an
+ * older version's `build-last.json` when that build is this store's (its record names no store, and the store holds
+ * its server image), as older versions wrote it for every store. Else the pointer (missing: "no build yet").
+ */
+export async function lastBuildToRead(config: { stateDir: string; store: string }): Promise<string> {
+  const own = lastBuildFile(config);
+  const legacy = path.join(recordsDir(config.stateDir), LAST_BUILD);
+  if (own === legacy || (await stat(own).then(() => true, () => false))) return own;
+  const summary = await readBuildSummary(legacy).catch(() => undefined);
+  const server = summary?.store === undefined ? summary?.images.find((i) => i.name === 'server') : undefined;
+  // A record is anyone's text: only a sha256 digest names a file of the store.
+  const hex = /^sha256:([a-f0-9]{64})$/.exec(server?.digest ?? '')?.[1];
+  if (!hex) return own;
+  return (await stat(path.join(config.store, 'blobs', 'sha256', hex)).then((s) => s.isFile(), () => false)) ? legacy : own;
 }
 
 /**
@@ -147,10 +164,13 @@ export async function readBuildRecord(file: string): Promise<BuildRecord> {
   return r;
 }
 
-/** The newest baseline of a game: its last build (into the config's store), else its last scan, else undefined. */
-export async function latestRecord(config: { stateDir: string; store: string }): Promise<{ file: string; record: AnyRecord } | undefined> {
-  for (const name of [lastBuildName(config.stateDir, config.store), LAST_SCAN]) {
-    const file = path.join(recordsDir(config.stateDir), name);
+/**
+ * The newest baseline of a game: its last build (into the config's store; a state folder alone: the default
+ * store's), else its last scan, else undefined.
+ */
+export async function latestRecord(of: string | { stateDir: string; store: string }): Promise<{ file: string; record: AnyRecord } | undefined> {
+  const config = typeof of === 'string' ? { stateDir: of, store: path.join(of, 'oci') } : of;
+  for (const file of [await lastBuildToRead(config), path.join(recordsDir(config.stateDir), LAST_SCAN)]) {
     try {
       return { file, record: await readRecord(file) };
     } catch (e) {

@@ -22,7 +22,7 @@ import { readOnly } from '../../registry/connect.js';
 import { formatReference, parseReference } from '../../registry/reference.js';
 import { settingsChanges } from '../../plan/settings-key.js';
 import type { Reporter } from '../../report/reporter.js';
-import { LAST_BUILD, lastBuildFile, readRecord, recordStream, type AnyRecord } from '../../state/records.js';
+import { LAST_BUILD, lastBuildToRead, readRecord, recordStream, type AnyRecord } from '../../state/records.js';
 import type { BuildRecord, BuiltLayer } from '../../types.js';
 import type { BuildInputs } from './inputs.js';
 import type { PreviousLookup, RegistryPrevious } from './previous-types.js';
@@ -59,9 +59,9 @@ export interface PreviousInfo {
 export type PreviousInput = Pick<BuildInputs, 'config' | 'reporter' | 'settingsKey' | 'line' | 'rebase' | 'from' | 'push' | 'registry' | 'previousLookup'> &
   Partial<Pick<BuildInputs, 'platforms' | 'store'>>;
 
-/** The last-build pointer of the store this build writes (state/last-build.ts): --out's, else the config's. */
-function lastBuildOf(i: Pick<BuildInputs, 'config'> & Partial<Pick<BuildInputs, 'store'>>): string {
-  return lastBuildFile({ stateDir: i.config.stateDir, store: i.store?.dir ?? i.config.store });
+/** The last build into the store this build writes (state/last-build.ts): --out's, else the config's. */
+function lastBuildOf(i: Pick<BuildInputs, 'config'> & Partial<Pick<BuildInputs, 'store'>>): Promise<string> {
+  return lastBuildToRead({ stateDir: i.config.stateDir, store: i.store?.dir ?? i.config.store });
 }
 
 /** Whether a build with these options takes its previous build from a registry (--from REF, or --push). */
@@ -76,7 +76,7 @@ function usesRegistry(i: { rebase?: boolean; from?: string; push?: string }): bo
  */
 export async function previousReadAfterScan(i: Pick<BuildInputs, 'config' | 'rebase' | 'from' | 'push'> & Partial<Pick<BuildInputs, 'store'>>): Promise<boolean> {
   if (usesRegistry(i) || Object.values(i.config.trees).some((t) => t.chunks)) return false;
-  const size = await stat(lastBuildOf(i)).then((s) => s.size, () => 0);
+  const size = await stat(await lastBuildOf(i)).then((s) => s.size, () => 0);
   return size >= recordStream.minBytes;
 }
 
@@ -159,7 +159,7 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
       previousInfo = { source: 'registry', ref: remote.ref, line, createdAt: remote.record.createdAt, ...(remote.plannedOn ? (remote.plannedOn.recordTag ? { plannedOnRecord: remote.plannedOn.recordTag } : { plannedOn: remote.plannedOn.line }) : {}) };
     }
   } else {
-    const lastFile = lastBuildOf(i);
+    const lastFile = await lastBuildOf(i);
     const last = await previousBuild(lastFile, reporter);
     // The last build of other layer settings (a mount moved, another target size) is not built on: said by name.
     const otherSettings = last && last.settingsKey !== settingsKey ? last : undefined;

@@ -127,10 +127,14 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
   }
   const dir = recordsDir(config.stateDir);
   const recordFile = path.join(dir, buildRecordName(tag));
+  // The last build of this store (state/last-build.ts): another config's store beside it keeps its own.
+  const last = lastBuildFile({ stateDir: config.stateDir, store: storeDir });
   if (!unchanged || !(await exists(recordFile))) {
     await writeRecord(recordFile, { kind: 'build', ...record });
-    // The last build of this store (state/last-build.ts): another config's store beside it keeps its own.
-    await copyRecord(recordFile, lastBuildFile({ stateDir: config.stateDir, store: storeDir }));
+    await copyRecord(recordFile, last);
+  } else if (!(await exists(last))) {
+    // Planned on an older version's build-last.json (a store of its own, no pointer yet): the store gets its own.
+    await writeRecord(last, { kind: 'build', ...record });
   }
   await dropLegacyRecord(dir, tag);
   return { record, recordFile, layers: allLayers, baseMoved: moved };
