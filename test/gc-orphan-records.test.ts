@@ -50,6 +50,11 @@ describe('gc of a state folder holding the records of a store that is gone', () 
     expect(dry.code).toBe(3);
     expect((await readdir(records)).includes('build-c1.json')).toBe(true);
 
+    // A build named by --tag is kept, its store gone or not.
+    const named = JSON.parse(await ok('gc', '--json', '--tag', 'c1')) as GcJson;
+    expect(named.orphans).toEqual([]);
+    expect(named.keptElsewhere).toEqual(['c1', 'b1']);
+
     const text = await ok('gc', '--apply');
     expect(text).toContain(`removed 1 record of builds whose images are in no store (${path.join(dir, 'third-store')}: gone, or holding none of them): c1\n`);
     expect(text).toContain('kept 1 record of builds in other stores: b1\n');
@@ -60,5 +65,10 @@ describe('gc of a state folder holding the records of a store that is gone', () 
     expect(left.filter((n) => n.startsWith('build-last')).length).toBe(pointers - 1);
     expect(JSON.parse(await ok('-c', 'second.yaml', 'inspect', '--json')).tags[0]).toBe('b1');
     expect(JSON.parse(await ok('inspect', '--json')).tags[0]).toBe('a1');
+
+    // A store without a last-build pointer (deleted; or a store of its own, none built into it since the upgrade):
+    // gc failed with "no build yet", since build-last.json used to be every store's.
+    await rm(path.join(records, 'build-last.json'));
+    expect((JSON.parse(await ok('gc', '--json')) as GcJson).keptBuilds).toEqual(['a1']);
   }, 120_000);
 });

@@ -93,12 +93,20 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
   const namesThis = (b: LocalBuildSummary) => b.record.store !== undefined && storeOfRecord(opts.config.stateDir, b.record.store) === store.dir;
   const builds = recorded.filter((b) => rows.some((r) => r.build === b.tag) || removing.has(b.tag) || namesThis(b));
   const notHere = await sortElsewhere(opts.config.stateDir, recorded.filter((b) => !builds.includes(b)));
-  // The other stores' builds and those that name none are kept, with what they need of the caches; orphans are not.
-  const elsewhere = [...notHere.live, ...notHere.unknown];
   // By record file: localBuild reads the records again, so its objects are never the ones in `builds`.
   const named = new Set<string>();
   for (const t of opts.tags ?? []) named.add((await localBuildSummary(opts.config, t, recorded)).file);
-  const last = recorded.length ? await localBuildSummary(opts.config, undefined, recorded) : undefined;
+  // A build named by --tag stays, its store gone or not: its record is what the user asked to keep.
+  notHere.live.push(...notHere.orphans.filter((o) => named.has(o.build.file)).map((o) => o.build));
+  notHere.live.sort((a, b) => recorded.indexOf(a) - recorded.indexOf(b)); // newest first, as recorded
+  notHere.orphans = notHere.orphans.filter((o) => !named.has(o.build.file));
+  // The other stores' builds and those that name none are kept, with what they need of the caches; orphans are not.
+  const elsewhere = [...notHere.live, ...notHere.unknown];
+  // This store's last build, when it has one: a store with no pointer (none built into it since it got its own, or
+  // the pointer deleted) failed gc with "no build yet" (build-last.json was once every store's, so there was one).
+  const last = recorded.length
+    ? await localBuildSummary(opts.config, undefined, recorded).catch((e: unknown) => (e instanceof GamelayerError && e.code === 'record.no-build' ? undefined : Promise.reject(e)))
+    : undefined;
   const kept = builds.filter((b, i) => i < keep || named.has(b.file) || (last && b.file === last.file) || (last && b.tag === last.tag));
   const removed = builds.filter((b) => !kept.includes(b));
   const removedSet = new Set(removed.map((b) => b.tag));
