@@ -89,9 +89,6 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     revision: i.revision,
     sourceUrl: i.sourceUrl,
     settingsKey: i.settingsKey,
-    // The store its images went to (local only: left out of the registry's copy), so gc of another store sharing
-    // this state folder tells a live store's builds from those of a store that is gone.
-    store: storeFromState(config.stateDir, storeDir),
     ...recordedParents(plans),
     ...(plans.some((p) => p.foldersKey) ? { baseFolders: Object.fromEntries(plans.filter((p) => p.foldersKey).map((p) => [p.name, p.foldersKey!])) } : {}),
     ...(plans.some((p) => p.base.pinned)
@@ -129,12 +126,16 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
   const recordFile = path.join(dir, buildRecordName(tag));
   // The last build of this store (state/last-build.ts): another config's store beside it keeps its own.
   const last = lastBuildFile({ stateDir: config.stateDir, store: storeDir });
+  // The local file names the store its images went to, so gc of another store sharing this state folder tells a
+  // live store's builds from those of a store that is gone. Only the file: the record a build gives (and pushes) is
+  // the same on every host.
+  const local = { kind: 'build', ...record, store: storeFromState(config.stateDir, storeDir) };
   if (!unchanged || !(await exists(recordFile))) {
-    await writeRecord(recordFile, { kind: 'build', ...record });
+    await writeRecord(recordFile, local);
     await copyRecord(recordFile, last);
   } else if (!(await exists(last))) {
     // Planned on an older version's build-last.json (a store of its own, no pointer yet): the store gets its own.
-    await writeRecord(last, { kind: 'build', ...record });
+    await writeRecord(last, local);
   }
   await dropLegacyRecord(dir, tag);
   return { record, recordFile, layers: allLayers, baseMoved: moved };
