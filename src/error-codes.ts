@@ -328,9 +328,10 @@ export const EXIT = {
 /**
  * Bad flag values that carry the name of the step they belong to (`deploy.option` for a `k8s`/`ecs` flag,
  * `run.option` for a `run-local` one, `build.platform` for `build --platform`, `build.bad-tag`/`docker.bad-tag` for
- * `build --tag`): usage errors, as `cli.*` are. (A bad `version:` in the config is `config.invalid`, at load.)
+ * `build --tag`, `docker.platform` for `build --builder docker --platform` and `dockerfile --platform`): usage
+ * errors, as `cli.*` are. (A bad `version:` in the config is `config.invalid`, at load.)
  */
-const FLAG_VALUE_CODES: ReadonlySet<string> = new Set(['deploy.option', 'run.option', 'build.platform', 'build.bad-tag', 'docker.bad-tag']);
+const FLAG_VALUE_CODES: ReadonlySet<string> = new Set(['deploy.option', 'run.option', 'build.platform', 'build.bad-tag', 'docker.bad-tag', 'docker.platform']);
 
 /** Command-line mistakes (`cli.*` and the bad flag values above) exit 2; everything else 1. */
 export function exitStatusOf(code: string): number {

@@ -246,6 +246,11 @@ export const buildRecordSchema = z.object({
   between: z.record(z.string(), z.array(z.object({ path: z.string(), uid: z.number(), gid: z.number(), mode: z.number() }))).optional(),
   /** Where this build's images went: written locally after each successful push; deploy commands check it. */
   pushed: z.array(pushedToSchema).optional(),
+  /**
+   * The local store the build wrote its images to, as a path from the state folder (`oci`, `../second-store`): local
+   * only, never pushed. Absent in records of older versions (and merged records, whose images are in no local store).
+   */
+  store: z.string().optional(),
 });
 export type BuildRecord = z.infer<typeof buildRecordSchema>;
 

@@ -1,6 +1,7 @@
 // The buildspecs: every file in buildspecs/ is a valid CodeBuild 0.2 buildspec, is exactly what
 // `gamelayer codebuild buildspec` emits for the sample game, and every `gamelayer …` line in it parses against
 // the real CLI. Then the daemonless buildspec's phases run as written against the sample game and a real registry.
+import { lastBuildName } from '../src/state/last-build.js';
 import { spawn } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, rm, writeFile, appendFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -226,7 +227,10 @@ describe('buildspec schema and emitter', () => {
     const spec = parseBuildspec(text, 'emitted');
     expect(spec.env?.variables).toEqual({ GAMELAYER_CONFIG: 'games/g/gamelayer.yaml', REPOSITORY_URI: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/studio/g' });
     expect(spec.cache).toBeUndefined();
-    expect(spec.phases.post_build?.commands).toContain('cp games/g/.gamelayer/records/build-last.json gamelayer-build-record.json');
+    // Its store is not the default: the last build into it is a pointer of its own (state/last-build.ts).
+    const last = lastBuildName(config.stateDir, config.store);
+    expect(last).toMatch(/^build-last@[0-9a-f]{12}\.json$/);
+    expect(spec.phases.post_build?.commands).toContain(`cp games/g/.gamelayer/records/${last} gamelayer-build-record.json`);
   });
 
   it('refuses a config outside the source root', () => {

@@ -29,7 +29,7 @@ describe('gc of a store whose state folder another store shares', () => {
     const gc = await cli(['-c', 'second.yaml', 'gc', '--keep', '1', '--apply']);
     expect(gc).toContain('kept 1 build: b2\n');
     expect(gc).toContain('removed 1 build: b1 (5 tags)\n');
-    expect(gc).toContain('kept 1 record of builds not in this store: a1\n');
+    expect(gc).toContain('kept 1 record of builds in other stores: a1\n');
 
     expect(await cli(['ls'])).toContain(`5 tags, 1 build in ${path.join(dir, '.gamelayer', 'oci')}\n`);
     expect(await cli(['inspect', 'a1'])).toContain('build a1 of shared-state');

@@ -40,7 +40,7 @@ describe("a large build record's heads", () => {
     const file = path.join(recordsDir(stateDir), LAST_BUILD);
     const text = JSON.stringify(record(20_000));
     await writeFile(file, text);
-    const config = { stateDir } as GameConfig;
+    const config = { stateDir, store: path.join(stateDir, 'oci') } as GameConfig;
     for (const read of [() => lastBuildForPullCost(config), () => readKeptState(file)]) {
       const whole = await measured(read, false);
       const streamed = await measured(read, true);
@@ -57,7 +57,7 @@ describe("a large build record's heads", () => {
 
   it('keep their answers for a missing or damaged record', async () => {
     const stateDir = await tempDir();
-    const config = { stateDir } as GameConfig;
+    const config = { stateDir, store: path.join(stateDir, 'oci') } as GameConfig;
     expect(await lastBuildForPullCost(config)).toBeUndefined();
     await expect(readKeptState(path.join(stateDir, 'build-x.json'))).rejects.toThrow(/no such record/);
     await mkdir(recordsDir(stateDir), { recursive: true });

@@ -224,7 +224,7 @@ describe('the last build for diff --against\'s pull cost', () => {
   it('is read without its entries unless a tree is chunked, and costs the same', async () => {
     const stateDir = await tempDir();
     await mkdir(path.join(stateDir, 'records'));
-    const config = { stateDir } as GameConfig;
+    const config = { stateDir, store: path.join(stateDir, 'oci') } as GameConfig;
     expect(await lastBuildForPullCost(config)).toBeUndefined();
     const newer = record(20_000);
     Object.assign(newer.images[0]!, { platform: 'linux/amd64' });

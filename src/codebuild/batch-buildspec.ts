@@ -6,6 +6,8 @@
 // second finds their blobs in the repository and sends none of them (docs/codebuild.md). With --region-also every
 // platform job pushes to each region's repository too (the media stripes split in each), and the merge job merges in
 // each repository and writes each region's deploy artifacts (docs/regions.md).
+// The last build into the config's store: its own pointer when the store is not the default (state/last-build.ts).
+import { lastBuildName } from '../state/last-build.js';
 import { Document } from 'yaml';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
@@ -102,11 +104,11 @@ export function batchBuildspecObject(config: GameConfig, opts: BatchBuildspecOpt
       },
       post_build: {
         commands: [
-          `if [ -n "$GAMELAYER_PLATFORM" ]; then cp ${shellWord(`${stateDir}/records/build-last.json`)} ${BATCH_OUT}/${ARTIFACTS.buildRecord}; ` +
+          `if [ -n "$GAMELAYER_PLATFORM" ]; then cp ${shellWord(`${stateDir}/records/${lastBuildName(config.stateDir, config.store)}`)} ${BATCH_OUT}/${ARTIFACTS.buildRecord}; ` +
             `else ${gl(`k8s --repository "$REPOSITORY_URI" --out ${BATCH_OUT}/${ARTIFACTS.k8sDir}`)} && ` +
             `${gl(`codebuild imagedefinitions --repository "$REPOSITORY_URI" --out ${BATCH_OUT}/${ARTIFACTS.imageDefinitions}`)} && ` +
             regionDeploy.join('') +
-            `cp ${shellWord(`${stateDir}/records/build-last.json`)} ${BATCH_OUT}/${ARTIFACTS.buildRecord}; fi`,
+            `cp ${shellWord(`${stateDir}/records/${lastBuildName(config.stateDir, config.store)}`)} ${BATCH_OUT}/${ARTIFACTS.buildRecord}; fi`,
         ],
       },
     },

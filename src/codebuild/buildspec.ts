@@ -1,6 +1,8 @@
 // Writes the CodeBuild buildspecs for a game: the same text for the same gamelayer.yaml, so the checked-in
 // buildspecs/ can be compared with what this emits. Commands stay plain `gamelayer …` lines with a little shell,
 // which a test runs as they are.
+// The last build into the config's store: its own pointer when the store is not the default (state/last-build.ts).
+import { lastBuildName } from '../state/last-build.js';
 import path from 'node:path';
 import { Document } from 'yaml';
 import type { GameConfig } from '../config/load.js';
@@ -213,7 +215,7 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
           gl(`k8s --repository "$REPOSITORY_URI" --out ${ARTIFACTS.k8sDir}`),
           gl(`codebuild imagedefinitions --repository "$REPOSITORY_URI" --out ${ARTIFACTS.imageDefinitions}`),
           ...regionDeploy,
-          `cp ${shellWord(`${stateDir}/records/build-last.json`)} ${ARTIFACTS.buildRecord}`,
+          `cp ${shellWord(`${stateDir}/records/${lastBuildName(config.stateDir, config.store)}`)} ${ARTIFACTS.buildRecord}`,
           ...pullCost,
         ],
       },

@@ -11,7 +11,7 @@ import { scanTree } from '../scan/scan.js';
 import { namedRecordError } from '../state/named-record.js';
 import type { BuildRecordSummary } from '../state/record-summary.js';
 import { readRecordHeads } from '../state/record-totals.js';
-import { LAST_BUILD, LAST_SCAN, latestRecord, readBuildRecord, readRecord, recordsDir } from '../state/records.js';
+import { lastBuildToRead, LAST_SCAN, latestRecord, readBuildRecord, readRecord, recordsDir } from '../state/records.js';
 import type { BuildRecord, TreeManifest } from '../types.js';
 
 export interface DiffSide {
@@ -71,14 +71,14 @@ function noBaseline(config: GameConfig): GamelayerError {
 
 /** Refuses at once, before the trees are hashed, when there is no record to compare them with. */
 export async function assertBaseline(config: GameConfig): Promise<void> {
-  for (const name of [LAST_BUILD, LAST_SCAN]) {
-    if (await stat(path.join(recordsDir(config.stateDir), name)).then(() => true, () => false)) return;
+  for (const file of [await lastBuildToRead(config), path.join(recordsDir(config.stateDir), LAST_SCAN)]) {
+    if (await stat(file).then(() => true, () => false)) return;
   }
   throw noBaseline(config);
 }
 
 export async function lastRecordedSide(config: GameConfig): Promise<DiffSide> {
-  const last = await latestRecord(config.stateDir);
+  const last = await latestRecord(config);
   if (!last) throw noBaseline(config);
   return { name: last.file, manifests: last.record.manifests, build: last.record.kind === 'build' ? last.record : undefined };
 }
@@ -92,7 +92,7 @@ export type PullCostSide = BuildRecordSummary & { manifests: TreeManifest[] };
  * as its summary and its manifests' heads, not parsed whole beside the registry's record and the scan.
  */
 export async function lastBuildForPullCost(config: GameConfig): Promise<PullCostSide | undefined> {
-  const file = path.join(recordsDir(config.stateDir), LAST_BUILD);
+  const file = await lastBuildToRead(config);
   // A regular file only (record-file.ts): a FIFO in its place would block the diff for ever.
   const none = new GamelayerError('record.missing', `${file}: no such record`);
   const read = await readRecordHeads(file, () => none, (heads, summary): PullCostSide | 'whole' =>

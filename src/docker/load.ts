@@ -10,7 +10,7 @@ import { layoutTags, REF_NAME } from '../oci/layout.js';
 import { parseReference } from '../registry/reference.js';
 import { count } from '../report/plural.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
-import { LAST_BUILD, readBuildRecord, recordsDir } from '../state/records.js';
+import { lastBuildToRead, readBuildRecord, recordsDir } from '../state/records.js';
 import { buildRecordFile } from '../state/record-name.js';
 import { TREE_NAMES } from '../types.js';
 import { exists } from '../util/exists.js';
@@ -113,7 +113,7 @@ export interface LoadBuildOptions {
  * `build --tag v2`, loading the version's older image would run a stale build. Without a build: version, else latest.
  */
 export async function defaultLoadTag(config: GameConfig): Promise<string> {
-  const last = await readBuildRecord(path.join(recordsDir(config.stateDir), LAST_BUILD)).catch(() => undefined);
+  const last = await readBuildRecord(await lastBuildToRead(config)).catch(() => undefined);
   return last?.tags[0] ?? config.version ?? 'latest';
 }
 

@@ -37,7 +37,12 @@ export interface DockerGameOptions {
 export function pickPlatform(config: GameConfig, platform?: string): string {
   const p = platform ?? config.platforms[0]!;
   if (!config.platforms.includes(p)) {
-    throw new GamelayerError('docker.platform', `--platform ${p}: not in the platforms of ${config.file} (${config.platforms.join(', ')})`);
+    // A flag value, so a usage error (exit 2, error-codes.ts), as build.platform of the daemonless build.
+    throw new GamelayerError(
+      'docker.platform',
+      `--platform ${p}: not in the platforms of ${config.file} (${config.platforms.join(', ')}); expected one of them, written os/arch[/variant] as there`,
+      `pass --platform ${config.platforms[0]} (the docker builder builds one platform a run), or add ${p} to platforms: in ${config.file}`,
+    );
   }
   return p;
 }

@@ -3,8 +3,10 @@
 // record names (its images, their layers, the layers a next build may keep or patch) is reachable, and so is
 // everything the remaining index.json points at; every other blob goes. Dry run unless `apply`.
 // With `apply`, the store is held alone (store-holds.ts): no build runs meanwhile.
-// Builds whose records are in the (shared) state folder but whose images are not in this store are another
-// config's (`store:`) or unknown: kept, records and caches, whatever --keep says.
+// Builds whose records are in the (shared) state folder but whose images are not in this store: a record names its
+// store (`store`, from this version on). Another store that exists is another config's: its builds are kept, records
+// and caches, whatever --keep says. A store that is gone (its folder deleted or moved) leaves orphans: their records
+// go with --apply (gc-orphans.ts). A record of an older version names no store: kept, and listed as such.
 import { readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
@@ -17,6 +19,8 @@ import { clearGcJournal, readGcJournal, writeGcJournal } from './gc-journal.js';
 import { pruneLayerCache, readKeptState, staleStateFiles, type KeptState } from './gc-state.js';
 import { buildTags } from './inspect.js';
 import { listLocal, localBuildSummary, openLocalStore, type LocalBuildSummary } from './local.js';
+import { removeOrphans, sortElsewhere, type Orphan } from './gc-orphans.js';
+import { storeOfRecord } from '../state/last-build.js';
 
 export interface GcOptions {
   config: GameConfig;
@@ -37,6 +41,13 @@ export interface GcResult {
    * `store:`, or gone from every store gc can see): their records and caches are left as they are.
    */
   keptElsewhere: string[];
+  /**
+   * Builds of no store: their record names a store whose folder is gone (deleted or moved). Their records (and that
+   * store's last-build pointer) are removed with --apply, listed in a dry run.
+   */
+  orphans: Orphan[];
+  /** Builds not in this store whose records (of an older version) name no store: kept, since gc cannot tell. */
+  unknownStore: string[];
   removedBuilds: string[];
   /** Tags taken out of index.json (the removed builds' image tags). */
   removedTags: string[];
@@ -62,7 +73,7 @@ export async function gcStore(opts: GcOptions): Promise<GcResult> {
     throw new GamelayerError('cli.keep', `--keep ${opts.keep}: expected a whole number of builds, at least 1`);
   }
   const store = await openLocalStore(opts.config);
-  if (!store) return { store: opts.config.store, applied: Boolean(opts.apply), keptBuilds: [], keptElsewhere: [], removedBuilds: [], removedTags: [], blobs: [], bytesFreed: 0, bytesKept: 0, cacheFiles: 0, layerCacheRows: 0 };
+  if (!store) return { store: opts.config.store, applied: Boolean(opts.apply), keptBuilds: [], keptElsewhere: [], orphans: [], unknownStore: [], removedBuilds: [], removedTags: [], blobs: [], bytesFreed: 0, bytesKept: 0, cacheFiles: 0, layerCacheRows: 0 };
   const release = opts.apply ? await lockStoreForGc(store.dir) : undefined;
   try {
     return await collect(store, opts, keep);
@@ -78,12 +89,24 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
   // builds need of the caches, are never gc's to remove, nor counted in --keep.
   // So are those a gc of this store killed after it rewrote the index was removing (gc-journal.ts).
   const removing = await readGcJournal(store.dir);
-  const builds = recorded.filter((b) => rows.some((r) => r.build === b.tag) || removing.has(b.tag));
-  const elsewhere = recorded.filter((b) => !builds.includes(b));
+  // A record that names this store is its build too, its images gone or not: --keep counts it, and it goes in turn.
+  const namesThis = (b: LocalBuildSummary) => b.record.store !== undefined && storeOfRecord(opts.config.stateDir, b.record.store) === store.dir;
+  const builds = recorded.filter((b) => rows.some((r) => r.build === b.tag) || removing.has(b.tag) || namesThis(b));
+  const notHere = await sortElsewhere(opts.config.stateDir, recorded.filter((b) => !builds.includes(b)));
   // By record file: localBuild reads the records again, so its objects are never the ones in `builds`.
   const named = new Set<string>();
   for (const t of opts.tags ?? []) named.add((await localBuildSummary(opts.config, t, recorded)).file);
-  const last = recorded.length ? await localBuildSummary(opts.config, undefined, recorded) : undefined;
+  // A build named by --tag stays, its store gone or not: its record is what the user asked to keep.
+  notHere.live.push(...notHere.orphans.filter((o) => named.has(o.build.file)).map((o) => o.build));
+  notHere.live.sort((a, b) => recorded.indexOf(a) - recorded.indexOf(b)); // newest first, as recorded
+  notHere.orphans = notHere.orphans.filter((o) => !named.has(o.build.file));
+  // The other stores' builds and those that name none are kept, with what they need of the caches; orphans are not.
+  const elsewhere = [...notHere.live, ...notHere.unknown];
+  // This store's last build, when it has one: a store with no pointer (none built into it since it got its own, or
+  // the pointer deleted) failed gc with "no build yet" (build-last.json was once every store's, so there was one).
+  const last = recorded.length
+    ? await localBuildSummary(opts.config, undefined, recorded).catch((e: unknown) => (e instanceof GamelayerError && e.code === 'record.no-build' ? undefined : Promise.reject(e)))
+    : undefined;
   const kept = builds.filter((b, i) => i < keep || named.has(b.file) || (last && b.file === last.file) || (last && b.tag === last.tag));
   const removed = builds.filter((b) => !kept.includes(b));
   const removedSet = new Set(removed.map((b) => b.tag));
@@ -140,7 +163,9 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
     store: store.dir,
     applied: Boolean(opts.apply),
     keptBuilds: kept.map((b) => b.tag),
-    keptElsewhere: elsewhere.map((b) => b.tag),
+    keptElsewhere: notHere.live.map((b) => b.tag),
+    orphans: notHere.orphans.map((o) => o.orphan),
+    unknownStore: notHere.unknown.map((b) => b.tag),
     removedBuilds: removed.map((b) => b.tag),
     removedTags: [...dropTags].sort(),
     blobs: garbage,
@@ -157,6 +182,7 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
   if (dropTags.size) await store.updateIndex((ix) => ({ ...ix, manifests: ix.manifests.filter((m) => !dropTags.has(m.annotations?.[REF_NAME] ?? '')) }));
   for (const b of removed) await rm(b.file, { force: true });
   await clearGcJournal(store.dir);
+  await removeOrphans(opts.config.stateDir, notHere.orphans);
   for (const g of garbage) await rm(store.blobPath(g.digest), { force: true });
   // Last: these only save work (a layer's file list for the SBOM, a blob's verified marker), so a gc killed
   // before this step leaves nothing wrong, only files the next gc removes.

@@ -2,6 +2,7 @@
 // build), base layers, images and where the build was pushed (when the record says).
 import { totalsOf, type RecordTotals } from '../state/record-summary.js';
 import type { BuildRecord } from '../types.js';
+import { olderFirst } from '../util/instant.js';
 
 /** `marker`: a tree image's one-file `.gamelayer-tree` layer (tree name and digest), not content. */
 export type LayerStatus = 'patch' | 'kept' | 'new' | 'marker';
@@ -45,7 +46,7 @@ export function inspectRecord(
   notBuiltHere: ReadonlySet<string> = new Set(),
 ): InspectView {
   const record = 'manifests' in whole ? totalsOf(whole) : whole;
-  const older = new Set([...notBuiltHere, ...earlier.filter((r) => r.createdAt < record.createdAt).flatMap((r) => r.layers.map((l) => l.digest))]);
+  const older = new Set([...notBuiltHere, ...earlier.filter((r) => olderFirst(r.createdAt, record.createdAt) < 0).flatMap((r) => r.layers.map((l) => l.digest))]);
   const plan = record.planLayers;
   const own = new Set(record.layers.map((l) => l.digest));
   const platformsOf = layerPlatforms(record);

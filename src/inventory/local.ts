@@ -7,11 +7,12 @@ import { GamelayerError } from '../errors.js';
 import { checkLayoutFolder, OCI_LAYOUT_FILE } from '../oci/layout-folder.js';
 import { OciStore, REF_NAME } from '../oci/store.js';
 import { readDocumentRefs } from '../oci/document-refs.js';
-import { LAST_BUILD, readBuildRecord, recordsDir } from '../state/records.js';
+import { isLastBuildName, lastBuildToRead, readBuildRecord, recordsDir } from '../state/records.js';
 import { buildRecordName, isLegacyRecordName, tagOfRecordName } from '../state/record-name.js';
 import { readBuildSummary, type BuildRecordSummary } from '../state/record-summary.js';
 import { TREE_NAMES, type BuildRecord, type Descriptor } from '../types.js';
 import { exists } from '../util/exists.js';
+import { newestFirst } from '../util/instant.js';
 import { buildTags } from './inspect.js';
 
 export interface LocalBuild {
@@ -69,13 +70,14 @@ async function readLocalBuilds<R extends BuildRecordSummary>(config: GameConfig,
   const out: { tag: string; file: string; record: R }[] = [];
   for (const n of names) {
     const tag = tagOfRecordName(n);
-    if (tag === undefined || n === LAST_BUILD) continue;
+    if (tag === undefined || isLastBuildName(n)) continue;
     // An old name of a tag with upper case, beside the current one (written again since, elsewhere): listed once.
     if (isLegacyRecordName(n) && names.includes(buildRecordName(tag))) continue;
     const file = path.join(dir, n);
     out.push({ tag, file, record: await read(file) });
   }
-  return out.sort((a, b) => b.record.createdAt.localeCompare(a.record.createdAt) || a.tag.localeCompare(b.tag));
+  // By the instants the times name, not their text (another zone, or no fractional seconds, sorted wrong).
+  return out.sort(newestFirst((b) => b.record.createdAt, (a, b) => a.tag.localeCompare(b.tag)));
 }
 
 export async function openLocalStore(config: GameConfig): Promise<OciStore | undefined> {
@@ -151,8 +153,8 @@ export async function localBuild(config: GameConfig, tag?: string, summaries?: r
 export async function localBuildSummary(config: GameConfig, tag?: string, summaries?: readonly LocalBuildSummary[]): Promise<LocalBuildSummary> {
   const builds = summaries ?? (await localBuildSummaries(config));
   if (!tag) {
-    // build-last.json is a copy of the tagged record: that build, by its file, when it is still here.
-    const last = path.join(recordsDir(config.stateDir), LAST_BUILD);
+    // The store's last-build pointer is a copy of the tagged record: that build, by its file, when it is still here.
+    const last = await lastBuildToRead(config);
     const record = await readBuildSummary(last);
     const same = builds.find((b) => b.record.createdAt === record.createdAt && b.record.tags[0] === record.tags[0]);
     return same ?? { tag: record.tags[0] ?? 'last', file: last, record };

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { namedRecordError } from '../state/named-record.js';
-import { readBuildRecord } from '../state/records.js';
+import { lastBuildFile, lastBuildToRead, readBuildRecord } from '../state/records.js';
 import { ASSEMBLY_WORKERS } from './assemble-script.js';
 import { regionalRepository, type RegionalPin } from './regional.js';
 import { deployRecordOf, readDeployRecord, type CountedManifest, type DeployRecord } from './record-counts.js';
@@ -73,10 +73,9 @@ export interface DeployInput {
   start: string[];
 }
 
-export const LAST_BUILD_RECORD = path.join('records', 'build-last.json');
-
+/** The last build into the config's store (state/last-build.ts): where a build writes the record deploy specs default to. */
 export function lastBuildRecordPath(config: GameConfig): string {
-  return path.join(config.stateDir, LAST_BUILD_RECORD);
+  return lastBuildFile(config);
 }
 
 const NO_BUILD_HINT = 'run gamelayer build first';
@@ -256,7 +255,7 @@ export async function loadDeployInput(
     const repository = regionalRepository(fetched.record, opts.repository ?? fetched.repository, opts, ref)!;
     return { input: deployInputOf(config, fetched.record, repository, ref), recordFile: ref, record: fetched.record };
   }
-  const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
+  const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : await lastBuildToRead(config);
   const noRepository = (pushed: PushedTo[] = []) => {
     const copies = pushedCopies(pushed);
     if (copies.length < 2) return new GamelayerError('deploy.repository', `${config.file}: registry: not set, so the image repository is unknown`, 'set registry in gamelayer.yaml or pass --repository');

@@ -3,7 +3,7 @@
 // other local builds pushed to a repository are what a deploy of this build can pull there.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { LAST_BUILD, recordsDir } from '../state/records.js';
+import { isLastBuildName, recordsDir } from '../state/records.js';
 import { tagOfRecordName } from '../state/record-name.js';
 import { readBuildSummary } from '../state/record-summary.js';
 import type { BuildRecord } from '../types.js';
@@ -24,7 +24,7 @@ export async function pushedByOthers(stateDir: string, record: Pick<BuildRecord,
   const found = new Map<string, string>();
   for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) {
     const tag = tagOfRecordName(name);
-    if (tag === undefined || name === LAST_BUILD || tag === record.tags[0]) continue;
+    if (tag === undefined || isLastBuildName(name) || tag === record.tags[0]) continue;
     const summary = await readBuildSummary(path.join(dir, name)).catch(() => undefined);
     for (const p of summary?.pushed ?? []) {
       if (!sameRepository(p.repository, input.repository)) continue;

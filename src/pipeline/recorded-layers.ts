@@ -10,7 +10,7 @@
 // names is proven from its blob, as one no record names.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { LAST_BUILD, recordsDir } from '../state/records.js';
+import { isLastBuildName, recordsDir } from '../state/records.js';
 import { readBuildSummary } from '../state/record-summary.js';
 import { recordCreatedMs } from '../state/record-created.js';
 
@@ -72,7 +72,7 @@ export function recordedLayers(stateDir: string, settingsKey: string): RecordedL
  * comes after every dated one (gamelayer writes the time in the head: such a file is damaged or not a record).
  */
 async function newestRecords(dir: string, count: number): Promise<string[]> {
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^build-.+\.json$/.test(n) && n !== LAST_BUILD);
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^build-.+\.json$/.test(n) && !isLastBuildName(n));
   return names
     .map((name) => ({ file: path.join(dir, name), created: recordCreatedMs(path.join(dir, name)) ?? -Infinity }))
     .sort((a, b) => (b.created === a.created ? 0 : b.created - a.created) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))

@@ -5,7 +5,7 @@
 // record (which moves the line's tag) last.
 import { GamelayerError } from '../errors.js';
 import { formatPlatform, imageIndex, parsePlatform } from '../oci/image.js';
-import { LAST_BUILD, markPushed, readBuildRecord, recordsDir, writeRecord } from '../state/records.js';
+import { lastBuildName, markPushed, readBuildRecord, recordsDir, writeRecord } from '../state/records.js';
 import { buildRecordName, dropLegacyRecord } from '../state/record-name.js';
 import { MEDIA_TREES, SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type Descriptor, type TreeManifest } from '../types.js';
 import { fetchBuildRecordFor, pushBuildRecord, type PushBuildRecordResult } from './artifact.js';
@@ -18,6 +18,7 @@ import { getSizedBlob } from './small-blob.js';
 import type { RegistryClient } from './client.js';
 import path from 'node:path';
 import { sha256Digest } from '../oci/layout.js';
+import { olderFirst } from '../util/instant.js';
 
 /** The tag a build of one platform pushes its server image under: `<tag>-linux-arm64` (its trees add `-<tree>`). */
 export function platformTag(tag: string, platform: string): string {
@@ -37,6 +38,8 @@ export interface MergeIndexOptions extends TargetOptions {
   game?: string;
   /** The game's `.gamelayer/`: the merged record is written there too (with where it was pushed). */
   stateDir?: string;
+  /** The config's store: the merged build becomes its last build (state/last-build.ts); default .gamelayer/oci. */
+  store?: string;
 }
 
 export interface MergeIndexResult {
@@ -182,7 +185,7 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
     const kept = earlier && earlier.index === record.index ? { pushed: earlier.pushed } : {};
     // Also the host's last build: k8s, ecs and codebuild imagedefinitions read it (the merge job of a batch).
     await writeRecord(recordFile, { ...record, ...kept, kind: 'build' });
-    await writeRecord(path.join(recordsDir(opts.stateDir), LAST_BUILD), { ...record, ...kept, kind: 'build' });
+    await writeRecord(path.join(recordsDir(opts.stateDir), lastBuildName(opts.stateDir, opts.store ?? path.join(opts.stateDir, 'oci'))), { ...record, ...kept, kind: 'build' });
     await dropLegacyRecord(recordsDir(opts.stateDir), opts.tag);
     await markPushed(opts.stateDir, record, {
       repository: where,
@@ -256,7 +259,7 @@ function sorted(o: Record<string, string>): Record<string, string> {
 }
 
 /** What a build of every platform on one host would record, from the platform builds' records. */
-function mergedRecord(records: BuildRecord[], tag: string, platforms: string[], indexes: Map<string, Descriptor>, line: string | undefined): BuildRecord {
+export function mergedRecord(records: BuildRecord[], tag: string, platforms: string[], indexes: Map<string, Descriptor>, line: string | undefined): BuildRecord {
   const first = records[0]!;
   const manifests = new Map<string, TreeManifest>();
   const layers = new Map<string, BuiltLayer>();
@@ -264,8 +267,9 @@ function mergedRecord(records: BuildRecord[], tag: string, platforms: string[], 
     for (const m of r.manifests) manifests.set(`${m.tree}|${m.platform ?? ''}`, m);
     for (const l of r.layers) if (!layers.has(l.digest)) layers.set(l.digest, l);
   }
-  // The newest platform build's time: merging the same builds again gives the same record.
-  const createdAt = records.map((r) => r.createdAt).sort().at(-1)!;
+  // The newest platform build's time: merging the same builds again gives the same record. Newest by the instant
+  // (hosts may write other zones or precisions), the text as it was written; equal instants by text, for one answer.
+  const createdAt = records.map((r) => r.createdAt).sort((a, b) => olderFirst(a, b) || (a < b ? -1 : a > b ? 1 : 0)).at(-1)!;
   const images = [SERVER_IMAGE, ...TREE_NAMES].flatMap((name) => [
     ...records.flatMap((r) => r.images.filter((i) => i.name === name)),
     { name, digest: indexes.get(name)!.digest, mediaType: MEDIA_TYPES.ociIndex },

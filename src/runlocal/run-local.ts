@@ -5,7 +5,8 @@ import type Docker from 'dockerode';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { connectDocker } from '../docker/daemon.js';
-import { deployInputFrom, lastBuildRecordPath, readBuildRecord } from '../k8s/input.js';
+import { deployInputFrom, readBuildRecord } from '../k8s/input.js';
+import { lastBuildToRead } from '../state/records.js';
 import { k8sOptionsFromConfig, mergeK8sOptions, type K8sOptions } from '../k8s/options.js';
 import { isRecordReference } from '../k8s/record-source.js';
 import { resourceName } from '../k8s/pod.js';
@@ -70,7 +71,7 @@ export async function runLocal(opts: RunLocalOptions): Promise<RunLocalResult> {
       'pass a record file of a build made here (.gamelayer/records/build-<tag>.json), or build that commit here (the same trees give the same images); gamelayer k8s --record REF writes the spec of a pushed build',
     );
   }
-  const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : lastBuildRecordPath(config);
+  const recordFile = opts.recordFile ? path.resolve(opts.recordFile) : await lastBuildToRead(config);
   const record = await readBuildRecord(recordFile).catch((e: unknown) => {
     throw opts.recordFile === undefined ? e : namedRecordError(e, recordFile, '--record takes a build record (.gamelayer/records/build-<tag>.json)');
   });

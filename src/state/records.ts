@@ -1,6 +1,6 @@
 // Records of earlier scans and builds in `.gamelayer/records/`: the baselines `gamelayer diff` compares against.
 // Plain JSON (readable with jq), written to a temp file and renamed so a reader never sees half a record.
-import { copyFile, open, writeFile, type FileHandle } from 'node:fs/promises';
+import { copyFile, open, readdir, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { buildRecordSchema, parseStored, scanRecordSchema, TREE_NAMES, type BuildRecord, type PushedTo, type ScanRecord, type TreeManifest, type TreeName } from '../types.js';
@@ -12,8 +12,9 @@ import { packedRecord, parseRecordBytes } from './record-parse.js';
 import { copyRange, summaryText, topLevelPlaces } from './record-members.js';
 import { parseRecordFile } from './record-stream.js';
 import { noSuchRecord, openRecordFile, readOpenedBytes, recordStream, withRecordFile } from './record-file.js';
-import { parseBuildSummary, refuseNewerRecord, withMember, type BuildRecordSummary } from './record-summary.js';
+import { parseBuildSummary, readBuildSummary, refuseNewerRecord, withMember, type BuildRecordSummary } from './record-summary.js';
 import { buildRecordFile } from './record-name.js';
+import { isLastBuildName, LAST_BUILD, lastBuildName } from './last-build.js';
 
 export type { ScanRecord };
 
@@ -24,7 +25,29 @@ export function recordsDir(stateDir: string): string {
 }
 
 export const LAST_SCAN = 'scan-last.json';
-export const LAST_BUILD = 'build-last.json';
+export { LAST_BUILD, isLastBuildName, lastBuildName } from './last-build.js';
+
+/** The last-build pointer of a config's store (last-build.ts): where a build into it writes its record's copy. */
+export function lastBuildFile(config: { stateDir: string; store: string }): string {
+  return path.join(recordsDir(config.stateDir), lastBuildName(config.stateDir, config.store));
+}
+
+/**
+ * The last build of a config's store, to read: its pointer; for a store other than the default that has none yet, an
+ * older version's `build-last.json` when that build is this store's (its record names no store, and the store holds
+ * its server image), as older versions wrote it for every store. Else the pointer (missing: "no build yet").
+ */
+export async function lastBuildToRead(config: { stateDir: string; store: string }): Promise<string> {
+  const own = lastBuildFile(config);
+  const legacy = path.join(recordsDir(config.stateDir), LAST_BUILD);
+  if (own === legacy || (await stat(own).then(() => true, () => false))) return own;
+  const summary = await readBuildSummary(legacy).catch(() => undefined);
+  const server = summary?.store === undefined ? summary?.images.find((i) => i.name === 'server') : undefined;
+  // A record is anyone's text: only a sha256 digest names a file of the store.
+  const hex = /^sha256:([a-f0-9]{64})$/.exec(server?.digest ?? '')?.[1];
+  if (!hex) return own;
+  return (await stat(path.join(config.store, 'blobs', 'sha256', hex)).then((s) => s.isFile(), () => false)) ? legacy : own;
+}
 
 /**
  * Writes a record as JSON, a piece at a time: a 100k-entry game's record is tens of MB of text (its entries twice,
@@ -141,10 +164,13 @@ export async function readBuildRecord(file: string): Promise<BuildRecord> {
   return r;
 }
 
-/** The newest baseline of a game: its last build, else its last scan, else undefined. */
-export async function latestRecord(stateDir: string): Promise<{ file: string; record: AnyRecord } | undefined> {
-  for (const name of [LAST_BUILD, LAST_SCAN]) {
-    const file = path.join(recordsDir(stateDir), name);
+/**
+ * The newest baseline of a game: its last build (into the config's store; a state folder alone: the default
+ * store's), else its last scan, else undefined.
+ */
+export async function latestRecord(of: string | { stateDir: string; store: string }): Promise<{ file: string; record: AnyRecord } | undefined> {
+  const config = typeof of === 'string' ? { stateDir: of, store: path.join(of, 'oci') } : of;
+  for (const file of [await lastBuildToRead(config), path.join(recordsDir(config.stateDir), LAST_SCAN)]) {
     try {
       return { file, record: await readRecord(file) };
     } catch (e) {
@@ -156,7 +182,7 @@ export async function latestRecord(stateDir: string): Promise<{ file: string; re
 }
 
 /**
- * Notes a successful push in the local records of that build (`build-<tag>.json`, and `build-last.json` while it
+ * Notes a successful push in the local records of that build (`build-<tag>.json`, and a store's last-build pointer while it
  * is still the same build): one entry per repository, replaced by a newer push there. A record of another build
  * under the same name is left alone. Returns the files updated.
  */
@@ -166,15 +192,19 @@ export async function markPushed(stateDir: string, record: BuildRecord, entry: P
   // Each file is read as bytes and only its summary parsed; the new `pushed` is spliced into the bytes. A 100k-file
   // game's record is tens of MB of JSON (1M files: 170 MB): parsing it again whole (the caller holds it already) and
   // writing it out from objects took more memory than the push itself, and so did holding both files' bytes at once.
-  const [tagged, last] = [await buildRecordFile(dir, String(record.tags[0])), path.join(dir, LAST_BUILD)];
-  const files = tagged === last ? [tagged] : [tagged, last];
-  // The last build is a copy of its tagged record: the same bytes are checked and changed once (compared before the
+  const tagged = await buildRecordFile(dir, String(record.tags[0]));
+  // Every store's last-build pointer (last-build.ts) that may be this build: the push does not say which store built it.
+  const lasts = (await readdir(dir).catch(() => [] as string[])).filter(isLastBuildName).sort().map((n) => path.join(dir, n));
+  const files = [tagged, ...lasts.filter((f) => f !== tagged)];
+  // A last build is a copy of its tagged record: the same bytes are checked and changed once (compared before the
   // tagged record is rewritten, a piece at a time, neither held whole).
-  const lastIsCopy = files.length === 2 && (await sameBytes(tagged, last));
+  const copies = new Set<string>();
+  for (const last of files.slice(1)) if (await sameBytes(tagged, last)) copies.add(last);
   /** What was done to the tagged record: skipped (not this build), left as it was, or written. */
   let taggedOutcome: 'skipped' | 'unchanged' | 'written' = 'skipped';
   for (const file of files) {
-    if (file === last && lastIsCopy) {
+    if (copies.has(file)) {
+      const last = file;
       const outcome = taggedOutcome;
       if (outcome === 'written') await copyRecord(tagged, last);
       if (outcome !== 'skipped') updated.push(last);
@@ -296,8 +326,8 @@ function sameImages(a: BuildRecordSummary, b: BuildRecordSummary): boolean {
   return key(a) === key(b);
 }
 
-/** The record as it travels to a registry: local-only fields (where it was pushed) left out. */
+/** The record as it travels to a registry: local-only fields (where it was pushed, its local store) left out. */
 export function recordForRegistry(record: BuildRecord & { kind?: string }): BuildRecord {
-  const { kind: _kind, pushed: _pushed, ...rest } = record;
+  const { kind: _kind, pushed: _pushed, store: _store, ...rest } = record;
   return rest;
 }

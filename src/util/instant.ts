@@ -24,15 +24,32 @@ export function instantMs(text: string): number | undefined {
 }
 
 /**
+ * A creation time as UTC text for people, `YYYY-MM-DD hh:mm` (with `:ss` when `seconds`): a time written in another
+ * zone ("…T05:00:00-05:00") was shown as its own digits, read as UTC (05:00 for 10:00). Text that is no RFC 3339
+ * date-time is given as it is.
+ */
+export function utcText(text: string, seconds = false): string {
+  const ms = instantMs(text);
+  if (ms === undefined) return text;
+  return new Date(Math.floor(ms)).toISOString().slice(0, seconds ? 19 : 16).replace('T', ' ');
+}
+
+/**
  * Orders things by a creation time, newest first: those whose time is not an RFC 3339 date-time after all the others
  * (as the oldest), among themselves in the order `tie` gives, as are equal instants.
  */
 export function newestFirst<T>(createdAt: (x: T) => string, tie: (a: T, b: T) => number): (a: T, b: T) => number {
-  return (a, b) => {
-    const [x, y] = [instantMs(createdAt(a)), instantMs(createdAt(b))];
-    if (x !== undefined && y !== undefined && x !== y) return y - x;
-    if (x === undefined && y !== undefined) return 1;
-    if (y === undefined && x !== undefined) return -1;
-    return tie(a, b);
-  };
+  return (a, b) => olderFirst(createdAt(b), createdAt(a)) || tie(a, b);
+}
+
+/**
+ * Two creation times in time order: negative when `a` is the older, 0 for the same instant (or two texts that are
+ * no RFC 3339 date-time); a text that is none comes before (is older than) every one that is.
+ */
+export function olderFirst(a: string, b: string): number {
+  const [x, y] = [instantMs(a), instantMs(b)];
+  if (x !== undefined && y !== undefined) return x === y ? 0 : x - y;
+  if (x === undefined && y !== undefined) return -1;
+  if (y === undefined && x !== undefined) return 1;
+  return 0;
 }

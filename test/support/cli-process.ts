@@ -84,3 +84,16 @@ export async function killWhen(
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** Runs the CLI to the end in `cwd` and gives its stdout; throws with its stderr when it does not exit 0. */
+export async function cliOk(cwd: string, args: string[], env?: CliOptions['env']): Promise<string> {
+  const r = await runCli(args, { cwd, env });
+  if (r.code !== 0) throw new Error(`gamelayer ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** `ls REPO --json`'s build records: tag → `record of <build>` and ` (line <line>)` for a line tag. */
+export async function registryRecords(cwd: string, repo: string, env?: CliOptions['env']): Promise<Record<string, string>> {
+  const { tags } = JSON.parse(await cliOk(cwd, ['ls', repo, '--json'], env)) as { tags: { tag: string; kind: string; recordOf?: string; line?: string }[] };
+  return Object.fromEntries(tags.filter((t) => t.kind === 'record').map((t) => [t.tag, `record of ${t.recordOf}${t.line !== undefined ? ` (line ${t.line})` : ''}`]));
+}

@@ -131,6 +131,10 @@ export function register(program: Command): void {
         // Heavy modules load only on the path that needs them: a CLI start stays fast.
         const { buildWithDocker, checkDockerBuildFlags } = await import('../../docker/daemon-build.js');
         // A mistyped flag is said before the start's warning (which the usage error then followed).
+        if ((flags.platform?.length ?? 0) > 1) {
+          // The daemon builds one platform a run: the others were silently left out.
+          throw new GamelayerError('docker.platform', `--platform ${flags.platform!.join(' ')}: --builder docker builds one platform a run; expected one of ${config.platforms.join(', ')}`, 'run one build per platform, or build daemonless (the default) for several');
+        }
         checkDockerBuildFlags(config, flags.tag, flags.platform?.[0]);
         await warnStartInterpreter(config, flags.platform, reporter);
         const result = await buildWithDocker({

@@ -35,10 +35,15 @@ export function register(program: Command): void {
           `${verb} ${count(result.removedBuilds.length, 'build')}: ${result.removedBuilds.join(', ') || '-'} (${count(result.removedTags.length, 'tag')})`,
           `${verb} ${count(result.blobs.length, 'blob')}, ${formatBytes(result.bytesFreed)} freed; ${formatBytes(result.bytesKept)} kept in ${result.store}`,
         ];
-        if (result.keptElsewhere.length > 0) lines.push(`kept ${count(result.keptElsewhere.length, 'record')} of builds not in this store: ${result.keptElsewhere.join(', ')}`);
+        if (result.keptElsewhere.length > 0) lines.push(`kept ${count(result.keptElsewhere.length, 'record')} of builds in other stores: ${result.keptElsewhere.join(', ')}`);
+        if (result.orphans.length > 0) {
+          const stores = [...new Set(result.orphans.map((o) => o.store))].join(', ');
+          lines.push(`${verb} ${count(result.orphans.length, 'record')} of builds whose images are in no store (${stores}: gone, or holding none of them): ${result.orphans.map((o) => o.tag).join(', ')}`);
+        }
+        if (result.unknownStore.length > 0) lines.push(`kept ${count(result.unknownStore.length, 'record')} of builds not in this store that name no store (written before gamelayer recorded it): ${result.unknownStore.join(', ')}; delete such a record by hand if its store is gone`);
         if (result.cacheFiles > 0) lines.push(`${verb} ${result.cacheFiles} cache files no kept build needs`);
         if (result.layerCacheRows > 0) lines.push(`${verb} ${result.layerCacheRows} layer cache rows of those blobs`);
-        if (!result.applied && result.blobs.length + result.removedTags.length > 0) lines.push('dry run: pass --apply to remove');
+        if (!result.applied && result.blobs.length + result.removedTags.length + result.orphans.length > 0) lines.push('dry run: pass --apply to remove');
         if (!result.applied) {
           const { liveHolds } = await import('../../oci/store-holds.js');
           const held = await liveHolds(result.store);
@@ -46,6 +51,6 @@ export function register(program: Command): void {
         }
         process.stdout.write(`${lines.join('\n')}\n`);
       }
-      if (flags.exitCode && !result.applied && result.blobs.length + result.removedTags.length > 0) process.exitCode = EXIT.changes;
+      if (flags.exitCode && !result.applied && result.blobs.length + result.removedTags.length + result.orphans.length > 0) process.exitCode = EXIT.changes;
     });
 }

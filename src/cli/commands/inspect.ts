@@ -15,6 +15,7 @@ import { addRegistryOptions, registryOptions, type RegistryFlags } from '../regi
 import { fitTable } from '../table.js';
 import { count } from '../../report/plural.js';
 import { printable } from '../../report/printable.js';
+import { utcText } from '../../util/instant.js';
 
 interface InspectFlags extends RegistryFlags {
   json?: boolean;
@@ -94,7 +95,7 @@ async function layersNotInStore(store: string, record: Pick<BuildRecord, 'layers
 
 function render(v: InspectView, pushedNote?: string): string {
   const out: string[] = [];
-  out.push(`build ${v.tags.join(', ')} of ${v.game}${v.version ? ` ${v.version}` : ''}, ${v.createdAt.slice(0, 19).replace('T', ' ')} UTC`);
+  out.push(`build ${v.tags.join(', ')} of ${v.game}${v.version ? ` ${v.version}` : ''}, ${utcText(v.createdAt, true)} UTC`);
   out.push(`record: ${path.isAbsolute(v.source) ? path.relative(process.cwd(), v.source) : v.source}`);
   out.push(`platforms: ${v.platforms.join(', ')}`);
   // A chunked tree's files are those its copy holds; its images hold chunks instead, counted apart.
@@ -126,6 +127,6 @@ function pushedLines(pushed: unknown): string[] {
   if (!pushed) return ['pushed: not recorded'];
   if (!Array.isArray(pushed)) return [`pushed: ${JSON.stringify(pushed)}`];
   return pushed.map((p: { repository?: string; images?: unknown[]; at?: string }) =>
-    `pushed: ${p.repository ?? '?'}${p.at ? `, ${p.at.slice(0, 16).replace('T', ' ')} UTC` : ''}${Array.isArray(p.images) ? ` (${count(p.images.length, 'image')})` : ''}`,
+    `pushed: ${p.repository ?? '?'}${p.at ? `, ${utcText(String(p.at))} UTC` : ''}${Array.isArray(p.images) ? ` (${count(p.images.length, 'image')})` : ''}`,
   );
 }

@@ -8,6 +8,7 @@ import { addRegistryOptions, registryOptions, type RegistryFlags } from '../regi
 import { fitTable } from '../table.js';
 import { count } from '../../report/plural.js';
 import { printable } from '../../report/printable.js';
+import { utcText } from '../../util/instant.js';
 
 /** The KIND column of a registry tag. */
 function kindText(t: RemoteTagRow): string {
@@ -60,7 +61,7 @@ export function register(program: Command): void {
           ['TAG', 'IMAGE', 'DIGEST', 'SIZE', 'CREATED', 'RECORD'],
           // index.json may have been written by another tool, or by hand: a tag is shown quoted when it holds a
           // control character (an escape sequence, a newline), never sent to the terminal as it is.
-          tags.map((t) => [printable(t.tag), t.image, t.digest.slice(7, 19), formatBytes(t.size), t.createdAt ? t.createdAt.slice(0, 16).replace('T', ' ') : '-', t.record ? (t.revision !== undefined ? `yes (${printable(t.revision.slice(0, 12))})` : 'yes') : '']),
+          tags.map((t) => [printable(t.tag), t.image, t.digest.slice(7, 19), formatBytes(t.size), t.createdAt ? utcText(t.createdAt) : '-', t.record ? (t.revision !== undefined ? `yes (${printable(t.revision.slice(0, 12))})` : 'yes') : '']),
           [3],
           { shrink: 0 },
         )}\n${count(tags.length, 'tag')}, ${count(builds.length, 'build')} in ${store}\n`,

@@ -49,6 +49,7 @@ export function register(program: Command): void {
         line,
         game: config.game,
         stateDir: config.stateDir,
+        store: config.store,
       });
       // The platform builds signed their own manifests (and SBOMs, attached to them); the indexes are new here.
       const signatures = signer ? await (await import('../../supply/sign-images.js')).signImages({ ...registry, refs: result.indexes.map((i) => `${repo}:${i.tag}`), signer }) : [];

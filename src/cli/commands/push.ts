@@ -17,6 +17,7 @@ interface PushFlags extends RegistryFlags {
   tag?: string[];
   alsoTag: string[];
   image?: string;
+  line?: string;
   store?: string;
   json?: boolean;
   replication: boolean;
@@ -31,6 +32,7 @@ export function register(program: Command): void {
     // -t/--tag names a build's tag in the other commands; kept here, hidden, for old scripts.
     .addOption(new Option('-t, --tag <tag>').hideHelp().argParser((v: string, acc: string[] = []) => [...acc, v]))
     .option('--image <tag|digest>', 'push only this image of the local store (default: the whole build tagged like <ref>)')
+    .option('--line <name>', 'line of work (branch) whose tag moves to the build\'s record when it is the line\'s newest, as build --push --line (default: the line the build was pushed on, else as build --push: GAMELAYER_LINE, CODEBUILD_WEBHOOK_HEAD_REF, the git branch, else "default")')
     .option('--store <dir>', STORE_FLAG_HELP)
     .option('--json', 'print the result as JSON on stdout')
     .option('--no-replication', 'with several destinations: push to each, even to a region ECR replication copies the first one to')
@@ -41,17 +43,24 @@ export function register(program: Command): void {
       checkEcrFlags(flags, refs.map((r) => destination(r, config.registry, config.file)));
       if (refs.length > 1) return pushMany(refs, flags, config, reporter);
       const to = destination(refs[0]!, config.registry, config.file);
+      // A line is a build's (its record moves the line tag): one image pushed alone has none to move.
+      if (flags.line !== undefined && flags.image !== undefined) {
+        throw new GamelayerError('cli.usage', `--line ${flags.line} goes with the push of a build (its record moves the line's tag), not with --image`, 'drop --line, or push the whole build: gamelayer push REF --line NAME');
+      }
       // A tag with a build record is a build: all five images and the record go up (the record then says where,
       // for the deploy commands). --image pushes one image, as before.
       const alsoTags = [...flags.alsoTag, ...(flags.tag ?? [])];
       const build = flags.image === undefined ? await buildRecordFor(config.stateDir, to) : undefined;
       // Checked before anything is sent, the build's further tags among them.
       if (!build || alsoTags.length) await refuseReservedTags(to, flags, config.stateDir);
+      if (!build && flags.line !== undefined) {
+        throw new GamelayerError('cli.usage', `--line ${flags.line}: ${to} names no local build (no build record of its tag), so no record moves the line's tag`, 'push a build by its tag (gamelayer build --tag TAG first), or drop --line');
+      }
       const registry = await registryOptions(flags);
       let pushed: Awaited<ReturnType<typeof import('../../pipeline/steps/push.js').pushBuild>> | undefined;
       if (build) {
         const { pushBuild } = await import('../../pipeline/steps/push.js');
-        pushed = await pushBuild({ ...registry, store: config.store, record: await withLine(build.record, config.dir), repository: build.repository, stateDir: config.stateDir, reporter });
+        pushed = await pushBuild({ ...registry, store: config.store, record: await withLine(build.record, config, flags.line), repository: build.repository, stateDir: config.stateDir, reporter });
         // `push 1.4.2 --also-tag latest` sent the server image alone (no tree image, no record), which k8s and ecs
         // then refused as never pushed: the build goes up whole, and its further tags name its server image.
         if (!alsoTags.length) {
@@ -96,7 +105,7 @@ async function pushMany(refs: string[], flags: PushFlags, config: Awaited<Return
   const result = await pushBuildToMany({
     ...(await registryOptions(flags)),
     store: config.store,
-    record: await withLine(builds[0]!.record, config.dir),
+    record: await withLine(builds[0]!.record, config, flags.line),
     repositories: builds.map((b) => b!.repository),
     replication: flags.replication ? 'auto' : 'off',
     replicationTimeoutMs,
@@ -108,14 +117,24 @@ async function pushMany(refs: string[], flags: PushFlags, config: Awaited<Return
 }
 
 /**
- * The build with its line of work, as build --push gives it: a build made without --push has none, and its push left
- * the line tag on an older build (or on a record its record tag had moved off, listed by ls as `record of ?`). The
- * push moves the line tag only when this build is the line's newest (pushBuildRecord compares creation times).
+ * The build with its line of work, as build --push gives it: `--line`, else the line it was pushed on, else the
+ * default line (a build made without --push has none, and its push left the line tag on an older build, or on a
+ * record its record tag had moved off, listed by ls as `record of ?`). The push moves the line tag only when this
+ * build is the line's newest (pushBuildRecord compares creation times). A build of one platform of several (build
+ * --platform P --push) moves no line, as build --push does not: `gamelayer index` merges it and moves the line.
  */
-async function withLine(record: BuildRecord, gameDir: string): Promise<BuildRecord> {
+async function withLine(record: BuildRecord, config: { dir: string; platforms: string[] }, line: string | undefined): Promise<BuildRecord> {
+  const { isPlatformBuild } = await import('./platform-build.js');
+  if (isPlatformBuild(config, record)) {
+    if (line !== undefined) {
+      throw new GamelayerError('cli.usage', `--line ${line}: ${record.tags[0]} is a build of ${record.platforms[0]} alone, which moves no line (as build --platform P --push)`, `merge the platform builds with gamelayer index REPO --tag TAG --line ${line}`);
+    }
+    return { ...record, line: undefined };
+  }
+  if (line !== undefined) return { ...record, line };
   if (record.line !== undefined) return record;
   const { defaultLine } = await import('../../pipeline/steps/previous.js');
-  return { ...record, line: (await defaultLine(gameDir)).line };
+  return { ...record, line: (await defaultLine(config.dir)).line };
 }
 
 /** The local build record of the tag in `to` (`records/build-<tag>.json`), if there is one. */

@@ -19,7 +19,7 @@ import { layerInputKey } from '../../plan/plan.js';
 import { formatBytes } from '../../report/reporter.js';
 import { hex64, xxhashApi } from '../../scan/hash.js';
 import { LARGE_GAME_ENTRIES, type TreeScan } from '../../scan/scan.js';
-import { LAST_BUILD, recordsDir } from '../../state/records.js';
+import { lastBuildFile } from '../../state/records.js';
 import { TREE_NAMES, type BuildRecord, type BuiltLayer, type FileEntry, type LayerPlan, type PlannedLayer, type TreeManifest, type TreeName } from '../../types.js';
 import { collectOldGarbage } from '../../util/young-garbage.js';
 import type { LoadedBases } from '../base-source.js';
@@ -109,7 +109,7 @@ export async function planPlatforms(i: PlanInput): Promise<PlanOutput> {
       // The record is not trusted: a layer that does not hold what it says would make the image differ from the sources.
       const damaged = (Object.entries(prevTrees) as [TreeName, PreviousTree][]).filter(([, p]) => !p.unavailable).map(([t, p]) => recordedTreeProblem(t, p, mounts[t], parents[t])).find(Boolean);
       if (damaged) {
-        reporter.warn(`the previous build record (${i.previousRef ?? i.from ?? path.join(recordsDir(config.stateDir), LAST_BUILD)}) is damaged: ${damaged}; planning every tree afresh`);
+        reporter.warn(`the previous build record (${i.previousRef ?? i.from ?? lastBuildFile({ stateDir: config.stateDir, store: i.store.dir })}) is damaged: ${damaged}; planning every tree afresh`);
         prevTrees = {};
       }
       inc = planIncremental(manifests, prevTrees, {

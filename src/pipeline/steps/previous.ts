@@ -22,7 +22,7 @@ import { readOnly } from '../../registry/connect.js';
 import { formatReference, parseReference } from '../../registry/reference.js';
 import { settingsChanges } from '../../plan/settings-key.js';
 import type { Reporter } from '../../report/reporter.js';
-import { LAST_BUILD, readRecord, recordStream, recordsDir, type AnyRecord } from '../../state/records.js';
+import { LAST_BUILD, lastBuildToRead, readRecord, recordStream, type AnyRecord } from '../../state/records.js';
 import type { BuildRecord, BuiltLayer } from '../../types.js';
 import type { BuildInputs } from './inputs.js';
 import type { PreviousLookup, RegistryPrevious } from './previous-types.js';
@@ -57,7 +57,12 @@ export interface PreviousInfo {
 }
 
 export type PreviousInput = Pick<BuildInputs, 'config' | 'reporter' | 'settingsKey' | 'line' | 'rebase' | 'from' | 'push' | 'registry' | 'previousLookup'> &
-  Partial<Pick<BuildInputs, 'platforms'>>;
+  Partial<Pick<BuildInputs, 'platforms' | 'store'>>;
+
+/** The last build into the store this build writes (state/last-build.ts): --out's, else the config's. */
+function lastBuildOf(i: Pick<BuildInputs, 'config'> & Partial<Pick<BuildInputs, 'store'>>): Promise<string> {
+  return lastBuildToRead({ stateDir: i.config.stateDir, store: i.store?.dir ?? i.config.store });
+}
 
 /** Whether a build with these options takes its previous build from a registry (--from REF, or --push). */
 function usesRegistry(i: { rebase?: boolean; from?: string; push?: string }): boolean {
@@ -69,9 +74,9 @@ function usesRegistry(i: { rebase?: boolean; from?: string; push?: string }): bo
  * round trips the scan should overlap), no tree is chunked (a chunked tree's scan takes chunk lists from it), and
  * its record is large (`recordStream.minBytes`: a small one's parse garbage is better collected with the scan's).
  */
-export async function previousReadAfterScan(i: Pick<BuildInputs, 'config' | 'rebase' | 'from' | 'push'>): Promise<boolean> {
+export async function previousReadAfterScan(i: Pick<BuildInputs, 'config' | 'rebase' | 'from' | 'push'> & Partial<Pick<BuildInputs, 'store'>>): Promise<boolean> {
   if (usesRegistry(i) || Object.values(i.config.trees).some((t) => t.chunks)) return false;
-  const size = await stat(path.join(recordsDir(i.config.stateDir), LAST_BUILD)).then((s) => s.size, () => 0);
+  const size = await stat(await lastBuildOf(i)).then((s) => s.size, () => 0);
   return size >= recordStream.minBytes;
 }
 
@@ -154,12 +159,13 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
       previousInfo = { source: 'registry', ref: remote.ref, line, createdAt: remote.record.createdAt, ...(remote.plannedOn ? (remote.plannedOn.recordTag ? { plannedOnRecord: remote.plannedOn.recordTag } : { plannedOn: remote.plannedOn.line }) : {}) };
     }
   } else {
-    const last = await previousBuild(config.stateDir, reporter);
+    const lastFile = await lastBuildOf(i);
+    const last = await previousBuild(lastFile, reporter);
     // The last build of other layer settings (a mount moved, another target size) is not built on: said by name.
     const otherSettings = last && last.settingsKey !== settingsKey ? last : undefined;
     previous = otherSettings ? undefined : last;
     previousInfo = previous
-      ? { source: 'local', ref: path.join(recordsDir(config.stateDir), LAST_BUILD), createdAt: previous.createdAt }
+      ? { source: 'local', ref: lastFile, createdAt: previous.createdAt }
       : otherSettings
         ? { source: 'none', reason: `${fromNone ? '--from none, and ' : ''}the last build (${otherSettings.tags[0] ?? LAST_BUILD}) was built with other layer settings (${settingsChanges(otherSettings.settingsKey, settingsKey)})` }
         : { source: 'none', reason: fromNone ? '--from none, and no earlier build in .gamelayer/' : 'no earlier build in .gamelayer/' };
@@ -193,10 +199,10 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
 }
 
 /** The last build's record (whatever its settings); a corrupt record is reported and ignored. */
-async function previousBuild(stateDir: string, reporter: Reporter): Promise<BuildRecord | undefined> {
+async function previousBuild(file: string, reporter: Reporter): Promise<BuildRecord | undefined> {
   let record: AnyRecord;
   try {
-    record = await readRecord(path.join(recordsDir(stateDir), LAST_BUILD));
+    record = await readRecord(file);
   } catch (e) {
     if (e instanceof GamelayerError && e.code === 'record.missing') return undefined;
     if (e instanceof GamelayerError) {

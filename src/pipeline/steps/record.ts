@@ -4,7 +4,8 @@
 // writes nothing.
 import { recordedParents } from '../../plan/mount-parents.js';
 import path from 'node:path';
-import { copyRecord, LAST_BUILD, recordsDir, writeRecord } from '../../state/records.js';
+import { copyRecord, lastBuildFile, recordsDir, writeRecord } from '../../state/records.js';
+import { storeFromState } from '../../state/last-build.js';
 import { buildRecordName, dropLegacyRecord } from '../../state/record-name.js';
 import type { TreeDecision } from '../../plan/incremental.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
@@ -50,7 +51,8 @@ export interface BuildSummary {
   ms: number;
 }
 
-export type RecordInput = Pick<BuildInputs, 'config' | 'reporter' | 'tag' | 'platforms' | 'settingsKey' | 'line' | 'push' | 'codebuildArn' | 'revision' | 'sourceUrl'> & {
+export type RecordInput = Pick<BuildInputs, 'config' | 'reporter' | 'tag' | 'platforms' | 'settingsKey' | 'line' | 'push' | 'codebuildArn' | 'revision' | 'sourceUrl'> &
+  Partial<Pick<BuildInputs, 'store'>> & {
   plans: PlatformPlan[];
   images: ImagesOutput;
   previous: PreviousOutput;
@@ -68,6 +70,7 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
   const { config, reporter, tag, plans } = i;
   const { images, perPlatform, tags } = i.images;
   const previous = i.previous.record;
+  const storeDir = i.store?.dir ?? config.store;
   const manifests = uniqueManifests(plans.flatMap((p) => p.manifests));
   const allLayers = uniqueLayers(perPlatform.flatMap((p) => [...p.layers, ...Object.values(p.sentinels)]));
   const record: BuildRecord = {
@@ -121,9 +124,18 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
   }
   const dir = recordsDir(config.stateDir);
   const recordFile = path.join(dir, buildRecordName(tag));
+  // The last build of this store (state/last-build.ts): another config's store beside it keeps its own.
+  const last = lastBuildFile({ stateDir: config.stateDir, store: storeDir });
+  // The local file names the store its images went to, so gc of another store sharing this state folder tells a
+  // live store's builds from those of a store that is gone. Only the file: the record a build gives (and pushes) is
+  // the same on every host.
+  const local = { kind: 'build', ...record, store: storeFromState(config.stateDir, storeDir) };
   if (!unchanged || !(await exists(recordFile))) {
-    await writeRecord(recordFile, { kind: 'build', ...record });
-    await copyRecord(recordFile, path.join(dir, LAST_BUILD));
+    await writeRecord(recordFile, local);
+    await copyRecord(recordFile, last);
+  } else if (!(await exists(last))) {
+    // Planned on an older version's build-last.json (a store of its own, no pointer yet): the store gets its own.
+    await writeRecord(last, local);
   }
   await dropLegacyRecord(dir, tag);
   return { record, recordFile, layers: allLayers, baseMoved: moved };
