@@ -202,6 +202,10 @@ export async function startFaultProxy(targetHost: string, initial: FaultRule[] =
     });
     forwarding++;
     upstream.on('close', () => forwarding--);
+    // A client gone before its exchange ended (a killed CLI mid-upload) cuts the registry's side too, as a dropped
+    // connection would: piped on, the upstream request would wait for the rest of its body for ever, and idle() too.
+    req.on('close', () => void (req.complete || upstream.destroy()));
+    res.on('close', () => void (res.writableFinished || upstream.destroy()));
     upstream.on('error', () => res.destroy());
     upstream.on('response', (up) => {
       if (beforeAnswer) {
