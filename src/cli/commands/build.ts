@@ -12,7 +12,7 @@ import type { SbomRecord } from '../../sbom/cyclonedx.js';
 import type { BuildRecord } from '../../types.js';
 import { GamelayerError } from '../../errors.js';
 import { formatBytes, formatRate } from '../../report/reporter.js';
-import { commandConfig, commandReporter, printJson, warnStartInterpreter } from '../context.js';
+import { commandConfig, commandReporter, printJson, warnBareSizes, warnStartInterpreter } from '../context.js';
 import { addRegistryOptions, checkEcrFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
 import { assertOutFolder } from '../../util/fs-access.js';
@@ -133,6 +133,7 @@ export function register(program: Command): void {
         // A mistyped flag is said before the start's warning (which the usage error then followed).
         checkDockerBuildFlags(config, flags.tag, flags.platform?.[0]);
         await warnStartInterpreter(config, flags.platform, reporter);
+        await warnBareSizes(config, reporter);
         const result = await buildWithDocker({
           config,
           tag: flags.tag,
@@ -195,6 +196,7 @@ export function register(program: Command): void {
       }
       // Checked once the lookup's questions are out (their round trip overlaps it): a warning, before the build.
       await warnStartInterpreter(config, flags.platform, reporter);
+      await warnBareSizes(config, reporter);
       const { build } = await import('../../pipeline/build.js');
       let result: BuildResult | undefined = await build({
         config,
