@@ -12,6 +12,7 @@ import type { SbomRecord } from '../../sbom/cyclonedx.js';
 import type { BuildRecord } from '../../types.js';
 import { GamelayerError } from '../../errors.js';
 import { formatBytes, formatRate } from '../../report/reporter.js';
+import { withPushInterrupt } from '../push-interrupt.js';
 import { commandConfig, commandReporter, printJson, warnBareSizes, warnStartInterpreter } from '../context.js';
 import { addRegistryOptions, checkEcrFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
@@ -241,10 +242,12 @@ export function register(program: Command): void {
       // A signed build to a repository whose signature tags are immutable stops here, before any byte goes up.
       const primaryTarget = signer && primary ? await signableTargets(pushTo, registry, result.previousTarget) : undefined;
       if (pushTo.length > 1) {
-        const many = await (await import('../../pipeline/steps/push-many.js')).pushBuildToMany({
+        const { pushBuildToMany } = await import('../../pipeline/steps/push-many.js');
+        const [store, record] = [result.store, pushRecord];
+        const many = await withPushInterrupt(reporter, (r) => pushBuildToMany({
           ...registry,
-          store: result.store,
-          record: pushRecord,
+          store,
+          record,
           repositories: pushTo,
           replication: flags.replication ? 'auto' : 'off',
           replicationTimeoutMs,
@@ -252,8 +255,8 @@ export function register(program: Command): void {
           gamePlatforms: config.platforms,
           mediaWaitMs,
           stateDir: config.stateDir,
-          reporter,
-        });
+          reporter: r,
+        }));
         const shownMany = pushedBuild(result);
         result = pushRecord = undefined;
         if (flags.sbom || signer) await collectBeforeSupplyChain(shownMany.record);
@@ -269,9 +272,14 @@ export function register(program: Command): void {
         else process.stdout.write(`${buildText(shownMany)}\n${pushManyText(many)}\n${attachedMany.map((a) => `${a.repository}:\n${attachText(a)}\n`).join('')}`);
         return;
       }
-      const pushed = primary
-        ? await (await import('../../pipeline/steps/push.js')).pushBuild({ ...registry, ...(primaryTarget ? { target: primaryTarget } : {}), store: result.store, record: pushRecord, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter, recordRead: result.previousRecordRead, previousTarget: result.previousTarget })
-        : undefined;
+      let pushed: PushBuildResult | undefined;
+      if (primary) {
+        const { pushBuild } = await import('../../pipeline/steps/push.js');
+        const [built, record] = [result, pushRecord];
+        pushed = await withPushInterrupt(reporter, (r) =>
+          pushBuild({ ...registry, ...(primaryTarget ? { target: primaryTarget } : {}), store: built.store, record, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter: r, recordRead: built.previousRecordRead, previousTarget: built.previousTarget }),
+        );
+      }
       const shown = pushedBuild(result);
       result = pushRecord = undefined;
       if (pushed && (flags.sbom || signer)) await collectBeforeSupplyChain(shown.record);
