@@ -297,7 +297,7 @@ export function register(program: Command): void {
             })
           : undefined;
       if (flags.json) printJson({ ...buildJson(shown), push: pushed, ...(attached ? { supplyChain: attached } : {}) });
-      else process.stdout.write(`${buildText(shown)}\n${pushed ? `${pushText(pushed)}\n` : ''}${attached ? `${attachText(attached)}\n` : ''}`);
+      else process.stdout.write(`${buildText(shown)}\n${pushed ? `${pushText(pushed, reusedSentLine(shown, pushed))}\n` : ''}${attached ? `${attachText(attached)}\n` : ''}`);
     });
   addRegistryOptions(cmd);
 }
@@ -429,6 +429,22 @@ function previousText(s: BuildResult['summary']): string {
   return `previous build: ${p.ref}${p.plannedOn ? ` (line ${p.plannedOn}'s newest: line ${p.line} has none yet)` : p.plannedOnRecord ? ` (the repository's newest build record: it has no line tag)` : p.line ? ` (line ${p.line})` : ''}, built ${p.createdAt}${kept}`;
 }
 
+/**
+ * The part of a push that layers this build reused from the local store made up, when the registry lacked them: a
+ * tree switched to chunks and back reused its old layers ("new bytes 324 B"), never pushed there, and the push line
+ * that followed said "360 MiB sent". Each true, together they read as a contradiction. Undefined when there is none.
+ */
+export function reusedSentLine(r: Pick<ShownBuild, 'summary'>, p: Pick<PushBuildResult, 'images'>): string | undefined {
+  const uploaded = new Set(p.images.flatMap((i) => i.uploaded));
+  const reused = new Map(r.summary.layers.filter((l) => l.reused && uploaded.has(l.layer.digest)).map((l) => [l.layer.digest, l.layer.size]));
+  if (reused.size === 0) return undefined;
+  const bytes = [...reused.values()].reduce((n, b) => n + b, 0);
+  return (
+    `of that, ${formatBytes(bytes)} is ${count(reused.size, 'layer')} this build reused from the local store that ${p.images[0]?.repository ?? 'the repository'} lacked ` +
+    `(the build's "new bytes" counts only layers built now)`
+  );
+}
+
 /** Several targets: one line per target, then where each blob was read. */
 export function pushManyText(r: PushBuildToManyResult): string {
   const reads = Object.values(r.reads);
@@ -439,13 +455,15 @@ export function pushManyText(r: PushBuildToManyResult): string {
   ].join('\n');
 }
 
-export function pushText(p: PushBuildResult): string {
+/** `reusedSent`: reusedSentLine's words, said right below the bytes they explain. */
+export function pushText(p: PushBuildResult, reusedSent?: string): string {
   const b = p.blobs;
   const images = p.images.map((i) => `  ${i.tags.join(', ')} = ${i.digest}${i.upToDate ? ' (already there)' : ''}`);
   return [
     `pushed to ${p.repository}:`,
     ...images,
     `blobs: ${b.uploaded} uploaded, ${b.mounted} mounted, ${b.skipped} already there; ${formatBytes(p.bytesSent)} sent${p.record.bytesSent ? ` (the build record's ${formatBytes(p.record.bytesSent)} included)` : ''}`,
+    ...(reusedSent ? [reusedSent] : []),
     `build record ${p.record.digest} (tag ${p.record.tags.join(', ') || 'kept'})`,
   ].join('\n');
 }
