@@ -2,24 +2,17 @@
 // and the README says -t, --tag names a build's tag everywhere): only --record with the record's path deployed an
 // older build. -t, --tag now deploys that local build; an unknown tag names the builds there, and --tag with
 // --record is refused as naming the build twice.
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { writeBusyboxLayout } from './support/busybox-layout.js';
+import { writeBusyboxGame } from './support/busybox-layout.js';
 import { tempDir } from './support/tmp.js';
 
-const TREES = ['engine', 'engine-media', 'app', 'app-media'];
 let dir: string;
 beforeAll(async () => {
   dir = await tempDir('gl-deploy-tag-');
-  const base = await writeBusyboxLayout(path.join(dir, 'base'));
-  for (const t of TREES) await mkdir(path.join(dir, t));
-  await writeFile(path.join(dir, 'engine', 'run'), '#!/bin/sh\n', { mode: 0o755 });
-  await writeFile(
-    path.join(dir, 'gamelayer.yaml'),
-    ['game: deploy-tag', `baseImage: ${base}`, 'start: [/opt/local/engine/run]', 'trees:', ...TREES.map((t) => `  ${t}: {source: ${t}}`), ''].join('\n'),
-  );
+  await writeBusyboxGame(dir, 'deploy-tag', '');
   for (const v of ['one', 'two']) {
     await writeFile(path.join(dir, 'app', 'v.txt'), v);
     const b = await runCli(['build', '--tag', v], { cwd: dir });

@@ -1,24 +1,15 @@
 // A build with zstd layers given to run-local (Docker 20.10's load cannot read zstd) was refused naming the image by
 // its digest alone (`image sha256:…`): which of the five images, and of which build, was left to find out. The
 // refusal names the image by its tag (`z1-engine`), with the digest; load, which reads the store by tag, says the tag.
-import { mkdir, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { writeBusyboxLayout } from './support/busybox-layout.js';
+import { writeBusyboxGame } from './support/busybox-layout.js';
 import { tempDir } from './support/tmp.js';
 
-const TREES = ['engine', 'engine-media', 'app', 'app-media'];
 let dir: string;
 beforeAll(async () => {
   dir = await tempDir('gl-run-zstd-');
-  const base = await writeBusyboxLayout(path.join(dir, 'base'));
-  for (const t of TREES) await mkdir(path.join(dir, t));
-  await writeFile(path.join(dir, 'engine', 'run'), '#!/bin/sh\necho up\n', { mode: 0o755 });
-  await writeFile(
-    path.join(dir, 'gamelayer.yaml'),
-    ['game: run-zstd', `baseImage: ${base}`, 'start: [/opt/local/engine/run]', 'layers: {compression: zstd}', 'trees:', ...TREES.map((t) => `  ${t}: {source: ${t}}`), ''].join('\n'),
-  );
+  await writeBusyboxGame(dir, 'run-zstd', 'echo up\n', ['layers: {compression: zstd}']);
   const b = await runCli(['build', '--tag', 'z1'], { cwd: dir });
   expect(b.code, b.stderr).toBe(0);
 }, 120_000);
