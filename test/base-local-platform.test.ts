@@ -68,3 +68,21 @@ describe('a local base of another platform than the one built', () => {
     expect(r.code).toBe(0);
   });
 });
+
+// The docker builder and `gamelayer dockerfile` read a local base after the scan: a base without the platform built
+// failed only once every tree was hashed (minutes on a big game). The base's index and config are read first now.
+describe('a local base without the platform: refused before any tree is hashed', () => {
+  it.each([
+    ['build --builder docker', ['build', '--builder', 'docker', '--platform', 'linux/arm64']],
+    ['dockerfile', ['dockerfile', '--platform', 'linux/arm64', '--out', 'out']],
+    ['build (daemonless)', ['build']],
+  ])('%s', async (_name, args) => {
+    const dir = await game('gl-local-platform-early-', 'linux/amd64, linux/arm64');
+    const l = await gzLayer();
+    await writeOneLayerLayout(path.join(dir, 'base'), l.gz, l.diffID);
+    const r = await runCli(args, { cwd: dir });
+    expect(r.stderr).toContain('error[base.platform]: base image oci:base:latest: its image is for linux/amd64, not linux/arm64\n');
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(/files? hashed/);
+  });
+});

@@ -322,6 +322,10 @@ describe('buildspecs/buildspec.yml, run', () => {
     expect(diff).toContain(asset);
     expect(diff).toMatch(/app-media/);
     expect(diff).toContain(`${repositoryUri}:gamelayer-line.main → working trees`);
+    // What it compared, and no pull cost: pre_build runs before this host has a build ("no local build to compute the
+    // pull cost to" ended every report); post_build's gamelayer-pull-cost.txt has it, to this build.
+    expect(diff).not.toContain('no local build');
+    expect(diff).not.toContain('pull cost');
     expect(Object.keys(await storedTags(registry.storageDir, REPO))).toEqual(expect.arrayContaining(['99aa88bb-app-media', '99aa88bb.gamelayer-record']));
     // The registry's layers were kept, and the unchanged trees' pushes sent no blob; the changed tree's did.
     expect(second.stdout).toMatch(/^engine +0 +\d+ .* reused /m);

@@ -19,6 +19,7 @@ describe('diff flags that go with --against', () => {
     [['--line', 'main'], '--line'],
     [['--to', '127.0.0.1:5000/g:1'], '--to'],
     [['--if-exists'], '--if-exists'],
+    [['--no-pull-cost'], '--no-pull-cost'],
   ])('%j without --against is refused', async (flags, name) => {
     const r = await runCli(['diff', 'a', 'b', ...flags], { cwd: root });
     expect(r.code, r.stdout).toBe(2);

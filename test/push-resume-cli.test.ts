@@ -9,7 +9,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { open, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli } from './support/cli-process.js';
+import { formatBytes } from '../src/report/reporter.js';
+import { runCli, startCli, type CliResult } from './support/cli-process.js';
 import { useCountingRegistry } from './support/counting-registry.js';
 import { storageProblems } from './support/registry.js';
 import { copySample } from './support/sample.js';
@@ -95,31 +96,60 @@ describe('gamelayer push killed mid-layer, run again', () => {
   }, 300_000);
 
   it('straight to distribution (no buffering front), the cut chunk cancels the session: the rerun warns and sends the layer whole', async () => {
-    // The same front, streaming: bytes go on as they come, so the kill cuts the registry's request too.
-    const direct = fx.proxy;
-    direct.mode = 'stream';
-    direct.reset();
-    try {
-      const repo = 'studio/restart';
-      const to = `${direct.host}/${repo}:v1`;
-      const first = startCli(['push', to, '--concurrency', '1'], { cwd: dir, env });
-      direct.onReceived = (total) => {
-        if (total < CHUNK + 36 * MIB) return;
-        direct.onReceived = undefined;
-        first.child.kill('SIGKILL');
-      };
-      expect((await first.result).signal).toBe('SIGKILL');
-      direct.reset();
+    await stoppedStraight('studio/restart', 'SIGKILL', async (repo, to, stopped) => {
+      expect(stopped.signal).toBe('SIGKILL');
       const again = await runCli(['push', to, '--concurrency', '1'], { cwd: dir, env });
       expect(again.code, again.stderr).toBe(0);
-      expect(again.stderr).toMatch(/the upload kept from an earlier run is no longer held by .*sending the blob from byte 0/);
-      expect(direct.received).toBeGreaterThanOrEqual(layer.size);
+      expect(again.stderr).toMatch(/the upload an earlier run left is gone from .*: that blob is sent again from the start/);
+      expect(fx.proxy.received).toBeGreaterThanOrEqual(layer.size);
       expect(await readdir(path.join(dir, '.gamelayer/uploads'))).toEqual([]);
       const manifest = JSON.parse(execFileSync('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${fx.registry.host}/${repo}:v1`]).toString()) as { layers: { digest: string }[] };
       expect(manifest.layers.map((l) => l.digest)).toContain(layer.digest);
       expect(await blobSha(repo, layer.digest)).toBe(layer.digest);
-    } finally {
-      direct.mode = 'buffer';
-    }
+    });
+  }, 300_000);
+
+  it('stopped with Ctrl-C: one line says what went up and that the same command resumes; the rerun notes the gone upload once, short', async () => {
+    // Ctrl-C ended the push at once, exit 130, without a word; the rerun then warned, with the blob's file path, that the
+    // upload kept was gone (twice). Straight to distribution, which cancels the session whose chunk the stop cut.
+    await stoppedStraight('studio/interrupted', 'SIGINT', async (repo, to, stopped) => {
+      expect(stopped.code, stopped.stderr).toBe(130);
+      const last = stopped.stderr.trimEnd().split('\n').at(-1);
+      expect(last).toMatch(/^push stopped by Ctrl-C: (no blob had reached the registry yet|\d+ blobs? \([\d.]+ [KMG]?i?B\) had reached the registry), [\d.]+ MiB of unfinished uploads were cut; run the same command again to resume: what the registry holds is not sent again$/);
+
+      const again = await runCli(['push', to, '--concurrency', '1'], { cwd: dir, env });
+      expect(again.code, again.stderr).toBe(0);
+      const about = again.stderr.split('\n').filter((l) => l.includes('earlier run'));
+      expect(about).toEqual([
+        `note: blob ${layer.digest.slice(7, 19)} (${formatBytes(layer.size)}) to ${fx.proxy.host}/${repo}: the upload an earlier run left is gone from ${fx.proxy.host} ` +
+          '(cancelled when its last chunk was cut, or expired): that blob is sent again from the start',
+      ]);
+      expect(again.stderr).not.toContain('.gamelayer/oci/blobs');
+      expect(await blobSha(repo, layer.digest)).toBe(layer.digest);
+    });
   }, 300_000);
 });
+
+/**
+ * A push straight to distribution (the front streams, so a stop cuts the registry's request too), stopped by `signal`
+ * once the big layer's first chunk is acknowledged and its second under way; then `rest`, with the counts reset.
+ */
+async function stoppedStraight(repo: string, signal: NodeJS.Signals, rest: (repo: string, to: string, stopped: CliResult) => Promise<void>): Promise<void> {
+  const direct = fx.proxy;
+  direct.mode = 'stream';
+  direct.reset();
+  try {
+    const to = `${direct.host}/${repo}:v1`;
+    const first = startCli(['push', to, '--concurrency', '1'], { cwd: dir, env });
+    direct.onReceived = (total) => {
+      if (total < CHUNK + 36 * MIB) return;
+      direct.onReceived = undefined;
+      first.child.kill(signal);
+    };
+    const stopped = await first.result;
+    direct.reset();
+    await rest(repo, to, stopped);
+  } finally {
+    direct.mode = 'buffer';
+  }
+}

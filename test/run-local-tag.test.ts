@@ -1,24 +1,17 @@
 // `gamelayer run-local --tag v1` (as `load --tag v1`, `build --tag v1`, `gc --tag v1` name a build) was "unknown option
 // '--tag'": only the last build ran, or another by the path of its record file. -t, --tag now runs that local build;
 // an unknown tag names the builds there, and --tag with --record is refused as naming the build twice.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { writeBusyboxLayout } from './support/busybox-layout.js';
+import { writeBusyboxGame } from './support/busybox-layout.js';
 import { tempDir } from './support/tmp.js';
 
-const TREES = ['engine', 'engine-media', 'app', 'app-media'];
 let dir: string;
 beforeAll(async () => {
   dir = await tempDir('gl-run-tag-');
-  const base = await writeBusyboxLayout(path.join(dir, 'base'));
-  for (const t of TREES) await mkdir(path.join(dir, t));
-  await writeFile(path.join(dir, 'engine', 'run'), '#!/bin/sh\necho "version $(cat /opt/local/app/v.txt)"\n', { mode: 0o755 });
-  await writeFile(
-    path.join(dir, 'gamelayer.yaml'),
-    ['game: run-tag', `baseImage: ${base}`, 'start: [/opt/local/engine/run]', 'trees:', ...TREES.map((t) => `  ${t}: {source: ${t}}`), ''].join('\n'),
-  );
+  await writeBusyboxGame(dir, 'run-tag', 'echo "version $(cat /opt/local/app/v.txt)"\n');
   for (const v of ['one', 'two']) {
     await writeFile(path.join(dir, 'app', 'v.txt'), v);
     const b = await runCli(['build', '--tag', v], { cwd: dir });

@@ -3,7 +3,7 @@
 // Every pak went into both images (packed, pushed and pulled twice) and scan and build said nothing. They now warn,
 // naming both trees, what is held twice and the fix; init's nested layout (the outer tree leaves the inner mount
 // out) and an exclude say nothing.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
@@ -19,6 +19,7 @@ beforeAll(async () => {
   await writeFile(path.join(dir, 'Game', 'Game.ini'), 'ini\n');
   await writeFile(path.join(dir, 'Game', 'Content', 'Paks', 'a.pak'), Buffer.alloc(3000, 1));
   await writeFile(path.join(dir, 'Game', 'Content', 'Paks', 'b.pak'), Buffer.alloc(1000, 2));
+  await symlink(path.join('Game', 'Content', 'Paks'), path.join(dir, 'PaksLink'));
 });
 
 async function scanWith(trees: string[]): Promise<{ code: number | null; warnings: string[] }> {
@@ -34,11 +35,12 @@ const ENGINE = [
 ];
 
 describe('a tree whose source lies inside another tree that still takes its files', () => {
-  it('scan warns with both trees, the files held twice and the exclude that fixes it', async () => {
-    const r = await scanWith([...ENGINE, 'app: {source: Game, mount: /opt/game/Game}', 'app-media: {source: Game/Content/Paks, mount: /opt/paks}']);
+  // The paks folder named directly, or through a symlink to it (a source is compared as the file system sees it).
+  it.each([['Game/Content/Paks'], ['PaksLink']])('app-media at %s: scan warns with both trees, the files held twice and the exclude that fixes it', async (source) => {
+    const r = await scanWith([...ENGINE, 'app: {source: Game, mount: /opt/game/Game}', `app-media: {source: ${source}, mount: /opt/paks}`]);
     expect(r.code).toBe(0);
     expect(r.warnings).toEqual([
-      `warning: trees.app-media.source ${path.join(dir, 'Game/Content/Paks')} lies inside trees.app.source ${path.join(dir, 'Game')}, and app still holds 2 files (3.91 KiB) of it ` +
+      `warning: trees.app-media.source ${path.join(dir, source)} lies inside trees.app.source ${path.join(dir, 'Game')}, and app still holds 2 files (3.91 KiB) of it ` +
         '(at /opt/game/Game/Content/Paks, and trees.app-media at /opt/paks): every such file is packed, pushed and pulled twice; ' +
         'leave them out of app (trees.app.exclude: ["Content/Paks/**"]), or mount app-media at /opt/game/Game/Content/Paks, which app then leaves out',
     ]);

@@ -25,6 +25,13 @@ export async function refuseOutInTrees(config: GameConfig, out: string | undefin
   if (out !== undefined && out !== '-') await assertOutsideFolders(out, flag, treeSourceFolders(config), { kind, configDir: path.dirname(config.file) });
 }
 
+/** Warns (stderr) when the config's layer size is a bare number of bytes below 1 MiB (512 meant as 512 MiB, say). */
+export async function warnBareSizes(config: GameConfig, reporter: Reporter): Promise<void> {
+  const { bareTargetSizeWarning } = await import('../config/bare-size.js');
+  const w = await bareTargetSizeWarning(config);
+  if (w) reporter.warn(w);
+}
+
 /** Warns (stderr, once) when the start program cannot run on the config's base: a script whose interpreter is nowhere. */
 export async function warnStartInterpreter(config: GameConfig, platforms: readonly string[] | undefined, reporter: Reporter): Promise<void> {
   const { startInterpreterWarning } = await import('../scan/start-interpreter.js');

@@ -142,7 +142,8 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
   const tag = `${SOURCE_TAG}; export IMAGE_TAG="\${IMAGE_TAG:-build-$CODEBUILD_BUILD_NUMBER}"`;
   // Against the newest build of this line of work in the registry: a line with no build yet says so (exit 0); any
   // other failure (registry unreachable, damaged record) fails the phase instead of passing for "no earlier build".
-  const diff = `${gl('diff --against "$REPOSITORY_URI"')} > ${ARTIFACTS.diffReport}`;
+  // No pull cost there: the host has no build yet (or a cached, stale one); post_build's report has it, to this build.
+  const diff = `${gl('diff --against "$REPOSITORY_URI" --no-pull-cost')} > ${ARTIFACTS.diffReport}`;
   // The image to compare with in the registry (its build record travels with it): BASELINE_TAG when the project
   // or StartBuild sets one (say, the tag in production), else the commit before a webhook push, when it was built.
   const baseline = 'export BASELINE_TAG="${BASELINE_TAG:-${CODEBUILD_WEBHOOK_PREV_COMMIT:0:8}}"';

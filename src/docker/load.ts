@@ -15,7 +15,7 @@ import { buildRecordFile } from '../state/record-name.js';
 import { TREE_NAMES } from '../types.js';
 import { exists } from '../util/exists.js';
 import { connectDocker, daemonError, daemonInfo, followStream, streamLines, type DaemonInfo } from './daemon.js';
-import { checkDaemonLayers, dockerSaveStream, resolveSaveImages, type DaemonImage, type SaveImage } from './save-format.js';
+import { checkDaemonLayers, dockerSaveStream, resolveSaveImages, saveImageName, type DaemonImage, type SaveImage } from './save-format.js';
 import { withStoreRead } from '../oci/store-holds.js';
 
 export interface LoadImagesOptions {
@@ -57,7 +57,7 @@ export function daemonPlatform(info: { os: string; arch: string }): { os: string
 export async function writeImagesToDaemon(images: DaemonImage[], opts: { docker?: Docker; reporter?: Reporter; info?: DaemonInfo } = {}): Promise<LoadedImage[]> {
   const reporter = opts.reporter ?? silentReporter;
   const info = opts.info ?? (await daemonInfo(opts.docker ?? connectDocker()));
-  for (const i of images) checkDaemonLayers(i.selector, i.image);
+  for (const i of images) checkDaemonLayers(saveImageName(i), i.image);
   const distinct = new Map<string, number>();
   for (const i of images) for (const l of i.image.layers) distinct.set(l.digest, l.size);
   const total = [...distinct.values()].reduce((a, b) => a + b, 0);

@@ -22,6 +22,16 @@ export interface DaemonImage extends SaveImage {
 
 const LAYER_TYPES = /^application\/vnd\.(oci\.image\.layer\.v1\.tar(\+gzip)?|docker\.image\.rootfs\.diff\.tar(\.gzip)?)$/;
 
+/**
+ * How messages name an image: by its tag. run-local reads the store by digest, and a refusal naming only
+ * `sha256:…` left the user to find which of the five images it was; the tag (`z1-engine`) comes first there.
+ */
+export function saveImageName(img: SaveImage): string {
+  if (!img.selector.startsWith('sha256:')) return img.selector;
+  const named = img.repoTags[0];
+  return named ? `${named.slice(named.lastIndexOf(':') + 1)} (${img.selector})` : img.selector;
+}
+
 /** Refuses layers docker load of Docker 20.10 cannot read (zstd), naming the image and the layer. */
 export function checkDaemonLayers(name: string, image: Image): void {
   for (const l of image.layers) {
@@ -40,8 +50,8 @@ export async function resolveSaveImages(layoutDir: string, images: SaveImage[], 
   const out: DaemonImage[] = [];
   for (const img of images) {
     // A partial layout (layers kept in the registry by the build) gets what it lacks first, digest-verified.
-    const image = pickPlatform(await readCompleteLayoutImage(layoutDir, img.selector), img.selector, platform);
-    checkDaemonLayers(img.selector, image);
+    const image = pickPlatform(await readCompleteLayoutImage(layoutDir, img.selector), saveImageName(img), platform);
+    checkDaemonLayers(saveImageName(img), image);
     out.push({ ...img, image });
   }
   return out;

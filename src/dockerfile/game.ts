@@ -4,7 +4,7 @@ import path from 'node:path';
 import { treeSourceFor, type GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { assertBaseLayerRoom } from '../oci/base-room.js';
-import { loadBaseImage } from '../oci/base-image.js';
+import { loadBaseImage, type BaseImage } from '../oci/base-image.js';
 import { baseMountParents } from '../oci/base-parents.js';
 import type { MountParents } from '../plan/mount-parents.js';
 import { parsePlatform } from '../oci/image.js';
@@ -52,20 +52,30 @@ export function pickPlatform(config: GameConfig, platform?: string): string {
  * owner or mode of their own (oci/base-parents.ts); a reference's layer count is unknown here (0), its folders those
  * the daemon build read (`dockerfile` alone: none).
  */
-async function localBase(config: GameConfig, platform: string, mounts: Record<TreeName, string>, manifests: readonly TreeManifest[], byReference?: DockerGameOptions['baseParents']): Promise<{ layers: number; parents?: Record<TreeName, MountParents> }> {
+async function localBase(config: GameConfig, base: BaseImage | undefined, mounts: Record<TreeName, string>, manifests: readonly TreeManifest[], byReference?: DockerGameOptions['baseParents']): Promise<{ layers: number; parents?: Record<TreeName, MountParents> }> {
   if (config.baseImage === 'scratch') return { layers: 0 };
-  if (!/^(oci|oci-archive|docker-archive):/.test(config.baseImage)) {
+  if (!base) {
     const parents = await byReference?.(manifests);
     return { layers: 0, ...(parents ? { parents } : {}) };
   }
-  const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(platform) });
-  await assertBaseLayerRoom(config, base.layers.length);
   const parents = await baseMountParents(base, mounts, path.join(config.stateDir, 'cache', 'verified-blobs'), manifests);
   return { layers: base.layers.length, parents };
 }
 
+/**
+ * A local base (oci:, oci-archive:, docker-archive:) of `platform`, read before the scan: its index and config say
+ * whether it has that platform, and a base without it failed only after every tree was hashed (minutes on a big game).
+ */
+async function localBaseImage(config: GameConfig, platform: string): Promise<BaseImage | undefined> {
+  if (!/^(oci|oci-archive|docker-archive):/.test(config.baseImage)) return undefined;
+  const base = await loadBaseImage(config.baseImage, { baseDir: config.dir, platform: parsePlatform(platform) });
+  await assertBaseLayerRoom(config, base.layers.length);
+  return base;
+}
+
 export async function dockerGame(config: GameConfig, opts: DockerGameOptions = {}): Promise<DockerGame> {
   const platform = pickPlatform(config, opts.platform);
+  const localImage = await localBaseImage(config, platform);
   const scanned = await scanGame(config, { reporter: opts.reporter ?? silentReporter, platforms: [platform] });
   const manifests = {} as Record<TreeName, TreeManifest>;
   for (const t of TREE_NAMES) {
@@ -75,7 +85,7 @@ export async function dockerGame(config: GameConfig, opts: DockerGameOptions = {
     manifests[t] = s.manifest;
   }
   const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
-  const local = await localBase(config, platform, mounts, Object.values(manifests), opts.baseParents);
+  const local = await localBase(config, localImage, mounts, Object.values(manifests), opts.baseParents);
   const plan = planLayers(
     TREE_NAMES.map((t) => manifests[t]),
     {

@@ -55,6 +55,8 @@ export function identityOf(name: string | undefined): string {
 
 export class UploadSessions {
   private swept = false;
+  /** Sessions a note was given about this run: two images (or targets) sharing a blob say it once. */
+  private readonly noted = new Set<string>();
 
   constructor(readonly dir: string) {}
 
@@ -99,6 +101,14 @@ export class UploadSessions {
     } catch {
       // The state folder unwritable or full: the upload goes on, it just cannot resume after a kill.
     }
+  }
+
+  /** True the first time this run asks about `key`: its note is printed then, not again. */
+  firstNote(key: UploadKey): boolean {
+    const file = this.file(key);
+    if (this.noted.has(file)) return false;
+    this.noted.add(file);
+    return true;
   }
 
   async drop(key: UploadKey): Promise<void> {

@@ -9,6 +9,7 @@ import { GamelayerError } from '../errors.js';
 import type { ImageBlob } from '../oci/model.js';
 import { pullScope, pushScope } from './auth.js';
 import { RegistryError, TransientRegistryError, type RegistryClient } from './client.js';
+import { formatBytes } from '../report/reporter.js';
 import { backoffDelay, sleep } from './retry.js';
 import { identityOf, type UploadKey, type UploadSessions } from './upload-sessions.js';
 
@@ -74,6 +75,8 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
     reported = held;
   };
   const what = `upload blob ${blob.digest} (${blob.origin}) to ${repo}`;
+  // Notes about a kept session name the blob short: its file path, twice over, made a routine restart read as alarming.
+  const label = `blob ${blob.digest.slice(7, 19)} (${formatBytes(blob.size)}) to ${client.host}/${repo}`;
   let session: URL | undefined;
   let offset = 0;
   let mountFrom = opts.mountFrom;
@@ -87,7 +90,7 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
   /** On a session kept from an earlier run: a refusal from the registry means a fresh upload, not an error. */
   let resumed = false;
   if (keep) {
-    const kept = await resumeKept(client, repo, blob, keep, opts.ecr === true, what, note);
+    const kept = await resumeKept(client, repo, blob, keep, opts.ecr === true, { what, label }, note);
     if (kept) {
       session = kept.location;
       offset = kept.held;
@@ -153,7 +156,7 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
       // A kept session the registry will not continue (gone, another offset) or whose bytes it will not take as the
       // blob (the final PUT's digest check): dropped, and the blob goes up whole on a new session.
       if (resumed && session && isResumeRefusal(e)) {
-        note(`${what}: ${client.host} refused to go on with the upload kept from an earlier run (${(e as Error).message}): sending the blob from byte 0`, true);
+        note(`${label}: ${client.host} refused to go on with the upload kept from an earlier run (${(e as Error).message}): sending it again from the start`, true);
         await restartFresh(session);
         continue;
       }
@@ -362,19 +365,20 @@ async function resumeKept(
   blob: BlobSource,
   keep: Kept,
   ecr: boolean,
-  what: string,
+  names: { what: string; label: string },
   note: (message: string, warn: boolean) => void,
 ): Promise<{ location: URL; held: number } | undefined> {
+  const { what, label } = names;
   const found = await keep.store.find(keep.key);
   if ('none' in found) {
-    if (found.none === 'damaged') note(`${what}: the upload kept in ${keep.store.dir} from an earlier run was unreadable: dropped, sending the blob from byte 0`, true);
+    if (found.none === 'damaged') note(`${label}: the upload kept in ${keep.store.dir} from an earlier run was unreadable: dropped, sending it again from the start`, true);
     return undefined;
   }
   const saved = found.saved;
   const dropped = async (why: string, session?: URL) => {
     if (session) abandon(client, repo, session);
     await keep.store.drop(keep.key);
-    note(`${what}: the upload kept from an earlier run ${why}: sending the blob from byte 0`, true);
+    if (keep.store.firstNote(keep.key)) note(`${label}: the upload kept from an earlier run ${why}: sending it again from the start`, true);
     return undefined;
   };
   let url: URL;
@@ -391,11 +395,17 @@ async function resumeKept(
     held = saved.held;
   } else {
     const status = await uploadStatus(client, repo, url, what);
-    if (!status) return dropped(`is no longer held by ${client.host} (expired, cancelled, or no Range in its answer)`);
+    if (!status) {
+      // The usual end of an upload cut by Ctrl-C or a kill: distribution cancels a session whose chunk was cut.
+      // Nothing is wrong, so a note, once per blob: that blob goes up again from its first byte.
+      await keep.store.drop(keep.key);
+      if (keep.store.firstNote(keep.key)) note(`note: ${label}: the upload an earlier run left is gone from ${client.host} (cancelled when its last chunk was cut, or expired): that blob is sent again from the start`, false);
+      return undefined;
+    }
     held = status.held;
     location = status.location;
   }
   if (held > blob.size) return dropped(`holds ${held} bytes, more than the blob's ${blob.size}`, location);
-  note(`${what}: continuing the upload kept from an earlier run at byte ${held} of ${blob.size}`, false);
+  note(`${label}: continuing the upload kept from an earlier run at byte ${held} of ${blob.size}`, false);
   return { location, held };
 }

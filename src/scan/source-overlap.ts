@@ -8,6 +8,7 @@ import type { GameConfig } from '../config/load.js';
 import { eachEntry } from '../entries/packed-list.js';
 import { formatBytes } from '../report/reporter.js';
 import { count } from '../report/plural.js';
+import { realPathOfExisting } from '../util/real-path.js';
 import { TREE_NAMES, type TreeManifest, type TreeName } from '../types.js';
 
 /** One warning per pair of trees (per platform) where one holds files of the other's source that the other holds too. */
@@ -18,7 +19,8 @@ export function overlapWarnings(config: Pick<GameConfig, 'trees'>, manifests: re
       const inner = innerManifest.tree;
       if (inner === outer.tree) continue;
       if (outer.platform && innerManifest.platform && outer.platform !== innerManifest.platform) continue;
-      const rel = path.relative(path.resolve(outer.root), path.resolve(innerManifest.root));
+      // Resolved: a source that is a symlink into another tree's folder takes those same files.
+      const rel = path.relative(realPathOfExisting(outer.root), realPathOfExisting(innerManifest.root));
       if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
       // The same source twice: one warning for the pair, not one each way.
       if (rel === '' && TREE_NAMES.indexOf(inner) < TREE_NAMES.indexOf(outer.tree)) continue;

@@ -100,3 +100,16 @@ export async function pushBusyboxBase(reference: string, creds?: string): Promis
   // Not execFileSync: the registry may be served from this process (the fake ECR's front).
   await promisify(execFile)('skopeo', ['copy', '--dest-tls-verify=false', ...(creds ? ['--dest-creds', creds] : []), `oci:${layout}:busybox`, `docker://${reference}`]);
 }
+
+/**
+ * A game in `dir` on the busybox base (written to `dir/base`): the four trees as folders named after them, mounted at
+ * /opt/local/<tree>, and `engine/run` the start program with `script` as its body. `extra`: more lines of
+ * gamelayer.yaml (`layers: {compression: zstd}`).
+ */
+export async function writeBusyboxGame(dir: string, game: string, script: string, extra: string[] = []): Promise<void> {
+  const base = await writeBusyboxLayout(path.join(dir, 'base'));
+  const trees = ['engine', 'engine-media', 'app', 'app-media'];
+  for (const t of trees) await mkdir(path.join(dir, t), { recursive: true });
+  await writeFile(path.join(dir, 'engine', 'run'), `#!/bin/sh\n${script}`, { mode: 0o755 });
+  await writeFile(path.join(dir, 'gamelayer.yaml'), [`game: ${game}`, `baseImage: ${base}`, 'start: [/opt/local/engine/run]', ...extra, 'trees:', ...trees.map((t) => `  ${t}: {source: ${t}}`), ''].join('\n'));
+}

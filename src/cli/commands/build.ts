@@ -12,7 +12,8 @@ import type { SbomRecord } from '../../sbom/cyclonedx.js';
 import type { BuildRecord } from '../../types.js';
 import { GamelayerError } from '../../errors.js';
 import { formatBytes, formatRate } from '../../report/reporter.js';
-import { commandConfig, commandReporter, printJson, warnStartInterpreter } from '../context.js';
+import { withPushInterrupt } from '../push-interrupt.js';
+import { commandConfig, commandReporter, printJson, warnBareSizes, warnStartInterpreter } from '../context.js';
 import { addRegistryOptions, checkEcrFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
 import { assertOutFolder } from '../../util/fs-access.js';
@@ -137,6 +138,7 @@ export function register(program: Command): void {
         }
         checkDockerBuildFlags(config, flags.tag, flags.platform?.[0]);
         await warnStartInterpreter(config, flags.platform, reporter);
+        await warnBareSizes(config, reporter);
         const result = await buildWithDocker({
           config,
           tag: flags.tag,
@@ -199,6 +201,7 @@ export function register(program: Command): void {
       }
       // Checked once the lookup's questions are out (their round trip overlaps it): a warning, before the build.
       await warnStartInterpreter(config, flags.platform, reporter);
+      await warnBareSizes(config, reporter);
       const { build } = await import('../../pipeline/build.js');
       let result: BuildResult | undefined = await build({
         config,
@@ -243,10 +246,12 @@ export function register(program: Command): void {
       // A signed build to a repository whose signature tags are immutable stops here, before any byte goes up.
       const primaryTarget = signer && primary ? await signableTargets(pushTo, registry, result.previousTarget) : undefined;
       if (pushTo.length > 1) {
-        const many = await (await import('../../pipeline/steps/push-many.js')).pushBuildToMany({
+        const { pushBuildToMany } = await import('../../pipeline/steps/push-many.js');
+        const [store, record] = [result.store, pushRecord];
+        const many = await withPushInterrupt(reporter, (r) => pushBuildToMany({
           ...registry,
-          store: result.store,
-          record: pushRecord,
+          store,
+          record,
           repositories: pushTo,
           replication: flags.replication ? 'auto' : 'off',
           replicationTimeoutMs,
@@ -254,8 +259,8 @@ export function register(program: Command): void {
           gamePlatforms: config.platforms,
           mediaWaitMs,
           stateDir: config.stateDir,
-          reporter,
-        });
+          reporter: r,
+        }));
         const shownMany = pushedBuild(result);
         result = pushRecord = undefined;
         if (flags.sbom || signer) await collectBeforeSupplyChain(shownMany.record);
@@ -271,9 +276,14 @@ export function register(program: Command): void {
         else process.stdout.write(`${buildText(shownMany)}\n${pushManyText(many)}\n${attachedMany.map((a) => `${a.repository}:\n${attachText(a)}\n`).join('')}`);
         return;
       }
-      const pushed = primary
-        ? await (await import('../../pipeline/steps/push.js')).pushBuild({ ...registry, ...(primaryTarget ? { target: primaryTarget } : {}), store: result.store, record: pushRecord, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter, recordRead: result.previousRecordRead, previousTarget: result.previousTarget })
-        : undefined;
+      let pushed: PushBuildResult | undefined;
+      if (primary) {
+        const { pushBuild } = await import('../../pipeline/steps/push.js');
+        const [built, record] = [result, pushRecord];
+        pushed = await withPushInterrupt(reporter, (r) =>
+          pushBuild({ ...registry, ...(primaryTarget ? { target: primaryTarget } : {}), store: built.store, record, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter: r, recordRead: built.previousRecordRead, previousTarget: built.previousTarget }),
+        );
+      }
       const shown = pushedBuild(result);
       result = pushRecord = undefined;
       if (pushed && (flags.sbom || signer)) await collectBeforeSupplyChain(shown.record);
@@ -291,7 +301,7 @@ export function register(program: Command): void {
             })
           : undefined;
       if (flags.json) printJson({ ...buildJson(shown), push: pushed, ...(attached ? { supplyChain: attached } : {}) });
-      else process.stdout.write(`${buildText(shown)}\n${pushed ? `${pushText(pushed)}\n` : ''}${attached ? `${attachText(attached)}\n` : ''}`);
+      else process.stdout.write(`${buildText(shown)}\n${pushed ? `${pushText(pushed, reusedSentLine(shown, pushed))}\n` : ''}${attached ? `${attachText(attached)}\n` : ''}`);
     });
   addRegistryOptions(cmd);
 }
@@ -423,6 +433,22 @@ function previousText(s: BuildResult['summary']): string {
   return `previous build: ${p.ref}${p.plannedOn ? ` (line ${p.plannedOn}'s newest: line ${p.line} has none yet)` : p.plannedOnRecord ? ` (the repository's newest build record: it has no line tag)` : p.line ? ` (line ${p.line})` : ''}, built ${p.createdAt}${kept}`;
 }
 
+/**
+ * The part of a push that layers this build reused from the local store made up, when the registry lacked them: a
+ * tree switched to chunks and back reused its old layers ("new bytes 324 B"), never pushed there, and the push line
+ * that followed said "360 MiB sent". Each true, together they read as a contradiction. Undefined when there is none.
+ */
+export function reusedSentLine(r: Pick<ShownBuild, 'summary'>, p: Pick<PushBuildResult, 'images'>): string | undefined {
+  const uploaded = new Set(p.images.flatMap((i) => i.uploaded));
+  const reused = new Map(r.summary.layers.filter((l) => l.reused && uploaded.has(l.layer.digest)).map((l) => [l.layer.digest, l.layer.size]));
+  if (reused.size === 0) return undefined;
+  const bytes = [...reused.values()].reduce((n, b) => n + b, 0);
+  return (
+    `of that, ${formatBytes(bytes)} is ${count(reused.size, 'layer')} this build reused from the local store that ${p.images[0]?.repository ?? 'the repository'} lacked ` +
+    `(the build's "new bytes" counts only layers built now)`
+  );
+}
+
 /** Several targets: one line per target, then where each blob was read. */
 export function pushManyText(r: PushBuildToManyResult): string {
   const reads = Object.values(r.reads);
@@ -433,13 +459,15 @@ export function pushManyText(r: PushBuildToManyResult): string {
   ].join('\n');
 }
 
-export function pushText(p: PushBuildResult): string {
+/** `reusedSent`: reusedSentLine's words, said right below the bytes they explain. */
+export function pushText(p: PushBuildResult, reusedSent?: string): string {
   const b = p.blobs;
   const images = p.images.map((i) => `  ${i.tags.join(', ')} = ${i.digest}${i.upToDate ? ' (already there)' : ''}`);
   return [
     `pushed to ${p.repository}:`,
     ...images,
     `blobs: ${b.uploaded} uploaded, ${b.mounted} mounted, ${b.skipped} already there; ${formatBytes(p.bytesSent)} sent${p.record.bytesSent ? ` (the build record's ${formatBytes(p.record.bytesSent)} included)` : ''}`,
+    ...(reusedSent ? [reusedSent] : []),
     `build record ${p.record.digest} (tag ${p.record.tags.join(', ') || 'kept'})`,
   ].join('\n');
 }

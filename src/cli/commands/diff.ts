@@ -34,6 +34,8 @@ interface DiffFlags extends RegistryFlags {
   line?: string;
   ifExists?: boolean;
   platform?: string;
+  /** false with --no-pull-cost: the file and layer tables only. */
+  pullCost: boolean;
 }
 
 export function register(program: Command): void {
@@ -53,6 +55,9 @@ export function register(program: Command): void {
     .option('--if-exists', 'with --against: an image or record that is not in the registry is reported, not an error')
     .option('--to <ref>', 'with --against: the newer build, an image in a registry: its build record is compared with the --against one (files, layers, base, pull cost) instead of the working trees')
     .option('--platform <os/arch>', "with --against: the pull cost of a node of this platform (default: the newer build's first)")
+    // CodeBuild's pre_build diff runs before the build, on a host with no build of its own (or a stale one from a
+    // cache): "no local build to compute the pull cost to" ended every report there. The buildspec asks for none.
+    .option('--no-pull-cost', 'with --against: leave the pull cost out (a report made before the build, as CodeBuild\'s pre_build)')
     .action(async (a: string | undefined, b: string | undefined, opts: DiffFlags, cmd: Command) => {
       const reporter = commandReporter(!!opts.json);
       // The long steps on a big game (1M entries: 10–20 s in all), shown on a terminal.
@@ -76,7 +81,7 @@ export function register(program: Command): void {
       }
       if (opts.platform !== undefined && !opts.against) throw new GamelayerError('cli.diff-args', '--platform goes with --against: it chooses the node whose pull cost is reported');
       // These only act with --against: without it they were silently ignored (a local diff ran as if not given).
-      for (const [flag, given] of [['--line', opts.line !== undefined], ['--to', opts.to !== undefined], ['--if-exists', !!opts.ifExists]] as const) {
+      for (const [flag, given] of [['--line', opts.line !== undefined], ['--to', opts.to !== undefined], ['--if-exists', !!opts.ifExists], ['--no-pull-cost', !opts.pullCost]] as const) {
         if (given && !opts.against) throw new GamelayerError('cli.diff-args', `${flag} goes with --against: without it nothing reads it`);
       }
       if (opts.against) {
@@ -141,7 +146,7 @@ export function register(program: Command): void {
           after = { name: opts.to, manifests: newer.manifests, build: newer };
           baseMoves = (await import('../../pipeline/base-source.js')).movedBases(older, newer);
           recordLayers = recordLayerDiff(older, newer);
-          cost = { value: pullCost(older, newer, costPlatform(newer, opts.platform)), from: opts.against, to: opts.to };
+          if (opts.pullCost) cost = { value: pullCost(older, newer, costPlatform(newer, opts.platform)), from: opts.against, to: opts.to };
         } else {
           after = await inStep('scan trees', async () => workingTrees(await gameConfig(), reporter));
           // Read after the scan, as the plain diff reads its record: a 1M-entry record is not held beside the walk.
@@ -157,9 +162,9 @@ export function register(program: Command): void {
           }
           before = { name, manifests: older.manifests, build: older };
           baseMoves = await (await import('../../pipeline/base-source.js')).currentBaseMoves(await gameConfig(), older, registry);
-          const newer = await lastBuildForPullCost(await gameConfig());
+          const newer = opts.pullCost ? await lastBuildForPullCost(await gameConfig()) : undefined;
           if (newer) cost = { value: pullCost(older, newer, costPlatform(newer, opts.platform)), from: opts.against, to: `the last build (${newer.tags[0]})` };
-          else costNote = 'no local build to compute the pull cost to (build first, or give --to <ref>)';
+          else if (opts.pullCost) costNote = 'no local build to compute the pull cost to (build first, or give --to <ref>)';
         }
       } else if (a && b) {
         before = await sideFromArg(await recordOfTag(a, configPath(cmd), gameConfig), reporter);

@@ -9,6 +9,7 @@ import { pushedByOthers, pushedByOthersNote } from '../../k8s/pushed-by-others.j
 import { integerOption, portOption, sizeOption } from '../../k8s/options.js';
 import { writeOutput } from '../../k8s/output.js';
 import { refuseForeignTaskDefinition } from '../../util/generated-file.js';
+import { recordOfTagOrFile } from '../build-choice.js';
 import { commandConfig, commandReporter, refuseOutInTrees } from '../context.js';
 
 export const ECS_FILE = 'ecs-task-definition.json';
@@ -19,6 +20,7 @@ interface EcsFlags {
   region?: string;
   registry?: string;
   record?: string;
+  tag?: string;
   family?: string;
   launchType: string;
   cpu: string;
@@ -55,6 +57,7 @@ export function register(program: Command): void {
     .option('--region <region>', 'pin the images to their copy in this AWS region (a push or ECR replication there; same digests, that registry\'s host)')
     .option('--registry <host>', 'pin the images to their copy on this registry host (same digests)')
     .option('--record <file|ref>', 'build record to deploy: a file (default: .gamelayer/records/build-last.json), or a pushed build host/repo:tag (read from the registry: a rollback from a fresh host)')
+    .option('-t, --tag <tag>', 'the local build to deploy, by its tag (default: the last build)')
     .option('--family <name>', 'task definition family (default: the game name)')
     .option('--launch-type <type>', 'fargate or ec2', 'fargate')
     // Without either, the task is sized from deploy.resources (below): the help says so, not a bare 1024 / 2048.
@@ -157,7 +160,7 @@ export function register(program: Command): void {
       };
       // The flags first: a mistyped --launch-type or --network-mode was said only once the registry and record were right.
       sayDefault(() => checkEcsOptions(options));
-      const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
+      const { input, record, recordFile } = await loadDeployInput(config, { recordFile: await recordOfTagOrFile(config, flags, 'deploy.option', 'deploy'), repository: flags.repository, region: flags.region, registry: flags.registry });
       const emission = sayDefault(() => ecsTaskDefinition(input, options));
       // The task runs every tree image (the engine's and one copy per other tree).
       if (!flags.local) {

@@ -14,6 +14,7 @@ import { pushedByOthers, pushedByOthersNote } from '../../k8s/pushed-by-others.j
 import { integerOption, k8sOptions, k8sOptionsFromConfig, keyValueOptions, mergeK8sOptions, portOption, sizeOption, type K8sOptions } from '../../k8s/options.js';
 import { k8sYaml, writeOutput } from '../../k8s/output.js';
 import { emittedImages, k8sFileName, k8sWorkload } from '../../k8s/workloads.js';
+import { recordOfTagOrFile } from '../build-choice.js';
 import { commandConfig, commandReporter, refuseOutInTrees } from '../context.js';
 
 interface K8sFlags {
@@ -25,6 +26,7 @@ interface K8sFlags {
   region?: string;
   registry?: string;
   record?: string;
+  tag?: string;
   name?: string;
   namespace?: string;
   replicas?: string;
@@ -67,6 +69,7 @@ export function register(program: Command): void {
     .option('--region <region>', 'pin the images to their copy in this AWS region (a push or ECR replication there; same digests, that registry\'s host)')
     .option('--registry <host>', 'pin the images to their copy on this registry host (same digests)')
     .option('--record <file|ref>', 'build record to deploy: a file (default: .gamelayer/records/build-last.json), or a pushed build host/repo:tag (read from the registry: a rollback from a fresh host)')
+    .option('-t, --tag <tag>', 'the local build to deploy, by its tag (default: the last build)')
     .option('--name <name>', 'metadata.name (default: the game name)')
     .option('--namespace <ns>', 'metadata.namespace')
     .option('--replicas <n>', 'replicas of a deployment or fleet')
@@ -102,7 +105,7 @@ export function register(program: Command): void {
       // The flags first: a mistyped --kind or --volumes was reported only once the registry and record were right.
       const options = flags.fill || flags.kustomizeImages ? undefined : mergeK8sOptions(k8sOptionsFromConfig(config.deploy), k8sFlagsToOptions(flags));
       if (options) k8sOptions(options); // checked now; the workload merges them again with the build's defaults
-      const { input, record, recordFile } = await loadDeployInput(config, { recordFile: flags.record, repository: flags.repository, region: flags.region, registry: flags.registry });
+      const { input, record, recordFile } = await loadDeployInput(config, { recordFile: await recordOfTagOrFile(config, flags, 'deploy.option', 'deploy'), repository: flags.repository, region: flags.region, registry: flags.registry });
       const others = flags.local ? new Map<string, string>() : await pushedByOthers(config.stateDir, record, input, recordFile);
       const pushed = (names: string[]) => {
         if (flags.local) return;

@@ -10,6 +10,7 @@ import { buildRecordFile, buildRecordName } from '../../state/record-name.js';
 import type { BuildRecord } from '../../types.js';
 import { exists } from '../../util/exists.js';
 import { pushManyText, pushText } from './build.js';
+import { withPushInterrupt } from '../push-interrupt.js';
 import { commandConfig, commandReporter, printJson, STORE_FLAG_HELP, withReadStoreFlag } from '../context.js';
 import { addRegistryOptions, checkEcrFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
@@ -60,7 +61,8 @@ export function register(program: Command): void {
       let pushed: Awaited<ReturnType<typeof import('../../pipeline/steps/push.js').pushBuild>> | undefined;
       if (build) {
         const { pushBuild } = await import('../../pipeline/steps/push.js');
-        pushed = await pushBuild({ ...registry, store: config.store, record: await withLine(build.record, config, flags.line), repository: build.repository, stateDir: config.stateDir, reporter });
+        const record = await withLine(build.record, config, flags.line);
+        pushed = await withPushInterrupt(reporter, (r) => pushBuild({ ...registry, store: config.store, record, repository: build.repository, stateDir: config.stateDir, reporter: r }));
         // `push 1.4.2 --also-tag latest` sent the server image alone (no tree image, no record), which k8s and ecs
         // then refused as never pushed: the build goes up whole, and its further tags name its server image.
         if (!alsoTags.length) {
@@ -73,8 +75,8 @@ export function register(program: Command): void {
       const { withStoreRead } = await import('../../oci/store-holds.js');
       const { stateUploadSessions } = await import('../../registry/upload-sessions.js');
       const uploadSessions = stateUploadSessions(config.stateDir);
-      const result = await withStoreRead(config.store, () =>
-        pushImage({ layout: config.store, to, image: flags.image, game: config.game, tags: alsoTags, ...registry, uploadSessions, reporter }),
+      const result = await withPushInterrupt(reporter, (r) =>
+        withStoreRead(config.store, () => pushImage({ layout: config.store, to, image: flags.image, game: config.game, tags: alsoTags, ...registry, uploadSessions, reporter: r })),
       );
       if (pushed) {
         if (flags.json) printJson({ ...pushed, alsoTagged: { tags: alsoTags, digest: result.digest } });
@@ -102,16 +104,18 @@ async function pushMany(refs: string[], flags: PushFlags, config: Awaited<Return
     throw new GamelayerError('cli.push-targets', `push ${refs.join(' ')}: ${tags[0]} has no local build record (${path.join(recordsDir(config.stateDir), buildRecordName(tags[0]!))})`, 'build it first (gamelayer build --tag TAG), or push one image at a time');
   }
   const { pushBuildToMany } = await import('../../pipeline/steps/push-many.js');
-  const result = await pushBuildToMany({
-    ...(await registryOptions(flags)),
+  const registry = await registryOptions(flags);
+  const record = await withLine(builds[0]!.record, config, flags.line);
+  const result = await withPushInterrupt(reporter, (r) => pushBuildToMany({
+    ...registry,
     store: config.store,
-    record: await withLine(builds[0]!.record, config, flags.line),
+    record,
     repositories: builds.map((b) => b!.repository),
     replication: flags.replication ? 'auto' : 'off',
     replicationTimeoutMs,
     stateDir: config.stateDir,
-    reporter,
-  });
+    reporter: r,
+  }));
   if (flags.json) printJson(result);
   else process.stdout.write(`${pushManyText(result)}\n`);
 }

@@ -4,6 +4,7 @@ import { GamelayerError, isGamelayerError } from '../../errors.js';
 import type { K8sOptions } from '../../k8s/options.js';
 import { integerOption } from '../../k8s/options.js';
 import { CLOSED_STDOUT_STATUS, onClosedStdout } from '../closed-stdout.js';
+import { recordOfTagOrFile } from '../build-choice.js';
 import { commandConfig, commandReporter } from '../context.js';
 import { count } from '../../report/plural.js';
 
@@ -50,12 +51,9 @@ export function register(program: Command): void {
           'give -p once; to reach the server on another host port too, forward it (socat, or docker run -p of your own)',
         );
       }
-      if (flags.tag !== undefined && flags.record !== undefined) {
-        throw new GamelayerError('run.option', `--tag ${flags.tag} and --record ${flags.record} both name the build to run`, 'give one of them');
-      }
       const config = await commandConfig(cmd);
       const reporter = commandReporter(false);
-      const recordFile = flags.tag === undefined ? flags.record : (await (await import('../../inventory/local.js')).localBuildSummary(config, flags.tag)).file;
+      const recordFile = await recordOfTagOrFile(config, flags, 'run.option', 'run');
       // Heavy modules (dockerode) load only here: the CLI starts fast for every other command.
       const { runLocal, leftoverCommands, durationMs, envEntry, portNumber } = await import('../../runlocal/index.js');
       const k8s: Partial<K8sOptions> = { kind: flags.kind as K8sOptions['kind'] };

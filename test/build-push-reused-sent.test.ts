@@ -1,0 +1,42 @@
+// A build whose layers were all reused from the local store (a tree switched to chunks and back; a build made
+// without --push first) said "0 built, 4 reused; new bytes 0 B", and the push below it "28.9 MiB sent": each true,
+// together a contradiction. When the push sends layers the build reused, a line right below the bytes sent says how
+// much of it they are and why ("the registry lacked them"); a push that sends none of them says nothing more.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { copySample } from './support/sample.js';
+import { useRegistry } from './support/suite-registry.js';
+import { tempDir } from './support/tmp.js';
+
+const registry = useRegistry();
+let dir: string;
+beforeAll(async () => {
+  dir = await tempDir('gl-reused-sent-');
+  copySample(dir);
+  const local = await runCli(['build', '--tag', 'v1'], { cwd: dir });
+  expect(local.code, local.stderr).toBe(0);
+}, 120_000);
+
+const REUSED_SENT = /^of that, ([\d.]+ (?:B|KiB|MiB|GiB)) is (\d+) layers? this build reused from the local store that (\S+) lacked \(the build's "new bytes" counts only layers built now\)$/m;
+
+describe('build --push of layers reused from the local store', () => {
+  it('says which part of the bytes sent is layers the build reused, right below them', async () => {
+    const repo = `${registry.host}/studio/reused-sent`;
+    const r = await runCli(['build', '--tag', 'v2', '--push', repo], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const summary = /^layers: 0 built, (\d+) reused; new bytes 0 B of /m.exec(r.stdout);
+    expect(summary, r.stdout).not.toBeNull();
+    const lines = r.stdout.split('\n');
+    const blobs = lines.findIndex((l) => l.startsWith('blobs: '));
+    const said = REUSED_SENT.exec(lines[blobs + 1] ?? '');
+    expect(said, r.stdout).not.toBeNull();
+    expect(said![2]).toBe(summary![1]);
+    expect(said![3]).toBe(repo);
+
+    // Pushed again: the registry has every layer, nothing is sent, and nothing more is said.
+    const again = await runCli(['build', '--tag', 'v3', '--push', repo], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^blobs: 0 uploaded, 0 mounted, \d+ already there; 0 B sent/m);
+    expect(again.stdout).not.toMatch(REUSED_SENT);
+  });
+});
