@@ -241,6 +241,7 @@ export function register(program: Command): void {
       if (pushTo.length > 1) {
         const many = await (await import('../../pipeline/steps/push-many.js')).pushBuildToMany({
           ...registry,
+          mountFrom: config.mountFrom,
           store: result.store,
           record: pushRecord,
           repositories: pushTo,
@@ -268,7 +269,7 @@ export function register(program: Command): void {
         return;
       }
       const pushed = primary
-        ? await (await import('../../pipeline/steps/push.js')).pushBuild({ ...registry, ...(primaryTarget ? { target: primaryTarget } : {}), store: result.store, record: pushRecord, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter, recordRead: result.previousRecordRead, previousTarget: result.previousTarget })
+        ? await (await import('../../pipeline/steps/push.js')).pushBuild({ ...registry, ...(primaryTarget ? { target: primaryTarget } : {}), mountFrom: config.mountFrom, store: result.store, record: pushRecord, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter, recordRead: result.previousRecordRead, previousTarget: result.previousTarget })
         : undefined;
       const shown = pushedBuild(result);
       result = pushRecord = undefined;

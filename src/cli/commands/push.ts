@@ -51,7 +51,7 @@ export function register(program: Command): void {
       let pushed: Awaited<ReturnType<typeof import('../../pipeline/steps/push.js').pushBuild>> | undefined;
       if (build) {
         const { pushBuild } = await import('../../pipeline/steps/push.js');
-        pushed = await pushBuild({ ...registry, store: config.store, record: await withLine(build.record, config.dir), repository: build.repository, stateDir: config.stateDir, reporter });
+        pushed = await pushBuild({ ...registry, mountFrom: config.mountFrom, store: config.store, record: await withLine(build.record, config.dir), repository: build.repository, stateDir: config.stateDir, reporter });
         // `push 1.4.2 --also-tag latest` sent the server image alone (no tree image, no record), which k8s and ecs
         // then refused as never pushed: the build goes up whole, and its further tags name its server image.
         if (!alsoTags.length) {
@@ -65,7 +65,7 @@ export function register(program: Command): void {
       const { stateUploadSessions } = await import('../../registry/upload-sessions.js');
       const uploadSessions = stateUploadSessions(config.stateDir);
       const result = await withStoreRead(config.store, () =>
-        pushImage({ layout: config.store, to, image: flags.image, game: config.game, tags: alsoTags, ...registry, uploadSessions, reporter }),
+        pushImage({ layout: config.store, to, image: flags.image, game: config.game, tags: alsoTags, ...registry, mountFrom: config.mountFrom, uploadSessions, reporter }),
       );
       if (pushed) {
         if (flags.json) printJson({ ...pushed, alsoTagged: { tags: alsoTags, digest: result.digest } });
@@ -95,6 +95,7 @@ async function pushMany(refs: string[], flags: PushFlags, config: Awaited<Return
   const { pushBuildToMany } = await import('../../pipeline/steps/push-many.js');
   const result = await pushBuildToMany({
     ...(await registryOptions(flags)),
+    mountFrom: config.mountFrom,
     store: config.store,
     record: await withLine(builds[0]!.record, config.dir),
     repositories: builds.map((b) => b!.repository),

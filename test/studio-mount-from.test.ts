@@ -1,0 +1,83 @@
+// A studio: three games on one engine build, each its own gamelayer.yaml and its own repository in one registry. Their
+// engine layers are byte-identical (same digests), but game B's push sent them again to studio/game-b: a push mounted
+// only from its base image's repository, and nothing told it where the studio's other games were. `mountFrom:` names
+// them; each blob is mounted from the first that holds it (game C lists a repository holding nothing first).
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { prng } from './support/prng.js';
+import { useRegistry } from './support/suite-registry.js';
+import { tempDir } from './support/tmp.js';
+import { GAME_YAML, writeGame } from './support/trees.js';
+
+const registry = useRegistry();
+const games: Record<string, string> = {};
+
+interface PushJson {
+  push: { bytesSent: number; images: { uploaded: string[]; mounted: string[] }[] };
+}
+
+async function manifestLayers(repo: string, tag: string): Promise<{ digest: string; size: number }[]> {
+  const res = await fetch(`${registry.url}/v2/${repo}/manifests/${tag}`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json' } });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { layers: { digest: string; size: number }[] }).layers;
+}
+
+async function buildPush(game: string): Promise<PushJson> {
+  const r = await runCli(['build', '--tag', 'v1', '--push', `${registry.host}/studio/${game}`, '--json'], { cwd: games[game]! });
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as PushJson;
+}
+
+beforeAll(async () => {
+  const mounts: Record<string, string> = {
+    'game-a': '',
+    // The other game's `registry:` line copied whole (host and all) is taken for its repository.
+    'game-b': `mountFrom: [${registry.host}/studio/game-a]\n`,
+    'game-c': 'mountFrom: [studio/never-pushed, studio/game-b]\n',
+  };
+  for (const [game, mountFrom] of Object.entries(mounts)) {
+    const dir = await tempDir(`gl-studio-${game}-`);
+    await writeGame(dir);
+    // The same engine build in every game: a binary that does not compress, as a real one barely does.
+    await writeFile(path.join(dir, 'engine', 'bin', 'server'), prng('studio engine', 256 * 1024), { mode: 0o755 });
+    await writeFile(path.join(dir, 'app', 'game.xml'), `<game name="${game}"/>\n`);
+    await writeFile(path.join(dir, 'gamelayer.yaml'), `${GAME_YAML.replace('game: test-game', `game: ${game}`)}${mountFrom}`);
+    games[game] = dir;
+  }
+}, 60_000);
+
+describe('three games on one engine build, one repository each', () => {
+  it("mounts the engine layers from the studio's other games instead of sending them again", async () => {
+    await buildPush('game-a');
+    const a = await manifestLayers('studio/game-a', 'v1');
+    await registry.resetAccessLog();
+    const b = await buildPush('game-b');
+    const bLayers = await manifestLayers('studio/game-b', 'v1');
+    // Every layer but the app's (its game.xml differs) is game A's, byte for byte.
+    const shared = bLayers.filter((l) => a.some((x) => x.digest === l.digest));
+    expect(shared.length).toBe(bLayers.length - 1);
+    const mountedB = new Set(b.push.images.flatMap((i) => i.mounted));
+    expect(shared.filter((l) => !mountedB.has(l.digest))).toEqual([]);
+    const log = await registry.accessLog();
+    const sentTo = (repo: string) => log.filter((e) => e.method === 'PUT' && e.path.startsWith(`/v2/${repo}/blobs/uploads/`)).map((e) => decodeURIComponent(/[?&]digest=([^&]+)/.exec(e.path)?.[1] ?? ''));
+    expect(sentTo('studio/game-b').filter((d) => shared.some((l) => l.digest === d))).toEqual([]);
+    expect(log.filter((e) => e.method === 'POST' && e.path.includes('from=studio%2Fgame-a') && e.status === 201).length).toBeGreaterThanOrEqual(shared.length);
+    // What went up is B's own: its app layer, configs and the record, far below the shared layers' bytes.
+    expect(b.push.bytesSent).toBeLessThan(shared.reduce((n, l) => n + l.size, 0));
+
+    await registry.resetAccessLog();
+    const c = await buildPush('game-c');
+    const cLayers = await manifestLayers('studio/game-c', 'v1');
+    const sharedC = cLayers.filter((l) => a.some((x) => x.digest === l.digest));
+    expect(sharedC.length).toBe(cLayers.length - 1);
+    const mountedC = new Set(c.push.images.flatMap((i) => i.mounted));
+    expect(sharedC.filter((l) => !mountedC.has(l.digest))).toEqual([]);
+    const logC = await registry.accessLog();
+    const sentToC = logC.filter((e) => e.method === 'PUT' && e.path.startsWith('/v2/studio/game-c/blobs/uploads/')).map((e) => decodeURIComponent(/[?&]digest=([^&]+)/.exec(e.path)?.[1] ?? ''));
+    expect(sentToC.filter((d) => sharedC.some((l) => l.digest === d))).toEqual([]);
+    // Mounted from game B, which holds them; never asked of the repository that holds nothing.
+    expect(logC.some((e) => e.method === 'POST' && e.path.includes('from=studio%2Fnever-pushed'))).toBe(false);
+  }, 120_000);
+});
