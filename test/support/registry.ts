@@ -20,6 +20,8 @@ export interface StartRegistryOptions {
   users?: RegistryUser[];
   /** Token auth: repositories nobody may push to (pull is still granted). */
   readOnlyRepos?: string[];
+  /** Token auth: repositories nobody may read or push to. */
+  closedRepos?: string[];
   /** Answer with relative Location headers (distribution's http.relativeurls). */
   relativeUrls?: boolean;
   /** Serve HTTPS with a self-signed certificate for 127.0.0.1 (its file: `caFile`). The access log is not readable. */
@@ -78,7 +80,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     await writeFile(path.join(dir, 'htpasswd'), `${lines.join('\n')}\n`);
     authYaml = `auth:\n  htpasswd:\n    realm: gamelayer-test\n    path: ${path.join(dir, 'htpasswd')}\n`;
   } else if (auth === 'token') {
-    tokenServer = await startTokenServer({ dir, users, service: 'gamelayer-test', readOnlyRepos: options.readOnlyRepos ?? [] });
+    tokenServer = await startTokenServer({ dir, users, service: 'gamelayer-test', readOnlyRepos: options.readOnlyRepos ?? [], closedRepos: options.closedRepos ?? [] });
     authYaml =
       `auth:\n  token:\n    realm: ${tokenServer.realm}\n    service: ${tokenServer.service}\n` +
       `    issuer: ${tokenServer.issuer}\n    rootcertbundle: ${tokenServer.certFile}\n`;
