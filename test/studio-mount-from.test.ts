@@ -2,15 +2,19 @@
 // engine layers are byte-identical (same digests), but game B's push sent them again to studio/game-b: a push mounted
 // only from its base image's repository, and nothing told it where the studio's other games were. `mountFrom:` names
 // them; each blob is mounted from the first that holds it (game C lists a repository holding nothing first).
+import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { prng } from './support/prng.js';
+import { readStoredBlob } from './support/registry.js';
 import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 import { GAME_YAML, writeGame } from './support/trees.js';
 
+const run = promisify(execFile);
 const registry = useRegistry();
 const games: Record<string, string> = {};
 
@@ -24,8 +28,8 @@ async function manifestLayers(repo: string, tag: string): Promise<{ digest: stri
   return ((await res.json()) as { layers: { digest: string; size: number }[] }).layers;
 }
 
-async function buildPush(game: string): Promise<PushJson> {
-  const r = await runCli(['build', '--tag', 'v1', '--push', `${registry.host}/studio/${game}`, '--json'], { cwd: games[game]! });
+async function buildPush(game: string, tag = 'v1'): Promise<PushJson> {
+  const r = await runCli(['build', '--tag', tag, '--push', `${registry.host}/studio/${game}`, '--json'], { cwd: games[game]! });
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as PushJson;
 }
@@ -79,5 +83,25 @@ describe('three games on one engine build, one repository each', () => {
     expect(sentToC.filter((d) => sharedC.some((l) => l.digest === d))).toEqual([]);
     // Mounted from game B, which holds them; never asked of the repository that holds nothing.
     expect(logC.some((e) => e.method === 'POST' && e.path.includes('from=studio%2Fnever-pushed'))).toBe(false);
+  }, 120_000);
+
+  it("prune and the registry's garbage collection in game A's repository leave the blobs B and C mounted from it", async () => {
+    const aV1 = await manifestLayers('studio/game-a', 'v1');
+    await writeFile(path.join(games['game-a']!, 'app', 'game.xml'), '<game name="game-a" day="2"/>\n');
+    await buildPush('game-a', 'v2');
+    const aV2 = await manifestLayers('studio/game-a', 'v2');
+    const pruned = await runCli(['prune', `${registry.host}/studio/game-a`, '--keep', '1', '--apply'], { cwd: games['game-a']! });
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(pruned.stdout).toContain('deleted 1 build: v1');
+    await registry.collectGarbage();
+    // The collection did run: A's old app layer, which no image names any more, is gone from the storage.
+    const aApp = aV1.find((l) => !aV2.some((x) => x.digest === l.digest));
+    expect(aApp).toBeDefined();
+    expect(await readStoredBlob(registry.storageDir, aApp!.digest)).toBeUndefined();
+    // B's and C's builds still pull whole, every blob checked against its digest by an independent client.
+    for (const game of ['game-b', 'game-c']) {
+      const out = path.join(games[game]!, 'pulled');
+      await run('skopeo', ['copy', '--src-tls-verify=false', `docker://${registry.host}/studio/${game}:v1`, `oci:${out}:v1`]);
+    }
   }, 120_000);
 });

@@ -49,6 +49,11 @@ export interface TestRegistry {
   completedUploads(): Promise<number>;
   /** Forget the access log so far (counts start again from zero). */
   resetAccessLog(): Promise<void>;
+  /**
+   * Runs distribution's own garbage collection (`docker-registry garbage-collect`, without --delete-untagged) on the
+   * storage, as an operator does after prune; returns its output. Only while nothing writes to the registry.
+   */
+  collectGarbage(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -159,6 +164,9 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       async resetAccessLog() {
         await settled();
         await writeFile(logFile, '');
+      },
+      async collectGarbage() {
+        return execFileSync('docker-registry', ['garbage-collect', path.join(dir, 'config.yml')], { encoding: 'utf8', maxBuffer: 16 << 20 });
       },
       async stop() {
         await stopChild(child);
