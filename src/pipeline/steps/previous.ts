@@ -23,6 +23,8 @@ import { formatReference, parseReference } from '../../registry/reference.js';
 import { settingsChanges } from '../../plan/settings-key.js';
 import type { Reporter } from '../../report/reporter.js';
 import { LAST_BUILD, readRecord, recordStream, recordsDir, type AnyRecord } from '../../state/records.js';
+import { recordHead } from '../../state/record-created.js';
+import { newestRecords } from '../recorded-layers.js';
 import type { BuildRecord, BuiltLayer } from '../../types.js';
 import type { BuildInputs } from './inputs.js';
 import type { PreviousLookup, RegistryPrevious } from './previous-types.js';
@@ -154,12 +156,13 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
       previousInfo = { source: 'registry', ref: remote.ref, line, createdAt: remote.record.createdAt, ...(remote.plannedOn ? (remote.plannedOn.recordTag ? { plannedOnRecord: remote.plannedOn.recordTag } : { plannedOn: remote.plannedOn.line }) : {}) };
     }
   } else {
-    const last = await previousBuild(config.stateDir, reporter);
+    const found = await previousBuild(config.stateDir, config.game, reporter);
+    const last = found?.record;
     // The last build of other layer settings (a mount moved, another target size) is not built on: said by name.
     const otherSettings = last && last.settingsKey !== settingsKey ? last : undefined;
     previous = otherSettings ? undefined : last;
     previousInfo = previous
-      ? { source: 'local', ref: path.join(recordsDir(config.stateDir), LAST_BUILD), createdAt: previous.createdAt }
+      ? { source: 'local', ref: found!.file, createdAt: previous.createdAt }
       : otherSettings
         ? { source: 'none', reason: `${fromNone ? '--from none, and ' : ''}the last build (${otherSettings.tags[0] ?? LAST_BUILD}) was built with other layer settings (${settingsChanges(otherSettings.settingsKey, settingsKey)})` }
         : { source: 'none', reason: fromNone ? '--from none, and no earlier build in .gamelayer/' : 'no earlier build in .gamelayer/' };
@@ -192,11 +195,21 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
   return { record: previous, info: previousInfo, remote, kept: previous && remote ? remote.present : undefined };
 }
 
-/** The last build's record (whatever its settings); a corrupt record is reported and ignored. */
-async function previousBuild(stateDir: string, reporter: Reporter): Promise<BuildRecord | undefined> {
+/**
+ * This game's last build record (whatever its settings) and its file; a corrupt record is reported and ignored.
+ * build-last.json is the last build of the state folder, which configs side by side share (game-a.yaml and
+ * game-b.yaml of one studio folder, each its own store): when it is another game's, this game's newest record is
+ * taken. Game A planned on game B's last build, rebuilt every tree that differs between the games, and diffed them.
+ */
+async function previousBuild(stateDir: string, game: string, reporter: Reporter): Promise<{ record: BuildRecord; file: string } | undefined> {
+  const dir = recordsDir(stateDir);
+  const lastFile = path.join(dir, LAST_BUILD);
+  const own = recordHead(lastFile).game;
+  const file = own === undefined || own === game ? lastFile : (await newestRecords(dir, 1, game))[0];
+  if (file === undefined) return undefined;
   let record: AnyRecord;
   try {
-    record = await readRecord(path.join(recordsDir(stateDir), LAST_BUILD));
+    record = await readRecord(file);
   } catch (e) {
     if (e instanceof GamelayerError && e.code === 'record.missing') return undefined;
     if (e instanceof GamelayerError) {
@@ -205,8 +218,8 @@ async function previousBuild(stateDir: string, reporter: Reporter): Promise<Buil
     }
     throw e;
   }
-  if (record.kind !== 'build') return undefined;
-  return record;
+  if (record.kind !== 'build' || record.game !== game) return undefined;
+  return { record, file };
 }
 
 export interface FindPreviousOptions {
