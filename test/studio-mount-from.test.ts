@@ -34,6 +34,25 @@ async function buildPush(game: string, tag = 'v1'): Promise<PushJson> {
   return JSON.parse(r.stdout) as PushJson;
 }
 
+/**
+ * Pushes `game` and checks that every layer but its app's is one of game A's (`a`), that each was mounted, and that
+ * none was uploaded to its repository (the registry's access log: no upload PUT names it).
+ */
+async function pushSharing(game: string, a: { digest: string }[]) {
+  await registry.resetAccessLog();
+  const pushed = await buildPush(game);
+  const layers = await manifestLayers(`studio/${game}`, 'v1');
+  // Every layer but the app's (its game.xml differs) is game A's, byte for byte.
+  const shared = layers.filter((l) => a.some((x) => x.digest === l.digest));
+  expect(shared.length).toBe(layers.length - 1);
+  const mounted = new Set(pushed.push.images.flatMap((i) => i.mounted));
+  expect(shared.filter((l) => !mounted.has(l.digest))).toEqual([]);
+  const log = await registry.accessLog();
+  const sent = log.filter((e) => e.method === 'PUT' && e.path.startsWith(`/v2/studio/${game}/blobs/uploads/`)).map((e) => decodeURIComponent(/[?&]digest=([^&]+)/.exec(e.path)?.[1] ?? ''));
+  expect(sent.filter((d) => shared.some((l) => l.digest === d))).toEqual([]);
+  return { shared, log, bytesSent: pushed.push.bytesSent };
+}
+
 beforeAll(async () => {
   const mounts: Record<string, string> = {
     'game-a': '',
@@ -56,33 +75,13 @@ describe('three games on one engine build, one repository each', () => {
   it("mounts the engine layers from the studio's other games instead of sending them again", async () => {
     await buildPush('game-a');
     const a = await manifestLayers('studio/game-a', 'v1');
-    await registry.resetAccessLog();
-    const b = await buildPush('game-b');
-    const bLayers = await manifestLayers('studio/game-b', 'v1');
-    // Every layer but the app's (its game.xml differs) is game A's, byte for byte.
-    const shared = bLayers.filter((l) => a.some((x) => x.digest === l.digest));
-    expect(shared.length).toBe(bLayers.length - 1);
-    const mountedB = new Set(b.push.images.flatMap((i) => i.mounted));
-    expect(shared.filter((l) => !mountedB.has(l.digest))).toEqual([]);
-    const log = await registry.accessLog();
-    const sentTo = (repo: string) => log.filter((e) => e.method === 'PUT' && e.path.startsWith(`/v2/${repo}/blobs/uploads/`)).map((e) => decodeURIComponent(/[?&]digest=([^&]+)/.exec(e.path)?.[1] ?? ''));
-    expect(sentTo('studio/game-b').filter((d) => shared.some((l) => l.digest === d))).toEqual([]);
-    expect(log.filter((e) => e.method === 'POST' && e.path.includes('from=studio%2Fgame-a') && e.status === 201).length).toBeGreaterThanOrEqual(shared.length);
+    const b = await pushSharing('game-b', a);
+    expect(b.log.filter((e) => e.method === 'POST' && e.path.includes('from=studio%2Fgame-a') && e.status === 201).length).toBeGreaterThanOrEqual(b.shared.length);
     // What went up is B's own: its app layer, configs and the record, far below the shared layers' bytes.
-    expect(b.push.bytesSent).toBeLessThan(shared.reduce((n, l) => n + l.size, 0));
-
-    await registry.resetAccessLog();
-    const c = await buildPush('game-c');
-    const cLayers = await manifestLayers('studio/game-c', 'v1');
-    const sharedC = cLayers.filter((l) => a.some((x) => x.digest === l.digest));
-    expect(sharedC.length).toBe(cLayers.length - 1);
-    const mountedC = new Set(c.push.images.flatMap((i) => i.mounted));
-    expect(sharedC.filter((l) => !mountedC.has(l.digest))).toEqual([]);
-    const logC = await registry.accessLog();
-    const sentToC = logC.filter((e) => e.method === 'PUT' && e.path.startsWith('/v2/studio/game-c/blobs/uploads/')).map((e) => decodeURIComponent(/[?&]digest=([^&]+)/.exec(e.path)?.[1] ?? ''));
-    expect(sentToC.filter((d) => sharedC.some((l) => l.digest === d))).toEqual([]);
+    expect(b.bytesSent).toBeLessThan(b.shared.reduce((n, l) => n + l.size, 0));
+    const c = await pushSharing('game-c', a);
     // Mounted from game B, which holds them; never asked of the repository that holds nothing.
-    expect(logC.some((e) => e.method === 'POST' && e.path.includes('from=studio%2Fnever-pushed'))).toBe(false);
+    expect(c.log.some((e) => e.method === 'POST' && e.path.includes('from=studio%2Fnever-pushed'))).toBe(false);
   }, 120_000);
 
   it("prune and the registry's garbage collection in game A's repository leave the blobs B and C mounted from it", async () => {
