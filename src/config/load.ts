@@ -57,6 +57,8 @@ export interface GameConfig {
   start: string[];
   platforms: string[];
   registry?: string;
+  /** `mountFrom:` as repository paths (no host, tag or digest): where a push mounts the blobs its target lacks from. */
+  mountFrom?: string[];
   store: string;
   layers: RawConfig['layers'];
   trees: Record<TreeName, TreeConfig>;
@@ -304,6 +306,7 @@ export function parseConfig(text: string, file: string): GameConfig {
     start: raw.start,
     platforms: raw.platforms,
     registry: raw.registry === undefined ? undefined : repositoryOnly(raw.registry),
+    ...(raw.mountFrom?.length ? { mountFrom: [...new Set(raw.mountFrom.map(repositoryPath))] } : {}),
     store,
     layers: raw.layers,
     trees,
@@ -378,6 +381,17 @@ function repositoryOnly(ref: string): string {
   const slash = noDigest.lastIndexOf('/');
   const colon = noDigest.lastIndexOf(':');
   return colon > slash ? noDigest.slice(0, colon) : noDigest;
+}
+
+/**
+ * A `mountFrom:` entry's repository path: a mount names a repository of the registry pushed to, so a host written
+ * before it (the other game's `registry:` line copied whole) is dropped, as are a tag and a digest.
+ */
+function repositoryPath(ref: string): string {
+  const repo = repositoryOnly(ref);
+  const slash = repo.indexOf('/');
+  const first = slash < 0 ? '' : repo.slice(0, slash);
+  return first !== '' && (/[.:]/.test(first) || first === 'localhost') ? repo.slice(slash + 1) : repo;
 }
 
 function normaliseMount(m: string): string {

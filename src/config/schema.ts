@@ -90,6 +90,13 @@ function referenceCheck(ok: (v: string) => boolean, message: string) {
   };
 }
 
+/** A list naming an entry twice: refused at the second, which says where the first is. */
+function noRepeats(list: string[], ctx: z.RefinementCtx): void {
+  list.forEach((p, i) => {
+    if (list.indexOf(p) < i) ctx.addIssue({ code: 'custom', path: [i], message: `${p} is listed twice (also entry ${list.indexOf(p)})` });
+  });
+}
+
 export const imageReference = z
   .string()
   .superRefine(referenceCheck((v) => REFERENCE.test(v), 'expected an image reference such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/game or localhost:5000/game'));
@@ -272,13 +279,15 @@ export const configSchema = z.strictObject({
     .array(platform)
     .min(1, { message: 'expected at least one platform, such as linux/amd64' })
     // A platform twice built an index listing one manifest twice, and a batch buildspec with two jobs of one name.
-    .superRefine((list, ctx) => {
-      list.forEach((p, i) => {
-        if (list.indexOf(p) < i) ctx.addIssue({ code: 'custom', path: [i], message: `${p} is listed twice (also entry ${list.indexOf(p)})` });
-      });
-    })
+    .superRefine(noRepeats)
     .default(['linux/amd64']),
   registry: imageReference.optional(),
+  // The studio's other games' repositories (or its base image's) in the registry this game pushes to: layers they
+  // hold (the shared engine) are mounted from there, never sent again (config/load.ts keeps the repository path).
+  mountFrom: z
+    .array(imageReference)
+    .superRefine(noRepeats)
+    .optional(),
   store: configPath.default('.gamelayer/oci'),
   layers: z
     .strictObject({

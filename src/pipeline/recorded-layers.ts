@@ -12,7 +12,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { isLastBuildName, recordsDir } from '../state/records.js';
 import { readBuildSummary } from '../state/record-summary.js';
-import { recordCreatedMs } from '../state/record-created.js';
+import { recordHead } from '../state/record-created.js';
 
 /** How many of the newest local records a build reads at most to vouch for rows. Settable for tests. */
 export const vouching = { records: 4 };
@@ -70,11 +70,14 @@ export function recordedLayers(stateDir: string, settingsKey: string): RecordedL
  * The `count` newest build records of `dir` (build-last.json is a copy of one of them), newest first: by the time
  * each says its build was made, read from its head (record-created.ts), ties by name. A record with no time there
  * comes after every dated one (gamelayer writes the time in the head: such a file is damaged or not a record).
+ * With `game`, only that game's records (by the `game` their heads name).
  */
-async function newestRecords(dir: string, count: number): Promise<string[]> {
+export async function newestRecords(dir: string, count: number, game?: string): Promise<string[]> {
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^build-.+\.json$/.test(n) && !isLastBuildName(n));
   return names
-    .map((name) => ({ file: path.join(dir, name), created: recordCreatedMs(path.join(dir, name)) ?? -Infinity }))
+    .map((name) => ({ file: path.join(dir, name), head: recordHead(path.join(dir, name)) }))
+    .filter((d) => game === undefined || d.head.game === game)
+    .map((d) => ({ file: d.file, created: d.head.createdMs ?? -Infinity }))
     .sort((a, b) => (b.created === a.created ? 0 : b.created - a.created) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0))
     .slice(0, count)
     .map((d) => d.file);

@@ -16,6 +16,7 @@ import type { Descriptor } from '../types.js';
 import { awaitOthers, splitByStripe, type BlobStripe } from './push.js';
 import { SharedBlobReads } from './shared-read.js';
 import type { PushTarget } from './target.js';
+import { mountPlan } from './mount-sources.js';
 import { uploadBlob } from './upload.js';
 import type { UploadSessions } from './upload-sessions.js';
 import { chunkedAboveDefault } from './chunked-above.js';
@@ -85,17 +86,12 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
       try {
         await t.target.client.ping();
         const missing = blobs.length ? await t.target.availability.missing(t.repo, blobs.map((b) => b.digest), new Map(blobs.map((b) => [b.digest, b.size]))) : new Set<string>();
-        const from = t.mountFrom ?? [];
-        const mounts = !from.length
-          ? new Map<string, string>()
-          : t.target.mountSources
-            ? await t.target.mountSources([...missing], from)
-            : new Map([...missing].map((d) => [d, from[0]!]));
+        const { sources: mounts, sure } = await mountPlan(t.target, t.repo, [...missing], t.mountFrom ?? []);
         results[i]!.skipped = blobs.length - missing.size;
-        return { missing, mounts };
+        return { missing, mounts, sure };
       } catch (e) {
         results[i]!.error = e;
-        return { missing: new Set<string>(), mounts: new Map<string, string>() };
+        return { missing: new Set<string>(), mounts: new Map<string, string>(), sure: false };
       }
     }),
   );
@@ -141,7 +137,7 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
       });
       task.done(up.outcome);
       // As pushImage does: a registry that answers a sure mount with an upload does not mount; stop asking.
-      if (mountFrom && t.target.mountSources && up.outcome === 'uploaded') mounting[i] = false;
+      if (mountFrom && lacking[i]!.sure && up.outcome === 'uploaded') mounting[i] = false;
       r.bytesSent += up.bytesSent;
       (up.outcome === 'mounted' ? r.mounted : r.uploaded).push(job.blob.digest);
     } catch (e) {

@@ -9,6 +9,7 @@ import { formatBytes, formatRate, silentReporter, type Reporter } from '../repor
 import type { Descriptor } from '../types.js';
 import { RegistryError, type ManifestInfo } from './client.js';
 import type { BlobAvailability, PushTarget } from './target.js';
+import { mountPlan } from './mount-sources.js';
 import type { CredentialOptions, Credentials } from './credentials.js';
 import { readLayoutImage, type LayoutReader } from '../oci/layout.js';
 import { childManifests, platformImages, uniqueBlobs, type AnyImage, type ImageBlob } from '../oci/model.js';
@@ -264,12 +265,7 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
   const toSend = (list: ImageBlob[]) => list.filter((b) => missing.has(b.digest));
   const limit = pLimit(Math.max(1, opts.concurrency ?? target.concurrency ?? 4));
   const chunkedAbove = opts.chunkedAbove ?? chunkedAboveDefault();
-  const mountFrom = opts.mountFrom ?? [];
-  const sources = !mountFrom.length
-    ? new Map<string, string>()
-    : target.mountSources
-      ? await target.mountSources([...missing], mountFrom)
-      : new Map([...missing].map((d) => [d, mountFrom[0]!]));
+  const { sources, sure } = await mountPlan(target, repo, [...missing], opts.mountFrom ?? []);
   // Blobs a partial layout lacks and the target lacks too: mounted when a mount source is known (a base image on the
   // same registry), fetched from the layout's blob sources otherwise (or when the registry does not mount).
   const fetch = [...layers, ...configs].filter((b) => missing.has(b.digest) && absentHere.has(b.digest) && !sources.has(b.digest));
@@ -320,7 +316,7 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
       });
       task.done(r.outcome);
       // The source surely held the blob, yet the registry opened an upload: it does not mount. Stop asking.
-      if (source && target.mountSources && r.outcome === 'uploaded') mounting = false;
+      if (source && sure && r.outcome === 'uploaded') mounting = false;
       result.bytesSent += r.bytesSent;
       if (r.outcome === 'mounted') result.mounted.push(b.digest);
       else result.uploaded.push(b.digest);

@@ -11,35 +11,49 @@ import { openRegularFileSyncOrNone } from '../util/small-file.js';
  */
 const HEAD_BYTES = 4096;
 
+/** What a record's head tells: when its build was made (ms since the epoch) and of which game. */
+export interface RecordHead {
+  createdMs?: number;
+  game?: string;
+}
+
 /**
  * The record's `createdAt` as milliseconds since the epoch; undefined for a file that is not a regular file, cannot
  * be read, or whose head holds no such top-level member with a date.
  */
 export function recordCreatedMs(file: string): number | undefined {
+  return recordHead(file).createdMs;
+}
+
+/**
+ * The record's `createdAt` (as milliseconds) and `game`, each undefined where the head does not hold it (or the file
+ * is not a regular file, or cannot be read).
+ */
+export function recordHead(file: string): RecordHead {
   // Not waited on when a FIFO is named like a record: refused by its kind (record-file.ts).
   const opened = openRegularFileSyncOrNone(file);
-  if (!opened) return undefined;
+  if (!opened) return {};
   try {
     const head = Buffer.allocUnsafe(HEAD_BYTES);
-    const text = createdAtIn(head.subarray(0, readSync(opened.fd, head, 0, HEAD_BYTES, 0)));
-    const ms = text === undefined ? NaN : Date.parse(text);
-    return Number.isNaN(ms) ? undefined : ms;
+    const found = membersIn(head.subarray(0, readSync(opened.fd, head, 0, HEAD_BYTES, 0)));
+    const ms = typeof found.createdAt === 'string' ? Date.parse(found.createdAt) : NaN;
+    return { ...(Number.isNaN(ms) ? {} : { createdMs: ms }), ...(typeof found.game === 'string' ? { game: found.game } : {}) };
   } catch {
-    return undefined;
+    return {};
   } finally {
     closeSync(opened.fd);
   }
 }
 
-/** The top-level `createdAt` string in the first bytes of a JSON object (the rest of it is not there). */
-function createdAtIn(head: Buffer): string | undefined {
+/** The top-level `createdAt` and `game` members in the first bytes of a JSON object (the rest of it is not there). */
+function membersIn(head: Buffer): { createdAt?: unknown; game?: unknown } {
   let key = '';
-  let found: unknown;
+  const found: { createdAt?: unknown; game?: unknown } = {};
   const t = new JsonTokenizer(
     {
       key: (k) => (key = k),
       scalar: (start, end, depth) => {
-        if (depth === 2 && key === 'createdAt' && found === undefined) found = JSON.parse(head.toString('utf8', start, end));
+        if (depth === 2 && (key === 'createdAt' || key === 'game') && !(key in found)) found[key] = JSON.parse(head.toString('utf8', start, end));
       },
     },
     { reportDepth: 2, keyDepth: 1 },
@@ -49,5 +63,5 @@ function createdAtIn(head: Buffer): string | undefined {
   } catch {
     // Bytes that are not JSON: whatever was found before them stands, as a record's reader will judge the rest.
   }
-  return typeof found === 'string' ? found : undefined;
+  return found;
 }

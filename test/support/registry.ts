@@ -20,6 +20,8 @@ export interface StartRegistryOptions {
   users?: RegistryUser[];
   /** Token auth: repositories nobody may push to (pull is still granted). */
   readOnlyRepos?: string[];
+  /** Token auth: repositories nobody may read or push to. */
+  closedRepos?: string[];
   /** Answer with relative Location headers (distribution's http.relativeurls). */
   relativeUrls?: boolean;
   /** Serve HTTPS with a self-signed certificate for 127.0.0.1 (its file: `caFile`). The access log is not readable. */
@@ -47,6 +49,11 @@ export interface TestRegistry {
   completedUploads(): Promise<number>;
   /** Forget the access log so far (counts start again from zero). */
   resetAccessLog(): Promise<void>;
+  /**
+   * Runs distribution's own garbage collection (`docker-registry garbage-collect`, without --delete-untagged) on the
+   * storage, as an operator does after prune; returns its output. Only while nothing writes to the registry.
+   */
+  collectGarbage(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -78,7 +85,7 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
     await writeFile(path.join(dir, 'htpasswd'), `${lines.join('\n')}\n`);
     authYaml = `auth:\n  htpasswd:\n    realm: gamelayer-test\n    path: ${path.join(dir, 'htpasswd')}\n`;
   } else if (auth === 'token') {
-    tokenServer = await startTokenServer({ dir, users, service: 'gamelayer-test', readOnlyRepos: options.readOnlyRepos ?? [] });
+    tokenServer = await startTokenServer({ dir, users, service: 'gamelayer-test', readOnlyRepos: options.readOnlyRepos ?? [], closedRepos: options.closedRepos ?? [] });
     authYaml =
       `auth:\n  token:\n    realm: ${tokenServer.realm}\n    service: ${tokenServer.service}\n` +
       `    issuer: ${tokenServer.issuer}\n    rootcertbundle: ${tokenServer.certFile}\n`;
@@ -157,6 +164,9 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       async resetAccessLog() {
         await settled();
         await writeFile(logFile, '');
+      },
+      async collectGarbage() {
+        return execFileSync('docker-registry', ['garbage-collect', path.join(dir, 'config.yml')], { encoding: 'utf8', maxBuffer: 16 << 20 });
       },
       async stop() {
         await stopChild(child);

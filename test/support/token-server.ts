@@ -29,6 +29,8 @@ export interface TokenServerOptions {
   users: RegistryUser[];
   service: string;
   readOnlyRepos: string[];
+  /** Repositories these users may not even read (another team's): no action granted. */
+  closedRepos?: string[];
 }
 
 const b64url = (b: Buffer | string) => Buffer.from(b).toString('base64url');
@@ -82,6 +84,7 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
       // Anonymous callers get nothing; read-only repositories never grant push.
       if (!user) actions = [];
       if (opts.readOnlyRepos.includes(name)) actions = actions.filter((a) => a === 'pull');
+      if (opts.closedRepos?.includes(name)) actions = [];
       return [{ type: m[1]!, name, actions }];
     });
     const token = sign(user, access);

@@ -250,6 +250,7 @@ export function register(program: Command): void {
         const [store, record] = [result.store, pushRecord];
         const many = await withPushInterrupt(reporter, (r) => pushBuildToMany({
           ...registry,
+          mountFrom: config.mountFrom,
           store,
           record,
           repositories: pushTo,
@@ -281,7 +282,7 @@ export function register(program: Command): void {
         const { pushBuild } = await import('../../pipeline/steps/push.js');
         const [built, record] = [result, pushRecord];
         pushed = await withPushInterrupt(reporter, (r) =>
-          pushBuild({ ...registry, ...(primaryTarget ? { target: primaryTarget } : {}), store: built.store, record, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter: r, recordRead: built.previousRecordRead, previousTarget: built.previousTarget }),
+          pushBuild({ ...registry, ...(primaryTarget ? { target: primaryTarget } : {}), mountFrom: config.mountFrom, store: built.store, record, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter: r, recordRead: built.previousRecordRead, previousTarget: built.previousTarget }),
         );
       }
       const shown = pushedBuild(result);

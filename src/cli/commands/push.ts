@@ -62,7 +62,7 @@ export function register(program: Command): void {
       if (build) {
         const { pushBuild } = await import('../../pipeline/steps/push.js');
         const record = await withLine(build.record, config, flags.line);
-        pushed = await withPushInterrupt(reporter, (r) => pushBuild({ ...registry, store: config.store, record, repository: build.repository, stateDir: config.stateDir, reporter: r }));
+        pushed = await withPushInterrupt(reporter, (r) => pushBuild({ ...registry, mountFrom: config.mountFrom, store: config.store, record, repository: build.repository, stateDir: config.stateDir, reporter: r }));
         // `push 1.4.2 --also-tag latest` sent the server image alone (no tree image, no record), which k8s and ecs
         // then refused as never pushed: the build goes up whole, and its further tags name its server image.
         if (!alsoTags.length) {
@@ -76,7 +76,7 @@ export function register(program: Command): void {
       const { stateUploadSessions } = await import('../../registry/upload-sessions.js');
       const uploadSessions = stateUploadSessions(config.stateDir);
       const result = await withPushInterrupt(reporter, (r) =>
-        withStoreRead(config.store, () => pushImage({ layout: config.store, to, image: flags.image, game: config.game, tags: alsoTags, ...registry, uploadSessions, reporter: r })),
+        withStoreRead(config.store, () => pushImage({ layout: config.store, to, image: flags.image, game: config.game, tags: alsoTags, ...registry, mountFrom: config.mountFrom, uploadSessions, reporter: r })),
       );
       if (pushed) {
         if (flags.json) printJson({ ...pushed, alsoTagged: { tags: alsoTags, digest: result.digest } });
@@ -108,6 +108,7 @@ async function pushMany(refs: string[], flags: PushFlags, config: Awaited<Return
   const record = await withLine(builds[0]!.record, config, flags.line);
   const result = await withPushInterrupt(reporter, (r) => pushBuildToMany({
     ...registry,
+    mountFrom: config.mountFrom,
     store: config.store,
     record,
     repositories: builds.map((b) => b!.repository),

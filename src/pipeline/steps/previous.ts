@@ -23,6 +23,8 @@ import { formatReference, parseReference } from '../../registry/reference.js';
 import { settingsChanges } from '../../plan/settings-key.js';
 import type { Reporter } from '../../report/reporter.js';
 import { LAST_BUILD, lastBuildToRead, readRecord, recordStream, type AnyRecord } from '../../state/records.js';
+import { recordHead } from '../../state/record-created.js';
+import { newestRecords } from '../recorded-layers.js';
 import type { BuildRecord, BuiltLayer } from '../../types.js';
 import type { BuildInputs } from './inputs.js';
 import type { PreviousLookup, RegistryPrevious } from './previous-types.js';
@@ -159,13 +161,13 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
       previousInfo = { source: 'registry', ref: remote.ref, line, createdAt: remote.record.createdAt, ...(remote.plannedOn ? (remote.plannedOn.recordTag ? { plannedOnRecord: remote.plannedOn.recordTag } : { plannedOn: remote.plannedOn.line }) : {}) };
     }
   } else {
-    const lastFile = await lastBuildOf(i);
-    const last = await previousBuild(lastFile, reporter);
+    const found = await previousBuild(await lastBuildOf(i), config.game, reporter);
+    const last = found?.record;
     // The last build of other layer settings (a mount moved, another target size) is not built on: said by name.
     const otherSettings = last && last.settingsKey !== settingsKey ? last : undefined;
     previous = otherSettings ? undefined : last;
     previousInfo = previous
-      ? { source: 'local', ref: lastFile, createdAt: previous.createdAt }
+      ? { source: 'local', ref: found!.file, createdAt: previous.createdAt }
       : otherSettings
         ? { source: 'none', reason: `${fromNone ? '--from none, and ' : ''}the last build (${otherSettings.tags[0] ?? LAST_BUILD}) was built with other layer settings (${settingsChanges(otherSettings.settingsKey, settingsKey)})` }
         : { source: 'none', reason: fromNone ? '--from none, and no earlier build in .gamelayer/' : 'no earlier build in .gamelayer/' };
@@ -198,8 +200,16 @@ export async function findPrevious(i: PreviousInput): Promise<PreviousOutput> {
   return { record: previous, info: previousInfo, remote, kept: previous && remote ? remote.present : undefined };
 }
 
-/** The last build's record (whatever its settings); a corrupt record is reported and ignored. */
-async function previousBuild(file: string, reporter: Reporter): Promise<BuildRecord | undefined> {
+/**
+ * This game's last build record (whatever its settings) and its file; a corrupt record is reported and ignored.
+ * `lastFile` is the last build into this config's store (state/last-build.ts), which two games' configs sharing one
+ * store and state folder share too: when it is another game's, this game's newest record is taken. Game A planned on
+ * game B's last build, rebuilt every tree that differs between the games, and diffed them.
+ */
+async function previousBuild(lastFile: string, game: string, reporter: Reporter): Promise<{ record: BuildRecord; file: string } | undefined> {
+  const own = recordHead(lastFile).game;
+  const file = own === undefined || own === game ? lastFile : (await newestRecords(path.dirname(lastFile), 1, game))[0];
+  if (file === undefined) return undefined;
   let record: AnyRecord;
   try {
     record = await readRecord(file);
@@ -211,8 +221,8 @@ async function previousBuild(file: string, reporter: Reporter): Promise<BuildRec
     }
     throw e;
   }
-  if (record.kind !== 'build') return undefined;
-  return record;
+  if (record.kind !== 'build' || record.game !== game) return undefined;
+  return { record, file };
 }
 
 export interface FindPreviousOptions {

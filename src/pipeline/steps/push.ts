@@ -78,7 +78,8 @@ export function baseMountSources(record: Pick<BuildRecord, 'bases'>, target: { r
   // This registry's own first: a sure mount.
   const own = bases.filter((b) => b.registry === target.registry).map((b) => b.repository);
   const copies = bases.filter((b) => b.registry !== target.registry).map((b) => b.repository);
-  return [...new Set([...extra, ...own, ...copies])];
+  // The studio's other games (`mountFrom:`) first: they hold the engine the base does not.
+  return [...new Set([...extra, ...own, ...copies])].filter((r) => r !== target.repository);
 }
 
 /**

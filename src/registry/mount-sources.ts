@@ -1,0 +1,35 @@
+// Which repository a push mounts each blob its target lacks from (OCI distribution's POST …/blobs/uploads/?mount=&from=).
+import type { PushTarget } from './target.js';
+
+export interface MountPlan {
+  /** Blob digest → the repository to mount it from; a blob not in the map is uploaded. */
+  sources: Map<string, string>;
+  /**
+   * The sources were asked and hold their blobs: a registry answering such a mount with an upload session does not
+   * mount (ECR without BLOB_MOUNTING), and the push stops asking.
+   */
+  sure: boolean;
+}
+
+/**
+ * One source: every missing blob is tried there blind, since a mount the registry cannot do opens the upload the blob
+ * needed anyway (one POST either way). Several (the studio's other games, the base's repository): each blob goes to
+ * the first that holds it, asked through the target's availability check (HEADs, or ECR's batch call) only for the
+ * blobs this repository lacks. A blind try from the first alone sent game C's engine again whenever game A's
+ * repository, first in the list, had been pruned of it, though game B's held it.
+ */
+export async function mountPlan(target: PushTarget, repo: string, missing: string[], from: readonly string[]): Promise<MountPlan> {
+  const others = from.filter((r) => r !== repo);
+  if (!others.length || !missing.length) return { sources: new Map(), sure: false };
+  if (target.mountSources) return { sources: await target.mountSources(missing, others), sure: true };
+  if (others.length === 1) return { sources: new Map(missing.map((d) => [d, others[0]!])), sure: false };
+  const sources = new Map<string, string>();
+  for (const source of others) {
+    const left = missing.filter((d) => !sources.has(d));
+    if (!left.length) break;
+    // A source this client may not read, or that does not exist, holds nothing it can mount.
+    const absent = await target.availability.missing(source, left).catch(() => new Set(left));
+    for (const d of left) if (!absent.has(d)) sources.set(d, source);
+  }
+  return { sources, sure: true };
+}

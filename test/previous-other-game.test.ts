@@ -1,0 +1,67 @@
+// A studio folder with one config per game side by side (game-a.yaml, game-b.yaml: the engine folder shared, each
+// game its app trees and its own store) shares one state folder, and build-last.json is the last build of either
+// game. A build of game A without --push planned on game B's last build: every tree that differs between the games
+// (A's own app media) was packed again and reported as changed, whatever A itself had changed. It now plans on A's
+// own newest build.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { prng } from './support/prng.js';
+import { tempDir } from './support/tmp.js';
+import { writeTree } from './support/trees.js';
+
+let dir: string;
+
+interface BuildJson {
+  summary: { previous: { source: string; ref?: string }; layers: { tree: string; reused: boolean; digest: string }[] };
+}
+
+async function build(game: string, tag: string): Promise<BuildJson> {
+  const r = await runCli(['-c', `${game}.yaml`, 'build', '--tag', tag, '--json'], { cwd: dir });
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout) as BuildJson;
+}
+
+beforeAll(async () => {
+  dir = await tempDir('gl-studio-folder-');
+  await writeTree(path.join(dir, 'engine'), { 'bin/server': { mode: 0o755, content: prng('engine', 64 * 1024) } });
+  await writeTree(path.join(dir, 'engine-media'), { 'shaders/a.glsl': 'void main(){}\n' });
+  for (const game of ['game-a', 'game-b']) {
+    await writeTree(path.join(dir, game, 'app'), { 'server.cfg': `name=${game}\n` });
+    await writeTree(path.join(dir, game, 'app-media'), { 'levels.pak': prng(game, 128 * 1024) });
+    await writeFile(
+      path.join(dir, `${game}.yaml`),
+      [
+        `game: ${game}`,
+        'start: /opt/local/engine/bin/server',
+        `store: .gamelayer/oci-${game}`,
+        'trees:',
+        '  engine: {source: engine}',
+        '  engine-media: {source: engine-media}',
+        `  app: {source: ${game}/app}`,
+        `  app-media: {source: ${game}/app-media}`,
+        '',
+      ].join('\n'),
+    );
+  }
+}, 60_000);
+
+describe('two games built side by side in one folder', () => {
+  it("plans each game's build on its own last build, not the other game's", async () => {
+    const a1 = await build('game-a', 'a1');
+    await build('game-b', 'b1');
+    await writeFile(path.join(dir, 'game-a', 'app', 'server.cfg'), 'name=game-a\nport=7777\n');
+    const a2 = await build('game-a', 'a2');
+    expect(a2.summary.previous.ref).toBe(path.join(dir, '.gamelayer', 'records', 'build-a1.json'));
+    // Only the app changed: A's app media is A's layer of a1, not packed again.
+    const media = (b: BuildJson) => b.summary.layers.filter((l) => l.tree === 'app-media');
+    expect(media(a2).map((l) => [l.digest, l.reused])).toEqual(media(a1).map((l) => [l.digest, true]));
+
+    // And game B's next build plans on b1, though a2 was built after it.
+    await writeFile(path.join(dir, 'game-b', 'app', 'server.cfg'), 'name=game-b\nport=7778\n');
+    const b2 = await build('game-b', 'b2');
+    expect(b2.summary.previous.ref).toBe(path.join(dir, '.gamelayer', 'records', 'build-b1.json'));
+    expect(media(b2).every((l) => l.reused)).toBe(true);
+  }, 120_000);
+});
