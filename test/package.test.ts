@@ -179,6 +179,19 @@ describe('the installed package', () => {
     expect(misuse).toContain("Type 'number' is not assignable to type 'string'");
   });
 
+  it('its declarations compile with what the install brings alone, library checks on (skipLibCheck false)', async () => {
+    // A user's strict project does not skip the declarations' own check, nor has gamelayer's dev types: the
+    // declarations import dockerode's types (loadBuild, runLocal take a Docker), which only a dev dependency gave.
+    await writeFile(path.join(app, 'strict.ts'), "import { build, loadBuild, runLocal, type BuildResult } from 'gamelayer';\nexport const use: [typeof build, typeof loadBuild, typeof runLocal, BuildResult?] = [build, loadBuild, runLocal];\n");
+    const config = { compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['strict.ts'] };
+    await writeFile(path.join(app, 'tsconfig.strict.json'), JSON.stringify(config));
+    const out = await run(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', path.join(app, 'tsconfig.strict.json')], { cwd: app, env: userEnv() }).then(
+      () => 'ok',
+      (e: { stdout: string }) => e.stdout,
+    );
+    expect(out).toBe('ok');
+  });
+
   it('builds a chunked tree with the native assembler it ships, and refuses a damaged one naming the file', async () => {
     const game = path.join(work, 'game-chunked');
     copySample(game);
