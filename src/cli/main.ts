@@ -29,6 +29,13 @@ export async function main(argv: string[]): Promise<number> {
       for (const name of ['out', 'sign', 'key']) {
         if (opts[name] === '') throw new GamelayerError('cli.usage', `--${name}: empty`, `give the --${name} value (is a shell variable unset?), or leave --${name} out`);
       }
+      // `--out -` means stdout, as a script writes it: wrote a file or made a folder named "-" in the current folder.
+      if (opts.out === '-') {
+        if (!PRINTS_WITHOUT_OUT.has(action.name())) {
+          throw new GamelayerError('cli.usage', `--out -: ${action.name()} writes several files into a folder, not to stdout`, 'name a folder, or ./- for a folder named "-"');
+        }
+        action.setOptionValue('out', undefined);
+      }
     });
   for (const register of await loadCommands(commandsNeeded(argv))) register(program);
   registerCompletion(program);
@@ -49,6 +56,9 @@ export async function main(argv: string[]): Promise<number> {
     closeReporters();
   }
 }
+
+/** The commands that print to stdout what `--out` would write: `--out -` is the same as no --out for them. */
+const PRINTS_WITHOUT_OUT = new Set(['k8s', 'ecs', 'buildspec', 'imagedefinitions', 'sbom']);
 
 /**
  * Which commands to register: only the one typed (its file alone is loaded, start-up time), none for a bare
