@@ -192,6 +192,22 @@ describe('the installed package', () => {
     expect(out).toBe('ok');
   });
 
+  it('names the types its functions take and return, so a caller can write them', async () => {
+    // Options and results a pipeline script passes around: each was in the declarations (inferred), none importable.
+    const names = ['DeployConfig', 'Filters', 'FileCounts', 'FindPreviousOptions', 'PreviousInfo', 'K8sEmission', 'Workload', 'K8sOptions', 'DeployRecord', 'FillResult', 'FillReplacement', 'EcsEmission', 'EcsOptions', 'EcsFromDeploy', 'LayoutReader', 'BlobStripe', 'DaemonImage', 'ImageConfig', 'TreeDecision', 'LayerSettings', 'ChunkStats', 'ReferrerArtifact', 'SignOptions', 'CheckedSignature', 'VerifyManifestOptions', 'VerifiedItem', 'VerifyImageOptions', 'SignImageOptions', 'RemoteKind', 'PrunedBuild', 'FetchBuildRecordOptions', 'FetchedBlobs', 'FetchMissingOptions'];
+    const lines = [`import type { ${names.join(', ')} } from 'gamelayer';`, ...names.map((n) => `export type Uses${n} = ${n} | undefined;`), ''];
+    // And they are the types the functions use: a K8sOptions fits k8sWorkload, a VerifiedItem is what verifyImage lists.
+    lines.push("import { k8sWorkload, verifyImage } from 'gamelayer';", 'export type SameOptions = Parameters<typeof k8sWorkload>[1] extends Partial<K8sOptions> | undefined ? true : never;', 'export const same: SameOptions = true;', 'export type Items = Awaited<ReturnType<typeof verifyImage>>["items"][number] extends VerifiedItem ? true : never;', 'export const items: Items = true;', '');
+    await writeFile(path.join(app, 'names.ts'), lines.join('\n'));
+    const config = { compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] }, files: ['names.ts'] };
+    await writeFile(path.join(app, 'tsconfig.names.json'), JSON.stringify(config));
+    const out = await run(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', path.join(app, 'tsconfig.names.json')], { cwd: app, env: userEnv() }).then(
+      () => 'ok',
+      (e: { stdout: string }) => e.stdout,
+    );
+    expect(out).toBe('ok');
+  });
+
   it('builds a chunked tree with the native assembler it ships, and refuses a damaged one naming the file', async () => {
     const game = path.join(work, 'game-chunked');
     copySample(game);
