@@ -5,14 +5,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { copySample } from './support/sample.js';
-import { tempDir } from './support/tmp.js';
+import { sampleGame } from './support/sample.js';
 
 let dir: string;
 
 beforeAll(async () => {
-  dir = path.join(await tempDir('gl-out-dash-'), 'game');
-  copySample(dir);
+  ({ game: dir } = await sampleGame());
   const built = await runCli(['build', '--tag', 'v1'], { cwd: dir });
   expect(built.code, built.stderr).toBe(0);
 }, 120_000);

@@ -1,12 +1,13 @@
 // In a CI log (CodeBuild) or a pipe, a long byte step — hashing a big tree, building its layers, uploading a blob —
 // prints progress lines while it runs, not only one line at its end: minutes of silence read as a hung build.
-import { mkdir, truncate, writeFile } from 'node:fs/promises';
+import { truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { PROGRESS_BYTES_TENTHS_MIN, plainReporter } from '../src/report/reporter.js';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
+import { writeTinyGame } from './support/trees.js';
 
 /** The tenths (1–9) the progress lines of `label` reached, in the order they were printed. */
 function tenthsOf(log: string, label: string): number[] {
@@ -17,17 +18,10 @@ function tenthsOf(log: string, label: string): number[] {
 describe('progress lines of long byte steps in plain output', () => {
   it('a cold build of a big file logs its layer step at each tenth, then its summary', async () => {
     const dir = await tempDir('progress-lines-');
-    for (const t of ['engine', 'engine-media', 'app', 'app-media']) await mkdir(path.join(dir, t), { recursive: true });
-    await writeFile(path.join(dir, 'engine/start.sh'), '#!/bin/sh\necho start\n', { mode: 0o755 });
-    await writeFile(path.join(dir, 'engine-media/e.dat'), 'engine media');
-    await writeFile(path.join(dir, 'app/app.cfg'), 'app');
+    await writeTinyGame(dir, ['game: lines', 'start: [/opt/local/engine/run]']);
     // Sparse: read as zeros, so the layer is quick to compress, but every byte is read, hashed and packed.
     await writeFile(path.join(dir, 'app-media/big.pak'), '');
     await truncate(path.join(dir, 'app-media/big.pak'), PROGRESS_BYTES_TENTHS_MIN + 16 * 1024 * 1024);
-    await writeFile(
-      path.join(dir, 'gamelayer.yaml'),
-      ['game: lines', 'version: 1.0.0', 'start: /opt/local/engine/start.sh', 'trees:', '  engine: {source: engine}', '  engine-media: {source: engine-media}', '  app: {source: app}', '  app-media: {source: app-media}', ''].join('\n'),
-    );
     const built = await runCli(['build', '-c', 'gamelayer.yaml'], { cwd: dir, env: { CI: '1' } });
     expect(built.code, built.stderr).toBe(0);
     const label = 'build \\d+ layers? \\+ \\d+ tree markers?';

@@ -3,17 +3,13 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { useSigningFixture } from './support/signing-fixture.js';
-import { writeGame } from './support/trees.js';
+import { pushedGame, useSigningFixture } from './support/signing-fixture.js';
 
 const fx = useSigningFixture('gl-verify-json-');
 
 describe('verify --json of an unsigned image', () => {
   it('prints one JSON document: the result with the error in it, exit 1; a verified image has no error', async () => {
-    const dir = path.join(fx.root, 'game');
-    await writeGame(dir);
-    const repo = `${fx.reg.host}/studio/game`;
-    expect((await runCli(['build', '-t', 'v1', '--push', repo], { cwd: dir })).code).toBe(0);
+    const { dir, repo } = await pushedGame(fx);
     const r = await runCli(['verify', `${repo}:v1`, '--key', path.join(fx.root, 'pub.pem'), '--json'], { cwd: dir });
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { ok: boolean; items: { what: string; verified: boolean }[]; error: { code: string; message: string; hint?: string } };
