@@ -165,6 +165,7 @@ export const ERROR_CODES = [
   'load.platform',
   'plan.path-outside',
   'platform.invalid',
+  'push.aborted',
   'push.blob-missing',
   'push.digest-mismatch',
   'push.duplicate-target',
