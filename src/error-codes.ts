@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   'base.tag',
   'base.too-many-layers',
   'base.unreadable',
+  'build.aborted',
   'build.assembler-damaged',
   'build.bad-tag',
   'build.layer-too-big',

@@ -24,7 +24,7 @@ import { BLOB_SOURCE_ANNOTATION, blobSourcesOf, fetchMissingBlobs, lazyBlobSourc
 import { OciStore } from '../oci/store.js';
 import { entryGame, GAME_ANNOTATION } from '../oci/store-game.js';
 import { settleAllCancelling } from '../util/settle-all.js';
-import { abortablePush, eitherSignal, stopIfAborted } from './push-abort.js';
+import { abortable, eitherSignal, stopIfAborted } from '../util/abort.js';
 
 export type { BlobAvailability, PushTarget, TargetOptions };
 export { headAvailability, pushTargetFor };
@@ -209,7 +209,7 @@ export interface WriteToRegistryOptions extends Omit<PushImageOptions, 'layout' 
  * configs, then manifests (children before an index), then tags; blobs the registry has are not sent.
  */
 export function writeImageToRegistry(image: AnyImage, opts: WriteToRegistryOptions): Promise<PushResult> {
-  return abortablePush(opts.signal, opts.to, () => writeImage(image, opts));
+  return abortable(opts.signal, 'push', opts.to, () => writeImage(image, opts));
 }
 
 async function writeImage(image: AnyImage, opts: WriteToRegistryOptions): Promise<PushResult> {
@@ -356,7 +356,7 @@ async function writeImage(image: AnyImage, opts: WriteToRegistryOptions): Promis
   // are there (manifest-put.ts): what it names is checked, what is really missing is sent again, and it is put again.
   const children = childManifests(image);
   // Nothing is put once the caller stopped the push: no manifest names blobs it may have cut.
-  stopIfAborted(opts.signal, repository);
+  stopIfAborted(opts.signal, 'push', repository);
   const resend = async (lost: { blobs: string[]; manifests: string[] }) => {
     const blobs = all.filter((b) => lost.blobs.includes(b.digest));
     reporter.pushPlanned?.(sumSizes(blobs));
@@ -373,7 +373,7 @@ async function writeImage(image: AnyImage, opts: WriteToRegistryOptions): Promis
   }
   const references = staleTags.length ? staleTags : [top.digest];
   for (const reference of references) {
-    stopIfAborted(opts.signal, repository);
+    stopIfAborted(opts.signal, 'push', repository);
     try {
       await putManifestSettled(client, repo, reference, image.bytes, top.mediaType, { resend, reporter });
     } catch (e) {
