@@ -78,7 +78,7 @@ describe('gamelayer completion', () => {
   it('zsh: a compdef script over the same tree; an unknown shell is a usage error', async () => {
     const zsh = (await runCli(['completion', 'zsh'])).stdout;
     expect(zsh).toMatch(/^#compdef gamelayer\n/);
-    expect(zsh).toContain('"gc") words="--apply --config --exit-code --help --json --keep --tag --version -V -c -t"');
+    expect(zsh).toContain('"gc") words="--apply --config --exit-code --help --json --keep --quiet --tag --version -V -c -q -t"');
     expect(zsh).toContain('"gc") words="--config --keep --tag -c -t"');
     expect(zsh).toContain('_files; return');
     const fish = await runCli(['completion', 'fish']);

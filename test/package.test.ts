@@ -54,6 +54,17 @@ async function workRoot(): Promise<string> {
   return s && s.type === TMPFS_MAGIC && s.bavail * s.bsize > 2 * 1024 ** 3 ? '/dev/shm' : os.tmpdir();
 }
 
+/** `tsc` on one file of the user's project (types from its node_modules unless `typeRoots`): 'ok' or tsc's output. */
+async function compiles(file: string, options: { skipLibCheck: boolean; typeRoots?: string[] }): Promise<string> {
+  const config = { compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, types: ['node'], ...options }, files: [file] };
+  const tsconfig = path.join(app, `tsconfig.${path.basename(file, '.ts')}.json`);
+  await writeFile(tsconfig, JSON.stringify(config));
+  return run(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', tsconfig], { cwd: app, env: userEnv() }).then(
+    () => 'ok',
+    (e: { stdout: string }) => e.stdout,
+  );
+}
+
 beforeAll(async () => {
   work = await mkdtemp(path.join(await workRoot(), 'gl-package-'));
   // npm pack would run the prepare script (scripts/build-dist.mjs), which compiles src/ into dist/ again: the test
@@ -162,21 +173,30 @@ describe('the installed package', () => {
     );
     // Declarations, not `any`: a wrong use is an error.
     await writeFile(path.join(app, 'misuse.ts'), "import { pushBuild } from 'gamelayer';\nexport const p = pushBuild({ store: 1, repository: 'r' });\n");
-    const check = async (file: string) => {
-      const config = {
-        compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, noEmit: true, skipLibCheck: true, types: ['node'], typeRoots: [path.join(ROOT, 'node_modules', '@types')] },
-        files: [file],
-      };
-      await writeFile(path.join(app, 'tsconfig.json'), JSON.stringify(config));
-      return run(path.join(ROOT, 'node_modules', '.bin', 'tsc'), ['-p', path.join(app, 'tsconfig.json')], { cwd: app, env: userEnv() }).then(
-        () => 'ok',
-        (e: { stdout: string }) => e.stdout,
-      );
-    };
+    const check = (file: string) => compiles(file, { skipLibCheck: true, typeRoots: [path.join(ROOT, 'node_modules', '@types')] });
     expect(await check('use.ts')).toBe('ok');
     const misuse = await check('misuse.ts');
     expect(misuse).toMatch(/^misuse\.ts\(2,\d+\): error TS\d+: /m);
     expect(misuse).toContain("Type 'number' is not assignable to type 'string'");
+  });
+
+  it('its declarations compile with what the install brings alone, library checks on (skipLibCheck false)', async () => {
+    // A user's strict project does not skip the declarations' own check, nor has gamelayer's dev types: the
+    // declarations import dockerode's types (loadBuild, runLocal take a Docker), which only a dev dependency gave.
+    await writeFile(path.join(app, 'strict.ts'), "import { build, loadBuild, runLocal, type BuildResult } from 'gamelayer';\nexport const use: [typeof build, typeof loadBuild, typeof runLocal, BuildResult?] = [build, loadBuild, runLocal];\n");
+    const out = await compiles('strict.ts', { skipLibCheck: false });
+    expect(out).toBe('ok');
+  });
+
+  it('names the types its functions take and return, so a caller can write them', async () => {
+    // Options and results a pipeline script passes around: each was in the declarations (inferred), none importable.
+    const names = ['DeployConfig', 'Filters', 'FileCounts', 'FindPreviousOptions', 'PreviousInfo', 'K8sEmission', 'Workload', 'K8sOptions', 'DeployRecord', 'FillResult', 'FillReplacement', 'EcsEmission', 'EcsOptions', 'EcsFromDeploy', 'LayoutReader', 'BlobStripe', 'DaemonImage', 'ImageConfig', 'TreeDecision', 'LayerSettings', 'ChunkStats', 'ReferrerArtifact', 'SignOptions', 'CheckedSignature', 'VerifyManifestOptions', 'VerifiedItem', 'VerifyImageOptions', 'SignImageOptions', 'RemoteKind', 'PrunedBuild', 'FetchBuildRecordOptions', 'FetchedBlobs', 'FetchMissingOptions'];
+    const lines = [`import type { ${names.join(', ')} } from 'gamelayer';`, ...names.map((n) => `export type Uses${n} = ${n} | undefined;`), ''];
+    // And they are the types the functions use: a K8sOptions fits k8sWorkload, a VerifiedItem is what verifyImage lists.
+    lines.push("import { k8sWorkload, verifyImage } from 'gamelayer';", 'export type SameOptions = Parameters<typeof k8sWorkload>[1] extends Partial<K8sOptions> | undefined ? true : never;', 'export const same: SameOptions = true;', 'export type Items = Awaited<ReturnType<typeof verifyImage>>["items"][number] extends VerifiedItem ? true : never;', 'export const items: Items = true;', '');
+    await writeFile(path.join(app, 'names.ts'), lines.join('\n'));
+    const out = await compiles('names.ts', { skipLibCheck: true });
+    expect(out).toBe('ok');
   });
 
   it('builds a chunked tree with the native assembler it ships, and refuses a damaged one naming the file', async () => {

@@ -169,6 +169,29 @@ describe.concurrent('gamelayer run-local (real Docker engine)', () => {
     expect(await leftovers(again.runId)).toEqual([]);
   });
 
+  it('a library run given no log sink prints nothing: the caller owns stdout and stderr (library)', async () => {
+    // A studio's service calling runLocal had its stdout (a JSON protocol, say) filled with `[engine] …` lines.
+    const written: string[] = [];
+    const spy = (stream: NodeJS.WriteStream) => {
+      const write = stream.write;
+      stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+        written.push(String(chunk));
+        return (write as (...a: unknown[]) => boolean).call(stream, chunk, ...rest);
+      }) as typeof stream.write;
+      return () => void (stream.write = write);
+    };
+    const restore = [spy(process.stdout), spy(process.stderr)];
+    let r;
+    try {
+      r = await runLocal({ config: good, network: 'none' });
+    } finally {
+      for (const undo of restore) undo();
+    }
+    expect(r.exitCode).toBe(0);
+    expect(written.filter((w) => /\[(engine|copy-[a-z-]+)\] /.test(w))).toEqual([]);
+    expect(await leftovers(r.runId)).toEqual([]);
+  });
+
   it('a corrupted tree: the engine says which tree failed and why, exit 1, nothing left', async () => {
     const r = await cli(corrupt, ['--network', 'none']);
     expect(r.code).toBe(1);

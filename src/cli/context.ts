@@ -8,6 +8,7 @@ import { jsonPrettyChunks } from '../util/json-pretty-chunks.js';
 import { visibleControls } from '../report/printable.js';
 import { defaultReporter, silentReporter, type Reporter } from '../report/reporter.js';
 import { formatRetry, onRetry } from '../report/retries.js';
+import { isQuiet } from './quiet.js';
 
 export function configPath(cmd: Command): string {
   return String(cmd.optsWithGlobals().config ?? 'gamelayer.yaml');
@@ -44,10 +45,12 @@ export async function warnStartInterpreter(config: GameConfig, platforms: readon
  * stderr; otherwise bars on a TTY, lines in CI.
  */
 export function commandReporter(json: boolean): Reporter {
-  const reporter: Reporter = json ? { ...silentReporter, warn: (m) => process.stderr.write(`warning: ${visibleControls(m)}\n`) } : defaultReporter();
-  // Registry retries are shown with their reason (on stderr; under --json too, stdout stays JSON).
+  const quiet = isQuiet();
+  const quietly = json || quiet;
+  const reporter: Reporter = quietly ? { ...silentReporter, warn: (m) => process.stderr.write(`warning: ${visibleControls(m)}\n`) } : defaultReporter();
+  // Registry retries are shown with their reason (on stderr; under --json too, stdout stays JSON); --quiet hides them.
   stopRetries?.();
-  stopRetries = onRetry((n) => (json ? process.stderr.write(`${formatRetry(n)}\n`) : reporter.info(formatRetry(n))));
+  stopRetries = onRetry((n) => (json && !quiet ? process.stderr.write(`${formatRetry(n)}\n`) : reporter.info(formatRetry(n))));
   return reporter;
 }
 

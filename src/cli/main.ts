@@ -8,6 +8,7 @@ import { gamelayerVersion } from '../version.js';
 import { COMMAND_MODULES, loadCommands } from './commands/index.js';
 import { registerCompletion } from './completion.js';
 import { exitQuietlyOnClosedStdout } from './closed-stdout.js';
+import { setQuiet } from './quiet.js';
 import { addExamples } from './examples.js';
 import { reportError } from './report-error.js';
 import { guardUnsettled, UNSETTLED_MESSAGE } from './unsettled.js';
@@ -18,6 +19,7 @@ export async function main(argv: string[]): Promise<number> {
     .description('Ship large game servers as containers: only what changed is built, pushed and pulled.')
     .version(gamelayerVersion(), '-V, --version', 'print the version of gamelayer')
     .option('-c, --config <file>', 'game config file', 'gamelayer.yaml')
+    .option('-q, --quiet', 'no progress and no notes on stderr, only warnings and errors (the result still goes to stdout)')
     .showHelpAfterError()
     // Commander's own usage messages get the code too; subcommands inherit this (registered below).
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error[cli.usage]: ')) })
@@ -25,9 +27,17 @@ export async function main(argv: string[]): Promise<number> {
     // `--out "$DIR"` with DIR unset: an empty --out printed to stdout (or wrote into the current folder) and exited 0;
     // an empty --sign pushed unsigned images and an empty `sbom --key` took an unsigned SBOM, as if not given.
     .hook('preAction', (_program, action) => {
+      setQuiet(action.optsWithGlobals().quiet === true);
       const opts = action.opts();
       for (const name of ['out', 'sign', 'key']) {
         if (opts[name] === '') throw new GamelayerError('cli.usage', `--${name}: empty`, `give the --${name} value (is a shell variable unset?), or leave --${name} out`);
+      }
+      // `--out -` means stdout, as a script writes it: wrote a file or made a folder named "-" in the current folder.
+      if (opts.out === '-') {
+        if (!PRINTS_WITHOUT_OUT.has(action.name())) {
+          throw new GamelayerError('cli.usage', `--out -: ${action.name()} writes several files into a folder, not to stdout`, 'name a folder, or ./- for a folder named "-"');
+        }
+        action.setOptionValue('out', undefined);
       }
     });
   for (const register of await loadCommands(commandsNeeded(argv))) register(program);
@@ -49,6 +59,9 @@ export async function main(argv: string[]): Promise<number> {
     closeReporters();
   }
 }
+
+/** The commands that print to stdout what `--out` would write: `--out -` is the same as no --out for them. */
+const PRINTS_WITHOUT_OUT = new Set(['k8s', 'ecs', 'buildspec', 'imagedefinitions', 'sbom']);
 
 /**
  * Which commands to register: only the one typed (its file alone is loaded, start-up time), none for a bare

@@ -36,6 +36,8 @@ export interface BuildLayerOptions {
    * layer's tar while this one finishes (compressor tail, blob hash, fsync, rename).
    */
   inputDone?: () => void;
+  /** Stops the layer between two tar chunks (a caller cancelled the build): no blob is left, as for any failure. */
+  signal?: AbortSignal;
 }
 
 /** Resolves once `stream` took `chunk` (a Transform has passed it to its transform, which copied it). */
@@ -78,7 +80,10 @@ export async function buildLayer(layer: PlannedLayer, options: BuildLayerOptions
     // The output failed (the store, the size limit): the write waiting for the gzip stream fails with it.
     const broken = out.then(() => Promise.reject(new Error('the gzip stream ended before the tar')));
     broken.catch(() => {});
-    for await (const chunk of tar) await Promise.race([written(gzip, chunk), broken]);
+    for await (const chunk of tar) {
+      options.signal?.throwIfAborted();
+      await Promise.race([written(gzip, chunk), broken]);
+    }
     gzip.end();
     options.inputDone?.();
     await out;
@@ -123,6 +128,7 @@ async function buildZstdLayer(layer: PlannedLayer, options: BuildLayerOptions, c
     // The tar is written into the feed's slots (its chunk pool): each chunk is the feed's once written to it.
     tar = layerTarChunks(layer, options.content, { mount: options.mount, mtime: options.mtime, tree: layer.tree, parents: options.parents }, zstd.chunks);
     for await (const chunk of tar) {
+      options.signal?.throwIfAborted();
       options.onBytes?.(chunk.length);
       input += chunk.length;
       if (overLimit()) throw tooBig();

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { HOLDS_FOLDER, holdStoreForBuild } from '../oci/store-holds.js';
 import { sweepScanCaches } from '../scan/scan-caches.js';
 import { firstMissingFolder, removeEmptyFolders } from '../util/created-folders.js';
+import { abortable, stopIfAborted } from '../util/abort.js';
 import { assertWritableFolder } from '../util/fs-access.js';
 import { OpenFiles } from '../util/open-files.js';
 import type { PushTarget } from '../registry/push.js';
@@ -55,18 +56,20 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   // open if the build failed between scan and save. This build's only: another build in the process keeps its own.
   const openFiles = new OpenFiles();
   let failed = true;
+  const cleanups: (() => void)[] = [];
   try {
-    const result = await buildHeld(opts, openFiles);
+    const result = await abortable(opts.signal, 'build', opts.config.file, () => buildHeld(opts, openFiles, cleanups));
     failed = false;
     return result;
   } finally {
+    for (const c of cleanups) c();
     openFiles.closeAll();
     await release();
     if (failed && created) await removeEmptyFolders(path.join(storeDir, HOLDS_FOLDER), created);
   }
 }
 
-async function buildHeld(opts: BuildOptions, openFiles: OpenFiles): Promise<BuildResult> {
+async function buildHeld(opts: BuildOptions, openFiles: OpenFiles, cleanups: (() => void)[]): Promise<BuildResult> {
   const started = Date.now();
   const inputs = await resolveInputs(opts);
   // The previous build is looked up (the registry's record, its kept layers checked there) while the trees are
@@ -74,6 +77,10 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles): Promise<Buil
   // A chunked tree's scan takes the chunk lists of big files that record knows (a fresh host need not chunk them);
   // a failed lookup fails the build through the second promise, so the scan's copy of it only ends in undefined.
   const scanAbort = new AbortController();
+  // The caller's cancel stops the scan too (removed again in build(): a long-lived signal does not keep this one).
+  const stopScan = () => scanAbort.abort(opts.signal!.reason);
+  opts.signal?.addEventListener('abort', stopScan, { once: true });
+  cleanups.push(() => opts.signal?.removeEventListener('abort', stopScan));
   // A previous build read from .gamelayer/ (no registry round trips to overlap) and needed by no chunked tree's scan
   // is read once the scan is done, unless the scan asks first: its parse runs on this thread anyway, and a 1M-entry
   // game's record (70 MiB of packed entries) is then not held beside the walk (docs/architecture.md).
@@ -117,7 +124,9 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles): Promise<Buil
   const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, previousBlob, previousRef: previous.info.ref, reuse, bases });
   const chunkSources = new Map(scans.flatMap((s) => (s.chunkSources ? [[s.manifest.digest, s.chunkSources] as const] : [])));
   const pending = scans.flatMap((s) => (s.pending ? [s.pending] : []));
-  const { built, inRegistryOnly } = await buildLayers({ ...inputs, plans, reuse, chunkSources, pending });
+  const { built, inRegistryOnly } = await buildLayers({ ...inputs, plans, reuse, chunkSources, pending, signal: opts.signal });
+  // Nothing names this build once the caller stopped it: no image tag, no record.
+  stopIfAborted(opts.signal, 'build', opts.config.file);
   const images = await writeImages({ ...inputs, plans, baseInRegistry, built, inRegistryOnly, remote: previous.remote });
   const recorded = await recordBuild({ ...inputs, plans, images, previous });
   // The scan caches of source paths gone for a week (a checkout whose path changes per build added one a build).

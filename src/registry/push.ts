@@ -25,6 +25,7 @@ import { BLOB_SOURCE_ANNOTATION, blobSourcesOf, fetchMissingBlobs, lazyBlobSourc
 import { OciStore } from '../oci/store.js';
 import { entryGame, GAME_ANNOTATION } from '../oci/store-game.js';
 import { settleAllCancelling } from '../util/settle-all.js';
+import { abortable, eitherSignal, stopIfAborted } from '../util/abort.js';
 
 export type { BlobAvailability, PushTarget, TargetOptions };
 export { headAvailability, pushTargetFor };
@@ -59,6 +60,11 @@ export interface PushImageOptions {
   retry?: Partial<RetryPolicy>;
   /** Give up on an exchange after this long without a byte either way; default 60 s. */
   idleTimeoutMs?: number;
+  /**
+   * Stops the push when it fires: uploads in flight are cut, none queued starts, and no manifest or tag is put after
+   * it; the push rejects with `push.aborted`. Blobs already sent stay (the next push does not send them again).
+   */
+  signal?: AbortSignal;
   /** A prepared target; default a plain OCI registry client, or an ECR target for an ECR host (see `ecr`). */
   target?: PushTarget;
   /**
@@ -203,7 +209,11 @@ export interface WriteToRegistryOptions extends Omit<PushImageOptions, 'layout' 
  * The registry as a sink: `image` (from any source) to `to` with tags. Missing layers first (in parallel), then
  * configs, then manifests (children before an index), then tags; blobs the registry has are not sent.
  */
-export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistryOptions): Promise<PushResult> {
+export function writeImageToRegistry(image: AnyImage, opts: WriteToRegistryOptions): Promise<PushResult> {
+  return abortable(opts.signal, 'push', opts.to, () => writeImage(image, opts));
+}
+
+async function writeImage(image: AnyImage, opts: WriteToRegistryOptions): Promise<PushResult> {
   const started = opts.started ?? Date.now();
   const reporter = opts.reporter ?? silentReporter;
   const ref = parseReference(opts.to);
@@ -300,8 +310,9 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
   // left two "blob … (v1): mounted" lines that did not say which registry each was.
   const blobTaskLabel = (b: ImageBlob) => `blob ${b.digest.slice(7, 19)} (${opts.sentEarlier ? `${client.host}/${repo}` : (tags[0] ?? top.digest.slice(7, 19))})`;
   // A blob's upload, cancelled (settleAllCancelling) once another of its step failed: not started if still queued.
-  const send = (b: ImageBlob, signal: AbortSignal) =>
+  const send = (b: ImageBlob, stepSignal: AbortSignal) =>
     limit(async () => {
+      const signal = eitherSignal(stepSignal, opts.signal);
       signal.throwIfAborted();
       const task = reporter.task(blobTaskLabel(b), b.size, 'bytes', { progressLines: true });
       const source = mounting ? sources.get(b.digest) : undefined;
@@ -340,6 +351,8 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
   // Another host pushing the same content at the same moment can make the registry refuse a manifest whose blobs
   // are there (manifest-put.ts): what it names is checked, what is really missing is sent again, and it is put again.
   const children = childManifests(image);
+  // Nothing is put once the caller stopped the push: no manifest names blobs it may have cut.
+  stopIfAborted(opts.signal, 'push', repository);
   const resend = async (lost: { blobs: string[]; manifests: string[] }) => {
     const blobs = all.filter((b) => lost.blobs.includes(b.digest));
     reporter.pushPlanned?.(sumSizes(blobs));
@@ -356,6 +369,7 @@ export async function writeImageToRegistry(image: AnyImage, opts: WriteToRegistr
   }
   const references = staleTags.length ? staleTags : [top.digest];
   for (const reference of references) {
+    stopIfAborted(opts.signal, 'push', repository);
     try {
       await putManifestSettled(client, repo, reference, image.bytes, top.mediaType, { resend, reporter });
     } catch (e) {

@@ -22,9 +22,9 @@ export interface ProgressTask {
 
 export interface TaskOptions {
   /**
-   * A long task of many items (prune's deletes) or bytes (a build's layers, a blob's upload): in plain output (CI
-   * logs, pipes) it also prints progress lines while it runs, at each tenth of its total (from PROGRESS_TENTHS_MIN
-   * items or PROGRESS_TENTHS_MIN_BYTES) and every PROGRESS_LINE_MS while it moves; a silent minute read as a hang.
+   * A long task of many items (prune's deletes): in plain output (CI logs, pipes) it also prints progress lines while
+   * it runs, at each tenth of its total (from PROGRESS_TENTHS_MIN items) and every PROGRESS_LINE_MS while it moves;
+   * a silent minute read as a hang. Byte tasks always get them (PROGRESS_BYTES_TENTHS_MIN).
    */
   progressLines?: boolean;
 }
@@ -33,8 +33,12 @@ export interface TaskOptions {
 export const PROGRESS_LINE_MS = 10_000;
 /** Tasks of fewer items get no line per tenth (a line per item or two), only the time-based ones. */
 export const PROGRESS_TENTHS_MIN = 100;
-/** Byte tasks below this get no line per tenth (nine lines for a second's work), only the time-based ones. */
-export const PROGRESS_TENTHS_MIN_BYTES = 1024 ** 3;
+/**
+ * Byte tasks (hashing a tree, building layers, uploading a blob) of this size or more get a line at each tenth in plain
+ * output; every byte task gets the time-based ones. A CI log (CodeBuild) otherwise showed nothing for the minutes a
+ * 40 GiB tree took to hash or a 10 GiB layer to compress and upload: a silent build read as a hung one.
+ */
+export const PROGRESS_BYTES_TENTHS_MIN = 256 * 1024 * 1024;
 
 export interface Reporter {
   info(message: string): void;
@@ -65,26 +69,34 @@ export function plainReporter(out: NodeJS.WritableStream = process.stderr): Repo
     warn: (m) => out.write(`warning: ${visibleControls(m)}\n`),
     task(label, total, unit, options) {
       const started = Date.now();
+      // Bytes read or sent (the rate), and the position: those plus the bytes skipped (cached, mounted).
       let worked = 0;
-      const lines = options?.progressLines === true && total > 0;
-      const byTenths = total >= (unit === 'bytes' ? PROGRESS_TENTHS_MIN_BYTES : PROGRESS_TENTHS_MIN);
-      const amount = (n: number) => (unit === 'bytes' ? formatBytes(n) : String(n));
+      let moved = 0;
+      const bytes = unit === 'bytes';
+      const lines = total > 0 && (bytes || options?.progressLines === true);
+      const tenths = bytes ? total >= PROGRESS_BYTES_TENTHS_MIN : total >= PROGRESS_TENTHS_MIN;
       let tenth = 0;
       let lastLine = started;
+      const advance = (n: number) => {
+        moved += n;
+        if (!lines) return;
+        const at = Math.min(moved, total);
+        const now = Date.now();
+        const reached = Math.floor((at * 10) / total);
+        // The line at 100% is done()'s.
+        if (at < total && ((reached > tenth && tenths) || now - lastLine >= PROGRESS_LINE_MS)) {
+          tenth = Math.max(tenth, reached);
+          lastLine = now;
+          const amount = bytes ? `${formatBytes(at)}/${formatBytes(total)}` : `${at}/${total}`;
+          out.write(`${label}: ${amount} (${Math.floor((at * 100) / total)}%)\n`);
+        }
+      };
       return {
         tick(n) {
           worked += n;
-          if (!lines) return;
-          const at = Math.min(worked, total);
-          const now = Date.now();
-          const reached = Math.floor((at * 10) / total);
-          // The line at 100% is done()'s.
-          if (at < total && ((reached > tenth && byTenths) || now - lastLine >= PROGRESS_LINE_MS)) {
-            tenth = Math.max(tenth, reached);
-            lastLine = now;
-            out.write(`${label}: ${amount(at)}/${amount(total)} (${Math.floor((at * 100) / total)}%)\n`);
-          }
+          advance(n);
         },
+        skip: advance,
         done(summary) {
           const ms = Date.now() - started;
           const size = unit === 'bytes' ? ` ${formatBytes(total)}` : '';

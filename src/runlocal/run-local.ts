@@ -15,7 +15,7 @@ import { namedRecordError } from '../state/named-record.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import { checkPublish, executePlan, type ExecuteResult } from './execute.js';
 import { ensureTreeImages } from './images.js';
-import { prefixedLogSink, type LogSink } from './logs.js';
+import type { LogSink } from './logs.js';
 import { podSpecOf, runPlan, type RunPlan } from './plan.js';
 import { RunStop, stopError } from './stop.js';
 
@@ -41,7 +41,11 @@ export interface RunLocalOptions {
   hurry?: AbortSignal;
   docker?: Docker;
   reporter?: Reporter;
-  /** Where container output goes (default: `[name] line` on this process's stdout / stderr). */
+  /**
+   * Where container output goes, a line at a time. Default: nowhere (a library prints nothing; the last lines of a
+   * failed container are in its error all the same). `prefixedLogSink()` writes `[name] line` to this process's
+   * stdout / stderr, as `gamelayer run-local` does.
+   */
   logs?: LogSink;
   /** Called with the plan before anything runs (the CLI prints the run id from it). */
   onPlan?(plan: RunPlan, runId: string): void;
@@ -135,7 +139,7 @@ export async function runLocal(opts: RunLocalOptions): Promise<RunLocalResult> {
     plan,
     runId,
     game: config.game,
-    logs: opts.logs ?? prefixedLogSink(),
+    logs: opts.logs ?? (() => {}),
     reporter,
     keep: opts.keep,
     signal: opts.signal,

@@ -4,8 +4,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { runCli } from './cli-process.js';
 import { startRegistry, type TestRegistry } from './registry.js';
+import { writeGame } from './trees.js';
 
 export interface SigningFixture {
   /** The folder holding the keys (and whatever the tests put there). */
@@ -28,4 +30,14 @@ export function useSigningFixture(prefix: string, opts: { otherKey?: boolean } =
     if (fx.root) await rm(fx.root, { recursive: true, force: true });
   });
   return fx;
+}
+
+/** A small game at `<root>/<name>`, built as v1 and pushed to `<registry>/studio/<name>` (`args`: --sign KEY, say). */
+export async function pushedGame(fx: SigningFixture, name = 'game', args: string[] = []): Promise<{ dir: string; repo: string }> {
+  const dir = path.join(fx.root, name);
+  await writeGame(dir);
+  const repo = `${fx.reg.host}/studio/${name}`;
+  const built = await runCli(['build', '-t', 'v1', '--push', repo, ...args], { cwd: dir });
+  expect(built.code, built.stderr).toBe(0);
+  return { dir, repo };
 }

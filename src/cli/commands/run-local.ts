@@ -55,7 +55,7 @@ export function register(program: Command): void {
       const reporter = commandReporter(false);
       const recordFile = await recordOfTagOrFile(config, flags, 'run.option', 'run');
       // Heavy modules (dockerode) load only here: the CLI starts fast for every other command.
-      const { runLocal, leftoverCommands, durationMs, envEntry, portNumber } = await import('../../runlocal/index.js');
+      const { runLocal, leftoverCommands, durationMs, envEntry, portNumber, prefixedLogSink } = await import('../../runlocal/index.js');
       const k8s: Partial<K8sOptions> = { kind: flags.kind as K8sOptions['kind'] };
       if (flags.volumes !== undefined) k8s.volumes = flags.volumes as K8sOptions['volumes'];
       if (flags.uid !== undefined) k8s.runAsUser = integerOption('--uid', flags.uid);
@@ -116,6 +116,7 @@ export function register(program: Command): void {
           signal: controller.signal,
           hurry: hurry.signal,
           reporter,
+          logs: prefixedLogSink(),
           onPlan: (_plan, id) => {
             runId = id;
             reporter.info(`run ${id}: containers and volumes labelled dev.gamelayer.run-local=${id}`);

@@ -9,7 +9,7 @@ import { firstMissingFolder, removeEmptyFolders } from '../../util/created-folde
 import { assertOutFile, assertOutFolder } from '../../util/fs-access.js';
 import { refuseNonSbomFile } from '../../util/generated-file.js';
 import { pipeline } from 'node:stream/promises';
-import { configPath, refuseOutInTrees } from '../context.js';
+import { commandReporter, configPath, refuseOutInTrees } from '../context.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 
 interface SbomFlags extends RegistryFlags {
@@ -53,7 +53,7 @@ export function register(program: Command): void {
         }
         if (out) {
           await copyOut(file, out!);
-          process.stderr.write(`SBOM ${found.digest} of ${found.subject} (found via ${found.via}) written to ${flags.out}\n`);
+          commandReporter(false).info(`SBOM ${found.digest} of ${found.subject} (found via ${found.via}) written to ${flags.out}`);
         } else {
           await pipeline(createReadStream(file), process.stdout, { end: false });
           process.stdout.write('\n');

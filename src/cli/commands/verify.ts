@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { GamelayerError } from '../../errors.js';
 import { printJson } from '../context.js';
+import { withJsonResult } from '../report-error.js';
 import { addRegistryOptions, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { count } from '../../report/plural.js';
 
@@ -24,8 +25,9 @@ export function register(program: Command): void {
       const { publicKeyFor } = await import('../../sign/keys.js');
       const { verifyImage } = await import('../../supply/image-signatures.js');
       const result = await verifyImage({ ...options, ref, key: await publicKeyFor(flags.key), requireSbom: flags.requireSbom });
-      if (flags.json) printJson(result);
-      else {
+      // A failed result goes out with its error (report-error.ts): one JSON document.
+      if (flags.json && result.ok) printJson(result);
+      else if (!flags.json) {
         for (const i of result.items) {
           const good = i.signatures.filter((s) => s.valid).length;
           process.stdout.write(`${i.verified && i.documentValid !== false ? 'verified' : 'FAILED'} ${i.what} ${i.digest} (${good} of ${count(i.signatures.length, 'signature')} valid)\n`);
@@ -53,7 +55,7 @@ export function register(program: Command): void {
           : otherKey
             ? 'its signatures do not verify with this key: made with another key (pass the public key of the key that signed it) or damaged (sign it again with gamelayer sign REF --key KEY)'
             : 'sign it with gamelayer sign REF --key KEY (or build --push REPO --sign KEY; a build merged from platform builds: gamelayer index REPO --sign KEY)';
-        throw new GamelayerError('verify.failed', `${result.ref}: ${result.problems.join('; ')}`, hint);
+        throw withJsonResult(new GamelayerError('verify.failed', `${result.ref}: ${result.problems.join('; ')}`, hint), result);
       }
     });
   addRegistryOptions(cmd, 'existing');

@@ -27,6 +27,11 @@ export interface BuildOptions {
   /** OCI layout directory; default config.store. */
   out?: string;
   reporter?: Reporter;
+  /**
+   * Stops the build when it fires: the scan stops, no layer starts and the one being written stops at its next chunk
+   * (no partial blob is left), no image or record is written after it; the build rejects with `build.aborted`.
+   */
+  signal?: AbortSignal;
   /** Layers tarred and compressed at once; default 2. */
   concurrency?: number;
   /** Recorded in the BuildRecord when the build runs in AWS CodeBuild. */

@@ -38,6 +38,8 @@ export type LayersInput = Pick<
   chunkSources?: Map<string, ChunkSources>;
   /** Trees whose hashes the scan left to the layer writer (ScanOptions.packHashes); finished here. */
   pending?: PendingHashes[];
+  /** The caller's cancel: no layer starts after it, and one being written stops at its next tar chunk. */
+  signal?: AbortSignal;
 };
 
 export interface LayersOutput {
@@ -142,6 +144,7 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
     if (failed) throw failed.error;
   };
   const buildOne = async ({ layer, source, marker, parents }: Item, inputDone: () => void) => {
+    i.signal?.throwIfAborted();
     let last = 0;
     // The layer writer (tar, the gzip pool, zstd) loads with the first layer to build: a no-op never loads it.
     const { buildLayer } = await import('../../oci/layer.js');
@@ -156,6 +159,7 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
         maxBytes: layerLimit,
         tooBig: () => layerTooBig(layer, layerLimit),
         inputDone,
+        signal: i.signal,
         onBytes: (n) => {
           // Progress in content bytes: tar headers and padding are not part of the total.
           const add = Math.min(n, Math.max(0, layer.bytes - last));

@@ -9,6 +9,7 @@ import { buildTagClash } from '../../registry/reserved-tags.js';
 import path from 'node:path';
 import { openLayout, parseLayoutDocument, REF_NAME, type LayoutReader } from '../../oci/layout.js';
 import { platformImages } from '../../oci/model.js';
+import { abortable, stopIfAborted } from '../../util/abort.js';
 import { lineTag, pushBuildRecord, recordTag, type LocalManifest, type PushBuildRecordResult } from '../../registry/artifact.js';
 import type { ManifestInfo } from '../../registry/client.js';
 import { pushImage, pushTargetFor, type BlobStripe, type PushImageOptions, type PushResult, type PushTarget } from '../../registry/push.js';
@@ -115,7 +116,7 @@ async function refuseReplacingOlderBuild(target: PushTarget, repo: string, serve
 
 /** Pushes holding the store as a reader: a gc waits instead of deleting the blobs being sent. */
 export function pushBuild(opts: PushBuildOptions): Promise<PushBuildResult> {
-  return withStoreRead(opts.store, () => pushBuildHeld(opts));
+  return abortable(opts.signal, 'push', opts.repository, () => withStoreRead(opts.store, () => pushBuildHeld(opts)));
 }
 
 async function pushBuildHeld(opts: PushBuildOptions): Promise<PushBuildResult> {
@@ -171,6 +172,8 @@ async function pushBuildHeld(opts: PushBuildOptions): Promise<PushBuildResult> {
   const failed = trees.find((t): t is PromiseRejectedResult => t.status === 'rejected');
   if (failed) throw failed.reason;
   const images = [server, ...trees.map((t) => (t as PromiseFulfilledResult<PushResult>).value)];
+  // The record (and the line tag) name a build whose images are all there: not put once the caller stopped.
+  stopIfAborted(opts.signal, 'push', repo);
   const recordResult = await pushBuildRecord({
     ...rest,
     target,
