@@ -366,6 +366,26 @@ export class RegistryClient {
   }
 
   /**
+   * Whether the registry serves blob `digest`'s bytes: a GET of its first byte (`Range: bytes=0-0`; a registry that
+   * sends it all anyway is cut off after a few KiB). A HEAD answer is only headers, and something in front of a
+   * registry (a cache keeping an old answer, a front answering 200 to any HEAD) can say "there" of a blob the registry
+   * lacks: its manifest is then refused (MANIFEST_BLOB_UNKNOWN) however often it is put. A redirect (ECR's to S3)
+   * is the registry naming where the bytes are: taken as there.
+   */
+  async blobReadable(repo: string, digest: string, access: Access = 'pull'): Promise<boolean> {
+    const res = await this.request({
+      method: 'GET',
+      target: `/v2/${repo}/blobs/${digest}`,
+      headers: { range: 'bytes=0-0' },
+      scopes: [this.scope(repo, access)],
+      ok: [200, 206, 302, 303, 307, 404],
+      what: `read the first byte of blob ${digest} in ${repo}`,
+    });
+    await res.discard();
+    return res.status !== 404;
+  }
+
+  /**
    * The manifest a tag or digest names, if there. A 200 must say which manifest: its Docker-Content-Digest must be
    * a digest, and the one asked for when `reference` is a digest, or the answer is refused (an HTML page is refused
    * by request()). The spec lets a registry leave the header out: the manifest is then read and hashed instead.
