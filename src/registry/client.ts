@@ -527,6 +527,8 @@ export class RegistryClient {
       if (!next) return tags;
       target = this.resolve(next[1]!, typeof target === 'string' ? new URL(target, this.base) : target);
       if (read.has(target.href)) throw this.badAnswer(what, res, 'Link rel="next" to a page already read');
+      // A registry's next page is its own: one elsewhere lists what that host likes (prune keeps what the list names).
+      if (target.host !== this.base.host) throw this.badAnswer(what, res, `Link rel="next" to another host (${target.host})`);
     }
     // A listing cut short would let prune take tagged images for untagged ones.
     throw new GamelayerError('registry.protocol', `list tags of ${repo}: ${this.host} listed more than 10000 pages of tags`);
