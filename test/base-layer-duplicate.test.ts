@@ -13,6 +13,8 @@ import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { runCli } from './support/cli-process.js';
 import type { TarEntry } from './support/make-layout.js';
 import { tempDir } from './support/tmp.js';
+import { mountFolders } from '../src/oci/base-parents.js';
+import { writeCheckedJson } from '../src/util/checked-json.js';
 
 const at = { mtime: new Date(0), uid: 0, gid: 0 };
 const dir = (name: string, mode = 0o755, uid = 0): TarEntry => ({ ...at, name, type: 'directory', mode, uid, gid: uid });
@@ -81,10 +83,61 @@ describe('a base layer naming a folder above a mount twice', () => {
     expect(r.stderr).toContain('holds as a file');
   });
 
-  it('a folder named twice with the same header means the same on every runtime: taken', async () => {
+  it('a folder named twice with the same header: refused too (Docker refuses the same header twice as well)', async () => {
     await useBase(await archiveBase('same-twice', [[dir('home/'), dir('home/steam/', 0o750, 1000), dir('home/steam/', 0o750, 1000)]]));
     const r = await runCli(['build', '--tag', 'same-twice'], { cwd: root });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/error\[base\.layer-duplicate\]: base image docker-archive:\S+same-twice\.tar: layer sha256:[0-9a-f]{64} holds \/home\/steam twice: /);
+  });
+});
+
+// Below the mounts' folders the build took any path twice: every image it made carried the base's layer, and Docker
+// refused each at `docker load` or pull ("duplicates of file paths not supported"), at deploy. The folders pass reads
+// every entry of every base layer anyway; it now refuses a path named twice anywhere.
+describe('a base layer naming any path twice', () => {
+  const etc = (content: 'same' | 'other'): TarEntry[] => [dir('etc/'), { ...file('etc/motd') }, { ...file('etc/motd'), mode: content === 'same' ? 0o644 : 0o600 }];
+
+  it('is refused at build, naming the base, the layer and the path, before any layer of the game is written; Docker refuses it too', async () => {
+    for (const content of ['same', 'other'] as const) {
+      const name = `etc-twice-${content}`;
+      const ref = await archiveBase(name, [etc(content)]);
+      // The real Docker engine refuses the base itself: the images built on it would fare the same.
+      const load = spawnSync('docker', ['load', '-i', path.join(root, `${name}.tar`)], { encoding: 'utf8' });
+      expect(load.status).not.toBe(0);
+      expect(load.stderr).toContain('duplicates of file paths not supported');
+      await useBase(ref);
+      const before = await blobs();
+      const r = await runCli(['build', '--tag', name], { cwd: root });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`error\\[base\\.layer-duplicate\\]: base image docker-archive:\\S+${name}\\.tar: layer sha256:[0-9a-f]{64} holds /etc/motd twice: an OCI layer names each path once, and Docker refuses every image on this layer`));
+      expect(r.stderr).toContain('hint: rebuild the base image so that each layer names each path once');
+      const base = archiveLayers(path.join(root, `${name}.tar`));
+      expect([...(await blobs())].filter((b) => !before.has(b) && !base.includes(b))).toEqual([]);
+      expect(existsRecord(name)).toBe(false);
+    }
+  });
+
+  it('`./etc/motd` and `etc/motd` are one path (as Docker cleans them)', async () => {
+    await useBase(await archiveBase('dot-twice', [[dir('etc/'), file('etc/motd'), file('./etc/motd')]]));
+    const r = await runCli(['build', '--tag', 'dot-twice'], { cwd: root });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('holds /etc/motd twice');
+  });
+
+  it('a base folders marker of an older gamelayer (format 2, which did not check every path) is not trusted: the layers are read again', async () => {
+    const ref = await archiveBase('etc-twice-marker', [etc('other')]);
+    await useBase(ref);
+    // What gamelayer of format 2 left after building on this base: its folders, taken without the check.
+    const layers = archiveLayers(path.join(root, 'etc-twice-marker.tar')).map((h) => `sha256:${h}`);
+    const paths = mountFolders(['/opt/local/engine', '/opt/local/engine-media', '/home/steam/game', '/opt/local/app-media']);
+    const old = 'gamelayer-base-parents/2';
+    const markers = path.join(root, '.gamelayer/cache/verified-blobs');
+    await mkdir(markers, { recursive: true });
+    const name = `parents-${createHash('sha256').update(JSON.stringify([old, layers, paths])).digest('hex')}`;
+    await writeCheckedJson(path.join(markers, name), old, { layers, paths, nodes: [] });
+    const r = await runCli(['build', '--tag', 'etc-twice-marker'], { cwd: root });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('holds /etc/motd twice');
   });
 });
 

@@ -6,13 +6,21 @@ import { createWriteStream } from 'node:fs';
 import { truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli } from './support/cli-process.js';
+import { runCli, sleep, startCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
 import { writeGame } from './support/trees.js';
 
 const LIMIT = 64 * 1024 * 1024;
 const REPO = '127.0.0.1:5999/studio/test-game';
 let dir: string;
+
+/** The CLI's stderr once `seen` holds of it, or as it is after 30 s (the caller's expect then fails, naming it). */
+async function until(run: ReturnType<typeof startCli>, seen: (stderr: string) => boolean): Promise<string> {
+  let stderr = '';
+  run.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  for (let i = 0; i < 3000 && !seen(stderr); i++) await sleep(10);
+  return stderr;
+}
 
 beforeAll(async () => {
   dir = await tempDir();
@@ -44,6 +52,22 @@ describe('k8s --fill and prune --keep-deployed read a bounded amount', () => {
     const fifo = path.join(dir, 'helm.fifo');
     execFileSync('mkfifo', [fifo]);
     const run = startCli(['k8s', '--local', '--repository', REPO, '--fill', fifo], { cwd: dir });
+    const w = createWriteStream(fifo);
+    w.end('apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: gamelayer://server\n');
+    const r = await run.result;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`- image: ${REPO.replace(/\./g, '\\.')}@sha256:[a-f0-9]{64}\n$`));
+  });
+
+  it('--fill of a FIFO with no writer yet: says it waits, naming it, and reads what a writer then sends', async () => {
+    const fifo = path.join(dir, 'late.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const run = startCli(['k8s', '--local', '--repository', REPO, '--fill', fifo], { cwd: dir });
+    // Was: no word at all, the command hung silently (a CI log showed nothing) until a writer came.
+    const notice = `warning: --fill ${fifo}: a FIFO with no writer yet; waiting for one to write the input (Ctrl-C to stop, or give a regular file)\n`;
+    const said = await until(run, (stderr) => stderr.includes(notice));
+    if (!said.includes(notice)) run.child.kill('SIGKILL'); // it would wait for ever
+    expect(said).toContain(notice);
     const w = createWriteStream(fifo);
     w.end('apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - image: gamelayer://server\n');
     const r = await run.result;

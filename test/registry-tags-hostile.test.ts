@@ -13,6 +13,10 @@ import { runCli } from './support/cli-process.js';
 let server: http.Server;
 let host: string;
 let requests = 0;
+// A second server on loopback: a `next` link pointing there must not be followed.
+let other: http.Server;
+let elsewhere: string;
+let elsewhereRequests = 0;
 
 const pages: Record<string, (res: http.ServerResponse, url: string) => void> = {
   notjson: (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"name": "x", "tags": ['),
@@ -24,6 +28,11 @@ const pages: Record<string, (res: http.ServerResponse, url: string) => void> = {
     res
       .writeHead(200, { 'content-type': 'application/json', link: `</v2/loop/tags/list?n=1000${url.includes('last=') ? '' : '&last=v1'}>; rel="next"` })
       .end(JSON.stringify({ name: 'loop', tags: ['v1'] })),
+  // A next page on another host (one that lists fewer tags: prune keeps what the listing names).
+  away: (res) =>
+    res
+      .writeHead(200, { 'content-type': 'application/json', link: `<http://${elsewhere}/v2/away/tags/list?n=1000&last=v1>; rel="next"` })
+      .end(JSON.stringify({ name: 'away', tags: ['v1'] })),
   fine: (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: 'fine', tags: ['v1', 'v2.gamelayer-record'] })),
 };
 
@@ -54,8 +63,17 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  other = http.createServer((_req, res) => {
+    elsewhereRequests++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: 'away', tags: [] }));
+  });
+  await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+  elsewhere = `127.0.0.1:${(other.address() as AddressInfo).port}`;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  await new Promise<void>((r) => other.close(() => r()));
+});
 
 const client = () => new RegistryClient({ host, retry: { attempts: 1 } });
 
@@ -80,6 +98,13 @@ describe('a tag list no registry sends', () => {
     requests = 0;
     await expect(client().listTags('loop')).rejects.toThrow(/list tags of loop: .* answered HTTP 200 with Link rel="next" to a page already read/);
     expect(requests).toBe(2);
+  });
+
+  it('refuses a next page on another host, without asking it (its listing would be taken for the repository\'s tags)', async () => {
+    elsewhereRequests = 0;
+    await expect(client().listTags('away')).rejects.toMatchObject({ code: 'registry.bad-answer' });
+    await expect(client().listTags('away')).rejects.toThrow(new RegExp(`list tags of away: .* answered HTTP 200 with Link rel="next" to another host \\(${elsewhere}\\)`));
+    expect(elsewhereRequests).toBe(0);
   });
 
   it('ls: refuses a manifest that is not JSON, or whose layer size is not a byte count, naming the tag', async () => {

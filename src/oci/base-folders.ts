@@ -5,12 +5,19 @@ import type { BaseNode } from '../plan/mount-parents.js';
 import { tarExtract } from '../util/tar-extract.js';
 import { OPAQUE_WHITEOUT, whiteoutTargetPath } from '../util/whiteout.js';
 import { memberName } from './archive-links.js';
+import { PathHashSet } from '../util/path-hash-set.js';
 
 /** What one layer says about the tracked paths: whiteouts, opaque folders, and its own entries at them. */
 export interface LayerFolders {
   hidden: string[];
   opaque: string[];
   entries: [string, BaseNode][];
+  /**
+   * The first path, any path of the layer, that it names twice (`etc/passwd`, `etc` for `etc/` and `./etc`): the
+   * image spec forbids it, and Docker refuses every image on such a layer at load or pull ("duplicates of file paths
+   * not supported"). The walk reads every entry anyway; the paths are kept as hashes (util/path-hash-set.ts).
+   */
+  duplicate?: string;
 }
 
 /**
@@ -29,10 +36,12 @@ export interface FoldersSeen {
 export async function layerFoldersSink(tracked: ReadonlySet<string>): Promise<{ sink: NodeJS.WritableStream; done: Promise<LayerFolders> }> {
   const extract = await tarExtract();
   const out: LayerFolders = { hidden: [], opaque: [], entries: [] };
+  const names = new PathHashSet();
   const done = (async () => {
     for await (const entry of extract) {
       const h = entry.header;
       const name = memberName(h.name);
+      if (!names.add(name)) out.duplicate ??= name;
       const slash = name.lastIndexOf('/');
       const hidden = whiteoutTargetPath(name);
       if (name.slice(slash + 1) === OPAQUE_WHITEOUT) out.opaque.push(slash < 0 ? '' : name.slice(0, slash));

@@ -26,7 +26,9 @@ export interface BaseLayerBlob {
 }
 
 // 2: a layer naming a tracked path twice, differently, is refused (stop 47); a marker of 1 may have taken one.
-const FORMAT = 'gamelayer-base-parents/2';
+// 3: a layer naming any path twice is refused; a marker of 2 (and a record's `baseFolders` key, made from this
+// name) may stand for a base read without that check: it names another marker, so the layers are read once more.
+const FORMAT = 'gamelayer-base-parents/3';
 
 /**
  * `home/steam/game` → [`home`, `home/steam`, `home/steam/game`]; `/` → []. Every folder above each mount and the
@@ -119,13 +121,15 @@ async function readLayer(tracked: ReadonlySet<string>, layer: BaseLayerBlob): Pr
 
 
 /**
- * A layer holds each path once (image-spec layer.md: "MUST NOT include duplicate entries for file paths"). One naming
- * a folder above or at a mount twice, differently (a folder and a file, two owners or modes, two link targets), has
- * no one meaning: Docker refuses the layer ("duplicates of file paths not supported"), containerd keeps the last
- * entry, and whether the mount is a folder, and with what owner, would depend on the node. Such a base is refused;
- * a path repeated with the same header means the same either way and is taken.
+ * A layer holds each path once (image-spec layer.md: "MUST NOT include duplicate entries for file paths"). Docker
+ * refuses such a layer, the same header twice included ("duplicates of file paths not supported", at `docker load`
+ * or pull of every image built on it); containerd keeps the last entry. A folder above or at a mount named twice,
+ * differently, is said with both headers (whether the mount is a folder, and whose, would depend on the node); any
+ * other path named twice by its name.
  */
 function refuseConflicts(layer: LayerFolders, digest: string, baseRef: string | undefined): void {
+  const where = `${baseRef ? `base image ${baseRef}: ` : ''}layer ${digest}`;
+  const hint = 'rebuild the base image so that each layer names each path once (docker build, buildah and skopeo write such layers), or pick another base';
   const first = new Map<string, BaseNode>();
   for (const [p, n] of layer.entries) {
     const before = first.get(p);
@@ -133,11 +137,18 @@ function refuseConflicts(layer: LayerFolders, digest: string, baseRef: string | 
     else if (JSON.stringify(before) !== JSON.stringify(n)) {
       throw new GamelayerError(
         'base.layer-duplicate',
-        `${baseRef ? `base image ${baseRef}: ` : ''}layer ${digest} holds /${p} twice, as ${nodeText(before)} and as ${nodeText(n)}: ` +
+        `${where} holds /${p} twice, as ${nodeText(before)} and as ${nodeText(n)}: ` +
           'an OCI layer names each path once, and runtimes unpack this one differently (Docker refuses it, containerd keeps the last)',
-        'rebuild the base image so that each layer names each path once (docker build, buildah and skopeo write such layers), or pick another base',
+        hint,
       );
     }
+  }
+  if (layer.duplicate !== undefined) {
+    throw new GamelayerError(
+      'base.layer-duplicate',
+      `${where} holds /${layer.duplicate} twice: an OCI layer names each path once, and Docker refuses every image on this layer at load or pull ("duplicates of file paths not supported")`,
+      hint,
+    );
   }
 }
 

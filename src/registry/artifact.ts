@@ -328,12 +328,16 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
   for (let encoding = 0; ; encoding++) {
     if (encoding > 0) artifact = await streamRecordArtifact(opts.record, opts.subject, encoding);
     const d = artifact.recordDescriptor;
-    if (encoding === 0 ? absent.has(d.digest) : (await target.availability.missing(repo, [d.digest])).size) {
+    // A blob the availability check called there but the registry does not serve (a front answering 200 to any HEAD)
+    // is sent as an absent one: "check blob: answered 404" stopped the push.
+    const absentNow = encoding === 0 ? absent.has(d.digest) : (await target.availability.missing(repo, [d.digest])).size > 0;
+    const served = absentNow ? 'missing' : await servedAs(client, repo, d);
+    if (served === 'missing') {
       bytesSent += (await uploadBlob(client, repo, bufferSource(d.digest, artifact.record, origin), { ecr: target.ecr })).bytesSent;
       blobsUploaded++;
       break;
     }
-    if (await servedIntact(client, repo, d)) break;
+    if (served === 'intact') break;
     repaired = { damaged: repaired?.damaged ?? d.digest, now: '' };
     if (encoding + 1 >= MAX_RECORD_ENCODINGS) {
       throw new GamelayerError(
@@ -482,7 +486,7 @@ async function recordInPlace(
   const index = recordIndex(artifact, opts.subject, platforms, opts.record, opts.line);
   if (!tags.every((t) => current.get(t)?.digest === index.descriptor.digest)) return undefined;
   const d = artifact.recordDescriptor;
-  if (opts.verifiedRecordBlob !== d.digest && !(await servedIntact(client, repo, d).catch(() => false))) return undefined;
+  if (opts.verifiedRecordBlob !== d.digest && (await servedAs(client, repo, d).catch(() => 'missing')) !== 'intact') return undefined;
   return { result: { digest: index.descriptor.digest, artifact: artifact.descriptor.digest, tags: fallbackTags, kept: [], ...(line ? { lineTag: line } : {}), blobsUploaded: 0, bytesSent: 0 }, index };
 }
 
@@ -550,10 +554,16 @@ async function platformsOf(manifest: Buffer, subject: Descriptor, where: string,
   return [{ mediaType: subject.mediaType, digest: subject.digest, size: subject.size, platform: { architecture, os, ...(variant ? { variant } : {}) } }];
 }
 
-/** Whether the registry serves exactly the bytes of `d` (a small blob: read whole and hashed). */
-async function servedIntact(client: RegistryClient, repo: string, d: Descriptor): Promise<boolean> {
-  const bytes = await getSizedBlob(client, repo, d, `check blob ${d.digest} in ${repo}`);
-  return bytes !== undefined && bytes.length === d.size && sha256Digest(bytes) === d.digest;
+/** Whether the registry serves exactly the bytes of `d` (a small blob: read whole and hashed), other bytes, or none. */
+async function servedAs(client: RegistryClient, repo: string, d: Descriptor): Promise<'intact' | 'damaged' | 'missing'> {
+  let bytes: Buffer | undefined;
+  try {
+    bytes = await getSizedBlob(client, repo, d, `check blob ${d.digest} in ${repo}`);
+  } catch (e) {
+    if (e instanceof GamelayerError && e.code === 'registry.not-found') return 'missing';
+    throw e;
+  }
+  return bytes !== undefined && bytes.length === d.size && sha256Digest(bytes) === d.digest ? 'intact' : 'damaged';
 }
 
 // ---- finding a record ----

@@ -240,7 +240,7 @@ export class RegistryClient {
             continue;
           }
         }
-        throw this.networkError(e, o.what, attempt);
+        throw this.networkError(e, o.what, attempt, url);
       }
       if (res.status === 401 && sameHost && !refreshed) {
         refreshed = true;
@@ -363,6 +363,26 @@ export class RegistryClient {
       throw this.badAnswer(what, res, `Content-Length ${length}, where the blob has ${size} bytes`);
     }
     return true;
+  }
+
+  /**
+   * Whether the registry serves blob `digest`'s bytes: a GET of its first byte (`Range: bytes=0-0`; a registry that
+   * sends it all anyway is cut off after a few KiB). A HEAD answer is only headers, and something in front of a
+   * registry (a cache keeping an old answer, a front answering 200 to any HEAD) can say "there" of a blob the registry
+   * lacks: its manifest is then refused (MANIFEST_BLOB_UNKNOWN) however often it is put. A redirect (ECR's to S3)
+   * is the registry naming where the bytes are: taken as there.
+   */
+  async blobReadable(repo: string, digest: string, access: Access = 'pull'): Promise<boolean> {
+    const res = await this.request({
+      method: 'GET',
+      target: `/v2/${repo}/blobs/${digest}`,
+      headers: { range: 'bytes=0-0' },
+      scopes: [this.scope(repo, access)],
+      ok: [200, 206, 302, 303, 307, 404],
+      what: `read the first byte of blob ${digest} in ${repo}`,
+    });
+    await res.discard();
+    return res.status !== 404;
   }
 
   /**
@@ -507,6 +527,8 @@ export class RegistryClient {
       if (!next) return tags;
       target = this.resolve(next[1]!, typeof target === 'string' ? new URL(target, this.base) : target);
       if (read.has(target.href)) throw this.badAnswer(what, res, 'Link rel="next" to a page already read');
+      // A registry's next page is its own: one elsewhere lists what that host likes (prune keeps what the list names).
+      if (target.host !== this.base.host) throw this.badAnswer(what, res, `Link rel="next" to another host (${target.host})`);
     }
     // A listing cut short would let prune take tagged images for untagged ones.
     throw new GamelayerError('registry.protocol', `list tags of ${repo}: ${this.host} listed more than 10000 pages of tags`);
@@ -518,7 +540,7 @@ export class RegistryClient {
       <A extends unknown[], T>(read: (...args: A) => Promise<T>) =>
       (...args: A): Promise<T> =>
         read(...args).catch((e: unknown) => {
-          throw this.networkError(e, what, attempt);
+          throw this.networkError(e, what, attempt, res.url);
         });
     return { ...res, buffer: wrap(res.buffer), text: wrap(res.text) };
   }
@@ -533,31 +555,38 @@ export class RegistryClient {
     );
   }
 
-  private networkError(e: unknown, what: string, attempts: number): GamelayerError {
+  /**
+   * `url`: the request's, when it went to another host than the registry (a Location, a next page): that host is
+   * named, not the registry (a storage redirect to a host that refused was said as "<registry> refused").
+   */
+  private networkError(e: unknown, what: string, attempts: number, url?: URL): GamelayerError {
     if (e instanceof GamelayerError) return e;
+    const away = url !== undefined && url.host !== this.base.host;
+    const host = away ? url.host : this.host;
+    if (away) what = `${what} (sent to ${url.host} by ${this.host})`;
     if (e instanceof BodyTooLarge) {
       return new GamelayerError(
         'registry.too-large',
-        `${what}: ${this.host} answered with more than ${e.maxBytes} bytes, more than such an answer can hold`,
+        `${what}: ${host} answered with more than ${e.maxBytes} bytes, more than such an answer can hold`,
         'the registry (or something between it and you) is broken or hostile; report it with the registry\'s name and version',
         { cause: e },
       );
     }
     const code = e instanceof TransportError ? e.code : 'error';
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-      return new GamelayerError('registry.unknown-host', `${what}: cannot resolve registry host ${this.base.hostname}`, 'check the registry name in the image reference or gamelayer.yaml', { cause: e });
+      return new GamelayerError('registry.unknown-host', `${what}: cannot resolve ${away ? 'host' : 'registry host'} ${away ? url.hostname : this.base.hostname}`, 'check the registry name in the image reference or gamelayer.yaml', { cause: e });
     }
     if (code === 'EPROXY') {
       return new GamelayerError('registry.proxy', `${what}: ${(e as Error).message}`, 'check HTTPS_PROXY / HTTP_PROXY, or list the registry in NO_PROXY to reach it directly', { cause: e });
     }
     if (code === 'ECONNREFUSED') {
-      return new GamelayerError('registry.unreachable', `${what}: ${this.host} refused the connection (after ${attempts} attempts)`, 'is the registry running and is the port right?', { cause: e });
+      return new GamelayerError('registry.unreachable', `${what}: ${host} refused the connection (after ${attempts} attempts)`, 'is the registry running and is the port right?', { cause: e });
     }
     if (/CERT|SSL|TLS|EPROTO/i.test(code)) {
-      return tlsFailure(this.host, code, what, e);
+      return tlsFailure(host, code, what, e);
     }
     const hint = code === 'ETIMEDOUT' ? `${GAVE_UP_HINT}; on a slow link raise GAMELAYER_REGISTRY_TIMEOUT (seconds)` : GAVE_UP_HINT;
-    return new GamelayerError('registry.network', `${what}: network error with ${this.host} (${code}) after ${attempts} attempts`, hint, { cause: e });
+    return new GamelayerError('registry.network', `${what}: network error with ${host} (${code}) after ${attempts} attempts`, hint, { cause: e });
   }
 
   private unauthorized(challenge: string | undefined, o: RequestOptions, sent: boolean): GamelayerError {

@@ -101,8 +101,12 @@ export async function putManifestSettled(client: RegistryClient, repo: string, r
 /** What of `refs` the repository lacks now. */
 async function lacking(client: RegistryClient, repo: string, refs: ManifestReferences): Promise<{ blobs: string[]; manifests: string[] }> {
   const limit = pLimit(8);
+  // Read, not HEADed: the push decided by HEAD answers, and the manifest was refused. A front that answers 200 to a
+  // HEAD of a blob the registry lacks made every put fail the same way, said as "it holds every blob" (only here,
+  // after a refusal, so a push costs nothing more).
+  const there = async (b: { digest: string; size?: number }) => (await client.blobExists(repo, b.digest, 'push', b.size)) && (await client.blobReadable(repo, b.digest, 'push'));
   const [blobs, manifests] = await Promise.all([
-    Promise.all(refs.blobs.map((b) => limit(async () => ((await client.blobExists(repo, b.digest, 'push', b.size)) ? [] : [b.digest])))),
+    Promise.all(refs.blobs.map((b) => limit(async () => ((await there(b)) ? [] : [b.digest])))),
     Promise.all(refs.manifests.map((m) => limit(async () => ((await client.headManifest(repo, m.digest, 'push')) ? [] : [m.digest])))),
   ]);
   return { blobs: [...new Set(blobs.flat())], manifests: [...new Set(manifests.flat())] };

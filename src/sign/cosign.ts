@@ -52,7 +52,17 @@ export interface SignOptions {
   /** The name it is signed under: `registry/repo:tag` (what a policy matches), or `registry/repo`. */
   identity: string;
   signer: Signer;
+  /**
+   * An SBOM a build made or compared byte for byte with the one it makes (`build --sbom --sign`): its signature's
+   * payload says so (BUILD_SBOM_MARK), and a build reuses only an SBOM signed so. `gamelayer sign` signs any
+   * well-formed SBOM attached to the image (an operator's hand cannot tell a forged document from the build's), and
+   * a build took that signature for its own check: a forged SBOM signed by hand stayed trusted.
+   */
+  buildSbom?: boolean;
 }
+
+/** The `optional` member of the payload of an SBOM signature a build made (SignOptions.buildSbom). */
+export const BUILD_SBOM_MARK = { key: 'dev.gamelayer.sbom', value: 'made-or-checked-by-build' } as const;
 
 export interface SignResult {
   digest: string;
@@ -93,8 +103,9 @@ function signedDigest(payload: Buffer): string | undefined {
 }
 
 /** The payload this gamelayer writes for `digest` under `identity` (deterministic: the same bytes every run). */
-function ownPayload(digest: string, identity: string): Buffer {
-  return simpleSigningPayload({ dockerReference: identity, manifestDigest: digest, optional: { creator: `gamelayer ${gamelayerVersion()}` } });
+function ownPayload(digest: string, identity: string, buildSbom: boolean | undefined): Buffer {
+  const optional = { creator: `gamelayer ${gamelayerVersion()}`, ...(buildSbom ? { [BUILD_SBOM_MARK.key]: BUILD_SBOM_MARK.value } : {}) };
+  return simpleSigningPayload({ dockerReference: identity, manifestDigest: digest, optional });
 }
 
 /**
@@ -105,14 +116,14 @@ function ownPayload(digest: string, identity: string): Buffer {
  */
 async function signedAmong(client: RegistryClient, opts: SignOptions, layers: SigLayer[]): Promise<boolean> {
   const publicKey = await opts.signer.publicKey();
-  const own = ownPayload(opts.digest, opts.identity);
+  const own = ownPayload(opts.digest, opts.identity, opts.buildSbom);
   const ownDigest = sha256(own);
   const signature = (l: SigLayer) => Buffer.from(l.annotations?.[SIGNATURE_ANNOTATION] ?? '', 'base64');
   if (layers.some((l) => l.mediaType === SIMPLESIGNING_MEDIA_TYPE && l.digest === ownDigest && verifies(own, publicKey, signature(l)))) return true;
   for (const l of layers) {
     if (l.digest === ownDigest) continue;
     const ok = await checkLayer(client, opts.repo, l, publicKey, opts.digest).catch(() => undefined);
-    if (ok?.valid && ok.payload?.dockerReference === opts.identity) return true;
+    if (ok?.valid && ok.payload?.dockerReference === opts.identity && (!opts.buildSbom || ok.payload.optional?.[BUILD_SBOM_MARK.key] === BUILD_SBOM_MARK.value)) return true;
   }
   return false;
 }
@@ -162,7 +173,7 @@ export async function signManifest(opts: SignOptions): Promise<SignResult> {
       `exempt the signature tags (the image is unchanged since a build signed it under its own tag): ${exemptCommand(opts.repo)}`,
     );
   }
-  const payload = ownPayload(opts.digest, opts.identity);
+  const payload = ownPayload(opts.digest, opts.identity, opts.buildSbom);
   const signature = await opts.signer.sign(payload);
   // What KMS (or whatever answers at its endpoint) sent back is checked before it goes up: a signature that does not
   // verify was pushed and reported "signed", and stays in the signature manifest, which a next sign only appends to.

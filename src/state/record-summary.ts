@@ -7,6 +7,7 @@
 import { readOpenedBytes, recordStream, withRecordFile } from './record-file.js';
 import { summaryText, topLevelPlaces } from './record-members.js';
 import { GamelayerError } from '../errors.js';
+import { JsonNestingError } from '../util/json-tokens.js';
 import { eachEntry } from '../entries/packed-list.js';
 import { isWhiteoutPath } from '../util/whiteout.js';
 import { inChunkStore, isChunkPath, recipeFileOf } from '../chunk/recipe.js';
@@ -50,8 +51,18 @@ export function refuseNewerRecord(file: string, schemaVersion: unknown): void {
   );
 }
 
-/** A record whose bytes are not JSON. */
-export function recordNotJson(file: string): GamelayerError {
+/**
+ * A record whose bytes are not JSON, or (`e` a JsonNestingError) JSON nested deeper than the large-record reader
+ * follows: said as such, since "not valid JSON" sent the user looking for damage in a file that `jq` reads.
+ */
+export function recordNotJson(file: string, e?: unknown): GamelayerError {
+  if (e instanceof JsonNestingError) {
+    return new GamelayerError(
+      'record.corrupt',
+      `${file}: not a gamelayer record: its JSON nests deeper than ${e.limit} levels (at byte ${e.offset}), where a record nests a few`,
+      'delete it and scan or build again, or pass a record gamelayer wrote',
+    );
+  }
   return new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
 }
 
@@ -72,7 +83,7 @@ function largeSummaryText(file: string, fd: number, size: number): Buffer {
   try {
     return summaryText(fd, topLevelPlaces(fd, size, file).members);
   } catch (e) {
-    if (e instanceof SyntaxError) throw recordNotJson(file);
+    if (e instanceof SyntaxError) throw recordNotJson(file, e);
     throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
   }
 }
@@ -339,7 +350,7 @@ export function totalsWith(file: string, bytes: Buffer, count: (kind: 'm' | 'l',
     });
     return { ...summary, trees, planLayers };
   } catch (e) {
-    if (e instanceof SyntaxError) throw recordNotJson(file);
+    if (e instanceof SyntaxError) throw recordNotJson(file, e);
     throw e;
   }
 }
@@ -384,7 +395,7 @@ export function manifestHeads(file: string, bytes: Buffer): ManifestHead[] {
       return parsed.value;
     });
   } catch (e) {
-    if (e instanceof SyntaxError) throw recordNotJson(file);
+    if (e instanceof SyntaxError) throw recordNotJson(file, e);
     throw e;
   }
 }

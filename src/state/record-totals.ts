@@ -64,7 +64,7 @@ function largeRecord<T>(file: string, fd: number, use: (skeleton: Buffer, list: 
   } catch (e) {
     if (e instanceof Duplicate) return undefined;
     if (e instanceof GamelayerError) throw e;
-    if (e instanceof SyntaxError) throw recordNotJson(file);
+    if (e instanceof SyntaxError) throw recordNotJson(file, e);
     throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
   }
 }

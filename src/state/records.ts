@@ -12,7 +12,7 @@ import { packedRecord, parseRecordBytes } from './record-parse.js';
 import { copyRange, summaryText, topLevelPlaces } from './record-members.js';
 import { parseRecordFile } from './record-stream.js';
 import { noSuchRecord, openRecordFile, readOpenedBytes, recordStream, withRecordFile } from './record-file.js';
-import { parseBuildSummary, readBuildSummary, refuseNewerRecord, withMember, type BuildRecordSummary } from './record-summary.js';
+import { parseBuildSummary, readBuildSummary, recordNotJson, refuseNewerRecord, withMember, type BuildRecordSummary } from './record-summary.js';
 import { buildRecordFile } from './record-name.js';
 import { isLastBuildName, LAST_BUILD, lastBuildName } from './last-build.js';
 
@@ -99,15 +99,12 @@ function readLargeRecord(file: string, fd: number): { value: unknown } | undefin
   try {
     value = parseRecordFile(fd, packedRecord.minEntries, packedRecord.minLayerEntries);
   } catch (e) {
-    if (e instanceof SyntaxError) throw notJson(file);
+    if (e instanceof SyntaxError) throw recordNotJson(file, e);
     throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
   }
   return value === undefined ? undefined : { value };
 }
 
-function notJson(file: string): GamelayerError {
-  return new GamelayerError('record.corrupt', `${file}: not valid JSON (truncated or corrupt record)`, 'delete it and scan or build again');
-}
 
 /**
  * A record's bytes checked and parsed (JSON, then its kind's schema); never held as one string, and each entry of
@@ -117,8 +114,8 @@ function parseRecord(file: string, bytes: Buffer): AnyRecord {
   let value: unknown;
   try {
     value = parseRecordBytes(bytes);
-  } catch {
-    throw notJson(file);
+  } catch (e) {
+    throw recordNotJson(file, e);
   }
   return checkRecord(file, value);
 }
@@ -260,7 +257,7 @@ function largeRecordMembers(file: string, fd: number, size: number): { places: R
   try {
     places = topLevelPlaces(fd, size, file);
   } catch (e) {
-    if (e instanceof SyntaxError) throw notJson(file);
+    if (e instanceof SyntaxError) throw recordNotJson(file, e);
     throw new GamelayerError('record.unreadable', `${file}: cannot be read: ${(e as Error).message}`);
   }
   return { places, summaryBytes: summaryText(fd, places.members) };

@@ -28,8 +28,11 @@ export interface AttachOptions extends TargetOptions {
 }
 
 export interface AttachResult {
-  /** `replaced`: SBOMs an earlier gamelayer attached to the image under another key, taken off it (attach.ts). */
-  sbom?: { digest: string; bytes: number; files: number; upToDate: boolean; bytesSent: number; via: 'referrers' | 'tag'; replaced: string[] };
+  /**
+   * `replaced`: SBOMs an earlier gamelayer attached to the image under another key, taken off it (attach.ts);
+   * `signedByHand`: those of them this key signed though no build made or checked them (`gamelayer sign`).
+   */
+  sbom?: { digest: string; bytes: number; files: number; upToDate: boolean; bytesSent: number; via: 'referrers' | 'tag'; replaced: string[]; signedByHand: string[] };
   signatures: SignImageResult[];
   /** New signatures made (0 when every image was already signed by this key). */
   signaturesAdded: number;
@@ -58,14 +61,24 @@ export async function attachSupplyChain(opts: AttachOptions): Promise<AttachResu
   if (opts.sbom) {
     const store = await OciStore.open(opts.store, { create: false });
     const { signer } = opts;
-    // SBOMs are signed under the repository's name (signImage).
-    const vouch = signer && ((artifact: string) => isSignedBy({ target, repo: ref.repository, digest: artifact, identity: `${ref.registry}/${ref.repository}`, signer }));
+    // SBOMs are signed under the repository's name (signImage). Only a build's signature vouches (BUILD_SBOM_MARK): one
+    // `gamelayer sign` made vouches for nothing the build checked, so such an SBOM is made and compared, and noted.
+    const signedBy = (artifact: string, buildSbom: boolean) => isSignedBy({ target, repo: ref.repository, digest: artifact, identity: `${ref.registry}/${ref.repository}`, signer: signer!, buildSbom });
+    const byHand = new Set<string>();
+    const vouch =
+      signer &&
+      (async (artifact: string) => {
+        if (await signedBy(artifact, true)) return true;
+        if (await signedBy(artifact, false)) byHand.add(artifact);
+        return false;
+      });
     const up = await attachBuildSbom(config, store, record, target, ref.repository, {
       vouch,
       fetchLayers: (lacking) => fetchKeptLayers(opts, lacking),
       removeSignatures: (digest) => removeSignatures(target.client, ref.repository, digest),
     });
-    result.sbom = { digest: up.digest, bytes: up.bytes, files: up.files, upToDate: up.upToDate, bytesSent: up.bytesSent, via: up.via, replaced: up.replaced };
+    const signedByHand = up.replaced.filter((d) => byHand.has(d));
+    result.sbom = { digest: up.digest, bytes: up.bytes, files: up.files, upToDate: up.upToDate, bytesSent: up.bytesSent, via: up.via, replaced: up.replaced, signedByHand };
     result.bytesSent += up.bytesSent;
   }
   if (opts.signer) {

@@ -115,7 +115,9 @@ export async function signImages(opts: SignImagesOptions): Promise<SignImageResu
   const made = new Map<string, SignResult>();
   await runBounded([...groups.entries()], concurrency, async ([key, g]) => {
     for (const identity of g.identities) {
-      made.set(`${key} ${identity}`, await signManifest({ target: g.p.target, repo: g.p.repo, digest: g.digest, identity, signer: opts.signer }));
+      // The SBOM a build made or checked is signed so (BUILD_SBOM_MARK): a later build reuses only such a one.
+      const buildSbom = opts.madeHere?.has(g.digest) ?? false;
+      made.set(`${key} ${identity}`, await signManifest({ target: g.p.target, repo: g.p.repo, digest: g.digest, identity, signer: opts.signer, buildSbom }));
     }
   });
 

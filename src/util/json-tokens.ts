@@ -44,6 +44,18 @@ export class JsonTokenError extends SyntaxError {
   }
 }
 
+/** Valid JSON nested deeper than the reader's bound: not damaged, only more than any document it reads nests. */
+export class JsonNestingError extends JsonTokenError {
+  constructor(
+    readonly limit: number,
+    offset: number,
+    file?: string,
+  ) {
+    super(`nesting deeper than ${limit}`, offset, file);
+    this.name = 'JsonNestingError';
+  }
+}
+
 const enum Mode {
   Value, // a value must come
   ValueOrClose, // after `[`
@@ -466,7 +478,7 @@ export class JsonTokenizer {
   private beginValue(c: number, at: number): Mode {
     const depth = this.depth + 1;
     if (c === 0x7b || c === 0x5b) {
-      if (depth > this.maxNesting) this.fail(`nesting deeper than ${this.maxNesting}`, at);
+      if (depth > this.maxNesting) throw new JsonNestingError(this.maxNesting, at, this.file);
       if (depth > this.stack.length) {
         const grown = new Uint8Array(this.stack.length * 2);
         grown.set(this.stack);

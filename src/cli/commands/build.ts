@@ -273,6 +273,7 @@ export function register(program: Command): void {
             ...(await (await import('../../supply/build-attach.js')).attachSupplyChain({ ...registry, config, store: shownMany.store, record: shownMany.record, repository: t.repository, pushed: t.push, sbom: flags.sbom, signer })),
           });
         }
+        for (const a of attachedMany) warnSignedByHand(a, reporter);
         if (flags.json) printJson({ ...buildJson(shownMany), push: many, ...(attachedMany.length ? { supplyChain: attachedMany } : {}) });
         else process.stdout.write(`${buildText(shownMany)}\n${pushManyText(many)}\n${attachedMany.map((a) => `${a.repository}:\n${attachText(a)}\n`).join('')}`);
         return;
@@ -301,6 +302,7 @@ export function register(program: Command): void {
               signer,
             })
           : undefined;
+      if (attached) warnSignedByHand(attached, reporter);
       if (flags.json) printJson({ ...buildJson(shown), push: pushed, ...(attached ? { supplyChain: attached } : {}) });
       else process.stdout.write(`${buildText(shown)}\n${pushed ? `${pushText(pushed, reusedSentLine(shown, pushed))}\n` : ''}${attached ? `${attachText(attached)}\n` : ''}`);
     });
@@ -471,6 +473,15 @@ export function pushText(p: PushBuildResult, reusedSent?: string): string {
     ...(reusedSent ? [reusedSent] : []),
     `build record ${p.record.digest} (tag ${p.record.tags.join(', ') || 'kept'})`,
   ].join('\n');
+}
+
+/** An SBOM signed by this key with `gamelayer sign` that was not this build's document: replaced, and said. */
+function warnSignedByHand(a: AttachResult, reporter: { warn(line: string): void }): void {
+  for (const d of a.sbom?.signedByHand ?? []) {
+    reporter.warn(
+      `SBOM ${d} was signed by this key with gamelayer sign, not by a build, and is not the document this build makes of the image: it was not reused (removed with its signatures; the build attached and signed its own, ${a.sbom!.digest}). Find out who attached it`,
+    );
+  }
 }
 
 function attachText(a: AttachResult): string {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { GamelayerError } from '../../errors.js';
 import { utf8Text } from '../../util/utf8-text.js';
 import { refuseForeignFile } from '../../util/generated-file.js';
-import { readBounded, readFileBounded } from '../../util/read-bounded.js';
+import { fifoWaitNotice, readBounded, readFileBounded } from '../../util/read-bounded.js';
 import { digestsIn, fillManifests, kustomizeImages } from '../../k8s/fill.js';
 import { knownImages } from '../../k8s/fill-known.js';
 import { refuseFillClashes, refuseFillOverOwnFiles } from '../../k8s/fill-clash.js';
@@ -167,7 +167,7 @@ async function fillCommand(
   // Read and rewrite every file first: a bad one stops the command before anything is written.
   const results: { file: string; text: string; count: number }[] = [];
   for (const file of flags.fill) {
-    const bytes = await readFillInput(file);
+    const bytes = await readFillInput(file, (f) => reporter.warn(fifoWaitNotice('--fill', f)));
     const text = utf8Text(bytes, file === '-' ? '(stdin)' : file);
     // An earlier fill's digest-only references: which image each is, from the local store's copy of it.
     const names = new Set(['server', ...input.trees.map((t) => t.tree)]);
@@ -189,9 +189,9 @@ async function fillCommand(
 /** The most a manifest given to --fill may hold: Helm output of a big chart is a few MiB. */
 export const FILL_MAX_BYTES = 64 * 1024 * 1024;
 
-async function readFillInput(file: string): Promise<Buffer> {
+async function readFillInput(file: string, onWait: (file: string) => void): Promise<Buffer> {
   const name = file === '-' ? '(stdin)' : file;
-  const read = await (file === '-' ? readBounded(process.stdin, FILL_MAX_BYTES) : readFileBounded(file, FILL_MAX_BYTES)).catch((e: Error) => {
+  const read = await (file === '-' ? readBounded(process.stdin, FILL_MAX_BYTES) : readFileBounded(file, FILL_MAX_BYTES, onWait)).catch((e: Error) => {
     throw new GamelayerError('fill.read', `${name}: cannot read: ${e.message}`);
   });
   if (!Buffer.isBuffer(read)) {

@@ -58,8 +58,9 @@ export function register(program: Command): void {
         else process.stdout.write(`${JSON.stringify(policy, null, 2)}\n${flags.lifecyclePolicy === 'apply' ? `applied to ${ref.registry}/${ref.repository}\n` : ''}`);
         return;
       }
-      const deployed = await deployedDigests(flags.keepDeployed, `${ref.registry}/${ref.repository}`);
-      const result = await pruneRepository({ client: target.client, repo: ref.repository, keep, apply: flags.apply, ecr: api, tags: flags.tag, deployed, idleLineDays, reporter: commandReporter(!!flags.json) });
+      const reporter = commandReporter(!!flags.json);
+      const deployed = await deployedDigests(flags.keepDeployed, `${ref.registry}/${ref.repository}`, (line) => reporter.warn(line));
+      const result = await pruneRepository({ client: target.client, repo: ref.repository, keep, apply: flags.apply, ecr: api, tags: flags.tag, deployed, idleLineDays, reporter });
       if (flags.json) printJson(result);
       else {
         const verb = result.applied ? 'deleted' : 'would delete';
@@ -97,15 +98,16 @@ const KEEP_DEPLOYED_MAX_BYTES = 64 * 1024 * 1024;
  * Per spec file, the digests of this repository's images it pins (`REPO@sha256:…`, `REPO:TAG@sha256:…`). A file that
  * names none is an error: it would keep nothing (another repository's spec, or a spec of tags).
  */
-async function deployedDigests(given: string[], repository: string): Promise<string[][]> {
-  const { readFileBounded } = await import('../../util/read-bounded.js');
+async function deployedDigests(given: string[], repository: string, warn: (line: string) => void): Promise<string[][]> {
+  const { fifoWaitNotice, readFileBounded } = await import('../../util/read-bounded.js');
   const { kustomizePinned } = await import('../../k8s/kustomize-out.js');
+  const onWait = (file: string) => warn(fifoWaitNotice('--keep-deployed', file));
   const escaped = repository.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const pinned = new RegExp(`(?<![\\w./-])${escaped}(?::[\\w][\\w.-]*)?@(sha256:[a-f0-9]{64})`, 'g');
   const out: string[][] = [];
   const pinning = new Set<string>();
   for (const { file, folder } of await deployedFiles(given)) {
-    const read = await readFileBounded(file, KEEP_DEPLOYED_MAX_BYTES).catch((e: NodeJS.ErrnoException) => {
+    const read = await readFileBounded(file, KEEP_DEPLOYED_MAX_BYTES, onWait).catch((e: NodeJS.ErrnoException) => {
       throw new GamelayerError('cli.usage', `--keep-deployed ${file}: cannot read it (${e.code ?? e.message})`, 'name a spec file that exists');
     });
     if (!Buffer.isBuffer(read)) {
