@@ -66,7 +66,7 @@ export function register(program: Command): void {
     .option(
       '--from <ref>',
       'the previous build: the image host/repo:tag (its record is read from the registry; kept layers are not downloaded), ' +
-        'host/repo (the newest build of the line of work there), or none (default with --push: the newest build of the line in the repository pushed to)',
+        'host/repo (the newest build of the line of work there), or none (default: with --push, the newest build of the line in the repository pushed to; else the last local build)',
     )
     .option('--line <name>', 'line of work (branch) whose previous build --push uses and moves (default: GAMELAYER_LINE, CODEBUILD_WEBHOOK_HEAD_REF, the git branch, else "default")')
     .option('--rebase', 'plan every tree afresh instead of adding patch layers to the previous build')
