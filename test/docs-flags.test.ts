@@ -27,18 +27,18 @@ function described(help: string, flag: string): string {
 let helps: Map<string, string>;
 let docs: { file: string; text: string }[];
 
-beforeAll(async () => {
-  const top = (await runCli(['--help'])).stdout;
-  const codebuild = (await runCli(['codebuild', '--help'])).stdout;
-  const names = (text: string) => [...text.slice(text.indexOf('Commands:')).matchAll(/^ {2}([a-z][a-z0-9-]*)/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
-  const commands = [...names(top), ...names(codebuild).map((c) => `codebuild ${c}`)];
-  helps = new Map([['', top], ...(await Promise.all(commands.map(async (c) => [c, (await runCli([...c.split(' '), '--help'])).stdout] as const)))]);
-  const files = ['README.md', ...(await readdir('docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
-  // A command broken over lines with `\` is read as one line.
-  docs = await Promise.all(files.map(async (file) => ({ file, text: (await readFile(file, 'utf8')).replace(/\\\n\s*/g, ' ') })));
-}, 120_000);
-
 describe('docs and --help', () => {
+  beforeAll(async () => {
+    const top = (await runCli(['--help'])).stdout;
+    const codebuild = (await runCli(['codebuild', '--help'])).stdout;
+    const names = (text: string) => [...text.slice(text.indexOf('Commands:')).matchAll(/^ {2}([a-z][a-z0-9-]*)/gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    const commands = [...names(top), ...names(codebuild).map((c) => `codebuild ${c}`)];
+    helps = new Map([['', top], ...(await Promise.all(commands.map(async (c) => [c, (await runCli([...c.split(' '), '--help'])).stdout] as const)))]);
+    const files = ['README.md', ...(await readdir('docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    // A command broken over lines with `\` is read as one line.
+    docs = await Promise.all(files.map(async (file) => ({ file, text: (await readFile(file, 'utf8')).replace(/\\\n\s*/g, ' ') })));
+  }, 120_000);
+
   it('finds the commands (codebuild subcommands included)', () => {
     expect([...helps.keys()]).toEqual(expect.arrayContaining(['build', 'k8s', 'ecs', 'index', 'verify', 'codebuild start', 'codebuild imagedefinitions']));
   });
@@ -139,5 +139,20 @@ describe('docs and --help', () => {
     }
     expect(wrong).toEqual([]);
     expect(described(helps.get('ecs')!, '--network-mode')).toContain(`${DEFAULT_ECS_OPTIONS.networkMode} (the default`);
+  });
+});
+
+describe("the README's first screen", () => {
+  it('names every tool npm test installs when missing (scripts/services.sh)', async () => {
+    const services = await readFile('scripts/services.sh', 'utf8');
+    const needed = [...services.slice(services.indexOf('declare -A NEEDED')).matchAll(/^ {2}\[([a-z0-9-]+)\]=/gm)].map((m) => m[1]!);
+    expect(needed).toEqual(expect.arrayContaining(['dockerd', 'zstd', 'musl-gcc']));
+    // The README says what a tool is where its command name says little.
+    const called: Record<string, string> = { dockerd: 'Docker engine', docker: 'Docker engine', 'docker-registry': 'OCI registry', ctr: 'containerd', 'aarch64-linux-gnu-gcc': 'arm64 cross compiler' };
+    const readme = flat(await readFile('README.md', 'utf8'));
+    const screen = readme.slice(readme.indexOf('The second command installs'), readme.indexOf('runs every test'));
+    expect(screen.length).toBeGreaterThan(0);
+    expect(needed.filter((c) => !screen.includes(called[c] ?? c))).toEqual([]);
+    if (services.includes('xxhash.h')) expect(screen).toContain('xxHash header');
   });
 });
