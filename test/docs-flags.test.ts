@@ -4,6 +4,7 @@
 // one way, with the values the code uses.
 import { readFile, readdir } from 'node:fs/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { codebuildEnvironment } from '../src/codebuild/environment.js';
 import { DEFAULT_ECS_OPTIONS } from '../src/ecs/task-definition.js';
 import { DEFAULT_K8S_OPTIONS } from '../src/k8s/options.js';
 import { runCli } from './support/cli-process.js';
@@ -139,6 +140,12 @@ describe('docs and --help', () => {
     }
     expect(wrong).toEqual([]);
     expect(described(helps.get('ecs')!, '--network-mode')).toContain(`${DEFAULT_ECS_OPTIONS.networkMode} (the default`);
+  });
+
+  it('build and index --help give one default tag: the CodeBuild commit first, as both use it', async () => {
+    // Both take codebuildEnvironment().defaultTag before the config's version; build's help named only the latter.
+    expect(codebuildEnvironment({ CODEBUILD_BUILD_ID: 'p:1', CODEBUILD_RESOLVED_SOURCE_VERSION: '9a8b7c6d5e4f' })?.defaultTag).toBe('9a8b7c6d');
+    for (const command of ['build', 'index']) expect(described(helps.get(command)!, '--tag'), command).toMatch(/default: [^)]*CodeBuild the commit[^)]*version[^)]*latest/);
   });
 });
 
