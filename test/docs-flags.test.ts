@@ -145,7 +145,7 @@ describe('docs and --help', () => {
   it('build and index --help give one default tag: the CodeBuild commit first, as both use it', async () => {
     // Both take codebuildEnvironment().defaultTag before the config's version; build's help named only the latter.
     expect(codebuildEnvironment({ CODEBUILD_BUILD_ID: 'p:1', CODEBUILD_RESOLVED_SOURCE_VERSION: '9a8b7c6d5e4f' })?.defaultTag).toBe('9a8b7c6d');
-    for (const command of ['build', 'index']) expect(described(helps.get(command)!, '--tag'), command).toMatch(/default: [^)]*CodeBuild the commit[^)]*version[^)]*latest/);
+    for (const command of ['build', 'index']) expect(described(helps.get(command)!, '--tag'), command).toMatch(/default: [^)]*CodeBuild the first 8 characters of the commit[^)]*version[^)]*latest/);
   });
 });
 

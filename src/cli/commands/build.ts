@@ -55,7 +55,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('build')
     .description('build the server image and one image per tree into the local OCI layout; unchanged layers are reused')
-    .option('-t, --tag <tag>', 'server image tag; tree images get <tag>-<tree> (default: in CodeBuild the commit\'s first 8 hex digits, else build-<number>; elsewhere version from the config, else latest)')
+    .option('-t, --tag <tag>', 'server image tag; tree images get <tag>-<tree> (default: in CodeBuild the first 8 characters of the commit, else build-<number>; elsewhere version from the config, else latest)')
     .option('--platform <platform...>', 'build only these of the config\'s platforms')
     .option('--store <dir>', 'OCI image layout directory (default: store from the config, .gamelayer/oci)')
     // --out names generated files elsewhere (dockerfile, k8s, ecs, codebuild); kept here, hidden, for old scripts.
