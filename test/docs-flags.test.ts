@@ -95,10 +95,10 @@ describe('docs and --help', () => {
     expect([...shared].filter((f) => f !== '--help' && !new RegExp(`\`[^\`]*${f}(?![a-z0-9-])`).test(readme))).toEqual([]);
   });
 
-  it('--help states every default as "(default: …)", and shows no preset or empty list', () => {
+  it('--help states every default as "(default: …)", a number unquoted, and shows no preset or empty list', () => {
     const odd: string[] = [];
     for (const [command, help] of helps) {
-      for (const m of flat(help).matchAll(/.{0,30}(?:\(default(?!:)|[,;] default(?!:)|preset:|default: \[\]).{0,20}/g)) odd.push(`${command || 'gamelayer'}: ${m[0]}`);
+      for (const m of flat(help).matchAll(/.{0,30}(?:\(default(?!:)|[,;] default(?!:)|preset:|default: \[\]|default: "\d+").{0,20}/g)) odd.push(`${command || 'gamelayer'}: ${m[0]}`);
     }
     expect(odd).toEqual([]);
   });

@@ -100,11 +100,16 @@ function isProgram(): boolean {
   }
 }
 
-/** Commander's option description without the parts that are the code's bookkeeping rather than the user's. */
+/**
+ * Commander's option description without the parts that are the code's bookkeeping rather than the user's, and a
+ * number kept as a string default (`--keep 3`) shown as the number the other options show (`default: 3`).
+ */
 function helpDescription(option: Option): string {
+  const value: unknown = option.defaultValue;
   const shown = Object.assign(Object.create(Object.getPrototypeOf(option) as object) as Option, option, {
     presetArg: undefined,
-    defaultValue: Array.isArray(option.defaultValue) && option.defaultValue.length === 0 ? undefined : option.defaultValue,
+    defaultValue: Array.isArray(value) && value.length === 0 ? undefined : value,
+    defaultValueDescription: option.defaultValueDescription ?? (typeof value === 'string' && /^\d+$/.test(value) ? value : undefined),
   });
   return new Help().optionDescription(shown);
 }
