@@ -86,13 +86,24 @@ describe('docs and --help', () => {
     const readme = docs.find((d) => d.file === 'README.md')!.text;
     const paragraph = /^Registry options \(([^)]*)\):[\s\S]*?\n\n/m.exec(readme);
     expect(paragraph).not.toBeNull();
-    const listed = new Set([...paragraph![1]!.matchAll(/`([a-z-]+)/g)].map((m) => m[1]!));
+    const listed = new Set([...paragraph![1]!.matchAll(/`([a-z0-9-]+)/g)].map((m) => m[1]!));
     const taking = [...helps].filter(([c, h]) => c && /^ {2}--insecure /m.test(h)).map(([c]) => c);
     expect(taking).toEqual(expect.arrayContaining(['push', 'build', 'ls', 'verify']));
     expect(taking.filter((c) => !listed.has(c))).toEqual([]);
     const shared = new Set(taking.flatMap((c) => [...flagsOf(helps.get(c)!)].filter((f) => taking.every((t) => t === 'build' || t === 'push' || flagsOf(helps.get(t)!).has(f)))));
     expect(shared).toContain('--endpoint');
     expect([...shared].filter((f) => f !== '--help' && !new RegExp(`\`[^\`]*${f}(?![a-z0-9-])`).test(readme))).toEqual([]);
+  });
+
+  it("the README's \"Flags mean one thing everywhere\" names every command that has -t, --tag and --out", () => {
+    const readme = flat(docs.find((d) => d.file === 'README.md')!.text);
+    const sentence = readme.slice(readme.indexOf('Flags mean one thing everywhere'));
+    const listed = (flag: string) => new Set([...(new RegExp(`${flag}\` [^(]*\(([^)]*)\)`).exec(sentence)?.[1] ?? '').matchAll(/`([a-z0-9-]+)/g)].map((m) => m[1]!));
+    for (const [flag, line] of [['--tag', /^ {2}-t, --tag /m], ['--out', /^ {2}(?:-o, )?--out /m]] as const) {
+      const having = [...helps].filter(([c, h]) => c && line.test(h)).map(([c]) => c.split(' ')[0]!);
+      expect(having.length, flag).toBeGreaterThan(2);
+      expect([...new Set(having)].filter((c) => !listed(flag).has(c)), flag).toEqual([]);
+    }
   });
 
   it('--help states every default as "(default: …)", a number unquoted, and shows no preset or empty list', () => {
