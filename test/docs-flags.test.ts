@@ -2,7 +2,9 @@
 // shows is one that command's --help lists, every flag --help lists is documented in a section that names its
 // command, the shared registry options are listed for every command that takes them, and --help states defaults
 // one way, with the values the code uses.
+import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { codebuildEnvironment } from '../src/codebuild/environment.js';
 import { DEFAULT_ECS_OPTIONS } from '../src/ecs/task-definition.js';
@@ -172,5 +174,27 @@ describe("the README's first screen", () => {
     expect(screen.length).toBeGreaterThan(0);
     expect(needed.filter((c) => !screen.includes(called[c] ?? c))).toEqual([]);
     if (services.includes('xxhash.h')) expect(screen).toContain('xxHash header');
+  });
+});
+
+describe('links in README.md and docs/*.md', () => {
+  it('name files that exist, and headings that exist in them (GitHub anchors)', async () => {
+    const files = ['README.md', ...(await readdir('docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    const slug = (heading: string) => heading.replace(/`/g, '').trim().toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-');
+    const anchors = async (file: string) => new Set([...(await readFile(file, 'utf8')).matchAll(/^#+ (.*)$/gm)].map((m) => slug(m[1]!)));
+    const broken: string[] = [];
+    let checked = 0;
+    for (const file of files) {
+      for (const m of (await readFile(file, 'utf8')).matchAll(/\]\(([^)\s]+)\)/g)) {
+        const [target, anchor] = m[1]!.split('#');
+        if (/^[a-z]+:/.test(target!)) continue;
+        const resolved = target ? path.join(path.dirname(file), target) : file;
+        checked++;
+        if (!existsSync(resolved)) broken.push(`${file}: ${m[1]}`);
+        else if (anchor && resolved.endsWith('.md') && !(await anchors(resolved)).has(anchor)) broken.push(`${file}: ${m[1]} (no such heading)`);
+      }
+    }
+    expect(checked).toBeGreaterThan(20);
+    expect(broken).toEqual([]);
   });
 });
