@@ -1,8 +1,11 @@
 // docs/config.md documents every field of the gamelayer.yaml schema and every config error code.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../src/config/schema.js';
 import { ERROR_CODES } from '../src/error-codes.js';
+import { runCli } from './support/cli-process.js';
+import { tempDir } from './support/tmp.js';
 
 type Shaped = { shape?: Record<string, unknown>; def?: { innerType?: unknown; shape?: unknown } };
 function shapeOf(s: unknown): Record<string, unknown> | undefined {
@@ -23,6 +26,18 @@ describe('docs/config.md', () => {
     expect(fields).toContain('layers.maxLayerSize');
     expect(fields).toContain('trees.<tree>.exclude');
     expect(fields.filter((f) => !doc.includes(`| \`${f}\` |`))).toEqual([]);
+  });
+
+  it('names every key of init --json', async () => {
+    const dir = await tempDir('config-docs-init-');
+    await mkdir(path.join(dir, 'engine'));
+    const r = await runCli(['init', '--json'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const keys = Object.keys(JSON.parse(r.stdout) as object);
+    expect(keys).toContain('trees');
+    const doc = (await readFile('docs/config.md', 'utf8')).replace(/\s+/g, ' ');
+    const listed = /`--json` prints the proposal: (.*?)\./.exec(doc)?.[1] ?? '';
+    expect(keys.filter((k) => !listed.includes(`\`${k}\``))).toEqual([]);
   });
 
   it('lists every config.* error code', async () => {

@@ -1,6 +1,6 @@
 // Errors for scripts: the typed code list against docs/errors.md, and what the real CLI prints and returns
 // (error[code] on stderr, an error object under --json, exit 0 / 1 / 2 / 3).
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, EXIT, isErrorCode } from '../src/index.js';
@@ -21,6 +21,22 @@ describe('the error code list and docs/errors.md', () => {
     const documented = [...doc.matchAll(/^\| ([^|]+) \|/gm)].flatMap((m) => [...m[1]!.matchAll(/`([a-z0-9-]+\.[a-zA-Z0-9.-]+)`/g)].map((c) => c[1]!));
     expect(documented.length).toBeGreaterThan(150);
     expect(documented.filter((c) => !isErrorCode(c))).toEqual([]);
+  });
+
+  it('every CLI error line README.md and docs/*.md show names a code of the list: error[<code>]: …', async () => {
+    const files = ['README.md', ...(await readdir('docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    const shown: string[] = [];
+    const bare: string[] = [];
+    for (const file of files) {
+      const text = await readFile(file, 'utf8');
+      shown.push(...[...text.matchAll(/error\[([^\]]+)\]: /g)].map((m) => m[1]!));
+      // `error: …` in a code span or at the start of an output line is what the CLI never prints (a library
+      // example's console.error(`error: …`) is the caller's own text).
+      bare.push(...[...text.matchAll(/(?:(?<![(\w])`|^)error: .{0,40}/gm)].map((m) => `${file}: ${m[0]}`));
+    }
+    expect(shown.length).toBeGreaterThan(3);
+    expect(shown.filter((c) => c !== 'internal' && c !== '<code>' && !isErrorCode(c))).toEqual([]);
+    expect(bare).toEqual([]);
   });
 
   it('has no duplicates and keeps the list sorted (so branches adding codes merge line by line)', () => {

@@ -1,7 +1,7 @@
 // CLI entry: parses arguments, calls the library, prints. No logic of its own (DESIGN.md "Library first").
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { Command } from 'commander';
+import { Command, Help, type Option } from 'commander';
 import { EXIT, GamelayerError } from '../errors.js';
 import { closeReporters } from '../report/reporter.js';
 import { gamelayerVersion } from '../version.js';
@@ -23,6 +23,9 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError()
     // Commander's own usage messages get the code too; subcommands inherit this (registered below).
     .configureOutput({ outputError: (text, write) => write(text.replace(/^error: /, 'error[cli.usage]: ')) })
+    // Help shows what a user can act on: not a bare `--push`'s internal preset (`preset: ""`) nor the empty
+    // list a repeatable option starts from (`default: []`). Subcommands inherit this.
+    .configureHelp({ optionDescription: helpDescription })
     .exitOverride()
     // `--out "$DIR"` with DIR unset: an empty --out printed to stdout (or wrote into the current folder) and exited 0;
     // an empty --sign pushed unsigned images and an empty `sbom --key` took an unsigned SBOM, as if not given.
@@ -108,4 +111,18 @@ function isProgram(): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Commander's option description without the parts that are the code's bookkeeping rather than the user's, and a
+ * number kept as a string default (`--keep 3`) shown as the number the other options show (`default: 3`).
+ */
+function helpDescription(option: Option): string {
+  const value: unknown = option.defaultValue;
+  const shown = Object.assign(Object.create(Object.getPrototypeOf(option) as object) as Option, option, {
+    presetArg: undefined,
+    defaultValue: Array.isArray(value) && value.length === 0 ? undefined : value,
+    defaultValueDescription: option.defaultValueDescription ?? (typeof value === 'string' && /^\d+$/.test(value) ? value : undefined),
+  });
+  return new Help().optionDescription(shown);
 }

@@ -29,7 +29,7 @@ export interface RegistryFlags {
  */
 export function addRegistryOptions(cmd: Command, use: 'push' | 'existing' = 'push'): Command {
   cmd.option('--insecure', 'allow plain HTTP to a registry that is not on this machine');
-  if (use === 'push') cmd.option('--concurrency <n>', 'parallel blob uploads, and signatures of build --sign (default 4; 3 on Amazon ECR)');
+  if (use === 'push') cmd.option('--concurrency <n>', 'parallel blob uploads, and signatures of build --sign (default: 4; 3 on Amazon ECR)');
   cmd
     .option('--username <user>', 'registry user (or GAMELAYER_REGISTRY_USERNAME; default: docker config.json)')
     .option('--password-stdin', 'read the registry password from stdin')

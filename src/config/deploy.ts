@@ -122,7 +122,10 @@ function crdValidator(schema: StructuralSchema): ValidateFunction {
   let v = compiled.get(schema);
   if (!v) {
     // The CRD schemas use Kubernetes extensions (x-kubernetes-*) and formats such as int-or-string: not strict.
-    ajv ??= new (loadCjs('ajv') as { Ajv: typeof AjvClass }).Ajv({ strict: false, allErrors: true, validateFormats: false });
+    // Not `new (require(…) as T).Ajv(…)`: tsc 7 drops the parentheses with the cast, and the emitted
+    // `new loadCjs('ajv').Ajv(…)` calls the class without new (the library's loadConfig failed on the README's deploy: section).
+    const { Ajv } = loadCjs('ajv') as { Ajv: typeof AjvClass };
+    ajv ??= new Ajv({ strict: false, allErrors: true, validateFormats: false });
     v = ajv.compile(schema);
     compiled.set(schema, v);
   }

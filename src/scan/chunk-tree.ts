@@ -11,6 +11,7 @@ import { GamelayerError } from '../errors.js';
 import { Chunker, chunkSizes } from '../chunk/fastcdc.js';
 import { ASSEMBLY_TMP_SUFFIX, CHUNKS_DIR, chunkablePath, inChunkStore, chunkPath, formatRecipe, recipePath, type Recipe } from '../chunk/recipe.js';
 import { recordChunkLists, recordRecipe, type ManifestWithRecipes, type RecordChunkLists, type RecordRecipe } from '../chunk/record-lists.js';
+import { count } from '../report/plural.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
 import type { FileEntry, TreeManifest, TreeName } from '../types.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
@@ -414,7 +415,7 @@ export async function chunkTree(
   stats.chunks = sources.chunks.size;
   const reused = big.length - stats.chunkedFiles - stats.fromRecord - stats.inScan;
   task.done(
-    `${big.length} files, ${sources.chunks.size} chunks${stats.inScan ? `, ${stats.inScan} chunked while hashing` : ''}${reused ? `, ${reused} from the recipe cache` : ''}${stats.fromRecord ? `, ${stats.fromRecord} from the previous build's record` : ''}`,
+    `${count(big.length, 'file')}, ${count(sources.chunks.size, 'chunk')}${stats.inScan ? `, ${stats.inScan} chunked while hashing` : ''}${reused ? `, ${reused} from the recipe cache` : ''}${stats.fromRecord ? `, ${stats.fromRecord} from the previous build's record` : ''}`,
   );
   const manifest: TreeManifest = { ...makeManifest(m.tree, m.source, withParentDirs(entries), m.platform), chunks, assembled, recipes };
   return { ...scan, manifest, chunkSources: sources, chunkStats: stats };

@@ -56,7 +56,7 @@ export function register(program: Command): void {
   const cmd = program
     .command('build')
     .description('build the server image and one image per tree into the local OCI layout; unchanged layers are reused')
-    .option('-t, --tag <tag>', 'server image tag; tree images get <tag>-<tree> (default: version from the config, else latest)')
+    .option('-t, --tag <tag>', 'server image tag; tree images get <tag>-<tree> (default: in CodeBuild the first 8 characters of the commit, else build-<number>; elsewhere version from the config, else latest)')
     .option('--platform <platform...>', 'build only these of the config\'s platforms')
     .option('--store <dir>', 'OCI image layout directory (default: store from the config, .gamelayer/oci)')
     // --out names generated files elsewhere (dockerfile, k8s, ecs, codebuild); kept here, hidden, for old scripts.
@@ -67,7 +67,7 @@ export function register(program: Command): void {
     .option(
       '--from <ref>',
       'the previous build: the image host/repo:tag (its record is read from the registry; kept layers are not downloaded), ' +
-        'host/repo (the newest build of the line of work there), or none (default with --push: the newest build of the line in the repository pushed to)',
+        'host/repo (the newest build of the line of work there), or none (default: with --push, the newest build of the line in the repository pushed to; else the last local build)',
     )
     .option('--line <name>', 'line of work (branch) whose previous build --push uses and moves (default: GAMELAYER_LINE, CODEBUILD_WEBHOOK_HEAD_REF, the git branch, else "default")')
     .option('--rebase', 'plan every tree afresh instead of adding patch layers to the previous build')

@@ -17,7 +17,7 @@ export function register(program: Command): void {
     .command('index')
     .description('merge the builds of one platform each (build --platform P --push REPO) into multi-platform indexes and one build record')
     .argument('<repo>', 'host[:port]/repository the platform builds pushed to')
-    .option('-t, --tag <tag>', 'the tag the platform builds were given (default: as build: the commit in CodeBuild, else the config\'s version, else latest)')
+    .option('-t, --tag <tag>', 'the tag the platform builds were given (default: as build: in CodeBuild the first 8 characters of the commit, else build-<number>; elsewhere the config\'s version, else latest)')
     .option('--platform <platform...>', 'the platforms to merge (default: the config\'s platforms)')
     .option('--line <name>', 'line of work whose tag moves to the merged record (default: as build --push)')
     .option('--sign <key>', 'sign the merged indexes (and any platform manifest not signed yet) with this key: a PEM file or awskms:///<key ARN>')

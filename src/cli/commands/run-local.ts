@@ -41,8 +41,8 @@ export function register(program: Command): void {
     .option('--record <file>', 'build record to run (default: .gamelayer/records/build-last.json)')
     // -t names a build's tag as in build, load and gc: `run-local --tag v1` after `load --tag v1` was an unknown option.
     .option('-t, --tag <tag>', 'the local build to run, by its tag (default: the last build)')
-    .option('--uid <uid>', 'user id of every container; 0 runs as root (default 1000, as gamelayer k8s)')
-    .option('--gid <gid>', 'group id and fsGroup (default 1000)')
+    .option('--uid <uid>', 'user id of every container; 0 runs as root (default: 1000, as gamelayer k8s)')
+    .option('--gid <gid>', 'group id and fsGroup (default: 1000)')
     .action(async (args: string[], flags: RunLocalFlags, cmd: Command) => {
       if (flags.publish && flags.publish.length > 1) {
         throw new GamelayerError(
