@@ -11,9 +11,9 @@ export async function runLeftovers(docker: Docker, game: string, runId?: string)
   return [...containers.map((c) => `container ${c.Names[0]}`), ...volumes.map((v) => `volume ${v.Name}`)];
 }
 
-/** Removes every image `game:*` run-local loaded into the daemon. */
+/** Removes every image `game:*` run-local loaded into the daemon (podman-style `localhost/` names too). */
 export async function removeGameImages(docker: Docker, game: string): Promise<void> {
-  for (const img of await docker.listImages({ filters: { reference: [`${game}:*`] } })) {
+  for (const img of await docker.listImages({ filters: { reference: [`${game}:*`, `localhost/${game}:*`] } })) {
     await docker.getImage(img.Id).remove({ force: true }).catch(() => {});
   }
 }

@@ -2,7 +2,8 @@
 // (found by the game label and the game's image names) are removed before the file's tests and after them.
 import Docker from 'dockerode';
 import { afterAll, beforeAll } from 'vitest';
-import { GAME_LABEL } from '../../src/runlocal/execute.js';
+import { GAME_LABEL } from '../../src/runlocal/leftovers.js';
+import { removeGameImages } from './run-local-daemon.js';
 import { tempDir } from './tmp.js';
 
 /** Removes every container, volume and image of `game` from the daemon. */
@@ -10,9 +11,7 @@ export async function removeRunLocalGame(docker: Docker, game: string): Promise<
   const label = [`${GAME_LABEL}=${game}`];
   for (const c of await docker.listContainers({ all: true, filters: { label } })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => {});
   for (const v of (await docker.listVolumes({ filters: { label } })).Volumes ?? []) await docker.getVolume(v.Name).remove().catch(() => {});
-  for (const img of await docker.listImages({ filters: { reference: [`${game}:*`, `localhost/${game}:*`] } })) {
-    await docker.getImage(img.Id).remove({ force: true }).catch(() => {});
-  }
+  await removeGameImages(docker, game);
 }
 
 /** Registers the clean-up of `game` around the file's tests; `work()` is a temp folder made for them. */
