@@ -6,7 +6,7 @@ import { recordedParents } from '../../plan/mount-parents.js';
 import path from 'node:path';
 import { copyRecord, lastBuildFile, recordsDir, writeRecord } from '../../state/records.js';
 import { storeFromState } from '../../state/last-build.js';
-import { buildRecordName, dropLegacyRecord } from '../../state/record-name.js';
+import { dropLegacyRecord, moveOtherStoresRecord, storeRecordFile } from '../../state/record-name.js';
 import type { TreeDecision } from '../../plan/incremental.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
 import { exists } from '../../util/exists.js';
@@ -122,8 +122,10 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
       else delete record[k];
     }
   }
-  const dir = recordsDir(config.stateDir);
-  const recordFile = path.join(dir, buildRecordName(tag));
+  // This store's record of the tag (record-name.ts): another config's store keeps its own of the same tag.
+  const of = { stateDir: config.stateDir, store: storeDir };
+  const recordFile = storeRecordFile(of, tag);
+  await moveOtherStoresRecord(of, recordFile);
   // The last build of this store (state/last-build.ts): another config's store beside it keeps its own.
   const last = lastBuildFile({ stateDir: config.stateDir, store: storeDir });
   // The local file names the store its images went to, so gc of another store sharing this state folder tells a
@@ -137,7 +139,7 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     // Planned on an older version's build-last.json (a store of its own, no pointer yet): the store gets its own.
     await writeRecord(last, local);
   }
-  await dropLegacyRecord(dir, tag);
+  await dropLegacyRecord(of, tag);
   return { record, recordFile, layers: allLayers, baseMoved: moved };
 }
 
