@@ -7,6 +7,7 @@ import path from 'node:path';
 import { copyRecord, lastBuildFile, recordsDir, writeRecord } from '../../state/records.js';
 import { storeFromState } from '../../state/last-build.js';
 import { dropLegacyRecord, moveOtherStoresRecord, storeRecordFile } from '../../state/record-name.js';
+import { isPlatformBuild } from './build-flags.js';
 import type { TreeDecision } from '../../plan/incremental.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
 import { exists } from '../../util/exists.js';
@@ -94,8 +95,9 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     ...(plans.some((p) => p.base.pinned)
       ? { bases: plans.map((p) => ({ platform: p.name, ref: config.baseImage, digest: p.base.pinned!.digest, repository: p.base.pinned!.repository, layers: p.base.layers.length })) }
       : {}),
-    // A pushed build moves its line's tag to its record, whatever it was planned on (--from none too).
-    ...(i.push ? { line: i.line } : {}),
+    // A pushed build moves its line's tag to its record, whatever it was planned on (--from none too); one platform's
+    // build of several moves none, and its record names none, as the record it pushes (docs/codebuild.md).
+    ...(i.push && !isPlatformBuild(config, { tags, platforms: i.platforms }) ? { line: i.line } : {}),
     ...(i.previous.info.source === 'registry'
       ? { previous: { ref: i.previous.info.ref!, createdAt: i.previous.info.createdAt!, ...(i.previous.remote ? { blob: i.previous.remote.recordRead.blob } : {}) } }
       : {}),
