@@ -32,11 +32,16 @@ describe('gc of a state folder holding the records of a store that is gone', () 
     await ok('-c', 'third.yaml', 'build', '--tag', 'c1');
     await ok('-c', 'fourth.yaml', 'build', '--tag', 'd1');
     const records = path.join(dir, '.gamelayer', 'records');
-    // d1 as an older version wrote it: no store named.
-    const d1 = JSON.parse(await readFile(path.join(records, 'build-d1.json'), 'utf8')) as Record<string, unknown>;
+    // Another store's records have names of its own (record-name.ts).
+    const named = async (tag: string) => (await readdir(records)).find((n) => n.startsWith(`build-${tag}@`))!;
+    const [b1, c1] = [await named('b1'), await named('c1')];
+    // d1 as an older version wrote it: no store named, under the one name of its tag.
+    const d1File = await named('d1');
+    const d1 = JSON.parse(await readFile(path.join(records, d1File), 'utf8')) as Record<string, unknown>;
     expect(d1.store).toBe('../fourth-store');
     delete d1.store;
     await writeFile(path.join(records, 'build-d1.json'), JSON.stringify(d1));
+    await rm(path.join(records, d1File));
     // The third and fourth stores are deleted.
     await rm(path.join(dir, 'third-store'), { recursive: true });
     await rm(path.join(dir, 'fourth-store'), { recursive: true });
@@ -44,23 +49,23 @@ describe('gc of a state folder holding the records of a store that is gone', () 
 
     const dry = await run('gc', '--json', '--exit-code');
     const planned = JSON.parse(dry.stdout) as GcJson;
-    expect(planned.orphans).toEqual([{ tag: 'c1', store: path.join(dir, 'third-store'), file: path.join(records, 'build-c1.json') }]);
+    expect(planned.orphans).toEqual([{ tag: 'c1', store: path.join(dir, 'third-store'), file: path.join(records, c1) }]);
     expect(planned.keptElsewhere).toEqual(['b1']);
     expect(planned.unknownStore).toEqual(['d1']);
     expect(dry.code).toBe(3);
-    expect((await readdir(records)).includes('build-c1.json')).toBe(true);
+    expect((await readdir(records)).includes(c1)).toBe(true);
 
     // A build named by --tag is kept, its store gone or not.
-    const named = JSON.parse(await ok('gc', '--json', '--tag', 'c1')) as GcJson;
-    expect(named.orphans).toEqual([]);
-    expect(named.keptElsewhere).toEqual(['c1', 'b1']);
+    const kept = JSON.parse(await ok('gc', '--json', '--tag', 'c1')) as GcJson;
+    expect(kept.orphans).toEqual([]);
+    expect(kept.keptElsewhere).toEqual(['c1', 'b1']);
 
     const text = await ok('gc', '--apply');
     expect(text).toContain(`removed 1 record of builds whose images are in no store (${path.join(dir, 'third-store')}: gone, or holding none of them): c1\n`);
     expect(text).toContain('kept 1 record of builds in other stores: b1\n');
     expect(text).toContain('kept 1 record of builds not in this store that name no store (written before gamelayer recorded it): d1;');
     const left = await readdir(records);
-    expect(left.filter((n) => /^build-[a-d]1\.json$/.test(n)).sort()).toEqual(['build-a1.json', 'build-b1.json', 'build-d1.json']);
+    expect(left.filter((n) => /^build-[a-d]1(@[0-9a-f]+)?\.json$/.test(n)).sort()).toEqual(['build-a1.json', b1, 'build-d1.json']);
     // The gone store's last-build pointer went with its record; the others' stay.
     expect(left.filter((n) => n.startsWith('build-last')).length).toBe(pointers - 1);
     expect(JSON.parse(await ok('-c', 'second.yaml', 'inspect', '--json')).tags[0]).toBe('b1');

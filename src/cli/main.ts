@@ -28,11 +28,12 @@ export async function main(argv: string[]): Promise<number> {
     .configureHelp({ optionDescription: helpDescription })
     .exitOverride()
     // `--out "$DIR"` with DIR unset: an empty --out printed to stdout (or wrote into the current folder) and exited 0;
-    // an empty --sign pushed unsigned images and an empty `sbom --key` took an unsigned SBOM, as if not given.
+    // an empty --sign pushed unsigned images and an empty `sbom --key` took an unsigned SBOM, as if not given. An empty
+    // --line (build, push, index, diff) failed only once a record was pushed, as record.line with exit 1.
     .hook('preAction', (_program, action) => {
       setQuiet(action.optsWithGlobals().quiet === true);
       const opts = action.opts();
-      for (const name of ['out', 'sign', 'key']) {
+      for (const name of ['out', 'sign', 'key', 'line']) {
         if (opts[name] === '') throw new GamelayerError('cli.usage', `--${name}: empty`, `give the --${name} value (is a shell variable unset?), or leave --${name} out`);
       }
       // `--out -` means stdout, as a script writes it: wrote a file or made a folder named "-" in the current folder.

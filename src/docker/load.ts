@@ -10,7 +10,7 @@ import { layoutTags, REF_NAME } from '../oci/layout.js';
 import { parseReference } from '../registry/reference.js';
 import { count } from '../report/plural.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
-import { lastBuildToRead, readBuildRecord, recordsDir } from '../state/records.js';
+import { lastBuildToRead, readBuildRecord } from '../state/records.js';
 import { buildRecordFile } from '../state/record-name.js';
 import { TREE_NAMES } from '../types.js';
 import { exists } from '../util/exists.js';
@@ -134,7 +134,8 @@ export async function loadBuild(opts: LoadBuildOptions): Promise<LoadedImage[]> 
     );
   }
   // The server image of a chunked tree holds chunks, not files: `docker run` of it would start an engine without them.
-  const record = await readBuildRecord(await buildRecordFile(recordsDir(config.stateDir), tag)).catch(() => undefined);
+  const recordFile = await buildRecordFile(config, tag);
+  const record = recordFile === undefined ? undefined : await readBuildRecord(recordFile).catch(() => undefined);
   const chunked = chunkedTreeNames(record?.manifests ?? []);
   if (chunked.length > 0) throw wholeFilesNeeded(chunked, `gamelayer load (docker run of ${tag})`, 'run it with gamelayer run-local, whose copy containers assemble the files');
   const wanted = [tag, ...(opts.trees === false ? [] : TREE_NAMES.map((t) => `${tag}-${t}`).filter((t) => present.has(t)))];

@@ -18,7 +18,7 @@ import type { Descriptor } from '../types.js';
 import { clearGcJournal, readGcJournal, writeGcJournal } from './gc-journal.js';
 import { pruneLayerCache, readKeptState, staleStateFiles, type KeptState } from './gc-state.js';
 import { buildTags } from './inspect.js';
-import { listLocal, localBuildSummary, openLocalStore, type LocalBuildSummary } from './local.js';
+import { isStoreBuild, listLocal, localBuildSummary, openLocalStore, type LocalBuildSummary } from './local.js';
 import { removeOrphans, sortElsewhere, type Orphan } from './gc-orphans.js';
 import { storeOfRecord } from '../state/last-build.js';
 
@@ -91,7 +91,8 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
   const removing = await readGcJournal(store.dir);
   // A record that names this store is its build too, its images gone or not: --keep counts it, and it goes in turn.
   const namesThis = (b: LocalBuildSummary) => b.record.store !== undefined && storeOfRecord(opts.config.stateDir, b.record.store) === store.dir;
-  const builds = recorded.filter((b) => rows.some((r) => r.build === b.tag) || removing.has(b.tag) || namesThis(b));
+  // Another store's build of the same tag is not (its record names that store).
+  const builds = recorded.filter((b) => (isStoreBuild(opts.config, b) && (rows.some((r) => r.build === b.tag) || removing.has(b.tag))) || namesThis(b));
   const notHere = await sortElsewhere(opts.config.stateDir, recorded.filter((b) => !builds.includes(b)));
   // By record file: localBuild reads the records again, so its objects are never the ones in `builds`.
   const named = new Set<string>();

@@ -8,7 +8,7 @@ import { checkLayoutFolder, OCI_LAYOUT_FILE } from '../oci/layout-folder.js';
 import { OciStore, REF_NAME } from '../oci/store.js';
 import { readDocumentRefs } from '../oci/document-refs.js';
 import { isLastBuildName, lastBuildToRead, readBuildRecord, recordsDir } from '../state/records.js';
-import { buildRecordName, isLegacyRecordName, tagOfRecordName } from '../state/record-name.js';
+import { currentRecordName, isLegacyRecordName, namesStore, tagOfRecordName } from '../state/record-name.js';
 import { readBuildSummary, type BuildRecordSummary } from '../state/record-summary.js';
 import { TREE_NAMES, type BuildRecord, type Descriptor } from '../types.js';
 import { exists } from '../util/exists.js';
@@ -72,7 +72,7 @@ async function readLocalBuilds<R extends BuildRecordSummary>(config: GameConfig,
     const tag = tagOfRecordName(n);
     if (tag === undefined || isLastBuildName(n)) continue;
     // An old name of a tag with upper case, beside the current one (written again since, elsewhere): listed once.
-    if (isLegacyRecordName(n) && names.includes(buildRecordName(tag))) continue;
+    if (isLegacyRecordName(n) && names.includes(currentRecordName(n)!)) continue;
     const file = path.join(dir, n);
     out.push({ tag, file, record: await read(file) });
   }
@@ -89,6 +89,14 @@ export async function openLocalStore(config: GameConfig): Promise<OciStore | und
   return OciStore.open(config.store, { create: false });
 }
 
+/**
+ * Whether a build is of the config's store: its record names that store, or none (older versions: any store's, its
+ * images tell). Configs sharing the records folder may each have a build of the same tag (record-name.ts).
+ */
+export function isStoreBuild(config: Pick<GameConfig, 'stateDir' | 'store'>, build: { record: Pick<BuildRecordSummary, 'store'> }): boolean {
+  return namesStore(config, build.record.store);
+}
+
 export async function listLocal(config: GameConfig): Promise<{ store: string; tags: LocalTagRow[]; builds: LocalBuildSummary[] }> {
   const builds = await localBuildSummaries(config);
   const store = await openLocalStore(config);
@@ -96,6 +104,8 @@ export async function listLocal(config: GameConfig): Promise<{ store: string; ta
   const owner = new Map<string, { build: LocalBuildSummary; image: string }>();
   // Oldest first, so a tag moved by a later build belongs to the later one.
   for (const b of [...builds].reverse()) {
+    // Another store's build of a tag is not this store's image of it.
+    if (!isStoreBuild(config, b)) continue;
     for (const t of buildTags(b.record)) {
       owner.set(t, { build: b, image: 'server' });
       for (const tree of TREE_NAMES) owner.set(`${t}-${tree}`, { build: b, image: tree });
@@ -156,11 +166,14 @@ export async function localBuildSummary(config: GameConfig, tag?: string, summar
     // The store's last-build pointer is a copy of the tagged record: that build, by its file, when it is still here.
     const last = await lastBuildToRead(config);
     const record = await readBuildSummary(last);
-    const same = builds.find((b) => b.record.createdAt === record.createdAt && b.record.tags[0] === record.tags[0]);
+    const same = builds.find((b) => isStoreBuild(config, b) && b.record.createdAt === record.createdAt && b.record.tags[0] === record.tags[0]);
     return same ?? { tag: record.tags[0] ?? 'last', file: last, record };
   }
   // A tree image's tag (`v2-app`, listed by `ls` as v2's) names its build too.
-  const found = builds.find((b) => b.tag === tag) ?? builds.find((b) => buildTags(b.record).includes(tag)) ?? builds.find((b) => b.record.tags.includes(tag));
+  // This store's build of the tag first; another store's (a build of its config, by its tag) when this one has none.
+  const mine = builds.filter((b) => isStoreBuild(config, b));
+  const named = (among: readonly LocalBuildSummary[]) => among.find((b) => b.tag === tag) ?? among.find((b) => buildTags(b.record).includes(tag)) ?? among.find((b) => b.record.tags.includes(tag));
+  const found = named(mine) ?? named(builds);
   if (!found) {
     throw new GamelayerError(
       'record.no-build',

@@ -6,7 +6,8 @@
 import { GamelayerError } from '../errors.js';
 import { formatPlatform, imageIndex, parsePlatform } from '../oci/image.js';
 import { lastBuildName, markPushed, readBuildRecord, recordsDir, writeRecord } from '../state/records.js';
-import { buildRecordName, dropLegacyRecord } from '../state/record-name.js';
+import { dropLegacyRecord, moveOtherStoresRecord, storeRecordFile } from '../state/record-name.js';
+import { storeFromState } from '../state/last-build.js';
 import { MEDIA_TREES, SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type Descriptor, type TreeManifest } from '../types.js';
 import { fetchBuildRecordFor, pushBuildRecord, type PushBuildRecordResult } from './artifact.js';
 import { MEDIA_TYPES } from './client.js';
@@ -178,15 +179,19 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
 
   let recordFile: string | undefined;
   if (opts.stateDir) {
-    recordFile = path.join(recordsDir(opts.stateDir), buildRecordName(opts.tag));
+    // The store's own record of the tag (record-name.ts), naming its store as a build's does.
+    const of = { stateDir: opts.stateDir, store: opts.store ?? path.join(opts.stateDir, 'oci') };
+    recordFile = storeRecordFile(of, opts.tag);
+    await moveOtherStoresRecord(of, recordFile);
     // The same builds merged in another repository before (a batch pushing to several regions merges in each): the
     // record is the same, and keeps the repositories it lists as pushed to, for each region's deploy specs.
     const earlier = await readBuildRecord(recordFile).catch(() => undefined);
     const kept = earlier && earlier.index === record.index ? { pushed: earlier.pushed } : {};
     // Also the host's last build: k8s, ecs and codebuild imagedefinitions read it (the merge job of a batch).
-    await writeRecord(recordFile, { ...record, ...kept, kind: 'build' });
-    await writeRecord(path.join(recordsDir(opts.stateDir), lastBuildName(opts.stateDir, opts.store ?? path.join(opts.stateDir, 'oci'))), { ...record, ...kept, kind: 'build' });
-    await dropLegacyRecord(recordsDir(opts.stateDir), opts.tag);
+    const local = { ...record, ...kept, kind: 'build', store: storeFromState(of.stateDir, of.store) };
+    await writeRecord(recordFile, local);
+    await writeRecord(path.join(recordsDir(opts.stateDir), lastBuildName(of.stateDir, of.store)), local);
+    await dropLegacyRecord(of, opts.tag);
     await markPushed(opts.stateDir, record, {
       repository: where,
       images: record.tags.map((t, i) => ({ name: i === 0 ? SERVER_IMAGE : TREE_NAMES[i - 1]!, digest: indexDescriptors.get(i === 0 ? SERVER_IMAGE : TREE_NAMES[i - 1]!)!.digest })),

@@ -13,6 +13,7 @@ import { putManifestSettled } from './manifest-put.js';
 import { uploadBlob, type BlobSource } from './upload.js';
 import { bufferSource, EMPTY_CONFIG, getSizedBlob } from './small-blob.js';
 import { safeJson } from '../util/safe-json.js';
+import { newestFirst as newestCreatedFirst } from '../util/instant.js';
 import { sha256Digest } from '../oci/layout.js';
 
 const CREATED = 'org.opencontainers.image.created';
@@ -77,7 +78,10 @@ export async function referrersApi(
 /** The referrers of one artifact type (a registry may ignore the filter: applied here), newest first by their created annotation. */
 export function newestFirst(manifests: Descriptor[], artifactType?: string): Descriptor[] {
   const kept = manifests.filter((m) => !artifactType || m.artifactType === artifactType);
-  return kept.sort((a, b) => (b.annotations?.[CREATED] ?? '').localeCompare(a.annotations?.[CREATED] ?? ''));
+  // By the instants the annotations name, not their text: a time in another zone, or without fractional seconds,
+  // sorted wrong (a signature pushed from a host in +01:00 came before a newer one in UTC). The sort is stable: ties,
+  // and referrers without a time (after the others), keep the registry's order.
+  return kept.sort(newestCreatedFirst((m) => m.annotations?.[CREATED] ?? '', () => 0));
 }
 
 /** The index under the referrers tag, or undefined when the tag does not exist. */

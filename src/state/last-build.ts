@@ -26,9 +26,18 @@ export function storeOfRecord(stateDir: string, named: string): string {
 
 /** The name of the last-build pointer of `store` in the records folder of `stateDir`. */
 export function lastBuildName(stateDir: string, store: string): string {
+  const key = storeKey(stateDir, store);
+  return key === undefined ? LAST_BUILD : `build-last@${key}.json`;
+}
+
+/**
+ * The key of `store` in the records folder's file names (its pointer, its builds' records): undefined for the default
+ * store (.gamelayer/oci, whose files keep the names they always had), else a hash of its path from the state folder.
+ */
+export function storeKey(stateDir: string, store: string): string | undefined {
   const from = storeFromState(stateDir, store);
-  if (from === 'oci') return LAST_BUILD;
-  return `build-last@${createHash('sha256').update(from).digest('hex').slice(0, 12)}.json`;
+  if (from === 'oci') return undefined;
+  return createHash('sha256').update(from).digest('hex').slice(0, 12);
 }
 
 /** Whether a records folder's file is a last-build pointer (of any store): a copy of a build's record, not a build. */

@@ -3,15 +3,39 @@
 // and one record was lost. Each upper-case letter is written as `~` and its lower case (`V1` → `build-~v1.json`),
 // so no two tags' names differ only in case; `~` is no tag character ([\w.-]), so a name reads back as its tag, and
 // a tag without upper case keeps the name it always had. Records written under the old names are still found.
-import { readdir, rm } from 'node:fs/promises';
+//
+// Configs beside each other share the records folder but may name stores of their own (`store:`): one file per tag
+// made one config's build of `v9` overwrite the other's. A store other than the default has names of its own,
+// `build-<tag>@<key>.json` (the key of its last-build pointer, last-build.ts); the default store keeps `build-<tag>.json`.
+// The rule for a file written before (`build-<tag>.json` of any store): it is the record of the store its `store`
+// field names, and one naming no store (older versions) is any store's, as it was then.
+import { readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { storeKey, storeOfRecord } from './last-build.js';
 import { readBuildSummary } from './record-summary.js';
 
-const BUILD_NAME = /^build-(.+)\.json$/;
+/** A record file's name: its tag (as written) and, for a store other than the default, that store's key. */
+const BUILD_NAME = /^build-(.+?)(?:@([0-9a-f]{12}))?\.json$/;
 
-/** The record file name of the build tagged `tag`. */
-export function buildRecordName(tag: string): string {
-  return `build-${tag.replace(/[A-Z]/g, (c) => `~${c.toLowerCase()}`)}.json`;
+/** Where a store's builds are recorded: the state folder and the store (config.stateDir, config.store). */
+export interface RecordsOf {
+  stateDir: string;
+  store: string;
+}
+
+/** The record file name of the build tagged `tag`, in the store keyed `key` (undefined: the default store). */
+export function buildRecordName(tag: string, key?: string): string {
+  return `build-${tag.replace(/[A-Z]/g, (c) => `~${c.toLowerCase()}`)}${key === undefined ? '' : `@${key}`}.json`;
+}
+
+/** The file the build of `tag` into `of.store` writes its record to. */
+export function storeRecordFile(of: RecordsOf, tag: string): string {
+  return path.join(of.stateDir, 'records', buildRecordName(tag, storeKey(of.stateDir, of.store)));
+}
+
+/** Whether a record (its `store` field) is of `of.store`: one naming no store (older versions) is any store's. */
+export function namesStore(of: RecordsOf, named: string | undefined): boolean {
+  return named === undefined || storeOfRecord(of.stateDir, named) === path.resolve(of.store);
 }
 
 /** The name older versions gave it: differs from `buildRecordName` for a tag with upper case only. */
@@ -28,34 +52,69 @@ export function tagOfRecordName(name: string): string | undefined {
 
 /** Whether `name` is an old-style name with upper case (a record the next build of its tag renames). */
 export function isLegacyRecordName(name: string): boolean {
-  return BUILD_NAME.test(name) && /[A-Z]/.test(name.slice('build-'.length));
+  return /[A-Z]/.test(BUILD_NAME.exec(name)?.[1] ?? '');
 }
 
-/**
- * The file of the local record of `tag` in `dir`: the current name, else an old one written before (its exact name
- * listed by the directory: on a case-insensitive file system, a lookup of `build-V1.json` would open `build-v1.json`).
- * The current name when neither is there (where a record of that tag goes).
- */
-export async function buildRecordFile(dir: string, tag: string): Promise<string> {
-  const current = buildRecordName(tag);
-  const legacy = legacyBuildRecordName(tag);
-  if (legacy === current) return path.join(dir, current);
-  const names = await readdir(dir).catch(() => [] as string[]);
-  if (names.includes(current) || !names.includes(legacy)) return path.join(dir, current);
-  return path.join(dir, legacy);
+/** The name a legacy-named record has now (`build-V1.json` → `build-~v1.json`), in the same store. */
+export function currentRecordName(name: string): string | undefined {
+  const m = BUILD_NAME.exec(name);
+  return m ? buildRecordName(tagOfRecordName(name)!, m[2]) : undefined;
 }
 
-/**
- * After the record of `tag` is written under its current name: the old-style file of the same tag goes (its build
- * was written again just now), so `ls` lists the build once. Only when that file is a record of this very tag: on a
- * case-insensitive file system, an old store's `build-V1.json` may hold the build `v1` that overwrote it.
- */
-export async function dropLegacyRecord(dir: string, tag: string): Promise<void> {
-  const legacy = legacyBuildRecordName(tag);
-  if (legacy === buildRecordName(tag)) return;
-  const names = await readdir(dir).catch(() => [] as string[]);
-  if (!names.includes(legacy)) return;
-  const file = path.join(dir, legacy);
+/** The summary's store field of a record file, or `unreadable` (the reader that opens it says why). */
+async function storeNamed(file: string): Promise<{ store: string | undefined; tag: string | undefined } | 'unreadable'> {
   const summary = await readBuildSummary(file).catch(() => undefined);
-  if (summary?.tags[0] === tag) await rm(file, { force: true });
+  return summary ? { store: summary.store, tag: summary.tags[0] } : 'unreadable';
+}
+
+/**
+ * The file of the local record of `tag` built into `of.store`: its store's name, else a name written before
+ * (`build-<tag>.json`, or with upper case as older versions wrote it: its exact name listed by the directory, as on a
+ * case-insensitive file system a lookup of `build-V1.json` would open `build-v1.json`) when that record is this
+ * store's by the rule above. Undefined when the store has no record of that tag.
+ */
+export async function buildRecordFile(of: RecordsOf, tag: string): Promise<string | undefined> {
+  const dir = path.join(of.stateDir, 'records');
+  const names = await readdir(dir).catch(() => [] as string[]);
+  const own = buildRecordName(tag, storeKey(of.stateDir, of.store));
+  if (own !== buildRecordName(tag) && names.includes(own)) return path.join(dir, own);
+  for (const name of new Set([buildRecordName(tag), legacyBuildRecordName(tag)])) {
+    if (!names.includes(name)) continue;
+    const named = await storeNamed(path.join(dir, name));
+    if (named === 'unreadable' || namesStore(of, named.store)) return path.join(dir, name);
+  }
+  return undefined;
+}
+
+/**
+ * Before the build of `tag` into `of.store` writes `file` (its store's name): a record there of another store (an
+ * older version wrote every store's build to `build-<tag>.json`) moves to that store's name, unless that store has
+ * one there already. So the default store's build of a tag never overwrites another store's.
+ */
+export async function moveOtherStoresRecord(of: RecordsOf, file: string): Promise<void> {
+  const named = await storeNamed(file);
+  if (named === 'unreadable' || named.tag === undefined || namesStore(of, named.store)) return;
+  const other = path.join(path.dirname(file), buildRecordName(named.tag, storeKey(of.stateDir, storeOfRecord(of.stateDir, named.store!))));
+  if (other === file || (await readdir(path.dirname(file)).catch(() => [] as string[])).includes(path.basename(other))) return;
+  await rename(file, other);
+}
+
+/**
+ * After the record of `tag` is written under its store's name: the same store's record of the tag under a name
+ * written before goes (its build was written again just now), so `ls` lists the build once. Only a record of this
+ * very tag (on a case-insensitive file system, an old store's `build-V1.json` may hold the build `v1` that overwrote
+ * it) that names this store (one naming none may be another store's).
+ */
+export async function dropLegacyRecord(of: RecordsOf, tag: string): Promise<void> {
+  const dir = path.join(of.stateDir, 'records');
+  const own = buildRecordName(tag, storeKey(of.stateDir, of.store));
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of new Set([buildRecordName(tag), legacyBuildRecordName(tag)])) {
+    if (name === own || !names.includes(name)) continue;
+    const named = await storeNamed(path.join(dir, name));
+    if (named === 'unreadable' || named.tag !== tag) continue;
+    // The default store's older records name no store: those are its own, under the old name of a tag with upper case.
+    const mine = named.store === undefined ? storeKey(of.stateDir, of.store) === undefined : namesStore(of, named.store);
+    if (mine) await rm(path.join(dir, name), { force: true });
+  }
 }

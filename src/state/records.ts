@@ -13,7 +13,7 @@ import { copyRange, summaryText, topLevelPlaces } from './record-members.js';
 import { parseRecordFile } from './record-stream.js';
 import { noSuchRecord, openRecordFile, readOpenedBytes, recordStream, withRecordFile } from './record-file.js';
 import { parseBuildSummary, readBuildSummary, recordNotJson, refuseNewerRecord, withMember, type BuildRecordSummary } from './record-summary.js';
-import { buildRecordFile } from './record-name.js';
+import { tagOfRecordName } from './record-name.js';
 import { isLastBuildName, LAST_BUILD, lastBuildName } from './last-build.js';
 
 export type { ScanRecord };
@@ -179,9 +179,10 @@ export async function latestRecord(of: string | { stateDir: string; store: strin
 }
 
 /**
- * Notes a successful push in the local records of that build (`build-<tag>.json`, and a store's last-build pointer while it
- * is still the same build): one entry per repository, replaced by a newer push there. A record of another build
- * under the same name is left alone. Returns the files updated.
+ * Notes a successful push in the local records of that build (its tag's records, `build-<tag>.json` and those of
+ * other stores, `build-<tag>@<key>.json`, and a store's last-build pointer while it is still the same build): one
+ * entry per repository, replaced by a newer push there. A record of another build under the tag is left alone (the
+ * push does not say which store built it: the images tell). Returns the files updated.
  */
 export async function markPushed(stateDir: string, record: BuildRecord, entry: PushedTo): Promise<string[]> {
   const dir = recordsDir(stateDir);
@@ -189,27 +190,32 @@ export async function markPushed(stateDir: string, record: BuildRecord, entry: P
   // Each file is read as bytes and only its summary parsed; the new `pushed` is spliced into the bytes. A 100k-file
   // game's record is tens of MB of JSON (1M files: 170 MB): parsing it again whole (the caller holds it already) and
   // writing it out from objects took more memory than the push itself, and so did holding both files' bytes at once.
-  const tagged = await buildRecordFile(dir, String(record.tags[0]));
-  // Every store's last-build pointer (last-build.ts) that may be this build: the push does not say which store built it.
-  const lasts = (await readdir(dir).catch(() => [] as string[])).filter(isLastBuildName).sort().map((n) => path.join(dir, n));
-  const files = [tagged, ...lasts.filter((f) => f !== tagged)];
-  // A last build is a copy of its tagged record: the same bytes are checked and changed once (compared before the
-  // tagged record is rewritten, a piece at a time, neither held whole).
-  const copies = new Set<string>();
-  for (const last of files.slice(1)) if (await sameBytes(tagged, last)) copies.add(last);
-  /** What was done to the tagged record: skipped (not this build), left as it was, or written. */
-  let taggedOutcome: 'skipped' | 'unchanged' | 'written' = 'skipped';
-  for (const file of files) {
-    if (copies.has(file)) {
-      const last = file;
-      const outcome = taggedOutcome;
-      if (outcome === 'written') await copyRecord(tagged, last);
-      if (outcome !== 'skipped') updated.push(last);
-      continue;
+  const names = (await readdir(dir).catch(() => [] as string[])).sort();
+  const tagged = names.filter((n) => !isLastBuildName(n) && tagOfRecordName(n) === String(record.tags[0])).map((n) => path.join(dir, n));
+  // Every store's last-build pointer (last-build.ts) that may be this build.
+  const lasts = names.filter(isLastBuildName).map((n) => path.join(dir, n));
+  // A last build is a copy of a tagged record: the same bytes are checked and changed once (compared before the
+  // tagged records are rewritten, a piece at a time, neither held whole).
+  const copyOf = new Map<string, string>();
+  for (const last of lasts) {
+    for (const file of tagged) {
+      if (!(await sameBytes(file, last))) continue;
+      copyOf.set(last, file);
+      break;
     }
+  }
+  /** What was done to each tagged record: skipped (not this build), left as it was, or written. */
+  const outcomes = new Map<string, 'skipped' | 'unchanged' | 'written'>();
+  for (const file of tagged) {
     const outcome = await markOne(file, record, entry);
-    if (file === tagged) taggedOutcome = outcome;
+    outcomes.set(file, outcome);
     if (outcome !== 'skipped') updated.push(file);
+  }
+  for (const last of lasts) {
+    const of = copyOf.get(last);
+    const outcome = of === undefined ? await markOne(last, record, entry) : outcomes.get(of)!;
+    if (of !== undefined && outcome === 'written') await copyRecord(of, last);
+    if (outcome !== 'skipped') updated.push(last);
   }
   return updated;
 }

@@ -242,7 +242,8 @@ export function register(program: Command): void {
       if (!primary && !flags.from && !flags.rebase && prev.source === 'none' && config.registry) {
         reporter.info(`note: ${config.registry} (registry in ${path.basename(config.file)}) was not read: without --push a build plans on .gamelayer/ only; build --push (or --from ${config.registry}) plans on its newest build of the line, so a push sends only the change`);
       }
-      let pushRecord: BuildRecord | undefined = platformTag ? { ...result.record, line: undefined } : result.record;
+      // One platform's build of several names no line (record.ts): the record pushed is the one written here.
+      let pushRecord: BuildRecord | undefined = result.record;
       // A signed build to a repository whose signature tags are immutable stops here, before any byte goes up.
       const primaryTarget = signer && primary ? await signableTargets(pushTo, registry, result.previousTarget) : undefined;
       if (pushTo.length > 1) {

@@ -1,6 +1,6 @@
 // gamelayer ls [REPO]: the local store's tags (with their builds), or a registry repository's tags.
 import type { Command } from 'commander';
-import { listLocal } from '../../inventory/local.js';
+import { isStoreBuild, listLocal } from '../../inventory/local.js';
 import type { RemoteTagRow } from '../../inventory/remote.js';
 import { formatBytes } from '../../report/reporter.js';
 import { commandConfig, printJson } from '../context.js';
@@ -50,7 +50,7 @@ export function register(program: Command): void {
       const { store, tags, builds: recorded } = await listLocal(config);
       // The records folder is the state folder's, which configs with other stores may share: a build counts here
       // when its images are in this store (a tag of it listed as its own), not for its record alone.
-      const builds = recorded.filter((b) => tags.some((t) => t.build === b.tag));
+      const builds = recorded.filter((b) => isStoreBuild(config, b) && tags.some((t) => t.build === b.tag));
       if (flags.json) return printJson({ store, tags, builds: builds.map((b) => ({ tag: b.tag, file: b.file, createdAt: b.record.createdAt, tags: b.record.tags, ...(b.record.revision !== undefined ? { revision: b.record.revision } : {}) })) });
       if (!tags.length) {
         process.stdout.write(`${store}: no images yet (gamelayer build makes some)\n`);

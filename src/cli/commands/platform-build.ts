@@ -7,14 +7,8 @@ import { platformTag } from '../../registry/merge-index.js';
 import { buildTagClash } from '../../registry/reserved-tags.js';
 
 // The checks of the build's tag and platforms, loaded with this module (one file of the bundle fewer to read).
-export { checkBuildPlatforms, checkBuildTag } from '../../pipeline/steps/build-flags.js';
+export { checkBuildPlatforms, checkBuildTag, isPlatformBuild } from '../../pipeline/steps/build-flags.js';
 
-/** Whether a local build's record is of one platform of the config's several, tagged <tag>-<os>-<arch>. */
-export function isPlatformBuild(config: Pick<GameConfig, 'platforms'>, record: { tags: string[]; platforms: string[] }): boolean {
-  if (config.platforms.length < 2 || record.platforms.length !== 1) return false;
-  const tag = record.tags[0] ?? '';
-  return tag.endsWith(platformTag('', record.platforms[0]!));
-}
 
 /** The tag of a platform build, or undefined when this build is not one. */
 export function platformBuildTag(config: GameConfig, platforms: string[] | undefined, push: string | undefined, tag: string | undefined): string | undefined {

@@ -1,12 +1,11 @@
 // gamelayer push: sends an image from the local OCI store (config.store) to a registry, only what it lacks.
-import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { GamelayerError } from '../../errors.js';
 import type { PushResult } from '../../registry/push.js';
 import { hostOnlyReferenceError, parseReference } from '../../registry/reference.js';
 import { formatBytes } from '../../report/reporter.js';
-import { readBuildRecord, recordsDir } from '../../state/records.js';
-import { buildRecordFile, buildRecordName } from '../../state/record-name.js';
+import { readBuildRecord } from '../../state/records.js';
+import { buildRecordFile, storeRecordFile, type RecordsOf } from '../../state/record-name.js';
 import type { BuildRecord } from '../../types.js';
 import { exists } from '../../util/exists.js';
 import { pushManyText, pushText } from './build.js';
@@ -51,9 +50,9 @@ export function register(program: Command): void {
       // A tag with a build record is a build: all five images and the record go up (the record then says where,
       // for the deploy commands). --image pushes one image, as before.
       const alsoTags = [...flags.alsoTag, ...(flags.tag ?? [])];
-      const build = flags.image === undefined ? await buildRecordFor(config.stateDir, to) : undefined;
+      const build = flags.image === undefined ? await buildRecordFor(config, to) : undefined;
       // Checked before anything is sent, the build's further tags among them.
-      if (!build || alsoTags.length) await refuseReservedTags(to, flags, config.stateDir);
+      if (!build || alsoTags.length) await refuseReservedTags(to, flags, config);
       if (!build && flags.line !== undefined) {
         throw new GamelayerError('cli.usage', `--line ${flags.line}: ${to} names no local build (no build record of its tag), so no record moves the line's tag`, 'push a build by its tag (gamelayer build --tag TAG first), or drop --line');
       }
@@ -99,9 +98,9 @@ async function pushMany(refs: string[], flags: PushFlags, config: Awaited<Return
   if (tags.length !== 1 || tags[0] === undefined) {
     throw new GamelayerError('cli.push-targets', `push ${refs.join(' ')}: every destination must name the same build tag (host/repo:TAG), got ${tags.map((t) => t ?? 'none').join(', ')}`);
   }
-  const builds = await Promise.all(tos.map((t) => buildRecordFor(config.stateDir, t)));
+  const builds = await Promise.all(tos.map((t) => buildRecordFor(config, t)));
   if (builds.some((b) => !b)) {
-    throw new GamelayerError('cli.push-targets', `push ${refs.join(' ')}: ${tags[0]} has no local build record (${path.join(recordsDir(config.stateDir), buildRecordName(tags[0]!))})`, 'build it first (gamelayer build --tag TAG), or push one image at a time');
+    throw new GamelayerError('cli.push-targets', `push ${refs.join(' ')}: ${tags[0]} has no local build record (${storeRecordFile(config, tags[0]!)})`, 'build it first (gamelayer build --tag TAG), or push one image at a time');
   }
   const { pushBuildToMany } = await import('../../pipeline/steps/push-many.js');
   const registry = await registryOptions(flags);
@@ -142,12 +141,12 @@ async function withLine(record: BuildRecord, config: { dir: string; platforms: s
   return { ...record, line: (await defaultLine(config.dir)).line };
 }
 
-/** The local build record of the tag in `to` (`records/build-<tag>.json`), if there is one. */
-async function buildRecordFor(stateDir: string, to: string): Promise<{ record: BuildRecord; repository: string } | undefined> {
+/** The local build record of the tag in `to` built into the config's store (state/record-name.ts), if there is one. */
+async function buildRecordFor(config: RecordsOf, to: string): Promise<{ record: BuildRecord; repository: string } | undefined> {
   const ref = parseReference(to);
   if (!ref.tag || ref.digest) return undefined;
-  const file = await buildRecordFile(recordsDir(stateDir), ref.tag);
-  if (!(await exists(file))) return undefined;
+  const file = await buildRecordFile(config, ref.tag);
+  if (file === undefined || !(await exists(file))) return undefined;
   const record = await readBuildRecord(file);
   if (record.tags[0] !== ref.tag) return undefined;
   return { record, repository: `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}` };
@@ -158,7 +157,7 @@ async function buildRecordFor(stateDir: string, to: string): Promise<{ record: B
  * build record, a line tag, a signature (the record or signature is replaced, and later reads fail), or a tree image
  * tag of a local build (`1.4.2-app`) for another image than that one (the build's app image is replaced).
  */
-async function refuseReservedTags(to: string, flags: PushFlags, stateDir: string): Promise<void> {
+async function refuseReservedTags(to: string, flags: PushFlags, config: RecordsOf): Promise<void> {
   const { reservedTagMeaning, treeTagParts } = await import('../../registry/reserved-tags.js');
   const destTag = parseReference(to).tag;
   const source = flags.image ?? destTag;
@@ -169,7 +168,7 @@ async function refuseReservedTags(to: string, flags: PushFlags, stateDir: string
       throw new GamelayerError('push.reserved-tag', `${flag}: the tag ${tag} is gamelayer's: it names ${meaning}, which this push would replace with an image`, 'choose another tag; build records, line tags and signatures are written by build --push, push and sign');
     }
     const parts = treeTagParts(tag);
-    const buildFile = parts ? await buildRecordFile(recordsDir(stateDir), parts.build) : undefined;
+    const buildFile = parts ? await buildRecordFile(config, parts.build) : undefined;
     if (parts && source !== tag && buildFile && (await exists(buildFile))) {
       throw new GamelayerError(
         'push.reserved-tag',

@@ -3,6 +3,7 @@
 import type { GameConfig } from '../../config/load.js';
 import { GamelayerError } from '../../errors.js';
 import { buildTagClash, reservedTagMeaning } from '../../registry/reserved-tags.js';
+import { platformTag } from '../../registry/merge-index.js';
 
 const TAG = /^[\w][\w.-]{0,127}$/;
 /** The tag whose record file is the last build's pointer (records/build-last.json). */
@@ -31,4 +32,14 @@ export function checkBuildPlatforms(config: GameConfig, platforms: readonly stri
       throw new GamelayerError('build.platform', `--platform ${p}: not in the platforms of ${config.file} (${config.platforms.join(', ')})`);
     }
   }
+}
+
+/**
+ * Whether a build's record is of one platform of the config's several, tagged <tag>-<os>-<arch> (build --platform P
+ * --push): it moves no line (its record holds one platform; `gamelayer index` merges the parts and moves the line).
+ */
+export function isPlatformBuild(config: Pick<GameConfig, 'platforms'>, record: { tags: readonly string[]; platforms: readonly string[] }): boolean {
+  if (config.platforms.length < 2 || record.platforms.length !== 1) return false;
+  const tag = record.tags[0] ?? '';
+  return tag.endsWith(platformTag('', record.platforms[0]!));
 }

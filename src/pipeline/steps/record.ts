@@ -6,7 +6,8 @@ import { recordedParents } from '../../plan/mount-parents.js';
 import path from 'node:path';
 import { copyRecord, lastBuildFile, recordsDir, writeRecord } from '../../state/records.js';
 import { storeFromState } from '../../state/last-build.js';
-import { buildRecordName, dropLegacyRecord } from '../../state/record-name.js';
+import { dropLegacyRecord, moveOtherStoresRecord, storeRecordFile } from '../../state/record-name.js';
+import { isPlatformBuild } from './build-flags.js';
 import type { TreeDecision } from '../../plan/incremental.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
 import { exists } from '../../util/exists.js';
@@ -94,8 +95,9 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     ...(plans.some((p) => p.base.pinned)
       ? { bases: plans.map((p) => ({ platform: p.name, ref: config.baseImage, digest: p.base.pinned!.digest, repository: p.base.pinned!.repository, layers: p.base.layers.length })) }
       : {}),
-    // A pushed build moves its line's tag to its record, whatever it was planned on (--from none too).
-    ...(i.push ? { line: i.line } : {}),
+    // A pushed build moves its line's tag to its record, whatever it was planned on (--from none too); one platform's
+    // build of several moves none, and its record names none, as the record it pushes (docs/codebuild.md).
+    ...(i.push && !isPlatformBuild(config, { tags, platforms: i.platforms }) ? { line: i.line } : {}),
     ...(i.previous.info.source === 'registry'
       ? { previous: { ref: i.previous.info.ref!, createdAt: i.previous.info.createdAt!, ...(i.previous.remote ? { blob: i.previous.remote.recordRead.blob } : {}) } }
       : {}),
@@ -122,8 +124,10 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
       else delete record[k];
     }
   }
-  const dir = recordsDir(config.stateDir);
-  const recordFile = path.join(dir, buildRecordName(tag));
+  // This store's record of the tag (record-name.ts): another config's store keeps its own of the same tag.
+  const of = { stateDir: config.stateDir, store: storeDir };
+  const recordFile = storeRecordFile(of, tag);
+  await moveOtherStoresRecord(of, recordFile);
   // The last build of this store (state/last-build.ts): another config's store beside it keeps its own.
   const last = lastBuildFile({ stateDir: config.stateDir, store: storeDir });
   // The local file names the store its images went to, so gc of another store sharing this state folder tells a
@@ -137,7 +141,7 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     // Planned on an older version's build-last.json (a store of its own, no pointer yet): the store gets its own.
     await writeRecord(last, local);
   }
-  await dropLegacyRecord(dir, tag);
+  await dropLegacyRecord(of, tag);
   return { record, recordFile, layers: allLayers, baseMoved: moved };
 }
 
