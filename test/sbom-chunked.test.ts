@@ -1,14 +1,17 @@
 // A chunked tree's SBOM lists the files its recipes stand for (`paks/a.pak`, with the size and sha256 of the source
 // file) where a scanner looks for them, not only the chunks and recipes its images hold: through the CLI, pushed to a
 // real registry (distribution), read back by `gamelayer sbom`; after a change whose patch layer replaces one recipe and
-// whites out another; on a fresh host whose kept layers are downloaded for the SBOM; and a recipe in a layer that is
-// not what gamelayer writes (the registry's record naming a layer holding it) refused, naming the layer and entry.
+// whites out another; on a fresh host, which hashes them from its sources (source-files.ts); and a recipe in a layer
+// that is not what gamelayer writes (the registry's record naming a layer holding it): refused, naming the layer and
+// entry, where the SBOM reads the layers (a store holding them all, a record without chunk lists); kept unread, and not
+// downloaded, by a fresh host (docs/supply-chain.md, "Hashes from the sources", *Trust*).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { chunkedHost, writeChunkSources } from './support/chunked-tree.js';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { formatRecipe, parseRecipe, RecipeReader } from '../src/chunk/recipe.js';
@@ -18,15 +21,17 @@ import { build } from '../src/pipeline/build.js';
 import { fetchBuildRecordFor, pushBuildRecord } from '../src/registry/artifact.js';
 import { serverImage } from '../src/sbom/attach.js';
 import { writeSbom, type SbomInput } from '../src/sbom/cyclonedx.js';
+import { readBuildRecord, recordsDir } from '../src/state/records.js';
 import { TREE_NAMES, type TreeName } from '../src/types.js';
 import { runCli } from './support/cli-process.js';
+import { useCountingRegistry } from './support/counting-registry.js';
 import { prng } from './support/prng.js';
-import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
-const registry = useRegistry();
+// The CLI goes through the counting proxy (`fx.proxy.host`): what a fresh host downloads is counted there.
+const fx = useCountingRegistry('stream');
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const sha256File = (f: string) => sha256(readFileSync(f));
@@ -85,8 +90,8 @@ function tarMembers(tar: Buffer): { name: string; at: number; size: number }[] {
 /** Puts `bytes` as a blob of `repo` in the suite's registry (monolithic upload); its digest. */
 async function putBlobBytes(repo: string, bytes: Buffer): Promise<string> {
   const digest = `sha256:${sha256(bytes)}`;
-  const start = await fetch(`${registry.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
-  const location = new URL(start.headers.get('location')!, registry.url);
+  const start = await fetch(`${fx.registry.url}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+  const location = new URL(start.headers.get('location')!, fx.registry.url);
   location.searchParams.set('digest', digest);
   expect((await fetch(location, { method: 'PUT', body: new Uint8Array(bytes), headers: { 'content-type': 'application/octet-stream' } })).status).toBe(201);
   return digest;
@@ -99,7 +104,7 @@ describe('a chunked tree\'s SBOM', () => {
     await makeSources(sources);
     const warm = await host(root, 'warm', sources);
     const name = `studio/sbom-chunks-${process.pid}`;
-    const repo = `${registry.host}/${name}`;
+    const repo = `${fx.proxy.host}/${name}`;
 
     const first = JSON.parse(await cli(['build', '--push', repo, '--tag', 'v1', '--line', 'main', '--sbom', '--json'], warm));
     let files = await mediaFiles(`${repo}:v1`, warm);
@@ -108,9 +113,10 @@ describe('a chunked tree\'s SBOM', () => {
     expectFile(files, sources, 'readme.txt', false);
     expect(first.supplyChain.sbom.files).toBe(1 + 1 + 1 + 4); // engine, engine-media, app, app-media (none of its chunks)
 
-    // The recipe's sha256 is that of the recipe the pushed image holds (skopeo copies it, umoci unpacks it).
+    // The recipe's sha256 is that of the recipe the pushed image holds (skopeo copies it, umoci unpacks it; from the
+    // registry itself: the proxy runs in this process, which execFileSync blocks).
     const work = await tempDir();
-    execFileSync('skopeo', ['copy', '--src-tls-verify=false', `docker://${repo}:v1-app-media`, `oci:${work}/layout:v1`], { stdio: 'ignore' });
+    execFileSync('skopeo', ['copy', '--src-tls-verify=false', `docker://${fx.registry.host}/${name}:v1-app-media`, `oci:${work}/layout:v1`], { stdio: 'ignore' });
     execFileSync('umoci', ['unpack', '--rootless', '--image', `${work}/layout:v1`, `${work}/bundle`], { stdio: 'ignore' });
     const recipe = readFileSync(`${work}/bundle/rootfs/opt/local/app-media/.gamelayer-chunks/r/paks/a.pak`);
     expect(prop(files.get('paks/a.pak')!, 'dev.gamelayer:recipe.sha256')).toBe(sha256(recipe));
@@ -134,7 +140,8 @@ describe('a chunked tree\'s SBOM', () => {
     expect(cached).toContain('w"opt/local/app-media/.gamelayer-chunks/r/paks/.wh.a.pak"');
     expect(cached.match(/"opt\/local\/app-media\/\.gamelayer-chunks\/r\/paks\/b\.pak"/g)?.length).toBe(2);
 
-    // A fresh host (no .gamelayer/): the kept layers are downloaded for the SBOM, the recipes read from them.
+    // A fresh host (no .gamelayer/): the kept layers stay in the registry; the files' hashes come from the sources,
+    // checked against the record's chunk lists and the recipes they make (source-files.ts).
     await writeFile(path.join(sources, 'app/app.cfg'), 'port=3\n');
     const fresh = await host(root, 'fresh', sources);
     const third = JSON.parse(await cli(['build', '--push', repo, '--tag', 'v3', '--line', 'main', '--sbom', '--json'], fresh));
@@ -145,7 +152,13 @@ describe('a chunked tree\'s SBOM', () => {
     expectFile(files, sources, 'paks/d.pak', false);
 
     // A registry record whose kept layer holds a recipe that is not one (same length, so the layer's member matches
-    // the manifest's size): a fresh host's `build --push --sbom` downloads that layer and refuses it, naming it.
+    // the manifest's size). Where the SBOM reads a chunked tree's layers (a store holding them all; a record without
+    // chunk lists, or a source that no longer matches, whose lacking layers are fetched), that layer is refused,
+    // naming it and the member. A fresh host's `build --push --sbom` does not read it: the files' hashes come from the
+    // sources, the layer stays in the registry, kept unread as without --sbom (the documented trust: docs/supply-chain.md,
+    // "Hashes from the sources"). Such a recipe is refused where the copy assembles it, by the init copy script and by
+    // the native assembler alike: test/assemble-container.test.ts ("a recipe with an unknown version", "a recipe whose
+    // chunk sizes do not sum to the file's size").
     const found = await fetchBuildRecordFor(`${repo}:v3`);
     const record = structuredClone(found.record);
     const server = record.images.find((i) => i.name === 'server' && !i.platform) ?? record.images.find((i) => i.name === 'server')!;
@@ -160,7 +173,7 @@ describe('a chunked tree\'s SBOM', () => {
         // The topmost layer holding it (the one below, v1's recipe, is replaced by it in the image).
         const media = record.layers.filter((x) => x.tree === 'app-media').map((x) => Object.assign(x, found.record.layers.find((y) => y.inputKey === x.inputKey && y.tree === x.tree)));
         for (const l of media.sort((a, b) => b.index - a.index)) {
-          const res = await fetch(`${registry.url}/v2/${name}/blobs/${l.digest}`);
+          const res = await fetch(`${fx.registry.url}/v2/${name}/blobs/${l.digest}`);
           const blob = Buffer.from(await res.arrayBuffer());
           const tar = l.mediaType.endsWith('gzip') ? gunzipSync(blob) : l.mediaType.endsWith('zstd') ? execFileSync('zstd', ['-d', '-c'], { input: blob }) : blob;
           const m = tarMembers(tar).find((x) => x.name === member);
@@ -176,8 +189,8 @@ describe('a chunked tree\'s SBOM', () => {
       hostile.copy(tar, m.at);
       const blob = layer.l.mediaType.endsWith('gzip') ? gzipSync(tar) : layer.l.mediaType.endsWith('zstd') ? execFileSync('zstd', ['-c', '-q'], { input: tar }) : tar;
       const digest = `sha256:${sha256(blob)}`;
-      const start = await fetch(`${registry.url}/v2/${name}/blobs/uploads/`, { method: 'POST' });
-      const location = new URL(start.headers.get('location')!, registry.url);
+      const start = await fetch(`${fx.registry.url}/v2/${name}/blobs/uploads/`, { method: 'POST' });
+      const location = new URL(start.headers.get('location')!, fx.registry.url);
       location.searchParams.set('digest', digest);
       expect((await fetch(location, { method: 'PUT', body: blob, headers: { 'content-type': 'application/octet-stream' } })).status).toBe(201);
       const oldDigest = layer.l.digest;
@@ -186,11 +199,11 @@ describe('a chunked tree\'s SBOM', () => {
       // a record whose kept layers its images do not name, or name with another diffID, is damaged and planned
       // afresh before any layer is read (record-diffid-lie.test.ts), so this recipe would never be reached.
       expect(server.mediaType).toMatch(/manifest/);
-      const manifest = (await (await fetch(`${registry.url}/v2/${name}/manifests/${server.digest}`, { headers: { accept: server.mediaType } })).json()) as {
+      const manifest = (await (await fetch(`${fx.registry.url}/v2/${name}/manifests/${server.digest}`, { headers: { accept: server.mediaType } })).json()) as {
         config: { digest: string; size: number };
         layers: { digest: string; size: number }[];
       };
-      const cfg = JSON.parse(Buffer.from(await (await fetch(`${registry.url}/v2/${name}/blobs/${manifest.config.digest}`)).arrayBuffer()).toString()) as { rootfs: { diff_ids: string[] } };
+      const cfg = JSON.parse(Buffer.from(await (await fetch(`${fx.registry.url}/v2/${name}/blobs/${manifest.config.digest}`)).arrayBuffer()).toString()) as { rootfs: { diff_ids: string[] } };
       const at = manifest.layers.findIndex((x) => x.digest === oldDigest);
       expect(at, 'the server image holds the layer').toBeGreaterThanOrEqual(0);
       cfg.rootfs.diff_ids[at] = layer.l.diffID;
@@ -199,18 +212,53 @@ describe('a chunked tree\'s SBOM', () => {
       manifest.config = { ...manifest.config, digest: await putBlobBytes(name, cfgBytes), size: cfgBytes.length };
       const manifestBytes = Buffer.from(JSON.stringify(manifest));
       const manifestDigest = `sha256:${sha256(manifestBytes)}`;
-      expect((await fetch(`${registry.url}/v2/${name}/manifests/${manifestDigest}`, { method: 'PUT', body: manifestBytes, headers: { 'content-type': server.mediaType } })).status).toBe(201);
+      expect((await fetch(`${fx.registry.url}/v2/${name}/manifests/${manifestDigest}`, { method: 'PUT', body: manifestBytes, headers: { 'content-type': server.mediaType } })).status).toBe(201);
       Object.assign(server, { digest: manifestDigest, layers: server.layers?.map((x) => (x.digest === oldDigest ? { ...x, digest, size: blob.length } : x)) });
-      const head = await fetch(`${registry.url}/v2/${name}/manifests/${server.digest}`, { method: 'HEAD', headers: { accept: server.mediaType } });
+      const head = await fetch(`${fx.registry.url}/v2/${name}/manifests/${server.digest}`, { method: 'HEAD', headers: { accept: server.mediaType } });
       await pushBuildRecord({ to: repo, record, subject: { mediaType: server.mediaType, digest: server.digest, size: Number(head.headers.get('content-length')) }, tags: [], line: `hostile-${what.length}` });
 
+      // A fresh host builds on the forged record: it keeps the hostile layer (the record says it holds the recipe
+      // the scan made, by size and xxh64) unread, downloads no kept layer, and its SBOM names the sources' bytes.
       await writeFile(path.join(sources, 'app/app.cfg'), `port=${what}\n`);
-      const r = await runCli(['build', '--push', repo, '--tag', `v4-${what.length}`, '--line', `hostile-${what.length}`, '--sbom'], { cwd: await host(root, `hostile-${what.length}`, sources) });
-      expect(r.code, what).not.toBe(0);
-      expect(r.stderr).toContain('chunks.recipe-invalid');
-      expect(r.stderr, `${what}: ${digest}`).toContain(`layer ${digest}`);
-      expect(r.stderr).toContain(member);
-      expect(r.stderr).toMatch(why);
+      const hostileHost = await host(root, `hostile-${what.length}`, sources);
+      fx.proxy.reset();
+      const r = await runCli(['build', '--push', repo, '--tag', `v4-${what.length}`, '--line', `hostile-${what.length}`, '--sbom'], { cwd: hostileHost });
+      expect(r.code, `${what}: ${r.stderr}`).toBe(0);
+      expect(fx.proxy.seen.some((s) => s.method === 'PUT'), 'the build pushed through the counting proxy').toBe(true);
+      const blobGets = fx.proxy.seen.filter((s) => s.method === 'GET' && /\/blobs\/sha256:/.test(s.path)).map((s) => s.path.slice(s.path.lastIndexOf('/') + 1));
+      expect(blobGets.filter((d) => record.layers.some((l) => l.digest === d)), what).toEqual([]);
+      const config = await loadConfig(path.join(hostileHost, 'gamelayer.yaml'));
+      const built = await readBuildRecord(path.join(recordsDir(config.stateDir), 'build-last.json'));
+      expect(built.layers.map((l) => l.digest), what).toContain(digest);
+      files = await mediaFiles(`${repo}:v4-${what.length}`, hostileHost);
+      expectFile(files, sources, 'paks/b.pak', true);
+
+      // That host's SBOM where it reads the chunked tree's layers: the hostile one refused, named with its member.
+      const refused = (e: unknown) => {
+        expect(e, what).toMatchObject({ code: 'chunks.recipe-invalid' });
+        const message = (e as Error).message;
+        expect(message, `${what}: ${digest}`).toContain(`layer ${digest}`);
+        expect(message).toContain(member);
+        expect(message).toMatch(why);
+      };
+      const sbomOf = async (input: SbomInput) => writeSbom(input, () => undefined).then(() => undefined, (e: unknown) => e);
+      const store = await OciStore.open(config.store, { create: false });
+      const mounts = Object.fromEntries(TREE_NAMES.map((t) => [t, config.trees[t].mount])) as Record<TreeName, string>;
+      const input: SbomInput = { record: built, store, stateDir: config.stateDir, mounts, subject: serverImage(built), base: [] };
+      // A record without chunk lists (made before them, or not by gamelayer): the layers the store lacks are fetched
+      // (as build-attach.ts's fetchKeptLayers does: from the registry, into the store), the hostile one with them.
+      const fetched: string[] = [];
+      const fetchLayers = async (lacking: { digest: string; size: number }[]) => {
+        for (const l of lacking) {
+          fetched.push(l.digest);
+          const blob = Buffer.from(await (await fetch(`${fx.registry.url}/v2/${name}/blobs/${l.digest}`)).arrayBuffer());
+          await store.putBlob(Readable.from([blob]), { digest: l.digest, size: l.size });
+        }
+      };
+      refused(await sbomOf({ ...input, record: { ...built, manifests: built.manifests.map(({ recipes: _, ...m }) => m) }, fetchLayers }));
+      expect(fetched, what).toContain(digest);
+      // The store now holding all the tree's layers (as a warm host's does): read from them, lists or not.
+      refused(await sbomOf(input));
     }
   }, 300_000);
 

@@ -40,10 +40,11 @@ export interface AttachResult {
 }
 
 /**
- * The layers `lacking` of a tree whose SBOM hashes cannot come from its sources (an archive source, a chunked tree, a
- * file changed since the scan: source-files.ts). A build planned on a registry record (a fresh host) kept them in the
- * repository without downloading them: they are fetched from the repository just pushed to, each checked against its
- * digest, once (the store keeps them, and the SBOM's cache their file lists).
+ * The layers `lacking` of a tree whose SBOM hashes cannot come from its sources (a file changed since the scan, an
+ * archive holding two contents under one size and xxh64, a chunked tree's record without chunk lists: source-files.ts).
+ * A build planned on a registry record (a fresh host) kept them in the repository without downloading them: they are
+ * fetched from the repository just pushed to, each checked against its digest, once (the store keeps them, and the
+ * SBOM's cache their file lists).
  */
 async function fetchKeptLayers(opts: AttachOptions, lacking: { digest: string; size: number; mediaType: string }[]): Promise<void> {
   if (!lacking.length) return;
