@@ -120,7 +120,7 @@ const cases: Case[] = [
     code: 'config.invalid',
     setup: async () => ({ dir: await game((d) => editYaml(d, (y) => `${y}gmae: typo\n`)), args: ['scan'] }),
     stderr: (d) =>
-      `error: ${d}/gamelayer.yaml:9:1: gmae: unknown field; expected one of game, version, baseImage, start, platforms, registry, store, layers, trees, deploy\n${fixHint}`,
+      `error: ${d}/gamelayer.yaml:9:1: gmae: unknown field; expected one of game, version, baseImage, start, platforms, registry, mountFrom, store, layers, trees, deploy\n${fixHint}`,
   },
   {
     name: 'config: wrong type',

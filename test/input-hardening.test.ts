@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceDateEpoch, MAX_TAR_MTIME } from '../src/oci/tar.js';
+import { lastBuildName } from '../src/state/last-build.js';
 import { runCli, type CliOptions } from './support/cli-process.js';
 import { writeGame } from './support/trees.js';
 
@@ -92,7 +93,9 @@ describe('SOURCE_DATE_EPOCH', () => {
     const dir = await game();
     const r = await cli(dir, ['build', '--json'], { env: { SOURCE_DATE_EPOCH: String(MAX_TAR_MTIME) } });
     expect(r.code).toBe(0);
-    const record = JSON.parse(await readFile(path.join(dir, '.gamelayer/records/build-last.json'), 'utf8')) as { layers: { digest: string }[] };
+    // The last build into this config's store: its own pointer when the store is not the default (app/oci here).
+    const store = path.join(dir, /store: (\S+)/.exec(await readFile(path.join(dir, 'gamelayer.yaml'), 'utf8'))?.[1] ?? '.gamelayer/oci');
+    const record = JSON.parse(await readFile(path.join(dir, '.gamelayer/records', lastBuildName(path.join(dir, '.gamelayer'), store)), 'utf8')) as { layers: { digest: string }[] };
     const blob = path.join(dir, '.gamelayer/oci/blobs/sha256', record.layers[0]!.digest.slice(7));
     const mtimes = execFileSync('python3', ['-c', `import tarfile\nprint(set(m.mtime for m in tarfile.open(${JSON.stringify(blob)})))`], { encoding: 'utf8' });
     expect(mtimes.trim()).toBe('{2147483647}');
@@ -111,7 +114,9 @@ describe("gamelayer's own folders inside a tree", () => {
     const second = await cli(dir, ['build']);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/layers: 0 built, \d+ reused/);
-    const record = JSON.parse(await readFile(path.join(dir, '.gamelayer/records/build-last.json'), 'utf8')) as { manifests: { tree: string; entries: { path: string }[] }[] };
+    // The last build into this config's store: its own pointer when the store is not the default (app/oci here).
+    const store = path.join(dir, /store: (\S+)/.exec(await readFile(path.join(dir, 'gamelayer.yaml'), 'utf8'))?.[1] ?? '.gamelayer/oci');
+    const record = JSON.parse(await readFile(path.join(dir, '.gamelayer/records', lastBuildName(path.join(dir, '.gamelayer'), store)), 'utf8')) as { manifests: { tree: string; entries: { path: string }[] }[] };
     const app = record.manifests.find((m) => m.tree === 'app')!;
     expect(app.entries.filter((e) => /(^|\/)(\.gamelayer|oci)(\/|$)/.test(e.path))).toEqual([]);
   });
@@ -166,7 +171,9 @@ describe('the registry layer limit applies to compressed layers', () => {
     const r = await cli(dir, ['build']);
     expect(errors(r.stderr)).toBe('');
     expect(r.code).toBe(0);
-    const record = JSON.parse(await readFile(path.join(dir, '.gamelayer/records/build-last.json'), 'utf8')) as { layers: { size: number }[] };
+    // The last build into this config's store: its own pointer when the store is not the default (app/oci here).
+    const store = path.join(dir, /store: (\S+)/.exec(await readFile(path.join(dir, 'gamelayer.yaml'), 'utf8'))?.[1] ?? '.gamelayer/oci');
+    const record = JSON.parse(await readFile(path.join(dir, '.gamelayer/records', lastBuildName(path.join(dir, '.gamelayer'), store)), 'utf8')) as { layers: { size: number }[] };
     for (const l of record.layers) expect(l.size).toBeLessThanOrEqual(2_000_000);
   });
 
