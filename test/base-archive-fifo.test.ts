@@ -18,7 +18,7 @@ const HINT = 'hint: save the archive to a file and name that file in baseImage (
 
 async function gameOn(base: string) {
   const dir = await tempDir('gl-base-fifo-archive-');
-  await writeTinyGame(dir, ['game: fifo-base', 'start: [/opt/local/engine/run]', `baseImage: ${base}`]);
+  await writeTinyGame(dir, ['game: fifo-base', 'start: [/bin/sh]', `baseImage: ${base}`]);
   return dir;
 }
 

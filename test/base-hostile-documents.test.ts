@@ -27,7 +27,7 @@ interface Docs {
  */
 async function gameOnEditedLayout(prefix: string, edit: (d: Docs) => void) {
   const dir = await tempDir(prefix);
-  await writeTinyGame(dir, ['game: hostile-base', 'start: [/opt/local/engine/run]', 'baseImage: oci:base:b']);
+  await writeTinyGame(dir, ['game: hostile-base', 'start: [/bin/sh]', 'baseImage: oci:base:b']);
   const layout = path.join(dir, 'base');
   const written = await addTag(layout, 'b', [{ layers: [{ files: { 'etc/os-release': 'ID=test\n' } }] }]);
   const blob = (d: string) => path.join(layout, 'blobs', 'sha256', d.slice('sha256:'.length));
@@ -90,7 +90,7 @@ describe('a base layout with documents of the wrong shape', () => {
 describe('archives with documents of the wrong shape', () => {
   it('an oci-archive whose index.json is not JSON is refused naming the member', async () => {
     const dir = await tempDir('gl-hb-ociarch-');
-    await writeTinyGame(dir, ['game: hostile-base', 'start: [/opt/local/engine/run]', 'baseImage: oci-archive:base.tar']);
+    await writeTinyGame(dir, ['game: hostile-base', 'start: [/bin/sh]', 'baseImage: oci-archive:base.tar']);
     await addTag(path.join(dir, 'layout'), 'b', [{ layers: [{ files: { 'etc/os-release': 'ID=test\n' } }] }]);
     await writeFile(path.join(dir, 'layout', 'index.json'), '{"schemaVersion": 2, "manifests": [');
     execFileSync('tar', ['-cf', path.join(dir, 'base.tar'), '-C', path.join(dir, 'layout'), '.']);
@@ -101,7 +101,7 @@ describe('archives with documents of the wrong shape', () => {
 
   it('a docker-archive whose manifest.json entry has no Layers is refused naming the entry', async () => {
     const dir = await tempDir('gl-hb-dockerarch-');
-    await writeTinyGame(dir, ['game: hostile-base', 'start: [/opt/local/engine/run]', 'baseImage: docker-archive:base.tar']);
+    await writeTinyGame(dir, ['game: hostile-base', 'start: [/bin/sh]', 'baseImage: docker-archive:base.tar']);
     const layer = await tarOf([{ name: 'etc/os-release', type: 'file', mode: 0o644, size: 8 }], new Map([['etc/os-release', Buffer.from('ID=test\n')]]));
     const config = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [sha256(layer)] } });
     const d = path.join(dir, 'save');
@@ -121,7 +121,7 @@ describe('a registry answering a base manifest of the wrong shape', () => {
 
   it('a layer entry of null is refused naming the base and the entry', async () => {
     const dir = await tempDir('gl-hb-registry-');
-    await writeTinyGame(dir, ['game: hostile-base', 'start: [/opt/local/engine/run]', `baseImage: ${net.proxy.host}/os/base:b`]);
+    await writeTinyGame(dir, ['game: hostile-base', 'start: [/bin/sh]', `baseImage: ${net.proxy.host}/os/base:b`]);
     const config = { mediaType: MT.config, digest: sha256('{}'), size: 2 };
     const body = JSON.stringify({ schemaVersion: 2, mediaType: MT.manifest, config, layers: [null] });
     const headers = { 'content-type': MT.manifest, 'docker-content-digest': sha256(body) };

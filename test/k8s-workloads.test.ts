@@ -60,12 +60,20 @@ describe('copy mode (init containers)', () => {
         // The sentinel is removed first and written last.
         const lines = s.trim().split('\n');
         expect(lines[1]).toBe(`rm -f '/mnt/${tree}/.complete'`);
-        // Written after the copy; between them only a sentinel the image itself held is removed, and the EXIT trap
-        // (which removes the sentinel of a copy that stops early) is lifted.
+        // Written after the copy; between them the setuid/setgid bits the copy kept are cleared (busybox cp as root
+        // keeps them), a sentinel the image itself held is removed, and the EXIT trap (which removes the sentinel of
+        // a copy that stops early) is lifted.
         const cpAt = lines.findIndex((l) => l.startsWith('cp '));
         const doneAt = lines.findIndex((l) => l.startsWith(': > '));
         expect(doneAt).toBeGreaterThan(cpAt);
-        expect(lines.slice(cpAt + 1, doneAt)).toEqual([`rm -f '/mnt/${tree}/.complete'`, 'trap - EXIT']);
+        expect(lines.slice(cpAt + 1, doneAt)).toEqual([
+          `for e in '/mnt/${tree}/'* '/mnt/${tree}/'.[!.]* '/mnt/${tree}/'..?*; do`,
+          '  if [ -L "$e" ] || [ ! -e "$e" ]; then continue; fi',
+          `  chmod -R u-s,g-s "$e" || { echo "gamelayer: ${tree}: cannot clear setuid/setgid bits under "$e": is it this user's copy?" >&2; exit 1; }`,
+          'done',
+          `rm -f '/mnt/${tree}/.complete'`,
+          'trap - EXIT',
+        ]);
         expect(lines.find((l) => l.startsWith(': > '))).toBe(`: > '/mnt/${tree}/.complete'`);
       });
       expect(engine.name).toBe('engine');
