@@ -12,6 +12,7 @@ import type { SbomRecord } from '../../sbom/cyclonedx.js';
 import type { BuildRecord } from '../../types.js';
 import { GamelayerError } from '../../errors.js';
 import { formatBytes, formatRate } from '../../report/reporter.js';
+import { armBuildInterrupt } from '../build-interrupt.js';
 import { withPushInterrupt } from '../push-interrupt.js';
 import { commandConfig, commandReporter, printJson, warnBareSizes, warnStartInterpreter } from '../context.js';
 import { addRegistryOptions, checkEcrFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
@@ -185,6 +186,8 @@ export function register(program: Command): void {
       // once more so that they go out, and their round trip overlaps the loading of the build's modules that follows
       // (start-up, issue 17).
       // The tags the push will set (pushTag) are asked with the kept layers.
+      // From here to the push a stop says what the build did and that nothing was pushed (the push says its own).
+      const buildStop = primary ? armBuildInterrupt(reporter, pushTo) : undefined;
       let previousLookup = previousSteps?.startPreviousLookup({
         rebase: flags.rebase,
         from: flags.from,
@@ -218,8 +221,8 @@ export function register(program: Command): void {
         line,
         registry,
         previousLookup,
-        reporter,
-      }).catch(async (e: unknown) => {
+        reporter: buildStop?.reporter ?? reporter,
+      }).finally(() => buildStop?.off()).catch(async (e: unknown) => {
         // Several --push: the first is where the build plans. With it unreachable nothing is pushed anywhere, though
         // a target that fails later gets none while the others are pushed: say which one it was and what to do.
         const lookupFailed = previousLookup !== undefined && (await previousLookup.result.then(() => false, () => true));
