@@ -1,7 +1,7 @@
 // A repository's tag list is read whole into memory (`ls` shows it, `prune` keeps what it names) and followed page
 // by page: a registry (or something in front of one) could list without end, each page up to the 4 MiB of any answer.
-// The whole listing is bounded too, far above any real game's repository (ECR holds at most 20,000 images in one),
-// and a page listing more than the `n` asked for is no registry's answer.
+// The whole listing is bounded too, far above any real game's repository (ECR holds at most 20,000 images in one).
+// A page is not held to the `n` asked for: CNCF distribution answers n=1 with every tag of a small repository.
 import { GamelayerError } from '../errors.js';
 
 /** Most tags one repository's listing may hold. */
