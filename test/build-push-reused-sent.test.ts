@@ -39,4 +39,21 @@ describe('build --push of layers reused from the local store', () => {
     expect(again.stdout).toMatch(/^blobs: 0 uploaded, 0 mounted, \d+ already there; 0 B sent/m);
     expect(again.stdout).not.toMatch(REUSED_SENT);
   });
+
+  it('build --push A --push B: says it below each target that was sent layers the build reused (it was said for none)', async () => {
+    const repos = [`${registry.host}/studio/reused-sent-a`, `${registry.host}/studio/reused-sent-b`];
+    const r = await runCli(['build', '--tag', 'v4', '--push', repos[0]!, '--push', repos[1]!], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    for (const repo of repos) {
+      const target = lines.findIndex((l) => l.startsWith(`${repo}: pushed (`));
+      expect(target, r.stdout).toBeGreaterThanOrEqual(0);
+      // Its line says what was sent there; the line below says how much of it is layers the build reused.
+      const sent = /; ([\d.]+ (?:B|KiB|MiB|GiB)) sent\)$/.exec(lines[target]!);
+      const said = REUSED_SENT.exec(lines[target + 1] ?? '');
+      expect(said, r.stdout).not.toBeNull();
+      expect(said![3]).toBe(repo);
+      expect(sent, lines[target]).not.toBeNull();
+    }
+  });
 });

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { listRemote } from '../src/inventory/remote.js';
 import { RegistryClient } from '../src/registry/client.js';
+import { MAX_LISTED_TAG_BYTES, MAX_LISTED_TAGS } from '../src/registry/tag-list-bounds.js';
 import { runCli } from './support/cli-process.js';
 
 let server: http.Server;
@@ -33,8 +34,21 @@ const pages: Record<string, (res: http.ServerResponse, url: string) => void> = {
     res
       .writeHead(200, { 'content-type': 'application/json', link: `<http://${elsewhere}/v2/away/tags/list?n=1000&last=v1>; rel="next"` })
       .end(JSON.stringify({ name: 'away', tags: ['v1'] })),
+  // Full pages of short tags, and of the longest tags: each listing ends (no next) only a little past the bound it
+  // passes, so a listing read without bounds ends too, with what no repository should be taken to hold.
+  endless: (res, url) => pageOf(res, url, 'endless', (p, i) => `p${p}-${i}`, Math.ceil(MAX_LISTED_TAGS / 1000) + 2),
+  wide: (res, url) => pageOf(res, url, 'wide', (p, i) => `p${p}-${i}-`.padEnd(128, 'x'), Math.ceil(MAX_LISTED_TAG_BYTES / (1000 * 131)) + 2),
   fine: (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ name: 'fine', tags: ['v1', 'v2.gamelayer-record'] })),
 };
+
+/** Page `last` + 1 of `repo` (the query's `last` is the page read before): n tags named by `tag`, a next up to page `pages`. */
+function pageOf(res: http.ServerResponse, url: string, repo: string, tag: (page: number, i: number) => string, pages: number): void {
+  const query = new URL(url, 'http://x').searchParams;
+  const n = Number(query.get('n'));
+  const page = Number(query.get('last') ?? -1) + 1;
+  const link = page + 1 < pages ? { link: `</v2/${repo}/tags/list?n=${n}&last=${page}>; rel="next"` } : {};
+  res.writeHead(200, { 'content-type': 'application/json', ...link }).end(JSON.stringify({ name: repo, tags: Array.from({ length: n }, (_, i) => tag(page, i)) }));
+}
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -106,6 +120,22 @@ describe('a tag list no registry sends', () => {
     await expect(client().listTags('away')).rejects.toThrow(new RegExp(`list tags of away: .* answered HTTP 200 with Link rel="next" to another host \\(${elsewhere}\\)`));
     expect(elsewhereRequests).toBe(0);
   });
+
+  it('refuses a listing of more tags than it holds, naming the repository, after the page that passed the bound (ls, the CLI)', async () => {
+    requests = 0;
+    const r = await runCli(['ls', `${host}/endless`], { env: { GAMELAYER_REGISTRY_RETRIES: '1' } });
+    expect(r.stderr).toContain(`error[registry.too-large]: list tags of ${host}/endless: the registry listed more than ${MAX_LISTED_TAGS} tags`);
+    expect(r.code).toBe(1);
+    // The first request is the /v2/ check of the CLI's client.
+    expect(requests).toBeLessThanOrEqual(MAX_LISTED_TAGS / 1000 + 2);
+  }, 120_000);
+
+  it('refuses a listing of more bytes than it holds, naming the repository', async () => {
+    await expect(client().listTags('wide')).rejects.toMatchObject({
+      code: 'registry.too-large',
+      message: `list tags of ${host}/wide: the registry listed more than ${MAX_LISTED_TAG_BYTES} bytes of tag list, more than gamelayer reads of one repository's tags`,
+    });
+  }, 120_000);
 
   it('ls: refuses a manifest that is not JSON, or whose layer size is not a byte count, naming the tag', async () => {
     await expect(listRemote(client(), 'badjson')).rejects.toThrow(new RegExp(`^${host}/badjson:v1: the manifest is not JSON; that is not a registry's answer$`));

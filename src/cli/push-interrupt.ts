@@ -4,9 +4,7 @@
 // are not sent again; a big layer's upload kept in .gamelayer/uploads/ continues where the registry still holds it).
 import { count } from '../report/plural.js';
 import { formatBytes, type ProgressTask, type Reporter } from '../report/reporter.js';
-
-const SIGNAL_NUMBERS = { SIGINT: 2, SIGTERM: 15 } as const;
-type StopSignal = keyof typeof SIGNAL_NUMBERS;
+import { onStopSignal, signalName, type StopSignal } from './stop-signal.js';
 
 /** What the blob tasks of a push reported so far. */
 interface Sent {
@@ -18,7 +16,7 @@ interface Sent {
 
 /** The line a stopped push prints. */
 export function interruptedText(signal: StopSignal, sent: Sent): string {
-  const how = signal === 'SIGINT' ? 'Ctrl-C' : signal;
+  const how = signalName(signal);
   const done = sent.blobs ? `${count(sent.blobs, 'blob')} (${formatBytes(sent.bytes)}) had reached the registry` : 'no blob had reached the registry yet';
   const cut = sent.running > 0 ? `, ${formatBytes(sent.running)} of unfinished uploads were cut` : '';
   return `push stopped by ${how}: ${done}${cut}; run the same command again to resume: what the registry holds is not sent again`;
@@ -61,16 +59,10 @@ function countingReporter(reporter: Reporter, sent: Sent): Reporter {
  */
 export async function withPushInterrupt<T>(reporter: Reporter, push: (reporter: Reporter) => Promise<T>): Promise<T> {
   const sent: Sent = { blobs: 0, bytes: 0, running: 0 };
-  const onSignal = (signal: StopSignal) => {
-    // On a terminal the line starts below the progress bars (and the ^C the terminal echoed).
-    process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}${interruptedText(signal, sent)}\n`);
-    process.exit(128 + SIGNAL_NUMBERS[signal]);
-  };
-  const handlers = (Object.keys(SIGNAL_NUMBERS) as StopSignal[]).map((s) => [s, () => onSignal(s)] as const);
-  for (const [s, h] of handlers) process.on(s, h);
+  const off = onStopSignal((signal) => interruptedText(signal, sent));
   try {
     return await push(countingReporter(reporter, sent));
   } finally {
-    for (const [s, h] of handlers) process.off(s, h);
+    off();
   }
 }

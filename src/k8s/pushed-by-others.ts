@@ -3,6 +3,7 @@
 // other local builds pushed to a repository are what a deploy of this build can pull there.
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { storeOfRecord } from '../state/last-build.js';
 import { isLastBuildName, recordsDir } from '../state/records.js';
 import { tagOfRecordName } from '../state/record-name.js';
 import { readBuildSummary } from '../state/record-summary.js';
@@ -15,7 +16,7 @@ import { sameRepository } from './same-repository.js';
  * is a local file whose own `pushed` lacks one of the input's images there (most deploys read no other record). A
  * record that cannot be read is passed over: it is not the build deployed, and without it the check refuses as before.
  */
-export async function pushedByOthers(stateDir: string, record: Pick<BuildRecord, 'pushed' | 'tags'>, input: DeployInput, recordFile: string): Promise<PushedByOthers> {
+export async function pushedByOthers(stateDir: string, record: Pick<BuildRecord, 'pushed' | 'tags' | 'store'>, input: DeployInput, recordFile: string): Promise<PushedByOthers> {
   if (!path.isAbsolute(recordFile)) return new Map();
   const wanted = [input.serverDigestRef?.split('@')[1], ...input.trees.map((t) => t.imageDigest)].filter((d): d is string => d !== undefined);
   const own = record.pushed?.find((p) => sameRepository(p.repository, input.repository));
@@ -24,14 +25,25 @@ export async function pushedByOthers(stateDir: string, record: Pick<BuildRecord,
   const found = new Map<string, string>();
   for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) {
     const tag = tagOfRecordName(name);
-    if (tag === undefined || isLastBuildName(name) || tag === record.tags[0]) continue;
+    if (tag === undefined || isLastBuildName(name) || path.join(dir, name) === recordFile) continue;
     const summary = await readBuildSummary(path.join(dir, name)).catch(() => undefined);
+    if (tag === record.tags[0] && sameBuild(stateDir, record.store, summary?.store)) continue;
     for (const p of summary?.pushed ?? []) {
       if (!sameRepository(p.repository, input.repository)) continue;
       for (const i of p.images) if (wanted.includes(i.digest) && !found.has(i.digest)) found.set(i.digest, summary!.tags[0] ?? tag);
     }
   }
   return found;
+}
+
+/**
+ * Whether a record of the deployed build's tag is that build (or may be: the record deployed is often the last-build
+ * pointer, a copy): one of the same store, or one of either naming no store (older versions, any store's). Configs
+ * sharing the state folder keep a record of the same tag per store (state/record-name.ts): another store's is
+ * another build, whose pushes count.
+ */
+function sameBuild(stateDir: string, deployed: string | undefined, other: string | undefined): boolean {
+  return deployed === undefined || other === undefined || storeOfRecord(stateDir, deployed) === storeOfRecord(stateDir, other);
 }
 
 /** What a deploy says when some of its images were pushed only by other builds (requirePushed's return). */

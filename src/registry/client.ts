@@ -12,6 +12,7 @@ import { plainToHttpsPort, tlsFailure } from './tls-errors.js';
 import { backoffDelay, DEFAULT_RETRY, isRetryableError, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
 import { BodyTooLarge, DEADLINE_MS, MAX_BODY_BYTES, MAX_DRAIN_BYTES, send, TransportError, type HttpResponse } from './transport.js';
 import { sha256Digest } from '../oci/layout.js';
+import { countTagPage, type TagListTotals } from './tag-list-bounds.js';
 
 export { MEDIA_TYPES };
 
@@ -496,6 +497,7 @@ export class RegistryClient {
     let target: string | URL = `/v2/${repo}/tags/list?n=${n}`;
     // Pages read: a `next` naming one again would list the same tags without end.
     const read = new Set<string>();
+    const totals: TagListTotals = { tags: 0, bytes: 0 };
     for (let page = 0; page < 10_000; page++) {
       read.add(new URL(target, this.base).href);
       const res: HttpResponse = await this.request({
@@ -512,8 +514,9 @@ export class RegistryClient {
       }
       const what = `list tags of ${repo}`;
       let body: { tags?: unknown };
+      const text = await res.text();
       try {
-        body = JSON.parse(await res.text()) as { tags?: unknown };
+        body = JSON.parse(text) as { tags?: unknown };
       } catch {
         throw this.badAnswer(what, res, 'a tag list that is not JSON');
       }
@@ -522,6 +525,9 @@ export class RegistryClient {
       if (!Array.isArray(list) || !list.every((t) => typeof t === 'string' && TAG_FORM.test(t))) {
         throw this.badAnswer(what, res, 'a tag list whose tags are not all tag names');
       }
+      // A page may list more than the n asked for (CNCF distribution answers n=1 with every tag): the listing's
+      // totals bound it, not n.
+      countTagPage(totals, `${this.host}/${repo}`, list.length, Buffer.byteLength(text));
       tags.push(...(list as string[]));
       const next = /<([^>]+)>\s*;\s*rel="?next"?/.exec(res.header('link') ?? '');
       if (!next) return tags;

@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import type { BuildResult } from '../../pipeline/build.js';
 import type { PushBuildResult } from '../../pipeline/steps/push.js';
 import type { PushTarget } from '../../registry/target.js';
-import type { PushBuildToManyResult } from '../../pipeline/steps/push-many.js';
+import type { PushBuildToManyResult, TargetOutcome } from '../../pipeline/steps/push-many.js';
 import { outcomeText } from '../../pipeline/steps/push-outcome.js';
 import { baseMoveText } from '../../pipeline/base-move.js';
 import type { DockerBuildResult } from '../../docker/daemon-build.js';
@@ -12,6 +12,7 @@ import type { SbomRecord } from '../../sbom/cyclonedx.js';
 import type { BuildRecord } from '../../types.js';
 import { GamelayerError } from '../../errors.js';
 import { formatBytes, formatRate } from '../../report/reporter.js';
+import { armBuildInterrupt } from '../build-interrupt.js';
 import { withPushInterrupt } from '../push-interrupt.js';
 import { commandConfig, commandReporter, printJson, warnBareSizes, warnStartInterpreter } from '../context.js';
 import { addRegistryOptions, checkEcrFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
@@ -185,6 +186,8 @@ export function register(program: Command): void {
       // once more so that they go out, and their round trip overlaps the loading of the build's modules that follows
       // (start-up, issue 17).
       // The tags the push will set (pushTag) are asked with the kept layers.
+      // From here to the push a stop says what the build did and that nothing was pushed (the push says its own).
+      const buildStop = primary ? armBuildInterrupt(reporter, pushTo) : undefined;
       let previousLookup = previousSteps?.startPreviousLookup({
         rebase: flags.rebase,
         from: flags.from,
@@ -218,8 +221,8 @@ export function register(program: Command): void {
         line,
         registry,
         previousLookup,
-        reporter,
-      }).catch(async (e: unknown) => {
+        reporter: buildStop?.reporter ?? reporter,
+      }).finally(() => buildStop?.off()).catch(async (e: unknown) => {
         // Several --push: the first is where the build plans. With it unreachable nothing is pushed anywhere, though
         // a target that fails later gets none while the others are pushed: say which one it was and what to do.
         const lookupFailed = previousLookup !== undefined && (await previousLookup.result.then(() => false, () => true));
@@ -276,7 +279,7 @@ export function register(program: Command): void {
         }
         for (const a of attachedMany) warnSignedByHand(a, reporter);
         if (flags.json) printJson({ ...buildJson(shownMany), push: many, ...(attachedMany.length ? { supplyChain: attachedMany } : {}) });
-        else process.stdout.write(`${buildText(shownMany)}\n${pushManyText(many)}\n${attachedMany.map((a) => `${a.repository}:\n${attachText(a)}\n`).join('')}`);
+        else process.stdout.write(`${buildText(shownMany)}\n${pushManyText(many, (t) => reusedSentLine(shownMany, t.push, t.uploadedBlobs))}\n${attachedMany.map((a) => `${a.repository}:\n${attachText(a)}\n`).join('')}`);
         return;
       }
       let pushed: PushBuildResult | undefined;
@@ -442,8 +445,8 @@ function previousText(s: BuildResult['summary']): string {
  * tree switched to chunks and back reused its old layers ("new bytes 324 B"), never pushed there, and the push line
  * that followed said "360 MiB sent". Each true, together they read as a contradiction. Undefined when there is none.
  */
-export function reusedSentLine(r: Pick<ShownBuild, 'summary'>, p: Pick<PushBuildResult, 'images'>): string | undefined {
-  const uploaded = new Set(p.images.flatMap((i) => i.uploaded));
+export function reusedSentLine(r: Pick<ShownBuild, 'summary'>, p: Pick<PushBuildResult, 'images'>, uploadedBlobs?: readonly string[]): string | undefined {
+  const uploaded = new Set(uploadedBlobs ?? p.images.flatMap((i) => i.uploaded));
   const reused = new Map(r.summary.layers.filter((l) => l.reused && uploaded.has(l.layer.digest)).map((l) => [l.layer.digest, l.layer.size]));
   if (reused.size === 0) return undefined;
   const bytes = [...reused.values()].reduce((n, b) => n + b, 0);
@@ -453,12 +456,18 @@ export function reusedSentLine(r: Pick<ShownBuild, 'summary'>, p: Pick<PushBuild
   );
 }
 
-/** Several targets: one line per target, then where each blob was read. */
-export function pushManyText(r: PushBuildToManyResult): string {
+/**
+ * Several targets: one line per target (and below it, `reusedSent` of what it was sent: each target lacked its own
+ * layers), then where each blob was read.
+ */
+export function pushManyText(r: PushBuildToManyResult, reusedSent?: (t: TargetOutcome & { push: PushBuildResult }) => string | undefined): string {
   const reads = Object.values(r.reads);
   const extra = reads.reduce((n, k) => n + Math.max(0, k - 1), 0);
   return [
-    ...r.targets.map((t) => `${t.repository}${t.region ? ` (${t.region})` : ''}: ${outcomeText(t)}`),
+    ...r.targets.flatMap((t) => {
+      const said = t.push && reusedSent?.({ ...t, push: t.push });
+      return [`${t.repository}${t.region ? ` (${t.region})` : ''}: ${outcomeText(t)}`, ...(said ? [said] : [])];
+    }),
     `${count(reads.length, 'blob')} read from the store${extra ? ` (${extra} read again, for retries or late uploads)` : ' once each'}; ${formatBytes(r.bytesSent)} sent in all`,
   ].join('\n');
 }

@@ -153,7 +153,7 @@ async function pushBuildToManyHeld(opts: PushBuildToManyOptions): Promise<PushBu
   blobPhase.targets.forEach((r: BlobTargetResult, k) => {
     const p = direct[k]!;
     sentEarlier.set(p, new Map([...r.uploaded.map((d) => [d, 'uploaded'] as const), ...r.mounted.map((d) => [d, 'mounted'] as const)]));
-    Object.assign(p.outcome, { uploaded: r.uploaded.length, mounted: r.mounted.length, skipped: r.skipped, bytesSent: r.bytesSent });
+    Object.assign(p.outcome, { uploaded: r.uploaded.length, mounted: r.mounted.length, skipped: r.skipped, bytesSent: r.bytesSent, uploadedBlobs: [...r.uploaded] });
     if (r.error !== undefined) fail(p, r.error);
   });
 
@@ -171,6 +171,7 @@ async function pushBuildToManyHeld(opts: PushBuildToManyOptions): Promise<PushBu
     p.outcome.push = r.value;
     p.outcome.bytesSent += r.value.bytesSent;
     p.outcome.uploaded += r.value.blobs.uploaded;
+    p.outcome.uploadedBlobs = [...new Set([...(p.outcome.uploadedBlobs ?? []), ...r.value.images.flatMap((i) => i.uploaded)])];
     p.outcome.mounted += r.value.blobs.mounted;
     // "Already there" as a one-target push counts it (per image, what the registry held before this run): the blob
     // phase only looked at the blobs in the store, and a fresh host's store lacks the kept layers (they were 0).

@@ -15,6 +15,8 @@ export interface TargetOutcome {
   mounted: number;
   skipped: number;
   bytesSent: number;
+  /** Digests of the blobs this run uploaded to this target (its share of the blob phase, then its own push). */
+  uploadedBlobs?: string[];
   push?: PushBuildResult;
   /** For a replicated target: the repository it was replicated from. */
   replicatedFrom?: string;
