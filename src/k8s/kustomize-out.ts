@@ -9,6 +9,7 @@ import { fileStartsWith } from '../util/generated-file.js';
 import { kustomizeImages } from './fill.js';
 import type { DeployInput } from './input.js';
 import { K8S_SPEC_MARK } from './output.js';
+import { VOLUME_MODES, WORKLOAD_KINDS } from './options.js';
 import { k8sFileName } from './workloads.js';
 
 export const KUSTOMIZATION_FILE = 'kustomization.yaml';
@@ -31,8 +32,7 @@ export function kustomizeComponent(input: DeployInput): string {
 
 /** Every file name `k8s --out` gives a spec (kind × volume mode). */
 function specFileNames(): string[] {
-  const kinds = ['pod', 'deployment', 'gameserver', 'fleet'] as const;
-  return kinds.flatMap((kind) => (['init', 'image', 'none'] as const).map((volumes) => k8sFileName({ kind, volumes })));
+  return WORKLOAD_KINDS.flatMap((kind) => VOLUME_MODES.map((volumes) => k8sFileName({ kind, volumes })));
 }
 
 /** Refuses to write the Component into `dir` when a spec `k8s --out` wrote is there, unless `force`. */

@@ -375,12 +375,14 @@ async function resumeKept(
     return undefined;
   }
   const saved = found.saved;
-  const dropped = async (why: string, session?: URL) => {
+  // The kept upload goes, said once per blob (a warning, or a note where nothing is wrong).
+  const drop = async (message: string, warn: boolean, session?: URL) => {
     if (session) abandon(client, repo, session);
     await keep.store.drop(keep.key);
-    if (keep.store.firstNote(keep.key)) note(`${label}: the upload kept from an earlier run ${why}: sending it again from the start`, true);
+    if (keep.store.firstNote(keep.key)) note(message, warn);
     return undefined;
   };
+  const dropped = (why: string, session?: URL) => drop(`${label}: the upload kept from an earlier run ${why}: sending it again from the start`, true, session);
   let url: URL;
   try {
     url = client.resolve(saved.url, client.base);
@@ -398,9 +400,7 @@ async function resumeKept(
     if (!status) {
       // The usual end of an upload cut by Ctrl-C or a kill: distribution cancels a session whose chunk was cut.
       // Nothing is wrong, so a note, once per blob: that blob goes up again from its first byte.
-      await keep.store.drop(keep.key);
-      if (keep.store.firstNote(keep.key)) note(`note: ${label}: the upload an earlier run left is gone from ${client.host} (cancelled when its last chunk was cut, or expired): that blob is sent again from the start`, false);
-      return undefined;
+      return drop(`note: ${label}: the upload an earlier run left is gone from ${client.host} (cancelled when its last chunk was cut, or expired): that blob is sent again from the start`, false);
     }
     held = status.held;
     location = status.location;

@@ -8,20 +8,21 @@ import type { GameConfig } from '../config/load.js';
 import { eachEntry } from '../entries/packed-list.js';
 import { formatBytes } from '../report/reporter.js';
 import { count } from '../report/plural.js';
-import { realPathOfExisting } from '../util/real-path.js';
+import { isSameOrInside, realPathOfExisting } from '../util/real-path.js';
 import { TREE_NAMES, type TreeManifest, type TreeName } from '../types.js';
 
 /** One warning per pair of trees (per platform) where one holds files of the other's source that the other holds too. */
 export function overlapWarnings(config: Pick<GameConfig, 'trees'>, manifests: readonly TreeManifest[]): string[] {
   const warnings: string[] = [];
+  // Resolved once per tree: a source that is a symlink into another tree's folder takes those same files.
+  const real = new Map(manifests.map((m) => [m, realPathOfExisting(m.root)] as const));
   for (const outer of manifests) {
     for (const innerManifest of manifests) {
       const inner = innerManifest.tree;
       if (inner === outer.tree) continue;
       if (outer.platform && innerManifest.platform && outer.platform !== innerManifest.platform) continue;
-      // Resolved: a source that is a symlink into another tree's folder takes those same files.
-      const rel = path.relative(realPathOfExisting(outer.root), realPathOfExisting(innerManifest.root));
-      if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
+      if (!isSameOrInside(real.get(outer)!, real.get(innerManifest)!)) continue;
+      const rel = path.relative(real.get(outer)!, real.get(innerManifest)!);
       // The same source twice: one warning for the pair, not one each way.
       if (rel === '' && TREE_NAMES.indexOf(inner) < TREE_NAMES.indexOf(outer.tree)) continue;
       const relPosix = rel.split(path.sep).join('/');

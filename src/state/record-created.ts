@@ -17,13 +17,6 @@ export interface RecordHead {
   game?: string;
 }
 
-/**
- * The record's `createdAt` as milliseconds since the epoch; undefined for a file that is not a regular file, cannot
- * be read, or whose head holds no such top-level member with a date.
- */
-export function recordCreatedMs(file: string): number | undefined {
-  return recordHead(file).createdMs;
-}
 
 /**
  * The record's `createdAt` (as milliseconds) and `game`, each undefined where the head does not hold it (or the file
