@@ -114,7 +114,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   for (const v of volumes) docker(['volume', 'rm', '-f', v]);
-  for (const i of images) docker(['rmi', '-f', i]);
+  for (const i of images) docker(['rmi', '-f', '--no-prune', i]);
 });
 
 describe('native assembler, several files at once (real Docker engine, busybox base)', () => {

@@ -201,7 +201,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   for (const v of volumes) docker(['volume', 'rm', '-f', v]);
-  for (const i of images) docker(['rmi', '-f', i]);
+  for (const i of images) docker(['rmi', '-f', '--no-prune', i]);
 });
 
 for (const native of [false, true]) {

@@ -87,7 +87,7 @@ beforeAll(async () => {
 afterAll(() => {
   const tags = ['dnest', ...TREES.map((t) => `dnest-${t}`)].map((t) => `${GAME}:${t}`);
   if (baseRef) tags.push(baseRef); // pulled by the docker builder
-  spawnSync('docker', ['rmi', '-f', ...tags], { stdio: 'ignore' });
+  spawnSync('docker', ['rmi', '-f', '--no-prune', ...tags], { stdio: 'ignore' });
 });
 
 const WANT = '/srv/game 0:0 755\n/srv/game/mods 1000:1000 700\n/srv/game/mods/paks 0:0 755\n';

@@ -80,7 +80,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   const tags = ['own', 'nest', 'gap'].flatMap((t) => [t, ...TREES.map((x) => `${t}-${x}`)]).map((t) => `${GAME}:${t}`);
-  spawnSync('docker', ['rmi', '-f', ...tags], { stdio: 'ignore' });
+  spawnSync('docker', ['rmi', '-f', '--no-prune', ...tags], { stdio: 'ignore' });
 });
 
 describe('the mount folder on a base that holds it', () => {

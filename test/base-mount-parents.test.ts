@@ -73,7 +73,7 @@ afterAll(async () => {
   const tags = ['plain', 'steam', 'docker', 'dreg'].flatMap((t) => [t, ...['engine', 'engine-media', 'app', 'app-media'].map((x) => `${t}-${x}`)]).map((t) => `${GAME}:${t}`);
   if (registry) tags.push(`${registry.host}/base/steam:1`); // pulled by the docker builder
   if (bases.steam) tags.push(dockerBaseImage(GAME, bases.steam).image); // loaded by it
-  spawnSync('docker', ['rmi', '-f', ...tags], { stdio: 'ignore' });
+  spawnSync('docker', ['rmi', '-f', '--no-prune', ...tags], { stdio: 'ignore' });
 });
 
 describe('folders above a mount, on a base that holds them', () => {
@@ -175,7 +175,7 @@ describe('folders above a mount, on a base that holds them', () => {
     const pull = spawnSync('docker', ['pull', '-q', `${image}:reg`], { encoding: 'utf8' });
     expect(pull.status, pull.stderr).toBe(0);
     expect(inImage(`${image}:reg`, CHECK).out).toBe('1000:1000 750\nhome-writable\napp\n');
-    spawnSync('docker', ['rmi', '-f', `${image}:reg`], { stdio: 'ignore' });
+    spawnSync('docker', ['rmi', '-f', '--no-prune', `${image}:reg`], { stdio: 'ignore' });
   });
 
   it('a mount through a base symlink is refused before any layer is written', async () => {

@@ -182,7 +182,7 @@ describe('baseImage from a registry', () => {
     // The image runs: busybox's sh from the base, the game's files from our layers.
     const ls = execFileSync('docker', ['run', '--rm', '--entrypoint', '/bin/sh', `${plain.host}/studio/onbase:v1-app`, '-c', 'ls /opt/local/app/config'], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
     expect(ls).toContain('server.cfg');
-    execFileSync('docker', ['rmi', '-f', `${plain.host}/studio/onbase:v1-app`], { stdio: 'pipe' });
+    execFileSync('docker', ['rmi', '-f', '--no-prune', `${plain.host}/studio/onbase:v1-app`], { stdio: 'pipe' });
 
     // The local layout lacks the base layer and says where it is; loading it into Docker fetches it, verified.
     await gl(dir, ['load', '--tag', 'v1', '--no-trees']);

@@ -37,7 +37,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(() => {
-  spawnSync('docker', ['rmi', '-f', `${GAME}:odd`, ...TREES.map((t) => `${GAME}:odd-${t}`)], { stdio: 'ignore' });
+  spawnSync('docker', ['rmi', '-f', '--no-prune', `${GAME}:odd`, ...TREES.map((t) => `${GAME}:odd-${t}`)], { stdio: 'ignore' });
 });
 
 describe('dockerfile with names Docker would read', () => {

@@ -70,7 +70,7 @@ describe('a repository gamelayer pushed to, with build records in it', () => {
       const pulled = (await run('docker', ['images', '--format', '{{.Tag}}', repo])).stdout.trim().split('\n').sort();
       expect(pulled).toEqual(all);
     } finally {
-      await run('docker', ['rmi', '-f', ...all.map((t) => `${repo}:${t}`)]).catch(() => {});
+      await run('docker', ['rmi', '-f', '--no-prune', ...all.map((t) => `${repo}:${t}`)]).catch(() => {});
     }
 
     for (const tag of all) await containerd.ctr('images', 'pull', '--plain-http', `${repo}:${tag}`);

@@ -64,7 +64,7 @@ async function leftovers(): Promise<string[]> {
 
 async function removeGameImages(): Promise<void> {
   for (const img of await docker.listImages({ filters: { reference: [`${GAME}:*`, `localhost/${GAME}:*`] } })) {
-    await docker.getImage(img.Id).remove({ force: true }).catch(() => {});
+    await docker.getImage(img.Id).remove({ force: true, noprune: true }).catch(() => {});
   }
 }
 

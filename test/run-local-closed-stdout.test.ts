@@ -33,7 +33,7 @@ beforeAll(async () => {
 
 // The images run-local loaded into the daemon go with the test.
 afterAll(async () => {
-  for (const img of await docker.listImages({ filters: { reference: ['run-closed:*'] } })) await docker.getImage(img.Id).remove({ force: true }).catch(() => {});
+  for (const img of await docker.listImages({ filters: { reference: ['run-closed:*'] } })) await docker.getImage(img.Id).remove({ force: true, noprune: true }).catch(() => {});
 });
 
 /** run-local with its stdout closed by the reader as soon as the first log line came (as `| head -1` does). */

@@ -19,7 +19,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  spawnSync('docker', ['rmi', '-f', ...['n1', 'n1-engine', 'n1-engine-media', 'n1-app', 'n1-app-media'].map((t) => `${GAME}:${t}`)], { stdio: 'ignore' });
+  spawnSync('docker', ['rmi', '-f', '--no-prune', ...['n1', 'n1-engine', 'n1-engine-media', 'n1-app', 'n1-app-media'].map((t) => `${GAME}:${t}`)], { stdio: 'ignore' });
 });
 
 describe('run-local --network with a network the daemon lacks', () => {

@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  spawnSync('docker', ['rmi', '-f', ...['s1', 's1-engine', 's1-engine-media', 's1-app', 's1-app-media'].map((t) => `${GAME}:${t}`)], { stdio: 'ignore' });
+  spawnSync('docker', ['rmi', '-f', '--no-prune', ...['s1', 's1-engine', 's1-engine-media', 's1-app', 's1-app-media'].map((t) => `${GAME}:${t}`)], { stdio: 'ignore' });
 });
 
 describe('run-local of a script start on a scratch base', () => {

@@ -32,7 +32,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   const tags = ['t1', 't1-engine', 't1-engine-media', 't1-app', 't1-app-media'].map((t) => `${GAME}:${t}`);
-  spawnSync('docker', ['rmi', '-f', ...tags], { stdio: 'ignore' });
+  spawnSync('docker', ['rmi', '-f', '--no-prune', ...tags], { stdio: 'ignore' });
 });
 
 describe('a start command written as one string with blanks', () => {

@@ -123,6 +123,11 @@ export async function runImage(image: string, cmd: string[] = [], entrypoint?: s
   }
 }
 
+/**
+ * Removes tagged images, never their untagged parents (`noprune`; `docker rmi --no-prune` elsewhere in the tests):
+ * the legacy builder's cache shares those parents between test files building equal steps, and a concurrent build
+ * that had just taken one from cache failed with "unable to find image" (CI after stop 47).
+ */
 export async function removeImages(refs: string[]): Promise<void> {
-  for (const r of refs) await docker.getImage(r).remove({ force: true }).catch(() => {});
+  for (const r of refs) await docker.getImage(r).remove({ force: true, noprune: true }).catch(() => {});
 }

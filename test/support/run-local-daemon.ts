@@ -14,6 +14,6 @@ export async function runLeftovers(docker: Docker, game: string, runId?: string)
 /** Removes every image `game:*` run-local loaded into the daemon (podman-style `localhost/` names too). */
 export async function removeGameImages(docker: Docker, game: string): Promise<void> {
   for (const img of await docker.listImages({ filters: { reference: [`${game}:*`, `localhost/${game}:*`] } })) {
-    await docker.getImage(img.Id).remove({ force: true }).catch(() => {});
+    await docker.getImage(img.Id).remove({ force: true, noprune: true }).catch(() => {});
   }
 }
