@@ -99,13 +99,31 @@ export async function buildWithDocker(opts: DockerBuildOptions): Promise<DockerB
   const targets: ('server' | TreeName)[] = ['server', ...(opts.trees === false ? [] : TREE_NAMES)];
   for (const name of targets) {
     const ref = name === 'server' ? `${repo}:${tag}` : `${repo}:${tag}-${name}`;
-    images.push(await buildOne(game, info, name, ref, { compat, buildkit, noCache: opts.noCache, reporter }));
+    images.push(await buildLosingNoImage(game, info, name, ref, { compat, buildkit, noCache: opts.noCache, reporter }));
   }
   if (opts.push) {
     for (const img of images) img.pushedDigest = await pushImage(info, img.ref, reporter);
   }
   return { daemon: { address: info.address, version: info.version }, compat, buildkit, platform: game.platform, images };
 }
+
+/**
+ * The legacy builder looks for cached steps among the daemon's images while other clients may remove some (a CI
+ * host's cleanup, a parallel job's `docker rmi`); one removed in between fails the build "unable to find image
+ * sha256:…" though nothing is wrong with the game. Such a build is run once more; any other failure stands.
+ */
+async function buildLosingNoImage(...args: Parameters<typeof buildOne>): Promise<DockerBuiltImage> {
+  try {
+    return await buildOne(...args);
+  } catch (e) {
+    const lost = e instanceof GamelayerError && e.code === 'docker.daemon' ? LOST_IMAGE.exec(e.message) : null;
+    if (!lost) throw e;
+    args[4].reporter.warn(`docker ${args[2]}: the daemon lost image ${lost[1]} during the build (another client removed it); building again`);
+    return buildOne(...args);
+  }
+}
+
+const LOST_IMAGE = /unable to find image "?(sha256:[0-9a-f]{64})"?/;
 
 async function buildOne(
   game: DockerGame,
