@@ -14,7 +14,7 @@ import { parseRecordFile } from './record-stream.js';
 import { noSuchRecord, openRecordFile, readOpenedBytes, recordStream, withRecordFile } from './record-file.js';
 import { parseBuildSummary, readBuildSummary, recordNotJson, refuseNewerRecord, withMember, type BuildRecordSummary } from './record-summary.js';
 import { tagOfRecordName } from './record-name.js';
-import { isLastBuildName, LAST_BUILD, lastBuildName } from './last-build.js';
+import { isLastBuildName, LAST_BUILD, lastBuildName, storeFromState } from './last-build.js';
 
 export type { ScanRecord };
 
@@ -47,6 +47,17 @@ export async function lastBuildToRead(config: { stateDir: string; store: string 
   const hex = /^sha256:([a-f0-9]{64})$/.exec(server?.digest ?? '')?.[1];
   if (!hex) return own;
   return (await stat(path.join(config.store, 'blobs', 'sha256', hex)).then((s) => s.isFile(), () => false)) ? legacy : own;
+}
+
+/**
+ * A build's record as its local file holds it: `kind`, and the store its images went to (`store`, its path from the
+ * state folder: gc of another store sharing the state folder tells a live store's builds from those of a store that
+ * is gone), first: whose record a file is, is then read from its head (record-head.ts), not from all of it. Only the
+ * file: the record a build gives (and pushes) is the same on every host.
+ */
+export function localRecord(record: BuildRecord, of: { stateDir: string; store: string }): BuildRecord & { kind: 'build' } {
+  const { kind: _kind, store: _store, ...rest } = record as BuildRecord & { kind?: string };
+  return { kind: 'build', store: storeFromState(of.stateDir, of.store), ...rest };
 }
 
 /**
