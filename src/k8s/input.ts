@@ -73,11 +73,6 @@ export interface DeployInput {
   start: string[];
 }
 
-/** The last build into the config's store (state/last-build.ts): where a build writes the record deploy specs default to. */
-export function lastBuildRecordPath(config: GameConfig): string {
-  return lastBuildFile(config);
-}
-
 const NO_BUILD_HINT = 'run gamelayer build first';
 
 /** Build records are read by the one reader of records (state/records.ts); re-exported for the deploy commands. */
