@@ -30,8 +30,17 @@ export function recordHead(file: string): RecordHead {
   const opened = openRegularFileSyncOrNone(file);
   if (!opened) return {};
   try {
+    return recordHeadAt(opened.fd);
+  } finally {
+    closeSync(opened.fd);
+  }
+}
+
+/** `recordHead` of a record file already open (a reader that goes on reading it through the same descriptor). */
+export function recordHeadAt(fd: number): RecordHead {
+  try {
     const head = Buffer.allocUnsafe(HEAD_BYTES);
-    const found = membersIn(head.subarray(0, readSync(opened.fd, head, 0, HEAD_BYTES, 0)));
+    const found = membersIn(head.subarray(0, readSync(fd, head, 0, HEAD_BYTES, 0)));
     const ms = typeof found.createdAt === 'string' ? Date.parse(found.createdAt) : NaN;
     return {
       ...(Number.isNaN(ms) ? {} : { createdMs: ms }),
@@ -41,8 +50,6 @@ export function recordHead(file: string): RecordHead {
     };
   } catch {
     return {};
-  } finally {
-    closeSync(opened.fd);
   }
 }
 

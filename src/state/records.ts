@@ -14,7 +14,7 @@ import { parseRecordFile } from './record-stream.js';
 import { noSuchRecord, openRecordFile, readOpenedBytes, recordStream, withRecordFile } from './record-file.js';
 import { parseBuildSummary, readBuildSummary, recordNotJson, refuseNewerRecord, withMember, type BuildRecordSummary } from './record-summary.js';
 import { tagOfRecordName } from './record-name.js';
-import { recordHead } from './record-head.js';
+import { recordHeadAt } from './record-head.js';
 import { isLastBuildName, LAST_BUILD, lastBuildName, storeFromState } from './last-build.js';
 
 export type { ScanRecord };
@@ -203,12 +203,9 @@ export async function markPushed(stateDir: string, record: BuildRecord, entry: P
   // game's record is tens of MB of JSON (1M files: 170 MB): parsing it again whole (the caller holds it already) and
   // writing it out from objects took more memory than the push itself, and so did holding both files' bytes at once.
   const names = (await readdir(dir).catch(() => [] as string[])).sort();
-  // A file whose head names another tag (record-head.ts) is another build's: not read further (another store's last
-  // build is read whole otherwise, per push: 170 MB for a 1M-entry game).
-  const mayBeThis = (file: string) => [undefined, String(record.tags[0])].includes(recordHead(file).tag);
-  const tagged = names.filter((n) => !isLastBuildName(n) && tagOfRecordName(n) === String(record.tags[0])).map((n) => path.join(dir, n)).filter(mayBeThis);
+  const tagged = names.filter((n) => !isLastBuildName(n) && tagOfRecordName(n) === String(record.tags[0])).map((n) => path.join(dir, n));
   // Every store's last-build pointer (last-build.ts) that may be this build.
-  const lasts = names.filter(isLastBuildName).map((n) => path.join(dir, n)).filter(mayBeThis);
+  const lasts = names.filter(isLastBuildName).map((n) => path.join(dir, n));
   // A last build is a copy of a tagged record: the same bytes are checked and changed once (compared before the
   // tagged records are rewritten, a piece at a time, neither held whole).
   const copyOf = new Map<string, string>();
@@ -250,6 +247,10 @@ async function markOne(file: string, record: BuildRecord, entry: PushedTo): Prom
 
 async function markOpened(file: string, opened: { handle: FileHandle; size: number }, record: BuildRecord, entry: PushedTo): Promise<'skipped' | 'unchanged' | 'written'> {
   const fd = opened.handle.fd;
+  // A record whose head names another tag (record-head.ts) is another build's (sameImages): not read further. Every
+  // store's last build was read whole per push (170 MB for a 1M-entry game).
+  const tag = recordHeadAt(fd).tag;
+  if (tag !== undefined && tag !== String(record.tags[0])) return 'skipped';
   // A large record is neither read nor written whole: its members are found in the file (record-members.ts).
   const large = opened.size >= recordStream.minBytes ? largeRecordMembers(file, fd, opened.size) : undefined;
   const bytes = large ? undefined : await readOpenedBytes(file, opened);
