@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { namedRecordError } from '../state/named-record.js';
-import { lastBuildFile, lastBuildToRead, readBuildRecord } from '../state/records.js';
+import { lastBuildToRead, readBuildRecord } from '../state/records.js';
 import { ASSEMBLY_WORKERS } from './assemble-script.js';
 import { regionalRepository, type RegionalPin } from './regional.js';
 import { deployRecordOf, readDeployRecord, type CountedManifest, type DeployRecord } from './record-counts.js';
