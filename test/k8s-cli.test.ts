@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadConfig } from '../src/config/load.js';
 import { ecsJson, ecsTaskDefinition } from '../src/ecs/task-definition.js';
-import { lastBuildRecordPath, loadDeployInput } from '../src/k8s/input.js';
+import { loadDeployInput } from '../src/k8s/input.js';
+import { lastBuildFile } from '../src/state/records.js';
 import { k8sYaml } from '../src/k8s/output.js';
 import { k8sWorkload } from '../src/k8s/workloads.js';
 import { REPOSITORY, fixtureRecord, pushedRecord } from './k8s-fixture.js';
@@ -58,8 +59,8 @@ describe('gamelayer k8s / ecs', () => {
 
   it('writes each kind into --out, byte-identical to the library output', async () => {
     const config = await loadConfig(path.join(dir, 'gamelayer.yaml'));
-    mkdirSync(path.dirname(lastBuildRecordPath(config)), { recursive: true });
-    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...pushedRecord() }));
+    mkdirSync(path.dirname(lastBuildFile(config)), { recursive: true });
+    writeFileSync(lastBuildFile(config), JSON.stringify({ kind: 'build', ...pushedRecord() }));
     const { input } = await loadDeployInput(config);
 
     const r1 = cli('k8s', '--kind', 'fleet', '--volumes', 'init', '--replicas', '3', '--out', 'deploy');

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseConfig, type GameConfig } from '../src/config/load.js';
-import { lastBuildRecordPath } from '../src/k8s/input.js';
+import { lastBuildFile } from '../src/state/records.js';
 import { TREE_NAMES, type BuildRecord, type FileEntry, type TreeManifest, type TreeName } from '../src/types.js';
 
 export const REPOSITORY = '123456789012.dkr.ecr.us-east-1.amazonaws.com/my-game';
@@ -119,7 +119,7 @@ export function writeFixtureGame(dir: string): GameConfig {
     config.file,
     ['game: my-game', 'version: 1.4.2', 'baseImage: debian:bookworm-slim', 'start: [./bin/server]', `registry: ${REPOSITORY}`, 'trees:', ...TREE_NAMES.map((t) => `  ${t}: { source: ${t} }`), ''].join('\n'),
   );
-  mkdirSync(path.dirname(lastBuildRecordPath(config)), { recursive: true });
-  writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...pushedRecord() }));
+  mkdirSync(path.dirname(lastBuildFile(config)), { recursive: true });
+  writeFileSync(lastBuildFile(config), JSON.stringify({ kind: 'build', ...pushedRecord() }));
   return config;
 }

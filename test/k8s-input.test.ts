@@ -3,7 +3,8 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { deployInputFrom, lastBuildRecordPath, loadDeployInput, readBuildRecord } from '../src/k8s/input.js';
+import { deployInputFrom, loadDeployInput, readBuildRecord } from '../src/k8s/input.js';
+import { lastBuildFile } from '../src/state/records.js';
 import { TREE_NAMES } from '../src/types.js';
 import { REPOSITORY, fixtureConfig, fixtureRecord, manifest, sha } from './k8s-fixture.js';
 
@@ -125,7 +126,7 @@ describe('deployInputFrom', () => {
 describe('reading the build record', () => {
   it('no record yet: exact error', async () => {
     const config = fixtureConfig('', tmp);
-    const file = lastBuildRecordPath(config);
+    const file = lastBuildFile(config);
     expect(file).toBe(path.join(tmp, '.gamelayer', 'records', 'build-last.json'));
     await expect(loadDeployInput(config)).rejects.toThrow(`${file}: no build yet, run gamelayer build`);
   });
@@ -148,9 +149,9 @@ describe('reading the build record', () => {
 
   it('loads the last build record from the state dir, the repository from the config', async () => {
     const config = fixtureConfig('', tmp);
-    mkdirSync(path.dirname(lastBuildRecordPath(config)), { recursive: true });
+    mkdirSync(path.dirname(lastBuildFile(config)), { recursive: true });
     // The lead's writer adds kind: 'build'; extra fields are fine.
-    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...fixtureRecord() }));
+    writeFileSync(lastBuildFile(config), JSON.stringify({ kind: 'build', ...fixtureRecord() }));
     const { input } = await loadDeployInput(config);
     expect(input.repository).toBe(REPOSITORY);
     const { input: other } = await loadDeployInput(config, { repository: 'localhost:5000/g' });
@@ -163,20 +164,20 @@ describe('reading the build record', () => {
     const record = fixtureRecord();
     const images = record.images.filter((i) => i.platform === undefined).map((i) => ({ name: i.name, digest: i.digest }));
     const push = (repository: string) => ({ repository, images, at: '2026-12-05T00:00:00.000Z' });
-    mkdirSync(path.dirname(lastBuildRecordPath(config)), { recursive: true });
+    mkdirSync(path.dirname(lastBuildFile(config)), { recursive: true });
     // Pushed twice to one repository (build --push, then push again): still one place to deploy from.
-    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...record, pushed: [push('127.0.0.1:5000/studio/g'), push('127.0.0.1:5000/studio/g')] }));
+    writeFileSync(lastBuildFile(config), JSON.stringify({ kind: 'build', ...record, pushed: [push('127.0.0.1:5000/studio/g'), push('127.0.0.1:5000/studio/g')] }));
     const { input } = await loadDeployInput(config);
     expect(input.repository).toBe('127.0.0.1:5000/studio/g');
     expect(input.trees[3]!.image).toMatch(/^127\.0\.0\.1:5000\/studio\/g:v1-app-media@sha256:/);
     // Two repositories: which one is the user's choice, and the error names both.
-    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...record, pushed: [push('127.0.0.1:5000/studio/g'), push('127.0.0.1:5001/eu/g')] }));
+    writeFileSync(lastBuildFile(config), JSON.stringify({ kind: 'build', ...record, pushed: [push('127.0.0.1:5000/studio/g'), push('127.0.0.1:5001/eu/g')] }));
     await expect(loadDeployInput(config)).rejects.toMatchObject({
       code: 'deploy.repository',
       message: `${config.file}: registry: not set, and this build was pushed to 2 repositories: 127.0.0.1:5000/studio/g, 127.0.0.1:5001/eu/g; a spec pins one copy`,
       hint: 'name it: --repository 127.0.0.1:5000/studio/g or --repository 127.0.0.1:5001/eu/g (one spec per copy, each with its own --out); registry: in gamelayer.yaml names the default',
     });
-    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...record }));
+    writeFileSync(lastBuildFile(config), JSON.stringify({ kind: 'build', ...record }));
   });
 
   it('counts the record file\'s entries as it reads them: the same input as the record read whole (per-platform and chunked trees)', async () => {
@@ -200,8 +201,8 @@ describe('reading the build record', () => {
         chunked,
       ],
     });
-    mkdirSync(path.dirname(lastBuildRecordPath(config)), { recursive: true });
-    writeFileSync(lastBuildRecordPath(config), JSON.stringify({ kind: 'build', ...record }));
+    mkdirSync(path.dirname(lastBuildFile(config)), { recursive: true });
+    writeFileSync(lastBuildFile(config), JSON.stringify({ kind: 'build', ...record }));
     const { input } = await loadDeployInput(config);
     expect(input).toEqual(deployInputFrom(config, record, REPOSITORY));
     const appMedia = input.trees.find((t) => t.tree === 'app-media')!;
@@ -212,10 +213,10 @@ describe('reading the build record', () => {
 
     // An entry that is not one: the record is corrupt, named with the entry.
     const bad = { kind: 'build', ...record, manifests: record.manifests.map((m, i) => (i === 2 ? { ...m, entries: [{ path: 'x', type: 'file', mode: 420 }] } : m)) };
-    writeFileSync(lastBuildRecordPath(config), JSON.stringify(bad));
+    writeFileSync(lastBuildFile(config), JSON.stringify(bad));
     await expect(loadDeployInput(config)).rejects.toMatchObject({ code: 'record.corrupt', message: expect.stringContaining('manifests[2].entries[0]') });
-    writeFileSync(lastBuildRecordPath(config), '{"schemaVersion": 1, "images"');
-    await expect(loadDeployInput(config)).rejects.toThrow(`${lastBuildRecordPath(config)}: not valid JSON (truncated or corrupt record)`);
+    writeFileSync(lastBuildFile(config), '{"schemaVersion": 1, "images"');
+    await expect(loadDeployInput(config)).rejects.toThrow(`${lastBuildFile(config)}: not valid JSON (truncated or corrupt record)`);
   });
 
   it('no registry in the config and no --repository: exact error', async () => {

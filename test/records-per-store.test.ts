@@ -3,7 +3,7 @@
 // first's record of v9 (and the default tag `latest` made that common). The first config's `ls` then listed its own v9
 // as another store's image, `inspect v9` showed the other build, and `push v9` read the other build's record. A store
 // other than the default now has record names of its own (`build-<tag>@<key>.json`, state/record-name.ts).
-import { readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliOk } from './support/cli-process.js';
@@ -73,10 +73,15 @@ describe('records of one tag built by two configs sharing a state folder', () =>
     const records = path.join(dir, '.gamelayer', 'records');
     const ok = (...args: string[]) => cliOk(dir, args);
     await ok('-c', 'b.yaml', 'build', '--tag', 'w1');
-    // As the version before left it: the second store's record under the one name of the tag, naming its store.
+    // As the version before left it: the second store's record under the one name of the tag, naming its store (last).
     const own = (await readdir(records)).find((n) => n.startsWith('build-w1@'));
     expect(own, 'the second store has a name of its own').toBeDefined();
-    await rename(path.join(records, own!), path.join(records, 'build-w1.json'));
+    // A build writes its store first, in the head whose record it is read from; stop 47 wrote it last.
+    const written = await readFile(path.join(records, own!), 'utf8');
+    expect(written.startsWith('{"kind":"build","store":"../b-store",')).toBe(true);
+    const { store, ...rest } = JSON.parse(written) as Rec;
+    await writeFile(path.join(records, 'build-w1.json'), JSON.stringify({ ...rest, store }));
+    await rm(path.join(records, own!));
     const b = JSON.parse(await readFile(path.join(records, 'build-w1.json'), 'utf8')) as Rec;
     expect(serverOf(JSON.parse(await ok('-c', 'b.yaml', 'inspect', 'w1', '--json')) as Rec)).toBe(serverOf(b));
 

@@ -9,6 +9,6 @@ export async function recordOfTagOrFile(config: GameConfig, flags: { tag?: strin
     throw new GamelayerError(code, `--tag ${flags.tag} and --record ${flags.record} both name the build to ${purpose}`, 'give one of them');
   }
   if (flags.tag === undefined) return flags.record;
-  const { localBuildSummary } = await import('../inventory/local.js');
-  return (await localBuildSummary(config, flags.tag)).file;
+  const { localBuildFile } = await import('../inventory/local.js');
+  return localBuildFile(config, flags.tag);
 }

@@ -8,7 +8,7 @@ import { checkLayoutFolder, OCI_LAYOUT_FILE } from '../oci/layout-folder.js';
 import { OciStore, REF_NAME } from '../oci/store.js';
 import { readDocumentRefs } from '../oci/document-refs.js';
 import { isLastBuildName, lastBuildToRead, readBuildRecord, recordsDir } from '../state/records.js';
-import { currentRecordName, isLegacyRecordName, namesStore, tagOfRecordName } from '../state/record-name.js';
+import { buildRecordFile, currentRecordName, isLegacyRecordName, namesStore, tagOfRecordName } from '../state/record-name.js';
 import { readBuildSummary, type BuildRecordSummary } from '../state/record-summary.js';
 import { TREE_NAMES, type BuildRecord, type Descriptor } from '../types.js';
 import { exists } from '../util/exists.js';
@@ -157,6 +157,15 @@ export async function imageSize(store: OciStore, d: Descriptor, seen = new Set<s
 export async function localBuild(config: GameConfig, tag?: string, summaries?: readonly LocalBuildSummary[]): Promise<LocalBuild> {
   const found = await localBuildSummary(config, tag, summaries);
   return { tag: found.tag, file: found.file, record: await readBuildRecord(found.file) };
+}
+
+/**
+ * The record file of the local build named `tag`: this store's record of that tag found by its file name
+ * (record-name.ts: at most its head read), else as `localBuildSummary` finds it (a tree image's tag, another store's
+ * build), which reads every record's summary.
+ */
+export async function localBuildFile(config: GameConfig, tag: string): Promise<string> {
+  return (await buildRecordFile(config, tag)) ?? (await localBuildSummary(config, tag)).file;
 }
 
 /** The local build named `tag` (default: the last build), as a summary: no record is read whole. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { namedRecordError } from '../state/named-record.js';
-import { lastBuildFile, lastBuildToRead, readBuildRecord } from '../state/records.js';
+import { lastBuildToRead, readBuildRecord } from '../state/records.js';
 import { ASSEMBLY_WORKERS } from './assemble-script.js';
 import { regionalRepository, type RegionalPin } from './regional.js';
 import { deployRecordOf, readDeployRecord, type CountedManifest, type DeployRecord } from './record-counts.js';
@@ -71,11 +71,6 @@ export interface DeployInput {
   serverDigestRef?: string;
   /** argv of the engine; a single string with blanks in the config runs through `sh -c`. */
   start: string[];
-}
-
-/** The last build into the config's store (state/last-build.ts): where a build writes the record deploy specs default to. */
-export function lastBuildRecordPath(config: GameConfig): string {
-  return lastBuildFile(config);
 }
 
 const NO_BUILD_HINT = 'run gamelayer build first';

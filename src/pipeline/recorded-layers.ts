@@ -12,7 +12,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { isLastBuildName, recordsDir } from '../state/records.js';
 import { readBuildSummary } from '../state/record-summary.js';
-import { recordHead } from '../state/record-created.js';
+import { recordHead } from '../state/record-head.js';
 
 /** How many of the newest local records a build reads at most to vouch for rows. Settable for tests. */
 export const vouching = { records: 4 };
@@ -68,7 +68,7 @@ export function recordedLayers(stateDir: string, settingsKey: string): RecordedL
 
 /**
  * The `count` newest build records of `dir` (build-last.json is a copy of one of them), newest first: by the time
- * each says its build was made, read from its head (record-created.ts), ties by name. A record with no time there
+ * each says its build was made, read from its head (record-head.ts), ties by name. A record with no time there
  * comes after every dated one (gamelayer writes the time in the head: such a file is damaged or not a record).
  * With `game`, only that game's records (by the `game` their heads name).
  */

@@ -632,12 +632,12 @@ export async function locateBuildRecordFor(ref: string, opts: FetchBuildRecordOp
     // The tag names a record itself (a record tag, or a line tag gamelayer-line.<line>): read it as it is.
     if (head.mediaType === MEDIA_TYPES.ociIndex && (r.tag.endsWith(RECORD_TAG_SUFFIX) || r.tag.startsWith(LINE_TAG_PREFIX))) {
       const tag = r.tag;
-      return async () => ({ ...(await readRecord(client, repo, tag, undefined, name, undefined, undefined, opts.recordCache)), via: 'tag' });
+      return async () => ({ ...(await readRecord(client, repo, tag, { name, blobCache: opts.recordCache })), via: 'tag' });
     }
   }
 
   const viaReferrers = await findByReferrers(client, repo, subject);
-  if (viaReferrers) return async () => ({ ...(await readRecord(client, repo, viaReferrers, subject, name, undefined, undefined, opts.recordCache)), via: 'referrers' });
+  if (viaReferrers) return async () => ({ ...(await readRecord(client, repo, viaReferrers, { subject, name, blobCache: opts.recordCache })), via: 'referrers' });
 
   if (!r.tag) {
     throw new GamelayerError('record.not-found', `${name}: no build record found: ${client.host} lists no referrers for it`, 'look it up by tag (the fallback record tag is <tag>.gamelayer-record)');
@@ -647,7 +647,7 @@ export async function locateBuildRecordFor(ref: string, opts: FetchBuildRecordOp
   if (!head) {
     throw new GamelayerError('record.not-found', `${name}: no build record: neither referrers of ${subject} nor the tag ${tag} in ${client.host}/${repo}`, `the image was pushed without its record, by another tool, or its record was deleted since; gamelayer ls ${client.host}/${repo} lists the builds that have one`);
   }
-  return async () => ({ ...(await readRecord(client, repo, tag, subject, name, undefined, undefined, opts.recordCache)), via: 'tag' });
+  return async () => ({ ...(await readRecord(client, repo, tag, { subject, name, blobCache: opts.recordCache })), via: 'tag' });
 }
 
 /** The newest build-record artifact among the image's referrers; undefined when there is none or no API. */
@@ -684,20 +684,27 @@ export async function getVerifiedManifest(client: RegistryClient, repo: string, 
   return m;
 }
 
+/** How readRecord reads a record: besides where it is, what it is for and what is already at hand. */
+interface ReadRecordOptions {
+  /** The image the record must describe; undefined: whatever image the index names. */
+  subject?: string;
+  /** The reference the user gave, for errors. */
+  name: string;
+  /** The manifest at `reference`, already fetched. */
+  fetched?: Awaited<ReturnType<RegistryClient['getManifest']>>;
+  /** This host's copy of the line's documents (line-copy.ts). */
+  local?: LineCopy;
+  /** The folder of record blobs kept by digest (`recordCache`). */
+  blobCache?: string;
+}
+
 /**
  * Reads the record at `reference`: an index holding it (how records are pushed now) or the artifact manifest itself
- * (pushed the old way, or listed by the referrers API). `subject` undefined: whatever image the index names.
+ * (pushed the old way, or listed by the referrers API).
  */
-async function readRecord(
-  client: RegistryClient,
-  repo: string,
-  reference: string,
-  subject: string | undefined,
-  name: string,
-  fetched?: Awaited<ReturnType<RegistryClient['getManifest']>>,
-  local?: LineCopy,
-  blobCache?: string,
-): Promise<Omit<FoundBuildRecord, 'via'>> {
+async function readRecord(client: RegistryClient, repo: string, reference: string, opts: ReadRecordOptions): Promise<Omit<FoundBuildRecord, 'via'>> {
+  const { name, fetched, local, blobCache } = opts;
+  let subject = opts.subject;
   const top = fetched ?? (await getVerifiedManifest(client, repo, reference));
   let m = top;
   let viaIndex = false;
@@ -817,7 +824,7 @@ export async function fetchLineRecord(
   tell(undefined);
   const top = await asked;
   if (!top) return undefined;
-  const found = await readRecord(client, r.repository, tag, undefined, name, top, undefined, opts.recordCache);
+  const found = await readRecord(client, r.repository, tag, { name, fetched: top, blobCache: opts.recordCache });
   if (opts.copyDir !== undefined && found.documents) await saveLineCopy(opts.copyDir, copyKey, tag, found.documents, copy);
   return { ...found, via: 'tag', tag, tagNamed: { digest: top.digest, mediaType: top.mediaType, size: top.size } };
 }
@@ -867,7 +874,7 @@ async function recordFromCopy(
   onRecord?: (record: BuildRecord) => void,
 ): Promise<{ copy: LineCopy; found?: Omit<FoundBuildRecord, 'via'>; blobServed?: Promise<void> }> {
   const top = { digest: copy.index.digest, mediaType: MEDIA_TYPES.ociIndex, bytes: copy.index.bytes, size: copy.index.bytes.length };
-  const found = await readRecord(client, repo, tag, undefined, name, top, copy).catch(() => undefined);
+  const found = await readRecord(client, repo, tag, { name, fetched: top, local: copy }).catch(() => undefined);
   if (!found) return { copy };
   // The record blob as the registry serves it is still read and checked (a damaged registry copy is reported as
   // before, and the push repairs it); the caller awaits it beside the kept layers' HEADs. (A copy whose manifest names

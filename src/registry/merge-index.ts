@@ -5,9 +5,8 @@
 // record (which moves the line's tag) last.
 import { GamelayerError } from '../errors.js';
 import { formatPlatform, imageIndex, parsePlatform } from '../oci/image.js';
-import { lastBuildName, markPushed, readBuildRecord, recordsDir, writeRecord } from '../state/records.js';
+import { lastBuildFile, localRecord, markPushed, readBuildRecord, writeRecord } from '../state/records.js';
 import { dropLegacyRecord, moveOtherStoresRecord, storeRecordFile } from '../state/record-name.js';
-import { storeFromState } from '../state/last-build.js';
 import { MEDIA_TREES, SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type Descriptor, type TreeManifest } from '../types.js';
 import { fetchBuildRecordFor, pushBuildRecord, type PushBuildRecordResult } from './artifact.js';
 import { MEDIA_TYPES } from './client.js';
@@ -188,9 +187,9 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
     const earlier = await readBuildRecord(recordFile).catch(() => undefined);
     const kept = earlier && earlier.index === record.index ? { pushed: earlier.pushed } : {};
     // Also the host's last build: k8s, ecs and codebuild imagedefinitions read it (the merge job of a batch).
-    const local = { ...record, ...kept, kind: 'build', store: storeFromState(of.stateDir, of.store) };
+    const local = localRecord({ ...record, ...kept }, of);
     await writeRecord(recordFile, local);
-    await writeRecord(path.join(recordsDir(opts.stateDir), lastBuildName(of.stateDir, of.store)), local);
+    await writeRecord(lastBuildFile(of), local);
     await dropLegacyRecord(of, opts.tag);
     await markPushed(opts.stateDir, record, {
       repository: where,

@@ -12,7 +12,8 @@
 import { readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { storeKey, storeOfRecord } from './last-build.js';
-import { readBuildSummary } from './record-summary.js';
+import { recordHead } from './record-head.js';
+import { readBuildSummary, type BuildRecordSummary } from './record-summary.js';
 
 /** A record file's name: its tag (as written) and, for a store other than the default, that store's key. */
 const BUILD_NAME = /^build-(.+?)(?:@([0-9a-f]{12}))?\.json$/;
@@ -61,29 +62,60 @@ export function currentRecordName(name: string): string | undefined {
   return m ? buildRecordName(tagOfRecordName(name)!, m[2]) : undefined;
 }
 
-/** The summary's store field of a record file, or `unreadable` (the reader that opens it says why). */
-async function storeNamed(file: string): Promise<{ store: string | undefined; tag: string | undefined } | 'unreadable'> {
-  const summary = await readBuildSummary(file).catch(() => undefined);
-  return summary ? { store: summary.store, tag: summary.tags[0] } : 'unreadable';
+/** Whose record a file is: the store it names (undefined: none, older versions) and its tag; `read`: the record, when telling took reading it. */
+interface Owner<R> {
+  store: string | undefined;
+  tag: string | undefined;
+  read?: R;
 }
 
 /**
- * The file of the local record of `tag` built into `of.store`: its store's name, else a name written before
- * (`build-<tag>.json`, or with upper case as older versions wrote it: its exact name listed by the directory, as on a
- * case-insensitive file system a lookup of `build-V1.json` would open `build-v1.json`) when that record is this
- * store's by the rule above. Undefined when the store has no record of that tag.
+ * Whose record `file` is: from its head (store and tag, written first since stop 48: record-head.ts), else (a record
+ * written before, its `store` last) from `read` of the file, whose result the caller may keep instead of reading it
+ * again; `unreadable` when that fails (the reader that opens it says why).
  */
-export async function buildRecordFile(of: RecordsOf, tag: string): Promise<string | undefined> {
+async function ownerOf<R extends BuildRecordSummary>(file: string, read: (file: string) => Promise<R>): Promise<Owner<R> | 'unreadable'> {
+  const head = recordHead(file);
+  if (head.store !== undefined && head.tag !== undefined) return { store: head.store, tag: head.tag };
+  const record = await read(file).catch(() => undefined);
+  return record ? { store: record.store, tag: record.tags[0], read: record } : 'unreadable';
+}
+
+/**
+ * The record files of `tag` the records folder lists: its store's own name (`own`: a store other than the default's),
+ * and the names written before (`build-<tag>.json`, and the name older versions gave a tag with upper case).
+ */
+async function filesOfTag(of: RecordsOf, tag: string): Promise<{ own?: string; older: string[] }> {
   const dir = path.join(of.stateDir, 'records');
   const names = await readdir(dir).catch(() => [] as string[]);
   const own = buildRecordName(tag, storeKey(of.stateDir, of.store));
-  if (own !== buildRecordName(tag) && names.includes(own)) return path.join(dir, own);
-  for (const name of new Set([buildRecordName(tag), legacyBuildRecordName(tag)])) {
-    if (!names.includes(name)) continue;
-    const named = await storeNamed(path.join(dir, name));
-    if (named === 'unreadable' || namesStore(of, named.store)) return path.join(dir, name);
+  return {
+    ...(own !== buildRecordName(tag) && names.includes(own) ? { own: path.join(dir, own) } : {}),
+    older: [...new Set([buildRecordName(tag), legacyBuildRecordName(tag)])].filter((n) => names.includes(n)).map((n) => path.join(dir, n)),
+  };
+}
+
+/**
+ * The local record of `tag` built into `of.store`: its store's name, else a name written before (`build-<tag>.json`,
+ * or with upper case as older versions wrote it: its exact name listed by the directory, as on a case-insensitive
+ * file system a lookup of `build-V1.json` would open `build-v1.json`) when that record is this store's by the rule
+ * above, with the record when telling whose it is took `read` of it (a record written before stop 48). Undefined when
+ * the store has no record of that tag.
+ */
+export async function findBuildRecord<R extends BuildRecordSummary>(of: RecordsOf, tag: string, read: (file: string) => Promise<R>): Promise<{ file: string; record?: R } | undefined> {
+  const files = await filesOfTag(of, tag);
+  if (files.own) return { file: files.own };
+  for (const file of files.older) {
+    const owner = await ownerOf(file, read);
+    if (owner === 'unreadable') return { file };
+    if (namesStore(of, owner.store)) return { file, ...(owner.read ? { record: owner.read } : {}) };
   }
   return undefined;
+}
+
+/** The file of the local record of `tag` built into `of.store` (`findBuildRecord`), if there is one. */
+export async function buildRecordFile(of: RecordsOf, tag: string): Promise<string | undefined> {
+  return (await findBuildRecord(of, tag, readBuildSummary))?.file;
 }
 
 /**
@@ -92,7 +124,7 @@ export async function buildRecordFile(of: RecordsOf, tag: string): Promise<strin
  * one there already. So the default store's build of a tag never overwrites another store's.
  */
 export async function moveOtherStoresRecord(of: RecordsOf, file: string): Promise<void> {
-  const named = await storeNamed(file);
+  const named = await ownerOf(file, readBuildSummary);
   if (named === 'unreadable' || named.tag === undefined || namesStore(of, named.store)) return;
   const other = path.join(path.dirname(file), buildRecordName(named.tag, storeKey(of.stateDir, storeOfRecord(of.stateDir, named.store!))));
   if (other === file || (await readdir(path.dirname(file)).catch(() => [] as string[])).includes(path.basename(other))) return;
@@ -106,15 +138,13 @@ export async function moveOtherStoresRecord(of: RecordsOf, file: string): Promis
  * it) that names this store (one naming none may be another store's).
  */
 export async function dropLegacyRecord(of: RecordsOf, tag: string): Promise<void> {
-  const dir = path.join(of.stateDir, 'records');
-  const own = buildRecordName(tag, storeKey(of.stateDir, of.store));
-  const names = await readdir(dir).catch(() => [] as string[]);
-  for (const name of new Set([buildRecordName(tag), legacyBuildRecordName(tag)])) {
-    if (name === own || !names.includes(name)) continue;
-    const named = await storeNamed(path.join(dir, name));
+  const own = storeRecordFile(of, tag);
+  for (const file of (await filesOfTag(of, tag)).older) {
+    if (file === own) continue;
+    const named = await ownerOf(file, readBuildSummary);
     if (named === 'unreadable' || named.tag !== tag) continue;
     // The default store's older records name no store: those are its own, under the old name of a tag with upper case.
     const mine = named.store === undefined ? storeKey(of.stateDir, of.store) === undefined : namesStore(of, named.store);
-    if (mine) await rm(path.join(dir, name), { force: true });
+    if (mine) await rm(file, { force: true });
   }
 }

@@ -14,7 +14,8 @@ import { parseRecordFile } from './record-stream.js';
 import { noSuchRecord, openRecordFile, readOpenedBytes, recordStream, withRecordFile } from './record-file.js';
 import { parseBuildSummary, readBuildSummary, recordNotJson, refuseNewerRecord, withMember, type BuildRecordSummary } from './record-summary.js';
 import { tagOfRecordName } from './record-name.js';
-import { isLastBuildName, LAST_BUILD, lastBuildName } from './last-build.js';
+import { recordHeadAt } from './record-head.js';
+import { isLastBuildName, LAST_BUILD, lastBuildName, storeFromState } from './last-build.js';
 
 export type { ScanRecord };
 
@@ -47,6 +48,17 @@ export async function lastBuildToRead(config: { stateDir: string; store: string 
   const hex = /^sha256:([a-f0-9]{64})$/.exec(server?.digest ?? '')?.[1];
   if (!hex) return own;
   return (await stat(path.join(config.store, 'blobs', 'sha256', hex)).then((s) => s.isFile(), () => false)) ? legacy : own;
+}
+
+/**
+ * A build's record as its local file holds it: `kind`, and the store its images went to (`store`, its path from the
+ * state folder: gc of another store sharing the state folder tells a live store's builds from those of a store that
+ * is gone), first: whose record a file is, is then read from its head (record-head.ts), not from all of it. Only the
+ * file: the record a build gives (and pushes) is the same on every host.
+ */
+export function localRecord(record: BuildRecord, of: { stateDir: string; store: string }): BuildRecord & { kind: 'build' } {
+  const { kind: _kind, store: _store, ...rest } = record as BuildRecord & { kind?: string };
+  return { kind: 'build', store: storeFromState(of.stateDir, of.store), ...rest };
 }
 
 /**
@@ -235,6 +247,10 @@ async function markOne(file: string, record: BuildRecord, entry: PushedTo): Prom
 
 async function markOpened(file: string, opened: { handle: FileHandle; size: number }, record: BuildRecord, entry: PushedTo): Promise<'skipped' | 'unchanged' | 'written'> {
   const fd = opened.handle.fd;
+  // A record whose head names another tag (record-head.ts) is another build's (sameImages): not read further. Every
+  // store's last build was read whole per push (170 MB for a 1M-entry game).
+  const tag = recordHeadAt(fd).tag;
+  if (tag !== undefined && tag !== String(record.tags[0])) return 'skipped';
   // A large record is neither read nor written whole: its members are found in the file (record-members.ts).
   const large = opened.size >= recordStream.minBytes ? largeRecordMembers(file, fd, opened.size) : undefined;
   const bytes = large ? undefined : await readOpenedBytes(file, opened);

@@ -253,9 +253,9 @@ async function recordOfTag(arg: string, configFile: string, gameConfig: () => Pr
   // Without a gamelayer.yaml (two directories need none) there are no local builds to look in.
   if (existsSync(arg) || arg.includes('/') || arg.includes(path.sep) || !existsSync(configFile)) return arg;
   const config = await gameConfig();
-  const { localBuildSummary } = await import('../../inventory/local.js');
+  const { localBuildFile } = await import('../../inventory/local.js');
   try {
-    return (await localBuildSummary(config, arg)).file;
+    return await localBuildFile(config, arg);
   } catch (e) {
     if (e instanceof GamelayerError && e.code === 'record.no-build') {
       throw new GamelayerError('diff.arg-missing', `${arg}: no such record file, directory or local build`, `diff takes record files, directories or the tags of local builds (${e.hint ?? 'none here'})`);

@@ -5,7 +5,7 @@ import type { PushResult } from '../../registry/push.js';
 import { hostOnlyReferenceError, parseReference } from '../../registry/reference.js';
 import { formatBytes } from '../../report/reporter.js';
 import { readBuildRecord } from '../../state/records.js';
-import { buildRecordFile, storeRecordFile, type RecordsOf } from '../../state/record-name.js';
+import { buildRecordFile, findBuildRecord, storeRecordFile, type RecordsOf } from '../../state/record-name.js';
 import type { BuildRecord } from '../../types.js';
 import { exists } from '../../util/exists.js';
 import { pushManyText, pushText } from './build.js';
@@ -145,9 +145,10 @@ async function withLine(record: BuildRecord, config: { dir: string; platforms: s
 async function buildRecordFor(config: RecordsOf, to: string): Promise<{ record: BuildRecord; repository: string } | undefined> {
   const ref = parseReference(to);
   if (!ref.tag || ref.digest) return undefined;
-  const file = await buildRecordFile(config, ref.tag);
-  if (file === undefined || !(await exists(file))) return undefined;
-  const record = await readBuildRecord(file);
+  // Read once: judged by its head, or (a record written before stop 48) by the whole record, which is then kept.
+  const found = await findBuildRecord(config, ref.tag, readBuildRecord);
+  if (found === undefined || !(await exists(found.file))) return undefined;
+  const record = found.record ?? (await readBuildRecord(found.file));
   if (record.tags[0] !== ref.tag) return undefined;
   return { record, repository: `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}` };
 }

@@ -23,7 +23,7 @@ import { formatReference, parseReference } from '../../registry/reference.js';
 import { settingsChanges } from '../../plan/settings-key.js';
 import type { Reporter } from '../../report/reporter.js';
 import { LAST_BUILD, lastBuildToRead, readRecord, recordStream, type AnyRecord } from '../../state/records.js';
-import { recordHead } from '../../state/record-created.js';
+import { recordHead } from '../../state/record-head.js';
 import { newestRecords } from '../recorded-layers.js';
 import type { BuildRecord, BuiltLayer } from '../../types.js';
 import type { BuildInputs } from './inputs.js';

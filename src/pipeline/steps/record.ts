@@ -4,8 +4,7 @@
 // writes nothing.
 import { recordedParents } from '../../plan/mount-parents.js';
 import path from 'node:path';
-import { copyRecord, lastBuildFile, recordsDir, writeRecord } from '../../state/records.js';
-import { storeFromState } from '../../state/last-build.js';
+import { copyRecord, lastBuildFile, localRecord, writeRecord } from '../../state/records.js';
 import { dropLegacyRecord, moveOtherStoresRecord, storeRecordFile } from '../../state/record-name.js';
 import { isPlatformBuild } from './build-flags.js';
 import type { TreeDecision } from '../../plan/incremental.js';
@@ -129,11 +128,8 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
   const recordFile = storeRecordFile(of, tag);
   await moveOtherStoresRecord(of, recordFile);
   // The last build of this store (state/last-build.ts): another config's store beside it keeps its own.
-  const last = lastBuildFile({ stateDir: config.stateDir, store: storeDir });
-  // The local file names the store its images went to, so gc of another store sharing this state folder tells a
-  // live store's builds from those of a store that is gone. Only the file: the record a build gives (and pushes) is
-  // the same on every host.
-  const local = { kind: 'build', ...record, store: storeFromState(config.stateDir, storeDir) };
+  const last = lastBuildFile(of);
+  const local = localRecord(record, of);
   if (!unchanged || !(await exists(recordFile))) {
     await writeRecord(recordFile, local);
     await copyRecord(recordFile, last);
