@@ -38,6 +38,14 @@ async function counted(dir: string, args: string[], cli?: string) {
   return { ...r, seen: net.proxy.seen.slice(before), layerListOpens };
 }
 
+/** The sample game in `<root>/<folder>`, to be pushed through the proxy to `studio/<folder>`. */
+async function game(folder: string) {
+  const dir = path.join(fx.root, folder);
+  await writeGame(dir);
+  const name = `studio/${folder}`;
+  return { dir, name, repo: `${net.proxy.host}/${name}` };
+}
+
 async function build(dir: string, args: string[], cli?: string) {
   const r = await runCli(['build', '-t', 'v1', ...args], { cwd: dir, cli });
   expect(r.code, r.stderr).toBe(0);
@@ -57,12 +65,10 @@ async function attachedSbom(name: string, tag: string): Promise<{ artifact: stri
 
 describe('build --sbom --sign after an upgrade, over the SBOM the earlier gamelayer attached', () => {
   it('reads its first 64 KiB with a ranged GET and makes the document once', async () => {
-    const dir = path.join(fx.root, 'upgrade');
-    await writeGame(dir);
+    const { dir, name, repo } = await game('upgrade');
     // 800 more files: a document well over the 64 KiB its version is read from.
     await writeTree(path.join(dir, 'app-media'), Object.fromEntries(Array.from({ length: 800 }, (_, i) => [`extra/file-${String(i).padStart(3, '0')}.txt`, `${i}\n`])));
-    const name = 'studio/upgrade';
-    await build(dir, ['--push', `${net.proxy.host}/${name}`, '--sbom']);
+    await build(dir, ['--push', repo, '--sbom']);
     const earlier = await attachedSbom(name, 'v1');
     expect(earlier.layer.size).toBeGreaterThan(2 * 64 * 1024);
 
@@ -70,23 +76,20 @@ describe('build --sbom --sign after an upgrade, over the SBOM the earlier gamela
     const once = await counted(dir, ['build', '-t', 'v1', '--push', `${net.proxy.host}/studio/upgrade-once`, '--sbom'], upgraded);
     expect(once.layerListOpens).toBeGreaterThan(0);
 
-    const signed = await counted(dir, ['build', '-t', 'v1', '--push', `${net.proxy.host}/${name}`, '--sbom', '--sign', key], upgraded);
+    const signed = await counted(dir, ['build', '-t', 'v1', '--push', repo, '--sbom', '--sign', key], upgraded);
     expect(signed.stdout).toContain(`SBOM ${earlier.artifact}`);
     expect(signed.stdout).toContain('(already attached)');
     expect((await attachedSbom(name, 'v1')).artifact).toBe(earlier.artifact);
+    expect(signed.layerListOpens).toBe(once.layerListOpens);
     const reads = signed.seen.filter((q) => q.method === 'GET' && q.path.endsWith(`/blobs/${earlier.layer.digest}`));
     expect(reads.length).toBeGreaterThan(0);
     expect(reads.map((q) => q.headers?.range)).toEqual(reads.map(() => 'bytes=0-65535'));
-    expect(signed.layerListOpens).toBe(once.layerListOpens);
   });
 });
 
 describe('build --sbom --sign over the SBOM an unsigned build of this host attached', () => {
   it('takes it as the document it made, without making it again, and signs it', async () => {
-    const dir = path.join(fx.root, 'unsigned-first');
-    await writeGame(dir);
-    const name = 'studio/unsigned-first';
-    const repo = `${net.proxy.host}/${name}`;
+    const { dir, name, repo } = await game('unsigned-first');
     await build(dir, ['--push', repo, '--sbom']);
     const attached = await attachedSbom(name, 'v1');
     const signed = await counted(dir, ['build', '-t', 'v1', '--push', repo, '--sbom', '--sign', key]);
@@ -104,10 +107,7 @@ describe('build --sbom --sign over the SBOM an unsigned build of this host attac
 
 describe('build --sbom --sign over a forged SBOM signed by hand', () => {
   it('reads its signatures and its artifact manifest once to judge it', async () => {
-    const dir = path.join(fx.root, 'hand-signed');
-    await writeGame(dir);
-    const name = 'studio/hand-signed';
-    const repo = `${net.proxy.host}/${name}`;
+    const { dir, name, repo } = await game('hand-signed');
     await build(dir, ['--push', repo, '--sbom', '--sign', key]);
     const { ours, forged, putIndex } = await forgeSbom(net.registry.url, name, 'v1');
     expect((await putIndex([{ ...ours, digest: sha256(forged), size: forged.length }])).status).toBe(201);
@@ -128,10 +128,7 @@ describe('build --sbom --sign over a forged SBOM signed by hand', () => {
 
 describe('a no-op build --sbom --sign after an upgrade', () => {
   it('reads no signature payload: the payload gamelayer writes names no version', async () => {
-    const dir = path.join(fx.root, 'payloads');
-    await writeGame(dir);
-    const name = 'studio/payloads';
-    const repo = `${net.proxy.host}/${name}`;
+    const { dir, name, repo } = await game('payloads');
     await build(dir, ['--push', repo, '--sbom', '--sign', key]);
     const v2 = `${net.registry.url}/v2/${name}`;
     const sigs = ((await (await fetch(`${v2}/tags/list`)).json()) as { tags: string[] }).tags.filter((t) => t.endsWith('.sig'));
