@@ -38,10 +38,14 @@ async function counted(dir: string, args: string[], cli?: string) {
   return { ...r, seen: net.proxy.seen.slice(before), layerListOpens };
 }
 
-/** The sample game in `<root>/<folder>`, to be pushed through the proxy to `studio/<folder>`. */
-async function game(folder: string) {
+/**
+ * The sample game in `<root>/<folder>`, to be pushed through the proxy to `studio/<folder>`; `extra` more small files
+ * (800: a document well over the 64 KiB its version is read from).
+ */
+async function game(folder: string, extra = 0) {
   const dir = path.join(fx.root, folder);
   await writeGame(dir);
+  await writeTree(path.join(dir, 'app-media'), Object.fromEntries(Array.from({ length: extra }, (_, i) => [`extra/file-${String(i).padStart(3, '0')}.txt`, `${i}\n`])));
   const name = `studio/${folder}`;
   return { dir, name, repo: `${net.proxy.host}/${name}` };
 }
@@ -65,9 +69,7 @@ async function attachedSbom(name: string, tag: string): Promise<{ artifact: stri
 
 describe('build --sbom --sign after an upgrade, over the SBOM the earlier gamelayer attached', () => {
   it('reads its first 64 KiB with a ranged GET and makes the document once', async () => {
-    const { dir, name, repo } = await game('upgrade');
-    // 800 more files: a document well over the 64 KiB its version is read from.
-    await writeTree(path.join(dir, 'app-media'), Object.fromEntries(Array.from({ length: 800 }, (_, i) => [`extra/file-${String(i).padStart(3, '0')}.txt`, `${i}\n`])));
+    const { dir, name, repo } = await game('upgrade', 800);
     await build(dir, ['--push', repo, '--sbom']);
     const earlier = await attachedSbom(name, 'v1');
     expect(earlier.layer.size).toBeGreaterThan(2 * 64 * 1024);
@@ -84,6 +86,20 @@ describe('build --sbom --sign after an upgrade, over the SBOM the earlier gamela
     const reads = signed.seen.filter((q) => q.method === 'GET' && q.path.endsWith(`/blobs/${earlier.layer.digest}`));
     expect(reads.length).toBeGreaterThan(0);
     expect(reads.map((q) => q.headers?.range)).toEqual(reads.map(() => 'bytes=0-65535'));
+  });
+
+  it('still reuses it when the registry ignores the range and sends the whole blob', async () => {
+    const { dir, name, repo } = await game('upgrade-no-range', 800);
+    await build(dir, ['--push', repo, '--sbom']);
+    const earlier = await attachedSbom(name, 'v1');
+    const whole = await (await fetch(`${net.registry.url}/v2/${name}/blobs/${earlier.layer.digest}`)).text();
+    net.proxy.setRules([{ method: 'GET', path: new RegExp(`/blobs/${earlier.layer.digest}$`), count: 100, action: { kind: 'status', status: 200, headers: { 'content-type': 'application/octet-stream' }, body: whole } }]);
+    const signed = await counted(dir, ['build', '-t', 'v1', '--push', repo, '--sbom', '--sign', key], upgraded);
+    const fired = net.proxy.fired[0];
+    net.proxy.setRules([]);
+    expect(fired).toBeGreaterThan(0);
+    expect(signed.stdout).toContain(`SBOM ${earlier.artifact}`);
+    expect(signed.stdout).toContain('(already attached)');
   });
 });
 
