@@ -95,6 +95,14 @@ describe('a manifest refused while another push rewrites what it names', () => {
     expect(await manifestPutStatuses(repo)).toEqual([400, 201, 201, 201]);
     expect(r.manifestsPut).toContain(child);
     expect((await storedTags(reg.storageDir, repo)).v1).toBe(image.top.digest);
+    // Between the refusal and the PUT again, each blob of this manifest alone (the shared layer the other platform's
+    // push may HEAD meanwhile) is asked once, by a GET of its first byte: a HEAD first asked what that GET answers.
+    const put = (q: { method: string; path: string }) => q.method === 'PUT' && q.path.endsWith(`/manifests/${child}`);
+    const refused = proxy.seen.findIndex(put);
+    const again = proxy.seen.findIndex((q, i) => i > refused && put(q));
+    const own = [image.images[0]!.config.digest, image.images[0]!.layers[1]!.digest];
+    const checks = proxy.seen.slice(refused + 1, again).filter((q) => own.some((d) => q.path.endsWith(`/blobs/${d}`)));
+    expect(checks.map((q) => `${q.method} ${String(q.headers?.range)}`)).toEqual(own.map(() => 'GET bytes=0-0'));
   });
 
   it('an index refused DIGEST_INVALID (its child manifests\' links read empty) is checked and put again', async () => {

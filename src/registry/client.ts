@@ -286,22 +286,26 @@ export class RegistryClient {
 
   /**
    * A blob's bytes as a stream. Registries may redirect to storage on another host (ECR: S3); the redirect is
-   * followed without our credentials. The caller verifies the digest while storing it.
+   * followed without our credentials. The caller verifies the digest while storing it. `firstBytes`: only the
+   * blob's start is wanted (`Range: bytes=0-…`); a registry may ignore it and send the whole blob, which the caller
+   * then stops reading.
    */
-  async getBlob(repo: string, digest: string): Promise<Readable> {
+  async getBlob(repo: string, digest: string, firstBytes?: number): Promise<Readable> {
     const what = `download blob ${digest} from ${this.host}/${repo}`;
+    const headers = firstBytes === undefined ? undefined : { range: `bytes=0-${firstBytes - 1}` };
     const res = await this.request({
       method: 'GET',
       target: `/v2/${repo}/blobs/${digest}`,
+      headers,
       scopes: [pullScope(repo)],
-      ok: [200, 302, 303, 307],
+      ok: [200, 206, 302, 303, 307],
       what,
     });
-    if (res.status === 200) return res.stream();
+    if (res.status === 200 || res.status === 206) return res.stream();
     const location = res.header('location');
     await res.discard();
     if (!location) throw new GamelayerError('registry.redirect', `${what}: redirect without a Location`);
-    const next = await this.request({ method: 'GET', target: this.resolve(location, res.url), scopes: [], ok: [200], what });
+    const next = await this.request({ method: 'GET', target: this.resolve(location, res.url), headers, scopes: [], ok: [200, 206], what });
     return next.stream();
   }
 
@@ -347,43 +351,57 @@ export class RegistryClient {
     });
     await res.discard();
     if (res.status !== 200) return false;
-    const stored = res.header('docker-content-digest');
-    if (stored && stored !== digest) throw this.badAnswer(what, res, `Docker-Content-Digest ${stored}, another blob`);
-    // "0" is taken for not told (a proxy that drops a HEAD's length may write 0); a page sends its own length.
-    const length = res.header('content-length');
-    if (size !== undefined && length !== undefined && length.trim() !== '0' && Number(length) !== size) {
-      // The registry itself (it names the blob) holds these bytes under another size: its copy is damaged (a blob's
-      // size is fixed by its digest); without that header the answer may be anything's in front of it.
-      if (stored === digest) {
-        throw new GamelayerError(
-          'registry.blob-size',
-          `${what}: ${repo} holds ${digest} with ${length} bytes, the blob has ${size}: the registry's copy is damaged`,
-          'delete that blob (or the images using it) from the repository, then push again',
-        );
-      }
-      throw this.badAnswer(what, res, `Content-Length ${length}, where the blob has ${size} bytes`);
-    }
+    this.checkBlobAnswer(what, res, repo, digest, size, { header: 'Content-Length', value: res.header('content-length') });
     return true;
   }
 
   /**
    * Whether the registry serves blob `digest`'s bytes: a GET of its first byte (`Range: bytes=0-0`; a registry that
-   * sends it all anyway is cut off after a few KiB). A HEAD answer is only headers, and something in front of a
-   * registry (a cache keeping an old answer, a front answering 200 to any HEAD) can say "there" of a blob the registry
-   * lacks: its manifest is then refused (MANIFEST_BLOB_UNKNOWN) however often it is put. A redirect (ECR's to S3)
-   * is the registry naming where the bytes are: taken as there.
+   * sends it all anyway is cut off after a few KiB), its answer checked as blobExists checks a HEAD's (the blob's
+   * size from Content-Range, or a whole answer's Content-Length). A HEAD answer is only headers, and something in
+   * front of a registry (a cache keeping an old answer, a front answering 200 to any HEAD) can say "there" of a blob
+   * the registry lacks: its manifest is then refused (MANIFEST_BLOB_UNKNOWN) however often it is put. This one GET
+   * answers both questions, so it is asked alone. A redirect (ECR's to S3) is the registry naming where the bytes
+   * are: taken as there.
    */
-  async blobReadable(repo: string, digest: string, access: Access = 'pull'): Promise<boolean> {
+  async blobReadable(repo: string, digest: string, access: Access = 'pull', size?: number): Promise<boolean> {
+    const what = `read the first byte of blob ${digest} in ${repo}`;
     const res = await this.request({
       method: 'GET',
       target: `/v2/${repo}/blobs/${digest}`,
       headers: { range: 'bytes=0-0' },
       scopes: [this.scope(repo, access)],
       ok: [200, 206, 302, 303, 307, 404],
-      what: `read the first byte of blob ${digest} in ${repo}`,
+      what,
     });
     await res.discard();
-    return res.status !== 404;
+    if (res.status === 404) return false;
+    if (res.status === 200 || res.status === 206) {
+      // `bytes 0-0/SIZE` (the total may be `*`: not told); a 200 sent the whole blob, its length its size.
+      const length = res.status === 206 ? { header: 'Content-Range', value: /\/(\d+)\s*$/.exec(res.header('content-range') ?? '')?.[1] } : { header: 'Content-Length', value: res.header('content-length') };
+      this.checkBlobAnswer(what, res, repo, digest, size, length);
+    }
+    return true;
+  }
+
+  /** A 200 about blob `digest` that names another blob, or gives it another size (`length`), is refused (blobExists). */
+  private checkBlobAnswer(what: string, res: HttpResponse, repo: string, digest: string, size: number | undefined, length: { header: string; value: string | undefined }): void {
+    const stored = res.header('docker-content-digest');
+    if (stored && stored !== digest) throw this.badAnswer(what, res, `Docker-Content-Digest ${stored}, another blob`);
+    // "0" is taken for not told (a proxy that drops a HEAD's length may write 0); a page sends its own length.
+    const told = length.value;
+    if (size !== undefined && told !== undefined && told.trim() !== '0' && Number(told) !== size) {
+      // The registry itself (it names the blob) holds these bytes under another size: its copy is damaged (a blob's
+      // size is fixed by its digest); without that header the answer may be anything's in front of it.
+      if (stored === digest) {
+        throw new GamelayerError(
+          'registry.blob-size',
+          `${what}: ${repo} holds ${digest} with ${told} bytes, the blob has ${size}: the registry's copy is damaged`,
+          'delete that blob (or the images using it) from the repository, then push again',
+        );
+      }
+      throw this.badAnswer(what, res, `${length.header} ${told}, where the blob has ${size} bytes`);
+    }
   }
 
   /**

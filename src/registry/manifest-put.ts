@@ -103,8 +103,8 @@ async function lacking(client: RegistryClient, repo: string, refs: ManifestRefer
   const limit = pLimit(8);
   // Read, not HEADed: the push decided by HEAD answers, and the manifest was refused. A front that answers 200 to a
   // HEAD of a blob the registry lacks made every put fail the same way, said as "it holds every blob" (only here,
-  // after a refusal, so a push costs nothing more).
-  const there = async (b: { digest: string; size?: number }) => (await client.blobExists(repo, b.digest, 'push', b.size)) && (await client.blobReadable(repo, b.digest, 'push'));
+  // after a refusal, so a push costs nothing more). One ranged GET per blob: a HEAD first asked what it answers too.
+  const there = (b: { digest: string; size?: number }) => client.blobReadable(repo, b.digest, 'push', b.size);
   const [blobs, manifests] = await Promise.all([
     Promise.all(refs.blobs.map((b) => limit(async () => ((await there(b)) ? [] : [b.digest])))),
     Promise.all(refs.manifests.map((m) => limit(async () => ((await client.headManifest(repo, m.digest, 'push')) ? [] : [m.digest])))),

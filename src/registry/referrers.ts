@@ -46,6 +46,12 @@ export interface Referrers {
 }
 
 /**
+ * Registries (by host) that answered they have no referrers API: every later listing of this process there is the
+ * tag schema's alone (a build, sign or index run makes one client per step, all asking the same registry).
+ */
+const withoutReferrersApi = new Set<string>();
+
+/**
  * The referrers API's list, or undefined when the registry has no such API (distribution 2.8 answers 404 or
  * refuses the route). With `artifactType` the registry is asked to filter (it may not: see `newestFirst`).
  * The one lookup of the API: the SBOM and signatures (here) and the build record (artifact.ts) use it.
@@ -56,6 +62,7 @@ export async function referrersApi(
   subject: string,
   opts: { artifactType?: string; invalidCode?: ErrorCode } = {},
 ): Promise<Descriptor[] | undefined> {
+  if (withoutReferrersApi.has(client.host)) return undefined;
   const filter = opts.artifactType ? `?artifactType=${encodeURIComponent(opts.artifactType)}` : '';
   const res = await client.request({
     method: 'GET',
@@ -68,6 +75,9 @@ export async function referrersApi(
   const type = (res.header('content-type') ?? '').split(';')[0]!.trim();
   if (res.status !== 200 || type !== MEDIA_TYPES.ociIndex) {
     await res.discard();
+    // A registry with the API never answers 404 to it (the spec); one whose router knows no such route answers a
+    // plain page (distribution 2.8: "404 page not found"), not a registry error (NAME_UNKNOWN): asked once per registry.
+    if ((res.status === 404 || res.status === 405) && !/json/.test(type)) withoutReferrersApi.add(client.host);
     return undefined;
   }
   const parsed = indexSchema.safeParse(safeJson(await res.text()));
@@ -84,11 +94,11 @@ export function newestFirst(manifests: Descriptor[], artifactType?: string): Des
   return kept.sort(newestCreatedFirst((m) => m.annotations?.[CREATED] ?? '', () => 0));
 }
 
-/** The index under the referrers tag, or undefined when the tag does not exist. */
+/** The index under the referrers tag, or undefined when the tag does not exist (one GET: a 404 says so). */
 async function referrersTagIndex(client: RegistryClient, repo: string, subject: string): Promise<Descriptor[] | undefined> {
   const tag = referrersTag(subject);
-  if (!(await client.headManifest(repo, tag))) return undefined;
-  const m = await client.getManifest(repo, tag);
+  const m = await client.getManifestIfExists(repo, tag);
+  if (!m) return undefined;
   const parsed = indexSchema.safeParse(safeJson(m.bytes.toString('utf8')));
   if (!parsed.success) throw new GamelayerError('referrers.invalid', `${client.host}/${repo}:${tag} (the referrers tag of ${subject}) is not an OCI index`);
   return parsed.data.manifests as Descriptor[];

@@ -2,7 +2,7 @@
 // referrers API or the referrers tag schema; `gamelayer sbom REF` reads it back, checked against its digest, the
 // CycloneDX schema and the image it claims to describe.
 import { createHash } from 'node:crypto';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { GameConfig } from '../config/load.js';
@@ -12,12 +12,13 @@ import { parsePlatform } from '../oci/image.js';
 import type { OciStore } from '../oci/store.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from '../registry/push.js';
 import { formatReference, parseReference } from '../registry/reference.js';
-import { listReferrers, pushReferrer, readArtifact, referrerArtifact, removeReferrer, type PushReferrerResult, type Referrers } from '../registry/referrers.js';
+import { listReferrers, pushReferrer, readArtifact, referrerArtifact, removeReferrer, type ArtifactManifest, type PushReferrerResult, type Referrers } from '../registry/referrers.js';
 import { TREE_NAMES, type Descriptor, type TreeName } from '../types.js';
 import { gamelayerVersion } from '../version.js';
 import { makeSbom, SBOM_FORMAT, SBOM_MEDIA_TYPE, type BaseImageInfo, type Sbom, type SbomInput, type SbomRecord } from './cyclonedx.js';
-import { checkSbomFile, downloadCheckedBlob } from './sbom-read.js';
-import { writeSbomFile, type SbomFile } from './sbom-file.js';
+import { checkSbomFile, downloadCheckedBlob, readBlobHead } from './sbom-read.js';
+import { digestReplacing, SBOM_HEAD_BYTES, writeSbomFile, type SbomFile } from './sbom-file.js';
+import { madeSbom, rememberMadeSbom } from './made-sboms.js';
 import { refuseSeveralSboms } from './one-sbom.js';
 
 export const SBOM_ARTIFACT_TYPE = SBOM_MEDIA_TYPE;
@@ -121,9 +122,10 @@ export interface AttachSbomOptions {
  * With `vouch` (the build signs what it keeps) the key annotation is not enough: anyone who may push can attach a
  * well-formed document of this image under it, and the build signed it. A candidate is reused only when this key
  * already signed it (a build signed it, having made it or checked it so) or it is byte for byte the document this
- * build makes (the document is deterministic: the build makes it and compares digests; one an earlier gamelayer made
- * differs in the version `metadata.tools` names, so that version's document is made too). Any other SBOM under
- * gamelayer's key annotation is then replaced. Without `vouch` the annotation is enough: an unsigned SBOM vouches for
+ * build makes: this gamelayer made that artifact here from the same inputs (made-sboms.ts), or the build makes the
+ * document (it is deterministic) and compares digests; one an earlier gamelayer made differs in the version
+ * `metadata.tools` names alone, so the document made is hashed with that version in its place and compared too. Any
+ * other SBOM under gamelayer's key annotation is then replaced. Without `vouch` the annotation is enough: an unsigned SBOM vouches for
  * nothing, and checking it would make the document on every no-op.
  */
 export async function attachBuildSbom(
@@ -137,20 +139,24 @@ export async function attachBuildSbom(
   const input = { ...(await buildSbomInput(config, store, record)), ...(opts.fetchLayers ? { fetchLayers: opts.fetchLayers } : {}) };
   const key = sbomKey(input);
   const found = await listReferrers(target.client, repo, input.subject.digest, SBOM_ARTIFACT_TYPE);
-  const candidates = await reusable(target, repo, input.subject.digest, key, found);
-  const trusted = opts.vouch ? await firstAsync(candidates, (c) => opts.vouch!(c.digest)) : candidates[0];
+  const artifacts: ArtifactsRead = new Map();
+  const candidates = await reusable(target, repo, input.subject.digest, key, found, artifacts);
+  // With vouch: one this key signed as a build, else the one this gamelayer made here from the same inputs (made-sboms.ts).
+  const madeHere = opts.vouch && candidates.length ? await madeSbom(config.stateDir, key) : undefined;
+  const trusted = opts.vouch ? ((await firstAsync(candidates, (c) => opts.vouch!(c.digest))) ?? candidates.find((c) => c.digest === madeHere)) : candidates[0];
   if (trusted) {
     // Without vouch only SBOMs under another key go (the one kept is taken on its annotation); with it, the one kept
     // is this key's: the others are not the document it signed.
-    const replaced = await replaceOtherSboms(target, repo, input.subject.digest, found, trusted.digest, opts.vouch ? undefined : key, opts.removeSignatures);
+    const replaced = await replaceOtherSboms(target, repo, input.subject.digest, found, trusted.digest, opts.vouch ? undefined : key, opts.removeSignatures, artifacts);
     return { digest: trusted.digest, upToDate: true, bytesSent: 0, via: found.via, bytes: trusted.bytes, files: trusted.files, replaced };
   }
   const sbom = await writeSbomFile(input, store.tempPath());
   try {
     const artifact = sbomArtifact(input.subject, key, sbom.files, { source: sbom.source });
-    const earlier = opts.vouch && !candidates.some((c) => c.digest === artifact.descriptor.digest) ? await madeByEarlierGamelayer(input, key, candidates, sbom.size, store, target, repo, found.via) : undefined;
+    await rememberMadeSbom(config.stateDir, key, artifact.descriptor.digest);
+    const earlier = opts.vouch && !candidates.some((c) => c.digest === artifact.descriptor.digest) ? await madeByEarlierGamelayer(input, key, candidates, sbom, target, repo, found.via) : undefined;
     const kept = earlier ?? { ...(await pushReferrer(target, repo, artifact)), bytes: sbom.size, files: sbom.files };
-    return { ...kept, replaced: await replaceOtherSboms(target, repo, input.subject.digest, found, kept.digest, undefined, opts.removeSignatures) };
+    return { ...kept, replaced: await replaceOtherSboms(target, repo, input.subject.digest, found, kept.digest, undefined, opts.removeSignatures, artifacts) };
   } finally {
     await sbom.remove();
   }
@@ -164,12 +170,23 @@ interface Candidate {
   files: number;
 }
 
-/** The SBOMs of `subject` annotated with `key` whose artifact reads back so (newest first). */
-async function reusable(target: PushTarget, repo: string, subject: string, key: string, found: Referrers): Promise<Candidate[]> {
+/** The artifact manifests of listed SBOMs read so far, by digest (undefined: not readable as one of the subject). */
+type ArtifactsRead = Map<string, ArtifactManifest | undefined>;
+
+/** The listed artifact `digest` of `subject`, read once: `read` keeps it for the next asking. */
+async function artifactOnce(target: PushTarget, repo: string, digest: string, subject: string, read: ArtifactsRead | undefined): Promise<ArtifactManifest | undefined> {
+  if (read?.has(digest)) return read.get(digest);
+  const artifact = await readArtifact(target.client, repo, digest, subject).catch(() => undefined);
+  read?.set(digest, artifact);
+  return artifact;
+}
+
+/** The SBOMs of `subject` annotated with `key` whose artifact reads back so (newest first); each read kept in `read`. */
+async function reusable(target: PushTarget, repo: string, subject: string, key: string, found: Referrers, read: ArtifactsRead): Promise<Candidate[]> {
   const out: Candidate[] = [];
   for (const d of found.manifests) {
     if (d.annotations?.[SBOM_KEY] !== key) continue;
-    const artifact = await readArtifact(target.client, repo, d.digest, subject).catch(() => undefined);
+    const artifact = await artifactOnce(target, repo, d.digest, subject, read);
     const layer = artifact?.layers.find((l) => l.mediaType === SBOM_MEDIA_TYPE);
     const files = Number(artifact?.annotations?.[SBOM_FILES]);
     if (!artifact || artifact.annotations?.[SBOM_KEY] !== key || !layer || !Number.isSafeInteger(files)) continue;
@@ -186,35 +203,33 @@ async function firstAsync<T>(items: readonly T[], test: (item: T) => Promise<boo
 
 /**
  * A candidate that is the document an earlier gamelayer made of the same inputs (the same key: the same rules), byte
- * for byte: its `metadata.tools` names that version, read from the document's start, and that version's document is
- * made and compared. Reused (the upgrade makes no second SBOM); else undefined.
+ * for byte: its `metadata.tools` names that version, read from the document's start (a ranged GET), and this build's
+ * document `sbom` with that version in its tools entry (the one place a version is written) is hashed and compared.
+ * Reused (the upgrade makes no second SBOM, nor its document a second time); else undefined.
  */
 async function madeByEarlierGamelayer(
   input: SbomInput & { subject: Descriptor },
   key: string,
   candidates: Candidate[],
-  size: number,
-  store: OciStore,
+  sbom: SbomFile,
   target: PushTarget,
   repo: string,
   via: Referrers['via'],
 ): Promise<Omit<AttachedSbom, 'replaced'> | undefined> {
   for (const c of candidates) {
     // Another version's document differs from this one's by the version string alone: one of another size is not
-    // downloaded (anyone who may push could list many large ones).
-    if (Math.abs(c.bytes - size) > MAX_VERSION_LENGTH) continue;
-    const version = await withTempFile(async (file) => {
-      await downloadCheckedBlob(target.client, repo, c.layer, file, MAX_SBOM_BYTES);
-      return toolVersionOf(file);
-    }).catch((e: unknown) => {
+    // read (anyone who may push could list many large ones).
+    if (Math.abs(c.bytes - sbom.size) > MAX_VERSION_LENGTH) continue;
+    const head = await readBlobHead(target.client, repo, c.layer, SBOM_HEAD_BYTES).catch((e: unknown) => {
       if (e instanceof GamelayerError && /^(sbom|referrers)\./.test(e.code)) return undefined;
       throw e;
     });
+    const version = head && toolVersionIn(head);
     // This gamelayer's own document was compared already.
     if (!version || version === gamelayerVersion()) continue;
-    const theirs = await writeSbomFile({ ...input, toolVersion: version }, store.tempPath());
-    await theirs.remove();
-    if (sbomArtifact(input.subject, key, theirs.files, { source: theirs.source }).descriptor.digest === c.digest) {
+    const theirs = await digestReplacing(sbom, toolsEntry(gamelayerVersion()), toolsEntry(version));
+    // Only the artifact's digest is compared: this source is never uploaded.
+    if (theirs && sbomArtifact(input.subject, key, sbom.files, { source: { ...sbom.source, ...theirs } }).descriptor.digest === c.digest) {
       return { digest: c.digest, upToDate: true, bytesSent: 0, via, bytes: c.bytes, files: c.files };
     }
   }
@@ -224,16 +239,14 @@ async function madeByEarlierGamelayer(
 /** The longest version string an earlier gamelayer's document is looked for with. */
 const MAX_VERSION_LENGTH = 64;
 
-/** The version of gamelayer a document's `metadata.tools` names, from its first 64 KiB (metadata comes first). */
-async function toolVersionOf(file: string): Promise<string | undefined> {
-  const fh = await open(file, 'r');
-  try {
-    const { buffer, bytesRead } = await fh.read(Buffer.alloc(64 * 1024), 0, 64 * 1024, 0);
-    const head = buffer.subarray(0, bytesRead).toString('utf8');
-    return /"tools":\{"components":\[\{"type":"application","name":"gamelayer","version":"([^"\\]{1,64})"/.exec(head)?.[1];
-  } finally {
-    await fh.close();
-  }
+/** The start of a document's tools entry naming gamelayer `version`, as written (metadata.tools). */
+function toolsEntry(version: string): string {
+  return `"tools":{"components":[{"type":"application","name":"gamelayer","version":${JSON.stringify(version)}`;
+}
+
+/** The version of gamelayer a document's `metadata.tools` names, from its first bytes (metadata comes first). */
+function toolVersionIn(head: Buffer): string | undefined {
+  return /"tools":\{"components":\[\{"type":"application","name":"gamelayer","version":"([^"\\]{1,64})"/.exec(head.toString('utf8'))?.[1];
 }
 
 /** The one artifact an SBOM document goes up as, from build and from the library's pushSbom: its key and file count annotated. */
@@ -262,13 +275,14 @@ async function replaceOtherSboms(
   kept: string,
   keepKey: string | undefined,
   removeSignatures: RemoveSignatures | undefined,
+  read?: ArtifactsRead,
 ): Promise<string[]> {
   const other = found.manifests.filter((d) => d.digest !== kept && typeof d.annotations?.[SBOM_KEY] === 'string' && d.annotations[SBOM_KEY] !== keepKey);
   const replaced: string[] = [];
   for (const d of other) {
     // The referrers tag index is anyone's to write: an entry may name any manifest (an image) with the annotation.
     // Only an SBOM artifact of this image under gamelayer's annotation is deleted; what else is listed stays.
-    const artifact = await readArtifact(target.client, repo, d.digest, subject).catch(() => undefined);
+    const artifact = await artifactOnce(target, repo, d.digest, subject, read);
     if (artifact?.artifactType !== SBOM_ARTIFACT_TYPE || typeof artifact.annotations?.[SBOM_KEY] !== 'string' || artifact.annotations[SBOM_KEY] === keepKey) continue;
     const gone = await removeReferrer(target.client, repo, subject, d.digest, found.via);
     if (gone.unlisted) replaced.push(d.digest);

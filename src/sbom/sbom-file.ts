@@ -61,6 +61,31 @@ export async function writeSbomFile(input: SbomInput, file: string): Promise<Sbo
   return { file, digest, size, files, source: fileSource(file, digest, size), remove };
 }
 
+/** How far into an SBOM its metadata (the tools entry) is looked for: it comes first. */
+export const SBOM_HEAD_BYTES = 64 * 1024;
+
+/**
+ * The digest and size `sbom` would have with `text` (the first one in its first SBOM_HEAD_BYTES) written as `instead`,
+ * hashed from the file without writing it: undefined when `text` is not there.
+ */
+export async function digestReplacing(sbom: SbomFile, text: string, instead: string): Promise<{ digest: string; size: number } | undefined> {
+  const fh = await open(sbom.file, 'r');
+  let head: Buffer;
+  try {
+    const { buffer, bytesRead } = await fh.read(Buffer.alloc(SBOM_HEAD_BYTES), 0, SBOM_HEAD_BYTES, 0);
+    head = buffer.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+  const from = Buffer.from(text);
+  const at = head.indexOf(from);
+  if (at < 0) return undefined;
+  const to = Buffer.from(instead);
+  const hash = createHash('sha256').update(head.subarray(0, at)).update(to);
+  if (at + from.length < sbom.size) for await (const chunk of createReadStream(sbom.file, { start: at + from.length })) hash.update(chunk as Buffer);
+  return { digest: `sha256:${hash.digest('hex')}`, size: sbom.size - from.length + to.length };
+}
+
 /** A file whose digest is known as an upload source (the registry checks the digest of what it receives). */
 function fileSource(file: string, digest: string, size: number): BlobSource {
   return {

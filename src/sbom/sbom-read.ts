@@ -56,6 +56,26 @@ export async function downloadCheckedBlob(client: RegistryClient, repo: string, 
 }
 
 /**
+ * The first `n` bytes of blob `d` (all of it when smaller): a ranged GET, and a registry that ignores the range is
+ * read no further than `n` bytes. A part cannot be checked against the digest: the caller trusts nothing it says.
+ */
+export async function readBlobHead(client: RegistryClient, repo: string, d: Descriptor, n: number): Promise<Buffer> {
+  const body = await client.getBlob(repo, d.digest, n);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size >= n) break;
+    }
+  } finally {
+    body.destroy();
+  }
+  return Buffer.concat(chunks, size).subarray(0, n);
+}
+
+/**
  * Checks the CycloneDX document in `file` (its digest checked already) as `validateSbom` does, reading it a piece at
  * a time; returns its skeleton (the document with the cut lists empty) for the caller's own checks.
  */

@@ -14,8 +14,8 @@ import { formatRecipe, isChunkPath, recipeFileOf } from '../chunk/recipe.js';
 import { recordChunkLists } from '../chunk/record-lists.js';
 import { entrySourceOf } from '../entries/packed-list.js';
 import { compareBytewise } from '../scan/manifest.js';
-import { pipeArchive } from '../scan/read-archive.js';
-import { ChangedWhileReading, createXxh64, hashFile, hashSmallFile, SMALL_FILE, xxh64Hex, xxhashApi } from '../scan/hash.js';
+import { memberXxh64, pipeArchive } from '../scan/read-archive.js';
+import { ChangedWhileReading, hashFile, hashSmallFile, SMALL_FILE, xxh64Hex, xxhashApi } from '../scan/hash.js';
 import type { TreeManifest, TreeSource } from '../types.js';
 import { tarExtract } from '../util/tar-extract.js';
 import type { TreeFile } from './tree-files.js';
@@ -166,24 +166,15 @@ async function hashArchiveFiles(source: Extract<TreeSource, { kind: 'archive' }>
       return;
     }
     const sha = createHash('sha256');
-    void createXxh64().then((h) => {
-      let size = 0;
-      stream.on('data', (chunk) => {
-        const c = chunk as Buffer;
-        h.update(c);
-        sha.update(c);
-        size += c.length;
-      });
-      stream.on('end', () => {
-        const key = `${size}:${h.digest()}`;
-        if (wanted.has(key)) {
-          const digest = sha.digest();
-          const had = wanted.get(key);
-          // Two contents of one size and xxh64: which one a file holds is not known here (its layers say).
-          wanted.set(key, had && !had.equals(digest) ? Buffer.alloc(0) : digest);
-        }
-        next();
-      });
+    void memberXxh64(stream, (c) => sha.update(c)).then(({ size, xxh64 }) => {
+      const key = `${size}:${xxh64}`;
+      if (wanted.has(key)) {
+        const digest = sha.digest();
+        const had = wanted.get(key);
+        // Two contents of one size and xxh64: which one a file holds is not known here (its layers say).
+        wanted.set(key, had && !had.equals(digest) ? Buffer.alloc(0) : digest);
+      }
+      next();
     }, (e: unknown) => extract.destroy(e as Error));
   });
   try {

@@ -37,6 +37,24 @@ export async function pipeArchive(file: string, compression: ArchiveCompression,
   else await pipeline(input, extract);
 }
 
+/**
+ * A member's bytes hashed with xxh64 as they go by (`also` sees each chunk too: the sbom's sha256, the progress):
+ * its size and xxh64 once it ends. The caller hears the stream's errors.
+ */
+export async function memberXxh64(stream: { on(event: 'data' | 'end', listener: (chunk?: unknown) => void): unknown }, also?: (chunk: Buffer) => void): Promise<{ size: number; xxh64: string }> {
+  const h = await createXxh64();
+  let size = 0;
+  return new Promise((resolve) => {
+    stream.on('data', (chunk) => {
+      const c = chunk as Buffer;
+      h.update(c);
+      also?.(c);
+      size += c.length;
+    });
+    stream.on('end', () => resolve({ size, xxh64: h.digest() }));
+  });
+}
+
 /** Normalises an archive member name to a tree-relative POSIX path; throws on absolute or `..` paths. */
 export function archivePath(archive: string, label: string, name: string): string | undefined {
   if (name.startsWith('/') || name.split('/').includes('..')) {
@@ -154,20 +172,11 @@ export async function readArchive(
           }
           tree.place(p, 'file', header.name);
           // Excluded files are hashed too: a later hard link may name one and carry its content.
-          void createXxh64().then((h) => {
-            let size = 0;
-            stream.on('data', (chunk) => {
-              const c = chunk as Buffer;
-              h.update(c);
-              size += c.length;
-              onBytes?.(c.length);
-            });
-            stream.on('end', () => {
-              const e: FileEntry = { path: p, type: 'file', mode: normalizeMode('file', mode), size, xxh64: h.digest() };
-              tree.setContent(p, e);
-              put(e);
-              done();
-            });
+          void memberXxh64(stream, (c) => onBytes?.(c.length)).then(({ size, xxh64 }) => {
+            const e: FileEntry = { path: p, type: 'file', mode: normalizeMode('file', mode), size, xxh64 };
+            tree.setContent(p, e);
+            put(e);
+            done();
           }, done);
           return;
         }

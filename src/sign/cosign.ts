@@ -17,7 +17,6 @@ import { exemptCommand } from '../registry/mutable-tags.js';
 import { uploadBlob } from '../registry/upload.js';
 import { bufferSource } from '../registry/small-blob.js';
 import type { Descriptor } from '../types.js';
-import { gamelayerVersion } from '../version.js';
 import type { Signer } from './keys.js';
 import { parseSimpleSigning, simpleSigningPayload, type SimpleSigning } from './payload.js';
 
@@ -102,36 +101,60 @@ function signedDigest(payload: Buffer): string | undefined {
   }
 }
 
-/** The payload this gamelayer writes for `digest` under `identity` (deterministic: the same bytes every run). */
+/**
+ * The payload gamelayer writes for `digest` under `identity` (deterministic: the same bytes every run, and every
+ * version: with the version in `creator`, a no-op signed build after an upgrade read every payload of every digest
+ * again, each run, its own payload's digest matching none).
+ */
 function ownPayload(digest: string, identity: string, buildSbom: boolean | undefined): Buffer {
-  const optional = { creator: `gamelayer ${gamelayerVersion()}`, ...(buildSbom ? { [BUILD_SBOM_MARK.key]: BUILD_SBOM_MARK.value } : {}) };
+  const optional = { creator: 'gamelayer', ...(buildSbom ? { [BUILD_SBOM_MARK.key]: BUILD_SBOM_MARK.value } : {}) };
   return simpleSigningPayload({ dockerReference: identity, manifestDigest: digest, optional });
 }
 
-/**
- * Whether one of `layers` is a valid signature of `opts.digest` by `opts.signer`'s key under `opts.identity`. The
- * payload this gamelayer would write is known, so a layer holding it (by its digest) is checked without reading the
- * blob: a no-op `index --sign` read every payload of every digest (25 of its 147 requests on the sample). Other
- * layers (another key, another gamelayer's payload) are read as before, only when no layer is this one.
- */
-async function signedAmong(client: RegistryClient, opts: SignOptions, layers: SigLayer[]): Promise<boolean> {
-  const publicKey = await opts.signer.publicKey();
-  const own = ownPayload(opts.digest, opts.identity, opts.buildSbom);
-  const ownDigest = sha256(own);
-  const signature = (l: SigLayer) => Buffer.from(l.annotations?.[SIGNATURE_ANNOTATION] ?? '', 'base64');
-  if (layers.some((l) => l.mediaType === SIMPLESIGNING_MEDIA_TYPE && l.digest === ownDigest && verifies(own, publicKey, signature(l)))) return true;
-  for (const l of layers) {
-    if (l.digest === ownDigest) continue;
-    const ok = await checkLayer(client, opts.repo, l, publicKey, opts.digest).catch(() => undefined);
-    if (ok?.valid && ok.payload?.dockerReference === opts.identity && (!opts.buildSbom || ok.payload.optional?.[BUILD_SBOM_MARK.key] === BUILD_SBOM_MARK.value)) return true;
-  }
-  return false;
+/** How a key signed a digest under a name: as a build does an SBOM it made or checked (BUILD_SBOM_MARK), or at all. */
+export interface SignedHow {
+  asBuild: boolean;
+  any: boolean;
 }
 
-/** Whether `opts.digest` already carries a valid signature by `opts.signer`'s key under `opts.identity`. */
-export async function isSignedBy(opts: SignOptions): Promise<boolean> {
+/**
+ * Whether one of `layers` is a valid signature of `opts.digest` by `opts.signer`'s key under `opts.identity`, as a
+ * build (`asBuild`) and at all (`any`). The payloads this gamelayer would write are known, so a layer holding one (by
+ * its digest) is checked without reading the blob: a no-op `index --sign` read every payload of every digest (25 of its
+ * 147 requests on the sample). Other layers (another key, another gamelayer's payload) are read, each once, only while
+ * what `need` asks is not known yet.
+ */
+async function signedAmong(client: RegistryClient, opts: Omit<SignOptions, 'buildSbom'>, layers: SigLayer[], need: keyof SignedHow): Promise<SignedHow> {
+  const publicKey = await opts.signer.publicKey();
+  const signature = (l: SigLayer) => Buffer.from(l.annotations?.[SIGNATURE_ANNOTATION] ?? '', 'base64');
+  const own = [true, false].map((buildSbom) => {
+    const payload = ownPayload(opts.digest, opts.identity, buildSbom);
+    return { buildSbom, payload, digest: sha256(payload) };
+  });
+  const how: SignedHow = { asBuild: false, any: false };
+  for (const o of own) {
+    if (!layers.some((l) => l.mediaType === SIMPLESIGNING_MEDIA_TYPE && l.digest === o.digest && verifies(o.payload, publicKey, signature(l)))) continue;
+    how.any = true;
+    how.asBuild ||= o.buildSbom;
+  }
+  for (const l of layers) {
+    if (how[need]) break;
+    if (own.some((o) => o.digest === l.digest)) continue;
+    const ok = await checkLayer(client, opts.repo, l, publicKey, opts.digest).catch(() => undefined);
+    if (!ok?.valid || ok.payload?.dockerReference !== opts.identity) continue;
+    how.any = true;
+    how.asBuild ||= ok.payload.optional?.[BUILD_SBOM_MARK.key] === BUILD_SBOM_MARK.value;
+  }
+  return how;
+}
+
+/**
+ * Whether `opts.digest` already carries a valid signature by `opts.signer`'s key under `opts.identity`: as a build
+ * signs its SBOM, and at all (one read of its `.sig` tag answers both).
+ */
+export async function signedBy(opts: Omit<SignOptions, 'buildSbom'>): Promise<SignedHow> {
   const layers = await readSignatureLayers(opts.target.client, opts.repo, signatureTag(opts.digest)).catch(() => undefined);
-  return layers ? signedAmong(opts.target.client, opts, layers) : false;
+  return layers ? signedAmong(opts.target.client, opts, layers, 'asBuild') : { asBuild: false, any: false };
 }
 
 /**
@@ -157,7 +180,8 @@ export async function signManifest(opts: SignOptions): Promise<SignResult> {
   const tag = signatureTag(opts.digest);
   const where = `${client.host}/${opts.repo}`;
   const existing = (await readSignatureLayers(client, opts.repo, tag)) ?? [];
-  if (await signedAmong(client, opts, existing)) return { digest: opts.digest, identity: opts.identity, tag, upToDate: true, bytesSent: 0 };
+  const how = await signedAmong(client, opts, existing, opts.buildSbom ? 'asBuild' : 'any');
+  if (opts.buildSbom ? how.asBuild : how.any) return { digest: opts.digest, identity: opts.identity, tag, upToDate: true, bytesSent: 0 };
   // Asked only before a signature is made: one signed already was there when it was signed (a no-op run asked it
   // for every digest).
   if (!(await client.headManifest(opts.repo, opts.digest))) {

@@ -9,7 +9,7 @@ import { BLOB_SOURCE_ANNOTATION, fetchMissingBlobs } from '../registry/partial-l
 import { pushTargetFor, type TargetOptions } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
 import { attachBuildSbom, serverImage } from '../sbom/attach.js';
-import { isSignedBy, removeSignatures } from '../sign/cosign.js';
+import { removeSignatures, signedBy } from '../sign/cosign.js';
 import type { Signer } from '../sign/keys.js';
 import type { SbomRecord } from '../sbom/cyclonedx.js';
 import { signImages, type SignImageResult } from './sign-images.js';
@@ -64,14 +64,13 @@ export async function attachSupplyChain(opts: AttachOptions): Promise<AttachResu
     const { signer } = opts;
     // SBOMs are signed under the repository's name (signImage). Only a build's signature vouches (BUILD_SBOM_MARK): one
     // `gamelayer sign` made vouches for nothing the build checked, so such an SBOM is made and compared, and noted.
-    const signedBy = (artifact: string, buildSbom: boolean) => isSignedBy({ target, repo: ref.repository, digest: artifact, identity: `${ref.registry}/${ref.repository}`, signer: signer!, buildSbom });
     const byHand = new Set<string>();
     const vouch =
       signer &&
       (async (artifact: string) => {
-        if (await signedBy(artifact, true)) return true;
-        if (await signedBy(artifact, false)) byHand.add(artifact);
-        return false;
+        const how = await signedBy({ target, repo: ref.repository, digest: artifact, identity: `${ref.registry}/${ref.repository}`, signer });
+        if (!how.asBuild && how.any) byHand.add(artifact);
+        return how.asBuild;
       });
     const up = await attachBuildSbom(config, store, record, target, ref.repository, {
       vouch,
