@@ -11,7 +11,7 @@ import { build } from '../src/pipeline/build.js';
 import { loadConfig, type GameConfig } from '../src/config/load.js';
 import { GAME_LABEL, RUN_LABEL } from '../src/runlocal/execute.js';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
-import { CLI } from './support/cli-process.js';
+import { CLI, runCli } from './support/cli-process.js';
 import { freePort } from './support/registry.js';
 import { copySample, sampleYamlOn } from './support/sample.js';
 import { removeGameImages, runLeftovers } from './support/run-local-daemon.js';
@@ -146,7 +146,7 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
     const next = await run(['-p', String(port), ...STUBBORN]);
     const commands = `docker rm -f $(docker ps -aq --filter label=${RUN_LABEL}=${dead.runId}); docker volume rm $(docker volume ls -q --filter label=${RUN_LABEL}=${dead.runId})`;
     expect(next.stderr).toContain(`error[run.option]: --publish ${port}: container gamelayer-${dead.runId}-engine publishes port ${port}/udp already (left by run-local run ${dead.runId})`);
-    expect(next.stderr).toContain(`hint: remove that run with: ${commands}`);
+    expect(next.stderr).toContain('hint: remove that run with: gamelayer run-local --remove-leftovers; or pass another -p');
     expect(next.stderr).not.toContain('init container');
     expect(next.code).toBe(2);
 
@@ -158,4 +158,47 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
     execFileSync('sh', ['-c', commands], { stdio: 'ignore' });
     expect(await leftovers()).toEqual([]);
   }, 60_000);
+
+  // A SIGKILLed run's containers and volumes stayed until the user typed the two docker commands the note gave, run
+  // id by run id; there was no command of ours to remove them.
+  it('--remove-leftovers removes what a SIGKILLed run and a --keep run left, and keeps a run still going', async () => {
+    let killed = false;
+    const dead = await run(STUBBORN, (out, kill) => {
+      if (!killed && out.includes('[engine] server ready')) {
+        killed = true;
+        kill('SIGKILL');
+      }
+    });
+    expect(killed).toBe(true);
+    expect((await leftovers(dead.runId)).length).toBeGreaterThan(0);
+    const kept = await run(['--keep', '--', 'true']);
+    expect(kept.code, kept.stderr).toBe(0);
+    expect((await leftovers(kept.runId)).length).toBeGreaterThan(0);
+
+    let liveReady!: () => void;
+    const ready = new Promise<void>((r) => (liveReady = r));
+    let stopLive!: (s: NodeJS.Signals) => void;
+    const live = run(STUBBORN, (out, kill) => {
+      stopLive = kill;
+      if (out.includes('[engine] server ready')) liveReady();
+    });
+    await ready;
+    const clean = await runCli(['-c', config.file, 'run-local', '--remove-leftovers']);
+    stopLive('SIGTERM');
+    const liveRun = await live;
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stderr).toContain(`removed run ${dead.runId}: 4 containers, 3 volumes`);
+    expect(clean.stderr).toContain(`removed run ${kept.runId}: 4 containers, 3 volumes`);
+    expect(clean.stderr).toMatch(new RegExp(`^kept run ${liveRun.runId}: its run-local is still going \\(process \\d+ on `, 'm'));
+    expect(await leftovers(dead.runId)).toEqual([]);
+    expect(await leftovers(kept.runId)).toEqual([]);
+    // The live run saw the leftovers when it started and named the command; it then removed its own as ever.
+    expect(liveRun.stderr).toContain('are in the daemon (a run still going, or one killed before it cleaned up, or --keep); remove those no run-local is running with: gamelayer run-local --remove-leftovers');
+    expect(liveRun.code).toBe(143);
+    expect(await leftovers()).toEqual([]);
+
+    const none = await runCli(['-c', config.file, 'run-local', '--remove-leftovers']);
+    expect(none.stderr).toContain(`no containers or volumes of earlier runs of ${GAME} in the daemon`);
+    expect(none.code).toBe(0);
+  }, 90_000);
 });
