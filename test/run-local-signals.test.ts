@@ -51,6 +51,18 @@ function run(args: string[], onOutput?: (all: string, kill: (s: NodeJS.Signals) 
 
 const leftovers = (runId?: string) => runLeftovers(docker, GAME, runId);
 
+/** The CLI, sent `signal` once its output shows `seen`; `sent` says whether it was. */
+async function signalledWhen(args: string[], seen: string, signal: NodeJS.Signals): Promise<Run & { sent: boolean }> {
+  let sent = false;
+  const r = await run(args, (out, kill) => {
+    if (!sent && out.includes(seen)) {
+      sent = true;
+      kill(signal);
+    }
+  });
+  return { ...r, sent };
+}
+
 beforeAll(async () => {
   const work = await tempDir('gl-run-local-signals-');
   const dir = path.join(work, 'game');
@@ -92,14 +104,8 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
   }, 60_000);
 
   it('SIGHUP (the terminal closed, an ssh session dropped) stops and removes everything like Ctrl-C; exit 129', async () => {
-    let sent = false;
-    const r = await run(['--', '/opt/local/engine/start.sh', '--serve'], (out, kill) => {
-      if (!sent && out.includes('[engine] sample-game: all four trees verified')) {
-        sent = true;
-        kill('SIGHUP');
-      }
-    });
-    expect(sent).toBe(true);
+    const r = await signalledWhen(['--', '/opt/local/engine/start.sh', '--serve'], '[engine] sample-game: all four trees verified', 'SIGHUP');
+    expect(r.sent).toBe(true);
     expect(r.runId).toBeDefined();
     expect(await leftovers(r.runId)).toEqual([]);
     expect(r.stderr).toContain('error[run.interrupted]: interrupted (SIGHUP) while container engine was running; stopped the run');
@@ -107,14 +113,8 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
   }, 60_000);
 
   it('SIGTERM while a copy container runs: the copy is stopped, the engine never starts, nothing is left; exit 143', async () => {
-    let sent = false;
-    const r = await run(STUBBORN, (err, kill) => {
-      if (!sent && err.includes('init container copy-app\n')) {
-        sent = true;
-        kill('SIGTERM');
-      }
-    });
-    expect(sent).toBe(true);
+    const r = await signalledWhen(STUBBORN, 'init container copy-app\n', 'SIGTERM');
+    expect(r.sent).toBe(true);
     expect(r.stderr).toMatch(/^error\[run\.interrupted\]: interrupted \(SIGTERM\) while (init container copy-app was running|creating|preparing)/m);
     expect(r.stderr).not.toContain('container engine\n');
     expect(r.code).toBe(143);
@@ -132,14 +132,8 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
 
   it('a run killed with SIGKILL left its engine on the -p port: the next run is refused before any copy, naming it and how to remove it', async () => {
     const port = await freePort();
-    let killed = false;
-    const dead = await run(['-p', String(port), ...STUBBORN], (out, kill) => {
-      if (!killed && out.includes('[engine] server ready')) {
-        killed = true;
-        kill('SIGKILL');
-      }
-    });
-    expect(killed).toBe(true);
+    const dead = await signalledWhen(['-p', String(port), ...STUBBORN], '[engine] server ready', 'SIGKILL');
+    expect(dead.sent).toBe(true);
     expect(dead.runId).toBeDefined();
     expect((await leftovers(dead.runId)).length).toBeGreaterThan(0);
 
@@ -162,14 +156,8 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
   // A SIGKILLed run's containers and volumes stayed until the user typed the two docker commands the note gave, run
   // id by run id; there was no command of ours to remove them.
   it('--remove-leftovers removes what a SIGKILLed run and a --keep run left, and keeps a run still going', async () => {
-    let killed = false;
-    const dead = await run(STUBBORN, (out, kill) => {
-      if (!killed && out.includes('[engine] server ready')) {
-        killed = true;
-        kill('SIGKILL');
-      }
-    });
-    expect(killed).toBe(true);
+    const dead = await signalledWhen(STUBBORN, '[engine] server ready', 'SIGKILL');
+    expect(dead.sent).toBe(true);
     expect((await leftovers(dead.runId)).length).toBeGreaterThan(0);
     const kept = await run(['--keep', '--', 'true']);
     expect(kept.code, kept.stderr).toBe(0);

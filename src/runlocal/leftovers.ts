@@ -19,17 +19,21 @@ export function leftoverCommands(runId: string): string {
   );
 }
 
-/** A note naming the runs of `game` whose containers or volumes are in the daemon, with how to remove them; or undefined. */
-export async function earlierRunsNote(docker: Docker, game: string): Promise<string | undefined> {
+/** Every container and volume labelled with `game`, of any run. */
+async function gameLeftovers(docker: Docker, game: string): Promise<{ containers: Docker.ContainerInfo[]; volumes: Docker.VolumeInspectInfo[] }> {
   const label = [`${GAME_LABEL}=${game}`];
-  let containers: Docker.ContainerInfo[];
-  let volumes: Docker.VolumeInspectInfo[];
   try {
-    containers = await docker.listContainers({ all: true, filters: { label } });
-    volumes = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
+    const containers = await docker.listContainers({ all: true, filters: { label } });
+    const volumes = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
+    return { containers, volumes };
   } catch (e) {
     throw daemonError(e, 'list the containers of earlier runs');
   }
+}
+
+/** A note naming the runs of `game` whose containers or volumes are in the daemon, with how to remove them; or undefined. */
+export async function earlierRunsNote(docker: Docker, game: string): Promise<string | undefined> {
+  const { containers, volumes } = await gameLeftovers(docker, game);
   const runs = new Set([...containers.map((c) => c.Labels?.[RUN_LABEL]), ...volumes.map((v) => v.Labels?.[RUN_LABEL])].filter((r): r is string => !!r));
   if (runs.size === 0) return undefined;
   const running = containers.filter((c) => c.State === 'running').length;
@@ -52,15 +56,7 @@ export interface LeftoverRemoval {
  * which has no owner label, with a container still running) is kept and said.
  */
 export async function removeLeftovers(docker: Docker, game: string): Promise<LeftoverRemoval> {
-  const label = [`${GAME_LABEL}=${game}`];
-  let containers: Docker.ContainerInfo[];
-  let volumes: Docker.VolumeInspectInfo[];
-  try {
-    containers = await docker.listContainers({ all: true, filters: { label } });
-    volumes = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
-  } catch (e) {
-    throw daemonError(e, 'list the containers of earlier runs');
-  }
+  const { containers, volumes } = await gameLeftovers(docker, game);
   const runs = new Map<string, { containers: Docker.ContainerInfo[]; volumes: Docker.VolumeInspectInfo[] }>();
   const of = (run: string) => runs.get(run) ?? runs.set(run, { containers: [], volumes: [] }).get(run)!;
   for (const c of containers) if (c.Labels?.[RUN_LABEL]) of(c.Labels[RUN_LABEL]).containers.push(c);
