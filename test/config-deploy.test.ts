@@ -111,6 +111,13 @@ describe('deploy: in gamelayer.yaml', () => {
     expect(errorOf('deploy:\n  nodeSelecter: {a: b}')).toMatch(/^\/games\/my-game\/gamelayer\.yaml:12:3: deploy\.nodeSelecter: unknown field; expected one of volumes, nodeSelector, /);
   });
 
+  // The API server takes a container port name as IANA_SVC_NAME: these passed the config and were refused at apply.
+  it('a port name of digits only, or with "--": refused as the API server would', () => {
+    for (const name of ['27015', 'a--b']) {
+      expect(errorOf(`deploy:\n  ports:\n    - {name: '${name}', containerPort: 1}`)).toMatch(/^\/games\/my-game\/gamelayer\.yaml:13:\d+: deploy\.ports\.0\.name: expected a port name of lower-case letters, digits and "-" with at least one letter and no "--"/);
+    }
+  });
+
   it('Agones health: a wrong type in the CRD schema', () => {
     expect(errorOf('deploy:\n  agones:\n    health: {periodSeconds: often}')).toBe(`${FILE}:13:29: deploy.agones.health.periodSeconds: must be integer`);
   });

@@ -51,6 +51,17 @@ describe('ecs task definition', () => {
     expect(td.tags).toContainEqual({ key: 'gamelayer.tree.app-media', value: sha('app-mediamanifest') });
   });
 
+  // k8s writes allowPrivilegeEscalation: false; the task definitions had no no-new-privileges at all. ECS refuses
+  // dockerSecurityOptions on Fargate, so only EC2 tasks get it.
+  it('no-new-privileges on every container of an EC2 task; none on Fargate, which refuses the field', () => {
+    for (const networkMode of ['awsvpc', 'host', 'bridge'] as const) {
+      const ec2 = ecsTaskDefinition(input(), { launchType: 'ec2', networkMode }).taskDefinition.containerDefinitions!;
+      expect(ec2.map((c) => [c.name, c.dockerSecurityOptions])).toEqual(ec2.map((c) => [c.name, ['no-new-privileges']]));
+    }
+    const fargate = ecsTaskDefinition(input()).taskDefinition.containerDefinitions!;
+    expect(fargate.map((c) => c.dockerSecurityOptions)).toEqual(fargate.map(() => undefined));
+  });
+
   // A trial found k8s saying this and ecs not: a task on a scratch base was written without a word and failed at its
   // first copy container (sh: not found).
   it('a scratch base image: says the copy containers and start guard cannot run', () => {

@@ -40,7 +40,7 @@ describe('k8s --fill into --out: one output per input', () => {
   it('one file named twice is one output; distinct names each get theirs', async () => {
     const r = await runCli(['k8s', '--fill', 'a/fleet.yaml', './a/fleet.yaml', '-', '--out', 'filled', '--local'], { cwd: dir, stdin: 'image: gamelayer://engine\n' });
     expect(r.code, r.stderr).toBe(0);
-    expect(await readFile(path.join(dir, 'filled', 'fleet.yaml'), 'utf8')).toMatch(/^image: localhost:5000\/clash@sha256:[a-f0-9]{64}\n$/);
-    expect(await readFile(path.join(dir, 'filled', 'stdin.yaml'), 'utf8')).toMatch(/^image: localhost:5000\/clash@sha256:[a-f0-9]{64}\n$/);
+    expect(await readFile(path.join(dir, 'filled', 'fleet.yaml'), 'utf8')).toMatch(/^# Filled by gamelayer k8s --fill .*\nimage: localhost:5000\/clash@sha256:[a-f0-9]{64}\n$/);
+    expect(await readFile(path.join(dir, 'filled', 'stdin.yaml'), 'utf8')).toMatch(/^# Filled by gamelayer k8s --fill .*\nimage: localhost:5000\/clash@sha256:[a-f0-9]{64}\n$/);
   });
 });

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { GamelayerError } from '../src/errors.js';
 import { fillManifests, kustomizeImages } from '../src/k8s/fill.js';
+import { withFillHeader } from '../src/k8s/fill-clash.js';
 import { deployInputFrom } from '../src/k8s/input.js';
 import { REPOSITORY, fixtureConfig, fixtureRecord, sha, writeFixtureGame } from './k8s-fixture.js';
 
@@ -146,8 +147,9 @@ describe('gamelayer k8s --fill / --kustomize-images (real CLI) and kubectl kusto
     const r = cli('k8s', '--fill', 'deployment.yaml', 'helm.yaml', '--out', 'filled');
     expect(r.stderr).toContain(`deployment.yaml:21:18: gamelayer://server -> ${SERVER}`);
     expect(r.status).toBe(0);
-    expect(readFileSync(path.join(dir, 'filled/deployment.yaml'), 'utf8')).toBe(fillManifests(DEPLOYMENT, 'deployment.yaml', input()).text);
-    expect(readFileSync(path.join(dir, 'filled/helm.yaml'), 'utf8')).toBe(fillManifests(HELM, 'helm.yaml', input()).text);
+    // --out writes the filled text under the header that marks it a fill's output (test/k8s-fill-out-foreign.test.ts).
+    expect(readFileSync(path.join(dir, 'filled/deployment.yaml'), 'utf8')).toBe(withFillHeader(fillManifests(DEPLOYMENT, 'deployment.yaml', input()).text, 'deployment.yaml', input()));
+    expect(readFileSync(path.join(dir, 'filled/helm.yaml'), 'utf8')).toBe(withFillHeader(fillManifests(HELM, 'helm.yaml', input()).text, 'helm.yaml', input()));
 
     writeFileSync(path.join(dir, 'bad.yaml'), 'image: gamelayer://nope\n');
     const bad = cli('k8s', '--fill', 'helm.yaml', 'bad.yaml', '--in-place');

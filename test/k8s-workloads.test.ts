@@ -238,6 +238,20 @@ describe('every kind', () => {
     expect(gs.spec.container).toBe('engine');
     expect(gs.spec.health).toEqual({ disabled: false, initialDelaySeconds: 5, periodSeconds: 5, failureThreshold: 3 });
   });
+
+  // Agones' webhook refuses a Passthrough port with a containerPort ("ContainerPort cannot be specified with
+  // Passthrough PortPolicy"): `--port-policy Passthrough` wrote a GameServer and a Fleet the cluster rejected.
+  it('a Passthrough port has no containerPort (Agones sets it to the host port); other policies keep theirs', () => {
+    for (const kind of ['gameserver', 'fleet'] as const) {
+      const { object } = emit({ kind, portPolicy: 'Passthrough', extraPorts: [{ name: 'query', containerPort: 27016, protocol: 'UDP', portPolicy: 'Dynamic' }, { name: 'rcon', containerPort: 27017, protocol: 'TCP' }] });
+      const spec = object.kind === 'Fleet' ? object.spec.template.spec : (object as Extract<Workload, { kind: 'GameServer' }>).spec;
+      expect(spec.ports).toEqual([
+        { name: 'default', portPolicy: 'Passthrough', protocol: 'UDP' },
+        { name: 'query', portPolicy: 'Dynamic', containerPort: 27016, protocol: 'UDP' },
+        { name: 'rcon', portPolicy: 'Passthrough', protocol: 'TCP' },
+      ]);
+    }
+  });
 });
 
 describe('bad input', () => {

@@ -11,7 +11,7 @@ import { build } from '../src/pipeline/build.js';
 import { loadConfig, type GameConfig } from '../src/config/load.js';
 import { GAME_LABEL, RUN_LABEL } from '../src/runlocal/execute.js';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
-import { CLI } from './support/cli-process.js';
+import { CLI, runCli } from './support/cli-process.js';
 import { freePort } from './support/registry.js';
 import { copySample, sampleYamlOn } from './support/sample.js';
 import { removeGameImages, runLeftovers } from './support/run-local-daemon.js';
@@ -50,6 +50,18 @@ function run(args: string[], onOutput?: (all: string, kill: (s: NodeJS.Signals) 
 }
 
 const leftovers = (runId?: string) => runLeftovers(docker, GAME, runId);
+
+/** The CLI, sent `signal` once its output shows `seen`; `sent` says whether it was. */
+async function signalledWhen(args: string[], seen: string, signal: NodeJS.Signals): Promise<Run & { sent: boolean }> {
+  let sent = false;
+  const r = await run(args, (out, kill) => {
+    if (!sent && out.includes(seen)) {
+      sent = true;
+      kill(signal);
+    }
+  });
+  return { ...r, sent };
+}
 
 beforeAll(async () => {
   const work = await tempDir('gl-run-local-signals-');
@@ -92,14 +104,8 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
   }, 60_000);
 
   it('SIGHUP (the terminal closed, an ssh session dropped) stops and removes everything like Ctrl-C; exit 129', async () => {
-    let sent = false;
-    const r = await run(['--', '/opt/local/engine/start.sh', '--serve'], (out, kill) => {
-      if (!sent && out.includes('[engine] sample-game: all four trees verified')) {
-        sent = true;
-        kill('SIGHUP');
-      }
-    });
-    expect(sent).toBe(true);
+    const r = await signalledWhen(['--', '/opt/local/engine/start.sh', '--serve'], '[engine] sample-game: all four trees verified', 'SIGHUP');
+    expect(r.sent).toBe(true);
     expect(r.runId).toBeDefined();
     expect(await leftovers(r.runId)).toEqual([]);
     expect(r.stderr).toContain('error[run.interrupted]: interrupted (SIGHUP) while container engine was running; stopped the run');
@@ -107,14 +113,8 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
   }, 60_000);
 
   it('SIGTERM while a copy container runs: the copy is stopped, the engine never starts, nothing is left; exit 143', async () => {
-    let sent = false;
-    const r = await run(STUBBORN, (err, kill) => {
-      if (!sent && err.includes('init container copy-app\n')) {
-        sent = true;
-        kill('SIGTERM');
-      }
-    });
-    expect(sent).toBe(true);
+    const r = await signalledWhen(STUBBORN, 'init container copy-app\n', 'SIGTERM');
+    expect(r.sent).toBe(true);
     expect(r.stderr).toMatch(/^error\[run\.interrupted\]: interrupted \(SIGTERM\) while (init container copy-app was running|creating|preparing)/m);
     expect(r.stderr).not.toContain('container engine\n');
     expect(r.code).toBe(143);
@@ -132,21 +132,15 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
 
   it('a run killed with SIGKILL left its engine on the -p port: the next run is refused before any copy, naming it and how to remove it', async () => {
     const port = await freePort();
-    let killed = false;
-    const dead = await run(['-p', String(port), ...STUBBORN], (out, kill) => {
-      if (!killed && out.includes('[engine] server ready')) {
-        killed = true;
-        kill('SIGKILL');
-      }
-    });
-    expect(killed).toBe(true);
+    const dead = await signalledWhen(['-p', String(port), ...STUBBORN], '[engine] server ready', 'SIGKILL');
+    expect(dead.sent).toBe(true);
     expect(dead.runId).toBeDefined();
     expect((await leftovers(dead.runId)).length).toBeGreaterThan(0);
 
     const next = await run(['-p', String(port), ...STUBBORN]);
     const commands = `docker rm -f $(docker ps -aq --filter label=${RUN_LABEL}=${dead.runId}); docker volume rm $(docker volume ls -q --filter label=${RUN_LABEL}=${dead.runId})`;
     expect(next.stderr).toContain(`error[run.option]: --publish ${port}: container gamelayer-${dead.runId}-engine publishes port ${port}/udp already (left by run-local run ${dead.runId})`);
-    expect(next.stderr).toContain(`hint: remove that run with: ${commands}`);
+    expect(next.stderr).toContain('hint: remove that run with: gamelayer run-local --remove-leftovers; or pass another -p');
     expect(next.stderr).not.toContain('init container');
     expect(next.code).toBe(2);
 
@@ -158,4 +152,41 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
     execFileSync('sh', ['-c', commands], { stdio: 'ignore' });
     expect(await leftovers()).toEqual([]);
   }, 60_000);
+
+  // A SIGKILLed run's containers and volumes stayed until the user typed the two docker commands the note gave, run
+  // id by run id; there was no command of ours to remove them.
+  it('--remove-leftovers removes what a SIGKILLed run and a --keep run left, and keeps a run still going', async () => {
+    const dead = await signalledWhen(STUBBORN, '[engine] server ready', 'SIGKILL');
+    expect(dead.sent).toBe(true);
+    expect((await leftovers(dead.runId)).length).toBeGreaterThan(0);
+    const kept = await run(['--keep', '--', 'true']);
+    expect(kept.code, kept.stderr).toBe(0);
+    expect((await leftovers(kept.runId)).length).toBeGreaterThan(0);
+
+    let liveReady!: () => void;
+    const ready = new Promise<void>((r) => (liveReady = r));
+    let stopLive!: (s: NodeJS.Signals) => void;
+    const live = run(STUBBORN, (out, kill) => {
+      stopLive = kill;
+      if (out.includes('[engine] server ready')) liveReady();
+    });
+    await ready;
+    const clean = await runCli(['-c', config.file, 'run-local', '--remove-leftovers']);
+    stopLive('SIGTERM');
+    const liveRun = await live;
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stderr).toContain(`removed run ${dead.runId}: 4 containers, 3 volumes`);
+    expect(clean.stderr).toContain(`removed run ${kept.runId}: 4 containers, 3 volumes`);
+    expect(clean.stderr).toMatch(new RegExp(`^kept run ${liveRun.runId}: its run-local is still going \\(process \\d+ on `, 'm'));
+    expect(await leftovers(dead.runId)).toEqual([]);
+    expect(await leftovers(kept.runId)).toEqual([]);
+    // The live run saw the leftovers when it started and named the command; it then removed its own as ever.
+    expect(liveRun.stderr).toContain('are in the daemon (a run still going, or one killed before it cleaned up, or --keep); remove those no run-local is running with: gamelayer run-local --remove-leftovers');
+    expect(liveRun.code).toBe(143);
+    expect(await leftovers()).toEqual([]);
+
+    const none = await runCli(['-c', config.file, 'run-local', '--remove-leftovers']);
+    expect(none.stderr).toContain(`no containers or volumes of earlier runs of ${GAME} in the daemon`);
+    expect(none.code).toBe(0);
+  }, 90_000);
 });

@@ -23,7 +23,12 @@ const model = (name: string): Model => (loadCjs(`kubernetes-models/v1/${name}`) 
 export const PORT_POLICY_NAMES = ['Dynamic', 'Static', 'Passthrough', 'None'] as const;
 
 const port = z.strictObject({
-  name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a port name of lower-case letters, digits and "-"' }).max(15).optional(),
+  // IANA_SVC_NAME, as the API server checks a container port's name: `27015` or `a--b` passed here and was refused there.
+  name: z
+    .string()
+    .regex(/^(?=.*[a-z])(?!.*--)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a port name of lower-case letters, digits and "-" with at least one letter and no "--"' })
+    .max(15)
+    .optional(),
   containerPort: z.number().int().min(1).max(65535),
   protocol: z.enum(['UDP', 'TCP']).default('UDP'),
   /** Agones only; default: deploy.agones.portPolicy. */

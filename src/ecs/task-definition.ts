@@ -162,6 +162,9 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
   }
 
   const dropAll = { capabilities: { drop: ['ALL'] } };
+  // k8s's allowPrivilegeEscalation: false. RegisterTaskDefinition refuses dockerSecurityOptions in a Fargate task
+  // ("isn't valid for containers in tasks using the Fargate launch type"), so there the dropped capabilities stand alone.
+  const noNewPrivileges = fargate ? {} : { dockerSecurityOptions: ['no-new-privileges'] };
   const copyContainers: ContainerDefinition[] = copies.map((c) => ({
     name: `copy-${c.tree.tree}`,
     image: c.tree.image,
@@ -170,6 +173,7 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     mountPoints: [{ sourceVolume: c.volume, containerPath: c.target, readOnly: false }],
     readonlyRootFilesystem: true,
     linuxParameters: dropAll,
+    ...noNewPrivileges,
     ...(logConfiguration ? { logConfiguration } : {}),
   }));
   const protocol = o.port.protocol.toLowerCase() as TransportProtocol;
@@ -192,6 +196,7 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
       ...(o.extraPorts ?? []).map((p) => ({ name: p.name, containerPort: p.containerPort, protocol: p.protocol.toLowerCase() as TransportProtocol })),
     ],
     linuxParameters: { ...dropAll, initProcessEnabled: true },
+    ...noNewPrivileges,
     ...(logConfiguration ? { logConfiguration } : {}),
     ...(healthCheck ? { healthCheck } : {}),
     ...(o.stopTimeout !== undefined ? { stopTimeout: o.stopTimeout } : {}),

@@ -19,7 +19,8 @@ export interface AgonesGameServerSpec {
   ports: {
     name: string;
     portPolicy: K8sOptions['portPolicy'];
-    containerPort: number;
+    /** Absent with Passthrough: Agones sets it to the host port it allocates. */
+    containerPort?: number;
     hostPort?: number;
     protocol: 'UDP' | 'TCP';
   }[];
@@ -84,23 +85,8 @@ export function k8sWorkload(input: DeployInput, partial: Partial<K8sOptions> = {
   const gameServerSpec = (): AgonesGameServerSpec => ({
     container: ENGINE_CONTAINER,
     ports: [
-      {
-        name: options.portName ?? 'default',
-        portPolicy: options.portPolicy,
-        containerPort: options.port.containerPort,
-        ...(options.hostPort !== undefined && options.portPolicy === 'Static' ? { hostPort: options.hostPort } : {}),
-        protocol: options.port.protocol,
-      },
-      ...options.extraPorts.map((p) => {
-        const policy = p.portPolicy ?? options.portPolicy;
-        return {
-          name: p.name,
-          portPolicy: policy,
-          containerPort: p.containerPort,
-          ...(p.hostPort !== undefined && policy === 'Static' ? { hostPort: p.hostPort } : {}),
-          protocol: p.protocol,
-        };
-      }),
+      agonesPort({ ...options.port, name: options.portName ?? 'default', portPolicy: options.portPolicy, hostPort: options.hostPort }),
+      ...options.extraPorts.map((p) => agonesPort({ ...p, portPolicy: p.portPolicy ?? options.portPolicy })),
     ],
     health: options.health.disabled
       ? { disabled: true }
@@ -150,6 +136,21 @@ export function k8sWorkload(input: DeployInput, partial: Partial<K8sOptions> = {
     deliveries: pod.deliveries,
     notes: chunkedDefault ? [chunkedDefault, ...pod.notes] : pod.notes,
     requirements: usesImageVolumes ? [...IMAGE_VOLUME_REQUIREMENTS] : [],
+  };
+}
+
+/**
+ * One GameServer port as Agones' webhook takes it: no containerPort with Passthrough ("ContainerPort cannot be
+ * specified with Passthrough PortPolicy": the container port is the host port Agones allocates, which the game reads
+ * from the SDK), a hostPort only with Static.
+ */
+function agonesPort(p: { name: string; portPolicy: K8sOptions['portPolicy']; containerPort: number; hostPort?: number; protocol: 'UDP' | 'TCP' }): AgonesGameServerSpec['ports'][number] {
+  return {
+    name: p.name,
+    portPolicy: p.portPolicy,
+    ...(p.portPolicy === 'Passthrough' ? {} : { containerPort: p.containerPort }),
+    ...(p.hostPort !== undefined && p.portPolicy === 'Static' ? { hostPort: p.hostPort } : {}),
+    protocol: p.protocol,
   };
 }
 

@@ -10,9 +10,10 @@ import { LineSplitter, LogTail, type LogSink } from './logs.js';
 import type { PlannedContainer, RunPlan } from './plan.js';
 import { RunStop, stopError } from './stop.js';
 
-import { GAME_LABEL, RUN_LABEL, checkPortFree, earlierRunsNote, leftoverCommands } from './leftovers.js';
+import { GAME_LABEL, REMOVE_LEFTOVERS, RUN_LABEL, checkPortFree, earlierRunsNote, leftoverCommands, removeContainersAndVolumes } from './leftovers.js';
+import { OWNER_LABEL, runOwner } from './run-owner.js';
 
-/** Every container and volume run-local creates carries RUN_LABEL (the run id) and GAME_LABEL. */
+/** Every container and volume run-local creates carries RUN_LABEL (the run id), GAME_LABEL and OWNER_LABEL. */
 export { GAME_LABEL, RUN_LABEL, leftoverCommands };
 export const CONTAINER_LABEL = 'dev.gamelayer.container';
 
@@ -95,7 +96,8 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   const earlier = await earlierRunsNote(docker, opts.game);
   if (earlier) reporter.warn(earlier);
   const prefix = `gamelayer-${runId}`;
-  const labels = (container?: string) => ({ [RUN_LABEL]: runId, [GAME_LABEL]: opts.game, ...(container ? { [CONTAINER_LABEL]: container } : {}) });
+  const owner = runOwner();
+  const labels = (container?: string) => ({ [RUN_LABEL]: runId, [GAME_LABEL]: opts.game, [OWNER_LABEL]: owner, ...(container ? { [CONTAINER_LABEL]: container } : {}) });
   const volumeName = (v: string) => `${prefix}-${v}`;
   const created = { containers: [] as string[], volumes: [] as string[] };
   const stop = new RunStop(opts.signal, opts.timeoutMs);
@@ -336,10 +338,10 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     stop.dispose();
     if (opts.keep) {
       if (created.containers.length + created.volumes.length > 0) {
-        reporter.info(`kept containers ${created.containers.join(', ') || 'none'} and volumes ${created.volumes.join(', ') || 'none'}; remove them with: ${leftoverCommands(runId)}`);
+        reporter.info(`kept containers ${created.containers.join(', ') || 'none'} and volumes ${created.volumes.join(', ') || 'none'}; remove them with: ${REMOVE_LEFTOVERS}`);
       }
     } else {
-      const left = await cleanup(docker, created);
+      const left = await removeContainersAndVolumes(docker, created);
       if (left.length > 0) {
         const msg = `could not remove ${left.join(', ')}; remove them with: ${leftoverCommands(runId)}`;
         if (failure === undefined) throw new GamelayerError('run.cleanup', msg);
@@ -370,24 +372,6 @@ async function hasPath(container: Docker.Container, file: string): Promise<boole
     if ((e as { statusCode?: number }).statusCode === 404) return false;
     throw daemonError(e, `look for ${file} in container ${container.id.slice(0, 12)}`);
   }
-}
-
-/** Removes containers (with their anonymous volumes), then volumes; returns what could not be removed. */
-async function cleanup(docker: Docker, created: { containers: string[]; volumes: string[] }): Promise<string[]> {
-  const left: string[] = [];
-  for (const name of [...created.containers].reverse()) {
-    await docker
-      .getContainer(name)
-      .remove({ force: true, v: true })
-      .catch((e: { statusCode?: number }) => e.statusCode === 404 || left.push(`container ${name}`));
-  }
-  for (const name of created.volumes) {
-    await docker
-      .getVolume(name)
-      .remove({ force: true })
-      .catch((e: { statusCode?: number }) => e.statusCode === 404 || left.push(`volume ${name}`));
-  }
-  return left;
 }
 
 function tailText(tail: LogTail): string {

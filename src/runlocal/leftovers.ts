@@ -1,12 +1,16 @@
 // What earlier runs left in the daemon (a run killed with SIGKILL, a closed terminal, --keep): said before a new run
 // creates anything. Their engine still held the `-p` port, and the next run copied every tree before Docker refused
-// the engine ("port is already allocated", with a hint to pass --network none, where -p is refused).
+// the engine ("port is already allocated", with a hint to pass --network none, where -p is refused). And removing
+// them: `run-local --remove-leftovers` takes the runs whose run-local process is gone, the way a run removes its own.
 import type Docker from 'dockerode';
 import { GamelayerError } from '../errors.js';
 import { daemonError } from '../docker/daemon.js';
+import { OWNER_LABEL, ownerAlive, ownerText } from './run-owner.js';
 
 export const RUN_LABEL = 'dev.gamelayer.run-local';
 export const GAME_LABEL = 'dev.gamelayer.game';
+/** What the messages about leftovers tell the user to run. */
+export const REMOVE_LEFTOVERS = 'gamelayer run-local --remove-leftovers';
 
 export function leftoverCommands(runId: string): string {
   return (
@@ -15,25 +19,83 @@ export function leftoverCommands(runId: string): string {
   );
 }
 
-/** A note naming the runs of `game` whose containers or volumes are in the daemon, with how to remove them; or undefined. */
-export async function earlierRunsNote(docker: Docker, game: string): Promise<string | undefined> {
+/** Every container and volume labelled with `game`, of any run. */
+async function gameLeftovers(docker: Docker, game: string): Promise<{ containers: Docker.ContainerInfo[]; volumes: Docker.VolumeInspectInfo[] }> {
   const label = [`${GAME_LABEL}=${game}`];
-  let containers: Docker.ContainerInfo[];
-  let volumes: Docker.VolumeInspectInfo[];
   try {
-    containers = await docker.listContainers({ all: true, filters: { label } });
-    volumes = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
+    const containers = await docker.listContainers({ all: true, filters: { label } });
+    const volumes = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
+    return { containers, volumes };
   } catch (e) {
     throw daemonError(e, 'list the containers of earlier runs');
   }
+}
+
+/** A note naming the runs of `game` whose containers or volumes are in the daemon, with how to remove them; or undefined. */
+export async function earlierRunsNote(docker: Docker, game: string): Promise<string | undefined> {
+  const { containers, volumes } = await gameLeftovers(docker, game);
   const runs = new Set([...containers.map((c) => c.Labels?.[RUN_LABEL]), ...volumes.map((v) => v.Labels?.[RUN_LABEL])].filter((r): r is string => !!r));
   if (runs.size === 0) return undefined;
   const running = containers.filter((c) => c.State === 'running').length;
   return (
     `${[...runs].join(', ')}: ${containers.length} container(s) (${running} running) and ${volumes.length} volume(s) of ` +
     `${runs.size === 1 ? 'an earlier run' : 'earlier runs'} of ${game} are in the daemon (a run still going, or one killed before it cleaned up, or --keep); ` +
-    `remove them with: ${[...runs].map(leftoverCommands).join('; ')}`
+    `remove those no run-local is running with: ${REMOVE_LEFTOVERS}`
   );
+}
+
+export interface LeftoverRemoval {
+  removed: { run: string; containers: string[]; volumes: string[] }[];
+  /** Runs left alone, and why (their run-local is still going, or may be). */
+  kept: { run: string; why: string }[];
+}
+
+/**
+ * Removes the containers and volumes of `game`'s runs whose run-local process is gone (killed before it cleaned up,
+ * or ended with --keep); a run whose process is alive, or that cannot be told (another host; an earlier release's run,
+ * which has no owner label, with a container still running) is kept and said.
+ */
+export async function removeLeftovers(docker: Docker, game: string): Promise<LeftoverRemoval> {
+  const { containers, volumes } = await gameLeftovers(docker, game);
+  const runs = new Map<string, { containers: Docker.ContainerInfo[]; volumes: Docker.VolumeInspectInfo[] }>();
+  const of = (run: string) => runs.get(run) ?? runs.set(run, { containers: [], volumes: [] }).get(run)!;
+  for (const c of containers) if (c.Labels?.[RUN_LABEL]) of(c.Labels[RUN_LABEL]).containers.push(c);
+  for (const v of volumes) if (v.Labels?.[RUN_LABEL]) of(v.Labels[RUN_LABEL]).volumes.push(v);
+  const result: LeftoverRemoval = { removed: [], kept: [] };
+  for (const [run, held] of runs) {
+    const owner = [...held.containers.map((c) => c.Labels?.[OWNER_LABEL]), ...held.volumes.map((v) => v.Labels?.[OWNER_LABEL])].find((o) => o);
+    const running = held.containers.filter((c) => c.State === 'running').length;
+    const why = owner
+      ? ownerAlive(owner) && `its run-local is still going (${ownerText(owner)})`
+      : running > 0 && `a run of an earlier release (no owner label) with ${running} container(s) running; if it is not going any more: ${leftoverCommands(run)}`;
+    if (why) {
+      result.kept.push({ run, why });
+      continue;
+    }
+    const names = { containers: held.containers.map((c) => (c.Names?.[0] ?? c.Id).replace(/^\//, '')), volumes: held.volumes.map((v) => v.Name) };
+    const left = await removeContainersAndVolumes(docker, names);
+    if (left.length > 0) throw new GamelayerError('run.cleanup', `run ${run}: could not remove ${left.join(', ')}`, `remove them with: ${leftoverCommands(run)}`);
+    result.removed.push({ run, ...names });
+  }
+  return result;
+}
+
+/** Removes containers (with their anonymous volumes), then volumes; returns what could not be removed. */
+export async function removeContainersAndVolumes(docker: Docker, created: { containers: string[]; volumes: string[] }): Promise<string[]> {
+  const left: string[] = [];
+  for (const name of [...created.containers].reverse()) {
+    await docker
+      .getContainer(name)
+      .remove({ force: true, v: true })
+      .catch((e: { statusCode?: number }) => e.statusCode === 404 || left.push(`container ${name}`));
+  }
+  for (const name of created.volumes) {
+    await docker
+      .getVolume(name)
+      .remove({ force: true })
+      .catch((e: { statusCode?: number }) => e.statusCode === 404 || left.push(`volume ${name}`));
+  }
+  return left;
 }
 
 /**
@@ -58,6 +120,11 @@ export async function checkPortFree(docker: Docker, port: number | undefined, pr
   throw new GamelayerError(
     'run.option',
     `--publish ${port}: container ${name} publishes port ${port}/${protocol} already${run ? ` (left by run-local run ${run})` : ''}, so Docker would refuse the engine after the copies`,
-    run ? `remove that run with: ${leftoverCommands(run)}; or pass another -p` : `stop that container (docker rm -f ${name}), or pass another -p`,
+    run ? portHolderHint(run, holder.Labels?.[OWNER_LABEL]) : `stop that container (docker rm -f ${name}), or pass another -p`,
   );
+}
+
+function portHolderHint(run: string, owner: string | undefined): string {
+  if (owner && ownerAlive(owner)) return `that run is still going (${ownerText(owner)}): stop it, or pass another -p`;
+  return `remove that run with: ${owner ? REMOVE_LEFTOVERS : leftoverCommands(run)}; or pass another -p`;
 }

@@ -7,7 +7,7 @@ import { refuseForeignFile } from '../../util/generated-file.js';
 import { fifoWaitNotice, readBounded, readFileBounded } from '../../util/read-bounded.js';
 import { digestsIn, fillManifests, kustomizeImages } from '../../k8s/fill.js';
 import { knownImages } from '../../k8s/fill-known.js';
-import { refuseFillClashes, refuseFillOverOwnFiles } from '../../k8s/fill-clash.js';
+import { refuseFillClashes, refuseFillOverOwnFiles, fillOutputName, withFillHeader } from '../../k8s/fill-clash.js';
 import { writeInPlace } from '../../k8s/fill-in-place.js';
 import { loadDeployInput, requirePushed, type DeployInput } from '../../k8s/input.js';
 import { pushedByOthers, pushedByOthersNote } from '../../k8s/pushed-by-others.js';
@@ -97,7 +97,7 @@ export function register(program: Command): void {
     .option('--in-place', 'with --fill: rewrite the files themselves')
     .option('--kustomize-images', "print a kustomization's images: block for this build (base manifests name gamelayer/server, gamelayer/<tree>); with --out DIR, DIR/kustomization.yaml as a kustomize Component (a folder of its own)")
     .option('--local', 'skip the check that the images were pushed to the repository (kind, minikube, run-local)')
-    .option('--force', 'with --out: replace a spec file gamelayer did not write (a pod.yaml of your own), or wrote for another object (--name); mix specs and the kustomize Component in one folder; --fill over a spec k8s wrote')
+    .option('--force', 'with --out: replace a spec file gamelayer did not write (a pod.yaml of your own), or wrote for another object (--name); mix specs and the kustomize Component in one folder; --fill over a spec k8s wrote or a file a fill did not write')
     .action(async (flags: K8sFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       await refuseOutInTrees(config, flags.out, '--out');
@@ -181,7 +181,10 @@ async function fillCommand(
   }
   for (const r of results) {
     if (flags.inPlace && r.file !== '-') await writeInPlace(r.file, r.text);
-    else if (flags.out) reporter.info(`wrote ${await writeOutput(flags.out, r.file === '-' ? 'stdin.yaml' : path.basename(r.file), r.text)}`);
+    else if (flags.out) {
+      const name = fillOutputName(r.file);
+      reporter.info(`wrote ${await writeOutput(flags.out, name, withFillHeader(r.text, name, input))}`);
+    }
     else process.stdout.write(r.text);
   }
 }

@@ -20,6 +20,7 @@ interface RunLocalFlags {
   gid?: string;
   publish?: string[];
   network?: string;
+  removeLeftovers?: boolean;
 }
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
@@ -43,7 +44,13 @@ export function register(program: Command): void {
     .option('-t, --tag <tag>', 'the local build to run, by its tag (default: the last build)')
     .option('--uid <uid>', 'user id of every container; 0 runs as root (default: 1000, as gamelayer k8s)')
     .option('--gid <gid>', 'group id and fsGroup (default: 1000)')
+    .option('--remove-leftovers', "remove the containers and volumes earlier runs of this game left (killed before they cleaned up, or --keep), keeping any run whose run-local is still going; runs nothing")
     .action(async (args: string[], flags: RunLocalFlags, cmd: Command) => {
+      if (flags.removeLeftovers) {
+        if (args.length > 0) throw new GamelayerError('run.option', `--remove-leftovers runs nothing, so it takes no start command (got ${args.join(' ')})`, 'run it alone, then run-local again');
+        await removeLeftoversCommand(cmd);
+        return;
+      }
       if (flags.publish && flags.publish.length > 1) {
         throw new GamelayerError(
           'run.option',
@@ -55,7 +62,7 @@ export function register(program: Command): void {
       const reporter = commandReporter(false);
       const recordFile = await recordOfTagOrFile(config, flags, 'run.option', 'run');
       // Heavy modules (dockerode) load only here: the CLI starts fast for every other command.
-      const { runLocal, leftoverCommands, durationMs, envEntry, portNumber, prefixedLogSink } = await import('../../runlocal/index.js');
+      const { runLocal, REMOVE_LEFTOVERS, durationMs, envEntry, portNumber, prefixedLogSink } = await import('../../runlocal/index.js');
       const k8s: Partial<K8sOptions> = { kind: flags.kind as K8sOptions['kind'] };
       if (flags.volumes !== undefined) k8s.volumes = flags.volumes as K8sOptions['volumes'];
       if (flags.uid !== undefined) k8s.runAsUser = integerOption('--uid', flags.uid);
@@ -79,7 +86,7 @@ export function register(program: Command): void {
         const again = sig === 'SIGINT' ? 'Ctrl-C' : sig;
         signals += 1;
         if (signals >= 3) {
-          process.stderr.write(`${sig} again: quitting without cleaning up${runId ? `; remove what is left with: ${leftoverCommands(runId)}` : ''}\n`);
+          process.stderr.write(`${sig} again: quitting without cleaning up${runId ? `; remove what is left with: ${REMOVE_LEFTOVERS}` : ''}\n`);
           process.exit(128 + (SIGNAL_NUMBERS[sig] ?? 1));
         }
         if (signals === 2) {
@@ -159,4 +166,16 @@ function engineExitHint(name: string, code: number, baseImage: string): string {
   if (code === 143) return `143 is a SIGTERM: stopped from outside (--timeout?); ${where}`;
   if (code === 126 || code === 127) return `${code}: the command could not be run (not found or not executable in the image); ${where}`;
   return where;
+}
+
+/** `run-local --remove-leftovers`: what earlier runs left, removed run by run; a run still going is kept and said. */
+async function removeLeftoversCommand(cmd: Command): Promise<void> {
+  const config = await commandConfig(cmd);
+  const reporter = commandReporter(false);
+  const { removeLeftovers } = await import('../../runlocal/index.js');
+  const { connectDocker } = await import('../../docker/daemon.js');
+  const r = await removeLeftovers(connectDocker(), config.game);
+  for (const x of r.removed) reporter.info(`removed run ${x.run}: ${count(x.containers.length, 'container')}, ${count(x.volumes.length, 'volume')}`);
+  for (const x of r.kept) reporter.info(`kept run ${x.run}: ${x.why}`);
+  if (r.removed.length + r.kept.length === 0) reporter.info(`no containers or volumes of earlier runs of ${config.game} in the daemon`);
 }
