@@ -5,7 +5,7 @@
 import { lastBuildName } from '../state/last-build.js';
 import path from 'node:path';
 import { Document } from 'yaml';
-import type { GameConfig } from '../config/load.js';
+import { STDIN_CONFIG_NAME, type GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { isSameOrInside } from '../util/real-path.js';
 import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
@@ -104,6 +104,9 @@ export function sourceRelative(root: string, p: string, what: string): string {
  */
 export function buildspecStart(config: GameConfig, opts: { sourceRoot?: string; supply?: BuildspecSupply }) {
   const root = path.resolve(opts.sourceRoot ?? process.cwd());
+  if (config.file === STDIN_CONFIG_NAME) {
+    throw new GamelayerError('buildspec.config-stdin', `${config.file}: the buildspec names the config file CodeBuild runs gamelayer with, and a config read from stdin (-c -) has none`, 'pass the committed config: -c FILE');
+  }
   const configFile = sourceRelative(root, config.file, 'the config');
   const stateDir = sourceRelative(root, config.stateDir, 'the state directory');
   const gl = (args: string) => `gamelayer -c "$GAMELAYER_CONFIG" ${args}`;

@@ -14,7 +14,7 @@ import { GamelayerError } from '../../errors.js';
 import { formatBytes, formatRate } from '../../report/reporter.js';
 import { armBuildInterrupt } from '../build-interrupt.js';
 import { withPushInterrupt } from '../push-interrupt.js';
-import { commandConfig, commandReporter, printJson, warnBareSizes, warnStartInterpreter } from '../context.js';
+import { commandConfig, commandReporter, printJson, warnConfig, warnStartInterpreter } from '../context.js';
 import { addRegistryOptions, checkEcrFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
 import { assertOutFolder } from '../../util/fs-access.js';
@@ -139,7 +139,7 @@ export function register(program: Command): void {
         }
         checkDockerBuildFlags(config, flags.tag, flags.platform?.[0]);
         await warnStartInterpreter(config, flags.platform, reporter);
-        await warnBareSizes(config, reporter);
+        warnConfig(config, reporter);
         const result = await buildWithDocker({
           config,
           tag: flags.tag,
@@ -204,7 +204,7 @@ export function register(program: Command): void {
       }
       // Checked once the lookup's questions are out (their round trip overlaps it): a warning, before the build.
       await warnStartInterpreter(config, flags.platform, reporter);
-      await warnBareSizes(config, reporter);
+      warnConfig(config, reporter);
       const { build } = await import('../../pipeline/build.js');
       let result: BuildResult | undefined = await build({
         config,
