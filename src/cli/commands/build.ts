@@ -279,7 +279,7 @@ export function register(program: Command): void {
         }
         for (const a of attachedMany) warnSignedByHand(a, reporter);
         if (flags.json) printJson({ ...buildJson(shownMany), push: many, ...(attachedMany.length ? { supplyChain: attachedMany } : {}) });
-        else process.stdout.write(`${buildText(shownMany)}\n${pushManyText(many, (t) => reusedSentLine(shownMany, t.push, t.uploadedBlobs))}\n${attachedMany.map((a) => `${a.repository}:\n${attachText(a)}\n`).join('')}`);
+        else process.stdout.write(`${buildText(shownMany)}\n${pushManyText(many, (t) => reusedSentLine(summaryReused(shownMany.summary), t.push, t.uploadedBlobs))}\n${attachedMany.map((a) => `${a.repository}:\n${attachText(a)}\n`).join('')}`);
         return;
       }
       let pushed: PushBuildResult | undefined;
@@ -308,7 +308,7 @@ export function register(program: Command): void {
           : undefined;
       if (attached) warnSignedByHand(attached, reporter);
       if (flags.json) printJson({ ...buildJson(shown), push: pushed, ...(attached ? { supplyChain: attached } : {}) });
-      else process.stdout.write(`${buildText(shown)}\n${pushed ? `${pushText(pushed, reusedSentLine(shown, pushed))}\n` : ''}${attached ? `${attachText(attached)}\n` : ''}`);
+      else process.stdout.write(`${buildText(shown)}\n${pushed ? `${pushText(pushed, reusedSentLine(summaryReused(shown.summary), pushed))}\n` : ''}${attached ? `${attachText(attached)}\n` : ''}`);
     });
   addRegistryOptions(cmd);
 }
@@ -445,15 +445,20 @@ function previousText(s: BuildResult['summary']): string {
  * tree switched to chunks and back reused its old layers ("new bytes 324 B"), never pushed there, and the push line
  * that followed said "360 MiB sent". Each true, together they read as a contradiction. Undefined when there is none.
  */
-export function reusedSentLine(r: Pick<ShownBuild, 'summary'>, p: Pick<PushBuildResult, 'images'>, uploadedBlobs?: readonly string[]): string | undefined {
+export function reusedSentLine(reusedLayers: ReadonlyMap<string, number>, p: Pick<PushBuildResult, 'images'>, uploadedBlobs?: readonly string[]): string | undefined {
   const uploaded = new Set(uploadedBlobs ?? p.images.flatMap((i) => i.uploaded));
-  const reused = new Map(r.summary.layers.filter((l) => l.reused && uploaded.has(l.layer.digest)).map((l) => [l.layer.digest, l.layer.size]));
-  if (reused.size === 0) return undefined;
-  const bytes = [...reused.values()].reduce((n, b) => n + b, 0);
+  const sent = [...reusedLayers].filter(([digest]) => uploaded.has(digest));
+  if (sent.length === 0) return undefined;
+  const bytes = sent.reduce((n, [, size]) => n + size, 0);
   return (
-    `of that, ${formatBytes(bytes)} is ${count(reused.size, 'layer')} this build reused from the local store that ${p.images[0]?.repository ?? 'the repository'} lacked ` +
+    `of that, ${formatBytes(bytes)} is ${count(sent.length, 'layer')} this build reused from the local store that ${p.images[0]?.repository ?? 'the repository'} lacked ` +
     `(the build's "new bytes" counts only layers built now)`
   );
+}
+
+/** The layers a build's summary says it reused (by digest, their size): reusedSentLine's input. */
+function summaryReused(s: BuildResult['summary']): Map<string, number> {
+  return new Map(s.layers.filter((l) => l.reused).map((l) => [l.layer.digest, l.layer.size]));
 }
 
 /**
