@@ -13,7 +13,6 @@ import type { BuildRecord } from '../../types.js';
 import { GamelayerError } from '../../errors.js';
 import { formatBytes, formatRate } from '../../report/reporter.js';
 import { armBuildInterrupt } from '../build-interrupt.js';
-import { withPushInterrupt } from '../push-interrupt.js';
 import { commandConfig, commandReporter, printJson, warnConfig, warnStartInterpreter } from '../context.js';
 import { addRegistryOptions, checkEcrFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
@@ -186,7 +185,8 @@ export function register(program: Command): void {
       // once more so that they go out, and their round trip overlaps the loading of the build's modules that follows
       // (start-up, issue 17).
       // The tags the push will set (pushTag) are asked with the kept layers.
-      // From here to the push a stop says what the build did and that nothing was pushed (the push says its own).
+      // From here to the end of the push a stop says what the build did and that nothing was pushed, then that the
+      // build is done, then what went up.
       const buildStop = primary ? armBuildInterrupt(reporter, pushTo) : undefined;
       let previousLookup = previousSteps?.startPreviousLookup({
         rebase: flags.rebase,
@@ -222,7 +222,16 @@ export function register(program: Command): void {
         registry,
         previousLookup,
         reporter: buildStop?.reporter ?? reporter,
-      }).finally(() => buildStop?.off()).catch(async (e: unknown) => {
+      }).then(
+        (built) => {
+          buildStop?.built(built.record.tags[0]!);
+          return built;
+        },
+        (e: unknown) => {
+          buildStop?.off();
+          throw e;
+        },
+      ).catch(async (e: unknown) => {
         // Several --push: the first is where the build plans. With it unreachable nothing is pushed anywhere, though
         // a target that fails later gets none while the others are pushed: say which one it was and what to do.
         const lookupFailed = previousLookup !== undefined && (await previousLookup.result.then(() => false, () => true));
@@ -252,7 +261,7 @@ export function register(program: Command): void {
       if (pushTo.length > 1) {
         const { pushBuildToMany } = await import('../../pipeline/steps/push-many.js');
         const [store, record] = [result.store, pushRecord];
-        const many = await withPushInterrupt(reporter, (r) => pushBuildToMany({
+        const many = await buildStop!.pushing((r) => pushBuildToMany({
           ...registry,
           mountFrom: config.mountFrom,
           store,
@@ -286,7 +295,7 @@ export function register(program: Command): void {
       if (primary) {
         const { pushBuild } = await import('../../pipeline/steps/push.js');
         const [built, record] = [result, pushRecord];
-        pushed = await withPushInterrupt(reporter, (r) =>
+        pushed = await buildStop!.pushing((r) =>
           pushBuild({ ...registry, ...(primaryTarget ? { target: primaryTarget } : {}), mountFrom: config.mountFrom, store: built.store, record, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter: r, recordRead: built.previousRecordRead, previousTarget: built.previousTarget }),
         );
       }
