@@ -59,6 +59,7 @@ export interface GameConfig {
   baseImage: string;
   start: string[];
   platforms: string[];
+  /** `registry:` as the repository alone (`host/path`): a tag or digest written there is dropped. */
   registry?: string;
   /** `mountFrom:` as repository paths (no host, tag or digest): where a push mounts the blobs its target lacks from. */
   mountFrom?: string[];
