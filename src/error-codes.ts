@@ -28,6 +28,7 @@ export const ERROR_CODES = [
   'build.layer-too-big',
   'build.platform',
   'build.store-other-game',
+  'buildspec.config-stdin',
   'buildspec.invalid',
   'buildspec.outside-source',
   'buildspec.platforms',

@@ -2,11 +2,17 @@
 // the push says what went up (push-resume-cli.test.ts). Now one line says how far the build got, that nothing was
 // pushed, and that running again reuses what was built. The registry here answers its ping and then holds every other
 // request open: the build waits on its previous-build lookup, a point in the build phase reached every time.
+// A stop after the build and before the push was silent too: it says the build is done and how to push it.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCli } from './support/cli-process.js';
+import { sleep, startCli } from './support/cli-process.js';
 import { copySample } from './support/sample.js';
+import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
 describe('build --push stopped before its push', () => {
@@ -43,5 +49,39 @@ describe('build --push stopped before its push', () => {
       `build stopped by Ctrl-C before the push: no layer packed yet; nothing was pushed to ${host}/studio/sample; ` +
         'run the same command again: the layers finished and the scanned hashes are reused, not built again',
     );
+  }, 120_000);
+});
+
+describe('build --push stopped after its build, before its push', () => {
+  const registry = useRegistry();
+
+  it('Ctrl-C: one line says the build is in the local store, nothing was pushed, and how to push it; exit 130', async () => {
+    const dir = await tempDir('gl-build-push-built-interrupt-');
+    copySample(dir);
+    // Between the build and the push, a signed push opens each target: the second one's credentials come from a
+    // docker credential helper that marks that it ran and then waits (until its reader, the CLI, is gone).
+    const bin = path.join(dir, 'helper-bin');
+    const mark = path.join(dir, 'helper-ran');
+    await mkdir(bin);
+    await writeFile(path.join(bin, 'docker-credential-held'), '#!/bin/sh\ntouch "$HELPER_MARK"\nwhile echo waiting; do sleep 0.2; done\n');
+    await chmod(path.join(bin, 'docker-credential-held'), 0o755);
+    const held = '127.0.0.1:1';
+    await mkdir(path.join(dir, 'docker'));
+    await writeFile(path.join(dir, 'docker/config.json'), JSON.stringify({ credHelpers: { [held]: 'held' } }));
+    execFileSync('openssl', ['ecparam', '-genkey', '-name', 'prime256v1', '-noout', '-out', path.join(dir, 'key.pem')]);
+    const repos = [`${registry.host}/studio/built-interrupt`, `${held}/studio/built-interrupt`];
+    const run = startCli(['build', '--tag', 'v1', '--push', repos[0]!, '--push', repos[1]!, '--sign', path.join(dir, 'key.pem')], {
+      cwd: dir,
+      env: { PATH: `${bin}:${process.env.PATH}`, DOCKER_CONFIG: path.join(dir, 'docker'), HELPER_MARK: mark },
+    });
+    while (!existsSync(mark) && run.child.exitCode === null) await sleep(20);
+    run.child.kill('SIGINT');
+    const stopped = await run.result;
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stderr.trimEnd().split('\n').at(-1)).toBe(
+      `build --push stopped by Ctrl-C after the build, before the push: the build v1 is in the local store; nothing was pushed to ${repos.join(', ')}; ` +
+        `push it with gamelayer push ${repos.map((r) => `${r}:v1`).join(' ')} (or run the same command again: nothing is built again)`,
+    );
+    expect(existsSync(path.join(dir, '.gamelayer/records/build-v1.json'))).toBe(true);
   }, 120_000);
 });

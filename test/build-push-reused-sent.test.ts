@@ -56,4 +56,31 @@ describe('build --push of layers reused from the local store', () => {
       expect(sent, lines[target]).not.toBeNull();
     }
   });
+
+  it('push of a build made without --push: the same line below the bytes sent (it was said by build --push alone)', async () => {
+    // v1 was built first (beforeAll); v5 reuses every layer of it, and neither was pushed here.
+    const built = await runCli(['build', '--tag', 'v5'], { cwd: dir });
+    expect(built.code, built.stderr).toBe(0);
+    const reused = /^layers: 0 built, (\d+) reused/m.exec(built.stdout);
+    expect(reused, built.stdout).not.toBeNull();
+    const repo = `${registry.host}/studio/reused-sent-push`;
+    const r = await runCli(['push', `${repo}:v5`], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    const said = REUSED_SENT.exec(lines[lines.findIndex((l) => l.startsWith('blobs: ')) + 1] ?? '');
+    expect(said, r.stdout).not.toBeNull();
+    expect(said![2]).toBe(reused![1]);
+    expect(said![3]).toBe(repo);
+
+    // To several: below each target.
+    const repos = [`${registry.host}/studio/reused-sent-push-a`, `${registry.host}/studio/reused-sent-push-b`];
+    const many = await runCli(['push', ...repos.map((x) => `${x}:v5`)], { cwd: dir });
+    expect(many.code, many.stderr).toBe(0);
+    const manyLines = many.stdout.split('\n');
+    for (const repo of repos) {
+      const target = manyLines.findIndex((l) => l.startsWith(`${repo}: pushed (`));
+      expect(target, many.stdout).toBeGreaterThanOrEqual(0);
+      expect(REUSED_SENT.exec(manyLines[target + 1] ?? '')?.[3], many.stdout).toBe(repo);
+    }
+  });
 });

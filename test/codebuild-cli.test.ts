@@ -113,6 +113,24 @@ describe('gamelayer codebuild start', () => {
     expect(r.stderr).toMatch(/^hint: logs: https:\/\/console\.aws\.amazon\.com\/cloudwatch\/.*stream=/m);
   });
 
+  it('--json: start prints the build id, arn and number; with --watch its status and seconds; a failed build the same with its error', async () => {
+    const started = await cli(['codebuild', 'start', '--project', 'game-ok', '--json']);
+    expect(started.code, started.stderr).toBe(0);
+    const s = JSON.parse(started.stdout) as Record<string, unknown>;
+    expect(s).toMatchObject({ id: expect.stringMatching(/^game-ok:[0-9a-f-]{36}$/), batch: false });
+    expect(s.arn).toBe(`arn:aws:codebuild:${TEST_REGION}:123456789012:build/${s.id as string}`);
+    const watched = await cli(['codebuild', 'watch', s.id as string, '--poll-interval', '20ms', '--json']);
+    expect(watched.code, watched.stderr).toBe(0);
+    expect(JSON.parse(watched.stdout)).toEqual({ id: s.id, arn: s.arn, batch: false, status: 'SUCCEEDED', seconds: 77 });
+
+    const failed = await cli(['codebuild', 'start', '--project', 'game-broken', '--watch', '--poll-interval', '20ms', '--json']);
+    expect(failed.code).toBe(1);
+    const f = JSON.parse(failed.stdout) as { id: string; status: string; error: { code: string } };
+    expect(f.status).toBe('FAILED');
+    expect(f.error.code).toBe('codebuild.build-failed');
+    expect(f.id).toMatch(/^game-broken:/);
+  });
+
   it('throttled polls back off (growing waits), are reported, and the watch still ends in success', async () => {
     const before = fake.throttled;
     const r = await cli(['codebuild', 'start', '--project', 'game-busy', '--watch', '--poll-interval', '20ms']);

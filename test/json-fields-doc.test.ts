@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
+import { startFakeCodeBuild, TEST_CREDENTIALS, TEST_REGION } from './support/fake-codebuild.js';
 import { copySample } from './support/sample.js';
 import { useSigningFixture } from './support/signing-fixture.js';
 
@@ -34,8 +35,8 @@ beforeAll(async () => {
   repo = `${fx.reg.host}/studio/game`;
 }, 60_000);
 
-async function json(row: string, args: string[], status = 0): Promise<Record<string, unknown>> {
-  const r = await runCli([...args, '--json'], { cwd: dir });
+async function json(row: string, args: string[], status = 0, env?: Record<string, string>): Promise<Record<string, unknown>> {
+  const r = await runCli([...args, '--json'], { cwd: dir, env });
   expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(status);
   const out = JSON.parse(r.stdout) as Record<string, unknown>;
   const fields = rows.get(row);
@@ -66,12 +67,33 @@ describe('docs/json.md lists the fields each --json prints', () => {
     await json('prune', ['prune', repo, '--keep', '1']);
     await json('prune --lifecycle-policy', ['prune', repo, '--lifecycle-policy', 'print']);
     await json('dockerfile', ['dockerfile', '--out', path.join(fx.root, 'dockerfiles')]);
+    expect((await json('k8s', ['k8s', '--tag', 'v2', '--repository', repo])).spec).toBeDefined();
+    await json('k8s', ['k8s', '--tag', 'v2', '--repository', repo, '--out', path.join(fx.root, 'k8s')]);
+    await json('k8s', ['k8s', '--tag', 'v2', '--repository', repo, '--kustomize-images']);
+    expect((await json('ecs', ['ecs', '--tag', 'v2', '--repository', repo])).taskDefinition).toBeDefined();
+    await json('ecs', ['ecs', '--tag', 'v2', '--repository', repo, '--out', path.join(fx.root, 'ecs')]);
     const failed = await json('verify', ['verify', `${repo}:v2`, '--key', path.join(fx.root, 'pub.pem')], 1);
     expect(failed.error).toBeDefined();
     await json('sign', ['sign', `${repo}:v2`, '--key', path.join(fx.root, 'key.pem')]);
     await json('verify', ['verify', `${repo}:v2`, '--key', path.join(fx.root, 'pub.pem')]);
     await json('any, failed', ['inspect', 'nosuch'], 1);
-    await json('any, failed', ['k8s'], 2);
+    await json('any, failed', ['codebuild', 'buildspec'], 2);
     await json('init', ['init', path.join(dir, 'app'), '--force']);
+  });
+
+  it('codebuild start and watch (a local CodeBuild stand-in)', async () => {
+    const fake = await startFakeCodeBuild();
+    try {
+      fake.project('game-ok');
+      fake.project('game-broken', { failIn: 'BUILD' });
+      const env = { AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey, AWS_REGION: TEST_REGION, GAMELAYER_CODEBUILD_ENDPOINT: fake.endpoint };
+      const started = await json('codebuild start', ['codebuild', 'start', '--project', 'game-ok'], 0, env);
+      await json('codebuild start', ['codebuild', 'start', '--project', 'game-ok', '--watch', '--poll-interval', '20ms'], 0, env);
+      await json('codebuild watch', ['codebuild', 'watch', started.id as string, '--poll-interval', '20ms'], 0, env);
+      const failed = await json('codebuild start', ['codebuild', 'start', '--project', 'game-broken', '--watch', '--poll-interval', '20ms'], 1, env);
+      expect(failed.error).toBeDefined();
+    } finally {
+      await fake.stop();
+    }
   });
 });

@@ -93,6 +93,32 @@ describe('gamelayer k8s / ecs', () => {
     expect(gs.spec.health).toEqual({ disabled: true });
   });
 
+  it('--json: the files written and the images pinned, digests as in the spec; without --out the spec in it', async () => {
+    const config = await loadConfig(path.join(dir, 'gamelayer.yaml'));
+    const { input } = await loadDeployInput(config);
+    const record = lastBuildFile(config);
+    const treeImages = input.trees.map((t) => ({ name: t.tree, reference: t.digestRef, digest: t.imageDigest }));
+    const k = cli('k8s', '--kind', 'fleet', '--volumes', 'init', '--out', 'deploy-json', '--json');
+    expect(k.status, k.stderr).toBe(0);
+    expect(k.stderr).toBe('');
+    expect(JSON.parse(k.stdout)).toEqual({ record, files: [path.join(dir, 'deploy-json', 'fleet.yaml')], removed: [], images: treeImages });
+    const printed = JSON.parse(cli('k8s', '--kind', 'fleet', '--volumes', 'init', '--json').stdout) as { spec: string; files: string[] };
+    expect(printed.files).toEqual([]);
+    expect(printed.spec).toBe(readFileSync(path.join(dir, 'deploy-json', 'fleet.yaml'), 'utf8'));
+    const server = JSON.parse(cli('k8s', '--volumes', 'none', '--json').stdout) as { images: unknown[] };
+    expect(server.images).toEqual([{ name: 'server', reference: input.serverDigestRef, digest: input.serverDigestRef!.split('@')[1] }]);
+
+    const e = cli('ecs', '--out', 'deploy-json', '--json');
+    expect(e.status, e.stderr).toBe(0);
+    const ecs = JSON.parse(e.stdout) as { record: string; family: string; files: string[]; images: { container: string; reference: string; digest: string }[]; taskDefinition?: unknown };
+    expect(ecs).toMatchObject({ record, family: 'my-game', files: [path.join(dir, 'deploy-json', 'ecs-task-definition.json')] });
+    expect(ecs.taskDefinition).toBeUndefined();
+    const written = JSON.parse(readFileSync(path.join(dir, 'deploy-json', 'ecs-task-definition.json'), 'utf8')) as { containerDefinitions: { name: string; image: string }[] };
+    expect(ecs.images.map((i) => [i.container, i.reference])).toEqual(written.containerDefinitions.map((c) => [c.name, c.image]));
+    expect(new Set(ecs.images.map((i) => i.digest))).toEqual(new Set(input.trees.map((t) => t.imageDigest)));
+    expect(JSON.parse(cli('ecs', '--json').stdout).taskDefinition).toEqual(written);
+  });
+
   it('bad flags name themselves', () => {
     // A bad flag value is a usage error (README, docs/errors.md "Exit status"): exit 2.
     const r = cli('k8s', '--kind', 'job');

@@ -1,15 +1,12 @@
-// Ctrl-C (or a CI's SIGTERM) while `build --push` is still building ended the process, exit 130, without a word; a stop
-// during its push says what went up (push-interrupt.ts). A stop before the push says how far the build got, that
-// nothing was pushed, and that running again reuses what was built (the layers finished are in the local store, the
-// scan's hashes in its cache).
-import { formatBytes, type ProgressTask, type Reporter } from '../report/reporter.js';
+// Ctrl-C (or a CI's SIGTERM) while `build --push` was still building, or after the build and before the push started,
+// ended the process, exit 130, without a word; a stop during its push says what went up (push-interrupt.ts). A stop
+// while it builds says how far the build got, that nothing was pushed, and that running again reuses what was built
+// (the layers finished are in the local store, the scan's hashes in its cache); one once it is built says the build is
+// there and how to push it. One handler and one wrapper of the reporter serve the three phases.
+import { formatBytes, type Reporter } from '../report/reporter.js';
+import { interruptedText } from './push-interrupt.js';
+import { countingReporter, type Packed, type StopCounts } from './stop-counts.js';
 import { onStopSignal, signalName, type StopSignal } from './stop-signal.js';
-
-/** The new layers' packing so far: undefined before it starts (scanning, planning, reading the previous build). */
-interface Packed {
-  bytes: number;
-  total: number;
-}
 
 /** The line a `build --push` stopped before its push prints. */
 export function buildInterruptedText(signal: StopSignal, packed: Packed | undefined, repositories: readonly string[]): string {
@@ -20,34 +17,48 @@ export function buildInterruptedText(signal: StopSignal, packed: Packed | undefi
   );
 }
 
+/** The line a `build --push` stopped between the end of its build and the start of its push prints. */
+export function builtInterruptedText(signal: StopSignal, tag: string, repositories: readonly string[]): string {
+  return (
+    `build --push stopped by ${signalName(signal)} after the build, before the push: the build ${tag} is in the local store; ` +
+    `nothing was pushed to ${repositories.join(', ')}; push it with gamelayer push ${repositories.map((r) => `${r}:${tag}`).join(' ')} ` +
+    '(or run the same command again: nothing is built again)'
+  );
+}
+
+export interface BuildPushInterrupt {
+  /** The reporter the build and the push run with: it counts the new layers packed and the blobs sent. */
+  reporter: Reporter;
+  /** The build is done (its tag): a stop from now until the push says so. */
+  built(tag: string): void;
+  /** Runs the push; a stop meanwhile says what went up (interruptedText). The handlers go when it ends. */
+  pushing<T>(push: (reporter: Reporter) => Promise<T>): Promise<T>;
+  /** The handlers go (a build that failed). */
+  off(): void;
+}
+
 /**
- * From now until `off()` (called before the push, which says its own line), a SIGINT or SIGTERM prints
- * `buildInterruptedText` and exits as the signal would. `reporter` is the one the build runs with: it counts the
- * new layers' bytes (the `build N layers` task).
+ * From now until the push ends (or `off()`), a SIGINT or SIGTERM prints the line of the phase `build --push` is in —
+ * building, built, pushing — and exits as the signal would. `reporter` is the one the command runs with.
  */
-export function armBuildInterrupt(reporter: Reporter, repositories: readonly string[]): { reporter: Reporter; off: () => void } {
-  let packed: Packed | undefined;
-  const off = onStopSignal((signal) => buildInterruptedText(signal, packed, repositories));
-  const counting: Reporter = {
-    ...reporter,
-    info: (m) => reporter.info(m),
-    warn: (m) => reporter.warn(m),
-    task(label, total, unit, options) {
-      const task = reporter.task(label, total, unit, options);
-      if (unit !== 'bytes' || !/^build \d+ layers?\b/.test(label)) return task;
-      // Each platform's build packs its own layers: the stop line says them all.
-      const counted = (packed ??= { bytes: 0, total: 0 });
-      counted.total += total;
-      const tracked: ProgressTask = {
-        tick(n) {
-          counted.bytes += n;
-          task.tick(n);
-        },
-        done: (summary) => task.done(summary),
-      };
-      if (task.skip) tracked.skip = (n) => task.skip!(n);
-      return tracked;
+export function armBuildInterrupt(reporter: Reporter, repositories: readonly string[]): BuildPushInterrupt {
+  const counts: StopCounts = { sent: { blobs: 0, bytes: 0, running: 0 } };
+  let phase: { built?: string; pushing?: boolean } = {};
+  const off = onStopSignal((signal) =>
+    phase.pushing ? interruptedText(signal, counts.sent) : phase.built !== undefined ? builtInterruptedText(signal, phase.built, repositories) : buildInterruptedText(signal, counts.packed, repositories),
+  );
+  const counting = countingReporter(reporter, counts);
+  return {
+    reporter: counting,
+    built: (tag) => void (phase = { built: tag }),
+    async pushing(push) {
+      phase = { pushing: true };
+      try {
+        return await push(counting);
+      } finally {
+        off();
+      }
     },
+    off,
   };
-  return { reporter: counting, off };
 }

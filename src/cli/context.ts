@@ -23,14 +23,12 @@ export async function commandConfig(cmd: Command): Promise<GameConfig> {
  * source: checked before any work, as the file-or-folder checks of the output are.
  */
 export async function refuseOutInTrees(config: GameConfig, out: string | undefined, flag: string, kind: 'file' | 'folder' = 'folder'): Promise<void> {
-  if (out !== undefined && out !== '-') await assertOutsideFolders(out, flag, treeSourceFolders(config), { kind, configDir: path.dirname(config.file) });
+  if (out !== undefined && out !== '-') await assertOutsideFolders(out, flag, treeSourceFolders(config), { kind, configDir: config.dir });
 }
 
-/** Warns (stderr) when the config's layer size is a bare number of bytes below 1 MiB (512 meant as 512 MiB, say). */
-export async function warnBareSizes(config: GameConfig, reporter: Reporter): Promise<void> {
-  const { bareTargetSizeWarning } = await import('../config/bare-size.js');
-  const w = await bareTargetSizeWarning(config);
-  if (w) reporter.warn(w);
+/** Warns (stderr) of what the config says but likely meant otherwise: a layer size of 512 bytes meant as 512 MiB, say. */
+export function warnConfig(config: GameConfig, reporter: Reporter): void {
+  for (const w of config.warnings ?? []) reporter.warn(w);
 }
 
 /** Warns (stderr, once) when the start program cannot run on the config's base: a script whose interpreter is nowhere. */

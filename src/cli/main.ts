@@ -18,7 +18,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('gamelayer')
     .description('Ship large game servers as containers: only what changed is built, pushed and pulled.')
     .version(gamelayerVersion(), '-V, --version', 'print the version of gamelayer')
-    .option('-c, --config <file>', 'game config file', 'gamelayer.yaml')
+    .option('-c, --config <file>', 'game config file; - reads it from stdin (relative paths in it start at the current folder)', 'gamelayer.yaml')
     .option('-q, --quiet', 'no progress and no notes on stderr, only warnings and errors (the result still goes to stdout)')
     .showHelpAfterError()
     // Commander's own usage messages get the code too; subcommands inherit this (registered below).
@@ -35,6 +35,11 @@ export async function main(argv: string[]): Promise<number> {
       const opts = action.opts();
       for (const name of ['out', 'sign', 'key', 'line']) {
         if (opts[name] === '') throw new GamelayerError('cli.usage', `--${name}: empty`, `give the --${name} value (is a shell variable unset?), or leave --${name} out`);
+      }
+      // `-c -` takes stdin: a password or a manifest read from it too got what the config left, nothing.
+      if (action.optsWithGlobals().config === '-') {
+        const other = opts.passwordStdin ? '--password-stdin' : (opts.fill as string[] | undefined)?.includes('-') ? '--fill -' : undefined;
+        if (other) throw new GamelayerError('cli.usage', `-c - and ${other} both read stdin`, 'write the config to a file and pass it with -c FILE');
       }
       // `--out -` means stdout, as a script writes it: wrote a file or made a folder named "-" in the current folder.
       if (opts.out === '-') {

@@ -14,7 +14,7 @@ import { GamelayerError } from '../errors.js';
 import { ARTIFACTS, buildspecStart, regionImageDefinitions, SOURCE_TAG, supplyHeader, type BuildspecSupply } from './buildspec.js';
 import { regionRepositories, regionRepositoryLine } from './buildspec-regions.js';
 import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
-import { shellWord } from './shell-word.js';
+import { shellWord } from '../util/shell-word.js';
 import { yamlText } from '../util/yaml-text.js';
 
 /** The CodeBuild environment of a platform's job: ARM containers for arm64 (Graviton), Linux (x86_64) for amd64. */

@@ -5,12 +5,12 @@
 import { lastBuildName } from '../state/last-build.js';
 import path from 'node:path';
 import { Document } from 'yaml';
-import type { GameConfig } from '../config/load.js';
+import { STDIN_CONFIG_NAME, type GameConfig } from '../config/load.js';
 import { GamelayerError } from '../errors.js';
 import { isSameOrInside } from '../util/real-path.js';
 import { buildspecSchema, type Buildspec } from './buildspec-schema.js';
 import { regionRepositories, regionRepositoryLine } from './buildspec-regions.js';
-import { shellWord } from './shell-word.js';
+import { shellWord } from '../util/shell-word.js';
 import { yamlText } from '../util/yaml-text.js';
 
 export type BuildspecKind = 'daemonless' | 'docker' | 'pr-check';
@@ -104,11 +104,15 @@ export function sourceRelative(root: string, p: string, what: string): string {
  */
 export function buildspecStart(config: GameConfig, opts: { sourceRoot?: string; supply?: BuildspecSupply }) {
   const root = path.resolve(opts.sourceRoot ?? process.cwd());
+  if (config.file === STDIN_CONFIG_NAME) {
+    throw new GamelayerError('buildspec.config-stdin', `${config.file}: the buildspec names the config file CodeBuild runs gamelayer with, and a config read from stdin (-c -) has none`, 'pass the committed config: -c FILE');
+  }
   const configFile = sourceRelative(root, config.file, 'the config');
   const stateDir = sourceRelative(root, config.stateDir, 'the state directory');
   const gl = (args: string) => `gamelayer -c "$GAMELAYER_CONFIG" ${args}`;
   const variables: Record<string, string> = { GAMELAYER_CONFIG: configFile };
-  if (config.registry) variables.REPOSITORY_URI = repositoryOf(config.registry);
+  // The loader keeps `registry:` as the repository alone (a tag or digest written there dropped).
+  if (config.registry) variables.REPOSITORY_URI = config.registry;
   return { stateDir, gl, variables, supply: supplyFlags(opts.supply, variables) };
 }
 
@@ -286,12 +290,4 @@ function checked(spec: Buildspec): Buildspec {
   // returned (not zod's copy) so keys keep the order they are written in.
   buildspecSchema.parse(spec);
   return spec;
-}
-
-/** `host/path[:tag][@digest]` → `host/path`. */
-function repositoryOf(ref: string): string {
-  const noDigest = ref.split('@')[0]!;
-  const slash = noDigest.lastIndexOf('/');
-  const colon = noDigest.lastIndexOf(':');
-  return colon > slash ? noDigest.slice(0, colon) : noDigest;
 }

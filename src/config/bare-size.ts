@@ -1,21 +1,15 @@
 // `layers: {targetSize: 512}` is 512 bytes: a size without a unit counts bytes (tests and byte-exact setups rely on
 // that), but a build engineer who wrote 512 meant 512 MiB, and the plan split the trees into a layer per file up to
 // maxLayers with no word said (only diff hinted). A bare number below 1 MiB is warned about, with the fix; one
-// written with a unit (`40KiB`, `512B`) is taken as meant.
-import { isScalar, LineCounter, parseDocument } from 'yaml';
-import { readSmallFile } from '../util/small-file.js';
-import { CONFIG_MAX_BYTES, type GameConfig } from './load.js';
+// written with a unit (`40KiB`, `512B`) is taken as meant. Read from the document the loader parsed.
+import { isScalar, type Document, type LineCounter } from 'yaml';
 
 const MIB = 1024 ** 2;
 const BARE = /^\s*\d+(?:\.\d+)?\s*$/;
 
 /** The warning for a `layers.targetSize` written as a bare number of bytes below 1 MiB; undefined otherwise. */
-export async function bareTargetSizeWarning(config: Pick<GameConfig, 'file' | 'layers'>): Promise<string | undefined> {
-  if (config.layers.targetSize >= MIB) return undefined;
-  const read = await readSmallFile(config.file, CONFIG_MAX_BYTES).catch(() => undefined);
-  if (read === undefined || !('bytes' in read)) return undefined;
-  const lines = new LineCounter();
-  const doc = parseDocument(read.bytes.toString('utf8'), { lineCounter: lines });
+export function bareTargetSizeWarning(doc: Document, lines: LineCounter, file: string, targetSize: number): string | undefined {
+  if (targetSize >= MIB) return undefined;
   const node = doc.getIn(['layers', 'targetSize'], true);
   if (!isScalar(node)) return undefined;
   const written = node.source ?? String(node.value);
@@ -23,7 +17,7 @@ export async function bareTargetSizeWarning(config: Pick<GameConfig, 'file' | 'l
   const at = node.range ? lines.linePos(node.range[0]) : undefined;
   const n = written.trim();
   return (
-    `${config.file}${at ? `:${at.line}:${at.col}` : ''}: layers.targetSize: ${n} has no unit, so it is ${n} bytes: ` +
+    `${file}${at ? `:${at.line}:${at.col}` : ''}: layers.targetSize: ${n} has no unit, so it is ${n} bytes: ` +
     `the trees are split into layers of about ${n} bytes, every file that big or bigger a layer of its own (up to layers.maxLayers); ` +
     `write ${n}MiB if megabytes were meant, or ${n}B to keep ${n} bytes without this warning`
   );

@@ -8,9 +8,11 @@ import type { z } from 'zod';
 import { GamelayerError, errnoCode } from '../errors.js';
 import { TREE_NAMES, type TreeName } from '../types.js';
 import { isSameOrInside, realPathOfExisting } from '../util/real-path.js';
+import { readBounded } from '../util/read-bounded.js';
 import { readSmallFile } from '../util/small-file.js';
 import { badUtf8Byte, strictUtf8 } from '../util/utf8-text.js';
 import { gamelayerRoot } from '../version.js';
+import { bareTargetSizeWarning } from './bare-size.js';
 import { deployConfig, deployProblems, type DeployConfig } from './deploy.js';
 import { configSchema, shownValue, type RawConfig } from './schema.js';
 import { foreignValues } from './yaml-values.js';
@@ -46,8 +48,9 @@ export interface TreeConfig {
 }
 
 export interface GameConfig {
-  /** Absolute path of the config file; relative paths in it resolve against its directory. */
+  /** Absolute path of the config file, or `<stdin>` for `--config -`: what messages name. */
   file: string;
+  /** Where relative paths in it start: the file's folder, or the current folder for a config read from stdin. */
   dir: string;
   /** `.gamelayer/` beside the config: caches, records and (by default) the OCI store. */
   stateDir: string;
@@ -56,6 +59,7 @@ export interface GameConfig {
   baseImage: string;
   start: string[];
   platforms: string[];
+  /** `registry:` as the repository alone (`host/path`): a tag or digest written there is dropped. */
   registry?: string;
   /** `mountFrom:` as repository paths (no host, tag or digest): where a push mounts the blobs its target lacks from. */
   mountFrom?: string[];
@@ -64,6 +68,8 @@ export interface GameConfig {
   trees: Record<TreeName, TreeConfig>;
   /** The `deploy:` section, checked against the Kubernetes and Agones schemas; undefined when absent. */
   deploy?: DeployConfig;
+  /** What the file says that was taken as written but was likely meant otherwise (a bare `layers.targetSize` below 1 MiB). */
+  warnings?: string[];
 }
 
 /** The source paths of a tree for one platform: the per-platform entry or the shared one. */
@@ -99,7 +105,26 @@ function exampleConfigHint(): string {
   return `see "The game config: ${CONFIG_FILE}" in ${fileURLToPath(new URL('README.md', root))}`;
 }
 
+/** `--config -`: the config is read from stdin; relative paths in it start at the current folder. */
+export const STDIN_CONFIG = '-';
+/** What messages call a config read from stdin (`<stdin>:3:5: trees.app.source: …`). */
+export const STDIN_CONFIG_NAME = '<stdin>';
+
+/** Stdin is read once: a second load of the config, or a later position in it, reads the same text. */
+let stdinConfig: Promise<string> | undefined;
+
+function stdinConfigText(): Promise<string> {
+  stdinConfig ??= readBounded(process.stdin, CONFIG_MAX_BYTES).then((read) => {
+    if (!Buffer.isBuffer(read)) {
+      throw new GamelayerError('config.unreadable', `${STDIN_CONFIG_NAME}: more than ${CONFIG_MAX_BYTES} bytes, more than a config file holds`, `is it the config? pipe your ${CONFIG_FILE} into --config -`);
+    }
+    return configText(read, STDIN_CONFIG_NAME);
+  });
+  return stdinConfig;
+}
+
 export async function loadConfig(file: string): Promise<GameConfig> {
+  if (file === STDIN_CONFIG) return parseConfig(await stdinConfigText(), STDIN_CONFIG_NAME, process.cwd());
   const abs = path.resolve(file);
   let read: Awaited<ReturnType<typeof readSmallFile>>;
   try {
@@ -151,8 +176,8 @@ function configText(bytes: Buffer, file: string): string {
   );
 }
 
-/** Parses and validates config text; `file` is used for messages and to resolve relative paths. */
-export function parseConfig(text: string, file: string): GameConfig {
+/** Parses and validates config text; `file` is used for messages, `dir` (default: the file's folder) to resolve relative paths. */
+export function parseConfig(text: string, file: string, dir = path.dirname(file)): GameConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const where = (offset: number | undefined) => {
@@ -209,7 +234,6 @@ export function parseConfig(text: string, file: string): GameConfig {
       throw new GamelayerError('config.invalid', messages.join('\n'), `fix ${path.basename(file)} and run again`);
     }
   }
-  const dir = path.dirname(file);
   const trees = {} as Record<TreeName, TreeConfig>;
   const mounts = new Map<string, TreeName>();
   for (const name of TREE_NAMES) {
@@ -292,6 +316,7 @@ export function parseConfig(text: string, file: string): GameConfig {
       }
     }
   }
+  const bareSize = bareTargetSizeWarning(doc, lines, file, raw.layers.targetSize);
   for (const name of TREE_NAMES) excludeOwnFolders(trees[name], [
     { folder: stateDir, what: "gamelayer's state folder" },
     { folder: store, what: 'the local OCI store' },
@@ -311,6 +336,7 @@ export function parseConfig(text: string, file: string): GameConfig {
     layers: raw.layers,
     trees,
     ...(raw.deploy ? { deploy: deployConfig(raw.deploy) } : {}),
+    ...(bareSize ? { warnings: [bareSize] } : {}),
   };
 }
 
@@ -319,9 +345,8 @@ export function parseConfig(text: string, file: string): GameConfig {
  * found after loading (a source that does not exist); the file alone when it cannot be read again.
  */
 export async function configPosition(file: string, field: string[]): Promise<string> {
-  const read = await readSmallFile(file, CONFIG_MAX_BYTES).catch(() => undefined);
-  if (read === undefined || !('bytes' in read)) return file;
-  const text = read.bytes.toString('utf8');
+  const text = file === STDIN_CONFIG_NAME ? await stdinConfig?.catch(() => undefined) : await readSmallFile(file, CONFIG_MAX_BYTES).then((r) => ('bytes' in r ? r.bytes.toString('utf8') : undefined), () => undefined);
+  if (text === undefined) return file;
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
   const offset = offsetOf(doc, field) ?? nearestOffset(doc, field);

@@ -3,20 +3,16 @@
 // `gamelayer dockerfile --context - | docker build -` then looked the name up on Docker Hub ("no such host", "pull
 // access denied") while the Dockerfile's comment said the base was loaded. This says what to run first.
 import { parseBaseRef } from '../oci/base-image.js';
+import { shellWord } from '../util/shell-word.js';
 
 /** How to put the local base into the daemon under `image` (the Dockerfiles' name for it). */
 export function loadLocalBaseHint(baseImage: string, image: string, configDir: string): string {
   const ref = parseBaseRef(baseImage, configDir);
   const load =
     ref.kind === 'docker-archive'
-      ? `docker load -i ${shellQuote(ref.file)}, then docker tag <the image it loaded> ${image}`
+      ? `docker load -i ${shellWord(ref.file)}, then docker tag <the image it loaded> ${image}`
       : ref.kind === 'oci' || ref.kind === 'oci-archive'
-        ? `skopeo copy ${shellQuote(`${ref.kind}:${ref.kind === 'oci' ? ref.dir : ref.file}${ref.tag ? `:${ref.tag}` : ''}`)} docker-daemon:${image}`
+        ? `skopeo copy ${shellWord(`${ref.kind}:${ref.kind === 'oci' ? ref.dir : ref.file}${ref.tag ? `:${ref.tag}` : ''}`)} docker-daemon:${image}`
         : undefined;
   return `${load ? `${load}; ` : ''}gamelayer build --builder docker loads it so itself, or pass --build-arg BASE_IMAGE=<an image the daemon has>`;
-}
-
-/** A word as a shell reads it back: as it is when it holds nothing a shell treats specially. */
-function shellQuote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
 }

@@ -20,7 +20,7 @@ import { pruneLayerCache, readKeptState, staleStateFiles, type KeptState } from 
 import { buildTags } from './inspect.js';
 import { isStoreBuild, listLocal, localBuildSummary, openLocalStore, type LocalBuildSummary } from './local.js';
 import { removeOrphans, sortElsewhere, type Orphan } from './gc-orphans.js';
-import { storeOfRecord } from '../state/last-build.js';
+import { namesStore } from '../state/record-name.js';
 
 export interface GcOptions {
   config: GameConfig;
@@ -90,7 +90,7 @@ async function collect(store: OciStore, opts: GcOptions, keep: number): Promise<
   // So are those a gc of this store killed after it rewrote the index was removing (gc-journal.ts).
   const removing = await readGcJournal(store.dir);
   // A record that names this store is its build too, its images gone or not: --keep counts it, and it goes in turn.
-  const namesThis = (b: LocalBuildSummary) => b.record.store !== undefined && storeOfRecord(opts.config.stateDir, b.record.store) === store.dir;
+  const namesThis = (b: LocalBuildSummary) => b.record.store !== undefined && namesStore(opts.config, b.record.store);
   // Another store's build of the same tag is not (its record names that store).
   const builds = recorded.filter((b) => (isStoreBuild(opts.config, b) && (rows.some((r) => r.build === b.tag) || removing.has(b.tag))) || namesThis(b));
   const notHere = await sortElsewhere(opts.config.stateDir, recorded.filter((b) => !builds.includes(b)));

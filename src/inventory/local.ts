@@ -12,7 +12,7 @@ import { buildRecordFile, currentRecordName, isLegacyRecordName, namesStore, tag
 import { readBuildSummary, type BuildRecordSummary } from '../state/record-summary.js';
 import { TREE_NAMES, type BuildRecord, type Descriptor } from '../types.js';
 import { exists } from '../util/exists.js';
-import { newestFirst } from '../util/instant.js';
+import { newestFirst, olderFirst } from '../util/instant.js';
 import { buildTags } from './inspect.js';
 
 export interface LocalBuild {
@@ -78,6 +78,18 @@ async function readLocalBuilds<R extends BuildRecordSummary>(config: GameConfig,
   }
   // By the instants the times name, not their text (another zone, or no fractional seconds, sorted wrong).
   return out.sort(newestFirst((b) => b.record.createdAt, (a, b) => a.tag.localeCompare(b.tag)));
+}
+
+/**
+ * The content layers of `record` that an earlier build of the config's store holds too, by digest (their size): the
+ * layers it reused rather than made, as its build counted them (`push` says which of them a registry lacked).
+ */
+export async function layersFromEarlierBuilds(config: GameConfig, record: Pick<BuildRecord, 'createdAt' | 'layers' | 'plan'>): Promise<Map<string, number>> {
+  const earlier = (await localBuildSummaries(config)).filter((b) => isStoreBuild(config, b) && olderFirst(b.record.createdAt, record.createdAt) < 0);
+  const held = new Set(earlier.flatMap((b) => b.record.layers.map((l) => l.digest)));
+  // The plan's layers are the trees' content; the tree images' marker layers are the record's others.
+  const content = new Set(record.plan.layers.map((l) => l.inputKey));
+  return new Map(record.layers.filter((l) => content.has(l.inputKey) && held.has(l.digest)).map((l) => [l.digest, l.size]));
 }
 
 export async function openLocalStore(config: GameConfig): Promise<OciStore | undefined> {

@@ -35,6 +35,15 @@ export function buildImageRefs(input: DeployInput, refs: RefStyle = 'digest'): M
   return m;
 }
 
+/** The build's images `names` (`server`, `engine`, …) as a spec writes them, with the digest each pins. */
+export function pinnedImages(input: DeployInput, names: readonly string[], refs: RefStyle = 'digest'): { name: string; reference: string; digest: string }[] {
+  const all = buildImageRefs(input, refs);
+  return [...new Set(names)].filter((name) => all.has(name)).map((name) => {
+    const reference = all.get(name)!;
+    return { name, reference, digest: reference.slice(reference.lastIndexOf('@') + 1) };
+  });
+}
+
 /**
  * Which build image a reference in a manifest means: a placeholder names it; a reference into the build's
  * repository means the image its digest is (this build's, or one `known` names: an earlier build's in the local

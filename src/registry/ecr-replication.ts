@@ -6,6 +6,7 @@
 import { DescribeImageReplicationStatusCommand, DescribeRegistryCommand, type ReplicationRule } from '@aws-sdk/client-ecr';
 import { GamelayerError } from '../errors.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
+import { sleep } from '../util/retry.js';
 import type { EcrApi } from './ecr.js';
 import { REPLICATION_TIMEOUT_ENV, REPLICATION_TIMEOUT_MS } from './replication-timeout.js';
 
@@ -46,6 +47,8 @@ export interface WaitForReplicationOptions {
   timeoutMs?: number;
   pollMs?: number;
   reporter?: Reporter;
+  /** The caller's cancel: the wait ends at the next poll (an AbortError from the pause). */
+  signal?: AbortSignal;
   /** For tests of the bound: the clock and the pause. */
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -60,7 +63,7 @@ export interface ReplicationWaitResult {
 export async function waitForReplication(opts: WaitForReplicationOptions): Promise<ReplicationWaitResult> {
   const reporter = opts.reporter ?? silentReporter;
   const now = opts.now ?? Date.now;
-  const pause = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const pause = opts.sleep ?? ((ms: number) => sleep(ms, opts.signal));
   const timeoutMs = opts.timeoutMs ?? REPLICATION_TIMEOUT_MS;
   const pollMs = opts.pollMs ?? REPLICATION_POLL_MS;
   const started = now();
@@ -73,6 +76,7 @@ export async function waitForReplication(opts: WaitForReplicationOptions): Promi
   const task = reporter.task(`replication of ${opts.repository} to ${opts.destinations.map((d) => d.region).join(', ')}`, total, 'items');
   let polls = 0;
   for (;;) {
+    opts.signal?.throwIfAborted();
     polls++;
     for (const image of opts.images) {
       if (![...left.values()].some((s) => s.has(image.digest))) continue;

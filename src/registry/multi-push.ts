@@ -61,6 +61,8 @@ export interface UploadToTargetsOptions {
   joinWaitMs?: number;
   /** The media blobs this host shares with the hosts building the game's other platforms, and its part of them. */
   stripe?: BlobStripe;
+  /** The caller's cancel: uploads in flight are cut, none starts after it, and every target stops (the error is thrown). */
+  signal?: AbortSignal;
 }
 
 export interface UploadToTargetsResult {
@@ -126,7 +128,8 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
       if (r.error) return; // set aside meanwhile: nothing more goes there
       const task = reporter.task(`blob ${job.blob.digest.slice(7, 19)} (${t.name})`, job.blob.size, 'bytes', { progressLines: true });
       const mountFrom = mounting[i] ? lacking[i]!.mounts.get(job.blob.digest) : undefined;
-      const up = await uploadBlob(t.target.client, t.repo, source, {
+      opts.signal?.throwIfAborted();
+      const up = await uploadBlob(opts.signal ? t.target.client.cancellable(opts.signal) : t.target.client, t.repo, source, {
         mountFrom,
         chunked: job.blob.size >= chunkedAbove,
         chunkSize: opts.chunkSize,
@@ -141,8 +144,8 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
       r.bytesSent += up.bytesSent;
       (up.outcome === 'mounted' ? r.mounted : r.uploaded).push(job.blob.digest);
     } catch (e) {
-      // A damaged store blob is the store's fault, not this target's: every target stops on it.
-      if (e instanceof GamelayerError && e.code === 'store.blob-corrupt') throw e;
+      // A damaged store blob is the store's fault, not this target's: every target stops on it; so on a cancel.
+      if ((e instanceof GamelayerError && e.code === 'store.blob-corrupt') || opts.signal?.aborted) throw e;
       r.error ??= e;
     } finally {
       source.release();

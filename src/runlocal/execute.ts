@@ -10,7 +10,7 @@ import { LineSplitter, LogTail, type LogSink } from './logs.js';
 import type { PlannedContainer, RunPlan } from './plan.js';
 import { RunStop, stopError } from './stop.js';
 
-import { GAME_LABEL, REMOVE_LEFTOVERS, RUN_LABEL, checkPortFree, earlierRunsNote, leftoverCommands, removeContainersAndVolumes } from './leftovers.js';
+import { GAME_LABEL, REMOVE_LEFTOVERS, RUN_LABEL, checkPortFree, daemonContainers, earlierRunsNote, leftoverCommands, removeContainersAndVolumes } from './leftovers.js';
 import { OWNER_LABEL, runOwner } from './run-owner.js';
 
 /** Every container and volume run-local creates carries RUN_LABEL (the run id), GAME_LABEL and OWNER_LABEL. */
@@ -91,9 +91,10 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   const { docker, plan, runId } = opts;
   checkPublish(opts.publishPort, opts.network);
   await checkNetwork(docker, opts.network);
-  await checkPortFree(docker, opts.publishPort, plan.engine.ports[0]?.protocol);
+  const containers = await daemonContainers(docker);
+  checkPortFree(containers, opts.publishPort, plan.engine.ports[0]?.protocol);
   const reporter = opts.reporter ?? silentReporter;
-  const earlier = await earlierRunsNote(docker, opts.game);
+  const earlier = await earlierRunsNote(docker, containers, opts.game);
   if (earlier) reporter.warn(earlier);
   const prefix = `gamelayer-${runId}`;
   const owner = runOwner();

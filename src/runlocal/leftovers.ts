@@ -21,19 +21,34 @@ export function leftoverCommands(runId: string): string {
 
 /** Every container and volume labelled with `game`, of any run. */
 async function gameLeftovers(docker: Docker, game: string): Promise<{ containers: Docker.ContainerInfo[]; volumes: Docker.VolumeInspectInfo[] }> {
-  const label = [`${GAME_LABEL}=${game}`];
+  const containers = (await daemonContainers(docker)).filter((c) => c.Labels?.[GAME_LABEL] === game);
+  return { containers, volumes: await gameVolumes(docker, game) };
+}
+
+async function gameVolumes(docker: Docker, game: string): Promise<Docker.VolumeInspectInfo[]> {
   try {
-    const containers = await docker.listContainers({ all: true, filters: { label } });
-    const volumes = (await docker.listVolumes({ filters: { label } })).Volumes ?? [];
-    return { containers, volumes };
+    return (await docker.listVolumes({ filters: { label: [`${GAME_LABEL}=${game}`] } })).Volumes ?? [];
   } catch (e) {
-    throw daemonError(e, 'list the containers of earlier runs');
+    throw daemonError(e, 'list the volumes of earlier runs');
   }
 }
 
-/** A note naming the runs of `game` whose containers or volumes are in the daemon, with how to remove them; or undefined. */
-export async function earlierRunsNote(docker: Docker, game: string): Promise<string | undefined> {
-  const { containers, volumes } = await gameLeftovers(docker, game);
+/** Every container in the daemon, running or not: listed once for both checks before a run (below). */
+export async function daemonContainers(docker: Docker): Promise<Docker.ContainerInfo[]> {
+  try {
+    return await docker.listContainers({ all: true });
+  } catch (e) {
+    throw daemonError(e, 'list its containers');
+  }
+}
+
+/**
+ * A note naming the runs of `game` whose containers (of `all`, daemonContainers) or volumes are in the daemon, with
+ * how to remove them; or undefined.
+ */
+export async function earlierRunsNote(docker: Docker, all: readonly Docker.ContainerInfo[], game: string): Promise<string | undefined> {
+  const containers = all.filter((c) => c.Labels?.[GAME_LABEL] === game);
+  const volumes = await gameVolumes(docker, game);
   const runs = new Set([...containers.map((c) => c.Labels?.[RUN_LABEL]), ...volumes.map((v) => v.Labels?.[RUN_LABEL])].filter((r): r is string => !!r));
   if (runs.size === 0) return undefined;
   const running = containers.filter((c) => c.State === 'running').length;
@@ -99,18 +114,14 @@ export async function removeContainersAndVolumes(docker: Docker, created: { cont
 }
 
 /**
- * Refuses `--publish port` before anything is created when a container already publishes it on the loopback (or on
- * every address), naming that container and, when an earlier run of ours left it, how to remove it.
+ * Refuses `--publish port` before anything is created when a container (of `all`, daemonContainers) already publishes
+ * it on the loopback (or on every address), naming that container and, when an earlier run of ours left it, how to
+ * remove it.
  */
-export async function checkPortFree(docker: Docker, port: number | undefined, protocol: 'udp' | 'tcp' = 'udp'): Promise<void> {
+export function checkPortFree(all: readonly Docker.ContainerInfo[], port: number | undefined, protocol: 'udp' | 'tcp' = 'udp'): void {
   if (port === undefined) return;
-  let holders: Docker.ContainerInfo[];
-  try {
-    // Every running container, not the `publish` filter: it takes tcp unless told, and the game port is udp.
-    holders = await docker.listContainers();
-  } catch (e) {
-    throw daemonError(e, `list the containers publishing port ${port}`);
-  }
+  // Every running container, not Docker's `publish` filter: it takes tcp unless told, and the game port is udp.
+  const holders = all.filter((c) => c.State === 'running');
   // Docker refuses the same port and protocol on the loopback or on every IPv4 address; 7777/tcp leaves 7777/udp free.
   const clashes = (p: Docker.Port) => p.PublicPort === port && p.Type === protocol && (p.IP === '127.0.0.1' || p.IP === '0.0.0.0' || !p.IP);
   const holder = holders.find((c) => (c.Ports ?? []).some(clashes));

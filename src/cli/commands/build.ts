@@ -13,8 +13,7 @@ import type { BuildRecord } from '../../types.js';
 import { GamelayerError } from '../../errors.js';
 import { formatBytes, formatRate } from '../../report/reporter.js';
 import { armBuildInterrupt } from '../build-interrupt.js';
-import { withPushInterrupt } from '../push-interrupt.js';
-import { commandConfig, commandReporter, printJson, warnBareSizes, warnStartInterpreter } from '../context.js';
+import { commandConfig, commandReporter, printJson, warnConfig, warnStartInterpreter } from '../context.js';
 import { addRegistryOptions, checkEcrFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
 import { assertOutFolder } from '../../util/fs-access.js';
@@ -139,7 +138,7 @@ export function register(program: Command): void {
         }
         checkDockerBuildFlags(config, flags.tag, flags.platform?.[0]);
         await warnStartInterpreter(config, flags.platform, reporter);
-        await warnBareSizes(config, reporter);
+        warnConfig(config, reporter);
         const result = await buildWithDocker({
           config,
           tag: flags.tag,
@@ -186,7 +185,8 @@ export function register(program: Command): void {
       // once more so that they go out, and their round trip overlaps the loading of the build's modules that follows
       // (start-up, issue 17).
       // The tags the push will set (pushTag) are asked with the kept layers.
-      // From here to the push a stop says what the build did and that nothing was pushed (the push says its own).
+      // From here to the end of the push a stop says what the build did and that nothing was pushed, then that the
+      // build is done, then what went up.
       const buildStop = primary ? armBuildInterrupt(reporter, pushTo) : undefined;
       let previousLookup = previousSteps?.startPreviousLookup({
         rebase: flags.rebase,
@@ -204,7 +204,7 @@ export function register(program: Command): void {
       }
       // Checked once the lookup's questions are out (their round trip overlaps it): a warning, before the build.
       await warnStartInterpreter(config, flags.platform, reporter);
-      await warnBareSizes(config, reporter);
+      warnConfig(config, reporter);
       const { build } = await import('../../pipeline/build.js');
       let result: BuildResult | undefined = await build({
         config,
@@ -222,7 +222,16 @@ export function register(program: Command): void {
         registry,
         previousLookup,
         reporter: buildStop?.reporter ?? reporter,
-      }).finally(() => buildStop?.off()).catch(async (e: unknown) => {
+      }).then(
+        (built) => {
+          buildStop?.built(built.record.tags[0]!);
+          return built;
+        },
+        (e: unknown) => {
+          buildStop?.off();
+          throw e;
+        },
+      ).catch(async (e: unknown) => {
         // Several --push: the first is where the build plans. With it unreachable nothing is pushed anywhere, though
         // a target that fails later gets none while the others are pushed: say which one it was and what to do.
         const lookupFailed = previousLookup !== undefined && (await previousLookup.result.then(() => false, () => true));
@@ -252,7 +261,7 @@ export function register(program: Command): void {
       if (pushTo.length > 1) {
         const { pushBuildToMany } = await import('../../pipeline/steps/push-many.js');
         const [store, record] = [result.store, pushRecord];
-        const many = await withPushInterrupt(reporter, (r) => pushBuildToMany({
+        const many = await buildStop!.pushing((r) => pushBuildToMany({
           ...registry,
           mountFrom: config.mountFrom,
           store,
@@ -279,14 +288,14 @@ export function register(program: Command): void {
         }
         for (const a of attachedMany) warnSignedByHand(a, reporter);
         if (flags.json) printJson({ ...buildJson(shownMany), push: many, ...(attachedMany.length ? { supplyChain: attachedMany } : {}) });
-        else process.stdout.write(`${buildText(shownMany)}\n${pushManyText(many, (t) => reusedSentLine(shownMany, t.push, t.uploadedBlobs))}\n${attachedMany.map((a) => `${a.repository}:\n${attachText(a)}\n`).join('')}`);
+        else process.stdout.write(`${buildText(shownMany)}\n${pushManyText(many, (t) => reusedSentLine(summaryReused(shownMany.summary), t.push, t.uploadedBlobs))}\n${attachedMany.map((a) => `${a.repository}:\n${attachText(a)}\n`).join('')}`);
         return;
       }
       let pushed: PushBuildResult | undefined;
       if (primary) {
         const { pushBuild } = await import('../../pipeline/steps/push.js');
         const [built, record] = [result, pushRecord];
-        pushed = await withPushInterrupt(reporter, (r) =>
+        pushed = await buildStop!.pushing((r) =>
           pushBuild({ ...registry, ...(primaryTarget ? { target: primaryTarget } : {}), mountFrom: config.mountFrom, store: built.store, record, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter: r, recordRead: built.previousRecordRead, previousTarget: built.previousTarget }),
         );
       }
@@ -308,7 +317,7 @@ export function register(program: Command): void {
           : undefined;
       if (attached) warnSignedByHand(attached, reporter);
       if (flags.json) printJson({ ...buildJson(shown), push: pushed, ...(attached ? { supplyChain: attached } : {}) });
-      else process.stdout.write(`${buildText(shown)}\n${pushed ? `${pushText(pushed, reusedSentLine(shown, pushed))}\n` : ''}${attached ? `${attachText(attached)}\n` : ''}`);
+      else process.stdout.write(`${buildText(shown)}\n${pushed ? `${pushText(pushed, reusedSentLine(summaryReused(shown.summary), pushed))}\n` : ''}${attached ? `${attachText(attached)}\n` : ''}`);
     });
   addRegistryOptions(cmd);
 }
@@ -445,15 +454,20 @@ function previousText(s: BuildResult['summary']): string {
  * tree switched to chunks and back reused its old layers ("new bytes 324 B"), never pushed there, and the push line
  * that followed said "360 MiB sent". Each true, together they read as a contradiction. Undefined when there is none.
  */
-export function reusedSentLine(r: Pick<ShownBuild, 'summary'>, p: Pick<PushBuildResult, 'images'>, uploadedBlobs?: readonly string[]): string | undefined {
+export function reusedSentLine(reusedLayers: ReadonlyMap<string, number>, p: Pick<PushBuildResult, 'images'>, uploadedBlobs?: readonly string[]): string | undefined {
   const uploaded = new Set(uploadedBlobs ?? p.images.flatMap((i) => i.uploaded));
-  const reused = new Map(r.summary.layers.filter((l) => l.reused && uploaded.has(l.layer.digest)).map((l) => [l.layer.digest, l.layer.size]));
-  if (reused.size === 0) return undefined;
-  const bytes = [...reused.values()].reduce((n, b) => n + b, 0);
+  const sent = [...reusedLayers].filter(([digest]) => uploaded.has(digest));
+  if (sent.length === 0) return undefined;
+  const bytes = sent.reduce((n, [, size]) => n + size, 0);
   return (
-    `of that, ${formatBytes(bytes)} is ${count(reused.size, 'layer')} this build reused from the local store that ${p.images[0]?.repository ?? 'the repository'} lacked ` +
+    `of that, ${formatBytes(bytes)} is ${count(sent.length, 'layer')} this build reused from the local store that ${p.images[0]?.repository ?? 'the repository'} lacked ` +
     `(the build's "new bytes" counts only layers built now)`
   );
+}
+
+/** The layers a build's summary says it reused (by digest, their size): reusedSentLine's input. */
+function summaryReused(s: BuildResult['summary']): Map<string, number> {
+  return new Map(s.layers.filter((l) => l.reused).map((l) => [l.layer.digest, l.layer.size]));
 }
 
 /**

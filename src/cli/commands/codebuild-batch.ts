@@ -4,7 +4,8 @@
 import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { formatSeconds } from '../../codebuild/duration.js';
 import type { Reporter } from '../../report/reporter.js';
-import { followUntilInterrupted, watchOptions } from './codebuild-follow.js';
+import { printJson } from '../context.js';
+import { endedJson, followUntilInterrupted, watchOptions, type FollowJson } from './codebuild-follow.js';
 
 interface BatchFlags {
   project?: string;
@@ -15,6 +16,7 @@ interface BatchFlags {
   pollMs: number;
   stopOnInterrupt?: boolean;
   region?: string;
+  json?: boolean;
 }
 
 function out(line: string): void {
@@ -31,17 +33,22 @@ export async function startBatch(client: CodeBuildClient, flags: BatchFlags & { 
     retryBaseMs: Math.min(flags.pollMs, 1000),
     onRetry: (m) => reporter.warn(m),
   });
-  out(`started build batch ${batch.id}`);
-  if (batch.buildBatchNumber !== undefined) out(`batch number ${batch.buildBatchNumber}`);
-  if (batch.arn) out(`arn ${batch.arn}`);
+  const started: FollowJson = { id: batch.id!, ...(batch.arn ? { arn: batch.arn } : {}), ...(batch.buildBatchNumber !== undefined ? { number: batch.buildBatchNumber } : {}), batch: true };
+  if (!flags.json) {
+    out(`started build batch ${batch.id}`);
+    if (batch.buildBatchNumber !== undefined) out(`batch number ${batch.buildBatchNumber}`);
+    if (batch.arn) out(`arn ${batch.arn}`);
+  }
   if (!flags.watch) {
-    out(`follow it with: gamelayer codebuild watch --batch ${batch.id}`);
+    if (flags.json) printJson(started);
+    else out(`follow it with: gamelayer codebuild watch --batch ${batch.id}`);
     return;
   }
-  await followBatch(client, batch.id!, flags, reporter);
+  await followBatch(client, batch.id!, flags, reporter, started);
 }
 
-export async function followBatch(client: CodeBuildClient, id: string, flags: BatchFlags, reporter: Reporter): Promise<void> {
+/** Watches the batch to its end, as `follow` a build; under --json the end is `base` with the status (endedJson). */
+export async function followBatch(client: CodeBuildClient, id: string, flags: BatchFlags, reporter: Reporter, base: FollowJson): Promise<void> {
   const lib = await import('../../codebuild/batch.js');
   const watched = await followUntilInterrupted({
     noun: 'build batch',
@@ -52,6 +59,10 @@ export async function followBatch(client: CodeBuildClient, id: string, flags: Ba
     watch: (signal) => lib.watchBuildBatch(watchOptions(client, id, flags, signal, reporter, lib.formatBatchEvent)),
     stop: async () => (await lib.stopBuildBatch(client, id))?.buildBatchStatus,
   });
+  if (flags.json) {
+    const b = watched?.batch;
+    return endedJson(base, b && { status: b.buildBatchStatus, seconds: lib.batchSeconds(b), arn: b.arn }, !watched || b?.buildBatchStatus === 'SUCCEEDED' ? undefined : lib.batchFailure(watched, flags.region));
+  }
   if (!watched) return;
   const secs = lib.batchSeconds(watched.batch);
   const took = secs !== undefined ? ` in ${formatSeconds(secs)}` : '';

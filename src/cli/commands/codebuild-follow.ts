@@ -3,7 +3,10 @@
 // batches, so the two cannot drift apart in what an interrupt does or prints.
 import { createInterface } from 'node:readline/promises';
 import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import type { GamelayerError } from '../../errors.js';
 import type { Reporter } from '../../report/reporter.js';
+import { printJson } from '../context.js';
+import { withJsonResult } from '../report-error.js';
 
 /** Exit status after Ctrl-C (128 + SIGINT), the shell's convention. */
 export const INTERRUPTED = 130;
@@ -24,17 +27,17 @@ export interface FollowTarget<T> {
 
 /**
  * The options of watchBuild / watchBuildBatch from a command's flags: each event printed on stdout as `format` words
- * it, CodeBuild's throttling and transient errors as warnings.
+ * it (none under --json: stdout is the one document), CodeBuild's throttling and transient errors as warnings.
  */
 export function watchOptions<E extends { kind: string }>(
   client: CodeBuildClient,
   id: string,
-  flags: { timeoutMs?: number; pollMs: number; region?: string },
+  flags: { timeoutMs?: number; pollMs: number; region?: string; json?: boolean },
   signal: AbortSignal,
   reporter: Reporter,
   format: (e: E) => string,
 ) {
-  const onEvent = (e: E) => (e.kind === 'throttled' || e.kind === 'transient' ? reporter.warn(format(e)) : void process.stdout.write(`${format(e)}\n`));
+  const onEvent = (e: E) => (e.kind === 'throttled' || e.kind === 'transient' ? reporter.warn(format(e)) : flags.json ? undefined : void process.stdout.write(`${format(e)}\n`));
   return { client, id, timeoutMs: flags.timeoutMs, pollMs: flags.pollMs, signal, region: flags.region, onEvent };
 }
 
@@ -53,6 +56,30 @@ export async function followUntilInterrupted<T>(target: FollowTarget<T>): Promis
   await interrupted(target);
   process.exitCode = INTERRUPTED;
   return undefined;
+}
+
+/** What `codebuild start --json` and `watch --json` print of a build or a batch (docs/json.md). */
+export interface FollowJson {
+  id: string;
+  arn?: string;
+  number?: number;
+  batch: boolean;
+  /** Once watched to its end: CodeBuild's status (SUCCEEDED, FAILED, …) and how long it ran. */
+  status?: string;
+  seconds?: number;
+  /** Ctrl-C ended the watch: the build's status is not known here. */
+  interrupted?: boolean;
+}
+
+/**
+ * The end of a watch under --json: the result printed, or for a build that did not succeed the failure with the
+ * result in it (one document, report-error.ts); undefined `ended` is a watch Ctrl-C ended.
+ */
+export function endedJson(base: FollowJson, ended: { status?: string; seconds?: number; arn?: string } | undefined, failure?: GamelayerError): void {
+  if (!ended) return printJson({ ...base, interrupted: true });
+  const result: FollowJson = { ...base, ...(ended.arn ? { arn: ended.arn } : {}), status: ended.status ?? 'ended', ...(ended.seconds !== undefined ? { seconds: ended.seconds } : {}) };
+  if (failure) throw withJsonResult(failure, result);
+  printJson(result);
 }
 
 async function interrupted(target: FollowTarget<unknown>): Promise<void> {

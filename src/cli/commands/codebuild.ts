@@ -15,8 +15,8 @@ import { loadDeployInput, requirePushed } from '../../k8s/input.js';
 import { pushedByOthers, pushedByOthersNote } from '../../k8s/pushed-by-others.js';
 import { writeOutput } from '../../k8s/output.js';
 import type { Reporter } from '../../report/reporter.js';
-import { commandConfig, commandReporter, refuseOutInTrees } from '../context.js';
-import { followUntilInterrupted, watchOptions } from './codebuild-follow.js';
+import { commandConfig, commandReporter, printJson, refuseOutInTrees } from '../context.js';
+import { endedJson, followUntilInterrupted, watchOptions, type FollowJson } from './codebuild-follow.js';
 import { refuseForeignFile, refuseNonJsonFile } from '../../util/generated-file.js';
 
 interface AwsFlags {
@@ -29,6 +29,7 @@ interface WatchFlags extends AwsFlags {
   pollInterval: string;
   stopOnInterrupt?: boolean;
   batch?: boolean;
+  json?: boolean;
 }
 
 interface StartFlags extends WatchFlags {
@@ -49,7 +50,8 @@ export function register(program: Command): void {
     c
       .option('--timeout <duration>', 'stop watching after this long (e.g. 45m, 1h30m); the build keeps running')
       .option('--poll-interval <duration>', 'first wait between polls; grows while nothing changes', '5s')
-      .option('--stop-on-interrupt', 'on Ctrl-C (SIGINT) stop the build without asking (the default in non-interactive runs is to leave it running)');
+      .option('--stop-on-interrupt', 'on Ctrl-C (SIGINT) stop the build without asking (the default in non-interactive runs is to leave it running)')
+      .option('--json', 'print the build (id, arn, number; once watched, its status and seconds) as JSON on stdout');
 
   watchOptions(
     aws(
@@ -66,7 +68,7 @@ export function register(program: Command): void {
     const env = (await sdk()).parseEnvFlags(flags.env);
     const timeoutMs = flags.timeout !== undefined ? parseDuration('--timeout', flags.timeout) : undefined;
     const pollMs = parseDuration('--poll-interval', flags.pollInterval);
-    const reporter = commandReporter(false);
+    const reporter = commandReporter(Boolean(flags.json));
     const client = (await sdk()).codebuildClient({ endpoint: flags.endpoint, region: flags.region });
     if (flags.batch) {
       const { startBatch } = await import('./codebuild-batch.js');
@@ -80,14 +82,18 @@ export function register(program: Command): void {
       retryBaseMs: Math.min(pollMs, 1000),
       onRetry: (m) => reporter.warn(m),
     });
-    out(`started build ${build.id}`);
-    if (build.buildNumber !== undefined) out(`build number ${build.buildNumber}`);
-    if (build.arn) out(`arn ${build.arn}`);
+    const started: FollowJson = { id: build.id!, ...(build.arn ? { arn: build.arn } : {}), ...(build.buildNumber !== undefined ? { number: build.buildNumber } : {}), batch: false };
+    if (!flags.json) {
+      out(`started build ${build.id}`);
+      if (build.buildNumber !== undefined) out(`build number ${build.buildNumber}`);
+      if (build.arn) out(`arn ${build.arn}`);
+    }
     if (!flags.watch) {
-      out(`follow it with: gamelayer codebuild watch ${build.id}`);
+      if (flags.json) printJson(started);
+      else out(`follow it with: gamelayer codebuild watch ${build.id}`);
       return;
     }
-    await follow(client, build.id!, { ...flags, timeoutMs, pollMs }, reporter);
+    await follow(client, build.id!, { ...flags, timeoutMs, pollMs }, reporter, started);
   });
 
   watchOptions(
@@ -103,8 +109,9 @@ export function register(program: Command): void {
     const pollMs = parseDuration('--poll-interval', flags.pollInterval);
     const client = (await sdk()).codebuildClient({ endpoint: flags.endpoint, region: flags.region });
     const { followBatch } = await import('./codebuild-batch.js');
-    if (flags.batch || (await import('../../codebuild/batch.js')).isBatchArn(id)) return followBatch(client, id, { ...flags, timeoutMs, pollMs }, commandReporter(false));
-    await follow(client, id, { ...flags, timeoutMs, pollMs }, commandReporter(false));
+    const reporter = commandReporter(Boolean(flags.json));
+    if (flags.batch || (await import('../../codebuild/batch.js')).isBatchArn(id)) return followBatch(client, id, { ...flags, timeoutMs, pollMs }, reporter, { id, batch: true });
+    await follow(client, id, { ...flags, timeoutMs, pollMs }, reporter, { id, batch: false });
   });
 
   aws(codebuild.command('stop').description('stop a running build (or with --batch, a batch build)').argument('<id>', 'build id (project:uuid)').option('--batch', 'the id is a batch build\'s')).action(async (id: string, flags: AwsFlags & { batch?: boolean }) => {
@@ -183,12 +190,16 @@ function out(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** Watches until the build ends; Ctrl-C offers to stop it. Sets the exit status; throws for a failed build. */
+/**
+ * Watches until the build ends; Ctrl-C offers to stop it. Sets the exit status; throws for a failed build. Under
+ * --json the end is `base` with the status (endedJson), not lines.
+ */
 async function follow(
   client: CodeBuildClient,
   id: string,
-  flags: { timeoutMs?: number; pollMs: number; stopOnInterrupt?: boolean; region?: string },
+  flags: { timeoutMs?: number; pollMs: number; stopOnInterrupt?: boolean; region?: string; json?: boolean },
   reporter: Reporter,
+  base: FollowJson,
 ): Promise<void> {
   const lib = await sdk();
   const build = await followUntilInterrupted({
@@ -200,8 +211,9 @@ async function follow(
     watch: (signal) => lib.watchBuild(watchOptions(client, id, flags, signal, reporter, lib.formatWatchEvent)),
     stop: async () => (await lib.stopBuild(client, id))?.buildStatus,
   });
+  const secs = build && (await sdk()).buildSeconds(build);
+  if (flags.json) return endedJson(base, build && { status: build.buildStatus, seconds: secs, arn: build.arn }, build?.buildStatus === 'SUCCEEDED' || !build ? undefined : (await sdk()).buildFailure(build, flags.region));
   if (!build) return;
-  const secs = (await sdk()).buildSeconds(build);
   const took = secs !== undefined ? ` in ${formatSeconds(secs)}` : '';
   if (build.buildStatus === 'SUCCEEDED') {
     out(`build ${build.id} SUCCEEDED${took}`);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import type { GameConfig } from '../../config/load.js';
+import { STDIN_CONFIG, type GameConfig } from '../../config/load.js';
 import { diffManifests, hasChanges } from '../../diff/diff.js';
 import { showsSteps, step } from '../../report/step.js';
 import { assertBaseline, labelDirectories, lastBuildForPullCost, lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
@@ -251,7 +251,7 @@ function largeGame(manifests: readonly TreeManifest[]): boolean {
  */
 async function recordOfTag(arg: string, configFile: string, gameConfig: () => Promise<GameConfig>): Promise<string> {
   // Without a gamelayer.yaml (two directories need none) there are no local builds to look in.
-  if (existsSync(arg) || arg.includes('/') || arg.includes(path.sep) || !existsSync(configFile)) return arg;
+  if (existsSync(arg) || arg.includes('/') || arg.includes(path.sep) || (configFile !== STDIN_CONFIG && !existsSync(configFile))) return arg;
   const config = await gameConfig();
   const { localBuildFile } = await import('../../inventory/local.js');
   try {

@@ -9,7 +9,7 @@ import { dockerContext } from '../../dockerfile/context.js';
 import { emitDockerfiles } from '../../dockerfile/emit.js';
 import { dockerGame, pickPlatform } from '../../dockerfile/game.js';
 import { GamelayerError } from '../../errors.js';
-import { commandConfig, commandReporter, printJson, refuseOutInTrees, warnBareSizes, warnStartInterpreter } from '../context.js';
+import { commandConfig, commandReporter, printJson, refuseOutInTrees, warnConfig, warnStartInterpreter } from '../context.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { assertOutFolder } from '../../util/fs-access.js';
 import { refuseForeignFile, refuseNonTarFile } from '../../util/generated-file.js';
@@ -55,7 +55,7 @@ export function register(program: Command): void {
         throw new GamelayerError('cli.docker-compat', `--docker-compat ${String(flags.dockerCompat)}: expected no value, "yes" or "auto"`);
       }
       await warnStartInterpreter(config, flags.platform ? [flags.platform] : config.platforms.slice(0, 1), reporter);
-      await warnBareSizes(config, reporter);
+      warnConfig(config, reporter);
       const game = await dockerGame(config, { platform: flags.platform, reporter });
       const files = emitDockerfiles(game.input, { compat });
       if (game.input.baseSource) {

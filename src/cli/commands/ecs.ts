@@ -10,7 +10,7 @@ import { integerOption, portOption, sizeOption } from '../../k8s/options.js';
 import { writeOutput } from '../../k8s/output.js';
 import { refuseForeignTaskDefinition } from '../../util/generated-file.js';
 import { recordOfTagOrFile } from '../build-choice.js';
-import { commandConfig, commandReporter, refuseOutInTrees } from '../context.js';
+import { commandConfig, commandReporter, printJson, refuseOutInTrees } from '../context.js';
 
 export const ECS_FILE = 'ecs-task-definition.json';
 
@@ -46,6 +46,7 @@ interface EcsFlags {
   healthStartPeriod?: string;
   stopTimeout?: string;
   force?: boolean;
+  json?: boolean;
 }
 
 export function register(program: Command): void {
@@ -84,10 +85,11 @@ export function register(program: Command): void {
     .option('--stop-timeout <s>', 'seconds between SIGTERM and SIGKILL for the engine (Fargate 2-120; when unset, ECS\'s own: 30)')
     .option('--local', 'skip the check that the images were pushed to the repository')
     .option('--force', `with --out: replace a ${ECS_FILE} gamelayer did not write (a task definition of your own)`)
+    .option('--json', 'print the file written and the images pinned (container, reference, digest) as JSON on stdout; without --out, the task definition in it')
     .action(async (flags: EcsFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       await refuseOutInTrees(config, flags.out, '--out');
-      const reporter = commandReporter(false);
+      const reporter = commandReporter(Boolean(flags.json));
       // The deploy section of gamelayer.yaml first, flags over it.
       const fromConfig = ecsOptionsFromConfig(config.deploy);
       const options: Partial<EcsOptions> = {
@@ -170,9 +172,15 @@ export function register(program: Command): void {
       }
       for (const n of [...fromConfig.notes, ...emission.notes]) reporter.info(`note: ${n}`);
       const text = ecsJson(emission);
+      let file: string | undefined;
       if (flags.out) {
         await refuseForeignTaskDefinition(path.resolve(flags.out, ECS_FILE), flags.force, emission.taskDefinition.family);
-        reporter.info(`wrote ${await writeOutput(flags.out, ECS_FILE, text)}`);
-      } else process.stdout.write(text);
+        file = await writeOutput(flags.out, ECS_FILE, text);
+        reporter.info(`wrote ${file}`);
+      } else if (!flags.json) process.stdout.write(text);
+      if (flags.json) {
+        const images = (emission.taskDefinition.containerDefinitions ?? []).map((c) => ({ container: c.name!, reference: c.image!, digest: c.image!.slice(c.image!.lastIndexOf('@') + 1) }));
+        printJson({ record: recordFile, family: emission.taskDefinition.family, files: file ? [file] : [], images, ...(file ? {} : { taskDefinition: emission.taskDefinition }) });
+      }
     });
 }

@@ -5,7 +5,7 @@ import { GamelayerError } from '../../errors.js';
 import { utf8Text } from '../../util/utf8-text.js';
 import { refuseForeignFile } from '../../util/generated-file.js';
 import { fifoWaitNotice, readBounded, readFileBounded } from '../../util/read-bounded.js';
-import { digestsIn, fillManifests, kustomizeImages } from '../../k8s/fill.js';
+import { digestsIn, fillManifests, kustomizeImages, pinnedImages } from '../../k8s/fill.js';
 import { knownImages } from '../../k8s/fill-known.js';
 import { refuseFillClashes, refuseFillOverOwnFiles, fillOutputName, withFillHeader } from '../../k8s/fill-clash.js';
 import { writeInPlace } from '../../k8s/fill-in-place.js';
@@ -15,7 +15,7 @@ import { integerOption, k8sOptions, k8sOptionsFromConfig, keyValueOptions, merge
 import { k8sYaml, writeOutput } from '../../k8s/output.js';
 import { emittedImages, k8sFileName, k8sWorkload } from '../../k8s/workloads.js';
 import { recordOfTagOrFile } from '../build-choice.js';
-import { commandConfig, commandReporter, refuseOutInTrees } from '../context.js';
+import { commandConfig, commandReporter, printJson, refuseOutInTrees } from '../context.js';
 
 interface K8sFlags {
   kind: string;
@@ -54,6 +54,16 @@ interface K8sFlags {
   inPlace?: boolean;
   kustomizeImages?: boolean;
   local?: boolean;
+  json?: boolean;
+}
+
+/** What `k8s --json` prints (docs/json.md): the files written, the images the output pins, else the text it prints. */
+interface K8sJson {
+  record: string;
+  files: string[];
+  removed: string[];
+  images: ReturnType<typeof pinnedImages>;
+  spec?: string;
 }
 
 const repeat = (v: string, all: string[]) => [...all, v];
@@ -98,10 +108,11 @@ export function register(program: Command): void {
     .option('--kustomize-images', "print a kustomization's images: block for this build (base manifests name gamelayer/server, gamelayer/<tree>); with --out DIR, DIR/kustomization.yaml as a kustomize Component (a folder of its own)")
     .option('--local', 'skip the check that the images were pushed to the repository (kind, minikube, run-local)')
     .option('--force', 'with --out: replace a spec file gamelayer did not write (a pod.yaml of your own), or wrote for another object (--name); mix specs and the kustomize Component in one folder; --fill over a spec k8s wrote or a file a fill did not write')
+    .option('--json', 'print the files written and the images pinned (name, reference, digest) as JSON on stdout; without --out, the spec as a string in it')
     .action(async (flags: K8sFlags, cmd: Command) => {
       const config = await commandConfig(cmd);
       await refuseOutInTrees(config, flags.out, '--out');
-      const reporter = commandReporter(false);
+      const reporter = commandReporter(Boolean(flags.json));
       // The flags first: a mistyped --kind or --volumes was reported only once the registry and record were right.
       const options = flags.fill || flags.kustomizeImages ? undefined : mergeK8sOptions(k8sOptionsFromConfig(config.deploy), k8sFlagsToOptions(flags));
       if (options) k8sOptions(options); // checked now; the workload merges them again with the build's defaults
@@ -112,12 +123,18 @@ export function register(program: Command): void {
         const note = pushedByOthersNote(input, requirePushed(record, input, names, recordFile, others));
         if (note) reporter.info(`note: ${note}`);
       };
+      const result: K8sJson = { record: recordFile, files: [], removed: [], images: [] };
+      // Without --json: each file said as written, the text printed; with it, both in the one document at the end.
+      const wrote = (file: string) => (flags.json ? void result.files.push(file) : reporter.info(`wrote ${file}`));
+      const print = (text: string) => (flags.json ? void (result.spec = (result.spec ?? '') + text) : void process.stdout.write(text));
       if (flags.fill || flags.kustomizeImages) {
-        await fillCommand(input, flags, reporter, pushed, config.store);
+        result.images = await fillCommand(input, flags, reporter, pushed, config.store, wrote, print);
+        if (flags.json) printJson(result);
         return;
       }
       const emission = k8sWorkload(input, options!);
       pushed(emittedImages(emission));
+      result.images = pinnedImages(input, emittedImages(emission), emission.options.refs);
       const text = k8sYaml(input, emission);
       for (const r of emission.requirements) reporter.info(`requires: ${r}`);
       for (const n of emission.notes) reporter.warn(n);
@@ -128,14 +145,15 @@ export function register(program: Command): void {
         const { refuseComponentBesideSpecs } = await import('../../k8s/kustomize-out.js');
         const oldBlock = await refuseComponentBesideSpecs(flags.out, flags.force);
         if (oldBlock) reporter.warn(oldBlock);
-        const file = await writeOutput(flags.out, k8sFileName(emission.options), text);
-        reporter.info(`wrote ${file}`);
+        wrote(await writeOutput(flags.out, k8sFileName(emission.options), text));
         for (const r of await removeStaleVariants(flags.out, emission.options, emission.object)) {
+          result.removed.push(r.file);
           reporter.info(`removed ${r.file}: it defined the same ${emission.object.kind} ${emission.object.metadata?.name} (--volumes ${r.volumes}), and kubectl apply -f ${flags.out} would apply both`);
         }
       } else {
-        process.stdout.write(text);
+        print(text);
       }
+      if (flags.json) printJson(result);
     });
 }
 
@@ -145,27 +163,31 @@ async function fillCommand(
   reporter: ReturnType<typeof commandReporter>,
   pushed: (names: string[]) => void,
   storeDir: string,
-): Promise<void> {
+  wrote: (file: string) => void,
+  print: (text: string) => void,
+): Promise<ReturnType<typeof pinnedImages>> {
   const refs = (flags.refs ?? 'digest') as K8sOptions['refs'];
   if (flags.kustomizeImages) {
     if (flags.fill) throw new GamelayerError('fill.usage', '--kustomize-images and --fill: run them one at a time');
-    pushed(['server', ...input.trees.map((t) => t.tree)]);
+    const all = ['server', ...input.trees.map((t) => t.tree)];
+    pushed(all);
     if (!flags.out) {
-      process.stdout.write(kustomizeImages(input));
-      return;
+      print(kustomizeImages(input));
+      return pinnedImages(input, all);
     }
     const { KUSTOMIZATION_FILE, kustomizeComponent, refuseSpecsBesideComponent } = await import('../../k8s/kustomize-out.js');
     await refuseSpecsBesideComponent(flags.out, flags.force);
     await refuseForeignFile(path.resolve(flags.out, KUSTOMIZATION_FILE), flags.force);
-    reporter.info(`wrote ${await writeOutput(flags.out, KUSTOMIZATION_FILE, kustomizeComponent(input))}`);
-    return;
+    wrote(await writeOutput(flags.out, KUSTOMIZATION_FILE, kustomizeComponent(input)));
+    return pinnedImages(input, all);
   }
-  if (!flags.fill) return;
+  if (!flags.fill) return [];
   if (flags.inPlace && flags.out) throw new GamelayerError('fill.usage', '--fill: --in-place and --out exclude each other');
   refuseFillClashes(flags.fill, flags.out);
   if (flags.out) await refuseFillOverOwnFiles(flags.fill, flags.out, flags.force);
   // Read and rewrite every file first: a bad one stops the command before anything is written.
   const results: { file: string; text: string; count: number }[] = [];
+  const used: string[] = [];
   for (const file of flags.fill) {
     const bytes = await readFillInput(file, (f) => reporter.warn(fifoWaitNotice('--fill', f)));
     const text = utf8Text(bytes, file === '-' ? '(stdin)' : file);
@@ -178,15 +200,18 @@ async function fillCommand(
     if (r.replacements.length === 0) reporter.warn(`${file}: no image reference of ${input.game} found`);
     results.push({ file, text: r.text, count: r.replacements.length });
     pushed(r.replacements.map((x) => x.image));
+    used.push(...r.replacements.map((x) => x.image));
   }
   for (const r of results) {
-    if (flags.inPlace && r.file !== '-') await writeInPlace(r.file, r.text);
-    else if (flags.out) {
+    if (flags.inPlace && r.file !== '-') {
+      await writeInPlace(r.file, r.text);
+      if (flags.json) wrote(path.resolve(r.file));
+    } else if (flags.out) {
       const name = fillOutputName(r.file);
-      reporter.info(`wrote ${await writeOutput(flags.out, name, withFillHeader(r.text, name, input))}`);
-    }
-    else process.stdout.write(r.text);
+      wrote(await writeOutput(flags.out, name, withFillHeader(r.text, name, input)));
+    } else print(r.text);
   }
+  return pinnedImages(input, used, refs);
 }
 
 /** The most a manifest given to --fill may hold: Helm output of a big chart is a few MiB. */

@@ -8,7 +8,7 @@ import { readBuildRecord } from '../../state/records.js';
 import { buildRecordFile, findBuildRecord, storeRecordFile, type RecordsOf } from '../../state/record-name.js';
 import type { BuildRecord } from '../../types.js';
 import { exists } from '../../util/exists.js';
-import { pushManyText, pushText } from './build.js';
+import { pushManyText, pushText, reusedSentLine } from './build.js';
 import { withPushInterrupt } from '../push-interrupt.js';
 import { commandConfig, commandReporter, printJson, STORE_FLAG_HELP, withReadStoreFlag } from '../context.js';
 import { addRegistryOptions, checkEcrFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
@@ -58,15 +58,18 @@ export function register(program: Command): void {
       }
       const registry = await registryOptions(flags);
       let pushed: Awaited<ReturnType<typeof import('../../pipeline/steps/push.js').pushBuild>> | undefined;
+      let reusedSent: string | undefined;
       if (build) {
         const { pushBuild } = await import('../../pipeline/steps/push.js');
         const record = await withLine(build.record, config, flags.line);
         pushed = await withPushInterrupt(reporter, (r) => pushBuild({ ...registry, mountFrom: config.mountFrom, store: config.store, record, repository: build.repository, stateDir: config.stateDir, reporter: r }));
+        // What build --push says below the bytes sent: how much of them is layers the build reused, never pushed there.
+        if (!flags.json) reusedSent = reusedSentLine(await (await import('../../inventory/local.js')).layersFromEarlierBuilds(config, record), pushed);
         // `push 1.4.2 --also-tag latest` sent the server image alone (no tree image, no record), which k8s and ecs
         // then refused as never pushed: the build goes up whole, and its further tags name its server image.
         if (!alsoTags.length) {
           if (flags.json) printJson(pushed);
-          else process.stdout.write(`${pushText(pushed)}\n`);
+          else process.stdout.write(`${pushText(pushed, reusedSent)}\n`);
           return;
         }
       }
@@ -79,7 +82,7 @@ export function register(program: Command): void {
       );
       if (pushed) {
         if (flags.json) printJson({ ...pushed, alsoTagged: { tags: alsoTags, digest: result.digest } });
-        else process.stdout.write(`${pushText(pushed)}\nalso tagged ${alsoTags.join(', ')}: ${result.repository}@${result.digest} (the server image)\n`);
+        else process.stdout.write(`${pushText(pushed, reusedSent)}\nalso tagged ${alsoTags.join(', ')}: ${result.repository}@${result.digest} (the server image)\n`);
       } else if (flags.json) printJson(result);
       else process.stdout.write(summary(result));
     });
@@ -116,8 +119,9 @@ async function pushMany(refs: string[], flags: PushFlags, config: Awaited<Return
     stateDir: config.stateDir,
     reporter: r,
   }));
-  if (flags.json) printJson(result);
-  else process.stdout.write(`${pushManyText(result)}\n`);
+  if (flags.json) return printJson(result);
+  const reused = await (await import('../../inventory/local.js')).layersFromEarlierBuilds(config, record);
+  process.stdout.write(`${pushManyText(result, (t) => reusedSentLine(reused, t.push, t.uploadedBlobs))}\n`);
 }
 
 /**

@@ -69,8 +69,8 @@ export function register(program: Command): void {
  */
 async function refuseOutInGameTrees(c: Command, out: string): Promise<void> {
   const file = configPath(c);
-  if (!existsSync(file)) return;
-  const { loadConfig } = await import('../../config/load.js');
+  const { loadConfig, STDIN_CONFIG } = await import('../../config/load.js');
+  if (file !== STDIN_CONFIG && !existsSync(file)) return;
   const config = await loadConfig(file).catch(() => undefined);
   if (config) await refuseOutInTrees(config, out, '--out', 'file');
 }

@@ -19,6 +19,7 @@ import { markPushed, recordForRegistry } from '../../state/records.js';
 import { baseMountSources, mediaStripe, pushBuild, refuseClashingBuildTag, type PushBuildOptions, type PushBuildResult } from './push.js';
 import { outcomeText, type TargetOutcome } from './push-outcome.js';
 import { withStoreRead } from '../../oci/store-holds.js';
+import { abortable, stopIfAborted } from '../../util/abort.js';
 import { stateUploadSessions } from '../../registry/upload-sessions.js';
 
 /** The replication checks load the AWS SDK's ECR client: only when two ECR targets could replicate (start-up time). */
@@ -66,12 +67,16 @@ interface Planned {
   outcome: TargetOutcome;
 }
 
-/** Pushes holding the store as a reader: a gc waits instead of deleting the blobs being sent. */
+/**
+ * Pushes holding the store as a reader: a gc waits instead of deleting the blobs being sent. `signal` stops every
+ * target (uploads cut, no manifest, tag or record put after it, the replication wait left): `push.aborted`.
+ */
 export function pushBuildToMany(opts: PushBuildToManyOptions): Promise<PushBuildToManyResult> {
-  return withStoreRead(opts.store, () => pushBuildToManyHeld(opts));
+  const where = opts.repositories.map((r) => (typeof r === 'string' ? r : r.repository)).join(', ');
+  return abortable(opts.signal, 'push', where, () => withStoreRead(opts.store, () => pushBuildToManyHeld(opts, where)));
 }
 
-async function pushBuildToManyHeld(opts: PushBuildToManyOptions): Promise<PushBuildToManyResult> {
+async function pushBuildToManyHeld(opts: PushBuildToManyOptions, where: string): Promise<PushBuildToManyResult> {
   const { repositories, replication = 'auto', replicationPollMs, joinWaitMs, ...shared } = opts;
   // A bad value fails here, not at the wait after minutes of pushing.
   const timeoutMs = opts.replicationTimeoutMs ?? (replication === 'auto' && repositories.length > 1 ? replicationTimeoutMs() : undefined);
@@ -148,6 +153,7 @@ async function pushBuildToManyHeld(opts: PushBuildToManyOptions): Promise<PushBu
     joinWaitMs,
     // A platform build of a batch graph (--media-wait): the shared media split with the other platforms' hosts, per target.
     stripe: mediaStripe(opts.record, opts.gamePlatforms, opts.mediaWaitMs),
+    signal: opts.signal,
   });
   const sentEarlier = new Map<Planned, Map<string, 'uploaded' | 'mounted'>>();
   blobPhase.targets.forEach((r: BlobTargetResult, k) => {
@@ -157,6 +163,7 @@ async function pushBuildToManyHeld(opts: PushBuildToManyOptions): Promise<PushBu
     if (r.error !== undefined) fail(p, r.error);
   });
 
+  stopIfAborted(opts.signal, 'push', where);
   // Manifests (and record) only where every blob went up. The one-target push sends what is still missing (blobs a
   // partial store lacks, fetched from where the build kept them) and then the manifests.
   const ready = direct.filter((p) => !p.outcome.error);
@@ -180,6 +187,7 @@ async function pushBuildToManyHeld(opts: PushBuildToManyOptions): Promise<PushBu
   if (opts.stateDir) for (const p of ready) if (p.outcome.status === 'pushed') await markTarget(opts, p.outcome.push!, p.outcome.repository, p.region);
 
   // Replicated regions: wait for ECR's copy of every image and of the record, then note it as pushed there.
+  stopIfAborted(opts.signal, 'push', where);
   for (const source of planned.filter((q) => planned.some((p) => p.from === q))) {
     const served = planned.filter((p) => p.from === source);
     if (source.outcome.status !== 'pushed') {
@@ -199,6 +207,7 @@ async function pushBuildToManyHeld(opts: PushBuildToManyOptions): Promise<PushBu
         timeoutMs,
         pollMs: replicationPollMs,
         reporter,
+        signal: opts.signal,
       });
       for (const p of served) {
         p.outcome.status = 'replicated';

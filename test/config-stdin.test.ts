@@ -1,0 +1,55 @@
+// `-c -` looked for a file named "-" (config.missing), so a config made on the fly (`envsubst < tmpl | gamelayer -c -
+// build`) had to be written to a file first. Now `-c -` reads it from stdin: relative paths start at the current
+// folder, messages name it `<stdin>` with the line and column, and a second reader of stdin beside it is refused.
+import { readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { tempDir } from './support/tmp.js';
+import { writeTinyGame } from './support/trees.js';
+
+/** A tiny game whose gamelayer.yaml is taken away: its text is what the test pipes in. */
+async function gameWithoutFile(head: string[]): Promise<{ dir: string; yaml: string }> {
+  const dir = await tempDir('gl-config-stdin-');
+  await writeTinyGame(dir, head);
+  const yaml = await readFile(path.join(dir, 'gamelayer.yaml'), 'utf8');
+  await rm(path.join(dir, 'gamelayer.yaml'));
+  return { dir, yaml };
+}
+
+describe('-c - reads the config from stdin', () => {
+  it('build: the trees and the state folder are found from the current folder', async () => {
+    const { dir, yaml } = await gameWithoutFile(['game: from-stdin', 'start: [/opt/local/engine/f.txt]']);
+    const r = await runCli(['-c', '-', 'build', '--tag', 'v1'], { cwd: dir, stdin: yaml });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^record .*\/\.gamelayer\/records\//m);
+    const record = JSON.parse(await readFile(path.join(dir, '.gamelayer/records/build-v1.json'), 'utf8')) as { game: string };
+    expect(record.game).toBe('from-stdin');
+    // The same through --config, once more from stdin: nothing changed, every layer reused.
+    const again = await runCli(['--config', '-', 'build', '--tag', 'v2'], { cwd: dir, stdin: yaml });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^layers: 0 built, \d+ reused/m);
+  });
+
+  it('messages name <stdin> with the line and column; so does the bare targetSize warning', async () => {
+    const { dir, yaml } = await gameWithoutFile(['game: from-stdin', 'start: [/opt/local/engine/f.txt]', 'layers: {targetSize: 512}']);
+    const warned = await runCli(['-c', '-', 'dockerfile'], { cwd: dir, stdin: yaml });
+    expect(warned.code, warned.stderr).toBe(0);
+    expect(warned.stderr).toContain('warning: <stdin>:3:22: layers.targetSize: 512 has no unit, so it is 512 bytes');
+    const bad = await runCli(['-c', '-', 'build'], { cwd: dir, stdin: yaml.replace('game: from-stdin', 'game: from-stdin\nplatform: linux/amd64') });
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('error[config.invalid]: <stdin>:2:1: platform: unknown field');
+  });
+
+  it('refused beside another reader of stdin, and for a buildspec (which names the config file)', async () => {
+    const { dir, yaml } = await gameWithoutFile(['game: from-stdin', 'start: [/opt/local/engine/f.txt]', 'registry: 127.0.0.1:9/studio/game']);
+    const push = await runCli(['-c', '-', 'push', 'v1', '--username', 'u', '--password-stdin'], { cwd: dir, stdin: yaml });
+    expect(push.code).toBe(2);
+    expect(push.stderr).toContain('error[cli.usage]: -c - and --password-stdin both read stdin');
+    const fill = await runCli(['-c', '-', 'k8s', '--fill', '-'], { cwd: dir, stdin: yaml });
+    expect(fill.code).toBe(2);
+    expect(fill.stderr).toContain('error[cli.usage]: -c - and --fill - both read stdin');
+    const spec = await runCli(['-c', '-', 'codebuild', 'buildspec'], { cwd: dir, stdin: yaml });
+    expect(spec.stderr).toContain('error[buildspec.config-stdin]: <stdin>: the buildspec names the config file');
+  });
+});
