@@ -70,7 +70,8 @@ export async function writeImages(i: ImagesInput): Promise<ImagesOutput> {
   const images = await storeImages(store, perPlatform, TREE_NAMES, meta, { inRegistryOnly, baseInRegistry });
   const tags = imageTags(tag);
   const partial = (inRegistryOnly.size && remote) || baseInRegistry.size;
-  const sources = partial ? [...(inRegistryOnly.size && remote ? [remote.repository] : []), ...(baseInRegistry.size ? plans.map((p) => p.base.pinned!.repository) : [])] : [];
+  const kept = inRegistryOnly.size && remote ? [remote.repository, ...(remote.keptIn ? [remote.keptIn] : [])] : [];
+  const sources = partial ? [...kept, ...(baseInRegistry.size ? plans.map((p) => p.base.pinned!.repository) : [])] : [];
   // The tags' entries as they end up (owner, and partial marks when the store lacks blobs kept elsewhere), all in
   // one change of index.json: none at all when a no-op build finds them in place.
   const annotations = { [GAME_ANNOTATION]: config.game, ...(partial ? partialAnnotations(sources) : {}) };

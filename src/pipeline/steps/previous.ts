@@ -356,16 +356,22 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   const [sizes, , , answers] = await Promise.all([sizesAsked, target.client.ping(), blobServed, asked]);
   // When they were answered: the push takes them only while fresh.
   if (answers) recordRead = { ...recordRead, tagsNamed: answers };
+  // --from another repository than --push's: what the pushed-to one lacks is kept when the record's own repository
+  // holds it (the push mounts it from there, or copies it): game D built on game A's build packed A's engine again.
+  const lacking = digests.filter((d) => !sizes.has(d));
+  const keptIn = lacking.length && repositoryOf(recordRead.repository) !== repositoryOf(repository) ? recordRead.repository : undefined;
+  const sizesThere = keptIn ? await blobSizes(await pushTargetFor(parseReference(keptIn), readOnly(o.registry)), parseReference(keptIn).repository, lacking) : new Map<string, number>();
   const present = new Map<string, BuiltLayer>();
   const gone: BuiltLayer[] = [];
   for (const l of record.layers) {
-    const size = sizes.get(l.digest);
+    const where = sizes.has(l.digest) ? repository : keptIn!;
+    const size = sizes.get(l.digest) ?? sizesThere.get(l.digest);
     if (size === undefined) gone.push(l);
     else if (size !== l.size) {
       // A blob's size is fixed by its digest, so the record names this layer wrongly (a record that lies, as one
       // with a bad digest: not built on, planned afresh); a damaged registry copy instead is refused by the push,
       // whose HEAD of each blob it would skip checks the size (client.blobExists).
-      throw new DamagedRecordError(`${ref}: layer ${l.digest} (${l.tree} layer ${l.index}) has ${l.size} bytes in the record, ${size} in ${repositoryOf(repository)}`);
+      throw new DamagedRecordError(`${ref}: layer ${l.digest} (${l.tree} layer ${l.index}) has ${l.size} bytes in the record, ${size} in ${repositoryOf(where)}`);
     } else present.set(l.inputKey, l);
   }
   // A kept layer's diffID goes into this build's configs as the record gives it: only once an image of the record says
@@ -373,8 +379,9 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   // is not built on, so what its images say does not matter there (it was warned of as damaged).
   const diffIdProblem = saidAsked ? keptDiffIdProblem(saidAsked, record, present, ref, recordRead, o.copyDir) : Promise.resolve(undefined);
   diffIdProblem.catch(() => undefined);
-  if (gone.length) recordRead = { ...recordRead, lost: [...new Set(gone.map((l) => l.digest))] };
-  return { ref, record, repository, present, gone, recordRead, target, diffIdProblem, ...(plannedOn ? { plannedOn } : {}) };
+  if (lacking.length) recordRead = { ...recordRead, lost: lacking };
+  const heldThere = sizesThere.size ? { keptIn: keptIn! } : {};
+  return { ref, record, repository, present, gone, recordRead, target, diffIdProblem, ...heldThere, ...(plannedOn ? { plannedOn } : {}) };
 }
 
 /** Why the record's images contradict its kept layers' diffIDs (checkKeptDiffIds), or undefined; proven records marked. */
