@@ -8,11 +8,14 @@ import type { BuildRecord, BuiltLayer, PlannedLayer, TreeName } from '../types.j
 import { LayerCache } from '../oci/layer-cache.js';
 import { LAYER_MEDIA_TYPE } from '../oci/layer-kinds.js';
 import { recordedLayers, type RecordedLayers } from './recorded-layers.js';
+import type { StudioLayers } from './studio-layers.js';
 
 export interface LayerReuse {
   cache: LayerCache;
   /** A registry previous build's layers present in the repository, by inputKey (set when that build is built on). */
   kept?: Map<string, BuiltLayer>;
+  /** The studio's other games' layers (`mountFrom:`), asked for a layer neither kept nor cached. */
+  studio?: StudioLayers;
   /**
    * The cached layer of these inputs, its blob proven in the store; a damaged blob is removed and reported. A row no
    * build record vouches for is used only when its blob is proven the tar of `planned`'s entries: without `planned`
@@ -24,6 +27,7 @@ export interface LayerReuse {
 export interface LayerReuseInput {
   cache: LayerCache;
   kept?: Map<string, BuiltLayer>;
+  studio?: StudioLayers;
   /** The previous build's record (its settings this build's): a cached layer must have its layers' diffIDs. */
   record?: Pick<BuildRecord, 'layers'>;
   reporter: Reporter;
@@ -83,6 +87,7 @@ export function layerReuse(i: LayerReuseInput): LayerReuse {
   return {
     cache,
     kept: i.kept,
+    studio: i.studio,
     cached: async (inputKey, planned) => {
       const diffID = await vouched(inputKey);
       if (diffID !== undefined) return cache.find(inputKey, kind, mtime, compressor, store, onDamaged, diffID, onDisagrees);

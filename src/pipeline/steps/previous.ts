@@ -7,7 +7,6 @@
 // digest, size and diffID (all in the record) and its presence, with that size, in the repository the images go to.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import pLimit from 'p-limit';
 import { GamelayerError } from '../../errors.js';
 import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord, LINE_TAG_PREFIX, lineTag, recordTag } from '../../registry/artifact.js';
 import { lineCopyDir, lineCopySize } from '../../registry/line-copy.js';
@@ -15,7 +14,7 @@ import { recordBlobCacheDir } from '../../registry/record-blob-cache.js';
 import { checkKeptDiffIds, recordImageDiffIds, type ImageDiffIds } from '../../registry/record-diffids.js';
 import { markRecordProven, recordProven } from '../../registry/record-proof.js';
 import { OtherLineError, otherLineRecord } from '../../registry/line-fallback.js';
-import { pullScope } from '../../registry/auth.js';
+import { blobSizes } from '../../registry/blob-sizes.js';
 import type { ManifestInfo } from '../../registry/client.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from '../../registry/push.js';
 import { readOnly } from '../../registry/connect.js';
@@ -435,47 +434,6 @@ async function tagAnswers(target: PushTarget, repo: string, tags: string[]): Pro
         () => undefined,
       ),
     ),
-  );
-  return out;
-}
-
-/**
- * Sizes of the blobs the repository holds (absent ones are missing from the map): on ECR one
- * BatchCheckLayerAvailability per 100 layers gives both; elsewhere one HEAD per blob (its answer says both).
- */
-async function blobSizes(target: PushTarget, repo: string, digests: string[]): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  if (target.availability.sizes) {
-    const sizes = await target.availability.sizes(repo, digests);
-    const unknown: string[] = [];
-    for (const [d, size] of sizes) {
-      if (size === undefined) unknown.push(d);
-      else out.set(d, size);
-    }
-    if (!unknown.length) return out;
-    digests = unknown;
-  }
-  // What ECR's batch call left unsaid is asked blob by blob; a HEAD answers presence and size at once.
-  const missing = target.availability.sizes ? await target.availability.missing(repo, digests) : new Set<string>();
-  const limit = pLimit(8);
-  await Promise.all(
-    digests
-      .filter((d) => !missing.has(d))
-      .map((d) =>
-        limit(async () => {
-          const res = await target.client.request({
-            method: 'HEAD',
-            target: `/v2/${repo}/blobs/${d}`,
-            scopes: [pullScope(repo)],
-            ok: [200, 307, 404],
-            what: `check blob ${d} in ${repo}`,
-          });
-          await res.discard();
-          // A redirect (storage behind the registry) says present without a size: not a layer to keep.
-          const length = res.header('content-length');
-          if (res.status === 200 && length !== undefined) out.set(d, Number(length));
-        }),
-      ),
   );
   return out;
 }
