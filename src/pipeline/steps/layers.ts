@@ -69,7 +69,7 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   const built = new Map<string, { layer: BuiltLayer; reused: boolean }>();
   const toBuild: Item[] = [];
   const inRegistryOnly = new Set<string>();
-  const studioSources = new Map<string, number>();
+  const studioSources = new Map<string, { layers: number; markers: number }>();
   // The lookups a few at a time: a cache row no build record vouches for (a cold build killed part-way) is proven
   // by reading its blob back (oci/layer-proof.ts), a decompression each, which one at a time left the other cores
   // idle. Each proof streams its blob: memory grows with the limit (a decompressor and its buffers), not the layers.
@@ -97,9 +97,15 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
     if (hit) built.set(key, { layer: { ...hit, tree: item.layer.tree, index: item.layer.index }, reused: true });
     else toBuild.push(item);
     if (registryOnly) inRegistryOnly.add(registryOnly);
-    if (from) studioSources.set(from, (studioSources.get(from) ?? 0) + 1);
+    if (from) {
+      const n = studioSources.get(from) ?? { layers: 0, markers: 0 };
+      studioSources.set(from, item.marker ? { ...n, markers: n.markers + 1 } : { ...n, layers: n.layers + 1 });
+    }
   }
-  for (const [from, n] of studioSources) reporter.info(`${count(n, 'layer')} of this build ${n === 1 ? 'is' : 'are'} ${from}'s (same inputs): taken from there, not packed again`);
+  for (const [from, n] of studioSources) {
+    const what = [...(n.layers ? [count(n.layers, 'layer')] : []), ...(n.markers ? [count(n.markers, 'tree marker')] : [])].join(' and ');
+    reporter.info(`${what} of this build ${n.layers + n.markers === 1 ? 'is' : 'are'} ${from}'s (same inputs): taken from there, not packed again`);
+  }
   // Biggest first: the longest layer starts at once and the small ones fill the other slots around it, so all
   // cores stay busy to the end rather than one big layer running alone at the finish.
   toBuild.sort((a, b) => b.layer.bytes - a.layer.bytes);
