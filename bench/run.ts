@@ -17,6 +17,7 @@ import { PRESETS, presetFiles, writeCompareReport, type Preset } from './compare
 import { regionsBench } from './regions.js';
 import { scanBench } from './scan.js';
 import { steadyBench, type SteadyScenario } from './steady.js';
+import { studioBench } from './studio.js';
 import { supplyChainBench } from './supply-chain.js';
 import { TREE_NAMES, type TreeName } from '../src/types.js';
 import { writeChunkReport, writeSteadyReport } from './steady-report.js';
@@ -67,6 +68,8 @@ const { values, positionals } = parseArgs({
     'gc-every': { type: 'string', default: '30' },
     rounds: { type: 'string', default: '30' },
     hosts: { type: 'string', default: '2' },
+    'studio-baseline': { type: 'string' },
+    'studio-nomount': { type: 'boolean', default: false },
   },
 });
 
@@ -161,6 +164,8 @@ for (const name of names) {
     await batchGraphBench({ size: size('graph-size', values['graph-size']!), changeMb: positiveNumber('change-mb', values['change-mb']!) });
   } else if (name === 'concurrent-push') {
     await concurrentPushBench({ rounds: positiveNumber('rounds', values.rounds!), hosts: positiveNumber('hosts', values.hosts!) });
+  } else if (name === 'studio') {
+    await studioBench({ baseline: values['studio-baseline'], mount: !values['studio-nomount'] });
   } else if (name === 'supply-chain') {
     await supplyChainBench({ runs });
   } else if (name === 'regions') {
@@ -191,6 +196,6 @@ for (const name of names) {
       if (existsSync(presetFiles(preset).json)) await writeCompareReport(undefined, preset);
     }
   } else {
-    throw new Error(`unknown benchmark ${name}; known: scan, build, supply-chain, long-run, long-run-report, long-run-chunked-report, assemble, many-files, peers, peers-noop, peers-report, compare, compare-report, fresh-host, fresh-host-day, regions, batch-graph, concurrent-push, steady, steady-report, steady-chunks-report, steady-chunked-report`);
+    throw new Error(`unknown benchmark ${name}; known: scan, build, studio, supply-chain, long-run, long-run-report, long-run-chunked-report, assemble, many-files, peers, peers-noop, peers-report, compare, compare-report, fresh-host, fresh-host-day, regions, batch-graph, concurrent-push, steady, steady-report, steady-chunks-report, steady-chunked-report`);
   }
 }

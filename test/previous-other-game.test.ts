@@ -3,6 +3,7 @@
 // game. A build of game A without --push planned on game B's last build: every tree that differs between the games
 // (A's own app media) was packed again and reported as changed, whatever A itself had changed. It now plans on A's
 // own newest build.
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -50,7 +51,12 @@ beforeAll(async () => {
 describe('two games built side by side in one folder', () => {
   it("plans each game's build on its own last build, not the other game's", async () => {
     const a1 = await build('game-a', 'a1');
-    await build('game-b', 'b1');
+    const b1 = await build('game-b', 'b1');
+    // The engine trees are the same files: B's first build copies A's engine layers from A's store (same inputs, same
+    // tar), it does not pack them again.
+    const engine = (b: BuildJson) => b.summary.layers.filter((l) => l.tree === 'engine' || l.tree === 'engine-media');
+    expect(engine(b1).map((l) => [l.digest, l.reused])).toEqual(engine(a1).map((l) => [l.digest, true]));
+    for (const l of engine(b1)) expect(existsSync(path.join(dir, '.gamelayer/oci-game-b/blobs/sha256', l.digest.slice(7)))).toBe(true);
     await writeFile(path.join(dir, 'game-a', 'app', 'server.cfg'), 'name=game-a\nport=7777\n');
     const a2 = await build('game-a', 'a2');
     // (Its ref is a1's record or its store's last-build pointer, which held a1 then: each store has its own.)

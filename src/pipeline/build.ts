@@ -11,11 +11,14 @@ import { abortable, stopIfAborted } from '../util/abort.js';
 import { assertWritableFolder } from '../util/fs-access.js';
 import { OpenFiles } from '../util/open-files.js';
 import type { PushTarget } from '../registry/push.js';
+import { parseReference } from '../registry/reference.js';
+import { studioLayers, type StudioLayers } from './studio-layers.js';
+import { recordBlobCacheDir } from '../registry/record-blob-cache.js';
 import type { TreeScan } from '../scan/scan.js';
 import type { BuildRecord } from '../types.js';
 import { layerReuse, openLayerCache, seedFromRecord } from './layer-reuse.js';
 import { writeImages } from './steps/images.js';
-import { resolveInputs, type BuildOptions } from './steps/inputs.js';
+import { resolveInputs, type BuildInputs, type BuildOptions } from './steps/inputs.js';
 import { buildLayers } from './steps/layers.js';
 import { planPlatforms } from './steps/plan.js';
 import { loadBases } from './base-source.js';
@@ -41,6 +44,11 @@ export interface BuildResult {
   previousRecordRead?: RegistryPrevious['recordRead'];
   /** The registry target that looked up the previous build, and its repository: a push there goes through it. */
   previousTarget?: { repository: string; target: PushTarget };
+  /**
+   * Repository paths a push of this build mounts kept layers from, besides the config's `mountFrom:`: the --from
+   * repository, when it holds kept layers the pushed-to one lacks (RegistryPrevious.keptIn).
+   */
+  mountFrom?: string[];
 }
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {
@@ -110,27 +118,45 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles, cleanups: (()
   const basesP = loadBases(inputs.config, { push: inputs.push, registry: inputs.registry }, inputs.platforms);
   basesP.catch(() => scanAbort.abort());
   const cacheP = openLayerCache(inputs.config.stateDir, inputs.reporter);
+  // The studio's other games' newest builds (`mountFrom:`), read beside the scan: their layers of these very inputs
+  // are taken from their repositories instead of being packed again (studio-layers.ts).
+  const studioP = studioLayersOf(inputs);
   // One read per file (docs/architecture.md): with no previous build to diff against and no cached layer to look up,
   // the build packs every file the stat cache misses whatever its hash, so the layer writer hashes it as it packs it.
-  const packHashes = () => cacheP.then((c) => c.empty && previousNow().then((p) => p.record === undefined)).catch(() => false);
+  // Not with the studio's other games' layers to look up either: they are found by the keys of hashed files.
+  const packHashes = async () => {
+    try {
+      return (await cacheP).empty && (await previousNow()).record === undefined && (await studioP) === undefined;
+    } catch {
+      return false;
+    }
+  };
   const scanned = scanTrees({ ...inputs, started, previous: previousRecord, packHashes, openFiles, signal: scanAbort.signal });
   const [{ scans, scanMs }, previous, bases] = await Promise.all([scanned, deferred ? scanned.then(previousNow) : previousNow(), basesP]);
   const cache = await cacheP;
   // An unchanged tree's manifest is held once, the scan's, from here on (the registry's record's was a second store).
   if (previous.record) shareScannedManifests(previous.record, scans.map((s) => s.manifest));
   seedFromRecord(cache, previous.record, inputs.kind, inputs.mtime);
-  const reuse = layerReuse({ ...inputs, cache, kept: previous.kept, record: previous.record });
+  const reuse = layerReuse({ ...inputs, cache, kept: previous.kept, record: previous.record, studio: await studioP });
   const previousBlob = previous.record && previous.remote ? previous.remote.recordRead.blob : undefined;
   const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, previousBlob, previousRef: previous.info.ref, reuse, bases });
   const chunkSources = new Map(scans.flatMap((s) => (s.chunkSources ? [[s.manifest.digest, s.chunkSources] as const] : [])));
   const pending = scans.flatMap((s) => (s.pending ? [s.pending] : []));
-  const { built, inRegistryOnly } = await buildLayers({ ...inputs, plans, reuse, chunkSources, pending, signal: opts.signal });
+  const { built, inRegistryOnly, studioSources } = await buildLayers({ ...inputs, plans, reuse, chunkSources, pending, signal: opts.signal });
   // Nothing names this build once the caller stopped it: no image tag, no record.
   stopIfAborted(opts.signal, 'build', opts.config.file);
-  const images = await writeImages({ ...inputs, plans, baseInRegistry, built, inRegistryOnly, remote: previous.remote });
+  const images = await writeImages({ ...inputs, plans, baseInRegistry, built, inRegistryOnly, remote: previous.remote, studioSources });
   const recorded = await recordBuild({ ...inputs, plans, images, previous });
   // The scan caches of source paths gone for a week (a checkout whose path changes per build added one a build).
   await sweepScanCaches(inputs.config);
   const summary = summarize({ plans, perPlatform: images.perPlatform, built, previous, recorded, scanMs, started });
-  return { record: recorded.record, recordFile: recorded.recordFile, store: inputs.store.dir, scans, summary, ...(previous.remote ? { previousRecordRead: previous.remote.recordRead, previousTarget: { repository: previous.remote.repository, target: previous.remote.target } } : {}) };
+  return { record: recorded.record, recordFile: recorded.recordFile, store: inputs.store.dir, scans, summary, ...(previous.remote ? { previousRecordRead: previous.remote.recordRead, previousTarget: { repository: previous.remote.repository, target: previous.remote.target } } : {}), ...(previous.remote?.keptIn ? { mountFrom: [parseReference(previous.remote.keptIn).repository] } : {}) };
+}
+
+/** The studio's other games' layers for a build pushed to one repository whose config lists them (`mountFrom:`). */
+function studioLayersOf(i: BuildInputs): Promise<StudioLayers | undefined> {
+  const mountFrom = i.config.mountFrom;
+  if (!i.push || !mountFrom?.length) return Promise.resolve(undefined);
+  const found = studioLayers({ mountFrom, push: i.push, line: i.line, settingsKey: i.settingsKey, registry: i.registry ?? {}, recordCache: recordBlobCacheDir(i.config.stateDir) });
+  return found.catch(() => undefined);
 }

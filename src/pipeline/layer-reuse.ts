@@ -1,18 +1,22 @@
 // Where a layer of this build comes from without being built: the layers a registry previous build keeps (present
 // in the repository, never downloaded), else the local layer cache, whose blob must be in the store and check out,
 // and be the tar of these inputs: a build record says so, or with none the blob is read back (oci/layer-proof.ts).
-import type { OciStore } from '../oci/store.js';
+import path from 'node:path';
+import { OciStore } from '../oci/store.js';
 import type { MountParents } from '../plan/mount-parents.js';
 import type { Reporter } from '../report/reporter.js';
 import type { BuildRecord, BuiltLayer, PlannedLayer, TreeName } from '../types.js';
 import { LayerCache } from '../oci/layer-cache.js';
 import { LAYER_MEDIA_TYPE } from '../oci/layer-kinds.js';
 import { recordedLayers, type RecordedLayers } from './recorded-layers.js';
+import type { StudioLayers } from './studio-layers.js';
 
 export interface LayerReuse {
   cache: LayerCache;
   /** A registry previous build's layers present in the repository, by inputKey (set when that build is built on). */
   kept?: Map<string, BuiltLayer>;
+  /** The studio's other games' layers (`mountFrom:`), asked for a layer neither kept nor cached. */
+  studio?: StudioLayers;
   /**
    * The cached layer of these inputs, its blob proven in the store; a damaged blob is removed and reported. A row no
    * build record vouches for is used only when its blob is proven the tar of `planned`'s entries: without `planned`
@@ -24,6 +28,7 @@ export interface LayerReuse {
 export interface LayerReuseInput {
   cache: LayerCache;
   kept?: Map<string, BuiltLayer>;
+  studio?: StudioLayers;
   /** The previous build's record (its settings this build's): a cached layer must have its layers' diffIDs. */
   record?: Pick<BuildRecord, 'layers'>;
   reporter: Reporter;
@@ -80,12 +85,32 @@ export function layerReuse(i: LayerReuseInput): LayerReuse {
     others ??= recordedLayers(i.config.stateDir, i.settingsKey);
     return others.diffID(inputKey);
   };
+  /**
+   * The layer of these inputs from the store of the local record that vouched for its row, copied into this one
+   * (digest-checked): another game's config in this folder (its own `store:`) built it from the same files.
+   */
+  const fromOtherStore = async (inputKey: string): Promise<BuiltLayer | undefined> => {
+    const found = await others?.layer(inputKey);
+    if (found?.store === undefined) return undefined;
+    const dir = path.resolve(i.config.stateDir, found.store);
+    if (dir === path.resolve(store.dir)) return undefined;
+    const { layer } = found;
+    try {
+      const other = await OciStore.open(dir, { create: false });
+      await store.putBlob(await other.openBlob(layer.digest, layer.size), { digest: layer.digest, size: layer.size });
+    } catch {
+      return undefined; // gone from there, or damaged: the layer is packed
+    }
+    cache.remember(layer, kind, mtime, FROM_RECORD);
+    return layer;
+  };
   return {
     cache,
     kept: i.kept,
+    studio: i.studio,
     cached: async (inputKey, planned) => {
       const diffID = await vouched(inputKey);
-      if (diffID !== undefined) return cache.find(inputKey, kind, mtime, compressor, store, onDamaged, diffID, onDisagrees);
+      if (diffID !== undefined) return (await cache.find(inputKey, kind, mtime, compressor, store, onDamaged, diffID, onDisagrees)) ?? (await fromOtherStore(inputKey));
       // No record vouches for the row (a cold build killed part-way, a record collected): its blob, sound as it is,
       // may be any layer's. Used only once read back and found to be the tar of these very entries.
       if (!planned || !cache.has(inputKey, kind, mtime)) return undefined;

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { isLastBuildName, recordsDir } from '../state/records.js';
 import { readBuildSummary } from '../state/record-summary.js';
 import { recordHead } from '../state/record-head.js';
+import type { BuiltLayer } from '../types.js';
 
 /** How many of the newest local records a build reads at most to vouch for rows. Settable for tests. */
 export const vouching = { records: 4 };
@@ -23,6 +24,8 @@ export interface RecordedLayers {
    * when none of them does.
    */
   diffID(inputKey: string): Promise<string | undefined>;
+  /** The layer that record names, and the store its build wrote to (a path from the state folder, when it says). */
+  layer(inputKey: string): Promise<{ layer: BuiltLayer; store?: string } | undefined>;
   /** Record files read so far (for tests: the bound). */
   readonly reads: number;
 }
@@ -30,7 +33,7 @@ export interface RecordedLayers {
 /** The records of `stateDir` as vouchers for `settingsKey`'s layers, read lazily (see above). */
 export function recordedLayers(stateDir: string, settingsKey: string): RecordedLayers {
   const dir = recordsDir(stateDir);
-  const found = new Map<string, string>();
+  const found = new Map<string, { layer: BuiltLayer; store?: string }>();
   let files: Promise<string[]> | undefined;
   let next = 0;
   let reads = 0;
@@ -46,23 +49,26 @@ export function recordedLayers(stateDir: string, settingsKey: string): RecordedL
     const record = await readBuildSummary(file).catch(() => undefined);
     if (record?.settingsKey === settingsKey) {
       // Newest first: a newer record's word stands (the row must still have that diffID, and its blob be sound).
-      for (const l of record.layers) if (!found.has(l.inputKey)) found.set(l.inputKey, l.diffID);
+      for (const l of record.layers) if (!found.has(l.inputKey)) found.set(l.inputKey, { layer: l, ...(record.store !== undefined ? { store: record.store } : {}) });
     }
     return true;
+  };
+
+  const layer = async (inputKey: string) => {
+    for (;;) {
+      if (found.has(inputKey)) return found.get(inputKey);
+      const turn = reading.then(readNext);
+      reading = turn.catch(() => undefined);
+      if (!(await turn)) return found.get(inputKey);
+    }
   };
 
   return {
     get reads() {
       return reads;
     },
-    async diffID(inputKey) {
-      for (;;) {
-        if (found.has(inputKey)) return found.get(inputKey);
-        const turn = reading.then(readNext);
-        reading = turn.catch(() => undefined);
-        if (!(await turn)) return found.get(inputKey);
-      }
-    },
+    diffID: async (inputKey) => (await layer(inputKey))?.layer.diffID,
+    layer,
   };
 }
 

@@ -1,4 +1,5 @@
 // Which repository a push mounts each blob its target lacks from (OCI distribution's POST …/blobs/uploads/?mount=&from=).
+import { mountTrialOf, type MountTrial } from './mount-trial.js';
 import type { PushTarget } from './target.js';
 
 export interface MountPlan {
@@ -20,7 +21,8 @@ export interface MountPlan {
  */
 export async function mountPlan(target: PushTarget, repo: string, missing: string[], from: readonly string[]): Promise<MountPlan> {
   const others = from.filter((r) => r !== repo);
-  if (!others.length || !missing.length) return { sources: new Map(), sure: false };
+  // The registry refused a sure mount earlier in the run: nothing more is asked of the sources.
+  if (!others.length || !missing.length || mountTrialOf(target).refused) return { sources: new Map(), sure: false };
   if (target.mountSources) return { sources: await target.mountSources(missing, others), sure: true };
   if (others.length === 1) return { sources: new Map(missing.map((d) => [d, others[0]!])), sure: false };
   const sources = new Map<string, string>();
@@ -32,4 +34,14 @@ export async function mountPlan(target: PushTarget, repo: string, missing: strin
     for (const d of left) if (!absent.has(d)) sources.set(d, source);
   }
   return { sources, sure: true };
+}
+
+/**
+ * The repository to mount a blob from in its upload (none: upload it). A source that surely holds the blob waits for
+ * the run's trial of the registry (mount-trial.ts); the caller answers the trial with the upload's outcome.
+ */
+export async function mountSource(target: PushTarget, source: string | undefined, sure: boolean): Promise<{ source?: string; trial?: MountTrial }> {
+  if (source === undefined || !sure) return { source };
+  const trial = mountTrialOf(target);
+  return (await trial.mayMount()) ? { source, trial } : {};
 }

@@ -16,7 +16,7 @@ import type { Descriptor } from '../types.js';
 import { awaitOthers, splitByStripe, type BlobStripe } from './push.js';
 import { SharedBlobReads } from './shared-read.js';
 import type { PushTarget } from './target.js';
-import { mountPlan } from './mount-sources.js';
+import { mountPlan, mountSource } from './mount-sources.js';
 import { uploadBlob } from './upload.js';
 import type { UploadSessions } from './upload-sessions.js';
 import { chunkedAboveDefault } from './chunked-above.js';
@@ -117,7 +117,6 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
     jobs.reduce((n, j) => n + j.blob.size * j.targets.length, 0) + later.reduce((n, b) => n + b.size * lacking.filter((l) => l.missing.has(b.digest)).length, 0),
   );
   const slots = opts.targets.map((t) => Math.max(1, t.concurrency ?? t.target.concurrency ?? 4));
-  const mounting = opts.targets.map(() => true);
   const chunkedAbove = opts.chunkedAbove ?? chunkedAboveDefault();
 
   const uploadOne = async (job: Job, i: number): Promise<void> => {
@@ -127,20 +126,23 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
     try {
       if (r.error) return; // set aside meanwhile: nothing more goes there
       const task = reporter.task(`blob ${job.blob.digest.slice(7, 19)} (${t.name})`, job.blob.size, 'bytes', { progressLines: true });
-      const mountFrom = mounting[i] ? lacking[i]!.mounts.get(job.blob.digest) : undefined;
-      opts.signal?.throwIfAborted();
-      const up = await uploadBlob(opts.signal ? t.target.client.cancellable(opts.signal) : t.target.client, t.repo, source, {
-        mountFrom,
-        chunked: job.blob.size >= chunkedAbove,
-        chunkSize: opts.chunkSize,
-        ecr: t.target.ecr,
-        onProgress: (n) => task.tick(n),
-        sessions: opts.uploadSessions,
-        onNote: (m, warn) => (warn ? reporter.warn(m) : reporter.info(m)),
-      });
+      const { source: mountFrom, trial } = await mountSource(t.target, lacking[i]!.mounts.get(job.blob.digest), lacking[i]!.sure);
+      let up: Awaited<ReturnType<typeof uploadBlob>> | undefined;
+      try {
+        opts.signal?.throwIfAborted();
+        up = await uploadBlob(opts.signal ? t.target.client.cancellable(opts.signal) : t.target.client, t.repo, source, {
+          mountFrom,
+          chunked: job.blob.size >= chunkedAbove,
+          chunkSize: opts.chunkSize,
+          ecr: t.target.ecr,
+          onProgress: (n) => task.tick(n),
+          sessions: opts.uploadSessions,
+          onNote: (m, warn) => (warn ? reporter.warn(m) : reporter.info(m)),
+        });
+      } finally {
+        trial?.answer(up?.outcome);
+      }
       task.done(up.outcome);
-      // As pushImage does: a registry that answers a sure mount with an upload does not mount; stop asking.
-      if (mountFrom && lacking[i]!.sure && up.outcome === 'uploaded') mounting[i] = false;
       r.bytesSent += up.bytesSent;
       (up.outcome === 'mounted' ? r.mounted : r.uploaded).push(job.blob.digest);
     } catch (e) {

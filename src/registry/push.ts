@@ -9,7 +9,7 @@ import { formatBytes, formatRate, silentReporter, type Reporter } from '../repor
 import type { Descriptor } from '../types.js';
 import { RegistryError, type ManifestInfo } from './client.js';
 import type { BlobAvailability, PushTarget } from './target.js';
-import { mountPlan } from './mount-sources.js';
+import { mountPlan, mountSource } from './mount-sources.js';
 import type { CredentialOptions, Credentials } from './credentials.js';
 import { readLayoutImage, type LayoutReader } from '../oci/layout.js';
 import { childManifests, platformImages, uniqueBlobs, type AnyImage, type ImageBlob } from '../oci/model.js';
@@ -315,19 +315,22 @@ async function writeImage(image: AnyImage, opts: WriteToRegistryOptions): Promis
       const signal = eitherSignal(stepSignal, opts.signal);
       signal.throwIfAborted();
       const task = reporter.task(blobTaskLabel(b), b.size, 'bytes', { progressLines: true });
-      const source = mounting ? sources.get(b.digest) : undefined;
-      const r = await uploadBlob(client.cancellable(signal), repo, sourceOf(b), {
-        mountFrom: source,
-        chunked: b.size >= chunkedAbove,
-        chunkSize: opts.chunkSize,
-        ecr: target.ecr,
-        onProgress: (n) => task.tick(n),
-        sessions: opts.uploadSessions,
-        onNote: (m, warn) => (warn ? reporter.warn(m) : reporter.info(m)),
-      });
+      const { source, trial } = await mountSource(target, mounting ? sources.get(b.digest) : undefined, sure);
+      let r: Awaited<ReturnType<typeof uploadBlob>> | undefined;
+      try {
+        r = await uploadBlob(client.cancellable(signal), repo, sourceOf(b), {
+          mountFrom: source,
+          chunked: b.size >= chunkedAbove,
+          chunkSize: opts.chunkSize,
+          ecr: target.ecr,
+          onProgress: (n) => task.tick(n),
+          sessions: opts.uploadSessions,
+          onNote: (m, warn) => (warn ? reporter.warn(m) : reporter.info(m)),
+        });
+      } finally {
+        trial?.answer(r?.outcome);
+      }
       task.done(r.outcome);
-      // The source surely held the blob, yet the registry opened an upload: it does not mount. Stop asking.
-      if (source && sure && r.outcome === 'uploaded') mounting = false;
       result.bytesSent += r.bytesSent;
       if (r.outcome === 'mounted') result.mounted.push(b.digest);
       else result.uploaded.push(b.digest);

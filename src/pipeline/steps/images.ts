@@ -30,6 +30,8 @@ export type ImagesInput = Pick<BuildInputs, 'config' | 'store' | 'tag' | 'labels
   inRegistryOnly: Set<string>;
   /** The registry's previous build, whose repository holds the kept layers. */
   remote?: RegistryPrevious;
+  /** The studio's other games' repositories holding layers of this build (see the layers step). */
+  studioSources?: string[];
 };
 
 export interface ImagesOutput {
@@ -69,8 +71,9 @@ export async function writeImages(i: ImagesInput): Promise<ImagesOutput> {
   const meta = { game: config.game, start: startArgv(config.start), treeDigests, labels: i.labels };
   const images = await storeImages(store, perPlatform, TREE_NAMES, meta, { inRegistryOnly, baseInRegistry });
   const tags = imageTags(tag);
-  const partial = (inRegistryOnly.size && remote) || baseInRegistry.size;
-  const sources = partial ? [...(inRegistryOnly.size && remote ? [remote.repository] : []), ...(baseInRegistry.size ? plans.map((p) => p.base.pinned!.repository) : [])] : [];
+  const partial = inRegistryOnly.size || baseInRegistry.size;
+  const kept = inRegistryOnly.size ? [...(remote ? [remote.repository, ...(remote.keptIn ? [remote.keptIn] : [])] : []), ...(i.studioSources ?? [])] : [];
+  const sources = partial ? [...kept, ...(baseInRegistry.size ? plans.map((p) => p.base.pinned!.repository) : [])] : [];
   // The tags' entries as they end up (owner, and partial marks when the store lacks blobs kept elsewhere), all in
   // one change of index.json: none at all when a no-op build finds them in place.
   const annotations = { [GAME_ANNOTATION]: config.game, ...(partial ? partialAnnotations(sources) : {}) };

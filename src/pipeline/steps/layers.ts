@@ -47,6 +47,8 @@ export interface LayersOutput {
   built: Map<string, { layer: BuiltLayer; reused: boolean }>;
   /** Layers this build uses without holding them: they are in the registry, the local layout is partial. */
   inRegistryOnly: Set<string>;
+  /** The repositories of the studio's other games some of those are in (`mountFrom:`, studio-layers.ts). */
+  studioSources: string[];
 }
 
 export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
@@ -67,17 +69,22 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   const built = new Map<string, { layer: BuiltLayer; reused: boolean }>();
   const toBuild: Item[] = [];
   const inRegistryOnly = new Set<string>();
+  const studioSources = new Map<string, { layers: number; markers: number }>();
   // The lookups a few at a time: a cache row no build record vouches for (a cold build killed part-way) is proven
   // by reading its blob back (oci/layer-proof.ts), a decompression each, which one at a time left the other cores
   // idle. Each proof streams its blob: memory grows with the limit (a decompressor and its buffers), not the layers.
   const lookups = pLimit(Math.max(1, Math.min(8, availableParallelism())));
   const found = await Promise.allSettled(
     [...distinct].map(([key, item]) =>
-      lookups(async () => {
+      lookups(async (): Promise<Lookup> => {
         // A placeholder key is in no cache and no record: not looked up.
-        const kept = copies.has(key) ? undefined : reuse.kept?.get(key);
-        const hit = copies.has(key) ? undefined : (kept ?? (await reuse.cached(key, { ...(item.marker ? await markerProof(item) : item.layer), parents: item.parents })));
-        return { hit, registryOnly: kept && !(await store.hasBlob(kept.digest, kept.size)) ? kept.digest : undefined };
+        if (copies.has(key)) return {};
+        const kept = reuse.kept?.get(key);
+        const hit = kept ?? (await reuse.cached(key, { ...(item.marker ? await markerProof(item) : item.layer), parents: item.parents }));
+        if (hit) return { hit, registryOnly: kept && !(await store.hasBlob(kept.digest, kept.size)) ? kept.digest : undefined };
+        // Another game of the studio built this very layer (same inputs): its blob is in that game's repository.
+        const other = await reuse.studio?.(key);
+        return other ? { hit: other.layer, registryOnly: other.layer.digest, from: other.repository } : {};
       }),
     ),
   );
@@ -86,10 +93,18 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   if (lookupFailed) throw lookupFailed.reason;
   // In the plans' order, as one at a time.
   for (const [n, [key, item]] of [...distinct].entries()) {
-    const { hit, registryOnly } = (found[n] as PromiseFulfilledResult<{ hit: BuiltLayer | undefined; registryOnly: string | undefined }>).value;
+    const { hit, registryOnly, from } = (found[n] as PromiseFulfilledResult<Lookup>).value;
     if (hit) built.set(key, { layer: { ...hit, tree: item.layer.tree, index: item.layer.index }, reused: true });
     else toBuild.push(item);
     if (registryOnly) inRegistryOnly.add(registryOnly);
+    if (from) {
+      const n = studioSources.get(from) ?? { layers: 0, markers: 0 };
+      studioSources.set(from, item.marker ? { ...n, markers: n.markers + 1 } : { ...n, layers: n.layers + 1 });
+    }
+  }
+  for (const [from, n] of studioSources) {
+    const what = [...(n.layers ? [count(n.layers, 'layer')] : []), ...(n.markers ? [count(n.markers, 'tree marker')] : [])].join(' and ');
+    reporter.info(`${what} of this build ${n.layers + n.markers === 1 ? 'is' : 'are'} ${from}'s (same inputs): taken from there, not packed again`);
   }
   // Biggest first: the longest layer starts at once and the small ones fill the other slots around it, so all
   // cores stay busy to the end rather than one big layer running alone at the finish.
@@ -218,7 +233,14 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   for (const [key, b] of built) {
     if (b.layer.size > layerLimit) throw layerTooBig(distinct.get(key)!.layer, layerLimit);
   }
-  return { built, inRegistryOnly };
+  return { built, inRegistryOnly, studioSources: [...studioSources.keys()] };
+}
+
+/** Where a layer comes from without being built; `from`: the studio's other game whose repository holds it. */
+interface Lookup {
+  hit?: BuiltLayer;
+  registryOnly?: string;
+  from?: string;
 }
 
 interface Item {

@@ -10,9 +10,14 @@ export interface RegistryPrevious {
   record: BuildRecord;
   /** `host/repo` (with scheme when given) that must hold every kept layer. */
   repository: string;
-  /** Layers of the record present in `repository` with their recorded size, by inputKey. */
+  /** Layers of the record present in `repository` (or `keptIn`) with their recorded size, by inputKey. */
   present: Map<string, BuiltLayer>;
-  /** Layers of the record no longer in `repository` (lifecycle policy, manual delete): their trees are rebuilt. */
+  /**
+   * With --from another repository than --push's: that repository (as --from gives it), which holds kept layers
+   * `repository` lacks; the build's images name it as their blob source, and the push mounts them from it.
+   */
+  keptIn?: string;
+  /** Layers of the record in neither `repository` nor `keptIn` (lifecycle policy, manual delete): their trees are rebuilt. */
   gone: BuiltLayer[];
   /**
    * Why the record's images contradict the diffID it gives a kept layer (it is then damaged: not built on), or

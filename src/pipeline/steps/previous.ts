@@ -7,7 +7,6 @@
 // digest, size and diffID (all in the record) and its presence, with that size, in the repository the images go to.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import pLimit from 'p-limit';
 import { GamelayerError } from '../../errors.js';
 import { DamagedRecordError, fetchBuildRecordFor, fetchLineRecord, LINE_TAG_PREFIX, lineTag, recordTag } from '../../registry/artifact.js';
 import { lineCopyDir, lineCopySize } from '../../registry/line-copy.js';
@@ -15,7 +14,7 @@ import { recordBlobCacheDir } from '../../registry/record-blob-cache.js';
 import { checkKeptDiffIds, recordImageDiffIds, type ImageDiffIds } from '../../registry/record-diffids.js';
 import { markRecordProven, recordProven } from '../../registry/record-proof.js';
 import { OtherLineError, otherLineRecord } from '../../registry/line-fallback.js';
-import { pullScope } from '../../registry/auth.js';
+import { blobSizes } from '../../registry/blob-sizes.js';
 import type { ManifestInfo } from '../../registry/client.js';
 import { pushTargetFor, type PushTarget, type TargetOptions } from '../../registry/push.js';
 import { readOnly } from '../../registry/connect.js';
@@ -356,16 +355,22 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   const [sizes, , , answers] = await Promise.all([sizesAsked, target.client.ping(), blobServed, asked]);
   // When they were answered: the push takes them only while fresh.
   if (answers) recordRead = { ...recordRead, tagsNamed: answers };
+  // --from another repository than --push's: what the pushed-to one lacks is kept when the record's own repository
+  // holds it (the push mounts it from there, or copies it): game D built on game A's build packed A's engine again.
+  const lacking = digests.filter((d) => !sizes.has(d));
+  const keptIn = lacking.length && repositoryOf(recordRead.repository) !== repositoryOf(repository) ? recordRead.repository : undefined;
+  const sizesThere = keptIn ? await blobSizes(await pushTargetFor(parseReference(keptIn), readOnly(o.registry)), parseReference(keptIn).repository, lacking) : new Map<string, number>();
   const present = new Map<string, BuiltLayer>();
   const gone: BuiltLayer[] = [];
   for (const l of record.layers) {
-    const size = sizes.get(l.digest);
+    const where = sizes.has(l.digest) ? repository : keptIn!;
+    const size = sizes.get(l.digest) ?? sizesThere.get(l.digest);
     if (size === undefined) gone.push(l);
     else if (size !== l.size) {
       // A blob's size is fixed by its digest, so the record names this layer wrongly (a record that lies, as one
       // with a bad digest: not built on, planned afresh); a damaged registry copy instead is refused by the push,
       // whose HEAD of each blob it would skip checks the size (client.blobExists).
-      throw new DamagedRecordError(`${ref}: layer ${l.digest} (${l.tree} layer ${l.index}) has ${l.size} bytes in the record, ${size} in ${repositoryOf(repository)}`);
+      throw new DamagedRecordError(`${ref}: layer ${l.digest} (${l.tree} layer ${l.index}) has ${l.size} bytes in the record, ${size} in ${repositoryOf(where)}`);
     } else present.set(l.inputKey, l);
   }
   // A kept layer's diffID goes into this build's configs as the record gives it: only once an image of the record says
@@ -373,8 +378,9 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   // is not built on, so what its images say does not matter there (it was warned of as damaged).
   const diffIdProblem = saidAsked ? keptDiffIdProblem(saidAsked, record, present, ref, recordRead, o.copyDir) : Promise.resolve(undefined);
   diffIdProblem.catch(() => undefined);
-  if (gone.length) recordRead = { ...recordRead, lost: [...new Set(gone.map((l) => l.digest))] };
-  return { ref, record, repository, present, gone, recordRead, target, diffIdProblem, ...(plannedOn ? { plannedOn } : {}) };
+  if (lacking.length) recordRead = { ...recordRead, lost: lacking };
+  const heldThere = sizesThere.size ? { keptIn: keptIn! } : {};
+  return { ref, record, repository, present, gone, recordRead, target, diffIdProblem, ...heldThere, ...(plannedOn ? { plannedOn } : {}) };
 }
 
 /** Why the record's images contradict its kept layers' diffIDs (checkKeptDiffIds), or undefined; proven records marked. */
@@ -428,47 +434,6 @@ async function tagAnswers(target: PushTarget, repo: string, tags: string[]): Pro
         () => undefined,
       ),
     ),
-  );
-  return out;
-}
-
-/**
- * Sizes of the blobs the repository holds (absent ones are missing from the map): on ECR one
- * BatchCheckLayerAvailability per 100 layers gives both; elsewhere one HEAD per blob (its answer says both).
- */
-async function blobSizes(target: PushTarget, repo: string, digests: string[]): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  if (target.availability.sizes) {
-    const sizes = await target.availability.sizes(repo, digests);
-    const unknown: string[] = [];
-    for (const [d, size] of sizes) {
-      if (size === undefined) unknown.push(d);
-      else out.set(d, size);
-    }
-    if (!unknown.length) return out;
-    digests = unknown;
-  }
-  // What ECR's batch call left unsaid is asked blob by blob; a HEAD answers presence and size at once.
-  const missing = target.availability.sizes ? await target.availability.missing(repo, digests) : new Set<string>();
-  const limit = pLimit(8);
-  await Promise.all(
-    digests
-      .filter((d) => !missing.has(d))
-      .map((d) =>
-        limit(async () => {
-          const res = await target.client.request({
-            method: 'HEAD',
-            target: `/v2/${repo}/blobs/${d}`,
-            scopes: [pullScope(repo)],
-            ok: [200, 307, 404],
-            what: `check blob ${d} in ${repo}`,
-          });
-          await res.discard();
-          // A redirect (storage behind the registry) says present without a size: not a layer to keep.
-          const length = res.header('content-length');
-          if (res.status === 200 && length !== undefined) out.set(d, Number(length));
-        }),
-      ),
   );
   return out;
 }

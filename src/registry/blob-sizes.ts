@@ -1,0 +1,46 @@
+// What size each of some blobs has in a repository, asked the cheapest way the registry offers.
+import pLimit from 'p-limit';
+import { pullScope } from './auth.js';
+import type { PushTarget } from './target.js';
+
+/**
+ * Sizes of the blobs the repository holds (absent ones are missing from the map): on ECR one
+ * BatchCheckLayerAvailability per 100 layers gives both; elsewhere one HEAD per blob (its answer says both).
+ */
+export async function blobSizes(target: PushTarget, repo: string, digests: string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (target.availability.sizes) {
+    const sizes = await target.availability.sizes(repo, digests);
+    const unknown: string[] = [];
+    for (const [d, size] of sizes) {
+      if (size === undefined) unknown.push(d);
+      else out.set(d, size);
+    }
+    if (!unknown.length) return out;
+    digests = unknown;
+  }
+  // What ECR's batch call left unsaid is asked blob by blob; a HEAD answers presence and size at once.
+  const missing = target.availability.sizes ? await target.availability.missing(repo, digests) : new Set<string>();
+  const limit = pLimit(8);
+  await Promise.all(
+    digests
+      .filter((d) => !missing.has(d))
+      .map((d) =>
+        limit(async () => {
+          const res = await target.client.request({
+            method: 'HEAD',
+            target: `/v2/${repo}/blobs/${d}`,
+            scopes: [pullScope(repo)],
+            ok: [200, 307, 404],
+            what: `check blob ${d} in ${repo}`,
+          });
+          await res.discard();
+          // A redirect (storage behind the registry) says present without a size: not a layer to keep.
+          const length = res.header('content-length');
+          if (res.status === 200 && length !== undefined) out.set(d, Number(length));
+        }),
+      ),
+  );
+  return out;
+}
+

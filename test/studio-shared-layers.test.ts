@@ -1,0 +1,57 @@
+// Game B on the engine build game A pushed a moment before (same files, same mounts, same settings: the same layer
+// inputs). B's push mounted A's engine layers, but B's build packed them first (tar + gzip of the whole engine, CPU
+// for nothing). Now a layer whose inputs are one of A's newest build (`mountFrom:`) is taken from A's repository:
+// not packed, not downloaded; the push mounts it. B's plan and digests are the ones it would pack on its own.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './support/cli-process.js';
+import { prng } from './support/prng.js';
+import { useRegistry } from './support/suite-registry.js';
+import { tempDir } from './support/tmp.js';
+import { GAME_YAML, writeGame } from './support/trees.js';
+
+const registry = useRegistry();
+
+interface BuildJson {
+  summary: { built: number; layers: { tree: string; digest: string; reused: boolean }[] };
+}
+
+async function game(name: string, extra = ''): Promise<string> {
+  const dir = await tempDir(`gl-studio-shared-${name}-`);
+  await writeGame(dir);
+  await writeFile(path.join(dir, 'engine', 'bin', 'server'), prng('studio engine', 256 * 1024), { mode: 0o755 });
+  await writeFile(path.join(dir, 'app', 'game.xml'), `<game name="${name}"/>\n`);
+  await writeFile(path.join(dir, 'gamelayer.yaml'), `${GAME_YAML.replace('game: test-game', `game: ${name}`)}${extra}`);
+  return dir;
+}
+
+async function buildPush(dir: string, repo: string): Promise<BuildJson & { stderr: string }> {
+  const r = await runCli(['build', '--tag', 'v1', '--push', `${registry.host}/${repo}`, '--json'], { cwd: dir });
+  expect(r.code, r.stderr).toBe(0);
+  return { ...(JSON.parse(r.stdout) as BuildJson), stderr: r.stderr };
+}
+
+describe("a game on the studio's shared engine build", () => {
+  it("takes the engine layers game A built from A's repository instead of packing them", async () => {
+    const a = await buildPush(await game('game-a'), 'studio/game-a');
+    const engine = a.summary.layers.filter((l) => l.tree === 'engine' || l.tree === 'engine-media').map((l) => l.digest);
+    expect(engine.length).toBe(2);
+    await registry.resetAccessLog();
+    const b = await buildPush(await game('game-b', 'mountFrom: [studio/game-a]\n'), 'studio/game-b');
+    // The same digests as A's (B's own inputs), reused: not packed. Only B's app layer and its marker were packed.
+    const bEngine = b.summary.layers.filter((l) => l.tree === 'engine' || l.tree === 'engine-media');
+    expect(bEngine.map((l) => [l.digest, l.reused])).toEqual(engine.map((d) => [d, true]));
+    expect(b.summary.built).toBe(2);
+    const log = await registry.accessLog();
+    for (const digest of engine) {
+      // Never downloaded; mounted into B's repository, which holds it now.
+      expect(log.filter((e) => e.method === 'GET' && e.path.endsWith(`/blobs/${digest}`))).toEqual([]);
+      expect(log.some((e) => e.method === 'POST' && e.path.includes(`mount=${encodeURIComponent(digest)}`) && e.status === 201)).toBe(true);
+      expect((await fetch(`${registry.url}/v2/studio/game-b/blobs/${digest}`, { method: 'HEAD' })).status).toBe(200);
+    }
+    // A game that lists no other packs them itself, to the same digests: B's layers are its own inputs' tar.
+    const c = await buildPush(await game('game-c'), 'studio/game-c');
+    expect(c.summary.layers.filter((l) => l.tree === 'engine' || l.tree === 'engine-media').map((l) => [l.digest, l.reused])).toEqual(engine.map((d) => [d, false]));
+  }, 120_000);
+});
