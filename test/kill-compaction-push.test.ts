@@ -9,8 +9,9 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killWhen, runCli, startCli } from './support/cli-process.js';
+import { runCli } from './support/cli-process.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
+import { runCliKilledAtRename, type RenamePoint } from './support/kill-at-rename.js';
 import { runCliKilledAtRequest, type RequestPoint } from './support/kill-at-request.js';
 import { changeKillGame, writeKillGame } from './support/kill-game.js';
 import { startRegistry, storageProblems, storedBlobs, storedTags, type TestRegistry } from './support/registry.js';
@@ -38,13 +39,6 @@ async function push(p: string, dest: string, tag: string): Promise<BuildOut> {
   return JSON.parse(r.stdout) as BuildOut;
 }
 
-/** Blob uploads the registry completed for `repo` since the log was reset, by digest. */
-async function uploaded(repo: string): Promise<string[]> {
-  return (await registry.accessLog())
-    .filter((e) => e.method === 'PUT' && e.status === 201 && e.path.startsWith(`/v2/${repo}/blobs/uploads/`))
-    .map((e) => new URL(e.path, 'http://x').searchParams.get('digest') ?? '?');
-}
-
 /** Blobs linked into `repo` in the registry's storage. */
 const linkedBlobs = (repo: string) => storedBlobs(registry.storageDir, repo);
 
@@ -67,7 +61,7 @@ beforeAll(async () => {
   // Day 2 is a compaction update: an old app-media layer is rewritten, not only patched.
   expect(out.summary.trees.find((t) => t.tree === 'app-media')).toMatchObject({ decision: 'compacted', reason: expect.stringMatching(/^rewrote layer/) });
   const tags = await storedTags(registry.storageDir, 'studio/reference');
-  reference = { images: Object.fromEntries(out.images.map((i) => [i.name, i.digest])), tags: imageTags(tags), newBlobs: (await uploaded('studio/reference')).length };
+  reference = { images: Object.fromEntries(out.images.map((i) => [i.name, i.digest])), tags: imageTags(tags), newBlobs: (await registry.uploadedBlobs('studio/reference')).length };
   expect(reference.newBlobs).toBeGreaterThanOrEqual(4); // two layers, two image configs at least
 }, 120_000);
 afterAll(async () => {
@@ -76,10 +70,11 @@ afterAll(async () => {
 });
 
 describe('kill -9 during build --push of a compaction update', () => {
-  // A push point's kill lands in the fault proxy, as the request arrives (never passed on): no poll can miss it.
+  // A push point's kill lands in the fault proxy, as the request arrives (never passed on); the local point at the
+  // rename that places the day's first new blob, counted in the CLI (kill-at-rename.ts): no poll can miss either.
   const manifestPut = (repo: string, tag = '[^/]+') => ({ method: 'PUT', path: new RegExp(`^/v2/${repo}/manifests/${tag.replace('.', '\\.')}$`) });
-  const points: { name: string; at?: (repo: string) => RequestPoint; local?: true }[] = [
-    { name: 'while the rewritten layer is written', local: true },
+  const points: { name: string; at?: (repo: string) => RequestPoint; local?: RenamePoint }[] = [
+    { name: 'while the rewritten layer is written', local: { target: /\/\.gamelayer\/oci\/blobs\/sha256\/[0-9a-f]{64}$/, at: 'done' } },
     { name: 'after the first new blob upload', at: (r) => ({ method: 'PUT', path: new RegExp(`^/v2/${r}/blobs/uploads/`), nth: 2, at: 'arrived' }) },
     { name: 'after the first manifest', at: (r) => ({ ...manifestPut(r), nth: 2, at: 'arrived' }) },
     { name: 'before the build record', at: (r) => ({ ...manifestPut(r, 'v2.gamelayer-record'), at: 'arrived' }) },
@@ -102,13 +97,13 @@ describe('kill -9 during build --push of a compaction update', () => {
     // An upload the killed run had in flight may still complete at the registry: its blob and its log line must both
     // land before `had` and the log's reset below (runCliKilledAtRequest waits for it; under load one landed between
     // them and counted as sent again).
-    const outcome = point.at
-      ? await runCliKilledAtRequest(proxy, point.at(repo), args, { cwd: p })
-      : await killWhen(startCli(args, { cwd: p }), async () => (await blobCount(p)) > blobsBefore, { pollMs: 2 });
+    const outcome = point.at ? await runCliKilledAtRequest(proxy, point.at(repo), args, { cwd: p }) : await runCliKilledAtRename(args, point.local!, { cwd: p });
     expect(outcome.killed, outcome.killed ? '' : `ended before the kill: ${JSON.stringify(outcome)}`).toBe(true);
-    // The local point is a poll of the store (no request to hold): killed before the push began, or it did not test
-    // what it says (a kill seen late fails here rather than passing as a kill while writing).
-    if (point.local) expect(await linkedBlobs(repo)).toEqual(linkedBefore);
+    // The local point: one new blob in the store, the others still being written, nothing pushed yet.
+    if (point.local) {
+      expect(await blobCount(p)).toBe(blobsBefore + 1);
+      expect(await linkedBlobs(repo)).toEqual(linkedBefore);
+    }
 
     expect(await storageProblems(registry.storageDir)).toEqual([]);
     expect(await storeProblems(store(p))).toEqual([]);
@@ -128,7 +123,7 @@ describe('kill -9 during build --push of a compaction update', () => {
     expect(imageTags(tags)).toEqual(reference.tags);
     expect(tags['gamelayer-line.default']).toBe(tags['v2.gamelayer-record']);
     // Nothing the registry already had went up again, nothing twice.
-    const sent = await uploaded(repo);
+    const sent = await registry.uploadedBlobs(repo);
     expect(sent.filter((d) => had.has(d))).toEqual([]);
     expect(new Set(sent).size).toBe(sent.length);
     // What the killed run completed is not sent again: from the manifests on, every blob was there.

@@ -28,12 +28,6 @@ const store = (p: string) => path.join(p, '.gamelayer/oci');
 
 const linkedBlobs = async (r: TestRegistry, repo: string) => new Set(await storedBlobs(r.storageDir, repo));
 
-async function uploaded(r: TestRegistry, repo: string): Promise<string[]> {
-  return (await r.accessLog())
-    .filter((e) => e.method === 'PUT' && e.status === 201 && e.path.startsWith(`/v2/${repo}/blobs/uploads/`))
-    .map((e) => new URL(e.path, 'http://x').searchParams.get('digest') ?? '?');
-}
-
 beforeAll(async () => {
   [a, b] = await Promise.all([startRegistry(), startRegistry()]);
   proxy = await startFaultProxy(b.host);
@@ -97,7 +91,7 @@ describe('kill -9 during a push to several registries, the first one done', () =
       expect(tags[LINE], name).toBe(tags['1.0.0.gamelayer-record']);
       // Nothing a registry had went to it again; a had everything, and b everything once its record was held (the
       // record's own blobs go up with it, after the images).
-      const sent = await uploaded(r, repo);
+      const sent = await r.uploadedBlobs(repo);
       expect(sent.filter((d) => had[name].has(d)), name).toEqual([]);
       if (name === 'a' || i === 1) expect(sent, name).toEqual([]);
     }

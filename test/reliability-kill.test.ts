@@ -8,15 +8,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeBigGame, makeProject, type BigGame } from './support/big-game.js';
-import { killWhen, runCli, startCli } from './support/cli-process.js';
+import { runCli } from './support/cli-process.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
+import { runCliKilledAtRename, type RenamePoint } from './support/kill-at-rename.js';
 import { runCliKilledAtRequest, type RequestPoint } from './support/kill-at-request.js';
 import { startRegistry, storageProblems, storedBlobs, storedManifests, storedTags, type TestRegistry } from './support/registry.js';
 import { listFilesUnder, recordProblems, storeProblems } from './support/verify-state.js';
 
 let root: string;
 let game: BigGame;
-let reference: { server: string; blobs: number; layers: number };
+let reference: { server: string; blobs: number; layers: number; layerDigests: string[] };
 /** The project the reference build was made in: built, untouched by the build kills, the push kills start from it. */
 let built: string;
 let registry: TestRegistry;
@@ -27,11 +28,12 @@ beforeAll(async () => {
   const ref = (built = await makeProject(path.join(root, 'reference'), game));
   const r = await runCli(['build', '--json'], { cwd: ref });
   expect(r.stderr).toBe('');
-  const out = JSON.parse(r.stdout) as { images: { name: string; digest: string }[]; summary: { built: number } };
+  const out = JSON.parse(r.stdout) as { images: { name: string; digest: string }[]; summary: { built: number; layers: { digest: string }[] } };
   reference = {
     server: out.images.find((i) => i.name === 'server')!.digest,
     blobs: (await readdir(path.join(ref, '.gamelayer/oci/blobs/sha256'))).length,
     layers: out.summary.built,
+    layerDigests: out.summary.layers.map((l) => l.digest),
   };
   expect(reference.layers).toBeGreaterThan(20); // many layers, so kills land between and inside them
   registry = await startRegistry();
@@ -48,6 +50,15 @@ async function blobCount(store: string): Promise<number> {
   return existsSync(path.join(store, 'blobs/sha256')) ? (await readdir(path.join(store, 'blobs/sha256'))).length : 0;
 }
 
+async function blobNames(store: string): Promise<string[]> {
+  return (await readdir(path.join(store, 'blobs/sha256'))).map((hex) => `sha256:${hex}`);
+}
+
+/** The files of `dir` named `*.json` (none when it is missing): placed, not temp files. */
+async function jsonFiles(dir: string): Promise<string[]> {
+  return (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json'));
+}
+
 async function tmpFileCount(store: string): Promise<number> {
   return existsSync(path.join(store, '.tmp')) ? (await readdir(path.join(store, '.tmp'))).length : 0;
 }
@@ -59,29 +70,61 @@ async function expectConsistent(project: string): Promise<void> {
 }
 
 describe('kill -9 during a build', () => {
-  // Points spread over the whole build: while the archive is read, while the first blob is being written,
-  // after k layers, while image documents and tags are written, while records are written.
-  const points: { name: string; when: (project: string) => Promise<boolean>; extraMs?: number }[] = [
-    { name: 'while the first scan cache is written', when: async (p) => existsSync(path.join(p, '.gamelayer/cache')) },
-    { name: 'while the archive content cache fills', when: async (p) => existsSync(path.join(p, '.gamelayer/cache/archive-content')) },
+  // Points spread over the whole build, each at one rename (every file the build places for good is a temp file
+  // renamed onto its name): the n-th, as it is entered (the file is whole under its temp name only) or once done.
+  // Counted in the CLI's own process (kill-at-rename.ts): polling the disk instead, a fast build could pass a point
+  // between two looks, and a loaded machine let a poll land late.
+  const blob = /\/\.gamelayer\/oci\/blobs\/sha256\/[0-9a-f]{64}$/;
+  const nthBlob = (nth: number): RenamePoint => ({ target: blob, nth, at: 'entered' });
+  const oci = (p: string) => path.join(p, '.gamelayer/oci');
+  const points: { name: string; at: () => RenamePoint; landed: (project: string) => Promise<void> }[] = [
+    {
+      name: 'while the first scan cache is written',
+      at: () => ({ target: /\/\.gamelayer\/cache\/stat\/[^/]+\.json$/, at: 'entered' }),
+      landed: async (p) => expect(await jsonFiles(path.join(p, '.gamelayer/cache/stat'))).toEqual([]),
+    },
+    {
+      name: 'while the archive content cache fills',
+      at: () => ({ target: /\/\.gamelayer\/cache\/archive-content\/[0-9a-f]{16}$/, nth: 2, at: 'entered' }),
+      landed: async (p) => expect((await readdir(path.join(p, '.gamelayer/cache/archive-content'))).filter((n) => /^[0-9a-f]{16}$/.test(n))).toHaveLength(1),
+    },
     {
       name: 'while the first layer is written',
-      when: async (p) => existsSync(path.join(p, '.gamelayer/oci/index.json')) && (await tmpFileCount(path.join(p, '.gamelayer/oci'))) > 0,
+      at: () => nthBlob(1),
+      landed: async (p) => {
+        expect(await blobCount(oci(p))).toBe(0);
+        expect(await tmpFileCount(oci(p))).toBeGreaterThan(0);
+      },
     },
-    { name: 'after 3 layers', when: async (p) => (await blobCount(path.join(p, '.gamelayer/oci'))) >= 3, extraMs: 7 },
-    { name: 'half-way', when: async (p) => (await blobCount(path.join(p, '.gamelayer/oci'))) >= reference.layers / 2, extraMs: 13 },
-    { name: 'after the last layer', when: async (p) => (await blobCount(path.join(p, '.gamelayer/oci'))) >= reference.layers },
-    { name: 'while image documents are written', when: async (p) => (await blobCount(path.join(p, '.gamelayer/oci'))) >= reference.blobs - 4 },
-    { name: 'while records are written', when: async (p) => existsSync(path.join(p, '.gamelayer/records')) },
+    { name: 'after 3 layers', at: () => nthBlob(4), landed: async (p) => expect(await blobCount(oci(p))).toBe(3) },
+    { name: 'half-way', at: () => nthBlob(Math.ceil(reference.layers / 2) + 1), landed: async (p) => expect(await blobCount(oci(p))).toBe(Math.ceil(reference.layers / 2)) },
+    {
+      name: 'after the last layer',
+      at: () => nthBlob(reference.layers + 1),
+      landed: async (p) => {
+        expect(await blobCount(oci(p))).toBe(reference.layers);
+        expect(await blobNames(oci(p))).toEqual(expect.arrayContaining(reference.layerDigests));
+      },
+    },
+    { name: 'while image documents are written', at: () => nthBlob(reference.blobs - 3), landed: async (p) => expect(await blobCount(oci(p))).toBe(reference.blobs - 4) },
+    {
+      name: 'while records are written',
+      at: () => ({ target: /\/\.gamelayer\/records\/build-[^/]+\.json$/, at: 'entered' }),
+      landed: async (p) => {
+        expect(await blobCount(oci(p))).toBe(reference.blobs);
+        expect(await jsonFiles(path.join(p, '.gamelayer/records'))).toEqual([]);
+      },
+    },
   ];
 
   it.each(points.map((p, i) => [i, p.name] as const))('point %i: %s', async (i) => {
     const point = points[i]!;
     const project = await makeProject(path.join(root, `build-kill-${i}`), game);
-    const outcome = await killWhen(startCli(['build'], { cwd: project }), () => point.when(project), { extraMs: point.extraMs });
+    const outcome = await runCliKilledAtRename(['build'], point.at(), { cwd: project });
     expect(outcome.killed, outcome.killed ? '' : `ended before the kill: ${JSON.stringify(outcome)}`).toBe(true);
+    await point.landed(project);
     await expectConsistent(project);
-    const present = await blobCount(path.join(project, '.gamelayer/oci'));
+    const present = await blobCount(oci(project));
 
     const next = await runCli(['build', '--json'], { cwd: project });
     expect(next.stderr).toBe('');
@@ -94,7 +137,7 @@ describe('kill -9 during a build', () => {
     await expectConsistent(project);
     // The killed run's temp files are gone once the next run is through.
     expect((await listFilesUnder(path.join(project, '.gamelayer'))).filter((f) => TEMP.test(f))).toEqual([]);
-    expect(await blobCount(path.join(project, '.gamelayer/oci'))).toBe(reference.blobs);
+    expect(await blobCount(oci(project))).toBe(reference.blobs);
   });
 });
 
@@ -108,12 +151,6 @@ describe('kill -9 during a push', () => {
   }, 60_000);
   afterAll(async () => proxy?.stop());
 
-  /** Digests of the blob uploads the registry completed for `repo`, in order, from its own access log. */
-  async function completed(repo: string): Promise<string[]> {
-    return (await registry.accessLog())
-      .filter((e) => e.method === 'PUT' && e.status === 201 && e.path.startsWith(`/v2/${repo}/blobs/uploads/`))
-      .map((e) => new URL(e.path, 'http://x').searchParams.get('digest') ?? '?');
-  }
   // Each kill lands in the fault proxy the push goes through, at one request to /v2/<repo>/: as it arrives (never
   // passed on) or once the registry answered it. Polling the registry's log instead, a push on a fast disk could
   // finish, or pass the point, between two looks.
@@ -154,7 +191,7 @@ describe('kill -9 during a push', () => {
     }
     expect(await storageProblems(registry.storageDir)).toEqual([]);
     await expectConsistent(project);
-    const before = await completed(repo);
+    const before = await registry.uploadedBlobs(repo);
 
     const next = await runCli(['build', '--push', dest, '--json'], { cwd: project });
     expect(next.stderr).toBe('');
@@ -166,7 +203,7 @@ describe('kill -9 during a push', () => {
     expect(Object.keys(tags).sort()).toEqual(['1.0.0', '1.0.0-app', '1.0.0-app-media', '1.0.0-engine', '1.0.0-engine-media', '1.0.0.gamelayer-record', 'gamelayer-line.default']);
     expect(tags['gamelayer-line.default']).toBe(tags['1.0.0.gamelayer-record']);
     // No blob the registry had completed before the kill was uploaded again, and none twice in all.
-    const all = await completed(repo);
+    const all = await registry.uploadedBlobs(repo);
     const again = all.slice(before.length).filter((d) => before.includes(d));
     expect(again).toEqual([]);
     expect(new Set(all).size).toBe(all.length);

@@ -22,6 +22,8 @@ export interface CliOptions {
   prefix?: string[];
   /** Another gamelayer.js to run than this checkout's (an upgraded copy: upgraded-cli.ts). */
   cli?: string;
+  /** Flags for node itself, before the CLI's path (a module preloaded with --require: kill-at-rename.ts). */
+  nodeArgs?: string[];
 }
 
 export interface RunningCli {
@@ -31,7 +33,7 @@ export interface RunningCli {
 
 export function startCli(args: string[], opts: CliOptions = {}): RunningCli {
   const env = { ...process.env, GAMELAYER_DEBUG: undefined, NO_COLOR: '1', ...opts.env };
-  const argv = [opts.cli ?? CLI, ...args];
+  const argv = [...(opts.nodeArgs ?? []), opts.cli ?? CLI, ...args];
   const child = opts.asUser
     ? spawn('setpriv', [`--reuid=${opts.asUser.uid}`, `--regid=${opts.asUser.gid}`, '--clear-groups', process.execPath, ...argv], { cwd: opts.cwd, env })
     : opts.prefix

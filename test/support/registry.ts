@@ -47,6 +47,8 @@ export interface TestRegistry {
   accessLog(): Promise<AccessLogEntry[]>;
   /** Number of blob uploads the registry completed (PUT …/blobs/uploads/… answered 201). */
   completedUploads(): Promise<number>;
+  /** The digests of those uploads, in order: into `repo`, or into any repository. A digest twice was sent twice. */
+  uploadedBlobs(repo?: string): Promise<string[]>;
   /** Forget the access log so far (counts start again from zero). */
   resetAccessLog(): Promise<void>;
   /**
@@ -149,6 +151,10 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       throw new Error(`docker-registry's access log (${logFile}) never showed the mark ${mark}`);
     };
     const readLog = async (): Promise<AccessLogEntry[]> => parseLog(await settled()).filter((e) => !e.path.includes('gl-log-mark='));
+    const uploadedBlobs = async (repo?: string): Promise<string[]> =>
+      (await readLog())
+        .filter((e) => e.method === 'PUT' && e.status === 201 && (repo === undefined ? /^\/v2\/.+\/blobs\/uploads\//.test(e.path) : e.path.startsWith(`/v2/${repo}/blobs/uploads/`)))
+        .map((e) => new URL(e.path, 'http://x').searchParams.get('digest') ?? '?');
     return {
       host: `127.0.0.1:${port}`,
       url,
@@ -158,9 +164,9 @@ export async function startRegistry(options: StartRegistryOptions = {}): Promise
       ...(options.tls ? { caFile } : {}),
       accessLog: readLog,
       async completedUploads() {
-        return (await readLog()).filter((e) => e.method === 'PUT' && /\/blobs\/uploads\//.test(e.path) && e.status === 201)
-          .length;
+        return (await uploadedBlobs()).length;
       },
+      uploadedBlobs,
       async resetAccessLog() {
         await settled();
         await writeFile(logFile, '');
