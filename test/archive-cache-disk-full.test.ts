@@ -43,7 +43,7 @@ describe('disk full while caching an engine tarball member', () => {
       const project = path.join(mnt, `game-${leave}`);
       const engineDir = path.join(root, `engine-${leave}`);
       await mkdir(path.join(engineDir), { recursive: true });
-      await writeFile(path.join(engineDir, 'server.bin'), randomBytes(768 << 10));
+      await writeFile(path.join(engineDir, 'server.bin'), randomBytes(768 << 10), { mode: 0o755 }); // the start program: executable
       await writeFile(path.join(engineDir, 'start.sh'), '#!/bin/sh\nexec ./server.bin\n', { mode: 0o755 });
       for (const tree of ['engine-media', 'app', 'app-media']) await mkdir(path.join(project, tree), { recursive: true });
       execFileSync('tar', ['-czf', path.join(project, 'engine.tar.gz'), '-C', engineDir, '.']);

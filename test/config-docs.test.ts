@@ -18,7 +18,7 @@ describe('docs/config.md', () => {
   it('names every field of the schema, with its path', async () => {
     const doc = await readFile('docs/config.md', 'utf8');
     const fields: string[] = [];
-    for (const [k, v] of Object.entries(configSchema.shape)) {
+    for (const [k, v] of Object.entries(configSchema().shape)) {
       fields.push(k);
       if (k === 'layers') for (const sub of Object.keys(shapeOf(v)!)) fields.push(`layers.${sub}`);
       if (k === 'trees') for (const sub of Object.keys(shapeOf(Object.values(shapeOf(v)!)[0])!)) fields.push(`trees.<tree>.${sub}`);

@@ -3,6 +3,7 @@
 // that drops modes): Docker then said "no such file or directory" or "permission denied" at the first run. build,
 // dockerfile and load now warn, naming the program, the tree and the source file; the build goes on. The checks run
 // on a busybox base too (the interpreter check is scratch-only), and a base's own program outside the trees is quiet.
+import { execFileSync } from 'node:child_process';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -57,6 +58,26 @@ describe('a start program the image cannot run', () => {
     created.push('start-program:noexec', ...TREES.map((t) => `start-program:noexec-${t}`));
     const ran = await runImage('start-program:noexec').catch((e: Error) => ({ code: -1, output: e.message }));
     expect(ran.output).toContain('permission denied');
+  });
+
+  it('an archive source: a member without an execute bit is warned of too (archive sources went unchecked)', async () => {
+    await chmod(path.join(dir, 'app', 'Binaries', 'GameServer'), 0o644);
+    execFileSync('tar', ['-czf', path.join(dir, 'app.tar.gz'), '-C', path.join(dir, 'app'), '.']);
+    const yaml = (start: string) =>
+      ['game: start-program', `baseImage: ${base}`, `start: [${start}]`, 'trees:', ...TREES.map((t) => `  ${t}: {source: ${t === 'app' ? 'app.tar.gz, mount: /opt/game' : t}}`), ''].join('\n');
+    await writeFile(path.join(dir, 'gamelayer.yaml'), yaml('/opt/game/Binaries/GameServer'));
+    const r = await runCli(['build', '--json', '--tag', 'archive'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('warning:'))).toEqual([
+      `warning: ${path.join(dir, 'gamelayer.yaml')}: start: /opt/game/Binaries/GameServer (Binaries/GameServer in ${path.join(dir, 'app.tar.gz')}) has no execute bit: ` +
+        'the engine cannot start (Docker says "permission denied"); chmod +x it in the tree before it is archived (a copy or an archive step that drops modes does this)',
+    ]);
+    // The member's execute bit read from a tarball made with it: quiet.
+    await chmod(path.join(dir, 'app', 'Binaries', 'GameServer'), 0o755);
+    execFileSync('tar', ['-czf', path.join(dir, 'app.tar.gz'), '-C', path.join(dir, 'app'), '.']);
+    const fine = await runCli(['build', '--json', '--tag', 'archive'], { cwd: dir });
+    expect(fine.code, fine.stderr).toBe(0);
+    expect(fine.stderr).not.toContain('warning:');
   });
 
   it.each([

@@ -12,6 +12,7 @@ import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
 import type { IToleration } from 'kubernetes-models/v1/Toleration';
 import { z } from 'zod';
+import { once } from '../util/once.js';
 import agonesSchemas from './agones-deploy-schema.json' with { type: 'json' };
 
 // The validators load only for a config with a deploy section: every other command starts without them
@@ -22,51 +23,55 @@ const model = (name: string): Model => (loadCjs(`kubernetes-models/v1/${name}`) 
 
 export const PORT_POLICY_NAMES = ['Dynamic', 'Static', 'Passthrough', 'None'] as const;
 
-const port = z.strictObject({
-  // IANA_SVC_NAME, as the API server checks a container port's name: `27015` or `a--b` passed here and was refused there.
-  name: z
-    .string()
-    .regex(/^(?=.*[a-z])(?!.*--)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a port name of lower-case letters, digits and "-" with at least one letter and no "--"' })
-    .max(15)
-    .optional(),
-  containerPort: z.number().int().min(1).max(65535),
-  protocol: z.enum(['UDP', 'TCP']).default('UDP'),
-  /** Agones only; default: deploy.agones.portPolicy. */
-  portPolicy: z.enum(PORT_POLICY_NAMES).optional(),
-  /** Agones portPolicy Static only. */
-  hostPort: z.number().int().min(1).max(65535).optional(),
-});
+/** The shape, built on first use (config/schema.ts); Kubernetes-typed values are checked in depth by `deployProblems`. */
+export const deploySchema = once(buildDeploySchema);
 
-const record = z.record(z.string(), z.unknown());
+function buildDeploySchema() {
+  const port = z.strictObject({
+    // IANA_SVC_NAME, as the API server checks a container port's name: `27015` or `a--b` passed here and was refused there.
+    name: z
+      .string()
+      .regex(/^(?=.*[a-z])(?!.*--)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'expected a port name of lower-case letters, digits and "-" with at least one letter and no "--"' })
+      .max(15)
+      .optional(),
+    containerPort: z.number().int().min(1).max(65535),
+    protocol: z.enum(['UDP', 'TCP']).default('UDP'),
+    /** Agones only; default: deploy.agones.portPolicy. */
+    portPolicy: z.enum(PORT_POLICY_NAMES).optional(),
+    /** Agones portPolicy Static only. */
+    hostPort: z.number().int().min(1).max(65535).optional(),
+  });
 
-/** The shape; Kubernetes-typed values are checked in depth by `deployProblems`. */
-export const deploySchema = z.strictObject({
-  /** Default volume mode for every kind (else the per-kind default, see docs/deploy.md). */
-  volumes: z.enum(['none', 'init', 'image']).optional(),
-  nodeSelector: z.record(z.string(), z.string()).optional(),
-  tolerations: z.array(record).optional(),
-  affinity: record.optional(),
-  priorityClassName: z.string().min(1).optional(),
-  serviceAccountName: z.string().min(1).optional(),
-  terminationGracePeriodSeconds: z.number().int().min(0).optional(),
-  /** Environment of the engine container: Kubernetes EnvVar entries. */
-  env: z.array(record).optional(),
-  /** The engine container's requests and limits; merged over the computed ones (ephemeral-storage included). */
-  resources: record.optional(),
-  /** The copy containers' requests and limits (init mode). */
-  copyResources: record.optional(),
-  /** The first port is the game port; more ports (UDP or TCP) follow it. */
-  ports: z.array(port).min(1).optional(),
-  agones: z
-    .strictObject({
-      portPolicy: z.enum(PORT_POLICY_NAMES).optional(),
-      health: record.optional(),
-      scheduling: z.enum(['Packed', 'Distributed']).optional(),
-    })
-    .optional(),
-});
+  const record = z.record(z.string(), z.unknown());
 
-type RawDeploy = z.infer<typeof deploySchema>;
+  return z.strictObject({
+    /** Default volume mode for every kind (else the per-kind default, see docs/deploy.md). */
+    volumes: z.enum(['none', 'init', 'image']).optional(),
+    nodeSelector: z.record(z.string(), z.string()).optional(),
+    tolerations: z.array(record).optional(),
+    affinity: record.optional(),
+    priorityClassName: z.string().min(1).optional(),
+    serviceAccountName: z.string().min(1).optional(),
+    terminationGracePeriodSeconds: z.number().int().min(0).optional(),
+    /** Environment of the engine container: Kubernetes EnvVar entries. */
+    env: z.array(record).optional(),
+    /** The engine container's requests and limits; merged over the computed ones (ephemeral-storage included). */
+    resources: record.optional(),
+    /** The copy containers' requests and limits (init mode). */
+    copyResources: record.optional(),
+    /** The first port is the game port; more ports (UDP or TCP) follow it. */
+    ports: z.array(port).min(1).optional(),
+    agones: z
+      .strictObject({
+        portPolicy: z.enum(PORT_POLICY_NAMES).optional(),
+        health: record.optional(),
+        scheduling: z.enum(['Packed', 'Distributed']).optional(),
+      })
+      .optional(),
+  });
+}
+
+type RawDeploy = z.infer<ReturnType<typeof buildDeploySchema>>;
 
 export interface DeployPort {
   name?: string;

@@ -15,6 +15,8 @@ import { gamelayerRoot } from '../version.js';
 import { bareTargetSizeWarning } from './bare-size.js';
 import { deployConfig, deployProblems, type DeployConfig } from './deploy.js';
 import { configSchema, shownValue, type RawConfig } from './schema.js';
+import { readValidatedConfig, saveValidatedConfig } from './validated-cache.js';
+import { once } from '../util/once.js';
 import { foreignValues } from './yaml-values.js';
 
 export const CONFIG_FILE = 'gamelayer.yaml';
@@ -152,7 +154,15 @@ export async function loadConfig(file: string): Promise<GameConfig> {
       `is it the config? pass your ${CONFIG_FILE} with --config FILE`,
     );
   }
-  return parseConfig(configText(read.bytes, abs), abs);
+  const text = configText(read.bytes, abs);
+  // A text this gamelayer validated before is not validated again (validated-cache.ts); its YAML is parsed only
+  // for the position of an error found below.
+  const known = await readValidatedConfig(abs, text);
+  if (known) return configFrom(known, abs, path.dirname(abs), once(() => yamlOf(text, abs)));
+  const { raw, yaml } = validatedText(text, abs);
+  const config = configFrom(raw, abs, path.dirname(abs), () => yaml);
+  await saveValidatedConfig(abs, text, raw);
+  return config;
 }
 
 /**
@@ -178,6 +188,18 @@ function configText(bytes: Buffer, file: string): string {
 
 /** Parses and validates config text; `file` is used for messages, `dir` (default: the file's folder) to resolve relative paths. */
 export function parseConfig(text: string, file: string, dir = path.dirname(file)): GameConfig {
+  const { raw, yaml } = validatedText(text, file);
+  return configFrom(raw, file, dir, () => yaml);
+}
+
+/** The config's YAML document, and where an offset in it is (`file:line:col`), for messages. */
+interface ConfigYaml {
+  doc: Document;
+  lines: LineCounter;
+  where: (offset: number | undefined) => string;
+}
+
+function yamlOf(text: string, file: string): ConfigYaml {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const where = (offset: number | undefined) => {
@@ -185,6 +207,13 @@ export function parseConfig(text: string, file: string, dir = path.dirname(file)
     const p = lines.linePos(offset);
     return `${file}:${p.line}:${p.col}`;
   };
+  return { doc, lines, where };
+}
+
+/** What the config's text says, checked by every rule that reads the text alone (YAML, schema, deploy section). */
+function validatedText(text: string, file: string): { raw: RawConfig; yaml: ConfigYaml } {
+  const yaml = yamlOf(text, file);
+  const { doc, where } = yaml;
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     // The library's own words for a second document name one of its functions: say what it means for the file.
@@ -213,7 +242,7 @@ export function parseConfig(text: string, file: string, dir = path.dirname(file)
       'write the values out instead of repeating anchors: gamelayer.yaml needs few or no aliases',
     );
   }
-  const result = configSchema.safeParse(plain ?? {});
+  const result = configSchema().safeParse(plain ?? {});
   if (!result.success) {
     const messages = result.error.issues.map((issue) => describeIssue(issue, doc, where));
     throw new GamelayerError('config.invalid', messages.join('\n'), `fix ${path.basename(file)} and run again`);
@@ -234,6 +263,12 @@ export function parseConfig(text: string, file: string, dir = path.dirname(file)
       throw new GamelayerError('config.invalid', messages.join('\n'), `fix ${path.basename(file)} and run again`);
     }
   }
+  return { raw, yaml };
+}
+
+/** The config `raw` (validated text) stands for, with the checks that read the file system; `yaml` for messages. */
+function configFrom(raw: RawConfig, file: string, dir: string, yaml: () => ConfigYaml): GameConfig {
+  const where = (offset: (doc: Document) => number | undefined) => yaml().where(offset(yaml().doc));
   const trees = {} as Record<TreeName, TreeConfig>;
   const mounts = new Map<string, TreeName>();
   for (const name of TREE_NAMES) {
@@ -243,7 +278,7 @@ export function parseConfig(text: string, file: string, dir = path.dirname(file)
     if (other) {
       throw new GamelayerError(
         'config.mount-clash',
-        `${where(offsetOf(doc, ['trees', name, 'mount']) ?? offsetOf(doc, ['trees', name]))}: trees.${name}.mount: ` +
+        `${where((doc) => offsetOf(doc, ['trees', name, 'mount']) ?? offsetOf(doc, ['trees', name]))}: trees.${name}.mount: ` +
           `${mount} is also the mount of tree ${other}; expected a distinct mount path per tree`,
       );
     }
@@ -255,7 +290,7 @@ export function parseConfig(text: string, file: string, dir = path.dirname(file)
       if (name === 'engine-media' || name === 'app-media') {
         throw new GamelayerError(
           'config.media-per-platform',
-          `${where(offsetOf(doc, ['trees', name, 'source']))}: trees.${name}.source: ` +
+          `${where((doc) => offsetOf(doc, ['trees', name, 'source']))}: trees.${name}.source: ` +
             `expected one path: media trees are shared between platforms`,
         );
       }
@@ -264,7 +299,7 @@ export function parseConfig(text: string, file: string, dir = path.dirname(file)
         if (src === undefined) {
           throw new GamelayerError(
             'config.platform-source',
-            `${where(offsetOf(doc, ['trees', name, 'source']))}: trees.${name}.source: no source for platform ${p}; ` +
+            `${where((doc) => offsetOf(doc, ['trees', name, 'source']))}: trees.${name}.source: no source for platform ${p}; ` +
               `expected one entry per platform in "platforms" (${raw.platforms.join(', ')})`,
           );
         }
@@ -276,7 +311,7 @@ export function parseConfig(text: string, file: string, dir = path.dirname(file)
         if (!raw.platforms.includes(p)) {
           throw new GamelayerError(
             'config.platform-source',
-            `${where(offsetOf(doc, ['trees', name, 'source', p]) ?? offsetOf(doc, ['trees', name, 'source']))}: trees.${name}.source: ${p} is not in "platforms" (${raw.platforms.join(', ')}); its source would never be built`,
+            `${where((doc) => offsetOf(doc, ['trees', name, 'source', p]) ?? offsetOf(doc, ['trees', name, 'source']))}: trees.${name}.source: ${p} is not in "platforms" (${raw.platforms.join(', ')}); its source would never be built`,
             `add ${p} to platforms, or remove its entry`,
           );
         }
@@ -285,7 +320,7 @@ export function parseConfig(text: string, file: string, dir = path.dirname(file)
     if (t.chunks && name === 'engine') {
       throw new GamelayerError(
         'config.chunks-engine',
-        `${where(offsetOf(doc, ['trees', name, 'chunks']))}: trees.engine.chunks: the engine tree cannot be chunked: its image is what the engine container runs, with no copy step to assemble files`,
+        `${where((doc) => offsetOf(doc, ['trees', name, 'chunks']))}: trees.engine.chunks: the engine tree cannot be chunked: its image is what the engine container runs, with no copy step to assemble files`,
         'remove trees.engine.chunks; chunk engine-media, app or app-media instead',
       );
     }
@@ -302,7 +337,7 @@ export function parseConfig(text: string, file: string, dir = path.dirname(file)
       if (source === store || realPathOfExisting(source) === realPathOfExisting(store)) {
         throw new GamelayerError(
           'config.invalid',
-          `${where(offsetOf(doc, ['store']) ?? offsetOf(doc, ['trees', name, 'source']))}: store: ${store} is the source of trees.${name}: ` +
+          `${where((doc) => offsetOf(doc, ['store']) ?? offsetOf(doc, ['trees', name, 'source']))}: store: ${store} is the source of trees.${name}: ` +
             `the local OCI store would be written into the tree's folder and built into its image; expected a folder of its own, such as .gamelayer/oci`,
           'fix gamelayer.yaml and run again',
         );
@@ -310,13 +345,13 @@ export function parseConfig(text: string, file: string, dir = path.dirname(file)
       if (source === stateDir || realPathOfExisting(source) === realPathOfExisting(stateDir)) {
         throw new GamelayerError(
           'config.invalid',
-          `${where(offsetOf(doc, ['trees', name, 'source']))}: trees.${name}.source: ${source} is gamelayer's state folder (caches, records, the store): expected the tree's own folder`,
+          `${where((doc) => offsetOf(doc, ['trees', name, 'source']))}: trees.${name}.source: ${source} is gamelayer's state folder (caches, records, the store): expected the tree's own folder`,
           'fix gamelayer.yaml and run again',
         );
       }
     }
   }
-  const bareSize = bareTargetSizeWarning(doc, lines, file, raw.layers.targetSize);
+  const bareSize = bareTargetSizeWarning(yaml, file, raw.layers.targetSize);
   for (const name of TREE_NAMES) excludeOwnFolders(trees[name], [
     { folder: stateDir, what: "gamelayer's state folder" },
     { folder: store, what: 'the local OCI store' },
@@ -476,7 +511,7 @@ function describe(v: unknown): string {
 }
 
 function allowedKeys(p: string[]): string | undefined {
-  let shape: unknown = configSchema;
+  let shape: unknown = configSchema();
   for (const k of p) {
     const s = (shape as { shape?: Record<string, unknown> }).shape;
     shape = s ? unwrap(s[k]) : undefined;

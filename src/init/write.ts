@@ -31,7 +31,7 @@ export interface InitResult {
 export async function initGame(opts: InitOptions): Promise<InitResult> {
   if (opts.game !== undefined) {
     // Checked by the config's own rule, so a bad name is the flag's fault, not a line of a file init never wrote.
-    const name = configSchema.shape.game.safeParse(opts.game);
+    const name = configSchema().shape.game.safeParse(opts.game);
     if (!name.success) throw new GamelayerError('cli.game', `--game ${JSON.stringify(opts.game)}: ${name.error.issues[0]!.message}`);
   }
   const dir = path.resolve(opts.dir);

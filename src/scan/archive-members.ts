@@ -13,32 +13,44 @@ export interface ArchiveMember {
   type: string;
   /** The first HEAD_BYTES of a regular file. */
   head?: Buffer;
+  /** A regular file's permission bits, as its tar header gives them (the start program's execute bit). */
+  mode?: number;
 }
 
 const HEAD_BYTES = 256;
-const FORMAT = 'gamelayer-archive-members/1';
+// /2: a file's mode too (/1 entries, without it, are read again).
+const FORMAT = 'gamelayer-archive-members/2';
 
 /** `members` (tree-relative POSIX paths) found in `file`; a member that is not there is absent from the map. */
 export async function archiveMembers(file: string, members: string[], stateDir: string): Promise<Map<string, ArchiveMember>> {
   const s = await stat(file);
   const key = JSON.stringify([file, s.size, s.mtimeMs, s.ctimeMs, s.ino, [...members].sort()]);
   const cache = cacheFile(stateDir, 'archive-members', file);
-  const cached = await readCheckedJson<{ key: string; found: Record<string, { type: string; head?: string }> }>(cache, FORMAT);
+  const cached = await readCheckedJson<{ key: string; found: Record<string, { type: string; head?: string; mode?: number }> }>(cache, FORMAT);
   if (cached.ok && cached.value.key === key && isFoundRecord(cached.value.found)) {
-    return new Map(Object.entries(cached.value.found).map(([k, v]) => [k, { type: v.type, ...(v.head !== undefined ? { head: Buffer.from(v.head, 'base64') } : {}) }]));
+    return new Map(
+      Object.entries(cached.value.found).map(([k, v]) => [k, { type: v.type, ...(v.head !== undefined ? { head: Buffer.from(v.head, 'base64') } : {}), ...(v.mode !== undefined ? { mode: v.mode } : {}) }]),
+    );
   }
   const found = await readMembers(file, new Set(members));
   // As the scan's archive cache: not for an archive written within 2 s, whose stat may not change with its bytes.
   if (Date.now() - s.mtimeMs > 2000) {
-    const record = Object.fromEntries([...found].map(([k, v]) => [k, { type: v.type, ...(v.head ? { head: v.head.toString('base64') } : {}) }]));
+    const record = Object.fromEntries([...found].map(([k, v]) => [k, { type: v.type, ...(v.head ? { head: v.head.toString('base64') } : {}), ...(v.mode !== undefined ? { mode: v.mode } : {}) }]));
     await writeCheckedJson(cache, FORMAT, { key, found: record }).catch(() => {}); // a cache: a read-only state folder only costs a read
   }
   return found;
 }
 
-function isFoundRecord(v: unknown): v is Record<string, { type: string; head?: string }> {
+function isFoundRecord(v: unknown): v is Record<string, { type: string; head?: string; mode?: number }> {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  return Object.values(v).every((m) => typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && ['string', 'undefined'].includes(typeof (m as { head?: unknown }).head));
+  return Object.values(v).every(
+    (m) =>
+      typeof m === 'object' &&
+      m !== null &&
+      typeof (m as { type?: unknown }).type === 'string' &&
+      ['string', 'undefined'].includes(typeof (m as { head?: unknown }).head) &&
+      ['number', 'undefined'].includes(typeof (m as { mode?: unknown }).mode),
+  );
 }
 
 async function readMembers(file: string, wanted: Set<string>): Promise<Map<string, ArchiveMember>> {
@@ -73,7 +85,7 @@ async function readMembers(file: string, wanted: Set<string>): Promise<Map<strin
       stream.on('end', () => {
         if (want) {
           const file = header.type === 'file' || header.type === 'contiguous-file';
-          found.set(name, { type: file ? 'file' : String(header.type), ...(file ? { head: Buffer.concat(chunks).subarray(0, HEAD_BYTES) } : {}) });
+          found.set(name, { type: file ? 'file' : String(header.type), ...(file ? { head: Buffer.concat(chunks).subarray(0, HEAD_BYTES), mode: header.mode ?? 0o644 } : {}) });
         }
         if (found.size === wanted.size) end();
         else next();

@@ -21,7 +21,12 @@ const HEAD_BYTES = 256;
  */
 export async function startInterpreterWarning(config: GameConfig, platforms: readonly string[]): Promise<string | undefined> {
   const argv = startArgv(config.start);
+  // Platforms whose trees have the same sources have the same answer: their sources are read once.
+  const seen = new Set<string>();
   for (const platform of platforms) {
+    const sources = JSON.stringify(Object.values(config.trees).map((t) => treeSourceFor(t, platform).path));
+    if (seen.has(sources)) continue;
+    seen.add(sources);
     // Unreadable or missing sources are the scan's to report, with their own error: no guess here.
     const w = await problem(config, platform, argv).catch(() => undefined);
     if (w) return w;
@@ -47,9 +52,11 @@ async function problem(config: GameConfig, platform: string, argv: string[]): Pr
       `the engine cannot start (Docker says "exec ${program}: no such file or directory"); correct start, or the tree's source or globs`;
   }
   const found = at?.found;
+  // An archive's member has its tar header's mode (archive sources went unchecked: a tarball made without modes).
   if (found?.type === 'file' && found.mode !== undefined && (found.mode & 0o111) === 0) {
-    return `${where}: ${program} (${path.join(at!.source, ...at!.rel.split('/'))}) has no execute bit: the engine cannot start (Docker says "permission denied"); ` +
-      'chmod +x it in the source before the build (a copy or an archive step that drops modes does this)';
+    const file = at!.archive ? `${at!.rel} in ${at!.source}` : path.join(at!.source, ...at!.rel.split('/'));
+    return `${where}: ${program} (${file}) has no execute bit: the engine cannot start (Docker says "permission denied"); ` +
+      `chmod +x it in the ${at!.archive ? 'tree before it is archived' : 'source before the build'} (a copy or an archive step that drops modes does this)`;
   }
   if (!scratch) return undefined;
   if (!found?.head || found.head[0] !== 0x23 || found.head[1] !== 0x21) return undefined; // not a #! script
@@ -63,11 +70,9 @@ const hint = (interpreter: string) =>
   `use a baseImage that has ${interpreter} (busybox, debian-slim, ...) or put ${interpreter} into a tree (a tree's mount may be / or ${path.posix.dirname(interpreter)})`;
 
 /** The file at image path `p` as the trees put it there (the innermost mount owns it), or undefined. */
-async function lookUp(config: GameConfig, platform: string, p: string): Promise<Member | undefined> {
+async function lookUp(config: GameConfig, platform: string, p: string): Promise<ArchiveMember | undefined> {
   return (await locate(config, platform, p))?.found;
 }
-
-type Member = ArchiveMember & { mode?: number };
 
 interface Located {
   name: string;
@@ -75,7 +80,9 @@ interface Located {
   mount: string;
   source: string;
   rel: string;
-  found?: Member;
+  found?: ArchiveMember;
+  /** The source is an archive (tar, tar.gz): `rel` is a member of it. */
+  archive?: boolean;
   /** Left out by the tree's include / exclude. */
   excluded?: boolean;
 }
@@ -90,7 +97,7 @@ async function locate(config: GameConfig, platform: string, p: string): Promise<
   const source = treeSourceFor(tree, platform).path;
   const at: Located = { name, tree, mount: tree.mount, source, rel };
   if (!globMatcher(tree.include)(rel) || globMatcher(tree.exclude)(rel)) return { ...at, excluded: true };
-  if (!(await lstat(source)).isDirectory()) return { ...at, found: (await archiveMembers(source, [rel], config.stateDir)).get(rel) };
+  if (!(await lstat(source)).isDirectory()) return { ...at, archive: true, found: (await archiveMembers(source, [rel], config.stateDir)).get(rel) };
   const file = path.join(source, ...rel.split('/'));
   const s = await lstat(file).catch(() => undefined);
   if (!s) return at;
