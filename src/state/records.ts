@@ -14,7 +14,7 @@ import { parseRecordFile } from './record-stream.js';
 import { noSuchRecord, openRecordFile, readOpenedBytes, recordStream, withRecordFile } from './record-file.js';
 import { parseBuildSummary, readBuildSummary, recordNotJson, refuseNewerRecord, withMember, type BuildRecordSummary } from './record-summary.js';
 import { tagOfRecordName } from './record-name.js';
-import { recordHeadAt } from './record-head.js';
+import { recordHead, recordHeadAt } from './record-head.js';
 import { isLastBuildName, LAST_BUILD, lastBuildName, storeFromState } from './last-build.js';
 
 export type { ScanRecord };
@@ -42,6 +42,10 @@ export async function lastBuildToRead(config: { stateDir: string; store: string 
   const own = lastBuildFile(config);
   const legacy = path.join(recordsDir(config.stateDir), LAST_BUILD);
   if (own === legacy || (await stat(own).then(() => true, () => false))) return own;
+  // A record naming a store in its head (written since stop 48) is that store's, and this store has a name of its
+  // own: not read further (a 1M-entry game's is 170 MB). Only one naming none there (stop 47 wrote `store` last;
+  // older versions none) is read, for its store and server image.
+  if (recordHead(legacy).store !== undefined) return own;
   const summary = await readBuildSummary(legacy).catch(() => undefined);
   const server = summary?.store === undefined ? summary?.images.find((i) => i.name === 'server') : undefined;
   // A record is anyone's text: only a sha256 digest names a file of the store.
