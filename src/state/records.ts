@@ -9,7 +9,8 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { jsonChunks } from '../util/json-chunks.js';
 import { writeTextPieces } from '../util/write-all.js';
 import { packedRecord, parseRecordBytes } from './record-parse.js';
-import { copyRange, summaryText, topLevelPlaces } from './record-members.js';
+import { summaryText, topLevelPlaces } from './record-members.js';
+import { writePieces } from './record-layout.js';
 import { parseRecordFile } from './record-stream.js';
 import { noSuchRecord, openRecordFile, readOpenedBytes, recordStream, withRecordFile } from './record-file.js';
 import { parseBuildSummary, readBuildSummary, recordNotJson, refuseNewerRecord, withMember, type BuildRecordSummary } from './record-summary.js';
@@ -293,20 +294,7 @@ function largeRecordMembers(file: string, fd: number, size: number): { places: R
 async function writeSpliced(file: string, fd: number, places: ReturnType<typeof topLevelPlaces>, key: string, json: string): Promise<void> {
   const at = places.members.find((m) => m.key === key);
   const [cutFrom, cutTo, text] = at ? [at.valueStart, at.valueEnd, json] : [places.end, places.end, `${places.members.length ? ',' : ''}${JSON.stringify(key)}:${json}`];
-  await writeFileAtomic(
-    file,
-    async (tmp) => {
-      const out = await open(tmp, 'wx');
-      try {
-        await copyRange(fd, out, 0, cutFrom);
-        await out.write(Buffer.from(text));
-        await copyRange(fd, out, cutTo, places.size);
-      } finally {
-        await out.close();
-      }
-    },
-    { writeError: (e) => diskFullError(e, 'state.disk-full', path.dirname(file), path.basename(file)) },
-  );
+  await writePieces(file, fd, [[0, cutFrom], text, [cutTo, places.size]]);
 }
 
 /** Whether two files hold the same bytes, read a MiB at a time (a missing file: false). */
