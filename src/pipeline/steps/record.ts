@@ -99,7 +99,7 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     // build of several moves none, and its record names none, as the record it pushes (docs/codebuild.md).
     ...(i.push && !isPlatformBuild(config, { tags, platforms: i.platforms }) ? { line: i.line } : {}),
     ...(i.previous.info.source === 'registry'
-      ? { previous: { ref: i.previous.info.ref!, createdAt: i.previous.info.createdAt!, ...(i.previous.remote ? { blob: i.previous.remote.recordRead.blob } : {}) } }
+      ? { previous: { ref: i.previous.info.ref!, createdAt: i.previous.info.createdAt!, ...(i.previous.remote ? { blob: i.previous.remote.recordRead.blob, tag: i.previous.remote.record.tags[0] } : {}) } }
       : {}),
   };
   const moved = movedBases(previous, record);
