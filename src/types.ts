@@ -221,9 +221,10 @@ export const buildRecordSchema = z.object({
   /**
    * The record this build was planned on, when it came from the registry. `ref` is what was read (a line tag moves on
    * with the line); `blob` is the digest of that record's blob, where `inspect REF` reads it again (whatever the tags
-   * say since) to tell the layers this build kept from those it made.
+   * say since) to tell the layers this build kept from those it made; `tag` is that build's own (since stop 48), the
+   * baseline of `diff --against REPO --previous` once this build has moved the line's tag.
    */
-  previous: z.object({ ref: z.string(), createdAt: z.string(), blob: z.string().optional() }).optional(),
+  previous: z.object({ ref: z.string(), createdAt: z.string(), blob: z.string().optional(), tag: z.string().optional() }).optional(),
   /** A base image read from a registry, per platform: the manifest it resolved to (pinned), and where it is. */
   bases: z.array(z.object({ platform: z.string(), ref: z.string(), digest: z.string(), repository: z.string(), layers: z.number() })).optional(),
   /**

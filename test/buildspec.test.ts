@@ -297,7 +297,10 @@ describe('buildspecs/buildspec.yml, run', () => {
     // Pod templates name images by digest only (issue 18): the digest the registry holds under the tree image's tag.
     expect(pod).toContain(`image: ${repositoryUri}@${tags['1a2b3c4d-app-media']}\n`);
     expect(await readFile(path.join(src, 'gamelayer-diff.txt'), 'utf8')).toBe(`no earlier build of line "main" in ${repositoryUri}: every layer is new\n`);
-    expect(await readFile(path.join(src, 'gamelayer-pull-cost.txt'), 'utf8')).toMatch(/^no baseline image: set BASELINE_TAG/);
+    // No BASELINE_TAG, no webhook's previous commit, and the line's first build was planned on no earlier build.
+    expect(await readFile(path.join(src, 'gamelayer-pull-cost.txt'), 'utf8')).toBe(
+      'the last build (1a2b3c4d) was planned on no earlier build in a registry: no baseline to compare with (set BASELINE_TAG to compare with an earlier image)\n',
+    );
 
     // The next commit changes one asset, on another host: only the cached paths come back, the rest of .gamelayer/
     // (records, layer cache, store) is gone. The diff and the plan come from the registry's record of the branch.
@@ -308,8 +311,8 @@ describe('buildspecs/buildspec.yml, run', () => {
     const second = await runBuildspec(spec, src, {
       REPOSITORY_URI: repositoryUri,
       CODEBUILD_RESOLVED_SOURCE_VERSION: '99aa88bb77cc66dd55ee44ff33aa22bb11cc00dd',
-      // A webhook push names the commit before it: that commit's image is the baseline of the pull-cost report.
-      CODEBUILD_WEBHOOK_PREV_COMMIT: '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d',
+      // No BASELINE_TAG nor a webhook's previous commit (a StartBuild): the baseline of the pull-cost report is the
+      // line's previous build, the one this build planned on (the line's tag names this build by post_build).
       ...webhook,
     });
     expect(second.code, second.stderr).toBe(0);
@@ -331,10 +334,10 @@ describe('buildspecs/buildspec.yml, run', () => {
     expect(second.stdout).toMatch(/^engine +0 +\d+ .* reused /m);
     expect(second.stdout).toMatch(/^app-media +\d+ +\d+ .* (built|patch) +sha256:/m);
     expect(second.stdout).toMatch(/^blobs: \d+ uploaded, \d+ mounted, [1-9]\d* already there/m);
-    // The pull-cost report against the previous commit's image, fetched from the registry with its record.
+    // The pull-cost report against the line's previous build, fetched from the registry with its record.
     const cost = await readFile(path.join(src, 'gamelayer-pull-cost.txt'), 'utf8');
     expect(cost).toContain(`${repositoryUri}:1a2b3c4d → working trees`);
-    expect(cost).toContain(`pull cost: a node running ${repositoryUri}:1a2b3c4d pulls to run the last build (99aa88bb)`);
+    expect(cost).toContain(`pull cost: a node running ${repositoryUri}:1a2b3c4d (the line's previous build, which 99aa88bb was planned on) pulls to run the last build (99aa88bb)`);
     expect(cost).toMatch(/^engine +0\/\d+ +0 B /m);
     expect(cost).toMatch(/^app-media +[1-9]\d*\/\d+ +[\d.]+ KiB /m);
   }, 240_000);
@@ -416,11 +419,11 @@ describe('buildspecs/buildspec-diff.yml, run', () => {
     // The pull request holds the second commit's sources (the first test pushed them to main as 99aa88bb).
     await appendFile(path.join(src, 'fixtures/sample-game/app-media', SECOND_COMMIT_ASSET), 'changed by the next commit');
     const tagsBefore = await storedTags(registry.storageDir, REPO).catch(() => ({}));
-    // BASELINE_TAG: the image the first test pushed from the same sources.
+    // The baseline: the commit before the webhook's, whose image the first test pushed from the same sources.
     const r = await runBuildspec(spec, src, {
       CODEBUILD_RESOLVED_SOURCE_VERSION: '1a2b3c4d5e6f',
       REPOSITORY_URI: `${registry.host}/${REPO}`,
-      BASELINE_TAG: '99aa88bb',
+      CODEBUILD_WEBHOOK_PREV_COMMIT: '99aa88bb77cc66dd55ee44ff33aa22bb11cc00dd',
       CODEBUILD_WEBHOOK_HEAD_REF: 'refs/heads/feature/x',
       CODEBUILD_WEBHOOK_BASE_REF: 'refs/heads/main',
     });

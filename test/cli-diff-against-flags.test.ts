@@ -20,6 +20,7 @@ describe('diff flags that go with --against', () => {
     [['--to', '127.0.0.1:5000/g:1'], '--to'],
     [['--if-exists'], '--if-exists'],
     [['--no-pull-cost'], '--no-pull-cost'],
+    [['--previous'], '--previous'],
   ])('%j without --against is refused', async (flags, name) => {
     const r = await runCli(['diff', 'a', 'b', ...flags], { cwd: root });
     expect(r.code, r.stdout).toBe(2);
@@ -32,5 +33,11 @@ describe('diff flags that go with --against', () => {
     const r = await runCli(['diff', '--against', '127.0.0.1:9/g:1.0.0', '--line', 'main'], { cwd: root });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('error[cli.diff-args]: --line main goes with --against host/repo (no tag or digest): 127.0.0.1:9/g:1.0.0 names one build');
+  });
+
+  it.each([['127.0.0.1:9/g:1.0.0'], ['127.0.0.1:9/g', '--line', 'main'], ['127.0.0.1:9/g', '--to', '127.0.0.1:9/g:2']])('--previous with --against %s is refused before the registry is asked', async (...against) => {
+    const r = await runCli(['diff', '--against', ...against, '--previous'], { cwd: root });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error[cli.diff-args]: --previous goes with --against host/repo alone (no tag or digest, --to or --line)');
   });
 });

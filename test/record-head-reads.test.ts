@@ -12,37 +12,13 @@ import { storeKey } from '../src/state/last-build.js';
 import { buildRecordFile, buildRecordName, moveOtherStoresRecord } from '../src/state/record-name.js';
 import { markPushed, readBuildRecord } from '../src/state/records.js';
 import type { BuildRecord } from '../src/types.js';
+import { damagedAfterHead, headRecord as record } from './support/head-records.js';
 import { tempDir } from './support/tmp.js';
-
-/** A build record as its local file holds it now: `kind` and `store` first; `entries` makes it larger than its head. */
-function record(tag: string, store: string, entries = 300): Record<string, unknown> {
-  const list = Array.from({ length: entries }, (_, i) => ({ path: `levels/l${i}.dat`, type: 'file', mode: 420, size: i, xxh64: '0123456789abcdef' }));
-  return {
-    kind: 'build',
-    store,
-    schemaVersion: 1,
-    game: 'g',
-    version: '1',
-    createdAt: '2026-12-05T00:00:00.000Z',
-    tags: [tag, `${tag}-app`],
-    platforms: ['linux/amd64'],
-    manifests: [{ tree: 'app', entries: list, digest: 'sha256:dd', root: '/opt/local/app', source: { kind: 'dir', path: 'app' } }],
-    plan: { layers: [{ tree: 'app', index: 0, entries: list, inputKey: 'k', bytes: 1 }] },
-    layers: [{ tree: 'app', index: 0, inputKey: 'k', diffID: 'sha256:cc', digest: 'sha256:aa', size: 3, mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' }],
-    images: [{ name: 'server', digest: `sha256:${tag}`, mediaType: 'application/vnd.oci.image.manifest.v1+json' }],
-  };
-}
 
 /** The same record as stop 47 wrote it: `store` last. */
 function oldLayout(r: Record<string, unknown>): Record<string, unknown> {
   const { store, ...rest } = r;
   return { ...rest, store };
-}
-
-/** The record's text with everything after its tags damaged (its head intact). */
-function damagedAfterHead(r: Record<string, unknown>): string {
-  const text = JSON.stringify(r);
-  return `${text.slice(0, text.indexOf('"platforms"'))}\u0000 damaged`;
 }
 
 async function state(): Promise<{ stateDir: string; records: string; of: { stateDir: string; store: string }; otherStore: string }> {

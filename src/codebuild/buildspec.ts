@@ -149,11 +149,12 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
   // No pull cost there: the host has no build yet (or a cached, stale one); post_build's report has it, to this build.
   const diff = `${gl('diff --against "$REPOSITORY_URI" --no-pull-cost')} > ${ARTIFACTS.diffReport}`;
   // The image to compare with in the registry (its build record travels with it): BASELINE_TAG when the project
-  // or StartBuild sets one (say, the tag in production), else the commit before a webhook push, when it was built.
+  // or StartBuild sets one (say, the tag in production), else the commit before a webhook push, when it was built;
+  // else the line's previous build, which the build planned on (`--previous`: the line's tag names this build by then).
   const baseline = 'export BASELINE_TAG="${BASELINE_TAG:-${CODEBUILD_WEBHOOK_PREV_COMMIT:0:8}}"';
   const pullCost = [
     `if [ -n "$BASELINE_TAG" ]; then ${gl('diff --against "$REPOSITORY_URI:$BASELINE_TAG" --if-exists')} > ${ARTIFACTS.pullCostReport}; ` +
-      `else echo "no baseline image: set BASELINE_TAG to compare with an earlier image and get the pull cost" > ${ARTIFACTS.pullCostReport}; fi`,
+      `else ${gl('diff --against "$REPOSITORY_URI" --previous --if-exists')} > ${ARTIFACTS.pullCostReport}; fi`,
     `cat ${ARTIFACTS.pullCostReport}`,
   ];
 
@@ -236,9 +237,10 @@ const HEADERS: Record<BuildspecKind, string[]> = {
     'Daemonless: builds the layers with gamelayer itself (no Docker) and pushes only the blobs the registry lacks,',
     'then the build record beside the image. Works on an empty host: the previous build is the newest record of the',
     'branch (line of work) in the registry, and the layers it keeps are never downloaded. Optional BASELINE_TAG: an',
-    'earlier image to report the pull cost against. Project settings: environment variable REPOSITORY_URI (host/path',
-    'of the image repository); a role that may push to it. No cache: the source is checked out afresh every build,',
-    'so no file stat carries over (each build hashes every file), and the registry holds the build state.',
+    'earlier image to report the pull cost against (default: the commit before a webhook push, else the branch\'s',
+    'previous build). Project settings: environment variable REPOSITORY_URI (host/path of the image repository); a',
+    'role that may push to it. No cache: the source is checked out afresh every build, so no file stat carries over',
+    '(each build hashes every file), and the registry holds the build state.',
   ],
   docker: [
     'Docker daemon path: gamelayer writes the Dockerfile and builds through the daemon, then pushes.',
@@ -248,7 +250,8 @@ const HEADERS: Record<BuildspecKind, string[]> = {
   ],
   'pr-check': [
     'Pull-request check: prints what changed since the newest build of the target branch in REPOSITORY_URI, which',
-    'layers a merge would push, and (with BASELINE_TAG set) what nodes running that image would pull. Pushes nothing.',
+    'layers a merge would push, and what nodes running BASELINE_TAG (default: that newest build) would pull.',
+    'Pushes nothing.',
   ],
 };
 

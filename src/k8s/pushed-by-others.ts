@@ -5,6 +5,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { storeOfRecord } from '../state/last-build.js';
 import { isLastBuildName, recordsDir } from '../state/records.js';
+import { recordHead } from '../state/record-head.js';
 import { tagOfRecordName } from '../state/record-name.js';
 import { readBuildSummary } from '../state/record-summary.js';
 import type { BuildRecord } from '../types.js';
@@ -25,9 +26,15 @@ export async function pushedByOthers(stateDir: string, record: Pick<BuildRecord,
   const found = new Map<string, string>();
   for (const name of (await readdir(dir).catch(() => [] as string[])).sort()) {
     const tag = tagOfRecordName(name);
-    if (tag === undefined || isLastBuildName(name) || path.join(dir, name) === recordFile) continue;
-    const summary = await readBuildSummary(path.join(dir, name)).catch(() => undefined);
-    if (tag === record.tags[0] && sameBuild(stateDir, record.store, summary?.store)) continue;
+    const file = path.join(dir, name);
+    if (tag === undefined || isLastBuildName(name) || file === recordFile) continue;
+    // Whether it is the deployed build, from its head (record-head.ts): that build's own record (a 1M-entry game's is
+    // 170 MB) is not read. Another build's summary is, for its pushes; so is one of stop 47 (its store last).
+    const sameTag = tag === record.tags[0];
+    const headStore = recordHead(file).store;
+    if (sameTag && headStore !== undefined && sameBuild(stateDir, record.store, headStore)) continue;
+    const summary = await readBuildSummary(file).catch(() => undefined);
+    if (sameTag && headStore === undefined && sameBuild(stateDir, record.store, summary?.store)) continue;
     for (const p of summary?.pushed ?? []) {
       if (!sameRepository(p.repository, input.repository)) continue;
       for (const i of p.images) if (wanted.includes(i.digest) && !found.has(i.digest)) found.set(i.digest, summary!.tags[0] ?? tag);

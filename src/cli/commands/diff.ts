@@ -14,6 +14,7 @@ import { sourceDateEpoch } from '../../oci/source-date.js';
 import { baseMountParents } from '../../oci/base-parents.js';
 import { parentsFromRecord } from '../../plan/mount-parents.js';
 import { pullCost, type PullCost } from '../../diff/pull-cost.js';
+import { plannedOnTag } from './diff-planned-on.js';
 import { chunkDiff } from '../../diff/chunks.js';
 import { EXIT, GamelayerError } from '../../errors.js';
 import { baseMoveText, type BaseMove } from '../../pipeline/base-move.js';
@@ -36,6 +37,7 @@ interface DiffFlags extends RegistryFlags {
   platform?: string;
   /** false with --no-pull-cost: the file and layer tables only. */
   pullCost: boolean;
+  previous?: boolean;
 }
 
 export function register(program: Command): void {
@@ -55,6 +57,9 @@ export function register(program: Command): void {
     .option('--if-exists', 'with --against: an image or record that is not in the registry is reported, not an error')
     .option('--to <ref>', 'with --against: the newer build, an image in a registry: its build record is compared with the --against one (files, layers, base, pull cost) instead of the working trees')
     .option('--platform <os/arch>', "with --against: the pull cost of a node of this platform (default: the newer build's first)")
+    // CodeBuild's post_build runs after the build moved its line's tag to its own record: without a BASELINE_TAG or a
+    // webhook's previous commit it reported no pull cost at all.
+    .option('--previous', 'with --against host/repo: compare with the build the last build was planned on there (the line\'s previous build, which its tag named before the build pushed), not the line\'s newest')
     // CodeBuild's pre_build diff runs before the build, on a host with no build of its own (or a stale one from a
     // cache): "no local build to compute the pull cost to" ended every report there. The buildspec asks for none.
     .option('--no-pull-cost', 'with --against: leave the pull cost out (a report made before the build, as CodeBuild\'s pre_build)')
@@ -81,7 +86,7 @@ export function register(program: Command): void {
       }
       if (opts.platform !== undefined && !opts.against) throw new GamelayerError('cli.diff-args', '--platform goes with --against: it chooses the node whose pull cost is reported');
       // These only act with --against: without it they were silently ignored (a local diff ran as if not given).
-      for (const [flag, given] of [['--line', opts.line !== undefined], ['--to', opts.to !== undefined], ['--if-exists', !!opts.ifExists], ['--no-pull-cost', !opts.pullCost]] as const) {
+      for (const [flag, given] of [['--line', opts.line !== undefined], ['--to', opts.to !== undefined], ['--if-exists', !!opts.ifExists], ['--no-pull-cost', !opts.pullCost], ['--previous', !!opts.previous]] as const) {
         if (given && !opts.against) throw new GamelayerError('cli.diff-args', `${flag} goes with --against: without it nothing reads it`);
       }
       if (opts.against) {
@@ -99,6 +104,12 @@ export function register(program: Command): void {
         if (opts.line !== undefined && (target.tag || target.digest)) {
           throw new GamelayerError('cli.diff-args', `--line ${opts.line} goes with --against host/repo (no tag or digest): ${opts.against} names one build`);
         }
+        if (opts.previous && (target.tag || target.digest || opts.to || opts.line !== undefined)) {
+          throw new GamelayerError('cli.diff-args', '--previous goes with --against host/repo alone (no tag or digest, --to or --line): it names the build compared with');
+        }
+        // With --previous: the last local build, read once (its `previous`, then the newer side of the pull cost).
+        let lastBuild: Awaited<ReturnType<typeof lastBuildForPullCost>>;
+        let costFrom = opts.against;
         // The older record itself, or (a tag or digest) where it is: read after the working trees are scanned.
         let older: BuildRecord | (() => Promise<BuildRecord>);
         let name = opts.against;
@@ -112,7 +123,15 @@ export function register(program: Command): void {
           if (opts.exitCode) process.exitCode = EXIT.changes;
         };
         try {
-          if (!target.tag && !target.digest) {
+          if (opts.previous) {
+            lastBuild = await lastBuildForPullCost(await gameConfig());
+            const planned = plannedOnTag(lastBuild, opts.against);
+            if ('none' in planned) return nothing(`${planned.none}: no baseline to compare with (set BASELINE_TAG to compare with an earlier image)`);
+            name = `${opts.against}:${planned.tag}`;
+            costFrom = `${name} (the line's previous build, which ${lastBuild!.tags[0]} was planned on)`;
+            const read = await locateBuildRecordFor(name, registry);
+            older = async () => (await read()).record;
+          } else if (!target.tag && !target.digest) {
             const line = opts.line ?? (await (await import('../../pipeline/steps/previous.js')).defaultLine((await gameConfig()).dir)).line;
             // A damaged record of the line is what `build` plans afresh on (with the same warning), so it is
             // an answer here too: a buildspec's diff step must not stop the build that repairs it.
@@ -162,8 +181,8 @@ export function register(program: Command): void {
           }
           before = { name, manifests: older.manifests, build: older };
           baseMoves = await (await import('../../pipeline/base-source.js')).currentBaseMoves(await gameConfig(), older, registry);
-          const newer = opts.pullCost ? await lastBuildForPullCost(await gameConfig()) : undefined;
-          if (newer) cost = { value: pullCost(older, newer, costPlatform(newer, opts.platform)), from: opts.against, to: `the last build (${newer.tags[0]})` };
+          const newer = opts.pullCost ? (lastBuild ?? (await lastBuildForPullCost(await gameConfig()))) : undefined;
+          if (newer) cost = { value: pullCost(older, newer, costPlatform(newer, opts.platform)), from: costFrom, to: `the last build (${newer.tags[0]})` };
           else if (opts.pullCost) costNote = 'no local build to compute the pull cost to (build first, or give --to <ref>)';
         }
       } else if (a && b) {

@@ -6,6 +6,7 @@ import { recordedParents } from '../../plan/mount-parents.js';
 import path from 'node:path';
 import { copyRecord, lastBuildFile, localRecord, writeRecord } from '../../state/records.js';
 import { dropLegacyRecord, moveOtherStoresRecord, storeRecordFile } from '../../state/record-name.js';
+import { putStoreFirst } from '../../state/record-layout.js';
 import { isPlatformBuild } from './build-flags.js';
 import type { TreeDecision } from '../../plan/incremental.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
@@ -98,7 +99,7 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     // build of several moves none, and its record names none, as the record it pushes (docs/codebuild.md).
     ...(i.push && !isPlatformBuild(config, { tags, platforms: i.platforms }) ? { line: i.line } : {}),
     ...(i.previous.info.source === 'registry'
-      ? { previous: { ref: i.previous.info.ref!, createdAt: i.previous.info.createdAt!, ...(i.previous.remote ? { blob: i.previous.remote.recordRead.blob } : {}) } }
+      ? { previous: { ref: i.previous.info.ref!, createdAt: i.previous.info.createdAt!, ...(i.previous.remote ? { blob: i.previous.remote.recordRead.blob, tag: i.previous.remote.record.tags[0] } : {}) } }
       : {}),
   };
   const moved = movedBases(previous, record);
@@ -133,9 +134,15 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
   if (!unchanged || !(await exists(recordFile))) {
     await writeRecord(recordFile, local);
     await copyRecord(recordFile, last);
-  } else if (!(await exists(last))) {
-    // Planned on an older version's build-last.json (a store of its own, no pointer yet): the store gets its own.
-    await writeRecord(last, local);
+  } else {
+    // Left as they are, but a record of stop 47's layout (its store last) was read whole to tell whose it is
+    // (moveOtherStoresRecord; the pointer, as the previous build) and would be by every build after: rewritten
+    // once with its store first, its content the same (its pushes too, which `local` lacks).
+    await putStoreFirst(recordFile);
+    if (!(await exists(last))) {
+      // Planned on an older version's build-last.json (a store of its own, no pointer yet): the store gets its own.
+      await writeRecord(last, local);
+    } else await putStoreFirst(last);
   }
   await dropLegacyRecord(of, tag);
   return { record, recordFile, layers: allLayers, baseMoved: moved };
