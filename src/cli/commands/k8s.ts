@@ -7,7 +7,8 @@ import { refuseForeignFile } from '../../util/generated-file.js';
 import { fifoWaitNotice, readBounded, readFileBounded } from '../../util/read-bounded.js';
 import { digestsIn, fillManifests, kustomizeImages } from '../../k8s/fill.js';
 import { knownImages } from '../../k8s/fill-known.js';
-import { refuseFillClashes, refuseFillOverOwnFiles, fillOutputName, withFillHeader } from '../../k8s/fill-clash.js';
+import { refuseFillClashes, refuseFillOverOwnFiles, refuseSpecOverFillOutput, fillOutputName } from '../../k8s/fill-clash.js';
+import { withFillMark } from '../../k8s/fill-mark.js';
 import { writeInPlace } from '../../k8s/fill-in-place.js';
 import { loadDeployInput, requirePushed, type DeployInput } from '../../k8s/input.js';
 import { pushedByOthers, pushedByOthersNote } from '../../k8s/pushed-by-others.js';
@@ -122,6 +123,7 @@ export function register(program: Command): void {
       for (const r of emission.requirements) reporter.info(`requires: ${r}`);
       for (const n of emission.notes) reporter.warn(n);
       if (flags.out) {
+        await refuseSpecOverFillOutput(path.resolve(flags.out, k8sFileName(emission.options)), flags.force);
         await refuseForeignFile(path.resolve(flags.out, k8sFileName(emission.options)), flags.force);
         const { removeStaleVariants, refuseOtherObject } = await import('../../k8s/out-variants.js');
         await refuseOtherObject(path.resolve(flags.out, k8sFileName(emission.options)), emission.object, flags.force);
@@ -156,6 +158,7 @@ async function fillCommand(
     }
     const { KUSTOMIZATION_FILE, kustomizeComponent, refuseSpecsBesideComponent } = await import('../../k8s/kustomize-out.js');
     await refuseSpecsBesideComponent(flags.out, flags.force);
+    await refuseSpecOverFillOutput(path.resolve(flags.out, KUSTOMIZATION_FILE), flags.force);
     await refuseForeignFile(path.resolve(flags.out, KUSTOMIZATION_FILE), flags.force);
     reporter.info(`wrote ${await writeOutput(flags.out, KUSTOMIZATION_FILE, kustomizeComponent(input))}`);
     return;
@@ -183,7 +186,7 @@ async function fillCommand(
     if (flags.inPlace && r.file !== '-') await writeInPlace(r.file, r.text);
     else if (flags.out) {
       const name = fillOutputName(r.file);
-      reporter.info(`wrote ${await writeOutput(flags.out, name, withFillHeader(r.text, name, input))}`);
+      reporter.info(`wrote ${await writeOutput(flags.out, name, withFillMark(r.text, name, input))}`);
     }
     else process.stdout.write(r.text);
   }
