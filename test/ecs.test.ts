@@ -125,6 +125,16 @@ describe('ecs task definition', () => {
     expect(ecsTaskDefinition(input()).notes.join('\n')).toMatch(/images are in ECR: pass --execution-role-arn/);
   });
 
+  // The Kubernetes specs run the engine as uid 1000 (runAsNonRoot); the task ran it as the image's user, root on the
+  // usual bases. The copies stay root, stated: ECS's task volumes are root's 0755 and they drop every capability.
+  it('the engine runs as 1000:1000 unless --user says otherwise; the copies as root', () => {
+    const defs = ecsTaskDefinition(input()).taskDefinition.containerDefinitions!;
+    expect(byName(defs, 'engine').user).toBe('1000:1000');
+    for (const t of NON_ENGINE) expect([t, byName(defs, `copy-${t}`).user]).toEqual([t, '0']);
+    expect(byName(ecsTaskDefinition(input(), { engineUser: '0' }).taskDefinition.containerDefinitions, 'engine').user).toBe('0');
+    expect(byName(ecsTaskDefinition(input(), { engineUser: '4242' }).taskDefinition.containerDefinitions, 'engine').user).toBe('4242');
+  });
+
   it('same input, same bytes', () => {
     expect(ecsJson(ecsTaskDefinition(input()))).toBe(ecsJson(ecsTaskDefinition(input())));
   });

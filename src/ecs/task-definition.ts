@@ -54,8 +54,11 @@ export interface EcsOptions {
   port: GamePort;
   /** Image layers, copies and this much scratch make up the task's ephemeral storage. */
   scratchBytes: number;
-  /** `uid:gid` of the engine; the copy containers run as the image's user (ECS creates task volumes root-owned). */
-  engineUser?: string;
+  /**
+   * `uid:gid` of the engine: by default the Kubernetes specs' runAsUser/runAsGroup, so a task runs the game as the
+   * pod does and not as the image's user (root on the usual bases). The copy containers run as root (COPY_USER).
+   */
+  engineUser: string;
   executionRoleArn?: string;
   taskRoleArn?: string;
   copyRoot: string;
@@ -85,9 +88,17 @@ export const DEFAULT_ECS_OPTIONS: EcsOptions = {
   memory: 2048,
   port: DEFAULT_K8S_OPTIONS.port,
   scratchBytes: 1 * GiB,
+  engineUser: `${DEFAULT_K8S_OPTIONS.runAsUser}:${DEFAULT_K8S_OPTIONS.runAsGroup}`,
   copyRoot: '/mnt',
   networkMode: 'awsvpc',
 };
+
+/**
+ * The copy containers' user, stated rather than left to the image: ECS creates a task volume root-owned, mode 0755,
+ * and only its owner writes there with every capability dropped (no CAP_DAC_OVERRIDE needed, none added). They need
+ * no CAP_CHOWN: the copies stay root's, 644/755 as the scan recorded, which the engine's user reads and runs.
+ */
+const COPY_USER = '0';
 
 export const FARGATE_MIN_EPHEMERAL_GIB = 21;
 export const FARGATE_MAX_EPHEMERAL_GIB = 200;
@@ -115,7 +126,7 @@ export function checkEcsOptions(partial: Partial<EcsOptions> = {}): EcsOptions {
     if (!Number.isInteger(o.cpu) || o.cpu < 128) bad('--cpu', o.cpu, 'CPU units ≥ 128 (1024 = one vCPU)');
     if (!Number.isInteger(o.memory) || o.memory < 128) bad('--memory', o.memory, 'MiB ≥ 128');
   }
-  if (o.engineUser !== undefined && !/^\d+(:\d+)?$/.test(o.engineUser)) bad('--user', o.engineUser, 'uid or uid:gid, such as 1000:1000');
+  if (!/^\d+(:\d+)?$/.test(o.engineUser)) bad('--user', o.engineUser, 'uid or uid:gid, such as 1000:1000');
   if (!(ECS_NETWORK_MODES as readonly string[]).includes(o.networkMode)) bad('--network-mode', o.networkMode, ECS_NETWORK_MODES.join(', '));
   if (fargate && o.networkMode !== 'awsvpc') bad('--network-mode', o.networkMode, 'awsvpc on Fargate (bridge and host need --launch-type ec2)');
   if (o.hostPort !== undefined) {
@@ -169,6 +180,7 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     name: `copy-${c.tree.tree}`,
     image: c.tree.image,
     essential: false,
+    user: COPY_USER,
     entryPoint: ['sh', '-c', copyScript(c.tree.tree, c.tree.mount, c.target, { chunked: c.tree.chunked })],
     mountPoints: [{ sourceVolume: c.volume, containerPath: c.target, readOnly: false }],
     readonlyRootFilesystem: true,
@@ -184,7 +196,7 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     entryPoint: ['sh', '-c', guardScript(copies.map((c) => `${c.tree.mount}/${COPY_SENTINEL}`)), GUARD_NAME],
     command: input.start,
     workingDirectory: engine.mount,
-    ...(o.engineUser ? { user: o.engineUser } : {}),
+    user: o.engineUser,
     dependsOn: copyContainers.map((c) => ({ containerName: c.name!, condition: 'SUCCESS' as const })),
     mountPoints: copies.map((c) => ({ sourceVolume: c.volume, containerPath: c.tree.mount, readOnly: false })),
     ...(o.engineCpu !== undefined ? { cpu: o.engineCpu } : {}),
