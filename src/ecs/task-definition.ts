@@ -16,6 +16,7 @@ import type { DeployInput } from '../k8s/input.js';
 import { DEFAULT_K8S_OPTIONS, type GamePort } from '../k8s/options.js';
 import { COPY_SENTINEL, GUARD_NAME, copyScript, guardScript } from '../k8s/scripts.js';
 import { GiB, treeCopyDiskBytes, treeDiskBytes } from '../k8s/sizes.js';
+import { writableMounts } from '../k8s/writable.js';
 
 export type LaunchType = 'fargate' | 'ec2';
 /** awsvpc: an ENI per task (Fargate's only mode); bridge: Docker's bridge with port mappings; host: the host's network. */
@@ -80,6 +81,8 @@ export interface EcsOptions {
   extraPorts?: { name: string; containerPort: number; protocol: GamePort['protocol'] }[];
   /** Health timings from gamelayer.yaml; a health check needs `health.command`, whose own timings win. */
   healthTimings?: Omit<EcsHealth, 'command'>;
+  /** Unset: the engine's root file system stays writable. Set: it is read-only, and these folders are task volumes. */
+  writablePaths?: string[];
 }
 
 export const DEFAULT_ECS_OPTIONS: EcsOptions = {
@@ -99,6 +102,8 @@ export const DEFAULT_ECS_OPTIONS: EcsOptions = {
  * no CAP_CHOWN: the copies stay root's, 644/755 as the scan recorded, which the engine's user reads and runs.
  */
 const COPY_USER = '0';
+/** The container that opens the writable folders of a read-only engine to its user. */
+const WRITABLE_CONTAINER = 'writable-paths';
 
 export const FARGATE_MIN_EPHEMERAL_GIB = 21;
 export const FARGATE_MAX_EPHEMERAL_GIB = 200;
@@ -188,6 +193,22 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     ...noNewPrivileges,
     ...(logConfiguration ? { logConfiguration } : {}),
   }));
+  // Task volumes, not tmpfs: Fargate refuses linuxParameters.tmpfs, and on EC2 a tmpfs would take the task's memory.
+  const writable = o.writablePaths === undefined ? [] : writableMounts(o.writablePaths, input.trees);
+  const writableContainers: ContainerDefinition[] = writable.length === 0 ? [] : [{
+    // ECS makes a task volume root's, mode 0755: the engine's user (1000 by default) could not write there. Root owns
+    // it, so it may chmod it with every capability dropped; 1777 as /tmp is.
+    name: WRITABLE_CONTAINER,
+    image: engine.image,
+    essential: false,
+    user: COPY_USER,
+    entryPoint: ['sh', '-c', 'chmod 1777 "$@"', WRITABLE_CONTAINER, ...writable.map((w) => w.path)],
+    mountPoints: writable.map((w) => ({ sourceVolume: w.volume, containerPath: w.path, readOnly: false })),
+    readonlyRootFilesystem: true,
+    linuxParameters: dropAll,
+    ...noNewPrivileges,
+    ...(logConfiguration ? { logConfiguration } : {}),
+  }];
   const protocol = o.port.protocol.toLowerCase() as TransportProtocol;
   const engineContainer: ContainerDefinition = {
     name: 'engine',
@@ -197,8 +218,12 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     command: input.start,
     workingDirectory: engine.mount,
     user: o.engineUser,
-    dependsOn: copyContainers.map((c) => ({ containerName: c.name!, condition: 'SUCCESS' as const })),
-    mountPoints: copies.map((c) => ({ sourceVolume: c.volume, containerPath: c.tree.mount, readOnly: false })),
+    dependsOn: [...copyContainers, ...writableContainers].map((c) => ({ containerName: c.name!, condition: 'SUCCESS' as const })),
+    mountPoints: [
+      ...copies.map((c) => ({ sourceVolume: c.volume, containerPath: c.tree.mount, readOnly: false })),
+      ...writable.map((w) => ({ sourceVolume: w.volume, containerPath: w.path, readOnly: false })),
+    ],
+    ...(o.writablePaths !== undefined ? { readonlyRootFilesystem: true } : {}),
     ...(o.engineCpu !== undefined ? { cpu: o.engineCpu } : {}),
     ...(o.engineMemory !== undefined ? { memory: o.engineMemory } : {}),
     ...(o.engineMemoryReservation !== undefined ? { memoryReservation: o.engineMemoryReservation } : {}),
@@ -261,8 +286,8 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     memory: String(o.memory),
     runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: arch },
     ...(ephemeralStorage ? { ephemeralStorage } : {}),
-    volumes: copies.map((c) => ({ name: c.volume })),
-    containerDefinitions: [...copyContainers, engineContainer],
+    volumes: [...copies.map((c) => ({ name: c.volume })), ...writable.map((w) => ({ name: w.volume }))],
+    containerDefinitions: [...copyContainers, ...writableContainers, engineContainer],
     tags: Object.entries(labels(input)).map(([key, value]) => ({ key, value })),
   };
   return { taskDefinition, ephemeralBytes, notes };
