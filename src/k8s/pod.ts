@@ -14,7 +14,7 @@ import type { ContainerResources, K8sOptions } from './options.js';
 import { checkMergedLimits, type ComputedFrom } from './resource-limits.js';
 import { COPY_SENTINEL, GUARD_NAME, TREE_SENTINEL, copyScript, guardScript } from './scripts.js';
 import { quantityMi, treeCopyDiskBytes } from './sizes.js';
-import { writableMounts } from './writable.js';
+import { pathsOverlap, writableMounts } from './writable.js';
 
 export const ENGINE_CONTAINER = 'engine';
 
@@ -53,7 +53,7 @@ export function treeDeliveries(input: DeployInput, options: Pick<K8sOptions, 'vo
       }
       const target = `${options.copyRoot === '/' ? '' : options.copyRoot}/${tree.tree}`;
       for (const other of input.trees) {
-        if (overlaps(target, other.mount)) {
+        if (pathsOverlap(target, other.mount)) {
           throw new GamelayerError(
             'deploy.copy-target',
             `copy target ${target} of tree ${tree.tree} overlaps the mount ${other.mount} of tree ${other.tree}: ` +
@@ -294,9 +294,4 @@ function containerSecurity(options: K8sOptions, readOnlyRoot: boolean): ISecurit
     ...(readOnlyRoot ? { readOnlyRootFilesystem: true } : {}),
     ...(options.runAsUser === 0 ? {} : { runAsNonRoot: true }),
   };
-}
-
-function overlaps(a: string, b: string): boolean {
-  const under = (x: string, y: string) => x === y || x.startsWith(y === '/' ? '/' : `${y}/`);
-  return under(a, b) || under(b, a);
 }

@@ -18,7 +18,7 @@ export function writableMounts(paths: readonly string[], trees: readonly DeployT
     if (!p.startsWith('/') || p === '/' || p.split('/').includes('..')) {
       throw new GamelayerError('deploy.option', `writablePaths: ${JSON.stringify(p)} is not an absolute folder below /`, 'write it as /tmp or /var/log/game');
     }
-    const tree = trees.find((t) => under(p, t.mount) || under(t.mount, p));
+    const tree = trees.find((t) => pathsOverlap(p, t.mount));
     if (tree) {
       throw new GamelayerError('deploy.option', `writablePaths: ${p} overlaps the mount of tree ${tree.tree} (${tree.mount}): it would hide the tree's files`, 'write to a folder outside every tree mount, such as /tmp');
     }
@@ -26,6 +26,8 @@ export function writableMounts(paths: readonly string[], trees: readonly DeployT
   });
 }
 
-function under(a: string, b: string): boolean {
-  return a === b || a.startsWith(b === '/' ? '/' : `${b}/`);
+/** Two absolute container paths, one on or below the other (a mount at one would hide or be hidden by the other). */
+export function pathsOverlap(a: string, b: string): boolean {
+  const under = (x: string, y: string) => x === y || x.startsWith(y === '/' ? '/' : `${y}/`);
+  return under(a, b) || under(b, a);
 }
