@@ -128,3 +128,28 @@ describe('deploy: in gamelayer.yaml', () => {
     expect(extract).toEqual(deploySchemas(crds));
   });
 });
+
+// deploy.readOnlyRootFilesystem (opt-in) with deploy.writablePaths: each path checked at its line and column.
+describe('deploy.readOnlyRootFilesystem and writablePaths', () => {
+  it('kept as written, paths without a trailing slash; /tmp when no paths are given', () => {
+    expect(fixtureConfig(DEPLOY).deploy).toMatchObject({ readOnlyRootFilesystem: true, writablePaths: ['/tmp', '/var/log/game'] });
+    expect(fixtureConfig('deploy:\n  readOnlyRootFilesystem: true').deploy).toEqual({ readOnlyRootFilesystem: true });
+  });
+
+  it('refuses a relative path, /, a runtime path, a path twice, paths with a writable root, and a path on a tree', () => {
+    expect(errorOf('deploy:\n  readOnlyRootFilesystem: true\n  writablePaths: [tmp]')).toBe(
+      `${FILE}:13:19: deploy.writablePaths.0: expected an absolute folder path below / such as /tmp or /var/log/game`,
+    );
+    expect(errorOf('deploy:\n  readOnlyRootFilesystem: true\n  writablePaths: [/]')).toMatch(/:13:19: deploy\.writablePaths\.0: expected an absolute folder path below \//);
+    expect(errorOf('deploy:\n  readOnlyRootFilesystem: true\n  writablePaths: [/tmp, /proc/x]')).toMatch(/:13:25: deploy\.writablePaths\.1: is a path the container runtime owns/);
+    expect(errorOf('deploy:\n  readOnlyRootFilesystem: true\n  writablePaths: [/tmp, /tmp/]')).toBe(`${FILE}:13:25: deploy.writablePaths.1: /tmp is also entry 0; expected each path once`);
+    expect(errorOf('deploy:\n  writablePaths: [/tmp]')).toBe(
+      `${FILE}:12:3: deploy.writablePaths: is only used with readOnlyRootFilesystem: true (the root file system is writable without it)`,
+    );
+    expect(errorOf('deploy:\n  readOnlyRootFilesystem: true\n  writablePaths: [/tmp, /opt/local/app/saves]')).toBe(
+      `${FILE}:13:25: deploy.writablePaths.1: /opt/local/app/saves overlaps the mount of tree app (/opt/local/app); a folder mounted there would hide the tree's files`,
+    );
+    expect(errorOf('deploy:\n  readOnlyRootFilesystem: true\n  writablePaths: [/opt]')).toMatch(/deploy\.writablePaths\.0: \/opt overlaps the mount of tree engine \(\/opt\/local\/engine\)/);
+    expect(errorOf('deploy:\n  readOnlyRootFilesystem: yes')).toMatch(/deploy\.readOnlyRootFilesystem/);
+  });
+});

@@ -125,6 +125,16 @@ describe('ecs task definition', () => {
     expect(ecsTaskDefinition(input()).notes.join('\n')).toMatch(/images are in ECR: pass --execution-role-arn/);
   });
 
+  // The Kubernetes specs run the engine as uid 1000 (runAsNonRoot); the task ran it as the image's user, root on the
+  // usual bases. The copies stay root, stated: ECS's task volumes are root's 0755 and they drop every capability.
+  it('the engine runs as 1000:1000 unless --user says otherwise; the copies as root', () => {
+    const defs = ecsTaskDefinition(input()).taskDefinition.containerDefinitions!;
+    expect(byName(defs, 'engine').user).toBe('1000:1000');
+    for (const t of NON_ENGINE) expect([t, byName(defs, `copy-${t}`).user]).toEqual([t, '0']);
+    expect(byName(ecsTaskDefinition(input(), { engineUser: '0' }).taskDefinition.containerDefinitions, 'engine').user).toBe('0');
+    expect(byName(ecsTaskDefinition(input(), { engineUser: '4242' }).taskDefinition.containerDefinitions, 'engine').user).toBe('4242');
+  });
+
   it('same input, same bytes', () => {
     expect(ecsJson(ecsTaskDefinition(input()))).toBe(ecsJson(ecsTaskDefinition(input())));
   });
@@ -220,6 +230,8 @@ const SECTION = [
   '    - {name: query, containerPort: 27015, protocol: TCP}',
   '  agones:',
   '    health: {initialDelaySeconds: 30, periodSeconds: 2, failureThreshold: 4}',
+  '  readOnlyRootFilesystem: true',
+  '  writablePaths: [/tmp, /var/log/game]',
 ].join('\n');
 
 function fromSection(flags: Partial<EcsOptions> = { health: { command: 'test -f /tmp/ready' } }) {
@@ -268,6 +280,41 @@ describe('ecs: the deploy section of gamelayer.yaml', () => {
     expect(() => fromSection({ cpu: 256, memory: 2048 })).toThrow("deploy.resources cpu: the engine's 512 CPU units exceed the task's 256");
     // No section: nothing derived, the task definition is as before.
     expect(ecsOptionsFromConfig(fixtureConfig().deploy)).toEqual({ options: {}, notes: [] });
+  });
+
+  // Opt-in: a read-only root for the engine, its writable folders as task volumes (Fargate has no tmpfs), opened to
+  // the engine's user by a root container before it starts (ECS makes task volumes root's 0755).
+  it('readOnlyRootFilesystem: the engine read-only, each writable path a task volume made writable before it starts', () => {
+    const { derived, engine, emission } = fromSection();
+    expect(derived.options.writablePaths).toEqual(['/tmp', '/var/log/game']);
+    const td = emission.taskDefinition;
+    expect(engine.readonlyRootFilesystem).toBe(true);
+    expect(engine.user).toBe('1000:1000');
+    expect(td.volumes!.slice(-2)).toEqual([{ name: 'writable-1' }, { name: 'writable-2' }]);
+    const mounts = [
+      { sourceVolume: 'writable-1', containerPath: '/tmp', readOnly: false },
+      { sourceVolume: 'writable-2', containerPath: '/var/log/game', readOnly: false },
+    ];
+    expect(engine.mountPoints!.slice(-2)).toEqual(mounts);
+    const prep = byName(td.containerDefinitions, 'writable-paths');
+    expect(prep).toEqual({
+      name: 'writable-paths',
+      image: engine.image,
+      essential: false,
+      user: '0',
+      entryPoint: ['sh', '-c', 'chmod 1777 "$@"', 'writable-paths', '/tmp', '/var/log/game'],
+      mountPoints: mounts,
+      readonlyRootFilesystem: true,
+      linuxParameters: { capabilities: { drop: ['ALL'] } },
+    });
+    expect(engine.dependsOn).toContainEqual({ containerName: 'writable-paths', condition: 'SUCCESS' });
+    // Off by default; read-only with no writable path: no volume, no container for it.
+    const plain = byName(ecsTaskDefinition(input()).taskDefinition.containerDefinitions, 'engine');
+    expect(plain.readonlyRootFilesystem).toBeUndefined();
+    const bare = ecsTaskDefinition(input(), { writablePaths: [] }).taskDefinition;
+    expect(byName(bare.containerDefinitions, 'engine').readonlyRootFilesystem).toBe(true);
+    expect(bare.containerDefinitions!.map((c) => c.name)).toEqual(['copy-engine-media', 'copy-app', 'copy-app-media', 'engine']);
+    expect(() => ecsTaskDefinition(input(), { writablePaths: ['/opt/local/app-media/x'] })).toThrow('writablePaths: /opt/local/app-media/x overlaps the mount of tree app-media (/opt/local/app-media)');
   });
 
   it('quantities read as the config loader and the k8s specs read them (.5, 1e9, 1.5Gi), rounded up exactly', () => {

@@ -25,7 +25,7 @@ describe('k8s --fill --out never replaces a file a fill did not write', () => {
     const mine = path.join(dir, 'deploy', 'fleet.yaml');
     await writeFile(mine, MINE);
     const r = await runCli(['k8s', '--fill', 'fleet.yaml', '--out', 'deploy', '--local'], { cwd: dir });
-    expect(r.stderr).toContain(`error[cli.out-exists]: ${mine}: exists and gamelayer k8s --fill did not write it (no "# Filled by gamelayer k8s --fill" header); the filled fleet.yaml would replace it`);
+    expect(r.stderr).toContain(`error[cli.out-exists]: ${mine}: exists and gamelayer k8s --fill did not write it (no "# Filled by gamelayer k8s --fill" header, no gamelayer.dev/filled-from annotation); the filled fleet.yaml would replace it`);
     expect(r.code).toBe(2);
     expect(await readFile(mine, 'utf8')).toBe(MINE);
 
@@ -55,5 +55,70 @@ describe('k8s --fill --out never replaces a file a fill did not write', () => {
     const twice = await runCli(['k8s', '--fill', 'filled/fleet.yaml', '--out', 'twice', '--local'], { cwd: dir });
     expect(twice.code, twice.stderr).toBe(0);
     expect(await readFile(path.join(dir, 'twice', 'fleet.yaml'), 'utf8')).toBe(written);
+  });
+});
+
+// A filled JSON manifest began with the YAML comment line: `JSON.parse` (and any strict JSON reader) refused it.
+// Its mark is now an annotation of the object, and the next fill knows the file by it.
+describe('k8s --fill --out of a JSON manifest', () => {
+  const DEPLOYMENT = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'game', annotations: { team: 'blue' } },
+    spec: { template: { spec: { containers: [{ name: 'engine', image: 'gamelayer://server' }] } } },
+  };
+
+  it('writes valid JSON carrying the filled-from annotation, fills it again, and refuses a JSON file of the user\'s', async () => {
+    await writeFile(path.join(dir, 'game.json'), `${JSON.stringify(DEPLOYMENT, null, 2)}\n`);
+    const r = await runCli(['k8s', '--fill', 'game.json', '--out', 'json', '--local'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const out = path.join(dir, 'json', 'game.json');
+    const written = await readFile(out, 'utf8');
+    const doc = JSON.parse(written) as typeof DEPLOYMENT & { metadata: { annotations: Record<string, string> } };
+    expect(doc.metadata.annotations).toEqual({ 'gamelayer.dev/filled-from': expect.stringMatching(/^game\.json \(build foreign \S+\)$/), team: 'blue' });
+    expect(doc.spec.template.spec.containers[0]!.image).toMatch(/^localhost:5000\/foreign@sha256:[a-f0-9]{64}$/);
+
+    // Filled again into the same folder, and its own output filled into another: one annotation, the same bytes.
+    const again = await runCli(['k8s', '--fill', 'game.json', '--out', 'json', '--local'], { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(await readFile(out, 'utf8')).toBe(written);
+    const twice = await runCli(['k8s', '--fill', 'json/game.json', '--out', 'json2', '--local'], { cwd: dir });
+    expect(twice.code, twice.stderr).toBe(0);
+    expect(await readFile(path.join(dir, 'json2', 'game.json'), 'utf8')).toBe(written);
+
+    // A JSON manifest of the user's own there is refused as a YAML one is.
+    await mkdir(path.join(dir, 'json-own'));
+    const mine = path.join(dir, 'json-own', 'game.json');
+    const own = `${JSON.stringify(DEPLOYMENT)}\n`;
+    await writeFile(mine, own);
+    const refused = await runCli(['k8s', '--fill', 'game.json', '--out', 'json-own', '--local'], { cwd: dir });
+    expect(refused.stderr).toContain(`error[cli.out-exists]: ${mine}: exists and gamelayer k8s --fill did not write it`);
+    expect(refused.code).toBe(2);
+    expect(await readFile(mine, 'utf8')).toBe(own);
+  });
+
+  it('a JSON manifest with no metadata gets one holding the annotation', async () => {
+    await writeFile(path.join(dir, 'bare.json'), '{"kind": "Pod", "spec": {"containers": [{"name": "e", "image": "gamelayer://server"}]}}\n');
+    const r = await runCli(['k8s', '--fill', 'bare.json', '--out', 'json-bare', '--local'], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(await readFile(path.join(dir, 'json-bare', 'bare.json'), 'utf8')) as { metadata: { annotations: Record<string, string> } };
+    expect(Object.keys(doc.metadata.annotations)).toEqual(['gamelayer.dev/filled-from']);
+  });
+});
+
+// `k8s --out DIR` over a manifest `--fill --out DIR` wrote said it "was not written by gamelayer".
+describe('k8s --out over a filled manifest', () => {
+  it('says the file was filled by k8s --fill and what to do', async () => {
+    await writeFile(path.join(dir, 'pod.yaml'), 'image: gamelayer://server\n');
+    const fill = await runCli(['k8s', '--fill', 'pod.yaml', '--out', 'mixed', '--local'], { cwd: dir });
+    expect(fill.code, fill.stderr).toBe(0);
+    const filled = path.join(dir, 'mixed', 'pod.yaml');
+    const before = await readFile(filled, 'utf8');
+    const r = await runCli(['k8s', '--out', 'mixed', '--local'], { cwd: dir });
+    expect(r.stderr).toContain(`error[cli.out-exists]: ${filled}: a manifest gamelayer k8s --fill filled (--fill … --out ${path.join(dir, 'mixed')}); writing the spec there would replace it`);
+    expect(r.stderr).toContain('hint: write the spec into a folder of its own (--out another folder)');
+    expect(r.stderr).not.toContain('not written by gamelayer');
+    expect(r.code).toBe(2);
+    expect(await readFile(filled, 'utf8')).toBe(before);
   });
 });

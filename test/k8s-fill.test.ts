@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { GamelayerError } from '../src/errors.js';
 import { fillManifests, kustomizeImages } from '../src/k8s/fill.js';
-import { withFillHeader } from '../src/k8s/fill-clash.js';
+import { withFillMark } from '../src/k8s/fill-mark.js';
 import { deployInputFrom } from '../src/k8s/input.js';
 import { REPOSITORY, fixtureConfig, fixtureRecord, sha, writeFixtureGame } from './k8s-fixture.js';
 
@@ -148,8 +148,8 @@ describe('gamelayer k8s --fill / --kustomize-images (real CLI) and kubectl kusto
     expect(r.stderr).toContain(`deployment.yaml:21:18: gamelayer://server -> ${SERVER}`);
     expect(r.status).toBe(0);
     // --out writes the filled text under the header that marks it a fill's output (test/k8s-fill-out-foreign.test.ts).
-    expect(readFileSync(path.join(dir, 'filled/deployment.yaml'), 'utf8')).toBe(withFillHeader(fillManifests(DEPLOYMENT, 'deployment.yaml', input()).text, 'deployment.yaml', input()));
-    expect(readFileSync(path.join(dir, 'filled/helm.yaml'), 'utf8')).toBe(withFillHeader(fillManifests(HELM, 'helm.yaml', input()).text, 'helm.yaml', input()));
+    expect(readFileSync(path.join(dir, 'filled/deployment.yaml'), 'utf8')).toBe(withFillMark(fillManifests(DEPLOYMENT, 'deployment.yaml', input()).text, 'deployment.yaml', input()));
+    expect(readFileSync(path.join(dir, 'filled/helm.yaml'), 'utf8')).toBe(withFillMark(fillManifests(HELM, 'helm.yaml', input()).text, 'helm.yaml', input()));
 
     writeFileSync(path.join(dir, 'bad.yaml'), 'image: gamelayer://nope\n');
     const bad = cli('k8s', '--fill', 'helm.yaml', 'bad.yaml', '--in-place');

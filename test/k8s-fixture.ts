@@ -110,6 +110,8 @@ export const DEPLOY = `deploy:
     portPolicy: Dynamic
     scheduling: Distributed
     health: {initialDelaySeconds: 30, periodSeconds: 10, failureThreshold: 5}
+  readOnlyRootFilesystem: true
+  writablePaths: [/tmp, /var/log/game/]
 `;
 
 /** A folder the real CLI deploys from: fixtureConfig's game as gamelayer.yaml and pushedRecord as its last build. */

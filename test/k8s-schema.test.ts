@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Pod } from 'kubernetes-models/v1/Pod';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { deployInputFrom, type DeployInput } from '../src/k8s/input.js';
@@ -76,6 +77,13 @@ function input(): DeployInput {
   return deployInputFrom(fixtureConfig(), fixtureRecord(), REPOSITORY);
 }
 
+/** The pod spec inside any workload kind. */
+function podSpec(obj: unknown): IPodSpec {
+  const o = obj as { kind: string; spec: IPodSpec & { template: { spec: IPodSpec & { template: { spec: IPodSpec } } } } };
+  if (o.kind === 'Pod') return o.spec;
+  return o.kind === 'Fleet' ? o.spec.template.spec.template.spec : o.spec.template.spec;
+}
+
 const combos = WORKLOAD_KINDS.flatMap((kind) => VOLUME_MODES.map((volumes) => ({ kind, volumes })));
 
 describe('emitted objects against the schemas', () => {
@@ -134,6 +142,17 @@ describe('emitted objects against the schemas', () => {
       }
     });
   }
+
+  it('the engine\'s root file system stays writable unless deploy.readOnlyRootFilesystem asks (opt-in)', () => {
+    for (const { kind, volumes } of combos) {
+      const sc = podSpec(k8sWorkload(input(), { kind, volumes }).object).containers[0]!.securityContext!;
+      expect([kind, volumes, sc.readOnlyRootFilesystem]).toEqual([kind, volumes, undefined]);
+    }
+    // Read-only with no writable folder at all: no volume for it.
+    const none = podSpec(k8sWorkload(input(), { kind: 'pod', volumes: 'none', writablePaths: [] }).object);
+    expect(none.containers[0]!.securityContext!.readOnlyRootFilesystem).toBe(true);
+    expect(none.volumes).toBeUndefined();
+  });
 
   for (const { kind, volumes } of combos) {
     it(`${kind} with ${volumes} volumes and a full deploy: section: valid, nothing pruned, every setting in place`, () => {
@@ -196,6 +215,12 @@ describe('emitted objects against the schemas', () => {
         ]);
       }
       for (const c of spec.initContainers ?? []) expect((c as { resources: { requests: Record<string, string> } }).resources.requests['ephemeral-storage']).toBe('2Gi');
+      // readOnlyRootFilesystem with writablePaths: the engine's root read-only, each path an emptyDir of its own.
+      const sc = spec.containers[0]!.securityContext as Record<string, unknown>;
+      expect(sc.readOnlyRootFilesystem).toBe(true);
+      const writable = [{ name: 'writable-1', mountPath: '/tmp' }, { name: 'writable-2', mountPath: '/var/log/game' }];
+      expect((spec.containers[0]!.volumeMounts as unknown[]).slice(-2)).toEqual(writable);
+      expect((spec.volumes as unknown[]).slice(-2)).toEqual(writable.map((w) => ({ name: w.name, emptyDir: {} })));
     });
   }
 

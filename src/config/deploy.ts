@@ -23,6 +23,9 @@ const model = (name: string): Model => (loadCjs(`kubernetes-models/v1/${name}`) 
 
 export const PORT_POLICY_NAMES = ['Dynamic', 'Static', 'Passthrough', 'None'] as const;
 
+/** Where a read-only root leaves the engine room to write when `writablePaths` is not given. */
+export const DEFAULT_WRITABLE_PATHS = ['/tmp'];
+
 /** The shape, built on first use (config/schema.ts); Kubernetes-typed values are checked in depth by `deployProblems`. */
 export const deploySchema = once(buildDeploySchema);
 
@@ -44,6 +47,16 @@ function buildDeploySchema() {
 
   const record = z.record(z.string(), z.unknown());
 
+  /** A folder of the engine's file system mounted writable over a read-only root (checked against the trees in load.ts). */
+  const writablePath = z
+    .string()
+    .refine((v) => v.startsWith('/') && v !== '/' && !v.split('/').some((p) => p === '..' || p === '.') && !/[\u0000-\u001f\u007f]/.test(v), {
+      message: 'expected an absolute folder path below / such as /tmp or /var/log/game',
+    })
+    .refine((v) => !['proc', 'sys', 'dev'].includes(v.split('/')[1] ?? ''), { message: 'is a path the container runtime owns (/proc, /sys, /dev)' })
+    // `/tmp/` and `/tmp` are one mount: compared (and written) without the trailing slash.
+    .transform((v) => v.replace(/\/+$/, '').replace(/\/{2,}/g, '/'));
+
   return z.strictObject({
     /** Default volume mode for every kind (else the per-kind default, see docs/deploy.md). */
     volumes: z.enum(['none', 'init', 'image']).optional(),
@@ -61,6 +74,9 @@ function buildDeploySchema() {
     copyResources: record.optional(),
     /** The first port is the game port; more ports (UDP or TCP) follow it. */
     ports: z.array(port).min(1).optional(),
+    /** Opt-in: the engine's root file system read-only, with `writablePaths` (default DEFAULT_WRITABLE_PATHS) writable. */
+    readOnlyRootFilesystem: z.boolean().optional(),
+    writablePaths: z.array(writablePath).optional(),
     agones: z
       .strictObject({
         portPolicy: z.enum(PORT_POLICY_NAMES).optional(),
@@ -105,6 +121,8 @@ export interface DeployConfig extends PodScheduling {
   resources?: IResourceRequirements;
   copyResources?: IResourceRequirements;
   ports?: DeployPort[];
+  readOnlyRootFilesystem?: boolean;
+  writablePaths?: string[];
   agones?: { portPolicy?: DeployPort['portPolicy']; health?: AgonesHealth; scheduling?: 'Packed' | 'Distributed' };
 }
 
@@ -195,6 +213,7 @@ export function deployProblems(raw: RawDeploy): DeployProblem[] {
   raw.env?.forEach((e, i) => {
     if (typeof e?.name === 'string' && e.name !== '' && !isEnvName(e.name)) out.push({ path: ['deploy', 'env', i, 'name'], message: `${JSON.stringify(e.name)}: expected ${ENV_NAME_EXPECTED}` });
   });
+  out.push(...writableProblems(raw));
   const names = new Map<string, number>();
   raw.ports?.forEach((p, i) => {
     // Checked as the GameServer port it becomes (the CRD's port schema), whatever the kind.
@@ -212,6 +231,29 @@ export function deployProblems(raw: RawDeploy): DeployProblem[] {
     }
   });
   return out;
+}
+
+/** `writablePaths` without a read-only root (they would do nothing), or a path twice. */
+function writableProblems(raw: RawDeploy): DeployProblem[] {
+  if (raw.writablePaths === undefined) return [];
+  if (raw.readOnlyRootFilesystem !== true) {
+    return [{ path: ['deploy', 'writablePaths'], message: 'is only used with readOnlyRootFilesystem: true (the root file system is writable without it)', atKey: true }];
+  }
+  const out: DeployProblem[] = [];
+  raw.writablePaths.forEach((p, i) => {
+    const first = raw.writablePaths!.indexOf(p);
+    if (first < i) out.push({ path: ['deploy', 'writablePaths', i], message: `${p} is also entry ${first}; expected each path once` });
+  });
+  return out;
+}
+
+/**
+ * The folders the engine may write to, or undefined when its root file system stays writable (the default).
+ * The k8s and ECS emitters both take them from here.
+ */
+export function writablePathsOf(deploy: DeployConfig | undefined): string[] | undefined {
+  if (deploy?.readOnlyRootFilesystem !== true) return undefined;
+  return [...(deploy.writablePaths ?? DEFAULT_WRITABLE_PATHS)];
 }
 
 /**

@@ -327,6 +327,17 @@ function configFrom(raw: RawConfig, file: string, dir: string, yaml: () => Confi
     trees[name] = { name, sources, include: t.include, exclude: t.exclude, mount, ...(t.chunks ? { chunks: t.chunks } : {}) };
   }
   claimNestedMounts(trees);
+  // A writable folder mounted on a tree (or above one) would hide the tree's files from the engine.
+  raw.deploy?.writablePaths?.forEach((w, i) => {
+    const tree = TREE_NAMES.find((n) => isSameOrBelow(w, trees[n].mount) || isSameOrBelow(trees[n].mount, w));
+    if (tree) {
+      throw new GamelayerError(
+        'config.invalid',
+        `${where((doc) => offsetOf(doc, ['deploy', 'writablePaths', String(i)]))}: deploy.writablePaths.${i}: ${w} ${w === trees[tree].mount ? 'is' : 'overlaps'} the mount of tree ${tree} (${trees[tree].mount}); a folder mounted there would hide the tree's files`,
+        'write to a folder outside every tree mount, such as /tmp or /var/lib/game',
+      );
+    }
+  });
   const stateDir = path.join(dir, '.gamelayer');
   const store = path.resolve(dir, raw.store);
   // A folder of gamelayer's own that IS a tree's source cannot be left out of it (the whole tree would go): the
@@ -452,6 +463,11 @@ function repositoryPath(ref: string): string {
   const slash = repo.indexOf('/');
   const first = slash < 0 ? '' : repo.slice(0, slash);
   return first !== '' && (/[.:]/.test(first) || first === 'localhost') ? repo.slice(slash + 1) : repo;
+}
+
+/** `a` is `b` or a path below it (POSIX paths, normalised). */
+function isSameOrBelow(a: string, b: string): boolean {
+  return a === b || a.startsWith(b === '/' ? '/' : `${b}/`);
 }
 
 function normaliseMount(m: string): string {

@@ -1,7 +1,7 @@
 // The `deploy:` section of gamelayer.yaml as ECS options, where ECS has an equivalent: env (plain values), the
-// engine's cpu/memory, ports with protocols, health timings and the grace period. What ECS cannot express is left
+// engine's cpu/memory, ports with protocols, health timings, the grace period and a read-only root. What ECS cannot express is left
 // out with a note, so the task definition never claims a setting it does not carry.
-import type { DeployConfig } from '../config/deploy.js';
+import { writablePathsOf, type DeployConfig } from '../config/deploy.js';
 import { ceilQuantity, parseQuantity } from '../config/quantity.js';
 import { GamelayerError } from '../errors.js';
 import type { EcsOptions } from './task-definition.js';
@@ -93,6 +93,9 @@ export function ecsOptionsFromConfig(deploy: DeployConfig | undefined): EcsFromD
     }
     options.stopTimeout = stop;
   }
+
+  const writable = writablePathsOf(deploy);
+  if (writable) options.writablePaths = writable;
 
   if (deploy.volumes !== undefined && deploy.volumes !== 'init') {
     notes.push(`deploy.volumes ${deploy.volumes}: an ECS task always copies the trees (init); left out`);

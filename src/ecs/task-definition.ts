@@ -16,6 +16,7 @@ import type { DeployInput } from '../k8s/input.js';
 import { DEFAULT_K8S_OPTIONS, type GamePort } from '../k8s/options.js';
 import { COPY_SENTINEL, GUARD_NAME, copyScript, guardScript } from '../k8s/scripts.js';
 import { GiB, treeCopyDiskBytes, treeDiskBytes } from '../k8s/sizes.js';
+import { writableMounts } from '../k8s/writable.js';
 
 export type LaunchType = 'fargate' | 'ec2';
 /** awsvpc: an ENI per task (Fargate's only mode); bridge: Docker's bridge with port mappings; host: the host's network. */
@@ -54,8 +55,11 @@ export interface EcsOptions {
   port: GamePort;
   /** Image layers, copies and this much scratch make up the task's ephemeral storage. */
   scratchBytes: number;
-  /** `uid:gid` of the engine; the copy containers run as the image's user (ECS creates task volumes root-owned). */
-  engineUser?: string;
+  /**
+   * `uid:gid` of the engine: by default the Kubernetes specs' runAsUser/runAsGroup, so a task runs the game as the
+   * pod does and not as the image's user (root on the usual bases). The copy containers run as root (COPY_USER).
+   */
+  engineUser: string;
   executionRoleArn?: string;
   taskRoleArn?: string;
   copyRoot: string;
@@ -77,6 +81,8 @@ export interface EcsOptions {
   extraPorts?: { name: string; containerPort: number; protocol: GamePort['protocol'] }[];
   /** Health timings from gamelayer.yaml; a health check needs `health.command`, whose own timings win. */
   healthTimings?: Omit<EcsHealth, 'command'>;
+  /** Unset: the engine's root file system stays writable. Set: it is read-only, and these folders are task volumes. */
+  writablePaths?: string[];
 }
 
 export const DEFAULT_ECS_OPTIONS: EcsOptions = {
@@ -85,9 +91,19 @@ export const DEFAULT_ECS_OPTIONS: EcsOptions = {
   memory: 2048,
   port: DEFAULT_K8S_OPTIONS.port,
   scratchBytes: 1 * GiB,
+  engineUser: `${DEFAULT_K8S_OPTIONS.runAsUser}:${DEFAULT_K8S_OPTIONS.runAsGroup}`,
   copyRoot: '/mnt',
   networkMode: 'awsvpc',
 };
+
+/**
+ * The copy containers' user, stated rather than left to the image: ECS creates a task volume root-owned, mode 0755,
+ * and only its owner writes there with every capability dropped (no CAP_DAC_OVERRIDE needed, none added). They need
+ * no CAP_CHOWN: the copies stay root's, 644/755 as the scan recorded, which the engine's user reads and runs.
+ */
+const COPY_USER = '0';
+/** The container that opens the writable folders of a read-only engine to its user. */
+const WRITABLE_CONTAINER = 'writable-paths';
 
 export const FARGATE_MIN_EPHEMERAL_GIB = 21;
 export const FARGATE_MAX_EPHEMERAL_GIB = 200;
@@ -115,7 +131,7 @@ export function checkEcsOptions(partial: Partial<EcsOptions> = {}): EcsOptions {
     if (!Number.isInteger(o.cpu) || o.cpu < 128) bad('--cpu', o.cpu, 'CPU units ≥ 128 (1024 = one vCPU)');
     if (!Number.isInteger(o.memory) || o.memory < 128) bad('--memory', o.memory, 'MiB ≥ 128');
   }
-  if (o.engineUser !== undefined && !/^\d+(:\d+)?$/.test(o.engineUser)) bad('--user', o.engineUser, 'uid or uid:gid, such as 1000:1000');
+  if (!/^\d+(:\d+)?$/.test(o.engineUser)) bad('--user', o.engineUser, 'uid or uid:gid, such as 1000:1000');
   if (!(ECS_NETWORK_MODES as readonly string[]).includes(o.networkMode)) bad('--network-mode', o.networkMode, ECS_NETWORK_MODES.join(', '));
   if (fargate && o.networkMode !== 'awsvpc') bad('--network-mode', o.networkMode, 'awsvpc on Fargate (bridge and host need --launch-type ec2)');
   if (o.hostPort !== undefined) {
@@ -169,6 +185,7 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     name: `copy-${c.tree.tree}`,
     image: c.tree.image,
     essential: false,
+    user: COPY_USER,
     entryPoint: ['sh', '-c', copyScript(c.tree.tree, c.tree.mount, c.target, { chunked: c.tree.chunked })],
     mountPoints: [{ sourceVolume: c.volume, containerPath: c.target, readOnly: false }],
     readonlyRootFilesystem: true,
@@ -176,6 +193,22 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     ...noNewPrivileges,
     ...(logConfiguration ? { logConfiguration } : {}),
   }));
+  // Task volumes, not tmpfs: Fargate refuses linuxParameters.tmpfs, and on EC2 a tmpfs would take the task's memory.
+  const writable = o.writablePaths === undefined ? [] : writableMounts(o.writablePaths, input.trees);
+  const writableContainers: ContainerDefinition[] = writable.length === 0 ? [] : [{
+    // ECS makes a task volume root's, mode 0755: the engine's user (1000 by default) could not write there. Root owns
+    // it, so it may chmod it with every capability dropped; 1777 as /tmp is.
+    name: WRITABLE_CONTAINER,
+    image: engine.image,
+    essential: false,
+    user: COPY_USER,
+    entryPoint: ['sh', '-c', 'chmod 1777 "$@"', WRITABLE_CONTAINER, ...writable.map((w) => w.path)],
+    mountPoints: writable.map((w) => ({ sourceVolume: w.volume, containerPath: w.path, readOnly: false })),
+    readonlyRootFilesystem: true,
+    linuxParameters: dropAll,
+    ...noNewPrivileges,
+    ...(logConfiguration ? { logConfiguration } : {}),
+  }];
   const protocol = o.port.protocol.toLowerCase() as TransportProtocol;
   const engineContainer: ContainerDefinition = {
     name: 'engine',
@@ -184,9 +217,13 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     entryPoint: ['sh', '-c', guardScript(copies.map((c) => `${c.tree.mount}/${COPY_SENTINEL}`)), GUARD_NAME],
     command: input.start,
     workingDirectory: engine.mount,
-    ...(o.engineUser ? { user: o.engineUser } : {}),
-    dependsOn: copyContainers.map((c) => ({ containerName: c.name!, condition: 'SUCCESS' as const })),
-    mountPoints: copies.map((c) => ({ sourceVolume: c.volume, containerPath: c.tree.mount, readOnly: false })),
+    user: o.engineUser,
+    dependsOn: [...copyContainers, ...writableContainers].map((c) => ({ containerName: c.name!, condition: 'SUCCESS' as const })),
+    mountPoints: [
+      ...copies.map((c) => ({ sourceVolume: c.volume, containerPath: c.tree.mount, readOnly: false })),
+      ...writable.map((w) => ({ sourceVolume: w.volume, containerPath: w.path, readOnly: false })),
+    ],
+    ...(o.writablePaths !== undefined ? { readonlyRootFilesystem: true } : {}),
     ...(o.engineCpu !== undefined ? { cpu: o.engineCpu } : {}),
     ...(o.engineMemory !== undefined ? { memory: o.engineMemory } : {}),
     ...(o.engineMemoryReservation !== undefined ? { memoryReservation: o.engineMemoryReservation } : {}),
@@ -249,8 +286,8 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
     memory: String(o.memory),
     runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: arch },
     ...(ephemeralStorage ? { ephemeralStorage } : {}),
-    volumes: copies.map((c) => ({ name: c.volume })),
-    containerDefinitions: [...copyContainers, engineContainer],
+    volumes: [...copies.map((c) => ({ name: c.volume })), ...writable.map((w) => ({ name: w.volume }))],
+    containerDefinitions: [...copyContainers, ...writableContainers, engineContainer],
     tags: Object.entries(labels(input)).map(([key, value]) => ({ key, value })),
   };
   return { taskDefinition, ephemeralBytes, notes };

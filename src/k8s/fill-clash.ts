@@ -1,10 +1,10 @@
 // `k8s --fill` inputs whose outputs would land on one another or on a file of the user's, refused before anything
-// is read or written; and the header that marks an output as ours, so a later fill knows it may replace it.
+// is read or written (fill-mark.ts says which files a fill wrote).
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { GamelayerError } from '../errors.js';
 import { fileStartsWith } from '../util/generated-file.js';
-import type { DeployInput } from './input.js';
+import { FILL_MARK, FILLED_FROM_ANNOTATION, isFillOutput } from './fill-mark.js';
 import { K8S_SPEC_MARK } from './output.js';
 
 /**
@@ -28,27 +28,6 @@ export function refuseFillClashes(files: string[], out: string | undefined): voi
 /** The file `--fill FILE --out DIR` writes in DIR: the input's name (`stdin.yaml` for `-`). */
 export function fillOutputName(file: string): string {
   return file === '-' ? 'stdin.yaml' : path.basename(file);
-}
-
-/** How a manifest `--fill --out` wrote begins (after a byte order mark the input had): how a folder is known to hold one. */
-export const FILL_MARK = '# Filled by gamelayer k8s --fill ';
-const BOM = '\uFEFF';
-
-/**
- * The output's text: the filled text under a header of ours, which is how the next fill into that folder knows the
- * file as its own (a spec's header would make `k8s --out` take it for a spec). An input that is itself an output
- * keeps one header.
- */
-export function withFillHeader(text: string, file: string, input: Pick<DeployInput, 'game' | 'tag'>): string {
-  const bom = text.startsWith(BOM) ? BOM : '';
-  let body = text.slice(bom.length);
-  if (body.startsWith(FILL_MARK)) body = body.slice(body.indexOf('\n') + 1 || body.length);
-  const name = path.basename(file).replace(/[\r\n]/g, ' ');
-  return `${bom}${FILL_MARK}from ${name} (build ${input.game} ${input.tag}); fill it again rather than editing.\n${body}`;
-}
-
-async function isFillOutput(file: string): Promise<boolean> {
-  return (await fileStartsWith(file, FILL_MARK)) || fileStartsWith(file, BOM + FILL_MARK);
 }
 
 /**
@@ -79,8 +58,21 @@ export async function refuseFillOverOwnFiles(files: string[], out: string, force
     if (!there.isFile() || there.size === 0 || (await isFillOutput(target))) continue;
     throw new GamelayerError(
       'cli.out-exists',
-      `${target}: exists and gamelayer k8s --fill did not write it (no "${FILL_MARK.trim()}" header); the filled ${file} would replace it`,
+      `${target}: exists and gamelayer k8s --fill did not write it (no "${FILL_MARK.trim()}" header, no ${FILLED_FROM_ANNOTATION} annotation); the filled ${file} would replace it`,
       'fill into a folder of its own (--out filled), move the file away, or pass --force to replace it',
     );
   }
+}
+
+/**
+ * `k8s --out DIR` (or `--kustomize-images --out DIR`) where DIR/<name> is a manifest `--fill --out` wrote: it was
+ * refused as "not written by gamelayer", which sent the user looking for who wrote it.
+ */
+export async function refuseSpecOverFillOutput(file: string, force: boolean | undefined): Promise<void> {
+  if (force || !(await isFillOutput(file))) return;
+  throw new GamelayerError(
+    'cli.out-exists',
+    `${file}: a manifest gamelayer k8s --fill filled (--fill … --out ${path.dirname(file)}); writing the spec there would replace it, and the filled manifest would be gone from kubectl apply -f ${path.dirname(file)}`,
+    `write the spec into a folder of its own (--out another folder), fill the manifest again if it is stale (k8s --fill <manifest> --out ${path.dirname(file)}), or pass --force to replace it`,
+  );
 }

@@ -2,7 +2,7 @@
 import { ENV_NAME_EXPECTED, LABEL_KEY_EXPECTED, LABEL_VALUE_EXPECTED, SUBDOMAIN_EXPECTED, isDnsSubdomain, isEnvName, isLabelKey, isLabelValue } from '../config/k8s-names.js';
 import type { IEnvVar } from 'kubernetes-models/v1/EnvVar';
 import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequirements';
-import type { DeployConfig, PodScheduling } from '../config/deploy.js';
+import { writablePathsOf, type DeployConfig, type PodScheduling } from '../config/deploy.js';
 import { GamelayerError } from '../errors.js';
 import { parseSize } from '../config/schema.js';
 import { compareQuantities, parseQuantity } from '../config/quantity.js';
@@ -95,6 +95,8 @@ export interface K8sOptions {
   /** Merged over the computed requests and limits of the engine / the copy containers, key by key. */
   engineResources?: IResourceRequirements;
   copyResources?: IResourceRequirements;
+  /** Unset: the engine's root file system stays writable. Set: it is read-only, and these folders are emptyDirs. */
+  writablePaths?: string[];
 }
 
 export const DEFAULT_K8S_OPTIONS: K8sOptions = {
@@ -152,6 +154,8 @@ export function k8sOptionsFromConfig(deploy: DeployConfig | undefined): Partial<
   if (deploy.agones?.scheduling) o.fleetScheduling = deploy.agones.scheduling;
   const h = deploy.agones?.health;
   if (h) o.health = { ...DEFAULT_K8S_OPTIONS.health, ...h, disabled: h.disabled ?? false };
+  const writable = writablePathsOf(deploy);
+  if (writable) o.writablePaths = writable;
   return o;
 }
 

@@ -14,6 +14,7 @@ import type { ContainerResources, K8sOptions } from './options.js';
 import { checkMergedLimits, type ComputedFrom } from './resource-limits.js';
 import { COPY_SENTINEL, GUARD_NAME, TREE_SENTINEL, copyScript, guardScript } from './scripts.js';
 import { quantityMi, treeCopyDiskBytes } from './sizes.js';
+import { pathsOverlap, writableMounts } from './writable.js';
 
 export const ENGINE_CONTAINER = 'engine';
 
@@ -52,7 +53,7 @@ export function treeDeliveries(input: DeployInput, options: Pick<K8sOptions, 'vo
       }
       const target = `${options.copyRoot === '/' ? '' : options.copyRoot}/${tree.tree}`;
       for (const other of input.trees) {
-        if (overlaps(target, other.mount)) {
+        if (pathsOverlap(target, other.mount)) {
           throw new GamelayerError(
             'deploy.copy-target',
             `copy target ${target} of tree ${tree.tree} overlaps the mount ${other.mount} of tree ${other.tree}: ` +
@@ -90,11 +91,16 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
     }
   }
 
-  const volumes: IVolume[] = deliveries.map((d) =>
-    d.via === 'copy'
-      ? { name: d.volume, emptyDir: { sizeLimit: quantityMi(d.sizeBytes) } }
-      : { name: d.volume, image: { reference: ref(d.tree), pullPolicy: options.pullPolicy } },
-  );
+  const writable = options.writablePaths === undefined ? undefined : writableMounts(options.writablePaths, input.trees);
+  const volumes: IVolume[] = [
+    ...deliveries.map((d): IVolume =>
+      d.via === 'copy'
+        ? { name: d.volume, emptyDir: { sizeLimit: quantityMi(d.sizeBytes) } }
+        : { name: d.volume, image: { reference: ref(d.tree), pullPolicy: options.pullPolicy } },
+    ),
+    // What the engine writes there counts against its ephemeral-storage, which --scratch sizes.
+    ...(writable ?? []).map((w): IVolume => ({ name: w.volume, emptyDir: {} })),
+  ];
 
   const copyResources = mergeResources(resources(options.copy), options.copyResources);
   if (copies.length > 0) checkMergedLimits(copyResources, options.copyResources, 'copyResources', COPY_FROM);
@@ -108,12 +114,15 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
     volumeMounts: [{ name: d.volume, mountPath: d.target }],
   }));
 
-  const engineMounts: IVolumeMount[] = deliveries.map((d) =>
-    d.via === 'copy'
-      ? { name: d.volume, mountPath: d.tree.mount }
-      : // The tree image keeps its files at the mount path: mount that subdirectory, not the image root.
-        { name: d.volume, mountPath: d.tree.mount, subPath: d.tree.mount.slice(1), readOnly: true },
-  );
+  const engineMounts: IVolumeMount[] = [
+    ...deliveries.map((d): IVolumeMount =>
+      d.via === 'copy'
+        ? { name: d.volume, mountPath: d.tree.mount }
+        : // The tree image keeps its files at the mount path: mount that subdirectory, not the image root.
+          { name: d.volume, mountPath: d.tree.mount, subPath: d.tree.mount.slice(1), readOnly: true },
+    ),
+    ...(writable ?? []).map((w): IVolumeMount => ({ name: w.volume, mountPath: w.path })),
+  ];
   // emptyDirs count against the pod's ephemeral storage; image volumes live in the image store and do not.
   const copied = copies.reduce((sum, d) => sum + d.sizeBytes, 0);
   const ephemeral = copied + options.scratchBytes;
@@ -146,7 +155,7 @@ export function podTemplate(input: DeployInput, options: K8sOptions, agones: boo
         }),
     ...(options.env.length > 0 ? { env: structuredClone(options.env) } : {}),
     resources: engineResources,
-    securityContext: containerSecurity(options, false),
+    securityContext: containerSecurity(options, writable !== undefined),
     ...(engineMounts.length > 0 ? { volumeMounts: engineMounts } : {}),
   };
 
@@ -285,9 +294,4 @@ function containerSecurity(options: K8sOptions, readOnlyRoot: boolean): ISecurit
     ...(readOnlyRoot ? { readOnlyRootFilesystem: true } : {}),
     ...(options.runAsUser === 0 ? {} : { runAsNonRoot: true }),
   };
-}
-
-function overlaps(a: string, b: string): boolean {
-  const under = (x: string, y: string) => x === y || x.startsWith(y === '/' ? '/' : `${y}/`);
-  return under(a, b) || under(b, a);
 }

@@ -67,7 +67,7 @@ export function register(program: Command): void {
     .option('--platform <os/arch>', 'which built platform to run (default: the first)')
     .option('--port <port>', 'game port as PORT[/udp|/tcp] (default: 7777/udp)')
     .option('--scratch <size>', 'writable space beside images and copies (default: 1GiB)')
-    .option('--user <uid[:gid]>', 'user of the engine container (default: the image user)')
+    .option('--user <uid[:gid]>', 'user of the engine container (default: 1000:1000, as the Kubernetes specs; 0 runs it as root)')
     .option('--execution-role-arn <arn>', 'role ECS pulls images and writes logs with')
     .option('--task-role-arn <arn>', 'role the game runs with')
     .option('--copy-root <dir>', 'where copy containers mount their target (default: /mnt)')

@@ -7,7 +7,8 @@ import { refuseForeignFile } from '../../util/generated-file.js';
 import { fifoWaitNotice, readBounded, readFileBounded } from '../../util/read-bounded.js';
 import { digestsIn, fillManifests, kustomizeImages, pinnedImages } from '../../k8s/fill.js';
 import { knownImages } from '../../k8s/fill-known.js';
-import { refuseFillClashes, refuseFillOverOwnFiles, fillOutputName, withFillHeader } from '../../k8s/fill-clash.js';
+import { refuseFillClashes, refuseFillOverOwnFiles, refuseSpecOverFillOutput, fillOutputName } from '../../k8s/fill-clash.js';
+import { withFillMark } from '../../k8s/fill-mark.js';
 import { writeInPlace } from '../../k8s/fill-in-place.js';
 import { loadDeployInput, requirePushed, type DeployInput } from '../../k8s/input.js';
 import { pushedByOthers, pushedByOthersNote } from '../../k8s/pushed-by-others.js';
@@ -139,6 +140,7 @@ export function register(program: Command): void {
       for (const r of emission.requirements) reporter.info(`requires: ${r}`);
       for (const n of emission.notes) reporter.warn(n);
       if (flags.out) {
+        await refuseSpecOverFillOutput(path.resolve(flags.out, k8sFileName(emission.options)), flags.force);
         await refuseForeignFile(path.resolve(flags.out, k8sFileName(emission.options)), flags.force);
         const { removeStaleVariants, refuseOtherObject } = await import('../../k8s/out-variants.js');
         await refuseOtherObject(path.resolve(flags.out, k8sFileName(emission.options)), emission.object, flags.force);
@@ -177,6 +179,7 @@ async function fillCommand(
     }
     const { KUSTOMIZATION_FILE, kustomizeComponent, refuseSpecsBesideComponent } = await import('../../k8s/kustomize-out.js');
     await refuseSpecsBesideComponent(flags.out, flags.force);
+    await refuseSpecOverFillOutput(path.resolve(flags.out, KUSTOMIZATION_FILE), flags.force);
     await refuseForeignFile(path.resolve(flags.out, KUSTOMIZATION_FILE), flags.force);
     wrote(await writeOutput(flags.out, KUSTOMIZATION_FILE, kustomizeComponent(input)));
     return pinnedImages(input, all);
@@ -208,7 +211,7 @@ async function fillCommand(
       if (flags.json) wrote(path.resolve(r.file));
     } else if (flags.out) {
       const name = fillOutputName(r.file);
-      wrote(await writeOutput(flags.out, name, withFillHeader(r.text, name, input)));
+      wrote(await writeOutput(flags.out, name, withFillMark(r.text, name, input)));
     } else print(r.text);
   }
   return pinnedImages(input, used, refs);
