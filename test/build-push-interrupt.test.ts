@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, startCli } from './support/cli-process.js';
+import { storedManifests, storedTags } from './support/registry.js';
 import { copySample } from './support/sample.js';
 import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
@@ -83,5 +84,9 @@ describe('build --push stopped after its build, before its push', () => {
         `push it with gamelayer push ${repos.map((r) => `${r}:v1`).join(' ')} (or run the same command again: nothing is built again)`,
     );
     expect(existsSync(path.join(dir, '.gamelayer/records/build-v1.json'))).toBe(true);
+    // What the line says is so: the reachable registry holds neither tag nor manifest of that repository.
+    expect(await storedTags(registry.storageDir, 'studio/built-interrupt')).toEqual({});
+    expect(await storedManifests(registry.storageDir, 'studio/built-interrupt')).toEqual([]);
+    expect((await registry.accessLog()).filter((e) => e.method === 'PUT' && e.path.includes('/manifests/'))).toEqual([]);
   }, 120_000);
 });

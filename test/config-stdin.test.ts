@@ -50,6 +50,8 @@ describe('-c - reads the config from stdin', () => {
     expect(fill.code).toBe(2);
     expect(fill.stderr).toContain('error[cli.usage]: -c - and --fill - both read stdin');
     const spec = await runCli(['-c', '-', 'codebuild', 'buildspec'], { cwd: dir, stdin: yaml });
+    // A GamelayerError, not a usage error: the command line is well formed, the config's place is what is refused.
+    expect(spec.code).toBe(1);
     expect(spec.stderr).toContain('error[buildspec.config-stdin]: <stdin>: the buildspec names the config file');
   });
 });

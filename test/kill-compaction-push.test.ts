@@ -1,5 +1,5 @@
 // kill -9 of `build --push` on a compaction update (day 2 rewrites most of one old layer: the plan rewrites it
-// beside the day's patch, docs/compaction.md) at several points: while the rewritten layer is written locally,
+// beside the day's patch, docs/compaction.md) at several points: once the first new blob is renamed into the local store,
 // after the first new blob reached the registry, after the first manifest, before the build record, before the
 // line's tag. After each: the registry stores no manifest with a missing blob, the local store and records are
 // consistent, and the next `build --push` completes with the image digests of an uninterrupted run, uploading no
@@ -74,7 +74,7 @@ describe('kill -9 during build --push of a compaction update', () => {
   // rename that places the day's first new blob, counted in the CLI (kill-at-rename.ts): no poll can miss either.
   const manifestPut = (repo: string, tag = '[^/]+') => ({ method: 'PUT', path: new RegExp(`^/v2/${repo}/manifests/${tag.replace('.', '\\.')}$`) });
   const points: { name: string; at?: (repo: string) => RequestPoint; local?: RenamePoint }[] = [
-    { name: 'while the rewritten layer is written', local: { target: /\/\.gamelayer\/oci\/blobs\/sha256\/[0-9a-f]{64}$/, at: 'done' } },
+    { name: 'once the first new blob is renamed into the local store', local: { target: /\/\.gamelayer\/oci\/blobs\/sha256\/[0-9a-f]{64}$/, at: 'done' } },
     { name: 'after the first new blob upload', at: (r) => ({ method: 'PUT', path: new RegExp(`^/v2/${r}/blobs/uploads/`), nth: 2, at: 'arrived' }) },
     { name: 'after the first manifest', at: (r) => ({ ...manifestPut(r), nth: 2, at: 'arrived' }) },
     { name: 'before the build record', at: (r) => ({ ...manifestPut(r, 'v2.gamelayer-record'), at: 'arrived' }) },

@@ -7,6 +7,7 @@ import { isGamelayerError } from '../src/errors.js';
 import { build } from '../src/pipeline/build.js';
 import { pushBuildToMany } from '../src/pipeline/steps/push-many.js';
 import { silentReporter, type Reporter } from '../src/report/reporter.js';
+import { FAKE_ACCOUNT, FAKE_CREDENTIALS, startFakeEcr } from './support/fake-ecr.js';
 import { startRegistry, storageProblems, storedTags, type TestRegistry } from './support/registry.js';
 import { sampleGame } from './support/sample.js';
 
@@ -52,4 +53,45 @@ describe('pushBuildToMany with an AbortSignal', () => {
     expect(isGamelayerError(err) && err.code).toBe('push.aborted');
     expect(await reg.accessLog()).toEqual([]);
   });
+
+  it('aborted during the wait for ECR replication: push.aborted, and the wait ends there', async () => {
+    const { config } = await sampleGame();
+    const built = await build({ config });
+    const [us, eu] = [await startFakeEcr(), await startFakeEcr()];
+    try {
+      const repo = 'studio/many-replicated';
+      us.repositories.set(repo, { mutability: 'MUTABLE', scanOnPush: false, createdAt: Date.now() });
+      us.replication = [{ destinations: [{ region: 'eu-west-1', registryId: FAKE_ACCOUNT }] }];
+      // The copy never arrives: without the abort the wait lasts its whole timeout.
+      us.replicas.set('eu-west-1', { to: 'never' });
+      const dest = (f: typeof us, region: string) => ({ repository: `${f.host}/${repo}`, ecr: { force: true, region, endpoint: f.endpoint, registryId: FAKE_ACCOUNT, credentials: FAKE_CREDENTIALS } });
+      const controller = new AbortController();
+      const polls = () => us.calls.filter((c) => c.op === 'DescribeImageReplicationStatus').length;
+      const reporter: Reporter = {
+        ...silentReporter,
+        info: (m: string) => {
+          if (/replication: waiting/.test(m)) controller.abort();
+        },
+      };
+      const err = await pushBuildToMany({
+        store: built.store,
+        record: built.record,
+        repositories: [dest(us, 'us-east-1'), dest(eu, 'eu-west-1')],
+        reporter,
+        signal: controller.signal,
+        replicationTimeoutMs: 3_600_000,
+        replicationPollMs: 10,
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(controller.signal.aborted).toBe(true);
+      expect(isGamelayerError(err) && err.code, String(err)).toBe('push.aborted');
+      // The wait had begun (the source was pushed, ECR asked about its copy) and the copy never comes: the call
+      // returned within an hour's timeout because the abort ended the wait.
+      expect(polls()).toBeGreaterThan(0);
+    } finally {
+      await Promise.all([us.stop(), eu.stop()]);
+    }
+  }, 120_000);
 });

@@ -2,30 +2,13 @@
 // it. The kept layers were asked of game D's repository only: all "gone", so every tree was packed again, with a
 // warning that A's layers were gone, and the push sent them again. Now the layers D's repository lacks are looked for
 // in A's (the record's own repository), kept without being packed, and mounted from there by the push.
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { prng } from './support/prng.js';
+import { studioGame, type StudioBuildJson as BuildJson } from './support/studio-game.js';
 import { useRegistry } from './support/suite-registry.js';
-import { tempDir } from './support/tmp.js';
-import { GAME_YAML, writeGame } from './support/trees.js';
 
 const registry = useRegistry();
-
-interface BuildJson {
-  summary: { layers: { tree: string; digest: string; reused: boolean }[]; previous: { source: string; ref?: string } };
-  push: { bytesSent: number };
-}
-
-async function game(name: string): Promise<string> {
-  const dir = await tempDir(`gl-studio-from-${name}-`);
-  await writeGame(dir);
-  await writeFile(path.join(dir, 'engine', 'bin', 'server'), prng('studio engine', 256 * 1024), { mode: 0o755 });
-  await writeFile(path.join(dir, 'app', 'game.xml'), `<game name="${name}"/>\n`);
-  await writeFile(path.join(dir, 'gamelayer.yaml'), GAME_YAML.replace('game: test-game', `game: ${name}`));
-  return dir;
-}
+const game = (name: string) => studioGame('gl-studio-from-', name);
 
 describe('build --from another game --push a repository holding none of it', () => {
   it("keeps the other game's layers (not packed again, no warning) and mounts them from its repository", async () => {
@@ -44,7 +27,7 @@ describe('build --from another game --push a repository holding none of it', () 
     expect(built.summary.previous).toMatchObject({ source: 'registry', ref: `${registry.host}/studio/game-a:v1` });
     // Mounted from game A's repository, never uploaded to game D's; game D's repository holds them now.
     const log = await registry.accessLog();
-    const uploaded = log.filter((e) => e.method === 'PUT' && e.path.startsWith('/v2/studio/game-d/blobs/uploads/')).map((e) => decodeURIComponent(/[?&]digest=([^&]+)/.exec(e.path)?.[1] ?? ''));
+    const uploaded = await registry.uploadedBlobs('studio/game-d');
     expect(uploaded.filter((x) => engine.includes(x))).toEqual([]);
     for (const digest of engine) {
       expect(log.some((e) => e.method === 'POST' && e.path.includes(`mount=${encodeURIComponent(digest)}`) && e.path.includes('from=studio%2Fgame-a') && e.status === 201)).toBe(true);

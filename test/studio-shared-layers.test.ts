@@ -2,29 +2,13 @@
 // inputs). B's push mounted A's engine layers, but B's build packed them first (tar + gzip of the whole engine, CPU
 // for nothing). Now a layer whose inputs are one of A's newest build (`mountFrom:`) is taken from A's repository:
 // not packed, not downloaded; the push mounts it. B's plan and digests are the ones it would pack on its own.
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
-import { prng } from './support/prng.js';
+import { studioGame, type StudioBuildJson as BuildJson } from './support/studio-game.js';
 import { useRegistry } from './support/suite-registry.js';
-import { tempDir } from './support/tmp.js';
-import { GAME_YAML, writeGame } from './support/trees.js';
 
 const registry = useRegistry();
-
-interface BuildJson {
-  summary: { built: number; layers: { tree: string; digest: string; reused: boolean }[] };
-}
-
-async function game(name: string, extra = ''): Promise<string> {
-  const dir = await tempDir(`gl-studio-shared-${name}-`);
-  await writeGame(dir);
-  await writeFile(path.join(dir, 'engine', 'bin', 'server'), prng('studio engine', 256 * 1024), { mode: 0o755 });
-  await writeFile(path.join(dir, 'app', 'game.xml'), `<game name="${name}"/>\n`);
-  await writeFile(path.join(dir, 'gamelayer.yaml'), `${GAME_YAML.replace('game: test-game', `game: ${name}`)}${extra}`);
-  return dir;
-}
+const game = (name: string, extra = '') => studioGame('gl-studio-shared-', name, extra);
 
 async function buildPush(dir: string, repo: string): Promise<BuildJson & { stderr: string }> {
   const r = await runCli(['build', '--tag', 'v1', '--push', `${registry.host}/${repo}`, '--json'], { cwd: dir });
