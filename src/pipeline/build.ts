@@ -149,7 +149,7 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles, cleanups: (()
   const recorded = await recordBuild({ ...inputs, plans, images, previous });
   // The scan caches of source paths gone for a week (a checkout whose path changes per build added one a build).
   await sweepScanCaches(inputs.config);
-  const summary = summarize({ plans, perPlatform: images.perPlatform, built, previous, recorded, scanMs, started });
+  const summary = summarize({ plans, perPlatform: images.perPlatform, built, studioSources, previous, recorded, scanMs, started });
   return { record: recorded.record, recordFile: recorded.recordFile, store: inputs.store.dir, scans, summary, ...(previous.remote ? { previousRecordRead: previous.remote.recordRead, previousTarget: { repository: previous.remote.repository, target: previous.remote.target } } : {}), ...(previous.remote?.keptIn ? { mountFrom: [parseReference(previous.remote.keptIn).repository] } : {}) };
 }
 
