@@ -130,7 +130,7 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles, cleanups: (()
   const cache = await cacheP;
   // An unchanged tree's manifest is held once, the scan's, from here on (the registry's record's was a second store).
   if (previous.record) shareScannedManifests(previous.record, scans.map((s) => s.manifest));
-  seedFromRecord(cache, previous.record, inputs.kind, inputs.mtime);
+  seedFromRecord(cache, previous.record, inputs.kind, inputs.mtime, inputs.store.dir);
   const reuse = layerReuse({ ...inputs, cache, kept: previous.kept, record: previous.record, studio: await studioP });
   const previousBlob = previous.record && previous.remote ? previous.remote.recordRead.blob : undefined;
   const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, previousBlob, previousRef: previous.info.ref, reuse, bases });

@@ -205,7 +205,7 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
       result = await attempt();
     }
     result = keyAgain(layer, parents, result);
-    reuse.cache.remember(result, i.kind, i.mtime, i.compressor);
+    reuse.cache.remember(result, i.kind, i.mtime, i.compressor, store.dir);
     built.set(result.inputKey, { layer: result, reused: false });
     // Saved after every layer: an interrupted build's next run reuses what this one finished.
     await reuse.cache.save();
