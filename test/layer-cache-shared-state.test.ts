@@ -10,6 +10,7 @@ import { runCli } from './support/cli-process.js';
 import { prng } from './support/prng.js';
 import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
+import { writeStudioGames } from './support/studio-folder.js';
 import { writeTree } from './support/trees.js';
 
 const registry = useRegistry();
@@ -25,25 +26,7 @@ describe('configs sharing a state folder', () => {
     await writeTree(path.join(dir, 'engine'), { 'bin/server': { mode: 0o755, content: prng('engine 2', 64 * 1024) } });
     await writeTree(path.join(dir, 'game-b', 'engine'), { 'bin/server': { mode: 0o755, content: prng('engine 1', 64 * 1024) } });
     await writeTree(path.join(dir, 'engine-media'), { 'shaders/a.glsl': 'void main(){}\n' });
-    for (const game of ['game-a', 'game-b']) {
-      await writeTree(path.join(dir, game, 'app'), { 'server.cfg': `name=${game}\n` });
-      await writeTree(path.join(dir, game, 'app-media'), { 'levels.pak': prng(game, 32 * 1024) });
-      await writeFile(
-        path.join(dir, `${game}.yaml`),
-        [
-          `game: ${game}`,
-          'start: /opt/local/engine/bin/server',
-          `store: .gamelayer/oci-${game}`,
-          ...(game === 'game-b' ? ['mountFrom: [studio/game-a]'] : []),
-          'trees:',
-          `  engine: {source: ${game === 'game-a' ? 'engine' : 'game-b/engine'}}`,
-          '  engine-media: {source: engine-media}',
-          `  app: {source: ${game}/app}`,
-          `  app-media: {source: ${game}/app-media}`,
-          '',
-        ].join('\n'),
-      );
-    }
+    await writeStudioGames(dir, [{ name: 'game-a' }, { name: 'game-b', engine: 'game-b/engine', extra: ['mountFrom: [studio/game-a]'] }], 32 * 1024);
     const build = async (game: string, ...args: string[]): Promise<BuildJson> => {
       const r = await runCli(['-c', `${game}.yaml`, 'build', ...args, '--json'], { cwd: dir });
       expect(r.code, r.stderr).toBe(0);
