@@ -317,7 +317,7 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     expect(again.digest).toBe(pushed.digest);
   }, 300_000);
 
-  it('a partial layout: push to another repository fetches what it lacks (verified); a blob gone everywhere is named', async () => {
+  it('a partial layout: push to another repository of the registry mounts what it lacks; a blob gone everywhere is named', async () => {
     const root = await tempDir();
     const repo = `${registry.host}/studio/partial`;
     const a = path.join(root, 'a');
@@ -394,6 +394,9 @@ describe('build --push on a fresh, a stale and a warm host', () => {
 
   it('a blob a partial layout fetches is verified before it is named: damaged registry bytes are refused and not stored', async () => {
     await own();
+    // Pushed to another registry: the blob is fetched (a push within the registry mounts it, bytes unread).
+    const elsewhere = await startRegistry();
+    extra.push(elsewhere);
     const root = await tempDir();
     const repo = `${registry.host}/studio/verify`;
     const a = path.join(root, 'a');
@@ -406,10 +409,10 @@ describe('build --push on a fresh, a stale and a warm host', () => {
     const bytes = await readFile(blobData(engine.digest));
     bytes[200] = bytes[200]! ^ 0xff; // same size, other bytes
     await writeFile(blobData(engine.digest), bytes);
-    const err = await glFails(fresh, 'push', `${registry.host}/studio/verified:v1b`);
+    const err = await glFails(fresh, 'push', `${elsewhere.host}/studio/verified:v1b`);
     expect(err).toContain(`lacks blob ${engine.digest}`);
     expect(err).toContain(`failed: blob ${engine.digest}: content hashes to sha256:`);
     expect(existsSync(path.join(fresh, '.gamelayer/oci/blobs/sha256', engine.digest.slice(7)))).toBe(false);
-    expect(await storedTags(registry.storageDir, 'studio/verified')).toEqual({});
+    expect(await storedTags(elsewhere.storageDir, 'studio/verified')).toEqual({});
   }, 300_000);
 });

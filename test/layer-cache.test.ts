@@ -29,8 +29,8 @@ describe('layer cache', () => {
     const layer = (inputKey: string, b: { digest: string; size: number }): BuiltLayer => ({ tree: 'app', index: 0, inputKey, diffID: b.digest, digest: b.digest, size: b.size, mediaType: GZIP });
 
     const first = await LayerCache.open(stateDir);
-    first.remember(layer('k1', blob), 'gzip', 0, 'zlib/1');
-    first.remember(layer('k2', gone), 'gzip', 0, 'zlib/1');
+    first.remember(layer('k1', blob), 'gzip', 0, 'zlib/1', store.dir);
+    first.remember(layer('k2', gone), 'gzip', 0, 'zlib/1', store.dir);
     await first.save();
     const written = await identity(file);
 

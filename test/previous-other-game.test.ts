@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { prng } from './support/prng.js';
 import { tempDir } from './support/tmp.js';
+import { writeStudioGames } from './support/studio-folder.js';
 import { writeTree } from './support/trees.js';
 
 let dir: string;
@@ -28,24 +29,7 @@ beforeAll(async () => {
   dir = await tempDir('gl-studio-folder-');
   await writeTree(path.join(dir, 'engine'), { 'bin/server': { mode: 0o755, content: prng('engine', 64 * 1024) } });
   await writeTree(path.join(dir, 'engine-media'), { 'shaders/a.glsl': 'void main(){}\n' });
-  for (const game of ['game-a', 'game-b']) {
-    await writeTree(path.join(dir, game, 'app'), { 'server.cfg': `name=${game}\n` });
-    await writeTree(path.join(dir, game, 'app-media'), { 'levels.pak': prng(game, 128 * 1024) });
-    await writeFile(
-      path.join(dir, `${game}.yaml`),
-      [
-        `game: ${game}`,
-        'start: /opt/local/engine/bin/server',
-        `store: .gamelayer/oci-${game}`,
-        'trees:',
-        '  engine: {source: engine}',
-        '  engine-media: {source: engine-media}',
-        `  app: {source: ${game}/app}`,
-        `  app-media: {source: ${game}/app-media}`,
-        '',
-      ].join('\n'),
-    );
-  }
+  await writeStudioGames(dir, [{ name: 'game-a' }, { name: 'game-b' }], 128 * 1024);
 }, 60_000);
 
 describe('two games built side by side in one folder', () => {

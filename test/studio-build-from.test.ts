@@ -36,4 +36,26 @@ describe('build --from another game --push a repository holding none of it', () 
     // What went up is game D's own: far below the engine's 256 KiB.
     expect(built.push.bytesSent).toBeLessThan(64 * 1024);
   }, 120_000);
+
+  it('a build --from A pushed later with gamelayer push mounts A\'s layers too, downloading none of them', async () => {
+    const a = await runCli(['build', '--tag', 'v2', '--push', `${registry.host}/studio/game-a2`, '--json'], { cwd: await game('game-a2') });
+    expect(a.code, a.stderr).toBe(0);
+    const engine = (JSON.parse(a.stdout) as BuildJson).summary.layers.filter((l) => l.tree === 'engine' || l.tree === 'engine-media').map((l) => l.digest);
+    expect(engine.length).toBe(2);
+    // Built here only: a partial layout whose engine layers are in game A's repository.
+    const dir = await game('game-e');
+    const e = await runCli(['build', '--tag', 'v1', '--from', `${registry.host}/studio/game-a2:v2`], { cwd: dir });
+    expect(e.code, e.stderr).toBe(0);
+    await registry.resetAccessLog();
+    const pushed = await runCli(['push', `${registry.host}/studio/game-e:v1`], { cwd: dir });
+    expect(pushed.code, pushed.stderr).toBe(0);
+    // Before, the push downloaded them from game A's repository and uploaded them again ("fetched 2 blobs ...").
+    expect(pushed.stderr).not.toContain('fetched');
+    const log = await registry.accessLog();
+    for (const digest of engine) {
+      expect(log.filter((x) => x.method === 'GET' && x.path.endsWith(`/blobs/${digest}`))).toEqual([]);
+      expect(log.some((x) => x.method === 'POST' && x.path.startsWith('/v2/studio/game-e/') && x.path.includes(`mount=${encodeURIComponent(digest)}`) && x.path.includes('from=studio%2Fgame-a2') && x.status === 201)).toBe(true);
+      expect((await fetch(`${registry.url}/v2/studio/game-e/blobs/${digest}`, { method: 'HEAD' })).status).toBe(200);
+    }
+  }, 120_000);
 });

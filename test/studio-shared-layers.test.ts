@@ -27,6 +27,9 @@ describe("a game on the studio's shared engine build", () => {
     const bEngine = b.summary.layers.filter((l) => l.tree === 'engine' || l.tree === 'engine-media');
     expect(bEngine.map((l) => [l.digest, l.reused])).toEqual(engine.map((d) => [d, true]));
     expect(b.summary.built).toBe(2);
+    // --json says it too (the note on stderr is not printed there): every layer but B's app (the app media is the
+    // sample's in both games), and those trees' markers.
+    expect(b.summary.studioLayers).toEqual([{ repository: `${registry.host}/studio/game-a`, layers: 3, markers: 3 }]);
     const log = await registry.accessLog();
     for (const digest of engine) {
       // Never downloaded; mounted into B's repository, which holds it now.
@@ -36,6 +39,7 @@ describe("a game on the studio's shared engine build", () => {
     }
     // A game that lists no other packs them itself, to the same digests: B's layers are its own inputs' tar.
     const c = await buildPush(await game('game-c'), 'studio/game-c');
+    expect(c.summary.studioLayers).toBeUndefined();
     expect(c.summary.layers.filter((l) => l.tree === 'engine' || l.tree === 'engine-media').map((l) => [l.digest, l.reused])).toEqual(engine.map((d) => [d, false]));
   }, 120_000);
 });

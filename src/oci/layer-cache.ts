@@ -5,9 +5,14 @@
 // store: its tar bytes (diffID) are the same, so its compressed blob is reused as it is even when the
 // compressor changed since (a zlib upgrade must not re-push every layer). Entries whose blob is gone are
 // dropped. Stored as checked JSON: a corrupt cache is ignored and rebuilt, never trusted.
+//
+// Configs beside each other share the state folder, so its cache, but each writes its own store (`store:`): a row
+// names the store its blob went to, and a build drops only its own store's rows whose blob is gone. Game B's build
+// dropped game A's rows (their blobs are in A's store, not B's), and A's next build packed those layers again.
 import path from 'node:path';
 import type { OciStore } from './store.js';
 import type { BuiltLayer } from '../types.js';
+import { storeFromState } from '../state/last-build.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
 import { sweepStaleTemps } from '../util/temp-files.js';
 
@@ -16,6 +21,8 @@ const FORMAT = 'gamelayer-layer-cache/1';
 interface CacheRow {
   compressor: string;
   layer: BuiltLayer;
+  /** The store the blob was written to, as a record names it (its path from the state folder); absent in older rows. */
+  store?: string;
 }
 
 export class LayerCache {
@@ -25,6 +32,7 @@ export class LayerCache {
 
   private constructor(
     readonly file: string,
+    private readonly stateDir: string,
     private readonly rows: Map<string, CacheRow[]>,
     readonly rejected?: string,
   ) {
@@ -50,7 +58,7 @@ export class LayerCache {
         rows.set(k, sound);
       }
     }
-    const cache = new LayerCache(file, rows, read.ok || read.missing ? undefined : read.reason);
+    const cache = new LayerCache(file, stateDir, rows, read.ok || read.missing ? undefined : read.reason);
     if (dropped) cache.changed = true;
     return cache;
   }
@@ -86,6 +94,7 @@ export class LayerCache {
   ): Promise<BuiltLayer | undefined> {
     const key = slot(inputKey, kind, mtime);
     const candidates = this.rows.get(key) ?? [];
+    const here = storeFromState(this.stateDir, store.dir);
     const ordered = [...candidates.filter((r) => r.compressor === compressor), ...candidates.filter((r) => r.compressor !== compressor)];
     const alive: CacheRow[] = [];
     let found: BuiltLayer | undefined;
@@ -115,7 +124,11 @@ export class LayerCache {
         }
         alive.push(row);
         found ??= row.layer;
-      } else if (check.status === 'damaged') onDamaged?.(check.file, check.problem);
+      } else {
+        if (check.status === 'damaged') onDamaged?.(check.file, check.problem);
+        // Another store's row: its blob is there, not here; that store's builds use it (gc drops it with the blob).
+        if (row.store !== undefined && row.store !== here) alive.push(row);
+      }
     }
     if (alive.length !== candidates.length) {
       this.rows.set(key, alive);
@@ -142,10 +155,12 @@ export class LayerCache {
     return dropped;
   }
 
-  remember(layer: BuiltLayer, kind: 'gzip' | 'zstd', mtime: number, compressor: string): void {
+  /** The layer's blob is in the store at `storeDir`: its row, replacing that store's row of the same compressor. */
+  remember(layer: BuiltLayer, kind: 'gzip' | 'zstd', mtime: number, compressor: string, storeDir: string): void {
     const key = slot(layer.inputKey, kind, mtime);
-    const rows = (this.rows.get(key) ?? []).filter((r) => r.compressor !== compressor);
-    rows.unshift({ compressor, layer });
+    const store = storeFromState(this.stateDir, storeDir);
+    const rows = (this.rows.get(key) ?? []).filter((r) => r.compressor !== compressor || (r.store !== undefined && r.store !== store));
+    rows.unshift({ compressor, layer, store });
     this.rows.set(key, rows);
     this.changed = true;
   }

@@ -11,7 +11,6 @@ import { abortable, stopIfAborted } from '../util/abort.js';
 import { assertWritableFolder } from '../util/fs-access.js';
 import { OpenFiles } from '../util/open-files.js';
 import type { PushTarget } from '../registry/push.js';
-import { parseReference } from '../registry/reference.js';
 import { studioLayers, type StudioLayers } from './studio-layers.js';
 import { recordBlobCacheDir } from '../registry/record-blob-cache.js';
 import type { TreeScan } from '../scan/scan.js';
@@ -44,11 +43,6 @@ export interface BuildResult {
   previousRecordRead?: RegistryPrevious['recordRead'];
   /** The registry target that looked up the previous build, and its repository: a push there goes through it. */
   previousTarget?: { repository: string; target: PushTarget };
-  /**
-   * Repository paths a push of this build mounts kept layers from, besides the config's `mountFrom:`: the --from
-   * repository, when it holds kept layers the pushed-to one lacks (RegistryPrevious.keptIn).
-   */
-  mountFrom?: string[];
 }
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {
@@ -136,7 +130,7 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles, cleanups: (()
   const cache = await cacheP;
   // An unchanged tree's manifest is held once, the scan's, from here on (the registry's record's was a second store).
   if (previous.record) shareScannedManifests(previous.record, scans.map((s) => s.manifest));
-  seedFromRecord(cache, previous.record, inputs.kind, inputs.mtime);
+  seedFromRecord(cache, previous.record, inputs.kind, inputs.mtime, inputs.store.dir);
   const reuse = layerReuse({ ...inputs, cache, kept: previous.kept, record: previous.record, studio: await studioP });
   const previousBlob = previous.record && previous.remote ? previous.remote.recordRead.blob : undefined;
   const { plans, baseInRegistry } = await planPlatforms({ ...inputs, scans, previous: previous.record, previousBlob, previousRef: previous.info.ref, reuse, bases });
@@ -149,8 +143,8 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles, cleanups: (()
   const recorded = await recordBuild({ ...inputs, plans, images, previous });
   // The scan caches of source paths gone for a week (a checkout whose path changes per build added one a build).
   await sweepScanCaches(inputs.config);
-  const summary = summarize({ plans, perPlatform: images.perPlatform, built, previous, recorded, scanMs, started });
-  return { record: recorded.record, recordFile: recorded.recordFile, store: inputs.store.dir, scans, summary, ...(previous.remote ? { previousRecordRead: previous.remote.recordRead, previousTarget: { repository: previous.remote.repository, target: previous.remote.target } } : {}), ...(previous.remote?.keptIn ? { mountFrom: [parseReference(previous.remote.keptIn).repository] } : {}) };
+  const summary = summarize({ plans, perPlatform: images.perPlatform, built, studioSources, previous, recorded, scanMs, started });
+  return { record: recorded.record, recordFile: recorded.recordFile, store: inputs.store.dir, scans, summary, ...(previous.remote ? { previousRecordRead: previous.remote.recordRead, previousTarget: { repository: previous.remote.repository, target: previous.remote.target } } : {}) };
 }
 
 /** The studio's other games' layers for a build pushed to one repository whose config lists them (`mountFrom:`). */

@@ -63,9 +63,9 @@ const FROM_RECORD = 'unknown (from a build record)';
  * (`LayerCache.find`: a missing blob drops it, a damaged one is removed and rebuilt), so a record is no more trusted
  * than the cache itself.
  */
-export function seedFromRecord(cache: LayerCache, record: BuildRecord | undefined, kind: 'gzip' | 'zstd', mtime: number): void {
+export function seedFromRecord(cache: LayerCache, record: BuildRecord | undefined, kind: 'gzip' | 'zstd', mtime: number, storeDir: string): void {
   if (!cache.rejected || !record) return;
-  for (const layer of record.layers) cache.remember(layer, kind, mtime, FROM_RECORD);
+  for (const layer of record.layers) cache.remember(layer, kind, mtime, FROM_RECORD, storeDir);
 }
 
 export function layerReuse(i: LayerReuseInput): LayerReuse {
@@ -101,7 +101,7 @@ export function layerReuse(i: LayerReuseInput): LayerReuse {
     } catch {
       return undefined; // gone from there, or damaged: the layer is packed
     }
-    cache.remember(layer, kind, mtime, FROM_RECORD);
+    cache.remember(layer, kind, mtime, FROM_RECORD, store.dir);
     return layer;
   };
   return {

@@ -17,14 +17,15 @@ export interface MountPlan {
  * needed anyway (one POST either way). Several (the studio's other games, the base's repository): each blob goes to
  * the first that holds it, asked through the target's availability check (HEADs, or ECR's batch call) only for the
  * blobs this repository lacks. A blind try from the first alone sent game C's engine again whenever game A's
- * repository, first in the list, had been pruned of it, though game B's held it.
+ * repository, first in the list, had been pruned of it, though game B's held it. `ask`: one source is asked too (a
+ * blob it lacks must then be found elsewhere, not uploaded from a session a failed mount opened).
  */
-export async function mountPlan(target: PushTarget, repo: string, missing: string[], from: readonly string[]): Promise<MountPlan> {
+export async function mountPlan(target: PushTarget, repo: string, missing: string[], from: readonly string[], ask = false): Promise<MountPlan> {
   const others = from.filter((r) => r !== repo);
   // The registry refused a sure mount earlier in the run: nothing more is asked of the sources.
   if (!others.length || !missing.length || mountTrialOf(target).refused) return { sources: new Map(), sure: false };
   if (target.mountSources) return { sources: await target.mountSources(missing, others), sure: true };
-  if (others.length === 1) return { sources: new Map(missing.map((d) => [d, others[0]!])), sure: false };
+  if (others.length === 1 && !ask) return { sources: new Map(missing.map((d) => [d, others[0]!])), sure: false };
   const sources = new Map<string, string>();
   for (const source of others) {
     const left = missing.filter((d) => !sources.has(d));

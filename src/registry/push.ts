@@ -275,7 +275,10 @@ async function writeImage(image: AnyImage, opts: WriteToRegistryOptions): Promis
   const toSend = (list: ImageBlob[]) => list.filter((b) => missing.has(b.digest));
   const limit = pLimit(Math.max(1, opts.concurrency ?? target.concurrency ?? 4));
   const chunkedAbove = opts.chunkedAbove ?? chunkedAboveDefault();
-  const { sources, sure } = await mountPlan(target, repo, [...missing], opts.mountFrom ?? []);
+  // A partial layout's blob sources on this registry are asked which of its missing blobs they still hold: those are
+  // mounted; the others are fetched (verified) or named as gone, as before.
+  const kept = keptSources(image, ref, client.host);
+  const { sources, sure } = await mountPlan(target, repo, [...missing], [...new Set([...(opts.mountFrom ?? []), ...kept])], kept.length > 0 && absentHere.size > 0);
   // Blobs a partial layout lacks and the target lacks too: mounted when a mount source is known (a base image on the
   // same registry), fetched from the layout's blob sources otherwise (or when the registry does not mount).
   const fetch = [...layers, ...configs].filter((b) => missing.has(b.digest) && absentHere.has(b.digest) && !sources.has(b.digest));
@@ -413,6 +416,18 @@ function isImmutableTagRefusal(e: RegistryError): boolean {
 }
 
 
+
+/**
+ * The repositories of this registry a partial image names as its blob sources, but `ref`'s (a build kept layers there:
+ * `build --from` another repository): a later `push` of such a build downloaded those layers and uploaded them again,
+ * where `build --push` mounted them.
+ */
+function keptSources(image: AnyImage, ref: ImageReference, host: string): string[] {
+  return blobSourcesOf(image)
+    .map((s) => parseReference(s))
+    .filter((s) => (s.registry === ref.registry || s.registry === host) && s.repository !== ref.repository)
+    .map((s) => s.repository);
+}
 
 /** Whether `source` (`[scheme://]host/repo`) is the repository `ref` on `host`. */
 function sameRepository(source: string, ref: ImageReference, host: string): boolean {

@@ -8,7 +8,7 @@ import { GAME_YAML, writeGame } from './trees.js';
 
 /** The fields of `build --json` these tests read. */
 export interface StudioBuildJson {
-  summary: { built: number; layers: { tree: string; digest: string; reused: boolean }[]; previous: { source: string; ref?: string } };
+  summary: { built: number; layers: { tree: string; digest: string; reused: boolean }[]; previous: { source: string; ref?: string }; studioLayers?: { repository: string; layers: number; markers: number }[] };
   push: { bytesSent: number };
 }
 

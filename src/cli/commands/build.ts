@@ -260,7 +260,7 @@ export function register(program: Command): void {
       const primaryTarget = signer && primary ? await signableTargets(pushTo, registry, result.previousTarget) : undefined;
       if (pushTo.length > 1) {
         const { pushBuildToMany } = await import('../../pipeline/steps/push-many.js');
-        const [store, record, mountFrom] = [result.store, pushRecord, pushMountSources(config.mountFrom, result.mountFrom)];
+        const [store, record, mountFrom] = [result.store, pushRecord, config.mountFrom];
         const many = await buildStop!.pushing((r) => pushBuildToMany({
           ...registry,
           mountFrom,
@@ -296,7 +296,7 @@ export function register(program: Command): void {
         const { pushBuild } = await import('../../pipeline/steps/push.js');
         const [built, record] = [result, pushRecord];
         pushed = await buildStop!.pushing((r) =>
-          pushBuild({ ...registry, ...(primaryTarget ? { target: primaryTarget } : {}), mountFrom: pushMountSources(config.mountFrom, built.mountFrom), store: built.store, record, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter: r, recordRead: built.previousRecordRead, previousTarget: built.previousTarget }),
+          pushBuild({ ...registry, ...(primaryTarget ? { target: primaryTarget } : {}), mountFrom: config.mountFrom, store: built.store, record, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter: r, recordRead: built.previousRecordRead, previousTarget: built.previousTarget }),
         );
       }
       const shown = pushedBuild(result);
@@ -368,11 +368,6 @@ async function collectBeforeSupplyChain(record: SbomRecord): Promise<void> {
   const { LARGE_GAME_ENTRIES } = await import('../../scan/scan.js');
   if (record.manifests.reduce((n, m) => n + m.entries.length, 0) < LARGE_GAME_ENTRIES) return;
   (await import('../../util/young-garbage.js')).collectOldGarbage();
-}
-
-/** The config's `mountFrom:`, then the repositories the build kept layers in (build --from another repository). */
-function pushMountSources(configured: string[] | undefined, kept: string[] | undefined): string[] | undefined {
-  return kept ? [...new Set([...(configured ?? []), ...kept])] : configured;
 }
 
 function buildJson(r: ShownBuild) {

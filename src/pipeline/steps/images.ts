@@ -31,7 +31,7 @@ export type ImagesInput = Pick<BuildInputs, 'config' | 'store' | 'tag' | 'labels
   /** The registry's previous build, whose repository holds the kept layers. */
   remote?: RegistryPrevious;
   /** The studio's other games' repositories holding layers of this build (see the layers step). */
-  studioSources?: string[];
+  studioSources?: LayersOutput['studioSources'];
 };
 
 export interface ImagesOutput {
@@ -72,7 +72,7 @@ export async function writeImages(i: ImagesInput): Promise<ImagesOutput> {
   const images = await storeImages(store, perPlatform, TREE_NAMES, meta, { inRegistryOnly, baseInRegistry });
   const tags = imageTags(tag);
   const partial = inRegistryOnly.size || baseInRegistry.size;
-  const kept = inRegistryOnly.size ? [...(remote ? [remote.repository, ...(remote.keptIn ? [remote.keptIn] : [])] : []), ...(i.studioSources ?? [])] : [];
+  const kept = inRegistryOnly.size ? [...(remote ? [remote.repository, ...(remote.keptIn ? [remote.keptIn] : [])] : []), ...(i.studioSources ?? []).map((s) => s.repository)] : [];
   const sources = partial ? [...kept, ...(baseInRegistry.size ? plans.map((p) => p.base.pinned!.repository) : [])] : [];
   // The tags' entries as they end up (owner, and partial marks when the store lacks blobs kept elsewhere), all in
   // one change of index.json: none at all when a no-op build finds them in place.

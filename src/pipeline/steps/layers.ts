@@ -47,8 +47,8 @@ export interface LayersOutput {
   built: Map<string, { layer: BuiltLayer; reused: boolean }>;
   /** Layers this build uses without holding them: they are in the registry, the local layout is partial. */
   inRegistryOnly: Set<string>;
-  /** The repositories of the studio's other games some of those are in (`mountFrom:`, studio-layers.ts). */
-  studioSources: string[];
+  /** The studio's other games' repositories some of those are in (`mountFrom:`, studio-layers.ts), with what each gave. */
+  studioSources: StudioSource[];
 }
 
 export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
@@ -205,7 +205,7 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
       result = await attempt();
     }
     result = keyAgain(layer, parents, result);
-    reuse.cache.remember(result, i.kind, i.mtime, i.compressor);
+    reuse.cache.remember(result, i.kind, i.mtime, i.compressor, store.dir);
     built.set(result.inputKey, { layer: result, reused: false });
     // Saved after every layer: an interrupted build's next run reuses what this one finished.
     await reuse.cache.save();
@@ -233,7 +233,14 @@ export async function buildLayers(i: LayersInput): Promise<LayersOutput> {
   for (const [key, b] of built) {
     if (b.layer.size > layerLimit) throw layerTooBig(distinct.get(key)!.layer, layerLimit);
   }
-  return { built, inRegistryOnly, studioSources: [...studioSources.keys()] };
+  return { built, inRegistryOnly, studioSources: [...studioSources].map(([repository, n]) => ({ repository, ...n })) };
+}
+
+/** A studio game's repository (`mountFrom:`) and how many layers and tree markers of this build were taken from it. */
+export interface StudioSource {
+  repository: string;
+  layers: number;
+  markers: number;
 }
 
 /** Where a layer comes from without being built; `from`: the studio's other game whose repository holds it. */

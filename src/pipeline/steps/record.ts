@@ -16,7 +16,7 @@ import { baseMoveText, movedBases, type BaseMove } from '../base-source.js';
 import { changedWholeFiles, type WholeFile } from '../whole-files.js';
 import { recordImages, topLevel, type ImagesOutput } from './images.js';
 import type { BuildInputs } from './inputs.js';
-import type { LayersOutput } from './layers.js';
+import type { LayersOutput, StudioSource } from './layers.js';
 import type { PlatformPlan } from './plan.js';
 import type { PreviousInfo, PreviousOutput } from './previous.js';
 
@@ -43,6 +43,11 @@ export interface BuildSummary {
   baseMoved?: BaseMove[];
   /** Kept layers found in the registry (never downloaded), and record layers gone from it (their trees rebuilt). */
   remoteLayers?: { kept: number; gone: number };
+  /**
+   * Layers and tree markers of this build taken from the studio's other games' repositories (`mountFrom:`: the same
+   * inputs), per repository: neither packed nor downloaded. Absent when none was.
+   */
+  studioLayers?: StudioSource[];
   /** Big files of trees that are not chunked, changed since the previous build and so sent whole again. */
   wholeFiles?: WholeFile[];
   /** Compressed bytes written this build, and compressed bytes of every layer of the images. */
@@ -152,6 +157,7 @@ export interface SummaryInput {
   plans: PlatformPlan[];
   perPlatform: ImagesOutput['perPlatform'];
   built: LayersOutput['built'];
+  studioSources?: LayersOutput['studioSources'];
   previous: PreviousOutput;
   recorded: RecordOutput;
   scanMs: number;
@@ -179,6 +185,7 @@ export function summarize(i: SummaryInput): BuildSummary {
     trees: plans.flatMap((p) => TREE_NAMES.map((tree) => ({ platform: p.name, tree, ...p.decisions[tree] }))),
     previous: i.previous.info,
     ...(moved.length ? { baseMoved: moved } : {}),
+    ...(i.studioSources?.length ? { studioLayers: i.studioSources } : {}),
     ...(uniqueWhole.length ? { wholeFiles: uniqueWhole } : {}),
     ...(remoteKept ? { remoteLayers: { kept: [...built.values()].filter((b) => remoteKept.has(b.layer.inputKey) && b.reused).length, gone: i.previous.remote!.gone.length } } : {}),
     built: newLayers.length,
