@@ -117,6 +117,10 @@ export const STDIN_CONFIG_NAME = '<stdin>';
 let stdinConfig: Promise<string> | undefined;
 
 function stdinConfigText(): Promise<string> {
+  // A terminal is no config: the command waited without a word for text nobody meant to type.
+  if (process.stdin.isTTY) {
+    throw new GamelayerError('cli.usage', `-c -: stdin is a terminal; -c - reads the config piped in (envsubst < gamelayer.tmpl | gamelayer -c - build)`, `pipe the config in, or pass -c FILE`);
+  }
   stdinConfig ??= readBounded(process.stdin, CONFIG_MAX_BYTES).then((read) => {
     if (!Buffer.isBuffer(read)) {
       throw new GamelayerError('config.unreadable', `${STDIN_CONFIG_NAME}: more than ${CONFIG_MAX_BYTES} bytes, more than a config file holds`, `is it the config? pipe your ${CONFIG_FILE} into --config -`);
