@@ -10,6 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
 import { sleep, startCli } from './support/cli-process.js';
 import { storedManifests, storedTags } from './support/registry.js';
 import { copySample } from './support/sample.js';
@@ -71,7 +72,8 @@ describe('build --push stopped after its build, before its push', () => {
     await writeFile(path.join(dir, 'docker/config.json'), JSON.stringify({ credHelpers: { [held]: 'held' } }));
     execFileSync('openssl', ['ecparam', '-genkey', '-name', 'prime256v1', '-noout', '-out', path.join(dir, 'key.pem')]);
     const repos = [`${registry.host}/studio/built-interrupt`, `${held}/studio/built-interrupt`];
-    const run = startCli(['build', '--tag', 'v1', '--push', repos[0]!, '--push', repos[1]!, '--sign', path.join(dir, 'key.pem')], {
+    // -c, --line and the registry flags given to the build are given to the push it names (they were dropped).
+    const run = startCli(['-c', './gamelayer.yaml', 'build', '--tag', 'v1', '--line', 'feature-x', '--insecure', '--concurrency', '2', '--push', repos[0]!, '--push', repos[1]!, '--sign', path.join(dir, 'key.pem')], {
       cwd: dir,
       env: { PATH: `${bin}:${process.env.PATH}`, DOCKER_CONFIG: path.join(dir, 'docker'), HELPER_MARK: mark },
     });
@@ -81,12 +83,41 @@ describe('build --push stopped after its build, before its push', () => {
     expect(stopped.code, stopped.stderr).toBe(130);
     expect(stopped.stderr.trimEnd().split('\n').at(-1)).toBe(
       `build --push stopped by Ctrl-C after the build, before the push: the build v1 is in the local store; nothing was pushed to ${repos.join(', ')}; ` +
-        `push it with gamelayer push ${repos.map((r) => `${r}:v1`).join(' ')} (or run the same command again: nothing is built again)`,
+        `push it with gamelayer -c ./gamelayer.yaml push ${repos.map((r) => `${r}:v1`).join(' ')} --line feature-x --insecure --concurrency 2 (or run the same command again: nothing is built again)`,
     );
     expect(existsSync(path.join(dir, '.gamelayer/records/build-v1.json'))).toBe(true);
     // What the line says is so: the reachable registry holds neither tag nor manifest of that repository.
     expect(await storedTags(registry.storageDir, 'studio/built-interrupt')).toEqual({});
     expect(await storedManifests(registry.storageDir, 'studio/built-interrupt')).toEqual([]);
     expect((await registry.accessLog()).filter((e) => e.method === 'PUT' && e.path.includes('/manifests/'))).toEqual([]);
+  }, 120_000);
+});
+
+// A failure between the build and the push left the stop handlers armed: a Ctrl-C while the error was printed said
+// "after the build, before the push" (and exited 130). In process: the handlers must be gone once the command ends.
+describe('build --push failing between its build and its push', () => {
+  const registry = useRegistry();
+
+  it('leaves no stop handler behind', async () => {
+    const dir = await tempDir('gl-build-push-built-fail-');
+    copySample(dir);
+    execFileSync('openssl', ['ecparam', '-genkey', '-name', 'prime256v1', '-noout', '-out', path.join(dir, 'key.pem')]);
+    await mkdir(path.join(dir, 'docker'));
+    // The second destination's entry is no base64 of user:password: a signed push opens each destination after the
+    // build and before any push, and fails there.
+    await writeFile(path.join(dir, 'docker/config.json'), JSON.stringify({ auths: { '127.0.0.1:1': { auth: 'bm8tY29sb24=' } } }));
+    const saved = process.env.DOCKER_CONFIG;
+    process.env.DOCKER_CONFIG = path.join(dir, 'docker');
+    const before = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    try {
+      const code = await main(['-q', '-c', path.join(dir, 'gamelayer.yaml'), 'build', '--tag', 'v1', '--push', `${registry.host}/studio/built-fail`, '--push', '127.0.0.1:1/studio/built-fail', '--sign', path.join(dir, 'key.pem')]);
+      expect(code).toBe(1);
+      expect(existsSync(path.join(dir, '.gamelayer/records/build-v1.json'))).toBe(true);
+      expect(await registry.completedUploads()).toBe(0);
+      expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual(before);
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_CONFIG;
+      else process.env.DOCKER_CONFIG = saved;
+    }
   }, 120_000);
 });

@@ -419,11 +419,13 @@ describe('buildspecs/buildspec-diff.yml, run', () => {
     // The pull request holds the second commit's sources (the first test pushed them to main as 99aa88bb).
     await appendFile(path.join(src, 'fixtures/sample-game/app-media', SECOND_COMMIT_ASSET), 'changed by the next commit');
     const tagsBefore = await storedTags(registry.storageDir, REPO).catch(() => ({}));
-    // The baseline: the commit before the webhook's, whose image the first test pushed from the same sources.
+    // A pull request's CODEBUILD_WEBHOOK_PREV_COMMIT is a commit of its branch, never built into the registry: it was
+    // taken as the baseline, and the report said that image was not there. The baseline is the build planned on: the
+    // target line's newest, the image the first test pushed from the same sources as 99aa88bb.
     const r = await runBuildspec(spec, src, {
       CODEBUILD_RESOLVED_SOURCE_VERSION: '1a2b3c4d5e6f',
       REPOSITORY_URI: `${registry.host}/${REPO}`,
-      CODEBUILD_WEBHOOK_PREV_COMMIT: '99aa88bb77cc66dd55ee44ff33aa22bb11cc00dd',
+      CODEBUILD_WEBHOOK_PREV_COMMIT: 'ccddeeff00112233445566778899aabbccddeeff',
       CODEBUILD_WEBHOOK_HEAD_REF: 'refs/heads/feature/x',
       CODEBUILD_WEBHOOK_BASE_REF: 'refs/heads/main',
     });
@@ -433,7 +435,7 @@ describe('buildspecs/buildspec-diff.yml, run', () => {
     expect(r.stdout).toContain('no changes');
     expect(r.stdout).toMatch(/previous build: .*gamelayer-line\.main \(line main\)/);
     // Same content built on an empty host gives the same layers: nodes running the baseline pull nothing.
-    expect(r.stdout).toContain(`pull cost: a node running ${registry.host}/${REPO}:99aa88bb pulls to run the last build (pr-12)`);
+    expect(r.stdout).toMatch(new RegExp(`pull cost: a node running ${registry.host}/${REPO}:99aa88bb \\(the line's previous build, which pr-12 was planned on\\) pulls`));
     expect(await readFile(path.join(src, 'gamelayer-pull-cost.txt'), 'utf8')).toMatch(/^the pod pulls 0 B of /m);
     expect(r.stdout).toMatch(/^layers: \d+ built, \d+ reused; new bytes .* of /m);
     expect(r.stdout).toContain('images in ');

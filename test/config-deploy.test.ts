@@ -146,10 +146,35 @@ describe('deploy.readOnlyRootFilesystem and writablePaths', () => {
     expect(errorOf('deploy:\n  writablePaths: [/tmp]')).toBe(
       `${FILE}:12:3: deploy.writablePaths: is only used with readOnlyRootFilesystem: true (the root file system is writable without it)`,
     );
-    expect(errorOf('deploy:\n  readOnlyRootFilesystem: true\n  writablePaths: [/tmp, /opt/local/app/saves]')).toBe(
-      `${FILE}:13:25: deploy.writablePaths.1: /opt/local/app/saves overlaps the mount of tree app (/opt/local/app); a folder mounted there would hide the tree's files`,
+    expect(errorOf('deploy:\n  readOnlyRootFilesystem: true\n  writablePaths: [/tmp, /opt/local/app]')).toBe(
+      `${FILE}:13:25: deploy.writablePaths.1: /opt/local/app is the mount of tree app (/opt/local/app); a folder mounted there would hide the tree's files`,
     );
-    expect(errorOf('deploy:\n  readOnlyRootFilesystem: true\n  writablePaths: [/opt]')).toMatch(/deploy\.writablePaths\.0: \/opt overlaps the mount of tree engine \(\/opt\/local\/engine\)/);
+    expect(errorOf('deploy:\n  readOnlyRootFilesystem: true\n  writablePaths: [/opt]')).toMatch(/deploy\.writablePaths\.0: \/opt lies above the mount of tree engine \(\/opt\/local\/engine\)/);
     expect(errorOf('deploy:\n  readOnlyRootFilesystem: yes')).toMatch(/deploy\.readOnlyRootFilesystem/);
+  });
+
+  // A tree mounted at / took every path as overlapping: readOnlyRootFilesystem worked only with writablePaths: [].
+  it('a path below a tree mount is allowed with a warning naming the tree; the default /tmp is checked too', () => {
+    const ro = 'deploy:\n  readOnlyRootFilesystem: true';
+    const rooted = fixtureConfig(`${ro}\n  writablePaths: [/tmp]`, '/games/my-game', { engine: '/' });
+    expect(rooted.deploy?.writablePaths).toEqual(['/tmp']);
+    expect(rooted.warnings).toEqual([
+      `${FILE}:13:19: deploy.writablePaths.0: /tmp is inside the mount of tree engine (/): the engine sees an empty writable folder at /tmp, not the tree's files there`,
+    ]);
+    expect(fixtureConfig(`${ro}\n  writablePaths: [/opt/local/app/saves]`).warnings).toEqual([
+      `${FILE}:13:19: deploy.writablePaths.0: /opt/local/app/saves is inside the mount of tree app (/opt/local/app): the engine sees an empty writable folder at /opt/local/app/saves, not the tree's files there`,
+    ]);
+    // The default [/tmp], never written, on a tree mounted at /tmp: refused at readOnlyRootFilesystem.
+    let err: unknown;
+    try {
+      fixtureConfig(ro, '/games/my-game', { 'app-media': '/tmp' });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as GamelayerError).message).toBe(
+      `${FILE}:12:27: deploy.readOnlyRootFilesystem: its default writable path /tmp is the mount of tree app-media (/tmp); a folder mounted there would hide the tree's files`,
+    );
+    expect((err as GamelayerError).hint).toMatch(/list deploy\.writablePaths outside every tree mount/);
+    expect(fixtureConfig(`${ro}\n  writablePaths: []`, '/games/my-game', { 'app-media': '/tmp' }).warnings).toBeUndefined();
   });
 });

@@ -1,10 +1,11 @@
 // `-c -` looked for a file named "-" (config.missing), so a config made on the fly (`envsubst < tmpl | gamelayer -c -
 // build`) had to be written to a file first. Now `-c -` reads it from stdin: relative paths start at the current
 // folder, messages name it `<stdin>` with the line and column, and a second reader of stdin beside it is refused.
+import { spawnSync } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './support/cli-process.js';
+import { CLI, runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
 import { writeTinyGame } from './support/trees.js';
 
@@ -53,5 +54,16 @@ describe('-c - reads the config from stdin', () => {
     // A GamelayerError, not a usage error: the command line is well formed, the config's place is what is refused.
     expect(spec.code).toBe(1);
     expect(spec.stderr).toContain('error[buildspec.config-stdin]: <stdin>: the buildspec names the config file');
+  });
+});
+
+// `-c -` in a terminal waited, without a word, for a config typed in.
+describe('-c - with a terminal on stdin', () => {
+  it('is refused at once as a usage error, naming what -c - is for', async () => {
+    const { dir } = await gameWithoutFile(['game: from-stdin', 'start: [/opt/local/engine/f.txt]']);
+    // util-linux script(1) gives the CLI a terminal on stdin (the bound only ends a CLI that waits, as it did).
+    const r = spawnSync('script', ['-qfec', `${process.execPath} ${CLI} -c - dockerfile`, '/dev/null'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+    expect(r.stdout).toContain('error[cli.usage]: -c -: stdin is a terminal; -c - reads the config piped in');
+    expect(r.status).toBe(2);
   });
 });

@@ -314,7 +314,11 @@ describe('ecs: the deploy section of gamelayer.yaml', () => {
     const bare = ecsTaskDefinition(input(), { writablePaths: [] }).taskDefinition;
     expect(byName(bare.containerDefinitions, 'engine').readonlyRootFilesystem).toBe(true);
     expect(bare.containerDefinitions!.map((c) => c.name)).toEqual(['copy-engine-media', 'copy-app', 'copy-app-media', 'engine']);
-    expect(() => ecsTaskDefinition(input(), { writablePaths: ['/opt/local/app-media/x'] })).toThrow('writablePaths: /opt/local/app-media/x overlaps the mount of tree app-media (/opt/local/app-media)');
+    // On or above a mount: refused; below one (it hides that folder only): a volume like any other.
+    expect(() => ecsTaskDefinition(input(), { writablePaths: ['/opt/local'] })).toThrow('writablePaths: /opt/local is on or above the mount of tree engine (/opt/local/engine)');
+    expect(() => ecsTaskDefinition(input(), { writablePaths: ['/tmp/../opt'] })).toThrow('writablePaths: "/tmp/../opt": expected an absolute folder path below /');
+    const below = ecsTaskDefinition(input(), { writablePaths: ['/opt/local/app-media/x'] }).taskDefinition;
+    expect(byName(below.containerDefinitions, 'engine').mountPoints).toContainEqual({ sourceVolume: 'writable-1', containerPath: '/opt/local/app-media/x', readOnly: false });
   });
 
   it('quantities read as the config loader and the k8s specs read them (.5, 1e9, 1.5Gi), rounded up exactly', () => {

@@ -140,7 +140,8 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
     const next = await run(['-p', String(port), ...STUBBORN]);
     const commands = `docker rm -f $(docker ps -aq --filter label=${RUN_LABEL}=${dead.runId}); docker volume rm $(docker volume ls -q --filter label=${RUN_LABEL}=${dead.runId})`;
     expect(next.stderr).toContain(`error[run.option]: --publish ${port}: container gamelayer-${dead.runId}-engine publishes port ${port}/udp already (left by run-local run ${dead.runId})`);
-    expect(next.stderr).toContain('hint: remove that run with: gamelayer run-local --remove-leftovers; or pass another -p');
+    // The config was given with -c: the command names it (without it, it would clean up another game's runs).
+    expect(next.stderr).toContain(`hint: remove that run with: gamelayer -c ${config.file} run-local --remove-leftovers; or pass another -p`);
     expect(next.stderr).not.toContain('init container');
     expect(next.code).toBe(2);
 
@@ -181,7 +182,7 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
     expect(await leftovers(dead.runId)).toEqual([]);
     expect(await leftovers(kept.runId)).toEqual([]);
     // The live run saw the leftovers when it started and named the command; it then removed its own as ever.
-    expect(liveRun.stderr).toContain('are in the daemon (a run still going, or one killed before it cleaned up, or --keep); remove those no run-local is running with: gamelayer run-local --remove-leftovers');
+    expect(liveRun.stderr).toContain(`are in the daemon (a run still going, or one killed before it cleaned up, or --keep); remove those no run-local is running with: gamelayer -c ${config.file} run-local --remove-leftovers`);
     expect(liveRun.code).toBe(143);
     expect(await leftovers()).toEqual([]);
 

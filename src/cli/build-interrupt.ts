@@ -3,7 +3,10 @@
 // while it builds says how far the build got, that nothing was pushed, and that running again reuses what was built
 // (the layers finished are in the local store, the scan's hashes in its cache); one once it is built says the build is
 // there and how to push it. One handler and one wrapper of the reporter serve the three phases.
+import type { Command } from 'commander';
 import { formatBytes, type Reporter } from '../report/reporter.js';
+import { shellWord } from '../util/shell-word.js';
+import { givenRegistryFlags } from './registry-flags.js';
 import { interruptedText } from './push-interrupt.js';
 import { countingReporter, type Packed, type StopCounts } from './stop-counts.js';
 import { onStopSignal, signalName, type StopSignal } from './stop-signal.js';
@@ -17,13 +20,33 @@ export function buildInterruptedText(signal: StopSignal, packed: Packed | undefi
   );
 }
 
-/** The line a `build --push` stopped between the end of its build and the start of its push prints. */
-export function builtInterruptedText(signal: StopSignal, tag: string, repositories: readonly string[]): string {
+/**
+ * The line a `build --push` stopped between the end of its build and the start of its push prints. `pushCommand`
+ * makes the push command for the references, with the flags the build was given that the push needs (pushCommandOf).
+ */
+export function builtInterruptedText(signal: StopSignal, tag: string, repositories: readonly string[], pushCommand: (refs: string[]) => string = defaultPush): string {
   return (
     `build --push stopped by ${signalName(signal)} after the build, before the push: the build ${tag} is in the local store; ` +
-    `nothing was pushed to ${repositories.join(', ')}; push it with gamelayer push ${repositories.map((r) => `${r}:${tag}`).join(' ')} ` +
+    `nothing was pushed to ${repositories.join(', ')}; push it with ${pushCommand(repositories.map((r) => `${r}:${tag}`))} ` +
     '(or run the same command again: nothing is built again)'
   );
+}
+
+const defaultPush = (refs: string[]) => `gamelayer push ${refs.map(shellWord).join(' ')}`;
+
+/**
+ * `gamelayer push REFS` as the build was asked to push: its -c, --line, --store and registry flags (a hint that
+ * dropped them pushed with another config, onto the default line, or without the credentials or --insecure).
+ */
+export function pushCommandOf(cmd: Command, flags: { line?: string; store?: string }): (refs: string[]) => string {
+  const root = cmd.parent;
+  const config = root?.getOptionValueSource('config') === 'cli' ? ['-c', shellWord(String(root.getOptionValue('config')))] : [];
+  const words = [
+    ...(flags.line !== undefined ? ['--line', shellWord(flags.line)] : []),
+    ...(flags.store !== undefined ? ['--store', shellWord(flags.store)] : []),
+    ...givenRegistryFlags(cmd),
+  ];
+  return (refs) => ['gamelayer', ...config, 'push', ...refs.map(shellWord), ...words].join(' ');
 }
 
 export interface BuildPushInterrupt {
@@ -41,11 +64,11 @@ export interface BuildPushInterrupt {
  * From now until the push ends (or `off()`), a SIGINT or SIGTERM prints the line of the phase `build --push` is in —
  * building, built, pushing — and exits as the signal would. `reporter` is the one the command runs with.
  */
-export function armBuildInterrupt(reporter: Reporter, repositories: readonly string[]): BuildPushInterrupt {
+export function armBuildInterrupt(reporter: Reporter, repositories: readonly string[], pushCommand?: (refs: string[]) => string): BuildPushInterrupt {
   const counts: StopCounts = { sent: { blobs: 0, bytes: 0, running: 0 } };
   let phase: { built?: string; pushing?: boolean } = {};
   const off = onStopSignal((signal) =>
-    phase.pushing ? interruptedText(signal, counts.sent) : phase.built !== undefined ? builtInterruptedText(signal, phase.built, repositories) : buildInterruptedText(signal, counts.packed, repositories),
+    phase.pushing ? interruptedText(signal, counts.sent) : phase.built !== undefined ? builtInterruptedText(signal, phase.built, repositories, pushCommand) : buildInterruptedText(signal, counts.packed, repositories),
   );
   const counting = countingReporter(reporter, counts);
   return {

@@ -5,6 +5,7 @@ import { ECR_ENDPOINT_ENV, isEcrHost, parseEcrHost } from '../registry/ecr-host.
 import type { PushImageOptions } from '../registry/push.js';
 import { parseReference } from '../registry/reference.js';
 import { readBounded } from '../util/read-bounded.js';
+import { shellWord } from '../util/shell-word.js';
 
 export interface RegistryFlags {
   insecure?: boolean;
@@ -43,6 +44,20 @@ export function addRegistryOptions(cmd: Command, use: 'push' | 'existing' = 'pus
     .option('--create-repo', 'ECR: create the repository if it does not exist')
     .option('--scan-on-push', 'ECR, with --create-repo: scan images on push')
     .option('--immutable-tags', 'ECR, with --create-repo: make tags immutable, but the line tags (gamelayer-line.*) and signature tags (sha256-*)');
+}
+
+const REGISTRY_FLAGS: ReadonlySet<string> = new Set(['insecure', 'concurrency', 'username', 'passwordStdin', 'ecr', 'region', 'endpoint', 'createRepo', 'scanOnPush', 'immutableTags']);
+
+/** The registry flags given to `cmd` on its command line, as words a shell reads back (a hint's command repeats them). */
+export function givenRegistryFlags(cmd: Command): string[] {
+  return cmd.options.flatMap((o) => {
+    const name = o.attributeName();
+    if (!REGISTRY_FLAGS.has(name) || cmd.getOptionValueSource(name) !== 'cli') return [];
+    const value: unknown = cmd.getOptionValue(name);
+    // --ecr and --no-ecr share one value: the one that set it is said.
+    if (typeof value === 'boolean') return value !== o.negate ? [o.long!] : [];
+    return typeof value === 'string' ? [o.long!, shellWord(value)] : [];
+  });
 }
 
 /** The flags that only mean something to ECR's API (--region also names a region elsewhere: not among them). */

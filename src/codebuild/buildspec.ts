@@ -170,7 +170,8 @@ export function buildspecObject(config: GameConfig, opts: BuildspecOptions = {})
             'export IMAGE_TAG="pr-${CODEBUILD_BUILD_NUMBER:-local}"',
             // The line a merge lands on: the pull request's target branch.
             'export GAMELAYER_LINE="${GAMELAYER_LINE:-${CODEBUILD_WEBHOOK_BASE_REF#refs/heads/}}"',
-            baseline,
+            // No default baseline from CODEBUILD_WEBHOOK_PREV_COMMIT here: in a pull request it is a commit of the PR's
+            // branch, never built into the registry. Without BASELINE_TAG the pull cost is against --previous.
             diff,
             `cat ${ARTIFACTS.diffReport}`,
             // A build into the local store, never pushed, on the target line's newest build in the registry: its

@@ -13,6 +13,7 @@ import type { IResourceRequirements } from 'kubernetes-models/v1/ResourceRequire
 import type { IToleration } from 'kubernetes-models/v1/Toleration';
 import { z } from 'zod';
 import { once } from '../util/once.js';
+import { writablePathProblem } from './writable-paths.js';
 import agonesSchemas from './agones-deploy-schema.json' with { type: 'json' };
 
 // The validators load only for a config with a deploy section: every other command starts without them
@@ -50,10 +51,10 @@ function buildDeploySchema() {
   /** A folder of the engine's file system mounted writable over a read-only root (checked against the trees in load.ts). */
   const writablePath = z
     .string()
-    .refine((v) => v.startsWith('/') && v !== '/' && !v.split('/').some((p) => p === '..' || p === '.') && !/[\u0000-\u001f\u007f]/.test(v), {
-      message: 'expected an absolute folder path below / such as /tmp or /var/log/game',
+    .superRefine((v, ctx) => {
+      const problem = writablePathProblem(v);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
-    .refine((v) => !['proc', 'sys', 'dev'].includes(v.split('/')[1] ?? ''), { message: 'is a path the container runtime owns (/proc, /sys, /dev)' })
     // `/tmp/` and `/tmp` are one mount: compared (and written) without the trailing slash.
     .transform((v) => v.replace(/\/+$/, '').replace(/\/{2,}/g, '/'));
 

@@ -13,9 +13,10 @@ import { readSmallFile } from '../util/small-file.js';
 import { badUtf8Byte, strictUtf8 } from '../util/utf8-text.js';
 import { gamelayerRoot } from '../version.js';
 import { bareTargetSizeWarning } from './bare-size.js';
-import { deployConfig, deployProblems, type DeployConfig } from './deploy.js';
+import { deployConfig, deployProblems, writablePathsOf, type DeployConfig } from './deploy.js';
 import { configSchema, shownValue, type RawConfig } from './schema.js';
 import { readValidatedConfig, saveValidatedConfig } from './validated-cache.js';
+import { checkWritablePaths } from './writable-paths.js';
 import { once } from '../util/once.js';
 import { foreignValues } from './yaml-values.js';
 
@@ -116,6 +117,10 @@ export const STDIN_CONFIG_NAME = '<stdin>';
 let stdinConfig: Promise<string> | undefined;
 
 function stdinConfigText(): Promise<string> {
+  // A terminal is no config: the command waited without a word for text nobody meant to type.
+  if (process.stdin.isTTY) {
+    throw new GamelayerError('cli.usage', `-c -: stdin is a terminal; -c - reads the config piped in (envsubst < gamelayer.tmpl | gamelayer -c - build)`, `pipe the config in, or pass -c FILE`);
+  }
   stdinConfig ??= readBounded(process.stdin, CONFIG_MAX_BYTES).then((read) => {
     if (!Buffer.isBuffer(read)) {
       throw new GamelayerError('config.unreadable', `${STDIN_CONFIG_NAME}: more than ${CONFIG_MAX_BYTES} bytes, more than a config file holds`, `is it the config? pipe your ${CONFIG_FILE} into --config -`);
@@ -327,17 +332,8 @@ function configFrom(raw: RawConfig, file: string, dir: string, yaml: () => Confi
     trees[name] = { name, sources, include: t.include, exclude: t.exclude, mount, ...(t.chunks ? { chunks: t.chunks } : {}) };
   }
   claimNestedMounts(trees);
-  // A writable folder mounted on a tree (or above one) would hide the tree's files from the engine.
-  raw.deploy?.writablePaths?.forEach((w, i) => {
-    const tree = TREE_NAMES.find((n) => isSameOrBelow(w, trees[n].mount) || isSameOrBelow(trees[n].mount, w));
-    if (tree) {
-      throw new GamelayerError(
-        'config.invalid',
-        `${where((doc) => offsetOf(doc, ['deploy', 'writablePaths', String(i)]))}: deploy.writablePaths.${i}: ${w} ${w === trees[tree].mount ? 'is' : 'overlaps'} the mount of tree ${tree} (${trees[tree].mount}); a folder mounted there would hide the tree's files`,
-        'write to a folder outside every tree mount, such as /tmp or /var/lib/game',
-      );
-    }
-  });
+  const deploy = raw.deploy ? deployConfig(raw.deploy) : undefined;
+  const writableWarnings = checkWritablePaths(writablePathsOf(deploy), deploy?.writablePaths !== undefined, trees, (field) => where((doc) => offsetOf(doc, field)));
   const stateDir = path.join(dir, '.gamelayer');
   const store = path.resolve(dir, raw.store);
   // A folder of gamelayer's own that IS a tree's source cannot be left out of it (the whole tree would go): the
@@ -381,8 +377,8 @@ function configFrom(raw: RawConfig, file: string, dir: string, yaml: () => Confi
     store,
     layers: raw.layers,
     trees,
-    ...(raw.deploy ? { deploy: deployConfig(raw.deploy) } : {}),
-    ...(bareSize ? { warnings: [bareSize] } : {}),
+    ...(deploy ? { deploy } : {}),
+    ...(bareSize || writableWarnings.length ? { warnings: [...(bareSize ? [bareSize] : []), ...writableWarnings] } : {}),
   };
 }
 
@@ -399,11 +395,6 @@ export async function configPosition(file: string, field: string[]): Promise<str
   if (offset === undefined) return file;
   const p = lines.linePos(offset);
   return `${file}:${p.line}:${p.col}`;
-}
-
-/** Whether image path `inner` is strictly below `outer` (both normalised, absolute). */
-function contains(outer: string, inner: string): boolean {
-  return outer === '/' ? inner !== '/' : inner.startsWith(`${outer}/`);
 }
 
 /**
@@ -436,7 +427,7 @@ function excludeOwnFolders(tree: TreeConfig, own: { folder: string; what: string
 function claimNestedMounts(trees: Record<TreeName, TreeConfig>): void {
   for (const outer of TREE_NAMES) {
     for (const inner of TREE_NAMES) {
-      if (inner === outer || !contains(trees[outer].mount, trees[inner].mount)) continue;
+      if (inner === outer || trees[outer].mount === trees[inner].mount || !isSameOrInside(trees[outer].mount, trees[inner].mount)) continue;
       const rel = path.posix.relative(trees[outer].mount, trees[inner].mount).replace(/[\\*?[\]{}()!+@|]/g, '\\$&');
       trees[outer].exclude = [...trees[outer].exclude, rel, `${rel}/**`];
     }
@@ -463,11 +454,6 @@ function repositoryPath(ref: string): string {
   const slash = repo.indexOf('/');
   const first = slash < 0 ? '' : repo.slice(0, slash);
   return first !== '' && (/[.:]/.test(first) || first === 'localhost') ? repo.slice(slash + 1) : repo;
-}
-
-/** `a` is `b` or a path below it (POSIX paths, normalised). */
-function isSameOrBelow(a: string, b: string): boolean {
-  return a === b || a.startsWith(b === '/' ? '/' : `${b}/`);
 }
 
 function normaliseMount(m: string): string {

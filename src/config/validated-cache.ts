@@ -31,7 +31,7 @@ export async function readValidatedConfig(file: string, text: string): Promise<R
   return read.ok && read.value.key === at.key && typeof read.value.raw === 'object' && read.value.raw !== null ? read.value.raw : undefined;
 }
 
-/** Keeps `raw`, what the checks made of `text`, unless that entry is there already. Best effort: never throws. */
+/** Keeps `raw`, what the checks made of `text`, over any entry for `file` (called on a miss). Best effort: never throws. */
 export async function saveValidatedConfig(file: string, text: string, raw: RawConfig): Promise<void> {
   const at = where(file, text);
   if (!at || !existsSync(path.dirname(at.file))) return;

@@ -4,6 +4,7 @@
 import { isMap, isPair, isScalar, LineCounter, parseAllDocuments, visit, type Scalar } from 'yaml';
 import { wholeFilesNeeded } from '../chunk/refuse.js';
 import { GamelayerError } from '../errors.js';
+import { digestOf } from '../util/image-digest.js';
 import type { DeployInput } from './input.js';
 import type { RefStyle } from './options.js';
 
@@ -36,11 +37,12 @@ export function buildImageRefs(input: DeployInput, refs: RefStyle = 'digest'): M
 }
 
 /** The build's images `names` (`server`, `engine`, …) as a spec writes them, with the digest each pins. */
-export function pinnedImages(input: DeployInput, names: readonly string[], refs: RefStyle = 'digest'): { name: string; reference: string; digest: string }[] {
+export function pinnedImages(input: DeployInput, names: readonly string[], refs: RefStyle = 'digest'): { name: string; reference: string; digest?: string }[] {
   const all = buildImageRefs(input, refs);
   return [...new Set(names)].filter((name) => all.has(name)).map((name) => {
     const reference = all.get(name)!;
-    return { name, reference, digest: reference.slice(reference.lastIndexOf('@') + 1) };
+    const digest = digestOf(reference);
+    return { name, reference, ...(digest ? { digest } : {}) };
   });
 }
 

@@ -1,6 +1,8 @@
 // The folders an engine with a read-only root file system may write to (`deploy.readOnlyRootFilesystem` with
 // `deploy.writablePaths`): one volume each, named by its place in the list, for the k8s and ECS emitters alike.
+import { treeHiddenBy, writablePathProblem } from '../config/writable-paths.js';
 import { GamelayerError } from '../errors.js';
+import { isSameOrInside } from '../util/real-path.js';
 import type { DeployTree } from './input.js';
 
 export interface WritableMount {
@@ -10,17 +12,16 @@ export interface WritableMount {
 }
 
 /**
- * One volume per writable folder; a folder on (or above) a tree's mount would hide the tree's files from the engine.
- * The config refuses both at load; this says it to a library caller.
+ * One volume per writable folder. A loaded config passed these checks already; a library caller's list gets the same
+ * ones (the config's own validator and rule): a folder on or above a tree's mount would hide the tree's files.
  */
 export function writableMounts(paths: readonly string[], trees: readonly DeployTree[]): WritableMount[] {
   return paths.map((p, i) => {
-    if (!p.startsWith('/') || p === '/' || p.split('/').includes('..')) {
-      throw new GamelayerError('deploy.option', `writablePaths: ${JSON.stringify(p)} is not an absolute folder below /`, 'write it as /tmp or /var/log/game');
-    }
-    const tree = trees.find((t) => pathsOverlap(p, t.mount));
+    const problem = writablePathProblem(p);
+    if (problem) throw new GamelayerError('deploy.option', `writablePaths: ${JSON.stringify(p)}: ${problem}`, 'write it as /tmp or /var/log/game');
+    const tree = treeHiddenBy(p, trees);
     if (tree) {
-      throw new GamelayerError('deploy.option', `writablePaths: ${p} overlaps the mount of tree ${tree.tree} (${tree.mount}): it would hide the tree's files`, 'write to a folder outside every tree mount, such as /tmp');
+      throw new GamelayerError('deploy.option', `writablePaths: ${p} is on or above the mount of tree ${tree.tree} (${tree.mount}): it would hide the tree's files`, 'write to a folder outside every tree mount, such as /tmp');
     }
     return { volume: `writable-${i + 1}`, path: p };
   });
@@ -28,6 +29,5 @@ export function writableMounts(paths: readonly string[], trees: readonly DeployT
 
 /** Two absolute container paths, one on or below the other (a mount at one would hide or be hidden by the other). */
 export function pathsOverlap(a: string, b: string): boolean {
-  const under = (x: string, y: string) => x === y || x.startsWith(y === '/' ? '/' : `${y}/`);
-  return under(a, b) || under(b, a);
+  return isSameOrInside(a, b) || isSameOrInside(b, a);
 }

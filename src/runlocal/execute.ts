@@ -10,7 +10,7 @@ import { LineSplitter, LogTail, type LogSink } from './logs.js';
 import type { PlannedContainer, RunPlan } from './plan.js';
 import { RunStop, stopError } from './stop.js';
 
-import { GAME_LABEL, REMOVE_LEFTOVERS, RUN_LABEL, checkPortFree, daemonContainers, earlierRunsNote, leftoverCommands, removeContainersAndVolumes } from './leftovers.js';
+import { GAME_LABEL, RUN_LABEL, checkPortFree, daemonContainers, earlierRunsNote, leftoverCommands, removeContainersAndVolumes, removeLeftoversCommand } from './leftovers.js';
 import { OWNER_LABEL, runOwner } from './run-owner.js';
 
 /** Every container and volume run-local creates carries RUN_LABEL (the run id), GAME_LABEL and OWNER_LABEL. */
@@ -23,6 +23,8 @@ export interface ExecuteOptions {
   /** Unique per run; names (`gamelayer-<runId>-<container>`) and labels derive from it. */
   runId: string;
   game: string;
+  /** The config file (GameConfig.file) the run was read from: the hints about leftovers name it (default ./gamelayer.yaml). */
+  configFile?: string;
   logs: LogSink;
   reporter?: Reporter;
   /** Keep containers and volumes for debugging instead of removing them. */
@@ -92,9 +94,10 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
   checkPublish(opts.publishPort, opts.network);
   await checkNetwork(docker, opts.network);
   const containers = await daemonContainers(docker);
-  checkPortFree(containers, opts.publishPort, plan.engine.ports[0]?.protocol);
+  const removeCommand = removeLeftoversCommand(opts.configFile);
+  checkPortFree(containers, opts.publishPort, plan.engine.ports[0]?.protocol ?? 'udp', removeCommand);
   const reporter = opts.reporter ?? silentReporter;
-  const earlier = await earlierRunsNote(docker, containers, opts.game);
+  const earlier = await earlierRunsNote(docker, containers, opts.game, removeCommand);
   if (earlier) reporter.warn(earlier);
   const prefix = `gamelayer-${runId}`;
   const owner = runOwner();
@@ -339,7 +342,7 @@ export async function executePlan(opts: ExecuteOptions): Promise<ExecuteResult> 
     stop.dispose();
     if (opts.keep) {
       if (created.containers.length + created.volumes.length > 0) {
-        reporter.info(`kept containers ${created.containers.join(', ') || 'none'} and volumes ${created.volumes.join(', ') || 'none'}; remove them with: ${REMOVE_LEFTOVERS}`);
+        reporter.info(`kept containers ${created.containers.join(', ') || 'none'} and volumes ${created.volumes.join(', ') || 'none'}; remove them with: ${removeCommand}`);
       }
     } else {
       const left = await removeContainersAndVolumes(docker, created);

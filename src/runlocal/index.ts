@@ -5,5 +5,5 @@ export { executePlan, leftoverCommands, RUN_LABEL, GAME_LABEL, CONTAINER_LABEL, 
 export { ensureTreeImages, type DaemonImages } from './images.js';
 export { prefixedLogSink, type LogSink, type LogStream } from './logs.js';
 export { durationMs, envEntry, portNumber } from './options.js';
-export { removeLeftovers, REMOVE_LEFTOVERS, type LeftoverRemoval } from './leftovers.js';
-export { OWNER_LABEL } from './run-owner.js';
+export { leftoverFailure, removeLeftovers, removeLeftoversCommand, type LeftoverRemoval } from './leftovers.js';
+export { OWNER_LABEL, ownerAliveReason, ownerPlace, type OwnerPlace } from './run-owner.js';

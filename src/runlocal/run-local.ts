@@ -139,6 +139,7 @@ export async function runLocal(opts: RunLocalOptions): Promise<RunLocalResult> {
     plan,
     runId,
     game: config.game,
+    configFile: config.file,
     logs: opts.logs ?? (() => {}),
     reporter,
     keep: opts.keep,

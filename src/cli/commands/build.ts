@@ -12,7 +12,7 @@ import type { SbomRecord } from '../../sbom/cyclonedx.js';
 import type { BuildRecord } from '../../types.js';
 import { GamelayerError } from '../../errors.js';
 import { formatBytes, formatRate } from '../../report/reporter.js';
-import { armBuildInterrupt } from '../build-interrupt.js';
+import { armBuildInterrupt, pushCommandOf } from '../build-interrupt.js';
 import { commandConfig, commandReporter, printJson, warnConfig, warnStartInterpreter } from '../context.js';
 import { addRegistryOptions, checkEcrFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
@@ -187,137 +187,143 @@ export function register(program: Command): void {
       // The tags the push will set (pushTag) are asked with the kept layers.
       // From here to the end of the push a stop says what the build did and that nothing was pushed, then that the
       // build is done, then what went up.
-      const buildStop = primary ? armBuildInterrupt(reporter, pushTo) : undefined;
-      let previousLookup = previousSteps?.startPreviousLookup({
-        rebase: flags.rebase,
-        from: flags.from,
-        push: primary,
-        line: line ?? 'default',
-        registry,
-        copyDir: previousSteps.lineCopyDir(config.stateDir),
-        recordCache: previousSteps.recordBlobCacheDir(config.stateDir),
-        askTags: pushTo.length === 1 ? previousSteps.pushedTags(pushTag) : undefined,
-      });
-      if (previousLookup) {
-        await previousLookup.asking;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      // Checked once the lookup's questions are out (their round trip overlaps it): a warning, before the build.
-      await warnStartInterpreter(config, flags.platform, reporter);
-      warnConfig(config, reporter);
-      const { build } = await import('../../pipeline/build.js');
-      let result: BuildResult | undefined = await build({
-        config,
-        tag: platformTag ?? flags.tag ?? codebuild?.defaultTag,
-        codebuildArn: codebuild?.buildArn,
-        revision: codebuild?.resolvedSourceVersion,
-        sourceUrl: codebuild?.sourceRepoUrl,
-        platforms: flags.platform,
-        out: store,
-        compression: flags.compression,
-        rebase: flags.rebase,
-        from: flags.from,
-        push: primary,
-        line,
-        registry,
-        previousLookup,
-        reporter: buildStop?.reporter ?? reporter,
-      }).then(
-        (built) => {
-          buildStop?.built(built.record.tags[0]!);
-          return built;
-        },
-        (e: unknown) => {
-          buildStop?.off();
+      const buildStop = primary ? armBuildInterrupt(reporter, pushTo, pushCommandOf(cmd, flags)) : undefined;
+      // Disarmed however the command ends: a stop while an error between the build and the push is printed said
+      // "after the build, before the push".
+      try {
+        let previousLookup = previousSteps?.startPreviousLookup({
+          rebase: flags.rebase,
+          from: flags.from,
+          push: primary,
+          line: line ?? 'default',
+          registry,
+          copyDir: previousSteps.lineCopyDir(config.stateDir),
+          recordCache: previousSteps.recordBlobCacheDir(config.stateDir),
+          askTags: pushTo.length === 1 ? previousSteps.pushedTags(pushTag) : undefined,
+        });
+        if (previousLookup) {
+          await previousLookup.asking;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        // Checked once the lookup's questions are out (their round trip overlaps it): a warning, before the build.
+        await warnStartInterpreter(config, flags.platform, reporter);
+        warnConfig(config, reporter);
+        const { build } = await import('../../pipeline/build.js');
+        let result: BuildResult | undefined = await build({
+          config,
+          tag: platformTag ?? flags.tag ?? codebuild?.defaultTag,
+          codebuildArn: codebuild?.buildArn,
+          revision: codebuild?.resolvedSourceVersion,
+          sourceUrl: codebuild?.sourceRepoUrl,
+          platforms: flags.platform,
+          out: store,
+          compression: flags.compression,
+          rebase: flags.rebase,
+          from: flags.from,
+          push: primary,
+          line,
+          registry,
+          previousLookup,
+          reporter: buildStop?.reporter ?? reporter,
+        }).then(
+          (built) => {
+            buildStop?.built(built.record.tags[0]!);
+            return built;
+          },
+          (e: unknown) => {
+            buildStop?.off();
+            throw e;
+          },
+        ).catch(async (e: unknown) => {
+          // Several --push: the first is where the build plans. With it unreachable nothing is pushed anywhere, though
+          // a target that fails later gets none while the others are pushed: say which one it was and what to do.
+          const lookupFailed = previousLookup !== undefined && (await previousLookup.result.then(() => false, () => true));
+          if (pushTo.length > 1 && lookupFailed && e instanceof GamelayerError && /^registry\.(unreachable|network|unknown-host|tls)/.test(e.code)) {
+            throw new GamelayerError(
+              e.code,
+              `${e.message} (the first --push, ${primary}, is where this build reads its previous build: nothing was pushed)`,
+              `${e.hint ? `${e.hint} Meanwhile` : 'Meanwhile'}, to push the other repositories, give one of them first (--push ${pushTo[1]} --push …): the build plans on its line there`,
+              { cause: e },
+            );
+          }
           throw e;
-        },
-      ).catch(async (e: unknown) => {
-        // Several --push: the first is where the build plans. With it unreachable nothing is pushed anywhere, though
-        // a target that fails later gets none while the others are pushed: say which one it was and what to do.
-        const lookupFailed = previousLookup !== undefined && (await previousLookup.result.then(() => false, () => true));
-        if (pushTo.length > 1 && lookupFailed && e instanceof GamelayerError && /^registry\.(unreachable|network|unknown-host|tls)/.test(e.code)) {
-          throw new GamelayerError(
-            e.code,
-            `${e.message} (the first --push, ${primary}, is where this build reads its previous build: nothing was pushed)`,
-            `${e.hint ? `${e.hint} Meanwhile` : 'Meanwhile'}, to push the other repositories, give one of them first (--push ${pushTo[1]} --push …): the build plans on its line there`,
-            { cause: e },
+        });
+        // Its answer holds the previous build's record (a registry's, 60 MiB of packed entries at 1M) that nothing reads
+        // any more: not kept through the push, the SBOM and the signatures.
+        previousLookup = undefined;
+        // A host with no build of its own (a new clone) and a registry in the config, building without --push: the
+        // registry's builds were not read, so this one is laid out afresh, and a later push of it sends whole trees.
+        const prev = result.summary.previous;
+        if (!primary && !flags.from && !flags.rebase && prev.source === 'none' && config.registry) {
+          reporter.info(`note: ${config.registry} (registry in ${path.basename(config.file)}) was not read: without --push a build plans on .gamelayer/ only; build --push (or --from ${config.registry}) plans on its newest build of the line, so a push sends only the change`);
+        }
+        // One platform's build of several names no line (record.ts): the record pushed is the one written here.
+        let pushRecord: BuildRecord | undefined = result.record;
+        // A signed build to a repository whose signature tags are immutable stops here, before any byte goes up.
+        const primaryTarget = signer && primary ? await signableTargets(pushTo, registry, result.previousTarget) : undefined;
+        if (pushTo.length > 1) {
+          const { pushBuildToMany } = await import('../../pipeline/steps/push-many.js');
+          const [store, record, mountFrom] = [result.store, pushRecord, config.mountFrom];
+          const many = await buildStop!.pushing((r) => pushBuildToMany({
+            ...registry,
+            mountFrom,
+            store,
+            record,
+            repositories: pushTo,
+            replication: flags.replication ? 'auto' : 'off',
+            replicationTimeoutMs,
+            // --media-wait: the shared media split with the other platforms' hosts in each repository (it was ignored).
+            gamePlatforms: config.platforms,
+            mediaWaitMs,
+            stateDir: config.stateDir,
+            reporter: r,
+          }));
+          const shownMany = pushedBuild(result);
+          result = pushRecord = undefined;
+          if (flags.sbom || signer) await collectBeforeSupplyChain(shownMany.record);
+          const attachedMany = [];
+          for (const t of many.targets) {
+            if (!t.push || !(flags.sbom || signer)) continue;
+            attachedMany.push({
+              repository: t.repository,
+              ...(await (await import('../../supply/build-attach.js')).attachSupplyChain({ ...registry, config, store: shownMany.store, record: shownMany.record, repository: t.repository, pushed: t.push, sbom: flags.sbom, signer })),
+            });
+          }
+          for (const a of attachedMany) warnSignedByHand(a, reporter);
+          if (flags.json) printJson({ ...buildJson(shownMany), push: many, ...(attachedMany.length ? { supplyChain: attachedMany } : {}) });
+          else process.stdout.write(`${buildText(shownMany)}\n${pushManyText(many, (t) => reusedSentLine(summaryReused(shownMany.summary), t.push, t.uploadedBlobs))}\n${attachedMany.map((a) => `${a.repository}:\n${attachText(a)}\n`).join('')}`);
+          return;
+        }
+        let pushed: PushBuildResult | undefined;
+        if (primary) {
+          const { pushBuild } = await import('../../pipeline/steps/push.js');
+          const [built, record] = [result, pushRecord];
+          pushed = await buildStop!.pushing((r) =>
+            pushBuild({ ...registry, ...(primaryTarget ? { target: primaryTarget } : {}), mountFrom: config.mountFrom, store: built.store, record, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter: r, recordRead: built.previousRecordRead, previousTarget: built.previousTarget }),
           );
         }
-        throw e;
-      });
-      // Its answer holds the previous build's record (a registry's, 60 MiB of packed entries at 1M) that nothing reads
-      // any more: not kept through the push, the SBOM and the signatures.
-      previousLookup = undefined;
-      // A host with no build of its own (a new clone) and a registry in the config, building without --push: the
-      // registry's builds were not read, so this one is laid out afresh, and a later push of it sends whole trees.
-      const prev = result.summary.previous;
-      if (!primary && !flags.from && !flags.rebase && prev.source === 'none' && config.registry) {
-        reporter.info(`note: ${config.registry} (registry in ${path.basename(config.file)}) was not read: without --push a build plans on .gamelayer/ only; build --push (or --from ${config.registry}) plans on its newest build of the line, so a push sends only the change`);
-      }
-      // One platform's build of several names no line (record.ts): the record pushed is the one written here.
-      let pushRecord: BuildRecord | undefined = result.record;
-      // A signed build to a repository whose signature tags are immutable stops here, before any byte goes up.
-      const primaryTarget = signer && primary ? await signableTargets(pushTo, registry, result.previousTarget) : undefined;
-      if (pushTo.length > 1) {
-        const { pushBuildToMany } = await import('../../pipeline/steps/push-many.js');
-        const [store, record, mountFrom] = [result.store, pushRecord, config.mountFrom];
-        const many = await buildStop!.pushing((r) => pushBuildToMany({
-          ...registry,
-          mountFrom,
-          store,
-          record,
-          repositories: pushTo,
-          replication: flags.replication ? 'auto' : 'off',
-          replicationTimeoutMs,
-          // --media-wait: the shared media split with the other platforms' hosts in each repository (it was ignored).
-          gamePlatforms: config.platforms,
-          mediaWaitMs,
-          stateDir: config.stateDir,
-          reporter: r,
-        }));
-        const shownMany = pushedBuild(result);
+        const shown = pushedBuild(result);
         result = pushRecord = undefined;
-        if (flags.sbom || signer) await collectBeforeSupplyChain(shownMany.record);
-        const attachedMany = [];
-        for (const t of many.targets) {
-          if (!t.push || !(flags.sbom || signer)) continue;
-          attachedMany.push({
-            repository: t.repository,
-            ...(await (await import('../../supply/build-attach.js')).attachSupplyChain({ ...registry, config, store: shownMany.store, record: shownMany.record, repository: t.repository, pushed: t.push, sbom: flags.sbom, signer })),
-          });
-        }
-        for (const a of attachedMany) warnSignedByHand(a, reporter);
-        if (flags.json) printJson({ ...buildJson(shownMany), push: many, ...(attachedMany.length ? { supplyChain: attachedMany } : {}) });
-        else process.stdout.write(`${buildText(shownMany)}\n${pushManyText(many, (t) => reusedSentLine(summaryReused(shownMany.summary), t.push, t.uploadedBlobs))}\n${attachedMany.map((a) => `${a.repository}:\n${attachText(a)}\n`).join('')}`);
-        return;
+        if (pushed && (flags.sbom || signer)) await collectBeforeSupplyChain(shown.record);
+        const attached =
+          pushed && (flags.sbom || signer)
+            ? await (await import('../../supply/build-attach.js')).attachSupplyChain({
+                ...registry,
+                config,
+                store: shown.store,
+                record: shown.record,
+                repository: primary!,
+                pushed,
+                sbom: flags.sbom,
+                signer,
+              })
+            : undefined;
+        if (attached) warnSignedByHand(attached, reporter);
+        if (flags.json) printJson({ ...buildJson(shown), push: pushed, ...(attached ? { supplyChain: attached } : {}) });
+        else process.stdout.write(`${buildText(shown)}\n${pushed ? `${pushText(pushed, reusedSentLine(summaryReused(shown.summary), pushed))}\n` : ''}${attached ? `${attachText(attached)}\n` : ''}`);
+      } finally {
+        buildStop?.off();
       }
-      let pushed: PushBuildResult | undefined;
-      if (primary) {
-        const { pushBuild } = await import('../../pipeline/steps/push.js');
-        const [built, record] = [result, pushRecord];
-        pushed = await buildStop!.pushing((r) =>
-          pushBuild({ ...registry, ...(primaryTarget ? { target: primaryTarget } : {}), mountFrom: config.mountFrom, store: built.store, record, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter: r, recordRead: built.previousRecordRead, previousTarget: built.previousTarget }),
-        );
-      }
-      const shown = pushedBuild(result);
-      result = pushRecord = undefined;
-      if (pushed && (flags.sbom || signer)) await collectBeforeSupplyChain(shown.record);
-      const attached =
-        pushed && (flags.sbom || signer)
-          ? await (await import('../../supply/build-attach.js')).attachSupplyChain({
-              ...registry,
-              config,
-              store: shown.store,
-              record: shown.record,
-              repository: primary!,
-              pushed,
-              sbom: flags.sbom,
-              signer,
-            })
-          : undefined;
-      if (attached) warnSignedByHand(attached, reporter);
-      if (flags.json) printJson({ ...buildJson(shown), push: pushed, ...(attached ? { supplyChain: attached } : {}) });
-      else process.stdout.write(`${buildText(shown)}\n${pushed ? `${pushText(pushed, reusedSentLine(summaryReused(shown.summary), pushed))}\n` : ''}${attached ? `${attachText(attached)}\n` : ''}`);
     });
   addRegistryOptions(cmd);
 }

@@ -14,7 +14,7 @@ import { sourceDateEpoch } from '../../oci/source-date.js';
 import { baseMountParents } from '../../oci/base-parents.js';
 import { parentsFromRecord } from '../../plan/mount-parents.js';
 import { pullCost, type PullCost } from '../../diff/pull-cost.js';
-import { plannedOnTag } from './diff-planned-on.js';
+import { plannedOnTag } from '../../diff/planned-on.js';
 import { chunkDiff } from '../../diff/chunks.js';
 import { EXIT, GamelayerError } from '../../errors.js';
 import { baseMoveText, type BaseMove } from '../../pipeline/base-move.js';
@@ -125,7 +125,10 @@ export function register(program: Command): void {
         try {
           if (opts.previous) {
             lastBuild = await lastBuildForPullCost(await gameConfig());
-            const planned = plannedOnTag(lastBuild, opts.against);
+            const planned = plannedOnTag(lastBuild, opts.against, (ref) => {
+              const r = parseReference(ref);
+              return `${r.registry}/${r.repository}`;
+            });
             if ('none' in planned) return nothing(`${planned.none}: no baseline to compare with (set BASELINE_TAG to compare with an earlier image)`);
             name = `${opts.against}:${planned.tag}`;
             costFrom = `${name} (the line's previous build, which ${lastBuild!.tags[0]} was planned on)`;

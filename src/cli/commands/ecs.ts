@@ -9,6 +9,7 @@ import { pushedByOthers, pushedByOthersNote } from '../../k8s/pushed-by-others.j
 import { integerOption, portOption, sizeOption } from '../../k8s/options.js';
 import { writeOutput } from '../../k8s/output.js';
 import { refuseForeignTaskDefinition } from '../../util/generated-file.js';
+import { digestOf } from '../../util/image-digest.js';
 import { recordOfTagOrFile } from '../build-choice.js';
 import { commandConfig, commandReporter, printJson, refuseOutInTrees } from '../context.js';
 
@@ -179,7 +180,10 @@ export function register(program: Command): void {
         reporter.info(`wrote ${file}`);
       } else if (!flags.json) process.stdout.write(text);
       if (flags.json) {
-        const images = (emission.taskDefinition.containerDefinitions ?? []).map((c) => ({ container: c.name!, reference: c.image!, digest: c.image!.slice(c.image!.lastIndexOf('@') + 1) }));
+        const images = (emission.taskDefinition.containerDefinitions ?? []).map((c) => {
+          const digest = digestOf(c.image!);
+          return { container: c.name!, reference: c.image!, ...(digest ? { digest } : {}) };
+        });
         printJson({ record: recordFile, family: emission.taskDefinition.family, files: file ? [file] : [], images, ...(file ? {} : { taskDefinition: emission.taskDefinition }) });
       }
     });

@@ -48,7 +48,12 @@ export function register(program: Command): void {
     .action(async (args: string[], flags: RunLocalFlags, cmd: Command) => {
       if (flags.removeLeftovers) {
         if (args.length > 0) throw new GamelayerError('run.option', `--remove-leftovers runs nothing, so it takes no start command (got ${args.join(' ')})`, 'run it alone, then run-local again');
-        await removeLeftoversCommand(cmd);
+        // Every option of a run was taken and dropped without a word (-p, --keep, --tag …): refused as the start command is.
+        const given = cmd.options.filter((o) => o.attributeName() !== 'removeLeftovers' && ['cli', 'env'].includes(cmd.getOptionValueSource(o.attributeName()) ?? ''));
+        if (given.length > 0) {
+          throw new GamelayerError('run.option', `--remove-leftovers runs nothing, so it takes no run option (got ${given.map((o) => o.long ?? o.short).join(', ')})`, 'run it alone (with -c FILE if needed), then run-local again');
+        }
+        await removeLeftoversOnly(cmd);
         return;
       }
       if (flags.publish && flags.publish.length > 1) {
@@ -62,7 +67,7 @@ export function register(program: Command): void {
       const reporter = commandReporter(false);
       const recordFile = await recordOfTagOrFile(config, flags, 'run.option', 'run');
       // Heavy modules (dockerode) load only here: the CLI starts fast for every other command.
-      const { runLocal, REMOVE_LEFTOVERS, durationMs, envEntry, portNumber, prefixedLogSink } = await import('../../runlocal/index.js');
+      const { runLocal, removeLeftoversCommand, durationMs, envEntry, portNumber, prefixedLogSink } = await import('../../runlocal/index.js');
       const k8s: Partial<K8sOptions> = { kind: flags.kind as K8sOptions['kind'] };
       if (flags.volumes !== undefined) k8s.volumes = flags.volumes as K8sOptions['volumes'];
       if (flags.uid !== undefined) k8s.runAsUser = integerOption('--uid', flags.uid);
@@ -86,7 +91,7 @@ export function register(program: Command): void {
         const again = sig === 'SIGINT' ? 'Ctrl-C' : sig;
         signals += 1;
         if (signals >= 3) {
-          process.stderr.write(`${sig} again: quitting without cleaning up${runId ? `; remove what is left with: ${REMOVE_LEFTOVERS}` : ''}\n`);
+          process.stderr.write(`${sig} again: quitting without cleaning up${runId ? `; remove what is left with: ${removeLeftoversCommand(config.file)}` : ''}\n`);
           process.exit(128 + (SIGNAL_NUMBERS[sig] ?? 1));
         }
         if (signals === 2) {
@@ -169,13 +174,15 @@ function engineExitHint(name: string, code: number, baseImage: string): string {
 }
 
 /** `run-local --remove-leftovers`: what earlier runs left, removed run by run; a run still going is kept and said. */
-async function removeLeftoversCommand(cmd: Command): Promise<void> {
+async function removeLeftoversOnly(cmd: Command): Promise<void> {
   const config = await commandConfig(cmd);
   const reporter = commandReporter(false);
-  const { removeLeftovers } = await import('../../runlocal/index.js');
+  const { leftoverFailure, removeLeftovers } = await import('../../runlocal/index.js');
   const { connectDocker } = await import('../../docker/daemon.js');
   const r = await removeLeftovers(connectDocker(), config.game);
   for (const x of r.removed) reporter.info(`removed run ${x.run}: ${count(x.containers.length, 'container')}, ${count(x.volumes.length, 'volume')}`);
   for (const x of r.kept) reporter.info(`kept run ${x.run}: ${x.why}`);
-  if (r.removed.length + r.kept.length === 0) reporter.info(`no containers or volumes of earlier runs of ${config.game} in the daemon`);
+  if (r.removed.length + r.kept.length + r.failed.length === 0) reporter.info(`no containers or volumes of earlier runs of ${config.game} in the daemon`);
+  const failure = leftoverFailure(r);
+  if (failure) throw failure;
 }

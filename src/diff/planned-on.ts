@@ -1,18 +1,20 @@
 // The baseline of a pull-cost report made after a build moved its line's tag (CodeBuild's post_build, without a
 // BASELINE_TAG or a webhook's previous commit): the line's previous build, as the build read it through the line's
 // tag before it pushed. Its record keeps it (`previous`); the line's tag names this very build by then.
-import { parseReference } from '../../registry/reference.js';
-import type { BuildRecordSummary } from '../../state/record-summary.js';
+import type { BuildRecordSummary } from '../state/record-summary.js';
 
-/** The image tag in `repository` of the build the last build was planned on, or why there is none. */
-export function plannedOnTag(last: Pick<BuildRecordSummary, 'previous' | 'tags'> | undefined, repository: string): { tag: string } | { none: string } {
+/**
+ * The image tag in `repository` of the build the last build was planned on, or why there is none. `where` names a
+ * reference's `host/repository` as the registry client parses it (that stage is above this one: passed in).
+ */
+export function plannedOnTag(
+  last: Pick<BuildRecordSummary, 'previous' | 'tags'> | undefined,
+  repository: string,
+  where: (ref: string) => string,
+): { tag: string } | { none: string } {
   if (!last) return { none: 'no local build, so no build it was planned on (build first)' };
   const previous = last.previous;
   if (!previous) return { none: `the last build (${last.tags[0]}) was planned on no earlier build in a registry` };
-  const where = (ref: string) => {
-    const r = parseReference(ref);
-    return `${r.registry}/${r.repository}`;
-  };
   if (where(previous.ref) !== where(repository)) return { none: `the last build (${last.tags[0]}) was planned on ${previous.ref}, not on a build in ${repository}` };
   // Records written before stop 48 name the line's tag only, which has moved on since.
   if (previous.tag === undefined) return { none: `the last build (${last.tags[0]}) names the tag of the build it was planned on (${previous.ref}) only, which has moved on` };
