@@ -356,6 +356,20 @@ export class RegistryClient {
   }
 
   /**
+   * Blob `digest`'s size in `repo` as a HEAD says it; undefined when absent or not said (a redirect to storage, a
+   * length of 0 or none). Its answer is checked as blobExists checks it.
+   */
+  async blobSize(repo: string, digest: string, access: Access = 'pull'): Promise<number | undefined> {
+    const what = `check blob ${digest} in ${repo}`;
+    const res = await this.request({ method: 'HEAD', target: `/v2/${repo}/blobs/${digest}`, scopes: [this.scope(repo, access)], ok: [200, 302, 303, 307, 404], what });
+    await res.discard();
+    if (res.status !== 200) return undefined;
+    const told = res.header('content-length');
+    this.checkBlobAnswer(what, res, repo, digest, undefined, { header: 'Content-Length', value: told });
+    return told !== undefined && told.trim() !== '0' && Number.isFinite(Number(told)) ? Number(told) : undefined;
+  }
+
+  /**
    * Whether the registry serves blob `digest`'s bytes: a GET of its first byte (`Range: bytes=0-0`; a registry that
    * sends it all anyway is cut off after a few KiB), its answer checked as blobExists checks a HEAD's (the blob's
    * size from Content-Range, or a whole answer's Content-Length). A HEAD answer is only headers, and something in
