@@ -7,11 +7,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { prng } from './support/prng.js';
+import { useRegistryBehindFaultProxy } from './support/registry-behind-fault-proxy.js';
 import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 import { GAME_YAML, writeGame } from './support/trees.js';
 
 const registry = useRegistry();
+const other = useRegistryBehindFaultProxy();
 
 interface BuildJson {
   summary: { layers: { tree: string; digest: string; reused: boolean }[]; previous: { source: string; ref?: string } };
@@ -52,5 +54,16 @@ describe('build --from another game --push a repository holding none of it', () 
     }
     // What went up is game D's own: far below the engine's 256 KiB.
     expect(built.push.bytesSent).toBeLessThan(64 * 1024);
+  }, 120_000);
+
+  it('--from on another registry host: no mount of its repository path is asked of the pushed-to registry', async () => {
+    const a = await runCli(['build', '--tag', 'v1', '--push', `${registry.host}/studio/game-a2`], { cwd: await game('game-a2') });
+    expect(a.code, a.stderr).toBe(0);
+    const seen = other.proxy.seen.length;
+    const d = await runCli(['build', '--tag', 'v1', '--from', `${registry.host}/studio/game-a2:v1`, '--push', `${other.proxy.host}/studio/game-d2`], { cwd: await game('game-d2') });
+    expect(d.code, d.stderr).toBe(0);
+    // Before: the push was given studio/game-a2 as a mount source on this other registry, which has no such repository.
+    const mounts = other.proxy.seen.slice(seen).filter((e) => e.method === 'POST' && e.path.includes('mount='));
+    expect(mounts.map((e) => e.path)).toEqual([]);
   }, 120_000);
 });

@@ -150,7 +150,14 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles, cleanups: (()
   // The scan caches of source paths gone for a week (a checkout whose path changes per build added one a build).
   await sweepScanCaches(inputs.config);
   const summary = summarize({ plans, perPlatform: images.perPlatform, built, previous, recorded, scanMs, started });
-  return { record: recorded.record, recordFile: recorded.recordFile, store: inputs.store.dir, scans, summary, ...(previous.remote ? { previousRecordRead: previous.remote.recordRead, previousTarget: { repository: previous.remote.repository, target: previous.remote.target } } : {}), ...(previous.remote?.keptIn ? { mountFrom: [parseReference(previous.remote.keptIn).repository] } : {}) };
+  return { record: recorded.record, recordFile: recorded.recordFile, store: inputs.store.dir, scans, summary, ...(previous.remote ? { previousRecordRead: previous.remote.recordRead, previousTarget: { repository: previous.remote.repository, target: previous.remote.target } } : {}), ...keptInMount(previous.remote?.keptIn, inputs.push) };
+}
+
+/** `--from`'s repository as a mount source of the push: only on the push's registry (a mount names a path there). */
+function keptInMount(keptIn: string | undefined, push: string | undefined): { mountFrom?: string[] } {
+  if (!keptIn || !push) return {};
+  const from = parseReference(keptIn);
+  return from.registry === parseReference(push).registry ? { mountFrom: [from.repository] } : {};
 }
 
 /** The studio's other games' layers for a build pushed to one repository whose config lists them (`mountFrom:`). */
