@@ -165,6 +165,11 @@ export class RegistryClient {
   readonly insecure: boolean;
   readonly auth: RegistryAuth;
   readonly retry: RetryPolicy;
+  /**
+   * What this client learnt of its registry, shared with its cancellable views: the referrers API is missing there
+   * (referrers.ts). Per client, not per process: one odd answer does not hold for a long-lived library user's later clients.
+   */
+  readonly learnt: { noReferrersApi?: true } = {};
   private readonly idleTimeoutMs: number;
   private readonly exchangeTimeoutMs: number;
   private readonly maxDrainBytes: number;
