@@ -1,11 +1,15 @@
 // A record stop 47 wrote has its `store` last: whose it is (record-name.ts) was read from all of it, by every build
 // after, as a no-op build leaves an unchanged record as it is. Such a build rewrites it (and its last-build copy) once
 // with `kind` and `store` first, its content the same, its pushes kept.
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { build } from '../src/pipeline/build.js';
+import { runCli } from './support/cli-process.js';
 import { sampleGame } from './support/sample.js';
+
+const NOBODY = { uid: 65534, gid: 65534 };
 
 /** The record's members with `store` last, and a push noted (stop 47's layout of a pushed build). */
 function stop47(text: string): string {
@@ -30,5 +34,22 @@ describe("a record of stop 47's layout", () => {
       expect(text.startsWith('{"kind":"build","store":"oci",')).toBe(true);
       expect(JSON.parse(text)).toEqual(JSON.parse(old));
     }
+  });
+});
+
+describe("a record of stop 47's layout that cannot be rewritten", () => {
+  it('is left as it is: the no-op build does not fail on the optional rewrite', async () => {
+    const { dir, game, config } = await sampleGame();
+    await build({ config });
+    const records = path.join(game, '.gamelayer/records');
+    const old = stop47(await readFile(path.join(records, 'build-1.0.0.json'), 'utf8'));
+    for (const n of await readdir(records)) await writeFile(path.join(records, n), old);
+    // The records folder is not writable for the user the build runs as: the rewrite fails (EACCES).
+    execFileSync('chown', ['-R', `${NOBODY.uid}:${NOBODY.gid}`, dir]);
+    await chmod(records, 0o555);
+    const r = await runCli(['build'], { cwd: game, asUser: NOBODY });
+    // Before: the no-op build failed on the migration's write error.
+    expect(r.code, r.stderr).toBe(0);
+    expect(await readFile(path.join(records, 'build-1.0.0.json'), 'utf8')).toBe(old);
   });
 });

@@ -5,10 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { studioGame, type StudioBuildJson as BuildJson } from './support/studio-game.js';
+import { useRegistryBehindFaultProxy } from './support/registry-behind-fault-proxy.js';
 import { useRegistry } from './support/suite-registry.js';
 
 const registry = useRegistry();
 const game = (name: string) => studioGame('gl-studio-from-', name);
+const other = useRegistryBehindFaultProxy();
 
 describe('build --from another game --push a repository holding none of it', () => {
   it("keeps the other game's layers (not packed again, no warning) and mounts them from its repository", async () => {
@@ -57,5 +59,16 @@ describe('build --from another game --push a repository holding none of it', () 
       expect(log.some((x) => x.method === 'POST' && x.path.startsWith('/v2/studio/game-e/') && x.path.includes(`mount=${encodeURIComponent(digest)}`) && x.path.includes('from=studio%2Fgame-a2') && x.status === 201)).toBe(true);
       expect((await fetch(`${registry.url}/v2/studio/game-e/blobs/${digest}`, { method: 'HEAD' })).status).toBe(200);
     }
+  }, 120_000);
+
+  it('--from on another registry host: no mount of its repository path is asked of the pushed-to registry', async () => {
+    const a = await runCli(['build', '--tag', 'v1', '--push', `${registry.host}/studio/game-a2`], { cwd: await game('game-a2') });
+    expect(a.code, a.stderr).toBe(0);
+    const seen = other.proxy.seen.length;
+    const d = await runCli(['build', '--tag', 'v1', '--from', `${registry.host}/studio/game-a2:v1`, '--push', `${other.proxy.host}/studio/game-d2`], { cwd: await game('game-d2') });
+    expect(d.code, d.stderr).toBe(0);
+    // Before: the push was given studio/game-a2 as a mount source on this other registry, which has no such repository.
+    const mounts = other.proxy.seen.slice(seen).filter((e) => e.method === 'POST' && e.path.includes('mount='));
+    expect(mounts.map((e) => e.path)).toEqual([]);
   }, 120_000);
 });

@@ -5,10 +5,12 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { studioGame, type StudioBuildJson as BuildJson } from './support/studio-game.js';
+import { useRegistryBehindFaultProxy } from './support/registry-behind-fault-proxy.js';
 import { useRegistry } from './support/suite-registry.js';
 
 const registry = useRegistry();
 const game = (name: string, extra = '') => studioGame('gl-studio-shared-', name, extra);
+const behindProxy = useRegistryBehindFaultProxy();
 
 async function buildPush(dir: string, repo: string): Promise<BuildJson & { stderr: string }> {
   const r = await runCli(['build', '--tag', 'v1', '--push', `${registry.host}/${repo}`, '--json'], { cwd: dir });
@@ -41,5 +43,30 @@ describe("a game on the studio's shared engine build", () => {
     const c = await buildPush(await game('game-c'), 'studio/game-c');
     expect(c.summary.studioLayers).toBeUndefined();
     expect(c.summary.layers.filter((l) => l.tree === 'engine' || l.tree === 'engine-media').map((l) => [l.digest, l.reused])).toEqual(engine.map((d) => [d, false]));
+  }, 120_000);
+});
+
+// The studio's layers are optional: a listed repository whose blobs cannot be asked about (a HEAD answered 403) leaves
+// this build to pack them, says so once, and never fails the build.
+describe("a studio game whose mountFrom repository's blobs cannot be asked about", () => {
+  it('packs the layers itself and says which repository failed', async () => {
+    const r = behindProxy;
+    const a = await runCli(['build', '--tag', 'v1', '--push', `${r.proxy.host}/studio/game-a`], { cwd: await game('game-a') });
+    expect(a.code, a.stderr).toBe(0);
+    const denied = JSON.stringify({ errors: [{ code: 'DENIED', message: 'requested access to the resource is denied' }] });
+    r.proxy.setRules([{ method: 'HEAD', path: /^\/v2\/studio\/game-a\/blobs\//, count: 1000, action: { kind: 'status', status: 403, body: denied } }]);
+    try {
+      const b = await runCli(['build', '--tag', 'v1', '--push', `${r.proxy.host}/studio/game-b`], { cwd: await game('game-b', 'mountFrom: [studio/game-a]\n') });
+      // Before: the failed HEAD failed the whole build.
+      expect(b.code, b.stderr).toBe(0);
+      expect(r.proxy.fired[0]).toBeGreaterThan(0);
+      const said = b.stderr.split('\n').filter((l) => l.includes('studio/game-a') && l.includes('could not be asked'));
+      expect(said).toHaveLength(1);
+      expect(said[0]).toContain('403');
+      // Packed here: the summary's engine row.
+      expect(b.stdout).toMatch(/^engine\s+0\s.*\sbuilt\s/m);
+    } finally {
+      r.proxy.setRules([]);
+    }
   }, 120_000);
 });

@@ -151,6 +151,6 @@ async function buildHeld(opts: BuildOptions, openFiles: OpenFiles, cleanups: (()
 function studioLayersOf(i: BuildInputs): Promise<StudioLayers | undefined> {
   const mountFrom = i.config.mountFrom;
   if (!i.push || !mountFrom?.length) return Promise.resolve(undefined);
-  const found = studioLayers({ mountFrom, push: i.push, line: i.line, settingsKey: i.settingsKey, registry: i.registry ?? {}, recordCache: recordBlobCacheDir(i.config.stateDir) });
+  const found = studioLayers({ mountFrom, push: i.push, line: i.line, settingsKey: i.settingsKey, registry: i.registry ?? {}, recordCache: recordBlobCacheDir(i.config.stateDir), note: (m) => i.reporter.info(m) });
   return found.catch(() => undefined);
 }

@@ -30,6 +30,8 @@ export interface StudioLayersInput {
   settingsKey: string;
   registry: TargetOptions;
   recordCache?: string;
+  /** Says why a repository's layers are not taken (it could not be read): they are optional, the build goes on. */
+  note: (message: string) => void;
 }
 
 interface Source {
@@ -38,6 +40,8 @@ interface Source {
   target: PushTarget;
   /** The record's images confirm its layers' diffIDs: asked once, when a layer of it is first wanted. */
   sound?: Promise<boolean>;
+  /** A HEAD of it failed: said once, not asked again in this build. */
+  failed?: true;
 }
 
 /**
@@ -53,8 +57,10 @@ export async function studioLayers(i: StudioLayersInput): Promise<StudioLayers |
         const target = await pushTargetFor(parseReference(repository), readOnly(i.registry));
         const found = await fetchLineRecord(repository, i.line, { ...i.registry, target, recordCache: i.recordCache });
         return found && found.record.settingsKey === i.settingsKey ? { repository, record: found.record, target } : undefined;
-      } catch {
-        return undefined; // another game's repository that is missing or unreadable holds nothing for this build
+      } catch (e) {
+        // Another game's repository that is missing or unreadable holds nothing for this build.
+        i.note(`mountFrom: ${repository} not read (${(e as Error).message}): its layers are packed here`);
+        return undefined;
       }
     }),
   );
@@ -64,7 +70,13 @@ export async function studioLayers(i: StudioLayersInput): Promise<StudioLayers |
   for (const source of sources) for (const layer of source.record.layers) byKey.set(layer.inputKey, [...(byKey.get(layer.inputKey) ?? []), { layer, source }]);
   return async (inputKey) => {
     for (const { layer, source } of byKey.get(inputKey) ?? []) {
-      if ((await blobSizes(source.target, parseReference(source.repository).repository, [layer.digest])).get(layer.digest) !== layer.size) continue;
+      if (source.failed) continue;
+      const held = await blobSizes(source.target, parseReference(source.repository).repository, [layer.digest]).catch((e: unknown) => {
+        if (!source.failed) i.note(`mountFrom: ${source.repository} could not be asked for its layers (${(e as Error).message}): they are packed here`);
+        source.failed = true;
+        return undefined;
+      });
+      if (held?.get(layer.digest) !== layer.size) continue;
       // A kept layer's diffID goes into this build's configs: only from a record whose images say the same.
       source.sound ??= recordImageDiffIds(source.target.client, parseReference(source.repository).repository, source.record, source.repository).then(
         (said) => (checkKeptDiffIds(source.record, source.record.layers, said, source.repository, source.repository), true),

@@ -1,6 +1,5 @@
 // What size each of some blobs has in a repository, asked the cheapest way the registry offers.
 import pLimit from 'p-limit';
-import { pullScope } from './auth.js';
 import type { PushTarget } from './target.js';
 
 /**
@@ -27,17 +26,9 @@ export async function blobSizes(target: PushTarget, repo: string, digests: strin
       .filter((d) => !missing.has(d))
       .map((d) =>
         limit(async () => {
-          const res = await target.client.request({
-            method: 'HEAD',
-            target: `/v2/${repo}/blobs/${d}`,
-            scopes: [pullScope(repo)],
-            ok: [200, 307, 404],
-            what: `check blob ${d} in ${repo}`,
-          });
-          await res.discard();
           // A redirect (storage behind the registry) says present without a size: not a layer to keep.
-          const length = res.header('content-length');
-          if (res.status === 200 && length !== undefined) out.set(d, Number(length));
+          const size = await target.client.blobSize(repo, d);
+          if (size !== undefined) out.set(d, size);
         }),
       ),
   );

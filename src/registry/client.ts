@@ -165,6 +165,11 @@ export class RegistryClient {
   readonly insecure: boolean;
   readonly auth: RegistryAuth;
   readonly retry: RetryPolicy;
+  /**
+   * What this client learnt of its registry, shared with its cancellable views: the referrers API is missing there
+   * (referrers.ts). Per client, not per process: one odd answer does not hold for a long-lived library user's later clients.
+   */
+  readonly learnt: { noReferrersApi?: true } = {};
   private readonly idleTimeoutMs: number;
   private readonly exchangeTimeoutMs: number;
   private readonly maxDrainBytes: number;
@@ -353,6 +358,20 @@ export class RegistryClient {
     if (res.status !== 200) return false;
     this.checkBlobAnswer(what, res, repo, digest, size, { header: 'Content-Length', value: res.header('content-length') });
     return true;
+  }
+
+  /**
+   * Blob `digest`'s size in `repo` as a HEAD says it; undefined when absent or not said (a redirect to storage, a
+   * length of 0 or none). Its answer is checked as blobExists checks it.
+   */
+  async blobSize(repo: string, digest: string, access: Access = 'pull'): Promise<number | undefined> {
+    const what = `check blob ${digest} in ${repo}`;
+    const res = await this.request({ method: 'HEAD', target: `/v2/${repo}/blobs/${digest}`, scopes: [this.scope(repo, access)], ok: [200, 302, 303, 307, 404], what });
+    await res.discard();
+    if (res.status !== 200) return undefined;
+    const told = res.header('content-length');
+    this.checkBlobAnswer(what, res, repo, digest, undefined, { header: 'Content-Length', value: told });
+    return told !== undefined && told.trim() !== '0' && Number.isFinite(Number(told)) ? Number(told) : undefined;
   }
 
   /**

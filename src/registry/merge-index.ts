@@ -13,6 +13,7 @@ import { MEDIA_TYPES } from './client.js';
 import { putManifestSettled } from './manifest-put.js';
 import { buildTagClash } from './reserved-tags.js';
 import { pushTargetFor, type TargetOptions } from './connect.js';
+import type { PushTarget } from './target.js';
 import { parseReference } from './reference.js';
 import { getSizedBlob } from './small-blob.js';
 import type { RegistryClient } from './client.js';
@@ -40,6 +41,8 @@ export interface MergeIndexOptions extends TargetOptions {
   stateDir?: string;
   /** The config's store: the merged build becomes its last build (state/last-build.ts); default .gamelayer/oci. */
   store?: string;
+  /** The run's target of `repository` (one client: what it learnt of the registry, one token); default a new one. */
+  target?: PushTarget;
 }
 
 export interface MergeIndexResult {
@@ -78,7 +81,7 @@ export async function mergePlatformBuilds(opts: MergeIndexOptions): Promise<Merg
   }
   const repo = ref.repository;
   const where = `${ref.registry}/${repo}`;
-  const target = await pushTargetFor(ref, opts);
+  const target = opts.target ?? (await pushTargetFor(ref, opts));
   const { client } = target;
 
   // 1. Every platform build, its record read and checked; nothing is written before all are here.

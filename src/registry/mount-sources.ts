@@ -1,5 +1,5 @@
 // Which repository a push mounts each blob its target lacks from (OCI distribution's POST …/blobs/uploads/?mount=&from=).
-import { mountTrialOf, type MountTrial } from './mount-trial.js';
+import { mountTrialOf } from './mount-trial.js';
 import type { PushTarget } from './target.js';
 
 export interface MountPlan {
@@ -37,12 +37,24 @@ export async function mountPlan(target: PushTarget, repo: string, missing: strin
   return { sources, sure: true };
 }
 
+export type MountAnswer = (outcome: 'mounted' | 'refused' | undefined) => void;
+
 /**
  * The repository to mount a blob from in its upload (none: upload it). A source that surely holds the blob waits for
- * the run's trial of the registry (mount-trial.ts); the caller answers the trial with the upload's outcome.
+ * the run's trial of the registry (mount-trial.ts); the caller passes `answer` to the upload as its `onMountAnswer`
+ * and calls it again (undefined) once the upload is over or never began: only the first call counts.
  */
-export async function mountSource(target: PushTarget, source: string | undefined, sure: boolean): Promise<{ source?: string; trial?: MountTrial }> {
-  if (source === undefined || !sure) return { source };
+export async function mountSource(target: PushTarget, source: string | undefined, sure: boolean): Promise<{ source?: string; answer: MountAnswer }> {
+  const none: MountAnswer = () => {};
+  if (source === undefined || !sure) return { source, answer: none };
   const trial = mountTrialOf(target);
-  return (await trial.mayMount()) ? { source, trial } : {};
+  if (!(await trial.mayMount())) return { answer: none };
+  let told = false;
+  return {
+    source,
+    answer: (outcome) => {
+      if (!told) trial.answer(outcome);
+      told = true;
+    },
+  };
 }

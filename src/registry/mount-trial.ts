@@ -24,9 +24,12 @@ export class MountTrial {
     return true;
   }
 
-  /** What a mount let through by `mayMount` got: mounted, an upload session (`uploaded`), or no answer (it failed). */
-  answer(outcome: 'mounted' | 'uploaded' | undefined): void {
-    if (outcome === 'uploaded') this.verdict = 'refuses';
+  /**
+   * What a mount let through by `mayMount` got: mounted, an upload session (`refused`), or no answer (an error, or no
+   * mount asked). Called as soon as the mount POST is answered, not when the blob is up.
+   */
+  answer(outcome: 'mounted' | 'refused' | undefined): void {
+    if (outcome === 'refused') this.verdict = 'refuses';
     else if (outcome === 'mounted' && this.verdict === 'unknown') this.verdict = 'mounts';
     const release = this.release;
     this.trying = this.release = undefined;

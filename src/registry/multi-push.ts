@@ -126,8 +126,8 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
     try {
       if (r.error) return; // set aside meanwhile: nothing more goes there
       const task = reporter.task(`blob ${job.blob.digest.slice(7, 19)} (${t.name})`, job.blob.size, 'bytes', { progressLines: true });
-      const { source: mountFrom, trial } = await mountSource(t.target, lacking[i]!.mounts.get(job.blob.digest), lacking[i]!.sure);
-      let up: Awaited<ReturnType<typeof uploadBlob>> | undefined;
+      const { source: mountFrom, answer } = await mountSource(t.target, lacking[i]!.mounts.get(job.blob.digest), lacking[i]!.sure);
+      let up: Awaited<ReturnType<typeof uploadBlob>>;
       try {
         opts.signal?.throwIfAborted();
         up = await uploadBlob(opts.signal ? t.target.client.cancellable(opts.signal) : t.target.client, t.repo, source, {
@@ -138,9 +138,10 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
           onProgress: (n) => task.tick(n),
           sessions: opts.uploadSessions,
           onNote: (m, warn) => (warn ? reporter.warn(m) : reporter.info(m)),
+          onMountAnswer: answer,
         });
       } finally {
-        trial?.answer(up?.outcome);
+        answer(undefined);
       }
       task.done(up.outcome);
       r.bytesSent += up.bytesSent;

@@ -318,8 +318,8 @@ async function writeImage(image: AnyImage, opts: WriteToRegistryOptions): Promis
       const signal = eitherSignal(stepSignal, opts.signal);
       signal.throwIfAborted();
       const task = reporter.task(blobTaskLabel(b), b.size, 'bytes', { progressLines: true });
-      const { source, trial } = await mountSource(target, mounting ? sources.get(b.digest) : undefined, sure);
-      let r: Awaited<ReturnType<typeof uploadBlob>> | undefined;
+      const { source, answer } = await mountSource(target, mounting ? sources.get(b.digest) : undefined, sure);
+      let r: Awaited<ReturnType<typeof uploadBlob>>;
       try {
         r = await uploadBlob(client.cancellable(signal), repo, sourceOf(b), {
           mountFrom: source,
@@ -329,9 +329,10 @@ async function writeImage(image: AnyImage, opts: WriteToRegistryOptions): Promis
           onProgress: (n) => task.tick(n),
           sessions: opts.uploadSessions,
           onNote: (m, warn) => (warn ? reporter.warn(m) : reporter.info(m)),
+          onMountAnswer: answer,
         });
       } finally {
-        trial?.answer(r?.outcome);
+        answer(undefined);
       }
       task.done(r.outcome);
       result.bytesSent += r.bytesSent;

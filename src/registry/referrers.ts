@@ -46,12 +46,6 @@ export interface Referrers {
 }
 
 /**
- * Registries (by host) that answered they have no referrers API: every later listing of this process there is the
- * tag schema's alone (a build, sign or index run makes one client per step, all asking the same registry).
- */
-const withoutReferrersApi = new Set<string>();
-
-/**
  * The referrers API's list, or undefined when the registry has no such API (distribution 2.8 answers 404 or
  * refuses the route). With `artifactType` the registry is asked to filter (it may not: see `newestFirst`).
  * The one lookup of the API: the SBOM and signatures (here) and the build record (artifact.ts) use it.
@@ -62,7 +56,8 @@ export async function referrersApi(
   subject: string,
   opts: { artifactType?: string; invalidCode?: ErrorCode } = {},
 ): Promise<Descriptor[] | undefined> {
-  if (withoutReferrersApi.has(client.host)) return undefined;
+  // A client whose registry answered it has no referrers API lists by the tag schema alone (RegistryClient.learnt).
+  if (client.learnt.noReferrersApi) return undefined;
   const filter = opts.artifactType ? `?artifactType=${encodeURIComponent(opts.artifactType)}` : '';
   const res = await client.request({
     method: 'GET',
@@ -76,8 +71,8 @@ export async function referrersApi(
   if (res.status !== 200 || type !== MEDIA_TYPES.ociIndex) {
     await res.discard();
     // A registry with the API never answers 404 to it (the spec); one whose router knows no such route answers a
-    // plain page (distribution 2.8: "404 page not found"), not a registry error (NAME_UNKNOWN): asked once per registry.
-    if ((res.status === 404 || res.status === 405) && !/json/.test(type)) withoutReferrersApi.add(client.host);
+    // plain page (distribution 2.8: "404 page not found"), not a registry error (NAME_UNKNOWN): asked once per client.
+    if ((res.status === 404 || res.status === 405) && !/json/.test(type)) client.learnt.noReferrersApi = true;
     return undefined;
   }
   const parsed = indexSchema.safeParse(safeJson(await res.text()));

@@ -33,6 +33,11 @@ export interface UploadOptions {
   sessions?: UploadSessions;
   /** What became of a kept session (continued, or dropped for a fresh upload: `warn`). */
   onNote?: (message: string, warn: boolean) => void;
+  /**
+   * Called as soon as the mount is answered (before any byte is sent; the first call is the answer): `mounted`,
+   * `refused` (an upload session: the registry does not mount), or undefined (no mount asked, or an error: unknown).
+   */
+  onMountAnswer?: (outcome: 'mounted' | 'refused' | undefined) => void;
 }
 
 export interface UploadResult {
@@ -60,6 +65,7 @@ export function parseUploadRange(value: string | undefined): number | undefined 
 }
 
 export async function uploadBlob(client: RegistryClient, repo: string, blob: BlobSource, opts: UploadOptions = {}): Promise<UploadResult> {
+  const mountAnswer = opts.onMountAnswer ?? (() => {});
   const chunkSize = opts.ecr ? ECR_CHUNK_SIZE : (opts.chunkSize ?? 64 * 1024 * 1024);
   const chunked = opts.chunked ?? false;
   let bytesSent = 0;
@@ -96,6 +102,7 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
       offset = kept.held;
       resumed = true;
       mountFrom = undefined;
+      mountAnswer(undefined);
       settleProgress(offset);
     }
   }
@@ -114,6 +121,8 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
         const from = mountFrom;
         const started = await startUpload(client, repo, blob.digest, mountFrom, what);
         mountFrom = undefined; // mount once; after that, upload
+        // Told before the blob goes up: the run's other mounts wait for this answer (mount-trial.ts), not for the blob.
+        mountAnswer(started === 'mounted' ? 'mounted' : from !== undefined && from !== repo ? 'refused' : undefined);
         if (started === 'mounted') {
           await checkMounted(client, repo, blob, from!, what);
           // No progress: nothing was sent (the task's done() counts a mounted blob's bytes as done, without a rate).
@@ -162,8 +171,10 @@ export async function uploadBlob(client: RegistryClient, repo: string, blob: Blo
       }
       // A mount the registry refused outright (a source repository these credentials may not read, or one it does
       // not have, tried for a base kept in each region): the blob is uploaded instead.
+      // An error says nothing of whether the registry mounts (the next mount asks again): a refusal is an upload session.
       if (phase === 'start' && mountFrom !== undefined && !(e instanceof TransientRegistryError)) {
         mountFrom = undefined;
+        mountAnswer(undefined);
         continue;
       }
       if (!(e instanceof TransientRegistryError)) throw e;

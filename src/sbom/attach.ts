@@ -153,9 +153,10 @@ export async function attachBuildSbom(
   const sbom = await writeSbomFile(input, store.tempPath());
   try {
     const artifact = sbomArtifact(input.subject, key, sbom.files, { source: sbom.source });
-    await rememberMadeSbom(config.stateDir, key, artifact.descriptor.digest);
     const earlier = opts.vouch && !candidates.some((c) => c.digest === artifact.descriptor.digest) ? await madeByEarlierGamelayer(input, key, candidates, sbom, target, repo, found.via) : undefined;
     const kept = earlier ?? { ...(await pushReferrer(target, repo, artifact)), bytes: sbom.size, files: sbom.files };
+    // Remembered once it is in the registry, and only as the artifact made here: not one an earlier gamelayer made.
+    if (kept.digest === artifact.descriptor.digest) await rememberMadeSbom(config.stateDir, key, artifact.descriptor.digest);
     return { ...kept, replaced: await replaceOtherSboms(target, repo, input.subject.digest, found, kept.digest, undefined, opts.removeSignatures, artifacts) };
   } finally {
     await sbom.remove();

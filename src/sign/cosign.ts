@@ -104,7 +104,8 @@ function signedDigest(payload: Buffer): string | undefined {
 /**
  * The payload gamelayer writes for `digest` under `identity` (deterministic: the same bytes every run, and every
  * version: with the version in `creator`, a no-op signed build after an upgrade read every payload of every digest
- * again, each run, its own payload's digest matching none).
+ * again, each run, its own payload's digest matching none). Signatures made before stop 48 still carry the version:
+ * they are read every run until the image is signed again.
  */
 function ownPayload(digest: string, identity: string, buildSbom: boolean | undefined): Buffer {
   const optional = { creator: 'gamelayer', ...(buildSbom ? { [BUILD_SBOM_MARK.key]: BUILD_SBOM_MARK.value } : {}) };

@@ -6,6 +6,10 @@
 // Every function reads the descriptor the caller opened and checked (record-file.ts `withRecordFile`), never the path
 // again: what is read is the file that was checked.
 import { readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import { diskFullError } from '../util/disk-full.js';
 import type { FileHandle } from 'node:fs/promises';
 import { JsonTokenizer } from '../util/json-tokens.js';
 
@@ -89,4 +93,26 @@ export async function copyRange(fd: number, out: FileHandle, start: number, end:
     await out.write(buf, 0, n);
     at += n;
   }
+}
+
+/** A piece of the new file: text, or bytes [start, end) of the old one. */
+export type Piece = string | readonly [start: number, end: number];
+
+/** Replaces `file` atomically with `pieces`, the old bytes read from `fd` (the file as it was opened and checked). */
+export async function writePieces(file: string, fd: number, pieces: readonly Piece[]): Promise<void> {
+  await writeFileAtomic(
+    file,
+    async (tmp) => {
+      const out = await open(tmp, 'wx');
+      try {
+        for (const p of pieces) {
+          if (typeof p === 'string') await out.write(Buffer.from(p));
+          else await copyRange(fd, out, p[0], p[1]);
+        }
+      } finally {
+        await out.close();
+      }
+    },
+    { writeError: (e) => diskFullError(e, 'state.disk-full', path.dirname(file), path.basename(file)) },
+  );
 }

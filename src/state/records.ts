@@ -9,8 +9,8 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { jsonChunks } from '../util/json-chunks.js';
 import { writeTextPieces } from '../util/write-all.js';
 import { packedRecord, parseRecordBytes } from './record-parse.js';
-import { summaryText, topLevelPlaces } from './record-members.js';
-import { writePieces } from './record-layout.js';
+import { summaryText, topLevelPlaces, writePieces } from './record-members.js';
+import { withRecordsLock } from './records-lock.js';
 import { parseRecordFile } from './record-stream.js';
 import { noSuchRecord, openRecordFile, readOpenedBytes, recordStream, withRecordFile } from './record-file.js';
 import { parseBuildSummary, readBuildSummary, recordNotJson, refuseNewerRecord, withMember, type BuildRecordSummary } from './record-summary.js';
@@ -203,11 +203,17 @@ export async function latestRecord(of: string | { stateDir: string; store: strin
  */
 export async function markPushed(stateDir: string, record: BuildRecord, entry: PushedTo): Promise<string[]> {
   const dir = recordsDir(stateDir);
-  const updated: string[] = [];
   // Each file is read as bytes and only its summary parsed; the new `pushed` is spliced into the bytes. A 100k-file
   // game's record is tens of MB of JSON (1M files: 170 MB): parsing it again whole (the caller holds it already) and
   // writing it out from objects took more memory than the push itself, and so did holding both files' bytes at once.
   const names = (await readdir(dir).catch(() => [] as string[])).sort();
+  if (!names.length) return [];
+  // Under the records lock: a no-op build putting a record's store first (record-layout.ts) does not drop the entry.
+  return withRecordsLock(stateDir, () => markRecords(dir, names, record, entry));
+}
+
+async function markRecords(dir: string, names: string[], record: BuildRecord, entry: PushedTo): Promise<string[]> {
+  const updated: string[] = [];
   const tagged = names.filter((n) => !isLastBuildName(n) && tagOfRecordName(n) === String(record.tags[0])).map((n) => path.join(dir, n));
   // Every store's last-build pointer (last-build.ts) that may be this build.
   const lasts = names.filter(isLastBuildName).map((n) => path.join(dir, n));

@@ -33,13 +33,13 @@ export function register(program: Command): void {
       const line = flags.line ?? (await (await import('../../pipeline/steps/previous.js')).defaultLine(config.dir)).line;
       // Read once: --password-stdin consumes stdin, so a second read would find no password for the signing.
       const registry = await registryOptions(flags);
-      if (signer) {
-        // As build --sign: a repository whose signature tags are immutable is refused before any index is put.
-        const { parseReference } = await import('../../registry/reference.js');
-        const ref = parseReference(repo);
-        const target = await (await import('../../registry/push.js')).pushTargetFor(ref, registry);
-        (await import('../../supply/sign-preflight.js')).refuseImmutableSignatureTags(target, ref.repository, `${ref.registry}/${ref.repository}`);
-      }
+      // One target for the run (the merge, the preflight and the signing): one token, and what its client learnt of
+      // the registry (no referrers API: referrers.ts) holds for all of them.
+      const { parseReference } = await import('../../registry/reference.js');
+      const ref = parseReference(repo);
+      const target = await (await import('../../registry/connect.js')).pushTargetFor(ref, registry);
+      // As build --sign: a repository whose signature tags are immutable is refused before any index is put.
+      if (signer) (await import('../../supply/sign-preflight.js')).refuseImmutableSignatureTags(target, ref.repository, `${ref.registry}/${ref.repository}`);
       const { mergePlatformBuilds } = await import('../../registry/merge-index.js');
       const result = await mergePlatformBuilds({
         ...registry,
@@ -50,9 +50,10 @@ export function register(program: Command): void {
         game: config.game,
         stateDir: config.stateDir,
         store: config.store,
+        target,
       });
       // The platform builds signed their own manifests (and SBOMs, attached to them); the indexes are new here.
-      const signatures = signer ? await (await import('../../supply/sign-images.js')).signImages({ ...registry, refs: result.indexes.map((i) => `${repo}:${i.tag}`), signer }) : [];
+      const signatures = signer ? await (await import('../../supply/sign-images.js')).signImages({ ...registry, refs: result.indexes.map((i) => `${repo}:${i.tag}`), signer, target }) : [];
       if (flags.json) return printJson(signer ? { ...result, signatures } : result);
       const made = signatures.flatMap((s) => s.signed);
       const lines = [

@@ -16,8 +16,8 @@ import { markRecordProven, recordProven } from '../../registry/record-proof.js';
 import { OtherLineError, otherLineRecord } from '../../registry/line-fallback.js';
 import { blobSizes } from '../../registry/blob-sizes.js';
 import type { ManifestInfo } from '../../registry/client.js';
-import { pushTargetFor, type PushTarget, type TargetOptions } from '../../registry/push.js';
-import { readOnly } from '../../registry/connect.js';
+import { pushTargetFor, readOnly, type TargetOptions } from '../../registry/connect.js';
+import type { PushTarget } from '../../registry/target.js';
 import { formatReference, parseReference } from '../../registry/reference.js';
 import { settingsChanges } from '../../plan/settings-key.js';
 import type { Reporter } from '../../report/reporter.js';
@@ -261,10 +261,12 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   let earlyTags: Promise<{ answers: Map<string, ManifestInfo | undefined>; at: number }> | undefined;
   // The sizes of the layers of this host's copy of the line's record, asked before the line tag was answered.
   let earlySizes: { key: string; sizes: Promise<Map<string, number>> } | undefined;
+  // --from's repository, read with one target (one token): its record, then the kept layers --push's lacks (keptIn).
+  const fromTarget = o.from ? await pushTargetFor(parseReference(o.from), readOnly(o.registry)) : undefined;
   const fromRepository = o.from !== undefined && !parseReference(o.from).tag && !parseReference(o.from).digest;
   if (o.from && fromRepository) {
     // --from REPO: the newest build of the line in that repository (a PR check builds on its target branch's).
-    const found = await fetchLineRecord(o.from, o.line, { ...o.registry, recordCache: o.recordCache });
+    const found = await fetchLineRecord(o.from, o.line, { ...o.registry, target: fromTarget, recordCache: o.recordCache });
     if (found) {
       record = found.record;
       recordRead = { repository: o.from, blob: found.recordBlob };
@@ -272,7 +274,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     } else {
       // The line's first build, as with --push (and as `diff --against REPO` compares): planned on the line it most
       // likely came from. It planned afresh, so a pull-request check into a new branch showed every layer as new.
-      const other = await otherLineRecord(o.from, o.line, o.registry);
+      const other = await otherLineRecord(o.from, o.line, { ...o.registry, target: fromTarget });
       if (!other) return undefined;
       record = other.found.record;
       plannedOn = other.line;
@@ -282,7 +284,7 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     repository = o.push ?? o.from;
   } else if (o.from) {
     const r = parseReference(o.from);
-    const found = await fetchBuildRecordFor(o.from, { ...readOnly(o.registry), recordCache: o.recordCache });
+    const found = await fetchBuildRecordFor(o.from, { ...readOnly(o.registry), target: fromTarget, recordCache: o.recordCache });
     record = found.record;
     recordRead = { repository: repositoryOf(o.from), blob: found.recordBlob };
     ref = formatReference(r);
@@ -359,7 +361,8 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
   // holds it (the push mounts it from there, or copies it): game D built on game A's build packed A's engine again.
   const lacking = digests.filter((d) => !sizes.has(d));
   const keptIn = lacking.length && repositoryOf(recordRead.repository) !== repositoryOf(repository) ? recordRead.repository : undefined;
-  const sizesThere = keptIn ? await blobSizes(await pushTargetFor(parseReference(keptIn), readOnly(o.registry)), parseReference(keptIn).repository, lacking) : new Map<string, number>();
+  // keptIn is --from's repository (the record's): asked with the target that read the record.
+  const sizesThere = keptIn && fromTarget ? await blobSizes(fromTarget, parseReference(keptIn).repository, lacking) : new Map<string, number>();
   const present = new Map<string, BuiltLayer>();
   const gone: BuiltLayer[] = [];
   for (const l of record.layers) {

@@ -142,12 +142,12 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
   } else {
     // Left as they are, but a record of stop 47's layout (its store last) was read whole to tell whose it is
     // (moveOtherStoresRecord; the pointer, as the previous build) and would be by every build after: rewritten
-    // once with its store first, its content the same (its pushes too, which `local` lacks).
-    await putStoreFirst(recordFile);
+    // once with its store first, its content the same (its pushes too, which `local` lacks). Best effort.
+    await putStoreFirst(config.stateDir, recordFile);
     if (!(await exists(last))) {
       // Planned on an older version's build-last.json (a store of its own, no pointer yet): the store gets its own.
       await writeRecord(last, local);
-    } else await putStoreFirst(last);
+    } else await putStoreFirst(config.stateDir, last);
   }
   await dropLegacyRecord(of, tag);
   return { record, recordFile, layers: allLayers, baseMoved: moved };
