@@ -58,3 +58,21 @@ export async function mountSource(target: PushTarget, source: string | undefined
     },
   };
 }
+
+/**
+ * `upload(mountFrom, onMountAnswer)` with the mount source `mountSource` gives, the run's trial answered however the
+ * upload ends (a failed or cancelled one leaves the verdict open).
+ */
+export async function uploadTryingMount<T>(
+  target: PushTarget,
+  source: string | undefined,
+  sure: boolean,
+  upload: (mountFrom: string | undefined, onMountAnswer: MountAnswer) => Promise<T>,
+): Promise<T> {
+  const { source: mountFrom, answer } = await mountSource(target, source, sure);
+  try {
+    return await upload(mountFrom, answer);
+  } finally {
+    answer(undefined);
+  }
+}

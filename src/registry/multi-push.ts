@@ -16,8 +16,8 @@ import type { Descriptor } from '../types.js';
 import { awaitOthers, splitByStripe, type BlobStripe } from './push.js';
 import { SharedBlobReads } from './shared-read.js';
 import type { PushTarget } from './target.js';
-import { mountPlan, mountSource } from './mount-sources.js';
-import { uploadBlob } from './upload.js';
+import { mountPlan, uploadTryingMount } from './mount-sources.js';
+import { uploadBlob, uploadOptions } from './upload.js';
 import type { UploadSessions } from './upload-sessions.js';
 import { chunkedAboveDefault } from './chunked-above.js';
 
@@ -126,23 +126,11 @@ export async function uploadBlobsToTargets(opts: UploadToTargetsOptions): Promis
     try {
       if (r.error) return; // set aside meanwhile: nothing more goes there
       const task = reporter.task(`blob ${job.blob.digest.slice(7, 19)} (${t.name})`, job.blob.size, 'bytes', { progressLines: true });
-      const { source: mountFrom, answer } = await mountSource(t.target, lacking[i]!.mounts.get(job.blob.digest), lacking[i]!.sure);
-      let up: Awaited<ReturnType<typeof uploadBlob>>;
-      try {
+      const up = await uploadTryingMount(t.target, lacking[i]!.mounts.get(job.blob.digest), lacking[i]!.sure, (mountFrom, onMountAnswer) => {
         opts.signal?.throwIfAborted();
-        up = await uploadBlob(opts.signal ? t.target.client.cancellable(opts.signal) : t.target.client, t.repo, source, {
-          mountFrom,
-          chunked: job.blob.size >= chunkedAbove,
-          chunkSize: opts.chunkSize,
-          ecr: t.target.ecr,
-          onProgress: (n) => task.tick(n),
-          sessions: opts.uploadSessions,
-          onNote: (m, warn) => (warn ? reporter.warn(m) : reporter.info(m)),
-          onMountAnswer: answer,
-        });
-      } finally {
-        answer(undefined);
-      }
+        const client = opts.signal ? t.target.client.cancellable(opts.signal) : t.target.client;
+        return uploadBlob(client, t.repo, source, { mountFrom, onMountAnswer, ...uploadOptions(t.target, job.blob.size >= chunkedAbove, task, reporter, opts) });
+      });
       task.done(up.outcome);
       r.bytesSent += up.bytesSent;
       (up.outcome === 'mounted' ? r.mounted : r.uploaded).push(job.blob.digest);

@@ -9,13 +9,13 @@ import { formatBytes, formatRate, silentReporter, type Reporter } from '../repor
 import type { Descriptor } from '../types.js';
 import { RegistryError, type ManifestInfo } from './client.js';
 import type { BlobAvailability, PushTarget } from './target.js';
-import { mountPlan, mountSource } from './mount-sources.js';
+import { mountPlan, uploadTryingMount } from './mount-sources.js';
 import type { CredentialOptions, Credentials } from './credentials.js';
 import { readLayoutImage, type LayoutReader } from '../oci/layout.js';
 import { childManifests, platformImages, uniqueBlobs, type AnyImage, type ImageBlob } from '../oci/model.js';
 import { formatReference, parseReference, type ImageReference } from './reference.js';
 import type { RetryPolicy } from './retry.js';
-import { uploadBlob } from './upload.js';
+import { uploadBlob, uploadOptions } from './upload.js';
 import type { UploadSessions } from './upload-sessions.js';
 import { chunkedAboveDefault } from './chunked-above.js';
 import { putManifestSettled } from './manifest-put.js';
@@ -318,22 +318,9 @@ async function writeImage(image: AnyImage, opts: WriteToRegistryOptions): Promis
       const signal = eitherSignal(stepSignal, opts.signal);
       signal.throwIfAborted();
       const task = reporter.task(blobTaskLabel(b), b.size, 'bytes', { progressLines: true });
-      const { source, answer } = await mountSource(target, mounting ? sources.get(b.digest) : undefined, sure);
-      let r: Awaited<ReturnType<typeof uploadBlob>>;
-      try {
-        r = await uploadBlob(client.cancellable(signal), repo, sourceOf(b), {
-          mountFrom: source,
-          chunked: b.size >= chunkedAbove,
-          chunkSize: opts.chunkSize,
-          ecr: target.ecr,
-          onProgress: (n) => task.tick(n),
-          sessions: opts.uploadSessions,
-          onNote: (m, warn) => (warn ? reporter.warn(m) : reporter.info(m)),
-          onMountAnswer: answer,
-        });
-      } finally {
-        answer(undefined);
-      }
+      const r = await uploadTryingMount(target, mounting ? sources.get(b.digest) : undefined, sure, (mountFrom, onMountAnswer) =>
+        uploadBlob(client.cancellable(signal), repo, sourceOf(b), { mountFrom, onMountAnswer, ...uploadOptions(target, b.size >= chunkedAbove, task, reporter, opts) }),
+      );
       task.done(r.outcome);
       result.bytesSent += r.bytesSent;
       if (r.outcome === 'mounted') result.mounted.push(b.digest);

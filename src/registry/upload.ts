@@ -40,6 +40,24 @@ export interface UploadOptions {
   onMountAnswer?: (outcome: 'mounted' | 'refused' | undefined) => void;
 }
 
+/** A push's options for one blob's upload to `target`: progress on `task`, notes through `reporter`. */
+export function uploadOptions(
+  target: { ecr?: boolean },
+  chunked: boolean,
+  task: { tick(delta: number): void },
+  reporter: { info(message: string): void; warn(message: string): void },
+  opts: { chunkSize?: number; uploadSessions?: UploadSessions },
+): UploadOptions {
+  return {
+    chunked,
+    chunkSize: opts.chunkSize,
+    ecr: target.ecr,
+    onProgress: (n) => task.tick(n),
+    sessions: opts.uploadSessions,
+    onNote: (m, warn) => (warn ? reporter.warn(m) : reporter.info(m)),
+  };
+}
+
 export interface UploadResult {
   outcome: 'mounted' | 'uploaded';
   /** Bytes streamed to the registry, repeats included. */
