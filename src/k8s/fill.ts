@@ -74,7 +74,8 @@ function imageOf(value: string, input: DeployInput, known: ReadonlyMap<string, s
 /** The build's own image digests → image name (`server`, a tree). */
 function buildDigests(input: DeployInput): Map<string, string> {
   const m = new Map<string, string>();
-  if (input.serverDigestRef) m.set(input.serverDigestRef.slice(input.serverDigestRef.indexOf('@') + 1), 'server');
+  const server = input.serverDigestRef && digestOf(input.serverDigestRef);
+  if (server) m.set(server, 'server');
   for (const t of input.trees) m.set(t.imageDigest, t.tree);
   return m;
 }
@@ -242,11 +243,12 @@ export function kustomizeImages(input: DeployInput): string {
   const add = (name: string, digest: string) =>
     entries.push(`  - name: ${KUSTOMIZE_PREFIX}${name}\n    newName: ${input.repository}\n    digest: ${digest}`);
   const chunked = input.trees.filter((t) => t.chunked).map((t) => t.tree);
+  const server = input.serverDigestRef && digestOf(input.serverDigestRef);
   // Said in the block itself, where a GitOps repository keeps it: such a server image must not run as it is.
-  if (input.serverDigestRef && chunked.length > 0) {
+  if (server && chunked.length > 0) {
     entries.push(`  # ${KUSTOMIZE_PREFIX}server holds chunks where the big files of ${chunked.join(', ')} belong (chunked): run the trees through init copies (docs/chunks.md), not this image as it is`);
   }
-  if (input.serverDigestRef) add('server', input.serverDigestRef.slice(input.serverDigestRef.indexOf('@') + 1));
+  if (server) add('server', server);
   for (const t of input.trees) add(t.tree, t.imageDigest);
   return `# gamelayer: images of ${input.game} ${input.tag}; paste into kustomization.yaml (or kustomize edit set image)\nimages:\n${entries.join('\n')}\n`;
 }

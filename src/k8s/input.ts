@@ -13,6 +13,7 @@ import type { TargetOptions } from '../registry/push.js';
 import { TREE_NAMES, type BuildRecord, type PushedTo, type TreeName } from '../types.js';
 import { startArgv } from '../config/start.js';
 import { sameRepository } from './same-repository.js';
+import { digestOf } from '../util/image-digest.js';
 
 export interface DeployTree {
   tree: TreeName;
@@ -319,11 +320,11 @@ export function requirePushed(
   const wanted = [...new Set(names)];
   if (wanted.length === 0) return [];
   const entry = (record.pushed ?? []).find((p) => sameRepository(p.repository, input.repository));
-  const digestOf = (name: string) => (name === 'server' ? input.serverDigestRef?.split('@')[1] : input.trees.find((t) => t.tree === name)?.imageDigest);
-  const unpushed = wanted.filter((name) => !entry?.images.some((i) => i.name === name && i.digest === digestOf(name)));
+  const digestNamed = (name: string) => (name === 'server' ? input.serverDigestRef && digestOf(input.serverDigestRef) : input.trees.find((t) => t.tree === name)?.imageDigest);
+  const unpushed = wanted.filter((name) => !entry?.images.some((i) => i.name === name && i.digest === digestNamed(name)));
   // Pushed there by another local build with the very digest: the spec pins the digest, the registry serves it.
   const byOthers = unpushed.flatMap((name) => {
-    const by = others.get(digestOf(name) ?? '');
+    const by = others.get(digestNamed(name) ?? '');
     return by === undefined ? [] : [{ name, by }];
   });
   const missing = unpushed.filter((name) => !byOthers.some((o) => o.name === name));

@@ -9,12 +9,21 @@
 // Configs beside each other share the state folder, so its cache, but each writes its own store (`store:`): a row
 // names the store its blob went to, and a build drops only its own store's rows whose blob is gone. Game B's build
 // dropped game A's rows (their blobs are in A's store, not B's), and A's next build packed those layers again.
+//
+// Builds at the same time on one state folder (two configs, two CI jobs on one workspace) each hold the rows they
+// read at their start: a save that wrote those whole replaced the rows the other had saved since, and its next build
+// packed those layers again. A save now makes this build's changes again on the rows on disk, under a lock.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { OciStore } from './store.js';
 import type { BuiltLayer } from '../types.js';
 import { storeFromState } from '../state/last-build.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
+import { diskFullError } from '../util/disk-full.js';
+import { withLock } from '../util/lock-file.js';
+import { makeFolders } from '../util/make-folders.js';
 import { sweepStaleTemps } from '../util/temp-files.js';
+import { blobPath } from './layout.js';
 
 const FORMAT = 'gamelayer-layer-cache/1';
 
@@ -25,10 +34,18 @@ interface CacheRow {
   store?: string;
 }
 
+/**
+ * A change of this cache's rows not yet saved, made again at the save on the rows then on disk: a row put (replacing
+ * its store's row of its compressor), or one dropped; `unlessIn`: not when its blob is in that store by then (another
+ * build put it back).
+ */
+type Change = { slot: string; put: CacheRow } | { slot: string; drop: string; unlessIn?: string };
+
 export class LayerCache {
   private saving: Promise<void> = Promise.resolve();
   /** Rows changed since the file was read or last written: a no-op build writes (and fsyncs) nothing. */
   private changed: boolean;
+  private changes: Change[] = [];
 
   private constructor(
     readonly file: string,
@@ -45,21 +62,9 @@ export class LayerCache {
     // A run killed while it replaced a file of cache/ left its temp file; a later run that writes nothing there
     // (every row already saved) would never sweep it, so the sweep is made here, as the store's at its opening.
     await sweepStaleTemps(path.dirname(file)).catch(() => undefined);
-    const read = await readCheckedJson<Record<string, CacheRow[]>>(file, FORMAT);
-    const rows = new Map<string, CacheRow[]>();
-    let dropped = false;
-    if (read.ok && read.value && typeof read.value === 'object') {
-      for (const [k, v] of Object.entries(read.value)) {
-        if (!Array.isArray(v)) continue;
-        // A row every method may look into (its compressor, its layer's digest): a null one was error[internal]
-        // in find and in gc. find checks the rest of a layer, and says so when it does not fit.
-        const sound = v.filter((r: unknown) => isRowShaped(r));
-        if (sound.length !== v.length) dropped = true;
-        rows.set(k, sound);
-      }
-    }
-    const cache = new LayerCache(file, stateDir, rows, read.ok || read.missing ? undefined : read.reason);
-    if (dropped) cache.changed = true;
+    const read = await readRows(file);
+    const cache = new LayerCache(file, stateDir, read.rows ?? new Map(), read.rejected);
+    if (read.dropped) cache.changed = true;
     return cache;
   }
 
@@ -97,6 +102,7 @@ export class LayerCache {
     const here = storeFromState(this.stateDir, store.dir);
     const ordered = [...candidates.filter((r) => r.compressor === compressor), ...candidates.filter((r) => r.compressor !== compressor)];
     const alive: CacheRow[] = [];
+    const dropped: Change[] = [];
     let found: BuiltLayer | undefined;
     for (const row of ordered) {
       // The checksum only finds a torn write: a row must be of these inputs, and of the tar the previous build
@@ -112,6 +118,7 @@ export class LayerCache {
               : undefined;
       if (problem) {
         onDisagrees?.(this.file, problem);
+        dropped.push({ slot: key, drop: rowId(row) });
         continue;
       }
       // Once one row is found the others are only checked to be in the store: they are not used this build.
@@ -120,6 +127,7 @@ export class LayerCache {
         const unproven = prove && !found ? await prove(row.layer) : undefined;
         if (unproven) {
           onDisagrees?.(this.file, unproven);
+          dropped.push({ slot: key, drop: rowId(row) });
           continue;
         }
         alive.push(row);
@@ -128,10 +136,12 @@ export class LayerCache {
         if (check.status === 'damaged') onDamaged?.(check.file, check.problem);
         // Another store's row: its blob is there, not here; that store's builds use it (gc drops it with the blob).
         if (row.store !== undefined && row.store !== here) alive.push(row);
+        else dropped.push({ slot: key, drop: rowId(row), unlessIn: store.dir });
       }
     }
     if (alive.length !== candidates.length) {
       this.rows.set(key, alive);
+      this.changes.push(...dropped);
       this.changed = true;
     }
     return found;
@@ -148,6 +158,7 @@ export class LayerCache {
       const alive = rows.filter((r) => stays(r.layer.digest));
       if (alive.length === rows.length) continue;
       dropped += rows.length - alive.length;
+      for (const r of rows) if (!alive.includes(r)) this.changes.push({ slot: key, drop: rowId(r) });
       if (alive.length) this.rows.set(key, alive);
       else this.rows.delete(key);
       this.changed = true;
@@ -157,28 +168,91 @@ export class LayerCache {
 
   /** The layer's blob is in the store at `storeDir`: its row, replacing that store's row of the same compressor. */
   remember(layer: BuiltLayer, kind: 'gzip' | 'zstd', mtime: number, compressor: string, storeDir: string): void {
-    const key = slot(layer.inputKey, kind, mtime);
-    const store = storeFromState(this.stateDir, storeDir);
-    const rows = (this.rows.get(key) ?? []).filter((r) => r.compressor !== compressor || (r.store !== undefined && r.store !== store));
-    rows.unshift({ compressor, layer, store });
-    this.rows.set(key, rows);
+    const change = { slot: slot(layer.inputKey, kind, mtime), put: { compressor, layer, store: storeFromState(this.stateDir, storeDir) } };
+    putRow(this.rows, change.slot, change.put);
+    this.changes.push(change);
     this.changed = true;
   }
 
   /**
-   * Writes the cache as it is now. Saves run one after another (the last one holds every row), so a build
-   * can save after each layer: a build that is killed or fails part-way keeps the layers it finished. Nothing
- * changed since the file was read or written: nothing is written.
+   * Writes the cache: this build's changes made on the rows on disk now (under `layers.json.lock`, so a build saving
+   * at the same time keeps its own). Saves run one after another, so a build can save after each layer: a build that
+   * is killed or fails part-way keeps the layers it finished. Nothing changed since the file was read or written:
+   * nothing is written.
    */
   save(): Promise<void> {
     if (!this.changed) return this.saving;
     this.changed = false;
-    const next = this.saving.then(() => writeCheckedJson(this.file, FORMAT, Object.fromEntries(this.rows)));
+    const next = this.saving.then(() => this.write());
     this.saving = next.catch(() => {
       // Not written: the next save tries again.
       this.changed = true;
     });
     return next;
+  }
+
+  private async write(): Promise<void> {
+    const changes = this.changes.splice(0);
+    try {
+      await makeFolders(path.dirname(this.file));
+      await withLock(`${this.file}.lock`, async () => {
+        const onDisk = (await readRows(this.file)).rows;
+        // None readable (a fresh folder, a damaged file): the rows this build holds, its changes made on them.
+        if (onDisk) for (const change of changes) make(onDisk, change);
+        await writeCheckedJson(this.file, FORMAT, Object.fromEntries(onDisk ?? this.rows));
+      });
+    } catch (e) {
+      this.changes.unshift(...changes);
+      throw diskFullError(e, 'state.disk-full', path.dirname(this.file), path.basename(this.file));
+    }
+  }
+}
+
+/**
+ * The rows of the file, each at least row-shaped (`dropped`: some were not); none when it is missing, or when it is
+ * not a layer cache (`rejected`: why).
+ */
+async function readRows(file: string): Promise<{ rows?: Map<string, CacheRow[]>; dropped?: boolean; rejected?: string }> {
+  const read = await readCheckedJson<Record<string, CacheRow[]>>(file, FORMAT);
+  if (!read.ok) return { rejected: read.missing ? undefined : read.reason };
+  const rows = new Map<string, CacheRow[]>();
+  let dropped = false;
+  if (read.value && typeof read.value === 'object') {
+    for (const [k, v] of Object.entries(read.value)) {
+      if (!Array.isArray(v)) continue;
+      // A row every method may look into (its compressor, its layer's digest): a null one was error[internal]
+      // in find and in gc. find checks the rest of a layer, and says so when it does not fit.
+      const sound = v.filter((r: unknown) => isRowShaped(r));
+      if (sound.length !== v.length) dropped = true;
+      rows.set(k, sound);
+    }
+  }
+  return { rows, dropped };
+}
+
+/** A row in front of its slot, replacing the row of its compressor of its store (or of no store: an older row). */
+function putRow(rows: Map<string, CacheRow[]>, key: string, row: CacheRow): void {
+  const others = (rows.get(key) ?? []).filter((r) => r.compressor !== row.compressor || (r.store !== undefined && r.store !== row.store));
+  rows.set(key, [row, ...others]);
+}
+
+function make(rows: Map<string, CacheRow[]>, change: Change): void {
+  if ('put' in change) return putRow(rows, change.slot, change.put);
+  const kept = (rows.get(change.slot) ?? []).filter((r) => rowId(r) !== change.drop || (change.unlessIn !== undefined && blobIn(change.unlessIn, r)));
+  if (kept.length) rows.set(change.slot, kept);
+  else rows.delete(change.slot);
+}
+
+/** What a dropped row is told by: its compressor, its store and its blob. */
+function rowId(row: CacheRow): string {
+  return JSON.stringify([row.compressor, row.store ?? null, row.layer.digest]);
+}
+
+function blobIn(storeDir: string, row: CacheRow): boolean {
+  try {
+    return existsSync(blobPath(storeDir, row.layer.digest));
+  } catch {
+    return false; // not a digest
   }
 }
 

@@ -9,6 +9,7 @@ import { daemonPlatform, dockerRepository, loadImages } from '../docker/load.js'
 import { resolveSaveImages, type SaveImage } from '../docker/save-format.js';
 import type { DeployInput } from '../k8s/input.js';
 import { silentReporter, type Reporter } from '../report/reporter.js';
+import { digestOf } from '../util/image-digest.js';
 
 export interface DaemonImages {
   /** Pod image reference (`repo:tag-tree@sha256:…`) → Docker image id. */
@@ -36,10 +37,11 @@ export async function ensureTreeImages(opts: {
     selector: t.imageDigest,
     repoTags: [`${repo}:${input.tag}-${t.tree}`],
   }));
-  if (input.serverImage && input.serverDigestRef) {
+  const serverDigest = input.serverDigestRef && digestOf(input.serverDigestRef);
+  if (input.serverImage && input.serverDigestRef && serverDigest) {
     candidates.push({
       podImages: [input.serverImage, input.serverDigestRef],
-      selector: input.serverDigestRef.slice(input.serverDigestRef.indexOf('@') + 1),
+      selector: serverDigest,
       repoTags: [`${repo}:${input.tag}`],
     });
   }

@@ -2,14 +2,9 @@
 // record and replace it whole: run together (a `gamelayer push` beside a no-op build of the same store), the later
 // rename dropped the other's change (the push's `pushed` entry).
 import path from 'node:path';
-import { acquireLock, LOCK_TIMEOUT_MS } from '../util/lock-file.js';
+import { LOCK_TIMEOUT_MS, withLock } from '../util/lock-file.js';
 
 /** Runs `fn` holding `<stateDir>/records.lock`. */
-export async function withRecordsLock<T>(stateDir: string, fn: () => Promise<T>, timeoutMs = LOCK_TIMEOUT_MS): Promise<T> {
-  const release = await acquireLock(path.join(stateDir, 'records.lock'), timeoutMs);
-  try {
-    return await fn();
-  } finally {
-    await release();
-  }
+export function withRecordsLock<T>(stateDir: string, fn: () => Promise<T>, timeoutMs = LOCK_TIMEOUT_MS): Promise<T> {
+  return withLock(path.join(stateDir, 'records.lock'), fn, timeoutMs);
 }

@@ -206,10 +206,14 @@ export async function markPushed(stateDir: string, record: BuildRecord, entry: P
   // Each file is read as bytes and only its summary parsed; the new `pushed` is spliced into the bytes. A 100k-file
   // game's record is tens of MB of JSON (1M files: 170 MB): parsing it again whole (the caller holds it already) and
   // writing it out from objects took more memory than the push itself, and so did holding both files' bytes at once.
-  const names = (await readdir(dir).catch(() => [] as string[])).sort();
-  if (!names.length) return [];
   // Under the records lock: a no-op build putting a record's store first (record-layout.ts) does not drop the entry.
-  return withRecordsLock(stateDir, () => markRecords(dir, names, record, entry));
+  // The folder is listed under it too: a record another build placed meanwhile is one of those marked. No state
+  // folder (the lock's place): no record to mark.
+  if (!(await stat(stateDir).then((s) => s.isDirectory(), () => false))) return [];
+  return withRecordsLock(stateDir, async () => {
+    const names = (await readdir(dir).catch(() => [] as string[])).sort();
+    return names.length ? markRecords(dir, names, record, entry) : [];
+  });
 }
 
 async function markRecords(dir: string, names: string[], record: BuildRecord, entry: PushedTo): Promise<string[]> {

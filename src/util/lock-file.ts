@@ -38,6 +38,16 @@ export async function acquireLock(file: string, timeoutMs = LOCK_TIMEOUT_MS): Pr
   }
 }
 
+/** Runs `fn` holding the lock `file` (acquireLock), released however `fn` ends. */
+export async function withLock<T>(file: string, fn: () => Promise<T>, timeoutMs = LOCK_TIMEOUT_MS): Promise<T> {
+  const release = await acquireLock(file, timeoutMs);
+  try {
+    return await fn();
+  } finally {
+    await release();
+  }
+}
+
 /**
  * A lock's text. Only a small regular file is read: anything else in its place (a FIFO, which would block the read
  * for ever) names no process, and is taken over as an unnamed lock is.

@@ -342,7 +342,9 @@ export async function findRegistryPrevious(o: FindPreviousOptions): Promise<Regi
     }
     repository = o.push;
   } else return undefined;
-  const target = pushTarget ?? (await pushTargetFor(parseReference(repository), o.registry));
+  // Without --push the layers are asked in --from's repository: with the target that read its record (one client,
+  // one token per scope), not a second one made for it.
+  const target = pushTarget ?? (!o.push && fromTarget ? fromTarget : await pushTargetFor(parseReference(repository), o.registry));
   // The client's ping goes with the layers' HEADs, not in a round of its own in the push that follows (it gets
   // this target: BuildResult.previousTarget).
   const repo = parseReference(repository).repository;
