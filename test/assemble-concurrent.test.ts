@@ -12,6 +12,7 @@ import { COPY_SENTINEL, copyScript } from '../src/k8s/scripts.js';
 import { busyboxImage } from './support/docker-images.js';
 import { addNativeAssembler, chunkPath, writeChunkedTree, type ChunkedTree } from './support/chunked-tree.js';
 import { tempDir } from './support/tmp.js';
+import { removeImagesAfterRun } from './support/docker-cleanup.js';
 
 const MOUNT = '/opt/local/app-media';
 const TARGET = '/mnt/app-media';
@@ -114,7 +115,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   for (const v of volumes) docker(['volume', 'rm', '-f', v]);
-  for (const i of images) docker(['rmi', '-f', '--no-prune', i]);
+  removeImagesAfterRun(images);
 });
 
 describe('native assembler, several files at once (real Docker engine, busybox base)', () => {

@@ -17,6 +17,7 @@ import { assemblerFor } from '../src/oci/assembler.js';
 import { busyboxImage } from './support/docker-images.js';
 import { addNativeAssembler, chunkPath, recipeText, writeChunkedTree, type ChunkedTree } from './support/chunked-tree.js';
 import { tempDir } from './support/tmp.js';
+import { removeImagesAfterRun } from './support/docker-cleanup.js';
 
 const MOUNT = '/opt/local/app-media';
 const TARGET = '/mnt/app-media';
@@ -201,7 +202,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   for (const v of volumes) docker(['volume', 'rm', '-f', v]);
-  for (const i of images) docker(['rmi', '-f', '--no-prune', i]);
+  removeImagesAfterRun(images);
 });
 
 for (const native of [false, true]) {

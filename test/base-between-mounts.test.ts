@@ -14,6 +14,7 @@ import { runCli } from './support/cli-process.js';
 import type { TarEntry } from './support/make-layout.js';
 import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
+import { removeImagesAfterRun } from './support/docker-cleanup.js';
 
 const GAME = 'between-test';
 const TREES = ['engine', 'engine-media', 'app', 'app-media'];
@@ -87,7 +88,7 @@ beforeAll(async () => {
 afterAll(() => {
   const tags = ['dnest', ...TREES.map((t) => `dnest-${t}`)].map((t) => `${GAME}:${t}`);
   if (baseRef) tags.push(baseRef); // pulled by the docker builder
-  spawnSync('docker', ['rmi', '-f', '--no-prune', ...tags], { stdio: 'ignore' });
+  removeImagesAfterRun(tags);
 });
 
 const WANT = '/srv/game 0:0 755\n/srv/game/mods 1000:1000 700\n/srv/game/mods/paks 0:0 755\n';

@@ -15,6 +15,7 @@ import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { runCli } from './support/cli-process.js';
 import type { TarEntry } from './support/make-layout.js';
 import { tempDir } from './support/tmp.js';
+import { removeImagesAfterRun } from './support/docker-cleanup.js';
 
 const GAME = 'mountfolder-test';
 const TREES = ['engine', 'engine-media', 'app', 'app-media'];
@@ -80,7 +81,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   const tags = ['own', 'nest', 'gap'].flatMap((t) => [t, ...TREES.map((x) => `${t}-${x}`)]).map((t) => `${GAME}:${t}`);
-  spawnSync('docker', ['rmi', '-f', '--no-prune', ...tags], { stdio: 'ignore' });
+  removeImagesAfterRun(tags);
 });
 
 describe('the mount folder on a base that holds it', () => {

@@ -14,6 +14,7 @@ import { runCli } from './support/cli-process.js';
 import { startRegistry, type TestRegistry } from './support/registry.js';
 import type { TarEntry } from './support/make-layout.js';
 import { tempDir } from './support/tmp.js';
+import { removeImagesAfterRun } from './support/docker-cleanup.js';
 
 const GAME = 'parents-test';
 const at = { mtime: new Date(0), uid: 0, gid: 0 };
@@ -73,7 +74,7 @@ afterAll(async () => {
   const tags = ['plain', 'steam', 'docker', 'dreg'].flatMap((t) => [t, ...['engine', 'engine-media', 'app', 'app-media'].map((x) => `${t}-${x}`)]).map((t) => `${GAME}:${t}`);
   if (registry) tags.push(`${registry.host}/base/steam:1`); // pulled by the docker builder
   if (bases.steam) tags.push(dockerBaseImage(GAME, bases.steam).image); // loaded by it
-  spawnSync('docker', ['rmi', '-f', '--no-prune', ...tags], { stdio: 'ignore' });
+  removeImagesAfterRun(tags);
 });
 
 describe('folders above a mount, on a base that holds them', () => {
@@ -175,7 +176,7 @@ describe('folders above a mount, on a base that holds them', () => {
     const pull = spawnSync('docker', ['pull', '-q', `${image}:reg`], { encoding: 'utf8' });
     expect(pull.status, pull.stderr).toBe(0);
     expect(inImage(`${image}:reg`, CHECK).out).toBe('1000:1000 750\nhome-writable\napp\n');
-    spawnSync('docker', ['rmi', '-f', '--no-prune', `${image}:reg`], { stdio: 'ignore' });
+    removeImagesAfterRun([`${image}:reg`]);
   });
 
   it('a mount through a base symlink is refused before any layer is written', async () => {

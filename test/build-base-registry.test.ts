@@ -15,6 +15,7 @@ import { freePort, startRegistry, storageProblems, type TestRegistry } from './s
 import { startFaultProxy } from './support/fault-proxy.js';
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
+import { removeImagesAfterRun } from './support/docker-cleanup.js';
 
 const run = promisify(execFile);
 const BIN = path.resolve('bin/gamelayer.js');
@@ -182,7 +183,7 @@ describe('baseImage from a registry', () => {
     // The image runs: busybox's sh from the base, the game's files from our layers.
     const ls = execFileSync('docker', ['run', '--rm', '--entrypoint', '/bin/sh', `${plain.host}/studio/onbase:v1-app`, '-c', 'ls /opt/local/app/config'], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
     expect(ls).toContain('server.cfg');
-    execFileSync('docker', ['rmi', '-f', '--no-prune', `${plain.host}/studio/onbase:v1-app`], { stdio: 'pipe' });
+    removeImagesAfterRun([`${plain.host}/studio/onbase:v1-app`]);
 
     // The local layout lacks the base layer and says where it is; loading it into Docker fetches it, verified.
     await gl(dir, ['load', '--tag', 'v1', '--no-trees']);

@@ -10,6 +10,7 @@ import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { runCli } from './support/cli-process.js';
 import type { TarEntry } from './support/make-layout.js';
 import { tempDir } from './support/tmp.js';
+import { removeImagesAfterRun } from './support/docker-cleanup.js';
 
 const GAME = 'dockerfile-odd-test';
 const TREES = ['engine', 'engine-media', 'app', 'app-media'];
@@ -37,7 +38,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(() => {
-  spawnSync('docker', ['rmi', '-f', '--no-prune', `${GAME}:odd`, ...TREES.map((t) => `${GAME}:odd-${t}`)], { stdio: 'ignore' });
+  removeImagesAfterRun([`${GAME}:odd`, ...TREES.map((t) => `${GAME}:odd-${t}`)]);
 });
 
 describe('dockerfile with names Docker would read', () => {

@@ -12,6 +12,7 @@ import { startRegistry, storageProblems, type TestRegistry } from './support/reg
 import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 import { writeFile } from 'node:fs/promises';
+import { removeImagesAfterRun } from './support/docker-cleanup.js';
 
 const run = promisify(execFile);
 const BIN = path.resolve('bin/gamelayer.js');
@@ -70,7 +71,7 @@ describe('a repository gamelayer pushed to, with build records in it', () => {
       const pulled = (await run('docker', ['images', '--format', '{{.Tag}}', repo])).stdout.trim().split('\n').sort();
       expect(pulled).toEqual(all);
     } finally {
-      await run('docker', ['rmi', '-f', '--no-prune', ...all.map((t) => `${repo}:${t}`)]).catch(() => {});
+      removeImagesAfterRun(all.map((t) => `${repo}:${t}`));
     }
 
     for (const tag of all) await containerd.ctr('images', 'pull', '--plain-http', `${repo}:${tag}`);

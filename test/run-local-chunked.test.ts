@@ -16,6 +16,7 @@ import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { addNativeAssembler, chunkPath, writeChunkedTree, type ChunkedTree } from './support/chunked-tree.js';
 import { copySample, sampleYamlOn, writeChunkablePak } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
+import { removeImagesAfterRun } from './support/docker-cleanup.js';
 
 const GAME = 'run-local-chunked-test';
 const MIN_FILE_SIZE = 32 * 1024;
@@ -63,9 +64,7 @@ async function leftovers(): Promise<string[]> {
 }
 
 async function removeGameImages(): Promise<void> {
-  for (const img of await docker.listImages({ filters: { reference: [`${GAME}:*`, `localhost/${GAME}:*`] } })) {
-    await docker.getImage(img.Id).remove({ force: true, noprune: true }).catch(() => {});
-  }
+  removeImagesAfterRun((await docker.listImages({ filters: { reference: [`${GAME}:*`, `localhost/${GAME}:*`] } })).flatMap((img) => img.RepoTags ?? []));
 }
 
 beforeAll(async () => {

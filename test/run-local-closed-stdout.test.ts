@@ -10,6 +10,7 @@ import { RUN_LABEL } from '../src/runlocal/execute.js';
 import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { CLI, runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
+import { removeImagesAfterRun } from './support/docker-cleanup.js';
 
 const docker = new Docker();
 let dir: string;
@@ -33,7 +34,7 @@ beforeAll(async () => {
 
 // The images run-local loaded into the daemon go with the test.
 afterAll(async () => {
-  for (const img of await docker.listImages({ filters: { reference: ['run-closed:*'] } })) await docker.getImage(img.Id).remove({ force: true, noprune: true }).catch(() => {});
+  removeImagesAfterRun((await docker.listImages({ filters: { reference: ['run-closed:*'] } })).flatMap((img) => img.RepoTags ?? []));
 });
 
 /** run-local with its stdout closed by the reader as soon as the first log line came (as `| head -1` does). */

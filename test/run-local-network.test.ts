@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { tempDir } from './support/tmp.js';
 import { writeTinyGame } from './support/trees.js';
+import { removeImagesAfterRun } from './support/docker-cleanup.js';
 
 const GAME = 'run-local-network-test';
 let dir: string;
@@ -19,7 +20,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  spawnSync('docker', ['rmi', '-f', '--no-prune', ...['n1', 'n1-engine', 'n1-engine-media', 'n1-app', 'n1-app-media'].map((t) => `${GAME}:${t}`)], { stdio: 'ignore' });
+  removeImagesAfterRun(['n1', 'n1-engine', 'n1-engine-media', 'n1-app', 'n1-app-media'].map((t) => `${GAME}:${t}`));
 });
 
 describe('run-local --network with a network the daemon lacks', () => {

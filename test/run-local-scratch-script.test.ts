@@ -2,13 +2,13 @@
 // Docker's only words are "exec /opt/local/engine/start.sh: no such file or directory", of a file that is in the
 // image (its interpreter, /bin/sh, is not). The old hint said only where the output was; now it says what that
 // message means on scratch. Against the real Docker engine.
-import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
 import { copySample, SAMPLE_SCRIPT_START_LINE, SAMPLE_START_LINE } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
+import { removeImagesAfterRun } from './support/docker-cleanup.js';
 
 const GAME = 'run-local-scratch-test';
 let dir: string;
@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  spawnSync('docker', ['rmi', '-f', '--no-prune', ...['s1', 's1-engine', 's1-engine-media', 's1-app', 's1-app-media'].map((t) => `${GAME}:${t}`)], { stdio: 'ignore' });
+  removeImagesAfterRun(['s1', 's1-engine', 's1-engine-media', 's1-app', 's1-app-media'].map((t) => `${GAME}:${t}`));
 });
 
 describe('run-local of a script start on a scratch base', () => {

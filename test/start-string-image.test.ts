@@ -10,6 +10,7 @@ import { writeBusyboxLayout } from './support/busybox-layout.js';
 import { runCli } from './support/cli-process.js';
 import { copySample, SAMPLE_START_LINE } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
+import { removeImagesAfterRun } from './support/docker-cleanup.js';
 
 const GAME = 'start-string-test';
 let dir: string;
@@ -32,7 +33,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   const tags = ['t1', 't1-engine', 't1-engine-media', 't1-app', 't1-app-media'].map((t) => `${GAME}:${t}`);
-  spawnSync('docker', ['rmi', '-f', '--no-prune', ...tags], { stdio: 'ignore' });
+  removeImagesAfterRun(tags);
 });
 
 describe('a start command written as one string with blanks', () => {

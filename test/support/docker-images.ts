@@ -9,6 +9,7 @@ import { PassThrough, Readable } from 'node:stream';
 import Docker from 'dockerode';
 import * as tar from 'tar-stream';
 import { packEntries } from '../../src/oci/tar.js';
+import { removeImagesAfterRun } from './docker-cleanup.js';
 
 export const BUSYBOX_IMAGE = 'gamelayer-test/busybox:1';
 const BUSYBOX = '/usr/bin/busybox';
@@ -123,11 +124,7 @@ export async function runImage(image: string, cmd: string[] = [], entrypoint?: s
   }
 }
 
-/**
- * Removes tagged images, never their untagged parents (`noprune`; `docker rmi --no-prune` elsewhere in the tests):
- * the legacy builder's cache shares those parents between test files building equal steps, and a concurrent build
- * that had just taken one from cache failed with "unable to find image" (CI after stop 47).
- */
+/** Removes the images `refs` name once the run is over (docker-cleanup.ts says why not at once). */
 export async function removeImages(refs: string[]): Promise<void> {
-  for (const r of refs) await docker.getImage(r).remove({ force: true, noprune: true }).catch(() => {});
+  removeImagesAfterRun(refs);
 }

@@ -2,6 +2,7 @@
 // game) left, by their labels; and the game's images, removed after the file.
 import Docker from 'dockerode';
 import { GAME_LABEL, RUN_LABEL } from '../../src/runlocal/leftovers.js';
+import { removeImagesAfterRun } from './docker-cleanup.js';
 
 /** Containers and volumes of one run (or of every run of `game`) still in the daemon, as `container /name` and `volume name`. */
 export async function runLeftovers(docker: Docker, game: string, runId?: string): Promise<string[]> {
@@ -13,7 +14,5 @@ export async function runLeftovers(docker: Docker, game: string, runId?: string)
 
 /** Removes every image `game:*` run-local loaded into the daemon (podman-style `localhost/` names too). */
 export async function removeGameImages(docker: Docker, game: string): Promise<void> {
-  for (const img of await docker.listImages({ filters: { reference: [`${game}:*`, `localhost/${game}:*`] } })) {
-    await docker.getImage(img.Id).remove({ force: true, noprune: true }).catch(() => {});
-  }
+  removeImagesAfterRun((await docker.listImages({ filters: { reference: [`${game}:*`, `localhost/${game}:*`] } })).flatMap((img) => img.RepoTags ?? []));
 }
