@@ -2,45 +2,28 @@
 // `{"stream":""}`, `{"stream":"\n"}` between the others, `{"status":null}`, even a bare `null`. `load` (and
 // `build --builder docker` loading an oci: base) printed an empty line for `{"stream":"\n"}`, and a `null` message
 // failed the build ("Cannot read properties of null (reading 'error')"). Such messages now print nothing.
-import http from 'node:http';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './support/cli-process.js';
+import { startScriptedDaemon, type ScriptedDaemon } from './support/scripted-daemon.js';
 import { tempDir } from './support/tmp.js';
 import { writeGame } from './support/trees.js';
 
 const EMPTY = ['{"stream":null}', '{"stream":""}', '{"stream":"\\n"}', '{"status":null}', '{"status":""}', 'null', '{"stream":null,"status":null}'];
 let dir: string;
-let socket: string;
-let server: http.Server;
+let daemon: ScriptedDaemon;
 /** What the fake daemon answers a build or a load with, one JSON message a line. */
 let answer: string[] = [];
 
 beforeAll(async () => {
   dir = await tempDir('gl-docker-empty-');
   await writeGame(dir);
-  socket = path.join(dir, 'docker.sock');
-  // Just the endpoints gamelayer calls: version, build, load, and the image inspect after a build.
-  server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://daemon');
-    res.setHeader('content-type', 'application/json');
-    if (url.pathname.endsWith('/version')) return res.end(JSON.stringify({ Version: '24.0.7', ApiVersion: '1.43', Os: 'linux', Arch: 'amd64' }));
-    if (url.pathname.endsWith('/build') || url.pathname.endsWith('/images/load')) {
-      req.resume();
-      req.on('end', () => res.end(answer.map((l) => `${l}\n`).join('')));
-      return;
-    }
-    if (/\/images\/.+\/json$/.test(url.pathname)) return res.end(JSON.stringify({ Id: `sha256:${'a'.repeat(64)}` }));
-    res.statusCode = 404;
-    res.end('{"message":"not in this fake daemon"}');
-  });
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  daemon = await startScriptedDaemon(dir, { Version: '24.0.7', ApiVersion: '1.43' }, () => answer);
 });
 afterAll(async () => {
-  await new Promise((resolve) => server?.close(resolve));
+  await daemon?.close();
 });
 
-const env = () => ({ DOCKER_HOST: `unix://${socket}` });
+const env = () => daemon.env;
 const blankLines = (text: string) => text.split('\n').slice(0, -1).filter((l) => l.trim() === '' || l.trim() === 'null');
 
 describe('messages of the Docker daemon that say nothing', () => {
