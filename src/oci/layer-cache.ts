@@ -14,6 +14,7 @@
 // read at their start: a save that wrote those whole replaced the rows the other had saved since, and its next build
 // packed those layers again. A save now makes this build's changes again on the rows on disk, under a lock.
 import { existsSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { OciStore } from './store.js';
 import type { BuiltLayer } from '../types.js';
@@ -46,6 +47,12 @@ export class LayerCache {
   /** Rows changed since the file was read or last written: a no-op build writes (and fsyncs) nothing. */
   private changed: boolean;
   private changes: Change[] = [];
+  /**
+   * The rows this build last wrote and the file's identity then: a save finding the file as it left it (no other build
+   * saved since; a save renames a new file in, a new inode) makes its changes on these, not on a new read and check of
+   * the file (a save follows every layer built).
+   */
+  private written?: { id: string; rows: Map<string, CacheRow[]> };
 
   private constructor(
     readonly file: string,
@@ -196,10 +203,15 @@ export class LayerCache {
     try {
       await makeFolders(path.dirname(this.file));
       await withLock(`${this.file}.lock`, async () => {
-        const onDisk = (await readRows(this.file)).rows;
+        const id = await fileIdentity(this.file);
+        const onDisk = this.written && id !== undefined && this.written.id === id ? this.written.rows : (await readRows(this.file)).rows;
         // None readable (a fresh folder, a damaged file): the rows this build holds, its changes made on them.
         if (onDisk) for (const change of changes) make(onDisk, change);
-        await writeCheckedJson(this.file, FORMAT, Object.fromEntries(onDisk ?? this.rows));
+        const rows = onDisk ?? copyRows(this.rows);
+        this.written = undefined;
+        await writeCheckedJson(this.file, FORMAT, Object.fromEntries(rows));
+        const now = await fileIdentity(this.file);
+        if (now !== undefined) this.written = { id: now, rows };
       });
     } catch (e) {
       this.changes.unshift(...changes);
@@ -234,6 +246,16 @@ async function readRows(file: string): Promise<{ rows?: Map<string, CacheRow[]>;
 function putRow(rows: Map<string, CacheRow[]>, key: string, row: CacheRow): void {
   const others = (rows.get(key) ?? []).filter((r) => r.compressor !== row.compressor || (r.store !== undefined && r.store !== row.store));
   rows.set(key, [row, ...others]);
+}
+
+/** Device, inode, size and change time: another build's save (a temp file renamed in) is another file. */
+async function fileIdentity(file: string): Promise<string | undefined> {
+  const st = await stat(file, { bigint: true }).catch(() => undefined);
+  return st && `${st.dev}:${st.ino}:${st.size}:${st.ctimeNs}`;
+}
+
+function copyRows(rows: Map<string, CacheRow[]>): Map<string, CacheRow[]> {
+  return new Map([...rows].map(([k, v]) => [k, [...v]]));
 }
 
 function make(rows: Map<string, CacheRow[]>, change: Change): void {
