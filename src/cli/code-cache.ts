@@ -29,6 +29,7 @@ import Module, { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import vm from 'node:vm';
+import { fileIdentity } from '../util/file-identity.js';
 
 const MAGIC = 'gamelayer-code-cache/2\n';
 const SUFFIX = '.v8cache';
@@ -139,8 +140,8 @@ export function installCodeCache(bundleDir: string, env: NodeJS.ProcessEnv = pro
       if (
         known !== undefined &&
         sourceStat !== undefined &&
-        known.entry === identity(entry.stat) &&
-        known.source === identity(sourceStat) &&
+        known.entry === fileIdentity(entry.stat) &&
+        known.source === fileIdentity(sourceStat) &&
         known.sourceHash === entry.header.source &&
         known.dataHash === entry.header.data
       ) {
@@ -150,7 +151,7 @@ export function installCodeCache(bundleDir: string, env: NodeJS.ProcessEnv = pro
         usable = entry.header.source === source && sha256(entry.bytes) === entry.header.data;
         const settledBefore = BigInt(Date.now() - SETTLED_MS) * 1_000_000n;
         if (usable && sourceStat !== undefined && entry.stat.ctimeNs < settledBefore && sourceStat.ctimeNs < settledBefore) {
-          verified.set(name, { source: identity(sourceStat), entry: identity(entry.stat), sourceHash: entry.header.source, dataHash: entry.header.data });
+          verified.set(name, { source: fileIdentity(sourceStat), entry: fileIdentity(entry.stat), sourceHash: entry.header.source, dataHash: entry.header.data });
           verifiedChanged = true;
         }
       }
@@ -211,10 +212,6 @@ function sha256(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
-/** A file's identity: any write to it changes its ctime (and a replacement its inode). */
-function identity(st: BigIntStats): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-}
 
 function statOrUndefined(file: string): BigIntStats | undefined {
   try {

@@ -13,6 +13,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
+import { fileIdentity } from '../util/file-identity.js';
 import { gamelayerRoot } from '../version.js';
 import type { RawConfig } from './schema.js';
 
@@ -61,10 +62,7 @@ function statIdentity(): string | undefined {
   try {
     const files = [fileURLToPath(new URL('package.json', gamelayerRoot())), fileURLToPath(self)];
     return JSON.stringify(
-      files.map((f) => {
-        const s = statSync(f, { bigint: true });
-        return [f, String(s.dev), String(s.ino), String(s.size), String(s.mtimeNs), String(s.ctimeNs)];
-      }),
+      files.map((f) => [f, fileIdentity(statSync(f, { bigint: true }))]),
     );
   } catch {
     return undefined;

@@ -21,6 +21,7 @@ import type { BuiltLayer } from '../types.js';
 import { storeFromState } from '../state/last-build.js';
 import { readCheckedJson, writeCheckedJson } from '../util/checked-json.js';
 import { diskFullError } from '../util/disk-full.js';
+import { fileIdentity } from '../util/file-identity.js';
 import { withLock } from '../util/lock-file.js';
 import { makeFolders } from '../util/make-folders.js';
 import { sweepStaleTemps } from '../util/temp-files.js';
@@ -203,14 +204,14 @@ export class LayerCache {
     try {
       await makeFolders(path.dirname(this.file));
       await withLock(`${this.file}.lock`, async () => {
-        const id = await fileIdentity(this.file);
+        const id = await identityOf(this.file);
         const onDisk = this.written && id !== undefined && this.written.id === id ? this.written.rows : (await readRows(this.file)).rows;
         // None readable (a fresh folder, a damaged file): the rows this build holds, its changes made on them.
         if (onDisk) for (const change of changes) make(onDisk, change);
         const rows = onDisk ?? copyRows(this.rows);
         this.written = undefined;
         await writeCheckedJson(this.file, FORMAT, Object.fromEntries(rows));
-        const now = await fileIdentity(this.file);
+        const now = await identityOf(this.file);
         if (now !== undefined) this.written = { id: now, rows };
       });
     } catch (e) {
@@ -248,10 +249,10 @@ function putRow(rows: Map<string, CacheRow[]>, key: string, row: CacheRow): void
   rows.set(key, [row, ...others]);
 }
 
-/** Device, inode, size and change time: another build's save (a temp file renamed in) is another file. */
-async function fileIdentity(file: string): Promise<string | undefined> {
+/** The file's identity (another build's save, a temp file renamed in, is another inode); none when it is missing. */
+async function identityOf(file: string): Promise<string | undefined> {
   const st = await stat(file, { bigint: true }).catch(() => undefined);
-  return st && `${st.dev}:${st.ino}:${st.size}:${st.ctimeNs}`;
+  return st && fileIdentity(st);
 }
 
 function copyRows(rows: Map<string, CacheRow[]>): Map<string, CacheRow[]> {
