@@ -9,7 +9,7 @@ import { copySample } from './support/sample.js';
 import { tempDir } from './support/tmp.js';
 
 const cli = (dir: string, args: string[]) => execFileSync(path.resolve('bin/gamelayer.js'), args, { cwd: dir, env: { ...process.env, CODEBUILD_BUILD_ID: '' } }).toString();
-const records = async (dir: string) => (await readdir(path.join(dir, '.gamelayer/records'))).filter((n) => n !== 'build-last.json').sort();
+const records = async (dir: string) => (await readdir(path.join(dir, '.gamelayer/records'))).filter((n) => n.startsWith('build-') && n !== 'build-last.json').sort();
 const builds = (dir: string) => (JSON.parse(cli(dir, ['ls', '--json'])) as { builds: { tag: string; file: string }[] }).builds.map((b) => b.tag).sort();
 
 describe('build records of tags that differ only in case', () => {

@@ -11,6 +11,7 @@ import { scanTree } from '../scan/scan.js';
 import { namedRecordError } from '../state/named-record.js';
 import type { BuildRecordSummary } from '../state/record-summary.js';
 import { readRecordHeads } from '../state/record-totals.js';
+import { lastRunWasRerun } from '../state/last-run.js';
 import { lastBuildToRead, LAST_SCAN, latestRecord, readBuildRecord, readRecord, recordsDir } from '../state/records.js';
 import type { BuildRecord, TreeManifest } from '../types.js';
 
@@ -81,6 +82,11 @@ export async function lastRecordedSide(config: GameConfig): Promise<DiffSide> {
   const last = await latestRecord(config);
   if (!last) throw noBaseline(config);
   return { name: last.file, manifests: last.record.manifests, build: last.record.kind === 'build' ? last.record : undefined };
+}
+
+/** Whether the last run into the config's store made its last build again, unchanged (a no-op: state/last-run.ts). */
+export async function lastBuildRerun(config: GameConfig): Promise<boolean> {
+  return lastRunWasRerun(await lastBuildToRead(config));
 }
 
 /** What the pull cost reads of a build: its images, and its manifests (their entries only for chunked trees). */

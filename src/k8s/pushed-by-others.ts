@@ -7,6 +7,7 @@ import { storeOfRecord } from '../state/last-build.js';
 import { isLastBuildName, recordsDir } from '../state/records.js';
 import { recordHead } from '../state/record-head.js';
 import { tagOfRecordName } from '../state/record-name.js';
+import { pushedOfRecord } from '../state/record-pushed.js';
 import { readBuildSummary } from '../state/record-summary.js';
 import type { BuildRecord } from '../types.js';
 import type { DeployInput, PushedByOthers } from './input.js';
@@ -29,15 +30,15 @@ export async function pushedByOthers(stateDir: string, record: Pick<BuildRecord,
     const file = path.join(dir, name);
     if (tag === undefined || isLastBuildName(name) || file === recordFile) continue;
     // Whether it is the deployed build, from its head (record-head.ts): that build's own record (a 1M-entry game's is
-    // 170 MB) is not read. Another build's summary is, for its pushes; so is one of stop 47 (its store last).
+    // 170 MB) is not read. Of another build, its pushes only, from the end of its file (record-pushed.ts). A record of
+    // the deployed tag of stop 47's layout (its store last) is read as its summary to tell whose it is.
     const sameTag = tag === record.tags[0];
-    const headStore = recordHead(file).store;
-    if (sameTag && headStore !== undefined && sameBuild(stateDir, record.store, headStore)) continue;
-    const summary = await readBuildSummary(file).catch(() => undefined);
-    if (sameTag && headStore === undefined && sameBuild(stateDir, record.store, summary?.store)) continue;
-    for (const p of summary?.pushed ?? []) {
+    const head = recordHead(file);
+    if (sameTag && head.store !== undefined && sameBuild(stateDir, record.store, head.store)) continue;
+    if (sameTag && head.store === undefined && sameBuild(stateDir, record.store, (await readBuildSummary(file).catch(() => undefined))?.store)) continue;
+    for (const p of pushedOfRecord(file)) {
       if (!sameRepository(p.repository, input.repository)) continue;
-      for (const i of p.images) if (wanted.includes(i.digest) && !found.has(i.digest)) found.set(i.digest, summary!.tags[0] ?? tag);
+      for (const i of p.images) if (wanted.includes(i.digest) && !found.has(i.digest)) found.set(i.digest, head.tag ?? tag);
     }
   }
   return found;

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { STDIN_CONFIG, type GameConfig } from '../../config/load.js';
 import { diffManifests, hasChanges } from '../../diff/diff.js';
 import { showsSteps, step } from '../../report/step.js';
-import { assertBaseline, labelDirectories, lastBuildForPullCost, lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
+import { assertBaseline, labelDirectories, lastBuildForPullCost, lastBuildRerun, lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
 import { commandConfig, commandReporter, configPath, printJson } from '../context.js';
 import { diffDetails, diffTable, layerTable, pullCostTable } from './diff-format.js';
 import { layerDiff, recordLayerDiff, type LayerDiff } from '../../plan/layer-diff.js';
@@ -125,13 +125,21 @@ export function register(program: Command): void {
         try {
           if (opts.previous) {
             lastBuild = await lastBuildForPullCost(await gameConfig());
-            const planned = plannedOnTag(lastBuild, opts.against, (ref) => {
-              const r = parseReference(ref);
-              return `${r.registry}/${r.repository}`;
-            });
+            const rerun = lastBuild !== undefined && (await lastBuildRerun(await gameConfig()));
+            const planned = plannedOnTag(
+              lastBuild,
+              opts.against,
+              (ref) => {
+                const r = parseReference(ref);
+                return `${r.registry}/${r.repository}`;
+              },
+              rerun,
+            );
             if ('none' in planned) return nothing(`${planned.none}: no baseline to compare with (set BASELINE_TAG to compare with an earlier image)`);
             name = `${opts.against}:${planned.tag}`;
-            costFrom = `${name} (the line's previous build, which ${lastBuild!.tags[0]} was planned on)`;
+            costFrom = planned.rerun
+              ? `${name} (the line's previous build: the last build itself, which the last run made again unchanged)`
+              : `${name} (the line's previous build, which ${lastBuild!.tags[0]} was planned on)`;
             const read = await locateBuildRecordFor(name, registry);
             older = async () => (await read()).record;
           } else if (!target.tag && !target.digest) {

@@ -1,12 +1,13 @@
 // Step record: the BuildRecord of this build (what the next build diffs against, what push sends beside the server
 // image) written to `.gamelayer/records/` as `build-<tag>.json` and the last build; and the summary the CLI prints.
-// Skipped when its inputs are cached: a build that changed nothing has the previous record, byte for byte, and
-// writes nothing.
+// A build that changed nothing has the previous record, byte for byte (its `previous` too: what that content was
+// planned on), and writes none; it notes beside the last build that this run made it again (state/last-run.ts).
 import { recordedParents } from '../../plan/mount-parents.js';
 import path from 'node:path';
 import { copyRecord, lastBuildFile, localRecord, writeRecord } from '../../state/records.js';
 import { dropLegacyRecord, moveOtherStoresRecord, storeRecordFile } from '../../state/record-name.js';
 import { putStoreFirst } from '../../state/record-layout.js';
+import { dropRerun, lastRunWasRerun, noteRerun } from '../../state/last-run.js';
 import { isPlatformBuild } from './build-flags.js';
 import type { TreeDecision } from '../../plan/incremental.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
@@ -149,6 +150,10 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
       await writeRecord(last, local);
     } else await putStoreFirst(config.stateDir, last);
   }
+  // The run was planned on the build it made again (state/last-run.ts): said beside the pointer, once. Best effort,
+  // as a no-op writes nothing else: unsaid, `diff --previous` compares with what the content was planned on.
+  if (!unchanged) await dropRerun(last).catch(() => undefined);
+  else if (!(await lastRunWasRerun(last))) await noteRerun(last, record).catch(() => undefined);
   await dropLegacyRecord(of, tag);
   return { record, recordFile, layers: allLayers, baseMoved: moved };
 }
