@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ecsJson, ecsTaskDefinition, type EcsOptions } from '../src/ecs/task-definition.js';
 import { ecsOptionsFromConfig } from '../src/ecs/from-deploy.js';
 import { deployInputFrom, type DeployInput } from '../src/k8s/input.js';
+import { k8sWorkload } from '../src/k8s/workloads.js';
 import { REPOSITORY, fixtureConfig, fixtureRecord, manifest, sha } from './k8s-fixture.js';
 
 const NON_ENGINE = ['engine-media', 'app', 'app-media'] as const;
@@ -137,6 +138,20 @@ describe('ecs task definition', () => {
 
   it('same input, same bytes', () => {
     expect(ecsJson(ecsTaskDefinition(input()))).toBe(ecsJson(ecsTaskDefinition(input())));
+  });
+
+  // The ECS check took a mount M as overlapping only targets equal to M or under `M/`: for M = / that is `//…`, so a
+  // tree at / let its copy run `cp -R /. /mnt/app/`, into itself. k8s refused it; both now share one rule.
+  it('a tree mounted at / overlaps every copy target: refused as k8s refuses it, whatever --copy-root', () => {
+    const rooted = deployInputFrom(fixtureConfig('', '/games/my-game', { app: '/' }), fixtureRecord(), REPOSITORY);
+    for (const copyRoot of ['/mnt', '/', '/srv/copies']) {
+      const target = `${copyRoot === '/' ? '' : copyRoot}/engine-media`;
+      const message = `copy target ${target} of tree engine-media overlaps the mount / of tree app: the copy would hide the files it copies`;
+      expect(() => ecsTaskDefinition(rooted, { copyRoot })).toThrow(expect.objectContaining({ code: 'deploy.copy-target', message }));
+      expect(() => k8sWorkload(rooted, { kind: 'pod', volumes: 'init', copyRoot })).toThrow(expect.objectContaining({ code: 'deploy.copy-target', message }));
+    }
+    // The hint says what helps: no copy root does.
+    expect(() => ecsTaskDefinition(rooted)).toThrow(expect.objectContaining({ hint: expect.stringContaining('a tree mounted at / overlaps every copy target') }));
   });
 });
 

@@ -16,6 +16,7 @@ import type { DeployInput } from '../k8s/input.js';
 import { DEFAULT_K8S_OPTIONS, type GamePort } from '../k8s/options.js';
 import { COPY_SENTINEL, GUARD_NAME, copyScript, guardScript } from '../k8s/scripts.js';
 import { GiB, treeCopyDiskBytes, treeDiskBytes } from '../k8s/sizes.js';
+import { copyTarget } from '../k8s/copy-target.js';
 import { writableMounts } from '../k8s/writable.js';
 
 export type LaunchType = 'fargate' | 'ec2';
@@ -165,17 +166,7 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
   const engine = input.trees.find((t) => t.tree === 'engine')!;
   const copies = input.trees
     .filter((t) => t.tree !== 'engine')
-    .map((tree) => ({ tree, volume: `tree-${tree.tree}`, target: `${o.copyRoot === '/' ? '' : o.copyRoot}/${tree.tree}` }));
-  for (const c of copies) {
-    const clash = input.trees.find((t) => c.target === t.mount || c.target.startsWith(`${t.mount}/`) || t.mount.startsWith(`${c.target}/`));
-    if (clash) {
-      throw new GamelayerError(
-        'deploy.copy-target',
-        `copy target ${c.target} of tree ${c.tree.tree} overlaps the mount ${clash.mount} of tree ${clash.tree}`,
-        'pass --copy-root with a directory outside every tree mount',
-      );
-    }
-  }
+    .map((tree) => ({ tree, volume: `tree-${tree.tree}`, target: copyTarget(tree, o.copyRoot, input.trees) }));
 
   const dropAll = { capabilities: { drop: ['ALL'] } };
   // k8s's allowPrivilegeEscalation: false. RegisterTaskDefinition refuses dockerSecurityOptions in a Fargate task
