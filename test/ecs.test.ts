@@ -63,6 +63,16 @@ describe('ecs task definition', () => {
     expect(fargate.map((c) => c.dockerSecurityOptions)).toEqual(fargate.map(() => undefined));
   });
 
+  // Fargate has no equivalent (its API reference: dockerSecurityOptions "isn't valid for containers in tasks using the
+  // Fargate launch type"; no other field sets no_new_privs), and a Fargate task was written without a word about it.
+  it('a Fargate task says it has no no-new-privileges; an EC2 task, which has it, does not', () => {
+    expect(ecsTaskDefinition(input()).notes).toContain(
+      'Fargate refuses dockerSecurityOptions and has no other way to set no-new-privileges (allowPrivilegeEscalation: false on Kubernetes, set on EC2 tasks): ' +
+        'a setuid program in the engine image still changes its user, though with every capability dropped; use a base image without setuid programs, or --launch-type ec2',
+    );
+    expect(ecsTaskDefinition(input(), { launchType: 'ec2' }).notes.join('\n')).not.toContain('no-new-privileges');
+  });
+
   // A trial found k8s saying this and ecs not: a task on a scratch base was written without a word and failed at its
   // first copy container (sh: not found).
   it('a scratch base image: says the copy containers and start guard cannot run', () => {
