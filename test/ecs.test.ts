@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ecsJson, ecsTaskDefinition, type EcsOptions } from '../src/ecs/task-definition.js';
 import { ecsOptionsFromConfig } from '../src/ecs/from-deploy.js';
 import { deployInputFrom, type DeployInput } from '../src/k8s/input.js';
+import { k8sWorkload } from '../src/k8s/workloads.js';
 import { REPOSITORY, fixtureConfig, fixtureRecord, manifest, sha } from './k8s-fixture.js';
 
 const NON_ENGINE = ['engine-media', 'app', 'app-media'] as const;
@@ -60,6 +61,16 @@ describe('ecs task definition', () => {
     }
     const fargate = ecsTaskDefinition(input()).taskDefinition.containerDefinitions!;
     expect(fargate.map((c) => c.dockerSecurityOptions)).toEqual(fargate.map(() => undefined));
+  });
+
+  // Fargate has no equivalent (its API reference: dockerSecurityOptions "isn't valid for containers in tasks using the
+  // Fargate launch type"; no other field sets no_new_privs), and a Fargate task was written without a word about it.
+  it('a Fargate task says it has no no-new-privileges; an EC2 task, which has it, does not', () => {
+    expect(ecsTaskDefinition(input()).notes).toContain(
+      'Fargate refuses dockerSecurityOptions and has no other way to set no-new-privileges (allowPrivilegeEscalation: false on Kubernetes, set on EC2 tasks): ' +
+        'a setuid program in the engine image still changes its user, though with every capability dropped; use a base image without setuid programs, or --launch-type ec2',
+    );
+    expect(ecsTaskDefinition(input(), { launchType: 'ec2' }).notes.join('\n')).not.toContain('no-new-privileges');
   });
 
   // A trial found k8s saying this and ecs not: a task on a scratch base was written without a word and failed at its
@@ -137,6 +148,20 @@ describe('ecs task definition', () => {
 
   it('same input, same bytes', () => {
     expect(ecsJson(ecsTaskDefinition(input()))).toBe(ecsJson(ecsTaskDefinition(input())));
+  });
+
+  // The ECS check took a mount M as overlapping only targets equal to M or under `M/`: for M = / that is `//…`, so a
+  // tree at / let its copy run `cp -R /. /mnt/app/`, into itself. k8s refused it; both now share one rule.
+  it('a tree mounted at / overlaps every copy target: refused as k8s refuses it, whatever --copy-root', () => {
+    const rooted = deployInputFrom(fixtureConfig('', '/games/my-game', { app: '/' }), fixtureRecord(), REPOSITORY);
+    for (const copyRoot of ['/mnt', '/', '/srv/copies']) {
+      const target = `${copyRoot === '/' ? '' : copyRoot}/engine-media`;
+      const message = `copy target ${target} of tree engine-media overlaps the mount / of tree app: the copy would hide the files it copies`;
+      expect(() => ecsTaskDefinition(rooted, { copyRoot })).toThrow(expect.objectContaining({ code: 'deploy.copy-target', message }));
+      expect(() => k8sWorkload(rooted, { kind: 'pod', volumes: 'init', copyRoot })).toThrow(expect.objectContaining({ code: 'deploy.copy-target', message }));
+    }
+    // The hint says what helps: no copy root does.
+    expect(() => ecsTaskDefinition(rooted)).toThrow(expect.objectContaining({ hint: expect.stringContaining('a tree mounted at / overlaps every copy target') }));
   });
 });
 

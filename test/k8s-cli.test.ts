@@ -36,6 +36,9 @@ beforeAll(() => {
       '  engine-media: { source: engine-media }',
       '  app: { source: app }',
       '  app-media: { source: app-media }',
+      // Chosen, so stderr holds only what each test asserts (the note while it is not: deploy-writable-root-notice).
+      'deploy:',
+      '  readOnlyRootFilesystem: false',
       '',
     ].join('\n'),
   );

@@ -233,6 +233,27 @@ describe('emitted objects against the schemas', () => {
     }
   });
 
+  // The default rollout (25 % surge) placed a new pod before stopping an old one: with the host port taken on every
+  // node (one node, or replicas = nodes) it stayed Pending and the rollout stalled.
+  it('a deployment that binds a host port rolls without surge, one pod at a time; without one, the default', () => {
+    type D = { spec: { strategy?: unknown } };
+    const noSurge = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } };
+    const config = fixtureConfig(DEPLOY); // its query port has hostPort 27015
+    const fromSection = deployInputFrom(config, fixtureRecord(), REPOSITORY);
+    for (const volumes of VOLUME_MODES) {
+      const cases: [string, DeployInput, Partial<K8sOptions>, unknown][] = [
+        ['--host-port', input(), { hostPort: 7100 }, noSurge],
+        ['deploy.ports hostPort', fromSection, k8sOptionsFromConfig(config.deploy), noSurge],
+        ['no host port', input(), {}, undefined],
+      ];
+      for (const [what, i, options, strategy] of cases) {
+        const obj = parse(k8sYaml(i, k8sWorkload(i, { ...options, kind: 'deployment', volumes, replicas: 3 }))) as D;
+        expect([what, volumes, obj.spec.strategy]).toEqual([what, volumes, strategy]);
+        new Deployment(obj as never).validate();
+      }
+    }
+  });
+
   it('Agones options (Static port, health off, TCP, replicas) stay inside the CRD schema', () => {
     const opts: Partial<K8sOptions> = {
       kind: 'fleet',

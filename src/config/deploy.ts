@@ -258,6 +258,19 @@ export function writablePathsOf(deploy: DeployConfig | undefined): string[] | un
 }
 
 /**
+ * The line `k8s` and `ecs` print while gamelayer.yaml has not chosen: the root stays writable by default (a server
+ * writing beside its binaries would fail on a read-only one), so the safer setting is suggested, not imposed.
+ * `readOnlyRootFilesystem: false` is a choice, and silences it.
+ */
+export function writableRootNotice(deploy: DeployConfig | undefined): string | undefined {
+  if (deploy?.readOnlyRootFilesystem !== undefined) return undefined;
+  return (
+    "the engine's root file system is writable: set deploy.readOnlyRootFilesystem: true in gamelayer.yaml to make it " +
+    `read-only (deploy.writablePaths, default [${DEFAULT_WRITABLE_PATHS.join(', ')}], stay writable), or false to keep it writable without this note`
+  );
+}
+
+/**
  * What the API server refuses a container for that the schemas let through: a negative quantity, or a limit below
  * its request (`requests.cpu: 2, limits.cpu: 1`), compared as quantities (`1500m` = `1.5`, `2Gi` > `2G`).
  */

@@ -16,6 +16,7 @@ import type { DeployInput } from '../k8s/input.js';
 import { DEFAULT_K8S_OPTIONS, type GamePort } from '../k8s/options.js';
 import { COPY_SENTINEL, GUARD_NAME, copyScript, guardScript } from '../k8s/scripts.js';
 import { GiB, treeCopyDiskBytes, treeDiskBytes } from '../k8s/sizes.js';
+import { copyTarget } from '../k8s/copy-target.js';
 import { writableMounts } from '../k8s/writable.js';
 
 export type LaunchType = 'fargate' | 'ec2';
@@ -110,6 +111,12 @@ export const FARGATE_MAX_EPHEMERAL_GIB = 200;
 /** What Fargate gives without asking. */
 export const FARGATE_DEFAULT_EPHEMERAL_GIB = 20;
 
+/** What a Fargate task lacks against the Kubernetes specs and an EC2 task: said with every Fargate task. */
+export const FARGATE_NO_NEW_PRIVILEGES =
+  'Fargate refuses dockerSecurityOptions and has no other way to set no-new-privileges (allowPrivilegeEscalation: ' +
+  'false on Kubernetes, set on EC2 tasks): a setuid program in the engine image still changes its user, though with ' +
+  'every capability dropped; use a base image without setuid programs, or --launch-type ec2';
+
 export interface EcsEmission {
   taskDefinition: RegisterTaskDefinitionCommandInput;
   /** Bytes the task needs on its ephemeral storage, before rounding to GiB. */
@@ -165,21 +172,12 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
   const engine = input.trees.find((t) => t.tree === 'engine')!;
   const copies = input.trees
     .filter((t) => t.tree !== 'engine')
-    .map((tree) => ({ tree, volume: `tree-${tree.tree}`, target: `${o.copyRoot === '/' ? '' : o.copyRoot}/${tree.tree}` }));
-  for (const c of copies) {
-    const clash = input.trees.find((t) => c.target === t.mount || c.target.startsWith(`${t.mount}/`) || t.mount.startsWith(`${c.target}/`));
-    if (clash) {
-      throw new GamelayerError(
-        'deploy.copy-target',
-        `copy target ${c.target} of tree ${c.tree.tree} overlaps the mount ${clash.mount} of tree ${clash.tree}`,
-        'pass --copy-root with a directory outside every tree mount',
-      );
-    }
-  }
+    .map((tree) => ({ tree, volume: `tree-${tree.tree}`, target: copyTarget(tree, o.copyRoot, input.trees) }));
 
   const dropAll = { capabilities: { drop: ['ALL'] } };
   // k8s's allowPrivilegeEscalation: false. RegisterTaskDefinition refuses dockerSecurityOptions in a Fargate task
-  // ("isn't valid for containers in tasks using the Fargate launch type"), so there the dropped capabilities stand alone.
+  // ("isn't valid for containers in tasks using the Fargate launch type") and offers nothing in its place, so there
+  // the dropped capabilities stand alone and a note says so.
   const noNewPrivileges = fargate ? {} : { dockerSecurityOptions: ['no-new-privileges'] };
   const copyContainers: ContainerDefinition[] = copies.map((c) => ({
     name: `copy-${c.tree.tree}`,
@@ -269,6 +267,7 @@ export function ecsTaskDefinition(input: DeployInput, partial: Partial<EcsOption
   if (o.healthTimings && !o.health) {
     notes.push('deploy.agones.health: an ECS health check needs a command; pass --health-cmd to use these timings');
   }
+  if (fargate) notes.push(FARGATE_NO_NEW_PRIVILEGES);
   if (fargate && !o.logs) {
     notes.push('no log configuration: on Fargate the game\'s output goes nowhere; pass --log-group (CloudWatch Logs through awslogs)');
   }

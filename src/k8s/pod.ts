@@ -11,10 +11,11 @@ import { GamelayerError } from '../errors.js';
 import { wholeFilesNeeded } from '../chunk/refuse.js';
 import type { DeployInput, DeployTree } from './input.js';
 import type { ContainerResources, K8sOptions } from './options.js';
+import { copyTarget } from './copy-target.js';
 import { checkMergedLimits, type ComputedFrom } from './resource-limits.js';
 import { COPY_SENTINEL, GUARD_NAME, TREE_SENTINEL, copyScript, guardScript } from './scripts.js';
 import { quantityMi, treeCopyDiskBytes } from './sizes.js';
-import { pathsOverlap, writableMounts } from './writable.js';
+import { writableMounts } from './writable.js';
 
 export const ENGINE_CONTAINER = 'engine';
 
@@ -51,17 +52,7 @@ export function treeDeliveries(input: DeployInput, options: Pick<K8sOptions, 'vo
       if (options.volumes === 'image' && tree.executables === 0 && !tree.chunked) {
         return { tree, via: 'image', volume, sentinel: `${tree.mount}/${TREE_SENTINEL}` };
       }
-      const target = `${options.copyRoot === '/' ? '' : options.copyRoot}/${tree.tree}`;
-      for (const other of input.trees) {
-        if (pathsOverlap(target, other.mount)) {
-          throw new GamelayerError(
-            'deploy.copy-target',
-            `copy target ${target} of tree ${tree.tree} overlaps the mount ${other.mount} of tree ${other.tree}: ` +
-              'the copy would hide the files it copies',
-            'pass --copy-root with a directory outside every tree mount',
-          );
-        }
-      }
+      const target = copyTarget(tree, options.copyRoot, input.trees);
       return { tree, via: 'copy', volume, target, sizeBytes: treeCopyDiskBytes(tree), sentinel: `${tree.mount}/${COPY_SENTINEL}` };
     });
 }

@@ -112,6 +112,7 @@ export function k8sWorkload(input: DeployInput, partial: Partial<K8sOptions> = {
         spec: {
           replicas: options.replicas,
           selector: { matchLabels: selectorLabels(input, options) },
+          ...(bindsHostPort(pod.spec) ? { strategy: HOST_PORT_STRATEGY } : {}),
           template: { metadata: templateMeta, spec: pod.spec },
         },
       };
@@ -137,6 +138,17 @@ export function k8sWorkload(input: DeployInput, partial: Partial<K8sOptions> = {
     notes: chunkedDefault ? [chunkedDefault, ...pod.notes] : pod.notes,
     requirements: usesImageVolumes ? [...IMAGE_VOLUME_REQUIREMENTS] : [],
   };
+}
+
+/**
+ * A rollout for pods that bind a host port: the default (25 % surge) starts a new pod before an old one stops, and
+ * where every node already runs one (one node, or replicas = nodes) it cannot be scheduled, so the rollout stalls.
+ * No surge, one pod at a time: each old pod is stopped before its replacement is placed (docs/deploy.md).
+ */
+export const HOST_PORT_STRATEGY = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } } as const;
+
+function bindsHostPort(spec: IPodSpec): boolean {
+  return spec.containers.some((c) => c.ports?.some((p) => p.hostPort !== undefined));
 }
 
 /**

@@ -2,7 +2,6 @@
 // `deploy.writablePaths`): one volume each, named by its place in the list, for the k8s and ECS emitters alike.
 import { treeHiddenBy, writablePathProblem } from '../config/writable-paths.js';
 import { GamelayerError } from '../errors.js';
-import { isSameOrInside } from '../util/real-path.js';
 import type { DeployTree } from './input.js';
 
 export interface WritableMount {
@@ -25,9 +24,4 @@ export function writableMounts(paths: readonly string[], trees: readonly DeployT
     }
     return { volume: `writable-${i + 1}`, path: p };
   });
-}
-
-/** Two absolute container paths, one on or below the other (a mount at one would hide or be hidden by the other). */
-export function pathsOverlap(a: string, b: string): boolean {
-  return isSameOrInside(a, b) || isSameOrInside(b, a);
 }

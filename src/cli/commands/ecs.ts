@@ -1,6 +1,7 @@
 // gamelayer ecs: the last build as an ECS task definition (RegisterTaskDefinition input), images pinned by digest.
 import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { writableRootNotice } from '../../config/deploy.js';
 import { GamelayerError } from '../../errors.js';
 import { ecsOptionsFromConfig } from '../../ecs/from-deploy.js';
 import { checkEcsOptions, ecsJson, ecsTaskDefinition, fitTaskSize, type EcsNetworkMode, type EcsOptions, type LaunchType } from '../../ecs/task-definition.js';
@@ -171,7 +172,8 @@ export function register(program: Command): void {
         const note = pushedByOthersNote(input, requirePushed(record, input, input.trees.map((t) => t.tree), recordFile, others));
         if (note) reporter.info(`note: ${note}`);
       }
-      for (const n of [...fromConfig.notes, ...emission.notes]) reporter.info(`note: ${n}`);
+      const rootNotice = writableRootNotice(config.deploy);
+      for (const n of [...fromConfig.notes, ...emission.notes, ...(rootNotice ? [rootNotice] : [])]) reporter.info(`note: ${n}`);
       const text = ecsJson(emission);
       let file: string | undefined;
       if (flags.out) {

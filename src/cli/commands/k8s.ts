@@ -1,6 +1,7 @@
 // gamelayer k8s: the last build as a Pod, Deployment, Agones GameServer or Fleet, images pinned by digest.
 import type { Command } from 'commander';
 import path from 'node:path';
+import { writableRootNotice } from '../../config/deploy.js';
 import { GamelayerError } from '../../errors.js';
 import { utf8Text } from '../../util/utf8-text.js';
 import { refuseForeignFile } from '../../util/generated-file.js';
@@ -139,6 +140,8 @@ export function register(program: Command): void {
       const text = k8sYaml(input, emission);
       for (const r of emission.requirements) reporter.info(`requires: ${r}`);
       for (const n of emission.notes) reporter.warn(n);
+      const rootNotice = writableRootNotice(config.deploy);
+      if (rootNotice) reporter.info(`note: ${rootNotice}`);
       if (flags.out) {
         await refuseSpecOverFillOutput(path.resolve(flags.out, k8sFileName(emission.options)), flags.force);
         await refuseForeignFile(path.resolve(flags.out, k8sFileName(emission.options)), flags.force);
