@@ -12,6 +12,7 @@ import { Keystream, Rng } from '../fixtures/generator/random.js';
 import { build } from '../src/pipeline/build.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
 import { loadConfig } from '../src/config/load.js';
+import { chooseChunks } from '../src/init/chunk-choice.js';
 import { formatBytes, silentReporter } from '../src/report/reporter.js';
 import { TREE_NAMES, type BuildRecord, type TreeName } from '../src/types.js';
 import { chunkDiff } from '../src/diff/chunks.js';
@@ -27,8 +28,13 @@ export interface SteadyBenchOptions {
   size: number;
   updates: number;
   seed: string;
-  /** Trees chunked for the run (`--chunk app-media`; docs/chunks.md), with their chunk sizes. */
+  /**
+   * Trees chunked for the run (`--chunk app-media`; docs/chunks.md), with their chunk sizes. Not given: the trees
+   * `gamelayer init` chunks for the game (app media, which holds files of 64 MiB or more), unless `wholeFiles`.
+   */
   chunk?: TreeName[];
+  /** Whole files in every tree (`--whole-files`): the month a studio gets that opts out of init's chunks. */
+  wholeFiles?: boolean;
   chunkMin?: number;
   chunkAvg?: number;
   /**
@@ -184,6 +190,7 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await cp(pristine, dir, { recursive: true, verbatimSymlinks: true });
   await ageSince(dir, 0);
+  if (!opts.chunk?.length && !opts.wholeFiles && (await chooseChunks(dir, 'app-media', false))) opts = { ...opts, chunk: ['app-media'] };
   const registry = await startRegistry();
   const [host, port] = registry.host.split(':');
   const proxy = await startCountingProxy({ host: host!, port: Number(port) });
