@@ -139,6 +139,13 @@ async function writtenCompressed(dir: string, changes: Change[]): Promise<number
   return n;
 }
 
+/** The trees chunked for the month: those named (`--chunk`), none under `--whole-files`, else what `gamelayer init` writes for the game. */
+export async function steadyChunks(dir: string, opts: Pick<SteadyBenchOptions, 'chunk' | 'wholeFiles'>): Promise<TreeName[]> {
+  if (opts.chunk?.length) return opts.chunk;
+  if (opts.wholeFiles) return [];
+  return (await chooseChunks(dir, 'app-media', false)) ? ['app-media'] : [];
+}
+
 /** `trees.<tree>.chunks` set in the work copy's gamelayer.yaml. */
 async function enableChunks(file: string, opts: SteadyBenchOptions): Promise<void> {
   const doc = parseDocument(await readFile(file, 'utf8'));
@@ -190,7 +197,8 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await cp(pristine, dir, { recursive: true, verbatimSymlinks: true });
   await ageSince(dir, 0);
-  if (!opts.chunk?.length && !opts.wholeFiles && (await chooseChunks(dir, 'app-media', false))) opts = { ...opts, chunk: ['app-media'] };
+  const chunk = await steadyChunks(dir, opts);
+  if (chunk.length) opts = { ...opts, chunk };
   const registry = await startRegistry();
   const [host, port] = registry.host.split(':');
   const proxy = await startCountingProxy({ host: host!, port: Number(port) });
