@@ -44,6 +44,7 @@ const { values, positionals } = parseArgs({
     'steady-seed': { type: 'string', default: 'steady' },
     'steady-scenario': { type: 'string', default: 'daily' },
     chunk: { type: 'string', multiple: true },
+    'whole-files': { type: 'boolean', default: false },
     'chunk-min': { type: 'string', default: '64MiB' },
     'chunk-avg': { type: 'string', default: '256KiB' },
     'chunk-report': { type: 'boolean', default: false },
@@ -144,6 +145,7 @@ for (const name of names) {
     if (!['daily', 'insert', 'rewrite'].includes(scenario)) throw new Error(`--steady-scenario ${scenario}: expected daily, insert or rewrite`);
     const chunk = (values.chunk ?? []) as TreeName[];
     for (const t of chunk) if (!TREE_NAMES.includes(t) || t === 'engine') throw new Error(`--chunk ${t}: expected engine-media, app or app-media`);
+    if (chunk.length && values['whole-files']) throw new Error('--chunk and --whole-files: give one (without either, app media is chunked as gamelayer init writes it)');
     await steadyBench({
       size: size('steady-size', values['steady-size']!),
       updates,
@@ -152,7 +154,9 @@ for (const name of names) {
       chunkReport: values['chunk-report'],
       // --chunk-min also picks the paks the insert / rewrite scenarios change, with chunks on or off alike.
       chunkMin: size('chunk-min', values['chunk-min']!),
-      ...(chunk.length ? { chunk, chunkAvg: size('chunk-avg', values['chunk-avg']!) } : {}),
+      chunkAvg: size('chunk-avg', values['chunk-avg']!),
+      ...(chunk.length ? { chunk } : {}),
+      wholeFiles: values['whole-files'],
     });
   } else if (name === 'long-run') {
     const days = Number(values.days);

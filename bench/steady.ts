@@ -12,6 +12,7 @@ import { Keystream, Rng } from '../fixtures/generator/random.js';
 import { build } from '../src/pipeline/build.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
 import { loadConfig } from '../src/config/load.js';
+import { chooseChunks } from '../src/init/chunk-choice.js';
 import { formatBytes, silentReporter } from '../src/report/reporter.js';
 import { TREE_NAMES, type BuildRecord, type TreeName } from '../src/types.js';
 import { chunkDiff } from '../src/diff/chunks.js';
@@ -27,8 +28,13 @@ export interface SteadyBenchOptions {
   size: number;
   updates: number;
   seed: string;
-  /** Trees chunked for the run (`--chunk app-media`; docs/chunks.md), with their chunk sizes. */
+  /**
+   * Trees chunked for the run (`--chunk app-media`; docs/chunks.md), with their chunk sizes. Not given: the trees
+   * `gamelayer init` chunks for the game (app media, which holds files of 64 MiB or more), unless `wholeFiles`.
+   */
   chunk?: TreeName[];
+  /** Whole files in every tree (`--whole-files`): the month a studio gets that opts out of init's chunks. */
+  wholeFiles?: boolean;
   chunkMin?: number;
   chunkAvg?: number;
   /**
@@ -133,6 +139,13 @@ async function writtenCompressed(dir: string, changes: Change[]): Promise<number
   return n;
 }
 
+/** The trees chunked for the month: those named (`--chunk`), none under `--whole-files`, else what `gamelayer init` writes for the game. */
+export async function steadyChunks(dir: string, opts: Pick<SteadyBenchOptions, 'chunk' | 'wholeFiles'>): Promise<TreeName[]> {
+  if (opts.chunk?.length) return opts.chunk;
+  if (opts.wholeFiles) return [];
+  return (await chooseChunks(dir, 'app-media', false)) ? ['app-media'] : [];
+}
+
 /** `trees.<tree>.chunks` set in the work copy's gamelayer.yaml. */
 async function enableChunks(file: string, opts: SteadyBenchOptions): Promise<void> {
   const doc = parseDocument(await readFile(file, 'utf8'));
@@ -184,6 +197,8 @@ export async function steadyBench(opts: SteadyBenchOptions): Promise<void> {
   await rm(dir, { recursive: true, force: true });
   await cp(pristine, dir, { recursive: true, verbatimSymlinks: true });
   await ageSince(dir, 0);
+  const chunk = await steadyChunks(dir, opts);
+  if (chunk.length) opts = { ...opts, chunk };
   const registry = await startRegistry();
   const [host, port] = registry.host.split(':');
   const proxy = await startCountingProxy({ host: host!, port: Number(port) });

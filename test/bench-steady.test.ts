@@ -1,7 +1,10 @@
 // The steady bench's node figures: a node downloads the layers it lacks and unpacks every layer from the first
 // one that differs in the stack (containerd keys unpacked layers by the chain below them).
+import { mkdir, truncate, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { nodeCost } from '../bench/steady.js';
+import { nodeCost, steadyChunks } from '../bench/steady.js';
+import { tempDir } from './support/tmp.js';
 
 const l = (digest: string, size: number) => ({ digest: `sha256:${digest}`, size });
 
@@ -16,5 +19,19 @@ describe('steady bench: node cost of moving from one image to the next', () => {
     expect(nodeCost(held, [l('a', 100), l('c', 300)])).toEqual({ download: 0, unpack: 300 });
     // A fresh node pulls and unpacks everything.
     expect(nodeCost([], held)).toEqual({ download: 600, unpack: 600 });
+  });
+});
+
+describe('steady bench: which trees a month chunks', () => {
+  it('what gamelayer init writes for the game by default (app media with a file of 64 MiB or more); --whole-files, --chunk', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'app-media/levels'), { recursive: true });
+    await writeFile(path.join(dir, 'app-media/levels/a.pak'), '');
+    await truncate(path.join(dir, 'app-media/levels/a.pak'), 64 * 1024 * 1024 - 1);
+    expect(await steadyChunks(dir, {})).toEqual([]);
+    await truncate(path.join(dir, 'app-media/levels/a.pak'), 64 * 1024 * 1024); // sparse: nothing written
+    expect(await steadyChunks(dir, {})).toEqual(['app-media']);
+    expect(await steadyChunks(dir, { wholeFiles: true })).toEqual([]);
+    expect(await steadyChunks(dir, { chunk: ['app-media', 'app'] })).toEqual(['app-media', 'app']);
   });
 });

@@ -139,6 +139,8 @@ export function globLeavesTree(glob: string): boolean {
   return glob.startsWith('/') || glob.startsWith('~') || /(^|[/{,|(])\.\.($|[/},|)])/.test(glob);
 }
 
+/** `chunks.minFileSize` when not given: the size `init` chunks app-media at, and build's whole-file note names. */
+export const DEFAULT_CHUNK_MIN_FILE_SIZE = 64 * 1024 ** 2;
 /** Content-defined chunk sizes bounded so a chunk is never tiny (tar overhead) nor near a layer's size. */
 export const MIN_AVG_CHUNK = 64 * 1024;
 export const MAX_AVG_CHUNK = 64 * 1024 ** 2;
@@ -211,7 +213,7 @@ function buildConfigSchema() {
    */
   const chunksSchema = z
     .strictObject({
-      minFileSize: size.default(64 * 1024 ** 2),
+      minFileSize: size.default(DEFAULT_CHUNK_MIN_FILE_SIZE),
       avgChunkSize: size.default(256 * 1024),
     })
     .superRefine((c, ctx) => {

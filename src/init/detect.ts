@@ -9,6 +9,7 @@ import { createGunzip } from 'node:zlib';
 import * as tar from 'tar-stream';
 import { GAME_MAX } from '../config/schema.js';
 import type { TreeName } from '../types.js';
+import type { ChunkChoice } from './chunk-choice.js';
 import { EMPTY_TREE_DIR } from './empty-tree-dir.js';
 
 export { EMPTY_TREE_DIR };
@@ -37,6 +38,8 @@ export interface InitProposal {
   notes: string[];
   /** Folders (relative) that init creates empty, for trees this build has nothing for. */
   emptyDirs: string[];
+  /** Set when app-media holds a file of 64 MiB or more: chunked, or whole files as `--whole-files` asked. */
+  chunks?: ChunkChoice;
 }
 
 

@@ -10,7 +10,9 @@ import { GamelayerError, errnoCode, isGamelayerError } from '../errors.js';
 import { diskFullError } from '../util/disk-full.js';
 import { isWriteDenied } from '../util/fs-access.js';
 import { writeThroughLink } from '../util/write-through-link.js';
+import { formatBytes } from '../report/reporter.js';
 import { TREE_NAMES } from '../types.js';
+import { chooseChunks, type ChunkChoice } from './chunk-choice.js';
 import { detectLayout, type InitProposal } from './detect.js';
 
 export interface InitOptions {
@@ -20,6 +22,8 @@ export interface InitOptions {
   force?: boolean;
   /** `game:` instead of the name guessed from the folder or project. */
   game?: string;
+  /** Whole files in app-media even when it holds files big enough to chunk. */
+  wholeFiles?: boolean;
 }
 
 export interface InitResult {
@@ -58,6 +62,8 @@ export async function initGame(opts: InitOptions): Promise<InitResult> {
   }
   const proposal = await detectLayout(dir);
   if (opts.game) proposal.game = opts.game;
+  const chunks = await chooseChunks(dir, proposal.trees['app-media'].source, opts.wholeFiles ?? false);
+  if (chunks) proposal.chunks = chunks;
   const text = renderConfig(proposal);
   parseConfig(text, file); // a proposal that does not load is a bug here, never the user's to find
   for (const d of proposal.emptyDirs) await checkEmptyFolder(path.join(dir, d));
@@ -161,6 +167,27 @@ function commented(field: string, comment: string): string[] {
   return [`# ${comment}:`, field];
 }
 
+/** `chunks: {}` (or, under --whole-files, the line commented out) with why, and what it asks of a deployment. */
+function chunksLines(c: ChunkChoice): string[] {
+  const big = `${commentText(c.file)} is ${formatBytes(c.bytes)}`;
+  const min = formatBytes(c.minFileSize);
+  if (!c.chunked) {
+    return [
+      `    # Whole files (init --whole-files), though ${big}: a partial rewrite of a pak sends it whole again,`,
+      `    # and nodes unpack it whole again. Uncomment to chunk files of ${min} or more (docs/chunks.md), then deploy`,
+      `    # through the copy that assembles the files (k8s / run-local --volumes init, gamelayer ecs).`,
+      '    # chunks: {}',
+    ];
+  }
+  return [
+    `    # Chunked: ${big}, and files of ${min} or more become chunks plus a recipe (docs/chunks.md).`,
+    `    # A partial rewrite of a pak then costs the bytes written, and nodes unpack the day's change, not the whole`,
+    `    # pak again. Deploy through the copy that assembles the files (k8s / run-local --volumes init, gamelayer ecs):`,
+    `    # the server image alone won't run the paks. For whole files, delete this line (or run init --whole-files).`,
+    '    chunks: {}',
+  ];
+}
+
 /** The yaml text: the detected layout and every guess as comments, the fields in the order docs/config.md lists them. */
 export function renderConfig(p: InitProposal): string {
   const q = (s: string) => JSON.stringify(s);
@@ -191,6 +218,7 @@ export function renderConfig(p: InitProposal): string {
     if (tree.include) out.push(`    include: ${list(tree.include)}`);
     if (tree.exclude) out.push(`    exclude: ${list(tree.exclude)}`);
     if (tree.mount) out.push(`    mount: ${q(tree.mount)}`);
+    if (p.chunks?.tree === t) out.push(...chunksLines(p.chunks));
   }
   return `${out.join('\n')}\n`;
 }

@@ -1,11 +1,9 @@
 // Big files a build sent whole again because they changed: a 4-byte edit in a 560 MiB pak re-sends 560 MiB, and the
 // build said only "rebased (the change holds 96 % of the tree's bytes)". Named, so the user learns of chunked trees
 // (docs/chunks.md), which send only the chunks that changed.
+import { DEFAULT_CHUNK_MIN_FILE_SIZE } from '../config/schema.js';
 import { eachEntry } from '../entries/packed-list.js';
 import type { BuildRecord, PlannedLayer, TreeManifest, TreeName } from '../types.js';
-
-/** The default `chunks.minFileSize`: a file this big is one a chunked tree would chunk. */
-export const WHOLE_FILE_NOTE_BYTES = 64 * 1024 * 1024;
 
 export interface WholeFile {
   tree: TreeName;
@@ -14,8 +12,8 @@ export interface WholeFile {
 }
 
 /**
- * The files of `WHOLE_FILE_NOTE_BYTES` or more that a layer built now holds and the previous build held with other
- * content, in trees that are not chunked. Added files are not listed: chunks would send them whole too.
+ * The files of the default `chunks.minFileSize` or more that a layer built now holds and the previous build held with
+ * other content, in trees that are not chunked. Added files are not listed: chunks would send them whole too.
  */
 export function changedWholeFiles(
   built: readonly PlannedLayer[],
@@ -29,7 +27,7 @@ export function changedWholeFiles(
   for (const layer of built) {
     const current = manifests.find((m) => m.tree === layer.tree);
     if (!current || current.chunks) continue;
-    const big = [...eachEntry(layer.entries)].filter((e) => e.type === 'file' && e.size >= WHOLE_FILE_NOTE_BYTES);
+    const big = [...eachEntry(layer.entries)].filter((e) => e.type === 'file' && e.size >= DEFAULT_CHUNK_MIN_FILE_SIZE);
     if (big.length === 0) continue;
     const before = previous.manifests.find((m) => m.tree === layer.tree && (m.platform === undefined || m.platform === platform));
     if (!before) continue;
