@@ -25,8 +25,11 @@ const signatureTags = (tags: Record<string, string>) => Object.keys(tags).filter
 /** The referrers fallback tags (this registry has no referrers API): the SBOM's, once attached. */
 const referrerTags = (tags: Record<string, string>) => Object.keys(tags).filter((t) => /^sha256-[0-9a-f]{64}$/.test(t));
 
-/** `build --push --sbom --sign` of a fresh copy of the sample to `name`, sent SIGINT as `path` is first asked for. */
-async function stoppedAt(name: string, at: RegExp): Promise<{ dir: string; repo: string; line: string }> {
+/**
+ * `build --push --sbom --sign` of a fresh copy of the sample to `studio/<name>` (and to `studio/<also>`), sent SIGINT
+ * as `at` is first asked for.
+ */
+async function stoppedAt(name: string, at: RegExp, also?: string): Promise<{ dir: string; repo: string; line: string }> {
   const dir = await tempDir(`gl-supply-interrupt-${name}-`);
   copySample(dir);
   execFileSync('openssl', ['ecparam', '-genkey', '-name', 'prime256v1', '-noout', '-out', path.join(dir, 'key.pem')]);
@@ -34,7 +37,7 @@ async function stoppedAt(name: string, at: RegExp): Promise<{ dir: string; repo:
   let interrupt = () => {};
   proxy.setRules([{ method: 'GET', path: at, action: { kind: 'hold', until: new Promise<never>(() => {}), onHeld: () => interrupt() } }]);
   try {
-    const run = startCli(['build', '--tag', 'v1', '--push', repo, '--sbom', '--sign', 'key.pem'], { cwd: dir });
+    const run = startCli(['build', '--tag', 'v1', '--push', repo, ...(also ? ['--push', `${proxy.host}/studio/${also}`] : []), '--sbom', '--sign', 'key.pem'], { cwd: dir });
     interrupt = () => void run.child.kill('SIGINT');
     const stopped = await run.result;
     expect(proxy.fired, stopped.stderr).toEqual([1]);
@@ -81,5 +84,17 @@ describe('build --push --sbom --sign stopped after its push', () => {
     const tags = await storedTags(registry.storageDir, 'studio/sign-phase');
     expect(referrerTags(tags)).toHaveLength(1);
     expect(signatureTags(tags)).toEqual([]);
+  }, 120_000);
+
+  it('to two repositories, in the second one\'s SBOM: says the first has everything and the second nothing', async () => {
+    const { repo, line } = await stoppedAt('first', /^\/v2\/studio\/second\/referrers\//, 'second');
+    const second = `${proxy.host}/studio/second`;
+    expect(line).toBe(
+      `build --push stopped by Ctrl-C after the push, while attaching its SBOM and signatures: the build v1 is pushed to ${repo}, ${second} (every image and its record); ` +
+        `${repo}: its SBOM is attached and its images are signed; ${second}: its SBOM is not attached, nothing is signed; ` +
+        `run the same command again to attach them: gamelayer build --tag v1 --push ${repo} --push ${second} --sbom --sign key.pem (nothing is built or pushed again)`,
+    );
+    expect(signatureTags(await storedTags(registry.storageDir, 'studio/first')).length).toBeGreaterThanOrEqual(5);
+    expect(signatureTags(await storedTags(registry.storageDir, 'studio/second'))).toEqual([]);
   }, 120_000);
 });
