@@ -77,7 +77,8 @@ export interface SupplyAsked {
 
 /**
  * From now until the push ends (or `off()`), a SIGINT or SIGTERM prints the line of the phase `build --push` is in —
- * building, built, pushing — and exits as the signal would. `reporter` is the one the command runs with.
+ * building, built, pushing, attaching (with `supply`) — and exits as the signal would. `reporter` is the one the
+ * command runs with.
  */
 export function armBuildInterrupt(reporter: Reporter, repositories: readonly string[], pushCommand?: (refs: string[]) => string, supply?: SupplyAsked): BuildPushInterrupt {
   const counts: StopCounts = { sent: { blobs: 0, bytes: 0, running: 0 } };

@@ -27,7 +27,7 @@ export function supplyInterruptedText(signal: StopSignal, p: SupplyProgress, rer
   return (
     `build --push stopped by ${signalName(signal)} after the push, while attaching its ${what}: the build ${p.tag} is pushed to ${p.pushed.join(', ')} ` +
     `(every image and its record); ${states.join('; ')}; ` +
-    `run ${rerun ? `the same command again to attach them: ${rerun}` : 'the same command again to attach them'} (nothing is built or pushed again)`
+    `run the same command again to attach them${rerun ? `: ${rerun}` : ''} (nothing is built or pushed again)`
   );
 }
 

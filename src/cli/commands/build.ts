@@ -187,7 +187,7 @@ export function register(program: Command): void {
       // (start-up, issue 17).
       // The tags the push will set (pushTag) are asked with the kept layers.
       // From here to the end of the push a stop says what the build did and that nothing was pushed, then that the
-      // build is done, then what went up.
+      // build is done, then what went up; with --sbom or --sign, then what of them is not attached yet.
       const buildStop = primary ? armBuildInterrupt(reporter, pushTo, pushCommandOf(cmd, flags), { sbom: Boolean(flags.sbom), sign: Boolean(signer), rerun: rerunCommandOf(cmd) }) : undefined;
       // Disarmed however the command ends: a stop while an error between the build and the push is printed said
       // "after the build, before the push".
