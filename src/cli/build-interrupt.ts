@@ -2,7 +2,8 @@
 // ended the process, exit 130, without a word; a stop during its push says what went up (push-interrupt.ts). A stop
 // while it builds says how far the build got, that nothing was pushed, and that running again reuses what was built
 // (the layers finished are in the local store, the scan's hashes in its cache); one once it is built says the build is
-// there and how to push it. One handler and one wrapper of the reporter serve the three phases.
+// there and how to push it; one once pushed, while the SBOM and signatures are attached, says what is not there yet
+// (supply-interrupt.ts). One handler and one wrapper of the reporter serve the four phases.
 import type { Command } from 'commander';
 import { formatBytes, type Reporter } from '../report/reporter.js';
 import { shellWord } from '../util/shell-word.js';
@@ -10,6 +11,7 @@ import { givenRegistryFlags } from './registry-flags.js';
 import { interruptedText } from './push-interrupt.js';
 import { countingReporter, type Packed, type StopCounts } from './stop-counts.js';
 import { onStopSignal, signalName, type StopSignal } from './stop-signal.js';
+import { supplyInterruptedText, type SupplyProgress } from './supply-interrupt.js';
 
 /** The line a `build --push` stopped before its push prints. */
 export function buildInterruptedText(signal: StopSignal, packed: Packed | undefined, repositories: readonly string[]): string {
@@ -54,33 +56,63 @@ export interface BuildPushInterrupt {
   reporter: Reporter;
   /** The build is done (its tag): a stop from now until the push says so. */
   built(tag: string): void;
-  /** Runs the push; a stop meanwhile says what went up (interruptedText). The handlers go when it ends. */
-  pushing<T>(push: (reporter: Reporter) => Promise<T>): Promise<T>;
-  /** The handlers go (a build that failed). */
+  /**
+   * Runs the push; a stop meanwhile says what went up (interruptedText). The handlers go when it ends, but with an SBOM
+   * or signatures to attach (`supply` of armBuildInterrupt): once pushed to `pushedTo(result)`, a stop says so and what
+   * is not attached (supplyInterruptedText), until `off()`.
+   */
+  pushing<T>(push: (reporter: Reporter) => Promise<T>, pushedTo?: (result: T) => string[]): Promise<T>;
+  /** In `repository`, the SBOM is attached (`sbom`), or the SBOM and signatures are all there (`all`). */
+  attached(repository: string, what: 'sbom' | 'all'): void;
+  /** The handlers go (a build that failed, or the command's end). */
   off(): void;
+}
+
+/** What `build --push` attaches after its push (--sbom, --sign), and the command that finishes it (rerunCommandOf). */
+export interface SupplyAsked {
+  sbom: boolean;
+  sign: boolean;
+  rerun?: string;
 }
 
 /**
  * From now until the push ends (or `off()`), a SIGINT or SIGTERM prints the line of the phase `build --push` is in —
- * building, built, pushing — and exits as the signal would. `reporter` is the one the command runs with.
+ * building, built, pushing, attaching (with `supply`) — and exits as the signal would. `reporter` is the one the
+ * command runs with.
  */
-export function armBuildInterrupt(reporter: Reporter, repositories: readonly string[], pushCommand?: (refs: string[]) => string): BuildPushInterrupt {
+export function armBuildInterrupt(reporter: Reporter, repositories: readonly string[], pushCommand?: (refs: string[]) => string, supply?: SupplyAsked): BuildPushInterrupt {
   const counts: StopCounts = { sent: { blobs: 0, bytes: 0, running: 0 } };
-  let phase: { built?: string; pushing?: boolean } = {};
+  let phase: { built?: string; pushing?: boolean; attaching?: SupplyProgress } = {};
   const off = onStopSignal((signal) =>
-    phase.pushing ? interruptedText(signal, counts.sent) : phase.built !== undefined ? builtInterruptedText(signal, phase.built, repositories, pushCommand) : buildInterruptedText(signal, counts.packed, repositories),
+    phase.attaching
+      ? supplyInterruptedText(signal, phase.attaching, supply?.rerun)
+      : phase.pushing
+        ? interruptedText(signal, counts.sent)
+        : phase.built !== undefined
+          ? builtInterruptedText(signal, phase.built, repositories, pushCommand)
+          : buildInterruptedText(signal, counts.packed, repositories),
   );
   const counting = countingReporter(reporter, counts);
   return {
     reporter: counting,
     built: (tag) => void (phase = { built: tag }),
-    async pushing(push) {
+    async pushing(push, pushedTo) {
+      const tag = phase.built ?? '';
       phase = { pushing: true };
+      let attaching = false;
       try {
-        return await push(counting);
+        const result = await push(counting);
+        if (supply && (supply.sbom || supply.sign) && pushedTo) {
+          phase = { attaching: { tag, sbom: supply.sbom, sign: supply.sign, pushed: pushedTo(result), sbomAttached: new Set(), done: new Set() } };
+          attaching = true;
+        }
+        return result;
       } finally {
-        off();
+        if (!attaching) off();
       }
+    },
+    attached(repository, what) {
+      phase.attaching?.[what === 'sbom' ? 'sbomAttached' : 'done'].add(repository);
     },
     off,
   };

@@ -25,6 +25,8 @@ export interface AttachOptions extends TargetOptions {
   pushed: PushBuildResult;
   sbom?: boolean;
   signer?: Signer;
+  /** Called once the SBOM is in the registry, before the signing starts (a stop then says it is there). */
+  onSbomAttached?: () => void;
 }
 
 export interface AttachResult {
@@ -80,6 +82,7 @@ export async function attachSupplyChain(opts: AttachOptions): Promise<AttachResu
     const signedByHand = up.replaced.filter((d) => byHand.has(d));
     result.sbom = { digest: up.digest, bytes: up.bytes, files: up.files, upToDate: up.upToDate, bytesSent: up.bytesSent, via: up.via, replaced: up.replaced, signedByHand };
     result.bytesSent += up.bytesSent;
+    opts.onSbomAttached?.();
   }
   if (opts.signer) {
     const repo = `${ref.scheme ? `${ref.scheme}://` : ''}${ref.registry}/${ref.repository}`;

@@ -14,8 +14,11 @@ export interface CountingProxy {
   received: number;
   /** Called after every piece of request body received (the test kills a client past a count here). */
   onReceived?: (total: number) => void;
-  /** Requests passed on since the last reset (method, path with query): what a test counts GETs of a blob by. */
-  seen: { method: string; path: string }[];
+  /**
+   * Requests passed on since the last reset (method, path with query): what a test counts GETs of a blob by; `bytes`,
+   * the request body bytes received so far (whole once the request ended): what a test counts an upload's bytes by.
+   */
+  seen: { method: string; path: string; bytes: number }[];
   /** Drop the Range header of GET answers. */
   stripRange: boolean;
   reset(): void;
@@ -38,7 +41,8 @@ export async function startCountingProxy(upstream: string, mode: 'buffer' | 'str
   };
   const agent = new http.Agent({ keepAlive: false });
   const server = http.createServer((req, res) => {
-    proxy.seen.push({ method: req.method ?? '', path: req.url ?? '' });
+    const seen = { method: req.method ?? '', path: req.url ?? '', bytes: 0 };
+    proxy.seen.push(seen);
     const out = http.request(
       { host: upHost, port: Number(upPort), method: req.method, path: req.url, headers: { ...req.headers, host: upstream }, agent },
       (answer) => {
@@ -54,6 +58,7 @@ export async function startCountingProxy(upstream: string, mode: 'buffer' | 'str
     const pieces: Buffer[] = [];
     req.on('data', (c: Buffer) => {
       proxy.received += c.length;
+      seen.bytes += c.length;
       if (buffered) pieces.push(c);
       else out.write(c);
       proxy.onReceived?.(proxy.received);

@@ -13,6 +13,7 @@ import type { BuildRecord } from '../../types.js';
 import { GamelayerError } from '../../errors.js';
 import { formatBytes, formatRate } from '../../report/reporter.js';
 import { armBuildInterrupt, pushCommandOf } from '../build-interrupt.js';
+import { rerunCommandOf } from '../supply-interrupt.js';
 import { commandConfig, commandReporter, printJson, warnConfig, warnStartInterpreter } from '../context.js';
 import { addRegistryOptions, checkEcrFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
@@ -186,8 +187,8 @@ export function register(program: Command): void {
       // (start-up, issue 17).
       // The tags the push will set (pushTag) are asked with the kept layers.
       // From here to the end of the push a stop says what the build did and that nothing was pushed, then that the
-      // build is done, then what went up.
-      const buildStop = primary ? armBuildInterrupt(reporter, pushTo, pushCommandOf(cmd, flags)) : undefined;
+      // build is done, then what went up; with --sbom or --sign, then what of them is not attached yet.
+      const buildStop = primary ? armBuildInterrupt(reporter, pushTo, pushCommandOf(cmd, flags), { sbom: Boolean(flags.sbom), sign: Boolean(signer), rerun: rerunCommandOf(cmd) }) : undefined;
       // Disarmed however the command ends: a stop while an error between the build and the push is printed said
       // "after the build, before the push".
       try {
@@ -277,7 +278,7 @@ export function register(program: Command): void {
             mediaWaitMs,
             stateDir: config.stateDir,
             reporter: r,
-          }));
+          }), (pushed) => pushed.targets.filter((t) => t.push).map((t) => t.repository));
           const shownMany = pushedBuild(result);
           result = pushRecord = undefined;
           if (flags.sbom || signer) await collectBeforeSupplyChain(shownMany.record);
@@ -286,9 +287,12 @@ export function register(program: Command): void {
             if (!t.push || !(flags.sbom || signer)) continue;
             attachedMany.push({
               repository: t.repository,
-              ...(await (await import('../../supply/build-attach.js')).attachSupplyChain({ ...registry, config, store: shownMany.store, record: shownMany.record, repository: t.repository, pushed: t.push, sbom: flags.sbom, signer })),
+              ...(await (await import('../../supply/build-attach.js')).attachSupplyChain({ ...registry, config, store: shownMany.store, record: shownMany.record, repository: t.repository, pushed: t.push, sbom: flags.sbom, signer, onSbomAttached: () => buildStop!.attached(t.repository, 'sbom') })),
             });
+            buildStop!.attached(t.repository, 'all');
           }
+          // Everything is there: a stop from here on has nothing to tell.
+          buildStop!.off();
           for (const a of attachedMany) warnSignedByHand(a, reporter);
           if (flags.json) printJson({ ...buildJson(shownMany), push: many, ...(attachedMany.length ? { supplyChain: attachedMany } : {}) });
           else process.stdout.write(`${buildText(shownMany)}\n${pushManyText(many, (t) => reusedSentLine(summaryReused(shownMany.summary), t.push, t.uploadedBlobs))}\n${attachedMany.map((a) => `${a.repository}:\n${attachText(a)}\n`).join('')}`);
@@ -300,6 +304,7 @@ export function register(program: Command): void {
           const [built, record] = [result, pushRecord];
           pushed = await buildStop!.pushing((r) =>
             pushBuild({ ...registry, ...(primaryTarget ? { target: primaryTarget } : {}), mountFrom: config.mountFrom, store: built.store, record, repository: primary, stateDir: config.stateDir, gamePlatforms: config.platforms, mediaWaitMs, reporter: r, recordRead: built.previousRecordRead, previousTarget: built.previousTarget }),
+            () => [primary],
           );
         }
         const shown = pushedBuild(result);
@@ -316,8 +321,10 @@ export function register(program: Command): void {
                 pushed,
                 sbom: flags.sbom,
                 signer,
+                onSbomAttached: () => buildStop!.attached(primary!, 'sbom'),
               })
             : undefined;
+        buildStop?.off();
         if (attached) warnSignedByHand(attached, reporter);
         if (flags.json) printJson({ ...buildJson(shown), push: pushed, ...(attached ? { supplyChain: attached } : {}) });
         else process.stdout.write(`${buildText(shown)}\n${pushed ? `${pushText(pushed, reusedSentLine(summaryReused(shown.summary), pushed))}\n` : ''}${attached ? `${attachText(attached)}\n` : ''}`);

@@ -1,0 +1,46 @@
+// Ctrl-C (or a CI's SIGTERM) once `build --push --sbom/--sign` had pushed, while it attached the SBOM and signed,
+// ended the process, exit 130, without a word: the build was in the registry, unsigned, and nothing said so. A stop
+// then says where the build is, what of the SBOM and signatures is not there, and the command that finishes it: the
+// same command again (the build and the push are no-ops; no other command attaches a build's SBOM, and one signed by
+// `gamelayer sign` is not the build's: build --sign warns of it).
+import type { Command } from 'commander';
+import { shellWord } from '../util/shell-word.js';
+import { signalName, type StopSignal } from './stop-signal.js';
+
+/** What a `build --push` asked to attach after its push, and how far it got. */
+export interface SupplyProgress {
+  tag: string;
+  sbom: boolean;
+  sign: boolean;
+  /** The repositories the build is pushed to (every image and its record), each to get the SBOM and signatures. */
+  pushed: string[];
+  /** Repositories whose SBOM is attached. */
+  sbomAttached: Set<string>;
+  /** Repositories whose SBOM and signatures are all there. */
+  done: Set<string>;
+}
+
+/** The line a `build --push` stopped while attaching its SBOM or signatures prints. */
+export function supplyInterruptedText(signal: StopSignal, p: SupplyProgress, rerun: string | undefined): string {
+  const what = [p.sbom ? 'SBOM' : '', p.sign ? 'signatures' : ''].filter(Boolean).join(' and ');
+  const states = p.pushed.map((repo) => `${p.pushed.length > 1 ? `${repo}: ` : ''}${repositoryState(p, repo)}`);
+  return (
+    `build --push stopped by ${signalName(signal)} after the push, while attaching its ${what}: the build ${p.tag} is pushed to ${p.pushed.join(', ')} ` +
+    `(every image and its record); ${states.join('; ')}; ` +
+    `run the same command again to attach them${rerun ? `: ${rerun}` : ''} (nothing is built or pushed again)`
+  );
+}
+
+function repositoryState(p: SupplyProgress, repo: string): string {
+  if (p.done.has(repo)) return [p.sbom ? 'its SBOM is attached' : '', p.sign ? 'its images are signed' : ''].filter(Boolean).join(' and ');
+  const sbom = p.sbom && p.sbomAttached.has(repo);
+  // Signing comes after the SBOM: none of it is done while the SBOM is not there.
+  const signed = !p.sign ? '' : p.sbom && !sbom ? 'nothing is signed' : 'its images are not all signed';
+  return [p.sbom ? (sbom ? 'its SBOM is attached' : 'its SBOM is not attached') : '', signed].filter(Boolean).join(', ');
+}
+
+/** The command line the user ran, as shell words (commander keeps what it parsed), or undefined. */
+export function rerunCommandOf(cmd: Command): string | undefined {
+  const raw: unknown = (cmd.parent as { rawArgs?: unknown } | null)?.rawArgs;
+  return Array.isArray(raw) && raw.length ? ['gamelayer', ...raw.map((w) => shellWord(String(w)))].join(' ') : undefined;
+}

@@ -1,0 +1,100 @@
+// Ctrl-C once `build --push --sbom --sign` had pushed, while it attached the SBOM or signed: it ended without a word,
+// the build in the registry unsigned. Now one line says where the build is, what is not attached, and the command that
+// finishes it; exit 130 as for the other phases (build-push-interrupt.test.ts). The stop lands at a known request
+// through a fault proxy in front of a real registry: the SBOM phase's first referrers listing, or the signing's first
+// read of a signature tag, held there while the CLI gets its SIGINT.
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCli } from './support/cli-process.js';
+import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
+import { storedTags } from './support/registry.js';
+import { copySample } from './support/sample.js';
+import { useRegistry } from './support/suite-registry.js';
+import { tempDir } from './support/tmp.js';
+
+const registry = useRegistry();
+let proxy: FaultProxy;
+beforeAll(async () => {
+  proxy = await startFaultProxy(registry.host);
+});
+afterAll(async () => proxy?.stop());
+
+const IMAGE_TAGS = ['v1', 'v1-app', 'v1-app-media', 'v1-engine', 'v1-engine-media', 'v1.gamelayer-record'];
+const signatureTags = (tags: Record<string, string>) => Object.keys(tags).filter((t) => /^sha256-[0-9a-f]{64}\.sig$/.test(t));
+/** The referrers fallback tags (this registry has no referrers API): the SBOM's, once attached. */
+const referrerTags = (tags: Record<string, string>) => Object.keys(tags).filter((t) => /^sha256-[0-9a-f]{64}$/.test(t));
+
+/**
+ * `build --push --sbom --sign` of a fresh copy of the sample to `studio/<name>` (and to `studio/<also>`), sent SIGINT
+ * as `at` is first asked for.
+ */
+async function stoppedAt(name: string, at: RegExp, also?: string): Promise<{ dir: string; repo: string; line: string }> {
+  const dir = await tempDir(`gl-supply-interrupt-${name}-`);
+  copySample(dir);
+  execFileSync('openssl', ['ecparam', '-genkey', '-name', 'prime256v1', '-noout', '-out', path.join(dir, 'key.pem')]);
+  const repo = `${proxy.host}/studio/${name}`;
+  let interrupt = () => {};
+  proxy.setRules([{ method: 'GET', path: at, action: { kind: 'hold', until: new Promise<never>(() => {}), onHeld: () => interrupt() } }]);
+  try {
+    const run = startCli(['build', '--tag', 'v1', '--push', repo, ...(also ? ['--push', `${proxy.host}/studio/${also}`] : []), '--sbom', '--sign', 'key.pem'], { cwd: dir });
+    interrupt = () => void run.child.kill('SIGINT');
+    const stopped = await run.result;
+    expect(proxy.fired, stopped.stderr).toEqual([1]);
+    expect(stopped.code, stopped.stderr).toBe(130);
+    return { dir, repo, line: stopped.stderr.trimEnd().split('\n').at(-1)! };
+  } finally {
+    proxy.setRules([]);
+    await proxy.idle();
+  }
+}
+
+describe('build --push --sbom --sign stopped after its push', () => {
+  it('while attaching the SBOM: says the build is pushed, nothing attached, and the command that attaches it', async () => {
+    const { dir, repo, line } = await stoppedAt('sbom-phase', /^\/v2\/studio\/sbom-phase\/referrers\//);
+    const rerun = `gamelayer build --tag v1 --push ${repo} --sbom --sign key.pem`;
+    expect(line).toBe(
+      `build --push stopped by Ctrl-C after the push, while attaching its SBOM and signatures: the build v1 is pushed to ${repo} (every image and its record); ` +
+        `its SBOM is not attached, nothing is signed; run the same command again to attach them: ${rerun} (nothing is built or pushed again)`,
+    );
+    // What the line says is so: every image and the record are tagged, no SBOM and no signature is there.
+    const tags = await storedTags(registry.storageDir, 'studio/sbom-phase');
+    expect(Object.keys(tags)).toEqual(expect.arrayContaining(IMAGE_TAGS));
+    expect(referrerTags(tags)).toEqual([]);
+    expect(signatureTags(tags)).toEqual([]);
+
+    // The command it names finishes the job: signatures and SBOM attached, no image manifest put again.
+    await registry.resetAccessLog();
+    const again = await runCli(rerun.split(' ').slice(1), { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/SBOM sha256:[0-9a-f]{64}/);
+    const finished = await storedTags(registry.storageDir, 'studio/sbom-phase');
+    expect(referrerTags(finished)).toHaveLength(1);
+    expect(signatureTags(finished).length).toBeGreaterThanOrEqual(5);
+    const imagePuts = (await registry.accessLog()).filter((e) => e.method === 'PUT' && IMAGE_TAGS.some((t) => e.path.endsWith(`/manifests/${t}`)));
+    expect(imagePuts).toEqual([]);
+  }, 120_000);
+
+  it('while signing: says the SBOM is attached and the images are not all signed', async () => {
+    const { repo, line } = await stoppedAt('sign-phase', /^\/v2\/studio\/sign-phase\/manifests\/sha256-[0-9a-f]{64}\.sig$/);
+    expect(line).toBe(
+      `build --push stopped by Ctrl-C after the push, while attaching its SBOM and signatures: the build v1 is pushed to ${repo} (every image and its record); ` +
+        `its SBOM is attached, its images are not all signed; run the same command again to attach them: gamelayer build --tag v1 --push ${repo} --sbom --sign key.pem (nothing is built or pushed again)`,
+    );
+    const tags = await storedTags(registry.storageDir, 'studio/sign-phase');
+    expect(referrerTags(tags)).toHaveLength(1);
+    expect(signatureTags(tags)).toEqual([]);
+  }, 120_000);
+
+  it('to two repositories, in the second one\'s SBOM: says the first has everything and the second nothing', async () => {
+    const { repo, line } = await stoppedAt('first', /^\/v2\/studio\/second\/referrers\//, 'second');
+    const second = `${proxy.host}/studio/second`;
+    expect(line).toBe(
+      `build --push stopped by Ctrl-C after the push, while attaching its SBOM and signatures: the build v1 is pushed to ${repo}, ${second} (every image and its record); ` +
+        `${repo}: its SBOM is attached and its images are signed; ${second}: its SBOM is not attached, nothing is signed; ` +
+        `run the same command again to attach them: gamelayer build --tag v1 --push ${repo} --push ${second} --sbom --sign key.pem (nothing is built or pushed again)`,
+    );
+    expect(signatureTags(await storedTags(registry.storageDir, 'studio/first')).length).toBeGreaterThanOrEqual(5);
+    expect(signatureTags(await storedTags(registry.storageDir, 'studio/second'))).toEqual([]);
+  }, 120_000);
+});
