@@ -10,7 +10,7 @@ import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { diskFullError } from '../util/disk-full.js';
 import { readSmallFile } from '../util/small-file.js';
-import { recordHead } from './record-head.js';
+import { recordHead, sameBuildHead } from './record-head.js';
 
 /** The note of `pointer` (a last-build pointer's path). */
 function noteOf(pointer: string): string {
@@ -40,6 +40,5 @@ export async function lastRunWasRerun(pointer: string): Promise<boolean> {
     return false;
   }
   if (typeof note?.tag !== 'string' || typeof note.createdAt !== 'string') return false;
-  const head = recordHead(pointer);
-  return head.tag === note.tag && head.createdMs !== undefined && head.createdMs === Date.parse(note.createdAt);
+  return sameBuildHead({ tag: note.tag, createdMs: Date.parse(note.createdAt) }, recordHead(pointer));
 }

@@ -36,6 +36,11 @@ export function recordHead(file: string): RecordHead {
   }
 }
 
+/** Whether two heads are of one build: the same first tag and creation time, both known (a pointer is its copy). */
+export function sameBuildHead(a: RecordHead, b: RecordHead): boolean {
+  return a.tag !== undefined && a.createdMs !== undefined && a.tag === b.tag && a.createdMs === b.createdMs;
+}
+
 /** `recordHead` of a record file already open (a reader that goes on reading it through the same descriptor). */
 export function recordHeadAt(fd: number): RecordHead {
   try {

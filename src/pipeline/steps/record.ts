@@ -1,12 +1,14 @@
 // Step record: the BuildRecord of this build (what the next build diffs against, what push sends beside the server
 // image) written to `.gamelayer/records/` as `build-<tag>.json` and the last build; and the summary the CLI prints.
 // A build that changed nothing has the previous record, byte for byte (its `previous` too: what that content was
-// planned on), and writes none; it notes beside the last build that this run made it again (state/last-run.ts).
+// planned on), and writes none; it is the last build all the same (the pointer made its record's copy when it names
+// another) and notes beside it that this run made it again (state/last-run.ts).
 import { recordedParents } from '../../plan/mount-parents.js';
 import path from 'node:path';
 import { copyRecord, lastBuildFile, localRecord, writeRecord } from '../../state/records.js';
 import { dropLegacyRecord, moveOtherStoresRecord, storeRecordFile } from '../../state/record-name.js';
 import { putStoreFirst } from '../../state/record-layout.js';
+import { pointLastBuildAt } from '../../state/last-build-point.js';
 import { dropRerun, lastRunWasRerun, noteRerun } from '../../state/last-run.js';
 import { isPlatformBuild } from './build-flags.js';
 import type { TreeDecision } from '../../plan/incremental.js';
@@ -145,10 +147,9 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     // (moveOtherStoresRecord; the pointer, as the previous build) and would be by every build after: rewritten
     // once with its store first, its content the same (its pushes too, which `local` lacks). Best effort.
     await putStoreFirst(config.stateDir, recordFile);
-    if (!(await exists(last))) {
-      // Planned on an older version's build-last.json (a store of its own, no pointer yet): the store gets its own.
-      await writeRecord(last, local);
-    } else await putStoreFirst(config.stateDir, last);
+    // This build is the last one, though it wrote nothing: a pointer naming another (a build of another tag since)
+    // or none (an older version's build-last.json was every store's) is made its record's copy (last-build-point.ts).
+    if (!(await pointLastBuildAt(config.stateDir, last, recordFile))) await putStoreFirst(config.stateDir, last);
   }
   // The run was planned on the build it made again (state/last-run.ts): said beside the pointer, once. Best effort,
   // as a no-op writes nothing else: unsaid, `diff --previous` compares with what the content was planned on.
