@@ -1,8 +1,8 @@
 // Ctrl-C once `build --push --sbom --sign` had pushed, while it attached the SBOM or signed: it ended without a word,
 // the build in the registry unsigned. Now one line says where the build is, what is not attached, and the command that
-// finishes it; exit 130 as for the other phases (build-push-interrupt.test.ts). The stop lands at a known request
-// through a fault proxy in front of a real registry: the SBOM phase's first referrers listing, or the signing's first
-// read of a signature tag, held there while the CLI gets its SIGINT.
+// finishes it; exit 130 (143 for a CI's SIGTERM) as for the other phases (build-push-interrupt.test.ts). The stop lands
+// at a known request through a fault proxy in front of a real registry: the SBOM phase's first referrers listing, or
+// the signing's first read of a signature tag, held there while the CLI gets its SIGINT (or SIGTERM).
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +104,14 @@ describe('build --push --sbom --sign stopped after its push', () => {
     );
     expect(signatureTags(await storedTags(registry.storageDir, 'studio/first')).length).toBeGreaterThanOrEqual(5);
     expect(signatureTags(await storedTags(registry.storageDir, 'studio/second'))).toEqual([]);
+  }, 120_000);
+
+  it('by SIGTERM (a CI stopping the job): says so, exit 143', async () => {
+    const { repo, line } = await stoppedAt('sigterm', /^\/v2\/studio\/sigterm\/manifests\/sha256-[0-9a-f]{64}\.sig$/, { signal: 'SIGTERM' });
+    expect(line).toBe(
+      `build --push stopped by SIGTERM after the push, while attaching its SBOM and signatures: the build v1 is pushed to ${repo} (every image and its record); ` +
+        `its SBOM is attached, its images are not all signed; run the build again to attach them: gamelayer build --tag v1 --push ${repo} --sbom --sign key.pem --from ${repo}:v1 (planned on the build pushed: nothing is built or pushed again)`,
+    );
   }, 120_000);
 
   // --rebase planned the rerun afresh: a new record (another date) pushed again and the line tag moved; a tag left to
