@@ -1,8 +1,8 @@
 // Ctrl-C once `build --push --sbom --sign` had pushed, while it attached the SBOM or signed: it ended without a word,
 // the build in the registry unsigned. Now one line says where the build is, what is not attached, and the command that
-// finishes it; exit 130 as for the other phases (build-push-interrupt.test.ts). The stop lands at a known request
-// through a fault proxy in front of a real registry: the SBOM phase's first referrers listing, or the signing's first
-// read of a signature tag, held there while the CLI gets its SIGINT.
+// finishes it; exit 130 (143 for a CI's SIGTERM) as for the other phases (build-push-interrupt.test.ts). The stop lands
+// at a known request through a fault proxy in front of a real registry: the SBOM phase's first referrers listing, or
+// the signing's first read of a signature tag, held there while the CLI gets its SIGINT (or SIGTERM).
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,11 +25,19 @@ const signatureTags = (tags: Record<string, string>) => Object.keys(tags).filter
 /** The referrers fallback tags (this registry has no referrers API): the SBOM's, once attached. */
 const referrerTags = (tags: Record<string, string>) => Object.keys(tags).filter((t) => /^sha256-[0-9a-f]{64}$/.test(t));
 
+interface StopAsked {
+  /** A second repository pushed to: `studio/<also>`. */
+  also?: string;
+  /** The build's flags before --push (default --tag v1). */
+  flags?: string[];
+  signal?: 'SIGINT' | 'SIGTERM';
+}
+
 /**
- * `build --push --sbom --sign` of a fresh copy of the sample to `studio/<name>` (and to `studio/<also>`), sent SIGINT
- * as `at` is first asked for.
+ * `build <flags> --push --sbom --sign` of a fresh copy of the sample to `studio/<name>` (and to `studio/<also>`), sent
+ * `signal` (SIGINT) as `at` is first asked for.
  */
-async function stoppedAt(name: string, at: RegExp, also?: string): Promise<{ dir: string; repo: string; line: string }> {
+async function stoppedAt(name: string, at: RegExp, { also, flags = ['--tag', 'v1'], signal = 'SIGINT' }: StopAsked = {}): Promise<{ dir: string; repo: string; line: string }> {
   const dir = await tempDir(`gl-supply-interrupt-${name}-`);
   copySample(dir);
   execFileSync('openssl', ['ecparam', '-genkey', '-name', 'prime256v1', '-noout', '-out', path.join(dir, 'key.pem')]);
@@ -37,11 +45,11 @@ async function stoppedAt(name: string, at: RegExp, also?: string): Promise<{ dir
   let interrupt = () => {};
   proxy.setRules([{ method: 'GET', path: at, action: { kind: 'hold', until: new Promise<never>(() => {}), onHeld: () => interrupt() } }]);
   try {
-    const run = startCli(['build', '--tag', 'v1', '--push', repo, ...(also ? ['--push', `${proxy.host}/studio/${also}`] : []), '--sbom', '--sign', 'key.pem'], { cwd: dir });
-    interrupt = () => void run.child.kill('SIGINT');
+    const run = startCli(['build', ...flags, '--push', repo, ...(also ? ['--push', `${proxy.host}/studio/${also}`] : []), '--sbom', '--sign', 'key.pem'], { cwd: dir });
+    interrupt = () => void run.child.kill(signal);
     const stopped = await run.result;
     expect(proxy.fired, stopped.stderr).toEqual([1]);
-    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.code, stopped.stderr).toBe(signal === 'SIGINT' ? 130 : 143);
     return { dir, repo, line: stopped.stderr.trimEnd().split('\n').at(-1)! };
   } finally {
     proxy.setRules([]);
@@ -52,10 +60,10 @@ async function stoppedAt(name: string, at: RegExp, also?: string): Promise<{ dir
 describe('build --push --sbom --sign stopped after its push', () => {
   it('while attaching the SBOM: says the build is pushed, nothing attached, and the command that attaches it', async () => {
     const { dir, repo, line } = await stoppedAt('sbom-phase', /^\/v2\/studio\/sbom-phase\/referrers\//);
-    const rerun = `gamelayer build --tag v1 --push ${repo} --sbom --sign key.pem`;
+    const rerun = `gamelayer build --tag v1 --push ${repo} --sbom --sign key.pem --from ${repo}:v1`;
     expect(line).toBe(
       `build --push stopped by Ctrl-C after the push, while attaching its SBOM and signatures: the build v1 is pushed to ${repo} (every image and its record); ` +
-        `its SBOM is not attached, nothing is signed; run the same command again to attach them: ${rerun} (nothing is built or pushed again)`,
+        `its SBOM is not attached, nothing is signed; run the build again to attach them: ${rerun} (planned on the build pushed: nothing is built or pushed again)`,
     );
     // What the line says is so: every image and the record are tagged, no SBOM and no signature is there.
     const tags = await storedTags(registry.storageDir, 'studio/sbom-phase');
@@ -79,7 +87,7 @@ describe('build --push --sbom --sign stopped after its push', () => {
     const { repo, line } = await stoppedAt('sign-phase', /^\/v2\/studio\/sign-phase\/manifests\/sha256-[0-9a-f]{64}\.sig$/);
     expect(line).toBe(
       `build --push stopped by Ctrl-C after the push, while attaching its SBOM and signatures: the build v1 is pushed to ${repo} (every image and its record); ` +
-        `its SBOM is attached, its images are not all signed; run the same command again to attach them: gamelayer build --tag v1 --push ${repo} --sbom --sign key.pem (nothing is built or pushed again)`,
+        `its SBOM is attached, its images are not all signed; run the build again to attach them: gamelayer build --tag v1 --push ${repo} --sbom --sign key.pem --from ${repo}:v1 (planned on the build pushed: nothing is built or pushed again)`,
     );
     const tags = await storedTags(registry.storageDir, 'studio/sign-phase');
     expect(referrerTags(tags)).toHaveLength(1);
@@ -87,14 +95,46 @@ describe('build --push --sbom --sign stopped after its push', () => {
   }, 120_000);
 
   it('to two repositories, in the second one\'s SBOM: says the first has everything and the second nothing', async () => {
-    const { repo, line } = await stoppedAt('first', /^\/v2\/studio\/second\/referrers\//, 'second');
+    const { repo, line } = await stoppedAt('first', /^\/v2\/studio\/second\/referrers\//, { also: 'second' });
     const second = `${proxy.host}/studio/second`;
     expect(line).toBe(
       `build --push stopped by Ctrl-C after the push, while attaching its SBOM and signatures: the build v1 is pushed to ${repo}, ${second} (every image and its record); ` +
         `${repo}: its SBOM is attached and its images are signed; ${second}: its SBOM is not attached, nothing is signed; ` +
-        `run the same command again to attach them: gamelayer build --tag v1 --push ${repo} --push ${second} --sbom --sign key.pem (nothing is built or pushed again)`,
+        `run the build again to attach them: gamelayer build --tag v1 --push ${repo} --push ${second} --sbom --sign key.pem --from ${repo}:v1 (planned on the build pushed: nothing is built or pushed again)`,
     );
     expect(signatureTags(await storedTags(registry.storageDir, 'studio/first')).length).toBeGreaterThanOrEqual(5);
     expect(signatureTags(await storedTags(registry.storageDir, 'studio/second'))).toEqual([]);
   }, 120_000);
+
+  it('by SIGTERM (a CI stopping the job): says so, exit 143', async () => {
+    const { repo, line } = await stoppedAt('sigterm', /^\/v2\/studio\/sigterm\/manifests\/sha256-[0-9a-f]{64}\.sig$/, { signal: 'SIGTERM' });
+    expect(line).toBe(
+      `build --push stopped by SIGTERM after the push, while attaching its SBOM and signatures: the build v1 is pushed to ${repo} (every image and its record); ` +
+        `its SBOM is attached, its images are not all signed; run the build again to attach them: gamelayer build --tag v1 --push ${repo} --sbom --sign key.pem --from ${repo}:v1 (planned on the build pushed: nothing is built or pushed again)`,
+    );
+  }, 120_000);
+
+  // --rebase planned the rerun afresh: a new record (another date) pushed again and the line tag moved; a tag left to
+  // its default (a CodeBuild build number) is another on a retry. The command named plans on the build pushed, at its tag.
+  it('with --rebase and no --tag: the command named pins the tag and plans on the build pushed; it pushes nothing again', async () => {
+    const { dir, repo, line } = await stoppedAt('rebased', /^\/v2\/studio\/rebased\/referrers\//, { flags: ['--rebase'] });
+    const rerun = `gamelayer build --push ${repo} --sbom --sign key.pem --tag 1.0.0 --from ${repo}:1.0.0`;
+    expect(line).toBe(
+      `build --push stopped by Ctrl-C after the push, while attaching its SBOM and signatures: the build 1.0.0 is pushed to ${repo} (every image and its record); ` +
+        `its SBOM is not attached, nothing is signed; run the build again to attach them: ${rerun} (planned on the build pushed: nothing is built or pushed again)`,
+    );
+    const before = await storedTags(registry.storageDir, 'studio/rebased');
+    await registry.resetAccessLog();
+    const again = await runCli(rerun.split(' ').slice(1), { cwd: dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^layers: 0 built,/m);
+    // Every tag there before (images, record, line) names what it named; only the SBOM and signatures were added.
+    const after = await storedTags(registry.storageDir, 'studio/rebased');
+    expect(Object.fromEntries(Object.keys(before).map((t) => [t, after[t]]))).toEqual(before);
+    expect(referrerTags(after)).toHaveLength(1);
+    expect(signatureTags(after).length).toBeGreaterThanOrEqual(5);
+    const puts = (await registry.accessLog()).filter((e) => e.method === 'PUT' && /\/manifests\//.test(e.path) && !/\/manifests\/(sha256:[0-9a-f]{64}|sha256-[0-9a-f]{64}(\.sig)?)$/.test(e.path));
+    expect(puts.map((e) => e.path)).toEqual([]);
+  }, 120_000);
 });
+

@@ -1,6 +1,6 @@
 // A push sends each blob's bytes once per repository: the server image and the tree images (<tag>-<tree>) share
-// their layers, and a push to several repositories (pushBuildToMany) reads each blob once for all of them. Counted
-// on the wire, in a proxy in front of a real registry: every upload session's body bytes (its PATCHes) by the
+// their layers, and a push to several repositories sends each of them its own copy, once (how often the store is
+// read is not counted here: the push's "read from the store" line says it). Counted on the wire, in a proxy in front of a real registry: every upload session's body bytes (its PATCHes) by the
 // digest its PUT names, and every cross-repository mount. Stop 49 asked whether the tree images' pushes, which run
 // side by side, could send a shared blob twice: they do not (this file holds the push to that).
 import { execFile } from 'node:child_process';

@@ -11,7 +11,7 @@ import { givenRegistryFlags } from './registry-flags.js';
 import { interruptedText } from './push-interrupt.js';
 import { countingReporter, type Packed, type StopCounts } from './stop-counts.js';
 import { onStopSignal, signalName, type StopSignal } from './stop-signal.js';
-import { supplyInterruptedText, type SupplyProgress } from './supply-interrupt.js';
+import { supplyInterruptedText, type Rerun, type SupplyProgress } from './supply-interrupt.js';
 
 /** The line a `build --push` stopped before its push prints. */
 export function buildInterruptedText(signal: StopSignal, packed: Packed | undefined, repositories: readonly string[]): string {
@@ -72,7 +72,7 @@ export interface BuildPushInterrupt {
 export interface SupplyAsked {
   sbom: boolean;
   sign: boolean;
-  rerun?: string;
+  rerun?: Rerun;
 }
 
 /**

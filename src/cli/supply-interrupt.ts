@@ -1,7 +1,7 @@
 // Ctrl-C (or a CI's SIGTERM) once `build --push --sbom/--sign` had pushed, while it attached the SBOM and signed,
 // ended the process, exit 130, without a word: the build was in the registry, unsigned, and nothing said so. A stop
 // then says where the build is, what of the SBOM and signatures is not there, and the command that finishes it: the
-// same command again (the build and the push are no-ops; no other command attaches a build's SBOM, and one signed by
+// same build again, planned on the build pushed (no other command attaches a build's SBOM, and one signed by
 // `gamelayer sign` is not the build's: build --sign warns of it).
 import type { Command } from 'commander';
 import { shellWord } from '../util/shell-word.js';
@@ -21,13 +21,13 @@ export interface SupplyProgress {
 }
 
 /** The line a `build --push` stopped while attaching its SBOM or signatures prints. */
-export function supplyInterruptedText(signal: StopSignal, p: SupplyProgress, rerun: string | undefined): string {
+export function supplyInterruptedText(signal: StopSignal, p: SupplyProgress, rerun: Rerun | undefined): string {
   const what = [p.sbom ? 'SBOM' : '', p.sign ? 'signatures' : ''].filter(Boolean).join(' and ');
   const states = p.pushed.map((repo) => `${p.pushed.length > 1 ? `${repo}: ` : ''}${repositoryState(p, repo)}`);
   return (
     `build --push stopped by ${signalName(signal)} after the push, while attaching its ${what}: the build ${p.tag} is pushed to ${p.pushed.join(', ')} ` +
     `(every image and its record); ${states.join('; ')}; ` +
-    `run the same command again to attach them${rerun ? `: ${rerun}` : ''} (nothing is built or pushed again)`
+    (rerun ? `run the build again to attach them: ${rerun(`${p.pushed[0]}:${p.tag}`)} (planned on the build pushed: nothing is built or pushed again)` : 'run the same command again to attach them')
   );
 }
 
@@ -39,8 +39,24 @@ function repositoryState(p: SupplyProgress, repo: string): string {
   return [p.sbom ? (sbom ? 'its SBOM is attached' : 'its SBOM is not attached') : '', signed].filter(Boolean).join(', ');
 }
 
-/** The command line the user ran, as shell words (commander keeps what it parsed), or undefined. */
-export function rerunCommandOf(cmd: Command): string | undefined {
+/** The command that builds the pushed build again, planned on it: `from` is where it is (host/repo:tag). */
+export type Rerun = (from: string) => string;
+
+/**
+ * The command line the user ran, as shell words (commander keeps what it parsed), made to build the pushed build again
+ * and nothing else: planned on it (`--from`) instead of on --rebase's nothing or another --from (either made a new
+ * record, pushed again, and moved the line's tag), and at its tag (`tag`, when --tag was not given: a CodeBuild
+ * default from the build number is another tag on a retry). Undefined without the words.
+ */
+export function rerunCommandOf(cmd: Command, tag: string | undefined): Rerun | undefined {
   const raw: unknown = (cmd.parent as { rawArgs?: unknown } | null)?.rawArgs;
-  return Array.isArray(raw) && raw.length ? ['gamelayer', ...raw.map((w) => shellWord(String(w)))].join(' ') : undefined;
+  if (!Array.isArray(raw) || !raw.length) return undefined;
+  const words: string[] = [];
+  for (let i = 0; i < raw.length; i++) {
+    const w = String(raw[i]);
+    if (w === '--from') i++;
+    else if (w !== '--rebase' && !w.startsWith('--from=')) words.push(w);
+  }
+  if (tag !== undefined) words.push('--tag', tag);
+  return (from) => ['gamelayer', ...[...words, '--from', from].map(shellWord)].join(' ');
 }

@@ -166,7 +166,8 @@ export function register(program: Command): void {
       const platformTag = platformBuildTag(config, flags.platform, primary, flags.tag ?? codebuild?.defaultTag);
       // The tag the build takes, and its platforms, checked before anything else is read or warned of (the start's
       // warning came first, then the usage error); build() checks them again for the library's callers.
-      const pushTag = platformTag ?? flags.tag ?? codebuild?.defaultTag ?? config.version ?? 'latest';
+      const baseTag = flags.tag ?? codebuild?.defaultTag ?? config.version ?? 'latest';
+      const pushTag = platformTag ?? baseTag;
       checkBuildTag(pushTag);
       checkBuildPlatforms(config, flags.platform ?? config.platforms);
       const store = flags.store ?? flags.out;
@@ -188,7 +189,7 @@ export function register(program: Command): void {
       // The tags the push will set (pushTag) are asked with the kept layers.
       // From here to the end of the push a stop says what the build did and that nothing was pushed, then that the
       // build is done, then what went up; with --sbom or --sign, then what of them is not attached yet.
-      const buildStop = primary ? armBuildInterrupt(reporter, pushTo, pushCommandOf(cmd, flags), { sbom: Boolean(flags.sbom), sign: Boolean(signer), rerun: rerunCommandOf(cmd) }) : undefined;
+      const buildStop = primary ? armBuildInterrupt(reporter, pushTo, pushCommandOf(cmd, flags), { sbom: Boolean(flags.sbom), sign: Boolean(signer), rerun: rerunCommandOf(cmd, flags.tag === undefined ? baseTag : undefined) }) : undefined;
       // Disarmed however the command ends: a stop while an error between the build and the push is printed said
       // "after the build, before the push".
       try {
