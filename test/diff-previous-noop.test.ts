@@ -61,4 +61,26 @@ describe('diff --previous after a no-op build', () => {
     expect(next.code).toBe(3);
     expect(next.stdout).toContain(`${repo}:v2 (the line's previous build, which v3 was planned on)`);
   }, 180_000);
+
+  // The no-op says the last build is the baseline only in the repository it was read from: a no-op of a build never
+  // pushed, or pushed to another repository, looked up REPO:<its tag> (retried, then failed as unreachable or absent).
+  it('of a build never pushed, or pushed to another repository, has no baseline there', async () => {
+    const noBaseline = "the last build (v1) was planned on no earlier build in a registry: no baseline to compare with";
+    const local = await tempDir('gl-previous-noop-local-');
+    await writeTinyGame(local, ['game: previous-noop', 'start: [/opt/local/engine/run]']);
+    for (let i = 0; i < 2; i++) expect((await runCli(['build', '--tag', 'v1'], { cwd: local })).code).toBe(0);
+    // Nothing listens there: any lookup fails.
+    const unpushed = await runCli(['diff', '--against', '127.0.0.1:9/studio/x', '--previous'], { cwd: local });
+    expect([unpushed.code, unpushed.stdout, unpushed.stderr]).toEqual([0, expect.stringContaining(noBaseline), '']);
+
+    const pushed = await tempDir('gl-previous-noop-other-');
+    await writeTinyGame(pushed, ['game: previous-noop', 'start: [/opt/local/engine/run]']);
+    const repo = `${registry.host}/studio/previous-noop-a`;
+    for (let i = 0; i < 2; i++) expect((await runCli(['build', '--tag', 'v1', '--push', repo], { cwd: pushed })).code).toBe(0);
+    const other = await runCli(['diff', '--against', `${registry.host}/studio/previous-noop-b`, '--previous'], { cwd: pushed });
+    expect([other.code, other.stdout, other.stderr]).toEqual([0, expect.stringContaining(noBaseline), '']);
+    // Where it was read from, the last build itself.
+    const same = await runCli(['diff', '--against', repo, '--previous'], { cwd: pushed });
+    expect([same.code, same.stdout]).toEqual([0, expect.stringContaining(`${repo}:v1 (the line's previous build: the last build itself`)]);
+  }, 180_000);
 });

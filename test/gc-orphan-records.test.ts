@@ -7,8 +7,11 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cliOk, runCli } from './support/cli-process.js';
+import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 import { writeTinyGame } from './support/trees.js';
+
+const registry = useRegistry();
 
 interface GcJson {
   keptBuilds: string[];
@@ -29,7 +32,8 @@ describe('gc of a state folder holding the records of a store that is gone', () 
     const ok = (...args: string[]) => cliOk(dir, args);
     await ok('build', '--tag', 'a1');
     await ok('-c', 'second.yaml', 'build', '--tag', 'b1');
-    await ok('-c', 'third.yaml', 'build', '--tag', 'c1');
+    // The third store's build made again from the registry's record: a no-op, noted beside its pointer (last-run.ts).
+    for (let i = 0; i < 2; i++) await ok('-c', 'third.yaml', 'build', '--tag', 'c1', '--push', `${registry.host}/studio/orphans`);
     await ok('-c', 'fourth.yaml', 'build', '--tag', 'd1');
     const records = path.join(dir, '.gamelayer', 'records');
     // Another store's records have names of its own (record-name.ts).
@@ -46,6 +50,8 @@ describe('gc of a state folder holding the records of a store that is gone', () 
     await rm(path.join(dir, 'third-store'), { recursive: true });
     await rm(path.join(dir, 'fourth-store'), { recursive: true });
     const pointers = (await readdir(records)).filter((n) => n.startsWith('build-last')).length;
+    const thirdNote = `rerun-last${c1.slice('build-c1'.length)}`;
+    expect(await readdir(records)).toContain(thirdNote);
 
     const dry = await run('gc', '--json', '--exit-code');
     const planned = JSON.parse(dry.stdout) as GcJson;
@@ -68,6 +74,7 @@ describe('gc of a state folder holding the records of a store that is gone', () 
     expect(left.filter((n) => /^build-[a-d]1(@[0-9a-f]+)?\.json$/.test(n)).sort()).toEqual(['build-a1.json', b1, 'build-d1.json']);
     // The gone store's last-build pointer went with its record; the others' stay.
     expect(left.filter((n) => n.startsWith('build-last')).length).toBe(pointers - 1);
+    expect(left.filter((n) => n.startsWith('rerun-last'))).toEqual([]);
     expect(JSON.parse(await ok('-c', 'second.yaml', 'inspect', '--json')).tags[0]).toBe('b1');
     expect(JSON.parse(await ok('inspect', '--json')).tags[0]).toBe('a1');
 

@@ -11,7 +11,7 @@ import { scanTree } from '../scan/scan.js';
 import { namedRecordError } from '../state/named-record.js';
 import type { BuildRecordSummary } from '../state/record-summary.js';
 import { readRecordHeads } from '../state/record-totals.js';
-import { lastRunWasRerun } from '../state/last-run.js';
+import { rerunPlannedOn } from '../state/last-run.js';
 import { lastBuildToRead, LAST_SCAN, latestRecord, readBuildRecord, readRecord, recordsDir } from '../state/records.js';
 import type { BuildRecord, TreeManifest } from '../types.js';
 
@@ -84,9 +84,12 @@ export async function lastRecordedSide(config: GameConfig): Promise<DiffSide> {
   return { name: last.file, manifests: last.record.manifests, build: last.record.kind === 'build' ? last.record : undefined };
 }
 
-/** Whether the last run into the config's store made its last build again, unchanged (a no-op: state/last-run.ts). */
-export async function lastBuildRerun(config: GameConfig): Promise<boolean> {
-  return lastRunWasRerun(await lastBuildToRead(config));
+/**
+ * The registry reference the last run into the config's store was planned on when it made its last build again,
+ * unchanged (a no-op: state/last-run.ts); undefined when it was no such run.
+ */
+export async function lastBuildRerunOn(config: GameConfig): Promise<string | undefined> {
+  return rerunPlannedOn(await lastBuildToRead(config));
 }
 
 /** What the pull cost reads of a build: its images, and its manifests (their entries only for chunked trees). */

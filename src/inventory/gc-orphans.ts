@@ -6,6 +6,7 @@ import { lstat, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { lastBuildName, storeOfRecord } from '../state/last-build.js';
+import { rerunNoteOf } from '../state/last-run.js';
 import { recordsDir } from '../state/records.js';
 import type { LocalBuildSummary } from './local.js';
 
@@ -46,10 +47,15 @@ export async function sortElsewhere(stateDir: string, builds: readonly LocalBuil
   return out;
 }
 
-/** Removes the orphans' records, and the last-build pointers of their stores (nothing is built into a store that is gone). */
+/**
+ * Removes the orphans' records, and the last-build pointers of their stores with their re-run notes (nothing is built
+ * into a store that is gone).
+ */
 export async function removeOrphans(stateDir: string, orphans: Elsewhere['orphans']): Promise<void> {
   for (const { orphan } of orphans) {
     await rm(orphan.file, { force: true });
-    await rm(path.join(recordsDir(stateDir), lastBuildName(stateDir, orphan.store)), { force: true });
+    const pointer = path.join(recordsDir(stateDir), lastBuildName(stateDir, orphan.store));
+    await rm(pointer, { force: true });
+    await rm(rerunNoteOf(pointer), { force: true });
   }
 }

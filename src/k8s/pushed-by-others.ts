@@ -16,7 +16,8 @@ import { sameRepository } from './same-repository.js';
 /**
  * Image digests the other local builds in `stateDir` pushed to the input's repository. Read only when the record
  * is a local file whose own `pushed` lacks one of the input's images there (most deploys read no other record). A
- * record that cannot be read is passed over: it is not the build deployed, and without it the check refuses as before.
+ * record that cannot be read, or whose head is not sound (record-pushed.ts), is passed over: it is not the build
+ * deployed, and without it the check refuses as before.
  */
 export async function pushedByOthers(stateDir: string, record: Pick<BuildRecord, 'pushed' | 'tags' | 'store'>, input: DeployInput, recordFile: string): Promise<PushedByOthers> {
   if (!path.isAbsolute(recordFile)) return new Map();
@@ -30,15 +31,16 @@ export async function pushedByOthers(stateDir: string, record: Pick<BuildRecord,
     const file = path.join(dir, name);
     if (tag === undefined || isLastBuildName(name) || file === recordFile) continue;
     // Whether it is the deployed build, from its head (record-head.ts): that build's own record (a 1M-entry game's is
-    // 170 MB) is not read. Of another build, its pushes only, from the end of its file (record-pushed.ts). A record of
-    // the deployed tag of stop 47's layout (its store last) is read as its summary to tell whose it is.
+    // 170 MB) is not read. Of another build, its pushes only, from the end of its file, its head sound
+    // (record-pushed.ts). A record of the deployed tag of stop 47's layout (its store last) is read as its summary to
+    // tell whose it is.
     const sameTag = tag === record.tags[0];
     const head = recordHead(file);
     if (sameTag && head.store !== undefined && sameBuild(stateDir, record.store, head.store)) continue;
     if (sameTag && head.store === undefined && sameBuild(stateDir, record.store, (await readBuildSummary(file).catch(() => undefined))?.store)) continue;
-    for (const p of pushedOfRecord(file)) {
+    for (const p of pushedOfRecord(file, head)) {
       if (!sameRepository(p.repository, input.repository)) continue;
-      for (const i of p.images) if (wanted.includes(i.digest) && !found.has(i.digest)) found.set(i.digest, head.tag ?? tag);
+      for (const i of p.images) if (wanted.includes(i.digest) && !found.has(i.digest)) found.set(i.digest, tag);
     }
   }
   return found;

@@ -1,9 +1,12 @@
-// Whether a store's last build run was a no-op: the same build made again (same tags, same content), which keeps
-// the record it found byte for byte, its `previous` too, since that says what the build's content was planned on
-// (`inspect` tells its kept layers from those it made by it) and the record is neither written nor pushed again. The
-// run itself was planned on that very build, so `diff --previous` after it compares with the last build: nothing
-// changed. A few bytes beside the last-build pointer say so: `rerun-last.json` (`rerun-last@<key>.json` for another
-// store's `build-last@<key>.json`), naming the build's tag and creation time; it counts only while the pointer's head
+// Whether a store's last build run was a no-op planned on a build in a registry: the same build made again (same
+// tags, same content), which keeps the record it found byte for byte, its `previous` too, since that says what the
+// build's content was planned on (`inspect` tells its kept layers from those it made by it) and the record is neither
+// written nor pushed again. The run itself was planned on that very build, read from a registry (--push, --from), so
+// `diff --against REPO --previous` after it compares with the last build there: nothing changed. A few bytes beside
+// the last-build pointer say so: `rerun-last.json` (`rerun-last@<key>.json` for another store's
+// `build-last@<key>.json`), naming the build's tag and creation time and the reference the run was planned on (the
+// repository diff must be asked about: a no-op of a build never pushed there has no baseline there). A no-op on the
+// local last build writes none: it proves nothing about a registry. The note counts only while the pointer's head
 // names that same build, so a later build, whatever it leaves behind, is never taken for a re-run.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,33 +15,41 @@ import { diskFullError } from '../util/disk-full.js';
 import { readSmallFile } from '../util/small-file.js';
 import { recordHead, sameBuildHead } from './record-head.js';
 
-/** The note of `pointer` (a last-build pointer's path). */
-function noteOf(pointer: string): string {
+/** The note of `pointer` (a last-build pointer's path, or its name): beside it, `build-last` read `rerun-last`. */
+export function rerunNoteOf(pointer: string): string {
   return path.join(path.dirname(pointer), path.basename(pointer).replace(/^build-last/, 'rerun-last'));
 }
 
-/** Notes that the last run into `pointer`'s store built `build` again unchanged. */
-export async function noteRerun(pointer: string, build: { tags: readonly string[]; createdAt: string }): Promise<void> {
-  await writeFileAtomic(noteOf(pointer), JSON.stringify({ tag: build.tags[0], createdAt: build.createdAt }), {
-    writeError: (e) => diskFullError(e, 'state.disk-full', path.dirname(pointer), path.basename(noteOf(pointer))),
+/**
+ * Notes that the last run into `pointer`'s store built `build` again unchanged, planned on `plannedOn` (the reference
+ * of the registry's record it read); a note saying so already is left.
+ */
+export async function noteRerun(pointer: string, build: { tags: readonly string[]; createdAt: string }, plannedOn: string): Promise<void> {
+  if ((await rerunPlannedOn(pointer)) === plannedOn) return;
+  const note = rerunNoteOf(pointer);
+  await writeFileAtomic(note, JSON.stringify({ tag: build.tags[0], createdAt: build.createdAt, plannedOn }), {
+    writeError: (e) => diskFullError(e, 'state.disk-full', path.dirname(pointer), path.basename(note)),
   });
 }
 
 /** A build that changed something: its pointer is a new build, the note of an earlier one goes. */
 export async function dropRerun(pointer: string): Promise<void> {
-  await rm(noteOf(pointer), { force: true });
+  await rm(rerunNoteOf(pointer), { force: true });
 }
 
-/** Whether the last run into `pointer`'s store built the build the pointer holds again, unchanged. */
-export async function lastRunWasRerun(pointer: string): Promise<boolean> {
-  const read = await readSmallFile(noteOf(pointer), 4096).catch(() => undefined);
-  if (!read || !('bytes' in read)) return false;
-  let note: { tag?: unknown; createdAt?: unknown } | null;
+/**
+ * The reference the last run into `pointer`'s store was planned on when it built the build the pointer holds again,
+ * unchanged, from a registry's record; undefined when it was no such run.
+ */
+export async function rerunPlannedOn(pointer: string): Promise<string | undefined> {
+  const read = await readSmallFile(rerunNoteOf(pointer), 4096).catch(() => undefined);
+  if (!read || !('bytes' in read)) return undefined;
+  let note: { tag?: unknown; createdAt?: unknown; plannedOn?: unknown } | null;
   try {
     note = JSON.parse(read.bytes.toString('utf8')) as typeof note;
   } catch {
-    return false;
+    return undefined;
   }
-  if (typeof note?.tag !== 'string' || typeof note.createdAt !== 'string') return false;
-  return sameBuildHead({ tag: note.tag, createdMs: Date.parse(note.createdAt) }, recordHead(pointer));
+  if (typeof note?.tag !== 'string' || typeof note.createdAt !== 'string' || typeof note.plannedOn !== 'string') return undefined;
+  return sameBuildHead({ tag: note.tag, createdMs: Date.parse(note.createdAt) }, recordHead(pointer)) ? note.plannedOn : undefined;
 }

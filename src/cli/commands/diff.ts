@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { STDIN_CONFIG, type GameConfig } from '../../config/load.js';
 import { diffManifests, hasChanges } from '../../diff/diff.js';
 import { showsSteps, step } from '../../report/step.js';
-import { assertBaseline, labelDirectories, lastBuildForPullCost, lastBuildRerun, lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
+import { assertBaseline, labelDirectories, lastBuildForPullCost, lastBuildRerunOn, lastRecordedSide, sideFromArg, workingTrees, type DiffSide } from '../../diff/states.js';
 import { commandConfig, commandReporter, configPath, printJson } from '../context.js';
 import { diffDetails, diffTable, layerTable, pullCostTable } from './diff-format.js';
 import { layerDiff, recordLayerDiff, type LayerDiff } from '../../plan/layer-diff.js';
@@ -125,7 +125,7 @@ export function register(program: Command): void {
         try {
           if (opts.previous) {
             lastBuild = await lastBuildForPullCost(await gameConfig());
-            const rerun = lastBuild !== undefined && (await lastBuildRerun(await gameConfig()));
+            const rerunOn = lastBuild === undefined ? undefined : await lastBuildRerunOn(await gameConfig());
             const planned = plannedOnTag(
               lastBuild,
               opts.against,
@@ -133,7 +133,7 @@ export function register(program: Command): void {
                 const r = parseReference(ref);
                 return `${r.registry}/${r.repository}`;
               },
-              rerun,
+              rerunOn,
             );
             if ('none' in planned) return nothing(`${planned.none}: no baseline to compare with (set BASELINE_TAG to compare with an earlier image)`);
             name = `${opts.against}:${planned.tag}`;

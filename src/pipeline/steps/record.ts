@@ -9,7 +9,7 @@ import { copyRecord, lastBuildFile, localRecord, writeRecord } from '../../state
 import { dropLegacyRecord, moveOtherStoresRecord, storeRecordFile } from '../../state/record-name.js';
 import { putStoreFirst } from '../../state/record-layout.js';
 import { pointLastBuildAt } from '../../state/last-build-point.js';
-import { dropRerun, lastRunWasRerun, noteRerun } from '../../state/last-run.js';
+import { dropRerun, noteRerun } from '../../state/last-run.js';
 import { isPlatformBuild } from './build-flags.js';
 import type { TreeDecision } from '../../plan/incremental.js';
 import { SERVER_IMAGE, TREE_NAMES, type BuildRecord, type BuiltLayer, type TreeManifest, type TreeName } from '../../types.js';
@@ -151,10 +151,11 @@ export async function recordBuild(i: RecordInput): Promise<RecordOutput> {
     // or none (an older version's build-last.json was every store's) is made its record's copy (last-build-point.ts).
     if (!(await pointLastBuildAt(config.stateDir, last, recordFile))) await putStoreFirst(config.stateDir, last);
   }
-  // The run was planned on the build it made again (state/last-run.ts): said beside the pointer, once. Best effort,
-  // as a no-op writes nothing else: unsaid, `diff --previous` compares with what the content was planned on.
+  // The run was planned on the build it made again, in a registry (state/last-run.ts): said beside the pointer, with
+  // where it was read. Best effort, as a no-op writes nothing else: unsaid, `diff --previous` compares with what the
+  // content was planned on.
   if (!unchanged) await dropRerun(last).catch(() => undefined);
-  else if (!(await lastRunWasRerun(last))) await noteRerun(last, record).catch(() => undefined);
+  else if (i.previous.info.source === 'registry') await noteRerun(last, record, i.previous.info.ref!).catch(() => undefined);
   await dropLegacyRecord(of, tag);
   return { record, recordFile, layers: allLayers, baseMoved: moved };
 }
