@@ -143,7 +143,7 @@ async function writtenCompressed(dir: string, changes: Change[]): Promise<number
 export async function steadyChunks(dir: string, opts: Pick<SteadyBenchOptions, 'chunk' | 'wholeFiles'>): Promise<TreeName[]> {
   if (opts.chunk?.length) return opts.chunk;
   if (opts.wholeFiles) return [];
-  return (await chooseChunks(dir, 'app-media', false)) ? ['app-media'] : [];
+  return (await chooseChunks(dir, 'app-media', false))?.chunked ? ['app-media'] : [];
 }
 
 /** `trees.<tree>.chunks` set in the work copy's gamelayer.yaml. */

@@ -33,5 +33,8 @@ describe('steady bench: which trees a month chunks', () => {
     expect(await steadyChunks(dir, {})).toEqual(['app-media']);
     expect(await steadyChunks(dir, { wholeFiles: true })).toEqual([]);
     expect(await steadyChunks(dir, { chunk: ['app-media', 'app'] })).toEqual(['app-media', 'app']);
+    // Where init keeps whole files (a path a chunked tree reserves), so does the month.
+    await mkdir(path.join(dir, 'app-media/.gamelayer-chunks'));
+    expect(await steadyChunks(dir, {})).toEqual([]);
   });
 });
