@@ -48,7 +48,7 @@ export async function chooseChunks(dir: string, source: string, wholeFiles: bool
 interface Walk {
   /** The first file of at least the minimum size. */
   big?: { path: string; bytes: number };
-  /** The first path chunkTree would refuse (src/scan/chunk-tree.ts): the walk stops there. */
+  /** The first path chunkTree would refuse (src/scan/chunk-tree.ts): the walk stops once it has this and `big`. */
   reserved?: string;
 }
 
