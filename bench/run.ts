@@ -20,7 +20,7 @@ import { steadyBench, type SteadyScenario } from './steady.js';
 import { studioBench } from './studio.js';
 import { supplyChainBench } from './supply-chain.js';
 import { TREE_NAMES, type TreeName } from '../src/types.js';
-import { writeChunkReport, writeSteadyReport } from './steady-report.js';
+import { STEADY_SEED, writeChunkReport, writeSteadyReport } from './steady-report.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -41,7 +41,7 @@ const { values, positionals } = parseArgs({
     'compare-small-files': { type: 'string' },
     'steady-size': { type: 'string', default: '3.1GB' },
     updates: { type: 'string', default: '30' },
-    'steady-seed': { type: 'string', default: 'steady' },
+    'steady-seed': { type: 'string', default: STEADY_SEED },
     'steady-scenario': { type: 'string', default: 'daily' },
     chunk: { type: 'string', multiple: true },
     'whole-files': { type: 'boolean', default: false },

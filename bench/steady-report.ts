@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { formatBytes } from '../src/report/reporter.js';
+import { DEFAULT_AVG_CHUNK_SIZE, DEFAULT_CHUNK_MIN_FILE_SIZE } from '../src/config/schema.js';
 import type { TreeName } from '../src/types.js';
 import { BENCH_DIR, median, writeReportSection } from './lib.js';
 import { chartSvg, type Panel } from './svg-chart.js';
@@ -296,20 +297,39 @@ function chart(d: SteadyData, docker: DockerCost | undefined): string {
   return chartSvg(`gamelayer: ${d.options.updates} daily updates of a ${formatBytes(d.updates[0]!.content)} game${d.options.chunk?.length ? `, ${d.options.chunk.join(', ')} chunked` : ''}`, panels);
 }
 
-/** The key of a chunk / scenario run in steady-chunks.json. */
-function variantKey(o: SteadyData['options']): string {
+/** `--steady-seed` when not given. */
+export const STEADY_SEED = 'steady';
+
+/**
+ * The key of a chunk / scenario run in steady-chunks.json: every option that changes its figures, so runs that differ
+ * in one keep a row each (runs at other --chunk-min values replaced each other). A row written without chunkMin or
+ * chunkAvg was run at the defaults (`npm run bench` has always passed --chunk-min 64MiB and --chunk-avg 256KiB
+ * unless told otherwise), and is keyed as such.
+ */
+export function variantKey(o: SteadyData['options']): string {
   // The game's size is part of the key: runs at the seed's size do not replace the small game's rows.
   const at = o.size >= 1e9 ? `${(o.size / 1e9).toFixed(1)} GB game` : `${Math.round(o.size / 1e6)} MB game`;
-  return `${o.scenario ?? 'daily'}, ${o.chunk?.length ? `${o.chunk.join('+')} chunked (~${formatBytes(o.chunkAvg ?? 0)})` : 'whole files'}, ${at}`;
+  const scenario = o.scenario ?? 'daily';
+  const min = formatBytes(o.chunkMin ?? DEFAULT_CHUNK_MIN_FILE_SIZE);
+  // --chunk-min also picks the paks the insert / rewrite scenarios change; the daily mix does not read it unchunked.
+  const trees = o.chunk?.length
+    ? `${o.chunk.join('+')} chunked (files ≥ ${min}, ~${formatBytes(o.chunkAvg ?? DEFAULT_AVG_CHUNK_SIZE)} chunks)`
+    : `whole files${scenario === 'daily' ? '' : ` (paks ≥ ${min})`}`;
+  return [scenario, trees, at, `${o.updates} updates`, ...(o.seed === STEADY_SEED ? [] : [`seed ${o.seed}`])].join(', ');
+}
+
+/** steady-chunks.json's runs with `run` added: keyed anew by their options (older files carry other key texts). */
+export function mergeChunkRuns(file: Record<string, SteadyData>, run?: SteadyData): Record<string, SteadyData> {
+  const all: Record<string, SteadyData> = Object.fromEntries(Object.values(file).map((v) => [variantKey(v.options), v]));
+  if (run) all[variantKey(run.options)] = run;
+  return all;
 }
 
 /** Chunk and scenario runs of the steady bench: merged into steady-chunks.json, one README row each. */
 export async function writeChunkReport(d?: SteadyData): Promise<void> {
   const file = path.join(BENCH_DIR, 'steady-chunks.json');
   const raw: Record<string, SteadyData> = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as Record<string, SteadyData>) : {};
-  // Keyed by the run's options (older files may carry other key texts).
-  const all: Record<string, SteadyData> = Object.fromEntries(Object.values(raw).map((v) => [variantKey(v.options), v]));
-  if (d) all[variantKey(d.options)] = d;
+  const all = mergeChunkRuns(raw, d);
   await writeFile(file, `${JSON.stringify(all, null, 1)}\n`);
   const rows = Object.entries(all)
     .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -322,7 +342,8 @@ export async function writeChunkReport(d?: SteadyData): Promise<void> {
       const last = v.updates.at(-1)!;
       const o = v.options;
       const chunkBytes = days.some((u) => u.newChunkBytes !== undefined) ? formatBytes(sum((u) => u.newChunkBytes ?? 0)) : o.chunk?.length ? 'not recorded' : '–';
-      return `| ${key} | ${formatBytes(v.updates[0]!.content)}, ${days.length} updates${o.chunk?.length ? `, chunks ≥ ${formatBytes(o.chunkMin ?? 0)} of ~${formatBytes(o.chunkAvg ?? 0)}` : ''} | ${formatBytes(written)} | ${formatBytes(changed)} | ${chunkBytes} | ${formatBytes(sent)} | **${(sent / written).toFixed(2)}×** | ${formatBytes(sum((u) => u.podDownload))} | ${(last.imageBytes / last.content).toFixed(3)} | ${v.date} |`;
+      // The key names the settings; a run stopped early has fewer updates than it names.
+      return `| ${key} | ${formatBytes(v.updates[0]!.content)}, ${days.length} updates | ${formatBytes(written)} | ${formatBytes(changed)} | ${chunkBytes} | ${formatBytes(sent)} | **${(sent / written).toFixed(2)}×** | ${formatBytes(sum((u) => u.podDownload))} | ${(last.imageBytes / last.content).toFixed(3)} | ${v.date} |`;
     });
   const md = `
 ### Chunked trees (issue 20): bytes sent against bytes written
@@ -339,6 +360,9 @@ and 4 rewrote app-media's layer to drop dead copies, chunked or not). The 400 MB
 measured with the level-2 chunker of before (docs/chunks.md: 2.5 mean chunks of new bytes per insertion, level 1 1.6;
 the same insert run at 256 KiB gave 2.73× with it) and before the insert scenario gave a second insertion into the same
 pak its own bytes; the 256 KiB insert rows with the level-1 chunker (the 3.1 GB one at the defaults: files ≥ 64 MiB).
+A row per setting that changes the figures (scenario, trees chunked, \`--chunk-min\`, \`--chunk-avg\`, size, updates,
+seed): a run replaces only the row of its own settings (before stop 49 the key left out \`--chunk-min\`, and the 64 MiB
+daily month replaced the 16 MiB one of 2026-12-05, put back from git).
 
 | run | game | written | changed files | new chunks | sent | sent / written | pod pulls | image / content | date |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |

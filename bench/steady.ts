@@ -12,6 +12,7 @@ import { Keystream, Rng } from '../fixtures/generator/random.js';
 import { build } from '../src/pipeline/build.js';
 import { pushBuild } from '../src/pipeline/steps/push.js';
 import { loadConfig } from '../src/config/load.js';
+import { DEFAULT_AVG_CHUNK_SIZE, DEFAULT_CHUNK_MIN_FILE_SIZE } from '../src/config/schema.js';
 import { chooseChunks } from '../src/init/chunk-choice.js';
 import { formatBytes, silentReporter } from '../src/report/reporter.js';
 import { TREE_NAMES, type BuildRecord, type TreeName } from '../src/types.js';
@@ -143,13 +144,13 @@ async function writtenCompressed(dir: string, changes: Change[]): Promise<number
 export async function steadyChunks(dir: string, opts: Pick<SteadyBenchOptions, 'chunk' | 'wholeFiles'>): Promise<TreeName[]> {
   if (opts.chunk?.length) return opts.chunk;
   if (opts.wholeFiles) return [];
-  return (await chooseChunks(dir, 'app-media', false)) ? ['app-media'] : [];
+  return (await chooseChunks(dir, 'app-media', false))?.chunked ? ['app-media'] : [];
 }
 
 /** `trees.<tree>.chunks` set in the work copy's gamelayer.yaml. */
 async function enableChunks(file: string, opts: SteadyBenchOptions): Promise<void> {
   const doc = parseDocument(await readFile(file, 'utf8'));
-  for (const t of opts.chunk ?? []) doc.setIn(['trees', t, 'chunks'], { minFileSize: opts.chunkMin ?? 64 * 1024 ** 2, avgChunkSize: opts.chunkAvg ?? 256 * 1024 });
+  for (const t of opts.chunk ?? []) doc.setIn(['trees', t, 'chunks'], { minFileSize: opts.chunkMin ?? DEFAULT_CHUNK_MIN_FILE_SIZE, avgChunkSize: opts.chunkAvg ?? DEFAULT_AVG_CHUNK_SIZE });
   await writeFile(file, doc.toString());
 }
 

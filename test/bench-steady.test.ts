@@ -4,6 +4,7 @@ import { mkdir, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeCost, steadyChunks } from '../bench/steady.js';
+import { mergeChunkRuns, type SteadyData } from '../bench/steady-report.js';
 import { tempDir } from './support/tmp.js';
 
 const l = (digest: string, size: number) => ({ digest: `sha256:${digest}`, size });
@@ -33,5 +34,54 @@ describe('steady bench: which trees a month chunks', () => {
     expect(await steadyChunks(dir, {})).toEqual(['app-media']);
     expect(await steadyChunks(dir, { wholeFiles: true })).toEqual([]);
     expect(await steadyChunks(dir, { chunk: ['app-media', 'app'] })).toEqual(['app-media', 'app']);
+    // Where init keeps whole files (a path a chunked tree reserves), so does the month.
+    await mkdir(path.join(dir, 'app-media/.gamelayer-chunks'));
+    expect(await steadyChunks(dir, {})).toEqual([]);
+  });
+});
+
+// steady-chunks.json keyed its runs without --chunk-min: a run at 16 MiB and one at 64 MiB on the same game replaced
+// each other (the 16 MiB month of 2026-12-05 was lost so).
+describe('steady bench: steady-chunks.json keeps a row per setting', () => {
+  const MiB = 1024 * 1024;
+  const run = (options: Partial<SteadyData['options']>, date: string): SteadyData => ({
+    date,
+    machine: 'test',
+    options: { size: 3.1e9, updates: 30, seed: 'steady', scenario: 'daily', chunk: ['app-media'], chunkMin: 64 * MiB, chunkAvg: 256 * 1024, ...options },
+    updates: [],
+    totalSeconds: 1,
+  });
+  const dates = (all: Record<string, SteadyData>) => Object.values(all).map((v) => v.date).sort();
+
+  it('runs that differ in chunkMin, chunkAvg, scenario, size, updates or seed keep their own rows; the same settings replace', () => {
+    let all = mergeChunkRuns({}, run({ chunkMin: 16 * MiB }, 'a'));
+    for (const [o, date] of [
+      [{}, 'b'],
+      [{ chunkAvg: MiB }, 'c'],
+      [{ scenario: 'insert' as const }, 'd'],
+      [{ size: 4e8 }, 'e'],
+      [{ updates: 8 }, 'f'],
+      [{ seed: 'other' }, 'g'],
+      [{ chunk: undefined, chunkAvg: undefined, scenario: 'insert' as const, chunkMin: 8 * MiB }, 'h'],
+      [{ chunk: undefined, chunkAvg: undefined, scenario: 'insert' as const, chunkMin: 64 * MiB }, 'i'],
+    ] as const) all = mergeChunkRuns(all, run(o, date));
+    expect(dates(all)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i']);
+    expect(Object.keys(all)).toContain('daily, app-media chunked (files ≥ 16.0 MiB, ~256 KiB chunks), 3.1 GB game, 30 updates');
+    // A rerun of a setting replaces its row only.
+    all = mergeChunkRuns(all, run({ chunkMin: 16 * MiB }, 'j'));
+    expect(dates(all)).toEqual(['b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j']);
+    // The daily mix unchunked does not read --chunk-min: one whole-file row whatever it was.
+    const whole = { chunk: undefined, chunkAvg: undefined };
+    expect(dates(mergeChunkRuns(mergeChunkRuns({}, run({ ...whole, chunkMin: 8 * MiB }, 'x')), run(whole, 'y')))).toEqual(['y']);
+  });
+
+  it('rows of the file as written before are read and keyed anew; one without chunkMin / chunkAvg counts as the defaults it ran at', () => {
+    const before: Record<string, SteadyData> = {
+      'daily, app-media chunked (~256 KiB), 3.1 GB game': run({ chunkMin: undefined, chunkAvg: undefined }, 'old'),
+      'daily, app-media chunked (~1.00 MiB), 3.1 GB game': run({ chunkMin: 16 * MiB, chunkAvg: MiB }, 'old-1m'),
+    };
+    expect(dates(mergeChunkRuns(before))).toEqual(['old', 'old-1m']);
+    expect(dates(mergeChunkRuns(before, run({ chunkMin: 16 * MiB }, 'new-16')))).toEqual(['new-16', 'old', 'old-1m']);
+    expect(dates(mergeChunkRuns(before, run({}, 'new-64')))).toEqual(['new-64', 'old-1m']);
   });
 });

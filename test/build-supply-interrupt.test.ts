@@ -10,6 +10,7 @@ import { runCli, startCli } from './support/cli-process.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
 import { storedTags } from './support/registry.js';
 import { copySample } from './support/sample.js';
+import { SIGN_CONCURRENCY } from '../src/supply/sign-images.js';
 import { useRegistry } from './support/suite-registry.js';
 import { tempDir } from './support/tmp.js';
 
@@ -25,30 +26,39 @@ const signatureTags = (tags: Record<string, string>) => Object.keys(tags).filter
 /** The referrers fallback tags (this registry has no referrers API): the SBOM's, once attached. */
 const referrerTags = (tags: Record<string, string>) => Object.keys(tags).filter((t) => /^sha256-[0-9a-f]{64}$/.test(t));
 
-interface StopAsked {
-  /** A second repository pushed to: `studio/<also>`. */
+interface StopAt {
+  /** Also pushed to `studio/<also>`. */
   also?: string;
   /** The build's flags before --push (default --tag v1). */
   flags?: string[];
   signal?: 'SIGINT' | 'SIGTERM';
+  /** How many requests `at` holds (default 1), and how many are held when the signal goes (default 1). */
+  hold?: number;
+  stopAtHeld?: number;
+  /** Run first in the copy (the key made, the CLI not started yet); what it returns is `at`. */
+  before?: (dir: string, repo: string) => Promise<RegExp>;
 }
 
 /**
  * `build <flags> --push --sbom --sign` of a fresh copy of the sample to `studio/<name>` (and to `studio/<also>`), sent
- * `signal` (SIGINT) as `at` is first asked for.
+ * `signal` (SIGINT) as `at` is first asked for (or once `stopAtHeld` such requests are held).
  */
-async function stoppedAt(name: string, at: RegExp, { also, flags = ['--tag', 'v1'], signal = 'SIGINT' }: StopAsked = {}): Promise<{ dir: string; repo: string; line: string }> {
+async function stoppedAt(name: string, at: RegExp | undefined, o: StopAt = {}): Promise<{ dir: string; repo: string; line: string }> {
+  const { flags = ['--tag', 'v1'], signal = 'SIGINT' } = o;
   const dir = await tempDir(`gl-supply-interrupt-${name}-`);
   copySample(dir);
   execFileSync('openssl', ['ecparam', '-genkey', '-name', 'prime256v1', '-noout', '-out', path.join(dir, 'key.pem')]);
   const repo = `${proxy.host}/studio/${name}`;
+  const path_ = at ?? (await o.before!(dir, repo));
   let interrupt = () => {};
-  proxy.setRules([{ method: 'GET', path: at, action: { kind: 'hold', until: new Promise<never>(() => {}), onHeld: () => interrupt() } }]);
+  let held = 0;
+  const onHeld = () => ++held === (o.stopAtHeld ?? 1) && interrupt();
+  proxy.setRules([{ method: 'GET', path: path_, count: o.hold ?? 1, action: { kind: 'hold', until: new Promise<never>(() => {}), onHeld } }]);
   try {
-    const run = startCli(['build', ...flags, '--push', repo, ...(also ? ['--push', `${proxy.host}/studio/${also}`] : []), '--sbom', '--sign', 'key.pem'], { cwd: dir });
+    const run = startCli(['build', ...flags, '--push', repo, ...(o.also ? ['--push', `${proxy.host}/studio/${o.also}`] : []), '--sbom', '--sign', 'key.pem'], { cwd: dir });
     interrupt = () => void run.child.kill(signal);
     const stopped = await run.result;
-    expect(proxy.fired, stopped.stderr).toEqual([1]);
+    expect(proxy.fired[0], stopped.stderr).toBeGreaterThanOrEqual(o.stopAtHeld ?? 1);
     expect(stopped.code, stopped.stderr).toBe(signal === 'SIGINT' ? 130 : 143);
     return { dir, repo, line: stopped.stderr.trimEnd().split('\n').at(-1)! };
   } finally {
@@ -83,15 +93,37 @@ describe('build --push --sbom --sign stopped after its push', () => {
     expect(imagePuts).toEqual([]);
   }, 120_000);
 
-  it('while signing: says the SBOM is attached and the images are not all signed', async () => {
-    const { repo, line } = await stoppedAt('sign-phase', /^\/v2\/studio\/sign-phase\/manifests\/sha256-[0-9a-f]{64}\.sig$/);
+  it('while signing: says the SBOM is attached and how many of the images are signed', async () => {
+    // Every signature read held: no image gets signed, whichever the concurrent signings reach first.
+    const { repo, line } = await stoppedAt('sign-phase', /^\/v2\/studio\/sign-phase\/manifests\/sha256-[0-9a-f]{64}\.sig$/, { hold: 1000 });
     expect(line).toBe(
       `build --push stopped by Ctrl-C after the push, while attaching its SBOM and signatures: the build v1 is pushed to ${repo} (every image and its record); ` +
-        `its SBOM is attached, its images are not all signed; run the build again to attach them: gamelayer build --tag v1 --push ${repo} --sbom --sign key.pem --from ${repo}:v1 (planned on the build pushed: nothing is built or pushed again)`,
+        `its SBOM is attached, 0 of 5 images are signed; run the build again to attach them: gamelayer build --tag v1 --push ${repo} --sbom --sign key.pem --from ${repo}:v1 (planned on the build pushed: nothing is built or pushed again)`,
     );
     const tags = await storedTags(registry.storageDir, 'studio/sign-phase');
     expect(referrerTags(tags)).toHaveLength(1);
     expect(signatureTags(tags)).toEqual([]);
+  }, 120_000);
+
+  it('while signing, some images signed: says how many', async () => {
+    // The engine's two images signed beforehand (gamelayer sign after a plain push); every other signature read held.
+    // The signings go in the images' order (server, its SBOM, engine, engine-media, app, app-media), SIGN_CONCURRENCY
+    // at once: once that many are held, the engine's two are done and nothing else is, however the requests interleave.
+    const { repo, line } = await stoppedAt('some-signed', undefined, {
+      hold: 1000,
+      stopAtHeld: SIGN_CONCURRENCY,
+      before: async (dir, repo) => {
+        expect((await runCli(['build', '--tag', 'v1', '--push', repo], { cwd: dir })).code).toBe(0);
+        for (const t of ['v1-engine', 'v1-engine-media']) expect((await runCli(['sign', `${repo}:${t}`, '--key', 'key.pem'], { cwd: dir })).code).toBe(0);
+        const signed = signatureTags(await storedTags(registry.storageDir, 'studio/some-signed')).map((t) => t.slice(0, -'.sig'.length));
+        expect(signed).toHaveLength(2);
+        return new RegExp(`^/v2/studio/some-signed/manifests/(?!(?:${signed.join('|')})\\.sig$)sha256-[0-9a-f]{64}\\.sig$`);
+      },
+    });
+    expect(line).toBe(
+      `build --push stopped by Ctrl-C after the push, while attaching its SBOM and signatures: the build v1 is pushed to ${repo} (every image and its record); ` +
+        `its SBOM is attached, 2 of 5 images are signed; run the build again to attach them: gamelayer build --tag v1 --push ${repo} --sbom --sign key.pem --from ${repo}:v1 (planned on the build pushed: nothing is built or pushed again)`,
+    );
   }, 120_000);
 
   it('to two repositories, in the second one\'s SBOM: says the first has everything and the second nothing', async () => {
@@ -107,10 +139,10 @@ describe('build --push --sbom --sign stopped after its push', () => {
   }, 120_000);
 
   it('by SIGTERM (a CI stopping the job): says so, exit 143', async () => {
-    const { repo, line } = await stoppedAt('sigterm', /^\/v2\/studio\/sigterm\/manifests\/sha256-[0-9a-f]{64}\.sig$/, { signal: 'SIGTERM' });
+    const { repo, line } = await stoppedAt('sigterm', /^\/v2\/studio\/sigterm\/manifests\/sha256-[0-9a-f]{64}\.sig$/, { signal: 'SIGTERM', hold: 1000 });
     expect(line).toBe(
       `build --push stopped by SIGTERM after the push, while attaching its SBOM and signatures: the build v1 is pushed to ${repo} (every image and its record); ` +
-        `its SBOM is attached, its images are not all signed; run the build again to attach them: gamelayer build --tag v1 --push ${repo} --sbom --sign key.pem --from ${repo}:v1 (planned on the build pushed: nothing is built or pushed again)`,
+        `its SBOM is attached, 0 of 5 images are signed; run the build again to attach them: gamelayer build --tag v1 --push ${repo} --sbom --sign key.pem --from ${repo}:v1 (planned on the build pushed: nothing is built or pushed again)`,
     );
   }, 120_000);
 

@@ -1,7 +1,7 @@
 // `-c -` looked for a file named "-" (config.missing), so a config made on the fly (`envsubst < tmpl | gamelayer -c -
 // build`) had to be written to a file first. Now `-c -` reads it from stdin: relative paths start at the current
 // folder, messages name it `<stdin>` with the line and column, and a second reader of stdin beside it is refused.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -65,5 +65,38 @@ describe('-c - with a terminal on stdin', () => {
     const r = spawnSync('script', ['-qfec', `${process.execPath} ${CLI} -c - dockerfile`, '/dev/null'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
     expect(r.stdout).toContain('error[cli.usage]: -c -: stdin is a terminal; -c - reads the config piped in');
     expect(r.status).toBe(2);
+  });
+});
+
+// `-c -` with stdin an open pipe that delivers nothing (a slow producer, a forgotten `-c -` in a script) waited without
+// a word. After a while it says once what it waits for; the config written then is read as ever.
+describe('-c - with a pipe that is slow to deliver', () => {
+  it('says once on stderr that it reads the config from stdin, then builds from what comes', async () => {
+    const { dir, yaml } = await gameWithoutFile(['game: from-stdin', 'start: [/opt/local/engine/f.txt]']);
+    const child = spawn(process.execPath, [CLI, '-c', '-', 'dockerfile'], { cwd: dir, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // The pipe is held open, nothing written: wait for the notice (or, on a CLI that never says it, give up after
+    // 30 s and write the config anyway, so the assertion below fails rather than the test's timeout).
+    const noticed = await new Promise<boolean>((resolve) => {
+      const giveUp = setTimeout(() => resolve(false), 30_000);
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (stderr.includes('\n')) {
+          clearTimeout(giveUp);
+          resolve(true);
+        }
+      });
+    });
+    const beforeWrite = stderr;
+    child.stdin.end(yaml);
+    const code = await exited;
+    expect(noticed, beforeWrite).toBe(true);
+    expect(beforeWrite).toBe('reading the config from stdin (-c -)…\n');
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/^wrote .*Dockerfile/m);
+    expect(stderr.split('reading the config from stdin').length - 1).toBe(1);
   });
 });

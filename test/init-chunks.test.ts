@@ -66,6 +66,47 @@ describe('init: chunked app-media for big paks', () => {
     expect(JSON.parse(json.stdout).chunks).toEqual({ tree: 'app-media', file: 'Shooter/Content/Paks/Shooter-LinuxServer.pak', bytes: 64 * MiB, minFileSize: 64 * MiB, chunked: false });
   });
 
+  it('a source holding a path a chunked tree reserves: whole files, the summary and the yaml say why, and the config builds', async () => {
+    // `.gamelayer-chunks` in the paks folder: a build of `chunks: {}` refused it (chunks.reserved-path).
+    const dir = await unreal(64 * MiB, async (root) => void (await mkdir(path.join(root, 'Shooter/Content/Paks/.gamelayer-chunks/r'), { recursive: true })));
+    const r = await runCli(['init', dir], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      'chunks: none, app-media is whole files, though Shooter/Content/Paks/Shooter-LinuxServer.pak is 64.0 MiB (≥ 64.0 MiB): ' +
+        'its source holds Shooter/Content/Paks/.gamelayer-chunks, a path a chunked tree reserves (a build of chunks: {} refuses it, chunks.reserved-path)\n' +
+        '  rename or remove it, then init --force to chunk app-media (docs/chunks.md)',
+    );
+    const yaml = await readFile(path.join(dir, 'gamelayer.yaml'), 'utf8');
+    expect(yaml).toMatch(/\n {4}# chunks: \{\}\n$/);
+    expect(yaml).toContain('the source holds Shooter/Content/Paks/.gamelayer-chunks, a path a chunked tree');
+    expect((await loadConfig(path.join(dir, 'gamelayer.yaml'))).trees['app-media'].chunks).toBeUndefined();
+    const build = await runCli(['build', '--tag', 'v1'], { cwd: dir });
+    expect(build.code, build.stderr).toBe(0);
+
+    // `<pak>.gamelayer-tmp` beside a pak it would chunk (any big pak, not only the first): the same, in --json too.
+    const tmp = await unreal(64 * MiB, async (root) => {
+      await writeFile(path.join(root, 'Shooter/Content/Paks/Zz-big.pak'), '');
+      await truncate(path.join(root, 'Shooter/Content/Paks/Zz-big.pak'), 64 * MiB);
+      await writeFile(path.join(root, 'Shooter/Content/Paks/Zz-big.pak.gamelayer-tmp'), 'left over');
+      // Beside a small file it is no clash: that file stays whole in a chunked tree too.
+      await writeFile(path.join(root, 'Shooter/Content/Paks/Shooter-small.pak.gamelayer-tmp'), 'x');
+    });
+    const json = await runCli(['init', tmp, '--json'], { cwd: tmp });
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout).chunks).toEqual({
+      tree: 'app-media',
+      file: 'Shooter/Content/Paks/Shooter-LinuxServer.pak',
+      bytes: 64 * MiB,
+      minFileSize: 64 * MiB,
+      chunked: false,
+      reserved: 'Shooter/Content/Paks/Zz-big.pak.gamelayer-tmp',
+    });
+    expect((await loadConfig(path.join(tmp, 'gamelayer.yaml'))).trees['app-media'].chunks).toBeUndefined();
+    const small = await unreal(64 * MiB, (root) => writeFile(path.join(root, 'Shooter/Content/Paks/Shooter-small.pak.gamelayer-tmp'), 'x'));
+    const chunked = await runCli(['init', small, '--json'], { cwd: small });
+    expect(JSON.parse(chunked.stdout).chunks.chunked).toBe(true);
+  }, 120_000);
+
   it('no file of 64 MiB in app-media (big ones elsewhere, or a link to one): nothing about chunks', async () => {
     const dir = await unreal(64 * MiB - 1, async (root) => {
       await truncate(path.join(root, 'Shooter/Binaries/Linux/ShooterServer'), 200 * MiB);

@@ -64,6 +64,8 @@ export interface BuildPushInterrupt {
   pushing<T>(push: (reporter: Reporter) => Promise<T>, pushedTo?: (result: T) => string[]): Promise<T>;
   /** In `repository`, the SBOM is attached (`sbom`), or the SBOM and signatures are all there (`all`). */
   attached(repository: string, what: 'sbom' | 'all'): void;
+  /** In `repository`, `signed` of its `of` images are signed (signImages' onProgress). */
+  signing(repository: string, signed: number, of: number): void;
   /** The handlers go (a build that failed, or the command's end). */
   off(): void;
 }
@@ -103,7 +105,7 @@ export function armBuildInterrupt(reporter: Reporter, repositories: readonly str
       try {
         const result = await push(counting);
         if (supply && (supply.sbom || supply.sign) && pushedTo) {
-          phase = { attaching: { tag, sbom: supply.sbom, sign: supply.sign, pushed: pushedTo(result), sbomAttached: new Set(), done: new Set() } };
+          phase = { attaching: { tag, sbom: supply.sbom, sign: supply.sign, pushed: pushedTo(result), sbomAttached: new Set(), done: new Set(), signing: new Map() } };
           attaching = true;
         }
         return result;
@@ -113,6 +115,9 @@ export function armBuildInterrupt(reporter: Reporter, repositories: readonly str
     },
     attached(repository, what) {
       phase.attaching?.[what === 'sbom' ? 'sbomAttached' : 'done'].add(repository);
+    },
+    signing(repository, signed, of) {
+      phase.attaching?.signing.set(repository, { signed, of });
     },
     off,
   };

@@ -18,6 +18,8 @@ export interface SupplyProgress {
   sbomAttached: Set<string>;
   /** Repositories whose SBOM and signatures are all there. */
   done: Set<string>;
+  /** Repositories whose signing has started: how many of their images are signed. */
+  signing: Map<string, { signed: number; of: number }>;
 }
 
 /** The line a `build --push` stopped while attaching its SBOM or signatures prints. */
@@ -35,7 +37,8 @@ function repositoryState(p: SupplyProgress, repo: string): string {
   if (p.done.has(repo)) return [p.sbom ? 'its SBOM is attached' : '', p.sign ? 'its images are signed' : ''].filter(Boolean).join(' and ');
   const sbom = p.sbom && p.sbomAttached.has(repo);
   // Signing comes after the SBOM: none of it is done while the SBOM is not there.
-  const signed = !p.sign ? '' : p.sbom && !sbom ? 'nothing is signed' : 'its images are not all signed';
+  const count = p.signing.get(repo);
+  const signed = !p.sign ? '' : p.sbom && !sbom ? 'nothing is signed' : count ? `${count.signed} of ${count.of} images are signed` : 'its images are not all signed';
   return [p.sbom ? (sbom ? 'its SBOM is attached' : 'its SBOM is not attached') : '', signed].filter(Boolean).join(', ');
 }
 

@@ -116,12 +116,22 @@ export const STDIN_CONFIG_NAME = '<stdin>';
 /** Stdin is read once: a second load of the config, or a later position in it, reads the same text. */
 let stdinConfig: Promise<string> | undefined;
 
+/**
+ * How long `-c -` reads stdin before it says so: a slow producer, or a forgotten `-c -` in a script whose stdin is an
+ * open pipe, waited without a word.
+ */
+export const STDIN_NOTICE_MS = 2000;
+
 function stdinConfigText(): Promise<string> {
   // A terminal is no config: the command waited without a word for text nobody meant to type.
   if (process.stdin.isTTY) {
     throw new GamelayerError('cli.usage', `-c -: stdin is a terminal; -c - reads the config piped in (envsubst < gamelayer.tmpl | gamelayer -c - build)`, `pipe the config in, or pass -c FILE`);
   }
-  stdinConfig ??= readBounded(process.stdin, CONFIG_MAX_BYTES).then((read) => {
+  if (stdinConfig) return stdinConfig;
+  // Once, until the end of input (some may have come); on stderr, beside the command's own output.
+  const notice = setTimeout(() => process.stderr.write('reading the config from stdin (-c -)…\n'), STDIN_NOTICE_MS);
+  notice.unref();
+  stdinConfig = readBounded(process.stdin, CONFIG_MAX_BYTES).finally(() => clearTimeout(notice)).then((read) => {
     if (!Buffer.isBuffer(read)) {
       throw new GamelayerError('config.unreadable', `${STDIN_CONFIG_NAME}: more than ${CONFIG_MAX_BYTES} bytes, more than a config file holds`, `is it the config? pipe your ${CONFIG_FILE} into --config -`);
     }

@@ -141,6 +141,8 @@ export function globLeavesTree(glob: string): boolean {
 
 /** `chunks.minFileSize` when not given: the size `init` chunks app-media at, and build's whole-file note names. */
 export const DEFAULT_CHUNK_MIN_FILE_SIZE = 64 * 1024 ** 2;
+/** `chunks.avgChunkSize` when not given. */
+export const DEFAULT_AVG_CHUNK_SIZE = 256 * 1024;
 /** Content-defined chunk sizes bounded so a chunk is never tiny (tar overhead) nor near a layer's size. */
 export const MIN_AVG_CHUNK = 64 * 1024;
 export const MAX_AVG_CHUNK = 64 * 1024 ** 2;
@@ -214,7 +216,7 @@ function buildConfigSchema() {
   const chunksSchema = z
     .strictObject({
       minFileSize: size.default(DEFAULT_CHUNK_MIN_FILE_SIZE),
-      avgChunkSize: size.default(256 * 1024),
+      avgChunkSize: size.default(DEFAULT_AVG_CHUNK_SIZE),
     })
     .superRefine((c, ctx) => {
       if (c.avgChunkSize < MIN_AVG_CHUNK || c.avgChunkSize > MAX_AVG_CHUNK) {

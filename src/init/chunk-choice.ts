@@ -2,10 +2,12 @@
 // more). With whole files a partial pak rewrite re-sends the whole pak and a node unpacks it again (issue 16's
 // month: 2.68× the changed files unpacked per update, docs/compaction.md); chunked, it costs the bytes written.
 // Only app-media: the engine cannot be chunked (its image runs as it is) and the app measured worse chunked
-// (docs/chunks.md). The walk only looks (names, types, sizes) and stops at the first such file.
+// (docs/chunks.md). The walk only looks (names, types, sizes). A source holding a path a chunked tree reserves
+// (`.gamelayer-chunks`, or `<file>.gamelayer-tmp` beside a file it would chunk) stays whole files: a build of
+// `chunks: {}` refuses it (chunks.reserved-path), and init never writes a config that fails on its first build.
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { chunkablePath } from '../chunk/recipe.js';
+import { ASSEMBLY_TMP_SUFFIX, CHUNKS_DIR, chunkablePath } from '../chunk/recipe.js';
 import { DEFAULT_CHUNK_MIN_FILE_SIZE } from '../config/schema.js';
 import { EMPTY_TREE_DIR } from './empty-tree-dir.js';
 
@@ -16,8 +18,10 @@ export interface ChunkChoice {
   file: string;
   bytes: number;
   minFileSize: number;
-  /** true: `chunks: {}` written; false: whole files, as `--whole-files` asked. */
+  /** true: `chunks: {}` written; false: whole files, as `--whole-files` asked or because of `reserved`. */
   chunked: boolean;
+  /** Without `--whole-files`: a path of the source a chunked tree reserves (chunks.reserved-path), relative to the build folder, so whole files. */
+  reserved?: string;
 }
 
 /** The choice for app-media at `source` (relative to `dir`); undefined when it holds no file big enough to chunk. */
@@ -26,28 +30,48 @@ export async function chooseChunks(dir: string, source: string, wholeFiles: bool
   const root = path.join(dir, source);
   // A chunked tree's source must be a folder (chunks.archive-source): a tarball stays whole files.
   if (!(await stat(root).then((s) => s.isDirectory(), () => false))) return undefined;
-  const found = await firstBigFile(root, '', DEFAULT_CHUNK_MIN_FILE_SIZE);
-  if (!found) return undefined;
-  const file = path.posix.join(source.split(path.sep).join('/'), found.path);
-  return { tree: 'app-media', file, bytes: found.bytes, minFileSize: DEFAULT_CHUNK_MIN_FILE_SIZE, chunked: !wholeFiles };
+  const found: Walk = {};
+  await walk(root, '', DEFAULT_CHUNK_MIN_FILE_SIZE, found);
+  if (!found.big) return undefined;
+  const rel = (p: string) => path.posix.join(source.split(path.sep).join('/'), p);
+  return {
+    tree: 'app-media',
+    file: rel(found.big.path),
+    bytes: found.big.bytes,
+    minFileSize: DEFAULT_CHUNK_MIN_FILE_SIZE,
+    chunked: !wholeFiles && !found.reserved,
+    // The reason when --whole-files is not: under it the user chose, whatever the source holds.
+    ...(found.reserved && !wholeFiles ? { reserved: rel(found.reserved) } : {}),
+  };
+}
+
+interface Walk {
+  /** The first file of at least the minimum size. */
+  big?: { path: string; bytes: number };
+  /** The first path chunkTree would refuse (src/scan/chunk-tree.ts): the walk stops once it has this and `big`. */
+  reserved?: string;
 }
 
 /**
  * Depth first, names in order (the same file is named on every run); regular files only, symlinks not followed
- * (the scan keeps them as links); a folder that cannot be read is skipped, as init does elsewhere.
+ * (the scan keeps them as links); a folder that cannot be read is skipped, as init does elsewhere. Every big file
+ * is looked at: any of them may have a `.gamelayer-tmp` beside it.
  */
-async function firstBigFile(root: string, rel: string, min: number): Promise<{ path: string; bytes: number } | undefined> {
+async function walk(root: string, rel: string, min: number, found: Walk): Promise<void> {
   const entries = await readdir(path.join(root, rel), { withFileTypes: true }).catch(() => []);
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const names = new Set(entries.map((e) => e.name));
+  const at = (name: string) => (rel ? `${rel}/${name}` : name);
+  // Whatever its type: the scan lists it, and the chunked tree refuses it.
+  if (!rel && names.has(CHUNKS_DIR)) found.reserved = CHUNKS_DIR;
   for (const e of entries) {
-    const p = rel ? `${rel}/${e.name}` : e.name;
+    if (found.reserved && found.big) return;
+    const p = at(e.name);
     if (e.isFile() && chunkablePath(p)) {
       const size = await stat(path.join(root, p)).then((s) => s.size, () => 0);
-      if (size >= min) return { path: p, bytes: size };
-    } else if (e.isDirectory()) {
-      const below = await firstBigFile(root, p, min);
-      if (below) return below;
-    }
+      if (size < min) continue;
+      found.big ??= { path: p, bytes: size };
+      if (names.has(`${e.name}${ASSEMBLY_TMP_SUFFIX}`)) found.reserved ??= at(`${e.name}${ASSEMBLY_TMP_SUFFIX}`);
+    } else if (e.isDirectory()) await walk(root, p, min, found);
   }
-  return undefined;
 }

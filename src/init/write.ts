@@ -171,6 +171,14 @@ function commented(field: string, comment: string): string[] {
 function chunksLines(c: ChunkChoice): string[] {
   const big = `${commentText(c.file)} is ${formatBytes(c.bytes)}`;
   const min = formatBytes(c.minFileSize);
+  if (c.reserved) {
+    return [
+      `    # Whole files, though ${big}: the source holds ${commentText(c.reserved)}, a path a chunked tree`,
+      `    # reserves (a build of chunks: {} refuses it: chunks.reserved-path). Rename or remove it, then uncomment to`,
+      `    # chunk files of ${min} or more (docs/chunks.md) and deploy through the copy that assembles the files.`,
+      '    # chunks: {}',
+    ];
+  }
   if (!c.chunked) {
     return [
       `    # Whole files (init --whole-files), though ${big}: a partial rewrite of a pak sends it whole again,`,

@@ -27,6 +27,8 @@ export interface AttachOptions extends TargetOptions {
   signer?: Signer;
   /** Called once the SBOM is in the registry, before the signing starts (a stop then says it is there). */
   onSbomAttached?: () => void;
+  /** How many of the pushed images are signed, as signImages' onProgress says it. */
+  onSignProgress?: (signed: number, of: number) => void;
 }
 
 export interface AttachResult {
@@ -89,7 +91,7 @@ export async function attachSupplyChain(opts: AttachOptions): Promise<AttachResu
     // The SBOM this build attached, or found made from the same inputs and signed by this key or read and checked
     // (attachBuildSbom): not read again. Any other attached SBOM is read and checked by signImages before anything is signed.
     const madeHere = result.sbom ? new Set([result.sbom.digest]) : undefined;
-    const signed = await signImages({ ...rest, target, refs: pushed.images.map((image) => `${repo}:${image.tags[0]}`), signer: opts.signer, madeHere });
+    const signed = await signImages({ ...rest, target, refs: pushed.images.map((image) => `${repo}:${image.tags[0]}`), signer: opts.signer, madeHere, onProgress: opts.onSignProgress });
     for (const s of signed) {
       result.signatures.push(s);
       result.signaturesAdded += s.signed.filter((x) => !x.upToDate).length;

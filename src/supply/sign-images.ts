@@ -28,6 +28,11 @@ export interface SignImagesOptions extends TargetOptions {
   madeHere?: ReadonlySet<string>;
   /** Digests signed at once (default the target's concurrency, else SIGN_CONCURRENCY); 1 signs one after another. */
   concurrency?: number;
+  /**
+   * How many of `refs` are signed (with their platform manifests and SBOMs): once as the signing starts (0), then as
+   * each image is (a stop meanwhile says how far it got: cli/supply-interrupt.ts).
+   */
+  onProgress?: (signed: number, of: number) => void;
 }
 
 export type SignImageOptions = Omit<SignImagesOptions, 'refs'> & { ref: string };
@@ -113,11 +118,16 @@ export async function signImages(opts: SignImagesOptions): Promise<SignImageResu
     if (!g.identities.includes(i.identity)) g.identities.push(i.identity);
   }
   const made = new Map<string, SignResult>();
+  // Per image, the signatures it still waits for: it is signed when the last one is made.
+  const waiting = items.map((list) => new Set(list.map((i) => `${digestKey(i)} ${i.identity}`)));
+  let signedImages = 0;
+  opts.onProgress?.(0, plans.length);
   await runBounded([...groups.entries()], concurrency, async ([key, g]) => {
     for (const identity of g.identities) {
       // The SBOM a build made or checked is signed so (BUILD_SBOM_MARK): a later build reuses only such a one.
       const buildSbom = opts.madeHere?.has(g.digest) ?? false;
       made.set(`${key} ${identity}`, await signManifest({ target: g.p.target, repo: g.p.repo, digest: g.digest, identity, signer: opts.signer, buildSbom }));
+      for (const w of waiting) if (w.delete(`${key} ${identity}`) && w.size === 0) opts.onProgress?.(++signedImages, plans.length);
     }
   });
 

@@ -288,7 +288,7 @@ export function register(program: Command): void {
             if (!t.push || !(flags.sbom || signer)) continue;
             attachedMany.push({
               repository: t.repository,
-              ...(await (await import('../../supply/build-attach.js')).attachSupplyChain({ ...registry, config, store: shownMany.store, record: shownMany.record, repository: t.repository, pushed: t.push, sbom: flags.sbom, signer, onSbomAttached: () => buildStop!.attached(t.repository, 'sbom') })),
+              ...(await (await import('../../supply/build-attach.js')).attachSupplyChain({ ...registry, config, store: shownMany.store, record: shownMany.record, repository: t.repository, pushed: t.push, sbom: flags.sbom, signer, onSbomAttached: () => buildStop!.attached(t.repository, 'sbom'), onSignProgress: (n, of) => buildStop!.signing(t.repository, n, of) })),
             });
             buildStop!.attached(t.repository, 'all');
           }
@@ -323,6 +323,7 @@ export function register(program: Command): void {
                 sbom: flags.sbom,
                 signer,
                 onSbomAttached: () => buildStop!.attached(primary!, 'sbom'),
+                onSignProgress: (n, of) => buildStop!.signing(primary!, n, of),
               })
             : undefined;
         buildStop?.off();

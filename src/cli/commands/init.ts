@@ -42,6 +42,12 @@ export function register(program: Command): void {
 /** Which way app-media went, and why: the user learns here that a chunked build deploys through the init copy. */
 function chunksSummary(c: ChunkChoice): string {
   const big = `${printable(c.file)} is ${formatBytes(c.bytes)} (≥ ${formatBytes(c.minFileSize)})`;
+  if (c.reserved) {
+    return (
+      `chunks: none, ${c.tree} is whole files, though ${big}: its source holds ${printable(c.reserved)}, a path a chunked tree reserves (a build of chunks: {} refuses it, chunks.reserved-path)\n` +
+      `  rename or remove it, then init --force to chunk ${c.tree} (docs/chunks.md)`
+    );
+  }
   if (!c.chunked) return `chunks: none, ${c.tree} is whole files (--whole-files), though ${big}: a partial rewrite of a pak sends and unpacks it whole again`;
   return (
     `chunks: ${c.tree} is chunked (chunks: {}), as ${big}: a partial rewrite of a pak costs the bytes written, and nodes unpack the day's change\n` +
