@@ -6,7 +6,7 @@
 // the engine guard refuses to start, and a rerun completes. Everything runs twice: on the sh path (the image has no
 // helper) and with the native assembler in the chunk store, where a chunked build puts it (the copy then says so
 // first on stdout).
-import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
@@ -39,24 +39,39 @@ let base: string;
 const images: string[] = [];
 const volumes: string[] = [];
 
-function docker(args: string[], input?: string): SpawnSyncReturns<string> {
-  return spawnSync('docker', args, { encoding: 'utf8', input, maxBuffer: 64 * 1024 * 1024 });
+interface Ran {
+  /** The exit code (null: killed by a signal). */
+  status: number | null;
+  stdout: string;
+  stderr: string;
 }
 
-function ok(r: SpawnSyncReturns<string>): string {
+/** `docker ARGS` to its end; asynchronous, so the cases (each its own volumes and containers) run side by side. */
+function docker(args: string[]): Promise<Ran> {
+  return new Promise((resolve, reject) => {
+    execFile('docker', args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      const code = err ? err.code : 0;
+      if (typeof code === 'string') reject(err); // not run at all, or output past maxBuffer
+      else resolve({ status: code ?? null, stdout, stderr });
+    });
+  });
+}
+
+async function ok(ran: Promise<Ran>): Promise<string> {
+  const r = await ran;
   if (r.status !== 0) throw new Error(`docker failed (${r.status}): ${r.stderr}`);
   return r.stdout.trim();
 }
 
 /** A tree image: the busybox base plus `folder` at `at` (MOUNT unless said), built by the Docker engine. */
-function treeImage(name: string, folder: string, at = MOUNT): string {
+async function treeImage(name: string, folder: string, at = MOUNT): Promise<string> {
   const ctx = path.join(work, `ctx-${name}`);
   mkdirSync(ctx);
   execFileSync('cp', ['-a', folder, path.join(ctx, 'tree')]);
   writeFileSync(path.join(ctx, 'Dockerfile'), `FROM ${base}\nCOPY tree ${at}\n`);
   // A tag of this run's own: another run of this file on the machine removes its images when it ends.
   const tag = `gamelayer-test/assemble-${name}-${RUN}:1`;
-  ok(docker(['build', '-q', '--label', LABEL, '-t', tag, ctx]));
+  await ok(docker(['build', '-q', '--label', LABEL, '-t', tag, ctx]));
   images.push(tag);
   rmSync(ctx, { recursive: true, force: true });
   return tag;
@@ -66,23 +81,23 @@ function treeImage(name: string, folder: string, at = MOUNT): string {
  * A Docker volume made like a kubelet's emptyDir (root-owned, setgid, world-writable); returns name and host path.
  * The mode is set from the host, as the kubelet does (the tests run as root): no container needed for it.
  */
-function emptyDir(name: string): { volume: string; dir: string } {
+async function emptyDir(name: string): Promise<{ volume: string; dir: string }> {
   const volume = `gamelayer-test-assemble-${name}-${randomBytes(3).toString('hex')}`;
-  ok(docker(['volume', 'create', '--label', LABEL, volume]));
+  await ok(docker(['volume', 'create', '--label', LABEL, volume]));
   volumes.push(volume);
-  const dir = ok(docker(['volume', 'inspect', '-f', '{{.Mountpoint}}', volume]));
+  const dir = await ok(docker(['volume', 'inspect', '-f', '{{.Mountpoint}}', volume]));
   chmodSync(dir, 0o2777);
   expect(statSync(dir).mode & 0o7777).toBe(0o2777);
   return { volume, dir };
 }
 
 /** A volume of `size` in memory (tmpfs), made like emptyDir(): for a copy that runs out of space. */
-function smallEmptyDir(name: string, size: string): { volume: string; dir: string } {
+async function smallEmptyDir(name: string, size: string): Promise<{ volume: string; dir: string }> {
   const volume = `gamelayer-test-assemble-${name}-${randomBytes(3).toString('hex')}`;
-  ok(docker(['volume', 'create', '--label', LABEL, '--driver', 'local', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', `o=size=${size}`, volume]));
+  await ok(docker(['volume', 'create', '--label', LABEL, '--driver', 'local', '--opt', 'type=tmpfs', '--opt', 'device=tmpfs', '--opt', `o=size=${size}`, volume]));
   volumes.push(volume);
-  ok(docker(['run', '--rm', '-v', `${volume}:/v`, base, 'sh', '-c', 'chmod 2777 /v']));
-  return { volume, dir: ok(docker(['volume', 'inspect', '-f', '{{.Mountpoint}}', volume])) };
+  await ok(docker(['run', '--rm', '-v', `${volume}:/v`, base, 'sh', '-c', 'chmod 2777 /v']));
+  return { volume, dir: await ok(docker(['volume', 'inspect', '-f', '{{.Mountpoint}}', volume])) };
 }
 
 /**
@@ -100,12 +115,12 @@ function copyArgs(image: string, volume: string, name?: string, cpus?: string, f
 }
 
 /** The copy of the tree at `from` in `image` (MOUNT unless said) into `volume`. */
-function runCopy(image: string, volume: string, from = MOUNT): SpawnSyncReturns<string> {
+function runCopy(image: string, volume: string, from = MOUNT): Promise<Ran> {
   return docker(['run', ...copyArgs(image, volume, undefined, undefined, from)]);
 }
 
 /** The engine container's guard in front of a start command that leaves a mark. */
-function runGuard(image: string, volume: string): SpawnSyncReturns<string> {
+function runGuard(image: string, volume: string): Promise<Ran> {
   return docker([
     'run', '--rm', '--read-only', '--user', `${UID}:${UID}`, '--network', 'none', '--label', LABEL,
     '-v', `${volume}:${MOUNT}`, image,
@@ -159,9 +174,9 @@ let chunked: string;
 let chunkedNative: string;
 let tree: ChunkedTree;
 
-const goodImages = new Map<boolean, string>();
+const goodImages = new Map<boolean, Promise<string>>();
 /** The unchanged chunked folder as a tree image, built once per path (the good copy and the full volume use it). */
-function goodImage(native: boolean): string {
+function goodImage(native: boolean): Promise<string> {
   let image = goodImages.get(native);
   if (!image) goodImages.set(native, (image = treeImage(`${native ? 'native-' : ''}good`, native ? chunkedNative : chunked)));
   return image;
@@ -169,12 +184,12 @@ function goodImage(native: boolean): string {
 
 /** Where the variants image keeps variant i: each a whole chunked tree, copied from there as from a mount. */
 const VARIANTS = '/opt/local/variants';
-const variantImages = new Map<boolean, string>();
+const variantImages = new Map<boolean, Promise<string>>();
 /**
  * Copies of the chunked folder (with the native assembler or not), variant i changed by `edits[i]`, in one tree
  * image at VARIANTS/i: one image build for all of them instead of one each.
  */
-function variantsImage(native: boolean, edits: ((folder: string) => void)[]): string {
+function variantsImage(native: boolean, edits: ((folder: string) => void)[]): Promise<string> {
   let image = variantImages.get(native);
   if (image) return image;
   const folder = path.join(work, `variants-${native ? 'native' : 'sh'}`);
@@ -200,16 +215,18 @@ beforeAll(async () => {
   await addNativeAssembler(chunkedNative);
 }, 120_000);
 
-afterAll(() => {
-  for (const v of volumes) docker(['volume', 'rm', '-f', v]);
+afterAll(async () => {
+  await Promise.all(volumes.map((v) => docker(['volume', 'rm', '-f', v])));
   removeImagesAfterRun(images);
 });
 
+// Each case has its own volume (and the bad ones their own tree in the variants image): the copies run side by side,
+// on both paths. The kill cases run after them, alone: their kill must land while a throttled copy is mid-file.
 for (const native of [false, true]) {
   const how = native ? 'native assembler' : 'sh';
   const tag = native ? 'native-' : '';
 
-  describe(`assembling copy of a chunked tree, in a container (real Docker engine, busybox base; ${how})`, () => {
+  describe.concurrent(`assembling copy of a chunked tree, in a container (real Docker engine, busybox base; ${how})`, () => {
     it('the test tree really is chunked: two recipes, shared chunks stored once, no big file in the folder', () => {
       expect(tree.files.map((f) => f.path).sort()).toEqual(['audio/music.pak', BIG]);
       const music = tree.files.find((f) => f.path === 'audio/music.pak')!;
@@ -218,12 +235,12 @@ for (const native of [false, true]) {
       expect(existsSync(path.join(chunked, '.gamelayer-chunks/r', BIG))).toBe(true);
     });
 
-    it('copies the tree and assembles its big files: identical to the source, modes kept, sentinel last, no chunk store', () => {
-      const image = goodImage(native);
-      const { volume, dir } = emptyDir(`${tag}good`);
+    it('copies the tree and assembles its big files: identical to the source, modes kept, sentinel last, no chunk store', async () => {
+      const image = await goodImage(native);
+      const { volume, dir } = await emptyDir(`${tag}good`);
       // A stale sentinel of an earlier copy must go first.
       writeFileSync(path.join(dir, COPY_SENTINEL), '');
-      const r = runCopy(image, volume);
+      const r = await runCopy(image, volume);
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect(r.stdout).toBe(`${native ? NATIVE_LINE : ''}gamelayer: app-media: copied to ${TARGET}, big files assembled from their chunks\n`);
@@ -233,7 +250,7 @@ for (const native of [false, true]) {
       expect(statSync(path.join(dir, 'audio/music.pak')).mode & 0o777).toBe(0o644);
       expect(temporaries(dir)).toEqual([]);
       // The guard in front of the engine lets it start.
-      const g = runGuard(image, volume);
+      const g = await runGuard(image, volume);
       expect(g.stdout).toBe('engine started\n');
       expect(g.status).toBe(0);
     });
@@ -288,11 +305,11 @@ for (const native of [false, true]) {
       },
     ];
     for (const [i, b] of bad.entries()) {
-      it(`${b.label}: exits non-zero naming the file (and the chunk), no .complete (a stale one removed), no temporary`, () => {
-        const image = variantsImage(native, bad.map((x) => x.edit));
-        const { volume, dir } = emptyDir(`${tag}bad${i}`);
+      it(`${b.label}: exits non-zero naming the file (and the chunk), no .complete (a stale one removed), no temporary`, async () => {
+        const image = await variantsImage(native, bad.map((x) => x.edit));
+        const { volume, dir } = await emptyDir(`${tag}bad${i}`);
         writeFileSync(path.join(dir, COPY_SENTINEL), '');
-        const r = runCopy(image, volume, `${VARIANTS}/${i}`);
+        const r = await runCopy(image, volume, `${VARIANTS}/${i}`);
         expect(r.status).not.toBe(0);
         expect(r.stdout).toBe(native ? NATIVE_LINE : '');
         expect(r.stderr).toMatch(b.message);
@@ -300,7 +317,7 @@ for (const native of [false, true]) {
         expect(existsSync(path.join(dir, COPY_SENTINEL))).toBe(false);
         expect(existsSync(path.join(dir, BIG))).toBe(false);
         expect(temporaries(dir)).toEqual([]);
-        const g = runGuard(image, volume);
+        const g = await runGuard(image, volume);
         expect(g.status).toBe(1);
         expect(g.stdout).toBe('');
         expect(g.stderr).toContain(`gamelayer: refusing to start: ${MOUNT}/${COPY_SENTINEL} is missing`);
@@ -308,20 +325,25 @@ for (const native of [false, true]) {
     }
   });
 
-  describe(`a volume too small for the assembled files (real Docker engine, tmpfs volume; ${how})`, () => {
-    it('stops naming the file and the missing space, no .complete, no temporary', () => {
-      const image = goodImage(native);
-      const { volume } = smallEmptyDir(`${tag}full`, '4m');
-      const r = runCopy(image, volume);
+  describe.concurrent(`a volume too small for the assembled files (real Docker engine, tmpfs volume; ${how})`, () => {
+    it('stops naming the file and the missing space, no .complete, no temporary', async () => {
+      const image = await goodImage(native);
+      const { volume } = await smallEmptyDir(`${tag}full`, '4m');
+      const r = await runCopy(image, volume);
       expect(r.status).not.toBe(0);
       expect(r.stdout).toBe(native ? NATIVE_LINE : '');
       expect(r.stderr).toMatch(/^gamelayer: app-media: (audio\/music\.pak|levels\/forest it's\/terrain\.pak) \(recipe .*\): only \d+ of \d+ bytes reached .*\.gamelayer-tmp, yet every chunk is sound: is the volume full\?$/m);
       // The volume's content is seen from a container: a tmpfs volume has no host folder.
-      const left = docker(['run', '--rm', '-v', `${volume}:/v`, base, 'sh', '-c', 'ls -a /v /v/audio "/v/levels/forest it\'s"']);
+      const left = await docker(['run', '--rm', '-v', `${volume}:/v`, base, 'sh', '-c', 'ls -a /v /v/audio "/v/levels/forest it\'s"']);
       expect(left.stdout).not.toContain(COPY_SENTINEL);
       expect(left.stdout).not.toContain('.gamelayer-tmp');
     });
   });
+}
+
+for (const native of [false, true]) {
+  const how = native ? 'native assembler' : 'sh';
+  const tag = native ? 'native-' : '';
 
   describe(`kill -9 during the assembly of a big file (real Docker engine; ${how})`, () => {
     it('leaves no .complete, the guard refuses to start naming it, and a rerun completes', async () => {
@@ -337,8 +359,8 @@ for (const native of [false, true]) {
       const t = await writeChunkedTree(src, folder, { minFileSize: 1024 * 1024, chunkSize: 1024 * 1024, fixed: true });
       expect(t.chunkFiles).toBe(8);
       if (native) await addNativeAssembler(folder);
-      const image = treeImage(`${tag}kill`, folder);
-      const { volume, dir } = emptyDir(`${tag}kill`);
+      const image = await treeImage(`${tag}kill`, folder);
+      const { volume, dir } = await emptyDir(`${tag}kill`);
       const name = `gamelayer-test-assemble-kill-${randomBytes(3).toString('hex')}`;
 
       const child = spawn('docker', ['run', ...copyArgs(image, volume, name, KILL_CPUS)], { stdio: 'ignore' });
@@ -346,23 +368,23 @@ for (const native of [false, true]) {
       const tmp = path.join(dir, 'huge.pak.gamelayer-tmp');
       // Kill once the big file is being written (its temporary has bytes), well before it is hashed and renamed.
       while (!(existsSync(tmp) && statSync(tmp).size > 0)) await new Promise((r) => setTimeout(r, 10));
-      ok(docker(['kill', '--signal', 'KILL', name]));
+      await ok(docker(['kill', '--signal', 'KILL', name]));
       await exited;
-      const state = JSON.parse(ok(docker(['inspect', '-f', '{{json .State}}', name]))) as { ExitCode: number; OOMKilled: boolean };
-      ok(docker(['rm', '-f', name]));
+      const state = JSON.parse(await ok(docker(['inspect', '-f', '{{json .State}}', name]))) as { ExitCode: number; OOMKilled: boolean };
+      await ok(docker(['rm', '-f', name]));
       expect(state.ExitCode).toBe(137);
       // Interrupted mid-file: the temporary is there, the file and the sentinel are not.
       expect(existsSync(tmp)).toBe(true);
       expect(existsSync(path.join(dir, 'huge.pak'))).toBe(false);
       expect(existsSync(path.join(dir, COPY_SENTINEL))).toBe(false);
 
-      const g = runGuard(image, volume);
+      const g = await runGuard(image, volume);
       expect(g.status).toBe(1);
       expect(g.stdout).toBe('');
       expect(g.stderr).toContain(`gamelayer: refusing to start: ${MOUNT}/${COPY_SENTINEL} is missing`);
 
       // The restarted init container completes over what the killed one left.
-      const again = runCopy(image, volume);
+      const again = await runCopy(image, volume);
       expect(again.stdout.startsWith(native ? NATIVE_LINE : 'gamelayer: app-media: copied')).toBe(true);
       expect(again.stderr).toBe('');
       expect(again.status).toBe(0);
@@ -374,7 +396,7 @@ for (const native of [false, true]) {
       // Hashed here (node's SHA-256 is several times coreutils' sha256sum on this host).
       const got = createHash('sha256').update(readFileSync(path.join(dir, 'huge.pak'))).digest('hex');
       expect(got).toBe(t.files[0]!.sha256);
-      expect(runGuard(image, volume).stdout).toBe('engine started\n');
+      expect((await runGuard(image, volume)).stdout).toBe('engine started\n');
     }, 300_000);
   });
 }

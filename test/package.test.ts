@@ -66,6 +66,7 @@ async function compiles(file: string, options: { skipLibCheck: boolean; typeRoot
 }
 
 beforeAll(async () => {
+  const registryStarted = startRegistry().then((r) => (reg = r));
   work = await mkdtemp(path.join(await workRoot(), 'gl-package-'));
   // npm pack would run the prepare script (scripts/build-dist.mjs), which compiles src/ into dist/ again: the test
   // setup already compiled it from the current sources, so pack what is there once build-dist says it is current.
@@ -75,10 +76,14 @@ beforeAll(async () => {
   const tarball = path.join(work, info[0]!.filename);
   app = path.join(work, 'app');
   await mkdir(app);
-  await writeFile(path.join(app, 'package.json'), JSON.stringify({ name: 'a-studio-pipeline', private: true, type: 'module' }));
+  // The user's project denies (npm's allowScripts field) the install scripts of ssh2, under dockerode, which compile
+  // two optional native bindings with node-gyp (8 s of a 19 s install), and of protobufjs: nothing checked here
+  // uses them. gamelayer has no install script of its own.
+  const allowScripts = { ssh2: false, 'cpu-features': false, protobufjs: false };
+  await writeFile(path.join(app, 'package.json'), JSON.stringify({ name: 'a-studio-pipeline', private: true, type: 'module', allowScripts }));
   await run('npm', ['install', tarball, '--prefer-offline', '--no-audit', '--no-fund'], { cwd: app, env: userEnv(), maxBuffer: 64 << 20 });
   installed = path.join(app, 'node_modules', pkg.name);
-  reg = await startRegistry();
+  await registryStarted;
 }, 600_000);
 
 afterAll(async () => {

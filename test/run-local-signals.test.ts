@@ -84,7 +84,10 @@ afterAll(async () => {
 });
 
 describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
-  it('a second SIGTERM while the engine takes its grace kills it and still removes everything; exit 143', async () => {
+  // The first three run side by side (most of each is waiting on the daemon and on graces): each checks only its own
+  // run's leftovers (by run id). The rest run alone: timeout(1)'s 5 s must leave the run time to start, and the last
+  // two look at every run of the game in the daemon.
+  it.concurrent('a second SIGTERM while the engine takes its grace kills it and still removes everything; exit 143', async () => {
     let sent = 0;
     const r = await run(STUBBORN, (err, kill) => {
       if (sent === 0 && err.includes('[engine] server ready')) {
@@ -103,7 +106,7 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
     expect(r.code).toBe(143);
   }, 60_000);
 
-  it('SIGHUP (the terminal closed, an ssh session dropped) stops and removes everything like Ctrl-C; exit 129', async () => {
+  it.concurrent('SIGHUP (the terminal closed, an ssh session dropped) stops and removes everything like Ctrl-C; exit 129', async () => {
     const r = await signalledWhen(['--', '/opt/local/engine/start.sh', '--serve'], '[engine] sample-game: all four trees verified', 'SIGHUP');
     expect(r.sent).toBe(true);
     expect(r.runId).toBeDefined();
@@ -112,7 +115,7 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
     expect(r.code).toBe(129);
   }, 60_000);
 
-  it('SIGTERM while a copy container runs: the copy is stopped, the engine never starts, nothing is left; exit 143', async () => {
+  it.concurrent('SIGTERM while a copy container runs: the copy is stopped, the engine never starts, nothing is left; exit 143', async () => {
     const r = await signalledWhen(STUBBORN, 'init container copy-app\n', 'SIGTERM');
     expect(r.sent).toBe(true);
     expect(r.stderr).toMatch(/^error\[run\.interrupted\]: interrupted \(SIGTERM\) while (init container copy-app was running|creating|preparing)/m);
@@ -157,19 +160,20 @@ describe('run-local stopped by signals (real CLI, real Docker engine)', () => {
   // A SIGKILLed run's containers and volumes stayed until the user typed the two docker commands the note gave, run
   // id by run id; there was no command of ours to remove them.
   it('--remove-leftovers removes what a SIGKILLed run and a --keep run left, and keeps a run still going', async () => {
-    const dead = await signalledWhen(STUBBORN, '[engine] server ready', 'SIGKILL');
+    // The two runs that leave things behind, side by side.
+    const [dead, kept] = await Promise.all([signalledWhen(STUBBORN, '[engine] server ready', 'SIGKILL'), run(['--keep', '--', 'true'])]);
     expect(dead.sent).toBe(true);
     expect((await leftovers(dead.runId)).length).toBeGreaterThan(0);
-    const kept = await run(['--keep', '--', 'true']);
     expect(kept.code, kept.stderr).toBe(0);
     expect((await leftovers(kept.runId)).length).toBeGreaterThan(0);
 
     let liveReady!: () => void;
     const ready = new Promise<void>((r) => (liveReady = r));
     let stopLive!: (s: NodeJS.Signals) => void;
-    const live = run(STUBBORN, (out, kill) => {
+    // The live run's engine stops on SIGTERM (the sample's server): a stubborn one would only add the 10 s grace.
+    const live = run(['--', '/opt/local/engine/start.sh', '--serve'], (out, kill) => {
       stopLive = kill;
-      if (out.includes('[engine] server ready')) liveReady();
+      if (out.includes('[engine] sample-game: all four trees verified')) liveReady();
     });
     await ready;
     const clean = await runCli(['-c', config.file, 'run-local', '--remove-leftovers']);
