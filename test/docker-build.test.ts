@@ -2,6 +2,7 @@
 // image file system equals the daemonless build's (loaded with gamelayer load) and the source trees, docker's
 // layers follow the planned boundaries, a one-file change reuses docker's cache up to its layer, and daemon
 // errors read clearly.
+import { randomUUID } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -191,7 +192,8 @@ describe('split trees and docker cache', () => {
     // Change one asset in the middle app-media layer.
     const middle = media0[1]!;
     const victim = middle.entries.find((e) => e.type === 'file')!;
-    await writeFile(path.join(dir, 'app-media', victim.path), 'changed content\n');
+    // Content no earlier run wrote: a daemon that still holds another run's images must not answer from its cache.
+    await writeFile(path.join(dir, 'app-media', victim.path), `changed content ${randomUUID()}\n`);
     const second = await buildWithDocker({ config, tag: 'b', trees: false, repository: 'gl-test/split' });
     const layersB = (await docker.getImage('gl-test/split:b').inspect()).RootFS.Layers!;
     const changedAt = game.plan.layers.findIndex((l) => l.inputKey === middle.inputKey);
