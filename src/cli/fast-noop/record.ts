@@ -15,8 +15,8 @@ import type { PushBuildResult } from '../../pipeline/steps/push.js';
 import type { BuildResult } from '../../pipeline/build.js';
 import type { BuildRecord } from '../../types.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
-import { candidateConfig, runKey, usesProxy } from './key.js';
-import { pendingStamp } from './output-tap.js';
+import { candidateConfig, DEBUG_VAR, runKey, usesProxy } from './key.js';
+import { pendingStamp, type PendingStamp } from './output-tap.js';
 import { maskedOutput } from './replay.js';
 import { stampFile, stampText, type BaseCheck, type Stamp, type TagCheck } from './stamp.js';
 import { stateWalkHash, treeWalkHash } from './tree-walk.js';
@@ -56,10 +56,11 @@ export async function beginNoopStamp(config: GameConfig, pushTo: readonly string
   return {
     done(result, pushed) {
       const checks = noopChecks(config, result, pushed);
-      if (!checks) return;
+      if (typeof checks === 'string') return notStamped(pending, checks);
       pending.finish = async (stdout, stderr) => {
         const output = maskedOutput(stdout, stderr);
-        if (!output || JSON.stringify(walk()) !== JSON.stringify(before)) return;
+        if (!output) return notStamped(pending, 'its output holds timings or control characters');
+        if (JSON.stringify(walk()) !== JSON.stringify(before)) return notStamped(pending, 'a tree changed while it ran');
         const stamp: Stamp = {
           key: runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env),
           trees: before,
@@ -76,8 +77,13 @@ export async function beginNoopStamp(config: GameConfig, pushTo: readonly string
   };
 }
 
-/** What the fast path must ask the registry again, when the run was a no-op (nothing built, nothing written there). */
-function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResult): Pick<Stamp, 'tags' | 'bases'> | undefined {
+/** GAMELAYER_DEBUG_FAST_NOOP: why this run left no stamp (after what it printed: not part of its output). */
+function notStamped(pending: PendingStamp, why: string): void {
+  if (pending.env[DEBUG_VAR]) process.on('exit', () => process.stderr.write(`gamelayer: no-op not stamped: ${why}\n`));
+}
+
+/** What the fast path must ask the registry again, when the run was a no-op (nothing built, nothing written there); else why not. */
+function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResult): Pick<Stamp, 'tags' | 'bases'> | string {
   const s = result.summary;
   const built = !s.layers.every((l) => l.reused) || s.bytesNew !== 0 || (s.baseMoved?.length ?? 0) > 0 || (s.remoteLayers?.gone ?? 0) > 0;
   const r = pushed.record;
@@ -92,7 +98,8 @@ function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResu
     r.lineNewer !== undefined ||
     r.kept.length !== 0 ||
     r.lineTag === undefined;
-  if (built || sent) return undefined;
+  if (built) return 'it built';
+  if (sent) return 'it wrote to the registry';
   const target = parseReference(pushed.repository);
   const url = registryBaseUrl(target.registry).origin;
   const tag = (t: string, digest: string): TagCheck => ({ url, repository: target.repository, tag: t, digest });
@@ -102,10 +109,10 @@ function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResu
   if (base.kind === 'registry') {
     const ref = parseReference(base.ref);
     const pinned = result.record.bases ?? [];
-    if (!pinned.length) return undefined;
+    if (!pinned.length) return 'no pinned base';
     // A base named by digest is that image for ever: nothing to ask.
     if (!ref.digest) {
-      if (isEcrHost(ref.registry) || ref.scheme) return undefined;
+      if (isEcrHost(ref.registry) || ref.scheme) return 'base in ECR or with a scheme';
       bases.push({ url: registryBaseUrl(ref.registry).origin, repository: ref.repository, tag: ref.tag ?? 'latest', platforms: Object.fromEntries(pinned.map((b) => [b.platform, b.digest])) });
     }
   }
