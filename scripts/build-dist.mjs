@@ -177,7 +177,7 @@ async function bundleFastNoop(outdir) {
     target: 'node20',
     write: false,
     define: { 'import.meta.url': '__gamelayerModuleUrl' },
-    banner: { js: "'use strict';\nvar __gamelayerModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    banner: { js: "'use strict';\nvar __gamelayerModuleUrl = require('node:url').pathToFileURL(module.filename).href;" },
     logLevel: 'warning',
   });
   writeFileSync(path.join(outdir, 'fast-noop.js'), asciiComments(result.outputFiles[0].text));

@@ -37,6 +37,11 @@ export interface NoopStamping {
  * vouched for) and, when the run could be stamped, walks the trees. Undefined when it cannot.
  */
 export async function beginNoopStamp(config: GameConfig, pushTo: readonly string[], lineFrom: string | undefined): Promise<NoopStamping | undefined> {
+  // Best effort: a stamp not written costs the next run the full path, never this run its build.
+  return stamping(config, pushTo, lineFrom).catch(() => undefined);
+}
+
+async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom: string | undefined): Promise<NoopStamping | undefined> {
   const pending = pendingStamp();
   if (!pending) return undefined;
   const file = stampFile(config.stateDir, process.cwd(), pending.argv);
@@ -55,7 +60,12 @@ export async function beginNoopStamp(config: GameConfig, pushTo: readonly string
   const before = walk();
   return {
     done(result, pushed) {
-      const checks = noopChecks(config, result, pushed);
+      let checks;
+      try {
+        checks = noopChecks(config, result, pushed);
+      } catch (e) {
+        checks = `its outcome unreadable: ${(e as Error).message}`;
+      }
       if (typeof checks === 'string') return notStamped(pending, checks);
       pending.finish = async (stdout, stderr) => {
         const output = maskedOutput(stdout, stderr);
