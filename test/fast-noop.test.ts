@@ -239,3 +239,36 @@ describe('the fast path of a no-op build --push', () => {
     expect(reason(r)).toBe(`base studio/fast-base-src:b1 moved`);
   });
 });
+
+describe('the fast path with a registry that asks for credentials', () => {
+  const tokenRegistry = useRegistry({ auth: 'token' });
+
+  it('reads with the docker config\'s credentials through the token exchange, and falls through for a credential helper', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const dockerConfig = await tempDir();
+    const user = tokenRegistry.users[0]!;
+    const auths = { auths: { [tokenRegistry.host]: { auth: Buffer.from(`${user.username}:${user.password}`).toString('base64') } } };
+    await writeFile(path.join(dockerConfig, 'config.json'), JSON.stringify(auths));
+    const env = { DOCKER_CONFIG: dockerConfig };
+    const args = ['build', '--push', `${tokenRegistry.host}/studio/fast-token`, '--tag', 'v1', '--line', 'main'];
+    expect((await untilStamped(dir, args, env))[0]).toBe('no stamp');
+    await tokenRegistry.resetAccessLog();
+    const issued = tokenRegistry.tokenServer!.issued.length;
+    const fast = await run(dir, args, env);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fast.code).toBe(0);
+    expect(reason(fast)).toBeUndefined();
+    expect(fast.stdout).toContain('0 B sent');
+    // One pull token from the realm the registry named, asked with the config's credentials.
+    expect(tokenRegistry.tokenServer!.issued.length).toBe(issued + 1);
+    expect(tokenRegistry.tokenServer!.issued.at(-1)).toMatchObject({ user: user.username, scopes: ['repository:studio/fast-token:pull'] });
+    const log = await tokenRegistry.accessLog();
+    expect(log.filter((e) => e.method !== 'HEAD' || !e.path.startsWith('/v2/studio/fast-token/manifests/'))).toEqual([]);
+    expect(log.filter((e) => e.status === 200)).toHaveLength(7);
+
+    // A credential helper for the registry: the full path would run it; the fast path does not guess.
+    await writeFile(path.join(dockerConfig, 'config.json'), JSON.stringify({ ...auths, credHelpers: { [tokenRegistry.host]: 'none-such' } }));
+    expect(reason(await run(dir, args, env))).toBe(`${tokenRegistry.host}: a credential helper in ${path.join(dockerConfig, 'config.json')}`);
+  });
+});
