@@ -21,7 +21,7 @@ function full() {
 }
 
 /**
- * A `build … --push …` may be a no-op the checked fast path can vouch for (src/cli/fast-noop.ts, docs/builds.md): it
+ * A `build … --push …` may be a no-op the checked fast path can vouch for (src/cli/fast-noop.ts, README.md): it
  * answers before the CLI loads, or leaves the run to the CLI, which then runs as if it had not been asked (any error of
  * its own too). GAMELAYER_NO_FAST_NOOP=1 turns it off.
  */

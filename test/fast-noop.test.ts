@@ -39,18 +39,20 @@ function reason(r: Run): string | undefined {
 }
 
 /**
- * Runs `args` until the full path stamps a no-op (at most 4 runs): a run that hashed a file again (its stat cache
- * entry too recent to trust) prints that, with a timing, and is not stamped. Returns the runs' fall-through reasons.
+ * Runs `args` until the full path stamps a no-op (at most 8 runs, half a second apart): a run that hashed a file
+ * again prints that, with a timing, and is not stamped; the scan hashes a file changed in the last 2 s on every run
+ * (the stat cache's racy window). Returns the runs' fall-through reasons.
  */
 async function untilStamped(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<(string | undefined)[]> {
   const reasons: (string | undefined)[] = [];
-  for (let i = 0; i < 4; i++) {
+  for (let i = 0; i < 8; i++) {
     const r = await run(dir, args, env);
     expect(r.code).toBe(0);
     reasons.push(reason(r));
     if (reason(r) !== undefined && !r.stderr.includes('gamelayer: no-op not stamped: ')) return reasons;
+    await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new Error(`no stamp after 4 runs: ${reasons.join('; ')}`);
+  throw new Error(`no stamp after 8 runs: ${reasons.join('; ')}`);
 }
 
 /** A sample game pushed once and then run as a no-op by the full path until it stamped it. */
@@ -98,6 +100,12 @@ async function moveTag(repo: string, tag: string, from: string): Promise<void> {
   expect(put.status).toBe(201);
 }
 
+/** The layers the game's last build record names (tree markers too), each once. */
+async function recordLayers(dir: string): Promise<string[]> {
+  const text = await readFile(path.join(dir, '.gamelayer', 'records', 'build-v1.json'), 'utf8');
+  return [...new Set((JSON.parse(text.slice(text.indexOf('{'))) as { layers: { digest: string }[] }).layers.map((l) => l.digest))];
+}
+
 const sortedLines = (s: string) => s.split('\n').filter((l) => !l.startsWith(NOT_TAKEN)).sort();
 
 describe('the fast path of a no-op build --push', () => {
@@ -112,10 +120,14 @@ describe('the fast path of a no-op build --push', () => {
     const log = await registry.accessLog();
     expect(fast.code).toBe(0);
     expect(reason(fast)).toBeUndefined();
-    // Only the tags, each once, with HEAD: the image tags, the record's tag and the line tag.
+    // Only HEADs, each once: the image tags, the record's tag and the line tag, and each layer the record keeps.
     const name = repo.slice(registry.host.length + 1);
+    const layers = await recordLayers(dir);
     expect(log.map((e) => `${e.method} ${e.path}`).sort()).toEqual(
-      ['v1', 'v1-engine', 'v1-engine-media', 'v1-app', 'v1-app-media', 'v1.gamelayer-record', 'gamelayer-line.main'].map((t) => `HEAD /v2/${name}/manifests/${t}`).sort(),
+      [
+        ...['v1', 'v1-engine', 'v1-engine-media', 'v1-app', 'v1-app-media', 'v1.gamelayer-record', 'gamelayer-line.main'].map((t) => `HEAD /v2/${name}/manifests/${t}`),
+        ...layers.map((d) => `HEAD /v2/${name}/blobs/${d}`),
+      ].sort(),
     );
     expect(await stateSnapshot(dir)).toEqual(stateBefore);
     expect(await registrySnapshot(repo)).toEqual(registryBefore);
@@ -191,7 +203,7 @@ describe('the fast path of a no-op build --push', () => {
     expect(reason(await run(dir, args))).toBeUndefined();
   });
 
-  it('falls through on a tag moved or deleted in the registry, and the full path puts it back', async () => {
+  it('falls through on a tag moved or deleted or a kept layer deleted in the registry, and the full path puts it back', async () => {
     const { dir, repo, args } = await stampedGame('fast-tags');
     const name = repo.slice(registry.host.length + 1);
     const before = await registrySnapshot(repo);
@@ -200,6 +212,17 @@ describe('the fast path of a no-op build --push', () => {
     expect(moved.code).toBe(0);
     expect(reason(moved)).toBe(`tag v1-app moved in ${name}`);
     expect((await registrySnapshot(repo) as { tags: unknown }).tags).toEqual((before as { tags: unknown }).tags);
+    await untilStamped(dir, args);
+    expect(reason(await run(dir, args))).toBeUndefined();
+
+    // A kept layer's blob deleted from the repository (its manifests stay): the full path sends it again.
+    const [layer] = await recordLayers(dir);
+    expect((await fetch(`http://${registry.host}/v2/${name}/blobs/${layer}`, { method: 'DELETE' })).status).toBe(202);
+    await registry.resetAccessLog();
+    const lost = await run(dir, args);
+    expect(lost.code).toBe(0);
+    expect(reason(lost)).toBe(`layer ${layer} gone from ${name}`);
+    expect(await registry.uploadedBlobs(name)).toContain(layer);
     await untilStamped(dir, args);
     expect(reason(await run(dir, args))).toBeUndefined();
 
@@ -264,8 +287,8 @@ describe('the fast path with a registry that asks for credentials', () => {
     expect(tokenRegistry.tokenServer!.issued.length).toBe(issued + 1);
     expect(tokenRegistry.tokenServer!.issued.at(-1)).toMatchObject({ user: user.username, scopes: ['repository:studio/fast-token:pull'] });
     const log = await tokenRegistry.accessLog();
-    expect(log.filter((e) => e.method !== 'HEAD' || !e.path.startsWith('/v2/studio/fast-token/manifests/'))).toEqual([]);
-    expect(log.filter((e) => e.status === 200)).toHaveLength(7);
+    expect(log.filter((e) => e.method !== 'HEAD' || !/^\/v2\/studio\/fast-token\/(manifests|blobs)\//.test(e.path))).toEqual([]);
+    expect(log.filter((e) => e.status === 200)).toHaveLength(7 + (await recordLayers(dir)).length);
 
     // A credential helper for the registry: the full path would run it; the fast path does not guess.
     await writeFile(path.join(dockerConfig, 'config.json'), JSON.stringify({ ...auths, credHelpers: { [tokenRegistry.host]: 'none-such' } }));

@@ -1,10 +1,10 @@
-// The checked fast path of a no-op `build --push` (docs/builds.md, "The checked fast path"): bin/gamelayer.js runs
-// this entry (dist/cli-bundle/fast-noop.js, a bundle of its own) before the CLI loads. When the last run of this exact
-// command was a no-op (record.ts wrote its stamp) and nothing it depended on changed — the key (command line, folder,
-// environment, config text, gamelayer's code), every path under the trees, the state folder, each tag in the
-// registry and a base named by tag — it prints what that run printed, with its own timings, and exits 0 without
-// loading the CLI (about 120 ms of CPU on a no-op). Anything else, or any doubt, returns undefined: the full path
-// runs as it would have. It imports nothing of the CLI: only Node's modules and fast-noop/.
+// The checked fast path of a no-op `build --push` (README.md, "The checked fast path of a no-op build --push"):
+// bin/gamelayer.js runs this entry (dist/cli-bundle/fast-noop.js, a bundle of its own) before the CLI loads. When the
+// last run of this exact command was a no-op (fast-noop/record.ts wrote its stamp) and nothing it depended on changed
+// — the key (command line, folder, environment, Node, gamelayer's code, config text), every path under the trees, the
+// state folder, each tag and kept layer in the registry, a base named by tag — it prints what that run printed, with
+// its own timings, and exits 0 without loading the CLI (about 90 ms of CPU on the sample game). Anything else, or any
+// doubt, returns undefined: the full path runs as it would have. It imports nothing of the CLI but fast-noop/.
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,7 +51,7 @@ async function whyNot(argv: readonly string[], env: NodeJS.ProcessEnv, started: 
     }
   }
   const scanMs = performance.now() - scanStarted;
-  const registry = await registryDifference(stamp.tags, stamp.bases, env);
+  const registry = await registryDifference(stamp.tags, stamp.blobs, stamp.bases, env);
   if (registry) return registry;
   process.stderr.write(stamp.stderr);
   process.stdout.write(replayedStdout(stamp.stdout, scanMs, performance.now() - started));

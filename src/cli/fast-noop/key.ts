@@ -79,6 +79,7 @@ export function runKey(argv: readonly string[], configFile: string, bundleDir: s
     cwd: process.cwd(),
     env: keyEnv(env),
     tty: [Boolean(process.stdout.isTTY), Boolean(process.stderr.isTTY)],
+    node: `${process.version} ${process.execPath}`,
     code: codeIdentity(bundleDir),
     configFile,
     configSha256: sha256(readFileSync(configFile)),
@@ -93,6 +94,7 @@ export function keyDifference(a: Stamp['key'], b: Stamp['key']): string | undefi
   const env = names.find((n) => a.env[n] !== b.env[n]);
   if (env) return `environment variable ${env}`;
   if (a.tty[0] !== b.tty[0] || a.tty[1] !== b.tty[1]) return 'terminal';
+  if (a.node !== b.node) return 'Node';
   if (a.code !== b.code) return 'gamelayer code identity';
   if (a.configFile !== b.configFile) return 'config file';
   if (a.configSha256 !== b.configSha256) return 'config text';

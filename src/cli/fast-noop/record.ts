@@ -1,9 +1,9 @@
-// The full path's half of the fast path (docs/builds.md, "The checked fast path"): a `build --push` the fast path
-// may answer (output-tap.ts kept what it printed) whose run turns out to be a no-op writes its stamp (stamp.ts) for
-// the next run of the same command. The trees are walked before the build reads them and again once it is done: a
-// file changed meanwhile (the build saw one content, the walk another) leaves no stamp. Only what the fast path can
-// check the same way is stamped: one repository (not ECR), the store in the state folder, the line named by
-// --line or the environment (not the git branch), a base that is scratch or in a registry, no proxy.
+// The full path's half of the fast path (README.md, "The checked fast path of a no-op build --push"): a `build
+// --push` the fast path may answer (output-tap.ts kept what it printed) whose run turns out to be a no-op writes its
+// stamp (stamp.ts) for the next run of the same command. The trees are walked before the build reads them and again
+// once it is done: a file changed meanwhile (the build saw one content, the walk another) leaves no stamp. Only what
+// the fast path can check the same way is stamped: one repository (not ECR), the store in the state folder, the line
+// named by --line or the environment (not the git branch), a base that is scratch or in a registry, no proxy.
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../../config/load.js';
@@ -24,8 +24,8 @@ import { stateWalkHash, treeWalkHash } from './tree-walk.js';
 /** Where the line came from: only --line and the environment are in the key (the git branch is not). */
 const LINE_FROM_KEY = new Set(['--line', 'GAMELAYER_LINE', 'CODEBUILD_WEBHOOK_HEAD_REF', 'CODEBUILD_SOURCE_VERSION']);
 
-/** What the stamp reads of the build: its summary and the bases its record pinned. */
-type NoopBuild = Pick<BuildResult, 'summary'> & { record: Pick<BuildRecord, 'bases'> };
+/** What the stamp reads of the build: its summary, and its record's layers and pinned bases. */
+type NoopBuild = Pick<BuildResult, 'summary'> & { record: Pick<BuildRecord, 'bases' | 'layers'> };
 
 export interface NoopStamping {
   /** The build and its push are done and printed: stamps the run if it was a no-op. */
@@ -93,7 +93,7 @@ function notStamped(pending: PendingStamp, why: string): void {
 }
 
 /** What the fast path must ask the registry again, when the run was a no-op (nothing built, nothing written there); else why not. */
-function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResult): Pick<Stamp, 'tags' | 'bases'> | string {
+function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResult): Pick<Stamp, 'tags' | 'blobs' | 'bases'> | string {
   const s = result.summary;
   const built = !s.layers.every((l) => l.reused) || s.bytesNew !== 0 || (s.baseMoved?.length ?? 0) > 0 || (s.remoteLayers?.gone ?? 0) > 0;
   const r = pushed.record;
@@ -114,6 +114,8 @@ function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResu
   const url = registryBaseUrl(target.registry).origin;
   const tag = (t: string, digest: string): TagCheck => ({ url, repository: target.repository, tag: t, digest });
   const tags = [...pushed.images.flatMap((i) => i.tags.map((t) => tag(t, i.digest))), ...[...r.tags, r.lineTag!].map((t) => tag(t, r.digest))];
+  // The kept layers, tree markers too: a blob deleted from the repository leaves the manifests naming it in place.
+  const blobs = [...new Map(result.record.layers.map((l) => [l.digest, { url, repository: target.repository, digest: l.digest, size: l.size }])).values()];
   const bases: BaseCheck[] = [];
   const base = parseBaseRef(config.baseImage, config.dir);
   if (base.kind === 'registry') {
@@ -126,6 +128,6 @@ function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResu
       bases.push({ url: registryBaseUrl(ref.registry).origin, repository: ref.repository, tag: ref.tag ?? 'latest', platforms: Object.fromEntries(pinned.map((b) => [b.platform, b.digest])) });
     }
   }
-  return { tags, bases };
+  return { tags, blobs, bases };
 }
 

@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import { parseChallenge } from '../../registry/challenge.js';
-import type { BaseCheck, TagCheck } from './stamp.js';
+import type { BaseCheck, BlobCheck, TagCheck } from './stamp.js';
 
 const ACCEPT = [
   'application/vnd.oci.image.manifest.v1+json',
@@ -102,8 +102,12 @@ class Repository {
     private readonly basic: string | undefined,
   ) {}
 
-  async manifest(method: 'GET' | 'HEAD', reference: string): Promise<Answer> {
-    const url = new URL(`/v2/${this.name}/manifests/${reference}`, this.base);
+  manifest(method: 'GET' | 'HEAD', reference: string): Promise<Answer> {
+    return this.read(method, `manifests/${reference}`);
+  }
+
+  async read(method: 'GET' | 'HEAD', what: string): Promise<Answer> {
+    const url = new URL(`/v2/${this.name}/${what}`, this.base);
     const ask = () => request(method, url, { accept: ACCEPT, ...(this.authorization ? { authorization: this.authorization } : {}) });
     let answer = await ask();
     if (answer.status !== 401) return answer;
@@ -141,8 +145,8 @@ class Repository {
   }
 }
 
-/** Undefined when every tag and base is as recorded; else why not. */
-export async function registryDifference(tags: readonly TagCheck[], bases: readonly BaseCheck[], env: NodeJS.ProcessEnv): Promise<string | undefined> {
+/** Undefined when every tag, kept layer and base is as recorded; else why not. */
+export async function registryDifference(tags: readonly TagCheck[], blobs: readonly BlobCheck[], bases: readonly BaseCheck[], env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const repos = new Map<string, Repository>();
   const repo = (url: string, name: string) => {
     const key = `${url} ${name}`;
@@ -155,7 +159,7 @@ export async function registryDifference(tags: readonly TagCheck[], bases: reado
     return r;
   };
   try {
-    // The first question of each repository alone (it learns the auth), then the rest side by side.
+    // The first question of each repository alone (it learns the auth), then the rest side by side: one round.
     const firsts = new Map<Repository, Promise<unknown>>();
     const checks: (() => Promise<void>)[] = [
       ...tags.map((t) => async () => {
@@ -164,13 +168,19 @@ export async function registryDifference(tags: readonly TagCheck[], bases: reado
         if (answer.status !== 200) throw new NotSame(`tag ${t.tag}: registry answered ${answer.status}`);
         if (answer.headers['docker-content-digest'] !== t.digest) throw new NotSame(`tag ${t.tag} moved in ${t.repository}`);
       }),
+      ...blobs.map((b) => async () => {
+        const answer = await repo(b.url, b.repository).read('HEAD', `blobs/${b.digest}`);
+        if (answer.status === 404) throw new NotSame(`layer ${b.digest} gone from ${b.repository}`);
+        if (answer.status !== 200) throw new NotSame(`layer ${b.digest}: registry answered ${answer.status}`);
+        if (answer.headers['content-length'] !== String(b.size)) throw new NotSame(`layer ${b.digest}: another size in ${b.repository}`);
+      }),
       ...bases.map((b) => async () => {
         const answer = await repo(b.url, b.repository).manifest('GET', b.tag);
         if (answer.status !== 200) throw new NotSame(`base ${b.repository}:${b.tag}: registry answered ${answer.status}`);
         if (baseDigests(answer, Object.keys(b.platforms)).some(([p, d]) => b.platforms[p] !== d)) throw new NotSame(`base ${b.repository}:${b.tag} moved`);
       }),
     ];
-    const owners = [...tags.map((t) => repo(t.url, t.repository)), ...bases.map((b) => repo(b.url, b.repository))];
+    const owners = [...tags.map((t) => repo(t.url, t.repository)), ...blobs.map((b) => repo(b.url, b.repository)), ...bases.map((b) => repo(b.url, b.repository))];
     await Promise.all(
       checks.map((check, i) => {
         const owner = owners[i]!;

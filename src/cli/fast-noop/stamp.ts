@@ -1,8 +1,8 @@
-// The stamp of a no-op `build --push` (docs/builds.md, "The checked fast path"): what the full path saw when it last
-// ran this exact command and found nothing to build or send, and what it printed. Kept in the game's state folder,
-// one file per command line and folder it was typed in; written by record.ts, read by the fast path before any of
-// the CLI loads. The file is checked JSON (util/checked-json.ts's layout: a header line with the body's sha256): a
-// damaged or other-version stamp is no stamp. This module loads nothing but Node's own.
+// The stamp of a no-op `build --push` (README.md, "The checked fast path of a no-op build --push"): what the full
+// path saw when it last ran this exact command and found nothing to build or send, and what it printed. Kept in the
+// game's state folder, one file per command line and folder it was typed in; written by record.ts, read by the fast
+// path before any of the CLI loads. The file is checked JSON (util/checked-json.ts's layout: a header line with the
+// body's sha256): a damaged or other-version stamp is no stamp. This module loads nothing but Node's own.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +16,14 @@ export interface TagCheck {
   repository: string;
   tag: string;
   digest: string;
+}
+
+/** A layer the record keeps: the registry must still hold it, at this size (what the full path asks of each). */
+export interface BlobCheck {
+  url: string;
+  repository: string;
+  digest: string;
+  size: number;
 }
 
 /** A base image named by tag: its tag must still resolve, per platform, to the manifest the build pinned. */
@@ -34,6 +42,8 @@ export interface Stamp {
     cwd: string;
     env: Record<string, string>;
     tty: [boolean, boolean];
+    /** Node's version and executable. */
+    node: string;
     code: string;
     configFile: string;
     configSha256: string;
@@ -46,6 +56,7 @@ export interface Stamp {
   /** Folders under the tree sources the walk leaves out: the state folder and the store (gamelayer's own). */
   skip: string[];
   tags: TagCheck[];
+  blobs: BlobCheck[];
   bases: BaseCheck[];
   /** What the run printed, the timings of its summary line cut out (replay.ts). */
   stdout: string[];
