@@ -8,6 +8,8 @@ export interface PendingStamp {
   /** The environment as the process started: the CLI sets variables of its own (the AWS SDK's) as it runs. */
   env: NodeJS.ProcessEnv;
   bundleDir: string;
+  /** When the launcher started (wall clock, ms): a config written since may not be what the run read. */
+  startedAtMs: number;
   stdout: string[];
   stderr: string[];
   /** Set by the build once it knows the run was a no-op: writes the stamp with what was printed. */
@@ -24,7 +26,7 @@ export function pendingStamp(): PendingStamp | undefined {
 /** Keeps what stdout and stderr are given, when `argv` is a command the fast path may answer. */
 export function installOutputTap(argv: readonly string[], bundleDir: string, env: NodeJS.ProcessEnv = process.env): void {
   if (env[OFF_VAR] || !candidateConfig(argv, process.cwd())) return;
-  const pending: PendingStamp = { argv: [...argv], env: { ...env }, bundleDir, stdout: [], stderr: [] };
+  const pending: PendingStamp = { argv: [...argv], env: { ...env }, bundleDir, startedAtMs: Date.now(), stdout: [], stderr: [] };
   (globalThis as { [KEY]?: PendingStamp })[KEY] = pending;
   for (const [stream, into] of [[process.stdout, pending.stdout], [process.stderr, pending.stderr]] as const) {
     const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;

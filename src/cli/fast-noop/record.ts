@@ -4,6 +4,7 @@
 // once it is done: a file changed meanwhile (the build saw one content, the walk another) leaves no stamp. Only what
 // the fast path can check the same way is stamped: one repository (not ECR), the store in the state folder, the line
 // named by --line or the environment (not the git branch), a base that is scratch or in a registry, no proxy.
+import { statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../../config/load.js';
@@ -15,7 +16,7 @@ import type { PushBuildResult } from '../../pipeline/steps/push.js';
 import type { BuildResult } from '../../pipeline/build.js';
 import type { BuildRecord } from '../../types.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
-import { candidateConfig, DEBUG_VAR, runKey, usesProxy } from './key.js';
+import { candidateConfig, DEBUG_VAR, keyDifference, runKey, usesProxy } from './key.js';
 import { pendingStamp, type PendingStamp } from './output-tap.js';
 import { maskedOutput } from './replay.js';
 import { stampFile, stampText, type BaseCheck, type Stamp, type TagCheck } from './stamp.js';
@@ -23,6 +24,9 @@ import { stateWalkHash, treeWalkHash } from './tree-walk.js';
 
 /** Where the line came from: only --line and the environment are in the key (the git branch is not). */
 const LINE_FROM_KEY = new Set(['--line', 'GAMELAYER_LINE', 'CODEBUILD_WEBHOOK_HEAD_REF', 'CODEBUILD_SOURCE_VERSION']);
+
+/** How long before the run a config must have been written for its stamp (the file clock's lag, with margin). */
+const CONFIG_SETTLED_MS = 1000;
 
 /** What the stamp reads of the build: its summary, and its record's layers and pinned bases. */
 type NoopBuild = Pick<BuildResult, 'summary'> & { record: Pick<BuildRecord, 'bases' | 'layers'> };
@@ -54,6 +58,15 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
   if (isEcrHost(target.registry) || target.scheme) return undefined;
   const base = parseBaseRef(config.baseImage, config.dir);
   if (base.kind !== 'scratch' && base.kind !== 'registry') return undefined;
+  // The key as the run began. The config was read before this call: one written since the process started (or
+  // just before: file times come from a coarse clock) may not be the text the build took, and is not stamped.
+  const key = runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env);
+  const configTime = statSync(config.file, { bigint: true });
+  const settled = BigInt(pending.startedAtMs - CONFIG_SETTLED_MS) * 1_000_000n;
+  if (configTime.mtimeNs >= settled || configTime.ctimeNs >= settled) {
+    notStamped(pending, 'the config was written as it started');
+    return undefined;
+  }
   const skip = [config.stateDir, config.store];
   const roots = [...new Set(Object.values(config.trees).flatMap((t) => Object.values(t.sources)))].sort();
   const walk = () => Object.fromEntries(roots.map((r) => [r, treeWalkHash(r, skip)]));
@@ -71,8 +84,9 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
         const output = maskedOutput(stdout, stderr);
         if (!output) return notStamped(pending, 'its output holds timings or control characters');
         if (JSON.stringify(walk()) !== JSON.stringify(before)) return notStamped(pending, 'a tree changed while it ran');
+        if (keyDifference(key, runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env))) return notStamped(pending, 'its key changed while it ran');
         const stamp: Stamp = {
-          key: runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env),
+          key,
           trees: before,
           state: stateWalkHash(config.stateDir),
           stateDir: config.stateDir,
