@@ -9,15 +9,12 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
+import { MEDIA_TYPES } from '../../oci/media-types.js';
 import { parseChallenge } from '../../registry/challenge.js';
 import type { BaseCheck, BlobCheck, TagCheck } from './stamp.js';
 
-const ACCEPT = [
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-].join(', ');
+// What the full path's client accepts (registry/client.ts MANIFEST_ACCEPT): the same answer, the same digest.
+const ACCEPT = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.dockerList].join(', ');
 const TIMEOUT_MS = 10_000;
 const MAX_BODY = 4 << 20;
 
