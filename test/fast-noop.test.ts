@@ -193,6 +193,13 @@ describe('the fast path of a no-op build --push', () => {
     expect(reason(await run(dir, args))).toBeUndefined();
     expect(reason(await run(dir, [...args, '--json']))).toBe('not a command line it answers');
     expect(reason(await run(dir, [...args, '--rebase']))).toBe('not a command line it answers');
+    // No --line: the line would come from the git branch (or none), which the fast path does not check: no stamp.
+    const gitLine = ['build', '--push', args[2]!, '--tag', 'v1'];
+    for (let i = 0; i < 2; i++) {
+      const r = await run(dir, gitLine);
+      expect(reason(r)).toBe('no stamp');
+      expect(r.stderr).toMatch(/gamelayer: no-op not stamped: the line is not named by --line or the environment \((no branch found|git branch)\)/);
+    }
     // Another line: a stamp of its own (none yet). Its build wrote the state folder (the last build's record) and
     // its push moved the build's record tag to its own record: the next run of the first line is the full path's.
     expect(reason(await run(dir, [...args.slice(0, -2), '--line', 'other']))).toBe('no stamp');

@@ -53,8 +53,11 @@ async function whyNot(argv: readonly string[], env: NodeJS.ProcessEnv, started: 
   const scanMs = performance.now() - scanStarted;
   const registry = await registryDifference(stamp.tags, stamp.blobs, stamp.bases, env);
   if (registry) return registry;
+  // Made before anything is written: a stamp that cannot be printed falls through with nothing printed twice.
+  const stdout = replayedStdout(stamp.stdout, scanMs, performance.now() - started);
+  if (typeof stamp.stderr !== 'string') return 'stamp damaged (output)';
   process.stderr.write(stamp.stderr);
-  process.stdout.write(replayedStdout(stamp.stdout, scanMs, performance.now() - started));
+  process.stdout.write(stdout);
   return undefined;
 }
 

@@ -50,14 +50,22 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
   if (!pending) return undefined;
   const file = stampFile(config.stateDir, process.cwd(), pending.argv);
   await rm(file, { force: true }).catch(() => {});
-  if (pushTo.length !== 1 || !lineFrom || !LINE_FROM_KEY.has(lineFrom) || usesProxy(pending.env)) return undefined;
-  if (config.store !== path.join(config.stateDir, 'oci')) return undefined;
-  if (candidateConfig(pending.argv, process.cwd()) !== path.resolve(config.file)) return undefined;
   const target = parseReference(pushTo[0]!);
-  // An ECR token comes from the AWS SDK; a written scheme is not what the stamp's URLs say.
-  if (isEcrHost(target.registry) || target.scheme) return undefined;
   const base = parseBaseRef(config.baseImage, config.dir);
-  if (base.kind !== 'scratch' && base.kind !== 'registry') return undefined;
+  const unstampable =
+    pushTo.length !== 1 ? 'several --push'
+    : !lineFrom || !LINE_FROM_KEY.has(lineFrom) ? `the line is not named by --line or the environment (${lineFrom ?? 'none'})`
+    : usesProxy(pending.env) ? 'a proxy is set'
+    : config.store !== path.join(config.stateDir, 'oci') ? 'the store is not the state folder\'s'
+    : candidateConfig(pending.argv, process.cwd()) !== path.resolve(config.file) ? 'the config is not where the command line says'
+    // An ECR token comes from the AWS SDK; a written scheme is not what the stamp's URLs say.
+    : isEcrHost(target.registry) || target.scheme ? 'the repository is in ECR or written with a scheme'
+    : base.kind !== 'scratch' && base.kind !== 'registry' ? `the base is a local ${base.kind} image`
+    : undefined;
+  if (unstampable) {
+    notStamped(pending, unstampable);
+    return undefined;
+  }
   // The key as the run began. The config was read before this call: one written since the process started (or
   // just before: file times come from a coarse clock) may not be the text the build took, and is not stamped.
   const key = runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env);
