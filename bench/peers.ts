@@ -226,6 +226,8 @@ export interface PeersNoopOptions {
   others: string[];
   /** Each registry answer held back this long by the proxies (a registry across a network), for every method. */
   delayMs?: number;
+  /** This checkout once more with GAMELAYER_NO_FAST_NOOP=1 (the full path on every run), on a game of its own. */
+  fullPath?: boolean;
 }
 
 interface NoopSample {
@@ -263,7 +265,8 @@ export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
     targets.push(t);
     return t;
   };
-  const clis = [CLI, ...opts.others.map((o) => path.resolve(o))];
+  const clis = [CLI, ...opts.others.map((o) => path.resolve(o)), ...(opts.fullPath ? [CLI] : [])];
+  const fullPathIndex = opts.fullPath ? clis.length - 1 : -1;
   // Each CLI's code cache (src/cli/code-cache.ts) in a fresh folder of its own, first written by the same no-op
   // warm-up: an entry holds the bytecode of what its first run compiled, so a CLI whose first run was the cold build
   // would carry more (measured: up to 10 ms of CPU per run between two installs of the same build).
@@ -290,10 +293,14 @@ export async function peersNoopBench(opts: PeersNoopOptions): Promise<void> {
     const dockerEnv = { DOCKER_HOST: dockerd.host, DOCKER_BUILDKIT: '1' };
     const methods: { name: string; t: Target; cmd: (cache?: string) => Promise<{ wallMs: number; cpuMs: number }> }[] = [
       ...clis.map((cli, i) => ({
-        name: i === 0 ? 'gamelayer (this checkout)' : `gamelayer (${opts.others[i - 1]})`,
+        name: i === 0 ? 'gamelayer (this checkout)' : i === fullPathIndex ? 'gamelayer (this checkout, GAMELAYER_NO_FAST_NOOP=1)' : `gamelayer (${opts.others[i - 1]})`,
         t: ours,
         cmd: (cache = codeCache(i)) =>
-          timedCpu(process.execPath, [cli, 'build', '-c', path.join(games[i]!, 'gamelayer.yaml'), '--tag', 'noop', '--push', repositoryOf(i)], { GAMELAYER_LINE: 'bench', GAMELAYER_CODE_CACHE: cache }),
+          timedCpu(process.execPath, [cli, 'build', '-c', path.join(games[i]!, 'gamelayer.yaml'), '--tag', 'noop', '--push', repositoryOf(i)], {
+            GAMELAYER_LINE: 'bench',
+            GAMELAYER_CODE_CACHE: cache,
+            ...(i === fullPathIndex ? { GAMELAYER_NO_FAST_NOOP: '1' } : {}),
+          }),
       })),
       {
         // Not a build: the wall time of any Node command on this machine, however little it does.

@@ -64,6 +64,7 @@ const { values, positionals } = parseArgs({
     'peers-size': { type: 'string', default: '200MB' },
     'noop-cli': { type: 'string', multiple: true },
     'noop-delay': { type: 'string' },
+    'noop-full-path': { type: 'boolean' },
     days: { type: 'string', default: '365' },
     'long-size': { type: 'string', default: '250MB' },
     'gc-every': { type: 'string', default: '30' },
@@ -137,7 +138,7 @@ for (const name of names) {
   } else if (name === 'peers') {
     await peersBench({ size: size('peers-size', values['peers-size']!), runs, changeMb: positiveNumber('change-mb', values['change-mb']!) });
   } else if (name === 'peers-noop') {
-    await peersNoopBench({ size: size('peers-size', values['peers-size']!), runs, others: values['noop-cli'] ?? [], delayMs: Number(values['noop-delay'] ?? 0) });
+    await peersNoopBench({ size: size('peers-size', values['peers-size']!), runs, others: values['noop-cli'] ?? [], delayMs: Number(values['noop-delay'] ?? 0), fullPath: values['noop-full-path'] === true });
   } else if (name === 'steady') {
     const updates = Number(values.updates);
     if (!Number.isSafeInteger(updates) || updates < 1) throw new Error(`--updates ${values.updates}: expected a whole number of at least 1`);

@@ -159,6 +159,28 @@ async function bundleCli(outdir) {
   }
   const packs = makePacks(texts, outputs);
   for (const [name, text] of texts) writeFileSync(path.join(outdir, name), packs.get(name) ?? text);
+  await bundleFastNoop(outdir);
+}
+
+/**
+ * The checked fast path of a no-op `build --push` (src/cli/fast-noop.ts), which bin/gamelayer.js tries before the
+ * launcher: a bundle of its own, one CommonJS file with nothing shared with the CLI's chunks (each more file to read
+ * is a cost on the path it exists to shorten), loaded without the code cache.
+ */
+async function bundleFastNoop(outdir) {
+  const result = await esbuild.build({
+    absWorkingDir: root,
+    entryPoints: ['src/cli/fast-noop.ts'],
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    write: false,
+    define: { 'import.meta.url': '__gamelayerModuleUrl' },
+    banner: { js: "'use strict';\nvar __gamelayerModuleUrl = require('node:url').pathToFileURL(module.filename).href;" },
+    logLevel: 'warning',
+  });
+  writeFileSync(path.join(outdir, 'fast-noop.js'), asciiComments(result.outputFiles[0].text));
 }
 
 /**

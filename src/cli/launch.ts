@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installBundleSourceReader } from './bundle-source.js';
 import { installCodeCache } from './code-cache.js';
+import { finishStamp, installOutputTap } from './fast-noop/output-tap.js';
 
 interface CliMain {
   main(argv: string[]): Promise<number>;
@@ -17,9 +18,12 @@ export async function run(argv: string[]): Promise<number> {
   const here = fileURLToPath(import.meta.url);
   const bundleDir = realpathSync(path.dirname(here));
   installBundleSourceReader(bundleDir);
+  // A `build --push` the fast path did not answer: what it prints is kept, for its stamp if it is a no-op.
+  installOutputTap(argv, bundleDir);
   const cache = installCodeCache(bundleDir);
   const cli = createRequire(here)('./main.js') as CliMain;
   const code = await cli.main(argv);
+  await finishStamp(code);
   // The cache's entries say which commands' runs went into them: the command typed, `version`, or `all` (help,
   // completion and unknown words load every command).
   const needed = cli.commandsNeeded(argv);

@@ -164,7 +164,15 @@ async function collect(res: http.IncomingMessage, host: string, maxBytes: number
   return Buffer.concat(chunks);
 }
 
+let writesSent = 0;
+
+/** Requests of this process so far that were neither GET nor HEAD: a no-op `build --push` makes none (cli/fast-noop/record.ts). */
+export function writeRequestsSent(): number {
+  return writesSent;
+}
+
 export function send(req: HttpRequest): Promise<HttpResponse> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') writesSent++;
   const isHttps = req.url.protocol === 'https:';
   if (isHttps && !httpsStack) return loadHttps().then(() => send(req));
   const lib = isHttps ? httpsStack!.https : http;

@@ -14,6 +14,7 @@ import { GamelayerError } from '../../errors.js';
 import { formatBytes, formatRate } from '../../report/reporter.js';
 import { armBuildInterrupt, pushCommandOf } from '../build-interrupt.js';
 import { rerunCommandOf } from '../supply-interrupt.js';
+import { pendingStamp } from '../fast-noop/output-tap.js';
 import { commandConfig, commandReporter, printJson, warnConfig, warnStartInterpreter } from '../context.js';
 import { addRegistryOptions, checkEcrFlags, registryOptions, type RegistryFlags } from '../registry-flags.js';
 import { table } from '../table.js';
@@ -181,7 +182,8 @@ export function register(program: Command): void {
       // Also for a base image in a registry: it is read with the options (and credentials) of a push.
       const registry = await registryOptions(flags);
       const previousSteps = primary || flags.from ? await import('../../pipeline/steps/previous.js') : undefined;
-      const line = flags.line ?? (previousSteps ? (await previousSteps.defaultLine(config.dir)).line : undefined);
+      const lineOf = flags.line !== undefined ? { line: flags.line, from: '--line' } : previousSteps ? await previousSteps.defaultLine(config.dir) : undefined;
+      const line = lineOf?.line;
       // The registry's previous build is asked for now: once its first questions are asked (its client made; with
       // this host's copy of the line's record, that copy read and its layers asked about too), the event loop runs
       // once more so that they go out, and their round trip overlaps the loading of the build's modules that follows
@@ -211,6 +213,9 @@ export function register(program: Command): void {
         await warnStartInterpreter(config, flags.platform, reporter);
         warnConfig(config, reporter);
         const { build } = await import('../../pipeline/build.js');
+        // A `build --push` the fast path may answer next time: its trees walked now, before the build reads them
+        // (loaded after the pipeline, whose packs hold what the recorder imports).
+        const stamping = primary && !flags.json && pendingStamp() ? await (await import('../fast-noop/record.js')).beginNoopStamp(config, pushTo, lineOf?.from) : undefined;
         let result: BuildResult | undefined = await build({
           config,
           tag: platformTag ?? flags.tag ?? codebuild?.defaultTag,
@@ -330,6 +335,7 @@ export function register(program: Command): void {
         if (attached) warnSignedByHand(attached, reporter);
         if (flags.json) printJson({ ...buildJson(shown), push: pushed, ...(attached ? { supplyChain: attached } : {}) });
         else process.stdout.write(`${buildText(shown)}\n${pushed ? `${pushText(pushed, reusedSentLine(summaryReused(shown.summary), pushed))}\n` : ''}${attached ? `${attachText(attached)}\n` : ''}`);
+        if (pushed && !attached) stamping?.done(shown, pushed);
       } finally {
         buildStop?.off();
       }

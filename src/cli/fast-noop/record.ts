@@ -1,0 +1,155 @@
+// The full path's half of the fast path (README.md, "The checked fast path of a no-op build --push"): a `build
+// --push` the fast path may answer (output-tap.ts kept what it printed) whose run turns out to be a no-op writes its
+// stamp (stamp.ts) for the next run of the same command. The trees are walked before the build reads them and again
+// once it is done: a file changed meanwhile (the build saw one content, the walk another) leaves no stamp. Only what
+// the fast path can check the same way is stamped: one repository (not ECR), the store in the state folder, the line
+// named by --line or the environment (not the git branch), a base that is scratch or in a registry, no proxy.
+import { statSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { GameConfig } from '../../config/load.js';
+import { parseBaseRef } from '../../oci/base-image.js';
+import { isEcrHost } from '../../registry/ecr-host.js';
+import { parseReference, registryBaseUrl } from '../../registry/reference.js';
+import { writeRequestsSent } from '../../registry/transport.js';
+import type { PushBuildResult } from '../../pipeline/steps/push.js';
+import type { BuildResult } from '../../pipeline/build.js';
+import type { BuildRecord } from '../../types.js';
+import { writeFileAtomic } from '../../util/atomic-write.js';
+import { candidateConfig, DEBUG_VAR, keyDifference, runKey, usesProxy } from './key.js';
+import { pendingStamp, type PendingStamp } from './output-tap.js';
+import { maskedOutput } from './replay.js';
+import { stampFile, stampText, type BaseCheck, type Stamp, type TagCheck } from './stamp.js';
+import { stateWalkHash, treeWalkHash } from './tree-walk.js';
+
+/** Where the line came from: only --line and the environment are in the key (the git branch is not). */
+const LINE_FROM_KEY = new Set(['--line', 'GAMELAYER_LINE', 'CODEBUILD_WEBHOOK_HEAD_REF', 'CODEBUILD_SOURCE_VERSION']);
+
+/** How long before the run a config must have been written for its stamp (the file clock's lag, with margin). */
+const CONFIG_SETTLED_MS = 1000;
+
+/** What the stamp reads of the build: its summary, and its record's layers and pinned bases. */
+type NoopBuild = Pick<BuildResult, 'summary'> & { record: Pick<BuildRecord, 'bases' | 'layers'> };
+
+export interface NoopStamping {
+  /** The build and its push are done and printed: stamps the run if it was a no-op. */
+  done(result: NoopBuild, pushed: PushBuildResult): void;
+}
+
+/**
+ * Called once the config is read, before the trees are: removes this command's stamp (the run may change what it
+ * vouched for) and, when the run could be stamped, walks the trees. Undefined when it cannot.
+ */
+export async function beginNoopStamp(config: GameConfig, pushTo: readonly string[], lineFrom: string | undefined): Promise<NoopStamping | undefined> {
+  // Best effort: a stamp not written costs the next run the full path, never this run its build.
+  return stamping(config, pushTo, lineFrom).catch(() => undefined);
+}
+
+async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom: string | undefined): Promise<NoopStamping | undefined> {
+  const pending = pendingStamp();
+  if (!pending) return undefined;
+  const file = stampFile(config.stateDir, process.cwd(), pending.argv);
+  await rm(file, { force: true }).catch(() => {});
+  const target = parseReference(pushTo[0]!);
+  const base = parseBaseRef(config.baseImage, config.dir);
+  const unstampable =
+    pushTo.length !== 1 ? 'several --push'
+    : !lineFrom || !LINE_FROM_KEY.has(lineFrom) ? `the line is not named by --line or the environment (${lineFrom ?? 'none'})`
+    : usesProxy(pending.env) ? 'a proxy is set'
+    : config.store !== path.join(config.stateDir, 'oci') ? 'the store is not the state folder\'s'
+    : candidateConfig(pending.argv, process.cwd()) !== path.resolve(config.file) ? 'the config is not where the command line says'
+    // An ECR token comes from the AWS SDK; a written scheme is not what the stamp's URLs say.
+    : isEcrHost(target.registry) || target.scheme ? 'the repository is in ECR or written with a scheme'
+    : base.kind !== 'scratch' && base.kind !== 'registry' ? `the base is a local ${base.kind} image`
+    : undefined;
+  if (unstampable) {
+    notStamped(pending, unstampable);
+    return undefined;
+  }
+  // The key as the run began. The config was read before this call: one written since the process started (or
+  // just before: file times come from a coarse clock) may not be the text the build took, and is not stamped.
+  const key = runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env);
+  const configTime = statSync(config.file, { bigint: true });
+  const settled = BigInt(pending.startedAtMs - CONFIG_SETTLED_MS) * 1_000_000n;
+  if (configTime.mtimeNs >= settled || configTime.ctimeNs >= settled) {
+    notStamped(pending, 'the config was written as it started');
+    return undefined;
+  }
+  const skip = [config.stateDir, config.store];
+  const roots = [...new Set(Object.values(config.trees).flatMap((t) => Object.values(t.sources)))].sort();
+  const walk = () => Object.fromEntries(roots.map((r) => [r, treeWalkHash(r, skip)]));
+  const before = walk();
+  return {
+    done(result, pushed) {
+      let checks;
+      try {
+        checks = noopChecks(config, result, pushed);
+      } catch (e) {
+        checks = `its outcome unreadable: ${(e as Error).message}`;
+      }
+      if (typeof checks === 'string') return notStamped(pending, checks);
+      pending.finish = async (stdout, stderr) => {
+        const output = maskedOutput(stdout, stderr);
+        if (!output) return notStamped(pending, 'its output holds timings or control characters');
+        if (JSON.stringify(walk()) !== JSON.stringify(before)) return notStamped(pending, 'a tree changed while it ran');
+        if (keyDifference(key, runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env))) return notStamped(pending, 'its key changed while it ran');
+        const stamp: Stamp = {
+          key,
+          trees: before,
+          state: stateWalkHash(config.stateDir),
+          stateDir: config.stateDir,
+          skip,
+          ...checks,
+          ...output,
+        };
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFileAtomic(file, stampText(stamp));
+      };
+    },
+  };
+}
+
+/** GAMELAYER_DEBUG_FAST_NOOP: why this run left no stamp (after what it printed: not part of its output). */
+function notStamped(pending: PendingStamp, why: string): void {
+  if (pending.env[DEBUG_VAR]) process.on('exit', () => process.stderr.write(`gamelayer: no-op not stamped: ${why}\n`));
+}
+
+/** What the fast path must ask the registry again, when the run was a no-op (nothing built, nothing written there); else why not. */
+function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResult): Pick<Stamp, 'tags' | 'blobs' | 'bases'> | string {
+  const s = result.summary;
+  const built = !s.layers.every((l) => l.reused) || s.bytesNew !== 0 || (s.baseMoved?.length ?? 0) > 0 || (s.remoteLayers?.gone ?? 0) > 0;
+  const r = pushed.record;
+  const sent =
+    writeRequestsSent() !== 0 ||
+    pushed.bytesSent !== 0 ||
+    pushed.blobs.uploaded + pushed.blobs.mounted !== 0 ||
+    !pushed.images.every((i) => i.upToDate && i.manifestsPut.length === 0) ||
+    r.blobsUploaded !== 0 ||
+    r.bytesSent !== 0 ||
+    r.repaired !== undefined ||
+    r.lineNewer !== undefined ||
+    r.kept.length !== 0 ||
+    r.lineTag === undefined;
+  if (built) return 'it built';
+  if (sent) return 'it wrote to the registry';
+  const target = parseReference(pushed.repository);
+  const url = registryBaseUrl(target.registry).origin;
+  const tag = (t: string, digest: string): TagCheck => ({ url, repository: target.repository, tag: t, digest });
+  const tags = [...pushed.images.flatMap((i) => i.tags.map((t) => tag(t, i.digest))), ...[...r.tags, r.lineTag!].map((t) => tag(t, r.digest))];
+  // The kept layers, tree markers too: a blob deleted from the repository leaves the manifests naming it in place.
+  const blobs = [...new Map(result.record.layers.map((l) => [l.digest, { url, repository: target.repository, digest: l.digest, size: l.size }])).values()];
+  const bases: BaseCheck[] = [];
+  const base = parseBaseRef(config.baseImage, config.dir);
+  if (base.kind === 'registry') {
+    const ref = parseReference(base.ref);
+    const pinned = result.record.bases ?? [];
+    if (!pinned.length) return 'no pinned base';
+    // A base named by digest is that image for ever: nothing to ask.
+    if (!ref.digest) {
+      if (isEcrHost(ref.registry) || ref.scheme) return 'base in ECR or with a scheme';
+      bases.push({ url: registryBaseUrl(ref.registry).origin, repository: ref.repository, tag: ref.tag ?? 'latest', platforms: Object.fromEntries(pinned.map((b) => [b.platform, b.digest])) });
+    }
+  }
+  return { tags, blobs, bases };
+}
+

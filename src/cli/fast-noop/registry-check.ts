@@ -1,0 +1,219 @@
+// The registry half of the fast path (stamp.ts): each tag the push set or verified must still name the manifest it
+// named then (a registry holds a manifest only with its blobs: the kept layers are there), and a base named by tag
+// must still resolve to the manifest the build pinned. Reads only (HEAD, and GET for a base's index and a token),
+// with the credentials the full path would use when it can get them the same way: none, Basic from
+// GAMELAYER_REGISTRY_USERNAME/PASSWORD or the docker config's `auths`, and a Bearer token from the realm the
+// registry names. What it cannot do alike (a credential helper or credsStore, an identity token, ECR, a proxy) is
+// a reason to fall through, as is any answer but the expected one.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import path from 'node:path';
+import { MEDIA_TYPES } from '../../oci/media-types.js';
+import { parseChallenge } from '../../registry/challenge.js';
+import type { BaseCheck, BlobCheck, TagCheck } from './stamp.js';
+
+// What the full path's client accepts (registry/client.ts MANIFEST_ACCEPT): the same answer, the same digest.
+const ACCEPT = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.dockerList].join(', ');
+const TIMEOUT_MS = 10_000;
+const MAX_BODY = 4 << 20;
+
+/** Fell through: why. */
+export class NotSame extends Error {}
+
+interface Answer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+async function request(method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>): Promise<Answer> {
+  // node:https (and TLS) only for an https registry: a loopback one needs neither.
+  const lib = url.protocol === 'https:' ? await import('node:https') : http;
+  return new Promise((resolve, reject) => {
+    const req = lib.request(url, { method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      let n = 0;
+      res.on('data', (c: Buffer) => {
+        n += c.length;
+        if (n > MAX_BODY) req.destroy(new NotSame(`${url.host}: answer too large`));
+        else chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.setTimeout(TIMEOUT_MS, () => req.destroy(new NotSame(`${url.host}: no answer in ${TIMEOUT_MS} ms`)));
+    req.on('error', (e) => reject(e instanceof NotSame ? e : new NotSame(`${url.host}: ${(e as NodeJS.ErrnoException).code ?? e.message}`)));
+    req.end();
+  });
+}
+
+/** Basic credentials for `host` as the full path finds them, undefined for none; throws NotSame where it would differ. */
+export function basicCredentials(host: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (/\.amazonaws\.com(\.cn)?$/i.test(host.replace(/:\d+$/, ''))) throw new NotSame(`${host}: ECR (its token comes from the AWS SDK)`);
+  const user = env.GAMELAYER_REGISTRY_USERNAME;
+  const password = env.GAMELAYER_REGISTRY_PASSWORD;
+  if (user || password) {
+    if (!user || !password) throw new NotSame('one of GAMELAYER_REGISTRY_USERNAME/PASSWORD set');
+    return Buffer.from(`${user}:${password}`).toString('base64');
+  }
+  const home = env.HOME ?? '';
+  const file = path.join(env.DOCKER_CONFIG ?? path.join(home, '.docker'), 'config.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new NotSame(`${file}: unreadable`);
+  }
+  let config: { auths?: Record<string, Record<string, unknown>>; credsStore?: unknown; credHelpers?: Record<string, unknown> };
+  try {
+    config = JSON.parse(text) as typeof config;
+  } catch {
+    throw new NotSame(`${file}: not JSON`);
+  }
+  const bare = (k: string) => k.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  const aliases = host.toLowerCase() === 'registry-1.docker.io' ? ['registry-1.docker.io', 'index.docker.io', 'docker.io'] : [host.toLowerCase()];
+  const find = <T>(m: Record<string, T> | undefined) => Object.entries(m ?? {}).find(([k]) => aliases.includes(bare(k)))?.[1];
+  if (find(config.credHelpers) !== undefined) throw new NotSame(`${host}: a credential helper in ${file}`);
+  const entry = find(config.auths);
+  if (entry) {
+    if (entry.identitytoken !== undefined) throw new NotSame(`${host}: an identity token in ${file}`);
+    if (typeof entry.auth === 'string' && entry.auth) return entry.auth;
+    if (typeof entry.username === 'string' && typeof entry.password === 'string' && entry.username && entry.password) {
+      return Buffer.from(`${entry.username}:${entry.password}`).toString('base64');
+    }
+  }
+  if (config.credsStore !== undefined) throw new NotSame(`${host}: credsStore in ${file}`);
+  return undefined;
+}
+
+/** One repository's reads, authorized as its first 401 asks (Basic, or a pull token from the named realm). */
+class Repository {
+  private authorization: string | undefined;
+  private learned: Promise<void> | undefined;
+
+  constructor(
+    private readonly base: URL,
+    private readonly name: string,
+    private readonly basic: string | undefined,
+  ) {}
+
+  manifest(method: 'GET' | 'HEAD', reference: string): Promise<Answer> {
+    return this.read(method, `manifests/${reference}`);
+  }
+
+  async read(method: 'GET' | 'HEAD', what: string): Promise<Answer> {
+    const url = new URL(`/v2/${this.name}/${what}`, this.base);
+    const ask = () => request(method, url, { accept: ACCEPT, ...(this.authorization ? { authorization: this.authorization } : {}) });
+    let answer = await ask();
+    if (answer.status !== 401) return answer;
+    const sent = this.authorization;
+    this.learned ??= this.learn(answer.headers['www-authenticate']);
+    await this.learned;
+    if (this.authorization === sent) throw new NotSame(`${this.base.host}: refused (401)`);
+    answer = await ask();
+    if (answer.status === 401) throw new NotSame(`${this.base.host}: refused (401)`);
+    return answer;
+  }
+
+  private async learn(header: string | string[] | undefined): Promise<void> {
+    const challenge = parseChallenge(Array.isArray(header) ? header[0] : header);
+    if (challenge?.scheme === 'basic' && this.basic) {
+      this.authorization = `Basic ${this.basic}`;
+      return;
+    }
+    if (challenge?.scheme !== 'bearer' || !challenge.params.realm) throw new NotSame(`${this.base.host}: a challenge it cannot answer alike`);
+    const realm = new URL(challenge.params.realm);
+    if (realm.protocol !== 'https:' && realm.protocol !== this.base.protocol) throw new NotSame(`${this.base.host}: token realm over ${realm.protocol}`);
+    if (challenge.params.service) realm.searchParams.set('service', challenge.params.service);
+    realm.searchParams.append('scope', `repository:${this.name}:pull`);
+    const answer = await request('GET', realm, this.basic ? { authorization: `Basic ${this.basic}` } : {});
+    if (answer.status !== 200) throw new NotSame(`${this.base.host}: token service answered ${answer.status}`);
+    let token: unknown;
+    try {
+      const body = JSON.parse(answer.body.toString('utf8')) as { token?: unknown; access_token?: unknown };
+      token = body.token ?? body.access_token;
+    } catch {
+      token = undefined;
+    }
+    if (typeof token !== 'string' || !token || /[\r\n]/.test(token)) throw new NotSame(`${this.base.host}: token service answered no token`);
+    this.authorization = `Bearer ${token}`;
+  }
+}
+
+/** Undefined when every tag, kept layer and base is as recorded; else why not. */
+export async function registryDifference(tags: readonly TagCheck[], blobs: readonly BlobCheck[], bases: readonly BaseCheck[], env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const repos = new Map<string, Repository>();
+  const repo = (url: string, name: string) => {
+    const key = `${url} ${name}`;
+    let r = repos.get(key);
+    if (!r) {
+      const base = new URL(url);
+      r = new Repository(base, name, basicCredentials(base.host, env));
+      repos.set(key, r);
+    }
+    return r;
+  };
+  try {
+    // The first question of each repository alone (it learns the auth), then the rest side by side: one round.
+    const firsts = new Map<Repository, Promise<unknown>>();
+    const checks: (() => Promise<void>)[] = [
+      ...tags.map((t) => async () => {
+        const answer = await repo(t.url, t.repository).manifest('HEAD', t.tag);
+        if (answer.status === 404) throw new NotSame(`tag ${t.tag} gone from ${t.repository}`);
+        if (answer.status !== 200) throw new NotSame(`tag ${t.tag}: registry answered ${answer.status}`);
+        if (answer.headers['docker-content-digest'] !== t.digest) throw new NotSame(`tag ${t.tag} moved in ${t.repository}`);
+      }),
+      ...blobs.map((b) => async () => {
+        const answer = await repo(b.url, b.repository).read('HEAD', `blobs/${b.digest}`);
+        if (answer.status === 404) throw new NotSame(`layer ${b.digest} gone from ${b.repository}`);
+        if (answer.status !== 200) throw new NotSame(`layer ${b.digest}: registry answered ${answer.status}`);
+        if (answer.headers['content-length'] !== String(b.size)) throw new NotSame(`layer ${b.digest}: another size in ${b.repository}`);
+      }),
+      ...bases.map((b) => async () => {
+        const answer = await repo(b.url, b.repository).manifest('GET', b.tag);
+        if (answer.status !== 200) throw new NotSame(`base ${b.repository}:${b.tag}: registry answered ${answer.status}`);
+        if (baseDigests(answer, Object.keys(b.platforms)).some(([p, d]) => b.platforms[p] !== d)) throw new NotSame(`base ${b.repository}:${b.tag} moved`);
+      }),
+    ];
+    const owners = [...tags.map((t) => repo(t.url, t.repository)), ...blobs.map((b) => repo(b.url, b.repository)), ...bases.map((b) => repo(b.url, b.repository))];
+    await Promise.all(
+      checks.map((check, i) => {
+        const owner = owners[i]!;
+        const first = firsts.get(owner);
+        if (first) return first.then(check);
+        const p = check();
+        firsts.set(owner, p.catch(() => undefined));
+        return p;
+      }),
+    );
+    return undefined;
+  } catch (e) {
+    return e instanceof NotSame ? e.message : `registry: ${(e as Error).message}`;
+  }
+}
+
+/**
+ * Per platform, the manifest a base's tag resolves to: the manifest itself (one platform), or the index's one entry
+ * for that os/arch. Two entries, none, or an answer it cannot read: NotSame (the full path decides).
+ */
+function baseDigests(answer: Answer, platforms: string[]): [string, string][] {
+  const digest = answer.headers['docker-content-digest'];
+  let doc: { mediaType?: string; manifests?: { digest?: string; platform?: { os?: string; architecture?: string; variant?: string } }[] };
+  try {
+    doc = JSON.parse(answer.body.toString('utf8')) as typeof doc;
+  } catch {
+    throw new NotSame('base manifest is not JSON');
+  }
+  if (!Array.isArray(doc.manifests)) {
+    if (platforms.length !== 1 || typeof digest !== 'string') throw new NotSame('base is one manifest for several platforms');
+    return [[platforms[0]!, digest]];
+  }
+  return platforms.map((p) => {
+    const [os, arch, variant] = p.split('/');
+    const entries = doc.manifests!.filter((m) => m.platform?.os === os && m.platform?.architecture === arch && (variant === undefined || m.platform?.variant === variant));
+    if (entries.length !== 1 || typeof entries[0]!.digest !== 'string') throw new NotSame(`base index: ${entries.length} entries for ${p}`);
+    return [p, entries[0]!.digest!];
+  });
+}

@@ -1,0 +1,69 @@
+// The lstat walks a no-op stamp compares (stamp.ts): every path under a tree's source, excluded ones too, and the
+// state folder's files. Each entry's device, inode, size, mode and times (nanoseconds): a file written, touched,
+// replaced, added, removed or renamed changes the walk's hash. The walk never follows a link (nor does the scan:
+// a link is stored as one).
+import { lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+import path from 'node:path';
+import { sha256 } from './stamp.js';
+
+function identity(st: BigIntStats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mode}:${st.mtimeNs}:${st.ctimeNs}`;
+}
+
+/**
+ * The hash of `root`'s walk. The root itself is stat-ed both ways (a source that is a link to a folder is scanned
+ * as that folder); `skip` lists folders below it that are gamelayer's own (the state folder, the store), left out
+ * as the scan leaves them out. A root that is gone hashes as such.
+ */
+export function treeWalkHash(root: string, skip: readonly string[]): string {
+  const lines: string[] = [];
+  let top: BigIntStats;
+  try {
+    top = statSync(root, { bigint: true });
+    lines.push(`\0${identity(lstatSync(root, { bigint: true }))}\0${identity(top)}`);
+  } catch (e) {
+    return `gone:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
+  }
+  if (top.isDirectory()) walk(root, '', new Set(skip), lines);
+  return sha256(lines.join('\n'));
+}
+
+function walk(dir: string, rel: string, skip: ReadonlySet<string>, lines: string[]): void {
+  for (const name of readdirSync(dir).sort()) {
+    const full = path.join(dir, name);
+    if (skip.has(full)) continue;
+    const st = lstatSync(full, { bigint: true });
+    lines.push(`${rel}${name}\0${identity(st)}`);
+    if (st.isDirectory()) walk(full, `${rel}${name}/`, skip, lines);
+  }
+}
+
+/**
+ * The hash of the state folder's walk: the name of every entry and the identity of every file, but not of its
+ * folders, whose times move with what any run makes and removes again (the store's hold files, the records' lock).
+ * Left out: the holds, the store's temp folder, the records' lock and the stamps. The store's blob folder is one
+ * entry, its own identity (a blob added or removed changes it); the blobs are not walked one by one.
+ */
+export function stateWalkHash(stateDir: string): string {
+  const lines: string[] = [];
+  const blobs = path.join(stateDir, 'oci', 'blobs', 'sha256');
+  const skipped = new Set([path.join(stateDir, 'oci', '.holds'), path.join(stateDir, 'oci', '.tmp'), path.join(stateDir, 'cache', 'fast-noop')]);
+  const visit = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const full = path.join(dir, name);
+      if (skipped.has(full) || (dir === stateDir && name.startsWith('records.lock'))) continue;
+      const st = lstatSync(full, { bigint: true });
+      if (full === blobs || !st.isDirectory()) lines.push(`${path.relative(stateDir, full)}\0${identity(st)}`);
+      else {
+        lines.push(`${path.relative(stateDir, full)}/`);
+        visit(full);
+      }
+    }
+  };
+  try {
+    visit(stateDir);
+  } catch (e) {
+    return `unreadable:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
+  }
+  return sha256(lines.join('\n'));
+}

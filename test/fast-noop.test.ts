@@ -1,0 +1,304 @@
+// The checked fast path of a no-op `build --push` (issue 17 item 3; src/cli/fast-noop.ts, docs/builds.md): the run
+// after a no-op, with nothing changed, prints what the full path prints (but its timings), changes nothing the full
+// path would not, and only reads the registry; any change of what the stamp vouched for falls through to the full
+// path, which GAMELAYER_DEBUG_FAST_NOOP=1 makes say why. A real registry, the real CLI, no mocks.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { appendFile, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { maskTimings } from '../src/cli/fast-noop/replay.js';
+import { storedBlobs, storedManifests, storedTags } from './support/registry.js';
+import { copySample } from './support/sample.js';
+import { useRegistry } from './support/suite-registry.js';
+import { tempDir } from './support/tmp.js';
+import { upgradedCli } from './support/upgraded-cli.js';
+
+const BIN = path.resolve('bin/gamelayer.js');
+const registry = useRegistry();
+const NOT_TAKEN = 'gamelayer: fast no-op path not taken: ';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}, bin = BIN): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd, env: { ...process.env, GAMELAYER_DEBUG_FAST_NOOP: '1', ...env } }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** Why the fast path fell through (GAMELAYER_DEBUG_FAST_NOOP's line), or undefined when it answered. */
+function reason(r: Run): string | undefined {
+  const line = r.stderr.split('\n').find((l) => l.startsWith(NOT_TAKEN));
+  return line?.slice(NOT_TAKEN.length);
+}
+
+/**
+ * Runs `args` until the full path stamps a no-op (at most 8 runs, half a second apart): a run that hashed a file
+ * again prints that, with a timing, and is not stamped; the scan hashes a file changed in the last 2 s on every run
+ * (the stat cache's racy window). Returns the runs' fall-through reasons.
+ */
+async function untilStamped(dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<(string | undefined)[]> {
+  const reasons: (string | undefined)[] = [];
+  for (let i = 0; i < 8; i++) {
+    const r = await run(dir, args, env);
+    expect(r.code).toBe(0);
+    reasons.push(reason(r));
+    if (reason(r) !== undefined && !r.stderr.includes('gamelayer: no-op not stamped: ')) return reasons;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`no stamp after 8 runs: ${reasons.join('; ')}`);
+}
+
+/** A sample game pushed once and then run as a no-op by the full path until it stamped it. */
+async function stampedGame(name: string, yaml?: (text: string) => string): Promise<{ dir: string; repo: string; args: string[] }> {
+  const dir = await tempDir();
+  copySample(dir);
+  if (yaml) await writeFile(path.join(dir, 'gamelayer.yaml'), yaml(await readFile(path.join(dir, 'gamelayer.yaml'), 'utf8')));
+  const repo = `${registry.host}/studio/${name}`;
+  const args = ['build', '--push', repo, '--tag', 'v1', '--line', 'main'];
+  expect((await untilStamped(dir, args))[0]).toBe('no stamp');
+  return { dir, repo, args };
+}
+
+/** Every entry of the state folder: each file's name, inode, size, mtime and content hash; each folder's name. */
+async function stateSnapshot(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for (const name of (await readdir(d)).sort()) {
+      const full = path.join(d, name);
+      const st = await stat(full, { bigint: true });
+      const rel = path.relative(dir, full);
+      if (st.isDirectory()) {
+        out.push(`${rel}/`);
+        await walk(full);
+      } else out.push(`${rel} ino=${st.ino} size=${st.size} mtime=${st.mtimeNs} sha256=${createHash('sha256').update(await readFile(full)).digest('hex')}`);
+    }
+  };
+  await walk(path.join(dir, '.gamelayer'));
+  return out;
+}
+
+async function registrySnapshot(repo: string): Promise<unknown> {
+  const name = repo.slice(registry.host.length + 1);
+  return { tags: await storedTags(registry.storageDir, name), manifests: (await storedManifests(registry.storageDir, name)).sort(), blobs: (await storedBlobs(registry.storageDir, name)).sort() };
+}
+
+const ACCEPT = 'application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json';
+
+/** Points `tag` of `repo` at the manifest `from` names (through the registry's API, as another pusher would). */
+async function moveTag(repo: string, tag: string, from: string): Promise<void> {
+  const name = repo.slice(registry.host.length + 1);
+  const got = await fetch(`http://${registry.host}/v2/${name}/manifests/${from}`, { headers: { accept: ACCEPT } });
+  expect(got.status).toBe(200);
+  const put = await fetch(`http://${registry.host}/v2/${name}/manifests/${tag}`, { method: 'PUT', headers: { 'content-type': got.headers.get('content-type')! }, body: Buffer.from(await got.arrayBuffer()) });
+  expect(put.status).toBe(201);
+}
+
+/** The layers the game's last build record names (tree markers too), each once. */
+async function recordLayers(dir: string): Promise<string[]> {
+  const text = await readFile(path.join(dir, '.gamelayer', 'records', 'build-v1.json'), 'utf8');
+  return [...new Set((JSON.parse(text.slice(text.indexOf('{'))) as { layers: { digest: string }[] }).layers.map((l) => l.digest))];
+}
+
+const sortedLines = (s: string) => s.split('\n').filter((l) => !l.startsWith(NOT_TAKEN)).sort();
+
+describe('the fast path of a no-op build --push', () => {
+  it('prints what the full path prints, changes what it changes, and only reads the registry', async () => {
+    const { dir, repo, args } = await stampedGame('fast-same');
+    const stateBefore = await stateSnapshot(dir);
+    const registryBefore = await registrySnapshot(repo);
+    await registry.resetAccessLog();
+
+    const fast = await run(dir, args);
+    await new Promise((r) => setTimeout(r, 100));
+    const log = await registry.accessLog();
+    expect(fast.code).toBe(0);
+    expect(reason(fast)).toBeUndefined();
+    // Only HEADs, each once: the image tags, the record's tag and the line tag, and each layer the record keeps.
+    const name = repo.slice(registry.host.length + 1);
+    const layers = await recordLayers(dir);
+    expect(log.map((e) => `${e.method} ${e.path}`).sort()).toEqual(
+      [
+        ...['v1', 'v1-engine', 'v1-engine-media', 'v1-app', 'v1-app-media', 'v1.gamelayer-record', 'gamelayer-line.main'].map((t) => `HEAD /v2/${name}/manifests/${t}`),
+        ...layers.map((d) => `HEAD /v2/${name}/blobs/${d}`),
+      ].sort(),
+    );
+    expect(await stateSnapshot(dir)).toEqual(stateBefore);
+    expect(await registrySnapshot(repo)).toEqual(registryBefore);
+
+    // The full path on the same state: the same output but its timings, the same state folder and registry.
+    await registry.resetAccessLog();
+    const full = await run(dir, args, { GAMELAYER_NO_FAST_NOOP: '1' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(full.code).toBe(0);
+    expect(reason(full)).toBeUndefined();
+    expect(maskTimings(fast.stdout)).toBe(maskTimings(full.stdout));
+    expect(fast.stdout).toMatch(/scan \d+\.\d\ds, total \d+\.\d\ds/);
+    // stderr: the same lines (the full path says each tag is up to date in the order the answers come).
+    expect(sortedLines(fast.stderr)).toEqual(sortedLines(full.stderr));
+    expect(await stateSnapshot(dir)).toEqual(stateBefore);
+    expect(await registrySnapshot(repo)).toEqual(registryBefore);
+    // The full path asks more (the ping, the kept layers): what a test of a fall-through sees.
+    expect((await registry.accessLog()).some((e) => e.path === '/v2/')).toBe(true);
+  });
+
+  it('falls through on a changed, touched, added or removed file of a tree', async () => {
+    const { dir, args } = await stampedGame('fast-files');
+    const app = path.join(dir, 'app');
+    const file = path.join(app, 'config', (await readdir(path.join(app, 'config')))[0]!);
+    const steps: [string, () => Promise<void>][] = [
+      ['changed content', async () => {
+        const text = await readFile(file);
+        text[0] = text[0] === 0x41 ? 0x42 : 0x41;
+        await writeFile(file, text);
+      }],
+      ['touched', () => utimes(file, new Date(), new Date(Date.now() - 3_600_000))],
+      ['added', () => writeFile(path.join(app, 'config', 'new.cfg'), 'x\n')],
+      ['removed', () => rm(path.join(app, 'config', 'new.cfg'))],
+    ];
+    for (const [what, change] of steps) {
+      await change();
+      const reasons = await untilStamped(dir, args);
+      expect(reasons[0], what).toBe(`tree source ${app} changed`);
+      // The full path ran (and stamped its own outcome once it was a no-op): the next run is the fast path's.
+      expect(reason(await run(dir, args)), what).toBeUndefined();
+    }
+  });
+
+  it('falls through on a change in a path the tree excludes', async () => {
+    const { dir, args } = await stampedGame('fast-excluded', (y) => y.replace('    source: ./app\n', '    source: ./app\n    exclude: ["logs/**"]\n'));
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(path.join(dir, 'app', 'logs'), { recursive: true });
+    await writeFile(path.join(dir, 'app', 'logs', 'server.log'), 'started\n');
+    const r = await run(dir, args);
+    expect(r.code).toBe(0);
+    expect(reason(r)).toBe(`tree source ${path.join(dir, 'app')} changed`);
+    // Excluded: the full path built nothing; it was a no-op, stamped, and the fast path answers the next run.
+    expect(r.stdout).toContain('layers: 0 built');
+    await untilStamped(dir, args).catch(() => undefined);
+    expect(reason(await run(dir, args))).toBeUndefined();
+  });
+
+  it('falls through on the config text, an environment variable, another flag or another command line', async () => {
+    const { dir, args } = await stampedGame('fast-key');
+    expect(reason(await run(dir, args, { GAMELAYER_REGISTRY_RETRIES: '3' }))).toBe('environment variable GAMELAYER_REGISTRY_RETRIES changed');
+    // That run stamped itself under its environment: the one without the variable differs again.
+    expect(reason(await run(dir, args))).toBe('environment variable GAMELAYER_REGISTRY_RETRIES changed');
+    expect(reason(await run(dir, args))).toBeUndefined();
+    expect(reason(await run(dir, [...args, '--json']))).toBe('not a command line it answers');
+    expect(reason(await run(dir, [...args, '--rebase']))).toBe('not a command line it answers');
+    // No --line: the line would come from the git branch (or none), which the fast path does not check: no stamp.
+    const gitLine = ['build', '--push', args[2]!, '--tag', 'v1'];
+    for (let i = 0; i < 2; i++) {
+      const r = await run(dir, gitLine);
+      expect(reason(r)).toBe('no stamp');
+      expect(r.stderr).toMatch(/gamelayer: no-op not stamped: the line is not named by --line or the environment \((no branch found|git branch)\)/);
+    }
+    // Another line: a stamp of its own (none yet). Its build wrote the state folder (the last build's record) and
+    // its push moved the build's record tag to its own record: the next run of the first line is the full path's.
+    expect(reason(await run(dir, [...args.slice(0, -2), '--line', 'other']))).toBe('no stamp');
+    expect(reason(await run(dir, args))).toBe('state folder changed');
+    await untilStamped(dir, args);
+    await appendFile(path.join(dir, 'gamelayer.yaml'), '# a comment\n');
+    expect((await untilStamped(dir, args))[0]).toBe('config text changed');
+    expect(reason(await run(dir, args))).toBeUndefined();
+  });
+
+  it('falls through on a tag moved or deleted or a kept layer deleted in the registry, and the full path puts it back', async () => {
+    const { dir, repo, args } = await stampedGame('fast-tags');
+    const name = repo.slice(registry.host.length + 1);
+    const before = await registrySnapshot(repo);
+    await moveTag(repo, 'v1-app', 'v1-engine');
+    const moved = await run(dir, args);
+    expect(moved.code).toBe(0);
+    expect(reason(moved)).toBe(`tag v1-app moved in ${name}`);
+    expect((await registrySnapshot(repo) as { tags: unknown }).tags).toEqual((before as { tags: unknown }).tags);
+    await untilStamped(dir, args);
+    expect(reason(await run(dir, args))).toBeUndefined();
+
+    // A kept layer's blob deleted from the repository (its manifests stay): the full path sends it again.
+    const [layer] = await recordLayers(dir);
+    expect((await fetch(`http://${registry.host}/v2/${name}/blobs/${layer}`, { method: 'DELETE' })).status).toBe(202);
+    await registry.resetAccessLog();
+    const lost = await run(dir, args);
+    expect(lost.code).toBe(0);
+    expect(reason(lost)).toBe(`layer ${layer} gone from ${name}`);
+    expect(await registry.uploadedBlobs(name)).toContain(layer);
+    await untilStamped(dir, args);
+    expect(reason(await run(dir, args))).toBeUndefined();
+
+    const head = await fetch(`http://${registry.host}/v2/${name}/manifests/v1.gamelayer-record`, { method: 'HEAD', headers: { accept: ACCEPT } });
+    expect((await fetch(`http://${registry.host}/v2/${name}/manifests/${head.headers.get('docker-content-digest')}`, { method: 'DELETE' })).status).toBe(202);
+    const gone = await run(dir, args);
+    expect(gone.code).toBe(0);
+    expect(reason(gone)).toMatch(/^tag (v1\.gamelayer-record|gamelayer-line\.main) gone from /);
+    expect((await registrySnapshot(repo) as { tags: Record<string, string> }).tags['v1.gamelayer-record']).toBeDefined();
+  });
+
+  it('falls through on a damaged stamp and on another gamelayer', async () => {
+    const { dir, args } = await stampedGame('fast-stamp');
+    const stamps = path.join(dir, '.gamelayer', 'cache', 'fast-noop');
+    const [file] = await readdir(stamps);
+    const text = await readFile(path.join(stamps, file!), 'utf8');
+    await writeFile(path.join(stamps, file!), text.replace('"argv"', '"argw"'));
+    expect((await untilStamped(dir, args))[0]).toBe('stamp damaged (checksum)');
+    expect(reason(await run(dir, args))).toBeUndefined();
+
+    const other = await upgradedCli(await tempDir(), JSON.parse(await readFile('package.json', 'utf8')).version);
+    const r = await run(dir, args, {}, other);
+    expect(r.code).toBe(0);
+    expect(reason(r)).toBe('gamelayer code identity changed');
+  });
+
+  it('falls through on a base tag moved in the registry', async () => {
+    // The base: a sample build pushed to its own repository (its server image, on scratch).
+    const src = await tempDir();
+    copySample(src);
+    const baseRepo = `${registry.host}/studio/fast-base-src`;
+    expect((await run(src, ['build', '--push', baseRepo, '--tag', 'b1', '--line', 'base'])).code).toBe(0);
+    const { dir, args } = await stampedGame('fast-base', (y) => y.replace('baseImage: scratch', `baseImage: ${baseRepo}:b1`).replace(/mount: .*\n/g, ''));
+    expect(reason(await run(dir, args))).toBeUndefined();
+    await moveTag(baseRepo, 'b1', 'b1-engine');
+    const r = await run(dir, args);
+    expect(reason(r)).toBe(`base studio/fast-base-src:b1 moved`);
+  });
+});
+
+describe('the fast path with a registry that asks for credentials', () => {
+  const tokenRegistry = useRegistry({ auth: 'token' });
+
+  it('reads with the docker config\'s credentials through the token exchange, and falls through for a credential helper', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const dockerConfig = await tempDir();
+    const user = tokenRegistry.users[0]!;
+    const auths = { auths: { [tokenRegistry.host]: { auth: Buffer.from(`${user.username}:${user.password}`).toString('base64') } } };
+    await writeFile(path.join(dockerConfig, 'config.json'), JSON.stringify(auths));
+    const env = { DOCKER_CONFIG: dockerConfig };
+    const args = ['build', '--push', `${tokenRegistry.host}/studio/fast-token`, '--tag', 'v1', '--line', 'main'];
+    expect((await untilStamped(dir, args, env))[0]).toBe('no stamp');
+    await tokenRegistry.resetAccessLog();
+    const issued = tokenRegistry.tokenServer!.issued.length;
+    const fast = await run(dir, args, env);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(fast.code).toBe(0);
+    expect(reason(fast)).toBeUndefined();
+    expect(fast.stdout).toContain('0 B sent');
+    // One pull token from the realm the registry named, asked with the config's credentials.
+    expect(tokenRegistry.tokenServer!.issued.length).toBe(issued + 1);
+    expect(tokenRegistry.tokenServer!.issued.at(-1)).toMatchObject({ user: user.username, scopes: ['repository:studio/fast-token:pull'] });
+    const log = await tokenRegistry.accessLog();
+    expect(log.filter((e) => e.method !== 'HEAD' || !/^\/v2\/studio\/fast-token\/(manifests|blobs)\//.test(e.path))).toEqual([]);
+    expect(log.filter((e) => e.status === 200)).toHaveLength(7 + (await recordLayers(dir)).length);
+
+    // A credential helper for the registry: the full path would run it; the fast path does not guess.
+    await writeFile(path.join(dockerConfig, 'config.json'), JSON.stringify({ ...auths, credHelpers: { [tokenRegistry.host]: 'none-such' } }));
+    expect(reason(await run(dir, args, env))).toBe(`${tokenRegistry.host}: a credential helper in ${path.join(dockerConfig, 'config.json')}`);
+  });
+});
