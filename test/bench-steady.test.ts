@@ -38,6 +38,18 @@ describe('steady bench: which trees a month chunks', () => {
     await mkdir(path.join(dir, 'app-media/.gamelayer-chunks'));
     expect(await steadyChunks(dir, {})).toEqual([]);
   });
+
+  // The month chunks at --chunk-min: deciding at init's 64 MiB ran a game whose biggest pak is 40 MiB as whole files
+  // under --chunk-min 32MiB.
+  it('without --chunk, decides at the --chunk-min the month chunks at', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'app-media'), { recursive: true });
+    await writeFile(path.join(dir, 'app-media/a.pak'), '');
+    await truncate(path.join(dir, 'app-media/a.pak'), 40 * 1024 * 1024);
+    expect(await steadyChunks(dir, { chunkMin: 32 * 1024 * 1024 })).toEqual(['app-media']);
+    expect(await steadyChunks(dir, { chunkMin: 64 * 1024 * 1024 })).toEqual([]);
+    expect(await steadyChunks(dir, { chunkMin: 32 * 1024 * 1024, wholeFiles: true })).toEqual([]);
+  });
 });
 
 // steady-chunks.json keyed its runs without --chunk-min: a run at 16 MiB and one at 64 MiB on the same game replaced
