@@ -96,4 +96,20 @@ describe('steady bench: steady-chunks.json keeps a row per setting', () => {
     expect(dates(mergeChunkRuns(before, run({ chunkMin: 16 * MiB }, 'new-16')))).toEqual(['new-16', 'old', 'old-1m']);
     expect(dates(mergeChunkRuns(before, run({}, 'new-64')))).toEqual(['new-64', 'old-1m']);
   });
+
+  // The README's rows (and steady-chunks.json) came in the keys' text order: "files ≥ 8.00 MiB" after "files ≥ 64.0 MiB",
+  // "3.1 GB game" before "400 MB game".
+  it('keeps the rows in the order of their settings, sizes by number', () => {
+    const all = [
+      run({ chunk: undefined, scenario: 'insert' }, 'whole-insert'),
+      run({ chunkMin: 64 * MiB }, 'min-64'),
+      run({ chunk: undefined }, 'whole'),
+      run({ chunkMin: 8 * MiB }, 'min-8'),
+      run({ chunkMin: 16 * MiB, size: 4e8 }, 'min-16-small'),
+      run({ chunkMin: 16 * MiB }, 'min-16'),
+      run({ chunkMin: 16 * MiB, chunkAvg: MiB }, 'min-16-avg-1m'),
+      run({ chunkMin: 8 * MiB, scenario: 'insert' }, 'min-8-insert'),
+    ].reduce((file, r) => mergeChunkRuns(file, r), {} as Record<string, SteadyData>);
+    expect(Object.values(all).map((v) => v.date)).toEqual(['min-8', 'min-16-small', 'min-16', 'min-16-avg-1m', 'min-64', 'whole', 'min-8-insert', 'whole-insert']);
+  });
 });
