@@ -163,10 +163,10 @@ export async function writeSteadyReport(data?: SteadyData, quiet = false, kind: 
     ? `Steady state with chunked trees (issues 16 and 20) — ${days.length === d.options.updates ? '' : `${days.length} of `}${d.options.updates} daily updates of a generated game of ${formatBytes(cold.content)}, ${chunked.join(', ')} chunked (files ≥ ${formatBytes(d.options.chunkMin ?? 0)}, chunks of ~${formatBytes(d.options.chunkAvg ?? 0)}), build + push after each`
     : `Steady state (issue 16) — ${days.length === d.options.updates ? '' : `${days.length} of `}${d.options.updates} daily updates of a generated game of ${formatBytes(cold.content)}, build + push after each`;
   // The bench's default since stop 49: what `gamelayer init` writes for this game (app media, `chunks: {}`).
-  const initChoice = chunked.join() === 'app-media' && d.options.chunkMin === 64 * 2 ** 20 && d.options.chunkAvg === 256 * 1024;
+  const initChoice = chunked.join() === 'app-media' && d.options.chunkMin === DEFAULT_CHUNK_MIN_FILE_SIZE && d.options.chunkAvg === DEFAULT_AVG_CHUNK_SIZE;
   const chunkFlags = `--chunk ${chunked.join(' --chunk ')} --chunk-min ${flagBytes(d.options.chunkMin ?? 0)} --chunk-avg ${flagBytes(d.options.chunkAvg ?? 0)}`;
   const chunkNote = chunked.length
-    ? `\nThe month of the section "Steady state" (same edits for the same seed and size) with ${initChoice ? `app media chunked as \`gamelayer init\` writes it for this game (\`chunks: {}\`: its app media holds files ≥ 64 MiB), the bench's default (\`${chunkFlags}\` said in full; \`--whole-files\` measures the section "Steady state")` : `\`${chunkFlags}\``}
+    ? `\nThe month of the section "Steady state" (same edits for the same seed and size) with ${initChoice ? `app media chunked as \`gamelayer init\` writes it for this game (\`chunks: {}\`: its app media holds files ≥ ${DEFAULT_CHUNK_MIN_FILE_SIZE / 2 ** 20} MiB), the bench's default (\`${chunkFlags}\` said in full; \`--whole-files\` measures the section "Steady state")` : `\`${chunkFlags}\``}
 (docs/chunks.md): big files are content-defined chunks, so a partial rewrite of a pak sends the chunks it touched.
 "Written": the bytes actually written to the changed files, compressed (each changed file's compressed size × the
 share of it written: a partial pak rewrite counts its rewritten part, any other change its whole file). The figures
