@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_CHUNK_MIN_FILE_SIZE } from '../src/config/schema.js';
 import { copyScript } from '../src/k8s/scripts.js';
 import { assemblerFor } from '../src/oci/assembler.js';
 import { busyboxImage } from '../test/support/docker-images.js';
@@ -94,7 +95,7 @@ export async function assembleBench(o: AssembleBenchOptions): Promise<void> {
   const ctx = path.join(work, 'ctx');
   console.error(`assemble: writing a ${(o.size / 1e9).toFixed(2)} GB tree (${o.fileSize / MiB} MiB files) and its chunked form`);
   await writeSource(path.join(ctx, 'plain'), o);
-  const chunked = await writeChunkedTree(path.join(ctx, 'plain'), path.join(ctx, 'chunked'), { minFileSize: 64 * MiB, chunkSize: o.chunkSize });
+  const chunked = await writeChunkedTree(path.join(ctx, 'plain'), path.join(ctx, 'chunked'), { minFileSize: DEFAULT_CHUNK_MIN_FILE_SIZE, chunkSize: o.chunkSize });
   const chunks = chunked.files.reduce((n, f) => n + f.chunks.length, 0);
   await addNativeAssembler(path.join(ctx, 'chunked'));
   const base = await busyboxImage();

@@ -15,6 +15,7 @@ import { gzipSync } from 'node:zlib';
 import { generateGame } from '../fixtures/generator/generate.js';
 import { mutateGame } from '../fixtures/generator/mutate.js';
 import { parseBuildspec } from '../src/codebuild/buildspec-schema.js';
+import { DEFAULT_AVG_CHUNK_SIZE, DEFAULT_CHUNK_MIN_FILE_SIZE } from '../src/config/schema.js';
 import { formatBytes } from '../src/report/reporter.js';
 import { runBuildspecPhases } from '../test/support/buildspec-run.js';
 import { startRegistry } from '../test/support/registry.js';
@@ -128,7 +129,7 @@ export async function freshHostDayBench(o: FreshHostDayOptions): Promise<void> {
       `Up to stop 46 the same day downloaded ${formatBytes(before)} (${(before / downloaded).toFixed(0)} × this): every kept layer for the SBOM's hashes (${kept.length} layers, ${formatBytes(keptBytes)}${o.chunk?.length ? `, of which the chunked trees' ${formatBytes(keptChunked)}, still downloaded until stop 47` : ''}) and the record blob three times (pre_build's diff, the build, the pull-cost diff; now once, then \`.gamelayer/cache/record-blobs/\`).`,
       '',
       '```',
-      `npm run bench -- fresh-host-day --fresh-size ${Math.round(o.size / 1e6)}MB --change-mb ${o.changeMb}${(o.chunk ?? []).map((c) => ` --chunk ${c}`).join('')}${o.chunk?.length ? ` --chunk-min ${o.chunkMin ?? 64 << 20} --chunk-avg ${o.chunkAvg ?? 256 << 10}` : ''}`,
+      `npm run bench -- fresh-host-day --fresh-size ${Math.round(o.size / 1e6)}MB --change-mb ${o.changeMb}${(o.chunk ?? []).map((c) => ` --chunk ${c}`).join('')}${o.chunk?.length ? ` --chunk-min ${o.chunkMin ?? DEFAULT_CHUNK_MIN_FILE_SIZE} --chunk-avg ${o.chunkAvg ?? DEFAULT_AVG_CHUNK_SIZE}` : ''}`,
       '```',
     ].join('\n');
     process.stdout.write(`${md}\n`);

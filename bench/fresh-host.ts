@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { generateGame } from '../fixtures/generator/generate.js';
 import { mutateGame } from '../fixtures/generator/mutate.js';
+import { DEFAULT_AVG_CHUNK_SIZE, DEFAULT_CHUNK_MIN_FILE_SIZE } from '../src/config/schema.js';
 import { formatBytes } from '../src/report/reporter.js';
 import { startRegistry } from '../test/support/registry.js';
 import { BENCH_DIR, machine, writeReportSection } from './lib.js';
@@ -65,7 +66,7 @@ export type BenchChunking = Pick<FreshHostOptions, 'chunk' | 'chunkMin' | 'chunk
 export async function benchProject(dir: string, game: string, o: BenchChunking): Promise<string> {
   await mkdir(dir, { recursive: true });
   const t = (tree: string) => path.join(game, tree);
-  const chunks = (tree: string) => (o.chunk?.includes(tree) ? `, chunks: {minFileSize: ${o.chunkMin ?? 64 << 20}, avgChunkSize: ${o.chunkAvg ?? 256 << 10}}` : '');
+  const chunks = (tree: string) => (o.chunk?.includes(tree) ? `, chunks: {minFileSize: ${o.chunkMin ?? DEFAULT_CHUNK_MIN_FILE_SIZE}, avgChunkSize: ${o.chunkAvg ?? DEFAULT_AVG_CHUNK_SIZE}}` : '');
   await writeFile(
     path.join(dir, 'gamelayer.yaml'),
     `game: fresh-game\nversion: 1.0.0\nstart: ["/opt/local/engine/start.sh"]\ntrees:\n  engine: {source: ${t('engine')}}\n` +
@@ -124,7 +125,7 @@ export async function freshHostBench(o: FreshHostOptions): Promise<void> {
       plannedOn: r.out.summary.previous.ref ?? r.out.summary.previous.source,
     });
     const chunked = o.chunk?.length
-      ? `Chunked: ${o.chunk.join(', ')} (files ≥ ${formatBytes(o.chunkMin ?? 64 << 20)}, ${formatBytes(o.chunkAvg ?? 256 << 10)} chunks); the fresh host takes the chunk lists of unchanged big files from the previous build's record, the cold build chunks every big file (as a fresh host did before). Scan phase: cold ${(hashMs / 1000).toFixed(1)} s, warm host ${(w.out.summary.scanMs / 1000).toFixed(1)} s, fresh host ${(freshScanMs / 1000).toFixed(1)} s; 1-minute load average ${os.loadavg()[0]!.toFixed(1)} at the end.`
+      ? `Chunked: ${o.chunk.join(', ')} (files ≥ ${formatBytes(o.chunkMin ?? DEFAULT_CHUNK_MIN_FILE_SIZE)}, ${formatBytes(o.chunkAvg ?? DEFAULT_AVG_CHUNK_SIZE)} chunks); the fresh host takes the chunk lists of unchanged big files from the previous build's record, the cold build chunks every big file (as a fresh host did before). Scan phase: cold ${(hashMs / 1000).toFixed(1)} s, warm host ${(w.out.summary.scanMs / 1000).toFixed(1)} s, fresh host ${(freshScanMs / 1000).toFixed(1)} s; 1-minute load average ${os.loadavg()[0]!.toFixed(1)} at the end.`
       : undefined;
     const md = [
       `Game ${formatBytes(gen.bytes)} (generated, seed bench-fresh-host), change: ${o.changeMb} MB of app-media (${formatBytes(changedBytes)} written, random bytes, so their compressed size is about the same). ${machine()}.`,
@@ -135,7 +136,7 @@ export async function freshHostBench(o: FreshHostOptions): Promise<void> {
       `Scan phase (hashing every file, no stat cache): cold build ${(hashMs / 1000).toFixed(1)} s, fresh host ${(freshScanMs / 1000).toFixed(1)} s (${o.dropCaches ? 'both from disk: the page cache was dropped before each' : 'the game was just written: in the page cache'}). Target (issue 15): fresh host's wall time ≤ the cold build's hashing + 20 % = ${((hashMs * 1.2) / 1000).toFixed(1)} s: ${f.wallMs <= hashMs * 1.2 ? 'met' : 'missed'}. Fresh host: sent ${(f.sent / changedBytes).toFixed(2)} × the changed files, downloaded ${formatBytes(f.downloaded)}, wall time ${(f.wallMs / w.wallMs).toFixed(2)} × the warm host's. Same image digests on both hosts: ${same ? 'yes' : 'NO'}.`,
       '',
       '```',
-      `npm run bench -- fresh-host --fresh-size ${Math.round(o.size / 1e6)}MB --change-mb ${o.changeMb}${o.dropCaches ? ' --drop-caches' : ''}${(o.chunk ?? []).map((c) => ` --chunk ${c}`).join('')}${o.chunk?.length ? ` --chunk-min ${o.chunkMin ?? 64 << 20} --chunk-avg ${o.chunkAvg ?? 256 << 10}` : ''}`,
+      `npm run bench -- fresh-host --fresh-size ${Math.round(o.size / 1e6)}MB --change-mb ${o.changeMb}${o.dropCaches ? ' --drop-caches' : ''}${(o.chunk ?? []).map((c) => ` --chunk ${c}`).join('')}${o.chunk?.length ? ` --chunk-min ${o.chunkMin ?? DEFAULT_CHUNK_MIN_FILE_SIZE} --chunk-avg ${o.chunkAvg ?? DEFAULT_AVG_CHUNK_SIZE}` : ''}`,
       '```',
     ].join('\n');
     process.stdout.write(`${md}\n`);

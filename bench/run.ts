@@ -2,7 +2,7 @@
 // bench/README.md. Sizes can be raised with flags; the defaults finish on a 2-core machine.
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseSize } from '../src/config/schema.js';
+import { DEFAULT_AVG_CHUNK_SIZE, DEFAULT_CHUNK_MIN_FILE_SIZE, parseSize } from '../src/config/schema.js';
 import { batchGraphBench } from './batch-graph.js';
 import { concurrentPushBench } from './concurrent-push.js';
 import { assembleBench } from './assemble.js';
@@ -45,8 +45,9 @@ const { values, positionals } = parseArgs({
     'steady-scenario': { type: 'string', default: 'daily' },
     chunk: { type: 'string', multiple: true },
     'whole-files': { type: 'boolean', default: false },
-    'chunk-min': { type: 'string', default: '64MiB' },
-    'chunk-avg': { type: 'string', default: '256KiB' },
+    // Not given: the defaults of `chunks: {}` (src/config/schema.ts).
+    'chunk-min': { type: 'string' },
+    'chunk-avg': { type: 'string' },
     'chunk-report': { type: 'boolean', default: false },
     'fresh-size': { type: 'string', default: '500MB' },
     'drop-caches': { type: 'boolean', default: false },
@@ -75,6 +76,14 @@ const { values, positionals } = parseArgs({
   },
 });
 
+/** --chunk-min and --chunk-avg, the defaults of `chunks: {}` when not given. */
+function chunkSizes(): { chunkMin: number; chunkAvg: number } {
+  return {
+    chunkMin: values['chunk-min'] ? size('chunk-min', values['chunk-min']) : DEFAULT_CHUNK_MIN_FILE_SIZE,
+    chunkAvg: values['chunk-avg'] ? size('chunk-avg', values['chunk-avg']) : DEFAULT_AVG_CHUNK_SIZE,
+  };
+}
+
 function size(flag: string, v: string): number {
   const n = parseSize(v);
   if (n === undefined) throw new Error(`--${flag} ${v}: expected a size such as 500MB or 3.1GB`);
@@ -99,13 +108,13 @@ for (const name of names) {
       size: size('fresh-size', values['fresh-size']!),
       changeMb: positiveNumber('change-mb', values['change-mb']!),
       dropCaches: values['drop-caches'],
-      ...(values.chunk?.length ? { chunk: values.chunk, chunkMin: size('chunk-min', values['chunk-min']!), chunkAvg: size('chunk-avg', values['chunk-avg']!) } : {}),
+      ...(values.chunk?.length ? { chunk: values.chunk, ...chunkSizes() } : {}),
     });
   } else if (name === 'fresh-host-day') {
     await freshHostDayBench({
       size: size('fresh-size', values['fresh-size']!),
       changeMb: positiveNumber('change-mb', values['change-mb']!),
-      ...(values.chunk?.length ? { chunk: values.chunk, chunkMin: size('chunk-min', values['chunk-min']!), chunkAvg: size('chunk-avg', values['chunk-avg']!) } : {}),
+      ...(values.chunk?.length ? { chunk: values.chunk, ...chunkSizes() } : {}),
     });
   } else if (name === 'compare') {
     // A preset, then any flag given overrides its value (the report calls such a run reduced when it falls short).
@@ -154,8 +163,7 @@ for (const name of names) {
       scenario: scenario as SteadyScenario,
       chunkReport: values['chunk-report'],
       // --chunk-min also picks the paks the insert / rewrite scenarios change, with chunks on or off alike.
-      chunkMin: size('chunk-min', values['chunk-min']!),
-      chunkAvg: size('chunk-avg', values['chunk-avg']!),
+      ...chunkSizes(),
       ...(chunk.length ? { chunk } : {}),
       wholeFiles: values['whole-files'],
     });

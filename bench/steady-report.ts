@@ -163,10 +163,10 @@ export async function writeSteadyReport(data?: SteadyData, quiet = false, kind: 
     ? `Steady state with chunked trees (issues 16 and 20) — ${days.length === d.options.updates ? '' : `${days.length} of `}${d.options.updates} daily updates of a generated game of ${formatBytes(cold.content)}, ${chunked.join(', ')} chunked (files ≥ ${formatBytes(d.options.chunkMin ?? 0)}, chunks of ~${formatBytes(d.options.chunkAvg ?? 0)}), build + push after each`
     : `Steady state (issue 16) — ${days.length === d.options.updates ? '' : `${days.length} of `}${d.options.updates} daily updates of a generated game of ${formatBytes(cold.content)}, build + push after each`;
   // The bench's default since stop 49: what `gamelayer init` writes for this game (app media, `chunks: {}`).
-  const initChoice = chunked.join() === 'app-media' && d.options.chunkMin === 64 * 2 ** 20 && d.options.chunkAvg === 256 * 1024;
+  const initChoice = chunked.join() === 'app-media' && d.options.chunkMin === DEFAULT_CHUNK_MIN_FILE_SIZE && d.options.chunkAvg === DEFAULT_AVG_CHUNK_SIZE;
   const chunkFlags = `--chunk ${chunked.join(' --chunk ')} --chunk-min ${flagBytes(d.options.chunkMin ?? 0)} --chunk-avg ${flagBytes(d.options.chunkAvg ?? 0)}`;
   const chunkNote = chunked.length
-    ? `\nThe month of the section "Steady state" (same edits for the same seed and size) with ${initChoice ? `app media chunked as \`gamelayer init\` writes it for this game (\`chunks: {}\`: its app media holds files ≥ 64 MiB), the bench's default (\`${chunkFlags}\` said in full; \`--whole-files\` measures the section "Steady state")` : `\`${chunkFlags}\``}
+    ? `\nThe month of the section "Steady state" (same edits for the same seed and size) with ${initChoice ? `app media chunked as \`gamelayer init\` writes it for this game (\`chunks: {}\`: its app media holds files ≥ ${DEFAULT_CHUNK_MIN_FILE_SIZE / 2 ** 20} MiB), the bench's default (\`${chunkFlags}\` said in full; \`--whole-files\` measures the section "Steady state")` : `\`${chunkFlags}\``}
 (docs/chunks.md): big files are content-defined chunks, so a partial rewrite of a pak sends the chunks it touched.
 "Written": the bytes actually written to the changed files, compressed (each changed file's compressed size × the
 share of it written: a partial pak rewrite counts its rewritten part, any other change its whole file). The figures
@@ -318,11 +318,24 @@ export function variantKey(o: SteadyData['options']): string {
   return [scenario, trees, at, `${o.updates} updates`, ...(o.seed === STEADY_SEED ? [] : [`seed ${o.seed}`])].join(', ');
 }
 
-/** steady-chunks.json's runs with `run` added: keyed anew by their options (older files carry other key texts). */
+/**
+ * steady-chunks.json's runs with `run` added: keyed anew by their options (older files carry other key texts), in
+ * the order of their settings: scenario, trees chunked (whole files last), then chunk-min, chunk-avg, game size,
+ * updates by number (the keys' text put "files ≥ 8.00 MiB" after "files ≥ 64.0 MiB"), and seed.
+ */
 export function mergeChunkRuns(file: Record<string, SteadyData>, run?: SteadyData): Record<string, SteadyData> {
-  const all: Record<string, SteadyData> = Object.fromEntries(Object.values(file).map((v) => [variantKey(v.options), v]));
-  if (run) all[variantKey(run.options)] = run;
-  return all;
+  const all = new Map(Object.values(file).map((v) => [variantKey(v.options), v]));
+  if (run) all.set(variantKey(run.options), run);
+  return Object.fromEntries([...all].sort(([, a], [, b]) => compareSettings(a.options, b.options)));
+}
+
+function compareSettings(a: SteadyData['options'], b: SteadyData['options']): number {
+  const text = (o: SteadyData['options']) => [o.scenario ?? 'daily', o.chunk?.length ? o.chunk.join('+') : '\uffff', o.seed];
+  const numbers = (o: SteadyData['options']) => [o.chunkMin ?? DEFAULT_CHUNK_MIN_FILE_SIZE, o.chunkAvg ?? DEFAULT_AVG_CHUNK_SIZE, o.size, o.updates];
+  const [ta, tb, na, nb] = [text(a), text(b), numbers(a), numbers(b)];
+  for (const i of [0, 1]) if (ta[i] !== tb[i]) return ta[i]! < tb[i]! ? -1 : 1;
+  for (const [i, n] of na.entries()) if (n !== nb[i]) return n - nb[i]!;
+  return ta[2]! < tb[2]! ? -1 : ta[2]! > tb[2]! ? 1 : 0;
 }
 
 /** Chunk and scenario runs of the steady bench: merged into steady-chunks.json, one README row each. */
@@ -331,9 +344,7 @@ export async function writeChunkReport(d?: SteadyData): Promise<void> {
   const raw: Record<string, SteadyData> = existsSync(file) ? (JSON.parse(await readFile(file, 'utf8')) as Record<string, SteadyData>) : {};
   const all = mergeChunkRuns(raw, d);
   await writeFile(file, `${JSON.stringify(all, null, 1)}\n`);
-  const rows = Object.entries(all)
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([key, v]) => {
+  const rows = Object.entries(all).map(([key, v]) => {
       const days = v.updates.filter((u) => u.day > 0);
       const sum = (f: (u: SteadyUpdate) => number) => days.reduce((n, u) => n + f(u), 0);
       const sent = sum((u) => u.sent);

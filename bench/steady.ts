@@ -31,7 +31,7 @@ export interface SteadyBenchOptions {
   seed: string;
   /**
    * Trees chunked for the run (`--chunk app-media`; docs/chunks.md), with their chunk sizes. Not given: the trees
-   * `gamelayer init` chunks for the game (app media, which holds files of 64 MiB or more), unless `wholeFiles`.
+   * `gamelayer init` chunks for the game (app media, when it holds a file of `chunkMin` or more), unless `wholeFiles`.
    */
   chunk?: TreeName[];
   /** Whole files in every tree (`--whole-files`): the month a studio gets that opts out of init's chunks. */
@@ -140,11 +140,15 @@ async function writtenCompressed(dir: string, changes: Change[]): Promise<number
   return n;
 }
 
-/** The trees chunked for the month: those named (`--chunk`), none under `--whole-files`, else what `gamelayer init` writes for the game. */
-export async function steadyChunks(dir: string, opts: Pick<SteadyBenchOptions, 'chunk' | 'wholeFiles'>): Promise<TreeName[]> {
+/**
+ * The trees chunked for the month: those named (`--chunk`), none under `--whole-files`, else what `gamelayer init`
+ * writes for the game, asked at the size the month chunks from (`--chunk-min`): a game whose biggest pak is under
+ * init's 64 MiB but over the month's threshold is chunked, not run as whole files.
+ */
+export async function steadyChunks(dir: string, opts: Pick<SteadyBenchOptions, 'chunk' | 'wholeFiles' | 'chunkMin'>): Promise<TreeName[]> {
   if (opts.chunk?.length) return opts.chunk;
   if (opts.wholeFiles) return [];
-  return (await chooseChunks(dir, 'app-media', false))?.chunked ? ['app-media'] : [];
+  return (await chooseChunks(dir, 'app-media', false, opts.chunkMin ?? DEFAULT_CHUNK_MIN_FILE_SIZE))?.chunked ? ['app-media'] : [];
 }
 
 /** `trees.<tree>.chunks` set in the work copy's gamelayer.yaml. */

@@ -38,6 +38,18 @@ describe('steady bench: which trees a month chunks', () => {
     await mkdir(path.join(dir, 'app-media/.gamelayer-chunks'));
     expect(await steadyChunks(dir, {})).toEqual([]);
   });
+
+  // The month chunks at --chunk-min: deciding at init's 64 MiB ran a game whose biggest pak is 40 MiB as whole files
+  // under --chunk-min 32MiB.
+  it('without --chunk, decides at the --chunk-min the month chunks at', async () => {
+    const dir = await tempDir();
+    await mkdir(path.join(dir, 'app-media'), { recursive: true });
+    await writeFile(path.join(dir, 'app-media/a.pak'), '');
+    await truncate(path.join(dir, 'app-media/a.pak'), 40 * 1024 * 1024);
+    expect(await steadyChunks(dir, { chunkMin: 32 * 1024 * 1024 })).toEqual(['app-media']);
+    expect(await steadyChunks(dir, { chunkMin: 64 * 1024 * 1024 })).toEqual([]);
+    expect(await steadyChunks(dir, { chunkMin: 32 * 1024 * 1024, wholeFiles: true })).toEqual([]);
+  });
 });
 
 // steady-chunks.json keyed its runs without --chunk-min: a run at 16 MiB and one at 64 MiB on the same game replaced
@@ -83,5 +95,21 @@ describe('steady bench: steady-chunks.json keeps a row per setting', () => {
     expect(dates(mergeChunkRuns(before))).toEqual(['old', 'old-1m']);
     expect(dates(mergeChunkRuns(before, run({ chunkMin: 16 * MiB }, 'new-16')))).toEqual(['new-16', 'old', 'old-1m']);
     expect(dates(mergeChunkRuns(before, run({}, 'new-64')))).toEqual(['new-64', 'old-1m']);
+  });
+
+  // The README's rows (and steady-chunks.json) came in the keys' text order: "files ≥ 8.00 MiB" after "files ≥ 64.0 MiB",
+  // "3.1 GB game" before "400 MB game".
+  it('keeps the rows in the order of their settings, sizes by number', () => {
+    const all = [
+      run({ chunk: undefined, scenario: 'insert' }, 'whole-insert'),
+      run({ chunkMin: 64 * MiB }, 'min-64'),
+      run({ chunk: undefined }, 'whole'),
+      run({ chunkMin: 8 * MiB }, 'min-8'),
+      run({ chunkMin: 16 * MiB, size: 4e8 }, 'min-16-small'),
+      run({ chunkMin: 16 * MiB }, 'min-16'),
+      run({ chunkMin: 16 * MiB, chunkAvg: MiB }, 'min-16-avg-1m'),
+      run({ chunkMin: 8 * MiB, scenario: 'insert' }, 'min-8-insert'),
+    ].reduce((file, r) => mergeChunkRuns(file, r), {} as Record<string, SteadyData>);
+    expect(Object.values(all).map((v) => v.date)).toEqual(['min-8', 'min-16-small', 'min-16', 'min-16-avg-1m', 'min-64', 'whole', 'min-8-insert', 'whole-insert']);
   });
 });

@@ -7,6 +7,7 @@
 // `chunks: {}` refuses it (chunks.reserved-path), and init never writes a config that fails on its first build.
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { ASSEMBLY_TMP_SUFFIX, CHUNKS_DIR, chunkablePath } from '../chunk/recipe.js';
 import { DEFAULT_CHUNK_MIN_FILE_SIZE } from '../config/schema.js';
 import { EMPTY_TREE_DIR } from './empty-tree-dir.js';
@@ -24,21 +25,24 @@ export interface ChunkChoice {
   reserved?: string;
 }
 
-/** The choice for app-media at `source` (relative to `dir`); undefined when it holds no file big enough to chunk. */
-export async function chooseChunks(dir: string, source: string, wholeFiles: boolean): Promise<ChunkChoice | undefined> {
+/**
+ * The choice for app-media at `source` (relative to `dir`); undefined when it holds no file of `minFileSize` or more.
+ * init asks at the default `chunks: {}` chunks at; the steady bench at its `--chunk-min`.
+ */
+export async function chooseChunks(dir: string, source: string, wholeFiles: boolean, minFileSize = DEFAULT_CHUNK_MIN_FILE_SIZE): Promise<ChunkChoice | undefined> {
   if (source === EMPTY_TREE_DIR) return undefined;
   const root = path.join(dir, source);
   // A chunked tree's source must be a folder (chunks.archive-source): a tarball stays whole files.
   if (!(await stat(root).then((s) => s.isDirectory(), () => false))) return undefined;
   const found: Walk = {};
-  await walk(root, '', DEFAULT_CHUNK_MIN_FILE_SIZE, found);
+  await walk(root, '', minFileSize, found, pLimit(STATS_AT_ONCE));
   if (!found.big) return undefined;
   const rel = (p: string) => path.posix.join(source.split(path.sep).join('/'), p);
   return {
     tree: 'app-media',
     file: rel(found.big.path),
     bytes: found.big.bytes,
-    minFileSize: DEFAULT_CHUNK_MIN_FILE_SIZE,
+    minFileSize,
     chunked: !wholeFiles && !found.reserved,
     // The reason when --whole-files is not: under it the user chose, whatever the source holds.
     ...(found.reserved && !wholeFiles ? { reserved: rel(found.reserved) } : {}),
@@ -52,26 +56,33 @@ interface Walk {
   reserved?: string;
 }
 
+/** Stats in flight at once: a media tree of 100k small files is not 100k stats one after another. */
+const STATS_AT_ONCE = 16;
+
 /**
  * Depth first, names in order (the same file is named on every run); regular files only, symlinks not followed
  * (the scan keeps them as links); a folder that cannot be read is skipped, as init does elsewhere. Every big file
- * is looked at: any of them may have a `.gamelayer-tmp` beside it.
+ * is looked at: any of them may have a `.gamelayer-tmp` beside it. A folder's files are stat'ed together (readdir's
+ * types say which are files), then read in name order, so which file is reported does not depend on timing.
  */
-async function walk(root: string, rel: string, min: number, found: Walk): Promise<void> {
+async function walk(root: string, rel: string, min: number, found: Walk, limit: LimitFunction): Promise<void> {
   const entries = await readdir(path.join(root, rel), { withFileTypes: true }).catch(() => []);
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const names = new Set(entries.map((e) => e.name));
   const at = (name: string) => (rel ? `${rel}/${name}` : name);
   // Whatever its type: the scan lists it, and the chunked tree refuses it.
   if (!rel && names.has(CHUNKS_DIR)) found.reserved = CHUNKS_DIR;
-  for (const e of entries) {
+  const sizes = await Promise.all(
+    entries.map((e) => (e.isFile() && chunkablePath(at(e.name)) ? limit(() => stat(path.join(root, at(e.name))).then((s) => s.size, () => 0)) : undefined)),
+  );
+  for (const [i, e] of entries.entries()) {
     if (found.reserved && found.big) return;
     const p = at(e.name);
-    if (e.isFile() && chunkablePath(p)) {
-      const size = await stat(path.join(root, p)).then((s) => s.size, () => 0);
+    const size = sizes[i];
+    if (size !== undefined) {
       if (size < min) continue;
       found.big ??= { path: p, bytes: size };
       if (names.has(`${e.name}${ASSEMBLY_TMP_SUFFIX}`)) found.reserved ??= at(`${e.name}${ASSEMBLY_TMP_SUFFIX}`);
-    } else if (e.isDirectory()) await walk(root, p, min, found);
+    } else if (e.isDirectory()) await walk(root, p, min, found, limit);
   }
 }
