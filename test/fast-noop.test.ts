@@ -241,6 +241,23 @@ describe('the fast path of a no-op build --push', () => {
     expect((await registrySnapshot(repo) as { tags: Record<string, string> }).tags['v1.gamelayer-record']).toBeDefined();
   });
 
+  it('keeps no value of a variable in its stamp, owner-only, and still names a changed one', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const args = ['build', '--push', `${registry.host}/studio/fast-secret`, '--tag', 'v1', '--line', 'main'];
+    const secrets = { AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI-secret-key-1', GAMELAYER_REGISTRY_USERNAME: 'ci-user-7', GAMELAYER_REGISTRY_PASSWORD: 'pw-9f3k2' };
+    await untilStamped(dir, args, secrets);
+    expect(reason(await run(dir, args, secrets))).toBeUndefined();
+    const stamps = path.join(dir, '.gamelayer', 'cache', 'fast-noop');
+    const [file] = await readdir(stamps);
+    const text = await readFile(path.join(stamps, file!), 'utf8');
+    for (const value of Object.values(secrets)) expect(text).not.toContain(value);
+    expect((await stat(path.join(stamps, file!))).mode & 0o777).toBe(0o600);
+    const changed = await run(dir, args, { ...secrets, AWS_SECRET_ACCESS_KEY: 'another-secret' });
+    expect(changed.code).toBe(0);
+    expect(reason(changed)).toBe('environment variable AWS_SECRET_ACCESS_KEY changed');
+  });
+
   it('falls through on a damaged stamp and on another gamelayer', async () => {
     const { dir, args } = await stampedGame('fast-stamp');
     const stamps = path.join(dir, '.gamelayer', 'cache', 'fast-noop');

@@ -34,7 +34,8 @@ async function whyNot(argv: readonly string[], env: NodeJS.ProcessEnv, started: 
   if (typeof stamp === 'string') return stamp;
   let key;
   try {
-    key = runKey(argv, configFile, realpathSync(path.dirname(fileURLToPath(import.meta.url))), env);
+    if (typeof stamp.key?.salt !== 'string') return 'stamp damaged (salt)';
+    key = runKey(argv, configFile, realpathSync(path.dirname(fileURLToPath(import.meta.url))), env, stamp.key.salt);
   } catch (e) {
     return `key unreadable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
   }

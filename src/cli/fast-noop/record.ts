@@ -4,8 +4,9 @@
 // once it is done: a file changed meanwhile (the build saw one content, the walk another) leaves no stamp. Only what
 // the fast path can check the same way is stamped: one repository (not ECR), the store in the state folder, the line
 // named by --line or the environment (not the git branch), a base that is scratch or in a registry, no proxy.
+import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../../config/load.js';
 import { parseBaseRef } from '../../oci/base-image.js';
@@ -68,7 +69,8 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
   }
   // The key as the run began. The config was read before this call: one written since the process started (or
   // just before: file times come from a coarse clock) may not be the text the build took, and is not stamped.
-  const key = runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env);
+  const salt = randomBytes(32).toString('hex');
+  const key = runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env, salt);
   const configTime = statSync(config.file, { bigint: true });
   const settled = BigInt(pending.startedAtMs - CONFIG_SETTLED_MS) * 1_000_000n;
   if (configTime.mtimeNs >= settled || configTime.ctimeNs >= settled) {
@@ -92,7 +94,7 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
         const output = maskedOutput(stdout, stderr);
         if (!output) return notStamped(pending, 'its output holds timings or control characters');
         if (JSON.stringify(walk()) !== JSON.stringify(before)) return notStamped(pending, 'a tree changed while it ran');
-        if (keyDifference(key, runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env))) return notStamped(pending, 'its key changed while it ran');
+        if (keyDifference(key, runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env, salt))) return notStamped(pending, 'its key changed while it ran');
         const stamp: Stamp = {
           key,
           trees: before,
@@ -103,7 +105,8 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
           ...output,
         };
         await mkdir(path.dirname(file), { recursive: true });
-        await writeFileAtomic(file, stampText(stamp));
+        // Owner only: the stamp names the environment's variables and what the run printed.
+        await writeFileAtomic(file, (tmp) => writeFile(tmp, stampText(stamp), { flag: 'wx', mode: 0o600 }));
       };
     },
   };

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-export const STAMP_FORMAT = 'gamelayer-fast-noop/1';
+export const STAMP_FORMAT = 'gamelayer-fast-noop/2';
 
 /** A registry question the fast path asks again: the tag must still name `digest`. */
 export interface TagCheck {
@@ -40,6 +40,9 @@ export interface Stamp {
   key: {
     argv: string[];
     cwd: string;
+    /** Random per stamp: the key of the environment's HMACs (key.ts keyEnv). */
+    salt: string;
+    /** Per variable name, the HMAC of its value (never the value: credentials are among them). */
     env: Record<string, string>;
     tty: [boolean, boolean];
     /** Node's version and executable. */
