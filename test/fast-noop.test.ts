@@ -106,6 +106,17 @@ async function recordLayers(dir: string): Promise<string[]> {
   return [...new Set((JSON.parse(text.slice(text.indexOf('{'))) as { layers: { digest: string }[] }).layers.map((l) => l.digest))];
 }
 
+/** The record blob the record tag's index names (its artifact manifest's one layer), as the registry serves it. */
+async function recordBlobOf(repo: string, tag = 'v1.gamelayer-record'): Promise<{ digest: string; size: number; data: string }> {
+  const name = repo.slice(registry.host.length + 1);
+  const get = async (ref: string) => (await (await fetch(`http://${registry.host}/v2/${name}/manifests/${ref}`, { headers: { accept: ACCEPT } })).json()) as { manifests?: { digest: string; platform?: { os: string } }[]; layers?: { digest: string; size: number }[] };
+  const index = await get(tag);
+  const artifact = await get(index.manifests!.find((m) => m.platform?.os === 'unknown')!.digest);
+  const { digest, size } = artifact.layers![0]!;
+  const hex = digest.slice('sha256:'.length);
+  return { digest, size, data: path.join(registry.storageDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data') };
+}
+
 const sortedLines = (s: string) => s.split('\n').filter((l) => !l.startsWith(NOT_TAKEN)).sort();
 
 describe('the fast path of a no-op build --push', () => {
@@ -120,13 +131,15 @@ describe('the fast path of a no-op build --push', () => {
     const log = await registry.accessLog();
     expect(fast.code).toBe(0);
     expect(reason(fast)).toBeUndefined();
-    // Only HEADs, each once: the image tags, the record's tag and the line tag, and each layer the record keeps.
+    // Each once: HEAD of the image tags, the record's tag and the line tag, and each layer the record keeps; GET of the
+    // record blob (hashed, as the full path does).
     const name = repo.slice(registry.host.length + 1);
     const layers = await recordLayers(dir);
     expect(log.map((e) => `${e.method} ${e.path}`).sort()).toEqual(
       [
         ...['v1', 'v1-engine', 'v1-engine-media', 'v1-app', 'v1-app-media', 'v1.gamelayer-record', 'gamelayer-line.main'].map((t) => `HEAD /v2/${name}/manifests/${t}`),
         ...layers.map((d) => `HEAD /v2/${name}/blobs/${d}`),
+        `GET /v2/${name}/blobs/${(await recordBlobOf(repo)).digest}`,
       ].sort(),
     );
     expect(await stateSnapshot(dir)).toEqual(stateBefore);
@@ -258,6 +271,29 @@ describe('the fast path of a no-op build --push', () => {
     expect(reason(changed)).toBe('environment variable AWS_SECRET_ACCESS_KEY changed');
   });
 
+  it('falls through on a damaged or deleted record blob in the registry, which the full path repairs or reports', async () => {
+    const { dir, repo, args } = await stampedGame('fast-record');
+    const name = repo.slice(registry.host.length + 1);
+    const blob = await recordBlobOf(repo);
+    const bytes = await readFile(blob.data);
+    const at = bytes.length >> 1;
+    bytes[at] = bytes[at]! ^ 0x01;
+    await writeFile(blob.data, bytes);
+    const damaged = await run(dir, args);
+    expect(damaged.code).toBe(0);
+    expect(reason(damaged)).toBe(`record blob ${blob.digest}: other bytes in ${name}`);
+    // The full path stored the record anew: the record tag's blob is now intact bytes.
+    const now = await recordBlobOf(repo);
+    expect(now.digest).not.toBe(blob.digest);
+    expect(`sha256:${createHash('sha256').update(await readFile(now.data)).digest('hex')}`).toBe(now.digest);
+    await untilStamped(dir, args);
+    expect(reason(await run(dir, args))).toBeUndefined();
+
+    expect((await fetch(`http://${registry.host}/v2/${name}/blobs/${now.digest}`, { method: 'DELETE' })).status).toBe(202);
+    const lost = await run(dir, args);
+    expect(reason(lost)).toBe(`record blob ${now.digest} gone from ${name}`);
+  });
+
   it('falls through on a damaged stamp and on another gamelayer', async () => {
     const { dir, args } = await stampedGame('fast-stamp');
     const stamps = path.join(dir, '.gamelayer', 'cache', 'fast-noop');
@@ -311,8 +347,8 @@ describe('the fast path with a registry that asks for credentials', () => {
     expect(tokenRegistry.tokenServer!.issued.length).toBe(issued + 1);
     expect(tokenRegistry.tokenServer!.issued.at(-1)).toMatchObject({ user: user.username, scopes: ['repository:studio/fast-token:pull'] });
     const log = await tokenRegistry.accessLog();
-    expect(log.filter((e) => e.method !== 'HEAD' || !/^\/v2\/studio\/fast-token\/(manifests|blobs)\//.test(e.path))).toEqual([]);
-    expect(log.filter((e) => e.status === 200)).toHaveLength(7 + (await recordLayers(dir)).length);
+    expect(log.filter((e) => e.method !== 'HEAD' || !/^\/v2\/studio\/fast-token\/(manifests|blobs)\//.test(e.path)).map((e) => `${e.method} ${e.path.replace(/sha256:\w+/, 'D')}`)).toEqual(['GET /v2/studio/fast-token/blobs/D']);
+    expect(log.filter((e) => e.status === 200)).toHaveLength(8 + (await recordLayers(dir)).length);
 
     // A credential helper for the registry: the full path would run it; the fast path does not guess.
     await writeFile(path.join(dockerConfig, 'config.json'), JSON.stringify({ ...auths, credHelpers: { [tokenRegistry.host]: 'none-such' } }));

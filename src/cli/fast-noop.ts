@@ -52,7 +52,7 @@ async function whyNot(argv: readonly string[], env: NodeJS.ProcessEnv, started: 
     }
   }
   const scanMs = performance.now() - scanStarted;
-  const registry = await registryDifference(stamp.tags, stamp.blobs, stamp.bases, env);
+  const registry = await registryDifference(stamp, env);
   if (registry) return registry;
   // Made before anything is written: a stamp that cannot be printed falls through with nothing printed twice.
   const stdout = replayedStdout(stamp.stdout, scanMs, performance.now() - started);

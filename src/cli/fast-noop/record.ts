@@ -29,6 +29,9 @@ const LINE_FROM_KEY = new Set(['--line', 'GAMELAYER_LINE', 'CODEBUILD_WEBHOOK_HE
 /** How long before the run a config must have been written for its stamp (the file clock's lag, with margin). */
 const CONFIG_SETTLED_MS = 1000;
 
+/** A record blob larger is not stamped: the fast path reads it whole on each run. */
+const MAX_RECORD_BLOB = 32 << 20;
+
 /** What the stamp reads of the build: its summary, and its record's layers and pinned bases. */
 type NoopBuild = Pick<BuildResult, 'summary'> & { record: Pick<BuildRecord, 'bases' | 'layers'> };
 
@@ -118,7 +121,7 @@ function notStamped(pending: PendingStamp, why: string): void {
 }
 
 /** What the fast path must ask the registry again, when the run was a no-op (nothing built, nothing written there); else why not. */
-function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResult): Pick<Stamp, 'tags' | 'blobs' | 'bases'> | string {
+function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResult): Pick<Stamp, 'tags' | 'blobs' | 'bases' | 'recordBlob'> | string {
   const s = result.summary;
   const built = !s.layers.every((l) => l.reused) || s.bytesNew !== 0 || (s.baseMoved?.length ?? 0) > 0 || (s.remoteLayers?.gone ?? 0) > 0;
   const r = pushed.record;
@@ -135,6 +138,8 @@ function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResu
     r.lineTag === undefined;
   if (built) return 'it built';
   if (sent) return 'it wrote to the registry';
+  if (!r.recordBlob) return 'no record blob';
+  if (r.recordBlob.size > MAX_RECORD_BLOB) return 'its record blob is too large to read again';
   const target = parseReference(pushed.repository);
   const url = registryBaseUrl(target.registry).origin;
   const tag = (t: string, digest: string): TagCheck => ({ url, repository: target.repository, tag: t, digest });
@@ -153,6 +158,6 @@ function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResu
       bases.push({ url: registryBaseUrl(ref.registry).origin, repository: ref.repository, tag: ref.tag ?? 'latest', platforms: Object.fromEntries(pinned.map((b) => [b.platform, b.digest])) });
     }
   }
-  return { tags, blobs, bases };
+  return { tags, blobs, bases, recordBlob: { url, repository: target.repository, ...r.recordBlob } };
 }
 

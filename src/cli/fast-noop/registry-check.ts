@@ -11,7 +11,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import { MEDIA_TYPES } from '../../oci/media-types.js';
 import { parseChallenge } from '../../registry/challenge.js';
-import type { BaseCheck, BlobCheck, TagCheck } from './stamp.js';
+import { sha256, type Stamp } from './stamp.js';
 
 // What the full path's client accepts (registry/client.ts MANIFEST_ACCEPT): the same answer, the same digest.
 const ACCEPT = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.dockerList].join(', ');
@@ -27,7 +27,7 @@ interface Answer {
   body: Buffer;
 }
 
-async function request(method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>): Promise<Answer> {
+async function request(method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>, limit = MAX_BODY): Promise<Answer> {
   // node:https (and TLS) only for an https registry: a loopback one needs neither.
   const lib = url.protocol === 'https:' ? await import('node:https') : http;
   return new Promise((resolve, reject) => {
@@ -36,7 +36,7 @@ async function request(method: 'GET' | 'HEAD', url: URL, headers: Record<string,
       let n = 0;
       res.on('data', (c: Buffer) => {
         n += c.length;
-        if (n > MAX_BODY) req.destroy(new NotSame(`${url.host}: answer too large`));
+        if (n > limit) req.destroy(new NotSame(`${url.host}: answer too large`));
         else chunks.push(c);
       });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -103,9 +103,9 @@ class Repository {
     return this.read(method, `manifests/${reference}`);
   }
 
-  async read(method: 'GET' | 'HEAD', what: string): Promise<Answer> {
+  async read(method: 'GET' | 'HEAD', what: string, limit?: number): Promise<Answer> {
     const url = new URL(`/v2/${this.name}/${what}`, this.base);
-    const ask = () => request(method, url, { accept: ACCEPT, ...(this.authorization ? { authorization: this.authorization } : {}) });
+    const ask = () => request(method, url, { accept: ACCEPT, ...(this.authorization ? { authorization: this.authorization } : {}) }, limit);
     let answer = await ask();
     if (answer.status !== 401) return answer;
     const sent = this.authorization;
@@ -142,8 +142,10 @@ class Repository {
   }
 }
 
-/** Undefined when every tag, kept layer and base is as recorded; else why not. */
-export async function registryDifference(tags: readonly TagCheck[], blobs: readonly BlobCheck[], bases: readonly BaseCheck[], env: NodeJS.ProcessEnv): Promise<string | undefined> {
+/** Undefined when every tag, kept layer, the record blob and base is as recorded; else why not. */
+export async function registryDifference(stamp: Pick<Stamp, 'tags' | 'blobs' | 'bases' | 'recordBlob'>, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const { tags, blobs, bases, recordBlob } = stamp;
+  if (typeof recordBlob?.size !== 'number') return 'stamp damaged (record blob)';
   const repos = new Map<string, Repository>();
   const repo = (url: string, name: string) => {
     const key = `${url} ${name}`;
@@ -171,13 +173,21 @@ export async function registryDifference(tags: readonly TagCheck[], blobs: reado
         if (answer.status !== 200) throw new NotSame(`layer ${b.digest}: registry answered ${answer.status}`);
         if (answer.headers['content-length'] !== String(b.size)) throw new NotSame(`layer ${b.digest}: another size in ${b.repository}`);
       }),
+      async () => {
+        // Read whole and hashed, as the full path does (it repairs a damaged copy, and fails on a lost one).
+        const b = recordBlob;
+        const answer = await repo(b.url, b.repository).read('GET', `blobs/${b.digest}`, Math.max(b.size, MAX_BODY));
+        if (answer.status === 404) throw new NotSame(`record blob ${b.digest} gone from ${b.repository}`);
+        if (answer.status !== 200) throw new NotSame(`record blob ${b.digest}: registry answered ${answer.status}`);
+        if (answer.body.length !== b.size || `sha256:${sha256(answer.body)}` !== b.digest) throw new NotSame(`record blob ${b.digest}: other bytes in ${b.repository}`);
+      },
       ...bases.map((b) => async () => {
         const answer = await repo(b.url, b.repository).manifest('GET', b.tag);
         if (answer.status !== 200) throw new NotSame(`base ${b.repository}:${b.tag}: registry answered ${answer.status}`);
         if (baseDigests(answer, Object.keys(b.platforms)).some(([p, d]) => b.platforms[p] !== d)) throw new NotSame(`base ${b.repository}:${b.tag} moved`);
       }),
     ];
-    const owners = [...tags.map((t) => repo(t.url, t.repository)), ...blobs.map((b) => repo(b.url, b.repository)), ...bases.map((b) => repo(b.url, b.repository))];
+    const owners = [...tags.map((t) => repo(t.url, t.repository)), ...blobs.map((b) => repo(b.url, b.repository)), repo(recordBlob.url, recordBlob.repository), ...bases.map((b) => repo(b.url, b.repository))];
     await Promise.all(
       checks.map((check, i) => {
         const owner = owners[i]!;

@@ -60,6 +60,8 @@ export interface Stamp {
   skip: string[];
   tags: TagCheck[];
   blobs: BlobCheck[];
+  /** The record's blob: read again whole and hashed, as the full path reads it on every no-op (and repairs it). */
+  recordBlob: BlobCheck;
   bases: BaseCheck[];
   /** What the run printed, the timings of its summary line cut out (replay.ts). */
   stdout: string[];
