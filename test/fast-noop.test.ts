@@ -145,7 +145,8 @@ describe('the fast path of a no-op build --push', () => {
     expect(await stateSnapshot(dir)).toEqual(stateBefore);
     expect(await registrySnapshot(repo)).toEqual(registryBefore);
 
-    // The full path on the same state: the same output but its timings, the same state folder and registry.
+    // The full path on the same state: the same output but its timings, the same state folder (but the stamp, which
+    // it removes) and registry.
     await registry.resetAccessLog();
     const full = await run(dir, args, { GAMELAYER_NO_FAST_NOOP: '1' });
     await new Promise((r) => setTimeout(r, 100));
@@ -155,7 +156,7 @@ describe('the fast path of a no-op build --push', () => {
     expect(fast.stdout).toMatch(/scan \d+\.\d\ds, total \d+\.\d\ds/);
     // stderr: the same lines (the full path says each tag is up to date in the order the answers come).
     expect(sortedLines(fast.stderr)).toEqual(sortedLines(full.stderr));
-    expect(await stateSnapshot(dir)).toEqual(stateBefore);
+    expect(await stateSnapshot(dir)).toEqual(stateBefore.filter((e) => !e.startsWith('.gamelayer/cache/fast-noop/') || e.endsWith('/')));
     expect(await registrySnapshot(repo)).toEqual(registryBefore);
     // The full path asks more (the ping, the kept layers): what a test of a fall-through sees.
     expect((await registry.accessLog()).some((e) => e.path === '/v2/')).toBe(true);
@@ -292,6 +293,15 @@ describe('the fast path of a no-op build --push', () => {
     expect((await fetch(`http://${registry.host}/v2/${name}/blobs/${now.digest}`, { method: 'DELETE' })).status).toBe(202);
     const lost = await run(dir, args);
     expect(reason(lost)).toBe(`record blob ${now.digest} gone from ${name}`);
+  });
+
+  it('removes the stamp when the full path runs the command with the fast path turned off', async () => {
+    const { dir, args } = await stampedGame('fast-off');
+    const off = await run(dir, args, { GAMELAYER_NO_FAST_NOOP: '1' });
+    expect(off.code).toBe(0);
+    expect(reason(off)).toBeUndefined();
+    expect(await readdir(path.join(dir, '.gamelayer', 'cache', 'fast-noop'))).toEqual([]);
+    expect(reason(await run(dir, args))).toBe('no stamp');
   });
 
   it('falls through on a damaged stamp and on another gamelayer', async () => {

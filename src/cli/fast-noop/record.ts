@@ -54,6 +54,7 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
   if (!pending) return undefined;
   const file = stampFile(config.stateDir, process.cwd(), pending.argv);
   await rm(file, { force: true }).catch(() => {});
+  if (pending.off) return undefined;
   const target = parseReference(pushTo[0]!);
   const base = parseBaseRef(config.baseImage, config.dir);
   const unstampable =
