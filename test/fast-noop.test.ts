@@ -8,6 +8,7 @@ import { appendFile, readdir, readFile, rm, stat, utimes, writeFile } from 'node
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maskTimings } from '../src/cli/fast-noop/replay.js';
+import { mkfifo } from './support/mkfifo.js';
 import { storedBlobs, storedManifests, storedTags } from './support/registry.js';
 import { copySample } from './support/sample.js';
 import { useRegistry } from './support/suite-registry.js';
@@ -359,6 +360,25 @@ describe('the fast path with a registry that asks for credentials', () => {
     const log = await tokenRegistry.accessLog();
     expect(log.filter((e) => e.method !== 'HEAD' || !/^\/v2\/studio\/fast-token\/(manifests|blobs)\//.test(e.path)).map((e) => `${e.method} ${e.path.replace(/sha256:\w+/, 'D')}`)).toEqual(['GET /v2/studio/fast-token/blobs/D']);
     expect(log.filter((e) => e.status === 200)).toHaveLength(8 + (await recordLayers(dir)).length);
+
+    // An `auth` that is not base64 of user:password: the full path refuses it; the fast path does not send it.
+    const file = path.join(dockerConfig, 'config.json');
+    await writeFile(file, JSON.stringify({ auths: { [tokenRegistry.host]: { auth: Buffer.from('no-colon-here').toString('base64') } } }));
+    const bad = await run(dir, args, env);
+    expect(reason(bad)).toBe(`${file}: auths.${tokenRegistry.host}.auth is not base64 of "user:password"`);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain(`error[registry.credentials]: ${file}: auths.${tokenRegistry.host}.auth is not base64`);
+    // A FIFO where the config is: read bounded, as the full path reads it, it falls through instead of waiting.
+    await writeFile(file, JSON.stringify(auths));
+    await untilStamped(dir, args, env);
+    await rm(file);
+    await mkfifo(file);
+    const fifo = await run(dir, args, env);
+    expect(reason(fifo)).toBe(`${file}: cannot read: a FIFO, not a regular file`);
+    expect(fifo.stderr).toContain(`error[registry.credentials]: ${file}: cannot read: a FIFO`);
+    await rm(file);
+    await writeFile(file, JSON.stringify(auths));
+    await untilStamped(dir, args, env);
 
     // A credential helper for the registry: the full path would run it; the fast path does not guess.
     await writeFile(path.join(dockerConfig, 'config.json'), JSON.stringify({ ...auths, credHelpers: { [tokenRegistry.host]: 'none-such' } }));

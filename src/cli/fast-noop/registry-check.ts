@@ -5,12 +5,11 @@
 // GAMELAYER_REGISTRY_USERNAME/PASSWORD or the docker config's `auths`, and a Bearer token from the realm the
 // registry names. What it cannot do alike (a credential helper or credsStore, an identity token, ECR, a proxy) is
 // a reason to fall through, as is any answer but the expected one.
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
-import path from 'node:path';
 import { MEDIA_TYPES } from '../../oci/media-types.js';
 import { parseChallenge } from '../../registry/challenge.js';
+import { decodedAuth, dockerConfigFile, hostEntry, notAString, readDockerConfig } from '../../registry/docker-config.js';
 import { sha256, type Stamp } from './stamp.js';
 
 // What the full path's client accepts (registry/client.ts MANIFEST_ACCEPT): the same answer, the same digest.
@@ -48,41 +47,39 @@ async function request(method: 'GET' | 'HEAD', url: URL, headers: Record<string,
   });
 }
 
-/** Basic credentials for `host` as the full path finds them, undefined for none; throws NotSame where it would differ. */
-export function basicCredentials(host: string, env: NodeJS.ProcessEnv): string | undefined {
+/**
+ * Basic credentials for `host` as the full path finds them (registry/credentials.ts, the same reading and rules of
+ * the docker config: registry/docker-config.ts), undefined for none; NotSame where it would differ or fail.
+ */
+export async function basicCredentials(host: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   if (/\.amazonaws\.com(\.cn)?$/i.test(host.replace(/:\d+$/, ''))) throw new NotSame(`${host}: ECR (its token comes from the AWS SDK)`);
+  const basic = (username: string, password: string) => Buffer.from(`${username}:${password}`).toString('base64');
   const user = env.GAMELAYER_REGISTRY_USERNAME;
   const password = env.GAMELAYER_REGISTRY_PASSWORD;
   if (user || password) {
     if (!user || !password) throw new NotSame('one of GAMELAYER_REGISTRY_USERNAME/PASSWORD set');
-    return Buffer.from(`${user}:${password}`).toString('base64');
+    return basic(user, password);
   }
-  const home = env.HOME ?? '';
-  const file = path.join(env.DOCKER_CONFIG ?? path.join(home, '.docker'), 'config.json');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new NotSame(`${file}: unreadable`);
-  }
-  let config: { auths?: Record<string, Record<string, unknown>>; credsStore?: unknown; credHelpers?: Record<string, unknown> };
-  try {
-    config = JSON.parse(text) as typeof config;
-  } catch {
-    throw new NotSame(`${file}: not JSON`);
-  }
-  const bare = (k: string) => k.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
-  const aliases = host.toLowerCase() === 'registry-1.docker.io' ? ['registry-1.docker.io', 'index.docker.io', 'docker.io'] : [host.toLowerCase()];
-  const find = <T>(m: Record<string, T> | undefined) => Object.entries(m ?? {}).find(([k]) => aliases.includes(bare(k)))?.[1];
-  if (find(config.credHelpers) !== undefined) throw new NotSame(`${host}: a credential helper in ${file}`);
-  const entry = find(config.auths);
+  const file = dockerConfigFile(env);
+  const read = await readDockerConfig(file);
+  if ('absent' in read) return undefined;
+  if ('problem' in read) throw new NotSame(read.problem);
+  const { config } = read;
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new NotSame(`${file}: not an object`);
+  if (hostEntry(config.credHelpers, host) !== undefined) throw new NotSame(`${host}: a credential helper in ${file}`);
+  const entry = hostEntry(config.auths, host);
   if (entry) {
-    if (entry.identitytoken !== undefined) throw new NotSame(`${host}: an identity token in ${file}`);
-    if (typeof entry.auth === 'string' && entry.auth) return entry.auth;
-    if (typeof entry.username === 'string' && typeof entry.password === 'string' && entry.username && entry.password) {
-      return Buffer.from(`${entry.username}:${entry.password}`).toString('base64');
+    const fields = ['auth', 'username', 'password', 'identitytoken'] as const;
+    const problem = fields.map((f) => notAString(file, `auths.${host}.${f}`, entry[f])).find(Boolean);
+    if (problem) throw new NotSame(problem);
+    const [auth, username, pass, identitytoken] = fields.map((f) => entry[f] as string | null | undefined);
+    if (identitytoken) throw new NotSame(`${host}: an identity token in ${file}`);
+    if (auth) {
+      const decoded = decodedAuth(auth);
+      if (!decoded) throw new NotSame(`${file}: auths.${host}.auth is not base64 of "user:password"`);
+      return basic(decoded.username, decoded.password);
     }
+    if (username && pass) return basic(username, pass);
   }
   if (config.credsStore !== undefined) throw new NotSame(`${host}: credsStore in ${file}`);
   return undefined;
@@ -147,17 +144,20 @@ export async function registryDifference(stamp: Pick<Stamp, 'tags' | 'blobs' | '
   const { tags, blobs, bases, recordBlob } = stamp;
   if (typeof recordBlob?.size !== 'number') return 'stamp damaged (record blob)';
   const repos = new Map<string, Repository>();
+  const credentials = new Map<string, string | undefined>();
   const repo = (url: string, name: string) => {
     const key = `${url} ${name}`;
     let r = repos.get(key);
     if (!r) {
       const base = new URL(url);
-      r = new Repository(base, name, basicCredentials(base.host, env));
+      r = new Repository(base, name, credentials.get(base.host));
       repos.set(key, r);
     }
     return r;
   };
   try {
+    // Up front, each host once, as the full path connects before it asks.
+    for (const host of new Set([...tags, ...blobs, recordBlob, ...bases].map((c) => new URL(c.url).host))) credentials.set(host, await basicCredentials(host, env));
     // The first question of each repository alone (it learns the auth), then the rest side by side: one round.
     const firsts = new Map<Repository, Promise<unknown>>();
     const checks: (() => Promise<void>)[] = [
