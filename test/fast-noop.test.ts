@@ -296,6 +296,30 @@ describe('the fast path of a no-op build --push', () => {
     expect(reason(lost)).toBe(`record blob ${now.digest} gone from ${name}`);
   });
 
+  it('falls through when a build of another tag took the last-build pointer as the no-op ended', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const state = path.join(dir, '.gamelayer');
+    const records = path.join(state, 'records');
+    const trigger = path.join(dir, 'swap-now');
+    const swap = { stateDir: state, pointer: path.join(records, 'build-last.json'), ours: path.join(records, 'build-v1.json'), theirs: path.join(records, 'build-v2.json'), trigger };
+    const env = { NODE_OPTIONS: `--require ${path.resolve('test/support/swap-pointer-at-walk.cjs')}`, GL_TEST_SWAP_POINTER: JSON.stringify(swap) };
+    const args = ['build', '--push', `${registry.host}/studio/fast-pointer`, '--tag', 'v1', '--line', 'main'];
+    await untilStamped(dir, args, env);
+    // A build of v2 (no push), then the no-op of v1 points the pointer back at v1; as it ends, v2's build (the
+    // hook) takes the pointer again.
+    expect((await run(dir, ['build', '--tag', 'v2', '--line', 'main'], env)).code).toBe(0);
+    await writeFile(trigger, '');
+    const noop = await run(dir, args, env);
+    expect(noop.code).toBe(0);
+    expect(reason(noop)).toBe('state folder changed');
+    await expect(stat(trigger)).rejects.toThrow();
+    const pointed = await run(dir, args, env);
+    expect(reason(pointed)).toBe('the last-build pointer names another build');
+    // The full path points it back at v1.
+    expect(await readFile(swap.pointer)).toEqual(await readFile(swap.ours));
+  });
+
   it('removes the stamp when the full path runs the command with the fast path turned off', async () => {
     const { dir, args } = await stampedGame('fast-off');
     const off = await run(dir, args, { GAMELAYER_NO_FAST_NOOP: '1' });

@@ -9,6 +9,7 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { candidateConfig, DEBUG_VAR, keyDifference, OFF_VAR, runKey, usesProxy } from './fast-noop/key.js';
+import { recordHead, sameBuildHead } from '../state/record-head.js';
 import { registryDifference } from './fast-noop/registry-check.js';
 import { replayedStdout } from './fast-noop/replay.js';
 import { readStamp, stampFile } from './fast-noop/stamp.js';
@@ -43,6 +44,8 @@ async function whyNot(argv: readonly string[], env: NodeJS.ProcessEnv, started: 
   if (differs) return `${differs} changed`;
   if (stamp.stateDir !== stateDir) return 'state folder moved';
   if (stateWalkHash(stateDir) !== stamp.state) return 'state folder changed';
+  // The pointer's head too (4 KiB): a stamp must never vouch for a last build the full path would point away from.
+  if (!stamp.lastBuild || !sameBuildHead(recordHead(stamp.lastBuild.file), stamp.lastBuild)) return 'the last-build pointer names another build';
   const scanStarted = performance.now();
   for (const [root, hash] of Object.entries(stamp.trees)) {
     try {

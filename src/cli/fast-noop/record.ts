@@ -15,6 +15,9 @@ import { parseReference, registryBaseUrl } from '../../registry/reference.js';
 import { writeRequestsSent } from '../../registry/transport.js';
 import type { PushBuildResult } from '../../pipeline/steps/push.js';
 import type { BuildResult } from '../../pipeline/build.js';
+import { recordHead, sameBuildHead } from '../../state/record-head.js';
+import { lastBuildFile } from '../../state/records.js';
+import { withRecordsLock } from '../../state/records-lock.js';
 import type { BuildRecord } from '../../types.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { candidateConfig, DEBUG_VAR, keyDifference, runKey, usesProxy } from './key.js';
@@ -32,8 +35,8 @@ const CONFIG_SETTLED_MS = 1000;
 /** A record blob larger is not stamped: the fast path reads it whole on each run. */
 const MAX_RECORD_BLOB = 32 << 20;
 
-/** What the stamp reads of the build: its summary, and its record's layers and pinned bases. */
-type NoopBuild = Pick<BuildResult, 'summary'> & { record: Pick<BuildRecord, 'bases' | 'layers'> };
+/** What the stamp reads of the build: its summary, its record's file, layers and pinned bases. */
+type NoopBuild = Pick<BuildResult, 'summary' | 'recordFile'> & { record: Pick<BuildRecord, 'bases' | 'layers'> };
 
 export interface NoopStamping {
   /** The build and its push are done and printed: stamps the run if it was a no-op. */
@@ -99,10 +102,18 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
         if (!output) return notStamped(pending, 'its output holds timings or control characters');
         if (JSON.stringify(walk()) !== JSON.stringify(before)) return notStamped(pending, 'a tree changed while it ran');
         if (keyDifference(key, runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env, salt))) return notStamped(pending, 'its key changed while it ran');
+        // The state as this build left it: a build of another tag since (its record now the last-build pointer)
+        // would be vouched for, and the full path would point back at this one. Under the records lock, which
+        // moves the pointer; the fast path reads the pointer's head again (last-build.json below).
+        const pointer = lastBuildFile(config);
+        const head = recordHead(result.recordFile);
+        const state = await withRecordsLock(config.stateDir, async () => (sameBuildHead(head, recordHead(pointer)) ? stateWalkHash(config.stateDir) : undefined));
+        if (state === undefined) return notStamped(pending, 'the last-build pointer names another build');
         const stamp: Stamp = {
           key,
           trees: before,
-          state: stateWalkHash(config.stateDir),
+          state,
+          lastBuild: { file: pointer, tag: head.tag!, createdMs: head.createdMs! },
           stateDir: config.stateDir,
           skip,
           ...checks,

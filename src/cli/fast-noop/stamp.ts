@@ -56,6 +56,8 @@ export interface Stamp {
   /** The sha256 of the state folder's walk (tree-walk.ts stateWalk). */
   state: string;
   stateDir: string;
+  /** The last-build pointer and the build it named (its record's first tag and creation time, state/record-head.ts). */
+  lastBuild: { file: string; tag: string; createdMs: number };
   /** Folders under the tree sources the walk leaves out: the state folder and the store (gamelayer's own). */
   skip: string[];
   tags: TagCheck[];
