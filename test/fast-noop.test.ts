@@ -4,7 +4,7 @@
 // path, which GAMELAYER_DEBUG_FAST_NOOP=1 makes say why. A real registry, the real CLI, no mocks.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFile, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, open, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maskTimings } from '../src/cli/fast-noop/replay.js';
@@ -318,6 +318,23 @@ describe('the fast path of a no-op build --push', () => {
     expect(reason(pointed)).toBe('the last-build pointer names another build');
     // The full path points it back at v1.
     expect(await readFile(swap.pointer)).toEqual(await readFile(swap.ours));
+  });
+
+  it('falls through on a blob of the local store written in place, which the full path repairs', async () => {
+    const { dir, repo, args } = await stampedGame('fast-store');
+    const name = repo.slice(registry.host.length + 1);
+    const head = await fetch(`http://${registry.host}/v2/${name}/manifests/v1`, { method: 'HEAD', headers: { accept: ACCEPT } });
+    const digest = head.headers.get('docker-content-digest')!;
+    const file = path.join(dir, '.gamelayer', 'oci', 'blobs', 'sha256', digest.slice('sha256:'.length));
+    const bytes = await readFile(file);
+    // One byte written into the server's manifest: same file, same size, its folder untouched.
+    const fh = await open(file, 'r+');
+    await fh.write(Buffer.from([bytes[10]! ^ 0x20]), 0, 1, 10);
+    await fh.close();
+    const r = await run(dir, args);
+    expect(r.code).toBe(0);
+    expect(reason(r)).toBe(`store blob ${digest.slice('sha256:'.length)} changed`);
+    expect(await readFile(file)).toEqual(bytes);
   });
 
   it('removes the stamp when the full path runs the command with the fast path turned off', async () => {

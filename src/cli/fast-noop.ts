@@ -13,7 +13,7 @@ import { recordHead, sameBuildHead } from '../state/record-head.js';
 import { registryDifference } from './fast-noop/registry-check.js';
 import { replayedStdout } from './fast-noop/replay.js';
 import { readStamp, stampFile } from './fast-noop/stamp.js';
-import { stateWalkHash, treeWalkHash } from './fast-noop/tree-walk.js';
+import { blobIdentities, stateWalkHash, treeWalkHash } from './fast-noop/tree-walk.js';
 
 /** The exit code of a replayed no-op (0), or undefined: run the full path. */
 export async function tryFastNoop(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
@@ -44,6 +44,10 @@ async function whyNot(argv: readonly string[], env: NodeJS.ProcessEnv, started: 
   if (differs) return `${differs} changed`;
   if (stamp.stateDir !== stateDir) return 'state folder moved';
   if (stateWalkHash(stateDir) !== stamp.state) return 'state folder changed';
+  const blobs = stamp.storeBlobs && blobIdentities(Object.keys(stamp.storeBlobs));
+  if (!blobs) return 'stamp damaged (store blobs)';
+  const changedBlob = Object.keys(blobs).find((f) => blobs[f] !== stamp.storeBlobs[f]);
+  if (changedBlob) return `store blob ${path.basename(changedBlob)} changed`;
   // The pointer's head too (4 KiB): a stamp must never vouch for a last build the full path would point away from.
   if (!stamp.lastBuild || !sameBuildHead(recordHead(stamp.lastBuild.file), stamp.lastBuild)) return 'the last-build pointer names another build';
   const scanStarted = performance.now();

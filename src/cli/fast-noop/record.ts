@@ -5,7 +5,7 @@
 // the fast path can check the same way is stamped: one repository (not ECR), the store in the state folder, the line
 // named by --line or the environment (not the git branch), a base that is scratch or in a registry, no proxy.
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../../config/load.js';
@@ -24,7 +24,7 @@ import { candidateConfig, DEBUG_VAR, keyDifference, runKey, usesProxy } from './
 import { pendingStamp, type PendingStamp } from './output-tap.js';
 import { maskedOutput } from './replay.js';
 import { stampFile, stampText, type BaseCheck, type Stamp, type TagCheck } from './stamp.js';
-import { stateWalkHash, treeWalkHash } from './tree-walk.js';
+import { blobIdentities, stateWalkHash, treeWalkHash } from './tree-walk.js';
 
 /** Where the line came from: only --line and the environment are in the key (the git branch is not). */
 const LINE_FROM_KEY = new Set(['--line', 'GAMELAYER_LINE', 'CODEBUILD_WEBHOOK_HEAD_REF', 'CODEBUILD_SOURCE_VERSION']);
@@ -113,6 +113,7 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
           key,
           trees: before,
           state,
+          storeBlobs: blobIdentities(storeBlobFiles(config.store, pushed.images.map((i) => i.digest), result.record.layers.map((l) => l.digest))),
           lastBuild: { file: pointer, tag: head.tag!, createdMs: head.createdMs! },
           stateDir: config.stateDir,
           skip,
@@ -173,3 +174,27 @@ function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResu
   return { tags, blobs, bases, recordBlob: { url, repository: target.repository, ...r.recordBlob } };
 }
 
+
+/** A manifest or index of the store larger is not read: the run is not stamped. */
+const MAX_MANIFEST = 4 << 20;
+
+/**
+ * The files in the store of the `images` (indexes or manifests), every blob they name (platform manifests, configs,
+ * layers), and the record's `layers`, each once. The store is this run's own, just pushed from: its manifests are read as they are.
+ */
+function storeBlobFiles(store: string, images: readonly string[], layers: readonly string[]): string[] {
+  const files = new Map<string, string>();
+  const visit = (digest: string, parse: boolean) => {
+    if (files.has(digest) || !/^sha256:[0-9a-f]{64}$/.test(digest)) return;
+    const file = path.join(store, 'blobs', 'sha256', digest.slice('sha256:'.length));
+    files.set(digest, file);
+    if (!parse) return;
+    if (lstatSync(file).size > MAX_MANIFEST) throw new Error(`${digest}: a manifest above ${MAX_MANIFEST} bytes`);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { manifests?: { digest?: unknown }[]; config?: { digest?: unknown }; layers?: { digest?: unknown }[] };
+    for (const m of doc.manifests ?? []) if (typeof m.digest === 'string') visit(m.digest, true);
+    for (const d of [doc.config, ...(doc.layers ?? [])]) if (typeof d?.digest === 'string') visit(d.digest, false);
+  };
+  for (const d of images) visit(d, true);
+  for (const d of layers) visit(d, false);
+  return [...files.values()];
+}

@@ -56,6 +56,8 @@ export interface Stamp {
   /** The sha256 of the state folder's walk (tree-walk.ts stateWalk). */
   state: string;
   stateDir: string;
+  /** Each blob of the local store the pushed images and the record name: its path and identity (tree-walk.ts). */
+  storeBlobs: Record<string, string>;
   /** The last-build pointer and the build it named (its record's first tag and creation time, state/record-head.ts). */
   lastBuild: { file: string; tag: string; createdMs: number };
   /** Folders under the tree sources the walk leaves out: the state folder and the store (gamelayer's own). */

@@ -6,7 +6,7 @@ import { lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { sha256 } from './stamp.js';
 
-function identity(st: BigIntStats): string {
+export function identity(st: BigIntStats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mode}:${st.mtimeNs}:${st.ctimeNs}`;
 }
 
@@ -66,4 +66,20 @@ export function stateWalkHash(stateDir: string): string {
     return `unreadable:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
   }
   return sha256(lines.join('\n'));
+}
+
+/**
+ * Per blob of the store (path → identity): a blob rewritten in place (a byte written into the server's manifest)
+ * keeps the blob folder's identity, which the state walk takes as one entry. A blob gone is `gone`.
+ */
+export function blobIdentities(files: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of files) {
+    try {
+      out[f] = identity(lstatSync(f, { bigint: true }));
+    } catch (e) {
+      out[f] = `gone:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
+    }
+  }
+  return out;
 }
