@@ -24,6 +24,7 @@ import { candidateConfig, DEBUG_VAR, keyDifference, runKey, usesProxy } from './
 import { pendingStamp, type PendingStamp } from './output-tap.js';
 import { maskedOutput } from './replay.js';
 import { stampFile, stampText, type BaseCheck, type Stamp, type TagCheck } from './stamp.js';
+import { RACY_WINDOW_MS } from '../../scan/stat-cache.js';
 import { blobIdentities, stateWalkHash, treeWalkHash } from './tree-walk.js';
 
 /** Where the line came from: only --line and the environment are in the key (the git branch is not). */
@@ -86,8 +87,16 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
   }
   const skip = [config.stateDir, config.store];
   const roots = [...new Set(Object.values(config.trees).flatMap((t) => Object.values(t.sources)))].sort();
-  const walk = () => Object.fromEntries(roots.map((r) => [r, treeWalkHash(r, skip)]));
-  const before = walk();
+  const walk = (newest?: { mtimeNs: bigint }) => Object.fromEntries(roots.map((r) => [r, treeWalkHash(r, skip, newest)]));
+  const walkedAtNs = BigInt(Date.now()) * 1_000_000n;
+  const newest = { mtimeNs: 0n };
+  const before = walk(newest);
+  // A file written in the scan's racy window (scan/stat-cache.ts) may be written again under the same identity (a
+  // coarse file clock): excluded files too, which the scan never hashes (so its output shows no `hash` line).
+  if (newest.mtimeNs >= walkedAtNs - BigInt(RACY_WINDOW_MS) * 1_000_000n) {
+    notStamped(pending, `a file of a tree was written in the ${RACY_WINDOW_MS} ms before it started`);
+    return undefined;
+  }
   return {
     done(result, pushed) {
       let checks;

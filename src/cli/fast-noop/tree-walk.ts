@@ -13,9 +13,9 @@ export function identity(st: BigIntStats): string {
 /**
  * The hash of `root`'s walk. The root itself is stat-ed both ways (a source that is a link to a folder is scanned
  * as that folder); `skip` lists folders below it that are gamelayer's own (the state folder, the store), left out
- * as the scan leaves them out. A root that is gone hashes as such.
+ * as the scan leaves them out. A root that is gone hashes as such. `newest` is raised to the latest mtime of a file.
  */
-export function treeWalkHash(root: string, skip: readonly string[]): string {
+export function treeWalkHash(root: string, skip: readonly string[], newest?: { mtimeNs: bigint }): string {
   const lines: string[] = [];
   let top: BigIntStats;
   try {
@@ -24,17 +24,19 @@ export function treeWalkHash(root: string, skip: readonly string[]): string {
   } catch (e) {
     return `gone:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
   }
-  if (top.isDirectory()) walk(root, '', new Set(skip), lines);
+  if (top.isDirectory()) walk(root, '', new Set(skip), lines, newest);
+  else if (newest && top.mtimeNs > newest.mtimeNs) newest.mtimeNs = top.mtimeNs;
   return sha256(lines.join('\n'));
 }
 
-function walk(dir: string, rel: string, skip: ReadonlySet<string>, lines: string[]): void {
+function walk(dir: string, rel: string, skip: ReadonlySet<string>, lines: string[], newest?: { mtimeNs: bigint }): void {
   for (const name of readdirSync(dir).sort()) {
     const full = path.join(dir, name);
     if (skip.has(full)) continue;
     const st = lstatSync(full, { bigint: true });
     lines.push(`${rel}${name}\0${identity(st)}`);
-    if (st.isDirectory()) walk(full, `${rel}${name}/`, skip, lines);
+    if (st.isDirectory()) walk(full, `${rel}${name}/`, skip, lines, newest);
+    else if (newest && st.mtimeNs > newest.mtimeNs) newest.mtimeNs = st.mtimeNs;
   }
 }
 
