@@ -9,11 +9,10 @@ import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { candidateConfig, DEBUG_VAR, keyDifference, OFF_VAR, runKey, usesProxy } from './fast-noop/key.js';
-import { recordHead, sameBuildHead } from '../state/record-head.js';
 import { registryDifference } from './fast-noop/registry-check.js';
 import { replayedStdout } from './fast-noop/replay.js';
 import { readStamp, stampFile } from './fast-noop/stamp.js';
-import { blobIdentities, stateWalkHash, treeWalkHash } from './fast-noop/tree-walk.js';
+import { blobIdentities, headHash, stateWalkHash, treeWalkHash } from './fast-noop/tree-walk.js';
 
 /** The exit code of a replayed no-op (0), or undefined: run the full path. */
 export async function tryFastNoop(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
@@ -49,7 +48,7 @@ async function whyNot(argv: readonly string[], env: NodeJS.ProcessEnv, started: 
   const changedBlob = Object.keys(blobs).find((f) => blobs[f] !== stamp.storeBlobs[f]);
   if (changedBlob) return `store blob ${path.basename(changedBlob)} changed`;
   // The pointer's head too (4 KiB): a stamp must never vouch for a last build the full path would point away from.
-  if (!stamp.lastBuild || !sameBuildHead(recordHead(stamp.lastBuild.file), stamp.lastBuild)) return 'the last-build pointer names another build';
+  if (!stamp.lastBuild || headHash(stamp.lastBuild.file) !== stamp.lastBuild.head) return 'the last-build pointer names another build';
   const scanStarted = performance.now();
   for (const [root, hash] of Object.entries(stamp.trees)) {
     try {

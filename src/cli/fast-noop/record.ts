@@ -25,7 +25,7 @@ import { pendingStamp, type PendingStamp } from './output-tap.js';
 import { maskedOutput } from './replay.js';
 import { stampFile, stampText, type BaseCheck, type Stamp, type TagCheck } from './stamp.js';
 import { RACY_WINDOW_MS } from '../../scan/stat-cache.js';
-import { blobIdentities, stateWalkHash, treeWalkHash } from './tree-walk.js';
+import { blobIdentities, headHash, stateWalkHash, treeWalkHash } from './tree-walk.js';
 
 /** Where the line came from: only --line and the environment are in the key (the git branch is not). */
 const LINE_FROM_KEY = new Set(['--line', 'GAMELAYER_LINE', 'CODEBUILD_WEBHOOK_HEAD_REF', 'CODEBUILD_SOURCE_VERSION']);
@@ -113,17 +113,23 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
         if (keyDifference(key, runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env, salt))) return notStamped(pending, 'its key changed while it ran');
         // The state as this build left it: a build of another tag since (its record now the last-build pointer)
         // would be vouched for, and the full path would point back at this one. Under the records lock, which
-        // moves the pointer; the fast path reads the pointer's head again (last-build.json below).
+        // moves the pointer; the fast path reads the pointer's head again (its sha256 below).
         const pointer = lastBuildFile(config);
         const head = recordHead(result.recordFile);
-        const state = await withRecordsLock(config.stateDir, async () => (sameBuildHead(head, recordHead(pointer)) ? stateWalkHash(config.stateDir) : undefined));
-        if (state === undefined) return notStamped(pending, 'the last-build pointer names another build');
+        // The head before the walk: a pointer written between them leaves a stamp whose head and walk disagree.
+        const walked = await withRecordsLock(config.stateDir, async () => {
+          if (!sameBuildHead(head, recordHead(pointer))) return undefined;
+          const pointerHead = headHash(pointer);
+          return { pointerHead, state: stateWalkHash(config.stateDir) };
+        });
+        if (walked === undefined) return notStamped(pending, 'the last-build pointer names another build');
+        const { state, pointerHead } = walked;
         const stamp: Stamp = {
           key,
           trees: before,
           state,
           storeBlobs: blobIdentities(storeBlobFiles(config.store, pushed.images.map((i) => i.digest), result.record.layers.map((l) => l.digest))),
-          lastBuild: { file: pointer, tag: head.tag!, createdMs: head.createdMs! },
+          lastBuild: { file: pointer, head: pointerHead },
           stateDir: config.stateDir,
           skip,
           ...checks,

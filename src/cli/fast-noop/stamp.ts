@@ -58,8 +58,8 @@ export interface Stamp {
   stateDir: string;
   /** Each blob of the local store the pushed images and the record name: its path and identity (tree-walk.ts). */
   storeBlobs: Record<string, string>;
-  /** The last-build pointer and the build it named (its record's first tag and creation time, state/record-head.ts). */
-  lastBuild: { file: string; tag: string; createdMs: number };
+  /** The last-build pointer, naming the stamped build when stamped, and the sha256 of its head (tree-walk.ts headHash). */
+  lastBuild: { file: string; head: string };
   /** Folders under the tree sources the walk leaves out: the state folder and the store (gamelayer's own). */
   skip: string[];
   tags: TagCheck[];

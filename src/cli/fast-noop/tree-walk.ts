@@ -2,7 +2,7 @@
 // state folder's files. Each entry's device, inode, size, mode and times (nanoseconds): a file written, touched,
 // replaced, added, removed or renamed changes the walk's hash. The walk never follows a link (nor does the scan:
 // a link is stored as one).
-import { lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { sha256 } from './stamp.js';
 
@@ -84,4 +84,26 @@ export function blobIdentities(files: readonly string[]): Record<string, string>
     }
   }
   return out;
+}
+
+/** Bytes of a record's head (state/record-head.ts reads as many): its kind, store, game, creation time and tags. */
+const HEAD_BYTES = 4096;
+
+/** The sha256 of the first 4 KiB of a regular file (a record's head), or why there is none. */
+export function headHash(file: string): string {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    return `unreadable:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return 'not a file';
+    const head = Buffer.alloc(HEAD_BYTES);
+    return sha256(head.subarray(0, readSync(fd, head, 0, HEAD_BYTES, 0)));
+  } catch (e) {
+    return `unreadable:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
+  } finally {
+    closeSync(fd);
+  }
 }
