@@ -296,6 +296,9 @@ describe('the fast path of a no-op build --push', () => {
     expect((await fetch(`http://${registry.host}/v2/${name}/blobs/${now.digest}`, { method: 'DELETE' })).status).toBe(202);
     const lost = await run(dir, args);
     expect(reason(lost)).toBe(`record blob ${now.digest} gone from ${name}`);
+    // The full path reads the previous record from there and reports it gone (the fast path answered 0 before).
+    expect(lost.code).not.toBe(0);
+    expect(lost.stderr).toContain(`error[registry.not-found]: get build record ${now.digest} from ${name}`);
   });
 
   it('falls through when a build of another tag took the last-build pointer as the no-op ended', async () => {
