@@ -4,10 +4,11 @@
 // path, which GAMELAYER_DEBUG_FAST_NOOP=1 makes say why. A real registry, the real CLI, no mocks.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { appendFile, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { appendFile, open, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { maskTimings } from '../src/cli/fast-noop/replay.js';
+import { mkfifo } from './support/mkfifo.js';
 import { storedBlobs, storedManifests, storedTags } from './support/registry.js';
 import { copySample } from './support/sample.js';
 import { useRegistry } from './support/suite-registry.js';
@@ -106,6 +107,17 @@ async function recordLayers(dir: string): Promise<string[]> {
   return [...new Set((JSON.parse(text.slice(text.indexOf('{'))) as { layers: { digest: string }[] }).layers.map((l) => l.digest))];
 }
 
+/** The record blob the record tag's index names (its artifact manifest's one layer), as the registry serves it. */
+async function recordBlobOf(repo: string, tag = 'v1.gamelayer-record'): Promise<{ digest: string; size: number; data: string }> {
+  const name = repo.slice(registry.host.length + 1);
+  const get = async (ref: string) => (await (await fetch(`http://${registry.host}/v2/${name}/manifests/${ref}`, { headers: { accept: ACCEPT } })).json()) as { manifests?: { digest: string; platform?: { os: string } }[]; layers?: { digest: string; size: number }[] };
+  const index = await get(tag);
+  const artifact = await get(index.manifests!.find((m) => m.platform?.os === 'unknown')!.digest);
+  const { digest, size } = artifact.layers![0]!;
+  const hex = digest.slice('sha256:'.length);
+  return { digest, size, data: path.join(registry.storageDir, 'docker/registry/v2/blobs/sha256', hex.slice(0, 2), hex, 'data') };
+}
+
 const sortedLines = (s: string) => s.split('\n').filter((l) => !l.startsWith(NOT_TAKEN)).sort();
 
 describe('the fast path of a no-op build --push', () => {
@@ -120,19 +132,22 @@ describe('the fast path of a no-op build --push', () => {
     const log = await registry.accessLog();
     expect(fast.code).toBe(0);
     expect(reason(fast)).toBeUndefined();
-    // Only HEADs, each once: the image tags, the record's tag and the line tag, and each layer the record keeps.
+    // Each once: HEAD of the image tags, the record's tag and the line tag, and each layer the record keeps; GET of the
+    // record blob (hashed, as the full path does).
     const name = repo.slice(registry.host.length + 1);
     const layers = await recordLayers(dir);
     expect(log.map((e) => `${e.method} ${e.path}`).sort()).toEqual(
       [
         ...['v1', 'v1-engine', 'v1-engine-media', 'v1-app', 'v1-app-media', 'v1.gamelayer-record', 'gamelayer-line.main'].map((t) => `HEAD /v2/${name}/manifests/${t}`),
         ...layers.map((d) => `HEAD /v2/${name}/blobs/${d}`),
+        `GET /v2/${name}/blobs/${(await recordBlobOf(repo)).digest}`,
       ].sort(),
     );
     expect(await stateSnapshot(dir)).toEqual(stateBefore);
     expect(await registrySnapshot(repo)).toEqual(registryBefore);
 
-    // The full path on the same state: the same output but its timings, the same state folder and registry.
+    // The full path on the same state: the same output but its timings, the same state folder (but the stamp, which
+    // it removes) and registry.
     await registry.resetAccessLog();
     const full = await run(dir, args, { GAMELAYER_NO_FAST_NOOP: '1' });
     await new Promise((r) => setTimeout(r, 100));
@@ -142,7 +157,7 @@ describe('the fast path of a no-op build --push', () => {
     expect(fast.stdout).toMatch(/scan \d+\.\d\ds, total \d+\.\d\ds/);
     // stderr: the same lines (the full path says each tag is up to date in the order the answers come).
     expect(sortedLines(fast.stderr)).toEqual(sortedLines(full.stderr));
-    expect(await stateSnapshot(dir)).toEqual(stateBefore);
+    expect(await stateSnapshot(dir)).toEqual(stateBefore.filter((e) => !e.startsWith('.gamelayer/cache/fast-noop/') || e.endsWith('/')));
     expect(await registrySnapshot(repo)).toEqual(registryBefore);
     // The full path asks more (the ping, the kept layers): what a test of a fall-through sees.
     expect((await registry.accessLog()).some((e) => e.path === '/v2/')).toBe(true);
@@ -181,6 +196,8 @@ describe('the fast path of a no-op build --push', () => {
     expect(reason(r)).toBe(`tree source ${path.join(dir, 'app')} changed`);
     // Excluded: the full path built nothing; it was a no-op, stamped, and the fast path answers the next run.
     expect(r.stdout).toContain('layers: 0 built');
+    // Not stamped: the log was written in the scan's racy window (2 s), though the scan hashed nothing to say so.
+    expect(r.stderr).toContain('gamelayer: no-op not stamped: a file of a tree was written in the 2000 ms before it started');
     await untilStamped(dir, args).catch(() => undefined);
     expect(reason(await run(dir, args))).toBeUndefined();
   });
@@ -241,6 +258,99 @@ describe('the fast path of a no-op build --push', () => {
     expect((await registrySnapshot(repo) as { tags: Record<string, string> }).tags['v1.gamelayer-record']).toBeDefined();
   });
 
+  it('keeps no value of a variable in its stamp, owner-only, and still names a changed one', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const args = ['build', '--push', `${registry.host}/studio/fast-secret`, '--tag', 'v1', '--line', 'main'];
+    const secrets = { AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI-secret-key-1', GAMELAYER_REGISTRY_USERNAME: 'ci-user-7', GAMELAYER_REGISTRY_PASSWORD: 'pw-9f3k2' };
+    await untilStamped(dir, args, secrets);
+    expect(reason(await run(dir, args, secrets))).toBeUndefined();
+    const stamps = path.join(dir, '.gamelayer', 'cache', 'fast-noop');
+    const [file] = await readdir(stamps);
+    const text = await readFile(path.join(stamps, file!), 'utf8');
+    for (const value of Object.values(secrets)) expect(text).not.toContain(value);
+    expect((await stat(path.join(stamps, file!))).mode & 0o777).toBe(0o600);
+    const changed = await run(dir, args, { ...secrets, AWS_SECRET_ACCESS_KEY: 'another-secret' });
+    expect(changed.code).toBe(0);
+    expect(reason(changed)).toBe('environment variable AWS_SECRET_ACCESS_KEY changed');
+  });
+
+  it('falls through on a damaged or deleted record blob in the registry, which the full path repairs or reports', async () => {
+    const { dir, repo, args } = await stampedGame('fast-record');
+    const name = repo.slice(registry.host.length + 1);
+    const blob = await recordBlobOf(repo);
+    const bytes = await readFile(blob.data);
+    const at = bytes.length >> 1;
+    bytes[at] = bytes[at]! ^ 0x01;
+    await writeFile(blob.data, bytes);
+    const damaged = await run(dir, args);
+    expect(damaged.code).toBe(0);
+    expect(reason(damaged)).toBe(`record blob ${blob.digest}: other bytes in ${name}`);
+    // The full path stored the record anew: the record tag's blob is now intact bytes.
+    const now = await recordBlobOf(repo);
+    expect(now.digest).not.toBe(blob.digest);
+    expect(`sha256:${createHash('sha256').update(await readFile(now.data)).digest('hex')}`).toBe(now.digest);
+    await untilStamped(dir, args);
+    expect(reason(await run(dir, args))).toBeUndefined();
+
+    expect((await fetch(`http://${registry.host}/v2/${name}/blobs/${now.digest}`, { method: 'DELETE' })).status).toBe(202);
+    const lost = await run(dir, args);
+    expect(reason(lost)).toBe(`record blob ${now.digest} gone from ${name}`);
+    // The full path reads the previous record from there and reports it gone (the fast path answered 0 before).
+    expect(lost.code).not.toBe(0);
+    expect(lost.stderr).toContain(`error[registry.not-found]: get build record ${now.digest} from ${name}`);
+  });
+
+  it('falls through when a build of another tag took the last-build pointer as the no-op ended', async () => {
+    const dir = await tempDir();
+    copySample(dir);
+    const state = path.join(dir, '.gamelayer');
+    const records = path.join(state, 'records');
+    const trigger = path.join(dir, 'swap-now');
+    const swap = { stateDir: state, pointer: path.join(records, 'build-last.json'), ours: path.join(records, 'build-v1.json'), theirs: path.join(records, 'build-v2.json'), trigger };
+    const env = { NODE_OPTIONS: `--require ${path.resolve('test/support/swap-pointer-at-walk.cjs')}`, GL_TEST_SWAP_POINTER: JSON.stringify(swap) };
+    const args = ['build', '--push', `${registry.host}/studio/fast-pointer`, '--tag', 'v1', '--line', 'main'];
+    await untilStamped(dir, args, env);
+    // A build of v2 (no push), then the no-op of v1 points the pointer back at v1; as it ends, v2's build (the
+    // hook) takes the pointer again.
+    expect((await run(dir, ['build', '--tag', 'v2', '--line', 'main'], env)).code).toBe(0);
+    await writeFile(trigger, '');
+    const noop = await run(dir, args, env);
+    expect(noop.code).toBe(0);
+    expect(reason(noop)).toBe('state folder changed');
+    await expect(stat(trigger)).rejects.toThrow();
+    const pointed = await run(dir, args, env);
+    expect(reason(pointed)).toBe('the last-build pointer names another build');
+    // The full path points it back at v1.
+    expect(await readFile(swap.pointer)).toEqual(await readFile(swap.ours));
+  });
+
+  it('falls through on a blob of the local store written in place, which the full path repairs', async () => {
+    const { dir, repo, args } = await stampedGame('fast-store');
+    const name = repo.slice(registry.host.length + 1);
+    const head = await fetch(`http://${registry.host}/v2/${name}/manifests/v1`, { method: 'HEAD', headers: { accept: ACCEPT } });
+    const digest = head.headers.get('docker-content-digest')!;
+    const file = path.join(dir, '.gamelayer', 'oci', 'blobs', 'sha256', digest.slice('sha256:'.length));
+    const bytes = await readFile(file);
+    // One byte written into the server's manifest: same file, same size, its folder untouched.
+    const fh = await open(file, 'r+');
+    await fh.write(Buffer.from([bytes[10]! ^ 0x20]), 0, 1, 10);
+    await fh.close();
+    const r = await run(dir, args);
+    expect(r.code).toBe(0);
+    expect(reason(r)).toBe(`store blob ${digest.slice('sha256:'.length)} changed`);
+    expect(await readFile(file)).toEqual(bytes);
+  });
+
+  it('removes the stamp when the full path runs the command with the fast path turned off', async () => {
+    const { dir, args } = await stampedGame('fast-off');
+    const off = await run(dir, args, { GAMELAYER_NO_FAST_NOOP: '1' });
+    expect(off.code).toBe(0);
+    expect(reason(off)).toBeUndefined();
+    expect(await readdir(path.join(dir, '.gamelayer', 'cache', 'fast-noop'))).toEqual([]);
+    expect(reason(await run(dir, args))).toBe('no stamp');
+  });
+
   it('falls through on a damaged stamp and on another gamelayer', async () => {
     const { dir, args } = await stampedGame('fast-stamp');
     const stamps = path.join(dir, '.gamelayer', 'cache', 'fast-noop');
@@ -294,8 +404,27 @@ describe('the fast path with a registry that asks for credentials', () => {
     expect(tokenRegistry.tokenServer!.issued.length).toBe(issued + 1);
     expect(tokenRegistry.tokenServer!.issued.at(-1)).toMatchObject({ user: user.username, scopes: ['repository:studio/fast-token:pull'] });
     const log = await tokenRegistry.accessLog();
-    expect(log.filter((e) => e.method !== 'HEAD' || !/^\/v2\/studio\/fast-token\/(manifests|blobs)\//.test(e.path))).toEqual([]);
-    expect(log.filter((e) => e.status === 200)).toHaveLength(7 + (await recordLayers(dir)).length);
+    expect(log.filter((e) => e.method !== 'HEAD' || !/^\/v2\/studio\/fast-token\/(manifests|blobs)\//.test(e.path)).map((e) => `${e.method} ${e.path.replace(/sha256:\w+/, 'D')}`)).toEqual(['GET /v2/studio/fast-token/blobs/D']);
+    expect(log.filter((e) => e.status === 200)).toHaveLength(8 + (await recordLayers(dir)).length);
+
+    // An `auth` that is not base64 of user:password: the full path refuses it; the fast path does not send it.
+    const file = path.join(dockerConfig, 'config.json');
+    await writeFile(file, JSON.stringify({ auths: { [tokenRegistry.host]: { auth: Buffer.from('no-colon-here').toString('base64') } } }));
+    const bad = await run(dir, args, env);
+    expect(reason(bad)).toBe(`${file}: auths.${tokenRegistry.host}.auth is not base64 of "user:password"`);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain(`error[registry.credentials]: ${file}: auths.${tokenRegistry.host}.auth is not base64`);
+    // A FIFO where the config is: read bounded, as the full path reads it, it falls through instead of waiting.
+    await writeFile(file, JSON.stringify(auths));
+    await untilStamped(dir, args, env);
+    await rm(file);
+    await mkfifo(file);
+    const fifo = await run(dir, args, env);
+    expect(reason(fifo)).toBe(`${file}: cannot read: a FIFO, not a regular file`);
+    expect(fifo.stderr).toContain(`error[registry.credentials]: ${file}: cannot read: a FIFO`);
+    await rm(file);
+    await writeFile(file, JSON.stringify(auths));
+    await untilStamped(dir, args, env);
 
     // A credential helper for the registry: the full path would run it; the fast path does not guess.
     await writeFile(path.join(dockerConfig, 'config.json'), JSON.stringify({ ...auths, credHelpers: { [tokenRegistry.host]: 'none-such' } }));

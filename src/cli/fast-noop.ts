@@ -12,7 +12,7 @@ import { candidateConfig, DEBUG_VAR, keyDifference, OFF_VAR, runKey, usesProxy }
 import { registryDifference } from './fast-noop/registry-check.js';
 import { replayedStdout } from './fast-noop/replay.js';
 import { readStamp, stampFile } from './fast-noop/stamp.js';
-import { stateWalkHash, treeWalkHash } from './fast-noop/tree-walk.js';
+import { blobIdentities, headHash, stateWalkHash, treeWalkHash } from './fast-noop/tree-walk.js';
 
 /** The exit code of a replayed no-op (0), or undefined: run the full path. */
 export async function tryFastNoop(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number | undefined> {
@@ -34,7 +34,8 @@ async function whyNot(argv: readonly string[], env: NodeJS.ProcessEnv, started: 
   if (typeof stamp === 'string') return stamp;
   let key;
   try {
-    key = runKey(argv, configFile, realpathSync(path.dirname(fileURLToPath(import.meta.url))), env);
+    if (typeof stamp.key?.salt !== 'string') return 'stamp damaged (salt)';
+    key = runKey(argv, configFile, realpathSync(path.dirname(fileURLToPath(import.meta.url))), env, stamp.key.salt);
   } catch (e) {
     return `key unreadable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
   }
@@ -42,6 +43,12 @@ async function whyNot(argv: readonly string[], env: NodeJS.ProcessEnv, started: 
   if (differs) return `${differs} changed`;
   if (stamp.stateDir !== stateDir) return 'state folder moved';
   if (stateWalkHash(stateDir) !== stamp.state) return 'state folder changed';
+  const blobs = stamp.storeBlobs && blobIdentities(Object.keys(stamp.storeBlobs));
+  if (!blobs) return 'stamp damaged (store blobs)';
+  const changedBlob = Object.keys(blobs).find((f) => blobs[f] !== stamp.storeBlobs[f]);
+  if (changedBlob) return `store blob ${path.basename(changedBlob)} changed`;
+  // The pointer's head too (4 KiB): a stamp must never vouch for a last build the full path would point away from.
+  if (!stamp.lastBuild || headHash(stamp.lastBuild.file) !== stamp.lastBuild.head) return 'the last-build pointer names another build';
   const scanStarted = performance.now();
   for (const [root, hash] of Object.entries(stamp.trees)) {
     try {
@@ -51,7 +58,7 @@ async function whyNot(argv: readonly string[], env: NodeJS.ProcessEnv, started: 
     }
   }
   const scanMs = performance.now() - scanStarted;
-  const registry = await registryDifference(stamp.tags, stamp.blobs, stamp.bases, env);
+  const registry = await registryDifference(stamp, env);
   if (registry) return registry;
   // Made before anything is written: a stamp that cannot be printed falls through with nothing printed twice.
   const stdout = replayedStdout(stamp.stdout, scanMs, performance.now() - started);

@@ -281,6 +281,8 @@ export interface PushBuildRecordResult {
   bytesSent: number;
   /** The registry served damaged bytes for the record blob this push would have skipped: stored anew as `now`. */
   repaired?: { damaged: string; now: string };
+  /** The record blob the record's manifest names (what the fast path reads again: cli/fast-noop/record.ts). */
+  recordBlob?: { digest: string; size: number };
 }
 
 /** Encodings of one record tried before a registry serving damaged copies of each is given up on. */
@@ -348,7 +350,7 @@ export async function pushBuildRecord(opts: PushBuildRecordOptions): Promise<Pus
     }
   }
   if (repaired) repaired.now = artifact.recordDescriptor.digest;
-  const result: PushBuildRecordResult = { digest: artifact.descriptor.digest, artifact: artifact.descriptor.digest, tags: [], kept: [], blobsUploaded, bytesSent, ...(repaired ? { repaired } : {}) };
+  const result: PushBuildRecordResult = { digest: artifact.descriptor.digest, artifact: artifact.descriptor.digest, tags: [], kept: [], blobsUploaded, bytesSent, ...(repaired ? { repaired } : {}), recordBlob: { digest: artifact.recordDescriptor.digest, size: artifact.recordDescriptor.size } };
   // Another host pushing the same record at the same moment can make the registry refuse a manifest whose blobs are
   // there (manifest-put.ts): what it lacks of this record's own documents is sent again and the manifest put again.
   const recordBlob = artifact.recordDescriptor.digest;
@@ -487,7 +489,7 @@ async function recordInPlace(
   if (!tags.every((t) => current.get(t)?.digest === index.descriptor.digest)) return undefined;
   const d = artifact.recordDescriptor;
   if (opts.verifiedRecordBlob !== d.digest && (await servedAs(client, repo, d).catch(() => 'missing')) !== 'intact') return undefined;
-  return { result: { digest: index.descriptor.digest, artifact: artifact.descriptor.digest, tags: fallbackTags, kept: [], ...(line ? { lineTag: line } : {}), blobsUploaded: 0, bytesSent: 0 }, index };
+  return { result: { digest: index.descriptor.digest, artifact: artifact.descriptor.digest, tags: fallbackTags, kept: [], ...(line ? { lineTag: line } : {}), blobsUploaded: 0, bytesSent: 0, recordBlob: { digest: d.digest, size: d.size } }, index };
 }
 
 /**

@@ -2,10 +2,8 @@
 // variables, then Docker's config.json (`credHelpers`, `auths`, `credsStore`). Secrets are returned to the caller
 // only; no message here ever contains one.
 import { execFile } from 'node:child_process';
-import { readSmallFile } from '../util/small-file.js';
-import os from 'node:os';
-import path from 'node:path';
 import { GamelayerError, errnoCode } from '../errors.js';
+import { decodedAuth, dockerConfigFile, hostEntry, notAString, readDockerConfig } from './docker-config.js';
 
 export interface Credentials {
   username?: string;
@@ -22,29 +20,6 @@ export interface CredentialOptions {
   env?: NodeJS.ProcessEnv;
   /** Directory holding config.json; default $DOCKER_CONFIG or ~/.docker. */
   dockerConfigDir?: string;
-}
-
-interface DockerConfig {
-  auths?: Record<string, { auth?: string; username?: string; password?: string; identitytoken?: string }>;
-  credsStore?: string;
-  credHelpers?: Record<string, string>;
-}
-
-/** Docker's config keys may be `host`, `https://host`, `https://host/v1/`: compare by bare host. */
-function bareHost(key: string): string {
-  return key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
-}
-
-function hostAliases(host: string): string[] {
-  const h = host.toLowerCase();
-  return h === 'registry-1.docker.io' ? [h, 'index.docker.io', 'docker.io'] : [h];
-}
-
-function lookup<T>(map: Record<string, T> | undefined, host: string): T | undefined {
-  if (!map) return undefined;
-  const aliases = hostAliases(host);
-  for (const [k, v] of Object.entries(map)) if (aliases.includes(bareHost(k))) return v;
-  return undefined;
 }
 
 export async function resolveCredentials(host: string, opts: CredentialOptions = {}): Promise<Credentials | undefined> {
@@ -67,24 +42,24 @@ export async function resolveCredentials(host: string, opts: CredentialOptions =
       source: 'GAMELAYER_REGISTRY_USERNAME/GAMELAYER_REGISTRY_PASSWORD',
     };
   }
-  const dir = opts.dockerConfigDir ?? env.DOCKER_CONFIG ?? path.join(os.homedir(), '.docker');
-  const file = path.join(dir, 'config.json');
-  const config = await readDockerConfig(file);
-  if (!config) return undefined;
-  const helper = configString(file, `credHelpers.${host}`, lookup(config.credHelpers, host));
+  const file = dockerConfigFile(env, opts.dockerConfigDir);
+  const read = await readDockerConfig(file);
+  if ('problem' in read) throw new GamelayerError('registry.credentials', read.problem);
+  if ('absent' in read) return undefined;
+  const { config } = read;
+  const helper = configString(file, `credHelpers.${host}`, hostEntry(config.credHelpers, host));
   if (helper) return runCredentialHelper(helper, host, env);
-  const entry = lookup(config.auths, host);
+  const entry = hostEntry(config.auths, host);
   if (entry) {
     // Each field a string where present: an `auth` of 5 failed in Buffer.from as error[internal], an object was sent as "[object Object]".
-    for (const field of ['auth', 'username', 'password', 'identitytoken'] as const) configString(file, `auths.${host}.${field}`, entry[field]);
-    if (entry.identitytoken) return { identityToken: entry.identitytoken, source: `${file} auths` };
-    if (entry.auth) {
-      const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-      const i = decoded.indexOf(':');
-      if (i < 0) throw new GamelayerError('registry.credentials', `${file}: auths.${host}.auth is not base64 of "user:password"`);
-      return { username: decoded.slice(0, i), password: decoded.slice(i + 1), source: `${file} auths` };
+    const [auth, username, password, identitytoken] = (['auth', 'username', 'password', 'identitytoken'] as const).map((field) => configString(file, `auths.${host}.${field}`, entry[field]));
+    if (identitytoken) return { identityToken: identitytoken, source: `${file} auths` };
+    if (auth) {
+      const decoded = decodedAuth(auth);
+      if (!decoded) throw new GamelayerError('registry.credentials', `${file}: auths.${host}.auth is not base64 of "user:password"`);
+      return { ...decoded, source: `${file} auths` };
     }
-    if (entry.username && entry.password) return { username: entry.username, password: entry.password, source: `${file} auths` };
+    if (username && password) return { username, password, source: `${file} auths` };
   }
   const store = configString(file, 'credsStore', config.credsStore);
   if (store) return runCredentialHelper(store, host, env);
@@ -93,30 +68,9 @@ export async function resolveCredentials(host: string, opts: CredentialOptions =
 
 /** A docker config.json field that must be a string where it is set; `where` names it (auths.HOST.auth). */
 function configString(file: string, where: string, v: unknown): string | undefined {
-  if (v === undefined || v === null || typeof v === 'string') return v ?? undefined;
-  throw new GamelayerError('registry.credentials', `${file}: ${where} is ${Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `a ${typeof v}`}, not a string`, 'fix that entry of the docker config (docker login writes it), or remove it');
-}
-
-const DOCKER_CONFIG_MAX_BYTES = 4 << 20;
-
-async function readDockerConfig(file: string): Promise<DockerConfig | undefined> {
-  let text: string;
-  try {
-    // Bounded, a regular file only: a FIFO there would block every push, /dev/zero would be read without end.
-    const read = await readSmallFile(file, DOCKER_CONFIG_MAX_BYTES);
-    if ('notFile' in read) throw new GamelayerError('registry.credentials', `${file}: cannot read: ${read.notFile}, not a regular file`);
-    if ('tooBig' in read) throw new GamelayerError('registry.credentials', `${file}: ${read.tooBig} bytes; a docker config.json is a few KiB (gamelayer reads up to ${DOCKER_CONFIG_MAX_BYTES / (1 << 20)} MiB)`);
-    text = read.bytes.toString('utf8');
-  } catch (e) {
-    if (e instanceof GamelayerError) throw e;
-    if (errnoCode(e) === 'ENOENT') return undefined;
-    throw new GamelayerError('registry.credentials', `${file}: cannot read: ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as DockerConfig;
-  } catch (e) {
-    throw new GamelayerError('registry.credentials', `${file}: invalid JSON: ${(e as Error).message}`);
-  }
+  const problem = notAString(file, where, v);
+  if (problem) throw new GamelayerError('registry.credentials', problem, 'fix that entry of the docker config (docker login writes it), or remove it');
+  return (v as string | null | undefined) ?? undefined;
 }
 
 /** Runs `docker-credential-<name> get` with the host on stdin (the Docker credential helper protocol). */

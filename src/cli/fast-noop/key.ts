@@ -1,6 +1,7 @@
 // The key of a no-op stamp's command (stamp.ts): the command line, the folder, the environment a build reads, the
 // config's text and gamelayer's own code. Computed alike by the full path that writes the stamp and by the fast path
 // that compares it, from nothing but Node's own modules.
+import { createHmac } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { sha256, type Stamp } from './stamp.js';
@@ -40,13 +41,16 @@ const ENV_NAMES = new Set(['HOME', 'USERPROFILE', 'XDG_CACHE_HOME', 'SOURCE_DATE
  * The environment a build can read, whole: gamelayer's own variables (the line, credentials, timeouts), CodeBuild's
  * (tags, line, record fields), AWS's, Docker's (DOCKER_CONFIG), git's (the line from the branch), Node's (CA files,
  * options), locale, time zone, temp folder, PATH (credential helpers) and proxies. A variable added, removed or
- * changed is another key.
+ * changed is another key. Per name, an HMAC of its value keyed with the stamp's random `salt`, never the value: the
+ * stamp must not hold a password or secret key, nor a hash of one that a guess could be checked against offline.
  */
-export function keyEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+export function keyEnv(env: NodeJS.ProcessEnv, salt: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of Object.keys(env).sort()) {
     if (name === DEBUG_VAR) continue;
-    if (ENV_PREFIXES.some((p) => name.startsWith(p)) || ENV_NAMES.has(name) || /_proxy$/i.test(name)) out[name] = env[name]!;
+    if (ENV_PREFIXES.some((p) => name.startsWith(p)) || ENV_NAMES.has(name) || /_proxy$/i.test(name)) {
+      out[name] = createHmac('sha256', salt).update(name).update('\0').update(env[name]!).digest('hex');
+    }
   }
   return out;
 }
@@ -73,11 +77,12 @@ export function codeIdentity(bundleDir: string): string {
 }
 
 /** The key of this run, to compare with (or write into) a stamp. */
-export function runKey(argv: readonly string[], configFile: string, bundleDir: string, env: NodeJS.ProcessEnv = process.env): Stamp['key'] {
+export function runKey(argv: readonly string[], configFile: string, bundleDir: string, env: NodeJS.ProcessEnv, salt: string): Stamp['key'] {
   return {
     argv: [...argv],
     cwd: process.cwd(),
-    env: keyEnv(env),
+    salt,
+    env: keyEnv(env, salt),
     tty: [Boolean(process.stdout.isTTY), Boolean(process.stderr.isTTY)],
     node: `${process.version} ${process.execPath}`,
     code: codeIdentity(bundleDir),

@@ -10,6 +10,8 @@ export interface PendingStamp {
   bundleDir: string;
   /** When the launcher started (wall clock, ms): a config written since may not be what the run read. */
   startedAtMs: number;
+  /** GAMELAYER_NO_FAST_NOOP: the run removes this command's stamp (it may change what it vouched for), writes none. */
+  off: boolean;
   stdout: string[];
   stderr: string[];
   /** Set by the build once it knows the run was a no-op: writes the stamp with what was printed. */
@@ -23,11 +25,12 @@ export function pendingStamp(): PendingStamp | undefined {
   return (globalThis as { [KEY]?: PendingStamp })[KEY];
 }
 
-/** Keeps what stdout and stderr are given, when `argv` is a command the fast path may answer. */
+/** Keeps what stdout and stderr are given, when `argv` is a command the fast path may answer (and it is not off). */
 export function installOutputTap(argv: readonly string[], bundleDir: string, env: NodeJS.ProcessEnv = process.env): void {
-  if (env[OFF_VAR] || !candidateConfig(argv, process.cwd())) return;
-  const pending: PendingStamp = { argv: [...argv], env: { ...env }, bundleDir, startedAtMs: Date.now(), stdout: [], stderr: [] };
+  if (!candidateConfig(argv, process.cwd())) return;
+  const pending: PendingStamp = { argv: [...argv], env: { ...env }, bundleDir, startedAtMs: Date.now(), off: Boolean(env[OFF_VAR]), stdout: [], stderr: [] };
   (globalThis as { [KEY]?: PendingStamp })[KEY] = pending;
+  if (pending.off) return;
   for (const [stream, into] of [[process.stdout, pending.stdout], [process.stderr, pending.stderr]] as const) {
     const write = stream.write.bind(stream) as (...a: unknown[]) => boolean;
     stream.write = ((chunk: unknown, ...rest: unknown[]) => {

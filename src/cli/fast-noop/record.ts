@@ -4,8 +4,9 @@
 // once it is done: a file changed meanwhile (the build saw one content, the walk another) leaves no stamp. Only what
 // the fast path can check the same way is stamped: one repository (not ECR), the store in the state folder, the line
 // named by --line or the environment (not the git branch), a base that is scratch or in a registry, no proxy.
-import { statSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { GameConfig } from '../../config/load.js';
 import { parseBaseRef } from '../../oci/base-image.js';
@@ -14,13 +15,17 @@ import { parseReference, registryBaseUrl } from '../../registry/reference.js';
 import { writeRequestsSent } from '../../registry/transport.js';
 import type { PushBuildResult } from '../../pipeline/steps/push.js';
 import type { BuildResult } from '../../pipeline/build.js';
+import { recordHead, sameBuildHead } from '../../state/record-head.js';
+import { lastBuildFile } from '../../state/records.js';
+import { withRecordsLock } from '../../state/records-lock.js';
 import type { BuildRecord } from '../../types.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
 import { candidateConfig, DEBUG_VAR, keyDifference, runKey, usesProxy } from './key.js';
 import { pendingStamp, type PendingStamp } from './output-tap.js';
 import { maskedOutput } from './replay.js';
 import { stampFile, stampText, type BaseCheck, type Stamp, type TagCheck } from './stamp.js';
-import { stateWalkHash, treeWalkHash } from './tree-walk.js';
+import { RACY_WINDOW_MS } from '../../scan/stat-cache.js';
+import { blobIdentities, headHash, stateWalkHash, treeWalkHash } from './tree-walk.js';
 
 /** Where the line came from: only --line and the environment are in the key (the git branch is not). */
 const LINE_FROM_KEY = new Set(['--line', 'GAMELAYER_LINE', 'CODEBUILD_WEBHOOK_HEAD_REF', 'CODEBUILD_SOURCE_VERSION']);
@@ -28,8 +33,11 @@ const LINE_FROM_KEY = new Set(['--line', 'GAMELAYER_LINE', 'CODEBUILD_WEBHOOK_HE
 /** How long before the run a config must have been written for its stamp (the file clock's lag, with margin). */
 const CONFIG_SETTLED_MS = 1000;
 
-/** What the stamp reads of the build: its summary, and its record's layers and pinned bases. */
-type NoopBuild = Pick<BuildResult, 'summary'> & { record: Pick<BuildRecord, 'bases' | 'layers'> };
+/** A record blob larger is not stamped: the fast path reads it whole on each run. */
+const MAX_RECORD_BLOB = 32 << 20;
+
+/** What the stamp reads of the build: its summary, its record's file, layers and pinned bases. */
+type NoopBuild = Pick<BuildResult, 'summary' | 'recordFile'> & { record: Pick<BuildRecord, 'bases' | 'layers'> };
 
 export interface NoopStamping {
   /** The build and its push are done and printed: stamps the run if it was a no-op. */
@@ -50,6 +58,7 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
   if (!pending) return undefined;
   const file = stampFile(config.stateDir, process.cwd(), pending.argv);
   await rm(file, { force: true }).catch(() => {});
+  if (pending.off) return undefined;
   const target = parseReference(pushTo[0]!);
   const base = parseBaseRef(config.baseImage, config.dir);
   const unstampable =
@@ -68,7 +77,8 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
   }
   // The key as the run began. The config was read before this call: one written since the process started (or
   // just before: file times come from a coarse clock) may not be the text the build took, and is not stamped.
-  const key = runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env);
+  const salt = randomBytes(32).toString('hex');
+  const key = runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env, salt);
   const configTime = statSync(config.file, { bigint: true });
   const settled = BigInt(pending.startedAtMs - CONFIG_SETTLED_MS) * 1_000_000n;
   if (configTime.mtimeNs >= settled || configTime.ctimeNs >= settled) {
@@ -77,8 +87,16 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
   }
   const skip = [config.stateDir, config.store];
   const roots = [...new Set(Object.values(config.trees).flatMap((t) => Object.values(t.sources)))].sort();
-  const walk = () => Object.fromEntries(roots.map((r) => [r, treeWalkHash(r, skip)]));
-  const before = walk();
+  const walk = (newest?: { mtimeNs: bigint }) => Object.fromEntries(roots.map((r) => [r, treeWalkHash(r, skip, newest)]));
+  const walkedAtNs = BigInt(Date.now()) * 1_000_000n;
+  const newest = { mtimeNs: 0n };
+  const before = walk(newest);
+  // A file written in the scan's racy window (scan/stat-cache.ts) may be written again under the same identity (a
+  // coarse file clock): excluded files too, which the scan never hashes (so its output shows no `hash` line).
+  if (newest.mtimeNs >= walkedAtNs - BigInt(RACY_WINDOW_MS) * 1_000_000n) {
+    notStamped(pending, `a file of a tree was written in the ${RACY_WINDOW_MS} ms before it started`);
+    return undefined;
+  }
   return {
     done(result, pushed) {
       let checks;
@@ -92,18 +110,34 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
         const output = maskedOutput(stdout, stderr);
         if (!output) return notStamped(pending, 'its output holds timings or control characters');
         if (JSON.stringify(walk()) !== JSON.stringify(before)) return notStamped(pending, 'a tree changed while it ran');
-        if (keyDifference(key, runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env))) return notStamped(pending, 'its key changed while it ran');
+        if (keyDifference(key, runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env, salt))) return notStamped(pending, 'its key changed while it ran');
+        // The state as this build left it: a build of another tag since (its record now the last-build pointer)
+        // would be vouched for, and the full path would point back at this one. Under the records lock, which
+        // moves the pointer; the fast path reads the pointer's head again (its sha256 below).
+        const pointer = lastBuildFile(config);
+        const head = recordHead(result.recordFile);
+        // The head before the walk: a pointer written between them leaves a stamp whose head and walk disagree.
+        const walked = await withRecordsLock(config.stateDir, async () => {
+          if (!sameBuildHead(head, recordHead(pointer))) return undefined;
+          const pointerHead = headHash(pointer);
+          return { pointerHead, state: stateWalkHash(config.stateDir) };
+        });
+        if (walked === undefined) return notStamped(pending, 'the last-build pointer names another build');
+        const { state, pointerHead } = walked;
         const stamp: Stamp = {
           key,
           trees: before,
-          state: stateWalkHash(config.stateDir),
+          state,
+          storeBlobs: blobIdentities(storeBlobFiles(config.store, pushed.images.map((i) => i.digest), result.record.layers.map((l) => l.digest))),
+          lastBuild: { file: pointer, head: pointerHead },
           stateDir: config.stateDir,
           skip,
           ...checks,
           ...output,
         };
         await mkdir(path.dirname(file), { recursive: true });
-        await writeFileAtomic(file, stampText(stamp));
+        // Owner only: the stamp names the environment's variables and what the run printed.
+        await writeFileAtomic(file, (tmp) => writeFile(tmp, stampText(stamp), { flag: 'wx', mode: 0o600 }));
       };
     },
   };
@@ -115,7 +149,7 @@ function notStamped(pending: PendingStamp, why: string): void {
 }
 
 /** What the fast path must ask the registry again, when the run was a no-op (nothing built, nothing written there); else why not. */
-function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResult): Pick<Stamp, 'tags' | 'blobs' | 'bases'> | string {
+function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResult): Pick<Stamp, 'tags' | 'blobs' | 'bases' | 'recordBlob'> | string {
   const s = result.summary;
   const built = !s.layers.every((l) => l.reused) || s.bytesNew !== 0 || (s.baseMoved?.length ?? 0) > 0 || (s.remoteLayers?.gone ?? 0) > 0;
   const r = pushed.record;
@@ -132,6 +166,8 @@ function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResu
     r.lineTag === undefined;
   if (built) return 'it built';
   if (sent) return 'it wrote to the registry';
+  if (!r.recordBlob) return 'no record blob';
+  if (r.recordBlob.size > MAX_RECORD_BLOB) return 'its record blob is too large to read again';
   const target = parseReference(pushed.repository);
   const url = registryBaseUrl(target.registry).origin;
   const tag = (t: string, digest: string): TagCheck => ({ url, repository: target.repository, tag: t, digest });
@@ -150,6 +186,30 @@ function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResu
       bases.push({ url: registryBaseUrl(ref.registry).origin, repository: ref.repository, tag: ref.tag ?? 'latest', platforms: Object.fromEntries(pinned.map((b) => [b.platform, b.digest])) });
     }
   }
-  return { tags, blobs, bases };
+  return { tags, blobs, bases, recordBlob: { url, repository: target.repository, ...r.recordBlob } };
 }
 
+
+/** A manifest or index of the store larger is not read: the run is not stamped. */
+const MAX_MANIFEST = 4 << 20;
+
+/**
+ * The files in the store of the `images` (indexes or manifests), every blob they name (platform manifests, configs,
+ * layers), and the record's `layers`, each once. The store is this run's own, just pushed from: its manifests are read as they are.
+ */
+function storeBlobFiles(store: string, images: readonly string[], layers: readonly string[]): string[] {
+  const files = new Map<string, string>();
+  const visit = (digest: string, parse: boolean) => {
+    if (files.has(digest) || !/^sha256:[0-9a-f]{64}$/.test(digest)) return;
+    const file = path.join(store, 'blobs', 'sha256', digest.slice('sha256:'.length));
+    files.set(digest, file);
+    if (!parse) return;
+    if (lstatSync(file).size > MAX_MANIFEST) throw new Error(`${digest}: a manifest above ${MAX_MANIFEST} bytes`);
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { manifests?: { digest?: unknown }[]; config?: { digest?: unknown }; layers?: { digest?: unknown }[] };
+    for (const m of doc.manifests ?? []) if (typeof m.digest === 'string') visit(m.digest, true);
+    for (const d of [doc.config, ...(doc.layers ?? [])]) if (typeof d?.digest === 'string') visit(d.digest, false);
+  };
+  for (const d of images) visit(d, true);
+  for (const d of layers) visit(d, false);
+  return [...files.values()];
+}

@@ -5,13 +5,12 @@
 // GAMELAYER_REGISTRY_USERNAME/PASSWORD or the docker config's `auths`, and a Bearer token from the realm the
 // registry names. What it cannot do alike (a credential helper or credsStore, an identity token, ECR, a proxy) is
 // a reason to fall through, as is any answer but the expected one.
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
-import path from 'node:path';
 import { MEDIA_TYPES } from '../../oci/media-types.js';
 import { parseChallenge } from '../../registry/challenge.js';
-import type { BaseCheck, BlobCheck, TagCheck } from './stamp.js';
+import { decodedAuth, dockerConfigFile, hostEntry, notAString, readDockerConfig } from '../../registry/docker-config.js';
+import { sha256, type Stamp } from './stamp.js';
 
 // What the full path's client accepts (registry/client.ts MANIFEST_ACCEPT): the same answer, the same digest.
 const ACCEPT = [MEDIA_TYPES.ociManifest, MEDIA_TYPES.ociIndex, MEDIA_TYPES.dockerManifest, MEDIA_TYPES.dockerList].join(', ');
@@ -27,7 +26,7 @@ interface Answer {
   body: Buffer;
 }
 
-async function request(method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>): Promise<Answer> {
+async function request(method: 'GET' | 'HEAD', url: URL, headers: Record<string, string>, limit = MAX_BODY): Promise<Answer> {
   // node:https (and TLS) only for an https registry: a loopback one needs neither.
   const lib = url.protocol === 'https:' ? await import('node:https') : http;
   return new Promise((resolve, reject) => {
@@ -36,7 +35,7 @@ async function request(method: 'GET' | 'HEAD', url: URL, headers: Record<string,
       let n = 0;
       res.on('data', (c: Buffer) => {
         n += c.length;
-        if (n > MAX_BODY) req.destroy(new NotSame(`${url.host}: answer too large`));
+        if (n > limit) req.destroy(new NotSame(`${url.host}: answer too large`));
         else chunks.push(c);
       });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -48,41 +47,39 @@ async function request(method: 'GET' | 'HEAD', url: URL, headers: Record<string,
   });
 }
 
-/** Basic credentials for `host` as the full path finds them, undefined for none; throws NotSame where it would differ. */
-export function basicCredentials(host: string, env: NodeJS.ProcessEnv): string | undefined {
+/**
+ * Basic credentials for `host` as the full path finds them (registry/credentials.ts, the same reading and rules of
+ * the docker config: registry/docker-config.ts), undefined for none; NotSame where it would differ or fail.
+ */
+export async function basicCredentials(host: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   if (/\.amazonaws\.com(\.cn)?$/i.test(host.replace(/:\d+$/, ''))) throw new NotSame(`${host}: ECR (its token comes from the AWS SDK)`);
+  const basic = (username: string, password: string) => Buffer.from(`${username}:${password}`).toString('base64');
   const user = env.GAMELAYER_REGISTRY_USERNAME;
   const password = env.GAMELAYER_REGISTRY_PASSWORD;
   if (user || password) {
     if (!user || !password) throw new NotSame('one of GAMELAYER_REGISTRY_USERNAME/PASSWORD set');
-    return Buffer.from(`${user}:${password}`).toString('base64');
+    return basic(user, password);
   }
-  const home = env.HOME ?? '';
-  const file = path.join(env.DOCKER_CONFIG ?? path.join(home, '.docker'), 'config.json');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new NotSame(`${file}: unreadable`);
-  }
-  let config: { auths?: Record<string, Record<string, unknown>>; credsStore?: unknown; credHelpers?: Record<string, unknown> };
-  try {
-    config = JSON.parse(text) as typeof config;
-  } catch {
-    throw new NotSame(`${file}: not JSON`);
-  }
-  const bare = (k: string) => k.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
-  const aliases = host.toLowerCase() === 'registry-1.docker.io' ? ['registry-1.docker.io', 'index.docker.io', 'docker.io'] : [host.toLowerCase()];
-  const find = <T>(m: Record<string, T> | undefined) => Object.entries(m ?? {}).find(([k]) => aliases.includes(bare(k)))?.[1];
-  if (find(config.credHelpers) !== undefined) throw new NotSame(`${host}: a credential helper in ${file}`);
-  const entry = find(config.auths);
+  const file = dockerConfigFile(env);
+  const read = await readDockerConfig(file);
+  if ('absent' in read) return undefined;
+  if ('problem' in read) throw new NotSame(read.problem);
+  const { config } = read;
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new NotSame(`${file}: not an object`);
+  if (hostEntry(config.credHelpers, host) !== undefined) throw new NotSame(`${host}: a credential helper in ${file}`);
+  const entry = hostEntry(config.auths, host);
   if (entry) {
-    if (entry.identitytoken !== undefined) throw new NotSame(`${host}: an identity token in ${file}`);
-    if (typeof entry.auth === 'string' && entry.auth) return entry.auth;
-    if (typeof entry.username === 'string' && typeof entry.password === 'string' && entry.username && entry.password) {
-      return Buffer.from(`${entry.username}:${entry.password}`).toString('base64');
+    const fields = ['auth', 'username', 'password', 'identitytoken'] as const;
+    const problem = fields.map((f) => notAString(file, `auths.${host}.${f}`, entry[f])).find(Boolean);
+    if (problem) throw new NotSame(problem);
+    const [auth, username, pass, identitytoken] = fields.map((f) => entry[f] as string | null | undefined);
+    if (identitytoken) throw new NotSame(`${host}: an identity token in ${file}`);
+    if (auth) {
+      const decoded = decodedAuth(auth);
+      if (!decoded) throw new NotSame(`${file}: auths.${host}.auth is not base64 of "user:password"`);
+      return basic(decoded.username, decoded.password);
     }
+    if (username && pass) return basic(username, pass);
   }
   if (config.credsStore !== undefined) throw new NotSame(`${host}: credsStore in ${file}`);
   return undefined;
@@ -103,9 +100,9 @@ class Repository {
     return this.read(method, `manifests/${reference}`);
   }
 
-  async read(method: 'GET' | 'HEAD', what: string): Promise<Answer> {
+  async read(method: 'GET' | 'HEAD', what: string, limit?: number): Promise<Answer> {
     const url = new URL(`/v2/${this.name}/${what}`, this.base);
-    const ask = () => request(method, url, { accept: ACCEPT, ...(this.authorization ? { authorization: this.authorization } : {}) });
+    const ask = () => request(method, url, { accept: ACCEPT, ...(this.authorization ? { authorization: this.authorization } : {}) }, limit);
     let answer = await ask();
     if (answer.status !== 401) return answer;
     const sent = this.authorization;
@@ -142,20 +139,25 @@ class Repository {
   }
 }
 
-/** Undefined when every tag, kept layer and base is as recorded; else why not. */
-export async function registryDifference(tags: readonly TagCheck[], blobs: readonly BlobCheck[], bases: readonly BaseCheck[], env: NodeJS.ProcessEnv): Promise<string | undefined> {
+/** Undefined when every tag, kept layer, the record blob and base is as recorded; else why not. */
+export async function registryDifference(stamp: Pick<Stamp, 'tags' | 'blobs' | 'bases' | 'recordBlob'>, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  const { tags, blobs, bases, recordBlob } = stamp;
+  if (typeof recordBlob?.size !== 'number') return 'stamp damaged (record blob)';
   const repos = new Map<string, Repository>();
+  const credentials = new Map<string, string | undefined>();
   const repo = (url: string, name: string) => {
     const key = `${url} ${name}`;
     let r = repos.get(key);
     if (!r) {
       const base = new URL(url);
-      r = new Repository(base, name, basicCredentials(base.host, env));
+      r = new Repository(base, name, credentials.get(base.host));
       repos.set(key, r);
     }
     return r;
   };
   try {
+    // Up front, each host once, as the full path connects before it asks.
+    for (const host of new Set([...tags, ...blobs, recordBlob, ...bases].map((c) => new URL(c.url).host))) credentials.set(host, await basicCredentials(host, env));
     // The first question of each repository alone (it learns the auth), then the rest side by side: one round.
     const firsts = new Map<Repository, Promise<unknown>>();
     const checks: (() => Promise<void>)[] = [
@@ -171,13 +173,21 @@ export async function registryDifference(tags: readonly TagCheck[], blobs: reado
         if (answer.status !== 200) throw new NotSame(`layer ${b.digest}: registry answered ${answer.status}`);
         if (answer.headers['content-length'] !== String(b.size)) throw new NotSame(`layer ${b.digest}: another size in ${b.repository}`);
       }),
+      async () => {
+        // Read whole and hashed, as the full path does (it repairs a damaged copy, and fails on a lost one).
+        const b = recordBlob;
+        const answer = await repo(b.url, b.repository).read('GET', `blobs/${b.digest}`, Math.max(b.size, MAX_BODY));
+        if (answer.status === 404) throw new NotSame(`record blob ${b.digest} gone from ${b.repository}`);
+        if (answer.status !== 200) throw new NotSame(`record blob ${b.digest}: registry answered ${answer.status}`);
+        if (answer.body.length !== b.size || `sha256:${sha256(answer.body)}` !== b.digest) throw new NotSame(`record blob ${b.digest}: other bytes in ${b.repository}`);
+      },
       ...bases.map((b) => async () => {
         const answer = await repo(b.url, b.repository).manifest('GET', b.tag);
         if (answer.status !== 200) throw new NotSame(`base ${b.repository}:${b.tag}: registry answered ${answer.status}`);
         if (baseDigests(answer, Object.keys(b.platforms)).some(([p, d]) => b.platforms[p] !== d)) throw new NotSame(`base ${b.repository}:${b.tag} moved`);
       }),
     ];
-    const owners = [...tags.map((t) => repo(t.url, t.repository)), ...blobs.map((b) => repo(b.url, b.repository)), ...bases.map((b) => repo(b.url, b.repository))];
+    const owners = [...tags.map((t) => repo(t.url, t.repository)), ...blobs.map((b) => repo(b.url, b.repository)), repo(recordBlob.url, recordBlob.repository), ...bases.map((b) => repo(b.url, b.repository))];
     await Promise.all(
       checks.map((check, i) => {
         const owner = owners[i]!;

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-export const STAMP_FORMAT = 'gamelayer-fast-noop/1';
+export const STAMP_FORMAT = 'gamelayer-fast-noop/2';
 
 /** A registry question the fast path asks again: the tag must still name `digest`. */
 export interface TagCheck {
@@ -40,6 +40,9 @@ export interface Stamp {
   key: {
     argv: string[];
     cwd: string;
+    /** Random per stamp: the key of the environment's HMACs (key.ts keyEnv). */
+    salt: string;
+    /** Per variable name, the HMAC of its value (never the value: credentials are among them). */
     env: Record<string, string>;
     tty: [boolean, boolean];
     /** Node's version and executable. */
@@ -53,10 +56,16 @@ export interface Stamp {
   /** The sha256 of the state folder's walk (tree-walk.ts stateWalk). */
   state: string;
   stateDir: string;
+  /** Each blob of the local store the pushed images and the record name: its path and identity (tree-walk.ts). */
+  storeBlobs: Record<string, string>;
+  /** The last-build pointer, naming the stamped build when stamped, and the sha256 of its head (tree-walk.ts headHash). */
+  lastBuild: { file: string; head: string };
   /** Folders under the tree sources the walk leaves out: the state folder and the store (gamelayer's own). */
   skip: string[];
   tags: TagCheck[];
   blobs: BlobCheck[];
+  /** The record's blob: read again whole and hashed, as the full path reads it on every no-op (and repairs it). */
+  recordBlob: BlobCheck;
   bases: BaseCheck[];
   /** What the run printed, the timings of its summary line cut out (replay.ts). */
   stdout: string[];

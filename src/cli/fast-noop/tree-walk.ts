@@ -2,20 +2,20 @@
 // state folder's files. Each entry's device, inode, size, mode and times (nanoseconds): a file written, touched,
 // replaced, added, removed or renamed changes the walk's hash. The walk never follows a link (nor does the scan:
 // a link is stored as one).
-import { lstatSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { sha256 } from './stamp.js';
 
-function identity(st: BigIntStats): string {
+export function identity(st: BigIntStats): string {
   return `${st.dev}:${st.ino}:${st.size}:${st.mode}:${st.mtimeNs}:${st.ctimeNs}`;
 }
 
 /**
  * The hash of `root`'s walk. The root itself is stat-ed both ways (a source that is a link to a folder is scanned
  * as that folder); `skip` lists folders below it that are gamelayer's own (the state folder, the store), left out
- * as the scan leaves them out. A root that is gone hashes as such.
+ * as the scan leaves them out. A root that is gone hashes as such. `newest` is raised to the latest mtime of a file.
  */
-export function treeWalkHash(root: string, skip: readonly string[]): string {
+export function treeWalkHash(root: string, skip: readonly string[], newest?: { mtimeNs: bigint }): string {
   const lines: string[] = [];
   let top: BigIntStats;
   try {
@@ -24,17 +24,19 @@ export function treeWalkHash(root: string, skip: readonly string[]): string {
   } catch (e) {
     return `gone:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
   }
-  if (top.isDirectory()) walk(root, '', new Set(skip), lines);
+  if (top.isDirectory()) walk(root, '', new Set(skip), lines, newest);
+  else if (newest && top.mtimeNs > newest.mtimeNs) newest.mtimeNs = top.mtimeNs;
   return sha256(lines.join('\n'));
 }
 
-function walk(dir: string, rel: string, skip: ReadonlySet<string>, lines: string[]): void {
+function walk(dir: string, rel: string, skip: ReadonlySet<string>, lines: string[], newest?: { mtimeNs: bigint }): void {
   for (const name of readdirSync(dir).sort()) {
     const full = path.join(dir, name);
     if (skip.has(full)) continue;
     const st = lstatSync(full, { bigint: true });
     lines.push(`${rel}${name}\0${identity(st)}`);
-    if (st.isDirectory()) walk(full, `${rel}${name}/`, skip, lines);
+    if (st.isDirectory()) walk(full, `${rel}${name}/`, skip, lines, newest);
+    else if (newest && st.mtimeNs > newest.mtimeNs) newest.mtimeNs = st.mtimeNs;
   }
 }
 
@@ -66,4 +68,42 @@ export function stateWalkHash(stateDir: string): string {
     return `unreadable:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
   }
   return sha256(lines.join('\n'));
+}
+
+/**
+ * Per blob of the store (path → identity): a blob rewritten in place (a byte written into the server's manifest)
+ * keeps the blob folder's identity, which the state walk takes as one entry. A blob gone is `gone`.
+ */
+export function blobIdentities(files: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of files) {
+    try {
+      out[f] = identity(lstatSync(f, { bigint: true }));
+    } catch (e) {
+      out[f] = `gone:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
+    }
+  }
+  return out;
+}
+
+/** Bytes of a record's head (state/record-head.ts reads as many): its kind, store, game, creation time and tags. */
+const HEAD_BYTES = 4096;
+
+/** The sha256 of the first 4 KiB of a regular file (a record's head), or why there is none. */
+export function headHash(file: string): string {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    return `unreadable:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return 'not a file';
+    const head = Buffer.alloc(HEAD_BYTES);
+    return sha256(head.subarray(0, readSync(fd, head, 0, HEAD_BYTES, 0)));
+  } catch (e) {
+    return `unreadable:${(e as NodeJS.ErrnoException).code ?? 'error'}`;
+  } finally {
+    closeSync(fd);
+  }
 }
