@@ -40,6 +40,18 @@ describe('a docker config.json that does not hold what Docker writes', () => {
     expect(r.stderr).toMatch(/^error\[registry\.credentials\]: \S+\/config\.json: credsStore is an object, not a string$/m);
     expect(r.code).toBe(1);
   });
+
+  // null, a list or a string parse as JSON but are no config: `auths` of null was an error[internal] (a TypeError).
+  it.each([
+    ['null', null, 'null'],
+    ['a list', [1], 'a list'],
+    ['auths as a list', { auths: [] }, 'auths is a list'],
+    ['credHelpers as null', { credHelpers: null }, 'credHelpers is null'],
+  ])('%s: registry.credentials naming the file', async (_name, config, said) => {
+    const r = await ls(config);
+    expect(r.stderr).toMatch(new RegExp(`^error\\[registry\\.credentials\\]: \\S+/config\\.json: ${said}, not an object$`, 'm'));
+    expect(r.code).toBe(1);
+  });
 });
 
 describe('a credential helper that exits without reading the host', () => {

@@ -32,11 +32,28 @@ export async function readDockerConfig(file: string): Promise<{ config: DockerCo
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { absent: true };
     return { problem: `${file}: cannot read: ${(e as Error).message}` };
   }
+  let parsed: unknown;
   try {
-    return { config: JSON.parse(text) as DockerConfig };
+    parsed = JSON.parse(text);
   } catch (e) {
     return { problem: `${file}: invalid JSON: ${(e as Error).message}` };
   }
+  // JSON that is no object (null, a list), or maps that are not objects, would be read as fields of nothing.
+  const notObject = notAnObject(parsed);
+  if (notObject) return { problem: `${file}: ${notObject}, not an object` };
+  for (const key of ['auths', 'credHelpers'] as const) {
+    const v = (parsed as Record<string, unknown>)[key];
+    const not = v === undefined ? undefined : notAnObject(v);
+    if (not) return { problem: `${file}: ${key} is ${not}, not an object` };
+  }
+  return { config: parsed as DockerConfig };
+}
+
+/** What `v` is when it is not a plain object (`null`, `a list`, `a string`); undefined when it is one. */
+function notAnObject(v: unknown): string | undefined {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  return typeof v === 'object' ? undefined : `a ${typeof v}`;
 }
 
 /** Docker's config keys may be `host`, `https://host`, `https://host/v1/`: compared by bare host (Docker Hub's aliases too). */
