@@ -120,7 +120,7 @@ let stdinConfig: Promise<string> | undefined;
  * How long `-c -` reads stdin before it says so: a slow producer, or a forgotten `-c -` in a script whose stdin is an
  * open pipe, waited without a word.
  */
-export const STDIN_NOTICE_MS = 2000;
+const STDIN_NOTICE_MS = 2000;
 
 function stdinConfigText(): Promise<string> {
   // A terminal is no config: the command waited without a word for text nobody meant to type.

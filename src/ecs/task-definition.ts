@@ -112,7 +112,7 @@ export const FARGATE_MAX_EPHEMERAL_GIB = 200;
 export const FARGATE_DEFAULT_EPHEMERAL_GIB = 20;
 
 /** What a Fargate task lacks against the Kubernetes specs and an EC2 task: said with every Fargate task. */
-export const FARGATE_NO_NEW_PRIVILEGES =
+const FARGATE_NO_NEW_PRIVILEGES =
   'Fargate refuses dockerSecurityOptions and has no other way to set no-new-privileges (allowPrivilegeEscalation: ' +
   'false on Kubernetes, set on EC2 tasks): a setuid program in the engine image still changes its user, though with ' +
   'every capability dropped; use a base image without setuid programs, or --launch-type ec2';

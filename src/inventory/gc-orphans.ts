@@ -6,7 +6,7 @@ import { lstat, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { errnoCode } from '../errors.js';
 import { lastBuildName, storeOfRecord } from '../state/last-build.js';
-import { rerunNoteOf } from '../state/last-run.js';
+import { dropRerun } from '../state/last-run.js';
 import { recordsDir } from '../state/records.js';
 import type { LocalBuildSummary } from './local.js';
 
@@ -56,6 +56,6 @@ export async function removeOrphans(stateDir: string, orphans: Elsewhere['orphan
     await rm(orphan.file, { force: true });
     const pointer = path.join(recordsDir(stateDir), lastBuildName(stateDir, orphan.store));
     await rm(pointer, { force: true });
-    await rm(rerunNoteOf(pointer), { force: true });
+    await dropRerun(pointer);
   }
 }

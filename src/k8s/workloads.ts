@@ -145,7 +145,7 @@ export function k8sWorkload(input: DeployInput, partial: Partial<K8sOptions> = {
  * where every node already runs one (one node, or replicas = nodes) it cannot be scheduled, so the rollout stalls.
  * No surge, one pod at a time: each old pod is stopped before its replacement is placed (docs/deploy.md).
  */
-export const HOST_PORT_STRATEGY = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } } as const;
+const HOST_PORT_STRATEGY = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 1 } } as const;
 
 function bindsHostPort(spec: IPodSpec): boolean {
   return spec.containers.some((c) => c.ports?.some((p) => p.hostPort !== undefined));

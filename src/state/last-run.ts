@@ -12,11 +12,12 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { diskFullError } from '../util/disk-full.js';
+import { safeJson } from '../util/safe-json.js';
 import { readSmallFile } from '../util/small-file.js';
 import { recordHead, sameBuildHead } from './record-head.js';
 
 /** The note of `pointer` (a last-build pointer's path, or its name): beside it, `build-last` read `rerun-last`. */
-export function rerunNoteOf(pointer: string): string {
+function rerunNoteOf(pointer: string): string {
   return path.join(path.dirname(pointer), path.basename(pointer).replace(/^build-last/, 'rerun-last'));
 }
 
@@ -44,12 +45,7 @@ export async function dropRerun(pointer: string): Promise<void> {
 export async function rerunPlannedOn(pointer: string): Promise<string | undefined> {
   const read = await readSmallFile(rerunNoteOf(pointer), 4096).catch(() => undefined);
   if (!read || !('bytes' in read)) return undefined;
-  let note: { tag?: unknown; createdAt?: unknown; plannedOn?: unknown } | null;
-  try {
-    note = JSON.parse(read.bytes.toString('utf8')) as typeof note;
-  } catch {
-    return undefined;
-  }
+  const note = safeJson(read.bytes.toString('utf8')) as { tag?: unknown; createdAt?: unknown; plannedOn?: unknown } | null | undefined;
   if (typeof note?.tag !== 'string' || typeof note.createdAt !== 'string' || typeof note.plannedOn !== 'string') return undefined;
   return sameBuildHead({ tag: note.tag, createdMs: Date.parse(note.createdAt) }, recordHead(pointer)) ? note.plannedOn : undefined;
 }

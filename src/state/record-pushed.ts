@@ -14,9 +14,10 @@
 // plan, layers) are of no use to a deploy of another build, whose spec pins the digests (one not there fails the
 // pull; no other content runs). Proving them costs reading the whole file, which is what this avoids; the record's
 // own readers (inspect, push, a build planned on it) read it whole and refuse it.
-import { closeSync, readSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import path from 'node:path';
 import { pushedToSchema, type PushedTo } from '../types.js';
+import { safeJson } from '../util/safe-json.js';
 import { openRegularFileSyncOrNone } from '../util/small-file.js';
 import { recordHead, type RecordHead } from './record-head.js';
 import { textAt } from './record-members.js';
@@ -24,7 +25,7 @@ import { tagOfRecordName } from './record-name.js';
 import { z } from 'zod';
 
 /** Bytes read from the end first, then at most (a list of a few hundred repositories' pushes). */
-export const pushedTail = { firstBytes: 64 << 10, maxBytes: 1 << 20 };
+const pushedTail = { firstBytes: 64 << 10, maxBytes: 1 << 20 };
 
 const pushedList = z.array(pushedToSchema);
 
@@ -57,38 +58,18 @@ export function pushedOfRecord(file: string, head: RecordHead = recordHead(file)
  */
 function lastMember(fd: number, size: number, bytes: number): PushedTo[] | 'longer' {
   const start = Math.max(0, size - bytes);
-  const buf = Buffer.allocUnsafe(size - start);
-  let got = 0;
-  while (got < buf.length) {
-    const n = readSync(fd, buf, got, buf.length - got, start + got);
-    if (n === 0) break;
-    got += n;
-  }
-  const text = buf.toString('utf8', 0, got).trimEnd();
+  const text = textAt(fd, start, size).trimEnd();
   if (!text.endsWith('}')) return [];
   // The whole file, read: a record only when all of it is JSON (a cheap check at this size).
-  if (start === 0 && !isJson(text)) return [];
+  if (start === 0 && safeJson(text) === undefined) return [];
   const body = text.slice(0, -1);
   // From the last key back, the first that begins members of the object the file's last brace closes (the record):
   // a key inside a nested value leaves its brackets unmatched, and one inside a string has its quotes escaped.
   for (const key of [...body.matchAll(/"(?:[^"\\]|\\.)*"\s*:/g)].reverse()) {
-    let members: { pushed?: unknown };
-    try {
-      members = JSON.parse(`{${body.slice(key.index)}}`) as typeof members;
-    } catch {
-      continue;
-    }
+    const members = safeJson(`{${body.slice(key.index)}}`) as { pushed?: unknown } | undefined;
+    if (members === undefined) continue;
     const list = pushedList.safeParse(members.pushed);
     return list.success ? list.data : [];
   }
   return start > 0 && bytes < pushedTail.maxBytes ? 'longer' : [];
-}
-
-function isJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
 }

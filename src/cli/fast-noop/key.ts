@@ -4,6 +4,7 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { fileIdentity } from '../../util/file-identity.js';
 import { sha256, type Stamp } from './stamp.js';
 
 /** Off switch for both halves: no stamp is used or written. */
@@ -44,7 +45,7 @@ const ENV_NAMES = new Set(['HOME', 'USERPROFILE', 'XDG_CACHE_HOME', 'SOURCE_DATE
  * changed is another key. Per name, an HMAC of its value keyed with the stamp's random `salt`, never the value: the
  * stamp must not hold a password or secret key, nor a hash of one that a guess could be checked against offline.
  */
-export function keyEnv(env: NodeJS.ProcessEnv, salt: string): Record<string, string> {
+function keyEnv(env: NodeJS.ProcessEnv, salt: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of Object.keys(env).sort()) {
     if (name === DEBUG_VAR) continue;
@@ -64,14 +65,11 @@ export function usesProxy(env: NodeJS.ProcessEnv): boolean {
  * This gamelayer's identity: device, inode, size and times of the bundle's entries and of package.json. Every
  * build of dist/ and every install writes them anew (as config/validated-cache.ts argues).
  */
-export function codeIdentity(bundleDir: string): string {
+function codeIdentity(bundleDir: string): string {
   const files = ['launch.js', 'main.js', 'fast-noop.js', '../../package.json'].map((f) => path.join(bundleDir, f));
   return sha256(
     files
-      .map((f) => {
-        const st = statSync(f, { bigint: true });
-        return `${f}:${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
-      })
+      .map((f) => `${f}:${fileIdentity(statSync(f, { bigint: true }))}`)
       .join('\n'),
   );
 }

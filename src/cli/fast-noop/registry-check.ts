@@ -18,7 +18,7 @@ const TIMEOUT_MS = 10_000;
 const MAX_BODY = 4 << 20;
 
 /** Fell through: why. */
-export class NotSame extends Error {}
+class NotSame extends Error {}
 
 interface Answer {
   status: number;
@@ -51,7 +51,7 @@ async function request(method: 'GET' | 'HEAD', url: URL, headers: Record<string,
  * Basic credentials for `host` as the full path finds them (registry/credentials.ts, the same reading and rules of
  * the docker config: registry/docker-config.ts), undefined for none; NotSame where it would differ or fail.
  */
-export async function basicCredentials(host: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+async function basicCredentials(host: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   if (/\.amazonaws\.com(\.cn)?$/i.test(host.replace(/:\d+$/, ''))) throw new NotSame(`${host}: ECR (its token comes from the AWS SDK)`);
   const basic = (username: string, password: string) => Buffer.from(`${username}:${password}`).toString('base64');
   const user = env.GAMELAYER_REGISTRY_USERNAME;
@@ -65,7 +65,6 @@ export async function basicCredentials(host: string, env: NodeJS.ProcessEnv): Pr
   if ('absent' in read) return undefined;
   if ('problem' in read) throw new NotSame(read.problem);
   const { config } = read;
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new NotSame(`${file}: not an object`);
   if (hostEntry(config.credHelpers, host) !== undefined) throw new NotSame(`${host}: a credential helper in ${file}`);
   const entry = hostEntry(config.auths, host);
   if (entry) {

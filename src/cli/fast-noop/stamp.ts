@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-export const STAMP_FORMAT = 'gamelayer-fast-noop/2';
+const STAMP_FORMAT = 'gamelayer-fast-noop/2';
 
 /** A registry question the fast path asks again: the tag must still name `digest`. */
 export interface TagCheck {

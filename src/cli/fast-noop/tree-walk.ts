@@ -4,10 +4,11 @@
 // a link is stored as one).
 import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readSync, statSync, type BigIntStats } from 'node:fs';
 import path from 'node:path';
+import { fileIdentity } from '../../util/file-identity.js';
 import { sha256 } from './stamp.js';
 
-export function identity(st: BigIntStats): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mode}:${st.mtimeNs}:${st.ctimeNs}`;
+function identity(st: BigIntStats): string {
+  return `${fileIdentity(st)}:${st.mode}`;
 }
 
 /**
