@@ -359,6 +359,12 @@ describe('the fast path of a no-op build --push', () => {
     await writeFile(path.join(stamps, file!), text.replace('"argv"', '"argw"'));
     expect((await untilStamped(dir, args))[0]).toBe('stamp damaged (checksum)');
     expect(reason(await run(dir, args))).toBeUndefined();
+    // A FIFO in the stamp's place is no stamp (reading it would hold the command for ever); the full path runs.
+    await rm(path.join(stamps, file!));
+    await mkfifo(path.join(stamps, file!));
+    const fifo = await run(dir, args);
+    expect(reason(fifo)).toBe('stamp is no regular file');
+    expect(fifo.code).toBe(0);
 
     const other = await upgradedCli(await tempDir(), JSON.parse(await readFile('package.json', 'utf8')).version);
     const r = await run(dir, args, {}, other);

@@ -4,8 +4,8 @@
 // path before any of the CLI loads. The file is checked JSON (util/checked-json.ts's layout: a header line with the
 // body's sha256): a damaged or other-version stamp is no stamp. This module loads nothing but Node's own.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { readRegularFileSync } from '../../util/small-file.js';
 
 const STAMP_FORMAT = 'gamelayer-fast-noop/2';
 
@@ -85,7 +85,10 @@ export function stampFile(stateDir: string, cwd: string, argv: readonly string[]
 export function readStamp(file: string): Stamp | string {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    // A regular file only: a FIFO there would hold the command for ever.
+    const read = readRegularFileSync(file);
+    if ('notFile' in read) return 'stamp is no regular file';
+    text = read.bytes.toString('utf8');
   } catch {
     return 'no stamp';
   }
