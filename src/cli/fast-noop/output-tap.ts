@@ -1,7 +1,7 @@
 // What a run of a command the fast path may answer prints, kept as it goes (launch.ts installs it before the CLI
 // loads): a no-op's stamp (record.ts) holds it to print again. Shared with the CLI's bundle through a global: the
 // launcher and the CLI are separate bundles, each with its own copy of a module.
-import { candidateConfig, OFF_VAR } from './key.js';
+import { candidateConfig, OFF_VAR, PASS_VAR } from './key.js';
 
 export interface PendingStamp {
   argv: string[];
@@ -12,6 +12,10 @@ export interface PendingStamp {
   startedAtMs: number;
   /** GAMELAYER_NO_FAST_NOOP: the run removes this command's stamp (it may change what it vouched for), writes none. */
   off: boolean;
+  /** GAMELAYER_STAMP_PASS: this run is a build's stamp pass (stamp-pass.ts). */
+  pass: boolean;
+  /** Set by a build that stamped nothing because it built or pushed: a stamp pass runs once it is done. */
+  wantsPass?: boolean;
   stdout: string[];
   stderr: string[];
   /** Set by the build once it knows the run was a no-op: writes the stamp with what was printed. */
@@ -28,7 +32,7 @@ export function pendingStamp(): PendingStamp | undefined {
 /** Keeps what stdout and stderr are given, when `argv` is a command the fast path may answer (and it is not off). */
 export function installOutputTap(argv: readonly string[], bundleDir: string, env: NodeJS.ProcessEnv = process.env): void {
   if (!candidateConfig(argv, process.cwd())) return;
-  const pending: PendingStamp = { argv: [...argv], env: { ...env }, bundleDir, startedAtMs: Date.now(), off: Boolean(env[OFF_VAR]), stdout: [], stderr: [] };
+  const pending: PendingStamp = { argv: [...argv], env: { ...env }, bundleDir, startedAtMs: Date.now(), off: Boolean(env[OFF_VAR]), pass: Boolean(env[PASS_VAR]), stdout: [], stderr: [] };
   (globalThis as { [KEY]?: PendingStamp })[KEY] = pending;
   if (pending.off) return;
   for (const [stream, into] of [[process.stdout, pending.stdout], [process.stderr, pending.stderr]] as const) {

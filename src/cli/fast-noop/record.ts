@@ -37,7 +37,7 @@ const CONFIG_SETTLED_MS = 1000;
 const MAX_RECORD_BLOB = 32 << 20;
 
 /** What the stamp reads of the build: its summary, its record's file, layers and pinned bases. */
-type NoopBuild = Pick<BuildResult, 'summary' | 'recordFile'> & { record: Pick<BuildRecord, 'bases' | 'layers'> };
+type NoopBuild = Pick<BuildResult, 'summary' | 'recordFile' | 'rerunNote'> & { record: Pick<BuildRecord, 'bases' | 'layers'> };
 
 export interface NoopStamping {
   /** The build and its push are done and printed: stamps the run if it was a no-op. */
@@ -81,10 +81,7 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
   const key = runKey(pending.argv, path.resolve(config.file), pending.bundleDir, pending.env, salt);
   const configTime = statSync(config.file, { bigint: true });
   const settled = BigInt(pending.startedAtMs - CONFIG_SETTLED_MS) * 1_000_000n;
-  if (configTime.mtimeNs >= settled || configTime.ctimeNs >= settled) {
-    notStamped(pending, 'the config was written as it started');
-    return undefined;
-  }
+  if (configTime.mtimeNs >= settled || configTime.ctimeNs >= settled) return passOnly(pending, 'the config was written as it started');
   const skip = [config.stateDir, config.store];
   const roots = [...new Set(Object.values(config.trees).flatMap((t) => Object.values(t.sources)))].sort();
   const walk = (newest?: { mtimeNs: bigint }) => Object.fromEntries(roots.map((r) => [r, treeWalkHash(r, skip, newest)]));
@@ -93,19 +90,19 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
   const before = walk(newest);
   // A file written in the scan's racy window (scan/stat-cache.ts) may be written again under the same identity (a
   // coarse file clock): excluded files too, which the scan never hashes (so its output shows no `hash` line).
-  if (newest.mtimeNs >= walkedAtNs - BigInt(RACY_WINDOW_MS) * 1_000_000n) {
-    notStamped(pending, `a file of a tree was written in the ${RACY_WINDOW_MS} ms before it started`);
-    return undefined;
-  }
+  if (newest.mtimeNs >= walkedAtNs - BigInt(RACY_WINDOW_MS) * 1_000_000n) return passOnly(pending, `a file of a tree was written in the ${RACY_WINDOW_MS} ms before it started`);
   return {
     done(result, pushed) {
       let checks;
       try {
-        checks = noopChecks(config, result, pushed);
+        checks = changedSomething(result, pushed) ?? noopChecks(config, result, pushed);
       } catch (e) {
         checks = `its outcome unreadable: ${(e as Error).message}`;
       }
-      if (typeof checks === 'string') return notStamped(pending, checks);
+      if (typeof checks === 'string') {
+        askPass(pending, result, pushed);
+        return notStamped(pending, checks);
+      }
       pending.finish = async (stdout, stderr) => {
         const output = maskedOutput(stdout, stderr);
         if (!output) return notStamped(pending, 'its output holds timings or control characters');
@@ -130,6 +127,7 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
           state,
           storeBlobs: blobIdentities(storeBlobFiles(config.store, pushed.images.map((i) => i.digest), result.record.layers.map((l) => l.digest))),
           lastBuild: { file: pointer, head: pointerHead },
+          ...(result.rerunNote ? { rerunNote: { file: result.rerunNote.file, text: result.rerunNote.text } } : {}),
           stateDir: config.stateDir,
           skip,
           ...checks,
@@ -148,8 +146,33 @@ function notStamped(pending: PendingStamp, why: string): void {
   if (pending.env[DEBUG_VAR]) process.on('exit', () => process.stderr.write(`gamelayer: no-op not stamped: ${why}\n`));
 }
 
-/** What the fast path must ask the registry again, when the run was a no-op (nothing built, nothing written there); else why not. */
-function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResult): Pick<Stamp, 'tags' | 'blobs' | 'bases' | 'recordBlob'> | string {
+/**
+ * A run that cannot be stamped for now (a file just written): a build or push it makes still asks for a stamp pass,
+ * which runs later and checks the same.
+ */
+function passOnly(pending: PendingStamp, why: string): NoopStamping {
+  return {
+    done(result, pushed) {
+      askPass(pending, result, pushed);
+      notStamped(pending, why);
+    },
+  };
+}
+
+/**
+ * A build that built or pushed: a stamp pass (stamp-pass.ts) runs its command again once it is done, a no-op that
+ * stamps what the next run will find. Not from a stamp pass: a pass that built runs no other.
+ */
+function askPass(pending: PendingStamp, result: NoopBuild, pushed: PushBuildResult): void {
+  try {
+    if (!pending.pass && changedSomething(result, pushed)) pending.wantsPass = true;
+  } catch {
+    // Its outcome unreadable: no pass.
+  }
+}
+
+/** Why the run was not a no-op (it built, or wrote to the registry), or undefined. */
+function changedSomething(result: NoopBuild, pushed: PushBuildResult): string | undefined {
   const s = result.summary;
   const built = !s.layers.every((l) => l.reused) || s.bytesNew !== 0 || (s.baseMoved?.length ?? 0) > 0 || (s.remoteLayers?.gone ?? 0) > 0;
   const r = pushed.record;
@@ -166,6 +189,12 @@ function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResu
     r.lineTag === undefined;
   if (built) return 'it built';
   if (sent) return 'it wrote to the registry';
+  return undefined;
+}
+
+/** What the fast path must ask the registry again, when the run was a no-op (nothing built, nothing written there); else why not. */
+function noopChecks(config: GameConfig, result: NoopBuild, pushed: PushBuildResult): Pick<Stamp, 'tags' | 'blobs' | 'bases' | 'recordBlob'> | string {
+  const r = pushed.record;
   if (!r.recordBlob) return 'no record blob';
   if (r.recordBlob.size > MAX_RECORD_BLOB) return 'its record blob is too large to read again';
   const target = parseReference(pushed.repository);

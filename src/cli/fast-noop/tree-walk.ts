@@ -44,7 +44,8 @@ function walk(dir: string, rel: string, skip: ReadonlySet<string>, lines: string
 /**
  * The hash of the state folder's walk: the name of every entry and the identity of every file, but not of its
  * folders, whose times move with what any run makes and removes again (the store's hold files, the records' lock).
- * Left out: the holds, the store's temp folder, the records' lock and the stamps. The store's blob folder is one
+ * Left out: the holds, the store's temp folder, the records' lock, the stamps and the re-run notes (their text is
+ * in the stamp, which the fast path writes: a note it wrote must not undo the stamp). The store's blob folder is one
  * entry, its own identity (a blob added or removed changes it); the blobs are not walked one by one.
  */
 export function stateWalkHash(stateDir: string): string {
@@ -54,7 +55,7 @@ export function stateWalkHash(stateDir: string): string {
   const visit = (dir: string) => {
     for (const name of readdirSync(dir).sort()) {
       const full = path.join(dir, name);
-      if (skipped.has(full) || (dir === stateDir && name.startsWith('records.lock'))) continue;
+      if (skipped.has(full) || (dir === stateDir && name.startsWith('records.lock')) || name.startsWith('rerun-last')) continue;
       const st = lstatSync(full, { bigint: true });
       if (full === blobs || !st.isDirectory()) lines.push(`${path.relative(stateDir, full)}\0${identity(st)}`);
       else {
