@@ -29,8 +29,8 @@ export async function run(argv: string[]): Promise<number> {
   // completion and unknown words load every command).
   const needed = cli.commandsNeeded(argv);
   cache.save(needed === undefined ? 'all' : (needed[0] ?? 'version'));
-  // A build that pushed: its command run again as a no-op, to stamp (fast-noop/stamp-pass.ts).
-  await runStampPass(code);
+  // A build that pushed: its command run again in this process as a hidden no-op, to stamp (fast-noop/stamp-pass.ts).
+  await runStampPass(code, () => cli.main(argv));
   exitAfterFailure(code);
   return code;
 }

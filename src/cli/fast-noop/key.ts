@@ -11,8 +11,6 @@ import { sha256, type Stamp } from './stamp.js';
 export const OFF_VAR = 'GAMELAYER_NO_FAST_NOOP';
 /** Set: the fast path says on stderr why it fell through. Not part of the key. */
 export const DEBUG_VAR = 'GAMELAYER_DEBUG_FAST_NOOP';
-/** Set on the stamp pass (stamp-pass.ts): a no-op run only to stamp, holding its re-run note. Not part of the key. */
-export const PASS_VAR = 'GAMELAYER_STAMP_PASS';
 
 /**
  * A command line the fast path may answer: `build` first, then only the options below, one `--push` with its
@@ -50,7 +48,7 @@ const ENV_NAMES = new Set(['HOME', 'USERPROFILE', 'XDG_CACHE_HOME', 'SOURCE_DATE
 function keyEnv(env: NodeJS.ProcessEnv, salt: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of Object.keys(env).sort()) {
-    if (name === DEBUG_VAR || name === PASS_VAR) continue;
+    if (name === DEBUG_VAR) continue;
     if (ENV_PREFIXES.some((p) => name.startsWith(p)) || ENV_NAMES.has(name) || /_proxy$/i.test(name)) {
       out[name] = createHmac('sha256', salt).update(name).update('\0').update(env[name]!).digest('hex');
     }
