@@ -3,6 +3,7 @@
 // user sees of the build must not change: its output once, its exit code, whatever happens to the pass (a stop signal
 // in the middle of it); and a game whose trees hold more entries than the pass is worth gets none. Real registry
 // (behind a fault proxy that sends the signal at an exact request), the real CLI.
+import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -94,5 +95,31 @@ describe('the stamp pass of a build that pushed', () => {
     const full = await runCli(args, { cwd: dir, env: DEBUG });
     expect(full.stderr).toContain('fast no-op path not taken: no stamp');
     expect(await stamps(dir)).toHaveLength(1);
+  });
+});
+
+describe('the output a candidate run keeps for its stamp', () => {
+  it('stops keeping at 1 MiB of text (overflowed: the run is not stamped) and keeps a pass\'s output without showing it', async () => {
+    // The tap as the launcher installs it, in a child: 2 MiB printed in 64 KiB writes, then a pass's one line.
+    const script = [
+      `import { writeSync } from 'node:fs';`,
+      `import { beginPass, installOutputTap, pendingStamp } from ${JSON.stringify(path.resolve('src/cli/fast-noop/output-tap.ts'))};`,
+      `installOutputTap(['build', '--push', 'r.example/game'], '.');`,
+      `for (let i = 0; i < 32; i++) process.stdout.write('x'.repeat(65536));`,
+      `const p = pendingStamp();`,
+      `const before = { overflowed: p.overflowed, kept: p.stdout.join('').length };`,
+      `beginPass(p);`,
+      // Around the tap (which hides a pass's stderr too): the result straight to fd 2.
+      `process.stdout.write('hidden\\n', () => writeSync(2, JSON.stringify({ before, pass: p.stdout, overflowed: p.overflowed }) + '\\n'));`,
+    ].join('\n');
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 8 << 20 });
+    expect(child.status, child.stderr).toBe(0);
+    // Shown whole; the pass's line not shown.
+    expect(child.stdout.length).toBe(32 * 65536);
+    expect(child.stdout).not.toContain('hidden');
+    const seen = JSON.parse(child.stderr.trim().split('\n').at(-1)!) as { before: { overflowed: boolean; kept: number }; pass: string[]; overflowed: boolean };
+    expect(seen.before).toEqual({ overflowed: true, kept: 0 });
+    expect(seen.pass).toEqual(['hidden\n']);
+    expect(seen.overflowed).toBe(false);
   });
 });
