@@ -4,7 +4,7 @@
 // in the middle of it); and a game whose trees hold more entries than the pass is worth gets none. Real registry
 // (behind a fault proxy that sends the signal at an exact request), the real CLI.
 import { spawnSync } from 'node:child_process';
-import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PASS_MAX_ENTRIES } from '../src/cli/fast-noop/record.js';
@@ -95,6 +95,24 @@ describe('the stamp pass of a build that pushed', () => {
     const full = await runCli(args, { cwd: dir, env: DEBUG });
     expect(full.stderr).toContain('fast no-op path not taken: no stamp');
     expect(await stamps(dir)).toHaveLength(1);
+  });
+});
+
+describe('a studio game (mountFrom:)', () => {
+  it('is never stamped, by its pass or its no-op: its no-op reads the other games\' records, which no stamp checks', async () => {
+    const dir = await agedSample(async (d) => {
+      const yaml = path.join(d, 'gamelayer.yaml');
+      await writeFile(yaml, `${await readFile(yaml, 'utf8')}\nmountFrom: [studio/other-game]\n`);
+    });
+    const args = ['build', '--push', `${registry.host}/studio/pass-mount`, '--tag', 'v1', '--line', 'main'];
+    const built = await runCli(args, { cwd: dir, env: DEBUG });
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stderr).toContain("no-op not stamped: mountFrom: names other games' repositories");
+    expect(built.stderr).not.toContain('stamp pass:');
+    const noop = await runCli(args, { cwd: dir, env: DEBUG });
+    expect(noop.stdout).toContain('layers: 0 built');
+    expect(noop.stderr).toContain("no-op not stamped: mountFrom: names other games' repositories");
+    expect(await stamps(dir)).toEqual([]);
   });
 });
 

@@ -72,6 +72,8 @@ async function stamping(config: GameConfig, pushTo: readonly string[], lineFrom:
     // An ECR token comes from the AWS SDK; a written scheme is not what the stamp's URLs say.
     : isEcrHost(target.registry) || target.scheme ? 'the repository is in ECR or written with a scheme'
     : base.kind !== 'scratch' && base.kind !== 'registry' ? `the base is a local ${base.kind} image`
+    // A studio's no-op reads the other games' line records (pipeline/studio-layers.ts), which no stamp checks.
+    : config.mountFrom?.length ? 'mountFrom: names other games\' repositories'
     : undefined;
   if (unstampable) {
     notStamped(pending, unstampable);
